@@ -1,0 +1,47 @@
+package dev.ferry.domain.idempotency;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Port: remembers which events' effects happened, so a duplicate delivery is handled once.
+ *
+ * <p>A key is absent, <em>in progress</em> (claimed with a lease that expires, so a crashed
+ * worker's claim frees itself) or <em>completed</em> (kept for a TTL). Every successful claim gets
+ * a fencing token larger than any earlier token for that key; {@link #complete}, {@link #release}
+ * and {@link #extend} succeed only with the current token, so a worker whose lease expired (a
+ * zombie) cannot overwrite the state of the worker that claimed the key after it.
+ *
+ * <p>Thread-safe; may be shared by many instances (DynamoDB). Store failures are thrown as
+ * {@link dev.ferry.domain.model.FerryException}.
+ */
+public interface IdempotencyLedger {
+
+    /** Claims {@code key} for {@code lease}, unless it is completed or held by someone else. */
+    Claim claim(String key, Duration lease);
+
+    /**
+     * Claims several keys; the answers are in the same order. Stores that can batch override this
+     * to save round trips.
+     */
+    default List<Claim> claimAll(List<String> keys, Duration lease) {
+        var claims = new ArrayList<Claim>(keys.size());
+        for (var key : keys) {
+            claims.add(claim(key, lease));
+        }
+        return claims;
+    }
+
+    /**
+     * Marks the key completed, kept for {@code ttl}. Returns false — and changes nothing — when
+     * {@code token} is not the current claim's (the lease expired and someone else claimed it).
+     */
+    boolean complete(String key, long token, Duration ttl);
+
+    /** Gives the claim up so the key can be claimed again at once. False when fenced. */
+    boolean release(String key, long token);
+
+    /** Pushes the lease of a held claim out to now + {@code lease}. False when fenced or not held. */
+    boolean extend(String key, long token, Duration lease);
+}

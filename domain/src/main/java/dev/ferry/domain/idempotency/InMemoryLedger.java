@@ -1,0 +1,151 @@
+package dev.ferry.domain.idempotency;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * An {@link IdempotencyLedger} in this process's memory: for tests, a single instance, or a
+ * first run. It forgets everything on restart.
+ *
+ * <p>Memory is bounded by {@code maxEntries}: completed keys are dropped when their TTL runs out,
+ * and when the ledger is full the oldest completed keys go first (a duplicate of an evicted key
+ * would be handled again, so size it above the number of distinct keys seen per TTL).
+ * In-progress claims are never evicted. Per-key atomic updates; no global lock.
+ */
+public final class InMemoryLedger implements IdempotencyLedger {
+
+    private record Entry(long token, Instant leaseUntil, Instant completedAt, Instant expiresAt) {
+        boolean completed() {
+            return completedAt != null;
+        }
+    }
+
+    private record Expiry(String key, long token) {
+    }
+
+    private final Clock clock;
+    private final int maxEntries;
+    private final ConcurrentHashMap<String, Entry> entries = new ConcurrentHashMap<>();
+    private final ConcurrentLinkedQueue<Expiry> completionOrder = new ConcurrentLinkedQueue<>();
+    private final AtomicLong tokens = new AtomicLong();
+
+    private InMemoryLedger(Clock clock, int maxEntries) {
+        this.clock = Objects.requireNonNull(clock, "clock");
+        if (maxEntries < 1) {
+            throw new IllegalArgumentException("maxEntries must be >= 1, was " + maxEntries);
+        }
+        this.maxEntries = maxEntries;
+    }
+
+    public static InMemoryLedger create() {
+        return new InMemoryLedger(Clock.systemUTC(), 1_000_000);
+    }
+
+    public static InMemoryLedger of(Clock clock, int maxEntries) {
+        return new InMemoryLedger(clock, maxEntries);
+    }
+
+    @Override
+    public Claim claim(String key, Duration lease) {
+        Objects.requireNonNull(key, "key");
+        var now = clock.instant();
+        var leaseUntil = now.plus(lease);
+        var result = new Claim[1];
+        entries.compute(key, (k, old) -> {
+            if (old != null && old.completed() && old.expiresAt.isAfter(now)) {
+                result[0] = new Claim.Completed(k, old.completedAt);
+                return old;
+            }
+            if (old != null && !old.completed() && old.leaseUntil.isAfter(now)) {
+                result[0] = new Claim.InProgress(k, old.leaseUntil);
+                return old;
+            }
+            long token = tokens.incrementAndGet();
+            result[0] = new Claim.Acquired(k, token, leaseUntil);
+            return new Entry(token, leaseUntil, null, null);
+        });
+        if (result[0] instanceof Claim.Acquired) {
+            evictIfNeeded(now);
+        }
+        return result[0];
+    }
+
+    @Override
+    public boolean complete(String key, long token, Duration ttl) {
+        var now = clock.instant();
+        var done = new boolean[1];
+        entries.computeIfPresent(key, (k, old) -> {
+            if (old.token != token || old.completed()) {
+                return old;
+            }
+            done[0] = true;
+            return new Entry(token, null, now, now.plus(ttl));
+        });
+        if (done[0]) {
+            completionOrder.add(new Expiry(key, token));
+            evictIfNeeded(now);
+        }
+        return done[0];
+    }
+
+    @Override
+    public boolean release(String key, long token) {
+        var released = new boolean[1];
+        entries.computeIfPresent(key, (k, old) -> {
+            if (old.token != token || old.completed()) {
+                return old;
+            }
+            released[0] = true;
+            return null;
+        });
+        return released[0];
+    }
+
+    @Override
+    public boolean extend(String key, long token, Duration lease) {
+        var now = clock.instant();
+        var extended = new boolean[1];
+        entries.computeIfPresent(key, (k, old) -> {
+            if (old.token != token || old.completed() || !old.leaseUntil.isAfter(now)) {
+                return old;
+            }
+            extended[0] = true;
+            return new Entry(token, now.plus(lease), null, null);
+        });
+        return extended[0];
+    }
+
+    /** Number of keys held (in progress or completed and not yet evicted). */
+    public int size() {
+        return entries.size();
+    }
+
+    private void evictIfNeeded(Instant now) {
+        // Oldest completions first: expired ones always, live ones only while over the bound.
+        Expiry head;
+        while ((head = completionOrder.peek()) != null) {
+            var entry = entries.get(head.key);
+            boolean stale = entry == null || entry.token != head.token || !entry.completed();
+            boolean expired = !stale && !entry.expiresAt.isAfter(now);
+            boolean over = entries.size() > maxEntries;
+            if (!stale && !expired && !over) {
+                break;
+            }
+            if (!completionOrder.remove(head)) {
+                continue;
+            }
+            if (!stale) {
+                entries.remove(head.key, entry);
+            }
+        }
+        if (entries.size() > maxEntries) {
+            // Claims of crashed workers that nobody reclaimed: their leases ran out long ago.
+            entries.values().removeIf(e -> !e.completed() && !e.leaseUntil.isAfter(now));
+        }
+    }
+}

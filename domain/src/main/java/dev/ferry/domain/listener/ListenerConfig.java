@@ -1,0 +1,168 @@
+package dev.ferry.domain.listener;
+
+import dev.ferry.domain.retry.DeadLetterPolicy;
+import dev.ferry.domain.retry.RetryPolicy;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How a {@link Listener} polls, leases, retries and stops. Build with {@link #builder()};
+ * every value is checked, and errors name the field and the value.
+ *
+ * @param pollers            threads polling the source at once
+ * @param batchSize          messages asked for per poll (SQS allows 1..10)
+ * @param pollWait           long-poll wait per poll (SQS: 0..20 s)
+ * @param lease              visibility timeout asked for each received message
+ * @param extendAt           part of the lease after which a message still in hand gets its lease extended
+ *                           (0.5 = halfway); must leave room for the extension call
+ * @param maxInFlight        messages received and not yet settled; polling stops when reached
+ * @param concurrency        handler threads: groups handled at once
+ * @param retry              real failures allowed per message and the backoff between them
+ * @param deadLetter         receives (minus known throttled ones) after which a message is dead-lettered
+ * @param completedTtl       how long the ledger remembers a completed event
+ * @param throttlePause      first pause of polling after a Throttled outcome; doubles while throttling goes on
+ * @param maxThrottlePause   the longest polling pause under throttling
+ * @param idleTimeout        stop after this long without a message; {@link Duration#ZERO} = never
+ * @param shutdownDeadline   how long shutdown lets running handlers finish before releasing their messages
+ * @param skipDelete         on Done, do not ack: the handler settles the message itself later
+ *                           through {@link Listener#settle}
+ */
+public record ListenerConfig(
+        int pollers,
+        int batchSize,
+        Duration pollWait,
+        Duration lease,
+        double extendAt,
+        int maxInFlight,
+        int concurrency,
+        RetryPolicy retry,
+        DeadLetterPolicy deadLetter,
+        Duration completedTtl,
+        Duration throttlePause,
+        Duration maxThrottlePause,
+        Duration idleTimeout,
+        Duration shutdownDeadline,
+        boolean skipDelete) {
+
+    public ListenerConfig {
+        atLeast("pollers", pollers, 1);
+        atLeast("batchSize", batchSize, 1);
+        atLeast("maxInFlight", maxInFlight, 1);
+        atLeast("concurrency", concurrency, 1);
+        notNegative("pollWait", pollWait);
+        positive("lease", lease);
+        positive("completedTtl", completedTtl);
+        notNegative("throttlePause", throttlePause);
+        notNegative("maxThrottlePause", maxThrottlePause);
+        notNegative("idleTimeout", idleTimeout);
+        notNegative("shutdownDeadline", shutdownDeadline);
+        Objects.requireNonNull(retry, "retry");
+        Objects.requireNonNull(deadLetter, "deadLetter");
+        if (!(extendAt > 0.0 && extendAt < 1.0)) {
+            throw new IllegalArgumentException("extendAt must be between 0 and 1 (a part of the lease), was " + extendAt);
+        }
+        if (maxThrottlePause.compareTo(throttlePause) < 0) {
+            throw new IllegalArgumentException("maxThrottlePause (" + maxThrottlePause
+                    + ") must be >= throttlePause (" + throttlePause + ")");
+        }
+        if (batchSize > maxInFlight) {
+            throw new IllegalArgumentException("batchSize (" + batchSize + ") must be <= maxInFlight (" + maxInFlight + ")");
+        }
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public static ListenerConfig defaults() {
+        return builder().build();
+    }
+
+    public Builder toBuilder() {
+        var b = new Builder();
+        b.pollers = pollers;
+        b.batchSize = batchSize;
+        b.pollWait = pollWait;
+        b.lease = lease;
+        b.extendAt = extendAt;
+        b.maxInFlight = maxInFlight;
+        b.concurrency = concurrency;
+        b.retry = retry;
+        b.deadLetter = deadLetter;
+        b.completedTtl = completedTtl;
+        b.throttlePause = throttlePause;
+        b.maxThrottlePause = maxThrottlePause;
+        b.idleTimeout = idleTimeout;
+        b.shutdownDeadline = shutdownDeadline;
+        b.skipDelete = skipDelete;
+        return b;
+    }
+
+    /** When a message received at lease start should get its lease extended. */
+    Duration extendAfter() {
+        return Duration.ofNanos((long) (lease.toNanos() * extendAt));
+    }
+
+    private static void atLeast(String field, int value, int min) {
+        if (value < min) {
+            throw new IllegalArgumentException(field + " must be >= " + min + ", was " + value);
+        }
+    }
+
+    private static void notNegative(String field, Duration value) {
+        Objects.requireNonNull(value, field);
+        if (value.isNegative()) {
+            throw new IllegalArgumentException(field + " must be >= 0, was " + value);
+        }
+    }
+
+    private static void positive(String field, Duration value) {
+        Objects.requireNonNull(value, field);
+        if (value.isNegative() || value.isZero()) {
+            throw new IllegalArgumentException(field + " must be > 0, was " + value);
+        }
+    }
+
+    /** Defaults follow SQS and the reference jobs: 20 s long polls, batches of 10, 30 s visibility. */
+    public static final class Builder {
+        private int pollers = 1;
+        private int batchSize = 10;
+        private Duration pollWait = Duration.ofSeconds(20);
+        private Duration lease = Duration.ofSeconds(30);
+        private double extendAt = 0.5;
+        private int maxInFlight = 100;
+        private int concurrency = 16;
+        private RetryPolicy retry = RetryPolicy.defaults();
+        private DeadLetterPolicy deadLetter = DeadLetterPolicy.defaults();
+        private Duration completedTtl = Duration.ofHours(24);
+        private Duration throttlePause = Duration.ofSeconds(1);
+        private Duration maxThrottlePause = Duration.ofSeconds(30);
+        private Duration idleTimeout = Duration.ZERO;
+        private Duration shutdownDeadline = Duration.ofSeconds(30);
+        private boolean skipDelete;
+
+        private Builder() {
+        }
+
+        public Builder pollers(int pollers) { this.pollers = pollers; return this; }
+        public Builder batchSize(int batchSize) { this.batchSize = batchSize; return this; }
+        public Builder pollWait(Duration pollWait) { this.pollWait = pollWait; return this; }
+        public Builder lease(Duration lease) { this.lease = lease; return this; }
+        public Builder extendAt(double extendAt) { this.extendAt = extendAt; return this; }
+        public Builder maxInFlight(int maxInFlight) { this.maxInFlight = maxInFlight; return this; }
+        public Builder concurrency(int concurrency) { this.concurrency = concurrency; return this; }
+        public Builder retry(RetryPolicy retry) { this.retry = retry; return this; }
+        public Builder deadLetter(DeadLetterPolicy deadLetter) { this.deadLetter = deadLetter; return this; }
+        public Builder completedTtl(Duration completedTtl) { this.completedTtl = completedTtl; return this; }
+        public Builder throttlePause(Duration throttlePause) { this.throttlePause = throttlePause; return this; }
+        public Builder maxThrottlePause(Duration maxThrottlePause) { this.maxThrottlePause = maxThrottlePause; return this; }
+        public Builder idleTimeout(Duration idleTimeout) { this.idleTimeout = idleTimeout; return this; }
+        public Builder shutdownDeadline(Duration shutdownDeadline) { this.shutdownDeadline = shutdownDeadline; return this; }
+        public Builder skipDelete(boolean skipDelete) { this.skipDelete = skipDelete; return this; }
+
+        public ListenerConfig build() {
+            return new ListenerConfig(pollers, batchSize, pollWait, lease, extendAt, maxInFlight, concurrency, retry,
+                    deadLetter, completedTtl, throttlePause, maxThrottlePause, idleTimeout, shutdownDeadline, skipDelete);
+        }
+    }
+}

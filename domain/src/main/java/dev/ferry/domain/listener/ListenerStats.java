@@ -1,0 +1,60 @@
+package dev.ferry.domain.listener;
+
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * A snapshot of a listener's counters, readable at any time ({@link Listener#stats()}).
+ *
+ * @param received          deliveries received
+ * @param acked             deliveries acknowledged (deleted)
+ * @param redelivered       deliveries put back with a delay (retry, throttle, in progress elsewhere)
+ * @param released          deliveries put back at once (a failed group's tail, shutdown)
+ * @param deadLettered      deliveries sent to the dead-letter destination
+ * @param handedOver        deliveries left to the handler to settle (skip-delete)
+ * @param duplicatesDropped events skipped because the ledger had them completed
+ * @param throttled         Throttled outcomes
+ * @param failures          Retry outcomes and handler exceptions
+ * @param decodeFailures    deliveries that could not be decoded
+ * @param fenced            completions refused by the ledger because the claim had expired
+ * @param inFlight          deliveries received and not yet settled, right now
+ * @param leaseExtensions   lease extensions carried out
+ * @param settleFailures    settlements the transport refused (the message comes back later)
+ * @param polls             polls made
+ * @param lastReceive       when a poll last returned a message, null before the first
+ */
+public record ListenerStats(
+        long received,
+        long acked,
+        long redelivered,
+        long released,
+        long deadLettered,
+        long handedOver,
+        long duplicatesDropped,
+        long throttled,
+        long failures,
+        long decodeFailures,
+        long fenced,
+        long inFlight,
+        long leaseExtensions,
+        long settleFailures,
+        long polls,
+        Instant lastReceive) {
+
+    public Optional<Instant> lastReceiveTime() {
+        return Optional.ofNullable(lastReceive);
+    }
+
+    /** Deliveries settled one way or the other. */
+    public long settled() {
+        return acked + redelivered + released + deadLettered + handedOver;
+    }
+
+    /** One line for logs, like the Ruby QueuePoller's stats. */
+    public String line() {
+        return "received=" + received + " acked=" + acked + " redelivered=" + redelivered + " released=" + released
+                + " deadLettered=" + deadLettered + " duplicates=" + duplicatesDropped + " throttled=" + throttled
+                + " failures=" + failures + " inFlight=" + inFlight + " leaseExtensions=" + leaseExtensions
+                + " settleFailures=" + settleFailures;
+    }
+}

@@ -1,0 +1,29 @@
+package dev.ferry.domain.listener;
+
+import java.time.Duration;
+
+/**
+ * What a listener's shutdown did.
+ *
+ * @param reason            why it stopped (requested, idle timeout, before-poll hook, ...)
+ * @param finished          deliveries whose handling completed during the shutdown
+ * @param releasedWaiting   deliveries received but not started, put back at once
+ * @param releasedRunning   deliveries whose handler outlived the deadline, put back (the ledger fences a late completion)
+ * @param flushed           settlements sent to the transport during the shutdown
+ * @param took              how long the shutdown took
+ * @param stats             the counters at the end
+ */
+public record ShutdownReport(
+        String reason,
+        long finished,
+        long releasedWaiting,
+        long releasedRunning,
+        long flushed,
+        Duration took,
+        ListenerStats stats) {
+
+    /** True when every delivery was settled before the deadline. */
+    public boolean clean() {
+        return releasedRunning == 0;
+    }
+}

@@ -1,0 +1,558 @@
+package dev.ferry.domain.memory;
+
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.model.Event;
+import dev.ferry.domain.model.FerryException;
+import dev.ferry.domain.transport.Acknowledger;
+import dev.ferry.domain.transport.Disposition;
+import dev.ferry.domain.transport.PollRequest;
+import dev.ferry.domain.transport.Settlement;
+import dev.ferry.domain.transport.Sink;
+import dev.ferry.domain.transport.Source;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A queue in memory that behaves like Amazon SQS, for tests and for embedding users' own tests:
+ * visibility timeouts, receive counts, redelivery when a lease runs out, receipt handles that go
+ * stale on re-receive, FIFO groups locked while one of their messages is in flight, a 5-minute
+ * deduplication window (explicit or content-based SHA-256), redrive to a dead-letter queue after
+ * {@code maxReceiveCount}, queue and per-message delays, long polling.
+ *
+ * <p>It is a {@link Source}, an {@link Acknowledger} and a {@link Sink} at once. Time is read from
+ * the injected {@link Clock}; long polls wait in real time. Thread-safe.
+ */
+public final class InMemoryQueue implements Source, Acknowledger, Sink {
+
+    /** Attribute names a dead-lettered message carries, next to its own attributes. */
+    public static final String REASON_ATTRIBUTE = "ferry.deadLetter.reason";
+    public static final String SOURCE_ATTRIBUTE = "ferry.deadLetter.sourceQueue";
+    public static final String RECEIVE_COUNT_ATTRIBUTE = "ferry.deadLetter.receiveCount";
+    public static final String SEQUENCE_NUMBER = "SequenceNumber";
+
+    /** A message to send. {@code delay} is only allowed on standard queues (as in SQS). */
+    public record Message(byte[] body, Map<String, String> attributes, String groupId, String deduplicationId,
+                          Duration delay) {
+        public Message {
+            Objects.requireNonNull(body, "body");
+            attributes = attributes == null ? Map.of() : Map.copyOf(attributes);
+            delay = delay == null ? Duration.ZERO : delay;
+        }
+
+        public static Message of(String body) {
+            return new Message(body.getBytes(StandardCharsets.UTF_8), Map.of(), null, null, Duration.ZERO);
+        }
+
+        public static Message of(String body, String groupId) {
+            return new Message(body.getBytes(StandardCharsets.UTF_8), Map.of(), groupId, null, Duration.ZERO);
+        }
+
+        public Message withAttributes(Map<String, String> attributes) {
+            return new Message(body, attributes, groupId, deduplicationId, delay);
+        }
+
+        public Message withDeduplicationId(String deduplicationId) {
+            return new Message(body, attributes, groupId, deduplicationId, delay);
+        }
+
+        public Message withDelay(Duration delay) {
+            return new Message(body, attributes, groupId, deduplicationId, delay);
+        }
+    }
+
+    /** The answer to a send: the message id, and whether the dedup window swallowed it. */
+    public record SendResult(String messageId, boolean duplicate) {
+    }
+
+    /** What a test sees of a stored message. */
+    public record Stored(String id, String body, Map<String, String> attributes, String groupId, int receiveCount,
+                         boolean inFlight) {
+    }
+
+    private record Receipt(String queue, String messageId, long sequence) {
+    }
+
+    private static final class StoredMessage {
+        final String id;
+        final byte[] body;
+        final Map<String, String> attributes;
+        final String groupId;
+        final String deduplicationId;
+        final Instant sentAt;
+        Instant visibleAt;
+        int receiveCount;
+        Receipt receipt;
+        boolean leased;
+
+        StoredMessage(String id, byte[] body, Map<String, String> attributes, String groupId, String deduplicationId,
+                      Instant sentAt, Instant visibleAt) {
+            this.id = id;
+            this.body = body;
+            this.attributes = attributes;
+            this.groupId = groupId;
+            this.deduplicationId = deduplicationId;
+            this.sentAt = sentAt;
+            this.visibleAt = visibleAt;
+        }
+    }
+
+    private final String name;
+    private final boolean fifo;
+    private final boolean contentBasedDeduplication;
+    private final Duration queueDelay;
+    private final Duration deduplicationWindow;
+    private final InMemoryQueue deadLetterQueue;
+    private final int maxReceiveCount;
+    private final Clock clock;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private final LinkedHashMap<String, StoredMessage> messages = new LinkedHashMap<>();
+    private final HashMap<String, Object[]> deduplication = new HashMap<>();
+    private long ids;
+    private long receipts;
+    private long sequence;
+    private volatile boolean closed;
+
+    private InMemoryQueue(Builder b) {
+        this.name = b.name;
+        this.fifo = b.fifo;
+        this.contentBasedDeduplication = b.contentBasedDeduplication;
+        this.queueDelay = b.delay;
+        this.deduplicationWindow = b.deduplicationWindow;
+        this.deadLetterQueue = b.deadLetterQueue;
+        this.maxReceiveCount = b.maxReceiveCount;
+        this.clock = b.clock;
+    }
+
+    public static Builder builder(String name) {
+        return new Builder(name);
+    }
+
+    /** A standard queue with SQS's defaults and no dead-letter queue. */
+    public static InMemoryQueue standard(String name) {
+        return builder(name).build();
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    public boolean fifo() {
+        return fifo;
+    }
+
+    // ------------------------------------------------------------------ sending
+
+    public SendResult send(String body) {
+        return send(Message.of(body));
+    }
+
+    /**
+     * Sends one message. Throws {@link IllegalArgumentException} for what SQS would refuse: a FIFO
+     * message without a group id, or without a dedup id where content-based dedup is off; a
+     * per-message delay on a FIFO queue.
+     */
+    public SendResult send(Message message) {
+        Objects.requireNonNull(message, "message");
+        if (closed) {
+            throw new FerryException("queue '" + name + "' is closed", false);
+        }
+        var now = clock.instant();
+        String dedupId = message.deduplicationId();
+        if (fifo) {
+            if (message.groupId() == null) {
+                throw new IllegalArgumentException("queue '" + name + "' is FIFO but the message has no MessageGroupId");
+            }
+            if (!message.delay().isZero()) {
+                throw new IllegalArgumentException("queue '" + name + "' is FIFO: per-message delays are not allowed, "
+                        + "only the queue's delay (was " + message.delay() + ")");
+            }
+            if (dedupId == null && contentBasedDeduplication) {
+                dedupId = sha256(message.body());
+            }
+            if (dedupId == null) {
+                throw new IllegalArgumentException("queue '" + name + "' is FIFO without content-based deduplication "
+                        + "but the message has no MessageDeduplicationId");
+            }
+        } else if (message.delay().isNegative() || message.delay().compareTo(Duration.ofMinutes(15)) > 0) {
+            throw new IllegalArgumentException("message delay must be between 0 and 15 minutes, was " + message.delay());
+        }
+        lock.lock();
+        try {
+            if (dedupId != null) {
+                var seen = deduplication.get(dedupId);
+                if (seen != null && ((Instant) seen[0]).isAfter(now)) {
+                    return new SendResult((String) seen[1], true);
+                }
+            }
+            var id = name + "-" + (++ids);
+            var attributes = new HashMap<>(message.attributes());
+            if (fifo) {
+                attributes.put(SEQUENCE_NUMBER, String.format("%020d", ++sequence));
+            }
+            var delay = message.delay().isZero() ? queueDelay : message.delay();
+            messages.put(id, new StoredMessage(id, message.body(), Map.copyOf(attributes), message.groupId(), dedupId,
+                    now, now.plus(delay)));
+            if (dedupId != null) {
+                deduplication.put(dedupId, new Object[] {now.plus(deduplicationWindow), id});
+                if (deduplication.size() > 10_000) {
+                    deduplication.values().removeIf(v -> !((Instant) v[0]).isAfter(now));
+                }
+            }
+            changed.signalAll();
+            return new SendResult(id, false);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Sink: the event's payload becomes the body; FIFO queues use its group key and its key as dedup id. */
+    @Override
+    public Outcome publish(Event event) {
+        if (fifo && event.groupKey() == null) {
+            return Outcome.reject("queue '" + name + "' is FIFO but event " + event.key() + " has no group key");
+        }
+        try {
+            send(new Message(event.payload(), event.attributes(), event.groupKey(), fifo ? event.key() : null, null));
+            return Outcome.done();
+        } catch (FerryException e) {
+            return Outcome.retry(e.getMessage());
+        } catch (IllegalArgumentException e) {
+            return Outcome.reject(e.getMessage());
+        }
+    }
+
+    // ------------------------------------------------------------------ receiving
+
+    @Override
+    public List<Delivery> poll(PollRequest request) {
+        if (closed) {
+            throw new FerryException("queue '" + name + "' is closed", false);
+        }
+        long deadline = System.nanoTime() + request.maxWait().toNanos();
+        lock.lock();
+        try {
+            while (true) {
+                var batch = receive(request.maxMessages(), request.lease());
+                long remaining = deadline - System.nanoTime();
+                if (!batch.isEmpty() || remaining <= 0 || closed) {
+                    return batch;
+                }
+                try {
+                    // Woken by sends and settlements; re-checks at least every 20 ms for leases running out.
+                    changed.await(Math.min(remaining, TimeUnit.MILLISECONDS.toNanos(20)), TimeUnit.NANOSECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return List.of();
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Called under the lock. */
+    private List<Delivery> receive(int max, Duration lease) {
+        var now = clock.instant();
+        var batch = new ArrayList<Delivery>(Math.min(max, 10));
+        var blockedGroups = fifo ? new HashSet<String>() : null;
+        var takenGroups = fifo ? new HashSet<String>() : null;
+        Iterator<StoredMessage> it = messages.values().iterator();
+        List<StoredMessage> toDeadLetter = null;
+        while (it.hasNext() && batch.size() < max) {
+            var m = it.next();
+            boolean visible = !m.visibleAt.isAfter(now);
+            if (fifo) {
+                if (blockedGroups.contains(m.groupId)) {
+                    continue;
+                }
+                if (!visible) {
+                    // An earlier message of the group is in flight or delayed: the group waits for it.
+                    blockedGroups.add(m.groupId);
+                    continue;
+                }
+            } else if (!visible) {
+                continue;
+            }
+            if (deadLetterQueue != null && m.receiveCount >= maxReceiveCount) {
+                if (toDeadLetter == null) {
+                    toDeadLetter = new ArrayList<>();
+                }
+                toDeadLetter.add(m);
+                it.remove();
+                continue;
+            }
+            if (fifo) {
+                takenGroups.add(m.groupId);
+            }
+            m.receiveCount++;
+            m.receipt = new Receipt(name, m.id, ++receipts);
+            m.leased = true;
+            m.visibleAt = now.plus(lease);
+            batch.add(new Delivery(m.id, m.body, m.attributes, m.receiveCount, m.sentAt, m.groupId, m.deduplicationId,
+                    name, m.receipt));
+        }
+        if (toDeadLetter != null) {
+            for (var m : toDeadLetter) {
+                deadLetterQueue.sendDeadLetter(m, "exceeded maxReceiveCount " + maxReceiveCount + " of queue '" + name + "'",
+                        name, m.receiveCount);
+            }
+        }
+        return batch;
+    }
+
+    // ------------------------------------------------------------------ settling
+
+    @Override
+    public List<Settlement.Failure> settle(List<Settlement> settlements) {
+        var failures = new ArrayList<Settlement.Failure>();
+        lock.lock();
+        try {
+            var now = clock.instant();
+            for (var s : settlements) {
+                var problem = settleOne(s, now);
+                if (problem != null) {
+                    failures.add(new Settlement.Failure(s, problem, false));
+                }
+            }
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        return failures;
+    }
+
+    private String settleOne(Settlement s, Instant now) {
+        var delivery = s.delivery();
+        if (!(delivery.receipt() instanceof Receipt receipt) || !receipt.queue().equals(name)) {
+            return "ReceiptHandleIsInvalid: message " + delivery.id() + " was not received from queue '" + name + "'";
+        }
+        var m = messages.get(receipt.messageId());
+        if (m == null) {
+            return "ReceiptHandleIsInvalid: message " + delivery.id() + " is no longer in queue '" + name + "'";
+        }
+        if (!receipt.equals(m.receipt)) {
+            return "ReceiptHandleIsInvalid: message " + delivery.id() + " was received again since; this receipt is stale";
+        }
+        switch (s.disposition()) {
+            case Disposition.Ack a -> messages.remove(m.id);
+            case Disposition.DeadLetter d -> {
+                if (deadLetterQueue == null) {
+                    return "queue '" + name + "' has no dead-letter queue; message " + m.id + " stays (reason was: "
+                            + d.reason() + ")";
+                }
+                deadLetterQueue.sendDeadLetter(m, d.reason(), name, m.receiveCount);
+                messages.remove(m.id);
+            }
+            case Disposition.Redeliver r -> {
+                if (!inFlight(m, now)) {
+                    return "MessageNotInflight: message " + m.id + "'s lease already ran out";
+                }
+                m.visibleAt = now.plus(r.delay().compareTo(Duration.ofHours(12)) > 0 ? Duration.ofHours(12) : r.delay());
+            }
+            case Disposition.Release r -> {
+                if (!inFlight(m, now)) {
+                    return "MessageNotInflight: message " + m.id + "'s lease already ran out";
+                }
+                m.visibleAt = now;
+            }
+        }
+        return null;
+    }
+
+    private static boolean inFlight(StoredMessage m, Instant now) {
+        return m.leased && m.visibleAt.isAfter(now);
+    }
+
+    @Override
+    public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
+        var notExtended = new ArrayList<Delivery>();
+        lock.lock();
+        try {
+            var now = clock.instant();
+            for (var d : deliveries) {
+                var m = d.receipt() instanceof Receipt r ? messages.get(r.messageId()) : null;
+                if (m == null || !d.receipt().equals(m.receipt) || !inFlight(m, now)) {
+                    notExtended.add(d);
+                } else {
+                    m.visibleAt = now.plus(lease);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        return notExtended;
+    }
+
+    private void sendDeadLetter(StoredMessage m, String reason, String sourceQueue, int receiveCount) {
+        var attributes = new HashMap<>(m.attributes);
+        attributes.remove(SEQUENCE_NUMBER);
+        attributes.put(REASON_ATTRIBUTE, reason);
+        attributes.put(SOURCE_ATTRIBUTE, sourceQueue);
+        attributes.put(RECEIVE_COUNT_ATTRIBUTE, Integer.toString(receiveCount));
+        var groupId = fifo ? (m.groupId == null ? "dead-letters" : m.groupId) : null;
+        send(new Message(m.body, attributes, groupId, fifo ? "dlq-" + m.id + "-" + m.receipt.sequence() : null, null));
+    }
+
+    // ------------------------------------------------------------------ looking inside
+
+    /** Every message in the queue, in send order, with its state. */
+    public List<Stored> messages() {
+        lock.lock();
+        try {
+            var now = clock.instant();
+            return messages.values().stream()
+                    .map(m -> new Stored(m.id, new String(m.body, StandardCharsets.UTF_8), m.attributes, m.groupId,
+                            m.receiveCount, inFlight(m, now)))
+                    .toList();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Messages in the queue, visible or not (SQS: ApproximateNumberOfMessages + NotVisible + Delayed). */
+    public int size() {
+        lock.lock();
+        try {
+            return messages.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Messages leased to a consumer right now. */
+    public int inFlightCount() {
+        lock.lock();
+        try {
+            var now = clock.instant();
+            return (int) messages.values().stream().filter(m -> inFlight(m, now)).count();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Removes every message (SQS PurgeQueue). */
+    public void purge() {
+        lock.lock();
+        try {
+            messages.clear();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public InMemoryQueue deadLetterQueue() {
+        return deadLetterQueue;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        lock.lock();
+        try {
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static String sha256(byte[] body) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(body));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+
+    /** Defaults as in SQS: no delay, a 5-minute dedup window, no dead-letter queue. */
+    public static final class Builder {
+        private final String name;
+        private boolean fifo;
+        private boolean contentBasedDeduplication;
+        private Duration delay = Duration.ZERO;
+        private Duration deduplicationWindow = Duration.ofMinutes(5);
+        private InMemoryQueue deadLetterQueue;
+        private int maxReceiveCount = Integer.MAX_VALUE;
+        private Clock clock = Clock.systemUTC();
+
+        private Builder(String name) {
+            if (name == null || name.isBlank()) {
+                throw new IllegalArgumentException("queue name must be non-blank");
+            }
+            this.name = name;
+            this.fifo = name.endsWith(".fifo");
+        }
+
+        public Builder fifo(boolean fifo) {
+            if (fifo != name.endsWith(".fifo")) {
+                throw new IllegalArgumentException("a FIFO queue's name must end with '.fifo' and only a FIFO queue's may; "
+                        + "name was '" + name + "', fifo " + fifo);
+            }
+            this.fifo = fifo;
+            return this;
+        }
+
+        public Builder contentBasedDeduplication(boolean on) {
+            this.contentBasedDeduplication = on;
+            return this;
+        }
+
+        public Builder delay(Duration delay) {
+            this.delay = Objects.requireNonNull(delay);
+            return this;
+        }
+
+        public Builder deduplicationWindow(Duration window) {
+            this.deduplicationWindow = Objects.requireNonNull(window);
+            return this;
+        }
+
+        /** Redrive policy: after {@code maxReceiveCount} receives the next receive moves the message to {@code dlq}. */
+        public Builder deadLetterQueue(InMemoryQueue dlq, int maxReceiveCount) {
+            if (maxReceiveCount < 1) {
+                throw new IllegalArgumentException("maxReceiveCount must be >= 1, was " + maxReceiveCount);
+            }
+            if (dlq.fifo != fifo) {
+                throw new IllegalArgumentException("the dead-letter queue of a " + (fifo ? "FIFO" : "standard")
+                        + " queue must be " + (fifo ? "FIFO" : "standard") + " too ('" + dlq.name + "')");
+            }
+            this.deadLetterQueue = dlq;
+            this.maxReceiveCount = maxReceiveCount;
+            return this;
+        }
+
+        /** A dead-letter queue without a receive limit: only explicit DeadLetter dispositions go there. */
+        public Builder deadLetterQueue(InMemoryQueue dlq) {
+            deadLetterQueue(dlq, Integer.MAX_VALUE);
+            return this;
+        }
+
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock);
+            return this;
+        }
+
+        public InMemoryQueue build() {
+            return new InMemoryQueue(this);
+        }
+    }
+}

@@ -1,0 +1,198 @@
+package dev.ferry.domain.ordering;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Runs work items strictly in order within a group, in parallel across groups, with at most
+ * {@code maxConcurrency} items running at once. Items without a group run in any order.
+ *
+ * <p>When an item of a group fails, the items of that group still waiting are not run: they are
+ * handed to the {@link Worker#release} callback, in order, so they can go back to their queue
+ * behind the failed one — never processed out of order. Other groups go on.
+ *
+ * <p>Groups are served round-robin so one busy group cannot starve the others. Thread-safe.
+ *
+ * @param <T> the work item
+ */
+public final class OrderingGroups<T> {
+
+    /** What to do with items. */
+    public interface Worker<T> {
+
+        /** Processes one item; false means it failed and the rest of its group must be released. */
+        boolean process(T item);
+
+        /** An item that will not be processed, because an earlier item of its group failed. */
+        void release(T item);
+    }
+
+    private static final class Lane<T> {
+        final String group;
+        final ArrayDeque<T> items = new ArrayDeque<>(4);
+        boolean scheduled;
+
+        Lane(String group) {
+            this.group = group;
+        }
+    }
+
+    private final Executor executor;
+    private final int maxConcurrency;
+    private final Worker<T> worker;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Map<String, Lane<T>> lanes = new HashMap<>();
+    private final ArrayDeque<Lane<T>> ready = new ArrayDeque<>();
+    private final ArrayDeque<T> unordered = new ArrayDeque<>();
+    private int runners;
+    private int waiting;
+    private boolean preferUnordered;
+
+    public OrderingGroups(Executor executor, int maxConcurrency, Worker<T> worker) {
+        this.executor = Objects.requireNonNull(executor, "executor");
+        this.worker = Objects.requireNonNull(worker, "worker");
+        if (maxConcurrency < 1) {
+            throw new IllegalArgumentException("maxConcurrency must be >= 1, was " + maxConcurrency);
+        }
+        this.maxConcurrency = maxConcurrency;
+    }
+
+    /** Queues an item behind the earlier items of {@code group} (null: no group). */
+    public void submit(String group, T item) {
+        Objects.requireNonNull(item, "item");
+        boolean startRunner;
+        lock.lock();
+        try {
+            if (group == null) {
+                unordered.add(item);
+            } else {
+                var lane = lanes.computeIfAbsent(group, Lane::new);
+                lane.items.add(item);
+                if (!lane.scheduled) {
+                    lane.scheduled = true;
+                    ready.add(lane);
+                }
+            }
+            waiting++;
+            startRunner = runners < maxConcurrency && runners < waiting;
+            if (startRunner) {
+                runners++;
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (startRunner) {
+            startRunner();
+        }
+    }
+
+    /** Items queued and not yet started. */
+    public int waiting() {
+        lock.lock();
+        try {
+            return waiting;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Removes and returns every item not yet started, groups in order (used at shutdown). */
+    public List<T> drainWaiting() {
+        lock.lock();
+        try {
+            var drained = new ArrayList<T>(waiting);
+            drained.addAll(unordered);
+            unordered.clear();
+            for (var lane : lanes.values()) {
+                drained.addAll(lane.items);
+                lane.items.clear();
+            }
+            waiting = 0;
+            return drained;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void startRunner() {
+        try {
+            executor.execute(this::run);
+        } catch (RuntimeException rejected) {
+            lock.lock();
+            try {
+                runners--;
+            } finally {
+                lock.unlock();
+            }
+            throw rejected;
+        }
+    }
+
+    private void run() {
+        Lane<T> lane = null;
+        while (true) {
+            T item;
+            lock.lock();
+            try {
+                if (lane != null) {
+                    finishLane(lane);
+                    lane = null;
+                }
+                // Alternate between unordered items and group lanes so neither starves the other.
+                preferUnordered = !preferUnordered;
+                if (!unordered.isEmpty() && (ready.isEmpty() || preferUnordered)) {
+                    item = unordered.poll();
+                } else if ((lane = ready.poll()) != null) {
+                    item = lane.items.poll();
+                } else {
+                    runners--;
+                    return;
+                }
+                waiting--;
+            } finally {
+                lock.unlock();
+            }
+            boolean ok;
+            try {
+                ok = worker.process(item);
+            } catch (RuntimeException e) {
+                ok = false;
+            }
+            if (!ok && lane != null) {
+                releaseRest(lane);
+            }
+        }
+    }
+
+    /** Called under the lock after a lane's head item ran: reschedule it or forget it. */
+    private void finishLane(Lane<T> lane) {
+        if (lane.items.isEmpty()) {
+            lane.scheduled = false;
+            lanes.remove(lane.group, lane);
+        } else {
+            ready.add(lane);
+        }
+    }
+
+    private void releaseRest(Lane<T> lane) {
+        List<T> rest;
+        lock.lock();
+        try {
+            rest = new ArrayList<>(lane.items);
+            lane.items.clear();
+            waiting -= rest.size();
+        } finally {
+            lock.unlock();
+        }
+        for (var item : rest) {
+            worker.release(item);
+        }
+    }
+}

@@ -1,0 +1,59 @@
+package dev.ferry.domain.retry;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.random.RandomGenerator;
+
+/**
+ * Exponential backoff with a cap: attempt n (1-based) waits {@code initial * multiplier^(n-1)},
+ * never more than {@code max}, then jittered.
+ */
+public record Backoff(Duration initial, double multiplier, Duration max, Jitter jitter) {
+
+    public Backoff {
+        Objects.requireNonNull(initial, "initial");
+        Objects.requireNonNull(max, "max");
+        Objects.requireNonNull(jitter, "jitter");
+        if (initial.isNegative()) {
+            throw new IllegalArgumentException("backoff initial must be >= 0, was " + initial);
+        }
+        if (max.compareTo(initial) < 0) {
+            throw new IllegalArgumentException("backoff max must be >= initial (" + initial + "), was " + max);
+        }
+        if (!(multiplier >= 1.0) || Double.isInfinite(multiplier)) {
+            throw new IllegalArgumentException("backoff multiplier must be a finite number >= 1, was " + multiplier);
+        }
+    }
+
+    /** 1 s doubling up to 5 minutes, full jitter. */
+    public static Backoff defaults() {
+        return new Backoff(Duration.ofSeconds(1), 2.0, Duration.ofMinutes(5), Jitter.FULL);
+    }
+
+    public static Backoff fixed(Duration delay) {
+        return new Backoff(delay, 1.0, delay, Jitter.NONE);
+    }
+
+    public static Backoff exponential(Duration initial, Duration max) {
+        return new Backoff(initial, 2.0, max, Jitter.FULL);
+    }
+
+    public Backoff withJitter(Jitter jitter) {
+        return new Backoff(initial, multiplier, max, jitter);
+    }
+
+    /** The delay before retry number {@code attempt} (1 = the first retry). */
+    public Duration delay(int attempt, RandomGenerator random) {
+        if (attempt < 1) {
+            throw new IllegalArgumentException("attempt must be >= 1, was " + attempt);
+        }
+        double capMillis = max.toMillis();
+        double raw = initial.toMillis() * Math.pow(multiplier, attempt - 1);
+        long millis = (long) Math.min(raw, capMillis);
+        return Duration.ofMillis(switch (jitter) {
+            case NONE -> millis;
+            case HALF -> millis / 2 + (millis - millis / 2 == 0 ? 0 : random.nextLong(millis - millis / 2 + 1));
+            case FULL -> millis == 0 ? 0 : random.nextLong(millis + 1);
+        });
+    }
+}

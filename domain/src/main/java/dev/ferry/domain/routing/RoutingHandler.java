@@ -1,0 +1,134 @@
+package dev.ferry.domain.routing;
+
+import dev.ferry.domain.handle.Handler;
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.idempotency.Claim;
+import dev.ferry.domain.idempotency.IdempotencyLedger;
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.model.Event;
+import dev.ferry.domain.transport.Sink;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A {@link Handler} that sends each event to the sinks its {@link Router} picks.
+ *
+ * <p>Fan-out is tracked per target when a ledger is given: a target that confirmed an event is
+ * recorded under {@code eventKey -> sinkName}, so when another target fails and the message comes
+ * back, the target that already has it is not written twice.
+ *
+ * <p>Outcomes of several targets combine as: any {@code Reject} → Reject; else any {@code Retry}
+ * → Retry (longest delay); else any {@code Throttled} → Throttled (longest wait); else Done.
+ */
+public final class RoutingHandler implements Handler {
+
+    private final Router router;
+    private final Map<String, Sink> sinks;
+    private final IdempotencyLedger targetLedger;
+    private final Duration lease;
+    private final Duration ttl;
+
+    private RoutingHandler(Router router, Map<String, Sink> sinks, IdempotencyLedger targetLedger,
+                           Duration lease, Duration ttl) {
+        this.router = Objects.requireNonNull(router, "router");
+        this.sinks = Map.copyOf(sinks);
+        this.targetLedger = targetLedger;
+        this.lease = lease;
+        this.ttl = ttl;
+        var missing = router.referencedSinks().stream().filter(s -> !this.sinks.containsKey(s)).toList();
+        if (!missing.isEmpty()) {
+            throw new IllegalArgumentException("routes refer to sinks that do not exist: " + missing
+                    + " (sinks: " + this.sinks.keySet() + ")");
+        }
+    }
+
+    /** Without per-target tracking: fine when each event goes to at most one sink. */
+    public static RoutingHandler of(Router router, Map<String, Sink> sinks) {
+        return new RoutingHandler(router, sinks, null, null, null);
+    }
+
+    /** With per-target tracking in {@code ledger}, so fan-out retries skip targets already done. */
+    public static RoutingHandler tracked(Router router, Map<String, Sink> sinks, IdempotencyLedger ledger,
+                                         Duration lease, Duration ttl) {
+        Objects.requireNonNull(ledger, "ledger");
+        return new RoutingHandler(router, sinks, ledger, Objects.requireNonNull(lease), Objects.requireNonNull(ttl));
+    }
+
+    @Override
+    public Outcome handle(Event event, Delivery delivery) {
+        var decision = router.route(event);
+        if (!decision.matched()) {
+            return switch (router.unmatched()) {
+                case IGNORE -> Outcome.done();
+                case REJECT -> Outcome.reject("no route matches event type '" + event.type() + "' (event " + event.key() + ")");
+            };
+        }
+        var targets = decision.sinks();
+        if (targets.size() == 1 || targetLedger == null) {
+            var outcomes = new ArrayList<Outcome>(targets.size());
+            for (var target : targets) {
+                outcomes.add(publish(sinks.get(target), event));
+            }
+            return combine(outcomes);
+        }
+        var outcomes = new ArrayList<Outcome>(targets.size());
+        for (var target : targets) {
+            outcomes.add(publishTracked(sinks.get(target), event));
+        }
+        return combine(outcomes);
+    }
+
+    private Outcome publishTracked(Sink sink, Event event) {
+        var key = event.key() + " -> " + sink.name();
+        var claim = targetLedger.claim(key, lease);
+        return switch (claim) {
+            case Claim.Completed c -> Outcome.done();
+            case Claim.InProgress p -> Outcome.retry("target " + sink.name() + " of " + event.key() + " is being written by another worker");
+            case Claim.Acquired a -> {
+                var outcome = publish(sink, event);
+                if (outcome instanceof Outcome.Done) {
+                    targetLedger.complete(key, a.token(), ttl);
+                } else {
+                    targetLedger.release(key, a.token());
+                }
+                yield outcome;
+            }
+        };
+    }
+
+    private static Outcome publish(Sink sink, Event event) {
+        try {
+            return Objects.requireNonNull(sink.publish(event), "sink returned null");
+        } catch (RuntimeException e) {
+            return Outcome.retry("sink " + sink.name() + " failed: " + e);
+        }
+    }
+
+    static Outcome combine(List<Outcome> outcomes) {
+        Outcome.Reject reject = null;
+        Outcome.Retry retry = null;
+        Outcome.Throttled throttled = null;
+        for (var outcome : outcomes) {
+            switch (outcome) {
+                case Outcome.Done d -> { }
+                case Outcome.Reject r -> reject = reject == null ? r : reject;
+                case Outcome.Retry r -> retry = retry == null || r.after().compareTo(retry.after()) > 0 ? r : retry;
+                case Outcome.Throttled t -> throttled = throttled == null
+                        || t.retryAfter().compareTo(throttled.retryAfter()) > 0 ? t : throttled;
+            }
+        }
+        if (reject != null) {
+            return reject;
+        }
+        if (retry != null) {
+            return retry;
+        }
+        if (throttled != null) {
+            return throttled;
+        }
+        return Outcome.done();
+    }
+}

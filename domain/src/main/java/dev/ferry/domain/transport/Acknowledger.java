@@ -1,0 +1,25 @@
+package dev.ferry.domain.transport;
+
+import dev.ferry.domain.model.Delivery;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Port: carries out the core's decisions on deliveries a {@link Source} handed out.
+ *
+ * <p>Contract: {@link #settle} carries out every settlement it can, in batches where the transport
+ * allows, and returns those it could not (a stale receipt, a DLQ that refused the message);
+ * it does not throw for a partial failure. A {@code DeadLetter} removes the message only after the
+ * dead-letter destination confirmed it. Everything not settled becomes visible again when its lease
+ * runs out, so a failure here can cause a redelivery, never a loss. Thread-safe.
+ */
+public interface Acknowledger {
+
+    List<Settlement.Failure> settle(List<Settlement> settlements);
+
+    /**
+     * Extends the lease (visibility) of deliveries still being worked on so they are not handed
+     * out again; returns the ones whose lease could not be extended (already expired, or settled).
+     */
+    List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease);
+}

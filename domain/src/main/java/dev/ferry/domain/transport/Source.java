@@ -1,0 +1,27 @@
+package dev.ferry.domain.transport;
+
+import dev.ferry.domain.model.Delivery;
+import java.util.List;
+
+/**
+ * Port: where deliveries come from (an SQS queue, Kafka topics, an HTTP endpoint).
+ *
+ * <p>Contract: {@link #poll} blocks up to the request's {@code maxWait} and returns between 0 and
+ * {@code maxMessages} deliveries, each leased for the request's {@code lease}: until it is settled
+ * or the lease runs out, no other poll returns it. It returns early, possibly empty, when the
+ * calling thread is interrupted. Safe to call from several poller threads at once. Transport
+ * failures are thrown as {@link dev.ferry.domain.model.FerryException} (unchecked), with
+ * {@code retryable()} set when polling again may work.
+ */
+public interface Source extends AutoCloseable {
+
+    /** A stable name for logs and statistics, e.g. the queue name. */
+    String name();
+
+    List<Delivery> poll(PollRequest request);
+
+    /** Releases the transport's resources; polls after close fail. */
+    @Override
+    default void close() {
+    }
+}
