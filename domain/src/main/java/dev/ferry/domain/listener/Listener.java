@@ -248,8 +248,17 @@ public final class Listener implements AutoCloseable {
                 }
                 lastReceiveNanos = System.nanoTime();
                 lastReceive = clock.instant();
+                var accepted = new ArrayList<InFlight>(batch.size());
                 for (var delivery : batch) {
-                    accept(delivery);
+                    var item = accept(delivery);
+                    if (item != null) {
+                        accepted.add(item);
+                    }
+                }
+                if (state.get() == RUNNING) {
+                    groups.submitAll(accepted, item -> item.orderingKey);
+                } else {
+                    accepted.forEach(item -> settle(item, Disposition.RELEASE));
                 }
             } catch (InterruptedException e) {
                 return;
@@ -286,7 +295,8 @@ public final class Listener implements AutoCloseable {
         }
     }
 
-    private void accept(Delivery delivery) {
+    /** Decodes and registers a delivery; returns it when it is to be handled, null when already settled. */
+    private InFlight accept(Delivery delivery) {
         received.increment();
         observe(() -> observer.received(delivery));
         var leaseUntil = clock.instant().plus(config.lease());
@@ -302,6 +312,7 @@ public final class Listener implements AutoCloseable {
                 var item = new InFlight(delivery, List.of(), null, leaseUntil);
                 inFlight.add(item);
                 settle(item, Disposition.deadLetter("malformed: " + m.reason()));
+                return null;
             }
             case Decoded.Events e -> {
                 var events = e.events();
@@ -309,11 +320,7 @@ public final class Listener implements AutoCloseable {
                         : events.isEmpty() ? null : events.getFirst().groupKey();
                 var item = new InFlight(delivery, events, key, leaseUntil);
                 inFlight.add(item);
-                if (state.get() == RUNNING) {
-                    groups.submit(key, item);
-                } else {
-                    settle(item, Disposition.RELEASE);
-                }
+                return item;
             }
         }
     }
@@ -629,6 +636,7 @@ public final class Listener implements AutoCloseable {
         }
         long begin = System.nanoTime();
         long settledBefore = stats().settled();
+        long sentBefore = settlementsSent.get();
         for (var poller : pollerThreads) {
             poller.interrupt();
         }
@@ -653,7 +661,6 @@ public final class Listener implements AutoCloseable {
             }
         }
         long finished = stats().settled() - settledBefore - releasedWaiting - releasedRunning;
-        long sentBefore = settlementsSent.get();
         state.set(STOPPED);
         // Not interrupted: an interrupt could break a settlement call half-way. It exits when idle.
         joinQuietly(List.of(settler), Duration.ofSeconds(5));

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 
 /**
  * Runs work items strictly in order within a group, in parallel across groups, with at most
@@ -53,6 +54,7 @@ public final class OrderingGroups<T> {
     private final ArrayDeque<T> unordered = new ArrayDeque<>();
     private int runners;
     private int waiting;
+    private int active;
     private boolean preferUnordered;
 
     public OrderingGroups(Executor executor, int maxConcurrency, Worker<T> worker) {
@@ -67,28 +69,60 @@ public final class OrderingGroups<T> {
     /** Queues an item behind the earlier items of {@code group} (null: no group). */
     public void submit(String group, T item) {
         Objects.requireNonNull(item, "item");
-        boolean startRunner;
+        int start;
         lock.lock();
         try {
-            if (group == null) {
-                unordered.add(item);
-            } else {
-                var lane = lanes.computeIfAbsent(group, Lane::new);
-                lane.items.add(item);
-                if (!lane.scheduled) {
-                    lane.scheduled = true;
-                    ready.add(lane);
-                }
-            }
-            waiting++;
-            startRunner = runners < maxConcurrency && runners < waiting;
-            if (startRunner) {
-                runners++;
-            }
+            enqueue(group, item);
+            start = runnersToStart();
         } finally {
             lock.unlock();
         }
-        if (startRunner) {
+        startRunners(start);
+    }
+
+    /**
+     * Queues several items at once, atomically: no item of the batch starts before all are queued,
+     * so a failure of an early item of a group releases every later item of that group in the batch.
+     */
+    public void submitAll(List<T> items, Function<T, String> groupOf) {
+        int start;
+        lock.lock();
+        try {
+            for (var item : items) {
+                enqueue(groupOf.apply(item), Objects.requireNonNull(item, "item"));
+            }
+            start = runnersToStart();
+        } finally {
+            lock.unlock();
+        }
+        startRunners(start);
+    }
+
+    private void enqueue(String group, T item) {
+        if (group == null) {
+            unordered.add(item);
+        } else {
+            var lane = lanes.computeIfAbsent(group, Lane::new);
+            lane.items.add(item);
+            if (!lane.scheduled) {
+                lane.scheduled = true;
+                ready.add(lane);
+            }
+        }
+        waiting++;
+    }
+
+    /** Under the lock: how many runners to add so every runnable item has one, within the bound. */
+    private int runnersToStart() {
+        int runnable = unordered.size() + ready.size();
+        int idle = runners - active;
+        int start = Math.max(0, Math.min(runnable - idle, maxConcurrency - runners));
+        runners += start;
+        return start;
+    }
+
+    private void startRunners(int count) {
+        for (int i = 0; i < count; i++) {
             startRunner();
         }
     }
@@ -115,6 +149,12 @@ public final class OrderingGroups<T> {
                 lane.items.clear();
             }
             waiting = 0;
+            // Lanes waiting to run are empty now; lanes being run are dropped when their item ends.
+            for (var lane : ready) {
+                lane.scheduled = false;
+                lanes.remove(lane.group, lane);
+            }
+            ready.clear();
             return drained;
         } finally {
             lock.unlock();
@@ -137,10 +177,15 @@ public final class OrderingGroups<T> {
 
     private void run() {
         Lane<T> lane = null;
+        boolean started = false;
         while (true) {
             T item;
             lock.lock();
             try {
+                if (started) {
+                    active--;
+                    started = false;
+                }
                 if (lane != null) {
                     finishLane(lane);
                     lane = null;
@@ -156,6 +201,8 @@ public final class OrderingGroups<T> {
                     return;
                 }
                 waiting--;
+                active++;
+                started = true;
             } finally {
                 lock.unlock();
             }

@@ -1,0 +1,206 @@
+package dev.ferry.domain.contract;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.idempotency.Claim;
+import dev.ferry.domain.idempotency.IdempotencyLedger;
+import dev.ferry.domain.testing.MutableClock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The promises every {@link IdempotencyLedger} keeps. An implementation's test extends this and
+ * supplies a ledger reading time from the given clock.
+ */
+public abstract class LedgerContract {
+
+    protected static final Duration LEASE = Duration.ofSeconds(30);
+    protected static final Duration TTL = Duration.ofHours(1);
+
+    protected MutableClock clock;
+    protected IdempotencyLedger ledger;
+
+    /** A fresh, empty ledger that reads time from {@code clock}. */
+    protected abstract IdempotencyLedger newLedger(MutableClock clock);
+
+    @BeforeEach
+    void setUpLedger() {
+        clock = MutableClock.at("2026-11-22T10:00:00Z");
+        ledger = newLedger(clock);
+    }
+
+    protected static String key() {
+        return "evt-" + UUID.randomUUID();
+    }
+
+    @Test
+    void claim_ofNewKey_isAcquired_withLeaseFromNow() {
+        var key = key();
+        var claim = ledger.claim(key, LEASE);
+        assertThat(claim).isInstanceOf(Claim.Acquired.class);
+        var acquired = (Claim.Acquired) claim;
+        assertThat(acquired.key()).isEqualTo(key);
+        assertThat(acquired.leaseUntil()).isEqualTo(clock.instant().plus(LEASE));
+    }
+
+    @Test
+    void claim_whileHeld_isInProgress_untilTheLeaseEnds() {
+        var key = key();
+        ledger.claim(key, LEASE);
+        clock.advance(Duration.ofSeconds(10));
+        var second = ledger.claim(key, LEASE);
+        assertThat(second).isInstanceOf(Claim.InProgress.class);
+        assertThat(((Claim.InProgress) second).leaseUntil()).isEqualTo(clock.instant().plus(Duration.ofSeconds(20)));
+    }
+
+    @Test
+    void claim_afterComplete_isCompleted() {
+        var key = key();
+        var a = (Claim.Acquired) ledger.claim(key, LEASE);
+        assertThat(ledger.complete(key, a.token(), TTL)).isTrue();
+        var again = ledger.claim(key, LEASE);
+        assertThat(again).isInstanceOf(Claim.Completed.class);
+        assertThat(((Claim.Completed) again).completedAt()).isEqualTo(clock.instant());
+    }
+
+    @Test
+    void claim_whenLeaseExpired_isReacquired_withLargerToken() {
+        var key = key();
+        var first = (Claim.Acquired) ledger.claim(key, LEASE);
+        clock.advance(LEASE.plusSeconds(1));
+        var second = ledger.claim(key, LEASE);
+        assertThat(second).isInstanceOf(Claim.Acquired.class);
+        assertThat(((Claim.Acquired) second).token()).isGreaterThan(first.token());
+    }
+
+    @Test
+    void complete_byZombieWhoseLeaseExpired_isFenced() {
+        var key = key();
+        var zombie = (Claim.Acquired) ledger.claim(key, LEASE);
+        clock.advance(LEASE.plusSeconds(1));
+        var current = (Claim.Acquired) ledger.claim(key, LEASE);
+
+        assertThat(ledger.complete(key, zombie.token(), TTL)).as("the zombie's completion").isFalse();
+        assertThat(ledger.release(key, zombie.token())).as("the zombie's release").isFalse();
+        assertThat(ledger.extend(key, zombie.token(), LEASE)).as("the zombie's extension").isFalse();
+        assertThat(ledger.claim(key, LEASE)).as("still held by the current worker").isInstanceOf(Claim.InProgress.class);
+        assertThat(ledger.complete(key, current.token(), TTL)).isTrue();
+    }
+
+    @Test
+    void complete_afterOwnLeaseExpiredButNobodyReclaimed_isAccepted() {
+        var key = key();
+        var a = (Claim.Acquired) ledger.claim(key, LEASE);
+        clock.advance(LEASE.plusSeconds(1));
+        assertThat(ledger.complete(key, a.token(), TTL)).isTrue();
+        assertThat(ledger.claim(key, LEASE)).isInstanceOf(Claim.Completed.class);
+    }
+
+    @Test
+    void complete_twice_secondIsRefused() {
+        var key = key();
+        var a = (Claim.Acquired) ledger.claim(key, LEASE);
+        assertThat(ledger.complete(key, a.token(), TTL)).isTrue();
+        assertThat(ledger.complete(key, a.token(), TTL)).isFalse();
+    }
+
+    @Test
+    void release_letsTheKeyBeClaimedAtOnce() {
+        var key = key();
+        var a = (Claim.Acquired) ledger.claim(key, LEASE);
+        assertThat(ledger.release(key, a.token())).isTrue();
+        assertThat(ledger.claim(key, LEASE)).isInstanceOf(Claim.Acquired.class);
+    }
+
+    @Test
+    void release_ofCompletedKey_isRefused_andKeepsItCompleted() {
+        var key = key();
+        var a = (Claim.Acquired) ledger.claim(key, LEASE);
+        ledger.complete(key, a.token(), TTL);
+        assertThat(ledger.release(key, a.token())).isFalse();
+        assertThat(ledger.claim(key, LEASE)).isInstanceOf(Claim.Completed.class);
+    }
+
+    @Test
+    void extend_pushesTheLeaseOut() {
+        var key = key();
+        var a = (Claim.Acquired) ledger.claim(key, LEASE);
+        clock.advance(Duration.ofSeconds(25));
+        assertThat(ledger.extend(key, a.token(), LEASE)).isTrue();
+        clock.advance(Duration.ofSeconds(25));
+        assertThat(ledger.claim(key, LEASE)).as("50 s after the claim, 25 s after the extension").isInstanceOf(Claim.InProgress.class);
+        assertThat(ledger.complete(key, a.token(), TTL)).isTrue();
+    }
+
+    @Test
+    void extend_afterLeaseExpired_isRefused() {
+        var key = key();
+        var a = (Claim.Acquired) ledger.claim(key, LEASE);
+        clock.advance(LEASE.plusSeconds(1));
+        assertThat(ledger.extend(key, a.token(), LEASE)).isFalse();
+    }
+
+    @Test
+    void completedKey_isForgottenAfterItsTtl() {
+        var key = key();
+        var a = (Claim.Acquired) ledger.claim(key, LEASE);
+        ledger.complete(key, a.token(), TTL);
+        clock.advance(TTL.minusSeconds(1));
+        assertThat(ledger.claim(key, LEASE)).isInstanceOf(Claim.Completed.class);
+        clock.advance(Duration.ofSeconds(2));
+        assertThat(ledger.claim(key, LEASE)).isInstanceOf(Claim.Acquired.class);
+    }
+
+    @Test
+    void claimAll_answersInOrder() {
+        var done = key();
+        var held = key();
+        var fresh = key();
+        var d = (Claim.Acquired) ledger.claim(done, LEASE);
+        ledger.complete(done, d.token(), TTL);
+        ledger.claim(held, LEASE);
+
+        var claims = ledger.claimAll(List.of(done, held, fresh), LEASE);
+
+        assertThat(claims).extracting(Claim::key).containsExactly(done, held, fresh);
+        assertThat(claims.get(0)).isInstanceOf(Claim.Completed.class);
+        assertThat(claims.get(1)).isInstanceOf(Claim.InProgress.class);
+        assertThat(claims.get(2)).isInstanceOf(Claim.Acquired.class);
+    }
+
+    @Test
+    void concurrentClaims_ofOneKey_exactlyOneWins() throws Exception {
+        var key = key();
+        int threads = 8;
+        var start = new CountDownLatch(1);
+        var pool = Executors.newFixedThreadPool(threads);
+        try {
+            var tasks = new ArrayList<java.util.concurrent.Future<Claim>>();
+            for (int i = 0; i < threads; i++) {
+                Callable<Claim> task = () -> {
+                    start.await();
+                    return ledger.claim(key, LEASE);
+                };
+                tasks.add(pool.submit(task));
+            }
+            start.countDown();
+            int acquired = 0;
+            for (var t : tasks) {
+                if (t.get(30, TimeUnit.SECONDS) instanceof Claim.Acquired) {
+                    acquired++;
+                }
+            }
+            assertThat(acquired).isEqualTo(1);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+}

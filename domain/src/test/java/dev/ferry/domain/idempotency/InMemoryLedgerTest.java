@@ -1,0 +1,62 @@
+package dev.ferry.domain.idempotency;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.contract.LedgerContract;
+import dev.ferry.domain.testing.MutableClock;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class InMemoryLedgerTest extends LedgerContract {
+
+    @Override
+    protected IdempotencyLedger newLedger(MutableClock clock) {
+        return InMemoryLedger.of(clock, 1_000);
+    }
+
+    @Test
+    void memory_isBounded_byEvictingOldestCompletedKeys() {
+        var small = InMemoryLedger.of(clock, 100);
+        for (int i = 0; i < 1_000; i++) {
+            var a = (Claim.Acquired) small.claim("k" + i, LEASE);
+            small.complete("k" + i, a.token(), TTL);
+        }
+        assertThat(small.size()).isLessThanOrEqualTo(101);
+        assertThat(small.claim("k999", LEASE)).as("the newest completion is kept").isInstanceOf(Claim.Completed.class);
+        assertThat(small.claim("k0", LEASE)).as("the oldest was evicted").isInstanceOf(Claim.Acquired.class);
+    }
+
+    @Test
+    void expiredCompletions_areDroppedWithoutBeingAskedFor() {
+        var l = InMemoryLedger.of(clock, 1_000);
+        for (int i = 0; i < 50; i++) {
+            var a = (Claim.Acquired) l.claim("old" + i, LEASE);
+            l.complete("old" + i, a.token(), Duration.ofMinutes(1));
+        }
+        clock.advance(Duration.ofMinutes(2));
+        var a = (Claim.Acquired) l.claim("new", LEASE);
+        l.complete("new", a.token(), TTL);
+        assertThat(l.size()).isEqualTo(1);
+    }
+
+    @Test
+    void inProgressClaims_areNeverEvicted_whileTheirLeaseRuns() {
+        var small = InMemoryLedger.of(clock, 10);
+        for (int i = 0; i < 20; i++) {
+            small.claim("held" + i, LEASE);
+        }
+        assertThat(small.claim("held0", LEASE)).isInstanceOf(Claim.InProgress.class);
+        assertThat(small.size()).isEqualTo(20);
+    }
+
+    @Test
+    void abandonedClaims_areSweptOnceOverTheBound() {
+        var small = InMemoryLedger.of(clock, 10);
+        for (int i = 0; i < 10; i++) {
+            small.claim("crashed" + i, LEASE);
+        }
+        clock.advance(LEASE.plusSeconds(1));
+        small.claim("fresh", LEASE);
+        assertThat(small.size()).isEqualTo(1);
+    }
+}

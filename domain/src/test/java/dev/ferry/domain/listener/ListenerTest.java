@@ -1,0 +1,392 @@
+package dev.ferry.domain.listener;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.handle.Handler;
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.idempotency.InMemoryLedger;
+import dev.ferry.domain.memory.InMemoryQueue;
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.retry.Backoff;
+import dev.ferry.domain.retry.DeadLetterPolicy;
+import dev.ferry.domain.retry.RetryPolicy;
+import dev.ferry.domain.testing.Await;
+import dev.ferry.domain.testing.LineDecoder;
+import dev.ferry.domain.transport.Disposition;
+import dev.ferry.domain.transport.PollRequest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class ListenerTest {
+
+    private static final Duration LIMIT = Duration.ofSeconds(15);
+
+    private final InMemoryQueue dlq = InMemoryQueue.standard("orders-dlq");
+    private final InMemoryQueue queue = InMemoryQueue.builder("orders").deadLetterQueue(dlq).build();
+    private final List<Listener> listeners = new ArrayList<>();
+    private final List<String> effects = new CopyOnWriteArrayList<>();
+
+    @AfterEach
+    void stopAll() {
+        listeners.forEach(Listener::stop);
+    }
+
+    private static ListenerConfig.Builder fast() {
+        return ListenerConfig.builder()
+                .pollWait(Duration.ofMillis(50))
+                .lease(Duration.ofSeconds(2))
+                .concurrency(4)
+                .throttlePause(Duration.ofMillis(1))
+                .maxThrottlePause(Duration.ofMillis(5))
+                .retry(RetryPolicy.of(3, Backoff.fixed(Duration.ofMillis(1))))
+                .shutdownDeadline(Duration.ofSeconds(5));
+    }
+
+    private Listener start(InMemoryQueue q, Handler handler, ListenerConfig config) {
+        return start(Listener.builder(q, q, new LineDecoder(), handler).config(config).seed(7));
+    }
+
+    private Listener start(Listener.Builder builder) {
+        var l = builder.build();
+        listeners.add(l);
+        return l.start();
+    }
+
+    private Handler recording() {
+        return (event, delivery) -> {
+            effects.add(event.key());
+            return Outcome.done();
+        };
+    }
+
+    @Test
+    void handledMessages_areAcked_andCounted() {
+        for (int i = 0; i < 25; i++) {
+            queue.send("e" + i);
+        }
+        var l = start(queue, recording(), fast().build());
+        assertThat(Await.until(LIMIT, () -> queue.size() == 0)).isTrue();
+        assertThat(effects).hasSize(25).doesNotHaveDuplicates();
+        assertThat(Await.until(LIMIT, () -> l.stats().acked() == 25)).isTrue();
+        var stats = l.stats();
+        assertThat(stats.received()).isEqualTo(25);
+        assertThat(stats.inFlight()).isZero();
+        assertThat(stats.lastReceiveTime()).isPresent();
+    }
+
+    @Test
+    void malformedBody_isDeadLetteredOnFirstReceive_withItsReason() {
+        queue.send("!garbage");
+        var l = start(queue, recording(), fast().build());
+        assertThat(Await.until(LIMIT, () -> dlq.size() == 1)).isTrue();
+        var dead = dlq.messages().getFirst();
+        assertThat(dead.body()).isEqualTo("!garbage");
+        assertThat(dead.attributes().get(InMemoryQueue.REASON_ATTRIBUTE))
+                .isEqualTo("malformed: line 1, offset 0: expected an event key, found '!'");
+        assertThat(dead.attributes()).containsEntry(InMemoryQueue.RECEIVE_COUNT_ATTRIBUTE, "1");
+        assertThat(effects).isEmpty();
+        assertThat(l.stats().decodeFailures()).isEqualTo(1);
+        assertThat(queue.size()).isZero();
+    }
+
+    @Test
+    void throttledFiftyTimes_isNeverDeadLettered_andSucceedsAfterwards() {
+        queue.send("busy");
+        var calls = new AtomicInteger();
+        Handler handler = (event, delivery) -> {
+            if (calls.incrementAndGet() <= 50) {
+                return Outcome.throttled(Duration.ofMillis(1));
+            }
+            effects.add(event.key());
+            return Outcome.done();
+        };
+        var l = start(queue, handler, fast().deadLetter(DeadLetterPolicy.maxReceives(5)).build());
+        assertThat(Await.until(LIMIT, () -> queue.size() == 0)).isTrue();
+        assertThat(dlq.size()).isZero();
+        assertThat(effects).containsExactly("busy");
+        assertThat(l.stats().throttled()).isEqualTo(50);
+        assertThat(l.stats().failures()).isZero();
+    }
+
+    @Test
+    void retriesUsedUp_deadLetterTheMessage_withTheLastReason() {
+        queue.send("flaky");
+        var calls = new AtomicInteger();
+        Handler handler = (event, delivery) -> Outcome.retry("HTTP 503 #" + calls.incrementAndGet());
+        var l = start(queue, handler, fast().build());
+        assertThat(Await.until(LIMIT, () -> dlq.size() == 1)).isTrue();
+        assertThat(calls).hasValue(3);
+        assertThat(dlq.messages().getFirst().attributes().get(InMemoryQueue.REASON_ATTRIBUTE))
+                .isEqualTo("failed 3 time(s), the retry policy allows 3; last failure: HTTP 503 #3");
+        assertThat(l.stats().failures()).isEqualTo(3);
+        assertThat(l.stats().deadLettered()).isEqualTo(1);
+    }
+
+    @Test
+    void handlerThatThrows_isRetried_andTheListenerGoesOn() {
+        queue.send("boom");
+        queue.send("fine");
+        var calls = new AtomicInteger();
+        Handler handler = (event, delivery) -> {
+            if (event.key().equals("boom") && calls.incrementAndGet() == 1) {
+                throw new IllegalStateException("database down");
+            }
+            effects.add(event.key());
+            return Outcome.done();
+        };
+        var l = start(queue, handler, fast().build());
+        assertThat(Await.until(LIMIT, () -> queue.size() == 0)).isTrue();
+        assertThat(effects).containsExactlyInAnyOrder("boom", "fine");
+        assertThat(l.stats().failures()).isEqualTo(1);
+        assertThat(l.isRunning()).isTrue();
+    }
+
+    @Test
+    void leaseExtension_keepsALongHandlerFromRunningTwice() throws Exception {
+        queue.send("slow");
+        var calls = new AtomicInteger();
+        Handler handler = (event, delivery) -> {
+            calls.incrementAndGet();
+            sleep(Duration.ofMillis(1500));
+            effects.add(event.key() + "#" + delivery.receiveCount());
+            return Outcome.done();
+        };
+        var config = fast().lease(Duration.ofMillis(500)).extendAt(0.5).build();
+        var l = start(queue, handler, config);
+        assertThat(Await.until(LIMIT, () -> queue.size() == 0)).isTrue();
+        assertThat(calls).as("3x the lease, extended: handled once").hasValue(1);
+        assertThat(effects).containsExactly("slow#1");
+        long extensions = l.stats().leaseExtensions();
+        assertThat(extensions).isGreaterThanOrEqualTo(2);
+        Thread.sleep(600);
+        assertThat(l.stats().leaseExtensions()).as("no extension after the message was settled").isEqualTo(extensions);
+    }
+
+    @Test
+    void withoutTheLedger_aLeaseThatRunsOutMeansASecondRun_withTheLedgerItIsDropped() {
+        var fifoDlq = InMemoryQueue.builder("d.fifo").build();
+        var ledger = InMemoryLedger.create();
+        queue.send("once");
+        queue.send("once");
+        var l = start(Listener.builder(queue, queue, new LineDecoder(), recording()).config(fast().build()).ledger(ledger));
+        assertThat(Await.until(LIMIT, () -> queue.size() == 0)).isTrue();
+        assertThat(effects).containsExactly("once");
+        assertThat(l.stats().duplicatesDropped()).isEqualTo(1);
+        assertThat(l.stats().acked()).isEqualTo(2);
+        assertThat(fifoDlq.size()).isZero();
+    }
+
+    @Test
+    void failureInAGroup_releasesItsTail_inOrder_whileOtherGroupsGoOn() {
+        var fifo = InMemoryQueue.builder("trades.fifo").contentBasedDeduplication(true).build();
+        for (int i = 1; i <= 5; i++) {
+            fifo.send(InMemoryQueue.Message.of("A" + i, "A"));
+            fifo.send(InMemoryQueue.Message.of("B" + i, "B"));
+        }
+        var failedOnce = new AtomicInteger();
+        Handler handler = (event, delivery) -> {
+            if (event.key().equals("A2") && failedOnce.getAndIncrement() == 0) {
+                return Outcome.retry("first try of A2 fails");
+            }
+            effects.add(event.key());
+            return Outcome.done();
+        };
+        var l = start(fifo, handler, fast().build());
+        assertThat(Await.until(LIMIT, () -> fifo.size() == 0)).isTrue();
+        assertThat(effects.stream().filter(k -> k.startsWith("A"))).containsExactly("A1", "A2", "A3", "A4", "A5");
+        assertThat(effects.stream().filter(k -> k.startsWith("B"))).containsExactly("B1", "B2", "B3", "B4", "B5");
+        assertThat(l.stats().released()).as("A3..A5 were in hand behind A2").isGreaterThanOrEqualTo(1);
+    }
+
+    @Test
+    void shutdown_releasesWorkNotStarted_andWorkPastTheDeadline_andReportsIt() throws Exception {
+        var block = new CountDownLatch(1);
+        var started = new CountDownLatch(1);
+        Handler handler = (event, delivery) -> {
+            started.countDown();
+            try {
+                block.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return Outcome.done();
+        };
+        for (int i = 0; i < 10; i++) {
+            queue.send("w" + i);
+        }
+        var config = fast().concurrency(1).lease(Duration.ofSeconds(60)).shutdownDeadline(Duration.ofMillis(300)).build();
+        var l = start(queue, handler, config);
+        assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(Await.until(LIMIT, () -> l.stats().received() == 10)).isTrue();
+
+        var report = l.stop();
+        block.countDown();
+
+        assertThat(report.releasedWaiting()).isEqualTo(9);
+        assertThat(report.releasedRunning()).isEqualTo(1);
+        assertThat(report.clean()).isFalse();
+        assertThat(report.stats().released()).isEqualTo(10);
+        assertThat(report.flushed()).isEqualTo(10);
+        assertThat(queue.size()).isEqualTo(10);
+        assertThat(queue.inFlightCount()).as("nothing left invisible for a 60 s lease").isZero();
+        assertThat(queue.poll(new PollRequest(10, Duration.ZERO, Duration.ofSeconds(1)))).hasSize(10);
+    }
+
+    @Test
+    void shutdown_letsRunningHandlersFinish_withinTheDeadline() {
+        for (int i = 0; i < 4; i++) {
+            queue.send("f" + i);
+        }
+        Handler handler = (event, delivery) -> {
+            sleep(Duration.ofMillis(300));
+            effects.add(event.key());
+            return Outcome.done();
+        };
+        var l = start(queue, handler, fast().concurrency(4).build());
+        assertThat(Await.until(LIMIT, () -> l.stats().received() == 4)).isTrue();
+        var report = l.stop();
+        assertThat(report.clean()).isTrue();
+        assertThat(report.finished()).isEqualTo(4);
+        assertThat(effects).hasSize(4);
+        assertThat(queue.size()).isZero();
+    }
+
+    @Test
+    void idleTimeout_stopsTheListener() throws Exception {
+        var l = start(queue, recording(), fast().idleTimeout(Duration.ofMillis(300)).build());
+        var report = l.awaitStop(LIMIT);
+        assertThat(report).hasValueSatisfying(r -> assertThat(r.reason()).isEqualTo("idle for PT0.3S"));
+        assertThat(l.isRunning()).isFalse();
+    }
+
+    @Test
+    void beforePollHook_canStopTheListener() throws Exception {
+        for (int i = 0; i < 30; i++) {
+            queue.send("p" + i);
+        }
+        var l = start(Listener.builder(queue, queue, new LineDecoder(), recording())
+                .config(fast().batchSize(5).build())
+                .beforePoll(stats -> stats.received() < 10));
+        var report = l.awaitStop(LIMIT);
+        assertThat(report).hasValueSatisfying(r -> assertThat(r.reason()).contains("before-poll hook"));
+        assertThat(l.stats().received()).isBetween(10L, 15L);
+        assertThat(queue.inFlightCount()).isZero();
+    }
+
+    @Test
+    void skipDelete_leavesTheMessage_untilTheHandlerSettlesIt() {
+        queue.send("later");
+        var kept = new AtomicReference<Delivery>();
+        Handler handler = (event, delivery) -> {
+            kept.set(delivery);
+            return Outcome.done();
+        };
+        var l = start(queue, handler, fast().skipDelete(true).lease(Duration.ofSeconds(30)).build());
+        assertThat(Await.until(LIMIT, () -> l.stats().handedOver() == 1)).isTrue();
+        assertThat(queue.size()).isEqualTo(1);
+        l.settle(kept.get(), Disposition.ACK);
+        assertThat(Await.until(LIMIT, () -> queue.size() == 0)).isTrue();
+        assertThat(l.stats().acked()).isEqualTo(1);
+    }
+
+    @Test
+    void inFlightWork_isBounded_byMaxInFlight() {
+        var block = new CountDownLatch(1);
+        var concurrent = new AtomicInteger();
+        var maxSeen = new AtomicInteger();
+        Handler handler = (event, delivery) -> {
+            maxSeen.accumulateAndGet(concurrent.incrementAndGet(), Math::max);
+            try {
+                block.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            concurrent.decrementAndGet();
+            return Outcome.done();
+        };
+        for (int i = 0; i < 40; i++) {
+            queue.send("b" + i);
+        }
+        var l = start(queue, handler, fast().maxInFlight(6).batchSize(4).concurrency(16).lease(Duration.ofSeconds(30)).build());
+        assertThat(Await.until(LIMIT, () -> l.stats().received() >= 6)).isTrue();
+        sleep(Duration.ofMillis(300));
+        assertThat(l.stats().received()).isEqualTo(6);
+        assertThat(queue.inFlightCount()).isEqualTo(6);
+        block.countDown();
+        assertThat(Await.until(LIMIT, () -> queue.size() == 0)).isTrue();
+        assertThat(maxSeen.get()).isLessThanOrEqualTo(6);
+    }
+
+    @Test
+    void throttling_pausesPolling() {
+        queue.send("first");
+        var throttledAt = new AtomicReference<Long>();
+        var l = new AtomicReference<Listener>();
+        Handler handler = (event, delivery) -> {
+            if (throttledAt.get() == null) {
+                throttledAt.set(1L);
+                return Outcome.throttled(Duration.ofMillis(1));
+            }
+            return Outcome.done();
+        };
+        l.set(start(queue, handler, fast().throttlePause(Duration.ofSeconds(3)).maxThrottlePause(Duration.ofSeconds(3)).build()));
+        assertThat(Await.until(LIMIT, () -> l.get().stats().throttled() == 1)).isTrue();
+        sleep(Duration.ofMillis(200));
+        long polls = l.get().stats().polls();
+        sleep(Duration.ofMillis(1000));
+        assertThat(l.get().stats().polls()).as("no polls while throttled").isEqualTo(polls);
+        assertThat(Await.until(LIMIT, () -> queue.size() == 0)).as("polling resumes after the pause").isTrue();
+    }
+
+    @Test
+    void tooManyReceives_areDeadLettered_evenWithoutARecordedFailure() {
+        queue.send("crasher");
+        // Two earlier consumers received it and died without a word.
+        for (int i = 0; i < 2; i++) {
+            assertThat(queue.poll(new PollRequest(1, Duration.ZERO, Duration.ofMillis(1)))).hasSize(1);
+            sleep(Duration.ofMillis(5));
+        }
+        var l = start(queue, recording(), fast().deadLetter(DeadLetterPolicy.maxReceives(2)).build());
+        assertThat(Await.until(LIMIT, () -> dlq.size() == 1)).isTrue();
+        assertThat(dlq.messages().getFirst().attributes().get(InMemoryQueue.REASON_ATTRIBUTE))
+                .isEqualTo("received 3 times (0 throttled), more than maxReceives 2");
+        assertThat(effects).isEmpty();
+        assertThat(l.stats().deadLettered()).isEqualTo(1);
+    }
+
+    @Test
+    void aDeliveryWithSeveralEvents_isAckedOnlyWhenAllAreDone_andDoneOnesAreNotRepeated() {
+        var ledger = InMemoryLedger.create();
+        queue.send("doc-1#0 HITReviewable\ndoc-1#1 AssignmentSubmitted");
+        var attempts = new ConcurrentHashMap<String, AtomicInteger>();
+        Handler handler = (event, delivery) -> {
+            int n = attempts.computeIfAbsent(event.key(), k -> new AtomicInteger()).incrementAndGet();
+            if (event.key().endsWith("#1") && n == 1) {
+                return Outcome.retry("second event fails once");
+            }
+            effects.add(event.key());
+            return Outcome.done();
+        };
+        start(Listener.builder(queue, queue, new LineDecoder(), handler).config(fast().build()).ledger(ledger));
+        assertThat(Await.until(LIMIT, () -> queue.size() == 0)).isTrue();
+        assertThat(effects).containsExactly("doc-1#0", "doc-1#1");
+        assertThat(attempts.get("doc-1#0")).hasValue(1);
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,185 @@
+package dev.ferry.domain.memory;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.transport.Disposition;
+import dev.ferry.domain.transport.PollRequest;
+import dev.ferry.domain.transport.Settlement;
+import dev.ferry.domain.testing.MutableClock;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** SQS behaviours of the in-memory queue, on a hand-moved clock. */
+class InMemoryQueueTest {
+
+    private final MutableClock clock = MutableClock.at("2026-11-22T10:00:00Z");
+    private static final Duration LEASE = Duration.ofSeconds(30);
+
+    private List<Delivery> poll(InMemoryQueue q, int max) {
+        return q.poll(new PollRequest(max, Duration.ZERO, LEASE));
+    }
+
+    private static List<String> bodies(List<Delivery> deliveries) {
+        return deliveries.stream().map(d -> new String(d.body(), StandardCharsets.UTF_8)).toList();
+    }
+
+    @Test
+    void leaseRunningOut_redelivers_withReceiveCountUp() {
+        var q = InMemoryQueue.builder("q").clock(clock).build();
+        q.send("m");
+        assertThat(poll(q, 1)).hasSize(1);
+        clock.advance(LEASE.minusSeconds(1));
+        assertThat(poll(q, 1)).isEmpty();
+        clock.advance(Duration.ofSeconds(1));
+        var again = poll(q, 1);
+        assertThat(again).hasSize(1);
+        assertThat(again.getFirst().receiveCount()).isEqualTo(2);
+    }
+
+    @Test
+    void redrive_movesMessageToDlq_afterMaxReceiveCount() {
+        var dlq = InMemoryQueue.builder("dlq").clock(clock).build();
+        var q = InMemoryQueue.builder("q").clock(clock).deadLetterQueue(dlq, 3).build();
+        q.send("poison");
+        for (int i = 1; i <= 3; i++) {
+            var got = poll(q, 1);
+            assertThat(got).hasSize(1);
+            assertThat(got.getFirst().receiveCount()).isEqualTo(i);
+            clock.advance(LEASE);
+        }
+        assertThat(poll(q, 1)).as("the 4th receive moves it").isEmpty();
+        assertThat(q.size()).isZero();
+        assertThat(dlq.messages()).singleElement().satisfies(m -> {
+            assertThat(m.body()).isEqualTo("poison");
+            assertThat(m.attributes()).containsEntry(InMemoryQueue.SOURCE_ATTRIBUTE, "q")
+                    .containsEntry(InMemoryQueue.RECEIVE_COUNT_ATTRIBUTE, "3");
+            assertThat(m.attributes().get(InMemoryQueue.REASON_ATTRIBUTE)).contains("maxReceiveCount 3");
+        });
+    }
+
+    @Test
+    void deadLetter_withoutDlq_isRefused_andTheMessageStays() {
+        var q = InMemoryQueue.builder("q").clock(clock).build();
+        q.send("m");
+        var got = poll(q, 1);
+        var failures = q.settle(List.of(new Settlement(got.getFirst(), Disposition.deadLetter("bad"))));
+        assertThat(failures).singleElement().satisfies(f -> assertThat(f.reason()).contains("has no dead-letter queue"));
+        assertThat(q.size()).isEqualTo(1);
+    }
+
+    @Test
+    void fifo_deduplicatesByExplicitId_withinTheWindowOnly() {
+        var q = InMemoryQueue.builder("t.fifo").clock(clock).build();
+        var first = q.send(InMemoryQueue.Message.of("a", "g").withDeduplicationId("d1"));
+        var dup = q.send(InMemoryQueue.Message.of("a-again", "g").withDeduplicationId("d1"));
+        assertThat(dup.duplicate()).isTrue();
+        assertThat(dup.messageId()).isEqualTo(first.messageId());
+        assertThat(q.size()).isEqualTo(1);
+        clock.advance(Duration.ofMinutes(5).plusSeconds(1));
+        assertThat(q.send(InMemoryQueue.Message.of("a-later", "g").withDeduplicationId("d1")).duplicate()).isFalse();
+        assertThat(q.size()).isEqualTo(2);
+    }
+
+    @Test
+    void fifo_contentBasedDeduplication_usesTheBodysSha256() {
+        var q = InMemoryQueue.builder("t.fifo").contentBasedDeduplication(true).clock(clock).build();
+        q.send(InMemoryQueue.Message.of("{\"trade\":1}", "g1"));
+        assertThat(q.send(InMemoryQueue.Message.of("{\"trade\":1}", "g2")).duplicate()).isTrue();
+        assertThat(q.send(InMemoryQueue.Message.of("{\"trade\":2}", "g1")).duplicate()).isFalse();
+        assertThat(q.size()).isEqualTo(2);
+    }
+
+    @Test
+    void fifo_refusesWhatSqsRefuses() {
+        var q = InMemoryQueue.builder("t.fifo").clock(clock).build();
+        assertThatThrownBy(() -> q.send("no group")).hasMessageContaining("is FIFO but the message has no MessageGroupId");
+        assertThatThrownBy(() -> q.send(InMemoryQueue.Message.of("x", "g")))
+                .hasMessageContaining("no MessageDeduplicationId");
+        assertThatThrownBy(() -> q.send(InMemoryQueue.Message.of("x", "g").withDeduplicationId("d").withDelay(Duration.ofSeconds(5))))
+                .hasMessageContaining("per-message delays are not allowed");
+        assertThatThrownBy(() -> InMemoryQueue.builder("plain").fifo(true)).hasMessageContaining("must end with '.fifo'");
+    }
+
+    @Test
+    void fifo_carriesSequenceNumbers_inSendOrder() {
+        var q = InMemoryQueue.builder("t.fifo").contentBasedDeduplication(true).clock(clock).build();
+        q.send(InMemoryQueue.Message.of("1", "g"));
+        q.send(InMemoryQueue.Message.of("2", "g"));
+        var got = poll(q, 10);
+        assertThat(got).extracting(d -> d.attributes().get(InMemoryQueue.SEQUENCE_NUMBER)).isSorted().doesNotHaveDuplicates();
+    }
+
+    @Test
+    void fifo_redeliveredHead_blocksItsGroupUntilVisible_butNotOtherGroups() {
+        var q = InMemoryQueue.builder("t.fifo").contentBasedDeduplication(true).clock(clock).build();
+        q.send(InMemoryQueue.Message.of("a1", "A"));
+        q.send(InMemoryQueue.Message.of("a2", "A"));
+        q.send(InMemoryQueue.Message.of("b1", "B"));
+        var got = poll(q, 1);
+        assertThat(bodies(got)).containsExactly("a1");
+        q.settle(List.of(new Settlement(got.getFirst(), Disposition.redeliver(Duration.ofSeconds(10)))));
+        assertThat(bodies(poll(q, 10))).containsExactly("b1");
+        clock.advance(Duration.ofSeconds(10));
+        assertThat(bodies(poll(q, 10))).containsExactly("a1", "a2");
+    }
+
+    @Test
+    void standard_perMessageDelay_andQueueDelay() {
+        var q = InMemoryQueue.builder("q").delay(Duration.ofSeconds(5)).clock(clock).build();
+        q.send("queue-delay");
+        q.send(InMemoryQueue.Message.of("own-delay").withDelay(Duration.ofSeconds(60)));
+        assertThat(poll(q, 10)).isEmpty();
+        clock.advance(Duration.ofSeconds(5));
+        var first = poll(q, 10);
+        assertThat(bodies(first)).containsExactly("queue-delay");
+        q.settle(List.of(new Settlement(first.getFirst(), Disposition.ACK)));
+        clock.advance(Duration.ofSeconds(55));
+        assertThat(bodies(poll(q, 10))).containsExactly("own-delay");
+        assertThatThrownBy(() -> q.send(InMemoryQueue.Message.of("x").withDelay(Duration.ofMinutes(16))))
+                .hasMessageContaining("between 0 and 15 minutes");
+    }
+
+    @Test
+    void redeliver_isCappedAtTwelveHours() {
+        var q = InMemoryQueue.builder("q").clock(clock).build();
+        q.send("m");
+        var got = poll(q, 1);
+        q.settle(List.of(new Settlement(got.getFirst(), Disposition.redeliver(Duration.ofDays(3)))));
+        clock.advance(Duration.ofHours(12));
+        assertThat(poll(q, 1)).hasSize(1);
+    }
+
+    @Test
+    void changeVisibility_afterLeaseRanOut_isRefused() {
+        var q = InMemoryQueue.builder("q").clock(clock).build();
+        q.send("m");
+        var got = poll(q, 1);
+        clock.advance(LEASE);
+        assertThat(q.settle(List.of(new Settlement(got.getFirst(), Disposition.RELEASE))))
+                .singleElement().satisfies(f -> assertThat(f.reason()).startsWith("MessageNotInflight"));
+        assertThat(q.extendLeases(got, LEASE)).containsExactlyElementsOf(got);
+    }
+
+    @Test
+    void receiptOfAnotherQueue_isInvalid() {
+        var a = InMemoryQueue.builder("a").clock(clock).build();
+        var b = InMemoryQueue.builder("b").clock(clock).build();
+        a.send("m");
+        var got = poll(a, 1);
+        assertThat(b.settle(List.of(new Settlement(got.getFirst(), Disposition.ACK))))
+                .singleElement().satisfies(f -> assertThat(f.reason()).startsWith("ReceiptHandleIsInvalid"));
+        assertThat(a.size()).isEqualTo(1);
+    }
+
+    @Test
+    void messageAttributes_arriveWithTheDelivery() {
+        var q = InMemoryQueue.builder("q").clock(clock).build();
+        q.send(InMemoryQueue.Message.of("m").withAttributes(Map.of("SenderId", "AIDAMTURK")));
+        assertThat(poll(q, 1).getFirst().attributes()).containsEntry("SenderId", "AIDAMTURK");
+    }
+}

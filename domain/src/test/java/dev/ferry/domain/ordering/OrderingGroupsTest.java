@@ -1,0 +1,167 @@
+package dev.ferry.domain.ordering;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class OrderingGroupsTest {
+
+    record Item(String group, int seq, boolean fails) {
+    }
+
+    private final java.util.concurrent.ExecutorService pool = Executors.newFixedThreadPool(8);
+
+    @AfterEach
+    void stop() {
+        pool.shutdownNow();
+    }
+
+    @Test
+    void withinAGroup_itemsRunInOrderAndNeverConcurrently_acrossGroupsInParallel() throws Exception {
+        int groupsCount = 20, perGroup = 200;
+        var seen = new ConcurrentHashMap<String, List<Integer>>();
+        var running = new ConcurrentHashMap<String, AtomicInteger>();
+        var maxParallel = new AtomicInteger();
+        var parallel = new AtomicInteger();
+        var overlapInGroup = new AtomicInteger();
+        var done = new CountDownLatch(groupsCount * perGroup);
+        var groups = new OrderingGroups<Item>(pool, 4, new OrderingGroups.Worker<>() {
+            @Override
+            public boolean process(Item item) {
+                int now = parallel.incrementAndGet();
+                maxParallel.accumulateAndGet(now, Math::max);
+                if (running.computeIfAbsent(item.group(), g -> new AtomicInteger()).incrementAndGet() > 1) {
+                    overlapInGroup.incrementAndGet();
+                }
+                seen.computeIfAbsent(item.group(), g -> new CopyOnWriteArrayList<>()).add(item.seq());
+                Thread.onSpinWait();
+                running.get(item.group()).decrementAndGet();
+                parallel.decrementAndGet();
+                done.countDown();
+                return true;
+            }
+
+            @Override
+            public void release(Item item) {
+                throw new AssertionError("nothing fails here");
+            }
+        });
+        for (int i = 0; i < perGroup; i++) {
+            for (int g = 0; g < groupsCount; g++) {
+                groups.submit("g" + g, new Item("g" + g, i, false));
+            }
+        }
+        assertThat(done.await(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(overlapInGroup).hasValue(0);
+        assertThat(maxParallel.get()).isLessThanOrEqualTo(4);
+        for (var list : seen.values()) {
+            assertThat(list).isSorted().hasSize(perGroup);
+        }
+    }
+
+    @Test
+    void failure_releasesTheRestOfItsGroupInOrder_andOtherGroupsGoOn() throws Exception {
+        var processed = new CopyOnWriteArrayList<Item>();
+        var releasedItems = new CopyOnWriteArrayList<Item>();
+        var gate = new CountDownLatch(1);
+        var groups = new OrderingGroups<Item>(pool, 2, new OrderingGroups.Worker<>() {
+            @Override
+            public boolean process(Item item) {
+                try {
+                    gate.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                processed.add(item);
+                return !item.fails();
+            }
+
+            @Override
+            public void release(Item item) {
+                releasedItems.add(item);
+            }
+        });
+        groups.submit("A", new Item("A", 1, true));
+        groups.submit("A", new Item("A", 2, false));
+        groups.submit("A", new Item("A", 3, false));
+        groups.submit("B", new Item("B", 1, false));
+        groups.submit("B", new Item("B", 2, false));
+        gate.countDown();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (processed.size() + releasedItems.size() < 5 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(releasedItems).containsExactly(new Item("A", 2, false), new Item("A", 3, false));
+        assertThat(processed).contains(new Item("A", 1, true), new Item("B", 1, false), new Item("B", 2, false))
+                .hasSize(3);
+        assertThat(groups.waiting()).isZero();
+    }
+
+    @Test
+    void drainWaiting_returnsEverythingNotStarted() throws Exception {
+        var started = new CountDownLatch(1);
+        var block = new CountDownLatch(1);
+        var groups = new OrderingGroups<Item>(pool, 1, new OrderingGroups.Worker<>() {
+            @Override
+            public boolean process(Item item) {
+                started.countDown();
+                try {
+                    block.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return true;
+            }
+
+            @Override
+            public void release(Item item) {
+            }
+        });
+        groups.submit("A", new Item("A", 1, false));
+        assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+        groups.submit("A", new Item("A", 2, false));
+        groups.submit(null, new Item("-", 1, false));
+        groups.submit("B", new Item("B", 1, false));
+        var drained = groups.drainWaiting();
+        block.countDown();
+        assertThat(drained).containsExactlyInAnyOrder(new Item("A", 2, false), new Item("-", 1, false), new Item("B", 1, false));
+        assertThat(groups.waiting()).isZero();
+    }
+
+    @Test
+    void unorderedItems_andGroups_bothMakeProgress() throws Exception {
+        var done = new CountDownLatch(200);
+        var order = new ArrayList<String>();
+        var groups = new OrderingGroups<Item>(pool, 1, new OrderingGroups.Worker<>() {
+            @Override
+            public boolean process(Item item) {
+                synchronized (order) {
+                    order.add(item.group());
+                }
+                done.countDown();
+                return true;
+            }
+
+            @Override
+            public void release(Item item) {
+            }
+        });
+        for (int i = 0; i < 100; i++) {
+            groups.submit(null, new Item("-", i, false));
+            groups.submit("G", new Item("G", i, false));
+        }
+        assertThat(done.await(10, TimeUnit.SECONDS)).isTrue();
+        synchronized (order) {
+            assertThat(order.subList(0, 50)).contains("-", "G");
+        }
+    }
+}

@@ -1,0 +1,144 @@
+package dev.ferry.domain.routing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.idempotency.InMemoryLedger;
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.model.Event;
+import dev.ferry.domain.transport.Sink;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+
+class RoutingHandlerTest {
+
+    private static final Delivery DELIVERY = new Delivery("m-1", new byte[0], Map.of(), 1, Instant.EPOCH, null, null, "q", null);
+
+    /** A sink that records what it got and answers from a script. */
+    static final class ScriptedSink implements Sink {
+        final String name;
+        final List<String> received = new CopyOnWriteArrayList<>();
+        final List<Outcome> script;
+
+        ScriptedSink(String name, Outcome... script) {
+            this.name = name;
+            this.script = new ArrayList<>(List.of(script));
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public synchronized Outcome publish(Event event) {
+            received.add(event.key());
+            return script.isEmpty() ? Outcome.done() : script.removeFirst();
+        }
+    }
+
+    private static Event event(String key, String type, Map<String, String> attributes) {
+        return new Event(key, type, null, null, "{}".getBytes(StandardCharsets.UTF_8), attributes);
+    }
+
+    @Test
+    void routesByType_andByAttribute_fanningOutOncePerSink() {
+        var submitted = new ScriptedSink("submitted");
+        var hits = new ScriptedSink("hits");
+        var audit = new ScriptedSink("audit");
+        var router = Router.of(
+                Route.of("submitted", EventMatcher.type("AssignmentSubmitted"), "submitted", "audit"),
+                Route.of("hits", EventMatcher.typePrefix("HIT"), "hits"),
+                Route.of("vip", EventMatcher.attribute("CustomerId", "vip"), "audit"));
+        var handler = RoutingHandler.of(router, Map.of("submitted", submitted, "hits", hits, "audit", audit));
+
+        assertThat(handler.handle(event("e1", "AssignmentSubmitted", Map.of("CustomerId", "vip")), DELIVERY)).isEqualTo(Outcome.done());
+        assertThat(handler.handle(event("e2", "HITExpired", Map.of()), DELIVERY)).isEqualTo(Outcome.done());
+
+        assertThat(submitted.received).containsExactly("e1");
+        assertThat(hits.received).containsExactly("e2");
+        assertThat(audit.received).as("audit matched twice for e1, written once").containsExactly("e1");
+        assertThat(router.route(event("e1", "AssignmentSubmitted", Map.of("CustomerId", "vip"))).routes())
+                .containsExactly("submitted", "vip");
+    }
+
+    @Test
+    void unmatched_isRejectedByDefault_orIgnoredWhenSaid() {
+        var sink = new ScriptedSink("s");
+        var strict = RoutingHandler.of(Router.of(Route.of("r", EventMatcher.type("A"), "s")), Map.of("s", sink));
+        var lenient = RoutingHandler.of(Router.of(List.of(Route.of("r", EventMatcher.type("A"), "s")), Router.Unmatched.IGNORE),
+                Map.of("s", sink));
+
+        assertThat(strict.handle(event("e", "s3:TestEvent", Map.of()), DELIVERY))
+                .isEqualTo(Outcome.reject("no route matches event type 's3:TestEvent' (event e)"));
+        assertThat(lenient.handle(event("e", "s3:TestEvent", Map.of()), DELIVERY)).isEqualTo(Outcome.done());
+        assertThat(sink.received).isEmpty();
+    }
+
+    @Test
+    void ignoreRoute_acknowledgesWithoutEffect() {
+        var sink = new ScriptedSink("s");
+        var handler = RoutingHandler.of(Router.of(Route.ignore("tests", EventMatcher.type("s3:TestEvent")),
+                Route.of("all", EventMatcher.type("ObjectCreated:Put"), "s")), Map.of("s", sink));
+        assertThat(handler.handle(event("e", "s3:TestEvent", Map.of()), DELIVERY)).isEqualTo(Outcome.done());
+        assertThat(sink.received).isEmpty();
+    }
+
+    @Test
+    void danglingSinkReference_isRefusedAtConstruction() {
+        assertThatThrownBy(() -> RoutingHandler.of(Router.of(Route.of("r", EventMatcher.any(), "nowhere")), Map.of()))
+                .hasMessageContaining("routes refer to sinks that do not exist: [nowhere]");
+    }
+
+    @Test
+    void outcomes_combine_rejectOverRetryOverThrottled() {
+        var slow = Outcome.throttled(Duration.ofMinutes(5));
+        var retry = Outcome.retry("500");
+        var reject = Outcome.reject("400");
+        assertThat(RoutingHandler.combine(List.of(Outcome.done(), slow))).isEqualTo(slow);
+        assertThat(RoutingHandler.combine(List.of(slow, retry))).isEqualTo(retry);
+        assertThat(RoutingHandler.combine(List.of(retry, reject, slow))).isEqualTo(reject);
+        assertThat(RoutingHandler.combine(List.of(Outcome.done(), Outcome.done()))).isEqualTo(Outcome.done());
+    }
+
+    @Test
+    void trackedFanOut_doesNotWriteTheConfirmedTargetTwice_whenAnotherFails() {
+        var qa = new ScriptedSink("qa");
+        var prod = new ScriptedSink("prod", Outcome.retry("prod down"), Outcome.retry("prod down"));
+        var handler = RoutingHandler.tracked(Router.of(Route.of("archive", EventMatcher.any(), "qa", "prod")),
+                Map.of("qa", qa, "prod", prod), InMemoryLedger.create(), Duration.ofMinutes(1), Duration.ofHours(1));
+        var e = event("s3://b/k#1", "ObjectCreated:Put", Map.of());
+
+        assertThat(handler.handle(e, DELIVERY)).isInstanceOf(Outcome.Retry.class);
+        assertThat(handler.handle(e, DELIVERY)).isInstanceOf(Outcome.Retry.class);
+        assertThat(handler.handle(e, DELIVERY)).isEqualTo(Outcome.done());
+
+        assertThat(qa.received).containsExactly("s3://b/k#1");
+        assertThat(prod.received).hasSize(3);
+    }
+
+    @Test
+    void sinkThatThrows_becomesRetry_notAnEscapedException() {
+        Sink broken = new Sink() {
+            @Override
+            public String name() {
+                return "broken";
+            }
+
+            @Override
+            public Outcome publish(Event event) {
+                throw new IllegalStateException("socket closed");
+            }
+        };
+        var handler = RoutingHandler.of(Router.of(Route.of("r", EventMatcher.any(), "broken")), Map.of("broken", broken));
+        assertThat(handler.handle(event("e", "T", Map.of()), DELIVERY))
+                .isInstanceOfSatisfying(Outcome.Retry.class, r -> assertThat(r.reason()).contains("socket closed"));
+    }
+}
