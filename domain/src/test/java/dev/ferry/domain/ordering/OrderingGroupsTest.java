@@ -164,4 +164,33 @@ class OrderingGroupsTest {
             assertThat(order.subList(0, 50)).contains("-", "G");
         }
     }
+
+    @Test
+    void submitAll_aFailingItem_releasesTheLaterItemsOfItsGroupInTheBatch() throws Exception {
+        var processed = new CopyOnWriteArrayList<Item>();
+        var releasedItems = new CopyOnWriteArrayList<Item>();
+        var groups = new OrderingGroups<Item>(pool, 4, new OrderingGroups.Worker<>() {
+            @Override
+            public boolean process(Item item) {
+                processed.add(item);
+                return !item.fails();
+            }
+
+            @Override
+            public void release(Item item) {
+                releasedItems.add(item);
+            }
+        });
+        for (int round = 0; round < 200; round++) {
+            processed.clear();
+            releasedItems.clear();
+            var batch = List.of(new Item("A", 1, true), new Item("A", 2, false), new Item("B", 1, false), new Item("A", 3, false));
+            groups.submitAll(batch, Item::group);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (processed.size() + releasedItems.size() < 4 && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            assertThat(releasedItems).as("round " + round).containsExactly(new Item("A", 2, false), new Item("A", 3, false));
+        }
+    }
 }
