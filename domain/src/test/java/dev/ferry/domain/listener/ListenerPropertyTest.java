@@ -40,7 +40,7 @@ import org.junit.jupiter.api.TestFactory;
  */
 class ListenerPropertyTest {
 
-    private static final int RUNS = Integer.getInteger("ferry.property.runs", 12);
+    private static final int RUNS = Integer.getInteger("ferry.property.runs", 24);
     private static final long SEED = Long.getLong("ferry.property.seed", 20261122L);
     private static final Duration LIMIT = Duration.ofSeconds(60);
 
@@ -66,7 +66,7 @@ class ListenerPropertyTest {
                 .mapToObj(seed -> DynamicTest.dynamicTest("seed " + seed, () -> shutdownRun(seed)));
     }
 
-    private static List<Planned> plan(SplittableRandom rnd, int count, int groups, boolean allowBad) {
+    private static List<Planned> plan(SplittableRandom rnd, int count, int groups, boolean allowBad, boolean duplicates) {
         var plan = new ArrayList<Planned>();
         var seqs = new HashMap<String, Integer>();
         var normals = new ArrayList<Planned>();
@@ -76,7 +76,7 @@ class ListenerPropertyTest {
             int roll = rnd.nextInt(100);
             Kind kind = !allowBad || roll >= 8 ? Kind.NORMAL
                     : roll < 3 ? Kind.POISON_RETRY : roll < 5 ? Kind.POISON_REJECT : Kind.MALFORMED;
-            if (kind == Kind.NORMAL && !normals.isEmpty() && rnd.nextInt(10) == 0) {
+            if (duplicates && kind == Kind.NORMAL && !normals.isEmpty() && rnd.nextInt(10) == 0) {
                 var original = normals.get(rnd.nextInt(normals.size()));
                 // Same event under a new message id, later in the same group.
                 plan.add(new Planned(original.key(), original.group(), seqs.merge(original.group(), 1, Integer::sum),
@@ -156,7 +156,7 @@ class ListenerPropertyTest {
         var rnd = new SplittableRandom(seed);
         boolean fifo = rnd.nextBoolean();
         int groups = 1 + rnd.nextInt(8);
-        var plan = plan(rnd, 60 + rnd.nextInt(60), groups, true);
+        var plan = plan(rnd, 60 + rnd.nextInt(60), groups, true, true);
         var dlq = InMemoryQueue.builder("prop-dlq" + (fifo ? ".fifo" : "")).build();
         var queue = InMemoryQueue.builder("prop" + (fifo ? ".fifo" : "")).deadLetterQueue(dlq).build();
         sendAll(queue, plan, fifo);
@@ -229,7 +229,9 @@ class ListenerPropertyTest {
     private void shutdownRun(long seed) {
         var rnd = new SplittableRandom(seed ^ 0x5DEECE66DL);
         boolean fifo = rnd.nextBoolean();
-        var plan = plan(rnd, 150, 1 + rnd.nextInt(10), false);
+        // No duplicates here: a duplicate of an event in progress is rightly put back until that claim's
+        // lease ends, which would look like "invisible for a whole lease" to the check below.
+        var plan = plan(rnd, 150, 1 + rnd.nextInt(10), false, false);
         var dlq = InMemoryQueue.builder("stop-dlq" + (fifo ? ".fifo" : "")).build();
         var queue = InMemoryQueue.builder("stop" + (fifo ? ".fifo" : "")).deadLetterQueue(dlq).build();
         sendAll(queue, plan, fifo);
