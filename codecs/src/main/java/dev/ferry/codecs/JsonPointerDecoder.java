@@ -1,0 +1,119 @@
+package dev.ferry.codecs;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import dev.ferry.domain.decode.Decoded;
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.model.Event;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Any JSON document: the event's id, type, group key and time are read at configured JSON
+ * Pointers (RFC 6901); the whole document is the payload. The id pointer is required and must
+ * find a string or number; a missing type falls back to the configured default type.
+ */
+final class JsonPointerDecoder extends JsonSupport {
+
+    /** Where to find the event's fields. {@code type}, {@code group}, {@code time} may be null. */
+    record Pointers(String id, String type, String group, String time, String defaultType) {
+        Pointers {
+            Objects.requireNonNull(id, "id pointer");
+            defaultType = defaultType == null ? "json" : defaultType;
+        }
+    }
+
+    private final Pointers pointers;
+    private final String[][] targets;
+
+    JsonPointerDecoder(JsonLimits limits, Pointers pointers) {
+        super(limits);
+        this.pointers = pointers;
+        this.targets = new String[][] {split(pointers.id()), split(pointers.type()), split(pointers.group()),
+                split(pointers.time())};
+    }
+
+    /** "/a/b~1c/0" → ["a", "b/c", "0"]; null stays null. */
+    static String[] split(String pointer) {
+        if (pointer == null) {
+            return null;
+        }
+        if (pointer.isEmpty() || pointer.charAt(0) != '/') {
+            throw new IllegalArgumentException("JSON Pointer must start with '/', was '" + pointer + "'");
+        }
+        var parts = pointer.substring(1).split("/", -1);
+        for (int i = 0; i < parts.length; i++) {
+            parts[i] = parts[i].replace("~1", "/").replace("~0", "~");
+        }
+        return parts;
+    }
+
+    @Override
+    protected Decoded read(JsonParser p, Delivery delivery) throws IOException, Failure {
+        expectRootObject(p, "a JSON document");
+        var found = new String[targets.length];
+        var path = new String[limits.maxDepth() + 1];
+        var index = new int[limits.maxDepth() + 1];
+        var inArray = new boolean[limits.maxDepth() + 1];
+        int depth = 1;
+        JsonToken t;
+        while (depth > 0 && (t = p.nextToken()) != null) {
+            if (t == JsonToken.FIELD_NAME) {
+                path[depth - 1] = p.currentName();
+                continue;
+            }
+            if (t == JsonToken.END_OBJECT || t == JsonToken.END_ARRAY) {
+                depth--;
+                continue;
+            }
+            if (inArray[depth - 1]) {
+                path[depth - 1] = Integer.toString(++index[depth - 1]);
+            }
+            if (t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY) {
+                inArray[depth] = t == JsonToken.START_ARRAY;
+                index[depth] = -1;
+                depth++;
+                continue;
+            }
+            for (int i = 0; i < targets.length; i++) {
+                if (found[i] == null && matches(targets[i], path, depth)) {
+                    found[i] = t == JsonToken.VALUE_NULL ? null : p.getText();
+                }
+            }
+        }
+        expectEnd(p);
+        if (found[0] == null || found[0].isEmpty()) {
+            throw new Failure(pointers.id() + ": missing, the event id is read there");
+        }
+        var type = found[1] != null ? found[1] : pointers.defaultType();
+        return Decoded.of(List.of(new Event(found[0], type, time(found[3]), found[2], delivery.body(), null)));
+    }
+
+    private Instant time(String text) throws Failure {
+        if (text == null) {
+            return null;
+        }
+        if (!text.isEmpty() && text.chars().allMatch(Character::isDigit)) {
+            try {
+                return Instant.ofEpochMilli(Long.parseLong(text));
+            } catch (NumberFormatException e) {
+                throw new Failure(pointers.time() + ": epoch milliseconds out of range: " + clip(text));
+            }
+        }
+        return instant(text, pointers.time());
+    }
+
+    private static boolean matches(String[] target, String[] path, int depth) {
+        if (target == null || target.length != depth) {
+            return false;
+        }
+        for (int i = 0; i < depth; i++) {
+            if (!target[i].equals(path[i])) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

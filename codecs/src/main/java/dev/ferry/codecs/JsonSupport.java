@@ -1,0 +1,205 @@
+package dev.ferry.codecs;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import dev.ferry.domain.decode.Decoded;
+import dev.ferry.domain.decode.Decoder;
+import dev.ferry.domain.model.Delivery;
+import java.io.IOException;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Arrays;
+
+/**
+ * The shared frame of Ferry's JSON decoders: limits, UTF-8 and BOM checks, one reused
+ * {@link JsonFactory}, and the translation of every parse problem into {@link Decoded.Malformed}
+ * with a reason naming the field path or the byte offset. Nothing escapes {@link #decode}.
+ */
+abstract class JsonSupport implements Decoder {
+
+    /** A problem found while reading: its message is the Malformed reason. No stack trace (it is a value). */
+    static final class Failure extends Exception {
+        Failure(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    protected final JsonLimits limits;
+    protected final JsonFactory factory;
+
+    protected JsonSupport(JsonLimits limits) {
+        this.limits = limits;
+        this.factory = factory(limits);
+    }
+
+    static JsonFactory factory(JsonLimits limits) {
+        return JsonFactory.builder()
+                .streamReadConstraints(StreamReadConstraints.builder()
+                        .maxNestingDepth(limits.maxDepth())
+                        .maxStringLength(limits.maxStringLength())
+                        .maxNumberLength(limits.maxNumberLength())
+                        .maxDocumentLength(limits.maxBodyBytes())
+                        .build())
+                .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                .disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
+                .build();
+    }
+
+    /** Reads the document; called with a parser positioned before the first token. */
+    protected abstract Decoded read(JsonParser p, Delivery delivery) throws IOException, Failure;
+
+    @Override
+    public final Decoded decode(Delivery delivery) {
+        var body = delivery.body();
+        var problem = precheck(body, limits);
+        if (problem != null) {
+            return Decoded.malformed(problem);
+        }
+        try (JsonParser p = factory.createParser(body)) {
+            return read(p, delivery);
+        } catch (Failure f) {
+            return Decoded.malformed(f.getMessage());
+        } catch (StreamConstraintsException e) {
+            return Decoded.malformed("limit exceeded: " + e.getOriginalMessage());
+        } catch (JsonProcessingException e) {
+            var at = e.getLocation();
+            return Decoded.malformed("invalid JSON" + (at == null ? "" : " at offset " + at.getByteOffset())
+                    + ": " + firstLine(e.getOriginalMessage()));
+        } catch (IOException | RuntimeException e) {
+            return Decoded.malformed("could not read the body: " + e);
+        } catch (StackOverflowError e) {
+            return Decoded.malformed("could not read the body: nested too deeply");
+        }
+    }
+
+    /** Checks done before parsing: empty, too large, BOM, invalid UTF-8. Null when fine. */
+    static String precheck(byte[] body, JsonLimits limits) {
+        if (body.length == 0) {
+            return "empty body: expected a JSON object";
+        }
+        if (body.length > limits.maxBodyBytes()) {
+            return "body of " + body.length + " bytes is larger than the limit of " + limits.maxBodyBytes() + " bytes";
+        }
+        if (body.length >= 3 && (body[0] & 0xFF) == 0xEF && (body[1] & 0xFF) == 0xBB && (body[2] & 0xFF) == 0xBF) {
+            return "body starts with a UTF-8 byte order mark at offset 0: JSON sent over a network must not have one";
+        }
+        for (int i = 0; i < Math.min(4, body.length); i++) {
+            // A NUL among the first bytes would make the parser guess UTF-16 or UTF-32; Ferry reads UTF-8 only.
+            if (body[i] == 0) {
+                return "invalid JSON at offset " + i + ": NUL character (is the body UTF-16 or binary?)";
+            }
+        }
+        int bad = Utf8.firstInvalid(body, 0, body.length);
+        if (bad >= 0) {
+            return "invalid UTF-8 at offset " + bad + " (byte 0x" + Integer.toHexString(body[bad] & 0xFF) + ")";
+        }
+        return null;
+    }
+
+    static String firstLine(String message) {
+        if (message == null) {
+            return "unreadable";
+        }
+        int nl = message.indexOf('\n');
+        return nl < 0 ? message : message.substring(0, nl);
+    }
+
+    // ------------------------------------------------------------ reading helpers
+
+    static void expectRootObject(JsonParser p, String what) throws IOException, Failure {
+        var t = p.nextToken();
+        if (t != JsonToken.START_OBJECT) {
+            throw new Failure("expected " + what + " (a JSON object) at offset 0, found " + describe(t));
+        }
+    }
+
+    /** After the root object: nothing but whitespace may follow. */
+    static void expectEnd(JsonParser p) throws IOException, Failure {
+        var t = p.nextToken();
+        if (t != null) {
+            throw new Failure("trailing content after the JSON document at offset "
+                    + p.currentTokenLocation().getByteOffset() + ": " + describe(t));
+        }
+    }
+
+    static String string(JsonParser p, JsonToken t, String path) throws IOException, Failure {
+        if (t == JsonToken.VALUE_STRING) {
+            return p.getText();
+        }
+        if (t == JsonToken.VALUE_NULL) {
+            return null;
+        }
+        throw new Failure(path + ": expected a string, found " + describe(t));
+    }
+
+    static String requireString(JsonParser p, JsonToken t, String path) throws IOException, Failure {
+        var s = string(p, t, path);
+        if (s == null || s.isEmpty()) {
+            throw new Failure(path + ": expected a non-empty string, found " + (s == null ? "null" : "\"\""));
+        }
+        return s;
+    }
+
+    static long nonNegativeLong(JsonParser p, JsonToken t, String path) throws IOException, Failure {
+        if (t != JsonToken.VALUE_NUMBER_INT) {
+            throw new Failure(path + ": expected a whole number, found " + describe(t));
+        }
+        if (p.getNumberType() != JsonParser.NumberType.INT && p.getNumberType() != JsonParser.NumberType.LONG) {
+            throw new Failure(path + ": number " + p.getText() + " is out of range (at most " + Long.MAX_VALUE + ")");
+        }
+        long v = p.getLongValue();
+        if (v < 0) {
+            throw new Failure(path + ": expected a number >= 0, found " + v);
+        }
+        return v;
+    }
+
+    static Instant instant(String text, String path) throws Failure {
+        if (text == null) {
+            return null;
+        }
+        try {
+            return Instant.parse(text);
+        } catch (DateTimeParseException e) {
+            throw new Failure(path + ": expected an ISO-8601 UTC time like 2005-01-31T23:59:59Z, found \"" + clip(text) + "\"");
+        }
+    }
+
+    static void expect(JsonToken actual, JsonToken expected, String path, String what) throws Failure {
+        if (actual != expected) {
+            throw new Failure(path + ": expected " + what + ", found " + describe(actual));
+        }
+    }
+
+    static String describe(JsonToken t) {
+        if (t == null) {
+            return "the end of the body";
+        }
+        return switch (t) {
+            case START_OBJECT -> "an object";
+            case START_ARRAY -> "an array";
+            case VALUE_STRING -> "a string";
+            case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> "a number";
+            case VALUE_TRUE, VALUE_FALSE -> "a boolean";
+            case VALUE_NULL -> "null";
+            default -> t.name();
+        };
+    }
+
+    static String clip(String s) {
+        return s.length() <= 60 ? s : s.substring(0, 60) + "...";
+    }
+
+    /** The bytes of one element, or the whole body when it is the only one (no copy). */
+    static byte[] slice(byte[] body, long start, long end, boolean whole) {
+        if (whole || start < 0 || end > body.length || start >= end) {
+            return body;
+        }
+        return Arrays.copyOfRange(body, (int) start, (int) end);
+    }
+}

@@ -1,0 +1,195 @@
+package dev.ferry.codecs;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import dev.ferry.domain.decode.Decoded;
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.model.Event;
+import java.io.IOException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Amazon S3 event notifications: one event per {@code Records[]} entry, and the
+ * {@code s3:TestEvent} message S3 sends when a notification is configured.
+ *
+ * <p>Event: type = {@code eventName} (e.g. {@code ObjectCreated:Put}; {@code s3:Object} when the
+ * record has none), key = {@code s3:bucket/objectKey#sequencer} (or versionId, or eTag), group key
+ * {@code bucket/objectKey} so one object's events keep their order, time = {@code eventTime}.
+ * The object key is URL-decoded ({@code +} is a space). Attributes: bucket, objectKey, size, eTag,
+ * versionId, sequencer, eventName, eventTime, region.
+ */
+final class S3Decoder extends JsonSupport {
+
+    static final String TEST_EVENT = "s3:TestEvent";
+    static final String UNNAMED = "s3:Object";
+
+    S3Decoder(JsonLimits limits) {
+        super(limits);
+    }
+
+    private static final class Record {
+        String eventName;
+        String eventTime;
+        String region;
+        String bucket;
+        String key;
+        long size = -1;
+        String eTag;
+        String versionId;
+        String sequencer;
+        long start;
+        long end;
+    }
+
+    @Override
+    protected Decoded read(JsonParser p, Delivery delivery) throws IOException, Failure {
+        expectRootObject(p, "an S3 event notification");
+        List<Record> records = null;
+        String service = null;
+        String event = null;
+        String time = null;
+        String bucket = null;
+        String requestId = null;
+        String name;
+        while ((name = p.nextFieldName()) != null) {
+            var t = p.nextToken();
+            switch (name) {
+                case "Records" -> records = records(p, t);
+                case "Service" -> service = string(p, t, "Service");
+                case "Event" -> event = string(p, t, "Event");
+                case "Time" -> time = string(p, t, "Time");
+                case "Bucket" -> bucket = string(p, t, "Bucket");
+                case "RequestId" -> requestId = string(p, t, "RequestId");
+                default -> p.skipChildren();
+            }
+        }
+        expectEnd(p);
+        var body = delivery.body();
+        if (records != null) {
+            var events = new ArrayList<Event>(records.size());
+            for (int i = 0; i < records.size(); i++) {
+                events.add(event(records.get(i), i, body, records.size() == 1));
+            }
+            return Decoded.of(events);
+        }
+        if (TEST_EVENT.equals(event)) {
+            var attributes = new FlatMap.Builder(3).put("service", service).put("bucket", bucket).put("requestId", requestId).build();
+            var key = TEST_EVENT + ":" + (requestId != null ? requestId : delivery.id());
+            return Decoded.of(List.of(new Event(key, TEST_EVENT, instant(time, "Time"), null, body, attributes)));
+        }
+        throw new Failure("not an S3 event notification: expected a 'Records' array or an 's3:TestEvent'"
+                + (event != null ? ", found Event \"" + clip(event) + "\"" : ""));
+    }
+
+    private List<Record> records(JsonParser p, JsonToken t) throws IOException, Failure {
+        expect(t, JsonToken.START_ARRAY, "Records", "an array of records");
+        var records = new ArrayList<Record>(1);
+        JsonToken next;
+        while ((next = p.nextToken()) != JsonToken.END_ARRAY) {
+            var path = "Records[" + records.size() + "]";
+            expect(next, JsonToken.START_OBJECT, path, "a record object");
+            records.add(record(p, path));
+        }
+        if (records.isEmpty()) {
+            throw new Failure("Records: empty, expected at least one record");
+        }
+        return records;
+    }
+
+    private Record record(JsonParser p, String path) throws IOException, Failure {
+        var r = new Record();
+        r.start = p.currentTokenLocation().getByteOffset();
+        String name;
+        while ((name = p.nextFieldName()) != null) {
+            var t = p.nextToken();
+            switch (name) {
+                case "eventName" -> r.eventName = string(p, t, path + ".eventName");
+                case "eventTime" -> r.eventTime = string(p, t, path + ".eventTime");
+                case "awsRegion" -> r.region = string(p, t, path + ".awsRegion");
+                case "s3" -> s3(p, t, r, path + ".s3");
+                default -> p.skipChildren();
+            }
+        }
+        r.end = p.currentLocation().getByteOffset();
+        if (r.key == null) {
+            throw new Failure(path + ".s3.object.key: missing, every record names its object");
+        }
+        return r;
+    }
+
+    private void s3(JsonParser p, JsonToken t, Record r, String path) throws IOException, Failure {
+        expect(t, JsonToken.START_OBJECT, path, "an object");
+        String name;
+        while ((name = p.nextFieldName()) != null) {
+            var v = p.nextToken();
+            switch (name) {
+                case "bucket" -> {
+                    expect(v, JsonToken.START_OBJECT, path + ".bucket", "an object");
+                    String field;
+                    while ((field = p.nextFieldName()) != null) {
+                        var fv = p.nextToken();
+                        if (field.equals("name")) {
+                            r.bucket = requireString(p, fv, path + ".bucket.name");
+                        } else {
+                            p.skipChildren();
+                        }
+                    }
+                }
+                case "object" -> object(p, v, r, path + ".object");
+                default -> p.skipChildren();
+            }
+        }
+    }
+
+    private void object(JsonParser p, JsonToken t, Record r, String path) throws IOException, Failure {
+        expect(t, JsonToken.START_OBJECT, path, "an object");
+        String name;
+        while ((name = p.nextFieldName()) != null) {
+            var v = p.nextToken();
+            switch (name) {
+                case "key" -> r.key = objectKey(requireString(p, v, path + ".key"), path + ".key");
+                case "size" -> r.size = nonNegativeLong(p, v, path + ".size");
+                case "eTag" -> r.eTag = string(p, v, path + ".eTag");
+                case "versionId" -> r.versionId = string(p, v, path + ".versionId");
+                case "sequencer" -> r.sequencer = string(p, v, path + ".sequencer");
+                default -> p.skipChildren();
+            }
+        }
+    }
+
+    /** S3 URL-encodes keys in notifications (a space arrives as '+'). */
+    static String objectKey(String raw, String path) throws Failure {
+        if (raw.indexOf('%') < 0 && raw.indexOf('+') < 0) {
+            return raw;
+        }
+        try {
+            return URLDecoder.decode(raw, StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw new Failure(path + ": not a URL-encoded key: \"" + clip(raw) + "\" (" + e.getMessage() + ")");
+        }
+    }
+
+    private static Event event(Record r, int index, byte[] body, boolean only) throws Failure {
+        var object = r.bucket == null ? r.key : r.bucket + "/" + r.key;
+        var version = r.sequencer != null ? r.sequencer : r.versionId != null ? r.versionId : r.eTag;
+        var key = "s3:" + object + "#" + (version != null ? version : "record" + index);
+        var type = r.eventName != null ? r.eventName : UNNAMED;
+        Instant time = instant(r.eventTime, "Records[" + index + "].eventTime");
+        var attributes = new FlatMap.Builder(9)
+                .put("bucket", r.bucket)
+                .put("objectKey", r.key)
+                .put("size", r.size >= 0 ? Long.toString(r.size) : null)
+                .put("eTag", r.eTag)
+                .put("versionId", r.versionId)
+                .put("sequencer", r.sequencer)
+                .put("eventName", r.eventName)
+                .put("eventTime", r.eventTime)
+                .put("region", r.region)
+                .build();
+        return new Event(key, type, time, object, slice(body, r.start, r.end, only), attributes);
+    }
+}

@@ -1,0 +1,186 @@
+package dev.ferry.codecs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.domain.decode.Decoded;
+import dev.ferry.domain.decode.Decoder;
+import dev.ferry.domain.model.Event;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class CodecsTest {
+
+    private static final JsonLimits LIMITS = JsonLimits.defaults();
+
+    private static List<Event> events(Decoder decoder, String sample) {
+        var decoded = decoder.decode(Samples.sample(sample));
+        assertThat(decoded).as(sample + " decodes").isInstanceOf(Decoded.Events.class);
+        return ((Decoded.Events) decoded).events();
+    }
+
+    private static String malformed(Decoder decoder, String body) {
+        var decoded = decoder.decode(Samples.delivery(body.getBytes(StandardCharsets.UTF_8)));
+        assertThat(decoded).isInstanceOf(Decoded.Malformed.class);
+        return ((Decoded.Malformed) decoded).reason();
+    }
+
+    @Test
+    void s3_referenceSample_fromTheArchiveJob() {
+        var events = events(Codecs.s3(LIMITS), "s3-reference.json");
+        assertThat(events).singleElement().satisfies(e -> {
+            assertThat(e.type()).isEqualTo("s3:Object");
+            assertThat(e.attributes()).containsEntry("objectKey",
+                            "1234567/abcd1234-1234-abcd-5678-1234abcd1234/20200609125740-1234567890abcdef1234567890abcdef")
+                    .containsEntry("size", "11805").containsEntry("eTag", "9876543210abcdef9876543210abcdef")
+                    .containsEntry("sequencer", "00E5FD87444DFD5752").doesNotContainKey("bucket");
+            assertThat(e.key()).isEqualTo("s3:1234567/abcd1234-1234-abcd-5678-1234abcd1234/20200609125740-1234567890abcdef1234567890abcdef#00E5FD87444DFD5752");
+            assertThat(e.payload()).isEqualTo(Samples.bytes("samples/s3-reference.json"));
+        });
+    }
+
+    @Test
+    void s3_fullRecord_urlDecodesTheKey_andGroupsByObject() {
+        var e = events(Codecs.s3(LIMITS), "s3-one.json").getFirst();
+        assertThat(e.type()).isEqualTo("ObjectCreated:Put");
+        assertThat(e.attributes()).containsEntry("bucket", "example-archive")
+                .containsEntry("objectKey", "photos/summer trip/img 0.jpg")
+                .containsEntry("versionId", "096fKKXTRTtl3on89fVO.nfljtsv6qko")
+                .containsEntry("region", "us-east-1").containsEntry("size", "1024");
+        assertThat(e.groupKey()).isEqualTo("example-archive/photos/summer trip/img 0.jpg");
+        assertThat(e.key()).isEqualTo("s3:example-archive/photos/summer trip/img 0.jpg#0055AED6DCD9028000");
+        assertThat(e.time()).isEqualTo(Instant.parse("2026-11-22T10:00:00Z"));
+    }
+
+    @Test
+    void s3_tenRecords_areTenEvents_eachWithItsOwnRecordAsPayload() {
+        var events = events(Codecs.s3(LIMITS), "s3-ten.json");
+        assertThat(events).hasSize(10);
+        assertThat(events).extracting(Event::key).doesNotHaveDuplicates();
+        for (int i = 0; i < 10; i++) {
+            var payload = events.get(i).payloadAsString();
+            assertThat(payload).startsWith("{").endsWith("}").contains("img%20" + i + ".jpg").doesNotContain("img%20" + (i + 1) + ".jpg");
+        }
+    }
+
+    @Test
+    void s3_testEvent_isAnEventOfItsOwnType() {
+        var e = events(Codecs.s3(LIMITS), "s3-test-event.json").getFirst();
+        assertThat(e.type()).isEqualTo("s3:TestEvent");
+        assertThat(e.key()).isEqualTo("s3:TestEvent:5582815E1AEA5ADF");
+        assertThat(e.attributes()).containsEntry("bucket", "example-archive");
+    }
+
+    @Test
+    void mturk_eventsKeyedByEventDocId_andGroupedByHit() {
+        var events = events(Codecs.mturk(LIMITS), "mturk-ten.json");
+        assertThat(events).hasSize(10);
+        assertThat(events.getFirst().key()).isEqualTo("mturk:0f2c2f76-1c8a-4a90-9b8b-2a0d9b3f6a10#0");
+        assertThat(events.get(9).key()).isEqualTo("mturk:0f2c2f76-1c8a-4a90-9b8b-2a0d9b3f6a10#9");
+        assertThat(events).extracting(Event::type).startsWith("AssignmentSubmitted", "AssignmentAccepted", "HITReviewable");
+        assertThat(events.getFirst().groupKey()).isEqualTo("3HYV4299H0WQ0000EXAMPLE");
+        assertThat(events.getFirst().attributes()).containsEntry("AssignmentId", "3TEM0PF1Q5W8Q00000EXAMPLE")
+                .containsEntry("CustomerId", "A1CUSTOMEREXAMPLE").containsEntry("EventDocVersion", "2014-08-15");
+        assertThat(events.get(2).attributes()).doesNotContainKey("AssignmentId");
+        assertThat(events.getFirst().time()).isEqualTo(Instant.parse("2026-11-22T10:00:00Z"));
+    }
+
+    @Test
+    void mturk_sameDocumentUnderTwoMessageIds_hasTheSameKeys() {
+        var body = Samples.bytes("samples/mturk-one.json");
+        var a = Codecs.mturk(LIMITS).decode(Samples.delivery(body));
+        var other = Samples.delivery(body);
+        var b = Codecs.mturk(LIMITS).decode(new dev.ferry.domain.model.Delivery("msg-2", body, other.attributes(), 1,
+                other.sentAt(), null, null, "q", null));
+        assertThat(((Decoded.Events) a).events().getFirst().key()).isEqualTo(((Decoded.Events) b).events().getFirst().key());
+    }
+
+    @Test
+    void mturk_ping_decodesWithoutHitFields() {
+        var e = events(Codecs.mturk(LIMITS), "mturk-ping.json").getFirst();
+        assertThat(e.type()).isEqualTo("Ping");
+        assertThat(e.groupKey()).isNull();
+    }
+
+    @Test
+    void sns_unwrapsTheEnvelope_andDecodesTheInnerS3Notification() {
+        var e = events(Codecs.named("sns", LIMITS), "sns-s3.json").getFirst();
+        assertThat(e.type()).isEqualTo("ObjectCreated:Put");
+        assertThat(e.attributes()).containsEntry("objectKey", "photos/summer trip/img 0.jpg");
+        var s3Only = events(Codecs.named("sns+s3", LIMITS), "sns-s3.json").getFirst();
+        assertThat(s3Only.key()).isEqualTo(e.key());
+    }
+
+    @Test
+    void sns_rawDelivery_goesStraightToTheInnerDecoder() {
+        var e = events(Codecs.sns(LIMITS, Codecs.s3(LIMITS)), "s3-one.json").getFirst();
+        assertThat(e.type()).isEqualTo("ObjectCreated:Put");
+    }
+
+    @Test
+    void sns_subscriptionConfirmation_isRecognised_notPayload() {
+        var e = events(Codecs.named("sns+s3", LIMITS), "sns-subscription.json").getFirst();
+        assertThat(e.type()).isEqualTo("sns:SubscriptionConfirmation");
+        assertThat(e.attributes().get("SubscribeURL")).startsWith("https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription");
+    }
+
+    @Test
+    void json_readsPointers_andKeepsTheDocumentAsPayload() {
+        var decoder = Codecs.json(LIMITS, "/order/id", "/kind", "/order/customer", "/at", "order");
+        var body = "{\"kind\":\"OrderPlaced\",\"order\":{\"id\":\"o-17\",\"customer\":\"c-9\",\"lines\":[{\"id\":\"x\"}]},\"at\":\"2026-11-22T10:00:00Z\"}";
+        var decoded = (Decoded.Events) decoder.decode(Samples.delivery(body.getBytes(StandardCharsets.UTF_8)));
+        var e = decoded.events().getFirst();
+        assertThat(e.key()).isEqualTo("o-17");
+        assertThat(e.type()).isEqualTo("OrderPlaced");
+        assertThat(e.groupKey()).isEqualTo("c-9");
+        assertThat(e.time()).isEqualTo(Instant.parse("2026-11-22T10:00:00Z"));
+        assertThat(e.payloadAsString()).isEqualTo(body);
+        var epoch = (Decoded.Events) decoder.decode(Samples.delivery("{\"order\":{\"id\":7},\"at\":1700000000000}".getBytes(StandardCharsets.UTF_8)));
+        assertThat(epoch.events().getFirst().type()).isEqualTo("order");
+        assertThat(epoch.events().getFirst().key()).isEqualTo("7");
+        assertThat(epoch.events().getFirst().time()).isEqualTo(Instant.ofEpochMilli(1700000000000L));
+    }
+
+    @Test
+    void json_pointerWithEscapes_andArrayIndex() {
+        var decoder = Codecs.json(LIMITS, "/a~1b/0/id", null, null, null, null);
+        var decoded = (Decoded.Events) decoder.decode(Samples.delivery("{\"a/b\":[{\"id\":\"first\"},{\"id\":\"second\"}]}".getBytes(StandardCharsets.UTF_8)));
+        assertThat(decoded.events().getFirst().key()).isEqualTo("first");
+        assertThatThrownBy(() -> Codecs.json(LIMITS, "id", null, null, null, null)).hasMessageContaining("must start with '/'");
+    }
+
+    @Test
+    void raw_passesTheBodyThrough() {
+        var d = Samples.delivery(new byte[] {1, 2, (byte) 0xFF});
+        var e = ((Decoded.Events) Codecs.raw("bytes", LIMITS).decode(d)).events().getFirst();
+        assertThat(e.payload()).containsExactly(1, 2, 0xFF);
+        assertThat(e.key()).isEqualTo("msg-1");
+        assertThat(e.type()).isEqualTo("bytes");
+        assertThat(malformedRaw()).contains("larger than the limit of 2 bytes");
+    }
+
+    private static String malformedRaw() {
+        var decoded = Codecs.raw("bytes", LIMITS.withMaxBodyBytes(2)).decode(Samples.delivery(new byte[3]));
+        return ((Decoded.Malformed) decoded).reason();
+    }
+
+    @Test
+    void sniffing_picksTheFormatByContent() {
+        var auto = Codecs.named("auto", LIMITS);
+        assertThat(events(auto, "s3-one.json").getFirst().type()).isEqualTo("ObjectCreated:Put");
+        assertThat(events(auto, "s3-test-event.json").getFirst().type()).isEqualTo("s3:TestEvent");
+        assertThat(events(auto, "mturk-ten.json")).hasSize(10);
+        assertThat(events(auto, "sns-s3.json").getFirst().type()).isEqualTo("ObjectCreated:Put");
+        var plain = auto.decode(Samples.delivery("just text".getBytes(StandardCharsets.UTF_8)));
+        assertThat(((Decoded.Events) plain).events().getFirst().type()).isEqualTo("raw");
+        assertThat(malformed(auto, "{\"Records\":[]}")).isEqualTo("Records: empty, expected at least one record");
+    }
+
+    @Test
+    void unknownFormatName_listsTheKnownOnes() {
+        assertThatThrownBy(() -> Codecs.named("xml", LIMITS)).hasMessage(
+                "unknown format 'xml', expected one of s3, mturk, sns, sns+s3, sns+mturk, raw, auto (json needs pointers)");
+    }
+}
