@@ -29,7 +29,7 @@ final class JsonPointerDecoder extends JsonSupport {
     private final String[][] targets;
 
     JsonPointerDecoder(JsonLimits limits, Pointers pointers) {
-        super(limits);
+        super(limits, true);
         this.pointers = pointers;
         this.targets = new String[][] {split(pointers.id()), split(pointers.type()), split(pointers.group()),
                 split(pointers.time())};

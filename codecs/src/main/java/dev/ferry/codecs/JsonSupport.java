@@ -33,11 +33,23 @@ abstract class JsonSupport implements Decoder {
     protected final JsonFactory factory;
 
     protected JsonSupport(JsonLimits limits) {
+        this(limits, false);
+    }
+
+    /**
+     * @param strictDuplicates let Jackson refuse any duplicate field (one hash set per object); decoders
+     *                         with fixed fields check the fields they read themselves, at no cost
+     */
+    protected JsonSupport(JsonLimits limits, boolean strictDuplicates) {
         this.limits = limits;
-        this.factory = factory(limits);
+        this.factory = factory(limits, strictDuplicates);
     }
 
     static JsonFactory factory(JsonLimits limits) {
+        return factory(limits, false);
+    }
+
+    static JsonFactory factory(JsonLimits limits, boolean strictDuplicates) {
         return JsonFactory.builder()
                 .streamReadConstraints(StreamReadConstraints.builder()
                         .maxNestingDepth(limits.maxDepth())
@@ -45,7 +57,7 @@ abstract class JsonSupport implements Decoder {
                         .maxNumberLength(limits.maxNumberLength())
                         .maxDocumentLength(limits.maxBodyBytes())
                         .build())
-                .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                .configure(StreamReadFeature.STRICT_DUPLICATE_DETECTION, strictDuplicates)
                 .disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
                 .build();
     }
@@ -127,6 +139,86 @@ abstract class JsonSupport implements Decoder {
         }
     }
 
+    /** A field path built only when a message needs it: {@code prefix[index].field}. */
+    static String path(String prefix, int index, String field) {
+        var sb = new StringBuilder();
+        if (prefix != null) {
+            sb.append(prefix);
+        }
+        if (index >= 0) {
+            sb.append('[').append(index).append(']');
+        }
+        if (field != null && !field.isEmpty()) {
+            if (!sb.isEmpty()) {
+                sb.append('.');
+            }
+            sb.append(field);
+        }
+        return sb.toString();
+    }
+
+    /** Marks a known field seen in the current object; a second time is a duplicate. */
+    static int once(int seen, int bit, JsonParser p, String field) throws Failure {
+        if ((seen & bit) != 0) {
+            throw new Failure("Duplicate field '" + field + "' in one object at offset "
+                    + p.currentTokenLocation().getByteOffset() + ": which value counts would be a guess");
+        }
+        return seen | bit;
+    }
+
+    static String string(JsonParser p, JsonToken t, String prefix, int index, String field) throws IOException, Failure {
+        if (t == JsonToken.VALUE_STRING) {
+            return p.getText();
+        }
+        if (t == JsonToken.VALUE_NULL) {
+            return null;
+        }
+        throw new Failure(path(prefix, index, field) + ": expected a string, found " + describe(t));
+    }
+
+    static String requireString(JsonParser p, JsonToken t, String prefix, int index, String field) throws IOException, Failure {
+        var s = string(p, t, prefix, index, field);
+        if (s == null || s.isEmpty()) {
+            throw new Failure(path(prefix, index, field) + ": expected a non-empty string, found " + (s == null ? "null" : "\"\""));
+        }
+        return s;
+    }
+
+    static long nonNegativeLong(JsonParser p, JsonToken t, String prefix, int index, String field) throws IOException, Failure {
+        if (t != JsonToken.VALUE_NUMBER_INT) {
+            throw new Failure(path(prefix, index, field) + ": expected a whole number, found " + describe(t));
+        }
+        if (p.getNumberType() != JsonParser.NumberType.INT && p.getNumberType() != JsonParser.NumberType.LONG) {
+            throw new Failure(path(prefix, index, field) + ": number " + p.getText() + " is out of range (at most " + Long.MAX_VALUE + ")");
+        }
+        long v = p.getLongValue();
+        if (v < 0) {
+            throw new Failure(path(prefix, index, field) + ": expected a number >= 0, found " + v);
+        }
+        return v;
+    }
+
+    static void expect(JsonToken actual, JsonToken expected, String prefix, int index, String field, String what) throws Failure {
+        if (actual != expected) {
+            throw new Failure(path(prefix, index, field) + ": expected " + what + ", found " + describe(actual));
+        }
+    }
+
+    static Instant instant(String text, String prefix, int index, String field) throws Failure {
+        if (text == null) {
+            return null;
+        }
+        var fast = Timestamps.parseUtc(text);
+        if (fast != null) {
+            return fast;
+        }
+        try {
+            return Instant.parse(text);
+        } catch (DateTimeParseException e) {
+            throw new Failure(path(prefix, index, field) + ": expected an ISO-8601 UTC time like 2005-01-31T23:59:59Z, found \"" + clip(text) + "\"");
+        }
+    }
+
     static String string(JsonParser p, JsonToken t, String path) throws IOException, Failure {
         if (t == JsonToken.VALUE_STRING) {
             return p.getText();
@@ -160,14 +252,7 @@ abstract class JsonSupport implements Decoder {
     }
 
     static Instant instant(String text, String path) throws Failure {
-        if (text == null) {
-            return null;
-        }
-        try {
-            return Instant.parse(text);
-        } catch (DateTimeParseException e) {
-            throw new Failure(path + ": expected an ISO-8601 UTC time like 2005-01-31T23:59:59Z, found \"" + clip(text) + "\"");
-        }
+        return instant(text, null, -1, path);
     }
 
     static void expect(JsonToken actual, JsonToken expected, String path, String what) throws Failure {

@@ -42,14 +42,27 @@ final class MturkDecoder extends JsonSupport {
         String version = null;
         String customer = null;
         List<Entry> entries = null;
+        int seen = 0;
         String name;
         while ((name = p.nextFieldName()) != null) {
             var t = p.nextToken();
             switch (name) {
-                case "EventDocId" -> docId = requireString(p, t, "EventDocId");
-                case "EventDocVersion" -> version = string(p, t, "EventDocVersion");
-                case "CustomerId" -> customer = string(p, t, "CustomerId");
-                case "Events" -> entries = entries(p, t);
+                case "EventDocId" -> {
+                    seen = once(seen, 1, p, name);
+                    docId = requireString(p, t, null, -1, name);
+                }
+                case "EventDocVersion" -> {
+                    seen = once(seen, 2, p, name);
+                    version = string(p, t, null, -1, name);
+                }
+                case "CustomerId" -> {
+                    seen = once(seen, 4, p, name);
+                    customer = string(p, t, null, -1, name);
+                }
+                case "Events" -> {
+                    seen = once(seen, 8, p, name);
+                    entries = entries(p, t);
+                }
                 default -> p.skipChildren();
             }
         }
@@ -61,11 +74,11 @@ final class MturkDecoder extends JsonSupport {
             throw new Failure("Events: missing, expected an array of events");
         }
         var body = delivery.body();
-        var events = new ArrayList<Event>(entries.size());
-        for (int i = 0; i < entries.size(); i++) {
+        var events = new Event[entries.size()];
+        var keyPrefix = "mturk:" + docId + "#";
+        for (int i = 0; i < events.length; i++) {
             var e = entries.get(i);
-            var path = "Events[" + i + "]";
-            var time = instant(e.timestamp, path + ".EventTimestamp");
+            var time = instant(e.timestamp, "Events", i, "EventTimestamp");
             var attributes = new FlatMap.Builder(8)
                     .put("EventDocId", docId)
                     .put("EventDocVersion", version)
@@ -76,20 +89,20 @@ final class MturkDecoder extends JsonSupport {
                     .put("HITId", e.hitId)
                     .put("AssignmentId", e.assignmentId)
                     .build();
-            events.add(new Event("mturk:" + docId + "#" + i, e.type, time, e.hitId,
-                    slice(body, e.start, e.end, entries.size() == 1), attributes));
+            events[i] = new Event(keyPrefix + i, e.type, time, e.hitId, slice(body, e.start, e.end, events.length == 1),
+                    attributes);
         }
-        return Decoded.of(events);
+        return Decoded.of(List.of(events));
     }
 
     private List<Entry> entries(JsonParser p, JsonToken t) throws IOException, Failure {
-        expect(t, JsonToken.START_ARRAY, "Events", "an array of events");
-        var entries = new ArrayList<Entry>(1);
+        expect(t, JsonToken.START_ARRAY, "Events", -1, null, "an array of events");
+        var entries = new ArrayList<Entry>(4);
         JsonToken next;
         while ((next = p.nextToken()) != JsonToken.END_ARRAY) {
-            var path = "Events[" + entries.size() + "]";
-            expect(next, JsonToken.START_OBJECT, path, "an event object");
-            entries.add(entry(p, path));
+            int i = entries.size();
+            expect(next, JsonToken.START_OBJECT, "Events", i, null, "an event object");
+            entries.add(entry(p, i));
         }
         if (entries.isEmpty()) {
             throw new Failure("Events: empty, expected at least one event");
@@ -97,30 +110,46 @@ final class MturkDecoder extends JsonSupport {
         return entries;
     }
 
-    private Entry entry(JsonParser p, String path) throws IOException, Failure {
+    private Entry entry(JsonParser p, int i) throws IOException, Failure {
         var e = new Entry();
         e.start = p.currentTokenLocation().getByteOffset();
+        int seen = 0;
         String name;
         while ((name = p.nextFieldName()) != null) {
             var t = p.nextToken();
             switch (name) {
-                case "EventType" -> e.type = requireString(p, t, path + ".EventType");
-                case "EventTimestamp" -> e.timestamp = requireString(p, t, path + ".EventTimestamp");
-                case "HITTypeId" -> e.hitTypeId = string(p, t, path + ".HITTypeId");
-                case "HITId" -> e.hitId = string(p, t, path + ".HITId");
-                case "AssignmentId" -> e.assignmentId = string(p, t, path + ".AssignmentId");
+                case "EventType" -> {
+                    seen = once(seen, 1, p, name);
+                    e.type = requireString(p, t, "Events", i, name);
+                }
+                case "EventTimestamp" -> {
+                    seen = once(seen, 2, p, name);
+                    e.timestamp = requireString(p, t, "Events", i, name);
+                }
+                case "HITTypeId" -> {
+                    seen = once(seen, 4, p, name);
+                    e.hitTypeId = string(p, t, "Events", i, name);
+                }
+                case "HITId" -> {
+                    seen = once(seen, 8, p, name);
+                    e.hitId = string(p, t, "Events", i, name);
+                }
+                case "AssignmentId" -> {
+                    seen = once(seen, 16, p, name);
+                    e.assignmentId = string(p, t, "Events", i, name);
+                }
                 default -> p.skipChildren();
             }
         }
         e.end = p.currentLocation().getByteOffset();
         if (e.type == null) {
-            throw new Failure(path + ".EventType: missing");
+            throw new Failure(path("Events", i, "EventType") + ": missing");
         }
         if (e.timestamp == null) {
-            throw new Failure(path + ".EventTimestamp: missing");
+            throw new Failure(path("Events", i, "EventTimestamp") + ": missing");
         }
         if (!PING.equals(e.type) && (e.hitId == null || e.hitId.isEmpty())) {
-            throw new Failure(path + ".HITId: missing, every " + e.type + " event names its HIT");
+            throw new Failure(path("Events", i, "HITId") + ": missing, every " + e.type + " event names its HIT");
         }
         return e;
     }

@@ -54,27 +54,46 @@ final class S3Decoder extends JsonSupport {
         String time = null;
         String bucket = null;
         String requestId = null;
+        int seen = 0;
         String name;
         while ((name = p.nextFieldName()) != null) {
             var t = p.nextToken();
             switch (name) {
-                case "Records" -> records = records(p, t);
-                case "Service" -> service = string(p, t, "Service");
-                case "Event" -> event = string(p, t, "Event");
-                case "Time" -> time = string(p, t, "Time");
-                case "Bucket" -> bucket = string(p, t, "Bucket");
-                case "RequestId" -> requestId = string(p, t, "RequestId");
+                case "Records" -> {
+                    seen = once(seen, 1, p, name);
+                    records = records(p, t);
+                }
+                case "Service" -> {
+                    seen = once(seen, 2, p, name);
+                    service = string(p, t, null, -1, name);
+                }
+                case "Event" -> {
+                    seen = once(seen, 4, p, name);
+                    event = string(p, t, null, -1, name);
+                }
+                case "Time" -> {
+                    seen = once(seen, 8, p, name);
+                    time = string(p, t, null, -1, name);
+                }
+                case "Bucket" -> {
+                    seen = once(seen, 16, p, name);
+                    bucket = string(p, t, null, -1, name);
+                }
+                case "RequestId" -> {
+                    seen = once(seen, 32, p, name);
+                    requestId = string(p, t, null, -1, name);
+                }
                 default -> p.skipChildren();
             }
         }
         expectEnd(p);
         var body = delivery.body();
         if (records != null) {
-            var events = new ArrayList<Event>(records.size());
-            for (int i = 0; i < records.size(); i++) {
-                events.add(event(records.get(i), i, body, records.size() == 1));
+            var events = new Event[records.size()];
+            for (int i = 0; i < events.length; i++) {
+                events[i] = event(records.get(i), i, body, events.length == 1);
             }
-            return Decoded.of(events);
+            return Decoded.of(List.of(events));
         }
         if (TEST_EVENT.equals(event)) {
             var attributes = new FlatMap.Builder(3).put("service", service).put("bucket", bucket).put("requestId", requestId).build();
@@ -86,13 +105,13 @@ final class S3Decoder extends JsonSupport {
     }
 
     private List<Record> records(JsonParser p, JsonToken t) throws IOException, Failure {
-        expect(t, JsonToken.START_ARRAY, "Records", "an array of records");
-        var records = new ArrayList<Record>(1);
+        expect(t, JsonToken.START_ARRAY, "Records", -1, null, "an array of records");
+        var records = new ArrayList<Record>(4);
         JsonToken next;
         while ((next = p.nextToken()) != JsonToken.END_ARRAY) {
-            var path = "Records[" + records.size() + "]";
-            expect(next, JsonToken.START_OBJECT, path, "a record object");
-            records.add(record(p, path));
+            int i = records.size();
+            expect(next, JsonToken.START_OBJECT, "Records", i, null, "a record object");
+            records.add(record(p, i));
         }
         if (records.isEmpty()) {
             throw new Failure("Records: empty, expected at least one record");
@@ -100,76 +119,112 @@ final class S3Decoder extends JsonSupport {
         return records;
     }
 
-    private Record record(JsonParser p, String path) throws IOException, Failure {
+    private Record record(JsonParser p, int i) throws IOException, Failure {
         var r = new Record();
         r.start = p.currentTokenLocation().getByteOffset();
+        int seen = 0;
         String name;
         while ((name = p.nextFieldName()) != null) {
             var t = p.nextToken();
             switch (name) {
-                case "eventName" -> r.eventName = string(p, t, path + ".eventName");
-                case "eventTime" -> r.eventTime = string(p, t, path + ".eventTime");
-                case "awsRegion" -> r.region = string(p, t, path + ".awsRegion");
-                case "s3" -> s3(p, t, r, path + ".s3");
+                case "eventName" -> {
+                    seen = once(seen, 1, p, name);
+                    r.eventName = string(p, t, "Records", i, name);
+                }
+                case "eventTime" -> {
+                    seen = once(seen, 2, p, name);
+                    r.eventTime = string(p, t, "Records", i, name);
+                }
+                case "awsRegion" -> {
+                    seen = once(seen, 4, p, name);
+                    r.region = string(p, t, "Records", i, name);
+                }
+                case "s3" -> {
+                    seen = once(seen, 8, p, name);
+                    s3(p, t, r, i);
+                }
                 default -> p.skipChildren();
             }
         }
         r.end = p.currentLocation().getByteOffset();
         if (r.key == null) {
-            throw new Failure(path + ".s3.object.key: missing, every record names its object");
+            throw new Failure(path("Records", i, "s3.object.key") + ": missing, every record names its object");
         }
         return r;
     }
 
-    private void s3(JsonParser p, JsonToken t, Record r, String path) throws IOException, Failure {
-        expect(t, JsonToken.START_OBJECT, path, "an object");
+    private void s3(JsonParser p, JsonToken t, Record r, int i) throws IOException, Failure {
+        expect(t, JsonToken.START_OBJECT, "Records", i, "s3", "an object");
+        int seen = 0;
         String name;
         while ((name = p.nextFieldName()) != null) {
             var v = p.nextToken();
             switch (name) {
                 case "bucket" -> {
-                    expect(v, JsonToken.START_OBJECT, path + ".bucket", "an object");
+                    seen = once(seen, 1, p, name);
+                    expect(v, JsonToken.START_OBJECT, "Records", i, "s3.bucket", "an object");
+                    int seenInBucket = 0;
                     String field;
                     while ((field = p.nextFieldName()) != null) {
                         var fv = p.nextToken();
                         if (field.equals("name")) {
-                            r.bucket = requireString(p, fv, path + ".bucket.name");
+                            seenInBucket = once(seenInBucket, 1, p, field);
+                            r.bucket = requireString(p, fv, "Records", i, "s3.bucket.name");
                         } else {
                             p.skipChildren();
                         }
                     }
                 }
-                case "object" -> object(p, v, r, path + ".object");
+                case "object" -> {
+                    seen = once(seen, 2, p, name);
+                    object(p, v, r, i);
+                }
                 default -> p.skipChildren();
             }
         }
     }
 
-    private void object(JsonParser p, JsonToken t, Record r, String path) throws IOException, Failure {
-        expect(t, JsonToken.START_OBJECT, path, "an object");
+    private void object(JsonParser p, JsonToken t, Record r, int i) throws IOException, Failure {
+        expect(t, JsonToken.START_OBJECT, "Records", i, "s3.object", "an object");
+        int seen = 0;
         String name;
         while ((name = p.nextFieldName()) != null) {
             var v = p.nextToken();
             switch (name) {
-                case "key" -> r.key = objectKey(requireString(p, v, path + ".key"), path + ".key");
-                case "size" -> r.size = nonNegativeLong(p, v, path + ".size");
-                case "eTag" -> r.eTag = string(p, v, path + ".eTag");
-                case "versionId" -> r.versionId = string(p, v, path + ".versionId");
-                case "sequencer" -> r.sequencer = string(p, v, path + ".sequencer");
+                case "key" -> {
+                    seen = once(seen, 1, p, name);
+                    r.key = objectKey(requireString(p, v, "Records", i, "s3.object.key"), i);
+                }
+                case "size" -> {
+                    seen = once(seen, 2, p, name);
+                    r.size = nonNegativeLong(p, v, "Records", i, "s3.object.size");
+                }
+                case "eTag" -> {
+                    seen = once(seen, 4, p, name);
+                    r.eTag = string(p, v, "Records", i, "s3.object.eTag");
+                }
+                case "versionId" -> {
+                    seen = once(seen, 8, p, name);
+                    r.versionId = string(p, v, "Records", i, "s3.object.versionId");
+                }
+                case "sequencer" -> {
+                    seen = once(seen, 16, p, name);
+                    r.sequencer = string(p, v, "Records", i, "s3.object.sequencer");
+                }
                 default -> p.skipChildren();
             }
         }
     }
 
     /** S3 URL-encodes keys in notifications (a space arrives as '+'). */
-    static String objectKey(String raw, String path) throws Failure {
+    static String objectKey(String raw, int index) throws Failure {
         if (raw.indexOf('%') < 0 && raw.indexOf('+') < 0) {
             return raw;
         }
         try {
             return URLDecoder.decode(raw, StandardCharsets.UTF_8);
         } catch (IllegalArgumentException e) {
-            throw new Failure(path + ": not a URL-encoded key: \"" + clip(raw) + "\" (" + e.getMessage() + ")");
+            throw new Failure(path("Records", index, "s3.object.key") + ": not a URL-encoded key: \"" + clip(raw) + "\" (" + e.getMessage() + ")");
         }
     }
 
@@ -178,7 +233,7 @@ final class S3Decoder extends JsonSupport {
         var version = r.sequencer != null ? r.sequencer : r.versionId != null ? r.versionId : r.eTag;
         var key = "s3:" + object + "#" + (version != null ? version : "record" + index);
         var type = r.eventName != null ? r.eventName : UNNAMED;
-        Instant time = instant(r.eventTime, "Records[" + index + "].eventTime");
+        Instant time = instant(r.eventTime, "Records", index, "eventTime");
         var attributes = new FlatMap.Builder(9)
                 .put("bucket", r.bucket)
                 .put("objectKey", r.key)

@@ -41,18 +41,43 @@ final class SnsDecoder extends JsonSupport {
         String timestamp = null;
         String subscribeUrl = null;
         HashMap<String, String> messageAttributes = null;
+        int seen = 0;
         String name;
         while ((name = p.nextFieldName()) != null) {
             var t = p.nextToken();
             switch (name) {
-                case "Type" -> type = string(p, t, "Type");
-                case "MessageId" -> messageId = string(p, t, "MessageId");
-                case "TopicArn" -> topicArn = string(p, t, "TopicArn");
-                case "Subject" -> subject = string(p, t, "Subject");
-                case "Message" -> message = string(p, t, "Message");
-                case "Timestamp" -> timestamp = string(p, t, "Timestamp");
-                case "SubscribeURL" -> subscribeUrl = string(p, t, "SubscribeURL");
-                case "MessageAttributes" -> messageAttributes = messageAttributes(p, t);
+                case "Type" -> {
+                    seen = once(seen, 1, p, name);
+                    type = string(p, t, null, -1, name);
+                }
+                case "MessageId" -> {
+                    seen = once(seen, 2, p, name);
+                    messageId = string(p, t, null, -1, name);
+                }
+                case "TopicArn" -> {
+                    seen = once(seen, 4, p, name);
+                    topicArn = string(p, t, null, -1, name);
+                }
+                case "Subject" -> {
+                    seen = once(seen, 8, p, name);
+                    subject = string(p, t, null, -1, name);
+                }
+                case "Message" -> {
+                    seen = once(seen, 16, p, name);
+                    message = string(p, t, null, -1, name);
+                }
+                case "Timestamp" -> {
+                    seen = once(seen, 32, p, name);
+                    timestamp = string(p, t, null, -1, name);
+                }
+                case "SubscribeURL" -> {
+                    seen = once(seen, 64, p, name);
+                    subscribeUrl = string(p, t, null, -1, name);
+                }
+                case "MessageAttributes" -> {
+                    seen = once(seen, 128, p, name);
+                    messageAttributes = messageAttributes(p, t);
+                }
                 default -> p.skipChildren();
             }
         }

@@ -242,22 +242,31 @@ class ListenerTest {
     }
 
     @Test
-    void shutdown_letsRunningHandlersFinish_withinTheDeadline() {
+    void shutdown_letsRunningHandlersFinish_withinTheDeadline() throws Exception {
         for (int i = 0; i < 4; i++) {
             queue.send("f" + i);
         }
         var running = new AtomicInteger();
+        var gate = new CountDownLatch(1);
         Handler handler = (event, delivery) -> {
             running.incrementAndGet();
-            sleep(Duration.ofMillis(300));
+            try {
+                gate.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             effects.add(event.key());
             return Outcome.done();
         };
         var l = start(queue, handler, fast().concurrency(4).build());
         assertThat(Await.until(LIMIT, () -> running.get() == 4)).isTrue();
-        var report = l.stop();
+        var stopping = java.util.concurrent.CompletableFuture.supplyAsync(l::stop);
+        assertThat(Await.until(LIMIT, () -> !l.isRunning())).isTrue();
+        gate.countDown();
+        var report = stopping.get(15, TimeUnit.SECONDS);
         assertThat(report.clean()).isTrue();
         assertThat(report.finished()).isEqualTo(4);
+        assertThat(report.releasedWaiting()).isZero();
         assertThat(effects).hasSize(4);
         assertThat(queue.size()).isZero();
     }

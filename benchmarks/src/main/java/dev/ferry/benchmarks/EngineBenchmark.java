@@ -1,0 +1,140 @@
+package dev.ferry.benchmarks;
+
+import dev.ferry.codecs.Codecs;
+import dev.ferry.codecs.JsonLimits;
+import dev.ferry.domain.decode.Decoded;
+import dev.ferry.domain.decode.Decoder;
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.idempotency.InMemoryLedger;
+import dev.ferry.domain.listener.Listener;
+import dev.ferry.domain.listener.ListenerConfig;
+import dev.ferry.domain.memory.InMemoryQueue;
+import dev.ferry.domain.model.Event;
+import dev.ferry.domain.routing.EventMatcher;
+import dev.ferry.domain.routing.Route;
+import dev.ferry.domain.routing.Router;
+import dev.ferry.domain.routing.RoutingHandler;
+import dev.ferry.domain.transport.Disposition;
+import dev.ferry.domain.transport.PollRequest;
+import dev.ferry.domain.transport.Settlement;
+import dev.ferry.domain.transport.Sink;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The whole engine over the in-memory queue — MTurk decode, ledger claim + complete, ordering
+ * groups (100 HITs), routing to a no-op sink, batched acks — against a bare single-threaded loop
+ * (poll, decode, no-op, ack) over the same queue, in the same run. One operation = one message.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3)
+@Measurement(iterations = 5)
+@Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
+@OperationsPerInvocation(EngineBenchmark.MESSAGES)
+public class EngineBenchmark {
+
+    static final int MESSAGES = 50_000;
+    private static final Duration LIMIT = Duration.ofSeconds(60);
+
+    @Param({"100"})
+    public int batch;
+
+    private byte[][] bodies;
+    private InMemoryQueue queue;
+    private Decoder decoder;
+    private final LongAdder published = new LongAdder();
+
+    @Setup(Level.Trial)
+    public void bodies() {
+        var template = new String(Payloads.load("mturk-one"), StandardCharsets.UTF_8);
+        bodies = new byte[MESSAGES][];
+        for (int i = 0; i < MESSAGES; i++) {
+            bodies[i] = template.replace("7b4ea5dc-6b13-4dc2-b4d0-a4a6ac5d1e1f", "doc-" + i)
+                    .replace("3HYV4299H0WQ0000EXAMPLE", "HIT-" + (i % 100)).getBytes(StandardCharsets.UTF_8);
+        }
+        decoder = Codecs.mturk(JsonLimits.defaults());
+    }
+
+    @Setup(Level.Invocation)
+    public void fill() {
+        queue = InMemoryQueue.standard("bench");
+        for (var body : bodies) {
+            queue.send(new InMemoryQueue.Message(body, Map.of(), null, null, null));
+        }
+    }
+
+    private final Sink noop = new Sink() {
+        @Override
+        public String name() {
+            return "noop";
+        }
+
+        @Override
+        public Outcome publish(Event event) {
+            published.increment();
+            return Outcome.done();
+        }
+    };
+
+    @Benchmark
+    public long engine() throws InterruptedException {
+        var handler = RoutingHandler.of(Router.of(Route.of("all", EventMatcher.any(), "noop")), Map.of("noop", noop));
+        var config = ListenerConfig.builder()
+                .batchSize(batch)
+                .maxInFlight(batch * 20)
+                .concurrency(2)
+                .pollWait(Duration.ofMillis(5))
+                .lease(Duration.ofMinutes(5))
+                .build();
+        var listener = Listener.builder(queue, queue, decoder, handler).ledger(InMemoryLedger.create()).config(config).build().start();
+        long deadline = System.nanoTime() + LIMIT.toNanos();
+        while (queue.size() > 0) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("engine did not drain the queue: " + listener.stats().line());
+            }
+            Thread.sleep(1);
+        }
+        return listener.stop().stats().acked();
+    }
+
+    @Benchmark
+    public long bareLoop() {
+        long done = 0;
+        var request = new PollRequest(batch, Duration.ZERO, Duration.ofMinutes(5));
+        var acks = new ArrayList<Settlement>(batch);
+        while (done < MESSAGES) {
+            var got = queue.poll(request);
+            for (var d : got) {
+                if (decoder.decode(d) instanceof Decoded.Events e) {
+                    for (var event : e.events()) {
+                        noop.publish(event);
+                    }
+                }
+                acks.add(new Settlement(d, Disposition.ACK));
+            }
+            queue.settle(acks);
+            acks.clear();
+            done += got.size();
+        }
+        return done;
+    }
+}
