@@ -13,7 +13,9 @@ import dev.ferry.domain.model.Delivery;
 import java.io.IOException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * The shared frame of Ferry's JSON decoders: limits, UTF-8 and BOM checks, one reused
@@ -155,6 +157,36 @@ abstract class JsonSupport implements Decoder {
             sb.append(field);
         }
         return sb.toString();
+    }
+
+    /** Reads one element object of an array; positioned on its START_OBJECT. */
+    @FunctionalInterface
+    interface ElementReader<T> {
+        T read(JsonParser p, int index) throws IOException, Failure;
+    }
+
+    /**
+     * Reads a non-empty array of objects (S3 {@code Records}, MTurk {@code Events}), each with
+     * {@code reader}; {@code noun} names an element in messages ("record", "event").
+     */
+    static <T> List<T> objects(JsonParser p, JsonToken t, String field, String noun, ElementReader<T> reader)
+            throws IOException, Failure {
+        expect(t, JsonToken.START_ARRAY, field, -1, null, "an array of " + noun + "s");
+        var elements = new ArrayList<T>(4);
+        JsonToken next;
+        while ((next = p.nextToken()) != JsonToken.END_ARRAY) {
+            int i = elements.size();
+            expect(next, JsonToken.START_OBJECT, field, i, null, article(noun) + " " + noun + " object");
+            elements.add(reader.read(p, i));
+        }
+        if (elements.isEmpty()) {
+            throw new Failure(field + ": empty, expected at least one " + noun);
+        }
+        return elements;
+    }
+
+    private static String article(String noun) {
+        return "aeiou".indexOf(noun.charAt(0)) >= 0 ? "an" : "a";
     }
 
     /** Marks a known field seen in the current object; a second time is a duplicate. */

@@ -6,7 +6,6 @@ import dev.ferry.domain.decode.Decoded;
 import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.model.Event;
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -61,7 +60,7 @@ final class MturkDecoder extends JsonSupport {
                 }
                 case "Events" -> {
                     seen = once(seen, 8, p, name);
-                    entries = entries(p, t);
+                    entries = objects(p, t, "Events", "event", this::entry);
                 }
                 default -> p.skipChildren();
             }
@@ -93,21 +92,6 @@ final class MturkDecoder extends JsonSupport {
                     attributes);
         }
         return Decoded.of(List.of(events));
-    }
-
-    private List<Entry> entries(JsonParser p, JsonToken t) throws IOException, Failure {
-        expect(t, JsonToken.START_ARRAY, "Events", -1, null, "an array of events");
-        var entries = new ArrayList<Entry>(4);
-        JsonToken next;
-        while ((next = p.nextToken()) != JsonToken.END_ARRAY) {
-            int i = entries.size();
-            expect(next, JsonToken.START_OBJECT, "Events", i, null, "an event object");
-            entries.add(entry(p, i));
-        }
-        if (entries.isEmpty()) {
-            throw new Failure("Events: empty, expected at least one event");
-        }
-        return entries;
     }
 
     private Entry entry(JsonParser p, int i) throws IOException, Failure {

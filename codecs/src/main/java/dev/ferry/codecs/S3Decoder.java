@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -61,7 +60,7 @@ final class S3Decoder extends JsonSupport {
             switch (name) {
                 case "Records" -> {
                     seen = once(seen, 1, p, name);
-                    records = records(p, t);
+                    records = objects(p, t, "Records", "record", this::record);
                 }
                 case "Service" -> {
                     seen = once(seen, 2, p, name);
@@ -102,21 +101,6 @@ final class S3Decoder extends JsonSupport {
         }
         throw new Failure("not an S3 event notification: expected a 'Records' array or an 's3:TestEvent'"
                 + (event != null ? ", found Event \"" + clip(event) + "\"" : ""));
-    }
-
-    private List<Record> records(JsonParser p, JsonToken t) throws IOException, Failure {
-        expect(t, JsonToken.START_ARRAY, "Records", -1, null, "an array of records");
-        var records = new ArrayList<Record>(4);
-        JsonToken next;
-        while ((next = p.nextToken()) != JsonToken.END_ARRAY) {
-            int i = records.size();
-            expect(next, JsonToken.START_OBJECT, "Records", i, null, "a record object");
-            records.add(record(p, i));
-        }
-        if (records.isEmpty()) {
-            throw new Failure("Records: empty, expected at least one record");
-        }
-        return records;
     }
 
     private Record record(JsonParser p, int i) throws IOException, Failure {
