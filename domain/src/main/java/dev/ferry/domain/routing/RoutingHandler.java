@@ -67,16 +67,12 @@ public final class RoutingHandler implements Handler {
             };
         }
         var targets = decision.sinks();
-        if (targets.size() == 1 || targetLedger == null) {
-            var outcomes = new ArrayList<Outcome>(targets.size());
-            for (var target : targets) {
-                outcomes.add(publish(sinks.get(target), event));
-            }
-            return combine(outcomes);
-        }
+        // Tracking per target only pays off when there is more than one target to keep apart.
+        boolean tracked = targetLedger != null && targets.size() > 1;
         var outcomes = new ArrayList<Outcome>(targets.size());
         for (var target : targets) {
-            outcomes.add(publishTracked(sinks.get(target), event));
+            var sink = sinks.get(target);
+            outcomes.add(tracked ? publishTracked(sink, event) : publish(sink, event));
         }
         return combine(outcomes);
     }
