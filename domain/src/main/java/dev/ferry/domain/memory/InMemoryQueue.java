@@ -5,6 +5,7 @@ import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.model.Event;
 import dev.ferry.domain.model.FerryException;
 import dev.ferry.domain.transport.Acknowledger;
+import dev.ferry.domain.transport.DeadLetterAttributes;
 import dev.ferry.domain.transport.Disposition;
 import dev.ferry.domain.transport.PollRequest;
 import dev.ferry.domain.transport.Settlement;
@@ -42,9 +43,9 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class InMemoryQueue implements Source, Acknowledger, Sink {
 
     /** Attribute names a dead-lettered message carries, next to its own attributes. */
-    public static final String REASON_ATTRIBUTE = "ferry.deadLetter.reason";
-    public static final String SOURCE_ATTRIBUTE = "ferry.deadLetter.sourceQueue";
-    public static final String RECEIVE_COUNT_ATTRIBUTE = "ferry.deadLetter.receiveCount";
+    public static final String REASON_ATTRIBUTE = DeadLetterAttributes.REASON;
+    public static final String SOURCE_ATTRIBUTE = DeadLetterAttributes.SOURCE;
+    public static final String RECEIVE_COUNT_ATTRIBUTE = DeadLetterAttributes.RECEIVE_COUNT;
     public static final String SEQUENCE_NUMBER = "SequenceNumber";
 
     /** A message to send. {@code delay} is only allowed on standard queues (as in SQS). */

@@ -1,0 +1,149 @@
+package dev.ferry.adapters.sqs;
+
+import dev.ferry.domain.transport.DeadLetterAttributes;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
+
+/**
+ * Translates between Ferry's string attributes and SQS message attributes, within SQS's rules:
+ * at most 10 per message, names of {@code [A-Za-z0-9_.-]} not starting with {@code AWS.} or
+ * {@code Amazon.}, no empty values. What does not fit is folded into one {@value #OVERFLOW}
+ * attribute rather than dropped, and unfolded again on redrive.
+ */
+final class MessageAttributes {
+
+    /** SQS's limit of message attributes per message. */
+    static final int MAX = 10;
+    /** Attributes that did not fit, length-prefixed: {@code 5:color6:String4:blue...}. */
+    static final String OVERFLOW = "ferry.overflow";
+
+    private static final Pattern VALID_NAME = Pattern.compile("[A-Za-z0-9_\\-]+(\\.[A-Za-z0-9_\\-]+)*");
+
+    private MessageAttributes() {
+    }
+
+    /** Message attributes as the core sees them: strings, binary values in Base64. */
+    static Map<String, String> toStrings(Map<String, MessageAttributeValue> attributes, Map<String, String> into) {
+        for (var e : attributes.entrySet()) {
+            var v = e.getValue();
+            if (v.stringValue() != null) {
+                into.put(e.getKey(), v.stringValue());
+            } else if (v.binaryValue() != null) {
+                into.put(e.getKey(), Base64.getEncoder().encodeToString(v.binaryValue().asByteArray()));
+            }
+        }
+        return into;
+    }
+
+    static MessageAttributeValue string(String value) {
+        return MessageAttributeValue.builder().dataType("String").stringValue(value).build();
+    }
+
+    /** A dead-letter copy's attributes: Ferry's three first, then the originals, folding what does not fit. */
+    static Map<String, MessageAttributeValue> forDeadLetter(Map<String, MessageAttributeValue> originals, String reason,
+                                                            String sourceQueue, int receiveCount) {
+        var ferry = new LinkedHashMap<String, MessageAttributeValue>();
+        ferry.put(DeadLetterAttributes.REASON, string(reason));
+        ferry.put(DeadLetterAttributes.SOURCE, string(sourceQueue));
+        ferry.put(DeadLetterAttributes.RECEIVE_COUNT,
+                MessageAttributeValue.builder().dataType("Number").stringValue(Integer.toString(receiveCount)).build());
+        var rest = new TreeMap<>(originals);
+        rest.keySet().removeIf(name -> name.startsWith(DeadLetterAttributes.PREFIX));
+        return fit(ferry, rest, Map.of());
+    }
+
+    /** A sink's attributes from an event's: valid names as String attributes, the rest folded. */
+    static Map<String, MessageAttributeValue> fromEvent(Map<String, String> attributes) {
+        var valid = new TreeMap<String, MessageAttributeValue>();
+        var invalid = new TreeMap<String, MessageAttributeValue>();
+        for (var e : attributes.entrySet()) {
+            (validName(e.getKey()) && !e.getValue().isEmpty() ? valid : invalid).put(e.getKey(), string(e.getValue()));
+        }
+        return fit(new LinkedHashMap<>(), valid, invalid);
+    }
+
+    /** The attributes a redriven message goes back with: Ferry's dead-letter ones removed, overflow unfolded. */
+    static Map<String, MessageAttributeValue> withoutDeadLetter(Map<String, MessageAttributeValue> attributes) {
+        var out = new TreeMap<>(attributes);
+        out.keySet().removeIf(name -> name.startsWith(DeadLetterAttributes.PREFIX));
+        var overflow = out.remove(OVERFLOW);
+        if (overflow != null && overflow.stringValue() != null) {
+            out.putAll(unfold(overflow.stringValue()));
+        }
+        if (out.size() > MAX) {
+            return fit(new LinkedHashMap<>(), out, Map.of());
+        }
+        return out;
+    }
+
+    static boolean validName(String name) {
+        var lower = name.toLowerCase(Locale.ROOT);
+        return name.length() <= 256 && VALID_NAME.matcher(name).matches()
+                && !lower.startsWith("aws.") && !lower.startsWith("amazon.");
+    }
+
+    /** {@code first} whole, then as many of {@code rest} as fit; the others and {@code unfit} folded into one. */
+    private static Map<String, MessageAttributeValue> fit(LinkedHashMap<String, MessageAttributeValue> first,
+                                                          Map<String, MessageAttributeValue> rest,
+                                                          Map<String, MessageAttributeValue> unfit) {
+        var out = new LinkedHashMap<>(first);
+        boolean overflows = !unfit.isEmpty() || first.size() + rest.size() > MAX;
+        int room = MAX - first.size() - (overflows ? 1 : 0);
+        var folded = new LinkedHashMap<String, MessageAttributeValue>();
+        for (var e : rest.entrySet()) {
+            (out.size() - first.size() < room ? out : folded).put(e.getKey(), e.getValue());
+        }
+        folded.putAll(unfit);
+        if (!folded.isEmpty()) {
+            out.put(OVERFLOW, string(fold(folded)));
+        }
+        return out;
+    }
+
+    static String fold(Map<String, MessageAttributeValue> attributes) {
+        var sb = new StringBuilder();
+        for (var e : attributes.entrySet()) {
+            var v = e.getValue();
+            String value = v.stringValue() != null ? v.stringValue()
+                    : Base64.getEncoder().encodeToString(v.binaryValue().asByteArray());
+            for (String part : new String[] {e.getKey(), v.dataType(), value}) {
+                sb.append(part.length()).append(':').append(part);
+            }
+        }
+        return sb.toString();
+    }
+
+    static Map<String, MessageAttributeValue> unfold(String folded) {
+        var out = new HashMap<String, MessageAttributeValue>();
+        int[] at = {0};
+        try {
+            while (at[0] < folded.length()) {
+                String name = next(folded, at);
+                String type = next(folded, at);
+                String value = next(folded, at);
+                out.put(name, type.startsWith("Binary")
+                        ? MessageAttributeValue.builder().dataType(type)
+                                .binaryValue(SdkBytes.fromByteArray(Base64.getDecoder().decode(value))).build()
+                        : MessageAttributeValue.builder().dataType(type).stringValue(value).build());
+            }
+        } catch (RuntimeException e) {
+            // not ours after all: keep it as it is rather than lose it
+            return Map.of(OVERFLOW, string(folded));
+        }
+        return out;
+    }
+
+    private static String next(String s, int[] at) {
+        int colon = s.indexOf(':', at[0]);
+        int length = Integer.parseInt(s.substring(at[0], colon));
+        at[0] = colon + 1 + length;
+        return s.substring(colon + 1, at[0]);
+    }
+}

@@ -1,0 +1,75 @@
+package dev.ferry.adapters.sqs;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.Objects;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.apache5.Apache5HttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.sqs.SqsClient;
+
+/**
+ * Builds the SQS client Ferry's SQS parts expect: a connection pool sized for the pollers and
+ * settlers that share it, socket timeouts longer than a 20 s long poll, and the SDK's own MD5
+ * validation off because {@link SqsSource} checks every message itself (the SDK would fail a whole
+ * receive for one damaged message). Credentials come from the default chain unless given.
+ */
+public final class SqsClients {
+
+    private String region = "us-east-1";
+    private URI endpoint;
+    private AwsCredentialsProvider credentials;
+    private int maxConnections = 64;
+
+    private SqsClients() {
+    }
+
+    public static SqsClients builder() {
+        return new SqsClients();
+    }
+
+    public SqsClients region(String region) {
+        this.region = Objects.requireNonNull(region, "region");
+        return this;
+    }
+
+    /** A non-AWS endpoint, e.g. {@code http://127.0.0.1:9324} for ElasticMQ. */
+    public SqsClients endpoint(URI endpoint) {
+        this.endpoint = endpoint;
+        return this;
+    }
+
+    /** Fixed credentials (local servers accept any); the default credential chain otherwise. */
+    public SqsClients staticCredentials(String accessKeyId, String secretAccessKey) {
+        this.credentials = StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKeyId, secretAccessKey));
+        return this;
+    }
+
+    /** Connections in the pool: at least the pollers plus a few for settling (64 by default). */
+    public SqsClients maxConnections(int connections) {
+        if (connections < 1) {
+            throw new IllegalArgumentException("maxConnections must be >= 1, was " + connections);
+        }
+        this.maxConnections = connections;
+        return this;
+    }
+
+    public SqsClient build() {
+        var http = Apache5HttpClient.builder()
+                .maxConnections(maxConnections)
+                .socketTimeout(Duration.ofSeconds(40))
+                .connectionTimeout(Duration.ofSeconds(5));
+        var builder = SqsClient.builder()
+                .region(Region.of(region))
+                .httpClientBuilder(http)
+                .checksumValidationEnabled(false)
+                .credentialsProvider(credentials != null ? credentials : DefaultCredentialsProvider.builder().build());
+        if (endpoint != null) {
+            builder.endpointOverride(endpoint);
+        }
+        return builder.build();
+    }
+}

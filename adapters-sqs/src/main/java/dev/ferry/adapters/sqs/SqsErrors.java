@@ -1,0 +1,70 @@
+package dev.ferry.adapters.sqs;
+
+import dev.ferry.domain.model.FerryException;
+import java.util.Locale;
+import java.util.Set;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.services.sqs.model.QueueDoesNotExistException;
+
+/** Keeps AWS SDK exceptions at the border: codes and retryability in Ferry's terms. */
+final class SqsErrors {
+
+    private static final Set<String> THROTTLING = Set.of("RequestThrottled", "ThrottlingException", "Throttling",
+            "KmsThrottled", "OverLimit", "AWS.SimpleQueueService.RequestThrottled");
+
+    private SqsErrors() {
+    }
+
+    /** One failed entry of a batch call (or every entry of a call that failed as a whole). */
+    record EntryError(String code, String message, boolean senderFault) {
+
+        /** Worth sending again: the server's fault, a network error, or throttling. */
+        boolean retryable() {
+            return !senderFault || throttling(code);
+        }
+
+        boolean throttled() {
+            return throttling(code);
+        }
+
+        /** A receipt from an earlier receive of a message that has been received again since, or deleted. */
+        boolean invalidReceipt() {
+            return code.contains("ReceiptHandleIsInvalid") || code.contains("InvalidReceiptHandle")
+                    || (message != null && message.toLowerCase(Locale.ROOT).contains("receipt handle"));
+        }
+
+        @Override
+        public String toString() {
+            return code + (message == null || message.isBlank() ? "" : ": " + message);
+        }
+    }
+
+    static boolean throttling(String code) {
+        return code != null && THROTTLING.contains(code);
+    }
+
+    static EntryError of(RuntimeException e) {
+        if (e instanceof AwsServiceException ase) {
+            String code = ase.awsErrorDetails() == null || ase.awsErrorDetails().errorCode() == null
+                    ? "HTTP " + ase.statusCode() : ase.awsErrorDetails().errorCode();
+            String message = ase.awsErrorDetails() == null ? ase.getMessage() : ase.awsErrorDetails().errorMessage();
+            boolean serverFault = ase.statusCode() >= 500 || ase.isThrottlingException() || ase.retryable();
+            return new EntryError(code, message, !serverFault);
+        }
+        if (e instanceof SdkClientException) {
+            return new EntryError("ClientError", e.getMessage(), false);
+        }
+        return new EntryError(e.getClass().getSimpleName(), e.getMessage(), !(e instanceof SdkException se) || !se.retryable());
+    }
+
+    /** A failed call as Ferry's exception, naming the queue and the operation. */
+    static FerryException translate(String operation, String queue, RuntimeException e) {
+        if (e instanceof QueueDoesNotExistException) {
+            return new FerryException("SQS queue '" + queue + "' does not exist (" + operation + ")", e, false);
+        }
+        var error = of(e);
+        return new FerryException("SQS " + operation + " on '" + queue + "' failed: " + error, e, error.retryable());
+    }
+}

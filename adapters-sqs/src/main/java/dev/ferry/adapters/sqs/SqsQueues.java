@@ -1,0 +1,343 @@
+package dev.ferry.adapters.sqs;
+
+import dev.ferry.domain.model.FerryException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchRequestEntry;
+import software.amazon.awssdk.services.sqs.model.DeleteMessageBatchRequestEntry;
+import software.amazon.awssdk.services.sqs.model.Message;
+import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
+import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
+import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
+
+/**
+ * Queue operations the app's CLI and start-up checks use: create a queue with its dead-letter queue
+ * and redrive policy, describe one, set its access policy, list a DLQ's source queues, move
+ * messages from a DLQ back to a source queue without loss, and warn about redrive policies that
+ * would dead-letter throttled messages. Failures are thrown as {@code FerryException}. Thread-safe.
+ */
+public final class SqsQueues {
+
+    private static final Pattern REDRIVE_TARGET = Pattern.compile("\"deadLetterTargetArn\"\\s*:\\s*\"([^\"]+)\"");
+    private static final Pattern REDRIVE_COUNT = Pattern.compile("\"maxReceiveCount\"\\s*:\\s*\"?(\\d+)\"?");
+
+    private final SqsClient client;
+
+    private SqsQueues(SqsClient client) {
+        this.client = Objects.requireNonNull(client, "client");
+    }
+
+    public static SqsQueues of(SqsClient client) {
+        return new SqsQueues(client);
+    }
+
+    /** A queue's RedrivePolicy: after {@code maxReceiveCount} receives SQS itself moves a message to the DLQ. */
+    public record RedrivePolicy(String deadLetterTargetArn, int maxReceiveCount) {
+    }
+
+    /**
+     * What Ferry needs to know about a queue.
+     *
+     * @param redrivePolicy null when the queue has none
+     */
+    public record QueueInfo(String url, String name, String arn, boolean fifo, boolean contentBasedDeduplication,
+                            Duration visibilityTimeout, RedrivePolicy redrivePolicy) {
+
+        public Optional<RedrivePolicy> redrive() {
+            return Optional.ofNullable(redrivePolicy);
+        }
+    }
+
+    /**
+     * A queue to create. A name ending in {@code .fifo} makes a FIFO queue (and its DLQ must be one).
+     *
+     * @param deadLetterQueueName null for no DLQ
+     * @param maxReceiveCount     the redrive policy's count, when there is a DLQ
+     */
+    public record QueueSpec(String name, boolean contentBasedDeduplication, Duration visibilityTimeout,
+                            Duration delay, String deadLetterQueueName, int maxReceiveCount) {
+
+        public QueueSpec {
+            requireName("name", name);
+            Objects.requireNonNull(visibilityTimeout, "visibilityTimeout");
+            Objects.requireNonNull(delay, "delay");
+            if (visibilityTimeout.isNegative() || visibilityTimeout.toSeconds() > SqsSource.MAX_VISIBILITY_SECONDS) {
+                throw new IllegalArgumentException("visibilityTimeout must be 0..12 h, was " + visibilityTimeout);
+            }
+            if (delay.isNegative() || delay.toSeconds() > 900) {
+                throw new IllegalArgumentException("delay must be 0..15 min, was " + delay);
+            }
+            if (contentBasedDeduplication && !name.endsWith(".fifo")) {
+                throw new IllegalArgumentException("contentBasedDeduplication needs a FIFO queue (a name ending in .fifo), was '"
+                        + name + "'");
+            }
+            if (deadLetterQueueName != null) {
+                requireName("deadLetterQueueName", deadLetterQueueName);
+                if (name.endsWith(".fifo") != deadLetterQueueName.endsWith(".fifo")) {
+                    throw new IllegalArgumentException("queue '" + name + "' and its DLQ '" + deadLetterQueueName
+                            + "' must both be FIFO or both standard");
+                }
+                if (maxReceiveCount < 1 || maxReceiveCount > 1000) {
+                    throw new IllegalArgumentException("maxReceiveCount must be 1..1000, was " + maxReceiveCount);
+                }
+            }
+        }
+
+        /** A standard or FIFO queue (by its name) with a DLQ named {@code <name>-dlq} and the given max receive count. */
+        public static QueueSpec withDeadLetterQueue(String name, int maxReceiveCount) {
+            String dlq = name.endsWith(".fifo") ? name.substring(0, name.length() - 5) + "-dlq.fifo" : name + "-dlq";
+            return new QueueSpec(name, false, Duration.ofSeconds(30), Duration.ZERO, dlq, maxReceiveCount);
+        }
+
+        public QueueSpec contentBasedDeduplication(boolean on) {
+            return new QueueSpec(name, on, visibilityTimeout, delay, deadLetterQueueName, maxReceiveCount);
+        }
+
+        public QueueSpec visibilityTimeout(Duration timeout) {
+            return new QueueSpec(name, contentBasedDeduplication, timeout, delay, deadLetterQueueName, maxReceiveCount);
+        }
+
+        public QueueSpec delay(Duration queueDelay) {
+            return new QueueSpec(name, contentBasedDeduplication, visibilityTimeout, queueDelay, deadLetterQueueName,
+                    maxReceiveCount);
+        }
+
+        private static void requireName(String field, String value) {
+            if (value == null || !value.matches("[A-Za-z0-9_-]{1,75}(\\.fifo)?")) {
+                throw new IllegalArgumentException(field + " must be 1-80 characters of [A-Za-z0-9_-], "
+                        + "optionally ending in .fifo, was '" + value + "'");
+            }
+        }
+    }
+
+    /** URLs of a created queue and of its DLQ (null when it has none). */
+    public record Created(String url, String deadLetterQueueUrl) {
+    }
+
+    /** Messages moved back from a DLQ, and those that stayed in it because the send failed. */
+    public record RedriveReport(int moved, int failed) {
+    }
+
+    /** Creates the DLQ (if any), then the queue with its redrive policy; creating what exists is a no-op. */
+    public Created create(QueueSpec spec) {
+        String dlqUrl = null;
+        var attributes = new EnumMap<QueueAttributeName, String>(QueueAttributeName.class);
+        if (spec.name().endsWith(".fifo")) {
+            attributes.put(QueueAttributeName.FIFO_QUEUE, "true");
+        }
+        if (spec.deadLetterQueueName() != null) {
+            dlqUrl = createQueue(spec.deadLetterQueueName(), new EnumMap<>(attributes));
+            String dlqArn = describe(dlqUrl).arn();
+            attributes.put(QueueAttributeName.REDRIVE_POLICY,
+                    "{\"deadLetterTargetArn\":\"" + dlqArn + "\",\"maxReceiveCount\":\"" + spec.maxReceiveCount() + "\"}");
+        }
+        if (spec.contentBasedDeduplication()) {
+            attributes.put(QueueAttributeName.CONTENT_BASED_DEDUPLICATION, "true");
+        }
+        attributes.put(QueueAttributeName.VISIBILITY_TIMEOUT, Long.toString(spec.visibilityTimeout().toSeconds()));
+        attributes.put(QueueAttributeName.DELAY_SECONDS, Long.toString(spec.delay().toSeconds()));
+        return new Created(createQueue(spec.name(), attributes), dlqUrl);
+    }
+
+    private String createQueue(String name, Map<QueueAttributeName, String> attributes) {
+        try {
+            return client.createQueue(b -> b.queueName(name).attributes(attributes)).queueUrl();
+        } catch (RuntimeException e) {
+            throw SqsErrors.translate("CreateQueue", name, e);
+        }
+    }
+
+    /** A queue URL from a queue URL (returned as is), an ARN, or a queue name. */
+    public String url(String queue) {
+        if (queue.startsWith("http://") || queue.startsWith("https://")) {
+            return queue;
+        }
+        String name = queue;
+        String owner = null;
+        if (queue.startsWith("arn:")) {
+            var parts = queue.split(":");
+            if (parts.length != 6) {
+                throw new IllegalArgumentException("not an SQS queue ARN: '" + queue + "'");
+            }
+            owner = parts[4];
+            name = parts[5];
+        }
+        String queueName = name;
+        String account = owner;
+        try {
+            return client.getQueueUrl(b -> b.queueName(queueName).queueOwnerAWSAccountId(account)).queueUrl();
+        } catch (RuntimeException e) {
+            throw SqsErrors.translate("GetQueueUrl", queue, e);
+        }
+    }
+
+    public QueueInfo describe(String queueUrl) {
+        Map<QueueAttributeName, String> a;
+        try {
+            a = client.getQueueAttributes(b -> b.queueUrl(queueUrl).attributeNames(QueueAttributeName.ALL)).attributes();
+        } catch (RuntimeException e) {
+            throw SqsErrors.translate("GetQueueAttributes", queueUrl, e);
+        }
+        String arn = a.getOrDefault(QueueAttributeName.QUEUE_ARN, "");
+        String name = queueUrl.substring(queueUrl.lastIndexOf('/') + 1);
+        return new QueueInfo(queueUrl, name, arn,
+                Boolean.parseBoolean(a.get(QueueAttributeName.FIFO_QUEUE)) || name.endsWith(".fifo"),
+                Boolean.parseBoolean(a.get(QueueAttributeName.CONTENT_BASED_DEDUPLICATION)),
+                Duration.ofSeconds(Long.parseLong(a.getOrDefault(QueueAttributeName.VISIBILITY_TIMEOUT, "30"))),
+                parseRedrivePolicy(a.get(QueueAttributeName.REDRIVE_POLICY)));
+    }
+
+    static RedrivePolicy parseRedrivePolicy(String json) {
+        if (json == null || json.isBlank()) {
+            return null;
+        }
+        var target = REDRIVE_TARGET.matcher(json);
+        var count = REDRIVE_COUNT.matcher(json);
+        if (!target.find() || !count.find()) {
+            return null;
+        }
+        return new RedrivePolicy(target.group(1), Integer.parseInt(count.group(1)));
+    }
+
+    /** Sets the queue's access policy document (SetQueueAttributes Policy). */
+    public void setPolicy(String queueUrl, String policyJson) {
+        try {
+            client.setQueueAttributes(b -> b.queueUrl(queueUrl).attributes(Map.of(QueueAttributeName.POLICY, policyJson)));
+        } catch (RuntimeException e) {
+            throw SqsErrors.translate("SetQueueAttributes", queueUrl, e);
+        }
+    }
+
+    /**
+     * The policy Mechanical Turk needs to notify a queue: only the MTurk service principal may
+     * SendMessage, and only over TLS (aws:SecureTransport).
+     */
+    public static String mturkSendPolicy(String queueArn) {
+        return "{\"Version\":\"2012-10-17\",\"Id\":\"" + queueArn + "/MTurkOnlyPolicy\",\"Statement\":[{"
+                + "\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"mturk-requester.amazonaws.com\"},"
+                + "\"Action\":\"SQS:SendMessage\",\"Resource\":\"" + queueArn + "\","
+                + "\"Condition\":{\"Bool\":{\"aws:SecureTransport\":\"true\"}}}]}";
+    }
+
+    /** URLs of the queues whose redrive policy names this DLQ. */
+    public List<String> deadLetterSourceQueues(String deadLetterQueueUrl) {
+        try {
+            var urls = new ArrayList<String>();
+            client.listDeadLetterSourceQueuesPaginator(b -> b.queueUrl(deadLetterQueueUrl))
+                    .forEach(page -> urls.addAll(page.queueUrls()));
+            return urls;
+        } catch (RuntimeException e) {
+            throw SqsErrors.translate("ListDeadLetterSourceQueues", deadLetterQueueUrl, e);
+        }
+    }
+
+    /**
+     * Moves up to {@code maxMessages} messages from a DLQ back to {@code targetUrl}: each is copied
+     * (Ferry's dead-letter attributes removed), the copy confirmed, and only then deleted from the DLQ.
+     * A FIFO target gets the original group and a deduplication id derived from the DLQ message id,
+     * so a redrive interrupted between copy and delete does not duplicate when run again within
+     * five minutes. A message whose copy failed is made visible in the DLQ again.
+     */
+    public RedriveReport redrive(String deadLetterQueueUrl, String targetUrl, int maxMessages) {
+        boolean fifoTarget = describe(targetUrl).fifo();
+        int moved = 0;
+        int failed = 0;
+        while (moved + failed < maxMessages) {
+            int want = Math.min(Batches.MAX_ENTRIES, maxMessages - moved - failed);
+            List<Message> batch;
+            try {
+                batch = client.receiveMessage(b -> b.queueUrl(deadLetterQueueUrl).maxNumberOfMessages(want)
+                        .waitTimeSeconds(1).visibilityTimeout(60).messageAttributeNames("All")
+                        .messageSystemAttributeNames(MessageSystemAttributeName.MESSAGE_GROUP_ID)).messages();
+            } catch (RuntimeException e) {
+                throw SqsErrors.translate("ReceiveMessage", deadLetterQueueUrl, e);
+            }
+            if (batch.isEmpty()) {
+                break;
+            }
+            var notSent = Batches.run(batch, m -> m.body().length(), SqsSink.MAX_BATCH_BYTES, 2, chunk -> {
+                var entries = new ArrayList<SendMessageBatchRequestEntry>(chunk.size());
+                for (int i = 0; i < chunk.size(); i++) {
+                    var m = chunk.get(i);
+                    var entry = SendMessageBatchRequestEntry.builder().id(Integer.toString(i)).messageBody(m.body())
+                            .messageAttributes(MessageAttributes.withoutDeadLetter(m.messageAttributes()));
+                    if (fifoTarget) {
+                        String group = m.attributes().get(MessageSystemAttributeName.MESSAGE_GROUP_ID);
+                        entry.messageGroupId(group == null ? "ferry-redrive" : group)
+                                .messageDeduplicationId("redrive-" + m.messageId());
+                    }
+                    entries.add(entry.build());
+                }
+                return client.sendMessageBatch(b -> b.queueUrl(targetUrl).entries(entries)).failed();
+            });
+            var sent = batch.stream().filter(m -> !notSent.containsKey(m)).toList();
+            var notDeleted = Batches.run(sent, m -> 0, Integer.MAX_VALUE, 2, chunk -> {
+                var entries = new ArrayList<DeleteMessageBatchRequestEntry>(chunk.size());
+                for (int i = 0; i < chunk.size(); i++) {
+                    entries.add(DeleteMessageBatchRequestEntry.builder().id(Integer.toString(i))
+                            .receiptHandle(chunk.get(i).receiptHandle()).build());
+                }
+                return client.deleteMessageBatch(b -> b.queueUrl(deadLetterQueueUrl).entries(entries)).failed();
+            });
+            var back = new ArrayList<>(notSent.keySet());
+            Batches.run(back, m -> 0, Integer.MAX_VALUE, 2, chunk -> {
+                var entries = new ArrayList<ChangeMessageVisibilityBatchRequestEntry>(chunk.size());
+                for (int i = 0; i < chunk.size(); i++) {
+                    entries.add(ChangeMessageVisibilityBatchRequestEntry.builder().id(Integer.toString(i))
+                            .receiptHandle(chunk.get(i).receiptHandle()).visibilityTimeout(0).build());
+                }
+                return client.changeMessageVisibilityBatch(b -> b.queueUrl(deadLetterQueueUrl).entries(entries)).failed();
+            });
+            moved += sent.size();
+            failed += notSent.size();
+            if (!notDeleted.isEmpty()) {
+                // copied but still in the DLQ: stop, so the next run's copies dedup (FIFO) or are few (standard)
+                throw new FerryException(notDeleted.size() + " message(s) were copied to '"
+                        + targetUrl + "' but could not be deleted from '" + deadLetterQueueUrl + "': "
+                        + notDeleted.values().iterator().next(), true);
+            }
+            if (!notSent.isEmpty()) {
+                break;
+            }
+        }
+        return new RedriveReport(moved, failed);
+    }
+
+    /**
+     * A warning when the queue's own redrive policy would move a message to its DLQ after fewer
+     * receives than throttling can cause: SQS counts every receive, throttled or not, while Ferry
+     * dead-letters from its own count of real failures. Empty when the queue is safe.
+     */
+    public Optional<String> throttleWarning(String queueUrl, int ferryMaxReceives) {
+        return throttleWarning(describe(queueUrl), ferryMaxReceives);
+    }
+
+    static Optional<String> throttleWarning(QueueInfo info, int ferryMaxReceives) {
+        String queueUrl = info.url();
+        var policy = info.redrivePolicy();
+        int safetyNet = safetyNet(ferryMaxReceives);
+        if (policy == null || policy.maxReceiveCount() >= safetyNet) {
+            return Optional.empty();
+        }
+        return Optional.of("queue '" + info.name() + "' has a RedrivePolicy with maxReceiveCount "
+                + policy.maxReceiveCount() + ": SQS counts every receive, so a message a downstream throttles (429) "
+                + policy.maxReceiveCount() + " times goes to '" + policy.deadLetterTargetArn()
+                + "' without ever failing. Let Ferry decide dead letters from its own count of real failures "
+                + "(deadLetter maxReceives " + ferryMaxReceives + ") and keep the queue's count high as a safety net: "
+                + "aws sqs set-queue-attributes --queue-url " + queueUrl
+                + " --attributes '{\"RedrivePolicy\":\"{\\\"deadLetterTargetArn\\\":\\\"" + policy.deadLetterTargetArn()
+                + "\\\",\\\"maxReceiveCount\\\":\\\"1000\\\"}\"}'");
+    }
+
+    /** The smallest queue maxReceiveCount Ferry considers safe next to its own limit. */
+    static int safetyNet(int ferryMaxReceives) {
+        return Math.max(100, ferryMaxReceives * 10);
+    }
+}

@@ -1,0 +1,347 @@
+package dev.ferry.adapters.sqs;
+
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.model.Event;
+import dev.ferry.domain.transport.Sink;
+import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.regex.Pattern;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
+import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
+
+/**
+ * An SQS queue as a {@link Sink}: each event's payload becomes a message body, its attributes
+ * message attributes (see {@link MessageAttributes} for SQS's limits).
+ *
+ * <p>Sends in batches: events published at once by concurrent handlers are gathered into
+ * SendMessageBatch calls of up to 10 entries and {@value #MAX_BATCH_BYTES} bytes by a few sender
+ * threads, without waiting to fill a batch, so one event alone goes out at once. {@link #publish}
+ * returns when SQS confirmed the event ({@code Done}) or did not: entries that failed for a reason
+ * that may pass are sent again a few times first, then {@code Retry}; SQS throttling ends in
+ * {@code Throttled}; an entry SQS refuses for its content in {@code Reject} with SQS's reason.
+ *
+ * <p>FIFO queues: the event's group key is the MessageGroupId (an event without one is rejected);
+ * the deduplication id is the event's idempotency key, or left to the queue's content-based
+ * deduplication when asked. Standard queues take a per-message delay. Thread-safe.
+ */
+public final class SqsSink implements Sink {
+
+    /** SQS's limit for one message and for one batch call. */
+    static final int MAX_BATCH_BYTES = 1_048_576;
+    private static final Pattern SQS_ID = Pattern.compile("[\\p{Alnum}\\p{Punct}]{1,128}");
+    private static final System.Logger LOG = System.getLogger(SqsSink.class.getName());
+
+    /** How a FIFO queue's MessageDeduplicationId is set. */
+    public enum Deduplication {
+        /** The event's idempotency key (hashed when SQS would refuse it as an id). */
+        EVENT_KEY,
+        /** None: the queue's content-based deduplication (SHA-256 of the body) decides. */
+        CONTENT_BASED
+    }
+
+    private record Pending(SendMessageBatchRequestEntry.Builder entry, int bytes, CompletableFuture<Outcome> result) {
+    }
+
+    private final SqsClient client;
+    private final String queueUrl;
+    private final String name;
+    private final boolean fifo;
+    private final Deduplication deduplication;
+    private final int delaySeconds;
+    private final int maxBatchBytes;
+    private final int retries;
+    private final Duration throttleDelay;
+    private final Duration timeout;
+    private final LinkedBlockingQueue<Pending> pending = new LinkedBlockingQueue<>();
+    private final List<Thread> senders = new ArrayList<>();
+    private volatile boolean closed;
+
+    private SqsSink(Builder b, SqsQueues.QueueInfo info) {
+        this.client = b.client;
+        this.queueUrl = info.url();
+        this.name = b.name != null ? b.name : info.name();
+        this.fifo = info.fifo();
+        this.deduplication = b.deduplication;
+        this.delaySeconds = (int) b.delay.toSeconds();
+        this.maxBatchBytes = b.maxBatchBytes;
+        this.retries = b.retries;
+        this.throttleDelay = b.throttleDelay;
+        this.timeout = b.timeout;
+        for (int i = 0; i < b.senders; i++) {
+            senders.add(Thread.ofPlatform().daemon().name("ferry-sqs-sink-" + name + "-" + i).start(this::sendLoop));
+        }
+    }
+
+    /** A sink on {@code queue}: its URL, ARN or name. */
+    public static Builder builder(SqsClient client, String queue) {
+        return new Builder(client, queue);
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    public String queueUrl() {
+        return queueUrl;
+    }
+
+    @Override
+    public Outcome publish(Event event) {
+        return await(enqueue(event));
+    }
+
+    /** Publishes several events at once; the outcomes are in the events' order. */
+    public List<Outcome> publishAll(List<Event> events) {
+        var futures = events.stream().map(this::enqueue).toList();
+        return futures.stream().map(this::await).toList();
+    }
+
+    private CompletableFuture<Outcome> enqueue(Event event) {
+        if (closed) {
+            return CompletableFuture.completedFuture(Outcome.retry("SQS sink '" + name + "' is closed"));
+        }
+        var entry = SendMessageBatchRequestEntry.builder();
+        String body = new String(event.payload(), StandardCharsets.UTF_8);
+        Map<String, MessageAttributeValue> attributes = MessageAttributes.fromEvent(event.attributes());
+        entry.messageBody(body).messageAttributes(attributes);
+        if (fifo) {
+            if (event.groupKey() == null) {
+                return CompletableFuture.completedFuture(Outcome.reject("FIFO queue '" + name
+                        + "' needs a MessageGroupId, but event " + event.key() + " has no group key"));
+            }
+            entry.messageGroupId(sqsId(event.groupKey()));
+            if (deduplication == Deduplication.EVENT_KEY) {
+                entry.messageDeduplicationId(sqsId(event.key()));
+            }
+        } else if (delaySeconds > 0) {
+            entry.delaySeconds(delaySeconds);
+        }
+        int bytes = event.payload().length + attributeBytes(attributes);
+        if (bytes > maxBatchBytes) {
+            return CompletableFuture.completedFuture(Outcome.reject("event " + event.key() + " is " + bytes
+                    + " bytes with its attributes; SQS queue '" + name + "' takes at most " + maxBatchBytes));
+        }
+        var p = new Pending(entry, bytes, new CompletableFuture<>());
+        pending.add(p);
+        if (closed) {
+            // close() may have drained the queue before this was added
+            p.result().complete(Outcome.retry("SQS sink '" + name + "' is closed"));
+        }
+        return p.result();
+    }
+
+    private Outcome await(CompletableFuture<Outcome> result) {
+        try {
+            return result.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Outcome.retry("interrupted while sending to SQS queue '" + name + "'; it may still arrive");
+        } catch (TimeoutException e) {
+            return Outcome.retry("no answer from SQS queue '" + name + "' within " + timeout);
+        } catch (ExecutionException e) {
+            return Outcome.retry("sending to SQS queue '" + name + "' failed: " + e.getCause());
+        }
+    }
+
+    private static int attributeBytes(Map<String, MessageAttributeValue> attributes) {
+        int bytes = 0;
+        for (var e : attributes.entrySet()) {
+            bytes += e.getKey().length() + e.getValue().dataType().length()
+                    + (e.getValue().stringValue() != null ? e.getValue().stringValue().length() * 3 : 0);
+        }
+        return bytes;
+    }
+
+    /** A group or deduplication id SQS accepts: the value itself when it may be one, else its SHA-256. */
+    static String sqsId(String value) {
+        if (SQS_ID.matcher(value).matches()) {
+            return value;
+        }
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(value.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+
+    private void sendLoop() {
+        var batch = new ArrayList<Pending>(Batches.MAX_ENTRIES);
+        while (!closed || !pending.isEmpty()) {
+            try {
+                var first = pending.poll(100, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batch.add(first);
+                int bytes = first.bytes();
+                Pending next;
+                while (batch.size() < Batches.MAX_ENTRIES && (next = pending.peek()) != null
+                        && bytes + next.bytes() <= maxBatchBytes && pending.remove(next)) {
+                    batch.add(next);
+                    bytes += next.bytes();
+                }
+                send(batch);
+            } catch (InterruptedException e) {
+                break;
+            } catch (RuntimeException e) {
+                LOG.log(Level.ERROR, "SQS sink ''" + name + "'': unexpected failure", e);
+                batch.forEach(p -> p.result().complete(Outcome.retry("SQS sink '" + name + "' failed: " + e)));
+            } finally {
+                batch.clear();
+            }
+        }
+    }
+
+    private void send(List<Pending> batch) {
+        var errors = Batches.run(batch, p -> 0, Integer.MAX_VALUE, retries, chunk -> {
+            var entries = new ArrayList<SendMessageBatchRequestEntry>(chunk.size());
+            for (int i = 0; i < chunk.size(); i++) {
+                entries.add(chunk.get(i).entry().id(Integer.toString(i)).build());
+            }
+            return client.sendMessageBatch(b -> b.queueUrl(queueUrl).entries(entries)).failed();
+        });
+        for (var p : batch) {
+            var error = errors.get(p);
+            Outcome outcome;
+            if (error == null) {
+                outcome = Outcome.done();
+            } else if (error.throttled()) {
+                outcome = Outcome.throttled(throttleDelay);
+            } else if (error.senderFault()) {
+                outcome = Outcome.reject("SQS queue '" + name + "' refused the message: " + error);
+            } else {
+                outcome = Outcome.retry("SQS queue '" + name + "': " + error);
+            }
+            p.result().complete(outcome);
+        }
+    }
+
+    /** Stops the sender threads after what is queued has been sent (waiting up to the send timeout). */
+    @Override
+    public void close() {
+        closed = true;
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (var t : senders) {
+            try {
+                t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        Pending p;
+        while ((p = pending.poll()) != null) {
+            p.result().complete(Outcome.retry("SQS sink '" + name + "' is closed"));
+        }
+    }
+
+    /** Builds an {@link SqsSink}; {@link #build()} looks the queue up, so a missing queue fails here. */
+    public static final class Builder {
+        private final SqsClient client;
+        private final String queue;
+        private String name;
+        private Deduplication deduplication = Deduplication.EVENT_KEY;
+        private Duration delay = Duration.ZERO;
+        private int senders = 4;
+        private int maxBatchBytes = MAX_BATCH_BYTES;
+        private int retries = 3;
+        private Duration throttleDelay = Duration.ofSeconds(1);
+        private Duration timeout = Duration.ofMinutes(2);
+
+        private Builder(SqsClient client, String queue) {
+            this.client = Objects.requireNonNull(client, "client");
+            this.queue = Objects.requireNonNull(queue, "queue");
+        }
+
+        public Builder name(String name) {
+            this.name = name;
+            return this;
+        }
+
+        /** FIFO queues only: where the MessageDeduplicationId comes from (the event key by default). */
+        public Builder deduplication(Deduplication deduplication) {
+            this.deduplication = Objects.requireNonNull(deduplication, "deduplication");
+            return this;
+        }
+
+        /** Standard queues only: every message is delivered this long after it is sent (0..15 min). */
+        public Builder delay(Duration delay) {
+            if (delay.isNegative() || delay.toSeconds() > 900 || delay.getNano() != 0) {
+                throw new IllegalArgumentException("delay must be whole seconds 0..900, was " + delay);
+            }
+            this.delay = delay;
+            return this;
+        }
+
+        /** Threads sending batches at once (4 by default). */
+        public Builder senders(int senders) {
+            if (senders < 1) {
+                throw new IllegalArgumentException("senders must be >= 1, was " + senders);
+            }
+            this.senders = senders;
+            return this;
+        }
+
+        /** The most bytes in one batch call (1 MiB, SQS's limit, by default). */
+        public Builder maxBatchBytes(int bytes) {
+            if (bytes < 1024 || bytes > MAX_BATCH_BYTES) {
+                throw new IllegalArgumentException("maxBatchBytes must be 1024.." + MAX_BATCH_BYTES + ", was " + bytes);
+            }
+            this.maxBatchBytes = bytes;
+            return this;
+        }
+
+        /** How often an entry that failed for a passing reason is sent again before {@code Retry} (3 by default). */
+        public Builder retries(int retries) {
+            if (retries < 0) {
+                throw new IllegalArgumentException("retries must be >= 0, was " + retries);
+            }
+            this.retries = retries;
+            return this;
+        }
+
+        /** How long to hold an event back when SQS throttles the sends (1 s by default). */
+        public Builder throttleDelay(Duration delay) {
+            this.throttleDelay = Objects.requireNonNull(delay, "throttleDelay");
+            return this;
+        }
+
+        /** The longest {@link #publish} waits for SQS's answer (2 min by default). */
+        public Builder timeout(Duration timeout) {
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("timeout must be > 0, was " + timeout);
+            }
+            this.timeout = timeout;
+            return this;
+        }
+
+        public SqsSink build() {
+            var queues = SqsQueues.of(client);
+            var info = queues.describe(queues.url(queue));
+            if (info.fifo() && !delay.isZero()) {
+                throw new IllegalArgumentException("SQS queue '" + info.name() + "' is FIFO: FIFO queues take no "
+                        + "per-message delay (set the queue's DelaySeconds instead), was " + delay);
+            }
+            if (info.fifo() && deduplication == Deduplication.CONTENT_BASED && !info.contentBasedDeduplication()) {
+                throw new IllegalArgumentException("SQS queue '" + info.name() + "' does not have content-based "
+                        + "deduplication on; turn it on (ContentBasedDeduplication=true) or deduplicate by EVENT_KEY");
+            }
+            return new SqsSink(this, info);
+        }
+    }
+}

@@ -1,0 +1,570 @@
+package dev.ferry.adapters.sqs;
+
+import dev.ferry.adapters.sqs.SqsErrors.EntryError;
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.model.FerryException;
+import dev.ferry.domain.retry.DeadLetterPolicy;
+import dev.ferry.domain.transport.Acknowledger;
+import dev.ferry.domain.transport.Disposition;
+import dev.ferry.domain.transport.PollRequest;
+import dev.ferry.domain.transport.Settlement;
+import dev.ferry.domain.transport.Source;
+import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchRequestEntry;
+import software.amazon.awssdk.services.sqs.model.DeleteMessageBatchRequestEntry;
+import software.amazon.awssdk.services.sqs.model.Message;
+import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
+import software.amazon.awssdk.services.sqs.model.ReceiveMessageRequest;
+import software.amazon.awssdk.services.sqs.model.ReceiveMessageResponse;
+import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
+
+/**
+ * An SQS queue as Ferry's {@link Source} and {@link Acknowledger}.
+ *
+ * <p>Polls with long polling (up to 20 s), batches of up to 10, and the visibility timeout of each
+ * poll's lease; asks for the system attributes Ferry uses and all message attributes (system
+ * attributes win a name clash, so a message attribute cannot pose as the SenderId). Before a
+ * message is handed out its MD5 digests are checked and, if an allowlist is set, its SenderId: a
+ * message failing either is dead-lettered with the reason and never handled.
+ *
+ * <p>Settles in batches (DeleteMessageBatch, ChangeMessageVisibilityBatch, SendMessageBatch to the
+ * DLQ), retrying entries that failed for reasons that may pass; a stale receipt handle is counted
+ * and logged and reported as a failure, never thrown. A dead-lettered message is deleted only
+ * after the DLQ confirmed its copy. Visibility changes are capped at what remains of SQS's 12 hours.
+ *
+ * <p>A poll interrupted while its receive call is in flight returns at once; messages that call
+ * brings back later are made visible again straight away, so stopping Ferry leaves nothing
+ * invisible for a whole timeout. Closing the source does not close the client. Thread-safe.
+ *
+ * <p>Verify digests here, not in the SDK: a client built with checksum validation on rejects a
+ * whole receive when one message is damaged (see {@link SqsClients}, which turns it off).
+ */
+public final class SqsSource implements Source, Acknowledger {
+
+    /** SQS's ceiling for a message's visibility, counted from its receive. */
+    static final int MAX_VISIBILITY_SECONDS = 43_200;
+    /** SQS's longest long-poll wait. */
+    static final int MAX_WAIT_SECONDS = 20;
+    private static final int MAX_REASON_CHARS = 4_000;
+    private static final System.Logger LOG = System.getLogger(SqsSource.class.getName());
+    private static final List<MessageSystemAttributeName> SYSTEM_ATTRIBUTES = List.of(
+            MessageSystemAttributeName.APPROXIMATE_RECEIVE_COUNT,
+            MessageSystemAttributeName.APPROXIMATE_FIRST_RECEIVE_TIMESTAMP,
+            MessageSystemAttributeName.SENT_TIMESTAMP,
+            MessageSystemAttributeName.SENDER_ID,
+            MessageSystemAttributeName.MESSAGE_GROUP_ID,
+            MessageSystemAttributeName.MESSAGE_DEDUPLICATION_ID,
+            MessageSystemAttributeName.SEQUENCE_NUMBER,
+            MessageSystemAttributeName.AWS_TRACE_HEADER);
+
+    private final SqsClient client;
+    private final String queueUrl;
+    private final String name;
+    private final boolean fifo;
+    private final String deadLetterQueueUrl;
+    private final boolean deadLetterQueueFifo;
+    private final Set<String> allowedSenders;
+    private final boolean verifyMd5;
+    private final int maxWaitSeconds;
+    private final int settleRetries;
+    private final Clock clock;
+    private final String throttleWarning;
+    private final ExecutorService receivers;
+    private volatile boolean closed;
+
+    private final LongAdder received = new LongAdder();
+    private final LongAdder deadLettered = new LongAdder();
+    private final LongAdder md5Mismatches = new LongAdder();
+    private final LongAdder foreignSenders = new LongAdder();
+    private final LongAdder invalidReceipts = new LongAdder();
+    private final LongAdder settleFailures = new LongAdder();
+    private final LongAdder releasedAfterInterrupt = new LongAdder();
+
+    /** Counters since the source was built. */
+    public record Stats(long received, long deadLettered, long md5Mismatches, long foreignSenders,
+                        long invalidReceipts, long settleFailures, long releasedAfterInterrupt) {
+    }
+
+    private SqsSource(Builder b, SqsQueues.QueueInfo info, String deadLetterQueueUrl) {
+        this.client = b.client;
+        this.queueUrl = info.url();
+        this.name = b.name != null ? b.name : info.name();
+        this.fifo = info.fifo();
+        this.deadLetterQueueUrl = deadLetterQueueUrl;
+        this.deadLetterQueueFifo = deadLetterQueueUrl != null && deadLetterQueueUrl.endsWith(".fifo");
+        this.allowedSenders = Set.copyOf(b.allowedSenders);
+        this.verifyMd5 = b.verifyMd5;
+        this.maxWaitSeconds = (int) b.maxWait.toSeconds();
+        this.settleRetries = b.settleRetries;
+        this.clock = b.clock;
+        this.throttleWarning = SqsQueues.throttleWarning(info, b.ferryMaxReceives).orElse(null);
+        this.receivers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("ferry-sqs-receive-" + name + "-", 0).factory());
+    }
+
+    /** A source on {@code queue}: its URL, ARN or name. */
+    public static Builder builder(SqsClient client, String queue) {
+        return new Builder(client, queue);
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    public String queueUrl() {
+        return queueUrl;
+    }
+
+    public boolean fifo() {
+        return fifo;
+    }
+
+    /** Where dead letters go; empty when the queue has no DLQ and none was configured. */
+    public Optional<String> deadLetterQueueUrl() {
+        return Optional.ofNullable(deadLetterQueueUrl);
+    }
+
+    /** The start-up warning about the queue's own redrive policy, if it would dead-letter throttled messages. */
+    public Optional<String> throttleWarning() {
+        return Optional.ofNullable(throttleWarning);
+    }
+
+    public Stats stats() {
+        return new Stats(received.sum(), deadLettered.sum(), md5Mismatches.sum(), foreignSenders.sum(),
+                invalidReceipts.sum(), settleFailures.sum(), releasedAfterInterrupt.sum());
+    }
+
+    // ---------------------------------------------------------------- polling
+
+    @Override
+    public List<Delivery> poll(PollRequest request) {
+        if (closed) {
+            throw new FerryException("SQS source '" + name + "' is closed", false);
+        }
+        if (Thread.currentThread().isInterrupted()) {
+            return List.of();
+        }
+        var receive = ReceiveMessageRequest.builder()
+                .queueUrl(queueUrl)
+                .maxNumberOfMessages(Math.min(Batches.MAX_ENTRIES, request.maxMessages()))
+                .waitTimeSeconds(waitSeconds(request.maxWait()))
+                .visibilityTimeout(visibilitySeconds(request.lease()))
+                .messageSystemAttributeNames(SYSTEM_ATTRIBUTES)
+                .messageAttributeNames("All");
+        if (fifo) {
+            // the SDK's own retries of this call reuse it, so a receive lost to a network error is returned again
+            receive.receiveRequestAttemptId(UUID.randomUUID().toString());
+        }
+        var call = receive.build();
+        long receivedAt = System.nanoTime();
+        var response = CompletableFuture.supplyAsync(() -> client.receiveMessage(call), receivers);
+        try {
+            return accept(response.get().messages(), receivedAt);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            response.thenAccept(this::releaseOrphans);
+            return List.of();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException re
+                    ? SqsErrors.translate("ReceiveMessage", name, re)
+                    : new FerryException("SQS ReceiveMessage on '" + name + "' failed", e.getCause(), true);
+        }
+    }
+
+    private int waitSeconds(Duration wait) {
+        long seconds = wait.toSeconds() + (wait.toSecondsPart() == 0 && wait.getNano() == 0 ? 0 : 1);
+        return (int) Math.min(maxWaitSeconds, seconds);
+    }
+
+    static int visibilitySeconds(Duration lease) {
+        long seconds = lease.toSeconds() + (lease.getNano() == 0 ? 0 : 1);
+        return (int) Math.max(1, Math.min(MAX_VISIBILITY_SECONDS, seconds));
+    }
+
+    private List<Delivery> accept(List<Message> messages, long receivedAt) {
+        if (messages.isEmpty()) {
+            return List.of();
+        }
+        received.add(messages.size());
+        var accepted = new ArrayList<Delivery>(messages.size());
+        List<Settlement> refused = null;
+        for (var m : messages) {
+            var delivery = toDelivery(m, receivedAt);
+            String problem = screen(m);
+            if (problem == null) {
+                accepted.add(delivery);
+            } else {
+                if (refused == null) {
+                    refused = new ArrayList<>();
+                }
+                LOG.log(Level.WARNING, "SQS ''{0}'': message {1} dead-lettered, not handled: {2}", name, m.messageId(), problem);
+                refused.add(new Settlement(delivery, Disposition.deadLetter(problem)));
+            }
+        }
+        if (refused != null) {
+            for (var failure : settle(refused)) {
+                LOG.log(Level.WARNING, "SQS ''{0}'': message {1} could not be dead-lettered ({2}); it comes back when its "
+                        + "visibility runs out", name, failure.settlement().delivery().id(), failure.reason());
+            }
+        }
+        return accepted;
+    }
+
+    /** Why a message must not be handled, or null when it may. */
+    private String screen(Message m) {
+        if (verifyMd5) {
+            if (m.md5OfBody() != null) {
+                String actual = Md5.ofBody(m.body());
+                if (!actual.equalsIgnoreCase(m.md5OfBody())) {
+                    md5Mismatches.increment();
+                    return "MD5 of body mismatch: SQS sent MD5OfBody " + m.md5OfBody() + " but the body received hashes to "
+                            + actual + " (damaged in transit)";
+                }
+            }
+            if (m.md5OfMessageAttributes() != null && !m.messageAttributes().isEmpty()) {
+                String actual = Md5.ofAttributes(m.messageAttributes());
+                if (!actual.equalsIgnoreCase(m.md5OfMessageAttributes())) {
+                    md5Mismatches.increment();
+                    return "MD5 of message attributes mismatch: SQS sent MD5OfMessageAttributes "
+                            + m.md5OfMessageAttributes() + " but the attributes received hash to " + actual
+                            + " (damaged in transit)";
+                }
+            }
+        }
+        if (!allowedSenders.isEmpty()) {
+            String sender = m.attributes().get(MessageSystemAttributeName.SENDER_ID);
+            if (sender == null || !allowedSenders.contains(sender)) {
+                foreignSenders.increment();
+                return "SenderId " + (sender == null ? "missing" : "'" + sender + "'") + " is not in the allowlist "
+                        + allowedSenders.stream().sorted().toList() + " of queue '" + name + "'";
+            }
+        }
+        return null;
+    }
+
+    private Delivery toDelivery(Message m, long receivedAt) {
+        var system = m.attributesAsStrings();
+        var attributes = new HashMap<String, String>((m.messageAttributes().size() + system.size()) * 2);
+        MessageAttributes.toStrings(m.messageAttributes(), attributes);
+        attributes.putAll(system);
+        return new Delivery(
+                m.messageId(),
+                m.body().getBytes(StandardCharsets.UTF_8),
+                attributes,
+                parseInt(system.get(MessageSystemAttributeName.APPROXIMATE_RECEIVE_COUNT.toString()), 1),
+                sentAt(system.get(MessageSystemAttributeName.SENT_TIMESTAMP.toString())),
+                system.get(MessageSystemAttributeName.MESSAGE_GROUP_ID.toString()),
+                system.get(MessageSystemAttributeName.MESSAGE_DEDUPLICATION_ID.toString()),
+                name,
+                new SqsReceipt(m.receiptHandle(), receivedAt, m.messageAttributes()));
+    }
+
+    private Instant sentAt(String millis) {
+        try {
+            return millis == null ? clock.instant() : Instant.ofEpochMilli(Long.parseLong(millis));
+        } catch (NumberFormatException e) {
+            return clock.instant();
+        }
+    }
+
+    private static int parseInt(String value, int fallback) {
+        try {
+            return value == null ? fallback : Math.max(1, Integer.parseInt(value));
+        } catch (NumberFormatException e) {
+            return fallback;
+        }
+    }
+
+    private void releaseOrphans(ReceiveMessageResponse response) {
+        if (response.messages().isEmpty()) {
+            return;
+        }
+        long now = System.nanoTime();
+        var release = response.messages().stream()
+                .map(m -> new Settlement(toDelivery(m, now), Disposition.RELEASE))
+                .toList();
+        var failures = settle(release);
+        releasedAfterInterrupt.add(release.size() - failures.size());
+        LOG.log(Level.DEBUG, "SQS ''{0}'': {1} message(s) received after the poll was interrupted, released",
+                name, release.size());
+    }
+
+    // ---------------------------------------------------------------- settling
+
+    @Override
+    public List<Settlement.Failure> settle(List<Settlement> settlements) {
+        var failures = new ArrayList<Settlement.Failure>();
+        var deletes = new ArrayList<Settlement>();
+        var visibility = new ArrayList<Settlement>();
+        var deadLetters = new ArrayList<Settlement>();
+        for (var s : settlements) {
+            if (!(s.delivery().receipt() instanceof SqsReceipt)) {
+                failures.add(new Settlement.Failure(s, "not received from SQS source '" + name + "'", false));
+                continue;
+            }
+            switch (s.disposition()) {
+                case Disposition.Ack ack -> deletes.add(s);
+                case Disposition.Release release -> visibility.add(s);
+                case Disposition.Redeliver redeliver -> visibility.add(s);
+                case Disposition.DeadLetter deadLetter -> deadLetters.add(s);
+            }
+        }
+        if (!deadLetters.isEmpty()) {
+            deletes.addAll(sendToDeadLetterQueue(deadLetters, failures));
+        }
+        if (!deletes.isEmpty()) {
+            var errors = Batches.run(deletes, s -> 0, Integer.MAX_VALUE, settleRetries, chunk -> {
+                var entries = new ArrayList<DeleteMessageBatchRequestEntry>(chunk.size());
+                for (int i = 0; i < chunk.size(); i++) {
+                    entries.add(DeleteMessageBatchRequestEntry.builder().id(Integer.toString(i))
+                            .receiptHandle(receipt(chunk.get(i).delivery()).handle()).build());
+                }
+                return client.deleteMessageBatch(b -> b.queueUrl(queueUrl).entries(entries)).failed();
+            });
+            report("DeleteMessageBatch", errors, failures);
+        }
+        if (!visibility.isEmpty()) {
+            var errors = Batches.run(visibility, s -> 0, Integer.MAX_VALUE, settleRetries, chunk -> {
+                var entries = new ArrayList<ChangeMessageVisibilityBatchRequestEntry>(chunk.size());
+                for (int i = 0; i < chunk.size(); i++) {
+                    var s = chunk.get(i);
+                    int seconds = s.disposition() instanceof Disposition.Redeliver r
+                            ? Math.min(ceilSeconds(r.delay()), remainingSeconds(receipt(s.delivery())))
+                            : 0;
+                    entries.add(ChangeMessageVisibilityBatchRequestEntry.builder().id(Integer.toString(i))
+                            .receiptHandle(receipt(s.delivery()).handle()).visibilityTimeout(seconds).build());
+                }
+                return client.changeMessageVisibilityBatch(b -> b.queueUrl(queueUrl).entries(entries)).failed();
+            });
+            report("ChangeMessageVisibilityBatch", errors, failures);
+        }
+        settleFailures.add(failures.size());
+        return failures;
+    }
+
+    private List<Settlement> sendToDeadLetterQueue(List<Settlement> deadLetters, List<Settlement.Failure> failures) {
+        if (deadLetterQueueUrl == null) {
+            for (var s : deadLetters) {
+                failures.add(new Settlement.Failure(s, "queue '" + name + "' has no dead-letter queue: give it a "
+                        + "RedrivePolicy or configure one; the message stays in the queue", false));
+            }
+            return List.of();
+        }
+        var errors = Batches.run(deadLetters, s -> s.delivery().body().length, SqsSink.MAX_BATCH_BYTES, settleRetries,
+                chunk -> {
+                    var entries = new ArrayList<SendMessageBatchRequestEntry>(chunk.size());
+                    for (int i = 0; i < chunk.size(); i++) {
+                        entries.add(deadLetterEntry(i, chunk.get(i)));
+                    }
+                    return client.sendMessageBatch(b -> b.queueUrl(deadLetterQueueUrl).entries(entries)).failed();
+                });
+        var sent = new ArrayList<Settlement>(deadLetters.size());
+        for (var s : deadLetters) {
+            var error = errors.get(s);
+            if (error == null) {
+                sent.add(s);
+            } else {
+                failures.add(new Settlement.Failure(s, "dead-letter copy to '" + deadLetterQueueUrl + "' failed: " + error
+                        + "; the message stays in the queue", error.retryable()));
+            }
+        }
+        deadLettered.add(sent.size());
+        return sent;
+    }
+
+    private SendMessageBatchRequestEntry deadLetterEntry(int index, Settlement s) {
+        var d = s.delivery();
+        String reason = sanitize(((Disposition.DeadLetter) s.disposition()).reason());
+        var entry = SendMessageBatchRequestEntry.builder()
+                .id(Integer.toString(index))
+                .messageBody(new String(d.body(), StandardCharsets.UTF_8))
+                .messageAttributes(MessageAttributes.forDeadLetter(receipt(d).messageAttributes(), reason, name,
+                        d.receiveCount()));
+        if (deadLetterQueueFifo) {
+            // one dedup id per source message: a copy sent again after a failed delete is dropped by SQS
+            entry.messageGroupId(d.groupKey() != null ? d.groupKey() : "ferry-dead-letters")
+                    .messageDeduplicationId("dlq-" + d.id());
+        }
+        return entry.build();
+    }
+
+    private void report(String operation, Map<Settlement, EntryError> errors, List<Settlement.Failure> failures) {
+        for (var e : errors.entrySet()) {
+            var error = e.getValue();
+            if (error.invalidReceipt()) {
+                invalidReceipts.increment();
+                LOG.log(Level.WARNING, "SQS ''{0}'': {1} of message {2} used a stale receipt handle ({3}); the message "
+                        + "was received again since and its newer receipt settles it", name, operation,
+                        e.getKey().delivery().id(), error);
+            }
+            failures.add(new Settlement.Failure(e.getKey(), operation + ": " + error, error.retryable()
+                    && !error.invalidReceipt()));
+        }
+    }
+
+    @Override
+    public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
+        var notExtended = new ArrayList<Delivery>();
+        var extend = new ArrayList<Delivery>(deliveries.size());
+        for (var d : deliveries) {
+            if (d.receipt() instanceof SqsReceipt r && remainingSeconds(r) > 0) {
+                extend.add(d);
+            } else {
+                notExtended.add(d);
+            }
+        }
+        int seconds = visibilitySeconds(lease);
+        var errors = Batches.run(extend, d -> 0, Integer.MAX_VALUE, settleRetries, chunk -> {
+            var entries = new ArrayList<ChangeMessageVisibilityBatchRequestEntry>(chunk.size());
+            for (int i = 0; i < chunk.size(); i++) {
+                var r = receipt(chunk.get(i));
+                entries.add(ChangeMessageVisibilityBatchRequestEntry.builder().id(Integer.toString(i))
+                        .receiptHandle(r.handle()).visibilityTimeout(Math.min(seconds, remainingSeconds(r))).build());
+            }
+            return client.changeMessageVisibilityBatch(b -> b.queueUrl(queueUrl).entries(entries)).failed();
+        });
+        notExtended.addAll(errors.keySet());
+        return notExtended;
+    }
+
+    private static SqsReceipt receipt(Delivery d) {
+        return (SqsReceipt) d.receipt();
+    }
+
+    /** Seconds of visibility SQS still allows for this receive (12 h from it), less a second of margin. */
+    private static int remainingSeconds(SqsReceipt r) {
+        long elapsed = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - r.receivedAtNanos());
+        return (int) Math.max(0, MAX_VISIBILITY_SECONDS - elapsed - 1);
+    }
+
+    private static int ceilSeconds(Duration d) {
+        return (int) Math.min(Integer.MAX_VALUE, d.toSeconds() + (d.getNano() == 0 ? 0 : 1));
+    }
+
+    /** SQS attribute values allow only XML characters; a reason may quote anything from a bad message. */
+    static String sanitize(String reason) {
+        var sb = new StringBuilder(Math.min(reason.length(), MAX_REASON_CHARS));
+        for (int i = 0; i < reason.length() && sb.length() < MAX_REASON_CHARS; i++) {
+            char c = reason.charAt(i);
+            boolean ok = c == '\t' || c == '\n' || c == '\r' || (c >= 0x20 && c <= 0xD7FF) || (c >= 0xE000 && c <= 0xFFFD);
+            if (Character.isHighSurrogate(c) && i + 1 < reason.length() && Character.isLowSurrogate(reason.charAt(i + 1))) {
+                sb.append(c).append(reason.charAt(++i));
+            } else {
+                sb.append(ok ? c : '?');
+            }
+        }
+        return sb.toString();
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        receivers.shutdown();
+    }
+
+    /** Builds an {@link SqsSource}; {@link #build()} looks the queue up, so a missing queue fails here. */
+    public static final class Builder {
+        private final SqsClient client;
+        private final String queue;
+        private String name;
+        private Duration maxWait = Duration.ofSeconds(MAX_WAIT_SECONDS);
+        private Collection<String> allowedSenders = Set.of();
+        private boolean verifyMd5 = true;
+        private String deadLetterQueue;
+        private int ferryMaxReceives = DeadLetterPolicy.defaults().maxReceives();
+        private int settleRetries = 3;
+        private Clock clock = Clock.systemUTC();
+
+        private Builder(SqsClient client, String queue) {
+            this.client = Objects.requireNonNull(client, "client");
+            this.queue = Objects.requireNonNull(queue, "queue");
+        }
+
+        /** The name in logs and statistics; the queue's name by default. */
+        public Builder name(String name) {
+            this.name = name;
+            return this;
+        }
+
+        /** The longest long-poll wait per receive (0..20 s; 20 s by default); a poll's own wait is capped by it. */
+        public Builder maxWait(Duration maxWait) {
+            if (maxWait.isNegative() || maxWait.toSeconds() > MAX_WAIT_SECONDS || maxWait.getNano() != 0) {
+                throw new IllegalArgumentException("maxWait must be whole seconds 0..20, was " + maxWait);
+            }
+            this.maxWait = maxWait;
+            return this;
+        }
+
+        /** Accept only messages whose SenderId is one of these; others are dead-lettered. Empty = everyone. */
+        public Builder allowedSenders(Collection<String> senderIds) {
+            this.allowedSenders = Set.copyOf(senderIds);
+            return this;
+        }
+
+        /** Check MD5OfBody and MD5OfMessageAttributes of every message (on by default). */
+        public Builder verifyMd5(boolean verify) {
+            this.verifyMd5 = verify;
+            return this;
+        }
+
+        /** The dead-letter queue (URL, ARN or name); by default the one in the queue's RedrivePolicy. */
+        public Builder deadLetterQueue(String queue) {
+            this.deadLetterQueue = queue;
+            return this;
+        }
+
+        /** The listener's own dead-letter limit, to judge whether the queue's redrive policy is safe. */
+        public Builder ferryMaxReceives(int maxReceives) {
+            this.ferryMaxReceives = maxReceives;
+            return this;
+        }
+
+        /** How often a batch entry that failed for a passing reason is sent again (3 by default). */
+        public Builder settleRetries(int retries) {
+            if (retries < 0) {
+                throw new IllegalArgumentException("settleRetries must be >= 0, was " + retries);
+            }
+            this.settleRetries = retries;
+            return this;
+        }
+
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        public SqsSource build() {
+            var queues = SqsQueues.of(client);
+            var info = queues.describe(queues.url(queue));
+            String dlq = deadLetterQueue != null ? queues.url(deadLetterQueue)
+                    : info.redrive().map(p -> queues.url(p.deadLetterTargetArn())).orElse(null);
+            var source = new SqsSource(this, info, dlq);
+            if (dlq == null) {
+                LOG.log(Level.WARNING, "SQS queue ''{0}'' has no dead-letter queue: messages Ferry dead-letters stay in "
+                        + "the queue. Give it a RedrivePolicy or configure one.", info.name());
+            }
+            source.throttleWarning().ifPresent(w -> LOG.log(Level.WARNING, w));
+            return source;
+        }
+    }
+}

@@ -1,0 +1,20 @@
+package dev.ferry.domain.transport;
+
+/**
+ * Attribute names every adapter writes on a dead-lettered message, beside the message's own
+ * attributes, so a DLQ reads the same whatever transport it is on.
+ */
+public final class DeadLetterAttributes {
+
+    /** Why the message was dead-lettered, e.g. {@code malformed: Events[0].EventType missing}. */
+    public static final String REASON = "ferry.deadLetter.reason";
+    /** The name of the queue or topic the message was taken from. */
+    public static final String SOURCE = "ferry.deadLetter.sourceQueue";
+    /** How many times the transport had handed the message out. */
+    public static final String RECEIVE_COUNT = "ferry.deadLetter.receiveCount";
+    /** The prefix all of them share; redrive strips attributes that carry it. */
+    public static final String PREFIX = "ferry.deadLetter.";
+
+    private DeadLetterAttributes() {
+    }
+}
