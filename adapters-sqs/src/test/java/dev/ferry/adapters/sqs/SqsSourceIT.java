@@ -1,0 +1,319 @@
+package dev.ferry.adapters.sqs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.transport.DeadLetterAttributes;
+import dev.ferry.domain.transport.Disposition;
+import dev.ferry.domain.transport.PollRequest;
+import dev.ferry.domain.transport.Settlement;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.core.SdkResponse;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
+import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
+import software.amazon.awssdk.services.sqs.model.ReceiveMessageResponse;
+
+/** What the SQS source does beyond the shared contract, on a real SQS server (ElasticMQ). */
+@ExtendWith(ElasticMq.class)
+class SqsSourceIT {
+
+    private final List<AutoCloseable> opened = new ArrayList<>();
+
+    @AfterEach
+    void close() throws Exception {
+        for (var c : opened.reversed()) {
+            c.close();
+        }
+    }
+
+    private SqsFixture queue(boolean fifo, int maxReceiveCount) {
+        var q = SqsFixture.create(ElasticMq.client(), fifo, maxReceiveCount);
+        opened.add(q);
+        return q;
+    }
+
+    private static PollRequest poll(int max, int waitSeconds, int leaseSeconds) {
+        return new PollRequest(max, Duration.ofSeconds(waitSeconds), Duration.ofSeconds(leaseSeconds));
+    }
+
+    private static String body(Delivery d) {
+        return new String(d.body(), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void poll_returnsABatchOfTen_inOneCall() {
+        var q = queue(false, 1000);
+        for (int i = 0; i < 10; i++) {
+            q.send("m" + i, Map.of(), null);
+        }
+        // ElasticMQ, like SQS, may return fewer than asked for; it returns all ten once they are stored
+        List<Delivery> got = List.of();
+        for (int i = 0; i < 20 && got.size() < 10; i++) {
+            got = q.source().poll(poll(10, 1, 30));
+            if (got.size() < 10) {
+                q.source().settle(got.stream().map(d -> new Settlement(d, Disposition.RELEASE)).toList());
+            }
+        }
+        assertThat(got).hasSize(10);
+        assertThat(got).extracting(SqsSourceIT::body).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void longPoll_waitsForAMessage_andWakesUpWhenItArrives() throws Exception {
+        var q = queue(false, 1000);
+        long start = System.nanoTime();
+        var polled = CompletableFuture.supplyAsync(() -> q.source().poll(poll(10, 20, 30)));
+        Thread.sleep(1500);
+        assertThat(polled).as("still waiting after 1.5 s").isNotDone();
+        q.send("wake up", Map.of(), null);
+        var got = polled.get(10, TimeUnit.SECONDS);
+        assertThat(got).extracting(SqsSourceIT::body).containsExactly("wake up");
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(15));
+    }
+
+    @Test
+    void delivery_carriesSystemAndMessageAttributes_withSystemOnesWinningANameClash() {
+        var q = queue(true, 1000);
+        q.client.sendMessage(b -> b.queueUrl(q.url).messageBody("fifo body").messageGroupId("hit-7")
+                .messageDeduplicationId("doc-1")
+                .messageAttributes(Map.of(
+                        "SenderId", MessageAttributes.string("spoofed"),
+                        "count", MessageAttributeValue.builder().dataType("Number").stringValue("42").build(),
+                        "blob", MessageAttributeValue.builder().dataType("Binary")
+                                .binaryValue(SdkBytes.fromUtf8String("bin")).build())));
+        var d = q.source().poll(poll(1, 5, 30)).getFirst();
+        assertThat(d.groupKey()).isEqualTo("hit-7");
+        assertThat(d.deduplicationId()).isEqualTo("doc-1");
+        assertThat(d.receiveCount()).isEqualTo(1);
+        assertThat(d.attributes()).containsEntry("count", "42").containsEntry("blob", "Ymlu")
+                .containsKey("SequenceNumber").containsKey("SentTimestamp");
+        assertThat(d.attributes().get("SenderId")).isNotEqualTo("spoofed").isNotBlank();
+        assertThat(d.sentAt()).isBefore(java.time.Instant.now().plusSeconds(5));
+    }
+
+    @Test
+    void messageWithAttributes_passesTheMd5Check() {
+        var q = queue(false, 1000);
+        q.client.sendMessage(b -> b.queueUrl(q.url).messageBody("Grüße ✓").messageAttributes(Map.of(
+                "s", MessageAttributes.string("välue"),
+                "n", MessageAttributeValue.builder().dataType("Number.int").stringValue("-7").build(),
+                "b", MessageAttributeValue.builder().dataType("Binary").binaryValue(SdkBytes.fromByteArray(new byte[] {0, 1, 2, (byte) 255})).build())));
+        var got = q.source().poll(poll(1, 5, 30));
+        assertThat(got).extracting(SqsSourceIT::body).containsExactly("Grüße ✓");
+        assertThat(q.source().stats().md5Mismatches()).isZero();
+    }
+
+    @Test
+    void bodyDamagedInTransit_isDeadLetteredWithTheReason_neverHandedOut() {
+        var corruptOnce = new AtomicBoolean(true);
+        try (var damaging = clientWith(new ExecutionInterceptor() {
+            @Override
+            public SdkResponse modifyResponse(Context.ModifyResponse context, ExecutionAttributes attributes) {
+                if (context.response() instanceof ReceiveMessageResponse r && !r.messages().isEmpty()
+                        && corruptOnce.getAndSet(false)) {
+                    var first = r.messages().getFirst();
+                    var damaged = new ArrayList<>(r.messages());
+                    damaged.set(0, first.toBuilder().body(first.body().replace('7', '8')).build());
+                    return r.toBuilder().messages(damaged).build();
+                }
+                return context.response();
+            }
+        })) {
+            var q = queue(false, 1000);
+            var source = SqsSource.builder(damaging, q.url).build();
+            opened.add(source);
+            q.send("{\"amount\":700}", Map.of(), null);
+            q.send("{\"amount\":100}", Map.of(), null);
+
+            var got = new ArrayList<Delivery>();
+            for (int i = 0; i < 10 && got.size() < 1; i++) {
+                got.addAll(source.poll(poll(10, 1, 30)));
+            }
+            assertThat(got).extracting(SqsSourceIT::body).containsExactly("{\"amount\":100}");
+            assertThat(source.stats().md5Mismatches()).isEqualTo(1);
+            var dead = q.deadLetterMessages();
+            assertThat(dead).hasSize(1);
+            assertThat(SqsFixture.reason(dead.getFirst())).startsWith("MD5 of body mismatch");
+            assertThat(dead.getFirst().body()).as("the copy is what arrived").isEqualTo("{\"amount\":800}");
+        }
+    }
+
+    @Test
+    void foreignSender_isDeadLettered_allowedSenderIsHandedOut() {
+        var q = queue(false, 1000);
+        q.send("who am i", Map.of(), null);
+        var probe = q.source().poll(poll(1, 5, 30)).getFirst();
+        String realSender = probe.attributes().get(MessageSystemAttributeName.SENDER_ID.toString());
+        assertThat(realSender).isNotBlank();
+        q.source().settle(List.of(new Settlement(probe, Disposition.RELEASE)));
+
+        var strict = SqsSource.builder(q.client, q.url).allowedSenders(Set.of("AIDAMTURKONLY")).build();
+        opened.add(strict);
+        assertThat(strict.poll(poll(10, 2, 30))).isEmpty();
+        assertThat(strict.stats().foreignSenders()).isEqualTo(1);
+        var dead = q.deadLetterMessages();
+        assertThat(dead).extracting(m -> m.body()).containsExactly("who am i");
+        assertThat(SqsFixture.reason(dead.getFirst()))
+                .isEqualTo("SenderId '" + realSender + "' is not in the allowlist [AIDAMTURKONLY] of queue '"
+                        + strict.name() + "'");
+
+        var lenient = SqsSource.builder(q.client, q.url).allowedSenders(Set.of("AIDAMTURKONLY", realSender)).build();
+        opened.add(lenient);
+        q.send("from a friend", Map.of(), null);
+        assertThat(lenient.poll(poll(10, 5, 30))).extracting(SqsSourceIT::body).containsExactly("from a friend");
+    }
+
+    @Test
+    void deadLetter_copiesBodyAndTypedAttributes_addsReasonSourceAndReceiveCount_thenDeletes() {
+        var q = queue(false, 1000);
+        q.client.sendMessage(b -> b.queueUrl(q.url).messageBody("poison").messageAttributes(Map.of(
+                "tenant", MessageAttributes.string("acme"),
+                "n", MessageAttributeValue.builder().dataType("Number").stringValue("3").build())));
+        var first = q.source().poll(poll(1, 5, 1)).getFirst();
+        assertThat(first.receiveCount()).isEqualTo(1);
+        var again = q.source().poll(poll(1, 5, 30)).getFirst();
+        assertThat(again.receiveCount()).isEqualTo(2);
+
+        assertThat(q.source().settle(List.of(new Settlement(again, Disposition.deadLetter("handler rejected: HTTP 400"))))).isEmpty();
+
+        var dead = q.deadLetterMessages();
+        assertThat(dead).hasSize(1);
+        var attrs = dead.getFirst().messageAttributes();
+        assertThat(dead.getFirst().body()).isEqualTo("poison");
+        assertThat(attrs.get(DeadLetterAttributes.REASON).stringValue()).isEqualTo("handler rejected: HTTP 400");
+        assertThat(attrs.get(DeadLetterAttributes.SOURCE).stringValue()).isEqualTo(q.source().name());
+        assertThat(attrs.get(DeadLetterAttributes.RECEIVE_COUNT).stringValue()).isEqualTo("2");
+        assertThat(attrs.get("tenant").stringValue()).isEqualTo("acme");
+        assertThat(attrs.get("n").dataType()).isEqualTo("Number");
+        assertThat(q.approximateVisible()).isZero();
+        assertThat(q.source().poll(poll(10, 1, 30))).isEmpty();
+    }
+
+    @Test
+    void deadLetter_ofAMessageWithTenAttributes_foldsTheOverflow_andRedriveRestoresThemAll() {
+        var q = queue(false, 1000);
+        var ten = new java.util.HashMap<String, MessageAttributeValue>();
+        for (int i = 0; i < 10; i++) {
+            ten.put("a" + i, MessageAttributes.string("v" + i));
+        }
+        q.client.sendMessage(b -> b.queueUrl(q.url).messageBody("crowded").messageAttributes(ten));
+        var d = q.source().poll(poll(1, 5, 30)).getFirst();
+        assertThat(q.source().settle(List.of(new Settlement(d, Disposition.deadLetter("too crowded"))))).isEmpty();
+
+        var dead = q.deadLetterMessages();
+        assertThat(dead.getFirst().messageAttributes()).hasSize(10).containsKey(MessageAttributes.OVERFLOW);
+        q.client.changeMessageVisibility(b -> b.queueUrl(q.dlqUrl).receiptHandle(dead.getFirst().receiptHandle())
+                .visibilityTimeout(0));
+
+        assertThat(q.queues.redrive(q.dlqUrl, q.url, 10)).isEqualTo(new SqsQueues.RedriveReport(1, 0));
+        var back = q.client.receiveMessage(b -> b.queueUrl(q.url).waitTimeSeconds(5).messageAttributeNames("All")).messages();
+        assertThat(back).hasSize(1);
+        assertThat(back.getFirst().messageAttributes()).isEqualTo(ten);
+    }
+
+    @Test
+    void redeliver_beyondTwelveHours_isCappedInsteadOfRefused() {
+        var q = queue(false, 1000);
+        q.send("far future", Map.of(), null);
+        var d = q.source().poll(poll(1, 5, 30)).getFirst();
+        assertThat(q.source().settle(List.of(new Settlement(d, Disposition.redeliver(Duration.ofHours(13)))))).isEmpty();
+        assertThat(q.source().poll(poll(10, 1, 30))).isEmpty();
+    }
+
+    @Test
+    void settle_withAnInvalidReceipt_failsThatEntryOnly_andCountsIt() {
+        var q = queue(false, 1000);
+        q.send("good", Map.of(), null);
+        var good = q.source().poll(poll(1, 5, 30)).getFirst();
+        var forged = new Delivery("forged-id", new byte[0], Map.of(), 1, java.time.Instant.now(), null, null,
+                q.source().name(), new SqsReceipt("not-a-receipt-handle", System.nanoTime(), Map.of()));
+
+        var failures = q.source().settle(List.of(new Settlement(forged, Disposition.ACK), new Settlement(good, Disposition.ACK)));
+
+        assertThat(failures).hasSize(1);
+        assertThat(failures.getFirst().settlement().delivery().id()).isEqualTo("forged-id");
+        assertThat(failures.getFirst().retryable()).isFalse();
+        assertThat(q.source().stats().invalidReceipts()).isEqualTo(1);
+        assertThat(q.approximateVisible()).isZero();
+        assertThat(q.source().poll(poll(10, 1, 30))).as("the good one was deleted").isEmpty();
+    }
+
+    @Test
+    void interruptedPoll_returnsAtOnce_andWhatItsReceiveBringsLaterIsReleased() throws Exception {
+        var q = queue(false, 1000);
+        var result = new CompletableFuture<List<Delivery>>();
+        var poller = Thread.ofPlatform().start(() -> result.complete(q.source().poll(poll(10, 5, 600))));
+        Thread.sleep(500);
+        poller.interrupt();
+        assertThat(result.get(2, TimeUnit.SECONDS)).isEmpty();
+        q.send("arrives during the orphaned long poll", Map.of(), null);
+
+        // the orphaned receive takes it with a 600 s visibility and must release it straight away
+        var again = new ArrayList<Delivery>();
+        for (int i = 0; i < 10 && again.isEmpty(); i++) {
+            again.addAll(q.source().poll(poll(10, 1, 30)));
+        }
+        assertThat(again).extracting(SqsSourceIT::body).containsExactly("arrives during the orphaned long poll");
+        assertThat(again.getFirst().receiveCount()).isEqualTo(2);
+        assertThat(q.source().stats().releasedAfterInterrupt()).isEqualTo(1);
+    }
+
+    @Test
+    void sqsOwnRedrive_movesAMessageAfterMaxReceiveCount() throws Exception {
+        var q = queue(false, 2);
+        q.send("never acked", Map.of(), null);
+        for (int i = 1; i <= 2; i++) {
+            var d = q.source().poll(poll(1, 5, 1));
+            assertThat(d).hasSize(1);
+            assertThat(d.getFirst().receiveCount()).isEqualTo(i);
+            Thread.sleep(1200);
+        }
+        assertThat(q.source().poll(poll(1, 2, 1))).as("third receive goes to the DLQ instead").isEmpty();
+        assertThat(q.deadLetterMessages()).extracting(m -> m.body()).containsExactly("never acked");
+    }
+
+    @Test
+    void throttleWarning_whenTheQueueWouldDeadLetterThrottledMessages() {
+        var risky = queue(false, 5);
+        var safe = queue(false, 1000);
+        assertThat(risky.source().throttleWarning()).hasValueSatisfying(w -> assertThat(w)
+                .contains("maxReceiveCount 5").contains("throttles (429)").contains("\\\"maxReceiveCount\\\":\\\"1000\\\""));
+        assertThat(safe.source().throttleWarning()).isEmpty();
+    }
+
+    @Test
+    void builder_ofAMissingQueue_failsWithItsName() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> SqsSource.builder(ElasticMq.client(), "no-such-queue").build())
+                .isInstanceOf(dev.ferry.domain.model.FerryException.class)
+                .hasMessageContaining("no-such-queue");
+    }
+
+    private static SqsClient clientWith(ExecutionInterceptor interceptor) {
+        return SqsClient.builder()
+                .endpointOverride(ElasticMq.endpoint())
+                .region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("x", "x")))
+                .checksumValidationEnabled(false)
+                .overrideConfiguration(c -> c.addExecutionInterceptor(interceptor))
+                .build();
+    }
+}
