@@ -71,14 +71,17 @@ final class MessageAttributes {
 
     /** The attributes a redriven message goes back with: Ferry's dead-letter ones removed, overflow unfolded. */
     static Map<String, MessageAttributeValue> withoutDeadLetter(Map<String, MessageAttributeValue> attributes) {
-        var out = new TreeMap<>(attributes);
+        var out = expand(attributes);
         out.keySet().removeIf(name -> name.startsWith(DeadLetterAttributes.PREFIX));
+        return out.size() > MAX ? fit(new LinkedHashMap<>(), out, Map.of()) : out;
+    }
+
+    /** All attributes, the folded ones unfolded: more than SQS takes in one message, possibly. */
+    static Map<String, MessageAttributeValue> expand(Map<String, MessageAttributeValue> attributes) {
+        var out = new TreeMap<>(attributes);
         var overflow = out.remove(OVERFLOW);
         if (overflow != null && overflow.stringValue() != null) {
             out.putAll(unfold(overflow.stringValue()));
-        }
-        if (out.size() > MAX) {
-            return fit(new LinkedHashMap<>(), out, Map.of());
         }
         return out;
     }

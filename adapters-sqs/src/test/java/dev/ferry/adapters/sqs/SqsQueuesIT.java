@@ -1,0 +1,141 @@
+package dev.ferry.adapters.sqs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.transport.DeadLetterAttributes;
+import dev.ferry.domain.transport.Disposition;
+import dev.ferry.domain.transport.PollRequest;
+import dev.ferry.domain.transport.Settlement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import software.amazon.awssdk.services.sqs.model.Message;
+import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
+
+/** Queue operations the CLI uses, against a real SQS server (ElasticMQ). */
+@ExtendWith(ElasticMq.class)
+class SqsQueuesIT {
+
+    private final SqsQueues queues = SqsQueues.of(ElasticMq.client());
+
+    @Test
+    void create_makesTheDlqAndTheRedrivePolicy_andIsIdempotent() {
+        var name = ElasticMq.uniqueName("orders", true);
+        var spec = SqsQueues.QueueSpec.withDeadLetterQueue(name, 7).contentBasedDeduplication(true)
+                .visibilityTimeout(Duration.ofSeconds(45));
+        var created = queues.create(spec);
+        assertThat(queues.create(spec)).isEqualTo(created);
+
+        var info = queues.describe(created.url());
+        var dlq = queues.describe(created.deadLetterQueueUrl());
+        assertThat(info.fifo()).isTrue();
+        assertThat(info.contentBasedDeduplication()).isTrue();
+        assertThat(info.visibilityTimeout()).isEqualTo(Duration.ofSeconds(45));
+        assertThat(info.redrive()).hasValue(new SqsQueues.RedrivePolicy(dlq.arn(), 7));
+        assertThat(dlq.name()).isEqualTo(name.replace(".fifo", "-dlq.fifo"));
+        assertThat(queues.deadLetterSourceQueues(created.deadLetterQueueUrl())).containsExactly(created.url());
+        assertThat(queues.url(info.name())).isEqualTo(created.url());
+        assertThat(queues.url(dlq.arn())).isEqualTo(created.deadLetterQueueUrl());
+    }
+
+    @Test
+    void queueSpec_refusesImpossibleQueues_namingTheField() {
+        assertThatThrownBy(() -> SqsQueues.QueueSpec.withDeadLetterQueue("bad name", 3))
+                .hasMessageContaining("name must be");
+        assertThatThrownBy(() -> new SqsQueues.QueueSpec("a.fifo", false, Duration.ofSeconds(30), Duration.ZERO, "a-dlq", 3))
+                .hasMessageContaining("must both be FIFO or both standard");
+        assertThatThrownBy(() -> SqsQueues.QueueSpec.withDeadLetterQueue("q", 0)).hasMessageContaining("maxReceiveCount must be 1..1000, was 0");
+        assertThatThrownBy(() -> SqsQueues.QueueSpec.withDeadLetterQueue("q", 3).contentBasedDeduplication(true))
+                .hasMessageContaining("contentBasedDeduplication needs a FIFO queue");
+        assertThatThrownBy(() -> SqsQueues.QueueSpec.withDeadLetterQueue("q", 3).visibilityTimeout(Duration.ofHours(13)))
+                .hasMessageContaining("visibilityTimeout must be 0..12 h");
+    }
+
+    @Test
+    void mturkPolicy_isTheReferenceDocument_andSetQueueAttributesTakesIt() {
+        // ../shared/reference/000, "Amazon SQS Policy Document Example", whitespace removed
+        String reference = "{ \"Version\": \"2012-10-17\", \"Id\": \"arn:aws:sqs:region:aws-account-id:queue-name/MTurkOnlyPolicy\", "
+                + "\"Statement\": [ { \"Effect\": \"Allow\", \"Principal\": { \"Service\": \"mturk-requester.amazonaws.com\" }, "
+                + "\"Action\": \"SQS:SendMessage\", \"Resource\": \"arn:aws:sqs:region:aws-account-id:queue-name\", "
+                + "\"Condition\": { \"Bool\": { \"aws:SecureTransport\":\"true\" } } } ] }";
+        assertThat(SqsQueues.mturkSendPolicy("arn:aws:sqs:region:aws-account-id:queue-name"))
+                .isEqualTo(reference.replaceAll("\\s+", ""));
+
+        var created = queues.create(SqsQueues.QueueSpec.withDeadLetterQueue(ElasticMq.uniqueName("mturk", false), 5));
+        var arn = queues.describe(created.url()).arn();
+        // ElasticMQ accepts the call but keeps no policy (it has no IAM); Amazon SQS stores and enforces it
+        queues.setPolicy(created.url(), SqsQueues.mturkSendPolicy(arn));
+        assertThatThrownBy(() -> queues.setPolicy(created.url() + "-missing", SqsQueues.mturkSendPolicy(arn)))
+                .hasMessageContaining("-missing");
+    }
+
+    @Test
+    void redrive_movesEveryDeadLetterBack_withoutFerrysAttributes_andEmptiesTheDlq() {
+        try (var q = SqsFixture.create(ElasticMq.client(), false, 1000)) {
+            deadLetter(q, 25);
+            assertThat(q.approximateVisible()).isZero();
+
+            var report = q.queues.redrive(q.dlqUrl, q.url, 100);
+
+            assertThat(report).isEqualTo(new SqsQueues.RedriveReport(25, 0));
+            var back = receiveAll(q.url, 25);
+            assertThat(back).extracting(Message::body).hasSize(25).doesNotHaveDuplicates();
+            assertThat(back).allSatisfy(m -> assertThat(m.messageAttributes().keySet())
+                    .noneMatch(n -> n.startsWith(DeadLetterAttributes.PREFIX)).contains("origin"));
+            assertThat(q.deadLetters()).isEmpty();
+        }
+    }
+
+    @Test
+    void redrive_toAFifoQueue_keepsGroupsAndOrder_andStopsAtTheLimit() {
+        try (var q = SqsFixture.create(ElasticMq.client(), true, 1000)) {
+            for (int i = 0; i < 6; i++) {
+                q.send("g-" + i, Map.of("origin", "test"), "g");
+            }
+            var got = new ArrayList<Delivery>();
+            for (int i = 0; i < 20 && got.size() < 6; i++) {
+                got.addAll(q.source().poll(new PollRequest(10, Duration.ofSeconds(1), Duration.ofSeconds(60))));
+            }
+            assertThat(q.source().settle(got.stream().map(d -> new Settlement(d, Disposition.deadLetter("test"))).toList())).isEmpty();
+
+            assertThat(q.queues.redrive(q.dlqUrl, q.url, 4)).isEqualTo(new SqsQueues.RedriveReport(4, 0));
+            assertThat(q.queues.redrive(q.dlqUrl, q.url, 100)).isEqualTo(new SqsQueues.RedriveReport(2, 0));
+
+            var back = receiveAll(q.url, 6);
+            assertThat(back).extracting(Message::body).containsExactly("g-0", "g-1", "g-2", "g-3", "g-4", "g-5");
+            assertThat(back).allSatisfy(m -> assertThat(m.attributesAsStrings()).containsEntry("MessageGroupId", "g"));
+        }
+    }
+
+    private static void deadLetter(SqsFixture q, int count) {
+        for (int i = 0; i < count; i++) {
+            q.send("dead-" + i, Map.of("origin", "test"), null);
+        }
+        var got = new ArrayList<Delivery>();
+        for (int i = 0; i < 30 && got.size() < count; i++) {
+            got.addAll(q.source().poll(new PollRequest(10, Duration.ofSeconds(1), Duration.ofSeconds(60))));
+        }
+        assertThat(got).hasSize(count);
+        assertThat(q.source().settle(got.stream().map(d -> new Settlement(d, Disposition.deadLetter("test reason"))).toList()))
+                .isEmpty();
+    }
+
+    private static List<Message> receiveAll(String url, int expected) {
+        var all = new ArrayList<Message>();
+        long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (all.size() < expected && System.nanoTime() < end) {
+            var batch = ElasticMq.client().receiveMessage(b -> b.queueUrl(url).maxNumberOfMessages(10).waitTimeSeconds(1)
+                    .visibilityTimeout(60).messageAttributeNames("All")
+                    .messageSystemAttributeNames(MessageSystemAttributeName.ALL)).messages();
+            all.addAll(batch);
+            // FIFO: the group stays locked while its messages are in flight; delete what we have to see the rest
+            batch.forEach(m -> ElasticMq.client().deleteMessage(b -> b.queueUrl(url).receiptHandle(m.receiptHandle())));
+        }
+        return all;
+    }
+}

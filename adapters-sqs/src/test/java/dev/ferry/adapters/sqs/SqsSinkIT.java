@@ -1,0 +1,216 @@
+package dev.ferry.adapters.sqs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.model.Event;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.IntStream;
+import org.elasticmq.rest.sqs.SQSRestServerBuilder;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.SdkRequest;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.Message;
+import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequest;
+
+/** The SQS sink against a real SQS server (ElasticMQ). */
+@ExtendWith(ElasticMq.class)
+class SqsSinkIT {
+
+    private final List<AutoCloseable> opened = new ArrayList<>();
+    /** Every SendMessageBatch this test's client sent: its entries' body sizes. */
+    private final List<List<Integer>> batches = new CopyOnWriteArrayList<>();
+
+    @AfterEach
+    void close() throws Exception {
+        for (var c : opened.reversed()) {
+            c.close();
+        }
+    }
+
+    private SqsFixture queue(boolean fifo) {
+        var q = SqsFixture.create(ElasticMq.client(), fifo, 1000);
+        opened.add(q);
+        return q;
+    }
+
+    private <T extends AutoCloseable> T open(T closeable) {
+        opened.add(closeable);
+        return closeable;
+    }
+
+    private SqsClient recordingClient() {
+        return open(SqsClient.builder()
+                .endpointOverride(ElasticMq.endpoint())
+                .region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("x", "x")))
+                .overrideConfiguration(c -> c.addExecutionInterceptor(new ExecutionInterceptor() {
+                    @Override
+                    public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
+                        SdkRequest request = context.request();
+                        if (request instanceof SendMessageBatchRequest batch) {
+                            batches.add(batch.entries().stream().map(e -> e.messageBody().length()).toList());
+                        }
+                    }
+                }))
+                .build());
+    }
+
+    private static Event event(String key, String payload, String group, Map<String, String> attributes) {
+        return new Event(key, "Test", null, group, payload.getBytes(StandardCharsets.UTF_8), attributes);
+    }
+
+    private static List<Message> drain(SqsFixture q, int expected) {
+        var all = new ArrayList<Message>();
+        long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (all.size() < expected && System.nanoTime() < end) {
+            all.addAll(q.client.receiveMessage(b -> b.queueUrl(q.url).maxNumberOfMessages(10).waitTimeSeconds(1)
+                    .visibilityTimeout(60).messageAttributeNames("All").messageSystemAttributeNames(
+                            software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName.ALL)).messages());
+        }
+        return all;
+    }
+
+    @Test
+    void publishAll_ofFifty_sendsBatchesOfAtMostTen_andEveryEventArrives() {
+        var q = queue(false);
+        var sink = open(SqsSink.builder(recordingClient(), q.url).build());
+        var events = IntStream.range(0, 50).mapToObj(i -> event("e" + i, "payload-" + i, null, Map.of())).toList();
+
+        var outcomes = sink.publishAll(events);
+
+        assertThat(outcomes).hasSize(50).allMatch(o -> o.equals(Outcome.done()));
+        assertThat(batches).allSatisfy(b -> assertThat(b.size()).isBetween(1, 10));
+        assertThat(batches.stream().mapToInt(List::size).sum()).isEqualTo(50);
+        assertThat(batches.size()).as("batched, not one call per event").isLessThan(50);
+        assertThat(drain(q, 50)).extracting(Message::body).hasSize(50).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void batches_respectTheByteLimit() {
+        var q = queue(false);
+        var sink = open(SqsSink.builder(recordingClient(), q.url).maxBatchBytes(100_000).senders(1).build());
+        var big = "x".repeat(40_000);
+        var outcomes = sink.publishAll(IntStream.range(0, 5).mapToObj(i -> event("b" + i, big + i, null, Map.of())).toList());
+
+        assertThat(outcomes).allMatch(o -> o.equals(Outcome.done()));
+        assertThat(batches).allSatisfy(b -> assertThat(b.stream().mapToInt(Integer::intValue).sum()).isLessThanOrEqualTo(100_000));
+        assertThat(batches.size()).isGreaterThanOrEqualTo(3);
+        assertThat(drain(q, 5)).hasSize(5);
+    }
+
+    @Test
+    void eventTooBigForSqs_isRejectedWithItsSize() {
+        var q = queue(false);
+        var sink = open(SqsSink.builder(ElasticMq.client(), q.url).maxBatchBytes(2048).build());
+        var outcome = sink.publish(event("huge", "y".repeat(5000), null, Map.of()));
+        assertThat(outcome).isInstanceOfSatisfying(Outcome.Reject.class, r -> assertThat(r.reason())
+                .contains("5000 bytes").contains("at most 2048"));
+    }
+
+    @Test
+    void attributes_areCarried_andThoseSqsCannotTakeAreFoldedNotLost() {
+        var q = queue(false);
+        var sink = open(SqsSink.builder(ElasticMq.client(), q.url).build());
+        var attributes = new HashMap<String, String>();
+        for (int i = 0; i < 11; i++) {
+            attributes.put("attr" + i, "v" + i);
+        }
+        attributes.put("bad name!", "kept");
+        assertThat(sink.publish(event("a", "with attributes", null, attributes))).isEqualTo(Outcome.done());
+
+        var m = drain(q, 1).getFirst();
+        assertThat(m.messageAttributes()).hasSize(10).containsKey(MessageAttributes.OVERFLOW);
+        var all = new HashMap<String, String>();
+        MessageAttributes.toStrings(MessageAttributes.expand(m.messageAttributes()), all);
+        assertThat(all).isEqualTo(attributes);
+    }
+
+    @Test
+    void fifo_groupKeyIsTheMessageGroup_andTheEventKeyDeduplicates() {
+        var q = queue(true);
+        var sink = open(SqsSink.builder(ElasticMq.client(), q.url).build());
+        assertThat(sink.publish(event("doc-1#0", "first", "hit-1", Map.of()))).isEqualTo(Outcome.done());
+        assertThat(sink.publish(event("doc-1#0", "same key again", "hit-1", Map.of()))).isEqualTo(Outcome.done());
+        assertThat(sink.publish(event("doc-1#1", "second", "hit-1", Map.of()))).isEqualTo(Outcome.done());
+
+        var got = drain(q, 2);
+        assertThat(got).extracting(Message::body).containsExactly("first", "second");
+        assertThat(got.getFirst().attributesAsStrings()).containsEntry("MessageGroupId", "hit-1")
+                .containsEntry("MessageDeduplicationId", "doc-1#0");
+    }
+
+    @Test
+    void fifo_contentBasedDeduplication_dropsTheSamePayloadUnderAnotherKey() {
+        var q = queue(true);
+        var sink = open(SqsSink.builder(ElasticMq.client(), q.url).deduplication(SqsSink.Deduplication.CONTENT_BASED).build());
+        assertThat(sink.publish(event("k1", "same body", "g", Map.of()))).isEqualTo(Outcome.done());
+        assertThat(sink.publish(event("k2", "same body", "g", Map.of()))).isEqualTo(Outcome.done());
+        assertThat(sink.publish(event("k3", "other body", "g", Map.of()))).isEqualTo(Outcome.done());
+        assertThat(drain(q, 2)).extracting(Message::body).containsExactly("same body", "other body");
+    }
+
+    @Test
+    void fifo_withoutAGroupKey_isRejected_andContentDedupNeedsTheQueueSetting() {
+        var q = queue(true);
+        var sink = open(SqsSink.builder(ElasticMq.client(), q.url).build());
+        assertThat(sink.publish(event("no-group", "x", null, Map.of())))
+                .isInstanceOfSatisfying(Outcome.Reject.class, r -> assertThat(r.reason()).contains("needs a MessageGroupId"));
+
+        var plainFifo = SqsQueues.of(ElasticMq.client()).create(new SqsQueues.QueueSpec(
+                ElasticMq.uniqueName("plain", true), false, Duration.ofSeconds(30), Duration.ZERO, null, 0));
+        assertThatThrownBy(() -> SqsSink.builder(ElasticMq.client(), plainFifo.url())
+                .deduplication(SqsSink.Deduplication.CONTENT_BASED).build())
+                .hasMessageContaining("does not have content-based deduplication");
+        assertThatThrownBy(() -> SqsSink.builder(ElasticMq.client(), plainFifo.url()).delay(Duration.ofSeconds(5)).build())
+                .hasMessageContaining("FIFO queues take no per-message delay");
+        ElasticMq.client().deleteQueue(b -> b.queueUrl(plainFifo.url()));
+    }
+
+    @Test
+    void standardQueue_perMessageDelay_holdsTheMessageBack() {
+        var q = queue(false);
+        var sink = open(SqsSink.builder(ElasticMq.client(), q.url).delay(Duration.ofSeconds(2)).build());
+        assertThat(sink.publish(event("later", "delayed", null, Map.of()))).isEqualTo(Outcome.done());
+        assertThat(q.client.receiveMessage(b -> b.queueUrl(q.url)).messages()).as("right after sending").isEmpty();
+        assertThat(drain(q, 1)).extracting(Message::body).containsExactly("delayed");
+    }
+
+    @Test
+    void bodySqsRefuses_isRejectedWithSqsReason() {
+        var q = queue(false);
+        var sink = open(SqsSink.builder(ElasticMq.client(), q.url).build());
+        var outcome = sink.publish(event("nul", "bad \u0000 char", null, Map.of()));
+        assertThat(outcome).isInstanceOfSatisfying(Outcome.Reject.class, r -> assertThat(r.reason()).contains("refused"));
+    }
+
+    @Test
+    void serverGone_isRetry_notReject() {
+        var rest = SQSRestServerBuilder.withInterface("127.0.0.1").withDynamicPort().start();
+        int port = rest.waitUntilStarted().localAddress().getPort();
+        var client = open(ElasticMq.newClient(java.net.URI.create("http://127.0.0.1:" + port)));
+        var url = SqsQueues.of(client).create(new SqsQueues.QueueSpec("gone", false, Duration.ofSeconds(30),
+                Duration.ZERO, null, 0)).url();
+        var sink = open(SqsSink.builder(client, url).retries(1).build());
+        rest.stopAndWait();
+
+        var outcome = sink.publish(event("e", "nobody home", null, Map.of()));
+
+        assertThat(outcome).isInstanceOfSatisfying(Outcome.Retry.class, r -> assertThat(r.reason()).contains("gone"));
+    }
+}
