@@ -1,0 +1,88 @@
+package dev.ferry.adapters.sqs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.transport.DeadLetterAttributes;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
+
+class MessageAttributesTest {
+
+    private static Map<String, MessageAttributeValue> strings(int count) {
+        var out = new LinkedHashMap<String, MessageAttributeValue>();
+        for (int i = 0; i < count; i++) {
+            out.put("a" + i, MessageAttributes.string("v" + i));
+        }
+        return out;
+    }
+
+    @Test
+    void foldAndUnfold_roundTripAnyValue_includingColonsDigitsAndBinary() {
+        var attrs = new HashMap<String, MessageAttributeValue>();
+        attrs.put("12:34", MessageAttributes.string("5:6:7"));
+        attrs.put("bin", MessageAttributeValue.builder().dataType("Binary.png")
+                .binaryValue(SdkBytes.fromByteArray(new byte[] {0, -1, 58})).build());
+        attrs.put("num", MessageAttributeValue.builder().dataType("Number").stringValue("-1e3").build());
+        assertThat(MessageAttributes.unfold(MessageAttributes.fold(attrs))).isEqualTo(attrs);
+    }
+
+    @Test
+    void unfold_ofSomethingNotFolded_keepsItWhole() {
+        assertThat(MessageAttributes.unfold("not: folded"))
+                .isEqualTo(Map.of(MessageAttributes.OVERFLOW, MessageAttributes.string("not: folded")));
+    }
+
+    @Test
+    void deadLetter_withFewAttributes_addsFerrysThree() {
+        var out = MessageAttributes.forDeadLetter(strings(3), "why", "orders", 4);
+        assertThat(out).hasSize(6).doesNotContainKey(MessageAttributes.OVERFLOW);
+        assertThat(out.get(DeadLetterAttributes.REASON).stringValue()).isEqualTo("why");
+        assertThat(out.get(DeadLetterAttributes.RECEIVE_COUNT).dataType()).isEqualTo("Number");
+    }
+
+    @Test
+    void deadLetter_withTenAttributes_staysWithinSqsLimit_andLosesNothing() {
+        var originals = strings(10);
+        var out = MessageAttributes.forDeadLetter(originals, "why", "orders", 4);
+        assertThat(out).hasSize(MessageAttributes.MAX).containsKey(MessageAttributes.OVERFLOW)
+                .containsKey(DeadLetterAttributes.REASON);
+        var all = MessageAttributes.expand(out);
+        assertThat(all).containsAllEntriesOf(originals).hasSize(13);
+    }
+
+    @Test
+    void deadLetter_ofADeadLetter_replacesTheOldReasonInsteadOfKeepingTwo() {
+        var first = MessageAttributes.forDeadLetter(strings(2), "first", "q1", 1);
+        var second = MessageAttributes.forDeadLetter(first, "second", "q2", 2);
+        assertThat(second).hasSize(5);
+        assertThat(second.get(DeadLetterAttributes.REASON).stringValue()).isEqualTo("second");
+    }
+
+    @Test
+    void fromEvent_foldsNamesSqsRefuses() {
+        var out = MessageAttributes.fromEvent(Map.of("ok.name", "1", "AWS.trace", "2", "has space", "3",
+                "trailing.", "4", "empty", ""));
+        assertThat(out.keySet()).containsExactlyInAnyOrder("ok.name", MessageAttributes.OVERFLOW);
+        assertThat(MessageAttributes.unfold(out.get(MessageAttributes.OVERFLOW).stringValue()))
+                .containsOnlyKeys("AWS.trace", "has space", "trailing.", "empty");
+    }
+
+    @Test
+    void validName_followsSqsRules() {
+        assertThat(MessageAttributes.validName("s3.bucket")).isTrue();
+        assertThat(MessageAttributes.validName("Amazon.x")).isFalse();
+        assertThat(MessageAttributes.validName("a..b")).isFalse();
+        assertThat(MessageAttributes.validName(".a")).isFalse();
+        assertThat(MessageAttributes.validName("x".repeat(257))).isFalse();
+    }
+
+    @Test
+    void redrive_stripsFerrysAttributes_andUnfoldsTheRest() {
+        var dead = MessageAttributes.forDeadLetter(strings(4), "why", "orders", 2);
+        assertThat(MessageAttributes.withoutDeadLetter(dead)).isEqualTo(strings(4));
+    }
+}

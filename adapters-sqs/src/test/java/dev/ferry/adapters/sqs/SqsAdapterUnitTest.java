@@ -1,0 +1,121 @@
+package dev.ferry.adapters.sqs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.adapters.sqs.SqsErrors.EntryError;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.services.sqs.model.BatchResultErrorEntry;
+
+/** The adapter's pure parts: ids, limits, parsing, digests and the batch retry rules. */
+class SqsAdapterUnitTest {
+
+    @Test
+    void sqsId_keepsValidIds_andHashesOthersToSixtyFourHexChars() {
+        assertThat(SqsSink.sqsId("doc-1#0")).isEqualTo("doc-1#0");
+        assertThat(SqsSink.sqsId("has space")).hasSize(64).matches("[0-9a-f]+");
+        assertThat(SqsSink.sqsId("x".repeat(129))).hasSize(64);
+        assertThat(SqsSink.sqsId("ünï")).isEqualTo(SqsSink.sqsId("ünï"));
+    }
+
+    @Test
+    void visibilitySeconds_roundsUp_andStaysWithinSqsRange() {
+        assertThat(SqsSource.visibilitySeconds(Duration.ofMillis(200))).isEqualTo(1);
+        assertThat(SqsSource.visibilitySeconds(Duration.ofMillis(1500))).isEqualTo(2);
+        assertThat(SqsSource.visibilitySeconds(Duration.ofHours(13))).isEqualTo(43_200);
+    }
+
+    @Test
+    void sanitize_replacesCharactersSqsRefuses_keepsOthers_andTruncates() {
+        assertThat(SqsSource.sanitize("a\u0000b\u0007c\tü😀")).isEqualTo("a?b?c\tü😀");
+        assertThat(SqsSource.sanitize("bad \uD800 half")).isEqualTo("bad ? half");
+        assertThat(SqsSource.sanitize("x".repeat(10_000))).hasSize(4_000);
+    }
+
+    @Test
+    void redrivePolicy_parsesStringAndNumberCounts() {
+        assertThat(SqsQueues.parseRedrivePolicy("{\"deadLetterTargetArn\":\"arn:aws:sqs:r:1:q-dlq\",\"maxReceiveCount\":\"5\"}"))
+                .isEqualTo(new SqsQueues.RedrivePolicy("arn:aws:sqs:r:1:q-dlq", 5));
+        assertThat(SqsQueues.parseRedrivePolicy("{\"maxReceiveCount\": 12, \"deadLetterTargetArn\": \"arn:x\"}"))
+                .isEqualTo(new SqsQueues.RedrivePolicy("arn:x", 12));
+        assertThat(SqsQueues.parseRedrivePolicy("{}")).isNull();
+        assertThat(SqsQueues.parseRedrivePolicy(null)).isNull();
+    }
+
+    @Test
+    void throttleSafetyNet_growsWithFerrysLimit() {
+        assertThat(SqsQueues.safetyNet(5)).isEqualTo(100);
+        assertThat(SqsQueues.safetyNet(50)).isEqualTo(500);
+    }
+
+    @Test
+    void md5_ofAttributes_dependsOnValuesNotOnMapOrder() {
+        var a = Map.of("x", MessageAttributes.string("1"), "y", MessageAttributes.string("2"));
+        var b = new java.util.LinkedHashMap<>(Map.of("y", MessageAttributes.string("2")));
+        b.put("x", MessageAttributes.string("1"));
+        assertThat(Md5.ofAttributes(a)).isEqualTo(Md5.ofAttributes(b));
+        assertThat(Md5.ofAttributes(Map.of("x", MessageAttributes.string("1"), "y", MessageAttributes.string("3"))))
+                .isNotEqualTo(Md5.ofAttributes(a));
+        assertThat(Md5.ofBody("")).isEqualTo("d41d8cd98f00b204e9800998ecf8427e");
+    }
+
+    @Test
+    void chunks_splitByCountAndBytes() {
+        var items = IntStream.range(0, 25).boxed().toList();
+        assertThat(Batches.chunks(items, i -> 0, 1000)).extracting(List::size).containsExactly(10, 10, 5);
+        assertThat(Batches.chunks(List.of(400, 400, 400, 900, 100), i -> i, 1000)).extracting(List::size)
+                .containsExactly(2, 1, 2);
+        assertThat(Batches.chunks(List.of(5000), i -> i, 1000)).as("too big alone still goes alone").hasSize(1);
+    }
+
+    @Test
+    void run_retriesServerFaults_butNotSenderFaults() {
+        var calls = new AtomicInteger();
+        var failed = Batches.run(List.of("a", "b", "c"), s -> 0, 1000, 3, chunk -> {
+            calls.incrementAndGet();
+            var errors = new ArrayList<BatchResultErrorEntry>();
+            for (int i = 0; i < chunk.size(); i++) {
+                if (chunk.get(i).equals("a") && calls.get() == 1) {
+                    errors.add(error(i, false, "InternalError"));
+                }
+                if (chunk.get(i).equals("b")) {
+                    errors.add(error(i, true, "InvalidParameterValue"));
+                }
+            }
+            return errors;
+        });
+        assertThat(calls).hasValue(2);
+        assertThat(failed).containsOnlyKeys("b");
+        assertThat(failed.get("b").retryable()).isFalse();
+    }
+
+    @Test
+    void run_whenEveryCallThrows_failsEveryItemAfterTheRetries() {
+        var calls = new AtomicInteger();
+        var failed = Batches.run(List.of("a", "b"), s -> 0, 1000, 2, chunk -> {
+            calls.incrementAndGet();
+            throw SdkClientException.create("connection refused");
+        });
+        assertThat(calls).hasValue(3);
+        assertThat(failed).containsOnlyKeys("a", "b");
+        assertThat(failed.get("a")).isEqualTo(new EntryError("ClientError", "connection refused", false));
+    }
+
+    @Test
+    void entryError_recognisesStaleReceiptsAndThrottling() {
+        assertThat(new EntryError("ReceiptHandleIsInvalid", "x", true).invalidReceipt()).isTrue();
+        assertThat(new EntryError("InvalidParameterValue", "The receipt handle has expired", true).invalidReceipt()).isTrue();
+        assertThat(new EntryError("RequestThrottled", "slow down", true).retryable()).isTrue();
+        assertThat(new EntryError("InvalidMessageContents", "bad", true).retryable()).isFalse();
+    }
+
+    private static BatchResultErrorEntry error(int index, boolean senderFault, String code) {
+        return BatchResultErrorEntry.builder().id(Integer.toString(index)).senderFault(senderFault).code(code).message(code).build();
+    }
+}
