@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.SplittableRandom;
@@ -74,6 +75,8 @@ public final class Listener implements AutoCloseable {
 
     private final Semaphore capacity;
     private final Set<InFlight> inFlight = ConcurrentHashMap.newKeySet();
+    /** Done, but kept by an async handler (skip-delete) until it calls {@link #settle}: leases still extended. */
+    private final Map<Delivery, InFlight> handedOverItems = new ConcurrentHashMap<>();
     private final FailureCounts failureCounts = new FailureCounts(100_000);
     private final LinkedBlockingQueue<Settlement> pendingSettlements = new LinkedBlockingQueue<>();
     private final ThreadPoolExecutor workers;
@@ -186,6 +189,7 @@ public final class Listener implements AutoCloseable {
      * handed out. Goes out with the listener's next settlement batch.
      */
     public void settle(Delivery delivery, Disposition disposition) {
+        handedOverItems.remove(delivery);
         count(disposition);
         observe(() -> observer.settled(delivery, disposition));
         pendingSettlements.add(new Settlement(delivery, disposition));
@@ -491,6 +495,8 @@ public final class Listener implements AutoCloseable {
             inFlight.remove(item);
             capacity.release();
             handedOver.increment();
+            item.claimKey = null;
+            handedOverItems.put(item.delivery, item);
         }
     }
 
@@ -580,6 +586,11 @@ public final class Listener implements AutoCloseable {
                 due.add(item);
             }
         }
+        for (var item : handedOverItems.values()) {
+            if (!item.leaseUntil.isAfter(threshold)) {
+                due.add(item);
+            }
+        }
         if (due.isEmpty()) {
             return;
         }
@@ -589,6 +600,8 @@ public final class Listener implements AutoCloseable {
         int extended = 0;
         for (var item : due) {
             if (notExtended.contains(item.delivery)) {
+                // gone or expired: an async handler's late settle will fail and the message comes back
+                handedOverItems.remove(item.delivery);
                 continue;
             }
             item.leaseUntil = newLease;

@@ -309,6 +309,28 @@ class ListenerTest {
         assertThat(l.stats().acked()).isEqualTo(1);
     }
 
+    @Test // #4: async listeners get their leases extended too
+    void skipDelete_keepsExtendingTheLease_untilTheHandlerSettles() {
+        queue.send("async");
+        var kept = new AtomicReference<Delivery>();
+        Handler handler = (event, delivery) -> {
+            kept.set(delivery);
+            return Outcome.done();
+        };
+        var l = start(queue, handler, fast().skipDelete(true).lease(Duration.ofMillis(300)).extendAt(0.5).build());
+        assertThat(Await.until(LIMIT, () -> l.stats().handedOver() == 1)).isTrue();
+        sleep(Duration.ofMillis(1200));
+        assertThat(l.stats().received()).as("not received again: four leases later, still extended").isEqualTo(1);
+        assertThat(queue.inFlightCount()).isEqualTo(1);
+        long extensions = l.stats().leaseExtensions();
+        assertThat(extensions).isGreaterThanOrEqualTo(2);
+
+        l.settle(kept.get(), Disposition.ACK);
+        assertThat(Await.until(LIMIT, () -> queue.size() == 0)).isTrue();
+        sleep(Duration.ofMillis(600));
+        assertThat(l.stats().leaseExtensions()).as("extension stops once settled").isLessThanOrEqualTo(extensions + 1);
+    }
+
     @Test
     void inFlightWork_isBounded_byMaxInFlight() {
         var block = new CountDownLatch(1);
