@@ -1,0 +1,59 @@
+package dev.ferry.adapters.http;
+
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Stops calling an endpoint that fails everything: after {@code threshold} failures in a row it
+ * opens for {@code openFor}; then one probe call goes through, and its result closes or reopens it.
+ * While open, callers are told how long to wait, so the source slows down instead of burning
+ * receives on calls that would fail.
+ */
+final class Breaker {
+
+    private final int threshold;
+    private final long openForNanos;
+    private final AtomicInteger consecutiveFailures = new AtomicInteger();
+    private final AtomicBoolean probing = new AtomicBoolean();
+    private volatile long openUntil;
+    private volatile boolean open;
+
+    Breaker(int threshold, Duration openFor) {
+        this.threshold = threshold;
+        this.openForNanos = openFor.toNanos();
+    }
+
+    /** Zero when a call may go ahead; otherwise how long the caller should hold back. */
+    Duration admit() {
+        if (!open) {
+            return Duration.ZERO;
+        }
+        long wait = openUntil - System.nanoTime();
+        if (wait > 0) {
+            return Duration.ofNanos(wait);
+        }
+        // half-open: exactly one probe at a time
+        return probing.compareAndSet(false, true) ? Duration.ZERO : Duration.ofSeconds(1);
+    }
+
+    /** The endpoint answered (2xx, or a 4xx / 429 it meant). */
+    void success() {
+        consecutiveFailures.set(0);
+        open = false;
+        probing.set(false);
+    }
+
+    /** The endpoint failed (5xx, 408, no connection, timeout) after the in-process retries. */
+    void failure() {
+        if (consecutiveFailures.incrementAndGet() >= threshold || probing.get()) {
+            openUntil = System.nanoTime() + openForNanos;
+            open = true;
+            probing.set(false);
+        }
+    }
+
+    boolean isOpen() {
+        return open;
+    }
+}

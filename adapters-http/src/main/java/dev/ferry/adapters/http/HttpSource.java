@@ -1,0 +1,596 @@
+package dev.ferry.adapters.http;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.model.FerryException;
+import dev.ferry.domain.transport.Acknowledger;
+import dev.ferry.domain.transport.Disposition;
+import dev.ferry.domain.transport.PollRequest;
+import dev.ferry.domain.transport.Settlement;
+import dev.ferry.domain.transport.Source;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.security.InvalidKeyException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * An HTTP ingest endpoint as Ferry's {@link Source} and {@link Acknowledger}: clients POST one
+ * event (a JSON object) or a batch (a JSON array of objects); each event becomes a delivery the
+ * listener handles like any other, and the request is answered once every one of them is settled.
+ *
+ * <p>Answers: 200 when every event is done; 422 with the reason when an event is rejected or
+ * malformed (dead-lettered); 429 with {@code Retry-After} when an event must be tried again later
+ * (throttled downstream, a failure to retry) or when the endpoint is full (back-pressure); 400 for
+ * a body that is not an event or an array of events; 401 / 403 for missing or wrong credentials;
+ * 413 for a body over the limit; 503 with {@code Retry-After} while shutting down. A batch reports
+ * a status per event ({@code done}, {@code rejected}, {@code retry}) and its HTTP status is the one
+ * that asks most of the client: any {@code retry} → 429, else any {@code rejected} → 422, else 200.
+ * The client sends again only the events marked {@code retry}; an {@code Idempotency-Key} header
+ * (per request, suffixed {@code #index} per event) is passed on as the deduplication id.
+ *
+ * <p>Runs on the JDK's built-in server with virtual threads (HTTP/1.1, keep-alive); at most
+ * {@code maxConcurrentRequests} requests are taken at once and at most {@code capacity} events
+ * are accepted and not yet settled. Thread-safe.
+ */
+public final class HttpSource implements Source, Acknowledger {
+
+    private static final System.Logger LOG = System.getLogger(HttpSource.class.getName());
+
+    private final String name;
+    private final String host;
+    private final int requestedPort;
+    private final String path;
+    private final IngestAuth auth;
+    private final int maxBodyBytes;
+    private final int maxEventsPerRequest;
+    private final Duration responseTimeout;
+    private final Clock clock;
+    private final Semaphore capacity;
+    private final Semaphore requests;
+    private final LinkedBlockingQueue<Item> ready = new LinkedBlockingQueue<>();
+    private final AtomicInteger openRequests = new AtomicInteger();
+    private volatile boolean closing;
+    private HttpServer server;
+    private ExecutorService executor;
+
+    /** One HTTP request waiting for its events to be settled. */
+    private static final class Pending {
+        final Item[] items;
+        final CountDownLatch settled;
+        volatile boolean abandoned;
+
+        Pending(int size) {
+            this.items = new Item[size];
+            this.settled = new CountDownLatch(size);
+        }
+    }
+
+    /** One event of a request; the receipt of its delivery. */
+    private static final class Item {
+        final Pending request;
+        final int index;
+        final Delivery delivery;
+        final AtomicBoolean done = new AtomicBoolean();
+        volatile Disposition disposition;
+
+        Item(Pending request, int index, Delivery delivery) {
+            this.request = request;
+            this.index = index;
+            this.delivery = delivery;
+        }
+    }
+
+    private HttpSource(Builder b) {
+        this.name = b.name;
+        this.host = b.host;
+        this.requestedPort = b.port;
+        this.path = b.path;
+        this.auth = b.auth;
+        this.maxBodyBytes = b.maxBodyBytes;
+        this.maxEventsPerRequest = b.maxEventsPerRequest;
+        this.responseTimeout = b.responseTimeout;
+        this.clock = b.clock;
+        this.capacity = new Semaphore(b.capacity);
+        this.requests = new Semaphore(b.maxConcurrentRequests);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Starts listening; the port is known once this returns. */
+    public synchronized HttpSource start() {
+        if (server != null) {
+            return this;
+        }
+        try {
+            server = HttpServer.create(new InetSocketAddress(host, requestedPort), 512);
+        } catch (IOException e) {
+            throw new FerryException("HTTP source '" + name + "' cannot listen on " + host + ":" + requestedPort
+                    + ": " + e.getMessage(), e, false);
+        }
+        executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("ferry-http-" + name + "-", 0).factory());
+        server.setExecutor(executor);
+        server.createContext("/", this::exchange);
+        server.start();
+        LOG.log(Level.INFO, "HTTP source ''{0}'' listening on {1}", name, uri());
+        return this;
+    }
+
+    public int port() {
+        if (server == null) {
+            throw new IllegalStateException("HTTP source '" + name + "' is not started");
+        }
+        return server.getAddress().getPort();
+    }
+
+    /** Where clients post events. */
+    public URI uri() {
+        return URI.create("http://" + host + ":" + port() + path);
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    // ---------------------------------------------------------------- the endpoint
+
+    private void exchange(HttpExchange ex) {
+        openRequests.incrementAndGet();
+        try (ex) {
+            handle(ex);
+        } catch (IOException | UncheckedIOException e) {
+            LOG.log(Level.DEBUG, "HTTP source ''{0}'': client went away: {1}", name, e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "HTTP source '" + name + "': request failed", e);
+            try {
+                respond(ex, 500, Map.of(), error("internal error: " + e.getClass().getSimpleName()));
+            } catch (IOException ignored) {
+                // the client is gone too
+            }
+        } finally {
+            openRequests.decrementAndGet();
+        }
+    }
+
+    private void handle(HttpExchange ex) throws IOException {
+        if (closing) {
+            respond(ex, 503, Map.of("Retry-After", "1"), error("shutting down"));
+            return;
+        }
+        if (!ex.getRequestURI().getPath().equals(path)) {
+            respond(ex, 404, Map.of(), error("no such path; events go to " + path));
+            return;
+        }
+        if (!ex.getRequestMethod().equals("POST")) {
+            respond(ex, 405, Map.of("Allow", "POST"), error("method " + ex.getRequestMethod() + " not allowed; POST events"));
+            return;
+        }
+        if (!requests.tryAcquire()) {
+            respond(ex, 429, Map.of("Retry-After", "1"), error("too many requests at once"));
+            return;
+        }
+        try {
+            accept(ex);
+        } finally {
+            requests.release();
+        }
+    }
+
+    private void accept(HttpExchange ex) throws IOException {
+        if (auth instanceof IngestAuth.Bearer bearer) {
+            String header = ex.getRequestHeaders().getFirst("Authorization");
+            if (header == null || !header.startsWith("Bearer ")) {
+                respond(ex, 401, Map.of("WWW-Authenticate", "Bearer"), error("missing bearer token"));
+                return;
+            }
+            if (!constantTimeEquals(header.substring(7).strip().getBytes(StandardCharsets.UTF_8),
+                    bearer.token().getBytes(StandardCharsets.UTF_8))) {
+                respond(ex, 403, Map.of(), error("wrong bearer token"));
+                return;
+            }
+        }
+        String length = ex.getRequestHeaders().getFirst("Content-Length");
+        if (length != null && parseLong(length) > maxBodyBytes) {
+            respond(ex, 413, Map.of(), error("body of " + length + " bytes is over the limit of " + maxBodyBytes));
+            return;
+        }
+        byte[] body = readBounded(ex.getRequestBody(), maxBodyBytes);
+        if (body == null) {
+            respond(ex, 413, Map.of(), error("body is over the limit of " + maxBodyBytes + " bytes"));
+            return;
+        }
+        if (auth instanceof IngestAuth.HmacSha256 hmac) {
+            String signature = ex.getRequestHeaders().getFirst(hmac.header());
+            if (signature == null || !signature.startsWith("sha256=")) {
+                respond(ex, 401, Map.of(), error("missing " + hmac.header() + ": sha256=<hex HMAC-SHA256 of the body>"));
+                return;
+            }
+            if (!constantTimeEquals(signature.substring(7).strip().getBytes(StandardCharsets.US_ASCII),
+                    hmacHex(hmac.secret(), body).getBytes(StandardCharsets.US_ASCII))) {
+                respond(ex, 403, Map.of(), error("signature does not match the body"));
+                return;
+            }
+        }
+        switch (JsonItems.split(body, maxEventsPerRequest)) {
+            case JsonItems.Split.Invalid invalid -> respond(ex, 400, Map.of(), error(invalid.reason()));
+            case JsonItems.Split.Items items -> handOver(ex, items);
+        }
+    }
+
+    private void handOver(HttpExchange ex, JsonItems.Split.Items split) throws IOException {
+        int n = split.items().size();
+        if (!capacity.tryAcquire(n)) {
+            respond(ex, 429, Map.of("Retry-After", "1"), error("back-pressure: " + n
+                    + " event(s) do not fit; try again shortly"));
+            return;
+        }
+        var request = new Pending(n);
+        String requestId = UUID.randomUUID().toString();
+        String idempotencyKey = ex.getRequestHeaders().getFirst("Idempotency-Key");
+        var now = clock.instant();
+        for (int i = 0; i < n; i++) {
+            var attributes = new HashMap<String, String>(8);
+            attributes.put("http.remoteAddress", ex.getRemoteAddress().getAddress().getHostAddress());
+            attributes.put("http.path", path);
+            String group = ex.getRequestHeaders().getFirst("X-Ferry-Group");
+            String dedup = idempotencyKey == null ? null : split.batch() ? idempotencyKey + "#" + i : idempotencyKey;
+            if (dedup != null) {
+                attributes.put("Idempotency-Key", dedup);
+            }
+            // the receipt (the item itself) is attached when the delivery is polled, see delivered()
+            var delivery = new Delivery(requestId + "#" + i, split.items().get(i), attributes, 1, now, group, dedup, name, null);
+            request.items[i] = new Item(request, i, delivery);
+        }
+        enqueue(request);
+        boolean all;
+        try {
+            all = request.settled.await(responseTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            all = false;
+        }
+        if (!all) {
+            request.abandoned = true;
+        }
+        answer(ex, request, split.batch());
+    }
+
+    private void enqueue(Pending request) {
+        for (var item : request.items) {
+            ready.add(item);
+        }
+    }
+
+    private void answer(HttpExchange ex, Pending request, boolean batch) throws IOException {
+        var json = new StringBuilder(64 + 64 * request.items.length).append("{\"results\":[");
+        boolean anyRetry = false;
+        boolean anyRejected = false;
+        boolean anyRedeliver = false;
+        long retryAfter = 0;
+        for (var item : request.items) {
+            if (item.index > 0) {
+                json.append(',');
+            }
+            json.append("{\"index\":").append(item.index).append(",\"id\":").append(quote(item.delivery.id()))
+                    .append(",\"status\":");
+            var d = item.disposition;
+            switch (d) {
+                case null -> {
+                    anyRetry = true;
+                    retryAfter = Math.max(retryAfter, 1);
+                    json.append("\"retry\",\"reason\":\"not settled within ").append(responseTimeout.toSeconds())
+                            .append(" s; it may still be handled\"");
+                }
+                case Disposition.Ack a -> json.append("\"done\"");
+                case Disposition.DeadLetter dl -> {
+                    anyRejected = true;
+                    json.append("\"rejected\",\"reason\":").append(quote(dl.reason()));
+                }
+                case Disposition.Redeliver r -> {
+                    anyRetry = true;
+                    anyRedeliver = true;
+                    long seconds = Math.max(1, r.delay().toSeconds() + (r.delay().getNano() > 0 ? 1 : 0));
+                    retryAfter = Math.max(retryAfter, seconds);
+                    json.append("\"retry\",\"retryAfterSeconds\":").append(seconds);
+                }
+                case Disposition.Release r -> {
+                    anyRetry = true;
+                    retryAfter = Math.max(retryAfter, 1);
+                    json.append("\"retry\",\"retryAfterSeconds\":1");
+                }
+            }
+            json.append('}');
+        }
+        json.append("]}");
+        int status;
+        if (anyRetry) {
+            status = anyRedeliver || !closing ? 429 : 503;
+        } else {
+            status = anyRejected ? 422 : 200;
+        }
+        respond(ex, status, anyRetry ? Map.of("Retry-After", Long.toString(retryAfter)) : Map.of(), json.toString());
+        if (!batch && status != 200) {
+            LOG.log(Level.DEBUG, "HTTP source ''{0}'': answered {1}", name, status);
+        }
+    }
+
+    private static void respond(HttpExchange ex, int status, Map<String, String> headers, String json) throws IOException {
+        byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("Content-Type", "application/json");
+        headers.forEach((k, v) -> ex.getResponseHeaders().set(k, v));
+        ex.sendResponseHeaders(status, bytes.length);
+        try (var out = ex.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    private static String error(String reason) {
+        return "{\"error\":" + quote(reason) + "}";
+    }
+
+    static String quote(String s) {
+        var sb = new StringBuilder(s.length() + 2).append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> sb.append("\\\"");
+                case '\\' -> sb.append("\\\\");
+                case '\n' -> sb.append("\\n");
+                case '\r' -> sb.append("\\r");
+                case '\t' -> sb.append("\\t");
+                default -> {
+                    if (c < 0x20) {
+                        sb.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        sb.append(c);
+                    }
+                }
+            }
+        }
+        return sb.append('"').toString();
+    }
+
+    private static byte[] readBounded(InputStream in, int max) throws IOException {
+        byte[] bytes = in.readNBytes(max + 1);
+        return bytes.length > max ? null : bytes;
+    }
+
+    private static long parseLong(String s) {
+        try {
+            return Long.parseLong(s.strip());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    static String hmacHex(byte[] secret, byte[] body) {
+        try {
+            var mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(secret, "HmacSHA256"));
+            return HexFormat.of().formatHex(mac.doFinal(body));
+        } catch (NoSuchAlgorithmException | InvalidKeyException e) {
+            throw new IllegalStateException("every JDK has HmacSHA256", e);
+        }
+    }
+
+    private static boolean constantTimeEquals(byte[] a, byte[] b) {
+        return MessageDigest.isEqual(a, b);
+    }
+
+    // ---------------------------------------------------------------- the ports
+
+    @Override
+    public List<Delivery> poll(PollRequest request) {
+        var out = new ArrayList<Delivery>(Math.min(request.maxMessages(), 64));
+        try {
+            var first = ready.poll(request.maxWait().toNanos(), TimeUnit.NANOSECONDS);
+            while (first != null && out.size() < request.maxMessages()) {
+                if (first.request.abandoned) {
+                    discard(first);
+                } else {
+                    out.add(delivered(first));
+                }
+                first = out.size() < request.maxMessages() ? ready.poll() : null;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return out;
+    }
+
+    private Delivery delivered(Item item) {
+        var d = item.delivery;
+        return new Delivery(d.id(), d.body(), d.attributes(), 1, d.sentAt(), d.groupKey(), d.deduplicationId(), name, item);
+    }
+
+    private void discard(Item item) {
+        if (item.done.compareAndSet(false, true)) {
+            capacity.release();
+        }
+    }
+
+    @Override
+    public List<Settlement.Failure> settle(List<Settlement> settlements) {
+        List<Settlement.Failure> failures = List.of();
+        for (var s : settlements) {
+            if (s.delivery().receipt() instanceof Item item && item.done.compareAndSet(false, true)) {
+                item.disposition = s.disposition();
+                capacity.release();
+                item.request.settled.countDown();
+            } else {
+                if (failures.isEmpty()) {
+                    failures = new ArrayList<>();
+                }
+                failures.add(new Settlement.Failure(s, s.delivery().receipt() instanceof Item
+                        ? "already settled or its request gave up" : "not received by HTTP source '" + name + "'", false));
+            }
+        }
+        return failures;
+    }
+
+    /** Nothing to extend: the client waits on the open request; settled ones are reported. */
+    @Override
+    public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
+        return deliveries.stream().filter(d -> !(d.receipt() instanceof Item item) || item.done.get()).toList();
+    }
+
+    /** Answers 503 to new requests, releases events nobody polled, waits briefly for open requests, stops. */
+    @Override
+    public void close() {
+        closing = true;
+        Item item;
+        while ((item = ready.poll()) != null) {
+            if (item.done.compareAndSet(false, true)) {
+                item.disposition = Disposition.RELEASE;
+                capacity.release();
+                item.request.settled.countDown();
+            }
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (openRequests.get() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        synchronized (this) {
+            if (server != null) {
+                server.stop(0);
+                executor.close();
+            }
+        }
+    }
+
+    /** Builds an {@link HttpSource}; authentication must be chosen, even if it is {@link IngestAuth#none()}. */
+    public static final class Builder {
+        private String name = "http-ingest";
+        private String host = "127.0.0.1";
+        private int port = 0;
+        private String path = "/events";
+        private IngestAuth auth;
+        private int maxBodyBytes = 1 << 20;
+        private int maxEventsPerRequest = 1000;
+        private int capacity = 1000;
+        private int maxConcurrentRequests = 256;
+        private Duration responseTimeout = Duration.ofSeconds(30);
+        private Clock clock = Clock.systemUTC();
+
+        private Builder() {
+        }
+
+        public Builder name(String name) {
+            this.name = Objects.requireNonNull(name, "name");
+            return this;
+        }
+
+        /** The address to listen on: 127.0.0.1 and a free port by default. */
+        public Builder bind(String host, int port) {
+            if (port < 0 || port > 65_535) {
+                throw new IllegalArgumentException("port must be 0..65535, was " + port);
+            }
+            this.host = Objects.requireNonNull(host, "host");
+            this.port = port;
+            return this;
+        }
+
+        public Builder path(String path) {
+            if (path == null || !path.startsWith("/")) {
+                throw new IllegalArgumentException("path must start with /, was '" + path + "'");
+            }
+            this.path = path;
+            return this;
+        }
+
+        public Builder auth(IngestAuth auth) {
+            this.auth = Objects.requireNonNull(auth, "auth");
+            return this;
+        }
+
+        /** The largest body accepted (1 MiB by default); larger ones get 413. */
+        public Builder maxBodyBytes(int bytes) {
+            if (bytes < 1) {
+                throw new IllegalArgumentException("maxBodyBytes must be >= 1, was " + bytes);
+            }
+            this.maxBodyBytes = bytes;
+            return this;
+        }
+
+        public Builder maxEventsPerRequest(int events) {
+            if (events < 1) {
+                throw new IllegalArgumentException("maxEventsPerRequest must be >= 1, was " + events);
+            }
+            this.maxEventsPerRequest = events;
+            return this;
+        }
+
+        /** Events accepted and not yet settled (1000 by default); beyond it requests get 429. */
+        public Builder capacity(int events) {
+            if (events < 1) {
+                throw new IllegalArgumentException("capacity must be >= 1, was " + events);
+            }
+            this.capacity = events;
+            return this;
+        }
+
+        /** Requests served at once (256 by default); beyond it requests get 429. */
+        public Builder maxConcurrentRequests(int requests) {
+            if (requests < 1) {
+                throw new IllegalArgumentException("maxConcurrentRequests must be >= 1, was " + requests);
+            }
+            this.maxConcurrentRequests = requests;
+            return this;
+        }
+
+        /** How long a request waits for its events to be settled (30 s) before answering 429 for the rest. */
+        public Builder responseTimeout(Duration timeout) {
+            if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("responseTimeout must be > 0, was " + timeout);
+            }
+            this.responseTimeout = timeout;
+            return this;
+        }
+
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        public HttpSource build() {
+            if (auth == null) {
+                throw new IllegalArgumentException("HTTP source '" + name + "': auth must be set (bearer or HMAC); "
+                        + "IngestAuth.none() turns it off explicitly");
+            }
+            return new HttpSource(this);
+        }
+    }
+}

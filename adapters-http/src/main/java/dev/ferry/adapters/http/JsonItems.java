@@ -1,0 +1,86 @@
+package dev.ferry.adapters.http;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Splits a request body into events: a JSON object is one, a JSON array of objects is one per
+ * element (each element's exact bytes, so the decoder sees what the client sent). Anything else
+ * is refused with a reason naming the offset.
+ */
+final class JsonItems {
+
+    private static final JsonFactory FACTORY = JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(200).build())
+            .build();
+
+    /** The items, or a reason why the body is not one event or an array of them. */
+    sealed interface Split {
+        record Items(List<byte[]> items, boolean batch) implements Split {
+        }
+
+        record Invalid(String reason) implements Split {
+        }
+    }
+
+    private JsonItems() {
+    }
+
+    static Split split(byte[] body, int maxItems) {
+        try (JsonParser p = FACTORY.createParser(body)) {
+            var first = p.nextToken();
+            if (first == null) {
+                return new Split.Invalid("empty body: expected a JSON object or an array of objects");
+            }
+            if (first == JsonToken.START_OBJECT) {
+                p.skipChildren();
+                if (p.nextToken() != null) {
+                    return new Split.Invalid("trailing content after the JSON object at offset " + offset(p));
+                }
+                return new Split.Items(List.of(body), false);
+            }
+            if (first != JsonToken.START_ARRAY) {
+                return new Split.Invalid("expected a JSON object or an array of objects, found " + first.asString()
+                        + " at offset 0");
+            }
+            var items = new ArrayList<byte[]>();
+            JsonToken t;
+            while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+                if (t != JsonToken.START_OBJECT) {
+                    return new Split.Invalid("element " + items.size() + " at offset " + offset(p)
+                            + " is " + (t == null ? "missing (truncated array)" : t.asString()) + ", expected an object");
+                }
+                if (items.size() == maxItems) {
+                    return new Split.Invalid("more than " + maxItems + " events in one request");
+                }
+                long start = p.currentTokenLocation().getByteOffset();
+                p.skipChildren();
+                long end = p.currentLocation().getByteOffset();
+                items.add(Arrays.copyOfRange(body, (int) start, (int) end));
+            }
+            if (p.nextToken() != null) {
+                return new Split.Invalid("trailing content after the JSON array at offset " + offset(p));
+            }
+            if (items.isEmpty()) {
+                return new Split.Invalid("empty array: no events");
+            }
+            return new Split.Items(items, true);
+        } catch (JsonProcessingException e) {
+            return new Split.Invalid("malformed JSON: " + e.getOriginalMessage()
+                    + (e.getLocation() != null ? " at offset " + e.getLocation().getByteOffset() : ""));
+        } catch (IOException e) {
+            return new Split.Invalid("unreadable body: " + e.getMessage());
+        }
+    }
+
+    private static long offset(JsonParser p) {
+        return p.currentTokenLocation().getByteOffset();
+    }
+}

@@ -1,0 +1,71 @@
+package dev.ferry.adapters.http;
+
+import dev.ferry.domain.model.Event;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * A target URL with placeholders filled from the event: {@code {key}}, {@code {type}},
+ * {@code {group}} and {@code {attr.NAME}}, each percent-encoded. Checked when built, so a typo
+ * in a placeholder fails at start-up, not per message.
+ */
+final class UrlTemplate {
+
+    private static final Pattern PLACEHOLDER = Pattern.compile("\\{([^}]*)}");
+
+    private final String template;
+    private final List<String> literals = new ArrayList<>();
+    private final List<String> names = new ArrayList<>();
+
+    UrlTemplate(String template) {
+        this.template = template;
+        var m = PLACEHOLDER.matcher(template);
+        int at = 0;
+        while (m.find()) {
+            String name = m.group(1);
+            if (!name.equals("key") && !name.equals("type") && !name.equals("group") && !name.startsWith("attr.")) {
+                throw new IllegalArgumentException("url '" + template + "': unknown placeholder {" + name
+                        + "}; use {key}, {type}, {group} or {attr.NAME}");
+            }
+            literals.add(template.substring(at, m.start()));
+            names.add(name);
+            at = m.end();
+        }
+        literals.add(template.substring(at));
+        var probe = expandWith(name -> "x");
+        if (!probe.startsWith("http://") && !probe.startsWith("https://")) {
+            throw new IllegalArgumentException("url '" + template + "' must start with http:// or https://");
+        }
+        URI.create(probe);
+    }
+
+    URI expand(Event event) {
+        return URI.create(expandWith(name -> switch (name) {
+            case "key" -> event.key();
+            case "type" -> event.type();
+            case "group" -> event.groupKey() == null ? "" : event.groupKey();
+            default -> event.attributes().getOrDefault(name.substring(5), "");
+        }));
+    }
+
+    private String expandWith(java.util.function.Function<String, String> values) {
+        if (names.isEmpty()) {
+            return template;
+        }
+        var sb = new StringBuilder(template.length() + 32);
+        for (int i = 0; i < names.size(); i++) {
+            sb.append(literals.get(i));
+            sb.append(URLEncoder.encode(values.apply(names.get(i)), StandardCharsets.UTF_8).replace("+", "%20"));
+        }
+        return sb.append(literals.getLast()).toString();
+    }
+
+    @Override
+    public String toString() {
+        return template;
+    }
+}
