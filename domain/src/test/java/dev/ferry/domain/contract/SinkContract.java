@@ -1,0 +1,83 @@
+package dev.ferry.domain.contract;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.model.Event;
+import dev.ferry.domain.transport.Sink;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The promises every {@link Sink} keeps, whatever the destination: {@code Done} means the
+ * destination has the event; concurrent publishers each get their event through once. An adapter's
+ * test extends this with a fixture on a real destination.
+ */
+public abstract class SinkContract {
+
+    /** A sink and a way to read what reached its destination. */
+    public interface SinkFixture extends AutoCloseable {
+        Sink sink();
+
+        /** Payloads the destination received so far, waiting up to 10 s for at least {@code count}. */
+        List<String> received(int count);
+
+        @Override
+        void close();
+    }
+
+    private final List<SinkFixture> opened = new ArrayList<>();
+
+    protected abstract SinkFixture newFixture();
+
+    private SinkFixture fixture() {
+        var f = newFixture();
+        opened.add(f);
+        return f;
+    }
+
+    @AfterEach
+    void closeFixtures() {
+        opened.forEach(SinkFixture::close);
+    }
+
+    protected static Event event(String key, String payload) {
+        return new Event(key, "ContractTest", null, "group-" + key, payload.getBytes(StandardCharsets.UTF_8), Map.of());
+    }
+
+    @Test
+    void publish_isDone_andThePayloadArrives() {
+        var f = fixture();
+        assertThat(f.sink().publish(event("c-1", "{\"n\":1}"))).isEqualTo(Outcome.done());
+        assertThat(f.received(1)).containsExactly("{\"n\":1}");
+    }
+
+    @Test
+    void publish_fromManyThreads_deliversEveryEventOnce() throws Exception {
+        var f = fixture();
+        var futures = new ArrayList<CompletableFuture<Outcome>>();
+        try (var pool = Executors.newFixedThreadPool(8)) {
+            for (int i = 0; i < 40; i++) {
+                int n = i;
+                futures.add(CompletableFuture.supplyAsync(() -> f.sink().publish(event("c-" + n, "{\"n\":" + n + "}")), pool));
+            }
+            for (var future : futures) {
+                assertThat(future.get(30, TimeUnit.SECONDS)).isEqualTo(Outcome.done());
+            }
+        }
+        var received = f.received(40);
+        assertThat(received).hasSize(40).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void name_isNotBlank() {
+        assertThat(fixture().sink().name()).isNotBlank();
+    }
+}

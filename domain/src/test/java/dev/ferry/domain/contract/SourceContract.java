@@ -1,0 +1,104 @@
+package dev.ferry.domain.contract;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.transport.Acknowledger;
+import dev.ferry.domain.transport.Disposition;
+import dev.ferry.domain.transport.PollRequest;
+import dev.ferry.domain.transport.Settlement;
+import dev.ferry.domain.transport.Source;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The promises every {@link Source} + {@link Acknowledger} keeps, push or pull: what is offered is
+ * polled with its body, polls wait no longer than asked and return early when interrupted,
+ * settling never throws. Queue-like sources prove more in {@link QueueContract}.
+ */
+public abstract class SourceContract {
+
+    /** A source and a way to put a message into it the way its clients do. */
+    public interface SourceFixture extends AutoCloseable {
+        Source source();
+
+        Acknowledger acknowledger();
+
+        /** Offers a message; may return before it is polled (an HTTP post waits for its settlement). */
+        void offer(String body);
+
+        @Override
+        void close();
+    }
+
+    private final List<SourceFixture> opened = new ArrayList<>();
+
+    protected abstract SourceFixture newFixture();
+
+    private SourceFixture fixture() {
+        var f = newFixture();
+        opened.add(f);
+        return f;
+    }
+
+    @AfterEach
+    void closeFixtures() {
+        opened.forEach(SourceFixture::close);
+    }
+
+    private static List<Delivery> pollUntil(SourceFixture f, int count) {
+        var got = new ArrayList<Delivery>();
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (got.size() < count && System.nanoTime() < end) {
+            got.addAll(f.source().poll(new PollRequest(10, Duration.ofSeconds(1), Duration.ofSeconds(30))));
+        }
+        return got;
+    }
+
+    @Test
+    void offeredMessage_isPolled_withItsBody_andAckedWithoutFailure() {
+        var f = fixture();
+        f.offer("{\"id\":\"s-1\"}");
+        var got = pollUntil(f, 1);
+        assertThat(got).extracting(d -> new String(d.body(), StandardCharsets.UTF_8)).containsExactly("{\"id\":\"s-1\"}");
+        assertThat(got.getFirst().source()).isEqualTo(f.source().name());
+        assertThat(got.getFirst().receiveCount()).isGreaterThanOrEqualTo(1);
+        assertThat(f.acknowledger().settle(List.of(new Settlement(got.getFirst(), Disposition.ACK)))).isEmpty();
+    }
+
+    @Test
+    void poll_ofNothing_returnsEmpty_withinItsWait() {
+        var f = fixture();
+        long start = System.nanoTime();
+        assertThat(f.source().poll(new PollRequest(10, Duration.ofMillis(300), Duration.ofSeconds(30)))).isEmpty();
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void interruptedPoll_returnsEarly() throws Exception {
+        var f = fixture();
+        var result = new CompletableFuture<List<Delivery>>();
+        var poller = Thread.ofPlatform().start(() -> result.complete(
+                f.source().poll(new PollRequest(10, Duration.ofSeconds(20), Duration.ofSeconds(30)))));
+        Thread.sleep(300);
+        poller.interrupt();
+        assertThat(result.get(5, TimeUnit.SECONDS)).isEmpty();
+    }
+
+    @Test
+    void settle_ofADeliveryFromElsewhere_isAFailure_notAnException() {
+        var f = fixture();
+        var foreign = new Delivery("foreign", new byte[0], Map.of(), 1, Instant.EPOCH, null, null, "elsewhere", "no receipt");
+        var failures = f.acknowledger().settle(List.of(new Settlement(foreign, Disposition.ACK)));
+        assertThat(failures).hasSize(1);
+        assertThat(failures.getFirst().retryable()).isFalse();
+    }
+}
