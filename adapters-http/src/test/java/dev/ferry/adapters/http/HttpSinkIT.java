@@ -1,0 +1,236 @@
+package dev.ferry.adapters.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.adapters.http.ScriptedServer.Response;
+import dev.ferry.domain.contract.SinkContract;
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.model.Event;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The HTTP sink against a real HTTP server on 127.0.0.1 that answers from a script. */
+class HttpSinkIT {
+
+    private ScriptedServer server;
+    private final List<HttpSink> sinks = new ArrayList<>();
+
+    @BeforeEach
+    void start() throws IOException {
+        server = new ScriptedServer();
+    }
+
+    @AfterEach
+    void stop() {
+        sinks.forEach(HttpSink::close);
+        server.close();
+    }
+
+    private HttpSink sink(HttpSink.Builder builder) {
+        var sink = builder.retries(3, Duration.ofMillis(10)).build();
+        sinks.add(sink);
+        return sink;
+    }
+
+    private HttpSink.Builder to(String path) {
+        return HttpSink.builder(server.uri(path).toString());
+    }
+
+    private static Event event(String key) {
+        return new Event(key, "AssignmentSubmitted", null, "HIT 1", ("{\"key\":\"" + key + "\"}").getBytes(StandardCharsets.UTF_8),
+                Map.of("tenant", "acme/eu"));
+    }
+
+    @Test
+    void ok_isDone_andTheRequestCarriesPayloadHeadersAndToken(@TempDir Path dir) throws IOException {
+        server.script("/hooks/AssignmentSubmitted/acme%2Feu", Response.of(200, "fine"));
+        Path token = dir.resolve("token");
+        Files.writeString(token, "s3cr3t\n");
+        var sink = sink(HttpSink.builder(server.uri("").toString() + "/hooks/{type}/{attr.tenant}")
+                .bearerTokenFromFile(token).header("X-Source", "ferry").method("PUT"));
+
+        assertThat(sink.publish(event("doc-1#0"))).isEqualTo(Outcome.done());
+
+        var r = server.received.getFirst();
+        assertThat(r.method()).isEqualTo("PUT");
+        assertThat(r.body()).isEqualTo("{\"key\":\"doc-1#0\"}");
+        assertThat(r.header("Authorization")).isEqualTo("Bearer s3cr3t");
+        assertThat(r.header("Idempotency-Key")).isEqualTo("doc-1#0");
+        assertThat(r.header("X-Source")).isEqualTo("ferry");
+        assertThat(r.header("Content-Type")).isEqualTo("application/json");
+    }
+
+    @Test
+    void tokenFile_isReadAgainWhenItChanges(@TempDir Path dir) throws Exception {
+        server.script("/t", Response.of(204));
+        Path token = dir.resolve("token");
+        Files.writeString(token, "first");
+        var sink = sink(to("/t").bearerTokenFromFile(token));
+        sink.publish(event("a"));
+        Files.writeString(token, "second");
+        Files.setLastModifiedTime(token, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 5_000));
+        sink.publish(event("b"));
+        assertThat(server.received).extracting(r -> r.header("Authorization")).containsExactly("Bearer first", "Bearer second");
+    }
+
+    @Test
+    void tooManyRequests_isThrottled_forRetryAfterSeconds() {
+        server.script("/busy", Response.of(429).header("Retry-After", "120"));
+        assertThat(sink(to("/busy")).publish(event("a"))).isEqualTo(Outcome.throttled(Duration.ofSeconds(120)));
+        assertThat(server.count("/busy")).as("a 429 is not retried in process").isEqualTo(1);
+    }
+
+    @Test
+    void tooManyRequests_withAnHttpDate_isThrottledUntilThatTime() {
+        var now = Instant.parse("2026-11-23T10:00:00Z");
+        String date = DateTimeFormatter.RFC_1123_DATE_TIME.format(ZonedDateTime.ofInstant(now.plusSeconds(90), ZoneOffset.UTC));
+        server.script("/busy", Response.of(429).header("Retry-After", date));
+        var sink = sink(to("/busy").clock(Clock.fixed(now, ZoneOffset.UTC)));
+        assertThat(sink.publish(event("a"))).isEqualTo(Outcome.throttled(Duration.ofSeconds(90)));
+    }
+
+    @Test
+    void tooManyRequests_withoutRetryAfter_usesTheDefaultOfFiveMinutes() {
+        server.script("/busy", Response.of(429));
+        assertThat(sink(to("/busy")).publish(event("a"))).isEqualTo(Outcome.throttled(Duration.ofMinutes(5)));
+    }
+
+    @Test
+    void serverErrorThenOk_isRetriedInProcess_andDone() {
+        server.script("/flaky", Response.of(500), Response.of(200));
+        assertThat(sink(to("/flaky")).publish(event("a"))).isEqualTo(Outcome.done());
+        assertThat(server.count("/flaky")).isEqualTo(2);
+    }
+
+    @Test
+    void serverErrorEveryTime_isRetryAfterTheInProcessAttempts() {
+        server.script("/down", Response.of(503, "maintenance"));
+        var outcome = sink(to("/down")).publish(event("a"));
+        assertThat(outcome).isInstanceOfSatisfying(Outcome.Retry.class,
+                r -> assertThat(r.reason()).contains("HTTP 503").contains("maintenance"));
+        assertThat(server.count("/down")).isEqualTo(3);
+    }
+
+    @Test
+    void requestTimeout408_isRetried() {
+        server.script("/slowly", Response.of(408), Response.of(201));
+        assertThat(sink(to("/slowly")).publish(event("a"))).isEqualTo(Outcome.done());
+    }
+
+    @Test
+    void badRequest_isRejected_withStatusAndTheStartOfTheBody() {
+        server.script("/strict", Response.of(400, "{\"error\":\"field 'HITId' is required\"}" + " ".repeat(50) + "x".repeat(500)));
+        var outcome = sink(to("/strict")).publish(event("a"));
+        assertThat(outcome).isInstanceOfSatisfying(Outcome.Reject.class, r -> assertThat(r.reason())
+                .contains("HTTP 400").contains("field 'HITId' is required").endsWith("...").hasSizeLessThan(400));
+        assertThat(server.count("/strict")).as("a 4xx is not retried").isEqualTo(1);
+    }
+
+    @Test
+    void slowEndpoint_pastTheTimeout_isRetry() {
+        server.script("/slow", Response.of(200).delay(2_000));
+        var outcome = sink(to("/slow").timeout(Duration.ofMillis(300))).publish(event("a"));
+        assertThat(outcome).isInstanceOfSatisfying(Outcome.Retry.class, r -> assertThat(r.reason()).contains("no answer within"));
+    }
+
+    @Test
+    void connectionRefused_isRetry() throws IOException {
+        int closedPort;
+        try (var probe = new ServerSocket(0)) {
+            closedPort = probe.getLocalPort();
+        }
+        var sink = sink(HttpSink.builder("http://127.0.0.1:" + closedPort + "/x"));
+        assertThat(sink.publish(event("a"))).isInstanceOfSatisfying(Outcome.Retry.class,
+                r -> assertThat(r.reason()).contains("connection refused"));
+    }
+
+    @Test
+    void breaker_stopsCallingAnEndpointThatFailsEverything_thenProbesAndCloses() throws Exception {
+        server.script("/dying", Response.of(500), Response.of(500), Response.of(500), Response.of(500), Response.of(500),
+                Response.of(500), Response.of(200));
+        var sink = sink(to("/dying").breaker(2, Duration.ofMillis(500)));
+        assertThat(sink.publish(event("a"))).isInstanceOf(Outcome.Retry.class);
+        assertThat(sink.publish(event("b"))).isInstanceOf(Outcome.Retry.class);
+        assertThat(sink.breakerOpen()).isTrue();
+        long calls = server.count("/dying");
+
+        var held = sink.publish(event("c"));
+        assertThat(held).isInstanceOf(Outcome.Throttled.class);
+        assertThat(server.count("/dying")).as("not called while open").isEqualTo(calls);
+
+        Thread.sleep(600);
+        assertThat(sink.publish(event("d"))).as("the probe").isEqualTo(Outcome.done());
+        assertThat(sink.breakerOpen()).isFalse();
+    }
+
+    @Test
+    void concurrencyLimit_holdsRequestsToTheEndpoint() throws Exception {
+        server.script("/slow", Response.of(200).delay(400));
+        var sink = sink(to("/slow").maxConcurrent(2));
+        var results = new ArrayList<CompletableFuture<Outcome>>();
+        for (int i = 0; i < 6; i++) {
+            int n = i;
+            results.add(CompletableFuture.supplyAsync(() -> sink.publish(event("e" + n))));
+        }
+        for (var r : results) {
+            assertThat(r.get(20, TimeUnit.SECONDS)).isIn(Outcome.done(), Outcome.throttled(Duration.ofSeconds(1)));
+        }
+        assertThat(server.maxConcurrent.get()).isLessThanOrEqualTo(2);
+    }
+
+    @Test
+    void builder_refusesBadSettings_namingThem() {
+        assertThatThrownBy(() -> HttpSink.builder("ftp://x")).hasMessageContaining("must start with http");
+        assertThatThrownBy(() -> HttpSink.builder("http://x/{nope}")).hasMessageContaining("unknown placeholder {nope}");
+        assertThatThrownBy(() -> HttpSink.builder("http://x").method("GET")).hasMessageContaining("method must be");
+        assertThatThrownBy(() -> HttpSink.builder("http://x").bearerTokenFromEnv("FERRY_SURELY_UNSET_VARIABLE"))
+                .hasMessageContaining("FERRY_SURELY_UNSET_VARIABLE");
+        assertThatThrownBy(() -> HttpSink.builder("http://x").timeout(Duration.ZERO)).hasMessageContaining("timeout must be > 0");
+    }
+
+    /** The sink promises every transport keeps. */
+    @Nested
+    class Contract extends SinkContract {
+        @Override
+        protected SinkFixture newFixture() {
+            server.script("/contract", Response.of(202));
+            var sink = HttpSink.builder(server.uri("/contract").toString()).build();
+            return new SinkFixture() {
+                @Override
+                public HttpSink sink() {
+                    return sink;
+                }
+
+                @Override
+                public List<String> received(int count) {
+                    return server.received.stream().filter(r -> r.path().equals("/contract")).map(ScriptedServer.Received::body).toList();
+                }
+
+                @Override
+                public void close() {
+                    sink.close();
+                }
+            };
+        }
+    }
+}

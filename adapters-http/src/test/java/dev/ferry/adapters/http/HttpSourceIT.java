@@ -1,0 +1,321 @@
+package dev.ferry.adapters.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.domain.contract.SourceContract;
+import dev.ferry.domain.decode.Decoded;
+import dev.ferry.domain.decode.Decoder;
+import dev.ferry.domain.handle.Handler;
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.listener.Listener;
+import dev.ferry.domain.listener.ListenerConfig;
+import dev.ferry.domain.model.Event;
+import dev.ferry.domain.transport.Acknowledger;
+import dev.ferry.domain.transport.Source;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+/** The ingest endpoint with a real listener behind it, called by a real HTTP client on 127.0.0.1. */
+class HttpSourceIT {
+
+    private static final Pattern ID = Pattern.compile("\"id\"\\s*:\\s*\"([^\"]*)\"");
+    private static final Pattern TYPE = Pattern.compile("\"type\"\\s*:\\s*\"([^\"]*)\"");
+
+    /** {"id": ..., "type": ...} → one event; no id → malformed. */
+    static final Decoder DECODER = delivery -> {
+        String json = new String(delivery.body(), StandardCharsets.UTF_8);
+        var id = ID.matcher(json);
+        if (!id.find()) {
+            return Decoded.malformed("field 'id' missing");
+        }
+        var type = TYPE.matcher(json);
+        return Decoded.of(List.of(new Event(id.group(1), type.find() ? type.group(1) : "Unknown", null, null,
+                delivery.body(), Map.of())));
+    };
+
+    private final List<AutoCloseable> opened = new ArrayList<>();
+    private final List<String> handled = new CopyOnWriteArrayList<>();
+    private final List<String> dedupIds = new CopyOnWriteArrayList<>();
+    private final CountDownLatch unblock = new CountDownLatch(1);
+    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    private final Handler handler = (event, delivery) -> {
+        handled.add(event.key());
+        if (delivery.deduplicationId() != null) {
+            dedupIds.add(delivery.deduplicationId());
+        }
+        return switch (event.type()) {
+            case "Bad" -> Outcome.reject("customer " + event.key() + " does not exist");
+            case "Busy" -> Outcome.throttled(Duration.ofSeconds(120));
+            case "Block" -> {
+                try {
+                    unblock.await(20, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                yield Outcome.done();
+            }
+            default -> Outcome.done();
+        };
+    };
+
+    @AfterEach
+    void close() throws Exception {
+        unblock.countDown();
+        for (var c : opened.reversed()) {
+            c.close();
+        }
+        client.close();
+    }
+
+    private HttpSource start(HttpSource.Builder builder) {
+        var source = builder.build().start();
+        opened.add(source);
+        var listener = Listener.builder(source, source, DECODER, handler)
+                .config(ListenerConfig.builder().pollWait(Duration.ofMillis(200)).lease(Duration.ofSeconds(30))
+                        .shutdownDeadline(Duration.ofMillis(200)).build())
+                .build().start();
+        opened.add(listener);
+        return source;
+    }
+
+    private HttpSource bearer() {
+        return start(HttpSource.builder().auth(IngestAuth.bearer("t0ken")));
+    }
+
+    private HttpResponse<String> post(URI uri, String body, String... headers) throws Exception {
+        var request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(20))
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        if (headers.length > 0) {
+            request.headers(headers);
+        }
+        return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpResponse<String> postWithToken(HttpSource source, String body) throws Exception {
+        return post(source.uri(), body, "Authorization", "Bearer t0ken", "Content-Type", "application/json");
+    }
+
+    @Test
+    void oneEvent_isHandled_andAnswered200() throws Exception {
+        var source = bearer();
+        var response = post(source.uri(), "{\"id\":\"e1\",\"type\":\"Good\"}", "Authorization", "Bearer t0ken",
+                "Idempotency-Key", "req-7");
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.body()).contains("\"status\":\"done\"");
+        assertThat(handled).containsExactly("e1");
+        assertThat(dedupIds).containsExactly("req-7");
+    }
+
+    @Test
+    void batch_reportsEachEvent_andAnswersWithTheStatusThatAsksMostOfTheClient() throws Exception {
+        var source = bearer();
+        var response = postWithToken(source, "[{\"id\":\"b1\",\"type\":\"Good\"},{\"id\":\"b2\",\"type\":\"Bad\"},"
+                + "{\"type\":\"Good\"}]");
+        assertThat(response.statusCode()).isEqualTo(422);
+        assertThat(response.body())
+                .contains("{\"index\":0,").contains("\"status\":\"done\"")
+                .contains("\"reason\":\"customer b2 does not exist\"")
+                .contains("\"reason\":\"malformed: field 'id' missing\"");
+        assertThat(handled).containsExactlyInAnyOrder("b1", "b2");
+
+        var busy = postWithToken(source, "[{\"id\":\"b4\",\"type\":\"Good\"},{\"id\":\"b5\",\"type\":\"Busy\"}]");
+        assertThat(busy.statusCode()).isEqualTo(429);
+        assertThat(busy.headers().firstValue("Retry-After")).hasValue("120");
+        assertThat(busy.body()).contains("\"retryAfterSeconds\":120").contains("\"status\":\"done\"");
+    }
+
+    @Test
+    void malformedBodies_get400_withTheReason_andReachNoHandler() throws Exception {
+        var source = bearer();
+        var truncated = postWithToken(source, "[{\"id\":\"x\"}, {\"id\":");
+        assertThat(truncated.statusCode()).isEqualTo(400);
+        assertThat(truncated.body()).contains("offset");
+        assertThat(postWithToken(source, "42").statusCode()).isEqualTo(400);
+        assertThat(postWithToken(source, "[1,2]").body()).contains("element 0");
+        assertThat(postWithToken(source, "{} {}").body()).contains("trailing content after the JSON object at offset 3");
+        assertThat(postWithToken(source, "{} trailing").body()).contains("Unrecognized token 'trailing'").contains("offset 3");
+        assertThat(postWithToken(source, "[]").statusCode()).isEqualTo(400);
+        assertThat(handled).isEmpty();
+    }
+
+    @Test
+    void bearerAuth_missing401_wrong403() throws Exception {
+        var source = bearer();
+        var missing = post(source.uri(), "{\"id\":\"a\"}");
+        assertThat(missing.statusCode()).isEqualTo(401);
+        assertThat(missing.headers().firstValue("WWW-Authenticate")).hasValue("Bearer");
+        assertThat(post(source.uri(), "{\"id\":\"a\"}", "Authorization", "Bearer nope").statusCode()).isEqualTo(403);
+        assertThat(handled).isEmpty();
+    }
+
+    @Test
+    void hmacAuth_acceptsTheRightSignatureOnly() throws Exception {
+        String secret = "0123456789abcdef-secret";
+        var source = start(HttpSource.builder().auth(IngestAuth.hmacSha256(secret)));
+        String body = "{\"id\":\"signed\",\"type\":\"Good\"}";
+        String good = "sha256=" + HttpSource.hmacHex(secret.getBytes(StandardCharsets.UTF_8), body.getBytes(StandardCharsets.UTF_8));
+
+        assertThat(post(source.uri(), body, "X-Ferry-Signature", good).statusCode()).isEqualTo(200);
+        assertThat(post(source.uri(), body + " ", "X-Ferry-Signature", good).statusCode()).as("body changed").isEqualTo(403);
+        assertThat(post(source.uri(), body).statusCode()).isEqualTo(401);
+        assertThat(handled).containsExactly("signed");
+    }
+
+    @Test
+    void authMustBeChosen_evenIfItIsNone() {
+        assertThatThrownBy(() -> HttpSource.builder().build()).hasMessageContaining("IngestAuth.none()");
+    }
+
+    @Test
+    void oversizeBody_gets413() throws Exception {
+        var source = start(HttpSource.builder().auth(IngestAuth.none()).maxBodyBytes(100));
+        var response = post(source.uri(), "{\"id\":\"" + "x".repeat(200) + "\"}");
+        assertThat(response.statusCode()).isEqualTo(413);
+        assertThat(handled).isEmpty();
+    }
+
+    @Test
+    void backPressure_whenFull_gets429WithRetryAfter_andRecovers() throws Exception {
+        var source = start(HttpSource.builder().auth(IngestAuth.none()).capacity(2));
+        var first = CompletableFuture.supplyAsync(() -> send(source, "{\"id\":\"h1\",\"type\":\"Block\"}"));
+        var second = CompletableFuture.supplyAsync(() -> send(source, "{\"id\":\"h2\",\"type\":\"Block\"}"));
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (handled.size() < 2 && System.nanoTime() < end) {
+            Thread.sleep(20);
+        }
+        var refused = post(source.uri(), "{\"id\":\"h3\",\"type\":\"Good\"}");
+        assertThat(refused.statusCode()).isEqualTo(429);
+        assertThat(refused.headers().firstValue("Retry-After")).hasValue("1");
+        assertThat(refused.body()).contains("back-pressure");
+
+        unblock.countDown();
+        assertThat(first.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+        assertThat(second.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+        assertThat(post(source.uri(), "{\"id\":\"h3\",\"type\":\"Good\"}").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void wrongPathAndMethod_get404And405() throws Exception {
+        var source = start(HttpSource.builder().auth(IngestAuth.none()));
+        assertThat(post(source.uri().resolve("/other"), "{}").statusCode()).isEqualTo(404);
+        var get = client.send(HttpRequest.newBuilder(source.uri()).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(get.statusCode()).isEqualTo(405);
+        assertThat(get.headers().firstValue("Allow")).hasValue("POST");
+    }
+
+    @Test
+    void shuttingDown_gets503() throws Exception {
+        var source = start(HttpSource.builder().auth(IngestAuth.none()));
+        var uri = source.uri();
+        var closing = CompletableFuture.runAsync(source::close);
+        // the server answers 503 while it drains, then stops listening
+        HttpResponse<String> response = null;
+        try {
+            response = post(uri, "{\"id\":\"late\"}");
+        } catch (IOException stoppedAlready) {
+            // also acceptable: nothing was taken
+        }
+        closing.get(10, TimeUnit.SECONDS);
+        if (response != null) {
+            assertThat(response.statusCode()).isIn(200, 503);
+        }
+        assertThatThrownBy(() -> post(uri, "{\"id\":\"after\"}")).isInstanceOf(IOException.class);
+        assertThat(handled).doesNotContain("after");
+    }
+
+    @Test
+    void keepAlive_twoRequestsOnOneConnection() throws Exception {
+        var source = start(HttpSource.builder().auth(IngestAuth.none()));
+        try (var socket = new Socket("127.0.0.1", source.port())) {
+            socket.setSoTimeout(10_000);
+            var out = socket.getOutputStream();
+            var in = socket.getInputStream();
+            for (String id : List.of("k1", "k2")) {
+                String body = "{\"id\":\"" + id + "\",\"type\":\"Good\"}";
+                out.write(("POST /events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: "
+                        + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                assertThat(readResponse(in)).startsWith("HTTP/1.1 200");
+            }
+        }
+        assertThat(handled).containsExactly("k1", "k2");
+    }
+
+    private static String readResponse(InputStream in) throws IOException {
+        var head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int c = in.read();
+            if (c < 0) {
+                throw new IOException("connection closed after: " + head);
+            }
+            head.append((char) c);
+        }
+        var m = Pattern.compile("(?i)content-length: (\\d+)").matcher(head);
+        int length = m.find() ? Integer.parseInt(m.group(1)) : 0;
+        in.readNBytes(length);
+        return head.toString();
+    }
+
+    private HttpResponse<String> send(HttpSource source, String body) {
+        try {
+            return post(source.uri(), body);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The source promises every transport keeps. */
+    @Nested
+    class Contract extends SourceContract {
+        @Override
+        protected SourceFixture newFixture() {
+            var source = HttpSource.builder().auth(IngestAuth.none()).responseTimeout(Duration.ofSeconds(15)).build().start();
+            var posts = new ArrayList<CompletableFuture<HttpResponse<String>>>();
+            return new SourceFixture() {
+                @Override
+                public Source source() {
+                    return source;
+                }
+
+                @Override
+                public Acknowledger acknowledger() {
+                    return source;
+                }
+
+                @Override
+                public void offer(String body) {
+                    posts.add(client.sendAsync(HttpRequest.newBuilder(source.uri())
+                            .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString()));
+                }
+
+                @Override
+                public void close() {
+                    source.close();
+                    for (var p : posts) {
+                        assertThat(p.join().statusCode()).as("the poster hears how it ended").isIn(200, 503);
+                    }
+                }
+            };
+        }
+    }
+}
