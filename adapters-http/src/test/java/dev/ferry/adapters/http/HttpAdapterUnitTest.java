@@ -1,0 +1,104 @@
+package dev.ferry.adapters.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.model.Event;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The HTTP adapter's pure parts: Retry-After, URL templates, the breaker, splitting request bodies. */
+class HttpAdapterUnitTest {
+
+    private static final Clock NOW = Clock.fixed(Instant.parse("2026-11-23T10:00:00Z"), ZoneOffset.UTC);
+    private static final Duration FALLBACK = Duration.ofMinutes(5);
+
+    @Test
+    void retryAfter_readsSecondsAndDates_andFallsBackOnNonsense() {
+        assertThat(RetryAfter.parse("30", NOW, FALLBACK)).isEqualTo(Duration.ofSeconds(30));
+        assertThat(RetryAfter.parse(" 0 ", NOW, FALLBACK)).isEqualTo(Duration.ZERO);
+        assertThat(RetryAfter.parse("Mon, 23 Nov 2026 10:01:30 GMT", NOW, FALLBACK)).isEqualTo(Duration.ofSeconds(90));
+        assertThat(RetryAfter.parse("Mon, 23 Nov 2026 09:00:00 GMT", NOW, FALLBACK)).as("in the past").isEqualTo(Duration.ZERO);
+        assertThat(RetryAfter.parse("soon", NOW, FALLBACK)).isEqualTo(FALLBACK);
+        assertThat(RetryAfter.parse("-5", NOW, FALLBACK)).isEqualTo(FALLBACK);
+        assertThat(RetryAfter.parse(null, NOW, FALLBACK)).isEqualTo(FALLBACK);
+        assertThat(RetryAfter.parse("999999", NOW, FALLBACK)).as("capped").isEqualTo(Duration.ofHours(12));
+    }
+
+    @Test
+    void urlTemplate_fillsAndEncodesPlaceholders() {
+        var t = new UrlTemplate("https://api.example.com/v1/{type}/{key}?g={group}&t={attr.tenant}");
+        var e = new Event("doc 1#0", "HIT/Reviewable", null, "H&1", new byte[0], Map.of("tenant", "a b"));
+        assertThat(t.expand(e).toString())
+                .isEqualTo("https://api.example.com/v1/HIT%2FReviewable/doc%201%230?g=H%261&t=a%20b");
+    }
+
+    @Test
+    void breaker_opensAfterTheThreshold_letsOneProbeThrough_andClosesOnSuccess() throws Exception {
+        var b = new Breaker(2, Duration.ofMillis(100));
+        assertThat(b.admit()).isZero();
+        b.failure();
+        assertThat(b.admit()).as("one failure is not enough").isZero();
+        b.failure();
+        assertThat(b.isOpen()).isTrue();
+        assertThat(b.admit()).isPositive();
+        Thread.sleep(150);
+        assertThat(b.admit()).as("the probe").isZero();
+        assertThat(b.admit()).as("only one probe at a time").isPositive();
+        b.success();
+        assertThat(b.isOpen()).isFalse();
+        assertThat(b.admit()).isZero();
+    }
+
+    @Test
+    void breaker_probeFailing_reopensAtOnce() throws Exception {
+        var b = new Breaker(3, Duration.ofMillis(100));
+        b.failure();
+        b.failure();
+        b.failure();
+        Thread.sleep(150);
+        assertThat(b.admit()).isZero();
+        b.failure();
+        assertThat(b.admit()).isPositive();
+    }
+
+    @Test
+    void jsonItems_splitsArraysIntoTheExactBytesOfEachElement() {
+        var split = JsonItems.split("[ {\"a\":1} ,{\"b\":[1,{\"c\":2}]}]".getBytes(StandardCharsets.UTF_8), 10);
+        assertThat(split).isInstanceOfSatisfying(JsonItems.Split.Items.class, items -> {
+            assertThat(items.batch()).isTrue();
+            assertThat(items.items()).extracting(b -> new String(b, StandardCharsets.UTF_8))
+                    .containsExactly("{\"a\":1}", "{\"b\":[1,{\"c\":2}]}");
+        });
+        assertThat(JsonItems.split("{\"one\":true}".getBytes(StandardCharsets.UTF_8), 10))
+                .isInstanceOfSatisfying(JsonItems.Split.Items.class, items -> assertThat(items.batch()).isFalse());
+    }
+
+    @Test
+    void jsonItems_refusesWhatIsNotEventsWithAReason() {
+        assertThat(reason("")).contains("empty body");
+        assertThat(reason("[{},{},{}]", 2)).contains("more than 2 events");
+        assertThat(reason("[{}, \"x\"]")).contains("element 1").contains("expected an object");
+        assertThat(reason("[" + "[".repeat(300) + "]".repeat(300) + "]")).contains("element 0");
+        assertThat(reason("{" + "\"a\":{".repeat(300) + "}".repeat(301))).contains("malformed JSON").contains("depth");
+    }
+
+    @Test
+    void quote_escapesForJson() {
+        assertThat(HttpSource.quote("a\"b\\c\nd\u0001")).isEqualTo("\"a\\\"b\\\\c\\nd\\u0001\"");
+    }
+
+    private static String reason(String body) {
+        return reason(body, 1000);
+    }
+
+    private static String reason(String body, int max) {
+        var split = JsonItems.split(body.getBytes(StandardCharsets.UTF_8), max);
+        assertThat(split).isInstanceOf(JsonItems.Split.Invalid.class);
+        return ((JsonItems.Split.Invalid) split).reason();
+    }
+}
