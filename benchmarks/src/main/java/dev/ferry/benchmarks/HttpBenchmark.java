@@ -195,6 +195,15 @@ public class HttpBenchmark {
         load(() -> sink.publish(event) instanceof Outcome.Done);
     }
 
+    /** The bare loop with the per-request timeout the sink sets: what the timeout alone costs. */
+    @Benchmark
+    public void sinkBareClientWithTimeout() throws InterruptedException {
+        load(() -> client.send(HttpRequest.newBuilder(targetUri).timeout(Duration.ofSeconds(10))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.discarding())
+                .statusCode() / 100 == 2);
+    }
+
     @Benchmark
     public void sinkBareClient() throws InterruptedException {
         load(() -> client.send(HttpRequest.newBuilder(targetUri).header("Content-Type", "application/json")

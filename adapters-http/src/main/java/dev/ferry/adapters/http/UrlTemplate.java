@@ -20,6 +20,8 @@ final class UrlTemplate {
     private final String template;
     private final List<String> literals = new ArrayList<>();
     private final List<String> names = new ArrayList<>();
+    /** The URI itself when there is nothing to fill in: parsed once. */
+    private final URI fixed;
 
     UrlTemplate(String template) {
         this.template = template;
@@ -41,9 +43,13 @@ final class UrlTemplate {
             throw new IllegalArgumentException("url '" + template + "' must start with http:// or https://");
         }
         URI.create(probe);
+        this.fixed = names.isEmpty() ? URI.create(template) : null;
     }
 
     URI expand(Event event) {
+        if (fixed != null) {
+            return fixed;
+        }
         return URI.create(expandWith(name -> switch (name) {
             case "key" -> event.key();
             case "type" -> event.type();

@@ -1,0 +1,342 @@
+package dev.ferry.adapters.mvstore;
+
+import dev.ferry.domain.idempotency.Claim;
+import dev.ferry.domain.idempotency.IdempotencyLedger;
+import dev.ferry.domain.model.FerryException;
+import java.lang.System.Logger.Level;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
+import org.h2.mvstore.MVMap;
+import org.h2.mvstore.MVStore;
+import org.h2.mvstore.MVStoreException;
+
+/**
+ * A durable {@link IdempotencyLedger} in one file on local disk, for a single Ferry instance: the
+ * packaged app's default. Built on H2's MVStore (a log-structured, copy-on-write key-value store
+ * that recovers to its last complete commit after a crash).
+ *
+ * <p>Claims are lock-free compare-and-set updates and are not forced to disk: a claim lost in a
+ * crash is a lease that ended with its worker, which is what a lease is for. A completion is
+ * written to the file before {@link #complete} returns (concurrent completions share one commit),
+ * so a completed key survives {@code kill -9}; with {@code fsync} on it also survives a power cut.
+ * Completed keys expire after their TTL and are swept from an expiry index, so the file does not
+ * grow without bound; claims abandoned for a day are swept too. Fencing tokens keep growing across
+ * restarts. One process per file: a second one gets a clear error.
+ */
+public final class MvStoreLedger implements IdempotencyLedger, AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(MvStoreLedger.class.getName());
+    private static final long TOKEN_BLOCK = 1_000_000;
+    private static final Duration ABANDONED = Duration.ofDays(1);
+    private static final String IN_PROGRESS = "I";
+    private static final String COMPLETED = "C";
+
+    private final Path file;
+    private final MVStore store;
+    private final MVMap<String, String> entries;
+    /** {@code <expiresAt millis, 20 digits>|<key>} of completed keys, in expiry order. */
+    private final MVMap<String, String> expiries;
+    private final MVMap<String, Long> meta;
+    private final Clock clock;
+    private final boolean fsync;
+    private final AtomicLong tokens;
+    private volatile long tokensReserved;
+    private final Thread sweeper;
+    private volatile boolean closed;
+    private final AtomicLong sweeps = new AtomicLong();
+
+    /** A decoded entry: state, token, and leaseUntil (in progress) or completedAt + expiresAt. */
+    private record Entry(String state, long token, long first, long second) {
+        static Entry parse(String value) {
+            var p = value.split("\\|");
+            return new Entry(p[0], Long.parseLong(p[1]), Long.parseLong(p[2]), p.length > 3 ? Long.parseLong(p[3]) : 0);
+        }
+
+        static String inProgress(long token, long leaseUntil) {
+            return IN_PROGRESS + "|" + token + "|" + leaseUntil;
+        }
+
+        static String completed(long token, long completedAt, long expiresAt) {
+            return COMPLETED + "|" + token + "|" + completedAt + "|" + expiresAt;
+        }
+
+        boolean completed() {
+            return state.equals(COMPLETED);
+        }
+    }
+
+    private MvStoreLedger(Builder b) {
+        this.file = b.file;
+        this.clock = b.clock;
+        this.fsync = b.fsync;
+        try {
+            if (file.getParent() != null) {
+                Files.createDirectories(file.getParent());
+            }
+            this.store = new MVStore.Builder().fileName(file.toString()).autoCommitDelay(1000).open();
+        } catch (MVStoreException e) {
+            throw new FerryException("cannot open the ledger file " + file + ": " + e.getMessage()
+                    + (e.getMessage() != null && e.getMessage().contains("locked") ? " (another process has it open)" : ""),
+                    e, false);
+        } catch (java.io.IOException e) {
+            throw new FerryException("cannot create the ledger directory for " + file + ": " + e.getMessage(), e, false);
+        }
+        this.entries = store.openMap("ledger");
+        this.expiries = store.openMap("expiries");
+        this.meta = store.openMap("meta");
+        long reserved = meta.getOrDefault("tokensReserved", 0L);
+        this.tokens = new AtomicLong(reserved);
+        this.tokensReserved = reserved;
+        reserveTokens(reserved + 1);
+        this.sweeper = Thread.ofPlatform().daemon().name("ferry-ledger-sweeper").start(() -> sweepLoop(b.sweepEvery));
+    }
+
+    /** A ledger in {@code file} (created if absent) with the defaults: sweep every minute, no fsync. */
+    public static MvStoreLedger open(Path file) {
+        return builder(file).build();
+    }
+
+    public static Builder builder(Path file) {
+        return new Builder(file);
+    }
+
+    @Override
+    public Claim claim(String key, Duration lease) {
+        Objects.requireNonNull(key, "key");
+        ensureOpen();
+        long now = clock.millis();
+        long leaseUntil = now + lease.toMillis();
+        for (;;) {
+            String old = entries.get(key);
+            if (old != null) {
+                var e = Entry.parse(old);
+                if (e.completed() && e.second() > now) {
+                    return new Claim.Completed(key, Instant.ofEpochMilli(e.first()));
+                }
+                if (!e.completed() && e.first() > now) {
+                    return new Claim.InProgress(key, Instant.ofEpochMilli(e.first()));
+                }
+            }
+            long token = nextToken();
+            String claimed = Entry.inProgress(token, leaseUntil);
+            if (old == null ? entries.putIfAbsent(key, claimed) == null : entries.replace(key, old, claimed)) {
+                return new Claim.Acquired(key, token, Instant.ofEpochMilli(leaseUntil));
+            }
+        }
+    }
+
+    @Override
+    public boolean complete(String key, long token, Duration ttl) {
+        ensureOpen();
+        long now = clock.millis();
+        long expiresAt = now + ttl.toMillis();
+        for (;;) {
+            String old = entries.get(key);
+            if (old == null) {
+                return false;
+            }
+            var e = Entry.parse(old);
+            if (e.token() != token || e.completed()) {
+                return false;
+            }
+            if (entries.replace(key, old, Entry.completed(token, now, expiresAt))) {
+                expiries.put(expiryKey(expiresAt, key), "");
+                commit();
+                return true;
+            }
+        }
+    }
+
+    @Override
+    public boolean release(String key, long token) {
+        ensureOpen();
+        String old = entries.get(key);
+        if (old == null) {
+            return false;
+        }
+        var e = Entry.parse(old);
+        return e.token() == token && !e.completed() && entries.remove(key, old);
+    }
+
+    @Override
+    public boolean extend(String key, long token, Duration lease) {
+        ensureOpen();
+        long now = clock.millis();
+        for (;;) {
+            String old = entries.get(key);
+            if (old == null) {
+                return false;
+            }
+            var e = Entry.parse(old);
+            if (e.token() != token || e.completed() || e.first() <= now) {
+                return false;
+            }
+            if (entries.replace(key, old, Entry.inProgress(token, now + lease.toMillis()))) {
+                return true;
+            }
+        }
+    }
+
+    /** Keys held: in progress, or completed and not yet swept. */
+    public long size() {
+        return entries.sizeAsLong();
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    private long nextToken() {
+        long token = tokens.incrementAndGet();
+        if (token >= tokensReserved) {
+            reserveTokens(token);
+        }
+        return token;
+    }
+
+    /** Tokens are handed out from a block recorded on disk first, so they keep growing after a crash. */
+    private synchronized void reserveTokens(long needed) {
+        while (needed >= tokensReserved) {
+            long next = tokensReserved + TOKEN_BLOCK;
+            meta.put("tokensReserved", next);
+            store.commit();
+            tokensReserved = next;
+        }
+    }
+
+    private void commit() {
+        store.commit();
+        if (fsync) {
+            store.sync();
+        }
+    }
+
+    private static String expiryKey(long expiresAt, String key) {
+        return String.format("%020d|%s", expiresAt, key);
+    }
+
+    /** Removes completed keys whose TTL ran out and claims abandoned for a day; returns how many. */
+    public int sweep() {
+        long now = clock.millis();
+        int removed = 0;
+        var cursor = expiries.keyIterator(null);
+        var done = new java.util.ArrayList<String>();
+        while (cursor.hasNext()) {
+            String index = cursor.next();
+            long expiresAt = Long.parseLong(index.substring(0, 20));
+            if (expiresAt > now) {
+                break;
+            }
+            done.add(index);
+        }
+        for (String index : done) {
+            String key = index.substring(21);
+            String value = entries.get(key);
+            if (value != null) {
+                var e = Entry.parse(value);
+                if (e.completed() && e.second() <= now && entries.remove(key, value)) {
+                    removed++;
+                }
+            }
+            expiries.remove(index);
+        }
+        if (sweeps.getAndIncrement() % 60 != 0) {
+            // abandoned claims are rare and reclaimable anyway: look for them once in 60 sweeps
+            if (removed > 0) {
+                store.commit();
+            }
+            return removed;
+        }
+        long abandonedBefore = now - ABANDONED.toMillis();
+        for (var it = entries.entryIterator(null, null); it.hasNext(); ) {
+            var entry = it.next();
+            var e = Entry.parse(entry.getValue());
+            if (!e.completed() && e.first() < abandonedBefore && entries.remove(entry.getKey(), entry.getValue())) {
+                removed++;
+            }
+        }
+        if (removed > 0) {
+            store.commit();
+        }
+        return removed;
+    }
+
+    private void sweepLoop(Duration every) {
+        while (!closed) {
+            try {
+                Thread.sleep(every.toMillis());
+                if (!closed) {
+                    int removed = sweep();
+                    LOG.log(Level.DEBUG, "ledger {0}: swept {1} expired key(s)", file, removed);
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "ledger " + file + ": sweep failed; will try again", e);
+            }
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new FerryException("ledger " + file + " is closed", false);
+        }
+    }
+
+    /** Commits and closes the file. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        sweeper.interrupt();
+        try {
+            sweeper.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        store.close();
+    }
+
+    /** Builds an {@link MvStoreLedger}. */
+    public static final class Builder {
+        private final Path file;
+        private Clock clock = Clock.systemUTC();
+        private Duration sweepEvery = Duration.ofMinutes(1);
+        private boolean fsync;
+
+        private Builder(Path file) {
+            this.file = Objects.requireNonNull(file, "file");
+        }
+
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** How often expired keys are swept (every minute by default). */
+        public Builder sweepEvery(Duration every) {
+            if (every == null || every.isNegative() || every.isZero()) {
+                throw new IllegalArgumentException("sweepEvery must be > 0, was " + every);
+            }
+            this.sweepEvery = every;
+            return this;
+        }
+
+        /** Force each completion to the disk itself (survives a power cut; slower). Off by default. */
+        public Builder fsync(boolean fsync) {
+            this.fsync = fsync;
+            return this;
+        }
+
+        public MvStoreLedger build() {
+            return new MvStoreLedger(this);
+        }
+    }
+}

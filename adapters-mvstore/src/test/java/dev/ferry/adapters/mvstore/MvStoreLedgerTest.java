@@ -1,0 +1,95 @@
+package dev.ferry.adapters.mvstore;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.domain.contract.LedgerContract;
+import dev.ferry.domain.idempotency.Claim;
+import dev.ferry.domain.idempotency.IdempotencyLedger;
+import dev.ferry.domain.model.FerryException;
+import dev.ferry.domain.testing.MutableClock;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MvStoreLedgerTest {
+
+    @TempDir
+    Path dir;
+
+    private final List<MvStoreLedger> opened = new ArrayList<>();
+
+    @AfterEach
+    void close() {
+        opened.forEach(MvStoreLedger::close);
+    }
+
+    private MvStoreLedger open(Path file, MutableClock clock) {
+        var ledger = MvStoreLedger.builder(file).clock(clock).build();
+        opened.add(ledger);
+        return ledger;
+    }
+
+    /** The promises every ledger keeps. */
+    @Nested
+    class Contract extends LedgerContract {
+        @Override
+        protected IdempotencyLedger newLedger(MutableClock clock) {
+            return open(dir.resolve("contract-" + System.nanoTime() + ".db"), clock);
+        }
+    }
+
+    @Test
+    void completedKeys_andGrowingTokens_surviveCloseAndReopen() {
+        var clock = new MutableClock();
+        var file = dir.resolve("ledger.db");
+        var first = open(file, clock);
+        var a = (Claim.Acquired) first.claim("doc-1#0", Duration.ofSeconds(30));
+        assertThat(first.complete("doc-1#0", a.token(), Duration.ofDays(1))).isTrue();
+        first.close();
+        opened.remove(first);
+
+        var second = open(file, clock);
+        assertThat(second.claim("doc-1#0", Duration.ofSeconds(30))).isInstanceOf(Claim.Completed.class);
+        var b = (Claim.Acquired) second.claim("doc-2#0", Duration.ofSeconds(30));
+        assertThat(b.token()).isGreaterThan(a.token());
+    }
+
+    @Test
+    void sweep_removesExpiredCompletions_andKeepsLiveOnes() {
+        var clock = new MutableClock();
+        var ledger = open(dir.resolve("sweep.db"), clock);
+        for (int i = 0; i < 100; i++) {
+            var c = (Claim.Acquired) ledger.claim("k" + i, Duration.ofSeconds(30));
+            ledger.complete("k" + i, c.token(), Duration.ofMinutes(i < 60 ? 1 : 60));
+        }
+        clock.advance(Duration.ofMinutes(2));
+
+        assertThat(ledger.sweep()).isEqualTo(60);
+
+        assertThat(ledger.size()).isEqualTo(40);
+        assertThat(ledger.claim("k0", Duration.ofSeconds(30))).isInstanceOf(Claim.Acquired.class);
+        assertThat(ledger.claim("k99", Duration.ofSeconds(30))).isInstanceOf(Claim.Completed.class);
+    }
+
+    @Test
+    void secondProcessOnTheSameFile_getsAClearError() {
+        var file = dir.resolve("busy.db");
+        open(file, new MutableClock());
+        assertThatThrownBy(() -> MvStoreLedger.open(file))
+                .isInstanceOf(FerryException.class)
+                .hasMessageContaining(file.toString());
+    }
+
+    @Test
+    void closedLedger_refusesWork() {
+        var ledger = MvStoreLedger.open(dir.resolve("closed.db"));
+        ledger.close();
+        assertThatThrownBy(() -> ledger.claim("k", Duration.ofSeconds(1))).hasMessageContaining("is closed");
+    }
+}
