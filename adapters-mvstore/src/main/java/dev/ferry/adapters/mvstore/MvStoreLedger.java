@@ -78,7 +78,8 @@ public final class MvStoreLedger implements IdempotencyLedger, AutoCloseable {
             if (file.getParent() != null) {
                 Files.createDirectories(file.getParent());
             }
-            this.store = new MVStore.Builder().fileName(file.toString()).autoCommitDelay(1000).open();
+            this.store = new MVStore.Builder().fileName(file.toString()).open();
+            store.setAutoCommitDelay(1000);
         } catch (MVStoreException e) {
             throw new FerryException("cannot open the ledger file " + file + ": " + e.getMessage()
                     + (e.getMessage() != null && e.getMessage().contains("locked") ? " (another process has it open)" : ""),
@@ -253,8 +254,7 @@ public final class MvStoreLedger implements IdempotencyLedger, AutoCloseable {
             return removed;
         }
         long abandonedBefore = now - ABANDONED.toMillis();
-        for (var it = entries.entryIterator(null, null); it.hasNext(); ) {
-            var entry = it.next();
+        for (var entry : entries.entrySet()) {
             var e = Entry.parse(entry.getValue());
             if (!e.completed() && e.first() < abandonedBefore && entries.remove(entry.getKey(), entry.getValue())) {
                 removed++;

@@ -46,7 +46,7 @@ class MvStoreLedgerTest {
 
     @Test
     void completedKeys_andGrowingTokens_surviveCloseAndReopen() {
-        var clock = new MutableClock();
+        var clock = new MutableClock(java.time.Instant.parse("2026-11-23T10:00:00Z"));
         var file = dir.resolve("ledger.db");
         var first = open(file, clock);
         var a = (Claim.Acquired) first.claim("doc-1#0", Duration.ofSeconds(30));
@@ -62,7 +62,7 @@ class MvStoreLedgerTest {
 
     @Test
     void sweep_removesExpiredCompletions_andKeepsLiveOnes() {
-        var clock = new MutableClock();
+        var clock = new MutableClock(java.time.Instant.parse("2026-11-23T10:00:00Z"));
         var ledger = open(dir.resolve("sweep.db"), clock);
         for (int i = 0; i < 100; i++) {
             var c = (Claim.Acquired) ledger.claim("k" + i, Duration.ofSeconds(30));
@@ -80,7 +80,7 @@ class MvStoreLedgerTest {
     @Test
     void secondProcessOnTheSameFile_getsAClearError() {
         var file = dir.resolve("busy.db");
-        open(file, new MutableClock());
+        open(file, new MutableClock(java.time.Instant.parse("2026-11-23T10:00:00Z")));
         assertThatThrownBy(() -> MvStoreLedger.open(file))
                 .isInstanceOf(FerryException.class)
                 .hasMessageContaining(file.toString());
