@@ -367,7 +367,9 @@ public final class Listener implements AutoCloseable {
         if (ledger != null) {
             Claim claim;
             try {
-                claim = ledger.claim(event.key(), config.lease());
+                // the claim ends when the message's visibility does, never later: a crashed worker's
+                // claim is free again by the time its message is handed to someone else (#8)
+                claim = ledger.claim(event.key(), remainingLease(item));
             } catch (RuntimeException e) {
                 LOG.log(Level.WARNING, "ledger claim of {0} failed, message {1} comes back: {2}",
                         event.key(), item.delivery.id(), e.getMessage());
@@ -433,6 +435,12 @@ public final class Listener implements AutoCloseable {
                 yield Disposition.deadLetter(r.reason());
             }
         };
+    }
+
+    /** What is left of the item's visibility lease, at least a millisecond. */
+    private Duration remainingLease(InFlight item) {
+        var left = Duration.between(clock.instant(), item.leaseUntil);
+        return left.compareTo(Duration.ofMillis(1)) < 0 ? Duration.ofMillis(1) : left;
     }
 
     private boolean completeQuietly(String key, long token) {
@@ -609,7 +617,7 @@ public final class Listener implements AutoCloseable {
             var key = item.claimKey;
             if (ledger != null && key != null) {
                 try {
-                    ledger.extend(key, item.claimToken, config.lease());
+                    ledger.extend(key, item.claimToken, remainingLease(item));
                 } catch (RuntimeException e) {
                     LOG.log(Level.WARNING, "ledger lease extension of {0} failed: {1}", key, e.getMessage());
                 }

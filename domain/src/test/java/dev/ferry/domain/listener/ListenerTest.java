@@ -309,6 +309,46 @@ class ListenerTest {
         assertThat(l.stats().acked()).isEqualTo(1);
     }
 
+    @Test // #8: a crashed worker's claim runs out no later than its message becomes visible again
+    void ledgerClaim_endsWithTheMessagesVisibility_notAFullLeaseAfterTheClaim() {
+        var clock = new dev.ferry.domain.testing.MutableClock(java.time.Instant.parse("2026-11-23T10:00:00Z"));
+        var claimLeases = new java.util.concurrent.CopyOnWriteArrayList<Duration>();
+        var inner = dev.ferry.domain.idempotency.InMemoryLedger.of(clock, 1000);
+        var ledger = new dev.ferry.domain.idempotency.IdempotencyLedger() {
+            @Override
+            public dev.ferry.domain.idempotency.Claim claim(String key, Duration lease) {
+                claimLeases.add(lease);
+                return inner.claim(key, lease);
+            }
+
+            @Override
+            public boolean complete(String key, long token, Duration ttl) {
+                return inner.complete(key, token, ttl);
+            }
+
+            @Override
+            public boolean release(String key, long token) {
+                return inner.release(key, token);
+            }
+
+            @Override
+            public boolean extend(String key, long token, Duration lease) {
+                return inner.extend(key, token, lease);
+            }
+        };
+        var lineDecoder = new LineDecoder();
+        // 10 s pass between the receive and the claim (a slow decode)
+        dev.ferry.domain.decode.Decoder slowDecoder = d -> {
+            clock.advance(Duration.ofSeconds(10));
+            return lineDecoder.decode(d);
+        };
+        queue.send("k1");
+        var l = start(Listener.builder(queue, queue, slowDecoder, recording()).clock(clock).ledger(ledger)
+                .config(fast().lease(Duration.ofSeconds(30)).build()));
+        assertThat(Await.until(LIMIT, () -> l.stats().acked() == 1)).isTrue();
+        assertThat(claimLeases).containsExactly(Duration.ofSeconds(20));
+    }
+
     @Test // #4: async listeners get their leases extended too
     void skipDelete_keepsExtendingTheLease_untilTheHandlerSettles() {
         queue.send("async");
