@@ -1,0 +1,263 @@
+package dev.ferry.adapters.dynamodb;
+
+import dev.ferry.domain.idempotency.Claim;
+import dev.ferry.domain.idempotency.IdempotencyLedger;
+import dev.ferry.domain.model.FerryException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeDefinition;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.BillingMode;
+import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+import software.amazon.awssdk.services.dynamodb.model.KeySchemaElement;
+import software.amazon.awssdk.services.dynamodb.model.KeyType;
+import software.amazon.awssdk.services.dynamodb.model.ResourceInUseException;
+import software.amazon.awssdk.services.dynamodb.model.ReturnValue;
+import software.amazon.awssdk.services.dynamodb.model.ReturnValuesOnConditionCheckFailure;
+import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
+
+/**
+ * An {@link IdempotencyLedger} many Ferry instances share, in one DynamoDB table: one item per
+ * key, every change a conditional write, so two instances never both hold a key.
+ *
+ * <ul>
+ *   <li>claim: {@code UpdateItem} that sets the key in progress with its lease and adds 1 to its
+ *       fencing token, on condition the key is absent, its lease ran out, or its completion
+ *       expired; the new token comes back with the answer. A refused claim returns the current
+ *       item, telling in progress (until when) from completed.</li>
+ *   <li>complete / release / extend: conditional on the caller's token (and, for extend, a lease
+ *       still running), so a worker whose lease expired and whose key was claimed again can
+ *       neither complete it nor overwrite the new holder's state.</li>
+ *   <li>a TTL attribute (epoch seconds) on every item for DynamoDB's own expiry: a completion's TTL,
+ *       or a day past a claim's lease so abandoned claims go too. Expired items DynamoDB has not
+ *       deleted yet are treated as absent.</li>
+ * </ul>
+ *
+ * <p>Round trips: one per claim and one per completion. DynamoDB has no conditional batch write
+ * (BatchWriteItem takes no conditions; a transaction fails whole when one key is a duplicate), so
+ * {@link #claimAll} sends a batch's claims concurrently: one round trip of latency, one request
+ * per key. Time comes from the injected clock, not from DynamoDB. Thread-safe.
+ */
+public final class DynamoDbLedger implements IdempotencyLedger, AutoCloseable {
+
+    private static final String IN_PROGRESS = "IN_PROGRESS";
+    private static final String COMPLETED = "COMPLETED";
+    private static final Duration ABANDONED_CLAIM_TTL = Duration.ofDays(1);
+
+    private final DynamoDbClient client;
+    private final String table;
+    private final Names n;
+    private final Clock clock;
+    private final ExecutorService parallel = Executors.newVirtualThreadPerTaskExecutor();
+
+    /** Table and attribute names; all configurable. */
+    public record Names(String key, String state, String token, String leaseUntil, String completedAt, String ttl) {
+        public Names {
+            for (var name : List.of(key, state, token, leaseUntil, completedAt, ttl)) {
+                if (name == null || name.isBlank()) {
+                    throw new IllegalArgumentException("DynamoDB attribute names must not be blank");
+                }
+            }
+        }
+
+        public static Names defaults() {
+            return new Names("pk", "state", "token", "leaseUntil", "completedAt", "expiresAt");
+        }
+    }
+
+    private DynamoDbLedger(DynamoDbClient client, String table, Names names, Clock clock) {
+        this.client = Objects.requireNonNull(client, "client");
+        this.table = Objects.requireNonNull(table, "table");
+        this.n = Objects.requireNonNull(names, "names");
+        this.clock = Objects.requireNonNull(clock, "clock");
+    }
+
+    public static DynamoDbLedger of(DynamoDbClient client, String table) {
+        return new DynamoDbLedger(client, table, Names.defaults(), Clock.systemUTC());
+    }
+
+    public static DynamoDbLedger of(DynamoDbClient client, String table, Names names, Clock clock) {
+        return new DynamoDbLedger(client, table, names, clock);
+    }
+
+    /**
+     * Creates the table (on-demand billing, the key as its partition key) and turns on TTL on the
+     * expiry attribute; a table that exists already is left as it is. For the CLI and tests.
+     */
+    public static void createTable(DynamoDbClient client, String table, Names names) {
+        try {
+            client.createTable(b -> b.tableName(table)
+                    .billingMode(BillingMode.PAY_PER_REQUEST)
+                    .attributeDefinitions(AttributeDefinition.builder().attributeName(names.key())
+                            .attributeType(ScalarAttributeType.S).build())
+                    .keySchema(KeySchemaElement.builder().attributeName(names.key()).keyType(KeyType.HASH).build()));
+            client.waiter().waitUntilTableExists(b -> b.tableName(table));
+        } catch (ResourceInUseException exists) {
+            return;
+        } catch (RuntimeException e) {
+            throw new FerryException("cannot create DynamoDB table '" + table + "': " + e.getMessage(), e, false);
+        }
+        try {
+            client.updateTimeToLive(b -> b.tableName(table)
+                    .timeToLiveSpecification(t -> t.attributeName(names.ttl()).enabled(true)));
+        } catch (RuntimeException e) {
+            throw new FerryException("DynamoDB table '" + table + "' was created but TTL on '" + names.ttl()
+                    + "' could not be turned on: " + e.getMessage(), e, false);
+        }
+    }
+
+    private Map<String, AttributeValue> key(String key) {
+        return Map.of(n.key(), s(key));
+    }
+
+    private static AttributeValue s(String value) {
+        return AttributeValue.fromS(value);
+    }
+
+    private static AttributeValue num(long value) {
+        return AttributeValue.fromN(Long.toString(value));
+    }
+
+    private static Map<String, String> names(Names n) {
+        return Map.of("#k", n.key(), "#state", n.state(), "#token", n.token(), "#lease", n.leaseUntil(),
+                "#done", n.completedAt(), "#ttl", n.ttl());
+    }
+
+    @Override
+    public Claim claim(String key, Duration lease) {
+        Objects.requireNonNull(key, "key");
+        long now = clock.millis();
+        long leaseUntil = now + lease.toMillis();
+        try {
+            var response = client.updateItem(b -> b.tableName(table).key(key(key))
+                    .updateExpression("SET #state = :inProgress, #lease = :leaseUntil, #ttl = :claimTtl REMOVE #done "
+                            + "ADD #token :one")
+                    .conditionExpression("attribute_not_exists(#k) OR (#state = :inProgress AND #lease <= :now) "
+                            + "OR (#state = :completed AND #ttl <= :nowSeconds)")
+                    .expressionAttributeNames(names(n))
+                    .expressionAttributeValues(Map.of(
+                            ":inProgress", s(IN_PROGRESS), ":completed", s(COMPLETED),
+                            ":leaseUntil", num(leaseUntil), ":now", num(now), ":nowSeconds", num(now / 1000),
+                            ":claimTtl", num((leaseUntil + ABANDONED_CLAIM_TTL.toMillis()) / 1000), ":one", num(1)))
+                    .returnValues(ReturnValue.UPDATED_NEW)
+                    .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD));
+            long token = Long.parseLong(response.attributes().get(n.token()).n());
+            return new Claim.Acquired(key, token, Instant.ofEpochMilli(leaseUntil));
+        } catch (ConditionalCheckFailedException held) {
+            var item = held.hasItem() && !held.item().isEmpty() ? held.item() : read(key);
+            if (item == null || item.isEmpty()) {
+                // gone between the write and the read: someone released it; let the caller try again
+                return new Claim.InProgress(key, Instant.ofEpochMilli(now));
+            }
+            if (COMPLETED.equals(item.get(n.state()).s())) {
+                return new Claim.Completed(key, Instant.ofEpochMilli(Long.parseLong(item.get(n.completedAt()).n())));
+            }
+            return new Claim.InProgress(key, Instant.ofEpochMilli(Long.parseLong(item.get(n.leaseUntil()).n())));
+        } catch (RuntimeException e) {
+            throw failure("claim", key, e);
+        }
+    }
+
+    private Map<String, AttributeValue> read(String key) {
+        return client.getItem(b -> b.tableName(table).key(key(key)).consistentRead(true)).item();
+    }
+
+    /** The batch's claims sent at once: one round trip of latency, one request per key. */
+    @Override
+    public List<Claim> claimAll(List<String> keys, Duration lease) {
+        if (keys.size() < 2) {
+            return IdempotencyLedger.super.claimAll(keys, lease);
+        }
+        var futures = new ArrayList<CompletableFuture<Claim>>(keys.size());
+        for (var key : keys) {
+            futures.add(CompletableFuture.supplyAsync(() -> claim(key, lease), parallel));
+        }
+        var claims = new ArrayList<Claim>(keys.size());
+        try {
+            for (var f : futures) {
+                claims.add(f.join());
+            }
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException re ? re : e;
+        }
+        return claims;
+    }
+
+    @Override
+    public boolean complete(String key, long token, Duration ttl) {
+        long now = clock.millis();
+        return conditional("complete", key, b -> b
+                .updateExpression("SET #state = :completed, #done = :now, #ttl = :expires REMOVE #lease")
+                .conditionExpression("#token = :token AND #state = :inProgress")
+                .expressionAttributeValues(Map.of(":completed", s(COMPLETED), ":inProgress", s(IN_PROGRESS),
+                        ":now", num(now), ":expires", num((now + ttl.toMillis()) / 1000), ":token", num(token))));
+    }
+
+    @Override
+    public boolean release(String key, long token) {
+        try {
+            client.deleteItem(b -> b.tableName(table).key(key(key))
+                    .conditionExpression("#token = :token AND #state = :inProgress")
+                    .expressionAttributeNames(Map.of("#token", n.token(), "#state", n.state()))
+                    .expressionAttributeValues(Map.of(":token", num(token), ":inProgress", s(IN_PROGRESS))));
+            return true;
+        } catch (ConditionalCheckFailedException fenced) {
+            return false;
+        } catch (RuntimeException e) {
+            throw failure("release", key, e);
+        }
+    }
+
+    @Override
+    public boolean extend(String key, long token, Duration lease) {
+        long now = clock.millis();
+        long leaseUntil = now + lease.toMillis();
+        return conditional("extend", key, b -> b
+                .updateExpression("SET #lease = :leaseUntil, #ttl = :claimTtl")
+                .conditionExpression("#token = :token AND #state = :inProgress AND #lease > :now")
+                .expressionAttributeValues(Map.of(":leaseUntil", num(leaseUntil), ":token", num(token),
+                        ":inProgress", s(IN_PROGRESS), ":now", num(now),
+                        ":claimTtl", num((leaseUntil + ABANDONED_CLAIM_TTL.toMillis()) / 1000))));
+    }
+
+    private boolean conditional(String operation, String key,
+                                java.util.function.Consumer<software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest.Builder> update) {
+        try {
+            client.updateItem(b -> {
+                b.tableName(table).key(key(key)).expressionAttributeNames(names(n));
+                update.accept(b);
+                // DynamoDB refuses names the expressions do not use
+                var used = new java.util.HashMap<>(names(n));
+                String expressions = b.build().updateExpression() + " " + b.build().conditionExpression();
+                used.keySet().removeIf(placeholder -> !expressions.contains(placeholder));
+                b.expressionAttributeNames(used);
+            });
+            return true;
+        } catch (ConditionalCheckFailedException fenced) {
+            return false;
+        } catch (RuntimeException e) {
+            throw failure(operation, key, e);
+        }
+    }
+
+    private FerryException failure(String operation, String key, RuntimeException e) {
+        boolean retryable = !(e instanceof software.amazon.awssdk.services.dynamodb.model.ResourceNotFoundException);
+        return new FerryException("DynamoDB ledger '" + table + "': " + operation + " of " + key + " failed: "
+                + e.getMessage(), e, retryable);
+    }
+
+    @Override
+    public void close() {
+        parallel.close();
+    }
+}

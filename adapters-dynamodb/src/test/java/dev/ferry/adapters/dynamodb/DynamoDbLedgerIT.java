@@ -1,0 +1,108 @@
+package dev.ferry.adapters.dynamodb;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.domain.contract.LedgerContract;
+import dev.ferry.domain.idempotency.Claim;
+import dev.ferry.domain.idempotency.IdempotencyLedger;
+import dev.ferry.domain.model.FerryException;
+import dev.ferry.domain.testing.MutableClock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.TimeToLiveStatus;
+
+/** The DynamoDB ledger on DynamoDB Local, a real server on 127.0.0.1. */
+class DynamoDbLedgerIT {
+
+    private static final AtomicInteger TABLES = new AtomicInteger();
+    private static DynamoDbLocal dynamo;
+    private static DynamoDbClient client;
+
+    @BeforeAll
+    static void start() {
+        dynamo = DynamoDbLocal.start();
+        client = dynamo.newClient();
+    }
+
+    @AfterAll
+    static void stop() {
+        client.close();
+        dynamo.close();
+    }
+
+    private static String newTable(DynamoDbLedger.Names names) {
+        String table = "ferry-ledger-" + TABLES.incrementAndGet();
+        DynamoDbLedger.createTable(client, table, names);
+        return table;
+    }
+
+    @Nested
+    class Contract extends LedgerContract {
+        @Override
+        protected IdempotencyLedger newLedger(MutableClock clock) {
+            var names = DynamoDbLedger.Names.defaults();
+            return DynamoDbLedger.of(client, newTable(names), names, clock);
+        }
+    }
+
+    @Test
+    void createTable_turnsOnTtl_andIsIdempotent() {
+        var names = new DynamoDbLedger.Names("id", "st", "tok", "lease", "done", "ttl");
+        String table = newTable(names);
+        DynamoDbLedger.createTable(client, table, names);
+        var ttl = client.describeTimeToLive(b -> b.tableName(table)).timeToLiveDescription();
+        assertThat(ttl.attributeName()).isEqualTo("ttl");
+        assertThat(ttl.timeToLiveStatus()).isIn(TimeToLiveStatus.ENABLED, TimeToLiveStatus.ENABLING);
+    }
+
+    @Test
+    void customAttributeNames_areUsed() {
+        var names = new DynamoDbLedger.Names("id", "st", "tok", "lease", "done", "ttl");
+        var clock = new MutableClock(Instant.parse("2026-11-23T10:00:00Z"));
+        String table = newTable(names);
+        var ledger = DynamoDbLedger.of(client, table, names, clock);
+        var a = (Claim.Acquired) ledger.claim("doc-9#0", Duration.ofSeconds(30));
+        assertThat(ledger.complete("doc-9#0", a.token(), Duration.ofDays(1))).isTrue();
+
+        var item = client.getItem(b -> b.tableName(table).key(java.util.Map.of("id",
+                software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS("doc-9#0")))).item();
+        assertThat(item).containsKeys("id", "st", "tok", "done", "ttl").doesNotContainKey("lease");
+        assertThat(item.get("st").s()).isEqualTo("COMPLETED");
+        assertThat(Long.parseLong(item.get("ttl").n())).isEqualTo(clock.instant().plus(Duration.ofDays(1)).getEpochSecond());
+    }
+
+    @Test
+    void twoLedgerInstances_onOneTable_neverBothHoldAKey() throws Exception {
+        var names = DynamoDbLedger.Names.defaults();
+        String table = newTable(names);
+        try (var otherClient = dynamo.newClient()) {
+            var a = DynamoDbLedger.of(client, table);
+            var b = DynamoDbLedger.of(otherClient, table);
+            var keys = java.util.stream.IntStream.range(0, 50).mapToObj(i -> "k" + i).toList();
+            var fromA = java.util.concurrent.CompletableFuture.supplyAsync(() -> a.claimAll(keys, Duration.ofSeconds(30)));
+            var fromB = java.util.concurrent.CompletableFuture.supplyAsync(() -> b.claimAll(keys, Duration.ofSeconds(30)));
+            List<Claim> ca = fromA.get();
+            List<Claim> cb = fromB.get();
+            for (int i = 0; i < keys.size(); i++) {
+                boolean aWon = ca.get(i) instanceof Claim.Acquired;
+                boolean bWon = cb.get(i) instanceof Claim.Acquired;
+                assertThat(aWon ^ bWon).as("exactly one instance holds " + keys.get(i)).isTrue();
+            }
+        }
+    }
+
+    @Test
+    void missingTable_failsWithItsName() {
+        var ledger = DynamoDbLedger.of(client, "no-such-table");
+        assertThatThrownBy(() -> ledger.claim("k", Duration.ofSeconds(1)))
+                .isInstanceOf(FerryException.class).hasMessageContaining("no-such-table");
+    }
+}
