@@ -49,6 +49,12 @@ public final class MvStoreLedger implements IdempotencyLedger, AutoCloseable {
     private final Thread sweeper;
     private volatile boolean closed;
     private final AtomicLong sweeps = new AtomicLong();
+    /** Completions written to the map; those up to {@link #committedWrites} are on disk. */
+    private final AtomicLong writes = new AtomicLong();
+    private final java.util.concurrent.locks.ReentrantLock commitLock = new java.util.concurrent.locks.ReentrantLock();
+    private final java.util.concurrent.locks.Condition committed = commitLock.newCondition();
+    private long committedWrites;
+    private boolean committing;
 
     /** A decoded entry: state, token, and leaseUntil (in progress) or completedAt + expiresAt. */
     private record Entry(String state, long token, long first, long second) {
@@ -147,7 +153,7 @@ public final class MvStoreLedger implements IdempotencyLedger, AutoCloseable {
             }
             if (entries.replace(key, old, Entry.completed(token, now, expiresAt))) {
                 expiries.put(expiryKey(expiresAt, key), "");
-                commit();
+                awaitDurable(writes.incrementAndGet());
                 return true;
             }
         }
@@ -210,10 +216,40 @@ public final class MvStoreLedger implements IdempotencyLedger, AutoCloseable {
         }
     }
 
-    private void commit() {
-        store.commit();
-        if (fsync) {
-            store.sync();
+    /**
+     * Group commit: returns once a commit covering write {@code seq} is done. One caller commits
+     * everything written so far while the others wait for it (or for the next one), so concurrent
+     * completions share commits instead of queueing for one each.
+     */
+    private void awaitDurable(long seq) {
+        commitLock.lock();
+        try {
+            while (committedWrites < seq) {
+                if (committing) {
+                    committed.awaitUninterruptibly();
+                    continue;
+                }
+                committing = true;
+                long target = writes.get();
+                commitLock.unlock();
+                boolean ok = false;
+                try {
+                    store.commit();
+                    if (fsync) {
+                        store.sync();
+                    }
+                    ok = true;
+                } finally {
+                    commitLock.lock();
+                    committing = false;
+                    if (ok) {
+                        committedWrites = Math.max(committedWrites, target);
+                    }
+                    committed.signalAll();
+                }
+            }
+        } finally {
+            commitLock.unlock();
         }
     }
 
