@@ -100,6 +100,32 @@ class DynamoDbLedgerIT {
     }
 
     @Test
+    void commandLine_createsTheTable_andRefusesBadArguments() {
+        var out = new java.io.ByteArrayOutputStream();
+        var err = new java.io.ByteArrayOutputStream();
+        // the tool uses the default credential chain; its first link is the system properties, so
+        // nothing goes looking for an instance profile (no traffic off 127.0.0.1)
+        System.setProperty("aws.accessKeyId", "x");
+        System.setProperty("aws.secretAccessKey", "x");
+        int code;
+        try {
+            code = DynamoDbLedgerTables.run(new String[] {"create-table", "--table", "from-cli", "--endpoint",
+                    dynamo.endpoint().toString(), "--ttl", "gone"}, new java.io.PrintStream(out), new java.io.PrintStream(err));
+        } finally {
+            System.clearProperty("aws.accessKeyId");
+            System.clearProperty("aws.secretAccessKey");
+        }
+        assertThat(code).as(err.toString()).isZero();
+        assertThat(out.toString()).contains("table 'from-cli' is ready").contains("TTL on 'gone'");
+        assertThat(client.describeTimeToLive(b -> b.tableName("from-cli")).timeToLiveDescription().attributeName())
+                .isEqualTo("gone");
+
+        assertThat(DynamoDbLedgerTables.run(new String[] {"create-table", "--tabel", "x"}, new java.io.PrintStream(out),
+                new java.io.PrintStream(err))).isEqualTo(2);
+        assertThat(err.toString()).contains("--table is required");
+    }
+
+    @Test
     void missingTable_failsWithItsName() {
         var ledger = DynamoDbLedger.of(client, "no-such-table");
         assertThatThrownBy(() -> ledger.claim("k", Duration.ofSeconds(1)))

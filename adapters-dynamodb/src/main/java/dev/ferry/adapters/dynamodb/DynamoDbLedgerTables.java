@@ -1,0 +1,71 @@
+package dev.ferry.adapters.dynamodb;
+
+import java.io.PrintStream;
+import java.net.URI;
+import java.util.HashMap;
+import java.util.Map;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+
+/**
+ * Creates the ledger's table from the command line, with the same names the ledger uses:
+ *
+ * <pre>java -cp ferry.jar dev.ferry.adapters.dynamodb.DynamoDbLedgerTables create-table --table ferry-ledger \
+ *     [--region eu-west-1] [--endpoint http://127.0.0.1:8000] [--key pk --ttl expiresAt ...]</pre>
+ *
+ * Credentials come from the default chain. Exit code 0 when the table exists afterwards, 2 for bad
+ * arguments, 1 when DynamoDB refused. The packaged app's {@code ferry} CLI calls the same code.
+ */
+public final class DynamoDbLedgerTables {
+
+    private DynamoDbLedgerTables() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length == 0 || !args[0].equals("create-table") || args.length % 2 == 0) {
+            err.println("usage: create-table --table NAME [--region REGION] [--endpoint URL] "
+                    + "[--key ATTR --state ATTR --token ATTR --leaseUntil ATTR --completedAt ATTR --ttl ATTR]");
+            return 2;
+        }
+        Map<String, String> options = new HashMap<>();
+        for (int i = 1; i < args.length; i += 2) {
+            if (!args[i].startsWith("--")) {
+                err.println("expected an option like --table, found '" + args[i] + "'");
+                return 2;
+            }
+            options.put(args[i].substring(2), args[i + 1]);
+        }
+        String table = options.remove("table");
+        if (table == null) {
+            err.println("--table is required");
+            return 2;
+        }
+        var d = DynamoDbLedger.Names.defaults();
+        var names = new DynamoDbLedger.Names(options.getOrDefault("key", d.key()), options.getOrDefault("state", d.state()),
+                options.getOrDefault("token", d.token()), options.getOrDefault("leaseUntil", d.leaseUntil()),
+                options.getOrDefault("completedAt", d.completedAt()), options.getOrDefault("ttl", d.ttl()));
+        var builder = DynamoDbClient.builder().region(Region.of(options.getOrDefault("region", "us-east-1")));
+        if (options.containsKey("endpoint")) {
+            builder.endpointOverride(URI.create(options.get("endpoint")));
+        }
+        for (var known : new String[] {"region", "endpoint", "key", "state", "token", "leaseUntil", "completedAt", "ttl"}) {
+            options.remove(known);
+        }
+        if (!options.isEmpty()) {
+            err.println("unknown option(s): " + options.keySet());
+            return 2;
+        }
+        try (var client = builder.build()) {
+            DynamoDbLedger.createTable(client, table, names);
+            out.println("table '" + table + "' is ready (key '" + names.key() + "', TTL on '" + names.ttl() + "')");
+            return 0;
+        } catch (RuntimeException e) {
+            err.println("could not create table '" + table + "': " + e.getMessage());
+            return 1;
+        }
+    }
+}
