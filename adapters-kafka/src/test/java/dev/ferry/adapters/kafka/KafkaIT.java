@@ -1,0 +1,293 @@
+package dev.ferry.adapters.kafka;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.contract.SinkContract;
+import dev.ferry.domain.contract.SourceContract;
+import dev.ferry.domain.decode.Decoded;
+import dev.ferry.domain.decode.Decoder;
+import dev.ferry.domain.handle.Handler;
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.idempotency.InMemoryLedger;
+import dev.ferry.domain.listener.Listener;
+import dev.ferry.domain.listener.ListenerConfig;
+import dev.ferry.domain.memory.InMemoryQueue;
+import dev.ferry.domain.model.Event;
+import dev.ferry.domain.retry.Backoff;
+import dev.ferry.domain.retry.DeadLetterPolicy;
+import dev.ferry.domain.retry.RetryPolicy;
+import dev.ferry.domain.routing.EventMatcher;
+import dev.ferry.domain.routing.Route;
+import dev.ferry.domain.routing.Router;
+import dev.ferry.domain.routing.RoutingHandler;
+import dev.ferry.domain.testing.Await;
+import dev.ferry.domain.transport.Acknowledger;
+import dev.ferry.domain.transport.DeadLetterAttributes;
+import dev.ferry.domain.transport.Sink;
+import dev.ferry.domain.transport.Source;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The Kafka source and sink on a real KRaft broker in this JVM. */
+@ExtendWith(KafkaBroker.class)
+class KafkaIT {
+
+    /** Value "key:seq" (or "!..." for a poison record) → one event keyed by the value. */
+    static final Decoder DECODER = d -> {
+        String v = new String(d.body(), StandardCharsets.UTF_8);
+        if (v.startsWith("!")) {
+            return Decoded.malformed("value starts with '!': not an event");
+        }
+        return Decoded.of(List.of(new Event(v, "Seq", null, d.groupKey(), d.body(), Map.of())));
+    };
+
+    private final List<AutoCloseable> opened = new ArrayList<>();
+
+    @AfterEach
+    void close() throws Exception {
+        for (var c : opened.reversed()) {
+            c.close();
+        }
+    }
+
+    private <T extends AutoCloseable> T open(T c) {
+        opened.add(c);
+        return c;
+    }
+
+    private KafkaSource source(String topic, String group) {
+        return open(KafkaSource.builder(KafkaBroker.bootstrap(), group, List.of(topic)).build().start());
+    }
+
+    private Listener listen(KafkaSource source, Handler handler, InMemoryLedger ledger) {
+        var b = Listener.builder(source, source, DECODER, handler)
+                .config(ListenerConfig.builder().pollers(2).concurrency(8).pollWait(Duration.ofMillis(200))
+                        .lease(Duration.ofSeconds(30)).shutdownDeadline(Duration.ofSeconds(2))
+                        .retry(RetryPolicy.of(100, Backoff.fixed(Duration.ofMillis(20))))
+                        .deadLetter(DeadLetterPolicy.maxReceives(200)).build());
+        if (ledger != null) {
+            b.ledger(ledger);
+        }
+        return open(b.build().start());
+    }
+
+    private static List<String[]> sequences(int keys, int perKey) {
+        var records = new ArrayList<String[]>();
+        for (int i = 0; i < perKey; i++) {
+            for (int k = 0; k < keys; k++) {
+                records.add(new String[] {"k" + k, "k" + k + ":" + i});
+            }
+        }
+        return records;
+    }
+
+    @Test
+    void orderPerKey_acrossThreePartitions_underRandomFailures() {
+        String topic = KafkaBroker.topic("orders", 3);
+        KafkaBroker.produce(topic, sequences(30, 20));
+        var seen = new ConcurrentHashMap<String, List<Integer>>();
+        var random = new SplittableRandom(3);
+        var failures = new AtomicInteger();
+        var listener = listen(source(topic, "g-" + UUID.randomUUID()), (event, delivery) -> {
+            boolean fail;
+            synchronized (random) {
+                fail = random.nextInt(10) == 0;
+            }
+            if (fail) {
+                failures.incrementAndGet();
+                return Outcome.retry("random failure");
+            }
+            var parts = event.key().split(":");
+            seen.computeIfAbsent(parts[0], k -> new CopyOnWriteArrayList<>()).add(Integer.parseInt(parts[1]));
+            return Outcome.done();
+        }, null);
+
+        assertThat(Await.until(Duration.ofSeconds(60), () -> listener.stats().acked() == 600))
+                .as("stats " + listener.stats()).isTrue();
+        assertThat(failures.get()).isGreaterThan(20);
+        var expected = java.util.stream.IntStream.range(0, 20).boxed().toList();
+        for (int k = 0; k < 30; k++) {
+            assertThat(seen.get("k" + k)).as("key k" + k).containsExactlyElementsOf(expected);
+        }
+    }
+
+    @Test
+    void consumerKilledMidWay_andRestarted_losesNothing_andTheLedgerDropsTheReplays() {
+        String topic = KafkaBroker.topic("crash", 3);
+        KafkaBroker.produce(topic, sequences(10, 50));
+        String group = "g-" + UUID.randomUUID();
+        var ledger = InMemoryLedger.create();   // stands for the durable ledger both runs share
+        var effects = new ConcurrentHashMap<String, AtomicInteger>();
+        Handler handler = (event, delivery) -> {
+            effects.computeIfAbsent(event.key(), k -> new AtomicInteger()).incrementAndGet();
+            return Outcome.done();
+        };
+        var first = KafkaSource.builder(KafkaBroker.bootstrap(), group, List.of(topic))
+                .commitInterval(Duration.ofHours(1)).build().start();
+        var firstListener = Listener.builder(first, first, DECODER, handler).ledger(ledger)
+                .config(ListenerConfig.builder().pollWait(Duration.ofMillis(200)).build()).build().start();
+        assertThat(Await.until(Duration.ofSeconds(30), () -> effects.size() >= 200)).isTrue();
+        first.abandon();         // like kill -9: no final commit, nothing settled after this counts
+        firstListener.stop();
+
+        var second = source(topic, group);
+        var secondListener = listen(second, handler, ledger);
+        assertThat(Await.until(Duration.ofSeconds(60), () -> effects.size() == 500
+                && secondListener.stats().inFlight() == 0)).as("stats " + secondListener.stats()).isTrue();
+        assertThat(effects.values()).allSatisfy(c -> assertThat(c.get()).isEqualTo(1));
+        assertThat(secondListener.stats().duplicatesDropped()).as("replayed records dropped by the ledger").isPositive();
+    }
+
+    @Test
+    void secondConsumerJoining_rebalancesWithoutLosingAnything() {
+        String topic = KafkaBroker.topic("rebalance", 3);
+        KafkaBroker.produce(topic, sequences(12, 100));
+        String group = "g-" + UUID.randomUUID();
+        var ledger = InMemoryLedger.create();
+        var effects = new ConcurrentHashMap<String, AtomicInteger>();
+        Handler slow = (event, delivery) -> {
+            try {
+                Thread.sleep(25);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            effects.computeIfAbsent(event.key(), k -> new AtomicInteger()).incrementAndGet();
+            return Outcome.done();
+        };
+        var a = listen(source(topic, group), slow, ledger);
+        assertThat(Await.until(Duration.ofSeconds(30), () -> effects.size() >= 100)).isTrue();
+        var b = listen(source(topic, group), slow, ledger);
+
+        assertThat(Await.until(Duration.ofSeconds(90), () -> effects.size() == 1200)).as("a " + a.stats() + " b " + b.stats()).isTrue();
+        assertThat(effects.values()).allSatisfy(c -> assertThat(c.get()).isEqualTo(1));
+        assertThat(b.stats().received()).as("the joiner got partitions").isPositive();
+    }
+
+    @Test
+    void poisonRecords_goToTheDeadLetterTopic_withTheirReasons() {
+        String topic = KafkaBroker.topic("poison", 2);
+        KafkaBroker.create(topic + ".dlq", 1);
+        KafkaBroker.produce(topic, List.of(new String[] {"a", "a:1"}, new String[] {"b", "!bad bytes"}, new String[] {"a", "a:2"},
+                new String[] {"c", "c:1"}));
+        var listener = listen(source(topic, "g-" + UUID.randomUUID()),
+                (event, delivery) -> event.key().equals("c:1") ? Outcome.reject("customer c unknown") : Outcome.done(), null);
+
+        assertThat(Await.until(Duration.ofSeconds(30), () -> listener.stats().settled() == 4)).isTrue();
+        var dead = KafkaBroker.readAll(topic + ".dlq", 2);
+        assertThat(dead).extracting(r -> KafkaBroker.text(r.value()) + " | "
+                        + KafkaBroker.text(r.headers().lastHeader(DeadLetterAttributes.REASON).value()))
+                .containsExactlyInAnyOrder("!bad bytes | malformed: value starts with '!': not an event", "c:1 | customer c unknown");
+        assertThat(dead).allSatisfy(r -> assertThat(KafkaBroker.text(r.headers().lastHeader(DeadLetterAttributes.SOURCE).value()))
+                .isEqualTo(topic));
+        assertThat(listener.stats().acked()).isEqualTo(2);
+    }
+
+    @Test
+    void fanOutToTwoTopics_oneFailingForAWhile_writesEachTargetOnce() throws Exception {
+        String qa = KafkaBroker.topic("qa-archive-new", 1);
+        String prod = "prod-archive-new-" + UUID.randomUUID().toString().substring(0, 8);   // not there yet
+        var qaSink = open(KafkaSink.builder(KafkaBroker.bootstrap(), qa).valueFromAttribute("s3.key")
+                .retries(1, Duration.ofMillis(10)).build());
+        var prodSink = open(KafkaSink.builder(KafkaBroker.bootstrap(), prod).valueFromAttribute("s3.key")
+                .config("max.block.ms", 1000).retries(1, Duration.ofMillis(10)).build());
+        var ledger = InMemoryLedger.create();
+        var router = Router.of(Route.of("archive", EventMatcher.any(), "qa", "prod"));
+        var handler = RoutingHandler.tracked(router, Map.<String, Sink>of("qa", qaSink, "prod", prodSink), ledger,
+                Duration.ofSeconds(30), Duration.ofHours(1));
+        var queue = InMemoryQueue.standard("s3-notifications");
+        Decoder s3ish = d -> {
+            String key = new String(d.body(), StandardCharsets.UTF_8);
+            return Decoded.of(List.of(new Event("bucket/" + key, "ObjectCreated", null, "bucket/" + key, d.body(),
+                    Map.of("s3.key", key))));
+        };
+        var listener = open(Listener.builder(queue, queue, s3ish, handler).ledger(ledger)
+                .config(ListenerConfig.builder().pollWait(Duration.ofMillis(100)).lease(Duration.ofSeconds(30))
+                        .retry(RetryPolicy.of(1000, Backoff.fixed(Duration.ofMillis(200))))
+                        .deadLetter(DeadLetterPolicy.maxReceives(1000)).build())
+                .build().start());
+        for (int i = 0; i < 5; i++) {
+            queue.send("archive/file-" + i + ".gz");
+        }
+        assertThat(Await.until(Duration.ofSeconds(10), () -> listener.stats().failures() >= 5)).as("prod is down").isTrue();
+        Thread.sleep(1000);
+        KafkaBroker.create(prod, 1);     // prod comes back
+
+        assertThat(Await.until(Duration.ofSeconds(60), () -> listener.stats().acked() == 5)).as("stats " + listener.stats()).isTrue();
+        var toQa = KafkaBroker.readAll(qa, 5);
+        var toProd = KafkaBroker.readAll(prod, 5);
+        assertThat(toQa).extracting(r -> KafkaBroker.text(r.value())).as("qa written once per file despite the retries")
+                .containsExactlyInAnyOrder("archive/file-0.gz", "archive/file-1.gz", "archive/file-2.gz",
+                        "archive/file-3.gz", "archive/file-4.gz");
+        assertThat(toProd).hasSize(5);
+        assertThat(toQa.getFirst().headers().lastHeader("ferry.event.type").value())
+                .isEqualTo("ObjectCreated".getBytes(StandardCharsets.UTF_8));
+        assertThat(KafkaBroker.text(toQa.getFirst().key())).startsWith("bucket/archive/file-");
+    }
+
+    @Nested
+    class SinkPromises extends SinkContract {
+        @Override
+        protected SinkFixture newFixture() {
+            String topic = KafkaBroker.topic("sink-contract", 1);
+            var sink = KafkaSink.builder(KafkaBroker.bootstrap(), topic).build();
+            return new SinkFixture() {
+                @Override
+                public Sink sink() {
+                    return sink;
+                }
+
+                @Override
+                public List<String> received(int count) {
+                    return KafkaBroker.readAll(topic, count).stream().map(r -> KafkaBroker.text(r.value())).toList();
+                }
+
+                @Override
+                public void close() {
+                    sink.close();
+                }
+            };
+        }
+    }
+
+    @Nested
+    class SourcePromises extends SourceContract {
+        @Override
+        protected SourceFixture newFixture() {
+            String topic = KafkaBroker.topic("source-contract", 1);
+            var source = KafkaSource.builder(KafkaBroker.bootstrap(), "g-" + UUID.randomUUID(), List.of(topic)).build().start();
+            return new SourceFixture() {
+                @Override
+                public Source source() {
+                    return source;
+                }
+
+                @Override
+                public Acknowledger acknowledger() {
+                    return source;
+                }
+
+                @Override
+                public void offer(String body) {
+                    KafkaBroker.produce(topic, List.<String[]>of(new String[] {null, body}));
+                }
+
+                @Override
+                public void close() {
+                    source.close();
+                }
+            };
+        }
+    }
+}
