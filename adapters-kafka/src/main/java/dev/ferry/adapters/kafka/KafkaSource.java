@@ -408,7 +408,10 @@ public final class KafkaSource implements Source, Acknowledger {
                     continue;
                 }
                 switch (s.disposition()) {
-                    case Disposition.Ack a -> r.state = State.DONE;
+                    case Disposition.Ack a -> {
+                        r.state = State.DONE;
+                        trimDonePrefix(r.part);
+                    }
                     case Disposition.Release rel -> r.state = State.QUEUED;
                     case Disposition.Redeliver red -> {
                         r.state = State.QUEUED;
@@ -431,6 +434,7 @@ public final class KafkaSource implements Source, Acknowledger {
             try {
                 if (problem == null) {
                     r.state = State.DONE;
+                    trimDonePrefix(r.part);
                 } else {
                     // not confirmed: the offset must not pass it; offer it again shortly
                     r.state = State.QUEUED;
@@ -443,6 +447,21 @@ public final class KafkaSource implements Source, Acknowledger {
             }
         }
         return failures;
+    }
+
+    /**
+     * Drops the finished records at the head of a partition's buffer: the buffer then holds only
+     * work in hand, so a full buffer means a slow engine, not a commit not yet made.
+     */
+    private static void trimDonePrefix(Part p) {
+        var it = p.records.values().iterator();
+        while (it.hasNext()) {
+            var head = it.next();
+            if (head.state != State.DONE) {
+                return;
+            }
+            it.remove();
+        }
     }
 
     private String sendToDeadLetterTopic(Rec r, String reason) {
