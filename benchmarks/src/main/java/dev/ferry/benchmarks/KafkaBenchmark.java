@@ -61,6 +61,10 @@ public class KafkaBenchmark {
     static final int RECORDS = 200_000;
     private static final String TOPIC = "bench";
 
+    /** Records buffered per partition before Ferry pauses it. */
+    @org.openjdk.jmh.annotations.Param({"5000"})
+    public int buffered;
+
     private KafkaClusterTestKit kafka;
     private String bootstrap;
     private Listener listener;
@@ -110,10 +114,11 @@ public class KafkaBenchmark {
     @Benchmark
     public void ferry() throws InterruptedException {
         var settled = new CountDownLatch(RECORDS);
-        source = KafkaSource.builder(bootstrap, "ferry-" + UUID.randomUUID(), List.of(TOPIC)).build().start();
+        source = KafkaSource.builder(bootstrap, "ferry-" + UUID.randomUUID(), List.of(TOPIC))
+                .maxBufferedPerPartition(buffered).build().start();
         listener = Listener.builder(source, source, d -> Decoded.of(List.of(Event.of(d.id(), "bench", d.body()))),
                         (event, delivery) -> Outcome.done())
-                .config(ListenerConfig.builder().pollers(1).batchSize(500).maxInFlight(3000).concurrency(4)
+                .config(ListenerConfig.builder().pollers(1).batchSize(500).maxInFlight(3 * buffered).concurrency(4)
                         .pollWait(Duration.ofMillis(100)).lease(Duration.ofSeconds(60)).build())
                 .observer(new ListenerObserver() {
                     @Override

@@ -545,7 +545,7 @@ public final class KafkaSource implements Source, Acknowledger {
         private final Map<String, Object> producerConfig = new HashMap<>();
         private String name;
         private UnaryOperator<String> deadLetterTopic = topic -> topic + ".dlq";
-        private int maxBufferedPerPartition = 1000;
+        private int maxBufferedPerPartition = 5000;
         private Duration commitInterval = Duration.ofMillis(100);
 
         private Builder(String bootstrapServers, String groupId, Collection<String> topics) {
@@ -592,7 +592,7 @@ public final class KafkaSource implements Source, Acknowledger {
             return this;
         }
 
-        /** Records held per partition before it is paused (1000 by default). */
+        /** Records in hand per partition before it is paused (5000 by default; memory: this many values per assigned partition). */
         public Builder maxBufferedPerPartition(int records) {
             if (records < 1) {
                 throw new IllegalArgumentException("maxBufferedPerPartition must be >= 1, was " + records);
