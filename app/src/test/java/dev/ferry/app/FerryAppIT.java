@@ -1,0 +1,72 @@
+package dev.ferry.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.adapters.sqs.SqsClients;
+import dev.ferry.app.config.ConfigReader;
+import dev.ferry.domain.testing.Await;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** #5: the app from a YAML file: embedded SQS, an MTurk source, routes to an SQS queue and the log. */
+class FerryAppIT {
+
+    @Test
+    void localExample_routesAnMturkEvent_toItsQueue(@TempDir Path dir) throws Exception {
+        int port;
+        try (var probe = new ServerSocket(0)) {
+            port = probe.getLocalPort();
+        }
+        String yaml = Files.readString(Path.of("../examples/local.yaml")).replace("port: 9324", "port: " + port)
+                .replace("stats-every: 1m", "stats-every: 1s");
+        var config = ((ConfigReader.Result.Ok) ConfigReader.parse("local.yaml", yaml,
+                Map.of("FERRY_LEDGER", dir.resolve("ledger.db").toString())::get)).config();
+
+        try (var runtime = FerryComponent.of(config).runtime().start();
+             var client = SqsClients.builder().endpoint(URI.create("http://127.0.0.1:" + port)).staticCredentials("x", "x").build()) {
+            String base = "http://127.0.0.1:" + port + "/000000000000/";
+            client.sendMessage(b -> b.queueUrl(base + "mturk-events").messageBody(
+                    "{\"EventDocVersion\":\"2014-08-15\",\"EventDocId\":\"doc-7\",\"CustomerId\":\"A1\",\"Events\":["
+                            + "{\"EventType\":\"AssignmentSubmitted\",\"EventTimestamp\":\"2026-11-23T10:00:00Z\","
+                            + "\"HITTypeId\":\"T1\",\"HITId\":\"H7\",\"AssignmentId\":\"A7\"},"
+                            + "{\"EventType\":\"HITReviewable\",\"EventTimestamp\":\"2026-11-23T10:00:01Z\","
+                            + "\"HITTypeId\":\"T1\",\"HITId\":\"H7\"}]}"));
+            client.sendMessage(b -> b.queueUrl(base + "mturk-events").messageBody("not an event document"));
+
+            var listener = runtime.listeners().getFirst();
+            assertThat(Await.until(Duration.ofSeconds(20), () -> listener.stats().acked() == 1
+                    && listener.stats().deadLettered() == 1)).as(listener.stats().line()).isTrue();
+            var routed = client.receiveMessage(b -> b.queueUrl(base + "assignments").waitTimeSeconds(2)).messages();
+            assertThat(routed).hasSize(1);
+            assertThat(routed.getFirst().body()).contains("AssignmentSubmitted").doesNotContain("HITReviewable");
+            var dead = client.receiveMessage(b -> b.queueUrl(base + "mturk-events-dlq").waitTimeSeconds(2)
+                    .messageAttributeNames("All")).messages();
+            assertThat(dead).singleElement().satisfies(m -> assertThat(m.body()).isEqualTo("not an event document"));
+        }
+    }
+
+    @Test
+    void commandLine_validate_listsErrors_andExitsWith2(@TempDir Path dir) throws Exception {
+        var bad = dir.resolve("bad.yaml");
+        Files.writeString(bad, "sources:\n  s:\n    sqs: {queue: q}\nsinks:\n  log: {type: log}\nroutes:\n  - to: [nope]\n");
+        var out = new ByteArrayOutputStream();
+        var err = new ByteArrayOutputStream();
+        assertThat(Ferry.run(new String[] {"validate", "--config", bad.toString()}, new PrintStream(out), new PrintStream(err)))
+                .isEqualTo(2);
+        assertThat(err.toString()).contains(bad + ":7: routes[0].to: no sink named 'nope'");
+
+        assertThat(Ferry.run(new String[] {"validate", "--config", "../examples/local.yaml"}, new PrintStream(out),
+                new PrintStream(err))).isZero();
+        assertThat(out.toString()).contains("is valid: 1 source(s), 2 sink(s), 2 route(s)");
+        assertThat(Ferry.run(new String[] {"frobnicate"}, new PrintStream(out), new PrintStream(err))).isEqualTo(2);
+        assertThat(Ferry.run(new String[] {"run", "--help"}, new PrintStream(out), new PrintStream(err))).isZero();
+    }
+}
