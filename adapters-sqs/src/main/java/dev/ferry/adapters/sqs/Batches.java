@@ -6,7 +6,11 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.function.ToIntFunction;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchRequestEntry;
+import software.amazon.awssdk.services.sqs.model.DeleteMessageBatchRequestEntry;
 import software.amazon.awssdk.services.sqs.model.BatchResultErrorEntry;
 
 /**
@@ -52,6 +56,33 @@ final class Batches {
             pending = again;
         }
         return failed;
+    }
+
+    /** DeleteMessageBatch for every item, by its receipt handle. */
+    static <T> Map<T, EntryError> delete(SqsClient client, String queueUrl, List<T> items,
+                                         Function<T, String> handle, int retries) {
+        return run(items, item -> 0, Integer.MAX_VALUE, retries, chunk -> {
+            var entries = new ArrayList<DeleteMessageBatchRequestEntry>(chunk.size());
+            for (int i = 0; i < chunk.size(); i++) {
+                entries.add(DeleteMessageBatchRequestEntry.builder().id(Integer.toString(i))
+                        .receiptHandle(handle.apply(chunk.get(i))).build());
+            }
+            return client.deleteMessageBatch(b -> b.queueUrl(queueUrl).entries(entries)).failed();
+        });
+    }
+
+    /** ChangeMessageVisibilityBatch for every item, by its receipt handle, to its own timeout. */
+    static <T> Map<T, EntryError> changeVisibility(SqsClient client, String queueUrl, List<T> items,
+                                                   Function<T, String> handle, ToIntFunction<T> seconds, int retries) {
+        return run(items, item -> 0, Integer.MAX_VALUE, retries, chunk -> {
+            var entries = new ArrayList<ChangeMessageVisibilityBatchRequestEntry>(chunk.size());
+            for (int i = 0; i < chunk.size(); i++) {
+                var item = chunk.get(i);
+                entries.add(ChangeMessageVisibilityBatchRequestEntry.builder().id(Integer.toString(i))
+                        .receiptHandle(handle.apply(item)).visibilityTimeout(seconds.applyAsInt(item)).build());
+            }
+            return client.changeMessageVisibilityBatch(b -> b.queueUrl(queueUrl).entries(entries)).failed();
+        });
     }
 
     static <T> List<List<T>> chunks(List<T> items, ToIntFunction<T> bytes, int maxBytes) {

@@ -10,8 +10,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import software.amazon.awssdk.services.sqs.SqsClient;
-import software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchRequestEntry;
-import software.amazon.awssdk.services.sqs.model.DeleteMessageBatchRequestEntry;
 import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
 import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
@@ -278,23 +276,9 @@ public final class SqsQueues {
                 return client.sendMessageBatch(b -> b.queueUrl(targetUrl).entries(entries)).failed();
             });
             var sent = batch.stream().filter(m -> !notSent.containsKey(m)).toList();
-            var notDeleted = Batches.run(sent, m -> 0, Integer.MAX_VALUE, 2, chunk -> {
-                var entries = new ArrayList<DeleteMessageBatchRequestEntry>(chunk.size());
-                for (int i = 0; i < chunk.size(); i++) {
-                    entries.add(DeleteMessageBatchRequestEntry.builder().id(Integer.toString(i))
-                            .receiptHandle(chunk.get(i).receiptHandle()).build());
-                }
-                return client.deleteMessageBatch(b -> b.queueUrl(deadLetterQueueUrl).entries(entries)).failed();
-            });
-            var back = new ArrayList<>(notSent.keySet());
-            Batches.run(back, m -> 0, Integer.MAX_VALUE, 2, chunk -> {
-                var entries = new ArrayList<ChangeMessageVisibilityBatchRequestEntry>(chunk.size());
-                for (int i = 0; i < chunk.size(); i++) {
-                    entries.add(ChangeMessageVisibilityBatchRequestEntry.builder().id(Integer.toString(i))
-                            .receiptHandle(chunk.get(i).receiptHandle()).visibilityTimeout(0).build());
-                }
-                return client.changeMessageVisibilityBatch(b -> b.queueUrl(deadLetterQueueUrl).entries(entries)).failed();
-            });
+            var notDeleted = Batches.delete(client, deadLetterQueueUrl, sent, Message::receiptHandle, 2);
+            Batches.changeVisibility(client, deadLetterQueueUrl, new ArrayList<>(notSent.keySet()), Message::receiptHandle,
+                    m -> 0, 2);
             moved += sent.size();
             failed += notSent.size();
             if (!notDeleted.isEmpty()) {

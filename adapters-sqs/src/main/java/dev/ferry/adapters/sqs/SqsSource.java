@@ -30,8 +30,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import software.amazon.awssdk.services.sqs.SqsClient;
-import software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchRequestEntry;
-import software.amazon.awssdk.services.sqs.model.DeleteMessageBatchRequestEntry;
 import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
 import software.amazon.awssdk.services.sqs.model.ReceiveMessageRequest;
@@ -333,29 +331,15 @@ public final class SqsSource implements Source, Acknowledger {
             deletes.addAll(sendToDeadLetterQueue(deadLetters, failures));
         }
         if (!deletes.isEmpty()) {
-            var errors = Batches.run(deletes, s -> 0, Integer.MAX_VALUE, settleRetries, chunk -> {
-                var entries = new ArrayList<DeleteMessageBatchRequestEntry>(chunk.size());
-                for (int i = 0; i < chunk.size(); i++) {
-                    entries.add(DeleteMessageBatchRequestEntry.builder().id(Integer.toString(i))
-                            .receiptHandle(receipt(chunk.get(i).delivery()).handle()).build());
-                }
-                return client.deleteMessageBatch(b -> b.queueUrl(queueUrl).entries(entries)).failed();
-            });
+            var errors = Batches.delete(client, queueUrl, deletes, s -> receipt(s.delivery()).handle(), settleRetries);
             report("DeleteMessageBatch", errors, failures);
         }
         if (!visibility.isEmpty()) {
-            var errors = Batches.run(visibility, s -> 0, Integer.MAX_VALUE, settleRetries, chunk -> {
-                var entries = new ArrayList<ChangeMessageVisibilityBatchRequestEntry>(chunk.size());
-                for (int i = 0; i < chunk.size(); i++) {
-                    var s = chunk.get(i);
-                    int seconds = s.disposition() instanceof Disposition.Redeliver r
+            var errors = Batches.changeVisibility(client, queueUrl, visibility, s -> receipt(s.delivery()).handle(),
+                    s -> s.disposition() instanceof Disposition.Redeliver r
                             ? Math.min(ceilSeconds(r.delay()), remainingSeconds(receipt(s.delivery())))
-                            : 0;
-                    entries.add(ChangeMessageVisibilityBatchRequestEntry.builder().id(Integer.toString(i))
-                            .receiptHandle(receipt(s.delivery()).handle()).visibilityTimeout(seconds).build());
-                }
-                return client.changeMessageVisibilityBatch(b -> b.queueUrl(queueUrl).entries(entries)).failed();
-            });
+                            : 0,
+                    settleRetries);
             report("ChangeMessageVisibilityBatch", errors, failures);
         }
         settleFailures.add(failures.size());
@@ -434,15 +418,8 @@ public final class SqsSource implements Source, Acknowledger {
             }
         }
         int seconds = visibilitySeconds(lease);
-        var errors = Batches.run(extend, d -> 0, Integer.MAX_VALUE, settleRetries, chunk -> {
-            var entries = new ArrayList<ChangeMessageVisibilityBatchRequestEntry>(chunk.size());
-            for (int i = 0; i < chunk.size(); i++) {
-                var r = receipt(chunk.get(i));
-                entries.add(ChangeMessageVisibilityBatchRequestEntry.builder().id(Integer.toString(i))
-                        .receiptHandle(r.handle()).visibilityTimeout(Math.min(seconds, remainingSeconds(r))).build());
-            }
-            return client.changeMessageVisibilityBatch(b -> b.queueUrl(queueUrl).entries(entries)).failed();
-        });
+        var errors = Batches.changeVisibility(client, queueUrl, extend, d -> receipt(d).handle(),
+                d -> Math.min(seconds, remainingSeconds(receipt(d))), settleRetries);
         notExtended.addAll(errors.keySet());
         return notExtended;
     }
