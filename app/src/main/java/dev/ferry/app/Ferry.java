@@ -29,6 +29,15 @@ public final class Ferry {
             usage:
               ferry run --config FILE        start the listeners of FILE; Ctrl-C stops them cleanly
               ferry validate --config FILE   check FILE and list every error (file:line: field: problem)
+              ferry queues create --config FILE
+                                             create FILE's source and sink queues, each with a DLQ
+              ferry queues list-dlq-sources --config FILE --queue DLQ
+                                             the queues whose redrive policy names DLQ
+              ferry queues redrive --config FILE --from DLQ --to QUEUE [--max N]
+                                             move messages back: copy, confirm, then delete
+              ferry send-test-event --config FILE --source NAME
+                                             put a well-formed sample event (MTurk Ping, S3 TestEvent,
+                                             ...) on a source's queue to try its routes
               ferry --help                   this text; 'ferry COMMAND --help' for one command
 
             exit codes: 0 done, 1 failed while running, 2 bad command line or configuration
@@ -55,6 +64,9 @@ public final class Ferry {
             return args.length == 0 ? USAGE : OK;
         }
         String command = args[0];
+        if (command.equals("queues") || command.equals("send-test-event")) {
+            return Operations.run(args, out, err);
+        }
         if (!command.equals("run") && !command.equals("validate")) {
             err.println("ferry: unknown command '" + command + "'");
             err.print(HELP);

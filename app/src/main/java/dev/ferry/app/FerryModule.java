@@ -28,6 +28,11 @@ abstract class FerryModule {
     @Provides
     @Singleton
     static SqsClient sqsClient(FerryConfig config) {
+        return newSqsClient(config);
+    }
+
+    /** A client on the config's AWS settings; the CLI's queue commands use it too. */
+    static SqsClient newSqsClient(FerryConfig config) {
         var builder = SqsClients.builder().region(config.aws().region());
         if (config.aws().endpoint() != null) {
             builder.endpoint(config.aws().endpoint());

@@ -54,6 +54,40 @@ class FerryAppIT {
     }
 
     @Test
+    void commandLine_sendTestEvent_listDlqSources_andRedrive(@TempDir Path dir) throws Exception {
+        int port;
+        try (var probe = new ServerSocket(0)) {
+            port = probe.getLocalPort();
+        }
+        var file = dir.resolve("local.yaml");
+        Files.writeString(file, Files.readString(Path.of("../examples/local.yaml")).replace("port: 9324", "port: " + port)
+                .replace("${FERRY_LEDGER:-ferry-ledger.db}", dir.resolve("ledger.db").toString()));
+        var config = ((ConfigReader.Result.Ok) ConfigReader.read(file)).config();
+        var out = new ByteArrayOutputStream();
+        var err = new ByteArrayOutputStream();
+        try (var runtime = FerryComponent.of(config).runtime().start()) {
+            var listener = runtime.listeners().getFirst();
+            assertThat(Ferry.run(new String[] {"send-test-event", "--config", file.toString(), "--source", "mturk"},
+                    new PrintStream(out), new PrintStream(err))).as(err.toString()).isZero();
+            assertThat(Await.until(Duration.ofSeconds(20), () -> listener.stats().acked() == 1)).as(listener.stats().line()).isTrue();
+
+            try (var client = SqsClients.builder().endpoint(URI.create("http://127.0.0.1:" + port)).staticCredentials("x", "x").build()) {
+                client.sendMessage(b -> b.queueUrl("http://127.0.0.1:" + port + "/000000000000/mturk-events").messageBody("{}"));
+            }
+            assertThat(Await.until(Duration.ofSeconds(20), () -> listener.stats().deadLettered() == 1)).isTrue();
+            listener.stop();
+
+            assertThat(Ferry.run(new String[] {"queues", "list-dlq-sources", "--config", file.toString(), "--queue",
+                    "mturk-events-dlq"}, new PrintStream(out), new PrintStream(err))).as(err.toString()).isZero();
+            assertThat(out.toString()).contains("http://127.0.0.1:" + port + "/000000000000/mturk-events" + System.lineSeparator());
+            assertThat(Ferry.run(new String[] {"queues", "redrive", "--config", file.toString(), "--from", "mturk-events-dlq",
+                    "--to", "mturk-events"}, new PrintStream(out), new PrintStream(err))).as(err.toString()).isZero();
+            assertThat(out.toString()).contains("sent a test event (mturk) to mturk-events")
+                    .contains("moved 1 message(s) from mturk-events-dlq to mturk-events");
+        }
+    }
+
+    @Test
     void commandLine_validate_listsErrors_andExitsWith2(@TempDir Path dir) throws Exception {
         var bad = dir.resolve("bad.yaml");
         Files.writeString(bad, "sources:\n  s:\n    sqs: {queue: q}\nsinks:\n  log: {type: log}\nroutes:\n  - to: [nope]\n");

@@ -1,0 +1,129 @@
+package dev.ferry.app;
+
+import dev.ferry.adapters.sqs.SqsQueues;
+import dev.ferry.app.config.ConfigReader;
+import dev.ferry.app.config.FerryConfig;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+
+/** The CLI's queue commands and {@code send-test-event}, on the AWS settings of a config file. */
+final class Operations {
+
+    private Operations() {
+    }
+
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        boolean queues = args[0].equals("queues");
+        String sub = queues ? (args.length > 1 ? args[1] : "") : "send-test-event";
+        int from = queues ? 2 : 1;
+        if (args[args.length - 1].equals("--help")) {
+            out.println("see 'ferry --help'");
+            return Ferry.OK;
+        }
+        if ((args.length - from) % 2 != 0) {
+            err.println("ferry " + String.join(" ", args) + ": options come in pairs (--name value)");
+            return Ferry.USAGE;
+        }
+        Map<String, String> options = new HashMap<>();
+        for (int i = from; i < args.length; i += 2) {
+            options.put(args[i], args[i + 1]);
+        }
+        String file = options.get("--config");
+        if (file == null) {
+            err.println("ferry " + (queues ? "queues " + sub : sub) + ": --config FILE is required");
+            return Ferry.USAGE;
+        }
+        var result = ConfigReader.read(Path.of(file));
+        if (result instanceof ConfigReader.Result.Invalid invalid) {
+            err.println("ferry: " + invalid.errors().size() + " error(s) in " + file + ":");
+            invalid.errors().forEach(e -> err.println("  " + e));
+            return Ferry.USAGE;
+        }
+        var config = ((ConfigReader.Result.Ok) result).config();
+        try (var client = FerryModule.newSqsClient(config)) {
+            var sqs = SqsQueues.of(client);
+            switch (sub) {
+                case "create" -> {
+                    for (var source : config.sources().values()) {
+                        var created = sqs.create(SqsQueues.QueueSpec.withDeadLetterQueue(source.queue(), 1000));
+                        out.println("queue " + created.url() + " (dead letters: " + created.deadLetterQueueUrl() + ")");
+                    }
+                    for (var sink : config.sinks().values()) {
+                        if ("sqs".equals(sink.type())) {
+                            var created = sqs.create(SqsQueues.QueueSpec.withDeadLetterQueue(sink.options().get("queue"), 1000));
+                            out.println("queue " + created.url() + " (dead letters: " + created.deadLetterQueueUrl() + ")");
+                        }
+                    }
+                    return Ferry.OK;
+                }
+                case "list-dlq-sources" -> {
+                    String dlq = required(options, "--queue", err);
+                    if (dlq == null) {
+                        return Ferry.USAGE;
+                    }
+                    sqs.deadLetterSourceQueues(sqs.url(dlq)).forEach(out::println);
+                    return Ferry.OK;
+                }
+                case "redrive" -> {
+                    String dlq = required(options, "--from", err);
+                    String target = required(options, "--to", err);
+                    if (dlq == null || target == null) {
+                        return Ferry.USAGE;
+                    }
+                    int max = Integer.parseInt(options.getOrDefault("--max", "1000000"));
+                    var report = sqs.redrive(sqs.url(dlq), sqs.url(target), max);
+                    out.println("moved " + report.moved() + " message(s) from " + dlq + " to " + target
+                            + (report.failed() > 0 ? "; " + report.failed() + " stayed in " + dlq + " (send failed)" : ""));
+                    return report.failed() > 0 ? Ferry.FAILED : Ferry.OK;
+                }
+                case "send-test-event" -> {
+                    String name = required(options, "--source", err);
+                    if (name == null) {
+                        return Ferry.USAGE;
+                    }
+                    var source = config.sources().get(name);
+                    if (source == null) {
+                        err.println("ferry send-test-event: no source named '" + name + "' (sources: " + config.sources().keySet() + ")");
+                        return Ferry.USAGE;
+                    }
+                    String body = testEvent(source);
+                    String id = client.sendMessage(b -> b.queueUrl(sqs.url(source.queue())).messageBody(body)).messageId();
+                    out.println("sent a test event (" + source.format() + ") to " + source.queue() + " as message " + id);
+                    return Ferry.OK;
+                }
+                default -> {
+                    err.println("ferry queues: unknown command '" + sub + "' (create, list-dlq-sources, redrive)");
+                    return Ferry.USAGE;
+                }
+            }
+        } catch (RuntimeException e) {
+            err.println("ferry: " + e.getMessage());
+            return Ferry.FAILED;
+        }
+    }
+
+    private static String required(Map<String, String> options, String name, PrintStream err) {
+        String v = options.get(name);
+        if (v == null) {
+            err.println("ferry: " + name + " is required");
+        }
+        return v;
+    }
+
+    /** A well-formed sample in the source's format, like MTurk's SendTestEventNotification. */
+    static String testEvent(FerryConfig.SourceSpec source) {
+        String now = Instant.now().toString();
+        String id = UUID.randomUUID().toString();
+        return switch (source.format()) {
+            case "mturk", "auto" -> "{\"EventDocVersion\":\"2014-08-15\",\"EventDocId\":\"" + id + "\",\"CustomerId\":\"FERRY-TEST\","
+                    + "\"Events\":[{\"EventType\":\"Ping\",\"EventTimestamp\":\"" + now + "\"}]}";
+            case "s3" -> "{\"Service\":\"Amazon S3\",\"Event\":\"s3:TestEvent\",\"Time\":\"" + now
+                    + "\",\"Bucket\":\"ferry-test\",\"RequestId\":\"" + id + "\",\"HostId\":\"ferry\"}";
+            default -> "{\"id\":\"" + id + "\",\"type\":\"Ping\",\"time\":\"" + now + "\"}";
+        };
+    }
+}
