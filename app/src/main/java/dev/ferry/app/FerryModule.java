@@ -5,6 +5,8 @@ import dagger.Provides;
 import dagger.multibindings.IntoMap;
 import dagger.multibindings.Multibinds;
 import dagger.multibindings.StringKey;
+import dev.ferry.adapters.http.HttpSink;
+import dev.ferry.adapters.kafka.KafkaSink;
 import dev.ferry.adapters.mvstore.MvStoreLedger;
 import dev.ferry.adapters.sqs.SqsClients;
 import dev.ferry.adapters.sqs.SqsSink;
@@ -12,6 +14,7 @@ import dev.ferry.app.config.FerryConfig;
 import dev.ferry.domain.idempotency.IdempotencyLedger;
 import dev.ferry.domain.idempotency.InMemoryLedger;
 import jakarta.inject.Singleton;
+import java.time.Duration;
 import java.util.Map;
 import software.amazon.awssdk.services.sqs.SqsClient;
 
@@ -58,6 +61,37 @@ abstract class FerryModule {
     @StringKey("log")
     static SinkFactory logSinks() {
         return spec -> new LogSink(spec.name(), System.out);
+    }
+
+    @Provides
+    @IntoMap
+    @StringKey("http")
+    static SinkFactory httpSinks() {
+        return spec -> {
+            var o = spec.options();
+            var builder = HttpSink.builder(o.get("url")).name(spec.name()).method(o.get("method"))
+                    .timeout(Duration.ofMillis(Long.parseLong(o.get("timeout"))))
+                    .maxConcurrent(Integer.parseInt(o.get("max-concurrent")))
+                    .defaultThrottle(Duration.ofMillis(Long.parseLong(o.get("throttle-default"))));
+            if (o.containsKey("bearer-token-env")) {
+                builder.bearerTokenFromEnv(o.get("bearer-token-env"));
+            }
+            return builder.build();
+        };
+    }
+
+    @Provides
+    @IntoMap
+    @StringKey("kafka")
+    static SinkFactory kafkaSinks() {
+        return spec -> {
+            var o = spec.options();
+            var builder = KafkaSink.builder(o.get("bootstrap-servers"), o.get("topic")).name(spec.name());
+            if (o.containsKey("value-from-attribute")) {
+                builder.valueFromAttribute(o.get("value-from-attribute"));
+            }
+            return builder.build();
+        };
     }
 
     @Provides

@@ -37,6 +37,37 @@ class ConfigReaderTest {
     }
 
     @Test
+    void everyExample_isValid() throws Exception {
+        try (var files = java.nio.file.Files.list(Path.of("../examples"))) {
+            var examples = files.filter(f -> f.toString().endsWith(".yaml")).toList();
+            assertThat(examples).hasSizeGreaterThanOrEqualTo(3);
+            for (var example : examples) {
+                var result = ConfigReader.read(example, Map.<String, String>of()::get);
+                assertThat(result).as(example + ": " + result).isInstanceOf(ConfigReader.Result.Ok.class);
+            }
+        }
+    }
+
+    @Test
+    void httpAndKafkaSinks_areRead_withTheirSettings() {
+        var config = ((ConfigReader.Result.Ok) ConfigReader.read(Path.of("../examples/s3-to-kafka.yaml"),
+                Map.of("QA_KAFKA", "qa:9092")::get)).config();
+        assertThat(config.sinks().get("qa").options()).containsEntry("bootstrap-servers", "qa:9092")
+                .containsEntry("topic", "qa-archive-new").containsEntry("value-from-attribute", "objectKey");
+        var listener = ((ConfigReader.Result.Ok) ConfigReader.read(Path.of("../examples/event-listener.yaml"),
+                Map.<String, String>of()::get)).config();
+        assertThat(listener.sinks().get("api").options()).containsEntry("method", "POST")
+                .containsEntry("throttle-default", "300000").containsEntry("bearer-token-env", "API_TOKEN");
+        assertThat(errors("""
+                sources: {s: {sqs: {queue: q}}}
+                sinks:
+                  api: {type: http, url: ftp://x, method: GET}
+                routes: [{to: [api]}]
+                """)).anySatisfy(e -> assertThat(e).contains("sinks.api.url: must start with http"))
+                .anySatisfy(e -> assertThat(e).contains("sinks.api.method: 'GET' is not one of [PATCH, POST, PUT]"));
+    }
+
+    @Test
     void everyError_isListed_withFileLineAndField() {
         var errors = errors("""
                 sources:
@@ -58,7 +89,7 @@ class ConfigReaderTest {
                 """);
         assertThat(errors).contains(
                 "ferry.yaml:6: sources.events.colour: unknown key; expected one of [sqs, format, allowed-senders]",
-                "ferry.yaml:9: sinks.out.type: 'carrier-pigeon' is not one of [log, sqs]",
+                "ferry.yaml:9: sinks.out.type: 'carrier-pigeon' is not one of [http, kafka, log, sqs]",
                 "ferry.yaml:11: routes[0].to: no sink named 'nowhere' (sinks: [out])",
                 "ferry.yaml:13: listener.lease: expected a duration like 500ms, 30s, 5m, 2h or 7d, was '30 seconds'",
                 "ferry.yaml:14: listener.pollers: must be 1..64, was 0");

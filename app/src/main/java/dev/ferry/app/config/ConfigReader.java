@@ -37,7 +37,7 @@ public final class ConfigReader {
 
     private static final Pattern ENV = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
     private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
-    private static final Set<String> SINK_TYPES = Set.of("log", "sqs");
+    private static final Set<String> SINK_TYPES = Set.of("log", "sqs", "http", "kafka");
     private static final Set<String> LEDGER_KINDS = Set.of("memory", "mvstore");
 
     private final String file;
@@ -161,11 +161,32 @@ public final class ConfigReader {
             var s = e.getValue();
             String type = s.oneOf("type", null, SINK_TYPES);
             var options = new LinkedHashMap<String, String>();
-            if ("sqs".equals(type)) {
-                s.only("type", "queue");
-                options.put("queue", s.required("queue"));
-            } else {
-                s.only("type");
+            switch (type == null ? "" : type) {
+                case "sqs" -> {
+                    s.only("type", "queue");
+                    options.put("queue", s.required("queue"));
+                }
+                case "http" -> {
+                    s.only("type", "url", "method", "bearer-token-env", "timeout", "max-concurrent", "throttle-default");
+                    String url = s.required("url");
+                    if (url != null && !url.startsWith("http://") && !url.startsWith("https://")) {
+                        s.error("url", "must start with http:// or https://, was '" + url + "'");
+                    }
+                    options.put("url", url);
+                    options.put("method", s.oneOf("method", "POST", Set.of("POST", "PUT", "PATCH")));
+                    putIfSet(options, "bearer-token-env", s.string("bearer-token-env", null));
+                    options.put("timeout", Long.toString(s.duration("timeout", Duration.ofSeconds(10)).toMillis()));
+                    options.put("max-concurrent", Integer.toString(s.integer("max-concurrent", 64, 1, 10_000)));
+                    options.put("throttle-default",
+                            Long.toString(s.duration("throttle-default", Duration.ofMinutes(5)).toMillis()));
+                }
+                case "kafka" -> {
+                    s.only("type", "bootstrap-servers", "topic", "value-from-attribute");
+                    options.put("bootstrap-servers", s.required("bootstrap-servers"));
+                    options.put("topic", s.required("topic"));
+                    putIfSet(options, "value-from-attribute", s.string("value-from-attribute", null));
+                }
+                default -> s.only("type");
             }
             sinks.put(e.getKey(), new FerryConfig.SinkSpec(e.getKey(), type, options));
         }
@@ -208,6 +229,12 @@ public final class ConfigReader {
                 l.duration("shutdown-deadline", Duration.ofSeconds(20)));
         return new FerryConfig(file, embeddedPort, aws, ledger, sources, sinks, routes, listener,
                 root.duration("stats-every", Duration.ofMinutes(1)));
+    }
+
+    private static void putIfSet(Map<String, String> options, String key, String value) {
+        if (value != null) {
+            options.put(key, value);
+        }
     }
 
     /** A mapping in the file, with typed reads that record errors instead of throwing. */
