@@ -68,7 +68,8 @@ public final class FerryRuntime implements AutoCloseable {
             closeables.add(sink);
         }
         var routes = config.routes().stream()
-                .map(r -> Route.of(r.name(), r.type() == null ? EventMatcher.any() : EventMatcher.type(r.type()),
+                .map(r -> Route.of(r.name(), r.type() != null ? EventMatcher.type(r.type())
+                                : r.typePrefix() != null ? EventMatcher.typePrefix(r.typePrefix()) : EventMatcher.any(),
                         r.to().toArray(String[]::new)))
                 .toList();
         var handler = RoutingHandler.tracked(Router.of(routes, Router.Unmatched.IGNORE), sinks, ledger,

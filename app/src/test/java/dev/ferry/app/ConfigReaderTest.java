@@ -33,6 +33,10 @@ class ConfigReaderTest {
         assertThat(config.ledger().path()).isEqualTo(Path.of("ferry-ledger.db"));
         assertThat(config.sources().get("mturk").queue()).isEqualTo("mturk-events");
         assertThat(config.routes()).extracting(FerryConfig.RouteSpec::type).containsExactly("AssignmentSubmitted", null);
+        var router = ((ConfigReader.Result.Ok) ConfigReader.read(Path.of("../examples/mturk-router.yaml"),
+                Map.of("MTURK_SENDER_ID", "AIDA123")::get)).config();
+        assertThat(router.routes()).extracting(FerryConfig.RouteSpec::typePrefix).containsExactly(null, "HIT", null);
+        assertThat(router.sources().get("mturk").allowedSenders()).containsExactly("AIDA123");
         assertThat(config.listener().lease()).isEqualTo(Duration.ofSeconds(30));
     }
 
@@ -40,7 +44,7 @@ class ConfigReaderTest {
     void everyExample_isValid() throws Exception {
         try (var files = java.nio.file.Files.list(Path.of("../examples"))) {
             var examples = files.filter(f -> f.toString().endsWith(".yaml")).toList();
-            assertThat(examples).hasSizeGreaterThanOrEqualTo(3);
+            assertThat(examples).hasSizeGreaterThanOrEqualTo(4);
             for (var example : examples) {
                 var result = ConfigReader.read(example, Map.<String, String>of()::get);
                 assertThat(result).as(example + ": " + result).isInstanceOf(ConfigReader.Result.Ok.class);

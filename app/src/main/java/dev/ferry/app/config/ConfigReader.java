@@ -197,10 +197,15 @@ public final class ConfigReader {
             r.only("name", "match", "to");
             String name = r.string("name", "route-" + i);
             String type = null;
+            String typePrefix = null;
             var match = r.section("match");
             if (match != null) {
-                match.only("type");
+                match.only("type", "type-prefix");
                 type = match.string("type", null);
+                typePrefix = match.string("type-prefix", null);
+                if (type != null && typePrefix != null) {
+                    match.error("type-prefix", "give either type or type-prefix, not both");
+                }
             }
             var to = r.strings("to");
             if (to.isEmpty()) {
@@ -211,7 +216,7 @@ public final class ConfigReader {
                     r.error("to", "no sink named '" + sink + "' (sinks: " + sinks.keySet() + ")");
                 }
             }
-            routes.add(new FerryConfig.RouteSpec(name, type, to));
+            routes.add(new FerryConfig.RouteSpec(name, type, typePrefix, to));
             i++;
         }
         if (routes.isEmpty()) {

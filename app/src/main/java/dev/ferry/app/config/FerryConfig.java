@@ -39,8 +39,11 @@ public record FerryConfig(
     public record SinkSpec(String name, String type, Map<String, String> options) {
     }
 
-    /** @param type null to match every event */
-    public record RouteSpec(String name, String type, List<String> to) {
+    /**
+     * @param type       null, or the exact event type to match
+     * @param typePrefix null, or the start of the event types to match (e.g. {@code HIT})
+     */
+    public record RouteSpec(String name, String type, String typePrefix, List<String> to) {
     }
 
     public record ListenerSpec(int pollers, int concurrency, Duration lease, int maxReceives, int maxAttempts,
