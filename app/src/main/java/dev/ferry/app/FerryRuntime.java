@@ -94,15 +94,16 @@ public final class FerryRuntime implements AutoCloseable {
     }
 
     private void createQueues() {
-        var queues = SqsQueues.of(sqs);
-        for (var source : config.sources().values()) {
-            queues.create(SqsQueues.QueueSpec.withDeadLetterQueue(source.queue(), 1000));
-        }
-        for (var sink : config.sinks().values()) {
-            if ("sqs".equals(sink.type())) {
-                queues.create(SqsQueues.QueueSpec.withDeadLetterQueue(sink.options().get("queue"), 1000));
-            }
-        }
+        createQueues(SqsQueues.of(sqs), config);
+    }
+
+    /** The config's source queues and SQS sink queues, each with a DLQ; what exists already is kept. */
+    static List<SqsQueues.Created> createQueues(SqsQueues queues, FerryConfig config) {
+        var names = new ArrayList<String>();
+        config.sources().values().forEach(source -> names.add(source.queue()));
+        config.sinks().values().stream().filter(sink -> "sqs".equals(sink.type()))
+                .forEach(sink -> names.add(sink.options().get("queue")));
+        return names.stream().map(name -> queues.create(SqsQueues.QueueSpec.withDeadLetterQueue(name, 1000))).toList();
     }
 
     private ListenerObserver observer(String source) {

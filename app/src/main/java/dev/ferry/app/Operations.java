@@ -48,15 +48,8 @@ final class Operations {
             var sqs = SqsQueues.of(client);
             switch (sub) {
                 case "create" -> {
-                    for (var source : config.sources().values()) {
-                        var created = sqs.create(SqsQueues.QueueSpec.withDeadLetterQueue(source.queue(), 1000));
+                    for (var created : FerryRuntime.createQueues(sqs, config)) {
                         out.println("queue " + created.url() + " (dead letters: " + created.deadLetterQueueUrl() + ")");
-                    }
-                    for (var sink : config.sinks().values()) {
-                        if ("sqs".equals(sink.type())) {
-                            var created = sqs.create(SqsQueues.QueueSpec.withDeadLetterQueue(sink.options().get("queue"), 1000));
-                            out.println("queue " + created.url() + " (dead letters: " + created.deadLetterQueueUrl() + ")");
-                        }
                     }
                     return Ferry.OK;
                 }
