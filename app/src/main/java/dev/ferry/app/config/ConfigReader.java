@@ -317,7 +317,8 @@ public final class ConfigReader {
             return out;
         }
 
-        List<Section> sections(String key) {
+        /** The items of a list; empty (with an error when it is something else) when not a list. */
+        private List<Node> items(String key) {
             var n = values.get(key);
             if (n == null) {
                 return List.of();
@@ -326,9 +327,13 @@ public final class ConfigReader {
                 error(key, "expected a list");
                 return List.of();
             }
+            return seq.getValue();
+        }
+
+        List<Section> sections(String key) {
             var out = new ArrayList<Section>();
             int i = 0;
-            for (var item : seq.getValue()) {
+            for (var item : items(key)) {
                 if (item instanceof MappingNode m) {
                     out.add(new Section(reader, at(key) + "[" + i + "]", m));
                 } else {
@@ -410,16 +415,8 @@ public final class ConfigReader {
         }
 
         List<String> strings(String key) {
-            var n = values.get(key);
-            if (n == null) {
-                return List.of();
-            }
-            if (!(n instanceof SequenceNode seq)) {
-                error(key, "expected a list");
-                return List.of();
-            }
             var out = new ArrayList<String>();
-            for (var item : seq.getValue()) {
+            for (var item : items(key)) {
                 if (item instanceof ScalarNode s) {
                     out.add(substitute(key, s.getValue()));
                 } else {
