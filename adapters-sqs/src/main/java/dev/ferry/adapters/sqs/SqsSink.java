@@ -61,6 +61,7 @@ public final class SqsSink implements Sink {
     private final String name;
     private final boolean fifo;
     private final Deduplication deduplication;
+    private final String messageGroup;
     private final int delaySeconds;
     private final int maxBatchBytes;
     private final int retries;
@@ -76,6 +77,7 @@ public final class SqsSink implements Sink {
         this.name = b.name != null ? b.name : info.name();
         this.fifo = info.fifo();
         this.deduplication = b.deduplication;
+        this.messageGroup = b.messageGroup;
         this.delaySeconds = (int) b.delay.toSeconds();
         this.maxBatchBytes = b.maxBatchBytes;
         this.retries = b.retries;
@@ -120,11 +122,14 @@ public final class SqsSink implements Sink {
         Map<String, MessageAttributeValue> attributes = MessageAttributes.fromEvent(event.attributes());
         entry.messageBody(body).messageAttributes(attributes);
         if (fifo) {
-            if (event.groupKey() == null) {
+            if (messageGroup != null) {
+                entry.messageGroupId(messageGroup);
+            } else if (event.groupKey() == null) {
                 return CompletableFuture.completedFuture(Outcome.reject("FIFO queue '" + name
                         + "' needs a MessageGroupId, but event " + event.key() + " has no group key"));
+            } else {
+                entry.messageGroupId(sqsId(event.groupKey()));
             }
-            entry.messageGroupId(sqsId(event.groupKey()));
             if (deduplication == Deduplication.EVENT_KEY) {
                 entry.messageDeduplicationId(sqsId(event.key()));
             }
@@ -256,6 +261,7 @@ public final class SqsSink implements Sink {
         private final String queue;
         private String name;
         private Deduplication deduplication = Deduplication.EVENT_KEY;
+        private String messageGroup;
         private Duration delay = Duration.ZERO;
         private int senders = 4;
         private int maxBatchBytes = MAX_BATCH_BYTES;
@@ -276,6 +282,19 @@ public final class SqsSink implements Sink {
         /** FIFO queues only: where the MessageDeduplicationId comes from (the event key by default). */
         public Builder deduplication(Deduplication deduplication) {
             this.deduplication = Objects.requireNonNull(deduplication, "deduplication");
+            return this;
+        }
+
+        /**
+         * FIFO queues only: one MessageGroupId for every message (one ordered stream), instead of
+         * each event's group key.
+         */
+        public Builder messageGroup(String group) {
+            if (group != null && !SQS_ID.matcher(group).matches()) {
+                throw new IllegalArgumentException("messageGroup must be 1-128 letters, digits or punctuation, was '"
+                        + group + "'");
+            }
+            this.messageGroup = group;
             return this;
         }
 

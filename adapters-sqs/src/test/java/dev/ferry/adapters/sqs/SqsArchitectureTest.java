@@ -13,17 +13,19 @@ import java.util.Set;
 @AnalyzeClasses(packages = "dev.ferry.adapters.sqs", importOptions = ImportOption.DoNotIncludeTests.class)
 class SqsArchitectureTest {
 
-    private static final Set<String> PUBLIC_TYPES = Set.of("SqsSource", "SqsSink", "SqsQueues", "SqsClients");
+    private static final Set<String> PUBLIC_TYPES = Set.of("SqsSource", "SqsSink", "SqsQueues", "SqsClients", "SqsModule",
+            "SqsSourceConfig", "SqsSinkConfig");
 
     @ArchTest
     static final ArchRule dependsOnDomainAndTheSqsSdkOnly = classes().that().resideInAPackage("dev.ferry.adapters.sqs..")
-            .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "dev.ferry.domain..", "dev.ferry.adapters.sqs..",
+            .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "dagger..", "jakarta.inject..", "dev.ferry.domain..", "dev.ferry.adapters.sqs..",
                     "software.amazon.awssdk..")
             .because("an adapter knows the domain plus one vendor SDK, never another adapter or the app (DESIGN.md)");
 
     @ArchTest
     static final ArchRule smallPublicSurface = classes().that().resideInAPackage("dev.ferry.adapters.sqs..")
             .and().areTopLevelClasses().and().arePublic()
+            .and().areNotAnnotatedWith(dagger.internal.DaggerGenerated.class)
             .should(new com.tngtech.archunit.lang.ArchCondition<>("be one of " + PUBLIC_TYPES) {
                 @Override
                 public void check(JavaClass item, com.tngtech.archunit.lang.ConditionEvents events) {

@@ -1,0 +1,66 @@
+package dev.ferry.adapters.http;
+
+import dev.ferry.domain.spi.AdapterContext;
+import dev.ferry.domain.spi.Plan;
+import dev.ferry.domain.spi.Settings;
+import dev.ferry.domain.transport.Sink;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A {@code type: http} sink section.
+ *
+ * <pre>
+ * type: http
+ * url: https://api.example.com/events/{type}   # {key}, {type}, {group} and {attr.NAME} are filled in
+ * method: POST                                 # POST, PUT or PATCH
+ * bearer-token-env: API_TOKEN                  # or bearer-token-file: /run/secrets/token (re-read when it changes)
+ * headers: {X-Source: ferry}
+ * timeout: 10s
+ * max-concurrent: 64
+ * throttle-default: 5m                         # a 429 without Retry-After puts the message back this long
+ * </pre>
+ */
+public record HttpSinkConfig(String name, String url, String method, String bearerTokenEnv, Path bearerTokenFile,
+                             Map<String, String> headers, Duration timeout, int maxConcurrent, Duration throttleDefault)
+        implements Plan<Sink> {
+
+    public static HttpSinkConfig read(Settings s) {
+        String url = s.required("url");
+        if (url != null) {
+            try {
+                new UrlTemplate(url);
+            } catch (IllegalArgumentException e) {
+                s.problem("url", e.getMessage());
+            }
+        }
+        String tokenEnv = s.string("bearer-token-env", null);
+        String tokenFile = s.string("bearer-token-file", null);
+        if (tokenEnv != null && tokenFile != null) {
+            s.problem("bearer-token-file", "give either bearer-token-env or bearer-token-file, not both");
+        }
+        var throttle = s.duration("throttle-default", Duration.ofMinutes(5));
+        if (throttle.toHours() > 12) {
+            s.problem("throttle-default", "a message can be put back for at most 12h (SQS's limit), was " + throttle);
+        }
+        return new HttpSinkConfig(s.name(), url, s.oneOf("method", "POST", Set.of("POST", "PUT", "PATCH")), tokenEnv,
+                tokenFile == null ? null : Path.of(tokenFile), s.map("headers"), s.duration("timeout", Duration.ofSeconds(10)),
+                s.integer("max-concurrent", 64, 1, 10_000), throttle);
+    }
+
+    @Override
+    public Sink open(AdapterContext context) {
+        var builder = HttpSink.builder(url).name(name).method(method).timeout(timeout).maxConcurrent(maxConcurrent)
+                .defaultThrottle(throttleDefault);
+        if (bearerTokenEnv != null) {
+            builder.bearerTokenFromEnv(bearerTokenEnv);
+        }
+        if (bearerTokenFile != null) {
+            builder.bearerTokenFromFile(bearerTokenFile);
+        }
+        headers.forEach(builder::header);
+        return builder.build();
+    }
+}

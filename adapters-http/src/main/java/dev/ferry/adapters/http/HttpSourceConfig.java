@@ -1,0 +1,79 @@
+package dev.ferry.adapters.http;
+
+import dev.ferry.domain.spi.AdapterContext;
+import dev.ferry.domain.spi.OpenedSource;
+import dev.ferry.domain.spi.Plan;
+import dev.ferry.domain.spi.Settings;
+import java.util.Set;
+
+/**
+ * An {@code http:} source section: an ingest endpoint that takes events by POST.
+ *
+ * <pre>
+ * http:
+ *   listen: 127.0.0.1:8080
+ *   path: /events
+ *   auth: bearer                  # bearer, hmac or none - there is no default
+ *   token: ${INGEST_TOKEN}        # auth: bearer
+ *   secret: ${INGEST_SECRET}      # auth: hmac (X-Ferry-Signature: sha256=HEX)
+ *   max-body-bytes: 1048576
+ *   capacity: 1000                # events held before requests get 429
+ * </pre>
+ */
+public record HttpSourceConfig(String name, String host, int port, String path, IngestAuth auth, int maxBodyBytes,
+                               int capacity) implements Plan<OpenedSource> {
+
+    public static HttpSourceConfig read(Settings s) {
+        String listen = s.string("listen", "127.0.0.1:8080");
+        String host = "127.0.0.1";
+        int port = 8080;
+        int colon = listen.lastIndexOf(':');
+        try {
+            host = listen.substring(0, colon);
+            port = Integer.parseInt(listen.substring(colon + 1));
+            if (host.isEmpty() || port < 0 || port > 65_535) {
+                throw new IllegalArgumentException();
+            }
+        } catch (RuntimeException e) {
+            s.problem("listen", "expected HOST:PORT such as 127.0.0.1:8080, was '" + listen + "'");
+        }
+        String path = s.string("path", "/events");
+        if (!path.startsWith("/")) {
+            s.problem("path", "must start with /, was '" + path + "'");
+        }
+        String kind = s.oneOf("auth", null, Set.of("bearer", "hmac", "none"));
+        String token = s.string("token", null);
+        String secret = s.string("secret", null);
+        IngestAuth auth = null;
+        if ("bearer".equals(kind)) {
+            if (token == null || token.isBlank()) {
+                s.problem("token", "auth: bearer needs a token (token: ${INGEST_TOKEN})");
+            } else {
+                auth = IngestAuth.bearer(token);
+            }
+        } else if ("hmac".equals(kind)) {
+            if (secret == null || secret.length() < 16) {
+                s.problem("secret", "auth: hmac needs a secret of at least 16 characters (secret: ${INGEST_SECRET})");
+            } else {
+                auth = IngestAuth.hmacSha256(secret);
+            }
+        } else if ("none".equals(kind)) {
+            auth = IngestAuth.none();
+        }
+        if (token != null && !"bearer".equals(kind)) {
+            s.problem("token", "only used with auth: bearer");
+        }
+        if (secret != null && !"hmac".equals(kind)) {
+            s.problem("secret", "only used with auth: hmac");
+        }
+        return new HttpSourceConfig(s.name(), host, port, path, auth, s.integer("max-body-bytes", 1 << 20, 1024, 64 << 20),
+                s.integer("capacity", 1000, 1, 1_000_000));
+    }
+
+    @Override
+    public OpenedSource open(AdapterContext context) {
+        var source = HttpSource.builder().name(name).bind(host, port).path(path).auth(auth)
+                .maxBodyBytes(maxBodyBytes).capacity(capacity).build().start();
+        return OpenedSource.of(source, source.uri().toString());
+    }
+}

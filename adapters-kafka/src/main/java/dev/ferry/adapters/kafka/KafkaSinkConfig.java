@@ -1,0 +1,51 @@
+package dev.ferry.adapters.kafka;
+
+import dev.ferry.domain.spi.AdapterContext;
+import dev.ferry.domain.spi.Plan;
+import dev.ferry.domain.spi.Settings;
+import dev.ferry.domain.transport.Sink;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A {@code type: kafka} sink section.
+ *
+ * <pre>
+ * type: kafka
+ * bootstrap-servers: 127.0.0.1:9092
+ * topic: prod-archive-new
+ * value-from-attribute: objectKey   # optional: the record's value is this attribute, not the payload
+ * timeout: 30s                      # the longest one send waits for the broker's acks
+ * properties: {compression.type: zstd}
+ * </pre>
+ */
+public record KafkaSinkConfig(String name, String bootstrapServers, String topic, String valueFromAttribute,
+                              Duration timeout, Map<String, String> properties) implements Plan<Sink> {
+
+    public static KafkaSinkConfig read(Settings s) {
+        String servers = s.required("bootstrap-servers");
+        String topic = s.required("topic");
+        if (topic != null && !topic.matches("[A-Za-z0-9._-]{1,249}")) {
+            s.problem("topic", "Kafka topic names are 1-249 of [A-Za-z0-9._-], was '" + topic + "'");
+        }
+        var timeout = s.duration("timeout", Duration.ofSeconds(30));
+        var properties = s.map("properties");
+        for (String fixed : List.of("acks", "enable.idempotence", "key.serializer", "value.serializer")) {
+            if (properties.containsKey(fixed)) {
+                s.problem("properties", "'" + fixed + "' is Ferry's to set (acks=all with idempotence: nothing lost or doubled)");
+            }
+        }
+        return new KafkaSinkConfig(s.name(), servers, topic, s.string("value-from-attribute", null), timeout, properties);
+    }
+
+    @Override
+    public Sink open(AdapterContext context) {
+        var builder = KafkaSink.builder(bootstrapServers, topic).name(name).timeout(timeout);
+        if (valueFromAttribute != null) {
+            builder.valueFromAttribute(valueFromAttribute);
+        }
+        properties.forEach(builder::config);
+        return builder.build();
+    }
+}

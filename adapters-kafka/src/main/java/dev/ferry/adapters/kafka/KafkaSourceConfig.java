@@ -1,0 +1,56 @@
+package dev.ferry.adapters.kafka;
+
+import dev.ferry.domain.spi.AdapterContext;
+import dev.ferry.domain.spi.OpenedSource;
+import dev.ferry.domain.spi.Plan;
+import dev.ferry.domain.spi.Settings;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A {@code kafka:} source section.
+ *
+ * <pre>
+ * kafka:
+ *   bootstrap-servers: 127.0.0.1:9092
+ *   topics: [orders]
+ *   group-id: ferry-orders
+ *   dead-letter-suffix: .dlq        # poison records go to &lt;topic&gt;.dlq
+ *   max-buffered-per-partition: 5000
+ *   properties: {security.protocol: SSL}   # any other consumer/producer setting
+ * </pre>
+ */
+public record KafkaSourceConfig(String name, String bootstrapServers, List<String> topics, String groupId,
+                                String deadLetterSuffix, int maxBufferedPerPartition, Map<String, String> properties)
+        implements Plan<OpenedSource> {
+
+    public static KafkaSourceConfig read(Settings s) {
+        String servers = s.required("bootstrap-servers");
+        var topics = s.strings("topics");
+        if (topics.isEmpty()) {
+            s.problem("topics", "at least one topic is needed (topics: [NAME, ...])");
+        }
+        String groupId = s.string("group-id", "ferry-" + s.name());
+        String suffix = s.string("dead-letter-suffix", ".dlq");
+        if (suffix.isEmpty()) {
+            s.problem("dead-letter-suffix", "must not be empty: the dead-letter topic would be the topic itself");
+        }
+        int buffered = s.integer("max-buffered-per-partition", 5000, 10, 1_000_000);
+        var properties = s.map("properties");
+        for (String fixed : List.of("enable.auto.commit", "group.id", "key.deserializer", "value.deserializer")) {
+            if (properties.containsKey(fixed)) {
+                s.problem("properties", "'" + fixed + "' is Ferry's to set (offsets are committed only past settled records)");
+            }
+        }
+        return new KafkaSourceConfig(s.name(), servers, topics, groupId, suffix, buffered, properties);
+    }
+
+    @Override
+    public OpenedSource open(AdapterContext context) {
+        var builder = KafkaSource.builder(bootstrapServers, groupId, topics).name(name)
+                .deadLetterTopic(topic -> topic + deadLetterSuffix).maxBufferedPerPartition(maxBufferedPerPartition);
+        properties.forEach((key, value) -> builder.consumerConfig(key, value).producerConfig(key, value));
+        var source = builder.build().start();
+        return OpenedSource.of(source, "kafka " + bootstrapServers + " topics " + topics + " group " + groupId);
+    }
+}

@@ -1,0 +1,29 @@
+package dev.ferry.adapters.mvstore;
+
+import dagger.Module;
+import dagger.Provides;
+import dagger.multibindings.IntoMap;
+import dagger.multibindings.StringKey;
+import dev.ferry.domain.spi.LedgerProvider;
+import java.nio.file.Path;
+
+/**
+ * The MVStore ledger's contribution to the app: {@code ledger: {kind: mvstore, path: FILE}}, a
+ * ledger in one local file that survives restarts (one process at a time).
+ */
+@Module
+public final class MvStoreModule {
+
+    private MvStoreModule() {
+    }
+
+    @Provides
+    @IntoMap
+    @StringKey("mvstore")
+    public static LedgerProvider mvstoreLedger() {
+        return settings -> {
+            var path = Path.of(settings.string("path", "ferry-ledger.db"));
+            return context -> MvStoreLedger.open(path);
+        };
+    }
+}

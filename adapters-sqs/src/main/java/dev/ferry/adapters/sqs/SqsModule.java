@@ -1,0 +1,53 @@
+package dev.ferry.adapters.sqs;
+
+import dagger.Module;
+import dagger.Provides;
+import dagger.multibindings.IntoMap;
+import dagger.multibindings.StringKey;
+import dev.ferry.domain.spi.AdapterContext;
+import dev.ferry.domain.spi.SinkProvider;
+import dev.ferry.domain.spi.SourceProvider;
+import software.amazon.awssdk.services.sqs.SqsClient;
+
+/**
+ * The SQS adapter's contributions to the app: the {@code sqs:} source and the {@code type: sqs}
+ * sink. Their settings are {@link SqsSourceConfig} and {@link SqsSinkConfig}.
+ */
+@Module
+public final class SqsModule {
+
+    private SqsModule() {
+    }
+
+    @Provides
+    @IntoMap
+    @StringKey("sqs")
+    public static SourceProvider sqsSource() {
+        return SqsSourceConfig::read;
+    }
+
+    @Provides
+    @IntoMap
+    @StringKey("sqs")
+    public static SinkProvider sqsSink() {
+        return SqsSinkConfig::read;
+    }
+
+    /** One client for every SQS source and sink of a run, on the file's AWS settings. */
+    static SqsClient client(AdapterContext context) {
+        return context.shared("sqs-client", SqsClient.class, () -> {
+            var builder = SqsClients.builder().region(context.awsRegion());
+            context.awsEndpoint().ifPresent(builder::endpoint);
+            if (context.localCredentials()) {
+                builder.staticCredentials("local", "local");
+            }
+            return builder.build();
+        });
+    }
+
+    /** A queue's name from its name, URL or ARN. */
+    static String queueName(String queue) {
+        int cut = Math.max(queue.lastIndexOf('/'), queue.lastIndexOf(':'));
+        return queue.substring(cut + 1);
+    }
+}

@@ -1,0 +1,61 @@
+package dev.ferry.adapters.sqs;
+
+import dev.ferry.domain.spi.AdapterContext;
+import dev.ferry.domain.spi.OpenedSource;
+import dev.ferry.domain.spi.Plan;
+import dev.ferry.domain.spi.Settings;
+import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.Set;
+
+/**
+ * An {@code sqs:} source section.
+ *
+ * <pre>
+ * sqs:
+ *   queue: mturk-events            # a name, URL or ARN
+ *   allowed-senders: [AIDA...]     # optional: only these SenderIds; others are dead-lettered
+ *   max-wait: 20s                  # long poll, up to 20 s
+ * </pre>
+ */
+public record SqsSourceConfig(String name, String queue, Set<String> allowedSenders, Duration maxWait)
+        implements Plan<OpenedSource> {
+
+    public static SqsSourceConfig read(Settings s) {
+        String queue = s.required("queue");
+        var maxWait = s.duration("max-wait", Duration.ofSeconds(20));
+        if (maxWait.toSeconds() > 20) {
+            s.problem("max-wait", "SQS long polls last at most 20s, was " + maxWait.toSeconds() + "s");
+        }
+        return new SqsSourceConfig(s.name(), queue, new LinkedHashSet<>(s.strings("allowed-senders")), maxWait);
+    }
+
+    /** A queue name ending in {@code .fifo} (or such a URL or ARN). */
+    public boolean fifo() {
+        return queue != null && queue.endsWith(".fifo");
+    }
+
+    @Override
+    public OpenedSource open(AdapterContext context) {
+        var client = SqsModule.client(context);
+        if (context.provision()) {
+            SqsQueues.of(client).create(queueSpec());
+        }
+        var source = SqsSource.builder(client, queue).name(name).allowedSenders(allowedSenders)
+                .maxWait(maxWait).ferryMaxReceives(context.maxReceives()).build();
+        return OpenedSource.of(source, source.queueUrl());
+    }
+
+    /**
+     * The queue as {@code ferry queues create} and the embedded default make it: with a DLQ whose
+     * redrive count (1000) stays out of the way of Ferry's own max-receives.
+     */
+    public SqsQueues.QueueSpec queueSpec() {
+        return SqsQueues.QueueSpec.withDeadLetterQueue(queueName(), 1000);
+    }
+
+    /** The queue's name, whether the setting is a name, a URL or an ARN. */
+    public String queueName() {
+        return SqsModule.queueName(queue);
+    }
+}

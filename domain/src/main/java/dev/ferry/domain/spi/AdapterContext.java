@@ -1,0 +1,36 @@
+package dev.ferry.domain.spi;
+
+import java.net.URI;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * What the running app gives the adapters it opens: the shared settings of the file and a place
+ * for clients that several sources and sinks share.
+ */
+public interface AdapterContext {
+
+    /** The configured AWS region (AWS-based adapters only). */
+    String awsRegion();
+
+    /** An endpoint to use instead of AWS's own (the embedded SQS server, ElasticMQ, LocalStack). */
+    Optional<URI> awsEndpoint();
+
+    /**
+     * True when the endpoint is a local server that takes any credentials: adapters then use fixed
+     * ones instead of the default credential chain (which would look for an AWS account).
+     */
+    boolean localCredentials();
+
+    /** True when adapters should create the queues, topics or tables they name (the embedded default). */
+    boolean provision();
+
+    /** How many receives a message gets before it is dead-lettered (the listener's setting). */
+    int maxReceives();
+
+    /**
+     * One object per key for the whole run (e.g. one SQS client for every SQS source and sink),
+     * created on first use; closed when the run stops if it is {@link AutoCloseable}.
+     */
+    <T> T shared(String key, Class<T> type, Supplier<T> create);
+}
