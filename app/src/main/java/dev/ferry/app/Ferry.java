@@ -5,6 +5,7 @@ import dev.ferry.app.config.FerryConfig;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
+import sun.misc.Signal;
 
 /**
  * The {@code ferry} command line.
@@ -52,10 +53,7 @@ public final class Ferry {
 
     public static void main(String[] args) {
         QUIET.forEach(logger -> logger.setLevel(java.util.logging.Level.WARNING));
-        int code = run(args, System.out, System.err);
-        if (code != OK || !(args.length > 0 && args[0].equals("run"))) {
-            System.exit(code);
-        }
+        System.exit(run(args, System.out, System.err));
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {
@@ -84,39 +82,64 @@ public final class Ferry {
             err.println("ferry " + command + ": expected --config FILE");
             return USAGE;
         }
-        var result = ConfigReader.read(Path.of(args[2]));
-        if (result instanceof ConfigReader.Result.Invalid invalid) {
-            err.println("ferry: " + invalid.errors().size() + " error(s) in " + args[2] + ":");
-            invalid.errors().forEach(e -> err.println("  " + e));
+        FerryComponent component;
+        try {
+            component = FerryComponent.create(Plugins.fromEnvironment());
+            component.adapters();
+        } catch (RuntimeException e) {
+            err.println("ferry: cannot load the adapters: " + e.getMessage());
             return USAGE;
         }
-        var config = ((ConfigReader.Result.Ok) result).config();
+        var config = readConfig(component, args[2], err);
+        if (config == null) {
+            return USAGE;
+        }
         if (command.equals("validate")) {
             out.println("ferry: " + args[2] + " is valid: " + config.sources().size() + " source(s), "
                     + config.sinks().size() + " sink(s), " + config.routes().size() + " route(s)");
             return OK;
         }
-        return runUntilStopped(config, err);
+        return runUntilStopped(component, config, err);
     }
 
-    private static int runUntilStopped(FerryConfig config, PrintStream err) {
+    /** The file's configuration, or null after listing its errors on {@code err}. */
+    static FerryConfig readConfig(FerryComponent component, String file, PrintStream err) {
+        var result = ConfigReader.read(Path.of(file), System::getenv, component.adapters());
+        if (result instanceof ConfigReader.Result.Invalid invalid) {
+            err.println("ferry: " + invalid.errors().size() + " error(s) in " + file + ":");
+            invalid.errors().forEach(e -> err.println("  " + e));
+            return null;
+        }
+        return ((ConfigReader.Result.Ok) result).config();
+    }
+
+    private static int runUntilStopped(FerryComponent component, FerryConfig config, PrintStream err) {
         FerryRuntime runtime;
         try {
-            runtime = FerryComponent.of(config).runtime().start();
+            runtime = component.run().create(config).runtime().start();
         } catch (RuntimeException e) {
             err.println("ferry: could not start: " + e.getMessage());
             return FAILED;
         }
-        var stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            runtime.close();
-            stopped.countDown();
-        }, "ferry-shutdown"));
+        // SIGTERM and SIGINT ask for a clean stop: the listeners finish or release what they hold,
+        // then the process exits 0. The hook covers every other way the JVM is asked to end.
+        var stopRequested = new CountDownLatch(1);
+        for (String signal : new String[] {"TERM", "INT"}) {
+            try {
+                Signal.handle(new Signal(signal), s -> stopRequested.countDown());
+            } catch (IllegalArgumentException unsupported) {
+                // not on this platform: the shutdown hook below still stops cleanly
+            }
+        }
+        var hook = new Thread(runtime::close, "ferry-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
         try {
-            stopped.await();
+            stopRequested.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        System.out.println("ferry: stopping (signal received)");
+        runtime.close();
         return OK;
     }
 }

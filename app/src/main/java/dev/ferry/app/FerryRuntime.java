@@ -1,15 +1,19 @@
 package dev.ferry.app;
 
 import dev.ferry.adapters.sqs.SqsQueues;
-import dev.ferry.adapters.sqs.SqsSource;
+import dev.ferry.adapters.sqs.SqsSinkConfig;
+import dev.ferry.adapters.sqs.SqsSourceConfig;
 import dev.ferry.app.config.FerryConfig;
 import dev.ferry.codecs.Codecs;
 import dev.ferry.codecs.JsonLimits;
+import dev.ferry.domain.decode.Decoder;
+import dev.ferry.domain.handle.Outcome;
 import dev.ferry.domain.idempotency.IdempotencyLedger;
 import dev.ferry.domain.listener.Listener;
 import dev.ferry.domain.listener.ListenerConfig;
 import dev.ferry.domain.listener.ListenerObserver;
 import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.model.Event;
 import dev.ferry.domain.retry.DeadLetterPolicy;
 import dev.ferry.domain.retry.RetryPolicy;
 import dev.ferry.domain.routing.EventMatcher;
@@ -23,90 +27,146 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import org.elasticmq.rest.sqs.SQSRestServer;
 import org.elasticmq.rest.sqs.SQSRestServerBuilder;
-import software.amazon.awssdk.services.sqs.SqsClient;
 
 /**
- * What {@code ferry run} runs: the embedded SQS server (when configured) with its queues, the
- * sinks, one listener per source routing every event to its sinks, and the ledger. Logs one line
- * per significant event and a statistics line periodically.
+ * What {@code ferry run} runs: the embedded SQS server (when configured), the ledger, the sinks,
+ * one listener per source routing every event to its sinks, and the metrics and health endpoint.
+ * Logs one line per significant event (start, stop, dead letter, throttling, failures) and a
+ * statistics line periodically.
  */
 public final class FerryRuntime implements AutoCloseable {
 
+    private static final long QUIET_NANOS = 10_000_000_000L;
+
     private final FerryConfig config;
-    private final SqsClient sqs;
-    private final IdempotencyLedger ledger;
-    private final Map<String, SinkFactory> sinkFactories;
     private final PrintStream log = System.out;
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private final List<Listener> listeners = new ArrayList<>();
+    private final Observability observability = new Observability();
+    private final ConcurrentHashMap<String, AtomicLong> lastLine = new ConcurrentHashMap<>();
+    private RunContext context;
+    private IdempotencyLedger ledger;
     private SQSRestServer embedded;
     private Thread statsThread;
+    private int metricsPort = -1;
+    private boolean closed;
 
     @Inject
-    FerryRuntime(FerryConfig config, SqsClient sqs, IdempotencyLedger ledger, Map<String, SinkFactory> sinkFactories) {
+    FerryRuntime(FerryConfig config) {
         this.config = config;
-        this.sqs = sqs;
-        this.ledger = ledger;
-        this.sinkFactories = sinkFactories;
     }
 
+    /** Starts everything; if any part fails, what started is stopped again and the failure thrown. */
     public synchronized FerryRuntime start() {
+        try {
+            startAll();
+            return this;
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    private void startAll() {
         if (config.embeddedSqsPort() > 0) {
             embedded = SQSRestServerBuilder.withInterface("127.0.0.1").withPort(config.embeddedSqsPort()).start();
             embedded.waitUntilStarted();
-            createQueues();
             line("embedded SQS server on http://127.0.0.1:" + config.embeddedSqsPort()
                     + " (aws --endpoint-url http://127.0.0.1:" + config.embeddedSqsPort() + " sqs ...)");
         }
+        context = new RunContext(config, config.embeddedSqsPort() > 0);
+        ledger = config.ledger().plan().open(context);
         var sinks = new LinkedHashMap<String, Sink>();
         for (var spec : config.sinks().values()) {
-            var sink = sinkFactories.get(spec.type()).create(spec);
+            var sink = new MeteredSink(spec.plan().open(context), observability.registry());
             sinks.put(spec.name(), sink);
             closeables.add(sink);
         }
-        var routes = config.routes().stream()
-                .map(r -> Route.of(r.name(), r.type() != null ? EventMatcher.type(r.type())
-                                : r.typePrefix() != null ? EventMatcher.typePrefix(r.typePrefix()) : EventMatcher.any(),
-                        r.to().toArray(String[]::new)))
-                .toList();
+        var routes = config.routes().stream().map(r -> Route.of(r.name(), matcher(r), r.to().toArray(String[]::new))).toList();
         var handler = RoutingHandler.tracked(Router.of(routes, Router.Unmatched.IGNORE), sinks, ledger,
                 config.listener().lease(), config.ledger().ttl());
         var l = config.listener();
         var listenerConfig = ListenerConfig.builder().pollers(l.pollers()).concurrency(l.concurrency()).lease(l.lease())
+                .extendAt((double) l.extendEvery().toMillis() / l.lease().toMillis())
                 .deadLetter(DeadLetterPolicy.maxReceives(l.maxReceives()))
                 .retry(RetryPolicy.of(l.maxAttempts(), RetryPolicy.defaults().backoff()))
                 .completedTtl(config.ledger().ttl())
                 .shutdownDeadline(l.shutdownDeadline()).build();
         for (var spec : config.sources().values()) {
-            var source = SqsSource.builder(sqs, spec.queue()).name(spec.name()).allowedSenders(spec.allowedSenders())
-                    .ferryMaxReceives(l.maxReceives()).build();
-            closeables.add(source);
-            var listener = Listener.builder(source, source, Codecs.named(spec.format(), JsonLimits.defaults()), handler)
-                    .ledger(ledger).config(listenerConfig).observer(observer(spec.name())).build().start();
-            listeners.add(listener);
-            line("listening on '" + spec.name() + "' (" + source.queueUrl() + "), format " + spec.format());
+            var opened = spec.plan().open(context);
+            closeables.add(opened.source());
+            var listener = Listener.builder(opened.source(), opened.acknowledger(), decoder(spec), handler)
+                    .ledger(ledger).config(listenerConfig)
+                    .observer(both(logLines(spec.name()), observability.handlerTimer(spec.name()))).build();
+            observability.watch(listener, spec.name());
+            listeners.add(listener.start());
+            line("listening on '" + spec.name() + "' (" + opened.description() + "), format " + spec.format());
         }
+        if (config.metrics() != null) {
+            metricsPort = observability.start(config.metrics());
+            line("metrics on http://" + config.metrics().host() + ":" + metricsPort + "/metrics, health on /health/live "
+                    + "and /health/ready");
+        }
+        observability.ready(true);
         statsThread = Thread.ofPlatform().daemon().name("ferry-stats").start(this::statsLoop);
-        return this;
     }
 
-    private void createQueues() {
-        createQueues(SqsQueues.of(sqs), config);
+    private static EventMatcher matcher(FerryConfig.RouteSpec r) {
+        EventMatcher m = r.type() != null ? EventMatcher.type(r.type())
+                : r.typePrefix() != null ? EventMatcher.typePrefix(r.typePrefix()) : EventMatcher.any();
+        for (var a : r.attributes().entrySet()) {
+            m = m.and(EventMatcher.attribute(a.getKey(), a.getValue()));
+        }
+        return m;
     }
 
-    /** The config's source queues and SQS sink queues, each with a DLQ; what exists already is kept. */
+    private static Decoder decoder(FerryConfig.SourceSpec spec) {
+        var limits = JsonLimits.defaults();
+        if (spec.json() != null) {
+            var p = spec.json();
+            return Codecs.json(limits, p.id(), p.type(), p.group(), p.time(), p.defaultType());
+        }
+        return Codecs.named(spec.format(), limits);
+    }
+
+    /** The config's SQS queues as {@code ferry queues create} makes them, each with a DLQ; what exists is kept. */
     static List<SqsQueues.Created> createQueues(SqsQueues queues, FerryConfig config) {
-        var names = new ArrayList<String>();
-        config.sources().values().forEach(source -> names.add(source.queue()));
-        config.sinks().values().stream().filter(sink -> "sqs".equals(sink.type()))
-                .forEach(sink -> names.add(sink.options().get("queue")));
-        return names.stream().map(name -> queues.create(SqsQueues.QueueSpec.withDeadLetterQueue(name, 1000))).toList();
+        var specs = new ArrayList<SqsQueues.QueueSpec>();
+        config.sources().values().forEach(source -> {
+            if (source.plan() instanceof SqsSourceConfig sqs) {
+                specs.add(sqs.queueSpec());
+            }
+        });
+        config.sinks().values().forEach(sink -> {
+            if (sink.plan() instanceof SqsSinkConfig sqs) {
+                specs.add(sqs.queueSpec());
+            }
+        });
+        return specs.stream().map(queues::create).toList();
     }
 
-    private ListenerObserver observer(String source) {
+    private static ListenerObserver both(ListenerObserver a, ListenerObserver b) {
+        return new ListenerObserver() {
+            @Override
+            public void handled(Event event, Outcome outcome, long nanos) {
+                a.handled(event, outcome, nanos);
+                b.handled(event, outcome, nanos);
+            }
+
+            @Override
+            public void settled(Delivery delivery, Disposition disposition) {
+                a.settled(delivery, disposition);
+                b.settled(delivery, disposition);
+            }
+        };
+    }
+
+    /** Dead letters, every one; throttling and failures at most once per 10 s per source and kind. */
+    private ListenerObserver logLines(String source) {
         return new ListenerObserver() {
             @Override
             public void settled(Delivery delivery, Disposition disposition) {
@@ -114,7 +174,29 @@ public final class FerryRuntime implements AutoCloseable {
                     line("dead-lettered message " + delivery.id() + " from '" + source + "': " + dl.reason());
                 }
             }
+
+            @Override
+            public void handled(Event event, Outcome outcome, long nanos) {
+                switch (outcome) {
+                    case Outcome.Throttled t -> seldom(source + "/throttled", "'" + source + "' is throttled by a sink: event "
+                            + event.key() + " back in " + t.retryAfter().toSeconds() + "s, polling slows down");
+                    case Outcome.Retry r -> seldom(source + "/retry", "event " + event.key() + " from '" + source
+                            + "' failed, will retry: " + r.reason());
+                    case Outcome.Reject r -> line("event " + event.key() + " from '" + source + "' rejected: " + r.reason());
+                    case Outcome.Done d -> {
+                    }
+                }
+            }
         };
+    }
+
+    private void seldom(String kind, String text) {
+        long now = System.nanoTime();
+        var last = lastLine.computeIfAbsent(kind, k -> new AtomicLong(now - QUIET_NANOS));
+        long previous = last.get();
+        if (now - previous >= QUIET_NANOS && last.compareAndSet(previous, now)) {
+            line(text + " (further such lines within 10s are left out; see the stats line)");
+        }
     }
 
     private void statsLoop() {
@@ -136,6 +218,11 @@ public final class FerryRuntime implements AutoCloseable {
         return List.copyOf(listeners);
     }
 
+    /** The port of the metrics and health endpoint, or -1 when there is none. */
+    public int metricsPort() {
+        return metricsPort;
+    }
+
     private void line(String text) {
         log.println("ferry: " + text);
     }
@@ -143,6 +230,11 @@ public final class FerryRuntime implements AutoCloseable {
     /** Stops the listeners (finishing or releasing what is in hand), then everything else. */
     @Override
     public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        observability.ready(false);
         if (statsThread != null) {
             statsThread.interrupt();
         }
@@ -150,6 +242,7 @@ public final class FerryRuntime implements AutoCloseable {
             var report = listener.stop();
             line("stopped '" + listener.name() + "': " + report.reason() + ", " + report.stats().line());
         }
+        listeners.clear();
         for (var c : closeables.reversed()) {
             try {
                 c.close();
@@ -157,6 +250,7 @@ public final class FerryRuntime implements AutoCloseable {
                 line("closing " + c + " failed: " + e.getMessage());
             }
         }
+        closeables.clear();
         if (ledger instanceof AutoCloseable c) {
             try {
                 c.close();
@@ -164,9 +258,14 @@ public final class FerryRuntime implements AutoCloseable {
                 line("closing the ledger failed: " + e.getMessage());
             }
         }
-        sqs.close();
+        ledger = null;
+        if (context != null) {
+            context.close();
+        }
+        observability.close();
         if (embedded != null) {
             embedded.stopAndWait();
+            embedded = null;
         }
     }
 }

@@ -1,14 +1,16 @@
 package dev.ferry.app;
 
+import dev.ferry.adapters.sqs.SqsClients;
 import dev.ferry.adapters.sqs.SqsQueues;
-import dev.ferry.app.config.ConfigReader;
+import dev.ferry.adapters.sqs.SqsSourceConfig;
 import dev.ferry.app.config.FerryConfig;
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.SendMessageRequest;
 
 /** The CLI's queue commands and {@code send-test-event}, on the AWS settings of a config file. */
 final class Operations {
@@ -37,14 +39,11 @@ final class Operations {
             err.println("ferry " + (queues ? "queues " + sub : sub) + ": --config FILE is required");
             return Ferry.USAGE;
         }
-        var result = ConfigReader.read(Path.of(file));
-        if (result instanceof ConfigReader.Result.Invalid invalid) {
-            err.println("ferry: " + invalid.errors().size() + " error(s) in " + file + ":");
-            invalid.errors().forEach(e -> err.println("  " + e));
+        var config = Ferry.readConfig(FerryComponent.create(Plugins.fromEnvironment()), file, err);
+        if (config == null) {
             return Ferry.USAGE;
         }
-        var config = ((ConfigReader.Result.Ok) result).config();
-        try (var client = FerryModule.newSqsClient(config)) {
+        try (var client = sqsClient(config)) {
             var sqs = SqsQueues.of(client);
             switch (sub) {
                 case "create" -> {
@@ -83,9 +82,18 @@ final class Operations {
                         err.println("ferry send-test-event: no source named '" + name + "' (sources: " + config.sources().keySet() + ")");
                         return Ferry.USAGE;
                     }
+                    if (!(source.plan() instanceof SqsSourceConfig queue)) {
+                        err.println("ferry send-test-event: source '" + name + "' reads from " + source.transport()
+                                + "; this command puts test events on SQS queues");
+                        return Ferry.USAGE;
+                    }
                     String body = testEvent(source);
-                    String id = client.sendMessage(b -> b.queueUrl(sqs.url(source.queue())).messageBody(body)).messageId();
-                    out.println("sent a test event (" + source.format() + ") to " + source.queue() + " as message " + id);
+                    var request = SendMessageRequest.builder().queueUrl(sqs.url(queue.queue())).messageBody(body);
+                    if (queue.fifo()) {
+                        request.messageGroupId("ferry-test").messageDeduplicationId(UUID.randomUUID().toString());
+                    }
+                    String id = client.sendMessage(request.build()).messageId();
+                    out.println("sent a test event (" + source.format() + ") to " + queue.queue() + " as message " + id);
                     return Ferry.OK;
                 }
                 default -> {
@@ -97,6 +105,17 @@ final class Operations {
             err.println("ferry: " + e.getMessage());
             return Ferry.FAILED;
         }
+    }
+
+    /** A client on the file's AWS settings, with fixed credentials for a server on this machine. */
+    private static SqsClient sqsClient(FerryConfig config) {
+        var context = new RunContext(config, false);
+        var builder = SqsClients.builder().region(context.awsRegion());
+        context.awsEndpoint().ifPresent(builder::endpoint);
+        if (context.localCredentials()) {
+            builder.staticCredentials("local", "local");
+        }
+        return builder.build();
     }
 
     private static String required(Map<String, String> options, String name, PrintStream err) {

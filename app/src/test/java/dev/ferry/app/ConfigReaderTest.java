@@ -2,6 +2,11 @@ package dev.ferry.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.adapters.http.HttpSinkConfig;
+import dev.ferry.adapters.kafka.KafkaSinkConfig;
+import dev.ferry.adapters.kafka.KafkaSourceConfig;
+import dev.ferry.adapters.sqs.SqsSinkConfig;
+import dev.ferry.adapters.sqs.SqsSourceConfig;
 import dev.ferry.app.config.ConfigError;
 import dev.ferry.app.config.ConfigReader;
 import dev.ferry.app.config.FerryConfig;
@@ -13,11 +18,19 @@ import org.junit.jupiter.api.Test;
 
 class ConfigReaderTest {
 
-    private static ConfigReader.Result parse(String yaml) {
-        return ConfigReader.parse("ferry.yaml", yaml, Map.of("HOME_DIR", "/srv")::get);
+    static final Adapters ADAPTERS = FerryComponent.builtIn().adapters();
+
+    static ConfigReader.Result parse(String yaml) {
+        return ConfigReader.parse("ferry.yaml", yaml, Map.of("HOME_DIR", "/srv")::get, ADAPTERS);
     }
 
-    private static List<String> errors(String yaml) {
+    static FerryConfig read(String example, Map<String, String> env) {
+        var result = ConfigReader.read(Path.of("../examples/" + example), env::get, ADAPTERS);
+        assertThat(result).as(example + ": " + result).isInstanceOf(ConfigReader.Result.Ok.class);
+        return ((ConfigReader.Result.Ok) result).config();
+    }
+
+    static List<String> errors(String yaml) {
         var result = parse(yaml);
         assertThat(result).isInstanceOf(ConfigReader.Result.Invalid.class);
         return ((ConfigReader.Result.Invalid) result).errors().stream().map(ConfigError::toString).toList();
@@ -25,96 +38,98 @@ class ConfigReaderTest {
 
     @Test
     void theLocalExample_isValid() {
-        var result = ConfigReader.read(Path.of("../examples/local.yaml"), Map.<String, String>of()::get);
-        assertThat(result).isInstanceOf(ConfigReader.Result.Ok.class);
-        FerryConfig config = ((ConfigReader.Result.Ok) result).config();
+        FerryConfig config = read("local.yaml", Map.of());
         assertThat(config.embeddedSqsPort()).isEqualTo(9324);
         assertThat(config.aws().endpoint()).hasToString("http://127.0.0.1:9324");
-        assertThat(config.ledger().path()).isEqualTo(Path.of("ferry-ledger.db"));
-        assertThat(config.sources().get("mturk").queue()).isEqualTo("mturk-events");
+        assertThat(config.ledger().kind()).isEqualTo("mvstore");
+        assertThat(config.sources().get("mturk").plan()).isInstanceOfSatisfying(SqsSourceConfig.class,
+                sqs -> assertThat(sqs.queue()).isEqualTo("mturk-events"));
         assertThat(config.routes()).extracting(FerryConfig.RouteSpec::type).containsExactly("AssignmentSubmitted", null);
-        var router = ((ConfigReader.Result.Ok) ConfigReader.read(Path.of("../examples/mturk-router.yaml"),
-                Map.of("MTURK_SENDER_ID", "AIDA123")::get)).config();
-        assertThat(router.routes()).extracting(FerryConfig.RouteSpec::typePrefix).containsExactly(null, "HIT", null);
-        assertThat(router.sources().get("mturk").allowedSenders()).containsExactly("AIDA123");
         assertThat(config.listener().lease()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(config.listener().extendEvery()).isEqualTo(Duration.ofSeconds(15));
+        assertThat(config.metrics()).hasToString("127.0.0.1:9464");
+    }
+
+    @Test
+    void theMturkRouter_readsItsSenderAllowlist_andRoutesByTypePrefix() {
+        var router = read("mturk-router.yaml", Map.of("MTURK_SENDER_ID", "AIDA123"));
+        assertThat(router.routes()).extracting(FerryConfig.RouteSpec::typePrefix).containsExactly(null, "HIT", null);
+        assertThat(router.sources().get("mturk").plan()).isInstanceOfSatisfying(SqsSourceConfig.class,
+                sqs -> assertThat(sqs.allowedSenders()).containsExactly("AIDA123"));
     }
 
     @Test
     void everyExample_isValid() throws Exception {
         try (var files = java.nio.file.Files.list(Path.of("../examples"))) {
-            var examples = files.filter(f -> f.toString().endsWith(".yaml")).toList();
-            assertThat(examples).hasSizeGreaterThanOrEqualTo(4);
+            var examples = files.filter(f -> f.toString().endsWith(".yaml")).map(f -> f.getFileName().toString()).toList();
+            assertThat(examples).contains("local.yaml", "mturk-router.yaml", "s3-to-kafka.yaml", "sqs-to-http.yaml",
+                    "fifo-trades.yaml", "http-to-kafka.yaml");
             for (var example : examples) {
-                var result = ConfigReader.read(example, Map.<String, String>of()::get);
-                assertThat(result).as(example + ": " + result).isInstanceOf(ConfigReader.Result.Ok.class);
+                read(example, Map.of());
             }
         }
     }
 
     @Test
     void httpAndKafkaSinks_areRead_withTheirSettings() {
-        var config = ((ConfigReader.Result.Ok) ConfigReader.read(Path.of("../examples/s3-to-kafka.yaml"),
-                Map.of("QA_KAFKA", "qa:9092")::get)).config();
-        assertThat(config.sinks().get("qa").options()).containsEntry("bootstrap-servers", "qa:9092")
-                .containsEntry("topic", "qa-archive-new").containsEntry("value-from-attribute", "objectKey");
-        var listener = ((ConfigReader.Result.Ok) ConfigReader.read(Path.of("../examples/event-listener.yaml"),
-                Map.<String, String>of()::get)).config();
-        assertThat(listener.sinks().get("api").options()).containsEntry("method", "POST")
-                .containsEntry("throttle-default", "300000").containsEntry("bearer-token-env", "API_TOKEN");
-        assertThat(errors("""
-                sources: {s: {sqs: {queue: q}}}
-                sinks:
-                  api: {type: http, url: ftp://x, method: GET}
-                routes: [{to: [api]}]
-                """)).anySatisfy(e -> assertThat(e).contains("sinks.api.url: must start with http"))
-                .anySatisfy(e -> assertThat(e).contains("sinks.api.method: 'GET' is not one of [PATCH, POST, PUT]"));
+        var config = read("s3-to-kafka.yaml", Map.of("QA_KAFKA", "qa:9092"));
+        assertThat(config.sinks().get("qa").plan()).isInstanceOfSatisfying(KafkaSinkConfig.class, k -> {
+            assertThat(k.bootstrapServers()).isEqualTo("qa:9092");
+            assertThat(k.topic()).isEqualTo("qa-archive-new");
+            assertThat(k.valueFromAttribute()).isEqualTo("objectKey");
+        });
+        var listener = read("sqs-to-http.yaml", Map.of());
+        assertThat(listener.sinks().get("api").plan()).isInstanceOfSatisfying(HttpSinkConfig.class, h -> {
+            assertThat(h.method()).isEqualTo("POST");
+            assertThat(h.throttleDefault()).isEqualTo(Duration.ofMinutes(5));
+            assertThat(h.bearerTokenEnv()).isEqualTo("API_TOKEN");
+        });
+        assertThat(listener.listener().maxReceives()).isEqualTo(10);
     }
 
     @Test
-    void everyError_isListed_withFileLineAndField() {
-        var errors = errors("""
+    void fifoTrades_readsJsonPointers_andContentDedup() {
+        var config = read("fifo-trades.yaml", Map.of());
+        var source = config.sources().get("trades");
+        assertThat(source.format()).isEqualTo("json");
+        assertThat(source.json()).isEqualTo(new FerryConfig.JsonPointers("/trade", "/type", "/account", null, "json"));
+        assertThat(config.sinks().get("confirmed").plan()).isInstanceOfSatisfying(SqsSinkConfig.class,
+                sqs -> assertThat(sqs.fifo()).isTrue());
+    }
+
+    @Test
+    void kafkaAndHttpSources_areRead() {
+        var config = read("http-to-kafka.yaml", Map.of("INGEST_TOKEN", "s3cret"));
+        assertThat(config.sources().get("ingest").transport()).isEqualTo("http");
+        var both = parse("""
                 sources:
-                  events:
-                    sqs:
-                      queue: events
-                    format: xml
-                    colour: blue
-                sinks:
-                  out:
-                    type: carrier-pigeon
-                routes:
-                  - to: [out, nowhere]
-                listener:
-                  lease: 30 seconds
-                  pollers: 0
-                ledger:
-                  path: ${MISSING_DIR}/ledger.db
+                  orders:
+                    kafka: {bootstrap-servers: "127.0.0.1:9092", topics: [orders, returns], properties: {client.id: x}}
+                    format: raw
+                sinks: {log: {type: log}}
+                routes: [{to: [log]}]
                 """);
-        assertThat(errors).contains(
-                "ferry.yaml:6: sources.events.colour: unknown key; expected one of [sqs, format, allowed-senders]",
-                "ferry.yaml:9: sinks.out.type: 'carrier-pigeon' is not one of [http, kafka, log, sqs]",
-                "ferry.yaml:11: routes[0].to: no sink named 'nowhere' (sinks: [out])",
-                "ferry.yaml:13: listener.lease: expected a duration like 500ms, 30s, 5m, 2h or 7d, was '30 seconds'",
-                "ferry.yaml:14: listener.pollers: must be 1..64, was 0");
-        assertThat(errors).anySatisfy(e -> assertThat(e).startsWith("ferry.yaml:5: sources.events.format:").contains("xml"));
-        assertThat(errors).anySatisfy(e -> assertThat(e).startsWith("ferry.yaml:16: ledger.path: environment variable MISSING_DIR is not set"));
+        var kafka = (KafkaSourceConfig) ((ConfigReader.Result.Ok) both).config().sources().get("orders").plan();
+        assertThat(kafka.topics()).containsExactly("orders", "returns");
+        assertThat(kafka.groupId()).isEqualTo("ferry-orders");
+        assertThat(kafka.properties()).containsEntry("client.id", "x");
     }
 
     @Test
     void environmentVariables_areSubstituted_withDefaults() {
         var result = parse("""
                 ledger:
-                  path: ${HOME_DIR}/ledger-${SUFFIX:-a}.db
+                  kind: memory
                 sources:
                   s:
-                    sqs: {queue: q}
+                    sqs: {queue: "${HOME_DIR}-q-${SUFFIX:-a}"}
                 sinks:
                   log: {type: log}
                 routes:
                   - to: [log]
                 """);
-        assertThat(((ConfigReader.Result.Ok) result).config().ledger().path()).isEqualTo(Path.of("/srv/ledger-a.db"));
+        assertThat(((SqsSourceConfig) ((ConfigReader.Result.Ok) result).config().sources().get("s").plan()).queue())
+                .isEqualTo("/srv-q-a");
     }
 
     @Test

@@ -26,11 +26,11 @@ class FerryAppIT {
             port = probe.getLocalPort();
         }
         String yaml = Files.readString(Path.of("../examples/local.yaml")).replace("port: 9324", "port: " + port)
-                .replace("stats-every: 1m", "stats-every: 1s");
+                .replace("stats-every: 1m", "stats-every: 1s").replace("127.0.0.1:9464", "127.0.0.1:0");
         var config = ((ConfigReader.Result.Ok) ConfigReader.parse("local.yaml", yaml,
-                Map.of("FERRY_LEDGER", dir.resolve("ledger.db").toString())::get)).config();
+                Map.of("FERRY_LEDGER", dir.resolve("ledger.db").toString())::get, ConfigReaderTest.ADAPTERS)).config();
 
-        try (var runtime = FerryComponent.of(config).runtime().start();
+        try (var runtime = runtime(config).start();
              var client = SqsClients.builder().endpoint(URI.create("http://127.0.0.1:" + port)).staticCredentials("x", "x").build()) {
             String base = "http://127.0.0.1:" + port + "/000000000000/";
             client.sendMessage(b -> b.queueUrl(base + "mturk-events").messageBody(
@@ -50,7 +50,28 @@ class FerryAppIT {
             var dead = client.receiveMessage(b -> b.queueUrl(base + "mturk-events-dlq").waitTimeSeconds(2)
                     .messageAttributeNames("All")).messages();
             assertThat(dead).singleElement().satisfies(m -> assertThat(m.body()).isEqualTo("not an event document"));
+
+            var http = java.net.http.HttpClient.newHttpClient();
+            var metrics = http.send(java.net.http.HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + runtime.metricsPort()
+                    + "/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(metrics.statusCode()).isEqualTo(200);
+            assertThat(metrics.body()).contains("ferry_acked_total{source=\"mturk\"} 1.0")
+                    .contains("ferry_dead_lettered_total{source=\"mturk\"} 1.0")
+                    .contains("ferry_sink_publish_seconds_count{outcome=\"done\",sink=\"assignments\"} 1")
+                    .contains("ferry_handler_seconds_bucket{outcome=\"done\",source=\"mturk\"");
+            var ready = http.send(java.net.http.HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + runtime.metricsPort()
+                    + "/health/ready")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(ready.statusCode()).isEqualTo(200);
+            listener.stop();
+            var notReady = http.send(java.net.http.HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + runtime.metricsPort()
+                    + "/health/ready")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(notReady.statusCode()).isEqualTo(503);
+            assertThat(notReady.body()).contains("mturk");
         }
+    }
+
+    static FerryRuntime runtime(dev.ferry.app.config.FerryConfig config) {
+        return FerryComponent.builtIn().run().create(config).runtime();
     }
 
     @Test
@@ -61,11 +82,12 @@ class FerryAppIT {
         }
         var file = dir.resolve("local.yaml");
         Files.writeString(file, Files.readString(Path.of("../examples/local.yaml")).replace("port: 9324", "port: " + port)
-                .replace("${FERRY_LEDGER:-ferry-ledger.db}", dir.resolve("ledger.db").toString()));
-        var config = ((ConfigReader.Result.Ok) ConfigReader.read(file)).config();
+                .replace("${FERRY_LEDGER:-ferry-ledger.db}", dir.resolve("ledger.db").toString())
+                .replace("127.0.0.1:9464", "127.0.0.1:0"));
+        var config = ((ConfigReader.Result.Ok) ConfigReader.read(file, System::getenv, ConfigReaderTest.ADAPTERS)).config();
         var out = new ByteArrayOutputStream();
         var err = new ByteArrayOutputStream();
-        try (var runtime = FerryComponent.of(config).runtime().start()) {
+        try (var runtime = runtime(config).start()) {
             var listener = runtime.listeners().getFirst();
             assertThat(Ferry.run(new String[] {"send-test-event", "--config", file.toString(), "--source", "mturk"},
                     new PrintStream(out), new PrintStream(err))).as(err.toString()).isZero();

@@ -1,7 +1,11 @@
 package dev.ferry.app.config;
 
-import dev.ferry.codecs.Codecs;
-import dev.ferry.codecs.JsonLimits;
+import dev.ferry.adapters.sqs.SqsSinkConfig;
+import dev.ferry.adapters.sqs.SqsSourceConfig;
+import dev.ferry.app.Adapters;
+import dev.ferry.domain.spi.OpenedSource;
+import dev.ferry.domain.spi.Plan;
+import dev.ferry.domain.spi.Settings;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -16,6 +20,7 @@ import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.composer.Composer;
 import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
@@ -37,16 +42,17 @@ public final class ConfigReader {
 
     private static final Pattern ENV = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
     private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
-    private static final Set<String> SINK_TYPES = Set.of("log", "sqs", "http", "kafka");
-    private static final Set<String> LEDGER_KINDS = Set.of("memory", "mvstore");
+    private static final Set<String> FORMATS = Set.of("auto", "s3", "mturk", "sns", "sns+s3", "sns+mturk", "json", "raw");
 
     private final String file;
     private final Function<String, String> env;
+    private final Adapters adapters;
     private final List<ConfigError> errors = new ArrayList<>();
 
-    private ConfigReader(String file, Function<String, String> env) {
+    private ConfigReader(String file, Function<String, String> env, Adapters adapters) {
         this.file = file;
         this.env = env;
+        this.adapters = adapters;
     }
 
     /** The configuration, or the errors that stop it from being one. */
@@ -58,20 +64,20 @@ public final class ConfigReader {
         }
     }
 
-    public static Result read(Path path) {
-        return read(path, System::getenv);
-    }
-
-    public static Result read(Path path, Function<String, String> env) {
+    /**
+     * Reads {@code path}, whose source transports, sink types and ledger kinds are those of
+     * {@code adapters}; {@code env} gives the {@code ${VAR}} values.
+     */
+    public static Result read(Path path, Function<String, String> env, Adapters adapters) {
         try {
-            return parse(path.toString(), Files.readString(path), env);
+            return parse(path.toString(), Files.readString(path), env, adapters);
         } catch (IOException e) {
             return new Result.Invalid(List.of(new ConfigError(path.toString(), 0, "(file)", "cannot read: " + e.getMessage())));
         }
     }
 
-    public static Result parse(String file, String yaml, Function<String, String> env) {
-        var reader = new ConfigReader(file, env);
+    public static Result parse(String file, String yaml, Function<String, String> env, Adapters adapters) {
+        var reader = new ConfigReader(file, env, adapters);
         Node root;
         try {
             var settings = LoadSettings.builder().setLabel(file).setAllowDuplicateKeys(false).build();
@@ -99,7 +105,7 @@ public final class ConfigReader {
     }
 
     private FerryConfig config(Section root) {
-        root.only("embedded-sqs", "aws", "ledger", "sources", "sinks", "routes", "listener", "stats-every");
+        root.only("embedded-sqs", "aws", "ledger", "sources", "sinks", "routes", "listener", "stats-every", "metrics");
         int embeddedPort = 0;
         var embedded = root.section("embedded-sqs");
         if (embedded != null) {
@@ -122,11 +128,34 @@ public final class ConfigReader {
         }
         var aws = new FerryConfig.Aws(awsSection.string("region", "us-east-1"), endpointUri);
 
+        var l = root.sectionOrEmpty("listener");
+        l.only("pollers", "concurrency", "lease", "extend-every", "max-receives", "max-attempts", "shutdown-deadline");
+        var lease = l.duration("lease", Duration.ofSeconds(30));
+        if (lease.compareTo(Duration.ofSeconds(2)) < 0 || lease.compareTo(Duration.ofHours(12)) > 0) {
+            l.error("lease", "must be 2s .. 12h (the visibility timeout Ferry asks for and extends), was " + lease);
+        }
+        var extendEvery = l.duration("extend-every", lease.dividedBy(2));
+        if (extendEvery.compareTo(lease.minusSeconds(1)) > 0 || extendEvery.isZero()) {
+            l.error("extend-every", "must be shorter than the lease by at least 1s, or a message's visibility runs out "
+                    + "before it is extended (lease " + lease.toSeconds() + "s, extend-every " + extendEvery.toSeconds() + "s)");
+        }
+        var listener = new FerryConfig.ListenerSpec(l.integer("pollers", 2, 1, 64), l.integer("concurrency", 16, 1, 1024),
+                lease, extendEvery, l.integer("max-receives", 5, 1, 1000), l.integer("max-attempts", 5, 1, 1000),
+                l.duration("shutdown-deadline", Duration.ofSeconds(20)));
+
         var ledgerSection = root.sectionOrEmpty("ledger");
-        ledgerSection.only("kind", "path", "ttl");
-        String kind = ledgerSection.oneOf("kind", "mvstore", LEDGER_KINDS);
-        var ledger = new FerryConfig.Ledger(kind, Path.of(ledgerSection.string("path", "ferry-ledger.db")),
-                ledgerSection.duration("ttl", Duration.ofDays(7)));
+        String kind = ledgerSection.oneOf("kind", "mvstore", adapters.ledgers().keySet());
+        var ttl = ledgerSection.duration("ttl", Duration.ofDays(7));
+        var redeliveries = listener.lease().multipliedBy(listener.maxReceives());
+        if (ttl.compareTo(redeliveries) < 0) {
+            ledgerSection.error("ttl", "must outlast every redelivery of a message (max-receives x lease = "
+                    + redeliveries.toSeconds() + "s), or a late duplicate is handled twice; was " + ttl.toSeconds() + "s");
+        }
+        var ledgerProvider = adapters.ledgers().get(kind);
+        var ledger = new FerryConfig.Ledger(kind, ledgerProvider == null ? null : ledgerProvider.configure(ledgerSection), ttl);
+        if (ledgerProvider != null) {
+            ledgerSection.reportUnread();
+        }
 
         var sources = new LinkedHashMap<String, FerryConfig.SourceSpec>();
         var sourcesSection = root.section("sources");
@@ -134,126 +163,178 @@ public final class ConfigReader {
             root.error("sources", "at least one source is needed");
         } else {
             for (var e : sourcesSection.children().entrySet()) {
-                var s = e.getValue();
-                s.only("sqs", "format", "allowed-senders");
-                var sqs = s.section("sqs");
-                String queue = null;
-                if (sqs == null) {
-                    s.error("sqs", "missing: where the source reads from (sqs: {queue: NAME})");
-                } else {
-                    sqs.only("queue");
-                    queue = sqs.required("queue");
-                }
-                String format = s.string("format", "auto");
-                try {
-                    Codecs.named(format, JsonLimits.defaults());
-                } catch (IllegalArgumentException ex) {
-                    s.error("format", ex.getMessage());
-                }
-                sources.put(e.getKey(), new FerryConfig.SourceSpec(e.getKey(), queue, format,
-                        new LinkedHashSet<>(s.strings("allowed-senders"))));
+                sources.put(e.getKey(), source(e.getKey(), e.getValue()));
             }
         }
 
         var sinks = new LinkedHashMap<String, FerryConfig.SinkSpec>();
-        var sinksSection = root.sectionOrEmpty("sinks");
-        for (var e : sinksSection.children().entrySet()) {
+        var sinkSections = new LinkedHashMap<String, Section>();
+        for (var e : root.sectionOrEmpty("sinks").children().entrySet()) {
             var s = e.getValue();
-            String type = s.oneOf("type", null, SINK_TYPES);
-            var options = new LinkedHashMap<String, String>();
-            switch (type == null ? "" : type) {
-                case "sqs" -> {
-                    s.only("type", "queue");
-                    options.put("queue", s.required("queue"));
-                }
-                case "http" -> {
-                    s.only("type", "url", "method", "bearer-token-env", "timeout", "max-concurrent", "throttle-default");
-                    String url = s.required("url");
-                    if (url != null && !url.startsWith("http://") && !url.startsWith("https://")) {
-                        s.error("url", "must start with http:// or https://, was '" + url + "'");
-                    }
-                    options.put("url", url);
-                    options.put("method", s.oneOf("method", "POST", Set.of("POST", "PUT", "PATCH")));
-                    putIfSet(options, "bearer-token-env", s.string("bearer-token-env", null));
-                    options.put("timeout", Long.toString(s.duration("timeout", Duration.ofSeconds(10)).toMillis()));
-                    options.put("max-concurrent", Integer.toString(s.integer("max-concurrent", 64, 1, 10_000)));
-                    options.put("throttle-default",
-                            Long.toString(s.duration("throttle-default", Duration.ofMinutes(5)).toMillis()));
-                }
-                case "kafka" -> {
-                    s.only("type", "bootstrap-servers", "topic", "value-from-attribute");
-                    options.put("bootstrap-servers", s.required("bootstrap-servers"));
-                    options.put("topic", s.required("topic"));
-                    putIfSet(options, "value-from-attribute", s.string("value-from-attribute", null));
-                }
-                default -> s.only("type");
+            String type = s.oneOf("type", null, adapters.sinks().keySet());
+            var provider = type == null ? null : adapters.sinks().get(type);
+            sinks.put(e.getKey(), new FerryConfig.SinkSpec(e.getKey(), type, provider == null ? null : provider.configure(s)));
+            sinkSections.put(e.getKey(), s);
+            if (provider != null) {
+                s.reportUnread();
             }
-            sinks.put(e.getKey(), new FerryConfig.SinkSpec(e.getKey(), type, options));
         }
 
         var routes = new ArrayList<FerryConfig.RouteSpec>();
         int i = 0;
         for (var r : root.sections("routes")) {
-            r.only("name", "match", "to");
-            String name = r.string("name", "route-" + i);
-            String type = null;
-            String typePrefix = null;
-            var match = r.section("match");
-            if (match != null) {
-                match.only("type", "type-prefix");
-                type = match.string("type", null);
-                typePrefix = match.string("type-prefix", null);
-                if (type != null && typePrefix != null) {
-                    match.error("type-prefix", "give either type or type-prefix, not both");
-                }
-            }
-            var to = r.strings("to");
-            if (to.isEmpty()) {
-                r.error("to", "a route needs at least one sink");
-            }
-            for (String sink : to) {
-                if (!sinks.containsKey(sink)) {
-                    r.error("to", "no sink named '" + sink + "' (sinks: " + sinks.keySet() + ")");
-                }
-            }
-            routes.add(new FerryConfig.RouteSpec(name, type, typePrefix, to));
-            i++;
+            routes.add(route(r, i++, sinks));
         }
         if (routes.isEmpty()) {
             root.error("routes", "at least one route is needed, or every event would be dropped");
         }
+        fifoSinksNeedGroups(sources, sinks, sinkSections);
 
-        var l = root.sectionOrEmpty("listener");
-        l.only("pollers", "concurrency", "lease", "max-receives", "max-attempts", "shutdown-deadline");
-        var lease = l.duration("lease", Duration.ofSeconds(30));
-        if (lease.compareTo(Duration.ofSeconds(2)) < 0 || lease.compareTo(Duration.ofHours(12)) > 0) {
-            l.error("lease", "must be 2 s .. 12 h (the SQS visibility timeout Ferry extends halfway), was " + lease);
+        FerryConfig.Address metrics = null;
+        var metricsSection = root.section("metrics");
+        if (metricsSection != null) {
+            metricsSection.only("listen");
+            metrics = address(metricsSection, "listen", "127.0.0.1:9464");
         }
-        var listener = new FerryConfig.ListenerSpec(l.integer("pollers", 2, 1, 64), l.integer("concurrency", 16, 1, 1024),
-                lease, l.integer("max-receives", 5, 1, 1000), l.integer("max-attempts", 5, 1, 1000),
-                l.duration("shutdown-deadline", Duration.ofSeconds(20)));
         return new FerryConfig(file, embeddedPort, aws, ledger, sources, sinks, routes, listener,
-                root.duration("stats-every", Duration.ofMinutes(1)));
+                root.duration("stats-every", Duration.ofMinutes(1)), metrics);
     }
 
-    private static void putIfSet(Map<String, String> options, String key, String value) {
-        if (value != null) {
-            options.put(key, value);
+    private FerryConfig.SourceSpec source(String name, Section s) {
+        var transports = s.keys().stream().filter(adapters.sources()::containsKey).toList();
+        String transport = null;
+        Plan<OpenedSource> plan = null;
+        if (transports.size() != 1) {
+            if (transports.isEmpty()) {
+                s.errorHere("where the source reads from is missing: one of " + Adapters.names(adapters.sources())
+                        + " (e.g. sqs: {queue: NAME})");
+            } else {
+                s.error(transports.get(1), "a source reads from one place; found " + transports);
+            }
+        } else {
+            transport = transports.getFirst();
+            var section = s.section(transport);
+            if (section != null) {
+                plan = adapters.sources().get(transport).configure(section.named(name));
+                section.reportUnread();
+            }
+        }
+        String format = s.oneOf("format", "auto", FORMATS);
+        FerryConfig.JsonPointers json = null;
+        var pointers = s.section("json");
+        if ("json".equals(format)) {
+            var p = pointers != null ? pointers : s.sectionOrEmpty("json");
+            p.only("id", "type", "group", "time", "default-type");
+            json = new FerryConfig.JsonPointers(pointer(p, "id", "/id"), pointer(p, "type", null), pointer(p, "group", null),
+                    pointer(p, "time", null), p.string("default-type", "json"));
+        } else if (pointers != null) {
+            s.error("json", "only used with format: json");
+        }
+        s.only(Stream.concat(Stream.of("format", "json"), adapters.sources().keySet().stream())
+                .toArray(String[]::new));
+        return new FerryConfig.SourceSpec(name, transport, plan, format, json);
+    }
+
+    private static String pointer(Section p, String key, String fallback) {
+        String v = p.string(key, fallback);
+        if (v != null && !v.isEmpty() && !v.startsWith("/")) {
+            p.error(key, "a JSON Pointer starts with / (e.g. /order/id), was '" + v + "'");
+        }
+        return v;
+    }
+
+    private FerryConfig.RouteSpec route(Section r, int index, Map<String, FerryConfig.SinkSpec> sinks) {
+        r.only("name", "match", "to");
+        String name = r.string("name", "route-" + index);
+        String type = null;
+        String typePrefix = null;
+        Map<String, String> attributes = Map.of();
+        var match = r.section("match");
+        if (match != null) {
+            match.only("type", "type-prefix", "attributes");
+            type = match.string("type", null);
+            typePrefix = match.string("type-prefix", null);
+            attributes = match.map("attributes");
+            if (type != null && typePrefix != null) {
+                match.error("type-prefix", "give either type or type-prefix, not both");
+            }
+        }
+        var to = r.strings("to");
+        if (to.isEmpty()) {
+            r.error("to", "a route needs at least one sink");
+        }
+        for (String sink : to) {
+            if (!sinks.containsKey(sink)) {
+                r.error("to", "no sink named '" + sink + "' (sinks: " + sinks.keySet() + ")");
+            }
+        }
+        if (new LinkedHashSet<>(to).size() != to.size()) {
+            r.error("to", "a sink is named twice: " + to);
+        }
+        return new FerryConfig.RouteSpec(name, type, typePrefix, attributes, to);
+    }
+
+    /**
+     * A FIFO SQS sink puts every message in a group: the event's group key unless the sink names
+     * one group. Refuses a FIFO sink without one when a source's events may have no group key.
+     */
+    private void fifoSinksNeedGroups(Map<String, FerryConfig.SourceSpec> sources, Map<String, FerryConfig.SinkSpec> sinks,
+                                     Map<String, Section> sections) {
+        for (var sink : sinks.values()) {
+            if (!(sink.plan() instanceof SqsSinkConfig sqs) || !sqs.fifo() || sqs.messageGroup() != null) {
+                continue;
+            }
+            for (var source : sources.values()) {
+                if (!hasGroupKeys(source)) {
+                    sections.get(sink.name()).error("queue", "queue '" + sqs.queue() + "' is FIFO, so every message needs a "
+                            + "group, but the events of source '" + source.name() + "' (format " + source.format()
+                            + ", " + (source.transport() == null ? "?" : source.transport()) + ") may have no group key; "
+                            + "set message-group: NAME for one ordered stream, or use a format with group keys");
+                    break;
+                }
+            }
+        }
+    }
+
+    private static boolean hasGroupKeys(FerryConfig.SourceSpec source) {
+        return switch (source.format()) {
+            case "s3", "mturk", "sns+s3", "sns+mturk" -> true;
+            case "json" -> source.json() != null && source.json().group() != null;
+            default -> source.plan() instanceof SqsSourceConfig sqs ? sqs.fifo() : "kafka".equals(source.transport());
+        };
+    }
+
+    private FerryConfig.Address address(Section s, String key, String fallback) {
+        String v = s.string(key, fallback);
+        int colon = v.lastIndexOf(':');
+        try {
+            int port = Integer.parseInt(v.substring(colon + 1));
+            String host = v.substring(0, colon);
+            if (host.isEmpty() || port < 0 || port > 65_535) {
+                throw new IllegalArgumentException();
+            }
+            return new FerryConfig.Address(host, port);
+        } catch (RuntimeException e) {
+            s.error(key, "expected HOST:PORT such as 127.0.0.1:9464, was '" + v + "'");
+            return null;
         }
     }
 
     /** A mapping in the file, with typed reads that record errors instead of throwing. */
-    static final class Section {
+    static final class Section implements Settings {
         private final ConfigReader reader;
         private final String path;
         private final MappingNode node;
         private final Map<String, Node> values = new LinkedHashMap<>();
         private final Map<String, Node> keyNodes = new LinkedHashMap<>();
+        private final Set<String> asked = new LinkedHashSet<>();
+        private String name;
 
         Section(ConfigReader reader, String path, MappingNode node) {
             this.reader = reader;
             this.path = path;
             this.node = node;
+            this.name = path.substring(path.lastIndexOf('.') + 1);
             if (node != null) {
                 for (var t : node.getValue()) {
                     if (t.getKeyNode() instanceof ScalarNode k) {
@@ -276,8 +357,43 @@ public final class ConfigReader {
             return values.keySet();
         }
 
+        /** Gives the section the name of what it configures (a source's transport section: the source's name). */
+        Section named(String newName) {
+            this.name = newName;
+            return this;
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        /** The value of {@code key}, remembering that it is a known key. */
+        private Node value(String key) {
+            asked.add(key);
+            return values.get(key);
+        }
+
         void error(String key, String message) {
             reader.error(values.getOrDefault(key, node), at(key), message);
+        }
+
+        void errorHere(String message) {
+            reader.error(node, path, message);
+        }
+
+        @Override
+        public void problem(String key, String message) {
+            error(key, message);
+        }
+
+        /** Every key nobody asked for is unknown: the adapter that owns the section knows its keys. */
+        void reportUnread() {
+            for (var key : values.keySet()) {
+                if (!asked.contains(key)) {
+                    reader.error(keyNodes.get(key), at(key), "unknown key; expected one of " + List.copyOf(asked));
+                }
+            }
         }
 
         void only(String... allowed) {
@@ -290,7 +406,7 @@ public final class ConfigReader {
         }
 
         Section section(String key) {
-            var n = values.get(key);
+            var n = value(key);
             if (n == null) {
                 return null;
             }
@@ -319,7 +435,7 @@ public final class ConfigReader {
 
         /** The items of a list; empty (with an error when it is something else) when not a list. */
         private List<Node> items(String key) {
-            var n = values.get(key);
+            var n = value(key);
             if (n == null) {
                 return List.of();
             }
@@ -344,8 +460,9 @@ public final class ConfigReader {
             return out;
         }
 
-        String string(String key, String fallback) {
-            var n = values.get(key);
+        @Override
+        public String string(String key, String fallback) {
+            var n = value(key);
             if (n == null) {
                 return fallback;
             }
@@ -356,7 +473,8 @@ public final class ConfigReader {
             return substitute(key, s.getValue());
         }
 
-        String required(String key) {
+        @Override
+        public String required(String key) {
             String v = string(key, null);
             if (v == null || v.isBlank()) {
                 if (!values.containsKey(key)) {
@@ -368,7 +486,8 @@ public final class ConfigReader {
             return v;
         }
 
-        String oneOf(String key, String fallback, Set<String> allowed) {
+        @Override
+        public String oneOf(String key, String fallback, Set<String> allowed) {
             String v = fallback == null ? required(key) : string(key, fallback);
             if (v != null && !allowed.contains(v)) {
                 error(key, "'" + v + "' is not one of " + allowed.stream().sorted().toList());
@@ -376,7 +495,8 @@ public final class ConfigReader {
             return v;
         }
 
-        int integer(String key, int fallback, int min, int max) {
+        @Override
+        public int integer(String key, int fallback, int min, int max) {
             String v = string(key, null);
             if (v == null) {
                 return fallback;
@@ -394,7 +514,8 @@ public final class ConfigReader {
             }
         }
 
-        Duration duration(String key, Duration fallback) {
+        @Override
+        public Duration duration(String key, Duration fallback) {
             String v = string(key, null);
             if (v == null) {
                 return fallback;
@@ -414,13 +535,51 @@ public final class ConfigReader {
             };
         }
 
-        List<String> strings(String key) {
+        @Override
+        public List<String> strings(String key) {
             var out = new ArrayList<String>();
             for (var item : items(key)) {
                 if (item instanceof ScalarNode s) {
                     out.add(substitute(key, s.getValue()));
                 } else {
                     reader.error(item, at(key), "expected a single value in the list");
+                }
+            }
+            return out;
+        }
+
+        @Override
+        public boolean flag(String key, boolean fallback) {
+            String v = string(key, null);
+            if (v == null) {
+                return fallback;
+            }
+            return switch (v.trim()) {
+                case "true", "yes", "on" -> true;
+                case "false", "no", "off" -> false;
+                default -> {
+                    error(key, "expected true or false, was '" + v + "'");
+                    yield fallback;
+                }
+            };
+        }
+
+        @Override
+        public Map<String, String> map(String key) {
+            var n = value(key);
+            var out = new LinkedHashMap<String, String>();
+            if (n == null) {
+                return out;
+            }
+            if (!(n instanceof MappingNode m)) {
+                error(key, "expected a mapping of NAME: VALUE");
+                return out;
+            }
+            for (var t : m.getValue()) {
+                if (t.getKeyNode() instanceof ScalarNode k && t.getValueNode() instanceof ScalarNode v) {
+                    out.put(k.getValue(), substitute(key, v.getValue()));
+                } else {
+                    reader.error(t.getKeyNode(), at(key), "expected NAME: VALUE with single values");
                 }
             }
             return out;

@@ -1,17 +1,20 @@
 package dev.ferry.app.config;
 
+import dev.ferry.domain.idempotency.IdempotencyLedger;
+import dev.ferry.domain.spi.OpenedSource;
+import dev.ferry.domain.spi.Plan;
+import dev.ferry.domain.transport.Sink;
 import java.net.URI;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * A validated Ferry configuration. Built only by {@link ConfigReader}, which refuses a file with any
- * error, so every value here is usable.
+ * error, so every value here is usable; the adapters' parts are {@link Plan}s, opened by the run.
  *
  * @param embeddedSqsPort the port of the embedded SQS server on 127.0.0.1, or 0 for none
+ * @param metrics         the address of the metrics and health endpoint, or null for none
  */
 public record FerryConfig(
         String file,
@@ -22,31 +25,48 @@ public record FerryConfig(
         Map<String, SinkSpec> sinks,
         List<RouteSpec> routes,
         ListenerSpec listener,
-        Duration statsEvery) {
+        Duration statsEvery,
+        Address metrics) {
 
     /** @param endpoint null for AWS itself */
     public record Aws(String region, URI endpoint) {
     }
 
-    /** @param path only for kind {@code mvstore} */
-    public record Ledger(String kind, Path path, Duration ttl) {
+    public record Ledger(String kind, Plan<IdempotencyLedger> plan, Duration ttl) {
     }
 
-    public record SourceSpec(String name, String queue, String format, Set<String> allowedSenders) {
+    /**
+     * @param transport the source's transport key ({@code sqs}, {@code kafka}, {@code http}, a plugin's)
+     * @param format    the decoder: s3, mturk, sns, sns+s3, sns+mturk, json, raw, auto
+     * @param json      the JSON Pointers of format {@code json}, else null
+     */
+    public record SourceSpec(String name, String transport, Plan<OpenedSource> plan, String format, JsonPointers json) {
     }
 
-    /** @param options the type's own settings, e.g. {@code queue} for an SQS sink */
-    public record SinkSpec(String name, String type, Map<String, String> options) {
+    /** Where format {@code json} finds an event's id, type, group key and time. */
+    public record JsonPointers(String id, String type, String group, String time, String defaultType) {
+    }
+
+    public record SinkSpec(String name, String type, Plan<Sink> plan) {
     }
 
     /**
      * @param type       null, or the exact event type to match
      * @param typePrefix null, or the start of the event types to match (e.g. {@code HIT})
+     * @param attributes attribute values an event must all have to match
      */
-    public record RouteSpec(String name, String type, String typePrefix, List<String> to) {
+    public record RouteSpec(String name, String type, String typePrefix, Map<String, String> attributes, List<String> to) {
     }
 
-    public record ListenerSpec(int pollers, int concurrency, Duration lease, int maxReceives, int maxAttempts,
-                               Duration shutdownDeadline) {
+    /** @param extendEvery how long a message is in hand before its lease is extended; shorter than the lease */
+    public record ListenerSpec(int pollers, int concurrency, Duration lease, Duration extendEvery, int maxReceives,
+                               int maxAttempts, Duration shutdownDeadline) {
+    }
+
+    public record Address(String host, int port) {
+        @Override
+        public String toString() {
+            return host + ":" + port;
+        }
     }
 }

@@ -1,0 +1,54 @@
+package dev.ferry.app;
+
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.model.Event;
+import dev.ferry.domain.transport.Sink;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+/** A sink that times every publish and counts outcomes: {@code ferry_sink_publish_seconds{sink,outcome}}. */
+final class MeteredSink implements Sink {
+
+    private final Sink sink;
+    private final Timer done;
+    private final Timer retry;
+    private final Timer throttled;
+    private final Timer rejected;
+
+    MeteredSink(Sink sink, MeterRegistry registry) {
+        this.sink = sink;
+        this.done = timer(registry, sink.name(), "done");
+        this.retry = timer(registry, sink.name(), "retry");
+        this.throttled = timer(registry, sink.name(), "throttled");
+        this.rejected = timer(registry, sink.name(), "rejected");
+    }
+
+    private static Timer timer(MeterRegistry registry, String sink, String outcome) {
+        return Timer.builder("ferry.sink.publish").description("publishes to a sink, by outcome")
+                .tag("sink", sink).tag("outcome", outcome).publishPercentileHistogram().register(registry);
+    }
+
+    @Override
+    public String name() {
+        return sink.name();
+    }
+
+    @Override
+    public Outcome publish(Event event) {
+        long start = System.nanoTime();
+        Outcome outcome = sink.publish(event);
+        long nanos = System.nanoTime() - start;
+        (switch (outcome) {
+            case Outcome.Done d -> done;
+            case Outcome.Retry r -> retry;
+            case Outcome.Throttled t -> throttled;
+            case Outcome.Reject r -> rejected;
+        }).record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        return outcome;
+    }
+
+    @Override
+    public void close() {
+        sink.close();
+    }
+}

@@ -1,0 +1,137 @@
+package dev.ferry.app;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.ferry.app.config.FerryConfig;
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.listener.Listener;
+import dev.ferry.domain.listener.ListenerObserver;
+import dev.ferry.domain.listener.ListenerStats;
+import dev.ferry.domain.model.Event;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.ToLongFunction;
+
+/**
+ * Metrics (Micrometer, scraped at {@code /metrics} in the Prometheus format) and health
+ * ({@code /health/live}: the process answers; {@code /health/ready}: every listener is running),
+ * on the configured address. Per source: received, acked, redelivered, released, dead-lettered,
+ * duplicates, throttled, failures, in flight, lease extensions and the handler latency histogram;
+ * per sink: publish latency by outcome.
+ */
+final class Observability implements AutoCloseable {
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+    private volatile boolean ready;
+    private HttpServer server;
+
+    MeterRegistry registry() {
+        return registry;
+    }
+
+    /** Starts the endpoint; returns the port it listens on (the configured one, or a free one for 0). */
+    int start(FerryConfig.Address address) {
+        try {
+            server = HttpServer.create(new InetSocketAddress(address.host(), address.port()), 16);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot listen on " + address + " for metrics and health: " + e.getMessage(), e);
+        }
+        server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        server.createContext("/metrics", exchange -> answer(exchange, 200,
+                "text/plain; version=0.0.4; charset=utf-8", registry.scrape()));
+        server.createContext("/health/live", exchange -> answer(exchange, 200, "text/plain", "live\n"));
+        server.createContext("/health/ready", exchange -> {
+            var down = listeners.stream().filter(l -> !l.isRunning()).map(Listener::name).toList();
+            if (ready && down.isEmpty()) {
+                answer(exchange, 200, "text/plain", "ready\n");
+            } else {
+                answer(exchange, 503, "text/plain", ready ? "not running: " + down + "\n" : "starting or stopping\n");
+            }
+        });
+        server.start();
+        return server.getAddress().getPort();
+    }
+
+    private static void answer(HttpExchange exchange, int status, String type, String body) throws IOException {
+        try (exchange) {
+            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", type);
+            exchange.sendResponseHeaders(status, bytes.length);
+            exchange.getResponseBody().write(bytes);
+        }
+    }
+
+    /** Ready once every listener started; not ready from the moment stopping begins. */
+    void ready(boolean ready) {
+        this.ready = ready;
+    }
+
+    /** The listener's counters as meters tagged with its source's name. */
+    void watch(Listener listener, String source) {
+        listeners.add(listener);
+        counter(listener, source, "ferry.received", "messages received", ListenerStats::received);
+        counter(listener, source, "ferry.acked", "messages acknowledged (deleted)", ListenerStats::acked);
+        counter(listener, source, "ferry.redelivered", "messages put back with a delay", ListenerStats::redelivered);
+        counter(listener, source, "ferry.released", "messages put back at once", ListenerStats::released);
+        counter(listener, source, "ferry.dead.lettered", "messages dead-lettered", ListenerStats::deadLettered);
+        counter(listener, source, "ferry.duplicates", "events the ledger had completed already", ListenerStats::duplicatesDropped);
+        counter(listener, source, "ferry.throttled", "Throttled outcomes", ListenerStats::throttled);
+        counter(listener, source, "ferry.failures", "Retry outcomes and handler exceptions", ListenerStats::failures);
+        counter(listener, source, "ferry.decode.failures", "messages that could not be decoded", ListenerStats::decodeFailures);
+        counter(listener, source, "ferry.fenced", "completions refused because the claim had expired", ListenerStats::fenced);
+        counter(listener, source, "ferry.lease.extensions", "lease (visibility) extensions", ListenerStats::leaseExtensions);
+        Gauge.builder("ferry.in.flight", listener, l -> l.stats().inFlight()).description("messages received, not yet settled")
+                .tag("source", source).register(registry);
+    }
+
+    private void counter(Listener listener, String source, String name, String description, ToLongFunction<ListenerStats> read) {
+        FunctionCounter.builder(name, listener, l -> read.applyAsLong(l.stats())).description(description)
+                .tag("source", source).register(registry);
+    }
+
+    /** Times each handled event: {@code ferry_handler_seconds{source,outcome}}. */
+    ListenerObserver handlerTimer(String source) {
+        Timer done = handlerTimer(source, "done");
+        Timer retry = handlerTimer(source, "retry");
+        Timer throttled = handlerTimer(source, "throttled");
+        Timer rejected = handlerTimer(source, "rejected");
+        return new ListenerObserver() {
+            @Override
+            public void handled(Event event, Outcome outcome, long nanos) {
+                (switch (outcome) {
+                    case Outcome.Done d -> done;
+                    case Outcome.Retry r -> retry;
+                    case Outcome.Throttled t -> throttled;
+                    case Outcome.Reject r -> rejected;
+                }).record(nanos, TimeUnit.NANOSECONDS);
+            }
+        };
+    }
+
+    private Timer handlerTimer(String source, String outcome) {
+        return Timer.builder("ferry.handler").description("time to handle one event (routing and every sink)")
+                .tag("source", source).tag("outcome", outcome).publishPercentileHistogram().register(registry);
+    }
+
+    @Override
+    public void close() {
+        ready = false;
+        if (server != null) {
+            server.stop(0);
+        }
+        registry.close();
+    }
+}

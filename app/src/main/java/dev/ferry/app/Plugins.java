@@ -1,0 +1,91 @@
+package dev.ferry.app;
+
+import dev.ferry.domain.spi.FerryPlugin;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.MalformedURLException;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.ServiceLoader;
+import java.util.stream.Stream;
+
+/**
+ * Adapter jars beside the app: every {@code *.jar} in the plugin folder ({@code plugins/} beside
+ * {@code ferry.jar}, or {@code FERRY_PLUGINS}) is put on one class loader, and each
+ * {@link FerryPlugin} they list in {@code META-INF/services/dev.ferry.domain.spi.FerryPlugin} is
+ * loaded; so is any on the app's own class path ({@code java -cp ferry.jar:my-adapter.jar ...}).
+ *
+ * @param folder the folder searched, or null for the class path only
+ */
+public record Plugins(Path folder) {
+
+    /** One plugin and where it came from, for messages. */
+    public record Loaded(FerryPlugin plugin, String origin) {
+        @Override
+        public String toString() {
+            return plugin.getClass().getName() + " (" + origin + ")";
+        }
+    }
+
+    public static Plugins none() {
+        return new Plugins(null);
+    }
+
+    /** {@code FERRY_PLUGINS}, else {@code plugins/} beside the jar the app runs from. */
+    public static Plugins fromEnvironment() {
+        String env = System.getenv("FERRY_PLUGINS");
+        if (env != null && !env.isBlank()) {
+            return new Plugins(Path.of(env));
+        }
+        try {
+            var location = Ferry.class.getProtectionDomain().getCodeSource().getLocation();
+            var jar = Path.of(location.toURI());
+            return Files.isRegularFile(jar) ? new Plugins(jar.resolveSibling("plugins")) : none();
+        } catch (URISyntaxException | RuntimeException e) {
+            return none();
+        }
+    }
+
+    List<Loaded> load() {
+        var out = new ArrayList<Loaded>();
+        ClassLoader parent = Plugins.class.getClassLoader();
+        for (var plugin : ServiceLoader.load(FerryPlugin.class, parent)) {
+            out.add(new Loaded(plugin, "class path"));
+        }
+        if (folder == null || !Files.isDirectory(folder)) {
+            return out;
+        }
+        List<Path> jars;
+        try (Stream<Path> files = Files.list(folder)) {
+            jars = files.filter(f -> f.getFileName().toString().endsWith(".jar")).sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list the plugin folder " + folder, e);
+        }
+        if (jars.isEmpty()) {
+            return out;
+        }
+        var urls = jars.stream().map(Plugins::url).toArray(URL[]::new);
+        @SuppressWarnings("resource") // lives as long as the app: the plugins' classes come from it
+        var loader = new URLClassLoader("ferry-plugins", urls, parent);
+        for (var provider : ServiceLoader.load(FerryPlugin.class, loader).stream().toList()) {
+            if (provider.type().getClassLoader() == loader) {
+                var source = provider.type().getProtectionDomain().getCodeSource();
+                out.add(new Loaded(provider.get(), source == null ? folder.toString() : source.getLocation().getPath()));
+            }
+        }
+        return out;
+    }
+
+    private static URL url(Path jar) {
+        try {
+            return jar.toUri().toURL();
+        } catch (MalformedURLException e) {
+            throw new IllegalArgumentException("bad plugin path " + jar, e);
+        }
+    }
+}

@@ -1,0 +1,223 @@
+package dev.ferry.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Broken configurations, each with the exact {@code file:line: field: problem} it must produce.
+ * Every file is otherwise valid, so the message asserted is the reason it is refused.
+ */
+class BrokenConfigTest {
+
+    private static final String OK_TAIL = """
+            sinks:
+              log: {type: log}
+            routes:
+              - to: [log]
+            """;
+
+    static Stream<Arguments> brokenConfigs() {
+        return Stream.of(
+                broken("unknown top-level key", """
+                        sources: {s: {sqs: {queue: q}}}
+                        colour: blue
+                        """ + OK_TAIL, "ferry.yaml:2: colour: unknown key; expected one of [embedded-sqs, aws, ledger, "
+                        + "sources, sinks, routes, listener, stats-every, metrics]"),
+                broken("unknown key in an adapter's section", """
+                        sources:
+                          s:
+                            sqs: {queue: q, visibility: 30s}
+                        """ + OK_TAIL, "ferry.yaml:3: sources.s.sqs.visibility: unknown key; expected one of "
+                        + "[queue, max-wait, allowed-senders]"),
+                broken("source with no transport", """
+                        sources:
+                          s:
+                            format: raw
+                        """ + OK_TAIL, "ferry.yaml:3: sources.s: where the source reads from is missing: one of "
+                        + "[http, kafka, sqs]"),
+                broken("source with two transports", """
+                        sources:
+                          s:
+                            sqs: {queue: q}
+                            kafka: {bootstrap-servers: "h:9092", topics: [t]}
+                        """ + OK_TAIL, "ferry.yaml:4: sources.s.kafka: a source reads from one place; found [sqs, kafka]"),
+                broken("unknown format", """
+                        sources:
+                          s: {sqs: {queue: q}, format: xml}
+                        """ + OK_TAIL, "ferry.yaml:2: sources.s.format: 'xml' is not one of [auto, json, mturk, raw, s3, "
+                        + "sns, sns+mturk, sns+s3]"),
+                broken("missing queue", """
+                        sources:
+                          s:
+                            sqs: {}
+                        """ + OK_TAIL, "ferry.yaml:3: sources.s.sqs.queue: missing"),
+                broken("long poll over 20 s", """
+                        sources:
+                          s:
+                            sqs: {queue: q, max-wait: 30s}
+                        """ + OK_TAIL, "ferry.yaml:3: sources.s.sqs.max-wait: SQS long polls last at most 20s, was 30s"),
+                broken("kafka source without topics", """
+                        sources:
+                          s:
+                            kafka:
+                              bootstrap-servers: "h:9092"
+                        """ + OK_TAIL, "ferry.yaml:4: sources.s.kafka.topics: at least one topic is needed"),
+                broken("kafka source overriding auto-commit", """
+                        sources:
+                          s:
+                            kafka: {bootstrap-servers: "h:9092", topics: [t], properties: {enable.auto.commit: "true"}}
+                        """ + OK_TAIL, "ferry.yaml:3: sources.s.kafka.properties: 'enable.auto.commit' is Ferry's to set"),
+                broken("http source without auth", """
+                        sources:
+                          s:
+                            http: {listen: "127.0.0.1:8080"}
+                        """ + OK_TAIL, "ferry.yaml:3: sources.s.http.auth: missing"),
+                broken("http source with a bad address", """
+                        sources:
+                          s:
+                            http: {listen: "8080", auth: none}
+                        """ + OK_TAIL, "ferry.yaml:3: sources.s.http.listen: expected HOST:PORT such as 127.0.0.1:8080, was '8080'"),
+                broken("bearer auth without a token", """
+                        sources:
+                          s:
+                            http: {auth: bearer}
+                        """ + OK_TAIL, "ferry.yaml:3: sources.s.http.token: auth: bearer needs a token"),
+                broken("unknown sink type", """
+                        sources: {s: {sqs: {queue: q}}}
+                        sinks:
+                          out: {type: carrier-pigeon}
+                        routes: [{to: [out]}]
+                        """, "ferry.yaml:3: sinks.out.type: 'carrier-pigeon' is not one of [file, http, kafka, log, sqs]"),
+                broken("http sink with a non-HTTP URL", """
+                        sources: {s: {sqs: {queue: q}}}
+                        sinks:
+                          api:
+                            type: http
+                            url: ftp://example.com/x
+                        routes: [{to: [api]}]
+                        """, "ferry.yaml:5: sinks.api.url: url 'ftp://example.com/x' must start with http:// or https://"),
+                broken("http sink with an unsupported method", """
+                        sources: {s: {sqs: {queue: q}}}
+                        sinks:
+                          api: {type: http, url: "http://127.0.0.1/x", method: GET}
+                        routes: [{to: [api]}]
+                        """, "ferry.yaml:3: sinks.api.method: 'GET' is not one of [PATCH, POST, PUT]"),
+                broken("kafka sink with an invalid topic", """
+                        sources: {s: {sqs: {queue: q}}}
+                        sinks:
+                          k: {type: kafka, bootstrap-servers: "h:9092", topic: "new archive"}
+                        routes: [{to: [k]}]
+                        """, "ferry.yaml:3: sinks.k.topic: Kafka topic names are 1-249 of [A-Za-z0-9._-], was 'new archive'"),
+                broken("FIFO sink fed by events without group keys", """
+                        sources:
+                          s: {sqs: {queue: plain}, format: raw}
+                        sinks:
+                          out:
+                            type: sqs
+                            queue: out.fifo
+                        routes: [{to: [out]}]
+                        """, "ferry.yaml:6: sinks.out.queue: queue 'out.fifo' is FIFO, so every message needs a group, but "
+                        + "the events of source 's' (format raw, sqs) may have no group key"),
+                broken("delay on a FIFO sink", """
+                        sources: {s: {sqs: {queue: q}, format: mturk}}
+                        sinks:
+                          out: {type: sqs, queue: out.fifo, delay: 5s}
+                        routes: [{to: [out]}]
+                        """, "ferry.yaml:3: sinks.out.delay: FIFO queues take no per-message delay"),
+                broken("deduplication on a standard queue", """
+                        sources: {s: {sqs: {queue: q}}}
+                        sinks:
+                          out: {type: sqs, queue: out, deduplication: content}
+                        routes: [{to: [out]}]
+                        """, "ferry.yaml:3: sinks.out.deduplication: only FIFO queues (names ending in .fifo) deduplicate"),
+                broken("route to a missing sink", """
+                        sources: {s: {sqs: {queue: q}}}
+                        sinks: {log: {type: log}}
+                        routes:
+                          - to: [log, nowhere]
+                        """, "ferry.yaml:4: routes[0].to: no sink named 'nowhere' (sinks: [log])"),
+                broken("route with type and type-prefix", """
+                        sources: {s: {sqs: {queue: q}}}
+                        sinks: {log: {type: log}}
+                        routes:
+                          - match: {type: A, type-prefix: B}
+                            to: [log]
+                        """, "ferry.yaml:4: routes[0].match.type-prefix: give either type or type-prefix, not both"),
+                broken("lease not a duration", """
+                        sources: {s: {sqs: {queue: q}}}
+                        listener:
+                          lease: 30 seconds
+                        """ + OK_TAIL, "ferry.yaml:3: listener.lease: expected a duration like 500ms, 30s, 5m, 2h or 7d, "
+                        + "was '30 seconds'"),
+                broken("visibility shorter than the extension period", """
+                        sources: {s: {sqs: {queue: q}}}
+                        listener:
+                          lease: 30s
+                          extend-every: 45s
+                        """ + OK_TAIL, "ferry.yaml:4: listener.extend-every: must be shorter than the lease by at least 1s"),
+                broken("pollers out of range", """
+                        sources: {s: {sqs: {queue: q}}}
+                        listener: {pollers: 0}
+                        """ + OK_TAIL, "ferry.yaml:2: listener.pollers: must be 1..64, was 0"),
+                broken("ledger forgetting before redeliveries end", """
+                        sources: {s: {sqs: {queue: q}}}
+                        ledger: {kind: memory, ttl: 1m}
+                        listener: {lease: 60s, max-receives: 5}
+                        """ + OK_TAIL, "ferry.yaml:2: ledger.ttl: must outlast every redelivery of a message "
+                        + "(max-receives x lease = 300s)"),
+                broken("unknown ledger kind", """
+                        sources: {s: {sqs: {queue: q}}}
+                        ledger: {kind: redis}
+                        """ + OK_TAIL, "ferry.yaml:2: ledger.kind: 'redis' is not one of [dynamodb, memory, mvstore]"),
+                broken("unknown key in the ledger's section", """
+                        sources: {s: {sqs: {queue: q}}}
+                        ledger:
+                          kind: mvstore
+                          file: x.db
+                        """ + OK_TAIL, "ferry.yaml:4: ledger.file: unknown key; expected one of [kind, ttl, path]"),
+                broken("unset environment variable", """
+                        sources:
+                          s:
+                            sqs: {queue: "${MISSING_QUEUE}"}
+                        """ + OK_TAIL, "ferry.yaml:3: sources.s.sqs.queue: environment variable MISSING_QUEUE is not set "
+                        + "(write ${MISSING_QUEUE:-default} for a default)"),
+                broken("json pointers without format json", """
+                        sources:
+                          s: {sqs: {queue: q}, format: raw, json: {id: /id}}
+                        """ + OK_TAIL, "ferry.yaml:2: sources.s.json: only used with format: json"),
+                broken("a JSON Pointer without its slash", """
+                        sources:
+                          s:
+                            sqs: {queue: q}
+                            format: json
+                            json: {id: trade}
+                        """ + OK_TAIL, "ferry.yaml:5: sources.s.json.id: a JSON Pointer starts with / (e.g. /order/id), was 'trade'"),
+                broken("metrics on a bad address", """
+                        sources: {s: {sqs: {queue: q}}}
+                        metrics: {listen: "localhost"}
+                        """ + OK_TAIL, "ferry.yaml:2: metrics.listen: expected HOST:PORT such as 127.0.0.1:9464, was 'localhost'"),
+                broken("a boolean that is not one", """
+                        sources: {s: {sqs: {queue: q}}}
+                        ledger: {kind: dynamodb, create-table: sometimes}
+                        """ + OK_TAIL, "ferry.yaml:2: ledger.create-table: expected true or false, was 'sometimes'"));
+    }
+
+    private static Arguments broken(String what, String yaml, String expected) {
+        return Arguments.of(what, yaml, expected);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("brokenConfigs")
+    void brokenConfig_isRefused_withFileLineFieldAndReason(String what, String yaml, String expected) {
+        assertThat(ConfigReaderTest.errors(yaml)).as(what).anySatisfy(error -> assertThat(error).startsWith(expected));
+    }
+
+    @org.junit.jupiter.api.Test
+    void thereAreAtLeastTwentyBrokenConfigs() {
+        assertThat(brokenConfigs().count()).isGreaterThanOrEqualTo(20);
+    }
+}
