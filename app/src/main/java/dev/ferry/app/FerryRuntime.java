@@ -27,6 +27,7 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.elasticmq.rest.sqs.SQSRestServer;
@@ -87,7 +88,8 @@ public final class FerryRuntime implements AutoCloseable {
             closeables.add(sink);
         }
         var routes = config.routes().stream().map(r -> Route.of(r.name(), matcher(r), r.to().toArray(String[]::new))).toList();
-        var handler = RoutingHandler.tracked(Router.of(routes, Router.Unmatched.IGNORE), sinks, ledger,
+        var handler = RoutingHandler.tracked(Router.of(routes,
+                config.deadLetterUnmatched() ? Router.Unmatched.REJECT : Router.Unmatched.IGNORE), sinks, ledger,
                 config.listener().lease(), config.ledger().ttl());
         var l = config.listener();
         var listenerConfig = ListenerConfig.builder().pollers(l.pollers()).concurrency(l.concurrency()).lease(l.lease())
@@ -117,7 +119,11 @@ public final class FerryRuntime implements AutoCloseable {
 
     private static EventMatcher matcher(FerryConfig.RouteSpec r) {
         EventMatcher m = r.type() != null ? EventMatcher.type(r.type())
-                : r.typePrefix() != null ? EventMatcher.typePrefix(r.typePrefix()) : EventMatcher.any();
+                : r.typePrefix() != null ? EventMatcher.typePrefix(r.typePrefix())
+                : !r.types().isEmpty() ? EventMatcher.typeIn(Set.copyOf(r.types())) : EventMatcher.any();
+        if (!r.notTypes().isEmpty()) {
+            m = m.and(EventMatcher.typeIn(Set.copyOf(r.notTypes())).negate());
+        }
         for (var a : r.attributes().entrySet()) {
             m = m.and(EventMatcher.attribute(a.getKey(), a.getValue()));
         }

@@ -26,7 +26,7 @@ class BrokenConfigTest {
                         sources: {s: {sqs: {queue: q}}}
                         colour: blue
                         """ + OK_TAIL, "ferry.yaml:2: colour: unknown key; expected one of [embedded-sqs, aws, ledger, "
-                        + "sources, sinks, routes, listener, stats-every, metrics]"),
+                        + "sources, sinks, routes, unmatched, listener, stats-every, metrics]"),
                 broken("unknown key in an adapter's section", """
                         sources:
                           s:
@@ -146,7 +146,7 @@ class BrokenConfigTest {
                         routes:
                           - match: {type: A, type-prefix: B}
                             to: [log]
-                        """, "ferry.yaml:4: routes[0].match.type-prefix: give either type or type-prefix, not both"),
+                        """, "ferry.yaml:4: routes[0].match.type-prefix: give one of type, types or type-prefix"),
                 broken("lease not a duration", """
                         sources: {s: {sqs: {queue: q}}}
                         listener:

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /** One in-JVM KRaft broker (combined mode) for the whole test run, stopped when the run ends. */
-final class KafkaBroker implements BeforeAllCallback {
+public final class KafkaBroker implements BeforeAllCallback {
 
     private static volatile Cluster cluster;
 
@@ -61,17 +61,17 @@ final class KafkaBroker implements BeforeAllCallback {
         }
     }
 
-    static String bootstrap() {
+    public static String bootstrap() {
         return cluster.kit().bootstrapServers();
     }
 
-    static String topic(String prefix, int partitions) {
+    public static String topic(String prefix, int partitions) {
         String name = prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
         create(name, partitions);
         return name;
     }
 
-    static void create(String name, int partitions) {
+    public static void create(String name, int partitions) {
         try {
             cluster.admin().createTopics(List.of(new NewTopic(name, partitions, (short) 1))).all().get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
@@ -79,12 +79,12 @@ final class KafkaBroker implements BeforeAllCallback {
         }
     }
 
-    static KafkaProducer<byte[], byte[]> producer() {
+    public static KafkaProducer<byte[], byte[]> producer() {
         return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap(),
                 ProducerConfig.ACKS_CONFIG, "all"), new ByteArraySerializer(), new ByteArraySerializer());
     }
 
-    static void produce(String topic, List<String[]> keyValues) {
+    public static void produce(String topic, List<String[]> keyValues) {
         try (var producer = producer()) {
             var futures = new ArrayList<java.util.concurrent.Future<?>>();
             for (var kv : keyValues) {
@@ -100,7 +100,7 @@ final class KafkaBroker implements BeforeAllCallback {
     }
 
     /** Everything in {@code topic} from the beginning, waiting up to 10 s for at least {@code count}. */
-    static List<ConsumerRecord<byte[], byte[]>> readAll(String topic, int count) {
+    public static List<ConsumerRecord<byte[], byte[]>> readAll(String topic, int count) {
         var all = new ArrayList<ConsumerRecord<byte[], byte[]>>();
         try (var consumer = new KafkaConsumer<>(Map.<String, Object>of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap(),
@@ -117,7 +117,7 @@ final class KafkaBroker implements BeforeAllCallback {
         return all;
     }
 
-    static String text(byte[] bytes) {
+    public static String text(byte[] bytes) {
         return bytes == null ? null : new String(bytes, StandardCharsets.UTF_8);
     }
 }

@@ -105,7 +105,8 @@ public final class ConfigReader {
     }
 
     private FerryConfig config(Section root) {
-        root.only("embedded-sqs", "aws", "ledger", "sources", "sinks", "routes", "listener", "stats-every", "metrics");
+        root.only("embedded-sqs", "aws", "ledger", "sources", "sinks", "routes", "unmatched", "listener", "stats-every",
+                "metrics");
         int embeddedPort = 0;
         var embedded = root.section("embedded-sqs");
         if (embedded != null) {
@@ -116,7 +117,7 @@ public final class ConfigReader {
         awsSection.only("region", "endpoint");
         String endpoint = awsSection.string("endpoint", embeddedPort > 0 ? "http://127.0.0.1:" + embeddedPort : null);
         URI endpointUri = null;
-        if (endpoint != null) {
+        if (endpoint != null && !endpoint.isBlank()) {
             try {
                 endpointUri = URI.create(endpoint);
                 if (endpointUri.getScheme() == null || endpointUri.getHost() == null) {
@@ -152,7 +153,8 @@ public final class ConfigReader {
                     + redeliveries.toSeconds() + "s), or a late duplicate is handled twice; was " + ttl.toSeconds() + "s");
         }
         var ledgerProvider = adapters.ledgers().get(kind);
-        var ledger = new FerryConfig.Ledger(kind, ledgerProvider == null ? null : ledgerProvider.configure(ledgerSection), ttl);
+        var ledger = new FerryConfig.Ledger(kind, ledgerProvider == null ? null
+                : configure(ledgerSection, "ledger kind '" + kind + "'", ledgerProvider::configure), ttl);
         if (ledgerProvider != null) {
             ledgerSection.reportUnread();
         }
@@ -173,7 +175,8 @@ public final class ConfigReader {
             var s = e.getValue();
             String type = s.oneOf("type", null, adapters.sinks().keySet());
             var provider = type == null ? null : adapters.sinks().get(type);
-            sinks.put(e.getKey(), new FerryConfig.SinkSpec(e.getKey(), type, provider == null ? null : provider.configure(s)));
+            sinks.put(e.getKey(), new FerryConfig.SinkSpec(e.getKey(), type, provider == null ? null
+                    : configure(s, "sink type '" + type + "'", provider::configure)));
             sinkSections.put(e.getKey(), s);
             if (provider != null) {
                 s.reportUnread();
@@ -196,8 +199,9 @@ public final class ConfigReader {
             metricsSection.only("listen");
             metrics = address(metricsSection, "listen", "127.0.0.1:9464");
         }
+        boolean deadLetterUnmatched = "dead-letter".equals(root.oneOf("unmatched", "ignore", Set.of("ignore", "dead-letter")));
         return new FerryConfig(file, embeddedPort, aws, ledger, sources, sinks, routes, listener,
-                root.duration("stats-every", Duration.ofMinutes(1)), metrics);
+                root.duration("stats-every", Duration.ofMinutes(1)), metrics, deadLetterUnmatched);
     }
 
     private FerryConfig.SourceSpec source(String name, Section s) {
@@ -215,7 +219,7 @@ public final class ConfigReader {
             transport = transports.getFirst();
             var section = s.section(transport);
             if (section != null) {
-                plan = adapters.sources().get(transport).configure(section.named(name));
+                plan = configure(section.named(name), "source '" + transport + "'", adapters.sources().get(transport)::configure);
                 section.reportUnread();
             }
         }
@@ -235,6 +239,19 @@ public final class ConfigReader {
         return new FerryConfig.SourceSpec(name, transport, plan, format, json);
     }
 
+    /**
+     * An adapter's reading of its section. Adapters may come from plugin jars: whatever one throws
+     * becomes an error of the file, never a crash.
+     */
+    private static <T> T configure(Section section, String adapter, Function<Settings, T> configure) {
+        try {
+            return configure.apply(section);
+        } catch (RuntimeException e) {
+            section.errorHere("the " + adapter + " adapter could not read its settings: " + e);
+            return null;
+        }
+    }
+
     private static String pointer(Section p, String key, String fallback) {
         String v = p.string(key, fallback);
         if (v != null && !v.isEmpty() && !v.startsWith("/")) {
@@ -249,14 +266,19 @@ public final class ConfigReader {
         String type = null;
         String typePrefix = null;
         Map<String, String> attributes = Map.of();
+        List<String> types = List.of();
+        List<String> notTypes = List.of();
         var match = r.section("match");
         if (match != null) {
-            match.only("type", "type-prefix", "attributes");
+            match.only("type", "types", "type-prefix", "not-types", "attributes");
             type = match.string("type", null);
+            types = match.strings("types");
             typePrefix = match.string("type-prefix", null);
+            notTypes = match.strings("not-types");
             attributes = match.map("attributes");
-            if (type != null && typePrefix != null) {
-                match.error("type-prefix", "give either type or type-prefix, not both");
+            int given = (type != null ? 1 : 0) + (types.isEmpty() ? 0 : 1) + (typePrefix != null ? 1 : 0);
+            if (given > 1) {
+                match.error(typePrefix != null ? "type-prefix" : "types", "give one of type, types or type-prefix");
             }
         }
         var to = r.strings("to");
@@ -271,7 +293,7 @@ public final class ConfigReader {
         if (new LinkedHashSet<>(to).size() != to.size()) {
             r.error("to", "a sink is named twice: " + to);
         }
-        return new FerryConfig.RouteSpec(name, type, typePrefix, attributes, to);
+        return new FerryConfig.RouteSpec(name, type, typePrefix, types, notTypes, attributes, to);
     }
 
     /**

@@ -15,6 +15,7 @@ import java.util.Map;
  *
  * @param embeddedSqsPort the port of the embedded SQS server on 127.0.0.1, or 0 for none
  * @param metrics         the address of the metrics and health endpoint, or null for none
+ * @param deadLetterUnmatched true: an event no route matches is dead-lettered; false: acked without effect
  */
 public record FerryConfig(
         String file,
@@ -26,7 +27,8 @@ public record FerryConfig(
         List<RouteSpec> routes,
         ListenerSpec listener,
         Duration statsEvery,
-        Address metrics) {
+        Address metrics,
+        boolean deadLetterUnmatched) {
 
     /** @param endpoint null for AWS itself */
     public record Aws(String region, URI endpoint) {
@@ -53,9 +55,12 @@ public record FerryConfig(
     /**
      * @param type       null, or the exact event type to match
      * @param typePrefix null, or the start of the event types to match (e.g. {@code HIT})
+     * @param types      empty, or the event types to match (any of them)
+     * @param notTypes   event types the route never matches (e.g. {@code s3:TestEvent})
      * @param attributes attribute values an event must all have to match
      */
-    public record RouteSpec(String name, String type, String typePrefix, Map<String, String> attributes, List<String> to) {
+    public record RouteSpec(String name, String type, String typePrefix, List<String> types, List<String> notTypes,
+                            Map<String, String> attributes, List<String> to) {
     }
 
     /** @param extendEvery how long a message is in hand before its lease is extended; shorter than the lease */

@@ -1,0 +1,131 @@
+package dev.ferry.app;
+
+import dev.ferry.domain.testing.Await;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The packaged app ({@code target/ferry.jar}) as a separate process, the way users start it:
+ * {@code java -jar ferry.jar ARGS}. Its output (stdout and stderr together) is collected line by
+ * line; {@link #close()} stops it with SIGTERM, then kills it if it has not exited in 30 s.
+ */
+final class FerryProcess implements AutoCloseable {
+
+    static final Path JAR = Path.of("target/ferry.jar");
+
+    private final Process process;
+    private final List<String> lines = new ArrayList<>();
+    private final Thread reader;
+
+    private FerryProcess(Process process) {
+        this.process = process;
+        this.reader = Thread.ofPlatform().daemon().name("ferry-process-output").start(this::read);
+    }
+
+    /** {@code java -jar ferry.jar args...} with {@code env} added to this process's environment. */
+    static FerryProcess start(Map<String, String> env, String... args) throws IOException {
+        if (!Files.isRegularFile(JAR)) {
+            throw new IllegalStateException(JAR.toAbsolutePath() + " is missing: the end-to-end tests run after 'package'");
+        }
+        var command = new ArrayList<String>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", JAR.toString()));
+        command.addAll(List.of(args));
+        var builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().putAll(env);
+        builder.environment().put("FERRY_PLUGINS", env.getOrDefault("FERRY_PLUGINS", "target/no-plugins"));
+        return new FerryProcess(builder.start());
+    }
+
+    /** Runs a command to its end (at most 60 s); returns its exit code. */
+    static Finished run(Map<String, String> env, String... args) throws Exception {
+        try (var p = start(env, args)) {
+            if (!p.process.waitFor(60, TimeUnit.SECONDS)) {
+                throw new AssertionError("ferry " + String.join(" ", args) + " did not end in 60 s:\n" + p.output());
+            }
+            p.reader.join(5_000);
+            return new Finished(p.process.exitValue(), p.output());
+        }
+    }
+
+    record Finished(int exitCode, String output) {
+    }
+
+    private void read() {
+        try (var in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = in.readLine()) != null) {
+                synchronized (lines) {
+                    lines.add(line);
+                }
+            }
+        } catch (IOException e) {
+            // the process ended
+        }
+    }
+
+    String output() {
+        synchronized (lines) {
+            return String.join("\n", lines);
+        }
+    }
+
+    /** Waits up to {@code timeout} for a line containing {@code text}; fails with the output so far. */
+    FerryProcess awaitLine(String text, Duration timeout) {
+        boolean seen = Await.until(timeout, () -> {
+            if (!process.isAlive() && !reader.isAlive()) {
+                return true;
+            }
+            synchronized (lines) {
+                return lines.stream().anyMatch(l -> l.contains(text));
+            }
+        });
+        synchronized (lines) {
+            if (!seen || lines.stream().noneMatch(l -> l.contains(text))) {
+                throw new AssertionError("no line with '" + text + "' within " + timeout + (process.isAlive() ? ""
+                        : " (the process exited with " + process.exitValue() + ")") + "; output:\n" + output());
+            }
+        }
+        return this;
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    /** SIGTERM, then waits up to {@code timeout} for the exit; returns the exit code, or -1 if still running. */
+    int terminate(Duration timeout) throws InterruptedException {
+        // the handle's destroy only signals; Process.destroy would also close our end of its output
+        process.toHandle().destroy();
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            return -1;
+        }
+        reader.join(5_000);
+        return process.exitValue();
+    }
+
+    /** SIGKILL: no clean stop. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive() && terminate(Duration.ofSeconds(30)) == -1) {
+            kill();
+        }
+    }
+}

@@ -1,0 +1,122 @@
+package dev.ferry.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.spi.FerryPlugin;
+import dev.ferry.domain.testing.Await;
+import dev.ferry.testplugin.ShoutingFilePlugin;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** #5: a jar dropped into the plugin folder adds a sink type to the packaged app, config checks included. */
+class PluginIT {
+
+    /** A jar of the plugin's class and its {@code META-INF/services} entry, as its author would build it. */
+    static Path pluginJar(Path folder) throws IOException {
+        Files.createDirectories(folder);
+        var jar = folder.resolve("shouting-file-plugin.jar");
+        String classFile = ShoutingFilePlugin.class.getName().replace('.', '/');
+        try (var out = new JarOutputStream(Files.newOutputStream(jar))) {
+            var classes = Path.of("target/test-classes");
+            try (var files = Files.walk(classes.resolve(classFile).getParent())) {
+                for (var f : files.filter(p -> p.getFileName().toString().startsWith("ShoutingFilePlugin")).toList()) {
+                    out.putNextEntry(new JarEntry(classes.relativize(f).toString().replace('\\', '/')));
+                    out.write(Files.readAllBytes(f));
+                    out.closeEntry();
+                }
+            }
+            out.putNextEntry(new JarEntry("META-INF/services/" + FerryPlugin.class.getName()));
+            out.write((ShoutingFilePlugin.class.getName() + "\n").getBytes(StandardCharsets.UTF_8));
+            out.closeEntry();
+        }
+        return jar;
+    }
+
+    @Test
+    void aDroppedInJar_addsItsSinkType_toValidateAndRun(@TempDir Path dir) throws Exception {
+        var plugins = dir.resolve("plugins");
+        pluginJar(plugins);
+        var output = dir.resolve("shouted.txt");
+        var config = dir.resolve("plugin.yaml");
+        Files.writeString(config, """
+                aws: {endpoint: "${AWS_ENDPOINT_URL}"}
+                ledger: {kind: memory}
+                sources:
+                  in: {sqs: {queue: shouts}, format: raw}
+                sinks:
+                  loud: {type: shouting-file, path: "%s"}
+                routes:
+                  - to: [loud]
+                """.formatted(output.toString().replace("\\", "/")));
+        try (var sqs = new LocalSqs()) {
+            var env = new HashMap<>(sqs.env());
+            var without = FerryProcess.run(env, "validate", "--config", config.toString());
+            assertThat(without.exitCode()).isEqualTo(2);
+            assertThat(without.output()).contains(config + ":6: sinks.loud.type: 'shouting-file' is not one of "
+                    + "[file, http, kafka, log, sqs]");
+
+            env.put("FERRY_PLUGINS", plugins.toString());
+            var valid = FerryProcess.run(env, "validate", "--config", config.toString());
+            assertThat(valid.exitCode()).as(valid.output()).isZero();
+            var missingPath = FerryProcess.run(env, "validate", "--config", writeBroken(dir));
+            assertThat(missingPath.output()).contains("sinks.loud.path: missing")
+                    .contains("sinks.loud: the sink type 'shouting-file' adapter could not read its settings: "
+                            + "java.lang.NullPointerException");
+            assertThat(missingPath.exitCode()).isEqualTo(2);
+
+            assertThat(FerryProcess.run(env, "queues", "create", "--config", config.toString()).exitCode()).isZero();
+            try (var ferry = FerryProcess.start(env, "run", "--config", config.toString())) {
+                ferry.awaitLine("listening on 'in'", Duration.ofSeconds(60));
+                sqs.send("shouts", "ahoy there");
+                assertThat(Await.until(Duration.ofSeconds(20), () -> read(output).equals("AHOY THERE\n"))).as(read(output))
+                        .isTrue();
+                assertThat(ferry.terminate(Duration.ofSeconds(30))).isZero();
+            }
+        }
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.exists(file) ? Files.readString(file) : "";
+        } catch (IOException e) {
+            return e.toString();
+        }
+    }
+
+    private static String writeBroken(Path dir) throws IOException {
+        var broken = dir.resolve("broken.yaml");
+        Files.writeString(broken, """
+                sources:
+                  in: {sqs: {queue: shouts}}
+                sinks:
+                  loud: {type: shouting-file}
+                routes:
+                  - to: [loud]
+                """);
+        return broken.toString();
+    }
+
+    @Test
+    void aPluginClaimingABuiltInName_isRefused() {
+        FerryPlugin clash = new FerryPlugin() {
+            @Override
+            public Map<String, dev.ferry.domain.spi.SinkProvider> sinks() {
+                return Map.of("sqs", settings -> context -> null);
+            }
+        };
+        var built = FerryComponent.builtIn().adapters();
+        var error = org.assertj.core.api.Assertions.catchThrowable(() -> Adapters.merge(built.sources(), built.sinks(),
+                built.ledgers(), java.util.List.of(new Plugins.Loaded(clash, "clash.jar"))));
+        assertThat(error).isInstanceOf(IllegalStateException.class).hasMessageContaining("sink type 'sqs'")
+                .hasMessageContaining("clash.jar");
+    }
+}
