@@ -36,6 +36,8 @@ public final class Ferry {
                                              the queues whose redrive policy names DLQ
               ferry queues redrive --config FILE --from DLQ --to QUEUE [--max N]
                                              move messages back: copy, confirm, then delete
+              ferry ledger create-table --config FILE
+                                             create the DynamoDB ledger table of FILE (on-demand, TTL on)
               ferry send-test-event --config FILE --source NAME
                                              put a well-formed sample event (MTurk Ping, S3 TestEvent,
                                              ...) on a source's queue to try its routes
@@ -62,7 +64,7 @@ public final class Ferry {
             return args.length == 0 ? USAGE : OK;
         }
         String command = args[0];
-        if (command.equals("queues") || command.equals("send-test-event")) {
+        if (command.equals("queues") || command.equals("ledger") || command.equals("send-test-event")) {
             return Operations.run(args, out, err);
         }
         if (!command.equals("run") && !command.equals("validate")) {

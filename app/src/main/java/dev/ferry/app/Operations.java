@@ -19,8 +19,8 @@ final class Operations {
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {
-        boolean queues = args[0].equals("queues");
-        String sub = queues ? (args.length > 1 ? args[1] : "") : "send-test-event";
+        boolean queues = args[0].equals("queues") || args[0].equals("ledger");
+        String sub = queues ? (args.length > 1 ? args[0] + " " + args[1] : "") : "send-test-event";
         int from = queues ? 2 : 1;
         if (args[args.length - 1].equals("--help")) {
             out.println("see 'ferry --help'");
@@ -36,7 +36,7 @@ final class Operations {
         }
         String file = options.get("--config");
         if (file == null) {
-            err.println("ferry " + (queues ? "queues " + sub : sub) + ": --config FILE is required");
+            err.println("ferry " + sub + ": --config FILE is required");
             return Ferry.USAGE;
         }
         var config = Ferry.readConfig(FerryComponent.create(Plugins.fromEnvironment()), file, err);
@@ -46,13 +46,27 @@ final class Operations {
         try (var client = sqsClient(config)) {
             var sqs = SqsQueues.of(client);
             switch (sub) {
-                case "create" -> {
+                case "ledger create-table" -> {
+                    if (!config.ledger().kind().equals("dynamodb")) {
+                        out.println("the ledger of " + file + " is kind '" + config.ledger().kind() + "': it needs no table");
+                        return Ferry.OK;
+                    }
+                    try (var context = new RunContext(config, true)) {
+                        var ledger = config.ledger().plan().open(context);
+                        if (ledger instanceof AutoCloseable c) {
+                            c.close();
+                        }
+                    }
+                    out.println("the DynamoDB ledger table exists (created if it was missing, with TTL on)");
+                    return Ferry.OK;
+                }
+                case "queues create" -> {
                     for (var created : FerryRuntime.createQueues(sqs, config)) {
                         out.println("queue " + created.url() + " (dead letters: " + created.deadLetterQueueUrl() + ")");
                     }
                     return Ferry.OK;
                 }
-                case "list-dlq-sources" -> {
+                case "queues list-dlq-sources" -> {
                     String dlq = required(options, "--queue", err);
                     if (dlq == null) {
                         return Ferry.USAGE;
@@ -60,7 +74,7 @@ final class Operations {
                     sqs.deadLetterSourceQueues(sqs.url(dlq)).forEach(out::println);
                     return Ferry.OK;
                 }
-                case "redrive" -> {
+                case "queues redrive" -> {
                     String dlq = required(options, "--from", err);
                     String target = required(options, "--to", err);
                     if (dlq == null || target == null) {
@@ -97,11 +111,12 @@ final class Operations {
                     return Ferry.OK;
                 }
                 default -> {
-                    err.println("ferry queues: unknown command '" + sub + "' (create, list-dlq-sources, redrive)");
+                    err.println("ferry: unknown command '" + sub + "' (queues create | list-dlq-sources | redrive, "
+                            + "ledger create-table)");
                     return Ferry.USAGE;
                 }
             }
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             err.println("ferry: " + e.getMessage());
             return Ferry.FAILED;
         }

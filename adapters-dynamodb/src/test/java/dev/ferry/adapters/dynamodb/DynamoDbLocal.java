@@ -28,7 +28,7 @@ public final class DynamoDbLocal implements AutoCloseable {
                 port = probe.getLocalPort();
             }
             var server = ServerRunner.createServerFromCommandLineArgs(
-                    new String[] {"-inMemory", "-port", Integer.toString(port), "-disableTelemetry"});
+                    new String[] {"-inMemory", "-sharedDb", "-port", Integer.toString(port), "-disableTelemetry"});
             server.start();
             return new DynamoDbLocal(server, port);
         } catch (IOException e) {
