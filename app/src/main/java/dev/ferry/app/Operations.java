@@ -15,6 +15,27 @@ import software.amazon.awssdk.services.sqs.model.SendMessageRequest;
 /** The CLI's queue commands and {@code send-test-event}, on the AWS settings of a config file. */
 final class Operations {
 
+    private static final Map<String, String> HELP = Map.of(
+            "queues create", """
+                    ferry queues create --config FILE
+                      Creates every SQS queue FILE names (sources and sqs sinks), each with a dead-letter queue
+                      NAME-dlq (NAME-dlq.fifo for FIFO queues) and a redrive policy. Queues that exist are kept.""",
+            "queues list-dlq-sources", """
+                    ferry queues list-dlq-sources --config FILE --queue DLQ
+                      Lists the URLs of the queues whose redrive policy sends to DLQ (a name, URL or ARN).""",
+            "queues redrive", """
+                    ferry queues redrive --config FILE --from DLQ --to QUEUE [--max N]
+                      Moves up to N messages (all by default) from DLQ back to QUEUE: each is copied with its
+                      attributes, the copy confirmed, then the original deleted. Exit 1 if any stayed behind.""",
+            "ledger create-table", """
+                    ferry ledger create-table --config FILE
+                      Creates the DynamoDB table of FILE's ledger (kind: dynamodb), on-demand, with TTL on the
+                      expiry attribute; a table that exists is kept.""",
+            "send-test-event", """
+                    ferry send-test-event --config FILE --source NAME
+                      Puts a well-formed sample on the SQS queue of source NAME, in its format (an MTurk Ping
+                      document, an s3:TestEvent, or a JSON ping), like MTurk's SendTestEventNotification.""");
+
     private Operations() {
     }
 
@@ -22,8 +43,9 @@ final class Operations {
         boolean queues = args[0].equals("queues") || args[0].equals("ledger");
         String sub = queues ? (args.length > 1 ? args[0] + " " + args[1] : "") : "send-test-event";
         int from = queues ? 2 : 1;
-        if (args[args.length - 1].equals("--help")) {
-            out.println("see 'ferry --help'");
+        if (args[args.length - 1].equals("--help") || args[args.length - 1].equals("-h")) {
+            out.println(HELP.getOrDefault(sub, "ferry queues create | list-dlq-sources | redrive, ferry ledger create-table, "
+                    + "ferry send-test-event: 'ferry COMMAND --help' for one of them"));
             return Ferry.OK;
         }
         if ((args.length - from) % 2 != 0) {

@@ -124,5 +124,13 @@ class FerryAppIT {
         assertThat(out.toString()).contains("is valid: 1 source(s), 2 sink(s), 2 route(s)");
         assertThat(Ferry.run(new String[] {"frobnicate"}, new PrintStream(out), new PrintStream(err))).isEqualTo(2);
         assertThat(Ferry.run(new String[] {"run", "--help"}, new PrintStream(out), new PrintStream(err))).isZero();
+        for (var command : new String[][] {{"queues", "create"}, {"queues", "list-dlq-sources"}, {"queues", "redrive"},
+                {"ledger", "create-table"}, {"send-test-event"}}) {
+            var help = new ByteArrayOutputStream();
+            var args = java.util.stream.Stream.concat(java.util.Arrays.stream(command), java.util.stream.Stream.of("--help"))
+                    .toArray(String[]::new);
+            assertThat(Ferry.run(args, new PrintStream(help), new PrintStream(err))).isZero();
+            assertThat(help.toString()).as(String.join(" ", command)).startsWith("ferry " + String.join(" ", command) + " --config FILE");
+        }
     }
 }
