@@ -93,7 +93,7 @@ public final class FerryRuntime implements AutoCloseable {
                 config.listener().lease(), config.ledger().ttl());
         var l = config.listener();
         var listenerConfig = ListenerConfig.builder().pollers(l.pollers()).concurrency(l.concurrency()).lease(l.lease())
-                .extendAt((double) l.extendEvery().toMillis() / l.lease().toMillis())
+                .extendAt((double) l.extendEvery().toMillis() / l.lease().toMillis()).extendLeases(l.extendLeases())
                 .deadLetter(DeadLetterPolicy.maxReceives(l.maxReceives()))
                 .retry(RetryPolicy.of(l.maxAttempts(), RetryPolicy.defaults().backoff()))
                 .completedTtl(config.ledger().ttl())

@@ -93,6 +93,8 @@ final class Observability implements AutoCloseable {
         counter(listener, source, "ferry.decode.failures", "messages that could not be decoded", ListenerStats::decodeFailures);
         counter(listener, source, "ferry.fenced", "completions refused because the claim had expired", ListenerStats::fenced);
         counter(listener, source, "ferry.lease.extensions", "lease (visibility) extensions", ListenerStats::leaseExtensions);
+        counter(listener, source, "ferry.settle.failures", "settlements the transport refused (e.g. a stale receipt)",
+                ListenerStats::settleFailures);
         Gauge.builder("ferry.in.flight", listener, l -> l.stats().inFlight()).description("messages received, not yet settled")
                 .tag("source", source).register(registry);
     }

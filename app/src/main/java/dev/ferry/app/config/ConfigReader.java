@@ -130,7 +130,8 @@ public final class ConfigReader {
         var aws = new FerryConfig.Aws(awsSection.string("region", "us-east-1"), endpointUri);
 
         var l = root.sectionOrEmpty("listener");
-        l.only("pollers", "concurrency", "lease", "extend-every", "max-receives", "max-attempts", "shutdown-deadline");
+        l.only("pollers", "concurrency", "lease", "extend-every", "extend-leases", "max-receives", "max-attempts",
+                "shutdown-deadline");
         var lease = l.duration("lease", Duration.ofSeconds(30));
         if (lease.compareTo(Duration.ofSeconds(2)) < 0 || lease.compareTo(Duration.ofHours(12)) > 0) {
             l.error("lease", "must be 2s .. 12h (the visibility timeout Ferry asks for and extends), was " + lease);
@@ -141,8 +142,8 @@ public final class ConfigReader {
                     + "before it is extended (lease " + lease.toSeconds() + "s, extend-every " + extendEvery.toSeconds() + "s)");
         }
         var listener = new FerryConfig.ListenerSpec(l.integer("pollers", 2, 1, 64), l.integer("concurrency", 16, 1, 1024),
-                lease, extendEvery, l.integer("max-receives", 5, 1, 1000), l.integer("max-attempts", 5, 1, 1000),
-                l.duration("shutdown-deadline", Duration.ofSeconds(20)));
+                lease, extendEvery, l.flag("extend-leases", true), l.integer("max-receives", 5, 1, 1000),
+                l.integer("max-attempts", 5, 1, 1000), l.duration("shutdown-deadline", Duration.ofSeconds(20)));
 
         var ledgerSection = root.sectionOrEmpty("ledger");
         String kind = ledgerSection.oneOf("kind", "mvstore", adapters.ledgers().keySet());

@@ -63,9 +63,12 @@ public record FerryConfig(
                             Map<String, String> attributes, List<String> to) {
     }
 
-    /** @param extendEvery how long a message is in hand before its lease is extended; shorter than the lease */
-    public record ListenerSpec(int pollers, int concurrency, Duration lease, Duration extendEvery, int maxReceives,
-                               int maxAttempts, Duration shutdownDeadline) {
+    /**
+     * @param extendEvery  how long a message is in hand before its lease is extended; shorter than the lease
+     * @param extendLeases false: leases run out under long handlers (the ledger fences the late completion)
+     */
+    public record ListenerSpec(int pollers, int concurrency, Duration lease, Duration extendEvery, boolean extendLeases,
+                               int maxReceives, int maxAttempts, Duration shutdownDeadline) {
     }
 
     public record Address(String host, int port) {

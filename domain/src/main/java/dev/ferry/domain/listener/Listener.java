@@ -586,6 +586,9 @@ public final class Listener implements AutoCloseable {
     }
 
     private void extendLeases() {
+        if (!config.extendLeases()) {
+            return;
+        }
         var now = clock.instant();
         var threshold = now.plus(config.lease().minus(config.extendAfter()));
         var due = new ArrayList<InFlight>();

@@ -26,6 +26,9 @@ import java.util.Objects;
  * @param shutdownDeadline   how long shutdown lets running handlers finish before releasing their messages
  * @param skipDelete         on Done, do not ack: the handler settles the message itself later
  *                           through {@link Listener#settle}
+ * @param extendLeases       extend leases of messages still in hand (on by default); off, a message
+ *                           whose handler outlasts the lease is handed out again, and the ledger's
+ *                           fencing is what stops the first handler's completion from counting
  */
 public record ListenerConfig(
         int pollers,
@@ -42,7 +45,8 @@ public record ListenerConfig(
         Duration maxThrottlePause,
         Duration idleTimeout,
         Duration shutdownDeadline,
-        boolean skipDelete) {
+        boolean skipDelete,
+        boolean extendLeases) {
 
     public ListenerConfig {
         atLeast("pollers", pollers, 1);
@@ -94,6 +98,7 @@ public record ListenerConfig(
         b.maxThrottlePause = maxThrottlePause;
         b.idleTimeout = idleTimeout;
         b.shutdownDeadline = shutdownDeadline;
+        b.extendLeases = extendLeases;
         b.skipDelete = skipDelete;
         return b;
     }
@@ -140,6 +145,7 @@ public record ListenerConfig(
         private Duration idleTimeout = Duration.ZERO;
         private Duration shutdownDeadline = Duration.ofSeconds(30);
         private boolean skipDelete;
+        private boolean extendLeases = true;
 
         private Builder() {
         }
@@ -159,10 +165,12 @@ public record ListenerConfig(
         public Builder idleTimeout(Duration idleTimeout) { this.idleTimeout = idleTimeout; return this; }
         public Builder shutdownDeadline(Duration shutdownDeadline) { this.shutdownDeadline = shutdownDeadline; return this; }
         public Builder skipDelete(boolean skipDelete) { this.skipDelete = skipDelete; return this; }
+        public Builder extendLeases(boolean extendLeases) { this.extendLeases = extendLeases; return this; }
 
         public ListenerConfig build() {
             return new ListenerConfig(pollers, batchSize, pollWait, lease, extendAt, maxInFlight, concurrency, retry,
-                    deadLetter, completedTtl, throttlePause, maxThrottlePause, idleTimeout, shutdownDeadline, skipDelete);
+                    deadLetter, completedTtl, throttlePause, maxThrottlePause, idleTimeout, shutdownDeadline, skipDelete,
+                    extendLeases);
         }
     }
 }

@@ -172,6 +172,25 @@ class ListenerTest {
     }
 
     @Test
+    void extensionOff_aLongHandlerRunsTwice_andTheLedgerFencesTheFirstCompletion() {
+        queue.send("slow");
+        var calls = new AtomicInteger();
+        Handler handler = (event, delivery) -> {
+            if (calls.incrementAndGet() == 1) {
+                sleep(Duration.ofMillis(1500)); // 3x the lease, not extended
+            }
+            effects.add(event.key() + "#" + delivery.receiveCount());
+            return Outcome.done();
+        };
+        var config = fast().lease(Duration.ofMillis(500)).extendLeases(false).pollers(2).build();
+        var l = start(Listener.builder(queue, queue, new LineDecoder(), handler).config(config).ledger(InMemoryLedger.create()));
+        assertThat(Await.until(LIMIT, () -> queue.size() == 0 && l.stats().fenced() == 1)).as(l.stats().line()).isTrue();
+        assertThat(calls).as("the lease ran out: handed out again").hasValue(2);
+        assertThat(effects).containsExactly("slow#2", "slow#1");
+        assertThat(l.stats().leaseExtensions()).isZero();
+    }
+
+    @Test
     void withoutTheLedger_aLeaseThatRunsOutMeansASecondRun_withTheLedgerItIsDropped() {
         var fifoDlq = InMemoryQueue.builder("d.fifo").build();
         var ledger = InMemoryLedger.create();
