@@ -18,9 +18,11 @@ import java.util.concurrent.TimeUnit;
  * {@code java -jar ferry.jar ARGS}. Its output (stdout and stderr together) is collected line by
  * line; {@link #close()} stops it with SIGTERM, then kills it if it has not exited in 30 s.
  */
-final class FerryProcess implements AutoCloseable {
+public final class FerryProcess implements AutoCloseable {
 
-    static final Path JAR = Path.of("target/ferry.jar");
+    /** The packaged app: {@code -Dferry.jar=PATH}, else {@code target/ferry.jar}, else {@code ../app/target/ferry.jar}. */
+    public static final Path JAR = System.getProperty("ferry.jar") != null ? Path.of(System.getProperty("ferry.jar"))
+            : Files.isRegularFile(Path.of("target/ferry.jar")) ? Path.of("target/ferry.jar") : Path.of("../app/target/ferry.jar");
 
     private final Process process;
     private final List<String> lines = new ArrayList<>();
@@ -32,9 +34,9 @@ final class FerryProcess implements AutoCloseable {
     }
 
     /** {@code java -jar ferry.jar args...} with {@code env} added to this process's environment. */
-    static FerryProcess start(Map<String, String> env, String... args) throws IOException {
+    public static FerryProcess start(Map<String, String> env, String... args) throws IOException {
         if (!Files.isRegularFile(JAR)) {
-            throw new IllegalStateException(JAR.toAbsolutePath() + " is missing: the end-to-end tests run after 'package'");
+            throw new IllegalStateException(JAR.toAbsolutePath() + " is missing: build it first (./mvnw package -pl app -am)");
         }
         var command = new ArrayList<String>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", JAR.toString()));
@@ -46,7 +48,7 @@ final class FerryProcess implements AutoCloseable {
     }
 
     /** Runs a command to its end (at most 60 s); returns its exit code. */
-    static Finished run(Map<String, String> env, String... args) throws Exception {
+    public static Finished run(Map<String, String> env, String... args) throws Exception {
         try (var p = start(env, args)) {
             if (!p.process.waitFor(60, TimeUnit.SECONDS)) {
                 throw new AssertionError("ferry " + String.join(" ", args) + " did not end in 60 s:\n" + p.output());
@@ -56,7 +58,7 @@ final class FerryProcess implements AutoCloseable {
         }
     }
 
-    record Finished(int exitCode, String output) {
+    public record Finished(int exitCode, String output) {
     }
 
     private void read() {
@@ -72,14 +74,14 @@ final class FerryProcess implements AutoCloseable {
         }
     }
 
-    String output() {
+    public String output() {
         synchronized (lines) {
             return String.join("\n", lines);
         }
     }
 
     /** Waits up to {@code timeout} for a line containing {@code text}; fails with the output so far. */
-    FerryProcess awaitLine(String text, Duration timeout) {
+    public FerryProcess awaitLine(String text, Duration timeout) {
         boolean seen = Await.until(timeout, () -> {
             if (!process.isAlive() && !reader.isAlive()) {
                 return true;
@@ -97,12 +99,12 @@ final class FerryProcess implements AutoCloseable {
         return this;
     }
 
-    long pid() {
+    public long pid() {
         return process.pid();
     }
 
     /** SIGTERM, then waits up to {@code timeout} for the exit; returns the exit code, or -1 if still running. */
-    int terminate(Duration timeout) throws InterruptedException {
+    public int terminate(Duration timeout) throws InterruptedException {
         // the handle's destroy only signals; Process.destroy would also close our end of its output
         process.toHandle().destroy();
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -112,13 +114,21 @@ final class FerryProcess implements AutoCloseable {
         return process.exitValue();
     }
 
+    /** Sends a signal (STOP, CONT, ...) with {@code kill}. */
+    public void signal(String name) throws IOException, InterruptedException {
+        var kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).redirectErrorStream(true).start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed");
+        }
+    }
+
     /** SIGKILL: no clean stop. */
-    void kill() throws InterruptedException {
+    public void kill() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor(30, TimeUnit.SECONDS);
     }
 
-    boolean isAlive() {
+    public boolean isAlive() {
         return process.isAlive();
     }
 

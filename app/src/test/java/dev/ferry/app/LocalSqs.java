@@ -14,37 +14,37 @@ import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
 import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 
 /** An ElasticMQ server on 127.0.0.1 and a free port, with a client and the helpers the end-to-end tests share. */
-final class LocalSqs implements AutoCloseable {
+public final class LocalSqs implements AutoCloseable {
 
     final SQSRestServer server;
-    final int port;
-    final SqsClient client;
+    public final int port;
+    public final SqsClient client;
 
-    LocalSqs() {
+    public LocalSqs() {
         server = SQSRestServerBuilder.withInterface("127.0.0.1").withDynamicPort().start();
         port = server.waitUntilStarted().localAddress().getPort();
         client = SqsClients.builder().endpoint(URI.create(endpoint())).staticCredentials("x", "x").build();
     }
 
-    String endpoint() {
+    public String endpoint() {
         return "http://127.0.0.1:" + port;
     }
 
     /** What a Ferry process needs to use this server instead of AWS. */
-    Map<String, String> env() {
+    public Map<String, String> env() {
         return Map.of("AWS_ENDPOINT_URL", endpoint(), "AWS_REGION", "us-east-1");
     }
 
-    String url(String queue) {
+    public String url(String queue) {
         return client.getQueueUrl(b -> b.queueName(queue)).queueUrl();
     }
 
-    void send(String queue, String body) {
+    public void send(String queue, String body) {
         client.sendMessage(b -> b.queueUrl(url(queue)).messageBody(body));
     }
 
     /** Everything in the queue now, each message received once and deleted (bounded: 50 empty-handed tries). */
-    List<Message> drain(String queue, int atLeast, int seconds) {
+    public List<Message> drain(String queue, int atLeast, int seconds) {
         var all = new ArrayList<Message>();
         long end = System.nanoTime() + seconds * 1_000_000_000L;
         String url = url(queue);
@@ -63,7 +63,7 @@ final class LocalSqs implements AutoCloseable {
     }
 
     /** Messages visible plus in flight in the queue. */
-    int depth(String queue) {
+    public int depth(String queue) {
         var a = client.getQueueAttributes(b -> b.queueUrl(url(queue)).attributeNames(
                 QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES, QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE))
                 .attributes();
@@ -71,7 +71,7 @@ final class LocalSqs implements AutoCloseable {
                 + Integer.parseInt(a.get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE));
     }
 
-    static String reason(Message dead) {
+    public static String reason(Message dead) {
         var value = dead.messageAttributes().get(DeadLetterAttributes.REASON);
         return value == null ? null : value.stringValue();
     }

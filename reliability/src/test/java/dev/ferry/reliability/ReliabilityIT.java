@@ -1,0 +1,287 @@
+package dev.ferry.reliability;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.adapters.dynamodb.DynamoDbLocal;
+import dev.ferry.app.LocalSqs;
+import dev.ferry.domain.testing.Await;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * #9: the fault matrix against real processes. Every scenario runs Ferry as separate
+ * {@code java -jar ferry.jar} processes on a FIFO queue of ElasticMQ, sharing a DynamoDB Local
+ * ledger, delivering to a recording HTTP API; it writes one row of {@code target/reliability-report.md}
+ * and then asserts: nothing lost, no per-group inversion, and no duplicated effect unless the
+ * scenario's fault sits in the window no ledger can close (see docs/RELIABILITY.md).
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ReliabilityIT {
+
+    private static final Duration LEASE = Duration.ofSeconds(6);
+    private static LocalSqs sqs;
+    private static DynamoDbLocal dynamo;
+
+    @TempDir
+    static Path dir;
+
+    @BeforeAll
+    static void servers() {
+        sqs = new LocalSqs();
+        dynamo = DynamoDbLocal.start();
+    }
+
+    @AfterAll
+    static void stopServers() {
+        sqs.close();
+        dynamo.close();
+    }
+
+    private static Scenario scenario(String name) throws Exception {
+        return new Scenario(name, sqs, dynamo.endpoint(), dir);
+    }
+
+    private static double since(long nanos) {
+        return (System.nanoTime() - nanos) / 1e9;
+    }
+
+    @Test
+    @Order(1)
+    void s01_kill9ThreeBounces_afterTheSinkWrite() throws Exception {
+        int n = 3000;
+        try (var s = scenario("kill9-bounces")) {
+            s.send(n, 30);
+            var a = s.start();
+            s.start();
+            long fault = 0;
+            for (int bounce = 1; bounce <= 3; bounce++) {
+                int progress = n * bounce / 5;
+                assertThat(s.awaitHandled(progress, Duration.ofSeconds(120))).as("progress %d", progress).isTrue();
+                fault = System.nanoTime();
+                a.kill();
+                a = s.start();
+            }
+            assertThat(s.awaitHandled(n, Duration.ofSeconds(180))).isTrue();
+            var row = s.row(since(fault), "3x kill -9 of one of 2 instances at 20/40/60%; duplicates are events whose "
+                    + "sink write had happened and whose completion had not (each with the same Idempotency-Key)");
+            assertThat(row.lost()).isZero();
+            assertThat(row.inversions()).isZero();
+            assertThat(row.deadLettered()).isZero();
+        }
+    }
+
+    @Test
+    @Order(2)
+    void s02_crashBetweenClaimAndSinkWrite_leaseExpires_handledOnce() throws Exception {
+        try (var s = scenario("crash-after-claim")) {
+            s.send(200, 10);
+            String stuck = s.sent().get(50).id();
+            s.recorder.hangOnceKeys.add(stuck);
+            var a = s.start();
+            assertThat(Await.until(Duration.ofSeconds(60), () -> s.recorder.arrivedKeys.contains(stuck))).isTrue();
+            long fault = System.nanoTime();
+            a.kill();
+            s.start();
+            assertThat(s.awaitHandled(200, Duration.ofSeconds(120))).isTrue();
+            var row = s.row(since(fault), "kill -9 while the sink call of one claimed event was open (nothing written)");
+            assertThat(row.lost()).isZero();
+            assertThat(s.recorder.effects().stream().filter(e -> e.key().equals(stuck)).count()).isEqualTo(1);
+            assertThat(row.inversions()).isZero();
+        }
+    }
+
+    @Test
+    @Order(3)
+    void s03a_handlerThreeTimesTheLease_extensionOn_noConcurrentRun() throws Exception {
+        try (var s = scenario("long-handler-extended")) {
+            s.send(100, 5);
+            String slow = s.sent().get(10).id();
+            s.recorder.slowKeys.put(slow, LEASE.multipliedBy(3).toMillis());
+            s.start();
+            s.start();
+            assertThat(s.awaitHandled(100, Duration.ofSeconds(120))).isTrue();
+            var row = s.row(-1, "one sink call takes 3x the 6s lease; 2 instances; leases extended");
+            assertThat(s.recorder.sameKeyAtOnce()).isZero();
+            assertThat(row.duplicates()).isZero();
+            assertThat(row.lost()).isZero();
+            assertThat(row.inversions()).isZero();
+        }
+    }
+
+    @Test
+    @Order(4)
+    void s03b_s04_handlerThreeTimesTheLease_extensionOff_lateCompletionFenced_staleReceipt() throws Exception {
+        try (var s = scenario("long-handler-not-extended")) {
+            s.env.put("EXTEND", "false");
+            s.send(100, 5);
+            String slow = s.sent().get(10).id();
+            s.recorder.slowKeys.put(slow, LEASE.multipliedBy(3).toMillis());
+            var a = s.start();
+            var b = s.start();
+            assertThat(s.awaitHandled(100, Duration.ofSeconds(120))).isTrue();
+            assertThat(Await.until(Duration.ofSeconds(60), () -> s.metric(a, "ferry_fenced_total")
+                    + s.metric(b, "ferry_fenced_total") >= 1)).isTrue();
+            double fenced = s.metric(a, "ferry_fenced_total") + s.metric(b, "ferry_fenced_total");
+            double stale = s.metric(a, "ferry_settle_failures_total") + s.metric(b, "ferry_settle_failures_total");
+            var row = s.row(-1, "extension off: the slow event is handed out again after 6s and run twice at once; "
+                    + "the ledger fenced " + (int) fenced + " late completion(s); " + (int) stale
+                    + " delete(s) with a stale receipt refused and counted (scenario 4)");
+            assertThat(fenced).isGreaterThanOrEqualTo(1);
+            assertThat(row.lost()).isZero();
+            assertThat(row.inversions()).isZero();
+            assertThat(row.deadLettered()).isZero();
+        }
+    }
+
+    @Test
+    @Order(5)
+    void s05_poisonInAFifoGroup_onlyItsGroupWaits_thenTheDlq() throws Exception {
+        try (var s = scenario("poison-group")) {
+            s.send(600, 20);
+            var poison = s.sent().stream().filter(m -> m.group().equals("g-3") && m.seq() == 5).findFirst().orElseThrow();
+            s.recorder.poisonKeys.add(poison.id());
+            s.start();
+            long start = System.nanoTime();
+            int others = (int) s.sent().stream().filter(m -> !m.group().equals("g-3")).count();
+            assertThat(Await.until(Duration.ofSeconds(120), () -> s.recorder.effects().stream()
+                    .filter(e -> !e.group().equals("g-3")).map(Recorder.Effect::key).distinct().count() == others)).isTrue();
+            double othersDone = since(start);
+            long g3Early = s.recorder.effects().stream().filter(e -> e.group().equals("g-3") && e.seq() > 5).count();
+            assertThat(s.awaitHandled(599, Duration.ofSeconds(240))).isTrue();
+            var row = s.row(-1, String.format("other 19 groups done in %.1fs while g-3 waited (%d of its later events "
+                    + "ahead of the poison: must be 0); the poison dead-lettered after its receives", othersDone, g3Early));
+            assertThat(g3Early).isZero();
+            assertThat(row.deadLettered()).isEqualTo(1);
+            assertThat(row.lost()).isZero();
+            assertThat(row.inversions()).isZero();
+            assertThat(row.duplicates()).isZero();
+        }
+    }
+
+    @Test
+    @Order(6)
+    void s06_duplicateInjection_withinTheTtlDropped_afterItHandledAgain() throws Exception {
+        try (var s = scenario("duplicate-injection")) {
+            s.env.put("LEDGER_TTL", "40s");
+            s.send(100, 10);
+            s.start();
+            assertThat(s.awaitHandled(100, Duration.ofSeconds(60))).isTrue();
+            s.resend(s.sent());
+            var a = s.instances.getFirst();
+            assertThat(Await.until(Duration.ofSeconds(60), () -> s.metric(a, "ferry_duplicates_total") >= 100)).isTrue();
+            int within = s.recorder.effects().size() - 100;
+            Thread.sleep(45_000); // past the 40s TTL
+            s.resend(s.sent().subList(0, 10));
+            assertThat(Await.until(Duration.ofSeconds(60), () -> s.recorder.effects().size() >= 100 + within + 10)).isTrue();
+            var row = s.row(-1, "all 100 sent again under new MessageIds within the 40s TTL: " + within
+                    + " handled again; 10 sent again after it: handled again, as a TTL means (counted as duplicates here)");
+            assertThat(within).isZero();
+            assertThat(row.duplicates()).isEqualTo(10);
+            assertThat(row.lost()).isZero();
+        }
+    }
+
+    @Test
+    @Order(7)
+    void s07_sigstopPastTheLease_thenSigcont_lateWorkFenced() throws Exception {
+        try (var s = scenario("sigstop")) {
+            s.send(1000, 20);
+            var a = s.start();
+            var b = s.start();
+            assertThat(s.awaitHandled(300, Duration.ofSeconds(60))).isTrue();
+            a.signal("STOP");
+            long fault = System.nanoTime();
+            Thread.sleep(LEASE.multipliedBy(3).toMillis());
+            a.signal("CONT");
+            assertThat(s.awaitHandled(1000, Duration.ofSeconds(120))).isTrue();
+            double fenced = s.metric(a, "ferry_fenced_total");
+            var row = s.row(since(fault), "SIGSTOP one of 2 instances for 3x the lease, then SIGCONT; its late completions "
+                    + "fenced: " + (int) fenced + "; duplicates are its sink calls already on the wire when it froze");
+            assertThat(row.lost()).isZero();
+            assertThat(row.inversions()).isZero();
+            assertThat(row.deadLettered()).isZero();
+            assertThat(a.isAlive() && b.isAlive()).isTrue();
+        }
+    }
+
+    @Test
+    @Order(8)
+    void s08_sinkRefusesThenThrottles_nothingDeadLettered() throws Exception {
+        try (var s = scenario("sink-down-then-429")) {
+            s.send(500, 10);
+            s.start();
+            assertThat(s.awaitHandled(100, Duration.ofSeconds(60))).isTrue();
+            long fault = System.nanoTime();
+            s.recorder.refuse();
+            Thread.sleep(30_000);
+            s.recorder.accept();
+            s.recorder.mode = Recorder.Mode.THROTTLE;
+            Thread.sleep(60_000);
+            s.recorder.mode = Recorder.Mode.NORMAL;
+            long recovered = System.nanoTime();
+            assertThat(s.awaitHandled(500, Duration.ofSeconds(120))).isTrue();
+            var row = s.row(since(recovered), String.format("connections refused for 30s, then 429 (Retry-After 1) for 60s "
+                    + "(%d answered 429); recover = from the end of the storm; took %.0fs from the first fault",
+                    s.recorder.throttled(), since(fault)));
+            assertThat(row.deadLettered()).isZero();
+            assertThat(row.lost()).isZero();
+            assertThat(row.inversions()).isZero();
+            assertThat(row.duplicates()).isZero();
+        }
+    }
+
+    @Test
+    @Order(10)
+    void s10_sigtermUnderFullLoad_everythingAckedOrBack() throws Exception {
+        try (var s = scenario("sigterm-under-load")) {
+            s.send(3000, 30);
+            var a = s.start();
+            s.start();
+            s.start();
+            assertThat(s.awaitHandled(900, Duration.ofSeconds(120))).isTrue();
+            long fault = System.nanoTime();
+            int exit = a.terminate(Duration.ofSeconds(30));
+            double stopSeconds = since(fault);
+            assertThat(exit).as(a.output()).isZero();
+            assertThat(s.awaitHandled(3000, Duration.ofSeconds(180))).isTrue();
+            var row = s.row(since(fault), String.format("SIGTERM to one of 3 instances at 30%%: exit %d after %.1fs "
+                    + "(deadline 10s), what it held finished or released", exit, stopSeconds));
+            assertThat(stopSeconds).isLessThan(25);
+            assertThat(row.lost()).isZero();
+            assertThat(row.duplicates()).isZero();
+            assertThat(row.inversions()).isZero();
+            assertThat(row.deadLettered()).isZero();
+        }
+    }
+
+    @Test
+    @Order(20)
+    void s20_load_manyGroups_threeInstances() throws Exception {
+        int n = Integer.getInteger("reliability.load", 20_000);
+        try (var s = scenario("load")) {
+            long sendStart = System.nanoTime();
+            s.send(n, 100);
+            double sendSeconds = since(sendStart);
+            long start = System.nanoTime();
+            s.start();
+            s.start();
+            s.start();
+            assertThat(s.awaitHandled(n, Duration.ofMinutes(15))).isTrue();
+            double seconds = since(start);
+            var row = s.row(-1, String.format("%d messages over 100 groups, 3 instances: %.0f msg/s end to end (sent "
+                    + "beforehand at %.0f msg/s); -Dreliability.load=N to change", n, n / seconds, n / sendSeconds));
+            assertThat(row.lost()).isZero();
+            assertThat(row.duplicates()).isZero();
+            assertThat(row.inversions()).isZero();
+            assertThat(row.deadLettered()).isZero();
+        }
+    }
+
+}
