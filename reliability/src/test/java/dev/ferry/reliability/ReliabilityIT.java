@@ -226,10 +226,11 @@ class ReliabilityIT {
             Thread.sleep(60_000);
             s.recorder.mode = Recorder.Mode.NORMAL;
             long recovered = System.nanoTime();
-            assertThat(s.awaitHandled(500, Duration.ofSeconds(120))).isTrue();
+            boolean done = s.awaitHandled(500, Duration.ofSeconds(120));
             var row = s.row(since(recovered), String.format("connections refused for 30s, then 429 (Retry-After 1) for 60s "
                     + "(%d answered 429); recover = from the end of the storm; took %.0fs from the first fault",
                     s.recorder.throttled(), since(fault)));
+            assertThat(done).as(s.instances.getFirst().output()).isTrue();
             assertThat(row.deadLettered()).isZero();
             assertThat(row.lost()).isZero();
             assertThat(row.inversions()).isZero();

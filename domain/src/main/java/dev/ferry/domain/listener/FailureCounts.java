@@ -3,17 +3,26 @@ package dev.ferry.domain.listener;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Ferry's own count of real failures and throttles per message, kept across redeliveries, so
- * that throttling never uses up retry attempts the way the transport's receive count would.
+ * Ferry's own count of real failures, throttles and passes per message, kept across redeliveries,
+ * so that throttling, and being handed back unhandled because an earlier message of its group
+ * failed or the listener stopped (a pass), never use up receives the way the transport's receive
+ * count would.
  * Bounded: past {@code maxEntries} the oldest half is forgotten (a forgotten message starts
  * counting again; the transport's receive count and the dead-letter policy still bound it).
  */
 final class FailureCounts {
 
-    record Counts(int failures, int throttles, long touched) {
+    record Counts(int failures, int throttles, int passes, long touched) {
+
+        /** Receives that were not the message's own fault: throttled, or handed back unhandled. */
+        int excused() {
+            return throttles + passes;
+        }
     }
 
-    private static final Counts NONE = new Counts(0, 0, 0);
+    private enum Kind { FAILURE, THROTTLE, PASS }
+
+    private static final Counts NONE = new Counts(0, 0, 0, 0);
 
     private final ConcurrentHashMap<String, Counts> counts = new ConcurrentHashMap<>();
     private final int maxEntries;
@@ -28,11 +37,16 @@ final class FailureCounts {
     }
 
     int recordFailure(String id) {
-        return update(id, true).failures;
+        return update(id, Kind.FAILURE).failures;
     }
 
     int recordThrottle(String id) {
-        return update(id, false).throttles;
+        return update(id, Kind.THROTTLE).throttles;
+    }
+
+    /** The message was received and handed back without being handled. */
+    void recordPass(String id) {
+        update(id, Kind.PASS);
     }
 
     void forget(String id) {
@@ -41,10 +55,11 @@ final class FailureCounts {
         }
     }
 
-    private Counts update(String id, boolean failure) {
+    private Counts update(String id, Kind kind) {
         long now = nextTick();
-        var updated = counts.merge(id, failure ? new Counts(1, 0, now) : new Counts(0, 1, now),
-                (a, b) -> new Counts(a.failures + b.failures, a.throttles + b.throttles, now));
+        var one = new Counts(kind == Kind.FAILURE ? 1 : 0, kind == Kind.THROTTLE ? 1 : 0, kind == Kind.PASS ? 1 : 0, now);
+        var updated = counts.merge(id, one, (a, b) -> new Counts(a.failures + b.failures, a.throttles + b.throttles,
+                a.passes + b.passes, now));
         if (counts.size() > maxEntries) {
             trim();
         }

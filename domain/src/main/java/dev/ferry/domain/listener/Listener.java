@@ -339,10 +339,11 @@ public final class Listener implements AutoCloseable {
         item.started = true;
         var delivery = item.delivery;
         var counts = failureCounts.get(delivery.id());
-        int countedReceives = delivery.receiveCount() - counts.throttles();
+        int countedReceives = delivery.receiveCount() - counts.excused();
         if (config.deadLetter().exceeded(countedReceives)) {
             settle(item, Disposition.deadLetter("received " + delivery.receiveCount() + " times ("
-                    + counts.throttles() + " throttled), more than maxReceives " + config.deadLetter().maxReceives()));
+                    + counts.throttles() + " throttled, " + counts.passes() + " handed back unhandled), more than maxReceives "
+                    + config.deadLetter().maxReceives()));
             return true;
         }
         Disposition disposition = config.skipDelete() ? null : Disposition.ACK;
@@ -489,6 +490,11 @@ public final class Listener implements AutoCloseable {
         capacity.release();
         switch (disposition) {
             case Disposition.Ack a -> failureCounts.forget(item.delivery.id());
+            case Disposition.Release r -> {
+                if (!item.started) {
+                    failureCounts.recordPass(item.delivery.id());
+                }
+            }
             case Disposition.DeadLetter d -> {
                 failureCounts.forget(item.delivery.id());
                 LOG.log(Level.WARNING, "dead-lettering message {0} from ''{1}'': {2}", item.delivery.id(), name, d.reason());

@@ -227,6 +227,30 @@ class ListenerTest {
     }
 
     @Test
+    void aGroupsTail_handedBackBehindAFailingHead_isNotDeadLetteredForItsReceives() {
+        var fifoDlq = InMemoryQueue.builder("trades-dlq.fifo").build();
+        var fifo = InMemoryQueue.builder("trades.fifo").contentBasedDeduplication(true).deadLetterQueue(fifoDlq).build();
+        for (int i = 1; i <= 4; i++) {
+            fifo.send(InMemoryQueue.Message.of("A" + i, "A"));
+        }
+        var headFailures = new AtomicInteger();
+        Handler handler = (event, delivery) -> {
+            if (event.key().equals("A1") && headFailures.getAndIncrement() < 4) {
+                return Outcome.throttled(Duration.ofMillis(1)); // the sink says 429: not A1's fault either
+            }
+            effects.add(event.key());
+            return Outcome.done();
+        };
+        // the head is throttled 4 times; its tail is received with it each time and handed back unhandled
+        var config = fast().deadLetter(DeadLetterPolicy.maxReceives(3)).build();
+        var l = start(fifo, handler, config);
+        assertThat(Await.until(LIMIT, () -> fifo.size() == 0)).as(l.stats().line()).isTrue();
+        assertThat(effects).containsExactly("A1", "A2", "A3", "A4");
+        assertThat(fifoDlq.size()).as("the tail was never at fault").isZero();
+        assertThat(l.stats().released()).isGreaterThanOrEqualTo(3);
+    }
+
+    @Test
     void shutdown_releasesWorkNotStarted_andWorkPastTheDeadline_andReportsIt() throws Exception {
         var block = new CountDownLatch(1);
         var started = new CountDownLatch(1);
@@ -450,7 +474,7 @@ class ListenerTest {
         var l = start(queue, recording(), fast().deadLetter(DeadLetterPolicy.maxReceives(2)).build());
         assertThat(Await.until(LIMIT, () -> dlq.size() == 1)).isTrue();
         assertThat(dlq.messages().getFirst().attributes().get(InMemoryQueue.REASON_ATTRIBUTE))
-                .isEqualTo("received 3 times (0 throttled), more than maxReceives 2");
+                .isEqualTo("received 3 times (0 throttled, 0 handed back unhandled), more than maxReceives 2");
         assertThat(effects).isEmpty();
         assertThat(l.stats().deadLettered()).isEqualTo(1);
     }
