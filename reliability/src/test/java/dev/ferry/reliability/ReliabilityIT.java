@@ -68,9 +68,10 @@ class ReliabilityIT {
                 a.kill();
                 a = s.start();
             }
-            assertThat(s.awaitHandled(n, Duration.ofSeconds(180))).isTrue();
+            boolean done = s.awaitHandled(n, Duration.ofSeconds(180));
             var row = s.row(since(fault), "3x kill -9 of one of 2 instances at 20/40/60%; duplicates are events whose "
                     + "sink write had happened and whose completion had not (each with the same Idempotency-Key)");
+            assertThat(done).as("every message handled: %d", s.handled()).isTrue();
             assertThat(row.lost()).isZero();
             assertThat(row.inversions()).isZero();
             assertThat(row.deadLettered()).isZero();
@@ -89,8 +90,9 @@ class ReliabilityIT {
             long fault = System.nanoTime();
             a.kill();
             s.start();
-            assertThat(s.awaitHandled(200, Duration.ofSeconds(120))).isTrue();
+            boolean done = s.awaitHandled(200, Duration.ofSeconds(120));
             var row = s.row(since(fault), "kill -9 while the sink call of one claimed event was open (nothing written)");
+            assertThat(done).as("every message handled: %d", s.handled()).isTrue();
             assertThat(row.lost()).isZero();
             assertThat(s.recorder.effects().stream().filter(e -> e.key().equals(stuck)).count()).isEqualTo(1);
             assertThat(row.inversions()).isZero();
@@ -106,8 +108,9 @@ class ReliabilityIT {
             s.recorder.slowKeys.put(slow, LEASE.multipliedBy(3).toMillis());
             s.start();
             s.start();
-            assertThat(s.awaitHandled(100, Duration.ofSeconds(120))).isTrue();
+            boolean done = s.awaitHandled(100, Duration.ofSeconds(120));
             var row = s.row(-1, "one sink call takes 3x the 6s lease; 2 instances; leases extended");
+            assertThat(done).as("every message handled: %d", s.handled()).isTrue();
             assertThat(s.recorder.sameKeyAtOnce()).isZero();
             assertThat(row.duplicates()).isZero();
             assertThat(row.lost()).isZero();
@@ -154,9 +157,10 @@ class ReliabilityIT {
                     .filter(e -> !e.group().equals("g-3")).map(Recorder.Effect::key).distinct().count() == others)).isTrue();
             double othersDone = since(start);
             long g3Early = s.recorder.effects().stream().filter(e -> e.group().equals("g-3") && e.seq() > 5).count();
-            assertThat(s.awaitHandled(599, Duration.ofSeconds(240))).isTrue();
+            boolean done = s.awaitHandled(599, Duration.ofSeconds(240));
             var row = s.row(-1, String.format("other 19 groups done in %.1fs while g-3 waited (%d of its later events "
                     + "ahead of the poison: must be 0); the poison dead-lettered after its receives", othersDone, g3Early));
+            assertThat(done).as("every message handled: %d", s.handled()).isTrue();
             assertThat(g3Early).isZero();
             assertThat(row.deadLettered()).isEqualTo(1);
             assertThat(row.lost()).isZero();
@@ -251,9 +255,10 @@ class ReliabilityIT {
             int exit = a.terminate(Duration.ofSeconds(30));
             double stopSeconds = since(fault);
             assertThat(exit).as(a.output()).isZero();
-            assertThat(s.awaitHandled(3000, Duration.ofSeconds(180))).isTrue();
+            boolean done = s.awaitHandled(3000, Duration.ofSeconds(180));
             var row = s.row(since(fault), String.format("SIGTERM to one of 3 instances at 30%%: exit %d after %.1fs "
                     + "(deadline 10s), what it held finished or released", exit, stopSeconds));
+            assertThat(done).as("every message handled: %d", s.handled()).isTrue();
             assertThat(stopSeconds).isLessThan(25);
             assertThat(row.lost()).isZero();
             assertThat(row.duplicates()).isZero();
@@ -265,7 +270,7 @@ class ReliabilityIT {
     @Test
     @Order(20)
     void s20_load_manyGroups_threeInstances() throws Exception {
-        int n = Integer.getInteger("reliability.load", 20_000);
+        int n = Integer.getInteger("reliability.load", 100_000);
         try (var s = scenario("load")) {
             long sendStart = System.nanoTime();
             s.send(n, 100);
@@ -274,10 +279,11 @@ class ReliabilityIT {
             s.start();
             s.start();
             s.start();
-            assertThat(s.awaitHandled(n, Duration.ofMinutes(15))).isTrue();
+            boolean done = s.awaitHandled(n, Duration.ofMinutes(20));
             double seconds = since(start);
             var row = s.row(-1, String.format("%d messages over 100 groups, 3 instances: %.0f msg/s end to end (sent "
                     + "beforehand at %.0f msg/s); -Dreliability.load=N to change", n, n / seconds, n / sendSeconds));
+            assertThat(done).as("every message handled: %d", s.handled()).isTrue();
             assertThat(row.lost()).isZero();
             assertThat(row.duplicates()).isZero();
             assertThat(row.inversions()).isZero();
