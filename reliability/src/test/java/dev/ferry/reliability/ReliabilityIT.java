@@ -159,7 +159,7 @@ class ReliabilityIT {
             long g3Early = s.recorder.effects().stream().filter(e -> e.group().equals("g-3") && e.seq() > 5).count();
             boolean done = s.awaitHandled(599, Duration.ofSeconds(240));
             var row = s.row(-1, String.format("other 19 groups done in %.1fs while g-3 waited (%d of its later events "
-                    + "ahead of the poison: must be 0); the poison dead-lettered after its receives", othersDone, g3Early));
+                    + "ahead of the poison: must be 0); the poison dead-lettered after its 5 attempts", othersDone, g3Early));
             assertThat(done).as("every message handled: %d", s.handled()).isTrue();
             assertThat(g3Early).isZero();
             assertThat(row.deadLettered()).isEqualTo(1);
