@@ -42,6 +42,13 @@ class BadInputIT {
                 sqs: {queue: bad-json, max-wait: 1s}
                 format: json
                 json: {id: /id, type: /type, group: /group, time: /time}
+              s3-http: {http: {listen: "127.0.0.1:${P_S3}", auth: none, max-body-bytes: 1048576}, format: s3}
+              mturk-http: {http: {listen: "127.0.0.1:${P_MTURK}", auth: none}, format: mturk}
+              sns-http: {http: {listen: "127.0.0.1:${P_SNS}", auth: none}, format: sns}
+              json-http:
+                http: {listen: "127.0.0.1:${P_JSON}", auth: none}
+                format: json
+                json: {id: /id, type: /type, group: /group, time: /time}
             sinks:
               api: {type: http, url: "${API_URL}"}
             routes:
@@ -81,16 +88,25 @@ class BadInputIT {
             var env = new HashMap<>(sqs.env());
             env.put("API_URL", recorder.url());
             env.put("METRICS_PORT", Integer.toString(metricsPort));
+            var httpPorts = new HashMap<String, Integer>();
+            for (String format : List.of("s3", "mturk", "sns", "json")) {
+                try (var probe = new ServerSocket(0)) {
+                    httpPorts.put(format, probe.getLocalPort());
+                }
+                env.put("P_" + format.toUpperCase(java.util.Locale.ROOT), Integer.toString(httpPorts.get(format)));
+            }
             assertThat(FerryProcess.run(env, "queues", "create", "--config", config.toString()).exitCode()).isZero();
             try (var ferry = FerryProcess.start(env, "run", "--config", config.toString())) {
-                ferry.awaitLine("listening on 'json'", Duration.ofSeconds(90));
+                ferry.awaitLine("listening on 'json-http'", Duration.ofSeconds(90));
                 int sent = 0;
                 int notCarried = 0;
+                var overHttp = new java.util.ArrayList<String[]>();
                 var expected = new HashMap<String, String>();
                 for (var row : manifest) {
                     byte[] body = Files.readAllBytes(CORPUS.resolve(row[0]));
                     if (!sqsCarriesIntact(body)) {
                         notCarried++;
+                        overHttp.add(row);
                         continue;
                     }
                     String text = new String(body, StandardCharsets.UTF_8);
@@ -118,9 +134,21 @@ class BadInputIT {
                         reasonsMatching++;
                     }
                 }
+                // what SQS cannot carry goes to the HTTP source of its format, as raw bytes
+                var http = HttpClient.newHttpClient();
+                var statuses = new java.util.TreeMap<Integer, Integer>();
+                for (var row : overHttp) {
+                    var response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPorts.get(row[1])
+                            + "/events")).timeout(Duration.ofSeconds(60))
+                            .POST(HttpRequest.BodyPublishers.ofFile(CORPUS.resolve(row[0]))).build(),
+                            HttpResponse.BodyHandlers.ofString());
+                    statuses.merge(response.statusCode(), 1, Integer::sum);
+                    assertThat(response.statusCode()).as(row[0] + ": " + response.body()).isIn(400, 413, 422);
+                    assertThat(response.body()).as(row[0]).containsAnyOf("\"reason\"", "\"error\"");
+                }
                 assertThat(recorder.effects()).as("nothing malformed reaches the sink").isEmpty();
 
-                var health = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort
+                var health = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort
                         + "/health/ready")).build(), HttpResponse.BodyHandlers.ofString());
                 assertThat(health.statusCode()).isEqualTo(200);
                 sqs.send("bad-json", "{\"id\":\"good-1\",\"type\":\"ok\",\"group\":\"g\",\"seq\":1}");
@@ -130,9 +158,10 @@ class BadInputIT {
                 Report.add(new Report.Row("bad-input", manifest.size(), 1, 0, 0, 0, dead.size(),
                         reasonsMatching + " of " + dead.size() + " with the corpus's expected reason, every one with a reason",
                         -1, (System.nanoTime() - started) / 1e9, "the codecs' " + manifest.size() + " malformed bodies: "
-                        + total + " through SQS to the source of their format, " + notCarried + " SQS cannot carry as "
-                        + "they are (over 256 KiB, invalid UTF-8, control characters) and were not sent; afterwards "
-                        + "/health/ready 200 and a good message handled"));
+                        + total + " through SQS to the source of their format (all dead-lettered), the " + notCarried
+                        + " SQS cannot carry as they are (over 256 KiB, invalid UTF-8, control characters) POSTed as bytes "
+                        + "to an HTTP source of their format, each refused with its reason (statuses " + statuses
+                        + "); afterwards /health/ready 200 and a good message handled"));
                 assertThat(dead).hasSize(total);
             }
         }
