@@ -1,11 +1,12 @@
 package dev.ferry.app;
 
+import dev.ferry.adapters.http.HttpSourceConfig;
+import dev.ferry.adapters.kafka.KafkaSourceConfig;
 import dev.ferry.adapters.sqs.SqsClients;
 import dev.ferry.adapters.sqs.SqsQueues;
 import dev.ferry.adapters.sqs.SqsSourceConfig;
 import dev.ferry.app.config.FerryConfig;
 import java.io.PrintStream;
-import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
@@ -33,8 +34,9 @@ final class Operations {
                       expiry attribute; a table that exists is kept.""",
             "send-test-event", """
                     ferry send-test-event --config FILE --source NAME
-                      Puts a well-formed sample on the SQS queue of source NAME, in its format (an MTurk Ping
-                      document, an s3:TestEvent, or a JSON ping), like MTurk's SendTestEventNotification.""");
+                      Puts a well-formed sample where source NAME reads (its SQS queue, its Kafka topic, or a POST
+                      to its HTTP endpoint), in its format (an MTurk Ping document, an s3:TestEvent, a JSON
+                      document with the configured pointers), like MTurk's SendTestEventNotification.""");
 
     private Operations() {
     }
@@ -118,12 +120,21 @@ final class Operations {
                         err.println("ferry send-test-event: no source named '" + name + "' (sources: " + config.sources().keySet() + ")");
                         return Ferry.USAGE;
                     }
+                    String body = TestEvents.body(source);
+                    if (source.plan() instanceof HttpSourceConfig http) {
+                        out.println("posted a test event (" + source.format() + ") to source '" + name + "': HTTP "
+                                + TestEvents.post(http, body));
+                        return Ferry.OK;
+                    }
+                    if (source.plan() instanceof KafkaSourceConfig kafka) {
+                        out.println("produced a test event (" + source.format() + ") to " + TestEvents.produce(kafka, body));
+                        return Ferry.OK;
+                    }
                     if (!(source.plan() instanceof SqsSourceConfig queue)) {
                         err.println("ferry send-test-event: source '" + name + "' reads from " + source.transport()
-                                + "; this command puts test events on SQS queues");
+                                + ", which this command does not know how to feed");
                         return Ferry.USAGE;
                     }
-                    String body = testEvent(source);
                     var request = SendMessageRequest.builder().queueUrl(sqs.url(queue.queue())).messageBody(body);
                     if (queue.fifo()) {
                         request.messageGroupId("ferry-test").messageDeduplicationId(UUID.randomUUID().toString());
@@ -163,16 +174,4 @@ final class Operations {
         return v;
     }
 
-    /** A well-formed sample in the source's format, like MTurk's SendTestEventNotification. */
-    static String testEvent(FerryConfig.SourceSpec source) {
-        String now = Instant.now().toString();
-        String id = UUID.randomUUID().toString();
-        return switch (source.format()) {
-            case "mturk", "auto" -> "{\"EventDocVersion\":\"2014-08-15\",\"EventDocId\":\"" + id + "\",\"CustomerId\":\"FERRY-TEST\","
-                    + "\"Events\":[{\"EventType\":\"Ping\",\"EventTimestamp\":\"" + now + "\"}]}";
-            case "s3" -> "{\"Service\":\"Amazon S3\",\"Event\":\"s3:TestEvent\",\"Time\":\"" + now
-                    + "\",\"Bucket\":\"ferry-test\",\"RequestId\":\"" + id + "\",\"HostId\":\"ferry\"}";
-            default -> "{\"id\":\"" + id + "\",\"type\":\"Ping\",\"time\":\"" + now + "\"}";
-        };
-    }
 }
