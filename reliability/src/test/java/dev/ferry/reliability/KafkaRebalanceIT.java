@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -99,22 +98,10 @@ class KafkaRebalanceIT {
                 boolean done = dev.ferry.domain.testing.Await.until(Duration.ofSeconds(180), () -> recorder.distinctKeys() >= n);
                 double recover = (System.nanoTime() - fault) / 1e9;
 
-                var first = new LinkedHashMap<String, Recorder.Effect>();
-                int duplicates = 0;
-                for (var e : recorder.effects()) {
-                    if (first.putIfAbsent(e.key(), e) != null) {
-                        duplicates++;
-                    }
-                }
-                int inversions = 0;
-                var highest = new HashMap<String, Integer>();
-                for (var e : first.values()) {
-                    int before = highest.getOrDefault(e.group(), 0);
-                    if (e.seq() < before) {
-                        inversions++;
-                    }
-                    highest.put(e.group(), Math.max(before, e.seq()));
-                }
+                var tally = recorder.tally();
+                var first = tally.first();
+                int duplicates = tally.duplicates();
+                int inversions = tally.inversions();
                 List<String> lost = records.stream().map(r -> r[1].replaceAll(".*\"id\":\"([^\"]*)\".*", "$1"))
                         .filter(id -> !first.containsKey(id)).toList();
                 Report.add(new Report.Row("kafka-rebalance", n, first.size(), lost.size(), duplicates, inversions, 0, "",

@@ -132,6 +132,34 @@ final class Recorder implements AutoCloseable {
         }
     }
 
+    /**
+     * The history read back: the first effect of each key in arrival order, the requests beyond the
+     * first (duplicated effects for a sink ignoring the Idempotency-Key), and the effects that arrived
+     * before an earlier sequence number of their group (inversions).
+     */
+    record Tally(Map<String, Effect> first, int duplicates, int inversions) {
+    }
+
+    Tally tally() {
+        var first = new java.util.LinkedHashMap<String, Effect>();
+        int duplicates = 0;
+        for (var e : effects()) {
+            if (first.putIfAbsent(e.key(), e) != null) {
+                duplicates++;
+            }
+        }
+        int inversions = 0;
+        var highest = new java.util.HashMap<String, Integer>();
+        for (var e : first.values()) {
+            int before = highest.getOrDefault(e.group(), 0);
+            if (e.seq() < before) {
+                inversions++;
+            }
+            highest.put(e.group(), Math.max(before, e.seq()));
+        }
+        return new Tally(first, duplicates, inversions);
+    }
+
     int distinctKeys() {
         synchronized (effects) {
             return (int) effects.stream().map(Effect::key).distinct().count();

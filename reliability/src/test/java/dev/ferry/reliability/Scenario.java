@@ -14,7 +14,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -185,33 +184,18 @@ final class Scenario implements AutoCloseable {
             String reason = LocalSqs.reason(m);
             reasons.merge(reason == null ? "?" : reason.replaceAll("[0-9a-f-]{36}", "<id>"), 1, Integer::sum);
         }
-        var effects = recorder.effects();
-        var first = new LinkedHashMap<String, Recorder.Effect>();
-        int repeats = 0;
-        for (var e : effects) {
-            if (first.putIfAbsent(e.key(), e) != null) {
-                repeats++;
-            }
-        }
+        var tally = recorder.tally();
+        var first = tally.first();
         int lost = 0;
         for (var s : sent.stream().map(Sent::id).distinct().toList()) {
             if (!first.containsKey(s) && !deadIds.contains(s)) {
                 lost++;
             }
         }
-        int inversions = 0;
-        var highest = new HashMap<String, Integer>();
-        for (var e : first.values()) {
-            int before = highest.getOrDefault(e.group(), 0);
-            if (e.seq() < before) {
-                inversions++;
-            }
-            highest.put(e.group(), Math.max(before, e.seq()));
-        }
         var reasonText = new StringBuilder();
         reasons.forEach((r, n) -> reasonText.append(reasonText.isEmpty() ? "" : "; ").append(n).append("x ").append(r));
-        var row = new Report.Row(name, (int) sent.stream().map(Sent::id).distinct().count(), first.size(), lost, repeats,
-                inversions, dead.size(), reasonText.toString(), recoverSeconds, (System.nanoTime() - started) / 1e9, notes);
+        var row = new Report.Row(name, (int) sent.stream().map(Sent::id).distinct().count(), first.size(), lost,
+                tally.duplicates(), tally.inversions(), dead.size(), reasonText.toString(), recoverSeconds, (System.nanoTime() - started) / 1e9, notes);
         Report.add(row);
         return row;
     }

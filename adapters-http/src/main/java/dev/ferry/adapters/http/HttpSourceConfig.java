@@ -24,19 +24,9 @@ public record HttpSourceConfig(String name, String host, int port, String path, 
                                int capacity) implements Plan<OpenedSource> {
 
     public static HttpSourceConfig read(Settings s) {
-        String listen = s.string("listen", "127.0.0.1:8080");
-        String host = "127.0.0.1";
-        int port = 8080;
-        int colon = listen.lastIndexOf(':');
-        try {
-            host = listen.substring(0, colon);
-            port = Integer.parseInt(listen.substring(colon + 1));
-            if (host.isEmpty() || port < 0 || port > 65_535) {
-                throw new IllegalArgumentException();
-            }
-        } catch (RuntimeException e) {
-            s.problem("listen", "expected HOST:PORT such as 127.0.0.1:8080, was '" + listen + "'");
-        }
+        var listen = s.hostPort("listen", "127.0.0.1:8080");
+        String host = listen.getHostString();
+        int port = listen.getPort();
         String path = s.string("path", "/events");
         if (!path.startsWith("/")) {
             s.problem("path", "must start with /, was '" + path + "'");

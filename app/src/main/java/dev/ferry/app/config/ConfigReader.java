@@ -7,6 +7,7 @@ import dev.ferry.domain.spi.OpenedSource;
 import dev.ferry.domain.spi.Plan;
 import dev.ferry.domain.spi.Settings;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -327,20 +328,9 @@ public final class ConfigReader {
         };
     }
 
-    private FerryConfig.Address address(Section s, String key, String fallback) {
-        String v = s.string(key, fallback);
-        int colon = v.lastIndexOf(':');
-        try {
-            int port = Integer.parseInt(v.substring(colon + 1));
-            String host = v.substring(0, colon);
-            if (host.isEmpty() || port < 0 || port > 65_535) {
-                throw new IllegalArgumentException();
-            }
-            return new FerryConfig.Address(host, port);
-        } catch (RuntimeException e) {
-            s.error(key, "expected HOST:PORT such as 127.0.0.1:9464, was '" + v + "'");
-            return null;
-        }
+    private static FerryConfig.Address address(Section s, String key, String fallback) {
+        var address = s.hostPort(key, fallback);
+        return new FerryConfig.Address(address.getHostString(), address.getPort());
     }
 
     /** A mapping in the file, with typed reads that record errors instead of throwing. */
@@ -569,6 +559,24 @@ public final class ConfigReader {
                 }
             }
             return out;
+        }
+
+        @Override
+        public InetSocketAddress hostPort(String key, String fallback) {
+            String v = string(key, fallback);
+            int colon = v.lastIndexOf(':');
+            try {
+                int port = Integer.parseInt(v.substring(colon + 1));
+                String host = v.substring(0, colon);
+                if (host.isEmpty() || port < 0 || port > 65_535) {
+                    throw new IllegalArgumentException();
+                }
+                return InetSocketAddress.createUnresolved(host, port);
+            } catch (RuntimeException e) {
+                error(key, "expected HOST:PORT such as " + fallback + ", was '" + v + "'");
+                int cut = fallback.lastIndexOf(':');
+                return InetSocketAddress.createUnresolved(fallback.substring(0, cut), Integer.parseInt(fallback.substring(cut + 1)));
+            }
         }
 
         @Override

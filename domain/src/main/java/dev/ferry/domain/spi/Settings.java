@@ -32,6 +32,12 @@ public interface Settings {
     /** A duration such as {@code 500ms}, {@code 30s}, {@code 5m}, {@code 2h}, {@code 7d}. */
     Duration duration(String key, Duration fallback);
 
+    /**
+     * A {@code HOST:PORT} address such as {@code 127.0.0.1:8080} (port 0..65535), unresolved; the
+     * fallback's when absent, and the fallback's with a problem recorded when malformed.
+     */
+    java.net.InetSocketAddress hostPort(String key, String fallback);
+
     /** A list of single values; empty when absent. */
     List<String> strings(String key);
 
