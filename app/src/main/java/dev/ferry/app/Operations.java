@@ -10,7 +10,6 @@ import java.io.PrintStream;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
-import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.SendMessageRequest;
 
 /** The CLI's queue commands and {@code send-test-event}, on the AWS settings of a config file. */
@@ -67,7 +66,7 @@ final class Operations {
         if (config == null) {
             return Ferry.USAGE;
         }
-        try (var client = sqsClient(config)) {
+        try (var client = SqsClients.forContext(new RunContext(config, false))) {
             var sqs = SqsQueues.of(client);
             switch (sub) {
                 case "ledger create-table" -> {
@@ -153,17 +152,6 @@ final class Operations {
             err.println("ferry: " + e.getMessage());
             return Ferry.FAILED;
         }
-    }
-
-    /** A client on the file's AWS settings, with fixed credentials for a server on this machine. */
-    private static SqsClient sqsClient(FerryConfig config) {
-        var context = new RunContext(config, false);
-        var builder = SqsClients.builder().region(context.awsRegion());
-        context.awsEndpoint().ifPresent(builder::endpoint);
-        if (context.localCredentials()) {
-            builder.staticCredentials("local", "local");
-        }
-        return builder.build();
     }
 
     private static String required(Map<String, String> options, String name, PrintStream err) {

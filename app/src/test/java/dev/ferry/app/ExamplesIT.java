@@ -61,6 +61,15 @@ class ExamplesIT {
         return env;
     }
 
+    /** The sqs-to-http example's environment, pointed at {@code api}, with its queues created. */
+    private static Map<String, String> sqsToHttp(Path dir, LocalSqs sqs, HttpServer api, String token) throws Exception {
+        var env = env(dir, new HashMap<>(sqs.env()));
+        env.put("API_URL", "http://127.0.0.1:" + api.getAddress().getPort() + "/events");
+        env.put("API_TOKEN", token);
+        assertThat(FerryProcess.run(env, "queues", "create", "--config", "../examples/sqs-to-http.yaml").exitCode()).isZero();
+        return env;
+    }
+
     @Test
     void local_embeddedSqs_takesMessagesFromTheAwsCli_routesThem_andStopsCleanlyOnSigterm(@TempDir Path dir) throws Exception {
         int sqsPort = freePort();
@@ -214,10 +223,7 @@ class ExamplesIT {
         });
         api.start();
         try (var sqs = new LocalSqs()) {
-            var env = env(dir, new HashMap<>(sqs.env()));
-            env.put("API_URL", "http://127.0.0.1:" + api.getAddress().getPort() + "/events");
-            env.put("API_TOKEN", "t0ken");
-            assertThat(FerryProcess.run(env, "queues", "create", "--config", "../examples/sqs-to-http.yaml").exitCode()).isZero();
+            var env = sqsToHttp(dir, sqs, api, "t0ken");
             try (var ferry = FerryProcess.start(env, "run", "--config", "../examples/sqs-to-http.yaml")) {
                 ferry.awaitLine("listening on 'events'", START);
                 for (int i = 0; i < 20; i++) {
@@ -297,10 +303,7 @@ class ExamplesIT {
         });
         api.start();
         try (var sqs = new LocalSqs()) {
-            var env = env(dir, new HashMap<>(sqs.env()));
-            env.put("API_URL", "http://127.0.0.1:" + api.getAddress().getPort() + "/events");
-            env.put("API_TOKEN", "t");
-            assertThat(FerryProcess.run(env, "queues", "create", "--config", "../examples/sqs-to-http.yaml").exitCode()).isZero();
+            var env = sqsToHttp(dir, sqs, api, "t");
             var bodies = new ArrayList<String>();
             for (int i = 0; i < total; i++) {
                 bodies.add("{\"n\":" + i + "}");

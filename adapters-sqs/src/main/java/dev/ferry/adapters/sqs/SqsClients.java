@@ -31,6 +31,16 @@ public final class SqsClients {
         return new SqsClients();
     }
 
+    /** A client on the app's AWS settings: its region, its endpoint, local credentials for a local server. */
+    public static SqsClient forContext(dev.ferry.domain.spi.AdapterContext context) {
+        var builder = builder().region(context.awsRegion());
+        context.awsEndpoint().ifPresent(builder::endpoint);
+        if (context.localCredentials()) {
+            builder.staticCredentials("local", "local");
+        }
+        return builder.build();
+    }
+
     public SqsClients region(String region) {
         this.region = Objects.requireNonNull(region, "region");
         return this;

@@ -35,14 +35,7 @@ public final class SqsModule {
 
     /** One client for every SQS source and sink of a run, on the file's AWS settings. */
     static SqsClient client(AdapterContext context) {
-        return context.shared("sqs-client", SqsClient.class, () -> {
-            var builder = SqsClients.builder().region(context.awsRegion());
-            context.awsEndpoint().ifPresent(builder::endpoint);
-            if (context.localCredentials()) {
-                builder.staticCredentials("local", "local");
-            }
-            return builder.build();
-        });
+        return context.shared("sqs-client", SqsClient.class, () -> SqsClients.forContext(context));
     }
 
     /** A queue's name from its name, URL or ARN. */
