@@ -58,7 +58,7 @@ public final class Codecs {
         return switch (format.toLowerCase(Locale.ROOT)) {
             case "s3" -> s3(limits);
             case "mturk" -> mturk(limits);
-            case "sns" -> sns(limits, sniffing(limits, raw("raw", limits)));
+            case "sns" -> sns(limits, new SniffingDecoder(limits, raw("raw", limits), true, false));
             case "sns+s3" -> sns(limits, s3(limits));
             case "sns+mturk" -> sns(limits, mturk(limits));
             case "raw" -> raw("raw", limits);

@@ -33,6 +33,8 @@ abstract class JsonSupport implements Decoder {
 
     protected final JsonLimits limits;
     protected final JsonFactory factory;
+    protected final Scan scan;
+    private boolean fastPath = true;
 
     protected JsonSupport(JsonLimits limits) {
         this(limits, false);
@@ -45,6 +47,7 @@ abstract class JsonSupport implements Decoder {
     protected JsonSupport(JsonLimits limits, boolean strictDuplicates) {
         this.limits = limits;
         this.factory = factory(limits, strictDuplicates);
+        this.scan = new Scan(limits);
     }
 
     static JsonFactory factory(JsonLimits limits) {
@@ -67,8 +70,41 @@ abstract class JsonSupport implements Decoder {
     /** Reads the document; called with a parser positioned before the first token. */
     protected abstract Decoded read(JsonParser p, Delivery delivery) throws IOException, Failure;
 
+    /**
+     * The fast path: the events of a body that passed {@link #precheck}, read with {@link Scan};
+     * null for anything it is not sure of (then the Jackson path decides and words the reason). It
+     * must never return events the Jackson path would not return alike. None by default.
+     */
+    protected Decoded fast(byte[] body, Delivery delivery) {
+        return null;
+    }
+
     @Override
     public final Decoded decode(Delivery delivery) {
+        var body = delivery.body();
+        var problem = precheck(body, limits);
+        if (problem != null) {
+            return Decoded.malformed(problem);
+        }
+        Decoded quick = null;
+        if (fastPath && scan.maxDepth >= Scan.LEAST_DEPTH) {
+            try {
+                quick = fast(body, delivery);
+            } catch (RuntimeException | StackOverflowError e) {
+                quick = null; // the Jackson path reads it and words what is wrong
+            }
+        }
+        return quick != null ? quick : decodeWithJackson(delivery);
+    }
+
+    /** For tests, before the decoder is shared: switches the fast path off, so the result is Jackson's alone. */
+    JsonSupport jacksonOnly() {
+        fastPath = false;
+        return this;
+    }
+
+    /** The Jackson path alone (prechecked again): what {@link #decode} answers when the fast path declines. */
+    final Decoded decodeWithJackson(Delivery delivery) {
         var body = delivery.body();
         var problem = precheck(body, limits);
         if (problem != null) {

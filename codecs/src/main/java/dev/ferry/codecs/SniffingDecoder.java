@@ -25,12 +25,32 @@ final class SniffingDecoder implements Decoder {
     private final Decoder sns;
     private final Decoder fallback;
 
+    private final Scan scan;
+
     SniffingDecoder(JsonLimits limits, Decoder fallback) {
+        this(limits, fallback, true, true);
+    }
+
+    /**
+     * @param fastPaths false (tests only) for decoders that read with Jackson alone
+     * @param snsInside whether an SNS envelope is recognised; the decoder for an SNS message's
+     *                  inside has it off (an envelope in an envelope goes to the fallback), so
+     *                  an envelope-like body never sends the chain round in circles
+     */
+    SniffingDecoder(JsonLimits limits, Decoder fallback, boolean fastPaths, boolean snsInside) {
         this.limits = limits;
         this.factory = JsonSupport.factory(limits);
-        this.s3 = new S3Decoder(limits);
-        this.mturk = new MturkDecoder(limits);
-        this.sns = new SnsDecoder(limits, this);
+        this.scan = new Scan(limits);
+        var s3 = new S3Decoder(limits);
+        var mturk = new MturkDecoder(limits);
+        this.s3 = fastPaths ? s3 : s3.jacksonOnly();
+        this.mturk = fastPaths ? mturk : mturk.jacksonOnly();
+        if (snsInside) {
+            var sns = new SnsDecoder(limits, new SniffingDecoder(limits, fallback, fastPaths, false));
+            this.sns = fastPaths ? sns : sns.jacksonOnly();
+        } else {
+            this.sns = fallback;
+        }
         this.fallback = fallback;
     }
 
@@ -44,10 +64,59 @@ final class SniffingDecoder implements Decoder {
         };
     }
 
+    private static final byte[][] S3_NAMES = {Scan.ascii("Records"), Scan.ascii("Service"), Scan.ascii("Event")};
+    private static final byte[][] MTURK_NAMES = {Scan.ascii("EventDocId"), Scan.ascii("EventDocVersion"), Scan.ascii("Events")};
+    private static final byte[][] SNS_NAMES = {Scan.ascii("TopicArn"), Scan.ascii("Type")};
+
     Kind sniff(byte[] body) {
         if (body.length > limits.maxBodyBytes()) {
             return Kind.OTHER;
         }
+        var quick = quickSniff(body);
+        return quick != null ? quick : jacksonSniff(body);
+    }
+
+    /** The same look with {@link Scan}: the kind, or null when unsure (then Jackson looks). */
+    private Kind quickSniff(byte[] b) {
+        int p = Scan.ws(b, 0);
+        if (p >= b.length || b[p] != '{') {
+            return null;
+        }
+        p = Scan.first(b, p + 1, (byte) '}');
+        while (p >= 0) {
+            int ns = p + 1;
+            int ne = scan.nameEnd(b, p);
+            if (ne < 0 || !Scan.plain(b, ns, ne) || (p = Scan.valueStart(b, ne)) < 0) {
+                return null;
+            }
+            if (any(b, ns, ne, S3_NAMES)) {
+                return Kind.S3;
+            }
+            if (any(b, ns, ne, MTURK_NAMES)) {
+                return Kind.MTURK;
+            }
+            if (any(b, ns, ne, SNS_NAMES)) {
+                return Kind.SNS;
+            }
+            p = scan.skipValue(b, p, 1);
+            if (p < 0) {
+                return null;
+            }
+            p = Scan.next(b, p, (byte) '}');
+        }
+        return p == Scan.BAIL ? null : Kind.OTHER;
+    }
+
+    private static boolean any(byte[] b, int ns, int ne, byte[][] names) {
+        for (var name : names) {
+            if (Scan.is(b, ns, ne, name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private Kind jacksonSniff(byte[] body) {
         try (JsonParser p = factory.createParser(body)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 return Kind.OTHER;

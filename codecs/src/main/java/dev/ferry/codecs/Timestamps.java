@@ -10,16 +10,33 @@ final class Timestamps {
 
     static Instant parseUtc(String s) {
         int n = s.length();
-        if (n < 20 || s.charAt(4) != '-' || s.charAt(7) != '-' || s.charAt(10) != 'T' || s.charAt(13) != ':'
-                || s.charAt(16) != ':' || s.charAt(n - 1) != 'Z') {
+        if (n > 40) {
             return null;
         }
-        int year = digits(s, 0, 4);
-        int month = digits(s, 5, 2);
-        int day = digits(s, 8, 2);
-        int hour = digits(s, 11, 2);
-        int minute = digits(s, 14, 2);
-        int second = digits(s, 17, 2);
+        var b = new byte[n];
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            if (c > 0x7F) {
+                return null;
+            }
+            b[i] = (byte) c;
+        }
+        return parseUtc(b, 0, n);
+    }
+
+    /** The same, straight from the bytes {@code [from, to)} of a body (no String made). */
+    static Instant parseUtc(byte[] s, int from, int to) {
+        int n = to - from;
+        if (n < 20 || s[from + 4] != '-' || s[from + 7] != '-' || s[from + 10] != 'T' || s[from + 13] != ':'
+                || s[from + 16] != ':' || s[to - 1] != 'Z') {
+            return null;
+        }
+        int year = digits(s, from, 4);
+        int month = digits(s, from + 5, 2);
+        int day = digits(s, from + 8, 2);
+        int hour = digits(s, from + 11, 2);
+        int minute = digits(s, from + 14, 2);
+        int second = digits(s, from + 17, 2);
         if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month) || hour < 0 || hour > 23
                 || minute < 0 || minute > 59 || second < 0 || second > 59) {
             return null;
@@ -27,10 +44,10 @@ final class Timestamps {
         int nanos = 0;
         if (n > 20) {
             int digits = n - 21;
-            if (s.charAt(19) != '.' || digits < 1 || digits > 9) {
+            if (s[from + 19] != '.' || digits < 1 || digits > 9) {
                 return null;
             }
-            int fraction = digits(s, 20, digits);
+            int fraction = digits(s, from + 20, digits);
             if (fraction < 0) {
                 return null;
             }
@@ -43,10 +60,10 @@ final class Timestamps {
         return Instant.ofEpochSecond(seconds, nanos);
     }
 
-    private static int digits(String s, int from, int count) {
+    private static int digits(byte[] s, int from, int count) {
         int v = 0;
         for (int i = from; i < from + count; i++) {
-            char c = s.charAt(i);
+            int c = s[i];
             if (c < '0' || c > '9') {
                 return -1;
             }

@@ -1,0 +1,149 @@
+package dev.ferry.codecs;
+
+import java.nio.charset.StandardCharsets;
+import java.util.AbstractMap;
+import java.util.AbstractSet;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Set;
+
+/**
+ * An event's attributes as spans of the body they were read from: a value becomes a
+ * {@code String} only when someone asks for it, so decoding a message costs one small object and
+ * a share of one {@code int[]} instead of a string per attribute. Immutable and thread-safe (it
+ * keeps nothing it makes). Equal to any map with the same entries; names whose value was absent or
+ * null are left out, as {@link FlatMap} does.
+ */
+final class SpanMap extends AbstractMap<String, String> {
+
+    /** How a span becomes a value. */
+    enum Kind {
+        /** The content of a JSON string (escapes resolved). */
+        STRING,
+        /** A JSON number's text as it stands. */
+        NUMBER,
+        /** A JSON string holding an S3 object key, URL-decoded. */
+        OBJECT_KEY
+    }
+
+    /** The names of one format's attributes, in order, and how each is read. */
+    record Shape(String[] names, Kind[] kinds) {
+        static Shape of(Object... nameKindPairs) {
+            var names = new String[nameKindPairs.length / 2];
+            var kinds = new Kind[names.length];
+            for (int i = 0; i < names.length; i++) {
+                names[i] = (String) nameKindPairs[2 * i];
+                kinds[i] = (Kind) nameKindPairs[2 * i + 1];
+            }
+            return new Shape(names, kinds);
+        }
+
+        int size() {
+            return names.length;
+        }
+    }
+
+    private final Shape shape;
+    private final byte[] body;
+    /** From {@code base}: per name, the span's start and end in {@code body}; start -1 when absent. */
+    private final int[] spans;
+    private final int base;
+
+    SpanMap(Shape shape, byte[] body, int[] spans, int base) {
+        this.shape = shape;
+        this.body = body;
+        this.spans = spans;
+        this.base = base;
+    }
+
+    private String value(int i) {
+        int start = spans[base + 2 * i];
+        if (start < 0) {
+            return null;
+        }
+        int end = spans[base + 2 * i + 1];
+        return switch (shape.kinds[i]) {
+            case STRING -> Scan.string(body, start, end);
+            case NUMBER -> new String(body, start, end - start, StandardCharsets.ISO_8859_1);
+            case OBJECT_KEY -> S3Decoder.objectKeyOrRaw(Scan.string(body, start, end));
+        };
+    }
+
+    private boolean present(int i) {
+        return spans[base + 2 * i] >= 0;
+    }
+
+    @Override
+    public String get(Object key) {
+        var names = shape.names;
+        for (int i = 0; i < names.length; i++) {
+            if (names[i].equals(key)) {
+                return value(i);
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public boolean containsKey(Object key) {
+        var names = shape.names;
+        for (int i = 0; i < names.length; i++) {
+            if (names[i].equals(key)) {
+                return present(i);
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public int size() {
+        int n = 0;
+        for (int i = 0; i < shape.size(); i++) {
+            if (present(i)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    @Override
+    public Set<Entry<String, String>> entrySet() {
+        return new AbstractSet<>() {
+            @Override
+            public Iterator<Entry<String, String>> iterator() {
+                return new Iterator<>() {
+                    private int next = advance(0);
+
+                    private int advance(int from) {
+                        int i = from;
+                        while (i < shape.size() && !present(i)) {
+                            i++;
+                        }
+                        return i;
+                    }
+
+                    @Override
+                    public boolean hasNext() {
+                        return next < shape.size();
+                    }
+
+                    @Override
+                    public Entry<String, String> next() {
+                        if (!hasNext()) {
+                            throw new NoSuchElementException();
+                        }
+                        int i = next;
+                        next = advance(i + 1);
+                        return Map.entry(shape.names[i], value(i));
+                    }
+                };
+            }
+
+            @Override
+            public int size() {
+                return SpanMap.this.size();
+            }
+        };
+    }
+}
