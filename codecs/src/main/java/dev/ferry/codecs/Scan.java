@@ -482,17 +482,13 @@ final class Scan {
      * the body; null when an escape encodes a lone surrogate (the Jackson path decides those).
      */
     static byte[] utf8(byte[] b, int start, int end) {
-        int length = 0;
-        int i = start;
+        // first pass: the length, jumping from backslash to backslash
+        int length = end - start;
+        int i = nextBackslash(b, start, end);
         while (i < end) {
-            if (b[i] != '\\') {
-                length++;
-                i++;
-                continue;
-            }
             if (b[i + 1] != 'u') {
-                length++;
-                i += 2;
+                length -= 1;
+                i = nextBackslash(b, i + 2, end);
                 continue;
             }
             int c = codeUnit(b, i);
@@ -504,29 +500,28 @@ final class Scan {
                 if (low < 0xDC00 || low > 0xDFFF) {
                     return null;
                 }
-                length += 4;
-                i += 12;
+                length -= 12 - 4;
+                i = nextBackslash(b, i + 12, end);
             } else if (c >= 0xDC00 && c <= 0xDFFF) {
                 return null;
             } else {
-                length += c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
-                i += 6;
+                length -= 6 - (c < 0x80 ? 1 : c < 0x800 ? 2 : 3);
+                i = nextBackslash(b, i + 6, end);
             }
         }
-        if (length == end - start) {
-            return Arrays.copyOfRange(b, start, end);
-        }
+        // second pass: copy the runs between escapes, decode the escapes
         var out = new byte[length];
         int o = 0;
         i = start;
         while (i < end) {
-            byte c = b[i];
-            if (c != '\\') {
-                out[o++] = c;
-                i++;
-                continue;
+            int k = nextBackslash(b, i, end);
+            System.arraycopy(b, i, out, o, k - i);
+            o += k - i;
+            if (k >= end) {
+                break;
             }
-            byte e = b[i + 1];
+            byte e = b[k + 1];
+            i = k + 2;
             switch (e) {
                 case 'b' -> out[o++] = '\b';
                 case 'f' -> out[o++] = '\f';
@@ -534,9 +529,9 @@ final class Scan {
                 case 'r' -> out[o++] = '\r';
                 case 't' -> out[o++] = '\t';
                 case 'u' -> {
-                    int cp = codeUnit(b, i);
+                    int cp = codeUnit(b, k);
                     if (cp >= 0xD800 && cp <= 0xDBFF) {
-                        cp = Character.toCodePoint((char) cp, (char) codeUnit(b, i + 6));
+                        cp = Character.toCodePoint((char) cp, (char) codeUnit(b, k + 6));
                         i += 6;
                     }
                     o = encode(cp, out, o);
@@ -544,9 +539,24 @@ final class Scan {
                 }
                 default -> out[o++] = e;
             }
-            i += 2;
         }
         return out;
+    }
+
+    /** The first backslash in {@code [from, end)}, or {@code end}. */
+    private static int nextBackslash(byte[] b, int from, int end) {
+        int i = from;
+        while (i + 8 <= end) {
+            long found = backslashes((long) LONGS.get(b, i));
+            if (found != 0) {
+                return i + (Long.numberOfTrailingZeros(found) >>> 3);
+            }
+            i += 8;
+        }
+        while (i < end && b[i] != '\\') {
+            i++;
+        }
+        return i;
     }
 
     private static int codeUnit(byte[] b, int backslash) {
