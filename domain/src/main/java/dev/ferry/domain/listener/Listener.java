@@ -28,7 +28,6 @@ import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -73,12 +72,15 @@ public final class Listener implements AutoCloseable {
     private final Predicate<ListenerStats> beforePoll;
     private final SplittableRandom random;
 
-    private final Semaphore capacity;
+    private final Capacity capacity;
     private final Set<InFlight> inFlight = ConcurrentHashMap.newKeySet();
     /** Done, but kept by an async handler (skip-delete) until it calls {@link #settle}: leases still extended. */
     private final Map<Delivery, InFlight> handedOverItems = new ConcurrentHashMap<>();
     private final FailureCounts failureCounts = new FailureCounts(100_000);
-    private final LinkedBlockingQueue<Settlement> pendingSettlements = new LinkedBlockingQueue<>();
+    private final SettlementQueue pendingSettlements = new SettlementQueue(SETTLE_BATCH);
+    private static final int SETTLE_BATCH = 100;
+    /** How long the settler waits for a batch to fill after a partial one (busy listeners only). */
+    private static final long LINGER_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
     private final ThreadPoolExecutor workers;
     private final OrderingGroups<InFlight> groups;
 
@@ -124,7 +126,7 @@ public final class Listener implements AutoCloseable {
         this.observer = b.observer;
         this.beforePoll = b.beforePoll;
         this.random = new SplittableRandom(b.seed);
-        this.capacity = new Semaphore(config.maxInFlight());
+        this.capacity = new Capacity(config.maxInFlight(), config.batchSize(), TimeUnit.MILLISECONDS.toNanos(20));
         var threadIds = new AtomicInteger();
         this.workers = new ThreadPoolExecutor(config.concurrency(), config.concurrency(), 30, TimeUnit.SECONDS,
                 new LinkedBlockingQueue<>(), r -> {
@@ -273,16 +275,9 @@ public final class Listener implements AutoCloseable {
         }
     }
 
-    /** Takes up to one batch of capacity, waiting for at least one permit. */
+    /** Takes up to one batch of capacity (a full batch when it frees up soon), waiting for at least one slot. */
     private int acquireCapacity() throws InterruptedException {
-        if (!capacity.tryAcquire(1, 100, TimeUnit.MILLISECONDS)) {
-            return 0;
-        }
-        int more = Math.min(config.batchSize() - 1, capacity.availablePermits());
-        if (more > 0 && capacity.tryAcquire(more)) {
-            return more + 1;
-        }
-        return 1;
+        return capacity.acquire(config.batchSize(), TimeUnit.MILLISECONDS.toNanos(100));
     }
 
     private void pauseWhileThrottled() throws InterruptedException {
@@ -487,7 +482,7 @@ public final class Listener implements AutoCloseable {
             return;
         }
         inFlight.remove(item);
-        capacity.release();
+        capacity.release(1);
         switch (disposition) {
             case Disposition.Ack a -> failureCounts.forget(item.delivery.id());
             case Disposition.Release r -> {
@@ -507,7 +502,7 @@ public final class Listener implements AutoCloseable {
     private void handOver(InFlight item) {
         if (item.settled.compareAndSet(false, true)) {
             inFlight.remove(item);
-            capacity.release();
+            capacity.release(1);
             handedOver.increment();
             item.claimKey = null;
             handedOverItems.put(item.delivery, item);
@@ -524,22 +519,25 @@ public final class Listener implements AutoCloseable {
     }
 
     private void settleLoop() {
-        var batch = new ArrayList<Settlement>(100);
+        var batch = new ArrayList<Settlement>(SETTLE_BATCH);
         while (true) {
-            try {
-                var first = pendingSettlements.poll(50, TimeUnit.MILLISECONDS);
-                if (first == null) {
-                    if (state.get() == STOPPED) {
-                        return;
-                    }
-                    continue;
+            if (pendingSettlements.drainTo(batch, SETTLE_BATCH) == 0) {
+                if (state.get() == STOPPED) {
+                    return;
                 }
-                batch.add(first);
-                pendingSettlements.drainTo(batch, 99);
-                sendSettlements(batch);
-                batch.clear();
-            } catch (InterruptedException e) {
-                return;
+                // idle: the next settlement wakes this thread at once
+                pendingSettlements.awaitAny(TimeUnit.MILLISECONDS.toNanos(50));
+                if (Thread.interrupted()) {
+                    return;
+                }
+                continue;
+            }
+            sendSettlements(batch);
+            boolean full = batch.size() == SETTLE_BATCH;
+            batch.clear();
+            if (!full) {
+                // busy but not a full batch: let more gather instead of waking for each one
+                pendingSettlements.linger(LINGER_NANOS);
             }
         }
     }
@@ -693,6 +691,7 @@ public final class Listener implements AutoCloseable {
         long finished = stats().settled() - settledBefore - releasedWaiting - releasedRunning;
         state.set(STOPPED);
         // Not interrupted: an interrupt could break a settlement call half-way. It exits when idle.
+        pendingSettlements.wake();
         joinQuietly(List.of(settler), Duration.ofSeconds(5));
         flushSettlements();
         housekeeper.interrupt();

@@ -274,7 +274,8 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
     /** Called under the lock. */
     private List<Delivery> receive(int max, Duration lease) {
         var now = clock.instant();
-        var batch = new ArrayList<Delivery>(Math.min(max, 10));
+        var visibleAgain = now.plus(lease);
+        var batch = new ArrayList<Delivery>(Math.min(max, 1000));
         var blockedGroups = fifo ? new HashSet<String>() : null;
         var takenGroups = fifo ? new HashSet<String>() : null;
         Iterator<StoredMessage> it = messages.values().iterator();
@@ -308,7 +309,7 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
             m.receiveCount++;
             m.receipt = new Receipt(name, m.id, ++receipts);
             m.leased = true;
-            m.visibleAt = now.plus(lease);
+            m.visibleAt = visibleAgain;
             batch.add(new Delivery(m.id, m.body, m.attributes, m.receiveCount, m.sentAt, m.groupId, m.deduplicationId,
                     name, m.receipt));
         }

@@ -26,15 +26,21 @@ public final class Router {
 
     private final List<Route> routes;
     private final Unmatched unmatched;
+    /** Per route, the decision when it is the only one that matches (the common case): made once. */
+    private final Decision[] alone;
+    private static final Decision NONE = new Decision(false, List.of(), List.of());
 
     private Router(List<Route> routes, Unmatched unmatched) {
         this.routes = List.copyOf(routes);
         this.unmatched = Objects.requireNonNull(unmatched, "unmatched");
         var names = new LinkedHashSet<String>();
-        for (var route : this.routes) {
+        this.alone = new Decision[this.routes.size()];
+        for (int i = 0; i < alone.length; i++) {
+            var route = this.routes.get(i);
             if (!names.add(route.name())) {
                 throw new IllegalArgumentException("two routes are named '" + route.name() + "'");
             }
+            alone[i] = new Decision(true, List.copyOf(new LinkedHashSet<>(route.sinks())), List.of(route.name()));
         }
     }
 
@@ -47,20 +53,30 @@ public final class Router {
     }
 
     public Decision route(Event event) {
+        int first = -1;
         LinkedHashSet<String> sinks = null;
         List<String> matchedRoutes = null;
-        for (var route : routes) {
-            if (route.matcher().matches(event)) {
-                if (sinks == null) {
-                    sinks = new LinkedHashSet<>();
-                    matchedRoutes = new ArrayList<>(2);
-                }
-                sinks.addAll(route.sinks());
-                matchedRoutes.add(route.name());
+        for (int i = 0; i < alone.length; i++) {
+            var route = routes.get(i);
+            if (!route.matcher().matches(event)) {
+                continue;
             }
+            if (first < 0) {
+                first = i;
+                continue;
+            }
+            if (sinks == null) {
+                sinks = new LinkedHashSet<>(alone[first].sinks());
+                matchedRoutes = new ArrayList<>(alone[first].routes());
+            }
+            sinks.addAll(route.sinks());
+            matchedRoutes.add(route.name());
+        }
+        if (first < 0) {
+            return NONE;
         }
         if (sinks == null) {
-            return new Decision(false, List.of(), List.of());
+            return alone[first];
         }
         return new Decision(true, List.copyOf(sinks), List.copyOf(matchedRoutes));
     }

@@ -67,6 +67,10 @@ public final class RoutingHandler implements Handler {
             };
         }
         var targets = decision.sinks();
+        if (targets.size() == 1) {
+            // one target: nothing to combine, nothing to keep apart
+            return publish(sinks.get(targets.getFirst()), event);
+        }
         // Tracking per target only pays off when there is more than one target to keep apart.
         boolean tracked = targetLedger != null && targets.size() > 1;
         var outcomes = new ArrayList<Outcome>(targets.size());

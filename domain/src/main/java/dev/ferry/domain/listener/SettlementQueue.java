@@ -1,0 +1,86 @@
+package dev.ferry.domain.listener;
+
+import dev.ferry.domain.transport.Settlement;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Settlements on their way to the settler thread, handed over without waking it for each one:
+ * an idle settler is woken by the first settlement (so a lone message is settled at once), a busy
+ * one by a full batch; in between it lingers briefly to let a batch fill. Many producers, one
+ * consumer.
+ */
+final class SettlementQueue {
+
+    private final ConcurrentLinkedQueue<Settlement> queue = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger size = new AtomicInteger();
+    private final AtomicReference<Thread> idle = new AtomicReference<>();
+    private final int batch;
+
+    SettlementQueue(int batch) {
+        this.batch = batch;
+    }
+
+    void add(Settlement s) {
+        queue.add(s);
+        int n = size.incrementAndGet();
+        var sleeper = idle.get();
+        if (sleeper != null && idle.compareAndSet(sleeper, null)) {
+            LockSupport.unpark(sleeper);
+        } else if (n == batch) {
+            LockSupport.unpark(lingering);
+        }
+    }
+
+    private volatile Thread lingering;
+
+    /** Moves up to {@code max} settlements into {@code into}; the number moved. */
+    int drainTo(List<Settlement> into, int max) {
+        int n = 0;
+        Settlement s;
+        while (n < max && (s = queue.poll()) != null) {
+            into.add(s);
+            n++;
+        }
+        size.addAndGet(-n);
+        return n;
+    }
+
+    /** The consumer waits for a batch to fill, at most {@code nanos} (woken early by a full batch). */
+    void linger(long nanos) {
+        if (size.get() >= batch) {
+            return;
+        }
+        lingering = Thread.currentThread();
+        if (size.get() < batch) {
+            LockSupport.parkNanos(this, nanos);
+        }
+        lingering = null;
+    }
+
+    /** The consumer waits for the next settlement, at most {@code nanos}. */
+    void awaitAny(long nanos) {
+        var me = Thread.currentThread();
+        idle.set(me);
+        if (queue.isEmpty()) {
+            LockSupport.parkNanos(this, nanos);
+        }
+        idle.compareAndSet(me, null);
+    }
+
+    /** Wakes the consumer wherever it waits (at shutdown). */
+    void wake() {
+        var sleeper = idle.getAndSet(null);
+        if (sleeper != null) {
+            LockSupport.unpark(sleeper);
+        }
+        LockSupport.unpark(lingering);
+    }
+
+    boolean isEmpty() {
+        return queue.isEmpty();
+    }
+}
