@@ -58,6 +58,10 @@ public class EngineBenchmark {
     @Param({"100"})
     public int batch;
 
+    /** Threads polling and decoding; the workers (concurrency 2) claim, order, route and settle. */
+    @Param({"1"})
+    public int pollers;
+
     private byte[][] bodies;
     private InMemoryQueue queue;
     private Decoder decoder;
@@ -102,6 +106,7 @@ public class EngineBenchmark {
                 .batchSize(batch)
                 .maxInFlight(batch * 20)
                 .concurrency(2)
+                .pollers(pollers)
                 .pollWait(Duration.ofMillis(5))
                 .lease(Duration.ofMinutes(5))
                 .build();

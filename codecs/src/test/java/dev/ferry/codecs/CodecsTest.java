@@ -114,6 +114,35 @@ class CodecsTest {
     }
 
     @Test
+    void sns_envelopeAttributes_reachTheInnerEvents_underTheirOwn() {
+        for (var format : new String[] {"sns", "sns+s3", "auto"}) {
+            var e = events(Codecs.named(format, LIMITS), "sns-s3.json").getFirst();
+            assertThat(e.attributes()).as(format)
+                    .containsEntry("sns.TopicArn", "arn:aws:sns:us-east-1:123456789012:archive-events")
+                    .containsEntry("sns.MessageId", "22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324")
+                    .containsEntry("sns.Subject", "Amazon S3 Notification")
+                    .containsEntry("sns.Timestamp", "2026-11-22T10:00:01.000Z")
+                    .containsEntry("env", "prod")
+                    .containsEntry("bucket", "example-archive");
+        }
+        // a message attribute named like one of the event's own keeps the event's value
+        var body = new String(Samples.bytes("samples/sns-s3.json"), StandardCharsets.UTF_8)
+                .replace("\"env\": {", "\"bucket\": {\"Type\": \"String\", \"Value\": \"not-the-bucket\"}, \"env\": {");
+        var decoded = (Decoded.Events) Codecs.named("sns", LIMITS).decode(Samples.delivery(body.getBytes(StandardCharsets.UTF_8)));
+        assertThat(decoded.events().getFirst().attributes()).containsEntry("bucket", "example-archive").containsEntry("env", "prod");
+    }
+
+    @Test
+    void sns_envelopeLikeBodyWithoutTopic_goesToTheFallback_notRoundInCircles() {
+        var body = "{\"Type\": \"Notification\", \"Message\": \"hello\"}".getBytes(StandardCharsets.UTF_8);
+        var decoded = Codecs.named("auto", LIMITS).decode(Samples.delivery(body));
+        assertThat(decoded).isInstanceOf(Decoded.Events.class);
+        var e = ((Decoded.Events) decoded).events().getFirst();
+        assertThat(e.type()).isEqualTo("raw");
+        assertThat(e.payload()).isEqualTo(body);
+    }
+
+    @Test
     void sns_rawDelivery_goesStraightToTheInnerDecoder() {
         var e = events(Codecs.sns(LIMITS, Codecs.s3(LIMITS)), "s3-one.json").getFirst();
         assertThat(e.type()).isEqualTo("ObjectCreated:Put");
