@@ -58,6 +58,10 @@ public class EngineBenchmark {
     @Param({"100"})
     public int batch;
 
+    /** {@code true}: the whole engine; {@code false}: without the ledger (to see what the ledger costs). */
+    @Param({"true"})
+    public boolean ledger;
+
     /** Threads polling and decoding; the workers (concurrency 2) claim, order, route and settle. */
     @Param({"1"})
     public int pollers;
@@ -110,7 +114,11 @@ public class EngineBenchmark {
                 .pollWait(Duration.ofMillis(5))
                 .lease(Duration.ofMinutes(5))
                 .build();
-        var listener = Listener.builder(queue, queue, decoder, handler).ledger(InMemoryLedger.create()).config(config).build().start();
+        var builder = Listener.builder(queue, queue, decoder, handler).config(config);
+        if (ledger) {
+            builder.ledger(InMemoryLedger.create());
+        }
+        var listener = builder.build().start();
         long deadline = System.nanoTime() + LIMIT.toNanos();
         while (queue.size() > 0) {
             if (System.nanoTime() > deadline) {

@@ -25,12 +25,12 @@ public final class InMemoryLedger implements IdempotencyLedger {
         }
     }
 
-    private record Expiry(String key, long token) {
+    private record Expiry(String key, long token, Instant expiresAt) {
     }
 
     private final Clock clock;
     private final int maxEntries;
-    private final ConcurrentHashMap<String, Entry> entries = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Entry> entries;
     private final ConcurrentLinkedQueue<Expiry> completionOrder = new ConcurrentLinkedQueue<>();
     private final AtomicLong tokens = new AtomicLong();
 
@@ -40,6 +40,8 @@ public final class InMemoryLedger implements IdempotencyLedger {
             throw new IllegalArgumentException("maxEntries must be >= 1, was " + maxEntries);
         }
         this.maxEntries = maxEntries;
+        // sized for a busy minute up front, so a new ledger does not spend its first 50,000 claims rehashing
+        this.entries = new ConcurrentHashMap<>(Math.min(maxEntries, 1 << 16));
     }
 
     public static InMemoryLedger create() {
@@ -55,6 +57,14 @@ public final class InMemoryLedger implements IdempotencyLedger {
         Objects.requireNonNull(key, "key");
         var now = clock.instant();
         var leaseUntil = now.plus(lease);
+        if (!entries.containsKey(key)) {
+            // a key never seen (the common case): one insert, no lock held while deciding
+            long token = tokens.incrementAndGet();
+            if (entries.putIfAbsent(key, new Entry(token, leaseUntil, null, null)) == null) {
+                evictIfNeeded(now);
+                return new Claim.Acquired(key, token, leaseUntil);
+            }
+        }
         var result = new Claim[1];
         entries.compute(key, (k, old) -> {
             if (old != null && old.completed() && old.expiresAt.isAfter(now)) {
@@ -87,7 +97,7 @@ public final class InMemoryLedger implements IdempotencyLedger {
             return new Entry(token, null, now, now.plus(ttl));
         });
         if (done[0]) {
-            completionOrder.add(new Expiry(key, token));
+            completionOrder.add(new Expiry(key, token, now.plus(ttl)));
             evictIfNeeded(now);
         }
         return done[0];
@@ -129,6 +139,9 @@ public final class InMemoryLedger implements IdempotencyLedger {
         // Oldest completions first: expired ones always, live ones only while over the bound.
         Expiry head;
         while ((head = completionOrder.peek()) != null) {
+            if (head.expiresAt.isAfter(now) && entries.size() <= maxEntries) {
+                break; // the oldest completion is live and there is room: nothing to evict
+            }
             var entry = entries.get(head.key);
             boolean stale = entry == null || entry.token != head.token || !entry.completed();
             boolean expired = !stale && !entry.expiresAt.isAfter(now);
