@@ -31,12 +31,12 @@ final class Timestamps {
                 || s[from + 16] != ':' || s[to - 1] != 'Z') {
             return null;
         }
-        int year = digits(s, from, 4);
-        int month = digits(s, from + 5, 2);
-        int day = digits(s, from + 8, 2);
-        int hour = digits(s, from + 11, 2);
-        int minute = digits(s, from + 14, 2);
-        int second = digits(s, from + 17, 2);
+        int year = two(s, from) * 100 + two(s, from + 2);
+        int month = two(s, from + 5);
+        int day = two(s, from + 8);
+        int hour = two(s, from + 11);
+        int minute = two(s, from + 14);
+        int second = two(s, from + 17);
         if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month) || hour < 0 || hour > 23
                 || minute < 0 || minute > 59 || second < 0 || second > 59) {
             return null;
@@ -58,6 +58,13 @@ final class Timestamps {
         }
         long seconds = epochDay(year, month, day) * 86_400L + hour * 3_600L + minute * 60L + second;
         return Instant.ofEpochSecond(seconds, nanos);
+    }
+
+    /** Two digits as a number, or a large negative one when either is not a digit. */
+    private static int two(byte[] s, int at) {
+        int hi = s[at] - '0';
+        int lo = s[at + 1] - '0';
+        return (hi | lo | (9 - hi) | (9 - lo)) < 0 ? -10_000 : hi * 10 + lo;
     }
 
     private static int digits(byte[] s, int from, int count) {
