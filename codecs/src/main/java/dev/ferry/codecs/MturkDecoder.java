@@ -201,7 +201,7 @@ final class MturkDecoder extends JsonSupport {
         if (p < 0 || !Scan.atEnd(b, p) || slots == null || doc[0] < 0 || doc[1] == doc[0]) {
             return null;
         }
-        var keyPrefix = "mturk:" + Scan.string(b, doc[0], doc[1]) + "#";
+        var docId = Scan.string(b, doc[0], doc[1]);
         var events = new Event[count];
         for (int i = 0; i < count; i++) {
             int base = STRIDE * i;
@@ -216,7 +216,7 @@ final class MturkDecoder extends JsonSupport {
                 return null;
             }
             var payload = count == 1 ? b : java.util.Arrays.copyOfRange(b, slots[base + BOUNDS], slots[base + BOUNDS + 1]);
-            events[i] = new Event(keyPrefix + i, type, time, hitId, payload, new SpanMap(SHAPE, b, slots, base));
+            events[i] = new Event("mturk:" + docId + "#" + i, type, time, hitId, payload, new SpanMap(SHAPE, b, slots, base));
         }
         return Decoded.of(List.of(events));
     }
