@@ -1,7 +1,7 @@
 package dev.ferry.domain.listener;
 
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -11,7 +11,7 @@ import java.util.concurrent.locks.LockSupport;
  * every delivery that leaves it: the poller is woken once {@code refill} slots are free (a batch
  * worth polling for), so a busy listener polls full batches instead of one message per wake-up.
  * If slots stay short of {@code refill} (slow handlers holding the rest), the poller takes what is
- * free after {@code patience}. Any number of threads may release; one thread at a time acquires.
+ * free after {@code patience}. Any number of threads may release and acquire (one per poller).
  */
 final class Capacity {
 
@@ -19,7 +19,8 @@ final class Capacity {
     private final int refill;
     private final long patienceNanos;
     private final AtomicInteger used = new AtomicInteger();
-    private final AtomicReference<Thread> waiter = new AtomicReference<>();
+    /** Pollers parked until a batch is free (empty while the window has room: releases stay cheap). */
+    private final CopyOnWriteArrayList<Thread> waiters = new CopyOnWriteArrayList<>();
 
     Capacity(int max, int refill, long patienceNanos) {
         this.max = max;
@@ -48,11 +49,12 @@ final class Capacity {
             if (waited >= timeoutNanos) {
                 return 0;
             }
-            waiter.set(Thread.currentThread());
+            var me = Thread.currentThread();
+            waiters.add(me);
             if (max - used.get() < enough) {
                 LockSupport.parkNanos(this, free > 0 ? Math.min(timeoutNanos, patienceNanos) - waited : timeoutNanos - waited);
             }
-            waiter.set(null);
+            waiters.remove(me);
             if (Thread.interrupted()) {
                 throw new InterruptedException();
             }
@@ -62,9 +64,10 @@ final class Capacity {
     /** Gives {@code n} slots back; wakes the poller when a batch worth is free. */
     void release(int n) {
         int after = used.addAndGet(-n);
-        var w = waiter.get();
-        if (w != null && max - after >= refill && waiter.compareAndSet(w, null)) {
-            LockSupport.unpark(w);
+        if (max - after >= refill) {
+            for (var w : waiters) {
+                LockSupport.unpark(w);
+            }
         }
     }
 
