@@ -176,16 +176,7 @@ final class MturkDecoder extends JsonSupport {
                     p = scan.skipMember(b, ns, ne, p, 1);
                 } else {
                     bit = 1 << field;
-                    int q = scan.stringOrNull(b, p);
-                    if (q == Scan.NULL_VALUE) {
-                        p += 4;
-                    } else if (q >= 0) {
-                        doc[2 * field] = p + 1;
-                        doc[2 * field + 1] = q;
-                        p = q + 1;
-                    } else {
-                        return null;
-                    }
+                    p = scan.stringInto(b, p, doc, 2 * field);
                 }
             }
             if ((seen & bit) != 0 || p < 0) {
@@ -246,16 +237,7 @@ final class MturkDecoder extends JsonSupport {
                     return Scan.BAIL;
                 }
                 seen |= bit;
-                int q = scan.stringOrNull(b, p);
-                if (q == Scan.NULL_VALUE) {
-                    p += 4;
-                } else if (q >= 0) {
-                    slots[base + slot] = p + 1;
-                    slots[base + slot + 1] = q;
-                    p = q + 1;
-                } else {
-                    return Scan.BAIL;
-                }
+                p = scan.stringInto(b, p, slots, base + slot);
             }
             if (p < 0) {
                 return Scan.BAIL;

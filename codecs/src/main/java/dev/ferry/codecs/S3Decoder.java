@@ -362,20 +362,6 @@ final class S3Decoder extends JsonSupport {
         return new Event(eventKey, type, time, object, payload, new SpanMap(SHAPE, b, slots, base));
     }
 
-    /** Reads a string-or-null member value at {@code p} into {@code slots[at]}; the position after it, or BAIL. */
-    private int stringInto(byte[] b, int p, int[] slots, int at) {
-        int q = scan.stringOrNull(b, p);
-        if (q == Scan.NULL_VALUE) {
-            return p + 4;
-        }
-        if (q < 0) {
-            return Scan.BAIL;
-        }
-        slots[at] = p + 1;
-        slots[at + 1] = q;
-        return q + 1;
-    }
-
     /** One record at {@code p} (its '{'); the position after it, or BAIL. */
     private int record(byte[] b, int p, int[] slots, int base) {
         java.util.Arrays.fill(slots, base, base + BOUNDS, -1);
@@ -391,13 +377,13 @@ final class S3Decoder extends JsonSupport {
             int bit;
             if (Scan.is(b, ns, ne, EVENT_NAME)) {
                 bit = 1;
-                p = stringInto(b, p, slots, base + F_EVENT_NAME);
+                p = scan.stringInto(b, p, slots, base + F_EVENT_NAME);
             } else if (Scan.is(b, ns, ne, EVENT_TIME)) {
                 bit = 2;
-                p = stringInto(b, p, slots, base + F_EVENT_TIME);
+                p = scan.stringInto(b, p, slots, base + F_EVENT_TIME);
             } else if (Scan.is(b, ns, ne, AWS_REGION)) {
                 bit = 4;
-                p = stringInto(b, p, slots, base + F_REGION);
+                p = scan.stringInto(b, p, slots, base + F_REGION);
             } else if (Scan.is(b, ns, ne, S3)) {
                 bit = 8;
                 p = b[p] == '{' ? s3(b, p, slots, base) : Scan.BAIL;
@@ -466,7 +452,7 @@ final class S3Decoder extends JsonSupport {
             if (Scan.is(b, ns, ne, NAME)) {
                 bit = 1;
                 // required and non-empty when the bucket object is there
-                p = b[p] == '"' ? stringInto(b, p, slots, base + F_BUCKET) : Scan.BAIL;
+                p = b[p] == '"' ? scan.stringInto(b, p, slots, base + F_BUCKET) : Scan.BAIL;
                 if (p > 0 && slots[base + F_BUCKET] == slots[base + F_BUCKET + 1]) {
                     return Scan.BAIL;
                 }
@@ -497,7 +483,7 @@ final class S3Decoder extends JsonSupport {
             int bit;
             if (Scan.is(b, ns, ne, KEY)) {
                 bit = 1;
-                p = b[p] == '"' ? stringInto(b, p, slots, base + F_KEY) : Scan.BAIL;
+                p = b[p] == '"' ? scan.stringInto(b, p, slots, base + F_KEY) : Scan.BAIL;
             } else if (Scan.is(b, ns, ne, SIZE)) {
                 bit = 2;
                 int end = scan.numberEnd(b, p);
@@ -509,13 +495,13 @@ final class S3Decoder extends JsonSupport {
                 p = end;
             } else if (Scan.is(b, ns, ne, ETAG)) {
                 bit = 4;
-                p = stringInto(b, p, slots, base + F_ETAG);
+                p = scan.stringInto(b, p, slots, base + F_ETAG);
             } else if (Scan.is(b, ns, ne, VERSION_ID)) {
                 bit = 8;
-                p = stringInto(b, p, slots, base + F_VERSION);
+                p = scan.stringInto(b, p, slots, base + F_VERSION);
             } else if (Scan.is(b, ns, ne, SEQUENCER)) {
                 bit = 16;
-                p = stringInto(b, p, slots, base + F_SEQUENCER);
+                p = scan.stringInto(b, p, slots, base + F_SEQUENCER);
             } else {
                 bit = 0;
                 p = scan.skipMember(b, ns, ne, p, 5);

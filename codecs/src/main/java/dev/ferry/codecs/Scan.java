@@ -122,6 +122,24 @@ final class Scan {
         return isNull(b, p) ? NULL_VALUE : BAIL;
     }
 
+    /**
+     * At a member's value that must be a string or null: a string's content span goes into
+     * {@code spans[at]} and {@code spans[at + 1]} (null leaves them); the position after the value,
+     * or BAIL for anything else.
+     */
+    int stringInto(byte[] b, int p, int[] spans, int at) {
+        int q = stringOrNull(b, p);
+        if (q == NULL_VALUE) {
+            return p + 4;
+        }
+        if (q < 0) {
+            return BAIL;
+        }
+        spans[at] = p + 1;
+        spans[at + 1] = q;
+        return q + 1;
+    }
+
     /** Skips the value at {@code p} inside a container at {@code depth}, whose name was {@code [ns, ne)}. */
     int skipMember(byte[] b, int ns, int ne, int p, int depth) {
         return skipValue(b, p, depth); // names read with nameEnd have no escapes

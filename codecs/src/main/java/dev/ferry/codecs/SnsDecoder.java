@@ -195,16 +195,7 @@ final class SnsDecoder extends JsonSupport {
             int field = field(b, ns, ne);
             int bit = field >= 0 ? 1 << field : 0;
             if (field >= 0) {
-                int q = scan.stringOrNull(b, p);
-                if (q == Scan.NULL_VALUE) {
-                    p += 4;
-                } else if (q >= 0) {
-                    f[2 * field] = p + 1;
-                    f[2 * field + 1] = q;
-                    p = q + 1;
-                } else {
-                    return null;
-                }
+                p = scan.stringInto(b, p, f, 2 * field);
             } else if (Scan.is(b, ns, ne, MESSAGE_ATTRIBUTES)) {
                 bit = 128;
                 if (b[p] != '{') {
