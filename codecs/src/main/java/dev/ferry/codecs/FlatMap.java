@@ -1,14 +1,9 @@
 package dev.ferry.codecs;
 
-import java.util.AbstractMap;
-import java.util.AbstractSet;
-import java.util.Iterator;
 import java.util.Map;
-import java.util.NoSuchElementException;
-import java.util.Set;
 
 /** A small immutable map over one flat array: one object and one array per event, linear lookup. */
-final class FlatMap extends AbstractMap<String, String> {
+final class FlatMap extends SlotMap {
 
     private final String[] pairs;
     private final int size;
@@ -42,54 +37,27 @@ final class FlatMap extends AbstractMap<String, String> {
     }
 
     @Override
-    public String get(Object key) {
-        for (int i = 0; i < size; i++) {
-            if (pairs[i * 2].equals(key)) {
-                return pairs[i * 2 + 1];
-            }
-        }
-        return null;
+    int slots() {
+        return size;
     }
 
     @Override
-    public boolean containsKey(Object key) {
-        return get(key) != null;
+    String name(int slot) {
+        return pairs[slot * 2];
+    }
+
+    @Override
+    String value(int slot) {
+        return pairs[slot * 2 + 1];
+    }
+
+    @Override
+    boolean present(int slot) {
+        return true;
     }
 
     @Override
     public int size() {
         return size;
-    }
-
-    @Override
-    public Set<Entry<String, String>> entrySet() {
-        return new AbstractSet<>() {
-            @Override
-            public Iterator<Entry<String, String>> iterator() {
-                return new Iterator<>() {
-                    int i;
-
-                    @Override
-                    public boolean hasNext() {
-                        return i < size;
-                    }
-
-                    @Override
-                    public Entry<String, String> next() {
-                        if (i >= size) {
-                            throw new NoSuchElementException();
-                        }
-                        var e = Map.entry(pairs[i * 2], pairs[i * 2 + 1]);
-                        i++;
-                        return e;
-                    }
-                };
-            }
-
-            @Override
-            public int size() {
-                return size;
-            }
-        };
     }
 }

@@ -1,12 +1,6 @@
 package dev.ferry.codecs;
 
 import java.nio.charset.StandardCharsets;
-import java.util.AbstractMap;
-import java.util.AbstractSet;
-import java.util.Iterator;
-import java.util.Map;
-import java.util.NoSuchElementException;
-import java.util.Set;
 
 /**
  * An event's attributes as spans of the body they were read from: a value becomes a
@@ -15,7 +9,7 @@ import java.util.Set;
  * keeps nothing it makes). Equal to any map with the same entries; names whose value was absent or
  * null are left out, as {@link FlatMap} does.
  */
-final class SpanMap extends AbstractMap<String, String> {
+final class SpanMap extends SlotMap {
 
     /** How a span becomes a value. */
     enum Kind {
@@ -57,7 +51,18 @@ final class SpanMap extends AbstractMap<String, String> {
         this.base = base;
     }
 
-    private String value(int i) {
+    @Override
+    int slots() {
+        return shape.names.length;
+    }
+
+    @Override
+    String name(int slot) {
+        return shape.names[slot];
+    }
+
+    @Override
+    String value(int i) {
         int start = spans[base + 2 * i];
         if (start < 0) {
             return null;
@@ -70,80 +75,8 @@ final class SpanMap extends AbstractMap<String, String> {
         };
     }
 
-    private boolean present(int i) {
+    @Override
+    boolean present(int i) {
         return spans[base + 2 * i] >= 0;
-    }
-
-    @Override
-    public String get(Object key) {
-        var names = shape.names;
-        for (int i = 0; i < names.length; i++) {
-            if (names[i].equals(key)) {
-                return value(i);
-            }
-        }
-        return null;
-    }
-
-    @Override
-    public boolean containsKey(Object key) {
-        var names = shape.names;
-        for (int i = 0; i < names.length; i++) {
-            if (names[i].equals(key)) {
-                return present(i);
-            }
-        }
-        return false;
-    }
-
-    @Override
-    public int size() {
-        int n = 0;
-        for (int i = 0; i < shape.size(); i++) {
-            if (present(i)) {
-                n++;
-            }
-        }
-        return n;
-    }
-
-    @Override
-    public Set<Entry<String, String>> entrySet() {
-        return new AbstractSet<>() {
-            @Override
-            public Iterator<Entry<String, String>> iterator() {
-                return new Iterator<>() {
-                    private int next = advance(0);
-
-                    private int advance(int from) {
-                        int i = from;
-                        while (i < shape.size() && !present(i)) {
-                            i++;
-                        }
-                        return i;
-                    }
-
-                    @Override
-                    public boolean hasNext() {
-                        return next < shape.size();
-                    }
-
-                    @Override
-                    public Entry<String, String> next() {
-                        if (!hasNext()) {
-                            throw new NoSuchElementException();
-                        }
-                        int i = next;
-                        next = advance(i + 1);
-                        return Map.entry(shape.names[i], value(i));
-                    }
-                };
-            }
-
-            @Override
-            public int size() {
-                return SpanMap.this.size();
-            }
-        };
     }
 }
