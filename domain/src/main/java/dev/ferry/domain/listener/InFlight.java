@@ -4,24 +4,46 @@ import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.model.Event;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-/** One delivery between its receipt and its settlement. */
+/**
+ * One delivery between its receipt and its settlement. Touched by one runner at a time (its group
+ * is serial); the lease keeper reads the volatile fields.
+ */
 final class InFlight {
 
+    /** A ledger claim this delivery holds: extended with its lease, completed or released at the end. */
+    record HeldClaim(String key, long token) {
+    }
+
     final Delivery delivery;
+    /** Null when decoding threw: {@link #decodeProblem} says what. */
     final List<Event> events;
+    final String decodeProblem;
     final String orderingKey;
     final AtomicBoolean settled = new AtomicBoolean();
     volatile Instant leaseUntil;
     volatile boolean started;
+    /** Waiting in hand to be tried again (throttled, retrying, ledger down); its group waits too. */
+    volatile boolean held;
+    /** The next event to handle: events before it are done (or were duplicates). */
+    int nextEvent;
     /** The ledger claim held right now, extended with the lease; null when none. */
-    volatile String claimKey;
-    volatile long claimToken;
+    volatile HeldClaim claim;
+    /** A Done event whose ledger completion failed: complete it before going on. */
+    HeldClaim toComplete;
+    /** Ledger calls that failed in a row for this delivery. */
+    int storeFailures;
+    /** skip-delete: claims of events handed to the handler, completed when it settles the delivery. */
+    final List<HeldClaim> asyncClaims = new CopyOnWriteArrayList<>();
+    /** skip-delete: events that reached the handler (duplicates and event-less deliveries never do). */
+    int handedToHandler;
 
-    InFlight(Delivery delivery, List<Event> events, String orderingKey, Instant leaseUntil) {
+    InFlight(Delivery delivery, List<Event> events, String decodeProblem, String orderingKey, Instant leaseUntil) {
         this.delivery = delivery;
         this.events = events;
+        this.decodeProblem = decodeProblem;
         this.orderingKey = orderingKey;
         this.leaseUntil = leaseUntil;
     }

@@ -29,6 +29,10 @@ import java.util.Objects;
  * @param extendLeases       extend leases of messages still in hand (on by default); off, a message
  *                           whose handler outlasts the lease is handed out again, and the ledger's
  *                           fencing is what stops the first handler's completion from counting
+ * @param holdLimit          the longest wait a delivery waits out in hand (lease extended, its group
+ *                           behind it, no receive spent): a retry's backoff, a throttle's Retry-After, a
+ *                           failing ledger. A longer wait puts it back on the transport. {@link Duration#ZERO}
+ *                           puts every wait back on the transport (an HTTP ingest answers 429 at once)
  */
 public record ListenerConfig(
         int pollers,
@@ -46,7 +50,18 @@ public record ListenerConfig(
         Duration idleTimeout,
         Duration shutdownDeadline,
         boolean skipDelete,
-        boolean extendLeases) {
+        boolean extendLeases,
+        Duration holdLimit) {
+
+    /** The settings of earlier versions; {@code holdLimit} gets its default. */
+    public ListenerConfig(int pollers, int batchSize, Duration pollWait, Duration lease, double extendAt,
+                          int maxInFlight, int concurrency, RetryPolicy retry, DeadLetterPolicy deadLetter,
+                          Duration completedTtl, Duration throttlePause, Duration maxThrottlePause,
+                          Duration idleTimeout, Duration shutdownDeadline, boolean skipDelete, boolean extendLeases) {
+        this(pollers, batchSize, pollWait, lease, extendAt, maxInFlight, concurrency, retry, deadLetter, completedTtl,
+                throttlePause, maxThrottlePause, idleTimeout, shutdownDeadline, skipDelete, extendLeases,
+                Builder.DEFAULT_HOLD_LIMIT);
+    }
 
     public ListenerConfig {
         atLeast("pollers", pollers, 1);
@@ -60,6 +75,7 @@ public record ListenerConfig(
         notNegative("maxThrottlePause", maxThrottlePause);
         notNegative("idleTimeout", idleTimeout);
         notNegative("shutdownDeadline", shutdownDeadline);
+        notNegative("holdLimit", holdLimit);
         Objects.requireNonNull(retry, "retry");
         Objects.requireNonNull(deadLetter, "deadLetter");
         if (!(extendAt > 0.0 && extendAt < 1.0)) {
@@ -100,6 +116,7 @@ public record ListenerConfig(
         b.shutdownDeadline = shutdownDeadline;
         b.extendLeases = extendLeases;
         b.skipDelete = skipDelete;
+        b.holdLimit = holdLimit;
         return b;
     }
 
@@ -130,6 +147,8 @@ public record ListenerConfig(
 
     /** Defaults follow SQS and the reference jobs: 20 s long polls, batches of 10, 30 s visibility. */
     public static final class Builder {
+        /** Five minutes: a 429's default Retry-After and the default backoff's longest step are waited out in hand. */
+        static final Duration DEFAULT_HOLD_LIMIT = Duration.ofMinutes(5);
         private int pollers = 1;
         private int batchSize = 10;
         private Duration pollWait = Duration.ofSeconds(20);
@@ -146,6 +165,7 @@ public record ListenerConfig(
         private Duration shutdownDeadline = Duration.ofSeconds(30);
         private boolean skipDelete;
         private boolean extendLeases = true;
+        private Duration holdLimit = DEFAULT_HOLD_LIMIT;
 
         private Builder() {
         }
@@ -166,11 +186,12 @@ public record ListenerConfig(
         public Builder shutdownDeadline(Duration shutdownDeadline) { this.shutdownDeadline = shutdownDeadline; return this; }
         public Builder skipDelete(boolean skipDelete) { this.skipDelete = skipDelete; return this; }
         public Builder extendLeases(boolean extendLeases) { this.extendLeases = extendLeases; return this; }
+        public Builder holdLimit(Duration holdLimit) { this.holdLimit = holdLimit; return this; }
 
         public ListenerConfig build() {
             return new ListenerConfig(pollers, batchSize, pollWait, lease, extendAt, maxInFlight, concurrency, retry,
                     deadLetter, completedTtl, throttlePause, maxThrottlePause, idleTimeout, shutdownDeadline, skipDelete,
-                    extendLeases);
+                    extendLeases, holdLimit);
         }
     }
 }

@@ -22,6 +22,10 @@ import java.util.Optional;
  * @param settleFailures    settlements the transport refused (the message comes back later)
  * @param polls             polls made
  * @param lastReceive       when a poll last returned a message, null before the first
+ * @param ledgerFailures    ledger calls that failed (the message waited in hand; nothing was spent)
+ * @param held              times a delivery was kept in hand to be tried again (retry, throttle, ledger down)
+ * @param staleDropped      copies whose lease ran out while they waited behind their group, dropped unhandled
+ *                          (a newer copy of the same message is on its way)
  */
 public record ListenerStats(
         long received,
@@ -39,15 +43,26 @@ public record ListenerStats(
         long leaseExtensions,
         long settleFailures,
         long polls,
-        Instant lastReceive) {
+        Instant lastReceive,
+        long ledgerFailures,
+        long held,
+        long staleDropped) {
+
+    /** The counters of earlier versions, the newer ones zero. */
+    public ListenerStats(long received, long acked, long redelivered, long released, long deadLettered, long handedOver,
+                         long duplicatesDropped, long throttled, long failures, long decodeFailures, long fenced,
+                         long inFlight, long leaseExtensions, long settleFailures, long polls, Instant lastReceive) {
+        this(received, acked, redelivered, released, deadLettered, handedOver, duplicatesDropped, throttled, failures,
+                decodeFailures, fenced, inFlight, leaseExtensions, settleFailures, polls, lastReceive, 0, 0, 0);
+    }
 
     public Optional<Instant> lastReceiveTime() {
         return Optional.ofNullable(lastReceive);
     }
 
-    /** Deliveries settled one way or the other. */
+    /** Deliveries settled one way or the other (a stale copy dropped counts: it left the listener's hands). */
     public long settled() {
-        return acked + redelivered + released + deadLettered + handedOver;
+        return acked + redelivered + released + deadLettered + handedOver + staleDropped;
     }
 
     /** One line for logs, like the Ruby QueuePoller's stats. */
@@ -55,6 +70,7 @@ public record ListenerStats(
         return "received=" + received + " acked=" + acked + " redelivered=" + redelivered + " released=" + released
                 + " deadLettered=" + deadLettered + " duplicates=" + duplicatesDropped + " throttled=" + throttled
                 + " failures=" + failures + " inFlight=" + inFlight + " leaseExtensions=" + leaseExtensions
-                + " settleFailures=" + settleFailures;
+                + " settleFailures=" + settleFailures + " ledgerFailures=" + ledgerFailures + " held=" + held
+                + " staleDropped=" + staleDropped;
     }
 }

@@ -24,11 +24,31 @@ import java.util.function.Function;
  */
 public final class OrderingGroups<T> {
 
+    /** How processing an item ended, for its group. */
+    public enum Step {
+        /** Finished (one way or the other): the group goes on with its next item. */
+        DONE,
+        /** Failed and went back: the rest of the group waiting here is released behind it. */
+        FAILED,
+        /**
+         * Held by the worker, to be tried again: the group waits (its later items stay queued)
+         * until the worker hands the item back with {@link #resume}.
+         */
+        HELD
+    }
+
     /** What to do with items. */
     public interface Worker<T> {
 
         /** Processes one item; false means it failed and the rest of its group must be released. */
-        boolean process(T item);
+        default boolean process(T item) {
+            throw new UnsupportedOperationException("a Worker implements process or step");
+        }
+
+        /** Processes one item and says what its group does next. Defaults to {@link #process}. */
+        default Step step(T item) {
+            return process(item) ? Step.DONE : Step.FAILED;
+        }
 
         /** An item that will not be processed, because an earlier item of its group failed. */
         void release(T item);
@@ -127,6 +147,33 @@ public final class OrderingGroups<T> {
         }
     }
 
+    /**
+     * Puts an item that {@link Step#HELD held} its group back at the head of that group, to run
+     * again before the group's later items.
+     */
+    public void resume(String group, T item) {
+        Objects.requireNonNull(item, "item");
+        int start;
+        lock();
+        try {
+            if (group == null) {
+                unordered.addFirst(item);
+            } else {
+                var lane = lanes.computeIfAbsent(group, Lane::new);
+                lane.items.addFirst(item);
+                lane.scheduled = true;
+                if (!ready.contains(lane)) {
+                    ready.add(lane);
+                }
+            }
+            waiting++;
+            start = runnersToStart();
+        } finally {
+            lock.unlock();
+        }
+        startRunners(start);
+    }
+
     /** Items queued and not yet started. */
     public int waiting() {
         lock();
@@ -192,6 +239,7 @@ public final class OrderingGroups<T> {
     private void run() {
         Lane<T> lane = null;
         boolean started = false;
+        boolean held = false;
         while (true) {
             T item;
             lock();
@@ -200,10 +248,11 @@ public final class OrderingGroups<T> {
                     active--;
                     started = false;
                 }
-                if (lane != null) {
+                if (lane != null && !held) {
                     finishLane(lane);
-                    lane = null;
                 }
+                lane = null;
+                held = false;
                 // Alternate between unordered items and group lanes so neither starves the other.
                 preferUnordered = !preferUnordered;
                 if (!unordered.isEmpty() && (ready.isEmpty() || preferUnordered)) {
@@ -220,13 +269,18 @@ public final class OrderingGroups<T> {
             } finally {
                 lock.unlock();
             }
-            boolean ok;
+            Step step;
             try {
-                ok = worker.process(item);
-            } catch (RuntimeException e) {
-                ok = false;
+                step = worker.step(item);
+            } catch (Throwable e) { // whatever a worker throws, this runner and its group's bookkeeping go on
+                step = Step.FAILED;
             }
-            if (!ok && lane != null) {
+            if (step == null) {
+                step = Step.FAILED;
+            }
+            // a held lane stays scheduled and out of the ready queue until resume() puts its head back
+            held = step == Step.HELD;
+            if (step == Step.FAILED && lane != null) {
                 releaseRest(lane);
             }
         }
@@ -253,7 +307,11 @@ public final class OrderingGroups<T> {
             lock.unlock();
         }
         for (var item : rest) {
-            worker.release(item);
+            try {
+                worker.release(item);
+            } catch (Throwable e) { // one failed release must not strand the others
+                continue;
+            }
         }
     }
 }

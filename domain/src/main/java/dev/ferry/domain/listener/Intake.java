@@ -1,0 +1,123 @@
+package dev.ferry.domain.listener;
+
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The brakes on polling, and what they say about the listener's health. A throttled sink and a
+ * failing ledger both slow intake (with growing, capped pauses) instead of taking in messages that
+ * would only wait; a poll that fails is paced the same way. Thread-safe.
+ */
+final class Intake {
+
+    private static final System.Logger LOG = System.getLogger(Listener.class.getName());
+    private static final long LOG_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
+    private static final long MAX_STORE_PAUSE_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+    private final String name;
+    private final Duration throttlePause;
+    private final Duration maxThrottlePause;
+
+    private volatile long pausedUntilNanos;
+    private final AtomicInteger consecutiveThrottles = new AtomicInteger();
+
+    private final AtomicInteger consecutiveLedgerFailures = new AtomicInteger();
+    private volatile String ledgerProblem;
+    private final AtomicLong lastLedgerLogNanos = new AtomicLong(System.nanoTime() - LOG_EVERY_NANOS);
+
+    private final AtomicInteger consecutivePollFailures = new AtomicInteger();
+    private volatile String pollProblem;
+
+    Intake(String name, Duration throttlePause, Duration maxThrottlePause) {
+        this.name = name;
+        this.throttlePause = throttlePause;
+        this.maxThrottlePause = maxThrottlePause;
+    }
+
+    /** A Throttled outcome: pause polling, longer while throttling goes on. */
+    void throttled() {
+        int n = consecutiveThrottles.incrementAndGet();
+        pauseFor(Math.min(maxThrottlePause.toNanos(), throttlePause.toNanos() << Math.min(n - 1, 20)));
+    }
+
+    /** A Done outcome: the downstream is keeping up again. */
+    void succeeded() {
+        if (consecutiveThrottles.get() != 0) {
+            consecutiveThrottles.set(0);
+        }
+    }
+
+    /** A ledger call failed: pause intake, say so in a log line at most every 10 s, report not ready. */
+    void ledgerFailed(String operation, String problem) {
+        int n = consecutiveLedgerFailures.incrementAndGet();
+        ledgerProblem = "ledger " + operation + " failing (" + n + " in a row): " + problem;
+        pauseFor(Math.min(MAX_STORE_PAUSE_NANOS, TimeUnit.MILLISECONDS.toNanos(100) << Math.min(n - 1, 20)));
+        long last = lastLedgerLogNanos.get();
+        long now = System.nanoTime();
+        if (now - last >= LOG_EVERY_NANOS && lastLedgerLogNanos.compareAndSet(last, now)) {
+            LOG.log(Level.WARNING, "listener ''{0}'': {1}; messages wait in hand, nothing is spent or dead-lettered "
+                    + "for it, intake is paused while it lasts", name, ledgerProblem);
+        }
+    }
+
+    /** A ledger call worked: the store is back. */
+    void ledgerWorked() {
+        if (consecutiveLedgerFailures.get() != 0 && consecutiveLedgerFailures.getAndSet(0) != 0) {
+            LOG.log(Level.INFO, "listener ''{0}'': the ledger answers again", name);
+            ledgerProblem = null;
+        }
+    }
+
+    void pollFailed(String problem) {
+        consecutivePollFailures.incrementAndGet();
+        pollProblem = problem;
+    }
+
+    void pollWorked() {
+        if (consecutivePollFailures.get() != 0) {
+            consecutivePollFailures.set(0);
+            pollProblem = null;
+        }
+    }
+
+    /** The pause before the next attempt after {@code n} failed polls in a row: 100 ms doubling to 5 s. */
+    long pollRetryNanos() {
+        int n = Math.max(1, consecutivePollFailures.get());
+        return Math.min(TimeUnit.SECONDS.toNanos(5), TimeUnit.MILLISECONDS.toNanos(100) << Math.min(n - 1, 20));
+    }
+
+    /** Waits while intake is paused, or until {@code running} turns false. */
+    void awaitOpen(BooleanSupplier running) throws InterruptedException {
+        long wait;
+        while ((wait = pausedUntilNanos - System.nanoTime()) > 0 && running.getAsBoolean()) {
+            TimeUnit.NANOSECONDS.sleep(Math.min(wait, TimeUnit.MILLISECONDS.toNanos(100)));
+        }
+    }
+
+    /** What keeps the listener from being ready, from the intake's side; empty when nothing. */
+    List<String> problems() {
+        var problems = new ArrayList<String>(2);
+        var ledger = ledgerProblem;
+        if (ledger != null) {
+            problems.add(ledger);
+        }
+        var poll = pollProblem;
+        if (poll != null && consecutivePollFailures.get() >= 3) {
+            problems.add("polls failing (" + consecutivePollFailures.get() + " in a row): " + poll);
+        }
+        return problems;
+    }
+
+    private void pauseFor(long nanos) {
+        long until = System.nanoTime() + nanos;
+        if (until - pausedUntilNanos > 0) {
+            pausedUntilNanos = until;
+        }
+    }
+}

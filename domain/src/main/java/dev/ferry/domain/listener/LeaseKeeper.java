@@ -1,0 +1,127 @@
+package dev.ferry.domain.listener;
+
+import dev.ferry.domain.idempotency.IdempotencyLedger;
+import dev.ferry.domain.transport.Acknowledger;
+import java.lang.System.Logger.Level;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Keeps the leases of deliveries still in hand — running, waiting behind their group, held to be
+ * tried again, or kept by an asynchronous handler — from running out: once {@code extendAt} of a
+ * lease has passed, the transport's lease and the ledger claims go out together, in one batch.
+ */
+final class LeaseKeeper {
+
+    private static final System.Logger LOG = System.getLogger(Listener.class.getName());
+
+    private final String name;
+    private final Acknowledger acknowledger;
+    private final IdempotencyLedger ledger;
+    private final ListenerConfig config;
+    private final Clock clock;
+    private final Hands hands;
+    private final Counters counters;
+    private final ListenerObserver observer;
+
+    LeaseKeeper(String name, Acknowledger acknowledger, IdempotencyLedger ledger, ListenerConfig config, Clock clock,
+                Hands hands, Counters counters, ListenerObserver observer) {
+        this.name = name;
+        this.acknowledger = acknowledger;
+        this.ledger = ledger;
+        this.config = config;
+        this.clock = clock;
+        this.hands = hands;
+        this.counters = counters;
+        this.observer = observer;
+    }
+
+    /** The lease keeper's thread: a round every tick until {@code stopped}; {@code eachRound} runs too. */
+    void run(BooleanSupplier stopped, Runnable eachRound) {
+        long tick = Math.max(TimeUnit.MILLISECONDS.toNanos(5),
+                Math.min(TimeUnit.SECONDS.toNanos(1), (config.lease().toNanos() - config.extendAfter().toNanos()) / 4));
+        while (!stopped.getAsBoolean()) {
+            try {
+                TimeUnit.NANOSECONDS.sleep(tick);
+                eachRound.run();
+                if (config.extendLeases()) {
+                    extendDue();
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (Throwable e) { // an extension that failed is tried again next round
+                LOG.log(Level.WARNING, "lease extension of '" + name + "' failed; will try again", e);
+            }
+        }
+    }
+
+    private void extendDue() {
+        var now = clock.instant();
+        var threshold = now.plus(config.lease().minus(config.extendAfter()));
+        var due = new ArrayList<InFlight>();
+        for (var item : hands.inFlight()) {
+            if (!item.settled.get() && !item.leaseUntil.isAfter(threshold)) {
+                due.add(item);
+            }
+        }
+        for (var item : hands.handedOver()) {
+            if (!item.leaseUntil.isAfter(threshold)) {
+                due.add(item);
+            }
+        }
+        if (due.isEmpty()) {
+            return;
+        }
+        var notExtended = Set.copyOf(acknowledger.extendLeases(due.stream().map(i -> i.delivery).toList(), config.lease()));
+        var newLease = now.plus(config.lease());
+        int extended = 0;
+        for (var item : due) {
+            if (notExtended.contains(item.delivery)) {
+                // gone or expired: an async handler's late settle will fail and the message comes back
+                hands.takeBack(item.delivery);
+                continue;
+            }
+            item.leaseUntil = newLease;
+            extended++;
+            extendClaims(item);
+        }
+        counters.leaseExtensions.add(extended);
+        observer.leasesExtended(extended);
+        if (!notExtended.isEmpty()) {
+            LOG.log(Level.WARNING, "{0} lease(s) of ''{1}'' could not be extended; those messages may be handled twice "
+                    + "(the ledger drops the duplicate)", notExtended.size(), name);
+        }
+    }
+
+    private void extendClaims(InFlight item) {
+        if (ledger == null) {
+            return;
+        }
+        var claims = new ArrayList<InFlight.HeldClaim>(item.asyncClaims);
+        var current = item.claim;
+        if (current != null) {
+            claims.add(current);
+        }
+        extend(claims, remaining(item));
+    }
+
+    private void extend(List<InFlight.HeldClaim> claims, Duration lease) {
+        for (var claim : claims) {
+            try {
+                ledger.extend(claim.key(), claim.token(), lease);
+            } catch (Throwable e) {
+                LOG.log(Level.WARNING, "ledger lease extension of {0} failed: {1}", claim.key(), String.valueOf(e));
+            }
+        }
+    }
+
+    private Duration remaining(InFlight item) {
+        var left = Duration.between(clock.instant(), item.leaseUntil);
+        return left.compareTo(Duration.ofMillis(1)) < 0 ? Duration.ofMillis(1) : left;
+    }
+}

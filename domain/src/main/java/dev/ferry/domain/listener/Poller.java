@@ -1,0 +1,185 @@
+package dev.ferry.domain.listener;
+
+import dev.ferry.domain.decode.Decoded;
+import dev.ferry.domain.decode.Decoder;
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.model.FerryException;
+import dev.ferry.domain.ordering.OrderingGroups;
+import dev.ferry.domain.retry.FailureDecision;
+import dev.ferry.domain.transport.Disposition;
+import dev.ferry.domain.transport.PollRequest;
+import dev.ferry.domain.transport.Source;
+import java.lang.System.Logger.Level;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+
+/**
+ * The start of a delivery's path: waits for room in the in-flight window and for the intake to
+ * be open, polls the source, decodes each delivery and queues it behind its group. One instance
+ * per poller thread's loop; all of them share the rest. Whatever a source or decoder throws, the
+ * loop goes on.
+ */
+final class Poller {
+
+    private static final System.Logger LOG = System.getLogger(Listener.class.getName());
+
+    /** What the pollers share with the listener. */
+    record Shared(String name, Source source, Decoder decoder, ListenerConfig config, Clock clock, Hands hands,
+                  Intake intake, Counters counters, ListenerObserver observer, OrderingGroups<InFlight> groups,
+                  Settler settler, Predicate<ListenerStats> beforePoll, Consumer<String> stopAsync) {
+    }
+
+    private final Shared s;
+    private final Engine engine;
+
+    /** The listener's life-cycle as the pollers see it. */
+    interface Engine {
+        boolean running();
+
+        ListenerStats stats();
+    }
+
+    private volatile long lastReceiveNanos = System.nanoTime();
+
+    Poller(Shared shared, Engine engine) {
+        this.s = shared;
+        this.engine = engine;
+    }
+
+    void run() {
+        while (engine.running()) {
+            try {
+                if (!s.beforePoll().test(engine.stats())) {
+                    s.stopAsync().accept("the before-poll hook asked to stop");
+                    return;
+                }
+                s.intake().awaitOpen(engine::running);
+                pollOnce();
+            } catch (InterruptedException e) {
+                return;
+            } catch (Throwable e) { // a poller never dies of what a source, decoder or hook throws
+                s.intake().pollFailed(String.valueOf(e));
+                LOG.log(Level.ERROR, "poller of '" + s.name() + "' hit an unexpected error; it goes on", e);
+                sleep(s.intake().pollRetryNanos());
+            }
+        }
+    }
+
+    private void pollOnce() throws InterruptedException {
+        var capacity = s.hands().capacity();
+        int permits = capacity.acquire(s.config().batchSize(), TimeUnit.MILLISECONDS.toNanos(100));
+        if (permits == 0) {
+            return;
+        }
+        List<Delivery> batch;
+        try {
+            s.counters().polls.increment();
+            batch = s.source().poll(new PollRequest(permits, s.config().pollWait(), s.config().lease()));
+            if (batch == null) {
+                throw new NullPointerException("source '" + s.name() + "' returned null from poll");
+            }
+        } catch (Throwable e) {
+            capacity.release(permits);
+            if (!engine.running()) {
+                return;
+            }
+            s.intake().pollFailed(String.valueOf(e));
+            boolean retryable = e instanceof FerryException f && f.retryable();
+            LOG.log(Level.WARNING, "poll of ''{0}'' failed ({1}): {2}", s.name(),
+                    retryable ? "will retry" : "not retryable, retrying anyway", e.getMessage());
+            sleep(s.intake().pollRetryNanos());
+            return;
+        }
+        s.intake().pollWorked();
+        if (batch.size() > permits) {
+            capacity.release(permits);
+            throw new IllegalStateException("source '" + s.name() + "' returned " + batch.size()
+                    + " deliveries for a poll of at most " + permits + "; they come back when their lease runs out");
+        }
+        capacity.release(permits - batch.size());
+        if (batch.isEmpty()) {
+            checkIdle();
+            return;
+        }
+        lastReceiveNanos = System.nanoTime();
+        s.counters().lastReceive = s.clock().instant();
+        var accepted = new ArrayList<InFlight>(batch.size());
+        for (var delivery : batch) {
+            var item = accept(delivery);
+            if (item != null) {
+                accepted.add(item);
+            }
+        }
+        if (engine.running()) {
+            s.groups().submitAll(accepted, item -> item.orderingKey);
+        } else {
+            accepted.forEach(item -> s.settler().settle(item, Disposition.RELEASE));
+        }
+    }
+
+    private void checkIdle() {
+        var idle = s.config().idleTimeout();
+        if (!idle.isZero() && System.nanoTime() - lastReceiveNanos >= idle.toNanos()) {
+            s.stopAsync().accept("idle for " + idle);
+        }
+    }
+
+    /**
+     * Decodes and takes a delivery in hand; null when it was settled at once (malformed: it can never
+     * succeed). A decoder that throws is a failure the processor decides on, in the delivery's turn.
+     */
+    private InFlight accept(Delivery delivery) {
+        s.counters().received.increment();
+        s.observer().received(delivery);
+        var leaseUntil = s.clock().instant().plus(s.config().lease());
+        Decoded decoded;
+        String problem = null;
+        try {
+            decoded = s.decoder().decode(delivery);
+            if (decoded == null) {
+                problem = "null (a decoder must return Events or Malformed)";
+            }
+        } catch (Throwable e) {
+            decoded = null;
+            problem = String.valueOf(e);
+        }
+        InFlight item;
+        if (decoded == null) {
+            s.counters().decodeFailures.increment();
+            item = new InFlight(delivery, null, problem, delivery.groupKey(), leaseUntil);
+        } else {
+            item = switch (decoded) {
+                case Decoded.Malformed m -> {
+                    s.counters().decodeFailures.increment();
+                    var malformed = new InFlight(delivery, List.of(), null, null, leaseUntil);
+                    s.hands().take(malformed);
+                    var decision = FailureDecision.decide(new FailureDecision.Malformed(m.reason()), null, null, null);
+                    s.settler().settle(malformed, ((FailureDecision.Settle) decision).disposition());
+                    yield null;
+                }
+                case Decoded.Events e -> {
+                    var events = e.events();
+                    String key = delivery.groupKey() != null ? delivery.groupKey()
+                            : events.isEmpty() ? null : events.getFirst().groupKey();
+                    yield new InFlight(delivery, events, null, key, leaseUntil);
+                }
+            };
+        }
+        if (item != null) {
+            s.hands().take(item);
+        }
+        return item;
+    }
+
+    private static void sleep(long nanos) {
+        try {
+            TimeUnit.NANOSECONDS.sleep(nanos);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

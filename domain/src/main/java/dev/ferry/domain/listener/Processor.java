@@ -1,0 +1,323 @@
+package dev.ferry.domain.listener;
+
+import dev.ferry.domain.handle.Handler;
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.idempotency.Claim;
+import dev.ferry.domain.idempotency.IdempotencyLedger;
+import dev.ferry.domain.idempotency.LedgerKeys;
+import dev.ferry.domain.model.Event;
+import dev.ferry.domain.ordering.OrderingGroups;
+import dev.ferry.domain.ordering.OrderingGroups.Step;
+import dev.ferry.domain.retry.FailureDecision;
+import dev.ferry.domain.retry.FailureDecision.Setback;
+import dev.ferry.domain.transport.Disposition;
+import java.lang.System.Logger.Level;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.SplittableRandom;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The middle of a delivery's path, run in its group's turn: claim each event in the ledger,
+ * handle it, complete it — and when anything goes otherwise, ask {@link FailureDecision} and carry
+ * the decision out: hold the delivery in hand and try again later (its group waits), or settle it.
+ * Whatever the handler, sink, decoder or ledger throws — an {@code Error} too — ends in a decision.
+ */
+final class Processor implements OrderingGroups.Worker<InFlight> {
+
+    private static final System.Logger LOG = System.getLogger(Listener.class.getName());
+
+    /** What the processor shares with the listener. */
+    record Shared(String name, Handler handler, IdempotencyLedger ledger, ListenerConfig config, Clock clock,
+                  Intake intake, Counters counters, ListenerObserver observer, Settler settler,
+                  FailureCounts failureCounts, FailureDecision.Policies policies, ScheduledExecutorService scheduler,
+                  BooleanSupplier running, SplittableRandom random, String ledgerScope) {
+    }
+
+    private final Shared s;
+    private OrderingGroups<InFlight> groups;
+
+    Processor(Shared shared) {
+        this.s = shared;
+    }
+
+    void groups(OrderingGroups<InFlight> groups) {
+        this.groups = groups;
+    }
+
+    @Override
+    public Step step(InFlight item) {
+        try {
+            return run(item);
+        } catch (Throwable e) { // a fault of the engine itself: the delivery still ends in a decision
+            LOG.log(Level.ERROR, "processing message " + item.delivery.id() + " of '" + s.name() + "' failed", e);
+            return decide(item, new FailureDecision.Threw("the listener", String.valueOf(e)));
+        }
+    }
+
+    @Override
+    public void release(InFlight item) {
+        s.settler().settle(item, Disposition.RELEASE);
+    }
+
+    private Step run(InFlight item) {
+        if (item.settled.get()) {
+            return Step.FAILED;
+        }
+        if (!s.clock().instant().isBefore(item.leaseUntil)) {
+            // the transport handed this message out again: a newer copy runs, this one is stale
+            s.settler().dropStale(item);
+            return Step.DONE;
+        }
+        if (!item.started) {
+            item.started = true;
+            var dead = FailureDecision.onReceive(counts(item, 0), s.config().deadLetter());
+            if (dead != null) {
+                return apply(item, dead);
+            }
+        }
+        item.held = false;
+        if (item.events == null) {
+            return decide(item, new FailureDecision.Threw("the decoder", item.decodeProblem));
+        }
+        if (item.toComplete != null) {
+            var setback = complete(item, item.toComplete);
+            if (setback != null) {
+                return decide(item, setback);
+            }
+            item.toComplete = null;
+            item.nextEvent++;
+        }
+        while (item.nextEvent < item.events.size()) {
+            var setback = handle(item, item.events.get(item.nextEvent));
+            if (setback != null) {
+                return decide(item, setback);
+            }
+            item.nextEvent++;
+        }
+        if (s.config().skipDelete() && item.handedToHandler > 0) {
+            if (s.settler().handOver(item)) {
+                s.counters().handedOver.increment();
+            }
+            return Step.DONE;
+        }
+        s.settler().settle(item, Disposition.ACK);
+        return Step.DONE;
+    }
+
+    /** Runs one event; null when it is done (or a duplicate), else what stood in the way. */
+    private Setback handle(InFlight item, Event event) {
+        InFlight.HeldClaim claim = null;
+        var ledger = s.ledger();
+        String key = ledger == null ? null
+                : LedgerKeys.event(s.ledgerScope() != null ? s.ledgerScope() : item.delivery.source(), event.key());
+        if (ledger != null) {
+            Claim answer;
+            try {
+                // the claim ends when the message's visibility does, never later: a crashed worker's
+                // claim is free again by the time its message is handed to someone else (#8)
+                answer = ledger.claim(key, remainingLease(item));
+                if (answer == null) {
+                    throw new NullPointerException("the ledger returned no claim for " + key);
+                }
+            } catch (Throwable e) {
+                return storeFailed(item, "claim", e);
+            }
+            ledgerWorked(item);
+            switch (answer) {
+                case Claim.Completed c -> {
+                    s.counters().duplicates.increment();
+                    return null;
+                }
+                case Claim.InProgress p -> {
+                    return new FailureDecision.ClaimedElsewhere(Duration.between(s.clock().instant(), p.leaseUntil()));
+                }
+                case Claim.Acquired a -> {
+                    claim = new InFlight.HeldClaim(key, a.token());
+                    item.claim = claim;
+                }
+            }
+        }
+        long start = System.nanoTime();
+        Outcome outcome;
+        String threw = null;
+        try {
+            outcome = s.handler().handle(event, item.delivery);
+            if (outcome == null) {
+                threw = "nothing (a handler must return an Outcome)";
+            }
+        } catch (Throwable e) {
+            outcome = null;
+            threw = String.valueOf(e);
+        }
+        long took = System.nanoTime() - start;
+        item.claim = null;
+        s.observer().handled(event, outcome != null ? outcome : Outcome.retry("handler threw " + threw), took);
+        if (outcome instanceof Outcome.Done) {
+            s.intake().succeeded();
+            if (s.config().skipDelete()) {
+                item.handedToHandler++;
+                if (claim != null) {
+                    item.asyncClaims.add(claim); // completed when the handler settles the delivery
+                }
+                return null;
+            }
+            if (claim != null) {
+                var setback = complete(item, claim);
+                if (setback != null) {
+                    item.toComplete = claim;
+                    return setback;
+                }
+            }
+            return null;
+        }
+        release(claim);
+        if (threw != null) {
+            s.counters().failures.increment();
+            return new FailureDecision.Threw("the handler", threw);
+        }
+        switch (outcome) {
+            case Outcome.Retry r -> s.counters().failures.increment();
+            case Outcome.Throttled t -> {
+                s.counters().throttled.increment();
+                s.intake().throttled();
+            }
+            default -> { }
+        }
+        return new FailureDecision.Answered(outcome);
+    }
+
+    /** Completes a claim whose effect happened; null when done (or fenced), else the store failure. */
+    private Setback complete(InFlight item, InFlight.HeldClaim claim) {
+        boolean completed;
+        try {
+            completed = s.ledger().complete(claim.key(), claim.token(), s.config().completedTtl());
+        } catch (Throwable e) {
+            return storeFailed(item, "complete", e);
+        }
+        ledgerWorked(item);
+        if (!completed) {
+            s.counters().fenced.increment();
+            LOG.log(Level.WARNING, "completion of {0} was fenced: its claim expired while the handler ran "
+                    + "(message {1}); extend the lease or shorten the handler", claim.key(), item.delivery.id());
+        }
+        return null;
+    }
+
+    private Setback storeFailed(InFlight item, String operation, Throwable e) {
+        s.counters().ledgerFailures.increment();
+        s.intake().ledgerFailed(operation, String.valueOf(e));
+        return new FailureDecision.StoreFailed(operation, String.valueOf(e), ++item.storeFailures);
+    }
+
+    private void ledgerWorked(InFlight item) {
+        item.storeFailures = 0;
+        s.intake().ledgerWorked();
+    }
+
+    void release(InFlight.HeldClaim claim) {
+        if (claim == null) {
+            return;
+        }
+        try {
+            s.ledger().release(claim.key(), claim.token());
+        } catch (Throwable e) {
+            LOG.log(Level.WARNING, "ledger release of {0} failed (its lease will run out): {1}", claim.key(), String.valueOf(e));
+        }
+    }
+
+    /** Asks the failure decision and carries it out. */
+    private Step decide(InFlight item, Setback setback) {
+        var id = item.delivery.id();
+        boolean own = setback instanceof FailureDecision.Threw
+                || setback instanceof FailureDecision.Answered(Outcome.Retry r);
+        int failures = own ? s.failureCounts().recordFailure(id) : s.failureCounts().get(id).failures();
+        return apply(item, FailureDecision.decide(setback, counts(item, failures), s.policies(), random()));
+    }
+
+    private Step apply(InFlight item, FailureDecision.Decision decision) {
+        return switch (decision) {
+            case FailureDecision.Hold h -> hold(item, h.delay());
+            case FailureDecision.Settle st -> {
+                if (st.excused()) {
+                    s.failureCounts().recordThrottle(item.delivery.id());
+                }
+                if (!(st.disposition() instanceof Disposition.Ack)) {
+                    for (var claim : item.asyncClaims) {
+                        release(claim);
+                    }
+                    item.asyncClaims.clear();
+                }
+                s.settler().settle(item, st.disposition());
+                yield st.disposition() instanceof Disposition.Ack || st.disposition() instanceof Disposition.DeadLetter
+                        ? Step.DONE : Step.FAILED;
+            }
+        };
+    }
+
+    private Step hold(InFlight item, Duration delay) {
+        item.held = true;
+        s.counters().held.increment();
+        try {
+            s.scheduler().schedule(() -> resume(item), Math.max(0, delay.toNanos()), TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException stopping) {
+            giveBack(item);
+        }
+        return Step.HELD;
+    }
+
+    private void resume(InFlight item) {
+        if (item.settled.get()) {
+            return;
+        }
+        if (!s.running().getAsBoolean()) {
+            giveBack(item);
+            return;
+        }
+        try {
+            groups.resume(item.orderingKey, item);
+        } catch (Throwable e) {
+            giveBack(item);
+        }
+    }
+
+    /**
+     * Hands a delivery back that is held or waiting (shutdown): released, so it comes back at once —
+     * unless all its events are done and only the ledger's completion is missing, then acked,
+     * because handling it again would repeat its effect.
+     */
+    void giveBack(InFlight item) {
+        if (item.toComplete != null && item.events != null && item.nextEvent == item.events.size() - 1) {
+            if (complete(item, item.toComplete) == null) {
+                item.toComplete = null;
+            }
+            s.settler().settle(item, Disposition.ACK);
+            return;
+        }
+        for (var claim : item.asyncClaims) {
+            release(claim);
+        }
+        s.settler().settle(item, Disposition.RELEASE);
+    }
+
+    private FailureDecision.Counts counts(InFlight item, int failures) {
+        var c = s.failureCounts().get(item.delivery.id());
+        return new FailureDecision.Counts(item.delivery.receiveCount(), Math.max(failures, c.failures()),
+                c.throttles(), c.passes());
+    }
+
+    /** What is left of the item's visibility lease, at least a millisecond. */
+    private Duration remainingLease(InFlight item) {
+        var left = Duration.between(s.clock().instant(), item.leaseUntil);
+        return left.compareTo(Duration.ofMillis(1)) < 0 ? Duration.ofMillis(1) : left;
+    }
+
+    private SplittableRandom random() {
+        synchronized (s.random()) {
+            return s.random().split();
+        }
+    }
+}

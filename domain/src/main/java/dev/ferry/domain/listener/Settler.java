@@ -1,0 +1,156 @@
+package dev.ferry.domain.listener;
+
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.transport.Acknowledger;
+import dev.ferry.domain.transport.Disposition;
+import dev.ferry.domain.transport.Settlement;
+import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The end of a delivery's path: takes it out of the listener's hands (once), counts it, and sends
+ * the settlements to the transport in batches from its own thread.
+ */
+final class Settler {
+
+    private static final System.Logger LOG = System.getLogger(Listener.class.getName());
+    static final int BATCH = 100;
+    /** How long the settler waits for a batch to fill after a partial one (busy listeners only). */
+    private static final long LINGER_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
+
+    private final String name;
+    private final Acknowledger acknowledger;
+    private final Hands hands;
+    private final Counters counters;
+    private final FailureCounts failureCounts;
+    private final ListenerObserver observer;
+    private final SettlementQueue pending = new SettlementQueue(BATCH);
+    private final Object sendLock = new Object();
+
+    Settler(String name, Acknowledger acknowledger, Hands hands, Counters counters, FailureCounts failureCounts,
+            ListenerObserver observer) {
+        this.name = name;
+        this.acknowledger = acknowledger;
+        this.hands = hands;
+        this.counters = counters;
+        this.failureCounts = failureCounts;
+        this.observer = observer;
+    }
+
+    /** Settles a delivery in hand, once: later calls for the same item do nothing. */
+    void settle(InFlight item, Disposition disposition) {
+        if (!hands.letGo(item)) {
+            return;
+        }
+        var id = item.delivery.id();
+        switch (disposition) {
+            case Disposition.Ack a -> failureCounts.forget(id);
+            case Disposition.Release r -> {
+                if (!item.started || item.held) {
+                    failureCounts.recordPass(id); // handed back unhandled, or while waiting in hand: not its fault
+                }
+            }
+            case Disposition.DeadLetter d -> {
+                failureCounts.forget(id);
+                LOG.log(Level.WARNING, "dead-lettering message {0} from ''{1}'': {2}", id, name, d.reason());
+            }
+            case Disposition.Redeliver r -> { }
+        }
+        enqueue(item.delivery, disposition);
+    }
+
+    /**
+     * A copy whose lease ran out while it waited behind its group: the transport has handed the
+     * message out again, so this copy's receipt is stale. It is dropped unhandled and the receive
+     * counted as a pass, so only the newest copy runs and this one's receive is excused.
+     */
+    void dropStale(InFlight item) {
+        if (hands.letGo(item)) {
+            failureCounts.recordPass(item.delivery.id());
+            counters.staleDropped.increment();
+        }
+    }
+
+    /** Out of flight into the handler's keeping (skip-delete); false when it was settled already. */
+    boolean handOver(InFlight item) {
+        return hands.handOver(item);
+    }
+
+    /** Queues a settlement for a delivery no longer (or never) in hand. */
+    void enqueue(Delivery delivery, Disposition disposition) {
+        counters.count(disposition);
+        observer.settled(delivery, disposition);
+        pending.add(new Settlement(delivery, disposition));
+    }
+
+    /** The settler thread: sends what gathered, until {@code stopped} and nothing is left. */
+    void run(BooleanSupplier stopped) {
+        var batch = new ArrayList<Settlement>(BATCH);
+        while (true) {
+            try {
+                if (pending.drainTo(batch, BATCH) == 0) {
+                    if (stopped.getAsBoolean()) {
+                        return;
+                    }
+                    // idle: the next settlement wakes this thread at once
+                    pending.awaitAny(TimeUnit.MILLISECONDS.toNanos(50));
+                    if (Thread.interrupted()) {
+                        return;
+                    }
+                    continue;
+                }
+                send(batch);
+                boolean full = batch.size() == BATCH;
+                batch.clear();
+                if (!full) {
+                    // busy but not a full batch: let more gather instead of waking for each one
+                    pending.linger(LINGER_NANOS);
+                }
+            } catch (Throwable e) { // the settler must outlive anything: what it failed to send comes back by lease
+                batch.clear();
+                LOG.log(Level.ERROR, "settler of '" + name + "' hit an unexpected error; it goes on", e);
+            }
+        }
+    }
+
+    void wake() {
+        pending.wake();
+    }
+
+    /** Sends everything still queued, on the calling thread. */
+    void flush() {
+        var batch = new ArrayList<Settlement>();
+        while (pending.drainTo(batch, BATCH) > 0) {
+            send(batch);
+            batch.clear();
+        }
+    }
+
+    private void send(List<Settlement> batch) {
+        synchronized (sendLock) {
+            List<Settlement.Failure> failed;
+            try {
+                failed = acknowledger.settle(List.copyOf(batch));
+                if (failed == null) {
+                    throw new NullPointerException("acknowledger returned null");
+                }
+            } catch (Throwable e) {
+                counters.settleFailures.add(batch.size());
+                LOG.log(Level.WARNING, "settling " + batch.size() + " message(s) of '" + name
+                        + "' failed; they come back when their lease runs out", e);
+                return;
+            }
+            counters.settlementsSent.add(batch.size() - failed.size());
+            if (!failed.isEmpty()) {
+                counters.settleFailures.add(failed.size());
+                for (var f : failed) {
+                    LOG.log(Level.WARNING, "could not {0} message {1} of ''{2}'': {3}",
+                            f.settlement().disposition(), f.settlement().delivery().id(), name, f.reason());
+                }
+            }
+        }
+    }
+}

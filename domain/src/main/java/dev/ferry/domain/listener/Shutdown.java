@@ -1,0 +1,118 @@
+package dev.ferry.domain.listener;
+
+import dev.ferry.domain.ordering.OrderingGroups;
+import dev.ferry.domain.transport.Disposition;
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * A listener's stop, in order: pollers stopped; deliveries waiting for their turn or held in hand
+ * released at once; running handlers given until the deadline; the rest released; settlements
+ * flushed; threads ended. Runs once, on the thread that called stop.
+ */
+final class Shutdown {
+
+    private static final System.Logger LOG = System.getLogger(Listener.class.getName());
+
+    private final String name;
+    private final ListenerConfig config;
+    private final Hands hands;
+    private final OrderingGroups<InFlight> groups;
+    private final Settler settler;
+    private final Processor processor;
+    private final Counters counters;
+    private final Supplier<ListenerStats> stats;
+
+    Shutdown(String name, ListenerConfig config, Hands hands, OrderingGroups<InFlight> groups, Settler settler,
+             Processor processor, Counters counters, Supplier<ListenerStats> stats) {
+        this.name = name;
+        this.config = config;
+        this.hands = hands;
+        this.groups = groups;
+        this.settler = settler;
+        this.processor = processor;
+        this.counters = counters;
+        this.stats = stats;
+    }
+
+    ShutdownReport run(String reason, List<Thread> pollers, Runnable markStopped, Thread settlerThread,
+                       Thread leaseThread, ExecutorService holds, ExecutorService workers) {
+        long begin = System.nanoTime();
+        long settledBefore = stats.get().settled();
+        long sentBefore = counters.settlementsSent.sum();
+        pollers.forEach(Thread::interrupt);
+        joinQuietly(pollers, Duration.ofSeconds(5));
+
+        long releasedWaiting = 0;
+        for (var item : groups.drainWaiting()) {
+            if (!item.settled.get()) {
+                settler.settle(item, Disposition.RELEASE);
+                releasedWaiting++;
+            }
+        }
+        long deadline = begin + config.shutdownDeadline().toNanos();
+        do {
+            releasedWaiting += giveBackHeld();
+        } while (!hands.isEmpty() && System.nanoTime() - deadline < 0 && sleepMillis(5));
+        long releasedRunning = 0;
+        for (var item : List.copyOf(hands.inFlight())) {
+            if (!item.settled.get()) {
+                settler.settle(item, Disposition.RELEASE);
+                releasedRunning++;
+            }
+        }
+        long finished = stats.get().settled() - settledBefore - releasedWaiting - releasedRunning;
+        markStopped.run();
+        // Not interrupted: an interrupt could break a settlement call half-way. It exits when idle.
+        settler.wake();
+        joinQuietly(List.of(settlerThread), Duration.ofSeconds(5));
+        settler.flush();
+        leaseThread.interrupt();
+        holds.shutdownNow();
+        workers.shutdownNow();
+        var r = new ShutdownReport(reason, finished, releasedWaiting, releasedRunning,
+                counters.settlementsSent.sum() - sentBefore, Duration.ofNanos(System.nanoTime() - begin), stats.get());
+        LOG.log(Level.INFO, "listener ''{0}'' stopped ({1}) in {2} ms: {3} finished, {4} released unstarted, "
+                        + "{5} released past the deadline; {6}", name, reason, r.took().toMillis(), finished,
+                releasedWaiting, releasedRunning, r.stats().line());
+        return r;
+    }
+
+    /** Gives back every delivery held in hand to be tried later: at shutdown it goes back now. */
+    private long giveBackHeld() {
+        long n = 0;
+        for (var item : List.copyOf(hands.inFlight())) {
+            if (item.held && !item.settled.get()) {
+                processor.giveBack(item);
+                n++;
+            }
+        }
+        return n;
+    }
+
+    static void joinQuietly(List<Thread> threads, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (var t : threads) {
+            try {
+                t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private static boolean sleepMillis(long millis) {
+        try {
+            Thread.sleep(millis);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+}

@@ -1,0 +1,166 @@
+package dev.ferry.domain.retry;
+
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.transport.Disposition;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.random.RandomGenerator;
+
+/**
+ * The one place that decides what happens to a message that did not simply succeed: try it again
+ * in hand, put it back on the transport, or dead-letter it. A pure function of the setback, the
+ * message's counts and the policies — no threads, no clock, no I/O — so a table of cases proves it
+ * ({@code FailureDecisionTest}).
+ *
+ * <p>The rules, in words:
+ * <ul>
+ *   <li>Only the message's own failures count: {@code Retry} outcomes and anything a handler, sink
+ *       or decoder throws (or a {@code null} it returns). When they exceed the retry policy, or the
+ *       transport's receives (less the excused ones) exceed the dead-letter policy, it is
+ *       dead-lettered with a reason that says which.</li>
+ *   <li>Throttling, a claim held by another worker and a failing ledger are not the message's
+ *       fault: they never spend an attempt and never dead-letter anything.</li>
+ *   <li>A wait no longer than {@code holdLimit} is waited out <em>in hand</em>: the message keeps
+ *       its lease (extended) and its place at the head of its group, and no receive is spent on
+ *       any instance. A longer wait puts it back on the transport, and the receive is excused when
+ *       the wait was not its fault.</li>
+ * </ul>
+ */
+public final class FailureDecision {
+
+    private FailureDecision() {
+    }
+
+    /** Why a message did not simply succeed. */
+    public sealed interface Setback {
+    }
+
+    /** The handler's (or sink's) answer, other than {@code Done}. */
+    public record Answered(Outcome outcome) implements Setback {
+        public Answered {
+            Objects.requireNonNull(outcome, "outcome");
+            if (outcome instanceof Outcome.Done) {
+                throw new IllegalArgumentException("Done is not a setback");
+            }
+        }
+    }
+
+    /** Code the user or a plugin wrote threw, or returned null: {@code where} says whose code. */
+    public record Threw(String where, String problem) implements Setback {
+        public Threw {
+            Objects.requireNonNull(where, "where");
+            Objects.requireNonNull(problem, "problem");
+        }
+    }
+
+    /** The idempotency ledger failed ({@code operation}: claim, complete); the store's fault, not the message's. */
+    public record StoreFailed(String operation, String problem, int consecutive) implements Setback {
+        public StoreFailed {
+            if (consecutive < 1) {
+                throw new IllegalArgumentException("consecutive must be >= 1, was " + consecutive);
+            }
+        }
+    }
+
+    /** Another worker holds the event's claim for {@code remaining} more. */
+    public record ClaimedElsewhere(Duration remaining) implements Setback {
+        public ClaimedElsewhere {
+            Objects.requireNonNull(remaining, "remaining");
+        }
+    }
+
+    /** The body could not be decoded: it will never succeed as it is. */
+    public record Malformed(String reason) implements Setback {
+    }
+
+    /**
+     * What the message has been through, on this instance and per the transport.
+     *
+     * @param receiveCount the transport's receive count of this copy
+     * @param failures     the message's own failures, this one included
+     * @param throttles    receives that ended throttled (not its fault)
+     * @param passes       receives handed back unhandled (not its fault)
+     */
+    public record Counts(int receiveCount, int failures, int throttles, int passes) {
+
+        /** Receives that were not the message's fault. */
+        public int excused() {
+            return throttles + passes;
+        }
+    }
+
+    /** The policies that bound retrying. {@code storeBackoff} paces retries of a failing ledger. */
+    public record Policies(RetryPolicy retry, DeadLetterPolicy deadLetter, Duration holdLimit, Backoff storeBackoff) {
+        public Policies {
+            Objects.requireNonNull(retry, "retry");
+            Objects.requireNonNull(deadLetter, "deadLetter");
+            Objects.requireNonNull(holdLimit, "holdLimit");
+            Objects.requireNonNull(storeBackoff, "storeBackoff");
+        }
+    }
+
+    /** What to do. */
+    public sealed interface Decision {
+    }
+
+    /** Keep the message in hand (lease extended, its group waiting behind it) and try again after {@code delay}. */
+    public record Hold(Duration delay, String reason) implements Decision {
+    }
+
+    /**
+     * Settle it on the transport. {@code excused}: a {@code Redeliver} that was not the message's
+     * fault, whose receive must not count towards the dead-letter policy.
+     */
+    public record Settle(Disposition disposition, boolean excused) implements Decision {
+    }
+
+    /**
+     * Checked when a delivery starts: dead-lettered when it was received more often than the
+     * policy allows, not counting excused receives; otherwise {@code null} (go on).
+     */
+    public static Settle onReceive(Counts counts, DeadLetterPolicy policy) {
+        int counted = counts.receiveCount() - counts.excused();
+        if (!policy.exceeded(counted)) {
+            return null;
+        }
+        return new Settle(Disposition.deadLetter("received " + counts.receiveCount() + " times ("
+                + counts.throttles() + " throttled, " + counts.passes() + " handed back unhandled), more than maxReceives "
+                + policy.maxReceives()), false);
+    }
+
+    /** The decision for a setback. {@code random} only jitters delays. */
+    public static Decision decide(Setback setback, Counts counts, Policies policies, RandomGenerator random) {
+        return switch (setback) {
+            case Answered(Outcome.Retry r) -> ownFailure(r.reason(), r.after(), counts, policies, random);
+            case Answered(Outcome.Throttled t) -> wait(t.retryAfter(), "throttled", policies);
+            case Answered(Outcome.Reject r) -> new Settle(Disposition.deadLetter(r.reason()), false);
+            case Answered(Outcome.Done d) -> throw new IllegalStateException("unreachable: Done is not a setback");
+            case Threw t -> ownFailure(t.where() + " threw " + t.problem(), Duration.ZERO, counts, policies, random);
+            case StoreFailed s -> wait(policies.storeBackoff().delay(s.consecutive(), random),
+                    "ledger " + s.operation() + " failed (" + s.consecutive() + " in a row): " + s.problem(), policies);
+            case ClaimedElsewhere c -> wait(c.remaining().isNegative() ? Duration.ZERO : c.remaining(),
+                    "claimed by another worker", policies);
+            case Malformed m -> new Settle(Disposition.deadLetter("malformed: " + m.reason()), false);
+        };
+    }
+
+    private static Decision ownFailure(String reason, Duration requested, Counts counts, Policies policies,
+                                       RandomGenerator random) {
+        var retry = policies.retry();
+        if (!retry.allowsAnotherAttempt(counts.failures())) {
+            return new Settle(Disposition.deadLetter("failed " + counts.failures() + " time(s), the retry policy allows "
+                    + retry.maxAttempts() + "; last failure: " + reason), false);
+        }
+        var delay = retry.delayAfter(counts.failures(), requested, random);
+        return delay.compareTo(policies.holdLimit()) <= 0
+                ? new Hold(delay, reason)
+                : new Settle(Disposition.redeliver(delay), false);
+    }
+
+    /** A wait that is not the message's fault: in hand when short enough, else back on the transport, excused. */
+    private static Decision wait(Duration delay, String reason, Policies policies) {
+        return delay.compareTo(policies.holdLimit()) <= 0
+                ? new Hold(delay, reason)
+                : new Settle(Disposition.redeliver(delay), true);
+    }
+}

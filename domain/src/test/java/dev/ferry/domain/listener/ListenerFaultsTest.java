@@ -1,0 +1,340 @@
+package dev.ferry.domain.listener;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.decode.Decoder;
+import dev.ferry.domain.handle.Handler;
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.idempotency.Claim;
+import dev.ferry.domain.idempotency.InMemoryLedger;
+import dev.ferry.domain.idempotency.LedgerKeys;
+import dev.ferry.domain.memory.InMemoryQueue;
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.model.Event;
+import dev.ferry.domain.retry.Backoff;
+import dev.ferry.domain.retry.DeadLetterPolicy;
+import dev.ferry.domain.retry.RetryPolicy;
+import dev.ferry.domain.testing.Await;
+import dev.ferry.domain.testing.FlakyLedger;
+import dev.ferry.domain.testing.LineDecoder;
+import dev.ferry.domain.transport.Disposition;
+import dev.ferry.domain.transport.PollRequest;
+import dev.ferry.domain.transport.Source;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The engine keeps its promise when the ledger, a handler, a plugin or another instance misbehaves. #15 */
+class ListenerFaultsTest {
+
+    private static final Duration LIMIT = Duration.ofSeconds(20);
+
+    private final InMemoryQueue dlq = InMemoryQueue.builder("trades-dlq.fifo").build();
+    private final InMemoryQueue fifo = InMemoryQueue.builder("trades.fifo").contentBasedDeduplication(true)
+            .deadLetterQueue(dlq).build();
+    private final List<Listener> listeners = new ArrayList<>();
+    private final List<String> effects = new CopyOnWriteArrayList<>();
+
+    @AfterEach
+    void stopAll() {
+        listeners.forEach(Listener::stop);
+    }
+
+    private static ListenerConfig.Builder fast() {
+        return ListenerConfig.builder()
+                .pollWait(Duration.ofMillis(50))
+                .lease(Duration.ofSeconds(2))
+                .concurrency(4)
+                .throttlePause(Duration.ofMillis(1))
+                .maxThrottlePause(Duration.ofMillis(5))
+                .retry(RetryPolicy.of(3, Backoff.fixed(Duration.ofMillis(1))))
+                .deadLetter(DeadLetterPolicy.maxReceives(2))
+                .shutdownDeadline(Duration.ofSeconds(5));
+    }
+
+    private Listener start(Listener.Builder builder) {
+        var l = builder.build();
+        listeners.add(l);
+        return l.start();
+    }
+
+    private Listener.Builder on(Source source, InMemoryQueue acks, Handler handler, ListenerConfig config) {
+        return Listener.builder(source, acks, new LineDecoder(), handler).config(config).seed(7);
+    }
+
+    private Handler recording() {
+        return (event, delivery) -> {
+            effects.add(event.key());
+            return Outcome.done();
+        };
+    }
+
+    private void sendGroups(int perGroup, String... groups) {
+        for (int i = 1; i <= perGroup; i++) {
+            for (var g : groups) {
+                fifo.send(InMemoryQueue.Message.of(g + i, g));
+            }
+        }
+    }
+
+    private List<String> ofGroup(String group) {
+        return effects.stream().filter(k -> k.startsWith(group)).toList();
+    }
+
+    @Test // #15 (1)
+    void aLedgerDownForSeconds_holdsMessagesInHand_inOrder_spendingNoReceive_deadLetteringNothing() {
+        sendGroups(5, "A", "B");
+        var ledger = FlakyLedger.create();
+        ledger.fault(FlakyLedger.Fault.STORE_DOWN);
+        var l = start(on(fifo, fifo, recording(), fast().build()).ledger(ledger));
+        assertThat(Await.until(LIMIT, () -> ledger.failedCalls.get() >= 5)).isTrue();
+        assertThat(Await.until(LIMIT, () -> !l.health().ready())).as("not ready while the ledger fails").isTrue();
+        assertThat(l.health().problems()).anySatisfy(p -> assertThat(p).contains("ledger claim failing"));
+        sleep(Duration.ofMillis(1500)); // several backoff rounds: before the fix each one spent a receive
+        ledger.fault(FlakyLedger.Fault.NONE);
+
+        assertThat(Await.until(LIMIT, () -> fifo.size() == 0)).as(l.stats().line()).isTrue();
+        assertThat(dlq.size()).as("a store failure is not the message's fault").isZero();
+        assertThat(ofGroup("A")).containsExactly("A1", "A2", "A3", "A4", "A5");
+        assertThat(ofGroup("B")).containsExactly("B1", "B2", "B3", "B4", "B5");
+        assertThat(l.stats().received()).as("each received once: nothing went back to the queue").isEqualTo(10);
+        assertThat(l.stats().ledgerFailures()).isGreaterThanOrEqualTo(5);
+        assertThat(Await.until(LIMIT, () -> l.health().ready())).as("ready again once the ledger answers").isTrue();
+    }
+
+    @Test // #15 (2)
+    void anErrorOrANullFromAPluginLedger_holdsInHand_untilItAnswers() {
+        sendGroups(3, "A");
+        var ledger = FlakyLedger.create();
+        ledger.fault(FlakyLedger.Fault.ERROR);
+        var l = start(on(fifo, fifo, recording(), fast().build()).ledger(ledger));
+        assertThat(Await.until(LIMIT, () -> ledger.failedCalls.get() >= 3)).isTrue();
+        ledger.fault(FlakyLedger.Fault.NULL_ANSWER);
+        int failedBefore = ledger.failedCalls.get();
+        assertThat(Await.until(LIMIT, () -> ledger.failedCalls.get() >= failedBefore + 3)).isTrue();
+        ledger.fault(FlakyLedger.Fault.NONE);
+        assertThat(Await.until(LIMIT, () -> fifo.size() == 0)).as(l.stats().line()).isTrue();
+        assertThat(effects).containsExactly("A1", "A2", "A3");
+        assertThat(dlq.size()).isZero();
+        assertThat(l.stats().inFlight()).isZero();
+    }
+
+    @Test // #15 (2)
+    void anErrorFromTheHandler_isRetried_thenDeadLetteredWithItsReason_andItsGroupGoesOn() {
+        sendGroups(3, "A");
+        Handler handler = (event, delivery) -> {
+            if (event.key().equals("A1")) {
+                throw new NoClassDefFoundError("com/example/sink/Client");
+            }
+            effects.add(event.key());
+            return Outcome.done();
+        };
+        var l = start(on(fifo, fifo, handler, fast().build()));
+        assertThat(Await.until(LIMIT, () -> fifo.size() == 0 && dlq.size() == 1)).as(l.stats().line()).isTrue();
+        assertThat(dlq.messages().getFirst().attributes().get(InMemoryQueue.REASON_ATTRIBUTE))
+                .contains("failed 3 time(s)").contains("the handler threw java.lang.NoClassDefFoundError: com/example/sink/Client");
+        assertThat(effects).containsExactly("A2", "A3");
+        assertThat(l.stats().inFlight()).isZero();
+        assertThat(l.health().ready()).isTrue();
+    }
+
+    @Test // #15 (2)
+    void aHandlerReturningNull_andADecoderThrowingAnError_endInDecisions_notInAWedgedGroup() {
+        fifo.send(InMemoryQueue.Message.of("boom", "A"));
+        fifo.send(InMemoryQueue.Message.of("nothing", "A"));
+        fifo.send(InMemoryQueue.Message.of("A3", "A"));
+        Decoder decoder = delivery -> {
+            if (new String(delivery.body(), StandardCharsets.UTF_8).equals("boom")) {
+                throw new ExceptionInInitializerError("plugin decoder");
+            }
+            return new LineDecoder().decode(delivery);
+        };
+        Handler handler = (event, delivery) -> {
+            if (event.key().equals("nothing")) {
+                return null;
+            }
+            effects.add(event.key());
+            return Outcome.done();
+        };
+        var l = start(Listener.builder(fifo, fifo, decoder, handler).config(fast().build()));
+        assertThat(Await.until(LIMIT, () -> fifo.size() == 0 && dlq.size() == 2)).as(l.stats().line()).isTrue();
+        assertThat(dlq.messages()).extracting(m -> m.attributes().get(InMemoryQueue.REASON_ATTRIBUTE))
+                .anySatisfy(r -> assertThat(r).contains("the decoder threw java.lang.ExceptionInInitializerError"))
+                .anySatisfy(r -> assertThat(r).contains("the handler threw nothing"));
+        assertThat(effects).containsExactly("A3");
+    }
+
+    @Test // #15 (2)
+    void anErrorFromAPoll_orFromTheObserver_neitherKillsAThreadNorLosesAMessage() {
+        sendGroups(2, "A");
+        var pollsLeftToFail = new AtomicInteger(4);
+        Source flaky = new Source() {
+            @Override
+            public String name() {
+                return fifo.name();
+            }
+
+            @Override
+            public List<Delivery> poll(PollRequest request) {
+                if (pollsLeftToFail.getAndDecrement() > 0) {
+                    throw new OutOfMemoryError("injected: a poll that dies");
+                }
+                return fifo.poll(request);
+            }
+        };
+        var observer = new ListenerObserver() {
+            @Override
+            public void handled(Event event, Outcome outcome, long nanos) {
+                throw new AssertionError("an observer that throws an Error");
+            }
+        };
+        var l = start(on(flaky, fifo, recording(), fast().build()).observer(observer));
+        assertThat(Await.until(LIMIT, () -> fifo.size() == 0)).as(l.stats().line()).isTrue();
+        assertThat(effects).containsExactly("A1", "A2");
+        assertThat(Await.until(LIMIT, () -> l.health().ready())).as(l.health().toString()).isTrue();
+    }
+
+    @Test // #15 (3)
+    void throttledOnThreeInstances_noReceiveIsSpent_andNothingIsDeadLettered() {
+        sendGroups(4, "A", "B", "C");
+        var throttles = new ConcurrentHashMap<String, AtomicInteger>();
+        Handler handler = (event, delivery) -> {
+            if (throttles.computeIfAbsent(event.key(), k -> new AtomicInteger()).incrementAndGet() <= 3) {
+                return Outcome.throttled(Duration.ofMillis(20)); // the sink answers 429 three times per event
+            }
+            effects.add(event.key());
+            return Outcome.done();
+        };
+        var ledger = InMemoryLedger.create();
+        for (int i = 0; i < 3; i++) {
+            start(on(fifo, fifo, handler, fast().build()).ledger(ledger));
+        }
+        assertThat(Await.until(LIMIT, () -> fifo.size() == 0)).isTrue();
+        assertThat(dlq.size()).as("throttling is nobody's fault, on any instance").isZero();
+        for (var g : List.of("A", "B", "C")) {
+            assertThat(ofGroup(g)).containsExactly(g + "1", g + "2", g + "3", g + "4");
+        }
+        long received = listeners.stream().mapToLong(x -> x.stats().received()).sum();
+        assertThat(received).as("every message received once, across the instances").isEqualTo(12);
+    }
+
+    @Test // #15 (4)
+    void staleCopiesWaitingInALane_areDroppedUnhandled_notDeadLettered() {
+        sendGroups(3, "A");
+        var calls = new AtomicInteger();
+        Handler handler = (event, delivery) -> {
+            if (event.key().equals("A1") && calls.incrementAndGet() == 1) {
+                sleep(Duration.ofMillis(1200)); // 4x the lease, not extended: A2 and A3 wait past theirs
+            }
+            effects.add(event.key());
+            return Outcome.done();
+        };
+        var config = fast().lease(Duration.ofMillis(300)).extendLeases(false).pollers(2).build();
+        var l = start(on(fifo, fifo, handler, config).ledger(InMemoryLedger.create()));
+        assertThat(Await.until(LIMIT, () -> fifo.size() == 0)).as(l.stats().line()).isTrue();
+        assertThat(dlq.size()).as("a stale copy's receive is not its fault").isZero();
+        assertThat(l.stats().staleDropped()).isGreaterThanOrEqualTo(2);
+        assertThat(effects.stream().distinct().toList()).containsExactly("A1", "A2", "A3");
+        assertThat(effects.stream().filter(k -> !k.equals("A1")).toList()).as("A2, A3 once each").containsExactly("A2", "A3");
+    }
+
+    @Test // #15 (5)
+    void skipDelete_aDuplicateOrAnEventlessDelivery_isAcked_notLeftHanging() {
+        var queue = InMemoryQueue.standard("async");
+        var ledger = InMemoryLedger.create();
+        var kept = new AtomicReference<Delivery>();
+        Handler handler = (event, delivery) -> {
+            kept.set(delivery);
+            return Outcome.done();
+        };
+        Decoder decoder = delivery -> new String(delivery.body(), StandardCharsets.UTF_8).isEmpty()
+                ? dev.ferry.domain.decode.Decoded.of(List.of()) : new LineDecoder().decode(delivery);
+        var l = start(Listener.builder(queue, queue, decoder, handler).ledger(ledger)
+                .config(fast().skipDelete(true).lease(Duration.ofSeconds(30)).build()));
+        queue.send("e1");
+        assertThat(Await.until(LIMIT, () -> l.stats().handedOver() == 1)).isTrue();
+        l.settle(kept.get(), Disposition.ACK);
+        queue.send("e1"); // a duplicate: the handler never sees it, so nobody else would settle it
+        queue.send("");   // no events at all
+        assertThat(Await.until(LIMIT, () -> queue.size() == 0)).as(l.stats().line()).isTrue();
+        assertThat(l.stats().acked()).isEqualTo(3);
+        assertThat(l.stats().duplicatesDropped()).isEqualTo(1);
+    }
+
+    @Test // #15 (5)
+    void skipDelete_completesTheLedgerOnlyWhenTheHandlerSettles() {
+        var queue = InMemoryQueue.standard("async");
+        var ledger = InMemoryLedger.create();
+        var kept = new AtomicReference<Delivery>();
+        Handler handler = (event, delivery) -> {
+            kept.set(delivery);
+            return Outcome.done();
+        };
+        var l = start(Listener.builder(queue, queue, new LineDecoder(), handler).ledger(ledger)
+                .config(fast().skipDelete(true).lease(Duration.ofSeconds(30)).build()));
+        queue.send("job-1");
+        assertThat(Await.until(LIMIT, () -> l.stats().handedOver() == 1)).isTrue();
+        var key = LedgerKeys.event("async", "job-1");
+        assertThat(ledger.claim(key, Duration.ofSeconds(1))).as("still in progress: the async work is not confirmed")
+                .isInstanceOf(Claim.InProgress.class);
+        l.settle(kept.get(), Disposition.redeliver(Duration.ZERO)); // the async work failed
+        assertThat(Await.until(LIMIT, () -> l.stats().handedOver() == 2)).as("its redelivery runs again").isTrue();
+        l.settle(kept.get(), Disposition.ACK);
+        assertThat(Await.until(LIMIT, () -> queue.size() == 0)).isTrue();
+        assertThat(ledger.claim(key, Duration.ofSeconds(1))).isInstanceOf(Claim.Completed.class);
+    }
+
+    @Test // #15 (6)
+    void twoSourcesWithTheSameIds_areTwoEvents_andAHugeIdReachesTheLedgerHashed() {
+        var orders = InMemoryQueue.standard("orders");
+        var refunds = InMemoryQueue.standard("refunds");
+        var ledger = new FlakyLedger(InMemoryLedger.create());
+        var huge = "x".repeat(300_000);
+        orders.send("1001");
+        refunds.send("1001");
+        orders.send(huge);
+        start(on(orders, orders, recording(), fast().build()).ledger(ledger));
+        start(on(refunds, refunds, recording(), fast().build()).ledger(ledger));
+        assertThat(Await.until(LIMIT, () -> orders.size() == 0 && refunds.size() == 0)).isTrue();
+        assertThat(effects).filteredOn(k -> k.equals("1001")).hasSize(2);
+        assertThat(ledger.keys).allSatisfy(k -> assertThat(k.getBytes(StandardCharsets.UTF_8).length)
+                .isLessThanOrEqualTo(LedgerKeys.MAX_LENGTH));
+        assertThat(effects).contains(huge);
+    }
+
+    @Test // #15 (6)
+    void sourcesThatCarryTheSameEvents_shareAScope_andDropEachOthersDuplicates() {
+        var a = InMemoryQueue.standard("mturk-a");
+        var b = InMemoryQueue.standard("mturk-b");
+        var ledger = InMemoryLedger.create();
+        a.send("doc-1#0");
+        start(on(a, a, recording(), fast().build()).ledger(ledger).ledgerScope(LedgerKeys.SHARED));
+        assertThat(Await.until(LIMIT, () -> a.size() == 0)).isTrue();
+        b.send("doc-1#0");
+        var lb = start(on(b, b, recording(), fast().build()).ledger(ledger).ledgerScope(LedgerKeys.SHARED));
+        assertThat(Await.until(LIMIT, () -> b.size() == 0)).isTrue();
+        assertThat(effects).containsExactly("doc-1#0");
+        assertThat(lb.stats().duplicatesDropped()).isEqualTo(1);
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @SuppressWarnings("unused")
+    private static Map<String, String> none() {
+        return Map.of();
+    }
+}

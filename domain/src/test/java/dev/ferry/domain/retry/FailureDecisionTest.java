@@ -1,0 +1,95 @@
+package dev.ferry.domain.retry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.retry.FailureDecision.Counts;
+import dev.ferry.domain.retry.FailureDecision.Decision;
+import dev.ferry.domain.retry.FailureDecision.Hold;
+import dev.ferry.domain.retry.FailureDecision.Policies;
+import dev.ferry.domain.retry.FailureDecision.Settle;
+import dev.ferry.domain.retry.FailureDecision.Setback;
+import dev.ferry.domain.transport.Disposition;
+import java.time.Duration;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The failure decision as a table: setback + counts + policies → decision. No threads, no clock. #15 */
+class FailureDecisionTest {
+
+    private static final Policies POLICIES = new Policies(
+            RetryPolicy.of(3, Backoff.fixed(Duration.ofSeconds(2))),
+            DeadLetterPolicy.maxReceives(5),
+            Duration.ofMinutes(5),
+            Backoff.exponential(Duration.ofMillis(100), Duration.ofSeconds(10)).withJitter(Jitter.NONE));
+
+    private static Counts counts(int receives, int failures) {
+        return new Counts(receives, failures, 0, 0);
+    }
+
+    static Stream<Arguments> table() {
+        return Stream.of(
+                // setback, counts, expected decision
+                Arguments.of(new FailureDecision.Answered(Outcome.retry("500")), counts(1, 1),
+                        new Hold(Duration.ofSeconds(2), "500")),
+                Arguments.of(new FailureDecision.Answered(Outcome.retry("500")), counts(1, 3),
+                        new Settle(Disposition.deadLetter("failed 3 time(s), the retry policy allows 3; last failure: 500"), false)),
+                Arguments.of(new FailureDecision.Answered(Outcome.retryAfter(Duration.ofMinutes(10), "later")), counts(1, 1),
+                        new Settle(Disposition.redeliver(Duration.ofMinutes(10)), false)),
+                Arguments.of(new FailureDecision.Answered(Outcome.throttled(Duration.ofMinutes(5))), counts(4, 0),
+                        new Hold(Duration.ofMinutes(5), "throttled")),
+                Arguments.of(new FailureDecision.Answered(Outcome.throttled(Duration.ofMinutes(6))), counts(4, 2),
+                        new Settle(Disposition.redeliver(Duration.ofMinutes(6)), true)),
+                Arguments.of(new FailureDecision.Answered(Outcome.reject("400 bad request")), counts(1, 0),
+                        new Settle(Disposition.deadLetter("400 bad request"), false)),
+                Arguments.of(new FailureDecision.Threw("the handler", "java.lang.NoClassDefFoundError: x/Y"), counts(1, 1),
+                        new Hold(Duration.ofSeconds(2), "the handler threw java.lang.NoClassDefFoundError: x/Y")),
+                Arguments.of(new FailureDecision.Threw("the decoder", "boom"), counts(2, 3),
+                        new Settle(Disposition.deadLetter("failed 3 time(s), the retry policy allows 3; last failure: the decoder threw boom"), false)),
+                // a failing ledger: never dead-letters, however often, and backs off with growing, capped delays
+                Arguments.of(new FailureDecision.StoreFailed("claim", "timeout", 1), counts(9, 9),
+                        new Hold(Duration.ofMillis(100), "ledger claim failed (1 in a row): timeout")),
+                Arguments.of(new FailureDecision.StoreFailed("claim", "timeout", 4), counts(1, 0),
+                        new Hold(Duration.ofMillis(800), "ledger claim failed (4 in a row): timeout")),
+                Arguments.of(new FailureDecision.StoreFailed("complete", "timeout", 40), counts(1, 0),
+                        new Hold(Duration.ofSeconds(10), "ledger complete failed (40 in a row): timeout")),
+                Arguments.of(new FailureDecision.ClaimedElsewhere(Duration.ofSeconds(7)), counts(3, 0),
+                        new Hold(Duration.ofSeconds(7), "claimed by another worker")),
+                Arguments.of(new FailureDecision.ClaimedElsewhere(Duration.ofMillis(-5)), counts(3, 0),
+                        new Hold(Duration.ZERO, "claimed by another worker")),
+                Arguments.of(new FailureDecision.Malformed("not JSON"), counts(1, 0),
+                        new Settle(Disposition.deadLetter("malformed: not JSON"), false)));
+    }
+
+    @ParameterizedTest(name = "{0} with {1} -> {2}")
+    @MethodSource("table")
+    void decides(Setback setback, Counts counts, Decision expected) {
+        assertThat(FailureDecision.decide(setback, counts, POLICIES, new SplittableRandom(1))).isEqualTo(expected);
+    }
+
+    @Test
+    void withoutHolding_aStoreFailureGoesBackToTheTransport_excused() {
+        var noHold = new Policies(POLICIES.retry(), POLICIES.deadLetter(), Duration.ZERO, POLICIES.storeBackoff());
+        assertThat(FailureDecision.decide(new FailureDecision.StoreFailed("claim", "down", 2), counts(1, 0), noHold,
+                new SplittableRandom(1))).isEqualTo(new Settle(Disposition.redeliver(Duration.ofMillis(200)), true));
+    }
+
+    @Test
+    void onReceive_countsOnlyReceivesThatWereTheMessagesFault() {
+        var policy = DeadLetterPolicy.maxReceives(5);
+        assertThat(FailureDecision.onReceive(new Counts(5, 0, 0, 0), policy)).isNull();
+        assertThat(FailureDecision.onReceive(new Counts(8, 0, 2, 1), policy)).isNull();
+        assertThat(FailureDecision.onReceive(new Counts(9, 0, 2, 1), policy)).isEqualTo(new Settle(Disposition.deadLetter(
+                "received 9 times (2 throttled, 1 handed back unhandled), more than maxReceives 5"), false));
+    }
+
+    @Test
+    void doneIsNotASetback() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new FailureDecision.Answered(Outcome.done()))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+}
