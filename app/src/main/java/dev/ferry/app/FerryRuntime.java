@@ -101,8 +101,11 @@ public final class FerryRuntime implements AutoCloseable {
         for (var spec : config.sources().values()) {
             var opened = spec.plan().open(context);
             closeables.add(opened.source());
-            var listener = Listener.builder(opened.source(), opened.acknowledger(), decoder(spec), handler)
-                    .ledger(ledger).config(listenerConfig)
+            var builder = Listener.builder(opened.source(), opened.acknowledger(), decoder(spec), handler);
+            if (spec.ledgerScope() != null) {
+                builder.ledgerScope(spec.listenerScope());
+            }
+            var listener = builder.ledger(ledger).config(listenerConfig)
                     .observer(both(logLines(spec.name()), observability.handlerTimer(spec.name()))).build();
             observability.watch(listener, spec.name());
             listeners.add(listener.start());

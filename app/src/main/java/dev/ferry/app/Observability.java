@@ -54,11 +54,18 @@ final class Observability implements AutoCloseable {
                 "text/plain; version=0.0.4; charset=utf-8", registry.scrape()));
         server.createContext("/health/live", exchange -> answer(exchange, 200, "text/plain", "live\n"));
         server.createContext("/health/ready", exchange -> {
-            var down = listeners.stream().filter(l -> !l.isRunning()).map(Listener::name).toList();
+            var down = new java.util.ArrayList<String>();
+            for (var l : listeners) {
+                var health = l.health();
+                if (!health.ready()) {
+                    down.add(l.name() + ": " + String.join("; ", health.problems()));
+                }
+            }
             if (ready && down.isEmpty()) {
                 answer(exchange, 200, "text/plain", "ready\n");
             } else {
-                answer(exchange, 503, "text/plain", ready ? "not running: " + down + "\n" : "starting or stopping\n");
+                answer(exchange, 503, "text/plain", ready ? "not ready: " + String.join("\n", down) + "\n"
+                        : "starting or stopping\n");
             }
         });
         server.start();
@@ -92,6 +99,11 @@ final class Observability implements AutoCloseable {
         counter(listener, source, "ferry.failures", "Retry outcomes and handler exceptions", ListenerStats::failures);
         counter(listener, source, "ferry.decode.failures", "messages that could not be decoded", ListenerStats::decodeFailures);
         counter(listener, source, "ferry.fenced", "completions refused because the claim had expired", ListenerStats::fenced);
+        counter(listener, source, "ferry.ledger.failures", "ledger calls that failed (messages waited in hand)",
+                ListenerStats::ledgerFailures);
+        counter(listener, source, "ferry.held", "times a message waited in hand to be tried again", ListenerStats::held);
+        counter(listener, source, "ferry.stale.dropped", "copies whose lease ran out while waiting, dropped unhandled",
+                ListenerStats::staleDropped);
         counter(listener, source, "ferry.lease.extensions", "lease (visibility) extensions", ListenerStats::leaseExtensions);
         counter(listener, source, "ferry.settle.failures", "settlements the transport refused (e.g. a stale receipt)",
                 ListenerStats::settleFailures);

@@ -20,6 +20,12 @@ final class MturkDecoder extends JsonSupport {
 
     static final String PING = "Ping";
 
+    /** Keys are sequencer- or EventDocId-based: the same object event or document is one event on any source. */
+    @Override
+    public boolean keysUniqueByNature() {
+        return true;
+    }
+
     MturkDecoder(JsonLimits limits) {
         super(limits);
     }

@@ -9,6 +9,11 @@ import java.util.List;
 /**
  * Text or bytes as they are: one event per delivery, keyed by the transport's deduplication id or
  * message id, grouped by the delivery's group key, with the body as payload. Only the size limit applies.
+ *
+ * <p>A deduplication id that is the SHA-256 of the body is SQS's content-based deduplication, not
+ * an identity the sender chose: SQS itself forgets it after 5 minutes, and the same body sent an
+ * hour later is a new event. Such messages are keyed by their message id (which a redelivery
+ * keeps), so the ledger never drops a legitimate resend for its whole TTL.
  */
 final class RawDecoder implements Decoder {
 
@@ -26,8 +31,22 @@ final class RawDecoder implements Decoder {
             return Decoded.malformed("body of " + delivery.body().length + " bytes is larger than the limit of "
                     + maxBodyBytes + " bytes");
         }
-        var key = delivery.deduplicationId() != null ? delivery.deduplicationId() : delivery.id();
+        var dedup = delivery.deduplicationId();
+        var key = dedup != null && !isContentHash(dedup, delivery.body()) ? dedup : delivery.id();
         return Decoded.of(List.of(new Event(key, type, delivery.sentAt(), delivery.groupKey(), delivery.body(),
                 delivery.attributes())));
+    }
+
+    /** True when {@code id} is the hex SHA-256 of {@code body}: content-based deduplication. */
+    static boolean isContentHash(String id, byte[] body) {
+        if (id.length() != 64) {
+            return false;
+        }
+        try {
+            var hex = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(body));
+            return hex.equalsIgnoreCase(id);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
     }
 }

@@ -26,6 +26,12 @@ final class S3Decoder extends JsonSupport {
     static final String TEST_EVENT = "s3:TestEvent";
     static final String UNNAMED = "s3:Object";
 
+    /** Keys are sequencer- or EventDocId-based: the same object event or document is one event on any source. */
+    @Override
+    public boolean keysUniqueByNature() {
+        return true;
+    }
+
     S3Decoder(JsonLimits limits) {
         super(limits);
     }
@@ -345,10 +351,17 @@ final class S3Decoder extends JsonSupport {
         }
         var object = slots[base + F_BUCKET] < 0 ? key
                 : buckets.get(b, slots[base + F_BUCKET], slots[base + F_BUCKET + 1]) + "/" + key;
-        int version = slots[base + F_SEQUENCER] >= 0 ? F_SEQUENCER : slots[base + F_VERSION] >= 0 ? F_VERSION
-                : slots[base + F_ETAG] >= 0 ? F_ETAG : -1;
-        var eventKey = "s3:" + object + "#" + (version >= 0
-                ? Scan.string(b, slots[base + version], slots[base + version + 1]) : "record" + index);
+        String eventKey;
+        if (slots[base + F_SEQUENCER] >= 0) {
+            eventKey = "s3:" + object + "#" + Scan.string(b, slots[base + F_SEQUENCER], slots[base + F_SEQUENCER + 1]);
+        } else {
+            int version = slots[base + F_VERSION] >= 0 ? F_VERSION : slots[base + F_ETAG] >= 0 ? F_ETAG : -1;
+            eventKey = keyWithoutSequencer(object,
+                    version >= 0 ? Scan.string(b, slots[base + version], slots[base + version + 1]) : null,
+                    slots[base + F_EVENT_NAME] >= 0 ? Scan.string(b, slots[base + F_EVENT_NAME], slots[base + F_EVENT_NAME + 1]) : null,
+                    slots[base + F_EVENT_TIME] >= 0 ? Scan.string(b, slots[base + F_EVENT_TIME], slots[base + F_EVENT_TIME + 1]) : null,
+                    index);
+        }
         var type = slots[base + F_EVENT_NAME] < 0 ? UNNAMED
                 : names.get(b, slots[base + F_EVENT_NAME], slots[base + F_EVENT_NAME + 1]);
         Instant time = null;
@@ -567,10 +580,23 @@ final class S3Decoder extends JsonSupport {
         }
     }
 
+    /**
+     * Without a sequencer, the object's version (or eTag) names its content, not the event: two
+     * events on one object (a put, then a tag change) would share it. The event's name and time
+     * tell them apart. {@code record<index>} only when nothing at all identifies the event.
+     */
+    static String keyWithoutSequencer(String object, String version, String eventName, String eventTime, int index) {
+        if (version == null && eventName == null && eventTime == null) {
+            return "s3:" + object + "#record" + index;
+        }
+        return "s3:" + object + "#" + (version != null ? version : "") + "@" + (eventName != null ? eventName : "")
+                + "@" + (eventTime != null ? eventTime : "");
+    }
+
     private static Event event(Record r, int index, byte[] body, boolean only) throws Failure {
         var object = r.bucket == null ? r.key : r.bucket + "/" + r.key;
-        var version = r.sequencer != null ? r.sequencer : r.versionId != null ? r.versionId : r.eTag;
-        var key = "s3:" + object + "#" + (version != null ? version : "record" + index);
+        var key = r.sequencer != null ? "s3:" + object + "#" + r.sequencer
+                : keyWithoutSequencer(object, r.versionId != null ? r.versionId : r.eTag, r.eventName, r.eventTime, index);
         var type = r.eventName != null ? r.eventName : UNNAMED;
         Instant time = instant(r.eventTime, "Records", index, "eventTime");
         var attributes = new FlatMap.Builder(9)

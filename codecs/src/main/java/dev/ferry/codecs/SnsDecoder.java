@@ -108,6 +108,12 @@ final class SnsDecoder extends JsonSupport {
         }
     }
 
+    /** As unique as what the envelope carries. */
+    @Override
+    public boolean keysUniqueByNature() {
+        return next.keysUniqueByNature();
+    }
+
     /**
      * Decodes the inner message with the next decoder; each event gets the envelope's attributes
      * ({@code sns.TopicArn}, {@code sns.MessageId}, {@code sns.Subject}, {@code sns.Timestamp} and

@@ -190,6 +190,30 @@ class CodecsTest {
         assertThat(malformedRaw()).contains("larger than the limit of 2 bytes");
     }
 
+    @Test // #15: content-based deduplication ids are SQS's 5-minute window, not an identity
+    void raw_keysContentBasedDeduplication_byMessageId_andAnExplicitDeduplicationId_asGiven() throws Exception {
+        var body = "same body, sent again an hour later".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        var hash = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(body));
+        var base = Samples.delivery(body);
+        var contentBased = new dev.ferry.domain.model.Delivery("msg-7", body, base.attributes(), 1, base.sentAt(),
+                "g", hash, base.source(), null);
+        var explicit = new dev.ferry.domain.model.Delivery("msg-8", body, base.attributes(), 1, base.sentAt(),
+                "g", "trade-42", base.source(), null);
+        assertThat(((Decoded.Events) Codecs.raw("t", LIMITS).decode(contentBased)).events().getFirst().key()).isEqualTo("msg-7");
+        assertThat(((Decoded.Events) Codecs.raw("t", LIMITS).decode(explicit)).events().getFirst().key()).isEqualTo("trade-42");
+    }
+
+    @Test // #15: without a sequencer, two events on one object are two events
+    void s3_withoutASequencer_twoEventsOnOneObject_haveTwoKeys() {
+        String put = "{\"Records\":[{\"eventName\":\"ObjectCreated:Put\",\"eventTime\":\"2026-11-30T10:00:00.000Z\","
+                + "\"s3\":{\"bucket\":{\"name\":\"b\"},\"object\":{\"key\":\"k\",\"eTag\":\"e1\"}}}]}";
+        String tagged = put.replace("ObjectCreated:Put", "ObjectTagging:Put").replace("10:00:00", "10:05:00");
+        var k1 = ((Decoded.Events) Codecs.s3(LIMITS).decode(Samples.delivery(put.getBytes()))).events().getFirst().key();
+        var k2 = ((Decoded.Events) Codecs.s3(LIMITS).decode(Samples.delivery(tagged.getBytes()))).events().getFirst().key();
+        assertThat(k1).isEqualTo("s3:b/k#e1@ObjectCreated:Put@2026-11-30T10:00:00.000Z");
+        assertThat(k2).isNotEqualTo(k1);
+    }
+
     private static String malformedRaw() {
         var decoded = Codecs.raw("bytes", LIMITS.withMaxBodyBytes(2)).decode(Samples.delivery(new byte[3]));
         return ((Decoded.Malformed) decoded).reason();

@@ -160,6 +160,12 @@ public final class HttpSource implements Source, Acknowledger {
         return name;
     }
 
+    /** A client waits for the answer: a retry or throttle goes back to it at once (429), never held. */
+    @Override
+    public java.time.Duration maxHoldInHand() {
+        return java.time.Duration.ZERO;
+    }
+
     // ---------------------------------------------------------------- the endpoint
 
     private void exchange(HttpExchange ex) {

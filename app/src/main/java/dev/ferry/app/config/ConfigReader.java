@@ -201,7 +201,7 @@ public final class ConfigReader {
             metricsSection.only("listen");
             metrics = address(metricsSection, "listen", "127.0.0.1:9464");
         }
-        boolean deadLetterUnmatched = "dead-letter".equals(root.oneOf("unmatched", "ignore", Set.of("ignore", "dead-letter")));
+        boolean deadLetterUnmatched = "dead-letter".equals(root.oneOf("unmatched", "dead-letter", Set.of("ignore", "dead-letter")));
         return new FerryConfig(file, embeddedPort, aws, ledger, sources, sinks, routes, listener,
                 root.duration("stats-every", Duration.ofMinutes(1)), metrics, deadLetterUnmatched);
     }
@@ -236,9 +236,13 @@ public final class ConfigReader {
         } else if (pointers != null) {
             s.error("json", "only used with format: json");
         }
-        s.only(Stream.concat(Stream.of("format", "json"), adapters.sources().keySet().stream())
+        String ledgerScope = s.string("ledger-scope", null);
+        if (ledgerScope != null && ledgerScope.isBlank()) {
+            s.error("ledger-scope", "a scope is a name (or 'shared'), was empty");
+        }
+        s.only(Stream.concat(Stream.of("format", "json", "ledger-scope"), adapters.sources().keySet().stream())
                 .toArray(String[]::new));
-        return new FerryConfig.SourceSpec(name, transport, plan, format, json);
+        return new FerryConfig.SourceSpec(name, transport, plan, format, json, ledgerScope);
     }
 
     /**

@@ -42,7 +42,17 @@ public record FerryConfig(
      * @param format    the decoder: s3, mturk, sns, sns+s3, sns+mturk, json, raw, auto
      * @param json      the JSON Pointers of format {@code json}, else null
      */
-    public record SourceSpec(String name, String transport, Plan<OpenedSource> plan, String format, JsonPointers json) {
+    /**
+     * @param ledgerScope the ledger scope of the source's event keys, as written; null for the
+     *                    default (shared for formats whose ids are unique by nature, else the source's name)
+     */
+    public record SourceSpec(String name, String transport, Plan<OpenedSource> plan, String format, JsonPointers json,
+                             String ledgerScope) {
+
+        /** The scope as the listener takes it: {@code shared} is the scope every source shares. */
+        public String listenerScope() {
+            return "shared".equals(ledgerScope) ? "" : ledgerScope;
+        }
     }
 
     /** Where format {@code json} finds an event's id, type, group key and time. */

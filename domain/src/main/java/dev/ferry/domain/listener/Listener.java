@@ -3,11 +3,10 @@ package dev.ferry.domain.listener;
 import dev.ferry.domain.decode.Decoder;
 import dev.ferry.domain.handle.Handler;
 import dev.ferry.domain.idempotency.IdempotencyLedger;
+import dev.ferry.domain.idempotency.LedgerKeys;
 import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.ordering.OrderingGroups;
-import dev.ferry.domain.retry.Backoff;
 import dev.ferry.domain.retry.FailureDecision;
-import dev.ferry.domain.retry.Jitter;
 import dev.ferry.domain.transport.Acknowledger;
 import dev.ferry.domain.transport.Disposition;
 import dev.ferry.domain.transport.Source;
@@ -54,13 +53,9 @@ public final class Listener implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(Listener.class.getName());
     private static final int NEW = 0, RUNNING = 1, STOPPING = 2, STOPPED = 3;
-    /** Paces retries of a failing ledger: 200 ms doubling to 10 s, half jitter. */
-    private static final Backoff STORE_BACKOFF = new Backoff(Duration.ofMillis(200), 2.0, Duration.ofSeconds(10), Jitter.HALF);
 
     private final String name;
-    private final Source source;
     private final ListenerConfig config;
-    private final IdempotencyLedger ledger;
     private final ListenerObserver observer;
     private final Counters counters = new Counters();
     private final Hands hands;
@@ -82,9 +77,7 @@ public final class Listener implements AutoCloseable {
 
     private Listener(Builder b) {
         this.name = b.source.name();
-        this.source = b.source;
         this.config = b.config;
-        this.ledger = b.ledger;
         this.observer = new GuardedObserver(b.observer);
         this.hands = new Hands(new Capacity(config.maxInFlight(), config.batchSize(), TimeUnit.MILLISECONDS.toNanos(20)));
         this.intake = new Intake(name, config.throttlePause(), config.maxThrottlePause());
@@ -95,25 +88,16 @@ public final class Listener implements AutoCloseable {
         this.workers.allowCoreThreadTimeOut(true);
         this.holds = new ScheduledThreadPoolExecutor(1, r -> daemonThread("holds", r));
         this.holds.setRemoveOnCancelPolicy(true);
-        var policies = new FailureDecision.Policies(config.retry(), config.deadLetter(), config.holdLimit(), STORE_BACKOFF);
-        this.processor = new Processor(new Processor.Shared(name, b.handler, ledger, config, b.clock, intake, counters,
+        var holdLimit = b.source.maxHoldInHand().compareTo(config.holdLimit()) < 0 ? b.source.maxHoldInHand() : config.holdLimit();
+        var policies = new FailureDecision.Policies(config.retry(), config.deadLetter(), holdLimit, FailureDecision.STORE_BACKOFF);
+        this.processor = new Processor(new Processor.Shared(name, b.handler, b.ledger, config, b.clock, intake, counters,
                 observer, settler, failureCounts, policies, holds, this::isRunning, new SplittableRandom(b.seed),
-                b.ledgerScope));
+                b.ledgerScope != null ? b.ledgerScope : b.decoder.keysUniqueByNature() ? LedgerKeys.SHARED : null));
         this.groups = new OrderingGroups<>(workers, config.concurrency(), processor);
         processor.groups(groups);
-        this.leaseKeeper = new LeaseKeeper(name, b.acknowledger, ledger, config, b.clock, hands, counters, observer);
-        this.poller = new Poller(new Poller.Shared(name, source, b.decoder, config, b.clock, hands, intake, counters,
-                observer, groups, settler, b.beforePoll, this::stopAsync), new Poller.Engine() {
-            @Override
-            public boolean running() {
-                return isRunning();
-            }
-
-            @Override
-            public ListenerStats stats() {
-                return Listener.this.stats();
-            }
-        });
+        this.leaseKeeper = new LeaseKeeper(name, b.acknowledger, b.ledger, config, b.clock, hands, counters, observer);
+        this.poller = new Poller(new Poller.Shared(name, b.source, b.decoder, config, b.clock, hands, intake, counters,
+                observer, groups, settler, b.beforePoll, this::stopAsync, this::isRunning, this::stats));
     }
 
     public static Builder builder(Source source, Acknowledger acknowledger, Decoder decoder, Handler handler) {
@@ -135,21 +119,12 @@ public final class Listener implements AutoCloseable {
         return this;
     }
 
-    public String name() {
-        return name;
-    }
+    public String name() { return name; }
 
-    public ListenerConfig config() {
-        return config;
-    }
+    public ListenerConfig config() { return config; }
+    public boolean isRunning() { return state.get() == RUNNING; }
 
-    public boolean isRunning() {
-        return state.get() == RUNNING;
-    }
-
-    public ListenerStats stats() {
-        return counters.snapshot(hands.size());
-    }
+    public ListenerStats stats() { return counters.snapshot(hands.size()); }
 
     /** Whether this listener can make progress now: running, its threads alive, its ledger answering. */
     public ListenerHealth health() {
@@ -158,11 +133,9 @@ public final class Listener implements AutoCloseable {
             problems.add(state.get() == NEW ? "not started" : "stopping or stopped");
             return ListenerHealth.of(problems);
         }
-        for (var t : List.of(settlerThread, leaseThread)) {
-            if (!t.isAlive()) {
-                problems.add("thread " + t.getName() + " died");
-            }
-        }
+        var threads = new ArrayList<>(pollerThreads);
+        threads.addAll(List.of(settlerThread, leaseThread));
+        threads.stream().filter(t -> !t.isAlive()).forEach(t -> problems.add("thread " + t.getName() + " died"));
         problems.addAll(intake.problems());
         return ListenerHealth.of(problems);
     }
@@ -174,28 +147,10 @@ public final class Listener implements AutoCloseable {
      */
     public void settle(Delivery delivery, Disposition disposition) {
         var item = hands.takeBack(delivery);
-        if (item != null && ledger != null) {
-            for (var claim : item.asyncClaims) {
-                if (disposition instanceof Disposition.Ack) {
-                    completeAsync(claim);
-                } else {
-                    processor.release(claim);
-                }
-            }
+        if (item != null) {
+            processor.settledByHandler(item, disposition);
         }
         settler.enqueue(delivery, disposition);
-    }
-
-    private void completeAsync(InFlight.HeldClaim claim) {
-        try {
-            if (!ledger.complete(claim.key(), claim.token(), config.completedTtl())) {
-                counters.fenced.increment();
-            }
-        } catch (Throwable e) {
-            counters.ledgerFailures.increment();
-            LOG.log(Level.WARNING, "ledger completion of {0} failed after its asynchronous work was settled; "
-                    + "its claim runs out with the lease: {1}", claim.key(), String.valueOf(e));
-        }
     }
 
     /** Stops with the configured deadline; returns what the shutdown did. Idempotent. */
@@ -298,9 +253,10 @@ public final class Listener implements AutoCloseable {
         }
 
         /**
-         * The ledger scope of this source's event keys ({@link dev.ferry.domain.idempotency.LedgerKeys}):
-         * by default the source's name, so equal ids of two sources are two events. Sources that carry
-         * the same events name one scope; {@code LedgerKeys.SHARED} is the scope of every source.
+         * The ledger scope of this source's event keys ({@link LedgerKeys}): by default the shared
+         * scope when the decoder's keys are unique by nature ({@link Decoder#keysUniqueByNature()}),
+         * else the source's name, so equal ids of two sources are two events. Sources that carry the
+         * same events name one scope; {@link LedgerKeys#SHARED} is the scope of every source.
          */
         public Builder ledgerScope(String scope) {
             this.ledgerScope = Objects.requireNonNull(scope, "scope");

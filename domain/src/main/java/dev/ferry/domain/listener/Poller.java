@@ -14,8 +14,10 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * The start of a delivery's path: waits for room in the in-flight window and for the intake to
@@ -30,34 +32,26 @@ final class Poller {
     /** What the pollers share with the listener. */
     record Shared(String name, Source source, Decoder decoder, ListenerConfig config, Clock clock, Hands hands,
                   Intake intake, Counters counters, ListenerObserver observer, OrderingGroups<InFlight> groups,
-                  Settler settler, Predicate<ListenerStats> beforePoll, Consumer<String> stopAsync) {
+                  Settler settler, Predicate<ListenerStats> beforePoll, Consumer<String> stopAsync,
+                  BooleanSupplier running, Supplier<ListenerStats> stats) {
     }
 
     private final Shared s;
-    private final Engine engine;
-
-    /** The listener's life-cycle as the pollers see it. */
-    interface Engine {
-        boolean running();
-
-        ListenerStats stats();
-    }
 
     private volatile long lastReceiveNanos = System.nanoTime();
 
-    Poller(Shared shared, Engine engine) {
+    Poller(Shared shared) {
         this.s = shared;
-        this.engine = engine;
     }
 
     void run() {
-        while (engine.running()) {
+        while (s.running().getAsBoolean()) {
             try {
-                if (!s.beforePoll().test(engine.stats())) {
+                if (!s.beforePoll().test(s.stats().get())) {
                     s.stopAsync().accept("the before-poll hook asked to stop");
                     return;
                 }
-                s.intake().awaitOpen(engine::running);
+                s.intake().awaitOpen(s.running());
                 pollOnce();
             } catch (InterruptedException e) {
                 return;
@@ -84,7 +78,7 @@ final class Poller {
             }
         } catch (Throwable e) {
             capacity.release(permits);
-            if (!engine.running()) {
+            if (!s.running().getAsBoolean()) {
                 return;
             }
             s.intake().pollFailed(String.valueOf(e));
@@ -114,7 +108,7 @@ final class Poller {
                 accepted.add(item);
             }
         }
-        if (engine.running()) {
+        if (s.running().getAsBoolean()) {
             s.groups().submitAll(accepted, item -> item.orderingKey);
         } else {
             accepted.forEach(item -> s.settler().settle(item, Disposition.RELEASE));

@@ -114,6 +114,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         var ledger = s.ledger();
         String key = ledger == null ? null
                 : LedgerKeys.event(s.ledgerScope() != null ? s.ledgerScope() : item.delivery.source(), event.key());
+        // ledgerScope: the builder's choice, else shared for keys unique by nature, else the source's name
         if (ledger != null) {
             Claim answer;
             try {
@@ -301,6 +302,32 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             release(claim);
         }
         s.settler().settle(item, Disposition.RELEASE);
+    }
+
+    /**
+     * skip-delete: the handler settled a delivery it kept. On {@code Ack} its events are completed
+     * in the ledger now (their effect is confirmed); on anything else their claims are released so
+     * the redelivery runs them again.
+     */
+    void settledByHandler(InFlight item, Disposition disposition) {
+        if (s.ledger() == null) {
+            return;
+        }
+        for (var claim : item.asyncClaims) {
+            if (!(disposition instanceof Disposition.Ack)) {
+                release(claim);
+                continue;
+            }
+            try {
+                if (!s.ledger().complete(claim.key(), claim.token(), s.config().completedTtl())) {
+                    s.counters().fenced.increment();
+                }
+            } catch (Throwable e) {
+                s.counters().ledgerFailures.increment();
+                LOG.log(Level.WARNING, "ledger completion of {0} failed after its asynchronous work was settled; "
+                        + "its claim runs out with the lease: {1}", claim.key(), String.valueOf(e));
+            }
+        }
     }
 
     private FailureDecision.Counts counts(InFlight item, int failures) {

@@ -28,6 +28,9 @@ import java.util.random.RandomGenerator;
  */
 public final class FailureDecision {
 
+    /** Paces retries of a failing ledger: 200 ms doubling to 10 s, half jitter. */
+    public static final Backoff STORE_BACKOFF = new Backoff(Duration.ofMillis(200), 2.0, Duration.ofSeconds(10), Jitter.HALF);
+
     private FailureDecision() {
     }
 

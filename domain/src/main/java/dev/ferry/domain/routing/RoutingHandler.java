@@ -4,6 +4,7 @@ import dev.ferry.domain.handle.Handler;
 import dev.ferry.domain.handle.Outcome;
 import dev.ferry.domain.idempotency.Claim;
 import dev.ferry.domain.idempotency.IdempotencyLedger;
+import dev.ferry.domain.idempotency.LedgerKeys;
 import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.model.Event;
 import dev.ferry.domain.transport.Sink;
@@ -17,8 +18,10 @@ import java.util.Objects;
  * A {@link Handler} that sends each event to the sinks its {@link Router} picks.
  *
  * <p>Fan-out is tracked per target when a ledger is given: a target that confirmed an event is
- * recorded under {@code eventKey -> sinkName}, so when another target fails and the message comes
- * back, the target that already has it is not written twice.
+ * recorded under a mark of its own ({@link LedgerKeys#target}, a key space no event id can reach),
+ * so when another target fails and the message comes back, the target that already has it is not
+ * written twice. A ledger that fails while tracking is not the event's fault: the answer is
+ * {@code Throttled} (waited out in hand, no attempt spent), never a failure.
  *
  * <p>Outcomes of several targets combine as: any {@code Reject} → Reject; else any {@code Retry}
  * → Retry (longest delay); else any {@code Throttled} → Throttled (longest wait); else Done.
@@ -76,33 +79,47 @@ public final class RoutingHandler implements Handler {
         var outcomes = new ArrayList<Outcome>(targets.size());
         for (var target : targets) {
             var sink = sinks.get(target);
-            outcomes.add(tracked ? publishTracked(sink, event) : publish(sink, event));
+            outcomes.add(tracked ? publishTracked(sink, event, delivery) : publish(sink, event));
         }
         return combine(outcomes);
     }
 
-    private Outcome publishTracked(Sink sink, Event event) {
-        var key = event.key() + " -> " + sink.name();
-        var claim = targetLedger.claim(key, lease);
+    private Outcome publishTracked(Sink sink, Event event, Delivery delivery) {
+        var key = LedgerKeys.target(delivery.source(), event.key(), sink.name());
+        Claim claim;
+        try {
+            claim = Objects.requireNonNull(targetLedger.claim(key, lease), "the ledger returned no claim");
+        } catch (Throwable e) {
+            return STORE_TROUBLE; // the store's fault, not the event's: waited out, no attempt spent
+        }
         return switch (claim) {
             case Claim.Completed c -> Outcome.done();
-            case Claim.InProgress p -> Outcome.retry("target " + sink.name() + " of " + event.key() + " is being written by another worker");
+            // another worker is writing this target right now: wait for it, it is not this event's fault
+            case Claim.InProgress p -> STORE_TROUBLE;
             case Claim.Acquired a -> {
                 var outcome = publish(sink, event);
-                if (outcome instanceof Outcome.Done) {
-                    targetLedger.complete(key, a.token(), ttl);
-                } else {
-                    targetLedger.release(key, a.token());
+                try {
+                    if (outcome instanceof Outcome.Done) {
+                        targetLedger.complete(key, a.token(), ttl);
+                    } else {
+                        targetLedger.release(key, a.token());
+                    }
+                } catch (Throwable e) {
+                    // the target has the event (or not) either way; without the mark a retry may write it again
                 }
                 yield outcome;
             }
         };
     }
 
+    /** A ledger that cannot answer, or a target another worker is writing: wait a second, spend nothing. */
+    private static final Outcome STORE_TROUBLE = Outcome.throttled(Duration.ofSeconds(1));
+
     private static Outcome publish(Sink sink, Event event) {
         try {
-            return Objects.requireNonNull(sink.publish(event), "sink returned null");
-        } catch (RuntimeException e) {
+            var outcome = sink.publish(event);
+            return outcome != null ? outcome : Outcome.retry("sink " + sink.name() + " returned no outcome");
+        } catch (Throwable e) { // an Error from a plugin sink too: one target's failure, a decision like any other
             return Outcome.retry("sink " + sink.name() + " failed: " + e);
         }
     }

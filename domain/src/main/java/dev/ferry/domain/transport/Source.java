@@ -20,6 +20,16 @@ public interface Source extends AutoCloseable {
 
     List<Delivery> poll(PollRequest request);
 
+    /**
+     * The longest a delivery of this source may wait in the listener's hands to be tried again
+     * (a retry's backoff, a throttle, a failing ledger) before it is settled back to the transport
+     * instead. Unbounded by default; a source whose client waits for the answer (an HTTP ingest)
+     * returns {@link java.time.Duration#ZERO}, so the client hears "later" at once.
+     */
+    default java.time.Duration maxHoldInHand() {
+        return java.time.Duration.ofDays(365);
+    }
+
     /** Releases the transport's resources; polls after close fail. */
     @Override
     default void close() {
