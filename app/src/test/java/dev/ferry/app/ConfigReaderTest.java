@@ -115,6 +115,26 @@ class ConfigReaderTest {
         assertThat(kafka.properties()).containsEntry("client.id", "x");
     }
 
+    @Test // #15 (7): a typo in a route's match must not ack events without effect
+    void unmatchedEvents_areDeadLetteredByDefault_andIgnoredOnlyWhenSaid() {
+        String yaml = """
+                sources:
+                  s:
+                    sqs: {queue: q}
+                    format: json
+                    ledger-scope: orders-and-refunds
+                sinks: {log: {type: log}}
+                routes: [{match: {type: OrderPlacd}, to: [log]}]
+                """;
+        var byDefault = ((ConfigReader.Result.Ok) parse(yaml)).config();
+        assertThat(byDefault.deadLetterUnmatched()).isTrue();
+        assertThat(byDefault.sources().get("s").ledgerScope()).isEqualTo("orders-and-refunds");
+        var ignoring = ((ConfigReader.Result.Ok) parse(yaml + "unmatched: ignore\n")).config();
+        assertThat(ignoring.deadLetterUnmatched()).isFalse();
+        assertThat(errors(yaml.replace("ledger-scope: orders-and-refunds", "ledger-scope: \"\"")))
+                .anySatisfy(e -> assertThat(e).contains("ledger-scope").contains("a scope is a name"));
+    }
+
     @Test
     void environmentVariables_areSubstituted_withDefaults() {
         var result = parse("""
