@@ -242,6 +242,63 @@ class ReliabilityIT {
         }
     }
 
+    @Test // #15: a store failure is the store's fault, not the message's
+    @Order(11)
+    void s11_ledgerOutage_dynamoDbUnreachableFor10sUnderLoad_nothingDeadLettered() throws Exception {
+        try (var proxy = new TcpProxy(dynamo.endpoint()); var s = scenario("ledger-outage")) {
+            s.env.put("DYNAMODB_ENDPOINT", proxy.url().toString());
+            s.send(1000, 10);
+            var a = s.start();
+            s.start();
+            assertThat(s.awaitHandled(200, Duration.ofSeconds(120))).isTrue();
+            int before = s.handled();
+            long fault = System.nanoTime();
+            proxy.cut();
+            Thread.sleep(10_000);
+            int during = s.handled() - before;
+            proxy.restore();
+            long recovered = System.nanoTime();
+            boolean done = s.awaitHandled(1000, Duration.ofSeconds(180));
+            double ledgerFailures = s.metric(a, "ferry_ledger_failures_total");
+            var row = s.row(since(recovered), String.format("every connection to DynamoDB dropped for 10s under load "
+                    + "(%d handled meanwhile, ~in flight when it began); ledger failures seen by one instance: %.0f; "
+                    + "took %.0fs from the fault", during, ledgerFailures, since(fault)));
+            assertThat(done).as(a.output()).isTrue();
+            assertThat(ledgerFailures).isGreaterThan(0);
+            assertThat(row.lost()).isZero();
+            assertThat(row.inversions()).isZero();
+            assertThat(row.deadLettered()).as("a store failure dead-letters nothing").isZero();
+            assertThat(row.duplicates()).isZero();
+        }
+    }
+
+    @Test // #15: throttling is forgiven on every instance, not only the one that saw it
+    @Order(12)
+    void s12_429StormOnThreeInstances_nothingDeadLettered_noGroupMovesOn() throws Exception {
+        try (var s = scenario("429-storm-three-instances")) {
+            s.env.put("MAX_RECEIVES", "3");
+            s.send(600, 20);
+            s.start();
+            s.start();
+            s.start();
+            assertThat(s.awaitHandled(60, Duration.ofSeconds(120))).isTrue();
+            long fault = System.nanoTime();
+            s.recorder.mode = Recorder.Mode.THROTTLE;
+            Thread.sleep(60_000);
+            s.recorder.mode = Recorder.Mode.NORMAL;
+            long recovered = System.nanoTime();
+            boolean done = s.awaitHandled(600, Duration.ofSeconds(180));
+            var row = s.row(since(recovered), String.format("3 instances, max-receives 3, the API answers 429 "
+                    + "(Retry-After 1) to everything for 60s (%d answered 429); took %.0fs from the fault",
+                    s.recorder.throttled(), since(fault)));
+            assertThat(done).isTrue();
+            assertThat(row.deadLettered()).as("throttling is nobody's fault").isZero();
+            assertThat(row.lost()).isZero();
+            assertThat(row.inversions()).isZero();
+            assertThat(row.duplicates()).isZero();
+        }
+    }
+
     @Test
     @Order(10)
     void s10_sigtermUnderFullLoad_everythingAckedOrBack() throws Exception {
