@@ -31,8 +31,8 @@ final class InFlight {
     int nextEvent;
     /** The ledger claim held right now, extended with the lease; null when none. */
     volatile HeldClaim claim;
-    /** A Done event whose ledger completion failed: complete it before going on. */
-    HeldClaim toComplete;
+    /** A Done event whose ledger completion failed: complete it before going on (its claim is still extended). */
+    volatile HeldClaim toComplete;
     /** Ledger calls that failed in a row for this delivery. */
     int storeFailures;
     /** skip-delete: claims of events handed to the handler, completed when it settles the delivery. */

@@ -103,9 +103,10 @@ final class LeaseKeeper {
             return;
         }
         var claims = new ArrayList<InFlight.HeldClaim>(item.asyncClaims);
-        var current = item.claim;
-        if (current != null) {
-            claims.add(current);
+        for (var held : new InFlight.HeldClaim[] {item.claim, item.toComplete}) {
+            if (held != null) {
+                claims.add(held);
+            }
         }
         extend(claims, remaining(item));
     }

@@ -204,8 +204,25 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             s.counters().fenced.increment();
             LOG.log(Level.WARNING, "completion of {0} was fenced: its claim expired while the handler ran "
                     + "(message {1}); extend the lease or shorten the handler", claim.key(), item.delivery.id());
+            recordFencedEffect(claim.key());
         }
         return null;
+    }
+
+    /**
+     * The effect happened, but the claim had expired. If nobody holds the key now, claim it anew and
+     * complete it, so later copies see the effect as done instead of running it again and again
+     * (a handler that always outlasts an unextended lease would otherwise never settle). A live
+     * holder is left alone: only a claim of our own is completed, so fencing still holds.
+     */
+    private void recordFencedEffect(String key) {
+        try {
+            if (s.ledger().claim(key, s.config().lease()) instanceof Claim.Acquired again) {
+                s.ledger().complete(key, again.token(), s.config().completedTtl());
+            }
+        } catch (Throwable e) {
+            LOG.log(Level.DEBUG, "recording the fenced effect of " + key + " failed; a later copy may run it again", e);
+        }
     }
 
     private Setback storeFailed(InFlight item, String operation, Throwable e) {
