@@ -32,15 +32,19 @@ import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
  *
  * <ul>
  *   <li>claim: {@code UpdateItem} that sets the key in progress with its lease and adds 1 to its
- *       fencing token, on condition the key is absent, its lease ran out, or its completion
- *       expired; the new token comes back with the answer. A refused claim returns the current
- *       item, telling in progress (until when) from completed.</li>
+ *       fencing token, on condition the key is absent, its lease ran out, it was released, or its
+ *       completion expired; the new token comes back with the answer. A refused claim returns the
+ *       current item, telling in progress (until when) from completed.</li>
  *   <li>complete / release / extend: conditional on the caller's token (and, for extend, a lease
  *       still running), so a worker whose lease expired and whose key was claimed again can
  *       neither complete it nor overwrite the new holder's state.</li>
+ *   <li>release does not delete the item: it marks it RELEASED and keeps its token, so the next
+ *       claim's {@code ADD} gives a larger one. Tokens never go backwards for a key while its item
+ *       exists (a deleted item would start again at 1, and a zombie holding an old token 1 could
+ *       complete or release the next holder's claim; #16).</li>
  *   <li>a TTL attribute (epoch seconds) on every item for DynamoDB's own expiry: a completion's TTL,
- *       or a day past a claim's lease so abandoned claims go too. Expired items DynamoDB has not
- *       deleted yet are treated as absent.</li>
+ *       or a day past a claim's lease or a release so abandoned and released claims go too.
+ *       Expired items DynamoDB has not deleted yet are treated as absent.</li>
  * </ul>
  *
  * <p>Round trips: one per claim and one per completion. DynamoDB has no conditional batch write
@@ -52,6 +56,7 @@ public final class DynamoDbLedger implements IdempotencyLedger, AutoCloseable {
 
     private static final String IN_PROGRESS = "IN_PROGRESS";
     private static final String COMPLETED = "COMPLETED";
+    private static final String RELEASED = "RELEASED";
     private static final Duration ABANDONED_CLAIM_TTL = Duration.ofDays(1);
 
     private final DynamoDbClient client;
@@ -143,10 +148,10 @@ public final class DynamoDbLedger implements IdempotencyLedger, AutoCloseable {
                     .updateExpression("SET #state = :inProgress, #lease = :leaseUntil, #ttl = :claimTtl REMOVE #done "
                             + "ADD #token :one")
                     .conditionExpression("attribute_not_exists(#k) OR (#state = :inProgress AND #lease <= :now) "
-                            + "OR (#state = :completed AND #ttl <= :nowSeconds)")
+                            + "OR #state = :released OR (#state = :completed AND #ttl <= :nowSeconds)")
                     .expressionAttributeNames(names(n))
                     .expressionAttributeValues(Map.of(
-                            ":inProgress", s(IN_PROGRESS), ":completed", s(COMPLETED),
+                            ":inProgress", s(IN_PROGRESS), ":completed", s(COMPLETED), ":released", s(RELEASED),
                             ":leaseUntil", num(leaseUntil), ":now", num(now), ":nowSeconds", num(now / 1000),
                             ":claimTtl", num((leaseUntil + ABANDONED_CLAIM_TTL.toMillis()) / 1000), ":one", num(1)))
                     .returnValues(ReturnValue.UPDATED_NEW)
@@ -155,8 +160,8 @@ public final class DynamoDbLedger implements IdempotencyLedger, AutoCloseable {
             return new Claim.Acquired(key, token, Instant.ofEpochMilli(leaseUntil));
         } catch (ConditionalCheckFailedException held) {
             var item = held.hasItem() && !held.item().isEmpty() ? held.item() : read(key);
-            if (item == null || item.isEmpty()) {
-                // gone between the write and the read: someone released it; let the caller try again
+            if (item == null || item.isEmpty() || RELEASED.equals(item.get(n.state()).s())) {
+                // gone or released between the write and the read: claimable now; let the caller try again
                 return new Claim.InProgress(key, Instant.ofEpochMilli(now));
             }
             if (COMPLETED.equals(item.get(n.state()).s())) {
@@ -203,19 +208,25 @@ public final class DynamoDbLedger implements IdempotencyLedger, AutoCloseable {
                         ":now", num(now), ":expires", num((now + ttl.toMillis()) / 1000), ":token", num(token))));
     }
 
+    /**
+     * Marks the claim RELEASED instead of deleting the item (#16): the item keeps its token, so the
+     * next claim adds 1 to it and the released token stays fenced. Deleting it would restart the
+     * key's token at 1, and a zombie still holding an old token 1 could then complete or release
+     * the next holder's claim.
+     *
+     * <p>The released item's TTL is a day past the release, the same margin an abandoned claim gets
+     * past its lease: every holder of an older token had its lease end before this release, and the
+     * ledger already assumes no worker outlives its lease by a day. Until DynamoDB deletes the item
+     * the token only grows; once it is gone, every token it fenced is a day stale.
+     */
     @Override
     public boolean release(String key, long token) {
-        try {
-            client.deleteItem(b -> b.tableName(table).key(key(key))
-                    .conditionExpression("#token = :token AND #state = :inProgress")
-                    .expressionAttributeNames(Map.of("#token", n.token(), "#state", n.state()))
-                    .expressionAttributeValues(Map.of(":token", num(token), ":inProgress", s(IN_PROGRESS))));
-            return true;
-        } catch (ConditionalCheckFailedException fenced) {
-            return false;
-        } catch (RuntimeException e) {
-            throw failure("release", key, e);
-        }
+        long now = clock.millis();
+        return conditional("release", key, b -> b
+                .updateExpression("SET #state = :released, #ttl = :releasedTtl REMOVE #lease")
+                .conditionExpression("#token = :token AND #state = :inProgress")
+                .expressionAttributeValues(Map.of(":released", s(RELEASED), ":inProgress", s(IN_PROGRESS),
+                        ":token", num(token), ":releasedTtl", num((now + ABANDONED_CLAIM_TTL.toMillis()) / 1000))));
     }
 
     @Override

@@ -122,6 +122,54 @@ public abstract class LedgerContract {
         assertThat(ledger.claim(key, LEASE)).isInstanceOf(Claim.Acquired.class);
     }
 
+    // #16: a release must not reset the key's token (a store that deletes the item and starts again at 1
+    // would hand the next claimant the released token, and a zombie holding it could settle that claim)
+    @Test
+    void release_thenClaimAgain_givesALargerToken_andTheOldTokenIsFenced() {
+        var key = key();
+        var first = (Claim.Acquired) ledger.claim(key, LEASE);
+        assertThat(ledger.release(key, first.token())).isTrue();
+        assertThat(ledger.release(key, first.token())).as("releasing twice").isFalse();
+
+        var second = ledger.claim(key, LEASE);
+        assertThat(second).isInstanceOf(Claim.Acquired.class);
+        var current = (Claim.Acquired) second;
+        assertThat(current.token()).as("the token after a release").isGreaterThan(first.token());
+        assertFenced(key, first.token(), current.token());
+        assertThat(ledger.complete(key, current.token(), TTL)).as("completion with the current token").isTrue();
+    }
+
+    // #16: the same across an expired lease, and a release after it
+    @Test
+    void expiredLease_thenClaimAgain_thenRelease_tokensOnlyGrow_andOldTokensAreFenced() {
+        var key = key();
+        var shortLease = Duration.ofSeconds(5);
+        var first = (Claim.Acquired) ledger.claim(key, shortLease);
+        clock.advance(shortLease.plusSeconds(1));
+
+        var second = (Claim.Acquired) ledger.claim(key, LEASE);
+        assertThat(second.token()).as("the token after an expired lease").isGreaterThan(first.token());
+        assertThat(ledger.complete(key, first.token(), TTL)).as("the expired holder's completion").isFalse();
+        assertThat(ledger.release(key, first.token())).as("the expired holder's release").isFalse();
+        assertThat(ledger.extend(key, first.token(), LEASE)).as("the expired holder's extension").isFalse();
+        assertThat(ledger.claim(key, LEASE)).as("still held by the second claim").isInstanceOf(Claim.InProgress.class);
+
+        assertThat(ledger.release(key, second.token())).isTrue();
+        var third = (Claim.Acquired) ledger.claim(key, LEASE);
+        assertThat(third.token()).as("the token after a release").isGreaterThan(second.token());
+        assertFenced(key, first.token(), third.token());
+        assertFenced(key, second.token(), third.token());
+        assertThat(ledger.complete(key, third.token(), TTL)).as("completion with the current token").isTrue();
+    }
+
+    /** A stale token can neither complete, release nor extend, and the key stays held by {@code current}. */
+    private void assertFenced(String key, long stale, long current) {
+        assertThat(ledger.complete(key, stale, TTL)).as("completion with stale token " + stale).isFalse();
+        assertThat(ledger.release(key, stale)).as("release with stale token " + stale).isFalse();
+        assertThat(ledger.extend(key, stale, LEASE)).as("extension with stale token " + stale).isFalse();
+        assertThat(ledger.claim(key, LEASE)).as("still held by token " + current).isInstanceOf(Claim.InProgress.class);
+    }
+
     @Test
     void release_ofCompletedKey_isRefused_andKeepsItCompleted() {
         var key = key();
