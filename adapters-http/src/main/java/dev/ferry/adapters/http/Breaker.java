@@ -8,7 +8,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Stops calling an endpoint that fails everything: after {@code threshold} failures in a row it
  * opens for {@code openFor}; then one probe call goes through, and its result closes or reopens it.
  * While open, callers are told how long to wait, so the source slows down instead of burning
- * receives on calls that would fail.
+ * receives on calls that would fail. Every admitted call must end in exactly one of
+ * {@link #success}, {@link #failure} or {@link #skipped} (#16): a probe that reports nothing
+ * leaves the breaker half-open with its one probe slot taken, answering "wait" for ever.
  */
 final class Breaker {
 
@@ -44,13 +46,26 @@ final class Breaker {
         probing.set(false);
     }
 
-    /** The endpoint failed (5xx, 408, no connection, timeout) after the in-process retries. */
+    /**
+     * The endpoint failed (5xx, 408, no connection, timeout) after the in-process retries, refused
+     * the credentials (401/403 when they are retried), or the call threw: nothing is known to have
+     * worked, so it counts as a failure.
+     */
     void failure() {
         if (consecutiveFailures.incrementAndGet() >= threshold || probing.get()) {
             openUntil = System.nanoTime() + openForNanos;
             open = true;
             probing.set(false);
         }
+    }
+
+    /**
+     * The admitted call was never made (no connection slot, interrupted): the endpoint said
+     * nothing, so the state stays as it is, but a probe slot this call held is given back, or the
+     * half-open breaker would wait for an answer that never comes and hold everything back forever.
+     */
+    void skipped() {
+        probing.set(false);
     }
 
     boolean isOpen() {

@@ -7,7 +7,10 @@ import io.github.resilience4j.core.IntervalFunction;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
 import java.io.IOException;
+import java.lang.System.Logger.Level;
 import java.net.ConnectException;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -22,6 +25,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
@@ -32,9 +36,15 @@ import java.util.function.Supplier;
  * <p>The answer becomes the event's outcome: 2xx {@code Done}; 429 {@code Throttled} for the
  * {@code Retry-After} it sends (seconds or an HTTP date) or the default (5 minutes); 408, 5xx, a
  * refused or reset connection and a timeout are tried again in process a few times (resilience4j
- * retry, exponential backoff) and then {@code Retry}, so the message goes back to its queue; any
- * other status is {@code Reject} with the status and the first bytes of the body, so the message
- * goes to the DLQ with the reason.
+ * retry, exponential backoff) and then {@code Retry}, so the message goes back to its queue; 401
+ * and 403 are a credential problem, {@code Retry} with the listener's backoff (or {@code Reject},
+ * {@link AuthFailures}), counted and logged; a redirect (3xx) is never followed and is a
+ * {@code Reject} naming where it pointed; any other status is {@code Reject} with the status and
+ * the first bytes of the body, so the message goes to the DLQ with the reason.
+ *
+ * <p>Reasons and log lines show the target as {@code scheme://host[:port]/…} only ({@code Redact}):
+ * webhook URLs carry their secret in the path or query. The event's key and type travel in
+ * headers, percent-encoded when the JDK could not send them as they are ({@code HeaderValues}).
  *
  * <p>At most {@code maxConcurrent} requests are open at once; beyond that callers wait briefly and
  * are then told to hold back ({@code Throttled}). A breaker stops calling an endpoint that fails
@@ -45,6 +55,23 @@ public final class HttpSink implements Sink {
 
     /** The first bytes of an error body that go into a rejection's reason. */
     static final int REASON_BODY_CHARS = 200;
+
+    private static final System.Logger LOG = System.getLogger(HttpSink.class.getName());
+
+    /** At most one log line per this long about refused credentials: a rotated token fails every event. */
+    private static final long AUTH_LOG_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
+
+    /** What the sink does with an event the endpoint refused for its credentials (HTTP 401 or 403). */
+    public enum AuthFailures {
+        /**
+         * {@code Retry} with the listener's backoff (the default): a credential that was rotated or
+         * expired is usually fixed within minutes, and dead-lettering every event meanwhile floods
+         * the DLQ with events that were fine.
+         */
+        RETRY,
+        /** {@code Reject} at once, to the DLQ: for endpoints whose 403 means "this event is not allowed". */
+        REJECT
+    }
 
     private final String name;
     private final UrlTemplate url;
@@ -60,9 +87,13 @@ public final class HttpSink implements Sink {
     private final Retry retry;
     private final Breaker breaker;
     private final Clock clock;
+    private final AuthFailures onAuthFailure;
+    private final AtomicLong authFailures = new AtomicLong();
+    private final AtomicLong nextAuthLog = new AtomicLong(System.nanoTime());
 
     private HttpSink(Builder b) {
-        this.name = b.name != null ? b.name : b.url.toString();
+        // the name is printed in logs and reasons: a URL as a name is shown redacted (#16)
+        this.name = b.name != null ? b.name : Redact.url(b.url.toString());
         this.url = b.url;
         this.method = b.method;
         this.headers = Map.copyOf(b.headers);
@@ -74,17 +105,20 @@ public final class HttpSink implements Sink {
         this.client = b.client != null ? b.client : HttpClient.newBuilder()
                 .version(b.version)
                 .connectTimeout(b.connectTimeout)
-                .followRedirects(HttpClient.Redirect.NORMAL)
+                // #16: never follow. A 301/302/303 turns the POST into a GET without a body, and a 200
+                // to that would mark the event done though it never arrived.
+                .followRedirects(HttpClient.Redirect.NEVER)
                 .build();
         this.permits = new Semaphore(b.maxConcurrent);
-        this.retry = Retry.of("ferry-http-" + name, RetryConfig.<Outcome>custom()
+        this.retry = Retry.of("ferry-http-" + name, RetryConfig.<Attempt>custom()
                 .maxAttempts(b.attempts)
                 .intervalFunction(IntervalFunction.ofExponentialBackoff(b.firstBackoff.toMillis(), 2.0))
-                .retryOnResult(outcome -> outcome instanceof Outcome.Retry)
+                .retryOnResult(attempt -> attempt instanceof Attempt.Transient)
                 .failAfterMaxAttempts(false)
                 .build());
         this.breaker = new Breaker(b.breakerThreshold, b.breakerOpenFor);
         this.clock = b.clock;
+        this.onAuthFailure = b.onAuthFailure;
     }
 
     /** A sink posting to {@code urlTemplate}, e.g. {@code https://api.example.com/events/{type}}. */
@@ -102,6 +136,11 @@ public final class HttpSink implements Sink {
         return breaker.isOpen();
     }
 
+    /** Answers 401 or 403 so far (every one, whatever {@link AuthFailures} made of it). */
+    public long authFailures() {
+        return authFailures.get();
+    }
+
     @Override
     public Outcome publish(Event event) {
         var hold = breaker.admit();
@@ -110,70 +149,141 @@ public final class HttpSink implements Sink {
         }
         try {
             if (!permits.tryAcquire(busyWait.toNanos(), TimeUnit.NANOSECONDS)) {
-                breaker.success();
+                // no call was made: the endpoint told us nothing, but a probe slot must be given back
+                breaker.skipped();
                 return Outcome.throttled(Duration.ofSeconds(1));
             }
         } catch (InterruptedException e) {
+            breaker.skipped();
             Thread.currentThread().interrupt();
             return Outcome.retry("interrupted while waiting for a connection to " + name);
         }
+        boolean reported = false;
         try {
-            var outcome = retry.executeSupplier(() -> attempt(event));
+            var outcome = retry.executeSupplier(() -> attempt(event)).outcome();
             if (outcome instanceof Outcome.Retry) {
                 breaker.failure();
             } else {
                 breaker.success();
             }
+            reported = true;
             return outcome;
         } finally {
+            if (!reported) {
+                // #16: something threw (a token file emptied, a bug, an Error). The breaker must hear of
+                // every call it admitted: were this its half-open probe, it would answer Throttled for ever.
+                breaker.failure();
+            }
             permits.release();
         }
     }
 
-    private Outcome attempt(Event event) {
+    /** One call's result, and whether the in-process retry may make the call again. */
+    private sealed interface Attempt {
+        Outcome outcome();
+
+        /** The endpoint may answer otherwise in a moment: 408, 5xx, no connection, a timeout. */
+        record Transient(Outcome outcome) implements Attempt {
+        }
+
+        /** Asked again at once, the endpoint would answer the same. */
+        record Final(Outcome outcome) implements Attempt {
+        }
+    }
+
+    private Attempt attempt(Event event) {
         var target = url.expand(event);
         var request = HttpRequest.newBuilder(target)
                 .timeout(timeout)
-                .method(method, HttpRequest.BodyPublishers.ofByteArray(event.payload()))
-                .header("Idempotency-Key", event.key())
-                .header("X-Ferry-Event-Type", event.type());
+                .method(method, HttpRequest.BodyPublishers.ofByteArray(event.payload()));
+        // #16: the JDK refuses a header value beyond Latin-1 or with control characters (a URL-decoded S3
+        // key such as 文件.pdf), which no retry cures; such a key or type goes percent-encoded, and says so.
+        if (HeaderValues.needsEncoding(event.key()) || HeaderValues.needsEncoding(event.type())) {
+            request.header("Idempotency-Key", HeaderValues.percentEncode(event.key()))
+                    .header("X-Ferry-Event-Type", HeaderValues.percentEncode(event.type()))
+                    .header(HeaderValues.ENCODING_HEADER, HeaderValues.PERCENT);
+        } else {
+            request.header("Idempotency-Key", event.key())
+                    .header("X-Ferry-Event-Type", event.type());
+        }
         headers.forEach(request::header);
         if (bearerToken != null) {
             request.header("Authorization", "Bearer " + bearerToken.get());
         }
+        String where = method + " " + Redact.url(target);
         HttpResponse<byte[]> response;
         try {
             response = client.send(request.build(), info -> info.statusCode() / 100 == 2
                     ? HttpResponse.BodySubscribers.replacing(new byte[0])
                     : HttpResponse.BodySubscribers.ofByteArray());
         } catch (HttpTimeoutException e) {
-            return Outcome.retry(method + " " + target + ": no answer within " + timeout);
+            return new Attempt.Transient(Outcome.retry(where + ": no answer within " + timeout));
         } catch (ConnectException e) {
-            return Outcome.retry(method + " " + target + ": connection refused");
+            return new Attempt.Transient(Outcome.retry(where + ": connection refused"));
         } catch (IOException e) {
-            return Outcome.retry(method + " " + target + ": " + e.getClass().getSimpleName()
-                    + (e.getMessage() == null ? "" : " " + e.getMessage()));
+            // the JDK's messages do not quote the URL today; should one ever, it is redacted too
+            String message = e.getMessage() == null ? "" : " " + e.getMessage().replace(target.toString(), Redact.url(target));
+            return new Attempt.Transient(Outcome.retry(where + ": " + e.getClass().getSimpleName() + message));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return Outcome.retry(method + " " + target + ": interrupted");
+            return new Attempt.Transient(Outcome.retry(where + ": interrupted"));
         }
-        return outcome(target.toString(), response);
+        return outcome(where, target, response);
     }
 
-    private Outcome outcome(String target, HttpResponse<byte[]> response) {
+    private Attempt outcome(String where, URI target, HttpResponse<byte[]> response) {
         int status = response.statusCode();
         if (status / 100 == 2) {
-            return Outcome.done();
+            return new Attempt.Final(Outcome.done());
         }
         if (status == 429) {
-            return Outcome.throttled(RetryAfter.parse(response.headers().firstValue("Retry-After").orElse(null), clock,
-                    defaultThrottle));
+            return new Attempt.Final(Outcome.throttled(RetryAfter.parse(
+                    response.headers().firstValue("Retry-After").orElse(null), clock, defaultThrottle)));
         }
-        String reason = method + " " + target + " answered HTTP " + status + bodySnippet(response.body());
+        if (status / 100 == 3) {
+            // #16: a redirect means the url is out of date; following it could lose the event (see the
+            // client), and asking again gives the same answer: the DLQ, with where it points.
+            String location = response.headers().firstValue("Location").map(l -> location(target, l)).orElse("no Location");
+            return new Attempt.Final(Outcome.reject(where + " answered HTTP " + status + " (redirect to " + location
+                    + "): redirects are not followed, set the sink's url to the new address"));
+        }
+        if (status == 401 || status == 403) {
+            return authFailure(where, status, response);
+        }
+        String reason = where + " answered HTTP " + status + bodySnippet(response.body());
         if (status == 408 || status / 100 == 5) {
-            return Outcome.retry(reason);
+            return new Attempt.Transient(Outcome.retry(reason));
         }
-        return Outcome.reject(reason);
+        return new Attempt.Final(Outcome.reject(reason));
+    }
+
+    /**
+     * #16: a refused credential is rarely the event's fault: a token was rotated, has expired or is
+     * not yet deployed. Not tried again in process (it will not come right in 100 ms, and hammering an
+     * API with a refused credential can lock the caller out); the listener's backoff spaces the
+     * attempts, the breaker opens when every event is refused, and a bearer-token-file is re-read.
+     */
+    private Attempt authFailure(String where, int status, HttpResponse<byte[]> response) {
+        long count = authFailures.incrementAndGet();
+        String reason = where + " answered HTTP " + status + ": a credential problem (credentials refused: rotated,"
+                + " expired or wrong?)" + bodySnippet(response.body());
+        long now = System.nanoTime();
+        long next = nextAuthLog.get();
+        if (now - next >= 0 && nextAuthLog.compareAndSet(next, now + AUTH_LOG_EVERY_NANOS)) {
+            LOG.log(Level.WARNING, () -> "HTTP sink '" + name + "': " + reason + "; " + count
+                    + " such answer(s) so far, events are " + (onAuthFailure == AuthFailures.REJECT
+                    ? "dead-lettered" : "retried with backoff") + " (logged at most once a minute)");
+        }
+        return new Attempt.Final(onAuthFailure == AuthFailures.REJECT ? Outcome.reject(reason) : Outcome.retry(reason));
+    }
+
+    /** A Location header, resolved against the target when relative, redacted. */
+    private static String location(URI target, String value) {
+        try {
+            return Redact.url(target.resolve(new URI(value.strip())));
+        } catch (URISyntaxException | IllegalArgumentException e) {
+            return Redact.url(value);
+        }
     }
 
     private static String bodySnippet(byte[] body) {
@@ -211,6 +321,7 @@ public final class HttpSink implements Sink {
         private Duration breakerOpenFor = Duration.ofSeconds(30);
         private HttpClient client;
         private Clock clock = Clock.systemUTC();
+        private AuthFailures onAuthFailure = AuthFailures.RETRY;
 
         private Builder(String urlTemplate) {
             this.url = new UrlTemplate(Objects.requireNonNull(urlTemplate, "url"));
@@ -233,6 +344,15 @@ public final class HttpSink implements Sink {
 
         /** A header sent with every request (Content-Type is application/json unless set here). */
         public Builder header(String name, String value) {
+            Objects.requireNonNull(name, "header name");
+            Objects.requireNonNull(value, "header " + name);
+            try {
+                HttpRequest.newBuilder().header(name, value);
+            } catch (IllegalArgumentException e) {
+                // refused here rather than on every event; the JDK's message quotes the value, maybe a secret
+                throw new IllegalArgumentException("header '" + name + "' cannot be sent by the JDK HTTP client"
+                        + " (a restricted name such as Host, or a value with control characters or beyond Latin-1)");
+            }
             headers.put(name, value);
             return this;
         }
@@ -311,9 +431,24 @@ public final class HttpSink implements Sink {
             return this;
         }
 
-        /** Use this client (its owner closes it) instead of one of the sink's own. */
+        /**
+         * Use this client (its owner closes it) instead of one of the sink's own. It must not follow
+         * redirects (#16): a followed 301/302 posts nothing to where it points, and its answer would
+         * mark the event done.
+         */
         public Builder client(HttpClient client) {
-            this.client = Objects.requireNonNull(client, "client");
+            Objects.requireNonNull(client, "client");
+            if (client.followRedirects() != HttpClient.Redirect.NEVER) {
+                throw new IllegalArgumentException("client must not follow redirects (HttpClient.Redirect.NEVER), was "
+                        + client.followRedirects() + ": a followed redirect can lose the event");
+            }
+            this.client = client;
+            return this;
+        }
+
+        /** What a 401 or 403 makes of an event: {@link AuthFailures#RETRY} (the default) or {@link AuthFailures#REJECT}. */
+        public Builder onAuthFailure(AuthFailures policy) {
+            this.onAuthFailure = Objects.requireNonNull(policy, "onAuthFailure");
             return this;
         }
 

@@ -7,6 +7,7 @@ import dev.ferry.domain.transport.Sink;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -21,11 +22,18 @@ import java.util.Set;
  * timeout: 10s
  * max-concurrent: 64
  * throttle-default: 5m                         # a 429 without Retry-After puts the message back this long
+ * on-auth-failure: retry                       # 401/403: retry with backoff (a rotated credential), or reject (to the DLQ)
  * </pre>
  */
 public record HttpSinkConfig(String name, String url, String method, String bearerTokenEnv, Path bearerTokenFile,
-                             Map<String, String> headers, Duration timeout, int maxConcurrent, Duration throttleDefault)
+                             Map<String, String> headers, Duration timeout, int maxConcurrent, Duration throttleDefault,
+                             HttpSink.AuthFailures onAuthFailure)
         implements Plan<Sink> {
+
+    public HttpSinkConfig {
+        // the other fields may be null when read() found problems (the run does not start then); this one never is
+        Objects.requireNonNull(onAuthFailure, "onAuthFailure");
+    }
 
     public static HttpSinkConfig read(Settings s) {
         String url = s.required("url");
@@ -45,15 +53,18 @@ public record HttpSinkConfig(String name, String url, String method, String bear
         if (throttle.toHours() > 12) {
             s.problem("throttle-default", "a message can be put back for at most 12h (SQS's limit), was " + throttle);
         }
+        // #16: retry by default; a rotated credential must not dead-letter every event meanwhile
+        var onAuthFailure = "reject".equals(s.oneOf("on-auth-failure", "retry", Set.of("retry", "reject")))
+                ? HttpSink.AuthFailures.REJECT : HttpSink.AuthFailures.RETRY;
         return new HttpSinkConfig(s.name(), url, s.oneOf("method", "POST", Set.of("POST", "PUT", "PATCH")), tokenEnv,
                 tokenFile == null ? null : Path.of(tokenFile), s.map("headers"), s.duration("timeout", Duration.ofSeconds(10)),
-                s.integer("max-concurrent", 64, 1, 10_000), throttle);
+                s.integer("max-concurrent", 64, 1, 10_000), throttle, onAuthFailure);
     }
 
     @Override
     public Sink open(AdapterContext context) {
         var builder = HttpSink.builder(url).name(name).method(method).timeout(timeout).maxConcurrent(maxConcurrent)
-                .defaultThrottle(throttleDefault);
+                .defaultThrottle(throttleDefault).onAuthFailure(onAuthFailure);
         if (bearerTokenEnv != null) {
             builder.bearerTokenFromEnv(bearerTokenEnv);
         }

@@ -2,6 +2,7 @@ package dev.ferry.adapters.http;
 
 import dev.ferry.domain.model.Event;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -30,7 +31,8 @@ final class UrlTemplate {
         while (m.find()) {
             String name = m.group(1);
             if (!name.equals("key") && !name.equals("type") && !name.equals("group") && !name.startsWith("attr.")) {
-                throw new IllegalArgumentException("url '" + template + "': unknown placeholder {" + name
+                // the url is shown redacted: a webhook's secret is in its path or query (#16)
+                throw new IllegalArgumentException("url '" + Redact.url(template) + "': unknown placeholder {" + name
                         + "}; use {key}, {type}, {group} or {attr.NAME}");
             }
             literals.add(template.substring(at, m.start()));
@@ -40,9 +42,15 @@ final class UrlTemplate {
         literals.add(template.substring(at));
         var probe = expandWith(name -> "x");
         if (!probe.startsWith("http://") && !probe.startsWith("https://")) {
-            throw new IllegalArgumentException("url '" + template + "' must start with http:// or https://");
+            throw new IllegalArgumentException("url '" + Redact.url(template) + "' must start with http:// or https://");
         }
-        URI.create(probe);
+        try {
+            new URI(probe);
+        } catch (URISyntaxException e) {
+            // URI.create's message quotes the whole url; say where and what without it (#16)
+            throw new IllegalArgumentException("url '" + Redact.url(template) + "' is not a valid URL: " + e.getReason()
+                    + " at index " + e.getIndex());
+        }
         this.fixed = names.isEmpty() ? URI.create(template) : null;
     }
 

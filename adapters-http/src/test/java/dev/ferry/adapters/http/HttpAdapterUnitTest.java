@@ -3,12 +3,18 @@ package dev.ferry.adapters.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.domain.model.Event;
+import dev.ferry.domain.spi.Settings;
+import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** The HTTP adapter's pure parts: Retry-After, URL templates, the breaker, splitting request bodies. */
@@ -66,6 +72,71 @@ class HttpAdapterUnitTest {
         assertThat(b.admit()).isPositive();
     }
 
+    @Test // #16
+    void breaker_probeNeverMade_givesTheProbeSlotBack() throws Exception {
+        var b = new Breaker(1, Duration.ofMillis(100));
+        b.failure();
+        Thread.sleep(150);
+        assertThat(b.admit()).as("the probe").isZero();
+        assertThat(b.admit()).as("only one probe at a time").isPositive();
+        b.skipped();
+        assertThat(b.isOpen()).as("nothing was learnt").isTrue();
+        assertThat(b.admit()).as("the next caller probes").isZero();
+    }
+
+    @Test // #16
+    void redact_keepsSchemeHostAndPort_only() {
+        assertThat(Redact.url(URI.create("http://user:pw@127.0.0.1:8080/hooks/SECRET?token=abc"))).isEqualTo("http://127.0.0.1:8080/\u2026");
+        assertThat(Redact.url("https://hooks.example.com")).isEqualTo("https://hooks.example.com");
+        assertThat(Redact.url("https://hooks.example.com/")).isEqualTo("https://hooks.example.com");
+        assertThat(Redact.url("https://hooks.example.com?token=abc")).isEqualTo("https://hooks.example.com/\u2026");
+        assertThat(Redact.url("https://hooks.example.com/#abc")).isEqualTo("https://hooks.example.com/\u2026");
+        assertThat(Redact.url("http://[::1]:9000/x")).isEqualTo("http://[::1]:9000/\u2026");
+        assertThat(Redact.url("http://user:pw@my_host:81/x")).as("registry-based authority").isEqualTo("http://my_host:81/\u2026");
+        assertThat(Redact.url("https://u:p@api.example.com/{type}/{key}?k=SECRET")).as("a template").isEqualTo("https://api.example.com/\u2026");
+        assertThat(Redact.url("/login?token=abc")).as("a relative Location").isEqualTo("/\u2026");
+        assertThat(Redact.url("not a url at all")).isEqualTo("(not a url)");
+    }
+
+    @Test // #16
+    void urlProblems_nameTheUrlRedacted() {
+        var problems = new ArrayList<String>();
+        HttpSinkConfig.read(new MapSettings(Map.of("url", "https://u:pw@hooks.example.com/T0/SECRET/{nope}"), problems));
+        HttpSinkConfig.read(new MapSettings(Map.of("url", "https://hooks.example.com/T0/SECRET path"), problems));
+        assertThat(problems).hasSize(2);
+        assertThat(problems.get(0)).contains("https://hooks.example.com/\u2026").contains("unknown placeholder {nope}");
+        assertThat(problems.get(1)).contains("https://hooks.example.com/\u2026").contains("not a valid URL");
+        assertThat(problems).allSatisfy(p -> assertThat(p).doesNotContain("SECRET").doesNotContain("pw"));
+    }
+
+    @Test // #16
+    void headerValues_areEncodedOnlyWhenTheyCannotGoAsTheyAre() {
+        assertThat(HeaderValues.needsEncoding("doc 1#0")).isFalse();
+        assertThat(HeaderValues.needsEncoding("50%+x")).isFalse();
+        assertThat(HeaderValues.needsEncoding(" leading")).isTrue();
+        assertThat(HeaderValues.needsEncoding("trailing ")).isTrue();
+        assertThat(HeaderValues.needsEncoding("caf\u00e9")).isTrue();
+        assertThat(HeaderValues.needsEncoding("a\tb")).isTrue();
+        assertThat(HeaderValues.needsEncoding("\u6587\u4ef6")).isTrue();
+        assertThat(HeaderValues.percentEncode("a b%+\u00e9\n")).isEqualTo("a%20b%25%2B%C3%A9%0A");
+    }
+
+    @Test // #16
+    void sinkConfig_onAuthFailure_isRetryByDefault_rejectWhenSaid_andNothingElse() {
+        var problems = new ArrayList<String>();
+        String url = "https://api.example.com/events";
+        assertThat(HttpSinkConfig.read(new MapSettings(Map.of("url", url), problems)).onAuthFailure())
+                .isEqualTo(HttpSink.AuthFailures.RETRY);
+        assertThat(HttpSinkConfig.read(new MapSettings(Map.of("url", url, "on-auth-failure", "reject"), problems)).onAuthFailure())
+                .isEqualTo(HttpSink.AuthFailures.REJECT);
+        assertThat(HttpSinkConfig.read(new MapSettings(Map.of("url", url, "on-auth-failure", "retry"), problems)).onAuthFailure())
+                .isEqualTo(HttpSink.AuthFailures.RETRY);
+        assertThat(problems).isEmpty();
+        HttpSinkConfig.read(new MapSettings(Map.of("url", url, "on-auth-failure", "ignore"), problems));
+        assertThat(problems).hasSize(1);
+        assertThat(problems.getFirst()).startsWith("on-auth-failure:");
+    }
+
     @Test
     void jsonItems_splitsArraysIntoTheExactBytesOfEachElement() {
         var split = JsonItems.split("[ {\"a\":1} ,{\"b\":[1,{\"c\":2}]}]".getBytes(StandardCharsets.UTF_8), 10);
@@ -90,6 +161,78 @@ class HttpAdapterUnitTest {
     @Test
     void quote_escapesForJson() {
         assertThat(HttpSource.quote("a\"b\\c\nd\u0001")).isEqualTo("\"a\\\"b\\\\c\\nd\\u0001\"");
+    }
+
+    /** A sink section as the app's reader hands it over: values by key, problems collected. */
+    private record MapSettings(Map<String, String> values, List<String> problems) implements Settings {
+        @Override
+        public String name() {
+            return "api";
+        }
+
+        @Override
+        public String string(String key, String fallback) {
+            return values.getOrDefault(key, fallback);
+        }
+
+        @Override
+        public String required(String key) {
+            String v = values.get(key);
+            if (v == null || v.isEmpty()) {
+                problem(key, "required");
+                return null;
+            }
+            return v;
+        }
+
+        @Override
+        public String oneOf(String key, String fallback, Set<String> allowed) {
+            String v = fallback == null ? required(key) : string(key, fallback);
+            if (v != null && !allowed.contains(v)) {
+                problem(key, "'" + v + "' is not one of " + allowed);
+            }
+            return v;
+        }
+
+        @Override
+        public int integer(String key, int fallback, int min, int max) {
+            String v = values.get(key);
+            return v == null ? fallback : Integer.parseInt(v);
+        }
+
+        @Override
+        public boolean flag(String key, boolean fallback) {
+            String v = values.get(key);
+            return v == null ? fallback : Boolean.parseBoolean(v);
+        }
+
+        @Override
+        public Duration duration(String key, Duration fallback) {
+            if (values.containsKey(key)) {
+                throw new UnsupportedOperationException("durations are not read by these tests: " + key);
+            }
+            return fallback;
+        }
+
+        @Override
+        public InetSocketAddress hostPort(String key, String fallback) {
+            throw new UnsupportedOperationException("hostPort: " + key);
+        }
+
+        @Override
+        public List<String> strings(String key) {
+            return List.of();
+        }
+
+        @Override
+        public Map<String, String> map(String key) {
+            return Map.of();
+        }
+
+        @Override
+        public void problem(String key, String message) {
+            problems.add(key + ": " + message);
+        }
     }
 
     private static String reason(String body) {

@@ -9,6 +9,8 @@ import dev.ferry.domain.handle.Outcome;
 import dev.ferry.domain.model.Event;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.net.URLDecoder;
+import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -206,6 +208,139 @@ class HttpSinkIT {
         assertThatThrownBy(() -> HttpSink.builder("http://x").bearerTokenFromEnv("FERRY_SURELY_UNSET_VARIABLE"))
                 .hasMessageContaining("FERRY_SURELY_UNSET_VARIABLE");
         assertThatThrownBy(() -> HttpSink.builder("http://x").timeout(Duration.ZERO)).hasMessageContaining("timeout must be > 0");
+    }
+
+    @Test // #16
+    void redirect_isRejectedWithItsLocation_neverFollowed() {
+        server.script("/new/SECRET", Response.of(200));
+        String location = server.uri("/new/SECRET") + "?token=abc";
+        String host = "http://127.0.0.1:" + server.uri("").getPort();
+        for (int status : new int[] {301, 302, 303, 307, 308}) {
+            server.script("/old" + status, Response.of(status).header("Location", location));
+            var outcome = sink(to("/old" + status)).publish(event("a"));
+            assertThat(outcome).as("HTTP %d", status).isInstanceOfSatisfying(Outcome.Reject.class, r -> assertThat(r.reason())
+                    .contains("HTTP " + status).contains("redirect to " + host + "/\u2026")
+                    .doesNotContain("SECRET").doesNotContain("abc"));
+            assertThat(server.count("/old" + status)).as("a redirect is not retried").isEqualTo(1);
+        }
+        assertThat(server.count("/new/SECRET")).as("never followed: a 301/302 would have turned the POST into a GET").isZero();
+    }
+
+    @Test // #16
+    void headerValues_beyondVisibleAscii_arePercentEncoded_andDecodeToTheOriginal() {
+        server.script("/s3", Response.of(200));
+        var sink = sink(to("/s3"));
+        String key = "photos/\u6587\u4ef6\n.pdf";     // a URL-decoded S3 key: 文件, and a newline
+        String odd = " 50%+tax caf\u00e9 ";               // Latin-1, '%', '+' and spaces at both ends
+        for (var e : List.of(new Event(key, "ObjectCreated:Put", null, null, new byte[] {'{', '}'}, Map.of()),
+                new Event("doc-1#0", odd, null, null, new byte[] {'{', '}'}, Map.of()))) {
+            assertThat(sink.publish(e)).as(e.key()).isEqualTo(Outcome.done());
+        }
+        assertThat(sink.publish(event("doc 2#0"))).isEqualTo(Outcome.done());
+
+        var encoded = server.received.get(0);
+        assertThat(encoded.header("X-Ferry-Header-Encoding")).isEqualTo("percent");
+        assertThat(encoded.header("Idempotency-Key")).isEqualTo("photos/%E6%96%87%E4%BB%B6%0A.pdf");
+        assertThat(URLDecoder.decode(encoded.header("Idempotency-Key"), StandardCharsets.UTF_8)).isEqualTo(key);
+        assertThat(URLDecoder.decode(encoded.header("X-Ferry-Event-Type"), StandardCharsets.UTF_8)).isEqualTo("ObjectCreated:Put");
+
+        var second = server.received.get(1);
+        assertThat(second.header("X-Ferry-Header-Encoding")).isEqualTo("percent");
+        assertThat(URLDecoder.decode(second.header("X-Ferry-Event-Type"), StandardCharsets.UTF_8)).isEqualTo(odd);
+        assertThat(URLDecoder.decode(second.header("Idempotency-Key"), StandardCharsets.UTF_8)).isEqualTo("doc-1#0");
+
+        var plain = server.received.get(2);
+        assertThat(plain.header("X-Ferry-Header-Encoding")).as("only when needed").isNull();
+        assertThat(plain.header("Idempotency-Key")).isEqualTo("doc 2#0");
+    }
+
+    @Test // #16
+    void probeThatThrows_stillReportsToTheBreaker_soLaterCallsAreTriedAgain(@TempDir Path dir) throws Exception {
+        server.script("/probe", Response.of(500), Response.of(500), Response.of(500), Response.of(200));
+        Path token = dir.resolve("token");
+        Files.writeString(token, "first");
+        var sink = sink(to("/probe").bearerTokenFromFile(token).breaker(1, Duration.ofMillis(300)));
+        assertThat(sink.publish(event("a"))).isInstanceOf(Outcome.Retry.class);
+        assertThat(sink.breakerOpen()).isTrue();
+
+        // the probe throws before it sends: the token file is emptied (its content is refused as a token)
+        Files.writeString(token, "");
+        Files.setLastModifiedTime(token, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 5_000));
+        Thread.sleep(400);
+        assertThatThrownBy(() -> sink.publish(event("b"))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("is empty");
+
+        Files.writeString(token, "fresh");
+        Files.setLastModifiedTime(token, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 10_000));
+        Outcome last = null;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (System.nanoTime() < deadline) {
+            last = sink.publish(event("c"));
+            if (last.equals(Outcome.done())) {
+                break;
+            }
+            Thread.sleep(50);
+        }
+        assertThat(last).as("a new probe goes through once the cool-down passes, not Throttled for ever")
+                .isEqualTo(Outcome.done());
+        assertThat(sink.breakerOpen()).isFalse();
+        assertThat(server.received.getLast().header("Authorization")).isEqualTo("Bearer fresh");
+    }
+
+    @Test // #16
+    void credentialRefused_isRetriedWithBackoff_countedAndNamedACredentialProblem() {
+        for (int status : new int[] {401, 403}) {
+            server.script("/auth" + status, Response.of(status, "token expired"));
+            var sink = sink(to("/auth" + status));
+            assertThat(sink.publish(event("a"))).as("HTTP %d", status).isInstanceOfSatisfying(Outcome.Retry.class,
+                    r -> assertThat(r.reason()).contains("HTTP " + status).contains("credential").contains("token expired"));
+            assertThat(sink.authFailures()).isEqualTo(1);
+            assertThat(server.count("/auth" + status)).as("not hammered in process: the listener's backoff spaces it").isEqualTo(1);
+        }
+    }
+
+    @Test // #16
+    void credentialRefused_withOnAuthFailureReject_isRejected() {
+        server.script("/forbidden", Response.of(403));
+        var sink = sink(to("/forbidden").onAuthFailure(HttpSink.AuthFailures.REJECT));
+        assertThat(sink.publish(event("a"))).isInstanceOfSatisfying(Outcome.Reject.class,
+                r -> assertThat(r.reason()).contains("HTTP 403").contains("credential"));
+        assertThat(sink.authFailures()).isEqualTo(1);
+    }
+
+    @Test // #16
+    void failureReasons_showOnlySchemeHostAndPort_neverUserInfoPathOrQuery() throws IOException {
+        server.script("/hooks/SECRET", Response.of(503, "down"), Response.of(503, "down"), Response.of(503, "down"),
+                Response.of(400, "bad"));
+        int port = server.uri("").getPort();
+        var sink = sink(HttpSink.builder("http://user:pw@127.0.0.1:" + port + "/hooks/SECRET?token=abc"));
+        int closedPort;
+        try (var probe = new ServerSocket(0)) {
+            closedPort = probe.getLocalPort();
+        }
+        var refused = sink(HttpSink.builder("http://user:pw@127.0.0.1:" + closedPort + "/hooks/SECRET?token=abc"));
+
+        var reasons = new ArrayList<String>();
+        for (var outcome : List.of(sink.publish(event("a")), sink.publish(event("b")), refused.publish(event("c")))) {
+            reasons.add(switch (outcome) {
+                case Outcome.Retry r -> r.reason();
+                case Outcome.Reject r -> r.reason();
+                default -> throw new AssertionError("expected a failure, was " + outcome);
+            });
+        }
+        assertThat(server.count("/hooks/SECRET")).as("the requests themselves went to the full url").isEqualTo(4);
+        assertThat(reasons.get(0)).startsWith("POST http://127.0.0.1:" + port + "/\u2026 answered HTTP 503");
+        assertThat(reasons.get(1)).startsWith("POST http://127.0.0.1:" + port + "/\u2026 answered HTTP 400");
+        assertThat(reasons.get(2)).startsWith("POST http://127.0.0.1:" + closedPort + "/\u2026: connection refused");
+        reasons.add(sink.name());
+        assertThat(reasons).allSatisfy(r -> assertThat(r).doesNotContain("pw").doesNotContain("SECRET").doesNotContain("abc"));
+    }
+
+    @Test // #16
+    void client_thatFollowsRedirects_isRefused() {
+        try (var following = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL).build()) {
+            assertThatThrownBy(() -> HttpSink.builder("http://x").client(following)).hasMessageContaining("must not follow redirects");
+        }
     }
 
     /** The sink promises every transport keeps. */

@@ -1,0 +1,65 @@
+package dev.ferry.adapters.http;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Carries any string in an HTTP header value. Event keys come from outside (an S3 object key is
+ * URL-decoded, so {@code 文件.pdf} or a newline arrive as they are), and the JDK client refuses a
+ * value with characters above Latin-1 or control characters: without this the request could never
+ * be built and the message would burn its attempts on a failure no retry can cure.
+ *
+ * <p>The scheme ({@code X-Ferry-Header-Encoding: percent}): a value of visible ASCII and inner
+ * spaces is sent as it is; any other value is sent as the percent-encoded bytes of its UTF-8 form,
+ * where only visible ASCII other than {@code %} and {@code +} stays as it is, so any
+ * percent-decoder ({@code decodeURIComponent}, {@code urllib.parse.unquote}, {@code URLDecoder})
+ * gives the original back.
+ */
+final class HeaderValues {
+
+    /** Sent, with the value {@link #PERCENT}, when the event's headers are percent-encoded. */
+    static final String ENCODING_HEADER = "X-Ferry-Header-Encoding";
+    static final String PERCENT = "percent";
+
+    private static final char[] HEX = "0123456789ABCDEF".toCharArray();
+
+    private HeaderValues() {
+    }
+
+    /**
+     * True when {@code value} cannot go out as it is: characters outside printable ASCII, or a
+     * space at either end (which servers strip as optional white space).
+     */
+    static boolean needsEncoding(String value) {
+        if (value.isEmpty()) {
+            return false;
+        }
+        if (value.charAt(0) == ' ' || value.charAt(value.length() - 1) == ' ') {
+            return true;
+        }
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c < 0x20 || c > 0x7E) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The percent-encoded UTF-8 bytes of {@code value}. A lone surrogate has no UTF-8 form and
+     * becomes {@code ?} (String.getBytes), the only loss.
+     */
+    static String percentEncode(String value) {
+        byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+        var sb = new StringBuilder(bytes.length + 16);
+        for (byte b : bytes) {
+            int c = b & 0xFF;
+            if (c > 0x20 && c < 0x7F && c != '%' && c != '+') {
+                sb.append((char) c);
+            } else {
+                sb.append('%').append(HEX[c >> 4]).append(HEX[c & 0xF]);
+            }
+        }
+        return sb.toString();
+    }
+}
