@@ -19,8 +19,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -113,22 +111,17 @@ final class TestEvents {
                 .POST(HttpRequest.BodyPublishers.ofString(body));
         switch (http.auth()) {
             case IngestAuth.Bearer bearer -> request.header("Authorization", "Bearer " + bearer.token());
-            case IngestAuth.HmacSha256 hmac -> request.header(hmac.header(), "sha256=" + hmacHex(hmac.secret(), body));
+            case IngestAuth.HmacSha256 hmac -> {
+                // signed over the timestamp, method, path, (no) Idempotency-Key and X-Ferry-Group, and body
+                long now = Instant.now().getEpochSecond();
+                request.header(IngestAuth.HmacSha256.TIMESTAMP_HEADER, Long.toString(now))
+                        .header(hmac.header(), hmac.sign(now, "POST", http.path(), null, null, body.getBytes(StandardCharsets.UTF_8)));
+            }
             case IngestAuth.None none -> { }
         }
         try (var client = HttpClient.newHttpClient()) {
             var response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
             return response.statusCode() + " " + response.body();
-        }
-    }
-
-    private static String hmacHex(byte[] secret, String body) {
-        try {
-            var mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(secret, "HmacSHA256"));
-            return java.util.HexFormat.of().formatHex(mac.doFinal(body.getBytes(StandardCharsets.UTF_8)));
-        } catch (java.security.GeneralSecurityException e) {
-            throw new IllegalStateException("HMAC-SHA256 is not available", e);
         }
     }
 

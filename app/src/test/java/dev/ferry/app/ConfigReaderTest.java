@@ -3,6 +3,8 @@ package dev.ferry.app;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.adapters.http.HttpSinkConfig;
+import dev.ferry.adapters.http.HttpSourceConfig;
+import dev.ferry.adapters.http.IngestAuth;
 import dev.ferry.adapters.kafka.KafkaSinkConfig;
 import dev.ferry.adapters.kafka.KafkaSourceConfig;
 import dev.ferry.adapters.sqs.SqsSinkConfig;
@@ -65,7 +67,7 @@ class ConfigReaderTest {
             assertThat(examples).contains("local.yaml", "mturk-router.yaml", "s3-to-kafka.yaml", "sqs-to-http.yaml",
                     "fifo-trades.yaml", "http-to-kafka.yaml");
             for (var example : examples) {
-                read(example, Map.of());
+                read(example, Map.of("INGEST_TOKEN", "an-example-token")); // http-to-kafka has no default token
             }
         }
     }
@@ -95,6 +97,17 @@ class ConfigReaderTest {
         assertThat(source.json()).isEqualTo(new FerryConfig.JsonPointers("/trade", "/type", "/account", null, "json"));
         assertThat(config.sinks().get("confirmed").plan()).isInstanceOfSatisfying(SqsSinkConfig.class,
                 sqs -> assertThat(sqs.fifo()).isTrue());
+    }
+
+    @Test // #16: an example must not run with a token everybody knows (it defaulted to change-me)
+    void httpToKafka_takesItsTokenFromTheEnvironment_withNoDefault() {
+        var missing = ConfigReader.read(Path.of("../examples/http-to-kafka.yaml"), Map.<String, String>of()::get, ADAPTERS);
+        assertThat(missing).isInstanceOf(ConfigReader.Result.Invalid.class);
+        assertThat(((ConfigReader.Result.Invalid) missing).errors().stream().map(ConfigError::toString).toList())
+                .anySatisfy(e -> assertThat(e).contains("environment variable INGEST_TOKEN is not set"));
+        var config = read("http-to-kafka.yaml", Map.of("INGEST_TOKEN", "s3cret"));
+        assertThat(config.sources().get("ingest").plan()).isInstanceOfSatisfying(HttpSourceConfig.class,
+                http -> assertThat(http.auth()).isEqualTo(IngestAuth.bearer("s3cret")));
     }
 
     @Test

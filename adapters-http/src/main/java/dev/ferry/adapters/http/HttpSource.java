@@ -16,9 +16,7 @@ import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.security.InvalidKeyException;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,15 +27,12 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
+import java.util.regex.Pattern;
 
 /**
  * An HTTP ingest endpoint as Ferry's {@link Source} and {@link Acknowledger}: clients POST one
@@ -47,16 +42,21 @@ import javax.crypto.spec.SecretKeySpec;
  * <p>Answers: 200 when every event is done; 422 with the reason when an event is rejected or
  * malformed (dead-lettered); 429 with {@code Retry-After} when an event must be tried again later
  * (throttled downstream, a failure to retry) or when the endpoint is full (back-pressure); 400 for
- * a body that is not an event or an array of events; 401 / 403 for missing or wrong credentials;
- * 413 for a body over the limit; 503 with {@code Retry-After} while shutting down. A batch reports
- * a status per event ({@code done}, {@code rejected}, {@code retry}) and its HTTP status is the one
+ * a body that is not an event or an array of events; 401 / 403 for missing or wrong credentials
+ * (401 too for a signature out of its time window or used before); 408 for a request not read
+ * within {@code readTimeout}; 413 for a body over the limit; 503 with {@code Retry-After} while
+ * shutting down or when {@code maxUploads} requests are being read already. A batch reports a
+ * status per event ({@code done}, {@code rejected}, {@code retry}) and its HTTP status is the one
  * that asks most of the client: any {@code retry} → 429, else any {@code rejected} → 422, else 200.
  * The client sends again only the events marked {@code retry}; an {@code Idempotency-Key} header
- * (per request, suffixed {@code #index} per event) is passed on as the deduplication id.
+ * (per request, suffixed {@code #index} per event) is passed on as the deduplication id and given
+ * back as each result's {@code id}.
  *
- * <p>Runs on the JDK's built-in server with virtual threads (HTTP/1.1, keep-alive); at most
- * {@code maxConcurrentRequests} requests are taken at once and at most {@code capacity} events
- * are accepted and not yet settled. Thread-safe.
+ * <p>Runs on the JDK's built-in server (HTTP/1.1, keep-alive), a new thread per request (virtual
+ * from JDK 24, see {@code ReadDeadlines}). A request's headers and body must arrive within
+ * {@code readTimeout}; at most {@code maxUploads} bodies are read at once; the body is read
+ * before a request takes one of the {@code maxConcurrentRequests} processing permits, and at most
+ * {@code capacity} events are accepted and not yet settled. Thread-safe.
  */
 public final class HttpSource implements Source, Acknowledger {
 
@@ -70,14 +70,32 @@ public final class HttpSource implements Source, Acknowledger {
     private final int maxBodyBytes;
     private final int maxEventsPerRequest;
     private final Duration responseTimeout;
+    private final Duration readTimeout;
+    private final Duration signatureWindow;
     private final Clock clock;
     private final Semaphore capacity;
     private final Semaphore requests;
+    private final int maxUploads;
+    private final Semaphore uploads;
+    private final SeenSignatures seenSignatures;
     private final LinkedBlockingQueue<Item> ready = new LinkedBlockingQueue<>();
     private final AtomicInteger openRequests = new AtomicInteger();
     private volatile boolean closing;
     private HttpServer server;
-    private ExecutorService executor;
+    private ReadDeadlines deadlines;
+
+    /** A request refused or answered without being handled: the server closes its connection, unread. */
+    private static final class Abandoned extends IOException {
+        Abandoned(String message) {
+            super(message);
+        }
+    }
+
+    /** What to send back once a request is done with. */
+    private record Answer(int status, Map<String, String> headers, String json) {
+    }
+
+    private static final Map<String, String> RETRY_AND_CLOSE = Map.of("Retry-After", "1", "Connection", "close");
 
     /** One HTTP request waiting for its events to be settled. */
     private static final class Pending {
@@ -115,9 +133,14 @@ public final class HttpSource implements Source, Acknowledger {
         this.maxBodyBytes = b.maxBodyBytes;
         this.maxEventsPerRequest = b.maxEventsPerRequest;
         this.responseTimeout = b.responseTimeout;
+        this.readTimeout = b.readTimeout;
+        this.signatureWindow = b.signatureWindow;
         this.clock = b.clock;
         this.capacity = new Semaphore(b.capacity);
         this.requests = new Semaphore(b.maxConcurrentRequests);
+        this.maxUploads = b.maxUploads;
+        this.uploads = new Semaphore(b.maxUploads);
+        this.seenSignatures = new SeenSignatures(b.maxRememberedSignatures);
     }
 
     public static Builder builder() {
@@ -135,8 +158,8 @@ public final class HttpSource implements Source, Acknowledger {
             throw new FerryException("HTTP source '" + name + "' cannot listen on " + host + ":" + requestedPort
                     + ": " + e.getMessage(), e, false);
         }
-        executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("ferry-http-" + name + "-", 0).factory());
-        server.setExecutor(executor);
+        deadlines = new ReadDeadlines(name, readTimeout, this::answerLate);
+        server.setExecutor(deadlines.executor());
         server.createContext("/", this::exchange);
         server.start();
         LOG.log(Level.INFO, "HTTP source ''{0}'' listening on {1}", name, uri());
@@ -160,6 +183,16 @@ public final class HttpSource implements Source, Acknowledger {
         return name;
     }
 
+    /** Requests whose body is being read right now (at most {@code maxUploads}). */
+    int uploading() {
+        return maxUploads - uploads.availablePermits();
+    }
+
+    /** Signatures remembered to refuse their replay. */
+    int rememberedSignatures() {
+        return seenSignatures.size();
+    }
+
     /** A client waits for the answer: a retry or throttle goes back to it at once (429), never held. */
     @Override
     public java.time.Duration maxHoldInHand() {
@@ -168,105 +201,237 @@ public final class HttpSource implements Source, Acknowledger {
 
     // ---------------------------------------------------------------- the endpoint
 
-    private void exchange(HttpExchange ex) {
+    private void exchange(HttpExchange ex) throws IOException {
+        var deadline = deadlines.current();
         openRequests.incrementAndGet();
-        try (ex) {
-            handle(ex);
-        } catch (IOException | UncheckedIOException e) {
+        try {
+            if (!deadline.attach(ex)) {
+                late(deadline);
+            }
+            handle(ex, deadline);
+            ex.close();
+        } catch (Abandoned e) {
+            LOG.log(Level.DEBUG, "HTTP source ''{0}'': {1}", name, e.getMessage());
+            throw e; // the server closes the connection without reading the rest of the request
+        } catch (IOException e) {
             LOG.log(Level.DEBUG, "HTTP source ''{0}'': client went away: {1}", name, e.getMessage());
+            throw e;
+        } catch (UncheckedIOException e) {
+            LOG.log(Level.DEBUG, "HTTP source ''{0}'': client went away: {1}", name, e.getMessage());
+            throw e.getCause();
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "HTTP source '" + name + "': request failed", e);
             try {
-                respond(ex, 500, Map.of(), error("internal error: " + e.getClass().getSimpleName()));
+                if (deadline.answering()) {
+                    respond(ex, 500, Map.of(), error("internal error: " + e.getClass().getSimpleName()));
+                }
             } catch (IOException ignored) {
                 // the client is gone too
             }
+            ex.close();
         } finally {
             openRequests.decrementAndGet();
         }
     }
 
-    private void handle(HttpExchange ex) throws IOException {
+    private void handle(HttpExchange ex, ReadDeadlines.Deadline deadline) throws IOException {
         if (closing) {
-            respond(ex, 503, Map.of("Retry-After", "1"), error("shutting down"));
+            refuse(ex, deadline, 503, RETRY_AND_CLOSE, "shutting down");
             return;
         }
         if (!ex.getRequestURI().getPath().equals(path)) {
-            respond(ex, 404, Map.of(), error("no such path; events go to " + path));
+            refuse(ex, deadline, 404, Map.of(), "no such path; events go to " + path);
             return;
         }
         if (!ex.getRequestMethod().equals("POST")) {
-            respond(ex, 405, Map.of("Allow", "POST"), error("method " + ex.getRequestMethod() + " not allowed; POST events"));
+            refuse(ex, deadline, 405, Map.of("Allow", "POST"), "method " + ex.getRequestMethod() + " not allowed; POST events");
+            return;
+        }
+        if (auth instanceof IngestAuth.Bearer bearer) {
+            String header = ex.getRequestHeaders().getFirst("Authorization");
+            if (header == null || !header.startsWith("Bearer ")) {
+                refuse(ex, deadline, 401, Map.of("WWW-Authenticate", "Bearer"), "missing bearer token");
+                return;
+            }
+            if (!constantTimeEquals(header.substring(7).strip().getBytes(StandardCharsets.UTF_8),
+                    bearer.token().getBytes(StandardCharsets.UTF_8))) {
+                refuse(ex, deadline, 403, Map.of(), "wrong bearer token");
+                return;
+            }
+        }
+        Signed signed = null;
+        if (auth instanceof IngestAuth.HmacSha256 hmac) {
+            String refusal = null;
+            try {
+                signed = signatureHeaders(ex, hmac);
+            } catch (IllegalArgumentException e) {
+                refusal = e.getMessage();
+            }
+            if (refusal != null) {
+                refuse(ex, deadline, 401, Map.of(), refusal);
+                return;
+            }
+        }
+        String length = ex.getRequestHeaders().getFirst("Content-Length");
+        if (length != null && parseLong(length) > maxBodyBytes) {
+            refuse(ex, deadline, 413, Map.of("Connection", "close"), "body of " + length
+                    + " bytes is over the limit of " + maxBodyBytes);
+            return;
+        }
+        // the body is read before a processing permit is taken, by at most maxUploads at once,
+        // each within readTimeout (with the headers): a slow client holds neither permits nor threads
+        if (!uploads.tryAcquire()) {
+            refuse(ex, deadline, 503, RETRY_AND_CLOSE, "too many requests being received at once (" + maxUploads
+                    + "); try again shortly");
+            return;
+        }
+        byte[] body;
+        try {
+            body = readBounded(ex.getRequestBody(), maxBodyBytes);
+        } catch (IOException e) {
+            if (deadline.late()) {
+                late(deadline);
+            }
+            throw e;
+        } finally {
+            uploads.release();
+        }
+        if (body == null) {
+            refuse(ex, deadline, 413, Map.of("Connection", "close"), "body is over the limit of " + maxBodyBytes + " bytes");
+            return;
+        }
+        if (!deadline.done()) {
+            late(deadline);
+        }
+        if (auth instanceof IngestAuth.HmacSha256 hmac && signed != null && !verified(ex, hmac, signed, body)) {
+            return;
+        }
+        var split = JsonItems.split(body, maxEventsPerRequest);
+        if (split instanceof JsonItems.Split.Invalid invalid) {
+            respond(ex, 400, Map.of(), error(invalid.reason()));
             return;
         }
         if (!requests.tryAcquire()) {
             respond(ex, 429, Map.of("Retry-After", "1"), error("too many requests at once"));
             return;
         }
+        Answer answer;
         try {
-            accept(ex);
+            answer = handOver(ex, (JsonItems.Split.Items) split);
         } finally {
             requests.release();
         }
+        respond(ex, answer.status(), answer.headers(), answer.json());
     }
 
-    private void accept(HttpExchange ex) throws IOException {
-        if (auth instanceof IngestAuth.Bearer bearer) {
-            String header = ex.getRequestHeaders().getFirst("Authorization");
-            if (header == null || !header.startsWith("Bearer ")) {
-                respond(ex, 401, Map.of("WWW-Authenticate", "Bearer"), error("missing bearer token"));
-                return;
-            }
-            if (!constantTimeEquals(header.substring(7).strip().getBytes(StandardCharsets.UTF_8),
-                    bearer.token().getBytes(StandardCharsets.UTF_8))) {
-                respond(ex, 403, Map.of(), error("wrong bearer token"));
-                return;
-            }
+    /** Answers before the body is read, unless the request is late: then it is answered 408 and closed. */
+    private void refuse(HttpExchange ex, ReadDeadlines.Deadline deadline, int status, Map<String, String> headers,
+                        String reason) throws IOException {
+        if (!deadline.answering()) {
+            late(deadline);
         }
-        String length = ex.getRequestHeaders().getFirst("Content-Length");
-        if (length != null && parseLong(length) > maxBodyBytes) {
-            respond(ex, 413, Map.of(), error("body of " + length + " bytes is over the limit of " + maxBodyBytes));
-            return;
-        }
-        byte[] body = readBounded(ex.getRequestBody(), maxBodyBytes);
-        if (body == null) {
-            respond(ex, 413, Map.of(), error("body is over the limit of " + maxBodyBytes + " bytes"));
-            return;
-        }
-        if (auth instanceof IngestAuth.HmacSha256 hmac) {
-            String signature = ex.getRequestHeaders().getFirst(hmac.header());
-            if (signature == null || !signature.startsWith("sha256=")) {
-                respond(ex, 401, Map.of(), error("missing " + hmac.header() + ": sha256=<hex HMAC-SHA256 of the body>"));
-                return;
-            }
-            if (!constantTimeEquals(signature.substring(7).strip().getBytes(StandardCharsets.US_ASCII),
-                    hmacHex(hmac.secret(), body).getBytes(StandardCharsets.US_ASCII))) {
-                respond(ex, 403, Map.of(), error("signature does not match the body"));
-                return;
-            }
-        }
-        switch (JsonItems.split(body, maxEventsPerRequest)) {
-            case JsonItems.Split.Invalid invalid -> respond(ex, 400, Map.of(), error(invalid.reason()));
-            case JsonItems.Split.Items items -> handOver(ex, items);
-        }
+        respond(ex, status, headers, error(reason));
     }
 
-    private void handOver(HttpExchange ex, JsonItems.Split.Items split) throws IOException {
+    /** The request was not read within readTimeout: its 408 is sent (or given up), its connection to be closed. */
+    private void late(ReadDeadlines.Deadline deadline) throws Abandoned {
+        deadline.awaitLateAnswer();
+        throw new Abandoned("request not read within " + readTimeout.toMillis() + " ms: answered 408, connection closed");
+    }
+
+    /** The 408 of a request whose headers and body did not arrive within readTimeout; the connection is closed after it. */
+    private void answerLate(HttpExchange ex) throws IOException {
+        byte[] bytes = error("request not received within " + readTimeout.toMillis() + " ms; closing the connection")
+                .getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("Content-Type", "application/json");
+        ex.getResponseHeaders().set("Connection", "close");
+        ex.sendResponseHeaders(408, bytes.length);
+        var out = ex.getResponseBody();
+        out.write(bytes);
+        out.flush(); // not closed: closing would wait for the rest of the body
+    }
+
+    /** The signature headers of a request that passed the first checks (format, time window). */
+    private record Signed(String timestamp, long seconds, byte[] mac) {
+    }
+
+    private static final Pattern UNIX_SECONDS = Pattern.compile("[0-9]{1,12}");
+
+    /** The signature and timestamp headers, checked before the body is read; refusals as IllegalArgumentException. */
+    private Signed signatureHeaders(HttpExchange ex, IngestAuth.HmacSha256 hmac) {
+        String signature = ex.getRequestHeaders().getFirst(hmac.header());
+        String timestamp = ex.getRequestHeaders().getFirst(IngestAuth.HmacSha256.TIMESTAMP_HEADER);
+        if (signature == null || !signature.startsWith("sha256=")) {
+            throw new IllegalArgumentException("missing " + hmac.header() + ": sha256=<hex HMAC-SHA256 of the "
+                    + IngestAuth.HmacSha256.TIMESTAMP_HEADER + ", method, path, Idempotency-Key and X-Ferry-Group, "
+                    + "each followed by a newline, then the body>");
+        }
+        byte[] mac;
+        try {
+            mac = HexFormat.of().parseHex(signature.substring(7).strip());
+        } catch (IllegalArgumentException e) {
+            mac = new byte[0];
+        }
+        if (mac.length != 32) {
+            throw new IllegalArgumentException(hmac.header() + " must be sha256= and 64 hex digits");
+        }
+        if (timestamp == null || !UNIX_SECONDS.matcher(timestamp).matches()) {
+            throw new IllegalArgumentException("missing " + IngestAuth.HmacSha256.TIMESTAMP_HEADER
+                    + ": <unix seconds>, the time the request was signed (it is part of the signature)");
+        }
+        long seconds = Long.parseLong(timestamp);
+        long skew = Math.abs(clock.instant().getEpochSecond() - seconds);
+        if (skew > signatureWindow.toSeconds()) {
+            throw new IllegalArgumentException(IngestAuth.HmacSha256.TIMESTAMP_HEADER + " " + timestamp + " is " + skew
+                    + " s away from the server's clock; signatures are accepted within " + signatureWindow.toSeconds()
+                    + " s of it: sign each request when sending it");
+        }
+        return new Signed(timestamp, seconds, mac);
+    }
+
+    /** Checks the signature over the whole request, and that it is not a replay; answers if not. */
+    private boolean verified(HttpExchange ex, IngestAuth.HmacSha256 hmac, Signed signed, byte[] body) throws IOException {
+        byte[] expected = hmac.mac(signed.timestamp(), ex.getRequestMethod(), path,
+                ex.getRequestHeaders().getFirst("Idempotency-Key"), ex.getRequestHeaders().getFirst("X-Ferry-Group"), body);
+        if (!MessageDigest.isEqual(signed.mac(), expected)) {
+            respond(ex, 403, Map.of(), error("signature does not match the request (" + IngestAuth.HmacSha256.TIMESTAMP_HEADER
+                    + ", method, path, Idempotency-Key, X-Ferry-Group and body)"));
+            return false;
+        }
+        long forgetAfter = signed.seconds() + signatureWindow.toSeconds() + 1;
+        switch (seenSignatures.remember(expected, forgetAfter, clock.instant().getEpochSecond())) {
+            case REPLAYED -> {
+                respond(ex, 401, Map.of(), error("replayed: this signature was accepted before; sign each request, "
+                        + "and each attempt of it, anew with a fresh " + IngestAuth.HmacSha256.TIMESTAMP_HEADER));
+                return false;
+            }
+            case FULL -> {
+                respond(ex, 429, Map.of("Retry-After", "1"), error("too many signed requests within the signature window "
+                        + "to remember; try again shortly"));
+                return false;
+            }
+            case FIRST -> {
+                return true;
+            }
+        }
+        return true;
+    }
+
+    private Answer handOver(HttpExchange ex, JsonItems.Split.Items split) {
         int n = split.items().size();
         if (!capacity.tryAcquire(n)) {
-            respond(ex, 429, Map.of("Retry-After", "1"), error("back-pressure: " + n
+            return new Answer(429, Map.of("Retry-After", "1"), error("back-pressure: " + n
                     + " event(s) do not fit; try again shortly"));
-            return;
         }
         var request = new Pending(n);
         String requestId = UUID.randomUUID().toString();
         String idempotencyKey = ex.getRequestHeaders().getFirst("Idempotency-Key");
+        String group = ex.getRequestHeaders().getFirst("X-Ferry-Group");
         var now = clock.instant();
         for (int i = 0; i < n; i++) {
             var attributes = new HashMap<String, String>(8);
             attributes.put("http.remoteAddress", ex.getRemoteAddress().getAddress().getHostAddress());
             attributes.put("http.path", path);
-            String group = ex.getRequestHeaders().getFirst("X-Ferry-Group");
             String dedup = idempotencyKey == null ? null : split.batch() ? idempotencyKey + "#" + i : idempotencyKey;
             if (dedup != null) {
                 attributes.put("Idempotency-Key", dedup);
@@ -286,7 +451,7 @@ public final class HttpSource implements Source, Acknowledger {
         if (!all) {
             request.abandoned = true;
         }
-        answer(ex, request, split.batch());
+        return answer(request, split.batch());
     }
 
     private void enqueue(Pending request) {
@@ -295,7 +460,11 @@ public final class HttpSource implements Source, Acknowledger {
         }
     }
 
-    private void answer(HttpExchange ex, Pending request, boolean batch) throws IOException {
+    /**
+     * The answer: per event its index, the client's own id for it ({@code id}: its Idempotency-Key,
+     * {@code key#index} in a batch; absent without the header) and its status.
+     */
+    private Answer answer(Pending request, boolean batch) {
         var json = new StringBuilder(64 + 64 * request.items.length).append("{\"results\":[");
         boolean anyRetry = false;
         boolean anyRejected = false;
@@ -305,8 +474,11 @@ public final class HttpSource implements Source, Acknowledger {
             if (item.index > 0) {
                 json.append(',');
             }
-            json.append("{\"index\":").append(item.index).append(",\"id\":").append(quote(item.delivery.id()))
-                    .append(",\"status\":");
+            json.append("{\"index\":").append(item.index);
+            if (item.delivery.deduplicationId() != null) {
+                json.append(",\"id\":").append(quote(item.delivery.deduplicationId()));
+            }
+            json.append(",\"status\":");
             var d = item.disposition;
             switch (d) {
                 case null -> {
@@ -342,10 +514,10 @@ public final class HttpSource implements Source, Acknowledger {
         } else {
             status = anyRejected ? 422 : 200;
         }
-        respond(ex, status, anyRetry ? Map.of("Retry-After", Long.toString(retryAfter)) : Map.of(), json.toString());
         if (!batch && status != 200) {
             LOG.log(Level.DEBUG, "HTTP source ''{0}'': answered {1}", name, status);
         }
+        return new Answer(status, anyRetry ? Map.of("Retry-After", Long.toString(retryAfter)) : Map.of(), json.toString());
     }
 
     private static void respond(HttpExchange ex, int status, Map<String, String> headers, String json) throws IOException {
@@ -394,16 +566,6 @@ public final class HttpSource implements Source, Acknowledger {
             return Long.parseLong(s.strip());
         } catch (NumberFormatException e) {
             return -1;
-        }
-    }
-
-    static String hmacHex(byte[] secret, byte[] body) {
-        try {
-            var mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(secret, "HmacSHA256"));
-            return HexFormat.of().formatHex(mac.doFinal(body));
-        } catch (NoSuchAlgorithmException | InvalidKeyException e) {
-            throw new IllegalStateException("every JDK has HmacSHA256", e);
         }
     }
 
@@ -492,7 +654,7 @@ public final class HttpSource implements Source, Acknowledger {
         synchronized (this) {
             if (server != null) {
                 server.stop(0);
-                executor.close();
+                deadlines.close();
             }
         }
     }
@@ -509,6 +671,10 @@ public final class HttpSource implements Source, Acknowledger {
         private int capacity = 1000;
         private int maxConcurrentRequests = 256;
         private Duration responseTimeout = Duration.ofSeconds(30);
+        private Duration readTimeout = Duration.ofSeconds(10);
+        private int maxUploads = 1000;
+        private Duration signatureWindow = Duration.ofMinutes(5);
+        private int maxRememberedSignatures = 250_000;
         private Clock clock = Clock.systemUTC();
 
         private Builder() {
@@ -568,7 +734,7 @@ public final class HttpSource implements Source, Acknowledger {
             return this;
         }
 
-        /** Requests served at once (256 by default); beyond it requests get 429. */
+        /** Requests handed over at once, their body read (256 by default); beyond it requests get 429. */
         public Builder maxConcurrentRequests(int requests) {
             if (requests < 1) {
                 throw new IllegalArgumentException("maxConcurrentRequests must be >= 1, was " + requests);
@@ -583,6 +749,51 @@ public final class HttpSource implements Source, Acknowledger {
                 throw new IllegalArgumentException("responseTimeout must be > 0, was " + timeout);
             }
             this.responseTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * How long a request may take to arrive, headers and body (10 s by default): a client that
+         * sends slower is answered 408 and its connection closed.
+         */
+        public Builder readTimeout(Duration timeout) {
+            if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("readTimeout must be > 0, was " + timeout);
+            }
+            this.readTimeout = timeout;
+            return this;
+        }
+
+        /** Requests whose body is being read at once (1000 by default); beyond it requests get 503 at once. */
+        public Builder maxUploads(int uploads) {
+            if (uploads < 1) {
+                throw new IllegalArgumentException("maxUploads must be >= 1, was " + uploads);
+            }
+            this.maxUploads = uploads;
+            return this;
+        }
+
+        /**
+         * HMAC auth: how far {@code X-Ferry-Timestamp} may be from the server's clock, either way
+         * (5 minutes by default); signatures are remembered that long to refuse their replay.
+         */
+        public Builder signatureWindow(Duration window) {
+            if (window == null || window.toSeconds() < 1) {
+                throw new IllegalArgumentException("signatureWindow must be >= 1s, was " + window);
+            }
+            this.signatureWindow = window;
+            return this;
+        }
+
+        /**
+         * HMAC auth: signatures remembered at most (250,000 by default, some 20 MB); when that many
+         * were accepted within the window, signed requests get 429 until the oldest expire.
+         */
+        public Builder maxRememberedSignatures(int signatures) {
+            if (signatures < 1) {
+                throw new IllegalArgumentException("maxRememberedSignatures must be >= 1, was " + signatures);
+            }
+            this.maxRememberedSignatures = signatures;
             return this;
         }
 

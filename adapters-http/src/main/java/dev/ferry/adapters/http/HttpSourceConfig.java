@@ -4,6 +4,7 @@ import dev.ferry.domain.spi.AdapterContext;
 import dev.ferry.domain.spi.OpenedSource;
 import dev.ferry.domain.spi.Plan;
 import dev.ferry.domain.spi.Settings;
+import java.time.Duration;
 import java.util.Set;
 
 /**
@@ -15,13 +16,17 @@ import java.util.Set;
  *   path: /events
  *   auth: bearer                  # bearer, hmac or none - there is no default
  *   token: ${INGEST_TOKEN}        # auth: bearer
- *   secret: ${INGEST_SECRET}      # auth: hmac (X-Ferry-Signature: sha256=HEX)
+ *   secret: ${INGEST_SECRET}      # auth: hmac (X-Ferry-Timestamp + X-Ferry-Signature, see the README)
+ *   signature-window: 5m          # auth: hmac - timestamps this far from the clock are refused
  *   max-body-bytes: 1048576
  *   capacity: 1000                # events held before requests get 429
+ *   read-timeout: 10s             # headers and body must arrive within it, else 408
+ *   max-uploads: 1000             # requests whose body is being read at once, beyond it 503
  * </pre>
  */
 public record HttpSourceConfig(String name, String host, int port, String path, IngestAuth auth, int maxBodyBytes,
-                               int capacity) implements Plan<OpenedSource> {
+                               int capacity, Duration readTimeout, int maxUploads, Duration signatureWindow)
+        implements Plan<OpenedSource> {
 
     public static HttpSourceConfig read(Settings s) {
         var listen = s.hostPort("listen", "127.0.0.1:8080");
@@ -56,14 +61,26 @@ public record HttpSourceConfig(String name, String host, int port, String path, 
         if (secret != null && !"hmac".equals(kind)) {
             s.problem("secret", "only used with auth: hmac");
         }
+        var readTimeout = s.duration("read-timeout", Duration.ofSeconds(10));
+        if (readTimeout.compareTo(Duration.ofMillis(100)) < 0 || readTimeout.compareTo(Duration.ofMinutes(10)) > 0) {
+            s.problem("read-timeout", "must be 100ms..10m, was " + readTimeout.toMillis() + " ms");
+            readTimeout = Duration.ofSeconds(10);
+        }
+        var signatureWindow = s.duration("signature-window", Duration.ofMinutes(5));
+        if (signatureWindow.compareTo(Duration.ofSeconds(1)) < 0 || signatureWindow.compareTo(Duration.ofHours(24)) > 0) {
+            s.problem("signature-window", "must be 1s..24h, was " + signatureWindow.toMillis() + " ms");
+            signatureWindow = Duration.ofMinutes(5);
+        }
         return new HttpSourceConfig(s.name(), host, port, path, auth, s.integer("max-body-bytes", 1 << 20, 1024, 64 << 20),
-                s.integer("capacity", 1000, 1, 1_000_000));
+                s.integer("capacity", 1000, 1, 1_000_000), readTimeout, s.integer("max-uploads", 1000, 1, 100_000),
+                signatureWindow);
     }
 
     @Override
     public OpenedSource open(AdapterContext context) {
         var source = HttpSource.builder().name(name).bind(host, port).path(path).auth(auth)
-                .maxBodyBytes(maxBodyBytes).capacity(capacity).build().start();
+                .maxBodyBytes(maxBodyBytes).capacity(capacity).readTimeout(readTimeout).maxUploads(maxUploads)
+                .signatureWindow(signatureWindow).build().start();
         return OpenedSource.of(source, source.uri().toString());
     }
 }

@@ -121,7 +121,7 @@ class HttpSourceIT {
         var response = post(source.uri(), "{\"id\":\"e1\",\"type\":\"Good\"}", "Authorization", "Bearer t0ken",
                 "Idempotency-Key", "req-7");
         assertThat(response.statusCode()).isEqualTo(200);
-        assertThat(response.body()).contains("\"status\":\"done\"");
+        assertThat(response.body()).contains("\"id\":\"req-7\"").contains("\"status\":\"done\"");
         assertThat(handled).containsExactly("e1");
         assertThat(dedupIds).containsExactly("req-7");
     }
@@ -171,12 +171,16 @@ class HttpSourceIT {
     @Test
     void hmacAuth_acceptsTheRightSignatureOnly() throws Exception {
         String secret = "0123456789abcdef-secret";
-        var source = start(HttpSource.builder().auth(IngestAuth.hmacSha256(secret)));
+        var hmac = (IngestAuth.HmacSha256) IngestAuth.hmacSha256(secret);
+        var source = start(HttpSource.builder().auth(hmac));
         String body = "{\"id\":\"signed\",\"type\":\"Good\"}";
-        String good = "sha256=" + HttpSource.hmacHex(secret.getBytes(StandardCharsets.UTF_8), body.getBytes(StandardCharsets.UTF_8));
+        long now = System.currentTimeMillis() / 1000;
+        String good = hmac.sign(now, "POST", "/events", null, null, body.getBytes(StandardCharsets.UTF_8));
 
-        assertThat(post(source.uri(), body, "X-Ferry-Signature", good).statusCode()).isEqualTo(200);
-        assertThat(post(source.uri(), body + " ", "X-Ferry-Signature", good).statusCode()).as("body changed").isEqualTo(403);
+        assertThat(post(source.uri(), body + " ", "X-Ferry-Timestamp", Long.toString(now), "X-Ferry-Signature", good)
+                .statusCode()).as("body changed").isEqualTo(403);
+        assertThat(post(source.uri(), body, "X-Ferry-Timestamp", Long.toString(now), "X-Ferry-Signature", good)
+                .statusCode()).isEqualTo(200);
         assertThat(post(source.uri(), body).statusCode()).isEqualTo(401);
         assertThat(handled).containsExactly("signed");
     }

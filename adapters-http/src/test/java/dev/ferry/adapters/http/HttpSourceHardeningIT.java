@@ -1,0 +1,513 @@
+package dev.ferry.adapters.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.handle.Handler;
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.listener.Listener;
+import dev.ferry.domain.listener.ListenerConfig;
+import dev.ferry.domain.spi.Settings;
+import dev.ferry.domain.testing.Await;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Pattern;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * #16: the ingest endpoint against replayed and re-keyed signed requests, slow clients (slowloris),
+ * and what its answer names; real sockets on 127.0.0.1, a real listener behind the endpoint.
+ */
+class HttpSourceHardeningIT {
+
+    private static final String SECRET = "0123456789abcdef-secret";
+    private static final IngestAuth.HmacSha256 HMAC = (IngestAuth.HmacSha256) IngestAuth.hmacSha256(SECRET);
+
+    private final List<AutoCloseable> opened = new ArrayList<>();
+    private final List<Socket> sockets = new ArrayList<>();
+    private final List<String> handled = new CopyOnWriteArrayList<>();
+    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
+    private final Handler handler = (event, delivery) -> {
+        handled.add(event.key());
+        return Outcome.done();
+    };
+
+    @AfterEach
+    void close() throws Exception {
+        for (var socket : sockets) {
+            try {
+                socket.close();
+            } catch (IOException ignored) {
+                // closed already
+            }
+        }
+        for (var c : opened.reversed()) {
+            c.close();
+        }
+        client.close();
+    }
+
+    private HttpSource start(HttpSource.Builder builder) {
+        var source = builder.build().start();
+        opened.add(source);
+        var listener = Listener.builder(source, source, HttpSourceIT.DECODER, handler)
+                .config(ListenerConfig.builder().pollWait(Duration.ofMillis(200)).lease(Duration.ofSeconds(30))
+                        .shutdownDeadline(Duration.ofMillis(200)).build())
+                .build().start();
+        opened.add(listener);
+        return source;
+    }
+
+    private HttpResponse<String> post(HttpSource source, String body, String... headers) throws Exception {
+        var request = HttpRequest.newBuilder(source.uri()).timeout(Duration.ofSeconds(10))
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        if (headers.length > 0) {
+            request.headers(headers);
+        }
+        return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** POSTs {@code body} signed at {@code timestamp} with the given key and group (null: header absent). */
+    private HttpResponse<String> signed(HttpSource source, String body, long timestamp, String key, String group)
+            throws Exception {
+        String signature = HMAC.sign(timestamp, "POST", "/events", key, group, body.getBytes(StandardCharsets.UTF_8));
+        return send(source, body, timestamp, signature, key, group);
+    }
+
+    private HttpResponse<String> send(HttpSource source, String body, long timestamp, String signature, String key,
+                                      String group) throws Exception {
+        var headers = new ArrayList<>(List.of("X-Ferry-Timestamp", Long.toString(timestamp), "X-Ferry-Signature", signature));
+        if (key != null) {
+            headers.addAll(List.of("Idempotency-Key", key));
+        }
+        if (group != null) {
+            headers.addAll(List.of("X-Ferry-Group", group));
+        }
+        return post(source, body, headers.toArray(String[]::new));
+    }
+
+    private static long now() {
+        return System.currentTimeMillis() / 1000;
+    }
+
+    // ---------------------------------------------------------------- signatures (9)
+
+    @Test // #16
+    void signature_isTheDocumentedRecipe_overTimestampMethodPathKeyGroupAndBody() {
+        // the value the README's printf | openssl dgst -sha256 -hmac recipe prints for the same request
+        assertThat(HMAC.sign(1_700_000_000L, "POST", "/events", "o-1", null,
+                "{\"id\":\"o-1\",\"type\":\"OrderPlaced\",\"customer\":\"C1\"}".getBytes(StandardCharsets.UTF_8)))
+                .isEqualTo("sha256=d6f83148531499b104bf31161792d1c3c79d6ea6b44651809b79aaa4633700cd");
+    }
+
+    @Test // #16
+    void aBodyOnlySignature_withoutTimestamp_isRefused401() throws Exception {
+        var source = start(HttpSource.builder().auth(HMAC));
+        String body = "{\"id\":\"old\",\"type\":\"Good\"}";
+        var mac = Mac.getInstance("HmacSHA256");
+        mac.init(new SecretKeySpec(SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+        String bodyOnly = "sha256=" + HexFormat.of().formatHex(mac.doFinal(body.getBytes(StandardCharsets.UTF_8)));
+
+        var refused = post(source, body, "X-Ferry-Signature", bodyOnly);
+        assertThat(refused.statusCode()).isEqualTo(401);
+        assertThat(refused.body()).contains("\"error\"").contains("X-Ferry-Timestamp");
+        assertThat(handled).isEmpty();
+    }
+
+    @Test // #16
+    void aCapturedSignature_withAnotherIdempotencyKeyOrGroup_isRefused403() throws Exception {
+        var source = start(HttpSource.builder().auth(HMAC));
+        String body = "{\"id\":\"k1\",\"type\":\"Good\"}";
+        long ts = now();
+        String signature = HMAC.sign(ts, "POST", "/events", "key-1", "group-1", body.getBytes(StandardCharsets.UTF_8));
+
+        var otherKey = send(source, body, ts, signature, "key-2", "group-1");
+        assertThat(otherKey.statusCode()).isEqualTo(403);
+        assertThat(otherKey.body()).contains("signature does not match");
+        assertThat(send(source, body, ts, signature, null, "group-1").statusCode()).as("key dropped").isEqualTo(403);
+        assertThat(send(source, body, ts, signature, "key-1", "group-2").statusCode()).as("other group").isEqualTo(403);
+        assertThat(send(source, body, ts + 1, signature, "key-1", "group-1").statusCode()).as("other time").isEqualTo(403);
+        assertThat(handled).isEmpty();
+
+        var original = send(source, body, ts, signature, "key-1", "group-1");
+        assertThat(original.statusCode()).as(original.body()).isEqualTo(200);
+        assertThat(handled).containsExactly("k1");
+    }
+
+    @Test // #16
+    void aReplayedSignature_isRefused401_andHandledOnce() throws Exception {
+        var source = start(HttpSource.builder().auth(HMAC));
+        String body = "{\"id\":\"r1\",\"type\":\"Good\"}";
+        long ts = now();
+
+        assertThat(signed(source, body, ts, "req-1", null).statusCode()).isEqualTo(200);
+        var replay = signed(source, body, ts, "req-1", null);
+        assertThat(replay.statusCode()).isEqualTo(401);
+        assertThat(replay.body()).contains("replayed");
+        assertThat(handled).containsExactly("r1");
+        assertThat(source.rememberedSignatures()).isEqualTo(1);
+
+        // signed anew (another second), the same request is accepted again: its Idempotency-Key is for a ledger to dedupe
+        assertThat(signed(source, body, ts + 1, "req-1", null).statusCode()).isEqualTo(200);
+    }
+
+    @Test // #16
+    void rememberedSignatures_areBounded_andAFullMemoryAsksForLater() throws Exception {
+        var source = start(HttpSource.builder().auth(HMAC).maxRememberedSignatures(1));
+        long ts = now();
+        assertThat(signed(source, "{\"id\":\"m1\",\"type\":\"Good\"}", ts, null, null).statusCode()).isEqualTo(200);
+        var full = signed(source, "{\"id\":\"m2\",\"type\":\"Good\"}", ts, null, null);
+        assertThat(full.statusCode()).isEqualTo(429);
+        assertThat(full.headers().firstValue("Retry-After")).hasValue("1");
+        assertThat(source.rememberedSignatures()).isEqualTo(1);
+        assertThat(handled).containsExactly("m1");
+    }
+
+    @Test // #16
+    void aTimestampOutsideTheWindow_isRefused401_eitherWay() throws Exception {
+        var source = start(HttpSource.builder().auth(HMAC));
+        String body = "{\"id\":\"w1\",\"type\":\"Good\"}";
+
+        var old = signed(source, body, now() - 400, null, null);
+        assertThat(old.statusCode()).isEqualTo(401);
+        assertThat(old.body()).contains("accepted within 300 s");
+        assertThat(signed(source, body, now() + 400, null, null).statusCode()).as("from the future").isEqualTo(401);
+        assertThat(handled).isEmpty();
+        assertThat(signed(source, body, now() - 200, null, null).statusCode()).as("inside 5 minutes").isEqualTo(200);
+
+        var narrow = start(HttpSource.builder().auth(HMAC).signatureWindow(Duration.ofSeconds(60)));
+        long twoMinutesAgo = now() - 120;
+        var late = post(narrow, body, "X-Ferry-Timestamp", Long.toString(twoMinutesAgo), "X-Ferry-Signature",
+                HMAC.sign(twoMinutesAgo, "POST", "/events", null, null, body.getBytes(StandardCharsets.UTF_8)));
+        assertThat(late.statusCode()).isEqualTo(401);
+        assertThat(late.body()).contains("accepted within 60 s");
+    }
+
+    // ---------------------------------------------------------------- what the answer names (17)
+
+    @Test // #16
+    void theAnswer_givesBackTheClientsIdempotencyKey_notAnInternalId() throws Exception {
+        var source = start(HttpSource.builder().auth(IngestAuth.none()));
+        var uuid = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-");
+
+        var one = post(source, "{\"id\":\"a1\",\"type\":\"Good\"}", "Idempotency-Key", "order-9");
+        assertThat(one.statusCode()).isEqualTo(200);
+        assertThat(one.body()).isEqualTo("{\"results\":[{\"index\":0,\"id\":\"order-9\",\"status\":\"done\"}]}");
+
+        var batch = post(source, "[{\"id\":\"a2\",\"type\":\"Good\"},{\"id\":\"a3\",\"type\":\"Good\"}]", "Idempotency-Key", "b");
+        assertThat(batch.body()).contains("{\"index\":0,\"id\":\"b#0\",\"status\":\"done\"}")
+                .contains("{\"index\":1,\"id\":\"b#1\",\"status\":\"done\"}");
+
+        var anonymous = post(source, "{\"id\":\"a4\",\"type\":\"Good\"}");
+        assertThat(anonymous.body()).isEqualTo("{\"results\":[{\"index\":0,\"status\":\"done\"}]}");
+        assertThat(List.of(one.body(), batch.body(), anonymous.body())).noneMatch(b -> uuid.matcher(b).find());
+    }
+
+    // ---------------------------------------------------------------- slow clients (11)
+
+    /** Connects and sends the headers of a POST with {@code contentLength}, then {@code start} of the body. */
+    private Socket upload(HttpSource source, int contentLength, String start) throws IOException {
+        var socket = new Socket();
+        sockets.add(socket);
+        socket.connect(new InetSocketAddress("127.0.0.1", source.port()), 5_000);
+        socket.setSoTimeout(10_000);
+        var out = socket.getOutputStream();
+        out.write(("POST /events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: "
+                + contentLength + "\r\n\r\n" + start).getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        return socket;
+    }
+
+    /** The status line and headers of the next response; throws SocketTimeoutException if none comes. */
+    private static String head(Socket socket) throws IOException {
+        InputStream in = socket.getInputStream();
+        var head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int c = in.read();
+            if (c < 0) {
+                throw new IOException("connection closed after: " + head);
+            }
+            head.append((char) c);
+        }
+        return head.toString();
+    }
+
+    /** Whether the server closes the connection (end of stream or reset) within {@code limit}. */
+    private static boolean closedByServer(Socket socket, Duration limit) throws IOException {
+        socket.setSoTimeout((int) limit.toMillis());
+        long deadline = System.nanoTime() + limit.toNanos();
+        try {
+            InputStream in = socket.getInputStream();
+            while (in.read() != -1) {
+                if (System.nanoTime() > deadline) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (SocketTimeoutException e) {
+            return false;
+        } catch (SocketException reset) {
+            return true;
+        }
+    }
+
+    /** Writes a space into each socket every 200 ms until stopped: bodies that trickle in. */
+    private static Thread trickle(List<Socket> sockets, AtomicBoolean stop) {
+        return Thread.ofPlatform().daemon().name("trickle").start(() -> {
+            while (!stop.get()) {
+                for (var socket : sockets) {
+                    try {
+                        socket.getOutputStream().write(' ');
+                        socket.getOutputStream().flush();
+                    } catch (IOException closed) {
+                        // the server gave up on it
+                    }
+                }
+                try {
+                    Thread.sleep(200);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+    }
+
+    @Test // #16
+    void fiveHundredSlowClients_doNotKeepAWellBehavedOneWaiting() throws Exception {
+        // the default limits; a long read timeout, so that no slow client is cut off during the test
+        var source = start(HttpSource.builder().auth(IngestAuth.none()).readTimeout(Duration.ofSeconds(60)));
+        var trickling = new ArrayList<Socket>();
+        var stop = new AtomicBoolean();
+        Thread trickler = null;
+        try {
+            for (int i = 0; i < 500; i++) {
+                var socket = upload(source, 1000, "{\"id\":\"slow-" + i + "\",");
+                if (i % 2 == 0) {
+                    trickling.add(socket);   // the other half stall
+                }
+            }
+            trickler = trickle(trickling, stop);
+            assertThat(Await.until(Duration.ofSeconds(30), () -> source.uploading() == 500))
+                    .as("500 bodies being read, %d seen", source.uploading()).isTrue();
+
+            long start = System.nanoTime();
+            var response = client.send(HttpRequest.newBuilder(source.uri()).timeout(Duration.ofSeconds(5))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"id\":\"good\",\"type\":\"Good\"}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+            assertThat(took).isLessThan(Duration.ofSeconds(5));
+            assertThat(handled).containsExactly("good");
+        } finally {
+            stop.set(true);
+            if (trickler != null) {
+                trickler.join(5_000);
+            }
+            for (var socket : sockets) {
+                socket.close();
+            }
+        }
+        assertThat(Await.until(Duration.ofSeconds(20), () -> source.uploading() == 0))
+                .as("closed clients give their upload slot back, %d left", source.uploading()).isTrue();
+    }
+
+    @Test // #16
+    void bodiesNotReceivedWithinTheReadTimeout_get408_andTheirConnectionClosed() throws Exception {
+        var source = start(HttpSource.builder().auth(IngestAuth.none()).readTimeout(Duration.ofSeconds(1)));
+        var stalled = new ArrayList<Socket>();
+        var trickling = new ArrayList<Socket>();
+        for (int i = 0; i < 10; i++) {
+            stalled.add(upload(source, 500, "{\"id\":\"stalled-" + i + "\","));
+            trickling.add(upload(source, 500, "{\"id\":\"trickling-" + i + "\","));
+        }
+        var stop = new AtomicBoolean();
+        var trickler = trickle(trickling, stop);
+        try {
+            for (var socket : stalled) {
+                String head = head(socket);
+                assertThat(head).startsWith("HTTP/1.1 408").containsIgnoringCase("Connection: close");
+                assertThat(closedByServer(socket, Duration.ofSeconds(10))).isTrue();
+            }
+            for (var socket : trickling) {
+                assertThat(closedByServer(socket, Duration.ofSeconds(10))).as("a trickle does not extend the deadline").isTrue();
+            }
+        } finally {
+            stop.set(true);
+            trickler.join(5_000);
+        }
+        assertThat(Await.until(Duration.ofSeconds(10), () -> source.uploading() == 0)).isTrue();
+        assertThat(handled).isEmpty();
+        assertThat(post(source, "{\"id\":\"after\",\"type\":\"Good\"}").statusCode()).isEqualTo(200);
+    }
+
+    @Test // #16
+    void headersNotReceivedWithinTheReadTimeout_closeTheConnection() throws Exception {
+        var source = start(HttpSource.builder().auth(IngestAuth.none()).readTimeout(Duration.ofSeconds(1)));
+        var socket = new Socket();
+        sockets.add(socket);
+        socket.connect(new InetSocketAddress("127.0.0.1", source.port()), 5_000);
+        socket.getOutputStream().write("POST /events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Ty"
+                .getBytes(StandardCharsets.US_ASCII));
+        socket.getOutputStream().flush();
+
+        assertThat(closedByServer(socket, Duration.ofSeconds(10))).isTrue();
+    }
+
+    @Test // #16
+    void uploadsBeyondTheLimit_get503AtOnce_andTheSlotsComeBack() throws Exception {
+        var source = start(HttpSource.builder().auth(IngestAuth.none()).maxUploads(3).readTimeout(Duration.ofSeconds(30)));
+        var slow = new ArrayList<Socket>();
+        for (int i = 0; i < 3; i++) {
+            slow.add(upload(source, 1000, "{\"id\":\"slow-" + i + "\","));
+        }
+        assertThat(Await.until(Duration.ofSeconds(10), () -> source.uploading() == 3)).isTrue();
+
+        var excess = upload(source, 1000, "{\"id\":\"excess\",");
+        excess.setSoTimeout(3_000);
+        assertThat(head(excess)).startsWith("HTTP/1.1 503").containsIgnoringCase("Retry-After: 1");
+        long start = System.nanoTime();
+        var refused = post(source, "{\"id\":\"refused\",\"type\":\"Good\"}");
+        assertThat(refused.statusCode()).isEqualTo(503);
+        assertThat(refused.body()).contains("too many requests being received at once");
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+
+        for (var socket : slow) {
+            socket.close();
+        }
+        assertThat(Await.until(Duration.ofSeconds(10), () -> source.uploading() == 0)).isTrue();
+        assertThat(post(source, "{\"id\":\"later\",\"type\":\"Good\"}").statusCode()).isEqualTo(200);
+        assertThat(handled).containsExactly("later");
+    }
+
+    // ---------------------------------------------------------------- settings
+
+    @Test // #16
+    void settings_readTheTimeoutTheUploadLimitAndTheSignatureWindow() {
+        var settings = new MapSettings(Map.of("auth", "hmac", "secret", SECRET, "read-timeout", "3s",
+                "max-uploads", "50", "signature-window", "2m"));
+        var config = HttpSourceConfig.read(settings);
+        assertThat(settings.problems).isEmpty();
+        assertThat(config.readTimeout()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(config.maxUploads()).isEqualTo(50);
+        assertThat(config.signatureWindow()).isEqualTo(Duration.ofMinutes(2));
+
+        var defaults = HttpSourceConfig.read(new MapSettings(Map.of("auth", "none")));
+        assertThat(defaults.readTimeout()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(defaults.maxUploads()).isEqualTo(1000);
+        assertThat(defaults.signatureWindow()).isEqualTo(Duration.ofMinutes(5));
+
+        var tooShort = new MapSettings(Map.of("auth", "none", "read-timeout", "1ms"));
+        HttpSourceConfig.read(tooShort);
+        assertThat(tooShort.problems).anySatisfy(p -> assertThat(p).startsWith("read-timeout:"));
+    }
+
+    /** Settings from a map of strings, problems collected. */
+    private static final class MapSettings implements Settings {
+        final Map<String, String> values;
+        final List<String> problems = new ArrayList<>();
+
+        MapSettings(Map<String, String> values) {
+            this.values = values;
+        }
+
+        @Override
+        public String name() {
+            return "ingest";
+        }
+
+        @Override
+        public String string(String key, String fallback) {
+            return values.getOrDefault(key, fallback);
+        }
+
+        @Override
+        public String required(String key) {
+            String v = values.get(key);
+            if (v == null || v.isEmpty()) {
+                problem(key, "required");
+            }
+            return v;
+        }
+
+        @Override
+        public String oneOf(String key, String fallback, Set<String> allowed) {
+            String v = values.getOrDefault(key, fallback);
+            if (v == null || !allowed.contains(v)) {
+                problem(key, "one of " + allowed);
+                return fallback;
+            }
+            return v;
+        }
+
+        @Override
+        public int integer(String key, int fallback, int min, int max) {
+            String v = values.get(key);
+            return v == null ? fallback : Integer.parseInt(v);
+        }
+
+        @Override
+        public boolean flag(String key, boolean fallback) {
+            String v = values.get(key);
+            return v == null ? fallback : Boolean.parseBoolean(v);
+        }
+
+        @Override
+        public Duration duration(String key, Duration fallback) {
+            String v = values.get(key);
+            if (v == null) {
+                return fallback;
+            }
+            if (v.endsWith("ms")) {
+                return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
+            }
+            long n = Long.parseLong(v.substring(0, v.length() - 1));
+            return switch (v.charAt(v.length() - 1)) {
+                case 's' -> Duration.ofSeconds(n);
+                case 'm' -> Duration.ofMinutes(n);
+                case 'h' -> Duration.ofHours(n);
+                default -> Duration.ofDays(n);
+            };
+        }
+
+        @Override
+        public InetSocketAddress hostPort(String key, String fallback) {
+            String v = values.getOrDefault(key, fallback);
+            int colon = v.lastIndexOf(':');
+            return InetSocketAddress.createUnresolved(v.substring(0, colon), Integer.parseInt(v.substring(colon + 1)));
+        }
+
+        @Override
+        public List<String> strings(String key) {
+            return List.of();
+        }
+
+        @Override
+        public Map<String, String> map(String key) {
+            return Map.of();
+        }
+
+        @Override
+        public void problem(String key, String message) {
+            problems.add(key + ": " + message);
+        }
+    }
+}
