@@ -46,12 +46,18 @@ final class MessageAttributes {
         return MessageAttributeValue.builder().dataType("String").stringValue(value).build();
     }
 
-    /** A dead-letter copy's attributes: Ferry's three first, then the originals, folding what does not fit. */
+    /**
+     * A dead-letter copy's attributes: Ferry's first (reason, the queue's name, the source's name
+     * when it differs, receive count), then the originals, folding what does not fit.
+     */
     static Map<String, MessageAttributeValue> forDeadLetter(Map<String, MessageAttributeValue> originals, String reason,
-                                                            String sourceQueue, int receiveCount) {
+                                                            String sourceQueue, String sourceName, int receiveCount) {
         var ferry = new LinkedHashMap<String, MessageAttributeValue>();
         ferry.put(DeadLetterAttributes.REASON, string(reason));
         ferry.put(DeadLetterAttributes.SOURCE, string(sourceQueue));
+        if (!sourceName.equals(sourceQueue)) {
+            ferry.put(DeadLetterAttributes.SOURCE_NAME, string(sourceName));
+        }
         ferry.put(DeadLetterAttributes.RECEIVE_COUNT,
                 MessageAttributeValue.builder().dataType("Number").stringValue(Integer.toString(receiveCount)).build());
         var rest = new TreeMap<>(originals);

@@ -78,6 +78,8 @@ public final class SqsSource implements Source, Acknowledger {
     private final SqsClient client;
     private final String queueUrl;
     private final String name;
+    /** The queue's own name (what {@code ferry queues redrive --to} takes), whatever the source is called. */
+    private final String queueName;
     private final boolean fifo;
     private final String deadLetterQueueUrl;
     private final boolean deadLetterQueueFifo;
@@ -107,6 +109,7 @@ public final class SqsSource implements Source, Acknowledger {
         this.client = b.client;
         this.queueUrl = info.url();
         this.name = b.name != null ? b.name : info.name();
+        this.queueName = info.name();
         this.fifo = info.fifo();
         this.deadLetterQueueUrl = deadLetterQueueUrl;
         this.deadLetterQueueFifo = deadLetterQueueUrl != null && deadLetterQueueUrl.endsWith(".fifo");
@@ -211,13 +214,23 @@ public final class SqsSource implements Source, Acknowledger {
             String problem = screen(m);
             if (problem == null) {
                 accepted.add(delivery);
-            } else {
-                if (refused == null) {
-                    refused = new ArrayList<>();
-                }
-                LOG.log(Level.WARNING, "SQS ''{0}'': message {1} dead-lettered, not handled: {2}", name, m.messageId(), problem);
-                refused.add(new Settlement(delivery, Disposition.deadLetter(problem)));
+                continue;
             }
+            if (refused == null) {
+                refused = new ArrayList<>();
+            }
+            if (problem.startsWith(MD5_MISMATCH) && delivery.receiveCount() < MD5_RECEIVES) {
+                // #16: what arrived is damaged, the stored message most likely is not: receive it again
+                // rather than copy the damaged body to the DLQ and delete the intact original
+                LOG.log(Level.WARNING, "SQS ''{0}'': message {1} released to be received again (receive {2} of {3} "
+                        + "before it is dead-lettered): {4}", name, m.messageId(), delivery.receiveCount(), MD5_RECEIVES, problem);
+                refused.add(new Settlement(delivery, Disposition.RELEASE));
+                continue;
+            }
+            LOG.log(Level.WARNING, "SQS ''{0}'': message {1} dead-lettered, not handled: {2}", name, m.messageId(), problem);
+            refused.add(new Settlement(delivery, Disposition.deadLetter(problem.startsWith(MD5_MISMATCH)
+                    ? problem + "; the same on " + delivery.receiveCount() + " receives, so the stored message itself "
+                    + "disagrees with its MD5: this copy is its body as received" : problem)));
         }
         if (refused != null) {
             for (var failure : settle(refused)) {
@@ -228,6 +241,10 @@ public final class SqsSource implements Source, Acknowledger {
         return accepted;
     }
 
+    private static final String MD5_MISMATCH = "MD5 ";
+    /** Receives with an MD5 mismatch before a message is dead-lettered: damage in transit rarely repeats. */
+    static final int MD5_RECEIVES = 3;
+
     /** Why a message must not be handled, or null when it may. */
     private String screen(Message m) {
         if (verifyMd5) {
@@ -235,7 +252,7 @@ public final class SqsSource implements Source, Acknowledger {
                 String actual = Md5.ofBody(m.body());
                 if (!actual.equalsIgnoreCase(m.md5OfBody())) {
                     md5Mismatches.increment();
-                    return "MD5 of body mismatch: SQS sent MD5OfBody " + m.md5OfBody() + " but the body received hashes to "
+                    return MD5_MISMATCH + "of body mismatch: SQS sent MD5OfBody " + m.md5OfBody() + " but the body received hashes to "
                             + actual + " (damaged in transit)";
                 }
             }
@@ -243,7 +260,7 @@ public final class SqsSource implements Source, Acknowledger {
                 String actual = Md5.ofAttributes(m.messageAttributes());
                 if (!actual.equalsIgnoreCase(m.md5OfMessageAttributes())) {
                     md5Mismatches.increment();
-                    return "MD5 of message attributes mismatch: SQS sent MD5OfMessageAttributes "
+                    return MD5_MISMATCH + "of message attributes mismatch: SQS sent MD5OfMessageAttributes "
                             + m.md5OfMessageAttributes() + " but the attributes received hash to " + actual
                             + " (damaged in transit)";
                 }
@@ -382,8 +399,8 @@ public final class SqsSource implements Source, Acknowledger {
         var entry = SendMessageBatchRequestEntry.builder()
                 .id(Integer.toString(index))
                 .messageBody(new String(d.body(), StandardCharsets.UTF_8))
-                .messageAttributes(MessageAttributes.forDeadLetter(receipt(d).messageAttributes(), reason, name,
-                        d.receiveCount()));
+                .messageAttributes(MessageAttributes.forDeadLetter(receipt(d).messageAttributes(), reason, queueName,
+                        name, d.receiveCount()));
         if (deadLetterQueueFifo) {
             // one dedup id per source message: a copy sent again after a failed delete is dropped by SQS
             entry.messageGroupId(d.groupKey() != null ? d.groupKey() : "ferry-dead-letters")

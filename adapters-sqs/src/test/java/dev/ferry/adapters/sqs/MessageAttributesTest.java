@@ -38,7 +38,7 @@ class MessageAttributesTest {
 
     @Test
     void deadLetter_withFewAttributes_addsFerrysThree() {
-        var out = MessageAttributes.forDeadLetter(strings(3), "why", "orders", 4);
+        var out = MessageAttributes.forDeadLetter(strings(3), "why", "orders", "orders", 4);
         assertThat(out).hasSize(6).doesNotContainKey(MessageAttributes.OVERFLOW);
         assertThat(out.get(DeadLetterAttributes.REASON).stringValue()).isEqualTo("why");
         assertThat(out.get(DeadLetterAttributes.RECEIVE_COUNT).dataType()).isEqualTo("Number");
@@ -47,7 +47,7 @@ class MessageAttributesTest {
     @Test
     void deadLetter_withTenAttributes_staysWithinSqsLimit_andLosesNothing() {
         var originals = strings(10);
-        var out = MessageAttributes.forDeadLetter(originals, "why", "orders", 4);
+        var out = MessageAttributes.forDeadLetter(originals, "why", "orders", "orders", 4);
         assertThat(out).hasSize(MessageAttributes.MAX).containsKey(MessageAttributes.OVERFLOW)
                 .containsKey(DeadLetterAttributes.REASON);
         var all = MessageAttributes.expand(out);
@@ -56,8 +56,8 @@ class MessageAttributesTest {
 
     @Test
     void deadLetter_ofADeadLetter_replacesTheOldReasonInsteadOfKeepingTwo() {
-        var first = MessageAttributes.forDeadLetter(strings(2), "first", "q1", 1);
-        var second = MessageAttributes.forDeadLetter(first, "second", "q2", 2);
+        var first = MessageAttributes.forDeadLetter(strings(2), "first", "q1", "q1", 1);
+        var second = MessageAttributes.forDeadLetter(first, "second", "q2", "q2", 2);
         assertThat(second).hasSize(5);
         assertThat(second.get(DeadLetterAttributes.REASON).stringValue()).isEqualTo("second");
     }
@@ -82,7 +82,7 @@ class MessageAttributesTest {
 
     @Test
     void redrive_stripsFerrysAttributes_andUnfoldsTheRest() {
-        var dead = MessageAttributes.forDeadLetter(strings(4), "why", "orders", 2);
+        var dead = MessageAttributes.forDeadLetter(strings(4), "why", "orders", "orders", 2);
         assertThat(MessageAttributes.withoutDeadLetter(dead)).isEqualTo(strings(4));
     }
 }

@@ -122,22 +122,29 @@ class SqsSourceIT {
         assertThat(q.source().stats().md5Mismatches()).isZero();
     }
 
-    @Test
-    void bodyDamagedInTransit_isDeadLetteredWithTheReason_neverHandedOut() {
+    @Test // #16: damage in transit is released for another receive; the intact original is never deleted
+    void bodyDamagedInTransitOnce_isReceivedAgainIntact_notDeadLettered() {
         var corruptOnce = new AtomicBoolean(true);
-        try (var damaging = clientWith(new ExecutionInterceptor() {
-            @Override
-            public SdkResponse modifyResponse(Context.ModifyResponse context, ExecutionAttributes attributes) {
-                if (context.response() instanceof ReceiveMessageResponse r && !r.messages().isEmpty()
-                        && corruptOnce.getAndSet(false)) {
-                    var first = r.messages().getFirst();
-                    var damaged = new ArrayList<>(r.messages());
-                    damaged.set(0, first.toBuilder().body(first.body().replace('7', '8')).build());
-                    return r.toBuilder().messages(damaged).build();
-                }
-                return context.response();
+        try (var damaging = clientWith(damaging(() -> corruptOnce.getAndSet(false)))) {
+            var q = queue(false, 1000);
+            var source = SqsSource.builder(damaging, q.url).build();
+            opened.add(source);
+            q.send("{\"amount\":700}", Map.of(), null);
+
+            var got = new ArrayList<Delivery>();
+            for (int i = 0; i < 10 && got.isEmpty(); i++) {
+                got.addAll(source.poll(poll(10, 1, 30)));
             }
-        })) {
+            assertThat(got).extracting(SqsSourceIT::body).containsExactly("{\"amount\":700}");
+            assertThat(got.getFirst().receiveCount()).isEqualTo(2);
+            assertThat(source.stats().md5Mismatches()).isEqualTo(1);
+            assertThat(q.deadLetterMessages()).isEmpty();
+        }
+    }
+
+    @Test // #16
+    void bodyDamagedOnEveryReceive_isDeadLetteredAfterRepeatedMismatches_withTheReason_neverHandedOut() {
+        try (var damaging = clientWith(damaging(() -> true))) {
             var q = queue(false, 1000);
             var source = SqsSource.builder(damaging, q.url).build();
             opened.add(source);
@@ -145,16 +152,33 @@ class SqsSourceIT {
             q.send("{\"amount\":100}", Map.of(), null);
 
             var got = new ArrayList<Delivery>();
-            for (int i = 0; i < 10 && got.size() < 1; i++) {
+            for (int i = 0; i < 20 && source.stats().deadLettered() == 0; i++) {
                 got.addAll(source.poll(poll(10, 1, 30)));
             }
             assertThat(got).extracting(SqsSourceIT::body).containsExactly("{\"amount\":100}");
-            assertThat(source.stats().md5Mismatches()).isEqualTo(1);
+            assertThat(source.stats().md5Mismatches()).isEqualTo(SqsSource.MD5_RECEIVES);
             var dead = q.deadLetterMessages();
             assertThat(dead).hasSize(1);
-            assertThat(SqsFixture.reason(dead.getFirst())).startsWith("MD5 of body mismatch");
-            assertThat(dead.getFirst().body()).as("the copy is what arrived").isEqualTo("{\"amount\":800}");
+            assertThat(SqsFixture.reason(dead.getFirst())).startsWith("MD5 of body mismatch")
+                    .contains("the same on 3 receives");
         }
+    }
+
+    /** Replaces 7 with 8 in the body of the first message of a receive whenever {@code when} says so. */
+    private static ExecutionInterceptor damaging(java.util.function.BooleanSupplier when) {
+        return new ExecutionInterceptor() {
+            @Override
+            public SdkResponse modifyResponse(Context.ModifyResponse context, ExecutionAttributes attributes) {
+                if (context.response() instanceof ReceiveMessageResponse r && !r.messages().isEmpty()
+                        && r.messages().getFirst().body().contains("7") && when.getAsBoolean()) {
+                    var first = r.messages().getFirst();
+                    var damaged = new ArrayList<>(r.messages());
+                    damaged.set(0, first.toBuilder().body(first.body().replace('7', '8')).build());
+                    return r.toBuilder().messages(damaged).build();
+                }
+                return context.response();
+            }
+        };
     }
 
     @Test
@@ -201,11 +225,26 @@ class SqsSourceIT {
         assertThat(dead.getFirst().body()).isEqualTo("poison");
         assertThat(attrs.get(DeadLetterAttributes.REASON).stringValue()).isEqualTo("handler rejected: HTTP 400");
         assertThat(attrs.get(DeadLetterAttributes.SOURCE).stringValue()).isEqualTo(q.source().name());
+        assertThat(attrs).as("the source is named after its queue here").doesNotContainKey(DeadLetterAttributes.SOURCE_NAME);
         assertThat(attrs.get(DeadLetterAttributes.RECEIVE_COUNT).stringValue()).isEqualTo("2");
         assertThat(attrs.get("tenant").stringValue()).isEqualTo("acme");
         assertThat(attrs.get("n").dataType()).isEqualTo("Number");
         assertThat(q.approximateVisible()).isZero();
         assertThat(q.source().poll(poll(10, 1, 30))).isEmpty();
+    }
+
+    @Test // #16: redrive --to needs the queue's name, whatever the config called the source
+    void deadLetter_ofASourceNamedOtherwise_carriesTheQueueName_andTheSourceName() {
+        var q = queue(false, 1000);
+        var named = SqsSource.builder(q.client, q.url).name("orders-in").build();
+        opened.add(named);
+        q.send("poison", Map.of(), null);
+        var d = named.poll(poll(1, 5, 30)).getFirst();
+        assertThat(named.settle(List.of(new Settlement(d, Disposition.deadLetter("rejected"))))).isEmpty();
+        var attrs = q.deadLetterMessages().getFirst().messageAttributes();
+        String queueName = q.url.substring(q.url.lastIndexOf('/') + 1);
+        assertThat(attrs.get(DeadLetterAttributes.SOURCE).stringValue()).isEqualTo(queueName);
+        assertThat(attrs.get(DeadLetterAttributes.SOURCE_NAME).stringValue()).isEqualTo("orders-in");
     }
 
     @Test
