@@ -99,7 +99,7 @@ class BrokenConfigTest {
                             type: http
                             url: ftp://example.com/x
                         routes: [{to: [api]}]
-                        """, "ferry.yaml:5: sinks.api.url: url 'ftp://example.com/x' must start with http:// or https://"),
+                        """, "ferry.yaml:5: sinks.api.url: url 'ftp://example.com/…' must start with http:// or https://"),
                 broken("http sink with an unsupported method", """
                         sources: {s: {sqs: {queue: q}}}
                         sinks:
