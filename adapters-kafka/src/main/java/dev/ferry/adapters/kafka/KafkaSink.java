@@ -3,20 +3,19 @@ package dev.ferry.adapters.kafka;
 import dev.ferry.domain.handle.Outcome;
 import dev.ferry.domain.model.Event;
 import dev.ferry.domain.transport.Sink;
-import io.github.resilience4j.core.IntervalFunction;
-import io.github.resilience4j.retry.Retry;
-import io.github.resilience4j.retry.RetryConfig;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.InvalidTopicException;
@@ -33,10 +32,14 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * (e.g. the S3 object key, as the reference job sends); headers carry the event id, type and the
  * configured source name.
  *
- * <p>{@link #publish} returns once the broker acknowledged the record ({@code Done}). Retriable
- * failures (timeouts, leader changes, a topic not there yet) are tried again in process a few
- * times and then {@code Retry}, so the message goes back to its queue; authorization,
- * serialization, invalid topic and oversize records are {@code Reject}. For fan-out to several
+ * <p>{@link #publish} sends the record <em>once</em> and returns once the broker acknowledged it
+ * ({@code Done}). Retrying is the producer's: it tries again within {@code delivery.timeout.ms}
+ * (the builder's {@code timeout}), deduplicated by idempotence. A failure it gives up on (timeouts,
+ * leader changes, a topic not there yet) is {@code Retry}, so the message goes back to its queue;
+ * authorization, serialization, invalid topic and oversize records are {@code Reject}. When the
+ * producer has said nothing by {@code delivery.timeout.ms} plus a margin, the outcome is unknown:
+ * {@code Retry} with a reason saying so, and no second send, since a second send could write the
+ * record twice (idempotence deduplicates only the producer's own retries). For fan-out to several
  * clusters or topics, give each its own sink and route to all of them with
  * {@code RoutingHandler.tracked}: the source message is acked when every target confirmed, and a
  * target that already has the event is not written again on the redelivery. Thread-safe.
@@ -46,24 +49,43 @@ public final class KafkaSink implements Sink {
     private final String name;
     private final String topic;
     private final String valueAttribute;
+    /** Beyond {@code delivery.timeout.ms}, how long a send's future may take to complete before its outcome counts as unknown. */
+    static final Duration UNKNOWN_OUTCOME_MARGIN = Duration.ofSeconds(5);
+
     private final String sourceName;
-    private final Duration timeout;
+    /** How long publish waits for the send's future: {@code delivery.timeout.ms} + the margin. */
+    private final Duration wait;
     private final KafkaProducer<byte[], byte[]> producer;
-    private final Retry retry;
 
     private KafkaSink(Builder b) {
         this.name = b.name != null ? b.name : "kafka:" + b.topic;
         this.topic = b.topic;
         this.valueAttribute = b.valueAttribute;
         this.sourceName = b.sourceName;
-        this.timeout = b.timeout;
-        this.producer = new KafkaProducer<>(b.config, new ByteArraySerializer(), new ByteArraySerializer());
-        this.retry = Retry.of("ferry-kafka-" + name, RetryConfig.<Outcome>custom()
-                .maxAttempts(b.attempts)
-                .intervalFunction(IntervalFunction.ofExponentialBackoff(b.firstBackoff.toMillis(), 2.0))
-                .retryOnResult(outcome -> outcome instanceof Outcome.Retry)
-                .failAfterMaxAttempts(false)
-                .build());
+        var config = new HashMap<>(b.config);
+        long delivery = millis(config.get(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG), 120_000);
+        long linger = millis(config.get(ProducerConfig.LINGER_MS_CONFIG), 5);
+        long request = millis(config.get(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG), 30_000);
+        if (!b.requestTimeoutSet && request + linger > delivery) {
+            // the producer refuses delivery.timeout.ms < linger.ms + request.timeout.ms: a short timeout shortens requests
+            config.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.max(1, delivery - linger));
+        }
+        this.wait = Duration.ofMillis(delivery).plus(UNKNOWN_OUTCOME_MARGIN);
+        this.producer = new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    private static long millis(Object value, long fallback) {
+        if (value instanceof Number n) {
+            return n.longValue();
+        }
+        if (value != null) {
+            try {
+                return Long.parseLong(value.toString().trim());
+            } catch (NumberFormatException e) {
+                return fallback;      // the producer reports the bad setting
+            }
+        }
+        return fallback;
     }
 
     /** A sink writing to {@code topic} on the cluster at {@code bootstrapServers}. */
@@ -95,22 +117,29 @@ public final class KafkaSink implements Sink {
         headers.add("ferry.event.source", sourceName.getBytes(StandardCharsets.UTF_8));
         byte[] key = event.groupKey() == null ? null : event.groupKey().getBytes(StandardCharsets.UTF_8);
         var record = new ProducerRecord<>(topic, null, key, value, headers);
-        return retry.executeSupplier(() -> send(record));
+        return send(record);
     }
 
+    /** One send, never two: the producer retries within delivery.timeout.ms, deduplicated by idempotence. */
     private Outcome send(ProducerRecord<byte[], byte[]> record) {
+        Future<RecordMetadata> future;
         try {
-            producer.send(record).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            future = producer.send(record);
+        } catch (RuntimeException e) {
+            return outcome(e);     // not handed to the producer (closed, interrupted while waiting for metadata)
+        }
+        try {
+            future.get(wait.toMillis(), TimeUnit.MILLISECONDS);
             return Outcome.done();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return Outcome.retry("interrupted while writing to Kafka topic '" + topic + "'");
+            return Outcome.retry("outcome unknown: interrupted while waiting for Kafka topic '" + topic
+                    + "'; the producer may still write the record, so it may be there when the message comes back");
         } catch (TimeoutException e) {
-            return Outcome.retry("Kafka topic '" + topic + "' did not acknowledge within " + timeout);
+            return Outcome.retry("outcome unknown: Kafka topic '" + topic + "' neither acknowledged nor refused the record within "
+                    + wait + "; the producer may still write it, so it may be there when the message comes back");
         } catch (ExecutionException e) {
             return outcome(e.getCause());
-        } catch (RuntimeException e) {
-            return outcome(e);
         }
     }
 
@@ -136,9 +165,7 @@ public final class KafkaSink implements Sink {
         private String name;
         private String valueAttribute;
         private String sourceName = "ferry";
-        private Duration timeout = Duration.ofSeconds(30);
-        private int attempts = 3;
-        private Duration firstBackoff = Duration.ofMillis(200);
+        private boolean requestTimeoutSet;
 
         private Builder(String bootstrapServers, String topic) {
             if (topic == null || topic.isBlank()) {
@@ -176,26 +203,38 @@ public final class KafkaSink implements Sink {
             if (key.equals(ProducerConfig.ACKS_CONFIG) || key.equals(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG)) {
                 throw new IllegalArgumentException(key + " stays as Ferry sets it (acks=all, idempotence on)");
             }
+            if (key.equals(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG)) {
+                requestTimeoutSet = true;
+            }
             config.put(key, value);
             return this;
         }
 
-        /** How long one send waits for the broker (30 s by default). */
+        /**
+         * How long the producer may take to deliver one record, its own retries included (30 s by
+         * default): {@code delivery.timeout.ms}. {@code request.timeout.ms} (10 s) is shortened to fit
+         * unless set. Publish waits this plus a margin; after that the outcome is unknown.
+         */
         public Builder timeout(Duration timeout) {
             if (timeout == null || timeout.isNegative() || timeout.isZero()) {
                 throw new IllegalArgumentException("timeout must be > 0, was " + timeout);
             }
-            this.timeout = timeout;
+            config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
             return this;
         }
 
-        /** Sends per event in process, including the first (3), and the first pause (200 ms, doubling). */
+        /**
+         * No longer used: a record is sent once per publish, and the producer retries within
+         * {@link #timeout} (a second send could write it twice). Kept so existing callers compile.
+         *
+         * @deprecated the producer retries; tune {@link #timeout} instead
+         */
+        @Deprecated
         public Builder retries(int attempts, Duration firstBackoff) {
             if (attempts < 1) {
                 throw new IllegalArgumentException("attempts must be >= 1, was " + attempts);
             }
-            this.attempts = attempts;
-            this.firstBackoff = Objects.requireNonNull(firstBackoff, "firstBackoff");
+            Objects.requireNonNull(firstBackoff, "firstBackoff");
             return this;
         }
 

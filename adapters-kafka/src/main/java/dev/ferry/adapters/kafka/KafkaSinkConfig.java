@@ -16,7 +16,7 @@ import java.util.Map;
  * bootstrap-servers: 127.0.0.1:9092
  * topic: prod-archive-new
  * value-from-attribute: objectKey   # optional: the record's value is this attribute, not the payload
- * timeout: 30s                      # the longest one send waits for the broker's acks
+ * timeout: 30s                      # delivery.timeout.ms: the producer's retries included; one send per publish
  * properties: {compression.type: zstd}
  * </pre>
  */

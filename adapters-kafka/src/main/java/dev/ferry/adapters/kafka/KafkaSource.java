@@ -18,14 +18,18 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.UnaryOperator;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -41,18 +45,24 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * Kafka topics as Ferry's {@link Source} and {@link Acknowledger}, in a consumer group.
  *
  * <p>One consumer thread owns the {@code KafkaConsumer} (it is not thread-safe): it fetches
- * records into per-partition buffers, pauses a partition whose buffer is full or whose head waits
- * for a retry, and commits. The listener's pollers take records from the buffers; a record's
- * group key is its Kafka key, so the engine keeps per-key order, and partitions go on in parallel.
+ * records into per-partition buffers, pauses a partition whose buffer is full (by records or by
+ * bytes), and commits. The listener's pollers take records from the buffers; a record's group key
+ * is its Kafka key, so the engine keeps per-key order, and partitions go on in parallel.
  *
  * <ul>
  *   <li><b>Commits</b> move a partition's offset only past records whose dispositions were carried
  *       out (acked, or dead-lettered and the DLQ write confirmed): at-least-once, duplicates left to
  *       the ledger. Partitions being revoked in a rebalance commit what is finished first, so the
  *       next owner does not replay finished work.</li>
- *   <li><b>Redeliver(delay)</b> keeps the record in memory and holds its partition (paused) for the
- *       delay, then hands the record out again before anything after it; other partitions go on.
- *       <b>Release</b> hands it out again at once. Ferry counts receives per record across these.</li>
+ *   <li><b>Redeliver(delay)</b> keeps the record in memory and holds its <em>key</em> for the delay,
+ *       then hands the record out again before any later record of that key; other keys of the
+ *       partition go on (a record without a key holds its whole partition). Commits still stop at
+ *       the held record. <b>Release</b> hands it out again at once. Ferry counts receives per record
+ *       across these.</li>
+ *   <li><b>A consumer that dies</b> (an exception out of its loop) is closed (its partitions revoked,
+ *       finished work committed, records in hand dropped) and replaced by a new one, after a pause
+ *       of 1 s doubling to 30 s. Meanwhile {@link #poll} throws a retryable {@code FerryException}
+ *       and {@link #problem()} says why.</li>
  *   <li><b>DeadLetter(reason)</b> writes the record to {@code <topic>.dlq} (configurable) with its key,
  *       value and headers plus {@code ferry.deadLetter.reason / sourceQueue / receiveCount} headers,
  *       and waits for the broker's acknowledgement before the offset may move past it.</li>
@@ -82,26 +92,74 @@ public final class KafkaSource implements Source, Acknowledger {
     private static final class Rec {
         final ConsumerRecord<byte[], byte[]> record;
         final Part part;
+        final long size;
         State state = State.QUEUED;
         int receives;
 
         Rec(ConsumerRecord<byte[], byte[]> record, Part part) {
             this.record = record;
             this.part = part;
+            this.size = sizeOf(record);
         }
+    }
+
+    /** What a record holds in memory, roughly: key + value + header keys and values. */
+    static long sizeOf(ConsumerRecord<byte[], byte[]> record) {
+        long size = (record.key() == null ? 0 : record.key().length) + (record.value() == null ? 0 : record.value().length);
+        for (var h : record.headers()) {
+            size += h.key().length() + (h.value() == null ? 0 : h.value().length);
+        }
+        return size;
+    }
+
+    /** A partition's buffer as the tests see it: now, and the most since the partition was assigned. */
+    record Buffered(int records, long bytes, int peakRecords, long peakBytes) {
     }
 
     /** One assigned partition's buffer. Dropped (and replaced) when the partition is revoked. */
     private static final class Part {
         final TopicPartition tp;
         final TreeMap<Long, Rec> records = new TreeMap<>();
-        long heldUntilNanos;
+        /** Keys waiting out a Redeliver's delay: key → System.nanoTime() the hold ends. */
+        final Map<KeyBytes, Long> keyHolds = new HashMap<>();
+        /** The whole partition's hold: a Redeliver of a record without a key. A nanoTime: starts at "now", not 0. */
+        long heldUntilNanos = System.nanoTime();
         long nextOffset = -1;
         long committed = -1;
+        long bytes;
+        int peakRecords;
+        long peakBytes;
         boolean revoked;
 
         Part(TopicPartition tp) {
             this.tp = tp;
+        }
+
+        void add(Rec r) {
+            records.put(r.record.offset(), r);
+            bytes += r.size;
+            peakRecords = Math.max(peakRecords, records.size());
+            peakBytes = Math.max(peakBytes, bytes);
+        }
+
+        /** Forgets the records below {@code offset} (committed). */
+        void removeBelow(long offset) {
+            var below = records.headMap(offset);
+            for (var r : below.values()) {
+                bytes -= r.size;
+            }
+            below.clear();
+        }
+
+        /** Holds the record's key until {@code until} (nanoTime), or the partition when it has no key. */
+        void hold(Rec r, long until) {
+            if (r.record.key() == null) {
+                if (until - heldUntilNanos > 0) {
+                    heldUntilNanos = until;
+                }
+            } else {
+                keyHolds.merge(new KeyBytes(r.record.key()), until, (a, b) -> b - a > 0 ? b : a);
+            }
         }
 
         /** The offset to commit: the first record not done, or the one after the last seen. */
@@ -125,15 +183,23 @@ public final class KafkaSource implements Source, Acknowledger {
     private final Map<String, Object> producerConfig;
     private final UnaryOperator<String> deadLetterTopic;
     private final int maxBufferedPerPartition;
+    private final long maxBufferedBytesPerPartition;
     private final Duration commitInterval;
+    private final Duration restartBackoff;
+    private final Duration maxRestartBackoff;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition available = lock.newCondition();
     private final Map<TopicPartition, Part> parts = new HashMap<>();
-    private KafkaConsumer<byte[], byte[]> consumer;
+    private final CountDownLatch closing = new CountDownLatch(1);
+    private final AtomicBoolean killLoopOnce = new AtomicBoolean();
+    /** The consumer thread's current consumer, for {@link #close()}'s wakeup; null while there is none. */
+    private volatile KafkaConsumer<byte[], byte[]> consumer;
     private KafkaProducer<byte[], byte[]> dlqProducer;
-    private Thread consumerThread;
+    private volatile Thread consumerThread;
     private volatile boolean closed;
-    private volatile Throwable failed;
+    /** Why the source cannot hand out records now (its consumer died and is being replaced); null when it can. */
+    private volatile String problem;
+    private volatile Throwable lastDeath;
 
     private KafkaSource(Builder b) {
         this.name = b.name;
@@ -142,7 +208,10 @@ public final class KafkaSource implements Source, Acknowledger {
         this.producerConfig = new HashMap<>(b.producerConfig);
         this.deadLetterTopic = b.deadLetterTopic;
         this.maxBufferedPerPartition = b.maxBufferedPerPartition;
+        this.maxBufferedBytesPerPartition = b.maxBufferedBytesPerPartition;
         this.commitInterval = b.commitInterval;
+        this.restartBackoff = b.restartBackoff;
+        this.maxRestartBackoff = b.maxRestartBackoff;
     }
 
     /** A source on {@code topics} in consumer group {@code groupId}, at {@code bootstrapServers}. */
@@ -155,10 +224,15 @@ public final class KafkaSource implements Source, Acknowledger {
         if (consumerThread != null) {
             return this;
         }
-        consumer = new KafkaConsumer<>(consumerConfig, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        var first = newConsumer();
+        consumer = first;
         dlqProducer = new KafkaProducer<>(producerConfig, new ByteArraySerializer(), new ByteArraySerializer());
-        consumerThread = Thread.ofPlatform().name("ferry-kafka-" + name).start(this::consume);
+        consumerThread = Thread.ofPlatform().name("ferry-kafka-" + name).start(() -> run(first));
         return this;
+    }
+
+    private KafkaConsumer<byte[], byte[]> newConsumer() {
+        return new KafkaConsumer<>(consumerConfig, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 
     @Override
@@ -166,99 +240,230 @@ public final class KafkaSource implements Source, Acknowledger {
         return name;
     }
 
+    /**
+     * Whether the source can hand out records now: started, not closed, its consumer alive. False
+     * while a consumer that died is being replaced; {@link #problem()} says why. For readiness.
+     */
+    public boolean healthy() {
+        return problem().isEmpty();
+    }
+
+    /** What keeps the source from handing out records now, in words; empty when nothing does. */
+    @Override
+    public Optional<String> problem() {
+        if (closed) {
+            return Optional.of("Kafka source '" + name + "' is closed");
+        }
+        var thread = consumerThread;
+        if (thread == null) {
+            return Optional.of("Kafka source '" + name + "' is not started");
+        }
+        var p = problem;
+        if (p != null) {
+            return Optional.of(p);
+        }
+        if (!thread.isAlive()) {
+            return Optional.of("Kafka source '" + name + "': its consumer thread ended");
+        }
+        return Optional.empty();
+    }
+
     // ---------------------------------------------------------------- the consumer thread
 
-    private void consume() {
-        consumer.subscribe(topics, new ConsumerRebalanceListener() {
-            @Override
-            public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
-                commit(revoked);
-                drop(revoked);
-            }
-
-            @Override
-            public void onPartitionsLost(Collection<TopicPartition> lost) {
-                drop(lost);
-            }
-
-            @Override
-            public void onPartitionsAssigned(Collection<TopicPartition> assigned) {
-                lock.lock();
+    /**
+     * The consumer thread: consumes with {@code first}; when a consumer dies, closes it, drops what
+     * is in hand and starts a new one after a pause (1 s doubling to 30 s by default), until closed.
+     */
+    private void run(KafkaConsumer<byte[], byte[]> first) {
+        var c = first;
+        long backoff = restartBackoff.toNanos();
+        try {
+            while (true) {
+                long started = System.nanoTime();
+                RuntimeException death = null;
                 try {
-                    for (var tp : assigned) {
-                        parts.put(tp, new Part(tp));
+                    death = consume(c);
+                    if (death != null && !closed) {
+                        lastDeath = death;
+                        problem = "Kafka source '" + name + "': its consumer died (" + death + "); it is being replaced";
                     }
                 } finally {
-                    lock.unlock();
+                    consumer = null;
+                    closeQuietly(c);
                 }
+                if (closed || death == null) {
+                    return;
+                }
+                dropAll();
+                if (System.nanoTime() - started >= maxRestartBackoff.toNanos()) {
+                    backoff = restartBackoff.toNanos();      // it ran well for a while: start the pauses over
+                }
+                LOG.log(Level.ERROR, "Kafka source '" + name + "': its consumer died; a new one starts in "
+                        + Duration.ofNanos(backoff), death);
+                c = null;
+                while (c == null) {
+                    problem = "Kafka source '" + name + "': its consumer died (" + death + "); a new one starts in "
+                            + Duration.ofNanos(backoff);
+                    if (closing.await(backoff, TimeUnit.NANOSECONDS)) {
+                        return;
+                    }
+                    backoff = Math.min(maxRestartBackoff.toNanos(), backoff * 2);
+                    try {
+                        c = newConsumer();
+                    } catch (RuntimeException e) {
+                        death = e;
+                        lastDeath = e;
+                        LOG.log(Level.ERROR, "Kafka source '" + name + "': cannot create a new consumer", e);
+                    }
+                }
+                consumer = c;
+                LOG.log(Level.INFO, "Kafka source ''{0}'': a new consumer joins the group", name);
             }
-        });
-        long lastCommit = System.nanoTime();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            if (!closed && problem == null) {
+                problem = "Kafka source '" + name + "': its consumer thread ended";
+            }
+        }
+    }
+
+    /**
+     * Consumes with {@code c} until closed (returns null) or until it fails (returns the failure).
+     * Does not close {@code c}.
+     */
+    private RuntimeException consume(KafkaConsumer<byte[], byte[]> c) {
         try {
-            while (!closed) {
-                pauseOrResume();
-                var records = consumer.poll(Duration.ofMillis(100));
-                if (!records.isEmpty()) {
+            c.subscribe(topics, new ConsumerRebalanceListener() {
+                @Override
+                public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
+                    commit(c, revoked);
+                    drop(revoked);
+                }
+
+                @Override
+                public void onPartitionsLost(Collection<TopicPartition> lost) {
+                    drop(lost);
+                }
+
+                @Override
+                public void onPartitionsAssigned(Collection<TopicPartition> assigned) {
                     lock.lock();
                     try {
-                        for (var r : records) {
-                            var part = parts.get(new TopicPartition(r.topic(), r.partition()));
-                            if (part != null && !part.records.containsKey(r.offset())) {
-                                part.records.put(r.offset(), new Rec(r, part));
-                                part.nextOffset = Math.max(part.nextOffset, r.offset() + 1);
-                            }
+                        for (var tp : assigned) {
+                            parts.put(tp, new Part(tp));
                         }
-                        available.signalAll();
                     } finally {
                         lock.unlock();
                     }
                 }
+            });
+            long lastCommit = System.nanoTime();
+            while (!closed) {
+                if (killLoopOnce.compareAndSet(true, false)) {
+                    throw new IllegalStateException("consumer loop killed by the test hook");
+                }
+                pauseOrResume(c);
+                var records = c.poll(Duration.ofMillis(100));
+                if (problem != null) {
+                    problem = null;             // a consumer that polls again: the source is back
+                    LOG.log(Level.INFO, "Kafka source ''{0}'' consumes again", name);
+                }
+                take(c, records);
                 if (System.nanoTime() - lastCommit >= commitInterval.toNanos()) {
-                    commit(null);
+                    commit(c, null);
                     lastCommit = System.nanoTime();
                 }
             }
-            commit(null);
+            commit(c, null);
+            return null;
         } catch (WakeupException e) {
-            if (!closed) {
-                failed = e;
-            } else {
-                commit(null);
+            if (closed) {
+                commit(c, null);
+                return null;
             }
+            return e;
         } catch (RuntimeException e) {
-            failed = e;
-            LOG.log(Level.ERROR, "Kafka source '" + name + "' stopped consuming", e);
-        } finally {
-            consumer.close(Duration.ofSeconds(5));
+            return e;
         }
     }
 
-    private void pauseOrResume() {
+    private void closeQuietly(KafkaConsumer<byte[], byte[]> c) {
+        try {
+            c.close(Duration.ofSeconds(5));        // a subscribed consumer revokes (and commits) its partitions first
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "Kafka source ''{0}'': closing the consumer failed: {1}", name, e.toString());
+        }
+    }
+
+    /** Puts fetched records into their partitions' buffers, as far as the buffers take them. */
+    private void take(KafkaConsumer<byte[], byte[]> c, ConsumerRecords<byte[], byte[]> records) {
+        if (records.isEmpty()) {
+            return;
+        }
+        var rewind = new HashMap<TopicPartition, Long>();
+        lock.lock();
+        try {
+            for (var tp : records.partitions()) {
+                var part = parts.get(tp);
+                if (part == null) {
+                    continue;
+                }
+                for (var r : records.records(tp)) {
+                    if (part.records.containsKey(r.offset())) {
+                        continue;
+                    }
+                    if (full(part)) {
+                        // the rest is fetched again once the engine caught up: the caps hold exactly
+                        rewind.put(tp, r.offset());
+                        break;
+                    }
+                    part.add(new Rec(r, part));
+                    part.nextOffset = Math.max(part.nextOffset, r.offset() + 1);
+                }
+            }
+            available.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        for (var e : rewind.entrySet()) {
+            c.seek(e.getKey(), e.getValue().longValue());
+        }
+        if (!rewind.isEmpty()) {
+            pauseOrResume(c);
+        }
+    }
+
+    /** A buffer at either cap: its partition is paused. Under the lock. */
+    private boolean full(Part p) {
+        return p.records.size() >= maxBufferedPerPartition || p.bytes >= maxBufferedBytesPerPartition;
+    }
+
+    /** Pauses partitions with full buffers and resumes the others. A held key or partition is not paused. */
+    private void pauseOrResume(KafkaConsumer<byte[], byte[]> c) {
         var pause = new ArrayList<TopicPartition>();
         var resume = new ArrayList<TopicPartition>();
-        long now = System.nanoTime();
         lock.lock();
         try {
             for (var p : parts.values()) {
-                boolean full = p.records.size() >= maxBufferedPerPartition;
-                (full || p.held(now) ? pause : resume).add(p.tp);
+                (full(p) ? pause : resume).add(p.tp);
             }
         } finally {
             lock.unlock();
         }
-        var paused = consumer.paused();
+        var paused = c.paused();
         var toPause = pause.stream().filter(tp -> !paused.contains(tp)).toList();
         var toResume = resume.stream().filter(paused::contains).toList();
         if (!toPause.isEmpty()) {
-            consumer.pause(toPause);
+            c.pause(toPause);
         }
         if (!toResume.isEmpty()) {
-            consumer.resume(toResume);
+            c.resume(toResume);
         }
     }
 
     /** Commits finished work of {@code only} (all assigned partitions when null). Consumer thread only. */
-    private void commit(Collection<TopicPartition> only) {
+    private void commit(KafkaConsumer<byte[], byte[]> c, Collection<TopicPartition> only) {
         var offsets = new HashMap<TopicPartition, OffsetAndMetadata>();
         lock.lock();
         try {
@@ -278,7 +483,11 @@ public final class KafkaSource implements Source, Acknowledger {
             return;
         }
         try {
-            consumer.commitSync(offsets, Duration.ofSeconds(10));
+            try {
+                c.commitSync(offsets, Duration.ofSeconds(10));
+            } catch (WakeupException e) {
+                c.commitSync(offsets, Duration.ofSeconds(10));     // close()'s wakeup came first: commit still
+            }
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "Kafka source ''{0}'': commit failed ({1}); finished records may be read again "
                     + "and dropped by the ledger", name, e.getMessage());
@@ -290,7 +499,7 @@ public final class KafkaSource implements Source, Acknowledger {
                 var p = parts.get(e.getKey());
                 if (p != null) {
                     p.committed = e.getValue().offset();
-                    p.records.headMap(p.committed).clear();
+                    p.removeBelow(p.committed);
                 }
             }
         } finally {
@@ -312,6 +521,36 @@ public final class KafkaSource implements Source, Acknowledger {
         }
     }
 
+    /** After a consumer died: whatever its close did not revoke is not ours any more. */
+    private void dropAll() {
+        lock.lock();
+        try {
+            for (var p : parts.values()) {
+                p.revoked = true;
+            }
+            parts.clear();
+            available.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Test hook: the consumer loop throws once at its next turn, as if consuming had failed. Not for production use. */
+    void killConsumerLoopOnce() {
+        killLoopOnce.set(true);
+    }
+
+    /** For tests: what is in hand for a partition (zeros when it is not assigned). */
+    Buffered buffered(String topic, int partition) {
+        lock.lock();
+        try {
+            var p = parts.get(new TopicPartition(topic, partition));
+            return p == null ? new Buffered(0, 0, 0, 0) : new Buffered(p.records.size(), p.bytes, p.peakRecords, p.peakBytes);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     // ---------------------------------------------------------------- the ports
 
     @Override
@@ -319,8 +558,9 @@ public final class KafkaSource implements Source, Acknowledger {
         if (closed) {
             throw new FerryException("Kafka source '" + name + "' is closed", false);
         }
-        if (failed != null) {
-            throw new FerryException("Kafka source '" + name + "' stopped consuming: " + failed, failed, true);
+        var down = problem;
+        if (down != null) {
+            throw new FerryException(down, lastDeath, true);
         }
         long deadline = System.nanoTime() + request.maxWait().toNanos();
         var out = new ArrayList<Delivery>();
@@ -342,6 +582,8 @@ public final class KafkaSource implements Source, Acknowledger {
                             busy.add(new KeyBytes(r.record.key()));
                         }
                     }
+                    // a key waiting out a Redeliver's delay: its records wait, the partition's other keys go on
+                    p.keyHolds.values().removeIf(until -> until - now <= 0);
                     var skipped = new java.util.HashSet<KeyBytes>();
                     for (var r : p.records.values()) {
                         if (out.size() == request.maxMessages()) {
@@ -352,6 +594,12 @@ public final class KafkaSource implements Source, Acknowledger {
                         }
                         var key = r.record.key() == null ? null : new KeyBytes(r.record.key());
                         if (key != null && (busy.contains(key) || skipped.contains(key))) {
+                            skipped.add(key);
+                            continue;
+                        }
+                        var heldUntil = key == null ? null : p.keyHolds.get(key);
+                        if (heldUntil != null) {
+                            nextHoldEnds = Math.min(nextHoldEnds, heldUntil - now);
                             skipped.add(key);
                             continue;
                         }
@@ -415,10 +663,7 @@ public final class KafkaSource implements Source, Acknowledger {
                     case Disposition.Release rel -> r.state = State.QUEUED;
                     case Disposition.Redeliver red -> {
                         r.state = State.QUEUED;
-                        long until = now + red.delay().toNanos();
-                        if (until - r.part.heldUntilNanos > 0) {
-                            r.part.heldUntilNanos = until;
-                        }
+                        r.part.hold(r, now + red.delay().toNanos());     // its key; the partition when it has none
                     }
                     case Disposition.DeadLetter dl -> deadLetters.add(s);
                 }
@@ -429,17 +674,17 @@ public final class KafkaSource implements Source, Acknowledger {
         }
         for (var s : deadLetters) {
             var r = (Rec) s.delivery().receipt();
-            var problem = sendToDeadLetterTopic(r, ((Disposition.DeadLetter) s.disposition()).reason());
+            var dlqProblem = sendToDeadLetterTopic(r, ((Disposition.DeadLetter) s.disposition()).reason());
             lock.lock();
             try {
-                if (problem == null) {
+                if (dlqProblem == null) {
                     r.state = State.DONE;
                     trimDonePrefix(r.part);
                 } else {
                     // not confirmed: the offset must not pass it; offer it again shortly
                     r.state = State.QUEUED;
-                    r.part.heldUntilNanos = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
-                    failures.add(new Settlement.Failure(s, problem, true));
+                    r.part.hold(r, System.nanoTime() + TimeUnit.SECONDS.toNanos(1));
+                    failures.add(new Settlement.Failure(s, dlqProblem, true));
                 }
                 available.signalAll();
             } finally {
@@ -461,6 +706,7 @@ public final class KafkaSource implements Source, Acknowledger {
                 return;
             }
             it.remove();
+            p.bytes -= head.size;
         }
     }
 
@@ -521,10 +767,19 @@ public final class KafkaSource implements Source, Acknowledger {
             return;
         }
         closed = true;
-        if (consumer != null) {
-            consumer.wakeup();
+        closing.countDown();
+        var c = consumer;
+        if (c != null) {
             try {
-                consumerThread.join(TimeUnit.SECONDS.toMillis(15));
+                c.wakeup();
+            } catch (RuntimeException e) {
+                // already closed by the consumer thread
+            }
+        }
+        var thread = consumerThread;
+        if (thread != null) {
+            try {
+                thread.join(TimeUnit.SECONDS.toMillis(15));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -546,7 +801,10 @@ public final class KafkaSource implements Source, Acknowledger {
         private String name;
         private UnaryOperator<String> deadLetterTopic = topic -> topic + ".dlq";
         private int maxBufferedPerPartition = 5000;
+        private long maxBufferedBytesPerPartition = 16L * 1024 * 1024;
         private Duration commitInterval = Duration.ofMillis(100);
+        private Duration restartBackoff = Duration.ofSeconds(1);
+        private Duration maxRestartBackoff = Duration.ofSeconds(30);
 
         private Builder(String bootstrapServers, String groupId, Collection<String> topics) {
             Objects.requireNonNull(bootstrapServers, "bootstrapServers");
@@ -598,6 +856,32 @@ public final class KafkaSource implements Source, Acknowledger {
                 throw new IllegalArgumentException("maxBufferedPerPartition must be >= 1, was " + records);
             }
             this.maxBufferedPerPartition = records;
+            return this;
+        }
+
+        /**
+         * Bytes in hand per partition (key + value + headers of the records in its buffer) before it
+         * is paused (16 MiB by default). A partition is paused when either cap is reached; a record
+         * larger than the cap is still taken when the buffer is empty.
+         */
+        public Builder maxBufferedBytesPerPartition(long bytes) {
+            if (bytes < 1) {
+                throw new IllegalArgumentException("maxBufferedBytesPerPartition must be >= 1, was " + bytes);
+            }
+            this.maxBufferedBytesPerPartition = bytes;
+            return this;
+        }
+
+        /**
+         * The pause before a consumer that died is replaced: {@code first}, doubling up to {@code max}
+         * (1 s and 30 s by default); back to {@code first} after a consumer that lived {@code max}.
+         */
+        public Builder restartBackoff(Duration first, Duration max) {
+            if (first == null || first.isNegative() || first.isZero() || max == null || max.compareTo(first) < 0) {
+                throw new IllegalArgumentException("restartBackoff needs 0 < first <= max, was " + first + " and " + max);
+            }
+            this.restartBackoff = first;
+            this.maxRestartBackoff = max;
             return this;
         }
 

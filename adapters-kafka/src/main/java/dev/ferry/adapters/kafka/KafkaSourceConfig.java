@@ -17,12 +17,24 @@ import java.util.Map;
  *   group-id: ferry-orders
  *   dead-letter-suffix: .dlq        # poison records go to &lt;topic&gt;.dlq
  *   max-buffered-per-partition: 5000
+ *   max-buffered-bytes-per-partition: 16777216   # 16 MiB: key + value + headers in hand per partition
  *   properties: {security.protocol: SSL}   # any other consumer/producer setting
  * </pre>
  */
 public record KafkaSourceConfig(String name, String bootstrapServers, List<String> topics, String groupId,
-                                String deadLetterSuffix, int maxBufferedPerPartition, Map<String, String> properties)
+                                String deadLetterSuffix, int maxBufferedPerPartition, Map<String, String> properties,
+                                long maxBufferedBytesPerPartition)
         implements Plan<OpenedSource> {
+
+    /** The byte cap's default: 16 MiB per partition. */
+    public static final long DEFAULT_MAX_BUFFERED_BYTES_PER_PARTITION = 16L * 1024 * 1024;
+
+    /** The settings before the byte cap: {@link #DEFAULT_MAX_BUFFERED_BYTES_PER_PARTITION}. */
+    public KafkaSourceConfig(String name, String bootstrapServers, List<String> topics, String groupId,
+                             String deadLetterSuffix, int maxBufferedPerPartition, Map<String, String> properties) {
+        this(name, bootstrapServers, topics, groupId, deadLetterSuffix, maxBufferedPerPartition, properties,
+                DEFAULT_MAX_BUFFERED_BYTES_PER_PARTITION);
+    }
 
     public static KafkaSourceConfig read(Settings s) {
         String servers = s.required("bootstrap-servers");
@@ -36,19 +48,22 @@ public record KafkaSourceConfig(String name, String bootstrapServers, List<Strin
             s.problem("dead-letter-suffix", "must not be empty: the dead-letter topic would be the topic itself");
         }
         int buffered = s.integer("max-buffered-per-partition", 5000, 10, 1_000_000);
+        long bufferedBytes = s.integer("max-buffered-bytes-per-partition", (int) DEFAULT_MAX_BUFFERED_BYTES_PER_PARTITION,
+                1024, Integer.MAX_VALUE);
         var properties = s.map("properties");
         for (String fixed : List.of("enable.auto.commit", "group.id", "key.deserializer", "value.deserializer")) {
             if (properties.containsKey(fixed)) {
                 s.problem("properties", "'" + fixed + "' is Ferry's to set (offsets are committed only past settled records)");
             }
         }
-        return new KafkaSourceConfig(s.name(), servers, topics, groupId, suffix, buffered, properties);
+        return new KafkaSourceConfig(s.name(), servers, topics, groupId, suffix, buffered, properties, bufferedBytes);
     }
 
     @Override
     public OpenedSource open(AdapterContext context) {
         var builder = KafkaSource.builder(bootstrapServers, groupId, topics).name(name)
-                .deadLetterTopic(topic -> topic + deadLetterSuffix).maxBufferedPerPartition(maxBufferedPerPartition);
+                .deadLetterTopic(topic -> topic + deadLetterSuffix).maxBufferedPerPartition(maxBufferedPerPartition)
+                .maxBufferedBytesPerPartition(maxBufferedBytesPerPartition);
         properties.forEach((key, value) -> builder.consumerConfig(key, value).producerConfig(key, value));
         var source = builder.build().start();
         return OpenedSource.of(source, "kafka " + bootstrapServers + " topics " + topics + " group " + groupId);

@@ -1,0 +1,67 @@
+package dev.ferry.adapters.kafka;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.model.Event;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The Kafka sink sends each record once per publish; retrying is the producer's (#16, item 16). */
+@ExtendWith(KafkaBroker.class)
+class KafkaSinkIT {
+
+    private static Event event(String key) {
+        return new Event(key, "Test", null, "group-" + key, key.getBytes(StandardCharsets.UTF_8), Map.of());
+    }
+
+    @Test // #16
+    void anUnreachableBroker_getsOneSendPerPublish_andARetry() throws Exception {
+        int port;
+        try (var socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = socket.getLocalPort();     // closed again: nothing listens there
+        }
+        String topic = "unreachable-" + UUID.randomUUID().toString().substring(0, 8);
+        try (var sink = KafkaSink.builder("127.0.0.1:" + port, topic)
+                .config(ProducerConfig.INTERCEPTOR_CLASSES_CONFIG, CountingInterceptor.class.getName())
+                .config(ProducerConfig.MAX_BLOCK_MS_CONFIG, 1000)
+                .build()) {
+            assertThat(sink.publish(event("e1"))).isInstanceOf(Outcome.Retry.class);
+            assertThat(CountingInterceptor.sends(topic)).as("one send for one publish").isEqualTo(1);
+            assertThat(sink.publish(event("e2"))).isInstanceOf(Outcome.Retry.class);
+            assertThat(CountingInterceptor.sends(topic)).as("one send for each publish").isEqualTo(2);
+        }
+    }
+
+    @Test // #16
+    void anUnknownOutcome_isARetrySaidToBeUnknown_withoutASecondSend_soTheRecordIsWrittenOnce() {
+        String topic = KafkaBroker.topic("unknown-outcome", 1);
+        CountingInterceptor.shut(topic);       // the broker writes the record; the producer's future does not complete
+        var sink = KafkaSink.builder(KafkaBroker.bootstrap(), topic)
+                .config(ProducerConfig.INTERCEPTOR_CLASSES_CONFIG, CountingInterceptor.class.getName())
+                .timeout(Duration.ofSeconds(2))
+                .build();
+        try {
+            long start = System.nanoTime();
+            var outcome = sink.publish(event("e1"));
+            long tookMs = (System.nanoTime() - start) / 1_000_000;
+            assertThat(outcome).isInstanceOfSatisfying(Outcome.Retry.class,
+                    r -> assertThat(r.reason()).contains("outcome unknown").contains(topic));
+            assertThat(tookMs).as("waited delivery.timeout.ms plus the margin, and no longer than needed")
+                    .isGreaterThanOrEqualTo(2_000 + KafkaSink.UNKNOWN_OUTCOME_MARGIN.toMillis() - 100)
+                    .isLessThan(30_000);
+            assertThat(CountingInterceptor.sends(topic)).as("never a second send for one publish").isEqualTo(1);
+        } finally {
+            CountingInterceptor.open(topic);
+            sink.close();
+        }
+        assertThat(KafkaBroker.readAll(topic, 1)).as("written exactly once").hasSize(1);
+    }
+}
