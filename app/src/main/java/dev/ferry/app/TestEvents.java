@@ -55,13 +55,25 @@ final class TestEvents {
             }
             return render(doc);
         }
+        String mturk = "{\"EventDocVersion\":\"2014-08-15\",\"EventDocId\":\"" + id + "\",\"CustomerId\":\"FERRY-TEST\","
+                + "\"Events\":[{\"EventType\":\"Ping\",\"EventTimestamp\":\"" + now + "\"}]}";
+        String s3 = "{\"Service\":\"Amazon S3\",\"Event\":\"s3:TestEvent\",\"Time\":\"" + now
+                + "\",\"Bucket\":\"ferry-test\",\"RequestId\":\"" + id + "\",\"HostId\":\"ferry\"}";
         return switch (source.format()) {
-            case "mturk", "auto" -> "{\"EventDocVersion\":\"2014-08-15\",\"EventDocId\":\"" + id + "\",\"CustomerId\":\"FERRY-TEST\","
-                    + "\"Events\":[{\"EventType\":\"Ping\",\"EventTimestamp\":\"" + now + "\"}]}";
-            case "s3" -> "{\"Service\":\"Amazon S3\",\"Event\":\"s3:TestEvent\",\"Time\":\"" + now
-                    + "\",\"Bucket\":\"ferry-test\",\"RequestId\":\"" + id + "\",\"HostId\":\"ferry\"}";
+            case "mturk", "auto" -> mturk;
+            case "s3" -> s3;
+            // #16: an SNS source gets what SNS delivers: a Notification wrapping a sample its inner format accepts
+            case "sns", "sns+mturk" -> sns(mturk, id, now);
+            case "sns+s3" -> sns(s3, id, now);
             default -> "{\"id\":\"" + id + "\",\"type\":\"Ping\",\"time\":\"" + now + "\"}";
         };
+    }
+
+    /** An SNS Notification envelope around {@code message}, as SNS delivers it to SQS. */
+    private static String sns(String message, String id, String now) {
+        return "{\"Type\":\"Notification\",\"MessageId\":\"" + id + "\",\"TopicArn\":\"arn:aws:sns:us-east-1:000000000000:"
+                + "ferry-test\",\"Subject\":\"ferry send-test-event\",\"Message\":\""
+                + message.replace("\\", "\\\\").replace("\"", "\\\"") + "\",\"Timestamp\":\"" + now + "\"}";
     }
 
     /** Sets the value at a JSON Pointer such as {@code /order/id}, making the objects on the way. */

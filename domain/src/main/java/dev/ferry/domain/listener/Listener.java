@@ -55,6 +55,7 @@ public final class Listener implements AutoCloseable {
     private static final int NEW = 0, RUNNING = 1, STOPPING = 2, STOPPED = 3;
 
     private final String name;
+    private final Source source;
     private final ListenerConfig config;
     private final ListenerObserver observer;
     private final Counters counters = new Counters();
@@ -69,14 +70,14 @@ public final class Listener implements AutoCloseable {
     private final ScheduledThreadPoolExecutor holds;
 
     private final List<Thread> pollerThreads = new CopyOnWriteArrayList<>();
-    private Thread settlerThread;
-    private Thread leaseThread;
+    private Thread settlerThread, leaseThread;
     private final AtomicInteger state = new AtomicInteger(NEW);
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicReference<ShutdownReport> report = new AtomicReference<>();
 
     private Listener(Builder b) {
         this.name = b.source.name();
+        this.source = b.source;
         this.config = b.config;
         this.observer = new GuardedObserver(b.observer);
         this.hands = new Hands(new Capacity(config.maxInFlight(), config.batchSize(), TimeUnit.MILLISECONDS.toNanos(20)));
@@ -120,23 +121,21 @@ public final class Listener implements AutoCloseable {
     }
 
     public String name() { return name; }
-
     public ListenerConfig config() { return config; }
     public boolean isRunning() { return state.get() == RUNNING; }
-
     public ListenerStats stats() { return counters.snapshot(hands.size()); }
 
-    /** Whether this listener can make progress now: running, its threads alive, its ledger answering. */
+    /** Whether this listener can make progress now: running, its threads alive, its ledger and source answering. */
     public ListenerHealth health() {
         var problems = new ArrayList<String>();
         if (!isRunning()) {
-            problems.add(state.get() == NEW ? "not started" : "stopping or stopped");
-            return ListenerHealth.of(problems);
+            return ListenerHealth.of(List.of(state.get() == NEW ? "not started" : "stopping or stopped"));
         }
         var threads = new ArrayList<>(pollerThreads);
         threads.addAll(List.of(settlerThread, leaseThread));
         threads.stream().filter(t -> !t.isAlive()).forEach(t -> problems.add("thread " + t.getName() + " died"));
         problems.addAll(intake.problems());
+        source.problem().ifPresent(p -> problems.add("source: " + p));
         return ListenerHealth.of(problems);
     }
 

@@ -30,6 +30,14 @@ public interface Source extends AutoCloseable {
         return java.time.Duration.ofDays(365);
     }
 
+    /**
+     * What keeps this source from delivering right now (a consumer thread that died and is being
+     * restarted, say), in words; empty when nothing. The listener reports it in its health.
+     */
+    default java.util.Optional<String> problem() {
+        return java.util.Optional.empty();
+    }
+
     /** Releases the transport's resources; polls after close fail. */
     @Override
     default void close() {

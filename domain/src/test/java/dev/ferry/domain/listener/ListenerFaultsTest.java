@@ -11,9 +11,7 @@ import dev.ferry.domain.idempotency.LedgerKeys;
 import dev.ferry.domain.memory.InMemoryQueue;
 import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.model.Event;
-import dev.ferry.domain.retry.Backoff;
 import dev.ferry.domain.retry.DeadLetterPolicy;
-import dev.ferry.domain.retry.RetryPolicy;
 import dev.ferry.domain.testing.Await;
 import dev.ferry.domain.testing.FlakyLedger;
 import dev.ferry.domain.testing.LineDecoder;
@@ -48,16 +46,9 @@ class ListenerFaultsTest {
         listeners.forEach(Listener::stop);
     }
 
+    /** ListenerTest's fast settings, with a dead-letter policy tight enough that a spent receive shows. */
     private static ListenerConfig.Builder fast() {
-        return ListenerConfig.builder()
-                .pollWait(Duration.ofMillis(50))
-                .lease(Duration.ofSeconds(2))
-                .concurrency(4)
-                .throttlePause(Duration.ofMillis(1))
-                .maxThrottlePause(Duration.ofMillis(5))
-                .retry(RetryPolicy.of(3, Backoff.fixed(Duration.ofMillis(1))))
-                .deadLetter(DeadLetterPolicy.maxReceives(2))
-                .shutdownDeadline(Duration.ofSeconds(5));
+        return ListenerTest.fast().deadLetter(DeadLetterPolicy.maxReceives(2));
     }
 
     private Listener start(Listener.Builder builder) {

@@ -40,7 +40,7 @@ class ListenerTest {
         listeners.forEach(Listener::stop);
     }
 
-    private static ListenerConfig.Builder fast() {
+    static ListenerConfig.Builder fast() {
         return ListenerConfig.builder()
                 .pollWait(Duration.ofMillis(50))
                 .lease(Duration.ofSeconds(2))
