@@ -6,22 +6,15 @@ import dev.ferry.domain.model.Event;
 import dev.ferry.domain.model.FerryException;
 import dev.ferry.domain.transport.Acknowledger;
 import dev.ferry.domain.transport.DeadLetterAttributes;
-import dev.ferry.domain.transport.Disposition;
 import dev.ferry.domain.transport.PollRequest;
 import dev.ferry.domain.transport.Settlement;
 import dev.ferry.domain.transport.Sink;
 import dev.ferry.domain.transport.Source;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
-import java.util.HexFormat;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -87,48 +80,19 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
                          boolean inFlight) {
     }
 
-    private record Receipt(String queue, String messageId, long sequence) {
-    }
-
-    private static final class StoredMessage {
-        final String id;
-        final byte[] body;
-        final Map<String, String> attributes;
-        final String groupId;
-        final String deduplicationId;
-        final Instant sentAt;
-        Instant visibleAt;
-        int receiveCount;
-        Receipt receipt;
-        boolean leased;
-
-        StoredMessage(String id, byte[] body, Map<String, String> attributes, String groupId, String deduplicationId,
-                      Instant sentAt, Instant visibleAt) {
-            this.id = id;
-            this.body = body;
-            this.attributes = attributes;
-            this.groupId = groupId;
-            this.deduplicationId = deduplicationId;
-            this.sentAt = sentAt;
-            this.visibleAt = visibleAt;
-        }
-    }
-
     private final String name;
     private final boolean fifo;
     private final boolean contentBasedDeduplication;
     private final Duration queueDelay;
-    private final Duration deduplicationWindow;
     private final InMemoryQueue deadLetterQueue;
-    private final int maxReceiveCount;
     private final Clock clock;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
-    private final LinkedHashMap<String, StoredMessage> messages = new LinkedHashMap<>();
-    private final HashMap<String, Object[]> deduplication = new HashMap<>();
+    private final MessageStore store;
+    private final LinkedHashMap<String, StoredMessage> messages;
+    private final DeduplicationWindow deduplication;
     private long ids;
-    private long receipts;
     private long sequence;
     private volatile boolean closed;
 
@@ -137,10 +101,12 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
         this.fifo = b.fifo;
         this.contentBasedDeduplication = b.contentBasedDeduplication;
         this.queueDelay = b.delay;
-        this.deduplicationWindow = b.deduplicationWindow;
+        this.deduplication = new DeduplicationWindow(b.deduplicationWindow);
         this.deadLetterQueue = b.deadLetterQueue;
-        this.maxReceiveCount = b.maxReceiveCount;
         this.clock = b.clock;
+        this.store = new MessageStore(name, fifo, b.deadLetterQueue == null ? null
+                : (m, reason) -> b.deadLetterQueue.sendDeadLetter(m, reason, name, m.receiveCount), b.maxReceiveCount);
+        this.messages = store.messages;
     }
 
     public static Builder builder(String name) {
@@ -188,7 +154,7 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
                         + "only the queue's delay (was " + message.delay() + ")");
             }
             if (dedupId == null && contentBasedDeduplication) {
-                dedupId = sha256(message.body());
+                dedupId = DeduplicationWindow.sha256(message.body());
             }
             if (dedupId == null) {
                 throw new IllegalArgumentException("queue '" + name + "' is FIFO without content-based deduplication "
@@ -199,11 +165,9 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
         }
         lock.lock();
         try {
-            if (dedupId != null) {
-                var seen = deduplication.get(dedupId);
-                if (seen != null && ((Instant) seen[0]).isAfter(now)) {
-                    return new SendResult((String) seen[1], true);
-                }
+            var earlier = dedupId == null ? null : deduplication.earlier(dedupId, now);
+            if (earlier != null) {
+                return new SendResult(earlier, true);
             }
             var id = name + "-" + (++ids);
             var attributes = new HashMap<>(message.attributes());
@@ -214,10 +178,7 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
             messages.put(id, new StoredMessage(id, message.body(), Map.copyOf(attributes), message.groupId(), dedupId,
                     now, now.plus(delay)));
             if (dedupId != null) {
-                deduplication.put(dedupId, new Object[] {now.plus(deduplicationWindow), id});
-                if (deduplication.size() > 10_000) {
-                    deduplication.values().removeIf(v -> !((Instant) v[0]).isAfter(now));
-                }
+                deduplication.remember(dedupId, id, now);
             }
             changed.signalAll();
             return new SendResult(id, false);
@@ -253,7 +214,7 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
         lock.lock();
         try {
             while (true) {
-                var batch = receive(request.maxMessages(), request.lease());
+                var batch = store.receive(clock.instant(), request.maxMessages(), request.lease());
                 long remaining = deadline - System.nanoTime();
                 if (!batch.isEmpty() || remaining <= 0 || closed) {
                     return batch;
@@ -271,57 +232,6 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
         }
     }
 
-    /** Called under the lock. */
-    private List<Delivery> receive(int max, Duration lease) {
-        var now = clock.instant();
-        var visibleAgain = now.plus(lease);
-        var batch = new ArrayList<Delivery>(Math.min(max, 1000));
-        var blockedGroups = fifo ? new HashSet<String>() : null;
-        var takenGroups = fifo ? new HashSet<String>() : null;
-        Iterator<StoredMessage> it = messages.values().iterator();
-        List<StoredMessage> toDeadLetter = null;
-        while (it.hasNext() && batch.size() < max) {
-            var m = it.next();
-            boolean visible = !m.visibleAt.isAfter(now);
-            if (fifo) {
-                if (blockedGroups.contains(m.groupId)) {
-                    continue;
-                }
-                if (!visible) {
-                    // An earlier message of the group is in flight or delayed: the group waits for it.
-                    blockedGroups.add(m.groupId);
-                    continue;
-                }
-            } else if (!visible) {
-                continue;
-            }
-            if (deadLetterQueue != null && m.receiveCount >= maxReceiveCount) {
-                if (toDeadLetter == null) {
-                    toDeadLetter = new ArrayList<>();
-                }
-                toDeadLetter.add(m);
-                it.remove();
-                continue;
-            }
-            if (fifo) {
-                takenGroups.add(m.groupId);
-            }
-            m.receiveCount++;
-            m.receipt = new Receipt(name, m.id, ++receipts);
-            m.leased = true;
-            m.visibleAt = visibleAgain;
-            batch.add(new Delivery(m.id, m.body, m.attributes, m.receiveCount, m.sentAt, m.groupId, m.deduplicationId,
-                    name, m.receipt));
-        }
-        if (toDeadLetter != null) {
-            for (var m : toDeadLetter) {
-                deadLetterQueue.sendDeadLetter(m, "exceeded maxReceiveCount " + maxReceiveCount + " of queue '" + name + "'",
-                        name, m.receiveCount);
-            }
-        }
-        return batch;
-    }
-
     // ------------------------------------------------------------------ settling
 
     @Override
@@ -331,7 +241,7 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
         try {
             var now = clock.instant();
             for (var s : settlements) {
-                var problem = settleOne(s, now);
+                var problem = store.settle(s, now);
                 if (problem != null) {
                     failures.add(new Settlement.Failure(s, problem, false));
                 }
@@ -343,66 +253,9 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
         return failures;
     }
 
-    private String settleOne(Settlement s, Instant now) {
-        var delivery = s.delivery();
-        if (!(delivery.receipt() instanceof Receipt receipt) || !receipt.queue().equals(name)) {
-            return "ReceiptHandleIsInvalid: message " + delivery.id() + " was not received from queue '" + name + "'";
-        }
-        var m = messages.get(receipt.messageId());
-        if (m == null) {
-            return "ReceiptHandleIsInvalid: message " + delivery.id() + " is no longer in queue '" + name + "'";
-        }
-        if (!receipt.equals(m.receipt)) {
-            return "ReceiptHandleIsInvalid: message " + delivery.id() + " was received again since; this receipt is stale";
-        }
-        switch (s.disposition()) {
-            case Disposition.Ack a -> messages.remove(m.id);
-            case Disposition.DeadLetter d -> {
-                if (deadLetterQueue == null) {
-                    return "queue '" + name + "' has no dead-letter queue; message " + m.id + " stays (reason was: "
-                            + d.reason() + ")";
-                }
-                deadLetterQueue.sendDeadLetter(m, d.reason(), name, m.receiveCount);
-                messages.remove(m.id);
-            }
-            case Disposition.Redeliver r -> {
-                if (!inFlight(m, now)) {
-                    return "MessageNotInflight: message " + m.id + "'s lease already ran out";
-                }
-                m.visibleAt = now.plus(r.delay().compareTo(Duration.ofHours(12)) > 0 ? Duration.ofHours(12) : r.delay());
-            }
-            case Disposition.Release r -> {
-                if (!inFlight(m, now)) {
-                    return "MessageNotInflight: message " + m.id + "'s lease already ran out";
-                }
-                m.visibleAt = now;
-            }
-        }
-        return null;
-    }
-
-    private static boolean inFlight(StoredMessage m, Instant now) {
-        return m.leased && m.visibleAt.isAfter(now);
-    }
-
     @Override
     public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
-        var notExtended = new ArrayList<Delivery>();
-        lock.lock();
-        try {
-            var now = clock.instant();
-            for (var d : deliveries) {
-                var m = d.receipt() instanceof Receipt r ? messages.get(r.messageId()) : null;
-                if (m == null || !d.receipt().equals(m.receipt) || !inFlight(m, now)) {
-                    notExtended.add(d);
-                } else {
-                    m.visibleAt = now.plus(lease);
-                }
-            }
-        } finally {
-            lock.unlock();
-        }
-        return notExtended;
+        return locked(() -> deliveries.stream().filter(d -> !store.extend(d, clock.instant(), lease)).toList());
     }
 
     private void sendDeadLetter(StoredMessage m, String reason, String sourceQueue, int receiveCount) {
@@ -419,44 +272,32 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
 
     /** Every message in the queue, in send order, with its state. */
     public List<Stored> messages() {
-        lock.lock();
-        try {
-            var now = clock.instant();
-            return messages.values().stream()
-                    .map(m -> new Stored(m.id, new String(m.body, StandardCharsets.UTF_8), m.attributes, m.groupId,
-                            m.receiveCount, inFlight(m, now)))
-                    .toList();
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> messages.values().stream().map(m -> new Stored(m.id, new String(m.body, StandardCharsets.UTF_8),
+                m.attributes, m.groupId, m.receiveCount, m.inFlight(clock.instant()))).toList());
     }
 
     /** Messages in the queue, visible or not (SQS: ApproximateNumberOfMessages + NotVisible + Delayed). */
     public int size() {
-        lock.lock();
-        try {
-            return messages.size();
-        } finally {
-            lock.unlock();
-        }
+        return locked(messages::size);
     }
 
     /** Messages leased to a consumer right now. */
     public int inFlightCount() {
-        lock.lock();
-        try {
-            var now = clock.instant();
-            return (int) messages.values().stream().filter(m -> inFlight(m, now)).count();
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> (int) messages.values().stream().filter(m -> m.inFlight(clock.instant())).count());
     }
 
     /** Removes every message (SQS PurgeQueue). */
     public void purge() {
+        locked(() -> {
+            messages.clear();
+            return null;
+        });
+    }
+
+    private <T> T locked(java.util.function.Supplier<T> body) {
         lock.lock();
         try {
-            messages.clear();
+            return body.get();
         } finally {
             lock.unlock();
         }
@@ -474,14 +315,6 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
             changed.signalAll();
         } finally {
             lock.unlock();
-        }
-    }
-
-    private static String sha256(byte[] body) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(body));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
         }
     }
 
