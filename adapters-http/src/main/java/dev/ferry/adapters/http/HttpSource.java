@@ -82,6 +82,8 @@ public final class HttpSource implements Source, Acknowledger {
     private final AtomicInteger openRequests = new AtomicInteger();
     private volatile boolean closing;
     private HttpServer server;
+    /** Null for plain HTTP. */
+    private final javax.net.ssl.SSLContext tls;
     private ReadDeadlines deadlines;
 
     /** A request refused or answered without being handled: the server closes its connection, unread. */
@@ -125,6 +127,7 @@ public final class HttpSource implements Source, Acknowledger {
     }
 
     private HttpSource(Builder b) {
+        this.tls = b.tls;
         this.name = b.name;
         this.host = b.host;
         this.requestedPort = b.port;
@@ -153,7 +156,14 @@ public final class HttpSource implements Source, Acknowledger {
             return this;
         }
         try {
-            server = HttpServer.create(new InetSocketAddress(host, requestedPort), 512);
+            if (tls != null) {
+                // #16: TLS from a PKCS12 keystore, for an endpoint that listens beyond the host
+                var https = com.sun.net.httpserver.HttpsServer.create(new InetSocketAddress(host, requestedPort), 512);
+                https.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(tls));
+                server = https;
+            } else {
+                server = HttpServer.create(new InetSocketAddress(host, requestedPort), 512);
+            }
         } catch (IOException e) {
             throw new FerryException("HTTP source '" + name + "' cannot listen on " + host + ":" + requestedPort
                     + ": " + e.getMessage(), e, false);
@@ -175,7 +185,7 @@ public final class HttpSource implements Source, Acknowledger {
 
     /** Where clients post events. */
     public URI uri() {
-        return URI.create("http://" + host + ":" + port() + path);
+        return URI.create((tls != null ? "https://" : "http://") + host + ":" + port() + path);
     }
 
     @Override
@@ -274,7 +284,10 @@ public final class HttpSource implements Source, Acknowledger {
         }
         String length = ex.getRequestHeaders().getFirst("Content-Length");
         if (length != null && parseLong(length) > maxBodyBytes) {
-            refuse(ex, deadline, 413, Map.of("Connection", "close"), "body of " + length
+            // read (and drop) what the client is sending, within the read deadline, so it can read its 413:
+            // answering while it still sends makes the server close on unread bytes and the answer is lost
+            drain(ex.getRequestBody(), parseLong(length));
+            refuse(ex, deadline, 413, Map.of(), "body of " + length
                     + " bytes is over the limit of " + maxBodyBytes);
             return;
         }
@@ -297,7 +310,8 @@ public final class HttpSource implements Source, Acknowledger {
             uploads.release();
         }
         if (body == null) {
-            refuse(ex, deadline, 413, Map.of("Connection", "close"), "body is over the limit of " + maxBodyBytes + " bytes");
+            drain(ex.getRequestBody(), DRAIN_LIMIT);
+            refuse(ex, deadline, 413, Map.of(), "body is over the limit of " + maxBodyBytes + " bytes");
             return;
         }
         if (!deadline.done()) {
@@ -520,6 +534,19 @@ public final class HttpSource implements Source, Acknowledger {
         return new Answer(status, anyRetry ? Map.of("Retry-After", Long.toString(retryAfter)) : Map.of(), json.toString());
     }
 
+    /** The most of a refused body read and dropped so its client hears the answer; beyond it the connection closes. */
+    private static final long DRAIN_LIMIT = 64L << 20;
+
+    /** Reads and drops up to {@code bytes} (at most {@link #DRAIN_LIMIT}) of a refused body. */
+    private static void drain(java.io.InputStream in, long bytes) throws IOException {
+        long left = Math.min(bytes, DRAIN_LIMIT);
+        byte[] buffer = new byte[16 * 1024];
+        int n;
+        while (left > 0 && (n = in.read(buffer, 0, (int) Math.min(buffer.length, left))) >= 0) {
+            left -= n;
+        }
+    }
+
     private static void respond(HttpExchange ex, int status, Map<String, String> headers, String json) throws IOException {
         byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
         ex.getResponseHeaders().set("Content-Type", "application/json");
@@ -676,8 +703,38 @@ public final class HttpSource implements Source, Acknowledger {
         private Duration signatureWindow = Duration.ofMinutes(5);
         private int maxRememberedSignatures = 250_000;
         private Clock clock = Clock.systemUTC();
+        private javax.net.ssl.SSLContext tls;
 
         private Builder() {
+        }
+
+        /**
+         * Serves HTTPS with the key and certificate of a PKCS12 keystore (e.g. made by
+         * {@code keytool -genkeypair -storetype PKCS12} or {@code openssl pkcs12 -export}). Fails
+         * here, naming the file, when it cannot be read or holds no key.
+         */
+        public Builder tls(java.nio.file.Path pkcs12, char[] password) {
+            Objects.requireNonNull(pkcs12, "pkcs12");
+            Objects.requireNonNull(password, "password");
+            try (var in = java.nio.file.Files.newInputStream(pkcs12)) {
+                var store = java.security.KeyStore.getInstance("PKCS12");
+                store.load(in, password);
+                boolean hasKey = false;
+                for (var aliases = store.aliases(); aliases.hasMoreElements(); ) {
+                    hasKey |= store.isKeyEntry(aliases.nextElement());
+                }
+                if (!hasKey) {
+                    throw new IllegalArgumentException("keystore " + pkcs12 + " holds no private key");
+                }
+                var keys = javax.net.ssl.KeyManagerFactory.getInstance(javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+                keys.init(store, password);
+                var context = javax.net.ssl.SSLContext.getInstance("TLS");
+                context.init(keys.getKeyManagers(), null, null);
+                this.tls = context;
+                return this;
+            } catch (IOException | java.security.GeneralSecurityException e) {
+                throw new IllegalArgumentException("cannot read the PKCS12 keystore " + pkcs12 + ": " + e.getMessage(), e);
+            }
         }
 
         public Builder name(String name) {

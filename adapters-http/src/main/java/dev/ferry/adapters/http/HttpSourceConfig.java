@@ -22,11 +22,19 @@ import java.util.Set;
  *   capacity: 1000                # events held before requests get 429
  *   read-timeout: 10s             # headers and body must arrive within it, else 408
  *   max-uploads: 1000             # requests whose body is being read at once, beyond it 503
+ *   tls: {keystore: /config/ingest.p12, password: ${INGEST_TLS_PASSWORD}}   # HTTPS (PKCS12); off by default
  * </pre>
  */
 public record HttpSourceConfig(String name, String host, int port, String path, IngestAuth auth, int maxBodyBytes,
-                               int capacity, Duration readTimeout, int maxUploads, Duration signatureWindow)
+                               int capacity, Duration readTimeout, int maxUploads, Duration signatureWindow,
+                               java.nio.file.Path tlsKeystore, String tlsPassword)
         implements Plan<OpenedSource> {
+
+    /** Without TLS, as before. */
+    public HttpSourceConfig(String name, String host, int port, String path, IngestAuth auth, int maxBodyBytes,
+                            int capacity, Duration readTimeout, int maxUploads, Duration signatureWindow) {
+        this(name, host, port, path, auth, maxBodyBytes, capacity, readTimeout, maxUploads, signatureWindow, null, null);
+    }
 
     public static HttpSourceConfig read(Settings s) {
         var listen = s.hostPort("listen", "127.0.0.1:8080");
@@ -71,16 +79,45 @@ public record HttpSourceConfig(String name, String host, int port, String path, 
             s.problem("signature-window", "must be 1s..24h, was " + signatureWindow.toMillis() + " ms");
             signatureWindow = Duration.ofMinutes(5);
         }
+        java.nio.file.Path keystore = null;
+        String password = null;
+        var tls = s.map("tls");
+        if (!tls.isEmpty()) {
+            for (var key : tls.keySet()) {
+                if (!key.equals("keystore") && !key.equals("password")) {
+                    s.problem("tls", "unknown key '" + key + "'; expected keystore and password");
+                }
+            }
+            if (tls.get("keystore") == null) {
+                s.problem("tls", "needs keystore: the path of a PKCS12 file with the key and certificate");
+            } else {
+                keystore = java.nio.file.Path.of(tls.get("keystore"));
+                if (!java.nio.file.Files.isReadable(keystore)) {
+                    s.problem("tls", "keystore " + keystore + " cannot be read");
+                }
+            }
+            password = tls.getOrDefault("password", "");
+        }
         return new HttpSourceConfig(s.name(), host, port, path, auth, s.integer("max-body-bytes", 1 << 20, 1024, 64 << 20),
                 s.integer("capacity", 1000, 1, 1_000_000), readTimeout, s.integer("max-uploads", 1000, 1, 100_000),
-                signatureWindow);
+                signatureWindow, keystore, password);
+    }
+
+    /** The password stays out of logs and {@code ferry config print}. */
+    @Override
+    public String toString() {
+        return "HttpSourceConfig[" + name + " on " + host + ":" + port + path + (tlsKeystore != null ? ", TLS" : "") + "]";
     }
 
     @Override
     public OpenedSource open(AdapterContext context) {
-        var source = HttpSource.builder().name(name).bind(host, port).path(path).auth(auth)
+        var builder = HttpSource.builder().name(name).bind(host, port).path(path).auth(auth)
                 .maxBodyBytes(maxBodyBytes).capacity(capacity).readTimeout(readTimeout).maxUploads(maxUploads)
-                .signatureWindow(signatureWindow).build().start();
+                .signatureWindow(signatureWindow);
+        if (tlsKeystore != null) {
+            builder.tls(tlsKeystore, tlsPassword.toCharArray());
+        }
+        var source = builder.build().start();
         return OpenedSource.of(source, source.uri().toString());
     }
 }

@@ -13,7 +13,7 @@ class HttpArchitectureTest {
     @ArchTest
     static final ArchRule dependsOnDomainJdkJacksonAndResilience4jOnly = classes()
             .that().resideInAPackage("dev.ferry.adapters.http..")
-            .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "dagger..", "jakarta.inject..", "javax.crypto..", "com.sun.net.httpserver..",
+            .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "dagger..", "jakarta.inject..", "javax.crypto..", "javax.net.ssl..", "com.sun.net.httpserver..",
                     "dev.ferry.domain..", "dev.ferry.adapters.http..", "com.fasterxml.jackson.core..",
                     "io.github.resilience4j..")
             .because("an adapter knows the domain plus its own libraries, never another adapter or the app (DESIGN.md)");

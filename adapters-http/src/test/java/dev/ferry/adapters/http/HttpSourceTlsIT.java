@@ -1,0 +1,90 @@
+package dev.ferry.adapters.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.listener.Listener;
+import dev.ferry.domain.listener.ListenerConfig;
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** #16 (10): the ingest endpoint over TLS, with a PKCS12 keystore made by the JDK's own keytool. */
+class HttpSourceTlsIT {
+
+    private static final char[] PASSWORD = "changeit-for-this-test".toCharArray();
+
+    private static Path keystore(Path dir) throws Exception {
+        var file = dir.resolve("ingest.p12");
+        var keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
+        var process = new ProcessBuilder(keytool, "-genkeypair", "-alias", "ingest", "-keyalg", "EC", "-groupname",
+                "secp256r1", "-dname", "CN=127.0.0.1", "-ext", "san=ip:127.0.0.1", "-validity", "2",
+                "-storetype", "PKCS12", "-keystore", file.toString(), "-storepass", new String(PASSWORD))
+                .redirectErrorStream(true).start();
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).as(new String(process.getInputStream().readAllBytes())).isZero();
+        return file;
+    }
+
+    private static SSLContext trusting(Path file) throws Exception {
+        var store = KeyStore.getInstance("PKCS12");
+        try (var in = Files.newInputStream(file)) {
+            store.load(in, PASSWORD);
+        }
+        var trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        trust.init(store);
+        var context = SSLContext.getInstance("TLS");
+        context.init(null, trust.getTrustManagers(), null);
+        return context;
+    }
+
+    @Test // #16
+    void withAKeystore_theEndpointSpeaksHttps_andHandlesEvents_plainHttpGetsNoAnswer(@TempDir Path dir) throws Exception {
+        var file = keystore(dir);
+        var handled = new CopyOnWriteArrayList<String>();
+        try (var source = HttpSource.builder().auth(IngestAuth.none()).tls(file, PASSWORD).build().start();
+             var listener = Listener.builder(source, source, HttpSourceIT.DECODER, (event, delivery) -> {
+                         handled.add(event.key());
+                         return Outcome.done();
+                     }).config(ListenerConfig.builder().pollWait(Duration.ofMillis(200)).shutdownDeadline(Duration.ofMillis(200))
+                             .build()).build().start();
+             var client = HttpClient.newBuilder().sslContext(trusting(file)).connectTimeout(Duration.ofSeconds(5)).build();
+             var plain = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()) {
+            assertThat(source.uri().getScheme()).isEqualTo("https");
+            var answer = client.send(HttpRequest.newBuilder(source.uri()).timeout(Duration.ofSeconds(10))
+                    .header("Idempotency-Key", "tls-1").POST(HttpRequest.BodyPublishers.ofString("{\"id\":\"tls-1\"}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+            assertThat(handled).containsExactly("tls-1");
+
+            var http = java.net.URI.create(source.uri().toString().replace("https://", "http://"));
+            assertThatThrownBy(() -> plain.send(HttpRequest.newBuilder(http).timeout(Duration.ofSeconds(5))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"id\":\"plain\"}")).build(), HttpResponse.BodyHandlers.ofString()))
+                    .isInstanceOf(IOException.class);
+            assertThat(handled).doesNotContain("plain");
+        }
+    }
+
+    @Test // #16
+    void aKeystoreThatCannotBeRead_isAClearErrorNamingTheFile(@TempDir Path dir) throws Exception {
+        var file = keystore(dir);
+        assertThatThrownBy(() -> HttpSource.builder().tls(file, "wrong".toCharArray()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(file.toString());
+        assertThatThrownBy(() -> HttpSource.builder().tls(dir.resolve("missing.p12"), PASSWORD))
+                .hasMessageContaining("missing.p12");
+        assertThat(List.of(file)).isNotEmpty();
+    }
+}
