@@ -28,13 +28,15 @@ final class Recorder implements AutoCloseable {
     record Effect(String key, String group, int seq, long atNanos) {
     }
 
-    enum Mode { NORMAL, THROTTLE }
+    /** NORMAL records; THROTTLE answers 429; REDIRECT answers 301 elsewhere; HANG accepts and never answers. */
+    enum Mode { NORMAL, THROTTLE, REDIRECT, HANG }
 
     private final int port;
     private final List<Effect> effects = new ArrayList<>();
     private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
     private final AtomicInteger sameKeyAtOnce = new AtomicInteger();
     private final AtomicInteger throttled = new AtomicInteger();
+    private final AtomicInteger misled = new AtomicInteger();
     final Map<String, Long> slowKeys = new ConcurrentHashMap<>();
     final Set<String> hangOnceKeys = ConcurrentHashMap.newKeySet();
     final Set<String> poisonKeys = ConcurrentHashMap.newKeySet();
@@ -80,6 +82,20 @@ final class Recorder implements AutoCloseable {
                 exchange.sendResponseHeaders(429, -1);
                 return;
             }
+            if (mode == Mode.REDIRECT) {
+                misled.incrementAndGet();
+                exchange.getResponseHeaders().set("Location", "http://127.0.0.1:" + port + "/moved?token=secret");
+                exchange.sendResponseHeaders(301, -1);
+                return;
+            }
+            if (mode == Mode.HANG) {
+                misled.incrementAndGet();
+                while (mode == Mode.HANG) {
+                    sleep(50); // accepts the request and says nothing, past every timeout of the caller
+                }
+                exchange.sendResponseHeaders(503, -1);
+                return;
+            }
             if (poisonKeys.contains(id)) {
                 exchange.sendResponseHeaders(500, -1);
                 return;
@@ -115,6 +131,11 @@ final class Recorder implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** Requests answered 301 or left hanging. */
+    int misled() {
+        return misled.get();
     }
 
     /** Stops listening: connections are refused until {@link #accept()}. */

@@ -6,6 +6,7 @@ import dev.ferry.adapters.dynamodb.DynamoDbLocal;
 import dev.ferry.app.LocalSqs;
 import dev.ferry.domain.testing.Await;
 import java.nio.file.Path;
+import java.net.URI;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -129,14 +130,23 @@ class ReliabilityIT {
             var a = s.start();
             var b = s.start();
             assertThat(s.awaitHandled(100, Duration.ofSeconds(120))).isTrue();
-            assertThat(Await.until(Duration.ofSeconds(60), () -> s.metric(a, "ferry_fenced_total")
-                    + s.metric(b, "ferry_fenced_total") >= 1)).isTrue();
+            // The slow event runs twice at once only when the other instance takes a copy while the first run is
+            // on (a copy the first instance takes itself waits behind the run and is dropped as stale): whether
+            // that happens is the transport's choice. When it does, the late completion must be fenced.
+            long slowRuns = s.recorder.effects().stream().filter(e -> e.key().equals(slow)).count();
+            Await.until(Duration.ofSeconds(60), () -> s.metric(a, "ferry_fenced_total") + s.metric(b, "ferry_fenced_total")
+                    >= Math.min(1, s.recorder.effects().stream().filter(e -> e.key().equals(slow)).count() - 1));
+            slowRuns = s.recorder.effects().stream().filter(e -> e.key().equals(slow)).count();
             double fenced = s.metric(a, "ferry_fenced_total") + s.metric(b, "ferry_fenced_total");
             double stale = s.metric(a, "ferry_settle_failures_total") + s.metric(b, "ferry_settle_failures_total");
-            var row = s.row(-1, "extension off: the slow event is handed out again after 6s and run twice at once; "
-                    + "the ledger fenced " + (int) fenced + " late completion(s); " + (int) stale
-                    + " delete(s) with a stale receipt refused and counted (scenario 4)");
-            assertThat(fenced).isGreaterThanOrEqualTo(1);
+            double dropped = s.metric(a, "ferry_stale_dropped_total") + s.metric(b, "ferry_stale_dropped_total");
+            var row = s.row(-1, String.format("extension off: the slow event (3x the lease) ran %d time(s); the ledger "
+                    + "fenced %d late completion(s); %d copies whose lease ran out while they waited were dropped unhandled; "
+                    + "%d delete(s) with a stale receipt refused and counted (scenario 4)", slowRuns, (int) fenced,
+                    (int) dropped, (int) stale));
+            if (slowRuns > 1) {
+                assertThat(fenced).as("a second run at once means a late completion, fenced").isGreaterThanOrEqualTo(1);
+            }
             assertThat(row.lost()).isZero();
             assertThat(row.inversions()).isZero();
             assertThat(row.deadLettered()).isZero();
@@ -296,6 +306,78 @@ class ReliabilityIT {
             assertThat(row.lost()).isZero();
             assertThat(row.inversions()).isZero();
             assertThat(row.duplicates()).isZero();
+        }
+    }
+
+    @Test // #16: SQS unreachable for 15 s under load; nothing lost, nothing dead-lettered
+    @Order(13)
+    void s13_sqsUnreachable_everyConnectionDroppedFor15s_nothingLost() throws Exception {
+        try (var proxy = new TcpProxy(URI.create(sqs.endpoint())); var s = scenario("sqs-unreachable")) {
+            s.env.put("AWS_ENDPOINT_URL", proxy.url().toString());
+            s.send(1000, 10);
+            var a = s.start();
+            s.start();
+            assertThat(s.awaitHandled(200, Duration.ofSeconds(120))).isTrue();
+            long fault = System.nanoTime();
+            proxy.cut();
+            Thread.sleep(15_000);
+            proxy.restore();
+            long recovered = System.nanoTime();
+            boolean done = s.awaitHandled(1000, Duration.ofSeconds(180));
+            var row = s.row(since(recovered), String.format("a TCP proxy between the Ferry processes and ElasticMQ "
+                    + "drops every connection for 15s under load, then lets them through; took %.0fs from the fault",
+                    since(fault)));
+            assertThat(done).as(a.output()).isTrue();
+            assertThat(row.lost()).isZero();
+            assertThat(row.inversions()).isZero();
+            assertThat(row.deadLettered()).isZero();
+        }
+    }
+
+    @Test // #16: a redirect is a configuration error: never followed, nothing acked that did not arrive
+    @Order(14)
+    void s14_sinkRedirects_nothingLost_theRedirectedInTheDlqWithTheirReason() throws Exception {
+        try (var s = scenario("sink-redirects")) {
+            s.send(300, 10);
+            s.start();
+            assertThat(s.awaitHandled(50, Duration.ofSeconds(60))).isTrue();
+            long fault = System.nanoTime();
+            s.recorder.mode = Recorder.Mode.REDIRECT;
+            Thread.sleep(5_000);
+            s.recorder.mode = Recorder.Mode.NORMAL;
+            long recovered = System.nanoTime();
+            Await.until(Duration.ofSeconds(120), () -> s.handled() + s.deadLetteredNow() >= 300);
+            var row = s.row(since(recovered), String.format("the API answers 301 (to a URL with a token in its query) "
+                    + "for 5s: %d answered 301, each rejected with its redacted Location; took %.0fs from the fault",
+                    s.recorder.misled(), since(fault)));
+            assertThat(row.lost()).as("a redirect never loses an event: handled or in the DLQ").isZero();
+            assertThat(row.inversions()).isZero();
+            assertThat(row.notes() + row.deadLetterReasons()).doesNotContain("token=secret");
+        }
+    }
+
+    @Test // #16: a sink that accepts connections and never answers, past every timeout
+    @Order(15)
+    void s15_sinkHangs_pastItsTimeout_nothingLostNothingDeadLettered() throws Exception {
+        try (var s = scenario("sink-hangs")) {
+            s.env.put("SINK_TIMEOUT", "3s");
+            s.send(500, 10);
+            s.start();
+            s.start();
+            assertThat(s.awaitHandled(100, Duration.ofSeconds(60))).isTrue();
+            long fault = System.nanoTime();
+            s.recorder.mode = Recorder.Mode.HANG;
+            Thread.sleep(20_000);
+            s.recorder.mode = Recorder.Mode.NORMAL;
+            long recovered = System.nanoTime();
+            boolean done = s.awaitHandled(500, Duration.ofSeconds(180));
+            var row = s.row(since(recovered), String.format("the API accepts every connection and never answers for 20s "
+                    + "(sink timeout 3s; %d requests left hanging); took %.0fs from the fault", s.recorder.misled(),
+                    since(fault)));
+            assertThat(done).isTrue();
+            assertThat(row.lost()).isZero();
+            assertThat(row.inversions()).isZero();
+            assertThat(row.deadLettered()).isZero();
         }
     }
 

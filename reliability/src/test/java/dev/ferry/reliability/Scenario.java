@@ -42,7 +42,7 @@ final class Scenario implements AutoCloseable {
                 format: json
                 json: {id: /id, type: /type, group: /group}
             sinks:
-              api: {type: http, url: "${API_URL}", timeout: 60s, throttle-default: 2s}
+              api: {type: http, url: "${API_URL}", timeout: ${SINK_TIMEOUT:-60s}, throttle-default: 2s}
             routes:
               - to: [api]
             listener:
@@ -172,6 +172,15 @@ final class Scenario implements AutoCloseable {
         } catch (Exception e) {
             return 0;
         }
+    }
+
+    /** Messages dead-lettered so far, by the instances' own count (the DLQ is read only by {@link #row}). */
+    int deadLetteredNow() {
+        double sum = 0;
+        for (var p : instances) {
+            sum += metric(p, "ferry_dead_lettered_total");
+        }
+        return (int) sum;
     }
 
     /** Drains the DLQ and computes the row: lost, repeats, duplicated effects, inversions. */
