@@ -42,7 +42,7 @@ final class Scenario implements AutoCloseable {
                 format: json
                 json: {id: /id, type: /type, group: /group}
             sinks:
-              api: {type: http, url: "${API_URL}", timeout: ${SINK_TIMEOUT:-60s}, throttle-default: 2s}
+              api: {type: http, url: "${API_URL}", timeout: "${SINK_TIMEOUT:-60s}", throttle-default: 2s}
             routes:
               - to: [api]
             listener:
