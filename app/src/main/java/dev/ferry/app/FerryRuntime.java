@@ -97,7 +97,7 @@ public final class FerryRuntime implements AutoCloseable {
                 .deadLetter(DeadLetterPolicy.maxReceives(l.maxReceives()))
                 .retry(RetryPolicy.of(l.maxAttempts(), RetryPolicy.defaults().backoff()))
                 .completedTtl(config.ledger().ttl())
-                .shutdownDeadline(l.shutdownDeadline()).build();
+                .shutdownDeadline(l.shutdownDeadline()).holdLimit(l.holdLimit()).build();
         for (var spec : config.sources().values()) {
             var opened = spec.plan().open(context);
             closeables.add(opened.source());

@@ -144,6 +144,9 @@ class ConfigReaderTest {
         assertThat(byDefault.sources().get("s").ledgerScope()).isEqualTo("orders-and-refunds");
         var ignoring = ((ConfigReader.Result.Ok) parse(yaml + "unmatched: ignore\n")).config();
         assertThat(ignoring.deadLetterUnmatched()).isFalse();
+        assertThat(byDefault.listener().holdLimit()).isEqualTo(Duration.ofMinutes(5));
+        var holding = ((ConfigReader.Result.Ok) parse(yaml + "listener: {hold-limit: 90s}\n")).config();
+        assertThat(holding.listener().holdLimit()).isEqualTo(Duration.ofSeconds(90));
         assertThat(errors(yaml.replace("ledger-scope: orders-and-refunds", "ledger-scope: \"\"")))
                 .anySatisfy(e -> assertThat(e).contains("ledger-scope").contains("a scope is a name"));
     }

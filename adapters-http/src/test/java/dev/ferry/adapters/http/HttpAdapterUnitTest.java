@@ -3,8 +3,6 @@ package dev.ferry.adapters.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.domain.model.Event;
-import dev.ferry.domain.spi.Settings;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -12,9 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** The HTTP adapter's pure parts: Retry-After, URL templates, the breaker, splitting request bodies. */
@@ -161,87 +157,5 @@ class HttpAdapterUnitTest {
     @Test
     void quote_escapesForJson() {
         assertThat(HttpSource.quote("a\"b\\c\nd\u0001")).isEqualTo("\"a\\\"b\\\\c\\nd\\u0001\"");
-    }
-
-    /** A sink section as the app's reader hands it over: values by key, problems collected. */
-    private record MapSettings(Map<String, String> values, List<String> problems) implements Settings {
-        @Override
-        public String name() {
-            return "api";
-        }
-
-        @Override
-        public String string(String key, String fallback) {
-            return values.getOrDefault(key, fallback);
-        }
-
-        @Override
-        public String required(String key) {
-            String v = values.get(key);
-            if (v == null || v.isEmpty()) {
-                problem(key, "required");
-                return null;
-            }
-            return v;
-        }
-
-        @Override
-        public String oneOf(String key, String fallback, Set<String> allowed) {
-            String v = fallback == null ? required(key) : string(key, fallback);
-            if (v != null && !allowed.contains(v)) {
-                problem(key, "'" + v + "' is not one of " + allowed);
-            }
-            return v;
-        }
-
-        @Override
-        public int integer(String key, int fallback, int min, int max) {
-            String v = values.get(key);
-            return v == null ? fallback : Integer.parseInt(v);
-        }
-
-        @Override
-        public boolean flag(String key, boolean fallback) {
-            String v = values.get(key);
-            return v == null ? fallback : Boolean.parseBoolean(v);
-        }
-
-        @Override
-        public Duration duration(String key, Duration fallback) {
-            if (values.containsKey(key)) {
-                throw new UnsupportedOperationException("durations are not read by these tests: " + key);
-            }
-            return fallback;
-        }
-
-        @Override
-        public InetSocketAddress hostPort(String key, String fallback) {
-            throw new UnsupportedOperationException("hostPort: " + key);
-        }
-
-        @Override
-        public List<String> strings(String key) {
-            return List.of();
-        }
-
-        @Override
-        public Map<String, String> map(String key) {
-            return Map.of();
-        }
-
-        @Override
-        public void problem(String key, String message) {
-            problems.add(key + ": " + message);
-        }
-    }
-
-    private static String reason(String body) {
-        return reason(body, 1000);
-    }
-
-    private static String reason(String body, int max) {
-        var split = JsonItems.split(body.getBytes(StandardCharsets.UTF_8), max);
-        assertThat(split).isInstanceOf(JsonItems.Split.Invalid.class);
-        return ((JsonItems.Split.Invalid) split).reason();
     }
 }

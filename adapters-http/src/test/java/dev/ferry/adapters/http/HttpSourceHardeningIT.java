@@ -6,7 +6,6 @@ import dev.ferry.domain.handle.Handler;
 import dev.ferry.domain.handle.Outcome;
 import dev.ferry.domain.listener.Listener;
 import dev.ferry.domain.listener.ListenerConfig;
-import dev.ferry.domain.spi.Settings;
 import dev.ferry.domain.testing.Await;
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,7 +22,6 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
@@ -405,7 +403,7 @@ class HttpSourceHardeningIT {
         var settings = new MapSettings(Map.of("auth", "hmac", "secret", SECRET, "read-timeout", "3s",
                 "max-uploads", "50", "signature-window", "2m"));
         var config = HttpSourceConfig.read(settings);
-        assertThat(settings.problems).isEmpty();
+        assertThat(settings.problems()).isEmpty();
         assertThat(config.readTimeout()).isEqualTo(Duration.ofSeconds(3));
         assertThat(config.maxUploads()).isEqualTo(50);
         assertThat(config.signatureWindow()).isEqualTo(Duration.ofMinutes(2));
@@ -417,97 +415,6 @@ class HttpSourceHardeningIT {
 
         var tooShort = new MapSettings(Map.of("auth", "none", "read-timeout", "1ms"));
         HttpSourceConfig.read(tooShort);
-        assertThat(tooShort.problems).anySatisfy(p -> assertThat(p).startsWith("read-timeout:"));
-    }
-
-    /** Settings from a map of strings, problems collected. */
-    private static final class MapSettings implements Settings {
-        final Map<String, String> values;
-        final List<String> problems = new ArrayList<>();
-
-        MapSettings(Map<String, String> values) {
-            this.values = values;
-        }
-
-        @Override
-        public String name() {
-            return "ingest";
-        }
-
-        @Override
-        public String string(String key, String fallback) {
-            return values.getOrDefault(key, fallback);
-        }
-
-        @Override
-        public String required(String key) {
-            String v = values.get(key);
-            if (v == null || v.isEmpty()) {
-                problem(key, "required");
-            }
-            return v;
-        }
-
-        @Override
-        public String oneOf(String key, String fallback, Set<String> allowed) {
-            String v = values.getOrDefault(key, fallback);
-            if (v == null || !allowed.contains(v)) {
-                problem(key, "one of " + allowed);
-                return fallback;
-            }
-            return v;
-        }
-
-        @Override
-        public int integer(String key, int fallback, int min, int max) {
-            String v = values.get(key);
-            return v == null ? fallback : Integer.parseInt(v);
-        }
-
-        @Override
-        public boolean flag(String key, boolean fallback) {
-            String v = values.get(key);
-            return v == null ? fallback : Boolean.parseBoolean(v);
-        }
-
-        @Override
-        public Duration duration(String key, Duration fallback) {
-            String v = values.get(key);
-            if (v == null) {
-                return fallback;
-            }
-            if (v.endsWith("ms")) {
-                return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
-            }
-            long n = Long.parseLong(v.substring(0, v.length() - 1));
-            return switch (v.charAt(v.length() - 1)) {
-                case 's' -> Duration.ofSeconds(n);
-                case 'm' -> Duration.ofMinutes(n);
-                case 'h' -> Duration.ofHours(n);
-                default -> Duration.ofDays(n);
-            };
-        }
-
-        @Override
-        public InetSocketAddress hostPort(String key, String fallback) {
-            String v = values.getOrDefault(key, fallback);
-            int colon = v.lastIndexOf(':');
-            return InetSocketAddress.createUnresolved(v.substring(0, colon), Integer.parseInt(v.substring(colon + 1)));
-        }
-
-        @Override
-        public List<String> strings(String key) {
-            return List.of();
-        }
-
-        @Override
-        public Map<String, String> map(String key) {
-            return Map.of();
-        }
-
-        @Override
-        public void problem(String key, String message) {
-            problems.add(key + ": " + message);
-        }
+        assertThat(tooShort.problems()).anySatisfy(p -> assertThat(p).startsWith("read-timeout:"));
     }
 }
