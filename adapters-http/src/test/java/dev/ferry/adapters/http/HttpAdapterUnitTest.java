@@ -158,4 +158,14 @@ class HttpAdapterUnitTest {
     void quote_escapesForJson() {
         assertThat(HttpSource.quote("a\"b\\c\nd\u0001")).isEqualTo("\"a\\\"b\\\\c\\nd\\u0001\"");
     }
+
+    private static String reason(String body) {
+        return reason(body, 1000);
+    }
+
+    private static String reason(String body, int max) {
+        var split = JsonItems.split(body.getBytes(StandardCharsets.UTF_8), max);
+        assertThat(split).isInstanceOf(JsonItems.Split.Invalid.class);
+        return ((JsonItems.Split.Invalid) split).reason();
+    }
 }
