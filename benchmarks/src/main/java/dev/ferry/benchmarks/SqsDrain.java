@@ -7,11 +7,10 @@ import dev.ferry.domain.decode.Decoded;
 import dev.ferry.domain.handle.Outcome;
 import dev.ferry.domain.listener.Listener;
 import dev.ferry.domain.listener.ListenerConfig;
-import dev.ferry.domain.listener.ListenerObserver;
 import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.model.Event;
-import dev.ferry.domain.transport.Disposition;
-import java.net.URI;
+import dev.ferry.domain.transport.Acknowledger;
+import dev.ferry.domain.transport.Settlement;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,31 +22,29 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.Logger;
-import org.elasticmq.rest.sqs.SQSRestServer;
-import org.elasticmq.rest.sqs.SQSRestServerBuilder;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.DeleteMessageBatchRequestEntry;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
 
 /**
- * One ElasticMQ server in this JVM on 127.0.0.1 with one queue, and the two ways of draining it
- * that {@link SqsBenchmark} and {@link SqsAlternating} compare: Ferry (SqsSource + Listener + no-op
+ * One ElasticMQ server on 127.0.0.1 ({@link SqsServer}) with one queue, and the two ways of draining
+ * it that {@link SqsBenchmark} and {@link SqsAlternating} compare: Ferry (SqsSource + Listener + no-op
  * handler + batched deletes) and a bare AWS SDK loop (receive 10 + DeleteMessageBatch per poller).
+ * Both clocks stop at the same point: when SQS answered the delete of the last message.
  */
 final class SqsDrain implements AutoCloseable {
 
     private static final int FILLERS = 8;
 
-    private final SQSRestServer server;
+    private final SqsServer server;
     private final SqsClient client;
     private final String queueUrl;
     private final String body;
 
     SqsDrain() {
         Logger.getLogger("").setLevel(Level.WARNING);
-        server = SQSRestServerBuilder.withInterface("127.0.0.1").withDynamicPort().start();
-        int port = server.waitUntilStarted().localAddress().getPort();
-        client = SqsClients.builder().endpoint(URI.create("http://127.0.0.1:" + port)).staticCredentials("x", "x")
+        server = SqsServer.start();
+        client = SqsClients.builder().endpoint(server.endpoint()).staticCredentials("x", "x")
                 .maxConnections(64).build();
         queueUrl = SqsQueues.of(client).create(SqsQueues.QueueSpec.withDeadLetterQueue("bench", 1000)).url();
         body = new String(Payloads.load("mturk-one"), StandardCharsets.UTF_8);
@@ -82,16 +79,26 @@ final class SqsDrain implements AutoCloseable {
     Drain ferry(int pollers, int messages) {
         var acked = new CountDownLatch(messages);
         var source = SqsSource.builder(client, queueUrl).build();
-        var listener = Listener.builder(source, source, d -> Decoded.of(List.of(Event.of(d.id(), "bench", d.body()))),
+        // the clock stops where the bare loop's does: when SQS answered the DeleteMessageBatch
+        var confirmed = new Acknowledger() {
+            @Override
+            public List<Settlement.Failure> settle(List<Settlement> settlements) {
+                var failed = source.settle(settlements);
+                for (int i = failed.size(); i < settlements.size(); i++) {
+                    acked.countDown();
+                }
+                return failed;
+            }
+
+            @Override
+            public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
+                return source.extendLeases(deliveries, lease);
+            }
+        };
+        var listener = Listener.builder(source, confirmed, d -> Decoded.of(List.of(Event.of(d.id(), "bench", d.body()))),
                         (event, delivery) -> Outcome.done())
                 .config(ListenerConfig.builder().pollers(pollers).batchSize(10).pollWait(Duration.ofSeconds(1))
                         .lease(Duration.ofSeconds(60)).build())
-                .observer(new ListenerObserver() {
-                    @Override
-                    public void settled(Delivery delivery, Disposition disposition) {
-                        acked.countDown();
-                    }
-                })
                 .build().start();
         return new Drain() {
             @Override
@@ -165,6 +172,6 @@ final class SqsDrain implements AutoCloseable {
     @Override
     public void close() {
         client.close();
-        server.stopAndWait();
+        server.close();
     }
 }
