@@ -24,7 +24,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * contender after the count is reached (not timed). Each contender runs in its own fork with its
  * own server, which the trial set-up warms by draining {@code ferry.bench.sqs.warmup} messages
  * (200,000 by default) with the bare loop first, because ElasticMQ needs a long warm-up
- * (BUILD-NOTES.md). {@link SqsAlternating} measures the same two A B A B on one server.
+ * (benchmarks/README.md). {@link SqsAlternating} measures the same two A B A B on one server.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)

@@ -5,6 +5,10 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.ToIntFunction;
@@ -17,6 +21,12 @@ import software.amazon.awssdk.services.sqs.model.BatchResultErrorEntry;
  * Runs an SQS batch operation over any number of items: chunks of at most 10 entries and at most
  * {@code maxBytes}, entries that failed for a reason that may pass sent again (a few times, with a
  * short pause), the rest reported per item. Never throws for a failed call: its items fail instead.
+ *
+ * <p>Chunks go one after another, in order ({@link #run}), or all at once ({@link #runConcurrently}),
+ * for operations whose order does not matter (deletes, visibility changes): a hundred deletes then
+ * take one round trip instead of ten. The extra chunks run on the caller's executor: threads that
+ * are reused, because the SDK keeps per-thread state (its signing {@code Mac}) that a fresh thread
+ * per call would build again each time.
  */
 final class Batches {
 
@@ -32,8 +42,22 @@ final class Batches {
     private Batches() {
     }
 
-    /** Items that finally failed, with their last error; empty when all succeeded. */
+    /** Items that finally failed, with their last error; empty when all succeeded. Chunks in order. */
     static <T> Map<T, EntryError> run(List<T> items, ToIntFunction<T> bytes, int maxBytes, int retries, Call<T> call) {
+        return run(items, bytes, maxBytes, retries, null, call);
+    }
+
+    /**
+     * As {@link #run}, with every chunk of a round sent at once: the first on this thread, the
+     * others on {@code executor}; in turn when {@code executor} is null.
+     */
+    static <T> Map<T, EntryError> runConcurrently(List<T> items, ToIntFunction<T> bytes, int maxBytes, int retries,
+                                                  Executor executor, Call<T> call) {
+        return run(items, bytes, maxBytes, retries, executor, call);
+    }
+
+    private static <T> Map<T, EntryError> run(List<T> items, ToIntFunction<T> bytes, int maxBytes, int retries,
+                                              Executor executor, Call<T> call) {
         var failed = new IdentityHashMap<T, EntryError>();
         var pending = items;
         for (int attempt = 0; !pending.isEmpty(); attempt++) {
@@ -44,8 +68,10 @@ final class Batches {
                 break;
             }
             var again = new ArrayList<T>();
-            for (var chunk : chunks(pending, bytes, maxBytes)) {
-                for (var e : sendChunk(chunk, call).entrySet()) {
+            var chunks = chunks(pending, bytes, maxBytes);
+            var outcomes = executor != null && chunks.size() > 1 ? sendAll(chunks, executor, call) : sendInTurn(chunks, call);
+            for (var outcome : outcomes) {
+                for (var e : outcome.entrySet()) {
                     if (e.getValue().retryable() && attempt < retries) {
                         again.add(e.getKey());
                     } else {
@@ -58,10 +84,10 @@ final class Batches {
         return failed;
     }
 
-    /** DeleteMessageBatch for every item, by its receipt handle. */
+    /** DeleteMessageBatch for every item, by its receipt handle; the chunks at once on {@code executor} (if any). */
     static <T> Map<T, EntryError> delete(SqsClient client, String queueUrl, List<T> items,
-                                         Function<T, String> handle, int retries) {
-        return run(items, item -> 0, Integer.MAX_VALUE, retries, chunk -> {
+                                         Function<T, String> handle, int retries, Executor executor) {
+        return runConcurrently(items, item -> 0, Integer.MAX_VALUE, retries, executor, chunk -> {
             var entries = new ArrayList<DeleteMessageBatchRequestEntry>(chunk.size());
             for (int i = 0; i < chunk.size(); i++) {
                 entries.add(DeleteMessageBatchRequestEntry.builder().id(Integer.toString(i))
@@ -71,10 +97,11 @@ final class Batches {
         });
     }
 
-    /** ChangeMessageVisibilityBatch for every item, by its receipt handle, to its own timeout. */
+    /** ChangeMessageVisibilityBatch for every item to its own timeout; the chunks at once on {@code executor} (if any). */
     static <T> Map<T, EntryError> changeVisibility(SqsClient client, String queueUrl, List<T> items,
-                                                   Function<T, String> handle, ToIntFunction<T> seconds, int retries) {
-        return run(items, item -> 0, Integer.MAX_VALUE, retries, chunk -> {
+                                                   Function<T, String> handle, ToIntFunction<T> seconds, int retries,
+                                                   Executor executor) {
+        return runConcurrently(items, item -> 0, Integer.MAX_VALUE, retries, executor, chunk -> {
             var entries = new ArrayList<ChangeMessageVisibilityBatchRequestEntry>(chunk.size());
             for (int i = 0; i < chunk.size(); i++) {
                 var item = chunk.get(i);
@@ -103,6 +130,64 @@ final class Batches {
             chunks.add(current);
         }
         return chunks;
+    }
+
+    private static <T> List<Map<T, EntryError>> sendInTurn(List<List<T>> chunks, Call<T> call) {
+        var outcomes = new ArrayList<Map<T, EntryError>>(chunks.size());
+        for (var chunk : chunks) {
+            outcomes.add(sendChunk(chunk, call));
+        }
+        return outcomes;
+    }
+
+    /**
+     * Every chunk but the first on {@code executor}, the first on this thread. A chunk that cannot
+     * be waited for (this thread interrupted) or that ended in an {@code Error} fails as a whole, as
+     * the server's fault (so retryable): the transport may or may not have done it, and either is
+     * safe for a delete or a visibility change (the message comes back, or is already gone). A chunk
+     * the executor refuses (it is shutting down) is sent on this thread.
+     */
+    private static <T> List<Map<T, EntryError>> sendAll(List<List<T>> chunks, Executor executor, Call<T> call) {
+        var futures = new ArrayList<CompletableFuture<Map<T, EntryError>>>(chunks.size() - 1);
+        for (var chunk : chunks.subList(1, chunks.size())) {
+            var future = new CompletableFuture<Map<T, EntryError>>();
+            Runnable send = () -> {
+                try {
+                    future.complete(sendChunk(chunk, call));
+                } catch (Throwable e) {
+                    future.completeExceptionally(e);
+                }
+            };
+            try {
+                executor.execute(send);
+            } catch (RejectedExecutionException e) {
+                send.run();
+            }
+            futures.add(future);
+        }
+        var outcomes = new ArrayList<Map<T, EntryError>>(chunks.size());
+        outcomes.add(sendChunk(chunks.get(0), call));
+        for (int i = 0; i < futures.size(); i++) {
+            outcomes.add(await(futures.get(i), chunks.get(i + 1)));
+        }
+        return outcomes;
+    }
+
+    private static <T> Map<T, EntryError> await(CompletableFuture<Map<T, EntryError>> future, List<T> chunk) {
+        try {
+            return future.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return failAll(chunk, new EntryError("Interrupted", "not waited for: thread interrupted", false));
+        } catch (ExecutionException e) {
+            return failAll(chunk, new EntryError("Unexpected", String.valueOf(e.getCause()), false));
+        }
+    }
+
+    private static <T> Map<T, EntryError> failAll(List<T> chunk, EntryError error) {
+        var errors = new IdentityHashMap<T, EntryError>();
+        chunk.forEach(item -> errors.put(item, error));
+        return errors;
     }
 
     private static <T> Map<T, EntryError> sendChunk(List<T> chunk, Call<T> call) {

@@ -276,9 +276,9 @@ public final class SqsQueues {
                 return client.sendMessageBatch(b -> b.queueUrl(targetUrl).entries(entries)).failed();
             });
             var sent = batch.stream().filter(m -> !notSent.containsKey(m)).toList();
-            var notDeleted = Batches.delete(client, deadLetterQueueUrl, sent, Message::receiptHandle, 2);
+            var notDeleted = Batches.delete(client, deadLetterQueueUrl, sent, Message::receiptHandle, 2, null);
             Batches.changeVisibility(client, deadLetterQueueUrl, new ArrayList<>(notSent.keySet()), Message::receiptHandle,
-                    m -> 0, 2);
+                    m -> 0, 2, null);
             moved += sent.size();
             failed += notSent.size();
             if (!notDeleted.isEmpty()) {

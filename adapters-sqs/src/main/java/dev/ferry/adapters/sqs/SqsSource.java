@@ -89,7 +89,8 @@ public final class SqsSource implements Source, Acknowledger {
     private final int settleRetries;
     private final Clock clock;
     private final String throttleWarning;
-    private final ExecutorService receivers;
+    /** Runs receives (so a poll can be given up) and the extra chunks of a batch of acknowledgements. */
+    private final ExecutorService calls;
     private volatile boolean closed;
 
     private final LongAdder received = new LongAdder();
@@ -119,7 +120,9 @@ public final class SqsSource implements Source, Acknowledger {
         this.settleRetries = b.settleRetries;
         this.clock = b.clock;
         this.throttleWarning = SqsQueues.throttleWarning(info, b.ferryMaxReceives).orElse(null);
-        this.receivers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("ferry-sqs-receive-" + name + "-", 0).factory());
+        // reused platform threads, not a virtual thread per call: the SDK keeps per-thread state (its
+        // signing Mac) that a fresh thread builds again for every call, a fifth of a receive's CPU
+        this.calls = Executors.newCachedThreadPool(Thread.ofPlatform().daemon().name("ferry-sqs-" + name + "-", 0).factory());
     }
 
     /** A source on {@code queue}: its URL, ARN or name. */
@@ -178,7 +181,7 @@ public final class SqsSource implements Source, Acknowledger {
         }
         var call = receive.build();
         long receivedAt = System.nanoTime();
-        var response = CompletableFuture.supplyAsync(() -> client.receiveMessage(call), receivers);
+        var response = CompletableFuture.supplyAsync(() -> client.receiveMessage(call), calls);
         try {
             return accept(response.get().messages(), receivedAt);
         } catch (InterruptedException e) {
@@ -348,7 +351,7 @@ public final class SqsSource implements Source, Acknowledger {
             deletes.addAll(sendToDeadLetterQueue(deadLetters, failures));
         }
         if (!deletes.isEmpty()) {
-            var errors = Batches.delete(client, queueUrl, deletes, s -> receipt(s.delivery()).handle(), settleRetries);
+            var errors = Batches.delete(client, queueUrl, deletes, s -> receipt(s.delivery()).handle(), settleRetries, calls);
             report("DeleteMessageBatch", errors, failures);
         }
         if (!visibility.isEmpty()) {
@@ -356,7 +359,7 @@ public final class SqsSource implements Source, Acknowledger {
                     s -> s.disposition() instanceof Disposition.Redeliver r
                             ? Math.min(ceilSeconds(r.delay()), remainingSeconds(receipt(s.delivery())))
                             : 0,
-                    settleRetries);
+                    settleRetries, calls);
             report("ChangeMessageVisibilityBatch", errors, failures);
         }
         settleFailures.add(failures.size());
@@ -371,14 +374,18 @@ public final class SqsSource implements Source, Acknowledger {
             }
             return List.of();
         }
-        var errors = Batches.run(deadLetters, s -> s.delivery().body().length, SqsSink.MAX_BATCH_BYTES, settleRetries,
-                chunk -> {
-                    var entries = new ArrayList<SendMessageBatchRequestEntry>(chunk.size());
-                    for (int i = 0; i < chunk.size(); i++) {
-                        entries.add(deadLetterEntry(i, chunk.get(i)));
-                    }
-                    return client.sendMessageBatch(b -> b.queueUrl(deadLetterQueueUrl).entries(entries)).failed();
-                });
+        Batches.Call<Settlement> copy = chunk -> {
+            var entries = new ArrayList<SendMessageBatchRequestEntry>(chunk.size());
+            for (int i = 0; i < chunk.size(); i++) {
+                entries.add(deadLetterEntry(i, chunk.get(i)));
+            }
+            return client.sendMessageBatch(b -> b.queueUrl(deadLetterQueueUrl).entries(entries)).failed();
+        };
+        // a FIFO dead-letter queue keeps a group's copies in the order they were dead-lettered
+        var errors = deadLetterQueueFifo
+                ? Batches.run(deadLetters, s -> s.delivery().body().length, SqsSink.MAX_BATCH_BYTES, settleRetries, copy)
+                : Batches.runConcurrently(deadLetters, s -> s.delivery().body().length, SqsSink.MAX_BATCH_BYTES,
+                        settleRetries, calls, copy);
         var sent = new ArrayList<Settlement>(deadLetters.size());
         for (var s : deadLetters) {
             var error = errors.get(s);
@@ -436,7 +443,7 @@ public final class SqsSource implements Source, Acknowledger {
         }
         int seconds = visibilitySeconds(lease);
         var errors = Batches.changeVisibility(client, queueUrl, extend, d -> receipt(d).handle(),
-                d -> Math.min(seconds, remainingSeconds(receipt(d))), settleRetries);
+                d -> Math.min(seconds, remainingSeconds(receipt(d))), settleRetries, calls);
         notExtended.addAll(errors.keySet());
         return notExtended;
     }
@@ -473,7 +480,7 @@ public final class SqsSource implements Source, Acknowledger {
     @Override
     public void close() {
         closed = true;
-        receivers.shutdown();
+        calls.shutdown();
     }
 
     /** Builds an {@link SqsSource}; {@link #build()} looks the queue up, so a missing queue fails here. */

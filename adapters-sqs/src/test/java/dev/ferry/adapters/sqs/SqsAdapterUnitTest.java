@@ -107,6 +107,53 @@ class SqsAdapterUnitTest {
         assertThat(failed.get("a")).isEqualTo(new EntryError("ClientError", "connection refused", false));
     }
 
+    private static final java.util.concurrent.Executor POOL = java.util.concurrent.Executors.newCachedThreadPool(
+            Thread.ofPlatform().daemon().factory());
+
+    @Test
+    void runConcurrently_sendsEveryChunkAtOnce() {
+        var inFlight = new java.util.concurrent.CountDownLatch(3);
+        var failed = Batches.runConcurrently(IntStream.range(0, 25).boxed().toList(), i -> 0, 1000, 0, POOL, chunk -> {
+            inFlight.countDown();
+            try {
+                // each chunk waits for the other two: in turn, the first would wait in vain
+                if (!inFlight.await(5, java.util.concurrent.TimeUnit.SECONDS)) {
+                    throw SdkClientException.create("chunks were sent one after another");
+                }
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            return List.of();
+        });
+        assertThat(failed).isEmpty();
+    }
+
+    @Test
+    void runConcurrently_anErrorInOneChunkFailsThatChunkOnly_retryable() {
+        var calls = new AtomicInteger();
+        var failed = Batches.runConcurrently(IntStream.range(0, 20).boxed().toList(), i -> 0, 1000, 0, POOL, chunk -> {
+            calls.incrementAndGet();
+            if (chunk.get(0) == 10) {
+                throw new StackOverflowError("plugin blew up");
+            }
+            return List.of();
+        });
+        assertThat(calls).hasValue(2);
+        assertThat(failed).containsOnlyKeys(IntStream.range(10, 20).boxed().toArray(Integer[]::new));
+        assertThat(failed.get(10).retryable()).isTrue();
+        assertThat(failed.get(10).message()).contains("plugin blew up");
+    }
+
+    @Test
+    void run_sendsChunksInOrder() {
+        var firsts = new ArrayList<Integer>();
+        Batches.run(IntStream.range(0, 35).boxed().toList(), i -> 0, 1000, 0, chunk -> {
+            firsts.add(chunk.get(0));
+            return List.of();
+        });
+        assertThat(firsts).containsExactly(0, 10, 20, 30);
+    }
+
     @Test
     void entryError_recognisesStaleReceiptsAndThrottling() {
         assertThat(new EntryError("ReceiptHandleIsInvalid", "x", true).invalidReceipt()).isTrue();
