@@ -97,7 +97,10 @@ public final class FerryRuntime implements AutoCloseable {
                 .deadLetter(DeadLetterPolicy.maxReceives(l.maxReceives()))
                 .retry(RetryPolicy.of(l.maxAttempts(), RetryPolicy.defaults().backoff()))
                 .completedTtl(config.ledger().ttl())
-                .shutdownDeadline(l.shutdownDeadline()).holdLimit(l.holdLimit()).build();
+                .shutdownDeadline(l.shutdownDeadline()).holdLimit(l.holdLimit());
+        if (l.maxInFlight() > 0) {
+            listenerConfig.maxInFlight(l.maxInFlight());
+        }
         for (var spec : config.sources().values()) {
             var opened = spec.plan().open(context);
             closeables.add(opened.source());
@@ -105,7 +108,7 @@ public final class FerryRuntime implements AutoCloseable {
             if (spec.ledgerScope() != null) {
                 builder.ledgerScope(spec.listenerScope());
             }
-            var listener = builder.ledger(ledger).config(listenerConfig)
+            var listener = builder.ledger(ledger).config(listenerConfig.build())
                     .observer(both(logLines(spec.name()), observability.handlerTimer(spec.name()))).build();
             observability.watch(listener, spec.name());
             listeners.add(listener.start());

@@ -147,6 +147,11 @@ class ConfigReaderTest {
         assertThat(byDefault.listener().holdLimit()).isEqualTo(Duration.ofMinutes(5));
         var holding = ((ConfigReader.Result.Ok) parse(yaml + "listener: {hold-limit: 90s}\n")).config();
         assertThat(holding.listener().holdLimit()).isEqualTo(Duration.ofSeconds(90));
+        assertThat(byDefault.listener().concurrency()).as("handlers mostly wait on sinks").isEqualTo(64);
+        assertThat(byDefault.listener().maxInFlight()).as("0: derived from concurrency and pollers").isZero();
+        var windowed = ((ConfigReader.Result.Ok) parse(yaml + "listener: {max-in-flight: 500}\n")).config();
+        assertThat(windowed.listener().maxInFlight()).isEqualTo(500);
+        assertThat(errors(yaml + "listener: {max-in-flight: 5}\n")).anySatisfy(e -> assertThat(e).contains("max-in-flight"));
         assertThat(errors(yaml.replace("ledger-scope: orders-and-refunds", "ledger-scope: \"\"")))
                 .anySatisfy(e -> assertThat(e).contains("ledger-scope").contains("a scope is a name"));
     }

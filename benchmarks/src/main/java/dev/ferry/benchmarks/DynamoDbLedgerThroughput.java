@@ -86,6 +86,8 @@ public final class DynamoDbLedgerThroughput {
     }
 
     public static void main(String[] args) throws Exception {
+        // DynamoDB Local logs every request at INFO: that would be most of what this program measures
+        org.apache.logging.log4j.core.config.Configurator.setRootLevel(org.apache.logging.log4j.Level.WARN);
         int messages = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
         long delayMs = args.length > 1 ? Long.parseLong(args[1]) : 5;
         var concurrencies = new ArrayList<Integer>();

@@ -132,7 +132,7 @@ public final class ConfigReader {
 
         var l = root.sectionOrEmpty("listener");
         l.only("pollers", "concurrency", "lease", "extend-every", "extend-leases", "max-receives", "max-attempts",
-                "shutdown-deadline", "hold-limit");
+                "shutdown-deadline", "hold-limit", "max-in-flight");
         var lease = l.duration("lease", Duration.ofSeconds(30));
         if (lease.compareTo(Duration.ofSeconds(2)) < 0 || lease.compareTo(Duration.ofHours(12)) > 0) {
             l.error("lease", "must be 2s .. 12h (the visibility timeout Ferry asks for and extends), was " + lease);
@@ -142,10 +142,10 @@ public final class ConfigReader {
             l.error("extend-every", "must be shorter than the lease by at least 1s, or a message's visibility runs out "
                     + "before it is extended (lease " + lease.toSeconds() + "s, extend-every " + extendEvery.toSeconds() + "s)");
         }
-        var listener = new FerryConfig.ListenerSpec(l.integer("pollers", 2, 1, 64), l.integer("concurrency", 16, 1, 1024),
+        var listener = new FerryConfig.ListenerSpec(l.integer("pollers", 2, 1, 64), l.integer("concurrency", 64, 1, 1024),
                 lease, extendEvery, l.flag("extend-leases", true), l.integer("max-receives", 5, 1, 1000),
                 l.integer("max-attempts", 5, 1, 1000), l.duration("shutdown-deadline", Duration.ofSeconds(20)),
-                l.duration("hold-limit", Duration.ofMinutes(5)));
+                l.duration("hold-limit", Duration.ofMinutes(5)), l.integer("max-in-flight", 0, 10, 100_000));
 
         var ledgerSection = root.sectionOrEmpty("ledger");
         String kind = ledgerSection.oneOf("kind", "mvstore", adapters.ledgers().keySet());

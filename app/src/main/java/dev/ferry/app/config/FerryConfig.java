@@ -77,9 +77,11 @@ public record FerryConfig(
      * @param extendEvery  how long a message is in hand before its lease is extended; shorter than the lease
      * @param extendLeases false: leases run out under long handlers (the ledger fences the late completion)
      * @param holdLimit    the longest wait (retry backoff, Retry-After, a failing ledger) waited out in hand
+     * @param maxInFlight  messages in hand per source; 0: enough for the handlers and two batches per poller
      */
     public record ListenerSpec(int pollers, int concurrency, Duration lease, Duration extendEvery, boolean extendLeases,
-                               int maxReceives, int maxAttempts, Duration shutdownDeadline, Duration holdLimit) {
+                               int maxReceives, int maxAttempts, Duration shutdownDeadline, Duration holdLimit,
+                               int maxInFlight) {
     }
 
     public record Address(String host, int port) {

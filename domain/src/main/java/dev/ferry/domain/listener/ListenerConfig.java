@@ -15,7 +15,8 @@ import java.util.Objects;
  * @param lease              visibility timeout asked for each received message
  * @param extendAt           part of the lease after which a message still in hand gets its lease extended
  *                           (0.5 = halfway); must leave room for the extension call
- * @param maxInFlight        messages received and not yet settled; polling stops when reached
+ * @param maxInFlight        messages received and not yet settled; polling stops when reached (builder
+ *                           default: {@link #defaultMaxInFlight})
  * @param concurrency        handler threads: groups handled at once
  * @param retry              real failures allowed per message and the backoff between them
  * @param deadLetter         receives (minus known throttled ones) after which a message is dead-lettered
@@ -145,6 +146,16 @@ public record ListenerConfig(
         }
     }
 
+    /**
+     * Messages in hand when {@code maxInFlight} is not set: enough to keep every handler thread busy
+     * while each poller has two batches on the way, at least 100. A smaller window than that leaves
+     * handlers idle whenever the sink is slower than the poll (measured: benchmarks/README.md).
+     */
+    public static int defaultMaxInFlight(int concurrency, int pollers, int batchSize) {
+        long wanted = (long) concurrency + 2L * pollers * batchSize;
+        return (int) Math.max(100, Math.min(Integer.MAX_VALUE, wanted));
+    }
+
     /** Defaults follow SQS and the reference jobs: 20 s long polls, batches of 10, 30 s visibility. */
     public static final class Builder {
         /** Five minutes: a 429's default Retry-After and the default backoff's longest step are waited out in hand. */
@@ -154,7 +165,8 @@ public record ListenerConfig(
         private Duration pollWait = Duration.ofSeconds(20);
         private Duration lease = Duration.ofSeconds(30);
         private double extendAt = 0.5;
-        private int maxInFlight = 100;
+        /** 0: not set, so {@link #defaultMaxInFlight} of the other settings. */
+        private int maxInFlight;
         private int concurrency = 16;
         private RetryPolicy retry = RetryPolicy.defaults();
         private DeadLetterPolicy deadLetter = DeadLetterPolicy.defaults();
@@ -189,7 +201,8 @@ public record ListenerConfig(
         public Builder holdLimit(Duration holdLimit) { this.holdLimit = holdLimit; return this; }
 
         public ListenerConfig build() {
-            return new ListenerConfig(pollers, batchSize, pollWait, lease, extendAt, maxInFlight, concurrency, retry,
+            int inFlight = maxInFlight != 0 ? maxInFlight : defaultMaxInFlight(concurrency, pollers, batchSize);
+            return new ListenerConfig(pollers, batchSize, pollWait, lease, extendAt, inFlight, concurrency, retry,
                     deadLetter, completedTtl, throttlePause, maxThrottlePause, idleTimeout, shutdownDeadline, skipDelete,
                     extendLeases, holdLimit);
         }

@@ -1,0 +1,27 @@
+package dev.ferry.domain.listener;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+class ListenerConfigTest {
+
+    @Test
+    void maxInFlight_unset_keepsEveryHandlerBusyWithTwoBatchesPerPollerOnTheWay() {
+        assertThat(ListenerConfig.builder().build().maxInFlight()).isEqualTo(100);
+        var wide = ListenerConfig.builder().concurrency(64).pollers(4).batchSize(10).build();
+        assertThat(wide.maxInFlight()).isEqualTo(64 + 2 * 4 * 10);
+        assertThat(ListenerConfig.builder().concurrency(1000).pollers(64).build().maxInFlight()).isEqualTo(1000 + 2 * 64 * 10);
+    }
+
+    @Test
+    void maxInFlight_set_isKept_andCheckedAgainstTheBatch() {
+        var narrow = ListenerConfig.builder().concurrency(64).maxInFlight(20).build();
+        assertThat(narrow.maxInFlight()).isEqualTo(20);
+        assertThat(narrow.toBuilder().concurrency(128).build().maxInFlight()).as("an explicit window survives toBuilder")
+                .isEqualTo(20);
+        assertThatThrownBy(() -> ListenerConfig.builder().maxInFlight(5).batchSize(10).build())
+                .hasMessageContaining("batchSize (10) must be <= maxInFlight (5)");
+    }
+}
