@@ -22,9 +22,9 @@ import software.amazon.awssdk.services.sqs.model.BatchResultErrorEntry;
  * {@code maxBytes}, entries that failed for a reason that may pass sent again (a few times, with a
  * short pause), the rest reported per item. Never throws for a failed call: its items fail instead.
  *
- * <p>Chunks go one after another, in order ({@link #run}), or all at once ({@link #runConcurrently}),
- * for operations whose order does not matter (deletes, visibility changes): a hundred deletes then
- * take one round trip instead of ten. The extra chunks run on the caller's executor: threads that
+ * <p>Chunks go one after another, in order ({@link #run}), or several at once ({@link #runConcurrently}),
+ * for operations whose order does not matter (deletes, visibility changes, copies to a standard
+ * dead-letter queue): a hundred deletes then take one or two round trips instead of ten. The extra chunks run on the caller's executor: threads that
  * are reused, because the SDK keeps per-thread state (its signing {@code Mac}) that a fresh thread
  * per call would build again each time.
  */
@@ -141,46 +141,73 @@ final class Batches {
     }
 
     /**
-     * Every chunk but the first on {@code executor}, the first on this thread. A chunk that cannot
-     * be waited for (this thread interrupted) or that ended in an {@code Error} fails as a whole, as
-     * the server's fault (so retryable): the transport may or may not have done it, and either is
-     * safe for a delete or a visibility change (the message comes back, or is already gone). A chunk
-     * the executor refuses (it is shutting down) is sent on this thread.
+     * The chunks in waves of at most {@value #MAX_AT_ONCE}: in each, every chunk but the first on
+     * {@code executor}, the first on this thread, so a list of thousands (a lease round of a large
+     * window) never takes more than a few of the client's connections. Chunks handed out are always
+     * waited for, even by an interrupted thread (each call is bounded by the client's timeouts), so
+     * what SQS did is what is reported; the interrupt is kept for the caller. A thread interrupted
+     * before a wave sends it in turn instead. A chunk that ended in anything at all (an
+     * {@code Error} too) fails as a whole, as the server's fault (so retryable): the transport may
+     * or may not have done it. A chunk the executor refuses (it is shutting down) is sent on this
+     * thread.
      */
     private static <T> List<Map<T, EntryError>> sendAll(List<List<T>> chunks, Executor executor, Call<T> call) {
-        var futures = new ArrayList<CompletableFuture<Map<T, EntryError>>>(chunks.size() - 1);
-        for (var chunk : chunks.subList(1, chunks.size())) {
-            var future = new CompletableFuture<Map<T, EntryError>>();
-            Runnable send = () -> {
-                try {
-                    future.complete(sendChunk(chunk, call));
-                } catch (Throwable e) {
-                    future.completeExceptionally(e);
-                }
-            };
-            try {
-                executor.execute(send);
-            } catch (RejectedExecutionException e) {
-                send.run();
-            }
-            futures.add(future);
-        }
         var outcomes = new ArrayList<Map<T, EntryError>>(chunks.size());
-        outcomes.add(sendChunk(chunks.get(0), call));
-        for (int i = 0; i < futures.size(); i++) {
-            outcomes.add(await(futures.get(i), chunks.get(i + 1)));
+        for (int from = 0; from < chunks.size(); from += MAX_AT_ONCE) {
+            var wave = chunks.subList(from, Math.min(chunks.size(), from + MAX_AT_ONCE));
+            if (Thread.currentThread().isInterrupted()) {
+                for (var chunk : wave) {
+                    outcomes.add(guarded(chunk, call));
+                }
+                continue;
+            }
+            var futures = new ArrayList<CompletableFuture<Map<T, EntryError>>>(wave.size() - 1);
+            for (var chunk : wave.subList(1, wave.size())) {
+                var future = new CompletableFuture<Map<T, EntryError>>();
+                Runnable send = () -> future.complete(guarded(chunk, call));
+                try {
+                    executor.execute(send);
+                } catch (RejectedExecutionException e) {
+                    send.run();
+                }
+                futures.add(future);
+            }
+            outcomes.add(guarded(wave.get(0), call));
+            for (var future : futures) {
+                outcomes.add(awaitUninterruptibly(future));
+            }
         }
         return outcomes;
     }
 
-    private static <T> Map<T, EntryError> await(CompletableFuture<Map<T, EntryError>> future, List<T> chunk) {
+    /** At most this many chunks of one call in flight at once (well under the client's 64 connections). */
+    static final int MAX_AT_ONCE = 8;
+
+    /** A chunk's outcome whatever it throws: anything but SQS's answer fails the chunk, retryable. */
+    private static <T> Map<T, EntryError> guarded(List<T> chunk, Call<T> call) {
         try {
-            return future.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return failAll(chunk, new EntryError("Interrupted", "not waited for: thread interrupted", false));
-        } catch (ExecutionException e) {
-            return failAll(chunk, new EntryError("Unexpected", String.valueOf(e.getCause()), false));
+            return sendChunk(chunk, call);
+        } catch (Throwable e) {
+            return failAll(chunk, new EntryError("Unexpected", String.valueOf(e), false));
+        }
+    }
+
+    private static <T> Map<T, EntryError> awaitUninterruptibly(CompletableFuture<Map<T, EntryError>> future) {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return future.get();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    throw new IllegalStateException("a guarded chunk cannot fail", e.getCause());
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

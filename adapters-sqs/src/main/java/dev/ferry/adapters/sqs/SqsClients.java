@@ -12,8 +12,8 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.sqs.SqsClient;
 
 /**
- * Builds the SQS client Ferry's SQS parts expect: a connection pool sized for the pollers and
- * settlers that share it, socket timeouts longer than a 20 s long poll, and the SDK's own MD5
+ * Builds the SQS client Ferry's SQS parts expect: a connection pool sized for the pollers, the
+ * sinks' senders and the settlers that share it (a settle sends up to 8 batch calls at once), socket timeouts longer than a 20 s long poll, and the SDK's own MD5
  * validation off because {@link SqsSource} checks every message itself (the SDK would fail a whole
  * receive for one damaged message). Credentials come from the default chain unless given.
  */
@@ -58,7 +58,7 @@ public final class SqsClients {
         return this;
     }
 
-    /** Connections in the pool: at least the pollers plus a few for settling (64 by default). */
+    /** Connections in the pool: at least the pollers, the sink senders and 8 for settling (64 by default). */
     public SqsClients maxConnections(int connections) {
         if (connections < 1) {
             throw new IllegalArgumentException("maxConnections must be >= 1, was " + connections);

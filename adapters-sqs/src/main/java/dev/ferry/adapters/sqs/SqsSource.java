@@ -381,7 +381,8 @@ public final class SqsSource implements Source, Acknowledger {
             }
             return client.sendMessageBatch(b -> b.queueUrl(deadLetterQueueUrl).entries(entries)).failed();
         };
-        // a FIFO dead-letter queue keeps a group's copies in the order they were dead-lettered
+        // copies to a FIFO dead-letter queue go chunk by chunk, in the order they were dead-lettered (an
+        // entry sent again after a failure arrives after the later chunks: SQS dedups, it does not reorder)
         var errors = deadLetterQueueFifo
                 ? Batches.run(deadLetters, s -> s.delivery().body().length, SqsSink.MAX_BATCH_BYTES, settleRetries, copy)
                 : Batches.runConcurrently(deadLetters, s -> s.delivery().body().length, SqsSink.MAX_BATCH_BYTES,

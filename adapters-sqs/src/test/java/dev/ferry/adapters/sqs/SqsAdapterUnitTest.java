@@ -145,6 +145,58 @@ class SqsAdapterUnitTest {
     }
 
     @Test
+    void runConcurrently_anErrorInTheFirstChunkFailsThatChunkOnly() {
+        var failed = Batches.runConcurrently(IntStream.range(0, 20).boxed().toList(), i -> 0, 1000, 0, POOL, chunk -> {
+            if (chunk.get(0) == 0) {
+                throw new OutOfMemoryError("no room");
+            }
+            return List.of();
+        });
+        assertThat(failed).containsOnlyKeys(IntStream.range(0, 10).boxed().toArray(Integer[]::new));
+    }
+
+    @Test
+    void runConcurrently_neverHasMoreThanEightChunksInFlight() {
+        var inFlight = new AtomicInteger();
+        var most = new AtomicInteger();
+        var failed = Batches.runConcurrently(IntStream.range(0, 500).boxed().toList(), i -> 0, 1000, 0, POOL, chunk -> {
+            most.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            inFlight.decrementAndGet();
+            return List.of();
+        });
+        assertThat(failed).isEmpty();
+        assertThat(most.get()).isBetween(2, Batches.MAX_AT_ONCE);
+    }
+
+    @Test
+    void runConcurrently_anInterruptedCallerWaitsForWhatItSent_andReportsWhatSqsDid() throws Exception {
+        var sent = new AtomicInteger();
+        var result = new java.util.concurrent.atomic.AtomicReference<Map<Integer, EntryError>>();
+        var caller = Thread.ofPlatform().start(() -> result.set(Batches.runConcurrently(
+                IntStream.range(0, 30).boxed().toList(), i -> 0, 1000, 0, POOL, chunk -> {
+                    if (chunk.get(0) == 0) {
+                        Thread.currentThread().interrupt(); // the caller is interrupted while the others are out
+                    } else {
+                        try {
+                            Thread.sleep(50);
+                        } catch (InterruptedException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }
+                    sent.addAndGet(chunk.size());
+                    return List.of();
+                })));
+        caller.join(10_000);
+        assertThat(sent).hasValue(30);
+        assertThat(result.get()).as("every chunk SQS took is reported done").isEmpty();
+    }
+
+    @Test
     void run_sendsChunksInOrder() {
         var firsts = new ArrayList<Integer>();
         Batches.run(IntStream.range(0, 35).boxed().toList(), i -> 0, 1000, 0, chunk -> {

@@ -165,8 +165,8 @@ public record ListenerConfig(
         private Duration pollWait = Duration.ofSeconds(20);
         private Duration lease = Duration.ofSeconds(30);
         private double extendAt = 0.5;
-        /** 0: not set, so {@link #defaultMaxInFlight} of the other settings. */
-        private int maxInFlight;
+        /** Not set: {@link #defaultMaxInFlight} of the other settings. */
+        private Integer maxInFlight;
         private int concurrency = 16;
         private RetryPolicy retry = RetryPolicy.defaults();
         private DeadLetterPolicy deadLetter = DeadLetterPolicy.defaults();
@@ -201,7 +201,7 @@ public record ListenerConfig(
         public Builder holdLimit(Duration holdLimit) { this.holdLimit = holdLimit; return this; }
 
         public ListenerConfig build() {
-            int inFlight = maxInFlight != 0 ? maxInFlight : defaultMaxInFlight(concurrency, pollers, batchSize);
+            int inFlight = maxInFlight != null ? maxInFlight : defaultMaxInFlight(concurrency, pollers, batchSize);
             return new ListenerConfig(pollers, batchSize, pollWait, lease, extendAt, inFlight, concurrency, retry,
                     deadLetter, completedTtl, throttlePause, maxThrottlePause, idleTimeout, shutdownDeadline, skipDelete,
                     extendLeases, holdLimit);

@@ -21,6 +21,8 @@ class ListenerConfigTest {
         assertThat(narrow.maxInFlight()).isEqualTo(20);
         assertThat(narrow.toBuilder().concurrency(128).build().maxInFlight()).as("an explicit window survives toBuilder")
                 .isEqualTo(20);
+        assertThatThrownBy(() -> ListenerConfig.builder().maxInFlight(0).build()).as("0 is not 'work it out'")
+                .hasMessageContaining("maxInFlight");
         assertThatThrownBy(() -> ListenerConfig.builder().maxInFlight(5).batchSize(10).build())
                 .hasMessageContaining("batchSize (10) must be <= maxInFlight (5)");
     }
