@@ -10,10 +10,7 @@ import dev.ferry.domain.idempotency.InMemoryLedger;
 import dev.ferry.domain.listener.Listener;
 import dev.ferry.domain.listener.ListenerConfig;
 import dev.ferry.domain.memory.InMemoryQueue;
-import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.model.Event;
-import dev.ferry.domain.transport.Acknowledger;
-import dev.ferry.domain.transport.Settlement;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -156,7 +153,7 @@ public final class DynamoDbLedgerThroughput {
         var queue = filledQueue(variant.name() + "-" + DRAINS.incrementAndGet(), messages);
         var acked = new CountDownLatch(messages);
         var handled = new LongAdder();
-        var builder = Listener.builder(queue, countingAcks(queue, acked),
+        var builder = Listener.builder(queue, new ConfirmedAcks(queue, acked),
                         d -> Decoded.of(List.of(Event.of(d.id(), "bench", d.body()))),
                         (event, delivery) -> {
                             handled.increment();
@@ -208,25 +205,6 @@ public final class DynamoDbLedgerThroughput {
                     Map.of(), null, null, null));
         }
         return queue;
-    }
-
-    /** The queue as acknowledger, counting a settlement once the queue carried it out (as SqsDrain does). */
-    private static Acknowledger countingAcks(InMemoryQueue queue, CountDownLatch acked) {
-        return new Acknowledger() {
-            @Override
-            public List<Settlement.Failure> settle(List<Settlement> settlements) {
-                var failed = queue.settle(settlements);
-                for (int i = failed.size(); i < settlements.size(); i++) {
-                    acked.countDown();
-                }
-                return failed;
-            }
-
-            @Override
-            public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
-                return queue.extendLeases(deliveries, lease);
-            }
-        };
     }
 
     /** Sleeps before every HTTP attempt: the network round trip to the real service, which loopback lacks. */

@@ -7,10 +7,7 @@ import dev.ferry.domain.decode.Decoded;
 import dev.ferry.domain.handle.Outcome;
 import dev.ferry.domain.listener.Listener;
 import dev.ferry.domain.listener.ListenerConfig;
-import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.model.Event;
-import dev.ferry.domain.transport.Acknowledger;
-import dev.ferry.domain.transport.Settlement;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -80,21 +77,7 @@ final class SqsDrain implements AutoCloseable {
         var acked = new CountDownLatch(messages);
         var source = SqsSource.builder(client, queueUrl).build();
         // the clock stops where the bare loop's does: when SQS answered the DeleteMessageBatch
-        var confirmed = new Acknowledger() {
-            @Override
-            public List<Settlement.Failure> settle(List<Settlement> settlements) {
-                var failed = source.settle(settlements);
-                for (int i = failed.size(); i < settlements.size(); i++) {
-                    acked.countDown();
-                }
-                return failed;
-            }
-
-            @Override
-            public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
-                return source.extendLeases(deliveries, lease);
-            }
-        };
+        var confirmed = new ConfirmedAcks(source, acked);
         var listener = Listener.builder(source, confirmed, d -> Decoded.of(List.of(Event.of(d.id(), "bench", d.body()))),
                         (event, delivery) -> Outcome.done())
                 .config(ListenerConfig.builder().pollers(pollers).batchSize(10).pollWait(Duration.ofSeconds(1))

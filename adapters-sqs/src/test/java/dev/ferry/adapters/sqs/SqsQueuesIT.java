@@ -58,7 +58,7 @@ class SqsQueuesIT {
 
     @Test
     void mturkPolicy_isTheReferenceDocument_andSetQueueAttributesTakesIt() {
-        // ../shared/reference/000, "Amazon SQS Policy Document Example", whitespace removed
+        // the MTurk documentation's "Amazon SQS Policy Document Example", whitespace removed
         String reference = "{ \"Version\": \"2012-10-17\", \"Id\": \"arn:aws:sqs:region:aws-account-id:queue-name/MTurkOnlyPolicy\", "
                 + "\"Statement\": [ { \"Effect\": \"Allow\", \"Principal\": { \"Service\": \"mturk-requester.amazonaws.com\" }, "
                 + "\"Action\": \"SQS:SendMessage\", \"Resource\": \"arn:aws:sqs:region:aws-account-id:queue-name\", "
