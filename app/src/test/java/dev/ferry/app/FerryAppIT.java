@@ -102,8 +102,19 @@ class FerryAppIT {
             assertThat(Ferry.run(new String[] {"queues", "list-dlq-sources", "--config", file.toString(), "--queue",
                     "mturk-events-dlq"}, new PrintStream(out), new PrintStream(err))).as(err.toString()).isZero();
             assertThat(out.toString()).contains("http://127.0.0.1:" + port + "/000000000000/mturk-events" + System.lineSeparator());
+            // a typo of --max is an error that moves nothing, never a redrive of the whole DLQ
+            var typo = new ByteArrayOutputStream();
             assertThat(Ferry.run(new String[] {"queues", "redrive", "--config", file.toString(), "--from", "mturk-events-dlq",
-                    "--to", "mturk-events"}, new PrintStream(out), new PrintStream(err))).as(err.toString()).isZero();
+                    "--to", "mturk-events", "--mx", "10"}, new PrintStream(out), new PrintStream(typo))).isEqualTo(2);
+            assertThat(typo.toString()).contains("Unknown options: '--mx', '10'").contains("Did you mean --max?");
+            var dryRun = new ByteArrayOutputStream();
+            assertThat(Ferry.run(new String[] {"queues", "redrive", "-c", file.toString(), "--from", "mturk-events-dlq",
+                    "--to", "mturk-events", "--dry-run"}, new PrintStream(dryRun), new PrintStream(err))).as(err.toString()).isZero();
+            assertThat(dryRun.toString()).contains("dry run: would move all about 1 message(s) in mturk-events-dlq to mturk-events")
+                    .contains("nothing moved");
+            assertThat(Ferry.run(new String[] {"queues", "redrive", "--from", "mturk-events-dlq", "--to", "mturk-events",
+                    "--rate", "50"}, out, err, name -> name.equals("FERRY_CONFIG") ? file.toString() : System.getenv(name)))
+                    .as(err.toString()).isZero();
             assertThat(out.toString()).contains("sent a test event (mturk) to mturk-events")
                     .contains("moved 1 message(s) from mturk-events-dlq to mturk-events");
         }
@@ -130,7 +141,8 @@ class FerryAppIT {
             var args = java.util.stream.Stream.concat(java.util.Arrays.stream(command), java.util.stream.Stream.of("--help"))
                     .toArray(String[]::new);
             assertThat(Ferry.run(args, new PrintStream(help), new PrintStream(err))).isZero();
-            assertThat(help.toString()).as(String.join(" ", command)).startsWith("ferry " + String.join(" ", command) + " --config FILE");
+            assertThat(help.toString()).as(String.join(" ", command)).startsWith("Usage: ferry " + String.join(" ", command) + " [-hV]")
+                    .contains("-c, --config=FILE");
         }
     }
 }

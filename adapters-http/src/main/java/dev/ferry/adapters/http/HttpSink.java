@@ -7,7 +7,6 @@ import io.github.resilience4j.core.IntervalFunction;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
 import java.io.IOException;
-import java.lang.System.Logger.Level;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -27,9 +26,11 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Forwards each event's payload to an HTTP endpoint (the "event listener" job, reference/001),
+ * Forwards each event's payload to an HTTP endpoint (the "event listener" job),
  * with the JDK {@link HttpClient}: HTTP/2 where the server offers it, else HTTP/1.1, connections
  * reused, a timeout per request.
  *
@@ -56,7 +57,7 @@ public final class HttpSink implements Sink {
     /** The first bytes of an error body that go into a rejection's reason. */
     static final int REASON_BODY_CHARS = 200;
 
-    private static final System.Logger LOG = System.getLogger(HttpSink.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(HttpSink.class);
 
     /** At most one log line per this long about refused credentials: a rotated token fails every event. */
     private static final long AUTH_LOG_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
@@ -270,9 +271,9 @@ public final class HttpSink implements Sink {
         long now = System.nanoTime();
         long next = nextAuthLog.get();
         if (now - next >= 0 && nextAuthLog.compareAndSet(next, now + AUTH_LOG_EVERY_NANOS)) {
-            LOG.log(Level.WARNING, () -> "HTTP sink '" + name + "': " + reason + "; " + count
+            LOG.atWarn().setMessage(() -> "HTTP sink '" + name + "': " + reason + "; " + count
                     + " such answer(s) so far, events are " + (onAuthFailure == AuthFailures.REJECT
-                    ? "dead-lettered" : "retried with backoff") + " (logged at most once a minute)");
+                    ? "dead-lettered" : "retried with backoff") + " (logged at most once a minute)").log();
         }
         return new Attempt.Final(onAuthFailure == AuthFailures.REJECT ? Outcome.reject(reason) : Outcome.retry(reason));
     }
@@ -413,7 +414,7 @@ public final class HttpSink implements Sink {
             return this;
         }
 
-        /** How long a 429 without a usable Retry-After holds the event back (5 minutes by default, reference/001). */
+        /** How long a 429 without a usable Retry-After holds the event back (5 minutes by default). */
         public Builder defaultThrottle(Duration delay) {
             positive("defaultThrottle", delay);
             this.defaultThrottle = delay;

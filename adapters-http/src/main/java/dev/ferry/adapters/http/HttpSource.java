@@ -12,7 +12,6 @@ import dev.ferry.domain.transport.Source;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -33,6 +32,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * An HTTP ingest endpoint as Ferry's {@link Source} and {@link Acknowledger}: clients POST one
@@ -60,7 +61,7 @@ import java.util.regex.Pattern;
  */
 public final class HttpSource implements Source, Acknowledger {
 
-    private static final System.Logger LOG = System.getLogger(HttpSource.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(HttpSource.class);
 
     private final String name;
     private final String host;
@@ -172,7 +173,7 @@ public final class HttpSource implements Source, Acknowledger {
         server.setExecutor(deadlines.executor());
         server.createContext("/", this::exchange);
         server.start();
-        LOG.log(Level.INFO, "HTTP source ''{0}'' listening on {1}", name, uri());
+        LOG.info("HTTP source '{}' listening on {}", name, uri());
         return this;
     }
 
@@ -221,16 +222,16 @@ public final class HttpSource implements Source, Acknowledger {
             handle(ex, deadline);
             ex.close();
         } catch (Abandoned e) {
-            LOG.log(Level.DEBUG, "HTTP source ''{0}'': {1}", name, e.getMessage());
+            LOG.debug("HTTP source '{}': {}", name, e.getMessage());
             throw e; // the server closes the connection without reading the rest of the request
         } catch (IOException e) {
-            LOG.log(Level.DEBUG, "HTTP source ''{0}'': client went away: {1}", name, e.getMessage());
+            LOG.debug("HTTP source '{}': client went away: {}", name, e.getMessage());
             throw e;
         } catch (UncheckedIOException e) {
-            LOG.log(Level.DEBUG, "HTTP source ''{0}'': client went away: {1}", name, e.getMessage());
+            LOG.debug("HTTP source '{}': client went away: {}", name, e.getMessage());
             throw e.getCause();
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "HTTP source '" + name + "': request failed", e);
+            LOG.warn("HTTP source '" + name + "': request failed", e);
             try {
                 if (deadline.answering()) {
                     respond(ex, 500, Map.of(), error("internal error: " + e.getClass().getSimpleName()));
@@ -529,7 +530,7 @@ public final class HttpSource implements Source, Acknowledger {
             status = anyRejected ? 422 : 200;
         }
         if (!batch && status != 200) {
-            LOG.log(Level.DEBUG, "HTTP source ''{0}'': answered {1}", name, status);
+            LOG.debug("HTTP source '{}': answered {}", name, status);
         }
         return new Answer(status, anyRetry ? Map.of("Retry-After", Long.toString(retryAfter)) : Map.of(), json.toString());
     }

@@ -2,7 +2,6 @@ package dev.ferry.adapters.http;
 
 import com.sun.net.httpserver.HttpExchange;
 import java.io.IOException;
-import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
@@ -13,6 +12,8 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Bounds the time the ingest endpoint spends reading one request, its headers and its body, so a
@@ -27,7 +28,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class ReadDeadlines implements AutoCloseable {
 
-    private static final System.Logger LOG = System.getLogger(ReadDeadlines.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(ReadDeadlines.class);
 
     /** Writes the 408 answer of an exchange whose body is late, without closing the exchange. */
     @FunctionalInterface
@@ -189,7 +190,7 @@ final class ReadDeadlines implements AutoCloseable {
                 try {
                     late.answer(ex);
                 } catch (IOException | RuntimeException e) {
-                    LOG.log(Level.DEBUG, "HTTP source: could not answer a late request 408: {0}", e.toString());
+                    LOG.debug("HTTP source: could not answer a late request 408: {}", e.toString());
                 } finally {
                     lateAnswered.countDown();
                     reader.interrupt();

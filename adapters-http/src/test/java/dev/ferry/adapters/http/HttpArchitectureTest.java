@@ -15,13 +15,13 @@ class HttpArchitectureTest {
             .that().resideInAPackage("dev.ferry.adapters.http..")
             .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "dagger..", "jakarta.inject..", "javax.crypto..", "javax.net.ssl..", "com.sun.net.httpserver..",
                     "dev.ferry.domain..", "dev.ferry.adapters.http..", "com.fasterxml.jackson.core..",
-                    "io.github.resilience4j..")
-            .because("an adapter knows the domain plus its own libraries, never another adapter or the app (DESIGN.md)");
+                    "io.github.resilience4j..", "org.slf4j..")
+            .because("an adapter knows the domain plus its own libraries, never another adapter or the app (docs/adr/0004)");
 
     @ArchTest
     static final ArchRule smallPublicSurface = classes().that().resideInAPackage("dev.ferry.adapters.http..")
             .and().areTopLevelClasses().and().arePublic()
             .and().areNotAnnotatedWith(dagger.internal.DaggerGenerated.class)
             .should().haveSimpleNameStartingWith("Http").orShould().haveSimpleName("IngestAuth")
-            .because("implementations stay package-private; the adapter exposes HttpSink, HttpSource and IngestAuth (STYLE.md)");
+            .because("implementations stay package-private; the adapter exposes HttpSink, HttpSource and IngestAuth");
 }

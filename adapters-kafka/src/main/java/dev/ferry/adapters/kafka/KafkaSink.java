@@ -26,7 +26,7 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
- * A Kafka topic as a {@link Sink} (the S3 → Kafka job, reference/002), on an idempotent producer
+ * A Kafka topic as a {@link Sink} (the S3 → Kafka job), on an idempotent producer
  * ({@code acks=all}, idempotence on). The record key is the event's group key, so one object's
  * events keep their partition order; the value is the payload or one of the event's attributes
  * (e.g. the S3 object key, as the reference job sends); headers carry the event id, type and the

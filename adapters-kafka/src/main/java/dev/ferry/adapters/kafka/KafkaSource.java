@@ -8,7 +8,6 @@ import dev.ferry.domain.transport.Disposition;
 import dev.ferry.domain.transport.PollRequest;
 import dev.ferry.domain.transport.Settlement;
 import dev.ferry.domain.transport.Source;
-import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -40,6 +39,8 @@ import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Kafka topics as Ferry's {@link Source} and {@link Acknowledger}, in a consumer group.
@@ -71,7 +72,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  */
 public final class KafkaSource implements Source, Acknowledger {
 
-    private static final System.Logger LOG = System.getLogger(KafkaSource.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaSource.class);
 
     private enum State { QUEUED, OUT, DONE }
 
@@ -298,7 +299,7 @@ public final class KafkaSource implements Source, Acknowledger {
                 if (System.nanoTime() - started >= maxRestartBackoff.toNanos()) {
                     backoff = restartBackoff.toNanos();      // it ran well for a while: start the pauses over
                 }
-                LOG.log(Level.ERROR, "Kafka source '" + name + "': its consumer died; a new one starts in "
+                LOG.error("Kafka source '" + name + "': its consumer died; a new one starts in "
                         + Duration.ofNanos(backoff), death);
                 c = null;
                 while (c == null) {
@@ -313,11 +314,11 @@ public final class KafkaSource implements Source, Acknowledger {
                     } catch (RuntimeException e) {
                         death = e;
                         lastDeath = e;
-                        LOG.log(Level.ERROR, "Kafka source '" + name + "': cannot create a new consumer", e);
+                        LOG.error("Kafka source '" + name + "': cannot create a new consumer", e);
                     }
                 }
                 consumer = c;
-                LOG.log(Level.INFO, "Kafka source ''{0}'': a new consumer joins the group", name);
+                LOG.info("Kafka source '{}': a new consumer joins the group", name);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -367,7 +368,7 @@ public final class KafkaSource implements Source, Acknowledger {
                 var records = c.poll(Duration.ofMillis(100));
                 if (problem != null) {
                     problem = null;             // a consumer that polls again: the source is back
-                    LOG.log(Level.INFO, "Kafka source ''{0}'' consumes again", name);
+                    LOG.info("Kafka source '{}' consumes again", name);
                 }
                 take(c, records);
                 if (System.nanoTime() - lastCommit >= commitInterval.toNanos()) {
@@ -392,7 +393,7 @@ public final class KafkaSource implements Source, Acknowledger {
         try {
             c.close(Duration.ofSeconds(5));        // a subscribed consumer revokes (and commits) its partitions first
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "Kafka source ''{0}'': closing the consumer failed: {1}", name, e.toString());
+            LOG.warn("Kafka source '{}': closing the consumer failed: {}", name, e.toString());
         }
     }
 
@@ -489,7 +490,7 @@ public final class KafkaSource implements Source, Acknowledger {
                 c.commitSync(offsets, Duration.ofSeconds(10));     // close()'s wakeup came first: commit still
             }
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "Kafka source ''{0}'': commit failed ({1}); finished records may be read again "
+            LOG.warn("Kafka source '{}': commit failed ({}); finished records may be read again "
                     + "and dropped by the ledger", name, e.getMessage());
             return;
         }

@@ -15,13 +15,13 @@ class KafkaArchitectureTest {
             .that().resideInAPackage("dev.ferry.adapters.kafka..")
             .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "dagger..", "jakarta.inject..", "dev.ferry.domain..",
                     "dev.ferry.adapters.kafka..", "org.apache.kafka.clients..", "org.apache.kafka.common..",
-                    "io.github.resilience4j..")
-            .because("an adapter knows the domain plus one vendor client, never another adapter or the app (DESIGN.md)");
+                    "io.github.resilience4j..", "org.slf4j..")
+            .because("an adapter knows the domain plus one vendor client, never another adapter or the app (docs/adr/0004)");
 
     @ArchTest
     static final ArchRule noKafkaTypeInThePublicApi = classes().that().resideInAPackage("dev.ferry.adapters.kafka..")
             .and().arePublic().and().areTopLevelClasses()
             .and().areNotAnnotatedWith(dagger.internal.DaggerGenerated.class)
             .should().haveSimpleNameStartingWith("Kafka")
-            .because("the adapter exposes KafkaSource and KafkaSink; the rest stays package-private (STYLE.md)");
+            .because("the adapter exposes KafkaSource and KafkaSink; the rest stays package-private");
 }

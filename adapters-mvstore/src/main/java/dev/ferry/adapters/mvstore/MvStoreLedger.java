@@ -3,7 +3,6 @@ package dev.ferry.adapters.mvstore;
 import dev.ferry.domain.idempotency.Claim;
 import dev.ferry.domain.idempotency.IdempotencyLedger;
 import dev.ferry.domain.model.FerryException;
-import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -14,6 +13,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
 import org.h2.mvstore.MVStoreException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A durable {@link IdempotencyLedger} in one file on local disk, for a single Ferry instance: the
@@ -30,7 +31,7 @@ import org.h2.mvstore.MVStoreException;
  */
 public final class MvStoreLedger implements IdempotencyLedger, AutoCloseable {
 
-    private static final System.Logger LOG = System.getLogger(MvStoreLedger.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(MvStoreLedger.class);
     private static final long TOKEN_BLOCK = 1_000_000;
     private static final Duration ABANDONED = Duration.ofDays(1);
     private static final String IN_PROGRESS = "I";
@@ -308,12 +309,12 @@ public final class MvStoreLedger implements IdempotencyLedger, AutoCloseable {
                 Thread.sleep(every.toMillis());
                 if (!closed) {
                     int removed = sweep();
-                    LOG.log(Level.DEBUG, "ledger {0}: swept {1} expired key(s)", file, removed);
+                    LOG.debug("ledger {}: swept {} expired key(s)", file, removed);
                 }
             } catch (InterruptedException e) {
                 return;
             } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "ledger " + file + ": sweep failed; will try again", e);
+                LOG.warn("ledger " + file + ": sweep failed; will try again", e);
             }
         }
     }

@@ -244,14 +244,38 @@ public final class SqsQueues {
      * five minutes. A message whose copy failed is made visible in the DLQ again.
      */
     public RedriveReport redrive(String deadLetterQueueUrl, String targetUrl, int maxMessages) {
+        return redrive(deadLetterQueueUrl, targetUrl, maxMessages, 0, (moved, failed) -> { });
+    }
+
+    /** Told after each batch of a redrive how many messages have been moved and how many stayed behind so far. */
+    @FunctionalInterface
+    public interface RedriveProgress {
+        void update(int moved, int failed);
+    }
+
+    /**
+     * {@link #redrive(String, String, int)} at most {@code perSecond} messages a second (0: as fast as
+     * SQS goes), telling {@code progress} after every batch.
+     */
+    public RedriveReport redrive(String deadLetterQueueUrl, String targetUrl, int maxMessages, double perSecond,
+                                 RedriveProgress progress) {
+        if (perSecond < 0 || Double.isNaN(perSecond)) {
+            throw new IllegalArgumentException("perSecond must be >= 0, was " + perSecond);
+        }
         boolean fifoTarget = describe(targetUrl).fifo();
         int moved = 0;
         int failed = 0;
+        long started = System.nanoTime();
         while (moved + failed < maxMessages) {
             int want = Math.min(Batches.MAX_ENTRIES, maxMessages - moved - failed);
+            if (perSecond > 0) {
+                want = Math.min(want, (int) Math.max(1, perSecond));
+                pace(started, moved + failed, perSecond);
+            }
+            int wanted = want;
             List<Message> batch;
             try {
-                batch = client.receiveMessage(b -> b.queueUrl(deadLetterQueueUrl).maxNumberOfMessages(want)
+                batch = client.receiveMessage(b -> b.queueUrl(deadLetterQueueUrl).maxNumberOfMessages(wanted)
                         .waitTimeSeconds(1).visibilityTimeout(60).messageAttributeNames("All")
                         .messageSystemAttributeNames(MessageSystemAttributeName.MESSAGE_GROUP_ID)).messages();
             } catch (RuntimeException e) {
@@ -281,6 +305,7 @@ public final class SqsQueues {
                     m -> 0, 2, null);
             moved += sent.size();
             failed += notSent.size();
+            progress.update(moved, failed);
             if (!notDeleted.isEmpty()) {
                 // copied but still in the DLQ: stop, so the next run's copies dedup (FIFO) or are few (standard)
                 throw new FerryException(notDeleted.size() + " message(s) were copied to '"
@@ -292,6 +317,70 @@ public final class SqsQueues {
             }
         }
         return new RedriveReport(moved, failed);
+    }
+
+    /** Sleeps until {@code done} messages at {@code perSecond} have had their time since {@code started}. */
+    private static void pace(long started, int done, double perSecond) {
+        long due = started + (long) (done / perSecond * 1e9);
+        long wait = due - System.nanoTime();
+        if (wait > 0) {
+            try {
+                java.util.concurrent.TimeUnit.NANOSECONDS.sleep(wait);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new FerryException("redrive interrupted", e, false);
+            }
+        }
+    }
+
+    /** How many messages the queue holds, visible or in flight (SQS's approximate counts). */
+    public long approximateMessages(String queueUrl) {
+        Map<QueueAttributeName, String> a;
+        try {
+            a = client.getQueueAttributes(b -> b.queueUrl(queueUrl).attributeNames(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES,
+                    QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE)).attributes();
+        } catch (RuntimeException e) {
+            throw SqsErrors.translate("GetQueueAttributes", queueUrl, e);
+        }
+        return Long.parseLong(a.getOrDefault(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES, "0"))
+                + Long.parseLong(a.getOrDefault(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE, "0"));
+    }
+
+    /** The state of one of SQS's own message move tasks. */
+    public record MoveTask(String handle, String status, long moved, long toMove, String failureReason) {
+        public boolean finished() {
+            return !"RUNNING".equals(status) && !"CANCELLING".equals(status);
+        }
+    }
+
+    /**
+     * Starts SQS's own message move task from a DLQ back to {@code targetArn} (null: to the queues the
+     * messages came from) at up to {@code perSecond} messages a second (0: SQS's pace); returns its handle.
+     */
+    public String startMoveTask(String deadLetterQueueArn, String targetArn, int perSecond) {
+        try {
+            return client.startMessageMoveTask(b -> {
+                b.sourceArn(deadLetterQueueArn).destinationArn(targetArn);
+                if (perSecond > 0) {
+                    b.maxNumberOfMessagesPerSecond(perSecond);
+                }
+            }).taskHandle();
+        } catch (RuntimeException e) {
+            throw SqsErrors.translate("StartMessageMoveTask", deadLetterQueueArn, e);
+        }
+    }
+
+    /** The most recent message move task of a DLQ, if it ever had one. */
+    public Optional<MoveTask> latestMoveTask(String deadLetterQueueArn) {
+        try {
+            return client.listMessageMoveTasks(b -> b.sourceArn(deadLetterQueueArn).maxResults(1)).results().stream()
+                    .findFirst().map(t -> new MoveTask(t.taskHandle(), t.status(),
+                            t.approximateNumberOfMessagesMoved() == null ? 0 : t.approximateNumberOfMessagesMoved(),
+                            t.approximateNumberOfMessagesToMove() == null ? -1 : t.approximateNumberOfMessagesToMove(),
+                            t.failureReason()));
+        } catch (RuntimeException e) {
+            throw SqsErrors.translate("ListMessageMoveTasks", deadLetterQueueArn, e);
+        }
     }
 
     /**

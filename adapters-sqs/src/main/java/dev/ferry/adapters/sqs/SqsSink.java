@@ -3,7 +3,6 @@ package dev.ferry.adapters.sqs;
 import dev.ferry.domain.handle.Outcome;
 import dev.ferry.domain.model.Event;
 import dev.ferry.domain.transport.Sink;
-import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -19,6 +18,8 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
@@ -43,7 +44,7 @@ public final class SqsSink implements Sink {
     /** SQS's limit for one message and for one batch call. */
     static final int MAX_BATCH_BYTES = 1_048_576;
     private static final Pattern SQS_ID = Pattern.compile("[\\p{Alnum}\\p{Punct}]{1,128}");
-    private static final System.Logger LOG = System.getLogger(SqsSink.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(SqsSink.class);
 
     /** How a FIFO queue's MessageDeduplicationId is set. */
     public enum Deduplication {
@@ -204,7 +205,7 @@ public final class SqsSink implements Sink {
             } catch (InterruptedException e) {
                 break;
             } catch (RuntimeException e) {
-                LOG.log(Level.ERROR, "SQS sink ''" + name + "'': unexpected failure", e);
+                LOG.error("SQS sink '" + name + "': unexpected failure", e);
                 batch.forEach(p -> p.result().complete(Outcome.retry("SQS sink '" + name + "' failed: " + e)));
             } finally {
                 batch.clear();

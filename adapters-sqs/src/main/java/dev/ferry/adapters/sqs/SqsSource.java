@@ -9,7 +9,6 @@ import dev.ferry.domain.transport.Disposition;
 import dev.ferry.domain.transport.PollRequest;
 import dev.ferry.domain.transport.Settlement;
 import dev.ferry.domain.transport.Source;
-import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -29,6 +28,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
@@ -64,7 +65,7 @@ public final class SqsSource implements Source, Acknowledger {
     /** SQS's longest long-poll wait. */
     static final int MAX_WAIT_SECONDS = 20;
     private static final int MAX_REASON_CHARS = 4_000;
-    private static final System.Logger LOG = System.getLogger(SqsSource.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(SqsSource.class);
     private static final List<MessageSystemAttributeName> SYSTEM_ATTRIBUTES = List.of(
             MessageSystemAttributeName.APPROXIMATE_RECEIVE_COUNT,
             MessageSystemAttributeName.APPROXIMATE_FIRST_RECEIVE_TIMESTAMP,
@@ -225,19 +226,19 @@ public final class SqsSource implements Source, Acknowledger {
             if (problem.startsWith(MD5_MISMATCH) && delivery.receiveCount() < MD5_RECEIVES) {
                 // #16: what arrived is damaged, the stored message most likely is not: receive it again
                 // rather than copy the damaged body to the DLQ and delete the intact original
-                LOG.log(Level.WARNING, "SQS ''{0}'': message {1} released to be received again (receive {2} of {3} "
-                        + "before it is dead-lettered): {4}", name, m.messageId(), delivery.receiveCount(), MD5_RECEIVES, problem);
+                LOG.warn("SQS '{}': message {} released to be received again (receive {} of {} "
+                        + "before it is dead-lettered): {}", name, m.messageId(), delivery.receiveCount(), MD5_RECEIVES, problem);
                 refused.add(new Settlement(delivery, Disposition.RELEASE));
                 continue;
             }
-            LOG.log(Level.WARNING, "SQS ''{0}'': message {1} dead-lettered, not handled: {2}", name, m.messageId(), problem);
+            LOG.warn("SQS '{}': message {} dead-lettered, not handled: {}", name, m.messageId(), problem);
             refused.add(new Settlement(delivery, Disposition.deadLetter(problem.startsWith(MD5_MISMATCH)
                     ? problem + "; the same on " + delivery.receiveCount() + " receives, so the stored message itself "
                     + "disagrees with its MD5: this copy is its body as received" : problem)));
         }
         if (refused != null) {
             for (var failure : settle(refused)) {
-                LOG.log(Level.WARNING, "SQS ''{0}'': message {1} could not be dead-lettered ({2}); it comes back when its "
+                LOG.warn("SQS '{}': message {} could not be dead-lettered ({}); it comes back when its "
                         + "visibility runs out", name, failure.settlement().delivery().id(), failure.reason());
             }
         }
@@ -323,7 +324,7 @@ public final class SqsSource implements Source, Acknowledger {
                 .toList();
         var failures = settle(release);
         releasedAfterInterrupt.add(release.size() - failures.size());
-        LOG.log(Level.DEBUG, "SQS ''{0}'': {1} message(s) received after the poll was interrupted, released",
+        LOG.debug("SQS '{}': {} message(s) received after the poll was interrupted, released",
                 name, release.size());
     }
 
@@ -422,7 +423,7 @@ public final class SqsSource implements Source, Acknowledger {
             var error = e.getValue();
             if (error.invalidReceipt()) {
                 invalidReceipts.increment();
-                LOG.log(Level.WARNING, "SQS ''{0}'': {1} of message {2} used a stale receipt handle ({3}); the message "
+                LOG.warn("SQS '{}': {} of message {} used a stale receipt handle ({}); the message "
                         + "was received again since and its newer receipt settles it", name, operation,
                         e.getKey().delivery().id(), error);
             }
@@ -562,10 +563,10 @@ public final class SqsSource implements Source, Acknowledger {
                     : info.redrive().map(p -> queues.url(p.deadLetterTargetArn())).orElse(null);
             var source = new SqsSource(this, info, dlq);
             if (dlq == null) {
-                LOG.log(Level.WARNING, "SQS queue ''{0}'' has no dead-letter queue: messages Ferry dead-letters stay in "
+                LOG.warn("SQS queue '{}' has no dead-letter queue: messages Ferry dead-letters stay in "
                         + "the queue. Give it a RedrivePolicy or configure one.", info.name());
             }
-            source.throttleWarning().ifPresent(w -> LOG.log(Level.WARNING, w));
+            source.throttleWarning().ifPresent(w -> LOG.warn(w));
             return source;
         }
     }

@@ -19,8 +19,8 @@ class SqsArchitectureTest {
     @ArchTest
     static final ArchRule dependsOnDomainAndTheSqsSdkOnly = classes().that().resideInAPackage("dev.ferry.adapters.sqs..")
             .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "dagger..", "jakarta.inject..", "dev.ferry.domain..", "dev.ferry.adapters.sqs..",
-                    "software.amazon.awssdk..")
-            .because("an adapter knows the domain plus one vendor SDK, never another adapter or the app (DESIGN.md)");
+                    "software.amazon.awssdk..", "org.slf4j..")
+            .because("an adapter knows the domain plus one vendor SDK, never another adapter or the app (docs/adr/0004)");
 
     @ArchTest
     static final ArchRule smallPublicSurface = classes().that().resideInAPackage("dev.ferry.adapters.sqs..")
@@ -35,7 +35,7 @@ class SqsArchitectureTest {
                     }
                 }
             })
-            .because("implementations stay package-private; the adapter exposes its entry points only (STYLE.md)");
+            .because("implementations stay package-private; the adapter exposes its entry points only");
 
     @ArchTest
     static final ArchRule noAwsTypeCrossesAPort = methods().that().areDeclaredInClassesThat()
@@ -44,5 +44,5 @@ class SqsArchitectureTest {
             .and().arePublic()
             .should().haveRawReturnType(com.tngtech.archunit.base.DescribedPredicate.describe("a non-AWS type",
                     (JavaClass c) -> !c.getPackageName().startsWith("software.amazon")))
-            .because("vendor types stop at the border (STYLE.md)");
+            .because("vendor types stop at the border");
 }

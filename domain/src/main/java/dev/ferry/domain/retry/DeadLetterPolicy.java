@@ -17,7 +17,7 @@ public record DeadLetterPolicy(int maxReceives) {
         return new DeadLetterPolicy(maxReceives);
     }
 
-    /** 10 receives, like reference/001's "Max Receives". */
+    /** 10 receives, a common "Max Receives" of an SQS redrive policy. */
     public static DeadLetterPolicy defaults() {
         return new DeadLetterPolicy(10);
     }

@@ -31,7 +31,7 @@ class DomainArchitectureTest {
     @ArchTest
     static final ArchRule noOptionalFields = fields()
             .should().notHaveRawType(Optional.class)
-            .because("Optional is for return values only (STYLE.md, as in the AWS SDK v2)");
+            .because("Optional is for return values only (as in the AWS SDK v2)");
 
     @ArchTest
     static final ArchRule noOptionalParameters = methods()

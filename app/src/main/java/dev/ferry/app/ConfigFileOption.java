@@ -1,0 +1,65 @@
+package dev.ferry.app;
+
+import dev.ferry.app.config.ConfigReader;
+import dev.ferry.app.config.FerryConfig;
+import java.nio.file.Path;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code -c/--config FILE}, shared by every command that reads a configuration; without the option,
+ * {@code $FERRY_CONFIG} names the file.
+ */
+final class ConfigFileOption {
+
+    private final Ferry.Io io;
+
+    @Spec(Spec.Target.MIXEE)
+    private CommandSpec command;
+
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE",
+            description = "The configuration file (default: the file $FERRY_CONFIG names).")
+    private Path file;
+
+    ConfigFileOption(Ferry.Io io) {
+        this.io = io;
+    }
+
+    /** The file the user named, by option or environment; a usage error when neither names one. */
+    Path path() {
+        if (file != null) {
+            return file;
+        }
+        String fromEnv = io.env().apply("FERRY_CONFIG");
+        if (fromEnv == null || fromEnv.isBlank()) {
+            throw new ParameterException(command.commandLine(),
+                    "Missing the configuration file: give -c/--config FILE or set FERRY_CONFIG");
+        }
+        return Path.of(fromEnv);
+    }
+
+    /** The adapters this run knows: the built-in ones and the plugins beside the jar. */
+    FerryComponent component() {
+        try {
+            var component = FerryComponent.create(Plugins.fromEnvironment());
+            component.adapters();
+            return component;
+        } catch (RuntimeException e) {
+            throw new ParameterException(command.commandLine(), "cannot load the adapters: " + e.getMessage(), e, null, null);
+        }
+    }
+
+    /** The file's configuration, or null after listing its errors on the error stream. */
+    FerryConfig read(FerryComponent component) {
+        Path path = path();
+        var result = ConfigReader.read(path, io.env(), component.adapters());
+        if (result instanceof ConfigReader.Result.Invalid invalid) {
+            io.err().println("ferry: " + invalid.errors().size() + " error(s) in " + path + ":");
+            invalid.errors().forEach(e -> io.err().println("  " + e));
+            return null;
+        }
+        return ((ConfigReader.Result.Ok) result).config();
+    }
+}

@@ -1,0 +1,41 @@
+package dev.ferry.app;
+
+import dev.ferry.adapters.sqs.SqsQueues;
+import java.time.Duration;
+
+/** {@code ferry queues redrive --native}: starts SQS's own message move task and follows it to its end. */
+final class NativeRedrive {
+
+    private static final Duration POLL = Duration.ofSeconds(1);
+
+    private NativeRedrive() {
+    }
+
+    static int follow(SqsQueues queues, String dlqArn, String targetArn, int perSecond, RedriveProgressLine progress,
+                      String from, String where) throws InterruptedException {
+        String handle = queues.startMoveTask(dlqArn, targetArn, perSecond);
+        for (;;) {
+            Thread.sleep(POLL);
+            var task = queues.latestMoveTask(dlqArn).filter(t -> handle.equals(t.handle()) || t.handle() == null);
+            if (task.isEmpty()) {
+                progress.finish();
+                throw new IllegalStateException("SQS no longer lists the move task it started from " + from + " (" + handle + ")");
+            }
+            var t = task.get();
+            progress.update(t.moved(), 0);
+            if (t.finished()) {
+                progress.finish();
+                if (!"COMPLETED".equals(t.status())) {
+                    throw new IllegalStateException("SQS's move task from " + from + " ended " + t.status() + " after "
+                            + t.moved() + " message(s)" + (t.failureReason() != null ? ": " + t.failureReason() : ""));
+                }
+                return printMoved(progress, t.moved(), from, where);
+            }
+        }
+    }
+
+    private static int printMoved(RedriveProgressLine progress, long moved, String from, String where) {
+        progress.out().println("moved " + moved + " message(s) from " + from + " to " + where + " (SQS's message move task)");
+        return Ferry.OK;
+    }
+}

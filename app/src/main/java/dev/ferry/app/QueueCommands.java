@@ -1,0 +1,319 @@
+package dev.ferry.app;
+
+import dev.ferry.adapters.http.HttpSourceConfig;
+import dev.ferry.adapters.kafka.KafkaSourceConfig;
+import dev.ferry.adapters.sqs.SqsClients;
+import dev.ferry.adapters.sqs.SqsQueues;
+import dev.ferry.adapters.sqs.SqsSourceConfig;
+import dev.ferry.app.config.FerryConfig;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.SendMessageRequest;
+
+/** The commands that act on a configuration's queues, ledger table and sources, with its AWS settings. */
+final class QueueCommands {
+
+    private QueueCommands() {
+    }
+
+    /** A command on the queues of a configuration: reads it, opens an SQS client on its AWS settings. */
+    abstract static class OnQueues implements Callable<Integer> {
+        protected final Ferry.Io io;
+
+        @Spec
+        protected CommandSpec spec;
+
+        @Mixin
+        protected ConfigFileOption config;
+
+        OnQueues(Ferry.Io io) {
+            this.io = io;
+        }
+
+        @Override
+        public final Integer call() throws Exception {
+            checkOptions();
+            FerryConfig read = config.read(config.component());
+            if (read == null) {
+                return Ferry.USAGE;
+            }
+            try (var client = SqsClients.forContext(new RunContext(read, false))) {
+                return run(read, client, SqsQueues.of(client));
+            }
+        }
+
+        /** Option combinations picocli cannot check; throws a {@link ParameterException}. */
+        void checkOptions() {
+        }
+
+        abstract int run(FerryConfig config, SqsClient client, SqsQueues queues) throws Exception;
+
+        ParameterException usage(String message) {
+            return new ParameterException(spec.commandLine(), message);
+        }
+    }
+
+    @Command(name = "queues", mixinStandardHelpOptions = true, versionProvider = Ferry.Version.class,
+            synopsisSubcommandLabel = "COMMAND", description = "Creates, inspects and redrives the configuration's SQS queues.",
+            subcommands = {Create.class, ListDlqSources.class, Redrive.class, AllowMturk.class})
+    static final class Queues implements Runnable {
+        @Spec
+        private CommandSpec spec;
+
+        @Override
+        public void run() {
+            throw new ParameterException(spec.commandLine(), "Missing the command: create, list-dlq-sources, redrive or allow-mturk");
+        }
+    }
+
+    @Command(name = "create", mixinStandardHelpOptions = true, versionProvider = Ferry.Version.class,
+            description = {"Creates every SQS queue the configuration names (sources and sqs sinks), each with a "
+                    + "dead-letter queue NAME-dlq (NAME-dlq.fifo for FIFO queues) and a redrive policy. Queues that exist are kept."})
+    static final class Create extends OnQueues {
+        Create(Ferry.Io io) {
+            super(io);
+        }
+
+        @Override
+        int run(FerryConfig config, SqsClient client, SqsQueues queues) {
+            for (var created : FerryRuntime.createQueues(queues, config)) {
+                io.out().println("queue " + created.url() + " (dead letters: " + created.deadLetterQueueUrl() + ")");
+            }
+            return Ferry.OK;
+        }
+    }
+
+    @Command(name = "list-dlq-sources", mixinStandardHelpOptions = true, versionProvider = Ferry.Version.class,
+            description = "Lists the URLs of the queues whose redrive policy sends to the dead-letter queue DLQ.")
+    static final class ListDlqSources extends OnQueues {
+        @Option(names = "--queue", required = true, paramLabel = "DLQ", description = "The dead-letter queue: a name, URL or ARN.")
+        private String queue;
+
+        ListDlqSources(Ferry.Io io) {
+            super(io);
+        }
+
+        @Override
+        int run(FerryConfig config, SqsClient client, SqsQueues queues) {
+            queues.deadLetterSourceQueues(queues.url(queue)).forEach(io.out()::println);
+            return Ferry.OK;
+        }
+    }
+
+    @Command(name = "redrive", mixinStandardHelpOptions = true, versionProvider = Ferry.Version.class,
+            description = {"Moves messages from a dead-letter queue back to a queue: each is copied with its attributes "
+                    + "(Ferry's dead-letter attributes removed), the copy confirmed, then the original deleted. "
+                    + "Shows progress: a bar on a terminal, a line every 10 seconds otherwise. Exit 1 if any stayed behind."})
+    static final class Redrive extends OnQueues {
+        @Option(names = "--from", required = true, paramLabel = "DLQ", description = "The dead-letter queue: a name, URL or ARN.")
+        private String from;
+
+        @Option(names = "--to", paramLabel = "QUEUE",
+                description = "Where the messages go: a name, URL or ARN. Required, except with --native, where it "
+                        + "defaults to the queues the messages were dead-lettered from.")
+        private String to;
+
+        @Option(names = "--max", paramLabel = "N", description = "Move at most N messages (default: all).")
+        private Integer max;
+
+        @Option(names = "--rate", paramLabel = "PER_SECOND", description = "Move at most this many messages a second.")
+        private Double rate;
+
+        @Option(names = "--dry-run", description = "Check both queues and say what would move; move nothing.")
+        private boolean dryRun;
+
+        @Option(names = "--native", description = "Let SQS move the messages (its message move task), and follow its "
+                + "progress. Moves the whole DLQ: cannot be combined with --max.")
+        private boolean nativeTask;
+
+        Redrive(Ferry.Io io) {
+            super(io);
+        }
+
+        @Override
+        void checkOptions() {
+            if (max != null && max < 1) {
+                throw usage("--max must be at least 1, was " + max);
+            }
+            if (rate != null && !(rate > 0)) {
+                throw usage("--rate must be more than 0 messages a second, was " + rate);
+            }
+            if (nativeTask && max != null) {
+                throw usage("--native moves the whole dead-letter queue; --max cannot limit it (leave out one of them)");
+            }
+            if (nativeTask && rate != null && (rate != Math.floor(rate) || rate > 500)) {
+                throw usage("--native takes a whole --rate of 1 to 500 messages a second (SQS's limits), was " + rate);
+            }
+            if (!nativeTask && to == null) {
+                throw usage("Missing required option: '--to=QUEUE' (only --native may leave it out)");
+            }
+        }
+
+        @Override
+        int run(FerryConfig config, SqsClient client, SqsQueues queues) throws InterruptedException {
+            String dlqUrl = queues.url(from);
+            String targetUrl = to == null ? null : queues.url(to);
+            long waiting = queues.approximateMessages(dlqUrl);
+            long total = max == null ? waiting : Math.min(waiting, max);
+            String where = to == null ? "the queues they came from" : to;
+            if (dryRun) {
+                io.out().println("dry run: would move " + (max == null ? "all " : "up to " + max + " of the ")
+                        + "about " + waiting + " message(s) in " + from + " to " + where
+                        + (nativeTask ? " with SQS's message move task" : "") + (rate != null ? " at " + rate + " a second" : "")
+                        + "; nothing moved");
+                return Ferry.OK;
+            }
+            if (nativeTask) {
+                return NativeRedrive.follow(queues, queues.describe(dlqUrl).arn(),
+                        targetUrl == null ? null : queues.describe(targetUrl).arn(), rate == null ? 0 : rate.intValue(),
+                        new RedriveProgressLine(io.out(), RedriveProgressLine.onTerminal(), waiting), from, where);
+            }
+            var progress = new RedriveProgressLine(io.out(), RedriveProgressLine.onTerminal(), total);
+            var report = queues.redrive(dlqUrl, targetUrl, max == null ? Integer.MAX_VALUE : max, rate == null ? 0 : rate,
+                    progress::update);
+            progress.finish();
+            io.out().println("moved " + report.moved() + " message(s) from " + from + " to " + to
+                    + (report.failed() > 0 ? "; " + report.failed() + " stayed in " + from + " (send failed)" : ""));
+            return report.failed() > 0 ? Ferry.FAILED : Ferry.OK;
+        }
+    }
+
+    @Command(name = "allow-mturk", mixinStandardHelpOptions = true, versionProvider = Ferry.Version.class,
+            description = {"Sets the access policy Amazon Mechanical Turk needs to send notifications to a queue: only "
+                    + "the MTurk service may SendMessage, and only over TLS. Replaces the queue's policy."})
+    static final class AllowMturk extends OnQueues {
+        @Option(names = "--queue", paramLabel = "QUEUE",
+                description = "A queue (name, URL or ARN); repeatable. Default: every SQS source of format mturk or sns+mturk.")
+        private List<String> queue = new ArrayList<>();
+
+        @Option(names = "--print", description = "Print the policy of each queue instead of setting it.")
+        private boolean print;
+
+        AllowMturk(Ferry.Io io) {
+            super(io);
+        }
+
+        @Override
+        int run(FerryConfig config, SqsClient client, SqsQueues queues) {
+            var targets = new ArrayList<>(queue);
+            if (targets.isEmpty()) {
+                config.sources().values().forEach(source -> {
+                    if (source.plan() instanceof SqsSourceConfig sqs && source.format().endsWith("mturk")) {
+                        targets.add(sqs.queue());
+                    }
+                });
+            }
+            if (targets.isEmpty()) {
+                throw usage("No queue to allow: the configuration has no SQS source of format mturk; name one with --queue");
+            }
+            for (String target : targets) {
+                String url = queues.url(target);
+                String policy = SqsQueues.mturkSendPolicy(queues.describe(url).arn());
+                if (print) {
+                    io.out().println(target + ": " + policy);
+                } else {
+                    queues.setPolicy(url, policy);
+                    io.out().println("MTurk may now send to " + url);
+                }
+            }
+            return Ferry.OK;
+        }
+    }
+
+    @Command(name = "ledger", mixinStandardHelpOptions = true, versionProvider = Ferry.Version.class,
+            synopsisSubcommandLabel = "COMMAND", description = "Prepares the configuration's ledger.",
+            subcommands = CreateTable.class)
+    static final class Ledger implements Runnable {
+        @Spec
+        private CommandSpec spec;
+
+        @Override
+        public void run() {
+            throw new ParameterException(spec.commandLine(), "Missing the command: create-table");
+        }
+    }
+
+    @Command(name = "create-table", mixinStandardHelpOptions = true, versionProvider = Ferry.Version.class,
+            description = {"Creates the DynamoDB table of the configuration's ledger (kind: dynamodb), on-demand, with TTL "
+                    + "on the expiry attribute; a table that exists is kept."})
+    static final class CreateTable implements Callable<Integer> {
+        private final Ferry.Io io;
+
+        @Mixin
+        private ConfigFileOption config;
+
+        CreateTable(Ferry.Io io) {
+            this.io = io;
+        }
+
+        @Override
+        public Integer call() throws Exception {
+            FerryConfig read = config.read(config.component());
+            if (read == null) {
+                return Ferry.USAGE;
+            }
+            if (!read.ledger().kind().equals("dynamodb")) {
+                io.out().println("the ledger of " + config.path() + " is kind '" + read.ledger().kind() + "': it needs no table");
+                return Ferry.OK;
+            }
+            try (var context = new RunContext(read, true)) {
+                var ledger = read.ledger().plan().open(context);
+                if (ledger instanceof AutoCloseable c) {
+                    c.close();
+                }
+            }
+            io.out().println("the DynamoDB ledger table exists (created if it was missing, with TTL on)");
+            return Ferry.OK;
+        }
+    }
+
+    @Command(name = "send-test-event", mixinStandardHelpOptions = true, versionProvider = Ferry.Version.class,
+            description = {"Puts a well-formed sample where a source reads (its SQS queue, its Kafka topic, or a POST to "
+                    + "its HTTP endpoint), in its format (an MTurk Ping document, an s3:TestEvent, a JSON document with "
+                    + "the configured pointers), like MTurk's SendTestEventNotification."})
+    static final class SendTestEvent extends OnQueues {
+        @Option(names = "--source", required = true, paramLabel = "NAME", description = "The source to feed.")
+        private String name;
+
+        SendTestEvent(Ferry.Io io) {
+            super(io);
+        }
+
+        @Override
+        int run(FerryConfig config, SqsClient client, SqsQueues queues) throws Exception {
+            var source = config.sources().get(name);
+            if (source == null) {
+                throw usage("No source named '" + name + "' (sources: " + config.sources().keySet() + ")");
+            }
+            String body = TestEvents.body(source);
+            if (source.plan() instanceof HttpSourceConfig http) {
+                io.out().println("posted a test event (" + source.format() + ") to source '" + name + "': HTTP "
+                        + TestEvents.post(http, body));
+                return Ferry.OK;
+            }
+            if (source.plan() instanceof KafkaSourceConfig kafka) {
+                io.out().println("produced a test event (" + source.format() + ") to " + TestEvents.produce(kafka, body));
+                return Ferry.OK;
+            }
+            if (!(source.plan() instanceof SqsSourceConfig queue)) {
+                throw usage("Source '" + name + "' reads from " + source.transport() + ", which this command does not know how to feed");
+            }
+            var request = SendMessageRequest.builder().queueUrl(queues.url(queue.queue())).messageBody(body);
+            if (queue.fifo()) {
+                request.messageGroupId("ferry-test").messageDeduplicationId(UUID.randomUUID().toString());
+            }
+            String id = client.sendMessage(request.build()).messageId();
+            io.out().println("sent a test event (" + source.format() + ") to " + queue.queue() + " as message " + id);
+            return Ferry.OK;
+        }
+    }
+}

@@ -1,0 +1,135 @@
+package dev.ferry.app;
+
+import dev.ferry.app.config.ConfigPrinter;
+import dev.ferry.app.config.FerryConfig;
+import java.nio.file.Files;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import sun.misc.Signal;
+
+/** {@code ferry run}, {@code ferry validate} and {@code ferry config ...}. */
+final class RunCommands {
+
+    /** The embedded server's own chatter is not the user's business; Ferry's lines are. Held: JUL keeps weak references. */
+    private static final java.util.List<java.util.logging.Logger> QUIET = java.util.List.of(
+            java.util.logging.Logger.getLogger("org.elasticmq"), java.util.logging.Logger.getLogger("org.apache.pekko"));
+
+    private RunCommands() {
+    }
+
+    @Command(name = "run", mixinStandardHelpOptions = true, versionProvider = Ferry.Version.class,
+            description = {"Starts every source of the configuration (and the embedded SQS server if it asks for one) "
+                    + "and routes events to its sinks until Ctrl-C or SIGTERM; then finishes or releases what is in hand."})
+    static final class Run implements Callable<Integer> {
+        @Mixin
+        private ConfigFileOption config;
+
+        @Override
+        public Integer call() {
+            QUIET.forEach(logger -> logger.setLevel(java.util.logging.Level.WARNING));
+            var component = config.component();
+            FerryConfig read = config.read(component);
+            if (read == null) {
+                return Ferry.USAGE;
+            }
+            return runUntilStopped(component, read);
+        }
+
+        private static int runUntilStopped(FerryComponent component, FerryConfig config) {
+            FerryRuntime runtime;
+            try {
+                runtime = component.run().create(config).runtime().start();
+            } catch (RuntimeException e) {
+                System.err.println("ferry: could not start: " + e.getMessage());
+                return Ferry.FAILED;
+            }
+            // SIGTERM and SIGINT ask for a clean stop: the listeners finish or release what they hold,
+            // then the process exits 0. The hook covers every other way the JVM is asked to end.
+            var stopRequested = new CountDownLatch(1);
+            for (String signal : new String[] {"TERM", "INT"}) {
+                try {
+                    Signal.handle(new Signal(signal), s -> stopRequested.countDown());
+                } catch (IllegalArgumentException unsupported) {
+                    // not on this platform: the shutdown hook below still stops cleanly
+                }
+            }
+            var hook = new Thread(runtime::close, "ferry-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            try {
+                stopRequested.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            System.out.println("ferry: stopping (signal received)");
+            runtime.close();
+            return Ferry.OK;
+        }
+    }
+
+    @Command(name = "validate", mixinStandardHelpOptions = true, versionProvider = Ferry.Version.class,
+            description = {"Checks the configuration without starting anything and lists every error as "
+                    + "file:line: field: problem. Exit code 2 when there is any."})
+    static final class Validate implements Callable<Integer> {
+        private final Ferry.Io io;
+
+        @Mixin
+        private ConfigFileOption config;
+
+        Validate(Ferry.Io io) {
+            this.io = io;
+        }
+
+        @Override
+        public Integer call() {
+            FerryConfig read = config.read(config.component());
+            if (read == null) {
+                return Ferry.USAGE;
+            }
+            io.out().println("ferry: " + config.path() + " is valid: " + read.sources().size() + " source(s), "
+                    + read.sinks().size() + " sink(s), " + read.routes().size() + " route(s)");
+            return Ferry.OK;
+        }
+    }
+
+    @Command(name = "config", mixinStandardHelpOptions = true, versionProvider = Ferry.Version.class,
+            synopsisSubcommandLabel = "COMMAND", description = "Shows the configuration as Ferry reads it.",
+            subcommands = Print.class)
+    static final class ConfigGroup implements Runnable {
+        @Spec
+        private CommandSpec spec;
+
+        @Override
+        public void run() {
+            throw new ParameterException(spec.commandLine(), "Missing the command: config print");
+        }
+    }
+
+    @Command(name = "print", mixinStandardHelpOptions = true, versionProvider = Ferry.Version.class,
+            description = {"Prints the configuration with every ${VAR} resolved from the environment and every secret "
+                    + "(tokens, passwords, keys, authorization headers, passwords in URLs) masked. "
+                    + "The file is validated first; exit 2 when it has errors."})
+    static final class Print implements Callable<Integer> {
+        private final Ferry.Io io;
+
+        @Mixin
+        private ConfigFileOption config;
+
+        Print(Ferry.Io io) {
+            this.io = io;
+        }
+
+        @Override
+        public Integer call() throws Exception {
+            if (config.read(config.component()) == null) {
+                return Ferry.USAGE;
+            }
+            io.out().print(ConfigPrinter.resolved(Files.readString(config.path()), io.env()));
+            return Ferry.OK;
+        }
+    }
+}

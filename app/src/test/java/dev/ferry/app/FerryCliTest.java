@@ -1,0 +1,167 @@
+package dev.ferry.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line's parsing, help, version, config printing and progress; the commands' effects are in FerryAppIT. */
+class FerryCliTest {
+
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    private int ferry(Map<String, String> env, String... args) {
+        return Ferry.run(args, out, err, env::get);
+    }
+
+    private int ferry(String... args) {
+        return ferry(Map.of(), args);
+    }
+
+    @Test
+    void unknownOption_isAnError_withTheNearestOption_andNothingRuns() {
+        // --mx 10 used to be ignored, and the whole DLQ redriven; no server exists here, so a run would fail with 1
+        assertThat(ferry("queues", "redrive", "-c", "../examples/local.yaml", "--from", "d", "--to", "q", "--mx", "10"))
+                .isEqualTo(2);
+        assertThat(err.toString()).contains("Unknown options: '--mx', '10'").contains("Did you mean --max?")
+                .contains("See 'ferry queues redrive --help'");
+        assertThat(out.toString()).isEmpty();
+    }
+
+    @Test
+    void unknownCommandsAndStrayArguments_areErrors() {
+        assertThat(ferry("valdate", "-c", "x.yaml")).isEqualTo(2);
+        assertThat(err.toString()).contains("Did you mean validate?");
+        assertThat(ferry("validate", "-c", "../examples/local.yaml", "extra")).isEqualTo(2);
+        assertThat(err.toString()).contains("'extra'");
+        assertThat(ferry("queues")).isEqualTo(2);
+        assertThat(err.toString()).contains("Missing the command: create, list-dlq-sources, redrive or allow-mturk");
+        assertThat(ferry()).isEqualTo(2);
+        assertThat(err.toString()).contains("Usage: ferry [-hV] COMMAND");
+    }
+
+    @Test
+    void configFile_comesFromTheOption_orFromFerryConfig() {
+        assertThat(ferry("validate")).isEqualTo(2);
+        assertThat(err.toString()).contains("give -c/--config FILE or set FERRY_CONFIG");
+        assertThat(ferry(Map.of("FERRY_CONFIG", "../examples/local.yaml"), "validate")).isZero();
+        assertThat(ferry("validate", "--config", "../examples/local.yaml")).isZero();
+        assertThat(out.toString()).contains("../examples/local.yaml is valid");
+    }
+
+    @Test
+    void redriveOptions_thatCannotGoTogether_areRefused_beforeAnyCall() {
+        assertThat(ferry("queues", "redrive", "-c", "../examples/local.yaml", "--from", "d", "--native", "--max", "5"))
+                .isEqualTo(2);
+        assertThat(err.toString()).contains("--native moves the whole dead-letter queue");
+        assertThat(ferry("queues", "redrive", "-c", "../examples/local.yaml", "--from", "d")).isEqualTo(2);
+        assertThat(err.toString()).contains("Missing required option: '--to=QUEUE'");
+        assertThat(ferry("queues", "redrive", "-c", "../examples/local.yaml", "--from", "d", "--to", "q", "--rate", "0"))
+                .isEqualTo(2);
+        assertThat(err.toString()).contains("--rate must be more than 0");
+        assertThat(ferry("queues", "redrive", "-c", "../examples/local.yaml", "--from", "d", "--to", "q", "--max", "x"))
+                .isEqualTo(2);
+        assertThat(err.toString()).contains("--max");
+    }
+
+    @Test
+    void versionAndHelp_forEveryCommand() {
+        assertThat(ferry("--version")).isZero();
+        assertThat(out.toString()).startsWith("ferry ").contains("Java ");
+        for (var command : new String[][] {{"run"}, {"validate"}, {"config", "print"}, {"queues", "create"},
+                {"queues", "list-dlq-sources"}, {"queues", "redrive"}, {"queues", "allow-mturk"}, {"ledger", "create-table"},
+                {"send-test-event"}}) {
+            out.reset();
+            var args = java.util.stream.Stream.concat(java.util.Arrays.stream(command), java.util.stream.Stream.of("--help"))
+                    .toArray(String[]::new);
+            assertThat(ferry(args)).as(String.join(" ", command)).isZero();
+            assertThat(out.toString()).as(String.join(" ", command)).startsWith("Usage: ferry " + String.join(" ", command));
+        }
+    }
+
+    @Test
+    void completionScript_isGenerated() {
+        assertThat(ferry("generate-completion")).isZero();
+        assertThat(out.toString()).contains("complete -F").contains("redrive").contains("--dry-run");
+    }
+
+    @Test
+    void configPrint_resolvesVariables_andMasksSecrets(@TempDir Path dir) throws Exception {
+        var file = dir.resolve("f.yaml");
+        Files.writeString(file, """
+                aws:
+                  region: ${REGION:-eu-west-1}
+                sources:
+                  in:
+                    http: {listen: "127.0.0.1:0", auth: bearer, token: "${INGEST_TOKEN}"}
+                sinks:
+                  out:
+                    type: http
+                    url: https://user:hunter2@example.invalid/hook
+                    headers: {Authorization: "Basic c2VjcmV0", X-Team: payments}
+                routes:
+                  - to: [out]
+                """);
+        assertThat(ferry(Map.of("INGEST_TOKEN", "t0ps3cr3t-and-long-enough", "REGION", "us-west-2"),
+                "config", "print", "-c", file.toString())).as(err.toString()).isZero();
+        assertThat(out.toString()).contains("region: us-west-2").contains("X-Team: payments")
+                .contains("token: '****'").contains("Authorization: '****'").contains("https://user:****@example.invalid/hook")
+                .doesNotContain("t0ps3cr3t").doesNotContain("hunter2").doesNotContain("c2VjcmV0");
+    }
+
+    @Test
+    void configPrint_ofAnInvalidFile_listsItsErrors_andExits2(@TempDir Path dir) throws Exception {
+        var file = dir.resolve("bad.yaml");
+        Files.writeString(file, "sources:\n  s:\n    sqs: {queue: q}\nsinks:\n  log: {type: log}\nroutes:\n  - to: [nope]\n");
+        assertThat(ferry("config", "print", "-c", file.toString())).isEqualTo(2);
+        assertThat(err.toString()).contains("no sink named 'nope'");
+        assertThat(out.toString()).isEmpty();
+    }
+
+    @Test
+    void progress_elsewhereThanATerminal_isALineEveryInterval_andAtTheEnd() {
+        var text = new StringWriter();
+        var now = new AtomicLong();
+        var progress = new RedriveProgressLine(new PrintWriter(text, true), false, 1000, now::get, Duration.ofSeconds(10));
+        now.set(Duration.ofSeconds(4).toNanos());
+        progress.update(100, 0);
+        assertThat(text.toString()).isEmpty();
+        now.set(Duration.ofSeconds(10).toNanos());
+        progress.update(250, 0);
+        assertThat(text.toString()).isEqualTo("redrive: 250 of about 1000 moved (25%), 25 msg/s, ETA 30s" + System.lineSeparator());
+        now.set(Duration.ofSeconds(40).toNanos());
+        progress.update(990, 10);
+        progress.finish();
+        assertThat(text.toString().lines().toList()).hasSize(3)
+                .last().isEqualTo("redrive: 990 of about 1000 moved (100%), 10 stayed behind, 25 msg/s");
+    }
+
+    @Test
+    void progress_onATerminal_redrawsOneBar() {
+        var text = new StringWriter();
+        var now = new AtomicLong();
+        var progress = new RedriveProgressLine(new PrintWriter(text, true), true, 100, now::get, Duration.ofSeconds(10));
+        now.set(Duration.ofSeconds(1).toNanos());
+        progress.update(50, 0);
+        progress.finish();
+        assertThat(text.toString()).startsWith("\r[###############---------------] 50 of about 100 moved (50%), 50 msg/s, ETA 1s")
+                .endsWith(System.lineSeparator());
+    }
+
+    @Test
+    void suggestions_measureTypos_asEdits() {
+        assertThat(Suggestions.distance("--mx", "--max")).isEqualTo(1);
+        assertThat(Suggestions.distance("--mxa", "--max")).isEqualTo(1);
+        assertThat(Suggestions.distance("redrvie", "redrive")).isEqualTo(1);
+        assertThat(Suggestions.distance("abc", "xyz")).isEqualTo(3);
+    }
+}
