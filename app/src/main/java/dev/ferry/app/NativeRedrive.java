@@ -11,8 +11,8 @@ final class NativeRedrive {
     private NativeRedrive() {
     }
 
-    static int follow(SqsQueues queues, String dlqArn, String targetArn, int perSecond, RedriveProgressLine progress,
-                      String from, String where) throws InterruptedException {
+    static int follow(SqsQueues queues, String dlqUrl, String dlqArn, String targetArn, int perSecond,
+                      RedriveProgressLine progress, String from, String where) throws InterruptedException {
         String handle = queues.startMoveTask(dlqArn, targetArn, perSecond);
         for (;;) {
             Thread.sleep(POLL);
@@ -29,13 +29,11 @@ final class NativeRedrive {
                     throw new IllegalStateException("SQS's move task from " + from + " ended " + t.status() + " after "
                             + t.moved() + " message(s)" + (t.failureReason() != null ? ": " + t.failureReason() : ""));
                 }
-                return printMoved(progress, t.moved(), from, where);
+                // SQS's count is approximate (and ElasticMQ's counts more than it moved): say what the DLQ holds now
+                progress.out().println("moved " + t.moved() + " message(s) by SQS's count from " + from + " to " + where
+                        + " (SQS's message move task); " + from + " now holds about " + queues.approximateMessages(dlqUrl));
+                return Ferry.OK;
             }
         }
-    }
-
-    private static int printMoved(RedriveProgressLine progress, long moved, String from, String where) {
-        progress.out().println("moved " + moved + " message(s) from " + from + " to " + where + " (SQS's message move task)");
-        return Ferry.OK;
     }
 }

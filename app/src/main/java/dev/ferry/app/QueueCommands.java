@@ -173,7 +173,7 @@ final class QueueCommands {
                 return Ferry.OK;
             }
             if (nativeTask) {
-                return NativeRedrive.follow(queues, queues.describe(dlqUrl).arn(),
+                return NativeRedrive.follow(queues, dlqUrl, queues.describe(dlqUrl).arn(),
                         targetUrl == null ? null : queues.describe(targetUrl).arn(), rate == null ? 0 : rate.intValue(),
                         new RedriveProgressLine(io.out(), RedriveProgressLine.onTerminal(), waiting), from, where);
             }

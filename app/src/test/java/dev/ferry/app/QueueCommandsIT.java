@@ -1,0 +1,74 @@
+package dev.ferry.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.adapters.sqs.SqsQueues;
+import java.io.ByteArrayOutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The queue commands against a real SQS-compatible server (ElasticMQ on 127.0.0.1), as a user types them. */
+class QueueCommandsIT {
+
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    @Test
+    void create_redriveWithLimitAndRate_aTypoMovesNothing_nativeMoveTask_andTheMturkPolicy(@TempDir Path dir) throws Exception {
+        try (var sqs = new LocalSqs()) {
+            var file = dir.resolve("orders.yaml");
+            Files.writeString(file, """
+                    aws: {region: us-east-1, endpoint: "${AWS_ENDPOINT_URL}"}
+                    ledger: {kind: memory}
+                    sources:
+                      orders: {sqs: {queue: orders}, format: mturk}
+                    sinks:
+                      log: {type: log}
+                    routes:
+                      - to: [log]
+                    """);
+            var env = new HashMap<>(System.getenv());
+            env.putAll(sqs.env());
+            env.put("FERRY_CONFIG", file.toString());
+
+            assertThat(Ferry.run(new String[] {"queues", "create"}, out, err, env::get)).as(err.toString()).isZero();
+            assertThat(out.toString()).contains("/orders (dead letters: ").contains("/orders-dlq)");
+            for (int i = 0; i < 25; i++) {
+                sqs.send("orders-dlq", "{\"n\":" + i + "}");
+            }
+            var queues = SqsQueues.of(sqs.client);
+
+            assertThat(Ferry.run(new String[] {"queues", "redrive", "--from", "orders-dlq", "--to", "orders", "--mx", "10"},
+                    out, err, env::get)).isEqualTo(2);
+            assertThat(queues.approximateMessages(sqs.url("orders-dlq"))).isEqualTo(25);
+            assertThat(queues.approximateMessages(sqs.url("orders"))).isZero();
+
+            out.reset();
+            assertThat(Ferry.run(new String[] {"queues", "redrive", "--from", "orders-dlq", "--to", "orders", "--max", "10",
+                    "--rate", "200"}, out, err, env::get)).as(err.toString()).isZero();
+            assertThat(out.toString()).contains("redrive: 10 of about 10 moved (100%)")
+                    .contains("moved 10 message(s) from orders-dlq to orders");
+            assertThat(queues.approximateMessages(sqs.url("orders"))).isEqualTo(10);
+            assertThat(queues.approximateMessages(sqs.url("orders-dlq"))).isEqualTo(15);
+
+            out.reset();
+            assertThat(Ferry.run(new String[] {"queues", "redrive", "--from", "orders-dlq", "--native"}, out, err, env::get))
+                    .as(err.toString()).isZero();
+            assertThat(sqs.drain("orders", 25, 20)).hasSize(25);
+            assertThat(queues.approximateMessages(sqs.url("orders-dlq"))).isZero();
+            assertThat(out.toString()).contains("from orders-dlq to the queues they came from (SQS's message move task); "
+                    + "orders-dlq now holds about 0");
+
+            out.reset();
+            assertThat(Ferry.run(new String[] {"queues", "allow-mturk", "--print"}, out, err, env::get)).as(err.toString()).isZero();
+            assertThat(out.toString()).contains("orders: {\"Version\":\"2012-10-17\"")
+                    .contains("\"Principal\":{\"Service\":\"mturk-requester.amazonaws.com\"}")
+                    .contains("\"Resource\":\"arn:aws:sqs:");
+            assertThat(Ferry.run(new String[] {"queues", "allow-mturk"}, out, err, env::get)).as(err.toString()).isZero();
+            assertThat(out.toString()).contains("MTurk may now send to " + sqs.url("orders"));
+        }
+    }
+}
