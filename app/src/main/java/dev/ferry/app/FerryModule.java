@@ -44,7 +44,7 @@ abstract class FerryModule {
     static SinkProvider logSink() {
         return settings -> {
             String name = settings.name();
-            return context -> new LogSink(name, System.out);
+            return context -> new LogSink(name);
         };
     }
 

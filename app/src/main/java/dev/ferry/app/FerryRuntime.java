@@ -23,7 +23,11 @@ import dev.ferry.domain.routing.RoutingHandler;
 import dev.ferry.domain.transport.Disposition;
 import dev.ferry.domain.transport.Sink;
 import jakarta.inject.Inject;
-import java.io.PrintStream;
+import dev.ferry.app.logging.LogContext;
+import dev.ferry.domain.handle.Handler;
+import dev.ferry.domain.model.Durations;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -44,7 +48,7 @@ public final class FerryRuntime implements AutoCloseable {
     private static final long QUIET_NANOS = 10_000_000_000L;
 
     private final FerryConfig config;
-    private final PrintStream log = System.out;
+    private static final Logger LOG = LoggerFactory.getLogger("ferry");
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private final List<Listener> listeners = new ArrayList<>();
     private final Observability observability = new Observability();
@@ -88,9 +92,17 @@ public final class FerryRuntime implements AutoCloseable {
             closeables.add(sink);
         }
         var routes = config.routes().stream().map(r -> Route.of(r.name(), matcher(r), r.to().toArray(String[]::new))).toList();
-        var handler = RoutingHandler.tracked(Router.of(routes,
+        var routing = RoutingHandler.tracked(Router.of(routes,
                 config.deadLetterUnmatched() ? Router.Unmatched.REJECT : Router.Unmatched.IGNORE), sinks, ledger,
                 config.listener().lease(), config.ledger().ttl());
+        Handler handler = (event, delivery) -> {
+            LogContext.set(delivery, event); // every line a route or sink writes carries the message's context
+            try {
+                return routing.handle(event, delivery);
+            } finally {
+                LogContext.clear();
+            }
+        };
         var l = config.listener();
         var listenerConfig = ListenerConfig.builder().pollers(l.pollers()).concurrency(l.concurrency()).lease(l.lease())
                 .extendAt((double) l.extendEvery().toMillis() / l.lease().toMillis()).extendLeases(l.extendLeases())
@@ -183,20 +195,36 @@ public final class FerryRuntime implements AutoCloseable {
             @Override
             public void settled(Delivery delivery, Disposition disposition) {
                 if (disposition instanceof Disposition.DeadLetter dl) {
-                    line("dead-lettered message " + delivery.id() + " from '" + source + "': " + dl.reason());
+                    // the one line per dead letter (the domain's own is off in the app), with the message's context
+                    LogContext.set(delivery, null);
+                    try {
+                        LOG.warn("dead-lettered message {} from '{}': {}", delivery.id(), source, dl.reason());
+                    } finally {
+                        LogContext.clear();
+                    }
                 }
             }
 
             @Override
             public void handled(Event event, Outcome outcome, long nanos) {
-                switch (outcome) {
-                    case Outcome.Throttled t -> seldom(source + "/throttled", "'" + source + "' is throttled by a sink: event "
-                            + event.key() + " back in " + t.retryAfter().toSeconds() + "s, polling slows down");
-                    case Outcome.Retry r -> seldom(source + "/retry", "event " + event.key() + " from '" + source
-                            + "' failed, will retry: " + r.reason());
-                    case Outcome.Reject r -> line("event " + event.key() + " from '" + source + "' rejected: " + r.reason());
-                    case Outcome.Done d -> {
+                if (outcome instanceof Outcome.Done) {
+                    return;
+                }
+                LogContext.put(LogContext.SOURCE, source);
+                LogContext.put(LogContext.EVENT_KEY, event.key());
+                LogContext.put(LogContext.GROUP, event.groupKey());
+                try {
+                    switch (outcome) {
+                        case Outcome.Throttled t -> seldom(source + "/throttled", "'" + source + "' is throttled by a sink: "
+                                + "event " + event.key() + " back in " + Durations.text(t.retryAfter()) + ", polling slows down");
+                        case Outcome.Retry r -> seldom(source + "/retry", "event " + event.key() + " from '" + source
+                                + "' failed, will retry: " + r.reason());
+                        case Outcome.Reject r -> LOG.warn("event {} from '{}' rejected: {}", event.key(), source, r.reason());
+                        case Outcome.Done d -> {
+                        }
                     }
+                } finally {
+                    LogContext.clear();
                 }
             }
         };
@@ -207,7 +235,7 @@ public final class FerryRuntime implements AutoCloseable {
         var last = lastLine.computeIfAbsent(kind, k -> new AtomicLong(now - QUIET_NANOS));
         long previous = last.get();
         if (now - previous >= QUIET_NANOS && last.compareAndSet(previous, now)) {
-            line(text + " (further such lines within 10s are left out; see the stats line)");
+            LOG.warn("{} (further such lines within 10s are left out; see the stats line)", text);
         }
     }
 
@@ -236,7 +264,7 @@ public final class FerryRuntime implements AutoCloseable {
     }
 
     private void line(String text) {
-        log.println("ferry: " + text);
+        LOG.info(text);
     }
 
     /** Stops the listeners (finishing or releasing what is in hand), then everything else. */
@@ -259,7 +287,7 @@ public final class FerryRuntime implements AutoCloseable {
             try {
                 c.close();
             } catch (Exception e) {
-                line("closing " + c + " failed: " + e.getMessage());
+                LOG.warn("closing {} failed: {}", c, e.getMessage());
             }
         }
         closeables.clear();
@@ -267,7 +295,7 @@ public final class FerryRuntime implements AutoCloseable {
             try {
                 c.close();
             } catch (Exception e) {
-                line("closing the ledger failed: " + e.getMessage());
+                LOG.warn("closing the ledger failed: {}", e.getMessage());
             }
         }
         ledger = null;

@@ -3,20 +3,24 @@ package dev.ferry.app;
 import dev.ferry.domain.handle.Outcome;
 import dev.ferry.domain.model.Event;
 import dev.ferry.domain.transport.Sink;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** Writes one line per event to standard output: for trying routes out, and for the local example. */
+/**
+ * Logs one line per event, at INFO on the logger {@code ferry.sink.NAME}: for trying routes out, and
+ * for the local example.
+ */
 final class LogSink implements Sink {
 
     private static final int MAX_PAYLOAD = 200;
 
     private final String name;
-    private final PrintStream out;
+    private final Logger log;
 
-    LogSink(String name, PrintStream out) {
+    LogSink(String name) {
         this.name = name;
-        this.out = out;
+        this.log = LoggerFactory.getLogger("ferry.sink." + name);
     }
 
     @Override
@@ -30,8 +34,7 @@ final class LogSink implements Sink {
         if (payload.length() > MAX_PAYLOAD) {
             payload = payload.substring(0, MAX_PAYLOAD) + "...";
         }
-        out.println("ferry [" + name + "] " + event.type() + " " + event.key()
-                + (event.groupKey() == null ? "" : " group=" + event.groupKey()) + " " + payload);
+        log.info("{} {}{} {}", event.type(), event.key(), event.groupKey() == null ? "" : " group=" + event.groupKey(), payload);
         return Outcome.done();
     }
 }

@@ -2,6 +2,7 @@ package dev.ferry.app;
 
 import dev.ferry.app.config.ConfigPrinter;
 import dev.ferry.app.config.FerryConfig;
+import dev.ferry.app.logging.FerryLogging;
 import java.nio.file.Files;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -15,9 +16,7 @@ import sun.misc.Signal;
 /** {@code ferry run}, {@code ferry validate} and {@code ferry config ...}. */
 final class RunCommands {
 
-    /** The embedded server's own chatter is not the user's business; Ferry's lines are. Held: JUL keeps weak references. */
-    private static final java.util.List<java.util.logging.Logger> QUIET = java.util.List.of(
-            java.util.logging.Logger.getLogger("org.elasticmq"), java.util.logging.Logger.getLogger("org.apache.pekko"));
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger("ferry");
 
     private RunCommands() {
     }
@@ -31,12 +30,12 @@ final class RunCommands {
 
         @Override
         public Integer call() {
-            QUIET.forEach(logger -> logger.setLevel(java.util.logging.Level.WARNING));
             var component = config.component();
             FerryConfig read = config.read(component);
             if (read == null) {
                 return Ferry.USAGE;
             }
+            FerryLogging.apply(read.logging());
             return runUntilStopped(component, read);
         }
 
@@ -45,7 +44,7 @@ final class RunCommands {
             try {
                 runtime = component.run().create(config).runtime().start();
             } catch (RuntimeException e) {
-                System.err.println("ferry: could not start: " + e.getMessage());
+                LOG.error("could not start: {}", e.getMessage());
                 return Ferry.FAILED;
             }
             // SIGTERM and SIGINT ask for a clean stop: the listeners finish or release what they hold,
@@ -65,7 +64,7 @@ final class RunCommands {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            System.out.println("ferry: stopping (signal received)");
+            LOG.info("stopping (signal received)");
             runtime.close();
             return Ferry.OK;
         }

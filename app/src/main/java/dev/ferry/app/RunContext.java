@@ -70,7 +70,8 @@ final class RunContext implements AdapterContext, AutoCloseable {
                 try {
                     c.close();
                 } catch (Exception e) {
-                    System.out.println("ferry: closing " + o.getClass().getSimpleName() + " failed: " + e.getMessage());
+                    org.slf4j.LoggerFactory.getLogger(RunContext.class).warn("closing {} failed: {}", o.getClass().getSimpleName(),
+                            e.getMessage());
                 }
             }
         }

@@ -26,7 +26,18 @@ class BrokenConfigTest {
                         sources: {s: {sqs: {queue: q}}}
                         colour: blue
                         """ + OK_TAIL, "ferry.yaml:2: colour: unknown key; expected one of [embedded-sqs, aws, ledger, "
-                        + "sources, sinks, routes, unmatched, listener, stats-every, metrics]"),
+                        + "sources, sinks, routes, unmatched, listener, stats-every, metrics, logging]"),
+                broken("unknown log format", """
+                        sources: {s: {sqs: {queue: q}}}
+                        logging:
+                          format: yaml
+                        """ + OK_TAIL, "ferry.yaml:3: logging.format: 'yaml' is not one of [json, text]"),
+                broken("unknown level of one logger", """
+                        sources: {s: {sqs: {queue: q}}}
+                        logging:
+                          levels: {org.apache.kafka: loud}
+                        """ + OK_TAIL, "ferry.yaml:3: logging.levels: org.apache.kafka: 'loud' is not one of [debug, error, info, "
+                        + "off, trace, warn]"),
                 broken("unknown key in an adapter's section", """
                         sources:
                           s:

@@ -89,8 +89,8 @@ class ExamplesIT {
             var sent = cli.start();
             assertThat(sent.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
             assertThat(sent.exitValue()).as(new String(sent.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isZero();
-            ferry.awaitLine("ferry [log] AssignmentSubmitted", Duration.ofSeconds(20))
-                    .awaitLine("ferry [log] HITReviewable", Duration.ofSeconds(20));
+            ferry.awaitLine("ferry.sink.log - AssignmentSubmitted", Duration.ofSeconds(20))
+                    .awaitLine("ferry.sink.log - HITReviewable", Duration.ofSeconds(20));
 
             try (var client = dev.ferry.adapters.sqs.SqsClients.builder().endpoint(URI.create("http://127.0.0.1:" + sqsPort))
                     .staticCredentials("x", "x").build()) {
@@ -112,7 +112,7 @@ class ExamplesIT {
             assertThat(metrics.body()).contains("ferry_acked_total{source=\"mturk\"} 1.0")
                     .contains("ferry_dead_lettered_total{source=\"mturk\"} 1.0");
             assertThat(ferry.terminate(Duration.ofSeconds(30))).as(ferry.output()).isZero();
-            assertThat(ferry.output()).contains("ferry: stopping (signal received)").contains("stopped 'mturk'");
+            assertThat(ferry.output()).contains("ferry - stopping (signal received)").contains("stopped 'mturk'");
         }
     }
 

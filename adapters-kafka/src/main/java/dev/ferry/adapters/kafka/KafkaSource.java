@@ -300,7 +300,7 @@ public final class KafkaSource implements Source, Acknowledger {
                     backoff = restartBackoff.toNanos();      // it ran well for a while: start the pauses over
                 }
                 LOG.error("Kafka source '" + name + "': its consumer died; a new one starts in "
-                        + Duration.ofNanos(backoff), death);
+                        + dev.ferry.domain.model.Durations.text(Duration.ofNanos(backoff)), death);
                 c = null;
                 while (c == null) {
                     problem = "Kafka source '" + name + "': its consumer died (" + death + "); a new one starts in "

@@ -21,6 +21,7 @@ import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import dev.ferry.app.logging.FerryLogging;
 import java.util.stream.Stream;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.composer.Composer;
@@ -107,7 +108,7 @@ public final class ConfigReader {
 
     private FerryConfig config(Section root) {
         root.only("embedded-sqs", "aws", "ledger", "sources", "sinks", "routes", "unmatched", "listener", "stats-every",
-                "metrics");
+                "metrics", "logging");
         int embeddedPort = 0;
         var embedded = root.section("embedded-sqs");
         if (embedded != null) {
@@ -204,7 +205,24 @@ public final class ConfigReader {
         }
         boolean deadLetterUnmatched = "dead-letter".equals(root.oneOf("unmatched", "dead-letter", Set.of("ignore", "dead-letter")));
         return new FerryConfig(file, embeddedPort, aws, ledger, sources, sinks, routes, listener,
-                root.duration("stats-every", Duration.ofMinutes(1)), metrics, deadLetterUnmatched);
+                root.duration("stats-every", Duration.ofMinutes(1)), metrics, deadLetterUnmatched, logging(root));
+    }
+
+    private static FerryLogging.Settings logging(Section root) {
+        var section = root.sectionOrEmpty("logging");
+        section.only("level", "format", "levels");
+        String level = section.oneOf("level", "info", FerryLogging.LEVELS);
+        String format = section.oneOf("format", "text", FerryLogging.FORMATS);
+        var levels = new LinkedHashMap<String, String>();
+        section.map("levels").forEach((name, value) -> {
+            String lower = value.toLowerCase(java.util.Locale.ROOT);
+            if (FerryLogging.LEVELS.contains(lower)) {
+                levels.put(name, lower);
+            } else {
+                section.error("levels", name + ": '" + value + "' is not one of " + new java.util.TreeSet<>(FerryLogging.LEVELS));
+            }
+        });
+        return new FerryLogging.Settings(level == null ? "info" : level, format == null ? "text" : format, levels);
     }
 
     private FerryConfig.SourceSpec source(String name, Section s) {

@@ -16,6 +16,7 @@ import java.util.Map;
  * @param embeddedSqsPort the port of the embedded SQS server on 127.0.0.1, or 0 for none
  * @param metrics         the address of the metrics and health endpoint, or null for none
  * @param deadLetterUnmatched true: an event no route matches is dead-lettered; false: acked without effect
+ * @param logging         the {@code logging:} section: level, text or json, levels per logger
  */
 public record FerryConfig(
         String file,
@@ -28,7 +29,8 @@ public record FerryConfig(
         ListenerSpec listener,
         Duration statsEvery,
         Address metrics,
-        boolean deadLetterUnmatched) {
+        boolean deadLetterUnmatched,
+        dev.ferry.app.logging.FerryLogging.Settings logging) {
 
     /** @param endpoint null for AWS itself */
     public record Aws(String region, URI endpoint) {

@@ -116,7 +116,8 @@ public final class Listener implements AutoCloseable {
             pollerThreads.add(daemon("poller-" + i, poller::run));
         }
         LOG.log(Level.INFO, "listener ''{0}'' started: {1} poller(s), batch {2}, lease {3}, {4} in flight max, concurrency {5}",
-                name, config.pollers(), config.batchSize(), config.lease(), config.maxInFlight(), config.concurrency());
+                name, config.pollers(), config.batchSize(), dev.ferry.domain.model.Durations.text(config.lease()), config.maxInFlight(),
+                config.concurrency());
         return this;
     }
 

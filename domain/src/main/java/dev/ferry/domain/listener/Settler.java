@@ -17,6 +17,12 @@ import java.util.function.BooleanSupplier;
 final class Settler {
 
     private static final System.Logger LOG = System.getLogger(Listener.class.getName());
+    /**
+     * One line per dead letter, on a logger of its own: an application that writes its own line for
+     * each (the packaged app does, with the message's context) turns this one off.
+     */
+    static final String DEAD_LETTERS_LOGGER = "dev.ferry.domain.listener.DeadLetters";
+    private static final System.Logger DEAD_LETTERS = System.getLogger(DEAD_LETTERS_LOGGER);
     static final int BATCH = 100;
     /** How long the settler waits for a batch to fill after a partial one (busy listeners only). */
     private static final long LINGER_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
@@ -55,7 +61,7 @@ final class Settler {
             }
             case Disposition.DeadLetter d -> {
                 failureCounts.forget(id);
-                LOG.log(Level.WARNING, "dead-lettering message {0} from ''{1}'': {2}", id, name, d.reason());
+                DEAD_LETTERS.log(Level.WARNING, "dead-lettering message {0} from ''{1}'': {2}", id, name, d.reason());
             }
             case Disposition.Redeliver r -> { }
         }

@@ -1,0 +1,116 @@
+package dev.ferry.app.logging;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.PatternLayout;
+import ch.qos.logback.classic.jul.LevelChangePropagator;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.Layout;
+import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.LoggerFactory;
+import org.slf4j.bridge.SLF4JBridgeHandler;
+
+/**
+ * The packaged app's logging, from the configuration's {@code logging:} section: every line (Ferry's,
+ * the domain's {@code System.Logger}, the adapters' SLF4J, third-party {@code java.util.logging}) goes
+ * through Logback to standard output, as text or as one JSON object per line.
+ *
+ * <p>A user who brings a Logback file ({@code -Dlogback.configurationFile=...}) keeps it: Ferry then
+ * changes nothing.
+ */
+public final class FerryLogging {
+
+    public static final Set<String> LEVELS = Set.of("trace", "debug", "info", "warn", "error", "off");
+    public static final Set<String> FORMATS = Set.of("text", "json");
+    /** ISO timestamp with offset, level, thread, logger, message. */
+    static final String TEXT_PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level [%thread] %logger{36} - %msg%n";
+    /** Libraries that talk a lot at INFO (Kafka prints its whole configuration): WARN unless the file says otherwise. */
+    static final List<String> NOISY = List.of("org.apache.kafka", "org.elasticmq", "org.apache.pekko", "software.amazon.awssdk",
+            "io.netty", "org.eclipse.jetty", "com.amazonaws", "org.h2", "org.apache.http");
+    /** The domain's own dead-letter line: the app writes one of its own with the message's context. */
+    static final String DOMAIN_DEAD_LETTERS = "dev.ferry.domain.listener.DeadLetters";
+
+    private FerryLogging() {
+    }
+
+    /** What the configuration asks for. */
+    public record Settings(String level, String format, Map<String, String> levels) {
+        public static final Settings DEFAULT = new Settings("info", "text", Map.of());
+
+        public Settings {
+            levels = Map.copyOf(new LinkedHashMap<>(levels));
+        }
+    }
+
+    /** Whether the user configures Logback with a file of their own (then Ferry leaves it alone). */
+    static boolean userConfigured() {
+        return System.getProperty("logback.configurationFile") != null;
+    }
+
+    /** Applies {@code settings}; false when logging is not Logback's or the user configured it. */
+    public static boolean apply(Settings settings) {
+        if (userConfigured() || !(LoggerFactory.getILoggerFactory() instanceof LoggerContext context)) {
+            return false;
+        }
+        configure(context, settings);
+        return true;
+    }
+
+    static void configure(LoggerContext context, Settings settings) {
+        routeJavaUtilLogging(context);
+        var root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        root.detachAndStopAllAppenders();
+        var encoder = new LayoutWrappingEncoder<ILoggingEvent>();
+        encoder.setContext(context);
+        encoder.setCharset(StandardCharsets.UTF_8);
+        encoder.setLayout(layout(context, settings.format()));
+        encoder.start();
+        var console = new ConsoleAppender<ILoggingEvent>();
+        console.setContext(context);
+        console.setName("console");
+        console.setEncoder(encoder);
+        console.start();
+        root.addAppender(console);
+        root.setLevel(Level.toLevel(settings.level(), Level.INFO));
+        for (String noisy : NOISY) {
+            context.getLogger(noisy).setLevel(Level.WARN);
+        }
+        context.getLogger(DOMAIN_DEAD_LETTERS).setLevel(Level.OFF);
+        settings.levels().forEach((name, level) -> context.getLogger(name).setLevel(Level.toLevel(level, Level.INFO)));
+    }
+
+    private static Layout<ILoggingEvent> layout(LoggerContext context, String format) {
+        Layout<ILoggingEvent> layout;
+        if ("json".equals(format)) {
+            layout = new JsonLineLayout();
+        } else {
+            var pattern = new PatternLayout();
+            pattern.setPattern(TEXT_PATTERN);
+            layout = pattern;
+        }
+        layout.setContext(context);
+        layout.start();
+        return layout;
+    }
+
+    /** java.util.logging into SLF4J; levels set in Logback are told to JUL, so filtered lines cost nothing. */
+    private static void routeJavaUtilLogging(LoggerContext context) {
+        if (!SLF4JBridgeHandler.isInstalled()) {
+            SLF4JBridgeHandler.removeHandlersForRootLogger();
+            SLF4JBridgeHandler.install();
+        }
+        if (context.getCopyOfListenerList().stream().noneMatch(l -> l instanceof LevelChangePropagator)) {
+            var propagator = new LevelChangePropagator();
+            propagator.setContext(context);
+            propagator.setResetJUL(true);
+            propagator.start();
+            context.addListener(propagator);
+        }
+    }
+}

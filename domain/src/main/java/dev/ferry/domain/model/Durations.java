@@ -1,0 +1,42 @@
+package dev.ferry.domain.model;
+
+import java.time.Duration;
+
+/** Durations written as a configuration file writes them ({@code 30s}, {@code 1m30s}, {@code 250ms}), not {@code PT30S}. */
+public final class Durations {
+
+    private Durations() {
+    }
+
+    /** {@code 14d}, {@code 2h5m}, {@code 1m30s}, {@code 30s}, {@code 1.5s}, {@code 250ms}, {@code 0s}; negative ones with a {@code -}. */
+    public static String text(Duration d) {
+        if (d == null) {
+            return "null";
+        }
+        if (d.isNegative()) {
+            return "-" + text(d.negated());
+        }
+        if (d.isZero()) {
+            return "0s";
+        }
+        if (d.compareTo(Duration.ofSeconds(1)) < 0) {
+            long micros = d.toNanos() / 1_000;
+            return micros % 1_000 == 0 ? micros / 1_000 + "ms" : d.toNanos() % 1_000 == 0 ? micros + "us" : d.toNanos() + "ns";
+        }
+        if (d.compareTo(Duration.ofMinutes(1)) < 0 && d.toMillisPart() != 0) {
+            return String.format(java.util.Locale.ROOT, "%.3f", d.toMillis() / 1000.0).replaceAll("0+$", "") + "s";
+        }
+        var sb = new StringBuilder();
+        append(sb, d.toDaysPart(), "d");
+        append(sb, d.toHoursPart(), "h");
+        append(sb, d.toMinutesPart(), "m");
+        append(sb, d.toSecondsPart(), "s");
+        return sb.toString();
+    }
+
+    private static void append(StringBuilder sb, long amount, String unit) {
+        if (amount != 0) {
+            sb.append(amount).append(unit);
+        }
+    }
+}
