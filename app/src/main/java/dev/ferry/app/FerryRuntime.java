@@ -58,6 +58,7 @@ public final class FerryRuntime implements AutoCloseable {
     private SQSRestServer embedded;
     private Thread statsThread;
     private int metricsPort = -1;
+    private int adminPort = -1;
     private boolean closed;
 
     @Inject
@@ -126,10 +127,25 @@ public final class FerryRuntime implements AutoCloseable {
             listeners.add(listener.start());
             line("listening on '" + spec.name() + "' (" + opened.description() + "), format " + spec.format());
         }
+        var sources = new LinkedHashMap<String, Listener>();
+        var specs = List.copyOf(config.sources().keySet());
+        for (int i = 0; i < listeners.size(); i++) {
+            sources.put(specs.get(i), listeners.get(i));
+        }
+        observability.health(new Health(sources, sinks, config.ledger().kind(), config.admin().stallAfter(), System::nanoTime,
+                observability::ready));
         if (config.metrics() != null) {
-            metricsPort = observability.start(config.metrics());
-            line("metrics on http://" + config.metrics().host() + ":" + metricsPort + "/metrics, health on /health/live "
-                    + "and /health/ready");
+            metricsPort = observability.serve(config.metrics());
+            line("metrics on http://" + config.metrics().host() + ":" + metricsPort + "/metrics, health on /health, "
+                    + "/health/live and /health/ready");
+        }
+        var admin = config.admin().listen();
+        if (admin != null && !admin.equals(config.metrics())) {
+            adminPort = observability.serve(admin);
+            line("health on http://" + admin.host() + ":" + adminPort + "/health (/health/live, /health/ready), metrics on "
+                    + "/metrics");
+        } else if (admin != null) {
+            adminPort = metricsPort;
         }
         observability.ready(true);
         statsThread = Thread.ofPlatform().daemon().name("ferry-stats").start(this::statsLoop);
@@ -256,6 +272,11 @@ public final class FerryRuntime implements AutoCloseable {
     /** The listeners, for tests and embedding. */
     public List<Listener> listeners() {
         return List.copyOf(listeners);
+    }
+
+    /** The port of the admin endpoint (health and metrics), or -1 when it is off. */
+    public int adminPort() {
+        return adminPort;
     }
 
     /** The port of the metrics and health endpoint, or -1 when there is none. */

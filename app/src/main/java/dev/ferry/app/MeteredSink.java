@@ -48,6 +48,11 @@ final class MeteredSink implements Sink {
     }
 
     @Override
+    public java.util.Optional<String> holdingBack() {
+        return sink.holdingBack();
+    }
+
+    @Override
     public void close() {
         sink.close();
     }

@@ -25,51 +25,58 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.ToLongFunction;
 
 /**
- * Metrics (Micrometer, scraped at {@code /metrics} in the Prometheus format) and health
- * ({@code /health/live}: the process answers; {@code /health/ready}: every listener is running),
- * on the configured address. Per source: received, acked, redelivered, released, dead-lettered,
+ * Metrics (Micrometer, scraped at {@code /metrics} in the Prometheus format) and health (JSON, per
+ * component: see {@link Health}) on the admin address and on the metrics address. Per source: received, acked, redelivered, released, dead-lettered,
  * duplicates, throttled, failures, in flight, lease extensions and the handler latency histogram;
  * per sink: publish latency by outcome.
  */
 final class Observability implements AutoCloseable {
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+    private final List<HttpServer> servers = new CopyOnWriteArrayList<>();
     private volatile boolean ready;
-    private HttpServer server;
+    private volatile Health health;
 
     MeterRegistry registry() {
         return registry;
     }
 
-    /** Starts the endpoint; returns the port it listens on (the configured one, or a free one for 0). */
-    int start(FerryConfig.Address address) {
+    /** The health report the endpoints answer with; set before {@link #serve}. */
+    void health(Health health) {
+        this.health = health;
+    }
+
+    /**
+     * Serves {@code /metrics} and the health endpoints ({@code /health}, {@code /health/live},
+     * {@code /health/ready}, JSON) on {@code address}; returns the port (a free one for port 0).
+     */
+    int serve(FerryConfig.Address address) {
+        HttpServer server;
         try {
             server = HttpServer.create(new InetSocketAddress(address.host(), address.port()), 16);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot listen on " + address + " for metrics and health: " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot listen on " + address + " for health and metrics: " + e.getMessage()
+                    + " (set admin.listen, or admin: {listen: off})", e);
         }
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         server.createContext("/metrics", exchange -> answer(exchange, 200,
                 "text/plain; version=0.0.4; charset=utf-8", registry.scrape()));
-        server.createContext("/health/live", exchange -> answer(exchange, 200, "text/plain", "live\n"));
-        server.createContext("/health/ready", exchange -> {
-            var down = new java.util.ArrayList<String>();
-            for (var l : listeners) {
-                var health = l.health();
-                if (!health.ready()) {
-                    down.add(l.name() + ": " + String.join("; ", health.problems()));
-                }
+        server.createContext("/health/live", exchange -> answer(exchange, health.live()));
+        server.createContext("/health/ready", exchange -> answer(exchange, health.ready()));
+        server.createContext("/health", exchange -> {
+            if (!exchange.getRequestURI().getPath().equals("/health")) {
+                answer(exchange, 404, "text/plain", "not found\n");
+                return;
             }
-            if (ready && down.isEmpty()) {
-                answer(exchange, 200, "text/plain", "ready\n");
-            } else {
-                answer(exchange, 503, "text/plain", ready ? "not ready: " + String.join("\n", down) + "\n"
-                        : "starting or stopping\n");
-            }
+            answer(exchange, health.ready());
         });
         server.start();
+        servers.add(server);
         return server.getAddress().getPort();
+    }
+
+    private static void answer(HttpExchange exchange, Health.Answer answer) throws IOException {
+        answer(exchange, answer.status(), "application/json", answer.json() + "\n");
     }
 
     private static void answer(HttpExchange exchange, int status, String type, String body) throws IOException {
@@ -86,9 +93,12 @@ final class Observability implements AutoCloseable {
         this.ready = ready;
     }
 
+    boolean ready() {
+        return ready;
+    }
+
     /** The listener's counters as meters tagged with its source's name. */
     void watch(Listener listener, String source) {
-        listeners.add(listener);
         counter(listener, source, "ferry.received", "messages received", ListenerStats::received);
         counter(listener, source, "ferry.acked", "messages acknowledged (deleted)", ListenerStats::acked);
         counter(listener, source, "ferry.redelivered", "messages put back with a delay", ListenerStats::redelivered);
@@ -143,9 +153,8 @@ final class Observability implements AutoCloseable {
     @Override
     public void close() {
         ready = false;
-        if (server != null) {
-            server.stop(0);
-        }
+        servers.forEach(server -> server.stop(0));
+        servers.clear();
         registry.close();
     }
 }

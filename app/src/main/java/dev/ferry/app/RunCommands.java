@@ -40,15 +40,11 @@ final class RunCommands {
         }
 
         private static int runUntilStopped(FerryComponent component, FerryConfig config) {
-            FerryRuntime runtime;
-            try {
-                runtime = component.run().create(config).runtime().start();
-            } catch (RuntimeException e) {
-                LOG.error("could not start: {}", e.getMessage());
-                return Ferry.FAILED;
-            }
+            var runtime = component.run().create(config).runtime();
             // SIGTERM and SIGINT ask for a clean stop: the listeners finish or release what they hold,
-            // then the process exits 0. The hook covers every other way the JVM is asked to end.
+            // then the process exits 0. Both are caught before anything starts, so a signal that
+            // arrives while the sources are starting is a clean stop too; the hook covers every
+            // other way the JVM is asked to end.
             var stopRequested = new CountDownLatch(1);
             for (String signal : new String[] {"TERM", "INT"}) {
                 try {
@@ -57,8 +53,13 @@ final class RunCommands {
                     // not on this platform: the shutdown hook below still stops cleanly
                 }
             }
-            var hook = new Thread(runtime::close, "ferry-shutdown");
-            Runtime.getRuntime().addShutdownHook(hook);
+            Runtime.getRuntime().addShutdownHook(new Thread(runtime::close, "ferry-shutdown"));
+            try {
+                runtime.start();
+            } catch (RuntimeException e) {
+                LOG.error("could not start: {}", e.getMessage());
+                return Ferry.FAILED;
+            }
             try {
                 stopRequested.await();
             } catch (InterruptedException e) {

@@ -26,7 +26,12 @@ class BrokenConfigTest {
                         sources: {s: {sqs: {queue: q}}}
                         colour: blue
                         """ + OK_TAIL, "ferry.yaml:2: colour: unknown key; expected one of [embedded-sqs, aws, ledger, "
-                        + "sources, sinks, routes, unmatched, listener, stats-every, metrics, logging]"),
+                        + "sources, sinks, routes, unmatched, listener, stats-every, metrics, logging, admin]"),
+                broken("a stall bound too short to mean a wedge", """
+                        sources: {s: {sqs: {queue: q}}}
+                        admin:
+                          stall-after: 2s
+                        """ + OK_TAIL, "ferry.yaml:3: admin.stall-after: must be at least 10s"),
                 broken("unknown log format", """
                         sources: {s: {sqs: {queue: q}}}
                         logging:

@@ -50,6 +50,24 @@ class ConfigReaderTest {
         assertThat(config.listener().lease()).isEqualTo(Duration.ofSeconds(30));
         assertThat(config.listener().extendEvery()).isEqualTo(Duration.ofSeconds(15));
         assertThat(config.metrics()).hasToString("127.0.0.1:9464");
+        assertThat(config.admin().listen()).as("health where the metrics are").isEqualTo(config.metrics());
+        assertThat(config.admin().stallAfter()).isEqualTo(Duration.ofMinutes(15));
+        assertThat(config.logging()).isEqualTo(dev.ferry.app.logging.FerryLogging.Settings.DEFAULT);
+    }
+
+    @Test
+    void admin_isOnByDefault_onLoopback_orOff_orWhereTheFileSays() {
+        var tail = "sources: {s: {sqs: {queue: q}}}\nsinks: {log: {type: log}}\nroutes:\n  - to: [log]\n";
+        assertThat(((ConfigReader.Result.Ok) ConfigReader.parse("f.yaml", tail, k -> null, ADAPTERS)).config().admin().listen())
+                .hasToString("127.0.0.1:9465");
+        assertThat(((ConfigReader.Result.Ok) ConfigReader.parse("f.yaml", "admin: {listen: \"off\"}\n" + tail, k -> null, ADAPTERS))
+                .config().admin().listen()).isNull();
+        var set = ((ConfigReader.Result.Ok) ConfigReader.parse("f.yaml", "admin: {listen: \"0.0.0.0:8081\", stall-after: 2m}\n"
+                + "logging: {level: debug, format: json, levels: {org.apache.kafka: info}}\n" + tail, k -> null, ADAPTERS)).config();
+        assertThat(set.admin().listen()).hasToString("0.0.0.0:8081");
+        assertThat(set.admin().stallAfter()).isEqualTo(Duration.ofMinutes(2));
+        assertThat(set.logging()).isEqualTo(new dev.ferry.app.logging.FerryLogging.Settings("debug", "json",
+                java.util.Map.of("org.apache.kafka", "info")));
     }
 
     @Test

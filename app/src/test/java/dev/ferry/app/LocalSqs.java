@@ -21,7 +21,13 @@ public final class LocalSqs implements AutoCloseable {
     public final SqsClient client;
 
     public LocalSqs() {
-        server = SQSRestServerBuilder.withInterface("127.0.0.1").withDynamicPort().start();
+        this(0);
+    }
+
+    /** A server on {@code port} (0: any free one); a fixed port lets a test stop one and start another in its place. */
+    public LocalSqs(int fixedPort) {
+        var builder = SQSRestServerBuilder.withInterface("127.0.0.1");
+        server = (fixedPort == 0 ? builder.withDynamicPort() : builder.withPort(fixedPort)).start();
         port = server.waitUntilStarted().localAddress().getPort();
         client = SqsClients.builder().endpoint(URI.create(endpoint())).staticCredentials("x", "x").build();
     }

@@ -137,6 +137,12 @@ public final class HttpSink implements Sink {
         return breaker.isOpen();
     }
 
+    @Override
+    public java.util.Optional<String> holdingBack() {
+        return breaker.isOpen() ? java.util.Optional.of("circuit breaker open: calls to " + name + " are held back after "
+                + "failures in a row") : java.util.Optional.empty();
+    }
+
     /** Answers 401 or 403 so far (every one, whatever {@link AuthFailures} made of it). */
     public long authFailures() {
         return authFailures.get();

@@ -108,7 +108,7 @@ public final class ConfigReader {
 
     private FerryConfig config(Section root) {
         root.only("embedded-sqs", "aws", "ledger", "sources", "sinks", "routes", "unmatched", "listener", "stats-every",
-                "metrics", "logging");
+                "metrics", "logging", "admin");
         int embeddedPort = 0;
         var embedded = root.section("embedded-sqs");
         if (embedded != null) {
@@ -203,9 +203,24 @@ public final class ConfigReader {
             metricsSection.only("listen");
             metrics = address(metricsSection, "listen", "127.0.0.1:9464");
         }
+        var adminSection = root.sectionOrEmpty("admin");
+        adminSection.only("listen", "stall-after");
+        FerryConfig.Address adminAddress;
+        if ("off".equals(adminSection.string("listen", null))) {
+            adminAddress = null;
+        } else {
+            // by default health answers where the metrics do, or on 127.0.0.1:9465 when there are none
+            adminAddress = address(adminSection, "listen", metrics != null ? metrics.toString() : "127.0.0.1:9465");
+        }
+        var stallAfter = adminSection.duration("stall-after", Duration.ofMinutes(15));
+        if (stallAfter.compareTo(Duration.ofSeconds(10)) < 0) {
+            adminSection.error("stall-after", "must be at least 10s (messages in hand with none settled for this long fail "
+                    + "liveness, and the instance is restarted), was " + stallAfter.toSeconds() + "s");
+        }
         boolean deadLetterUnmatched = "dead-letter".equals(root.oneOf("unmatched", "dead-letter", Set.of("ignore", "dead-letter")));
         return new FerryConfig(file, embeddedPort, aws, ledger, sources, sinks, routes, listener,
-                root.duration("stats-every", Duration.ofMinutes(1)), metrics, deadLetterUnmatched, logging(root));
+                root.duration("stats-every", Duration.ofMinutes(1)), metrics, deadLetterUnmatched, logging(root),
+                new FerryConfig.Admin(adminAddress, stallAfter));
     }
 
     private static FerryLogging.Settings logging(Section root) {

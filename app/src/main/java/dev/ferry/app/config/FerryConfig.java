@@ -17,6 +17,7 @@ import java.util.Map;
  * @param metrics         the address of the metrics and health endpoint, or null for none
  * @param deadLetterUnmatched true: an event no route matches is dead-lettered; false: acked without effect
  * @param logging         the {@code logging:} section: level, text or json, levels per logger
+ * @param admin           the admin endpoint (health, metrics): where it listens, null when off
  */
 public record FerryConfig(
         String file,
@@ -30,7 +31,8 @@ public record FerryConfig(
         Duration statsEvery,
         Address metrics,
         boolean deadLetterUnmatched,
-        dev.ferry.app.logging.FerryLogging.Settings logging) {
+        dev.ferry.app.logging.FerryLogging.Settings logging,
+        Admin admin) {
 
     /** @param endpoint null for AWS itself */
     public record Aws(String region, URI endpoint) {
@@ -84,6 +86,13 @@ public record FerryConfig(
     public record ListenerSpec(int pollers, int concurrency, Duration lease, Duration extendEvery, boolean extendLeases,
                                int maxReceives, int maxAttempts, Duration shutdownDeadline, Duration holdLimit,
                                int maxInFlight) {
+    }
+
+    /**
+     * @param listen     where health (and metrics) answer; null when {@code listen: off}
+     * @param stallAfter how long messages may sit in hand with none settling before liveness fails
+     */
+    public record Admin(Address listen, java.time.Duration stallAfter) {
     }
 
     public record Address(String host, int port) {

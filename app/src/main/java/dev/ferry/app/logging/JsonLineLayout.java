@@ -54,7 +54,7 @@ public final class JsonLineLayout extends LayoutBase<ILoggingEvent> {
         string(sb, value);
     }
 
-    static void string(StringBuilder sb, String s) {
+    public static void string(StringBuilder sb, String s) {
         sb.append('"');
         if (s != null) {
             for (int i = 0; i < s.length(); i++) {

@@ -1,0 +1,102 @@
+package dev.ferry.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.codecs.Codecs;
+import dev.ferry.codecs.JsonLimits;
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.listener.Listener;
+import dev.ferry.domain.listener.ListenerConfig;
+import dev.ferry.domain.memory.InMemoryQueue;
+import dev.ferry.domain.model.Event;
+import dev.ferry.domain.testing.Await;
+import dev.ferry.domain.transport.Sink;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/** Readiness and liveness per component, on real listeners over an in-memory queue. */
+class HealthTest {
+
+    private final AtomicLong now = new AtomicLong();
+
+    @Test
+    void live_failsOnlyWhenMessagesSitInHand_withNoneSettled_forStallAfter() throws Exception {
+        var queue = InMemoryQueue.standard("work");
+        var release = new CountDownLatch(1);
+        var listener = Listener.builder(queue, queue, Codecs.raw("t", JsonLimits.defaults()), (event, delivery) -> {
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return Outcome.done();
+        }).config(ListenerConfig.builder().pollers(1).concurrency(1).build()).build().start();
+        try {
+            var health = new Health(Map.of("work", listener), Map.of(), "memory", Duration.ofMinutes(15), now::get, () -> true);
+            assertThat(health.live().status()).as("idle: alive").isEqualTo(200);
+            queue.send("wedged");
+            assertThat(Await.until(Duration.ofSeconds(10), () -> listener.stats().inFlight() == 1)).isTrue();
+            assertThat(health.live().status()).isEqualTo(200);
+            now.addAndGet(Duration.ofMinutes(14).toNanos());
+            assertThat(health.live().status()).as("in hand 14 min: still alive").isEqualTo(200);
+            now.addAndGet(Duration.ofMinutes(1).toNanos());
+            var wedged = health.live();
+            assertThat(wedged.status()).isEqualTo(503);
+            assertThat(wedged.json()).contains("\"status\":\"DOWN\"")
+                    .contains("1 message(s) in hand and none settled for 15m (stall-after 15m)");
+
+            release.countDown();
+            assertThat(Await.until(Duration.ofSeconds(10), () -> listener.stats().acked() == 1)).isTrue();
+            assertThat(health.live().status()).as("it moved: alive again").isEqualTo(200);
+        } finally {
+            release.countDown();
+            listener.stop();
+        }
+    }
+
+    @Test
+    void ready_listsEveryComponent_aHeldBackSinkDegrades_aStoppedSourceIsDown() {
+        var queue = InMemoryQueue.standard("work");
+        var listener = Listener.builder(queue, queue, Codecs.raw("t", JsonLimits.defaults()), (event, delivery) -> Outcome.done())
+                .build().start();
+        Sink open = new Sink() {
+            @Override
+            public String name() {
+                return "api";
+            }
+
+            @Override
+            public Outcome publish(Event event) {
+                return Outcome.done();
+            }
+
+            @Override
+            public Optional<String> holdingBack() {
+                return Optional.of("circuit breaker open");
+            }
+        };
+        var health = new Health(Map.of("work", listener), Map.of("api", open), "mvstore", Duration.ofMinutes(15), now::get,
+                () -> true);
+        var degraded = health.ready();
+        assertThat(degraded.status()).as("a sink's outage does not take the instance out of service").isEqualTo(200);
+        assertThat(degraded.json()).startsWith("{\"status\":\"DEGRADED\"")
+                .contains("\"source:work\":{\"status\":\"UP\"")
+                .contains("\"ledger\":{\"status\":\"UP\",\"details\":{\"kind\":\"mvstore\"}}")
+                .contains("\"sink:api\":{\"status\":\"DEGRADED\",\"details\":{\"problem\":\"circuit breaker open\"}}");
+
+        listener.stop();
+        var down = health.ready();
+        assertThat(down.status()).isEqualTo(503);
+        assertThat(down.json()).startsWith("{\"status\":\"DOWN\"").contains("\"source:work\":{\"status\":\"DOWN\"")
+                .contains("stopping or stopped");
+    }
+
+    @Test
+    void json_escapesWhatAProblemMayContain() {
+        assertThat(Json.write(Map.of("p", "a \"quoted\"\nline\u0001"))).isEqualTo("{\"p\":\"a \\\"quoted\\\"\\nline\\u0001\"}");
+    }
+}
