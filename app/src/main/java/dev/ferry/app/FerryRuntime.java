@@ -24,6 +24,9 @@ import dev.ferry.domain.transport.Disposition;
 import dev.ferry.domain.transport.Sink;
 import jakarta.inject.Inject;
 import dev.ferry.app.logging.LogContext;
+import dev.ferry.app.tracing.TracedSink;
+import dev.ferry.app.tracing.Tracing;
+import dev.ferry.app.tracing.TracingSetup;
 import dev.ferry.domain.handle.Handler;
 import dev.ferry.domain.model.Durations;
 import org.slf4j.Logger;
@@ -59,6 +62,8 @@ public final class FerryRuntime implements AutoCloseable {
     private Thread statsThread;
     private int metricsPort = -1;
     private int adminPort = -1;
+    private Tracing tracing;
+    private TracingSetup tracingSetup;
     private boolean closed;
 
     @Inject
@@ -84,11 +89,16 @@ public final class FerryRuntime implements AutoCloseable {
             line("embedded SQS server on http://127.0.0.1:" + config.embeddedSqsPort()
                     + " (aws --endpoint-url http://127.0.0.1:" + config.embeddedSqsPort() + " sqs ...)");
         }
+        if (tracing == null) {
+            tracingSetup = TracingSetup.start(config.tracing());
+            tracing = tracingSetup.tracing();
+        }
         context = new RunContext(config, config.embeddedSqsPort() > 0);
         ledger = config.ledger().plan().open(context);
         var sinks = new LinkedHashMap<String, Sink>();
         for (var spec : config.sinks().values()) {
-            var sink = new MeteredSink(spec.plan().open(context), observability.registry());
+            var sink = new MeteredSink(new TracedSink(spec.plan().open(context), tracing, system(spec.type())),
+                    observability.registry());
             sinks.put(spec.name(), sink);
             closeables.add(sink);
         }
@@ -96,10 +106,14 @@ public final class FerryRuntime implements AutoCloseable {
         var routing = RoutingHandler.tracked(Router.of(routes,
                 config.deadLetterUnmatched() ? Router.Unmatched.REJECT : Router.Unmatched.IGNORE), sinks, ledger,
                 config.listener().lease(), config.ledger().ttl());
+        var systems = new java.util.HashMap<String, String>();
+        config.sources().values().forEach(s -> systems.put(s.name(), system(s.transport())));
+        var traced = tracing;
         Handler handler = (event, delivery) -> {
             LogContext.set(delivery, event); // every line a route or sink writes carries the message's context
             try {
-                return routing.handle(event, delivery);
+                return traced.process(delivery.source(), systems.getOrDefault(delivery.source(), "ferry"), delivery, event,
+                        () -> routing.handle(event, delivery));
             } finally {
                 LogContext.clear();
             }
@@ -149,6 +163,22 @@ public final class FerryRuntime implements AutoCloseable {
         }
         observability.ready(true);
         statsThread = Thread.ofPlatform().daemon().name("ferry-stats").start(this::statsLoop);
+    }
+
+    /** OpenTelemetry's {@code messaging.system} for a transport or sink type. */
+    private static String system(String type) {
+        return switch (type == null ? "" : type) {
+            case "sqs" -> "aws_sqs";
+            case "kafka" -> "kafka";
+            case "http" -> "http";
+            default -> "ferry";
+        };
+    }
+
+    /** Spans on {@code tracing} instead of what the configuration sets up: for tests and embedding. */
+    FerryRuntime tracing(Tracing tracing) {
+        this.tracing = tracing;
+        return this;
     }
 
     private static EventMatcher matcher(FerryConfig.RouteSpec r) {
@@ -324,6 +354,9 @@ public final class FerryRuntime implements AutoCloseable {
             context.close();
         }
         observability.close();
+        if (tracingSetup != null) {
+            tracingSetup.close();
+        }
         if (embedded != null) {
             embedded.stopAndWait();
             embedded = null;

@@ -26,12 +26,22 @@ class BrokenConfigTest {
                         sources: {s: {sqs: {queue: q}}}
                         colour: blue
                         """ + OK_TAIL, "ferry.yaml:2: colour: unknown key; expected one of [embedded-sqs, aws, ledger, "
-                        + "sources, sinks, routes, unmatched, listener, stats-every, metrics, logging, admin]"),
+                        + "sources, sinks, routes, unmatched, listener, stats-every, metrics, logging, admin, tracing]"),
                 broken("a stall bound too short to mean a wedge", """
                         sources: {s: {sqs: {queue: q}}}
                         admin:
                           stall-after: 2s
                         """ + OK_TAIL, "ferry.yaml:3: admin.stall-after: must be at least 10s"),
+                broken("an OTLP endpoint that is not a URL", """
+                        sources: {s: {sqs: {queue: q}}}
+                        tracing:
+                          otlp-endpoint: collector:4318
+                        """ + OK_TAIL, "ferry.yaml:3: tracing.otlp-endpoint: not an http(s) URL such as http://127.0.0.1:4318"),
+                broken("a sample ratio above 1", """
+                        sources: {s: {sqs: {queue: q}}}
+                        tracing:
+                          sample-ratio: 10
+                        """ + OK_TAIL, "ferry.yaml:3: tracing.sample-ratio: must be a number from 0 to 1"),
                 broken("unknown log format", """
                         sources: {s: {sqs: {queue: q}}}
                         logging:

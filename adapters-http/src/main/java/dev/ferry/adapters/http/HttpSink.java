@@ -2,6 +2,7 @@ package dev.ferry.adapters.http;
 
 import dev.ferry.domain.handle.Outcome;
 import dev.ferry.domain.model.Event;
+import dev.ferry.domain.transport.Propagation;
 import dev.ferry.domain.transport.Sink;
 import io.github.resilience4j.core.IntervalFunction;
 import io.github.resilience4j.retry.Retry;
@@ -214,6 +215,11 @@ public final class HttpSink implements Sink {
                     .header("X-Ferry-Event-Type", event.type());
         }
         headers.forEach(request::header);
+        Propagation.current().forEach((name, value) -> {
+            if (!HeaderValues.needsEncoding(value)) {
+                request.setHeader(name, value);
+            }
+        });
         if (bearerToken != null) {
             request.header("Authorization", "Bearer " + bearerToken.get());
         }

@@ -447,6 +447,12 @@ public final class HttpSource implements Source, Acknowledger {
             var attributes = new HashMap<String, String>(8);
             attributes.put("http.remoteAddress", ex.getRemoteAddress().getAddress().getHostAddress());
             attributes.put("http.path", path);
+            for (String trace : new String[] {"traceparent", "tracestate"}) {
+                String value = ex.getRequestHeaders().getFirst(trace);
+                if (value != null && value.length() <= 512) {
+                    attributes.put(trace, value);
+                }
+            }
             String dedup = idempotencyKey == null ? null : split.batch() ? idempotencyKey + "#" + i : idempotencyKey;
             if (dedup != null) {
                 attributes.put("Idempotency-Key", dedup);

@@ -2,6 +2,7 @@ package dev.ferry.adapters.kafka;
 
 import dev.ferry.domain.handle.Outcome;
 import dev.ferry.domain.model.Event;
+import dev.ferry.domain.transport.Propagation;
 import dev.ferry.domain.transport.Sink;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -115,6 +116,10 @@ public final class KafkaSink implements Sink {
         headers.add("ferry.event.id", event.key().getBytes(StandardCharsets.UTF_8));
         headers.add("ferry.event.type", event.type().getBytes(StandardCharsets.UTF_8));
         headers.add("ferry.event.source", sourceName.getBytes(StandardCharsets.UTF_8));
+        Propagation.current().forEach((name, carried) -> {
+            headers.remove(name);
+            headers.add(name, carried.getBytes(StandardCharsets.UTF_8));
+        });
         byte[] key = event.groupKey() == null ? null : event.groupKey().getBytes(StandardCharsets.UTF_8);
         var record = new ProducerRecord<>(topic, null, key, value, headers);
         return send(record);

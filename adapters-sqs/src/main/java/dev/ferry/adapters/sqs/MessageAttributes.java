@@ -67,12 +67,30 @@ final class MessageAttributes {
 
     /** A sink's attributes from an event's: valid names as String attributes, the rest folded. */
     static Map<String, MessageAttributeValue> fromEvent(Map<String, String> attributes) {
+        return fromEvent(attributes, Map.of());
+    }
+
+    /**
+     * A sink's attributes: {@code propagated} first and whole (a trace context folded into the
+     * overflow attribute would be lost on every consumer), replacing event attributes of the same
+     * name; then the event's, valid names as String attributes, the rest folded.
+     */
+    static Map<String, MessageAttributeValue> fromEvent(Map<String, String> attributes, Map<String, String> propagated) {
+        var first = new LinkedHashMap<String, MessageAttributeValue>();
+        propagated.forEach((name, value) -> {
+            if (validName(name) && !value.isEmpty() && first.size() < MAX - 1) {
+                first.put(name, string(value));
+            }
+        });
         var valid = new TreeMap<String, MessageAttributeValue>();
         var invalid = new TreeMap<String, MessageAttributeValue>();
         for (var e : attributes.entrySet()) {
+            if (first.containsKey(e.getKey())) {
+                continue;
+            }
             (validName(e.getKey()) && !e.getValue().isEmpty() ? valid : invalid).put(e.getKey(), string(e.getValue()));
         }
-        return fit(new LinkedHashMap<>(), valid, invalid);
+        return fit(first, valid, invalid);
     }
 
     /** The attributes a redriven message goes back with: Ferry's dead-letter ones removed, overflow unfolded. */

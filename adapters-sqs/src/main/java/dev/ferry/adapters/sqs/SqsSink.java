@@ -2,6 +2,7 @@ package dev.ferry.adapters.sqs;
 
 import dev.ferry.domain.handle.Outcome;
 import dev.ferry.domain.model.Event;
+import dev.ferry.domain.transport.Propagation;
 import dev.ferry.domain.transport.Sink;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -120,7 +121,7 @@ public final class SqsSink implements Sink {
         }
         var entry = SendMessageBatchRequestEntry.builder();
         String body = new String(event.payload(), StandardCharsets.UTF_8);
-        Map<String, MessageAttributeValue> attributes = MessageAttributes.fromEvent(event.attributes());
+        Map<String, MessageAttributeValue> attributes = MessageAttributes.fromEvent(event.attributes(), Propagation.current());
         entry.messageBody(body).messageAttributes(attributes);
         if (fifo) {
             if (messageGroup != null) {

@@ -72,6 +72,22 @@ class MessageAttributesTest {
     }
 
     @Test
+    void fromEvent_sendsTheTraceContextWhole_first_andInPlaceOfTheOneTheEventArrivedWith() {
+        var many = new java.util.TreeMap<String, String>();
+        for (int i = 0; i < 12; i++) {
+            many.put("attr" + i, "v" + i);
+        }
+        many.put("traceparent", "00-old-trace");
+        var out = MessageAttributes.fromEvent(many, Map.of("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+                "tracestate", "k=v"));
+        assertThat(out).hasSize(10).containsKey(MessageAttributes.OVERFLOW);
+        assertThat(out.get("traceparent").stringValue()).isEqualTo("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+        assertThat(out.get("tracestate").stringValue()).isEqualTo("k=v");
+        var folded = MessageAttributes.unfold(out.get(MessageAttributes.OVERFLOW).stringValue());
+        assertThat(folded).doesNotContainKey("traceparent").hasSize(12 - 7);
+    }
+
+    @Test
     void validName_followsSqsRules() {
         assertThat(MessageAttributes.validName("s3.bucket")).isTrue();
         assertThat(MessageAttributes.validName("Amazon.x")).isFalse();

@@ -22,6 +22,7 @@ import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import dev.ferry.app.logging.FerryLogging;
+import dev.ferry.app.tracing.TracingSetup;
 import java.util.stream.Stream;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.composer.Composer;
@@ -108,7 +109,7 @@ public final class ConfigReader {
 
     private FerryConfig config(Section root) {
         root.only("embedded-sqs", "aws", "ledger", "sources", "sinks", "routes", "unmatched", "listener", "stats-every",
-                "metrics", "logging", "admin");
+                "metrics", "logging", "admin", "tracing");
         int embeddedPort = 0;
         var embedded = root.section("embedded-sqs");
         if (embedded != null) {
@@ -220,7 +221,37 @@ public final class ConfigReader {
         boolean deadLetterUnmatched = "dead-letter".equals(root.oneOf("unmatched", "dead-letter", Set.of("ignore", "dead-letter")));
         return new FerryConfig(file, embeddedPort, aws, ledger, sources, sinks, routes, listener,
                 root.duration("stats-every", Duration.ofMinutes(1)), metrics, deadLetterUnmatched, logging(root),
-                new FerryConfig.Admin(adminAddress, stallAfter));
+                new FerryConfig.Admin(adminAddress, stallAfter), tracing(root));
+    }
+
+    private static TracingSetup.Settings tracing(Section root) {
+        var section = root.sectionOrEmpty("tracing");
+        section.only("otlp-endpoint", "service-name", "sample-ratio");
+        URI endpoint = null;
+        String url = section.string("otlp-endpoint", null);
+        if (url != null && !url.isBlank()) {
+            try {
+                endpoint = URI.create(url);
+                if (endpoint.getHost() == null || !(url.startsWith("http://") || url.startsWith("https://"))) {
+                    throw new IllegalArgumentException("no http(s) scheme or host");
+                }
+            } catch (IllegalArgumentException e) {
+                section.error("otlp-endpoint", "not an http(s) URL such as http://127.0.0.1:4318: '" + url + "'");
+                endpoint = null;
+            }
+        }
+        double ratio = 1.0;
+        String r = section.string("sample-ratio", "1.0");
+        try {
+            ratio = Double.parseDouble(r);
+            if (!(ratio >= 0 && ratio <= 1)) {
+                throw new NumberFormatException();
+            }
+        } catch (NumberFormatException e) {
+            section.error("sample-ratio", "must be a number from 0 to 1 (the share of new traces recorded), was '" + r + "'");
+            ratio = 1.0;
+        }
+        return new TracingSetup.Settings(endpoint, section.string("service-name", "ferry"), ratio);
     }
 
     private static FerryLogging.Settings logging(Section root) {

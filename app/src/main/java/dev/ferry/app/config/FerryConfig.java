@@ -18,6 +18,7 @@ import java.util.Map;
  * @param deadLetterUnmatched true: an event no route matches is dead-lettered; false: acked without effect
  * @param logging         the {@code logging:} section: level, text or json, levels per logger
  * @param admin           the admin endpoint (health, metrics): where it listens, null when off
+ * @param tracing         the {@code tracing:} section: where spans are exported over OTLP, if anywhere
  */
 public record FerryConfig(
         String file,
@@ -32,7 +33,8 @@ public record FerryConfig(
         Address metrics,
         boolean deadLetterUnmatched,
         dev.ferry.app.logging.FerryLogging.Settings logging,
-        Admin admin) {
+        Admin admin,
+        dev.ferry.app.tracing.TracingSetup.Settings tracing) {
 
     /** @param endpoint null for AWS itself */
     public record Aws(String region, URI endpoint) {

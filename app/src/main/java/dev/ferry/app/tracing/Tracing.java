@@ -1,0 +1,161 @@
+package dev.ferry.app.tracing;
+
+import dev.ferry.app.logging.LogContext;
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.model.Event;
+import dev.ferry.domain.transport.Propagation;
+import io.opentelemetry.api.GlobalOpenTelemetry;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.propagation.TextMapGetter;
+import io.opentelemetry.context.propagation.TextMapPropagator;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * Ferry's spans, on the OpenTelemetry API (no-op unless an SDK is configured, by {@code tracing:} or
+ * by the OpenTelemetry Java agent): a {@code process} span per event, continuing the trace the
+ * message arrived with (W3C {@code traceparent}/{@code tracestate} from SQS message attributes,
+ * Kafka headers or HTTP headers; SQS's {@code AWSTraceHeader} otherwise), and a {@code send} span
+ * per sink call, whose context the sink carries on (an SQS attribute, a Kafka header, an HTTP header).
+ * Names and attributes follow OpenTelemetry's messaging semantic conventions.
+ *
+ * <p>Even with the no-op API the trace goes on: the context a message arrived with is the one its
+ * sinks send.
+ */
+public final class Tracing {
+
+    public static final String TRACEPARENT = "traceparent";
+    public static final String TRACESTATE = "tracestate";
+    public static final String AWS_TRACE_HEADER = "AWSTraceHeader";
+
+    private final Tracer tracer;
+    private final TextMapPropagator propagator = W3CTraceContextPropagator.getInstance();
+
+    private Tracing(OpenTelemetry openTelemetry) {
+        var builder = openTelemetry.tracerBuilder("dev.ferry");
+        String version = Tracing.class.getPackage().getImplementationVersion();
+        if (version != null) {
+            builder.setInstrumentationVersion(version);
+        }
+        this.tracer = builder.build();
+    }
+
+    /** On {@code openTelemetry} (an SDK, or {@link OpenTelemetry#noop()}). */
+    public static Tracing on(OpenTelemetry openTelemetry) {
+        return new Tracing(openTelemetry);
+    }
+
+    /** On whatever {@link GlobalOpenTelemetry} holds: the agent's SDK when one runs, else no-op. */
+    public static Tracing global() {
+        return new Tracing(GlobalOpenTelemetry.get());
+    }
+
+    /**
+     * Runs {@code handle} in a {@code process} span (kind CONSUMER) whose parent is the trace the
+     * delivery arrived with; the trace id goes into the log context meanwhile.
+     */
+    public Outcome process(String source, String system, Delivery delivery, Event event, Supplier<Outcome> handle) {
+        var span = tracer.spanBuilder("process " + source).setSpanKind(SpanKind.CONSUMER).setParent(extract(delivery.attributes()))
+                .setAttribute("messaging.system", system)
+                .setAttribute("messaging.operation.type", "process")
+                .setAttribute("messaging.operation.name", "process")
+                .setAttribute("messaging.destination.name", source)
+                .setAttribute("messaging.message.id", delivery.id())
+                .setAttribute("ferry.event.key", event.key())
+                .setAttribute("ferry.event.type", event.type())
+                .startSpan();
+        if (delivery.groupKey() != null) {
+            span.setAttribute("ferry.group", delivery.groupKey());
+        }
+        if (span.getSpanContext().isValid()) {
+            LogContext.put(LogContext.TRACE_ID, span.getSpanContext().getTraceId());
+        }
+        try (var scope = span.makeCurrent()) {
+            var outcome = handle.get();
+            result(span, outcome);
+            return outcome;
+        } catch (RuntimeException | Error e) {
+            span.recordException(e);
+            span.setStatus(StatusCode.ERROR, String.valueOf(e));
+            throw e;
+        } finally {
+            span.end();
+        }
+    }
+
+    /** Runs a sink's {@code publish} in a {@code send} span (kind PRODUCER) whose context the sink sends on. */
+    public Outcome publish(String sink, String system, Supplier<Outcome> publish) {
+        var span = tracer.spanBuilder("send " + sink).setSpanKind(SpanKind.PRODUCER)
+                .setAttribute("messaging.system", system)
+                .setAttribute("messaging.operation.type", "send")
+                .setAttribute("messaging.operation.name", "send")
+                .setAttribute("messaging.destination.name", sink)
+                .startSpan();
+        try (var scope = span.makeCurrent()) {
+            var headers = new LinkedHashMap<String, String>(4);
+            propagator.inject(Context.current(), headers, (carrier, key, value) -> carrier.put(key, value));
+            var outcome = Propagation.with(headers, publish);
+            result(span, outcome);
+            return outcome;
+        } catch (RuntimeException | Error e) {
+            span.recordException(e);
+            span.setStatus(StatusCode.ERROR, String.valueOf(e));
+            throw e;
+        } finally {
+            span.end();
+        }
+    }
+
+    private static void result(Span span, Outcome outcome) {
+        switch (outcome) {
+            case null -> span.setStatus(StatusCode.ERROR, "no outcome");
+            case Outcome.Done d -> { }
+            case Outcome.Retry r -> span.setStatus(StatusCode.ERROR, "retry: " + r.reason());
+            case Outcome.Reject r -> span.setStatus(StatusCode.ERROR, "reject: " + r.reason());
+            case Outcome.Throttled t -> span.setAttribute("ferry.throttled", true);
+        }
+    }
+
+    /** The context a message arrived with: W3C headers first, else SQS's X-Ray header, else none. */
+    Context extract(Map<String, String> attributes) {
+        if (attributes.containsKey(TRACEPARENT) || attributes.containsKey("Traceparent")) {
+            return propagator.extract(Context.root(), attributes, GETTER);
+        }
+        String xray = attributes.get(AWS_TRACE_HEADER);
+        if (xray != null) {
+            var context = XRayHeader.parse(xray);
+            if (context != null) {
+                return Context.root().with(Span.wrap(context));
+            }
+        }
+        return Context.root();
+    }
+
+    private static final TextMapGetter<Map<String, String>> GETTER = new TextMapGetter<>() {
+        @Override
+        public Iterable<String> keys(Map<String, String> carrier) {
+            return carrier.keySet();
+        }
+
+        @Override
+        public String get(Map<String, String> carrier, String key) {
+            if (carrier == null) {
+                return null;
+            }
+            String value = carrier.get(key);
+            if (value == null) { // HTTP header names are case-insensitive; SQS and Kafka names are not
+                value = carrier.get(key.substring(0, 1).toUpperCase(Locale.ROOT) + key.substring(1));
+            }
+            return value;
+        }
+    };
+}
