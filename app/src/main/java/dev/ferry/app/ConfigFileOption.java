@@ -46,7 +46,7 @@ final class ConfigFileOption {
             var component = FerryComponent.create(Plugins.fromEnvironment());
             component.adapters();
             return component;
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | java.util.ServiceConfigurationError e) { // a broken plugin jar: a usage error, exit 2
             throw new ParameterException(command.commandLine(), "cannot load the adapters: " + e.getMessage(), e, null, null);
         }
     }

@@ -46,7 +46,14 @@ public final class Ferry implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        System.exit(run(args, System.out, System.err));
+        int code = FAILED;
+        try {
+            code = run(args, System.out, System.err);
+        } catch (Throwable e) { // an Error picocli does not catch: still an exit, never a half-started JVM left running
+            System.err.println("ferry: " + e);
+        } finally {
+            System.exit(code);
+        }
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {

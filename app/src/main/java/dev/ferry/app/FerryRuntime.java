@@ -12,6 +12,7 @@ import dev.ferry.domain.idempotency.IdempotencyLedger;
 import dev.ferry.domain.listener.Listener;
 import dev.ferry.domain.listener.ListenerConfig;
 import dev.ferry.domain.listener.ListenerObserver;
+import dev.ferry.domain.listener.ShutdownReport;
 import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.model.Event;
 import dev.ferry.domain.retry.DeadLetterPolicy;
@@ -76,8 +77,12 @@ public final class FerryRuntime implements AutoCloseable {
         try {
             startAll();
             return this;
-        } catch (RuntimeException e) {
-            close();
+        } catch (RuntimeException | Error e) { // an Error too (a plugin's missing class): nothing half started stays up
+            try {
+                close();
+            } catch (RuntimeException | Error closing) {
+                e.addSuppressed(closing);
+            }
             throw e;
         }
     }
@@ -100,6 +105,7 @@ public final class FerryRuntime implements AutoCloseable {
             var sink = new MeteredSink(new TracedSink(spec.plan().open(context), tracing, system(spec.type())),
                     observability.registry());
             sinks.put(spec.name(), sink);
+            observability.watch(sink);
             closeables.add(sink);
         }
         var routes = config.routes().stream().map(r -> Route.of(r.name(), matcher(r), r.to().toArray(String[]::new))).toList();
@@ -131,13 +137,14 @@ public final class FerryRuntime implements AutoCloseable {
         for (var spec : config.sources().values()) {
             var opened = spec.plan().open(context);
             closeables.add(opened.source());
+            var metrics = observability.metrics(spec.name());
             var builder = Listener.builder(opened.source(), opened.acknowledger(), decoder(spec), handler);
             if (spec.ledgerScope() != null) {
                 builder.ledgerScope(spec.listenerScope());
             }
             var listener = builder.ledger(ledger).config(listenerConfig.build())
-                    .observer(both(logLines(spec.name()), observability.handlerTimer(spec.name()))).build();
-            observability.watch(listener, spec.name());
+                    .observer(both(logLines(spec.name()), metrics)).build();
+            observability.watch(metrics, listener);
             listeners.add(listener.start());
             line("listening on '" + spec.name() + "' (" + opened.description() + "), format " + spec.format());
         }
@@ -219,18 +226,42 @@ public final class FerryRuntime implements AutoCloseable {
         return specs.stream().map(queues::create).toList();
     }
 
+    /** Both observers, every callback; one that throws does not keep the other from being told. */
     private static ListenerObserver both(ListenerObserver a, ListenerObserver b) {
         return new ListenerObserver() {
             @Override
+            public void received(Delivery delivery) {
+                each(o -> o.received(delivery));
+            }
+
+            @Override
             public void handled(Event event, Outcome outcome, long nanos) {
-                a.handled(event, outcome, nanos);
-                b.handled(event, outcome, nanos);
+                each(o -> o.handled(event, outcome, nanos));
             }
 
             @Override
             public void settled(Delivery delivery, Disposition disposition) {
-                a.settled(delivery, disposition);
-                b.settled(delivery, disposition);
+                each(o -> o.settled(delivery, disposition));
+            }
+
+            @Override
+            public void leasesExtended(int count) {
+                each(o -> o.leasesExtended(count));
+            }
+
+            @Override
+            public void stopped(ShutdownReport report) {
+                each(o -> o.stopped(report));
+            }
+
+            private void each(java.util.function.Consumer<ListenerObserver> call) {
+                for (var o : new ListenerObserver[] {a, b}) {
+                    try {
+                        call.accept(o);
+                    } catch (RuntimeException e) {
+                        LOG.debug("a listener observer threw; ignored", e);
+                    }
+                }
             }
         };
     }

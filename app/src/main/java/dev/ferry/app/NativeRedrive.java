@@ -13,10 +13,13 @@ final class NativeRedrive {
 
     static int follow(SqsQueues queues, String dlqUrl, String dlqArn, String targetArn, int perSecond,
                       RedriveProgressLine progress, String from, String where) throws InterruptedException {
+        long startedAt = System.currentTimeMillis();
         String handle = queues.startMoveTask(dlqArn, targetArn, perSecond);
         for (;;) {
             Thread.sleep(POLL);
-            var task = queues.latestMoveTask(dlqArn).filter(t -> handle.equals(t.handle()) || t.handle() == null);
+            // SQS lists a finished task without its handle: then it is ours if it started when ours did
+            var task = queues.latestMoveTask(dlqArn).filter(t -> handle.equals(t.handle())
+                    || t.handle() == null && t.startedAt() >= startedAt - 60_000);
             if (task.isEmpty()) {
                 progress.finish();
                 throw new IllegalStateException("SQS no longer lists the move task it started from " + from + " (" + handle + ")");

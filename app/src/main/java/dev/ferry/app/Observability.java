@@ -8,7 +8,14 @@ import dev.ferry.domain.listener.Listener;
 import dev.ferry.domain.listener.ListenerObserver;
 import dev.ferry.domain.listener.ListenerStats;
 import dev.ferry.domain.model.Event;
-import io.micrometer.core.instrument.FunctionCounter;
+import dev.ferry.micrometer.FerryMetrics;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -33,6 +40,18 @@ import java.util.function.ToLongFunction;
 final class Observability implements AutoCloseable {
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final JvmGcMetrics jvmGc = new JvmGcMetrics();
+
+    Observability() {
+        // the JVM and the process: memory, GC, threads, classes, CPU, uptime, open files
+        new ClassLoaderMetrics().bindTo(registry);
+        new JvmMemoryMetrics().bindTo(registry);
+        jvmGc.bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        new FileDescriptorMetrics().bindTo(registry);
+    }
     private final List<HttpServer> servers = new CopyOnWriteArrayList<>();
     private volatile boolean ready;
     private volatile Health health;
@@ -97,63 +116,31 @@ final class Observability implements AutoCloseable {
         return ready;
     }
 
-    /** The listener's counters as meters tagged with its source's name. */
-    void watch(Listener listener, String source) {
-        counter(listener, source, "ferry.received", "messages received", ListenerStats::received);
-        counter(listener, source, "ferry.acked", "messages acknowledged (deleted)", ListenerStats::acked);
-        counter(listener, source, "ferry.redelivered", "messages put back with a delay", ListenerStats::redelivered);
-        counter(listener, source, "ferry.released", "messages put back at once", ListenerStats::released);
-        counter(listener, source, "ferry.dead.lettered", "messages dead-lettered", ListenerStats::deadLettered);
-        counter(listener, source, "ferry.duplicates", "events the ledger had completed already", ListenerStats::duplicatesDropped);
-        counter(listener, source, "ferry.throttled", "Throttled outcomes", ListenerStats::throttled);
-        counter(listener, source, "ferry.failures", "Retry outcomes and handler exceptions", ListenerStats::failures);
-        counter(listener, source, "ferry.decode.failures", "messages that could not be decoded", ListenerStats::decodeFailures);
-        counter(listener, source, "ferry.fenced", "completions refused because the claim had expired", ListenerStats::fenced);
-        counter(listener, source, "ferry.ledger.failures", "ledger calls that failed (messages waited in hand)",
-                ListenerStats::ledgerFailures);
-        counter(listener, source, "ferry.held", "times a message waited in hand to be tried again", ListenerStats::held);
-        counter(listener, source, "ferry.stale.dropped", "copies whose lease ran out while waiting, dropped unhandled",
-                ListenerStats::staleDropped);
-        counter(listener, source, "ferry.lease.extensions", "lease (visibility) extensions", ListenerStats::leaseExtensions);
-        counter(listener, source, "ferry.settle.failures", "settlements the transport refused (e.g. a stale receipt)",
-                ListenerStats::settleFailures);
-        Gauge.builder("ferry.in.flight", listener, l -> l.stats().inFlight()).description("messages received, not yet settled")
-                .tag("source", source).register(registry);
+    /**
+     * The source's metrics ({@link FerryMetrics}): its observer goes on the listener's builder, then
+     * {@link #watch} binds its counters.
+     */
+    FerryMetrics metrics(String source) {
+        return new FerryMetrics(source);
     }
 
-    private void counter(Listener listener, String source, String name, String description, ToLongFunction<ListenerStats> read) {
-        FunctionCounter.builder(name, listener, l -> read.applyAsLong(l.stats())).description(description)
-                .tag("source", source).register(registry);
+    /** Binds {@code metrics} to the listener it observes. */
+    void watch(FerryMetrics metrics, Listener listener) {
+        metrics.watch(listener).bindTo(registry);
     }
 
-    /** Times each handled event: {@code ferry_handler_seconds{source,outcome}}. */
-    ListenerObserver handlerTimer(String source) {
-        Timer done = handlerTimer(source, "done");
-        Timer retry = handlerTimer(source, "retry");
-        Timer throttled = handlerTimer(source, "throttled");
-        Timer rejected = handlerTimer(source, "rejected");
-        return new ListenerObserver() {
-            @Override
-            public void handled(Event event, Outcome outcome, long nanos) {
-                (switch (outcome) {
-                    case Outcome.Done d -> done;
-                    case Outcome.Retry r -> retry;
-                    case Outcome.Throttled t -> throttled;
-                    case Outcome.Reject r -> rejected;
-                }).record(nanos, TimeUnit.NANOSECONDS);
-            }
-        };
-    }
-
-    private Timer handlerTimer(String source, String outcome) {
-        return Timer.builder("ferry.handler").description("time to handle one event (routing and every sink)")
-                .tag("source", source).tag("outcome", outcome).publishPercentileHistogram().register(registry);
+    /** {@code ferry_sink_breaker_open{sink}}: 1 while the sink holds calls back (an open breaker), else 0. */
+    void watch(dev.ferry.domain.transport.Sink sink) {
+        Gauge.builder("ferry.sink.breaker.open", sink, s -> s.holdingBack().isPresent() ? 1 : 0)
+                .description("1 while the sink holds calls back (an open circuit breaker)").tag("sink", sink.name())
+                .register(registry);
     }
 
     @Override
     public void close() {
         ready = false;
         servers.forEach(server -> server.stop(0));
+        jvmGc.close();
         servers.clear();
         registry.close();
     }

@@ -162,6 +162,14 @@ final class QueueCommands {
         int run(FerryConfig config, SqsClient client, SqsQueues queues) throws InterruptedException {
             String dlqUrl = queues.url(from);
             String targetUrl = to == null ? null : queues.url(to);
+            if (dlqUrl.equals(targetUrl)) {
+                throw usage("--from and --to are the same queue (" + dlqUrl + "): every copy would be received again, "
+                        + "for ever");
+            }
+            if (queues.deadLetterSourceQueues(dlqUrl).isEmpty()) {
+                io.err().println("ferry: note: no queue names " + from + " as its dead-letter queue in a redrive policy; "
+                        + "moving its messages anyway");
+            }
             long waiting = queues.approximateMessages(dlqUrl);
             long total = max == null ? waiting : Math.min(waiting, max);
             String where = to == null ? "the queues they came from" : to;

@@ -35,7 +35,7 @@ final class RunCommands {
             if (read == null) {
                 return Ferry.USAGE;
             }
-            FerryLogging.apply(read.logging());
+            FerryLogging.apply(read.logging(), true);
             return runUntilStopped(component, read);
         }
 
@@ -46,9 +46,19 @@ final class RunCommands {
             // arrives while the sources are starting is a clean stop too; the hook covers every
             // other way the JVM is asked to end.
             var stopRequested = new CountDownLatch(1);
+            var starting = new java.util.concurrent.atomic.AtomicBoolean(true);
             for (String signal : new String[] {"TERM", "INT"}) {
                 try {
-                    Signal.handle(new Signal(signal), s -> stopRequested.countDown());
+                    Signal.handle(new Signal(signal), s -> {
+                        if (starting.get() && stopRequested.getCount() == 0) {
+                            LOG.warn("second stop request while starting: exiting now");
+                            Runtime.getRuntime().halt(128 + s.getNumber());
+                        }
+                        if (starting.get()) {
+                            LOG.info("stop requested while starting: stopping once start-up is done (again to exit now)");
+                        }
+                        stopRequested.countDown();
+                    });
                 } catch (IllegalArgumentException unsupported) {
                     // not on this platform: the shutdown hook below still stops cleanly
                 }
@@ -56,9 +66,11 @@ final class RunCommands {
             Runtime.getRuntime().addShutdownHook(new Thread(runtime::close, "ferry-shutdown"));
             try {
                 runtime.start();
-            } catch (RuntimeException e) {
-                LOG.error("could not start: {}", e.getMessage());
+            } catch (RuntimeException | Error e) {
+                LOG.error("could not start: {}", e instanceof Error || e.getMessage() == null ? e.toString() : e.getMessage());
                 return Ferry.FAILED;
+            } finally {
+                starting.set(false);
             }
             try {
                 stopRequested.await();

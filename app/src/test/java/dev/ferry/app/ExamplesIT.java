@@ -109,8 +109,8 @@ class ExamplesIT {
             var http = HttpClient.newHttpClient();
             var metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(),
                     HttpResponse.BodyHandlers.ofString());
-            assertThat(metrics.body()).contains("ferry_acked_total{source=\"mturk\"} 1.0")
-                    .contains("ferry_dead_lettered_total{source=\"mturk\"} 1.0");
+            assertThat(metrics.body()).contains("ferry_messages_acked_total{source=\"mturk\"} 1.0")
+                    .contains("ferry_messages_dead_lettered_total{reason=\"malformed\",source=\"mturk\"} 1.0");
             assertThat(ferry.terminate(Duration.ofSeconds(30))).as(ferry.output()).isZero();
             assertThat(ferry.output()).contains("ferry - stopping (signal received)").contains("stopped 'mturk'");
         }

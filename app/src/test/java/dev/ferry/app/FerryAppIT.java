@@ -55,10 +55,16 @@ class FerryAppIT {
             var metrics = http.send(java.net.http.HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + runtime.metricsPort()
                     + "/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
             assertThat(metrics.statusCode()).isEqualTo(200);
-            assertThat(metrics.body()).contains("ferry_acked_total{source=\"mturk\"} 1.0")
-                    .contains("ferry_dead_lettered_total{source=\"mturk\"} 1.0")
+            assertThat(metrics.body()).contains("ferry_messages_acked_total{source=\"mturk\"} 1.0")
+                    .contains("ferry_messages_dead_lettered_total{reason=\"malformed\",source=\"mturk\"} 1.0")
                     .contains("ferry_sink_publish_seconds_count{outcome=\"done\",sink=\"assignments\"} 1")
-                    .contains("ferry_handler_seconds_bucket{outcome=\"done\",source=\"mturk\"");
+                    .contains("ferry_handler_seconds_bucket{outcome=\"done\",source=\"mturk\"")
+                    .contains("ferry_event_age_seconds_count{source=\"mturk\"} 2")
+                    .contains("ferry_message_time_in_ferry_seconds_count{source=\"mturk\"} 2")
+                    .contains("ferry_messages_in_flight{source=\"mturk\"} 0.0")
+                    .contains("ferry_sink_breaker_open{sink=\"assignments\"} 0.0")
+                    .contains("jvm_memory_used_bytes{").contains("process_cpu_usage").contains("process_uptime_seconds")
+                    .contains("jvm_threads_live_threads");
             var ready = http.send(java.net.http.HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + runtime.metricsPort()
                     + "/health/ready")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
             assertThat(ready.statusCode()).isEqualTo(200);

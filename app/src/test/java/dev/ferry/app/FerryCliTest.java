@@ -114,8 +114,31 @@ class FerryCliTest {
         assertThat(ferry(Map.of("INGEST_TOKEN", "t0ps3cr3t-and-long-enough", "REGION", "us-west-2"),
                 "config", "print", "-c", file.toString())).as(err.toString()).isZero();
         assertThat(out.toString()).contains("region: us-west-2").contains("X-Team: payments")
-                .contains("token: '****'").contains("Authorization: '****'").contains("https://user:****@example.invalid/hook")
+                .contains("token: '****'").contains("Authorization: '****'").contains("https://****@example.invalid/hook")
                 .doesNotContain("t0ps3cr3t").doesNotContain("hunter2").doesNotContain("c2VjcmV0");
+    }
+
+    @Test
+    void configPrint_masksSecretsHiddenInValues_subtrees_urls_andAliases() {
+        String yaml = """
+                kafka:
+                  properties:
+                    sasl.jaas.config: "org.apache.kafka.common.security.plain.PlainLoginModule required username='u' password='p4ss';"
+                    bootstrap.servers: 127.0.0.1:9092
+                  jdbc: "jdbc:postgresql://db/x?user=u&password=s3cr3t&ssl=true"
+                credentials: {id: AKIA-EXAMPLE, rest: [one, two]}
+                token: &tok "a-shared-secret-value"
+                also: *tok
+                urls:
+                  - "https://u:p@ss@example.invalid/path"
+                  - "https://:onlypass@example.invalid"
+                  - "https://hooks.example.invalid/x?api_key=abc123&team=payments"
+                """;
+        String printed = dev.ferry.app.config.ConfigPrinter.resolved(yaml, name -> null);
+        assertThat(printed).doesNotContain("p4ss").doesNotContain("s3cr3t").doesNotContain("AKIA-EXAMPLE")
+                .doesNotContain("a-shared-secret-value").doesNotContain("p@ss").doesNotContain("onlypass").doesNotContain("abc123")
+                .contains("bootstrap.servers: 127.0.0.1:9092").contains("team=payments").contains("ssl=true")
+                .contains("https://****@example.invalid/path").contains("credentials: '****'").contains("also: '****'");
     }
 
     @Test

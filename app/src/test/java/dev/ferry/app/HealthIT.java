@@ -63,7 +63,7 @@ class HealthIT {
                         .contains("\"ledger\":{\"status\":\"UP\",\"details\":{\"kind\":\"memory\"}}")
                         .contains("\"sink:log\":{\"status\":\"UP\"}");
                 assertThat(get(admin, "/health/live").status()).isEqualTo(200);
-                assertThat(get(admin, "/metrics").body()).contains("ferry_received_total{source=\"work\"}");
+                assertThat(get(admin, "/metrics").body()).contains("ferry_messages_received_total{source=\"work\"}");
 
                 sqs.close();
                 assertThat(Await.until(Duration.ofSeconds(60), () -> get(admin, "/health/ready").status() == 503))

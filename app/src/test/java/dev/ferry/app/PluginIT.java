@@ -119,4 +119,36 @@ class PluginIT {
         assertThat(error).isInstanceOf(IllegalStateException.class).hasMessageContaining("sink type 'sqs'")
                 .hasMessageContaining("clash.jar");
     }
+
+    @Test
+    void aPluginThatThrowsAnError_atStart_endsTheProcess_withItsServersStopped(@TempDir Path dir) throws Exception {
+        var plugins = dir.resolve("plugins");
+        pluginJar(plugins);
+        int sqsPort;
+        try (var probe = new java.net.ServerSocket(0)) {
+            sqsPort = probe.getLocalPort();
+        }
+        var config = dir.resolve("broken-plugin.yaml");
+        Files.writeString(config, """
+                embedded-sqs: {port: %d}
+                ledger: {kind: memory}
+                admin: {listen: "off"}
+                sources:
+                  in: {sqs: {queue: shouts}, format: raw}
+                sinks:
+                  loud: {type: shouting-file, path: "%s"}
+                routes:
+                  - to: [loud]
+                """.formatted(sqsPort, dir.resolve("error-at-open").toString().replace("\\", "/")));
+        // the embedded server's threads would keep a JVM alive that an Error left half started
+        var finished = FerryProcess.run(Map.of("FERRY_PLUGINS", plugins.toString()), "run", "--config", config.toString());
+        assertThat(finished.exitCode()).as(finished.output()).isEqualTo(1);
+        assertThat(finished.output()).contains("could not start").contains("NoClassDefFoundError");
+        try (var socket = new java.net.Socket()) {
+            socket.connect(new java.net.InetSocketAddress("127.0.0.1", sqsPort), 1000);
+            throw new AssertionError("the embedded SQS server still listens on " + sqsPort);
+        } catch (java.io.IOException refused) {
+            // stopped with the process
+        }
+    }
 }

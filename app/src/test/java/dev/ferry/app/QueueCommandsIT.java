@@ -46,6 +46,12 @@ class QueueCommandsIT {
             assertThat(queues.approximateMessages(sqs.url("orders-dlq"))).isEqualTo(25);
             assertThat(queues.approximateMessages(sqs.url("orders"))).isZero();
 
+            var same = new ByteArrayOutputStream();
+            assertThat(Ferry.run(new String[] {"queues", "redrive", "--from", "orders-dlq", "--to", sqs.url("orders-dlq")},
+                    out, same, env::get)).isEqualTo(2);
+            assertThat(same.toString()).contains("--from and --to are the same queue");
+            assertThat(queues.approximateMessages(sqs.url("orders-dlq"))).isEqualTo(25);
+
             out.reset();
             assertThat(Ferry.run(new String[] {"queues", "redrive", "--from", "orders-dlq", "--to", "orders", "--max", "10",
                     "--rate", "200"}, out, err, env::get)).as(err.toString()).isZero();

@@ -25,7 +25,12 @@ public final class ShoutingFilePlugin implements FerryPlugin {
         return Map.of("shouting-file", settings -> {
             String name = settings.name();
             Path path = Path.of(settings.required("path"));
-            return context -> new Sink() {
+            return context -> {
+                if (path.getFileName().toString().equals("error-at-open")) {
+                    // a plugin built against a class the app does not have: an Error, not an exception
+                    throw new NoClassDefFoundError("com/example/MissingClient");
+                }
+                return new Sink() {
                 @Override
                 public String name() {
                     return name;
@@ -41,6 +46,7 @@ public final class ShoutingFilePlugin implements FerryPlugin {
                         return Outcome.retry(e.getMessage());
                     }
                 }
+                };
             };
         });
     }

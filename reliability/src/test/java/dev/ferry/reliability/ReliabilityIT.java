@@ -134,12 +134,12 @@ class ReliabilityIT {
             // on (a copy the first instance takes itself waits behind the run and is dropped as stale): whether
             // that happens is the transport's choice. When it does, the late completion must be fenced.
             long slowRuns = s.recorder.effects().stream().filter(e -> e.key().equals(slow)).count();
-            Await.until(Duration.ofSeconds(60), () -> s.metric(a, "ferry_fenced_total") + s.metric(b, "ferry_fenced_total")
+            Await.until(Duration.ofSeconds(60), () -> s.metric(a, "ferry_events_fenced_total") + s.metric(b, "ferry_events_fenced_total")
                     >= Math.min(1, s.recorder.effects().stream().filter(e -> e.key().equals(slow)).count() - 1));
             slowRuns = s.recorder.effects().stream().filter(e -> e.key().equals(slow)).count();
-            double fenced = s.metric(a, "ferry_fenced_total") + s.metric(b, "ferry_fenced_total");
+            double fenced = s.metric(a, "ferry_events_fenced_total") + s.metric(b, "ferry_events_fenced_total");
             double stale = s.metric(a, "ferry_settle_failures_total") + s.metric(b, "ferry_settle_failures_total");
-            double dropped = s.metric(a, "ferry_stale_dropped_total") + s.metric(b, "ferry_stale_dropped_total");
+            double dropped = s.metric(a, "ferry_messages_stale_dropped_total") + s.metric(b, "ferry_messages_stale_dropped_total");
             var row = s.row(-1, String.format("extension off: the slow event (3x the lease) ran %d time(s); the ledger "
                     + "fenced %d late completion(s); %d copies whose lease ran out while they waited were dropped unhandled; "
                     + "%d delete(s) with a stale receipt refused and counted (scenario 4)", slowRuns, (int) fenced,
@@ -189,7 +189,7 @@ class ReliabilityIT {
             assertThat(s.awaitHandled(100, Duration.ofSeconds(60))).isTrue();
             s.resend(s.sent());
             var a = s.instances.getFirst();
-            assertThat(Await.until(Duration.ofSeconds(60), () -> s.metric(a, "ferry_duplicates_total") >= 100)).isTrue();
+            assertThat(Await.until(Duration.ofSeconds(60), () -> s.metric(a, "ferry_events_duplicates_total") >= 100)).isTrue();
             int within = s.recorder.effects().size() - 100;
             Thread.sleep(45_000); // past the 40s TTL
             s.resend(s.sent().subList(0, 10));
@@ -215,7 +215,7 @@ class ReliabilityIT {
             Thread.sleep(LEASE.multipliedBy(3).toMillis());
             a.signal("CONT");
             assertThat(s.awaitHandled(1000, Duration.ofSeconds(120))).isTrue();
-            double fenced = s.metric(a, "ferry_fenced_total");
+            double fenced = s.metric(a, "ferry_events_fenced_total");
             var row = s.row(since(fault), "SIGSTOP one of 2 instances for 3x the lease, then SIGCONT; its late completions "
                     + "fenced: " + (int) fenced + "; duplicates are its sink calls already on the wire when it froze");
             assertThat(row.lost()).isZero();

@@ -178,7 +178,7 @@ final class Scenario implements AutoCloseable {
     int deadLetteredNow() {
         double sum = 0;
         for (var p : instances) {
-            sum += metric(p, "ferry_dead_lettered_total");
+            sum += metric(p, "ferry_messages_dead_lettered_total");
         }
         return (int) sum;
     }

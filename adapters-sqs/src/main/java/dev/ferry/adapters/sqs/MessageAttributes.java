@@ -84,9 +84,10 @@ final class MessageAttributes {
         });
         var valid = new TreeMap<String, MessageAttributeValue>();
         var invalid = new TreeMap<String, MessageAttributeValue>();
+        boolean freshTrace = first.containsKey("traceparent");
         for (var e : attributes.entrySet()) {
-            if (first.containsKey(e.getKey())) {
-                continue;
+            if (first.containsKey(e.getKey()) || freshTrace && STALE_TRACE.contains(e.getKey())) {
+                continue; // the context the message arrived with is replaced whole, never half
             }
             (validName(e.getKey()) && !e.getValue().isEmpty() ? valid : invalid).put(e.getKey(), string(e.getValue()));
         }
@@ -109,6 +110,9 @@ final class MessageAttributes {
         }
         return out;
     }
+
+    /** What a message arrived with that a fresh trace context replaces. */
+    private static final java.util.Set<String> STALE_TRACE = java.util.Set.of("traceparent", "tracestate", "AWSTraceHeader");
 
     static boolean validName(String name) {
         var lower = name.toLowerCase(Locale.ROOT);

@@ -347,7 +347,7 @@ public final class SqsQueues {
     }
 
     /** The state of one of SQS's own message move tasks. */
-    public record MoveTask(String handle, String status, long moved, long toMove, String failureReason) {
+    public record MoveTask(String handle, String status, long moved, long toMove, String failureReason, long startedAt) {
         public boolean finished() {
             return !"RUNNING".equals(status) && !"CANCELLING".equals(status);
         }
@@ -377,7 +377,7 @@ public final class SqsQueues {
                     .findFirst().map(t -> new MoveTask(t.taskHandle(), t.status(),
                             t.approximateNumberOfMessagesMoved() == null ? 0 : t.approximateNumberOfMessagesMoved(),
                             t.approximateNumberOfMessagesToMove() == null ? -1 : t.approximateNumberOfMessagesToMove(),
-                            t.failureReason()));
+                            t.failureReason(), t.startedTimestamp() == null ? 0 : t.startedTimestamp()));
         } catch (RuntimeException e) {
             throw SqsErrors.translate("ListMessageMoveTasks", deadLetterQueueArn, e);
         }

@@ -71,7 +71,6 @@ public final class SqsSource implements Source, Acknowledger {
             MessageSystemAttributeName.APPROXIMATE_FIRST_RECEIVE_TIMESTAMP,
             MessageSystemAttributeName.SENT_TIMESTAMP,
             MessageSystemAttributeName.SENDER_ID,
-            MessageSystemAttributeName.AWS_TRACE_HEADER,
             MessageSystemAttributeName.MESSAGE_GROUP_ID,
             MessageSystemAttributeName.MESSAGE_DEDUPLICATION_ID,
             MessageSystemAttributeName.SEQUENCE_NUMBER,

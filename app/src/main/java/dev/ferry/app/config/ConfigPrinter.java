@@ -19,11 +19,17 @@ import org.snakeyaml.engine.v2.common.FlowStyle;
  */
 public final class ConfigPrinter {
 
-    /** Keys whose values are secrets, whatever they are nested under. */
-    private static final Pattern SECRET_KEY = Pattern.compile(
-            "(?i).*(secret|password|passwd|token|authorization|api[-_]?key|access[-_]?key|credential|private[-_]?key|cookie).*");
-    /** {@code scheme://user:password@host}: the password part. */
-    private static final Pattern URL_PASSWORD = Pattern.compile("(://[^/:@\\s]+:)([^@/\\s]+)@");
+    /** Keys whose values (and everything under them) are secrets, whatever they are nested under. */
+    private static final Pattern SECRET_KEY = Pattern.compile("(?i).*(secret|password|passwd|pwd|token|authorization|"
+            + "api[-_.]?key|access[-_.]?key|credential|private[-_.]?key|cookie|jaas|sasl).*");
+    /** {@code scheme://userinfo@host}: all of the user info, whatever it holds (a {@code /} or {@code @} too). */
+    private static final Pattern URL_USERINFO = Pattern.compile("(?<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?<info>[^/?#\\s]*@)");
+    /** A query parameter whose value is a credential: {@code ?api_key=}, {@code &sig=}, {@code &X-Amz-Signature=}. */
+    private static final Pattern QUERY_SECRET = Pattern.compile(
+            "(?i)([?&](?:[^=&#\\s]*(?:key|token|secret|sig|signature|password|auth|credential)[^=&#\\s]*)=)[^&#\\s]*");
+    /** {@code password=...} or {@code password="..."} inside a value (a JAAS line, a JDBC URL). */
+    private static final Pattern INLINE_SECRET = Pattern.compile(
+            "(?i)((?:password|passwd|pwd|secret|token)\\s*[=:]\\s*)(\"[^\"]*\"|'[^']*'|[^\\s;,&]+)");
     static final String MASK = "****";
 
     private ConfigPrinter() {
@@ -32,31 +38,52 @@ public final class ConfigPrinter {
     /** {@code yaml} resolved and masked, as YAML again. */
     public static String resolved(String yaml, Function<String, String> env) {
         Object tree = new Load(LoadSettings.builder().build()).loadFromString(yaml);
+        var secrets = new java.util.HashSet<String>();
+        collectSecrets(tree, false, env, secrets); // an alias (*name) of a secret elsewhere is masked too
         var settings = DumpSettings.builder().setDefaultFlowStyle(FlowStyle.BLOCK).setIndent(2).build();
-        return new Dump(settings).dumpToString(walk(tree, null, env));
+        return new Dump(settings).dumpToString(walk(tree, null, env, secrets));
     }
 
-    private static Object walk(Object node, String key, Function<String, String> env) {
+    private static void collectSecrets(Object node, boolean secret, Function<String, String> env, java.util.Set<String> into) {
         if (node instanceof Map<?, ?> map) {
-            var out = new LinkedHashMap<Object, Object>();
-            map.forEach((k, v) -> out.put(k, walk(v, String.valueOf(k), env)));
-            return out;
+            map.forEach((k, v) -> collectSecrets(v, secret || SECRET_KEY.matcher(String.valueOf(k)).matches(), env, into));
+        } else if (node instanceof List<?> list) {
+            list.forEach(item -> collectSecrets(item, secret, env, into));
+        } else if (secret && node != null) {
+            String value = node instanceof String text ? substitute(text, env) : String.valueOf(node);
+            if (value.length() >= 4) {
+                into.add(value);
+            }
         }
-        if (node instanceof List<?> list) {
-            var out = new ArrayList<>(list.size());
-            list.forEach(item -> out.add(walk(item, key, env)));
-            return out;
-        }
+    }
+
+    private static Object walk(Object node, String key, Function<String, String> env, java.util.Set<String> secrets) {
         if (node == null) {
             return null;
         }
         if (key != null && SECRET_KEY.matcher(key).matches()) {
-            return MASK;
+            return MASK; // the whole subtree: a map of credentials, a list of tokens
+        }
+        if (node instanceof Map<?, ?> map) {
+            var out = new LinkedHashMap<Object, Object>();
+            map.forEach((k, v) -> out.put(k, walk(v, String.valueOf(k), env, secrets)));
+            return out;
+        }
+        if (node instanceof List<?> list) {
+            var out = new ArrayList<>(list.size());
+            list.forEach(item -> out.add(walk(item, null, env, secrets)));
+            return out;
         }
         if (node instanceof String text) {
-            return URL_PASSWORD.matcher(substitute(text, env)).replaceAll("$1" + MASK + "@");
+            String value = substitute(text, env);
+            if (secrets.contains(value)) {
+                return MASK;
+            }
+            value = URL_USERINFO.matcher(value).replaceAll("${scheme}" + MASK + "@");
+            value = QUERY_SECRET.matcher(value).replaceAll("$1" + MASK);
+            return INLINE_SECRET.matcher(value).replaceAll("$1" + MASK);
         }
-        return node;
+        return secrets.contains(String.valueOf(node)) ? MASK : node;
     }
 
     /** {@code ${VAR}} and {@code ${VAR:-default}} replaced as the reader does; an unset variable stays visible. */

@@ -29,7 +29,8 @@ public final class FerryLogging {
     public static final Set<String> LEVELS = Set.of("trace", "debug", "info", "warn", "error", "off");
     public static final Set<String> FORMATS = Set.of("text", "json");
     /** ISO timestamp with offset, level, thread, logger, message. */
-    static final String TEXT_PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level [%thread] %logger{36} - %msg%n";
+    static final String TEXT_PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX, UTC} %-5level [%thread] %logger{36} - "
+            + "%replace(%msg){'[\\r\\n]', '\\\\n'}%n";
     /** Libraries that talk a lot at INFO (Kafka prints its whole configuration): WARN unless the file says otherwise. */
     static final List<String> NOISY = List.of("org.apache.kafka", "org.elasticmq", "org.apache.pekko", "software.amazon.awssdk",
             "io.netty", "org.eclipse.jetty", "com.amazonaws", "org.h2", "org.apache.http");
@@ -53,16 +54,20 @@ public final class FerryLogging {
         return System.getProperty("logback.configurationFile") != null;
     }
 
-    /** Applies {@code settings}; false when logging is not Logback's or the user configured it. */
-    public static boolean apply(Settings settings) {
+    /**
+     * Applies {@code settings}, lines to standard output ({@code ferry run}) or standard error (the
+     * other commands, whose answers are on standard output); false when logging is not Logback's
+     * or the user configured it.
+     */
+    public static boolean apply(Settings settings, boolean toStandardOutput) {
         if (userConfigured() || !(LoggerFactory.getILoggerFactory() instanceof LoggerContext context)) {
             return false;
         }
-        configure(context, settings);
+        configure(context, settings, toStandardOutput);
         return true;
     }
 
-    static void configure(LoggerContext context, Settings settings) {
+    static void configure(LoggerContext context, Settings settings, boolean toStandardOutput) {
         routeJavaUtilLogging(context);
         var root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
         root.detachAndStopAllAppenders();
@@ -74,6 +79,7 @@ public final class FerryLogging {
         var console = new ConsoleAppender<ILoggingEvent>();
         console.setContext(context);
         console.setName("console");
+        console.setTarget(toStandardOutput ? "System.out" : "System.err");
         console.setEncoder(encoder);
         console.start();
         root.addAppender(console);

@@ -18,8 +18,8 @@ public interface Sink extends AutoCloseable {
     Outcome publish(Event event);
 
     /**
-     * What holds this sink back right now (an open circuit breaker, a producer that cannot reach its
-     * brokers), for health reports; empty when nothing does. Cheap: called on every health probe.
+     * What holds this sink back right now (the HTTP sink's open circuit breaker, say), for health
+     * reports; empty when nothing does. Cheap: called on every health probe.
      */
     default java.util.Optional<String> holdingBack() {
         return java.util.Optional.empty();

@@ -1,0 +1,192 @@
+package dev.ferry.micrometer;
+
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.listener.Listener;
+import dev.ferry.domain.listener.ListenerObserver;
+import dev.ferry.domain.listener.ListenerStats;
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.model.Event;
+import dev.ferry.domain.transport.Disposition;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.ToLongFunction;
+
+/**
+ * The metrics of one source's {@link Listener}, for any Micrometer registry — the same the packaged
+ * app publishes. It is both the listener's observer and a {@link MeterBinder}:
+ *
+ * <pre>{@code
+ * var metrics = new FerryMetrics("orders");
+ * var listener = Listener.builder(source, source, decoder, handler).observer(metrics).build();
+ * metrics.watch(listener).bindTo(registry);
+ * }</pre>
+ *
+ * <p>Names, every one tagged {@code source} (Prometheus shown): counters
+ * {@code ferry_messages_received_total}, {@code _acked_total}, {@code _redelivered_total},
+ * {@code _released_total}, {@code _dead_lettered_total} (tagged {@code reason}: {@code rejected},
+ * {@code malformed}, {@code retries_exhausted}, {@code receive_limit}, {@code unmatched}),
+ * {@code ferry_messages_stale_dropped_total}, {@code ferry_messages_decode_failures_total},
+ * {@code ferry_events_duplicates_total}, {@code ferry_events_throttled_total},
+ * {@code ferry_events_failures_total}, {@code ferry_events_fenced_total}, {@code ferry_events_held_total},
+ * {@code ferry_ledger_failures_total},
+ * {@code ferry_leases_extended_total}, {@code ferry_settle_failures_total}; the gauge
+ * {@code ferry_messages_in_flight}; histograms in seconds {@code ferry_handler_seconds} (by
+ * {@code outcome}), {@code ferry_event_age_seconds} (now − the event's own time, at handling) and
+ * {@code ferry_message_time_in_ferry_seconds} (receipt to settlement).
+ */
+public final class FerryMetrics implements MeterBinder, ListenerObserver {
+
+    /** Event age and time in Ferry: from a millisecond to a day. */
+    private static final Duration MIN = Duration.ofMillis(1);
+    private static final Duration MAX = Duration.ofDays(1);
+    /** Receipts remembered until their settlement; beyond this (deliveries never settled here) the oldest are let go. */
+    private static final int MAX_TRACKED = 200_000;
+
+    private final String source;
+    private final Clock clock;
+    private final AtomicReference<Listener> listener = new AtomicReference<>();
+    private final Map<String, Long> receivedAt = new ConcurrentHashMap<>();
+    private volatile Meters meters;
+
+    private record Meters(Timer done, Timer retry, Timer throttled, Timer rejected, Timer age, Timer inFerry,
+                          Map<String, Counter> deadLetters) {
+    }
+
+    public FerryMetrics(String source) {
+        this(source, Clock.systemUTC());
+    }
+
+    public FerryMetrics(String source, Clock clock) {
+        this.source = Objects.requireNonNull(source, "source");
+        this.clock = Objects.requireNonNull(clock, "clock");
+    }
+
+    /** The listener whose counters these are; the observer's histograms need {@code observer(this)} on its builder. */
+    public FerryMetrics watch(Listener listener) {
+        this.listener.set(Objects.requireNonNull(listener, "listener"));
+        return this;
+    }
+
+    @Override
+    public void bindTo(MeterRegistry registry) {
+        counter(registry, "ferry.messages.received", "messages received", ListenerStats::received);
+        counter(registry, "ferry.messages.acked", "messages acknowledged (deleted, committed)", ListenerStats::acked);
+        counter(registry, "ferry.messages.redelivered", "messages put back with a delay", ListenerStats::redelivered);
+        counter(registry, "ferry.messages.released", "messages put back at once", ListenerStats::released);
+        counter(registry, "ferry.messages.stale.dropped", "copies whose lease ran out while waiting, dropped unhandled",
+                ListenerStats::staleDropped);
+        counter(registry, "ferry.messages.decode.failures", "messages that could not be decoded", ListenerStats::decodeFailures);
+        counter(registry, "ferry.events.duplicates", "events the ledger had completed already", ListenerStats::duplicatesDropped);
+        counter(registry, "ferry.events.throttled", "Throttled outcomes", ListenerStats::throttled);
+        counter(registry, "ferry.events.failures", "Retry outcomes and handler exceptions", ListenerStats::failures);
+        counter(registry, "ferry.events.fenced", "completions refused because the claim had expired", ListenerStats::fenced);
+        counter(registry, "ferry.events.held", "times a message waited in hand to be tried again", ListenerStats::held);
+        counter(registry, "ferry.ledger.failures", "ledger calls that failed (messages waited in hand)", ListenerStats::ledgerFailures);
+        counter(registry, "ferry.leases.extended", "lease (visibility) extensions", ListenerStats::leaseExtensions);
+        counter(registry, "ferry.settle.failures", "settlements the transport refused (e.g. a stale receipt)",
+                ListenerStats::settleFailures);
+        Gauge.builder("ferry.messages.in.flight", listener, l -> l.get() == null ? 0 : l.get().stats().inFlight())
+                .description("messages received, not yet settled").tag("source", source).register(registry);
+        var deadLetters = new ConcurrentHashMap<String, Counter>();
+        for (String reason : new String[] {"rejected", "malformed", "retries_exhausted", "receive_limit", "unmatched"}) {
+            deadLetters.put(reason, Counter.builder("ferry.messages.dead.lettered").description("messages dead-lettered, by reason")
+                    .tag("source", source).tag("reason", reason).register(registry));
+        }
+        meters = new Meters(handler(registry, "done"), handler(registry, "retry"), handler(registry, "throttled"),
+                handler(registry, "rejected"),
+                seconds(registry, "ferry.event.age", "now minus the event's own time, when it is handled"),
+                seconds(registry, "ferry.message.time.in.ferry", "from a message's receipt to its settlement"),
+                deadLetters);
+    }
+
+    private void counter(MeterRegistry registry, String name, String description, ToLongFunction<ListenerStats> read) {
+        FunctionCounter.builder(name, listener, l -> l.get() == null ? 0 : read.applyAsLong(l.get().stats()))
+                .description(description).tag("source", source).register(registry);
+    }
+
+    private Timer handler(MeterRegistry registry, String outcome) {
+        return Timer.builder("ferry.handler").description("time to handle one event (routing and every sink)")
+                .tag("source", source).tag("outcome", outcome).publishPercentileHistogram()
+                .minimumExpectedValue(MIN).maximumExpectedValue(Duration.ofMinutes(15)).register(registry);
+    }
+
+    private Timer seconds(MeterRegistry registry, String name, String description) {
+        return Timer.builder(name).description(description).tag("source", source).publishPercentileHistogram()
+                .minimumExpectedValue(MIN).maximumExpectedValue(MAX).register(registry);
+    }
+
+    @Override
+    public void received(Delivery delivery) {
+        if (receivedAt.size() >= MAX_TRACKED) {
+            receivedAt.clear(); // deliveries kept by their handler (skip-delete) may never settle here
+        }
+        receivedAt.put(delivery.id(), System.nanoTime());
+    }
+
+    @Override
+    public void handled(Event event, Outcome outcome, long nanos) {
+        var m = meters;
+        if (m == null) {
+            return;
+        }
+        (switch (outcome) {
+            case Outcome.Done d -> m.done();
+            case Outcome.Retry r -> m.retry();
+            case Outcome.Throttled t -> m.throttled();
+            case Outcome.Reject r -> m.rejected();
+        }).record(nanos, TimeUnit.NANOSECONDS);
+        if (event.time() != null) {
+            long age = clock.millis() - event.time().toEpochMilli();
+            if (age >= 0) {
+                m.age().record(age, TimeUnit.MILLISECONDS);
+            }
+        }
+    }
+
+    @Override
+    public void settled(Delivery delivery, Disposition disposition) {
+        Long at = receivedAt.remove(delivery.id());
+        var m = meters;
+        if (m == null) {
+            return;
+        }
+        if (at != null) {
+            m.inFerry().record(System.nanoTime() - at, TimeUnit.NANOSECONDS);
+        }
+        if (disposition instanceof Disposition.DeadLetter dead) {
+            m.deadLetters().get(reasonClass(dead.reason())).increment();
+        }
+    }
+
+    /** The kind of a dead letter, from the engine's wording of its reason. */
+    static String reasonClass(String reason) {
+        if (reason == null) {
+            return "rejected";
+        }
+        if (reason.startsWith("malformed: ")) {
+            return "malformed";
+        }
+        if (reason.startsWith("received ") && reason.contains(" times")) {
+            return "receive_limit";
+        }
+        if (reason.startsWith("failed ") && reason.contains("retry policy")) {
+            return "retries_exhausted";
+        }
+        if (reason.startsWith("no route")) {
+            return "unmatched";
+        }
+        return "rejected";
+    }
+}

@@ -1,0 +1,73 @@
+package dev.ferry.micrometer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.decode.Decoded;
+import dev.ferry.domain.decode.Decoder;
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.listener.Listener;
+import dev.ferry.domain.listener.ListenerConfig;
+import dev.ferry.domain.memory.InMemoryQueue;
+import dev.ferry.domain.model.Event;
+import dev.ferry.domain.testing.Await;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** What an embedding application gets from a Listener with the binder: real listener, in-memory queue. */
+class FerryMetricsTest {
+
+    @Test
+    void countsTimesAndReasons_ofARealListener() throws Exception {
+        var registry = new SimpleMeterRegistry();
+        var queue = InMemoryQueue.standard("orders");
+        Instant minuteAgo = Instant.now().minusSeconds(60);
+        Decoder decoder = (delivery) -> {
+            String body = new String(delivery.body(), StandardCharsets.UTF_8);
+            return new Decoded.Events(List.of(new Event(delivery.id(), body, minuteAgo, null,
+                    delivery.body(), Map.of())));
+        };
+        var metrics = new FerryMetrics("orders");
+        var listener = Listener.builder(queue, queue, decoder,
+                        (event, delivery) -> event.type().equals("bad") ? Outcome.reject("not an order") : Outcome.done())
+                .observer(metrics).config(ListenerConfig.builder().pollers(1).build()).build();
+        metrics.watch(listener).bindTo(registry);
+        listener.start();
+        try {
+            queue.send("good");
+            queue.send("good");
+            queue.send("bad");
+            assertThat(Await.until(Duration.ofSeconds(10), () -> listener.stats().settled() == 3)).isTrue();
+            assertThat(registry.get("ferry.messages.received").tag("source", "orders").functionCounter().count()).isEqualTo(3);
+            assertThat(registry.get("ferry.messages.acked").functionCounter().count()).isEqualTo(2);
+            assertThat(registry.get("ferry.messages.dead.lettered").tag("reason", "rejected").counter().count()).isEqualTo(1);
+            assertThat(registry.get("ferry.messages.dead.lettered").tag("reason", "malformed").counter().count()).isZero();
+            assertThat(registry.get("ferry.handler").tag("outcome", "done").timer().count()).isEqualTo(2);
+            assertThat(registry.get("ferry.handler").tag("outcome", "rejected").timer().count()).isEqualTo(1);
+            var age = registry.get("ferry.event.age").timer();
+            assertThat(age.count()).isEqualTo(3);
+            assertThat(age.max(TimeUnit.SECONDS)).isBetween(59.0, 120.0);
+            assertThat(registry.get("ferry.message.time.in.ferry").timer().count()).isEqualTo(3);
+            assertThat(registry.get("ferry.messages.in.flight").gauge().value()).isZero();
+        } finally {
+            listener.stop();
+        }
+    }
+
+    @Test
+    void deadLetterReasons_fallIntoClasses_byTheEnginesWording() {
+        assertThat(FerryMetrics.reasonClass("malformed: not JSON")).isEqualTo("malformed");
+        assertThat(FerryMetrics.reasonClass("received 11 times (0 throttled, 0 handed back unhandled), more than maxReceives 10"))
+                .isEqualTo("receive_limit");
+        assertThat(FerryMetrics.reasonClass("failed 5 time(s), the retry policy allows 5; last failure: boom"))
+                .isEqualTo("retries_exhausted");
+        assertThat(FerryMetrics.reasonClass("no route matches event type 'x' (event k)")).isEqualTo("unmatched");
+        assertThat(FerryMetrics.reasonClass("not an order")).isEqualTo("rejected");
+        assertThat(FerryMetrics.reasonClass(null)).isEqualTo("rejected");
+    }
+}
