@@ -145,6 +145,9 @@ public final class FerryRuntime implements AutoCloseable {
             var listener = builder.ledger(ledger).config(listenerConfig.build())
                     .observer(both(logLines(spec.name()), metrics)).build();
             observability.watch(metrics, listener);
+            if (opened.source() instanceof dev.ferry.adapters.kafka.KafkaSource kafka) {
+                observability.kafkaLag(spec.name(), kafka::lag);
+            }
             listeners.add(listener.start());
             line("listening on '" + spec.name() + "' (" + opened.description() + "), format " + spec.format());
         }
@@ -169,7 +172,9 @@ public final class FerryRuntime implements AutoCloseable {
             adminPort = metricsPort;
         }
         observability.ready(true);
-        statsThread = Thread.ofPlatform().daemon().name("ferry-stats").start(this::statsLoop);
+        if (!config.statsEvery().isZero()) { // stats-every: off
+            statsThread = Thread.ofPlatform().daemon().name("ferry-stats").start(this::statsLoop);
+        }
     }
 
     /** OpenTelemetry's {@code messaging.system} for a transport or sink type. */

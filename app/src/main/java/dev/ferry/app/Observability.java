@@ -129,6 +129,13 @@ final class Observability implements AutoCloseable {
         metrics.watch(listener).bindTo(registry);
     }
 
+    /** {@code ferry_kafka_consumer_lag_records{source}}: records behind the partitions' ends, as the consumer last saw. */
+    void kafkaLag(String source, java.util.function.LongSupplier lag) {
+        Gauge.builder("ferry.kafka.consumer.lag", lag, l -> Math.max(0, l.getAsLong())).baseUnit("records")
+                .description("records behind the end of the assigned partitions, as of the consumer's last poll")
+                .tag("source", source).register(registry);
+    }
+
     /** {@code ferry_sink_breaker_open{sink}}: 1 while the sink holds calls back (an open breaker), else 0. */
     void watch(dev.ferry.domain.transport.Sink sink) {
         Gauge.builder("ferry.sink.breaker.open", sink, s -> s.holdingBack().isPresent() ? 1 : 0)

@@ -16,6 +16,7 @@ final class RunContext implements AdapterContext, AutoCloseable {
     private final FerryConfig config;
     private final boolean provision;
     private final Map<String, Object> shared = new LinkedHashMap<>();
+    private String region;
 
     RunContext(FerryConfig config, boolean provision) {
         this.config = config;
@@ -23,8 +24,28 @@ final class RunContext implements AdapterContext, AutoCloseable {
     }
 
     @Override
-    public String awsRegion() {
-        return config.aws().region();
+    public synchronized String awsRegion() {
+        if (region == null) {
+            region = config.aws().region() != null ? config.aws().region() : defaultRegion();
+        }
+        return region;
+    }
+
+    /**
+     * The AWS SDK's default chain (the aws.region property, AWS_REGION, the profile, the instance's
+     * metadata); for a server on this machine, or when the chain finds none, us-east-1.
+     */
+    private String defaultRegion() {
+        if (localCredentials()) {
+            return System.getenv().getOrDefault("AWS_REGION", "us-east-1");
+        }
+        try {
+            return software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain.builder().build().getRegion().id();
+        } catch (RuntimeException none) {
+            org.slf4j.LoggerFactory.getLogger(RunContext.class).warn("no AWS region set (aws.region in the file, AWS_REGION, "
+                    + "or the profile) and none found: using us-east-1");
+            return "us-east-1";
+        }
     }
 
     @Override

@@ -177,8 +177,8 @@ class BrokenConfigTest {
                         sources: {s: {sqs: {queue: q}}}
                         listener:
                           lease: 30 seconds
-                        """ + OK_TAIL, "ferry.yaml:3: listener.lease: expected a duration like 500ms, 30s, 5m, 2h or 7d, "
-                        + "was '30 seconds'"),
+                        """ + OK_TAIL, "ferry.yaml:3: listener.lease: expected a duration like 500ms, 30s, 1m30s, 2h or 7d "
+                        + "(or ISO-8601 such as PT1M30S), was '30 seconds'"),
                 broken("visibility shorter than the extension period", """
                         sources: {s: {sqs: {queue: q}}}
                         listener:

@@ -56,6 +56,63 @@ class ConfigReaderTest {
     }
 
     @Test
+    void durations_compound_andIso8601_areRead_mixedUpOnesAreNot() {
+        assertThat(ConfigReader.parseDuration("1m30s")).isEqualTo(Duration.ofSeconds(90));
+        assertThat(ConfigReader.parseDuration("1h5m")).isEqualTo(Duration.ofMinutes(65));
+        assertThat(ConfigReader.parseDuration("2d12h")).isEqualTo(Duration.ofHours(60));
+        assertThat(ConfigReader.parseDuration("1s500ms")).isEqualTo(Duration.ofMillis(1500));
+        assertThat(ConfigReader.parseDuration("PT1M30S")).isEqualTo(Duration.ofSeconds(90));
+        assertThat(ConfigReader.parseDuration("p7d")).isEqualTo(Duration.ofDays(7));
+        assertThat(ConfigReader.parseDuration(" 30s ")).isEqualTo(Duration.ofSeconds(30));
+        for (String bad : new String[] {"30s1m", "5m5m", "1.5s", "30", "-5s", "PT-5S", "P", "", "99999999999999999999d"}) {
+            assertThat(ConfigReader.parseDuration(bad)).as(bad).isNull();
+        }
+    }
+
+    @Test
+    void statsEvery_canBeOff_andNeverZeroToSpin() {
+        var tail = "sources: {s: {sqs: {queue: q}}}\nsinks: {log: {type: log}}\nroutes:\n  - to: [log]\n";
+        for (String off : new String[] {"off", "0s", "0"}) {
+            var config = ((ConfigReader.Result.Ok) ConfigReader.parse("f.yaml", "stats-every: " + off + "\n" + tail, k -> null,
+                    ADAPTERS)).config();
+            assertThat(config.statsEvery()).as(off).isZero();
+        }
+        assertThat(errors("stats-every: 500ms\n" + tail)).containsExactly("ferry.yaml:1: stats-every: must be at least 1s, or off; was 500ms");
+        assertThat(((ConfigReader.Result.Ok) parse("stats-every: 1m30s\n" + tail)).config().statsEvery()).isEqualTo(Duration.ofSeconds(90));
+    }
+
+    @Test
+    void region_isLeftToTheSdksChain_whenTheFileSetsNone() {
+        var tail = "sources: {s: {sqs: {queue: q}}}\nsinks: {log: {type: log}}\nroutes:\n  - to: [log]\n";
+        assertThat(((ConfigReader.Result.Ok) parse(tail)).config().aws().region()).isNull();
+        assertThat(((ConfigReader.Result.Ok) parse("aws: {region: eu-west-1}\n" + tail)).config().aws().region()).isEqualTo("eu-west-1");
+        var config = ((ConfigReader.Result.Ok) parse("aws: {endpoint: \"https://sqs.example.invalid\"}\n" + tail)).config();
+        System.setProperty("aws.region", "ap-southeast-2");
+        try (var context = new RunContext(config, false)) {
+            assertThat(context.awsRegion()).as("the SDK's chain: the aws.region property first").isEqualTo("ap-southeast-2");
+        } finally {
+            System.clearProperty("aws.region");
+        }
+    }
+
+    @Test
+    void errors_comeInTheOrderOfTheLines_andBlameOnlyWhatTheFileWrote() {
+        var errors = errors("""
+                routes:
+                  - to: [nope]
+                sinks: {log: {type: log}}
+                listener:
+                  lease: 12h
+                  max-receives: 1000
+                sources: {s: {sqs: {queue: q}}, t: {format: raw}}
+                """);
+        assertThat(errors.stream().map(e -> Integer.parseInt(e.split(":")[1])).toList()).isSorted();
+        assertThat(errors).anySatisfy(e -> assertThat(e).startsWith("ferry.yaml:6: listener.max-receives: max-receives x lease = "
+                + "43200000s outlasts the ledger's default ttl of 7d"));
+        assertThat(errors).noneMatch(e -> e.contains("ledger.ttl:"));
+    }
+
+    @Test
     void admin_isOnByDefault_onLoopback_orOff_orWhereTheFileSays() {
         var tail = "sources: {s: {sqs: {queue: q}}}\nsinks: {log: {type: log}}\nroutes:\n  - to: [log]\n";
         assertThat(((ConfigReader.Result.Ok) ConfigReader.parse("f.yaml", tail, k -> null, ADAPTERS)).config().admin().listen())

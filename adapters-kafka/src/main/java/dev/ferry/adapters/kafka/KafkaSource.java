@@ -200,6 +200,8 @@ public final class KafkaSource implements Source, Acknowledger {
     private volatile boolean closed;
     /** Why the source cannot hand out records now (its consumer died and is being replaced); null when it can. */
     private volatile String problem;
+    /** Records behind the end of the assigned partitions, as of the last poll; -1 unknown. */
+    private volatile long lag = -1;
     private volatile Throwable lastDeath;
 
     private KafkaSource(Builder b) {
@@ -239,6 +241,28 @@ public final class KafkaSource implements Source, Acknowledger {
     @Override
     public String name() {
         return name;
+    }
+
+    /**
+     * How many records the group's consumer here is behind the end of its assigned partitions, as of
+     * its last poll (the consumer's own view, no broker call); -1 before it knows. For a lag gauge.
+     */
+    public long lag() {
+        return lag;
+    }
+
+    /** The sum of the consumer's known lag over its assignment; -1 when it knows none (on the consumer thread). */
+    private static long lagOf(KafkaConsumer<byte[], byte[]> c) {
+        long sum = 0;
+        boolean known = false;
+        for (var partition : c.assignment()) {
+            var partitionLag = c.currentLag(partition);
+            if (partitionLag.isPresent()) {
+                sum += partitionLag.getAsLong();
+                known = true;
+            }
+        }
+        return known ? sum : (c.assignment().isEmpty() ? 0 : -1);
     }
 
     /**
@@ -371,6 +395,7 @@ public final class KafkaSource implements Source, Acknowledger {
                     LOG.info("Kafka source '{}' consumes again", name);
                 }
                 take(c, records);
+                lag = lagOf(c);
                 if (System.nanoTime() - lastCommit >= commitInterval.toNanos()) {
                     commit(c, null);
                     lastCommit = System.nanoTime();

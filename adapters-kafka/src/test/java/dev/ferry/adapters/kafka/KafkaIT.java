@@ -124,6 +124,32 @@ class KafkaIT {
     }
 
     @Test
+    void lag_isWhatTheConsumerHasNotFetched_whileTheHandlerHoldsBack_andZeroOnceDrained() throws Exception {
+        String topic = KafkaBroker.topic("lagging", 1);
+        KafkaBroker.produce(topic, sequences(1, 500));
+        var gate = new java.util.concurrent.CountDownLatch(1);
+        var source = open(KafkaSource.builder(KafkaBroker.bootstrap(), "g-" + UUID.randomUUID(), List.of(topic))
+                .maxBufferedPerPartition(50).build());
+        assertThat(source.lag()).as("before it polled").isEqualTo(-1);
+        source.start();
+        var listener = listen(source, (event, delivery) -> {
+            try {
+                gate.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return Outcome.done();
+        }, null);
+        try {
+            assertThat(Await.until(Duration.ofSeconds(30), () -> source.lag() > 300)).as("lag " + source.lag()).isTrue();
+        } finally {
+            gate.countDown();
+        }
+        assertThat(Await.until(Duration.ofSeconds(60), () -> listener.stats().acked() == 500 && source.lag() == 0))
+                .as("lag " + source.lag() + ", " + listener.stats()).isTrue();
+    }
+
+    @Test
     void consumerKilledMidWay_andRestarted_losesNothing_andTheLedgerDropsTheReplays() {
         String topic = KafkaBroker.topic("crash", 3);
         KafkaBroker.produce(topic, sequences(10, 50));

@@ -45,6 +45,8 @@ public final class ConfigReader {
 
     static final Pattern ENV = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
     private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
+    private static final Pattern COMPOUND_DURATION = Pattern.compile("(\\d+(ms|s|m|h|d))+");
+    private static final List<String> UNITS = List.of("d", "h", "m", "s", "ms");
     private static final Set<String> FORMATS = Set.of("auto", "s3", "mturk", "sns", "sns+s3", "sns+mturk", "json", "raw");
 
     private final String file;
@@ -96,7 +98,51 @@ public final class ConfigReader {
                     "expected a mapping of settings (sources, sinks, routes, ...)")));
         }
         var config = reader.config(new Section(reader, "", (MappingNode) root));
-        return reader.errors.isEmpty() ? new Result.Ok(config) : new Result.Invalid(List.copyOf(reader.errors));
+        // in the order of the file's lines, as an editor shows them (the order found within a line kept)
+        var errors = reader.errors.stream().sorted(java.util.Comparator.comparingInt(ConfigError::line)).toList();
+        return errors.isEmpty() ? new Result.Ok(config) : new Result.Invalid(errors);
+    }
+
+    /** {@code 30s}, {@code 1m30s}, {@code 1h5m}, {@code 7d}, {@code 500ms} or ISO-8601 ({@code PT1M30S}); null when none. */
+    public static Duration parseDuration(String text) {
+        String v = text.trim();
+        if (v.isEmpty()) {
+            return null;
+        }
+        if (v.charAt(0) == 'P' || v.charAt(0) == 'p') {
+            try {
+                var d = Duration.parse(v.toUpperCase(java.util.Locale.ROOT));
+                return d.isNegative() ? null : d;
+            } catch (java.time.format.DateTimeParseException e) {
+                return null;
+            }
+        }
+        if (!COMPOUND_DURATION.matcher(v).matches()) {
+            return null;
+        }
+        Matcher m = DURATION.matcher(v);
+        var total = Duration.ZERO;
+        String lastUnit = null;
+        try {
+            while (m.find()) {
+                long n = Long.parseLong(m.group(1));
+                String unit = m.group(2);
+                if (lastUnit != null && UNITS.indexOf(unit) <= UNITS.indexOf(lastUnit)) {
+                    return null; // 30s1m, 5m5m: units largest first, each once
+                }
+                lastUnit = unit;
+                total = total.plus(switch (unit) {
+                    case "ms" -> Duration.ofMillis(n);
+                    case "s" -> Duration.ofSeconds(n);
+                    case "m" -> Duration.ofMinutes(n);
+                    case "h" -> Duration.ofHours(n);
+                    default -> Duration.ofDays(n);
+                });
+            }
+        } catch (ArithmeticException | NumberFormatException tooBig) {
+            return null;
+        }
+        return total;
     }
 
     static int line(Node node) {
@@ -130,7 +176,9 @@ public final class ConfigReader {
                 awsSection.error("endpoint", "not a URL: '" + endpoint + "'");
             }
         }
-        var aws = new FerryConfig.Aws(awsSection.string("region", "us-east-1"), endpointUri);
+        // no region: the AWS SDK's default chain (AWS_REGION, the profile, the instance) decides at run time
+        String region = awsSection.string("region", null);
+        var aws = new FerryConfig.Aws(region == null || region.isBlank() ? null : region.trim(), endpointUri);
 
         var l = root.sectionOrEmpty("listener");
         l.only("pollers", "concurrency", "lease", "extend-every", "extend-leases", "max-receives", "max-attempts",
@@ -154,8 +202,14 @@ public final class ConfigReader {
         var ttl = ledgerSection.duration("ttl", Duration.ofDays(7));
         var redeliveries = listener.lease().multipliedBy(listener.maxReceives());
         if (ttl.compareTo(redeliveries) < 0) {
-            ledgerSection.error("ttl", "must outlast every redelivery of a message (max-receives x lease = "
-                    + redeliveries.toSeconds() + "s), or a late duplicate is handled twice; was " + ttl.toSeconds() + "s");
+            if (ledgerSection.has("ttl")) {
+                ledgerSection.error("ttl", "must outlast every redelivery of a message (max-receives x lease = "
+                        + redeliveries.toSeconds() + "s), or a late duplicate is handled twice; was " + ttl.toSeconds() + "s");
+            } else { // blame what the user wrote, not a default they never saw
+                l.error(l.has("max-receives") ? "max-receives" : "lease", "max-receives x lease = " + redeliveries.toSeconds()
+                        + "s outlasts the ledger's default ttl of 7d, so a late duplicate would be handled twice; set "
+                        + "ledger.ttl longer than that, or lower these");
+            }
         }
         var ledgerProvider = adapters.ledgers().get(kind);
         var ledger = new FerryConfig.Ledger(kind, ledgerProvider == null ? null
@@ -220,8 +274,22 @@ public final class ConfigReader {
         }
         boolean deadLetterUnmatched = "dead-letter".equals(root.oneOf("unmatched", "dead-letter", Set.of("ignore", "dead-letter")));
         return new FerryConfig(file, embeddedPort, aws, ledger, sources, sinks, routes, listener,
-                root.duration("stats-every", Duration.ofMinutes(1)), metrics, deadLetterUnmatched, logging(root),
+                statsEvery(root), metrics, deadLetterUnmatched, logging(root),
                 new FerryConfig.Admin(adminAddress, stallAfter), tracing(root));
+    }
+
+    /** {@code stats-every}: a duration of at least 1s, or {@code off} (also {@code 0s}) for no stats lines. */
+    private static Duration statsEvery(Section root) {
+        String v = root.string("stats-every", null);
+        if (v != null && (v.trim().equalsIgnoreCase("off") || v.trim().equals("0") || v.trim().equals("0s"))) {
+            return Duration.ZERO;
+        }
+        var every = root.duration("stats-every", Duration.ofMinutes(1));
+        if (every.compareTo(Duration.ofSeconds(1)) < 0) {
+            root.error("stats-every", "must be at least 1s, or off; was " + v);
+            return Duration.ofMinutes(1);
+        }
+        return every;
     }
 
     private static TracingSetup.Settings tracing(Section root) {
@@ -450,6 +518,11 @@ public final class ConfigReader {
             return name;
         }
 
+        /** Whether the file writes {@code key} here (a default is not written). */
+        boolean has(String key) {
+            return values.containsKey(key);
+        }
+
         /** The value of {@code key}, remembering that it is a known key. */
         private Node value(String key) {
             asked.add(key);
@@ -602,19 +675,12 @@ public final class ConfigReader {
             if (v == null) {
                 return fallback;
             }
-            Matcher m = DURATION.matcher(v.trim());
-            if (!m.matches()) {
-                error(key, "expected a duration like 500ms, 30s, 5m, 2h or 7d, was '" + v + "'");
+            var parsed = parseDuration(v);
+            if (parsed == null) {
+                error(key, "expected a duration like 500ms, 30s, 1m30s, 2h or 7d (or ISO-8601 such as PT1M30S), was '" + v + "'");
                 return fallback;
             }
-            long n = Long.parseLong(m.group(1));
-            return switch (m.group(2)) {
-                case "ms" -> Duration.ofMillis(n);
-                case "s" -> Duration.ofSeconds(n);
-                case "m" -> Duration.ofMinutes(n);
-                case "h" -> Duration.ofHours(n);
-                default -> Duration.ofDays(n);
-            };
+            return parsed;
         }
 
         @Override
