@@ -4,12 +4,12 @@ import java.util.List;
 import java.util.Map;
 
 /** Writes the small JSON documents the admin endpoints answer with: maps, lists, strings, numbers, booleans. */
-final class Json {
+public final class Json {
 
     private Json() {
     }
 
-    static String write(Object value) {
+    public static String write(Object value) {
         var sb = new StringBuilder(256);
         write(sb, value);
         return sb.toString();

@@ -110,14 +110,38 @@ final class RunCommands {
 
     @Command(name = "config", mixinStandardHelpOptions = true, versionProvider = Ferry.Version.class,
             synopsisSubcommandLabel = "COMMAND", description = "Shows the configuration as Ferry reads it.",
-            subcommands = Print.class)
+            subcommands = {Print.class, Schema.class})
     static final class ConfigGroup implements Runnable {
         @Spec
         private CommandSpec spec;
 
         @Override
         public void run() {
-            throw new ParameterException(spec.commandLine(), "Missing the command: config print");
+            throw new ParameterException(spec.commandLine(), "Missing the command: config print or config schema");
+        }
+    }
+
+    @Command(name = "schema", mixinStandardHelpOptions = true, versionProvider = Ferry.Version.class,
+            description = {"Prints the JSON Schema of the configuration file (with the plugins' adapters, if any), for "
+                    + "editors that check and complete YAML: e.g. '# yaml-language-server: $schema=ferry-config.schema.json'."})
+    static final class Schema implements Callable<Integer> {
+        private final Ferry.Io io;
+
+        Schema(Ferry.Io io) {
+            this.io = io;
+        }
+
+        @Override
+        public Integer call() {
+            FerryComponent component;
+            try {
+                component = FerryComponent.create(Plugins.fromEnvironment());
+            } catch (RuntimeException | java.util.ServiceConfigurationError e) {
+                io.err().println("ferry: cannot load the adapters: " + e.getMessage());
+                return Ferry.USAGE;
+            }
+            io.out().println(dev.ferry.app.config.ConfigSchema.json(component.adapters()));
+            return Ferry.OK;
         }
     }
 

@@ -45,6 +45,11 @@ class QueueCommandsIT {
                     out, err, env::get)).isEqualTo(2);
             assertThat(queues.approximateMessages(sqs.url("orders-dlq"))).isEqualTo(25);
             assertThat(queues.approximateMessages(sqs.url("orders"))).isZero();
+            var packaged = FerryProcess.run(sqs.env(), "queues", "redrive", "-c", file.toString(), "--from", "orders-dlq",
+                    "--to", "orders", "--mx", "10");
+            assertThat(packaged.exitCode()).as(packaged.output()).isEqualTo(2);
+            assertThat(packaged.output()).contains("Unknown options: '--mx', '10'").contains("Did you mean --max?");
+            assertThat(queues.approximateMessages(sqs.url("orders-dlq"))).as("the packaged jar moved nothing").isEqualTo(25);
 
             var same = new ByteArrayOutputStream();
             assertThat(Ferry.run(new String[] {"queues", "redrive", "--from", "orders-dlq", "--to", sqs.url("orders-dlq")},
