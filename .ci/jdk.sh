@@ -1,4 +1,4 @@
-# Sourced by .ci/run and reliability/run: finds a JDK >= 21 and exports JAVA_HOME and PATH.
+# Sourced by ./ferry, .ci/run and reliability/run: finds a JDK >= 21 and exports JAVA_HOME and PATH.
 java_major() {
   # Prints the major version of the JDK at $1, or nothing when it is not a JDK.
   local home=$1
@@ -8,8 +8,16 @@ java_major() {
 }
 
 pick_jdk() {
-  local candidate major
-  for candidate in "${JAVA_HOME:-}" /usr/lib/jvm/*; do
+  local candidate major on_path=""
+  if command -v java >/dev/null 2>&1; then
+    on_path=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")
+  fi
+  local mac=""
+  if [ -x /usr/libexec/java_home ]; then
+    mac=$(/usr/libexec/java_home -v 21+ 2>/dev/null || true)
+  fi
+  for candidate in "${JAVA_HOME:-}" "$on_path" "$mac" /usr/lib/jvm/* /Library/Java/JavaVirtualMachines/*/Contents/Home \
+      "$HOME"/.sdkman/candidates/java/*; do
     [ -n "$candidate" ] && [ -d "$candidate" ] || continue
     major=$(java_major "$candidate")
     if [ -n "$major" ] && [ "$major" -ge 21 ]; then
@@ -21,8 +29,9 @@ pick_jdk() {
 }
 
 if ! JAVA_HOME=$(pick_jdk); then
-  echo "ci: no JDK >= 21 found (looked at JAVA_HOME='${JAVA_HOME:-}' and /usr/lib/jvm/*)." >&2
-  echo "ci: install one (e.g. Temurin 21 or 25) or point JAVA_HOME at it." >&2
+  echo "ferry: no JDK >= 21 found (looked at JAVA_HOME='${JAVA_HOME:-}', java on the PATH, /usr/lib/jvm/*," >&2
+  echo "ferry: /Library/Java/JavaVirtualMachines and ~/.sdkman). Install one (e.g. Temurin 21 or 25) or point" >&2
+  echo "ferry: JAVA_HOME at it." >&2
   exit 1
 fi
 export JAVA_HOME

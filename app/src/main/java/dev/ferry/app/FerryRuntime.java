@@ -38,8 +38,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import org.elasticmq.rest.sqs.SQSRestServer;
-import org.elasticmq.rest.sqs.SQSRestServerBuilder;
 
 /**
  * What {@code ferry run} runs: the embedded SQS server (when configured), the ledger, the sinks,
@@ -59,7 +57,7 @@ public final class FerryRuntime implements AutoCloseable {
     private final ConcurrentHashMap<String, AtomicLong> lastLine = new ConcurrentHashMap<>();
     private RunContext context;
     private IdempotencyLedger ledger;
-    private SQSRestServer embedded;
+    private EmbeddedSqs embedded;
     private Thread statsThread;
     private int metricsPort = -1;
     private int adminPort = -1;
@@ -89,10 +87,15 @@ public final class FerryRuntime implements AutoCloseable {
 
     private void startAll() {
         if (config.embeddedSqsPort() > 0) {
-            embedded = SQSRestServerBuilder.withInterface("127.0.0.1").withPort(config.embeddedSqsPort()).start();
-            embedded.waitUntilStarted();
+            embedded = EmbeddedSqs.start(config.embeddedSqsPort());
             line("embedded SQS server on http://127.0.0.1:" + config.embeddedSqsPort()
                     + " (aws --endpoint-url http://127.0.0.1:" + config.embeddedSqsPort() + " sqs ...)");
+            if (!"memory".equals(config.ledger().kind())) {
+                // the two halves of a local run do not live equally long: say so before it surprises anyone
+                LOG.warn("the embedded SQS server keeps its queues and messages in memory, so they are gone when Ferry "
+                        + "stops; the {} ledger is kept, so an event handled before a restart and sent again after it is "
+                        + "dropped as a duplicate (delete the ledger file to start afresh)", config.ledger().kind());
+            }
         }
         if (tracing == null) {
             tracingSetup = TracingSetup.start(config.tracing());
@@ -394,7 +397,7 @@ public final class FerryRuntime implements AutoCloseable {
             tracingSetup.close();
         }
         if (embedded != null) {
-            embedded.stopAndWait();
+            embedded.close();
             embedded = null;
         }
     }

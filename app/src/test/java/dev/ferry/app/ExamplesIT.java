@@ -112,7 +112,8 @@ class ExamplesIT {
             assertThat(metrics.body()).contains("ferry_messages_acked_total{source=\"mturk\"} 1.0")
                     .contains("ferry_messages_dead_lettered_total{reason=\"malformed\",source=\"mturk\"} 1.0");
             assertThat(ferry.terminate(Duration.ofSeconds(30))).as(ferry.output()).isZero();
-            assertThat(ferry.output()).contains("ferry - stopping (signal received)").contains("stopped 'mturk'");
+            assertThat(ferry.output()).contains("ferry - stopping (signal received)").contains("stopped 'mturk'")
+                    .contains("the embedded SQS server keeps its queues and messages in memory");
         }
     }
 

@@ -35,11 +35,16 @@ public final class FerryProcess implements AutoCloseable {
 
     /** {@code java -jar ferry.jar args...} with {@code env} added to this process's environment. */
     public static FerryProcess start(Map<String, String> env, String... args) throws IOException {
-        if (!Files.isRegularFile(JAR)) {
-            throw new IllegalStateException(JAR.toAbsolutePath() + " is missing: build it first (./mvnw package -pl app -am)");
+        return start(JAR, env, args);
+    }
+
+    /** {@code java -jar JAR args...}: another build of the app, such as ferry-slim.jar. */
+    public static FerryProcess start(Path jar, Map<String, String> env, String... args) throws IOException {
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException(jar.toAbsolutePath() + " is missing: build it first (./mvnw package -pl app -am)");
         }
         var command = new ArrayList<String>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", JAR.toString()));
+                "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", jar.toString()));
         command.addAll(List.of(args));
         var builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().putAll(env);
@@ -49,7 +54,12 @@ public final class FerryProcess implements AutoCloseable {
 
     /** Runs a command to its end (at most 60 s); returns its exit code. */
     public static Finished run(Map<String, String> env, String... args) throws Exception {
-        try (var p = start(env, args)) {
+        return run(JAR, env, args);
+    }
+
+    /** Runs a command of another build of the app (such as ferry-slim.jar) to its end (at most 60 s). */
+    public static Finished run(Path jar, Map<String, String> env, String... args) throws Exception {
+        try (var p = start(jar, env, args)) {
             if (!p.process.waitFor(60, TimeUnit.SECONDS)) {
                 throw new AssertionError("ferry " + String.join(" ", args) + " did not end in 60 s:\n" + p.output());
             }

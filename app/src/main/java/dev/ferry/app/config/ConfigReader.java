@@ -161,6 +161,10 @@ public final class ConfigReader {
         if (embedded != null) {
             embedded.only("port");
             embeddedPort = embedded.integer("port", 9324, 0, 65_535);
+            if (!embeddedServerAvailable()) {
+                root.error("embedded-sqs", "this is ferry-slim.jar, which carries no embedded SQS server: run the local "
+                        + "example with ferry.jar, or point aws.endpoint at an SQS server");
+            }
         }
         var awsSection = root.sectionOrEmpty("aws");
         awsSection.only("region", "endpoint");
@@ -276,6 +280,16 @@ public final class ConfigReader {
         return new FerryConfig(file, embeddedPort, aws, ledger, sources, sinks, routes, listener,
                 statsEvery(root), metrics, deadLetterUnmatched, logging(root),
                 new FerryConfig.Admin(adminAddress, stallAfter), tracing(root));
+    }
+
+    /** Whether the jar carries ElasticMQ (ferry.jar does; ferry-slim.jar does not). */
+    private static boolean embeddedServerAvailable() {
+        try {
+            Class.forName("org.elasticmq.rest.sqs.SQSRestServerBuilder", false, ConfigReader.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false;
+        }
     }
 
     /** {@code stats-every}: a duration of at least 1s, or {@code off} (also {@code 0s}) for no stats lines. */

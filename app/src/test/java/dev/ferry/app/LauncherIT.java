@@ -1,0 +1,25 @@
+package dev.ferry.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** The README's first command, ./ferry, finds a JDK >= 21 by itself, even where JAVA_HOME is unset and java is older. */
+class LauncherIT {
+
+    @Test
+    void theLauncher_findsAJdk21_whenJavaHomeIsUnset() throws Exception {
+        var builder = new ProcessBuilder("bash", "../ferry", "--version").redirectErrorStream(true);
+        builder.environment().remove("JAVA_HOME");
+        builder.environment().put("FERRY_NO_BUILD", "1"); // the jar was just packaged; no Maven inside a test
+        var process = builder.start();
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.exitValue()).as(output).isZero();
+        assertThat(output).contains("ferry 0.1.0").containsPattern("Java (2[1-9]|[3-9]\\d)");
+        assertThat(Path.of("../ferry")).isExecutable();
+    }
+}
