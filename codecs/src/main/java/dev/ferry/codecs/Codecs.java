@@ -40,6 +40,19 @@ public final class Codecs {
     }
 
     /** The body as it is, one event per delivery, of type {@code type}. */
+    /**
+     * Ordinary bodies, parsed as nothing: each message is one event of type {@code raw} whose payload
+     * is the body as it came, keyed by the message id; bodies up to the default 1 MiB.
+     */
+    public static Decoder raw() {
+        return raw("raw", JsonLimits.defaults());
+    }
+
+    /** {@link #raw()} with events of type {@code type}. */
+    public static Decoder raw(String type) {
+        return raw(type, JsonLimits.defaults());
+    }
+
     public static Decoder raw(String type, JsonLimits limits) {
         return new RawDecoder(type, limits.maxBodyBytes());
     }

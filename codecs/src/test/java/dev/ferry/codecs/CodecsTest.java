@@ -190,6 +190,17 @@ class CodecsTest {
         assertThat(malformedRaw()).contains("larger than the limit of 2 bytes");
     }
 
+    @Test
+    void raw_withoutArguments_isForOrdinaryBodies() {
+        var d = Samples.delivery("any body at all, not JSON".getBytes(StandardCharsets.UTF_8));
+        var e = ((Decoded.Events) Codecs.raw().decode(d)).events().getFirst();
+        assertThat(e.type()).isEqualTo("raw");
+        assertThat(new String(e.payload(), StandardCharsets.UTF_8)).isEqualTo("any body at all, not JSON");
+        assertThat(((Decoded.Events) Codecs.raw("order").decode(d)).events().getFirst().type()).isEqualTo("order");
+        var big = Samples.delivery(new byte[JsonLimits.defaults().maxBodyBytes() + 1]);
+        assertThat(Codecs.raw().decode(big)).isInstanceOf(Decoded.Malformed.class);
+    }
+
     @Test // #15: content-based deduplication ids are SQS's 5-minute window, not an identity
     void raw_keysContentBasedDeduplication_byMessageId_andAnExplicitDeduplicationId_asGiven() throws Exception {
         var body = "same body, sent again an hour later".getBytes(java.nio.charset.StandardCharsets.UTF_8);

@@ -42,9 +42,9 @@ class EmbeddingIT {
                 charged.add(event.attribute("AssignmentId").get());         // your code here
                 return Outcome.done();                 // or retry(reason), throttled(after)
             };
-            var listener = Listener.builder(source, source, Codecs.mturk(JsonLimits.defaults()), handler)
+            var listener = Listener.builder(source, Codecs.mturk(JsonLimits.defaults()), handler) // Codecs.raw() for plain bodies
                     .ledger(InMemoryLedger.create())     // an MVStore or DynamoDB ledger survives restarts
-                    .config(ListenerConfig.builder().lease(Duration.ofSeconds(30)).build())
+                    .config(ListenerConfig.builder().pollers(2).pollWait(Duration.ofSeconds(5)).lease(Duration.ofSeconds(30)).build())
                     .build().start();
             // --- end ---
 
@@ -55,7 +55,10 @@ class EmbeddingIT {
             sqs.sendMessage(b -> b.queueUrl(created.url()).messageBody(doc.formatted("d2", "HITExpired", "")));
             assertThat(Await.until(Duration.ofSeconds(20), () -> listener.stats().settled() == 3)).as(listener.stats().line()).isTrue();
             var report = listener.stop();
-            source.close();
+            listener.close();  // --- README: closes the source too ---
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> source.poll(
+                    new dev.ferry.domain.transport.PollRequest(1, Duration.ZERO, Duration.ofSeconds(30))))
+                    .as("closed with the listener").hasMessageContaining("is closed");
 
             assertThat(charged).containsExactly("A1");
             assertThat(report.stats().duplicatesDropped()).isEqualTo(1);
@@ -65,6 +68,14 @@ class EmbeddingIT {
                     .stringValue()).contains("no AssignmentId in HITExpired"));
         } finally {
             server.stopAndWait();
+        }
+    }
+
+    @Test
+    void anEmbeddingApplication_getsNoDaggerAndNoJavaxInject() {
+        for (String name : new String[] {"dagger.Component", "dagger.Module", "javax.inject.Inject"}) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> Class.forName(name)).as(name)
+                    .isInstanceOf(ClassNotFoundException.class);
         }
     }
 }

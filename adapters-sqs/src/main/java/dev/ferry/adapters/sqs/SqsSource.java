@@ -87,6 +87,7 @@ public final class SqsSource implements Source, Acknowledger {
     private final Set<String> allowedSenders;
     private final boolean verifyMd5;
     private final int maxWaitSeconds;
+    private final Duration closeWait;
     private final int settleRetries;
     private final Clock clock;
     private final String throttleWarning;
@@ -118,6 +119,7 @@ public final class SqsSource implements Source, Acknowledger {
         this.allowedSenders = Set.copyOf(b.allowedSenders);
         this.verifyMd5 = b.verifyMd5;
         this.maxWaitSeconds = (int) b.maxWait.toSeconds();
+        this.closeWait = b.closeWait;
         this.settleRetries = b.settleRetries;
         this.clock = b.clock;
         this.throttleWarning = SqsQueues.throttleWarning(info, b.ferryMaxReceives).orElse(null);
@@ -479,10 +481,24 @@ public final class SqsSource implements Source, Acknowledger {
         return sb.toString();
     }
 
+    /**
+     * Stops receiving and waits, at most {@link Builder#closeWait} (5 s by default), for receives still
+     * open to end and what they brought to be released, so that the client can be closed after. A
+     * receive still open after that keeps what it may yet bring invisible until its lease runs out:
+     * late, never lost. Idempotent.
+     */
     @Override
     public void close() {
         closed = true;
         calls.shutdown();
+        try {
+            if (!calls.awaitTermination(closeWait.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                LOG.info("SQS '{}': a long poll was still open {} after close; what it may bring comes back when its "
+                        + "lease runs out", name, dev.ferry.domain.model.Durations.text(closeWait));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Builds an {@link SqsSource}; {@link #build()} looks the queue up, so a missing queue fails here. */
@@ -494,6 +510,8 @@ public final class SqsSource implements Source, Acknowledger {
         private Collection<String> allowedSenders = Set.of();
         private boolean verifyMd5 = true;
         private String deadLetterQueue;
+        private boolean noDeadLetterQueue;
+        private Duration closeWait = Duration.ofSeconds(5);
         private int ferryMaxReceives = DeadLetterPolicy.defaults().maxReceives();
         private int settleRetries = 3;
         private Clock clock = Clock.systemUTC();
@@ -533,6 +551,29 @@ public final class SqsSource implements Source, Acknowledger {
         /** The dead-letter queue (URL, ARN or name); by default the one in the queue's RedrivePolicy. */
         public Builder deadLetterQueue(String queue) {
             this.deadLetterQueue = queue;
+            this.noDeadLetterQueue = false;
+            return this;
+        }
+
+        /**
+         * How long {@link SqsSource#close()} waits for receives still open (5 s by default; up to the
+         * long-poll wait makes sure whatever they bring is released at once, at the cost of a slower stop).
+         */
+        public Builder closeWait(Duration wait) {
+            if (wait == null || wait.isNegative()) {
+                throw new IllegalArgumentException("closeWait must be >= 0, was " + wait);
+            }
+            this.closeWait = wait;
+            return this;
+        }
+
+        /**
+         * None, on purpose: no warning at {@link #build()}; a message Ferry would dead-letter stays in the
+         * queue (SQS's own redrive policy, if any, moves it after its receives), with the reason logged.
+         */
+        public Builder noDeadLetterQueue() {
+            this.noDeadLetterQueue = true;
+            this.deadLetterQueue = null;
             return this;
         }
 
@@ -559,10 +600,10 @@ public final class SqsSource implements Source, Acknowledger {
         public SqsSource build() {
             var queues = SqsQueues.of(client);
             var info = queues.describe(queues.url(queue));
-            String dlq = deadLetterQueue != null ? queues.url(deadLetterQueue)
+            String dlq = noDeadLetterQueue ? null : deadLetterQueue != null ? queues.url(deadLetterQueue)
                     : info.redrive().map(p -> queues.url(p.deadLetterTargetArn())).orElse(null);
             var source = new SqsSource(this, info, dlq);
-            if (dlq == null) {
+            if (dlq == null && !noDeadLetterQueue) {
                 LOG.warn("SQS queue '{}' has no dead-letter queue: messages Ferry dead-letters stay in "
                         + "the queue. Give it a RedrivePolicy or configure one.", info.name());
             }

@@ -319,6 +319,37 @@ class SqsSourceIT {
     }
 
     @Test
+    void close_waitsForAnOpenReceive_soWhatItBringsIsReleased_beforeTheClientCloses() throws Exception {
+        var q = queue(false, 1000);
+        var own = ElasticMq.newClient(ElasticMq.endpoint());
+        var source = SqsSource.builder(own, q.url).maxWait(Duration.ofSeconds(3)).build();
+        var poller = Thread.ofPlatform().start(() -> source.poll(poll(10, 3, 600)));
+        Thread.sleep(300);
+        poller.interrupt(); // the listener stops: the receive goes on, orphaned
+        poller.join(2_000);
+        q.send("arrives during the last long poll", Map.of(), null);
+        source.close();     // waits for that receive, and for the release of what it brought
+        own.close();        // what an application does next: the release needs no client any more
+
+        var again = new ArrayList<Delivery>();
+        for (int i = 0; i < 3 && again.isEmpty(); i++) {
+            again.addAll(q.source().poll(poll(10, 1, 30)));
+        }
+        assertThat(again).as("visible again at once, not after the orphaned receive's 600 s")
+                .extracting(SqsSourceIT::body).containsExactly("arrives during the last long poll");
+    }
+
+    @Test
+    void noDeadLetterQueue_onPurpose_ignoresTheRedrivePolicy() {
+        var q = queue(false, 1000);
+        assertThat(q.source().deadLetterQueueUrl()).isPresent();
+        var none = SqsSource.builder(ElasticMq.client(), q.url).noDeadLetterQueue().build();
+        assertThat(none.deadLetterQueueUrl()).isEmpty();
+        var named = SqsSource.builder(ElasticMq.client(), q.url).noDeadLetterQueue().deadLetterQueue(q.dlqUrl).build();
+        assertThat(named.deadLetterQueueUrl()).as("the last word wins").contains(q.dlqUrl);
+    }
+
+    @Test
     void sqsOwnRedrive_movesAMessageAfterMaxReceiveCount() throws Exception {
         var q = queue(false, 2);
         q.send("never acked", Map.of(), null);

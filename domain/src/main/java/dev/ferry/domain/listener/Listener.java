@@ -56,6 +56,7 @@ public final class Listener implements AutoCloseable {
 
     private final String name;
     private final Source source;
+    private final boolean closesSource;
     private final ListenerConfig config;
     private final ListenerObserver observer;
     private final Counters counters = new Counters();
@@ -78,6 +79,7 @@ public final class Listener implements AutoCloseable {
     private Listener(Builder b) {
         this.name = b.source.name();
         this.source = b.source;
+        this.closesSource = b.closesSource;
         this.config = b.config;
         this.observer = new GuardedObserver(b.observer);
         this.hands = new Hands(new Capacity(config.maxInFlight(), config.batchSize(), TimeUnit.MILLISECONDS.toNanos(20)));
@@ -103,6 +105,15 @@ public final class Listener implements AutoCloseable {
 
     public static Builder builder(Source source, Acknowledger acknowledger, Decoder decoder, Handler handler) {
         return new Builder(source, acknowledger, decoder, handler);
+    }
+
+    /**
+     * A listener on a source that settles its own messages (an {@code SqsSource}, a {@code KafkaSource},
+     * an {@code InMemoryQueue}). Such a listener owns its source: {@link #close()} stops, waits for the
+     * source's open polls and closes it ({@link Builder#closeSourceOnClose} says otherwise).
+     */
+    public static <S extends Source & Acknowledger> Builder builder(S source, Decoder decoder, Handler handler) {
+        return new Builder(source, source, decoder, handler).closeSourceOnClose(true);
     }
 
     /** Starts the pollers, the settler and the lease keeper. */
@@ -158,9 +169,21 @@ public final class Listener implements AutoCloseable {
         return stop("stop requested");
     }
 
+    /**
+     * Stops (as {@link #stop()}); a listener that owns its source (built with
+     * {@link #builder(Source, Decoder, Handler)}, or {@link Builder#closeSourceOnClose}) then closes it,
+     * which waits for its open polls to end and their messages to be released. Idempotent.
+     */
     @Override
     public void close() {
         stop();
+        if (closesSource) {
+            try {
+                source.close();
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "closing the source of '" + name + "' failed", e);
+            }
+        }
     }
 
     /** Waits until the listener stopped (by {@link #stop}, idle timeout or the before-poll hook). */
@@ -238,6 +261,7 @@ public final class Listener implements AutoCloseable {
         private ListenerObserver observer = ListenerObserver.NONE;
         private Predicate<ListenerStats> beforePoll = s -> true;
         private long seed = System.nanoTime();
+        private boolean closesSource;
 
         private Builder(Source source, Acknowledger acknowledger, Decoder decoder, Handler handler) {
             this.source = Objects.requireNonNull(source, "source");
@@ -290,6 +314,12 @@ public final class Listener implements AutoCloseable {
         /** Seed of the backoff jitter, for reproducible tests. */
         public Builder seed(long seed) {
             this.seed = seed;
+            return this;
+        }
+
+        /** Whether {@link Listener#close()} also closes the source (after stopping); off for the four-argument builder. */
+        public Builder closeSourceOnClose(boolean closes) {
+            this.closesSource = closes;
             return this;
         }
 

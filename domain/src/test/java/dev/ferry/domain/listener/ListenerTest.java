@@ -69,6 +69,27 @@ class ListenerTest {
     }
 
     @Test
+    void aListenerOnASourceThatSettlesItself_ownsIt_andClosesIt_theFourArgumentOneDoesNot() throws Exception {
+        var owned = InMemoryQueue.standard("owned");
+        var handled = new CountDownLatch(1);
+        var listener = Listener.builder(owned, new LineDecoder(), (event, delivery) -> {
+            handled.countDown();
+            return Outcome.done();
+        }).build().start();
+        owned.send("one");
+        assertThat(handled.await(10, TimeUnit.SECONDS)).isTrue();
+        listener.close();
+        assertThat(listener.isRunning()).isFalse();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> owned.send("after close"))
+                .as("the source was closed with the listener").hasMessageContaining("closed");
+
+        var shared = InMemoryQueue.standard("shared");
+        var other = Listener.builder(shared, shared, new LineDecoder(), (event, delivery) -> Outcome.done()).build().start();
+        other.close();
+        assertThat(shared.send("still open").messageId()).as("today's builder keeps today's close()").isNotNull();
+    }
+
+    @Test
     void handledMessages_areAcked_andCounted() {
         for (int i = 0; i < 25; i++) {
             queue.send("e" + i);
