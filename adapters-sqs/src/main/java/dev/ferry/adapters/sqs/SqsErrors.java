@@ -64,6 +64,13 @@ final class SqsErrors {
         if (e instanceof QueueDoesNotExistException) {
             return new FerryException("SQS queue '" + queue + "' does not exist (" + operation + ")", e, false);
         }
+        if (e instanceof SdkClientException && e.getMessage() != null && e.getMessage().contains("MD5")) {
+            // ADR 0002: the SDK's own check fails a whole receive for one damaged message, again and again
+            return new FerryException("SQS " + operation + " on '" + queue + "' failed: the SqsClient checks MD5 digests "
+                    + "itself and refused a whole receive for one damaged message (" + e.getMessage() + "). Build the "
+                    + "client with SqsClients, or with checksumValidationEnabled(false): Ferry checks each message itself "
+                    + "and dead-letters only the damaged one", e, true);
+        }
         var error = of(e);
         return new FerryException("SQS " + operation + " on '" + queue + "' failed: " + error, e, error.retryable());
     }

@@ -17,6 +17,19 @@ import software.amazon.awssdk.services.sqs.model.BatchResultErrorEntry;
 class SqsAdapterUnitTest {
 
     @Test
+    void aClientThatChecksMd5Itself_getsAClearError_namingTheFix() {
+        var sdk = software.amazon.awssdk.core.exception.SdkClientException.create(
+                "MD5 returned by SQS does not match the calculation on the original request.");
+        var error = SqsErrors.translate("ReceiveMessage", "orders", sdk);
+        assertThat(error.getMessage()).contains("the SqsClient checks MD5 digests itself")
+                .contains("checksumValidationEnabled(false)").contains("SqsClients");
+        assertThat(error.retryable()).isTrue();
+        var other = SqsErrors.translate("ReceiveMessage", "orders",
+                software.amazon.awssdk.core.exception.SdkClientException.create("Connection refused"));
+        assertThat(other.getMessage()).doesNotContain("MD5");
+    }
+
+    @Test
     void sqsId_keepsValidIds_andHashesOthersToSixtyFourHexChars() {
         assertThat(SqsSink.sqsId("doc-1#0")).isEqualTo("doc-1#0");
         assertThat(SqsSink.sqsId("has space")).hasSize(64).matches("[0-9a-f]+");

@@ -44,9 +44,6 @@ import org.snakeyaml.engine.v2.scanner.StreamReader;
 public final class ConfigReader {
 
     static final Pattern ENV = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
-    private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
-    private static final Pattern COMPOUND_DURATION = Pattern.compile("(\\d+(ms|s|m|h|d))+");
-    private static final List<String> UNITS = List.of("d", "h", "m", "s", "ms");
     private static final Set<String> FORMATS = Set.of("auto", "s3", "mturk", "sns", "sns+s3", "sns+mturk", "json", "raw");
 
     private final String file;
@@ -103,46 +100,9 @@ public final class ConfigReader {
         return errors.isEmpty() ? new Result.Ok(config) : new Result.Invalid(errors);
     }
 
-    /** {@code 30s}, {@code 1m30s}, {@code 1h5m}, {@code 7d}, {@code 500ms} or ISO-8601 ({@code PT1M30S}); null when none. */
+    /** {@code 30s}, {@code 1m30s}, {@code 1h5m}, {@code 7d}, {@code 500ms} or ISO-8601; null when none (see {@link AppSections}). */
     public static Duration parseDuration(String text) {
-        String v = text.trim();
-        if (v.isEmpty()) {
-            return null;
-        }
-        if (v.charAt(0) == 'P' || v.charAt(0) == 'p') {
-            try {
-                var d = Duration.parse(v.toUpperCase(java.util.Locale.ROOT));
-                return d.isNegative() ? null : d;
-            } catch (java.time.format.DateTimeParseException e) {
-                return null;
-            }
-        }
-        if (!COMPOUND_DURATION.matcher(v).matches()) {
-            return null;
-        }
-        Matcher m = DURATION.matcher(v);
-        var total = Duration.ZERO;
-        String lastUnit = null;
-        try {
-            while (m.find()) {
-                long n = Long.parseLong(m.group(1));
-                String unit = m.group(2);
-                if (lastUnit != null && UNITS.indexOf(unit) <= UNITS.indexOf(lastUnit)) {
-                    return null; // 30s1m, 5m5m: units largest first, each once
-                }
-                lastUnit = unit;
-                total = total.plus(switch (unit) {
-                    case "ms" -> Duration.ofMillis(n);
-                    case "s" -> Duration.ofSeconds(n);
-                    case "m" -> Duration.ofMinutes(n);
-                    case "h" -> Duration.ofHours(n);
-                    default -> Duration.ofDays(n);
-                });
-            }
-        } catch (ArithmeticException | NumberFormatException tooBig) {
-            return null;
-        }
-        return total;
+        return AppSections.parseDuration(text);
     }
 
     static int line(Node node) {
@@ -161,7 +121,7 @@ public final class ConfigReader {
         if (embedded != null) {
             embedded.only("port");
             embeddedPort = embedded.integer("port", 9324, 0, 65_535);
-            if (!embeddedServerAvailable()) {
+            if (!AppSections.embeddedServerAvailable()) {
                 root.error("embedded-sqs", "this is ferry-slim.jar, which carries no embedded SQS server: run the local "
                         + "example with ferry.jar, or point aws.endpoint at an SQS server");
             }
@@ -278,79 +238,8 @@ public final class ConfigReader {
         }
         boolean deadLetterUnmatched = "dead-letter".equals(root.oneOf("unmatched", "dead-letter", Set.of("ignore", "dead-letter")));
         return new FerryConfig(file, embeddedPort, aws, ledger, sources, sinks, routes, listener,
-                statsEvery(root), metrics, deadLetterUnmatched, logging(root),
-                new FerryConfig.Admin(adminAddress, stallAfter), tracing(root));
-    }
-
-    /** Whether the jar carries ElasticMQ (ferry.jar does; ferry-slim.jar does not). */
-    private static boolean embeddedServerAvailable() {
-        try {
-            Class.forName("org.elasticmq.rest.sqs.SQSRestServerBuilder", false, ConfigReader.class.getClassLoader());
-            return true;
-        } catch (ClassNotFoundException | LinkageError e) {
-            return false;
-        }
-    }
-
-    /** {@code stats-every}: a duration of at least 1s, or {@code off} (also {@code 0s}) for no stats lines. */
-    private static Duration statsEvery(Section root) {
-        String v = root.string("stats-every", null);
-        if (v != null && (v.trim().equalsIgnoreCase("off") || v.trim().equals("0") || v.trim().equals("0s"))) {
-            return Duration.ZERO;
-        }
-        var every = root.duration("stats-every", Duration.ofMinutes(1));
-        if (every.compareTo(Duration.ofSeconds(1)) < 0) {
-            root.error("stats-every", "must be at least 1s, or off; was " + v);
-            return Duration.ofMinutes(1);
-        }
-        return every;
-    }
-
-    private static TracingSetup.Settings tracing(Section root) {
-        var section = root.sectionOrEmpty("tracing");
-        section.only("otlp-endpoint", "service-name", "sample-ratio");
-        URI endpoint = null;
-        String url = section.string("otlp-endpoint", null);
-        if (url != null && !url.isBlank()) {
-            try {
-                endpoint = URI.create(url);
-                if (endpoint.getHost() == null || !(url.startsWith("http://") || url.startsWith("https://"))) {
-                    throw new IllegalArgumentException("no http(s) scheme or host");
-                }
-            } catch (IllegalArgumentException e) {
-                section.error("otlp-endpoint", "not an http(s) URL such as http://127.0.0.1:4318: '" + url + "'");
-                endpoint = null;
-            }
-        }
-        double ratio = 1.0;
-        String r = section.string("sample-ratio", "1.0");
-        try {
-            ratio = Double.parseDouble(r);
-            if (!(ratio >= 0 && ratio <= 1)) {
-                throw new NumberFormatException();
-            }
-        } catch (NumberFormatException e) {
-            section.error("sample-ratio", "must be a number from 0 to 1 (the share of new traces recorded), was '" + r + "'");
-            ratio = 1.0;
-        }
-        return new TracingSetup.Settings(endpoint, section.string("service-name", "ferry"), ratio);
-    }
-
-    private static FerryLogging.Settings logging(Section root) {
-        var section = root.sectionOrEmpty("logging");
-        section.only("level", "format", "levels");
-        String level = section.oneOf("level", "info", FerryLogging.LEVELS);
-        String format = section.oneOf("format", "text", FerryLogging.FORMATS);
-        var levels = new LinkedHashMap<String, String>();
-        section.map("levels").forEach((name, value) -> {
-            String lower = value.toLowerCase(java.util.Locale.ROOT);
-            if (FerryLogging.LEVELS.contains(lower)) {
-                levels.put(name, lower);
-            } else {
-                section.error("levels", name + ": '" + value + "' is not one of " + new java.util.TreeSet<>(FerryLogging.LEVELS));
-            }
-        });
-        return new FerryLogging.Settings(level == null ? "info" : level, format == null ? "text" : format, levels);
+                AppSections.statsEvery(root), metrics, deadLetterUnmatched, AppSections.logging(root),
+                new FerryConfig.Admin(adminAddress, stallAfter), AppSections.tracing(root));
     }
 
     private FerryConfig.SourceSpec source(String name, Section s) {
