@@ -79,17 +79,7 @@ public final class Tracing {
         if (span.getSpanContext().isValid()) {
             LogContext.put(LogContext.TRACE_ID, span.getSpanContext().getTraceId());
         }
-        try (var scope = span.makeCurrent()) {
-            var outcome = handle.get();
-            result(span, outcome);
-            return outcome;
-        } catch (RuntimeException | Error e) {
-            span.recordException(e);
-            span.setStatus(StatusCode.ERROR, String.valueOf(e));
-            throw e;
-        } finally {
-            span.end();
-        }
+        return within(span, handle);
     }
 
     /** Runs a sink's {@code publish} in a {@code send} span (kind PRODUCER) whose context the sink sends on. */
@@ -100,10 +90,17 @@ public final class Tracing {
                 .setAttribute("messaging.operation.name", "send")
                 .setAttribute("messaging.destination.name", sink)
                 .startSpan();
-        try (var scope = span.makeCurrent()) {
+        return within(span, () -> {
             var headers = new LinkedHashMap<String, String>(4);
             propagator.inject(Context.current(), headers, (carrier, key, value) -> carrier.put(key, value));
-            var outcome = Propagation.with(headers, publish);
+            return Propagation.with(headers, publish);
+        });
+    }
+
+    /** Runs {@code body} with {@code span} current, records its outcome or what it threw, and ends the span. */
+    private static Outcome within(Span span, Supplier<Outcome> body) {
+        try (var scope = span.makeCurrent()) {
+            var outcome = body.get();
             result(span, outcome);
             return outcome;
         } catch (RuntimeException | Error e) {
