@@ -10,14 +10,15 @@ java_major() {
 pick_jdk() {
   local candidate major on_path=""
   if command -v java >/dev/null 2>&1; then
-    on_path=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")
+    # ask the JVM itself: shims (asdf, mise, jenv) and macOS's /usr/bin/java stub hide where it lives
+    on_path=$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.home = //p' | head -n 1)
   fi
   local mac=""
   if [ -x /usr/libexec/java_home ]; then
     mac=$(/usr/libexec/java_home -v 21+ 2>/dev/null || true)
   fi
   for candidate in "${JAVA_HOME:-}" "$on_path" "$mac" /usr/lib/jvm/* /Library/Java/JavaVirtualMachines/*/Contents/Home \
-      "$HOME"/.sdkman/candidates/java/*; do
+      "${HOME:-/nonexistent}"/.sdkman/candidates/java/*; do
     [ -n "$candidate" ] && [ -d "$candidate" ] || continue
     major=$(java_major "$candidate")
     if [ -n "$major" ] && [ "$major" -ge 21 ]; then

@@ -37,6 +37,24 @@ class BundledNoticeIT {
             }
         }
         assertThat(missing).as("bundled but not in NOTICE; regenerate it with scripts/notice.py").isEmpty();
+        // every component the SBOM lists (all of them, not only jars that carry a pom.properties), at its version
+        String sbom = Files.readString(Path.of("target/sbom.json"));
+        var purl = java.util.regex.Pattern.compile("\"purl\" : \"pkg:maven/([^/]+)/([^@]+)@([^?\"]+)");
+        var m = purl.matcher(sbom);
+        var unlisted = new ArrayList<String>();
+        int components = 0;
+        while (m.find()) {
+            if (m.group(1).equals("dev.ferry")) {
+                continue;
+            }
+            components++;
+            String id = m.group(1) + ":" + m.group(2) + ":" + m.group(3);
+            if (!notice.contains("- " + id + " ")) {
+                unlisted.add(id);
+            }
+        }
+        assertThat(components).as("components in the SBOM").isGreaterThan(50);
+        assertThat(unlisted).as("in the SBOM but not in NOTICE at that version; regenerate it with scripts/notice.py").isEmpty();
     }
 
     @Test

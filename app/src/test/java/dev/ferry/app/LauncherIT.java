@@ -11,7 +11,18 @@ import org.junit.jupiter.api.Test;
 class LauncherIT {
 
     @Test
-    void theLauncher_findsAJdk21_whenJavaHomeIsUnset() throws Exception {
+    void theLauncher_findsAJdk21_whenJavaHomeIsUnset_andReadsPathsFromWhereItIsRun(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        java.nio.file.Files.copy(Path.of("../examples/local.yaml"), dir.resolve("mine.yaml"));
+        var validate = new ProcessBuilder("bash", Path.of("../ferry").toAbsolutePath().toString(), "validate", "-c", "mine.yaml")
+                .directory(dir.toFile()).redirectErrorStream(true);
+        validate.environment().remove("JAVA_HOME");
+        validate.environment().put("FERRY_NO_BUILD", "1");
+        var checked = validate.start();
+        assertThat(checked.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        String said = new String(checked.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(said).as("a relative path is the caller's, not the checkout's").contains("mine.yaml is valid");
+
         var builder = new ProcessBuilder("bash", "../ferry", "--version").redirectErrorStream(true);
         builder.environment().remove("JAVA_HOME");
         builder.environment().put("FERRY_NO_BUILD", "1"); // the jar was just packaged; no Maven inside a test

@@ -39,7 +39,6 @@ public final class Codecs {
                 timePointer, defaultType));
     }
 
-    /** The body as it is, one event per delivery, of type {@code type}. */
     /**
      * Ordinary bodies, parsed as nothing: each message is one event of type {@code raw} whose payload
      * is the body as it came, keyed by the message id; bodies up to the default 1 MiB.
@@ -53,6 +52,7 @@ public final class Codecs {
         return raw(type, JsonLimits.defaults());
     }
 
+    /** {@link #raw(String)} with bodies up to {@code limits.maxBodyBytes()}. */
     public static Decoder raw(String type, JsonLimits limits) {
         return new RawDecoder(type, limits.maxBodyBytes());
     }

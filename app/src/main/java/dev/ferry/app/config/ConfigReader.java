@@ -228,8 +228,11 @@ public final class ConfigReader {
         if ("off".equals(adminSection.string("listen", null))) {
             adminAddress = null;
         } else {
-            // by default health answers where the metrics do, or on 127.0.0.1:9465 when there are none
-            adminAddress = address(adminSection, "listen", metrics != null ? metrics.toString() : "127.0.0.1:9465");
+            // by default health answers where the metrics do, or on 127.0.0.1:9465 when there are none;
+            // FERRY_ADMIN_LISTEN moves that default (the container image sets 0.0.0.0:9465 for its probes)
+            String fallback = env.apply("FERRY_ADMIN_LISTEN");
+            adminAddress = address(adminSection, "listen", fallback != null && !fallback.isBlank() ? fallback.trim()
+                    : metrics != null ? metrics.toString() : "127.0.0.1:9465");
         }
         var stallAfter = adminSection.duration("stall-after", Duration.ofMinutes(15));
         if (stallAfter.compareTo(Duration.ofSeconds(10)) < 0) {

@@ -110,7 +110,8 @@ public final class Listener implements AutoCloseable {
     /**
      * A listener on a source that settles its own messages (an {@code SqsSource}, a {@code KafkaSource},
      * an {@code InMemoryQueue}). Such a listener owns its source: {@link #close()} stops, waits for the
-     * source's open polls and closes it ({@link Builder#closeSourceOnClose} says otherwise).
+     * source's open polls and closes it ({@link Builder#closeSourceOnClose} says otherwise). Give each
+     * such listener a source of its own: a source shared with another listener is closed under it.
      */
     public static <S extends Source & Acknowledger> Builder builder(S source, Decoder decoder, Handler handler) {
         return new Builder(source, source, decoder, handler).closeSourceOnClose(true);
