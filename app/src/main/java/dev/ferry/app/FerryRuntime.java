@@ -52,6 +52,7 @@ public final class FerryRuntime implements AutoCloseable {
     private final FerryConfig config;
     private static final Logger LOG = LoggerFactory.getLogger("ferry");
     private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final List<AutoCloseable> sources = new ArrayList<>();
     private final List<Listener> listeners = new ArrayList<>();
     private final Observability observability = new Observability();
     private final ConcurrentHashMap<String, AtomicLong> lastLine = new ConcurrentHashMap<>();
@@ -139,7 +140,7 @@ public final class FerryRuntime implements AutoCloseable {
         }
         for (var spec : config.sources().values()) {
             var opened = spec.plan().open(context);
-            closeables.add(opened.source());
+            sources.add(opened.source());
             var metrics = observability.metrics(spec.name());
             var builder = Listener.builder(opened.source(), opened.acknowledger(), decoder(spec), handler);
             if (spec.ledgerScope() != null) {
@@ -373,6 +374,8 @@ public final class FerryRuntime implements AutoCloseable {
             line("stopped '" + listener.name() + "': " + report.reason() + ", " + report.stats().line());
         }
         listeners.clear();
+        Closing.inParallel(sources, java.time.Duration.ofSeconds(30)); // each may wait for a long poll: together, not in turn
+        sources.clear();
         for (var c : closeables.reversed()) {
             try {
                 c.close();
