@@ -7,21 +7,15 @@ import dev.ferry.app.config.FerryConfig;
 import dev.ferry.codecs.Codecs;
 import dev.ferry.codecs.JsonLimits;
 import dev.ferry.domain.decode.Decoder;
-import dev.ferry.domain.handle.Outcome;
 import dev.ferry.domain.idempotency.IdempotencyLedger;
 import dev.ferry.domain.listener.Listener;
 import dev.ferry.domain.listener.ListenerConfig;
-import dev.ferry.domain.listener.ListenerObserver;
-import dev.ferry.domain.listener.ShutdownReport;
-import dev.ferry.domain.model.Delivery;
-import dev.ferry.domain.model.Event;
 import dev.ferry.domain.retry.DeadLetterPolicy;
 import dev.ferry.domain.retry.RetryPolicy;
 import dev.ferry.domain.routing.EventMatcher;
 import dev.ferry.domain.routing.Route;
 import dev.ferry.domain.routing.Router;
 import dev.ferry.domain.routing.RoutingHandler;
-import dev.ferry.domain.transport.Disposition;
 import dev.ferry.domain.transport.Sink;
 import jakarta.inject.Inject;
 import dev.ferry.app.logging.LogContext;
@@ -29,15 +23,12 @@ import dev.ferry.app.tracing.TracedSink;
 import dev.ferry.app.tracing.Tracing;
 import dev.ferry.app.tracing.TracingSetup;
 import dev.ferry.domain.handle.Handler;
-import dev.ferry.domain.model.Durations;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * What {@code ferry run} runs: the embedded SQS server (when configured), the ledger, the sinks,
@@ -47,7 +38,6 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class FerryRuntime implements AutoCloseable {
 
-    private static final long QUIET_NANOS = 10_000_000_000L;
 
     private final FerryConfig config;
     private static final Logger LOG = LoggerFactory.getLogger("ferry");
@@ -55,7 +45,7 @@ public final class FerryRuntime implements AutoCloseable {
     private final List<AutoCloseable> sources = new ArrayList<>();
     private final List<Listener> listeners = new ArrayList<>();
     private final Observability observability = new Observability();
-    private final ConcurrentHashMap<String, AtomicLong> lastLine = new ConcurrentHashMap<>();
+    private final RunLogLines logLines = new RunLogLines();
     private RunContext context;
     private IdempotencyLedger ledger;
     private EmbeddedSqs embedded;
@@ -147,7 +137,7 @@ public final class FerryRuntime implements AutoCloseable {
                 builder.ledgerScope(spec.listenerScope());
             }
             var listener = builder.ledger(ledger).config(listenerConfig.build())
-                    .observer(both(logLines(spec.name()), metrics)).build();
+                    .observer(RunLogLines.both(logLines.forSource(spec.name()), metrics)).build();
             observability.watch(metrics, listener);
             if (opened.source() instanceof dev.ferry.adapters.kafka.KafkaSource kafka) {
                 observability.kafkaLag(spec.name(), kafka::lag);
@@ -233,96 +223,6 @@ public final class FerryRuntime implements AutoCloseable {
             }
         });
         return specs.stream().map(queues::create).toList();
-    }
-
-    /** Both observers, every callback; one that throws does not keep the other from being told. */
-    private static ListenerObserver both(ListenerObserver a, ListenerObserver b) {
-        return new ListenerObserver() {
-            @Override
-            public void received(Delivery delivery) {
-                each(o -> o.received(delivery));
-            }
-
-            @Override
-            public void handled(Event event, Outcome outcome, long nanos) {
-                each(o -> o.handled(event, outcome, nanos));
-            }
-
-            @Override
-            public void settled(Delivery delivery, Disposition disposition) {
-                each(o -> o.settled(delivery, disposition));
-            }
-
-            @Override
-            public void leasesExtended(int count) {
-                each(o -> o.leasesExtended(count));
-            }
-
-            @Override
-            public void stopped(ShutdownReport report) {
-                each(o -> o.stopped(report));
-            }
-
-            private void each(java.util.function.Consumer<ListenerObserver> call) {
-                for (var o : new ListenerObserver[] {a, b}) {
-                    try {
-                        call.accept(o);
-                    } catch (RuntimeException e) {
-                        LOG.debug("a listener observer threw; ignored", e);
-                    }
-                }
-            }
-        };
-    }
-
-    /** Dead letters, every one; throttling and failures at most once per 10 s per source and kind. */
-    private ListenerObserver logLines(String source) {
-        return new ListenerObserver() {
-            @Override
-            public void settled(Delivery delivery, Disposition disposition) {
-                if (disposition instanceof Disposition.DeadLetter dl) {
-                    // the one line per dead letter (the domain's own is off in the app), with the message's context
-                    LogContext.set(delivery, null);
-                    try {
-                        LOG.warn("dead-lettered message {} from '{}': {}", delivery.id(), source, dl.reason());
-                    } finally {
-                        LogContext.clear();
-                    }
-                }
-            }
-
-            @Override
-            public void handled(Event event, Outcome outcome, long nanos) {
-                if (outcome instanceof Outcome.Done) {
-                    return;
-                }
-                LogContext.put(LogContext.SOURCE, source);
-                LogContext.put(LogContext.EVENT_KEY, event.key());
-                LogContext.put(LogContext.GROUP, event.groupKey());
-                try {
-                    switch (outcome) {
-                        case Outcome.Throttled t -> seldom(source + "/throttled", "'" + source + "' is throttled by a sink: "
-                                + "event " + event.key() + " back in " + Durations.text(t.retryAfter()) + ", polling slows down");
-                        case Outcome.Retry r -> seldom(source + "/retry", "event " + event.key() + " from '" + source
-                                + "' failed, will retry: " + r.reason());
-                        case Outcome.Reject r -> LOG.warn("event {} from '{}' rejected: {}", event.key(), source, r.reason());
-                        case Outcome.Done d -> {
-                        }
-                    }
-                } finally {
-                    LogContext.clear();
-                }
-            }
-        };
-    }
-
-    private void seldom(String kind, String text) {
-        long now = System.nanoTime();
-        var last = lastLine.computeIfAbsent(kind, k -> new AtomicLong(now - QUIET_NANOS));
-        long previous = last.get();
-        if (now - previous >= QUIET_NANOS && last.compareAndSet(previous, now)) {
-            LOG.warn("{} (further such lines within 10s are left out; see the stats line)", text);
-        }
     }
 
     private void statsLoop() {

@@ -10,10 +10,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import software.amazon.awssdk.services.sqs.SqsClient;
-import software.amazon.awssdk.services.sqs.model.Message;
-import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
 import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
-import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
 
 /**
  * Queue operations the app's CLI and start-up checks use: create a queue with its dead-letter queue
@@ -259,78 +256,7 @@ public final class SqsQueues {
      */
     public RedriveReport redrive(String deadLetterQueueUrl, String targetUrl, int maxMessages, double perSecond,
                                  RedriveProgress progress) {
-        if (perSecond < 0 || Double.isNaN(perSecond)) {
-            throw new IllegalArgumentException("perSecond must be >= 0, was " + perSecond);
-        }
-        boolean fifoTarget = describe(targetUrl).fifo();
-        int moved = 0;
-        int failed = 0;
-        long started = System.nanoTime();
-        while (moved + failed < maxMessages) {
-            int want = Math.min(Batches.MAX_ENTRIES, maxMessages - moved - failed);
-            if (perSecond > 0) {
-                want = Math.min(want, (int) Math.max(1, perSecond));
-                pace(started, moved + failed, perSecond);
-            }
-            int wanted = want;
-            List<Message> batch;
-            try {
-                batch = client.receiveMessage(b -> b.queueUrl(deadLetterQueueUrl).maxNumberOfMessages(wanted)
-                        .waitTimeSeconds(1).visibilityTimeout(60).messageAttributeNames("All")
-                        .messageSystemAttributeNames(MessageSystemAttributeName.MESSAGE_GROUP_ID)).messages();
-            } catch (RuntimeException e) {
-                throw SqsErrors.translate("ReceiveMessage", deadLetterQueueUrl, e);
-            }
-            if (batch.isEmpty()) {
-                break;
-            }
-            var notSent = Batches.run(batch, m -> m.body().length(), SqsSink.MAX_BATCH_BYTES, 2, chunk -> {
-                var entries = new ArrayList<SendMessageBatchRequestEntry>(chunk.size());
-                for (int i = 0; i < chunk.size(); i++) {
-                    var m = chunk.get(i);
-                    var entry = SendMessageBatchRequestEntry.builder().id(Integer.toString(i)).messageBody(m.body())
-                            .messageAttributes(MessageAttributes.withoutDeadLetter(m.messageAttributes()));
-                    if (fifoTarget) {
-                        String group = m.attributes().get(MessageSystemAttributeName.MESSAGE_GROUP_ID);
-                        entry.messageGroupId(group == null ? "ferry-redrive" : group)
-                                .messageDeduplicationId("redrive-" + m.messageId());
-                    }
-                    entries.add(entry.build());
-                }
-                return client.sendMessageBatch(b -> b.queueUrl(targetUrl).entries(entries)).failed();
-            });
-            var sent = batch.stream().filter(m -> !notSent.containsKey(m)).toList();
-            var notDeleted = Batches.delete(client, deadLetterQueueUrl, sent, Message::receiptHandle, 2, null);
-            Batches.changeVisibility(client, deadLetterQueueUrl, new ArrayList<>(notSent.keySet()), Message::receiptHandle,
-                    m -> 0, 2, null);
-            moved += sent.size();
-            failed += notSent.size();
-            progress.update(moved, failed);
-            if (!notDeleted.isEmpty()) {
-                // copied but still in the DLQ: stop, so the next run's copies dedup (FIFO) or are few (standard)
-                throw new FerryException(notDeleted.size() + " message(s) were copied to '"
-                        + targetUrl + "' but could not be deleted from '" + deadLetterQueueUrl + "': "
-                        + notDeleted.values().iterator().next(), true);
-            }
-            if (!notSent.isEmpty()) {
-                break;
-            }
-        }
-        return new RedriveReport(moved, failed);
-    }
-
-    /** Sleeps until {@code done} messages at {@code perSecond} have had their time since {@code started}. */
-    private static void pace(long started, int done, double perSecond) {
-        long due = started + (long) (done / perSecond * 1e9);
-        long wait = due - System.nanoTime();
-        if (wait > 0) {
-            try {
-                java.util.concurrent.TimeUnit.NANOSECONDS.sleep(wait);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new FerryException("redrive interrupted", e, false);
-            }
-        }
+        return DeadLetterRedrive.run(client, this, deadLetterQueueUrl, targetUrl, maxMessages, perSecond, progress);
     }
 
     /** How many messages the queue holds, visible or in flight (SQS's approximate counts). */

@@ -1,0 +1,116 @@
+package dev.ferry.app;
+
+import dev.ferry.app.logging.LogContext;
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.listener.ListenerObserver;
+import dev.ferry.domain.listener.ShutdownReport;
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.model.Durations;
+import dev.ferry.domain.model.Event;
+import dev.ferry.domain.transport.Disposition;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The log lines {@code ferry run} writes about what its listeners do: one per dead letter (with the
+ * message's context), one per rejection, and throttling or retries at most once per 10 s per source.
+ */
+final class RunLogLines {
+
+    private static final Logger LOG = LoggerFactory.getLogger("ferry");
+    private static final long QUIET_NANOS = 10_000_000_000L;
+
+    private final ConcurrentHashMap<String, AtomicLong> lastLine = new ConcurrentHashMap<>();
+
+    /** Both observers, every callback; one that throws does not keep the other from being told. */
+    static ListenerObserver both(ListenerObserver a, ListenerObserver b) {
+        return new ListenerObserver() {
+            @Override
+            public void received(Delivery delivery) {
+                each(o -> o.received(delivery));
+            }
+
+            @Override
+            public void handled(Event event, Outcome outcome, long nanos) {
+                each(o -> o.handled(event, outcome, nanos));
+            }
+
+            @Override
+            public void settled(Delivery delivery, Disposition disposition) {
+                each(o -> o.settled(delivery, disposition));
+            }
+
+            @Override
+            public void leasesExtended(int count) {
+                each(o -> o.leasesExtended(count));
+            }
+
+            @Override
+            public void stopped(ShutdownReport report) {
+                each(o -> o.stopped(report));
+            }
+
+            private void each(java.util.function.Consumer<ListenerObserver> call) {
+                for (var o : new ListenerObserver[] {a, b}) {
+                    try {
+                        call.accept(o);
+                    } catch (RuntimeException e) {
+                        LOG.debug("a listener observer threw; ignored", e);
+                    }
+                }
+            }
+        };
+    }
+
+    /** Dead letters, every one; throttling and failures at most once per 10 s per source and kind. */
+    ListenerObserver forSource(String source) {
+        return new ListenerObserver() {
+            @Override
+            public void settled(Delivery delivery, Disposition disposition) {
+                if (disposition instanceof Disposition.DeadLetter dl) {
+                    // the one line per dead letter (the domain's own is off in the app), with the message's context
+                    LogContext.set(delivery, null);
+                    try {
+                        LOG.warn("dead-lettered message {} from '{}': {}", delivery.id(), source, dl.reason());
+                    } finally {
+                        LogContext.clear();
+                    }
+                }
+            }
+
+            @Override
+            public void handled(Event event, Outcome outcome, long nanos) {
+                if (outcome instanceof Outcome.Done) {
+                    return;
+                }
+                LogContext.put(LogContext.SOURCE, source);
+                LogContext.put(LogContext.EVENT_KEY, event.key());
+                LogContext.put(LogContext.GROUP, event.groupKey());
+                try {
+                    switch (outcome) {
+                        case Outcome.Throttled t -> seldom(source + "/throttled", "'" + source + "' is throttled by a sink: "
+                                + "event " + event.key() + " back in " + Durations.text(t.retryAfter()) + ", polling slows down");
+                        case Outcome.Retry r -> seldom(source + "/retry", "event " + event.key() + " from '" + source
+                                + "' failed, will retry: " + r.reason());
+                        case Outcome.Reject r -> LOG.warn("event {} from '{}' rejected: {}", event.key(), source, r.reason());
+                        case Outcome.Done d -> {
+                        }
+                    }
+                } finally {
+                    LogContext.clear();
+                }
+            }
+        };
+    }
+
+    private void seldom(String kind, String text) {
+        long now = System.nanoTime();
+        var last = lastLine.computeIfAbsent(kind, k -> new AtomicLong(now - QUIET_NANOS));
+        long previous = last.get();
+        if (now - previous >= QUIET_NANOS && last.compareAndSet(previous, now)) {
+            LOG.warn("{} (further such lines within 10s are left out; see the stats line)", text);
+        }
+    }
+}
