@@ -75,7 +75,7 @@ final class AppSections {
     }
 
     /** {@code stats-every}: a duration of at least 1s, or {@code off} (also {@code 0s}) for no stats lines. */
-    static Duration statsEvery(ConfigReader.Section root) {
+    static Duration statsEvery(Section root) {
         String v = root.string("stats-every", null);
         if (v != null && (v.trim().equalsIgnoreCase("off") || v.trim().equals("0") || v.trim().equals("0s"))) {
             return Duration.ZERO;
@@ -88,7 +88,7 @@ final class AppSections {
         return every;
     }
 
-    static TracingSetup.Settings tracing(ConfigReader.Section root) {
+    static TracingSetup.Settings tracing(Section root) {
         var section = root.sectionOrEmpty("tracing");
         section.only("otlp-endpoint", "service-name", "sample-ratio");
         URI endpoint = null;
@@ -118,7 +118,7 @@ final class AppSections {
         return new TracingSetup.Settings(endpoint, section.string("service-name", "ferry"), ratio);
     }
 
-    static FerryLogging.Settings logging(ConfigReader.Section root) {
+    static FerryLogging.Settings logging(Section root) {
         var section = root.sectionOrEmpty("logging");
         section.only("level", "format", "levels");
         String level = section.oneOf("level", "info", FerryLogging.LEVELS);

@@ -7,7 +7,6 @@ import dev.ferry.domain.spi.OpenedSource;
 import dev.ferry.domain.spi.Plan;
 import dev.ferry.domain.spi.Settings;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,10 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import dev.ferry.app.logging.FerryLogging;
-import dev.ferry.app.tracing.TracingSetup;
 import java.util.stream.Stream;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.composer.Composer;
@@ -30,8 +26,6 @@ import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
 import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
 import org.snakeyaml.engine.v2.nodes.MappingNode;
 import org.snakeyaml.engine.v2.nodes.Node;
-import org.snakeyaml.engine.v2.nodes.ScalarNode;
-import org.snakeyaml.engine.v2.nodes.SequenceNode;
 import org.snakeyaml.engine.v2.parser.ParserImpl;
 import org.snakeyaml.engine.v2.scanner.StreamReader;
 
@@ -47,9 +41,9 @@ public final class ConfigReader {
     private static final Set<String> FORMATS = Set.of("auto", "s3", "mturk", "sns", "sns+s3", "sns+mturk", "json", "raw");
 
     private final String file;
-    private final Function<String, String> env;
+    final Function<String, String> env;
     private final Adapters adapters;
-    private final List<ConfigError> errors = new ArrayList<>();
+    final List<ConfigError> errors = new ArrayList<>();
 
     private ConfigReader(String file, Function<String, String> env, Adapters adapters) {
         this.file = file;
@@ -374,306 +368,5 @@ public final class ConfigReader {
     private static FerryConfig.Address address(Section s, String key, String fallback) {
         var address = s.hostPort(key, fallback);
         return new FerryConfig.Address(address.getHostString(), address.getPort());
-    }
-
-    /** A mapping in the file, with typed reads that record errors instead of throwing. */
-    static final class Section implements Settings {
-        private final ConfigReader reader;
-        private final String path;
-        private final MappingNode node;
-        private final Map<String, Node> values = new LinkedHashMap<>();
-        private final Map<String, Node> keyNodes = new LinkedHashMap<>();
-        private final Set<String> asked = new LinkedHashSet<>();
-        private String name;
-
-        Section(ConfigReader reader, String path, MappingNode node) {
-            this.reader = reader;
-            this.path = path;
-            this.node = node;
-            this.name = path.substring(path.lastIndexOf('.') + 1);
-            if (node != null) {
-                for (var t : node.getValue()) {
-                    if (t.getKeyNode() instanceof ScalarNode k) {
-                        if (values.containsKey(k.getValue())) {
-                            reader.error(k, at(k.getValue()), "duplicate key (first at line "
-                                    + line(keyNodes.get(k.getValue())) + ")");
-                        }
-                        values.put(k.getValue(), t.getValueNode());
-                        keyNodes.put(k.getValue(), k);
-                    }
-                }
-            }
-        }
-
-        private String at(String key) {
-            return path.isEmpty() ? key : path + "." + key;
-        }
-
-        Set<String> keys() {
-            return values.keySet();
-        }
-
-        /** Gives the section the name of what it configures (a source's transport section: the source's name). */
-        Section named(String newName) {
-            this.name = newName;
-            return this;
-        }
-
-        @Override
-        public String name() {
-            return name;
-        }
-
-        /** Whether the file writes {@code key} here (a default is not written). */
-        boolean has(String key) {
-            return values.containsKey(key);
-        }
-
-        /** The value of {@code key}, remembering that it is a known key. */
-        private Node value(String key) {
-            asked.add(key);
-            return values.get(key);
-        }
-
-        void error(String key, String message) {
-            reader.error(values.getOrDefault(key, node), at(key), message);
-        }
-
-        void errorHere(String message) {
-            reader.error(node, path, message);
-        }
-
-        @Override
-        public void problem(String key, String message) {
-            error(key, message);
-        }
-
-        /** Every key nobody asked for is unknown: the adapter that owns the section knows its keys. */
-        void reportUnread() {
-            for (var key : values.keySet()) {
-                if (!asked.contains(key)) {
-                    reader.error(keyNodes.get(key), at(key), "unknown key; expected one of " + List.copyOf(asked));
-                }
-            }
-        }
-
-        void only(String... allowed) {
-            var ok = Set.of(allowed);
-            for (var key : values.keySet()) {
-                if (!ok.contains(key)) {
-                    reader.error(keyNodes.get(key), at(key), "unknown key; expected one of " + List.of(allowed));
-                }
-            }
-        }
-
-        Section section(String key) {
-            var n = value(key);
-            if (n == null) {
-                return null;
-            }
-            if (n instanceof MappingNode m) {
-                return new Section(reader, at(key), m);
-            }
-            error(key, "expected a mapping");
-            return null;
-        }
-
-        Section sectionOrEmpty(String key) {
-            var s = section(key);
-            return s != null ? s : new Section(reader, at(key), null);
-        }
-
-        Map<String, Section> children() {
-            var out = new LinkedHashMap<String, Section>();
-            for (var key : values.keySet()) {
-                var s = section(key);
-                if (s != null) {
-                    out.put(key, s);
-                }
-            }
-            return out;
-        }
-
-        /** The items of a list; empty (with an error when it is something else) when not a list. */
-        private List<Node> items(String key) {
-            var n = value(key);
-            if (n == null) {
-                return List.of();
-            }
-            if (!(n instanceof SequenceNode seq)) {
-                error(key, "expected a list");
-                return List.of();
-            }
-            return seq.getValue();
-        }
-
-        List<Section> sections(String key) {
-            var out = new ArrayList<Section>();
-            int i = 0;
-            for (var item : items(key)) {
-                if (item instanceof MappingNode m) {
-                    out.add(new Section(reader, at(key) + "[" + i + "]", m));
-                } else {
-                    reader.error(item, at(key) + "[" + i + "]", "expected a mapping");
-                }
-                i++;
-            }
-            return out;
-        }
-
-        @Override
-        public String string(String key, String fallback) {
-            var n = value(key);
-            if (n == null) {
-                return fallback;
-            }
-            if (!(n instanceof ScalarNode s)) {
-                error(key, "expected a single value");
-                return fallback;
-            }
-            return substitute(key, s.getValue());
-        }
-
-        @Override
-        public String required(String key) {
-            String v = string(key, null);
-            if (v == null || v.isBlank()) {
-                if (!values.containsKey(key)) {
-                    reader.error(node, at(key), "missing");
-                } else {
-                    error(key, "must not be empty");
-                }
-            }
-            return v;
-        }
-
-        @Override
-        public String oneOf(String key, String fallback, Set<String> allowed) {
-            String v = fallback == null ? required(key) : string(key, fallback);
-            if (v != null && !allowed.contains(v)) {
-                error(key, "'" + v + "' is not one of " + allowed.stream().sorted().toList());
-            }
-            return v;
-        }
-
-        @Override
-        public int integer(String key, int fallback, int min, int max) {
-            String v = string(key, null);
-            if (v == null) {
-                return fallback;
-            }
-            try {
-                int i = Integer.parseInt(v.trim());
-                if (i < min || i > max) {
-                    error(key, "must be " + min + ".." + max + ", was " + i);
-                    return fallback;
-                }
-                return i;
-            } catch (NumberFormatException e) {
-                error(key, "expected a whole number, was '" + v + "'");
-                return fallback;
-            }
-        }
-
-        @Override
-        public Duration duration(String key, Duration fallback) {
-            String v = string(key, null);
-            if (v == null) {
-                return fallback;
-            }
-            var parsed = parseDuration(v);
-            if (parsed == null) {
-                error(key, "expected a duration like 500ms, 30s, 1m30s, 2h or 7d (or ISO-8601 such as PT1M30S), was '" + v + "'");
-                return fallback;
-            }
-            return parsed;
-        }
-
-        @Override
-        public List<String> strings(String key) {
-            var out = new ArrayList<String>();
-            for (var item : items(key)) {
-                if (item instanceof ScalarNode s) {
-                    out.add(substitute(key, s.getValue()));
-                } else {
-                    reader.error(item, at(key), "expected a single value in the list");
-                }
-            }
-            return out;
-        }
-
-        @Override
-        public InetSocketAddress hostPort(String key, String fallback) {
-            String v = string(key, fallback);
-            int colon = v.lastIndexOf(':');
-            try {
-                int port = Integer.parseInt(v.substring(colon + 1));
-                String host = v.substring(0, colon);
-                if (host.isEmpty() || port < 0 || port > 65_535) {
-                    throw new IllegalArgumentException();
-                }
-                return InetSocketAddress.createUnresolved(host, port);
-            } catch (RuntimeException e) {
-                error(key, "expected HOST:PORT such as " + fallback + ", was '" + v + "'");
-                int cut = fallback.lastIndexOf(':');
-                return InetSocketAddress.createUnresolved(fallback.substring(0, cut), Integer.parseInt(fallback.substring(cut + 1)));
-            }
-        }
-
-        @Override
-        public boolean flag(String key, boolean fallback) {
-            String v = string(key, null);
-            if (v == null) {
-                return fallback;
-            }
-            return switch (v.trim()) {
-                case "true", "yes", "on" -> true;
-                case "false", "no", "off" -> false;
-                default -> {
-                    error(key, "expected true or false, was '" + v + "'");
-                    yield fallback;
-                }
-            };
-        }
-
-        @Override
-        public Map<String, String> map(String key) {
-            var n = value(key);
-            var out = new LinkedHashMap<String, String>();
-            if (n == null) {
-                return out;
-            }
-            if (!(n instanceof MappingNode m)) {
-                error(key, "expected a mapping of NAME: VALUE");
-                return out;
-            }
-            for (var t : m.getValue()) {
-                if (t.getKeyNode() instanceof ScalarNode k && t.getValueNode() instanceof ScalarNode v) {
-                    out.put(k.getValue(), substitute(key, v.getValue()));
-                } else {
-                    reader.error(t.getKeyNode(), at(key), "expected NAME: VALUE with single values");
-                }
-            }
-            return out;
-        }
-
-        private String substitute(String key, String value) {
-            var m = ENV.matcher(value);
-            var sb = new StringBuilder();
-            while (m.find()) {
-                String v = reader.env.apply(m.group(1));
-                if (v == null) {
-                    v = m.group(2);
-                }
-                if (v == null) {
-                    error(key, "environment variable " + m.group(1) + " is not set (write ${" + m.group(1)
-                            + ":-default} for a default)");
-                    v = "";
-                }
-                m.appendReplacement(sb, Matcher.quoteReplacement(v));
-            }
-            m.appendTail(sb);
-            return sb.toString();
-        }
     }
 }
