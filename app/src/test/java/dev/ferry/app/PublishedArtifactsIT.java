@@ -60,18 +60,38 @@ class PublishedArtifactsIT {
     @Test
     void everyJar_namesItsModule() throws Exception {
         var name = Pattern.compile("[a-z]+(\\.[a-z]+)*");
+        var artifacts = new java.util.LinkedHashMap<String, String>();
         for (String module : List.of("domain", "codecs", "adapters-sqs", "adapters-http", "adapters-kafka", "adapters-mvstore",
                 "adapters-dynamodb", "micrometer")) {
+            artifacts.put(module, "ferry-" + module);
+        }
+        artifacts.put("test-kit", "ferry-test");
+        for (var entry : artifacts.entrySet()) {
+            String module = entry.getKey();
             try (var jars = Files.list(ROOT.resolve(module).resolve("target"))) {
                 String version = child(pom(ROOT.resolve("pom.xml")).getDocumentElement(), "version");
-                var jar = jars.filter(p -> p.getFileName().toString().equals("ferry-" + module + "-" + version + ".jar")
-).findFirst();
+                var jar = jars.filter(p -> p.getFileName().toString().equals(entry.getValue() + "-" + version + ".jar"))
+                        .findFirst();
                 assertThat(jar).as(module + " is packaged before the app's tests run").isPresent();
                 try (var file = new JarFile(jar.get().toFile())) {
                     String automatic = file.getManifest().getMainAttributes().getValue("Automatic-Module-Name");
                     assertThat(automatic).as(module).isNotNull().matches(name).startsWith("dev.ferry.");
                 }
             }
+        }
+    }
+
+    @Test
+    void theEnginesJar_holdsNoTestDouble_theTestKitHoldsTheInMemoryQueueAndTheContracts() throws Exception {
+        String version = child(pom(ROOT.resolve("pom.xml")).getDocumentElement(), "version");
+        try (var domain = new JarFile(ROOT.resolve("domain/target/ferry-domain-" + version + ".jar").toFile());
+             var kit = new JarFile(ROOT.resolve("test-kit/target/ferry-test-" + version + ".jar").toFile())) {
+            assertThat(domain.stream().map(e -> e.getName()).filter(n -> n.endsWith(".class")))
+                    .isNotEmpty()
+                    .noneMatch(n -> n.startsWith("dev/ferry/domain/memory/") || n.startsWith("dev/ferry/domain/contract/"));
+            assertThat(kit.getEntry("dev/ferry/domain/memory/InMemoryQueue.class")).isNotNull();
+            assertThat(kit.getEntry("dev/ferry/domain/contract/QueueContract.class")).isNotNull();
+            assertThat(kit.getEntry("dev/ferry/test/HandlerHarness.class")).isNotNull();
         }
     }
 

@@ -28,6 +28,10 @@ import java.util.random.RandomGenerator;
  */
 public final class FailureDecision {
 
+    /** The longest a delivery waits before asking again about its event's claim held elsewhere. */
+    public static final Duration CLAIM_RECHECK = Duration.ofSeconds(1);
+
+
     /** Paces retries of a failing ledger: 200 ms doubling to 10 s, half jitter. */
     public static final Backoff STORE_BACKOFF = new Backoff(Duration.ofMillis(200), 2.0, Duration.ofSeconds(10), Jitter.HALF);
 
@@ -141,8 +145,7 @@ public final class FailureDecision {
             case Threw t -> ownFailure(t.where() + " threw " + t.problem(), Duration.ZERO, counts, policies, random);
             case StoreFailed s -> wait(policies.storeBackoff().delay(s.consecutive(), random),
                     "ledger " + s.operation() + " failed (" + s.consecutive() + " in a row): " + s.problem(), policies);
-            case ClaimedElsewhere c -> wait(c.remaining().isNegative() ? Duration.ZERO : c.remaining(),
-                    "claimed by another worker", policies);
+            case ClaimedElsewhere c -> claimedElsewhere(c.remaining(), policies);
             case Malformed m -> new Settle(Disposition.deadLetter("malformed: " + m.reason()), false);
         };
     }
@@ -161,6 +164,19 @@ public final class FailureDecision {
     }
 
     /** A wait that is not the message's fault: in hand when short enough, else back on the transport, excused. */
+    /**
+     * A claim held elsewhere that ends within the hold limit is asked about again after
+     * {@link #CLAIM_RECHECK} at most, not only when its lease runs out: the holder usually finishes
+     * (or fails and lets go) in milliseconds, and a duplicate should not wait a whole lease to be
+     * dropped, nor a released event to be handled. A longer claim sends the message back until it ends.
+     */
+    private static Decision claimedElsewhere(Duration remaining, Policies policies) {
+        var left = remaining.isNegative() ? Duration.ZERO : remaining;
+        var decision = wait(left, "claimed by another worker", policies);
+        return decision instanceof Hold && left.compareTo(CLAIM_RECHECK) > 0
+                ? new Hold(CLAIM_RECHECK, "claimed by another worker") : decision;
+    }
+
     private static Decision wait(Duration delay, String reason, Policies policies) {
         return delay.compareTo(policies.holdLimit()) <= 0
                 ? new Hold(delay, reason)

@@ -57,8 +57,11 @@ class FailureDecisionTest {
                         new Hold(Duration.ofMillis(800), "ledger claim failed (4 in a row): timeout")),
                 Arguments.of(new FailureDecision.StoreFailed("complete", "timeout", 40), counts(1, 0),
                         new Hold(Duration.ofSeconds(10), "ledger complete failed (40 in a row): timeout")),
+                // asked again after a second at most, not after the whole of the holder's lease
                 Arguments.of(new FailureDecision.ClaimedElsewhere(Duration.ofSeconds(7)), counts(3, 0),
-                        new Hold(Duration.ofSeconds(7), "claimed by another worker")),
+                        new Hold(Duration.ofSeconds(1), "claimed by another worker")),
+                Arguments.of(new FailureDecision.ClaimedElsewhere(Duration.ofMillis(300)), counts(3, 0),
+                        new Hold(Duration.ofMillis(300), "claimed by another worker")),
                 Arguments.of(new FailureDecision.ClaimedElsewhere(Duration.ofMillis(-5)), counts(3, 0),
                         new Hold(Duration.ZERO, "claimed by another worker")),
                 Arguments.of(new FailureDecision.Malformed("not JSON"), counts(1, 0),
@@ -76,6 +79,13 @@ class FailureDecisionTest {
         var noHold = new Policies(POLICIES.retry(), POLICIES.deadLetter(), Duration.ZERO, POLICIES.storeBackoff());
         assertThat(FailureDecision.decide(new FailureDecision.StoreFailed("claim", "down", 2), counts(1, 0), noHold,
                 new SplittableRandom(1))).isEqualTo(new Settle(Disposition.redeliver(Duration.ofMillis(200)), true));
+    }
+
+    @Test
+    void aClaimHeldElsewhereLongerThanTheHoldLimit_sendsTheMessageBackUntilItEnds_excused() {
+        var shortHold = new Policies(POLICIES.retry(), POLICIES.deadLetter(), Duration.ofSeconds(10), POLICIES.storeBackoff());
+        assertThat(FailureDecision.decide(new FailureDecision.ClaimedElsewhere(Duration.ofSeconds(45)), counts(1, 0), shortHold,
+                new SplittableRandom(1))).isEqualTo(new Settle(Disposition.redeliver(Duration.ofSeconds(45)), true));
     }
 
     @Test

@@ -1,0 +1,268 @@
+package dev.ferry.test;
+
+import dev.ferry.domain.decode.Decoded;
+import dev.ferry.domain.decode.Decoder;
+import dev.ferry.domain.handle.Handler;
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.idempotency.IdempotencyLedger;
+import dev.ferry.domain.listener.Listener;
+import dev.ferry.domain.listener.ListenerConfig;
+import dev.ferry.domain.listener.ListenerObserver;
+import dev.ferry.domain.listener.ListenerStats;
+import dev.ferry.domain.memory.InMemoryQueue;
+import dev.ferry.domain.model.Durations;
+import dev.ferry.domain.model.Event;
+import dev.ferry.domain.retry.Backoff;
+import dev.ferry.domain.retry.RetryPolicy;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * A JUnit 5 extension that runs a {@link Handler} the way Ferry runs it in production — on a real
+ * {@link Listener}, with its retries, ordering groups, ledger and dead letters — on an
+ * {@link InMemoryQueue} instead of a transport. Each test gets a new queue, dead-letter queue and
+ * listener; they are closed after it.
+ *
+ * <pre>{@code
+ * class ShippingTest {
+ *     final List<String> shipped = new CopyOnWriteArrayList<>();
+ *
+ *     @RegisterExtension
+ *     final HandlerHarness ferry = HandlerHarness.of((event, delivery) -> {
+ *         shipped.add(event.payloadAsString());
+ *         return Outcome.done();
+ *     });
+ *
+ *     @Test
+ *     void shipsEveryOrder() {
+ *         ferry.send("order-1");
+ *         ferry.awaitDrained();
+ *         assertThat(shipped).containsExactly("order-1");
+ *         assertThat(ferry.deadLetters()).isEmpty();
+ *     }
+ * }
+ * }</pre>
+ *
+ * <p>Defaults suit a test, not production: one poller, polls of 100 ms, three attempts 20 ms apart,
+ * no ledger, a standard queue, 10 s to drain. Each can be changed before the test starts.
+ * A message body becomes one event (see {@link #bodyAsEvent()}) unless a {@link Decoder} is given.
+ */
+public final class HandlerHarness implements BeforeEachCallback, AfterEachCallback {
+
+    /** What the listener made of one attempt at one event, in the order the attempts ended. */
+    public record Handled(Event event, Outcome outcome) {
+        public String payload() {
+            return event.payloadAsString();
+        }
+    }
+
+    /** A message in the dead-letter queue: its body, the reason Ferry gave, and every attribute. */
+    public record DeadLetter(String body, String reason, String groupId, Map<String, String> attributes) {
+    }
+
+    private final Handler handler;
+    private Decoder decoder = bodyAsEvent();
+    private IdempotencyLedger ledger;
+    private boolean fifo;
+    private int maxAttempts = 3;
+    private Duration retryDelay = Duration.ofMillis(20);
+    private Duration timeout = Duration.ofSeconds(10);
+    private UnaryOperator<ListenerConfig.Builder> tuning = UnaryOperator.identity();
+
+    private final List<Handled> handled = java.util.Collections.synchronizedList(new ArrayList<>());
+    private InMemoryQueue queue;
+    private Listener listener;
+
+    private HandlerHarness(Handler handler) {
+        this.handler = Objects.requireNonNull(handler, "handler");
+    }
+
+    /** A harness for {@code handler}; register it with {@code @RegisterExtension}. */
+    public static HandlerHarness of(Handler handler) {
+        return new HandlerHarness(handler);
+    }
+
+    /**
+     * The default decoder: each message is one event of type {@code raw} whose payload is the body,
+     * keyed by its deduplication id when it has one, else its message id, grouped by its group id.
+     */
+    public static Decoder bodyAsEvent() {
+        return delivery -> Decoded.of(List.of(new Event(
+                delivery.deduplicationId() != null ? delivery.deduplicationId() : delivery.id(), "raw",
+                delivery.sentAt(), delivery.groupKey(), delivery.body(), delivery.attributes())));
+    }
+
+    /** Reads bodies with {@code decoder} (for example {@code Codecs.raw()} or {@code Codecs.s3(...)}). */
+    public HandlerHarness decoder(Decoder decoder) {
+        this.decoder = Objects.requireNonNull(decoder, "decoder");
+        return this;
+    }
+
+    /** Runs with an idempotency ledger (for example {@code InMemoryLedger.create()}). */
+    public HandlerHarness ledger(IdempotencyLedger ledger) {
+        this.ledger = ledger;
+        return this;
+    }
+
+    /** A FIFO queue: messages of one group are handled one at a time, in order. */
+    public HandlerHarness fifo() {
+        this.fifo = true;
+        return this;
+    }
+
+    /** How many attempts an event gets before it is dead-lettered (default 3), and how far apart. */
+    public HandlerHarness attempts(int maxAttempts, Duration apart) {
+        this.maxAttempts = maxAttempts;
+        this.retryDelay = Objects.requireNonNull(apart, "apart");
+        return this;
+    }
+
+    /** How long {@link #awaitDrained()} waits before it fails the test (default 10 s). */
+    public HandlerHarness timeout(Duration timeout) {
+        this.timeout = Objects.requireNonNull(timeout, "timeout");
+        return this;
+    }
+
+    /** Changes the listener's settings, after the harness's own: {@code c -> c.concurrency(8)}. */
+    public HandlerHarness config(UnaryOperator<ListenerConfig.Builder> tuning) {
+        this.tuning = Objects.requireNonNull(tuning, "tuning");
+        return this;
+    }
+
+    @Override
+    public void beforeEach(ExtensionContext context) {
+        handled.clear();
+        var dlq = InMemoryQueue.builder(fifo ? "dead-letters.fifo" : "dead-letters").fifo(fifo).build();
+        // the queue's own redrive is a last resort far behind the engine's attempts
+        queue = InMemoryQueue.builder(fifo ? "events.fifo" : "events").fifo(fifo)
+                .deadLetterQueue(dlq, Math.max(10, maxAttempts * 2)).build();
+        var config = ListenerConfig.builder()
+                .pollers(1)
+                .batchSize(10)
+                .pollWait(Duration.ofMillis(100))
+                .retry(RetryPolicy.of(maxAttempts, Backoff.fixed(retryDelay)))
+                .shutdownDeadline(Duration.ofSeconds(5));
+        var builder = Listener.builder(queue, decoder, handler)
+                .config(tuning.apply(config).build())
+                .observer(new ListenerObserver() {
+                    @Override
+                    public void handled(Event event, Outcome outcome, long nanos) {
+                        handled.add(new Handled(event, outcome));
+                    }
+                });
+        if (ledger != null) {
+            builder.ledger(ledger);
+        }
+        listener = builder.build().start();
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) {
+        if (listener != null) {
+            listener.close();
+        }
+    }
+
+    /** Sends a body to the queue (on a FIFO queue, in group {@code "default"}); returns its message id. */
+    public String send(String body) {
+        return fifo ? send(body, "default") : send(InMemoryQueue.Message.of(body));
+    }
+
+    /** Sends a body in a group (a FIFO message group); returns its message id. */
+    public String send(String body, String groupId) {
+        return send(InMemoryQueue.Message.of(body, groupId));
+    }
+
+    /**
+     * Sends a message with attributes, a deduplication id or a delay; returns its message id. On a
+     * FIFO queue a message without a deduplication id gets a new one, so that equal bodies are all
+     * delivered; give one to see the queue's deduplication at work.
+     */
+    public String send(InMemoryQueue.Message message) {
+        var queue = started();
+        if (fifo && message.deduplicationId() == null) {
+            message = message.withDeduplicationId(UUID.randomUUID().toString());
+        }
+        return queue.send(message).messageId();
+    }
+
+    /**
+     * Waits until every message sent is settled — done, dead-lettered, or dropped as a duplicate —
+     * and nothing is left in flight or waiting for a retry. Fails the test after the timeout, saying
+     * what was left.
+     */
+    public HandlerHarness awaitDrained() {
+        started();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (queue.size() > 0 || listener.stats().inFlight() > 0) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new AssertionError("not drained after " + Durations.text(timeout) + ": " + queue.size()
+                        + " message(s) still in the queue (" + queue.inFlightCount() + " in flight); listener "
+                        + listener.stats().line());
+            }
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted while waiting for the queue to drain", e);
+            }
+        }
+        return this;
+    }
+
+    /** Every attempt the listener made, in the order they ended (a retried event appears once per attempt). */
+    public List<Handled> handled() {
+        synchronized (handled) {
+            return List.copyOf(handled);
+        }
+    }
+
+    /** The events an attempt ended {@code Done} for, in the order they were done. */
+    public List<Event> done() {
+        return handled().stream().filter(h -> h.outcome() instanceof Outcome.Done).map(Handled::event).toList();
+    }
+
+    /** The payloads of {@link #done()} as text. */
+    public List<String> donePayloads() {
+        return done().stream().map(Event::payloadAsString).toList();
+    }
+
+    /** What is in the dead-letter queue now, oldest first. */
+    public List<DeadLetter> deadLetters() {
+        return started().deadLetterQueue().messages().stream()
+                .map(m -> new DeadLetter(m.body(), m.attributes().get(InMemoryQueue.REASON_ATTRIBUTE), m.groupId(),
+                        m.attributes()))
+                .toList();
+    }
+
+    /** The queue the listener reads, to look inside or send to directly. */
+    public InMemoryQueue queue() {
+        return started();
+    }
+
+    /** The running listener. */
+    public Listener listener() {
+        started();
+        return listener;
+    }
+
+    /** The listener's counters now. */
+    public ListenerStats stats() {
+        return listener().stats();
+    }
+
+    private InMemoryQueue started() {
+        if (queue == null) {
+            throw new IllegalStateException("the harness runs inside a test: register it with @RegisterExtension");
+        }
+        return queue;
+    }
+}
