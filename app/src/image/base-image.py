@@ -22,7 +22,9 @@ UID = 65532
 
 def jlink(java_home, into):
     subprocess.run([os.path.join(java_home, "bin", "jlink"), "--add-modules", MODULES, "--strip-debug",
-                    "--no-man-pages", "--no-header-files", "--compress=zip-6", "--output", into], check=True)
+                    "--no-man-pages", "--no-header-files", "--compress=zip-6",
+                    # the JDK's own classes pre-parsed in a class-data archive: a faster start for every run
+                    "--generate-cds-archive", "--output", into], check=True)
 
 
 def shared_libraries(root):

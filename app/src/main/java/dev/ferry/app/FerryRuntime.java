@@ -77,8 +77,31 @@ public final class FerryRuntime implements AutoCloseable {
     }
 
     private void startAll() {
-        if (config.embeddedSqsPort() > 0) {
-            embedded = EmbeddedSqs.start(config.embeddedSqsPort());
+        // the embedded server (Pekko, about a second) starts on a thread of its own while this one sets up
+        // tracing, opens the ledger and makes the SQS client (the SDK's classes, most of the rest)
+        var server = config.embeddedSqsPort() > 0 ? EmbeddedStart.begin(config.embeddedSqsPort()) : null;
+        try {
+            if (tracing == null) {
+                tracingSetup = TracingSetup.start(config.tracing());
+                tracing = tracingSetup.tracing();
+            }
+            context = new RunContext(config, config.embeddedSqsPort() > 0);
+            ledger = config.ledger().plan().open(context);
+            if (server != null && usesSqs()) {
+                dev.ferry.adapters.sqs.SqsClients.shared(context);
+            }
+        } catch (RuntimeException | Error e) {
+            if (server != null) { // wait for the server all the same, so that close() stops it
+                try {
+                    embedded = server.await();
+                } catch (RuntimeException | Error also) {
+                    e.addSuppressed(also);
+                }
+            }
+            throw e;
+        }
+        if (server != null) {
+            embedded = server.await();
             line("embedded SQS server on http://127.0.0.1:" + config.embeddedSqsPort()
                     + " (aws --endpoint-url http://127.0.0.1:" + config.embeddedSqsPort() + " sqs ...)");
             if (!"memory".equals(config.ledger().kind())) {
@@ -88,12 +111,6 @@ public final class FerryRuntime implements AutoCloseable {
                         + "dropped as a duplicate (delete the ledger file to start afresh)", config.ledger().kind());
             }
         }
-        if (tracing == null) {
-            tracingSetup = TracingSetup.start(config.tracing());
-            tracing = tracingSetup.tracing();
-        }
-        context = new RunContext(config, config.embeddedSqsPort() > 0);
-        ledger = config.ledger().plan().open(context);
         var sinks = new LinkedHashMap<String, Sink>();
         for (var spec : config.sinks().values()) {
             var sink = new MeteredSink(new TracedSink(spec.plan().open(context), tracing, system(spec.type())),
@@ -169,6 +186,11 @@ public final class FerryRuntime implements AutoCloseable {
         if (!config.statsEvery().isZero()) { // stats-every: off
             statsThread = Thread.ofPlatform().daemon().name("ferry-stats").start(this::statsLoop);
         }
+    }
+
+    private boolean usesSqs() {
+        return config.sources().values().stream().anyMatch(s -> "sqs".equals(s.transport()))
+                || config.sinks().values().stream().anyMatch(s -> "sqs".equals(s.type()));
     }
 
     /** OpenTelemetry's {@code messaging.system} for a transport or sink type. */

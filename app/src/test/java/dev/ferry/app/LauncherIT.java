@@ -33,4 +33,29 @@ class LauncherIT {
         assertThat(output).contains("ferry 0.1.0").containsPattern("Java (2[1-9]|[3-9]\\d)");
         assertThat(Path.of("../ferry")).isExecutable();
     }
+
+    @Test
+    void theLauncher_keepsAClassDataArchivePerCommand_silently_andDropsOneOlderThanTheJar() throws Exception {
+        var archive = Path.of("target/ferry-validate.jsa");
+        java.nio.file.Files.deleteIfExists(archive);
+        String first = validate();
+        assertThat(archive).as("written by the first run as it exits").exists();
+        String second = validate();
+        assertThat(first + second).contains("is valid").doesNotContain("[cds").doesNotContain("warning]");
+
+        // a jar newer than the archive: the launcher drops the archive, the JVM writes a new one
+        java.nio.file.Files.setLastModifiedTime(archive, java.nio.file.attribute.FileTime.fromMillis(0));
+        assertThat(validate()).contains("is valid").doesNotContain("[cds");
+        assertThat(java.nio.file.Files.getLastModifiedTime(archive).toMillis()).isGreaterThan(0);
+    }
+
+    private static String validate() throws Exception {
+        var builder = new ProcessBuilder("bash", "../ferry", "validate", "-c", "../examples/local.yaml").redirectErrorStream(true);
+        builder.environment().put("FERRY_NO_BUILD", "1");
+        var process = builder.start();
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.exitValue()).as(output).isZero();
+        return output;
+    }
 }

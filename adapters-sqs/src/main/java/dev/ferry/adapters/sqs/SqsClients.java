@@ -41,6 +41,14 @@ public final class SqsClients {
         return builder.build();
     }
 
+    /**
+     * The one client every SQS source and sink of a run shares, made on first use. Making it sends
+     * nothing, so an app can make it early (while an embedded server starts) and find it ready.
+     */
+    public static SqsClient shared(dev.ferry.domain.spi.AdapterContext context) {
+        return context.shared("sqs-client", SqsClient.class, () -> forContext(context));
+    }
+
     public SqsClients region(String region) {
         this.region = Objects.requireNonNull(region, "region");
         return this;

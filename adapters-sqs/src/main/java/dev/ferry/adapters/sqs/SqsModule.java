@@ -35,7 +35,7 @@ public final class SqsModule {
 
     /** One client for every SQS source and sink of a run, on the file's AWS settings. */
     static SqsClient client(AdapterContext context) {
-        return context.shared("sqs-client", SqsClient.class, () -> SqsClients.forContext(context));
+        return SqsClients.shared(context);
     }
 
     /** A queue's name from its name, URL or ARN. */

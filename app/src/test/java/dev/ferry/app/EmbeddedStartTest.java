@@ -1,0 +1,105 @@
+package dev.ferry.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.app.config.ConfigReader;
+import dev.ferry.app.config.FerryConfig;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The embedded SQS server starts on a thread of its own while the run opens its ledger; whichever
+ * part fails, the start fails with that part's own error and leaves nothing running.
+ */
+class EmbeddedStartTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aLedgerThatCannotOpen_failsTheStart_andTheServerStartedMeanwhileIsStopped() throws Exception {
+        int port = freePort();
+        Files.writeString(dir.resolve("not-a-dir"), "a file where the ledger's folder should be");
+        var runtime = new FerryRuntime(config(port, "mvstore", dir.resolve("not-a-dir/ledger.db")));
+
+        assertThatThrownBy(runtime::start).satisfies(e -> assertThat(e.toString()).contains("ledger"));
+
+        assertThat(startThreads()).as("the server's start is over").isZero();
+        assertThat(bindable(port)).as("the embedded server was stopped, its port is free").isTrue();
+    }
+
+    @Test
+    void aPortInUse_failsTheStartWithTheServersOwnError() throws Exception {
+        try (var taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            var runtime = new FerryRuntime(config(taken.getLocalPort(), "memory", null));
+
+            assertThatThrownBy(runtime::start)
+                    .as("the server's own exception, not a wrapper around it")
+                    .isNotInstanceOf(java.util.concurrent.ExecutionException.class)
+                    .isNotInstanceOf(java.util.concurrent.CompletionException.class);
+            assertThat(startThreads()).isZero();
+        }
+    }
+
+    private FerryConfig config(int port, String ledger, Path path) {
+        String yaml = """
+                embedded-sqs:
+                  port: %d
+                ledger:
+                  kind: %s
+                %s
+                sources:
+                  in:
+                    sqs:
+                      queue: start-test
+                    format: raw
+                sinks:
+                  log:
+                    type: log
+                routes:
+                  - name: all
+                    to: [log]
+                admin:
+                  listen: off
+                stats-every: off
+                """.formatted(port, ledger, path == null ? "" : "  path: " + path);
+        var result = ConfigReader.parse("ferry.yaml", yaml, Map.<String, String>of()::get, ConfigReaderTest.ADAPTERS);
+        assertThat(result).as(result.toString()).isInstanceOf(ConfigReader.Result.Ok.class);
+        return ((ConfigReader.Result.Ok) result).config();
+    }
+
+    private static int freePort() throws IOException {
+        try (var s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static boolean bindable(int port) {
+        try (var s = new ServerSocket(port, 50, InetAddress.getLoopbackAddress())) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Threads still starting a server, given up to 5 s to end (each ends right after its start). */
+    private static long startThreads() throws InterruptedException {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        long alive;
+        do {
+            alive = Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> t.getName().equals("ferry-embedded-sqs-start") && t.isAlive()).count();
+            if (alive > 0) {
+                Thread.sleep(10);
+            }
+        } while (alive > 0 && System.nanoTime() < deadline);
+        return alive;
+    }
+}
