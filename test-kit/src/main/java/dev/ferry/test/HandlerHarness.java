@@ -29,7 +29,8 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * A JUnit 5 extension that runs a {@link Handler} the way Ferry runs it in production — on a real
  * {@link Listener}, with its retries, ordering groups, ledger and dead letters — on an
  * {@link InMemoryQueue} instead of a transport. Each test gets a new queue, dead-letter queue and
- * listener; they are closed after it.
+ * listener; they are closed after it. Register one per test instance (an instance field), and do
+ * not run its tests in parallel.
  *
  * <pre>{@code
  * class ShippingTest {
@@ -78,6 +79,7 @@ public final class HandlerHarness implements BeforeEachCallback, AfterEachCallba
     private UnaryOperator<ListenerConfig.Builder> tuning = UnaryOperator.identity();
 
     private final List<Handled> handled = java.util.Collections.synchronizedList(new ArrayList<>());
+    private final List<Throwable> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
     private InMemoryQueue queue;
     private Listener listener;
 
@@ -102,24 +104,28 @@ public final class HandlerHarness implements BeforeEachCallback, AfterEachCallba
 
     /** Reads bodies with {@code decoder} (for example {@code Codecs.raw()} or {@code Codecs.s3(...)}). */
     public HandlerHarness decoder(Decoder decoder) {
+        notStarted();
         this.decoder = Objects.requireNonNull(decoder, "decoder");
         return this;
     }
 
     /** Runs with an idempotency ledger (for example {@code InMemoryLedger.create()}). */
     public HandlerHarness ledger(IdempotencyLedger ledger) {
+        notStarted();
         this.ledger = ledger;
         return this;
     }
 
     /** A FIFO queue: messages of one group are handled one at a time, in order. */
     public HandlerHarness fifo() {
+        notStarted();
         this.fifo = true;
         return this;
     }
 
     /** How many attempts an event gets before it is dead-lettered (default 3), and how far apart. */
     public HandlerHarness attempts(int maxAttempts, Duration apart) {
+        notStarted();
         this.maxAttempts = maxAttempts;
         this.retryDelay = Objects.requireNonNull(apart, "apart");
         return this;
@@ -127,19 +133,26 @@ public final class HandlerHarness implements BeforeEachCallback, AfterEachCallba
 
     /** How long {@link #awaitDrained()} waits before it fails the test (default 10 s). */
     public HandlerHarness timeout(Duration timeout) {
+        notStarted();
         this.timeout = Objects.requireNonNull(timeout, "timeout");
         return this;
     }
 
     /** Changes the listener's settings, after the harness's own: {@code c -> c.concurrency(8)}. */
     public HandlerHarness config(UnaryOperator<ListenerConfig.Builder> tuning) {
+        notStarted();
         this.tuning = Objects.requireNonNull(tuning, "tuning");
         return this;
     }
 
     @Override
     public void beforeEach(ExtensionContext context) {
+        if (listener != null) {
+            throw new IllegalStateException("this HandlerHarness is already running a test: register one per test instance "
+                    + "(an instance field, not a static one) and do not run its tests in parallel");
+        }
         handled.clear();
+        errors.clear();
         var dlq = InMemoryQueue.builder(fifo ? "dead-letters.fifo" : "dead-letters").fifo(fifo).build();
         // the queue's own redrive is a last resort far behind the engine's attempts
         queue = InMemoryQueue.builder(fifo ? "events.fifo" : "events").fifo(fifo)
@@ -150,7 +163,16 @@ public final class HandlerHarness implements BeforeEachCallback, AfterEachCallba
                 .pollWait(Duration.ofMillis(100))
                 .retry(RetryPolicy.of(maxAttempts, Backoff.fixed(retryDelay)))
                 .shutdownDeadline(Duration.ofSeconds(5));
-        var builder = Listener.builder(queue, decoder, handler)
+        // an Error (an assertion inside the handler among them) is Ferry's to survive but the test's to see
+        Handler recording = (event, delivery) -> {
+            try {
+                return handler.handle(event, delivery);
+            } catch (Error e) {
+                errors.add(e);
+                throw e;
+            }
+        };
+        var builder = Listener.builder(queue, decoder, recording)
                 .config(tuning.apply(config).build())
                 .observer(new ListenerObserver() {
                     @Override
@@ -166,8 +188,16 @@ public final class HandlerHarness implements BeforeEachCallback, AfterEachCallba
 
     @Override
     public void afterEach(ExtensionContext context) {
-        if (listener != null) {
-            listener.close();
+        try {
+            if (listener != null) {
+                listener.close();
+            }
+        } finally {
+            if (queue != null) {
+                queue.deadLetterQueue().close();
+            }
+            listener = null;
+            queue = null;
         }
     }
 
@@ -197,12 +227,14 @@ public final class HandlerHarness implements BeforeEachCallback, AfterEachCallba
     /**
      * Waits until every message sent is settled — done, dead-lettered, or dropped as a duplicate —
      * and nothing is left in flight or waiting for a retry. Fails the test after the timeout, saying
-     * what was left.
+     * what was left, and at once if the handler threw an {@link Error} (a failed assertion inside
+     * it too): Ferry survives those, a test should not pass over them.
      */
     public HandlerHarness awaitDrained() {
         started();
         long deadline = System.nanoTime() + timeout.toNanos();
         while (queue.size() > 0 || listener.stats().inFlight() > 0) {
+            failOnErrors();
             if (System.nanoTime() - deadline > 0) {
                 throw new AssertionError("not drained after " + Durations.text(timeout) + ": " + queue.size()
                         + " message(s) still in the queue (" + queue.inFlightCount() + " in flight); listener "
@@ -215,7 +247,17 @@ public final class HandlerHarness implements BeforeEachCallback, AfterEachCallba
                 throw new AssertionError("interrupted while waiting for the queue to drain", e);
             }
         }
+        failOnErrors();
         return this;
+    }
+
+    private void failOnErrors() {
+        if (!errors.isEmpty()) {
+            var failure = new AssertionError("the handler threw " + errors.size() + " error(s); the first: " + errors.get(0),
+                    errors.get(0));
+            errors.stream().skip(1).forEach(failure::addSuppressed);
+            throw failure;
+        }
     }
 
     /** Every attempt the listener made, in the order they ended (a retried event appears once per attempt). */
@@ -257,6 +299,12 @@ public final class HandlerHarness implements BeforeEachCallback, AfterEachCallba
     /** The listener's counters now. */
     public ListenerStats stats() {
         return listener().stats();
+    }
+
+    private void notStarted() {
+        if (listener != null) {
+            throw new IllegalStateException("set the harness up where it is declared: its test has started already");
+        }
     }
 
     private InMemoryQueue started() {

@@ -165,12 +165,12 @@ class HandlerHarnessTest {
 
     static class Stuck {
         static final CountDownLatch release = new CountDownLatch(1);
-        static volatile HandlerHarness last;
+        static volatile dev.ferry.domain.listener.Listener last;
         static volatile boolean listenerRunningAfterTest = true;
 
         // registered first, so its afterEach runs last: after the harness closed its listener
         @RegisterExtension
-        final AfterEachCallback check = context -> listenerRunningAfterTest = last.listener().isRunning();
+        final AfterEachCallback check = context -> listenerRunningAfterTest = last.isRunning();
 
         @RegisterExtension
         final HandlerHarness ferry = HandlerHarness.of((event, delivery) -> {
@@ -184,10 +184,39 @@ class HandlerHarnessTest {
 
         @Test
         void test() {
-            last = ferry;
+            last = ferry.listener();
             ferry.send("slow");
             ferry.awaitDrained();
         }
+    }
+
+    @Test
+    void anAssertionThatFailsInsideTheHandler_failsTheTest_thoughFerrySurvivesIt() {
+        var events = run(AssertingHandler.class);
+        events.assertStatistics(s -> s.failed(1));
+        var failure = events.failed().stream().findFirst().orElseThrow()
+                .getRequiredPayload(org.junit.platform.engine.TestExecutionResult.class).getThrowable().orElseThrow();
+        assertThat(failure).isInstanceOf(AssertionError.class).hasMessageContaining("the handler threw")
+                .hasRootCauseMessage("expected an order, got a refund");
+    }
+
+    static class AssertingHandler {
+        @RegisterExtension
+        final HandlerHarness ferry = HandlerHarness.of((event, delivery) -> {
+            throw new AssertionError("expected an order, got a refund");
+        }).attempts(2, Duration.ofMillis(5));
+
+        @Test
+        void test() {
+            ferry.send("refund-1");
+            ferry.awaitDrained();
+        }
+    }
+
+    @Test
+    void changingTheSetUpOnceTheTestRuns_isRefused() {
+        assertThatThrownBy(() -> ferry.ledger(InMemoryLedger.create()))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("where it is declared");
     }
 
     @Test

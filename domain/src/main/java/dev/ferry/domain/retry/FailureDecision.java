@@ -31,6 +31,8 @@ public final class FailureDecision {
     /** The longest a delivery waits before asking again about its event's claim held elsewhere. */
     public static final Duration CLAIM_RECHECK = Duration.ofSeconds(1);
 
+    /** The shortest such wait. */
+    public static final Duration CLAIM_RECHECK_MIN = Duration.ofMillis(25);
 
     /** Paces retries of a failing ledger: 200 ms doubling to 10 s, half jitter. */
     public static final Backoff STORE_BACKOFF = new Backoff(Duration.ofMillis(200), 2.0, Duration.ofSeconds(10), Jitter.HALF);
@@ -163,19 +165,22 @@ public final class FailureDecision {
                 : new Settle(Disposition.redeliver(delay), false);
     }
 
-    /** A wait that is not the message's fault: in hand when short enough, else back on the transport, excused. */
     /**
      * A claim held elsewhere that ends within the hold limit is asked about again after
      * {@link #CLAIM_RECHECK} at most, not only when its lease runs out: the holder usually finishes
      * (or fails and lets go) in milliseconds, and a duplicate should not wait a whole lease to be
      * dropped, nor a released event to be handled. A longer claim sends the message back until it ends.
+     * Never sooner than {@link #CLAIM_RECHECK_MIN}: a ledger whose clock runs behind ours would
+     * otherwise be asked again and again without a pause.
      */
     private static Decision claimedElsewhere(Duration remaining, Policies policies) {
-        var left = remaining.isNegative() ? Duration.ZERO : remaining;
+        var left = remaining.compareTo(CLAIM_RECHECK_MIN) < 0 ? CLAIM_RECHECK_MIN : remaining;
         var decision = wait(left, "claimed by another worker", policies);
         return decision instanceof Hold && left.compareTo(CLAIM_RECHECK) > 0
                 ? new Hold(CLAIM_RECHECK, "claimed by another worker") : decision;
     }
+
+    /** A wait that is not the message's fault: in hand when short enough, else back on the transport, excused. */
 
     private static Decision wait(Duration delay, String reason, Policies policies) {
         return delay.compareTo(policies.holdLimit()) <= 0
