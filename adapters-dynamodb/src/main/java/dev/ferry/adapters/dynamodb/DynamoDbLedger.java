@@ -198,6 +198,12 @@ public final class DynamoDbLedger implements IdempotencyLedger, AutoCloseable {
         return claims;
     }
 
+    /** A completion waits for a DynamoDB round trip: the listener records it off its workers. */
+    @Override
+    public boolean completionWaits() {
+        return true;
+    }
+
     @Override
     public boolean complete(String key, long token, Duration ttl) {
         long now = clock.millis();

@@ -138,6 +138,12 @@ public final class MvStoreLedger implements IdempotencyLedger, AutoCloseable {
         }
     }
 
+    /** A completion waits for its commit to reach the file: the listener records it off its workers. */
+    @Override
+    public boolean completionWaits() {
+        return true;
+    }
+
     @Override
     public boolean complete(String key, long token, Duration ttl) {
         ensureOpen();

@@ -44,4 +44,14 @@ public interface IdempotencyLedger {
 
     /** Pushes the lease of a held claim out to now + {@code lease}. False when fenced or not held. */
     boolean extend(String key, long token, Duration lease);
+
+    /**
+     * True when {@link #complete} waits on I/O (a disk commit, a network round trip). A listener then
+     * records a delivery's last completion on a thread of its own, and its worker goes on with the
+     * next delivery meanwhile; the delivery is acknowledged once its completion is recorded, as
+     * always. False (the default): completions are recorded on the worker, in turn.
+     */
+    default boolean completionWaits() {
+        return false;
+    }
 }

@@ -20,6 +20,8 @@ import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -69,6 +71,8 @@ public final class Listener implements AutoCloseable {
     private final Poller poller;
     private final ThreadPoolExecutor workers;
     private final ScheduledThreadPoolExecutor holds;
+    /** Records completions that wait on the ledger's I/O, one virtual thread each (bounded by the in-flight window). */
+    private final ExecutorService completer;
 
     private final List<Thread> pollerThreads = new CopyOnWriteArrayList<>();
     private Thread settlerThread, leaseThread;
@@ -91,11 +95,12 @@ public final class Listener implements AutoCloseable {
         this.workers.allowCoreThreadTimeOut(true);
         this.holds = new ScheduledThreadPoolExecutor(1, r -> daemonThread("holds", r));
         this.holds.setRemoveOnCancelPolicy(true);
+        this.completer = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("ferry-" + name + "-complete-", 1).factory());
         var holdLimit = b.source.maxHoldInHand().compareTo(config.holdLimit()) < 0 ? b.source.maxHoldInHand() : config.holdLimit();
         var policies = new FailureDecision.Policies(config.retry(), config.deadLetter(), holdLimit, FailureDecision.STORE_BACKOFF);
         this.processor = new Processor(new Processor.Shared(name, b.handler, b.ledger, config, b.clock, intake, counters,
                 observer, settler, failureCounts, policies, holds, this::isRunning, new SplittableRandom(b.seed),
-                b.ledgerScope != null ? b.ledgerScope : b.decoder.keysUniqueByNature() ? LedgerKeys.SHARED : null));
+                b.ledgerScope != null ? b.ledgerScope : b.decoder.keysUniqueByNature() ? LedgerKeys.SHARED : null, completer));
         this.groups = new OrderingGroups<>(workers, config.concurrency(), processor);
         processor.groups(groups);
         this.leaseKeeper = new LeaseKeeper(name, b.acknowledger, b.ledger, config, b.clock, hands, counters, observer);
@@ -228,7 +233,7 @@ public final class Listener implements AutoCloseable {
             return report.get();
         }
         var r = new Shutdown(name, config, hands, groups, settler, processor, counters, this::stats)
-                .run(reason, pollerThreads, () -> state.set(STOPPED), settlerThread, leaseThread, holds, workers);
+                .run(reason, pollerThreads, () -> state.set(STOPPED), settlerThread, leaseThread, holds, workers, completer);
         report.set(r);
         observer.stopped(r);
         stopped.countDown();

@@ -15,6 +15,7 @@ import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.SplittableRandom;
+import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -34,7 +35,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
     record Shared(String name, Handler handler, IdempotencyLedger ledger, ListenerConfig config, Clock clock,
                   Intake intake, Counters counters, ListenerObserver observer, Settler settler,
                   FailureCounts failureCounts, FailureDecision.Policies policies, ScheduledExecutorService scheduler,
-                  BooleanSupplier running, SplittableRandom random, String ledgerScope) {
+                  BooleanSupplier running, SplittableRandom random, String ledgerScope, Executor completer) {
     }
 
     private final Shared s;
@@ -97,6 +98,13 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
                 return decide(item, setback);
             }
             item.nextEvent++;
+        }
+        if (item.toComplete != null) {
+            // every event handled; the last one's completion waits on the ledger's I/O, and the group need
+            // not: its next delivery runs while this one is recorded, then acknowledged
+            item.nextEvent = item.events.size() - 1;
+            completeLater(item);
+            return Step.DONE;
         }
         if (s.config().skipDelete() && item.handedToHandler > 0) {
             if (s.settler().handOver(item)) {
@@ -167,6 +175,10 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
                 return null;
             }
             if (claim != null) {
+                if (s.ledger().completionWaits() && item.nextEvent == item.events.size() - 1) {
+                    item.toComplete = claim; // recorded off this worker once the loop is over: see completeLater
+                    return null;
+                }
                 var setback = complete(item, claim);
                 if (setback != null) {
                     item.toComplete = claim;
@@ -189,6 +201,51 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             default -> { }
         }
         return new FailureDecision.Answered(outcome);
+    }
+
+    private void completeLater(InFlight item) {
+        try {
+            s.completer().execute(() -> finishCompletion(item));
+        } catch (RejectedExecutionException stopping) {
+            giveBack(item); // records it here, then acknowledges
+        }
+    }
+
+    /**
+     * Records a deferred completion, then acknowledges the delivery. The effect has happened, so a
+     * ledger that fails is asked again (after the store backoff, the delivery in hand and its lease
+     * kept) rather than the delivery put back: running it again would repeat its effect, behind
+     * later deliveries of its group. At shutdown a delivery still waiting is given back (acknowledged).
+     */
+    private void finishCompletion(InFlight item) {
+        try {
+            if (item.settled.get() || item.toComplete == null) {
+                return;
+            }
+            var setback = complete(item, item.toComplete);
+            if (setback == null) {
+                item.toComplete = null;
+                s.settler().settle(item, Disposition.ACK);
+                return;
+            }
+            if (!s.running().getAsBoolean()) {
+                giveBack(item);
+                return;
+            }
+            item.held = true;
+            s.counters().held.increment();
+            var delay = s.policies().storeBackoff().delay(item.storeFailures, random());
+            s.scheduler().schedule(() -> {
+                item.held = false;
+                completeLater(item);
+            }, delay.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException stopping) {
+            giveBack(item);
+        } catch (Throwable e) { // a fault of the engine itself: the effect happened, so the delivery is acknowledged
+            LOG.log(Level.ERROR, "recording the completion of message " + item.delivery.id() + " of '" + s.name()
+                    + "' failed; acknowledged without it", e);
+            s.settler().settle(item, Disposition.ACK);
+        }
     }
 
     /** Completes a claim whose effect happened; null when done (or fenced), else the store failure. */
@@ -308,7 +365,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
      * because handling it again would repeat its effect.
      */
     void giveBack(InFlight item) {
-        if (item.toComplete != null && item.events != null && item.nextEvent == item.events.size() - 1) {
+        if (item.toComplete != null && item.events != null && item.nextEvent >= item.events.size() - 1) {
             if (complete(item, item.toComplete) == null) {
                 item.toComplete = null;
             }

@@ -40,7 +40,7 @@ final class Shutdown {
     }
 
     ShutdownReport run(String reason, List<Thread> pollers, Runnable markStopped, Thread settlerThread,
-                       Thread leaseThread, ExecutorService holds, ExecutorService workers) {
+                       Thread leaseThread, ExecutorService holds, ExecutorService workers, ExecutorService completer) {
         long begin = System.nanoTime();
         long settledBefore = stats.get().settled();
         long sentBefore = counters.settlementsSent.sum();
@@ -61,8 +61,12 @@ final class Shutdown {
         long releasedRunning = 0;
         for (var item : List.copyOf(hands.inFlight())) {
             if (!item.settled.get()) {
-                settler.settle(item, Disposition.RELEASE);
-                releasedRunning++;
+                // one whose effect happened and whose completion is still being recorded is acknowledged:
+                // put back, it would run again
+                boolean effectDone = item.toComplete != null && item.events != null
+                        && item.nextEvent >= item.events.size() - 1;
+                settler.settle(item, effectDone ? Disposition.ACK : Disposition.RELEASE);
+                releasedRunning += effectDone ? 0 : 1;
             }
         }
         long finished = stats.get().settled() - settledBefore - releasedWaiting - releasedRunning;
@@ -74,6 +78,7 @@ final class Shutdown {
         leaseThread.interrupt();
         holds.shutdownNow();
         workers.shutdownNow();
+        completer.shutdownNow();
         var r = new ShutdownReport(reason, finished, releasedWaiting, releasedRunning,
                 counters.settlementsSent.sum() - sentBefore, Duration.ofNanos(System.nanoTime() - begin), stats.get());
         LOG.log(Level.INFO, "listener ''{0}'' stopped ({1}) in {2} ms: {3} finished, {4} released unstarted, "

@@ -258,11 +258,18 @@ class FaultHuntTest {
     static final class ChaosLedger implements IdempotencyLedger {
         private final IdempotencyLedger inner;
         private final SplittableRandom random;
+        private final boolean completionWaits;
         private volatile long downUntil;
 
         ChaosLedger(IdempotencyLedger inner, SplittableRandom random) {
             this.inner = inner;
             this.random = random;
+            this.completionWaits = random.nextBoolean(); // half the seeds record completions off the workers
+        }
+
+        @Override
+        public boolean completionWaits() {
+            return completionWaits;
         }
 
         void outage(Duration d) {

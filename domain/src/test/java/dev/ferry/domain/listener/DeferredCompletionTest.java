@@ -1,0 +1,168 @@
+package dev.ferry.domain.listener;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.handle.Handler;
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.idempotency.Claim;
+import dev.ferry.domain.idempotency.IdempotencyLedger;
+import dev.ferry.domain.idempotency.InMemoryLedger;
+import dev.ferry.domain.idempotency.LedgerKeys;
+import dev.ferry.domain.memory.InMemoryQueue;
+import dev.ferry.domain.model.FerryException;
+import dev.ferry.domain.testing.Await;
+import dev.ferry.domain.testing.LineDecoder;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A ledger whose completions wait on I/O (MVStore's commit, DynamoDB's round trip) has them
+ * recorded off the workers: a group goes on while its last delivery is recorded, and that delivery
+ * is acknowledged only once it is — never put back, since its effect happened.
+ */
+class DeferredCompletionTest {
+
+    private static final Duration LIMIT = Duration.ofSeconds(20);
+
+    private final InMemoryQueue dlq = InMemoryQueue.builder("orders-dlq.fifo").build();
+    private final InMemoryQueue fifo = InMemoryQueue.builder("orders.fifo").contentBasedDeduplication(true)
+            .deadLetterQueue(dlq).build();
+    private final List<String> effects = new CopyOnWriteArrayList<>();
+    private final List<Listener> listeners = new ArrayList<>();
+
+    @AfterEach
+    void stopAll() {
+        listeners.forEach(Listener::stop);
+    }
+
+    private final Handler recording = (event, delivery) -> {
+        effects.add(event.key());
+        return Outcome.done();
+    };
+
+    private Listener start(IdempotencyLedger ledger, ListenerConfig config) {
+        var listener = Listener.builder(fifo, fifo, new LineDecoder(), recording).ledger(ledger).config(config).seed(7)
+                .build();
+        listeners.add(listener);
+        return listener.start();
+    }
+
+    @Test
+    void aCompletionThatWaits_doesNotHoldItsGroup_andItsDeliveryIsAcknowledgedOnlyOnceRecorded() {
+        var ledger = new SlowLedger();
+        ledger.gate("o1");
+        fifo.send(InMemoryQueue.Message.of("o1", "customer-7"));
+        fifo.send(InMemoryQueue.Message.of("o2", "customer-7"));
+        start(ledger, ListenerTest.fast().batchSize(10).build());
+
+        assertThat(Await.until(LIMIT, () -> effects.size() == 2))
+                .as("o2 handled while o1's completion waits: " + effects).isTrue();
+        assertThat(effects).containsExactly("o1", "o2");
+        assertThat(Await.until(LIMIT, () -> fifo.size() == 1)).as("o2 recorded and acknowledged").isTrue();
+        assertThat(fifo.messages()).extracting(InMemoryQueue.Stored::body).containsExactly("o1");
+
+        ledger.open("o1");
+
+        assertThat(Await.until(LIMIT, () -> fifo.size() == 0)).as("o1 acknowledged once recorded").isTrue();
+        assertThat(effects).containsExactly("o1", "o2");
+        assertThat(dlq.size()).isZero();
+    }
+
+    @Test
+    void aLedgerDownWhileACompletionIsRecorded_isAskedAgain_andTheEffectIsNotRepeated() {
+        var ledger = new SlowLedger();
+        ledger.failCompletions(3);
+        fifo.send(InMemoryQueue.Message.of("o1", "customer-7"));
+        var listener = start(ledger, ListenerTest.fast().build());
+
+        assertThat(Await.until(LIMIT, () -> fifo.size() == 0)).as("acknowledged once the ledger answered").isTrue();
+        assertThat(effects).containsExactly("o1");
+        assertThat(ledger.failed.get()).isEqualTo(3);
+        assertThat(listener.stats().ledgerFailures()).isEqualTo(3);
+        assertThat(listener.stats().redelivered() + listener.stats().released()).as("never put back").isZero();
+        assertThat(ledger.inner.claim(LedgerKeys.event("orders.fifo", "o1"), Duration.ofSeconds(1)))
+                .as("recorded as completed").isInstanceOf(Claim.Completed.class);
+    }
+
+    @Test
+    void stoppingWhileACompletionIsStillRecorded_acknowledgesTheDelivery_ratherThanRunItAgain() {
+        var ledger = new SlowLedger();
+        ledger.gate("o1");
+        fifo.send(InMemoryQueue.Message.of("o1", "customer-7"));
+        var listener = start(ledger, ListenerTest.fast().shutdownDeadline(Duration.ofMillis(200)).build());
+        assertThat(Await.until(LIMIT, () -> effects.size() == 1)).isTrue();
+
+        var report = listener.stop();
+
+        assertThat(report.releasedRunning()).isZero();
+        assertThat(fifo.size()).as("acknowledged: put back, it would run again").isZero();
+        assertThat(dlq.size()).isZero();
+        assertThat(effects).containsExactly("o1");
+    }
+
+    /** An in-memory ledger whose completions wait on I/O: some held at a gate, some failing. */
+    static final class SlowLedger implements IdempotencyLedger {
+        final InMemoryLedger inner = InMemoryLedger.create();
+        final AtomicInteger failed = new AtomicInteger();
+        private final java.util.Map<String, CountDownLatch> gates = new java.util.concurrent.ConcurrentHashMap<>();
+        private final AtomicInteger failuresLeft = new AtomicInteger();
+
+        void gate(String eventKey) {
+            gates.put(eventKey, new CountDownLatch(1));
+        }
+
+        void open(String eventKey) {
+            gates.get(eventKey).countDown();
+        }
+
+        void failCompletions(int times) {
+            failuresLeft.set(times);
+        }
+
+        @Override
+        public boolean completionWaits() {
+            return true;
+        }
+
+        @Override
+        public Claim claim(String key, Duration lease) {
+            return inner.claim(key, lease);
+        }
+
+        @Override
+        public boolean complete(String key, long token, Duration ttl) {
+            if (failuresLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                failed.incrementAndGet();
+                throw new FerryException("ledger unreachable (injected)", true);
+            }
+            var gate = gates.get(key.substring(key.lastIndexOf(':') + 1));
+            if (gate != null) {
+                try {
+                    if (!gate.await(LIMIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                        throw new FerryException("gate never opened", true);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new FerryException("interrupted while writing", true);
+                }
+            }
+            return inner.complete(key, token, ttl);
+        }
+
+        @Override
+        public boolean release(String key, long token) {
+            return inner.release(key, token);
+        }
+
+        @Override
+        public boolean extend(String key, long token, Duration lease) {
+            return inner.extend(key, token, lease);
+        }
+    }
+}
