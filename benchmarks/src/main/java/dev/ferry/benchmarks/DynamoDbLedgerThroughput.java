@@ -83,8 +83,8 @@ public final class DynamoDbLedgerThroughput {
     }
 
     public static void main(String[] args) throws Exception {
-        // DynamoDB Local logs every request at INFO: that would be most of what this program measures
-        org.apache.logging.log4j.core.config.Configurator.setRootLevel(org.apache.logging.log4j.Level.WARN);
+        // one logging context for the whole JVM, so that quieting DynamoDB Local below reaches its loggers too
+        System.setProperty("log4j2.contextSelector", "org.apache.logging.log4j.core.selector.BasicContextSelector");
         int messages = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
         long delayMs = args.length > 1 ? Long.parseLong(args[1]) : 5;
         var concurrencies = new ArrayList<Integer>();
@@ -99,14 +99,22 @@ public final class DynamoDbLedgerThroughput {
         int connections = Math.max(200, 2 * concurrencies.stream().mapToInt(Integer::intValue).max().orElse(16));
         try (var dynamo = LocalDynamo.start(delayMs, connections);
              var dynamoLedger = DynamoDbLedger.of(dynamo.client(), TABLE)) {
+            // DynamoDB Local logs every request at INFO (it sets its logging up as it starts, so this comes
+            // after): that would be most of what this program measures
+            org.apache.logging.log4j.core.config.Configurator.setAllLevels(org.apache.logging.log4j.LogManager.ROOT_LOGGER_NAME,
+                    org.apache.logging.log4j.Level.WARN);
             DynamoDbLedger.createTable(dynamo.client(), TABLE, DynamoDbLedger.Names.defaults());
             System.out.printf("%d messages per drain, %d ms added per DynamoDB call; one call takes %.1f ms in all%n",
                     messages, delayMs, meanCallMillis(dynamo.client()));
             var variants = List.of(
                     new Variant(NO_LEDGER, () -> null),
                     new Variant("memory", InMemoryLedger::create),
+                    // the same round trip without DynamoDB Local's own engine, which caps the figures here:
+                    // completions recorded on the worker in turn, then off it (completionWaits)
+                    new Variant("latent-on-worker", () -> new LatentLedger(delayMs, false)),
+                    new Variant("latent-deferred", () -> new LatentLedger(delayMs, true)),
                     new Variant("dynamodb", () -> dynamoLedger));
-            System.out.printf("%-9s %11s %10s %18s%n", "ledger", "concurrency", "msg/s", "ratio-to-no-ledger");
+            System.out.printf("%-16s %11s %10s %18s%n", "ledger", "concurrency", "msg/s", "ratio-to-no-ledger");
             for (int concurrency : concurrencies) {
                 double baseline = 0;
                 for (var variant : variants) {
@@ -115,7 +123,7 @@ public final class DynamoDbLedgerThroughput {
                     if (variant.name().equals(NO_LEDGER)) {
                         baseline = rate;
                     }
-                    System.out.printf("%-9s %11d %10.0f %18.2f%n", variant.name(), concurrency, rate, rate / baseline);
+                    System.out.printf("%-16s %11d %10.0f %18.2f%n", variant.name(), concurrency, rate, rate / baseline);
                 }
             }
         }
@@ -205,6 +213,58 @@ public final class DynamoDbLedgerThroughput {
                     Map.of(), null, null, null));
         }
         return queue;
+    }
+
+    /**
+     * An in-memory ledger whose every call takes {@code millis} longer, as one across a network would:
+     * what the engine makes of a ledger's round trip, without a server's own limits.
+     */
+    private static final class LatentLedger implements IdempotencyLedger {
+        private final IdempotencyLedger inner = InMemoryLedger.create();
+        private final long millis;
+        private final boolean completionWaits;
+
+        LatentLedger(long millis, boolean completionWaits) {
+            this.millis = millis;
+            this.completionWaits = completionWaits;
+        }
+
+        private void roundTrip() {
+            try {
+                Thread.sleep(millis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        @Override
+        public boolean completionWaits() {
+            return completionWaits;
+        }
+
+        @Override
+        public dev.ferry.domain.idempotency.Claim claim(String key, Duration lease) {
+            roundTrip();
+            return inner.claim(key, lease);
+        }
+
+        @Override
+        public boolean complete(String key, long token, Duration ttl) {
+            roundTrip();
+            return inner.complete(key, token, ttl);
+        }
+
+        @Override
+        public boolean release(String key, long token) {
+            roundTrip();
+            return inner.release(key, token);
+        }
+
+        @Override
+        public boolean extend(String key, long token, Duration lease) {
+            roundTrip();
+            return inner.extend(key, token, lease);
+        }
     }
 
     /** Sleeps before every HTTP attempt: the network round trip to the real service, which loopback lacks. */
