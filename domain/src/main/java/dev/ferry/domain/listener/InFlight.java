@@ -23,6 +23,8 @@ final class InFlight {
     final String decodeProblem;
     final String orderingKey;
     final AtomicBoolean settled = new AtomicBoolean();
+    /** Taken by whoever records a deferred completion (the completer, or a shutdown giving it back). */
+    final AtomicBoolean completing = new AtomicBoolean();
     volatile Instant leaseUntil;
     volatile boolean started;
     /** Waiting in hand to be tried again (throttled, retrying, ledger down); its group waits too. */

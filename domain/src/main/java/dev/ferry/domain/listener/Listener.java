@@ -100,7 +100,8 @@ public final class Listener implements AutoCloseable {
         var policies = new FailureDecision.Policies(config.retry(), config.deadLetter(), holdLimit, FailureDecision.STORE_BACKOFF);
         this.processor = new Processor(new Processor.Shared(name, b.handler, b.ledger, config, b.clock, intake, counters,
                 observer, settler, failureCounts, policies, holds, this::isRunning, new SplittableRandom(b.seed),
-                b.ledgerScope != null ? b.ledgerScope : b.decoder.keysUniqueByNature() ? LedgerKeys.SHARED : null, completer));
+                b.ledgerScope != null ? b.ledgerScope : b.decoder.keysUniqueByNature() ? LedgerKeys.SHARED : null,
+                defersCompletions(b.ledger, holdLimit) ? completer : null));
         this.groups = new OrderingGroups<>(workers, config.concurrency(), processor);
         processor.groups(groups);
         this.leaseKeeper = new LeaseKeeper(name, b.acknowledger, b.ledger, config, b.clock, hands, counters, observer);
@@ -120,6 +121,24 @@ public final class Listener implements AutoCloseable {
      */
     public static <S extends Source & Acknowledger> Builder builder(S source, Decoder decoder, Handler handler) {
         return new Builder(source, source, decoder, handler).closeSourceOnClose(true);
+    }
+
+    /**
+     * Whether completions are recorded off the workers: the ledger's completions wait on I/O, and the
+     * delivery can be kept in hand meanwhile — its lease extended, and a source that holds at all.
+     * Asked once; a ledger that throws when asked (a plugin's) keeps them on the workers.
+     */
+    private boolean defersCompletions(IdempotencyLedger ledger, Duration holdLimit) {
+        if (ledger == null || !config.extendLeases() || holdLimit.isZero()) {
+            return false;
+        }
+        try {
+            return ledger.completionWaits();
+        } catch (Throwable e) {
+            LOG.log(Level.WARNING, "the ledger of ''{0}'' failed to say how it completes; completions stay on the workers: {1}",
+                    name, String.valueOf(e));
+            return false;
+        }
     }
 
     /** Starts the pollers, the settler and the lease keeper. */

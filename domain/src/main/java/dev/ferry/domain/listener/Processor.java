@@ -175,7 +175,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
                 return null;
             }
             if (claim != null) {
-                if (s.ledger().completionWaits() && item.nextEvent == item.events.size() - 1) {
+                if (s.completer() != null && item.nextEvent == item.events.size() - 1) {
                     item.toComplete = claim; // recorded off this worker once the loop is over: see completeLater
                     return null;
                 }
@@ -215,21 +215,27 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
      * Records a deferred completion, then acknowledges the delivery. The effect has happened, so a
      * ledger that fails is asked again (after the store backoff, the delivery in hand and its lease
      * kept) rather than the delivery put back: running it again would repeat its effect, behind
-     * later deliveries of its group. At shutdown a delivery still waiting is given back (acknowledged).
+     * later deliveries of its group. At shutdown a delivery still waiting is acknowledged. A delivery
+     * whose lease ran out meanwhile (the transport may have handed it out again) is recorded once
+     * more if the ledger answers, then dropped as stale: its receipt no longer settles anything.
      */
     private void finishCompletion(InFlight item) {
+        if (!item.completing.compareAndSet(false, true)) {
+            return; // a shutdown is giving it back: that settles it
+        }
         try {
             if (item.settled.get() || item.toComplete == null) {
                 return;
             }
             var setback = complete(item, item.toComplete);
-            if (setback == null) {
-                item.toComplete = null;
-                s.settler().settle(item, Disposition.ACK);
-                return;
-            }
-            if (!s.running().getAsBoolean()) {
-                giveBack(item);
+            boolean stale = !s.clock().instant().isBefore(item.leaseUntil);
+            if (setback == null || stale || !s.running().getAsBoolean()) {
+                if (stale) {
+                    s.settler().dropStale(item);
+                } else {
+                    s.settler().settle(item, Disposition.ACK);
+                }
+                item.toComplete = null; // after the settle: a shutdown in between must not see it finished
                 return;
             }
             item.held = true;
@@ -240,11 +246,13 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
                 completeLater(item);
             }, delay.toNanos(), TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException stopping) {
-            giveBack(item);
+            s.settler().settle(item, Disposition.ACK);
         } catch (Throwable e) { // a fault of the engine itself: the effect happened, so the delivery is acknowledged
             LOG.log(Level.ERROR, "recording the completion of message " + item.delivery.id() + " of '" + s.name()
                     + "' failed; acknowledged without it", e);
             s.settler().settle(item, Disposition.ACK);
+        } finally {
+            item.completing.set(false);
         }
     }
 
@@ -366,10 +374,16 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
      */
     void giveBack(InFlight item) {
         if (item.toComplete != null && item.events != null && item.nextEvent >= item.events.size() - 1) {
-            if (complete(item, item.toComplete) == null) {
-                item.toComplete = null;
+            if (!item.completing.compareAndSet(false, true)) {
+                return; // the completer is recording it now, and settles it after
             }
-            s.settler().settle(item, Disposition.ACK);
+            try {
+                complete(item, item.toComplete);
+                s.settler().settle(item, Disposition.ACK);
+                item.toComplete = null;
+            } finally {
+                item.completing.set(false);
+            }
             return;
         }
         for (var claim : item.asyncClaims) {

@@ -106,8 +106,24 @@ class DeferredCompletionTest {
         assertThat(effects).containsExactly("o1");
     }
 
+    @Test
+    void aLedgerThatThrowsWhenAskedHowItCompletes_keepsCompletionsOnTheWorkers_andTheEffectRunsOnce() {
+        var ledger = new SlowLedger() {
+            @Override
+            public boolean completionWaits() {
+                throw new NoSuchMethodError("an old plugin's ledger (injected)");
+            }
+        };
+        fifo.send(InMemoryQueue.Message.of("o1", "customer-7"));
+        start(ledger, ListenerTest.fast().build());
+
+        assertThat(Await.until(LIMIT, () -> fifo.size() == 0)).isTrue();
+        assertThat(effects).containsExactly("o1");
+        assertThat(dlq.size()).isZero();
+    }
+
     /** An in-memory ledger whose completions wait on I/O: some held at a gate, some failing. */
-    static final class SlowLedger implements IdempotencyLedger {
+    static class SlowLedger implements IdempotencyLedger {
         final InMemoryLedger inner = InMemoryLedger.create();
         final AtomicInteger failed = new AtomicInteger();
         private final java.util.Map<String, CountDownLatch> gates = new java.util.concurrent.ConcurrentHashMap<>();
