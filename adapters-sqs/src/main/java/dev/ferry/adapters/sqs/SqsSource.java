@@ -12,10 +12,8 @@ import dev.ferry.domain.transport.Source;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -65,6 +63,8 @@ public final class SqsSource implements Source, Acknowledger {
     /** SQS's longest long-poll wait. */
     static final int MAX_WAIT_SECONDS = 20;
     private static final int MAX_REASON_CHARS = 4_000;
+    /** Receives with an MD5 mismatch before a message is dead-lettered: damage in transit rarely repeats. */
+    static final int MD5_RECEIVES = 3;
     private static final Logger LOG = LoggerFactory.getLogger(SqsSource.class);
     private static final List<MessageSystemAttributeName> SYSTEM_ATTRIBUTES = List.of(
             MessageSystemAttributeName.APPROXIMATE_RECEIVE_COUNT,
@@ -84,8 +84,8 @@ public final class SqsSource implements Source, Acknowledger {
     private final boolean fifo;
     private final String deadLetterQueueUrl;
     private final boolean deadLetterQueueFifo;
-    private final Set<String> allowedSenders;
-    private final boolean verifyMd5;
+    /** What a received message becomes, and whether it may be handled (MD5, allowed senders). */
+    private final ReceivedMessages screening;
     private final int maxWaitSeconds;
     private final Duration closeWait;
     private final int settleRetries;
@@ -97,8 +97,6 @@ public final class SqsSource implements Source, Acknowledger {
 
     private final LongAdder received = new LongAdder();
     private final LongAdder deadLettered = new LongAdder();
-    private final LongAdder md5Mismatches = new LongAdder();
-    private final LongAdder foreignSenders = new LongAdder();
     private final LongAdder invalidReceipts = new LongAdder();
     private final LongAdder settleFailures = new LongAdder();
     private final LongAdder releasedAfterInterrupt = new LongAdder();
@@ -116,8 +114,7 @@ public final class SqsSource implements Source, Acknowledger {
         this.fifo = info.fifo();
         this.deadLetterQueueUrl = deadLetterQueueUrl;
         this.deadLetterQueueFifo = deadLetterQueueUrl != null && deadLetterQueueUrl.endsWith(".fifo");
-        this.allowedSenders = Set.copyOf(b.allowedSenders);
-        this.verifyMd5 = b.verifyMd5;
+        this.screening = new ReceivedMessages(this.name, b.clock, b.verifyMd5, Set.copyOf(b.allowedSenders));
         this.maxWaitSeconds = (int) b.maxWait.toSeconds();
         this.closeWait = b.closeWait;
         this.settleRetries = b.settleRetries;
@@ -157,7 +154,7 @@ public final class SqsSource implements Source, Acknowledger {
     }
 
     public Stats stats() {
-        return new Stats(received.sum(), deadLettered.sum(), md5Mismatches.sum(), foreignSenders.sum(),
+        return new Stats(received.sum(), deadLettered.sum(), screening.md5Mismatches(), screening.foreignSenders(),
                 invalidReceipts.sum(), settleFailures.sum(), releasedAfterInterrupt.sum());
     }
 
@@ -216,8 +213,8 @@ public final class SqsSource implements Source, Acknowledger {
         var accepted = new ArrayList<Delivery>(messages.size());
         List<Settlement> refused = null;
         for (var m : messages) {
-            var delivery = toDelivery(m, receivedAt);
-            String problem = screen(m);
+            var delivery = screening.toDelivery(m, receivedAt);
+            String problem = screening.screen(m);
             if (problem == null) {
                 accepted.add(delivery);
                 continue;
@@ -225,7 +222,7 @@ public final class SqsSource implements Source, Acknowledger {
             if (refused == null) {
                 refused = new ArrayList<>();
             }
-            if (problem.startsWith(MD5_MISMATCH) && delivery.receiveCount() < MD5_RECEIVES) {
+            if (ReceivedMessages.damaged(problem) && delivery.receiveCount() < MD5_RECEIVES) {
                 // #16: what arrived is damaged, the stored message most likely is not: receive it again
                 // rather than copy the damaged body to the DLQ and delete the intact original
                 LOG.warn("SQS '{}': message {} released to be received again (receive {} of {} "
@@ -234,7 +231,7 @@ public final class SqsSource implements Source, Acknowledger {
                 continue;
             }
             LOG.warn("SQS '{}': message {} dead-lettered, not handled: {}", name, m.messageId(), problem);
-            refused.add(new Settlement(delivery, Disposition.deadLetter(problem.startsWith(MD5_MISMATCH)
+            refused.add(new Settlement(delivery, Disposition.deadLetter(ReceivedMessages.damaged(problem)
                     ? problem + "; the same on " + delivery.receiveCount() + " receives, so the stored message itself "
                     + "disagrees with its MD5: this copy is its body as received" : problem)));
         }
@@ -247,82 +244,13 @@ public final class SqsSource implements Source, Acknowledger {
         return accepted;
     }
 
-    private static final String MD5_MISMATCH = "MD5 ";
-    /** Receives with an MD5 mismatch before a message is dead-lettered: damage in transit rarely repeats. */
-    static final int MD5_RECEIVES = 3;
-
-    /** Why a message must not be handled, or null when it may. */
-    private String screen(Message m) {
-        if (verifyMd5) {
-            if (m.md5OfBody() != null) {
-                String actual = Md5.ofBody(m.body());
-                if (!actual.equalsIgnoreCase(m.md5OfBody())) {
-                    md5Mismatches.increment();
-                    return MD5_MISMATCH + "of body mismatch: SQS sent MD5OfBody " + m.md5OfBody() + " but the body received hashes to "
-                            + actual + " (damaged in transit)";
-                }
-            }
-            if (m.md5OfMessageAttributes() != null && !m.messageAttributes().isEmpty()) {
-                String actual = Md5.ofAttributes(m.messageAttributes());
-                if (!actual.equalsIgnoreCase(m.md5OfMessageAttributes())) {
-                    md5Mismatches.increment();
-                    return MD5_MISMATCH + "of message attributes mismatch: SQS sent MD5OfMessageAttributes "
-                            + m.md5OfMessageAttributes() + " but the attributes received hash to " + actual
-                            + " (damaged in transit)";
-                }
-            }
-        }
-        if (!allowedSenders.isEmpty()) {
-            String sender = m.attributes().get(MessageSystemAttributeName.SENDER_ID);
-            if (sender == null || !allowedSenders.contains(sender)) {
-                foreignSenders.increment();
-                return "SenderId " + (sender == null ? "missing" : "'" + sender + "'") + " is not in the allowlist "
-                        + allowedSenders.stream().sorted().toList() + " of queue '" + name + "'";
-            }
-        }
-        return null;
-    }
-
-    private Delivery toDelivery(Message m, long receivedAt) {
-        var system = m.attributesAsStrings();
-        var attributes = new HashMap<String, String>((m.messageAttributes().size() + system.size()) * 2);
-        MessageAttributes.toStrings(m.messageAttributes(), attributes);
-        attributes.putAll(system);
-        return new Delivery(
-                m.messageId(),
-                m.body().getBytes(StandardCharsets.UTF_8),
-                attributes,
-                parseInt(system.get(MessageSystemAttributeName.APPROXIMATE_RECEIVE_COUNT.toString()), 1),
-                sentAt(system.get(MessageSystemAttributeName.SENT_TIMESTAMP.toString())),
-                system.get(MessageSystemAttributeName.MESSAGE_GROUP_ID.toString()),
-                system.get(MessageSystemAttributeName.MESSAGE_DEDUPLICATION_ID.toString()),
-                name,
-                new SqsReceipt(m.receiptHandle(), receivedAt, m.messageAttributes()));
-    }
-
-    private Instant sentAt(String millis) {
-        try {
-            return millis == null ? clock.instant() : Instant.ofEpochMilli(Long.parseLong(millis));
-        } catch (NumberFormatException e) {
-            return clock.instant();
-        }
-    }
-
-    private static int parseInt(String value, int fallback) {
-        try {
-            return value == null ? fallback : Math.max(1, Integer.parseInt(value));
-        } catch (NumberFormatException e) {
-            return fallback;
-        }
-    }
-
     private void releaseOrphans(ReceiveMessageResponse response) {
         if (response.messages().isEmpty()) {
             return;
         }
         long now = System.nanoTime();
         var release = response.messages().stream()
-                .map(m -> new Settlement(toDelivery(m, now), Disposition.RELEASE))
+                .map(m -> new Settlement(screening.toDelivery(m, now), Disposition.RELEASE))
                 .toList();
         var failures = settle(release);
         releasedAfterInterrupt.add(release.size() - failures.size());
