@@ -9,7 +9,6 @@ import dev.ferry.domain.transport.Disposition;
 import dev.ferry.domain.transport.PollRequest;
 import dev.ferry.domain.transport.Settlement;
 import dev.ferry.domain.transport.Source;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,7 +32,6 @@ import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
 import software.amazon.awssdk.services.sqs.model.ReceiveMessageRequest;
 import software.amazon.awssdk.services.sqs.model.ReceiveMessageResponse;
-import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
 
 /**
  * An SQS queue as Ferry's {@link Source} and {@link Acknowledger}.
@@ -62,7 +60,6 @@ public final class SqsSource implements Source, Acknowledger {
     static final int MAX_VISIBILITY_SECONDS = 43_200;
     /** SQS's longest long-poll wait. */
     static final int MAX_WAIT_SECONDS = 20;
-    private static final int MAX_REASON_CHARS = 4_000;
     /** Receives with an MD5 mismatch before a message is dead-lettered: damage in transit rarely repeats. */
     static final int MD5_RECEIVES = 3;
     private static final Logger LOG = LoggerFactory.getLogger(SqsSource.class);
@@ -83,7 +80,8 @@ public final class SqsSource implements Source, Acknowledger {
     private final String queueName;
     private final boolean fifo;
     private final String deadLetterQueueUrl;
-    private final boolean deadLetterQueueFifo;
+    /** Copies dead letters to the dead-letter queue before their originals are deleted. */
+    private final DeadLetterCopies deadLetterCopies;
     /** What a received message becomes, and whether it may be handled (MD5, allowed senders). */
     private final ReceivedMessages screening;
     private final int maxWaitSeconds;
@@ -96,7 +94,6 @@ public final class SqsSource implements Source, Acknowledger {
     private volatile boolean closed;
 
     private final LongAdder received = new LongAdder();
-    private final LongAdder deadLettered = new LongAdder();
     private final LongAdder invalidReceipts = new LongAdder();
     private final LongAdder settleFailures = new LongAdder();
     private final LongAdder releasedAfterInterrupt = new LongAdder();
@@ -113,7 +110,6 @@ public final class SqsSource implements Source, Acknowledger {
         this.queueName = info.name();
         this.fifo = info.fifo();
         this.deadLetterQueueUrl = deadLetterQueueUrl;
-        this.deadLetterQueueFifo = deadLetterQueueUrl != null && deadLetterQueueUrl.endsWith(".fifo");
         this.screening = new ReceivedMessages(this.name, b.clock, b.verifyMd5, Set.copyOf(b.allowedSenders));
         this.maxWaitSeconds = (int) b.maxWait.toSeconds();
         this.closeWait = b.closeWait;
@@ -123,6 +119,7 @@ public final class SqsSource implements Source, Acknowledger {
         // reused platform threads, not a virtual thread per call: the SDK keeps per-thread state (its
         // signing Mac) that a fresh thread builds again for every call, a fifth of a receive's CPU
         this.calls = Executors.newCachedThreadPool(Thread.ofPlatform().daemon().name("ferry-sqs-" + name + "-", 0).factory());
+        this.deadLetterCopies = new DeadLetterCopies(client, deadLetterQueueUrl, queueName, name, settleRetries, calls);
     }
 
     /** A source on {@code queue}: its URL, ARN or name. */
@@ -154,7 +151,7 @@ public final class SqsSource implements Source, Acknowledger {
     }
 
     public Stats stats() {
-        return new Stats(received.sum(), deadLettered.sum(), screening.md5Mismatches(), screening.foreignSenders(),
+        return new Stats(received.sum(), deadLetterCopies.copied(), screening.md5Mismatches(), screening.foreignSenders(),
                 invalidReceipts.sum(), settleFailures.sum(), releasedAfterInterrupt.sum());
     }
 
@@ -279,7 +276,7 @@ public final class SqsSource implements Source, Acknowledger {
             }
         }
         if (!deadLetters.isEmpty()) {
-            deletes.addAll(sendToDeadLetterQueue(deadLetters, failures));
+            deletes.addAll(deadLetterCopies.send(deadLetters, failures));
         }
         if (!deletes.isEmpty()) {
             var errors = Batches.delete(client, queueUrl, deletes, s -> receipt(s.delivery()).handle(), settleRetries, calls);
@@ -295,57 +292,6 @@ public final class SqsSource implements Source, Acknowledger {
         }
         settleFailures.add(failures.size());
         return failures;
-    }
-
-    private List<Settlement> sendToDeadLetterQueue(List<Settlement> deadLetters, List<Settlement.Failure> failures) {
-        if (deadLetterQueueUrl == null) {
-            for (var s : deadLetters) {
-                failures.add(new Settlement.Failure(s, "queue '" + name + "' has no dead-letter queue: give it a "
-                        + "RedrivePolicy or configure one; the message stays in the queue", false));
-            }
-            return List.of();
-        }
-        Batches.Call<Settlement> copy = chunk -> {
-            var entries = new ArrayList<SendMessageBatchRequestEntry>(chunk.size());
-            for (int i = 0; i < chunk.size(); i++) {
-                entries.add(deadLetterEntry(i, chunk.get(i)));
-            }
-            return client.sendMessageBatch(b -> b.queueUrl(deadLetterQueueUrl).entries(entries)).failed();
-        };
-        // copies to a FIFO dead-letter queue go chunk by chunk, in the order they were dead-lettered (an
-        // entry sent again after a failure arrives after the later chunks: SQS dedups, it does not reorder)
-        var errors = deadLetterQueueFifo
-                ? Batches.run(deadLetters, s -> s.delivery().body().length, SqsSink.MAX_BATCH_BYTES, settleRetries, copy)
-                : Batches.runConcurrently(deadLetters, s -> s.delivery().body().length, SqsSink.MAX_BATCH_BYTES,
-                        settleRetries, calls, copy);
-        var sent = new ArrayList<Settlement>(deadLetters.size());
-        for (var s : deadLetters) {
-            var error = errors.get(s);
-            if (error == null) {
-                sent.add(s);
-            } else {
-                failures.add(new Settlement.Failure(s, "dead-letter copy to '" + deadLetterQueueUrl + "' failed: " + error
-                        + "; the message stays in the queue", error.retryable()));
-            }
-        }
-        deadLettered.add(sent.size());
-        return sent;
-    }
-
-    private SendMessageBatchRequestEntry deadLetterEntry(int index, Settlement s) {
-        var d = s.delivery();
-        String reason = sanitize(((Disposition.DeadLetter) s.disposition()).reason());
-        var entry = SendMessageBatchRequestEntry.builder()
-                .id(Integer.toString(index))
-                .messageBody(new String(d.body(), StandardCharsets.UTF_8))
-                .messageAttributes(MessageAttributes.forDeadLetter(receipt(d).messageAttributes(), reason, queueName,
-                        name, d.receiveCount()));
-        if (deadLetterQueueFifo) {
-            // one dedup id per source message: a copy sent again after a failed delete is dropped by SQS
-            entry.messageGroupId(d.groupKey() != null ? d.groupKey() : "ferry-dead-letters")
-                    .messageDeduplicationId("dlq-" + d.id());
-        }
-        return entry.build();
     }
 
     private void report(String operation, Map<Settlement, EntryError> errors, List<Settlement.Failure> failures) {
@@ -396,17 +342,7 @@ public final class SqsSource implements Source, Acknowledger {
 
     /** SQS attribute values allow only XML characters; a reason may quote anything from a bad message. */
     static String sanitize(String reason) {
-        var sb = new StringBuilder(Math.min(reason.length(), MAX_REASON_CHARS));
-        for (int i = 0; i < reason.length() && sb.length() < MAX_REASON_CHARS; i++) {
-            char c = reason.charAt(i);
-            boolean ok = c == '\t' || c == '\n' || c == '\r' || (c >= 0x20 && c <= 0xD7FF) || (c >= 0xE000 && c <= 0xFFFD);
-            if (Character.isHighSurrogate(c) && i + 1 < reason.length() && Character.isLowSurrogate(reason.charAt(i + 1))) {
-                sb.append(c).append(reason.charAt(++i));
-            } else {
-                sb.append(ok ? c : '?');
-            }
-        }
-        return sb.toString();
+        return DeadLetterCopies.sanitize(reason);
     }
 
     /**
