@@ -20,6 +20,7 @@ import dev.ferry.domain.transport.Sink;
 import jakarta.inject.Inject;
 import dev.ferry.app.logging.LogContext;
 import dev.ferry.app.tracing.TracedSink;
+import dev.ferry.app.tracing.TracedSource;
 import dev.ferry.app.tracing.Tracing;
 import dev.ferry.app.tracing.TracingSetup;
 import dev.ferry.domain.handle.Handler;
@@ -149,7 +150,8 @@ public final class FerryRuntime implements AutoCloseable {
             var opened = spec.plan().open(context);
             sources.add(opened.source());
             var metrics = observability.metrics(spec.name());
-            var builder = Listener.builder(opened.source(), opened.acknowledger(), decoder(spec), handler);
+            var source = new TracedSource(opened.source(), tracing, system(spec.transport()));
+            var builder = Listener.builder(source, opened.acknowledger(), decoder(spec), handler);
             if (spec.ledgerScope() != null) {
                 builder.ledgerScope(spec.listenerScope());
             }

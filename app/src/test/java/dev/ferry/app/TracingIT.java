@@ -54,7 +54,7 @@ class TracingIT {
                     "traceparent", MessageAttributeValue.builder().dataType("String").stringValue(carrier.get("traceparent")).build())));
 
             assertThat(Await.until(Duration.ofSeconds(20), () -> requests.size() == 1)).isTrue();
-            assertThat(Await.until(Duration.ofSeconds(10), () -> exporter.getFinishedSpanItems().size() >= 3))
+            assertThat(Await.until(Duration.ofSeconds(10), () -> exporter.getFinishedSpanItems().size() >= 4))
                     .as(() -> exporter.getFinishedSpanItems().toString()).isTrue();
             var spans = exporter.getFinishedSpanItems();
             var process = only(spans, "process work");
@@ -66,6 +66,14 @@ class TracingIT {
             assertThat(process.getKind()).isEqualTo(SpanKind.CONSUMER);
             assertThat(process.getAttributes().asMap().toString()).contains("messaging.system=aws_sqs")
                     .contains("messaging.operation.type=process").contains("messaging.destination.name=work");
+            var receive = only(spans, "receive work");
+            assertThat(receive.getKind()).as("Ferry pulls").isEqualTo(SpanKind.CLIENT);
+            assertThat(receive.getLinks()).as("linked to the trace the message arrived with")
+                    .anySatisfy(link -> assertThat(link.getSpanContext().getSpanId()).isEqualTo(producer.getSpanContext().getSpanId()));
+            assertThat(receive.getAttributes().asMap().toString()).contains("messaging.operation.type=receive")
+                    .contains("messaging.batch.message_count=1");
+            assertThat(receive.getEndEpochNanos()).as("the poll ended before the event was processed")
+                    .isLessThanOrEqualTo(process.getStartEpochNanos());
             assertThat(send.getParentSpanId()).isEqualTo(process.getSpanId());
             assertThat(send.getKind()).isEqualTo(SpanKind.PRODUCER);
             assertThat(requests.getFirst().get("traceparent")).as("the request carries the send span's context")
@@ -74,6 +82,25 @@ class TracingIT {
         } finally {
             api.stop(0);
         }
+    }
+
+    @Test
+    void anEmptyPoll_leavesNoReceiveSpan_andAFailedOneLeavesAnErrorSpan() {
+        var exporter = InMemorySpanExporter.create();
+        var sdk = OpenTelemetrySdk.builder()
+                .setTracerProvider(SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(exporter)).build()).build();
+        var tracing = Tracing.on(sdk);
+
+        assertThat(tracing.receive("work", "aws_sqs", List::of)).isEmpty();
+        assertThat(exporter.getFinishedSpanItems()).as("a long poll that found nothing is not a span").isEmpty();
+
+        var down = new IllegalStateException("connection refused");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> tracing.receive("work", "aws_sqs", () -> {
+            throw down;
+        })).isSameAs(down);
+        var failed = only(exporter.getFinishedSpanItems(), "receive work");
+        assertThat(failed.getStatus().getStatusCode()).isEqualTo(io.opentelemetry.api.trace.StatusCode.ERROR);
+        assertThat(failed.getStatus().getDescription()).contains("connection refused");
     }
 
     @Test

@@ -15,14 +15,17 @@ import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.propagation.TextMapGetter;
 import io.opentelemetry.context.propagation.TextMapPropagator;
+import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Supplier;
 
 /**
  * Ferry's spans, on the OpenTelemetry API (no-op unless an SDK is configured, by {@code tracing:} or
- * by the OpenTelemetry Java agent): a {@code process} span per event, continuing the trace the
+ * by the OpenTelemetry Java agent): a {@code receive} span per poll that brought messages, linked
+ * to the trace each message arrived with; a {@code process} span per event, continuing the trace the
  * message arrived with (W3C {@code traceparent}/{@code tracestate} from SQS message attributes,
  * Kafka headers or HTTP headers; SQS's {@code AWSTraceHeader} otherwise), and a {@code send} span
  * per sink call, whose context the sink carries on (an SQS attribute, a Kafka header, an HTTP header).
@@ -80,6 +83,44 @@ public final class Tracing {
             LogContext.put(LogContext.TRACE_ID, span.getSpanContext().getTraceId());
         }
         return within(span, handle);
+    }
+
+    /**
+     * Runs a source's {@code poll} and, when it brought messages (or failed), records a {@code receive}
+     * span (kind CLIENT: Ferry pulls) over it, linked to the trace each message arrived with. Empty
+     * polls, which a long-polling source makes every few seconds all day, leave no span.
+     */
+    public List<Delivery> receive(String source, String system, Supplier<List<Delivery>> poll) {
+        Instant start = Instant.now();
+        List<Delivery> deliveries;
+        try {
+            deliveries = poll.get();
+        } catch (RuntimeException | Error e) {
+            var span = receiveSpan(source, system, start).startSpan();
+            span.recordException(e);
+            span.setStatus(StatusCode.ERROR, String.valueOf(e));
+            span.end();
+            throw e;
+        }
+        if (deliveries != null && !deliveries.isEmpty()) {
+            var builder = receiveSpan(source, system, start).setAttribute("messaging.batch.message_count", deliveries.size());
+            for (var delivery : deliveries) {
+                var context = Span.fromContext(extract(delivery.attributes())).getSpanContext();
+                if (context.isValid()) {
+                    builder.addLink(context);
+                }
+            }
+            builder.startSpan().end();
+        }
+        return deliveries;
+    }
+
+    private io.opentelemetry.api.trace.SpanBuilder receiveSpan(String source, String system, Instant start) {
+        return tracer.spanBuilder("receive " + source).setSpanKind(SpanKind.CLIENT).setNoParent().setStartTimestamp(start)
+                .setAttribute("messaging.system", system)
+                .setAttribute("messaging.operation.type", "receive")
+                .setAttribute("messaging.operation.name", "receive")
+                .setAttribute("messaging.destination.name", source);
     }
 
     /** Runs a sink's {@code publish} in a {@code send} span (kind PRODUCER) whose context the sink sends on. */

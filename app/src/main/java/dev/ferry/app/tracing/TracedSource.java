@@ -1,0 +1,47 @@
+package dev.ferry.app.tracing;
+
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.transport.PollRequest;
+import dev.ferry.domain.transport.Source;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/** A source whose every poll that brought messages is a {@code receive} span, linked to their traces. */
+public final class TracedSource implements Source {
+
+    private final Source source;
+    private final Tracing tracing;
+    private final String system;
+
+    public TracedSource(Source source, Tracing tracing, String system) {
+        this.source = source;
+        this.tracing = tracing;
+        this.system = system;
+    }
+
+    @Override
+    public String name() {
+        return source.name();
+    }
+
+    @Override
+    public List<Delivery> poll(PollRequest request) {
+        return tracing.receive(source.name(), system, () -> source.poll(request));
+    }
+
+    @Override
+    public Duration maxHoldInHand() {
+        return source.maxHoldInHand();
+    }
+
+    @Override
+    public Optional<String> problem() {
+        return source.problem();
+    }
+
+    @Override
+    public void close() {
+        source.close();
+    }
+}
