@@ -1,9 +1,13 @@
 package dev.ferry.domain.idempotency;
 
+import dev.ferry.domain.parking.GroupParking;
+import dev.ferry.domain.parking.ParkedGroup;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
@@ -15,9 +19,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Memory is bounded by {@code maxEntries}: completed keys are dropped when their TTL runs out,
  * and when the ledger is full the oldest completed keys go first (a duplicate of an evicted key
  * would be handled again, so size it above the number of distinct keys seen per TTL).
- * In-progress claims are never evicted. Per-key atomic updates; no global lock.
+ * In-progress claims are never evicted. Per-key atomic updates; no global lock. It keeps parked
+ * groups too ({@link GroupParking}), for the listeners of this process.
  */
-public final class InMemoryLedger implements IdempotencyLedger {
+public final class InMemoryLedger implements IdempotencyLedger, GroupParking {
 
     private record Entry(long token, Instant leaseUntil, Instant completedAt, Instant expiresAt) {
         boolean completed() {
@@ -33,6 +38,7 @@ public final class InMemoryLedger implements IdempotencyLedger {
     private final ConcurrentHashMap<String, Entry> entries;
     private final ConcurrentLinkedQueue<Expiry> completionOrder = new ConcurrentLinkedQueue<>();
     private final AtomicLong tokens = new AtomicLong();
+    private final ConcurrentHashMap<List<String>, ParkedGroup> parked = new ConcurrentHashMap<>();
 
     private InMemoryLedger(Clock clock, int maxEntries) {
         this.clock = Objects.requireNonNull(clock, "clock");
@@ -160,5 +166,33 @@ public final class InMemoryLedger implements IdempotencyLedger {
             // Claims of crashed workers that nobody reclaimed: their leases ran out long ago.
             entries.values().removeIf(e -> !e.completed() && !e.leaseUntil.isAfter(now));
         }
+    }
+
+    @Override
+    public Optional<ParkedGroup> parkedGroup(String source, String group) {
+        return Optional.ofNullable(parked.get(List.of(source, group)));
+    }
+
+    @Override
+    public boolean replaceParkedGroup(ParkedGroup expected, ParkedGroup next) {
+        var of = next != null ? next : Objects.requireNonNull(expected, "expected or next");
+        var key = List.of(of.source(), of.group());
+        if (expected == null) {
+            return parked.putIfAbsent(key, next) == null;
+        }
+        var replaced = new boolean[1];
+        parked.computeIfPresent(key, (k, current) -> {
+            if (current.version() != expected.version()) {
+                return current;
+            }
+            replaced[0] = true;
+            return next;
+        });
+        return replaced[0];
+    }
+
+    @Override
+    public List<ParkedGroup> parkedGroups() {
+        return List.copyOf(parked.values());
     }
 }

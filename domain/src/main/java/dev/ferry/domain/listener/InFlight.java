@@ -41,6 +41,10 @@ final class InFlight {
     final List<HeldClaim> asyncClaims = new CopyOnWriteArrayList<>();
     /** skip-delete: events that reached the handler (duplicates and event-less deliveries never do). */
     int handedToHandler;
+    /** on-poison park: whether its group was asked about; the token of the release it belongs to, if any. */
+    boolean parkChecked;
+    String releaseToken;
+    boolean passRecorded;
 
     InFlight(Delivery delivery, List<Event> events, String decodeProblem, String orderingKey, Instant leaseUntil) {
         this.delivery = delivery;

@@ -4,6 +4,9 @@ import dev.ferry.domain.decode.Decoder;
 import dev.ferry.domain.handle.Handler;
 import dev.ferry.domain.idempotency.IdempotencyLedger;
 import dev.ferry.domain.idempotency.LedgerKeys;
+import dev.ferry.domain.parking.GroupParker;
+import dev.ferry.domain.parking.GroupParking;
+import dev.ferry.domain.parking.OnPoison;
 import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.ordering.OrderingGroups;
 import dev.ferry.domain.retry.FailureDecision;
@@ -101,7 +104,8 @@ public final class Listener implements AutoCloseable {
         this.processor = new Processor(new Processor.Shared(name, b.handler, b.ledger, config, b.clock, intake, counters,
                 observer, settler, failureCounts, policies, holds, this::isRunning, new SplittableRandom(b.seed),
                 b.ledgerScope != null ? b.ledgerScope : b.decoder.keysUniqueByNature() ? LedgerKeys.SHARED : null,
-                defersCompletions(b.ledger, holdLimit) ? completer : null));
+                defersCompletions(b.ledger, holdLimit) ? completer : null,
+                b.onPoison == OnPoison.PARK ? new GroupParker((GroupParking) b.ledger, b.clock) : null));
         this.groups = new OrderingGroups<>(workers, config.concurrency(), processor);
         processor.groups(groups);
         this.leaseKeeper = new LeaseKeeper(name, b.acknowledger, b.ledger, config, b.clock, hands, counters, observer);
@@ -287,6 +291,7 @@ public final class Listener implements AutoCloseable {
         private Predicate<ListenerStats> beforePoll = s -> true;
         private long seed = System.nanoTime();
         private boolean closesSource;
+        private OnPoison onPoison = OnPoison.SKIP;
 
         private Builder(Source source, Acknowledger acknowledger, Decoder decoder, Handler handler) {
             this.source = Objects.requireNonNull(source, "source");
@@ -348,7 +353,22 @@ public final class Listener implements AutoCloseable {
             return this;
         }
 
+        /**
+         * What happens to an ordered group when one of its messages is dead-lettered: it goes on
+         * ({@link OnPoison#SKIP}, the default) or is parked until released ({@link OnPoison#PARK}),
+         * which needs a {@link #ledger} that keeps parked groups ({@link GroupParking}).
+         */
+        public Builder onPoison(OnPoison onPoison) {
+            this.onPoison = Objects.requireNonNull(onPoison, "onPoison");
+            return this;
+        }
+
         public Listener build() {
+            if (onPoison == OnPoison.PARK && !(ledger instanceof GroupParking)) {
+                throw new IllegalStateException("on-poison park keeps parked groups in the ledger, and "
+                        + (ledger == null ? "this listener has none" : ledger.getClass().getSimpleName() + " does not keep them")
+                        + ": give it a ledger that implements GroupParking (InMemoryLedger, MvStoreLedger, DynamoDbLedger)");
+            }
             return new Listener(this);
         }
     }

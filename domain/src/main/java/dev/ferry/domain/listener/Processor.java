@@ -7,6 +7,8 @@ import dev.ferry.domain.idempotency.IdempotencyLedger;
 import dev.ferry.domain.idempotency.LedgerKeys;
 import dev.ferry.domain.model.Event;
 import dev.ferry.domain.ordering.OrderingGroups;
+import dev.ferry.domain.parking.GroupParker;
+import dev.ferry.domain.parking.ParkedGroup;
 import dev.ferry.domain.ordering.OrderingGroups.Step;
 import dev.ferry.domain.retry.FailureDecision;
 import dev.ferry.domain.retry.FailureDecision.Setback;
@@ -35,7 +37,8 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
     record Shared(String name, Handler handler, IdempotencyLedger ledger, ListenerConfig config, Clock clock,
                   Intake intake, Counters counters, ListenerObserver observer, Settler settler,
                   FailureCounts failureCounts, FailureDecision.Policies policies, ScheduledExecutorService scheduler,
-                  BooleanSupplier running, SplittableRandom random, String ledgerScope, Executor completer) {
+                  BooleanSupplier running, SplittableRandom random, String ledgerScope, Executor completer,
+                  GroupParker parker) {
     }
 
     private final Shared s;
@@ -73,6 +76,23 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             s.settler().dropStale(item);
             return Step.DONE;
         }
+        if (parks(item) && !item.parkChecked) {
+            ParkedGroup parked;
+            try {
+                parked = s.parker().parked(s.name(), item.delivery.groupKey()).orElse(null);
+            } catch (Throwable e) {
+                return decide(item, storeFailed(item, "parked-group lookup", e));
+            }
+            ledgerWorked(item);
+            item.parkChecked = true;
+            if (parked != null) {
+                String token = item.delivery.attributes().get(GroupParker.RELEASE_ATTRIBUTE);
+                if (!parked.passes(token)) {
+                    return apply(item, new FailureDecision.Settle(Disposition.deadLetter(GroupParker.behind(parked)), false));
+                }
+                item.releaseToken = token;
+            }
+        }
         if (!item.started) {
             item.started = true;
             var dead = FailureDecision.onReceive(counts(item, 0), s.config().deadLetter());
@@ -98,6 +118,14 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
                 return decide(item, setback);
             }
             item.nextEvent++;
+        }
+        if (item.releaseToken != null && !item.passRecorded) {
+            try {
+                s.parker().passed(s.name(), item.delivery.groupKey(), item.releaseToken);
+            } catch (Throwable e) {
+                return decide(item, storeFailed(item, "parked-group release", e));
+            }
+            item.passRecorded = true;
         }
         if (item.toComplete != null) {
             // every event handled; the last one's completion waits on the ledger's I/O, and the group need
@@ -325,17 +353,30 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         return switch (decision) {
             case FailureDecision.Hold h -> hold(item, h.delay());
             case FailureDecision.Settle st -> {
+                var disposition = st.disposition();
+                if (disposition instanceof Disposition.DeadLetter dead && parks(item)) {
+                    ParkedGroup parked;
+                    try { // before it leaves: the group's next message must find the group parked
+                        parked = s.parker().park(s.name(), item.delivery.groupKey(), headKey(item), item.delivery.id(),
+                                dead.reason(), item.releaseToken);
+                    } catch (Throwable e) {
+                        yield decide(item, storeFailed(item, "park", e));
+                    }
+                    if (item.delivery.id().equals(parked.headMessageId())) {
+                        disposition = Disposition.deadLetter(GroupParker.at(parked)); // the head: a release finds it by this
+                    }
+                }
                 if (st.excused()) {
                     s.failureCounts().recordThrottle(item.delivery.id());
                 }
-                if (!(st.disposition() instanceof Disposition.Ack)) {
+                if (!(disposition instanceof Disposition.Ack)) {
                     for (var claim : item.asyncClaims) {
                         release(claim);
                     }
                     item.asyncClaims.clear();
                 }
-                s.settler().settle(item, st.disposition());
-                yield st.disposition() instanceof Disposition.Ack || st.disposition() instanceof Disposition.DeadLetter
+                s.settler().settle(item, disposition);
+                yield disposition instanceof Disposition.Ack || disposition instanceof Disposition.DeadLetter
                         ? Step.DONE : Step.FAILED;
             }
         };
@@ -416,6 +457,19 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
                         + "its claim runs out with the lease: {1}", claim.key(), String.valueOf(e));
             }
         }
+    }
+
+    /** Whether this delivery's group is parked when it is poisoned: on-poison park, and an ordered delivery. */
+    private boolean parks(InFlight item) {
+        return s.parker() != null && item.delivery.groupKey() != null;
+    }
+
+    /** The event the delivery stopped at, or its message id when it could not be decoded. */
+    private static String headKey(InFlight item) {
+        if (item.events != null && !item.events.isEmpty()) {
+            return item.events.get(Math.min(item.nextEvent, item.events.size() - 1)).key();
+        }
+        return "message " + item.delivery.id();
     }
 
     private FailureDecision.Counts counts(InFlight item, int failures) {

@@ -1,0 +1,50 @@
+package dev.ferry.domain.parking;
+
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * A parked ordering group of one source, as the ledger keeps it.
+ *
+ * @param source         the Ferry source's name
+ * @param group          the ordering group (SQS FIFO message group, Kafka record key)
+ * @param head           the event key (or message id, when it could not be decoded) the group waits behind
+ * @param headMessageId  the transport's id of the head message
+ * @param reason         why the head was dead-lettered
+ * @param since          when the group was parked
+ * @param parked         messages of the group sent to the dead-letter destination since it was parked, the head included
+ * @param moved          of those, how many a release took out of the dead-letter destination again
+ * @param releaseToken   the release under way (its messages carry it and pass), null when none
+ * @param redriven       messages the release under way sent back to the source
+ * @param passed         of those, how many a listener has handled
+ * @param closing        the release has sent everything back; the group flows again once all of it has passed
+ * @param version        bumped on every change (the store compares it)
+ */
+public record ParkedGroup(String source, String group, String head, String headMessageId, String reason, Instant since,
+                          long parked, long moved, String releaseToken, long redriven, long passed, boolean closing,
+                          long version) {
+
+    public ParkedGroup {
+        Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(group, "group");
+        Objects.requireNonNull(head, "head");
+        Objects.requireNonNull(reason, "reason");
+        Objects.requireNonNull(since, "since");
+    }
+
+    /** Messages of the group waiting in (or on their way to) the dead-letter destination. */
+    public long waiting() {
+        return Math.max(0, parked - moved);
+    }
+
+    /** Whether a message carrying {@code token} belongs to the release under way. */
+    public boolean passes(String token) {
+        return releaseToken != null && releaseToken.equals(token);
+    }
+
+    ParkedGroup next(String head, String headMessageId, String reason, long parked, long moved, String releaseToken,
+                     long redriven, long passed, boolean closing) {
+        return new ParkedGroup(source, group, head, headMessageId, reason, since, parked, moved, releaseToken, redriven,
+                passed, closing, version + 1);
+    }
+}

@@ -1,0 +1,110 @@
+package dev.ferry.domain.contract;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.parking.GroupParker;
+import dev.ferry.domain.parking.GroupParking;
+import dev.ferry.domain.parking.ParkedGroup;
+import dev.ferry.domain.testing.MutableClock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The promises every {@link GroupParking} store keeps: a compare-and-set register per (source,
+ * group) that instances share. An implementation's test extends this and supplies a store.
+ */
+public abstract class GroupParkingContract {
+
+    protected MutableClock clock;
+    protected GroupParking store;
+
+    /** A store with no parked group of the sources this contract uses (fresh names each test). */
+    protected abstract GroupParking newStore(MutableClock clock);
+
+    private String source;
+
+    @BeforeEach
+    void setUpStore() {
+        clock = new MutableClock(Instant.now().truncatedTo(ChronoUnit.MILLIS));
+        store = newStore(clock);
+        source = "orders-" + UUID.randomUUID();
+    }
+
+    private ParkedGroup parked(String group, long version) {
+        return new ParkedGroup(source, group, "a2", "m-2", "a2 fails: HTTP 500", clock.instant(), 1, 0, null, 0, 0, false,
+                version);
+    }
+
+    @Test
+    void aGroupNeverParked_isNotThere() {
+        assertThat(store.parkedGroup(source, "A")).isEmpty();
+    }
+
+    @Test
+    void aStoredGroup_readsBackWhole_andIsListed() {
+        var state = new ParkedGroup(source, "A|with:odd/chars", "key 1", "m-1", "reason: \"quoted\" ünïcode", clock.instant(),
+                7, 3, "token-1", 4, 2, true, 9);
+        assertThat(store.replaceParkedGroup(null, state)).isTrue();
+
+        assertThat(store.parkedGroup(source, "A|with:odd/chars")).contains(state);
+        assertThat(store.parkedGroups()).contains(state);
+        assertThat(store.parkedGroup(source, "B")).isEmpty();
+        assertThat(store.parkedGroup(source + "-other", "A|with:odd/chars")).as("per source").isEmpty();
+    }
+
+    @Test
+    void replace_comparesTheVersion_andCreatesOnlyWhatIsNotThere() {
+        var first = parked("A", 1);
+        assertThat(store.replaceParkedGroup(null, first)).isTrue();
+        assertThat(store.replaceParkedGroup(null, parked("A", 1))).as("already there").isFalse();
+
+        var second = parked("A", 2);
+        assertThat(store.replaceParkedGroup(first, second)).isTrue();
+        assertThat(store.replaceParkedGroup(first, parked("A", 3))).as("a stale expectation").isFalse();
+        assertThat(store.parkedGroup(source, "A")).contains(second);
+
+        assertThat(store.replaceParkedGroup(first, null)).as("a stale removal").isFalse();
+        assertThat(store.replaceParkedGroup(second, null)).isTrue();
+        assertThat(store.parkedGroup(source, "A")).isEmpty();
+        assertThat(store.replaceParkedGroup(second, null)).as("nothing left to remove").isFalse();
+    }
+
+    @Test
+    void parksCountedByManyInstancesAtOnce_areEachCountedOnce() throws Exception {
+        var parker = new GroupParker(store, clock);
+        int threads = 4;
+        int each = 10;
+        var start = new CountDownLatch(1);
+        var pool = Executors.newFixedThreadPool(threads);
+        try {
+            var done = new ArrayList<java.util.concurrent.Future<?>>();
+            for (int t = 0; t < threads; t++) {
+                int n = t;
+                done.add(pool.submit(() -> {
+                    start.await();
+                    for (int i = 0; i < each; i++) {
+                        parker.park(source, "A", "k" + n + "-" + i, "m" + n + "-" + i, "fails", null);
+                    }
+                    return null;
+                }));
+            }
+            start.countDown();
+            for (var f : done) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        var state = store.parkedGroup(source, "A").orElseThrow();
+        assertThat(state.parked()).isEqualTo(threads * each);
+        assertThat(List.of(state.version())).allMatch(v -> v == threads * each);
+    }
+}
