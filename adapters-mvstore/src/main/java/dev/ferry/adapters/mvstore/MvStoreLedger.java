@@ -3,12 +3,16 @@ package dev.ferry.adapters.mvstore;
 import dev.ferry.domain.idempotency.Claim;
 import dev.ferry.domain.idempotency.IdempotencyLedger;
 import dev.ferry.domain.model.FerryException;
+import dev.ferry.domain.parking.GroupParking;
+import dev.ferry.domain.parking.ParkedGroup;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
@@ -27,9 +31,10 @@ import org.slf4j.LoggerFactory;
  * so a completed key survives {@code kill -9}; with {@code fsync} on it also survives a power cut.
  * Completed keys expire after their TTL and are swept from an expiry index, so the file does not
  * grow without bound; claims abandoned for a day are swept too. Fencing tokens keep growing across
- * restarts. One process per file: a second one gets a clear error.
+ * restarts. One process per file: a second one gets a clear error. Parked groups
+ * ({@link GroupParking}) are kept in the same file, each change on disk before it returns.
  */
-public final class MvStoreLedger implements IdempotencyLedger, AutoCloseable {
+public final class MvStoreLedger implements IdempotencyLedger, GroupParking, AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(MvStoreLedger.class);
     private static final long TOKEN_BLOCK = 1_000_000;
@@ -43,6 +48,8 @@ public final class MvStoreLedger implements IdempotencyLedger, AutoCloseable {
     /** {@code <expiresAt millis, 20 digits>|<key>} of completed keys, in expiry order. */
     private final MVMap<String, String> expiries;
     private final MVMap<String, Long> meta;
+    /** Parked groups: {@link ParkedGroups#key} to {@link ParkedGroups#encode}. */
+    private final MVMap<String, String> parked;
     private final Clock clock;
     private final boolean fsync;
     private final AtomicLong tokens;
@@ -97,6 +104,7 @@ public final class MvStoreLedger implements IdempotencyLedger, AutoCloseable {
         this.entries = store.openMap("ledger");
         this.expiries = store.openMap("expiries");
         this.meta = store.openMap("meta");
+        this.parked = store.openMap("parked");
         long reserved = meta.getOrDefault("tokensReserved", 0L);
         this.tokens = new AtomicLong(reserved);
         this.tokensReserved = reserved;
@@ -323,6 +331,39 @@ public final class MvStoreLedger implements IdempotencyLedger, AutoCloseable {
                 LOG.warn("ledger " + file + ": sweep failed; will try again", e);
             }
         }
+    }
+
+    @Override
+    public Optional<ParkedGroup> parkedGroup(String source, String group) {
+        ensureOpen();
+        return Optional.ofNullable(parked.get(ParkedGroups.key(source, group))).map(ParkedGroups::decode);
+    }
+
+    @Override
+    public boolean replaceParkedGroup(ParkedGroup expected, ParkedGroup next) {
+        ensureOpen();
+        var of = next != null ? next : Objects.requireNonNull(expected, "expected or next");
+        String key = ParkedGroups.key(of.source(), of.group());
+        boolean replaced;
+        if (expected == null) {
+            replaced = parked.putIfAbsent(key, ParkedGroups.encode(next)) == null;
+        } else {
+            String old = parked.get(key);
+            if (old == null || ParkedGroups.decode(old).version() != expected.version()) {
+                return false;
+            }
+            replaced = next == null ? parked.remove(key, old) : parked.replace(key, old, ParkedGroups.encode(next));
+        }
+        if (replaced) {
+            awaitDurable(writes.incrementAndGet()); // a park lost in a crash would let the group overtake its head
+        }
+        return replaced;
+    }
+
+    @Override
+    public List<ParkedGroup> parkedGroups() {
+        ensureOpen();
+        return parked.values().stream().map(ParkedGroups::decode).toList();
     }
 
     private void ensureOpen() {

@@ -3,10 +3,13 @@ package dev.ferry.adapters.mvstore;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.ferry.domain.contract.GroupParkingContract;
 import dev.ferry.domain.contract.LedgerContract;
 import dev.ferry.domain.idempotency.Claim;
 import dev.ferry.domain.idempotency.IdempotencyLedger;
 import dev.ferry.domain.model.FerryException;
+import dev.ferry.domain.parking.GroupParker;
+import dev.ferry.domain.parking.GroupParking;
 import dev.ferry.domain.testing.MutableClock;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -42,6 +45,34 @@ class MvStoreLedgerTest {
         protected IdempotencyLedger newLedger(MutableClock clock) {
             return open(dir.resolve("contract-" + System.nanoTime() + ".db"), clock);
         }
+    }
+
+    /** The promises every parked-group store keeps. */
+    @Nested
+    class Parking extends GroupParkingContract {
+        @Override
+        protected GroupParking newStore(MutableClock clock) {
+            return open(dir.resolve("parking-" + System.nanoTime() + ".db"), clock);
+        }
+    }
+
+    @Test
+    void parkedGroups_surviveCloseAndReopen() {
+        var clock = new MutableClock(java.time.Instant.parse("2026-11-23T10:00:00Z"));
+        var file = dir.resolve("parked.db");
+        var first = open(file, clock);
+        var parker = new GroupParker(first, clock);
+        parker.park("orders", "A", "a2", "m-2", "a2 fails: line 1\nwith | and ; and 12:colons", null);
+        parker.park("orders", "A", "a3", "m-3", "behind", null);
+        var before = first.parkedGroup("orders", "A").orElseThrow();
+        first.close();
+        opened.remove(first);
+
+        var second = open(file, clock);
+        assertThat(second.parkedGroup("orders", "A")).contains(before);
+        assertThat(before.parked()).isEqualTo(2);
+        assertThat(before.reason()).isEqualTo("a2 fails: line 1\nwith | and ; and 12:colons");
+        assertThat(second.parkedGroups()).containsExactly(before);
     }
 
     @Test

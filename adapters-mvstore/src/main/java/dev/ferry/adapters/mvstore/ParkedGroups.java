@@ -1,0 +1,62 @@
+package dev.ferry.adapters.mvstore;
+
+import dev.ferry.domain.parking.ParkedGroup;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * How {@link MvStoreLedger} writes a {@link ParkedGroup} in one map value: each field in turn,
+ * strings length-prefixed ({@code 5:hello}) so that no character in a group, key or reason can
+ * break the record.
+ */
+final class ParkedGroups {
+
+    private ParkedGroups() {
+    }
+
+    static String key(String source, String group) {
+        return source.length() + ":" + source + group;
+    }
+
+    static String encode(ParkedGroup p) {
+        var out = new StringBuilder(128);
+        for (var s : new String[] {p.source(), p.group(), p.head(), p.headMessageId(), p.reason(), p.releaseToken()}) {
+            if (s == null) {
+                out.append("-;");
+            } else {
+                out.append(s.length()).append(':').append(s);
+            }
+        }
+        for (long n : new long[] {p.since().toEpochMilli(), p.parked(), p.moved(), p.redriven(), p.passed(),
+                p.closing() ? 1 : 0, p.version()}) {
+            out.append(n).append(';');
+        }
+        return out.toString();
+    }
+
+    static ParkedGroup decode(String value) {
+        var strings = new ArrayList<String>(6);
+        int at = 0;
+        for (int i = 0; i < 6; i++) {
+            if (value.startsWith("-;", at)) {
+                strings.add(null);
+                at += 2;
+                continue;
+            }
+            int colon = value.indexOf(':', at);
+            int length = Integer.parseInt(value, at, colon, 10);
+            strings.add(value.substring(colon + 1, colon + 1 + length));
+            at = colon + 1 + length;
+        }
+        List<Long> numbers = new ArrayList<>(7);
+        while (at < value.length()) {
+            int semi = value.indexOf(';', at);
+            numbers.add(Long.parseLong(value, at, semi, 10));
+            at = semi + 1;
+        }
+        return new ParkedGroup(strings.get(0), strings.get(1), strings.get(2), strings.get(3), strings.get(4),
+                Instant.ofEpochMilli(numbers.get(0)), numbers.get(1), numbers.get(2), strings.get(5), numbers.get(3),
+                numbers.get(4), numbers.get(5) == 1, numbers.get(6));
+    }
+}
