@@ -3,6 +3,8 @@ package dev.ferry.adapters.dynamodb;
 import dev.ferry.domain.idempotency.Claim;
 import dev.ferry.domain.idempotency.IdempotencyLedger;
 import dev.ferry.domain.model.FerryException;
+import dev.ferry.domain.parking.GroupParking;
+import dev.ferry.domain.parking.ParkedGroup;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -10,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
@@ -51,8 +54,10 @@ import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
  * (BatchWriteItem takes no conditions; a transaction fails whole when one key is a duplicate), so
  * {@link #claimAll} sends a batch's claims concurrently: one round trip of latency, one request
  * per key. Time comes from the injected clock, not from DynamoDB. Thread-safe.
+ *
+ * <p>Parked groups ({@link GroupParking}) live in the same table: see {@link DynamoDbParkedGroups}.
  */
-public final class DynamoDbLedger implements IdempotencyLedger, AutoCloseable {
+public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, AutoCloseable {
 
     private static final String IN_PROGRESS = "IN_PROGRESS";
     private static final String COMPLETED = "COMPLETED";
@@ -64,6 +69,7 @@ public final class DynamoDbLedger implements IdempotencyLedger, AutoCloseable {
     private final Names n;
     private final Clock clock;
     private final ExecutorService parallel = Executors.newVirtualThreadPerTaskExecutor();
+    private final DynamoDbParkedGroups parkedGroups;
 
     /** Table and attribute names; all configurable. */
     public record Names(String key, String state, String token, String leaseUntil, String completedAt, String ttl) {
@@ -85,6 +91,7 @@ public final class DynamoDbLedger implements IdempotencyLedger, AutoCloseable {
         this.table = Objects.requireNonNull(table, "table");
         this.n = Objects.requireNonNull(names, "names");
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.parkedGroups = new DynamoDbParkedGroups(client, table, names.key());
     }
 
     public static DynamoDbLedger of(DynamoDbClient client, String table) {
@@ -271,6 +278,21 @@ public final class DynamoDbLedger implements IdempotencyLedger, AutoCloseable {
         boolean retryable = !(e instanceof software.amazon.awssdk.services.dynamodb.model.ResourceNotFoundException);
         return new FerryException("DynamoDB ledger '" + table + "': " + operation + " of " + key + " failed: "
                 + e.getMessage(), e, retryable);
+    }
+
+    @Override
+    public Optional<ParkedGroup> parkedGroup(String source, String group) {
+        return parkedGroups.get(source, group);
+    }
+
+    @Override
+    public boolean replaceParkedGroup(ParkedGroup expected, ParkedGroup next) {
+        return parkedGroups.replace(expected, next);
+    }
+
+    @Override
+    public List<ParkedGroup> parkedGroups() {
+        return parkedGroups.all();
     }
 
     @Override

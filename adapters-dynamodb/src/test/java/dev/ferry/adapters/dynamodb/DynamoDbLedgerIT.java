@@ -3,9 +3,11 @@ package dev.ferry.adapters.dynamodb;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.ferry.domain.contract.GroupParkingContract;
 import dev.ferry.domain.contract.LedgerContract;
 import dev.ferry.domain.idempotency.Claim;
 import dev.ferry.domain.idempotency.IdempotencyLedger;
+import dev.ferry.domain.parking.GroupParking;
 import dev.ferry.domain.model.FerryException;
 import dev.ferry.domain.testing.MutableClock;
 import java.time.Duration;
@@ -49,6 +51,16 @@ class DynamoDbLedgerIT {
         @Override
         protected IdempotencyLedger newLedger(MutableClock clock) {
             var names = DynamoDbLedger.Names.defaults();
+            return DynamoDbLedger.of(client, newTable(names), names, clock);
+        }
+    }
+
+    /** Parked groups in the ledger's table, custom key name and all; listed from the index item, not a scan. */
+    @Nested
+    class Parking extends GroupParkingContract {
+        @Override
+        protected GroupParking newStore(MutableClock clock) {
+            var names = new DynamoDbLedger.Names("id", "st", "tok", "lease", "done", "ttl");
             return DynamoDbLedger.of(client, newTable(names), names, clock);
         }
     }
