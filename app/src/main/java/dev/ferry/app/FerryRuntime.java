@@ -155,6 +155,7 @@ public final class FerryRuntime implements AutoCloseable {
             if (spec.ledgerScope() != null) {
                 builder.ledgerScope(spec.listenerScope());
             }
+            builder.onPoison(spec.onPoison());
             var listener = builder.ledger(ledger).config(listenerConfig.build())
                     .observer(RunLogLines.both(logLines.forSource(spec.name()), metrics)).build();
             observability.watch(metrics, listener);
@@ -168,6 +169,11 @@ public final class FerryRuntime implements AutoCloseable {
         var specs = List.copyOf(config.sources().keySet());
         for (int i = 0; i < listeners.size(); i++) {
             sources.put(specs.get(i), listeners.get(i));
+        }
+        if (ledger instanceof dev.ferry.domain.parking.GroupParking) {
+            // parked groups are listed and released here, where the ledger is held (an MVStore file is one process's)
+            var sqs = usesSqs() ? dev.ferry.adapters.sqs.SqsClients.shared(context) : null;
+            observability.groups(new AdminGroups(new GroupActions(config, ledger, sqs), config.admin().token()));
         }
         observability.health(new Health(sources, sinks, config.ledger().kind(), config.admin().stallAfter(), System::nanoTime,
                 observability::ready));

@@ -55,6 +55,7 @@ final class Observability implements AutoCloseable {
     private final List<HttpServer> servers = new CopyOnWriteArrayList<>();
     private volatile boolean ready;
     private volatile Health health;
+    private volatile AdminGroups groups;
 
     MeterRegistry registry() {
         return registry;
@@ -63,6 +64,11 @@ final class Observability implements AutoCloseable {
     /** The health report the endpoints answer with; set before {@link #serve}. */
     void health(Health health) {
         this.health = health;
+    }
+
+    /** The parked-group endpoints ({@code /groups}) served beside health; set before {@link #serve}. */
+    void groups(AdminGroups groups) {
+        this.groups = groups;
     }
 
     /**
@@ -89,6 +95,9 @@ final class Observability implements AutoCloseable {
             }
             answer(exchange, health.ready());
         });
+        if (groups != null) {
+            server.createContext("/groups", groups);
+        }
         server.start();
         servers.add(server);
         return server.getAddress().getPort();

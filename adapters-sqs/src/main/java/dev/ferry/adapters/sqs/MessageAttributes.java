@@ -101,6 +101,20 @@ final class MessageAttributes {
         return out.size() > MAX ? fit(new LinkedHashMap<>(), out, Map.of()) : out;
     }
 
+    /** {@link #withoutDeadLetter}, with {@code name} set to {@code value} first (never folded away). */
+    static Map<String, MessageAttributeValue> withoutDeadLetter(Map<String, MessageAttributeValue> attributes, String name,
+                                                              String value) {
+        var out = expand(attributes);
+        out.keySet().removeIf(n -> n.startsWith(DeadLetterAttributes.PREFIX) || n.equals(name));
+        var first = new LinkedHashMap<String, MessageAttributeValue>();
+        first.put(name, MessageAttributeValue.builder().dataType("String").stringValue(value).build());
+        if (out.size() + 1 <= MAX) {
+            first.putAll(out);
+            return first;
+        }
+        return fit(first, out, Map.of());
+    }
+
     /** All attributes, the folded ones unfolded: more than SQS takes in one message, possibly. */
     static Map<String, MessageAttributeValue> expand(Map<String, MessageAttributeValue> attributes) {
         var out = new TreeMap<>(attributes);

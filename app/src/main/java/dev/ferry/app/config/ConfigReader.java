@@ -3,6 +3,7 @@ package dev.ferry.app.config;
 import dev.ferry.adapters.sqs.SqsSinkConfig;
 import dev.ferry.adapters.sqs.SqsSourceConfig;
 import dev.ferry.app.Adapters;
+import dev.ferry.domain.parking.OnPoison;
 import dev.ferry.domain.spi.OpenedSource;
 import dev.ferry.domain.spi.Plan;
 import dev.ferry.domain.spi.Settings;
@@ -39,6 +40,7 @@ public final class ConfigReader {
 
     static final Pattern ENV = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
     private static final Set<String> FORMATS = Set.of("auto", "s3", "mturk", "sns", "sns+s3", "sns+mturk", "json", "raw");
+    private static final Set<String> ON_POISON = new LinkedHashSet<>(List.of("skip", "park"));
 
     private final String file;
     final Function<String, String> env;
@@ -217,7 +219,12 @@ public final class ConfigReader {
             metrics = address(metricsSection, "listen", "127.0.0.1:9464");
         }
         var adminSection = root.sectionOrEmpty("admin");
-        adminSection.only("listen", "stall-after");
+        adminSection.only("listen", "stall-after", "token");
+        String adminToken = adminSection.string("token", null);
+        if (adminToken != null && adminToken.strip().length() < 16) {
+            adminSection.error("token", "an admin token lets whoever has it release parked groups: give it at least 16 "
+                    + "characters (e.g. ${FERRY_ADMIN_TOKEN} from a secret)");
+        }
         FerryConfig.Address adminAddress;
         if ("off".equals(adminSection.string("listen", null))) {
             adminAddress = null;
@@ -236,7 +243,8 @@ public final class ConfigReader {
         boolean deadLetterUnmatched = "dead-letter".equals(root.oneOf("unmatched", "dead-letter", Set.of("ignore", "dead-letter")));
         return new FerryConfig(file, embeddedPort, aws, ledger, sources, sinks, routes, listener,
                 AppSections.statsEvery(root), metrics, deadLetterUnmatched, AppSections.logging(root),
-                new FerryConfig.Admin(adminAddress, stallAfter), AppSections.tracing(root));
+                new FerryConfig.Admin(adminAddress, stallAfter, adminToken == null ? null : adminToken.strip()),
+                AppSections.tracing(root));
     }
 
     private FerryConfig.SourceSpec source(String name, Section s) {
@@ -273,9 +281,10 @@ public final class ConfigReader {
         if (ledgerScope != null && ledgerScope.isBlank()) {
             s.error("ledger-scope", "a scope is a name (or 'shared'), was empty");
         }
-        s.only(Stream.concat(Stream.of("format", "json", "ledger-scope"), adapters.sources().keySet().stream())
+        var onPoison = "park".equals(s.oneOf("on-poison", "skip", ON_POISON)) ? OnPoison.PARK : OnPoison.SKIP;
+        s.only(Stream.concat(Stream.of("format", "json", "ledger-scope", "on-poison"), adapters.sources().keySet().stream())
                 .toArray(String[]::new));
-        return new FerryConfig.SourceSpec(name, transport, plan, format, json, ledgerScope);
+        return new FerryConfig.SourceSpec(name, transport, plan, format, json, ledgerScope, onPoison);
     }
 
     /**

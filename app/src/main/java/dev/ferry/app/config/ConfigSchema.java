@@ -61,7 +61,9 @@ public final class ConfigSchema {
         p.put("metrics", object("listen", hostPort("127.0.0.1:9464")));
         var adminListen = new LinkedHashMap<String, Object>();
         adminListen.put("anyOf", List.of(hostPort("127.0.0.1:9465"), ConfigSchema.ordered("const", "off")));
-        p.put("admin", object("listen", adminListen, "stall-after", duration(Duration.ofMinutes(15))));
+        p.put("admin", object("listen", adminListen, "stall-after", duration(Duration.ofMinutes(15)),
+                "token", described(string(null), "what requests that change anything (releasing a parked group) must "
+                        + "bring as Authorization: Bearer TOKEN; at least 16 characters; none: nothing may be changed")));
         p.put("logging", object("level", enumOf("info", FerryLogging.LEVELS.toArray(String[]::new)),
                 "format", enumOf("text", FerryLogging.FORMATS.toArray(String[]::new)),
                 "levels", ConfigSchema.ordered("type", "object", "additionalProperties", enumOf(null, FerryLogging.LEVELS.toArray(String[]::new)))));
@@ -96,6 +98,8 @@ public final class ConfigSchema {
         p.put("json", object("id", string("/id"), "type", string(null), "group", string(null), "time", string(null),
                 "default-type", string("json")));
         p.put("ledger-scope", described(string(null), "the scope of this source's event keys in the ledger; 'shared' for all"));
+        p.put("on-poison", described(enumOf("skip", "skip", "park"), "when a message of an ordered group is dead-lettered: "
+                + "the group goes on (skip) or waits in the DLQ until released (park)"));
         s.put("minProperties", 1);
         return s;
     }

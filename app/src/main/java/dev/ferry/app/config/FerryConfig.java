@@ -1,5 +1,6 @@
 package dev.ferry.app.config;
 
+import dev.ferry.domain.parking.OnPoison;
 import dev.ferry.domain.idempotency.IdempotencyLedger;
 import dev.ferry.domain.spi.OpenedSource;
 import dev.ferry.domain.spi.Plan;
@@ -51,9 +52,15 @@ public record FerryConfig(
     /**
      * @param ledgerScope the ledger scope of the source's event keys, as written; null for the
      *                    default (shared for formats whose ids are unique by nature, else the source's name)
+     * @param onPoison    what an ordered group does when one of its messages is dead-lettered
      */
     public record SourceSpec(String name, String transport, Plan<OpenedSource> plan, String format, JsonPointers json,
-                             String ledgerScope) {
+                             String ledgerScope, OnPoison onPoison) {
+
+        public SourceSpec(String name, String transport, Plan<OpenedSource> plan, String format, JsonPointers json,
+                          String ledgerScope) {
+            this(name, transport, plan, format, json, ledgerScope, OnPoison.SKIP);
+        }
 
         /** The scope as the listener takes it: {@code shared} is the scope every source shares. */
         public String listenerScope() {
@@ -93,8 +100,13 @@ public record FerryConfig(
     /**
      * @param listen     where health (and metrics) answer; null when {@code listen: off}
      * @param stallAfter how long messages may sit in hand with none settling before liveness fails
+     * @param token      what a request that changes anything (a group's release) must bring as
+     *                   {@code Authorization: Bearer TOKEN}; null when none is set: then nothing may be changed
      */
-    public record Admin(Address listen, java.time.Duration stallAfter) {
+    public record Admin(Address listen, java.time.Duration stallAfter, String token) {
+        public Admin(Address listen, java.time.Duration stallAfter) {
+            this(listen, stallAfter, null);
+        }
     }
 
     public record Address(String host, int port) {

@@ -188,8 +188,15 @@ public final class GroupParker {
         Moved move(ParkedGroup parked, String token, boolean skipHead);
     }
 
-    /** What one {@link Mover#move} took out: {@code counted} parked messages, {@code redriven} of them sent back. */
-    public record Moved(long counted, long redriven) {
+    /**
+     * What one {@link Mover#move} took out: {@code counted} parked messages, {@code redriven} of them
+     * sent back; {@code problem} says why it stopped early (null when it did not), what it moved
+     * before that still counts.
+     */
+    public record Moved(long counted, long redriven, String problem) {
+        public Moved(long counted, long redriven) {
+            this(counted, redriven, null);
+        }
     }
 
     /** What a {@link #release} did. */
@@ -204,6 +211,8 @@ public final class GroupParker {
      * stays parked, and a release can be run again.
      *
      * @throws ReleaseInterrupted when the group is not parked, or was parked again meanwhile
+     * @throws FerryException when the mover stopped early: the group stays parked, and a release can
+     *                        be run again
      */
     public Released release(String source, String group, boolean skipHead, Mover mover, Duration patience)
             throws InterruptedException {
@@ -218,6 +227,10 @@ public final class GroupParker {
             moved(source, group, token, moved.counted(), moved.redriven());
             redriven += moved.redriven();
             skipped += moved.counted() - moved.redriven();
+            if (moved.problem() != null) { // the group stays parked; what went back passes, the rest waits for the next release
+                throw new FerryException("releasing group " + group + " of '" + source + "' stopped after " + redriven
+                        + " message(s): " + moved.problem(), true);
+            }
             var finish = finish(source, group, token);
             if (finish != Finish.NOT_YET || System.nanoTime() - deadline > 0) {
                 return new Released(finish, redriven, skipped);

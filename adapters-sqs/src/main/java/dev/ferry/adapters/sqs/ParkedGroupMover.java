@@ -1,0 +1,132 @@
+package dev.ferry.adapters.sqs;
+
+import dev.ferry.domain.model.FerryException;
+import dev.ferry.domain.parking.GroupParker;
+import dev.ferry.domain.parking.ParkedGroup;
+import dev.ferry.domain.transport.DeadLetterAttributes;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.Message;
+import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
+import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
+
+/**
+ * Releases a parked group of a FIFO source ({@code ferry groups release}): reads the FIFO
+ * dead-letter queue, and sends the group's parked messages back to the source queue in their
+ * order, each with the release's token, then deletes them from the dead-letter queue (copy first,
+ * delete after). The head is only deleted when it is to be skipped. Messages of other groups, and
+ * dead letters of the group that were not parked, are left where they are (made visible again at the end).
+ */
+public final class ParkedGroupMover implements GroupParker.Mover {
+
+    /** A bound on the messages one move reads, so a dead-letter queue that keeps filling cannot hold it forever. */
+    private static final int MAX_READ = 100_000;
+
+    private final SqsClient client;
+    private final String deadLetterQueueUrl;
+    private final String queueUrl;
+    private FerryException failure;
+
+    public ParkedGroupMover(SqsClient client, String deadLetterQueueUrl, String queueUrl) {
+        if (!deadLetterQueueUrl.endsWith(".fifo") || !queueUrl.endsWith(".fifo")) {
+            throw new FerryException("groups are parked on FIFO queues only; " + queueUrl + " and its dead-letter queue "
+                    + deadLetterQueueUrl + " must both be FIFO", false);
+        }
+        this.client = client;
+        this.deadLetterQueueUrl = deadLetterQueueUrl;
+        this.queueUrl = queueUrl;
+    }
+
+    @Override
+    public GroupParker.Moved move(ParkedGroup parked, String token, boolean skipHead) {
+        failure = null;
+        long counted = 0;
+        long redriven = 0;
+        var others = new ArrayList<Message>();
+        int read = 0;
+        try {
+            while (read < MAX_READ) {
+                List<Message> batch;
+                try {
+                    batch = client.receiveMessage(b -> b.queueUrl(deadLetterQueueUrl).maxNumberOfMessages(10).waitTimeSeconds(0)
+                            .visibilityTimeout(120).messageAttributeNames("All")
+                            .messageSystemAttributeNames(MessageSystemAttributeName.MESSAGE_GROUP_ID)).messages();
+                } catch (RuntimeException e) {
+                    throw SqsErrors.translate("ReceiveMessage", deadLetterQueueUrl, e);
+                }
+                if (batch.isEmpty()) {
+                    break;
+                }
+                read += batch.size();
+                var send = new ArrayList<Message>();
+                var delete = new ArrayList<Message>();
+                for (var m : batch) {
+                    String group = m.attributes().get(MessageSystemAttributeName.MESSAGE_GROUP_ID);
+                    var reason = m.messageAttributes().get(DeadLetterAttributes.REASON);
+                    String why = reason == null ? null : reason.stringValue();
+                    if (!parked.group().equals(group) || !GroupParker.parkedWith(why, parked.group())) {
+                        others.add(m);
+                    } else if (skipHead && GroupParker.isHead(why, parked)) {
+                        delete.add(m);
+                        counted++;
+                    } else {
+                        send.add(m);
+                        counted++;
+                    }
+                }
+                if (!send.isEmpty()) {
+                    var sent = sendBack(send, parked.group(), token);
+                    redriven += sent.size();
+                    counted -= send.size() - sent.size();
+                    delete.addAll(sent);
+                    others.addAll(send.subList(sent.size(), send.size())); // visible again at once, for the next run
+                }
+                var notDeleted = Batches.delete(client, deadLetterQueueUrl, delete, Message::receiptHandle, 2, null);
+                if (!notDeleted.isEmpty()) {
+                    // sent back but still in the DLQ: they would be sent again by the next release, so stop and say so
+                    return new GroupParker.Moved(counted - notDeleted.size(), redriven, notDeleted.size() + " message(s) of group "
+                            + parked.group() + " were sent back but could not be deleted from " + deadLetterQueueUrl + ": "
+                            + notDeleted.values().iterator().next() + "; delete them by hand before releasing again");
+                }
+                if (failure != null) {
+                    return new GroupParker.Moved(counted, redriven, "sending group " + parked.group() + " back stopped after "
+                            + redriven + " message(s), nothing after the failure was moved; release it again: "
+                            + failure.getMessage());
+                }
+            }
+        } finally {
+            Batches.changeVisibility(client, deadLetterQueueUrl, others, Message::receiptHandle, m -> 0, 2, null);
+        }
+        return new GroupParker.Moved(counted, redriven, null);
+    }
+
+    /**
+     * Sends each message back in turn, so a failure leaves nothing after it sent before it (a batch
+     * could fail in its middle); returns those sent, which are deleted from the DLQ before any error
+     * is reported.
+     */
+    private List<Message> sendBack(List<Message> messages, String group, String token) {
+        var sent = new ArrayList<Message>(messages.size());
+        for (var m : messages) {
+            Map<String, MessageAttributeValue> attributes =
+                    MessageAttributes.withoutDeadLetter(m.messageAttributes(), GroupParker.RELEASE_ATTRIBUTE, token);
+            try {
+                client.sendMessage(b -> b.queueUrl(queueUrl).messageBody(m.body()).messageAttributes(attributes)
+                        .messageGroupId(group).messageDeduplicationId(dedupId(token, m.messageId())));
+            } catch (RuntimeException e) {
+                failure = SqsErrors.translate("SendMessage", queueUrl, e);
+                break;
+            }
+            sent.add(m);
+        }
+        return sent;
+    }
+
+    /** A deduplication id per release and dead letter, within SQS's 128 characters. */
+    private static String dedupId(String token, String messageId) {
+        String id = "release-" + token + "-" + messageId;
+        return id.length() <= 128 ? id : id.substring(0, 128);
+    }
+}

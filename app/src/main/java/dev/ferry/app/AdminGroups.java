@@ -1,0 +1,107 @@
+package dev.ferry.app;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import dev.ferry.domain.model.FerryException;
+import dev.ferry.domain.parking.GroupParker;
+import java.io.IOException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.HashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The admin endpoints of parked groups: {@code GET /groups} lists them (JSON), and
+ * {@code POST /groups/release?group=G[&source=S][&skip-head=true]} releases one, with
+ * {@code Authorization: Bearer TOKEN} ({@code admin.token}; without one configured, nothing may be
+ * changed). What {@code ferry groups} asks a running Ferry, which holds the ledger.
+ */
+final class AdminGroups implements HttpHandler {
+
+    private static final Logger LOG = LoggerFactory.getLogger(AdminGroups.class);
+
+    private final GroupActions actions;
+    private final byte[] token;
+
+    AdminGroups(GroupActions actions, String token) {
+        this.actions = actions;
+        this.token = token == null ? null : token.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public void handle(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            String path = exchange.getRequestURI().getPath();
+            String method = exchange.getRequestMethod();
+            if (path.equals("/groups") && method.equals("GET")) {
+                answer(exchange, 200, actions.list().stream().map(GroupActions::json).toList());
+            } else if (path.equals("/groups/release") && method.equals("POST")) {
+                release(exchange);
+            } else if (path.equals("/groups") || path.equals("/groups/release")) {
+                exchange.getResponseHeaders().set("Allow", path.equals("/groups") ? "GET" : "POST");
+                answer(exchange, 405, Map.of("error", method + " is not allowed here"));
+            } else {
+                answer(exchange, 404, Map.of("error", "not found"));
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("admin request {} {} failed", exchange.getRequestMethod(), exchange.getRequestURI().getPath(), e);
+            answer(exchange, 500, Map.of("error", String.valueOf(e.getMessage())));
+        }
+    }
+
+    private void release(HttpExchange exchange) throws IOException {
+        if (token == null) {
+            answer(exchange, 403, Map.of("error", "nothing may be changed here: set admin.token to allow releases"));
+            return;
+        }
+        String auth = exchange.getRequestHeaders().getFirst("Authorization");
+        byte[] given = auth != null && auth.startsWith("Bearer ") ? auth.substring(7).getBytes(StandardCharsets.UTF_8) : new byte[0];
+        if (!MessageDigest.isEqual(given, token)) {
+            answer(exchange, 401, Map.of("error", "a release needs Authorization: Bearer <admin.token>"));
+            return;
+        }
+        var query = query(exchange.getRequestURI().getRawQuery());
+        String group = query.get("group");
+        if (group == null || group.isBlank()) {
+            answer(exchange, 400, Map.of("error", "which group? ?group=G"));
+            return;
+        }
+        boolean skipHead = "true".equals(query.get("skip-head"));
+        try {
+            var released = actions.release(query.get("source"), group, skipHead);
+            LOG.info("{}", GroupActions.text(group, released));
+            answer(exchange, 200, GroupActions.json(released));
+        } catch (IllegalArgumentException | GroupParker.ReleaseInterrupted e) {
+            answer(exchange, 409, Map.of("error", e.getMessage()));
+        } catch (FerryException e) {
+            answer(exchange, 502, Map.of("error", e.getMessage()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            answer(exchange, 503, Map.of("error", "stopping"));
+        }
+    }
+
+    private static Map<String, String> query(String raw) {
+        var out = new HashMap<String, String>();
+        if (raw == null) {
+            return out;
+        }
+        for (var pair : raw.split("&")) {
+            int eq = pair.indexOf('=');
+            String key = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+            String value = eq < 0 ? "true" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            out.putIfAbsent(key, value);
+        }
+        return out;
+    }
+
+    private static void answer(HttpExchange exchange, int status, Object body) throws IOException {
+        byte[] bytes = (Json.write(body) + "\n").getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "application/json");
+        exchange.sendResponseHeaders(status, bytes.length);
+        exchange.getResponseBody().write(bytes);
+    }
+}

@@ -1,0 +1,132 @@
+package dev.ferry.app;
+
+import dev.ferry.adapters.sqs.ParkedGroupMover;
+import dev.ferry.adapters.sqs.SqsQueues;
+import dev.ferry.adapters.sqs.SqsSourceConfig;
+import dev.ferry.app.config.FerryConfig;
+import dev.ferry.domain.model.FerryException;
+import dev.ferry.domain.parking.GroupParker;
+import dev.ferry.domain.parking.GroupParking;
+import dev.ferry.domain.parking.ParkedGroup;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import software.amazon.awssdk.services.sqs.SqsClient;
+
+/**
+ * What {@code ferry groups} and the admin endpoints do with parked groups, on a configuration's
+ * ledger and queues: list them, release one.
+ */
+final class GroupActions {
+
+    /** How long a release waits for parked messages still on their way to the dead-letter queue. */
+    static final Duration PATIENCE = Duration.ofSeconds(30);
+
+    private final FerryConfig config;
+    private final GroupParking parking;
+    private final SqsClient client;
+
+    GroupActions(FerryConfig config, Object ledger, SqsClient client) {
+        if (!(ledger instanceof GroupParking p)) {
+            throw new FerryException("the ledger '" + config.ledger().kind() + "' keeps no parked groups", false);
+        }
+        this.config = config;
+        this.parking = p;
+        this.client = client;
+    }
+
+    List<ParkedGroup> list() {
+        var all = new ArrayList<>(parking.parkedGroups());
+        all.sort(Comparator.comparing(ParkedGroup::source).thenComparing(ParkedGroup::since));
+        return all;
+    }
+
+    /**
+     * Releases {@code group} of {@code source} (null: the one source where that group is parked).
+     *
+     * @throws IllegalArgumentException when the source or group is not one that can be released
+     */
+    GroupParker.Released release(String source, String group, boolean skipHead) throws InterruptedException {
+        if (source == null) {
+            var sources = parking.parkedGroups().stream().filter(p -> p.group().equals(group)).map(ParkedGroup::source)
+                    .distinct().toList();
+            if (sources.size() != 1) {
+                throw new IllegalArgumentException(sources.isEmpty() ? "group " + group + " is not parked"
+                        : "group " + group + " is parked on several sources " + sources + ": name one with --source");
+            }
+            source = sources.getFirst();
+        }
+        var spec = config.sources().get(source);
+        if (spec == null) {
+            throw new IllegalArgumentException("no source named '" + source + "' (sources: " + config.sources().keySet() + ")");
+        }
+        if (!(spec.plan() instanceof SqsSourceConfig sqs)) {
+            throw new IllegalArgumentException("source '" + source + "' reads from " + spec.transport() + "; releasing a "
+                    + "parked group is built for SQS FIFO sources (its parked messages are in the source's dead-letter "
+                    + "destination, in order, for a release by hand)");
+        }
+        var queues = SqsQueues.of(client);
+        String queueUrl = queues.url(sqs.queue());
+        var redrive = queues.describe(queueUrl).redrive().orElseThrow(() -> new IllegalArgumentException(
+                "queue " + queueUrl + " has no dead-letter queue (no RedrivePolicy), so nothing of it can be parked"));
+        String deadLetterQueueUrl = queues.url(redrive.deadLetterTargetArn());
+        return new GroupParker(parking, Clock.systemUTC()).release(source, group, skipHead,
+                new ParkedGroupMover(client, deadLetterQueueUrl, queueUrl), PATIENCE);
+    }
+
+    /** A parked group as the admin endpoints answer it. */
+    static Map<String, Object> json(ParkedGroup p) {
+        var m = new LinkedHashMap<String, Object>();
+        m.put("source", p.source());
+        m.put("group", p.group());
+        m.put("head", p.head());
+        m.put("reason", p.reason());
+        m.put("since", p.since().toString());
+        m.put("waiting", p.waiting());
+        m.put("releasing", p.releaseToken() != null);
+        return m;
+    }
+
+    static Map<String, Object> json(GroupParker.Released r) {
+        var m = new LinkedHashMap<String, Object>();
+        m.put("result", r.finish().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
+        m.put("redriven", r.redriven());
+        m.put("skipped", r.skipped());
+        return m;
+    }
+
+    /** What the CLI prints for a release. */
+    static String text(String group, GroupParker.Released r) {
+        String moved = r.redriven() + " message(s) sent back in order" + (r.skipped() > 0 ? ", " + r.skipped() + " skipped" : "");
+        return switch (r.finish()) {
+            case UNPARKED -> "group " + group + " released: " + moved + "; all handled, the group flows again";
+            case CLOSING -> "group " + group + " released: " + moved + "; it flows again once the listeners have handled them";
+            case NOT_YET -> "group " + group + ": " + moved + ", but some parked messages have not reached the dead-letter "
+                    + "queue within " + PATIENCE.toSeconds() + "s; the group stays parked: release it again";
+        };
+    }
+
+    /** The CLI's table of parked groups. */
+    static String table(List<ParkedGroup> groups) {
+        if (groups.isEmpty()) {
+            return "no parked groups\n";
+        }
+        var out = new StringBuilder(String.format("%-16s %-24s %7s  %-20s %s%n", "SOURCE", "GROUP", "WAITING", "SINCE",
+                "HEAD: REASON"));
+        for (var p : groups) {
+            out.append(String.format("%-16s %-24s %7d  %-20s %s: %s%s%n", p.source(), p.group(), p.waiting(),
+                    p.since().truncatedTo(java.time.temporal.ChronoUnit.SECONDS), p.head(), oneLine(p.reason()),
+                    p.releaseToken() != null ? " (a release is under way)" : ""));
+        }
+        return out.toString();
+    }
+
+    private static String oneLine(String s) {
+        String flat = s.replaceAll("[\\r\\n\\t]+", " ");
+        return flat.length() > 200 ? flat.substring(0, 200) + "…" : flat;
+    }
+}

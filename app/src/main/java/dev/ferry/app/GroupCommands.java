@@ -1,0 +1,210 @@
+package dev.ferry.app;
+
+import dev.ferry.adapters.sqs.SqsClients;
+import dev.ferry.app.config.FerryConfig;
+import dev.ferry.domain.parking.GroupParker;
+import dev.ferry.domain.parking.ParkedGroup;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code ferry groups list} and {@code ferry groups release}: parked groups ({@code on-poison: park}).
+ * A running Ferry holds the ledger (an MVStore file is one process's), so the commands ask it on its
+ * admin address first; when nothing answers there, they open the ledger and the queues themselves.
+ */
+final class GroupCommands {
+
+    private GroupCommands() {
+    }
+
+    @Command(name = "groups", mixinStandardHelpOptions = true, versionProvider = Ferry.Version.class,
+            synopsisSubcommandLabel = "COMMAND", description = "Lists and releases parked groups (sources with on-poison: park).",
+            subcommands = {ListGroups.class, Release.class})
+    static final class Groups implements Runnable {
+        @Spec
+        private CommandSpec spec;
+
+        @Override
+        public void run() {
+            throw new ParameterException(spec.commandLine(), "Missing the command: list or release");
+        }
+    }
+
+    /** Reads the configuration, then asks the running Ferry or, when none answers, does it here. */
+    abstract static class OnGroups implements Callable<Integer> {
+        protected final Ferry.Io io;
+
+        @Spec
+        protected CommandSpec spec;
+
+        @Mixin
+        protected ConfigFileOption config;
+
+        OnGroups(Ferry.Io io) {
+            this.io = io;
+        }
+
+        @Override
+        public final Integer call() throws Exception {
+            FerryConfig read = config.read(config.component());
+            if (read == null) {
+                return Ferry.USAGE;
+            }
+            var admin = read.admin().listen();
+            if (admin != null) {
+                String host = admin.host().equals("0.0.0.0") || admin.host().equals("::") ? "127.0.0.1" : admin.host();
+                var base = URI.create("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + admin.port());
+                try (var http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
+                    return remote(read, http, base);
+                } catch (ConnectException nobodyThere) {
+                    // no Ferry runs with this configuration: do it here
+                }
+            }
+            try (var context = new RunContext(read, false)) {
+                var ledger = read.ledger().plan().open(context);
+                try {
+                    boolean sqs = read.sources().values().stream().anyMatch(s -> "sqs".equals(s.transport()));
+                    return local(new GroupActions(read, ledger, sqs ? SqsClients.forContext(context) : null));
+                } finally {
+                    if (ledger instanceof AutoCloseable c) {
+                        c.close();
+                    }
+                }
+            }
+        }
+
+        abstract int remote(FerryConfig config, HttpClient http, URI admin) throws IOException, InterruptedException;
+
+        abstract int local(GroupActions actions) throws InterruptedException;
+
+        /** A non-2xx answer of the running Ferry: its error, and exit 1. */
+        int failed(HttpResponse<String> response) {
+            io.err().println("ferry: the running Ferry answered " + response.statusCode() + ": " + response.body().strip());
+            return Ferry.FAILED;
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, versionProvider = Ferry.Version.class,
+            description = "Lists parked groups: source, group, messages waiting, since when, and the head's reason.")
+    static final class ListGroups extends OnGroups {
+        @Option(names = "--json", description = "Print the list as JSON (what the admin endpoint /groups answers).")
+        private boolean json;
+
+        ListGroups(Ferry.Io io) {
+            super(io);
+        }
+
+        @Override
+        int remote(FerryConfig config, HttpClient http, URI admin) throws IOException, InterruptedException {
+            var response = http.send(HttpRequest.newBuilder(admin.resolve("/groups")).timeout(Duration.ofSeconds(30)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() == 404) {
+                io.err().println("ferry: the running Ferry keeps no parked groups (its ledger does not)");
+                return Ferry.FAILED;
+            }
+            if (response.statusCode() != 200) {
+                return failed(response);
+            }
+            if (json) {
+                io.out().print(response.body());
+            } else {
+                io.out().print(GroupActions.table(parse(response.body())));
+            }
+            return Ferry.OK;
+        }
+
+        @Override
+        int local(GroupActions actions) {
+            var groups = actions.list();
+            io.out().print(json ? Json.write(groups.stream().map(GroupActions::json).toList()) + "\n" : GroupActions.table(groups));
+            return Ferry.OK;
+        }
+
+        /** The admin endpoint's JSON back into groups, for the table (only what the table shows). */
+        private static List<ParkedGroup> parse(String body) {
+            @SuppressWarnings("unchecked")
+            var items = (List<java.util.Map<String, Object>>) Json.parse(body);
+            return items.stream().map(m -> new ParkedGroup((String) m.get("source"), (String) m.get("group"),
+                    (String) m.get("head"), null, (String) m.get("reason"), java.time.Instant.parse((String) m.get("since")),
+                    ((Number) m.get("waiting")).longValue(), 0, Boolean.TRUE.equals(m.get("releasing")) ? "?" : null, 0, 0,
+                    false, 0)).toList();
+        }
+    }
+
+    @Command(name = "release", mixinStandardHelpOptions = true, versionProvider = Ferry.Version.class,
+            description = {"Releases a parked group: its parked messages go back from the dead-letter queue to the source, "
+                    + "in their order, and the group flows again once they are handled (anything the producer sent "
+                    + "meanwhile comes after them). Exit 1 if it could not be done completely; run it again then."})
+    static final class Release extends OnGroups {
+        @Parameters(index = "0", paramLabel = "GROUP", description = "The parked group (SQS message group id).")
+        private String group;
+
+        @Option(names = "--source", paramLabel = "NAME",
+                description = "The source the group is parked on (needed only when it is parked on several).")
+        private String source;
+
+        @Option(names = "--skip-head", description = "Drop the poison message (the group's head) instead of sending it back.")
+        private boolean skipHead;
+
+        Release(Ferry.Io io) {
+            super(io);
+        }
+
+        @Override
+        int remote(FerryConfig config, HttpClient http, URI admin) throws IOException, InterruptedException {
+            String token = config.admin().token();
+            if (token == null) {
+                io.err().println("ferry: a Ferry runs on " + admin + " and holds the ledger; releasing through it needs "
+                        + "admin.token in the configuration");
+                return Ferry.FAILED;
+            }
+            String query = "group=" + URLEncoder.encode(group, StandardCharsets.UTF_8)
+                    + (source != null ? "&source=" + URLEncoder.encode(source, StandardCharsets.UTF_8) : "")
+                    + (skipHead ? "&skip-head=true" : "");
+            var request = HttpRequest.newBuilder(admin.resolve("/groups/release?" + query))
+                    .header("Authorization", "Bearer " + token).timeout(Duration.ofMinutes(5))
+                    .POST(HttpRequest.BodyPublishers.noBody()).build();
+            var response = http.send(request, HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() != 200) {
+                return failed(response);
+            }
+            @SuppressWarnings("unchecked")
+            var answer = (java.util.Map<String, Object>) Json.parse(response.body());
+            var finish = GroupParker.Finish.valueOf(((String) answer.get("result")).toUpperCase(java.util.Locale.ROOT)
+                    .replace('-', '_'));
+            var released = new GroupParker.Released(finish, ((Number) answer.get("redriven")).longValue(),
+                    ((Number) answer.get("skipped")).longValue());
+            io.out().println(GroupActions.text(group, released));
+            return finish == GroupParker.Finish.NOT_YET ? Ferry.FAILED : Ferry.OK;
+        }
+
+        @Override
+        int local(GroupActions actions) throws InterruptedException {
+            GroupParker.Released released;
+            try {
+                released = actions.release(source, group, skipHead);
+            } catch (IllegalArgumentException | GroupParker.ReleaseInterrupted e) {
+                io.err().println("ferry: " + e.getMessage());
+                return Ferry.FAILED;
+            }
+            io.out().println(GroupActions.text(group, released));
+            return released.finish() == GroupParker.Finish.NOT_YET ? Ferry.FAILED : Ferry.OK;
+        }
+    }
+}

@@ -1,0 +1,202 @@
+package dev.ferry.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.ferry.adapters.sqs.SqsQueues;
+import dev.ferry.app.config.ConfigReader;
+import dev.ferry.domain.testing.Await;
+import java.io.ByteArrayOutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code on-poison: park} in the app on a real SQS FIFO queue (ElasticMQ): a poison message parks
+ * its group, the rest of the group waits in the DLQ in order while another group flows, and
+ * {@code ferry groups list} / {@code ferry groups release} — through the running app's admin
+ * endpoints, with its token — put the group back in order.
+ */
+class ParkedGroupsIT {
+
+    private static final Duration LIMIT = Duration.ofSeconds(60);
+    private static final String TOKEN = "a-test-admin-token-0123456789";
+
+    /** Per group, the ids the sink accepted, in order. */
+    private final Map<String, List<String>> delivered = new ConcurrentHashMap<>();
+    private final Set<String> poison = ConcurrentHashMap.newKeySet();
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    @Test
+    void aPoisonMessage_parksItsGroup_andGroupsRelease_deliversItInOrder(@TempDir Path dir) throws Exception {
+        var api = api();
+        try (var sqs = new LocalSqs()) {
+            var file = config(sqs, dir, api.getAddress().getPort(), freePort());
+            Map<String, String> env = new HashMap<>(System.getenv());
+            env.put("FERRY_CONFIG", file.toString());
+            assertThat(Ferry.run(new String[] {"queues", "create"}, out, err, env::get)).as(err.toString()).isZero();
+            var queues = SqsQueues.of(sqs.client);
+            poison.add("a2");
+            try (var runtime = runtime(file).start()) {
+                send(sqs, "A", "a1", "a2", "a3", "a4");
+                send(sqs, "B", "b1", "b2");
+                assertThat(Await.until(LIMIT, () -> delivered("B").size() == 2
+                        && queues.approximateMessages(sqs.url("orders-dlq.fifo")) == 3)).as(() -> "delivered " + delivered).isTrue();
+                assertThat(delivered("A")).containsExactly("a1");
+
+                out.reset();
+                assertThat(Ferry.run(new String[] {"groups", "list"}, out, err, env::get)).as(err.toString()).isZero();
+                assertThat(out.toString()).contains("orders").contains(" A ").contains("3  ").contains("HTTP 400");
+
+                var noToken = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                        + runtime.adminPort() + "/groups/release?group=A")).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(noToken.statusCode()).as("no token, no release").isEqualTo(401);
+                assertThat(queues.approximateMessages(sqs.url("orders-dlq.fifo"))).isEqualTo(3);
+
+                send(sqs, "A", "a5"); // sent while parked: it waits behind the others
+                assertThat(Await.until(LIMIT, () -> queues.approximateMessages(sqs.url("orders-dlq.fifo")) == 4)).isTrue();
+
+                poison.clear();
+                out.reset();
+                assertThat(Ferry.run(new String[] {"groups", "release", "A"}, out, err, env::get)).as(err.toString()).isZero();
+                assertThat(out.toString()).contains("group A released: 4 message(s) sent back in order");
+
+                assertThat(Await.until(LIMIT, () -> delivered("A").size() == 5)).as(() -> "delivered " + delivered).isTrue();
+                assertThat(delivered("A")).containsExactly("a1", "a2", "a3", "a4", "a5");
+                assertThat(Await.until(LIMIT, () -> {
+                    out.reset();
+                    return Ferry.run(new String[] {"groups", "list"}, out, err, env::get) == 0
+                            && out.toString().contains("no parked groups");
+                })).as("unparked once all of them were handled").isTrue();
+
+                send(sqs, "A", "a6");
+                assertThat(Await.until(LIMIT, () -> delivered("A").size() == 6)).isTrue();
+                assertThat(queues.approximateMessages(sqs.url("orders-dlq.fifo"))).isZero();
+            }
+        } finally {
+            api.stop(0);
+        }
+    }
+
+    @Test
+    void withSkipHead_thePoisonMessageIsDropped_andTheRestDelivered(@TempDir Path dir) throws Exception {
+        var api = api();
+        try (var sqs = new LocalSqs()) {
+            var file = config(sqs, dir, api.getAddress().getPort(), freePort());
+            Map<String, String> env = new HashMap<>(System.getenv());
+            env.put("FERRY_CONFIG", file.toString());
+            assertThat(Ferry.run(new String[] {"queues", "create"}, out, err, env::get)).as(err.toString()).isZero();
+            var queues = SqsQueues.of(sqs.client);
+            poison.add("a2");
+            try (var runtime = runtime(file).start()) {
+                send(sqs, "A", "a1", "a2", "a3");
+                assertThat(Await.until(LIMIT, () -> queues.approximateMessages(sqs.url("orders-dlq.fifo")) == 2)).isTrue();
+
+                out.reset();
+                assertThat(Ferry.run(new String[] {"groups", "release", "A", "--skip-head", "--source", "orders"}, out, err,
+                        env::get)).as(err.toString()).isZero();
+                assertThat(out.toString()).contains("1 message(s) sent back in order, 1 skipped");
+                assertThat(Await.until(LIMIT, () -> delivered("A").size() == 2)).isTrue();
+                assertThat(delivered("A")).containsExactly("a1", "a3");
+            }
+        } finally {
+            api.stop(0);
+        }
+    }
+
+    @Test
+    void releasingAGroupThatIsNotParked_failsAndSaysSo(@TempDir Path dir) throws Exception {
+        var api = api();
+        try (var sqs = new LocalSqs()) {
+            var file = config(sqs, dir, api.getAddress().getPort(), freePort());
+            Map<String, String> env = new HashMap<>(System.getenv());
+            env.put("FERRY_CONFIG", file.toString());
+            assertThat(Ferry.run(new String[] {"queues", "create"}, out, err, env::get)).as(err.toString()).isZero();
+            try (var runtime = runtime(file).start()) {
+                assertThat(Ferry.run(new String[] {"groups", "release", "Z"}, out, err, env::get)).isEqualTo(1);
+                assertThat(err.toString()).contains("409").contains("group Z is not parked");
+            }
+        } finally {
+            api.stop(0);
+        }
+    }
+
+    private List<String> delivered(String group) {
+        return delivered.getOrDefault(group, List.of());
+    }
+
+    private static void send(LocalSqs sqs, String group, String... ids) {
+        for (var id : ids) {
+            sqs.client.sendMessage(b -> b.queueUrl(sqs.url("orders.fifo")).messageGroupId(group)
+                    .messageDeduplicationId(id).messageBody("{\"id\":\"" + id + "\",\"group\":\"" + group + "\"}"));
+        }
+    }
+
+    /** The sink's endpoint: 400 (a permanent refusal) for a poison id, else 204, recording what it accepted. */
+    private HttpServer api() throws Exception {
+        var server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
+        server.createContext("/", exchange -> {
+            String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+            String id = body.replaceAll(".*\"id\":\"([^\"]+)\".*", "$1");
+            String group = body.replaceAll(".*\"group\":\"([^\"]+)\".*", "$1");
+            if (poison.contains(id)) {
+                exchange.sendResponseHeaders(400, -1);
+            } else {
+                delivered.computeIfAbsent(group, g -> new CopyOnWriteArrayList<>()).add(id);
+                exchange.sendResponseHeaders(204, -1);
+            }
+            exchange.close();
+        });
+        server.start();
+        return server;
+    }
+
+    private static int freePort() throws Exception {
+        try (var socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static Path config(LocalSqs sqs, Path dir, int apiPort, int adminPort) throws Exception {
+        var file = dir.resolve("ferry.yaml");
+        Files.writeString(file, """
+                aws: {region: us-east-1, endpoint: "%s"}
+                ledger: {kind: memory}
+                admin: {listen: "127.0.0.1:%d", token: "%s"}
+                listener: {max-attempts: 1}
+                sources:
+                  orders:
+                    sqs: {queue: orders.fifo, max-wait: 1s}
+                    format: json
+                    json: {id: /id, group: /group}
+                    on-poison: park
+                sinks:
+                  api: {type: http, url: "http://127.0.0.1:%d/events"}
+                routes:
+                  - to: [api]
+                """.formatted(sqs.endpoint(), adminPort, TOKEN, apiPort));
+        return file;
+    }
+
+    private static FerryRuntime runtime(Path file) {
+        var config = ((ConfigReader.Result.Ok) ConfigReader.read(file, System::getenv, ConfigReaderTest.ADAPTERS)).config();
+        return FerryAppIT.runtime(config);
+    }
+}
