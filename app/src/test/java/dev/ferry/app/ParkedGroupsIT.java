@@ -96,6 +96,54 @@ class ParkedGroupsIT {
     }
 
     @Test
+    void threeInstancesSharingADynamoDbLedger_parkTheGroupForAll_andAReleaseThroughAnyOfThem_deliversItInOrder(
+            @TempDir Path dir) throws Exception {
+        var api = api();
+        try (var sqs = new LocalSqs(); var dynamo = dev.ferry.adapters.dynamodb.DynamoDbLocal.start()) {
+            var files = new java.util.ArrayList<Path>();
+            for (int i = 0; i < 3; i++) {
+                var instance = Files.createDirectories(dir.resolve("instance-" + i));
+                var file = config(sqs, instance, api.getAddress().getPort(), freePort());
+                Files.writeString(file, Files.readString(file).replace("ledger: {kind: memory}",
+                        "ledger: {kind: dynamodb, table: parked-three, endpoint: \"" + dynamo.endpoint() + "\", create-table: true}"));
+                files.add(file);
+            }
+            Map<String, String> env = new HashMap<>(System.getenv());
+            env.put("FERRY_CONFIG", files.get(1).toString());
+            env.put("AWS_ACCESS_KEY_ID", "x");
+            env.put("AWS_SECRET_ACCESS_KEY", "x");
+            assertThat(Ferry.run(new String[] {"queues", "create"}, out, err, env::get)).as(err.toString()).isZero();
+            var queues = SqsQueues.of(sqs.client);
+            poison.add("a2");
+            var runtimes = new java.util.ArrayList<FerryRuntime>();
+            try {
+                for (var file : files) {
+                    runtimes.add(runtime(file).start());
+                }
+                for (int i = 1; i <= 6; i++) {
+                    send(sqs, "A", "a" + i);
+                    send(sqs, "B", "b" + i);
+                }
+                assertThat(Await.until(LIMIT, () -> delivered("B").size() == 6
+                        && queues.approximateMessages(sqs.url("orders-dlq.fifo")) == 5)).as(() -> "delivered " + delivered).isTrue();
+                assertThat(delivered("A")).containsExactly("a1");
+                assertThat(delivered("B")).containsExactly("b1", "b2", "b3", "b4", "b5", "b6");
+
+                poison.clear();
+                out.reset();
+                assertThat(Ferry.run(new String[] {"groups", "release", "A"}, out, err, env::get)).as(err.toString()).isZero();
+                assertThat(out.toString()).contains("5 message(s) sent back in order");
+                assertThat(Await.until(LIMIT, () -> delivered("A").size() == 6)).as(() -> "delivered " + delivered).isTrue();
+                assertThat(delivered("A")).containsExactly("a1", "a2", "a3", "a4", "a5", "a6");
+            } finally {
+                runtimes.forEach(FerryRuntime::close);
+            }
+        } finally {
+            api.stop(0);
+        }
+    }
+
+    @Test
     void withSkipHead_thePoisonMessageIsDropped_andTheRestDelivered(@TempDir Path dir) throws Exception {
         var api = api();
         try (var sqs = new LocalSqs()) {
