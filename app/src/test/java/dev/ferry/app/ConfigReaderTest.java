@@ -232,6 +232,26 @@ class ConfigReaderTest {
     }
 
     @Test
+    void onPoison_isSkipByDefault_parkWhenAsked_andNothingElse_andAnAdminTokenIsNotShort() {
+        String yaml = """
+                sources:
+                  a: {sqs: {queue: a.fifo}}
+                  b: {sqs: {queue: b.fifo}, on-poison: park}
+                sinks: {log: {type: log}}
+                routes: [{to: [log]}]
+                """;
+        var config = ((ConfigReader.Result.Ok) parse(yaml + "admin: {token: a-token-of-16-chars}\n")).config();
+        assertThat(config.sources().get("a").onPoison()).isEqualTo(dev.ferry.domain.parking.OnPoison.SKIP);
+        assertThat(config.sources().get("b").onPoison()).isEqualTo(dev.ferry.domain.parking.OnPoison.PARK);
+        assertThat(config.admin().token()).isEqualTo("a-token-of-16-chars");
+
+        assertThat(errors(yaml.replace("on-poison: park", "on-poison: stop"))).singleElement().asString()
+                .contains("on-poison").contains("skip").contains("park");
+        assertThat(errors(yaml + "admin: {token: short}\n")).singleElement().asString()
+                .contains("admin.token").contains("at least 16 characters");
+    }
+
+    @Test
     void environmentVariables_areSubstituted_withDefaults() {
         var result = parse("""
                 ledger:
