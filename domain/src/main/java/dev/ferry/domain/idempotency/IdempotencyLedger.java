@@ -54,4 +54,13 @@ public interface IdempotencyLedger {
     default boolean completionWaits() {
         return false;
     }
+
+    /**
+     * The key's state without changing it: {@link Claim.InProgress} (until when) or
+     * {@link Claim.Completed} (since when); empty when absent or expired — or when the ledger cannot
+     * tell (the default). For {@code ferry events show}, not for deciding anything.
+     */
+    default java.util.Optional<Claim> peek(String key) {
+        return java.util.Optional.empty();
+    }
 }

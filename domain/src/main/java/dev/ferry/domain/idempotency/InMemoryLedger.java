@@ -20,9 +20,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * and when the ledger is full the oldest completed keys go first (a duplicate of an evicted key
  * would be handled again, so size it above the number of distinct keys seen per TTL).
  * In-progress claims are never evicted. Per-key atomic updates; no global lock. It keeps parked
- * groups too ({@link GroupParking}), for the listeners of this process.
+ * groups too ({@link GroupParking}), for the listeners of this process, and an event journal
+ * ({@link EventJournal}) of at most a tenth as many entries (at least 1,000), the oldest going first.
  */
-public final class InMemoryLedger implements IdempotencyLedger, GroupParking {
+public final class InMemoryLedger implements IdempotencyLedger, GroupParking, EventJournal {
 
     private record Entry(long token, Instant leaseUntil, Instant completedAt, Instant expiresAt) {
         boolean completed() {
@@ -39,6 +40,8 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking {
     private final ConcurrentLinkedQueue<Expiry> completionOrder = new ConcurrentLinkedQueue<>();
     private final AtomicLong tokens = new AtomicLong();
     private final ConcurrentHashMap<List<String>, ParkedGroup> parked = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Journal> journals = new ConcurrentHashMap<>();
+    private final ConcurrentLinkedQueue<String> journalOrder = new ConcurrentLinkedQueue<>();
 
     private InMemoryLedger(Clock clock, int maxEntries) {
         this.clock = Objects.requireNonNull(clock, "clock");
@@ -194,5 +197,43 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking {
     @Override
     public List<ParkedGroup> parkedGroups() {
         return List.copyOf(parked.values());
+    }
+
+    @Override
+    public Optional<Claim> peek(String key) {
+        var entry = entries.get(key);
+        var now = clock.instant();
+        if (entry == null) {
+            return Optional.empty();
+        }
+        if (entry.completed()) {
+            return entry.expiresAt.isAfter(now) ? Optional.of(new Claim.Completed(key, entry.completedAt)) : Optional.empty();
+        }
+        return entry.leaseUntil.isAfter(now) ? Optional.of(new Claim.InProgress(key, entry.leaseUntil)) : Optional.empty();
+    }
+
+    @Override
+    public void note(String key, Note note) {
+        boolean[] added = new boolean[1];
+        journals.compute(key, (k, old) -> {
+            added[0] = old == null;
+            return (old == null ? Journal.EMPTY : old).with(note);
+        });
+        if (added[0]) {
+            journalOrder.add(key);
+            int bound = Math.max(1_000, maxEntries / 10);
+            while (journals.size() > bound) {
+                var oldest = journalOrder.poll();
+                if (oldest == null) {
+                    break;
+                }
+                journals.remove(oldest);
+            }
+        }
+    }
+
+    @Override
+    public Optional<Journal> journal(String key) {
+        return Optional.ofNullable(journals.get(key));
     }
 }

@@ -41,6 +41,8 @@ final class InFlight {
     final List<HeldClaim> asyncClaims = new CopyOnWriteArrayList<>();
     /** skip-delete: events that reached the handler (duplicates and event-less deliveries never do). */
     int handedToHandler;
+    /** It could not be decoded, and never will (why): dead-lettered in its group's turn (on-poison park). */
+    String malformed;
     /** on-poison park: whether its group was asked about; the token of the release it belongs to, if any. */
     boolean parkChecked;
     String releaseToken;

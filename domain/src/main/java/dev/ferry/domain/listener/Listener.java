@@ -110,7 +110,8 @@ public final class Listener implements AutoCloseable {
         processor.groups(groups);
         this.leaseKeeper = new LeaseKeeper(name, b.acknowledger, b.ledger, config, b.clock, hands, counters, observer);
         this.poller = new Poller(new Poller.Shared(name, b.source, b.decoder, config, b.clock, hands, intake, counters,
-                observer, groups, settler, b.beforePoll, this::stopAsync, this::isRunning, this::stats));
+                observer, groups, settler, b.beforePoll, this::stopAsync, this::isRunning, this::stats, processor.notes(),
+                b.onPoison == OnPoison.PARK));
     }
 
     public static Builder builder(Source source, Acknowledger acknowledger, Decoder decoder, Handler handler) {

@@ -33,7 +33,7 @@ final class Poller {
     record Shared(String name, Source source, Decoder decoder, ListenerConfig config, Clock clock, Hands hands,
                   Intake intake, Counters counters, ListenerObserver observer, OrderingGroups<InFlight> groups,
                   Settler settler, Predicate<ListenerStats> beforePoll, Consumer<String> stopAsync,
-                  BooleanSupplier running, Supplier<ListenerStats> stats) {
+                  BooleanSupplier running, Supplier<ListenerStats> stats, JournalNotes notes, boolean malformedInTurn) {
     }
 
     private final Shared s;
@@ -147,12 +147,23 @@ final class Poller {
             item = new InFlight(delivery, null, problem, delivery.groupKey(), leaseUntil);
         } else {
             item = switch (decoded) {
+                case Decoded.Malformed m when s.malformedInTurn() && delivery.groupKey() != null -> {
+                    // on-poison park: dead-lettered in its group's turn, by the processor, which parks the group
+                    s.counters().decodeFailures.increment();
+                    var malformed = new InFlight(delivery, List.of(), null, delivery.groupKey(), leaseUntil);
+                    malformed.malformed = m.reason();
+                    yield malformed;
+                }
                 case Decoded.Malformed m -> {
                     s.counters().decodeFailures.increment();
                     var malformed = new InFlight(delivery, List.of(), null, null, leaseUntil);
                     s.hands().take(malformed);
                     var decision = FailureDecision.decide(new FailureDecision.Malformed(m.reason()), null, null, null);
-                    s.settler().settle(malformed, ((FailureDecision.Settle) decision).disposition());
+                    var disposition = ((FailureDecision.Settle) decision).disposition();
+                    if (disposition instanceof dev.ferry.domain.transport.Disposition.DeadLetter dead) {
+                        s.notes().deadLettered(malformed, dead.reason());
+                    }
+                    s.settler().settle(malformed, disposition);
                     yield null;
                 }
                 case Decoded.Events e -> {

@@ -42,10 +42,16 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
     }
 
     private final Shared s;
+    private final JournalNotes notes;
     private OrderingGroups<InFlight> groups;
 
     Processor(Shared shared) {
         this.s = shared;
+        this.notes = new JournalNotes(shared.ledger(), shared.name(), shared.ledgerScope(), shared.clock());
+    }
+
+    JournalNotes notes() {
+        return notes;
     }
 
     void groups(OrderingGroups<InFlight> groups) {
@@ -92,6 +98,9 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
                 }
                 item.releaseToken = token;
             }
+        }
+        if (item.malformed != null) {
+            return apply(item, FailureDecision.decide(new FailureDecision.Malformed(item.malformed), null, null, null));
         }
         if (!item.started) {
             item.started = true;
@@ -167,6 +176,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             switch (answer) {
                 case Claim.Completed c -> {
                     s.counters().duplicates.increment();
+                    notes.duplicate(item, key);
                     return null;
                 }
                 case Claim.InProgress p -> {
@@ -218,7 +228,13 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         release(claim);
         if (threw != null) {
             s.counters().failures.increment();
+            notes.failed(item, key, "the handler threw " + threw);
             return new FailureDecision.Threw("the handler", threw);
+        }
+        switch (outcome) {
+            case Outcome.Retry r -> notes.failed(item, key, "retry: " + r.reason());
+            case Outcome.Reject r -> notes.failed(item, key, "rejected: " + r.reason());
+            default -> { }
         }
         switch (outcome) {
             case Outcome.Retry r -> s.counters().failures.increment();
@@ -365,6 +381,9 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
                     if (item.delivery.id().equals(parked.headMessageId())) {
                         disposition = Disposition.deadLetter(GroupParker.at(parked)); // the head: a release finds it by this
                     }
+                }
+                if (disposition instanceof Disposition.DeadLetter dead) {
+                    notes.deadLettered(item, dead.reason());
                 }
                 if (st.excused()) {
                     s.failureCounts().recordThrottle(item.delivery.id());

@@ -176,6 +176,24 @@ class ParkedGroupsTest {
     }
 
     @Test
+    void aMessageThatCannotBeDecoded_parksItsGroupToo_inItsTurn() throws Exception {
+        start(1, ledger, OnPoison.PARK);
+        send("A", "a1", "!garbled", "a3");
+        send("B", "b1");
+
+        assertThat(Await.until(LIMIT, () -> deadLetters("A").size() == 2 && handled("B").size() == 1)).isTrue();
+        assertThat(handled("A")).containsExactly("a1");
+        assertThat(deadLetters("A")).extracting(InMemoryQueue.Stored::body).containsExactly("!garbled", "a3");
+        assertThat(deadLetters("A").get(0).attributes().get(DeadLetterAttributes.REASON)).startsWith("group A parked at message ")
+                .contains("expected an event key");
+
+        var released = parker.release(SOURCE, "A", true, this::moveBack, Duration.ofSeconds(5));
+        assertThat(released.skipped()).isEqualTo(1);
+        assertThat(Await.until(LIMIT, () -> handled("A").size() == 2)).isTrue();
+        assertThat(handled("A")).containsExactly("a1", "a3");
+    }
+
+    @Test
     void skip_theDefault_deadLettersThePoisonMessage_andTheGroupGoesOn() {
         poison.add("a2");
         start(1, ledger, OnPoison.SKIP);

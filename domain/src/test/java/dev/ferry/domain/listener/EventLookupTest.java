@@ -1,0 +1,170 @@
+package dev.ferry.domain.listener;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.handle.Handler;
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.idempotency.Claim;
+import dev.ferry.domain.idempotency.EventJournal;
+import dev.ferry.domain.idempotency.EventLookup;
+import dev.ferry.domain.idempotency.InMemoryLedger;
+import dev.ferry.domain.idempotency.LedgerKeys;
+import dev.ferry.domain.memory.InMemoryQueue;
+import dev.ferry.domain.retry.Backoff;
+import dev.ferry.domain.retry.RetryPolicy;
+import dev.ferry.domain.testing.Await;
+import dev.ferry.domain.testing.LineDecoder;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** "What happened to event X?" answered from the ledger for a done, a duplicate, a retried and a dead-lettered event. */
+class EventLookupTest {
+
+    private static final Duration LIMIT = Duration.ofSeconds(20);
+
+    private final InMemoryQueue dlq = InMemoryQueue.builder("dlq").build();
+    private final InMemoryQueue queue = InMemoryQueue.builder("orders").deadLetterQueue(dlq).build();
+    private final InMemoryLedger ledger = InMemoryLedger.create();
+    private final ConcurrentHashMap<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+    private Listener listener;
+
+    @AfterEach
+    void stop() {
+        if (listener != null) {
+            listener.stop();
+        }
+    }
+
+    private final Handler handler = (event, delivery) -> {
+        int n = calls.computeIfAbsent(event.key(), k -> new AtomicInteger()).incrementAndGet();
+        return switch (event.key()) {
+            case "flaky" -> n < 3 ? Outcome.retry("HTTP 503 #" + n) : Outcome.done();
+            case "poison" -> Outcome.reject("HTTP 400: no such account");
+            case "boom" -> throw new IllegalStateException("bug in the handler");
+            default -> Outcome.done();
+        };
+    };
+
+    private Optional<EventLookup.Report> event(String key) {
+        return EventLookup.event(ledger, "orders", key);
+    }
+
+    @Test
+    void done_duplicate_retried_andDeadLettered_eventsAreEachExplained() {
+        listener = Listener.builder(queue, queue, new LineDecoder(), handler).ledger(ledger)
+                .config(ListenerTest.fast().retry(RetryPolicy.of(3, Backoff.fixed(Duration.ofMillis(1)))).build()).build().start();
+        queue.send("plain");
+        queue.send("flaky");
+        queue.send("poison");
+        assertThat(Await.until(LIMIT, () -> dlq.size() == 1 && calls.containsKey("flaky") && calls.get("flaky").get() == 3
+                && event("flaky").map(r -> r.state() instanceof Claim.Completed).orElse(false))).isTrue();
+        String duplicateId = queue.send("plain").messageId();
+        assertThat(Await.until(LIMIT, () -> event("plain").map(r -> r.journal() != null).orElse(false))).isTrue();
+
+        var plain = event("plain").orElseThrow();
+        assertThat(plain.status()).isEqualTo("done (and delivered again as a duplicate)");
+        assertThat(plain.journal().duplicates()).isEqualTo(1);
+        assertThat(plain.journal().failures()).isZero();
+        assertThat(calls.get("plain").get()).as("the duplicate was not handled").isEqualTo(1);
+        assertThat(EventLookup.message(ledger, "orders", duplicateId)).as("found by the duplicate's message id")
+                .hasValueSatisfying(r -> assertThat(r.ledgerKey()).isEqualTo(LedgerKeys.event("orders", "plain")));
+
+        var flaky = event("flaky").orElseThrow();
+        assertThat(flaky.status()).isEqualTo("done");
+        assertThat(flaky.journal().failures()).isEqualTo(2);
+        assertThat(flaky.journal().lastReason()).isEqualTo("retry: HTTP 503 #2");
+        assertThat(flaky.journal().firstFailure()).isBeforeOrEqualTo(flaky.journal().lastFailure());
+
+        var poison = event("poison").orElseThrow();
+        assertThat(poison.status()).isEqualTo("dead-lettered");
+        assertThat(poison.state()).isNull();
+        assertThat(poison.journal().lastReason()).isEqualTo("rejected: HTTP 400: no such account");
+        assertThat(poison.journal().deadLetterReason()).contains("HTTP 400: no such account");
+        String deadId = dlq.messages().getFirst().attributes().getOrDefault("ferry.deadLetter.messageId", null);
+        assertThat(deadId).isNull(); // the in-memory DLQ keeps no original id; the journal has it
+        assertThat(EventLookup.message(ledger, "orders", poison.journal().messageId()))
+                .hasValueSatisfying(r -> assertThat(r.status()).isEqualTo("dead-lettered"));
+
+        assertThat(event("never-sent")).isEmpty();
+    }
+
+    @Test
+    void aMessageThatCouldNotBeDecoded_isFoundByItsMessageId_only() {
+        listener = Listener.builder(queue, queue, new LineDecoder(), handler).ledger(ledger)
+                .config(ListenerTest.fast().build()).build().start();
+        String id = queue.send("!not a line").messageId();
+        assertThat(Await.until(LIMIT, () -> dlq.size() == 1)).isTrue();
+
+        var report = EventLookup.message(ledger, "orders", id).orElseThrow();
+        assertThat(report.ledgerKey()).isNull();
+        assertThat(report.status()).isEqualTo("dead-lettered");
+        assertThat(report.journal().deadLetterReason()).contains("expected an event key");
+    }
+
+    @Test
+    void aJournalThatFails_changesNothingThatHappensToTheMessage() {
+        var broken = new BrokenJournal(ledger);
+        listener = Listener.builder(queue, queue, new LineDecoder(), handler).ledger(broken)
+                .config(ListenerTest.fast().retry(RetryPolicy.of(2, Backoff.fixed(Duration.ofMillis(1)))).build()).build().start();
+        queue.send("boom");
+        queue.send("plain");
+        assertThat(Await.until(LIMIT, () -> dlq.size() == 1 && calls.containsKey("plain"))).isTrue();
+        assertThat(calls.get("boom").get()).isEqualTo(2);
+        assertThat(broken.tried.get()).as("the journal was asked, and threw").isPositive();
+    }
+
+    /** The in-memory ledger whose journal throws (an Error, even). */
+    private static final class BrokenJournal implements dev.ferry.domain.idempotency.IdempotencyLedger, EventJournal {
+        private final InMemoryLedger ledger;
+        final AtomicInteger tried = new AtomicInteger();
+
+        BrokenJournal(InMemoryLedger ledger) {
+            this.ledger = ledger;
+        }
+
+        public Claim claim(String key, Duration lease) {
+            return ledger.claim(key, lease);
+        }
+
+        public boolean complete(String key, long token, Duration ttl) {
+            return ledger.complete(key, token, ttl);
+        }
+
+        public boolean release(String key, long token) {
+            return ledger.release(key, token);
+        }
+
+        public boolean extend(String key, long token, Duration lease) {
+            return ledger.extend(key, token, lease);
+        }
+
+        public void note(String key, Note note) {
+            tried.incrementAndGet();
+            throw new OutOfMemoryError("journal full");
+        }
+
+        public Optional<Journal> journal(String key) {
+            return Optional.empty();
+        }
+    }
+
+    @Test
+    void journalEntries_keepTheirOrderOfNotes() {
+        var at = java.time.Instant.parse("2026-11-30T10:00:00Z");
+        var j = EventJournal.Journal.EMPTY
+                .with(new EventJournal.Note.Failed("k", "first", "m1", at))
+                .with(new EventJournal.Note.Failed("k", "second", "m2", at.plusSeconds(5)))
+                .with(new EventJournal.Note.DeadLettered("k", "gave up", "m2", at.plusSeconds(9)));
+        assertThat(j.failures()).isEqualTo(2);
+        assertThat(j.firstFailure()).isEqualTo(at);
+        assertThat(j.lastFailure()).isEqualTo(at.plusSeconds(5));
+        assertThat(j.lastReason()).isEqualTo("second");
+        assertThat(j.deadLetteredAt()).isEqualTo(at.plusSeconds(9));
+        assertThat(List.of(j.messageId(), j.eventKey())).containsExactly("m2", "k");
+    }
+}
