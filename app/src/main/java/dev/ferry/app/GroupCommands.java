@@ -72,8 +72,12 @@ final class GroupCommands {
                 var base = URI.create("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + admin.port());
                 try (var http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
                     return remote(read, http, base);
-                } catch (ConnectException nobodyThere) {
+                } catch (ConnectException | java.net.http.HttpConnectTimeoutException nobodyThere) {
                     // no Ferry runs with this configuration: do it here
+                } catch (IllegalArgumentException | ClassCastException | NullPointerException notFerry) {
+                    io.err().println("ferry: what answers on " + base + " is not a Ferry admin endpoint ("
+                            + notFerry.getMessage() + "); is admin.listen right?");
+                    return Ferry.FAILED;
                 }
             }
             try (var context = new RunContext(read, false)) {
@@ -142,7 +146,7 @@ final class GroupCommands {
             var items = (List<java.util.Map<String, Object>>) Json.parse(body);
             return items.stream().map(m -> new ParkedGroup((String) m.get("source"), (String) m.get("group"),
                     (String) m.get("head"), null, (String) m.get("reason"), java.time.Instant.parse((String) m.get("since")),
-                    ((Number) m.get("waiting")).longValue(), 0, Boolean.TRUE.equals(m.get("releasing")) ? "?" : null, 0, 0,
+                    java.time.Instant.parse((String) m.get("since")), ((Number) m.get("waiting")).longValue(), 0, Boolean.TRUE.equals(m.get("releasing")) ? "?" : null, 0, 0,
                     false, 0)).toList();
         }
     }

@@ -249,6 +249,10 @@ class ConfigReaderTest {
                 .contains("on-poison").contains("skip").contains("park");
         assertThat(errors(yaml + "admin: {token: short}\n")).singleElement().asString()
                 .contains("admin.token").contains("at least 16 characters");
+        assertThat(errors(yaml.replace("b.fifo", "b-standard"))).singleElement().asString()
+                .contains("on-poison").contains("a standard queue, which has no groups");
+        assertThat(errors(yaml + "ledger: {kind: memory}\n")).singleElement().asString()
+                .contains("on-poison").contains("forgets them on restart");
     }
 
     @Test

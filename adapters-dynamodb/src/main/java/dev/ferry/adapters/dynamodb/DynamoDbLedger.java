@@ -1,6 +1,7 @@
 package dev.ferry.adapters.dynamodb;
 
 import dev.ferry.domain.idempotency.Claim;
+import dev.ferry.domain.idempotency.EventJournal;
 import dev.ferry.domain.idempotency.IdempotencyLedger;
 import dev.ferry.domain.model.FerryException;
 import dev.ferry.domain.parking.GroupParking;
@@ -55,9 +56,10 @@ import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
  * {@link #claimAll} sends a batch's claims concurrently: one round trip of latency, one request
  * per key. Time comes from the injected clock, not from DynamoDB. Thread-safe.
  *
- * <p>Parked groups ({@link GroupParking}) live in the same table: see {@link DynamoDbParkedGroups}.
+ * <p>Parked groups ({@link GroupParking}) and the event journal ({@link EventJournal}) live in the
+ * same table: see {@link DynamoDbParkedGroups} and {@link DynamoDbJournal}.
  */
-public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, AutoCloseable {
+public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, EventJournal, AutoCloseable {
 
     private static final String IN_PROGRESS = "IN_PROGRESS";
     private static final String COMPLETED = "COMPLETED";
@@ -70,6 +72,7 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Au
     private final Clock clock;
     private final ExecutorService parallel = Executors.newVirtualThreadPerTaskExecutor();
     private final DynamoDbParkedGroups parkedGroups;
+    private final DynamoDbJournal journal;
 
     /** Table and attribute names; all configurable. */
     public record Names(String key, String state, String token, String leaseUntil, String completedAt, String ttl) {
@@ -92,6 +95,7 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Au
         this.n = Objects.requireNonNull(names, "names");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.parkedGroups = new DynamoDbParkedGroups(client, table, names.key());
+        this.journal = new DynamoDbJournal(client, table, names.key(), names.ttl());
     }
 
     public static DynamoDbLedger of(DynamoDbClient client, String table) {
@@ -278,6 +282,41 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Au
         boolean retryable = !(e instanceof software.amazon.awssdk.services.dynamodb.model.ResourceNotFoundException);
         return new FerryException("DynamoDB ledger '" + table + "': " + operation + " of " + key + " failed: "
                 + e.getMessage(), e, retryable);
+    }
+
+    @Override
+    public Optional<Claim> peek(String key) {
+        Map<String, AttributeValue> item;
+        try {
+            item = read(key);
+        } catch (RuntimeException e) {
+            throw failure("peek", key, e);
+        }
+        if (item == null || item.isEmpty() || !item.containsKey(n.state())) {
+            return Optional.empty();
+        }
+        long now = clock.millis();
+        String state = item.get(n.state()).s();
+        if (COMPLETED.equals(state)) {
+            boolean live = !item.containsKey(n.ttl()) || Long.parseLong(item.get(n.ttl()).n()) > now / 1000;
+            return live ? Optional.of(new Claim.Completed(key, Instant.ofEpochMilli(Long.parseLong(item.get(n.completedAt()).n()))))
+                    : Optional.empty();
+        }
+        if (IN_PROGRESS.equals(state)) {
+            long leaseUntil = Long.parseLong(item.get(n.leaseUntil()).n());
+            return leaseUntil > now ? Optional.of(new Claim.InProgress(key, Instant.ofEpochMilli(leaseUntil))) : Optional.empty();
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public void note(String key, Note note) {
+        journal.note(key, note);
+    }
+
+    @Override
+    public Optional<Journal> journal(String key) {
+        return journal.journal(key);
     }
 
     @Override

@@ -37,7 +37,7 @@ final class DynamoDbParkedGroups {
     }
 
     private static String itemKey(String source, String group) {
-        return "p:" + source.length() + ":" + source + ":" + group;
+        return dev.ferry.domain.idempotency.LedgerKeys.bounded("p:" + source.length() + ":" + source + ":" + group);
     }
 
     Optional<ParkedGroup> get(String source, String group) {
@@ -81,7 +81,9 @@ final class DynamoDbParkedGroups {
             client.transactWriteItems(b -> b.transactItems(writes));
             return true;
         } catch (TransactionCanceledException e) {
-            boolean conditionFailed = e.cancellationReasons().stream().anyMatch(r -> "ConditionalCheckFailed".equals(r.code()));
+            // a condition that failed, or another transaction on the same item: someone changed it first, try again
+            boolean conditionFailed = e.cancellationReasons().stream()
+                    .anyMatch(r -> "ConditionalCheckFailed".equals(r.code()) || "TransactionConflict".equals(r.code()));
             if (conditionFailed) {
                 return false;
             }
@@ -127,6 +129,7 @@ final class DynamoDbParkedGroups {
         }
         item.put("reason", s(p.reason()));
         item.put("since", num(p.since().toEpochMilli()));
+        item.put("lastParked", num(p.lastParked().toEpochMilli()));
         item.put("parked", num(p.parked()));
         item.put("moved", num(p.moved()));
         if (p.releaseToken() != null) {
@@ -142,7 +145,9 @@ final class DynamoDbParkedGroups {
     private static ParkedGroup decode(Map<String, AttributeValue> item) {
         return new ParkedGroup(item.get("source").s(), item.get("group").s(), item.get("head").s(),
                 item.containsKey("headMessageId") ? item.get("headMessageId").s() : null, item.get("reason").s(),
-                Instant.ofEpochMilli(n(item, "since")), n(item, "parked"), n(item, "moved"),
+                Instant.ofEpochMilli(n(item, "since")),
+                Instant.ofEpochMilli(item.containsKey("lastParked") ? n(item, "lastParked") : n(item, "since")),
+                n(item, "parked"), n(item, "moved"),
                 item.containsKey("releaseToken") ? item.get("releaseToken").s() : null, n(item, "redriven"),
                 n(item, "passed"), item.get("closing").bool(), n(item, "version"));
     }

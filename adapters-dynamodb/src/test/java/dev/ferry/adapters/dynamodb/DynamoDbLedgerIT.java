@@ -3,6 +3,7 @@ package dev.ferry.adapters.dynamodb;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.ferry.domain.contract.EventJournalContract;
 import dev.ferry.domain.contract.GroupParkingContract;
 import dev.ferry.domain.contract.LedgerContract;
 import dev.ferry.domain.idempotency.Claim;
@@ -61,6 +62,16 @@ class DynamoDbLedgerIT {
         @Override
         protected GroupParking newStore(MutableClock clock) {
             var names = new DynamoDbLedger.Names("id", "st", "tok", "lease", "done", "ttl");
+            return DynamoDbLedger.of(client, newTable(names), names, clock);
+        }
+    }
+
+    /** The event journal (items beside the ledger's, counts added by UpdateItem) and peek. */
+    @Nested
+    class Journal extends EventJournalContract {
+        @Override
+        protected IdempotencyLedger newLedger(MutableClock clock) {
+            var names = DynamoDbLedger.Names.defaults();
             return DynamoDbLedger.of(client, newTable(names), names, clock);
         }
     }

@@ -1,6 +1,7 @@
 package dev.ferry.adapters.mvstore;
 
 import dev.ferry.domain.idempotency.Claim;
+import dev.ferry.domain.idempotency.EventJournal;
 import dev.ferry.domain.idempotency.IdempotencyLedger;
 import dev.ferry.domain.model.FerryException;
 import dev.ferry.domain.parking.GroupParking;
@@ -32,9 +33,11 @@ import org.slf4j.LoggerFactory;
  * Completed keys expire after their TTL and are swept from an expiry index, so the file does not
  * grow without bound; claims abandoned for a day are swept too. Fencing tokens keep growing across
  * restarts. One process per file: a second one gets a clear error. Parked groups
- * ({@link GroupParking}) are kept in the same file, each change on disk before it returns.
+ * ({@link GroupParking}) are kept in the same file, each change on disk before it returns, and so
+ * is the event journal ({@link EventJournal}: written with the next commit, kept for a week after
+ * an event's last note).
  */
-public final class MvStoreLedger implements IdempotencyLedger, GroupParking, AutoCloseable {
+public final class MvStoreLedger implements IdempotencyLedger, GroupParking, EventJournal, AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(MvStoreLedger.class);
     private static final long TOKEN_BLOCK = 1_000_000;
@@ -50,6 +53,7 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Aut
     private final MVMap<String, Long> meta;
     /** Parked groups: {@link ParkedGroups#key} to {@link ParkedGroups#encode}. */
     private final MVMap<String, String> parked;
+    private final MvStoreJournal journal;
     private final Clock clock;
     private final boolean fsync;
     private final AtomicLong tokens;
@@ -105,6 +109,7 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Aut
         this.expiries = store.openMap("expiries");
         this.meta = store.openMap("meta");
         this.parked = store.openMap("parked");
+        this.journal = new MvStoreJournal(store.openMap("journals"), store.openMap("journalExpiries"));
         long reserved = meta.getOrDefault("tokensReserved", 0L);
         this.tokens = new AtomicLong(reserved);
         this.tokensReserved = reserved;
@@ -268,7 +273,7 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Aut
         }
     }
 
-    private static String expiryKey(long expiresAt, String key) {
+    static String expiryKey(long expiresAt, String key) {
         return String.format("%020d|%s", expiresAt, key);
     }
 
@@ -297,6 +302,7 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Aut
             }
             expiries.remove(index);
         }
+        removed += journal.sweep(now);
         if (sweeps.getAndIncrement() % 60 != 0) {
             // abandoned claims are rare and reclaimable anyway: look for them once in 60 sweeps
             if (removed > 0) {
@@ -331,6 +337,33 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Aut
                 LOG.warn("ledger " + file + ": sweep failed; will try again", e);
             }
         }
+    }
+
+    @Override
+    public Optional<Claim> peek(String key) {
+        ensureOpen();
+        String value = entries.get(key);
+        if (value == null) {
+            return Optional.empty();
+        }
+        var e = Entry.parse(value);
+        long now = clock.millis();
+        if (e.completed()) {
+            return e.second() > now ? Optional.of(new Claim.Completed(key, Instant.ofEpochMilli(e.first()))) : Optional.empty();
+        }
+        return e.first() > now ? Optional.of(new Claim.InProgress(key, Instant.ofEpochMilli(e.first()))) : Optional.empty();
+    }
+
+    @Override
+    public void note(String key, Note note) {
+        ensureOpen();
+        journal.note(key, note, clock.millis());
+    }
+
+    @Override
+    public Optional<Journal> journal(String key) {
+        ensureOpen();
+        return journal.journal(key);
     }
 
     @Override

@@ -29,7 +29,7 @@ final class ParkedGroups {
             }
         }
         for (long n : new long[] {p.since().toEpochMilli(), p.parked(), p.moved(), p.redriven(), p.passed(),
-                p.closing() ? 1 : 0, p.version()}) {
+                p.closing() ? 1 : 0, p.version(), p.lastParked().toEpochMilli()}) {
             out.append(n).append(';');
         }
         return out.toString();
@@ -49,14 +49,15 @@ final class ParkedGroups {
             strings.add(value.substring(colon + 1, colon + 1 + length));
             at = colon + 1 + length;
         }
-        List<Long> numbers = new ArrayList<>(7);
+        List<Long> numbers = new ArrayList<>(8);
         while (at < value.length()) {
             int semi = value.indexOf(';', at);
             numbers.add(Long.parseLong(value, at, semi, 10));
             at = semi + 1;
         }
-        return new ParkedGroup(strings.get(0), strings.get(1), strings.get(2), strings.get(3), strings.get(4),
-                Instant.ofEpochMilli(numbers.get(0)), numbers.get(1), numbers.get(2), strings.get(5), numbers.get(3),
-                numbers.get(4), numbers.get(5) == 1, numbers.get(6));
+        var since = Instant.ofEpochMilli(numbers.get(0));
+        return new ParkedGroup(strings.get(0), strings.get(1), strings.get(2), strings.get(3), strings.get(4), since,
+                numbers.size() > 7 ? Instant.ofEpochMilli(numbers.get(7)) : since, numbers.get(1), numbers.get(2),
+                strings.get(5), numbers.get(3), numbers.get(4), numbers.get(5) == 1, numbers.get(6));
     }
 }

@@ -3,6 +3,7 @@ package dev.ferry.adapters.mvstore;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.ferry.domain.contract.EventJournalContract;
 import dev.ferry.domain.contract.GroupParkingContract;
 import dev.ferry.domain.contract.LedgerContract;
 import dev.ferry.domain.idempotency.Claim;
@@ -56,14 +57,44 @@ class MvStoreLedgerTest {
         }
     }
 
+    /** The event journal and peek. */
+    @Nested
+    class Journal extends EventJournalContract {
+        @Override
+        protected IdempotencyLedger newLedger(MutableClock clock) {
+            return open(dir.resolve("journal-" + System.nanoTime() + ".db"), clock);
+        }
+    }
+
+    @Test
+    void journals_surviveReopen_andGoAWeekAfterTheirLastNote() {
+        var clock = new MutableClock(java.time.Instant.parse("2026-11-23T10:00:00Z"));
+        var file = dir.resolve("journal.db");
+        var first = open(file, clock);
+        first.note("e:1:s:k", new dev.ferry.domain.idempotency.EventJournal.Note.Failed("e:1:s:k", "HTTP 503", "m1", clock.instant()));
+        first.close();
+        opened.remove(first);
+
+        var second = open(file, clock);
+        assertThat(second.journal("e:1:s:k")).hasValueSatisfying(j -> assertThat(j.lastReason()).isEqualTo("HTTP 503"));
+        clock.advance(Duration.ofDays(6));
+        second.note("e:1:s:k", new dev.ferry.domain.idempotency.EventJournal.Note.Duplicate("e:1:s:k", "m2", clock.instant()));
+        clock.advance(Duration.ofDays(2));
+        second.sweep();
+        assertThat(second.journal("e:1:s:k")).as("a week from its last note, not its first").isPresent();
+        clock.advance(Duration.ofDays(6));
+        second.sweep();
+        assertThat(second.journal("e:1:s:k")).isEmpty();
+    }
+
     @Test
     void parkedGroups_surviveCloseAndReopen() {
         var clock = new MutableClock(java.time.Instant.parse("2026-11-23T10:00:00Z"));
         var file = dir.resolve("parked.db");
         var first = open(file, clock);
         var parker = new GroupParker(first, clock);
-        parker.park("orders", "A", "a2", "m-2", "a2 fails: line 1\nwith | and ; and 12:colons", null);
-        parker.park("orders", "A", "a3", "m-3", "behind", null);
+        parker.park("orders", "A", "a2", "m-2", "a2 fails: line 1\nwith | and ; and 12:colons", null, false);
+        parker.park("orders", "A", "a3", "m-3", "behind", null, true);
         var before = first.parkedGroup("orders", "A").orElseThrow();
         first.close();
         opened.remove(first);

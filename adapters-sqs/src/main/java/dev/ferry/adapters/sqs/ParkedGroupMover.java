@@ -62,12 +62,22 @@ public final class ParkedGroupMover implements GroupParker.Mover {
                 read += batch.size();
                 var send = new ArrayList<Message>();
                 var delete = new ArrayList<Message>();
+                String blocker = null;
                 for (var m : batch) {
                     String group = m.attributes().get(MessageSystemAttributeName.MESSAGE_GROUP_ID);
                     var reason = m.messageAttributes().get(DeadLetterAttributes.REASON);
                     String why = reason == null ? null : reason.stringValue();
-                    if (!parked.group().equals(group) || !GroupParker.parkedWith(why, parked.group())) {
+                    if (!parked.group().equals(group)) {
                         others.add(m);
+                    } else if (blocker != null || !GroupParker.parkedWith(why, parked.group())) {
+                        // a dead letter of the group from before it was parked: the FIFO queue gives nothing of the
+                        // group past it, and sending it back is not this command's call
+                        others.add(m);
+                        if (blocker == null) {
+                            blocker = "the dead-letter queue holds message " + m.messageId() + " of group " + group
+                                    + ", which was not parked with it (" + (why == null ? "no reason" : why)
+                                    + "), ahead of its parked messages: redrive or delete it first";
+                        }
                     } else if (skipHead && GroupParker.isHead(why, parked)) {
                         delete.add(m);
                         counted++;
@@ -77,7 +87,7 @@ public final class ParkedGroupMover implements GroupParker.Mover {
                     }
                 }
                 if (!send.isEmpty()) {
-                    var sent = sendBack(send, parked.group(), token);
+                    var sent = sendBack(send, parked.group(), token, parked.redriven() + redriven);
                     redriven += sent.size();
                     counted -= send.size() - sent.size();
                     delete.addAll(sent);
@@ -89,6 +99,9 @@ public final class ParkedGroupMover implements GroupParker.Mover {
                     return new GroupParker.Moved(counted - notDeleted.size(), redriven, notDeleted.size() + " message(s) of group "
                             + parked.group() + " were sent back but could not be deleted from " + deadLetterQueueUrl + ": "
                             + notDeleted.values().iterator().next() + "; delete them by hand before releasing again");
+                }
+                if (blocker != null) {
+                    return new GroupParker.Moved(counted, redriven, blocker);
                 }
                 if (failure != null) {
                     return new GroupParker.Moved(counted, redriven, "sending group " + parked.group() + " back stopped after "
@@ -107,11 +120,11 @@ public final class ParkedGroupMover implements GroupParker.Mover {
      * could fail in its middle); returns those sent, which are deleted from the DLQ before any error
      * is reported.
      */
-    private List<Message> sendBack(List<Message> messages, String group, String token) {
+    private List<Message> sendBack(List<Message> messages, String group, String token, long numberedSoFar) {
         var sent = new ArrayList<Message>(messages.size());
         for (var m : messages) {
-            Map<String, MessageAttributeValue> attributes =
-                    MessageAttributes.withoutDeadLetter(m.messageAttributes(), GroupParker.RELEASE_ATTRIBUTE, token);
+            Map<String, MessageAttributeValue> attributes = MessageAttributes.withoutDeadLetter(m.messageAttributes(),
+                    GroupParker.RELEASE_ATTRIBUTE, GroupParker.releaseValue(token, numberedSoFar + sent.size() + 1));
             try {
                 client.sendMessage(b -> b.queueUrl(queueUrl).messageBody(m.body()).messageAttributes(attributes)
                         .messageGroupId(group).messageDeduplicationId(dedupId(token, m.messageId())));

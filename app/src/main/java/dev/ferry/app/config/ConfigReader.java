@@ -184,7 +184,12 @@ public final class ConfigReader {
             root.error("sources", "at least one source is needed");
         } else {
             for (var e : sourcesSection.children().entrySet()) {
-                sources.put(e.getKey(), source(e.getKey(), e.getValue()));
+                var source = source(e.getKey(), e.getValue());
+                sources.put(e.getKey(), source);
+                if (source.onPoison() == OnPoison.PARK && "memory".equals(kind)) {
+                    e.getValue().error("on-poison", "park keeps parked groups in the ledger, and ledger kind memory forgets "
+                            + "them on restart: the group's next messages would overtake those parked; use mvstore or dynamodb");
+                }
             }
         }
 
@@ -282,6 +287,11 @@ public final class ConfigReader {
             s.error("ledger-scope", "a scope is a name (or 'shared'), was empty");
         }
         var onPoison = "park".equals(s.oneOf("on-poison", "skip", ON_POISON)) ? OnPoison.PARK : OnPoison.SKIP;
+        if (onPoison == OnPoison.PARK && transport != null
+                && (!"sqs".equals(transport) || !(plan instanceof SqsSourceConfig sqs && sqs.fifo()))) {
+            s.error("on-poison", "park is for SQS FIFO sources (ferry groups release puts a FIFO group back in order); "
+                    + "this source reads from " + ("sqs".equals(transport) ? "a standard queue, which has no groups" : transport));
+        }
         s.only(Stream.concat(Stream.of("format", "json", "ledger-scope", "on-poison"), adapters.sources().keySet().stream())
                 .toArray(String[]::new));
         return new FerryConfig.SourceSpec(name, transport, plan, format, json, ledgerScope, onPoison);

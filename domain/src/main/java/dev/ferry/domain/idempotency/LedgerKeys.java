@@ -50,7 +50,8 @@ public final class LedgerKeys {
         return bounded("t:" + scope.length() + ':' + scope + ':' + eventKey.length() + ':' + eventKey + ':' + sink);
     }
 
-    private static String bounded(String key) {
+    /** {@code key}, or when it is longer than a store takes, its start and a hash of the whole (same key, same result). */
+    public static String bounded(String key) {
         if (key.length() * 3 <= MAX_LENGTH) {
             return key; // short enough in any encoding: the common case, without counting bytes
         }

@@ -45,7 +45,10 @@ final class InFlight {
     String malformed;
     /** on-poison park: whether its group was asked about; the token of the release it belongs to, if any. */
     boolean parkChecked;
+    /** on-poison park: dead-lettered for waiting behind its group's head (not for a failure of its own). */
+    boolean parkedBehind;
     String releaseToken;
+    long releaseNumber;
     boolean passRecorded;
 
     InFlight(Delivery delivery, List<Event> events, String decodeProblem, String orderingKey, Instant leaseUntil) {

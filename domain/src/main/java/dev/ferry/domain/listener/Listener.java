@@ -365,6 +365,10 @@ public final class Listener implements AutoCloseable {
         }
 
         public Listener build() {
+            if (onPoison == OnPoison.PARK && config.skipDelete()) {
+                throw new IllegalStateException("on-poison park and skip-delete do not go together: a handler that "
+                        + "settles its own messages dead-letters them past the parking");
+            }
             if (onPoison == OnPoison.PARK && !(ledger instanceof GroupParking)) {
                 throw new IllegalStateException("on-poison park keeps parked groups in the ledger, and "
                         + (ledger == null ? "this listener has none" : ledger.getClass().getSimpleName() + " does not keep them")

@@ -90,13 +90,16 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
                 return decide(item, storeFailed(item, "parked-group lookup", e));
             }
             ledgerWorked(item);
+            var pass = GroupParker.pass(item.delivery.attributes().get(GroupParker.RELEASE_ATTRIBUTE));
+            if (parked != null && (pass == null || !parked.passes(pass.token()))) {
+                // not marked checked: if the park cannot be recorded now, it is looked up again on resume
+                item.parkedBehind = true;
+                return apply(item, new FailureDecision.Settle(Disposition.deadLetter(GroupParker.behind(parked)), false));
+            }
             item.parkChecked = true;
             if (parked != null) {
-                String token = item.delivery.attributes().get(GroupParker.RELEASE_ATTRIBUTE);
-                if (!parked.passes(token)) {
-                    return apply(item, new FailureDecision.Settle(Disposition.deadLetter(GroupParker.behind(parked)), false));
-                }
-                item.releaseToken = token;
+                item.releaseToken = pass.token();
+                item.releaseNumber = pass.number();
             }
         }
         if (item.malformed != null) {
@@ -130,7 +133,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         }
         if (item.releaseToken != null && !item.passRecorded) {
             try {
-                s.parker().passed(s.name(), item.delivery.groupKey(), item.releaseToken);
+                s.parker().passed(s.name(), item.delivery.groupKey(), item.releaseToken, item.releaseNumber);
             } catch (Throwable e) {
                 return decide(item, storeFailed(item, "parked-group release", e));
             }
@@ -374,9 +377,13 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
                     ParkedGroup parked;
                     try { // before it leaves: the group's next message must find the group parked
                         parked = s.parker().park(s.name(), item.delivery.groupKey(), headKey(item), item.delivery.id(),
-                                dead.reason(), item.releaseToken);
+                                dead.reason(), item.releaseToken, item.parkedBehind);
                     } catch (Throwable e) {
                         yield decide(item, storeFailed(item, "park", e));
+                    }
+                    if (parked == null) { // the group was released while this message was on its way: it goes on
+                        item.parkedBehind = false;
+                        yield run(item);
                     }
                     if (item.delivery.id().equals(parked.headMessageId())) {
                         disposition = Disposition.deadLetter(GroupParker.at(parked)); // the head: a release finds it by this
@@ -439,6 +446,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             }
             try {
                 complete(item, item.toComplete);
+                recordPassQuietly(item);
                 s.settler().settle(item, Disposition.ACK);
                 item.toComplete = null;
             } finally {
@@ -475,6 +483,20 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
                 LOG.log(Level.WARNING, "ledger completion of {0} failed after its asynchronous work was settled; "
                         + "its claim runs out with the lease: {1}", claim.key(), String.valueOf(e));
             }
+        }
+    }
+
+    /** A released message whose effect happened is acknowledged at shutdown: its pass is recorded first, if it can be. */
+    private void recordPassQuietly(InFlight item) {
+        if (item.releaseToken == null || item.passRecorded) {
+            return;
+        }
+        try {
+            s.parker().passed(s.name(), item.delivery.groupKey(), item.releaseToken, item.releaseNumber);
+            item.passRecorded = true;
+        } catch (Throwable e) {
+            LOG.log(Level.WARNING, "could not record that released message {0} of group {1} was handled; the group stays "
+                    + "parked until it is released again: {2}", item.delivery.id(), item.delivery.groupKey(), String.valueOf(e));
         }
     }
 

@@ -3,6 +3,7 @@ package dev.ferry.domain.parking;
 import dev.ferry.domain.model.FerryException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -15,23 +16,28 @@ import java.util.function.UnaryOperator;
  * <p>A listener with {@link OnPoison#PARK} asks {@link #parked} before it handles a message of an
  * ordered group; a message of a parked group goes to the dead-letter destination with the reason
  * {@link #behind}, and every dead letter of the group is counted by {@link #park} (the first one
- * parks it: the group's head). Nothing of a parked group is handled — except the messages of a
- * release under way, which carry its token in the {@link #RELEASE_ATTRIBUTE} attribute.
+ * parks it: the group's head, dead-lettered with {@link #at}). Nothing of a parked group is handled
+ * — except the messages of a release under way, which carry its token and their number in the
+ * release in the {@link #RELEASE_ATTRIBUTE} attribute ({@link #releaseValue}).
  *
- * <p>A release (the CLI's {@code ferry groups release}) goes: {@link #beginRelease} (a fresh
- * token); move the group's parked messages out of the dead-letter destination, in order, back to the
- * source with the token, reporting each round to {@link #moved}; then {@link #finish}, which says
- * {@link Finish#NOT_YET} while parked messages are still on their way to the dead-letter destination
- * (move again). Once everything is back, the group is unparked by whoever comes last: the release
- * when every redriven message has already been handled, else the listener that handles the last of
- * them ({@link #passed}). So a message the producer sends meanwhile is either parked behind the others
- * (and the group stays parked, to be released again) or comes after all of them: never before.
- * If a released message fails again it becomes the group's new head and the rest park behind it.
+ * <p>A release ({@link #release}, the CLI's {@code ferry groups release}) sends the group's parked
+ * messages back to the source in order, numbered, and reports what it moved ({@link #moved}); it
+ * ends ({@link #finish}) once a pass over the dead-letter destination found the group's parked
+ * messages all moved, with none parked meanwhile. The group flows again when the last of them
+ * has been handled ({@link #passed}; they pass in order, so the highest number handled says it) —
+ * unparked by the listener that handles it, or by the release when that happened first. A message
+ * the producer sends meanwhile is parked behind them, and the group stays parked, to be released
+ * again: it never overtakes them. A released message that fails again becomes the group's new head
+ * and the rest park behind it. A release that stopped half-way is taken up by the next one, with
+ * the same token, so what it sent back still passes.
  */
 public final class GroupParker {
 
-    /** The message attribute (SQS) or header (Kafka) that carries a release's token. */
+    /** The message attribute (SQS) or header (Kafka) that carries a release's token and number: {@link #releaseValue}. */
     public static final String RELEASE_ATTRIBUTE = "ferry.release";
+
+    /** The longest reason kept with a parked group (the rest is cut: a store's items are bounded). */
+    static final int MAX_REASON = 2_000;
 
     private static final int MAX_TRIES = 64;
 
@@ -41,7 +47,7 @@ public final class GroupParker {
         UNPARKED,
         /** Everything is back in the source; the listener that handles the last message unparks the group. */
         CLOSING,
-        /** Some parked messages are not in the dead-letter destination yet: move again. */
+        /** Some parked messages are not (or not yet seen) out of the dead-letter destination: move again. */
         NOT_YET
     }
 
@@ -50,6 +56,10 @@ public final class GroupParker {
         public ReleaseInterrupted(String message) {
             super(message, false);
         }
+    }
+
+    /** A release's token and a message's number in it, as {@link #releaseValue} wrote them. */
+    public record Pass(String token, long number) {
     }
 
     private final GroupParking store;
@@ -72,12 +82,12 @@ public final class GroupParker {
 
     /** The dead-letter reason of a message that waits behind {@code parked}'s head. */
     public static String behind(ParkedGroup parked) {
-        return prefix(parked.group()) + "behind " + parked.head() + ": " + parked.reason();
+        return prefix(parked.group()) + "behind " + safe(parked.head()) + ": " + parked.reason();
     }
 
     /** The dead-letter reason of {@code parked}'s head itself. */
     public static String at(ParkedGroup parked) {
-        return prefix(parked.group()) + "at " + parked.head() + ": " + parked.reason();
+        return prefix(parked.group()) + "at " + safe(parked.head()) + ": " + parked.reason();
     }
 
     /** Whether a dead letter's reason says it was parked with {@code group} (its head, or behind it). */
@@ -87,81 +97,149 @@ public final class GroupParker {
 
     /** Whether a dead letter's reason says it is {@code parked}'s head. */
     public static boolean isHead(String reason, ParkedGroup parked) {
-        return reason != null && reason.startsWith(prefix(parked.group()) + "at " + parked.head() + ": ");
+        return reason != null && reason.startsWith(prefix(parked.group()) + "at " + safe(parked.head()) + ": ");
     }
 
     private static String prefix(String group) {
-        return "group " + group + " parked ";
+        return "group " + safe(group) + " parked ";
+    }
+
+    /** What a transport keeps of a string in an attribute: control characters (but tab and newlines) become {@code ?}. */
+    static String safe(String s) {
+        StringBuilder out = null;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean ok = c >= 0x20 && c != 0xFFFE && c != 0xFFFF || c == '\t' || c == '\n' || c == '\r';
+            if (!ok) {
+                if (out == null) {
+                    out = new StringBuilder(s.length()).append(s, 0, i);
+                }
+                out.append('?');
+            } else if (out != null) {
+                out.append(c);
+            }
+        }
+        return out == null ? s : out.toString();
+    }
+
+    /** The {@link #RELEASE_ATTRIBUTE} value of message {@code number} (1, 2, ...) of release {@code token}. */
+    public static String releaseValue(String token, long number) {
+        return token + "#" + number;
+    }
+
+    /** The release a message belongs to, from its {@link #RELEASE_ATTRIBUTE} value; null when none or unreadable. */
+    public static Pass pass(String value) {
+        if (value == null) {
+            return null;
+        }
+        int hash = value.lastIndexOf('#');
+        if (hash <= 0) {
+            return null;
+        }
+        try {
+            return new Pass(value.substring(0, hash), Long.parseLong(value.substring(hash + 1)));
+        } catch (NumberFormatException e) {
+            return null;
+        }
     }
 
     /**
      * Counts a message of {@code group} sent to the dead-letter destination: it parks the group
      * behind it when the group flows (or when it was a message of the release under way, which
-     * failed again), else it waits behind the head.
+     * failed again), else it waits behind the head. Null — nothing changed — when a message found
+     * waiting behind the head ({@code behind}) finds the group no longer parked: released meanwhile,
+     * it is to be handled after all.
      *
      * @param key          the event key (or {@code message ID}) of the message
      * @param releaseToken the release token the message carried, null when none
+     * @param behind       whether it is dead-lettered for waiting behind the head (not for its own failure)
      */
-    public ParkedGroup park(String source, String group, String key, String messageId, String reason, String releaseToken) {
+    public ParkedGroup park(String source, String group, String key, String messageId, String reason, String releaseToken,
+                            boolean behind) {
+        String kept = reason.length() > MAX_REASON ? reason.substring(0, MAX_REASON) + "…" : reason;
+        Instant now = clock.instant();
         return update(source, group, current -> {
             if (current == null) {
-                return new ParkedGroup(source, group, key, messageId, reason, clock.instant(), 1, 0, null, 0, 0, false, 1);
+                return behind ? null
+                        : new ParkedGroup(source, group, key, messageId, kept, now, now, 1, 0, null, 0, 0, false, 1);
             }
-            if (current.passes(releaseToken)) { // a released message failed again: the group now waits behind it
-                return current.next(key, messageId, reason, current.parked() + 1, current.moved(), null, 0, 0, false);
+            if (!behind && current.passes(releaseToken)) { // a released message failed again: the group now waits behind it
+                return current.next(key, messageId, kept, now, current.parked() + 1, current.moved(), null, 0, 0, false);
             }
             // behind the head; a release that was closing has to move this one too, so it is not done
-            return current.next(current.head(), current.headMessageId(), current.reason(), current.parked() + 1,
+            return current.next(current.head(), current.headMessageId(), current.reason(), now, current.parked() + 1,
                     current.moved(), current.releaseToken(), current.redriven(), current.passed(), false);
         });
     }
 
-    /** A message of the release {@code token} was handled; the last one to be unparks the group. */
-    public void passed(String source, String group, String token) {
+    /** Message {@code number} of release {@code token} was handled; the last one to be unparks the group. */
+    public void passed(String source, String group, String token, long number) {
         update(source, group, current -> {
-            if (current == null || !current.passes(token)) {
+            if (current == null || !current.passes(token) || number <= current.passed()) {
                 return current;
             }
-            long passed = current.passed() + 1;
-            if (current.closing() && passed >= current.redriven()) {
+            if (current.closing() && number >= current.redriven()) {
                 return null;
             }
-            return current.next(current.head(), current.headMessageId(), current.reason(), current.parked(),
-                    current.moved(), token, current.redriven(), passed, current.closing());
+            return current.next(current.head(), current.headMessageId(), current.reason(), current.lastParked(),
+                    current.parked(), current.moved(), token, current.redriven(), number, current.closing());
         });
     }
 
-    /** Starts a release of a parked group; its token goes on every message sent back. */
+    /**
+     * Starts a release of a parked group, or takes up the one under way (same token, so what it sent
+     * back still passes, in order); the token goes on every message sent back.
+     */
     public String beginRelease(String source, String group) {
-        String token = UUID.randomUUID().toString();
-        update(source, group, current -> {
+        String fresh = UUID.randomUUID().toString();
+        var started = update(source, group, current -> {
             if (current == null) {
                 throw new ReleaseInterrupted("group " + group + " of '" + source + "' is not parked");
             }
-            return current.next(current.head(), current.headMessageId(), current.reason(), current.parked(),
-                    current.moved(), token, 0, 0, false);
+            if (current.releaseToken() != null) {
+                return current.closing() ? current.next(current.head(), current.headMessageId(), current.reason(),
+                        current.lastParked(), current.parked(), current.moved(), current.releaseToken(), current.redriven(),
+                        current.passed(), false) : current;
+            }
+            return current.next(current.head(), current.headMessageId(), current.reason(), current.lastParked(),
+                    current.parked(), current.moved(), fresh, 0, 0, false);
         });
-        return token;
+        return started.releaseToken();
     }
 
     /**
      * The release took {@code counted} parked messages out of the dead-letter destination, of which
-     * it sent {@code redriven} back to the source (the others were skipped: a dropped head).
+     * it sent {@code redriven} back to the source (the others were skipped: a dropped head). What
+     * left the destination is counted even when the release was interrupted meanwhile.
      */
     public ParkedGroup moved(String source, String group, String token, long counted, long redriven) {
-        return update(source, group, current -> {
-            ensureReleasing(current, source, group, token);
-            return current.next(current.head(), current.headMessageId(), current.reason(), current.parked(),
-                    current.moved() + counted, token, current.redriven() + redriven, current.passed(), current.closing());
+        var after = update(source, group, current -> {
+            if (current == null) {
+                return null;
+            }
+            boolean ours = current.passes(token);
+            return current.next(current.head(), current.headMessageId(), current.reason(), current.lastParked(),
+                    current.parked(), current.moved() + counted, current.releaseToken(),
+                    current.redriven() + (ours ? redriven : 0), current.passed(), current.closing());
         });
+        ensureReleasing(after, source, group, token);
+        return after;
     }
 
-    /** Ends a release once all its parked messages are back: see {@link Finish}. */
-    public Finish finish(String source, String group, String token) {
+    /**
+     * Ends a release if its pass over the dead-letter destination, which began when {@code parkedBefore}
+     * messages were counted parked, saw them all: none was parked meanwhile, and every one counted
+     * was moved — or, since a message delivered twice is counted twice, the last was parked at least
+     * {@code settled} ago, longer than a dead letter takes to arrive. Else {@link Finish#NOT_YET}.
+     */
+    public Finish finish(String source, String group, String token, long parkedBefore, Duration settled) {
         var result = new Finish[1];
+        Instant now = clock.instant();
         update(source, group, current -> {
             ensureReleasing(current, source, group, token);
-            if (current.moved() < current.parked()) {
+            boolean quiet = current.parked() == parkedBefore
+                    && (current.moved() >= current.parked() || !current.lastParked().plus(settled).isAfter(now));
+            if (!quiet) {
                 result[0] = Finish.NOT_YET;
                 return current;
             }
@@ -170,8 +248,8 @@ public final class GroupParker {
                 return null;
             }
             result[0] = Finish.CLOSING;
-            return current.next(current.head(), current.headMessageId(), current.reason(), current.parked(),
-                    current.moved(), token, current.redriven(), current.passed(), true);
+            return current.next(current.head(), current.headMessageId(), current.reason(), current.lastParked(),
+                    current.parked(), current.moved(), token, current.redriven(), current.passed(), true);
         });
         return result[0];
     }
@@ -181,9 +259,10 @@ public final class GroupParker {
     public interface Mover {
         /**
          * Moves, in their order, the dead letters of {@code parked}'s group whose reason says they were
-         * parked with it ({@link #parkedWith}), each sent back to the source carrying {@code token} in
-         * {@link #RELEASE_ATTRIBUTE} — except the head ({@link #isHead}) when {@code skipHead}, which is
-         * only deleted. Copy first, delete after.
+         * parked with it ({@link #parkedWith}), each sent back to the source carrying
+         * {@link #releaseValue}({@code token}, n) in {@link #RELEASE_ATTRIBUTE}, numbered on from
+         * {@code parked.redriven() + 1} — except the head ({@link #isHead}) when {@code skipHead},
+         * which is only deleted. Copy first, delete after.
          */
         Moved move(ParkedGroup parked, String token, boolean skipHead);
     }
@@ -204,15 +283,15 @@ public final class GroupParker {
     }
 
     /**
-     * Releases a parked group: moves its parked messages back with {@code mover} until every parked
-     * one is back (waiting up to {@code patience} for those still on their way to the dead-letter
-     * destination), then unparks it or leaves the unparking to the listener that handles the last.
-     * A result of {@link Finish#NOT_YET} means some never arrived within the patience: the group
-     * stays parked, and a release can be run again.
+     * Releases a parked group: moves its parked messages back with {@code mover} until a pass finds
+     * them all back ({@link #finish}, waiting up to {@code patience} for messages still on their way
+     * to the dead-letter destination), then unparks it or leaves that to the listener that handles
+     * the last. {@link Finish#NOT_YET} means the patience ran out: the group stays parked, and a
+     * release can be run again. One release of a group at a time.
      *
-     * @throws ReleaseInterrupted when the group is not parked, or was parked again meanwhile
-     * @throws FerryException when the mover stopped early: the group stays parked, and a release can
-     *                        be run again
+     * @throws ReleaseInterrupted when the group is not parked, or was parked again behind a new head meanwhile
+     * @throws FerryException     when the mover stopped early: the group stays parked, and a release can
+     *                            be run again (it takes up this one)
      */
     public Released release(String source, String group, boolean skipHead, Mover mover, Duration patience)
             throws InterruptedException {
@@ -220,18 +299,20 @@ public final class GroupParker {
         long deadline = System.nanoTime() + patience.toNanos();
         long redriven = 0;
         long skipped = 0;
+        boolean headSkipped = false;
         while (true) {
             var state = parked(source, group).orElse(null);
             ensureReleasing(state, source, group, token);
-            var moved = mover.move(state, token, skipHead);
+            var moved = mover.move(state, token, skipHead && !headSkipped);
             moved(source, group, token, moved.counted(), moved.redriven());
             redriven += moved.redriven();
             skipped += moved.counted() - moved.redriven();
-            if (moved.problem() != null) { // the group stays parked; what went back passes, the rest waits for the next release
+            headSkipped |= moved.counted() > moved.redriven();
+            if (moved.problem() != null) { // the group stays parked; what went back passes, the next release takes up the rest
                 throw new FerryException("releasing group " + group + " of '" + source + "' stopped after " + redriven
                         + " message(s): " + moved.problem(), true);
             }
-            var finish = finish(source, group, token);
+            var finish = finish(source, group, token, state.parked(), patience);
             if (finish != Finish.NOT_YET || System.nanoTime() - deadline > 0) {
                 return new Released(finish, redriven, skipped);
             }
@@ -245,7 +326,7 @@ public final class GroupParker {
         }
         if (!current.passes(token)) {
             throw new ReleaseInterrupted("group " + group + " of '" + source + "' was parked again behind " + current.head()
-                    + " (" + current.reason() + ") or another release began meanwhile");
+                    + " (" + current.reason() + ") meanwhile; what was moved is counted: release it again");
         }
     }
 
@@ -259,7 +340,7 @@ public final class GroupParker {
             }
             Thread.onSpinWait();
         }
-        throw new FerryException("parked group " + group + " of '" + source + "' kept changing under "
-                + MAX_TRIES + " tries", true);
+        throw new FerryException("parked group " + group + " of '" + source + "' kept changing under " + MAX_TRIES
+                + " tries", true);
     }
 }

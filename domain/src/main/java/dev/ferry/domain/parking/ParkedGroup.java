@@ -12,17 +12,19 @@ import java.util.Objects;
  * @param headMessageId  the transport's id of the head message
  * @param reason         why the head was dead-lettered
  * @param since          when the group was parked
- * @param parked         messages of the group sent to the dead-letter destination since it was parked, the head included
+ * @param lastParked     when a message of the group was last sent to the dead-letter destination
+ * @param parked         messages of the group sent to the dead-letter destination since it was parked, the head
+ *                       included (a message delivered again may be counted twice: a hint, see {@link GroupParker#finish})
  * @param moved          of those, how many a release took out of the dead-letter destination again
  * @param releaseToken   the release under way (its messages carry it and pass), null when none
- * @param redriven       messages the release under way sent back to the source
- * @param passed         of those, how many a listener has handled
+ * @param redriven       messages the release under way sent back to the source, numbered 1, 2, ... in order
+ * @param passed         the highest of those numbers a listener has handled (they pass in order)
  * @param closing        the release has sent everything back; the group flows again once all of it has passed
  * @param version        bumped on every change (the store compares it)
  */
 public record ParkedGroup(String source, String group, String head, String headMessageId, String reason, Instant since,
-                          long parked, long moved, String releaseToken, long redriven, long passed, boolean closing,
-                          long version) {
+                          Instant lastParked, long parked, long moved, String releaseToken, long redriven, long passed,
+                          boolean closing, long version) {
 
     public ParkedGroup {
         Objects.requireNonNull(source, "source");
@@ -30,6 +32,7 @@ public record ParkedGroup(String source, String group, String head, String headM
         Objects.requireNonNull(head, "head");
         Objects.requireNonNull(reason, "reason");
         Objects.requireNonNull(since, "since");
+        Objects.requireNonNull(lastParked, "lastParked");
     }
 
     /** Messages of the group waiting in (or on their way to) the dead-letter destination. */
@@ -42,9 +45,9 @@ public record ParkedGroup(String source, String group, String head, String headM
         return releaseToken != null && releaseToken.equals(token);
     }
 
-    ParkedGroup next(String head, String headMessageId, String reason, long parked, long moved, String releaseToken,
-                     long redriven, long passed, boolean closing) {
-        return new ParkedGroup(source, group, head, headMessageId, reason, since, parked, moved, releaseToken, redriven,
-                passed, closing, version + 1);
+    ParkedGroup next(String head, String headMessageId, String reason, Instant lastParked, long parked, long moved,
+                     String releaseToken, long redriven, long passed, boolean closing) {
+        return new ParkedGroup(source, group, head, headMessageId, reason, since, lastParked, parked, moved, releaseToken,
+                redriven, passed, closing, version + 1);
     }
 }

@@ -9,6 +9,27 @@ import org.junit.jupiter.api.Test;
 
 class InMemoryLedgerTest extends LedgerContract {
 
+    /** Its event journal and peek. */
+    @org.junit.jupiter.api.Nested
+    class Journal extends dev.ferry.domain.contract.EventJournalContract {
+        @Override
+        protected IdempotencyLedger newLedger(MutableClock clock) {
+            return InMemoryLedger.of(clock, 10_000);
+        }
+    }
+
+    @Test
+    void theJournal_isBounded_oldestFirst() {
+        var ledger = InMemoryLedger.of(new MutableClock(java.time.Instant.parse("2026-11-30T10:00:00Z")), 10_000);
+        for (int i = 0; i < 1_500; i++) {
+            ledger.note("k" + i, new EventJournal.Note.Duplicate("k" + i, "m", java.time.Instant.EPOCH));
+        }
+        assertThat(ledger.journal("k0")).as("the oldest went first").isEmpty();
+        assertThat(ledger.journal("k1499")).isPresent();
+        assertThat(ledger.journal("k499")).isEmpty();
+        assertThat(ledger.journal("k500")).isPresent();
+    }
+
     @Override
     protected IdempotencyLedger newLedger(MutableClock clock) {
         return InMemoryLedger.of(clock, 1_000);

@@ -6,16 +6,19 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.ferry.domain.contract.GroupParkingContract;
 import dev.ferry.domain.idempotency.InMemoryLedger;
 import dev.ferry.domain.testing.MutableClock;
-import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
 /** The release protocol, step by step, on the in-memory ledger; and the ledger's store against the contract. */
 class GroupParkerTest {
 
-    private final InMemoryLedger ledger = InMemoryLedger.create();
-    private final GroupParker parker = new GroupParker(ledger, Clock.systemUTC());
+    private static final Duration SETTLED = Duration.ofSeconds(30);
+
+    private final MutableClock clock = new MutableClock(Instant.parse("2026-11-30T10:00:00Z"));
+    private final InMemoryLedger ledger = InMemoryLedger.of(clock, 1000);
+    private final GroupParker parker = new GroupParker(ledger, clock);
 
     @Nested
     class Contract extends GroupParkingContract {
@@ -26,9 +29,13 @@ class GroupParkerTest {
     }
 
     private void parkThree() {
-        parker.park("s", "A", "a2", "m2", "a2 fails", null);
-        parker.park("s", "A", "a3", "m3", GroupParker.behind(parker.parked("s", "A").orElseThrow()), null);
-        parker.park("s", "A", "a4", "m4", "whatever", null);
+        parker.park("s", "A", "a2", "m2", "a2 fails", null, false);
+        parker.park("s", "A", "a3", "m3", GroupParker.behind(parker.parked("s", "A").orElseThrow()), null, true);
+        parker.park("s", "A", "a4", "m4", "whatever", null, true);
+    }
+
+    private long parkedNow() {
+        return parker.parked("s", "A").orElseThrow().parked();
     }
 
     @Test
@@ -48,30 +55,71 @@ class GroupParkerTest {
     }
 
     @Test
+    void aHeadKeyWithControlCharacters_isStillFoundInTheDeadLetterQueue_asATransportKeepsIt() {
+        parker.park("s", "A", "k\u0001ey", "m1", "bad", null, false);
+        var state = parker.parked("s", "A").orElseThrow();
+        assertThat(GroupParker.at(state)).isEqualTo("group A parked at k?ey: bad");
+        assertThat(GroupParker.isHead("group A parked at k?ey: bad", state)).isTrue();
+    }
+
+    @Test
+    void aHugeReason_isCut() {
+        parker.park("s", "A", "a2", "m2", "x".repeat(100_000), null, false);
+        assertThat(parker.parked("s", "A").orElseThrow().reason()).hasSize(GroupParker.MAX_REASON + 1);
+    }
+
+    @Test
     void finish_waitsForParkedMessagesStillOnTheirWay_thenLeavesTheUnparkingToTheLastPass() {
         parkThree();
         String token = parker.beginRelease("s", "A");
+        long before = parkedNow();
         parker.moved("s", "A", token, 2, 2); // the third is not in the DLQ yet
-        assertThat(parker.finish("s", "A", token)).isEqualTo(GroupParker.Finish.NOT_YET);
+        assertThat(parker.finish("s", "A", token, before, SETTLED)).isEqualTo(GroupParker.Finish.NOT_YET);
 
         parker.moved("s", "A", token, 1, 1);
-        assertThat(parker.finish("s", "A", token)).isEqualTo(GroupParker.Finish.CLOSING);
-        parker.passed("s", "A", token);
-        parker.passed("s", "A", "another release's token");
-        parker.passed("s", "A", token);
-        assertThat(parker.parked("s", "A")).as("one still to pass").isPresent();
-        parker.passed("s", "A", token);
+        assertThat(parker.finish("s", "A", token, before, SETTLED)).isEqualTo(GroupParker.Finish.CLOSING);
+        parker.passed("s", "A", token, 1);
+        parker.passed("s", "A", "another release's token", 3);
+        parker.passed("s", "A", token, 2);
+        parker.passed("s", "A", token, 2); // delivered twice: counted once
+        assertThat(parker.parked("s", "A")).as("number 3 is still to pass").isPresent();
+        parker.passed("s", "A", token, 3);
         assertThat(parker.parked("s", "A")).isEmpty();
+    }
+
+    @Test
+    void aMessageParkedDuringThePass_meansNotYet() {
+        parkThree();
+        String token = parker.beginRelease("s", "A");
+        long before = parkedNow();
+        parker.moved("s", "A", token, 3, 3);
+        parker.park("s", "A", "a5", "m5", "behind", null, true); // arrived while the DLQ was read
+        parker.moved("s", "A", token, 1, 1); // ... and was moved too
+        assertThat(parker.finish("s", "A", token, before, SETTLED)).isEqualTo(GroupParker.Finish.NOT_YET);
+        assertThat(parker.finish("s", "A", token, parkedNow(), SETTLED)).as("the next pass").isEqualTo(GroupParker.Finish.CLOSING);
+    }
+
+    @Test
+    void aMessageCountedTwice_doesNotKeepTheGroupParkedForever_onceTheLastParkHasSettled() {
+        parkThree();
+        parker.park("s", "A", "a4", "m4", "behind", null, true); // a4 delivered again after its DLQ copy: counted twice
+        String token = parker.beginRelease("s", "A");
+        long before = parkedNow();
+        parker.moved("s", "A", token, 3, 3); // three messages are all there is
+        assertThat(parker.finish("s", "A", token, before, SETTLED)).isEqualTo(GroupParker.Finish.NOT_YET);
+        clock.advance(SETTLED);
+        assertThat(parker.finish("s", "A", token, before, SETTLED)).isEqualTo(GroupParker.Finish.CLOSING);
     }
 
     @Test
     void whenEverythingPassedBeforeTheReleaseFinished_finishUnparks() {
         parkThree();
         String token = parker.beginRelease("s", "A");
+        long before = parkedNow();
         parker.moved("s", "A", token, 3, 2); // the head skipped
-        parker.passed("s", "A", token);
-        parker.passed("s", "A", token);
-        assertThat(parker.finish("s", "A", token)).isEqualTo(GroupParker.Finish.UNPARKED);
+        parker.passed("s", "A", token, 1);
+        parker.passed("s", "A", token, 2);
+        assertThat(parker.finish("s", "A", token, before, SETTLED)).isEqualTo(GroupParker.Finish.UNPARKED);
         assertThat(parker.parked("s", "A")).isEmpty();
     }
 
@@ -79,31 +127,46 @@ class GroupParkerTest {
     void aMessageParkedWhileClosing_keepsTheGroupParked_soItIsNotOvertaken() {
         parkThree();
         String token = parker.beginRelease("s", "A");
+        long before = parkedNow();
         parker.moved("s", "A", token, 3, 3);
-        assertThat(parker.finish("s", "A", token)).isEqualTo(GroupParker.Finish.CLOSING);
-        parker.park("s", "A", "a5", "m5", "behind", null); // the producer sent a5 meanwhile: it went to the DLQ
-        for (int i = 0; i < 3; i++) {
-            parker.passed("s", "A", token);
-        }
+        assertThat(parker.finish("s", "A", token, before, SETTLED)).isEqualTo(GroupParker.Finish.CLOSING);
+        parker.park("s", "A", "a5", "m5", "behind", null, true); // the producer sent a5 meanwhile: it went to the DLQ
+        parker.passed("s", "A", token, 3);
         var state = parker.parked("s", "A").orElseThrow();
         assertThat(state.waiting()).as("a5 waits to be released").isEqualTo(1);
         assertThat(state.closing()).isFalse();
     }
 
     @Test
-    void aReleasedMessageThatFailsAgain_becomesTheHead_andTheReleaseIsInterrupted() {
+    void aSecondRelease_takesUpTheOneUnderWay_soWhatItSentBackStillPasses() {
+        parkThree();
+        String first = parker.beginRelease("s", "A");
+        parker.moved("s", "A", first, 2, 2); // and then it stopped (an error, a Ctrl-C)
+        String second = parker.beginRelease("s", "A");
+        assertThat(second).isEqualTo(first);
+        assertThat(parker.parked("s", "A").orElseThrow().redriven()).as("numbering goes on").isEqualTo(2);
+    }
+
+    @Test
+    void aReleasedMessageThatFailsAgain_becomesTheHead_andTheReleaseIsInterrupted_withWhatItMovedCounted() {
         parkThree();
         String token = parker.beginRelease("s", "A");
-        parker.moved("s", "A", token, 3, 3);
-        parker.park("s", "A", "a2", "m2-again", "a2 fails again", token);
-
+        parker.park("s", "A", "a2", "m2-again", "a2 fails again", token, false);
         var state = parker.parked("s", "A").orElseThrow();
         assertThat(state.headMessageId()).isEqualTo("m2-again");
         assertThat(state.reason()).isEqualTo("a2 fails again");
         assertThat(state.releaseToken()).isNull();
         assertThat(state.passes(token)).as("the rest no longer pass: they park behind it").isFalse();
-        assertThatThrownBy(() -> parker.finish("s", "A", token)).isInstanceOf(GroupParker.ReleaseInterrupted.class)
+
+        assertThatThrownBy(() -> parker.moved("s", "A", token, 3, 3)).isInstanceOf(GroupParker.ReleaseInterrupted.class)
                 .hasMessageContaining("parked again behind a2");
+        assertThat(parker.parked("s", "A").orElseThrow().moved()).as("what left the DLQ is counted").isEqualTo(3);
+    }
+
+    @Test
+    void aMessageWaitingBehind_thatFindsTheGroupReleased_isNotANewHead() {
+        assertThat(parker.park("s", "A", "a5", "m5", "group A parked behind a2: x", null, true)).isNull();
+        assertThat(parker.parked("s", "A")).isEmpty();
     }
 
     @Test
@@ -115,8 +178,19 @@ class GroupParkerTest {
     @Test
     void aReleaseWhoseMessagesNeverArrive_givesUpAfterItsPatience_andTheGroupStaysParked() throws Exception {
         parkThree();
-        var released = parker.release("s", "A", false, (p, t, skip) -> new GroupParker.Moved(0, 0), Duration.ofMillis(300));
+        var released = parker.release("s", "A", false, (p, t, skip) -> {
+            clock.advance(Duration.ofMillis(10));
+            return new GroupParker.Moved(0, 0);
+        }, Duration.ofMillis(300));
         assertThat(released.finish()).isEqualTo(GroupParker.Finish.NOT_YET);
         assertThat(parker.parked("s", "A")).isPresent();
+    }
+
+    @Test
+    void releaseValues_roundTrip_andNonsenseIsNoPass() {
+        assertThat(GroupParker.pass(GroupParker.releaseValue("t-1", 7))).isEqualTo(new GroupParker.Pass("t-1", 7));
+        assertThat(GroupParker.pass("t-1")).isNull();
+        assertThat(GroupParker.pass("t#x")).isNull();
+        assertThat(GroupParker.pass(null)).isNull();
     }
 }

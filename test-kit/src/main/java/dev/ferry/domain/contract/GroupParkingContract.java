@@ -39,8 +39,8 @@ public abstract class GroupParkingContract {
     }
 
     private ParkedGroup parked(String group, long version) {
-        return new ParkedGroup(source, group, "a2", "m-2", "a2 fails: HTTP 500", clock.instant(), 1, 0, null, 0, 0, false,
-                version);
+        return new ParkedGroup(source, group, "a2", "m-2", "a2 fails: HTTP 500", clock.instant(), clock.instant(), 1, 0, null,
+                0, 0, false, version);
     }
 
     @Test
@@ -51,7 +51,7 @@ public abstract class GroupParkingContract {
     @Test
     void aStoredGroup_readsBackWhole_andIsListed() {
         var state = new ParkedGroup(source, "A|with:odd/chars", "key 1", "m-1", "reason: \"quoted\" ünïcode", clock.instant(),
-                7, 3, "token-1", 4, 2, true, 9);
+                clock.instant().plusSeconds(5), 7, 3, "token-1", 4, 2, true, 9);
         assertThat(store.replaceParkedGroup(null, state)).isTrue();
 
         assertThat(store.parkedGroup(source, "A|with:odd/chars")).contains(state);
@@ -91,7 +91,7 @@ public abstract class GroupParkingContract {
                 done.add(pool.submit(() -> {
                     start.await();
                     for (int i = 0; i < each; i++) {
-                        parker.park(source, "A", "k" + n + "-" + i, "m" + n + "-" + i, "fails", null);
+                        parker.park(source, "A", "k" + n + "-" + i, "m" + n + "-" + i, "fails", null, false);
                     }
                     return null;
                 }));
