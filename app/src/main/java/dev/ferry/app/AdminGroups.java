@@ -5,10 +5,8 @@ import com.sun.net.httpserver.HttpHandler;
 import dev.ferry.domain.model.FerryException;
 import dev.ferry.domain.parking.GroupParker;
 import java.io.IOException;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.util.HashMap;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -85,23 +83,10 @@ final class AdminGroups implements HttpHandler {
     }
 
     private static Map<String, String> query(String raw) {
-        var out = new HashMap<String, String>();
-        if (raw == null) {
-            return out;
-        }
-        for (var pair : raw.split("&")) {
-            int eq = pair.indexOf('=');
-            String key = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-            String value = eq < 0 ? "true" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-            out.putIfAbsent(key, value);
-        }
-        return out;
+        return AdminEvents.query(raw);
     }
 
     private static void answer(HttpExchange exchange, int status, Object body) throws IOException {
-        byte[] bytes = (Json.write(body) + "\n").getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", "application/json");
-        exchange.sendResponseHeaders(status, bytes.length);
-        exchange.getResponseBody().write(bytes);
+        AdminEvents.answer(exchange, status, body);
     }
 }

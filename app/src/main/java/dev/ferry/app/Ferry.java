@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
 
 /**
  * The {@code ferry} command line: {@code run}, {@code validate}, {@code config}, {@code queues},
- * {@code groups}, {@code ledger}, {@code send-test-event} and {@code generate-completion}; {@code ferry COMMAND --help}
+ * {@code groups}, {@code events}, {@code ledger}, {@code send-test-event} and {@code generate-completion}; {@code ferry COMMAND --help}
  * for each.
  *
  * <p>Parsing is strict: an option or argument a command does not know is an error (exit 2, with the
@@ -28,7 +28,7 @@ import picocli.CommandLine.Spec;
         synopsisSubcommandLabel = "COMMAND",
         description = "Carries events from queues to the code and systems that act on them.",
         subcommands = {RunCommands.Run.class, RunCommands.Validate.class, RunCommands.ConfigGroup.class,
-                QueueCommands.Queues.class, GroupCommands.Groups.class, QueueCommands.Ledger.class,
+                QueueCommands.Queues.class, GroupCommands.Groups.class, EventCommands.Events.class, QueueCommands.Ledger.class,
                 QueueCommands.SendTestEvent.class, AutoComplete.GenerateCompletion.class},
         footer = {"", "The configuration file is -c/--config FILE, or $FERRY_CONFIG when the option is not given.",
                 "Exit codes: 0 done, 1 failed while running, 2 bad command line or configuration."})

@@ -175,6 +175,7 @@ public final class FerryRuntime implements AutoCloseable {
             var sqs = usesSqs() ? dev.ferry.adapters.sqs.SqsClients.shared(context) : null;
             observability.groups(new AdminGroups(new GroupActions(config, ledger, sqs), config.admin().token()));
         }
+        observability.events(new AdminEvents(new EventActions(config, ledger)));
         observability.health(new Health(sources, sinks, config.ledger().kind(), config.admin().stallAfter(), System::nanoTime,
                 observability::ready));
         if (config.metrics() != null) {

@@ -5,7 +5,6 @@ import dev.ferry.app.config.FerryConfig;
 import dev.ferry.domain.parking.GroupParker;
 import dev.ferry.domain.parking.ParkedGroup;
 import java.io.IOException;
-import java.net.ConnectException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -14,9 +13,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -46,62 +43,19 @@ final class GroupCommands {
         }
     }
 
-    /** Reads the configuration, then asks the running Ferry or, when none answers, does it here. */
-    abstract static class OnGroups implements Callable<Integer> {
-        protected final Ferry.Io io;
-
-        @Spec
-        protected CommandSpec spec;
-
-        @Mixin
-        protected ConfigFileOption config;
-
+    /** A groups command: asks the running Ferry, or works on the ledger and queues here. */
+    abstract static class OnGroups extends AskRunningFerry {
         OnGroups(Ferry.Io io) {
-            this.io = io;
+            super(io);
         }
 
         @Override
-        public final Integer call() throws Exception {
-            FerryConfig read = config.read(config.component());
-            if (read == null) {
-                return Ferry.USAGE;
-            }
-            var admin = read.admin().listen();
-            if (admin != null) {
-                String host = admin.host().equals("0.0.0.0") || admin.host().equals("::") ? "127.0.0.1" : admin.host();
-                var base = URI.create("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + admin.port());
-                try (var http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
-                    return remote(read, http, base);
-                } catch (ConnectException | java.net.http.HttpConnectTimeoutException nobodyThere) {
-                    // no Ferry runs with this configuration: do it here
-                } catch (IllegalArgumentException | ClassCastException | NullPointerException notFerry) {
-                    io.err().println("ferry: what answers on " + base + " is not a Ferry admin endpoint ("
-                            + notFerry.getMessage() + "); is admin.listen right?");
-                    return Ferry.FAILED;
-                }
-            }
-            try (var context = new RunContext(read, false)) {
-                var ledger = read.ledger().plan().open(context);
-                try {
-                    boolean sqs = read.sources().values().stream().anyMatch(s -> "sqs".equals(s.transport()));
-                    return local(new GroupActions(read, ledger, sqs ? SqsClients.forContext(context) : null));
-                } finally {
-                    if (ledger instanceof AutoCloseable c) {
-                        c.close();
-                    }
-                }
-            }
+        final int local(FerryConfig config, Object ledger, RunContext context) throws InterruptedException {
+            boolean sqs = config.sources().values().stream().anyMatch(s -> "sqs".equals(s.transport()));
+            return local(new GroupActions(config, ledger, sqs ? SqsClients.forContext(context) : null));
         }
-
-        abstract int remote(FerryConfig config, HttpClient http, URI admin) throws IOException, InterruptedException;
 
         abstract int local(GroupActions actions) throws InterruptedException;
-
-        /** A non-2xx answer of the running Ferry: its error, and exit 1. */
-        int failed(HttpResponse<String> response) {
-            io.err().println("ferry: the running Ferry answered " + response.statusCode() + ": " + response.body().strip());
-            return Ferry.FAILED;
-        }
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true, versionProvider = Ferry.Version.class,

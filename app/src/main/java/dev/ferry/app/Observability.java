@@ -56,6 +56,7 @@ final class Observability implements AutoCloseable {
     private volatile boolean ready;
     private volatile Health health;
     private volatile AdminGroups groups;
+    private volatile AdminEvents events;
 
     MeterRegistry registry() {
         return registry;
@@ -69,6 +70,11 @@ final class Observability implements AutoCloseable {
     /** The parked-group endpoints ({@code /groups}) served beside health; set before {@link #serve}. */
     void groups(AdminGroups groups) {
         this.groups = groups;
+    }
+
+    /** The event-lookup endpoint ({@code /events}) served beside health; set before {@link #serve}. */
+    void events(AdminEvents events) {
+        this.events = events;
     }
 
     /**
@@ -97,6 +103,9 @@ final class Observability implements AutoCloseable {
         });
         if (groups != null) {
             server.createContext("/groups", groups);
+        }
+        if (events != null) {
+            server.createContext("/events", events);
         }
         server.start();
         servers.add(server);

@@ -1,0 +1,69 @@
+package dev.ferry.app;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import java.io.IOException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * {@code GET /events?key=K[&source=S]} or {@code GET /events?message-id=ID[&source=S]}: what
+ * happened to an event (JSON, a list: one entry per source where it is known). Read-only, like
+ * health and metrics. What {@code ferry events show} asks a running Ferry.
+ */
+final class AdminEvents implements HttpHandler {
+
+    private final EventActions actions;
+
+    AdminEvents(EventActions actions) {
+        this.actions = actions;
+    }
+
+    @Override
+    public void handle(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            if (!exchange.getRequestURI().getPath().equals("/events") || !exchange.getRequestMethod().equals("GET")) {
+                answer(exchange, 404, Map.of("error", "not found: GET /events?key=K or ?message-id=ID"));
+                return;
+            }
+            var query = query(exchange.getRequestURI().getRawQuery());
+            String key = query.get("key");
+            String messageId = query.get("message-id");
+            if ((key == null) == (messageId == null)) {
+                answer(exchange, 400, Map.of("error", "give one of key=K or message-id=ID"));
+                return;
+            }
+            try {
+                var found = key != null ? actions.byKey(query.get("source"), key) : actions.byMessage(query.get("source"), messageId);
+                answer(exchange, 200, found.stream().map(EventActions::json).toList());
+            } catch (IllegalArgumentException e) {
+                answer(exchange, 400, Map.of("error", e.getMessage()));
+            } catch (RuntimeException e) {
+                answer(exchange, 502, Map.of("error", "the ledger did not answer: " + e.getMessage()));
+            }
+        }
+    }
+
+    static Map<String, String> query(String raw) {
+        var out = new HashMap<String, String>();
+        if (raw == null) {
+            return out;
+        }
+        for (var pair : raw.split("&")) {
+            int eq = pair.indexOf('=');
+            String key = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+            String value = eq < 0 ? "true" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            out.putIfAbsent(key, value);
+        }
+        return out;
+    }
+
+    static void answer(HttpExchange exchange, int status, Object body) throws IOException {
+        byte[] bytes = (Json.write(body) + "\n").getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "application/json");
+        exchange.sendResponseHeaders(status, bytes.length);
+        exchange.getResponseBody().write(bytes);
+    }
+}

@@ -1,0 +1,78 @@
+package dev.ferry.app;
+
+import dev.ferry.app.config.FerryConfig;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/**
+ * A command that reads the configuration, then asks the Ferry that runs with it on its admin address
+ * (which holds the ledger: an MVStore file is one process's) or, when nothing answers there, opens
+ * the ledger itself: {@code ferry groups ...}, {@code ferry events show}.
+ */
+abstract class AskRunningFerry implements Callable<Integer> {
+
+    protected final Ferry.Io io;
+
+    @Spec
+    protected CommandSpec spec;
+
+    @Mixin
+    protected ConfigFileOption config;
+
+    AskRunningFerry(Ferry.Io io) {
+        this.io = io;
+    }
+
+    @Override
+    public final Integer call() throws Exception {
+        FerryConfig read = config.read(config.component());
+        if (read == null) {
+            return Ferry.USAGE;
+        }
+        var admin = read.admin().listen();
+        if (admin != null) {
+            String host = admin.host().equals("0.0.0.0") || admin.host().equals("::") ? "127.0.0.1" : admin.host();
+            var base = URI.create("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + admin.port());
+            try (var http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
+                return remote(read, http, base);
+            } catch (ConnectException | HttpConnectTimeoutException nobodyThere) {
+                // no Ferry runs with this configuration: do it here
+            } catch (IllegalArgumentException | ClassCastException | NullPointerException notFerry) {
+                io.err().println("ferry: what answers on " + base + " is not a Ferry admin endpoint ("
+                        + notFerry.getMessage() + "); is admin.listen right?");
+                return Ferry.FAILED;
+            }
+        }
+        try (var context = new RunContext(read, false)) {
+            var ledger = read.ledger().plan().open(context);
+            try {
+                return local(read, ledger, context);
+            } finally {
+                if (ledger instanceof AutoCloseable c) {
+                    c.close();
+                }
+            }
+        }
+    }
+
+    /** Asks the running Ferry at {@code admin}; a refused connection means none runs. */
+    abstract int remote(FerryConfig config, HttpClient http, URI admin) throws IOException, InterruptedException;
+
+    /** Does it here, on the configuration's ledger. */
+    abstract int local(FerryConfig config, Object ledger, RunContext context) throws Exception;
+
+    /** A non-2xx answer of the running Ferry: its error, and exit 1. */
+    int failed(HttpResponse<String> response) {
+        io.err().println("ferry: the running Ferry answered " + response.statusCode() + ": " + response.body().strip());
+        return Ferry.FAILED;
+    }
+}
