@@ -146,6 +146,7 @@ public final class FerryRuntime implements AutoCloseable {
         if (l.maxInFlight() > 0) {
             listenerConfig.maxInFlight(l.maxInFlight());
         }
+        var deadLetters = DeadLetterSamples.shared();
         for (var spec : config.sources().values()) {
             var opened = spec.plan().open(context);
             sources.add(opened.source());
@@ -157,7 +158,8 @@ public final class FerryRuntime implements AutoCloseable {
             }
             builder.onPoison(spec.onPoison());
             var listener = builder.ledger(ledger).config(listenerConfig.build())
-                    .observer(RunLogLines.both(logLines.forSource(spec.name()), metrics)).build();
+                    .observer(RunLogLines.both(RunLogLines.both(logLines.forSource(spec.name()), metrics),
+                            deadLetters.forSource(spec.name()))).build();
             observability.watch(metrics, listener);
             if (opened.source() instanceof dev.ferry.adapters.kafka.KafkaSource kafka) {
                 observability.kafkaLag(spec.name(), kafka::lag);
@@ -170,12 +172,15 @@ public final class FerryRuntime implements AutoCloseable {
         for (int i = 0; i < listeners.size(); i++) {
             sources.put(specs.get(i), listeners.get(i));
         }
+        GroupActions groupActions = null;
         if (ledger instanceof dev.ferry.domain.parking.GroupParking) {
             // parked groups are listed and released here, where the ledger is held (an MVStore file is one process's)
             var sqs = usesSqs() ? dev.ferry.adapters.sqs.SqsClients.shared(context) : null;
-            observability.groups(new AdminGroups(new GroupActions(config, ledger, sqs), config.admin().token()));
+            groupActions = new GroupActions(config, ledger, sqs);
+            observability.groups(new AdminGroups(groupActions, config.admin().token()));
         }
         observability.events(new AdminEvents(new EventActions(config, ledger)));
+        observability.console(new AdminConsole(sources, sinks, deadLetters, groupActions, config.ledger().kind()));
         observability.health(new Health(sources, sinks, config.ledger().kind(), config.admin().stallAfter(), System::nanoTime,
                 observability::ready));
         if (config.metrics() != null) {

@@ -1,6 +1,5 @@
 package dev.ferry.app;
 
-import dev.ferry.adapters.sqs.ParkedGroupMover;
 import dev.ferry.adapters.sqs.SqsQueues;
 import dev.ferry.adapters.sqs.SqsSourceConfig;
 import dev.ferry.app.config.FerryConfig;
@@ -75,7 +74,7 @@ final class GroupActions {
                 "queue " + queueUrl + " has no dead-letter queue (no RedrivePolicy), so nothing of it can be parked"));
         String deadLetterQueueUrl = queues.url(redrive.deadLetterTargetArn());
         return new GroupParker(parking, Clock.systemUTC()).release(source, group, skipHead,
-                new ParkedGroupMover(client, deadLetterQueueUrl, queueUrl), PATIENCE);
+                queues.parkedGroupMover(deadLetterQueueUrl, queueUrl), PATIENCE);
     }
 
     /** A parked group as the admin endpoints answer it. */

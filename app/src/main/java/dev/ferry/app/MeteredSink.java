@@ -47,6 +47,17 @@ final class MeteredSink implements Sink {
         return outcome;
     }
 
+    /** Outcomes so far and the mean time of a successful publish, for the console. */
+    java.util.Map<String, Object> snapshot() {
+        var m = new java.util.LinkedHashMap<String, Object>();
+        m.put("done", done.count());
+        m.put("retry", retry.count());
+        m.put("throttled", throttled.count());
+        m.put("rejected", rejected.count());
+        m.put("mean_ms", done.count() == 0 ? null : done.mean(java.util.concurrent.TimeUnit.NANOSECONDS) / 1e6);
+        return m;
+    }
+
     @Override
     public java.util.Optional<String> holdingBack() {
         return sink.holdingBack();

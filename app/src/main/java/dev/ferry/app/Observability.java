@@ -57,6 +57,7 @@ final class Observability implements AutoCloseable {
     private volatile Health health;
     private volatile AdminGroups groups;
     private volatile AdminEvents events;
+    private volatile AdminConsole console;
 
     MeterRegistry registry() {
         return registry;
@@ -70,6 +71,11 @@ final class Observability implements AutoCloseable {
     /** The parked-group endpoints ({@code /groups}) served beside health; set before {@link #serve}. */
     void groups(AdminGroups groups) {
         this.groups = groups;
+    }
+
+    /** The operator console ({@code /console}) served beside health; set before {@link #serve}. */
+    void console(AdminConsole console) {
+        this.console = console;
     }
 
     /** The event-lookup endpoint ({@code /events}) served beside health; set before {@link #serve}. */
@@ -106,6 +112,9 @@ final class Observability implements AutoCloseable {
         }
         if (events != null) {
             server.createContext("/events", events);
+        }
+        if (console != null) {
+            server.createContext("/console", console);
         }
         server.start();
         servers.add(server);

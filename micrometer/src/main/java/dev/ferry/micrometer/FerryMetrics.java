@@ -100,7 +100,7 @@ public final class FerryMetrics implements MeterBinder, ListenerObserver {
         Gauge.builder("ferry.messages.in.flight", listener, l -> l.get() == null ? 0 : l.get().stats().inFlight())
                 .description("messages received, not yet settled").tag("source", source).register(registry);
         var deadLetters = new ConcurrentHashMap<String, Counter>();
-        for (String reason : new String[] {"rejected", "malformed", "retries_exhausted", "receive_limit", "unmatched"}) {
+        for (String reason : new String[] {"rejected", "malformed", "retries_exhausted", "receive_limit", "unmatched", "parked"}) {
             deadLetters.put(reason, Counter.builder("ferry.messages.dead.lettered").description("messages dead-lettered, by reason")
                     .tag("source", source).tag("reason", reason).register(registry));
         }
@@ -170,10 +170,17 @@ public final class FerryMetrics implements MeterBinder, ListenerObserver {
         }
     }
 
-    /** The kind of a dead letter, from the engine's wording of its reason. */
-    static String reasonClass(String reason) {
+    /**
+     * The kind of a dead letter, from the engine's wording of its reason: {@code malformed},
+     * {@code receive_limit}, {@code retries_exhausted}, {@code unmatched}, {@code parked} (its group
+     * was parked: it is the head, or waits behind it) or {@code rejected}.
+     */
+    public static String reasonClass(String reason) {
         if (reason == null) {
             return "rejected";
+        }
+        if (reason.startsWith("group ") && reason.contains(" parked ")) {
+            return "parked";
         }
         if (reason.startsWith("malformed: ")) {
             return "malformed";

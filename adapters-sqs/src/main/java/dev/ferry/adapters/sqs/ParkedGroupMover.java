@@ -13,13 +13,13 @@ import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
 import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
 
 /**
- * Releases a parked group of a FIFO source ({@code ferry groups release}): reads the FIFO
+ * Releases a parked group of a FIFO source ({@code ferry groups release}, through {@link SqsQueues#parkedGroupMover}): reads the FIFO
  * dead-letter queue, and sends the group's parked messages back to the source queue in their
  * order, each with the release's token, then deletes them from the dead-letter queue (copy first,
  * delete after). The head is only deleted when it is to be skipped. Messages of other groups, and
  * dead letters of the group that were not parked, are left where they are (made visible again at the end).
  */
-public final class ParkedGroupMover implements GroupParker.Mover {
+final class ParkedGroupMover implements GroupParker.Mover {
 
     /** A bound on the messages one move reads, so a dead-letter queue that keeps filling cannot hold it forever. */
     private static final int MAX_READ = 100_000;
@@ -29,7 +29,7 @@ public final class ParkedGroupMover implements GroupParker.Mover {
     private final String queueUrl;
     private FerryException failure;
 
-    public ParkedGroupMover(SqsClient client, String deadLetterQueueUrl, String queueUrl) {
+    ParkedGroupMover(SqsClient client, String deadLetterQueueUrl, String queueUrl) {
         if (!deadLetterQueueUrl.endsWith(".fifo") || !queueUrl.endsWith(".fifo")) {
             throw new FerryException("groups are parked on FIFO queues only; " + queueUrl + " and its dead-letter queue "
                     + deadLetterQueueUrl + " must both be FIFO", false);

@@ -339,4 +339,12 @@ public final class SqsQueues {
     static int safetyNet(int ferryMaxReceives) {
         return Math.max(100, ferryMaxReceives * 10);
     }
+
+    /**
+     * What releases a parked group of the FIFO queue {@code queueUrl}: its parked messages moved from
+     * the FIFO dead-letter queue {@code deadLetterQueueUrl} back to it, in order, copy then delete.
+     */
+    public dev.ferry.domain.parking.GroupParker.Mover parkedGroupMover(String deadLetterQueueUrl, String queueUrl) {
+        return new ParkedGroupMover(client, deadLetterQueueUrl, queueUrl);
+    }
 }

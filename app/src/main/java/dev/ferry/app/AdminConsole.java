@@ -1,0 +1,110 @@
+package dev.ferry.app;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import dev.ferry.domain.listener.Listener;
+import dev.ferry.domain.transport.Sink;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The operator console on the admin address: {@code GET /console}, one server-rendered page with a
+ * little script (no framework, no build step) that asks {@code GET /console/state} once a second —
+ * per source its health and counters (the page turns them into rates), per sink its state and
+ * outcomes, dead letters by reason class with the latest of each, parked groups with release
+ * buttons (which need the admin token, as {@code POST /groups/release} does) — and looks events up
+ * through {@code GET /events}. Read-only itself: every action goes through the endpoints that
+ * check the token.
+ */
+final class AdminConsole implements HttpHandler {
+
+    private final Map<String, Listener> sources;
+    private final Map<String, Sink> sinks;
+    private final DeadLetterSamples deadLetters;
+    private final GroupActions groups;
+    private final String ledgerKind;
+    private final byte[] page;
+
+    AdminConsole(Map<String, Listener> sources, Map<String, Sink> sinks, DeadLetterSamples deadLetters, GroupActions groups,
+                 String ledgerKind) {
+        this.sources = sources;
+        this.sinks = sinks;
+        this.deadLetters = deadLetters;
+        this.groups = groups;
+        this.ledgerKind = ledgerKind;
+        try (InputStream in = AdminConsole.class.getResourceAsStream("console/console.html")) {
+            this.page = in.readAllBytes();
+        } catch (IOException | NullPointerException e) {
+            throw new IllegalStateException("the console page is missing from the jar", e);
+        }
+    }
+
+    @Override
+    public void handle(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            String path = exchange.getRequestURI().getPath();
+            if (!exchange.getRequestMethod().equals("GET")) {
+                AdminEvents.answer(exchange, 405, Map.of("error", "the console only reads; actions go to their endpoints"));
+            } else if (path.equals("/console") || path.equals("/console/")) {
+                exchange.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
+                // the page runs no script but its own, and is not to be framed by another site
+                exchange.getResponseHeaders().set("Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline'; "
+                        + "style-src 'unsafe-inline'; frame-ancestors 'none'");
+                exchange.getResponseHeaders().set("X-Frame-Options", "DENY");
+                exchange.sendResponseHeaders(200, page.length);
+                exchange.getResponseBody().write(page);
+            } else if (path.equals("/console/state")) {
+                AdminEvents.answer(exchange, 200, state());
+            } else {
+                AdminEvents.answer(exchange, 404, Map.of("error", "not found"));
+            }
+        }
+    }
+
+    Map<String, Object> state() {
+        var out = new LinkedHashMap<String, Object>();
+        out.put("at", Instant.now().toEpochMilli());
+        out.put("ledger", ledgerKind);
+        var sourceList = new ArrayList<Map<String, Object>>();
+        sources.forEach((name, listener) -> {
+            var stats = listener.stats();
+            var health = listener.health();
+            var m = new LinkedHashMap<String, Object>();
+            m.put("name", name);
+            m.put("health", !listener.isRunning() ? "DOWN" : health.ready() ? "UP" : "DEGRADED");
+            m.put("problems", health.problems());
+            m.put("received", stats.received());
+            m.put("acked", stats.acked());
+            m.put("failures", stats.failures());
+            m.put("throttled", stats.throttled());
+            m.put("dead_lettered", stats.deadLettered());
+            m.put("duplicates", stats.duplicatesDropped());
+            m.put("in_flight", stats.inFlight());
+            m.put("held", stats.held());
+            m.put("last_receive", stats.lastReceive() == null ? null : stats.lastReceive().toString());
+            sourceList.add(m);
+        });
+        out.put("sources", sourceList);
+        var sinkList = new ArrayList<Map<String, Object>>();
+        sinks.forEach((name, sink) -> {
+            var m = new LinkedHashMap<String, Object>();
+            m.put("name", name);
+            m.put("state", sink.holdingBack().map(why -> "holding back: " + why).orElse("flowing"));
+            if (sink instanceof MeteredSink metered) {
+                m.putAll(metered.snapshot());
+            }
+            sinkList.add(m);
+        });
+        out.put("sinks", sinkList);
+        out.put("dead_letters", deadLetters.json());
+        out.put("groups_supported", groups != null);
+        List<Object> parked = groups == null ? List.of() : groups.list().stream().map(g -> (Object) GroupActions.json(g)).toList();
+        out.put("groups", parked);
+        return out;
+    }
+}
