@@ -1,5 +1,6 @@
 package dev.ferry.app;
 
+import dev.ferry.adapters.kafka.KafkaSourceConfig;
 import dev.ferry.adapters.sqs.SqsQueues;
 import dev.ferry.adapters.sqs.SqsSourceConfig;
 import dev.ferry.app.config.FerryConfig;
@@ -63,18 +64,20 @@ final class GroupActions {
         if (spec == null) {
             throw new IllegalArgumentException("no source named '" + source + "' (sources: " + config.sources().keySet() + ")");
         }
+        var parker = new GroupParker(parking, Clock.systemUTC());
+        if (spec.plan() instanceof KafkaSourceConfig kafka) {
+            return parker.release(source, group, skipHead, kafka.parkedGroupMover(), PATIENCE);
+        }
         if (!(spec.plan() instanceof SqsSourceConfig sqs)) {
-            throw new IllegalArgumentException("source '" + source + "' reads from " + spec.transport() + "; releasing a "
-                    + "parked group is built for SQS FIFO sources (its parked messages are in the source's dead-letter "
-                    + "destination, in order, for a release by hand)");
+            throw new IllegalArgumentException("source '" + source + "' reads from " + spec.transport() + ", whose parked "
+                    + "groups cannot be released by Ferry");
         }
         var queues = SqsQueues.of(client);
         String queueUrl = queues.url(sqs.queue());
         var redrive = queues.describe(queueUrl).redrive().orElseThrow(() -> new IllegalArgumentException(
                 "queue " + queueUrl + " has no dead-letter queue (no RedrivePolicy), so nothing of it can be parked"));
         String deadLetterQueueUrl = queues.url(redrive.deadLetterTargetArn());
-        return new GroupParker(parking, Clock.systemUTC()).release(source, group, skipHead,
-                queues.parkedGroupMover(deadLetterQueueUrl, queueUrl), PATIENCE);
+        return parker.release(source, group, skipHead, queues.parkedGroupMover(deadLetterQueueUrl, queueUrl), PATIENCE);
     }
 
     /** A parked group as the admin endpoints answer it. */

@@ -68,4 +68,14 @@ public record KafkaSourceConfig(String name, String bootstrapServers, List<Strin
         var source = builder.build().start();
         return OpenedSource.of(source, "kafka " + bootstrapServers + " topics " + topics + " group " + groupId);
     }
+
+    /**
+     * What releases a parked key of this source: its parked records moved from the dead-letter
+     * topics back to the topics they came from, in order ({@code ferry groups release}).
+     */
+    public dev.ferry.domain.parking.GroupParker.Mover parkedGroupMover() {
+        var config = new java.util.HashMap<String, Object>(properties);
+        config.put("bootstrap.servers", bootstrapServers);
+        return new KafkaParkedGroupMover(config, topics, topic -> topic + deadLetterSuffix, name);
+    }
 }

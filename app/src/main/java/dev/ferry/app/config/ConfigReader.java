@@ -287,10 +287,11 @@ public final class ConfigReader {
             s.error("ledger-scope", "a scope is a name (or 'shared'), was empty");
         }
         var onPoison = "park".equals(s.oneOf("on-poison", "skip", ON_POISON)) ? OnPoison.PARK : OnPoison.SKIP;
-        if (onPoison == OnPoison.PARK && transport != null
-                && (!"sqs".equals(transport) || !(plan instanceof SqsSourceConfig sqs && sqs.fifo()))) {
-            s.error("on-poison", "park is for SQS FIFO sources (ferry groups release puts a FIFO group back in order); "
-                    + "this source reads from " + ("sqs".equals(transport) ? "a standard queue, which has no groups" : transport));
+        boolean ordered = "kafka".equals(transport) || plan instanceof SqsSourceConfig sqs && sqs.fifo();
+        if (onPoison == OnPoison.PARK && transport != null && !ordered) {
+            s.error("on-poison", "park is for SQS FIFO and Kafka sources, whose groups (keys) ferry groups release can "
+                    + "put back in order; this source reads from "
+                    + ("sqs".equals(transport) ? "a standard queue, which has no groups" : transport));
         }
         s.only(Stream.concat(Stream.of("format", "json", "ledger-scope", "on-poison"), adapters.sources().keySet().stream())
                 .toArray(String[]::new));

@@ -8,7 +8,6 @@ import dev.ferry.domain.idempotency.LedgerKeys;
 import dev.ferry.domain.model.Event;
 import dev.ferry.domain.ordering.OrderingGroups;
 import dev.ferry.domain.parking.GroupParker;
-import dev.ferry.domain.parking.ParkedGroup;
 import dev.ferry.domain.ordering.OrderingGroups.Step;
 import dev.ferry.domain.retry.FailureDecision;
 import dev.ferry.domain.retry.FailureDecision.Setback;
@@ -43,11 +42,13 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
 
     private final Shared s;
     private final JournalNotes notes;
+    private final ParkingSteps parking;
     private OrderingGroups<InFlight> groups;
 
     Processor(Shared shared) {
         this.s = shared;
         this.notes = new JournalNotes(shared.ledger(), shared.name(), shared.ledgerScope(), shared.clock());
+        this.parking = new ParkingSteps(shared.parker(), shared.name());
     }
 
     JournalNotes notes() {
@@ -82,25 +83,14 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             s.settler().dropStale(item);
             return Step.DONE;
         }
-        if (parks(item) && !item.parkChecked) {
-            ParkedGroup parked;
-            try {
-                parked = s.parker().parked(s.name(), item.delivery.groupKey()).orElse(null);
-            } catch (Throwable e) {
-                return decide(item, storeFailed(item, "parked-group lookup", e));
-            }
-            ledgerWorked(item);
-            var pass = GroupParker.pass(item.delivery.attributes().get(GroupParker.RELEASE_ATTRIBUTE));
-            if (parked != null && (pass == null || !parked.passes(pass.token()))) {
-                // not marked checked: if the park cannot be recorded now, it is looked up again on resume
-                item.parkedBehind = true;
-                return apply(item, new FailureDecision.Settle(Disposition.deadLetter(GroupParker.behind(parked)), false));
-            }
-            item.parkChecked = true;
-            if (parked != null) {
-                item.releaseToken = pass.token();
-                item.releaseNumber = pass.number();
-            }
+        ParkingSteps.Lookup lookup;
+        try {
+            lookup = parking.lookUp(item);
+        } catch (Throwable e) {
+            return decide(item, storeFailed(item, "parked-group lookup", e));
+        }
+        if (lookup.behind() != null) {
+            return apply(item, new FailureDecision.Settle(Disposition.deadLetter(GroupParker.behind(lookup.behind())), false));
         }
         if (item.malformed != null) {
             return apply(item, FailureDecision.decide(new FailureDecision.Malformed(item.malformed), null, null, null));
@@ -131,13 +121,10 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             }
             item.nextEvent++;
         }
-        if (item.releaseToken != null && !item.passRecorded) {
-            try {
-                s.parker().passed(s.name(), item.delivery.groupKey(), item.releaseToken, item.releaseNumber);
-            } catch (Throwable e) {
-                return decide(item, storeFailed(item, "parked-group release", e));
-            }
-            item.passRecorded = true;
+        try {
+            parking.passed(item);
+        } catch (Throwable e) {
+            return decide(item, storeFailed(item, "parked-group release", e));
         }
         if (item.toComplete != null) {
             // every event handled; the last one's completion waits on the ledger's I/O, and the group need
@@ -373,20 +360,14 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             case FailureDecision.Hold h -> hold(item, h.delay());
             case FailureDecision.Settle st -> {
                 var disposition = st.disposition();
-                if (disposition instanceof Disposition.DeadLetter dead && parks(item)) {
-                    ParkedGroup parked;
+                if (disposition instanceof Disposition.DeadLetter dead && parking.parks(item)) {
                     try { // before it leaves: the group's next message must find the group parked
-                        parked = s.parker().park(s.name(), item.delivery.groupKey(), headKey(item), item.delivery.id(),
-                                dead.reason(), item.releaseToken, item.parkedBehind);
+                        disposition = parking.park(item, dead);
                     } catch (Throwable e) {
                         yield decide(item, storeFailed(item, "park", e));
                     }
-                    if (parked == null) { // the group was released while this message was on its way: it goes on
-                        item.parkedBehind = false;
+                    if (disposition == null) { // the group was released while this message was on its way: it goes on
                         yield run(item);
-                    }
-                    if (item.delivery.id().equals(parked.headMessageId())) {
-                        disposition = Disposition.deadLetter(GroupParker.at(parked)); // the head: a release finds it by this
                     }
                 }
                 if (disposition instanceof Disposition.DeadLetter dead) {
@@ -446,7 +427,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             }
             try {
                 complete(item, item.toComplete);
-                recordPassQuietly(item);
+                parking.passedQuietly(item);
                 s.settler().settle(item, Disposition.ACK);
                 item.toComplete = null;
             } finally {
@@ -484,33 +465,6 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
                         + "its claim runs out with the lease: {1}", claim.key(), String.valueOf(e));
             }
         }
-    }
-
-    /** A released message whose effect happened is acknowledged at shutdown: its pass is recorded first, if it can be. */
-    private void recordPassQuietly(InFlight item) {
-        if (item.releaseToken == null || item.passRecorded) {
-            return;
-        }
-        try {
-            s.parker().passed(s.name(), item.delivery.groupKey(), item.releaseToken, item.releaseNumber);
-            item.passRecorded = true;
-        } catch (Throwable e) {
-            LOG.log(Level.WARNING, "could not record that released message {0} of group {1} was handled; the group stays "
-                    + "parked until it is released again: {2}", item.delivery.id(), item.delivery.groupKey(), String.valueOf(e));
-        }
-    }
-
-    /** Whether this delivery's group is parked when it is poisoned: on-poison park, and an ordered delivery. */
-    private boolean parks(InFlight item) {
-        return s.parker() != null && item.delivery.groupKey() != null;
-    }
-
-    /** The event the delivery stopped at, or its message id when it could not be decoded. */
-    private static String headKey(InFlight item) {
-        if (item.events != null && !item.events.isEmpty()) {
-            return item.events.get(Math.min(item.nextEvent, item.events.size() - 1)).key();
-        }
-        return "message " + item.delivery.id();
     }
 
     private FailureDecision.Counts counts(InFlight item, int failures) {

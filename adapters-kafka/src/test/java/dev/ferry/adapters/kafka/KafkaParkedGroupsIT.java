@@ -1,0 +1,98 @@
+package dev.ferry.adapters.kafka;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.handle.Handler;
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.idempotency.InMemoryLedger;
+import dev.ferry.domain.listener.Listener;
+import dev.ferry.domain.listener.ListenerConfig;
+import dev.ferry.domain.parking.GroupParker;
+import dev.ferry.domain.parking.OnPoison;
+import dev.ferry.domain.retry.Backoff;
+import dev.ferry.domain.retry.RetryPolicy;
+import dev.ferry.domain.testing.Await;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * on-poison park on a Kafka key, on an in-JVM KRaft broker: a poison record parks its key, the key's
+ * later records wait in the dead-letter topic in order while other keys flow, and a release
+ * produces them back in order; a second release of the key later moves only what was parked since.
+ */
+@ExtendWith(KafkaBroker.class)
+class KafkaParkedGroupsIT {
+
+    private static final Duration LIMIT = Duration.ofSeconds(60);
+
+    private final Map<String, List<String>> handled = new ConcurrentHashMap<>();
+    private final Set<String> poison = ConcurrentHashMap.newKeySet();
+    private Listener listener;
+
+    @AfterEach
+    void stop() {
+        if (listener != null) {
+            listener.close();
+        }
+    }
+
+    private List<String> handled(String key) {
+        return handled.getOrDefault(key, List.of());
+    }
+
+    @Test
+    void aPoisonRecord_parksItsKey_andAReleaseProducesTheKeysRecordsBackInOrder() throws Exception {
+        String topic = KafkaBroker.topic("parked", 2);
+        KafkaBroker.create(topic + ".dlq", 2);
+        var ledger = InMemoryLedger.create();
+        var parker = new GroupParker(ledger, Clock.systemUTC());
+        var source = KafkaSource.builder(KafkaBroker.bootstrap(), "g-" + UUID.randomUUID(), List.of(topic)).name("orders")
+                .deadLetterTopic(t -> t + ".dlq").build().start();
+        Handler handler = (event, delivery) -> {
+            if (poison.contains(event.key())) {
+                return Outcome.reject(event.key() + " is refused downstream");
+            }
+            handled.computeIfAbsent(event.groupKey(), k -> new CopyOnWriteArrayList<>()).add(event.key());
+            return Outcome.done();
+        };
+        listener = Listener.builder(source, KafkaIT.DECODER, handler).ledger(ledger).onPoison(OnPoison.PARK)
+                .config(ListenerConfig.builder().pollWait(Duration.ofMillis(100)).retry(RetryPolicy.of(1,
+                        Backoff.fixed(Duration.ofMillis(1)))).build()).build().start();
+        var mover = new KafkaSourceConfig("orders", KafkaBroker.bootstrap(), List.of(topic), "unused", ".dlq", 5000, Map.of())
+                .parkedGroupMover();
+
+        poison.add("a2");
+        KafkaBroker.produce(topic, List.of(new String[] {"A", "a1"}, new String[] {"A", "a2"}, new String[] {"B", "b1"},
+                new String[] {"A", "a3"}, new String[] {"B", "b2"}, new String[] {"A", "a4"}));
+        assertThat(Await.until(LIMIT, () -> handled("B").size() == 2
+                && parker.parked("orders", "A").map(p -> p.parked() == 3).orElse(false))).as(() -> "handled " + handled).isTrue();
+        assertThat(handled("A")).containsExactly("a1");
+        assertThat(parker.parked("orders", "A").orElseThrow().head()).isEqualTo("a2");
+
+        poison.clear();
+        var released = parker.release("orders", "A", false, mover, Duration.ofSeconds(20));
+        assertThat(released.redriven()).isEqualTo(3);
+        assertThat(Await.until(LIMIT, () -> handled("A").size() == 4)).as(() -> "handled " + handled).isTrue();
+        assertThat(handled("A")).containsExactly("a1", "a2", "a3", "a4");
+        assertThat(Await.until(LIMIT, () -> parker.parked("orders", "A").isEmpty())).as("unparked").isTrue();
+
+        // parked again later: the release moves only what was parked since (the key's cursor), dropping the head
+        poison.add("a5");
+        KafkaBroker.produce(topic, List.of(new String[] {"A", "a5"}, new String[] {"A", "a6"}));
+        assertThat(Await.until(LIMIT, () -> parker.parked("orders", "A").map(p -> p.parked() == 2).orElse(false))).isTrue();
+        var again = parker.release("orders", "A", true, mover, Duration.ofSeconds(20));
+        assertThat(again.redriven()).as("only a6: a5 dropped, a2..a4 not sent again").isEqualTo(1);
+        assertThat(again.skipped()).isEqualTo(1);
+        assertThat(Await.until(LIMIT, () -> handled("A").size() == 5)).as(() -> "handled " + handled).isTrue();
+        assertThat(handled("A")).containsExactly("a1", "a2", "a3", "a4", "a6");
+    }
+}

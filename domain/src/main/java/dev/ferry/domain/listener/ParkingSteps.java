@@ -1,0 +1,100 @@
+package dev.ferry.domain.listener;
+
+import dev.ferry.domain.parking.GroupParker;
+import dev.ferry.domain.parking.ParkedGroup;
+import dev.ferry.domain.transport.Disposition;
+import java.lang.System.Logger.Level;
+
+/**
+ * The processor's part in parked groups ({@code on-poison: park}): whether a delivery's group is
+ * parked (and whether the delivery belongs to the release under way), recording a dead letter of
+ * an ordered group, and a released delivery's pass. Ledger failures are thrown: the processor
+ * decides on them as on any store failure, the delivery in hand.
+ */
+final class ParkingSteps {
+
+    private static final System.Logger LOG = System.getLogger(Listener.class.getName());
+
+    /** What the lookup found: the group flows (or the delivery passes), or it waits behind {@code parked}'s head. */
+    record Lookup(ParkedGroup behind) {
+        static final Lookup GOES_ON = new Lookup(null);
+    }
+
+    private final GroupParker parker;
+    private final String source;
+
+    ParkingSteps(GroupParker parker, String source) {
+        this.parker = parker;
+        this.source = source;
+    }
+
+    /** Whether this delivery's group is parked when it is poisoned: on-poison park, and an ordered delivery. */
+    boolean parks(InFlight item) {
+        return parker != null && item.delivery.groupKey() != null;
+    }
+
+    /**
+     * Looks the delivery's group up, once (the answer is kept on the delivery); marks a delivery of
+     * the release under way as such. A delivery that waits behind the head is not marked looked up:
+     * if its park cannot be recorded now, it is looked up again when it resumes.
+     */
+    Lookup lookUp(InFlight item) {
+        if (!parks(item) || item.parkChecked) {
+            return Lookup.GOES_ON;
+        }
+        var parked = parker.parked(source, item.delivery.groupKey()).orElse(null);
+        var pass = GroupParker.pass(item.delivery.attributes().get(GroupParker.RELEASE_ATTRIBUTE));
+        if (parked != null && (pass == null || !parked.passes(pass.token()))) {
+            item.parkedBehind = true;
+            return new Lookup(parked);
+        }
+        item.parkChecked = true;
+        if (parked != null) {
+            item.releaseToken = pass.token();
+            item.releaseNumber = pass.number();
+        }
+        return Lookup.GOES_ON;
+    }
+
+    /**
+     * Records a dead letter of an ordered group before it leaves, so the group's next message finds
+     * the group parked; returns the disposition to settle with (the head's says so). Null when a
+     * delivery found waiting behind the head finds the group released meanwhile: it is to be handled.
+     */
+    Disposition park(InFlight item, Disposition.DeadLetter dead) {
+        var parked = parker.park(source, item.delivery.groupKey(), headKey(item), item.delivery.id(), dead.reason(),
+                item.releaseToken, item.parkedBehind);
+        if (parked == null) {
+            item.parkedBehind = false;
+            return null;
+        }
+        return item.delivery.id().equals(parked.headMessageId()) ? Disposition.deadLetter(GroupParker.at(parked)) : dead;
+    }
+
+    /** Records that a delivery of the release under way was handled (once); a no-op for any other delivery. */
+    void passed(InFlight item) {
+        if (item.releaseToken == null || item.passRecorded) {
+            return;
+        }
+        parker.passed(source, item.delivery.groupKey(), item.releaseToken, item.releaseNumber);
+        item.passRecorded = true;
+    }
+
+    /** {@link #passed}, for a delivery acknowledged at shutdown: a failure is logged, the group stays parked. */
+    void passedQuietly(InFlight item) {
+        try {
+            passed(item);
+        } catch (Throwable e) {
+            LOG.log(Level.WARNING, "could not record that released message {0} of group {1} was handled; the group stays "
+                    + "parked until it is released again: {2}", item.delivery.id(), item.delivery.groupKey(), String.valueOf(e));
+        }
+    }
+
+    /** The event the delivery stopped at, or its message id when it could not be decoded. */
+    private static String headKey(InFlight item) {
+        if (item.events != null && !item.events.isEmpty()) {
+            return item.events.get(Math.min(item.nextEvent, item.events.size() - 1)).key();
+        }
+        return "message " + item.delivery.id();
+    }
+}
