@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import dev.ferry.domain.listener.Listener;
 import dev.ferry.domain.transport.Sink;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Instant;
@@ -11,14 +12,16 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The operator console on the admin address: {@code GET /console}, one server-rendered page with a
  * little script (no framework, no build step) that asks {@code GET /console/state} once a second —
  * per source its health and counters (the page turns them into rates), per sink its state and
  * outcomes, dead letters by reason class with the latest of each, parked groups with release
- * buttons (which need the admin token, as {@code POST /groups/release} does) — and looks events up
- * through {@code GET /events}. Read-only itself: every action goes through the endpoints that
+ * buttons (which need the admin token, as {@code POST /groups/release} does), the latest redrive
+ * and its progress (started with the token through {@code POST /queues/redrive}) — and looks events
+ * up through {@code GET /events}. Read-only itself: every action goes through the endpoints that
  * check the token.
  */
 final class AdminConsole implements HttpHandler {
@@ -28,15 +31,21 @@ final class AdminConsole implements HttpHandler {
     private final DeadLetterSamples deadLetters;
     private final GroupActions groups;
     private final String ledgerKind;
+    private final MeterRegistry registry;
+    private final AdminRedrive redrive;
+    private final byte[] token;
     private final byte[] page;
 
     AdminConsole(Map<String, Listener> sources, Map<String, Sink> sinks, DeadLetterSamples deadLetters, GroupActions groups,
-                 String ledgerKind) {
+                 String ledgerKind, MeterRegistry registry, AdminRedrive redrive, String token) {
+        this.token = AdminAccess.bytes(token);
         this.sources = sources;
         this.sinks = sinks;
         this.deadLetters = deadLetters;
         this.groups = groups;
         this.ledgerKind = ledgerKind;
+        this.registry = registry;
+        this.redrive = redrive;
         try (InputStream in = AdminConsole.class.getResourceAsStream("console/console.html")) {
             this.page = in.readAllBytes();
         } catch (IOException | NullPointerException e) {
@@ -59,7 +68,18 @@ final class AdminConsole implements HttpHandler {
                 exchange.sendResponseHeaders(200, page.length);
                 exchange.getResponseBody().write(page);
             } else if (path.equals("/console/state")) {
-                AdminEvents.answer(exchange, 200, state());
+                if (!AdminAccess.mayRead(exchange, token)) {
+                    AdminEvents.answer(exchange, 401, Map.of("error", "from another host, the console needs the admin token"));
+                    return;
+                }
+                Map<String, Object> state;
+                try {
+                    state = state();
+                } catch (RuntimeException e) {
+                    AdminEvents.answer(exchange, 500, Map.of("error", "the state could not be read: " + e.getMessage()));
+                    return;
+                }
+                AdminEvents.answer(exchange, 200, state);
             } else {
                 AdminEvents.answer(exchange, 404, Map.of("error", "not found"));
             }
@@ -87,6 +107,11 @@ final class AdminConsole implements HttpHandler {
             m.put("in_flight", stats.inFlight());
             m.put("held", stats.held());
             m.put("last_receive", stats.lastReceive() == null ? null : stats.lastReceive().toString());
+            var age = registry.find("ferry.event.age").tag("source", name).timer();
+            m.put("event_age_mean_s", age == null || age.count() == 0 ? null : age.mean(TimeUnit.SECONDS));
+            m.put("event_age_max_s", age == null || age.count() == 0 ? null : age.max(TimeUnit.SECONDS));
+            var lag = registry.find("ferry.kafka.consumer.lag").tag("source", name).gauge();
+            m.put("lag", lag == null ? null : (long) lag.value());
             sourceList.add(m);
         });
         out.put("sources", sourceList);
@@ -105,6 +130,8 @@ final class AdminConsole implements HttpHandler {
         out.put("groups_supported", groups != null);
         List<Object> parked = groups == null ? List.of() : groups.list().stream().map(g -> (Object) GroupActions.json(g)).toList();
         out.put("groups", parked);
+        out.put("redrive_supported", redrive != null);
+        out.put("redrive", redrive == null ? null : redrive.json());
         return out;
     }
 }

@@ -10,15 +10,18 @@ import java.util.Map;
 
 /**
  * {@code GET /events?key=K[&source=S]} or {@code GET /events?message-id=ID[&source=S]}: what
- * happened to an event (JSON, a list: one entry per source where it is known). Read-only, like
- * health and metrics. What {@code ferry events show} asks a running Ferry.
+ * happened to an event (JSON, a list: one entry per source where it is known). Read-only; from
+ * another host it needs the admin token ({@link AdminAccess}). What {@code ferry events show} asks
+ * a running Ferry.
  */
 final class AdminEvents implements HttpHandler {
 
     private final EventActions actions;
+    private final byte[] token;
 
-    AdminEvents(EventActions actions) {
+    AdminEvents(EventActions actions, String token) {
         this.actions = actions;
+        this.token = AdminAccess.bytes(token);
     }
 
     @Override
@@ -28,7 +31,17 @@ final class AdminEvents implements HttpHandler {
                 answer(exchange, 404, Map.of("error", "not found: GET /events?key=K or ?message-id=ID"));
                 return;
             }
-            var query = query(exchange.getRequestURI().getRawQuery());
+            if (!AdminAccess.mayRead(exchange, token)) {
+                answer(exchange, 401, Map.of("error", "from another host, event lookup needs Authorization: Bearer <admin.token>"));
+                return;
+            }
+            Map<String, String> query;
+            try {
+                query = query(exchange.getRequestURI().getRawQuery());
+            } catch (IllegalArgumentException e) {
+                answer(exchange, 400, Map.of("error", "a malformed query: " + e.getMessage()));
+                return;
+            }
             String key = query.get("key");
             String messageId = query.get("message-id");
             if ((key == null) == (messageId == null)) {

@@ -5,8 +5,6 @@ import com.sun.net.httpserver.HttpHandler;
 import dev.ferry.domain.model.FerryException;
 import dev.ferry.domain.parking.GroupParker;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,7 +24,7 @@ final class AdminGroups implements HttpHandler {
 
     AdminGroups(GroupActions actions, String token) {
         this.actions = actions;
-        this.token = token == null ? null : token.getBytes(StandardCharsets.UTF_8);
+        this.token = AdminAccess.bytes(token);
     }
 
     @Override
@@ -35,6 +33,10 @@ final class AdminGroups implements HttpHandler {
             String path = exchange.getRequestURI().getPath();
             String method = exchange.getRequestMethod();
             if (path.equals("/groups") && method.equals("GET")) {
+                if (!AdminAccess.mayRead(exchange, token)) {
+                    answer(exchange, 401, Map.of("error", "from another host, parked groups need Authorization: Bearer <admin.token>"));
+                    return;
+                }
                 answer(exchange, 200, actions.list().stream().map(GroupActions::json).toList());
             } else if (path.equals("/groups/release") && method.equals("POST")) {
                 release(exchange);
@@ -44,6 +46,8 @@ final class AdminGroups implements HttpHandler {
             } else {
                 answer(exchange, 404, Map.of("error", "not found"));
             }
+        } catch (IllegalArgumentException malformed) {
+            answer(exchange, 400, Map.of("error", String.valueOf(malformed.getMessage())));
         } catch (RuntimeException e) {
             LOG.warn("admin request {} {} failed", exchange.getRequestMethod(), exchange.getRequestURI().getPath(), e);
             answer(exchange, 500, Map.of("error", String.valueOf(e.getMessage())));
@@ -55,9 +59,7 @@ final class AdminGroups implements HttpHandler {
             answer(exchange, 403, Map.of("error", "nothing may be changed here: set admin.token to allow releases"));
             return;
         }
-        String auth = exchange.getRequestHeaders().getFirst("Authorization");
-        byte[] given = auth != null && auth.startsWith("Bearer ") ? auth.substring(7).getBytes(StandardCharsets.UTF_8) : new byte[0];
-        if (!MessageDigest.isEqual(given, token)) {
+        if (!AdminAccess.bearer(exchange.getRequestHeaders().getFirst("Authorization"), token)) {
             answer(exchange, 401, Map.of("error", "a release needs Authorization: Bearer <admin.token>"));
             return;
         }

@@ -44,7 +44,11 @@ abstract class AskRunningFerry implements Callable<Integer> {
             var base = URI.create("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + admin.port());
             try (var http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
                 return remote(read, http, base);
-            } catch (ConnectException | HttpConnectTimeoutException nobodyThere) {
+            } catch (HttpConnectTimeoutException busy) {
+                // something is there but does not answer: doing it here too could run a release twice
+                io.err().println("ferry: " + base + " did not answer within 2 s; is the running Ferry overloaded? try again");
+                return Ferry.FAILED;
+            } catch (ConnectException nobodyThere) {
                 // no Ferry runs with this configuration: do it here
             } catch (IllegalArgumentException | ClassCastException | NullPointerException notFerry) {
                 io.err().println("ferry: what answers on " + base + " is not a Ferry admin endpoint ("

@@ -179,8 +179,15 @@ public final class FerryRuntime implements AutoCloseable {
             groupActions = new GroupActions(config, ledger, sqs);
             observability.groups(new AdminGroups(groupActions, config.admin().token()));
         }
-        observability.events(new AdminEvents(new EventActions(config, ledger)));
-        observability.console(new AdminConsole(sources, sinks, deadLetters, groupActions, config.ledger().kind()));
+        observability.events(new AdminEvents(new EventActions(config, ledger), config.admin().token()));
+        AdminRedrive redrive = null;
+        if (usesSqs()) {
+            redrive = new AdminRedrive(dev.ferry.adapters.sqs.SqsQueues.of(dev.ferry.adapters.sqs.SqsClients.shared(context)),
+                    config.admin().token());
+            observability.redrive(redrive);
+        }
+        observability.console(new AdminConsole(sources, sinks, deadLetters, groupActions, config.ledger().kind(),
+                observability.registry(), redrive, config.admin().token()));
         observability.health(new Health(sources, sinks, config.ledger().kind(), config.admin().stallAfter(), System::nanoTime,
                 observability::ready));
         if (config.metrics() != null) {

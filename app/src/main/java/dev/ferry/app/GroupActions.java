@@ -26,6 +26,9 @@ final class GroupActions {
     /** How long a release waits for parked messages still on their way to the dead-letter queue. */
     static final Duration PATIENCE = Duration.ofSeconds(30);
 
+    /** Releases under way in this process (source and group): a second one at once would send the same messages twice. */
+    private static final java.util.Set<List<String>> RELEASING = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     private final FerryConfig config;
     private final GroupParking parking;
     private final SqsClient client;
@@ -64,6 +67,19 @@ final class GroupActions {
         if (spec == null) {
             throw new IllegalArgumentException("no source named '" + source + "' (sources: " + config.sources().keySet() + ")");
         }
+        var running = List.of(source, group);
+        if (!RELEASING.add(running)) {
+            throw new IllegalArgumentException("a release of group " + group + " of '" + source + "' is running: wait for it");
+        }
+        try {
+            return release(spec, source, group, skipHead);
+        } finally {
+            RELEASING.remove(running);
+        }
+    }
+
+    private GroupParker.Released release(FerryConfig.SourceSpec spec, String source, String group, boolean skipHead)
+            throws InterruptedException {
         var parker = new GroupParker(parking, Clock.systemUTC());
         if (spec.plan() instanceof KafkaSourceConfig kafka) {
             return parker.release(source, group, skipHead, kafka.parkedGroupMover(), PATIENCE);

@@ -58,6 +58,7 @@ final class Observability implements AutoCloseable {
     private volatile AdminGroups groups;
     private volatile AdminEvents events;
     private volatile AdminConsole console;
+    private volatile AdminRedrive redrive;
 
     MeterRegistry registry() {
         return registry;
@@ -76,6 +77,11 @@ final class Observability implements AutoCloseable {
     /** The operator console ({@code /console}) served beside health; set before {@link #serve}. */
     void console(AdminConsole console) {
         this.console = console;
+    }
+
+    /** The console's redrive endpoint ({@code POST /queues/redrive}); set before {@link #serve}. */
+    void redrive(AdminRedrive redrive) {
+        this.redrive = redrive;
     }
 
     /** The event-lookup endpoint ({@code /events}) served beside health; set before {@link #serve}. */
@@ -115,6 +121,9 @@ final class Observability implements AutoCloseable {
         }
         if (console != null) {
             server.createContext("/console", console);
+        }
+        if (redrive != null) {
+            server.createContext("/queues", redrive);
         }
         server.start();
         servers.add(server);

@@ -30,7 +30,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * The operator console in a real browser (Debian's headless Chromium through ChromeDriver), on the
  * packaged {@code ferry.jar} over a real SQS server: a poison message parks its group; the operator
  * looks an event up, sees the parked group, gives the admin token and releases it, and watches the
- * group's messages arrive at the sink in order. Saves {@code target/console.png}, which
+ * group's messages arrive at the sink in order; then redrives a dead-letter queue from the console and
+ * watches it finish. Saves {@code target/console.png}, which
  * {@code docs/console.png} (shown in the README) is a copy of.
  *
  * <p>Needs {@code /usr/bin/chromium} and {@code /usr/bin/chromedriver}; {@code .ci/run} installs them
@@ -116,10 +117,24 @@ class ConsoleBrowserIT {
                     poisoned = false; // the cause is fixed downstream
                     driver.findElement(By.id("token")).sendKeys(TOKEN);
                     driver.findElement(By.cssSelector("button.release[data-group='acct-7']")).click();
-                    wait.until(d -> d.findElement(By.id("release-result")).getText().contains("3 sent back"));
+                    wait.until(d -> d.findElement(By.id("release-result")).getText().contains("released: 3 sent back in order"));
                     assertThat(Await.until(LIMIT, () -> delivered.size() == 4)).as(() -> "delivered " + delivered).isTrue();
                     assertThat(delivered).containsExactly("t1", "t2", "t3", "t4");
                     wait.until(d -> d.findElement(By.id("groups")).getText().contains("no parked groups"));
+
+                    // a redrive from the console: three messages from a side DLQ back to its queue, with progress
+                    sqs.client.createQueue(b -> b.queueName("side"));
+                    sqs.client.createQueue(b -> b.queueName("side-dlq"));
+                    for (int i = 0; i < 3; i++) {
+                        sqs.send("side-dlq", "{\"n\":" + i + "}");
+                    }
+                    driver.findElement(By.id("redrive-from")).sendKeys("side-dlq");
+                    driver.findElement(By.id("redrive-to")).sendKeys("side");
+                    driver.findElement(By.id("redrive-go")).click();
+                    wait.until(d -> d.findElement(By.id("redrive-status")).getText().contains("done"));
+                    assertThat(driver.findElement(By.id("redrive-status")).getText()).contains("side-dlq → side: 3 moved");
+                    assertThat(sqs.depth("side")).isEqualTo(3);
+                    assertThat(sqs.depth("side-dlq")).isZero();
 
                     byte[] png = ((ChromeDriver) driver).getScreenshotAs(OutputType.BYTES);
                     Files.createDirectories(Path.of("target"));

@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.UnaryOperator;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -32,15 +33,24 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * Releases a parked key of a Kafka source ({@code ferry groups release}, through
  * {@link KafkaSourceConfig#parkedGroupMover}): reads the dead-letter topics from where the key's last
  * release stopped, and produces the key's parked records back to the topic each came from, in
- * their order (a key's dead letters are in one partition), each with the release's token and
- * number, one at a time and acknowledged before the next. A dead-letter topic cannot be emptied,
- * so how far each key has been moved is kept as the committed offsets of a consumer group of its
- * own ({@code ferry-release-<source>-<hash of the key>}), committed after the records were produced:
- * a crash in between sends some again, which the ledger then drops as duplicates.
+ * the order they were dead-lettered in, each with the release's token and number, one at a time and
+ * acknowledged before the next. A dead-letter topic cannot be emptied, so how far each key has been
+ * moved is kept as the committed offsets of a consumer group of its own
+ * ({@code ferry-release-<source>-<hash of the key>}), committed after the records were produced (a
+ * crash in between sends some again, which the ledger then drops as duplicates); and only records
+ * dead-lettered since the group was parked are moved, so a lost cursor (Kafka expires the offsets
+ * of an idle group after a week) does not send an earlier park's records again.
  */
 final class KafkaParkedGroupMover implements GroupParker.Mover {
 
     private static final Duration SEND_TIMEOUT = Duration.ofSeconds(30);
+    /**
+     * How far a dead-letter record's time may run behind the park's own (another instance's clock,
+     * NTP-synchronised); records of an earlier park dead-lettered less than this before the current
+     * one are moved again if the key's cursor was lost too (the ledger drops them as duplicates
+     * within its TTL).
+     */
+    static final Duration CLOCK_SKEW = Duration.ofSeconds(1);
 
     private final Map<String, Object> clientConfig;
     private final List<String> topics;
@@ -65,8 +75,6 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
         var producerConfig = new HashMap<>(clientConfig);
         producerConfig.put(ProducerConfig.ACKS_CONFIG, "all");
         producerConfig.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        long counted = 0;
-        long redriven = 0;
         try (var consumer = new KafkaConsumer<>(consumerConfig, new ByteArrayDeserializer(), new ByteArrayDeserializer());
              var producer = new KafkaProducer<>(producerConfig, new ByteArraySerializer(), new ByteArraySerializer())) {
             var partitions = new ArrayList<TopicPartition>();
@@ -89,46 +97,8 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
                     consumer.seek(p, at.offset());
                 }
             }
-            var end = consumer.endOffsets(partitions, Duration.ofSeconds(30));
-            byte[] key = parked.group().getBytes(StandardCharsets.UTF_8);
-            while (partitions.stream().anyMatch(p -> consumer.position(p, Duration.ofSeconds(30)) < end.get(p))) {
-                for (var record : consumer.poll(Duration.ofMillis(500))) {
-                    if (record.key() == null || !java.util.Arrays.equals(record.key(), key)) {
-                        continue;
-                    }
-                    String reason = header(record.headers(), DeadLetterAttributes.REASON);
-                    if (!GroupParker.parkedWith(reason, parked.group())) {
-                        continue; // a dead letter of the key from before it was parked: not this release's to send back
-                    }
-                    counted++;
-                    if (skipHead && GroupParker.isHead(reason, parked)) {
-                        continue;
-                    }
-                    String topic = header(record.headers(), DeadLetterAttributes.SOURCE);
-                    var headers = new RecordHeaders();
-                    for (var h : record.headers()) {
-                        if (!h.key().startsWith(DeadLetterAttributes.PREFIX) && !h.key().equals(GroupParker.RELEASE_ATTRIBUTE)) {
-                            headers.add(h);
-                        }
-                    }
-                    headers.add(GroupParker.RELEASE_ATTRIBUTE, GroupParker.releaseValue(token, parked.redriven() + redriven + 1)
-                            .getBytes(StandardCharsets.UTF_8));
-                    try {
-                        producer.send(new ProducerRecord<>(topic, null, record.key(), record.value(), headers))
-                                .get(SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-                    } catch (ExecutionException | TimeoutException e) {
-                        commit(consumer, record.topic(), record.partition(), record.offset());
-                        return new GroupParker.Moved(counted - 1, redriven, "producing to " + topic + " failed: " + e
-                                + "; nothing after it was moved, release it again");
-                    }
-                    redriven++;
-                }
-            }
-            var positions = new HashMap<TopicPartition, OffsetAndMetadata>();
-            for (var p : partitions) {
-                positions.put(p, new OffsetAndMetadata(consumer.position(p, Duration.ofSeconds(30))));
-            }
-            consumer.commitSync(positions, Duration.ofSeconds(30));
+            var found = parkedRecords(consumer, partitions, parked);
+            return produceBack(consumer, producer, found, parked, token, skipHead);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new FerryException("the release of key " + parked.group() + " was interrupted", e, true);
@@ -136,19 +106,99 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
             if (e instanceof FerryException) {
                 throw e;
             }
-            throw new FerryException("the release of key " + parked.group() + " of '" + source + "' failed after " + redriven
-                    + " record(s): " + e.getMessage(), e, true);
+            // read failed: nothing was produced (records go back only after the whole read), so nothing is counted
+            throw new FerryException("reading the dead letters of key " + parked.group() + " of '" + source + "' failed: "
+                    + e.getMessage(), e, true);
         }
-        return new GroupParker.Moved(counted, redriven);
     }
 
-    /** Commits {@code offset} of one partition: the record there is the first not moved. */
-    private static void commit(KafkaConsumer<byte[], byte[]> consumer, String topic, int partition, long offset) {
-        try {
-            consumer.commitSync(Map.of(new TopicPartition(topic, partition), new OffsetAndMetadata(offset)), Duration.ofSeconds(30));
-        } catch (RuntimeException ignored) {
-            // not committed: the next release sends what this one did again, and the ledger drops the duplicates
+    /** One parked record of the key, where it is in the dead-letter topic. */
+    private record Parked(ConsumerRecord<byte[], byte[]> record, String reason) {
+    }
+
+    /** What the partitions hold of the key's parked records (of this park: not older), and every partition's end. */
+    private record Found(List<Parked> records, Map<TopicPartition, Long> ends) {
+    }
+
+    /**
+     * Reads every partition to its end as it was when the read began, keeping the key's records that
+     * were parked with it since the group was parked — older ones (of an earlier park, its cursor
+     * lost) are not this release's — in the order they were dead-lettered (their timestamps; a key's
+     * dead letters of one topic are in one partition, in order, but a source may read several topics).
+     */
+    private Found parkedRecords(KafkaConsumer<byte[], byte[]> consumer, List<TopicPartition> partitions, ParkedGroup parked) {
+        var end = consumer.endOffsets(partitions, Duration.ofSeconds(30));
+        long since = parked.since().toEpochMilli() - CLOCK_SKEW.toMillis();
+        var records = new ArrayList<Parked>();
+        while (partitions.stream().anyMatch(p -> consumer.position(p, Duration.ofSeconds(30)) < end.get(p))) {
+            for (var record : consumer.poll(Duration.ofMillis(500))) {
+                // keys are compared as the source reads them: as UTF-8 text
+                if (record.key() == null || !parked.group().equals(new String(record.key(), StandardCharsets.UTF_8))) {
+                    continue;
+                }
+                String reason = header(record.headers(), DeadLetterAttributes.REASON);
+                if (GroupParker.parkedWith(reason, parked.group()) && record.timestamp() >= since) {
+                    records.add(new Parked(record, reason));
+                }
+            }
         }
+        records.sort(java.util.Comparator.comparingLong((Parked p) -> p.record().timestamp())
+                .thenComparing(p -> p.record().topic()).thenComparingInt(p -> p.record().partition())
+                .thenComparingLong(p -> p.record().offset()));
+        return new Found(records, end);
+    }
+
+    /**
+     * Produces the records back in order, one at a time; on a failure stops there. Then commits, per
+     * partition, up to the first record not produced (or the end that was read), so the next release
+     * takes up exactly there.
+     */
+    private GroupParker.Moved produceBack(KafkaConsumer<byte[], byte[]> consumer, KafkaProducer<byte[], byte[]> producer,
+                                          Found found, ParkedGroup parked, String token, boolean skipHead)
+            throws InterruptedException {
+        long counted = 0;
+        long redriven = 0;
+        String problem = null;
+        var firstLeft = new HashMap<TopicPartition, Long>();
+        for (var p : found.records()) {
+            var record = p.record();
+            var partition = new TopicPartition(record.topic(), record.partition());
+            if (problem != null) {
+                firstLeft.merge(partition, record.offset(), Math::min);
+                continue;
+            }
+            if (skipHead && GroupParker.isHead(p.reason(), parked)) {
+                counted++;
+                continue;
+            }
+            String topic = header(record.headers(), DeadLetterAttributes.SOURCE);
+            var headers = new RecordHeaders();
+            for (var h : record.headers()) {
+                if (!h.key().startsWith(DeadLetterAttributes.PREFIX) && !h.key().equals(GroupParker.RELEASE_ATTRIBUTE)) {
+                    headers.add(h);
+                }
+            }
+            headers.add(GroupParker.RELEASE_ATTRIBUTE, GroupParker.releaseValue(token, parked.redriven() + redriven + 1)
+                    .getBytes(StandardCharsets.UTF_8));
+            try {
+                producer.send(new ProducerRecord<>(topic, null, record.key(), record.value(), headers))
+                        .get(SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                counted++;
+                redriven++;
+            } catch (ExecutionException | TimeoutException | RuntimeException e) {
+                problem = "producing to " + topic + " failed: " + e + "; nothing after it was moved, release it again";
+                firstLeft.merge(partition, record.offset(), Math::min);
+            }
+        }
+        var positions = new HashMap<TopicPartition, OffsetAndMetadata>();
+        found.ends().forEach((p, end) -> positions.put(p, new OffsetAndMetadata(firstLeft.getOrDefault(p, end))));
+        try {
+            consumer.commitSync(positions, Duration.ofSeconds(30));
+        } catch (RuntimeException e) {
+            // not committed: the next release reads them again; what it sends twice, the ledger drops as duplicates
+            problem = problem != null ? problem : "the records were produced back, but how far could not be recorded: " + e;
+        }
+        return new GroupParker.Moved(counted, redriven, problem);
     }
 
     private static String header(org.apache.kafka.common.header.Headers headers, String name) {

@@ -28,10 +28,17 @@ final class JournalNotes {
         this.clock = clock;
     }
 
+    /** The longest reason kept: a journal entry is an item of a store, and stores bound them. */
+    private static final int MAX_REASON = 2_000;
+
     void failed(InFlight item, String ledgerKey, String reason) {
         if (journal != null) {
-            note(item, new EventJournal.Note.Failed(ledgerKey, reason, item.delivery.id(), clock.instant()));
+            note(item, new EventJournal.Note.Failed(ledgerKey, cut(reason), item.delivery.id(), clock.instant()));
         }
+    }
+
+    private static String cut(String reason) {
+        return reason == null || reason.length() <= MAX_REASON ? reason : reason.substring(0, MAX_REASON) + "…";
     }
 
     void duplicate(InFlight item, String ledgerKey) {
@@ -42,7 +49,7 @@ final class JournalNotes {
 
     void deadLettered(InFlight item, String reason) {
         if (journal != null) {
-            note(item, new EventJournal.Note.DeadLettered(currentKey(item), reason, item.delivery.id(), clock.instant()));
+            note(item, new EventJournal.Note.DeadLettered(currentKey(item), cut(reason), item.delivery.id(), clock.instant()));
         }
     }
 

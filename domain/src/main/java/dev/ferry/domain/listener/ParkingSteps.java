@@ -15,9 +15,13 @@ final class ParkingSteps {
 
     private static final System.Logger LOG = System.getLogger(Listener.class.getName());
 
-    /** What the lookup found: the group flows (or the delivery passes), or it waits behind {@code parked}'s head. */
-    record Lookup(ParkedGroup behind) {
-        static final Lookup GOES_ON = new Lookup(null);
+    /**
+     * What the lookup found: the group flows (or the delivery passes), or it waits behind
+     * {@code behind}'s head; {@code asked} whether the ledger was asked (and answered).
+     */
+    record Lookup(ParkedGroup behind, boolean asked) {
+        static final Lookup NOT_ASKED = new Lookup(null, false);
+        static final Lookup GOES_ON = new Lookup(null, true);
     }
 
     private final GroupParker parker;
@@ -40,13 +44,13 @@ final class ParkingSteps {
      */
     Lookup lookUp(InFlight item) {
         if (!parks(item) || item.parkChecked) {
-            return Lookup.GOES_ON;
+            return Lookup.NOT_ASKED;
         }
         var parked = parker.parked(source, item.delivery.groupKey()).orElse(null);
         var pass = GroupParker.pass(item.delivery.attributes().get(GroupParker.RELEASE_ATTRIBUTE));
         if (parked != null && (pass == null || !parked.passes(pass.token()))) {
             item.parkedBehind = true;
-            return new Lookup(parked);
+            return new Lookup(parked, true);
         }
         item.parkChecked = true;
         if (parked != null) {

@@ -89,6 +89,9 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         } catch (Throwable e) {
             return decide(item, storeFailed(item, "parked-group lookup", e));
         }
+        if (lookup.asked()) {
+            ledgerWorked(item);
+        }
         if (lookup.behind() != null) {
             return apply(item, new FailureDecision.Settle(Disposition.deadLetter(GroupParker.behind(lookup.behind())), false));
         }

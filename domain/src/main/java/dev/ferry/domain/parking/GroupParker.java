@@ -237,8 +237,10 @@ public final class GroupParker {
         Instant now = clock.instant();
         update(source, group, current -> {
             ensureReleasing(current, source, group, token);
-            boolean quiet = current.parked() == parkedBefore
-                    && (current.moved() >= current.parked() || !current.lastParked().plus(settled).isAfter(now));
+            // a message counted twice is forgiven once the last park has settled, but only when something was moved:
+            // a mover that finds none of the group's messages at all is looking in the wrong place
+            boolean quiet = current.parked() == parkedBefore && (current.moved() >= current.parked()
+                    || current.moved() > 0 && !current.lastParked().plus(settled).isAfter(now));
             if (!quiet) {
                 result[0] = Finish.NOT_YET;
                 return current;

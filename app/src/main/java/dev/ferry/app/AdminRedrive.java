@@ -1,0 +1,139 @@
+package dev.ferry.app;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import dev.ferry.adapters.sqs.SqsQueues;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A redrive run from the console: {@code POST /queues/redrive?from=DLQ&to=QUEUE[&max=N][&rate=PER_SECOND]}
+ * with the admin token starts one (copy, confirm, delete, as {@code ferry queues redrive} does) on a
+ * thread of its own; its progress (moved, left behind, of about how many, rate) is in
+ * {@link #status}, which the console shows. One at a time: a second is refused while one runs.
+ */
+final class AdminRedrive implements HttpHandler {
+
+    private static final Logger LOG = LoggerFactory.getLogger(AdminRedrive.class);
+
+    /** Where a redrive stands. */
+    record Status(String from, String to, long total, int moved, int failed, Instant started, Instant finished,
+                  String error) {
+        boolean running() {
+            return finished == null;
+        }
+    }
+
+    private final SqsQueues queues;
+    private final byte[] token;
+    private final AtomicReference<Status> status = new AtomicReference<>();
+
+    AdminRedrive(SqsQueues queues, String token) {
+        this.queues = queues;
+        this.token = AdminAccess.bytes(token);
+    }
+
+    @Override
+    public void handle(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            if (!exchange.getRequestURI().getPath().equals("/queues/redrive") || !exchange.getRequestMethod().equals("POST")) {
+                AdminEvents.answer(exchange, 404, Map.of("error", "not found: POST /queues/redrive?from=DLQ&to=QUEUE"));
+                return;
+            }
+            if (token == null) {
+                AdminEvents.answer(exchange, 403, Map.of("error", "nothing may be changed here: set admin.token to allow redrives"));
+                return;
+            }
+            if (!AdminAccess.bearer(exchange.getRequestHeaders().getFirst("Authorization"), token)) {
+                AdminEvents.answer(exchange, 401, Map.of("error", "a redrive needs Authorization: Bearer <admin.token>"));
+                return;
+            }
+            Map<String, String> query;
+            try {
+                query = AdminEvents.query(exchange.getRequestURI().getRawQuery());
+            } catch (IllegalArgumentException e) {
+                AdminEvents.answer(exchange, 400, Map.of("error", "a malformed query: " + e.getMessage()));
+                return;
+            }
+            String from = query.get("from");
+            String to = query.get("to");
+            int max;
+            double rate;
+            try {
+                max = query.containsKey("max") ? Integer.parseInt(query.get("max")) : Integer.MAX_VALUE;
+                rate = query.containsKey("rate") ? Double.parseDouble(query.get("rate")) : 0;
+            } catch (NumberFormatException e) {
+                AdminEvents.answer(exchange, 400, Map.of("error", "max and rate are numbers: " + e.getMessage()));
+                return;
+            }
+            if (from == null || from.isBlank() || to == null || to.isBlank() || max < 1 || rate < 0) {
+                AdminEvents.answer(exchange, 400, Map.of("error", "give from=DLQ and to=QUEUE (and max >= 1, rate >= 0)"));
+                return;
+            }
+            String fromUrl;
+            String toUrl;
+            long total;
+            try {
+                fromUrl = queues.url(from);
+                toUrl = queues.url(to);
+                if (fromUrl.equals(toUrl)) {
+                    AdminEvents.answer(exchange, 400, Map.of("error", "from and to are the same queue"));
+                    return;
+                }
+                total = Math.min(max, queues.approximateMessages(fromUrl));
+            } catch (RuntimeException e) {
+                AdminEvents.answer(exchange, 400, Map.of("error", String.valueOf(e.getMessage())));
+                return;
+            }
+            var started = new Status(from, to, total, 0, 0, Instant.now(), null, null);
+            var current = status.get();
+            if (current != null && current.running() || !status.compareAndSet(current, started)) {
+                AdminEvents.answer(exchange, 409, Map.of("error", "a redrive is running: wait for it"));
+                return;
+            }
+            Thread.ofVirtual().name("ferry-console-redrive").start(() -> run(started, fromUrl, toUrl, max, rate));
+            AdminEvents.answer(exchange, 202, json());
+        }
+    }
+
+    private void run(Status started, String fromUrl, String toUrl, int max, double rate) {
+        try {
+            var report = queues.redrive(fromUrl, toUrl, max, rate, (moved, failed) -> status.set(new Status(started.from(),
+                    started.to(), started.total(), moved, failed, started.started(), null, null)));
+            status.set(new Status(started.from(), started.to(), started.total(), report.moved(), report.failed(),
+                    started.started(), Instant.now(), null));
+            LOG.info("redrive from {} to {} (console): {} moved, {} left behind", started.from(), started.to(), report.moved(),
+                    report.failed());
+        } catch (RuntimeException | Error e) {
+            var last = status.get();
+            status.set(new Status(started.from(), started.to(), started.total(), last.moved(), last.failed(),
+                    started.started(), Instant.now(), String.valueOf(e.getMessage())));
+            LOG.warn("redrive from {} to {} (console) failed", started.from(), started.to(), e);
+        }
+    }
+
+    /** The latest redrive, as the console's state carries it; null when none ran. */
+    Map<String, Object> json() {
+        var s = status.get();
+        if (s == null) {
+            return null;
+        }
+        var m = new LinkedHashMap<String, Object>();
+        m.put("from", s.from());
+        m.put("to", s.to());
+        m.put("running", s.running());
+        m.put("moved", s.moved());
+        m.put("failed", s.failed());
+        m.put("total", s.total());
+        Instant end = s.finished() != null ? s.finished() : Instant.now();
+        double seconds = Math.max(0.001, (end.toEpochMilli() - s.started().toEpochMilli()) / 1000.0);
+        m.put("per_second", Math.round(s.moved() / seconds * 10) / 10.0);
+        m.put("error", s.error());
+        return m;
+    }
+}
