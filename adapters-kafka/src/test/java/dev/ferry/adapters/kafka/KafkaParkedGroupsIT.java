@@ -74,13 +74,15 @@ class KafkaParkedGroupsIT {
         KafkaBroker.produce(topic, List.of(new String[] {"A", "a1"}, new String[] {"A", "a2"}, new String[] {"B", "b1"},
                 new String[] {"A", "a3"}, new String[] {"B", "b2"}, new String[] {"A", "a4"}));
         assertThat(Await.until(LIMIT, () -> handled("B").size() == 2
-                && parker.parked("orders", "A").map(p -> p.parked() == 3).orElse(false))).as(() -> "handled " + handled).isTrue();
+                && parker.parked("orders", "A").map(p -> p.parked() >= 3).orElse(false))).as(() -> "handled " + handled).isTrue();
         assertThat(handled("A")).containsExactly("a1");
         assertThat(parker.parked("orders", "A").orElseThrow().head()).isEqualTo("a2");
 
         poison.clear();
         var released = parker.release("orders", "A", false, mover, Duration.ofSeconds(20));
-        assertThat(released.redriven()).isEqualTo(3);
+        // a dead letter may be written twice (the source's commit lost in a rebalance: at least once), and then goes back
+        // twice; the ledger drops the second copy, so what the handler sees is what counts
+        assertThat(released.redriven()).isGreaterThanOrEqualTo(3);
         assertThat(Await.until(LIMIT, () -> handled("A").size() == 4)).as(() -> "handled " + handled).isTrue();
         assertThat(handled("A")).containsExactly("a1", "a2", "a3", "a4");
         assertThat(Await.until(LIMIT, () -> parker.parked("orders", "A").isEmpty())).as("unparked").isTrue();
@@ -94,10 +96,10 @@ class KafkaParkedGroupsIT {
         Thread.sleep(KafkaParkedGroupMover.CLOCK_SKEW.toMillis() + 200); // the earlier park's records are older than the skew allowed
         poison.add("a5");
         KafkaBroker.produce(topic, List.of(new String[] {"A", "a5"}, new String[] {"A", "a6"}));
-        assertThat(Await.until(LIMIT, () -> parker.parked("orders", "A").map(p -> p.parked() == 2).orElse(false))).isTrue();
+        assertThat(Await.until(LIMIT, () -> parker.parked("orders", "A").map(p -> p.parked() >= 2).orElse(false))).isTrue();
         var again = parker.release("orders", "A", true, mover, Duration.ofSeconds(20));
-        assertThat(again.redriven()).as("only a6: a5 dropped, a2..a4 not sent again").isEqualTo(1);
-        assertThat(again.skipped()).isEqualTo(1);
+        assertThat(again.redriven()).as("only a6: a5 dropped, a2..a4 not sent again").isBetween(1L, 2L);
+        assertThat(again.skipped()).isBetween(1L, 2L);
         assertThat(Await.until(LIMIT, () -> handled("A").size() == 5)).as(() -> "handled " + handled).isTrue();
         assertThat(handled("A")).containsExactly("a1", "a2", "a3", "a4", "a6");
     }

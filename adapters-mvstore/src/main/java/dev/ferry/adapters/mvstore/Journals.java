@@ -2,7 +2,6 @@ package dev.ferry.adapters.mvstore;
 
 import dev.ferry.domain.idempotency.EventJournal;
 import java.time.Instant;
-import java.util.ArrayList;
 
 /**
  * How {@link MvStoreLedger} writes an {@link EventJournal.Journal} in one map value: numbers and
@@ -19,13 +18,7 @@ final class Journals {
         out.append(j.failures()).append(';').append(millis(j.firstFailure())).append(';').append(millis(j.lastFailure()))
                 .append(';').append(j.duplicates()).append(';').append(millis(j.lastDuplicate())).append(';')
                 .append(millis(j.deadLetteredAt())).append(';');
-        for (var s : new String[] {j.lastReason(), j.deadLetterReason(), j.messageId(), j.eventKey()}) {
-            if (s == null) {
-                out.append("-;");
-            } else {
-                out.append(s.length()).append(':').append(s);
-            }
-        }
+        LengthPrefixed.append(out, j.lastReason(), j.deadLetterReason(), j.messageId(), j.eventKey());
         return out.toString();
     }
 
@@ -37,18 +30,7 @@ final class Journals {
             numbers[i] = value.substring(at, semi);
             at = semi + 1;
         }
-        var strings = new ArrayList<String>(4);
-        for (int i = 0; i < 4; i++) {
-            if (value.startsWith("-;", at)) {
-                strings.add(null);
-                at += 2;
-                continue;
-            }
-            int colon = value.indexOf(':', at);
-            int length = Integer.parseInt(value, at, colon, 10);
-            strings.add(value.substring(colon + 1, colon + 1 + length));
-            at = colon + 1 + length;
-        }
+        var strings = LengthPrefixed.read(value, new int[] {at}, 4);
         return new EventJournal.Journal(Long.parseLong(numbers[0]), instant(numbers[1]), instant(numbers[2]), strings.get(0),
                 Long.parseLong(numbers[3]), instant(numbers[4]), strings.get(1), instant(numbers[5]), strings.get(2),
                 strings.get(3));

@@ -21,13 +21,7 @@ final class ParkedGroups {
 
     static String encode(ParkedGroup p) {
         var out = new StringBuilder(128);
-        for (var s : new String[] {p.source(), p.group(), p.head(), p.headMessageId(), p.reason(), p.releaseToken()}) {
-            if (s == null) {
-                out.append("-;");
-            } else {
-                out.append(s.length()).append(':').append(s);
-            }
-        }
+        LengthPrefixed.append(out, p.source(), p.group(), p.head(), p.headMessageId(), p.reason(), p.releaseToken());
         for (long n : new long[] {p.since().toEpochMilli(), p.parked(), p.moved(), p.redriven(), p.passed(),
                 p.closing() ? 1 : 0, p.version(), p.lastParked().toEpochMilli()}) {
             out.append(n).append(';');
@@ -36,19 +30,9 @@ final class ParkedGroups {
     }
 
     static ParkedGroup decode(String value) {
-        var strings = new ArrayList<String>(6);
-        int at = 0;
-        for (int i = 0; i < 6; i++) {
-            if (value.startsWith("-;", at)) {
-                strings.add(null);
-                at += 2;
-                continue;
-            }
-            int colon = value.indexOf(':', at);
-            int length = Integer.parseInt(value, at, colon, 10);
-            strings.add(value.substring(colon + 1, colon + 1 + length));
-            at = colon + 1 + length;
-        }
+        int[] cursor = {0};
+        var strings = LengthPrefixed.read(value, cursor, 6);
+        int at = cursor[0];
         List<Long> numbers = new ArrayList<>(8);
         while (at < value.length()) {
             int semi = value.indexOf(';', at);
