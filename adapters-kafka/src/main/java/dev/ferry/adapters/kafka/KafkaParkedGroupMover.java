@@ -142,9 +142,17 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
                 }
             }
         }
-        records.sort(java.util.Comparator.comparingLong((Parked p) -> p.record().timestamp())
-                .thenComparing(p -> p.record().topic()).thenComparingInt(p -> p.record().partition())
-                .thenComparingLong(p -> p.record().offset()));
+        // one partition (one topic: the key's records are in one): its offsets are the dead-letter order, whatever the
+        // clocks of the instances that wrote them; several: merged by time, each partition's own order kept
+        boolean onePartition = records.stream().map(p -> new TopicPartition(p.record().topic(), p.record().partition()))
+                .distinct().count() <= 1;
+        if (onePartition) {
+            records.sort(java.util.Comparator.comparingLong(p -> p.record().offset()));
+        } else {
+            records.sort(java.util.Comparator.comparingLong((Parked p) -> p.record().timestamp())
+                    .thenComparing(p -> p.record().topic()).thenComparingInt(p -> p.record().partition())
+                    .thenComparingLong(p -> p.record().offset()));
+        }
         return new Found(records, end);
     }
 
