@@ -8,8 +8,11 @@ import java.time.Clock;
 
 /**
  * What the processor notes in the ledger's {@link EventJournal} off the happy path — a failed
- * attempt, a duplicate, a dead letter — under the event's ledger key and its message id. Best
- * effort: a journal that fails is logged, never allowed to change what happens to the message.
+ * attempt, a duplicate, a dead letter — under the event's ledger key and its message id. Written
+ * by a thread of its own from a bounded queue, in the order noted, so a slow or failing journal
+ * (a throttled table) never holds up a worker: when the queue is full, notes are dropped and
+ * counted. Best effort: a journal that fails is logged, never allowed to change what happens to
+ * the message. At shutdown what is queued gets a moment to be written.
  */
 final class JournalNotes {
 
@@ -19,7 +22,18 @@ final class JournalNotes {
     private final String source;
     private final String ledgerScope;
     private final Clock clock;
+    private final java.util.concurrent.BlockingQueue<Pending> queue = new java.util.concurrent.ArrayBlockingQueue<>(CAPACITY);
+    private final java.util.concurrent.atomic.AtomicLong dropped = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
+    private volatile Thread writer;
+    private volatile boolean closed;
     private volatile long lastWarning;
+
+    /** Notes waiting to be written at most; beyond, new ones are dropped (and counted). */
+    static final int CAPACITY = 10_000;
+
+    private record Pending(String messageId, EventJournal.Note note) {
+    }
 
     JournalNotes(IdempotencyLedger ledger, String source, String ledgerScope, Clock clock) {
         this.journal = ledger instanceof EventJournal j ? j : null;
@@ -63,20 +77,72 @@ final class JournalNotes {
     }
 
     private void note(InFlight item, EventJournal.Note note) {
+        if (closed) {
+            return;
+        }
+        if (started.compareAndSet(false, true)) {
+            writer = Thread.ofPlatform().daemon().name("ferry-" + source + "-journal").start(this::writeLoop);
+        }
+        if (!queue.offer(new Pending(item.delivery.id(), note))) {
+            dropped.incrementAndGet();
+            warn("the event journal of ''{0}'' is behind; {1} note(s) dropped so far", dropped.get());
+        }
+    }
+
+    /** Notes dropped because the journal was behind. */
+    long dropped() {
+        return dropped.get();
+    }
+
+    private void writeLoop() {
+        while (!closed || !queue.isEmpty()) {
+            Pending pending;
+            try {
+                pending = queue.poll(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (pending != null) {
+                write(pending);
+            }
+        }
+    }
+
+    private void write(Pending pending) {
+        var note = pending.note();
         try {
             if (note.eventKey() != null) {
                 journal.note(note.eventKey(), note);
             }
-            if (item.delivery.id() != null) {
-                journal.note(EventJournal.messageKey(source, item.delivery.id()), note);
+            if (pending.messageId() != null) {
+                journal.note(EventJournal.messageKey(source, pending.messageId()), note);
             }
         } catch (Throwable e) {
-            long now = System.nanoTime();
-            if (now - lastWarning > 60_000_000_000L) { // at most a line a minute: the journal is for looking back
-                lastWarning = now;
-                LOG.log(Level.WARNING, "the event journal of ''{0}'' failed; what happened to message {1} is not "
-                        + "recorded: {2}", source, item.delivery.id(), String.valueOf(e));
+            warn("the event journal of ''{0}'' failed; what happened to message " + pending.messageId()
+                    + " is not recorded: {1}", String.valueOf(e));
+        }
+    }
+
+    /** At most a line a minute: the journal is for looking back. */
+    private void warn(String message, Object detail) {
+        long now = System.nanoTime();
+        if (now - lastWarning > 60_000_000_000L) {
+            lastWarning = now;
+            LOG.log(Level.WARNING, message, source, detail);
+        }
+    }
+
+    /** Stops taking notes; waits up to {@code patience} for the queued ones to be written. */
+    void close(java.time.Duration patience) {
+        closed = true;
+        var w = writer;
+        if (w != null) {
+            try {
+                w.join(patience.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
+            w.interrupt();
         }
     }
 }

@@ -79,6 +79,7 @@ final class Shutdown {
         holds.shutdownNow();
         workers.shutdownNow();
         completer.shutdownNow();
+        processor.notes().close(Duration.ofSeconds(2));
         var r = new ShutdownReport(reason, finished, releasedWaiting, releasedRunning,
                 counters.settlementsSent.sum() - sentBefore, Duration.ofNanos(System.nanoTime() - begin), stats.get());
         LOG.log(Level.INFO, "listener ''{0}'' stopped ({1}) in {2} ms: {3} finished, {4} released unstarted, "

@@ -63,6 +63,8 @@ class EventLookupTest {
         queue.send("poison");
         assertThat(Await.until(LIMIT, () -> dlq.size() == 1 && calls.containsKey("flaky") && calls.get("flaky").get() == 3
                 && event("flaky").map(r -> r.state() instanceof Claim.Completed).orElse(false))).isTrue();
+        assertThat(Await.until(LIMIT, () -> event("poison").map(r -> r.journal() != null
+                && r.journal().deadLetterReason() != null).orElse(false))).as("the journal is written off the workers").isTrue();
         String duplicateId = queue.send("plain").messageId();
         assertThat(Await.until(LIMIT, () -> event("plain").map(r -> r.journal() != null).orElse(false))).isTrue();
 
@@ -98,7 +100,7 @@ class EventLookupTest {
         listener = Listener.builder(queue, queue, new LineDecoder(), handler).ledger(ledger)
                 .config(ListenerTest.fast().build()).build().start();
         String id = queue.send("!not a line").messageId();
-        assertThat(Await.until(LIMIT, () -> dlq.size() == 1)).isTrue();
+        assertThat(Await.until(LIMIT, () -> dlq.size() == 1 && EventLookup.message(ledger, "orders", id).isPresent())).isTrue();
 
         var report = EventLookup.message(ledger, "orders", id).orElseThrow();
         assertThat(report.ledgerKey()).isNull();
@@ -113,13 +115,42 @@ class EventLookupTest {
                 .config(ListenerTest.fast().retry(RetryPolicy.of(2, Backoff.fixed(Duration.ofMillis(1)))).build()).build().start();
         queue.send("boom");
         queue.send("plain");
-        assertThat(Await.until(LIMIT, () -> dlq.size() == 1 && calls.containsKey("plain"))).isTrue();
+        assertThat(Await.until(LIMIT, () -> dlq.size() == 1 && calls.containsKey("plain") && broken.tried.get() > 0)).isTrue();
         assertThat(calls.get("boom").get()).isEqualTo(2);
-        assertThat(broken.tried.get()).as("the journal was asked, and threw").isPositive();
+    }
+
+    @Test
+    void aJournalThatHangs_holdsUpNothing_theMessagesGoOn() throws Exception {
+        var release = new java.util.concurrent.CountDownLatch(1);
+        var hanging = new BrokenJournal(ledger) {
+            @Override
+            public void note(String key, Note note) {
+                tried.incrementAndGet();
+                try {
+                    release.await(60, java.util.concurrent.TimeUnit.SECONDS); // a table that stopped answering
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        try {
+            listener = Listener.builder(queue, queue, new LineDecoder(), handler).ledger(hanging)
+                    .config(ListenerTest.fast().retry(RetryPolicy.of(1, Backoff.fixed(Duration.ofMillis(1)))).build()).build()
+                    .start();
+            for (int i = 0; i < 20; i++) {
+                queue.send("poison");
+            }
+            queue.send("plain");
+            assertThat(Await.until(LIMIT, () -> dlq.size() == 20 && calls.containsKey("plain")))
+                    .as("dead-lettered and handled while the journal hangs").isTrue();
+            assertThat(hanging.tried.get()).isPositive();
+        } finally {
+            release.countDown();
+        }
     }
 
     /** The in-memory ledger whose journal throws (an Error, even). */
-    private static final class BrokenJournal implements dev.ferry.domain.idempotency.IdempotencyLedger, EventJournal {
+    private static class BrokenJournal implements dev.ferry.domain.idempotency.IdempotencyLedger, EventJournal {
         private final InMemoryLedger ledger;
         final AtomicInteger tried = new AtomicInteger();
 
