@@ -13,6 +13,7 @@ import dev.ferry.domain.memory.InMemoryQueue;
 import dev.ferry.domain.retry.Backoff;
 import dev.ferry.domain.retry.RetryPolicy;
 import dev.ferry.domain.testing.Await;
+import dev.ferry.domain.testing.ForwardingLedger;
 import dev.ferry.domain.testing.LineDecoder;
 import java.time.Duration;
 import java.util.List;
@@ -150,28 +151,11 @@ class EventLookupTest {
     }
 
     /** The in-memory ledger whose journal throws (an Error, even). */
-    private static class BrokenJournal implements dev.ferry.domain.idempotency.IdempotencyLedger, EventJournal {
-        private final InMemoryLedger ledger;
+    private static class BrokenJournal extends ForwardingLedger implements EventJournal {
         final AtomicInteger tried = new AtomicInteger();
 
         BrokenJournal(InMemoryLedger ledger) {
-            this.ledger = ledger;
-        }
-
-        public Claim claim(String key, Duration lease) {
-            return ledger.claim(key, lease);
-        }
-
-        public boolean complete(String key, long token, Duration ttl) {
-            return ledger.complete(key, token, ttl);
-        }
-
-        public boolean release(String key, long token) {
-            return ledger.release(key, token);
-        }
-
-        public boolean extend(String key, long token, Duration lease) {
-            return ledger.extend(key, token, lease);
+            super(ledger);
         }
 
         public void note(String key, Note note) {

@@ -16,6 +16,7 @@ import dev.ferry.domain.parking.ParkedGroup;
 import dev.ferry.domain.retry.Backoff;
 import dev.ferry.domain.retry.RetryPolicy;
 import dev.ferry.domain.testing.Await;
+import dev.ferry.domain.testing.ForwardingLedger;
 import dev.ferry.domain.testing.LineDecoder;
 import dev.ferry.domain.transport.DeadLetterAttributes;
 import dev.ferry.domain.transport.Disposition;
@@ -304,57 +305,33 @@ class ParkedGroupsTest {
     }
 
     /** A ledger whose parked-group writes fail {@code failures} times first. */
-    private record FlakyParking(InMemoryLedger ledger, AtomicInteger failures) implements IdempotencyLedger, GroupParking {
+    private static final class FlakyParking extends ForwardingLedger implements GroupParking {
+        private final InMemoryLedger parking;
+        private final AtomicInteger failures;
+
+        FlakyParking(InMemoryLedger ledger, AtomicInteger failures) {
+            super(ledger);
+            this.parking = ledger;
+            this.failures = failures;
+        }
 
         IdempotencyLedger plain() {
-            return new IdempotencyLedger() {
-                public Claim claim(String key, Duration lease) {
-                    return ledger.claim(key, lease);
-                }
-
-                public boolean complete(String key, long token, Duration ttl) {
-                    return ledger.complete(key, token, ttl);
-                }
-
-                public boolean release(String key, long token) {
-                    return ledger.release(key, token);
-                }
-
-                public boolean extend(String key, long token, Duration lease) {
-                    return ledger.extend(key, token, lease);
-                }
-            };
-        }
-
-        public Claim claim(String key, Duration lease) {
-            return ledger.claim(key, lease);
-        }
-
-        public boolean complete(String key, long token, Duration ttl) {
-            return ledger.complete(key, token, ttl);
-        }
-
-        public boolean release(String key, long token) {
-            return ledger.release(key, token);
-        }
-
-        public boolean extend(String key, long token, Duration lease) {
-            return ledger.extend(key, token, lease);
+            return new ForwardingLedger(ledger);
         }
 
         public Optional<ParkedGroup> parkedGroup(String source, String group) {
-            return ledger.parkedGroup(source, group);
+            return parking.parkedGroup(source, group);
         }
 
         public boolean replaceParkedGroup(ParkedGroup expected, ParkedGroup next) {
             if (failures.getAndDecrement() > 0) {
                 throw new IllegalStateException("ledger unreachable");
             }
-            return ledger.replaceParkedGroup(expected, next);
+            return parking.replaceParkedGroup(expected, next);
         }
 
         public List<ParkedGroup> parkedGroups() {
-            return ledger.parkedGroups();
+            return parking.parkedGroups();
         }
     }
 }
