@@ -6,6 +6,9 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
@@ -27,9 +30,6 @@ import picocli.CommandLine.Spec;
 @Command(name = "ferry", mixinStandardHelpOptions = true, versionProvider = Ferry.Version.class,
         synopsisSubcommandLabel = "COMMAND",
         description = "Carries events from queues to the code and systems that act on them.",
-        subcommands = {RunCommands.Run.class, RunCommands.Validate.class, RunCommands.ConfigGroup.class,
-                QueueCommands.Queues.class, GroupCommands.Groups.class, EventCommands.Events.class, QueueCommands.Ledger.class,
-                QueueCommands.SendTestEvent.class, AutoComplete.GenerateCompletion.class},
         footer = {"", "The configuration file is -c/--config FILE, or $FERRY_CONFIG when the option is not given.",
                 "Exit codes: 0 done, 1 failed while running, 2 bad command line or configuration."})
 public final class Ferry implements Callable<Integer> {
@@ -37,6 +37,16 @@ public final class Ferry implements Callable<Integer> {
     static final int OK = 0;
     static final int FAILED = 1;
     static final int USAGE = 2;
+
+    /**
+     * The commands, in the order the usage lists them. Added by {@link #commandLine(Io, String[])},
+     * not by the annotation: picocli reads a command's whole tree by reflection before it parses, a
+     * quarter of a second here, so a command line that names its command builds only that one.
+     */
+    private static final Map<String, Class<?>> COMMANDS = commands(RunCommands.Run.class, RunCommands.Validate.class,
+            RunCommands.ConfigGroup.class, QueueCommands.Queues.class, GroupCommands.Groups.class,
+            EventCommands.Events.class, QueueCommands.Ledger.class, QueueCommands.SendTestEvent.class,
+            AutoComplete.GenerateCompletion.class);
 
     @Spec
     private CommandSpec spec;
@@ -63,7 +73,7 @@ public final class Ferry implements Callable<Integer> {
     static int run(String[] args, OutputStream out, OutputStream err, Function<String, String> env) {
         var io = new Io(writer(out), writer(err), env);
         try {
-            return commandLine(io).execute(args);
+            return commandLine(io, args).execute(args);
         } finally {
             io.out().flush();
             io.err().flush();
@@ -72,10 +82,24 @@ public final class Ferry implements Callable<Integer> {
 
     /** The whole command tree, its commands built with {@code io}. */
     static CommandLine commandLine(Io io) {
-        var cli = new CommandLine(new Ferry(), new Factory(io));
+        return commandLine(io, new String[0]);
+    }
+
+    /**
+     * The command tree {@code args} needs: only the command they start with when they start with one
+     * (its options, subcommands and help are all there), else all of them — for the usage, for
+     * suggestions of a mistyped command, for {@code generate-completion}, which describes them all.
+     */
+    static CommandLine commandLine(Io io, String[] args) {
+        var factory = new Factory(io);
+        var cli = new CommandLine(new Ferry(), factory);
+        var only = args.length > 0 && !"generate-completion".equals(args[0]) ? COMMANDS.get(args[0]) : null;
+        for (var command : only != null ? List.<Class<?>>of(only) : COMMANDS.values()) {
+            cli.addSubcommand(new CommandLine(command, factory));
+        }
         cli.setOut(io.out());
         cli.setErr(io.err());
-        cli.setParameterExceptionHandler((e, args) -> {
+        cli.setParameterExceptionHandler((e, rest) -> {
             var command = e.getCommandLine();
             io.err().println("ferry: " + e.getMessage());
             if (e instanceof CommandLine.UnmatchedArgumentException unmatched) {
@@ -89,6 +113,14 @@ public final class Ferry implements Callable<Integer> {
             return FAILED;
         });
         return cli;
+    }
+
+    private static Map<String, Class<?>> commands(Class<?>... types) {
+        var byName = new LinkedHashMap<String, Class<?>>();
+        for (var type : types) {
+            byName.put(type.getAnnotation(Command.class).name(), type);
+        }
+        return byName;
     }
 
     /** {@code ferry} alone: the usage, on the error stream, and exit 2. */

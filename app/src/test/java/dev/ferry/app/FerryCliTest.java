@@ -79,13 +79,26 @@ class FerryCliTest {
         assertThat(out.toString()).startsWith("ferry ").contains("Java ");
         for (var command : new String[][] {{"run"}, {"validate"}, {"config", "print"}, {"queues", "create"},
                 {"queues", "list-dlq-sources"}, {"queues", "redrive"}, {"queues", "allow-mturk"}, {"ledger", "create-table"},
-                {"send-test-event"}}) {
+                {"groups", "list"}, {"groups", "release"}, {"events", "show"}, {"send-test-event"}}) {
             out.reset();
             var args = java.util.stream.Stream.concat(java.util.Arrays.stream(command), java.util.stream.Stream.of("--help"))
                     .toArray(String[]::new);
             assertThat(ferry(args)).as(String.join(" ", command)).isZero();
             assertThat(out.toString()).as(String.join(" ", command)).startsWith("Usage: ferry " + String.join(" ", command));
         }
+    }
+
+    @Test
+    void aCommandLineThatNamesItsCommand_buildsThatCommandOnly_theUsageListsThemAll() {
+        var io = new Ferry.Io(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()), k -> null);
+        assertThat(Ferry.commandLine(io, new String[] {"run", "-c", "x.yaml"}).getSubcommands()).containsOnlyKeys("run");
+        assertThat(Ferry.commandLine(io, new String[] {"queues", "redrive"}).getSubcommands()).containsOnlyKeys("queues");
+        var all = new String[] {"run", "validate", "config", "queues", "groups", "events", "ledger", "send-test-event",
+                "generate-completion"};
+        assertThat(Ferry.commandLine(io, new String[] {"--help"}).getSubcommands()).containsOnlyKeys(all);
+        assertThat(Ferry.commandLine(io, new String[] {"generate-completion"}).getSubcommands()).containsOnlyKeys(all);
+        assertThat(ferry("--help")).isZero();
+        assertThat(out.toString()).contains("run ", "validate ", "groups ", "events ", "send-test-event ", "generate-completion ");
     }
 
     @Test
