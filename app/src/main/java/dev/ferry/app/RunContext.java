@@ -67,6 +67,11 @@ final class RunContext implements AdapterContext, AutoCloseable {
     }
 
     @Override
+    public boolean queuesEndWithRun() {
+        return config.embeddedSqsPort() > 0;
+    }
+
+    @Override
     public int maxReceives() {
         return config.listener().maxReceives();
     }

@@ -85,6 +85,9 @@ public final class SqsSource implements Source, Acknowledger {
     /** What a received message becomes, and whether it may be handled (MD5, allowed senders). */
     private final ReceivedMessages screening;
     private final int maxWaitSeconds;
+    /** How long {@link #close()} waits for a receive still open, unless the builder says otherwise. */
+    public static final Duration DEFAULT_CLOSE_WAIT = Duration.ofSeconds(5);
+
     private final Duration closeWait;
     private final int settleRetries;
     private final Clock clock;
@@ -356,7 +359,8 @@ public final class SqsSource implements Source, Acknowledger {
         closed = true;
         calls.shutdown();
         try {
-            if (!calls.awaitTermination(closeWait.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            if (!calls.awaitTermination(closeWait.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+                    && closeWait.isPositive()) {
                 LOG.info("SQS '{}': a long poll was still open {} after close; what it may bring comes back when its "
                         + "lease runs out", name, dev.ferry.domain.model.Durations.text(closeWait));
             }
@@ -375,7 +379,7 @@ public final class SqsSource implements Source, Acknowledger {
         private boolean verifyMd5 = true;
         private String deadLetterQueue;
         private boolean noDeadLetterQueue;
-        private Duration closeWait = Duration.ofSeconds(5);
+        private Duration closeWait = DEFAULT_CLOSE_WAIT;
         private int ferryMaxReceives = DeadLetterPolicy.defaults().maxReceives();
         private int settleRetries = 3;
         private Clock clock = Clock.systemUTC();

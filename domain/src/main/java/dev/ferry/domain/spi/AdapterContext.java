@@ -25,6 +25,14 @@ public interface AdapterContext {
     /** True when adapters should create the queues, topics or tables they name (the embedded default). */
     boolean provision();
 
+    /**
+     * True when the queues live only as long as this run (the embedded server of a local run): what a
+     * source holds at close is gone with them, so nothing is worth waiting for then.
+     */
+    default boolean queuesEndWithRun() {
+        return false;
+    }
+
     /** How many receives a message gets before it is dead-lettered (the listener's setting). */
     int maxReceives();
 
