@@ -43,7 +43,7 @@ final class Interned {
     String get(byte[] b, int start, int end) {
         int length = end - start;
         if (length == 0 || length > LONGEST) {
-            return Scan.string(b, start, end);
+            return JsonStrings.string(b, start, end);
         }
         int slot = slot(b, start, end);
         var e = table[slot];
@@ -52,7 +52,7 @@ final class Interned {
         }
         for (int i = start; i < end; i++) {
             if (b[i] < 0 || b[i] == '\\') {
-                return Scan.string(b, start, end); // escaped or non-ASCII: made each time
+                return JsonStrings.string(b, start, end); // escaped or non-ASCII: made each time
             }
         }
         var s = new String(b, start, length, StandardCharsets.ISO_8859_1);

@@ -225,15 +225,6 @@ abstract class JsonSupport implements Decoder {
         return "aeiou".indexOf(noun.charAt(0)) >= 0 ? "an" : "a";
     }
 
-    /** Marks a known field seen in the current object; a second time is a duplicate. */
-    static int once(int seen, int bit, JsonParser p, String field) throws Failure {
-        if ((seen & bit) != 0) {
-            throw new Failure("Duplicate field '" + field + "' in one object at offset "
-                    + p.currentTokenLocation().getByteOffset() + ": which value counts would be a guess");
-        }
-        return seen | bit;
-    }
-
     static String string(JsonParser p, JsonToken t, String prefix, int index, String field) throws IOException, Failure {
         if (t == JsonToken.VALUE_STRING) {
             return p.getText();

@@ -9,7 +9,8 @@ import java.util.Arrays;
 /**
  * A byte-level JSON scanner for the decoders' fast paths: it walks a UTF-8 body (already checked
  * by {@link JsonSupport#precheck}) without tokenizing what it skips and without making a
- * {@code String} of anything it does not keep.
+ * {@code String} of anything it does not keep. The members of an object are read by
+ * {@link Members}; what a kept string's bytes mean, by {@link JsonStrings}.
  *
  * <p>It is strict where it must be and timid everywhere else: every value it skips is checked
  * against the JSON grammar, and whenever anything is unusual — a syntax error, an escaped field
@@ -73,47 +74,6 @@ final class Scan {
         return BAIL;
     }
 
-    /** After a name's closing quote: the position of its value (past the colon and whitespace), or BAIL. */
-    static int valueStart(byte[] b, int nameEnd) {
-        int p = ws(b, nameEnd + 1);
-        if (p >= b.length || b[p] != ':') {
-            return BAIL;
-        }
-        p = ws(b, p + 1);
-        return p >= b.length ? BAIL : p;
-    }
-
-    /**
-     * After a member's value: the start of the next member (past the comma and whitespace), or
-     * {@code ~end} (negative, never BAIL) with {@code end} the position after {@code close}, or BAIL.
-     */
-    static int next(byte[] b, int p, byte close) {
-        p = ws(b, p);
-        if (p >= b.length) {
-            return BAIL;
-        }
-        if (b[p] == close) {
-            return ~(p + 1);
-        }
-        if (b[p] != ',') {
-            return BAIL;
-        }
-        p = ws(b, p + 1);
-        return p >= b.length ? BAIL : p;
-    }
-
-    /**
-     * Just inside a container (after its opening bracket): the start of the first member, or
-     * {@code ~end} when it is empty, as {@link #next} answers.
-     */
-    static int first(byte[] b, int p, byte close) {
-        p = ws(b, p);
-        if (p >= b.length) {
-            return BAIL;
-        }
-        return b[p] == close ? ~(p + 1) : p;
-    }
-
     /** At a value: the closing quote's position if it is a string, {@link #NULL_VALUE} for null, else BAIL. */
     int stringOrNull(byte[] b, int p) {
         if (b[p] == '"') {
@@ -138,11 +98,6 @@ final class Scan {
         spans[at] = p + 1;
         spans[at + 1] = q;
         return q + 1;
-    }
-
-    /** Skips the value at {@code p} inside a container at {@code depth}, whose name was {@code [ns, ne)}. */
-    int skipMember(byte[] b, int ns, int ne, int p, int depth) {
-        return skipValue(b, p, depth); // names read with nameEnd have no escapes
     }
 
     /** The first non-whitespace position at or after {@code p} (may be {@code b.length}). */
@@ -210,9 +165,10 @@ final class Scan {
         }
     }
 
-    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final long ONES = 0x0101010101010101L;
-    private static final long HIGHS = 0x8080808080808080L;
+    /** Eight bytes of a body at once, little-endian (shared with {@link JsonStrings}). */
+    static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    static final long ONES = 0x0101010101010101L;
+    static final long HIGHS = 0x8080808080808080L;
 
     /**
      * The high bit of each of the eight bytes (little-endian) that is '"', '\\' or below 0x20
@@ -427,176 +383,5 @@ final class Scan {
 
     static byte[] ascii(String s) {
         return s.getBytes(StandardCharsets.US_ASCII);
-    }
-
-    /** True when the content {@code [start, end)} has no escape (then its bytes are its UTF-8 text). */
-    static boolean plain(byte[] b, int start, int end) {
-        for (int i = start; i < end; i++) {
-            if (b[i] == '\\') {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** The string whose content (checked by {@link #stringEnd}) is {@code [start, end)}. */
-    static String string(byte[] b, int start, int end) {
-        int i = start;
-        while (i + 8 <= end && (((long) LONGS.get(b, i)) & HIGHS) == 0 && backslashes((long) LONGS.get(b, i)) == 0) {
-            i += 8;
-        }
-        boolean ascii = true;
-        for (; i < end; i++) {
-            byte c = b[i];
-            if (c == '\\') {
-                return unescape(b, start, end);
-            }
-            if (c < 0) {
-                ascii = false;
-            }
-        }
-        return new String(b, start, end - start, ascii ? StandardCharsets.ISO_8859_1 : StandardCharsets.UTF_8);
-    }
-
-    private static long backslashes(long v) {
-        long x = v ^ (ONES * '\\');
-        return (x - ONES) & ~x & HIGHS;
-    }
-
-    private static String unescape(byte[] b, int start, int end) {
-        var sb = new StringBuilder(end - start);
-        int i = start;
-        while (i < end) {
-            int run = i;
-            while (i < end && b[i] != '\\') {
-                i++;
-            }
-            if (i > run) {
-                sb.append(new String(b, run, i - run, StandardCharsets.UTF_8));
-            }
-            if (i >= end) {
-                break;
-            }
-            byte e = b[i + 1];
-            switch (e) {
-                case 'b' -> sb.append('\b');
-                case 'f' -> sb.append('\f');
-                case 'n' -> sb.append('\n');
-                case 'r' -> sb.append('\r');
-                case 't' -> sb.append('\t');
-                case 'u' -> {
-                    sb.append((char) (hex(b[i + 2]) << 12 | hex(b[i + 3]) << 8 | hex(b[i + 4]) << 4 | hex(b[i + 5])));
-                    i += 4;
-                }
-                default -> sb.append((char) e);
-            }
-            i += 2;
-        }
-        return sb.toString();
-    }
-
-    /**
-     * The UTF-8 bytes of the string whose content is {@code [start, end)}, unescaped straight from
-     * the body; null when an escape encodes a lone surrogate (the Jackson path decides those).
-     */
-    static byte[] utf8(byte[] b, int start, int end) {
-        // first pass: the length, jumping from backslash to backslash
-        int length = end - start;
-        int i = nextBackslash(b, start, end);
-        while (i < end) {
-            if (b[i + 1] != 'u') {
-                length -= 1;
-                i = nextBackslash(b, i + 2, end);
-                continue;
-            }
-            int c = codeUnit(b, i);
-            if (c >= 0xD800 && c <= 0xDBFF) {
-                if (i + 12 > end || b[i + 6] != '\\' || b[i + 7] != 'u') {
-                    return null;
-                }
-                int low = codeUnit(b, i + 6);
-                if (low < 0xDC00 || low > 0xDFFF) {
-                    return null;
-                }
-                length -= 12 - 4;
-                i = nextBackslash(b, i + 12, end);
-            } else if (c >= 0xDC00 && c <= 0xDFFF) {
-                return null;
-            } else {
-                length -= 6 - (c < 0x80 ? 1 : c < 0x800 ? 2 : 3);
-                i = nextBackslash(b, i + 6, end);
-            }
-        }
-        // second pass: copy the runs between escapes, decode the escapes
-        var out = new byte[length];
-        int o = 0;
-        i = start;
-        while (i < end) {
-            int k = nextBackslash(b, i, end);
-            System.arraycopy(b, i, out, o, k - i);
-            o += k - i;
-            if (k >= end) {
-                break;
-            }
-            byte e = b[k + 1];
-            i = k + 2;
-            switch (e) {
-                case 'b' -> out[o++] = '\b';
-                case 'f' -> out[o++] = '\f';
-                case 'n' -> out[o++] = '\n';
-                case 'r' -> out[o++] = '\r';
-                case 't' -> out[o++] = '\t';
-                case 'u' -> {
-                    int cp = codeUnit(b, k);
-                    if (cp >= 0xD800 && cp <= 0xDBFF) {
-                        cp = Character.toCodePoint((char) cp, (char) codeUnit(b, k + 6));
-                        i += 6;
-                    }
-                    o = encode(cp, out, o);
-                    i += 4;
-                }
-                default -> out[o++] = e;
-            }
-        }
-        return out;
-    }
-
-    /** The first backslash in {@code [from, end)}, or {@code end}. */
-    private static int nextBackslash(byte[] b, int from, int end) {
-        int i = from;
-        while (i + 8 <= end) {
-            long found = backslashes((long) LONGS.get(b, i));
-            if (found != 0) {
-                return i + (Long.numberOfTrailingZeros(found) >>> 3);
-            }
-            i += 8;
-        }
-        while (i < end && b[i] != '\\') {
-            i++;
-        }
-        return i;
-    }
-
-    private static int codeUnit(byte[] b, int backslash) {
-        return hex(b[backslash + 2]) << 12 | hex(b[backslash + 3]) << 8 | hex(b[backslash + 4]) << 4 | hex(b[backslash + 5]);
-    }
-
-    private static int encode(int cp, byte[] out, int o) {
-        if (cp < 0x80) {
-            out[o++] = (byte) cp;
-        } else if (cp < 0x800) {
-            out[o++] = (byte) (0xC0 | cp >> 6);
-            out[o++] = (byte) (0x80 | (cp & 0x3F));
-        } else if (cp < 0x10000) {
-            out[o++] = (byte) (0xE0 | cp >> 12);
-            out[o++] = (byte) (0x80 | (cp >> 6 & 0x3F));
-            out[o++] = (byte) (0x80 | (cp & 0x3F));
-        } else {
-            out[o++] = (byte) (0xF0 | cp >> 18);
-            out[o++] = (byte) (0x80 | (cp >> 12 & 0x3F));
-            out[o++] = (byte) (0x80 | (cp >> 6 & 0x3F));
-            out[o++] = (byte) (0x80 | (cp & 0x3F));
-        }
-        return o;
     }
 }

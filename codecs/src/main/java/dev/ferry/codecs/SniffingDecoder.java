@@ -64,9 +64,15 @@ final class SniffingDecoder implements Decoder {
         };
     }
 
-    private static final byte[][] S3_NAMES = {Scan.ascii("Records"), Scan.ascii("Service"), Scan.ascii("Event")};
-    private static final byte[][] MTURK_NAMES = {Scan.ascii("EventDocId"), Scan.ascii("EventDocVersion"), Scan.ascii("Events")};
-    private static final byte[][] SNS_NAMES = {Scan.ascii("TopicArn"), Scan.ascii("Type")};
+    /** The names that tell a format (S3: 0-2, MTurk: 3-5, SNS: 6-7): the first of them in a body decides. */
+    private static final Fields KNOWN = Fields.of("Records", "Service", "Event", "EventDocId", "EventDocVersion", "Events",
+            "TopicArn", "Type");
+
+    /** Notes the kind the first known name tells, and stops the reading there. */
+    private static final Members.Reader<Kind[]> FOUND = (found, b, field, p) -> {
+        found[0] = field < 3 ? Kind.S3 : field < 6 ? Kind.MTURK : Kind.SNS;
+        return Scan.BAIL;
+    };
 
     Kind sniff(byte[] body) {
         if (body.length > limits.maxBodyBytes()) {
@@ -78,42 +84,9 @@ final class SniffingDecoder implements Decoder {
 
     /** The same look with {@link Scan}: the kind, or null when unsure (then Jackson looks). */
     private Kind quickSniff(byte[] b) {
-        int p = Scan.ws(b, 0);
-        if (p >= b.length || b[p] != '{') {
-            return null;
-        }
-        p = Scan.first(b, p + 1, (byte) '}');
-        while (p >= 0) {
-            int ns = p + 1;
-            int ne = scan.nameEnd(b, p);
-            if (ne < 0 || !Scan.plain(b, ns, ne) || (p = Scan.valueStart(b, ne)) < 0) {
-                return null;
-            }
-            if (any(b, ns, ne, S3_NAMES)) {
-                return Kind.S3;
-            }
-            if (any(b, ns, ne, MTURK_NAMES)) {
-                return Kind.MTURK;
-            }
-            if (any(b, ns, ne, SNS_NAMES)) {
-                return Kind.SNS;
-            }
-            p = scan.skipValue(b, p, 1);
-            if (p < 0) {
-                return null;
-            }
-            p = Scan.next(b, p, (byte) '}');
-        }
-        return p == Scan.BAIL ? null : Kind.OTHER;
-    }
-
-    private static boolean any(byte[] b, int ns, int ne, byte[][] names) {
-        for (var name : names) {
-            if (Scan.is(b, ns, ne, name)) {
-                return true;
-            }
-        }
-        return false;
+        var found = new Kind[1];
+        int end = Members.object(scan, b, Scan.ws(b, 0), 1, KNOWN, FOUND, found);
+        return found[0] != null ? found[0] : end < 0 ? null : Kind.OTHER;
     }
 
     private Kind jacksonSniff(byte[] body) {

@@ -11,26 +11,28 @@ import java.nio.charset.StandardCharsets;
  */
 final class SpanMap extends SlotMap {
 
-    /** How a span becomes a value. */
-    enum Kind {
-        /** The content of a JSON string (escapes resolved). */
-        STRING,
-        /** A JSON number's text as it stands. */
-        NUMBER,
-        /** A JSON string holding an S3 object key, URL-decoded. */
-        OBJECT_KEY
+    /** How a span of the body becomes a value. */
+    @FunctionalInterface
+    interface Value {
+        String of(byte[] body, int start, int end);
     }
 
+    /** The content of a JSON string (escapes resolved). */
+    static final Value STRING = JsonStrings::string;
+
+    /** A JSON number's text as it stands. */
+    static final Value NUMBER = (body, start, end) -> new String(body, start, end - start, StandardCharsets.ISO_8859_1);
+
     /** The names of one format's attributes, in order, and how each is read. */
-    record Shape(String[] names, Kind[] kinds) {
-        static Shape of(Object... nameKindPairs) {
-            var names = new String[nameKindPairs.length / 2];
-            var kinds = new Kind[names.length];
+    record Shape(String[] names, Value[] values) {
+        static Shape of(Object... nameValuePairs) {
+            var names = new String[nameValuePairs.length / 2];
+            var values = new Value[names.length];
             for (int i = 0; i < names.length; i++) {
-                names[i] = (String) nameKindPairs[2 * i];
-                kinds[i] = (Kind) nameKindPairs[2 * i + 1];
+                names[i] = (String) nameValuePairs[2 * i];
+                values[i] = (Value) nameValuePairs[2 * i + 1];
             }
-            return new Shape(names, kinds);
+            return new Shape(names, values);
         }
 
         int size() {
@@ -67,12 +69,7 @@ final class SpanMap extends SlotMap {
         if (start < 0) {
             return null;
         }
-        int end = spans[base + 2 * i + 1];
-        return switch (shape.kinds[i]) {
-            case STRING -> Scan.string(body, start, end);
-            case NUMBER -> new String(body, start, end - start, StandardCharsets.ISO_8859_1);
-            case OBJECT_KEY -> S3Decoder.objectKeyOrRaw(Scan.string(body, start, end));
-        };
+        return shape.values[i].of(body, start, spans[base + 2 * i + 1]);
     }
 
     @Override
