@@ -130,7 +130,7 @@ final class Members {
     }
 
     // The members' punctuation. A position, BAIL, or ~end: the bitwise complement of the position
-    // after the closing bracket (negative, never BAIL), which only the two loops above ever see.
+    // after the closing bracket (negative, never BAIL), which only the loops above ever see.
 
     /** After a name's closing quote: the position of its value (past the colon and whitespace), or BAIL. */
     private static int valueStart(byte[] b, int nameEnd) {
