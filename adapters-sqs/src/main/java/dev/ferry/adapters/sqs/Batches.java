@@ -246,7 +246,7 @@ final class Batches {
         }
     }
 
-    private static boolean pause(int attempt) {
+    static boolean pause(int attempt) {
         try {
             TimeUnit.MILLISECONDS.sleep(50L * attempt);
             return true;

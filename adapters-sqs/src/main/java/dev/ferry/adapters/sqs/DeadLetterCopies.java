@@ -3,8 +3,13 @@ package dev.ferry.adapters.sqs;
 import dev.ferry.domain.transport.Disposition;
 import dev.ferry.domain.transport.Settlement;
 import java.nio.charset.StandardCharsets;
+import dev.ferry.adapters.sqs.SqsErrors.EntryError;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.LongAdder;
 import software.amazon.awssdk.services.sqs.SqsClient;
@@ -18,6 +23,8 @@ import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
 final class DeadLetterCopies {
 
     private static final int MAX_REASON_CHARS = 4_000;
+    /** The group of copies of messages that had none (a FIFO queue's messages always have one). */
+    private static final String UNGROUPED = "ferry-dead-letters";
 
     private final SqsClient client;
     private final String deadLetterQueueUrl;
@@ -60,10 +67,8 @@ final class DeadLetterCopies {
             }
             return client.sendMessageBatch(b -> b.queueUrl(deadLetterQueueUrl).entries(entries)).failed();
         };
-        // copies to a FIFO dead-letter queue go chunk by chunk, in the order they were dead-lettered (an
-        // entry sent again after a failure arrives after the later chunks: SQS dedups, it does not reorder)
         var errors = fifo
-                ? Batches.run(deadLetters, s -> s.delivery().body().length, SqsSink.MAX_BATCH_BYTES, settleRetries, copy)
+                ? inGroupOrder(deadLetters, copy)
                 : Batches.runConcurrently(deadLetters, s -> s.delivery().body().length, SqsSink.MAX_BATCH_BYTES,
                         settleRetries, calls, copy);
         var sent = new ArrayList<Settlement>(deadLetters.size());
@@ -80,6 +85,70 @@ final class DeadLetterCopies {
         return sent;
     }
 
+    /**
+     * Copies to a FIFO dead-letter queue, each group's in the order they were dead-lettered, whatever
+     * fails: a chunk carries at most one copy of a group, and a group's next copy goes only once the
+     * one before it arrived. A copy sent again after a failure would otherwise arrive after a later
+     * copy of its group that had gone through (in a later chunk, or beside it in the same batch —
+     * SQS does not say what one failed entry does to the others of its group). A copy that fails for
+     * good holds its group's later copies back: they fail too, stay in the queue and come back in
+     * order. Chunks go in turn.
+     */
+    private Map<Settlement, EntryError> inGroupOrder(List<Settlement> deadLetters, Batches.Call<Settlement> copy) {
+        var failed = new IdentityHashMap<Settlement, EntryError>();
+        var pending = new ArrayList<>(deadLetters);
+        var retried = new IdentityHashMap<Settlement, Integer>();
+        var stopped = new HashMap<String, String>(); // group -> the message whose copy failed for good
+        boolean pause = false;
+        for (int round = 1; !pending.isEmpty(); round++) {
+            if (pause && !Batches.pause(Math.min(round, 5))) {
+                for (var s : pending) {
+                    failed.put(s, new EntryError("Interrupted", "gave up retrying: thread interrupted", false));
+                }
+                break;
+            }
+            var chunk = new ArrayList<Settlement>(Batches.MAX_ENTRIES);
+            var groups = new HashSet<String>();
+            long bytes = 0;
+            for (var it = pending.iterator(); it.hasNext(); ) {
+                var s = it.next();
+                var group = group(s);
+                var blocker = stopped.get(group);
+                if (blocker != null) {
+                    failed.put(s, new EntryError("HeldBack", "held back behind message " + blocker
+                            + " of its group, whose copy failed: copied after it, in order", false));
+                    it.remove();
+                } else if (groups.add(group) && chunk.size() < Batches.MAX_ENTRIES
+                        && (chunk.isEmpty() || bytes + s.delivery().body().length <= SqsSink.MAX_BATCH_BYTES)) {
+                    chunk.add(s);
+                    bytes += s.delivery().body().length;
+                }
+            }
+            if (chunk.isEmpty()) {
+                break;
+            }
+            var errors = Batches.run(chunk, s -> s.delivery().body().length, SqsSink.MAX_BATCH_BYTES, 0, copy);
+            pause = false;
+            for (var s : chunk) {
+                var error = errors.get(s);
+                if (error == null) {
+                    pending.remove(s);
+                } else if (error.retryable() && retried.merge(s, 1, Integer::sum) <= settleRetries) {
+                    pause = true; // stays first of its group, and goes again
+                } else {
+                    failed.put(s, error);
+                    pending.remove(s);
+                    stopped.put(group(s), s.delivery().id());
+                }
+            }
+        }
+        return failed;
+    }
+
+    private static String group(Settlement s) {
+        return s.delivery().groupKey() != null ? s.delivery().groupKey() : UNGROUPED;
+    }
+
     private SendMessageBatchRequestEntry entry(int index, Settlement s) {
         var d = s.delivery();
         String reason = sanitize(((Disposition.DeadLetter) s.disposition()).reason());
@@ -90,7 +159,7 @@ final class DeadLetterCopies {
                         name, d.receiveCount()));
         if (fifo) {
             // one dedup id per source message: a copy sent again after a failed delete is dropped by SQS
-            entry.messageGroupId(d.groupKey() != null ? d.groupKey() : "ferry-dead-letters")
+            entry.messageGroupId(group(s))
                     .messageDeduplicationId("dlq-" + d.id());
         }
         return entry.build();

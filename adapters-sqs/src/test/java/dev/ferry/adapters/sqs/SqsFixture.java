@@ -104,6 +104,15 @@ final class SqsFixture implements QueueFixture {
     }
 
     /** Messages visible in the queue right now, received with a long visibility so each comes once. */
+    /** Messages in the dead-letter queue now, visible or not. */
+    int approximateDeadLetters() {
+        var attributes = client.getQueueAttributes(b -> b.queueUrl(dlqUrl)
+                .attributeNamesWithStrings("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"))
+                .attributesAsStrings();
+        return Integer.parseInt(attributes.get("ApproximateNumberOfMessages"))
+                + Integer.parseInt(attributes.get("ApproximateNumberOfMessagesNotVisible"));
+    }
+
     int approximateVisible() {
         return Integer.parseInt(client.getQueueAttributes(b -> b.queueUrl(url)
                 .attributeNamesWithStrings("ApproximateNumberOfMessages")).attributesAsStrings()

@@ -30,7 +30,11 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
 import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
+import software.amazon.awssdk.services.sqs.model.BatchResultErrorEntry;
 import software.amazon.awssdk.services.sqs.model.ReceiveMessageResponse;
+import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequest;
+import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
+import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
 
 /** What the SQS source does beyond the shared contract, on a real SQS server (ElasticMQ). */
 @ExtendWith(ElasticMq.class)
@@ -377,6 +381,75 @@ class SqsSourceIT {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> SqsSource.builder(ElasticMq.client(), "no-such-queue").build())
                 .isInstanceOf(dev.ferry.domain.model.FerryException.class)
                 .hasMessageContaining("no-such-queue");
+    }
+
+    @Test // a copy refused in the middle of a batch must not let its group's later copies overtake it in the FIFO DLQ
+    void fifoDeadLetterCopy_refused_holdsBackTheLaterCopiesOfItsGroup_soTheDeadLetterQueueKeepsTheGroupsOrder() {
+        var refuse = new AtomicBoolean(true);
+        var refused = new software.amazon.awssdk.core.interceptor.ExecutionAttribute<String>("refused-entry");
+        var client = clientWith(new ExecutionInterceptor() {
+            @Override
+            public software.amazon.awssdk.core.SdkRequest modifyRequest(Context.ModifyRequest context,
+                                                                        ExecutionAttributes attributes) {
+                if (refuse.get() && context.request() instanceof SendMessageBatchRequest r) {
+                    var kept = new ArrayList<SendMessageBatchRequestEntry>();
+                    for (var e : r.entries()) {
+                        if (e.messageBody().equals("a2")) {
+                            attributes.putAttribute(refused, e.id()); // never reaches the server
+                        } else {
+                            kept.add(e);
+                        }
+                    }
+                    return r.toBuilder().entries(kept).build();
+                }
+                return context.request();
+            }
+
+            @Override
+            public SdkResponse modifyResponse(Context.ModifyResponse context, ExecutionAttributes attributes) {
+                var id = attributes.getAttribute(refused);
+                if (id != null && context.response() instanceof SendMessageBatchResponse r) {
+                    var failed = new ArrayList<>(r.failed());
+                    failed.add(BatchResultErrorEntry.builder().id(id).code("InvalidParameterValue").senderFault(true)
+                            .message("refused by the test").build());
+                    return r.toBuilder().failed(failed).build();
+                }
+                return context.response();
+            }
+        });
+        opened.add(client);
+        var q = queue(client);
+        for (var body : List.of("a1", "a2", "a3")) {
+            q.send(body, Map.of(), "A");
+        }
+        q.send("b1", Map.of(), "B");
+        var got = new ArrayList<Delivery>();
+        for (int i = 0; i < 10 && got.size() < 4; i++) {
+            got.addAll(q.source().poll(poll(10, 1, 2)));
+        }
+        assertThat(got).extracting(SqsSourceIT::body).containsExactlyInAnyOrder("a1", "a2", "a3", "b1");
+        var failures = q.source().settle(got.stream()
+                .map(d -> new Settlement(d, Disposition.deadLetter("poison " + body(d)))).toList());
+        // a2's copy was refused: a3's must wait for it, or it would come first in the dead-letter queue
+        assertThat(failures).extracting(f -> body(f.settlement().delivery())).containsExactlyInAnyOrder("a2", "a3");
+        assertThat(q.approximateDeadLetters()).isEqualTo(2); // a1 and b1
+
+        refuse.set(false);
+        var again = new ArrayList<Delivery>();
+        for (int i = 0; i < 10 && again.size() < 2; i++) {
+            again.addAll(q.source().poll(poll(10, 2, 30)));
+        }
+        assertThat(again).extracting(SqsSourceIT::body).containsExactly("a2", "a3");
+        assertThat(q.source().settle(again.stream()
+                .map(d -> new Settlement(d, Disposition.deadLetter("poison " + body(d)))).toList())).isEmpty();
+        assertThat(q.deadLetterMessages()).extracting(m -> m.body()).filteredOn(b -> b.startsWith("a"))
+                .containsExactly("a1", "a2", "a3");
+    }
+
+    private SqsFixture queue(SqsClient client) {
+        var q = SqsFixture.create(client, true, 1000);
+        opened.add(q);
+        return q;
     }
 
     private static SqsClient clientWith(ExecutionInterceptor interceptor) {
