@@ -53,7 +53,7 @@ final class Settler {
         }
         var id = item.delivery.id();
         switch (disposition) {
-            case Disposition.Ack a -> failureCounts.forget(id);
+            case Disposition.Ack a -> { } // its counts go once the transport took the ack (see send)
             case Disposition.Release r -> {
                 if (!item.started || item.held) {
                     failureCounts.recordPass(id); // handed back unhandled, or while waiting in hand: not its fault
@@ -122,6 +122,28 @@ final class Settler {
         }
     }
 
+    /**
+     * A message whose ack the transport took is done with: its counts go. One whose ack it did not
+     * take (the lease ran out first, the call failed) comes back although it was handled: that
+     * receive is excused, as a pass — counted against it, a message that never failed would be
+     * dead-lettered for its receives once its copies had waited past their leases often enough.
+     */
+    private void countAcks(List<Settlement> batch, List<Settlement.Failure> failed, boolean allFailed) {
+        var notTaken = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<Settlement, Boolean>());
+        for (var f : failed) {
+            notTaken.add(f.settlement());
+        }
+        for (var s : batch) {
+            if (s.disposition() instanceof Disposition.Ack) {
+                if (allFailed || notTaken.contains(s)) {
+                    failureCounts.recordPass(s.delivery().id());
+                } else {
+                    failureCounts.forget(s.delivery().id());
+                }
+            }
+        }
+    }
+
     void wake() {
         pending.wake();
     }
@@ -147,9 +169,11 @@ final class Settler {
                 counters.settleFailures.add(batch.size());
                 LOG.log(Level.WARNING, "settling " + batch.size() + " message(s) of '" + name
                         + "' failed; they come back when their lease runs out", e);
+                countAcks(batch, List.of(), true);
                 return;
             }
             counters.settlementsSent.add(batch.size() - failed.size());
+            countAcks(batch, failed, false);
             if (!failed.isEmpty()) {
                 counters.settleFailures.add(failed.size());
                 for (var f : failed) {

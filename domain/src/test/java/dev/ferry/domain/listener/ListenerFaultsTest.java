@@ -15,8 +15,10 @@ import dev.ferry.domain.retry.DeadLetterPolicy;
 import dev.ferry.domain.testing.Await;
 import dev.ferry.domain.testing.FlakyLedger;
 import dev.ferry.domain.testing.LineDecoder;
+import dev.ferry.domain.transport.Acknowledger;
 import dev.ferry.domain.transport.Disposition;
 import dev.ferry.domain.transport.PollRequest;
+import dev.ferry.domain.transport.Settlement;
 import dev.ferry.domain.transport.Source;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -231,10 +233,47 @@ class ListenerFaultsTest {
         var config = fast().lease(Duration.ofMillis(300)).extendLeases(false).pollers(2).build();
         var l = start(on(fifo, fifo, handler, config).ledger(InMemoryLedger.create()));
         assertThat(Await.until(LIMIT, () -> fifo.size() == 0)).as(l.stats().line()).isTrue();
-        assertThat(dlq.size()).as("a stale copy's receive is not its fault").isZero();
+        assertThat(dlq.messages()).as("a stale copy's receive is not its fault " + l.stats().line())
+                .extracting(m -> m.attributes().get(InMemoryQueue.REASON_ATTRIBUTE)).isEmpty();
         assertThat(l.stats().staleDropped()).isGreaterThanOrEqualTo(2);
         assertThat(effects.stream().distinct().toList()).containsExactly("A1", "A2", "A3");
         assertThat(effects.stream().filter(k -> !k.equals("A1")).toList()).as("A2, A3 once each").containsExactly("A2", "A3");
+    }
+
+    @Test // an ack the transport did not take brings a handled message back: that receive is not its fault
+    void ackRefusedByTheTransport_theMessageComesBack_andIsNotDeadLetteredForItsReceives() {
+        fifo.send(InMemoryQueue.Message.of("A1", "A"));
+        var refusals = new AtomicInteger(3); // more than maxReceives (2) allows: counted, they would dead-letter it
+        Acknowledger refusing = new Acknowledger() {
+            @Override
+            public List<Settlement.Failure> settle(List<Settlement> settlements) {
+                var failures = new ArrayList<Settlement.Failure>();
+                var passed = new ArrayList<Settlement>();
+                for (var s : settlements) {
+                    if (s.disposition() instanceof Disposition.Ack && refusals.getAndDecrement() > 0) {
+                        failures.add(new Settlement.Failure(s, "receipt handle expired", false)); // it stays in the queue
+                    } else {
+                        passed.add(s);
+                    }
+                }
+                failures.addAll(fifo.settle(passed));
+                return failures;
+            }
+
+            @Override
+            public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
+                return fifo.extendLeases(deliveries, lease);
+            }
+        };
+        var ledger = InMemoryLedger.create();
+        var l = start(Listener.builder(fifo, refusing, new LineDecoder(), recording())
+                .config(fast().lease(Duration.ofMillis(200)).build()).ledger(ledger).seed(7));
+        assertThat(Await.until(LIMIT, () -> fifo.size() == 0)).as(l.stats().line()).isTrue();
+        assertThat(dlq.messages()).as(l.stats().line()).extracting(m -> m.attributes().get(InMemoryQueue.REASON_ATTRIBUTE))
+                .isEmpty();
+        assertThat(effects).as("handled once, the later copies were duplicates").containsExactly("A1");
+        assertThat(l.stats().duplicatesDropped()).isEqualTo(3);
+        assertThat(l.stats().settleFailures()).isEqualTo(3);
     }
 
     @Test // #15 (5)
