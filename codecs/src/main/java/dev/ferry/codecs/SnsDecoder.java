@@ -54,19 +54,6 @@ final class SnsDecoder extends JsonSupport {
         }
     }
 
-    /** A message attribute being read: where its Value goes. */
-    private record Attribute(Map<String, String> attributes, String name, String path) {
-    }
-
-    private static void attributeValue(Attribute a, JsonParser p, int field, JsonToken t) throws IOException, Failure {
-        var value = string(p, t, a.path() + ".Value");
-        if (value != null) {
-            a.attributes().put(a.name(), value);
-        } else {
-            a.attributes().remove(a.name());
-        }
-    }
-
     Decoder next() {
         return next;
     }
@@ -147,7 +134,21 @@ final class SnsDecoder extends JsonSupport {
         while ((name = p.nextFieldName()) != null) {
             var path = "MessageAttributes." + name;
             expect(p.nextToken(), JsonToken.START_OBJECT, path, "an object with Type and Value");
-            Members.object(p, ATTRIBUTE, SnsDecoder::attributeValue, new Attribute(attributes, name, path));
+            // not Members.object: a Value twice has always let the last one win here, as SNS's own parsers do
+            String field;
+            while ((field = p.nextFieldName()) != null) {
+                var v = p.nextToken();
+                if (field.equals("Value")) {
+                    var value = string(p, v, path + ".Value");
+                    if (value != null) {
+                        attributes.put(name, value);
+                    } else {
+                        attributes.remove(name);
+                    }
+                } else {
+                    p.skipChildren();
+                }
+            }
         }
         return attributes;
     }

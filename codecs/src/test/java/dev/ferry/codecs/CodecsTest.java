@@ -130,6 +130,12 @@ class CodecsTest {
                 .replace("\"env\": {", "\"bucket\": {\"Type\": \"String\", \"Value\": \"not-the-bucket\"}, \"env\": {");
         var decoded = (Decoded.Events) Codecs.named("sns", LIMITS).decode(Samples.delivery(body.getBytes(StandardCharsets.UTF_8)));
         assertThat(decoded.events().getFirst().attributes()).containsEntry("bucket", "example-archive").containsEntry("env", "prod");
+        // a Value twice in one attribute: the last one counts, as it always has (not a malformed message)
+        var twice = new String(Samples.bytes("samples/sns-s3.json"), StandardCharsets.UTF_8)
+                .replace("\"Value\": \"prod\"}", "\"Value\": \"dev\", \"Value\": \"prod\"}");
+        assertThat(twice).contains("\"Value\": \"dev\", \"Value\": \"prod\"");
+        var last = (Decoded.Events) Codecs.named("sns", LIMITS).decode(Samples.delivery(twice.getBytes(StandardCharsets.UTF_8)));
+        assertThat(last.events().getFirst().attributes()).containsEntry("env", "prod");
     }
 
     @Test

@@ -92,7 +92,7 @@ public final class Listener implements AutoCloseable {
         this.hands = new Hands(new Capacity(config.maxInFlight(), config.batchSize(), TimeUnit.MILLISECONDS.toNanos(20)));
         this.intake = new Intake(name, config.throttlePause(), config.maxThrottlePause());
         var failureCounts = new FailureCounts(100_000);
-        this.settler = new Settler(name, b.acknowledger, hands, counters, failureCounts, observer);
+        this.settler = new Settler(name, b.acknowledger, hands, counters, failureCounts, observer, b.clock);
         this.workers = new ThreadPoolExecutor(config.concurrency(), config.concurrency(), 30, TimeUnit.SECONDS,
                 new LinkedBlockingQueue<>(), r -> daemonThread("worker", r));
         this.workers.allowCoreThreadTimeOut(true);

@@ -5,6 +5,7 @@ import dev.ferry.domain.transport.Acknowledger;
 import dev.ferry.domain.transport.Disposition;
 import dev.ferry.domain.transport.Settlement;
 import java.lang.System.Logger.Level;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -35,9 +36,11 @@ final class Settler {
     private final ListenerObserver observer;
     private final SettlementQueue pending = new SettlementQueue(BATCH);
     private final Object sendLock = new Object();
+    private final Clock clock;
 
     Settler(String name, Acknowledger acknowledger, Hands hands, Counters counters, FailureCounts failureCounts,
-            ListenerObserver observer) {
+            ListenerObserver observer, Clock clock) {
+        this.clock = clock;
         this.name = name;
         this.acknowledger = acknowledger;
         this.hands = hands;
@@ -53,7 +56,14 @@ final class Settler {
         }
         var id = item.delivery.id();
         switch (disposition) {
-            case Disposition.Ack a -> { } // its counts go once the transport took the ack (see send)
+            case Disposition.Ack a -> {
+                if (clock.instant().isBefore(item.leaseUntil)) {
+                    // handled within its lease: if the transport does not take the ack, the message comes back
+                    // through no fault of its own. Excused now, before the next copy can be counted; its counts
+                    // go once the ack is taken (countAcks). Handled late, the receive is its own to answer for.
+                    failureCounts.recordPass(id);
+                }
+            }
             case Disposition.Release r -> {
                 if (!item.started || item.held) {
                     failureCounts.recordPass(id); // handed back unhandled, or while waiting in hand: not its fault
@@ -124,22 +134,21 @@ final class Settler {
 
     /**
      * A message whose ack the transport took is done with: its counts go. One whose ack it did not
-     * take (the lease ran out first, the call failed) comes back although it was handled: that
-     * receive is excused, as a pass — counted against it, a message that never failed would be
-     * dead-lettered for its receives once its copies had waited past their leases often enough.
+     * take comes back; if it was handled within its lease, {@link #settle} excused that receive
+     * already — counted, a message that never failed would be dead-lettered for its receives once
+     * its acks had come too late often enough.
      */
     private void countAcks(List<Settlement> batch, List<Settlement.Failure> failed, boolean allFailed) {
+        if (allFailed) {
+            return;
+        }
         var notTaken = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<Settlement, Boolean>());
         for (var f : failed) {
             notTaken.add(f.settlement());
         }
         for (var s : batch) {
-            if (s.disposition() instanceof Disposition.Ack) {
-                if (allFailed || notTaken.contains(s)) {
-                    failureCounts.recordPass(s.delivery().id());
-                } else {
-                    failureCounts.forget(s.delivery().id());
-                }
+            if (s.disposition() instanceof Disposition.Ack && !notTaken.contains(s)) {
+                failureCounts.forget(s.delivery().id());
             }
         }
     }

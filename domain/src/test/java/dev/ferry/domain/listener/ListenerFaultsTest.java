@@ -240,11 +240,9 @@ class ListenerFaultsTest {
         assertThat(effects.stream().filter(k -> !k.equals("A1")).toList()).as("A2, A3 once each").containsExactly("A2", "A3");
     }
 
-    @Test // an ack the transport did not take brings a handled message back: that receive is not its fault
-    void ackRefusedByTheTransport_theMessageComesBack_andIsNotDeadLetteredForItsReceives() {
-        fifo.send(InMemoryQueue.Message.of("A1", "A"));
-        var refusals = new AtomicInteger(3); // more than maxReceives (2) allows: counted, they would dead-letter it
-        Acknowledger refusing = new Acknowledger() {
+    /** Refuses the first {@code refusals} acks, as SQS refuses an ack whose receipt went stale; passes the rest on. */
+    private Acknowledger refusingAcks(AtomicInteger refusals) {
+        return new Acknowledger() {
             @Override
             public List<Settlement.Failure> settle(List<Settlement> settlements) {
                 var failures = new ArrayList<Settlement.Failure>();
@@ -265,15 +263,36 @@ class ListenerFaultsTest {
                 return fifo.extendLeases(deliveries, lease);
             }
         };
-        var ledger = InMemoryLedger.create();
-        var l = start(Listener.builder(fifo, refusing, new LineDecoder(), recording())
-                .config(fast().lease(Duration.ofMillis(200)).build()).ledger(ledger).seed(7));
+    }
+
+    @Test // an ack the transport did not take brings a handled message back: that receive is not its fault
+    void ackRefusedByTheTransport_theMessageComesBack_andIsNotDeadLetteredForItsReceives() {
+        fifo.send(InMemoryQueue.Message.of("A1", "A"));
+        var refusals = new AtomicInteger(3); // more than maxReceives (2) allows: counted, they would dead-letter it
+        var l = start(Listener.builder(fifo, refusingAcks(refusals), new LineDecoder(), recording())
+                .config(fast().lease(Duration.ofMillis(200)).build()).ledger(InMemoryLedger.create()).seed(7));
         assertThat(Await.until(LIMIT, () -> fifo.size() == 0)).as(l.stats().line()).isTrue();
         assertThat(dlq.messages()).as(l.stats().line()).extracting(m -> m.attributes().get(InMemoryQueue.REASON_ATTRIBUTE))
                 .isEmpty();
         assertThat(effects).as("handled once, the later copies were duplicates").containsExactly("A1");
         assertThat(l.stats().duplicatesDropped()).isEqualTo(3);
         assertThat(l.stats().settleFailures()).isEqualTo(3);
+    }
+
+    @Test // ...but a message handled only after its lease ran out answers for the receive: it cannot go round for ever
+    void handledPastItsLease_everyTime_withItsAckRefused_isDeadLetteredForItsReceives() {
+        fifo.send(InMemoryQueue.Message.of("A1", "A"));
+        Handler slow = (event, delivery) -> {
+            effects.add(event.key());
+            sleep(Duration.ofMillis(250)); // past the 150 ms lease, which is not extended
+            return Outcome.done();
+        };
+        var l = start(Listener.builder(fifo, refusingAcks(new AtomicInteger(1_000)), new LineDecoder(), slow)
+                .config(fast().lease(Duration.ofMillis(150)).extendLeases(false).build()).seed(7));
+        assertThat(Await.until(LIMIT, () -> dlq.size() == 1)).as(l.stats().line()).isTrue();
+        assertThat(dlq.messages().getFirst().attributes().get(InMemoryQueue.REASON_ATTRIBUTE))
+                .matches("received \\d+ times .*more than maxReceives 2");
+        assertThat(effects).as("handled on each of its two counted receives").containsExactly("A1", "A1");
     }
 
     @Test // #15 (5)
