@@ -5,11 +5,12 @@ import dev.ferry.domain.transport.Settlement;
 import java.nio.charset.StandardCharsets;
 import dev.ferry.adapters.sqs.SqsErrors.EntryError;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.LongAdder;
 import software.amazon.awssdk.services.sqs.SqsClient;
@@ -34,6 +35,19 @@ final class DeadLetterCopies {
     private final int settleRetries;
     private final ExecutorService calls;
     private final LongAdder copied = new LongAdder();
+    /**
+     * FIFO: per group, the message whose copy failed for good, and until when its group's later copies
+     * wait for it (across settle calls: a group's dead letters often come in different ones). Cleared
+     * when its copy arrives or it is acknowledged after all; forgotten after {@link #HOLD} in case it
+     * never comes back to this source (another instance took it).
+     */
+    private final Map<String, Blocker> stopped = new ConcurrentHashMap<>();
+
+    /** How long a group's copies wait for the one that failed before it: well past any lease. */
+    static final Duration HOLD = Duration.ofMinutes(15);
+
+    private record Blocker(String messageId, long untilNanos) {
+    }
 
     DeadLetterCopies(SqsClient client, String deadLetterQueueUrl, String queueName, String name, int settleRetries,
                      ExecutorService calls) {
@@ -98,7 +112,6 @@ final class DeadLetterCopies {
         var failed = new IdentityHashMap<Settlement, EntryError>();
         var pending = new ArrayList<>(deadLetters);
         var retried = new IdentityHashMap<Settlement, Integer>();
-        var stopped = new HashMap<String, String>(); // group -> the message whose copy failed for good
         boolean pause = false;
         for (int round = 1; !pending.isEmpty(); round++) {
             if (pause && !Batches.pause(Math.min(round, 5))) {
@@ -109,11 +122,18 @@ final class DeadLetterCopies {
             }
             var chunk = new ArrayList<Settlement>(Batches.MAX_ENTRIES);
             var groups = new HashSet<String>();
+            var pendingIds = new HashSet<String>();
+            for (var s : pending) {
+                pendingIds.add(s.delivery().id());
+            }
             long bytes = 0;
             for (var it = pending.iterator(); it.hasNext(); ) {
                 var s = it.next();
                 var group = group(s);
-                var blocker = stopped.get(group);
+                var blocker = blocker(group, s.delivery().id());
+                if (blocker != null && pendingIds.contains(blocker)) {
+                    continue; // the one it waits for is being copied now: after it, in a later round
+                }
                 if (blocker != null) {
                     failed.put(s, new EntryError("HeldBack", "held back behind message " + blocker
                             + " of its group, whose copy failed: copied after it, in order", false));
@@ -133,16 +153,40 @@ final class DeadLetterCopies {
                 var error = errors.get(s);
                 if (error == null) {
                     pending.remove(s);
+                    stopped.computeIfPresent(group(s), (g, b) -> b.messageId().equals(s.delivery().id()) ? null : b);
                 } else if (error.retryable() && retried.merge(s, 1, Integer::sum) <= settleRetries) {
                     pause = true; // stays first of its group, and goes again
                 } else {
                     failed.put(s, error);
                     pending.remove(s);
-                    stopped.put(group(s), s.delivery().id());
+                    stopped.put(group(s), new Blocker(s.delivery().id(), System.nanoTime() + HOLD.toNanos()));
                 }
             }
         }
         return failed;
+    }
+
+    /** The message the group's copies wait for, unless it is {@code id} itself, or none (expired ones go). */
+    private String blocker(String group, String id) {
+        var b = stopped.get(group);
+        if (b == null || b.messageId().equals(id)) {
+            return null;
+        }
+        if (System.nanoTime() - b.untilNanos() > 0) {
+            stopped.remove(group, b);
+            return null;
+        }
+        return b.messageId();
+    }
+
+    /** Messages acknowledged after all: a group that waited for one of them waits no longer. */
+    void acknowledged(List<Settlement> acked) {
+        if (stopped.isEmpty()) {
+            return;
+        }
+        for (var s : acked) {
+            stopped.computeIfPresent(group(s), (g, b) -> b.messageId().equals(s.delivery().id()) ? null : b);
+        }
     }
 
     private static String group(Settlement s) {

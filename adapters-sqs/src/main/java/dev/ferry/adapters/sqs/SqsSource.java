@@ -284,6 +284,7 @@ public final class SqsSource implements Source, Acknowledger {
         if (!deletes.isEmpty()) {
             var errors = Batches.delete(client, queueUrl, deletes, s -> receipt(s.delivery()).handle(), settleRetries, calls);
             report("DeleteMessageBatch", errors, failures);
+            deadLetterCopies.acknowledged(deletes.stream().filter(s -> !errors.containsKey(s)).toList());
         }
         if (!visibility.isEmpty()) {
             var errors = Batches.changeVisibility(client, queueUrl, visibility, s -> receipt(s.delivery()).handle(),

@@ -383,10 +383,12 @@ class SqsSourceIT {
                 .hasMessageContaining("no-such-queue");
     }
 
-    @Test // a copy refused in the middle of a batch must not let its group's later copies overtake it in the FIFO DLQ
-    void fifoDeadLetterCopy_refused_holdsBackTheLaterCopiesOfItsGroup_soTheDeadLetterQueueKeepsTheGroupsOrder() {
-        var refuse = new AtomicBoolean(true);
-        var refused = new software.amazon.awssdk.core.interceptor.ExecutionAttribute<String>("refused-entry");
+    /** A client whose SendMessageBatch never delivers the entry with body {@code body} while {@code refuse} holds: refused, as SQS may. */
+    private static final software.amazon.awssdk.core.interceptor.ExecutionAttribute<String> REFUSED =
+            new software.amazon.awssdk.core.interceptor.ExecutionAttribute<>("refused-entry");
+
+    private SqsClient refusingCopiesOf(String body, AtomicBoolean refuse) {
+        var refused = REFUSED;
         var client = clientWith(new ExecutionInterceptor() {
             @Override
             public software.amazon.awssdk.core.SdkRequest modifyRequest(Context.ModifyRequest context,
@@ -394,7 +396,7 @@ class SqsSourceIT {
                 if (refuse.get() && context.request() instanceof SendMessageBatchRequest r) {
                     var kept = new ArrayList<SendMessageBatchRequestEntry>();
                     for (var e : r.entries()) {
-                        if (e.messageBody().equals("a2")) {
+                        if (e.messageBody().equals(body)) {
                             attributes.putAttribute(refused, e.id()); // never reaches the server
                         } else {
                             kept.add(e);
@@ -418,6 +420,17 @@ class SqsSourceIT {
             }
         });
         opened.add(client);
+        return client;
+    }
+
+    private static List<Settlement> deadLetters(List<Delivery> deliveries) {
+        return deliveries.stream().map(d -> new Settlement(d, Disposition.deadLetter("poison " + body(d)))).toList();
+    }
+
+    @Test // a copy refused in the middle of a batch must not let its group's later copies overtake it in the FIFO DLQ
+    void fifoDeadLetterCopy_refused_holdsBackTheLaterCopiesOfItsGroup_soTheDeadLetterQueueKeepsTheGroupsOrder() {
+        var refuse = new AtomicBoolean(true);
+        var client = refusingCopiesOf("a2", refuse);
         var q = queue(client);
         for (var body : List.of("a1", "a2", "a3")) {
             q.send(body, Map.of(), "A");
@@ -444,6 +457,34 @@ class SqsSourceIT {
                 .map(d -> new Settlement(d, Disposition.deadLetter("poison " + body(d)))).toList())).isEmpty();
         assertThat(q.deadLetterMessages()).extracting(m -> m.body()).filteredOn(b -> b.startsWith("a"))
                 .containsExactly("a1", "a2", "a3");
+    }
+
+    @Test // ...nor when the group's next dead letter comes in a later settle call
+    void fifoDeadLetterCopy_refused_holdsBackItsGroupsCopiesInLaterCalls_untilItIsCopiedItself() {
+        var refuse = new AtomicBoolean(true);
+        var q = queue(refusingCopiesOf("a2", refuse));
+        for (var body : List.of("a1", "a2", "a3")) {
+            q.send(body, Map.of(), "A");
+        }
+        var got = new ArrayList<Delivery>();
+        for (int i = 0; i < 10 && got.size() < 3; i++) {
+            got.addAll(q.source().poll(poll(10, 1, 2)));
+        }
+        assertThat(got).extracting(SqsSourceIT::body).containsExactly("a1", "a2", "a3");
+        assertThat(q.source().settle(deadLetters(got.subList(0, 2))))
+                .extracting(f -> body(f.settlement().delivery())).containsExactly("a2");
+        refuse.set(false); // a3's copy would go through now: it must still wait for a2's
+        assertThat(q.source().settle(deadLetters(got.subList(2, 3))))
+                .extracting(f -> f.reason()).singleElement().asString().contains("held back behind message");
+        assertThat(q.approximateDeadLetters()).isEqualTo(1); // a1
+
+        var again = new ArrayList<Delivery>();
+        for (int i = 0; i < 10 && again.size() < 2; i++) {
+            again.addAll(q.source().poll(poll(10, 2, 30)));
+        }
+        assertThat(again).extracting(SqsSourceIT::body).containsExactly("a2", "a3");
+        assertThat(q.source().settle(deadLetters(again))).isEmpty(); // a2 first, then a3, in one call
+        assertThat(q.deadLetterMessages()).extracting(m -> m.body()).containsExactly("a1", "a2", "a3");
     }
 
     private SqsFixture queue(SqsClient client) {
