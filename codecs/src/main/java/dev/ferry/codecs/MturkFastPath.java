@@ -37,16 +37,12 @@ final class MturkFastPath {
         this.scan = scan;
     }
 
-    /** What one document is read into. */
-    private static final class Read {
-        final Scan scan;
+    /** What one document is read into: its own spans, then its events'. */
+    private static final class Read extends EntrySlots {
         final int[] doc = {-1, -1, -1, -1, -1, -1};
-        int[] slots;
-        int count;
-        int base;
 
         Read(Scan scan) {
-            this.scan = scan;
+            super(scan, STRIDE);
         }
     }
 
@@ -88,29 +84,19 @@ final class MturkFastPath {
     }
 
     private static int events(Read r, byte[] b, int p) {
-        r.slots = new int[STRIDE * Math.max(1, b.length / 180)];
-        int end = Members.array(b, p, ENTRY, r);
-        return r.count == 0 ? Scan.BAIL : end;
+        return EntrySlots.entries(r, b, p, 180, ENTRY);
     }
 
     /** Entry {@code index} of Events[] at {@code p}; the position after it, or BAIL. */
     private static int entry(Read r, byte[] b, int index, int p) {
-        if (STRIDE * (index + 1) > r.slots.length) {
-            r.slots = Arrays.copyOf(r.slots, r.slots.length * 2);
-        }
-        var slots = r.slots;
-        int base = STRIDE * index;
-        Arrays.fill(slots, base + TYPE, base + BOUNDS, -1);
-        slots[base + BOUNDS] = p;
-        r.base = base;
+        int base = r.begin(index, p, TYPE);
         int end = Members.object(r.scan, b, p, 3, EVENT, EVENT_FIELD, r);
+        var slots = r.slots;
         // EventType and EventTimestamp are required and non-empty
         if (end < 0 || slots[base + TYPE] < 0 || slots[base + TYPE] == slots[base + TYPE + 1]
                 || slots[base + TIMESTAMP] < 0 || slots[base + TIMESTAMP] == slots[base + TIMESTAMP + 1]) {
             return Scan.BAIL;
         }
-        slots[base + BOUNDS + 1] = end;
-        r.count = index + 1;
-        return end;
+        return r.end(index, end);
     }
 }

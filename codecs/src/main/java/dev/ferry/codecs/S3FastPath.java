@@ -40,15 +40,10 @@ final class S3FastPath {
         this.scan = scan;
     }
 
-    /** What one notification is read into. */
-    private static final class Read {
-        final Scan scan;
-        int[] slots;
-        int count;
-        int base;
-
+    /** What one notification is read into: its records' spans. */
+    private static final class Read extends EntrySlots {
         Read(Scan scan) {
-            this.scan = scan;
+            super(scan, STRIDE);
         }
     }
 
@@ -108,32 +103,19 @@ final class S3FastPath {
     }
 
     private static int records(Read r, byte[] b, int p) {
-        if (r.slots != null) {
-            return Scan.BAIL;
-        }
-        r.slots = new int[STRIDE * Math.max(1, b.length / 700)];
-        int end = Members.array(b, p, RECORD, r);
-        return r.count == 0 ? Scan.BAIL : end;
+        return EntrySlots.entries(r, b, p, 700, RECORD);
     }
 
     /** Record {@code index} of Records[] at {@code p}; the position after it, or BAIL. */
     private static int record(Read r, byte[] b, int index, int p) {
-        if (STRIDE * (index + 1) > r.slots.length) {
-            r.slots = Arrays.copyOf(r.slots, r.slots.length * 2);
-        }
-        var slots = r.slots;
-        int base = STRIDE * index;
-        Arrays.fill(slots, base, base + BOUNDS, -1);
-        slots[base + BOUNDS] = p;
-        r.base = base;
+        int base = r.begin(index, p, 0);
         int end = Members.object(r.scan, b, p, 3, S3Decoder.RECORD_FIELDS, RECORD_FIELD, r);
+        var slots = r.slots;
         // every record names its object: a non-empty key
         if (end < 0 || slots[base + F_KEY] < 0 || slots[base + F_KEY] == slots[base + F_KEY + 1]) {
             return Scan.BAIL;
         }
-        slots[base + BOUNDS + 1] = end;
-        r.count = index + 1;
-        return end;
+        return r.end(index, end);
     }
 
     private Event event(byte[] b, int[] slots, int base, int index, boolean only) {
