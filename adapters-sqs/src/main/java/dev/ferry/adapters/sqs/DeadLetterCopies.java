@@ -108,7 +108,10 @@ final class DeadLetterCopies {
      * good holds its group's later copies back: they fail too, stay in the queue and come back in
      * order. Chunks go in turn.
      */
-    private Map<Settlement, EntryError> inGroupOrder(List<Settlement> deadLetters, Batches.Call<Settlement> copy) {
+    private synchronized Map<Settlement, EntryError> inGroupOrder(List<Settlement> deadLetters,
+                                                                  Batches.Call<Settlement> copy) {
+        // synchronized: the settler and the pollers (screened messages) settle on one source at once, and
+        // a group's blocker must not change between the check and the send
         var failed = new IdentityHashMap<Settlement, EntryError>();
         var pending = new ArrayList<>(deadLetters);
         var retried = new IdentityHashMap<Settlement, Integer>();
@@ -145,6 +148,9 @@ final class DeadLetterCopies {
                 }
             }
             if (chunk.isEmpty()) {
+                for (var s : pending) { // never deleted without its copy: back in the queue, in order
+                    failed.put(s, new EntryError("HeldBack", "held back behind an earlier message of its group", false));
+                }
                 break;
             }
             var errors = Batches.run(chunk, s -> s.delivery().body().length, SqsSink.MAX_BATCH_BYTES, 0, copy);
@@ -159,7 +165,9 @@ final class DeadLetterCopies {
                 } else {
                     failed.put(s, error);
                     pending.remove(s);
-                    stopped.put(group(s), new Blocker(s.delivery().id(), System.nanoTime() + HOLD.toNanos()));
+                    long now = System.nanoTime();
+                    stopped.values().removeIf(b -> now - b.untilNanos() > 0); // rare: a copy failed for good
+                    stopped.put(group(s), new Blocker(s.delivery().id(), now + HOLD.toNanos()));
                 }
             }
         }

@@ -191,7 +191,7 @@ public final class Listener implements AutoCloseable {
         if (item != null) {
             processor.settledByHandler(item, disposition);
         }
-        settler.enqueue(delivery, disposition);
+        settler.enqueueFromHandler(delivery, disposition, item);
     }
 
     /** Stops with the configured deadline; returns what the shutdown did. Idempotent. */

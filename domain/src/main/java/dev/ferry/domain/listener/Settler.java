@@ -95,6 +95,17 @@ final class Settler {
         return hands.handOver(item);
     }
 
+    /**
+     * Queues the handler's own settlement of a delivery it kept (skip-delete): an ack within the
+     * delivery's lease is excused as {@link #settle} excuses it, should the transport not take it.
+     */
+    void enqueueFromHandler(Delivery delivery, Disposition disposition, InFlight kept) {
+        if (kept != null && disposition instanceof Disposition.Ack && clock.instant().isBefore(kept.leaseUntil)) {
+            failureCounts.recordPass(delivery.id());
+        }
+        enqueue(delivery, disposition);
+    }
+
     /** Queues a settlement for a delivery no longer (or never) in hand. */
     void enqueue(Delivery delivery, Disposition disposition) {
         counters.count(disposition);

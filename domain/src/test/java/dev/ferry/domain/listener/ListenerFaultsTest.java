@@ -279,6 +279,30 @@ class ListenerFaultsTest {
         assertThat(l.stats().settleFailures()).isEqualTo(3);
     }
 
+    @Test // the same for a delivery the handler kept and acked itself (skip-delete)
+    void skipDelete_handlersAckRefused_withinTheLease_isExcusedToo() throws Exception {
+        fifo.send(InMemoryQueue.Message.of("A1", "A"));
+        var listener = new AtomicReference<Listener>();
+        var later = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        try {
+            Handler keeping = (event, delivery) -> {
+                effects.add(event.key());
+                // acked by the handler's own code a moment later, well within the 500 ms lease
+                later.schedule(() -> listener.get().settle(delivery, Disposition.ACK), 30, java.util.concurrent.TimeUnit.MILLISECONDS);
+                return Outcome.done();
+            };
+            var l = start(Listener.builder(fifo, refusingAcks(new AtomicInteger(3)), new LineDecoder(), keeping)
+                    .config(fast().skipDelete(true).lease(Duration.ofMillis(500)).build()).seed(7));
+            listener.set(l);
+            assertThat(Await.until(LIMIT, () -> fifo.size() == 0)).as(l.stats().line()).isTrue();
+            assertThat(dlq.messages()).as(l.stats().line())
+                    .extracting(m -> m.attributes().get(InMemoryQueue.REASON_ATTRIBUTE)).isEmpty();
+            assertThat(effects).as("no ledger: each copy is handled, and acked by the handler").hasSize(4);
+        } finally {
+            later.shutdownNow();
+        }
+    }
+
     @Test // ...but a message handled only after its lease ran out answers for the receive: it cannot go round for ever
     void handledPastItsLease_everyTime_withItsAckRefused_isDeadLetteredForItsReceives() {
         fifo.send(InMemoryQueue.Message.of("A1", "A"));
