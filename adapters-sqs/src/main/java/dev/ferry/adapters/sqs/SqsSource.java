@@ -1,6 +1,5 @@
 package dev.ferry.adapters.sqs;
 
-import dev.ferry.adapters.sqs.SqsErrors.EntryError;
 import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.model.FerryException;
 import dev.ferry.domain.retry.DeadLetterPolicy;
@@ -14,7 +13,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -80,8 +78,8 @@ public final class SqsSource implements Source, Acknowledger {
     private final String queueName;
     private final boolean fifo;
     private final String deadLetterQueueUrl;
-    /** Copies dead letters to the dead-letter queue before their originals are deleted. */
-    private final DeadLetterCopies deadLetterCopies;
+    /** Deletes, visibility changes and dead-letter copies. */
+    private final SqsAcknowledgements acknowledgements;
     /** What a received message becomes, and whether it may be handled (MD5, allowed senders). */
     private final ReceivedMessages screening;
     private final int maxWaitSeconds;
@@ -97,8 +95,6 @@ public final class SqsSource implements Source, Acknowledger {
     private volatile boolean closed;
 
     private final LongAdder received = new LongAdder();
-    private final LongAdder invalidReceipts = new LongAdder();
-    private final LongAdder settleFailures = new LongAdder();
     private final LongAdder releasedAfterInterrupt = new LongAdder();
 
     /** Counters since the source was built. */
@@ -122,7 +118,8 @@ public final class SqsSource implements Source, Acknowledger {
         // reused platform threads, not a virtual thread per call: the SDK keeps per-thread state (its
         // signing Mac) that a fresh thread builds again for every call, a fifth of a receive's CPU
         this.calls = Executors.newCachedThreadPool(Thread.ofPlatform().daemon().name("ferry-sqs-" + name + "-", 0).factory());
-        this.deadLetterCopies = new DeadLetterCopies(client, deadLetterQueueUrl, queueName, name, settleRetries, calls);
+        this.acknowledgements = new SqsAcknowledgements(client, queueUrl, name, settleRetries, calls,
+                new DeadLetterCopies(client, deadLetterQueueUrl, queueName, name, settleRetries, calls));
     }
 
     /** A source on {@code queue}: its URL, ARN or name. */
@@ -154,8 +151,9 @@ public final class SqsSource implements Source, Acknowledger {
     }
 
     public Stats stats() {
-        return new Stats(received.sum(), deadLetterCopies.copied(), screening.md5Mismatches(), screening.foreignSenders(),
-                invalidReceipts.sum(), settleFailures.sum(), releasedAfterInterrupt.sum());
+        return new Stats(received.sum(), acknowledgements.deadLettersCopied(), screening.md5Mismatches(),
+                screening.foreignSenders(), acknowledgements.invalidReceipts(), acknowledgements.settleFailures(),
+                releasedAfterInterrupt.sum());
     }
 
     // ---------------------------------------------------------------- polling
@@ -262,86 +260,12 @@ public final class SqsSource implements Source, Acknowledger {
 
     @Override
     public List<Settlement.Failure> settle(List<Settlement> settlements) {
-        var failures = new ArrayList<Settlement.Failure>();
-        var deletes = new ArrayList<Settlement>();
-        var visibility = new ArrayList<Settlement>();
-        var deadLetters = new ArrayList<Settlement>();
-        for (var s : settlements) {
-            if (!(s.delivery().receipt() instanceof SqsReceipt)) {
-                failures.add(new Settlement.Failure(s, "not received from SQS source '" + name + "'", false));
-                continue;
-            }
-            switch (s.disposition()) {
-                case Disposition.Ack ack -> deletes.add(s);
-                case Disposition.Release release -> visibility.add(s);
-                case Disposition.Redeliver redeliver -> visibility.add(s);
-                case Disposition.DeadLetter deadLetter -> deadLetters.add(s);
-            }
-        }
-        if (!deadLetters.isEmpty()) {
-            deletes.addAll(deadLetterCopies.send(deadLetters, failures));
-        }
-        if (!deletes.isEmpty()) {
-            var errors = Batches.delete(client, queueUrl, deletes, s -> receipt(s.delivery()).handle(), settleRetries, calls);
-            report("DeleteMessageBatch", errors, failures);
-            deadLetterCopies.acknowledged(deletes.stream().filter(s -> !errors.containsKey(s)).toList());
-        }
-        if (!visibility.isEmpty()) {
-            var errors = Batches.changeVisibility(client, queueUrl, visibility, s -> receipt(s.delivery()).handle(),
-                    s -> s.disposition() instanceof Disposition.Redeliver r
-                            ? Math.min(ceilSeconds(r.delay()), remainingSeconds(receipt(s.delivery())))
-                            : 0,
-                    settleRetries, calls);
-            report("ChangeMessageVisibilityBatch", errors, failures);
-        }
-        settleFailures.add(failures.size());
-        return failures;
-    }
-
-    private void report(String operation, Map<Settlement, EntryError> errors, List<Settlement.Failure> failures) {
-        for (var e : errors.entrySet()) {
-            var error = e.getValue();
-            if (error.invalidReceipt()) {
-                invalidReceipts.increment();
-                LOG.warn("SQS '{}': {} of message {} used a stale receipt handle ({}); the message "
-                        + "was received again since and its newer receipt settles it", name, operation,
-                        e.getKey().delivery().id(), error);
-            }
-            failures.add(new Settlement.Failure(e.getKey(), operation + ": " + error, error.retryable()
-                    && !error.invalidReceipt()));
-        }
+        return acknowledgements.settle(settlements);
     }
 
     @Override
     public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
-        var notExtended = new ArrayList<Delivery>();
-        var extend = new ArrayList<Delivery>(deliveries.size());
-        for (var d : deliveries) {
-            if (d.receipt() instanceof SqsReceipt r && remainingSeconds(r) > 0) {
-                extend.add(d);
-            } else {
-                notExtended.add(d);
-            }
-        }
-        int seconds = visibilitySeconds(lease);
-        var errors = Batches.changeVisibility(client, queueUrl, extend, d -> receipt(d).handle(),
-                d -> Math.min(seconds, remainingSeconds(receipt(d))), settleRetries, calls);
-        notExtended.addAll(errors.keySet());
-        return notExtended;
-    }
-
-    private static SqsReceipt receipt(Delivery d) {
-        return (SqsReceipt) d.receipt();
-    }
-
-    /** Seconds of visibility SQS still allows for this receive (12 h from it), less a second of margin. */
-    private static int remainingSeconds(SqsReceipt r) {
-        long elapsed = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - r.receivedAtNanos());
-        return (int) Math.max(0, MAX_VISIBILITY_SECONDS - elapsed - 1);
-    }
-
-    private static int ceilSeconds(Duration d) {
-        return (int) Math.min(Integer.MAX_VALUE, d.toSeconds() + (d.getNano() == 0 ? 0 : 1));
+        return acknowledgements.extendLeases(deliveries, lease);
     }
 
     /** SQS attribute values allow only XML characters; a reason may quote anything from a bad message. */

@@ -1,0 +1,139 @@
+package dev.ferry.adapters.sqs;
+
+import dev.ferry.adapters.sqs.SqsErrors.EntryError;
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.transport.Disposition;
+import dev.ferry.domain.transport.Settlement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.sqs.SqsClient;
+
+/**
+ * What an {@link SqsSource} does with the messages it handed out: deletes them (after copying dead
+ * letters to the dead-letter queue), changes their visibility (release, redeliver later, extend a
+ * lease), in batches of ten sent at once, and reports per message what SQS refused.
+ */
+final class SqsAcknowledgements {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SqsSource.class);
+
+    private final SqsClient client;
+    private final String queueUrl;
+    private final String name;
+    private final int settleRetries;
+    private final ExecutorService calls;
+    private final DeadLetterCopies deadLetterCopies;
+    private final LongAdder invalidReceipts = new LongAdder();
+    private final LongAdder settleFailures = new LongAdder();
+
+    SqsAcknowledgements(SqsClient client, String queueUrl, String name, int settleRetries, ExecutorService calls,
+                        DeadLetterCopies deadLetterCopies) {
+        this.client = client;
+        this.queueUrl = queueUrl;
+        this.name = name;
+        this.settleRetries = settleRetries;
+        this.calls = calls;
+        this.deadLetterCopies = deadLetterCopies;
+    }
+
+    long deadLettersCopied() {
+        return deadLetterCopies.copied();
+    }
+
+    long invalidReceipts() {
+        return invalidReceipts.sum();
+    }
+
+    long settleFailures() {
+        return settleFailures.sum();
+    }
+
+    List<Settlement.Failure> settle(List<Settlement> settlements) {
+        var failures = new ArrayList<Settlement.Failure>();
+        var deletes = new ArrayList<Settlement>();
+        var visibility = new ArrayList<Settlement>();
+        var deadLetters = new ArrayList<Settlement>();
+        for (var s : settlements) {
+            if (!(s.delivery().receipt() instanceof SqsReceipt)) {
+                failures.add(new Settlement.Failure(s, "not received from SQS source '" + name + "'", false));
+                continue;
+            }
+            switch (s.disposition()) {
+                case Disposition.Ack ack -> deletes.add(s);
+                case Disposition.Release release -> visibility.add(s);
+                case Disposition.Redeliver redeliver -> visibility.add(s);
+                case Disposition.DeadLetter deadLetter -> deadLetters.add(s);
+            }
+        }
+        if (!deadLetters.isEmpty()) {
+            deletes.addAll(deadLetterCopies.send(deadLetters, failures));
+        }
+        if (!deletes.isEmpty()) {
+            var errors = Batches.delete(client, queueUrl, deletes, s -> receipt(s.delivery()).handle(), settleRetries, calls);
+            report("DeleteMessageBatch", errors, failures);
+            deadLetterCopies.acknowledged(deletes.stream().filter(s -> !errors.containsKey(s)).toList());
+        }
+        if (!visibility.isEmpty()) {
+            var errors = Batches.changeVisibility(client, queueUrl, visibility, s -> receipt(s.delivery()).handle(),
+                    s -> s.disposition() instanceof Disposition.Redeliver r
+                            ? Math.min(ceilSeconds(r.delay()), remainingSeconds(receipt(s.delivery())))
+                            : 0,
+                    settleRetries, calls);
+            report("ChangeMessageVisibilityBatch", errors, failures);
+        }
+        settleFailures.add(failures.size());
+        return failures;
+    }
+
+    private void report(String operation, Map<Settlement, EntryError> errors, List<Settlement.Failure> failures) {
+        for (var e : errors.entrySet()) {
+            var error = e.getValue();
+            if (error.invalidReceipt()) {
+                invalidReceipts.increment();
+                LOG.warn("SQS '{}': {} of message {} used a stale receipt handle ({}); the message "
+                        + "was received again since and its newer receipt settles it", name, operation,
+                        e.getKey().delivery().id(), error);
+            }
+            failures.add(new Settlement.Failure(e.getKey(), operation + ": " + error, error.retryable()
+                    && !error.invalidReceipt()));
+        }
+    }
+
+    List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
+        var notExtended = new ArrayList<Delivery>();
+        var extend = new ArrayList<Delivery>(deliveries.size());
+        for (var d : deliveries) {
+            if (d.receipt() instanceof SqsReceipt r && remainingSeconds(r) > 0) {
+                extend.add(d);
+            } else {
+                notExtended.add(d);
+            }
+        }
+        int seconds = SqsSource.visibilitySeconds(lease);
+        var errors = Batches.changeVisibility(client, queueUrl, extend, d -> receipt(d).handle(),
+                d -> Math.min(seconds, remainingSeconds(receipt(d))), settleRetries, calls);
+        notExtended.addAll(errors.keySet());
+        return notExtended;
+    }
+
+    private static SqsReceipt receipt(Delivery d) {
+        return (SqsReceipt) d.receipt();
+    }
+
+    /** Seconds of visibility SQS still allows for this receive (12 h from it), less a second of margin. */
+    private static int remainingSeconds(SqsReceipt r) {
+        long elapsed = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - r.receivedAtNanos());
+        return (int) Math.max(0, SqsSource.MAX_VISIBILITY_SECONDS - elapsed - 1);
+    }
+
+    private static int ceilSeconds(Duration d) {
+        return (int) Math.min(Integer.MAX_VALUE, d.toSeconds() + (d.getNano() == 0 ? 0 : 1));
+    }
+}
