@@ -123,11 +123,20 @@ class DeferredCompletionTest {
     }
 
     /** An in-memory ledger whose completions wait on I/O: some held at a gate, some failing. */
-    static class SlowLedger implements IdempotencyLedger {
-        final InMemoryLedger inner = InMemoryLedger.create();
+    static class SlowLedger extends dev.ferry.domain.testing.ForwardingLedger {
+        final InMemoryLedger inner;
         final AtomicInteger failed = new AtomicInteger();
         private final java.util.Map<String, CountDownLatch> gates = new java.util.concurrent.ConcurrentHashMap<>();
         private final AtomicInteger failuresLeft = new AtomicInteger();
+
+        SlowLedger() {
+            this(InMemoryLedger.create());
+        }
+
+        private SlowLedger(InMemoryLedger inner) {
+            super(inner);
+            this.inner = inner;
+        }
 
         void gate(String eventKey) {
             gates.put(eventKey, new CountDownLatch(1));
@@ -144,11 +153,6 @@ class DeferredCompletionTest {
         @Override
         public boolean completionWaits() {
             return true;
-        }
-
-        @Override
-        public Claim claim(String key, Duration lease) {
-            return inner.claim(key, lease);
         }
 
         @Override
@@ -169,16 +173,6 @@ class DeferredCompletionTest {
                 }
             }
             return inner.complete(key, token, ttl);
-        }
-
-        @Override
-        public boolean release(String key, long token) {
-            return inner.release(key, token);
-        }
-
-        @Override
-        public boolean extend(String key, long token, Duration lease) {
-            return inner.extend(key, token, lease);
         }
     }
 }

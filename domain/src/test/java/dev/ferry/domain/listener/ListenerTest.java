@@ -428,26 +428,11 @@ class ListenerTest {
         var clock = new dev.ferry.domain.testing.MutableClock(java.time.Instant.parse("2026-11-23T10:00:00Z"));
         var claimLeases = new java.util.concurrent.CopyOnWriteArrayList<Duration>();
         var inner = dev.ferry.domain.idempotency.InMemoryLedger.of(clock, 1000);
-        var ledger = new dev.ferry.domain.idempotency.IdempotencyLedger() {
+        var ledger = new dev.ferry.domain.testing.ForwardingLedger(inner) {
             @Override
             public dev.ferry.domain.idempotency.Claim claim(String key, Duration lease) {
                 claimLeases.add(lease);
                 return inner.claim(key, lease);
-            }
-
-            @Override
-            public boolean complete(String key, long token, Duration ttl) {
-                return inner.complete(key, token, ttl);
-            }
-
-            @Override
-            public boolean release(String key, long token) {
-                return inner.release(key, token);
-            }
-
-            @Override
-            public boolean extend(String key, long token, Duration lease) {
-                return inner.extend(key, token, lease);
             }
         };
         var lineDecoder = new LineDecoder();
