@@ -187,13 +187,15 @@ final class DeadLetterCopies {
         return b.messageId();
     }
 
-    /** Messages acknowledged after all: a group that waited for one of them waits no longer. */
-    void acknowledged(List<Settlement> acked) {
+    /** Messages deleted (all but those in {@code failed}): a group that waited for one of them waits no longer. */
+    void acknowledged(List<Settlement> deleted, Map<Settlement, EntryError> failed) {
         if (stopped.isEmpty()) {
-            return;
+            return; // the usual case, on every batch of acks: nothing to look at
         }
-        for (var s : acked) {
-            stopped.computeIfPresent(group(s), (g, b) -> b.messageId().equals(s.delivery().id()) ? null : b);
+        for (var s : deleted) {
+            if (!failed.containsKey(s)) {
+                stopped.computeIfPresent(group(s), (g, b) -> b.messageId().equals(s.delivery().id()) ? null : b);
+            }
         }
     }
 

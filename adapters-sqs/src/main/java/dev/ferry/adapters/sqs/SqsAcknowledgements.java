@@ -78,7 +78,7 @@ final class SqsAcknowledgements {
         if (!deletes.isEmpty()) {
             var errors = Batches.delete(client, queueUrl, deletes, s -> receipt(s.delivery()).handle(), settleRetries, calls);
             report("DeleteMessageBatch", errors, failures);
-            deadLetterCopies.acknowledged(deletes.stream().filter(s -> !errors.containsKey(s)).toList());
+            deadLetterCopies.acknowledged(deletes, errors);
         }
         if (!visibility.isEmpty()) {
             var errors = Batches.changeVisibility(client, queueUrl, visibility, s -> receipt(s.delivery()).handle(),

@@ -149,11 +149,9 @@ final class Settler {
      * already — counted, a message that never failed would be dead-lettered for its receives once
      * its acks had come too late often enough.
      */
-    private void countAcks(List<Settlement> batch, List<Settlement.Failure> failed, boolean allFailed) {
-        if (allFailed) {
-            return;
-        }
-        var notTaken = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<Settlement, Boolean>());
+    private void countAcks(List<Settlement> batch, List<Settlement.Failure> failed) {
+        var notTaken = failed.isEmpty() ? java.util.Set.<Settlement>of()
+                : java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<Settlement, Boolean>());
         for (var f : failed) {
             notTaken.add(f.settlement());
         }
@@ -189,11 +187,10 @@ final class Settler {
                 counters.settleFailures.add(batch.size());
                 LOG.log(Level.WARNING, "settling " + batch.size() + " message(s) of '" + name
                         + "' failed; they come back when their lease runs out", e);
-                countAcks(batch, List.of(), true);
                 return;
             }
             counters.settlementsSent.add(batch.size() - failed.size());
-            countAcks(batch, failed, false);
+            countAcks(batch, failed);
             if (!failed.isEmpty()) {
                 counters.settleFailures.add(failed.size());
                 for (var f : failed) {
