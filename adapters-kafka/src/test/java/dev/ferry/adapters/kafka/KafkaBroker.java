@@ -73,18 +73,47 @@ public final class KafkaBroker implements BeforeAllCallback {
 
     public static void create(String name, int partitions) {
         try {
-            cluster.admin().createTopics(List.of(new NewTopic(name, partitions, (short) 1))).all().get(30, TimeUnit.SECONDS);
+            cluster.admin().createTopics(List.of(new NewTopic(name, partitions, (short) 1))).all().get(60, TimeUnit.SECONDS);
+            awaitLeaders(name, partitions);
         } catch (Exception e) {
-            throw new IllegalStateException("cannot create topic " + name, e);
+            throw new IllegalStateException("cannot create topic " + name + ": " + e, e);
+        }
+    }
+
+    /**
+     * The controller answers a creation before the broker leads the new partitions; a producer
+     * started in between waits for metadata, which on a loaded machine once outlasted a test's wait.
+     */
+    private static void awaitLeaders(String name, int partitions) throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            try {
+                var description = cluster.admin().describeTopics(List.of(name)).allTopicNames().get(10, TimeUnit.SECONDS).get(name);
+                if (description.partitions().size() == partitions
+                        && description.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty())) {
+                    return;
+                }
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (!(e.getCause() instanceof org.apache.kafka.common.errors.RetriableException)) {
+                    throw e;
+                }
+            }
+            if (System.nanoTime() > end) {
+                throw new IllegalStateException("no leader for every partition of " + name + " after 60 s");
+            }
+            Thread.sleep(50);
         }
     }
 
     public static KafkaProducer<byte[], byte[]> producer() {
         return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap(),
-                ProducerConfig.ACKS_CONFIG, "all"), new ByteArraySerializer(), new ByteArraySerializer());
+                ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 110_000), new ByteArraySerializer(), new ByteArraySerializer());
     }
 
+    /** Writes every record once (an idempotent producer), waiting up to two minutes in all on a loaded machine. */
     public static void produce(String topic, List<String[]> keyValues) {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         try (var producer = producer()) {
             var futures = new ArrayList<java.util.concurrent.Future<?>>();
             for (var kv : keyValues) {
@@ -92,10 +121,10 @@ public final class KafkaBroker implements BeforeAllCallback {
                         kv[1].getBytes(StandardCharsets.UTF_8))));
             }
             for (var f : futures) {
-                f.get(30, TimeUnit.SECONDS);
+                f.get(Math.max(1, end - System.nanoTime()), TimeUnit.NANOSECONDS);
             }
         } catch (Exception e) {
-            throw new IllegalStateException("cannot produce to " + topic, e);
+            throw new IllegalStateException("cannot produce to " + topic + ": " + e, e);
         }
     }
 
