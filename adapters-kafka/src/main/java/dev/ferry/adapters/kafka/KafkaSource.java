@@ -1,5 +1,8 @@
 package dev.ferry.adapters.kafka;
 
+import dev.ferry.adapters.kafka.PartitionBuffer.Rec;
+import dev.ferry.adapters.kafka.PartitionBuffer.State;
+
 import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.model.FerryException;
 import dev.ferry.domain.transport.Acknowledger;
@@ -12,13 +15,13 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -73,109 +76,14 @@ import org.slf4j.LoggerFactory;
 public final class KafkaSource implements Source, Acknowledger {
 
     private static final Logger LOG = LoggerFactory.getLogger(KafkaSource.class);
-
-    private enum State { QUEUED, OUT, DONE }
-
-    /** A record key with value equality. */
-    private record KeyBytes(byte[] bytes) {
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof KeyBytes k && java.util.Arrays.equals(k.bytes, bytes);
-        }
-
-        @Override
-        public int hashCode() {
-            return java.util.Arrays.hashCode(bytes);
-        }
-    }
-
-    /** A record in hand; the receipt of its delivery. */
-    private static final class Rec {
-        final ConsumerRecord<byte[], byte[]> record;
-        final Part part;
-        final long size;
-        State state = State.QUEUED;
-        int receives;
-
-        Rec(ConsumerRecord<byte[], byte[]> record, Part part) {
-            this.record = record;
-            this.part = part;
-            this.size = sizeOf(record);
-        }
-    }
-
-    /** What a record holds in memory, roughly: key + value + header keys and values. */
-    static long sizeOf(ConsumerRecord<byte[], byte[]> record) {
-        long size = (record.key() == null ? 0 : record.key().length) + (record.value() == null ? 0 : record.value().length);
-        for (var h : record.headers()) {
-            size += h.key().length() + (h.value() == null ? 0 : h.value().length);
-        }
-        return size;
-    }
+    private static final Duration POLL = Duration.ofMillis(100);
+    private static final Duration PAUSED_POLL = Duration.ofMillis(2);
+    static final int FETCH_MAX_WAIT_MS = 50;
+    /** The default {@link Builder#commitInterval}, in milliseconds. */
+    public static final int DEFAULT_COMMIT_INTERVAL_MS = 25;
 
     /** A partition's buffer as the tests see it: now, and the most since the partition was assigned. */
     record Buffered(int records, long bytes, int peakRecords, long peakBytes) {
-    }
-
-    /** One assigned partition's buffer. Dropped (and replaced) when the partition is revoked. */
-    private static final class Part {
-        final TopicPartition tp;
-        final TreeMap<Long, Rec> records = new TreeMap<>();
-        /** Keys waiting out a Redeliver's delay: key → System.nanoTime() the hold ends. */
-        final Map<KeyBytes, Long> keyHolds = new HashMap<>();
-        /** The whole partition's hold: a Redeliver of a record without a key. A nanoTime: starts at "now", not 0. */
-        long heldUntilNanos = System.nanoTime();
-        long nextOffset = -1;
-        long committed = -1;
-        long bytes;
-        int peakRecords;
-        long peakBytes;
-        boolean revoked;
-
-        Part(TopicPartition tp) {
-            this.tp = tp;
-        }
-
-        void add(Rec r) {
-            records.put(r.record.offset(), r);
-            bytes += r.size;
-            peakRecords = Math.max(peakRecords, records.size());
-            peakBytes = Math.max(peakBytes, bytes);
-        }
-
-        /** Forgets the records below {@code offset} (committed). */
-        void removeBelow(long offset) {
-            var below = records.headMap(offset);
-            for (var r : below.values()) {
-                bytes -= r.size;
-            }
-            below.clear();
-        }
-
-        /** Holds the record's key until {@code until} (nanoTime), or the partition when it has no key. */
-        void hold(Rec r, long until) {
-            if (r.record.key() == null) {
-                if (until - heldUntilNanos > 0) {
-                    heldUntilNanos = until;
-                }
-            } else {
-                keyHolds.merge(new KeyBytes(r.record.key()), until, (a, b) -> b - a > 0 ? b : a);
-            }
-        }
-
-        /** The offset to commit: the first record not done, or the one after the last seen. */
-        long committable() {
-            for (var r : records.values()) {
-                if (r.state != State.DONE) {
-                    return r.record.offset();
-                }
-            }
-            return nextOffset;
-        }
-
-        boolean held(long now) {
-            return heldUntilNanos - now > 0;
-        }
     }
 
     private final String name;
@@ -190,7 +98,7 @@ public final class KafkaSource implements Source, Acknowledger {
     private final Duration maxRestartBackoff;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition available = lock.newCondition();
-    private final Map<TopicPartition, Part> parts = new HashMap<>();
+    private final Map<TopicPartition, PartitionBuffer> parts = new HashMap<>();
     private final CountDownLatch closing = new CountDownLatch(1);
     private final AtomicBoolean killLoopOnce = new AtomicBoolean();
     /** The consumer thread's current consumer, for {@link #close()}'s wakeup; null while there is none. */
@@ -376,7 +284,7 @@ public final class KafkaSource implements Source, Acknowledger {
                     lock.lock();
                     try {
                         for (var tp : assigned) {
-                            parts.put(tp, new Part(tp));
+                            parts.put(tp, new PartitionBuffer(tp));
                         }
                     } finally {
                         lock.unlock();
@@ -388,8 +296,8 @@ public final class KafkaSource implements Source, Acknowledger {
                 if (killLoopOnce.compareAndSet(true, false)) {
                     throw new IllegalStateException("consumer loop killed by the test hook");
                 }
-                pauseOrResume(c);
-                var records = c.poll(Duration.ofMillis(100));
+                boolean paused = pauseOrResume(c);
+                var records = c.poll(pollWait(paused, lastCommit));
                 if (problem != null) {
                     problem = null;             // a consumer that polls again: the source is back
                     LOG.info("Kafka source '{}' consumes again", name);
@@ -397,7 +305,7 @@ public final class KafkaSource implements Source, Acknowledger {
                 take(c, records);
                 lag = lagOf(c);
                 if (System.nanoTime() - lastCommit >= commitInterval.toNanos()) {
-                    commit(c, null);
+                    commitAsync(c);
                     lastCommit = System.nanoTime();
                 }
             }
@@ -436,7 +344,7 @@ public final class KafkaSource implements Source, Acknowledger {
                     continue;
                 }
                 for (var r : records.records(tp)) {
-                    if (part.records.containsKey(r.offset())) {
+                    if (part.contains(r.offset())) {
                         continue;
                     }
                     if (full(part)) {
@@ -444,8 +352,7 @@ public final class KafkaSource implements Source, Acknowledger {
                         rewind.put(tp, r.offset());
                         break;
                     }
-                    part.add(new Rec(r, part));
-                    part.nextOffset = Math.max(part.nextOffset, r.offset() + 1);
+                    part.add(r);
                 }
             }
             available.signalAll();
@@ -461,23 +368,38 @@ public final class KafkaSource implements Source, Acknowledger {
     }
 
     /** A buffer at either cap: its partition is paused. Under the lock. */
-    private boolean full(Part p) {
-        return p.records.size() >= maxBufferedPerPartition || p.bytes >= maxBufferedBytesPerPartition;
+    private boolean full(PartitionBuffer p) {
+        return p.size() >= maxBufferedPerPartition || p.bytes >= maxBufferedBytesPerPartition;
     }
 
-    /** Pauses partitions with full buffers and resumes the others. A held key or partition is not paused. */
-    private void pauseOrResume(KafkaConsumer<byte[], byte[]> c) {
+    /**
+     * A paused partition's buffer with room for a fetch's worth again: at most half of either cap.
+     * Resuming at the first free slot would fetch a whole batch to take one record and seek back.
+     */
+    private boolean roomy(PartitionBuffer p) {
+        return p.size() <= maxBufferedPerPartition / 2 && p.bytes <= maxBufferedBytesPerPartition / 2;
+    }
+
+    /**
+     * Pauses partitions with full buffers and resumes paused ones with room again (a held key or
+     * partition is not paused). Returns whether any partition stays paused.
+     */
+    private boolean pauseOrResume(KafkaConsumer<byte[], byte[]> c) {
         var pause = new ArrayList<TopicPartition>();
         var resume = new ArrayList<TopicPartition>();
+        var paused = c.paused();
         lock.lock();
         try {
             for (var p : parts.values()) {
-                (full(p) ? pause : resume).add(p.tp);
+                if (full(p)) {
+                    pause.add(p.tp);
+                } else if (!paused.contains(p.tp) || roomy(p)) {
+                    resume.add(p.tp);
+                }
             }
         } finally {
             lock.unlock();
         }
-        var paused = c.paused();
         var toPause = pause.stream().filter(tp -> !paused.contains(tp)).toList();
         var toResume = resume.stream().filter(paused::contains).toList();
         if (!toPause.isEmpty()) {
@@ -486,9 +408,84 @@ public final class KafkaSource implements Source, Acknowledger {
         if (!toResume.isEmpty()) {
             c.resume(toResume);
         }
+        return paused.size() + toPause.size() - toResume.size() > 0;
     }
 
-    /** Commits finished work of {@code only} (all assigned partitions when null). Consumer thread only. */
+    /**
+     * How long the consumer's next poll may wait: briefly while a partition is paused (its buffer
+     * empties meanwhile), until the next commit is due while records are in hand (so finished work
+     * is committed on time even when nothing more is fetched), otherwise 100 ms.
+     */
+    private Duration pollWait(boolean paused, long lastCommit) {
+        if (paused) {
+            return PAUSED_POLL;
+        }
+        lock.lock();
+        try {
+            boolean inHand = false;
+            for (var p : parts.values()) {
+                inHand |= p.size() > 0 || p.committable() > Math.max(p.committed, p.requested);
+            }
+            if (!inHand) {
+                return POLL;
+            }
+        } finally {
+            lock.unlock();
+        }
+        long due = commitInterval.toNanos() - (System.nanoTime() - lastCommit);
+        return Duration.ofNanos(Math.clamp(due, TimeUnit.MILLISECONDS.toNanos(1), POLL.toNanos()));
+    }
+
+    /**
+     * Commits finished work without waiting for the broker (the consumer goes on fetching); the
+     * answer comes in a later poll, on this thread. A failed commit is sent again at the next turn.
+     * Revoked partitions and closing commit with {@link #commit}, which waits. Consumer thread only.
+     */
+    private void commitAsync(KafkaConsumer<byte[], byte[]> c) {
+        var offsets = new HashMap<TopicPartition, OffsetAndMetadata>();
+        var sentFor = new HashMap<TopicPartition, PartitionBuffer>();
+        lock.lock();
+        try {
+            for (var p : parts.values()) {
+                long offset = p.committable();
+                if (offset >= 0 && offset > Math.max(p.committed, p.requested)) {
+                    offsets.put(p.tp, new OffsetAndMetadata(offset));
+                    sentFor.put(p.tp, p);
+                    p.requested = offset;
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (offsets.isEmpty()) {
+            return;
+        }
+        c.commitAsync(offsets, (committed, e) -> {
+            lock.lock();
+            try {
+                // the buffers it was sent for: a partition assigned again since has a buffer of its own
+                for (var entry : offsets.entrySet()) {
+                    var p = sentFor.get(entry.getKey());
+                    long offset = entry.getValue().offset();
+                    if (e == null) {
+                        if (offset > p.committed) {
+                            p.committed = offset;
+                            p.removeBelow(offset);
+                        }
+                    } else if (p.requested <= offset) {
+                        p.requested = p.committed;
+                    }
+                }
+            } finally {
+                lock.unlock();
+            }
+            if (e != null) {
+                LOG.warn("Kafka source '{}': commit failed ({}); it is sent again", name, e.toString());
+            }
+        });
+    }
+
+    /** Commits finished work of {@code only} (all assigned partitions when null), waiting for the broker. Consumer thread only. */
     private void commit(KafkaConsumer<byte[], byte[]> c, Collection<TopicPartition> only) {
         var offsets = new HashMap<TopicPartition, OffsetAndMetadata>();
         lock.lock();
@@ -523,7 +520,7 @@ public final class KafkaSource implements Source, Acknowledger {
         try {
             for (var e : offsets.entrySet()) {
                 var p = parts.get(e.getKey());
-                if (p != null) {
+                if (p != null && e.getValue().offset() > p.committed) {
                     p.committed = e.getValue().offset();
                     p.removeBelow(p.committed);
                 }
@@ -571,7 +568,7 @@ public final class KafkaSource implements Source, Acknowledger {
         lock.lock();
         try {
             var p = parts.get(new TopicPartition(topic, partition));
-            return p == null ? new Buffered(0, 0, 0, 0) : new Buffered(p.records.size(), p.bytes, p.peakRecords, p.peakBytes);
+            return p == null ? new Buffered(0, 0, 0, 0) : new Buffered(p.size(), p.bytes, p.peakRecords, p.peakBytes);
         } finally {
             lock.unlock();
         }
@@ -589,63 +586,35 @@ public final class KafkaSource implements Source, Acknowledger {
             throw new FerryException(down, lastDeath, true);
         }
         long deadline = System.nanoTime() + request.maxWait().toNanos();
-        var out = new ArrayList<Delivery>();
+        var out = new ArrayList<Rec>();
         lock.lock();
         try {
             while (true) {
                 long now = System.nanoTime();
                 long nextHoldEnds = Long.MAX_VALUE;
                 for (var p : parts.values()) {
-                    if (p.held(now)) {
-                        nextHoldEnds = Math.min(nextHoldEnds, p.heldUntilNanos - now);
-                        continue;
+                    if (out.size() == request.maxMessages()) {
+                        break;
                     }
-                    // like an SQS FIFO group: a key with a record out in another batch waits, so two
-                    // pollers never hand the engine one key's records out of order
-                    var busy = new java.util.HashSet<KeyBytes>();
-                    for (var r : p.records.values()) {
-                        if (r.state == State.OUT && r.record.key() != null) {
-                            busy.add(new KeyBytes(r.record.key()));
-                        }
-                    }
-                    // a key waiting out a Redeliver's delay: its records wait, the partition's other keys go on
-                    p.keyHolds.values().removeIf(until -> until - now <= 0);
-                    var skipped = new java.util.HashSet<KeyBytes>();
-                    for (var r : p.records.values()) {
-                        if (out.size() == request.maxMessages()) {
-                            break;
-                        }
-                        if (r.state != State.QUEUED) {
-                            continue;
-                        }
-                        var key = r.record.key() == null ? null : new KeyBytes(r.record.key());
-                        if (key != null && (busy.contains(key) || skipped.contains(key))) {
-                            skipped.add(key);
-                            continue;
-                        }
-                        var heldUntil = key == null ? null : p.keyHolds.get(key);
-                        if (heldUntil != null) {
-                            nextHoldEnds = Math.min(nextHoldEnds, heldUntil - now);
-                            skipped.add(key);
-                            continue;
-                        }
-                        r.state = State.OUT;
-                        r.receives++;
-                        out.add(delivery(r));
-                    }
+                    nextHoldEnds = Math.min(nextHoldEnds, p.takeInto(out, request.maxMessages(), now));
                 }
                 long left = deadline - System.nanoTime();
                 if (!out.isEmpty() || left <= 0) {
-                    return out;
+                    break;
                 }
                 available.awaitNanos(Math.min(left, nextHoldEnds));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return out;
         } finally {
             lock.unlock();
         }
+        // built outside the lock: the records are out, nobody else touches them until they are settled
+        var deliveries = new ArrayList<Delivery>(out.size());
+        for (var r : out) {
+            deliveries.add(delivery(r));
+        }
+        return deliveries;
     }
 
     private Delivery delivery(Rec r) {
@@ -667,6 +636,7 @@ public final class KafkaSource implements Source, Acknowledger {
     public List<Settlement.Failure> settle(List<Settlement> settlements) {
         var failures = new ArrayList<Settlement.Failure>();
         var deadLetters = new ArrayList<Settlement>();
+        var comingBack = new ArrayList<Settlement>();
         lock.lock();
         try {
             long now = System.nanoTime();
@@ -682,16 +652,20 @@ public final class KafkaSource implements Source, Acknowledger {
                     continue;
                 }
                 switch (s.disposition()) {
-                    case Disposition.Ack a -> {
-                        r.state = State.DONE;
-                        trimDonePrefix(r.part);
-                    }
-                    case Disposition.Release rel -> r.state = State.QUEUED;
-                    case Disposition.Redeliver red -> {
-                        r.state = State.QUEUED;
-                        r.part.hold(r, now + red.delay().toNanos());     // its key; the partition when it has none
-                    }
+                    case Disposition.Ack a -> r.part.done(r);
+                    case Disposition.Release rel -> comeBack(r, s, comingBack);
+                    case Disposition.Redeliver red -> comeBack(r, s, comingBack);
                     case Disposition.DeadLetter dl -> deadLetters.add(s);
+                }
+            }
+            // highest offset first: each goes to the front of its key's waiting records
+            comingBack.sort(Comparator.comparingLong((Settlement s) -> ((Rec) s.delivery().receipt()).offset()).reversed());
+            for (var s : comingBack) {
+                var r = (Rec) s.delivery().receipt();
+                if (s.disposition() instanceof Disposition.Redeliver red) {
+                    r.part.requeue(r, true, now + red.delay().toNanos());     // its key; the partition when it has none
+                } else {
+                    r.part.requeue(r, false, 0);
                 }
             }
             available.signalAll();
@@ -704,12 +678,10 @@ public final class KafkaSource implements Source, Acknowledger {
             lock.lock();
             try {
                 if (dlqProblem == null) {
-                    r.state = State.DONE;
-                    trimDonePrefix(r.part);
+                    r.part.done(r);
                 } else {
                     // not confirmed: the offset must not pass it; offer it again shortly
-                    r.state = State.QUEUED;
-                    r.part.hold(r, System.nanoTime() + TimeUnit.SECONDS.toNanos(1));
+                    r.part.requeue(r, true, System.nanoTime() + TimeUnit.SECONDS.toNanos(1));
                     failures.add(new Settlement.Failure(s, dlqProblem, true));
                 }
                 available.signalAll();
@@ -720,20 +692,10 @@ public final class KafkaSource implements Source, Acknowledger {
         return failures;
     }
 
-    /**
-     * Drops the finished records at the head of a partition's buffer: the buffer then holds only
-     * work in hand, so a full buffer means a slow engine, not a commit not yet made.
-     */
-    private static void trimDonePrefix(Part p) {
-        var it = p.records.values().iterator();
-        while (it.hasNext()) {
-            var head = it.next();
-            if (head.state != State.DONE) {
-                return;
-            }
-            it.remove();
-            p.bytes -= head.size;
-        }
+    /** Queued again below, highest offset first; marked at once so a second settlement of it in the list is refused. */
+    private static void comeBack(Rec r, Settlement s, List<Settlement> comingBack) {
+        r.state = State.QUEUED;
+        comingBack.add(s);
     }
 
     private String sendToDeadLetterTopic(Rec r, String reason) {
@@ -828,7 +790,7 @@ public final class KafkaSource implements Source, Acknowledger {
         private UnaryOperator<String> deadLetterTopic = topic -> topic + ".dlq";
         private int maxBufferedPerPartition = 5000;
         private long maxBufferedBytesPerPartition = 16L * 1024 * 1024;
-        private Duration commitInterval = Duration.ofMillis(100);
+        private Duration commitInterval = Duration.ofMillis(DEFAULT_COMMIT_INTERVAL_MS);
         private Duration restartBackoff = Duration.ofSeconds(1);
         private Duration maxRestartBackoff = Duration.ofSeconds(30);
 
@@ -845,6 +807,9 @@ public final class KafkaSource implements Source, Acknowledger {
             consumerConfig.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
             consumerConfig.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
             consumerConfig.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500);
+            // a partition resumed while a fetch for the others waits at the broker is fetched only
+            // after that one returns: the client's 500 ms made every resume a half-second stall
+            consumerConfig.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, FETCH_MAX_WAIT_MS);
             producerConfig.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
             producerConfig.put(ProducerConfig.ACKS_CONFIG, "all");
             producerConfig.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -911,7 +876,10 @@ public final class KafkaSource implements Source, Acknowledger {
             return this;
         }
 
-        /** How often finished offsets are committed (100 ms by default). */
+        /**
+         * How often finished offsets are committed, at most ({@value KafkaSource#DEFAULT_COMMIT_INTERVAL_MS} ms
+         * by default; only when something finished since). A commit does not hold up fetching.
+         */
         public Builder commitInterval(Duration interval) {
             if (interval == null || interval.isNegative()) {
                 throw new IllegalArgumentException("commitInterval must be >= 0, was " + interval);

@@ -1,0 +1,320 @@
+package dev.ferry.adapters.kafka;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * One assigned partition's records in hand, and which of them may go out next.
+ *
+ * <p>A record is {@link State#QUEUED} (waiting to go out), {@link State#OUT} (handed to the
+ * engine) or {@link State#DONE} (its disposition carried out). Records of one key go out in offset
+ * order and never while another record of that key is out — like an SQS FIFO group, so two pollers
+ * never hand the engine one key's records out of order. A key waiting out a Redeliver's delay is
+ * held; a record without a key holds the whole partition.
+ *
+ * <p>The waiting records are kept per key, with the keys that may go out now in a queue of their
+ * own, so handing out a batch costs what it hands out, not what the buffer holds (a busy key's
+ * thousand waiting records are not looked at until it is free). Not thread-safe: the source's lock
+ * guards every buffer.
+ */
+final class PartitionBuffer {
+
+    enum State { QUEUED, OUT, DONE }
+
+    /** A record key with value equality; its hash is computed once. */
+    static final class KeyBytes {
+        private final byte[] bytes;
+        private final int hash;
+
+        KeyBytes(byte[] bytes) {
+            this.bytes = bytes;
+            this.hash = Arrays.hashCode(bytes);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof KeyBytes k && k.hash == hash && Arrays.equals(k.bytes, bytes);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+    }
+
+    /** A record in hand; the receipt of its delivery. */
+    static final class Rec {
+        final ConsumerRecord<byte[], byte[]> record;
+        final PartitionBuffer part;
+        /** Its key's lane; null when the record has no key. */
+        final Lane lane;
+        final long size;
+        State state = State.QUEUED;
+        int receives;
+
+        private Rec(ConsumerRecord<byte[], byte[]> record, PartitionBuffer part, Lane lane) {
+            this.record = record;
+            this.part = part;
+            this.lane = lane;
+            this.size = sizeOf(record);
+        }
+
+        long offset() {
+            return record.offset();
+        }
+    }
+
+    /** One key's records waiting to go out, in offset order, and how many of the key's are out. */
+    static final class Lane {
+        final KeyBytes key;
+        final ArrayDeque<Rec> queued = new ArrayDeque<>(4);
+        int out;
+        /** A nanoTime; meaningful while {@link #held}. */
+        long heldUntil;
+        boolean held;
+        boolean inReady;
+
+        private Lane(KeyBytes key) {
+            this.key = key;
+        }
+    }
+
+    /** What a record holds in memory, roughly: key + value + header keys and values. */
+    static long sizeOf(ConsumerRecord<byte[], byte[]> record) {
+        long size = (record.key() == null ? 0 : record.key().length) + (record.value() == null ? 0 : record.value().length);
+        for (var h : record.headers()) {
+            size += h.key().length() + (h.value() == null ? 0 : h.value().length);
+        }
+        return size;
+    }
+
+    private static final Comparator<Rec> BY_OFFSET = Comparator.comparingLong(Rec::offset);
+
+    final TopicPartition tp;
+    /** Every record in hand, by offset: what the commit and the caps look at. */
+    private final TreeMap<Long, Rec> records = new TreeMap<>();
+    private final Map<KeyBytes, Lane> lanes = new HashMap<>();
+    /** Lanes that may go out now (checked again when taken: a lane's state may have changed since). */
+    private final ArrayDeque<Lane> ready = new ArrayDeque<>();
+    private final List<Lane> heldLanes = new ArrayList<>();
+    /** Waiting records without a key, in offset order. */
+    private final ArrayDeque<Rec> unkeyed = new ArrayDeque<>();
+    /** The whole partition's hold: a Redeliver of a record without a key. A nanoTime: starts at "now", not 0. */
+    private long heldUntilNanos = System.nanoTime();
+    long nextOffset = -1;
+    long committed = -1;
+    /** The highest offset sent in a commit not yet answered (or answered); -1 before any. */
+    long requested = -1;
+    long bytes;
+    int peakRecords;
+    long peakBytes;
+    boolean revoked;
+
+    PartitionBuffer(TopicPartition tp) {
+        this.tp = tp;
+    }
+
+    int size() {
+        return records.size();
+    }
+
+    boolean contains(long offset) {
+        return records.containsKey(offset);
+    }
+
+    /** Takes a fetched record in hand, waiting to go out. */
+    void add(ConsumerRecord<byte[], byte[]> record) {
+        Lane lane = null;
+        if (record.key() != null) {
+            lane = lanes.computeIfAbsent(new KeyBytes(record.key()), Lane::new);
+        }
+        var r = new Rec(record, this, lane);
+        records.put(record.offset(), r);
+        bytes += r.size;
+        peakRecords = Math.max(peakRecords, records.size());
+        peakBytes = Math.max(peakBytes, bytes);
+        nextOffset = Math.max(nextOffset, record.offset() + 1);
+        queue(r);
+        if (lane != null) {
+            offerReady(lane);
+        }
+    }
+
+    /**
+     * Marks up to {@code max - out.size()} records out and adds them to {@code out}: free keys'
+     * records and unkeyed ones, lowest offsets first. Returns the nanoseconds until the first hold
+     * ends that keeps a waiting record back, {@code Long.MAX_VALUE} when none does.
+     */
+    long takeInto(List<Rec> out, int max, long now) {
+        if (heldUntilNanos - now > 0) {
+            return heldUntilNanos - now;
+        }
+        long nextHoldEnds = Long.MAX_VALUE;
+        for (Iterator<Lane> it = heldLanes.iterator(); it.hasNext(); ) {
+            var lane = it.next();
+            if (lane.heldUntil - now <= 0) {
+                it.remove();
+                lane.held = false;
+                offerReady(lane);
+                forgetIfIdle(lane);
+            } else if (!lane.queued.isEmpty()) {
+                nextHoldEnds = Math.min(nextHoldEnds, lane.heldUntil - now);
+            }
+        }
+        while (out.size() < max) {
+            var lane = firstReady();
+            var loose = unkeyed.peekFirst();
+            if (loose != null && (lane == null || loose.offset() < lane.queued.peekFirst().offset())) {
+                unkeyed.pollFirst();
+                goOut(loose, out);
+                continue;
+            }
+            if (lane == null) {
+                break;
+            }
+            ready.pollFirst();
+            lane.inReady = false;
+            while (out.size() < max && !lane.queued.isEmpty()) {
+                lane.out++;
+                goOut(lane.queued.pollFirst(), out);
+            }
+        }
+        return nextHoldEnds;
+    }
+
+    private static void goOut(Rec r, List<Rec> out) {
+        r.state = State.OUT;
+        r.receives++;
+        out.add(r);
+    }
+
+    /** An out record's disposition was carried out. */
+    void done(Rec r) {
+        r.state = State.DONE;
+        cameBack(r);
+        trimDonePrefix();
+    }
+
+    /**
+     * An out record waits to go out again, before any later record of its key; held until
+     * {@code holdUntil} (a nanoTime) when {@code hold}: its key, or the partition when it has none.
+     * Several records coming back are best given from the highest offset down (each goes to the front).
+     */
+    void requeue(Rec r, boolean hold, long holdUntil) {
+        r.state = State.QUEUED;
+        queue(r);
+        if (hold) {
+            if (r.lane == null) {
+                if (holdUntil - heldUntilNanos > 0) {
+                    heldUntilNanos = holdUntil;
+                }
+            } else {
+                var lane = r.lane;
+                if (!lane.held) {
+                    lane.held = true;
+                    lane.heldUntil = holdUntil;
+                    heldLanes.add(lane);
+                } else if (holdUntil - lane.heldUntil > 0) {
+                    lane.heldUntil = holdUntil;
+                }
+            }
+        }
+        cameBack(r);
+    }
+
+    private void cameBack(Rec r) {
+        var lane = r.lane;
+        if (lane != null) {
+            lane.out--;
+            offerReady(lane);
+            forgetIfIdle(lane);
+        }
+    }
+
+    /** Forgets the records below {@code offset} (committed: all done). */
+    void removeBelow(long offset) {
+        var below = records.headMap(offset);
+        for (var r : below.values()) {
+            bytes -= r.size;
+        }
+        below.clear();
+    }
+
+    /** The offset to commit: the first record not done, or the one after the last seen. */
+    long committable() {
+        for (var r : records.values()) {
+            if (r.state != State.DONE) {
+                return r.offset();
+            }
+        }
+        return nextOffset;
+    }
+
+    /**
+     * Drops the finished records at the head of the buffer: it then holds only work in hand, so a
+     * full buffer means a slow engine, not a commit not yet made.
+     */
+    private void trimDonePrefix() {
+        var it = records.values().iterator();
+        while (it.hasNext()) {
+            var head = it.next();
+            if (head.state != State.DONE) {
+                return;
+            }
+            it.remove();
+            bytes -= head.size;
+        }
+    }
+
+    /** Puts a waiting record in its place: in offset order within its key (or among the unkeyed). */
+    private void queue(Rec r) {
+        var queue = r.lane == null ? unkeyed : r.lane.queued;
+        var first = queue.peekFirst();
+        if (first == null || r.offset() < first.offset()) {
+            queue.addFirst(r);
+        } else if (r.offset() > queue.peekLast().offset()) {
+            queue.addLast(r);
+        } else {    // between two waiting records: not the usual way back, put in order the slow way
+            var all = new ArrayList<>(queue);
+            all.add(r);
+            all.sort(BY_OFFSET);
+            queue.clear();
+            queue.addAll(all);
+        }
+    }
+
+    private void offerReady(Lane lane) {
+        if (!lane.inReady && lane.out == 0 && !lane.held && !lane.queued.isEmpty()) {
+            lane.inReady = true;
+            ready.addLast(lane);
+        }
+    }
+
+    /** The first lane in the ready queue that may still go out, dropping those that may not. */
+    private Lane firstReady() {
+        Lane lane;
+        while ((lane = ready.peekFirst()) != null) {
+            if (lane.out == 0 && !lane.held && !lane.queued.isEmpty()) {
+                return lane;
+            }
+            ready.pollFirst();
+            lane.inReady = false;
+        }
+        return null;
+    }
+
+    private void forgetIfIdle(Lane lane) {
+        if (lane.out == 0 && !lane.held && lane.queued.isEmpty()) {
+            lanes.remove(lane.key, lane);
+        }
+    }
+}
