@@ -11,6 +11,8 @@ import dev.ferry.domain.transport.PollRequest;
 import dev.ferry.domain.transport.Source;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -70,6 +72,7 @@ final class Poller {
             return;
         }
         List<Delivery> batch;
+        var polled = s.clock().instant();
         try {
             s.counters().polls.increment();
             batch = s.source().poll(new PollRequest(permits, s.config().pollWait(), s.config().lease()));
@@ -100,10 +103,12 @@ final class Poller {
             return;
         }
         lastReceiveNanos = System.nanoTime();
-        s.counters().lastReceive = s.clock().instant();
+        var answered = s.clock().instant();
+        s.counters().lastReceive = answered;
+        var leaseUntil = leaseStart(polled, answered).plus(s.config().lease());
         var accepted = new ArrayList<InFlight>(batch.size());
         for (var delivery : batch) {
-            var item = accept(delivery);
+            var item = accept(delivery, leaseUntil);
             if (item != null) {
                 accepted.add(item);
             }
@@ -114,6 +119,21 @@ final class Poller {
             accepted.forEach(item -> s.settler().settle(item, Disposition.RELEASE));
         }
     }
+
+    /**
+     * When the transport's lease of a batch began, as near as the listener can tell: it leases what it
+     * hands out while the answer travels, so a lease counted from the answer ends later than the
+     * transport's (and an ack made after the real one ended would be excused as made within it).
+     * Not before the poll was sent; not earlier than {@link #ANSWER_TRAVEL} before the answer came
+     * either, since a long poll's message may have been handed out seconds after the poll was sent.
+     */
+    static Instant leaseStart(Instant polled, Instant answered) {
+        var earliest = answered.minus(ANSWER_TRAVEL);
+        return polled.isAfter(earliest) ? polled : earliest;
+    }
+
+    /** The longest a transport's answer is taken to travel (and wait for the poller) after its lease began. */
+    static final Duration ANSWER_TRAVEL = Duration.ofSeconds(1);
 
     private void checkIdle() {
         var idle = s.config().idleTimeout();
@@ -126,10 +146,9 @@ final class Poller {
      * Decodes and takes a delivery in hand; null when it was settled at once (malformed: it can never
      * succeed). A decoder that throws is a failure the processor decides on, in the delivery's turn.
      */
-    private InFlight accept(Delivery delivery) {
+    private InFlight accept(Delivery delivery, Instant leaseUntil) {
         s.counters().received.increment();
         s.observer().received(delivery);
-        var leaseUntil = s.clock().instant().plus(s.config().lease());
         Decoded decoded;
         String problem = null;
         try {

@@ -319,6 +319,36 @@ class ListenerFaultsTest {
         assertThat(effects).as("handled on each of its two counted receives").containsExactly("A1", "A1");
     }
 
+    @Test // the lease starts when the transport handed the message out, not when its answer arrived
+    void aLeaseRunsFromThePoll_notFromItsAnswer_soASlowAnswerDoesNotExcuseAnAckPastIt() {
+        fifo.send(InMemoryQueue.Message.of("A1", "A"));
+        Source slowAnswer = new Source() {
+            @Override
+            public String name() {
+                return fifo.name();
+            }
+
+            @Override
+            public List<Delivery> poll(PollRequest request) {
+                var got = fifo.poll(request);
+                if (!got.isEmpty()) {
+                    sleep(Duration.ofMillis(200)); // the answer takes a while to arrive: the lease is running
+                }
+                return got;
+            }
+        };
+        Handler slow = (event, delivery) -> {
+            effects.add(event.key());
+            sleep(Duration.ofMillis(150)); // within 300 ms of the answer, but 350 ms after the queue leased it
+            return Outcome.done();
+        };
+        var l = start(Listener.builder(slowAnswer, refusingAcks(new AtomicInteger(1_000)), new LineDecoder(), slow)
+                .config(fast().lease(Duration.ofMillis(300)).extendLeases(false).build()).seed(7));
+        assertThat(Await.until(LIMIT, () -> dlq.size() == 1)).as("excused for ever otherwise: " + l.stats().line()).isTrue();
+        assertThat(dlq.messages().getFirst().attributes().get(InMemoryQueue.REASON_ATTRIBUTE))
+                .matches("received \\d+ times .*more than maxReceives 2");
+    }
+
     @Test // #15 (5)
     void skipDelete_aDuplicateOrAnEventlessDelivery_isAcked_notLeftHanging() {
         var queue = InMemoryQueue.standard("async");
