@@ -52,7 +52,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * {@value #RECORDS} records (100 keys, 3 partitions, the MTurk one-event document as value) on an
  * in-JVM KRaft broker, read by a fresh consumer group per invocation, three ways: through Ferry's
- * Kafka source + the engine + a no-op handler (the source commits finished offsets every 100 ms),
+ * Kafka source + the engine + a no-op handler (the source commits finished offsets every 25 ms),
  * a bare {@code KafkaConsumer} poll + {@code commitSync} loop, and a bare poll + {@code commitAsync}
  * loop (it does not wait for the commit round trip). One operation = one record.
  *
