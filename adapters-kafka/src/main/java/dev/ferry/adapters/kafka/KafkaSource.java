@@ -1,7 +1,6 @@
 package dev.ferry.adapters.kafka;
 
 import dev.ferry.adapters.kafka.PartitionBuffer.Rec;
-import dev.ferry.adapters.kafka.PartitionBuffer.State;
 
 import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.model.FerryException;
@@ -15,32 +14,20 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.UnaryOperator;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,53 +63,25 @@ import org.slf4j.LoggerFactory;
 public final class KafkaSource implements Source, Acknowledger {
 
     private static final Logger LOG = LoggerFactory.getLogger(KafkaSource.class);
-    private static final Duration POLL = Duration.ofMillis(100);
-    private static final Duration PAUSED_POLL = Duration.ofMillis(2);
     static final int FETCH_MAX_WAIT_MS = 50;
     /** The default {@link Builder#commitInterval}, in milliseconds. */
     public static final int DEFAULT_COMMIT_INTERVAL_MS = 25;
 
-    /** A partition's buffer as the tests see it: now, and the most since the partition was assigned. */
-    record Buffered(int records, long bytes, int peakRecords, long peakBytes) {
-    }
-
     private final String name;
-    private final Collection<String> topics;
-    private final Map<String, Object> consumerConfig;
     private final Map<String, Object> producerConfig;
     private final UnaryOperator<String> deadLetterTopic;
-    private final int maxBufferedPerPartition;
-    private final long maxBufferedBytesPerPartition;
-    private final Duration commitInterval;
-    private final Duration restartBackoff;
-    private final Duration maxRestartBackoff;
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition available = lock.newCondition();
-    private final Map<TopicPartition, PartitionBuffer> parts = new HashMap<>();
-    private final CountDownLatch closing = new CountDownLatch(1);
-    private final AtomicBoolean killLoopOnce = new AtomicBoolean();
-    /** The consumer thread's current consumer, for {@link #close()}'s wakeup; null while there is none. */
-    private volatile KafkaConsumer<byte[], byte[]> consumer;
+    private final PartitionBuffers buffers;
+    private final ConsumerLoop loop;
     private KafkaProducer<byte[], byte[]> dlqProducer;
-    private volatile Thread consumerThread;
     private volatile boolean closed;
-    /** Why the source cannot hand out records now (its consumer died and is being replaced); null when it can. */
-    private volatile String problem;
-    /** Records behind the end of the assigned partitions, as of the last poll; -1 unknown. */
-    private volatile long lag = -1;
-    private volatile Throwable lastDeath;
 
     private KafkaSource(Builder b) {
         this.name = b.name;
-        this.topics = List.copyOf(b.topics);
-        this.consumerConfig = new HashMap<>(b.consumerConfig);
         this.producerConfig = new HashMap<>(b.producerConfig);
         this.deadLetterTopic = b.deadLetterTopic;
-        this.maxBufferedPerPartition = b.maxBufferedPerPartition;
-        this.maxBufferedBytesPerPartition = b.maxBufferedBytesPerPartition;
-        this.commitInterval = b.commitInterval;
-        this.restartBackoff = b.restartBackoff;
-        this.maxRestartBackoff = b.maxRestartBackoff;
+        this.buffers = new PartitionBuffers(name, b.maxBufferedPerPartition, b.maxBufferedBytesPerPartition);
+        this.loop = new ConsumerLoop(new ConsumerLoop.Settings(name, List.copyOf(b.topics), new HashMap<>(b.consumerConfig),
+                b.commitInterval, b.restartBackoff, b.maxRestartBackoff), buffers);
     }
 
     /** A source on {@code topics} in consumer group {@code groupId}, at {@code bootstrapServers}. */
@@ -132,18 +91,17 @@ public final class KafkaSource implements Source, Acknowledger {
 
     /** Joins the group and starts fetching. */
     public synchronized KafkaSource start() {
-        if (consumerThread != null) {
+        if (loop.started()) {
             return this;
         }
-        var first = newConsumer();
-        consumer = first;
         dlqProducer = new KafkaProducer<>(producerConfig, new ByteArraySerializer(), new ByteArraySerializer());
-        consumerThread = Thread.ofPlatform().name("ferry-kafka-" + name).start(() -> run(first));
+        try {
+            loop.start();
+        } catch (RuntimeException e) {
+            dlqProducer.close(Duration.ZERO);
+            throw e;
+        }
         return this;
-    }
-
-    private KafkaConsumer<byte[], byte[]> newConsumer() {
-        return new KafkaConsumer<>(consumerConfig, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 
     @Override
@@ -156,21 +114,7 @@ public final class KafkaSource implements Source, Acknowledger {
      * its last poll (the consumer's own view, no broker call); -1 before it knows. For a lag gauge.
      */
     public long lag() {
-        return lag;
-    }
-
-    /** The sum of the consumer's known lag over its assignment; -1 when it knows none (on the consumer thread). */
-    private static long lagOf(KafkaConsumer<byte[], byte[]> c) {
-        long sum = 0;
-        boolean known = false;
-        for (var partition : c.assignment()) {
-            var partitionLag = c.currentLag(partition);
-            if (partitionLag.isPresent()) {
-                sum += partitionLag.getAsLong();
-                known = true;
-            }
-        }
-        return known ? sum : (c.assignment().isEmpty() ? 0 : -1);
+        return loop.lag();
     }
 
     /**
@@ -187,391 +131,17 @@ public final class KafkaSource implements Source, Acknowledger {
         if (closed) {
             return Optional.of("Kafka source '" + name + "' is closed");
         }
-        var thread = consumerThread;
-        if (thread == null) {
-            return Optional.of("Kafka source '" + name + "' is not started");
-        }
-        var p = problem;
-        if (p != null) {
-            return Optional.of(p);
-        }
-        if (!thread.isAlive()) {
-            return Optional.of("Kafka source '" + name + "': its consumer thread ended");
-        }
-        return Optional.empty();
-    }
-
-    // ---------------------------------------------------------------- the consumer thread
-
-    /**
-     * The consumer thread: consumes with {@code first}; when a consumer dies, closes it, drops what
-     * is in hand and starts a new one after a pause (1 s doubling to 30 s by default), until closed.
-     */
-    private void run(KafkaConsumer<byte[], byte[]> first) {
-        var c = first;
-        long backoff = restartBackoff.toNanos();
-        try {
-            while (true) {
-                long started = System.nanoTime();
-                RuntimeException death = null;
-                try {
-                    death = consume(c);
-                    if (death != null && !closed) {
-                        lastDeath = death;
-                        problem = "Kafka source '" + name + "': its consumer died (" + death + "); it is being replaced";
-                    }
-                } finally {
-                    consumer = null;
-                    closeQuietly(c);
-                }
-                if (closed || death == null) {
-                    return;
-                }
-                dropAll();
-                if (System.nanoTime() - started >= maxRestartBackoff.toNanos()) {
-                    backoff = restartBackoff.toNanos();      // it ran well for a while: start the pauses over
-                }
-                LOG.error("Kafka source '" + name + "': its consumer died; a new one starts in "
-                        + dev.ferry.domain.model.Durations.text(Duration.ofNanos(backoff)), death);
-                c = null;
-                while (c == null) {
-                    problem = "Kafka source '" + name + "': its consumer died (" + death + "); a new one starts in "
-                            + Duration.ofNanos(backoff);
-                    if (closing.await(backoff, TimeUnit.NANOSECONDS)) {
-                        return;
-                    }
-                    backoff = Math.min(maxRestartBackoff.toNanos(), backoff * 2);
-                    try {
-                        c = newConsumer();
-                    } catch (RuntimeException e) {
-                        death = e;
-                        lastDeath = e;
-                        LOG.error("Kafka source '" + name + "': cannot create a new consumer", e);
-                    }
-                }
-                consumer = c;
-                LOG.info("Kafka source '{}': a new consumer joins the group", name);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            if (!closed && problem == null) {
-                problem = "Kafka source '" + name + "': its consumer thread ended";
-            }
-        }
-    }
-
-    /**
-     * Consumes with {@code c} until closed (returns null) or until it fails (returns the failure).
-     * Does not close {@code c}.
-     */
-    private RuntimeException consume(KafkaConsumer<byte[], byte[]> c) {
-        try {
-            c.subscribe(topics, new ConsumerRebalanceListener() {
-                @Override
-                public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
-                    commit(c, revoked);
-                    drop(revoked);
-                }
-
-                @Override
-                public void onPartitionsLost(Collection<TopicPartition> lost) {
-                    drop(lost);
-                }
-
-                @Override
-                public void onPartitionsAssigned(Collection<TopicPartition> assigned) {
-                    lock.lock();
-                    try {
-                        for (var tp : assigned) {
-                            parts.put(tp, new PartitionBuffer(tp));
-                        }
-                    } finally {
-                        lock.unlock();
-                    }
-                }
-            });
-            long lastCommit = System.nanoTime();
-            while (!closed) {
-                if (killLoopOnce.compareAndSet(true, false)) {
-                    throw new IllegalStateException("consumer loop killed by the test hook");
-                }
-                boolean paused = pauseOrResume(c);
-                var records = c.poll(pollWait(paused, lastCommit));
-                if (problem != null) {
-                    problem = null;             // a consumer that polls again: the source is back
-                    LOG.info("Kafka source '{}' consumes again", name);
-                }
-                take(c, records);
-                lag = lagOf(c);
-                if (System.nanoTime() - lastCommit >= commitInterval.toNanos()) {
-                    commitAsync(c);
-                    lastCommit = System.nanoTime();
-                }
-            }
-            commit(c, null);
-            return null;
-        } catch (WakeupException e) {
-            if (closed) {
-                commit(c, null);
-                return null;
-            }
-            return e;
-        } catch (RuntimeException e) {
-            return e;
-        }
-    }
-
-    private void closeQuietly(KafkaConsumer<byte[], byte[]> c) {
-        try {
-            c.close(Duration.ofSeconds(5));        // a subscribed consumer revokes (and commits) its partitions first
-        } catch (RuntimeException e) {
-            LOG.warn("Kafka source '{}': closing the consumer failed: {}", name, e.toString());
-        }
-    }
-
-    /** Puts fetched records into their partitions' buffers, as far as the buffers take them. */
-    private void take(KafkaConsumer<byte[], byte[]> c, ConsumerRecords<byte[], byte[]> records) {
-        if (records.isEmpty()) {
-            return;
-        }
-        var rewind = new HashMap<TopicPartition, Long>();
-        lock.lock();
-        try {
-            for (var tp : records.partitions()) {
-                var part = parts.get(tp);
-                if (part == null) {
-                    continue;
-                }
-                for (var r : records.records(tp)) {
-                    if (part.contains(r.offset())) {
-                        continue;
-                    }
-                    if (full(part)) {
-                        // the rest is fetched again once the engine caught up: the caps hold exactly
-                        rewind.put(tp, r.offset());
-                        break;
-                    }
-                    part.add(r);
-                }
-            }
-            available.signalAll();
-        } finally {
-            lock.unlock();
-        }
-        for (var e : rewind.entrySet()) {
-            c.seek(e.getKey(), e.getValue().longValue());
-        }
-        if (!rewind.isEmpty()) {
-            pauseOrResume(c);
-        }
-    }
-
-    /** A buffer at either cap: its partition is paused. Under the lock. */
-    private boolean full(PartitionBuffer p) {
-        return p.size() >= maxBufferedPerPartition || p.bytes >= maxBufferedBytesPerPartition;
-    }
-
-    /**
-     * A paused partition's buffer with room for a fetch's worth again: at most half of either cap.
-     * Resuming at the first free slot would fetch a whole batch to take one record and seek back.
-     */
-    private boolean roomy(PartitionBuffer p) {
-        return p.size() <= maxBufferedPerPartition / 2 && p.bytes <= maxBufferedBytesPerPartition / 2;
-    }
-
-    /**
-     * Pauses partitions with full buffers and resumes paused ones with room again (a held key or
-     * partition is not paused). Returns whether any partition stays paused.
-     */
-    private boolean pauseOrResume(KafkaConsumer<byte[], byte[]> c) {
-        var pause = new ArrayList<TopicPartition>();
-        var resume = new ArrayList<TopicPartition>();
-        var paused = c.paused();
-        lock.lock();
-        try {
-            for (var p : parts.values()) {
-                if (full(p)) {
-                    pause.add(p.tp);
-                } else if (!paused.contains(p.tp) || roomy(p)) {
-                    resume.add(p.tp);
-                }
-            }
-        } finally {
-            lock.unlock();
-        }
-        var toPause = pause.stream().filter(tp -> !paused.contains(tp)).toList();
-        var toResume = resume.stream().filter(paused::contains).toList();
-        if (!toPause.isEmpty()) {
-            c.pause(toPause);
-        }
-        if (!toResume.isEmpty()) {
-            c.resume(toResume);
-        }
-        return paused.size() + toPause.size() - toResume.size() > 0;
-    }
-
-    /**
-     * How long the consumer's next poll may wait: briefly while a partition is paused (its buffer
-     * empties meanwhile), until the next commit is due while records are in hand (so finished work
-     * is committed on time even when nothing more is fetched), otherwise 100 ms.
-     */
-    private Duration pollWait(boolean paused, long lastCommit) {
-        if (paused) {
-            return PAUSED_POLL;
-        }
-        lock.lock();
-        try {
-            boolean inHand = false;
-            for (var p : parts.values()) {
-                inHand |= p.size() > 0 || p.committable() > Math.max(p.committed, p.requested);
-            }
-            if (!inHand) {
-                return POLL;
-            }
-        } finally {
-            lock.unlock();
-        }
-        long due = commitInterval.toNanos() - (System.nanoTime() - lastCommit);
-        return Duration.ofNanos(Math.clamp(due, TimeUnit.MILLISECONDS.toNanos(1), POLL.toNanos()));
-    }
-
-    /**
-     * Commits finished work without waiting for the broker (the consumer goes on fetching); the
-     * answer comes in a later poll, on this thread. A failed commit is sent again at the next turn.
-     * Revoked partitions and closing commit with {@link #commit}, which waits. Consumer thread only.
-     */
-    private void commitAsync(KafkaConsumer<byte[], byte[]> c) {
-        var offsets = new HashMap<TopicPartition, OffsetAndMetadata>();
-        var sentFor = new HashMap<TopicPartition, PartitionBuffer>();
-        lock.lock();
-        try {
-            for (var p : parts.values()) {
-                long offset = p.committable();
-                if (offset >= 0 && offset > Math.max(p.committed, p.requested)) {
-                    offsets.put(p.tp, new OffsetAndMetadata(offset));
-                    sentFor.put(p.tp, p);
-                    p.requested = offset;
-                }
-            }
-        } finally {
-            lock.unlock();
-        }
-        if (offsets.isEmpty()) {
-            return;
-        }
-        c.commitAsync(offsets, (committed, e) -> {
-            lock.lock();
-            try {
-                // the buffers it was sent for: a partition assigned again since has a buffer of its own
-                for (var entry : offsets.entrySet()) {
-                    var p = sentFor.get(entry.getKey());
-                    long offset = entry.getValue().offset();
-                    if (e == null) {
-                        if (offset > p.committed) {
-                            p.committed = offset;
-                            p.removeBelow(offset);
-                        }
-                    } else if (p.requested <= offset) {
-                        p.requested = p.committed;
-                    }
-                }
-            } finally {
-                lock.unlock();
-            }
-            if (e != null) {
-                LOG.warn("Kafka source '{}': commit failed ({}); it is sent again", name, e.toString());
-            }
-        });
-    }
-
-    /** Commits finished work of {@code only} (all assigned partitions when null), waiting for the broker. Consumer thread only. */
-    private void commit(KafkaConsumer<byte[], byte[]> c, Collection<TopicPartition> only) {
-        var offsets = new HashMap<TopicPartition, OffsetAndMetadata>();
-        lock.lock();
-        try {
-            for (var p : parts.values()) {
-                if (only != null && !only.contains(p.tp)) {
-                    continue;
-                }
-                long offset = p.committable();
-                if (offset >= 0 && offset > p.committed) {
-                    offsets.put(p.tp, new OffsetAndMetadata(offset));
-                }
-            }
-        } finally {
-            lock.unlock();
-        }
-        if (offsets.isEmpty()) {
-            return;
-        }
-        try {
-            try {
-                c.commitSync(offsets, Duration.ofSeconds(10));
-            } catch (WakeupException e) {
-                c.commitSync(offsets, Duration.ofSeconds(10));     // close()'s wakeup came first: commit still
-            }
-        } catch (RuntimeException e) {
-            LOG.warn("Kafka source '{}': commit failed ({}); finished records may be read again "
-                    + "and dropped by the ledger", name, e.getMessage());
-            return;
-        }
-        lock.lock();
-        try {
-            for (var e : offsets.entrySet()) {
-                var p = parts.get(e.getKey());
-                if (p != null && e.getValue().offset() > p.committed) {
-                    p.committed = e.getValue().offset();
-                    p.removeBelow(p.committed);
-                }
-            }
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private void drop(Collection<TopicPartition> gone) {
-        lock.lock();
-        try {
-            for (var tp : gone) {
-                var p = parts.remove(tp);
-                if (p != null) {
-                    p.revoked = true;
-                }
-            }
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** After a consumer died: whatever its close did not revoke is not ours any more. */
-    private void dropAll() {
-        lock.lock();
-        try {
-            for (var p : parts.values()) {
-                p.revoked = true;
-            }
-            parts.clear();
-            available.signalAll();
-        } finally {
-            lock.unlock();
-        }
+        return Optional.ofNullable(loop.problem());
     }
 
     /** Test hook: the consumer loop throws once at its next turn, as if consuming had failed. Not for production use. */
     void killConsumerLoopOnce() {
-        killLoopOnce.set(true);
+        loop.killOnce();
     }
 
     /** For tests: what is in hand for a partition (zeros when it is not assigned). */
-    Buffered buffered(String topic, int partition) {
-        lock.lock();
-        try {
-            var p = parts.get(new TopicPartition(topic, partition));
-            return p == null ? new Buffered(0, 0, 0, 0) : new Buffered(p.size(), p.bytes, p.peakRecords, p.peakBytes);
-        } finally {
-            lock.unlock();
-        }
+    PartitionBuffers.Buffered buffered(String topic, int partition) {
+        return buffers.buffered(topic, partition);
     }
 
     // ---------------------------------------------------------------- the ports
@@ -581,34 +151,11 @@ public final class KafkaSource implements Source, Acknowledger {
         if (closed) {
             throw new FerryException("Kafka source '" + name + "' is closed", false);
         }
-        var down = problem;
+        var down = loop.down();
         if (down != null) {
-            throw new FerryException(down, lastDeath, true);
+            throw new FerryException(down, loop.lastDeath(), true);
         }
-        long deadline = System.nanoTime() + request.maxWait().toNanos();
-        var out = new ArrayList<Rec>();
-        lock.lock();
-        try {
-            while (true) {
-                long now = System.nanoTime();
-                long nextHoldEnds = Long.MAX_VALUE;
-                for (var p : parts.values()) {
-                    if (out.size() == request.maxMessages()) {
-                        break;
-                    }
-                    nextHoldEnds = Math.min(nextHoldEnds, p.takeInto(out, request.maxMessages(), now));
-                }
-                long left = deadline - System.nanoTime();
-                if (!out.isEmpty() || left <= 0) {
-                    break;
-                }
-                available.awaitNanos(Math.min(left, nextHoldEnds));
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            lock.unlock();
-        }
+        var out = buffers.handOut(request.maxMessages(), System.nanoTime() + request.maxWait().toNanos());
         // built outside the lock: the records are out, nobody else touches them until they are settled
         var deliveries = new ArrayList<Delivery>(out.size());
         for (var r : out) {
@@ -634,68 +181,18 @@ public final class KafkaSource implements Source, Acknowledger {
 
     @Override
     public List<Settlement.Failure> settle(List<Settlement> settlements) {
-        var failures = new ArrayList<Settlement.Failure>();
-        var deadLetters = new ArrayList<Settlement>();
-        var comingBack = new ArrayList<Settlement>();
-        lock.lock();
-        try {
-            long now = System.nanoTime();
-            for (var s : settlements) {
-                if (!(s.delivery().receipt() instanceof Rec r)) {
-                    failures.add(new Settlement.Failure(s, "not received from Kafka source '" + name + "'", false));
-                    continue;
-                }
-                if (r.part.revoked || r.state != State.OUT) {
-                    failures.add(new Settlement.Failure(s, r.part.revoked
-                            ? "partition " + r.part.tp + " was revoked; its next owner reads the record again"
-                            : "already settled", false));
-                    continue;
-                }
-                switch (s.disposition()) {
-                    case Disposition.Ack a -> r.part.done(r);
-                    case Disposition.Release rel -> comeBack(r, s, comingBack);
-                    case Disposition.Redeliver red -> comeBack(r, s, comingBack);
-                    case Disposition.DeadLetter dl -> deadLetters.add(s);
-                }
-            }
-            // highest offset first: each goes to the front of its key's waiting records
-            comingBack.sort(Comparator.comparingLong((Settlement s) -> ((Rec) s.delivery().receipt()).offset()).reversed());
-            for (var s : comingBack) {
-                var r = (Rec) s.delivery().receipt();
-                if (s.disposition() instanceof Disposition.Redeliver red) {
-                    r.part.requeue(r, true, now + red.delay().toNanos());     // its key; the partition when it has none
-                } else {
-                    r.part.requeue(r, false, 0);
-                }
-            }
-            available.signalAll();
-        } finally {
-            lock.unlock();
-        }
-        for (var s : deadLetters) {
+        var settled = buffers.settle(settlements);
+        var failures = new ArrayList<>(settled.failures());
+        for (var s : settled.deadLetters()) {
             var r = (Rec) s.delivery().receipt();
             var dlqProblem = sendToDeadLetterTopic(r, ((Disposition.DeadLetter) s.disposition()).reason());
-            lock.lock();
-            try {
-                if (dlqProblem == null) {
-                    r.part.done(r);
-                } else {
-                    // not confirmed: the offset must not pass it; offer it again shortly
-                    r.part.requeue(r, true, System.nanoTime() + TimeUnit.SECONDS.toNanos(1));
-                    failures.add(new Settlement.Failure(s, dlqProblem, true));
-                }
-                available.signalAll();
-            } finally {
-                lock.unlock();
+            buffers.deadLetterWritten(r, dlqProblem == null);
+            if (dlqProblem != null) {
+                // not confirmed: the offset must not pass it; it is offered again shortly
+                failures.add(new Settlement.Failure(s, dlqProblem, true));
             }
         }
         return failures;
-    }
-
-    /** Queued again below, highest offset first; marked at once so a second settlement of it in the list is refused. */
-    private static void comeBack(Rec r, Settlement s, List<Settlement> comingBack) {
-        r.state = State.QUEUED;
-        comingBack.add(s);
     }
 
     private String sendToDeadLetterTopic(Rec r, String reason) {
@@ -721,14 +218,7 @@ public final class KafkaSource implements Source, Acknowledger {
     /** Kafka has no visibility timeout: records stay ours while the partition is; revoked ones are reported. */
     @Override
     public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
-        lock.lock();
-        try {
-            return deliveries.stream()
-                    .filter(d -> !(d.receipt() instanceof Rec r) || r.part.revoked || r.state != State.OUT)
-                    .toList();
-        } finally {
-            lock.unlock();
-        }
+        return buffers.notOurs(deliveries);
     }
 
     /**
@@ -736,15 +226,7 @@ public final class KafkaSource implements Source, Acknowledger {
      * For tests of what the next consumer sees.
      */
     void abandon() {
-        lock.lock();
-        try {
-            for (var p : parts.values()) {
-                p.revoked = true;
-            }
-            parts.clear();
-        } finally {
-            lock.unlock();
-        }
+        buffers.dropAll();
         close();
     }
 
@@ -755,30 +237,11 @@ public final class KafkaSource implements Source, Acknowledger {
             return;
         }
         closed = true;
-        closing.countDown();
-        var c = consumer;
-        if (c != null) {
-            try {
-                c.wakeup();
-            } catch (RuntimeException e) {
-                // already closed by the consumer thread
-            }
-        }
-        var thread = consumerThread;
-        if (thread != null) {
-            try {
-                thread.join(TimeUnit.SECONDS.toMillis(15));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        loop.close();
+        if (dlqProducer != null) {
             dlqProducer.close(Duration.ofSeconds(5));
         }
-        lock.lock();
-        try {
-            available.signalAll();
-        } finally {
-            lock.unlock();
-        }
+        buffers.wakeAll();
     }
 
     /** Builds a {@link KafkaSource}. */

@@ -1,0 +1,329 @@
+package dev.ferry.adapters.kafka;
+
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The thread that owns a source's {@code KafkaConsumer} (it is not thread-safe): it fetches into
+ * the partition buffers, pauses partitions whose buffers are full, commits finished offsets, and
+ * replaces a consumer that dies (after a pause of {@code restartBackoff}, doubling to its max).
+ */
+final class ConsumerLoop {
+
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaSource.class);
+    private static final Duration POLL = Duration.ofMillis(100);
+    /** A paused partition is looked at again this soon: its buffer empties while the consumer waits. */
+    private static final Duration PAUSED_POLL = Duration.ofMillis(2);
+
+    /** What the loop needs from its source's settings. */
+    record Settings(String name, List<String> topics, Map<String, Object> consumerConfig, Duration commitInterval,
+                    Duration restartBackoff, Duration maxRestartBackoff) {
+    }
+
+    private final Settings settings;
+    private final String name;
+    private final PartitionBuffers buffers;
+    private final CountDownLatch closing = new CountDownLatch(1);
+    private final AtomicBoolean killOnce = new AtomicBoolean();
+    /** The thread's current consumer, for {@link #close()}'s wakeup; null while there is none. */
+    private volatile KafkaConsumer<byte[], byte[]> consumer;
+    private volatile Thread thread;
+    private volatile boolean closed;
+    /** Why the source cannot hand out records now (its consumer died and is being replaced); null when it can. */
+    private volatile String problem;
+    /** Records behind the end of the assigned partitions, as of the last poll; -1 unknown. */
+    private volatile long lag = -1;
+    private volatile Throwable lastDeath;
+
+    ConsumerLoop(Settings settings, PartitionBuffers buffers) {
+        this.settings = settings;
+        this.name = settings.name();
+        this.buffers = buffers;
+    }
+
+    /** Creates the first consumer here (a bad setting fails the caller) and starts the thread. */
+    void start() {
+        var first = newConsumer();
+        consumer = first;
+        thread = Thread.ofPlatform().name("ferry-kafka-" + name).start(() -> run(first));
+    }
+
+    boolean started() {
+        return thread != null;
+    }
+
+    /** Why the consumer is down (died, being replaced), or null. */
+    String down() {
+        return problem;
+    }
+
+    Throwable lastDeath() {
+        return lastDeath;
+    }
+
+    /** What keeps the loop from fetching, in words; null when nothing does. */
+    String problem() {
+        var t = thread;
+        if (t == null) {
+            return "Kafka source '" + name + "' is not started";
+        }
+        var p = problem;
+        if (p != null) {
+            return p;
+        }
+        return t.isAlive() ? null : "Kafka source '" + name + "': its consumer thread ended";
+    }
+
+    long lag() {
+        return lag;
+    }
+
+    /** Test hook: the loop throws once at its next turn, as if consuming had failed. */
+    void killOnce() {
+        killOnce.set(true);
+    }
+
+    /** Stops the loop: the consumer commits what is finished and leaves the group; waits up to 15 s. */
+    void close() {
+        closed = true;
+        closing.countDown();
+        var c = consumer;
+        if (c != null) {
+            try {
+                c.wakeup();
+            } catch (RuntimeException e) {
+                // already closed by the consumer thread
+            }
+        }
+        var t = thread;
+        if (t != null) {
+            try {
+                t.join(TimeUnit.SECONDS.toMillis(15));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private KafkaConsumer<byte[], byte[]> newConsumer() {
+        return new KafkaConsumer<>(settings.consumerConfig(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+
+    /**
+     * Consumes with {@code first}; when a consumer dies, closes it, drops what is in hand and starts
+     * a new one after a pause, until closed.
+     */
+    private void run(KafkaConsumer<byte[], byte[]> first) {
+        var c = first;
+        long backoff = settings.restartBackoff().toNanos();
+        long maxBackoff = settings.maxRestartBackoff().toNanos();
+        try {
+            while (true) {
+                long started = System.nanoTime();
+                RuntimeException death = null;
+                try {
+                    death = consume(c);
+                    if (death != null && !closed) {
+                        lastDeath = death;
+                        problem = "Kafka source '" + name + "': its consumer died (" + death + "); it is being replaced";
+                    }
+                } finally {
+                    consumer = null;
+                    closeQuietly(c);
+                }
+                if (closed || death == null) {
+                    return;
+                }
+                buffers.dropAll();
+                if (System.nanoTime() - started >= maxBackoff) {
+                    backoff = settings.restartBackoff().toNanos();      // it ran well for a while: start the pauses over
+                }
+                LOG.error("Kafka source '" + name + "': its consumer died; a new one starts in "
+                        + dev.ferry.domain.model.Durations.text(Duration.ofNanos(backoff)), death);
+                c = null;
+                while (c == null) {
+                    problem = "Kafka source '" + name + "': its consumer died (" + death + "); a new one starts in "
+                            + Duration.ofNanos(backoff);
+                    if (closing.await(backoff, TimeUnit.NANOSECONDS)) {
+                        return;
+                    }
+                    backoff = Math.min(maxBackoff, backoff * 2);
+                    try {
+                        c = newConsumer();
+                    } catch (RuntimeException e) {
+                        death = e;
+                        lastDeath = e;
+                        LOG.error("Kafka source '" + name + "': cannot create a new consumer", e);
+                    }
+                }
+                consumer = c;
+                LOG.info("Kafka source '{}': a new consumer joins the group", name);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            if (!closed && problem == null) {
+                problem = "Kafka source '" + name + "': its consumer thread ended";
+            }
+        }
+    }
+
+    /**
+     * Consumes with {@code c} until closed (returns null) or until it fails (returns the failure).
+     * Does not close {@code c}.
+     */
+    private RuntimeException consume(KafkaConsumer<byte[], byte[]> c) {
+        try {
+            c.subscribe(settings.topics(), new ConsumerRebalanceListener() {
+                @Override
+                public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
+                    commit(c, revoked);
+                    buffers.drop(revoked);
+                }
+
+                @Override
+                public void onPartitionsLost(Collection<TopicPartition> lost) {
+                    buffers.drop(lost);
+                }
+
+                @Override
+                public void onPartitionsAssigned(Collection<TopicPartition> assigned) {
+                    buffers.assigned(assigned);
+                }
+            });
+            long lastCommit = System.nanoTime();
+            while (!closed) {
+                if (killOnce.compareAndSet(true, false)) {
+                    throw new IllegalStateException("consumer loop killed by the test hook");
+                }
+                boolean paused = pauseOrResume(c);
+                var records = c.poll(pollWait(paused, lastCommit));
+                if (problem != null) {
+                    problem = null;             // a consumer that polls again: the source is back
+                    LOG.info("Kafka source '{}' consumes again", name);
+                }
+                var rewind = buffers.take(records);
+                if (!rewind.isEmpty()) {
+                    rewind.forEach((tp, offset) -> c.seek(tp, offset.longValue()));
+                    pauseOrResume(c);
+                }
+                lag = lagOf(c);
+                if (System.nanoTime() - lastCommit >= settings.commitInterval().toNanos()) {
+                    commitAsync(c);
+                    lastCommit = System.nanoTime();
+                }
+            }
+            commit(c, null);
+            return null;
+        } catch (WakeupException e) {
+            if (closed) {
+                commit(c, null);
+                return null;
+            }
+            return e;
+        } catch (RuntimeException e) {
+            return e;
+        }
+    }
+
+    private void closeQuietly(KafkaConsumer<byte[], byte[]> c) {
+        try {
+            c.close(Duration.ofSeconds(5));        // a subscribed consumer revokes (and commits) its partitions first
+        } catch (RuntimeException e) {
+            LOG.warn("Kafka source '{}': closing the consumer failed: {}", name, e.toString());
+        }
+    }
+
+    /** Pauses partitions with full buffers and resumes paused ones with room again; whether any stays paused. */
+    private boolean pauseOrResume(KafkaConsumer<byte[], byte[]> c) {
+        var pausing = buffers.pausing(c.paused());
+        if (!pausing.pause().isEmpty()) {
+            c.pause(pausing.pause());
+        }
+        if (!pausing.resume().isEmpty()) {
+            c.resume(pausing.resume());
+        }
+        return pausing.anyPaused();
+    }
+
+    /**
+     * How long the consumer's next poll may wait: briefly while a partition is paused (its buffer
+     * empties meanwhile), until the next commit is due while records are in hand (so finished work
+     * is committed on time even when nothing more is fetched), otherwise 100 ms.
+     */
+    private Duration pollWait(boolean paused, long lastCommit) {
+        if (paused) {
+            return PAUSED_POLL;
+        }
+        if (!buffers.inHand()) {
+            return POLL;
+        }
+        long due = settings.commitInterval().toNanos() - (System.nanoTime() - lastCommit);
+        return Duration.ofNanos(Math.clamp(due, TimeUnit.MILLISECONDS.toNanos(1), POLL.toNanos()));
+    }
+
+    /**
+     * Commits finished work without waiting for the broker (the consumer goes on fetching); the
+     * answer comes in a later poll, on this thread. A failed commit is sent again at the next turn.
+     */
+    private void commitAsync(KafkaConsumer<byte[], byte[]> c) {
+        var commit = buffers.toCommit(null, true);
+        if (commit.isEmpty()) {
+            return;
+        }
+        c.commitAsync(commit.offsets(), (offsets, e) -> {
+            if (e == null) {
+                buffers.committed(commit);
+            } else {
+                buffers.commitFailed(commit);
+                LOG.warn("Kafka source '{}': commit failed ({}); it is sent again", name, e.toString());
+            }
+        });
+    }
+
+    /** Commits finished work of {@code only} (all assigned partitions when null), waiting for the broker. */
+    private void commit(KafkaConsumer<byte[], byte[]> c, Collection<TopicPartition> only) {
+        var commit = buffers.toCommit(only, false);
+        if (commit.isEmpty()) {
+            return;
+        }
+        try {
+            try {
+                c.commitSync(commit.offsets(), Duration.ofSeconds(10));
+            } catch (WakeupException e) {
+                c.commitSync(commit.offsets(), Duration.ofSeconds(10));     // close()'s wakeup came first: commit still
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("Kafka source '{}': commit failed ({}); finished records may be read again "
+                    + "and dropped by the ledger", name, e.getMessage());
+            return;
+        }
+        buffers.committed(commit);
+    }
+
+    /** The sum of the consumer's known lag over its assignment; -1 when it knows none. */
+    private static long lagOf(KafkaConsumer<byte[], byte[]> c) {
+        long sum = 0;
+        boolean known = false;
+        for (var partition : c.assignment()) {
+            var partitionLag = c.currentLag(partition);
+            if (partitionLag.isPresent()) {
+                sum += partitionLag.getAsLong();
+                known = true;
+            }
+        }
+        return known ? sum : (c.assignment().isEmpty() ? 0 : -1);
+    }
+}

@@ -1,0 +1,388 @@
+package dev.ferry.adapters.kafka;
+
+import dev.ferry.adapters.kafka.PartitionBuffer.Rec;
+import dev.ferry.adapters.kafka.PartitionBuffer.State;
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.transport.Disposition;
+import dev.ferry.domain.transport.Settlement;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * The buffers of the partitions assigned to a source's consumer, under one lock: what the consumer
+ * thread fills, pauses and commits from, and what the listener's pollers take from and settle.
+ * A buffer is dropped (marked revoked) when its partition goes; a partition assigned again gets a
+ * new one. Thread-safe.
+ */
+final class PartitionBuffers {
+
+    /** A partition's buffer as the tests see it: now, and the most since the partition was assigned. */
+    record Buffered(int records, long bytes, int peakRecords, long peakBytes) {
+    }
+
+    /** Paused partitions to resume, partitions to pause, and whether any stays paused after that. */
+    record Pausing(List<TopicPartition> pause, List<TopicPartition> resume, boolean anyPaused) {
+    }
+
+    /** A commit's offsets and the buffers they were taken from (a partition assigned again since has a new one). */
+    record Commit(Map<TopicPartition, OffsetAndMetadata> offsets, Map<TopicPartition, PartitionBuffer> buffers) {
+        boolean isEmpty() {
+            return offsets.isEmpty();
+        }
+    }
+
+    /** What settling under the lock left: the refusals, and the dead letters to write outside it. */
+    record Settled(List<Settlement.Failure> failures, List<Settlement> deadLetters) {
+    }
+
+    private final String name;
+    private final int maxRecords;
+    private final long maxBytes;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition available = lock.newCondition();
+    private final Map<TopicPartition, PartitionBuffer> parts = new HashMap<>();
+
+    PartitionBuffers(String name, int maxRecords, long maxBytes) {
+        this.name = name;
+        this.maxRecords = maxRecords;
+        this.maxBytes = maxBytes;
+    }
+
+    // ---------------------------------------------------------------- the consumer thread's side
+
+    void assigned(Collection<TopicPartition> assigned) {
+        lock.lock();
+        try {
+            for (var tp : assigned) {
+                parts.put(tp, new PartitionBuffer(tp));
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Partitions revoked or lost: their records in hand are not ours any more. */
+    void drop(Collection<TopicPartition> gone) {
+        lock.lock();
+        try {
+            for (var tp : gone) {
+                var p = parts.remove(tp);
+                if (p != null) {
+                    p.revoked = true;
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Every partition goes (a consumer died, or the source is abandoned); waiting pollers wake. */
+    void dropAll() {
+        lock.lock();
+        try {
+            for (var p : parts.values()) {
+                p.revoked = true;
+            }
+            parts.clear();
+            available.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Puts fetched records into their partitions' buffers, as far as the buffers take them; returns,
+     * per partition, the offset to fetch again from (the caps hold exactly: the rest is read again
+     * once the engine caught up).
+     */
+    Map<TopicPartition, Long> take(ConsumerRecords<byte[], byte[]> records) {
+        if (records.isEmpty()) {
+            return Map.of();
+        }
+        var rewind = new HashMap<TopicPartition, Long>();
+        lock.lock();
+        try {
+            for (var tp : records.partitions()) {
+                var part = parts.get(tp);
+                if (part == null) {
+                    continue;
+                }
+                for (var r : records.records(tp)) {
+                    if (part.contains(r.offset())) {
+                        continue;
+                    }
+                    if (full(part)) {
+                        rewind.put(tp, r.offset());
+                        break;
+                    }
+                    part.add(r);
+                }
+            }
+            available.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        return rewind;
+    }
+
+    /** A buffer at either cap: its partition is paused. Under the lock. */
+    private boolean full(PartitionBuffer p) {
+        return p.size() >= maxRecords || p.bytes >= maxBytes;
+    }
+
+    /**
+     * A paused partition's buffer with room for a fetch's worth again: at most half of either cap.
+     * Resuming at the first free slot would fetch a whole batch to take one record and seek back.
+     */
+    private boolean roomy(PartitionBuffer p) {
+        return p.size() <= maxRecords / 2 && p.bytes <= maxBytes / 2;
+    }
+
+    /**
+     * Full buffers' partitions to pause, paused ones with room again to resume, given what the
+     * consumer has {@code paused} now. A held key or partition is not paused: only full buffers are.
+     */
+    Pausing pausing(Set<TopicPartition> paused) {
+        var pause = new ArrayList<TopicPartition>();
+        var resume = new ArrayList<TopicPartition>();
+        lock.lock();
+        try {
+            for (var p : parts.values()) {
+                boolean isPaused = paused.contains(p.tp);
+                if (full(p)) {
+                    if (!isPaused) {
+                        pause.add(p.tp);
+                    }
+                } else if (isPaused && roomy(p)) {
+                    resume.add(p.tp);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        return new Pausing(pause, resume, paused.size() + pause.size() - resume.size() > 0);
+    }
+
+    /** Whether any record is in hand, or finished and not yet sent in a commit. */
+    boolean inHand() {
+        lock.lock();
+        try {
+            for (var p : parts.values()) {
+                if (p.size() > 0 || p.committable() > Math.max(p.committed, p.requested)) {
+                    return true;
+                }
+            }
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The finished offsets to commit, of {@code only} (every partition when null): past what was
+     * committed, and for a commit not waited for ({@code async}) past what was sent already, which
+     * it then counts as sent.
+     */
+    Commit toCommit(Collection<TopicPartition> only, boolean async) {
+        var offsets = new HashMap<TopicPartition, OffsetAndMetadata>();
+        var buffers = new HashMap<TopicPartition, PartitionBuffer>();
+        lock.lock();
+        try {
+            for (var p : parts.values()) {
+                if (only != null && !only.contains(p.tp)) {
+                    continue;
+                }
+                long offset = p.committable();
+                if (offset >= 0 && offset > (async ? Math.max(p.committed, p.requested) : p.committed)) {
+                    offsets.put(p.tp, new OffsetAndMetadata(offset));
+                    buffers.put(p.tp, p);
+                    if (async) {
+                        p.requested = offset;
+                    }
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        return new Commit(offsets, buffers);
+    }
+
+    /** The broker took {@code commit}: its buffers forget what it covers. */
+    void committed(Commit commit) {
+        lock.lock();
+        try {
+            for (var e : commit.offsets().entrySet()) {
+                var p = commit.buffers().get(e.getKey());
+                long offset = e.getValue().offset();
+                if (offset > p.committed) {
+                    p.committed = offset;
+                    p.removeBelow(offset);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** An async commit failed: what it covered is sent again with the next one (unless a later one was sent since). */
+    void commitFailed(Commit commit) {
+        lock.lock();
+        try {
+            for (var e : commit.offsets().entrySet()) {
+                var p = commit.buffers().get(e.getKey());
+                if (p.requested <= e.getValue().offset()) {
+                    p.requested = p.committed;
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------- the pollers' side
+
+    /**
+     * Hands out up to {@code max} records, waiting for some until {@code deadline} (a nanoTime) or a
+     * hold's end; returns early (with what it has) when the calling thread is interrupted.
+     */
+    List<Rec> handOut(int max, long deadline) {
+        var out = new ArrayList<Rec>();
+        lock.lock();
+        try {
+            while (true) {
+                long now = System.nanoTime();
+                long nextHoldEnds = Long.MAX_VALUE;
+                for (var p : parts.values()) {
+                    if (out.size() == max) {
+                        break;
+                    }
+                    nextHoldEnds = Math.min(nextHoldEnds, p.takeInto(out, max, now));
+                }
+                long left = deadline - System.nanoTime();
+                if (!out.isEmpty() || left <= 0) {
+                    return out;
+                }
+                available.awaitNanos(Math.min(left, nextHoldEnds));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return out;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Carries out acks, releases and redelivers; refuses settlements of records not out (settled
+     * already, from elsewhere, of a revoked partition); leaves dead letters to be written.
+     */
+    Settled settle(List<Settlement> settlements) {
+        var failures = new ArrayList<Settlement.Failure>();
+        var deadLetters = new ArrayList<Settlement>();
+        var comingBack = new ArrayList<Settlement>();
+        lock.lock();
+        try {
+            long now = System.nanoTime();
+            for (var s : settlements) {
+                if (!(s.delivery().receipt() instanceof Rec r)) {
+                    failures.add(new Settlement.Failure(s, "not received from Kafka source '" + name + "'", false));
+                    continue;
+                }
+                if (r.part.revoked || r.state != State.OUT) {
+                    failures.add(new Settlement.Failure(s, r.part.revoked
+                            ? "partition " + r.part.tp + " was revoked; its next owner reads the record again"
+                            : "already settled", false));
+                    continue;
+                }
+                switch (s.disposition()) {
+                    case Disposition.Ack a -> r.part.done(r);
+                    case Disposition.Release rel -> comeBack(r, s, comingBack);
+                    case Disposition.Redeliver red -> comeBack(r, s, comingBack);
+                    case Disposition.DeadLetter dl -> deadLetters.add(s);
+                }
+            }
+            // highest offset first: each goes to the front of its key's waiting records
+            comingBack.sort(Comparator.comparingLong((Settlement s) -> ((Rec) s.delivery().receipt()).offset()).reversed());
+            for (var s : comingBack) {
+                var r = (Rec) s.delivery().receipt();
+                if (s.disposition() instanceof Disposition.Redeliver red) {
+                    r.part.requeue(r, true, now + red.delay().toNanos());     // its key; the partition when it has none
+                } else {
+                    r.part.requeue(r, false, 0);
+                }
+            }
+            available.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        return new Settled(failures, deadLetters);
+    }
+
+    /** Queued again below, highest offset first; marked at once so a second settlement of it in the list is refused. */
+    private static void comeBack(Rec r, Settlement s, List<Settlement> comingBack) {
+        r.state = State.QUEUED;
+        comingBack.add(s);
+    }
+
+    /**
+     * A dead letter's write ended: written, the offset may pass the record; not confirmed, it must
+     * not, and the record is offered again a second later (its key held meanwhile).
+     */
+    void deadLetterWritten(Rec r, boolean written) {
+        lock.lock();
+        try {
+            if (written) {
+                r.part.done(r);
+            } else {
+                r.part.requeue(r, true, System.nanoTime() + TimeUnit.SECONDS.toNanos(1));
+            }
+            available.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Of {@code deliveries}, those no longer ours: not from here, settled, or of a revoked partition. */
+    List<Delivery> notOurs(List<Delivery> deliveries) {
+        lock.lock();
+        try {
+            return deliveries.stream()
+                    .filter(d -> !(d.receipt() instanceof Rec r) || r.part.revoked || r.state != State.OUT)
+                    .toList();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Wakes pollers waiting for records (the source closes). */
+    void wakeAll() {
+        lock.lock();
+        try {
+            available.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** For tests: what is in hand for a partition (zeros when it is not assigned). */
+    Buffered buffered(String topic, int partition) {
+        lock.lock();
+        try {
+            var p = parts.get(new TopicPartition(topic, partition));
+            return p == null ? new Buffered(0, 0, 0, 0) : new Buffered(p.size(), p.bytes, p.peakRecords, p.peakBytes);
+        } finally {
+            lock.unlock();
+        }
+    }
+}
