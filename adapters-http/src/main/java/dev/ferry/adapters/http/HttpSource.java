@@ -1,6 +1,7 @@
 package dev.ferry.adapters.http;
 
-import com.sun.net.httpserver.HttpExchange;
+import dev.ferry.adapters.http.IngestRequest.Item;
+
 import com.sun.net.httpserver.HttpServer;
 import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.model.FerryException;
@@ -10,28 +11,16 @@ import dev.ferry.domain.transport.PollRequest;
 import dev.ferry.domain.transport.Settlement;
 import dev.ferry.domain.transport.Source;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.UUID;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,65 +56,14 @@ public final class HttpSource implements Source, Acknowledger {
     private final String host;
     private final int requestedPort;
     private final String path;
-    private final IngestAuth auth;
-    private final int maxBodyBytes;
-    private final int maxEventsPerRequest;
-    private final Duration responseTimeout;
     private final Duration readTimeout;
-    private final Duration signatureWindow;
-    private final Clock clock;
     private final Semaphore capacity;
-    private final Semaphore requests;
-    private final int maxUploads;
-    private final Semaphore uploads;
-    private final SeenSignatures seenSignatures;
     private final LinkedBlockingQueue<Item> ready = new LinkedBlockingQueue<>();
-    private final AtomicInteger openRequests = new AtomicInteger();
-    private volatile boolean closing;
+    private final IngestEndpoint endpoint;
     private HttpServer server;
     /** Null for plain HTTP. */
     private final javax.net.ssl.SSLContext tls;
     private ReadDeadlines deadlines;
-
-    /** A request refused or answered without being handled: the server closes its connection, unread. */
-    private static final class Abandoned extends IOException {
-        Abandoned(String message) {
-            super(message);
-        }
-    }
-
-    /** What to send back once a request is done with. */
-    private record Answer(int status, Map<String, String> headers, String json) {
-    }
-
-    private static final Map<String, String> RETRY_AND_CLOSE = Map.of("Retry-After", "1", "Connection", "close");
-
-    /** One HTTP request waiting for its events to be settled. */
-    private static final class Pending {
-        final Item[] items;
-        final CountDownLatch settled;
-        volatile boolean abandoned;
-
-        Pending(int size) {
-            this.items = new Item[size];
-            this.settled = new CountDownLatch(size);
-        }
-    }
-
-    /** One event of a request; the receipt of its delivery. */
-    private static final class Item {
-        final Pending request;
-        final int index;
-        final Delivery delivery;
-        final AtomicBoolean done = new AtomicBoolean();
-        volatile Disposition disposition;
-
-        Item(Pending request, int index, Delivery delivery) {
-            this.request = request;
-            this.index = index;
-            this.delivery = delivery;
-        }
-    }
 
     private HttpSource(Builder b) {
         this.tls = b.tls;
@@ -133,18 +71,11 @@ public final class HttpSource implements Source, Acknowledger {
         this.host = b.host;
         this.requestedPort = b.port;
         this.path = b.path;
-        this.auth = b.auth;
-        this.maxBodyBytes = b.maxBodyBytes;
-        this.maxEventsPerRequest = b.maxEventsPerRequest;
-        this.responseTimeout = b.responseTimeout;
         this.readTimeout = b.readTimeout;
-        this.signatureWindow = b.signatureWindow;
-        this.clock = b.clock;
         this.capacity = new Semaphore(b.capacity);
-        this.requests = new Semaphore(b.maxConcurrentRequests);
-        this.maxUploads = b.maxUploads;
-        this.uploads = new Semaphore(b.maxUploads);
-        this.seenSignatures = new SeenSignatures(b.maxRememberedSignatures);
+        this.endpoint = new IngestEndpoint(new IngestEndpoint.Settings(b.name, b.path, b.auth, b.maxBodyBytes,
+                b.maxEventsPerRequest, b.responseTimeout, b.readTimeout, b.signatureWindow, b.clock,
+                b.maxConcurrentRequests, b.maxUploads, b.maxRememberedSignatures), ready, capacity);
     }
 
     public static Builder builder() {
@@ -169,9 +100,10 @@ public final class HttpSource implements Source, Acknowledger {
             throw new FerryException("HTTP source '" + name + "' cannot listen on " + host + ":" + requestedPort
                     + ": " + e.getMessage(), e, false);
         }
-        deadlines = new ReadDeadlines(name, readTimeout, this::answerLate);
+        deadlines = new ReadDeadlines(name, readTimeout, endpoint::answerLate);
+        endpoint.deadlines(deadlines);
         server.setExecutor(deadlines.executor());
-        server.createContext("/", this::exchange);
+        server.createContext("/", endpoint::exchange);
         server.start();
         LOG.info("HTTP source '{}' listening on {}", name, uri());
         return this;
@@ -196,12 +128,12 @@ public final class HttpSource implements Source, Acknowledger {
 
     /** Requests whose body is being read right now (at most {@code maxUploads}). */
     int uploading() {
-        return maxUploads - uploads.availablePermits();
+        return endpoint.uploading();
     }
 
     /** Signatures remembered to refuse their replay. */
     int rememberedSignatures() {
-        return seenSignatures.size();
+        return endpoint.rememberedSignatures();
     }
 
     /** A client waits for the answer: a retry or throttle goes back to it at once (429), never held. */
@@ -210,401 +142,9 @@ public final class HttpSource implements Source, Acknowledger {
         return java.time.Duration.ZERO;
     }
 
-    // ---------------------------------------------------------------- the endpoint
-
-    private void exchange(HttpExchange ex) throws IOException {
-        var deadline = deadlines.current();
-        openRequests.incrementAndGet();
-        try {
-            if (!deadline.attach(ex)) {
-                late(deadline);
-            }
-            handle(ex, deadline);
-            ex.close();
-        } catch (Abandoned e) {
-            LOG.debug("HTTP source '{}': {}", name, e.getMessage());
-            throw e; // the server closes the connection without reading the rest of the request
-        } catch (IOException e) {
-            LOG.debug("HTTP source '{}': client went away: {}", name, e.getMessage());
-            throw e;
-        } catch (UncheckedIOException e) {
-            LOG.debug("HTTP source '{}': client went away: {}", name, e.getMessage());
-            throw e.getCause();
-        } catch (RuntimeException e) {
-            LOG.warn("HTTP source '" + name + "': request failed", e);
-            try {
-                if (deadline.answering()) {
-                    respond(ex, 500, Map.of(), error("internal error: " + e.getClass().getSimpleName()));
-                }
-            } catch (IOException ignored) {
-                // the client is gone too
-            }
-            ex.close();
-        } finally {
-            openRequests.decrementAndGet();
-        }
-    }
-
-    private void handle(HttpExchange ex, ReadDeadlines.Deadline deadline) throws IOException {
-        if (closing) {
-            refuse(ex, deadline, 503, RETRY_AND_CLOSE, "shutting down");
-            return;
-        }
-        if (!ex.getRequestURI().getPath().equals(path)) {
-            refuse(ex, deadline, 404, Map.of(), "no such path; events go to " + path);
-            return;
-        }
-        if (!ex.getRequestMethod().equals("POST")) {
-            refuse(ex, deadline, 405, Map.of("Allow", "POST"), "method " + ex.getRequestMethod() + " not allowed; POST events");
-            return;
-        }
-        if (auth instanceof IngestAuth.Bearer bearer) {
-            String header = ex.getRequestHeaders().getFirst("Authorization");
-            if (header == null || !header.startsWith("Bearer ")) {
-                refuse(ex, deadline, 401, Map.of("WWW-Authenticate", "Bearer"), "missing bearer token");
-                return;
-            }
-            if (!constantTimeEquals(header.substring(7).strip().getBytes(StandardCharsets.UTF_8),
-                    bearer.token().getBytes(StandardCharsets.UTF_8))) {
-                refuse(ex, deadline, 403, Map.of(), "wrong bearer token");
-                return;
-            }
-        }
-        Signed signed = null;
-        if (auth instanceof IngestAuth.HmacSha256 hmac) {
-            String refusal = null;
-            try {
-                signed = signatureHeaders(ex, hmac);
-            } catch (IllegalArgumentException e) {
-                refusal = e.getMessage();
-            }
-            if (refusal != null) {
-                refuse(ex, deadline, 401, Map.of(), refusal);
-                return;
-            }
-        }
-        String length = ex.getRequestHeaders().getFirst("Content-Length");
-        if (length != null && parseLong(length) > maxBodyBytes) {
-            // read (and drop) what the client is sending, within the read deadline, so it can read its 413:
-            // answering while it still sends makes the server close on unread bytes and the answer is lost
-            drain(ex.getRequestBody(), parseLong(length));
-            refuse(ex, deadline, 413, Map.of(), "body of " + length
-                    + " bytes is over the limit of " + maxBodyBytes);
-            return;
-        }
-        // the body is read before a processing permit is taken, by at most maxUploads at once,
-        // each within readTimeout (with the headers): a slow client holds neither permits nor threads
-        if (!uploads.tryAcquire()) {
-            refuse(ex, deadline, 503, RETRY_AND_CLOSE, "too many requests being received at once (" + maxUploads
-                    + "); try again shortly");
-            return;
-        }
-        byte[] body;
-        try {
-            body = readBounded(ex.getRequestBody(), maxBodyBytes);
-        } catch (IOException e) {
-            if (deadline.late()) {
-                late(deadline);
-            }
-            throw e;
-        } finally {
-            uploads.release();
-        }
-        if (body == null) {
-            drain(ex.getRequestBody(), DRAIN_LIMIT);
-            refuse(ex, deadline, 413, Map.of(), "body is over the limit of " + maxBodyBytes + " bytes");
-            return;
-        }
-        if (!deadline.done()) {
-            late(deadline);
-        }
-        if (auth instanceof IngestAuth.HmacSha256 hmac && signed != null && !verified(ex, hmac, signed, body)) {
-            return;
-        }
-        var split = JsonItems.split(body, maxEventsPerRequest);
-        if (split instanceof JsonItems.Split.Invalid invalid) {
-            respond(ex, 400, Map.of(), error(invalid.reason()));
-            return;
-        }
-        if (!requests.tryAcquire()) {
-            respond(ex, 429, Map.of("Retry-After", "1"), error("too many requests at once"));
-            return;
-        }
-        Answer answer;
-        try {
-            answer = handOver(ex, (JsonItems.Split.Items) split);
-        } finally {
-            requests.release();
-        }
-        respond(ex, answer.status(), answer.headers(), answer.json());
-    }
-
-    /** Answers before the body is read, unless the request is late: then it is answered 408 and closed. */
-    private void refuse(HttpExchange ex, ReadDeadlines.Deadline deadline, int status, Map<String, String> headers,
-                        String reason) throws IOException {
-        if (!deadline.answering()) {
-            late(deadline);
-        }
-        respond(ex, status, headers, error(reason));
-    }
-
-    /** The request was not read within readTimeout: its 408 is sent (or given up), its connection to be closed. */
-    private void late(ReadDeadlines.Deadline deadline) throws Abandoned {
-        deadline.awaitLateAnswer();
-        throw new Abandoned("request not read within " + readTimeout.toMillis() + " ms: answered 408, connection closed");
-    }
-
-    /** The 408 of a request whose headers and body did not arrive within readTimeout; the connection is closed after it. */
-    private void answerLate(HttpExchange ex) throws IOException {
-        byte[] bytes = error("request not received within " + readTimeout.toMillis() + " ms; closing the connection")
-                .getBytes(StandardCharsets.UTF_8);
-        ex.getResponseHeaders().set("Content-Type", "application/json");
-        ex.getResponseHeaders().set("Connection", "close");
-        ex.sendResponseHeaders(408, bytes.length);
-        var out = ex.getResponseBody();
-        out.write(bytes);
-        out.flush(); // not closed: closing would wait for the rest of the body
-    }
-
-    /** The signature headers of a request that passed the first checks (format, time window). */
-    private record Signed(String timestamp, long seconds, byte[] mac) {
-    }
-
-    private static final Pattern UNIX_SECONDS = Pattern.compile("[0-9]{1,12}");
-
-    /** The signature and timestamp headers, checked before the body is read; refusals as IllegalArgumentException. */
-    private Signed signatureHeaders(HttpExchange ex, IngestAuth.HmacSha256 hmac) {
-        String signature = ex.getRequestHeaders().getFirst(hmac.header());
-        String timestamp = ex.getRequestHeaders().getFirst(IngestAuth.HmacSha256.TIMESTAMP_HEADER);
-        if (signature == null || !signature.startsWith("sha256=")) {
-            throw new IllegalArgumentException("missing " + hmac.header() + ": sha256=<hex HMAC-SHA256 of the "
-                    + IngestAuth.HmacSha256.TIMESTAMP_HEADER + ", method, path, Idempotency-Key and X-Ferry-Group, "
-                    + "each followed by a newline, then the body>");
-        }
-        byte[] mac;
-        try {
-            mac = HexFormat.of().parseHex(signature.substring(7).strip());
-        } catch (IllegalArgumentException e) {
-            mac = new byte[0];
-        }
-        if (mac.length != 32) {
-            throw new IllegalArgumentException(hmac.header() + " must be sha256= and 64 hex digits");
-        }
-        if (timestamp == null || !UNIX_SECONDS.matcher(timestamp).matches()) {
-            throw new IllegalArgumentException("missing " + IngestAuth.HmacSha256.TIMESTAMP_HEADER
-                    + ": <unix seconds>, the time the request was signed (it is part of the signature)");
-        }
-        long seconds = Long.parseLong(timestamp);
-        long skew = Math.abs(clock.instant().getEpochSecond() - seconds);
-        if (skew > signatureWindow.toSeconds()) {
-            throw new IllegalArgumentException(IngestAuth.HmacSha256.TIMESTAMP_HEADER + " " + timestamp + " is " + skew
-                    + " s away from the server's clock; signatures are accepted within " + signatureWindow.toSeconds()
-                    + " s of it: sign each request when sending it");
-        }
-        return new Signed(timestamp, seconds, mac);
-    }
-
-    /** Checks the signature over the whole request, and that it is not a replay; answers if not. */
-    private boolean verified(HttpExchange ex, IngestAuth.HmacSha256 hmac, Signed signed, byte[] body) throws IOException {
-        byte[] expected = hmac.mac(signed.timestamp(), ex.getRequestMethod(), path,
-                ex.getRequestHeaders().getFirst("Idempotency-Key"), ex.getRequestHeaders().getFirst("X-Ferry-Group"), body);
-        if (!MessageDigest.isEqual(signed.mac(), expected)) {
-            respond(ex, 403, Map.of(), error("signature does not match the request (" + IngestAuth.HmacSha256.TIMESTAMP_HEADER
-                    + ", method, path, Idempotency-Key, X-Ferry-Group and body)"));
-            return false;
-        }
-        long forgetAfter = signed.seconds() + signatureWindow.toSeconds() + 1;
-        switch (seenSignatures.remember(expected, forgetAfter, clock.instant().getEpochSecond())) {
-            case REPLAYED -> {
-                respond(ex, 401, Map.of(), error("replayed: this signature was accepted before; sign each request, "
-                        + "and each attempt of it, anew with a fresh " + IngestAuth.HmacSha256.TIMESTAMP_HEADER));
-                return false;
-            }
-            case FULL -> {
-                respond(ex, 429, Map.of("Retry-After", "1"), error("too many signed requests within the signature window "
-                        + "to remember; try again shortly"));
-                return false;
-            }
-            case FIRST -> {
-                return true;
-            }
-        }
-        return true;
-    }
-
-    private Answer handOver(HttpExchange ex, JsonItems.Split.Items split) {
-        int n = split.items().size();
-        if (!capacity.tryAcquire(n)) {
-            return new Answer(429, Map.of("Retry-After", "1"), error("back-pressure: " + n
-                    + " event(s) do not fit; try again shortly"));
-        }
-        var request = new Pending(n);
-        String requestId = UUID.randomUUID().toString();
-        String idempotencyKey = ex.getRequestHeaders().getFirst("Idempotency-Key");
-        String group = ex.getRequestHeaders().getFirst("X-Ferry-Group");
-        var now = clock.instant();
-        for (int i = 0; i < n; i++) {
-            var attributes = new HashMap<String, String>(8);
-            attributes.put("http.remoteAddress", ex.getRemoteAddress().getAddress().getHostAddress());
-            attributes.put("http.path", path);
-            for (String trace : new String[] {"traceparent", "tracestate"}) {
-                String value = ex.getRequestHeaders().getFirst(trace);
-                if (value != null && value.length() <= 512) {
-                    attributes.put(trace, value);
-                }
-            }
-            String dedup = idempotencyKey == null ? null : split.batch() ? idempotencyKey + "#" + i : idempotencyKey;
-            if (dedup != null) {
-                attributes.put("Idempotency-Key", dedup);
-            }
-            // the receipt (the item itself) is attached when the delivery is polled, see delivered()
-            var delivery = new Delivery(requestId + "#" + i, split.items().get(i), attributes, 1, now, group, dedup, name, null);
-            request.items[i] = new Item(request, i, delivery);
-        }
-        enqueue(request);
-        boolean all;
-        try {
-            all = request.settled.await(responseTimeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            all = false;
-        }
-        if (!all) {
-            request.abandoned = true;
-        }
-        return answer(request, split.batch());
-    }
-
-    private void enqueue(Pending request) {
-        for (var item : request.items) {
-            ready.add(item);
-        }
-    }
-
-    /**
-     * The answer: per event its index, the client's own id for it ({@code id}: its Idempotency-Key,
-     * {@code key#index} in a batch; absent without the header) and its status.
-     */
-    private Answer answer(Pending request, boolean batch) {
-        var json = new StringBuilder(64 + 64 * request.items.length).append("{\"results\":[");
-        boolean anyRetry = false;
-        boolean anyRejected = false;
-        boolean anyRedeliver = false;
-        long retryAfter = 0;
-        for (var item : request.items) {
-            if (item.index > 0) {
-                json.append(',');
-            }
-            json.append("{\"index\":").append(item.index);
-            if (item.delivery.deduplicationId() != null) {
-                json.append(",\"id\":").append(quote(item.delivery.deduplicationId()));
-            }
-            json.append(",\"status\":");
-            var d = item.disposition;
-            switch (d) {
-                case null -> {
-                    anyRetry = true;
-                    retryAfter = Math.max(retryAfter, 1);
-                    json.append("\"retry\",\"reason\":\"not settled within ").append(responseTimeout.toSeconds())
-                            .append(" s; it may still be handled\"");
-                }
-                case Disposition.Ack a -> json.append("\"done\"");
-                case Disposition.DeadLetter dl -> {
-                    anyRejected = true;
-                    json.append("\"rejected\",\"reason\":").append(quote(dl.reason()));
-                }
-                case Disposition.Redeliver r -> {
-                    anyRetry = true;
-                    anyRedeliver = true;
-                    long seconds = Math.max(1, r.delay().toSeconds() + (r.delay().getNano() > 0 ? 1 : 0));
-                    retryAfter = Math.max(retryAfter, seconds);
-                    json.append("\"retry\",\"retryAfterSeconds\":").append(seconds);
-                }
-                case Disposition.Release r -> {
-                    anyRetry = true;
-                    retryAfter = Math.max(retryAfter, 1);
-                    json.append("\"retry\",\"retryAfterSeconds\":1");
-                }
-            }
-            json.append('}');
-        }
-        json.append("]}");
-        int status;
-        if (anyRetry) {
-            status = anyRedeliver || !closing ? 429 : 503;
-        } else {
-            status = anyRejected ? 422 : 200;
-        }
-        if (!batch && status != 200) {
-            LOG.debug("HTTP source '{}': answered {}", name, status);
-        }
-        return new Answer(status, anyRetry ? Map.of("Retry-After", Long.toString(retryAfter)) : Map.of(), json.toString());
-    }
-
-    /** The most of a refused body read and dropped so its client hears the answer; beyond it the connection closes. */
-    private static final long DRAIN_LIMIT = 64L << 20;
-
-    /** Reads and drops up to {@code bytes} (at most {@link #DRAIN_LIMIT}) of a refused body. */
-    private static void drain(java.io.InputStream in, long bytes) throws IOException {
-        long left = Math.min(bytes, DRAIN_LIMIT);
-        byte[] buffer = new byte[16 * 1024];
-        int n;
-        while (left > 0 && (n = in.read(buffer, 0, (int) Math.min(buffer.length, left))) >= 0) {
-            left -= n;
-        }
-    }
-
-    private static void respond(HttpExchange ex, int status, Map<String, String> headers, String json) throws IOException {
-        byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
-        ex.getResponseHeaders().set("Content-Type", "application/json");
-        headers.forEach((k, v) -> ex.getResponseHeaders().set(k, v));
-        ex.sendResponseHeaders(status, bytes.length);
-        try (var out = ex.getResponseBody()) {
-            out.write(bytes);
-        }
-    }
-
-    private static String error(String reason) {
-        return "{\"error\":" + quote(reason) + "}";
-    }
-
+    /** JSON string quoting, as the answers use it. */
     static String quote(String s) {
-        var sb = new StringBuilder(s.length() + 2).append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        sb.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        sb.append(c);
-                    }
-                }
-            }
-        }
-        return sb.append('"').toString();
-    }
-
-    private static byte[] readBounded(InputStream in, int max) throws IOException {
-        byte[] bytes = in.readNBytes(max + 1);
-        return bytes.length > max ? null : bytes;
-    }
-
-    private static long parseLong(String s) {
-        try {
-            return Long.parseLong(s.strip());
-        } catch (NumberFormatException e) {
-            return -1;
-        }
-    }
-
-    private static boolean constantTimeEquals(byte[] a, byte[] b) {
-        return MessageDigest.isEqual(a, b);
+        return IngestAnswers.quote(s);
     }
 
     // ---------------------------------------------------------------- the ports
@@ -667,7 +207,7 @@ public final class HttpSource implements Source, Acknowledger {
     /** Answers 503 to new requests, releases events nobody polled, waits briefly for open requests, stops. */
     @Override
     public void close() {
-        closing = true;
+        endpoint.closing();
         Item item;
         while ((item = ready.poll()) != null) {
             if (item.done.compareAndSet(false, true)) {
@@ -677,7 +217,7 @@ public final class HttpSource implements Source, Acknowledger {
             }
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (openRequests.get() > 0 && System.nanoTime() < deadline) {
+        while (endpoint.openRequests() > 0 && System.nanoTime() < deadline) {
             try {
                 Thread.sleep(10);
             } catch (InterruptedException e) {

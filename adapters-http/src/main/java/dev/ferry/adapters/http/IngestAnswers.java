@@ -1,0 +1,153 @@
+package dev.ferry.adapters.http;
+
+import com.sun.net.httpserver.HttpExchange;
+import dev.ferry.domain.transport.Disposition;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+
+/** What the ingest endpoint sends back, and the reading and writing of bodies around it. */
+final class IngestAnswers {
+
+    private IngestAnswers() {
+    }
+
+    /** What to send back once a request is done with. */
+    record Answer(int status, Map<String, String> headers, String json) {
+    }
+
+    static final Map<String, String> RETRY_AND_CLOSE = Map.of("Retry-After", "1", "Connection", "close");
+
+    /**
+     * The answer: per event its index, the client's own id for it ({@code id}: its Idempotency-Key,
+     * {@code key#index} in a batch; absent without the header) and its status.
+     */
+    static Answer answer(IngestRequest request, boolean batch, boolean closing, Duration responseTimeout) {
+        var json = new StringBuilder(64 + 64 * request.items.length).append("{\"results\":[");
+        boolean anyRetry = false;
+        boolean anyRejected = false;
+        boolean anyRedeliver = false;
+        long retryAfter = 0;
+        for (var item : request.items) {
+            if (item.index > 0) {
+                json.append(',');
+            }
+            json.append("{\"index\":").append(item.index);
+            if (item.delivery.deduplicationId() != null) {
+                json.append(",\"id\":").append(quote(item.delivery.deduplicationId()));
+            }
+            json.append(",\"status\":");
+            var d = item.disposition;
+            switch (d) {
+                case null -> {
+                    anyRetry = true;
+                    retryAfter = Math.max(retryAfter, 1);
+                    json.append("\"retry\",\"reason\":\"not settled within ").append(responseTimeout.toSeconds())
+                            .append(" s; it may still be handled\"");
+                }
+                case Disposition.Ack a -> json.append("\"done\"");
+                case Disposition.DeadLetter dl -> {
+                    anyRejected = true;
+                    json.append("\"rejected\",\"reason\":").append(quote(dl.reason()));
+                }
+                case Disposition.Redeliver r -> {
+                    anyRetry = true;
+                    anyRedeliver = true;
+                    long seconds = Math.max(1, r.delay().toSeconds() + (r.delay().getNano() > 0 ? 1 : 0));
+                    retryAfter = Math.max(retryAfter, seconds);
+                    json.append("\"retry\",\"retryAfterSeconds\":").append(seconds);
+                }
+                case Disposition.Release r -> {
+                    anyRetry = true;
+                    retryAfter = Math.max(retryAfter, 1);
+                    json.append("\"retry\",\"retryAfterSeconds\":1");
+                }
+            }
+            json.append('}');
+        }
+        json.append("]}");
+        int status;
+        if (anyRetry) {
+            status = anyRedeliver || !closing ? 429 : 503;
+        } else {
+            status = anyRejected ? 422 : 200;
+        }
+        return new Answer(status, anyRetry ? Map.of("Retry-After", Long.toString(retryAfter)) : Map.of(), json.toString());
+    }
+
+    /** The most of a refused body read and dropped so its client hears the answer; beyond it the connection closes. */
+    static final long DRAIN_LIMIT = 64L << 20;
+
+    /** Reads and drops up to {@code bytes} (at most {@link #DRAIN_LIMIT}) of a refused body. */
+    static void drain(InputStream in, long bytes) throws IOException {
+        long left = Math.min(bytes, DRAIN_LIMIT);
+        byte[] buffer = new byte[16 * 1024];
+        int n;
+        while (left > 0 && (n = in.read(buffer, 0, (int) Math.min(buffer.length, left))) >= 0) {
+            left -= n;
+        }
+    }
+
+    static void respond(HttpExchange ex, int status, Map<String, String> headers, String json) throws IOException {
+        byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("Content-Type", "application/json");
+        headers.forEach((k, v) -> ex.getResponseHeaders().set(k, v));
+        ex.sendResponseHeaders(status, bytes.length);
+        try (var out = ex.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    static String error(String reason) {
+        return "{\"error\":" + quote(reason) + "}";
+    }
+
+    static String quote(String s) {
+        var sb = new StringBuilder(s.length() + 2).append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> sb.append("\\\"");
+                case '\\' -> sb.append("\\\\");
+                case '\n' -> sb.append("\\n");
+                case '\r' -> sb.append("\\r");
+                case '\t' -> sb.append("\\t");
+                default -> {
+                    if (c < 0x20) {
+                        sb.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        sb.append(c);
+                    }
+                }
+            }
+        }
+        return sb.append('"').toString();
+    }
+
+    static byte[] readBounded(InputStream in, int max) throws IOException {
+        byte[] bytes = in.readNBytes(max + 1);
+        return bytes.length > max ? null : bytes;
+    }
+
+    static long parseLong(String s) {
+        try {
+            return Long.parseLong(s.strip());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /** The 408 of a request whose headers and body did not arrive within {@code readTimeout}; the connection is closed after it. */
+    static void answerLate(HttpExchange ex, Duration readTimeout) throws IOException {
+        byte[] bytes = error("request not received within " + readTimeout.toMillis() + " ms; closing the connection")
+                .getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("Content-Type", "application/json");
+        ex.getResponseHeaders().set("Connection", "close");
+        ex.sendResponseHeaders(408, bytes.length);
+        var out = ex.getResponseBody();
+        out.write(bytes);
+        out.flush(); // not closed: closing would wait for the rest of the body
+    }
+}

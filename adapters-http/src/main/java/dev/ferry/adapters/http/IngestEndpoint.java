@@ -1,0 +1,385 @@
+package dev.ferry.adapters.http;
+
+import static dev.ferry.adapters.http.IngestAnswers.DRAIN_LIMIT;
+import static dev.ferry.adapters.http.IngestAnswers.RETRY_AND_CLOSE;
+import static dev.ferry.adapters.http.IngestAnswers.drain;
+import static dev.ferry.adapters.http.IngestAnswers.error;
+import static dev.ferry.adapters.http.IngestAnswers.parseLong;
+import static dev.ferry.adapters.http.IngestAnswers.readBounded;
+import static dev.ferry.adapters.http.IngestAnswers.respond;
+
+import com.sun.net.httpserver.HttpExchange;
+import dev.ferry.adapters.http.IngestAnswers.Answer;
+import dev.ferry.adapters.http.IngestRequest.Item;
+import dev.ferry.domain.model.Delivery;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP side of an {@link HttpSource}: checks each request (path, method, credentials, size,
+ * signature), reads its body within the read deadline, splits it into events, queues them for the
+ * listener's pollers and answers once they are settled (or the response timeout passed).
+ * Thread-safe; one call of {@link #exchange} per request, on the server's threads.
+ */
+final class IngestEndpoint {
+
+    private static final Logger LOG = LoggerFactory.getLogger(HttpSource.class);
+
+    /** What the endpoint needs from its source's settings. */
+    record Settings(String name, String path, IngestAuth auth, int maxBodyBytes, int maxEventsPerRequest,
+                    Duration responseTimeout, Duration readTimeout, Duration signatureWindow, Clock clock,
+                    int maxConcurrentRequests, int maxUploads, int maxRememberedSignatures) {
+    }
+
+    /** A request refused or answered without being handled: the server closes its connection, unread. */
+    private static final class Abandoned extends IOException {
+        Abandoned(String message) {
+            super(message);
+        }
+    }
+
+    private final String name;
+    private final String path;
+    private final IngestAuth auth;
+    private final int maxBodyBytes;
+    private final int maxEventsPerRequest;
+    private final Duration responseTimeout;
+    private final Duration readTimeout;
+    private final Duration signatureWindow;
+    private final Clock clock;
+    private final Semaphore capacity;
+    private final Semaphore requests;
+    private final int maxUploads;
+    private final Semaphore uploads;
+    private final SeenSignatures seenSignatures;
+    private final BlockingQueue<Item> ready;
+    private final AtomicInteger openRequests = new AtomicInteger();
+    private volatile boolean closing;
+    private volatile ReadDeadlines deadlines;
+
+    /** Events go to {@code ready}; each takes a permit of {@code capacity}, given back when it is settled. */
+    IngestEndpoint(Settings s, BlockingQueue<Item> ready, Semaphore capacity) {
+        this.name = s.name();
+        this.path = s.path();
+        this.auth = s.auth();
+        this.maxBodyBytes = s.maxBodyBytes();
+        this.maxEventsPerRequest = s.maxEventsPerRequest();
+        this.responseTimeout = s.responseTimeout();
+        this.readTimeout = s.readTimeout();
+        this.signatureWindow = s.signatureWindow();
+        this.clock = s.clock();
+        this.requests = new Semaphore(s.maxConcurrentRequests());
+        this.maxUploads = s.maxUploads();
+        this.uploads = new Semaphore(s.maxUploads());
+        this.seenSignatures = new SeenSignatures(s.maxRememberedSignatures());
+        this.ready = ready;
+        this.capacity = capacity;
+    }
+
+    /** The read deadlines of the server the endpoint is served by; set before the first request. */
+    void deadlines(ReadDeadlines deadlines) {
+        this.deadlines = deadlines;
+    }
+
+    /** From now on requests are answered 503. */
+    void closing() {
+        closing = true;
+    }
+
+    /** Requests being read or handled now. */
+    int openRequests() {
+        return openRequests.get();
+    }
+
+    /** Requests whose body is being read right now (at most {@code maxUploads}). */
+    int uploading() {
+        return maxUploads - uploads.availablePermits();
+    }
+
+    /** Signatures remembered to refuse their replay. */
+    int rememberedSignatures() {
+        return seenSignatures.size();
+    }
+
+    void exchange(HttpExchange ex) throws IOException {
+        var deadline = deadlines.current();
+        openRequests.incrementAndGet();
+        try {
+            if (!deadline.attach(ex)) {
+                late(deadline);
+            }
+            handle(ex, deadline);
+            ex.close();
+        } catch (Abandoned e) {
+            LOG.debug("HTTP source '{}': {}", name, e.getMessage());
+            throw e; // the server closes the connection without reading the rest of the request
+        } catch (IOException e) {
+            LOG.debug("HTTP source '{}': client went away: {}", name, e.getMessage());
+            throw e;
+        } catch (UncheckedIOException e) {
+            LOG.debug("HTTP source '{}': client went away: {}", name, e.getMessage());
+            throw e.getCause();
+        } catch (RuntimeException e) {
+            LOG.warn("HTTP source '" + name + "': request failed", e);
+            try {
+                if (deadline.answering()) {
+                    respond(ex, 500, Map.of(), error("internal error: " + e.getClass().getSimpleName()));
+                }
+            } catch (IOException ignored) {
+                // the client is gone too
+            }
+            ex.close();
+        } finally {
+            openRequests.decrementAndGet();
+        }
+    }
+
+    private void handle(HttpExchange ex, ReadDeadlines.Deadline deadline) throws IOException {
+        if (closing) {
+            refuse(ex, deadline, 503, RETRY_AND_CLOSE, "shutting down");
+            return;
+        }
+        if (!ex.getRequestURI().getPath().equals(path)) {
+            refuse(ex, deadline, 404, Map.of(), "no such path; events go to " + path);
+            return;
+        }
+        if (!ex.getRequestMethod().equals("POST")) {
+            refuse(ex, deadline, 405, Map.of("Allow", "POST"), "method " + ex.getRequestMethod() + " not allowed; POST events");
+            return;
+        }
+        if (auth instanceof IngestAuth.Bearer bearer) {
+            String header = ex.getRequestHeaders().getFirst("Authorization");
+            if (header == null || !header.startsWith("Bearer ")) {
+                refuse(ex, deadline, 401, Map.of("WWW-Authenticate", "Bearer"), "missing bearer token");
+                return;
+            }
+            if (!MessageDigest.isEqual(header.substring(7).strip().getBytes(StandardCharsets.UTF_8),
+                    bearer.token().getBytes(StandardCharsets.UTF_8))) {
+                refuse(ex, deadline, 403, Map.of(), "wrong bearer token");
+                return;
+            }
+        }
+        Signed signed = null;
+        if (auth instanceof IngestAuth.HmacSha256 hmac) {
+            String refusal = null;
+            try {
+                signed = signatureHeaders(ex, hmac);
+            } catch (IllegalArgumentException e) {
+                refusal = e.getMessage();
+            }
+            if (refusal != null) {
+                refuse(ex, deadline, 401, Map.of(), refusal);
+                return;
+            }
+        }
+        String length = ex.getRequestHeaders().getFirst("Content-Length");
+        if (length != null && parseLong(length) > maxBodyBytes) {
+            // read (and drop) what the client is sending, within the read deadline, so it can read its 413:
+            // answering while it still sends makes the server close on unread bytes and the answer is lost
+            drain(ex.getRequestBody(), parseLong(length));
+            refuse(ex, deadline, 413, Map.of(), "body of " + length
+                    + " bytes is over the limit of " + maxBodyBytes);
+            return;
+        }
+        // the body is read before a processing permit is taken, by at most maxUploads at once,
+        // each within readTimeout (with the headers): a slow client holds neither permits nor threads
+        if (!uploads.tryAcquire()) {
+            refuse(ex, deadline, 503, RETRY_AND_CLOSE, "too many requests being received at once (" + maxUploads
+                    + "); try again shortly");
+            return;
+        }
+        byte[] body;
+        try {
+            body = readBounded(ex.getRequestBody(), maxBodyBytes);
+        } catch (IOException e) {
+            if (deadline.late()) {
+                late(deadline);
+            }
+            throw e;
+        } finally {
+            uploads.release();
+        }
+        if (body == null) {
+            drain(ex.getRequestBody(), DRAIN_LIMIT);
+            refuse(ex, deadline, 413, Map.of(), "body is over the limit of " + maxBodyBytes + " bytes");
+            return;
+        }
+        if (!deadline.done()) {
+            late(deadline);
+        }
+        if (auth instanceof IngestAuth.HmacSha256 hmac && signed != null && !verified(ex, hmac, signed, body)) {
+            return;
+        }
+        var split = JsonItems.split(body, maxEventsPerRequest);
+        if (split instanceof JsonItems.Split.Invalid invalid) {
+            respond(ex, 400, Map.of(), error(invalid.reason()));
+            return;
+        }
+        if (!requests.tryAcquire()) {
+            respond(ex, 429, Map.of("Retry-After", "1"), error("too many requests at once"));
+            return;
+        }
+        Answer answer;
+        try {
+            answer = handOver(ex, (JsonItems.Split.Items) split);
+        } finally {
+            requests.release();
+        }
+        respond(ex, answer.status(), answer.headers(), answer.json());
+    }
+
+    /** Answers before the body is read, unless the request is late: then it is answered 408 and closed. */
+    private void refuse(HttpExchange ex, ReadDeadlines.Deadline deadline, int status, Map<String, String> headers,
+                        String reason) throws IOException {
+        if (!deadline.answering()) {
+            late(deadline);
+        }
+        respond(ex, status, headers, error(reason));
+    }
+
+    /** The request was not read within readTimeout: its 408 is sent (or given up), its connection to be closed. */
+    private void late(ReadDeadlines.Deadline deadline) throws Abandoned {
+        deadline.awaitLateAnswer();
+        throw new Abandoned("request not read within " + readTimeout.toMillis() + " ms: answered 408, connection closed");
+    }
+
+    /** The 408 of a request whose headers and body did not arrive within readTimeout; the connection is closed after it. */
+    void answerLate(HttpExchange ex) throws IOException {
+        IngestAnswers.answerLate(ex, readTimeout);
+    }
+
+    /** The signature headers of a request that passed the first checks (format, time window). */
+    private record Signed(String timestamp, long seconds, byte[] mac) {
+    }
+
+    private static final Pattern UNIX_SECONDS = Pattern.compile("[0-9]{1,12}");
+
+    /** The signature and timestamp headers, checked before the body is read; refusals as IllegalArgumentException. */
+    private Signed signatureHeaders(HttpExchange ex, IngestAuth.HmacSha256 hmac) {
+        String signature = ex.getRequestHeaders().getFirst(hmac.header());
+        String timestamp = ex.getRequestHeaders().getFirst(IngestAuth.HmacSha256.TIMESTAMP_HEADER);
+        if (signature == null || !signature.startsWith("sha256=")) {
+            throw new IllegalArgumentException("missing " + hmac.header() + ": sha256=<hex HMAC-SHA256 of the "
+                    + IngestAuth.HmacSha256.TIMESTAMP_HEADER + ", method, path, Idempotency-Key and X-Ferry-Group, "
+                    + "each followed by a newline, then the body>");
+        }
+        byte[] mac;
+        try {
+            mac = HexFormat.of().parseHex(signature.substring(7).strip());
+        } catch (IllegalArgumentException e) {
+            mac = new byte[0];
+        }
+        if (mac.length != 32) {
+            throw new IllegalArgumentException(hmac.header() + " must be sha256= and 64 hex digits");
+        }
+        if (timestamp == null || !UNIX_SECONDS.matcher(timestamp).matches()) {
+            throw new IllegalArgumentException("missing " + IngestAuth.HmacSha256.TIMESTAMP_HEADER
+                    + ": <unix seconds>, the time the request was signed (it is part of the signature)");
+        }
+        long seconds = Long.parseLong(timestamp);
+        long skew = Math.abs(clock.instant().getEpochSecond() - seconds);
+        if (skew > signatureWindow.toSeconds()) {
+            throw new IllegalArgumentException(IngestAuth.HmacSha256.TIMESTAMP_HEADER + " " + timestamp + " is " + skew
+                    + " s away from the server's clock; signatures are accepted within " + signatureWindow.toSeconds()
+                    + " s of it: sign each request when sending it");
+        }
+        return new Signed(timestamp, seconds, mac);
+    }
+
+    /** Checks the signature over the whole request, and that it is not a replay; answers if not. */
+    private boolean verified(HttpExchange ex, IngestAuth.HmacSha256 hmac, Signed signed, byte[] body) throws IOException {
+        byte[] expected = hmac.mac(signed.timestamp(), ex.getRequestMethod(), path,
+                ex.getRequestHeaders().getFirst("Idempotency-Key"), ex.getRequestHeaders().getFirst("X-Ferry-Group"), body);
+        if (!MessageDigest.isEqual(signed.mac(), expected)) {
+            respond(ex, 403, Map.of(), error("signature does not match the request (" + IngestAuth.HmacSha256.TIMESTAMP_HEADER
+                    + ", method, path, Idempotency-Key, X-Ferry-Group and body)"));
+            return false;
+        }
+        long forgetAfter = signed.seconds() + signatureWindow.toSeconds() + 1;
+        switch (seenSignatures.remember(expected, forgetAfter, clock.instant().getEpochSecond())) {
+            case REPLAYED -> {
+                respond(ex, 401, Map.of(), error("replayed: this signature was accepted before; sign each request, "
+                        + "and each attempt of it, anew with a fresh " + IngestAuth.HmacSha256.TIMESTAMP_HEADER));
+                return false;
+            }
+            case FULL -> {
+                respond(ex, 429, Map.of("Retry-After", "1"), error("too many signed requests within the signature window "
+                        + "to remember; try again shortly"));
+                return false;
+            }
+            case FIRST -> {
+                return true;
+            }
+        }
+        return true;
+    }
+
+    private Answer handOver(HttpExchange ex, JsonItems.Split.Items split) {
+        int n = split.items().size();
+        if (!capacity.tryAcquire(n)) {
+            return new Answer(429, Map.of("Retry-After", "1"), error("back-pressure: " + n
+                    + " event(s) do not fit; try again shortly"));
+        }
+        var request = new IngestRequest(n);
+        String requestId = UUID.randomUUID().toString();
+        String idempotencyKey = ex.getRequestHeaders().getFirst("Idempotency-Key");
+        String group = ex.getRequestHeaders().getFirst("X-Ferry-Group");
+        var now = clock.instant();
+        for (int i = 0; i < n; i++) {
+            var attributes = new HashMap<String, String>(8);
+            attributes.put("http.remoteAddress", ex.getRemoteAddress().getAddress().getHostAddress());
+            attributes.put("http.path", path);
+            for (String trace : new String[] {"traceparent", "tracestate"}) {
+                String value = ex.getRequestHeaders().getFirst(trace);
+                if (value != null && value.length() <= 512) {
+                    attributes.put(trace, value);
+                }
+            }
+            String dedup = idempotencyKey == null ? null : split.batch() ? idempotencyKey + "#" + i : idempotencyKey;
+            if (dedup != null) {
+                attributes.put("Idempotency-Key", dedup);
+            }
+            // the receipt (the item itself) is attached when the delivery is polled, see delivered()
+            var delivery = new Delivery(requestId + "#" + i, split.items().get(i), attributes, 1, now, group, dedup, name, null);
+            request.items[i] = new Item(request, i, delivery);
+        }
+        enqueue(request);
+        boolean all;
+        try {
+            all = request.settled.await(responseTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            all = false;
+        }
+        if (!all) {
+            request.abandoned = true;
+        }
+        var answer = IngestAnswers.answer(request, split.batch(), closing, responseTimeout);
+        if (!split.batch() && answer.status() != 200) {
+            LOG.debug("HTTP source '{}': answered {}", name, answer.status());
+        }
+        return answer;
+    }
+
+    private void enqueue(IngestRequest request) {
+        for (var item : request.items) {
+            ready.add(item);
+        }
+    }
+
+}
