@@ -16,7 +16,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -477,38 +476,6 @@ public final class HttpSink implements Sink {
         private static void positive(String field, Duration value) {
             if (value == null || value.isNegative() || value.isZero()) {
                 throw new IllegalArgumentException(field + " must be > 0, was " + value);
-            }
-        }
-    }
-
-    /** A token file, re-read when its modification time changes (rotated credentials). */
-    private static final class TokenFile implements Supplier<String> {
-        private final Path file;
-        private volatile long modified = Long.MIN_VALUE;
-        private volatile String token;
-
-        TokenFile(Path file) {
-            this.file = Objects.requireNonNull(file, "file");
-        }
-
-        @Override
-        public String get() {
-            try {
-                long now = Files.getLastModifiedTime(file).toMillis();
-                if (now != modified) {
-                    String read = Files.readString(file, StandardCharsets.UTF_8).strip();
-                    if (read.isEmpty()) {
-                        throw new IllegalArgumentException("bearer token file " + file + " is empty");
-                    }
-                    token = read;
-                    modified = now;
-                }
-                return token;
-            } catch (IOException e) {
-                if (token != null) {
-                    return token;
-                }
-                throw new IllegalArgumentException("bearer token file " + file + " cannot be read: " + e.getMessage(), e);
             }
         }
     }
