@@ -1,5 +1,6 @@
 package dev.ferry.benchmarks;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ferry.adapters.sqs.SqsClients;
 import dev.ferry.adapters.sqs.SqsQueues;
 import java.io.IOException;
@@ -7,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -16,6 +18,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.DeleteMessageBatchRequestEntry;
+import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
+import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
 import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
 
@@ -26,6 +30,12 @@ import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
  * MTurk documents (each with its own EventDocId, so the ledger lets every one through, on 1,000 HITs), one route to
  * an SQS sink on {@code out}, 4 pollers, and the ledger under test; the bare loop is 4 threads each
  * doing ReceiveMessage(10), SendMessageBatch, DeleteMessageBatch.
+ *
+ * <p>A second bare loop, {@code bare-attributes} (named among the ledgers to run it), does what
+ * Ferry's route does on top: it asks for the messages' attributes as Ferry's source does, reads each
+ * MTurk document (Jackson) and sends its eight fields on as message attributes, as Ferry's SQS sink
+ * sends an event's attributes. It is there to show what that work costs a hand-written loop; the
+ * ratios are still to {@code bare}.
  *
  * <p>Both are timed the same way, from outside: this program asks the server for {@code in}'s
  * counts every 5 ms; the clock starts when the first message was received (visible below the
@@ -64,7 +74,7 @@ public final class AppDrain {
             var bench = new Bench(client, server.endpoint().toString(), in, out, messages, work);
             var contenders = new ArrayList<String>();
             contenders.add("bare");
-            ledgers.forEach(l -> contenders.add("ferry-" + l));
+            ledgers.forEach(l -> contenders.add(l.startsWith("bare") ? l : "ferry-" + l));
             System.out.println("warm-up: the server by " + WARM_UP_DRAINS + " bare drains, then each contender once, not counted");
             for (int i = 0; i < WARM_UP_DRAINS; i++) {
                 bench.drain("bare", jar);
@@ -145,9 +155,10 @@ public final class AppDrain {
             var java = ProcessHandle.current().info().command().orElse("java");
             var log = work.resolve(contender + ".log").toFile();
             ProcessBuilder pb;
-            if (contender.equals("bare")) {
+            if (contender.startsWith("bare")) {
                 pb = new ProcessBuilder(java, "-Xms512m", "-Xmx1g", "-cp", System.getProperty("java.class.path"),
-                        Bare.class.getName(), endpoint, in, out, Integer.toString(POLLERS));
+                        Bare.class.getName(), endpoint, in, out, Integer.toString(POLLERS),
+                        Boolean.toString(contender.equals("bare-attributes")));
             } else {
                 var config = work.resolve(contender + ".yaml");
                 Files.writeString(config, config(contender.substring("ferry-".length())));
@@ -252,7 +263,14 @@ public final class AppDrain {
         }
     }
 
-    /** The bare loop as a process: {@code endpoint in out pollers}; runs until it is stopped. */
+    /** The MTurk fields Ferry's decoder makes an event's attributes, and its sink sends on. */
+    private static final List<String> DOCUMENT_FIELDS = List.of("EventDocId", "EventDocVersion", "CustomerId");
+    private static final List<String> EVENT_FIELDS = List.of("EventType", "EventTimestamp", "HITTypeId", "HITId", "AssignmentId");
+
+    /**
+     * The bare loop as a process: {@code endpoint in out pollers [attributes]}; runs until it is
+     * stopped. With {@code attributes} true it also reads each document and sends its fields on.
+     */
     public static final class Bare {
 
         private Bare() {
@@ -263,12 +281,19 @@ public final class AppDrain {
             String in = args[1];
             String out = args[2];
             int pollers = Integer.parseInt(args[3]);
+            boolean attributes = args.length > 4 && Boolean.parseBoolean(args[4]);
+            var json = new ObjectMapper();
             var threads = new ArrayList<Thread>();
             for (int p = 0; p < pollers; p++) {
                 threads.add(Thread.ofPlatform().start(() -> {
                     while (true) {
-                        var received = client.receiveMessage(b -> b.queueUrl(in).maxNumberOfMessages(10)
-                                .waitTimeSeconds(POLL_WAIT_MS / 1000).visibilityTimeout(60)).messages();
+                        var received = client.receiveMessage(b -> {
+                            b.queueUrl(in).maxNumberOfMessages(10).waitTimeSeconds(POLL_WAIT_MS / 1000).visibilityTimeout(60);
+                            if (attributes) {
+                                b.messageSystemAttributeNames(MessageSystemAttributeName.ALL)
+                                        .messageAttributeNames("All");
+                            }
+                        }).messages();
                         if (received.isEmpty()) {
                             continue;
                         }
@@ -276,8 +301,11 @@ public final class AppDrain {
                         var deletes = new ArrayList<DeleteMessageBatchRequestEntry>(received.size());
                         for (int i = 0; i < received.size(); i++) {
                             var m = received.get(i);
-                            sends.add(SendMessageBatchRequestEntry.builder().id(Integer.toString(i))
-                                    .messageBody(m.body()).build());
+                            var send = SendMessageBatchRequestEntry.builder().id(Integer.toString(i)).messageBody(m.body());
+                            if (attributes) {
+                                send.messageAttributes(fields(json, m.body()));
+                            }
+                            sends.add(send.build());
                             deletes.add(DeleteMessageBatchRequestEntry.builder().id(Integer.toString(i))
                                     .receiptHandle(m.receiptHandle()).build());
                         }
@@ -288,6 +316,33 @@ public final class AppDrain {
             }
             for (var t : threads) {
                 t.join();
+            }
+        }
+
+        /** A document's fields as string message attributes (none when it is not one). */
+        private static Map<String, MessageAttributeValue> fields(
+                ObjectMapper json, String body) {
+            var attributes = new HashMap<String, MessageAttributeValue>();
+            try {
+                var doc = json.readTree(body);
+                var event = doc.path("Events").path(0);
+                for (var f : DOCUMENT_FIELDS) {
+                    put(attributes, f, doc.path(f).asText(null));
+                }
+                for (var f : EVENT_FIELDS) {
+                    put(attributes, f, event.path(f).asText(null));
+                }
+            } catch (IOException e) {
+                return Map.of();
+            }
+            return attributes;
+        }
+
+        private static void put(Map<String, MessageAttributeValue> into, String name,
+                                String value) {
+            if (value != null && !value.isEmpty()) {
+                into.put(name, MessageAttributeValue.builder()
+                        .dataType("String").stringValue(value).build());
             }
         }
     }
