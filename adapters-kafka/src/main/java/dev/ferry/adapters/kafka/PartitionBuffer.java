@@ -16,7 +16,9 @@ import org.apache.kafka.common.TopicPartition;
  * One assigned partition's records in hand, and which of them may go out next.
  *
  * <p>A record is {@link State#QUEUED} (waiting to go out), {@link State#OUT} (handed to the
- * engine) or {@link State#DONE} (its disposition carried out). Records of one key go out in offset
+ * engine), {@link State#RETURNING} or {@link State#DEAD_LETTERING} (settled, on its way back or to
+ * the dead-letter topic: a second settlement of it is refused) or {@link State#DONE} (its
+ * disposition carried out). Only the settled states move on, each once. Records of one key go out in offset
  * order and never while another record of that key is out — like an SQS FIFO group, so two pollers
  * never hand the engine one key's records out of order. A key waiting out a Redeliver's delay is
  * held; a record without a key holds the whole partition.
@@ -28,7 +30,7 @@ import org.apache.kafka.common.TopicPartition;
  */
 final class PartitionBuffer {
 
-    enum State { QUEUED, OUT, DONE }
+    enum State { QUEUED, OUT, RETURNING, DEAD_LETTERING, DONE }
 
     /** A record key with value equality; its hash is computed once. */
     static final class KeyBytes {
@@ -150,9 +152,10 @@ final class PartitionBuffer {
     }
 
     /**
-     * Marks up to {@code max - out.size()} records out and adds them to {@code out}: free keys'
-     * records and unkeyed ones, lowest offsets first. Returns the nanoseconds until the first hold
-     * ends that keeps a waiting record back, {@code Long.MAX_VALUE} when none does.
+     * Marks up to {@code max - out.size()} records out and adds them to {@code out}: keys in the order
+     * they became free, all of a key's waiting records together in offset order, and records without
+     * a key by offset before the next key whose first record comes later. Returns the nanoseconds
+     * until the first hold ends that keeps a waiting record back, {@code Long.MAX_VALUE} when none does.
      */
     long takeInto(List<Rec> out, int max, long now) {
         if (heldUntilNanos - now > 0) {
@@ -197,19 +200,32 @@ final class PartitionBuffer {
         out.add(r);
     }
 
-    /** An out record's disposition was carried out. */
-    void done(Rec r) {
+    /** Whether {@code r} is out, or settled and on its way: the states a disposition is carried out from. */
+    private static boolean settling(Rec r) {
+        return r.state == State.OUT || r.state == State.RETURNING || r.state == State.DEAD_LETTERING;
+    }
+
+    /** An out record's disposition was carried out; false (nothing changes) when it was not out. */
+    boolean done(Rec r) {
+        if (!settling(r) || r.state == State.RETURNING) {
+            return false;
+        }
         r.state = State.DONE;
         cameBack(r);
         trimDonePrefix();
+        return true;
     }
 
     /**
      * An out record waits to go out again, before any later record of its key; held until
      * {@code holdUntil} (a nanoTime) when {@code hold}: its key, or the partition when it has none.
      * Several records coming back are best given from the highest offset down (each goes to the front).
+     * False (nothing changes) when it was not out.
      */
-    void requeue(Rec r, boolean hold, long holdUntil) {
+    boolean requeue(Rec r, boolean hold, long holdUntil) {
+        if (!settling(r)) {
+            return false;
+        }
         r.state = State.QUEUED;
         queue(r);
         if (hold) {
@@ -229,6 +245,7 @@ final class PartitionBuffer {
             }
         }
         cameBack(r);
+        return true;
     }
 
     private void cameBack(Rec r) {

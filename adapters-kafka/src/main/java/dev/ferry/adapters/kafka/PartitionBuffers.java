@@ -309,7 +309,10 @@ final class PartitionBuffers {
                     case Disposition.Ack a -> r.part.done(r);
                     case Disposition.Release rel -> comeBack(r, s, comingBack);
                     case Disposition.Redeliver red -> comeBack(r, s, comingBack);
-                    case Disposition.DeadLetter dl -> deadLetters.add(s);
+                    case Disposition.DeadLetter dl -> {
+                        r.state = State.DEAD_LETTERING;     // written below, outside the lock; refused meanwhile
+                        deadLetters.add(s);
+                    }
                 }
             }
             // highest offset first: each goes to the front of its key's waiting records
@@ -331,7 +334,7 @@ final class PartitionBuffers {
 
     /** Queued again below, highest offset first; marked at once so a second settlement of it in the list is refused. */
     private static void comeBack(Rec r, Settlement s, List<Settlement> comingBack) {
-        r.state = State.QUEUED;
+        r.state = State.RETURNING;
         comingBack.add(s);
     }
 
@@ -342,6 +345,9 @@ final class PartitionBuffers {
     void deadLetterWritten(Rec r, boolean written) {
         lock.lock();
         try {
+            if (r.state != State.DEAD_LETTERING) {
+                return;     // nothing else moves a dead-lettering record, but its key's count must never move twice
+            }
             if (written) {
                 r.part.done(r);
             } else {
@@ -358,7 +364,8 @@ final class PartitionBuffers {
         lock.lock();
         try {
             return deliveries.stream()
-                    .filter(d -> !(d.receipt() instanceof Rec r) || r.part.revoked || r.state != State.OUT)
+                    .filter(d -> !(d.receipt() instanceof Rec r) || r.part.revoked
+                            || (r.state != State.OUT && r.state != State.DEAD_LETTERING))
                     .toList();
         } finally {
             lock.unlock();

@@ -107,7 +107,7 @@ class PartitionBufferTest {
     }
 
     @Test
-    void recordsWithoutKey_goOutTogether_inOffsetOrder_amongKeyedOnes() {
+    void recordsWithoutKey_goOutInOffsetOrder_aKeysWaitingRecordsTogether() {
         add(null, "a", null, "a", null);
         assertThat(offsets(take(10, System.nanoTime()))).containsExactly(0L, 1L, 3L, 2L, 4L);
     }

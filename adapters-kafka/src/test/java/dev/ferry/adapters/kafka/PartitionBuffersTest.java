@@ -1,0 +1,137 @@
+package dev.ferry.adapters.kafka;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.adapters.kafka.PartitionBuffer.Rec;
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.transport.Disposition;
+import dev.ferry.domain.transport.Settlement;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+
+/** The buffers as the source's pollers and its consumer thread use them, without a broker. */
+class PartitionBuffersTest {
+
+    private static final TopicPartition TP = new TopicPartition("t", 0);
+
+    private final PartitionBuffers buffers = new PartitionBuffers("test", 4, 1 << 20);
+
+    PartitionBuffersTest() {
+        buffers.assigned(List.of(TP));
+    }
+
+    private static ConsumerRecords<byte[], byte[]> records(long from, String... keys) {
+        var list = new ArrayList<ConsumerRecord<byte[], byte[]>>();
+        for (int i = 0; i < keys.length; i++) {
+            list.add(new ConsumerRecord<>("t", 0, from + i, keys[i].getBytes(StandardCharsets.UTF_8), new byte[] {1}));
+        }
+        return new ConsumerRecords<>(Map.of(TP, list), Map.of());
+    }
+
+    private List<Rec> handOut(int max) {
+        return buffers.handOut(max, System.nanoTime());
+    }
+
+    private static Settlement settlement(Rec r, Disposition disposition) {
+        return new Settlement(new Delivery("t-0@" + r.offset(), new byte[] {1}, Map.of(), 1, Instant.EPOCH, null, null, "test", r),
+                disposition);
+    }
+
+    @Test
+    void aDeadLetterAndASecondSettlementOfTheSameRecord_inOneList_theSecondIsRefused_andTheKeyGoesOn() {
+        buffers.take(records(0, "k", "k"));
+        var first = handOut(1).getFirst();
+
+        var settled = buffers.settle(List.of(settlement(first, Disposition.deadLetter("poison")), settlement(first, Disposition.ACK)));
+        assertThat(settled.deadLetters()).hasSize(1);
+        assertThat(settled.failures()).singleElement().satisfies(f -> assertThat(f.reason()).isEqualTo("already settled"));
+        buffers.deadLetterWritten(first, true);
+
+        // the key's count moved once: its next record goes out, and then nothing more of it
+        assertThat(handOut(10)).extracting(Rec::offset).containsExactly(1L);
+        assertThat(buffers.toCommit(null, false).offsets().get(TP).offset()).as("past the dead letter only").isEqualTo(1L);
+    }
+
+    @Test
+    void aRecordBeingDeadLettered_refusesASettlementFromAnotherCall_andComesBackIfTheWriteFailed() {
+        buffers.take(records(0, "k", "k"));
+        var first = handOut(1).getFirst();
+        assertThat(buffers.settle(List.of(settlement(first, Disposition.deadLetter("poison")))).deadLetters()).hasSize(1);
+
+        assertThat(buffers.settle(List.of(settlement(first, Disposition.ACK))).failures()).hasSize(1);
+        buffers.deadLetterWritten(first, false);
+        buffers.deadLetterWritten(first, false);     // a second report moves nothing
+
+        assertThat(handOut(10)).as("held for a second: the key waits").isEmpty();
+        assertThat(buffers.buffered("t", 0).records()).isEqualTo(2);
+    }
+
+    @Test
+    void aReleaseGivenTwiceInOneList_putsTheRecordBackOnce() {
+        buffers.take(records(0, "k", "k"));
+        var first = handOut(1).getFirst();
+        var settled = buffers.settle(List.of(settlement(first, Disposition.RELEASE), settlement(first, Disposition.RELEASE)));
+        assertThat(settled.failures()).hasSize(1);
+        assertThat(handOut(10)).extracting(Rec::offset).containsExactly(0L, 1L);
+    }
+
+    @Test
+    void anAsyncCommit_isSentOnce_andAgainAfterItFailed_thenTheBufferForgetsWhatItCovers() {
+        buffers.take(records(0, "a", "b"));
+        var out = handOut(10);
+        buffers.settle(out.stream().map(r -> settlement(r, Disposition.ACK)).toList());
+
+        var commit = buffers.toCommit(null, true);
+        assertThat(commit.offsets().get(TP).offset()).isEqualTo(2L);
+        assertThat(buffers.toCommit(null, true).isEmpty()).as("sent already, not answered yet").isTrue();
+        assertThat(buffers.toCommit(null, false).isEmpty()).as("a commit that waits sends it all the same").isFalse();
+
+        buffers.commitFailed(commit);
+        var again = buffers.toCommit(null, true);
+        assertThat(again.offsets().get(TP).offset()).isEqualTo(2L);
+        buffers.committed(again);
+        assertThat(buffers.toCommit(null, false).isEmpty()).isTrue();
+        assertThat(buffers.inHand()).isFalse();
+    }
+
+    @Test
+    void aCommitAnsweredAfterThePartitionWasAssignedAgain_leavesTheNewBufferAlone() {
+        buffers.take(records(0, "a", "b"));
+        buffers.settle(handOut(10).stream().map(r -> settlement(r, Disposition.ACK)).toList());
+        var commit = buffers.toCommit(null, true);
+
+        buffers.drop(List.of(TP));
+        buffers.assigned(List.of(TP));
+        buffers.take(records(0, "a", "b", "c"));       // the new owner reads from the last confirmed commit
+        buffers.committed(commit);
+
+        assertThat(buffers.buffered("t", 0).records()).as("nothing of the new buffer is forgotten").isEqualTo(3);
+        assertThat(handOut(10)).extracting(Rec::offset).containsExactly(0L, 1L, 2L);
+    }
+
+    @Test
+    void aFullPartition_isPaused_andResumedOnlyAtHalfItsCaps() {
+        var rewind = buffers.take(records(0, "a", "b", "c", "d", "e"));
+        assertThat(rewind).containsEntry(TP, 4L);
+        assertThat(buffers.pausing(Set.of()).pause()).containsExactly(TP);
+
+        var out = handOut(10);
+        buffers.settle(List.of(settlement(out.get(0), Disposition.ACK)));
+        var oneFree = buffers.pausing(Set.of(TP));
+        assertThat(oneFree.resume()).as("3 of 4 in hand").isEmpty();
+        assertThat(oneFree.anyPaused()).isTrue();
+
+        buffers.settle(List.of(settlement(out.get(1), Disposition.ACK)));
+        var half = buffers.pausing(Set.of(TP));
+        assertThat(half.resume()).containsExactly(TP);
+        assertThat(half.anyPaused()).isFalse();
+    }
+}
