@@ -24,8 +24,10 @@ final class ConsumerLoop {
 
     private static final Logger LOG = LoggerFactory.getLogger(KafkaSource.class);
     private static final Duration POLL = Duration.ofMillis(100);
-    /** A paused partition is looked at again this soon: its buffer empties while the consumer waits. */
+    /** A paused partition is looked at again this soon while records are being settled: its buffer empties. */
     private static final Duration PAUSED_POLL = Duration.ofMillis(2);
+    /** ... and this soon while nothing is settled (a slow or stuck handler): no buffer can have emptied. */
+    private static final Duration PAUSED_QUIET_POLL = Duration.ofMillis(20);
 
     /** What the loop needs from its source's settings. */
     record Settings(String name, List<String> topics, Map<String, Object> consumerConfig, Duration commitInterval,
@@ -46,6 +48,8 @@ final class ConsumerLoop {
     /** Records behind the end of the assigned partitions, as of the last poll; -1 unknown. */
     private volatile long lag = -1;
     private volatile Throwable lastDeath;
+    /** {@link PartitionBuffers#settleCalls} at the last paused poll; the consumer thread's only. */
+    private long settledBefore;
 
     ConsumerLoop(Settings settings, PartitionBuffers buffers) {
         this.settings = settings;
@@ -259,13 +263,16 @@ final class ConsumerLoop {
     }
 
     /**
-     * How long the consumer's next poll may wait: briefly while a partition is paused (its buffer
-     * empties meanwhile), until the next commit is due while records are in hand (so finished work
+     * How long the consumer's next poll may wait: briefly while a partition is paused and records are
+     * being settled (its buffer empties meanwhile; a little longer while nothing is), until the next commit is due while records are in hand (so finished work
      * is committed on time even when nothing more is fetched), otherwise 100 ms.
      */
     private Duration pollWait(boolean paused, long lastCommit) {
         if (paused) {
-            return PAUSED_POLL;
+            long settled = buffers.settleCalls();
+            boolean flowing = settled != settledBefore;
+            settledBefore = settled;
+            return flowing ? PAUSED_POLL : PAUSED_QUIET_POLL;
         }
         if (!buffers.inHand()) {
             return POLL;

@@ -52,6 +52,8 @@ final class PartitionBuffers {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition available = lock.newCondition();
     private final Map<TopicPartition, PartitionBuffer> parts = new HashMap<>();
+    /** Settle calls so far: while they come, a full buffer empties. */
+    private volatile long settleCalls;
 
     PartitionBuffers(String name, int maxRecords, long maxBytes) {
         this.name = name;
@@ -174,6 +176,11 @@ final class PartitionBuffers {
         return new Pausing(pause, resume, paused.size() + pause.size() - resume.size() > 0);
     }
 
+    /** How many times the pollers' side settled so far (a change means buffers may have room again). */
+    long settleCalls() {
+        return settleCalls;
+    }
+
     /** Whether any record is in hand, or finished and not yet sent in a commit. */
     boolean inHand() {
         lock.lock();
@@ -293,6 +300,7 @@ final class PartitionBuffers {
         var comingBack = new ArrayList<Settlement>();
         lock.lock();
         try {
+            settleCalls++;
             long now = System.nanoTime();
             for (var s : settlements) {
                 if (!(s.delivery().receipt() instanceof Rec r)) {
