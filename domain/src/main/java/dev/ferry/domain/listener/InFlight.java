@@ -25,7 +25,13 @@ final class InFlight {
     final AtomicBoolean settled = new AtomicBoolean();
     /** Taken by whoever records a deferred completion (the completer, or a shutdown giving it back). */
     final AtomicBoolean completing = new AtomicBoolean();
+    /** When its lease runs out as counted from the transport's answer: past it, a copy may be out. */
     volatile Instant leaseUntil;
+    /**
+     * The earliest its lease may run out (counted from the poll): an ack made before it is excused
+     * should the transport refuse it. Never after {@link #leaseUntil}.
+     */
+    volatile Instant excuseUntil;
     volatile boolean started;
     /** Waiting in hand to be tried again (throttled, retrying, ledger down); its group waits too. */
     volatile boolean held;
@@ -50,12 +56,16 @@ final class InFlight {
     String releaseToken;
     long releaseNumber;
     boolean passRecorded;
+    /** The poll it came in, as {@link Hands} keeps it; set once, before anyone else sees the item. */
+    Hands.Batch batch;
 
-    InFlight(Delivery delivery, List<Event> events, String decodeProblem, String orderingKey, Instant leaseUntil) {
+    InFlight(Delivery delivery, List<Event> events, String decodeProblem, String orderingKey, Instant leaseUntil,
+             Instant excuseUntil) {
         this.delivery = delivery;
         this.events = events;
         this.decodeProblem = decodeProblem;
         this.orderingKey = orderingKey;
         this.leaseUntil = leaseUntil;
+        this.excuseUntil = excuseUntil;
     }
 }

@@ -87,6 +87,7 @@ final class LeaseKeeper {
                 continue;
             }
             item.leaseUntil = newLease;
+            item.excuseUntil = newLease;      // taken before the call: never later than the transport's
             extended++;
             extendClaims(item);
         }

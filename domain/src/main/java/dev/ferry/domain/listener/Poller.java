@@ -105,14 +105,16 @@ final class Poller {
         lastReceiveNanos = System.nanoTime();
         var answered = s.clock().instant();
         s.counters().lastReceive = answered;
-        var leaseUntil = leaseStart(polled, answered).plus(s.config().lease());
+        var leaseUntil = answered.plus(s.config().lease());
+        var excuseUntil = leaseStart(polled, answered).plus(s.config().lease());
         var accepted = new ArrayList<InFlight>(batch.size());
         for (var delivery : batch) {
-            var item = accept(delivery, leaseUntil);
+            var item = accept(delivery, leaseUntil, excuseUntil);
             if (item != null) {
                 accepted.add(item);
             }
         }
+        s.hands().takeAll(accepted);
         if (s.running().getAsBoolean()) {
             s.groups().submitAll(accepted, item -> item.orderingKey);
         } else {
@@ -121,11 +123,13 @@ final class Poller {
     }
 
     /**
-     * When the transport's lease of a batch began, as near as the listener can tell: it leases what it
-     * hands out while the answer travels, so a lease counted from the answer ends later than the
-     * transport's (and an ack made after the real one ended would be excused as made within it).
-     * Not before the poll was sent; not earlier than {@link #ANSWER_TRAVEL} before the answer came
-     * either, since a long poll's message may have been handed out seconds after the poll was sent.
+     * When the transport's lease of a batch began, at the earliest: it leases what it hands out while
+     * the answer travels, so a lease counted from the answer ends later than the transport's, and an
+     * ack made after the real one ended would be excused as made within it. Not before the poll was
+     * sent; not earlier than {@link #ANSWER_TRAVEL} before the answer either, since a long poll's
+     * message may have been handed out seconds after the poll was sent. Used only for that excuse:
+     * whether a delivery's lease has run out (and a copy may be out) is counted from the answer, so a
+     * short lease after a long poll is not taken for run out on arrival.
      */
     static Instant leaseStart(Instant polled, Instant answered) {
         var earliest = answered.minus(ANSWER_TRAVEL);
@@ -143,10 +147,10 @@ final class Poller {
     }
 
     /**
-     * Decodes and takes a delivery in hand; null when it was settled at once (malformed: it can never
+     * Decodes a delivery; null when it was taken in hand and settled at once (malformed: it can never
      * succeed). A decoder that throws is a failure the processor decides on, in the delivery's turn.
      */
-    private InFlight accept(Delivery delivery, Instant leaseUntil) {
+    private InFlight accept(Delivery delivery, Instant leaseUntil, Instant excuseUntil) {
         s.counters().received.increment();
         s.observer().received(delivery);
         Decoded decoded;
@@ -163,19 +167,19 @@ final class Poller {
         InFlight item;
         if (decoded == null) {
             s.counters().decodeFailures.increment();
-            item = new InFlight(delivery, null, problem, delivery.groupKey(), leaseUntil);
+            item = new InFlight(delivery, null, problem, delivery.groupKey(), leaseUntil, excuseUntil);
         } else {
             item = switch (decoded) {
                 case Decoded.Malformed m when s.malformedInTurn() && delivery.groupKey() != null -> {
                     // on-poison park: dead-lettered in its group's turn, by the processor, which parks the group
                     s.counters().decodeFailures.increment();
-                    var malformed = new InFlight(delivery, List.of(), null, delivery.groupKey(), leaseUntil);
+                    var malformed = new InFlight(delivery, List.of(), null, delivery.groupKey(), leaseUntil, excuseUntil);
                     malformed.malformed = m.reason();
                     yield malformed;
                 }
                 case Decoded.Malformed m -> {
                     s.counters().decodeFailures.increment();
-                    var malformed = new InFlight(delivery, List.of(), null, null, leaseUntil);
+                    var malformed = new InFlight(delivery, List.of(), null, null, leaseUntil, excuseUntil);
                     s.hands().take(malformed);
                     var decision = FailureDecision.decide(new FailureDecision.Malformed(m.reason()), null, null, null);
                     var disposition = ((FailureDecision.Settle) decision).disposition();
@@ -189,14 +193,11 @@ final class Poller {
                     var events = e.events();
                     String key = delivery.groupKey() != null ? delivery.groupKey()
                             : events.isEmpty() ? null : events.getFirst().groupKey();
-                    yield new InFlight(delivery, events, null, key, leaseUntil);
+                    yield new InFlight(delivery, events, null, key, leaseUntil, excuseUntil);
                 }
             };
         }
-        if (item != null) {
-            s.hands().take(item);
-        }
-        return item;
+        return item; // taken in hand with the rest of its poll (pollOnce)
     }
 
     private static void sleep(long nanos) {

@@ -57,7 +57,7 @@ final class Settler {
         var id = item.delivery.id();
         switch (disposition) {
             case Disposition.Ack a -> {
-                if (clock.instant().isBefore(item.leaseUntil)) {
+                if (clock.instant().isBefore(item.excuseUntil)) {
                     // handled within its lease: if the transport does not take the ack, the message comes back
                     // through no fault of its own. Excused now, before the next copy can be counted; its counts
                     // go once the ack is taken (countAcks). Handled late, the receive is its own to answer for.
@@ -100,7 +100,7 @@ final class Settler {
      * delivery's lease is excused as {@link #settle} excuses it, should the transport not take it.
      */
     void enqueueFromHandler(Delivery delivery, Disposition disposition, InFlight kept) {
-        if (kept != null && disposition instanceof Disposition.Ack && clock.instant().isBefore(kept.leaseUntil)) {
+        if (kept != null && disposition instanceof Disposition.Ack && clock.instant().isBefore(kept.excuseUntil)) {
             failureCounts.recordPass(delivery.id());
         }
         enqueue(delivery, disposition);

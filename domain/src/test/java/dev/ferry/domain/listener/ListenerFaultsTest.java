@@ -349,6 +349,28 @@ class ListenerFaultsTest {
                 .matches("received \\d+ times .*more than maxReceives 2");
     }
 
+    @Test // ...and a lease shorter than a long poll's wait has not run out when the message arrives
+    void aShortLease_afterALongPoll_isNotStaleOnArrival() {
+        Source longPoll = new Source() {
+            @Override
+            public String name() {
+                return fifo.name();
+            }
+
+            @Override
+            public List<Delivery> poll(PollRequest request) {
+                sleep(Duration.ofMillis(300)); // a long poll waiting for the message, which then arrives at once
+                return fifo.poll(request);
+            }
+        };
+        fifo.send(InMemoryQueue.Message.of("A1", "A"));
+        var l = start(Listener.builder(longPoll, fifo, new LineDecoder(), recording())
+                .config(fast().lease(Duration.ofMillis(200)).build()).seed(7));
+        assertThat(Await.until(LIMIT, () -> fifo.size() == 0)).as(l.stats().line()).isTrue();
+        assertThat(effects).containsExactly("A1");
+        assertThat(l.stats().staleDropped()).as("dropped as stale on arrival, for ever").isZero();
+    }
+
     @Test // #15 (5)
     void skipDelete_aDuplicateOrAnEventlessDelivery_isAcked_notLeftHanging() {
         var queue = InMemoryQueue.standard("async");
