@@ -169,20 +169,12 @@ class ListenerFaultsTest {
     void anErrorFromAPoll_orFromTheObserver_neitherKillsAThreadNorLosesAMessage() {
         sendGroups(2, "A");
         var pollsLeftToFail = new AtomicInteger(4);
-        Source flaky = new Source() {
-            @Override
-            public String name() {
-                return fifo.name();
+        Source flaky = polling(request -> {
+            if (pollsLeftToFail.getAndDecrement() > 0) {
+                throw new OutOfMemoryError("injected: a poll that dies");
             }
-
-            @Override
-            public List<Delivery> poll(PollRequest request) {
-                if (pollsLeftToFail.getAndDecrement() > 0) {
-                    throw new OutOfMemoryError("injected: a poll that dies");
-                }
-                return fifo.poll(request);
-            }
-        };
+            return fifo.poll(request);
+        });
         var observer = new ListenerObserver() {
             @Override
             public void handled(Event event, Outcome outcome, long nanos) {
@@ -238,6 +230,21 @@ class ListenerFaultsTest {
         assertThat(l.stats().staleDropped()).isGreaterThanOrEqualTo(2);
         assertThat(effects.stream().distinct().toList()).containsExactly("A1", "A2", "A3");
         assertThat(effects.stream().filter(k -> !k.equals("A1")).toList()).as("A2, A3 once each").containsExactly("A2", "A3");
+    }
+
+    /** The FIFO queue as a source whose polls go through {@code poll}. */
+    private Source polling(java.util.function.Function<PollRequest, List<Delivery>> poll) {
+        return new Source() {
+            @Override
+            public String name() {
+                return fifo.name();
+            }
+
+            @Override
+            public List<Delivery> poll(PollRequest request) {
+                return poll.apply(request);
+            }
+        };
     }
 
     /** Refuses the first {@code refusals} acks, as SQS refuses an ack whose receipt went stale; passes the rest on. */
@@ -322,21 +329,13 @@ class ListenerFaultsTest {
     @Test // the lease starts when the transport handed the message out, not when its answer arrived
     void aLeaseRunsFromThePoll_notFromItsAnswer_soASlowAnswerDoesNotExcuseAnAckPastIt() {
         fifo.send(InMemoryQueue.Message.of("A1", "A"));
-        Source slowAnswer = new Source() {
-            @Override
-            public String name() {
-                return fifo.name();
+        Source slowAnswer = polling(request -> {
+            var got = fifo.poll(request);
+            if (!got.isEmpty()) {
+                sleep(Duration.ofMillis(200)); // the answer takes a while to arrive: the lease is running
             }
-
-            @Override
-            public List<Delivery> poll(PollRequest request) {
-                var got = fifo.poll(request);
-                if (!got.isEmpty()) {
-                    sleep(Duration.ofMillis(200)); // the answer takes a while to arrive: the lease is running
-                }
-                return got;
-            }
-        };
+            return got;
+        });
         Handler slow = (event, delivery) -> {
             effects.add(event.key());
             sleep(Duration.ofMillis(150)); // within 300 ms of the answer, but 350 ms after the queue leased it
@@ -351,18 +350,10 @@ class ListenerFaultsTest {
 
     @Test // ...and a lease shorter than a long poll's wait has not run out when the message arrives
     void aShortLease_afterALongPoll_isNotStaleOnArrival() {
-        Source longPoll = new Source() {
-            @Override
-            public String name() {
-                return fifo.name();
-            }
-
-            @Override
-            public List<Delivery> poll(PollRequest request) {
-                sleep(Duration.ofMillis(300)); // a long poll waiting for the message, which then arrives at once
-                return fifo.poll(request);
-            }
-        };
+        Source longPoll = polling(request -> {
+            sleep(Duration.ofMillis(300)); // a long poll waiting for the message, which then arrives at once
+            return fifo.poll(request);
+        });
         fifo.send(InMemoryQueue.Message.of("A1", "A"));
         var l = start(Listener.builder(longPoll, fifo, new LineDecoder(), recording())
                 .config(fast().lease(Duration.ofMillis(200)).build()).seed(7));
