@@ -52,6 +52,10 @@ final class PartitionBuffers {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition available = lock.newCondition();
     private final Map<TopicPartition, PartitionBuffer> parts = new HashMap<>();
+    /** The buffers in a fixed order, for handing out round the partitions; changes with {@link #parts}. */
+    private final List<PartitionBuffer> order = new ArrayList<>();
+    /** Where the next hand-out starts in {@link #order}: each poll starts at the next partition. */
+    private int nextFirst;
     /** Settle calls so far: while they come, a full buffer empties. */
     private volatile long settleCalls;
 
@@ -67,7 +71,13 @@ final class PartitionBuffers {
         lock.lock();
         try {
             for (var tp : assigned) {
-                parts.put(tp, new PartitionBuffer(tp));
+                var buffer = new PartitionBuffer(tp);
+                var replaced = parts.put(tp, buffer);
+                if (replaced != null) {
+                    replaced.revoked = true;
+                    order.remove(replaced);
+                }
+                order.add(buffer);
             }
         } finally {
             lock.unlock();
@@ -82,6 +92,7 @@ final class PartitionBuffers {
                 var p = parts.remove(tp);
                 if (p != null) {
                     p.revoked = true;
+                    order.remove(p);
                 }
             }
         } finally {
@@ -97,6 +108,7 @@ final class PartitionBuffers {
                 p.revoked = true;
             }
             parts.clear();
+            order.clear();
             available.signalAll();
         } finally {
             lock.unlock();
@@ -270,11 +282,11 @@ final class PartitionBuffers {
             while (true) {
                 long now = System.nanoTime();
                 long nextHoldEnds = Long.MAX_VALUE;
-                for (var p : parts.values()) {
-                    if (out.size() == max) {
-                        break;
-                    }
-                    nextHoldEnds = Math.min(nextHoldEnds, p.takeInto(out, max, now));
+                // each poll starts at the next partition: one with many free keys cannot keep the others waiting
+                int n = order.size();
+                int first = n == 0 ? 0 : Math.floorMod(nextFirst++, n);
+                for (int i = 0; i < n && out.size() < max; i++) {
+                    nextHoldEnds = Math.min(nextHoldEnds, order.get((first + i) % n).takeInto(out, max, now));
                 }
                 long left = deadline - System.nanoTime();
                 if (!out.isEmpty() || left <= 0) {

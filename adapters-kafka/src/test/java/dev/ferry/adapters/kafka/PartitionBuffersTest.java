@@ -118,6 +118,30 @@ class PartitionBuffersTest {
     }
 
     @Test
+    void pollsGoRoundThePartitions_oneWithManyFreeKeysDoesNotKeepTheOthersWaiting() {
+        var other = new TopicPartition("t", 1);
+        var wide = new PartitionBuffers("test", 100, 1 << 20);
+        wide.assigned(List.of(TP, other));
+        var keys = new String[20];
+        for (int i = 0; i < keys.length; i++) {
+            keys[i] = "k" + i;
+        }
+        var first = new ArrayList<ConsumerRecord<byte[], byte[]>>();
+        var second = new ArrayList<ConsumerRecord<byte[], byte[]>>();
+        for (int i = 0; i < keys.length; i++) {
+            first.add(new ConsumerRecord<>("t", 0, i, keys[i].getBytes(StandardCharsets.UTF_8), new byte[] {1}));
+            second.add(new ConsumerRecord<>("t", 1, i, keys[i].getBytes(StandardCharsets.UTF_8), new byte[] {1}));
+        }
+        wide.take(new ConsumerRecords<>(Map.of(TP, first, other, second), Map.of()));
+
+        var partitions = new java.util.HashSet<Integer>();
+        for (int poll = 0; poll < 2; poll++) {
+            wide.handOut(2, System.nanoTime()).forEach(r -> partitions.add(r.part.tp.partition()));
+        }
+        assertThat(partitions).as("two polls of two, 20 free keys in each partition").containsExactlyInAnyOrder(0, 1);
+    }
+
+    @Test
     void aFullPartition_isPaused_andResumedOnlyAtHalfItsCaps() {
         var rewind = buffers.take(records(0, "a", "b", "c", "d", "e"));
         assertThat(rewind).containsEntry(TP, 4L);
