@@ -3,11 +3,11 @@ package dev.ferry.domain.listener;
 import dev.ferry.domain.model.Delivery;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -17,19 +17,26 @@ import java.util.concurrent.atomic.LongAdder;
  */
 final class Hands {
 
-    /** The deliveries of one poll, taken in hand together; gone from the set once each was let go. */
+    /**
+     * The deliveries of one poll: a slot each, filled as each is decoded and taken in hand, emptied
+     * when it is let go (so a settled delivery is not kept in memory by a slow neighbour); gone from
+     * the set once every slot was let go or given up.
+     */
     static final class Batch {
-        private final List<InFlight> items;
+        /** Per slot: null before it is taken, the item while in hand, {@link #GONE} once let go. */
+        private final AtomicReferenceArray<Object> items;
         private final AtomicInteger left;
 
-        private Batch(List<InFlight> items) {
-            this.items = items;
-            this.left = new AtomicInteger(items.size());
+        private Batch(int size) {
+            this.items = new AtomicReferenceArray<>(size);
+            this.left = new AtomicInteger(size);
         }
     }
 
+    private static final Object GONE = new Object();
+
     private final Capacity capacity;
-    /** In flight, a poll's batch at a time: one set entry per poll instead of one per delivery. */
+    /** In flight, a poll at a time: one set entry per poll instead of one per delivery. */
     private final Set<Batch> batches = ConcurrentHashMap.newKeySet();
     private final LongAdder inFlightCount = new LongAdder();
     private final Map<Delivery, InFlight> handedOver = new ConcurrentHashMap<>();
@@ -42,21 +49,45 @@ final class Hands {
         return capacity;
     }
 
-    void take(InFlight item) {
-        takeAll(List.of(item));
+    /**
+     * A poll of {@code size} deliveries, registered before they are decoded, so the lease keeper sees
+     * each one as soon as it is taken (a slow decoder must not let the first ones' leases run out
+     * unseen). Every slot must be filled ({@link #take(Batch, int, InFlight)}) or given up ({@link #skip}).
+     */
+    Batch open(int size) {
+        var batch = new Batch(size);
+        batches.add(batch);
+        return batch;
     }
 
-    /** Takes a poll's deliveries in hand; none of them may have been let go yet. */
-    void takeAll(List<InFlight> items) {
-        if (items.isEmpty()) {
-            return;
+    /** Takes a delivery in hand in its poll's slot; the item must not have been let go yet. */
+    void take(Batch batch, int slot, InFlight item) {
+        item.batch = batch;
+        item.slot = slot;
+        inFlightCount.increment();
+        batch.items.set(slot, item);
+    }
+
+    /** Takes a delivery in hand on its own. */
+    void take(InFlight item) {
+        take(open(1), 0, item);
+    }
+
+    /** What a poll's slot holds now: its delivery while in hand, null before it is taken or once let go. */
+    InFlight inSlot(Batch batch, int slot) {
+        return batch.items.get(slot) instanceof InFlight item ? item : null;
+    }
+
+    /** Whether a poll's slot was ever filled (it may have been let go since). */
+    boolean taken(Batch batch, int slot) {
+        return batch.items.get(slot) != null;
+    }
+
+    /** A slot of the poll that will hold no delivery (it could not be taken). */
+    void skip(Batch batch) {
+        if (batch.left.decrementAndGet() == 0) {
+            batches.remove(batch);
         }
-        var batch = new Batch(items);
-        for (var item : items) {
-            item.batch = batch;
-        }
-        inFlightCount.add(items.size());
-        batches.add(batch);
     }
 
     /** Takes the item out of flight and frees its slot; true only for the first call. */
@@ -66,8 +97,10 @@ final class Hands {
         }
         inFlightCount.decrement();
         var batch = item.batch;
-        if (batch != null && batch.left.decrementAndGet() == 0) {
-            batches.remove(batch);
+        if (batch != null) {
+            batch.items.set(item.slot, GONE);
+            item.batch = null;
+            skip(batch);
         }
         capacity.release(1);
         return true;
@@ -91,8 +124,8 @@ final class Hands {
     Collection<InFlight> inFlight() {
         var now = new ArrayList<InFlight>();
         for (var batch : batches) {
-            for (var item : batch.items) {
-                if (!item.settled.get()) {
+            for (int i = 0; i < batch.items.length(); i++) {
+                if (batch.items.get(i) instanceof InFlight item && !item.settled.get()) {
                     now.add(item);
                 }
             }

@@ -56,8 +56,9 @@ final class InFlight {
     String releaseToken;
     long releaseNumber;
     boolean passRecorded;
-    /** The poll it came in, as {@link Hands} keeps it; set once, before anyone else sees the item. */
+    /** The poll it came in and its slot there, as {@link Hands} keeps it; set before anyone else sees the item. */
     Hands.Batch batch;
+    int slot;
 
     InFlight(Delivery delivery, List<Event> events, String decodeProblem, String orderingKey, Instant leaseUntil,
              Instant excuseUntil) {

@@ -65,12 +65,13 @@ final class LeaseKeeper {
         var threshold = now.plus(config.lease().minus(config.extendAfter()));
         var due = new ArrayList<InFlight>();
         for (var item : hands.inFlight()) {
-            if (!item.settled.get() && !item.leaseUntil.isAfter(threshold)) {
+            // due by the earliest the transport's lease may end (a slow answer ends it before leaseUntil)
+            if (!item.settled.get() && !item.excuseUntil.isAfter(threshold)) {
                 due.add(item);
             }
         }
         for (var item : hands.handedOver()) {
-            if (!item.leaseUntil.isAfter(threshold)) {
+            if (!item.excuseUntil.isAfter(threshold)) {
                 due.add(item);
             }
         }

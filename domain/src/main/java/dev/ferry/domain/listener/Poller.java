@@ -107,14 +107,39 @@ final class Poller {
         s.counters().lastReceive = answered;
         var leaseUntil = answered.plus(s.config().lease());
         var excuseUntil = leaseStart(polled, answered).plus(s.config().lease());
-        var accepted = new ArrayList<InFlight>(batch.size());
         for (var delivery : batch) {
-            var item = accept(delivery, leaseUntil, excuseUntil);
+            if (delivery == null) {
+                capacity.release(batch.size());
+                throw new NullPointerException("source '" + s.name() + "' returned a null delivery; the poll's "
+                        + "deliveries come back when their lease runs out");
+            }
+        }
+        var inHand = s.hands().open(batch.size());
+        var accepted = new ArrayList<InFlight>(batch.size());
+        for (int i = 0; i < batch.size(); i++) {
+            var delivery = batch.get(i);
+            InFlight item;
+            try {
+                item = accept(delivery, leaseUntil, excuseUntil, inHand, i);
+            } catch (Throwable e) { // given back to the transport, never stranded
+                LOG.log(Level.ERROR, "taking message " + delivery.id() + " of '" + s.name() + "' in hand failed; "
+                        + "it is released", e);
+                if (s.hands().taken(inHand, i)) {
+                    var taken = s.hands().inSlot(inHand, i); // null: settled already
+                    if (taken != null) {
+                        s.settler().settle(taken, Disposition.RELEASE);
+                    }
+                } else {
+                    s.hands().skip(inHand);
+                    capacity.release(1);
+                    s.settler().enqueue(delivery, Disposition.RELEASE);
+                }
+                continue;
+            }
             if (item != null) {
                 accepted.add(item);
             }
         }
-        s.hands().takeAll(accepted);
         if (s.running().getAsBoolean()) {
             s.groups().submitAll(accepted, item -> item.orderingKey);
         } else {
@@ -147,10 +172,10 @@ final class Poller {
     }
 
     /**
-     * Decodes a delivery; null when it was taken in hand and settled at once (malformed: it can never
-     * succeed). A decoder that throws is a failure the processor decides on, in the delivery's turn.
+     * Decodes a delivery and takes it in hand in its poll's slot; null when it was settled at once
+     * (malformed: it can never succeed). A decoder that throws is a failure the processor decides on, in the delivery's turn.
      */
-    private InFlight accept(Delivery delivery, Instant leaseUntil, Instant excuseUntil) {
+    private InFlight accept(Delivery delivery, Instant leaseUntil, Instant excuseUntil, Hands.Batch inHand, int slot) {
         s.counters().received.increment();
         s.observer().received(delivery);
         Decoded decoded;
@@ -180,7 +205,7 @@ final class Poller {
                 case Decoded.Malformed m -> {
                     s.counters().decodeFailures.increment();
                     var malformed = new InFlight(delivery, List.of(), null, null, leaseUntil, excuseUntil);
-                    s.hands().take(malformed);
+                    s.hands().take(inHand, slot, malformed);
                     var decision = FailureDecision.decide(new FailureDecision.Malformed(m.reason()), null, null, null);
                     var disposition = ((FailureDecision.Settle) decision).disposition();
                     if (disposition instanceof dev.ferry.domain.transport.Disposition.DeadLetter dead) {
@@ -197,7 +222,10 @@ final class Poller {
                 }
             };
         }
-        return item; // taken in hand with the rest of its poll (pollOnce)
+        if (item != null) {
+            s.hands().take(inHand, slot, item);
+        }
+        return item;
     }
 
     private static void sleep(long nanos) {

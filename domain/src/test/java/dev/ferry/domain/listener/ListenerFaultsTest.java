@@ -326,8 +326,8 @@ class ListenerFaultsTest {
         assertThat(effects).as("handled on each of its two counted receives").containsExactly("A1", "A1");
     }
 
-    @Test // the lease starts when the transport handed the message out, not when its answer arrived
-    void aLeaseRunsFromThePoll_notFromItsAnswer_soASlowAnswerDoesNotExcuseAnAckPastIt() {
+    @Test // the transport's lease starts when it handed the message out, not when its answer arrived
+    void anAckIsExcusedOnlyWithinTheLeaseCountedFromThePoll_soASlowAnswerDoesNotExcuseOnePastIt() {
         fifo.send(InMemoryQueue.Message.of("A1", "A"));
         Source slowAnswer = polling(request -> {
             var got = fifo.poll(request);
@@ -360,6 +360,25 @@ class ListenerFaultsTest {
         assertThat(Await.until(LIMIT, () -> fifo.size() == 0)).as(l.stats().line()).isTrue();
         assertThat(effects).containsExactly("A1");
         assertThat(l.stats().staleDropped()).as("dropped as stale on arrival, for ever").isZero();
+    }
+
+    @Test // a source that breaks its contract loses nothing: what came with the null comes back
+    void aNullAmongAPollsDeliveries_failsThatPoll_andTheOthersComeBackAndAreHandled() {
+        fifo.send(InMemoryQueue.Message.of("A1", "A"));
+        var once = new java.util.concurrent.atomic.AtomicBoolean();
+        Source broken = polling(request -> {
+            var got = fifo.poll(request);
+            if (!got.isEmpty() && once.compareAndSet(false, true)) {
+                var withNull = new ArrayList<>(got);
+                withNull.add(null);
+                return withNull;
+            }
+            return got;
+        });
+        var l = start(Listener.builder(broken, fifo, new LineDecoder(), recording())
+                .config(fast().lease(Duration.ofMillis(300)).build()).seed(7));
+        assertThat(Await.until(LIMIT, () -> fifo.size() == 0 && l.stats().inFlight() == 0)).as(l.stats().line()).isTrue();
+        assertThat(effects).containsExactly("A1");
     }
 
     @Test // #15 (5)

@@ -1,0 +1,72 @@
+package dev.ferry.domain.listener;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.model.Delivery;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class HandsTest {
+
+    private final Capacity capacity = new Capacity(10, 1, 0);
+    private final Hands hands = new Hands(capacity);
+
+    private static InFlight item(String id) {
+        var delivery = new Delivery(id, new byte[0], Map.of(), 1, Instant.EPOCH, null, null, "q", null);
+        return new InFlight(delivery, List.of(), null, null, Instant.MAX, Instant.MAX);
+    }
+
+    @Test
+    void aPollsDeliveries_areInFlightUntilEachIsLetGo_once() throws InterruptedException {
+        assertThat(capacity.acquire(3, 1_000_000)).isEqualTo(3);
+        var batch = hands.open(3);
+        var a = item("a");
+        var b = item("b");
+        var c = item("c");
+        hands.take(batch, 0, a);
+        hands.take(batch, 1, b);
+        hands.take(batch, 2, c);
+        assertThat(hands.size()).isEqualTo(3);
+
+        assertThat(hands.letGo(a)).isTrue();
+        assertThat(hands.letGo(a)).as("only the first call").isFalse();
+        assertThat(hands.letGo(b)).isTrue();
+        assertThat(hands.inFlight()).containsExactly(c);
+        assertThat(hands.size()).isEqualTo(1);
+        assertThat(hands.inSlot(batch, 0)).as("a settled delivery is not kept by its neighbour").isNull();
+        assertThat(hands.taken(batch, 0)).isTrue();
+
+        assertThat(hands.letGo(c)).isTrue();
+        assertThat(hands.inFlight()).isEmpty();
+        assertThat(hands.isEmpty()).isTrue();
+        assertThat(capacity.acquire(10, 1_000_000)).as("every slot given back").isEqualTo(10);
+    }
+
+    @Test
+    void aHandedOverDelivery_doesNotKeepItsPollInMemory() throws InterruptedException {
+        assertThat(capacity.acquire(2, 1_000_000)).isEqualTo(2);
+        var batch = hands.open(2);
+        var kept = item("kept");
+        var other = item("other");
+        hands.take(batch, 0, kept);
+        hands.take(batch, 1, other);
+        assertThat(hands.handOver(kept)).isTrue();
+        assertThat(kept.batch).isNull();
+        assertThat(hands.takeBack(kept.delivery)).isSameAs(kept);
+        assertThat(hands.inFlight()).containsExactly(other);
+    }
+
+    @Test
+    void aSlotGivenUp_letsThePollGoOnceTheOthersAreLetGo() throws InterruptedException {
+        assertThat(capacity.acquire(1, 1_000_000)).isEqualTo(1);
+        var batch = hands.open(2);
+        var a = item("a");
+        hands.take(batch, 0, a);
+        hands.skip(batch);
+        hands.letGo(a);
+        assertThat(hands.inFlight()).isEmpty();
+        assertThat(hands.size()).isZero();
+    }
+}
