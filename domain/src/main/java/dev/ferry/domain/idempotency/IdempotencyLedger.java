@@ -58,7 +58,9 @@ public interface IdempotencyLedger {
     /**
      * The key's state without changing it: {@link Claim.InProgress} (until when) or
      * {@link Claim.Completed} (since when); empty when absent or expired — or when the ledger cannot
-     * tell (the default). For {@code ferry events show}, not for deciding anything.
+     * tell (the default). For {@code ferry events show}; the listener also asks it before
+     * dead-lettering a delivery for its receives (a done message's copy is not dead-lettered), but
+     * the claim still decides.
      */
     default java.util.Optional<Claim> peek(String key) {
         return java.util.Optional.empty();

@@ -381,6 +381,25 @@ class ListenerFaultsTest {
         assertThat(effects).containsExactly("A1");
     }
 
+    @Test // a message the ledger has done is a duplicate, whatever its receive count: never dead-lettered for it
+    void aCopyOfADoneMessage_pastTheReceiveLimit_isDroppedAsADuplicate_notDeadLettered() {
+        var ledger = InMemoryLedger.create();
+        var key = dev.ferry.domain.idempotency.LedgerKeys.event(fifo.name(), "A1");
+        var claim = (dev.ferry.domain.idempotency.Claim.Acquired) ledger.claim(key, Duration.ofMinutes(1));
+        ledger.complete(key, claim.token(), Duration.ofHours(1)); // handled, its ack lost a moment past its lease
+        fifo.send(InMemoryQueue.Message.of("A1", "A"));
+        Source receivedOften = polling(request -> fifo.poll(request).stream()
+                .map(d -> new Delivery(d.id(), d.body(), d.attributes(), d.receiveCount() + 10, d.sentAt(), d.groupKey(),
+                        d.deduplicationId(), d.source(), d.receipt()))
+                .toList());
+        var l = start(Listener.builder(receivedOften, fifo, new LineDecoder(), recording())
+                .config(fast().build()).ledger(ledger).seed(7));
+        assertThat(Await.until(LIMIT, () -> fifo.size() == 0)).as(l.stats().line()).isTrue();
+        assertThat(dlq.size()).as(l.stats().line()).isZero();
+        assertThat(l.stats().duplicatesDropped()).isEqualTo(1);
+        assertThat(effects).isEmpty();
+    }
+
     @Test // #15 (5)
     void skipDelete_aDuplicateOrAnEventlessDelivery_isAcked_notLeftHanging() {
         var queue = InMemoryQueue.standard("async");
