@@ -4,7 +4,6 @@ import dev.ferry.domain.handle.Handler;
 import dev.ferry.domain.handle.Outcome;
 import dev.ferry.domain.idempotency.Claim;
 import dev.ferry.domain.idempotency.IdempotencyLedger;
-import dev.ferry.domain.idempotency.LedgerKeys;
 import dev.ferry.domain.model.Event;
 import dev.ferry.domain.ordering.OrderingGroups;
 import dev.ferry.domain.parking.GroupParker;
@@ -42,12 +41,14 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
 
     private final Shared s;
     private final JournalNotes notes;
+    private final EventKeys keys;
     private final ParkingSteps parking;
     private OrderingGroups<InFlight> groups;
 
     Processor(Shared shared) {
         this.s = shared;
         this.notes = new JournalNotes(shared.ledger(), shared.name(), shared.ledgerScope(), shared.clock());
+        this.keys = new EventKeys(shared.ledger(), shared.ledgerScope());
         this.parking = new ParkingSteps(shared.parker(), shared.name());
     }
 
@@ -101,7 +102,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         if (!item.started) {
             item.started = true;
             var dead = FailureDecision.onReceive(counts(item, 0), s.config().deadLetter());
-            if (dead != null && !allDone(item)) {
+            if (dead != null && !keys.allDone(item)) {
                 return apply(item, dead);
             }
         }
@@ -146,39 +147,11 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         return Step.DONE;
     }
 
-    /**
-     * Whether the ledger has every event of the delivery done already: a copy of a message that was
-     * handled (its earlier copy's ack came a moment past its lease, say) is not dead-lettered for its
-     * receives; it goes on and is dropped as a duplicate. False when there is no ledger, no event, or
-     * the ledger cannot say (the receive limit then applies as it is).
-     */
-    private boolean allDone(InFlight item) {
-        var ledger = s.ledger();
-        if (ledger == null || item.events == null || item.events.isEmpty()) {
-            return false;
-        }
-        try {
-            for (var event : item.events) {
-                if (!(ledger.peek(ledgerKey(item, event)).orElse(null) instanceof Claim.Completed)) {
-                    return false;
-                }
-            }
-            return true;
-        } catch (Throwable e) {
-            return false;
-        }
-    }
-
-    /** An event's ledger key: scoped by the builder's choice, else shared for keys unique by nature, else the source's name. */
-    private String ledgerKey(InFlight item, Event event) {
-        return LedgerKeys.event(s.ledgerScope() != null ? s.ledgerScope() : item.delivery.source(), event.key());
-    }
-
     /** Runs one event; null when it is done (or a duplicate), else what stood in the way. */
     private Setback handle(InFlight item, Event event) {
         InFlight.HeldClaim claim = null;
         var ledger = s.ledger();
-        String key = ledger == null ? null : ledgerKey(item, event);
+        String key = ledger == null ? null : keys.of(item, event);
         if (ledger != null) {
             Claim answer;
             try {

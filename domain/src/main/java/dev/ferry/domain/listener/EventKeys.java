@@ -1,0 +1,46 @@
+package dev.ferry.domain.listener;
+
+import dev.ferry.domain.idempotency.Claim;
+import dev.ferry.domain.idempotency.IdempotencyLedger;
+import dev.ferry.domain.idempotency.LedgerKeys;
+import dev.ferry.domain.model.Event;
+
+/** A listener's ledger keys of events, and what its ledger says of a delivery's events. */
+final class EventKeys {
+
+    private final IdempotencyLedger ledger;
+    private final String scope;
+
+    /** {@code scope}: the builder's choice, else null (the source's name then scopes each key). */
+    EventKeys(IdempotencyLedger ledger, String scope) {
+        this.ledger = ledger;
+        this.scope = scope;
+    }
+
+    /** An event's ledger key: scoped by the builder's choice, else shared for keys unique by nature, else the source's name. */
+    String of(InFlight item, Event event) {
+        return LedgerKeys.event(scope != null ? scope : item.delivery.source(), event.key());
+    }
+
+    /**
+     * Whether the ledger has every event of the delivery done already: a copy of a message that was
+     * handled (its earlier copy's ack came a moment past its lease, say) is not dead-lettered for its
+     * receives; it goes on and is dropped as a duplicate. False when there is no ledger, no event, or
+     * the ledger cannot say (the receive limit then applies as it is).
+     */
+    boolean allDone(InFlight item) {
+        if (ledger == null || item.events == null || item.events.isEmpty()) {
+            return false;
+        }
+        try {
+            for (var event : item.events) {
+                if (!(ledger.peek(of(item, event)).orElse(null) instanceof Claim.Completed)) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (Throwable e) { // a ledger that cannot answer: the limit applies
+            return false;
+        }
+    }
+}
