@@ -5,6 +5,7 @@ import dev.ferry.domain.parking.ParkedGroup;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -25,19 +26,26 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class InMemoryLedger implements IdempotencyLedger, GroupParking, EventJournal {
 
-    private record Entry(long token, Instant leaseUntil, Instant completedAt, Instant expiresAt) {
+    /**
+     * One key: times as nanoseconds since the epoch, so a held key is one small object (it lives as
+     * long as its TTL, and every object it kept would be copied by the collector as long).
+     * {@code completedAt} is {@link #IN_PROGRESS} while the claim is held.
+     */
+    private record Entry(String key, long token, long leaseUntil, long completedAt, long expiresAt) {
         boolean completed() {
-            return completedAt != null;
+            return completedAt != IN_PROGRESS;
         }
     }
 
-    private record Expiry(String key, long token, Instant expiresAt) {
-    }
+    private static final long IN_PROGRESS = Long.MIN_VALUE;
 
     private final Clock clock;
     private final int maxEntries;
     private final ConcurrentHashMap<String, Entry> entries;
-    private final ConcurrentLinkedQueue<Expiry> completionOrder = new ConcurrentLinkedQueue<>();
+    /** Completed entries, oldest first; an entry no longer in {@link #entries} is skipped when it comes up. */
+    private final ArrayDeque<Entry> completionOrder = new ArrayDeque<>();
+    /** When the oldest completion in {@link #completionOrder} expires (read without its lock, to skip it). */
+    private volatile long oldestExpiry = Long.MAX_VALUE;
     private final AtomicLong tokens = new AtomicLong();
     private final ConcurrentHashMap<List<String>, ParkedGroup> parked = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Journal> journals = new ConcurrentHashMap<>();
@@ -65,51 +73,56 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
     public Claim claim(String key, Duration lease) {
         Objects.requireNonNull(key, "key");
         var now = clock.instant();
+        long nowNanos = nanos(now);
         var leaseUntil = now.plus(lease);
-        if (!entries.containsKey(key)) {
-            // a key never seen (the common case): one insert, no lock held while deciding
-            long token = tokens.incrementAndGet();
-            if (entries.putIfAbsent(key, new Entry(token, leaseUntil, null, null)) == null) {
-                evictIfNeeded(now);
-                return new Claim.Acquired(key, token, leaseUntil);
-            }
+        long leaseUntilNanos = nanos(leaseUntil);
+        // a key never seen (the common case): one insert, no lock held while deciding
+        var fresh = new Entry(key, tokens.incrementAndGet(), leaseUntilNanos, IN_PROGRESS, 0);
+        var old = entries.putIfAbsent(key, fresh);
+        if (old == null) {
+            evictIfNeeded(nowNanos);
+            return new Claim.Acquired(key, fresh.token, leaseUntil);
         }
         var result = new Claim[1];
-        entries.compute(key, (k, old) -> {
-            if (old != null && old.completed() && old.expiresAt.isAfter(now)) {
-                result[0] = new Claim.Completed(k, old.completedAt);
-                return old;
+        entries.compute(key, (k, current) -> {
+            if (current != null && current.completed() && current.expiresAt > nowNanos) {
+                result[0] = new Claim.Completed(k, instant(current.completedAt));
+                return current;
             }
-            if (old != null && !old.completed() && old.leaseUntil.isAfter(now)) {
-                result[0] = new Claim.InProgress(k, old.leaseUntil);
-                return old;
+            if (current != null && !current.completed() && current.leaseUntil > nowNanos) {
+                result[0] = new Claim.InProgress(k, instant(current.leaseUntil));
+                return current;
             }
             long token = tokens.incrementAndGet();
             result[0] = new Claim.Acquired(k, token, leaseUntil);
-            return new Entry(token, leaseUntil, null, null);
+            return new Entry(k, token, leaseUntilNanos, IN_PROGRESS, 0);
         });
         if (result[0] instanceof Claim.Acquired) {
-            evictIfNeeded(now);
+            evictIfNeeded(nowNanos);
         }
         return result[0];
     }
 
     @Override
     public boolean complete(String key, long token, Duration ttl) {
-        var now = clock.instant();
-        var done = new boolean[1];
+        long now = nanos(clock.instant());
+        long expires = plus(now, ttl);
+        var done = new Entry[1];
         entries.computeIfPresent(key, (k, old) -> {
             if (old.token != token || old.completed()) {
                 return old;
             }
-            done[0] = true;
-            return new Entry(token, null, now, now.plus(ttl));
+            done[0] = new Entry(k, token, 0, now, expires);
+            return done[0];
         });
-        if (done[0]) {
-            completionOrder.add(new Expiry(key, token, now.plus(ttl)));
+        if (done[0] != null) {
+            synchronized (completionOrder) {
+                completionOrder.addLast(done[0]);
+                oldestExpiry = completionOrder.peekFirst().expiresAt;
+            }
             evictIfNeeded(now);
         }
-        return done[0];
+        return done[0] != null;
     }
 
     @Override
@@ -127,14 +140,14 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
 
     @Override
     public boolean extend(String key, long token, Duration lease) {
-        var now = clock.instant();
+        long now = nanos(clock.instant());
         var extended = new boolean[1];
         entries.computeIfPresent(key, (k, old) -> {
-            if (old.token != token || old.completed() || !old.leaseUntil.isAfter(now)) {
+            if (old.token != token || old.completed() || old.leaseUntil <= now) {
                 return old;
             }
             extended[0] = true;
-            return new Entry(token, now.plus(lease), null, null);
+            return new Entry(k, token, plus(now, lease), IN_PROGRESS, 0);
         });
         return extended[0];
     }
@@ -144,31 +157,60 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
         return entries.size();
     }
 
-    private void evictIfNeeded(Instant now) {
-        // Oldest completions first: expired ones always, live ones only while over the bound.
-        Expiry head;
-        while ((head = completionOrder.peek()) != null) {
-            if (head.expiresAt.isAfter(now) && entries.size() <= maxEntries) {
-                break; // the oldest completion is live and there is room: nothing to evict
+    private void evictIfNeeded(long now) {
+        // Oldest completions first: expired ones always, live ones only while over the bound. An entry
+        // that left the map or was claimed again since (a new entry under its key) is only dropped from the order.
+        if (now < oldestExpiry && entries.size() <= maxEntries) {
+            return;
+        }
+        synchronized (completionOrder) {
+            Entry head;
+            while ((head = completionOrder.peekFirst()) != null) {
+                boolean current = entries.get(head.key) == head;
+                if (current && head.expiresAt > now && entries.size() <= maxEntries) {
+                    break; // the oldest completion is live and there is room: nothing to evict
+                }
+                completionOrder.pollFirst();
+                if (current) {
+                    entries.remove(head.key, head);
+                }
             }
-            var entry = entries.get(head.key);
-            boolean stale = entry == null || entry.token != head.token || !entry.completed();
-            boolean expired = !stale && !entry.expiresAt.isAfter(now);
-            boolean over = entries.size() > maxEntries;
-            if (!stale && !expired && !over) {
-                break;
-            }
-            if (!completionOrder.remove(head)) {
-                continue;
-            }
-            if (!stale) {
-                entries.remove(head.key, entry);
-            }
+            oldestExpiry = head == null ? Long.MAX_VALUE : head.expiresAt;
         }
         if (entries.size() > maxEntries) {
             // Claims of crashed workers that nobody reclaimed: their leases ran out long ago.
-            entries.values().removeIf(e -> !e.completed() && !e.leaseUntil.isAfter(now));
+            entries.values().removeIf(e -> !e.completed() && e.leaseUntil <= now);
         }
+    }
+
+    /** Nanoseconds since the epoch, saturating (a TTL of centuries stays in the far future). */
+    private static long nanos(Instant t) {
+        long seconds = t.getEpochSecond();
+        if (seconds >= Long.MAX_VALUE / 1_000_000_000L) {
+            return Long.MAX_VALUE;
+        }
+        if (seconds <= Long.MIN_VALUE / 1_000_000_000L + 1) {
+            return Long.MIN_VALUE + 1; // never IN_PROGRESS
+        }
+        return seconds * 1_000_000_000L + t.getNano();
+    }
+
+    private static long plus(long nanos, Duration d) {
+        long add;
+        try {
+            add = d.toNanos();
+        } catch (ArithmeticException tooLong) {
+            return d.isNegative() ? Long.MIN_VALUE + 1 : Long.MAX_VALUE;
+        }
+        long sum = nanos + add;
+        if (((nanos ^ sum) & (add ^ sum)) < 0) { // overflowed
+            return add > 0 ? Long.MAX_VALUE : Long.MIN_VALUE + 1;
+        }
+        return sum;
+    }
+
+    private static Instant instant(long nanos) {
+        return Instant.ofEpochSecond(Math.floorDiv(nanos, 1_000_000_000L), Math.floorMod(nanos, 1_000_000_000L));
     }
 
     @Override
@@ -202,14 +244,14 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
     @Override
     public Optional<Claim> peek(String key) {
         var entry = entries.get(key);
-        var now = clock.instant();
         if (entry == null) {
             return Optional.empty();
         }
+        long now = nanos(clock.instant());
         if (entry.completed()) {
-            return entry.expiresAt.isAfter(now) ? Optional.of(new Claim.Completed(key, entry.completedAt)) : Optional.empty();
+            return entry.expiresAt > now ? Optional.of(new Claim.Completed(key, instant(entry.completedAt))) : Optional.empty();
         }
-        return entry.leaseUntil.isAfter(now) ? Optional.of(new Claim.InProgress(key, entry.leaseUntil)) : Optional.empty();
+        return entry.leaseUntil > now ? Optional.of(new Claim.InProgress(key, instant(entry.leaseUntil))) : Optional.empty();
     }
 
     @Override

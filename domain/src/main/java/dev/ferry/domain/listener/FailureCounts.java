@@ -1,6 +1,7 @@
 package dev.ferry.domain.listener;
 
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Ferry's own count of real failures, throttles and passes per message, kept across redeliveries,
@@ -26,7 +27,7 @@ final class FailureCounts {
 
     private final ConcurrentHashMap<String, Counts> counts = new ConcurrentHashMap<>();
     private final int maxEntries;
-    private long ticks;
+    private final AtomicLong ticks = new AtomicLong();
 
     FailureCounts(int maxEntries) {
         this.maxEntries = maxEntries;
@@ -66,8 +67,8 @@ final class FailureCounts {
         return updated;
     }
 
-    private synchronized long nextTick() {
-        return ++ticks;
+    private long nextTick() {
+        return ticks.incrementAndGet();
     }
 
     private synchronized void trim() {

@@ -80,4 +80,33 @@ class InMemoryLedgerTest extends LedgerContract {
         small.claim("fresh", LEASE);
         assertThat(small.size()).isEqualTo(1);
     }
+
+    @Test
+    void aKeyCompletedAgainAfterItsTtl_isNotEvictedByItsFirstCompletion() {
+        var l = InMemoryLedger.of(clock, 1_000);
+        var first = (Claim.Acquired) l.claim("k", LEASE);
+        l.complete("k", first.token(), Duration.ofMinutes(1));
+        clock.advance(Duration.ofMinutes(2));
+        var second = (Claim.Acquired) l.claim("k", LEASE);
+        assertThat(l.complete("k", second.token(), TTL)).isTrue();
+        // the first completion's turn to expire comes up: it is no longer the key's entry, so only it goes
+        var other = (Claim.Acquired) l.claim("other", LEASE);
+        l.complete("other", other.token(), TTL);
+        assertThat(l.claim("k", LEASE)).isInstanceOf(Claim.Completed.class);
+        assertThat(l.size()).isEqualTo(2);
+    }
+
+    @Test
+    void timesComeBackExactly_andTtlsOfCenturiesDoNotOverflow() {
+        clock.advance(Duration.ofNanos(123_456_789));
+        var l = InMemoryLedger.of(clock, 1_000);
+        var a = (Claim.Acquired) l.claim("k", Duration.ofSeconds(30));
+        assertThat(a.leaseUntil()).isEqualTo(clock.instant().plusSeconds(30));
+        assertThat(l.claim("k", LEASE)).isEqualTo(new Claim.InProgress("k", clock.instant().plusSeconds(30)));
+        var doneAt = clock.instant();
+        assertThat(l.complete("k", a.token(), Duration.ofDays(365L * 1_000_000))).isTrue();
+        clock.advance(Duration.ofDays(365L * 100));
+        assertThat(l.claim("k", LEASE)).isEqualTo(new Claim.Completed("k", doneAt));
+        assertThat(l.peek("k")).contains(new Claim.Completed("k", doneAt));
+    }
 }
