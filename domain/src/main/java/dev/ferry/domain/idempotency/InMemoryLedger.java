@@ -20,14 +20,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Memory is bounded by {@code maxEntries}: completed keys are dropped when their TTL runs out,
  * and when the ledger is full the oldest completed keys go first (a duplicate of an evicted key
  * would be handled again, so size it above the number of distinct keys seen per TTL).
- * In-progress claims are never evicted. Per-key atomic updates; no global lock. It keeps parked
+ * In-progress claims are never evicted. Per-key atomic updates; a completion takes one short lock (the
+ * order in which completions expire), and so does a claim while the ledger is full or its oldest completion is due. It keeps parked
  * groups too ({@link GroupParking}), for the listeners of this process, and an event journal
  * ({@link EventJournal}) of at most a tenth as many entries (at least 1,000), the oldest going first.
  */
 public final class InMemoryLedger implements IdempotencyLedger, GroupParking, EventJournal {
 
     /**
-     * One key: times as nanoseconds since the epoch, so a held key is one small object (it lives as
+     * One key: times as nanoseconds from the ledger's creation ({@link #base}; exact within 292 years of it), so a held key is one small object (it lives as
      * long as its TTL, and every object it kept would be copied by the collector as long).
      * {@code completedAt} is {@link #IN_PROGRESS} while the claim is held.
      */
@@ -40,6 +41,8 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
     private static final long IN_PROGRESS = Long.MIN_VALUE;
 
     private final Clock clock;
+    /** The epoch second the entries' times count from: the ledger's creation, so any realistic clock fits a long. */
+    private final long base;
     private final int maxEntries;
     private final ConcurrentHashMap<String, Entry> entries;
     /** Completed entries, oldest first; an entry no longer in {@link #entries} is skipped when it comes up. */
@@ -57,6 +60,7 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
             throw new IllegalArgumentException("maxEntries must be >= 1, was " + maxEntries);
         }
         this.maxEntries = maxEntries;
+        this.base = clock.instant().getEpochSecond();
         // sized for a busy minute up front, so a new ledger does not spend its first 50,000 claims rehashing
         this.entries = new ConcurrentHashMap<>(Math.min(maxEntries, 1 << 16));
     }
@@ -183,9 +187,9 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
         }
     }
 
-    /** Nanoseconds since the epoch, saturating (a TTL of centuries stays in the far future). */
-    private static long nanos(Instant t) {
-        long seconds = t.getEpochSecond();
+    /** Nanoseconds since {@link #base}, saturating (a TTL of millennia stays in the far future). */
+    private long nanos(Instant t) {
+        long seconds = t.getEpochSecond() - base;
         if (seconds >= Long.MAX_VALUE / 1_000_000_000L) {
             return Long.MAX_VALUE;
         }
@@ -209,8 +213,8 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
         return sum;
     }
 
-    private static Instant instant(long nanos) {
-        return Instant.ofEpochSecond(Math.floorDiv(nanos, 1_000_000_000L), Math.floorMod(nanos, 1_000_000_000L));
+    private Instant instant(long nanos) {
+        return Instant.ofEpochSecond(base + Math.floorDiv(nanos, 1_000_000_000L), Math.floorMod(nanos, 1_000_000_000L));
     }
 
     @Override

@@ -105,8 +105,10 @@ class InMemoryLedgerTest extends LedgerContract {
         assertThat(l.claim("k", LEASE)).isEqualTo(new Claim.InProgress("k", clock.instant().plusSeconds(30)));
         var doneAt = clock.instant();
         assertThat(l.complete("k", a.token(), Duration.ofDays(365L * 1_000_000))).isTrue();
-        clock.advance(Duration.ofDays(365L * 100));
+        clock.advance(Duration.ofDays(365L * 250)); // past 2262, where nanoseconds since 1970 no longer fit a long
         assertThat(l.claim("k", LEASE)).isEqualTo(new Claim.Completed("k", doneAt));
         assertThat(l.peek("k")).contains(new Claim.Completed("k", doneAt));
+        var later = (Claim.Acquired) l.claim("later", Duration.ofSeconds(30));
+        assertThat(l.claim("later", LEASE)).isEqualTo(new Claim.InProgress("later", later.leaseUntil()));
     }
 }
