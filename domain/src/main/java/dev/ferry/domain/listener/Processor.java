@@ -37,12 +37,20 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
                   FailureCounts failureCounts, FailureDecision.Policies policies, ScheduledExecutorService scheduler,
                   BooleanSupplier running, SplittableRandom random, String ledgerScope, Executor completer,
                   GroupParker parker) {
+
+        /** A random of its own for one decision (the shared one is split under its lock). */
+        SplittableRandom nextRandom() {
+            synchronized (random) {
+                return random.split();
+            }
+        }
     }
 
     private final Shared s;
     private final JournalNotes notes;
     private final EventKeys keys;
     private final ParkingSteps parking;
+    private final LedgerSteps ledger;
     private OrderingGroups<InFlight> groups;
 
     Processor(Shared shared) {
@@ -50,6 +58,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         this.notes = new JournalNotes(shared.ledger(), shared.name(), shared.ledgerScope(), shared.clock());
         this.keys = new EventKeys(shared.ledger(), shared.ledgerScope());
         this.parking = new ParkingSteps(shared.parker(), shared.name());
+        this.ledger = new LedgerSteps(shared, this::giveBack);
     }
 
     JournalNotes notes() {
@@ -88,10 +97,10 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         try {
             lookup = parking.lookUp(item);
         } catch (Throwable e) {
-            return decide(item, storeFailed(item, "parked-group lookup", e));
+            return decide(item, ledger.storeFailed(item, "parked-group lookup", e));
         }
         if (lookup.asked()) {
-            ledgerWorked(item);
+            ledger.worked(item);
         }
         if (lookup.behind() != null) {
             return apply(item, new FailureDecision.Settle(Disposition.deadLetter(GroupParker.behind(lookup.behind())), false));
@@ -111,7 +120,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             return decide(item, new FailureDecision.Threw("the decoder", item.decodeProblem));
         }
         if (item.toComplete != null) {
-            var setback = complete(item, item.toComplete);
+            var setback = ledger.complete(item, item.toComplete);
             if (setback != null) {
                 return decide(item, setback);
             }
@@ -128,13 +137,13 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         try {
             parking.passed(item);
         } catch (Throwable e) {
-            return decide(item, storeFailed(item, "parked-group release", e));
+            return decide(item, ledger.storeFailed(item, "parked-group release", e));
         }
         if (item.toComplete != null) {
             // every event handled; the last one's completion waits on the ledger's I/O, and the group need
             // not: its next delivery runs while this one is recorded, then acknowledged
             item.nextEvent = item.events.size() - 1;
-            completeLater(item);
+            ledger.completeLater(item);
             return Step.DONE;
         }
         if (s.config().skipDelete() && item.handedToHandler > 0) {
@@ -150,21 +159,20 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
     /** Runs one event; null when it is done (or a duplicate), else what stood in the way. */
     private Setback handle(InFlight item, Event event) {
         InFlight.HeldClaim claim = null;
-        var ledger = s.ledger();
-        String key = ledger == null ? null : keys.of(item, event);
-        if (ledger != null) {
+        String key = s.ledger() == null ? null : keys.of(item, event);
+        if (s.ledger() != null) {
             Claim answer;
             try {
                 // the claim ends when the message's visibility does, never later: a crashed worker's
                 // claim is free again by the time its message is handed to someone else (#8)
-                answer = ledger.claim(key, remainingLease(item));
+                answer = s.ledger().claim(key, remainingLease(item));
                 if (answer == null) {
                     throw new NullPointerException("the ledger returned no claim for " + key);
                 }
             } catch (Throwable e) {
-                return storeFailed(item, "claim", e);
+                return ledger.storeFailed(item, "claim", e);
             }
-            ledgerWorked(item);
+            ledger.worked(item);
             switch (answer) {
                 case Claim.Completed c -> {
                     s.counters().duplicates.increment();
@@ -209,7 +217,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
                     item.toComplete = claim; // recorded off this worker once the loop is over: see completeLater
                     return null;
                 }
-                var setback = complete(item, claim);
+                var setback = ledger.complete(item, claim);
                 if (setback != null) {
                     item.toComplete = claim;
                     return setback;
@@ -217,7 +225,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             }
             return null;
         }
-        release(claim);
+        ledger.release(claim);
         if (threw != null) {
             s.counters().failures.increment();
             notes.failed(item, key, "the handler threw " + threw);
@@ -239,122 +247,13 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         return new FailureDecision.Answered(outcome);
     }
 
-    private void completeLater(InFlight item) {
-        try {
-            s.completer().execute(() -> finishCompletion(item));
-        } catch (RejectedExecutionException stopping) {
-            giveBack(item); // records it here, then acknowledges
-        }
-    }
-
-    /**
-     * Records a deferred completion, then acknowledges the delivery. The effect has happened, so a
-     * ledger that fails is asked again (after the store backoff, the delivery in hand and its lease
-     * kept) rather than the delivery put back: running it again would repeat its effect, behind
-     * later deliveries of its group. At shutdown a delivery still waiting is acknowledged. A delivery
-     * whose lease ran out meanwhile (the transport may have handed it out again) is recorded once
-     * more if the ledger answers, then dropped as stale: its receipt no longer settles anything.
-     */
-    private void finishCompletion(InFlight item) {
-        if (!item.completing.compareAndSet(false, true)) {
-            return; // a shutdown is giving it back: that settles it
-        }
-        try {
-            if (item.settled.get() || item.toComplete == null) {
-                return;
-            }
-            var setback = complete(item, item.toComplete);
-            boolean stale = !s.clock().instant().isBefore(item.leaseUntil);
-            if (setback == null || stale || !s.running().getAsBoolean()) {
-                if (stale) {
-                    s.settler().dropStale(item);
-                } else {
-                    s.settler().settle(item, Disposition.ACK);
-                }
-                item.toComplete = null; // after the settle: a shutdown in between must not see it finished
-                return;
-            }
-            item.held = true;
-            s.counters().held.increment();
-            var delay = s.policies().storeBackoff().delay(item.storeFailures, random());
-            s.scheduler().schedule(() -> {
-                item.held = false;
-                completeLater(item);
-            }, delay.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (RejectedExecutionException stopping) {
-            s.settler().settle(item, Disposition.ACK);
-        } catch (Throwable e) { // a fault of the engine itself: the effect happened, so the delivery is acknowledged
-            LOG.log(Level.ERROR, "recording the completion of message " + item.delivery.id() + " of '" + s.name()
-                    + "' failed; acknowledged without it", e);
-            s.settler().settle(item, Disposition.ACK);
-        } finally {
-            item.completing.set(false);
-        }
-    }
-
-    /** Completes a claim whose effect happened; null when done (or fenced), else the store failure. */
-    private Setback complete(InFlight item, InFlight.HeldClaim claim) {
-        boolean completed;
-        try {
-            completed = s.ledger().complete(claim.key(), claim.token(), s.config().completedTtl());
-        } catch (Throwable e) {
-            return storeFailed(item, "complete", e);
-        }
-        ledgerWorked(item);
-        if (!completed) {
-            s.counters().fenced.increment();
-            LOG.log(Level.WARNING, "completion of {0} was fenced: its claim expired while the handler ran "
-                    + "(message {1}); extend the lease or shorten the handler", claim.key(), item.delivery.id());
-            recordFencedEffect(claim.key());
-        }
-        return null;
-    }
-
-    /**
-     * The effect happened, but the claim had expired. If nobody holds the key now, claim it anew and
-     * complete it, so later copies see the effect as done instead of running it again and again
-     * (a handler that always outlasts an unextended lease would otherwise never settle). A live
-     * holder is left alone: only a claim of our own is completed, so fencing still holds.
-     */
-    private void recordFencedEffect(String key) {
-        try {
-            if (s.ledger().claim(key, s.config().lease()) instanceof Claim.Acquired again) {
-                s.ledger().complete(key, again.token(), s.config().completedTtl());
-            }
-        } catch (Throwable e) {
-            LOG.log(Level.DEBUG, "recording the fenced effect of " + key + " failed; a later copy may run it again", e);
-        }
-    }
-
-    private Setback storeFailed(InFlight item, String operation, Throwable e) {
-        s.counters().ledgerFailures.increment();
-        s.intake().ledgerFailed(operation, String.valueOf(e));
-        return new FailureDecision.StoreFailed(operation, String.valueOf(e), ++item.storeFailures);
-    }
-
-    private void ledgerWorked(InFlight item) {
-        item.storeFailures = 0;
-        s.intake().ledgerWorked();
-    }
-
-    void release(InFlight.HeldClaim claim) {
-        if (claim == null) {
-            return;
-        }
-        try {
-            s.ledger().release(claim.key(), claim.token());
-        } catch (Throwable e) {
-            LOG.log(Level.WARNING, "ledger release of {0} failed (its lease will run out): {1}", claim.key(), String.valueOf(e));
-        }
-    }
-
     /** Asks the failure decision and carries it out. */
     private Step decide(InFlight item, Setback setback) {
         var id = item.delivery.id();
         boolean own = setback instanceof FailureDecision.Threw
                 || setback instanceof FailureDecision.Answered(Outcome.Retry r);
         int failures = own ? s.failureCounts().recordFailure(id) : s.failureCounts().get(id).failures();
-        return apply(item, FailureDecision.decide(setback, counts(item, failures), s.policies(), random()));
+        return apply(item, FailureDecision.decide(setback, counts(item, failures), s.policies(), s.nextRandom()));
     }
 
     private Step apply(InFlight item, FailureDecision.Decision decision) {
@@ -366,7 +265,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
                     try { // before it leaves: the group's next message must find the group parked
                         disposition = parking.park(item, dead);
                     } catch (Throwable e) {
-                        yield decide(item, storeFailed(item, "park", e));
+                        yield decide(item, ledger.storeFailed(item, "park", e));
                     }
                     if (disposition == null) { // the group was released while this message was on its way: it goes on
                         yield run(item);
@@ -380,7 +279,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
                 }
                 if (!(disposition instanceof Disposition.Ack)) {
                     for (var claim : item.asyncClaims) {
-                        release(claim);
+                        ledger.release(claim);
                     }
                     item.asyncClaims.clear();
                 }
@@ -428,7 +327,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
                 return; // the completer is recording it now, and settles it after
             }
             try {
-                complete(item, item.toComplete);
+                ledger.complete(item, item.toComplete);
                 parking.passedQuietly(item);
                 s.settler().settle(item, Disposition.ACK);
                 item.toComplete = null;
@@ -438,35 +337,14 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             return;
         }
         for (var claim : item.asyncClaims) {
-            release(claim);
+            ledger.release(claim);
         }
         s.settler().settle(item, Disposition.RELEASE);
     }
 
-    /**
-     * skip-delete: the handler settled a delivery it kept. On {@code Ack} its events are completed
-     * in the ledger now (their effect is confirmed); on anything else their claims are released so
-     * the redelivery runs them again.
-     */
+    /** skip-delete: the handler settled a delivery it kept; see {@link LedgerSteps#settledByHandler}. */
     void settledByHandler(InFlight item, Disposition disposition) {
-        if (s.ledger() == null) {
-            return;
-        }
-        for (var claim : item.asyncClaims) {
-            if (!(disposition instanceof Disposition.Ack)) {
-                release(claim);
-                continue;
-            }
-            try {
-                if (!s.ledger().complete(claim.key(), claim.token(), s.config().completedTtl())) {
-                    s.counters().fenced.increment();
-                }
-            } catch (Throwable e) {
-                s.counters().ledgerFailures.increment();
-                LOG.log(Level.WARNING, "ledger completion of {0} failed after its asynchronous work was settled; "
-                        + "its claim runs out with the lease: {1}", claim.key(), String.valueOf(e));
-            }
-        }
+        ledger.settledByHandler(item, disposition);
     }
 
     private FailureDecision.Counts counts(InFlight item, int failures) {
@@ -479,11 +357,5 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
     private Duration remainingLease(InFlight item) {
         var left = Duration.between(s.clock().instant(), item.leaseUntil);
         return left.compareTo(Duration.ofMillis(1)) < 0 ? Duration.ofMillis(1) : left;
-    }
-
-    private SplittableRandom random() {
-        synchronized (s.random()) {
-            return s.random().split();
-        }
     }
 }

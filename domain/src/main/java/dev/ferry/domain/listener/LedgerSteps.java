@@ -1,0 +1,170 @@
+package dev.ferry.domain.listener;
+
+import dev.ferry.domain.idempotency.Claim;
+import dev.ferry.domain.retry.FailureDecision;
+import dev.ferry.domain.retry.FailureDecision.Setback;
+import dev.ferry.domain.transport.Disposition;
+import java.lang.System.Logger.Level;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The processor's part in the idempotency ledger once an event's effect happened: completing its
+ * claim (on the worker, or later on the completer while the group goes on), recording an effect
+ * whose claim was fenced, releasing a claim whose event will run again, and counting the store's
+ * failures and recoveries. Failures come back as a {@link Setback} for the processor to decide on;
+ * nothing here throws.
+ */
+final class LedgerSteps {
+
+    private static final System.Logger LOG = System.getLogger(Listener.class.getName());
+
+    private final Processor.Shared s;
+    private final Consumer<InFlight> giveBack;
+
+    /** {@code giveBack} settles a delivery the completer cannot take any more (shutdown). */
+    LedgerSteps(Processor.Shared shared, Consumer<InFlight> giveBack) {
+        this.s = shared;
+        this.giveBack = giveBack;
+    }
+
+    /** Completes a claim whose effect happened; null when done (or fenced), else the store failure. */
+    Setback complete(InFlight item, InFlight.HeldClaim claim) {
+        boolean completed;
+        try {
+            completed = s.ledger().complete(claim.key(), claim.token(), s.config().completedTtl());
+        } catch (Throwable e) {
+            return storeFailed(item, "complete", e);
+        }
+        worked(item);
+        if (!completed) {
+            s.counters().fenced.increment();
+            LOG.log(Level.WARNING, "completion of {0} was fenced: its claim expired while the handler ran "
+                    + "(message {1}); extend the lease or shorten the handler", claim.key(), item.delivery.id());
+            recordFencedEffect(claim.key());
+        }
+        return null;
+    }
+
+    /** Records the delivery's last completion on the completer, then acknowledges it: see {@link #finishCompletion}. */
+    void completeLater(InFlight item) {
+        try {
+            s.completer().execute(() -> finishCompletion(item));
+        } catch (RejectedExecutionException stopping) {
+            giveBack.accept(item); // records it here, then acknowledges
+        }
+    }
+
+    /**
+     * Records a deferred completion, then acknowledges the delivery. The effect has happened, so a
+     * ledger that fails is asked again (after the store backoff, the delivery in hand and its lease
+     * kept) rather than the delivery put back: running it again would repeat its effect, behind
+     * later deliveries of its group. At shutdown a delivery still waiting is acknowledged. A delivery
+     * whose lease ran out meanwhile (the transport may have handed it out again) is recorded once
+     * more if the ledger answers, then dropped as stale: its receipt no longer settles anything.
+     */
+    private void finishCompletion(InFlight item) {
+        if (!item.completing.compareAndSet(false, true)) {
+            return; // a shutdown is giving it back: that settles it
+        }
+        try {
+            if (item.settled.get() || item.toComplete == null) {
+                return;
+            }
+            var setback = complete(item, item.toComplete);
+            boolean stale = !s.clock().instant().isBefore(item.leaseUntil);
+            if (setback == null || stale || !s.running().getAsBoolean()) {
+                if (stale) {
+                    s.settler().dropStale(item);
+                } else {
+                    s.settler().settle(item, Disposition.ACK);
+                }
+                item.toComplete = null; // after the settle: a shutdown in between must not see it finished
+                return;
+            }
+            item.held = true;
+            s.counters().held.increment();
+            var delay = s.policies().storeBackoff().delay(item.storeFailures, s.nextRandom());
+            s.scheduler().schedule(() -> {
+                item.held = false;
+                completeLater(item);
+            }, delay.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException stopping) {
+            s.settler().settle(item, Disposition.ACK);
+        } catch (Throwable e) { // a fault of the engine itself: the effect happened, so the delivery is acknowledged
+            LOG.log(Level.ERROR, "recording the completion of message " + item.delivery.id() + " of '" + s.name()
+                    + "' failed; acknowledged without it", e);
+            s.settler().settle(item, Disposition.ACK);
+        } finally {
+            item.completing.set(false);
+        }
+    }
+
+    /**
+     * The effect happened, but the claim had expired. If nobody holds the key now, claim it anew and
+     * complete it, so later copies see the effect as done instead of running it again and again
+     * (a handler that always outlasts an unextended lease would otherwise never settle). A live
+     * holder is left alone: only a claim of our own is completed, so fencing still holds.
+     */
+    private void recordFencedEffect(String key) {
+        try {
+            if (s.ledger().claim(key, s.config().lease()) instanceof Claim.Acquired again) {
+                s.ledger().complete(key, again.token(), s.config().completedTtl());
+            }
+        } catch (Throwable e) {
+            LOG.log(Level.DEBUG, "recording the fenced effect of " + key + " failed; a later copy may run it again", e);
+        }
+    }
+
+    /** Releases a claim whose event will run again; a failure only logs (the claim's lease runs out). */
+    void release(InFlight.HeldClaim claim) {
+        if (claim == null) {
+            return;
+        }
+        try {
+            s.ledger().release(claim.key(), claim.token());
+        } catch (Throwable e) {
+            LOG.log(Level.WARNING, "ledger release of {0} failed (its lease will run out): {1}", claim.key(), String.valueOf(e));
+        }
+    }
+
+    /**
+     * skip-delete: the handler settled a delivery it kept. On {@code Ack} its events are completed
+     * in the ledger now (their effect is confirmed); on anything else their claims are released so
+     * the redelivery runs them again.
+     */
+    void settledByHandler(InFlight item, Disposition disposition) {
+        if (s.ledger() == null) {
+            return;
+        }
+        for (var claim : item.asyncClaims) {
+            if (!(disposition instanceof Disposition.Ack)) {
+                release(claim);
+                continue;
+            }
+            try {
+                if (!s.ledger().complete(claim.key(), claim.token(), s.config().completedTtl())) {
+                    s.counters().fenced.increment();
+                }
+            } catch (Throwable e) {
+                s.counters().ledgerFailures.increment();
+                LOG.log(Level.WARNING, "ledger completion of {0} failed after its asynchronous work was settled; "
+                        + "its claim runs out with the lease: {1}", claim.key(), String.valueOf(e));
+            }
+        }
+    }
+
+    /** Counts a failure of the store (the ledger, or the parker on it) and returns it as a setback. */
+    Setback storeFailed(InFlight item, String operation, Throwable e) {
+        s.counters().ledgerFailures.increment();
+        s.intake().ledgerFailed(operation, String.valueOf(e));
+        return new FailureDecision.StoreFailed(operation, String.valueOf(e), ++item.storeFailures);
+    }
+
+    /** The store answered: the delivery's run of store failures is over. */
+    void worked(InFlight item) {
+        item.storeFailures = 0;
+        s.intake().ledgerWorked();
+    }
+}
