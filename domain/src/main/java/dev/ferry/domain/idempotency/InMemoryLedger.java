@@ -39,6 +39,8 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
     }
 
     private static final long IN_PROGRESS = Long.MIN_VALUE;
+    /** A claim made after a walk for abandoned claims may have a lease shorter than any it saw: walk again by then. */
+    private static final Duration SWEEP_AT_LEAST_EVERY = Duration.ofSeconds(1);
 
     private final Clock clock;
     /** The epoch second the entries' times count from: the ledger's creation, so any realistic clock fits a long. */
@@ -50,6 +52,9 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
     /** When the oldest completion in {@link #completionOrder} expires (read without its lock, to skip it). */
     private volatile long oldestExpiry = Long.MAX_VALUE;
     private final AtomicLong tokens = new AtomicLong();
+    /** When the next walk for abandoned claims may find one (guarded by {@link #completionOrder}'s lock). */
+    private long nextSweep = Long.MIN_VALUE;
+    private final AtomicLong sweeps = new AtomicLong();
     private final ConcurrentHashMap<List<String>, ParkedGroup> parked = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Journal> journals = new ConcurrentHashMap<>();
     private final ConcurrentLinkedQueue<String> journalOrder = new ConcurrentLinkedQueue<>();
@@ -167,6 +172,7 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
         if (now < oldestExpiry && entries.size() <= maxEntries) {
             return;
         }
+        boolean sweep;
         synchronized (completionOrder) {
             Entry head;
             while ((head = completionOrder.peekFirst()) != null) {
@@ -180,11 +186,45 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
                 }
             }
             oldestExpiry = head == null ? Long.MAX_VALUE : head.expiresAt;
+            // Over the bound with no completion left to evict: only claims are held. Those of crashed workers
+            // are swept — a walk of the whole map, so only when one of them can have run out since the last
+            // walk. (Over the bound with completions still queued is another claim's insert racing this one's
+            // eviction: that claim evicts for itself; a walk here made every claim of a full ledger O(size).)
+            sweep = head == null && entries.size() > maxEntries && now >= nextSweep;
+            if (sweep) {
+                nextSweep = Long.MAX_VALUE; // one walk at a time; set when it ends
+            }
         }
-        if (entries.size() > maxEntries) {
-            // Claims of crashed workers that nobody reclaimed: their leases ran out long ago.
-            entries.values().removeIf(e -> !e.completed() && e.leaseUntil <= now);
+        if (sweep) {
+            sweepAbandonedClaims(now);
         }
+    }
+
+    /** Drops claims whose lease ran out (crashed workers'); the next walk is due when the earliest left runs out. */
+    private void sweepAbandonedClaims(long now) {
+        long[] earliest = {plus(now, SWEEP_AT_LEAST_EVERY)};
+        try {
+            sweeps.incrementAndGet();
+            entries.values().removeIf(e -> {
+                if (e.completed()) {
+                    return false;
+                }
+                if (e.leaseUntil <= now) {
+                    return true;
+                }
+                earliest[0] = Math.min(earliest[0], e.leaseUntil);
+                return false;
+            });
+        } finally {
+            synchronized (completionOrder) {
+                nextSweep = earliest[0];
+            }
+        }
+    }
+
+    /** How many times the whole map was walked for abandoned claims (for tests). */
+    long sweeps() {
+        return sweeps.get();
     }
 
     /** Nanoseconds since {@link #base}, saturating (a TTL of millennia stays in the far future). */
