@@ -62,6 +62,18 @@ public class EngineBenchmark {
     @Param({"true"})
     public boolean ledger;
 
+    /**
+     * {@code true}: one ledger for the whole run, filled to its bound (a million completed keys) before
+     * the first invocation, each invocation's keys new to it (a scope of their own) — the steady state
+     * of a long-running process, every claim evicting the oldest completion. {@code false}: a new,
+     * empty ledger per invocation.
+     */
+    @Param({"false"})
+    public boolean fullLedger;
+
+    private InMemoryLedger kept;
+    private int invocation;
+
     /** Threads polling and decoding; the workers (concurrency 2) claim, order, route and settle. */
     @Param({"1"})
     public int pollers;
@@ -80,6 +92,15 @@ public class EngineBenchmark {
                     .replace("3HYV4299H0WQ0000EXAMPLE", "HIT-" + (i % 100)).getBytes(StandardCharsets.UTF_8);
         }
         decoder = Codecs.mturk(JsonLimits.defaults());
+        if (fullLedger) {
+            kept = InMemoryLedger.create();
+            for (int i = 0; i < 1_000_000; i++) {
+                var key = "earlier-" + i;
+                if (kept.claim(key, Duration.ofMinutes(5)) instanceof dev.ferry.domain.idempotency.Claim.Acquired a) {
+                    kept.complete(key, a.token(), Duration.ofHours(24));
+                }
+            }
+        }
     }
 
     @Setup(Level.Invocation)
@@ -115,7 +136,9 @@ public class EngineBenchmark {
                 .lease(Duration.ofMinutes(5))
                 .build();
         var builder = Listener.builder(queue, queue, decoder, handler).config(config);
-        if (ledger) {
+        if (ledger && fullLedger) {
+            builder.ledger(kept).ledgerScope("invocation-" + invocation++);
+        } else if (ledger) {
             builder.ledger(InMemoryLedger.create());
         }
         var listener = builder.build().start();

@@ -5,13 +5,11 @@ import dev.ferry.domain.parking.ParkedGroup;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * An {@link IdempotencyLedger} in this process's memory: for tests, a single instance, or a
@@ -20,44 +18,31 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Memory is bounded by {@code maxEntries}: completed keys are dropped when their TTL runs out,
  * and when the ledger is full the oldest completed keys go first (a duplicate of an evicted key
  * would be handled again, so size it above the number of distinct keys seen per TTL).
- * In-progress claims are never evicted. Per-key atomic updates; a completion takes one short lock (the
- * order in which completions expire), and so does a claim while the ledger is full or its oldest completion is due. It keeps parked
+ * In-progress claims are never evicted. Every call on keys takes one short lock. The keys are held in
+ * arrays of primitives (a {@code KeyTable}), so a million held keys cost the collector nothing to
+ * trace or copy, and a key's hash is seeded per ledger, so keys written to collide cannot slow it. It keeps parked
  * groups too ({@link GroupParking}), for the listeners of this process, and an event journal
  * ({@link EventJournal}) of at most a tenth as many entries (at least 1,000), the oldest going first.
  */
 public final class InMemoryLedger implements IdempotencyLedger, GroupParking, EventJournal {
 
-    /**
-     * One key: times as nanoseconds from the ledger's creation ({@link #base}; exact within 292 years of it), so a held key is one small object (it lives as
-     * long as its TTL, and every object it kept would be copied by the collector as long).
-     * {@code completedAt} is {@link #IN_PROGRESS} while the claim is held.
-     */
-    private record Entry(String key, long token, long leaseUntil, long completedAt, long expiresAt) {
-        boolean completed() {
-            return completedAt != IN_PROGRESS;
-        }
-    }
-
-    private static final long IN_PROGRESS = Long.MIN_VALUE;
-    /** A claim made after a walk for abandoned claims may have a lease shorter than any it saw: walk again by then. */
-    private static final Duration SWEEP_AT_LEAST_EVERY = Duration.ofSeconds(1);
-
+    /** The claims and completions held, in arrays the collector does not trace; guarded by its own lock. */
+    private final KeyTable keys = new KeyTable();
     private final Clock clock;
-    /** The epoch second the entries' times count from: the ledger's creation, so any realistic clock fits a long. */
+    /** The epoch second the keys' times count from: the ledger's creation, so any realistic clock fits a long. */
     private final long base;
     private final int maxEntries;
-    private final ConcurrentHashMap<String, Entry> entries;
-    /** Completed entries, oldest first; an entry no longer in {@link #entries} is skipped when it comes up. */
-    private final ArrayDeque<Entry> completionOrder = new ArrayDeque<>();
-    /** When the oldest completion in {@link #completionOrder} expires (read without its lock, to skip it). */
-    private volatile long oldestExpiry = Long.MAX_VALUE;
-    private final AtomicLong tokens = new AtomicLong();
-    /** When the next walk for abandoned claims may find one (guarded by {@link #completionOrder}'s lock). */
+    /** The last token handed out (guarded by {@link #keys}' lock). */
+    private long tokens;
+    /** When the next walk for abandoned claims may find one (guarded by {@link #keys}' lock). */
     private long nextSweep = Long.MIN_VALUE;
-    private final AtomicLong sweeps = new AtomicLong();
+    private long sweeps;
     private final ConcurrentHashMap<List<String>, ParkedGroup> parked = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Journal> journals = new ConcurrentHashMap<>();
     private final ConcurrentLinkedQueue<String> journalOrder = new ConcurrentLinkedQueue<>();
+
+    /** A claim made after a walk for abandoned claims may have a lease shorter than any it saw: walk again by then. */
+    private static final Duration SWEEP_AT_LEAST_EVERY = Duration.ofSeconds(1);
 
     private InMemoryLedger(Clock clock, int maxEntries) {
         this.clock = Objects.requireNonNull(clock, "clock");
@@ -66,8 +51,6 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
         }
         this.maxEntries = maxEntries;
         this.base = clock.instant().getEpochSecond();
-        // sized for a busy minute up front, so a new ledger does not spend its first 50,000 claims rehashing
-        this.entries = new ConcurrentHashMap<>(Math.min(maxEntries, 1 << 16));
     }
 
     public static InMemoryLedger create() {
@@ -85,146 +68,106 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
         long nowNanos = nanos(now);
         var leaseUntil = now.plus(lease);
         long leaseUntilNanos = nanos(leaseUntil);
-        // a key never seen (the common case): one insert, no lock held while deciding
-        var fresh = new Entry(key, tokens.incrementAndGet(), leaseUntilNanos, IN_PROGRESS, 0);
-        var old = entries.putIfAbsent(key, fresh);
-        if (old == null) {
-            evictIfNeeded(nowNanos);
-            return new Claim.Acquired(key, fresh.token, leaseUntil);
-        }
-        var result = new Claim[1];
-        entries.compute(key, (k, current) -> {
-            if (current != null && current.completed() && current.expiresAt > nowNanos) {
-                result[0] = new Claim.Completed(k, instant(current.completedAt));
-                return current;
+        int h = keys.hashOf(key);
+        synchronized (keys) {
+            int id = keys.find(key, h);
+            if (id == KeyTable.NONE) {
+                long token = ++tokens;
+                keys.add(key, h, token, leaseUntilNanos);
+                evictIfNeeded(nowNanos);
+                return new Claim.Acquired(key, token, leaseUntil);
             }
-            if (current != null && !current.completed() && current.leaseUntil > nowNanos) {
-                result[0] = new Claim.InProgress(k, instant(current.leaseUntil));
-                return current;
+            if (keys.completed(id) && keys.expiresAt(id) > nowNanos) {
+                return new Claim.Completed(key, instant(keys.completedAt(id)));
             }
-            long token = tokens.incrementAndGet();
-            result[0] = new Claim.Acquired(k, token, leaseUntil);
-            return new Entry(k, token, leaseUntilNanos, IN_PROGRESS, 0);
-        });
-        if (result[0] instanceof Claim.Acquired) {
+            if (!keys.completed(id) && keys.leaseUntil(id) > nowNanos) {
+                return new Claim.InProgress(key, instant(keys.leaseUntil(id)));
+            }
+            long token = ++tokens;
+            keys.claim(id, token, leaseUntilNanos); // its completion, if one is still in the order, is skipped
             evictIfNeeded(nowNanos);
+            return new Claim.Acquired(key, token, leaseUntil);
         }
-        return result[0];
     }
 
     @Override
     public boolean complete(String key, long token, Duration ttl) {
         long now = nanos(clock.instant());
         long expires = plus(now, ttl);
-        var done = new Entry[1];
-        entries.computeIfPresent(key, (k, old) -> {
-            if (old.token != token || old.completed()) {
-                return old;
+        int h = keys.hashOf(key);
+        synchronized (keys) {
+            int id = held(key, h, token);
+            if (id == KeyTable.NONE) {
+                return false;
             }
-            done[0] = new Entry(k, token, 0, now, expires);
-            return done[0];
-        });
-        if (done[0] != null) {
-            synchronized (completionOrder) {
-                completionOrder.addLast(done[0]);
-                oldestExpiry = completionOrder.peekFirst().expiresAt;
-            }
+            keys.complete(id, now, expires);
             evictIfNeeded(now);
+            return true;
         }
-        return done[0] != null;
     }
 
     @Override
     public boolean release(String key, long token) {
-        var released = new boolean[1];
-        entries.computeIfPresent(key, (k, old) -> {
-            if (old.token != token || old.completed()) {
-                return old;
+        int h = keys.hashOf(key);
+        synchronized (keys) {
+            int id = held(key, h, token);
+            if (id == KeyTable.NONE) {
+                return false;
             }
-            released[0] = true;
-            return null;
-        });
-        return released[0];
+            keys.remove(id);
+            return true;
+        }
     }
 
     @Override
     public boolean extend(String key, long token, Duration lease) {
         long now = nanos(clock.instant());
-        var extended = new boolean[1];
-        entries.computeIfPresent(key, (k, old) -> {
-            if (old.token != token || old.completed() || old.leaseUntil <= now) {
-                return old;
+        int h = keys.hashOf(key);
+        synchronized (keys) {
+            int id = held(key, h, token);
+            if (id == KeyTable.NONE || keys.leaseUntil(id) <= now) {
+                return false;
             }
-            extended[0] = true;
-            return new Entry(k, token, plus(now, lease), IN_PROGRESS, 0);
-        });
-        return extended[0];
+            keys.extend(id, plus(now, lease));
+            return true;
+        }
+    }
+
+    /** The id of the key while {@code token}'s claim of it is held (not completed), else {@link KeyTable#NONE}. */
+    private int held(String key, int h, long token) {
+        int id = keys.find(key, h);
+        return id == KeyTable.NONE || keys.token(id) != token || keys.completed(id) ? KeyTable.NONE : id;
     }
 
     /** Number of keys held (in progress or completed and not yet evicted). */
     public int size() {
-        return entries.size();
+        synchronized (keys) {
+            return keys.size();
+        }
     }
 
+    /** Under the lock: drops expired completions, and the oldest live ones while over the bound. */
     private void evictIfNeeded(long now) {
-        // Oldest completions first: expired ones always, live ones only while over the bound. An entry
-        // that left the map or was claimed again since (a new entry under its key) is only dropped from the order.
-        if (now < oldestExpiry && entries.size() <= maxEntries) {
-            return;
-        }
-        boolean sweep;
-        synchronized (completionOrder) {
-            Entry head;
-            while ((head = completionOrder.peekFirst()) != null) {
-                boolean current = entries.get(head.key) == head;
-                if (current && head.expiresAt > now && entries.size() <= maxEntries) {
-                    break; // the oldest completion is live and there is room: nothing to evict
-                }
-                completionOrder.pollFirst();
-                if (current) {
-                    entries.remove(head.key, head);
-                }
+        int head;
+        while ((head = keys.oldestCompletion()) != KeyTable.NONE) {
+            if (keys.expiresAt(head) > now && keys.size() <= maxEntries) {
+                return; // the oldest completion is live and there is room: nothing to evict
             }
-            oldestExpiry = head == null ? Long.MAX_VALUE : head.expiresAt;
-            // Over the bound with no completion left to evict: only claims are held. Those of crashed workers
-            // are swept — a walk of the whole map, so only when one of them can have run out since the last
-            // walk. (Over the bound with completions still queued is another claim's insert racing this one's
-            // eviction: that claim evicts for itself; a walk here made every claim of a full ledger O(size).)
-            sweep = head == null && entries.size() > maxEntries && now >= nextSweep;
-            if (sweep) {
-                nextSweep = Long.MAX_VALUE; // one walk at a time; set when it ends
-            }
+            keys.dropOldestCompletion();
         }
-        if (sweep) {
-            sweepAbandonedClaims(now);
+        // Over the bound with no completion left to evict: only claims are held. Those of crashed workers
+        // are dropped — a walk of every key, so only when one of them can have run out since the last walk.
+        if (keys.size() > maxEntries && now >= nextSweep) {
+            sweeps++;
+            nextSweep = keys.dropRunOutClaims(now, plus(now, SWEEP_AT_LEAST_EVERY));
         }
     }
 
-    /** Drops claims whose lease ran out (crashed workers'); the next walk is due when the earliest left runs out. */
-    private void sweepAbandonedClaims(long now) {
-        long[] earliest = {plus(now, SWEEP_AT_LEAST_EVERY)};
-        try {
-            sweeps.incrementAndGet();
-            entries.values().removeIf(e -> {
-                if (e.completed()) {
-                    return false;
-                }
-                if (e.leaseUntil <= now) {
-                    return true;
-                }
-                earliest[0] = Math.min(earliest[0], e.leaseUntil);
-                return false;
-            });
-        } finally {
-            synchronized (completionOrder) {
-                nextSweep = earliest[0];
-            }
-        }
-    }
-
-    /** How many times the whole map was walked for abandoned claims (for tests). */
+    /** How many times every key was walked for abandoned claims (for tests). */
     long sweeps() {
-        return sweeps.get();
+        synchronized (keys) {
+            return sweeps;
+        }
     }
 
     /** Nanoseconds since {@link #base}, saturating (a TTL of millennia stays in the far future). */
@@ -234,7 +177,7 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
             return Long.MAX_VALUE;
         }
         if (seconds <= Long.MIN_VALUE / 1_000_000_000L + 1) {
-            return Long.MIN_VALUE + 1; // never IN_PROGRESS
+            return Long.MIN_VALUE + 1; // never KeyTable.IN_PROGRESS
         }
         return seconds * 1_000_000_000L + t.getNano();
     }
@@ -287,15 +230,21 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
 
     @Override
     public Optional<Claim> peek(String key) {
-        var entry = entries.get(key);
-        if (entry == null) {
-            return Optional.empty();
-        }
+        Objects.requireNonNull(key, "key");
         long now = nanos(clock.instant());
-        if (entry.completed()) {
-            return entry.expiresAt > now ? Optional.of(new Claim.Completed(key, instant(entry.completedAt))) : Optional.empty();
+        int h = keys.hashOf(key);
+        synchronized (keys) {
+            int id = keys.find(key, h);
+            if (id == KeyTable.NONE) {
+                return Optional.empty();
+            }
+            if (keys.completed(id)) {
+                return keys.expiresAt(id) > now
+                        ? Optional.of(new Claim.Completed(key, instant(keys.completedAt(id)))) : Optional.empty();
+            }
+            return keys.leaseUntil(id) > now
+                    ? Optional.of(new Claim.InProgress(key, instant(keys.leaseUntil(id)))) : Optional.empty();
         }
-        return entry.leaseUntil > now ? Optional.of(new Claim.InProgress(key, instant(entry.leaseUntil))) : Optional.empty();
     }
 
     @Override

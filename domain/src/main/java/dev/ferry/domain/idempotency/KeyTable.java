@@ -1,0 +1,334 @@
+package dev.ferry.domain.idempotency;
+
+import java.util.Arrays;
+
+/**
+ * The keys an {@link InMemoryLedger} holds and their state, kept in arrays of primitives: a held key
+ * costs the collector nothing to trace or copy, however long it is kept. (Kept as objects — an
+ * entry, a map node, the key's string — every held key outlived the young collections and was
+ * copied by each, and the table of a ledger no longer used kept its entries alive until the old
+ * generation was collected: most of the engine's collector time.) Not thread-safe: the ledger holds
+ * its lock around every call.
+ *
+ * <p>A key has an id, the same while it is held, indexing its fields; the ids of keys dropped are
+ * reused. An open-addressing index (linear probing, deletion by shifting back, so no tombstones)
+ * finds a key's id from its hash; its characters live in one array, compacted when it fills with
+ * dropped keys'. Completions are kept in the order they were made, as (id, token) pairs: a pair
+ * whose key was dropped or claimed again since has a token that no longer matches, and is skipped.
+ */
+final class KeyTable {
+
+    static final int NONE = -1;
+    private static final java.security.SecureRandom SEEDS = new java.security.SecureRandom();
+    /** {@link #completedAt} of a key whose claim is held. */
+    static final long IN_PROGRESS = Long.MIN_VALUE;
+    /** {@link #token} of a free id: tokens start at 1. */
+    private static final long FREE = 0;
+
+    private long[] token = new long[64];
+    private long[] leaseUntil = new long[64];
+    private long[] completedAt = new long[64];
+    private long[] expiresAt = new long[64];
+    private int[] hash = new int[64];
+    private int[] keyStart = new int[64];
+    private int[] keyLength = new int[64];
+    private int nextId;
+    private int[] freeIds = new int[16];
+    private int freeCount;
+    private int size;
+    private final long seed = SEEDS.nextLong();
+
+    /**
+     * Each slot: the key's hash in the high half, its id + 1 in the low half, 0 when empty (so most
+     * keys that are not the one looked for are passed over without reading anything else); at most half full.
+     */
+    private long[] index = new long[128];
+    /** The characters of the key being looked for, to compare with a stored one in one vectorized call. */
+    private char[] probe = new char[64];
+
+    private char[] chars = new char[4096];
+    private int charsUsed;
+    private int charsDropped;
+
+    private int[] orderIds = new int[64];
+    private long[] orderTokens = new long[64];
+    private int orderHead;
+    private int orderCount;
+
+    int size() {
+        return size;
+    }
+
+    /** The key's id, or {@link #NONE} when it is not held; {@code h} is its {@link #hashOf}. */
+    int find(String key, int h) {
+        int mask = index.length - 1;
+        boolean copied = false;
+        for (int slot = h & mask; ; slot = (slot + 1) & mask) {
+            long v = index[slot];
+            if (v == 0) {
+                return NONE;
+            }
+            if ((int) (v >>> 32) == h) {
+                int id = (int) v - 1;
+                if (keyLength[id] == key.length()) {
+                    if (!copied) {
+                        copyForCompare(key);
+                        copied = true;
+                    }
+                    int start = keyStart[id];
+                    if (Arrays.equals(chars, start, start + keyLength[id], probe, 0, keyLength[id])) {
+                        return id;
+                    }
+                }
+            }
+        }
+    }
+
+    private void copyForCompare(String key) {
+        if (probe.length < key.length()) {
+            probe = new char[Math.max(key.length(), probe.length * 2)];
+        }
+        key.getChars(0, key.length(), probe, 0);
+    }
+
+    /** Holds a new key (not held now; {@code h} its {@link #hashOf}), claimed with {@code token} until {@code leaseUntil}; its id. */
+    int add(String key, int h, long token, long leaseUntil) {
+        if ((size + 1) * 2 > index.length) {
+            rehash(index.length * 2);
+        }
+        int id = newId();
+        int length = key.length();
+        keyStart[id] = store(key);
+        keyLength[id] = length;
+        hash[id] = h;
+        claim(id, token, leaseUntil);
+        int mask = index.length - 1;
+        int slot = h & mask;
+        while (index[slot] != 0) {
+            slot = (slot + 1) & mask;
+        }
+        index[slot] = slotValue(id);
+        size++;
+        return id;
+    }
+
+    /** The key of {@code id} is claimed (again) with a new token. */
+    void claim(int id, long token, long leaseUntil) {
+        this.token[id] = token;
+        this.leaseUntil[id] = leaseUntil;
+        this.completedAt[id] = IN_PROGRESS;
+        this.expiresAt[id] = 0;
+    }
+
+    /** The claim of {@code id} is completed at {@code now} until {@code expiresAt}; it joins the order of completions. */
+    void complete(int id, long now, long expiresAt) {
+        this.leaseUntil[id] = 0;
+        this.completedAt[id] = now;
+        this.expiresAt[id] = expiresAt;
+        if (orderCount == orderIds.length) {
+            growOrder();
+        }
+        int at = (orderHead + orderCount) & (orderIds.length - 1);
+        orderIds[at] = id;
+        orderTokens[at] = token[id];
+        orderCount++;
+    }
+
+    void extend(int id, long leaseUntil) {
+        this.leaseUntil[id] = leaseUntil;
+    }
+
+    long token(int id) {
+        return token[id];
+    }
+
+    long leaseUntil(int id) {
+        return leaseUntil[id];
+    }
+
+    long completedAt(int id) {
+        return completedAt[id];
+    }
+
+    long expiresAt(int id) {
+        return expiresAt[id];
+    }
+
+    boolean completed(int id) {
+        return completedAt[id] != IN_PROGRESS;
+    }
+
+    /**
+     * The id of the oldest completion still current (its key held and completed by the same claim),
+     * or {@link #NONE}; completions no longer current are dropped from the order on the way.
+     */
+    int oldestCompletion() {
+        int mask = orderIds.length - 1;
+        while (orderCount > 0) {
+            int id = orderIds[orderHead];
+            if (token[id] == orderTokens[orderHead] && completedAt[id] != IN_PROGRESS) {
+                return id;
+            }
+            orderHead = (orderHead + 1) & mask;
+            orderCount--;
+        }
+        return NONE;
+    }
+
+    /** Drops the oldest completion (as {@link #oldestCompletion} found it) from the order and its key from the table. */
+    void dropOldestCompletion() {
+        int id = orderIds[orderHead];
+        orderHead = (orderHead + 1) & (orderIds.length - 1);
+        orderCount--;
+        remove(id);
+    }
+
+    /** Drops every held claim (not completed) whose lease ended by {@code now}; the earliest lease left, or {@code orLater}. */
+    long dropRunOutClaims(long now, long orLater) {
+        long earliest = orLater;
+        for (int id = 0; id < nextId; id++) {
+            if (token[id] == FREE || completedAt[id] != IN_PROGRESS) {
+                continue;
+            }
+            if (leaseUntil[id] <= now) {
+                remove(id);
+            } else {
+                earliest = Math.min(earliest, leaseUntil[id]);
+            }
+        }
+        return earliest;
+    }
+
+    /** Stops holding the key of {@code id}; a completion of it still in the order is skipped when it comes up. */
+    void remove(int id) {
+        int mask = index.length - 1;
+        long value = slotValue(id);
+        int slot = hash[id] & mask;
+        while (index[slot] != value) {
+            slot = (slot + 1) & mask;
+        }
+        // shift back the keys after it that probed past it, so every key stays reachable from its hash
+        int gap = slot;
+        for (int next = (gap + 1) & mask; index[next] != 0; next = (next + 1) & mask) {
+            int home = (int) (index[next] >>> 32) & mask;
+            boolean between = gap <= next ? gap < home && home <= next : gap < home || home <= next;
+            if (!between) {
+                index[gap] = index[next];
+                gap = next;
+            }
+        }
+        index[gap] = 0;
+        charsDropped += keyLength[id];
+        token[id] = FREE;
+        completedAt[id] = IN_PROGRESS;
+        if (freeCount == freeIds.length) {
+            freeIds = Arrays.copyOf(freeIds, freeIds.length * 2);
+        }
+        freeIds[freeCount++] = id;
+        size--;
+    }
+
+    private int newId() {
+        if (freeCount > 0) {
+            return freeIds[--freeCount];
+        }
+        if (nextId == token.length) {
+            int capacity = token.length * 2;
+            token = Arrays.copyOf(token, capacity);
+            leaseUntil = Arrays.copyOf(leaseUntil, capacity);
+            completedAt = Arrays.copyOf(completedAt, capacity);
+            expiresAt = Arrays.copyOf(expiresAt, capacity);
+            hash = Arrays.copyOf(hash, capacity);
+            keyStart = Arrays.copyOf(keyStart, capacity);
+            keyLength = Arrays.copyOf(keyLength, capacity);
+        }
+        return nextId++;
+    }
+
+    /** Appends the key's characters; where they start. */
+    private int store(String key) {
+        int length = key.length();
+        if (chars.length - charsUsed < length) {
+            makeRoom(length);
+        }
+        int start = charsUsed;
+        key.getChars(0, length, chars, start);
+        charsUsed += length;
+        return start;
+    }
+
+    /** Compacts the characters (dropping dropped keys') into an array with room for {@code length} more. */
+    private void makeRoom(int length) {
+        long live = (long) charsUsed - charsDropped;
+        long wanted = Math.max(chars.length, 2 * (live + length));
+        if (wanted > Integer.MAX_VALUE - 16) {
+            throw new IllegalStateException("the ledger's keys take more than 2 G characters");
+        }
+        var compacted = new char[(int) wanted];
+        int used = 0;
+        for (int id = 0; id < nextId; id++) {
+            if (token[id] == FREE) {
+                continue;
+            }
+            System.arraycopy(chars, keyStart[id], compacted, used, keyLength[id]);
+            keyStart[id] = used;
+            used += keyLength[id];
+        }
+        chars = compacted;
+        charsUsed = used;
+        charsDropped = 0;
+    }
+
+    private long slotValue(int id) {
+        return (long) hash[id] << 32 | (id + 1);
+    }
+
+    private void rehash(int capacity) {
+        var bigger = new long[capacity];
+        int mask = capacity - 1;
+        for (long v : index) {
+            if (v != 0) {
+                int slot = (int) (v >>> 32) & mask;
+                while (bigger[slot] != 0) {
+                    slot = (slot + 1) & mask;
+                }
+                bigger[slot] = v;
+            }
+        }
+        index = bigger;
+    }
+
+    private void growOrder() {
+        int capacity = orderIds.length * 2;
+        var ids = new int[capacity];
+        var tokens = new long[capacity];
+        int mask = orderIds.length - 1;
+        for (int i = 0; i < orderCount; i++) {
+            ids[i] = orderIds[(orderHead + i) & mask];
+            tokens[i] = orderTokens[(orderHead + i) & mask];
+        }
+        orderIds = ids;
+        orderTokens = tokens;
+        orderHead = 0;
+    }
+
+    /**
+     * The key's hash, seeded per table and mixed between characters: keys come from what senders
+     * write, and {@link String#hashCode} collides on demand ({@code "Aa"} and {@code "BB"}), which
+     * would let a sender turn every lookup into a walk of the table. Two characters a step.
+     */
+    int hashOf(String key) {
+        long h = seed;
+        int length = key.length();
+        int i = 0;
+        for (; i + 1 < length; i += 2) {
+            h = (h ^ (key.charAt(i) | (long) key.charAt(i + 1) << 16)) * 0x9E3779B97F4A7C15L;
+            h ^= h >>> 29;
+        }
+        if (i < length) {
+            h = (h ^ key.charAt(i)) * 0x9E3779B97F4A7C15L;
+        }
+        h = (h ^ length) * 0xBF58476D1CE4E5B9L;
+        return (int) (h ^ (h >>> 31) ^ (h >>> 47));
+    }
+}
