@@ -18,9 +18,12 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * <p>Memory is bounded by {@code maxEntries}: completed keys are dropped when their TTL runs out,
  * and when the ledger is full the oldest completed keys go first (a duplicate of an evicted key
  * would be handled again, so size it above the number of distinct keys seen per TTL).
- * In-progress claims are never evicted. Every call on keys takes one short lock. The keys are held in
- * arrays of primitives (a {@code KeyTable}), so a million held keys cost the collector nothing to
- * trace or copy, and a key's hash is seeded per ledger, so keys written to collide cannot slow it. It keeps parked
+ * In-progress claims are never evicted. Every call on keys takes one lock, held briefly — and for a
+ * walk of every key when its table doubles, its keys' characters are compacted, or (over the bound
+ * with nothing completed left to evict) claims whose lease ran out are looked for, only once one of
+ * them can have run out since the last look. The keys are held in arrays of primitives (a {@code KeyTable}), so a million held keys cost
+ * the collector nothing to trace or copy; the arrays keep the size of the largest burst of keys
+ * held. A key's hash is seeded per ledger, so keys written to collide cannot slow it. It keeps parked
  * groups too ({@link GroupParking}), for the listeners of this process, and an event journal
  * ({@link EventJournal}) of at most a tenth as many entries (at least 1,000), the oldest going first.
  */

@@ -46,7 +46,11 @@ final class KeyTable {
     /** The characters of the key being looked for, to compare with a stored one in one vectorized call. */
     private char[] probe = new char[64];
 
-    private char[] chars = new char[4096];
+    private static final int FIRST_CHARS = 4096;
+    private static final int MAX_ARRAY = Integer.MAX_VALUE - 16;
+    /** A key longer than this is compared through an array of its own, not kept for the next one. */
+    private static final int PROBE_KEPT = 4096;
+    private char[] chars = new char[FIRST_CHARS];
     private int charsUsed;
     private int charsDropped;
 
@@ -62,7 +66,7 @@ final class KeyTable {
     /** The key's id, or {@link #NONE} when it is not held; {@code h} is its {@link #hashOf}. */
     int find(String key, int h) {
         int mask = index.length - 1;
-        boolean copied = false;
+        char[] copied = null;
         for (int slot = h & mask; ; slot = (slot + 1) & mask) {
             long v = index[slot];
             if (v == 0) {
@@ -71,12 +75,11 @@ final class KeyTable {
             if ((int) (v >>> 32) == h) {
                 int id = (int) v - 1;
                 if (keyLength[id] == key.length()) {
-                    if (!copied) {
-                        copyForCompare(key);
-                        copied = true;
+                    if (copied == null) {
+                        copied = copyForCompare(key);
                     }
                     int start = keyStart[id];
-                    if (Arrays.equals(chars, start, start + keyLength[id], probe, 0, keyLength[id])) {
+                    if (Arrays.equals(chars, start, start + keyLength[id], copied, 0, keyLength[id])) {
                         return id;
                     }
                 }
@@ -84,22 +87,33 @@ final class KeyTable {
         }
     }
 
-    private void copyForCompare(String key) {
-        if (probe.length < key.length()) {
-            probe = new char[Math.max(key.length(), probe.length * 2)];
+    private char[] copyForCompare(String key) {
+        var into = probe;
+        if (into.length < key.length()) {
+            into = new char[key.length()];
+            if (key.length() <= PROBE_KEPT) {
+                probe = into;
+            }
         }
-        key.getChars(0, key.length(), probe, 0);
+        key.getChars(0, key.length(), into, 0);
+        return into;
     }
 
     /** Holds a new key (not held now; {@code h} its {@link #hashOf}), claimed with {@code token} until {@code leaseUntil}; its id. */
     int add(String key, int h, long token, long leaseUntil) {
         if ((size + 1) * 2 > index.length) {
-            rehash(index.length * 2);
+            rehash(grown(index.length));
         }
-        int id = newId();
-        int length = key.length();
-        keyStart[id] = store(key);
-        keyLength[id] = length;
+        int start = store(key);
+        int id;
+        try {
+            id = newId();
+        } catch (Throwable e) { // out of memory growing: the characters stored are dropped, nothing else changed
+            charsDropped += key.length();
+            throw e;
+        }
+        keyStart[id] = start;
+        keyLength[id] = key.length();
         hash[id] = h;
         claim(id, token, leaseUntil);
         int mask = index.length - 1;
@@ -122,12 +136,12 @@ final class KeyTable {
 
     /** The claim of {@code id} is completed at {@code now} until {@code expiresAt}; it joins the order of completions. */
     void complete(int id, long now, long expiresAt) {
+        if (orderCount == orderIds.length) {
+            growOrder(); // first: out of memory here leaves the claim held, as it was
+        }
         this.leaseUntil[id] = 0;
         this.completedAt[id] = now;
         this.expiresAt[id] = expiresAt;
-        if (orderCount == orderIds.length) {
-            growOrder();
-        }
         int at = (orderHead + orderCount) & (orderIds.length - 1);
         orderIds[at] = id;
         orderTokens[at] = token[id];
@@ -201,6 +215,9 @@ final class KeyTable {
 
     /** Stops holding the key of {@code id}; a completion of it still in the order is skipped when it comes up. */
     void remove(int id) {
+        if (freeCount == freeIds.length) {
+            freeIds = Arrays.copyOf(freeIds, freeIds.length * 2); // first: out of memory here changes nothing
+        }
         int mask = index.length - 1;
         long value = slotValue(id);
         int slot = hash[id] & mask;
@@ -221,9 +238,6 @@ final class KeyTable {
         charsDropped += keyLength[id];
         token[id] = FREE;
         completedAt[id] = IN_PROGRESS;
-        if (freeCount == freeIds.length) {
-            freeIds = Arrays.copyOf(freeIds, freeIds.length * 2);
-        }
         freeIds[freeCount++] = id;
         size--;
     }
@@ -233,14 +247,22 @@ final class KeyTable {
             return freeIds[--freeCount];
         }
         if (nextId == token.length) {
-            int capacity = token.length * 2;
-            token = Arrays.copyOf(token, capacity);
-            leaseUntil = Arrays.copyOf(leaseUntil, capacity);
-            completedAt = Arrays.copyOf(completedAt, capacity);
-            expiresAt = Arrays.copyOf(expiresAt, capacity);
-            hash = Arrays.copyOf(hash, capacity);
-            keyStart = Arrays.copyOf(keyStart, capacity);
-            keyLength = Arrays.copyOf(keyLength, capacity);
+            int capacity = grown(token.length);
+            // every copy first, then every field: out of memory halfway leaves the table as it was
+            var tokens = Arrays.copyOf(token, capacity);
+            var leases = Arrays.copyOf(leaseUntil, capacity);
+            var completions = Arrays.copyOf(completedAt, capacity);
+            var expiries = Arrays.copyOf(expiresAt, capacity);
+            var hashes = Arrays.copyOf(hash, capacity);
+            var starts = Arrays.copyOf(keyStart, capacity);
+            var lengths = Arrays.copyOf(keyLength, capacity);
+            token = tokens;
+            leaseUntil = leases;
+            completedAt = completions;
+            expiresAt = expiries;
+            hash = hashes;
+            keyStart = starts;
+            keyLength = lengths;
         }
         return nextId++;
     }
@@ -260,10 +282,11 @@ final class KeyTable {
     /** Compacts the characters (dropping dropped keys') into an array with room for {@code length} more. */
     private void makeRoom(int length) {
         long live = (long) charsUsed - charsDropped;
-        long wanted = Math.max(chars.length, 2 * (live + length));
-        if (wanted > Integer.MAX_VALUE - 16) {
-            throw new IllegalStateException("the ledger's keys take more than 2 G characters");
+        if (live + length > MAX_ARRAY) {
+            throw new IllegalStateException("the ledger's keys would take more than " + MAX_ARRAY + " characters");
         }
+        // twice what is live (and at least the first size): shrinks after a burst of long keys, grows as needed
+        long wanted = Math.min(MAX_ARRAY, Math.max(FIRST_CHARS, 2 * (live + length)));
         var compacted = new char[(int) wanted];
         int used = 0;
         for (int id = 0; id < nextId; id++) {
@@ -277,6 +300,14 @@ final class KeyTable {
         chars = compacted;
         charsUsed = used;
         charsDropped = 0;
+    }
+
+    /** Twice {@code capacity}, or a clear error where arrays end. */
+    private static int grown(int capacity) {
+        if (capacity > 1 << 29) {
+            throw new IllegalStateException("the ledger holds more than " + (1 << 29) + " keys");
+        }
+        return capacity * 2;
     }
 
     private long slotValue(int id) {
@@ -299,7 +330,7 @@ final class KeyTable {
     }
 
     private void growOrder() {
-        int capacity = orderIds.length * 2;
+        int capacity = grown(orderIds.length);
         var ids = new int[capacity];
         var tokens = new long[capacity];
         int mask = orderIds.length - 1;
