@@ -10,12 +10,10 @@ import io.github.resilience4j.retry.RetryConfig;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -53,9 +51,6 @@ import org.slf4j.LoggerFactory;
  * instead of burning receives. Thread-safe.
  */
 public final class HttpSink implements Sink {
-
-    /** The first bytes of an error body that go into a rejection's reason. */
-    static final int REASON_BODY_CHARS = 200;
 
     private static final Logger LOG = LoggerFactory.getLogger(HttpSink.class);
 
@@ -185,19 +180,6 @@ public final class HttpSink implements Sink {
         }
     }
 
-    /** One call's result, and whether the in-process retry may make the call again. */
-    private sealed interface Attempt {
-        Outcome outcome();
-
-        /** The endpoint may answer otherwise in a moment: 408, 5xx, no connection, a timeout. */
-        record Transient(Outcome outcome) implements Attempt {
-        }
-
-        /** Asked again at once, the endpoint would answer the same. */
-        record Final(Outcome outcome) implements Attempt {
-        }
-    }
-
     private Attempt attempt(Event event) {
         var target = url.expand(event);
         var request = HttpRequest.newBuilder(target)
@@ -255,14 +237,14 @@ public final class HttpSink implements Sink {
         if (status / 100 == 3) {
             // #16: a redirect means the url is out of date; following it could lose the event (see the
             // client), and asking again gives the same answer: the DLQ, with where it points.
-            String location = response.headers().firstValue("Location").map(l -> location(target, l)).orElse("no Location");
+            String location = response.headers().firstValue("Location").map(l -> Attempt.location(target, l)).orElse("no Location");
             return new Attempt.Final(Outcome.reject(where + " answered HTTP " + status + " (redirect to " + location
                     + "): redirects are not followed, set the sink's url to the new address"));
         }
         if (status == 401 || status == 403) {
             return authFailure(where, status, response);
         }
-        String reason = where + " answered HTTP " + status + bodySnippet(response.body());
+        String reason = where + " answered HTTP " + status + Attempt.bodySnippet(response.body());
         if (status == 408 || status / 100 == 5) {
             return new Attempt.Transient(Outcome.retry(reason));
         }
@@ -278,7 +260,7 @@ public final class HttpSink implements Sink {
     private Attempt authFailure(String where, int status, HttpResponse<byte[]> response) {
         long count = authFailures.incrementAndGet();
         String reason = where + " answered HTTP " + status + ": a credential problem (credentials refused: rotated,"
-                + " expired or wrong?)" + bodySnippet(response.body());
+                + " expired or wrong?)" + Attempt.bodySnippet(response.body());
         long now = System.nanoTime();
         long next = nextAuthLog.get();
         if (now - next >= 0 && nextAuthLog.compareAndSet(next, now + AUTH_LOG_EVERY_NANOS)) {
@@ -287,24 +269,6 @@ public final class HttpSink implements Sink {
                     ? "dead-lettered" : "retried with backoff") + " (logged at most once a minute)").log();
         }
         return new Attempt.Final(onAuthFailure == AuthFailures.REJECT ? Outcome.reject(reason) : Outcome.retry(reason));
-    }
-
-    /** A Location header, resolved against the target when relative, redacted. */
-    private static String location(URI target, String value) {
-        try {
-            return Redact.url(target.resolve(new URI(value.strip())));
-        } catch (URISyntaxException | IllegalArgumentException e) {
-            return Redact.url(value);
-        }
-    }
-
-    private static String bodySnippet(byte[] body) {
-        if (body == null || body.length == 0) {
-            return "";
-        }
-        String text = new String(body, 0, Math.min(body.length, REASON_BODY_CHARS * 4), StandardCharsets.UTF_8);
-        text = text.length() > REASON_BODY_CHARS ? text.substring(0, REASON_BODY_CHARS) + "..." : text;
-        return ": " + text.replaceAll("\\s+", " ").strip();
     }
 
     @Override

@@ -1,0 +1,46 @@
+package dev.ferry.adapters.http;
+
+import dev.ferry.domain.handle.Outcome;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * One call of the {@link HttpSink}: its outcome, and whether the sink's in-process retry may make
+ * the call again. Also how an error answer is quoted in a reason: where a redirect pointed, and the
+ * first characters of its body.
+ */
+sealed interface Attempt {
+
+    /** The first characters of an error body that go into a rejection's reason. */
+    int REASON_BODY_CHARS = 200;
+
+    Outcome outcome();
+
+    /** The endpoint may answer otherwise in a moment: 408, 5xx, no connection, a timeout. */
+    record Transient(Outcome outcome) implements Attempt {
+    }
+
+    /** Asked again at once, the endpoint would answer the same. */
+    record Final(Outcome outcome) implements Attempt {
+    }
+
+    /** A Location header, resolved against the target when relative, redacted. */
+    static String location(URI target, String value) {
+        try {
+            return Redact.url(target.resolve(new URI(value.strip())));
+        } catch (URISyntaxException | IllegalArgumentException e) {
+            return Redact.url(value);
+        }
+    }
+
+    /** {@code ": "} and the body's first characters on one line, or nothing for an empty body. */
+    static String bodySnippet(byte[] body) {
+        if (body == null || body.length == 0) {
+            return "";
+        }
+        String text = new String(body, 0, Math.min(body.length, REASON_BODY_CHARS * 4), StandardCharsets.UTF_8);
+        text = text.length() > REASON_BODY_CHARS ? text.substring(0, REASON_BODY_CHARS) + "..." : text;
+        return ": " + text.replaceAll("\\s+", " ").strip();
+    }
+}
