@@ -124,6 +124,71 @@ class InMemoryLedgerTest extends LedgerContract {
     }
 
     @Test
+    void manyThreads_neverHoldOneKeyTwice_andACompletedKeyStaysCompleted() throws Exception {
+        // 8 threads on 12,000 keys, claiming, completing, releasing and extending at random, on a ledger large
+        // enough to keep every key and on one that evicts (its table grows, compacts and reuses ids meanwhile)
+        for (int bound : new int[] {100_000, 120}) {
+            var ledger = InMemoryLedger.of(clock, bound);
+            var holders = new java.util.concurrent.ConcurrentHashMap<String, Long>();
+            var completed = java.util.concurrent.ConcurrentHashMap.<String>newKeySet();
+            var problems = new java.util.concurrent.ConcurrentLinkedQueue<String>();
+            var pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+            try {
+                var runs = new java.util.ArrayList<java.util.concurrent.Future<?>>();
+                for (int t = 0; t < 8; t++) {
+                    long seed = t;
+                    runs.add(pool.submit(() -> {
+                        var random = new java.util.SplittableRandom(seed);
+                        for (int i = 0; i < 20_000; i++) {
+                            var key = "key-" + random.nextInt(300) + "-" + "x".repeat(random.nextInt(40));
+                            if (!(ledger.claim(key, LEASE) instanceof Claim.Acquired a)) {
+                                continue;
+                            }
+                            if (holders.putIfAbsent(key, a.token()) != null) {
+                                problems.add("two holders of " + key);
+                            }
+                            if (bound > 1_000 && completed.contains(key)) {
+                                problems.add(key + " acquired again after its completion (nothing is evicted here)");
+                            }
+                            if (!ledger.extend(key, a.token(), LEASE)) {
+                                problems.add("the holder of " + key + " could not extend it");
+                            }
+                            holders.remove(key); // before letting go: another thread may take it at once
+                            if (random.nextInt(3) == 0) {
+                                if (!ledger.release(key, a.token())) {
+                                    problems.add("the holder of " + key + " could not release it");
+                                }
+                            } else {
+                                completed.add(key);
+                                if (!ledger.complete(key, a.token(), TTL)) {
+                                    problems.add("the holder of " + key + " could not complete it");
+                                }
+                                if (ledger.complete(key, a.token(), TTL)) {
+                                    problems.add(key + " completed twice");
+                                }
+                            }
+                        }
+                        return null;
+                    }));
+                }
+                for (var run : runs) {
+                    run.get(120, java.util.concurrent.TimeUnit.SECONDS);
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            assertThat(problems).as("with a bound of %d", bound).isEmpty();
+            if (bound > 1_000) {
+                for (var key : completed) {
+                    assertThat(ledger.claim(key, LEASE)).as(key).isInstanceOf(Claim.Completed.class);
+                }
+            } else {
+                assertThat(ledger.size()).isLessThanOrEqualTo(bound + 8);
+            }
+        }
+    }
+
+    @Test
     void claimsHeldOverTheBound_areWalkedOnlyWhenOneCanHaveRunOut() {
         var small = InMemoryLedger.of(clock, 10);
         for (int i = 0; i < 30; i++) {
