@@ -91,30 +91,14 @@ class InMemoryLedgerTest extends LedgerContract {
             var a = (Claim.Acquired) full.claim("old" + i, LEASE);
             full.complete("old" + i, a.token(), TTL);
         }
-        var start = new java.util.concurrent.CountDownLatch(1);
-        var pool = java.util.concurrent.Executors.newFixedThreadPool(4);
-        try {
-            var runs = new java.util.ArrayList<java.util.concurrent.Future<?>>();
-            for (int t = 0; t < 4; t++) {
-                int thread = t;
-                runs.add(pool.submit(() -> {
-                    start.await();
-                    for (int i = 0; i < 50_000; i++) {
-                        var key = "new" + thread + "-" + i;
-                        if (full.claim(key, LEASE) instanceof Claim.Acquired a) {
-                            full.complete(key, a.token(), TTL);
-                        }
-                    }
-                    return null;
-                }));
+        together(4, thread -> {
+            for (int i = 0; i < 50_000; i++) {
+                var key = "new" + thread + "-" + i;
+                if (full.claim(key, LEASE) instanceof Claim.Acquired a) {
+                    full.complete(key, a.token(), TTL);
+                }
             }
-            start.countDown();
-            for (var run : runs) {
-                run.get(60, java.util.concurrent.TimeUnit.SECONDS);
-            }
-        } finally {
-            pool.shutdownNow();
-        }
+        });
         assertThat(full.sweeps()).as("walks of the whole map").isZero();
         assertThat(full.size()).isLessThanOrEqualTo(1_004);
         var last = (Claim.Acquired) full.claim("last", LEASE);
@@ -132,51 +116,38 @@ class InMemoryLedgerTest extends LedgerContract {
             var holders = new java.util.concurrent.ConcurrentHashMap<String, Long>();
             var completed = java.util.concurrent.ConcurrentHashMap.<String>newKeySet();
             var problems = new java.util.concurrent.ConcurrentLinkedQueue<String>();
-            var pool = java.util.concurrent.Executors.newFixedThreadPool(8);
-            try {
-                var runs = new java.util.ArrayList<java.util.concurrent.Future<?>>();
-                for (int t = 0; t < 8; t++) {
-                    long seed = t;
-                    runs.add(pool.submit(() -> {
-                        var random = new java.util.SplittableRandom(seed);
-                        for (int i = 0; i < 20_000; i++) {
-                            var key = "key-" + random.nextInt(300) + "-" + "x".repeat(random.nextInt(40));
-                            if (!(ledger.claim(key, LEASE) instanceof Claim.Acquired a)) {
-                                continue;
-                            }
-                            if (holders.putIfAbsent(key, a.token()) != null) {
-                                problems.add("two holders of " + key);
-                            }
-                            if (bound > 1_000 && completed.contains(key)) {
-                                problems.add(key + " acquired again after its completion (nothing is evicted here)");
-                            }
-                            if (!ledger.extend(key, a.token(), LEASE)) {
-                                problems.add("the holder of " + key + " could not extend it");
-                            }
-                            holders.remove(key); // before letting go: another thread may take it at once
-                            if (random.nextInt(3) == 0) {
-                                if (!ledger.release(key, a.token())) {
-                                    problems.add("the holder of " + key + " could not release it");
-                                }
-                            } else {
-                                completed.add(key);
-                                if (!ledger.complete(key, a.token(), TTL)) {
-                                    problems.add("the holder of " + key + " could not complete it");
-                                }
-                                if (ledger.complete(key, a.token(), TTL)) {
-                                    problems.add(key + " completed twice");
-                                }
-                            }
+            together(8, thread -> {
+                var random = new java.util.SplittableRandom(thread);
+                for (int i = 0; i < 20_000; i++) {
+                    var key = "key-" + random.nextInt(300) + "-" + "x".repeat(random.nextInt(40));
+                    if (!(ledger.claim(key, LEASE) instanceof Claim.Acquired a)) {
+                        continue;
+                    }
+                    if (holders.putIfAbsent(key, a.token()) != null) {
+                        problems.add("two holders of " + key);
+                    }
+                    if (bound > 1_000 && completed.contains(key)) {
+                        problems.add(key + " acquired again after its completion (nothing is evicted here)");
+                    }
+                    if (!ledger.extend(key, a.token(), LEASE)) {
+                        problems.add("the holder of " + key + " could not extend it");
+                    }
+                    holders.remove(key); // before letting go: another thread may take it at once
+                    if (random.nextInt(3) == 0) {
+                        if (!ledger.release(key, a.token())) {
+                            problems.add("the holder of " + key + " could not release it");
                         }
-                        return null;
-                    }));
+                    } else {
+                        completed.add(key);
+                        if (!ledger.complete(key, a.token(), TTL)) {
+                            problems.add("the holder of " + key + " could not complete it");
+                        }
+                        if (ledger.complete(key, a.token(), TTL)) {
+                            problems.add(key + " completed twice");
+                        }
+                    }
                 }
-                for (var run : runs) {
-                    run.get(120, java.util.concurrent.TimeUnit.SECONDS);
-                }
-            } finally {
-                pool.shutdownNow();
-            }
+            });
             assertThat(problems).as("with a bound of %d", bound).isEmpty();
             if (bound > 1_000) {
                 for (var key : completed) {

@@ -226,6 +226,38 @@ public abstract class LedgerContract {
         assertThat(claims.get(2)).isInstanceOf(Claim.Acquired.class);
     }
 
+    /** What one of {@link #together}'s threads does, given its number (0 up). */
+    @FunctionalInterface
+    protected interface PerThread {
+        void run(int thread) throws Exception;
+    }
+
+    /**
+     * Runs {@code body} on {@code threads} threads released at once, and waits for all of them, at most
+     * a minute each; the first failure is thrown (a thread still running past the wait fails the test).
+     */
+    protected static void together(int threads, PerThread body) throws Exception {
+        var start = new CountDownLatch(1);
+        var pool = Executors.newFixedThreadPool(threads);
+        try {
+            var runs = new ArrayList<java.util.concurrent.Future<?>>();
+            for (int t = 0; t < threads; t++) {
+                int thread = t;
+                runs.add(pool.submit(() -> {
+                    start.await();
+                    body.run(thread);
+                    return null;
+                }));
+            }
+            start.countDown();
+            for (var run : runs) {
+                run.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     @Test
     void concurrentClaims_ofOneKey_exactlyOneWins() throws Exception {
         var key = key();
