@@ -74,9 +74,21 @@ public class EngineBenchmark {
     private InMemoryLedger kept;
     private int invocation;
 
-    /** Threads polling and decoding; the workers (concurrency 2) claim, order, route and settle. */
+    /** Threads polling and decoding; the workers ({@link #concurrency}) claim, order, route and settle. */
     @Param({"1"})
     public int pollers;
+
+    /** Items run at once (the workers). The bare loop is one thread whatever this says. */
+    @Param({"2"})
+    public int concurrency;
+
+    /**
+     * {@code mturk}: the MTurk decoder, as a listener runs it. {@code predecoded}: each body's events
+     * decoded once before the run and looked up by the body — a diagnostic, to see what the engine does
+     * when decoding costs its poller next to nothing (the bare loop looks them up the same way).
+     */
+    @Param({"mturk"})
+    public String decoding;
 
     private byte[][] bodies;
     private InMemoryQueue queue;
@@ -92,6 +104,17 @@ public class EngineBenchmark {
                     .replace("3HYV4299H0WQ0000EXAMPLE", "HIT-" + (i % 100)).getBytes(StandardCharsets.UTF_8);
         }
         decoder = Codecs.mturk(JsonLimits.defaults());
+        if ("predecoded".equals(decoding)) {
+            var mturk = decoder;
+            var decoded = new java.util.IdentityHashMap<byte[], Decoded>(MESSAGES * 2);
+            for (var body : bodies) {
+                decoded.put(body, mturk.decode(new dev.ferry.domain.model.Delivery("setup", body, Map.of(), 1,
+                        java.time.Instant.EPOCH, null, null, "bench", null)));
+            }
+            decoder = delivery -> decoded.get(delivery.body());
+        } else if (!"mturk".equals(decoding)) {
+            throw new IllegalArgumentException("decoding is mturk or predecoded, was " + decoding);
+        }
         if (fullLedger) {
             kept = InMemoryLedger.create();
             for (int i = 0; i < 1_000_000; i++) {
@@ -130,7 +153,7 @@ public class EngineBenchmark {
         var config = ListenerConfig.builder()
                 .batchSize(batch)
                 .maxInFlight(batch * 20)
-                .concurrency(2)
+                .concurrency(concurrency)
                 .pollers(pollers)
                 .pollWait(Duration.ofMillis(5))
                 .lease(Duration.ofMinutes(5))
