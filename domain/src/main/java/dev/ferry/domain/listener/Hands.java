@@ -92,9 +92,25 @@ final class Hands {
 
     /** Takes the item out of flight and frees its slot; true only for the first call. */
     boolean letGo(InFlight item) {
-        if (!item.settled.compareAndSet(false, true)) {
+        if (!settling(item)) {
             return false;
         }
+        free(item);
+        return true;
+    }
+
+    /**
+     * The first half of {@link #letGo}: marks the item settled, once (true only for the first call);
+     * it still counts as in hand — a shutdown waits for it — until {@link #free}, which must follow.
+     * Its settlement is queued in between, so a shutdown that finds nothing in hand finds every
+     * settlement queued.
+     */
+    boolean settling(InFlight item) {
+        return item.settled.compareAndSet(false, true);
+    }
+
+    /** The second half of {@link #letGo}: the item's slot and its room in the window are free. */
+    void free(InFlight item) {
         inFlightCount.decrement();
         var batch = item.batch;
         if (batch != null) {
@@ -103,7 +119,6 @@ final class Hands {
             skip(batch);
         }
         capacity.release(1);
-        return true;
     }
 
     /** Out of flight, into the handler's keeping (skip-delete). */

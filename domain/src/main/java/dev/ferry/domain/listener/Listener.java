@@ -248,6 +248,8 @@ public final class Listener implements AutoCloseable {
             stopped.countDown();
             return r;
         }
+        // counted from before the state turns: what settles once a caller sees it stopping is the shutdown's
+        var before = new Shutdown.Before(stats().settled(), counters.settlementsSent.sum());
         if (!state.compareAndSet(RUNNING, STOPPING)) {
             try {
                 stopped.await();
@@ -257,7 +259,7 @@ public final class Listener implements AutoCloseable {
             return report.get();
         }
         var r = new Shutdown(name, config, hands, groups, settler, processor, counters, this::stats)
-                .run(reason, pollerThreads, () -> state.set(STOPPED), settlerThread, leaseThread, holds, workers, completer);
+                .run(reason, before, pollerThreads, () -> state.set(STOPPED), settlerThread, leaseThread, holds, workers, completer);
         report.set(r);
         observer.stopped(r);
         stopped.countDown();

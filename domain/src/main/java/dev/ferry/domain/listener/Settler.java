@@ -51,31 +51,36 @@ final class Settler {
 
     /** Settles a delivery in hand, once: later calls for the same item do nothing. */
     void settle(InFlight item, Disposition disposition) {
-        if (!hands.letGo(item)) {
+        if (!hands.settling(item)) {
             return;
         }
-        var id = item.delivery.id();
-        switch (disposition) {
-            case Disposition.Ack a -> {
-                if (clock.instant().isBefore(item.excuseUntil)) {
-                    // handled within its lease: if the transport does not take the ack, the message comes back
-                    // through no fault of its own. Excused now, before the next copy can be counted; its counts
-                    // go once the ack is taken (countAcks). Handled late, the receive is its own to answer for.
-                    failureCounts.recordPass(id);
+        // in hand until its settlement is queued: a shutdown that sees nothing in hand then sends it
+        try {
+            var id = item.delivery.id();
+            switch (disposition) {
+                case Disposition.Ack a -> {
+                    if (clock.instant().isBefore(item.excuseUntil)) {
+                        // handled within its lease: if the transport does not take the ack, the message comes back
+                        // through no fault of its own. Excused now, before the next copy can be counted; its counts
+                        // go once the ack is taken (countAcks). Handled late, the receive is its own to answer for.
+                        failureCounts.recordPass(id);
+                    }
                 }
-            }
-            case Disposition.Release r -> {
-                if (!item.started || item.held) {
-                    failureCounts.recordPass(id); // handed back unhandled, or while waiting in hand: not its fault
+                case Disposition.Release r -> {
+                    if (!item.started || item.held) {
+                        failureCounts.recordPass(id); // handed back unhandled, or while waiting in hand: not its fault
+                    }
                 }
+                case Disposition.DeadLetter d -> {
+                    failureCounts.forget(id);
+                    DEAD_LETTERS.log(Level.WARNING, "dead-lettering message {0} from ''{1}'': {2}", id, name, d.reason());
+                }
+                case Disposition.Redeliver r -> { }
             }
-            case Disposition.DeadLetter d -> {
-                failureCounts.forget(id);
-                DEAD_LETTERS.log(Level.WARNING, "dead-lettering message {0} from ''{1}'': {2}", id, name, d.reason());
-            }
-            case Disposition.Redeliver r -> { }
+            enqueue(item.delivery, disposition);
+        } finally {
+            hands.free(item);
         }
-        enqueue(item.delivery, disposition);
     }
 
     /**

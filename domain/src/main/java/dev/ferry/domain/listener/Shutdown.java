@@ -39,11 +39,15 @@ final class Shutdown {
         this.stats = stats;
     }
 
-    ShutdownReport run(String reason, List<Thread> pollers, Runnable markStopped, Thread settlerThread,
+    /** The counts the report starts from, taken before the listener stops running. */
+    record Before(long settled, long sent) {
+    }
+
+    ShutdownReport run(String reason, Before before, List<Thread> pollers, Runnable markStopped, Thread settlerThread,
                        Thread leaseThread, ExecutorService holds, ExecutorService workers, ExecutorService completer) {
         long begin = System.nanoTime();
-        long settledBefore = stats.get().settled();
-        long sentBefore = counters.settlementsSent.sum();
+        long settledBefore = before.settled();
+        long sentBefore = before.sent();
         pollers.forEach(Thread::interrupt);
         joinQuietly(pollers, Duration.ofSeconds(5));
 
