@@ -39,6 +39,9 @@ final class Shutdown {
         this.stats = stats;
     }
 
+    /** How long, past the deadline, a settlement already under way is waited for before the last flush. */
+    private static final long SETTLING_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
+
     /** The counts the report starts from, taken before the listener stops running. */
     record Before(long settled, long sent) {
     }
@@ -72,6 +75,12 @@ final class Shutdown {
                 settler.settle(item, effectDone ? Disposition.ACK : Disposition.RELEASE);
                 releasedRunning += effectDone ? 0 : 1;
             }
+        }
+        // what is still in hand is being settled by another thread (a handler that just ended, an observer
+        // it calls): its settlement is queued in moments, and must be before the last flush
+        long settledBy = System.nanoTime() + SETTLING_WAIT_NANOS;
+        while (!hands.isEmpty() && System.nanoTime() - settledBy < 0 && sleepMillis(1)) {
+            continue;
         }
         long finished = stats.get().settled() - settledBefore - releasedWaiting - releasedRunning;
         markStopped.run();

@@ -422,8 +422,9 @@ class ListenerTest {
      * what was queued and finished, and the ack came after — lost, the message redelivered when its
      * lease ran out (seen as a flaky {@code beforePollHook_canStopTheListener}).
      */
-    @Test
-    void shutdown_sendsASettlementThatWasUnderWay_whenItStopped() throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest(name = "shutdown deadline {0} ms")
+    @org.junit.jupiter.params.provider.ValueSource(longs = {5_000, 0})
+    void shutdown_sendsASettlementThatWasUnderWay_whenItStopped(long deadlineMillis) throws Exception {
         queue.send("under-way");
         var inSettled = new CountDownLatch(1);
         var observer = new ListenerObserver() {
@@ -437,7 +438,8 @@ class ListenerTest {
                 }
             }
         };
-        var l = start(Listener.builder(queue, queue, new LineDecoder(), recording()).config(fast().build()).observer(observer));
+        var l = start(Listener.builder(queue, queue, new LineDecoder(), recording())
+                .config(fast().shutdownDeadline(Duration.ofMillis(deadlineMillis)).build()).observer(observer));
         assertThat(inSettled.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
         var report = l.stop();
         assertThat(report.releasedWaiting() + report.releasedRunning()).isZero();
