@@ -10,12 +10,7 @@ import dev.ferry.domain.testing.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
 import java.util.UUID;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -89,26 +84,11 @@ public abstract class EventJournalContract {
         String key = key();
         int threads = 4;
         int each = 25;
-        var start = new CountDownLatch(1);
-        var pool = Executors.newFixedThreadPool(threads);
-        try {
-            var done = new ArrayList<Future<?>>();
-            for (int t = 0; t < threads; t++) {
-                done.add(pool.submit(() -> {
-                    start.await();
-                    for (int i = 0; i < each; i++) {
-                        journal.note(key, new Note.Failed(key, "r", "m", clock.instant()));
-                    }
-                    return null;
-                }));
+        Concurrently.together(threads, n -> {
+            for (int i = 0; i < each; i++) {
+                journal.note(key, new Note.Failed(key, "r", "m", clock.instant()));
             }
-            start.countDown();
-            for (var f : done) {
-                f.get(60, TimeUnit.SECONDS);
-            }
-        } finally {
-            pool.shutdownNow();
-        }
+        });
         assertThat(journal.journal(key).orElseThrow().failures()).isEqualTo(threads * each);
     }
 

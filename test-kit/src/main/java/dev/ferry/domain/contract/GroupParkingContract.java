@@ -8,12 +8,8 @@ import dev.ferry.domain.parking.ParkedGroup;
 import dev.ferry.domain.testing.MutableClock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -82,27 +78,11 @@ public abstract class GroupParkingContract {
         var parker = new GroupParker(store, clock);
         int threads = 4;
         int each = 10;
-        var start = new CountDownLatch(1);
-        var pool = Executors.newFixedThreadPool(threads);
-        try {
-            var done = new ArrayList<java.util.concurrent.Future<?>>();
-            for (int t = 0; t < threads; t++) {
-                int n = t;
-                done.add(pool.submit(() -> {
-                    start.await();
-                    for (int i = 0; i < each; i++) {
-                        parker.park(source, "A", "k" + n + "-" + i, "m" + n + "-" + i, "fails", null, false);
-                    }
-                    return null;
-                }));
+        Concurrently.together(threads, n -> {
+            for (int i = 0; i < each; i++) {
+                parker.park(source, "A", "k" + n + "-" + i, "m" + n + "-" + i, "fails", null, false);
             }
-            start.countDown();
-            for (var f : done) {
-                f.get(60, TimeUnit.SECONDS);
-            }
-        } finally {
-            pool.shutdownNow();
-        }
+        });
         var state = store.parkedGroup(source, "A").orElseThrow();
         assertThat(state.parked()).isEqualTo(threads * each);
         assertThat(List.of(state.version())).allMatch(v -> v == threads * each);

@@ -237,25 +237,7 @@ public abstract class LedgerContract {
      * a minute each; the first failure is thrown (a thread still running past the wait fails the test).
      */
     protected static void together(int threads, PerThread body) throws Exception {
-        var start = new CountDownLatch(1);
-        var pool = Executors.newFixedThreadPool(threads);
-        try {
-            var runs = new ArrayList<java.util.concurrent.Future<?>>();
-            for (int t = 0; t < threads; t++) {
-                int thread = t;
-                runs.add(pool.submit(() -> {
-                    start.await();
-                    body.run(thread);
-                    return null;
-                }));
-            }
-            start.countDown();
-            for (var run : runs) {
-                run.get(60, TimeUnit.SECONDS);
-            }
-        } finally {
-            pool.shutdownNow();
-        }
+        Concurrently.together(threads, body);
     }
 
     @Test
