@@ -447,6 +447,26 @@ class ListenerTest {
         assertThat(queue.size()).as("the ack reached the queue").isZero();
     }
 
+    /** An observer that throws an Error while a delivery is being settled costs neither the ack nor the slot. */
+    @Test
+    void anObserverThrowingAnError_whileSettling_losesNoAck_andFreesTheSlot() throws Exception {
+        queue.send("observed");
+        var threw = new AtomicInteger();
+        var observer = new ListenerObserver() {
+            @Override
+            public void settled(Delivery delivery, Disposition disposition) {
+                threw.incrementAndGet();
+                throw new AssertionError("an observer that breaks");
+            }
+        };
+        var l = start(Listener.builder(queue, queue, new LineDecoder(), recording()).config(fast().build()).observer(observer));
+        assertThat(Await.until(LIMIT, () -> queue.size() == 0)).as("the ack reached the queue").isTrue();
+        assertThat(threw.get()).isEqualTo(1);
+        assertThat(l.stats().inFlight()).as("its slot is free").isZero();
+        var report = l.stop();
+        assertThat(report.clean()).isTrue();
+    }
+
     @Test
     void idleTimeout_stopsTheListener() throws Exception {
         var l = start(queue, recording(), fast().idleTimeout(Duration.ofMillis(300)).build());
