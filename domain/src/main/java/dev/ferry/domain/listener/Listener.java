@@ -98,7 +98,8 @@ public final class Listener implements AutoCloseable {
         this.workers.allowCoreThreadTimeOut(true);
         this.holds = new ScheduledThreadPoolExecutor(1, r -> daemonThread("holds", r));
         this.holds.setRemoveOnCancelPolicy(true);
-        this.completer = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("ferry-" + name + "-complete-", 1).factory());
+        var completions = Thread.ofVirtual().name("ferry-" + name + "-complete-", 1).factory();
+        this.completer = Executors.newThreadPerTaskExecutor(r -> completions.newThread(owned(r)));
         var holdLimit = b.source.maxHoldInHand().compareTo(config.holdLimit()) < 0 ? b.source.maxHoldInHand() : config.holdLimit();
         var policies = new FailureDecision.Policies(config.retry(), config.deadLetter(), holdLimit, FailureDecision.STORE_BACKOFF);
         this.processor = new Processor(new Processor.Shared(name, b.handler, b.ledger, config, b.clock, intake, counters,
@@ -148,13 +149,15 @@ public final class Listener implements AutoCloseable {
 
     /** Starts the pollers, the settler and the lease keeper. */
     public Listener start() {
-        if (!state.compareAndSet(NEW, RUNNING)) {
-            throw new IllegalStateException("listener '" + name + "' was already started");
-        }
-        settlerThread = daemon("settler", () -> settler.run(() -> state.get() == STOPPED));
-        leaseThread = daemon("leases", () -> leaseKeeper.run(() -> state.get() == STOPPED, this::replaceDeadPollers));
-        for (int i = 1; i <= config.pollers(); i++) {
-            pollerThreads.add(daemon("poller-" + i, poller::run));
+        synchronized (lifecycle) { // a stop() from another thread sees the listener before its start or after it
+            if (!state.compareAndSet(NEW, RUNNING)) {
+                throw new IllegalStateException("listener '" + name + "' was already started");
+            }
+            settlerThread = daemon("settler", () -> settler.run(() -> state.get() == STOPPED));
+            leaseThread = daemon("leases", () -> leaseKeeper.run(() -> state.get() == STOPPED, this::replaceDeadPollers));
+            for (int i = 1; i <= config.pollers(); i++) {
+                pollerThreads.add(daemon("poller-" + i, poller::run));
+            }
         }
         LOG.log(Level.INFO, "listener ''{0}'' started: {1} poller(s), batch {2}, lease {3}, {4} in flight max, concurrency {5}",
                 name, config.pollers(), config.batchSize(), dev.ferry.domain.model.Durations.text(config.lease()), config.maxInFlight(),
@@ -194,7 +197,14 @@ public final class Listener implements AutoCloseable {
         settler.enqueueFromHandler(delivery, disposition, item);
     }
 
-    /** Stops with the configured deadline; returns what the shutdown did. Idempotent. */
+    /**
+     * Stops with the configured deadline; returns what the shutdown did. Idempotent: a second caller
+     * waits for the first one's report. On an interrupted thread the shutdown still gives running
+     * handlers their deadline, and the interrupt is kept. Called from one of the listener's own
+     * threads (a handler, an observer, the before-poll hook), it starts the stop and returns at once,
+     * since the shutdown waits for its caller to finish: the report it returns then only says so
+     * ({@link #awaitStop} gives the shutdown's own).
+     */
     public ShutdownReport stop() {
         return stop("stop requested");
     }
@@ -237,39 +247,99 @@ public final class Listener implements AutoCloseable {
 
     private void stopAsync(String reason) {
         if (isRunning()) {
-            daemon("stop", () -> stop(reason));
+            daemon("stop", () -> stopHere(reason));
         }
     }
 
     private ShutdownReport stop(String reason) {
-        if (state.compareAndSet(NEW, STOPPED)) {
-            var r = new ShutdownReport(reason + " (never started)", 0, 0, 0, 0, Duration.ZERO, stats());
-            report.set(r);
-            stopped.countDown();
-            return r;
+        if (OWN_THREAD.get() == this) {
+            // the shutdown waits for what runs on this thread: it cannot finish before its caller returns
+            stopAsync(reason);
+            var r = report.get();
+            return r != null ? r : new ShutdownReport(reason + " (stopping: asked on the listener's own thread "
+                    + Thread.currentThread().getName() + ", see awaitStop)", 0, 0, 0, 0, Duration.ZERO, stats());
         }
-        // counted from before the state turns: what settles once a caller sees it stopping is the shutdown's
-        var before = new Shutdown.Before(stats().settled(), counters.settlementsSent.sum());
-        if (!state.compareAndSet(RUNNING, STOPPING)) {
-            try {
-                stopped.await();
-            } catch (InterruptedException e) {
+        return stopHere(reason);
+    }
+
+    /** Runs the shutdown on this thread, or waits for the one under way; an interrupt is kept, not obeyed. */
+    private ShutdownReport stopHere(String reason) {
+        boolean interrupted = Thread.interrupted(); // the grace period sleeps and joins: given back at the end
+        try {
+            // counted from before the state turns: what settles once a caller sees it stopping is the shutdown's
+            var before = new Shutdown.Before(stats().settled(), counters.settlementsSent.sum());
+            boolean mine;
+            synchronized (lifecycle) {
+                if (state.compareAndSet(NEW, STOPPED)) {
+                    return finish(new ShutdownReport(reason + " (never started)", 0, 0, 0, 0, Duration.ZERO, stats()), false);
+                }
+                mine = state.compareAndSet(RUNNING, STOPPING);
+            }
+            return mine ? shutDown(reason, before) : awaitReport();
+        } finally {
+            if (interrupted) {
                 Thread.currentThread().interrupt();
             }
-            return report.get();
         }
-        var r = new Shutdown(name, config, hands, groups, settler, processor, counters, this::stats)
-                .run(reason, before, pollerThreads, () -> state.set(STOPPED), settlerThread, leaseThread, holds, workers, completer);
+    }
+
+    private ShutdownReport shutDown(String reason, Shutdown.Before before) {
+        ShutdownReport r;
+        try {
+            r = new Shutdown(name, config, hands, groups, settler, processor, counters, this::stats)
+                    .run(reason, before, pollerThreads, () -> state.set(STOPPED), settlerThread, leaseThread, holds, workers, completer);
+        } catch (Throwable e) { // stopped all the same: no later stop() waits for ever, nothing settled later is lost
+            LOG.log(Level.ERROR, "the shutdown of '" + name + "' failed", e);
+            state.set(STOPPED);
+            settler.close();
+            r = new ShutdownReport(reason + " (the shutdown failed: " + e + ")", 0, 0, 0, 0, Duration.ZERO, stats());
+        }
+        return finish(r, true);
+    }
+
+    /** The report of the shutdown another thread runs, once it is done (bounded by its deadline). */
+    private ShutdownReport awaitReport() {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    stopped.await();
+                    return report.get();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Publishes the report, then tells the observer: a stop() it makes returns the report. */
+    private ShutdownReport finish(ShutdownReport r, boolean tellObserver) {
         report.set(r);
-        observer.stopped(r);
         stopped.countDown();
+        if (tellObserver) {
+            observer.stopped(r);
+        }
         return r;
     }
 
+    /** The listener whose thread this is, if any: a stop() asked there cannot wait for its own shutdown. */
+    private static final ThreadLocal<Listener> OWN_THREAD = new ThreadLocal<>();
+    private final Object lifecycle = new Object();
     private final AtomicInteger threadIds = new AtomicInteger();
 
+    private Runnable owned(Runnable body) {
+        return () -> {
+            OWN_THREAD.set(this);
+            body.run();
+        };
+    }
+
     private Thread daemonThread(String role, Runnable body) {
-        var t = new Thread(body, "ferry-" + name + "-" + role + (role.equals("worker") ? "-" + threadIds.incrementAndGet() : ""));
+        var t = new Thread(owned(body), "ferry-" + name + "-" + role + (role.equals("worker") ? "-" + threadIds.incrementAndGet() : ""));
         t.setDaemon(true);
         return t;
     }

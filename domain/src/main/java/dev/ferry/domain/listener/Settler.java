@@ -36,6 +36,7 @@ final class Settler {
     private final ListenerObserver observer;
     private final SettlementQueue pending = new SettlementQueue(BATCH);
     private final Object sendLock = new Object();
+    private volatile boolean closed;
     private final Clock clock;
 
     Settler(String name, Acknowledger acknowledger, Hands hands, Counters counters, FailureCounts failureCounts,
@@ -116,6 +117,19 @@ final class Settler {
         counters.count(disposition);
         observer.settled(delivery, disposition);
         pending.add(new Settlement(delivery, disposition));
+        if (closed) {
+            flush(); // no settler thread any more (a handler's own settlement after the stop): sent from here
+        }
+    }
+
+    /**
+     * After the settler thread ended: sends what is queued, and from now on every settlement as it
+     * comes, on the caller's thread. Set before the flush, read after the add: each settlement is sent
+     * by one or the other.
+     */
+    void close() {
+        closed = true;
+        flush();
     }
 
     /** The settler thread: sends what gathered, until {@code stopped} and nothing is left. */

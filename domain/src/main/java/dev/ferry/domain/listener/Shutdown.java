@@ -87,7 +87,7 @@ final class Shutdown {
         // Not interrupted: an interrupt could break a settlement call half-way. It exits when idle.
         settler.wake();
         joinQuietly(List.of(settlerThread), Duration.ofSeconds(5));
-        settler.flush();
+        settler.close();
         leaseThread.interrupt();
         holds.shutdownNow();
         workers.shutdownNow();

@@ -1,0 +1,237 @@
+package dev.ferry.domain.listener;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.handle.Handler;
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.memory.InMemoryQueue;
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.testing.Await;
+import dev.ferry.domain.testing.LineDecoder;
+import dev.ferry.domain.transport.Disposition;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A listener stopped from where its callers really stop it: an interrupted thread (a Ctrl-C
+ * handler), its own handler, observer or poller, two threads at once, a thread racing its start —
+ * and what is settled after it stopped. In each, nothing already done is put back, nothing is
+ * lost, and no stop hangs.
+ */
+class ListenerStopTest {
+
+    private static final Duration LIMIT = Duration.ofSeconds(15);
+
+    private final InMemoryQueue queue = InMemoryQueue.standard("orders");
+    private final List<Listener> listeners = new ArrayList<>();
+    private final AtomicReference<Listener> self = new AtomicReference<>();
+
+    @AfterEach
+    void stopAll() throws Exception {
+        for (var l : listeners) {
+            // bounded: a stop that hangs fails the test instead of the run
+            CompletableFuture.supplyAsync(l::stop).get(LIMIT.toSeconds(), TimeUnit.SECONDS);
+        }
+    }
+
+    private static ListenerConfig.Builder config() {
+        return ListenerConfig.builder()
+                .pollWait(Duration.ofMillis(50))
+                .lease(Duration.ofSeconds(60))
+                .concurrency(2)
+                .shutdownDeadline(Duration.ofSeconds(5));
+    }
+
+    private Listener start(Handler handler, ListenerConfig config, ListenerObserver observer) {
+        var l = Listener.builder(queue, queue, new LineDecoder(), handler).config(config).observer(observer).build();
+        self.set(l);
+        listeners.add(l);
+        return l.start();
+    }
+
+    private static Handler done() {
+        return (event, delivery) -> Outcome.done();
+    }
+
+    @Test
+    void stopCalledFromTheStoppedObserver_returns_insteadOfWaitingForItself() throws Exception {
+        var inner = new AtomicReference<ShutdownReport>();
+        var observer = new ListenerObserver() {
+            @Override
+            public void stopped(ShutdownReport report) {
+                inner.set(self.get().stop()); // e.g. an observer that closes what it watched
+            }
+        };
+        var l = start(done(), config().build(), observer);
+
+        var report = CompletableFuture.supplyAsync(l::stop).get(LIMIT.toSeconds(), TimeUnit.SECONDS);
+
+        assertThat(inner.get()).as("the observer's own stop() got the report").isSameAs(report);
+        assertThat(l.awaitStop(Duration.ofSeconds(1))).contains(report);
+    }
+
+    @Test
+    void stopOnAnInterruptedThread_stillGivesARunningHandlerItsDeadline_andKeepsTheInterrupt() throws Exception {
+        queue.send("slow");
+        var started = new CountDownLatch(1);
+        Handler slow = (event, delivery) -> {
+            started.countDown();
+            sleep(300);
+            return Outcome.done();
+        };
+        var l = start(slow, config().build(), ListenerObserver.NONE);
+        assertThat(started.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+
+        Thread.currentThread().interrupt(); // as a Ctrl-C handler that was interrupted, then closes
+        var report = l.stop();
+        boolean stillInterrupted = Thread.interrupted();
+
+        assertThat(report.releasedRunning()).as("put back although it finished in time").isZero();
+        assertThat(report.finished()).isEqualTo(1);
+        assertThat(queue.size()).as("acked").isZero();
+        assertThat(stillInterrupted).as("the caller's interrupt is given back").isTrue();
+    }
+
+    @Test
+    void aSecondStopOnAnInterruptedThread_returnsTheReport_notNull() throws Exception {
+        queue.send("slow");
+        var started = new CountDownLatch(1);
+        Handler slow = (event, delivery) -> {
+            started.countDown();
+            sleep(500);
+            return Outcome.done();
+        };
+        var l = start(slow, config().build(), ListenerObserver.NONE);
+        assertThat(started.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+        var first = CompletableFuture.supplyAsync(l::stop);
+        assertThat(Await.until(LIMIT, () -> !l.isRunning())).isTrue();
+
+        Thread.currentThread().interrupt();
+        var second = l.stop();
+        boolean stillInterrupted = Thread.interrupted();
+
+        assertThat(second).as("the second caller's report").isNotNull()
+                .isSameAs(first.get(LIMIT.toSeconds(), TimeUnit.SECONDS));
+        assertThat(stillInterrupted).isTrue();
+    }
+
+    @Test
+    void stopCalledFromInsideAHandler_doesNotPutItsOwnMessageBack_norWaitOutTheDeadline() throws Exception {
+        queue.send("the-last-one");
+        var interruptedInHandler = new AtomicBoolean();
+        var fromHandler = new AtomicReference<ShutdownReport>();
+        Handler stopping = (event, delivery) -> {
+            fromHandler.set(self.get().stop());
+            interruptedInHandler.set(Thread.currentThread().isInterrupted());
+            return Outcome.done();
+        };
+        // a deadline longer than this test waits: a stop that waited for its own caller would fail it
+        var l = start(stopping, config().shutdownDeadline(Duration.ofSeconds(60)).build(), ListenerObserver.NONE);
+
+        var report = l.awaitStop(LIMIT);
+
+        assertThat(report).as("stopped without waiting out the 60 s deadline").isPresent();
+        assertThat(fromHandler.get()).as("the handler's stop() returned").isNotNull();
+        assertThat(interruptedInHandler).as("the handler's own thread is not interrupted").isFalse();
+        assertThat(report.get().releasedRunning()).isZero();
+        assertThat(Await.until(LIMIT, () -> queue.size() == 0)).as("its message acked, not put back").isTrue();
+    }
+
+    @Test
+    void stopCalledFromTheReceivedObserver_onAPoller_putsBackWhatThatPollTook() throws Exception {
+        for (int i = 0; i < 3; i++) {
+            queue.send("m" + i);
+        }
+        var handled = new java.util.concurrent.atomic.AtomicInteger();
+        var once = new AtomicBoolean();
+        var observer = new ListenerObserver() {
+            @Override
+            public void received(Delivery delivery) {
+                if (once.compareAndSet(false, true)) {
+                    self.get().stop();
+                }
+            }
+        };
+        Handler counting = (event, delivery) -> {
+            handled.incrementAndGet();
+            return Outcome.done();
+        };
+        var l = start(counting, config().build(), observer);
+
+        assertThat(l.awaitStop(LIMIT)).isPresent();
+
+        // with a 60 s lease, a message the poller took but nobody settled would stay invisible
+        assertThat(Await.until(LIMIT, () -> queue.inFlightCount() == 0)).as("nothing left invisible").isTrue();
+        assertThat(queue.size() + handled.get()).as("each message handled or back in the queue").isEqualTo(3);
+    }
+
+    @Test
+    void aHandlersSettlementMadeAfterTheListenerStopped_isStillSent() throws Exception {
+        queue.send("kept");
+        var kept = new AtomicReference<Delivery>();
+        Handler keeping = (event, delivery) -> {
+            kept.set(delivery);
+            return Outcome.done();
+        };
+        var l = start(keeping, config().skipDelete(true).build(), ListenerObserver.NONE);
+        assertThat(Await.until(LIMIT, () -> l.stats().handedOver() == 1)).isTrue();
+        l.stop();
+
+        l.settle(kept.get(), Disposition.ACK); // an async sink that flushes as it closes
+
+        assertThat(Await.until(LIMIT, () -> queue.size() == 0)).as("the ack reached the queue").isTrue();
+        assertThat(queue.inFlightCount()).isZero();
+    }
+
+    @Test
+    void stopRacingStart_fromAnotherThread_endsTheListener_andNeverThrows() throws Exception {
+        var race = InMemoryQueue.standard("stop-race");
+        for (int i = 0; i < 50; i++) {
+            var l = Listener.builder(race, race, new LineDecoder(), done()).config(config().build()).build();
+            var barrier = new CyclicBarrier(2);
+            var starting = CompletableFuture.runAsync(() -> {
+                await(barrier);
+                try {
+                    l.start();
+                } catch (IllegalStateException stoppedFirst) {
+                    // stop() won the race: the listener never starts
+                }
+            });
+            await(barrier);
+            var report = CompletableFuture.supplyAsync(l::stop).get(LIMIT.toSeconds(), TimeUnit.SECONDS);
+            starting.get(LIMIT.toSeconds(), TimeUnit.SECONDS);
+
+            assertThat(report).isNotNull();
+            assertThat(l.isRunning()).isFalse();
+            assertThat(l.awaitStop(Duration.ofSeconds(1))).contains(report);
+        }
+        assertThat(Await.until(LIMIT, () -> Thread.getAllStackTraces().keySet().stream()
+                .noneMatch(t -> t.getName().startsWith("ferry-stop-race-") && t.isAlive())))
+                .as("no listener thread outlives its stop").isTrue();
+    }
+
+    private static void await(CyclicBarrier barrier) {
+        try {
+            barrier.await(LIMIT.toSeconds(), TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
