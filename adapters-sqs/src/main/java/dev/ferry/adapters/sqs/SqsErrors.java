@@ -13,6 +13,15 @@ final class SqsErrors {
 
     private static final Set<String> THROTTLING = Set.of("RequestThrottled", "ThrottlingException", "Throttling",
             "KmsThrottled", "OverLimit", "AWS.SimpleQueueService.RequestThrottled");
+    /**
+     * Refusals of a whole call that say nothing about its messages: the queue is gone, the credentials
+     * or the permissions (KMS's too) are wrong. Each message is fine and goes again once that is mended.
+     */
+    private static final Set<String> NOT_THE_MESSAGES = Set.of("QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue",
+            "AccessDenied", "AccessDeniedException", "KmsAccessDenied", "KmsDisabled", "KmsNotFound", "KmsInvalidState",
+            "KmsInvalidKeyUsage", "KmsOptInRequired", "ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId",
+            "UnrecognizedClientException", "SignatureDoesNotMatch", "IncompleteSignature", "MissingAuthenticationToken",
+            "InvalidSecurity", "RequestExpired", "OptInRequired", "InvalidAccessKeyId");
 
     private SqsErrors() {
     }
@@ -50,8 +59,9 @@ final class SqsErrors {
             String code = ase.awsErrorDetails() == null || ase.awsErrorDetails().errorCode() == null
                     ? "HTTP " + ase.statusCode() : ase.awsErrorDetails().errorCode();
             String message = ase.awsErrorDetails() == null ? ase.getMessage() : ase.awsErrorDetails().errorMessage();
-            boolean serverFault = ase.statusCode() >= 500 || ase.isThrottlingException() || ase.retryable();
-            return new EntryError(code, message, !serverFault);
+            boolean messagesFault = ase.statusCode() < 500 && !ase.isThrottlingException() && !ase.retryable()
+                    && ase.statusCode() != 401 && ase.statusCode() != 403 && !NOT_THE_MESSAGES.contains(code);
+            return new EntryError(code, message, messagesFault);
         }
         if (e instanceof SdkClientException) {
             return new EntryError("ClientError", e.getMessage(), false);

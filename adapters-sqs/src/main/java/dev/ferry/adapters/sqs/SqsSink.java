@@ -205,7 +205,7 @@ public final class SqsSink implements Sink {
                 send(batch);
             } catch (InterruptedException e) {
                 break;
-            } catch (RuntimeException e) {
+            } catch (Throwable e) { // an Error too (a plugin's, a serialiser's): this batch fails, the thread goes on
                 LOG.error("SQS sink '" + name + "': unexpected failure", e);
                 batch.forEach(p -> p.result().complete(Outcome.retry("SQS sink '" + name + "' failed: " + e)));
             } finally {

@@ -213,4 +213,49 @@ class SqsSinkIT {
 
         assertThat(outcome).isInstanceOfSatisfying(Outcome.Retry.class, r -> assertThat(r.reason()).contains("gone"));
     }
+
+    /** An Error from the SDK (an interceptor's, a serialiser's) fails its own batch, not the sender thread. */
+    @Test
+    void anErrorFromTheSdk_failsOnlyItsBatch_andTheSinkGoesOnSending() {
+        var q = queue(false);
+        var thrown = new java.util.concurrent.atomic.AtomicBoolean();
+        var client = open(SqsClient.builder()
+                .endpointOverride(ElasticMq.endpoint())
+                .region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("x", "x")))
+                .overrideConfiguration(c -> c.addExecutionInterceptor(new ExecutionInterceptor() {
+                    @Override
+                    public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
+                        if (context.request() instanceof SendMessageBatchRequest && thrown.compareAndSet(false, true)) {
+                            throw new StackOverflowError("deep in a plugin");
+                        }
+                    }
+                }))
+                .build());
+        // one sender thread, so a dead one would leave nobody to send the second event
+        var sink = open(SqsSink.builder(client, q.url).senders(1).retries(0).timeout(Duration.ofSeconds(5)).build());
+
+        var first = sink.publish(event("e1", "p1", null, Map.of()));
+        var second = sink.publish(event("e2", "p2", null, Map.of()));
+
+        assertThat(first).isInstanceOfSatisfying(Outcome.Retry.class,
+                r -> assertThat(r.reason()).contains("StackOverflowError"));
+        assertThat(second).isEqualTo(Outcome.done());
+        assertThat(drain(q, 1)).extracting(Message::body).containsExactly("p2");
+    }
+
+    /** A queue deleted (or a permission withdrawn) under a running sink is an outage to retry, not bad content. */
+    @Test
+    void aQueueDeletedUnderTheSink_isRetry_notReject() {
+        var client = ElasticMq.client();
+        var url = SqsQueues.of(client).create(new SqsQueues.QueueSpec("deleted-under-sink", false, Duration.ofSeconds(30),
+                Duration.ZERO, null, 0)).url();
+        var sink = open(SqsSink.builder(client, url).retries(0).build());
+        client.deleteQueue(b -> b.queueUrl(url));
+
+        var outcome = sink.publish(event("e", "to a queue that is gone", null, Map.of()));
+
+        assertThat(outcome).as("Reject would dead-letter every event at once").isInstanceOfSatisfying(Outcome.Retry.class,
+                r -> assertThat(r.reason()).contains("deleted-under-sink"));
+    }
 }
