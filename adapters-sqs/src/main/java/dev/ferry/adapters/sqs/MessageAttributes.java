@@ -138,6 +138,9 @@ final class MessageAttributes {
     private static Map<String, MessageAttributeValue> fit(LinkedHashMap<String, MessageAttributeValue> first,
                                                           Map<String, MessageAttributeValue> rest,
                                                           Map<String, MessageAttributeValue> unfit) {
+        if (rest.containsKey(OVERFLOW)) {
+            rest = expand(rest); // folded before (a dead letter's original, a relayed event): folded again, not replaced
+        }
         var out = new LinkedHashMap<>(first);
         boolean overflows = !unfit.isEmpty() || first.size() + rest.size() > MAX;
         int room = MAX - first.size() - (overflows ? 1 : 0);

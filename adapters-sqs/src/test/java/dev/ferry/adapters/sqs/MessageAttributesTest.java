@@ -102,4 +102,43 @@ class MessageAttributesTest {
         var dead = MessageAttributes.forDeadLetter(strings(4), "why", "orders", "orders", 2);
         assertThat(MessageAttributes.withoutDeadLetter(dead)).isEqualTo(strings(4));
     }
+
+    /** An event's twelve attributes: nine sent as they are, three folded into the overflow attribute. */
+    private static Map<String, String> twelve() {
+        var attributes = new java.util.TreeMap<String, String>();
+        for (int i = 1; i <= 12; i++) {
+            attributes.put(String.format("k%02d", i), "v" + i);
+        }
+        return attributes;
+    }
+
+    private static Map<String, String> asStrings(Map<String, MessageAttributeValue> attributes) {
+        return MessageAttributes.toStrings(attributes, new java.util.TreeMap<>());
+    }
+
+    @Test
+    void deadLetter_ofAMessageThatAlreadyFolded_keepsWhatWasFolded() {
+        var sent = MessageAttributes.fromEvent(twelve());
+        assertThat(sent).hasSize(MessageAttributes.MAX).containsKey(MessageAttributes.OVERFLOW);
+
+        var copy = MessageAttributes.forDeadLetter(sent, "why", "orders", "orders", 3);
+        var redriven = MessageAttributes.withoutDeadLetter(copy);
+
+        assertThat(copy).hasSizeLessThanOrEqualTo(MessageAttributes.MAX);
+        assertThat(asStrings(MessageAttributes.expand(redriven))).isEqualTo(twelve());
+    }
+
+    @Test
+    void fromEvent_ofAnEventThatArrivedFolded_foldsItsAttributesOnce_andLosesNone() {
+        var arrived = asStrings(MessageAttributes.fromEvent(twelve())); // a relay: what a source hands the core
+        var attributes = new java.util.TreeMap<>(arrived);
+        attributes.put("added", "by the relay");
+
+        var sent = MessageAttributes.fromEvent(attributes);
+
+        var expected = new java.util.TreeMap<>(twelve());
+        expected.put("added", "by the relay");
+        assertThat(sent).hasSizeLessThanOrEqualTo(MessageAttributes.MAX);
+        assertThat(asStrings(MessageAttributes.expand(sent))).isEqualTo(expected);
+    }
 }
