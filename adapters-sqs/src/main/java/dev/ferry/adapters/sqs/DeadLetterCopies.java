@@ -13,7 +13,9 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.ToIntFunction;
 import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
 
 /**
@@ -81,10 +83,15 @@ final class DeadLetterCopies {
             }
             return client.sendMessageBatch(b -> b.queueUrl(deadLetterQueueUrl).entries(entries)).failed();
         };
+        // a batch's size is its bodies and all their attributes (a reason can be 12 KB): SQS refuses one over 1 MiB whole
+        var sizes = new IdentityHashMap<Settlement, Integer>();
+        for (var s : deadLetters) {
+            sizes.put(s, s.delivery().body().length + MessageAttributes.bytes(attributes(s)));
+        }
+        ToIntFunction<Settlement> bytes = sizes::get;
         var errors = fifo
-                ? inGroupOrder(deadLetters, copy)
-                : Batches.runConcurrently(deadLetters, s -> s.delivery().body().length, SqsSink.MAX_BATCH_BYTES,
-                        settleRetries, calls, copy);
+                ? inGroupOrder(deadLetters, bytes, copy)
+                : Batches.runConcurrently(deadLetters, bytes, SqsSink.MAX_BATCH_BYTES, settleRetries, calls, copy);
         var sent = new ArrayList<Settlement>(deadLetters.size());
         for (var s : deadLetters) {
             var error = errors.get(s);
@@ -108,7 +115,7 @@ final class DeadLetterCopies {
      * good holds its group's later copies back: they fail too, stay in the queue and come back in
      * order. Chunks go in turn.
      */
-    private synchronized Map<Settlement, EntryError> inGroupOrder(List<Settlement> deadLetters,
+    private synchronized Map<Settlement, EntryError> inGroupOrder(List<Settlement> deadLetters, ToIntFunction<Settlement> size,
                                                                   Batches.Call<Settlement> copy) {
         // synchronized: the settler and the pollers (screened messages) settle on one source at once, and
         // a group's blocker must not change between the check and the send
@@ -142,9 +149,9 @@ final class DeadLetterCopies {
                             + " of its group, whose copy failed: copied after it, in order", false));
                     it.remove();
                 } else if (groups.add(group) && chunk.size() < Batches.MAX_ENTRIES
-                        && (chunk.isEmpty() || bytes + s.delivery().body().length <= SqsSink.MAX_BATCH_BYTES)) {
+                        && (chunk.isEmpty() || bytes + size.applyAsInt(s) <= SqsSink.MAX_BATCH_BYTES)) {
                     chunk.add(s);
-                    bytes += s.delivery().body().length;
+                    bytes += size.applyAsInt(s);
                 }
             }
             if (chunk.isEmpty()) {
@@ -153,7 +160,7 @@ final class DeadLetterCopies {
                 }
                 break;
             }
-            var errors = Batches.run(chunk, s -> s.delivery().body().length, SqsSink.MAX_BATCH_BYTES, 0, copy);
+            var errors = Batches.run(chunk, size, SqsSink.MAX_BATCH_BYTES, 0, copy);
             pause = false;
             for (var s : chunk) {
                 var error = errors.get(s);
@@ -205,18 +212,24 @@ final class DeadLetterCopies {
 
     private SendMessageBatchRequestEntry entry(int index, Settlement s) {
         var d = s.delivery();
-        String reason = sanitize(((Disposition.DeadLetter) s.disposition()).reason());
         var entry = SendMessageBatchRequestEntry.builder()
                 .id(Integer.toString(index))
                 .messageBody(new String(d.body(), StandardCharsets.UTF_8))
-                .messageAttributes(MessageAttributes.forDeadLetter(((SqsReceipt) d.receipt()).messageAttributes(), reason, queueName,
-                        name, d.receiveCount()));
+                .messageAttributes(attributes(s));
         if (fifo) {
             // one dedup id per source message: a copy sent again after a failed delete is dropped by SQS
             entry.messageGroupId(group(s))
                     .messageDeduplicationId("dlq-" + d.id());
         }
         return entry.build();
+    }
+
+    /** The copy's attributes: Ferry's (the reason first) and the original's. */
+    private Map<String, MessageAttributeValue> attributes(Settlement s) {
+        var d = s.delivery();
+        String reason = sanitize(((Disposition.DeadLetter) s.disposition()).reason());
+        return MessageAttributes.forDeadLetter(((SqsReceipt) d.receipt()).messageAttributes(), reason, queueName, name,
+                d.receiveCount());
     }
 
     /** The reason as SQS accepts it in an attribute: XML characters only, at most 4,000 of them. */

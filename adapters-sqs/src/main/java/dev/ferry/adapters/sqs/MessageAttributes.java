@@ -42,6 +42,30 @@ final class MessageAttributes {
         return into;
     }
 
+    /** What the attributes weigh in a request, as SQS counts them: name, type and value, in UTF-8 bytes. */
+    static int bytes(Map<String, MessageAttributeValue> attributes) {
+        int bytes = 0;
+        for (var e : attributes.entrySet()) {
+            var v = e.getValue();
+            bytes += utf8Length(e.getKey()) + utf8Length(v.dataType())
+                    + (v.stringValue() != null ? utf8Length(v.stringValue()) : v.binaryValue() != null ? v.binaryValue().asByteBuffer().remaining() : 0);
+        }
+        return bytes;
+    }
+
+    private static int utf8Length(String s) {
+        int n = s.length();
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c >= 0x800) {
+                n += Character.isSurrogate(c) ? 1 : 2; // a surrogate pair is four bytes: two chars, one extra each
+            } else if (c >= 0x80) {
+                n += 1;
+            }
+        }
+        return n;
+    }
+
     static MessageAttributeValue string(String value) {
         return MessageAttributeValue.builder().dataType("String").stringValue(value).build();
     }

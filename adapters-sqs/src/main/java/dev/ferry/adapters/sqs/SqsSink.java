@@ -138,7 +138,7 @@ public final class SqsSink implements Sink {
         } else if (delaySeconds > 0) {
             entry.delaySeconds(delaySeconds);
         }
-        int bytes = event.payload().length + attributeBytes(attributes);
+        int bytes = event.payload().length + MessageAttributes.bytes(attributes);
         if (bytes > maxBatchBytes) {
             return CompletableFuture.completedFuture(Outcome.reject("event " + event.key() + " is " + bytes
                     + " bytes with its attributes; SQS queue '" + name + "' takes at most " + maxBatchBytes));
@@ -163,15 +163,6 @@ public final class SqsSink implements Sink {
         } catch (ExecutionException e) {
             return Outcome.retry("sending to SQS queue '" + name + "' failed: " + e.getCause());
         }
-    }
-
-    private static int attributeBytes(Map<String, MessageAttributeValue> attributes) {
-        int bytes = 0;
-        for (var e : attributes.entrySet()) {
-            bytes += e.getKey().length() + e.getValue().dataType().length()
-                    + (e.getValue().stringValue() != null ? e.getValue().stringValue().length() * 3 : 0);
-        }
-        return bytes;
     }
 
     /** A group or deduplication id SQS accepts: the value itself when it may be one, else its SHA-256. */

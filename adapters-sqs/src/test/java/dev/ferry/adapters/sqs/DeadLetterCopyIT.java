@@ -1,0 +1,92 @@
+package dev.ferry.adapters.sqs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.transport.Disposition;
+import dev.ferry.domain.transport.PollRequest;
+import dev.ferry.domain.transport.Settlement;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequest;
+
+/** Dead-letter copies as SQS counts them: a batch's size is its bodies and every attribute, Ferry's reason too. */
+@ExtendWith(ElasticMq.class)
+class DeadLetterCopyIT {
+
+    private final List<AutoCloseable> opened = new ArrayList<>();
+    /** The size of every SendMessageBatch sent, as SQS measures it against its 1 MiB limit. */
+    private final List<Integer> batchBytes = new CopyOnWriteArrayList<>();
+
+    @AfterEach
+    void close() throws Exception {
+        for (var c : opened.reversed()) {
+            c.close();
+        }
+    }
+
+    private SqsClient measuringClient() {
+        var client = SqsClient.builder()
+                .endpointOverride(ElasticMq.endpoint())
+                .region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("x", "x")))
+                .checksumValidationEnabled(false)
+                .overrideConfiguration(c -> c.addExecutionInterceptor(new ExecutionInterceptor() {
+                    @Override
+                    public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
+                        if (context.request() instanceof SendMessageBatchRequest batch) {
+                            int bytes = 0;
+                            for (var e : batch.entries()) {
+                                bytes += e.messageBody().getBytes(StandardCharsets.UTF_8).length;
+                                for (var a : e.messageAttributes().entrySet()) {
+                                    bytes += a.getKey().getBytes(StandardCharsets.UTF_8).length
+                                            + a.getValue().dataType().getBytes(StandardCharsets.UTF_8).length
+                                            + (a.getValue().stringValue() == null ? a.getValue().binaryValue().asByteArray().length
+                                                    : a.getValue().stringValue().getBytes(StandardCharsets.UTF_8).length);
+                                }
+                            }
+                            batchBytes.add(bytes);
+                        }
+                    }
+                }))
+                .build();
+        opened.add(client);
+        return client;
+    }
+
+    @Test
+    void tenLargeDeadLetters_withLongReasons_goInBatchesWithinSqsLimit_andEveryCopyArrives() {
+        var q = SqsFixture.create(measuringClient(), false, 1000);
+        opened.add(q);
+        for (int i = 0; i < 10; i++) {
+            q.send(i + "x".repeat(100_000), Map.of(), null);
+        }
+        var got = new ArrayList<Delivery>();
+        for (int i = 0; i < 20 && got.size() < 10; i++) {
+            got.addAll(q.source().poll(new PollRequest(10, Duration.ofSeconds(1), Duration.ofSeconds(60))));
+        }
+        assertThat(got).hasSize(10);
+        // 4,000 characters of three bytes each: 12 KB of reason beside each 100 KB body
+        var reason = "€".repeat(4_000);
+
+        var failures = q.source().settle(got.stream().map(d -> new Settlement(d, Disposition.deadLetter(reason))).toList());
+
+        assertThat(failures).isEmpty();
+        assertThat(batchBytes).isNotEmpty().allSatisfy(b -> assertThat(b).isLessThanOrEqualTo(SqsSink.MAX_BATCH_BYTES));
+        assertThat(q.deadLetterMessages()).hasSize(10);
+    }
+}
