@@ -1,8 +1,15 @@
 package dev.ferry.adapters.sqs;
 
+import dev.ferry.adapters.sqs.SqsErrors.EntryError;
 import dev.ferry.domain.model.FerryException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.ToIntFunction;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
@@ -41,21 +48,22 @@ final class DeadLetterRedrive {
             if (batch.isEmpty()) {
                 break;
             }
-            var notSent = Batches.run(batch, m -> m.body().length(), SqsSink.MAX_BATCH_BYTES, 2, chunk -> {
+            Batches.Call<Message> copy = chunk -> {
                 var entries = new ArrayList<SendMessageBatchRequestEntry>(chunk.size());
                 for (int i = 0; i < chunk.size(); i++) {
                     var m = chunk.get(i);
                     var entry = SendMessageBatchRequestEntry.builder().id(Integer.toString(i)).messageBody(m.body())
                             .messageAttributes(MessageAttributes.withoutDeadLetter(m.messageAttributes()));
                     if (fifoTarget) {
-                        String group = m.attributes().get(MessageSystemAttributeName.MESSAGE_GROUP_ID);
-                        entry.messageGroupId(group == null ? "ferry-redrive" : group)
-                                .messageDeduplicationId("redrive-" + m.messageId());
+                        entry.messageGroupId(group(m)).messageDeduplicationId("redrive-" + m.messageId());
                     }
                     entries.add(entry.build());
                 }
                 return client.sendMessageBatch(b -> b.queueUrl(targetUrl).entries(entries)).failed();
-            });
+            };
+            ToIntFunction<Message> size = m -> m.body().getBytes(StandardCharsets.UTF_8).length
+                    + MessageAttributes.bytes(m.messageAttributes());
+            var notSent = fifoTarget ? inGroupOrder(batch, size, copy) : Batches.run(batch, size, SqsSink.MAX_BATCH_BYTES, 2, copy);
             var sent = batch.stream().filter(m -> !notSent.containsKey(m)).toList();
             var notDeleted = Batches.delete(client, deadLetterQueueUrl, sent, Message::receiptHandle, 2, null);
             Batches.changeVisibility(client, deadLetterQueueUrl, new ArrayList<>(notSent.keySet()), Message::receiptHandle,
@@ -74,6 +82,48 @@ final class DeadLetterRedrive {
             }
         }
         return new SqsQueues.RedriveReport(moved, failed);
+    }
+
+    private static String group(Message m) {
+        String group = m.attributes().get(MessageSystemAttributeName.MESSAGE_GROUP_ID);
+        return group == null ? "ferry-redrive" : group;
+    }
+
+    /**
+     * Copies to a FIFO queue so that no message overtakes an earlier one of its group: a round sends
+     * at most one message of each group (a retry resends it alone), and a group whose copy failed for
+     * good sends no more this run — they go back to the dead-letter queue, still in order.
+     */
+    private static Map<Message, EntryError> inGroupOrder(List<Message> batch, ToIntFunction<Message> size,
+                                                         Batches.Call<Message> copy) {
+        var failed = new IdentityHashMap<Message, EntryError>();
+        var pending = new ArrayList<>(batch);
+        var stopped = new HashMap<String, String>(); // group -> the message whose copy failed
+        while (!pending.isEmpty()) {
+            var round = new ArrayList<Message>();
+            var groups = new HashSet<String>();
+            for (var it = pending.iterator(); it.hasNext(); ) {
+                var m = it.next();
+                var blocker = stopped.get(group(m));
+                if (blocker != null) {
+                    failed.put(m, new EntryError("HeldBack", "held back behind message " + blocker
+                            + " of its group, whose copy failed", false));
+                    it.remove();
+                } else if (groups.add(group(m))) {
+                    round.add(m);
+                }
+            }
+            var errors = Batches.run(round, size, SqsSink.MAX_BATCH_BYTES, 2, copy);
+            for (var m : round) {
+                pending.remove(m);
+                var error = errors.get(m);
+                if (error != null) {
+                    failed.put(m, error);
+                    stopped.put(group(m), m.messageId());
+                }
+            }
+        }
+        return failed;
     }
 
     /** Sleeps until {@code done} messages at {@code perSecond} have had their time since {@code started}. */

@@ -12,8 +12,23 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.SdkRequest;
+import software.amazon.awssdk.core.SdkResponse;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttribute;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.BatchResultErrorEntry;
+import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequest;
+import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
+import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
 import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
 
@@ -110,6 +125,68 @@ class SqsQueuesIT {
             assertThat(back).extracting(Message::body).containsExactly("g-0", "g-1", "g-2", "g-3", "g-4", "g-5");
             assertThat(back).allSatisfy(m -> assertThat(m.attributesAsStrings()).containsEntry("MessageGroupId", "g"));
         }
+    }
+
+    /** A FIFO group's first copy refused once (a server fault, retried): its later ones must not overtake it. */
+    @Test
+    void redrive_toAFifoQueue_keepsAGroupsOrder_whenOneCopyIsRetried() {
+        try (var q = SqsFixture.create(ElasticMq.client(), true, 1000)) {
+            for (int i = 0; i < 6; i++) {
+                q.send("g-" + i, Map.of(), "g");
+            }
+            var got = new ArrayList<Delivery>();
+            for (int i = 0; i < 20 && got.size() < 6; i++) {
+                got.addAll(q.source().poll(new PollRequest(10, Duration.ofSeconds(1), Duration.ofSeconds(60))));
+            }
+            assertThat(q.source().settle(got.stream().map(d -> new Settlement(d, Disposition.deadLetter("test"))).toList())).isEmpty();
+            try (var client = refusingOnce("g-0")) {
+
+                assertThat(SqsQueues.of(client).redrive(q.dlqUrl, q.url, 100)).isEqualTo(new SqsQueues.RedriveReport(6, 0));
+            }
+
+            assertThat(receiveAll(q.url, 6)).extracting(Message::body).containsExactly("g-0", "g-1", "g-2", "g-3", "g-4", "g-5");
+        }
+    }
+
+    private static final ExecutionAttribute<String> REFUSED = new ExecutionAttribute<>("refused-entry");
+
+    /** A client whose first SendMessageBatch carrying {@code body} reports that entry failed, as a server fault. */
+    private static SqsClient refusingOnce(String body) {
+        var refused = new AtomicBoolean();
+        return SqsClient.builder()
+                .endpointOverride(ElasticMq.endpoint())
+                .region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("x", "x")))
+                .overrideConfiguration(c -> c.addExecutionInterceptor(new ExecutionInterceptor() {
+                    @Override
+                    public SdkRequest modifyRequest(Context.ModifyRequest context, ExecutionAttributes attributes) {
+                        if (context.request() instanceof SendMessageBatchRequest r) {
+                            var kept = new ArrayList<SendMessageBatchRequestEntry>();
+                            for (var e : r.entries()) {
+                                if (e.messageBody().equals(body) && refused.compareAndSet(false, true)) {
+                                    attributes.putAttribute(REFUSED, e.id()); // never reaches the server
+                                } else {
+                                    kept.add(e);
+                                }
+                            }
+                            return r.toBuilder().entries(kept).build();
+                        }
+                        return context.request();
+                    }
+
+                    @Override
+                    public SdkResponse modifyResponse(Context.ModifyResponse context, ExecutionAttributes attributes) {
+                        var id = attributes.getAttribute(REFUSED);
+                        if (id != null && context.response() instanceof SendMessageBatchResponse r) {
+                            var failed = new ArrayList<>(r.failed());
+                            failed.add(BatchResultErrorEntry.builder().id(id).code("InternalError").senderFault(false)
+                                    .message("failed by the test").build());
+                            return r.toBuilder().failed(failed).build();
+                        }
+                        return context.response();
+                    }
+                }))
+                .build();
     }
 
     private static void deadLetter(SqsFixture q, int count) {
