@@ -319,12 +319,12 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
     /**
      * Hands a delivery back that is held or waiting (shutdown): released, so it comes back at once —
      * unless all its events are done and only the ledger's completion is missing, then acked,
-     * because handling it again would repeat its effect.
+     * because handling it again would repeat its effect. True when it was released.
      */
-    void giveBack(InFlight item) {
+    boolean giveBack(InFlight item) {
         if (item.toComplete != null && item.events != null && item.nextEvent >= item.events.size() - 1) {
             if (!item.completing.compareAndSet(false, true)) {
-                return; // the completer is recording it now, and settles it after
+                return false; // the completer is recording it now, and settles it after
             }
             try {
                 ledger.complete(item, item.toComplete);
@@ -334,12 +334,13 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             } finally {
                 item.completing.set(false);
             }
-            return;
+            return false;
         }
         for (var claim : item.asyncClaims) {
             ledger.release(claim);
         }
         s.settler().settle(item, Disposition.RELEASE);
+        return true;
     }
 
     /** skip-delete: the handler settled a delivery it kept; see {@link LedgerSteps#settledByHandler}. */

@@ -105,9 +105,8 @@ final class Shutdown {
     private long giveBackHeld() {
         long n = 0;
         for (var item : List.copyOf(hands.inFlight())) {
-            if (item.held && !item.settled.get()) {
-                processor.giveBack(item);
-                n++;
+            if (item.held && !item.settled.get() && processor.giveBack(item)) {
+                n++; // an acked one (its effect happened) counts as finished
             }
         }
         return n;

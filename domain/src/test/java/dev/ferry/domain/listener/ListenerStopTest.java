@@ -219,6 +219,36 @@ class ListenerStopTest {
                 .as("no listener thread outlives its stop").isTrue();
     }
 
+    /** Held because its completion could not be recorded, then acked by the stop: counted as finished, not put back. */
+    @Test
+    void aDeliveryAckedByTheStop_isCountedAsFinished_notAsReleased() throws Exception {
+        queue.send("done-but-unrecorded");
+        var completes = new java.util.concurrent.atomic.AtomicInteger();
+        var ledger = new dev.ferry.domain.testing.ForwardingLedger(dev.ferry.domain.idempotency.InMemoryLedger.create()) {
+            @Override
+            public boolean complete(String key, long token, Duration ttl) {
+                completes.incrementAndGet();
+                throw new IllegalStateException("ledger down");
+            }
+        };
+        var handled = new CountDownLatch(1);
+        Handler handler = (event, delivery) -> {
+            handled.countDown();
+            return Outcome.done();
+        };
+        var l = Listener.builder(queue, queue, new LineDecoder(), handler).config(config().build()).ledger(ledger).build();
+        listeners.add(l);
+        l.start();
+        assertThat(handled.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+        assertThat(Await.until(LIMIT, () -> l.stats().held() >= 1)).as("held to record its completion later").isTrue();
+
+        var report = l.stop();
+
+        assertThat(queue.size()).as("its effect happened: acked, not handled again").isZero();
+        assertThat(report.releasedWaiting()).isZero();
+        assertThat(report.finished()).isEqualTo(1);
+    }
+
     private static void await(CyclicBarrier barrier) {
         try {
             barrier.await(LIMIT.toSeconds(), TimeUnit.SECONDS);
