@@ -145,8 +145,9 @@ public final class SqsSink implements Sink {
         }
         var p = new Pending(entry, bytes, new CompletableFuture<>());
         pending.add(p);
-        if (closed) {
-            // close() may have drained the queue before this was added
+        if (closed && pending.remove(p)) {
+            // close() may have drained the queue before this was added. Answered only if still queued: a sender
+            // that took it sends it and answers (a Retry for an event also sent would publish it twice)
             p.result().complete(Outcome.retry("SQS sink '" + name + "' is closed"));
         }
         return p.result();
