@@ -250,7 +250,17 @@ public final class SqsSource implements Source, Acknowledger {
         var release = response.messages().stream()
                 .map(m -> new Settlement(screening.toDelivery(m, now), Disposition.RELEASE))
                 .toList();
-        var failures = settle(release);
+        // a receive back just as the poll was interrupted runs this on the interrupted poller: cleared for the
+        // call (the SDK aborts a call on an interrupted thread, leaving the messages invisible), then given back
+        boolean interrupted = Thread.interrupted();
+        List<Settlement.Failure> failures;
+        try {
+            failures = settle(release);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
         releasedAfterInterrupt.add(release.size() - failures.size());
         LOG.debug("SQS '{}': {} message(s) received after the poll was interrupted, released",
                 name, release.size());
