@@ -136,7 +136,7 @@ final class ConsumerLoop {
         try {
             while (true) {
                 long started = System.nanoTime();
-                RuntimeException death = null;
+                Throwable death = null;
                 try {
                     death = consume(c);
                     if (death != null && !closed) {
@@ -166,7 +166,7 @@ final class ConsumerLoop {
                     backoff = Math.min(maxBackoff, backoff * 2);
                     try {
                         c = newConsumer();
-                    } catch (RuntimeException e) {
+                    } catch (Throwable e) { // an Error too: the source goes on trying
                         death = e;
                         lastDeath = e;
                         LOG.error("Kafka source '" + name + "': cannot create a new consumer", e);
@@ -188,7 +188,7 @@ final class ConsumerLoop {
      * Consumes with {@code c} until closed (returns null) or until it fails (returns the failure).
      * Does not close {@code c}.
      */
-    private RuntimeException consume(KafkaConsumer<byte[], byte[]> c) {
+    private Throwable consume(KafkaConsumer<byte[], byte[]> c) {
         try {
             c.subscribe(settings.topics(), new ConsumerRebalanceListener() {
                 @Override
@@ -237,7 +237,7 @@ final class ConsumerLoop {
                 return null;
             }
             return e;
-        } catch (RuntimeException e) {
+        } catch (Throwable e) { // an Error too (a plugin's, an interceptor's): the consumer is replaced, not lost
             return e;
         }
     }

@@ -113,6 +113,30 @@ class KafkaSourceIT {
         assertThat(source.healthy()).isTrue();
     }
 
+    @Test
+    void anErrorOutOfTheConsumersPoll_replacesTheConsumer_insteadOfEndingTheSource() {
+        String topic = KafkaBroker.topic("error", 1);
+        ErrorOnceInterceptor.arm(topic);
+        KafkaBroker.produce(topic, keyed("e-", 5, 2));
+        var source = open(KafkaSource.builder(KafkaBroker.bootstrap(), "g-" + UUID.randomUUID(), List.of(topic))
+                .consumerConfig("interceptor.classes", ErrorOnceInterceptor.class.getName())
+                .restartBackoff(Duration.ofMillis(100), Duration.ofSeconds(1)).build().start());
+        var effects = new ConcurrentHashMap<String, AtomicInteger>();
+        Handler handler = (event, delivery) -> {
+            effects.computeIfAbsent(event.key(), k -> new AtomicInteger()).incrementAndGet();
+            return Outcome.done();
+        };
+        var listener = open(Listener.builder(source, source, KafkaIT.DECODER, handler).ledger(InMemoryLedger.create())
+                .config(ListenerConfig.builder().pollWait(Duration.ofMillis(200)).lease(Duration.ofSeconds(30))
+                        .shutdownDeadline(Duration.ofSeconds(2)).build())
+                .build().start());
+
+        assertThat(Await.until(Duration.ofSeconds(30), () -> effects.size() == 10))
+                .as("every record handled after the consumer was replaced; stats " + listener.stats()
+                        + ", problem " + source.problem()).isTrue();
+        assertThat(source.problem()).isEmpty();
+    }
+
     @Test // #16
     void aPartitionsBuffer_isCappedByBytes_andEverythingStillComesThrough() throws Exception {
         String topic = KafkaBroker.topic("bytes", 1);

@@ -1,0 +1,48 @@
+package dev.ferry.adapters.kafka;
+
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.clients.consumer.ConsumerInterceptor;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * A consumer interceptor (set by class name in {@code interceptor.classes}) that throws an
+ * {@link AssertionError} — an {@code Error}, which the Kafka client lets out of {@code poll} — the
+ * first time it sees records of a topic named by {@link #arm}. Public: the consumer instantiates it.
+ */
+public final class ErrorOnceInterceptor implements ConsumerInterceptor<byte[], byte[]> {
+
+    private static final Set<String> ARMED = ConcurrentHashMap.newKeySet();
+
+    public ErrorOnceInterceptor() {
+    }
+
+    static void arm(String topic) {
+        ARMED.add(topic);
+    }
+
+    @Override
+    public ConsumerRecords<byte[], byte[]> onConsume(ConsumerRecords<byte[], byte[]> records) {
+        for (var partition : records.partitions()) {
+            if (ARMED.remove(partition.topic())) {
+                throw new AssertionError("a plugin's Error, out of poll (injected)");
+            }
+        }
+        return records;
+    }
+
+    @Override
+    public void onCommit(Map<TopicPartition, OffsetAndMetadata> offsets) {
+    }
+
+    @Override
+    public void close() {
+    }
+
+    @Override
+    public void configure(Map<String, ?> configs) {
+    }
+}
