@@ -142,6 +142,12 @@ public final class HttpSource implements Source, Acknowledger {
         return java.time.Duration.ZERO;
     }
 
+    /** A request is this source's until it is answered: never handed to anyone else, so never stale. */
+    @Override
+    public boolean redeliversAfterLease() {
+        return false;
+    }
+
     /** JSON string quoting, as the answers use it. */
     static String quote(String s) {
         return IngestAnswers.quote(s);

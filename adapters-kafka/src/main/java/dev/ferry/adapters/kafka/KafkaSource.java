@@ -215,6 +215,12 @@ public final class KafkaSource implements Source, Acknowledger {
         }
     }
 
+    /** No visibility timeout: a record is handed out again only after a rebalance, never because it waited. */
+    @Override
+    public boolean redeliversAfterLease() {
+        return false;
+    }
+
     /** Kafka has no visibility timeout: records stay ours while the partition is; revoked ones are reported. */
     @Override
     public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {

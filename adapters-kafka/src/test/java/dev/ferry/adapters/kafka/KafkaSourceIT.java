@@ -137,6 +137,39 @@ class KafkaSourceIT {
         assertThat(source.problem()).isEmpty();
     }
 
+    /** Kafka hands a record out again only after a rebalance: one that waited past its lease is still ours to handle. */
+    @Test
+    void recordsThatWaitedPastTheirLease_behindASlowOneOfTheirKey_areHandled_notDroppedAsStale() {
+        String topic = KafkaBroker.topic("waited", 1);
+        KafkaBroker.produce(topic, List.of(new String[] {"k", "w-0"}, new String[] {"k", "w-1"}, new String[] {"k", "w-2"}));
+        var source = open(KafkaSource.builder(KafkaBroker.bootstrap(), "g-" + UUID.randomUUID(), List.of(topic)).build().start());
+        var handled = new java.util.concurrent.CopyOnWriteArrayList<String>();
+        Handler handler = (event, delivery) -> {
+            if (handled.isEmpty()) {
+                sleep(1_500); // the records behind it wait past their 1 s lease
+            }
+            handled.add(new String(event.payload(), java.nio.charset.StandardCharsets.UTF_8));
+            return Outcome.done();
+        };
+        var listener = open(Listener.builder(source, source, KafkaIT.DECODER, handler)
+                .config(ListenerConfig.builder().pollWait(Duration.ofMillis(200)).lease(Duration.ofSeconds(1))
+                        .extendLeases(false).shutdownDeadline(Duration.ofSeconds(2)).build())
+                .build().start());
+
+        assertThat(Await.until(Duration.ofSeconds(20), () -> handled.size() == 3))
+                .as("stats " + listener.stats()).isTrue();
+        assertThat(handled).containsExactly("w-0", "w-1", "w-2");
+        assertThat(listener.stats().staleDropped()).isZero();
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     @Test // #16
     void aPartitionsBuffer_isCappedByBytes_andEverythingStillComesThrough() throws Exception {
         String topic = KafkaBroker.topic("bytes", 1);

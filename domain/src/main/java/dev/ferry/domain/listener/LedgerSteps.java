@@ -73,7 +73,7 @@ final class LedgerSteps {
                 return;
             }
             var setback = complete(item, item.toComplete);
-            boolean stale = !s.clock().instant().isBefore(item.leaseUntil);
+            boolean stale = s.redelivers() && !s.clock().instant().isBefore(item.leaseUntil);
             if (setback == null || stale || !s.running().getAsBoolean()) {
                 if (stale) {
                     s.settler().dropStale(item);

@@ -106,7 +106,8 @@ public final class Listener implements AutoCloseable {
                 observer, settler, failureCounts, policies, holds, this::isRunning, new SplittableRandom(b.seed),
                 b.ledgerScope != null ? b.ledgerScope : b.decoder.keysUniqueByNature() ? LedgerKeys.SHARED : null,
                 defersCompletions(b.ledger, holdLimit) ? completer : null,
-                b.onPoison == OnPoison.PARK ? new GroupParker((GroupParking) b.ledger, b.clock) : null));
+                b.onPoison == OnPoison.PARK ? new GroupParker((GroupParking) b.ledger, b.clock) : null,
+                b.source.redeliversAfterLease()));
         this.groups = new OrderingGroups<>(workers, config.concurrency(), processor);
         processor.groups(groups);
         this.leaseKeeper = new LeaseKeeper(name, b.acknowledger, b.ledger, config, b.clock, hands, counters, observer);

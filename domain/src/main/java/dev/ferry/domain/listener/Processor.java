@@ -36,7 +36,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
                   Intake intake, Counters counters, ListenerObserver observer, Settler settler,
                   FailureCounts failureCounts, FailureDecision.Policies policies, ScheduledExecutorService scheduler,
                   BooleanSupplier running, SplittableRandom random, String ledgerScope, Executor completer,
-                  GroupParker parker) {
+                  GroupParker parker, boolean redelivers) {
 
         /** A random of its own for one decision (the shared one is split under its lock). */
         SplittableRandom nextRandom() {
@@ -88,7 +88,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         if (item.settled.get()) {
             return Step.FAILED;
         }
-        if (!s.clock().instant().isBefore(item.leaseUntil)) {
+        if (s.redelivers() && !s.clock().instant().isBefore(item.leaseUntil)) {
             // the transport handed this message out again: a newer copy runs, this one is stale
             s.settler().dropStale(item);
             return Step.DONE;
@@ -357,6 +357,10 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
     /** What is left of the item's visibility lease, at least a millisecond. */
     private Duration remainingLease(InFlight item) {
         var left = Duration.between(s.clock().instant(), item.leaseUntil);
-        return left.compareTo(Duration.ofMillis(1)) < 0 ? Duration.ofMillis(1) : left;
+        if (left.compareTo(Duration.ofMillis(1)) < 0) {
+            // past its lease: the message is someone else's soon, or (a source that does not hand it out again) still ours
+            return s.redelivers() ? Duration.ofMillis(1) : s.config().lease();
+        }
+        return left;
     }
 }

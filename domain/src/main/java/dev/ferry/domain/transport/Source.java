@@ -31,6 +31,17 @@ public interface Source extends AutoCloseable {
     }
 
     /**
+     * Whether the transport hands a message out again once its lease ran out (SQS: its visibility
+     * timeout), so that a copy still waiting in hand past its lease is stale — another copy is out
+     * there, and this one is dropped unhandled. A source whose messages stay its own until settled
+     * (Kafka's records while their partition is assigned, an HTTP request until it is answered) says
+     * false: its messages are handled however long they waited.
+     */
+    default boolean redeliversAfterLease() {
+        return true;
+    }
+
+    /**
      * What keeps this source from delivering right now (a consumer thread that died and is being
      * restarted, say), in words; empty when nothing. The listener reports it in its health.
      */
