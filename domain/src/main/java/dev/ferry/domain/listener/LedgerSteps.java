@@ -117,6 +117,51 @@ final class LedgerSteps {
         }
     }
 
+    /**
+     * A completion owed: the event's effect happened, but its delivery leaves (put back, or on to its
+     * next event) with the completion unrecorded — the store failed and the delivery could not wait
+     * in hand for it. Asked again in the background after the store backoff, for as long as a lease:
+     * meanwhile the claim keeps other copies waiting, and the copy that comes back finds it completed.
+     */
+    void owe(InFlight.HeldClaim claim) {
+        if (claim == null || !s.running().getAsBoolean() && recordOwed(claim)) {
+            return; // stopping: tried now, the scheduler goes with the listener
+        }
+        oweAgain(claim, 1, System.nanoTime() + s.config().lease().toNanos());
+    }
+
+    private void oweAgain(InFlight.HeldClaim claim, int attempt, long untilNanos) {
+        long delay = s.policies().storeBackoff().delay(attempt, s.nextRandom()).toNanos();
+        if (System.nanoTime() + delay - untilNanos > 0) {
+            LOG.log(Level.WARNING, "the completion of {0} could not be recorded within a lease; a later copy may "
+                    + "run its effect again", claim.key());
+            return;
+        }
+        try {
+            s.scheduler().schedule(() -> {
+                if (!recordOwed(claim)) {
+                    oweAgain(claim, attempt + 1, untilNanos);
+                }
+            }, delay, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException stopping) {
+            recordOwed(claim); // the listener stops: one last try, now
+        }
+    }
+
+    /** True when the owed completion is recorded (or fenced, its effect then recorded anew); false when the store failed. */
+    private boolean recordOwed(InFlight.HeldClaim claim) {
+        try {
+            if (!s.ledger().complete(claim.key(), claim.token(), s.config().completedTtl())) {
+                recordFencedEffect(claim.key());
+            }
+            s.intake().ledgerWorked();
+            return true;
+        } catch (Throwable e) {
+            s.counters().ledgerFailures.increment();
+            return false;
+        }
+    }
+
     /** Releases a claim whose event will run again; a failure only logs (the claim's lease runs out). */
     void release(InFlight.HeldClaim claim) {
         if (claim == null) {

@@ -282,6 +282,8 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
                         ledger.release(claim);
                     }
                     item.asyncClaims.clear();
+                    ledger.owe(item.toComplete); // an effect that happened stays recorded, though the delivery goes back
+                    item.toComplete = null;
                 }
                 s.settler().settle(item, disposition);
                 yield disposition instanceof Disposition.Ack || disposition instanceof Disposition.DeadLetter
@@ -339,6 +341,8 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         for (var claim : item.asyncClaims) {
             ledger.release(claim);
         }
+        ledger.owe(item.toComplete); // an earlier event's effect happened: recorded, though the delivery goes back
+        item.toComplete = null;
         s.settler().settle(item, Disposition.RELEASE);
         return true;
     }

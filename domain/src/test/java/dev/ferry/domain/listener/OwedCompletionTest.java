@@ -1,0 +1,70 @@
+package dev.ferry.domain.listener;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.handle.Handler;
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.memory.InMemoryQueue;
+import dev.ferry.domain.testing.Await;
+import dev.ferry.domain.testing.FlakyLedger;
+import dev.ferry.domain.testing.LineDecoder;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An effect that happened while the ledger was down, on a delivery that could not wait in hand for
+ * the ledger to come back (a source whose client waits for the answer, a hold limit of zero): the
+ * delivery goes back, and the completion it owes is recorded once the ledger answers again — so the
+ * copy that comes back finds the event done instead of running it a second time.
+ */
+class OwedCompletionTest {
+
+    private static final Duration LIMIT = Duration.ofSeconds(20);
+
+    private final InMemoryQueue queue = InMemoryQueue.standard("owed");
+    private final List<Listener> listeners = new ArrayList<>();
+
+    @AfterEach
+    void stopAll() {
+        listeners.forEach(Listener::stop);
+    }
+
+    @Test
+    void aCompletionThatFailed_asItsDeliveryWentBack_isRecordedLater_andTheCopyIsNotHandledAgain() {
+        queue.send("pay-invoice-7");
+        var ledger = FlakyLedger.create();
+        var effects = new CopyOnWriteArrayList<String>();
+        Handler handler = (event, delivery) -> {
+            effects.add(event.key());
+            if (effects.size() == 1) {
+                ledger.fault(FlakyLedger.Fault.STORE_DOWN); // this effect's completion fails ...
+                Thread.ofVirtual().start(() -> {
+                    sleep(500);
+                    ledger.fault(FlakyLedger.Fault.NONE); // ... and the ledger is back half a second later
+                });
+            }
+            return Outcome.done();
+        };
+        var config = ListenerTest.fast().holdLimit(Duration.ZERO).lease(Duration.ofSeconds(2)).build();
+        var l = Listener.builder(queue, queue, new LineDecoder(), handler).config(config).ledger(ledger).build();
+        listeners.add(l);
+        l.start();
+
+        assertThat(Await.until(LIMIT, () -> queue.size() == 0 && queue.inFlightCount() == 0))
+                .as("drained; stats " + l.stats()).isTrue();
+        assertThat(effects).as("the effect happened once").hasSize(1);
+        assertThat(l.stats().duplicatesDropped()).as("the copy found it done").isGreaterThanOrEqualTo(1);
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
