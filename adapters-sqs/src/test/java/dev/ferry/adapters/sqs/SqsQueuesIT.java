@@ -148,7 +148,7 @@ class SqsQueuesIT {
         }
     }
 
-    private static final ExecutionAttribute<String> REFUSED = new ExecutionAttribute<>("refused-entry");
+    private static final ExecutionAttribute<String> REFUSED = new ExecutionAttribute<>("redrive-refused-entry");
 
     /** A client whose first SendMessageBatch carrying {@code body} reports that entry failed, as a server fault. */
     private static SqsClient refusingOnce(String body) {
