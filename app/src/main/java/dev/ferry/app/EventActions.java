@@ -38,7 +38,7 @@ final class EventActions {
         var found = new ArrayList<Found>();
         for (var name : sources(source)) {
             EventLookup.event(ledger, scope(config.sources().get(name)), key)
-                    .ifPresent(report -> found.add(new Found(name, key, report, sinks(name, key))));
+                    .ifPresent(report -> found.add(new Found(name, key, report, sinks(scope(config.sources().get(name)), key))));
         }
         return found;
     }
@@ -49,7 +49,7 @@ final class EventActions {
         for (var name : sources(source)) {
             EventLookup.message(ledger, name, messageId).ifPresent(report -> {
                 String key = eventKey(report.ledgerKey());
-                found.add(new Found(name, key, report, key == null ? Map.of() : sinks(name, key)));
+                found.add(new Found(name, key, report, key == null ? Map.of() : sinks(scope(config.sources().get(name)), key)));
             });
         }
         return found;
@@ -73,11 +73,11 @@ final class EventActions {
         return spec.json() == null && SHARED_FORMATS.contains(spec.format()) ? LedgerKeys.SHARED : spec.name();
     }
 
-    /** Sinks whose per-sink mark of the event exists (fan-out routes mark each write). */
-    private Map<String, String> sinks(String source, String key) {
+    /** Sinks whose per-sink mark of the event exists (fan-out routes mark each write, in the event's scope). */
+    private Map<String, String> sinks(String scope, String key) {
         var sinks = new LinkedHashMap<String, String>();
         for (var sink : config.sinks().keySet()) {
-            ledger.peek(LedgerKeys.target(source, key, sink)).ifPresent(state -> sinks.put(sink, switch (state) {
+            ledger.peek(LedgerKeys.target(scope, key, sink)).ifPresent(state -> sinks.put(sink, switch (state) {
                 case Claim.Completed c -> "written " + c.completedAt();
                 case Claim.InProgress p -> "being written";
                 default -> "unknown";

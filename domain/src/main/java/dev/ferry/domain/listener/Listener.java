@@ -77,6 +77,8 @@ public final class Listener implements AutoCloseable {
     /** Records completions that wait on the ledger's I/O, one virtual thread each (bounded by the in-flight window). */
     private final ExecutorService completer;
 
+    /** The scope its events are claimed in: the builder's, else shared for keys unique by nature, else null (each source's name). */
+    private final String ledgerScope;
     private final List<Thread> pollerThreads = new CopyOnWriteArrayList<>();
     private Thread settlerThread, leaseThread;
     private final AtomicInteger state = new AtomicInteger(NEW);
@@ -100,11 +102,12 @@ public final class Listener implements AutoCloseable {
         this.holds.setRemoveOnCancelPolicy(true);
         var completions = Thread.ofVirtual().name("ferry-" + name + "-complete-", 1).factory();
         this.completer = Executors.newThreadPerTaskExecutor(r -> completions.newThread(owned(r)));
+        this.ledgerScope = b.ledgerScope != null ? b.ledgerScope : b.decoder.keysUniqueByNature() ? LedgerKeys.SHARED : null;
         var holdLimit = b.source.maxHoldInHand().compareTo(config.holdLimit()) < 0 ? b.source.maxHoldInHand() : config.holdLimit();
         var policies = new FailureDecision.Policies(config.retry(), config.deadLetter(), holdLimit, FailureDecision.STORE_BACKOFF);
         this.processor = new Processor(new Processor.Shared(name, b.handler, b.ledger, config, b.clock, intake, counters,
                 observer, settler, failureCounts, policies, holds, this::isRunning, new SplittableRandom(b.seed),
-                b.ledgerScope != null ? b.ledgerScope : b.decoder.keysUniqueByNature() ? LedgerKeys.SHARED : null,
+                ledgerScope,
                 defersCompletions(b.ledger, holdLimit) ? completer : null,
                 b.onPoison == OnPoison.PARK ? new GroupParker((GroupParking) b.ledger, b.clock) : null,
                 b.source.redeliversAfterLease()));
@@ -325,6 +328,19 @@ public final class Listener implements AutoCloseable {
             observer.stopped(r);
         }
         return r;
+    }
+
+    /**
+     * The ledger scope in which the listener handling {@code delivery} on this thread claims its events:
+     * the listener's scope (its builder's, or {@link LedgerKeys#SHARED} for keys unique by nature), else
+     * the delivery's source. A handler that keeps marks of its own in the ledger (a tracked
+     * {@code RoutingHandler}'s per-sink marks) keys them by it, so that sources sharing a scope share
+     * the marks too. Off a listener's thread: the delivery's source.
+     */
+    public static String ledgerScopeOf(Delivery delivery) {
+        var listener = OWN_THREAD.get();
+        var scope = listener == null ? null : listener.ledgerScope;
+        return scope != null ? scope : delivery.source();
     }
 
     /** The listener whose thread this is, if any: a stop() asked there cannot wait for its own shutdown. */

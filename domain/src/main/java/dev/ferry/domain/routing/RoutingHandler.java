@@ -85,7 +85,8 @@ public final class RoutingHandler implements Handler {
     }
 
     private Outcome publishTracked(Sink sink, Event event, Delivery delivery) {
-        var key = LedgerKeys.target(delivery.source(), event.key(), sink.name());
+        // the scope the event itself was claimed in: a source sharing it must find this sink's mark
+        var key = LedgerKeys.target(dev.ferry.domain.listener.Listener.ledgerScopeOf(delivery), event.key(), sink.name());
         Claim claim;
         try {
             claim = Objects.requireNonNull(targetLedger.claim(key, lease), "the ledger returned no claim");
