@@ -7,7 +7,6 @@ import dev.ferry.domain.transport.Sink;
 import io.github.resilience4j.core.IntervalFunction;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
-import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -20,8 +19,10 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -205,24 +206,47 @@ public final class HttpSink implements Sink {
             request.header("Authorization", "Bearer " + bearerToken.get());
         }
         String where = method + " " + Redact.url(target);
+        // the request's timeout ends at the headers; the whole answer, its body too, must come within it
+        var answer = client.sendAsync(request.build(), info -> info.statusCode() / 100 == 2
+                ? HttpResponse.BodySubscribers.replacing(new byte[0])
+                : headOf(Attempt.REASON_BODY_CHARS * 4));
         HttpResponse<byte[]> response;
         try {
-            response = client.send(request.build(), info -> info.statusCode() / 100 == 2
-                    ? HttpResponse.BodySubscribers.replacing(new byte[0])
-                    : HttpResponse.BodySubscribers.ofByteArray());
-        } catch (HttpTimeoutException e) {
+            response = answer.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            answer.cancel(true);
             return new Attempt.Transient(Outcome.retry(where + ": no answer within " + timeout));
-        } catch (ConnectException e) {
-            return new Attempt.Transient(Outcome.retry(where + ": connection refused"));
-        } catch (IOException e) {
-            // the JDK's messages do not quote the URL today; should one ever, it is redacted too
-            String message = e.getMessage() == null ? "" : " " + e.getMessage().replace(target.toString(), Redact.url(target));
-            return new Attempt.Transient(Outcome.retry(where + ": " + e.getClass().getSimpleName() + message));
+        } catch (ExecutionException e) {
+            return failed(where, target, e.getCause());
         } catch (InterruptedException e) {
+            answer.cancel(true);
             Thread.currentThread().interrupt();
             return new Attempt.Transient(Outcome.retry(where + ": interrupted"));
         }
         return outcome(where, target, response);
+    }
+
+    private Attempt failed(String where, URI target, Throwable e) {
+        if (e instanceof HttpTimeoutException) {
+            return new Attempt.Transient(Outcome.retry(where + ": no answer within " + timeout));
+        }
+        if (e instanceof ConnectException) {
+            return new Attempt.Transient(Outcome.retry(where + ": connection refused"));
+        }
+        // the JDK's messages do not quote the URL today; should one ever, it is redacted too
+        String message = e.getMessage() == null ? "" : " " + e.getMessage().replace(target.toString(), Redact.url(target));
+        return new Attempt.Transient(Outcome.retry(where + ": " + e.getClass().getSimpleName() + message));
+    }
+
+    /** The first {@code max} bytes of a body, the rest read and dropped: an error answer can be of any size. */
+    private static HttpResponse.BodySubscriber<byte[]> headOf(int max) {
+        var kept = new java.io.ByteArrayOutputStream();
+        return HttpResponse.BodySubscribers.mapping(HttpResponse.BodySubscribers.ofByteArrayConsumer(chunk -> chunk.ifPresent(bytes -> {
+            int room = max - kept.size();
+            if (room > 0) {
+                kept.write(bytes, 0, Math.min(room, bytes.length));
+            }
+        })), done -> kept.toByteArray());
     }
 
     private Attempt outcome(String where, URI target, HttpResponse<byte[]> response) {

@@ -155,6 +155,37 @@ class HttpSinkIT {
         assertThat(outcome).isInstanceOfSatisfying(Outcome.Retry.class, r -> assertThat(r.reason()).contains("no answer within"));
     }
 
+    /** An endpoint that sends its headers, then stalls in the body: the timeout covers the whole answer. */
+    @Test
+    void anEndpointThatStallsInTheBody_pastTheTimeout_isRetry_notAHang() throws Exception {
+        try (var stalling = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            var held = new java.util.concurrent.CopyOnWriteArrayList<java.net.Socket>();
+            Thread.ofVirtual().start(() -> {
+                try {
+                    while (true) {
+                        var socket = stalling.accept();
+                        held.add(socket); // kept open: the promised body never ends
+                        socket.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"
+                                .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                        socket.getOutputStream().flush();
+                    }
+                } catch (IOException closed) {
+                    // the test is over
+                }
+            });
+            var sink = sink(HttpSink.builder("http://127.0.0.1:" + stalling.getLocalPort() + "/stall")
+                    .timeout(Duration.ofMillis(300)));
+
+            var outcome = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(10),
+                    () -> sink.publish(event("a")));
+
+            assertThat(outcome).isInstanceOfSatisfying(Outcome.Retry.class, r -> assertThat(r.reason()).contains("no answer within"));
+            for (var socket : held) {
+                socket.close();
+            }
+        }
+    }
+
     @Test
     void connectionRefused_isRetry() throws IOException {
         int closedPort;
