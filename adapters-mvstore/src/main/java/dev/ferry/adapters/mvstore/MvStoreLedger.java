@@ -6,7 +6,6 @@ import dev.ferry.domain.idempotency.IdempotencyLedger;
 import dev.ferry.domain.model.FerryException;
 import dev.ferry.domain.parking.GroupParking;
 import dev.ferry.domain.parking.ParkedGroup;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -15,8 +14,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
-import org.h2.mvstore.MVMap;
-import org.h2.mvstore.MVStore;
 import org.h2.mvstore.MVStoreException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,14 +43,12 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
     private static final String COMPLETED = "C";
 
     private final Path file;
-    private final MVStore store;
-    private final MVMap<String, String> entries;
-    /** {@code <expiresAt millis, 20 digits>|<key>} of completed keys, in expiry order. */
-    private final MVMap<String, String> expiries;
-    private final MVMap<String, Long> meta;
-    /** Parked groups: {@link ParkedGroups#key} to {@link ParkedGroups#encode}. */
-    private final MVMap<String, String> parked;
-    private final MvStoreJournal journal;
+    /**
+     * The file's maps: {@code entries} (key to {@link Entry}), {@code expiries} ({@code <expiresAt millis,
+     * 20 digits>|<key>} of completed keys, in expiry order), {@code meta}, {@code parked} ({@link
+     * ParkedGroups#key} to {@link ParkedGroups#encode}) and the journal; opened again after a failed write.
+     */
+    private final LedgerFile files;
     private final Clock clock;
     private final boolean fsync;
     private final AtomicLong tokens;
@@ -92,25 +87,8 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
         this.file = b.file;
         this.clock = b.clock;
         this.fsync = b.fsync;
-        try {
-            if (file.getParent() != null) {
-                Files.createDirectories(file.getParent());
-            }
-            this.store = new MVStore.Builder().fileName(file.toString()).open();
-            store.setAutoCommitDelay(1000);
-        } catch (MVStoreException e) {
-            throw new FerryException("cannot open the ledger file " + file + ": " + e.getMessage()
-                    + (e.getMessage() != null && e.getMessage().contains("locked") ? " (another process has it open)" : ""),
-                    e, false);
-        } catch (java.io.IOException e) {
-            throw new FerryException("cannot create the ledger directory for " + file + ": " + e.getMessage(), e, false);
-        }
-        this.entries = store.openMap("ledger");
-        this.expiries = store.openMap("expiries");
-        this.meta = store.openMap("meta");
-        this.parked = store.openMap("parked");
-        this.journal = new MvStoreJournal(store.openMap("journals"), store.openMap("journalExpiries"));
-        long reserved = meta.getOrDefault("tokensReserved", 0L);
+        this.files = new LedgerFile(file, this::reopened);
+        long reserved = files.maps().meta().getOrDefault("tokensReserved", 0L);
         this.tokens = new AtomicLong(reserved);
         this.tokensReserved = reserved;
         reserveTokens(reserved + 1);
@@ -130,10 +108,11 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
     public Claim claim(String key, Duration lease) {
         Objects.requireNonNull(key, "key");
         ensureOpen();
+        var m = files.maps();
         long now = clock.millis();
         long leaseUntil = now + lease.toMillis();
         for (;;) {
-            String old = entries.get(key);
+            String old = m.entries().get(key);
             if (old != null) {
                 var e = Entry.parse(old);
                 if (e.completed() && e.second() > now) {
@@ -145,7 +124,7 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
             }
             long token = nextToken();
             String claimed = Entry.inProgress(token, leaseUntil);
-            if (old == null ? entries.putIfAbsent(key, claimed) == null : entries.replace(key, old, claimed)) {
+            if (old == null ? m.entries().putIfAbsent(key, claimed) == null : m.entries().replace(key, old, claimed)) {
                 return new Claim.Acquired(key, token, Instant.ofEpochMilli(leaseUntil));
             }
         }
@@ -160,10 +139,11 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
     @Override
     public boolean complete(String key, long token, Duration ttl) {
         ensureOpen();
+        var m = files.maps();
         long now = clock.millis();
         long expiresAt = now + ttl.toMillis();
         for (;;) {
-            String old = entries.get(key);
+            String old = m.entries().get(key);
             if (old == null) {
                 return false;
             }
@@ -171,9 +151,9 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
             if (e.token() != token || e.completed()) {
                 return false;
             }
-            if (entries.replace(key, old, Entry.completed(token, now, expiresAt))) {
-                expiries.put(expiryKey(expiresAt, key), "");
-                awaitDurable(writes.incrementAndGet());
+            if (m.entries().replace(key, old, Entry.completed(token, now, expiresAt))) {
+                m.expiries().put(expiryKey(expiresAt, key), "");
+                awaitDurable(writes.incrementAndGet(), m);
                 return true;
             }
         }
@@ -182,20 +162,22 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
     @Override
     public boolean release(String key, long token) {
         ensureOpen();
-        String old = entries.get(key);
+        var m = files.maps();
+        String old = m.entries().get(key);
         if (old == null) {
             return false;
         }
         var e = Entry.parse(old);
-        return e.token() == token && !e.completed() && entries.remove(key, old);
+        return e.token() == token && !e.completed() && m.entries().remove(key, old);
     }
 
     @Override
     public boolean extend(String key, long token, Duration lease) {
         ensureOpen();
+        var m = files.maps();
         long now = clock.millis();
         for (;;) {
-            String old = entries.get(key);
+            String old = m.entries().get(key);
             if (old == null) {
                 return false;
             }
@@ -203,7 +185,7 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
             if (e.token() != token || e.completed() || e.first() <= now) {
                 return false;
             }
-            if (entries.replace(key, old, Entry.inProgress(token, now + lease.toMillis()))) {
+            if (m.entries().replace(key, old, Entry.inProgress(token, now + lease.toMillis()))) {
                 return true;
             }
         }
@@ -211,7 +193,7 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
 
     /** Keys held: in progress, or completed and not yet swept. */
     public long size() {
-        return entries.sizeAsLong();
+        return files.maps().entries().sizeAsLong();
     }
 
     public Path file() {
@@ -230,10 +212,20 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
     private synchronized void reserveTokens(long needed) {
         while (needed >= tokensReserved) {
             long next = tokensReserved + TOKEN_BLOCK;
-            meta.put("tokensReserved", next);
-            store.commit();
+            var m = files.maps();
+            m.meta().put("tokensReserved", next);
+            m.store().commit();
             tokensReserved = next;
         }
+    }
+
+    /**
+     * The file was opened again after a failed write: the reservation this process hands tokens out
+     * of is written again (the last one may not have reached the file), so tokens keep growing.
+     */
+    private synchronized void reopened(LedgerFile.Maps m) {
+        m.meta().put("tokensReserved", Math.max(tokensReserved, m.meta().getOrDefault("tokensReserved", 0L)));
+        m.store().commit();
     }
 
     /**
@@ -241,7 +233,7 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
      * everything written so far while the others wait for it (or for the next one), so concurrent
      * completions share commits instead of queueing for one each.
      */
-    private void awaitDurable(long seq) {
+    private void awaitDurable(long seq, LedgerFile.Maps m) {
         commitLock.lock();
         try {
             while (committedWrites < seq) {
@@ -254,9 +246,9 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
                 commitLock.unlock();
                 boolean ok = false;
                 try {
-                    store.commit();
+                    m.store().commit();
                     if (fsync) {
-                        store.sync();
+                        m.store().sync();
                     }
                     ok = true;
                 } finally {
@@ -271,6 +263,10 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
         } finally {
             commitLock.unlock();
         }
+        if (files.current() != m) {
+            // written to a store that broke and was opened again: the commit that counted it may not have had it
+            throw new FerryException("ledger " + file + " was opened again after a failed write; this change may be lost", true);
+        }
     }
 
     static String expiryKey(long expiresAt, String key) {
@@ -279,9 +275,10 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
 
     /** Removes completed keys whose TTL ran out and claims abandoned for a day; returns how many. */
     public int sweep() {
+        var m = files.maps();
         long now = clock.millis();
         int removed = 0;
-        var cursor = expiries.keyIterator(null);
+        var cursor = m.expiries().keyIterator(null);
         var done = new java.util.ArrayList<String>();
         while (cursor.hasNext()) {
             String index = cursor.next();
@@ -293,32 +290,32 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
         }
         for (String index : done) {
             String key = index.substring(21);
-            String value = entries.get(key);
+            String value = m.entries().get(key);
             if (value != null) {
                 var e = Entry.parse(value);
-                if (e.completed() && e.second() <= now && entries.remove(key, value)) {
+                if (e.completed() && e.second() <= now && m.entries().remove(key, value)) {
                     removed++;
                 }
             }
-            expiries.remove(index);
+            m.expiries().remove(index);
         }
-        removed += journal.sweep(now);
+        removed += m.journal().sweep(now);
         if (sweeps.getAndIncrement() % 60 != 0) {
             // abandoned claims are rare and reclaimable anyway: look for them once in 60 sweeps
             if (removed > 0) {
-                store.commit();
+                m.store().commit();
             }
             return removed;
         }
         long abandonedBefore = now - ABANDONED.toMillis();
-        for (var entry : entries.entrySet()) {
+        for (var entry : m.entries().entrySet()) {
             var e = Entry.parse(entry.getValue());
-            if (!e.completed() && e.first() < abandonedBefore && entries.remove(entry.getKey(), entry.getValue())) {
+            if (!e.completed() && e.first() < abandonedBefore && m.entries().remove(entry.getKey(), entry.getValue())) {
                 removed++;
             }
         }
         if (removed > 0) {
-            store.commit();
+            m.store().commit();
         }
         return removed;
     }
@@ -342,7 +339,8 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
     @Override
     public Optional<Claim> peek(String key) {
         ensureOpen();
-        String value = entries.get(key);
+        var m = files.maps();
+        String value = m.entries().get(key);
         if (value == null) {
             return Optional.empty();
         }
@@ -357,38 +355,42 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
     @Override
     public void note(String key, Note note) {
         ensureOpen();
-        journal.note(key, note, clock.millis());
+        var m = files.maps();
+        m.journal().note(key, note, clock.millis());
     }
 
     @Override
     public Optional<Journal> journal(String key) {
         ensureOpen();
-        return journal.journal(key);
+        var m = files.maps();
+        return m.journal().journal(key);
     }
 
     @Override
     public Optional<ParkedGroup> parkedGroup(String source, String group) {
         ensureOpen();
-        return Optional.ofNullable(parked.get(ParkedGroups.key(source, group))).map(ParkedGroups::decode);
+        var m = files.maps();
+        return Optional.ofNullable(m.parked().get(ParkedGroups.key(source, group))).map(ParkedGroups::decode);
     }
 
     @Override
     public boolean replaceParkedGroup(ParkedGroup expected, ParkedGroup next) {
         ensureOpen();
+        var m = files.maps();
         var of = next != null ? next : Objects.requireNonNull(expected, "expected or next");
         String key = ParkedGroups.key(of.source(), of.group());
         boolean replaced;
         if (expected == null) {
-            replaced = parked.putIfAbsent(key, ParkedGroups.encode(next)) == null;
+            replaced = m.parked().putIfAbsent(key, ParkedGroups.encode(next)) == null;
         } else {
-            String old = parked.get(key);
+            String old = m.parked().get(key);
             if (old == null || ParkedGroups.decode(old).version() != expected.version()) {
                 return false;
             }
-            replaced = next == null ? parked.remove(key, old) : parked.replace(key, old, ParkedGroups.encode(next));
+            replaced = next == null ? m.parked().remove(key, old) : m.parked().replace(key, old, ParkedGroups.encode(next));
         }
         if (replaced) {
-            awaitDurable(writes.incrementAndGet()); // a park lost in a crash would let the group overtake its head
+            awaitDurable(writes.incrementAndGet(), m); // a park lost in a crash would let the group overtake its head
         }
         return replaced;
     }
@@ -396,7 +398,8 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
     @Override
     public List<ParkedGroup> parkedGroups() {
         ensureOpen();
-        return parked.values().stream().map(ParkedGroups::decode).toList();
+        var m = files.maps();
+        return m.parked().values().stream().map(ParkedGroups::decode).toList();
     }
 
     private void ensureOpen() {
@@ -418,7 +421,12 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        store.close();
+        files.close();
+    }
+
+    /** Breaks the store as H2 does when a write fails under it: for tests of what follows. */
+    void breakForTest(MVStoreException failure) {
+        files.current().store().panic(failure);
     }
 
     /** Builds an {@link MvStoreLedger}. */

@@ -106,6 +106,39 @@ class MvStoreLedgerTest {
         assertThat(second.parkedGroups()).containsExactly(before);
     }
 
+    /** H2 closes its store for good when a write fails under it (a full disk): the ledger opens the file again. */
+    @Test
+    void aWriteThatFailedUnderTheStore_isOutlived_theFileOpensAgain_withWhatWasCommitted() throws Exception {
+        var clock = new MutableClock(java.time.Instant.parse("2026-11-23T10:00:00Z"));
+        var ledger = open(dir.resolve("broken.db"), clock);
+        var before = (Claim.Acquired) ledger.claim("done-before", Duration.ofMinutes(5));
+        assertThat(ledger.complete("done-before", before.token(), Duration.ofHours(1))).isTrue();
+        try {
+            ledger.breakForTest(org.h2.mvstore.DataUtils.newMVStoreException(
+                    org.h2.mvstore.DataUtils.ERROR_WRITING_FAILED, "disk full (injected)"));
+        } catch (org.h2.mvstore.MVStoreException thrown) {
+            // H2 throws what broke it
+        }
+
+        Claim after = null;
+        long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (after == null && System.nanoTime() < end) {
+            try {
+                after = ledger.claim("after", Duration.ofMinutes(5));
+            } catch (FerryException e) {
+                assertThat(e.retryable()).as("a store that broke is worth asking again: " + e).isTrue();
+                Thread.sleep(100);
+            }
+        }
+
+        assertThat(after).as("claims work again").isInstanceOf(Claim.Acquired.class);
+        assertThat(((Claim.Acquired) after).token()).as("tokens keep growing").isGreaterThan(before.token());
+        assertThat(ledger.claim("done-before", Duration.ofMinutes(5))).as("committed before the failure")
+                .isInstanceOf(Claim.Completed.class);
+        var done = (Claim.Acquired) after;
+        assertThat(ledger.complete("after", done.token(), Duration.ofHours(1))).isTrue();
+    }
+
     @Test
     void completedKeys_andGrowingTokens_surviveCloseAndReopen() {
         var clock = new MutableClock(java.time.Instant.parse("2026-11-23T10:00:00Z"));

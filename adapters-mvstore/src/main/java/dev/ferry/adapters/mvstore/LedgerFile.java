@@ -1,0 +1,119 @@
+package dev.ferry.adapters.mvstore;
+
+import dev.ferry.domain.model.FerryException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.Consumer;
+import org.h2.mvstore.MVMap;
+import org.h2.mvstore.MVStore;
+import org.h2.mvstore.MVStoreException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The ledger's open file and its maps. H2 closes a store for good when a write fails under it (a
+ * full disk, an I/O error, an {@code OutOfMemoryError} while it writes): the file is then opened
+ * again on the next call — at most once a second — rather than the ledger failing every call until
+ * the process restarts. What was not committed before the failure is gone, as after a crash.
+ */
+final class LedgerFile {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LedgerFile.class);
+    private static final long RETRY_NANOS = 1_000_000_000L;
+
+    /** One opening of the file: the store and every map in it. */
+    record Maps(MVStore store, MVMap<String, String> entries, MVMap<String, String> expiries, MVMap<String, Long> meta,
+                MVMap<String, String> parked, MvStoreJournal journal) {
+
+        boolean broken() {
+            return store.isClosed() || store.getPanicException() != null;
+        }
+    }
+
+    private final Path file;
+    private final Consumer<Maps> reopened;
+    private volatile Maps maps;
+    private long lastAttempt;
+
+    /** Opens {@code file}; {@code reopened} is told of each later opening (not of this first one). */
+    LedgerFile(Path file, Consumer<Maps> reopened) {
+        this.file = file;
+        this.reopened = reopened;
+        this.maps = open(file);
+    }
+
+    /** The maps to use now: those of a new opening when the store broke. */
+    Maps maps() {
+        var m = maps;
+        if (!m.broken()) {
+            return m;
+        }
+        var fresh = reopen(m);
+        if (fresh == null) {
+            return maps; // another caller opened it again meanwhile
+        }
+        reopened.accept(fresh); // outside this object's lock: the ledger takes its own
+        return fresh;
+    }
+
+    /** The maps of the current opening, broken or not: to tell whether a write went to them. */
+    Maps current() {
+        return maps;
+    }
+
+    /** The maps of a new opening; null when {@code broken} was replaced already. */
+    private synchronized Maps reopen(Maps broken) {
+        if (maps != broken) {
+            return null;
+        }
+        var cause = broken.store().getPanicException();
+        long now = System.nanoTime();
+        if (lastAttempt != 0 && now - lastAttempt < RETRY_NANOS) {
+            throw new FerryException("ledger " + file + " failed to write (" + cause + "); opening it again", cause, true);
+        }
+        lastAttempt = now;
+        try {
+            broken.store().closeImmediately();
+        } catch (RuntimeException e) {
+            LOG.debug("closing the broken ledger store failed", e);
+        }
+        Maps fresh;
+        try {
+            fresh = open(file);
+        } catch (FerryException e) {
+            throw new FerryException(e.getMessage(), e.getCause(), true); // the disk may come back: asked again later
+        }
+        maps = fresh;
+        LOG.warn("ledger {}: opened again after a failed write ({}); what was not committed before it is lost, "
+                + "as after a crash", file, String.valueOf(cause));
+        return fresh;
+    }
+
+    void close() {
+        var m = maps;
+        if (m.broken()) {
+            m.store().closeImmediately(); // nothing to save: H2 refuses to write to a store that broke
+        } else {
+            m.store().close();
+        }
+    }
+
+    private static Maps open(Path file) {
+        MVStore store;
+        try {
+            if (file.getParent() != null) {
+                Files.createDirectories(file.getParent());
+            }
+            store = new MVStore.Builder().fileName(file.toString()).open();
+            store.setAutoCommitDelay(1000);
+        } catch (MVStoreException e) {
+            throw new FerryException("cannot open the ledger file " + file + ": " + e.getMessage()
+                    + (e.getMessage() != null && e.getMessage().contains("locked") ? " (another process has it open)" : ""),
+                    e, false);
+        } catch (java.io.IOException e) {
+            throw new FerryException("cannot create the ledger directory for " + file + ": " + e.getMessage(), e, false);
+        }
+        return new Maps(store, store.openMap("ledger"), store.openMap("expiries"), store.openMap("meta"),
+                store.openMap("parked"), new MvStoreJournal(store.openMap("journals"), store.openMap("journalExpiries")));
+    }
+}
