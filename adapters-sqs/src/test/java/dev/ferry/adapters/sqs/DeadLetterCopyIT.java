@@ -15,12 +15,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequest;
 
@@ -40,12 +37,7 @@ class DeadLetterCopyIT {
     }
 
     private SqsClient measuringClient() {
-        var client = SqsClient.builder()
-                .endpointOverride(ElasticMq.endpoint())
-                .region(Region.US_EAST_1)
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("x", "x")))
-                .checksumValidationEnabled(false)
-                .overrideConfiguration(c -> c.addExecutionInterceptor(new ExecutionInterceptor() {
+        var client = ElasticMq.clientWith(new ExecutionInterceptor() {
                     @Override
                     public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
                         if (context.request() instanceof SendMessageBatchRequest batch) {
@@ -62,8 +54,7 @@ class DeadLetterCopyIT {
                             batchBytes.add(bytes);
                         }
                     }
-                }))
-                .build();
+                });
         opened.add(client);
         return client;
     }

@@ -43,6 +43,18 @@ final class ElasticMq implements BeforeAllCallback {
         return SqsClients.builder().endpoint(endpoint).staticCredentials("x", "x").build();
     }
 
+    /** A client of the test server whose calls pass through {@code interceptor} (close it after). */
+    static SqsClient clientWith(software.amazon.awssdk.core.interceptor.ExecutionInterceptor interceptor) {
+        return SqsClient.builder()
+                .endpointOverride(endpoint())
+                .region(software.amazon.awssdk.regions.Region.US_EAST_1)
+                .credentialsProvider(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
+                        software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create("x", "x")))
+                .checksumValidationEnabled(false)
+                .overrideConfiguration(c -> c.addExecutionInterceptor(interceptor))
+                .build();
+    }
+
     static SqsClient client() {
         return server.client();
     }

@@ -15,20 +15,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.core.SdkRequest;
-import software.amazon.awssdk.core.SdkResponse;
-import software.amazon.awssdk.core.interceptor.Context;
-import software.amazon.awssdk.core.interceptor.ExecutionAttribute;
-import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
-import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.sqs.SqsClient;
-import software.amazon.awssdk.services.sqs.model.BatchResultErrorEntry;
-import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequest;
-import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
-import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
 import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
 
@@ -148,45 +135,10 @@ class SqsQueuesIT {
         }
     }
 
-    private static final ExecutionAttribute<String> REFUSED = new ExecutionAttribute<>("redrive-refused-entry");
-
     /** A client whose first SendMessageBatch carrying {@code body} reports that entry failed, as a server fault. */
     private static SqsClient refusingOnce(String body) {
         var refused = new AtomicBoolean();
-        return SqsClient.builder()
-                .endpointOverride(ElasticMq.endpoint())
-                .region(Region.US_EAST_1)
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("x", "x")))
-                .overrideConfiguration(c -> c.addExecutionInterceptor(new ExecutionInterceptor() {
-                    @Override
-                    public SdkRequest modifyRequest(Context.ModifyRequest context, ExecutionAttributes attributes) {
-                        if (context.request() instanceof SendMessageBatchRequest r) {
-                            var kept = new ArrayList<SendMessageBatchRequestEntry>();
-                            for (var e : r.entries()) {
-                                if (e.messageBody().equals(body) && refused.compareAndSet(false, true)) {
-                                    attributes.putAttribute(REFUSED, e.id()); // never reaches the server
-                                } else {
-                                    kept.add(e);
-                                }
-                            }
-                            return r.toBuilder().entries(kept).build();
-                        }
-                        return context.request();
-                    }
-
-                    @Override
-                    public SdkResponse modifyResponse(Context.ModifyResponse context, ExecutionAttributes attributes) {
-                        var id = attributes.getAttribute(REFUSED);
-                        if (id != null && context.response() instanceof SendMessageBatchResponse r) {
-                            var failed = new ArrayList<>(r.failed());
-                            failed.add(BatchResultErrorEntry.builder().id(id).code("InternalError").senderFault(false)
-                                    .message("failed by the test").build());
-                            return r.toBuilder().failed(failed).build();
-                        }
-                        return context.response();
-                    }
-                }))
-                .build();
+        return ElasticMq.clientWith(new RefusedEntries(body, () -> refused.compareAndSet(false, true), "InternalError", false));
     }
 
     private static void deadLetter(SqsFixture q, int count) {

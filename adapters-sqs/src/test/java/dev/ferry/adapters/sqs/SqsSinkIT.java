@@ -219,19 +219,14 @@ class SqsSinkIT {
     void anErrorFromTheSdk_failsOnlyItsBatch_andTheSinkGoesOnSending() {
         var q = queue(false);
         var thrown = new java.util.concurrent.atomic.AtomicBoolean();
-        var client = open(SqsClient.builder()
-                .endpointOverride(ElasticMq.endpoint())
-                .region(Region.US_EAST_1)
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("x", "x")))
-                .overrideConfiguration(c -> c.addExecutionInterceptor(new ExecutionInterceptor() {
-                    @Override
-                    public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
-                        if (context.request() instanceof SendMessageBatchRequest && thrown.compareAndSet(false, true)) {
-                            throw new StackOverflowError("deep in a plugin");
-                        }
-                    }
-                }))
-                .build());
+        var client = open(ElasticMq.clientWith(new ExecutionInterceptor() {
+            @Override
+            public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
+                if (context.request() instanceof SendMessageBatchRequest && thrown.compareAndSet(false, true)) {
+                    throw new StackOverflowError("deep in a plugin");
+                }
+            }
+        }));
         // one sender thread, so a dead one would leave nobody to send the second event
         var sink = open(SqsSink.builder(client, q.url).senders(1).retries(0).timeout(Duration.ofSeconds(5)).build());
 

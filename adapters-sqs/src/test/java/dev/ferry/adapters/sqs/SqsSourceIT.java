@@ -19,22 +19,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.core.SdkResponse;
 import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
 import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
-import software.amazon.awssdk.services.sqs.model.BatchResultErrorEntry;
 import software.amazon.awssdk.services.sqs.model.ReceiveMessageResponse;
-import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequest;
-import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
-import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
 
 /** What the SQS source does beyond the shared contract, on a real SQS server (ElasticMQ). */
 @ExtendWith(ElasticMq.class)
@@ -384,41 +377,8 @@ class SqsSourceIT {
     }
 
     /** A client whose SendMessageBatch never delivers the entry with body {@code body} while {@code refuse} holds: refused, as SQS may. */
-    private static final software.amazon.awssdk.core.interceptor.ExecutionAttribute<String> REFUSED =
-            new software.amazon.awssdk.core.interceptor.ExecutionAttribute<>("refused-entry");
-
     private SqsClient refusingCopiesOf(String body, AtomicBoolean refuse) {
-        var refused = REFUSED;
-        var client = clientWith(new ExecutionInterceptor() {
-            @Override
-            public software.amazon.awssdk.core.SdkRequest modifyRequest(Context.ModifyRequest context,
-                                                                        ExecutionAttributes attributes) {
-                if (refuse.get() && context.request() instanceof SendMessageBatchRequest r) {
-                    var kept = new ArrayList<SendMessageBatchRequestEntry>();
-                    for (var e : r.entries()) {
-                        if (e.messageBody().equals(body)) {
-                            attributes.putAttribute(refused, e.id()); // never reaches the server
-                        } else {
-                            kept.add(e);
-                        }
-                    }
-                    return r.toBuilder().entries(kept).build();
-                }
-                return context.request();
-            }
-
-            @Override
-            public SdkResponse modifyResponse(Context.ModifyResponse context, ExecutionAttributes attributes) {
-                var id = attributes.getAttribute(refused);
-                if (id != null && context.response() instanceof SendMessageBatchResponse r) {
-                    var failed = new ArrayList<>(r.failed());
-                    failed.add(BatchResultErrorEntry.builder().id(id).code("InvalidParameterValue").senderFault(true)
-                            .message("refused by the test").build());
-                    return r.toBuilder().failed(failed).build();
-                }
-                return context.response();
-            }
-        });
+        var client = clientWith(new RefusedEntries(body, refuse::get, "InvalidParameterValue", true));
         opened.add(client);
         return client;
     }
@@ -494,12 +454,6 @@ class SqsSourceIT {
     }
 
     private static SqsClient clientWith(ExecutionInterceptor interceptor) {
-        return SqsClient.builder()
-                .endpointOverride(ElasticMq.endpoint())
-                .region(Region.US_EAST_1)
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("x", "x")))
-                .checksumValidationEnabled(false)
-                .overrideConfiguration(c -> c.addExecutionInterceptor(interceptor))
-                .build();
+        return ElasticMq.clientWith(interceptor);
     }
 }
