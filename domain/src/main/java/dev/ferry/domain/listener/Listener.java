@@ -288,6 +288,8 @@ public final class Listener implements AutoCloseable {
     }
 
     private ShutdownReport shutDown(String reason, Shutdown.Before before) {
+        var previous = OWN_THREAD.get();
+        OWN_THREAD.set(this); // what the shutdown calls (an observer, as it settles) may stop this listener too
         ShutdownReport r;
         try {
             r = new Shutdown(name, config, hands, groups, settler, processor, counters, this::stats)
@@ -296,7 +298,12 @@ public final class Listener implements AutoCloseable {
             LOG.log(Level.ERROR, "the shutdown of '" + name + "' failed", e);
             state.set(STOPPED);
             settler.close();
+            holds.shutdownNow();
+            workers.shutdownNow();
+            completer.shutdownNow();
             r = new ShutdownReport(reason + " (the shutdown failed: " + e + ")", 0, 0, 0, 0, Duration.ZERO, stats());
+        } finally {
+            OWN_THREAD.set(previous);
         }
         return finish(r, true);
     }

@@ -249,6 +249,45 @@ class ListenerStopTest {
         assertThat(report.finished()).isEqualTo(1);
     }
 
+    /** The shutdown settles on its caller's thread, and an observer there may stop (or close) the listener too. */
+    @Test
+    void stopCalledFromTheSettledObserver_whileAnotherThreadStops_returns_insteadOfWaitingForItself() throws Exception {
+        queue.send("waiting-behind");
+        queue.send("running");
+        var running = new CountDownLatch(1);
+        var release = new CountDownLatch(1);
+        Handler blocking = (event, delivery) -> {
+            running.countDown();
+            await(release);
+            return Outcome.done();
+        };
+        var inner = new AtomicReference<ShutdownReport>();
+        var observer = new ListenerObserver() {
+            @Override
+            public void settled(Delivery delivery, Disposition disposition) {
+                if (!self.get().isRunning() && inner.get() == null) {
+                    inner.set(self.get().stop()); // e.g. an observer that closes what it watched once it stops
+                }
+            }
+        };
+        var l = start(blocking, config().concurrency(1).shutdownDeadline(Duration.ofMillis(200)).build(), observer);
+        assertThat(running.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+
+        var report = CompletableFuture.supplyAsync(l::stop).get(LIMIT.toSeconds(), TimeUnit.SECONDS);
+        release.countDown();
+
+        assertThat(inner.get()).as("the observer's stop() returned").isNotNull();
+        assertThat(report.releasedRunning() + report.releasedWaiting()).isPositive();
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            latch.await(LIMIT.toSeconds(), TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     private static void await(CyclicBarrier barrier) {
         try {
             barrier.await(LIMIT.toSeconds(), TimeUnit.SECONDS);
