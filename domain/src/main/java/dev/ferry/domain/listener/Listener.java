@@ -29,6 +29,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
@@ -84,6 +85,8 @@ public final class Listener implements AutoCloseable {
     private final AtomicInteger state = new AtomicInteger(NEW);
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicReference<ShutdownReport> report = new AtomicReference<>();
+    private volatile boolean closeSourceWhenStopped;
+    private final AtomicBoolean sourceClosed = new AtomicBoolean();
 
     private Listener(Builder b) {
         this.name = b.source.name();
@@ -216,17 +219,29 @@ public final class Listener implements AutoCloseable {
     /**
      * Stops (as {@link #stop()}); a listener that owns its source (built with
      * {@link #builder(Source, Decoder, Handler)}, or {@link Builder#closeSourceOnClose}) then closes it,
-     * which waits for its open polls to end and their messages to be released. Idempotent.
+     * which waits for its open polls to end and their messages to be released (called on the listener's
+     * own thread, when the stop it starts has ended). Idempotent.
      */
     @Override
     public void close() {
-        stop();
         if (closesSource) {
-            try {
-                source.close();
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "closing the source of '" + name + "' failed", e);
-            }
+            closeSourceWhenStopped = true;
+        }
+        stop();
+        // on the listener's own thread the stop goes on after stop() returns: it closes the source at its end
+        if (closesSource && (OWN_THREAD.get() != this || stopped.getCount() == 0)) {
+            closeSource();
+        }
+    }
+
+    private void closeSource() {
+        if (!sourceClosed.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            source.close();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "closing the source of '" + name + "' failed", e);
         }
     }
 
@@ -305,7 +320,11 @@ public final class Listener implements AutoCloseable {
         } finally {
             OWN_THREAD.set(previous);
         }
-        return finish(r, true);
+        finish(r, true);
+        if (closeSourceWhenStopped) {
+            closeSource(); // close() was called on the listener's own thread, which could not wait for the stop
+        }
+        return r;
     }
 
     /** The report of the shutdown another thread runs, once it is done (bounded by its deadline). */

@@ -288,6 +288,65 @@ class ListenerStopTest {
         }
     }
 
+    /** A transport whose client is gone once closed (a Kafka consumer, an SQS client): settlements after it fail. */
+    private static final class ClosingTransport implements dev.ferry.domain.transport.Source, dev.ferry.domain.transport.Acknowledger {
+        private final InMemoryQueue queue;
+        private volatile boolean closed;
+
+        ClosingTransport(InMemoryQueue queue) {
+            this.queue = queue;
+        }
+
+        @Override
+        public String name() {
+            return queue.name();
+        }
+
+        @Override
+        public List<Delivery> poll(dev.ferry.domain.transport.PollRequest request) {
+            return queue.poll(request);
+        }
+
+        @Override
+        public List<dev.ferry.domain.transport.Settlement.Failure> settle(List<dev.ferry.domain.transport.Settlement> settlements) {
+            if (closed) {
+                throw new IllegalStateException("the client is closed");
+            }
+            return queue.settle(settlements);
+        }
+
+        @Override
+        public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
+            return queue.extendLeases(deliveries, lease);
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+            queue.close();
+        }
+    }
+
+    @Test
+    void closeCalledFromInsideAHandler_closesTheSourceOnlyOnceTheStopSentItsSettlements() throws Exception {
+        queue.send("the-last-one");
+        var transport = new ClosingTransport(queue);
+        Handler closing = (event, delivery) -> {
+            self.get().close();
+            return Outcome.done();
+        };
+        var l = Listener.builder(transport, transport, new LineDecoder(), closing).config(config().build())
+                .closeSourceOnClose(true).build();
+        self.set(l);
+        listeners.add(l);
+        l.start();
+
+        assertThat(l.awaitStop(LIMIT)).isPresent();
+
+        assertThat(Await.until(LIMIT, () -> transport.closed)).as("the source is closed, after the stop").isTrue();
+        assertThat(queue.size() + queue.inFlightCount()).as("the handled message acked before the source closed").isZero();
+    }
+
     private static void await(CyclicBarrier barrier) {
         try {
             barrier.await(LIMIT.toSeconds(), TimeUnit.SECONDS);
