@@ -33,6 +33,7 @@ final class LedgerFile {
     private final Path file;
     private final Consumer<Maps> reopened;
     private volatile Maps maps;
+    private volatile boolean closed;
     private long lastAttempt;
 
     /** Opens {@code file}; {@code reopened} is told of each later opening (not of this first one). */
@@ -47,6 +48,9 @@ final class LedgerFile {
         var m = maps;
         if (!m.broken()) {
             return m;
+        }
+        if (closed) {
+            throw new FerryException("ledger " + file + " is closed", false); // on purpose: not opened again
         }
         var fresh = reopen(m);
         if (fresh == null) {
@@ -89,7 +93,8 @@ final class LedgerFile {
         return fresh;
     }
 
-    void close() {
+    synchronized void close() {
+        closed = true;
         var m = maps;
         if (m.broken()) {
             m.store().closeImmediately(); // nothing to save: H2 refuses to write to a store that broke

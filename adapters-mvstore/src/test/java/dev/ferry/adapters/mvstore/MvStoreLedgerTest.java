@@ -140,6 +140,18 @@ class MvStoreLedgerTest {
     }
 
     @Test
+    void aLedgerClosedOnPurpose_isNotOpenedAgainBehindItsBack_andFreesItsFile() {
+        var clock = new MutableClock(java.time.Instant.parse("2026-11-23T10:00:00Z"));
+        var file = dir.resolve("closed.db");
+        var ledger = MvStoreLedger.builder(file).clock(clock).build();
+        ledger.close();
+
+        assertThatThrownBy(ledger::size).isInstanceOf(FerryException.class).hasMessageContaining("closed");
+        var again = open(file, clock); // the file is free for the next opener
+        assertThat(again.claim("k", Duration.ofMinutes(1))).isInstanceOf(Claim.Acquired.class);
+    }
+
+    @Test
     void completedKeys_andGrowingTokens_surviveCloseAndReopen() {
         var clock = new MutableClock(java.time.Instant.parse("2026-11-23T10:00:00Z"));
         var file = dir.resolve("ledger.db");
