@@ -5,6 +5,9 @@ import dev.ferry.domain.retry.FailureDecision;
 import dev.ferry.domain.retry.FailureDecision.Setback;
 import dev.ferry.domain.transport.Disposition;
 import java.lang.System.Logger.Level;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -22,6 +25,8 @@ final class LedgerSteps {
 
     private final Processor.Shared s;
     private final Consumer<InFlight> giveBack;
+    /** Completions owed (see {@link #owe}) and not yet recorded. */
+    private final Set<InFlight.HeldClaim> owed = ConcurrentHashMap.newKeySet();
 
     /** {@code giveBack} settles a delivery the completer cannot take any more (shutdown). */
     LedgerSteps(Processor.Shared shared, Consumer<InFlight> giveBack) {
@@ -127,24 +132,41 @@ final class LedgerSteps {
         if (claim == null || !s.running().getAsBoolean() && recordOwed(claim)) {
             return; // stopping: tried now, the scheduler goes with the listener
         }
+        owed.add(claim);
         oweAgain(claim, 1, System.nanoTime() + s.config().lease().toNanos());
     }
 
     private void oweAgain(InFlight.HeldClaim claim, int attempt, long untilNanos) {
         long delay = s.policies().storeBackoff().delay(attempt, s.nextRandom()).toNanos();
         if (System.nanoTime() + delay - untilNanos > 0) {
+            owed.remove(claim);
             LOG.log(Level.WARNING, "the completion of {0} could not be recorded within a lease; a later copy may "
                     + "run its effect again", claim.key());
             return;
         }
         try {
-            s.scheduler().schedule(() -> {
-                if (!recordOwed(claim)) {
+            // the timer only: the ledger's I/O goes on a thread of its own, never on the scheduler's one thread
+            s.scheduler().schedule(() -> Thread.ofVirtual().name("ferry-" + s.name() + "-owed").start(() -> {
+                if (owed.contains(claim) && !recordOwed(claim)) {
                     oweAgain(claim, attempt + 1, untilNanos);
                 }
-            }, delay, TimeUnit.NANOSECONDS);
+            }), delay, TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException stopping) {
             recordOwed(claim); // the listener stops: one last try, now
+        }
+    }
+
+    /** At the end of a stop: each completion still owed is tried once more, now; what fails is logged. */
+    void settleOwed() {
+        int failed = 0;
+        for (var claim : List.copyOf(owed)) {
+            if (!recordOwed(claim)) {
+                failed++;
+            }
+        }
+        if (failed > 0) {
+            LOG.log(Level.WARNING, "{0} completion(s) of ''{1}'' could not be recorded before it stopped; a later copy "
+                    + "may run their effects again", failed, s.name());
         }
     }
 
@@ -154,6 +176,7 @@ final class LedgerSteps {
             if (!s.ledger().complete(claim.key(), claim.token(), s.config().completedTtl())) {
                 recordFencedEffect(claim.key());
             }
+            owed.remove(claim);
             s.intake().ledgerWorked();
             return true;
         } catch (Throwable e) {

@@ -347,6 +347,11 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         return true;
     }
 
+    /** At the end of a stop: completions still owed are tried once more (see {@link LedgerSteps#owe}). */
+    void settleOwed() {
+        ledger.settleOwed();
+    }
+
     /** skip-delete: the handler settled a delivery it kept; see {@link LedgerSteps#settledByHandler}. */
     void settledByHandler(InFlight item, Disposition disposition) {
         ledger.settledByHandler(item, disposition);

@@ -92,6 +92,7 @@ final class Shutdown {
         holds.shutdownNow();
         workers.shutdownNow();
         completer.shutdownNow();
+        processor.settleOwed(); // their timers went with the scheduler
         processor.notes().close(Duration.ofSeconds(2));
         var r = new ShutdownReport(reason, finished, releasedWaiting, releasedRunning,
                 counters.settlementsSent.sum() - sentBefore, Duration.ofNanos(System.nanoTime() - begin), stats.get());

@@ -60,6 +60,30 @@ class OwedCompletionTest {
         assertThat(l.stats().duplicatesDropped()).as("the copy found it done").isGreaterThanOrEqualTo(1);
     }
 
+    @Test
+    void aCompletionStillOwedWhenTheListenerStops_isTriedOnceMore_beforeTheStopEnds() {
+        queue.send("ship-order-9");
+        var inner = dev.ferry.domain.idempotency.InMemoryLedger.create();
+        var ledger = new FlakyLedger(inner);
+        Handler handler = (event, delivery) -> {
+            ledger.fault(FlakyLedger.Fault.STORE_DOWN); // this effect's completion fails
+            return Outcome.done();
+        };
+        // a long lease: the copy put back stays away, so only the stop can record what is owed
+        var config = ListenerTest.fast().holdLimit(Duration.ZERO).lease(Duration.ofSeconds(30)).build();
+        var l = Listener.builder(queue, queue, new LineDecoder(), handler).config(config).ledger(ledger).build();
+        listeners.add(l);
+        l.start();
+        assertThat(Await.until(LIMIT, () -> l.stats().redelivered() + l.stats().released() >= 1))
+                .as("put back without its completion; stats " + l.stats()).isTrue();
+
+        ledger.fault(FlakyLedger.Fault.NONE); // back before the first retry is due
+        l.stop();
+
+        var key = ledger.keys.getFirst();
+        assertThat(inner.peek(key)).as("recorded by the stop").containsInstanceOf(dev.ferry.domain.idempotency.Claim.Completed.class);
+    }
+
     private static void sleep(long millis) {
         try {
             Thread.sleep(millis);
