@@ -3,6 +3,7 @@ package dev.ferry.codecs;
 import dev.ferry.domain.decode.Decoded;
 import dev.ferry.domain.model.Delivery;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.Map;
 
 /**
@@ -27,12 +28,17 @@ final class SnsFastPath {
     }
 
     /** What one envelope is read into: its fields' spans (2 ints each, in SnsDecoder.ENVELOPE's order) and its attributes. */
+    /** Up to this many attribute names, a repeat is looked for by comparing them in turn. */
+    private static final int SEEN_BY_SCAN = 16;
+
     private static final class Read {
         final Scan scan;
         final int[] f = new int[2 * SnsDecoder.MESSAGE_ATTRIBUTES];
         final int[] value = new int[2];
         String[] attributes;
         int count;
+        /** The names read so far, once there are {@link #SEEN_BY_SCAN} of them. */
+        HashSet<String> seen;
 
         Read(Scan scan) {
             this.scan = scan;
@@ -84,9 +90,21 @@ final class SnsFastPath {
         if (r.attributes == null) {
             r.attributes = new String[8];
         }
-        for (int i = 0; i < r.count; i++) {
-            if (r.attributes[2 * i].equals(name)) {
-                return Scan.BAIL; // a name twice: which one counts, the Jackson path decides
+        if (r.count < SEEN_BY_SCAN) {
+            for (int i = 0; i < r.count; i++) {
+                if (r.attributes[2 * i].equals(name)) {
+                    return Scan.BAIL; // a name twice: which one counts, the Jackson path decides
+                }
+            }
+        } else {
+            if (r.seen == null) { // past a few names a set: tens of thousands compared pair by pair would take seconds
+                r.seen = new HashSet<>();
+                for (int i = 0; i < r.count; i++) {
+                    r.seen.add(r.attributes[2 * i]);
+                }
+            }
+            if (!r.seen.add(name)) {
+                return Scan.BAIL;
             }
         }
         r.value[0] = -1;

@@ -253,4 +253,24 @@ class CodecsTest {
         assertThatThrownBy(() -> Codecs.named("xml", LIMITS)).hasMessage(
                 "unknown format 'xml', expected one of s3, mturk, sns, sns+s3, sns+mturk, raw, auto (json needs pointers)");
     }
+
+    /** An envelope with tens of thousands of message attributes is read in linear time, not compared pair by pair. */
+    @Test
+    void anEnvelopeWithEightyThousandMessageAttributes_decodesWithoutATimeout() {
+        var attributes = new StringBuilder();
+        int count = 80_000;
+        for (int i = 0; i < count; i++) {
+            attributes.append(i == 0 ? "" : ",").append("\"a").append(i).append("\":{}");
+        }
+        var body = new String(Samples.bytes("samples/sns-s3.json"), StandardCharsets.UTF_8)
+                .replaceFirst("\"MessageAttributes\"\\s*:\\s*\\{", "\"MessageAttributes\": {" + attributes + ",");
+        assertThat(body).contains("\"a79999\"");
+        var sns = Codecs.named("sns", LIMITS);
+
+        var decoded = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(5),
+                () -> sns.decode(Samples.delivery(body.getBytes(StandardCharsets.UTF_8))));
+
+        assertThat(decoded).isInstanceOfSatisfying(Decoded.Events.class,
+                e -> assertThat(e.events().getFirst().attributes()).containsEntry("env", "prod"));
+    }
 }
