@@ -54,6 +54,19 @@ final class SnsDecoder extends JsonSupport {
         }
     }
 
+    /** The index of the first surrogate not part of a pair, or -1. */
+    static int loneSurrogate(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     Decoder next() {
         return next;
     }
@@ -81,6 +94,11 @@ final class SnsDecoder extends JsonSupport {
             case "Notification" -> {
                 if (message == null) {
                     throw new Failure("Message: missing in an SNS Notification from " + topicArn);
+                }
+                int lone = loneSurrogate(message);
+                if (lone >= 0) { // not text: as UTF-8 it would turn into '?', and another message's key
+                    throw new Failure("Message: a lone surrogate (\\u" + Integer.toHexString(message.charAt(lone))
+                            + ") at character " + lone + " is not text");
                 }
                 var envelope = MergedMap.of(new FlatMap.Builder(4).put("sns.TopicArn", topicArn)
                         .put("sns.MessageId", messageId).put("sns.Subject", subject).put("sns.Timestamp", timestamp)

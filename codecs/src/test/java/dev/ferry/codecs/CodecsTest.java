@@ -273,4 +273,22 @@ class CodecsTest {
         assertThat(decoded).isInstanceOfSatisfying(Decoded.Events.class,
                 e -> assertThat(e.events().getFirst().attributes()).containsEntry("env", "prod"));
     }
+
+    /**
+     * A Message with a lone surrogate (escaped in the envelope) is not text: it is refused with its reason,
+     * not turned into '?' — two different documents would then share one key, and the second be dropped
+     * as a duplicate.
+     */
+    @Test
+    void anSnsMessageWithALoneSurrogate_isMalformed_notMadeIntoAnotherDocumentsKey() {
+        var sns = Codecs.named("sns+mturk", LIMITS);
+        for (var surrogate : List.of("\\ud800", "\\udbff")) {
+            var body = "{\"Type\":\"Notification\",\"MessageId\":\"m-" + surrogate.substring(2) + "\",\"TopicArn\":\"arn:aws:sns:us-east-1:1:t\","
+                    + "\"Message\":\"{\\\"EventDocId\\\":\\\"d" + surrogate + "\\\",\\\"Events\\\":[{\\\"EventType\\\":\\\"Ping\\\","
+                    + "\\\"EventTimestamp\\\":\\\"2026-01-01T00:00:00Z\\\"}]}\",\"Timestamp\":\"2026-01-01T00:00:00.000Z\"}";
+            var decoded = sns.decode(Samples.delivery(body.getBytes(StandardCharsets.UTF_8)));
+            assertThat(decoded).as(body).isInstanceOfSatisfying(Decoded.Malformed.class,
+                    m -> assertThat(m.reason()).contains("surrogate"));
+        }
+    }
 }
