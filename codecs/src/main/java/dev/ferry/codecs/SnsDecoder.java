@@ -54,6 +54,24 @@ final class SnsDecoder extends JsonSupport {
         }
     }
 
+    /** Whether the body's object has both a Type and a TopicArn member, whatever their values: an envelope. */
+    private boolean envelope(Delivery delivery) throws IOException {
+        boolean type = false;
+        boolean topicArn = false;
+        try (JsonParser p = factory.createParser(delivery.body())) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                return false;
+            }
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                type |= "Type".equals(p.currentName());
+                topicArn |= "TopicArn".equals(p.currentName());
+                p.nextToken();
+                p.skipChildren();
+            }
+        }
+        return type && topicArn;
+    }
+
     /** The index of the first surrogate not part of a pair, or -1. */
     static int loneSurrogate(String s) {
         for (int i = 0; i < s.length(); i++) {
@@ -77,7 +95,15 @@ final class SnsDecoder extends JsonSupport {
             return next.decode(delivery);
         }
         var e = new Envelope();
-        Members.object(p, ENVELOPE, SnsDecoder::envelopeField, e);
+        try {
+            Members.object(p, ENVELOPE, SnsDecoder::envelopeField, e);
+        } catch (Failure f) {
+            // a field named like one of the envelope's but of another type: a fault only in an envelope
+            if (!envelope(delivery)) {
+                return next.decode(delivery);
+            }
+            throw f;
+        }
         expectEnd(p);
         String type = e.fields[TYPE];
         String messageId = e.fields[MESSAGE_ID];

@@ -291,4 +291,15 @@ class CodecsTest {
                     m -> assertThat(m.reason()).contains("surrogate"));
         }
     }
+
+    /** A raw message (no envelope) may have a field named like one of the envelope's, of another type. */
+    @Test
+    void aRawMessageWithAFieldNamedLikeAnEnvelopes_goesOnAsRaw_notDeadLettered() {
+        var sns = Codecs.named("sns", LIMITS);
+        for (var body : List.of("{\"orderId\":\"42\",\"Timestamp\":1732960000000}", "{\"Message\":{\"text\":\"hi\"},\"MessageId\":7}")) {
+            var decoded = sns.decode(Samples.delivery(body.getBytes(StandardCharsets.UTF_8)));
+            assertThat(decoded).as(body).isInstanceOfSatisfying(Decoded.Events.class,
+                    e -> assertThat(e.events().getFirst().payloadAsString()).isEqualTo(body));
+        }
+    }
 }
