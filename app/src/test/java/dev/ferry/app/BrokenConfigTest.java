@@ -32,6 +32,16 @@ class BrokenConfigTest {
                         admin:
                           stall-after: 2s
                         """ + OK_TAIL, "ferry.yaml:3: admin.stall-after: must be at least 10s"),
+                broken("a stall bound past what a clock can count (a 'never')", """
+                        sources: {s: {sqs: {queue: q}}}
+                        admin:
+                          stall-after: 200000d
+                        """ + OK_TAIL, "ferry.yaml:3: admin.stall-after: at most 36500d (100 years), was 200000d"),
+                broken("a shutdown deadline past what a clock can count", """
+                        sources: {s: {sqs: {queue: q}}}
+                        listener:
+                          shutdown-deadline: 200000d
+                        """ + OK_TAIL, "ferry.yaml:3: listener.shutdown-deadline: at most 36500d (100 years), was 200000d"),
                 broken("an OTLP endpoint that is not a URL", """
                         sources: {s: {sqs: {queue: q}}}
                         tracing:

@@ -214,6 +214,9 @@ final class Section implements Settings {
         }
     }
 
+    /** The longest duration a setting takes: "never" in practice, and still countable in nanoseconds. */
+    static final Duration MAX_DURATION = Duration.ofDays(36_500);
+
     @Override
     public Duration duration(String key, Duration fallback) {
         String v = string(key, null);
@@ -223,6 +226,11 @@ final class Section implements Settings {
         var parsed = AppSections.parseDuration(v);
         if (parsed == null) {
             error(key, "expected a duration like 500ms, 30s, 1m30s, 2h or 7d (or ISO-8601 such as PT1M30S), was '" + v + "'");
+            return fallback;
+        }
+        if (parsed.compareTo(MAX_DURATION) > 0) {
+            // past ~292 years a duration no longer fits the nanoseconds the listener and the health checks count in
+            error(key, "at most 36500d (100 years), was " + v.trim());
             return fallback;
         }
         return parsed;

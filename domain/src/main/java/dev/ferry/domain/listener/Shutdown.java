@@ -61,7 +61,9 @@ final class Shutdown {
                 releasedWaiting++;
             }
         }
-        long deadline = begin + config.shutdownDeadline().toNanos();
+        // a deadline of centuries ("wait for them all") stays a number: nanoseconds overflow past ~292 years
+        long deadline = begin + Math.min(config.shutdownDeadline().toSeconds(), TimeUnit.DAYS.toSeconds(36_500)) * 1_000_000_000L
+                + config.shutdownDeadline().toNanosPart();
         do {
             releasedWaiting += giveBackHeld();
         } while (!hands.isEmpty() && System.nanoTime() - deadline < 0 && sleepMillis(5));

@@ -347,6 +347,15 @@ class ListenerStopTest {
         assertThat(queue.size() + queue.inFlightCount()).as("the handled message acked before the source closed").isZero();
     }
 
+    @Test
+    void aShutdownDeadlineOfCenturies_meansWaitForThem_notAShutdownThatFails() {
+        var l = start(done(), config().shutdownDeadline(Duration.ofDays(200_000)).build(), ListenerObserver.NONE);
+
+        var report = l.stop();
+
+        assertThat(report.reason()).isEqualTo("stop requested");
+    }
+
     private static void await(CyclicBarrier barrier) {
         try {
             barrier.await(LIMIT.toSeconds(), TimeUnit.SECONDS);
