@@ -1,8 +1,11 @@
 package dev.ferry.app;
 
+import dev.ferry.domain.listener.Listener;
+import dev.ferry.domain.listener.ShutdownReport;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,6 +19,20 @@ final class Closing {
     private static final Logger LOG = LoggerFactory.getLogger("ferry");
 
     private Closing() {
+    }
+
+    /**
+     * Stops every listener at once, each reported to {@code stopped}: stopped in turn, the last would
+     * go on taking messages while the first ones drain, and the stop would take the sum of their deadlines.
+     */
+    static void stopTogether(List<Listener> listeners, BiConsumer<Listener, ShutdownReport> stopped) {
+        var bound = Duration.ZERO;
+        for (var l : listeners) {
+            // a stop takes its deadline, the wait for settlements under way and the joins of its threads
+            var each = l.config().shutdownDeadline().plusSeconds(20);
+            bound = each.compareTo(bound) > 0 ? each : bound;
+        }
+        inParallel(listeners.stream().map(l -> (AutoCloseable) () -> stopped.accept(l, l.stop())).toList(), bound);
     }
 
     static void inParallel(List<? extends AutoCloseable> all, Duration bound) {

@@ -297,6 +297,14 @@ public final class FerryRuntime implements AutoCloseable {
         return metricsPort;
     }
 
+    private static void quietly(String what, AutoCloseable step) {
+        try {
+            step.close();
+        } catch (Throwable e) {
+            LOG.warn("{} failed: {}", what, String.valueOf(e));
+        }
+    }
+
     private void line(String text) {
         LOG.info(text);
     }
@@ -312,38 +320,30 @@ public final class FerryRuntime implements AutoCloseable {
         if (statsThread != null) {
             statsThread.interrupt();
         }
-        for (var listener : listeners) {
-            var report = listener.stop();
-            line("stopped '" + listener.name() + "': " + report.reason() + ", " + report.stats().line());
-        }
+        Closing.stopTogether(List.copyOf(listeners),
+                (listener, report) -> line("stopped '" + listener.name() + "': " + report.reason() + ", " + report.stats().line()));
         listeners.clear();
         Closing.inParallel(sources, java.time.Duration.ofSeconds(30)); // each may wait for a long poll: together, not in turn
         sources.clear();
+        // each in turn, whatever the one before threw (an Error from a plugin's close too): the file locks,
+        // ports and threads of the rest are let go all the same
         for (var c : closeables.reversed()) {
-            try {
-                c.close();
-            } catch (Exception e) {
-                LOG.warn("closing {} failed: {}", c, e.getMessage());
-            }
+            quietly("closing " + c, c::close);
         }
         closeables.clear();
         if (ledger instanceof AutoCloseable c) {
-            try {
-                c.close();
-            } catch (Exception e) {
-                LOG.warn("closing the ledger failed: {}", e.getMessage());
-            }
+            quietly("closing the ledger", c::close);
         }
         ledger = null;
         if (context != null) {
-            context.close();
+            quietly("closing the adapters' context", context::close);
         }
-        observability.close();
+        quietly("closing the metrics and admin endpoints", observability::close);
         if (tracingSetup != null) {
-            tracingSetup.close();
+            quietly("closing tracing", tracingSetup::close);
         }
         if (embedded != null) {
-            embedded.close();
+            quietly("stopping the embedded SQS server", embedded::close);
             embedded = null;
         }
     }

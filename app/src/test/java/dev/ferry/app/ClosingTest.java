@@ -45,4 +45,31 @@ class ClosingTest {
             release.countDown();
         }
     }
+
+    /** Each handler finishes only once every listener is stopping: stopped in turn, the first would run out its deadline. */
+    @Test
+    void listeners_stopTogether_soEachFinishesWhatItHolds_withinItsOwnDeadline() throws Exception {
+        var listeners = new java.util.concurrent.CopyOnWriteArrayList<dev.ferry.domain.listener.Listener>();
+        var handling = new CountDownLatch(2);
+        dev.ferry.domain.handle.Handler waitsForAllToStop = (event, delivery) -> {
+            handling.countDown();
+            dev.ferry.domain.testing.Await.until(Duration.ofSeconds(10), () -> listeners.stream().noneMatch(
+                    dev.ferry.domain.listener.Listener::isRunning));
+            return dev.ferry.domain.handle.Outcome.done();
+        };
+        for (var name : List.of("a", "b")) {
+            var queue = dev.ferry.domain.memory.InMemoryQueue.standard(name);
+            queue.send("one");
+            listeners.add(dev.ferry.domain.listener.Listener.builder(queue, queue, new dev.ferry.domain.testing.LineDecoder(),
+                    waitsForAllToStop).config(dev.ferry.domain.listener.ListenerConfig.builder()
+                    .pollWait(Duration.ofMillis(50)).shutdownDeadline(Duration.ofSeconds(2)).build()).build().start());
+        }
+        assertThat(handling.await(10, TimeUnit.SECONDS)).isTrue();
+        var reports = new java.util.concurrent.ConcurrentHashMap<String, dev.ferry.domain.listener.ShutdownReport>();
+
+        Closing.stopTogether(listeners, (listener, report) -> reports.put(listener.name(), report));
+
+        assertThat(reports).hasSize(2);
+        assertThat(reports.values()).allSatisfy(r -> assertThat(r.releasedRunning()).as(r.toString()).isZero());
+    }
 }
