@@ -116,7 +116,11 @@ class ConsoleBrowserIT {
 
                     poisoned = false; // the cause is fixed downstream
                     driver.findElement(By.id("token")).sendKeys(TOKEN);
-                    driver.findElement(By.cssSelector("button.release[data-group='acct-7']")).click();
+                    // the console redraws its lists as it refreshes: a button found just before a redraw is gone, so find it again
+                    wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class).until(d -> {
+                        d.findElement(By.cssSelector("button.release[data-group='acct-7']")).click();
+                        return true;
+                    });
                     wait.until(d -> d.findElement(By.id("release-result")).getText().contains("released: 3 sent back in order"));
                     assertThat(Await.until(LIMIT, () -> delivered.size() == 4)).as(() -> "delivered " + delivered).isTrue();
                     assertThat(delivered).containsExactly("t1", "t2", "t3", "t4");

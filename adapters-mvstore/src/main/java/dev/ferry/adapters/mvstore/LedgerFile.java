@@ -14,7 +14,10 @@ import org.slf4j.LoggerFactory;
  * The ledger's open file and its maps. H2 closes a store for good when a write fails under it (a
  * full disk, an I/O error, an {@code OutOfMemoryError} while it writes): the file is then opened
  * again on the next call — at most once a second — rather than the ledger failing every call until
- * the process restarts. What was not committed before the failure is gone, as after a crash.
+ * the process restarts. What was not committed before the failure is gone, as after a crash — with
+ * one difference: claims made in the second before it are lost while their handlers still run, so a
+ * copy of such a message that arrives meanwhile (another poller, a redelivery) may run beside them.
+ * Completions are committed before they return, so none that returned is lost.
  */
 final class LedgerFile {
 

@@ -22,7 +22,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -31,7 +30,6 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 
 /**
@@ -83,8 +81,7 @@ public final class Listener implements AutoCloseable {
     private final List<Thread> pollerThreads = new CopyOnWriteArrayList<>();
     private Thread settlerThread, leaseThread;
     private final AtomicInteger state = new AtomicInteger(NEW);
-    private final CountDownLatch stopped = new CountDownLatch(1);
-    private final AtomicReference<ShutdownReport> report = new AtomicReference<>();
+    private final StopReport report = new StopReport();
     private volatile boolean closeSourceWhenStopped;
     private final AtomicBoolean sourceClosed = new AtomicBoolean();
 
@@ -229,7 +226,7 @@ public final class Listener implements AutoCloseable {
         }
         stop();
         // on the listener's own thread the stop goes on after stop() returns: it closes the source at its end
-        if (closesSource && (OWN_THREAD.get() != this || stopped.getCount() == 0)) {
+        if (closesSource && (OWN_THREAD.get() != this || report.ended())) {
             closeSource();
         }
     }
@@ -247,10 +244,7 @@ public final class Listener implements AutoCloseable {
 
     /** Waits until the listener stopped (by {@link #stop}, idle timeout or the before-poll hook). */
     public Optional<ShutdownReport> awaitStop(Duration timeout) throws InterruptedException {
-        if (stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-            return Optional.of(report.get());
-        }
-        return Optional.empty();
+        return report.await(timeout);
     }
 
     /** A poller thread that died of something nothing caught is replaced (run by the lease keeper). */
@@ -294,7 +288,7 @@ public final class Listener implements AutoCloseable {
                 }
                 mine = state.compareAndSet(RUNNING, STOPPING);
             }
-            return mine ? shutDown(reason, before) : awaitReport();
+            return mine ? shutDown(reason, before) : report.awaitKeepingInterrupts();
         } finally {
             if (interrupted) {
                 Thread.currentThread().interrupt();
@@ -327,29 +321,9 @@ public final class Listener implements AutoCloseable {
         return r;
     }
 
-    /** The report of the shutdown another thread runs, once it is done (bounded by its deadline). */
-    private ShutdownReport awaitReport() {
-        boolean interrupted = false;
-        try {
-            while (true) {
-                try {
-                    stopped.await();
-                    return report.get();
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
-
     /** Publishes the report, then tells the observer: a stop() it makes returns the report. */
     private ShutdownReport finish(ShutdownReport r, boolean tellObserver) {
-        report.set(r);
-        stopped.countDown();
+        report.publish(r);
         if (tellObserver) {
             observer.stopped(r);
         }
