@@ -35,6 +35,11 @@ final class FileSink implements Sink {
         this.json = json;
     }
 
+    /** Over a channel already open (a test's, to make its writes fail). */
+    static FileSink over(String name, Path path, FileChannel channel, boolean json) {
+        return new FileSink(name, path, channel, json);
+    }
+
     static FileSink open(String name, Path path, boolean json) {
         try {
             if (path.getParent() != null) {
@@ -60,17 +65,31 @@ final class FileSink implements Sink {
         } catch (IOException e) {
             return Outcome.reject("file sink '" + name + "': cannot write event " + event.key() + " as JSON: " + e.getMessage());
         }
-        try {
-            synchronized (this) {
+        synchronized (this) {
+            long end = -1;
+            try {
+                end = channel.size();
                 var buffer = ByteBuffer.wrap(line);
                 while (buffer.hasRemaining()) {
                     channel.write(buffer);
                 }
                 channel.force(false);
+                return Outcome.done();
+            } catch (IOException e) {
+                // a line half written, or written and not forced: cut back, or the retry writes after it (twice, or garbled)
+                String cut = end < 0 ? "" : truncate(end);
+                return Outcome.retry("file sink '" + name + "': cannot write " + path + ": " + e.getMessage() + cut);
             }
-            return Outcome.done();
+        }
+    }
+
+    /** Cuts the file back to {@code end}; empty when done, else what went wrong, for the reason. */
+    private String truncate(long end) {
+        try {
+            channel.truncate(end);
+            return "";
         } catch (IOException e) {
-            return Outcome.retry("file sink '" + name + "': cannot write " + path + ": " + e.getMessage());
+            return "; cutting the failed line back failed too: " + e.getMessage();
         }
     }
 

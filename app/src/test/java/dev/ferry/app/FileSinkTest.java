@@ -1,0 +1,90 @@
+package dev.ferry.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.model.Event;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The file sink's line is on disk once, whole, whatever a failed write left behind. */
+class FileSinkTest {
+
+    @TempDir
+    Path dir;
+
+    private static Event event(String key) {
+        return new Event(key, "Test", null, null, ("{\"key\":\"" + key + "\"}").getBytes(StandardCharsets.UTF_8), Map.of());
+    }
+
+    @Test
+    void aLineWrittenButNotForced_isCutBack_soTheRetryWritesItOnce() throws IOException {
+        var file = dir.resolve("out.jsonl");
+        var failOnce = new AtomicBoolean(true);
+        var real = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+        var sink = FileSink.over("out", file, new Failing(real, failOnce), true);
+        try {
+            assertThat(sink.publish(event("first"))).isEqualTo(Outcome.done());
+
+            assertThat(sink.publish(event("second"))).as("the disk failed the force").isInstanceOf(Outcome.Retry.class);
+            assertThat(sink.publish(event("second"))).as("the retry").isEqualTo(Outcome.done());
+        } finally {
+            sink.close();
+        }
+
+        var lines = Files.readAllLines(file);
+        assertThat(lines).hasSize(2);
+        assertThat(lines.get(0)).contains("\"key\":\"first\"");
+        assertThat(lines.get(1)).contains("\"key\":\"second\"").startsWith("{");
+    }
+
+    /** A real channel whose second force fails once, as a disk may (EIO), after the bytes were written. */
+    private static final class Failing extends FileChannel {
+        private final FileChannel real;
+        private final AtomicBoolean failOnce;
+        private int forces;
+
+        Failing(FileChannel real, AtomicBoolean failOnce) {
+            this.real = real;
+            this.failOnce = failOnce;
+        }
+
+        @Override
+        public void force(boolean metaData) throws IOException {
+            if (++forces == 2 && failOnce.getAndSet(false)) {
+                throw new IOException("Input/output error (injected)");
+            }
+            real.force(metaData);
+        }
+
+        @Override public int read(ByteBuffer dst) throws IOException { return real.read(dst); }
+        @Override public long read(ByteBuffer[] dsts, int offset, int length) throws IOException { return real.read(dsts, offset, length); }
+        @Override public int write(ByteBuffer src) throws IOException { return real.write(src); }
+        @Override public long write(ByteBuffer[] srcs, int offset, int length) throws IOException { return real.write(srcs, offset, length); }
+        @Override public long position() throws IOException { return real.position(); }
+        @Override public FileChannel position(long newPosition) throws IOException { real.position(newPosition); return this; }
+        @Override public long size() throws IOException { return real.size(); }
+        @Override public FileChannel truncate(long size) throws IOException { real.truncate(size); return this; }
+        @Override public long transferTo(long position, long count, WritableByteChannel target) throws IOException { return real.transferTo(position, count, target); }
+        @Override public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException { return real.transferFrom(src, position, count); }
+        @Override public int read(ByteBuffer dst, long position) throws IOException { return real.read(dst, position); }
+        @Override public int write(ByteBuffer src, long position) throws IOException { return real.write(src, position); }
+        @Override public MappedByteBuffer map(MapMode mode, long position, long size) throws IOException { return real.map(mode, position, size); }
+        @Override public FileLock lock(long position, long size, boolean shared) throws IOException { return real.lock(position, size, shared); }
+        @Override public FileLock tryLock(long position, long size, boolean shared) throws IOException { return real.tryLock(position, size, shared); }
+        @Override protected void implCloseChannel() throws IOException { real.close(); }
+    }
+}
