@@ -180,8 +180,18 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
                 continue;
             }
             String topic = header(record.headers(), DeadLetterAttributes.SOURCE);
+            ConsumerRecord<byte[], byte[]> original;
+            try {
+                original = header(record.headers(), KafkaSource.VALUE_OMITTED) == null ? record : original(topic, record);
+            } catch (RuntimeException e) {
+                problem = "the record " + record.topic() + "-" + record.partition() + "@" + record.offset() + " was dead-lettered "
+                        + "without its value (too large for the dead-letter topic) and could not be read from its topic: "
+                        + e.getMessage() + "; nothing after it was moved";
+                firstLeft.merge(partition, record.offset(), Math::min);
+                continue;
+            }
             var headers = new RecordHeaders();
-            for (var h : record.headers()) {
+            for (var h : original.headers()) {
                 if (!h.key().startsWith(DeadLetterAttributes.PREFIX) && !h.key().equals(GroupParker.RELEASE_ATTRIBUTE)) {
                     headers.add(h);
                 }
@@ -189,7 +199,7 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
             headers.add(GroupParker.RELEASE_ATTRIBUTE, GroupParker.releaseValue(token, parked.redriven() + redriven + 1)
                     .getBytes(StandardCharsets.UTF_8));
             try {
-                producer.send(new ProducerRecord<>(topic, null, record.key(), record.value(), headers))
+                producer.send(new ProducerRecord<>(topic, null, record.key(), original.value(), headers))
                         .get(SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
                 counted++;
                 redriven++;
@@ -207,6 +217,35 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
             problem = problem != null ? problem : "the records were produced back, but how far could not be recorded: " + e;
         }
         return new GroupParker.Moved(counted, redriven, problem);
+    }
+
+    /**
+     * The record a dead-letter copy without its value stands for (see {@link KafkaSource#VALUE_OMITTED}),
+     * read from where the copy says it is in its source topic; refused when the topic no longer has it.
+     */
+    private ConsumerRecord<byte[], byte[]> original(String topic, ConsumerRecord<byte[], byte[]> copy) {
+        var partition = new TopicPartition(topic, Integer.parseInt(header(copy.headers(), KafkaSource.PARTITION)));
+        long offset = Long.parseLong(header(copy.headers(), KafkaSource.OFFSET));
+        var config = new HashMap<>(clientConfig);
+        config.remove(ConsumerConfig.GROUP_ID_CONFIG);
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        try (var consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            consumer.assign(List.of(partition));
+            if (offset < consumer.beginningOffsets(List.of(partition), SEND_TIMEOUT).get(partition)) {
+                throw new IllegalStateException(partition + "@" + offset + " is gone from the topic (its retention)");
+            }
+            consumer.seek(partition, offset);
+            long end = System.nanoTime() + SEND_TIMEOUT.toNanos();
+            while (System.nanoTime() < end) {
+                for (var record : consumer.poll(Duration.ofMillis(500))) {
+                    if (record.offset() == offset) {
+                        return record;
+                    }
+                    throw new IllegalStateException(partition + "@" + offset + " is gone from the topic (compacted)");
+                }
+            }
+            throw new IllegalStateException(partition + "@" + offset + " was not read within " + SEND_TIMEOUT.toSeconds() + " s");
+        }
     }
 
     private static String header(org.apache.kafka.common.header.Headers headers, String name) {

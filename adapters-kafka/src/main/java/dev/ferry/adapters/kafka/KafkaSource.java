@@ -20,13 +20,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
@@ -56,7 +59,10 @@ import org.slf4j.LoggerFactory;
  *       and {@link #problem()} says why.</li>
  *   <li><b>DeadLetter(reason)</b> writes the record to {@code <topic>.dlq} (configurable) with its key,
  *       value and headers plus {@code ferry.deadLetter.reason / sourceQueue / receiveCount} headers,
- *       and waits for the broker's acknowledgement before the offset may move past it.</li>
+ *       and waits for the broker's acknowledgement before the offset may move past it. A record the
+ *       dead-letter topic cannot take (too large for it) is written without its value and headers, with
+ *       a {@code ferry.deadLetter.valueOmitted} header saying why and where it is, instead of holding its
+ *       partition for ever.</li>
  * </ul>
  * Thread-safe.
  */
@@ -199,13 +205,27 @@ public final class KafkaSource implements Source, Acknowledger {
         var record = r.record;
         String topic = deadLetterTopic.apply(record.topic());
         var headers = new RecordHeaders(record.headers().toArray());
-        headers.add(DeadLetterAttributes.REASON, reason.getBytes(StandardCharsets.UTF_8));
-        headers.add(DeadLetterAttributes.SOURCE, record.topic().getBytes(StandardCharsets.UTF_8));
-        headers.add(DeadLetterAttributes.RECEIVE_COUNT, Integer.toString(r.receives).getBytes(StandardCharsets.UTF_8));
-        headers.add("ferry.deadLetter.partition", Integer.toString(record.partition()).getBytes(StandardCharsets.UTF_8));
-        headers.add("ferry.deadLetter.offset", Long.toString(record.offset()).getBytes(StandardCharsets.UTF_8));
+        addDeadLetterHeaders(headers, r, reason);
         try {
-            dlqProducer.send(new ProducerRecord<>(topic, null, record.key(), record.value(), headers)).get(30, TimeUnit.SECONDS);
+            try {
+                dlqProducer.send(new ProducerRecord<>(topic, null, record.key(), record.value(), headers)).get(30, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof RecordTooLargeException tooLarge)) {
+                    throw e;
+                }
+                // it can never fit (a source topic that takes larger records than its dead-letter topic, or the reason
+                // pushed it over): offered again it would hold its partition for ever. Its reason and where it is go instead.
+                var omitted = new RecordHeaders();
+                addDeadLetterHeaders(omitted, r, reason.length() > MAX_OMITTED_REASON
+                        ? reason.substring(0, MAX_OMITTED_REASON) + "..." : reason);
+                omitted.add(VALUE_OMITTED, ("the record (" + size(record) + " bytes with its headers) did not fit the "
+                        + "dead-letter topic: " + tooLarge.getMessage() + "; it is still at " + record.topic() + "-"
+                        + record.partition() + "@" + record.offset() + " until that topic's retention removes it")
+                        .getBytes(StandardCharsets.UTF_8));
+                dlqProducer.send(new ProducerRecord<>(topic, null, record.key(), null, omitted)).get(30, TimeUnit.SECONDS);
+                LOG.warn("dead-lettered {}-{}@{} of '{}' to '{}' without its value and headers: {}", record.topic(),
+                        record.partition(), record.offset(), name, topic, tooLarge.getMessage());
+            }
             return null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -213,6 +233,36 @@ public final class KafkaSource implements Source, Acknowledger {
         } catch (Exception e) {
             return "dead-letter write to '" + topic + "' failed: " + (e.getCause() != null ? e.getCause() : e);
         }
+    }
+
+    /**
+     * Header of a dead-letter copy that carries only the record's key, reason and place, because the
+     * record itself did not fit the dead-letter topic; says why and where the record is. A release of
+     * its parked group reads the record from there.
+     */
+    static final String VALUE_OMITTED = DeadLetterAttributes.PREFIX + "valueOmitted";
+    /** How much of a reason a copy without its value keeps (a reason can be a whole stack trace). */
+    private static final int MAX_OMITTED_REASON = 8192;
+
+    private static void addDeadLetterHeaders(RecordHeaders headers, Rec r, String reason) {
+        var record = r.record;
+        headers.add(DeadLetterAttributes.REASON, reason.getBytes(StandardCharsets.UTF_8));
+        headers.add(DeadLetterAttributes.SOURCE, record.topic().getBytes(StandardCharsets.UTF_8));
+        headers.add(DeadLetterAttributes.RECEIVE_COUNT, Integer.toString(r.receives).getBytes(StandardCharsets.UTF_8));
+        headers.add(PARTITION, Integer.toString(record.partition()).getBytes(StandardCharsets.UTF_8));
+        headers.add(OFFSET, Long.toString(record.offset()).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Where a dead-lettered record was in its source topic. */
+    static final String PARTITION = DeadLetterAttributes.PREFIX + "partition";
+    static final String OFFSET = DeadLetterAttributes.PREFIX + "offset";
+
+    private static long size(ConsumerRecord<byte[], byte[]> record) {
+        long size = (record.key() == null ? 0 : record.key().length) + (record.value() == null ? 0 : record.value().length);
+        for (var h : record.headers()) {
+            size += h.key().length() + (h.value() == null ? 0 : h.value().length);
+        }
+        return size;
     }
 
     /** No visibility timeout: a record is handed out again only after a rebalance, never because it waited. */

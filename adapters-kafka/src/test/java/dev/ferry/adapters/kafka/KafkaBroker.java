@@ -72,8 +72,14 @@ public final class KafkaBroker implements BeforeAllCallback {
     }
 
     public static void create(String name, int partitions) {
+        create(name, partitions, Map.of());
+    }
+
+    /** A topic with settings of its own (e.g. {@code max.message.bytes}). */
+    public static void create(String name, int partitions, Map<String, String> configs) {
         try {
-            cluster.admin().createTopics(List.of(new NewTopic(name, partitions, (short) 1))).all().get(60, TimeUnit.SECONDS);
+            cluster.admin().createTopics(List.of(new NewTopic(name, partitions, (short) 1).configs(configs)))
+                    .all().get(60, TimeUnit.SECONDS);
             awaitLeaders(name, partitions);
         } catch (Exception e) {
             throw new IllegalStateException("cannot create topic " + name + ": " + e, e);

@@ -223,6 +223,40 @@ class KafkaIT {
     }
 
     @Test
+    void aPoisonRecordTooLargeForTheDeadLetterTopic_goesThereWithoutItsValue_sayingWhereItIs_andThePartitionGoesOn()
+            throws Exception {
+        // the source topic takes records of up to 3 MB, its dead-letter topic only the broker's default (1 MB)
+        String topic = "large-" + UUID.randomUUID().toString().substring(0, 8);
+        KafkaBroker.create(topic, 1, Map.of("max.message.bytes", "3000000"));
+        KafkaBroker.create(topic + ".dlq", 1);
+        var large = "!" + "x".repeat(1_500_000);
+        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<>(Map.<String, Object>of(
+                "bootstrap.servers", KafkaBroker.bootstrap(), "max.request.size", 3_000_000),
+                new org.apache.kafka.common.serialization.ByteArraySerializer(),
+                new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, "k".getBytes(StandardCharsets.UTF_8),
+                    large.getBytes(StandardCharsets.UTF_8))).get(60, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        KafkaBroker.produce(topic, List.<String[]>of(new String[] {"k", "k:after"}));
+        var handled = new CopyOnWriteArrayList<String>();
+        var listener = listen(source(topic, "g-" + UUID.randomUUID()), (event, delivery) -> {
+            handled.add(event.key());
+            return Outcome.done();
+        }, null);
+
+        var dead = KafkaBroker.readAll(topic + ".dlq", 1);
+        assertThat(dead).as("one copy, without the value that cannot fit").hasSize(1);
+        var copy = dead.getFirst();
+        assertThat(copy.value()).isNull();
+        assertThat(KafkaBroker.text(copy.key())).isEqualTo("k");
+        assertThat(KafkaBroker.text(copy.headers().lastHeader(DeadLetterAttributes.REASON).value())).startsWith("malformed: ");
+        assertThat(KafkaBroker.text(copy.headers().lastHeader(KafkaSource.VALUE_OMITTED).value()))
+                .contains("did not fit the dead-letter topic").contains(topic + "-0@0");
+        assertThat(Await.until(Duration.ofSeconds(30), () -> handled.contains("k:after")))
+                .as("the key's next record is handled: " + listener.stats()).isTrue();
+    }
+
+    @Test
     void fanOutToTwoTopics_oneFailingForAWhile_writesEachTargetOnce() throws Exception {
         String qa = KafkaBroker.topic("qa-archive-new", 1);
         String prod = "prod-archive-new-" + UUID.randomUUID().toString().substring(0, 8);   // not there yet

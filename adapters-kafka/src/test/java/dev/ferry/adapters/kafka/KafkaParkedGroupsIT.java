@@ -103,4 +103,58 @@ class KafkaParkedGroupsIT {
         assertThat(Await.until(LIMIT, () -> handled("A").size() == 5)).as(() -> "handled " + handled).isTrue();
         assertThat(handled("A")).containsExactly("a1", "a2", "a3", "a4", "a6");
     }
+
+    @Test
+    void aParkedRecordTooLargeForTheDeadLetterTopic_isReadBackFromItsTopic_whenItsKeyIsReleased() throws Exception {
+        // the source topic takes records of up to 3 MB, its dead-letter topic only the broker's default (1 MB)
+        String topic = "parked-large-" + UUID.randomUUID().toString().substring(0, 8);
+        KafkaBroker.create(topic, 1, Map.of("max.message.bytes", "3000000"));
+        KafkaBroker.create(topic + ".dlq", 1);
+        var ledger = InMemoryLedger.create();
+        var parker = new GroupParker(ledger, Clock.systemUTC());
+        var source = KafkaSource.builder(KafkaBroker.bootstrap(), "g-" + UUID.randomUUID(), List.of(topic)).name("orders")
+                .producerConfig("max.request.size", "3000000").build().start();
+        Handler handler = (event, delivery) -> {
+            String seq = event.key().substring(0, 2);
+            if (poison.contains(seq)) {
+                return Outcome.reject(seq + " is refused downstream");
+            }
+            handled.computeIfAbsent(event.groupKey(), k -> new CopyOnWriteArrayList<>()).add(seq + ":" + event.key().length());
+            return Outcome.done();
+        };
+        listener = Listener.builder(source, KafkaIT.DECODER, handler).ledger(ledger).onPoison(OnPoison.PARK)
+                .config(ListenerConfig.builder().pollWait(Duration.ofMillis(100)).retry(RetryPolicy.of(1,
+                        Backoff.fixed(Duration.ofMillis(1)))).build()).build().start();
+        var mover = new KafkaSourceConfig("orders", KafkaBroker.bootstrap(), List.of(topic), "unused", ".dlq", 5000,
+                Map.of("max.request.size", "3000000")).parkedGroupMover();
+
+        poison.add("a2");
+        String large = "a2" + "x".repeat(1_500_000);
+        produceLarge(topic, "A", "a1", large, "a3");
+        assertThat(Await.until(LIMIT, () -> parker.parked("orders", "A").map(p -> p.parked() >= 2).orElse(false)))
+                .as(() -> "parked, handled " + handled).isTrue();
+        assertThat(handled("A")).containsExactly("a1:2");
+
+        poison.clear();
+        var released = parker.release("orders", "A", false, mover, Duration.ofSeconds(30));
+        assertThat(released.redriven()).isGreaterThanOrEqualTo(2);
+        assertThat(Await.until(LIMIT, () -> handled("A").size() == 3)).as(() -> "handled " + handled).isTrue();
+        assertThat(handled("A")).as("the large record whole, back from its topic, in its place")
+                .containsExactly("a1:2", "a2:" + large.length(), "a3:2");
+    }
+
+    private static void produceLarge(String topic, String key, String... values) {
+        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<>(Map.<String, Object>of(
+                "bootstrap.servers", KafkaBroker.bootstrap(), "max.request.size", 3_000_000, "enable.idempotence", true),
+                new org.apache.kafka.common.serialization.ByteArraySerializer(),
+                new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            for (var value : values) {
+                producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic,
+                        key.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                        value.getBytes(java.nio.charset.StandardCharsets.UTF_8))).get(60, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
 }
