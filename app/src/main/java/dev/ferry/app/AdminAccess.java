@@ -10,7 +10,9 @@ import java.security.MessageDigest;
  * need {@code admin.token} as a bearer token. Reads that show what messages carry (event lookup,
  * parked groups, the console's state) are open to this host only: from another address (an admin
  * address bound to 0.0.0.0, as in a container) they need the token too, and with no token set they
- * are refused.
+ * are refused. "This host" means a loopback caller that names a loopback host ({@code localhost},
+ * {@code 127.0.0.1}, {@code [::1]}): a web page of another site whose name it points at 127.0.0.1
+ * (DNS rebinding) reaches the port from this host's browser, but under its own name.
  */
 final class AdminAccess {
 
@@ -30,13 +32,45 @@ final class AdminAccess {
         return MessageDigest.isEqual(authorization.substring(7).getBytes(StandardCharsets.UTF_8), token);
     }
 
-    /** Whether a read that shows message content may be answered to {@code remote}. */
-    static boolean mayRead(InetAddress remote, String authorization, byte[] token) {
-        return remote != null && remote.isLoopbackAddress() || bearer(authorization, token);
+    /**
+     * Whether a read that shows message content may be answered to {@code remote}, which asked for
+     * {@code host} (its {@code Host} header, null when it sent none).
+     */
+    static boolean mayRead(InetAddress remote, String host, String authorization, byte[] token) {
+        return remote != null && remote.isLoopbackAddress() && namesLoopback(host) || bearer(authorization, token);
     }
 
     static boolean mayRead(HttpExchange exchange, byte[] token) {
         var remote = exchange.getRemoteAddress() == null ? null : exchange.getRemoteAddress().getAddress();
-        return mayRead(remote, exchange.getRequestHeaders().getFirst("Authorization"), token);
+        var headers = exchange.getRequestHeaders();
+        return mayRead(remote, headers.getFirst("Host"), headers.getFirst("Authorization"), token);
+    }
+
+    /** What a refused read is told. */
+    static final String READ_NEEDS_TOKEN = "reads need Authorization: Bearer <admin.token>, except from this host "
+            + "by a loopback name (localhost, 127.0.0.1, [::1])";
+
+    /**
+     * Whether a {@code Host} header names the loopback: {@code localhost} (and its subdomains, which
+     * never leave the host), an address of 127.0.0.0/8 or {@code [::1]}, with or without a port. A
+     * client that sends no {@code Host} is not a browser, which always does.
+     */
+    static boolean namesLoopback(String host) {
+        if (host == null) {
+            return true;
+        }
+        String name = host.strip().toLowerCase(java.util.Locale.ROOT);
+        if (name.startsWith("[")) {
+            int close = name.indexOf(']');
+            return close > 0 && name.substring(1, close).equals("::1") && (close == name.length() - 1 || name.charAt(close + 1) == ':');
+        }
+        int colon = name.indexOf(':');
+        if (colon >= 0) {
+            name = name.substring(0, colon);
+        }
+        if (name.endsWith(".")) {
+            name = name.substring(0, name.length() - 1);
+        }
+        return name.equals("localhost") || name.endsWith(".localhost") || name.matches("127(\\.\\d{1,3}){3}");
     }
 }

@@ -69,7 +69,7 @@ final class AdminConsole implements HttpHandler {
                 exchange.getResponseBody().write(page);
             } else if (path.equals("/console/state")) {
                 if (!AdminAccess.mayRead(exchange, token)) {
-                    AdminEvents.answer(exchange, 401, Map.of("error", "from another host, the console needs the admin token"));
+                    AdminEvents.answer(exchange, 401, Map.of("error", AdminAccess.READ_NEEDS_TOKEN));
                     return;
                 }
                 Map<String, Object> state;

@@ -32,7 +32,7 @@ final class AdminEvents implements HttpHandler {
                 return;
             }
             if (!AdminAccess.mayRead(exchange, token)) {
-                answer(exchange, 401, Map.of("error", "from another host, event lookup needs Authorization: Bearer <admin.token>"));
+                answer(exchange, 401, Map.of("error", AdminAccess.READ_NEEDS_TOKEN));
                 return;
             }
             Map<String, String> query;

@@ -30,27 +30,33 @@ final class AdminGroups implements HttpHandler {
     @Override
     public void handle(HttpExchange exchange) throws IOException {
         try (exchange) {
-            String path = exchange.getRequestURI().getPath();
-            String method = exchange.getRequestMethod();
-            if (path.equals("/groups") && method.equals("GET")) {
-                if (!AdminAccess.mayRead(exchange, token)) {
-                    answer(exchange, 401, Map.of("error", "from another host, parked groups need Authorization: Bearer <admin.token>"));
-                    return;
-                }
-                answer(exchange, 200, actions.list().stream().map(GroupActions::json).toList());
-            } else if (path.equals("/groups/release") && method.equals("POST")) {
-                release(exchange);
-            } else if (path.equals("/groups") || path.equals("/groups/release")) {
-                exchange.getResponseHeaders().set("Allow", path.equals("/groups") ? "GET" : "POST");
-                answer(exchange, 405, Map.of("error", method + " is not allowed here"));
-            } else {
-                answer(exchange, 404, Map.of("error", "not found"));
+            try {
+                route(exchange);
+            } catch (IllegalArgumentException malformed) {
+                answer(exchange, 400, Map.of("error", String.valueOf(malformed.getMessage())));
+            } catch (RuntimeException e) {
+                LOG.warn("admin request {} {} failed", exchange.getRequestMethod(), exchange.getRequestURI().getPath(), e);
+                answer(exchange, 500, Map.of("error", String.valueOf(e.getMessage())));
             }
-        } catch (IllegalArgumentException malformed) {
-            answer(exchange, 400, Map.of("error", String.valueOf(malformed.getMessage())));
-        } catch (RuntimeException e) {
-            LOG.warn("admin request {} {} failed", exchange.getRequestMethod(), exchange.getRequestURI().getPath(), e);
-            answer(exchange, 500, Map.of("error", String.valueOf(e.getMessage())));
+        }
+    }
+
+    private void route(HttpExchange exchange) throws IOException {
+        String path = exchange.getRequestURI().getPath();
+        String method = exchange.getRequestMethod();
+        if (path.equals("/groups") && method.equals("GET")) {
+            if (!AdminAccess.mayRead(exchange, token)) {
+                answer(exchange, 401, Map.of("error", AdminAccess.READ_NEEDS_TOKEN));
+                return;
+            }
+            answer(exchange, 200, actions.list().stream().map(GroupActions::json).toList());
+        } else if (path.equals("/groups/release") && method.equals("POST")) {
+            release(exchange);
+        } else if (path.equals("/groups") || path.equals("/groups/release")) {
+            exchange.getResponseHeaders().set("Allow", path.equals("/groups") ? "GET" : "POST");
+            answer(exchange, 405, Map.of("error", method + " is not allowed here"));
+        } else {
+            answer(exchange, 404, Map.of("error", "not found"));
         }
     }
 

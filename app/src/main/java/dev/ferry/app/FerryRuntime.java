@@ -191,13 +191,13 @@ public final class FerryRuntime implements AutoCloseable {
         observability.health(new Health(sources, sinks, config.ledger().kind(), config.admin().stallAfter(), System::nanoTime,
                 observability::ready));
         if (config.metrics() != null) {
-            metricsPort = observability.serve(config.metrics());
+            metricsPort = observability.serve(config.metrics(), config.metrics().equals(config.admin().listen()));
             line("metrics on http://" + config.metrics().host() + ":" + metricsPort + "/metrics, health on /health, "
                     + "/health/live and /health/ready");
         }
         var admin = config.admin().listen();
         if (admin != null && !admin.equals(config.metrics())) {
-            adminPort = observability.serve(admin);
+            adminPort = observability.serve(admin, true);
             line("health on http://" + admin.host() + ":" + adminPort + "/health (/health/live, /health/ready), metrics on "
                     + "/metrics");
         } else if (admin != null) {

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
@@ -92,7 +93,12 @@ final class Health {
         }
         components.put("ledger", component(ledgerDown ? DOWN : UP, ledger));
         for (var e : sinks.entrySet()) {
-            var problem = e.getValue().holdingBack();
+            Optional<String> problem;
+            try {
+                problem = e.getValue().holdingBack();
+            } catch (Throwable t) { // a plugin's sink: its fault is its component's, not the whole report's
+                problem = Optional.of("its health check threw " + t);
+            }
             var details = new LinkedHashMap<String, Object>();
             problem.ifPresent(p -> details.put("problem", p));
             components.put("sink:" + e.getKey(), component(problem.isPresent() ? DEGRADED : UP, details));

@@ -1,6 +1,7 @@
 package dev.ferry.app;
 
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import dev.ferry.app.config.FerryConfig;
 import dev.ferry.domain.handle.Outcome;
@@ -30,6 +31,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToLongFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Metrics (Micrometer, scraped at {@code /metrics} in the Prometheus format) and health (JSON, per
@@ -38,6 +41,8 @@ import java.util.function.ToLongFunction;
  * per sink: publish latency by outcome.
  */
 final class Observability implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Observability.class);
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final JvmGcMetrics jvmGc = new JvmGcMetrics();
@@ -91,9 +96,11 @@ final class Observability implements AutoCloseable {
 
     /**
      * Serves {@code /metrics} and the health endpoints ({@code /health}, {@code /health/live},
-     * {@code /health/ready}, JSON) on {@code address}; returns the port (a free one for port 0).
+     * {@code /health/ready}, JSON) on {@code address}, and with {@code admin} the admin endpoints too
+     * (console, events, groups, redrive: never on a metrics address of its own, which is often opened
+     * wider than the admin one for a scraper); returns the port (a free one for port 0).
      */
-    int serve(FerryConfig.Address address) {
+    int serve(FerryConfig.Address address, boolean admin) {
         HttpServer server;
         try {
             server = HttpServer.create(new InetSocketAddress(address.host(), address.port()), 16);
@@ -102,32 +109,54 @@ final class Observability implements AutoCloseable {
                     + " (set admin.listen, or admin: {listen: off})", e);
         }
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-        server.createContext("/metrics", exchange -> answer(exchange, 200,
+        serve(server, "/metrics", exchange -> answer(exchange, 200,
                 "text/plain; version=0.0.4; charset=utf-8", registry.scrape()));
-        server.createContext("/health/live", exchange -> answer(exchange, health.live()));
-        server.createContext("/health/ready", exchange -> answer(exchange, health.ready()));
-        server.createContext("/health", exchange -> {
+        serve(server, "/health/live", exchange -> answer(exchange, health.live()));
+        serve(server, "/health/ready", exchange -> answer(exchange, health.ready()));
+        serve(server, "/health", exchange -> {
             if (!exchange.getRequestURI().getPath().equals("/health")) {
                 answer(exchange, 404, "text/plain", "not found\n");
                 return;
             }
             answer(exchange, health.ready());
         });
-        if (groups != null) {
-            server.createContext("/groups", groups);
-        }
-        if (events != null) {
-            server.createContext("/events", events);
-        }
-        if (console != null) {
-            server.createContext("/console", console);
-        }
-        if (redrive != null) {
-            server.createContext("/queues", redrive);
+        if (admin) {
+            serve(server, "/groups", groups);
+            serve(server, "/events", events);
+            serve(server, "/console", console);
+            serve(server, "/queues", redrive);
         }
         server.start();
         servers.add(server);
         return server.getAddress().getPort();
+    }
+
+    /**
+     * Serves {@code handler} at {@code path}; whatever it throws (an {@code Error} too) is logged and
+     * answered with 500 where the answer has not begun, and the exchange is closed: the JDK's server
+     * would leave the connection open.
+     */
+    private static void serve(HttpServer server, String path, HttpHandler handler) {
+        if (handler == null) {
+            return;
+        }
+        server.createContext(path, exchange -> {
+            try {
+                handler.handle(exchange);
+            } catch (Throwable e) {
+                LOG.warn("{} {} failed", exchange.getRequestMethod(), exchange.getRequestURI().getPath(), e);
+                try (exchange) {
+                    if (exchange.getResponseCode() == -1) {
+                        byte[] bytes = ("{\"error\": \"the request failed: see the log\"}\n").getBytes(StandardCharsets.UTF_8);
+                        exchange.getResponseHeaders().set("Content-Type", "application/json");
+                        exchange.sendResponseHeaders(500, bytes.length);
+                        exchange.getResponseBody().write(bytes);
+                    }
+                } catch (IOException | RuntimeException closing) {
+                    LOG.debug("could not answer the failed request", closing);
+                }
+            }
+        });
     }
 
     private static void answer(HttpExchange exchange, Health.Answer answer) throws IOException {

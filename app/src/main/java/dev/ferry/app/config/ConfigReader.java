@@ -226,7 +226,9 @@ public final class ConfigReader {
         var adminSection = root.sectionOrEmpty("admin");
         adminSection.only("listen", "stall-after", "token");
         String adminToken = adminSection.string("token", null);
-        if (adminToken != null && adminToken.strip().length() < 16) {
+        // a secret mounted from a file often ends with a newline, which no request can carry in a header
+        adminToken = adminToken == null ? null : adminToken.strip();
+        if (adminToken != null && adminToken.length() < 16) {
             adminSection.error("token", "an admin token lets whoever has it release parked groups: give it at least 16 "
                     + "characters (e.g. ${FERRY_ADMIN_TOKEN} from a secret)");
         }

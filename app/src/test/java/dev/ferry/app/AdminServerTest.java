@@ -1,0 +1,140 @@
+package dev.ferry.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.app.config.FerryConfig;
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.listener.Listener;
+import dev.ferry.domain.model.Event;
+import dev.ferry.domain.transport.Sink;
+import dev.ferry.domain.parking.GroupParking;
+import java.io.IOException;
+import java.lang.reflect.Proxy;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.AbstractMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The admin and metrics servers as a client meets them, over a socket on 127.0.0.1 (requests written by
+ * hand, to send what a browser or a hostile page sends): what each address serves, and what a failing
+ * part answers.
+ */
+class AdminServerTest {
+
+    private static final String TOKEN = "a-token-of-16-chars!";
+
+    private final Observability observability = new Observability();
+
+    @AfterEach
+    void close() {
+        observability.close();
+    }
+
+    private static FerryConfig.Address local() {
+        return new FerryConfig.Address("127.0.0.1", 0);
+    }
+
+    private void healthOf(Map<String, Listener> sources, Map<String, Sink> sinks) {
+        observability.health(new Health(sources, sinks, "memory", Duration.ofMinutes(5), System::nanoTime, () -> true));
+    }
+
+    /** The status line and body of one request, written as given. */
+    private static String send(int port, String request) throws IOException {
+        try (var socket = new Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(request.getBytes(StandardCharsets.UTF_8));
+            socket.getOutputStream().flush();
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    private static String get(int port, String path, String host) throws IOException {
+        return send(port, "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n");
+    }
+
+    @Test
+    void aMetricsAddressOfItsOwn_servesMetricsAndHealth_notTheAdminEndpoints() throws Exception {
+        healthOf(Map.of(), Map.of());
+        observability.events(new AdminEvents(null, TOKEN));
+        observability.groups(new AdminGroups(null, TOKEN));
+        int metrics = observability.serve(local(), false);
+        int admin = observability.serve(local(), true);
+
+        assertThat(get(metrics, "/metrics", "127.0.0.1")).startsWith("HTTP/1.1 200");
+        assertThat(get(metrics, "/health", "127.0.0.1")).startsWith("HTTP/1.1 200");
+        assertThat(get(metrics, "/events?key=k", "127.0.0.1")).startsWith("HTTP/1.1 404");
+        assertThat(get(metrics, "/groups", "127.0.0.1")).startsWith("HTTP/1.1 404");
+        // the admin address answers them (a lookup without a key is refused for that, not for being unknown)
+        assertThat(get(admin, "/events", "127.0.0.1")).startsWith("HTTP/1.1 400").contains("give one of key=K");
+    }
+
+    @Test
+    void aRebindingPage_readsNothingWithoutTheToken_theSameRequestByALoopbackName_does() throws Exception {
+        healthOf(Map.of(), Map.of());
+        observability.events(new AdminEvents(null, TOKEN));
+        int admin = observability.serve(local(), true);
+
+        assertThat(get(admin, "/events", "evil.example:" + admin)).startsWith("HTTP/1.1 401").contains("loopback name");
+        assertThat(get(admin, "/events", "localhost:" + admin)).startsWith("HTTP/1.1 400");
+    }
+
+    @Test
+    void parkedGroupsWhileTheStoreFails_areAnswered500WithWhy_notACutConnection() throws Exception {
+        var failing = (GroupParking) Proxy.newProxyInstance(GroupParking.class.getClassLoader(), new Class<?>[] {GroupParking.class},
+                (proxy, method, args) -> {
+                    throw new IllegalStateException("the store is down");
+                });
+        healthOf(Map.of(), Map.of());
+        observability.groups(new AdminGroups(new GroupActions(null, failing, null), TOKEN));
+        int admin = observability.serve(local(), true);
+
+        assertThat(get(admin, "/groups", "127.0.0.1")).startsWith("HTTP/1.1 500").contains("the store is down");
+    }
+
+    @Test
+    void aSinkWhoseHealthCheckThrowsAnError_isReportedThere_andTheReportStillAnswers() throws Exception {
+        Sink broken = new Sink() {
+            @Override
+            public String name() {
+                return "plugin";
+            }
+
+            @Override
+            public Outcome publish(Event event) {
+                return Outcome.done();
+            }
+
+            @Override
+            public Optional<String> holdingBack() {
+                throw new NoClassDefFoundError("com/example/Missing");
+            }
+        };
+        healthOf(Map.of(), Map.of("plugin", broken));
+        int admin = observability.serve(local(), true);
+
+        assertThat(get(admin, "/health/ready", "127.0.0.1")).startsWith("HTTP/1.1 200")
+                .contains("DEGRADED").contains("its health check threw java.lang.NoClassDefFoundError");
+    }
+
+    @Test
+    void anErrorOutOfAnEndpoint_isAnswered500_andTheConnectionClosed() throws Exception {
+        Map<String, Listener> failing = new AbstractMap<>() {
+            @Override
+            public Set<Entry<String, Listener>> entrySet() {
+                throw new StackOverflowError();
+            }
+        };
+        healthOf(failing, Map.of());
+        int admin = observability.serve(local(), true);
+
+        assertThat(get(admin, "/health/ready", "127.0.0.1")).as("answered, and the read ended: closed")
+                .startsWith("HTTP/1.1 500");
+        assertThat(get(admin, "/metrics", "127.0.0.1")).as("the server goes on").startsWith("HTTP/1.1 200");
+    }
+}
