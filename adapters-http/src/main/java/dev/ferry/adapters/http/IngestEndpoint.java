@@ -340,6 +340,8 @@ final class IngestEndpoint {
         String idempotencyKey = ex.getRequestHeaders().getFirst("Idempotency-Key");
         String group = ex.getRequestHeaders().getFirst("X-Ferry-Group");
         var now = clock.instant();
+        String[] dedups = idempotencyKey == null ? null : split.batch() ? BatchItemIds.of(idempotencyKey, split.items())
+                : new String[] {idempotencyKey};
         for (int i = 0; i < n; i++) {
             var attributes = new HashMap<String, String>(8);
             attributes.put("http.remoteAddress", ex.getRemoteAddress().getAddress().getHostAddress());
@@ -350,7 +352,7 @@ final class IngestEndpoint {
                     attributes.put(trace, value);
                 }
             }
-            String dedup = idempotencyKey == null ? null : split.batch() ? idempotencyKey + "#" + i : idempotencyKey;
+            String dedup = dedups == null ? null : dedups[i];
             if (dedup != null) {
                 attributes.put("Idempotency-Key", dedup);
             }

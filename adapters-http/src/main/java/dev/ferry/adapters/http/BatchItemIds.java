@@ -1,0 +1,42 @@
+package dev.ferry.adapters.http;
+
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * The deduplication ids of a batch's events sent with an {@code Idempotency-Key}: the key, then what
+ * the event says — not where it stands in the request. A client that sends the events answered
+ * {@code retry} again under the same key, alone or in another order, sends each under the id it had:
+ * one that was done is dropped as a duplicate, one that was not is handled. By position, the first
+ * of them would have taken the id of the batch's first event, been found done, and been dropped
+ * unhandled while the answer said done. Equal events of one request are told apart by their count.
+ */
+final class BatchItemIds {
+
+    /** Hex digits of the content's SHA-256 kept in an id: 96 bits, no collision in practice. */
+    private static final int DIGEST_BYTES = 12;
+
+    private BatchItemIds() {
+    }
+
+    /** {@code key#<digest of the item>}, then {@code .2}, {@code .3}... for the second and later equal items. */
+    static String[] of(String key, List<byte[]> items) {
+        MessageDigest sha256;
+        try {
+            sha256 = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+        var ids = new String[items.size()];
+        var seen = new HashMap<String, Integer>();
+        for (int i = 0; i < ids.length; i++) {
+            String digest = HexFormat.of().formatHex(sha256.digest(items.get(i)), 0, DIGEST_BYTES);
+            int count = seen.merge(digest, 1, Integer::sum);
+            ids[i] = key + "#" + digest + (count == 1 ? "" : "." + count);
+        }
+        return ids;
+    }
+}
