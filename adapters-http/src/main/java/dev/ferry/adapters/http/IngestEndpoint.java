@@ -63,6 +63,8 @@ final class IngestEndpoint {
     private final Duration signatureWindow;
     private final Clock clock;
     private final Semaphore capacity;
+    /** The events the endpoint holds at most (all of {@link #capacity}'s permits). */
+    private final int capacityTotal;
     private final Semaphore requests;
     private final int maxUploads;
     private final Semaphore uploads;
@@ -89,6 +91,7 @@ final class IngestEndpoint {
         this.seenSignatures = new SeenSignatures(s.maxRememberedSignatures());
         this.ready = ready;
         this.capacity = capacity;
+        this.capacityTotal = capacity.availablePermits();
     }
 
     /** The read deadlines of the server the endpoint is served by; set before the first request. */
@@ -134,7 +137,7 @@ final class IngestEndpoint {
         } catch (UncheckedIOException e) {
             LOG.debug("HTTP source '{}': client went away: {}", name, e.getMessage());
             throw e.getCause();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) { // an Error too: unanswered, the JDK's server would leave the client hanging
             LOG.warn("HTTP source '" + name + "': request failed", e);
             try {
                 if (deadline.answering()) {
@@ -161,6 +164,15 @@ final class IngestEndpoint {
         if (!ex.getRequestMethod().equals("POST")) {
             refuse(ex, deadline, 405, Map.of("Allow", "POST"), "method " + ex.getRequestMethod() + " not allowed; POST events");
             return;
+        }
+        for (String name : BOUNDED_HEADERS) {
+            String value = ex.getRequestHeaders().getFirst(name);
+            if (value != null && value.length() > MAX_KEY_CHARS) {
+                // each event's id and the ledger's keys are made of it: a 300 KB key times a thousand events is gigabytes
+                refuse(ex, deadline, 400, Map.of(), name + " of " + value.length() + " characters is over the limit of "
+                        + MAX_KEY_CHARS);
+                return;
+            }
         }
         if (auth instanceof IngestAuth.Bearer bearer) {
             String header = ex.getRequestHeaders().getFirst("Authorization");
@@ -263,6 +275,10 @@ final class IngestEndpoint {
         IngestAnswers.answerLate(ex, readTimeout);
     }
 
+    /** Headers every event of a request is keyed or grouped by, and their longest value. */
+    private static final String[] BOUNDED_HEADERS = {"Idempotency-Key", "X-Ferry-Group"};
+    static final int MAX_KEY_CHARS = 1024;
+
     /** The signature headers of a request that passed the first checks (format, time window). */
     private record Signed(String timestamp, long seconds, byte[] mac) {
     }
@@ -331,10 +347,42 @@ final class IngestEndpoint {
 
     private Answer handOver(HttpExchange ex, JsonItems.Split.Items split) {
         int n = split.items().size();
+        if (n > capacityTotal) {
+            return new Answer(413, Map.of(), error("a batch of " + n + " events is more than the endpoint holds at once ("
+                    + capacityTotal + "): send at most " + capacityTotal + " per request"));
+        }
         if (!capacity.tryAcquire(n)) {
             return new Answer(429, Map.of("Retry-After", "1"), error("back-pressure: " + n
                     + " event(s) do not fit; try again shortly"));
         }
+        IngestRequest request;
+        try {
+            request = request(ex, split);
+        } catch (RuntimeException | Error e) { // nothing was queued: the permits would be held for ever
+            capacity.release(n);
+            throw e;
+        }
+        enqueue(request);
+        boolean all;
+        try {
+            all = request.settled.await(responseTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            all = false;
+        }
+        if (!all) {
+            request.abandoned = true;
+        }
+        var answer = IngestAnswers.answer(request, split.batch(), closing, responseTimeout);
+        if (!split.batch() && answer.status() != 200) {
+            LOG.debug("HTTP source '{}': answered {}", name, answer.status());
+        }
+        return answer;
+    }
+
+    /** The request's events as deliveries, each with its attributes and deduplication id. */
+    private IngestRequest request(HttpExchange ex, JsonItems.Split.Items split) {
+        int n = split.items().size();
         var request = new IngestRequest(n);
         String requestId = UUID.randomUUID().toString();
         String idempotencyKey = ex.getRequestHeaders().getFirst("Idempotency-Key");
@@ -360,22 +408,7 @@ final class IngestEndpoint {
             var delivery = new Delivery(requestId + "#" + i, split.items().get(i), attributes, 1, now, group, dedup, name, null);
             request.items[i] = new Item(request, i, delivery);
         }
-        enqueue(request);
-        boolean all;
-        try {
-            all = request.settled.await(responseTimeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            all = false;
-        }
-        if (!all) {
-            request.abandoned = true;
-        }
-        var answer = IngestAnswers.answer(request, split.batch(), closing, responseTimeout);
-        if (!split.batch() && answer.status() != 200) {
-            LOG.debug("HTTP source '{}': answered {}", name, answer.status());
-        }
-        return answer;
+        return request;
     }
 
     private void enqueue(IngestRequest request) {

@@ -239,6 +239,62 @@ class HttpSourceHardeningIT {
                 .containsExactly("{\"id\":\"a\"}", "{\"id\":\"b\"}", "{\"id\":\"b\"}");
     }
 
+    @Test
+    void anIdempotencyKeyOrGroupOfAMegabyte_isRefused_beforeItIsMadeIntoAThousandIds() throws Exception {
+        var source = start(HttpSource.builder().auth(IngestAuth.none()));
+        String huge = "k".repeat(IngestEndpoint.MAX_KEY_CHARS + 1);
+
+        var keyed = post(source, "[{\"id\":\"a1\"},{\"id\":\"a2\"}]", "Idempotency-Key", huge);
+        assertThat(keyed.statusCode()).isEqualTo(400);
+        assertThat(keyed.body()).contains("Idempotency-Key of " + huge.length() + " characters");
+        var grouped = post(source, "{\"id\":\"a3\"}", "X-Ferry-Group", huge);
+        assertThat(grouped.statusCode()).isEqualTo(400);
+        assertThat(handled).isEmpty();
+        assertThat(post(source, "{\"id\":\"a4\"}", "Idempotency-Key", "k".repeat(IngestEndpoint.MAX_KEY_CHARS))
+                .statusCode()).as("at the limit").isEqualTo(200);
+    }
+
+    @Test
+    void aBatchLargerThanTheEndpointHolds_isRefusedWith413_notAnswered429ForEver() throws Exception {
+        var source = start(HttpSource.builder().auth(IngestAuth.none()).capacity(2));
+
+        var three = post(source, "[{\"id\":\"a1\"},{\"id\":\"a2\"},{\"id\":\"a3\"}]");
+        assertThat(three.statusCode()).isEqualTo(413);
+        assertThat(three.body()).contains("send at most 2 per request");
+        assertThat(post(source, "[{\"id\":\"a1\"},{\"id\":\"a2\"}]").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aFailureWhileTheEventsAreBeingTakenIn_givesTheirRoomBack() throws Exception {
+        var fail = new java.util.concurrent.atomic.AtomicBoolean();
+        var clock = new java.time.Clock() {
+            @Override
+            public java.time.ZoneId getZone() {
+                return java.time.ZoneOffset.UTC;
+            }
+
+            @Override
+            public java.time.Clock withZone(java.time.ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public java.time.Instant instant() {
+                if (fail.getAndSet(false)) {
+                    throw new IllegalStateException("the clock failed");
+                }
+                return java.time.Instant.now();
+            }
+        };
+        var source = start(HttpSource.builder().auth(IngestAuth.none()).capacity(1).clock(clock));
+
+        fail.set(true);
+        assertThat(post(source, "{\"id\":\"a1\"}").statusCode()).isEqualTo(500);
+        var next = post(source, "{\"id\":\"a2\"}");
+        assertThat(next.statusCode()).as("the endpoint's one place is free again: " + next.body()).isEqualTo(200);
+        assertThat(handled).containsExactly("a2");
+    }
+
     @Test // #16
     void theAnswer_givesBackTheClientsIdempotencyKey_notAnInternalId() throws Exception {
         var source = start(HttpSource.builder().auth(IngestAuth.none()));
