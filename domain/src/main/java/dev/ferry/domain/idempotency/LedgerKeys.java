@@ -50,8 +50,22 @@ public final class LedgerKeys {
         return bounded("t:" + scope.length() + ':' + scope + ':' + eventKey.length() + ':' + eventKey + ':' + sink);
     }
 
-    /** {@code key}, or when it is longer than a store takes, its start and a hash of the whole (same key, same result). */
+    /**
+     * {@code key}, or a hash of it (same key, same result): when it is longer than a store takes, and
+     * when it holds half of a UTF-16 surrogate pair, which is no character — UTF-8 (and so DynamoDB,
+     * and the hash of a long key) writes it as {@code ?}, and two keys that differ only there became one
+     * (the second event dropped as a duplicate of the first). Such a key is hashed over its UTF-16 code
+     * units, under a prefix of its own.
+     */
     public static String bounded(String key) {
+        if (!wellFormed(key)) {
+            var units = new byte[key.length() * 2]; // by hand: every charset encoder turns half a pair into '?' as well
+            for (int i = 0; i < key.length(); i++) {
+                units[2 * i] = (byte) (key.charAt(i) >> 8);
+                units[2 * i + 1] = (byte) key.charAt(i);
+            }
+            return "u:" + sha256(units);
+        }
         if (key.length() * 3 <= MAX_LENGTH) {
             return key; // short enough in any encoding: the common case, without counting bytes
         }
@@ -59,8 +73,25 @@ public final class LedgerKeys {
         if (bytes.length <= MAX_LENGTH) {
             return key;
         }
+        return "h:" + sha256(bytes);
+    }
+
+    /** Whether every surrogate of {@code key} is half of a pair (a loop over the chars, no allocation). */
+    private static boolean wellFormed(String key) {
+        for (int i = 0; i < key.length(); i++) {
+            char c = key.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < key.length() && Character.isLowSurrogate(key.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String sha256(byte[] bytes) {
         try {
-            return "h:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JDK has SHA-256", e);
         }
