@@ -146,10 +146,16 @@ class FerryCliTest {
                   - "https://u:p@ss@example.invalid/path"
                   - "https://:onlypass@example.invalid"
                   - "https://hooks.example.invalid/x?api_key=abc123&team=payments"
+                kafka-properties:
+                  ssl.keystore.key: "-----BEGIN PRIVATE KEY-----MIIEsecretpem"
+                  basic.auth.user.info: "user:basicpass"
+                  elsewhere: "-----BEGIN RSA PRIVATE KEY-----MIIEotherpem"
+                  ssl.keystore.type: PEM
                 """;
         String printed = dev.ferry.app.config.ConfigPrinter.resolved(yaml, name -> null);
         assertThat(printed).doesNotContain("p4ss").doesNotContain("s3cr3t").doesNotContain("AKIA-EXAMPLE")
                 .doesNotContain("a-shared-secret-value").doesNotContain("p@ss").doesNotContain("onlypass").doesNotContain("abc123")
+                .doesNotContain("MIIEsecretpem").doesNotContain("basicpass").doesNotContain("MIIEotherpem").contains("ssl.keystore.type: PEM")
                 .contains("bootstrap.servers: 127.0.0.1:9092").contains("team=payments").contains("ssl=true")
                 .contains("https://****@example.invalid/path").contains("credentials: '****'").contains("also: '****'");
     }

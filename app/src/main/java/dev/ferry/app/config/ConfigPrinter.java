@@ -21,7 +21,8 @@ public final class ConfigPrinter {
 
     /** Keys whose values (and everything under them) are secrets, whatever they are nested under. */
     private static final Pattern SECRET_KEY = Pattern.compile("(?i).*(secret|password|passwd|pwd|token|authorization|"
-            + "api[-_.]?key|access[-_.]?key|credential|private[-_.]?key|cookie|jaas|sasl).*");
+            + "api[-_.]?key|access[-_.]?key|credential|private[-_.]?key|cookie|jaas|sasl|user[-_.]?info).*"
+            + "|(?i).*[-_.]key"); // ssl.keystore.key (a PEM key), signing-key, ...
     /** {@code scheme://userinfo@host}: all of the user info, whatever it holds (a {@code /} or {@code @} too). */
     private static final Pattern URL_USERINFO = Pattern.compile("(?<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?<info>[^/?#\\s]*@)");
     /** A query parameter whose value is a credential: {@code ?api_key=}, {@code &sig=}, {@code &X-Amz-Signature=}. */
@@ -76,7 +77,7 @@ public final class ConfigPrinter {
         }
         if (node instanceof String text) {
             String value = substitute(text, env);
-            if (secrets.contains(value)) {
+            if (secrets.contains(value) || value.contains("PRIVATE KEY-----")) { // a PEM key under any name
                 return MASK;
             }
             value = URL_USERINFO.matcher(value).replaceAll("${scheme}" + MASK + "@");
