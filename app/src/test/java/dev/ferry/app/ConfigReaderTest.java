@@ -56,6 +56,21 @@ class ConfigReaderTest {
     }
 
     @Test
+    void aMalformedFerryAdminListen_isAConfigErrorNamingIt_notACrash_andOffTurnsTheAdminAddressOff() {
+        var tail = "sources: {s: {sqs: {queue: q}}}\nsinks: {log: {type: log}}\nroutes:\n  - to: [log]\n";
+        for (String bad : new String[] {"9465", "0.0.0.0:99999", "localhost:", ":9465x"}) {
+            var result = ConfigReader.parse("ferry.yaml", tail, Map.of("FERRY_ADMIN_LISTEN", bad)::get, ADAPTERS);
+            assertThat(result).as(bad).isInstanceOfSatisfying(ConfigReader.Result.Invalid.class, invalid ->
+                    assertThat(invalid.errors().toString()).contains("FERRY_ADMIN_LISTEN").contains(bad));
+        }
+        var off = ConfigReader.parse("ferry.yaml", tail, Map.of("FERRY_ADMIN_LISTEN", "off")::get, ADAPTERS);
+        assertThat(((ConfigReader.Result.Ok) off).config().admin().listen()).isNull();
+        var set = ConfigReader.parse("ferry.yaml", tail, Map.of("FERRY_ADMIN_LISTEN", " 0.0.0.0:9465 ")::get, ADAPTERS);
+        assertThat(((ConfigReader.Result.Ok) set).config().admin().listen()).hasToString("0.0.0.0:9465");
+        assertThat(errors(tail + "admin: {listen: 'nope'}\n")).singleElement().asString().contains("expected HOST:PORT");
+    }
+
+    @Test
     void durations_compound_andIso8601_areRead_mixedUpOnesAreNot() {
         assertThat(ConfigReader.parseDuration("1m30s")).isEqualTo(Duration.ofSeconds(90));
         assertThat(ConfigReader.parseDuration("1h5m")).isEqualTo(Duration.ofMinutes(65));

@@ -233,13 +233,19 @@ public final class ConfigReader {
                     + "characters (e.g. ${FERRY_ADMIN_TOKEN} from a secret)");
         }
         FerryConfig.Address adminAddress;
-        if ("off".equals(adminSection.string("listen", null))) {
+        // by default health answers where the metrics do, or on 127.0.0.1:9465 when there are none;
+        // FERRY_ADMIN_LISTEN moves that default (the container image sets 0.0.0.0:9465 for its probes)
+        String fromEnv = env.apply("FERRY_ADMIN_LISTEN");
+        fromEnv = fromEnv == null || fromEnv.isBlank() ? null : fromEnv.strip();
+        String listen = adminSection.string("listen", fromEnv);
+        if ("off".equals(listen)) {
+            adminAddress = null;
+        } else if (listen != null && listen.equals(fromEnv) && !HOST_PORT.matcher(listen).matches()) {
+            adminSection.error("listen", "FERRY_ADMIN_LISTEN must be HOST:PORT (such as 0.0.0.0:9465) or off, was '"
+                    + listen + "'");
             adminAddress = null;
         } else {
-            // by default health answers where the metrics do, or on 127.0.0.1:9465 when there are none;
-            // FERRY_ADMIN_LISTEN moves that default (the container image sets 0.0.0.0:9465 for its probes)
-            String fallback = env.apply("FERRY_ADMIN_LISTEN");
-            adminAddress = address(adminSection, "listen", fallback != null && !fallback.isBlank() ? fallback.trim()
+            adminAddress = address(adminSection, "listen", fromEnv != null ? fromEnv
                     : metrics != null ? metrics.toString() : "127.0.0.1:9465");
         }
         var stallAfter = adminSection.duration("stall-after", Duration.ofMinutes(15));
@@ -386,6 +392,9 @@ public final class ConfigReader {
             default -> source.plan() instanceof SqsSourceConfig sqs ? sqs.fifo() : "kafka".equals(source.transport());
         };
     }
+
+    private static final java.util.regex.Pattern HOST_PORT = java.util.regex.Pattern.compile(
+            ".+:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5]?[0-9]{1,4})");
 
     private static FerryConfig.Address address(Section s, String key, String fallback) {
         var address = s.hostPort(key, fallback);

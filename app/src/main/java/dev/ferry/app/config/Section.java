@@ -262,8 +262,7 @@ final class Section implements Settings {
             return InetSocketAddress.createUnresolved(host, port);
         } catch (RuntimeException e) {
             error(key, "expected HOST:PORT such as " + fallback + ", was '" + v + "'");
-            int cut = fallback.lastIndexOf(':');
-            return InetSocketAddress.createUnresolved(fallback.substring(0, cut), Integer.parseInt(fallback.substring(cut + 1)));
+            return InetSocketAddress.createUnresolved("127.0.0.1", 0); // the file is refused for the error; never used
         }
     }
 
