@@ -51,7 +51,21 @@ public record Plugins(Path folder) {
         }
     }
 
+    /**
+     * Every plugin found; a jar that cannot be loaded (a class it names is missing, it was built for a
+     * newer Java, its plugin's constructor throws) is refused with its place and why, not a stack trace.
+     */
     List<Loaded> load() {
+        try {
+            return loadAll();
+        } catch (java.util.ServiceConfigurationError | LinkageError e) {
+            throw new IllegalStateException("a plugin could not be loaded (from the class path, or "
+                    + (folder == null ? "no plugin folder" : folder) + "): " + e.getMessage()
+                    + (e.getCause() != null ? " (" + e.getCause() + ")" : ""), e);
+        }
+    }
+
+    private List<Loaded> loadAll() {
         var out = new ArrayList<Loaded>();
         ClassLoader parent = Plugins.class.getClassLoader();
         for (var plugin : ServiceLoader.load(FerryPlugin.class, parent)) {

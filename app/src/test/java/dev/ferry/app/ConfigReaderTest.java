@@ -1,6 +1,7 @@
 package dev.ferry.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.adapters.http.HttpSinkConfig;
 import dev.ferry.adapters.http.HttpSourceConfig;
@@ -68,6 +69,34 @@ class ConfigReaderTest {
         var set = ConfigReader.parse("ferry.yaml", tail, Map.of("FERRY_ADMIN_LISTEN", " 0.0.0.0:9465 ")::get, ADAPTERS);
         assertThat(((ConfigReader.Result.Ok) set).config().admin().listen()).hasToString("0.0.0.0:9465");
         assertThat(errors(tail + "admin: {listen: 'nope'}\n")).singleElement().asString().contains("expected HOST:PORT");
+    }
+
+    @Test
+    void yamlNestedThousandsDeep_andAnAdapterThatThrowsAnError_areErrorsOfTheFile_notCrashes() {
+        var deep = parse("sources: " + "[".repeat(50_000) + "]".repeat(50_000) + "\n");
+        assertThat(deep).isInstanceOfSatisfying(ConfigReader.Result.Invalid.class,
+                invalid -> assertThat(invalid.errors().toString()).contains("nested too deeply"));
+
+        var broken = new Adapters(ADAPTERS.sources(), java.util.Map.of("broken", settings -> {
+            throw new NoClassDefFoundError("com/example/Missing");
+        }), ADAPTERS.ledgers());
+        var result = ConfigReader.parse("ferry.yaml", "sources: {s: {sqs: {queue: q}}}\nsinks: {b: {type: broken}}\n"
+                + "routes:\n  - to: [b]\n", Map.<String, String>of()::get, broken);
+        assertThat(result).isInstanceOfSatisfying(ConfigReader.Result.Invalid.class, invalid -> assertThat(
+                invalid.errors().toString()).contains("could not read its settings").contains("com/example/Missing"));
+    }
+
+    @Test
+    void aPluginJarThatCannotBeLoaded_isRefusedWithWhereAndWhy(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        var jar = dir.resolve("broken-plugin.jar");
+        try (var out = new java.util.jar.JarOutputStream(java.nio.file.Files.newOutputStream(jar))) {
+            out.putNextEntry(new java.util.jar.JarEntry("META-INF/services/dev.ferry.domain.spi.FerryPlugin"));
+            out.write("com.example.NotThere\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            out.closeEntry();
+        }
+        assertThatThrownBy(() -> new Plugins(dir).load()).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("a plugin could not be loaded").hasMessageContaining(dir.toString())
+                .hasMessageContaining("com.example.NotThere");
     }
 
     @Test

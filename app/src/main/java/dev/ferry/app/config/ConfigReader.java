@@ -85,6 +85,8 @@ public final class ConfigReader {
             return new Result.Invalid(List.of(new ConfigError(file, line, "(yaml)", e.getProblem())));
         } catch (YamlEngineException e) {
             return new Result.Invalid(List.of(new ConfigError(file, 0, "(yaml)", e.getMessage())));
+        } catch (StackOverflowError e) { // the parser recurses once per level: [[[[... a few thousand deep
+            return new Result.Invalid(List.of(new ConfigError(file, 0, "(yaml)", "nested too deeply to read")));
         }
         if (!(root instanceof MappingNode)) {
             return new Result.Invalid(List.of(new ConfigError(file, root == null ? 0 : line(root), "(root)",
@@ -313,7 +315,7 @@ public final class ConfigReader {
     private static <T> T configure(Section section, String adapter, Function<Settings, T> configure) {
         try {
             return configure.apply(section);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | LinkageError | AssertionError e) { // a plugin built against other classes, too
             section.errorHere("the " + adapter + " adapter could not read its settings: " + e);
             return null;
         }
