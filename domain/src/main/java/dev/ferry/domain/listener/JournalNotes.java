@@ -61,29 +61,42 @@ final class JournalNotes {
         }
     }
 
+    /**
+     * Under every event the delivery had not finished — the one it is at and those after it, which go
+     * to the dead-letter queue with it — and once under its message id; under the message id alone when
+     * it could not be decoded.
+     */
     void deadLettered(InFlight item, String reason) {
-        if (journal != null) {
-            note(item, new EventJournal.Note.DeadLettered(currentKey(item), cut(reason), item.delivery.id(), clock.instant()));
+        if (journal == null) {
+            return;
         }
-    }
-
-    /** The ledger key of the event the delivery is at; null when it could not be decoded. */
-    private String currentKey(InFlight item) {
+        String why = cut(reason);
+        var now = clock.instant();
         if (item.events == null || item.events.isEmpty()) {
-            return null;
+            note(item.delivery.id(), new EventJournal.Note.DeadLettered(null, why, item.delivery.id(), now));
+            return;
         }
-        var event = item.events.get(Math.min(item.nextEvent, item.events.size() - 1));
-        return LedgerKeys.event(ledgerScope != null ? ledgerScope : item.delivery.source(), event.key());
+        String scope = ledgerScope != null ? ledgerScope : item.delivery.source();
+        for (int i = Math.min(item.nextEvent, item.events.size() - 1); i < item.events.size(); i++) {
+            var note = new EventJournal.Note.DeadLettered(LedgerKeys.event(scope, item.events.get(i).key()), why,
+                    item.delivery.id(), now);
+            note(i == Math.min(item.nextEvent, item.events.size() - 1) ? item.delivery.id() : null, note);
+        }
     }
 
     private void note(InFlight item, EventJournal.Note note) {
+        note(item.delivery.id(), note);
+    }
+
+    /** Queues {@code note}, to be written under its event key and, unless null, under {@code messageId}. */
+    private void note(String messageId, EventJournal.Note note) {
         if (closed) {
             return;
         }
         if (started.compareAndSet(false, true)) {
             writer = Thread.ofPlatform().daemon().name("ferry-" + source + "-journal").start(this::writeLoop);
         }
-        if (!queue.offer(new Pending(item.delivery.id(), note))) {
+        if (!queue.offer(new Pending(messageId, note))) {
             dropped.incrementAndGet();
             warn("the event journal of ''{0}'' is behind; {1} note(s) dropped so far", dropped.get());
         }
@@ -132,7 +145,11 @@ final class JournalNotes {
         }
     }
 
-    /** Stops taking notes; waits up to {@code patience} for the queued ones to be written. */
+    /**
+     * Stops taking notes; waits up to {@code patience} for the queued ones to be written, then drops the
+     * rest (counted). The writer is not interrupted: an interrupt in the middle of a write into a store
+     * that shares a file with the ledger (MVStore) closes that file under every other user of it.
+     */
     void close(java.time.Duration patience) {
         closed = true;
         var w = writer;
@@ -142,7 +159,9 @@ final class JournalNotes {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            w.interrupt();
+            int left = queue.size();
+            queue.clear(); // the writer ends after the note it is writing
+            dropped.addAndGet(left);
         }
     }
 }

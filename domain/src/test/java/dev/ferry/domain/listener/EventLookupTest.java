@@ -97,6 +97,63 @@ class EventLookupTest {
     }
 
     @Test
+    void aMessageOfSeveralEventsDeadLettered_atItsFirst_isExplainedUnderEachOfThem() {
+        listener = Listener.builder(queue, queue, new LineDecoder(), handler).ledger(ledger)
+                .config(ListenerTest.fast().build()).build().start();
+        String id = queue.send("poison\nsecond\nthird").messageId();
+        assertThat(Await.until(LIMIT, () -> dlq.size() == 1 && event("third").isPresent())).isTrue();
+
+        for (var key : List.of("poison", "second", "third")) {
+            assertThat(event(key)).as(key).hasValueSatisfying(r -> {
+                assertThat(r.status()).isEqualTo("dead-lettered");
+                assertThat(r.journal().deadLetterReason()).contains("HTTP 400: no such account");
+                assertThat(r.journal().messageId()).isEqualTo(id);
+            });
+        }
+        assertThat(calls).as("the later events were not handled").containsOnlyKeys("poison");
+        assertThat(EventLookup.message(ledger, "orders", id)).hasValueSatisfying(r ->
+                assertThat(r.ledgerKey()).isEqualTo(LedgerKeys.event("orders", "poison")));
+    }
+
+    @Test
+    void atTheStop_aJournalStillWriting_isNotInterrupted() throws Exception {
+        var interrupted = new java.util.concurrent.atomic.AtomicBoolean();
+        var writing = new java.util.concurrent.CountDownLatch(1);
+        var store = ledger;
+        class Slow extends ForwardingLedger implements EventJournal {
+            Slow() {
+                super(store);
+            }
+
+            @Override
+            public void note(String key, EventJournal.Note note) {
+                writing.countDown();
+                try {
+                    Thread.sleep(1_500);
+                } catch (InterruptedException e) {
+                    interrupted.set(true);
+                }
+                store.note(key, note);
+            }
+
+            @Override
+            public Optional<EventJournal.Journal> journal(String key) {
+                return store.journal(key);
+            }
+        }
+        var slow = new Slow();
+        var notes = new JournalNotes(slow, "orders", null, java.time.Clock.systemUTC());
+        var item = new InFlight(new dev.ferry.domain.model.Delivery("m-1", new byte[0], java.util.Map.of(), 1,
+                java.time.Instant.now(), null, null, "orders", null), List.of(), null, null, java.time.Instant.MAX,
+                java.time.Instant.MAX);
+        notes.failed(item, "k", "why");
+        assertThat(writing.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        notes.close(Duration.ofMillis(100));
+        Thread.sleep(2_000);
+        assertThat(interrupted).as("interrupted in the middle of a write").isFalse();
+    }
+
+    @Test
     void aMessageThatCouldNotBeDecoded_isFoundByItsMessageId_only() {
         listener = Listener.builder(queue, queue, new LineDecoder(), handler).ledger(ledger)
                 .config(ListenerTest.fast().build()).build().start();
