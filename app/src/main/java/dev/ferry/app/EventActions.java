@@ -133,25 +133,25 @@ final class EventActions {
         var out = new StringBuilder();
         for (var f : found) {
             Object key = f.get("key");
-            out.append("event ").append(key == null ? "(not decoded)" : key).append(" of source ").append(f.get("source"))
-                    .append(": ").append(f.get("status")).append('\n');
+            out.append("event ").append(key == null ? "(not decoded)" : Printable.of(key)).append(" of source ")
+                    .append(Printable.of(f.get("source"))).append(": ").append(Printable.of(f.get("status"))).append('\n');
             line(out, f, "done_at", "  done at %s");
             line(out, f, "lease_until", "  being handled, its claim until %s");
             if (f.get("failures") instanceof Number n && n.longValue() > 0) {
                 out.append("  failed attempts: ").append(n).append(" (first ").append(f.get("first_failure")).append(", last ")
-                        .append(f.get("last_failure")).append("): ").append(f.get("last_reason")).append('\n');
+                        .append(f.get("last_failure")).append("): ").append(Printable.of(f.get("last_reason"))).append('\n');
             }
             if (f.get("duplicates") instanceof Number n && n.longValue() > 0) {
                 out.append("  delivered again as a duplicate: ").append(n).append(" time(s), last ")
                         .append(f.get("last_duplicate")).append('\n');
             }
             if (f.get("dead_letter_reason") != null) {
-                out.append("  dead-lettered at ").append(f.get("dead_lettered_at")).append(": ").append(f.get("dead_letter_reason"))
+                out.append("  dead-lettered at ").append(f.get("dead_lettered_at")).append(": ").append(Printable.of(f.get("dead_letter_reason")))
                         .append('\n');
             }
             line(out, f, "message_id", "  last message id: %s");
             if (f.get("sinks") instanceof Map<?, ?> sinks) {
-                sinks.forEach((sink, state) -> out.append("  sink ").append(sink).append(": ").append(state).append('\n'));
+                sinks.forEach((sink, state) -> out.append("  sink ").append(Printable.of(sink)).append(": ").append(Printable.of(state)).append('\n'));
             }
         }
         return out.toString();
@@ -159,7 +159,7 @@ final class EventActions {
 
     private static void line(StringBuilder out, Map<String, Object> f, String name, String format) {
         if (f.get(name) != null) {
-            out.append(String.format(format, f.get(name))).append('\n');
+            out.append(String.format(format, Printable.of(f.get(name)))).append('\n');
         }
     }
 }

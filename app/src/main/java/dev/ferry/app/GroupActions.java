@@ -136,15 +136,16 @@ final class GroupActions {
         var out = new StringBuilder(String.format("%-16s %-24s %7s  %-20s %s%n", "SOURCE", "GROUP", "WAITING", "SINCE",
                 "HEAD: REASON"));
         for (var p : groups) {
-            out.append(String.format("%-16s %-24s %7d  %-20s %s: %s%s%n", p.source(), p.group(), p.waiting(),
-                    p.since().truncatedTo(java.time.temporal.ChronoUnit.SECONDS), p.head(), oneLine(p.reason()),
+            out.append(String.format("%-16s %-24s %7d  %-20s %s: %s%s%n", Printable.of(p.source()), Printable.of(p.group()),
+                    p.waiting(), p.since().truncatedTo(java.time.temporal.ChronoUnit.SECONDS), Printable.of(p.head()),
+                    oneLine(p.reason()),
                     p.releaseToken() != null ? " (a release is under way)" : ""));
         }
         return out.toString();
     }
 
     private static String oneLine(String s) {
-        String flat = s.replaceAll("[\\r\\n\\t]+", " ");
+        String flat = Printable.of(s.replaceAll("[\\r\\n\\t]+", " "));
         return flat.length() > 200 ? flat.substring(0, 200) + "…" : flat;
     }
 }

@@ -30,7 +30,7 @@ public final class FerryLogging {
     public static final Set<String> FORMATS = Set.of("text", "json");
     /** ISO timestamp with offset, level, thread, logger, message. */
     static final String TEXT_PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX, UTC} %-5level [%thread] %logger{36} - "
-            + "%replace(%msg){'[\\r\\n]', '\\\\n'}%n";
+            + "%replace(%replace(%msg){'[\\r\\n]', '\\\\n'}){'[\\p{Cc}\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069]', '\uFFFD'}%n";
     /** Libraries that talk a lot at INFO (Kafka prints its whole configuration): WARN unless the file says otherwise. */
     static final List<String> NOISY = List.of("org.apache.kafka", "org.elasticmq", "org.apache.pekko", "software.amazon.awssdk",
             "io.netty", "org.eclipse.jetty", "com.amazonaws", "org.h2", "org.apache.http");

@@ -66,7 +66,8 @@ public final class JsonLineLayout extends LayoutBase<ILoggingEvent> {
                     case '\r' -> sb.append("\\r");
                     case '\t' -> sb.append("\\t");
                     default -> {
-                        if (c < 0x20 || c == 0x2028 || c == 0x2029 || Character.isSurrogate(c) && !validPair(s, i)) {
+                        if (c < 0x20 || c >= 0x7f && c <= 0x9f || c == 0x2028 || c == 0x2029
+                                || Character.isSurrogate(c) && !validPair(s, i)) {
                             sb.append(String.format("\\u%04x", (int) c));
                         } else {
                             sb.append(c);
