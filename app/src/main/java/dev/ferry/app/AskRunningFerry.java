@@ -74,6 +74,18 @@ abstract class AskRunningFerry implements Callable<Integer> {
     /** Does it here, on the configuration's ledger. */
     abstract int local(FerryConfig config, Object ledger, RunContext context) throws Exception;
 
+    /**
+     * A request to the running Ferry, with the admin token when the configuration has one: a read from
+     * this host is open only by a loopback name, and {@code admin.listen} may name another.
+     */
+    static java.net.http.HttpRequest.Builder request(FerryConfig config, URI uri) {
+        var request = java.net.http.HttpRequest.newBuilder(uri);
+        if (config.admin().token() != null) {
+            request.header("Authorization", "Bearer " + config.admin().token());
+        }
+        return request;
+    }
+
     /** A non-2xx answer of the running Ferry: its error, and exit 1. */
     int failed(HttpResponse<String> response) {
         io.err().println("ferry: the running Ferry answered " + response.statusCode() + ": " + response.body().strip());

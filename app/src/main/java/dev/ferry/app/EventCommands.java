@@ -71,7 +71,7 @@ final class EventCommands {
             String query = (key != null ? "key=" + URLEncoder.encode(key, StandardCharsets.UTF_8)
                     : "message-id=" + URLEncoder.encode(messageId, StandardCharsets.UTF_8))
                     + (source != null ? "&source=" + URLEncoder.encode(source, StandardCharsets.UTF_8) : "");
-            var response = http.send(HttpRequest.newBuilder(admin.resolve("/events?" + query)).timeout(Duration.ofSeconds(30))
+            var response = http.send(request(config, admin.resolve("/events?" + query)).timeout(Duration.ofSeconds(30))
                     .build(), HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() != 200) {
                 return failed(response);

@@ -70,7 +70,7 @@ final class GroupCommands {
 
         @Override
         int remote(FerryConfig config, HttpClient http, URI admin) throws IOException, InterruptedException {
-            var response = http.send(HttpRequest.newBuilder(admin.resolve("/groups")).timeout(Duration.ofSeconds(30)).build(),
+            var response = http.send(request(config, admin.resolve("/groups")).timeout(Duration.ofSeconds(30)).build(),
                     HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() == 404) {
                 io.err().println("ferry: the running Ferry keeps no parked groups (its ledger does not)");

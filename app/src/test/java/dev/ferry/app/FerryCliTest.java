@@ -161,6 +161,32 @@ class FerryCliTest {
     }
 
     @Test
+    void eventsShowAndGroupsList_askTheRunningFerryWithTheAdminToken(@TempDir Path dir) throws Exception {
+        var seen = new java.util.concurrent.CopyOnWriteArrayList<String>();
+        var server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 4);
+        server.createContext("/", exchange -> {
+            try (exchange) {
+                seen.add(exchange.getRequestURI().getPath() + " " + exchange.getRequestHeaders().getFirst("Authorization"));
+                byte[] body = "[]".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                exchange.sendResponseHeaders(200, body.length);
+                exchange.getResponseBody().write(body);
+            }
+        });
+        server.start();
+        try {
+            var file = dir.resolve("ferry.yaml");
+            Files.writeString(file, "sources: {s: {sqs: {queue: q.fifo}, on-poison: park}}\nsinks: {log: {type: log}}\n"
+                    + "routes:\n  - to: [log]\nledger: {kind: mvstore, path: " + dir.resolve("l.db") + "}\n"
+                    + "admin: {listen: 127.0.0.1:" + server.getAddress().getPort() + ", token: a-token-of-16-chars!}\n");
+            ferry("events", "show", "k-1", "-c", file.toString());
+            ferry("groups", "list", "-c", file.toString());
+        } finally {
+            server.stop(0);
+        }
+        assertThat(seen).containsExactly("/events Bearer a-token-of-16-chars!", "/groups Bearer a-token-of-16-chars!");
+    }
+
+    @Test
     void configPrint_ofAnInvalidFile_listsItsErrors_andExits2(@TempDir Path dir) throws Exception {
         var file = dir.resolve("bad.yaml");
         Files.writeString(file, "sources:\n  s:\n    sqs: {queue: q}\nsinks:\n  log: {type: log}\nroutes:\n  - to: [nope]\n");
