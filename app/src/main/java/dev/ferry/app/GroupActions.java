@@ -26,7 +26,7 @@ final class GroupActions {
     /** How long a release waits for parked messages still on their way to the dead-letter queue. */
     static final Duration PATIENCE = Duration.ofSeconds(30);
 
-    /** Releases under way in this process (source and group): a second one at once would send the same messages twice. */
+    /** Sources with a release under way in this process (see {@link #release}). */
     private static final java.util.Set<List<String>> RELEASING = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private final FerryConfig config;
@@ -67,9 +67,11 @@ final class GroupActions {
         if (spec == null) {
             throw new IllegalArgumentException("no source named '" + source + "' (sources: " + config.sources().keySet() + ")");
         }
-        var running = List.of(source, group);
+        // one release per source at a time: a release reads the whole dead-letter queue, and holds the messages of
+        // other groups while it does, which a release of one of those groups at the same moment would not see
+        var running = List.of(source);
         if (!RELEASING.add(running)) {
-            throw new IllegalArgumentException("a release of group " + group + " of '" + source + "' is running: wait for it");
+            throw new IllegalArgumentException("a release of a group of '" + source + "' is running: wait for it");
         }
         try {
             return release(spec, source, group, skipHead);

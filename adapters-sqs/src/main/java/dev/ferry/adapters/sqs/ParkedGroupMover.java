@@ -11,6 +11,7 @@ import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
 import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
+import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 
 /**
  * Releases a parked group of a FIFO source ({@code ferry groups release}, through {@link SqsQueues#parkedGroupMover}): reads the FIFO
@@ -112,7 +113,45 @@ final class ParkedGroupMover implements GroupParker.Mover {
         } finally {
             Batches.changeVisibility(client, deadLetterQueueUrl, others, Message::receiptHandle, m -> 0, 2, null);
         }
+        if (parked.moved() + counted < parked.parked()) {
+            String held = heldElsewhere();
+            if (held != null) {
+                return new GroupParker.Moved(counted, redriven, held);
+            }
+        }
         return new GroupParker.Moved(counted, redriven, null);
+    }
+
+    /**
+     * Why the group's remaining parked messages may not have been seen: the dead-letter queue holds
+     * messages someone else is reading (another release, a redrive) — a FIFO queue shows nothing of a
+     * group past one in flight, and a pass that missed them would let the group flow ahead of them.
+     * Null when none are in flight. The count is approximate and lags: a moment after the messages this
+     * move made visible again, it is asked a few times.
+     */
+    private String heldElsewhere() {
+        long held = 0;
+        for (int attempt = 0; attempt < 5; attempt++) {
+            try {
+                held = Long.parseLong(client.getQueueAttributes(b -> b.queueUrl(deadLetterQueueUrl)
+                        .attributeNames(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE)).attributes()
+                        .getOrDefault(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE, "0"));
+            } catch (RuntimeException e) {
+                return "could not ask " + deadLetterQueueUrl + " whether its messages are all visible: " + e.getMessage();
+            }
+            if (held == 0) {
+                return null;
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return held + " message(s) of " + deadLetterQueueUrl + " are being read by someone else (another release, a "
+                + "redrive), and fewer of the group's parked messages than were counted came back; the group stays parked: "
+                + "release it again when that is done";
     }
 
     /**

@@ -1,0 +1,58 @@
+package dev.ferry.adapters.sqs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.parking.GroupParker;
+import dev.ferry.domain.parking.ParkedGroup;
+import dev.ferry.domain.transport.DeadLetterAttributes;
+import java.time.Instant;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
+import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
+
+/**
+ * Releasing a parked group of a FIFO queue (ElasticMQ) while someone else reads the dead-letter queue:
+ * a FIFO queue shows nothing of a group past a message in flight, so the release must not take what it
+ * saw for all there is.
+ */
+@ExtendWith(ElasticMq.class)
+class ParkedGroupMoverIT {
+
+    private final software.amazon.awssdk.services.sqs.SqsClient sqs = ElasticMq.client();
+
+    private String fifo(String prefix) {
+        String name = ElasticMq.uniqueName(prefix, true);
+        return sqs.createQueue(b -> b.queueName(name).attributes(Map.of(QueueAttributeName.FIFO_QUEUE, "true"))).queueUrl();
+    }
+
+    @Test
+    void aPassThatFoundFewerThanWereParked_whileAnotherReaderHoldsDeadLetters_saysSo_insteadOfFinishing() {
+        String queue = fifo("orders");
+        String dlq = fifo("orders-dlq");
+        // five parked with b1, two of them moved by an earlier release; b3..b5 wait in the dead-letter queue
+        var parked = new ParkedGroup("orders", "B", "b1", "m-1", "HTTP 400", Instant.EPOCH, Instant.EPOCH, 5, 2, "t-1", 2, 2,
+                false, 7);
+        for (var id : new String[] {"b3", "b4", "b5"}) {
+            sqs.sendMessage(b -> b.queueUrl(dlq).messageBody(id).messageGroupId("B").messageDeduplicationId(id)
+                    .messageAttributes(Map.of(DeadLetterAttributes.REASON, MessageAttributeValue.builder().dataType("String")
+                            .stringValue(GroupParker.behind(parked)).build())));
+        }
+        var mover = SqsQueues.of(sqs).parkedGroupMover(dlq, queue);
+        // another release (or a redrive) is reading them right now
+        var held = sqs.receiveMessage(b -> b.queueUrl(dlq).maxNumberOfMessages(10).visibilityTimeout(60)).messages();
+        assertThat(held).hasSize(3);
+
+        var blind = mover.move(parked, "t-1", false);
+        assertThat(blind.counted()).isZero();
+        assertThat(blind.problem()).as("the group must stay parked").contains("being read by someone else");
+
+        held.forEach(m -> sqs.changeMessageVisibility(b -> b.queueUrl(dlq).receiptHandle(m.receiptHandle()).visibilityTimeout(0)));
+        var moved = mover.move(parked, "t-1", false);
+        assertThat(moved.problem()).isNull();
+        assertThat(moved.redriven()).isEqualTo(3);
+        assertThat(sqs.receiveMessage(b -> b.queueUrl(queue).maxNumberOfMessages(10)).messages())
+                .extracting(m -> m.body()).containsExactly("b3", "b4", "b5");
+    }
+}
