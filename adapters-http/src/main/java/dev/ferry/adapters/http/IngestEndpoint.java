@@ -223,6 +223,11 @@ final class IngestEndpoint {
                 late(deadline);
             }
             throw e;
+        } catch (IndexOutOfBoundsException badChunk) {
+            // the JDK's chunked reader takes a chunk size of 2^31 or more for a negative one (and throws this): a
+            // malformed request, answered 400 with the connection closed, as nothing after it can be trusted
+            respond(ex, 400, Map.of("Connection", "close"), error("malformed chunked body: a chunk size over 2 GB"));
+            throw new Abandoned("malformed chunked body");
         } finally {
             uploads.release();
         }

@@ -450,6 +450,22 @@ class HttpSourceHardeningIT {
         assertThat(post(source, "{\"id\":\"after\",\"type\":\"Good\"}").statusCode()).isEqualTo(200);
     }
 
+    @Test
+    void aChunkSizeOverTwoGigabytes_isAnswered400_andTheEndpointGoesOn() throws Exception {
+        var source = start(HttpSource.builder().auth(IngestAuth.none()));
+        var socket = new Socket();
+        sockets.add(socket);
+        socket.connect(new InetSocketAddress("127.0.0.1", source.port()), 5_000);
+        socket.setSoTimeout(10_000);
+        socket.getOutputStream().write(("POST /events HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "ffffffff\r\n{\"id\":\"x\"}").getBytes(StandardCharsets.US_ASCII));
+        socket.getOutputStream().flush();
+
+        assertThat(head(socket)).startsWith("HTTP/1.1 400");
+        assertThat(handled).isEmpty();
+        assertThat(post(source, "{\"id\":\"after\",\"type\":\"Good\"}").statusCode()).isEqualTo(200);
+    }
+
     @Test // #16
     void headersNotReceivedWithinTheReadTimeout_closeTheConnection() throws Exception {
         var source = start(HttpSource.builder().auth(IngestAuth.none()).readTimeout(Duration.ofSeconds(1)));
