@@ -214,14 +214,7 @@ public final class HttpSource implements Source, Acknowledger {
     @Override
     public void close() {
         endpoint.closing();
-        Item item;
-        while ((item = ready.poll()) != null) {
-            if (item.done.compareAndSet(false, true)) {
-                item.disposition = Disposition.RELEASE;
-                capacity.release();
-                item.request.settled.countDown();
-            }
-        }
+        endpoint.releaseUnpolled();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (endpoint.openRequests() > 0 && System.nanoTime() < deadline) {
             try {

@@ -12,6 +12,7 @@ import com.sun.net.httpserver.HttpExchange;
 import dev.ferry.adapters.http.IngestAnswers.Answer;
 import dev.ferry.adapters.http.IngestRequest.Item;
 import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.transport.Disposition;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -419,6 +420,26 @@ final class IngestEndpoint {
     private void enqueue(IngestRequest request) {
         for (var item : request.items) {
             ready.add(item);
+        }
+        if (closing) {
+            // the stop emptied the queue before these came (their body was still arriving): nobody polls any more,
+            // and waiting for the response timeout would hold the stop and the client for it
+            releaseUnpolled();
+        }
+    }
+
+    /**
+     * Gives back every event nobody polled (at the stop, and for requests that come after it):
+     * answered as released, their capacity freed. Each once, whoever gets to it first.
+     */
+    void releaseUnpolled() {
+        Item item;
+        while ((item = ready.poll()) != null) {
+            if (item.done.compareAndSet(false, true)) {
+                item.disposition = Disposition.RELEASE;
+                capacity.release();
+                item.request.settled.countDown();
+            }
         }
     }
 

@@ -466,6 +466,25 @@ class HttpSourceHardeningIT {
         assertThat(post(source, "{\"id\":\"after\",\"type\":\"Good\"}").statusCode()).isEqualTo(200);
     }
 
+    @Test
+    void aRequestWhoseBodyArrivesAsTheSourceStops_isAnsweredAtOnce_andTheStopDoesNotWaitForItsTimeout() throws Exception {
+        // the listener has stopped already (as the app stops them first): nobody polls the source any more
+        var source = HttpSource.builder().auth(IngestAuth.none()).readTimeout(Duration.ofSeconds(30))
+                .responseTimeout(Duration.ofSeconds(30)).build().start();
+        opened.add(source);
+        String body = "{\"id\":\"late\",\"type\":\"Good\"}";
+        var socket = upload(source, body.length(), body.substring(0, 5));
+        assertThat(Await.until(Duration.ofSeconds(10), () -> source.uploading() == 1)).isTrue();
+        var closer = Thread.ofPlatform().start(source::close);
+        Thread.sleep(300); // the stop has emptied its queue: the request is still reading its body
+        socket.getOutputStream().write(body.substring(5).getBytes(StandardCharsets.US_ASCII));
+        socket.getOutputStream().flush();
+
+        assertThat(head(socket)).as("answered as released, not after the response timeout").startsWith("HTTP/1.1 503");
+        closer.join(15_000);
+        assertThat(closer.isAlive()).as("the stop ended within its own 5 s, not the request's 30").isFalse();
+    }
+
     @Test // #16
     void headersNotReceivedWithinTheReadTimeout_closeTheConnection() throws Exception {
         var source = start(HttpSource.builder().auth(IngestAuth.none()).readTimeout(Duration.ofSeconds(1)));
