@@ -79,14 +79,18 @@ public final class RoutingHandler implements Handler {
         var outcomes = new ArrayList<Outcome>(targets.size());
         for (var target : targets) {
             var sink = sinks.get(target);
-            outcomes.add(tracked ? publishTracked(sink, event, delivery) : publish(sink, event));
+            outcomes.add(tracked ? publishTracked(target, sink, event, delivery) : publish(sink, event));
         }
         return combine(outcomes);
     }
 
-    private Outcome publishTracked(Sink sink, Event event, Delivery delivery) {
-        // the scope the event itself was claimed in: a source sharing it must find this sink's mark
-        var key = LedgerKeys.target(dev.ferry.domain.listener.Listener.ledgerScopeOf(delivery), event.key(), sink.name());
+    /**
+     * Publishes to one target of several, once: its mark is kept under the route's name for the target
+     * (unique in the map of sinks, where two sinks may call themselves alike: a topic's name on two
+     * clusters), in the scope the event itself was claimed in (a source sharing it must find the mark).
+     */
+    private Outcome publishTracked(String target, Sink sink, Event event, Delivery delivery) {
+        var key = LedgerKeys.target(dev.ferry.domain.listener.Listener.ledgerScopeOf(delivery), event.key(), target);
         Claim claim;
         try {
             claim = Objects.requireNonNull(targetLedger.claim(key, lease), "the ledger returned no claim");

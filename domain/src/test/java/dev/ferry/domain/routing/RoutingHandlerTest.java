@@ -125,6 +125,19 @@ class RoutingHandlerTest {
     }
 
     @Test
+    void trackedFanOut_toTwoSinksThatCallThemselvesTheSame_writesEach_keyedByTheRoutesTargetName() {
+        // two Kafka sinks of topic "orders" on two clusters both call themselves kafka:orders by default
+        var eu = new ScriptedSink("kafka:orders");
+        var us = new ScriptedSink("kafka:orders");
+        var handler = RoutingHandler.tracked(Router.of(Route.of("both", EventMatcher.any(), "eu", "us")),
+                Map.of("eu", eu, "us", us), InMemoryLedger.create(), Duration.ofMinutes(1), Duration.ofHours(1));
+
+        assertThat(handler.handle(event("e1", "T", Map.of()), DELIVERY)).isEqualTo(Outcome.done());
+        assertThat(eu.received).containsExactly("e1");
+        assertThat(us.received).as("not taken for eu's mark").containsExactly("e1");
+    }
+
+    @Test
     void sinkThatThrows_becomesRetry_notAnEscapedException() {
         Sink broken = new Sink() {
             @Override
