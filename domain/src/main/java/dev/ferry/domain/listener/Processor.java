@@ -127,7 +127,14 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             item.toComplete = null;
             item.nextEvent++;
         }
+        int first = item.nextEvent;
         while (item.nextEvent < item.events.size()) {
+            if (item.nextEvent > first && s.redelivers() && !s.clock().instant().isBefore(item.leaseUntil)) {
+                // an earlier event's handler ran past the lease: the transport has handed the message out again, and its
+                // copy takes up from here (finding the events done so far done); this one would run the rest beside it
+                s.settler().dropStale(item);
+                return Step.DONE;
+            }
             var setback = handle(item, item.events.get(item.nextEvent));
             if (setback != null) {
                 return decide(item, setback);
