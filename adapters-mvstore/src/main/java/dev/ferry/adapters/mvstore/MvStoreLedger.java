@@ -163,12 +163,19 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
     public boolean release(String key, long token) {
         ensureOpen();
         var m = files.maps();
-        String old = m.entries().get(key);
-        if (old == null) {
-            return false;
+        for (;;) { // as extend and complete do: an extension landing between the read and the remove is no refusal
+            String old = m.entries().get(key);
+            if (old == null) {
+                return false;
+            }
+            var e = Entry.parse(old);
+            if (e.token() != token || e.completed()) {
+                return false;
+            }
+            if (m.entries().remove(key, old)) {
+                return true;
+            }
         }
-        var e = Entry.parse(old);
-        return e.token() == token && !e.completed() && m.entries().remove(key, old);
     }
 
     @Override
