@@ -146,6 +146,12 @@ public final class HttpSink implements Sink {
 
     @Override
     public Outcome publish(Event event) {
+        java.net.URI target;
+        try {
+            target = url.expand(event);
+        } catch (IllegalArgumentException unfit) { // the event's values do not make this URL: no retry changes them
+            return Outcome.reject(unfit.getMessage());
+        }
         var hold = breaker.admit();
         if (!hold.isZero()) {
             return Outcome.throttled(hold);
@@ -163,7 +169,7 @@ public final class HttpSink implements Sink {
         }
         boolean reported = false;
         try {
-            var outcome = retry.executeSupplier(() -> attempt(event)).outcome();
+            var outcome = retry.executeSupplier(() -> attempt(event, target)).outcome();
             if (outcome instanceof Outcome.Retry) {
                 breaker.failure();
             } else {
@@ -181,8 +187,7 @@ public final class HttpSink implements Sink {
         }
     }
 
-    private Attempt attempt(Event event) {
-        var target = url.expand(event);
+    private Attempt attempt(Event event, java.net.URI target) {
         var request = HttpRequest.newBuilder(target)
                 .timeout(timeout)
                 .method(method, HttpRequest.BodyPublishers.ofByteArray(event.payload()));

@@ -21,6 +21,8 @@ final class UrlTemplate {
     private final String template;
     private final List<String> literals = new ArrayList<>();
     private final List<String> names = new ArrayList<>();
+    /** Per placeholder, whether it is in the path (before any {@code ?}): there an empty value or {@code ..} moves the request. */
+    private final List<Boolean> inPath = new ArrayList<>();
     /** The URI itself when there is nothing to fill in: parsed once. */
     private final URI fixed;
 
@@ -37,6 +39,7 @@ final class UrlTemplate {
             }
             literals.add(template.substring(at, m.start()));
             names.add(name);
+            inPath.add(template.lastIndexOf('?', m.start()) < 0 && template.lastIndexOf('#', m.start()) < 0);
             at = m.end();
         }
         literals.add(template.substring(at));
@@ -58,12 +61,36 @@ final class UrlTemplate {
         if (fixed != null) {
             return fixed;
         }
-        return URI.create(expandWith(name -> switch (name) {
-            case "key" -> event.key();
-            case "type" -> event.type();
-            case "group" -> event.groupKey() == null ? "" : event.groupKey();
-            default -> event.attributes().getOrDefault(name.substring(5), "");
-        }));
+        var values = new String[names.size()];
+        for (int i = 0; i < values.length; i++) {
+            String name = names.get(i);
+            String value = switch (name) {
+                case "key" -> event.key();
+                case "type" -> event.type();
+                case "group" -> event.groupKey();
+                default -> event.attributes().get(name.substring(5));
+            };
+            values[i] = inPath.get(i) ? fit(name, value) : value == null ? "" : value;
+        }
+        var next = new int[1];
+        return URI.create(expandWith(name -> values[next[0]++]));
+    }
+
+    /**
+     * A path placeholder's value, refused when it would move the request elsewhere: missing or empty (the
+     * path loses a segment: {@code /tenants//events}), or {@code .} / {@code ..} (a server resolves
+     * {@code /tenants/../events} to {@code /events}, another endpoint, which may well answer 2xx). In the
+     * query, a missing value is an empty parameter, as before.
+     */
+    private static String fit(String name, String value) {
+        if (value == null || value.isEmpty()) {
+            throw new IllegalArgumentException("the url's {" + name + "} has no value for this event");
+        }
+        if (value.equals(".") || value.equals("..")) {
+            throw new IllegalArgumentException("the url's {" + name + "} is '" + value + "', which would point the request"
+                    + " at another path");
+        }
+        return value;
     }
 
     private String expandWith(java.util.function.Function<String, String> values) {

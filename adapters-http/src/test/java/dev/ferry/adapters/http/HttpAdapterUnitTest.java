@@ -2,6 +2,7 @@ package dev.ferry.adapters.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.domain.handle.Outcome;
 import dev.ferry.domain.model.Event;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -37,6 +38,23 @@ class HttpAdapterUnitTest {
         var e = new Event("doc 1#0", "HIT/Reviewable", null, "H&1", new byte[0], Map.of("tenant", "a b"));
         assertThat(t.expand(e).toString())
                 .isEqualTo("https://api.example.com/v1/HIT%2FReviewable/doc%201%230?g=H%261&t=a%20b");
+    }
+
+    @Test
+    void urlTemplate_refusesPathValuesThatWouldPointTheRequestElsewhere_queryValuesMayBeMissing() {
+        var t = new UrlTemplate("https://h.example/tenants/{attr.tenant}/events?g={group}");
+        var dotDot = new Event("k", "T", null, null, new byte[0], Map.of("tenant", ".."));
+        var missing = new Event("k", "T", null, null, new byte[0], Map.of());
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> t.expand(dotDot)).hasMessageContaining("another path");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> t.expand(missing)).hasMessageContaining("no value");
+        assertThat(t.expand(new Event("k", "T", null, null, new byte[0], Map.of("tenant", "a..b"))).toString())
+                .as("a group left out of the query is an empty parameter").isEqualTo("https://h.example/tenants/a..b/events?g=");
+        var sink = HttpSink.builder("https://h.example/tenants/{attr.tenant}/events").build();
+        try {
+            assertThat(sink.publish(dotDot)).isInstanceOf(Outcome.Reject.class);
+        } finally {
+            sink.close();
+        }
     }
 
     @Test
