@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.function.ToIntFunction;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.Message;
+import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
 import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
 
@@ -27,6 +28,7 @@ final class DeadLetterRedrive {
             throw new IllegalArgumentException("perSecond must be >= 0, was " + perSecond);
         }
         boolean fifoTarget = queues.describe(targetUrl).fifo();
+        String run = java.util.UUID.randomUUID().toString();
         int moved = 0;
         int failed = 0;
         long started = System.nanoTime();
@@ -48,12 +50,19 @@ final class DeadLetterRedrive {
             if (batch.isEmpty()) {
                 break;
             }
+            // a copy this run made, dead-lettered again (its consumer still fails): everything before it has been
+            // moved, and moving it again would go round for ever. It stays, and the run ends with this batch.
+            var cameBack = batch.stream().filter(m -> run.equals(runOf(m))).toList();
+            if (!cameBack.isEmpty()) {
+                Batches.changeVisibility(client, deadLetterQueueUrl, cameBack, Message::receiptHandle, m -> 0, 2, null);
+                batch = batch.stream().filter(m -> !cameBack.contains(m)).toList();
+            }
             Batches.Call<Message> copy = chunk -> {
                 var entries = new ArrayList<SendMessageBatchRequestEntry>(chunk.size());
                 for (int i = 0; i < chunk.size(); i++) {
                     var m = chunk.get(i);
                     var entry = SendMessageBatchRequestEntry.builder().id(Integer.toString(i)).messageBody(m.body())
-                            .messageAttributes(MessageAttributes.withoutDeadLetter(m.messageAttributes()));
+                            .messageAttributes(marked(m, run));
                     if (fifoTarget) {
                         entry.messageGroupId(group(m)).messageDeduplicationId("redrive-" + m.messageId());
                     }
@@ -77,11 +86,29 @@ final class DeadLetterRedrive {
                         + targetUrl + "' but could not be deleted from '" + deadLetterQueueUrl + "': "
                         + notDeleted.values().iterator().next(), true);
             }
-            if (!notSent.isEmpty()) {
+            if (!notSent.isEmpty() || !cameBack.isEmpty()) {
                 break;
             }
         }
         return new SqsQueues.RedriveReport(moved, failed);
+    }
+
+    /** The attribute each copy carries: the run that moved it (a message attribute survives a dead-lettering). */
+    static final String RUN = "ferry.redrive";
+
+    /**
+     * The copy's attributes: the message's own without Ferry's dead-letter ones, and the run's mark when
+     * there is room for it — a message that already carries all ten SQS takes goes unmarked rather than
+     * have two of its own folded away (such a one, failing again, could come round again in this run).
+     */
+    private static Map<String, MessageAttributeValue> marked(Message m, String run) {
+        var own = MessageAttributes.withoutDeadLetter(m.messageAttributes());
+        return own.size() < MessageAttributes.MAX ? MessageAttributes.withoutDeadLetter(m.messageAttributes(), RUN, run) : own;
+    }
+
+    private static String runOf(Message m) {
+        var value = MessageAttributes.expand(m.messageAttributes()).get(RUN);
+        return value == null ? null : value.stringValue();
     }
 
     private static String group(Message m) {

@@ -94,6 +94,43 @@ class SqsQueuesIT {
     }
 
     @Test
+    void redriveOfEverything_whileTheConsumerStillFails_endsWhenItsOwnCopiesComeBack_insteadOfGoingRoundForEver()
+            throws Exception {
+        try (var q = SqsFixture.create(ElasticMq.client(), false, 1000)) {
+            deadLetter(q, 3);
+            var stop = new java.util.concurrent.atomic.AtomicBoolean();
+            // the consumer still fails: whatever comes back is dead-lettered again, attributes and all
+            var failing = Thread.ofPlatform().start(() -> {
+                while (!stop.get()) {
+                    var got = q.source().poll(new PollRequest(10, Duration.ofMillis(200), Duration.ofSeconds(60)));
+                    q.source().settle(got.stream().map(d -> new Settlement(d, Disposition.deadLetter("still failing"))).toList());
+                }
+            });
+            var redrive = new java.util.concurrent.CompletableFuture<SqsQueues.RedriveReport>();
+            var redriving = Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    redrive.complete(q.queues.redrive(q.dlqUrl, q.url, Integer.MAX_VALUE));
+                } catch (Throwable e) {
+                    redrive.completeExceptionally(e);
+                }
+            });
+            try {
+                SqsQueues.RedriveReport report;
+                try {
+                    report = redrive.get(30, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (java.util.concurrent.TimeoutException e) {
+                    redriving.interrupt();
+                    throw new AssertionError("the redrive was still moving the same messages round after 30 s", e);
+                }
+                assertThat(report.moved()).as("each message moved once, not round and round").isBetween(3, 6);
+            } finally {
+                stop.set(true);
+                failing.join(10_000);
+            }
+        }
+    }
+
+    @Test
     void redrive_toAFifoQueue_keepsGroupsAndOrder_andStopsAtTheLimit() {
         try (var q = SqsFixture.create(ElasticMq.client(), true, 1000)) {
             for (int i = 0; i < 6; i++) {
