@@ -111,23 +111,33 @@ public final class SqsSink implements Sink {
 
     /** Publishes several events at once; the outcomes are in the events' order. */
     public List<Outcome> publishAll(List<Event> events) {
-        var futures = events.stream().map(this::enqueue).toList();
-        return futures.stream().map(this::await).toList();
+        var queued = events.stream().map(this::enqueue).toList();
+        return queued.stream().map(this::await).toList();
     }
 
-    private CompletableFuture<Outcome> enqueue(Event event) {
+    /** An outcome known without sending anything. */
+    private static Pending answered(Outcome outcome) {
+        return new Pending(null, 0, CompletableFuture.completedFuture(outcome));
+    }
+
+    private Pending enqueue(Event event) {
         if (closed) {
-            return CompletableFuture.completedFuture(Outcome.retry("SQS sink '" + name + "' is closed"));
+            return answered(Outcome.retry("SQS sink '" + name + "' is closed"));
         }
         var entry = SendMessageBatchRequestEntry.builder();
-        String body = new String(event.payload(), StandardCharsets.UTF_8);
+        String body = SqsText.of(event.payload());
+        if (body == null) {
+            // SQS carries text only: decoded lossily it would be sent, and answered done, as some other bytes
+            return answered(Outcome.reject("event " + event.key() + "'s payload is not text SQS takes (UTF-8 without "
+                    + "control characters other than tab, LF and CR): refused before sending it to SQS queue '" + name + "'"));
+        }
         Map<String, MessageAttributeValue> attributes = MessageAttributes.fromEvent(event.attributes(), Propagation.current());
         entry.messageBody(body).messageAttributes(attributes);
         if (fifo) {
             if (messageGroup != null) {
                 entry.messageGroupId(messageGroup);
             } else if (event.groupKey() == null) {
-                return CompletableFuture.completedFuture(Outcome.reject("FIFO queue '" + name
+                return answered(Outcome.reject("FIFO queue '" + name
                         + "' needs a MessageGroupId, but event " + event.key() + " has no group key"));
             } else {
                 entry.messageGroupId(sqsId(event.groupKey()));
@@ -140,7 +150,7 @@ public final class SqsSink implements Sink {
         }
         int bytes = event.payload().length + MessageAttributes.bytes(attributes);
         if (bytes > maxBatchBytes) {
-            return CompletableFuture.completedFuture(Outcome.reject("event " + event.key() + " is " + bytes
+            return answered(Outcome.reject("event " + event.key() + " is " + bytes
                     + " bytes with its attributes; SQS queue '" + name + "' takes at most " + maxBatchBytes));
         }
         var p = new Pending(entry, bytes, new CompletableFuture<>());
@@ -150,17 +160,25 @@ public final class SqsSink implements Sink {
             // that took it sends it and answers (a Retry for an event also sent would publish it twice)
             p.result().complete(Outcome.retry("SQS sink '" + name + "' is closed"));
         }
-        return p.result();
+        return p;
     }
 
-    private Outcome await(CompletableFuture<Outcome> result) {
+    /**
+     * The outcome of {@code p}, waited for up to the timeout. Given up on while still queued, it is taken
+     * out of the queue first: a Retry for an event still to be sent would publish it twice.
+     */
+    private Outcome await(Pending p) {
+        var result = p.result();
         try {
             return result.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return Outcome.retry("interrupted while sending to SQS queue '" + name + "'; it may still arrive");
+            return pending.remove(p) ? Outcome.retry("interrupted before sending to SQS queue '" + name + "'")
+                    : Outcome.retry("interrupted while sending to SQS queue '" + name + "'; it may still arrive");
         } catch (TimeoutException e) {
-            return Outcome.retry("no answer from SQS queue '" + name + "' within " + timeout);
+            return pending.remove(p) ? Outcome.retry("not sent to SQS queue '" + name + "' within " + timeout
+                    + " (its senders are busy)") : Outcome.retry("no answer from SQS queue '" + name + "' within " + timeout
+                    + "; it may still arrive");
         } catch (ExecutionException e) {
             return Outcome.retry("sending to SQS queue '" + name + "' failed: " + e.getCause());
         }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.domain.handle.Outcome;
 import dev.ferry.domain.model.Event;
+import dev.ferry.domain.testing.Await;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -197,6 +198,52 @@ class SqsSinkIT {
         var sink = open(SqsSink.builder(ElasticMq.client(), q.url).build());
         var outcome = sink.publish(event("nul", "bad \u0000 char", null, Map.of()));
         assertThat(outcome).isInstanceOfSatisfying(Outcome.Reject.class, r -> assertThat(r.reason()).contains("refused"));
+    }
+
+    @Test
+    void aPayloadThatIsNotUtf8_isRejected_notSentAsOtherBytesAndAnsweredDone() {
+        var q = queue(false);
+        var sink = open(SqsSink.builder(ElasticMq.client(), q.url).build());
+        var latin1 = new Event("l1", "T", null, null, new byte[] {'c', (byte) 0xE9}, Map.of());
+
+        assertThat(sink.publish(latin1)).isInstanceOfSatisfying(Outcome.Reject.class,
+                r -> assertThat(r.reason()).contains("not text SQS takes"));
+        assertThat(sink.publish(event("ok", "caf\u00e9 \uD83D\uDE00", null, Map.of()))).isEqualTo(Outcome.done());
+        assertThat(drain(q, 1)).extracting(Message::body).containsExactly("caf\u00e9 \uD83D\uDE00");
+    }
+
+    @Test
+    void anEventGivenUpOnWhileStillQueued_isTakenOut_soTheRetryDoesNotSendItTwice() throws Exception {
+        var q = queue(false);
+        var held = new java.util.concurrent.atomic.AtomicBoolean();
+        var slowDone = new java.util.concurrent.atomic.AtomicBoolean();
+        var client = open(ElasticMq.clientWith(new ExecutionInterceptor() {
+            @Override
+            public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
+                if (context.request() instanceof SendMessageBatchRequest && held.compareAndSet(false, true)) {
+                    // the first batch is slow: the one sender is busy with it
+                    try {
+                        Thread.sleep(1_500);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    slowDone.set(true);
+                }
+            }
+        }));
+        var sink = open(SqsSink.builder(client, q.url).senders(1).retries(0).timeout(Duration.ofMillis(400)).build());
+
+        var first = Thread.ofPlatform().start(() -> sink.publish(event("e1", "p1", null, Map.of())));
+        assertThat(Await.until(Duration.ofSeconds(5), held::get)).isTrue();
+        var second = sink.publish(event("e2", "p2", null, Map.of()));
+        assertThat(second).isInstanceOfSatisfying(Outcome.Retry.class, r -> assertThat(r.reason()).contains("not sent"));
+        first.join(10_000);
+        assertThat(Await.until(Duration.ofSeconds(10), slowDone::get)).isTrue();
+        assertThat(sink.publish(event("e2", "p2", null, Map.of()))).isEqualTo(Outcome.done());
+
+        var arrived = drain(q, 2);
+        arrived.addAll(q.client.receiveMessage(b -> b.queueUrl(q.url).maxNumberOfMessages(10).waitTimeSeconds(2)).messages());
+        assertThat(arrived).extracting(Message::body).containsExactlyInAnyOrder("p1", "p2");
     }
 
     @Test
