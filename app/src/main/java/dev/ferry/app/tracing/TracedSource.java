@@ -36,6 +36,11 @@ public final class TracedSource implements Source {
     }
 
     @Override
+    public boolean redeliversAfterLease() {
+        return source.redeliversAfterLease(); // false for Kafka and HTTP: the engine must not drop their late copies
+    }
+
+    @Override
     public Optional<String> problem() {
         return source.problem();
     }

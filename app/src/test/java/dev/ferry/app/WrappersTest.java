@@ -1,0 +1,42 @@
+package dev.ferry.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.app.tracing.TracedSink;
+import dev.ferry.app.tracing.TracedSource;
+import dev.ferry.domain.transport.Sink;
+import dev.ferry.domain.transport.Source;
+import java.lang.reflect.Method;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The app wraps every source and sink (tracing, metrics). A wrapper that does not pass a port's
+ * default method on answers the default instead of the adapter: a Kafka source wrapped without
+ * {@code redeliversAfterLease} was taken for one that hands late copies out again, and its late
+ * records were dropped unsettled (the partition stopped for good).
+ */
+class WrappersTest {
+
+    private static List<String> notPassedOn(Class<?> port, Class<?> wrapper) {
+        return Arrays.stream(port.getMethods()).filter(Method::isDefault).filter(m -> {
+            try {
+                return wrapper.getDeclaredMethod(m.getName(), m.getParameterTypes()).getDeclaringClass() != wrapper;
+            } catch (NoSuchMethodException e) {
+                return true;
+            }
+        }).map(Method::getName).toList();
+    }
+
+    @Test
+    void everyWrapperOfASource_passesOnEveryDefaultMethodOfThePort() {
+        assertThat(notPassedOn(Source.class, TracedSource.class)).isEmpty();
+    }
+
+    @Test
+    void everyWrapperOfASink_passesOnEveryDefaultMethodOfThePort() {
+        assertThat(notPassedOn(Sink.class, TracedSink.class)).isEmpty();
+        assertThat(notPassedOn(Sink.class, MeteredSink.class)).isEmpty();
+    }
+}
