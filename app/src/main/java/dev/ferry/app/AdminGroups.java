@@ -21,6 +21,7 @@ final class AdminGroups implements HttpHandler {
 
     private final GroupActions actions;
     private final byte[] token;
+    private volatile boolean stopping;
 
     AdminGroups(GroupActions actions, String token) {
         this.actions = actions;
@@ -60,7 +61,16 @@ final class AdminGroups implements HttpHandler {
         }
     }
 
+    /** From the app's close on, releases are refused: one begun now would read on while the ledger and clients close. */
+    void stopping() {
+        stopping = true;
+    }
+
     private void release(HttpExchange exchange) throws IOException {
+        if (stopping) {
+            answer(exchange, 503, Map.of("error", "Ferry is closing"));
+            return;
+        }
         if (token == null) {
             answer(exchange, 403, Map.of("error", "nothing may be changed here: set admin.token to allow releases"));
             return;

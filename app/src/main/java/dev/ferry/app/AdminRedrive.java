@@ -32,6 +32,15 @@ final class AdminRedrive implements HttpHandler {
     private final SqsQueues queues;
     private final byte[] token;
     private final AtomicReference<Status> status = new AtomicReference<>();
+    private volatile boolean stopping;
+    private volatile Thread running;
+
+    /** Thrown out of a redrive's progress report to end it between two batches (see {@link #stop}). */
+    private static final class Stopped extends RuntimeException {
+        Stopped() {
+            super("stopped: Ferry is closing", null, false, false);
+        }
+    }
 
     AdminRedrive(SqsQueues queues, String token) {
         this.queues = queues;
@@ -90,21 +99,29 @@ final class AdminRedrive implements HttpHandler {
                 AdminEvents.answer(exchange, 400, Map.of("error", String.valueOf(e.getMessage())));
                 return;
             }
+            if (stopping) {
+                AdminEvents.answer(exchange, 503, Map.of("error", "Ferry is closing"));
+                return;
+            }
             var started = new Status(from, to, total, 0, 0, Instant.now(), null, null);
             var current = status.get();
             if (current != null && current.running() || !status.compareAndSet(current, started)) {
                 AdminEvents.answer(exchange, 409, Map.of("error", "a redrive is running: wait for it"));
                 return;
             }
-            Thread.ofVirtual().name("ferry-console-redrive").start(() -> run(started, fromUrl, toUrl, max, rate));
+            running = Thread.ofVirtual().name("ferry-console-redrive").start(() -> run(started, fromUrl, toUrl, max, rate));
             AdminEvents.answer(exchange, 202, json());
         }
     }
 
     private void run(Status started, String fromUrl, String toUrl, int max, double rate) {
         try {
-            var report = queues.redrive(fromUrl, toUrl, max, rate, (moved, failed) -> status.set(new Status(started.from(),
-                    started.to(), started.total(), moved, failed, started.started(), null, null)));
+            var report = queues.redrive(fromUrl, toUrl, max, rate, (moved, failed) -> {
+                status.set(new Status(started.from(), started.to(), started.total(), moved, failed, started.started(), null, null));
+                if (stopping) {
+                    throw new Stopped(); // after a whole batch: copied and deleted
+                }
+            });
             status.set(new Status(started.from(), started.to(), started.total(), report.moved(), report.failed(),
                     started.started(), Instant.now(), null));
             LOG.info("redrive from {} to {} (console): {} moved, {} left behind", started.from(), started.to(), report.moved(),
@@ -114,6 +131,19 @@ final class AdminRedrive implements HttpHandler {
             status.set(new Status(started.from(), started.to(), started.total(), last.moved(), last.failed(),
                     started.started(), Instant.now(), String.valueOf(e.getMessage())));
             LOG.warn("redrive from {} to {} (console) failed", started.from(), started.to(), e);
+        }
+    }
+
+    /**
+     * At the app's close, before the SQS client goes: a redrive under way ends after the batch it is
+     * moving (copied and deleted, so nothing is left copied but not deleted), waited for up to
+     * {@code patience}; none starts after.
+     */
+    void stop(java.time.Duration patience) throws InterruptedException {
+        stopping = true;
+        var thread = running;
+        if (thread != null) {
+            thread.join(patience);
         }
     }
 

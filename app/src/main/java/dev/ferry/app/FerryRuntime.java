@@ -56,6 +56,8 @@ public final class FerryRuntime implements AutoCloseable {
     private Tracing tracing;
     private TracingSetup tracingSetup;
     private boolean closed;
+    private AdminRedrive redrive;
+    private AdminGroups adminGroups;
 
     @Inject
     FerryRuntime(FerryConfig config) {
@@ -147,6 +149,11 @@ public final class FerryRuntime implements AutoCloseable {
             listenerConfig.maxInFlight(l.maxInFlight());
         }
         var deadLetters = DeadLetterSamples.shared();
+        // every source, sink and port is opened before the first listener takes a message: a start that fails
+        // half-way (a missing queue, a port taken) then gives nothing back that it took — each message so given
+        // back counts as a receive, and a supervisor restarting it would dead-letter them unhandled in the end
+        var built = new ArrayList<Listener>();
+        var listening = new ArrayList<String>();
         for (var spec : config.sources().values()) {
             var opened = spec.plan().open(context);
             sources.add(opened.source());
@@ -164,23 +171,23 @@ public final class FerryRuntime implements AutoCloseable {
             if (opened.source() instanceof dev.ferry.adapters.kafka.KafkaSource kafka) {
                 observability.kafkaLag(spec.name(), kafka::lag);
             }
-            listeners.add(listener.start());
-            line("listening on '" + spec.name() + "' (" + opened.description() + "), format " + spec.format());
+            built.add(listener);
+            listening.add("listening on '" + spec.name() + "' (" + opened.description() + "), format " + spec.format());
         }
         var sources = new LinkedHashMap<String, Listener>();
         var specs = List.copyOf(config.sources().keySet());
-        for (int i = 0; i < listeners.size(); i++) {
-            sources.put(specs.get(i), listeners.get(i));
+        for (int i = 0; i < built.size(); i++) {
+            sources.put(specs.get(i), built.get(i));
         }
         GroupActions groupActions = null;
         if (ledger instanceof dev.ferry.domain.parking.GroupParking) {
             // parked groups are listed and released here, where the ledger is held (an MVStore file is one process's)
             var sqs = usesSqs() ? dev.ferry.adapters.sqs.SqsClients.shared(context) : null;
             groupActions = new GroupActions(config, ledger, sqs);
-            observability.groups(new AdminGroups(groupActions, config.admin().token()));
+            adminGroups = new AdminGroups(groupActions, config.admin().token());
+            observability.groups(adminGroups);
         }
         observability.events(new AdminEvents(new EventActions(config, ledger), config.admin().token()));
-        AdminRedrive redrive = null;
         if (usesSqs()) {
             redrive = new AdminRedrive(dev.ferry.adapters.sqs.SqsQueues.of(dev.ferry.adapters.sqs.SqsClients.shared(context)),
                     config.admin().token());
@@ -202,6 +209,10 @@ public final class FerryRuntime implements AutoCloseable {
                     + "/metrics");
         } else if (admin != null) {
             adminPort = metricsPort;
+        }
+        for (int i = 0; i < built.size(); i++) {
+            listeners.add(built.get(i).start());
+            line(listening.get(i));
         }
         observability.ready(true);
         if (!config.statsEvery().isZero()) { // stats-every: off
@@ -317,12 +328,18 @@ public final class FerryRuntime implements AutoCloseable {
         }
         closed = true;
         observability.ready(false);
+        if (adminGroups != null) {
+            adminGroups.stopping();
+        }
         if (statsThread != null) {
             statsThread.interrupt();
         }
         Closing.stopTogether(List.copyOf(listeners),
                 (listener, report) -> line("stopped '" + listener.name() + "': " + report.reason() + ", " + report.stats().line()));
         listeners.clear();
+        if (redrive != null) {
+            quietly("stopping the console's redrive", () -> redrive.stop(java.time.Duration.ofSeconds(10)));
+        }
         Closing.inParallel(sources, java.time.Duration.ofSeconds(30)); // each may wait for a long poll: together, not in turn
         sources.clear();
         // each in turn, whatever the one before threw (an Error from a plugin's close too): the file locks,

@@ -98,6 +98,26 @@ class AdminServerTest {
     }
 
     @Test
+    void onceFerryCloses_aReleaseIsRefused_beforeItTouchesTheStore() throws Exception {
+        var touched = new java.util.concurrent.atomic.AtomicBoolean();
+        var store = (GroupParking) Proxy.newProxyInstance(GroupParking.class.getClassLoader(), new Class<?>[] {GroupParking.class},
+                (proxy, method, args) -> {
+                    touched.set(true);
+                    throw new IllegalStateException("closed");
+                });
+        var groups = new AdminGroups(new GroupActions(null, store, null), TOKEN);
+        healthOf(Map.of(), Map.of());
+        observability.groups(groups);
+        int admin = observability.serve(local(), true);
+        groups.stopping();
+
+        var answer = send(admin, "POST /groups/release?group=A HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+                + TOKEN + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        assertThat(answer).startsWith("HTTP/1.1 503").contains("closing");
+        assertThat(touched).isFalse();
+    }
+
+    @Test
     void aSinkWhoseHealthCheckThrowsAnError_isReportedThere_andTheReportStillAnswers() throws Exception {
         Sink broken = new Sink() {
             @Override

@@ -1,0 +1,52 @@
+package dev.ferry.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.adapters.sqs.SqsQueues;
+import dev.ferry.app.config.FerryConfig;
+import dev.ferry.domain.testing.Await;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** A redrive started from the console, when Ferry closes while it runs (ElasticMQ on 127.0.0.1). */
+class AdminRedriveIT {
+
+    private static final String TOKEN = "a-token-of-16-chars!";
+
+    @Test
+    void aRedriveUnderWayWhenFerryCloses_endsAfterItsBatch_withEveryMessageInOneQueueOrTheOther() throws Exception {
+        try (var sqs = new LocalSqs(); var observability = new Observability(); var http = HttpClient.newHttpClient()) {
+            sqs.client.createQueue(b -> b.queueName("work-dlq"));
+            sqs.client.createQueue(b -> b.queueName("work"));
+            for (int i = 0; i < 40; i++) {
+                sqs.send("work-dlq", "dead-" + i);
+            }
+            var redrive = new AdminRedrive(SqsQueues.of(sqs.client), TOKEN);
+            observability.health(new Health(Map.of(), Map.of(), "memory", Duration.ofMinutes(5), System::nanoTime, () -> true));
+            observability.redrive(redrive);
+            int port = observability.serve(new FerryConfig.Address("127.0.0.1", 0), true);
+            var start = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/queues/redrive?from=work-dlq&to=work&rate=4"))
+                    .header("Authorization", "Bearer " + TOKEN).POST(HttpRequest.BodyPublishers.noBody()).build();
+            assertThat(http.send(start, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(202);
+            assertThat(Await.until(Duration.ofSeconds(20), () -> ((Number) redrive.json().get("moved")).intValue() >= 4)).isTrue();
+
+            long began = System.nanoTime();
+            redrive.stop(Duration.ofSeconds(10));
+            assertThat(Duration.ofNanos(System.nanoTime() - began)).as("ended after its batch").isLessThan(Duration.ofSeconds(5));
+
+            var status = redrive.json();
+            assertThat(status.get("running")).isEqualTo(false);
+            assertThat(String.valueOf(status.get("error"))).contains("closing");
+            int moved = ((Number) status.get("moved")).intValue();
+            assertThat(moved).isBetween(4, 39);
+            assertThat(sqs.depth("work")).as("moved, once each").isEqualTo(moved);
+            assertThat(sqs.depth("work-dlq")).as("the rest left where they were").isEqualTo(40 - moved);
+            assertThat(http.send(start, HttpResponse.BodyHandlers.ofString()).statusCode()).as("none starts after").isEqualTo(503);
+        }
+    }
+}
