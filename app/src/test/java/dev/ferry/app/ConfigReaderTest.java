@@ -100,6 +100,23 @@ class ConfigReaderTest {
     }
 
     @Test
+    void aKeyGivenTwiceInANameValueMap_isAnError_notQuietlyTheLastOne() {
+        var tail = "sources: {s: {sqs: {queue: q}}}\nsinks: {log: {type: log}}\n";
+        assertThat(errors(tail + "routes:\n  - to: [log]\n    match: {attributes: {env: prod, env: dev}}\n"))
+                .singleElement().asString().contains("duplicate key").contains("env");
+    }
+
+    @Test
+    void twoSourcesOnOneSqsQueue_areRefused() {
+        var tail = "sinks: {log: {type: log}}\nroutes:\n  - to: [log]\n";
+        assertThat(errors("sources:\n  a: {sqs: {queue: orders}}\n  b: {sqs: {queue: "
+                + "'https://sqs.us-east-1.amazonaws.com/123456789012/orders'}}\n" + tail))
+                .singleElement().asString().contains("source 'a' reads queue orders already");
+        assertThat(parse("sources:\n  a: {sqs: {queue: orders}}\n  b: {sqs: {queue: refunds}}\n" + tail))
+                .isInstanceOf(ConfigReader.Result.Ok.class);
+    }
+
+    @Test
     void durations_compound_andIso8601_areRead_mixedUpOnesAreNot() {
         assertThat(ConfigReader.parseDuration("1m30s")).isEqualTo(Duration.ofSeconds(90));
         assertThat(ConfigReader.parseDuration("1h5m")).isEqualTo(Duration.ofMinutes(65));

@@ -185,9 +185,20 @@ public final class ConfigReader {
         if (sourcesSection == null || sourcesSection.keys().isEmpty()) {
             root.error("sources", "at least one source is needed");
         } else {
+            var queues = new java.util.HashMap<String, String>(); // an SQS queue's name -> the source that reads it
             for (var e : sourcesSection.children().entrySet()) {
                 var source = source(e.getKey(), e.getValue());
                 sources.put(e.getKey(), source);
+                if (source.plan() instanceof SqsSourceConfig sqs && sqs.queue() != null) {
+                    String queue = sqs.queue().substring(sqs.queue().lastIndexOf('/') + 1); // a URL's last segment: its name
+                    String first = queues.putIfAbsent(queue, e.getKey());
+                    if (first != null) {
+                        // two listeners on one queue: each orders groups on its own and claims in its own scope, so a
+                        // message both receive (a lease run out, SQS's at-least-once) is handled twice, out of order
+                        e.getValue().error("sqs", "source '" + first + "' reads queue " + queue + " already; one source per "
+                                + "queue (raise listener.concurrency or pollers for more throughput)");
+                    }
+                }
                 if (source.onPoison() == OnPoison.PARK && "memory".equals(kind)) {
                     e.getValue().error("on-poison", "park keeps parked groups in the ledger, and ledger kind memory forgets "
                             + "them on restart: the group's next messages would overtake those parked; use mvstore or dynamodb");

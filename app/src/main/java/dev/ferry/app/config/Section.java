@@ -293,8 +293,13 @@ final class Section implements Settings {
             error(key, "expected a mapping of NAME: VALUE");
             return out;
         }
+        var lines = new java.util.HashMap<String, Integer>();
         for (var t : m.getValue()) {
             if (t.getKeyNode() instanceof ScalarNode k && t.getValueNode() instanceof ScalarNode v) {
+                var first = lines.putIfAbsent(k.getValue(), ConfigReader.line(k));
+                if (first != null) { // {env: prod, env: dev} would quietly be dev
+                    reader.error(k, at(key) + "." + k.getValue(), "duplicate key (first at line " + first + ")");
+                }
                 out.put(k.getValue(), substitute(key, v.getValue()));
             } else {
                 reader.error(t.getKeyNode(), at(key), "expected NAME: VALUE with single values");
