@@ -14,7 +14,8 @@ import java.util.function.BooleanSupplier;
 /**
  * Keeps the leases of deliveries still in hand — running, waiting behind their group, held to be
  * tried again, or kept by an asynchronous handler — from running out: once {@code extendAt} of a
- * lease has passed, the transport's lease and the ledger claims go out together, in one batch.
+ * lease has passed, the transport's leases go out in one batch, then the ledger claims, each on a
+ * thread of its own.
  */
 final class LeaseKeeper {
 
@@ -113,15 +114,35 @@ final class LeaseKeeper {
         extend(claims, remaining(item));
     }
 
+    /**
+     * Extends the claims, each on a virtual thread of its own, without waiting: a ledger that is slow
+     * to answer (throttled, a hung connection) must not hold this thread, which extends every other
+     * message's transport lease next round. A claim whose last extension has not answered yet is not
+     * asked again meanwhile.
+     */
     private void extend(List<InFlight.HeldClaim> claims, Duration lease) {
         for (var claim : claims) {
+            if (!extending.add(claim)) {
+                continue;
+            }
             try {
-                ledger.extend(claim.key(), claim.token(), lease);
-            } catch (Throwable e) {
-                LOG.log(Level.WARNING, "ledger lease extension of {0} failed: {1}", claim.key(), String.valueOf(e));
+                Thread.ofVirtual().name("ferry-" + name + "-claim-lease").start(() -> {
+                    try {
+                        ledger.extend(claim.key(), claim.token(), lease);
+                    } catch (Throwable e) {
+                        LOG.log(Level.WARNING, "ledger lease extension of {0} failed: {1}", claim.key(), String.valueOf(e));
+                    } finally {
+                        extending.remove(claim);
+                    }
+                });
+            } catch (Throwable e) { // no thread to be had: tried again next round
+                extending.remove(claim);
             }
         }
     }
+
+    /** Claims whose extension is under way. */
+    private final Set<InFlight.HeldClaim> extending = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private Duration remaining(InFlight item) {
         var left = Duration.between(clock.instant(), item.leaseUntil);

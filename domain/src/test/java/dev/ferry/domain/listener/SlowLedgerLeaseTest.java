@@ -1,0 +1,62 @@
+package dev.ferry.domain.listener;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.handle.Handler;
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.idempotency.InMemoryLedger;
+import dev.ferry.domain.memory.InMemoryQueue;
+import dev.ferry.domain.testing.Await;
+import dev.ferry.domain.testing.ForwardingLedger;
+import dev.ferry.domain.testing.LineDecoder;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A ledger slow to answer (throttled, a hung connection) while long handlers run: the transport's
+ * leases must still be extended every round, or the messages come back and run a second time.
+ */
+class SlowLedgerLeaseTest {
+
+    @Test
+    void aLedgerThatTakesSecondsToExtendAClaim_doesNotHoldBackTheTransportsLeaseExtensions() {
+        var queue = InMemoryQueue.standard("slow-ledger");
+        var ledger = new ForwardingLedger(InMemoryLedger.create()) {
+            @Override
+            public boolean extend(String key, long token, Duration lease) {
+                try {
+                    Thread.sleep(3_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return super.extend(key, token, lease);
+            }
+        };
+        Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+        Handler slow = (event, delivery) -> {
+            runs.computeIfAbsent(event.key(), k -> new AtomicInteger()).incrementAndGet();
+            try {
+                Thread.sleep(5_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return Outcome.done();
+        };
+        var listener = Listener.builder(queue, queue, new LineDecoder(), slow).ledger(ledger)
+                .config(ListenerTest.fast().lease(Duration.ofSeconds(2)).concurrency(4).build()).build().start();
+        try {
+            queue.send("a");
+            queue.send("b");
+            queue.send("c");
+            assertThat(Await.until(Duration.ofSeconds(30), () -> queue.size() == 0 && queue.inFlightCount() == 0))
+                    .as(listener.stats().line()).isTrue();
+            assertThat(runs).as("each run once: the messages never came back").containsOnlyKeys("a", "b", "c")
+                    .allSatisfy((key, count) -> assertThat(count.get()).as(key).isEqualTo(1));
+        } finally {
+            listener.stop();
+        }
+    }
+}
