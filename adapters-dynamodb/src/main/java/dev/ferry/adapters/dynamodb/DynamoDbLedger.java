@@ -44,8 +44,9 @@ import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
  *       neither complete it nor overwrite the new holder's state.</li>
  *   <li>release does not delete the item: it marks it RELEASED and keeps its token, so the next
  *       claim's {@code ADD} gives a larger one. Tokens never go backwards for a key while its item
- *       exists (a deleted item would start again at 1, and a zombie holding an old token 1 could
- *       complete or release the next holder's claim; #16).</li>
+ *       exists; a new item's first token is the clock's microseconds (not 1), so one made after TTL
+ *       deleted a completed item starts above every token the old one gave out, and a zombie still
+ *       holding one cannot complete or release the next holder's claim (#16).</li>
  *   <li>a TTL attribute (epoch seconds) on every item for DynamoDB's own expiry: a completion's TTL,
  *       or a day past a claim's lease or a release so abandoned and released claims go too.
  *       Expired items DynamoDB has not deleted yet are treated as absent.</li>
@@ -156,15 +157,18 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
         long leaseUntil = now + lease.toMillis();
         try {
             var response = client.updateItem(b -> b.tableName(table).key(key(key))
-                    .updateExpression("SET #state = :inProgress, #lease = :leaseUntil, #ttl = :claimTtl REMOVE #done "
-                            + "ADD #token :one")
+                    // a new item's first token is the clock's microseconds, not 1: once TTL deleted a completed item,
+                    // a worker that still held one of its tokens must not find the next holder's equal to its own
+                    .updateExpression("SET #state = :inProgress, #lease = :leaseUntil, #ttl = :claimTtl, "
+                            + "#token = if_not_exists(#token, :firstToken) + :one REMOVE #done")
                     .conditionExpression("attribute_not_exists(#k) OR (#state = :inProgress AND #lease <= :now) "
                             + "OR #state = :released OR (#state = :completed AND #ttl <= :nowSeconds)")
                     .expressionAttributeNames(names(n))
                     .expressionAttributeValues(Map.of(
                             ":inProgress", s(IN_PROGRESS), ":completed", s(COMPLETED), ":released", s(RELEASED),
                             ":leaseUntil", num(leaseUntil), ":now", num(now), ":nowSeconds", num(now / 1000),
-                            ":claimTtl", num((leaseUntil + ABANDONED_CLAIM_TTL.toMillis()) / 1000), ":one", num(1)))
+                            ":claimTtl", num((leaseUntil + ABANDONED_CLAIM_TTL.toMillis()) / 1000), ":one", num(1),
+                            ":firstToken", num(Math.multiplyExact(now, 1000L))))
                     .returnValues(ReturnValue.UPDATED_NEW)
                     .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD));
             long token = Long.parseLong(response.attributes().get(n.token()).n());

@@ -87,6 +87,28 @@ class DynamoDbLedgerIT {
     }
 
     @Test
+    void aKeyWhoseCompletedItemTtlDeleted_givesItsNextHolderATokenNoZombieHolds() {
+        var names = DynamoDbLedger.Names.defaults();
+        var clock = new MutableClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS)); // see LedgerContract
+        String table = newTable(names);
+        var ledger = DynamoDbLedger.of(client, table, names, clock);
+        var zombie = (Claim.Acquired) ledger.claim("k", Duration.ofSeconds(30));
+        clock.advance(Duration.ofSeconds(31)); // the zombie's lease ran out, it runs on
+        var second = (Claim.Acquired) ledger.claim("k", Duration.ofSeconds(30));
+        assertThat(ledger.complete("k", second.token(), Duration.ofSeconds(150))).isTrue();
+        // DynamoDB's TTL deletes the completed item
+        client.deleteItem(b -> b.tableName(table).key(java.util.Map.of(names.key(),
+                software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS("k"))));
+        clock.advance(Duration.ofSeconds(200));
+        var third = (Claim.Acquired) ledger.claim("k", Duration.ofSeconds(30));
+
+        assertThat(third.token()).isNotEqualTo(zombie.token()).isNotEqualTo(second.token());
+        assertThat(ledger.release("k", zombie.token())).as("the zombie frees nothing").isFalse();
+        assertThat(ledger.complete("k", zombie.token(), Duration.ofDays(1))).as("nor completes").isFalse();
+        assertThat(ledger.claim("k", Duration.ofSeconds(30))).as("the third holds it").isInstanceOf(Claim.InProgress.class);
+    }
+
+    @Test
     void customAttributeNames_areUsed() {
         var names = new DynamoDbLedger.Names("id", "st", "tok", "lease", "done", "ttl");
         var clock = new MutableClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS)); // see LedgerContract
