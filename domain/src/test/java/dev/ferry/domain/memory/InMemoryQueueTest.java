@@ -129,6 +129,21 @@ class InMemoryQueueTest {
     }
 
     @Test
+    void fifo_aGroupWithAMessageInFlight_handsOutNoneOfIt_notEvenAnEarlierOneReleased() {
+        var q = InMemoryQueue.builder("t.fifo").contentBasedDeduplication(true).clock(clock).build();
+        q.send(InMemoryQueue.Message.of("a1", "A"));
+        q.send(InMemoryQueue.Message.of("a2", "A"));
+        q.send(InMemoryQueue.Message.of("b1", "B"));
+        var got = poll(q, 10);
+        assertThat(bodies(got)).containsExactly("a1", "a2", "b1");
+        q.settle(List.of(new Settlement(got.getFirst(), Disposition.RELEASE))); // a1 back; a2 still in flight
+
+        assertThat(poll(q, 10)).as("as SQS: nothing of A while a2 is in flight").isEmpty();
+        q.settle(List.of(new Settlement(got.get(1), Disposition.RELEASE)));
+        assertThat(bodies(poll(q, 10))).containsExactly("a1", "a2");
+    }
+
+    @Test
     void standard_perMessageDelay_andQueueDelay() {
         var q = InMemoryQueue.builder("q").delay(Duration.ofSeconds(5)).clock(clock).build();
         q.send("queue-delay");

@@ -39,7 +39,15 @@ final class MessageStore {
         var visibleAgain = now.plus(lease);
         var batch = new ArrayList<Delivery>(Math.min(max, 1000));
         var blockedGroups = fifo ? new HashSet<String>() : null;
-        var takenGroups = fifo ? new HashSet<String>() : null;
+        if (fifo) {
+            // as SQS: while any message of a group is in flight, none of the group is handed out — not even an earlier
+            // one that was released meanwhile (a consumer holding a later one would otherwise run it before its elder)
+            for (var m : messages.values()) {
+                if (m.inFlight(now)) {
+                    blockedGroups.add(m.groupId);
+                }
+            }
+        }
         Iterator<StoredMessage> it = messages.values().iterator();
         List<StoredMessage> toDeadLetter = null;
         while (it.hasNext() && batch.size() < max) {
@@ -64,9 +72,6 @@ final class MessageStore {
                 toDeadLetter.add(m);
                 it.remove();
                 continue;
-            }
-            if (fifo) {
-                takenGroups.add(m.groupId);
             }
             m.receiveCount++;
             m.receipt = new StoredMessage.Receipt(name, m.id, ++receipts);
