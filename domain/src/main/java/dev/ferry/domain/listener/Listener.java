@@ -79,7 +79,7 @@ public final class Listener implements AutoCloseable {
     /** The scope its events are claimed in: the builder's, else shared for keys unique by nature, else null (each source's name). */
     private final String ledgerScope;
     private final List<Thread> pollerThreads = new CopyOnWriteArrayList<>();
-    private Thread settlerThread, leaseThread;
+    private volatile Thread settlerThread, leaseThread;
     private final AtomicInteger state = new AtomicInteger(NEW);
     private final StopReport report = new StopReport();
     private volatile boolean closeSourceWhenStopped;
@@ -157,6 +157,7 @@ public final class Listener implements AutoCloseable {
             if (!state.compareAndSet(NEW, RUNNING)) {
                 throw new IllegalStateException("listener '" + name + "' was already started");
             }
+            poller.started(); // an idle timeout counts from here, not from when the listener was built
             settlerThread = daemon("settler", () -> settler.run(() -> state.get() == STOPPED));
             leaseThread = daemon("leases", () -> leaseKeeper.run(() -> state.get() == STOPPED, this::replaceDeadPollers));
             for (int i = 1; i <= config.pollers(); i++) {
@@ -180,8 +181,13 @@ public final class Listener implements AutoCloseable {
         if (!isRunning()) {
             return ListenerHealth.of(List.of(state.get() == NEW ? "not started" : "stopping or stopped"));
         }
+        var settler = settlerThread;
+        var leases = leaseThread;
+        if (settler == null || leases == null) { // start() is between its state and its threads
+            return ListenerHealth.of(List.of("starting"));
+        }
         var threads = new ArrayList<>(pollerThreads);
-        threads.addAll(List.of(settlerThread, leaseThread));
+        threads.addAll(List.of(settler, leases));
         threads.stream().filter(t -> !t.isAlive()).forEach(t -> problems.add("thread " + t.getName() + " died"));
         problems.addAll(intake.problems());
         source.problem().ifPresent(p -> problems.add("source: " + p));

@@ -41,9 +41,15 @@ final class Poller {
     private final Shared s;
 
     private volatile long lastReceiveNanos = System.nanoTime();
+    private volatile boolean warnedOverMax;
 
     Poller(Shared shared) {
         this.s = shared;
+    }
+
+    /** The listener starts: its idle time counts from now. */
+    void started() {
+        lastReceiveNanos = System.nanoTime();
     }
 
     void run() {
@@ -93,9 +99,19 @@ final class Poller {
         }
         s.intake().pollWorked();
         if (batch.size() > permits) {
-            capacity.release(permits);
-            throw new IllegalStateException("source '" + s.name() + "' returned " + batch.size()
-                    + " deliveries for a poll of at most " + permits + "; they come back when their lease runs out");
+            // a source that ignores the poll's max: what it gave beyond is given back at once (left to its lease, each
+            // would come back with a receive counted, and a source that does not hand out again would hold it)
+            for (var beyond : batch.subList(permits, batch.size())) {
+                if (beyond != null) {
+                    s.settler().enqueue(beyond, Disposition.RELEASE);
+                }
+            }
+            if (!warnedOverMax) {
+                warnedOverMax = true;
+                LOG.log(Level.WARNING, "source ''{0}'' returned {1} deliveries for a poll of at most {2}; those beyond are "
+                        + "released (said once)", s.name(), batch.size(), permits);
+            }
+            batch = new ArrayList<>(batch.subList(0, permits));
         }
         capacity.release(permits - batch.size());
         if (batch.isEmpty()) {

@@ -1,0 +1,80 @@
+package dev.ferry.domain.listener;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.handle.Handler;
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.memory.InMemoryQueue;
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.testing.Await;
+import dev.ferry.domain.testing.LineDecoder;
+import dev.ferry.domain.transport.PollRequest;
+import dev.ferry.domain.transport.Source;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.Test;
+
+/** What a source or a user's wiring may do that the listener must survive. */
+class SourceEdgesTest {
+
+    @Test
+    void aSourceThatIgnoresThePollsMax_hasWhatItGaveBeyondReleased_notLeftToItsLease() {
+        var queue = InMemoryQueue.standard("edges");
+        Source greedy = new Source() { // always takes ten, whatever it is asked for
+            @Override
+            public String name() {
+                return queue.name();
+            }
+
+            @Override
+            public List<Delivery> poll(PollRequest request) {
+                return queue.poll(new PollRequest(10, request.maxWait(), request.lease()));
+            }
+        };
+        Set<String> handled = ConcurrentHashMap.newKeySet();
+        Handler slow = (event, delivery) -> {
+            handled.add(event.key());
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return Outcome.done();
+        };
+        for (int i = 0; i < 30; i++) {
+            queue.send("m-" + i);
+        }
+        var listener = Listener.builder(greedy, queue, new LineDecoder(), slow)
+                .config(ListenerTest.fast().batchSize(10).maxInFlight(10).concurrency(1).lease(Duration.ofMinutes(1))
+                        .build()).build().start();
+        try {
+            // dropped, they would be back only when their minute's lease ran out
+            assertThat(Await.until(Duration.ofSeconds(20), () -> handled.size() == 30))
+                    .as("all handled well within the lease: " + listener.stats().line()).isTrue();
+        } finally {
+            listener.stop();
+        }
+    }
+
+    @Test
+    void anIdleTimeout_countsFromTheStart_notFromWhenTheListenerWasBuilt() throws Exception {
+        var queue = InMemoryQueue.standard("idle");
+        Set<String> handled = ConcurrentHashMap.newKeySet();
+        var listener = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
+            handled.add(event.key());
+            return Outcome.done();
+        }).config(ListenerTest.fast().pollWait(Duration.ofMillis(100)).idleTimeout(Duration.ofSeconds(1)).build()).build();
+        Thread.sleep(1_500); // wiring takes a while before the start
+        listener.start();
+        try {
+            Thread.sleep(300);
+            queue.send("late");
+            assertThat(Await.until(Duration.ofSeconds(10), () -> handled.contains("late")))
+                    .as("still running 300 ms after its start: " + listener.stats().line()).isTrue();
+        } finally {
+            listener.stop();
+        }
+    }
+}
