@@ -104,6 +104,10 @@ public final class Listener implements AutoCloseable {
         this.completer = Executors.newThreadPerTaskExecutor(r -> completions.newThread(owned(r)));
         this.ledgerScope = b.ledgerScope != null ? b.ledgerScope : b.decoder.keysUniqueByNature() ? LedgerKeys.SHARED : null;
         var holdLimit = b.source.maxHoldInHand().compareTo(config.holdLimit()) < 0 ? b.source.maxHoldInHand() : config.holdLimit();
+        if (!config.extendLeases() && b.source.redeliversAfterLease() && holdLimit.compareTo(config.lease().dividedBy(2)) > 0) {
+            // nobody extends the lease: a wait held in hand past it would see the copy come back and run first
+            holdLimit = config.lease().dividedBy(2);
+        }
         var policies = new FailureDecision.Policies(config.retry(), config.deadLetter(), holdLimit, FailureDecision.STORE_BACKOFF);
         this.processor = new Processor(new Processor.Shared(name, b.handler, b.ledger, config, b.clock, intake, counters,
                 observer, settler, failureCounts, policies, holds, this::isRunning, new SplittableRandom(b.seed),
@@ -190,6 +194,10 @@ public final class Listener implements AutoCloseable {
         threads.addAll(List.of(settler, leases));
         threads.stream().filter(t -> !t.isAlive()).forEach(t -> problems.add("thread " + t.getName() + " died"));
         problems.addAll(intake.problems());
+        var stuck = poller.stuckPoll();
+        if (stuck != null) {
+            problems.add("a poll of the source has not returned for " + dev.ferry.domain.model.Durations.text(stuck));
+        }
         source.problem().ifPresent(p -> problems.add("source: " + p));
         return ListenerHealth.of(problems);
     }

@@ -33,7 +33,9 @@ import java.util.Objects;
  * @param holdLimit          the longest wait a delivery waits out in hand (lease extended, its group
  *                           behind it, no receive spent): a retry's backoff, a throttle's Retry-After, a
  *                           failing ledger. A longer wait puts it back on the transport. {@link Duration#ZERO}
- *                           puts every wait back on the transport (an HTTP ingest answers 429 at once)
+ *                           puts every wait back on the transport (an HTTP ingest answers 429 at once).
+ *                           With {@code extendLeases} off, at most half the lease on a transport that hands
+ *                           a message out again when its lease ends (its copy would come back first)
  */
 public record ListenerConfig(
         int pollers,

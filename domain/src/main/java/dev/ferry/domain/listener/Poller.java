@@ -47,6 +47,25 @@ final class Poller {
         this.s = shared;
     }
 
+    /** The poller threads inside the source's poll now, and since when (nanoTime). */
+    private final java.util.Map<Thread, Long> polling = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * How long the longest poll now under way has gone on, when that is longer than any poll should
+     * take (three poll waits and five seconds); null when none has. A source whose poll never returns
+     * (a plugin waiting on a lock, a client without a timeout) takes nothing in and fails nothing: only
+     * this tells it.
+     */
+    java.time.Duration stuckPoll() {
+        long limit = s.config().pollWait().toNanos() * 3 + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+        long now = System.nanoTime();
+        long longest = 0;
+        for (long since : polling.values()) {
+            longest = Math.max(longest, now - since);
+        }
+        return longest > limit ? java.time.Duration.ofNanos(longest) : null;
+    }
+
     /** The listener starts: its idle time counts from now. */
     void started() {
         lastReceiveNanos = System.nanoTime();
@@ -81,7 +100,12 @@ final class Poller {
         var polled = s.clock().instant();
         try {
             s.counters().polls.increment();
-            batch = s.source().poll(new PollRequest(permits, s.config().pollWait(), s.config().lease()));
+            polling.put(Thread.currentThread(), System.nanoTime());
+            try {
+                batch = s.source().poll(new PollRequest(permits, s.config().pollWait(), s.config().lease()));
+            } finally {
+                polling.remove(Thread.currentThread());
+            }
             if (batch == null) {
                 throw new NullPointerException("source '" + s.name() + "' returned null from poll");
             }

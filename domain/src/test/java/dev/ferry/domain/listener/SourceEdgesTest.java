@@ -77,4 +77,56 @@ class SourceEdgesTest {
             listener.stop();
         }
     }
+
+    @Test
+    void withLeaseExtensionOff_aBackoffLongerThanTheLease_isWaitedOutByTheTransport_notCutShortByTheCopy() {
+        var queue = InMemoryQueue.standard("no-extend");
+        var calls = new java.util.concurrent.CopyOnWriteArrayList<Long>();
+        var listener = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
+            calls.add(System.nanoTime());
+            return calls.size() == 1 ? Outcome.retry("downstream 503") : Outcome.done();
+        }).config(ListenerTest.fast().lease(Duration.ofMillis(600)).extendLeases(false)
+                .retry(dev.ferry.domain.retry.RetryPolicy.of(3, dev.ferry.domain.retry.Backoff.fixed(Duration.ofSeconds(2))))
+                .build()).build().start();
+        try {
+            queue.send("flaky");
+            assertThat(Await.until(Duration.ofSeconds(20), () -> calls.size() >= 2)).as(listener.stats().line()).isTrue();
+            assertThat(Duration.ofNanos(calls.get(1) - calls.get(0))).as("the backoff was kept")
+                    .isGreaterThanOrEqualTo(Duration.ofMillis(1_800));
+        } finally {
+            listener.stop();
+        }
+    }
+
+    @Test
+    void aPollThatNeverReturns_isAHealthProblem_notAQuietlyIdleListener() {
+        var release = new java.util.concurrent.CountDownLatch(1);
+        Source stuck = new Source() {
+            @Override
+            public String name() {
+                return "stuck";
+            }
+
+            @Override
+            public List<Delivery> poll(PollRequest request) {
+                try {
+                    release.await(); // a plugin waiting on a lock, a client without a timeout
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return List.of();
+            }
+        };
+        var queue = InMemoryQueue.standard("acks");
+        var listener = Listener.builder(stuck, queue, new LineDecoder(), (event, delivery) -> Outcome.done())
+                .config(ListenerTest.fast().pollWait(Duration.ofMillis(100)).pollers(1).build()).build().start();
+        try {
+            assertThat(listener.health().ready()).as("a fresh poll is no problem").isTrue();
+            assertThat(Await.until(Duration.ofSeconds(15), () -> !listener.health().ready())).isTrue();
+            assertThat(listener.health().problems()).anySatisfy(p -> assertThat(p).contains("has not returned"));
+        } finally {
+            release.countDown();
+            listener.stop();
+        }
+    }
 }
