@@ -82,8 +82,12 @@ final class ReceivedMessages {
 
     Delivery toDelivery(Message m, long receivedAt) {
         var system = m.attributesAsStrings();
-        var attributes = new HashMap<String, String>((m.messageAttributes().size() + system.size()) * 2);
-        MessageAttributes.toStrings(m.messageAttributes(), attributes);
+        var own = m.messageAttributes();
+        if (own.containsKey(MessageAttributes.OVERFLOW)) {
+            own = MessageAttributes.expand(own); // what a Ferry sink folded away is the handler's to see, by its own name
+        }
+        var attributes = new HashMap<String, String>((own.size() + system.size()) * 2);
+        MessageAttributes.toStrings(own, attributes);
         attributes.putAll(system);
         return new Delivery(
                 m.messageId(),

@@ -143,6 +143,24 @@ class SqsSinkIT {
     }
 
     @Test
+    void attributesASinkFolded_reachTheNextFerrysHandler_unfolded_byTheirOwnNames() {
+        var q = queue(false);
+        var sink = open(SqsSink.builder(ElasticMq.client(), q.url).build());
+        var attributes = new HashMap<String, String>();
+        for (int i = 0; i < 12; i++) {
+            attributes.put("attr" + i, "v" + i);
+        }
+        assertThat(sink.publish(event("a", "relayed", null, attributes))).isEqualTo(Outcome.done());
+
+        var got = new ArrayList<dev.ferry.domain.model.Delivery>();
+        for (int i = 0; i < 10 && got.isEmpty(); i++) {
+            got.addAll(q.source().poll(new dev.ferry.domain.transport.PollRequest(10, Duration.ofSeconds(1), Duration.ofSeconds(30))));
+        }
+        assertThat(got).singleElement().satisfies(d -> assertThat(d.attributes())
+                .containsAllEntriesOf(attributes).doesNotContainKey(MessageAttributes.OVERFLOW));
+    }
+
+    @Test
     void fifo_groupKeyIsTheMessageGroup_andTheEventKeyDeduplicates() {
         var q = queue(true);
         var sink = open(SqsSink.builder(ElasticMq.client(), q.url).build());
