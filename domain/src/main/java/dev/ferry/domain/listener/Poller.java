@@ -57,7 +57,9 @@ final class Poller {
      * this tells it.
      */
     java.time.Duration stuckPoll() {
-        long limit = s.config().pollWait().toNanos() * 3 + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+        long wait = dev.ferry.domain.model.Durations.nanos(s.config().pollWait());
+        long grace = TimeUnit.SECONDS.toNanos(5);
+        long limit = wait > (Long.MAX_VALUE - grace) / 3 ? Long.MAX_VALUE : wait * 3 + grace;
         long now = System.nanoTime();
         long longest = 0;
         for (long since : polling.values()) {
@@ -206,7 +208,7 @@ final class Poller {
 
     private void checkIdle() {
         var idle = s.config().idleTimeout();
-        if (!idle.isZero() && System.nanoTime() - lastReceiveNanos >= idle.toNanos()) {
+        if (!idle.isZero() && System.nanoTime() - lastReceiveNanos >= dev.ferry.domain.model.Durations.nanos(idle)) {
             s.stopAsync().accept("idle for " + idle);
         }
     }

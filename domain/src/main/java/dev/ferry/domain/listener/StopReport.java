@@ -27,7 +27,8 @@ final class StopReport {
     }
 
     Optional<ShutdownReport> await(Duration timeout) throws InterruptedException {
-        return ended.await(timeout.toMillis(), TimeUnit.MILLISECONDS) ? Optional.of(report.get()) : Optional.empty();
+        return ended.await(dev.ferry.domain.model.Durations.millis(timeout), TimeUnit.MILLISECONDS) ? Optional.of(report.get())
+                : Optional.empty();
     }
 
     /** Waits for the report of a stop another thread runs (bounded by its deadline); an interrupt is kept, not obeyed. */

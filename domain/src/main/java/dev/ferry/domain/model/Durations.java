@@ -8,6 +8,27 @@ public final class Durations {
     private Durations() {
     }
 
+    /**
+     * {@code d} in nanoseconds, saturated at {@link Long#MAX_VALUE} (about 292 years) or
+     * {@link Long#MIN_VALUE} instead of throwing: a setting of centuries means "for ever", not a crash.
+     */
+    public static long nanos(Duration d) {
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException beyond) {
+            return d.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
+        }
+    }
+
+    /** {@code d} in milliseconds, saturated as {@link #nanos} is. */
+    public static long millis(Duration d) {
+        try {
+            return d.toMillis();
+        } catch (ArithmeticException beyond) {
+            return d.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
+        }
+    }
+
     /** {@code 14d}, {@code 2h5m}, {@code 1m30s}, {@code 30s}, {@code 1.5s}, {@code 250ms}, {@code 0s}; negative ones with a {@code -}. */
     public static String text(Duration d) {
         if (d == null) {
