@@ -210,11 +210,11 @@ public final class FerryRuntime implements AutoCloseable {
         } else if (admin != null) {
             adminPort = metricsPort;
         }
-        for (int i = 0; i < built.size(); i++) {
-            listeners.add(built.get(i).start());
-            line(listening.get(i));
+        for (var listener : built) {
+            listeners.add(listener.start());
         }
-        observability.ready(true);
+        observability.ready(true); // before the "listening on" lines: whoever reads them finds the instance ready
+        listening.forEach(this::line);
         if (!config.statsEvery().isZero()) { // stats-every: off
             statsThread = Thread.ofPlatform().daemon().name("ferry-stats").start(this::statsLoop);
         }

@@ -52,7 +52,9 @@ class HealthIT {
                       - to: [log]
                     """);
             try (var ferry = FerryProcess.start(sqs.env(), "run", "--config", config.toString())) {
-                ferry.awaitLine("health on http://127.0.0.1:", Duration.ofSeconds(60));
+                // the ports are bound before the listeners start (a start failing on a port takes no message in),
+                // and ready says 503 until the last "listening on" line
+                ferry.awaitLine("listening on 'work'", Duration.ofSeconds(60));
                 var m = ADMIN.matcher(ferry.output());
                 assertThat(m.find()).isTrue();
                 int admin = Integer.parseInt(m.group(1));
