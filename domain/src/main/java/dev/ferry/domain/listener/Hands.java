@@ -135,6 +135,18 @@ final class Hands {
         return handedOver.remove(delivery);
     }
 
+    /** The item of a delivery still in flight (not settled, not handed over), or null; a scan of the window. */
+    InFlight inFlight(Delivery delivery) {
+        for (var batch : batches) {
+            for (int i = 0; i < batch.items.length(); i++) {
+                if (batch.items.get(i) instanceof InFlight item && !item.settled.get() && item.delivery.equals(delivery)) {
+                    return item;
+                }
+            }
+        }
+        return null;
+    }
+
     /** The items in flight now (a copy; items let go meanwhile may still be in it). */
     Collection<InFlight> inFlight() {
         var now = new ArrayList<InFlight>();

@@ -2,10 +2,12 @@ package dev.ferry.domain.listener;
 
 import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.model.Event;
+import dev.ferry.domain.transport.Disposition;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * One delivery between its receipt and its settlement. Touched by one runner at a time (its group
@@ -45,6 +47,11 @@ final class InFlight {
     int storeFailures;
     /** skip-delete: claims of events handed to the handler, completed when it settles the delivery. */
     final List<HeldClaim> asyncClaims = new CopyOnWriteArrayList<>();
+    /**
+     * skip-delete: how the handler settled the delivery while its {@code handle()} was still running, else null;
+     * its claims are completed (or released) when the delivery would have been handed over.
+     */
+    final AtomicReference<Disposition> settledEarly = new AtomicReference<>();
     /** skip-delete: events that reached the handler (duplicates and event-less deliveries never do). */
     int handedToHandler;
     /** It could not be decoded, and never will (why): dead-lettered in its group's turn (on-poison park). */

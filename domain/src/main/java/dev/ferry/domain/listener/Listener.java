@@ -209,10 +209,19 @@ public final class Listener implements AutoCloseable {
      */
     public void settle(Delivery delivery, Disposition disposition) {
         var item = hands.takeBack(delivery);
+        var kept = item;
+        if (item == null) {
+            // settled before its handle() returned: the runner completes its claims as it would hand it over —
+            // unless it did so meanwhile, and then they are completed here (whoever takes it back does it)
+            kept = hands.inFlight(delivery);
+            if (kept != null && kept.settledEarly.compareAndSet(null, disposition)) {
+                item = hands.takeBack(delivery);
+            }
+        }
         if (item != null) {
             processor.settledByHandler(item, disposition);
         }
-        settler.enqueueFromHandler(delivery, disposition, item);
+        settler.enqueueFromHandler(delivery, disposition, kept);
     }
 
     /**

@@ -156,6 +156,10 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         if (s.config().skipDelete() && item.handedToHandler > 0) {
             if (s.settler().handOver(item)) {
                 s.counters().handedOver.increment();
+                var early = item.settledEarly.get(); // the handler settled it before handle() returned
+                if (early != null && s.settler().takeBack(item.delivery) != null) {
+                    ledger.settledByHandler(item, early);
+                }
             }
             return Step.DONE;
         }

@@ -101,6 +101,11 @@ final class Settler {
         return hands.handOver(item);
     }
 
+    /** The handed-over item of a delivery, taken back (once), or null. */
+    InFlight takeBack(Delivery delivery) {
+        return hands.takeBack(delivery);
+    }
+
     /**
      * Queues the handler's own settlement of a delivery it kept (skip-delete): an ack within the
      * delivery's lease is excused as {@link #settle} excuses it, should the transport not take it.

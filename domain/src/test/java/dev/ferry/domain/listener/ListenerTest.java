@@ -530,6 +530,29 @@ class ListenerTest {
         assertThat(claimLeases).containsExactly(Duration.ofSeconds(20));
     }
 
+    @Test // a handler that settles its own delivery before handle() returns: its claim is completed, nothing kept
+    void skipDelete_aHandlerSettlingBeforeItReturns_hasItsClaimCompleted_andTheDeliveryIsNotKept() {
+        var ledger = dev.ferry.domain.idempotency.InMemoryLedger.of(java.time.Clock.systemUTC(), 1000);
+        var self = new AtomicReference<Listener>();
+        var calls = new AtomicInteger();
+        Handler handler = (event, delivery) -> {
+            calls.incrementAndGet();
+            self.get().settle(delivery, Disposition.ACK); // settled at once, from inside the handler
+            return Outcome.done();
+        };
+        var l = start(Listener.builder(queue, queue, new LineDecoder(), handler).ledger(ledger)
+                .config(fast().skipDelete(true).lease(Duration.ofMillis(300)).extendAt(0.5).build()));
+        self.set(l);
+        queue.send("early");
+        assertThat(Await.until(LIMIT, () -> l.stats().acked() == 1 && queue.size() == 0)).isTrue();
+        sleep(Duration.ofMillis(900));
+        assertThat(l.stats().leaseExtensions()).as("a settled delivery's lease is not extended for ever").isZero();
+
+        queue.send("early"); // the same event again (a publisher's retry): the ledger has it done
+        assertThat(Await.until(LIMIT, () -> l.stats().duplicatesDropped() == 1)).isTrue();
+        assertThat(calls.get()).as("handled once").isEqualTo(1);
+    }
+
     @Test // #4: async listeners get their leases extended too
     void skipDelete_keepsExtendingTheLease_untilTheHandlerSettles() {
         queue.send("async");
