@@ -84,8 +84,11 @@ final class LeaseKeeper {
         int extended = 0;
         for (var item : due) {
             if (notExtended.contains(item.delivery)) {
-                // gone or expired: an async handler's late settle will fail and the message comes back
-                hands.takeBack(item.delivery);
+                // refused: tried again next round while its lease lasts (a throttled round passes); once the
+                // lease is over the message is gone or someone else's, and an async handler's late settle fails
+                if (!now.isBefore(item.leaseUntil)) {
+                    hands.takeBack(item.delivery);
+                }
                 continue;
             }
             item.leaseUntil = newLease;
