@@ -25,22 +25,18 @@ final class EventKeys {
     /**
      * Whether the ledger has every event of the delivery done already: a copy of a message that was
      * handled (its earlier copy's ack came a moment past its lease, say) is not dead-lettered for its
-     * receives; it goes on and is dropped as a duplicate. False when there is no ledger, no event, or
-     * the ledger cannot say (the receive limit then applies as it is).
+     * receives; it goes on and is dropped as a duplicate. False when there is no ledger or no event;
+     * throws what the ledger threw when it cannot say (the delivery then waits for it, as for a claim).
      */
     boolean allDone(InFlight item) {
         if (ledger == null || item.events == null || item.events.isEmpty()) {
             return false;
         }
-        try {
-            for (var event : item.events) {
-                if (!(ledger.peek(of(item, event)).orElse(null) instanceof Claim.Completed)) {
-                    return false;
-                }
+        for (var event : item.events) {
+            if (!(ledger.peek(of(item, event)).orElse(null) instanceof Claim.Completed)) {
+                return false;
             }
-            return true;
-        } catch (Throwable e) { // a ledger that cannot answer: the limit applies
-            return false;
         }
+        return true;
     }
 }

@@ -109,11 +109,20 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             return apply(item, FailureDecision.decide(new FailureDecision.Malformed(item.malformed), null, null, null));
         }
         if (!item.started) {
-            item.started = true;
             var dead = FailureDecision.onReceive(counts(item, 0), s.config().deadLetter());
-            if (dead != null && !keys.allDone(item)) {
-                return apply(item, dead);
+            if (dead != null) {
+                boolean done;
+                try {
+                    done = keys.allDone(item);
+                } catch (Throwable e) { // it may be done: not dead-lettered blind, it waits for the ledger in hand
+                    return decide(item, ledger.storeFailed(item, "duplicate check", e));
+                }
+                if (!done) {
+                    item.started = true;
+                    return apply(item, dead);
+                }
             }
+            item.started = true;
         }
         item.held = false;
         if (item.events == null) {

@@ -400,6 +400,36 @@ class ListenerFaultsTest {
         assertThat(effects).isEmpty();
     }
 
+    @Test // the ledger unable to say whether a copy past the receive limit is done: it waits, never dead-letters blind
+    void aCopyOfADoneMessage_pastTheReceiveLimit_whileTheLedgerCannotAnswer_waitsAndIsDroppedAsADuplicate() {
+        var inner = InMemoryLedger.create();
+        var key = dev.ferry.domain.idempotency.LedgerKeys.event(fifo.name(), "A1");
+        var claim = (dev.ferry.domain.idempotency.Claim.Acquired) inner.claim(key, Duration.ofMinutes(1));
+        inner.complete(key, claim.token(), Duration.ofHours(1));
+        var peeksRefused = new AtomicInteger();
+        var ledger = new dev.ferry.domain.testing.ForwardingLedger(inner) {
+            @Override
+            public java.util.Optional<dev.ferry.domain.idempotency.Claim> peek(String k) {
+                if (peeksRefused.incrementAndGet() <= 3) {
+                    throw new IllegalStateException("ProvisionedThroughputExceeded (a throttled table)");
+                }
+                return inner.peek(k);
+            }
+        };
+        fifo.send(InMemoryQueue.Message.of("A1", "A"));
+        Source receivedOften = polling(request -> fifo.poll(request).stream()
+                .map(d -> new Delivery(d.id(), d.body(), d.attributes(), d.receiveCount() + 10, d.sentAt(), d.groupKey(),
+                        d.deduplicationId(), d.source(), d.receipt()))
+                .toList());
+        var l = start(Listener.builder(receivedOften, fifo, new LineDecoder(), recording())
+                .config(fast().lease(Duration.ofSeconds(30)).build()).ledger(ledger).seed(7));
+        assertThat(Await.until(LIMIT, () -> fifo.size() == 0)).as(l.stats().line()).isTrue();
+        assertThat(dlq.size()).as("handled already: not dead-lettered because the ledger was busy").isZero();
+        assertThat(l.stats().duplicatesDropped()).isEqualTo(1);
+        assertThat(peeksRefused.get()).isGreaterThan(3);
+        assertThat(effects).isEmpty();
+    }
+
     @Test // #15 (5)
     void skipDelete_aDuplicateOrAnEventlessDelivery_isAcked_notLeftHanging() {
         var queue = InMemoryQueue.standard("async");

@@ -553,6 +553,40 @@ class ListenerTest {
         assertThat(calls.get()).as("handled once").isEqualTo(1);
     }
 
+    @Test // one extension round refused for a passing reason (throttled) must not end a kept delivery's extensions
+    void skipDelete_oneRefusedExtensionRound_doesNotStopTheKeptDeliverysExtensions() {
+        var ledger = dev.ferry.domain.idempotency.InMemoryLedger.of(java.time.Clock.systemUTC(), 1000);
+        var refuseOnce = new java.util.concurrent.atomic.AtomicBoolean(true);
+        dev.ferry.domain.transport.Acknowledger throttledOnce = new dev.ferry.domain.transport.Acknowledger() {
+            @Override
+            public List<dev.ferry.domain.transport.Settlement.Failure> settle(
+                    List<dev.ferry.domain.transport.Settlement> settlements) {
+                return queue.settle(settlements);
+            }
+
+            @Override
+            public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
+                return refuseOnce.getAndSet(false) ? deliveries : queue.extendLeases(deliveries, lease);
+            }
+        };
+        var kept = new AtomicReference<Delivery>();
+        var calls = new AtomicInteger();
+        Handler handler = (event, delivery) -> {
+            calls.incrementAndGet();
+            kept.set(delivery);
+            return Outcome.done();
+        };
+        var l = start(Listener.builder(queue, throttledOnce, new LineDecoder(), handler).ledger(ledger)
+                .config(fast().skipDelete(true).lease(Duration.ofMillis(400)).extendAt(0.5).build()));
+        queue.send("kept");
+        assertThat(Await.until(LIMIT, () -> l.stats().handedOver() == 1)).isTrue();
+        sleep(Duration.ofMillis(1600)); // four leases
+        assertThat(calls.get()).as("not handed out again: its lease was extended after the refused round").isEqualTo(1);
+        l.settle(kept.get(), Disposition.ACK);
+        assertThat(Await.until(LIMIT, () -> queue.size() == 0)).isTrue();
+        assertThat(l.stats().settleFailures()).isZero();
+    }
+
     @Test // #4: async listeners get their leases extended too
     void skipDelete_keepsExtendingTheLease_untilTheHandlerSettles() {
         queue.send("async");
