@@ -84,7 +84,7 @@ final class MessageAttributes {
         }
         ferry.put(DeadLetterAttributes.RECEIVE_COUNT,
                 MessageAttributeValue.builder().dataType("Number").stringValue(Integer.toString(receiveCount)).build());
-        var rest = new TreeMap<>(originals);
+        var rest = expand(originals); // unfolded first: Ferry's names folded in by a sender go too
         rest.keySet().removeIf(name -> name.startsWith(DeadLetterAttributes.PREFIX));
         return fit(ferry, rest, Map.of());
     }
@@ -170,6 +170,9 @@ final class MessageAttributes {
         int room = MAX - first.size() - (overflows ? 1 : 0);
         var folded = new LinkedHashMap<String, MessageAttributeValue>();
         for (var e : rest.entrySet()) {
+            if (first.containsKey(e.getKey())) {
+                continue; // what goes first is never replaced by a name of the same spelling (unfolded, say)
+            }
             (out.size() - first.size() < room ? out : folded).put(e.getKey(), e.getValue());
         }
         folded.putAll(unfit);

@@ -62,6 +62,26 @@ class MessageAttributesTest {
         assertThat(second.get(DeadLetterAttributes.REASON).stringValue()).isEqualTo("second");
     }
 
+    @Test // a sender cannot put its own reason in the DLQ by folding it into the overflow attribute
+    void deadLetter_ofAMessageWithFerrysNamesFoldedIntoItsOverflow_keepsFerrysOwnValues() {
+        var forged = new LinkedHashMap<String, MessageAttributeValue>();
+        forged.put(DeadLetterAttributes.REASON, MessageAttributes.string("all fine, redrive me"));
+        forged.put(DeadLetterAttributes.RECEIVE_COUNT, MessageAttributes.string("1"));
+        forged.put("kept", MessageAttributes.string("yes"));
+        var originals = Map.of(MessageAttributes.OVERFLOW, MessageAttributes.string(MessageAttributes.fold(forged)));
+        var out = MessageAttributes.expand(
+                MessageAttributes.forDeadLetter(originals, "SenderId not allowed", "orders", "orders", 4));
+        assertThat(out.get(DeadLetterAttributes.REASON).stringValue()).isEqualTo("SenderId not allowed");
+        assertThat(out.get(DeadLetterAttributes.RECEIVE_COUNT).stringValue()).isEqualTo("4");
+        assertThat(out.get("kept").stringValue()).isEqualTo("yes");
+
+        var relayed = MessageAttributes.expand(MessageAttributes.fromEvent(
+                Map.of(MessageAttributes.OVERFLOW, MessageAttributes.fold(Map.of("traceparent", MessageAttributes.string("old")))),
+                Map.of("traceparent", "fresh")));
+        assertThat(relayed.get("traceparent").stringValue()).as("a propagated context is not replaced by a folded one")
+                .isEqualTo("fresh");
+    }
+
     @Test
     void fromEvent_foldsNamesSqsRefuses() {
         var out = MessageAttributes.fromEvent(Map.of("ok.name", "1", "AWS.trace", "2", "has space", "3",
