@@ -13,11 +13,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -60,6 +62,7 @@ public final class SqsSource implements Source, Acknowledger {
     static final int MAX_WAIT_SECONDS = 20;
     /** Receives with an MD5 mismatch before a message is dead-lettered: damage in transit rarely repeats. */
     static final int MD5_RECEIVES = 3;
+    private static final int MAX_DAMAGED_TRACKED = 10_000;
     private static final Logger LOG = LoggerFactory.getLogger(SqsSource.class);
     private static final List<MessageSystemAttributeName> SYSTEM_ATTRIBUTES = List.of(
             MessageSystemAttributeName.APPROXIMATE_RECEIVE_COUNT,
@@ -71,6 +74,8 @@ public final class SqsSource implements Source, Acknowledger {
             MessageSystemAttributeName.SEQUENCE_NUMBER,
             MessageSystemAttributeName.AWS_TRACE_HEADER);
 
+    /** Damaged receives seen here, by message id, until the message arrives intact or is dead-lettered. */
+    private final Map<String, Integer> damagedReceives = new ConcurrentHashMap<>();
     private final SqsClient client;
     private final String queueUrl;
     private final String name;
@@ -214,23 +219,29 @@ public final class SqsSource implements Source, Acknowledger {
             var delivery = screening.toDelivery(m, receivedAt);
             String problem = screening.screen(m);
             if (problem == null) {
+                if (!damagedReceives.isEmpty()) {
+                    damagedReceives.remove(m.messageId());
+                }
                 accepted.add(delivery);
                 continue;
             }
             if (refused == null) {
                 refused = new ArrayList<>();
             }
-            if (ReceivedMessages.damaged(problem) && delivery.receiveCount() < MD5_RECEIVES) {
+            int damaged = ReceivedMessages.damaged(problem) ? damagedReceive(m.messageId()) : 0;
+            if (damaged > 0 && damaged < MD5_RECEIVES) {
                 // #16: what arrived is damaged, the stored message most likely is not: receive it again
-                // rather than copy the damaged body to the DLQ and delete the intact original
-                LOG.warn("SQS '{}': message {} released to be received again (receive {} of {} "
-                        + "before it is dead-lettered): {}", name, m.messageId(), delivery.receiveCount(), MD5_RECEIVES, problem);
+                // rather than copy the damaged body to the DLQ and delete the intact original. Counted by the
+                // damaged receives seen here, not by SQS's receive count (other receives were not damaged)
+                LOG.warn("SQS '{}': message {} released to be received again (damaged receive {} of {} "
+                        + "before it is dead-lettered): {}", name, m.messageId(), damaged, MD5_RECEIVES, problem);
                 refused.add(new Settlement(delivery, Disposition.RELEASE));
                 continue;
             }
+            damagedReceives.remove(m.messageId());
             LOG.warn("SQS '{}': message {} dead-lettered, not handled: {}", name, m.messageId(), problem);
-            refused.add(new Settlement(delivery, Disposition.deadLetter(ReceivedMessages.damaged(problem)
-                    ? problem + "; the same on " + delivery.receiveCount() + " receives, so the stored message itself "
+            refused.add(new Settlement(delivery, Disposition.deadLetter(damaged > 0
+                    ? problem + "; the same on " + damaged + " receives, so the stored message itself "
                     + "disagrees with its MD5: this copy is its body as received" : problem)));
         }
         if (refused != null) {
@@ -240,6 +251,14 @@ public final class SqsSource implements Source, Acknowledger {
             }
         }
         return accepted;
+    }
+
+    /** Counts a damaged receive of the message here; returns how many were seen (the map is bounded). */
+    private int damagedReceive(String messageId) {
+        if (damagedReceives.size() >= MAX_DAMAGED_TRACKED) {
+            damagedReceives.clear(); // a flood of damage: counting starts again, each message released a little longer
+        }
+        return damagedReceives.merge(messageId, 1, Integer::sum);
     }
 
     private void releaseOrphans(ReceiveMessageResponse response) {

@@ -139,6 +139,30 @@ class SqsSourceIT {
         }
     }
 
+    @Test // a message received twice before (another instance, a lease run out) is not dead-lettered for one damage
+    void bodyDamagedOnceOnItsThirdReceive_isReceivedAgainIntact_notDeadLettered() {
+        var corruptOnce = new AtomicBoolean(true);
+        try (var damaging = clientWith(damaging(() -> corruptOnce.getAndSet(false)))) {
+            var q = queue(false, 1000);
+            var source = SqsSource.builder(damaging, q.url).build();
+            opened.add(source);
+            q.send("{\"amount\":700}", Map.of(), null);
+            for (int i = 0; i < 2; i++) { // received and given back twice by someone else
+                var m = q.client.receiveMessage(b -> b.queueUrl(q.url).waitTimeSeconds(5)).messages().getFirst();
+                q.client.changeMessageVisibility(b -> b.queueUrl(q.url).receiptHandle(m.receiptHandle()).visibilityTimeout(0));
+            }
+
+            var got = new ArrayList<Delivery>();
+            for (int i = 0; i < 10 && got.isEmpty(); i++) {
+                got.addAll(source.poll(poll(10, 1, 30)));
+            }
+            assertThat(q.deadLetterMessages()).as("one damaged receive is not the stored message's fault").isEmpty();
+            assertThat(got).extracting(SqsSourceIT::body).containsExactly("{\"amount\":700}");
+            assertThat(got.getFirst().receiveCount()).isEqualTo(4);
+            assertThat(source.stats().md5Mismatches()).isEqualTo(1);
+        }
+    }
+
     @Test // #16
     void bodyDamagedOnEveryReceive_isDeadLetteredAfterRepeatedMismatches_withTheReason_neverHandedOut() {
         try (var damaging = clientWith(damaging(() -> true))) {
