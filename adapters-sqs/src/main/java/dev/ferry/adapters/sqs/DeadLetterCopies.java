@@ -81,7 +81,7 @@ final class DeadLetterCopies {
             for (int i = 0; i < chunk.size(); i++) {
                 entries.add(entry(i, chunk.get(i)));
             }
-            return client.sendMessageBatch(b -> b.queueUrl(deadLetterQueueUrl).entries(entries)).failed();
+            return SendAnswers.unconfirmed(entries, client.sendMessageBatch(b -> b.queueUrl(deadLetterQueueUrl).entries(entries)));
         };
         // a batch's size is its bodies and all their attributes (a reason can be 12 KB): SQS refuses one over 1 MiB whole
         var sizes = new IdentityHashMap<Settlement, Integer>();

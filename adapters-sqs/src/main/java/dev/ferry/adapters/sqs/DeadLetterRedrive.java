@@ -68,7 +68,7 @@ final class DeadLetterRedrive {
                     }
                     entries.add(entry.build());
                 }
-                return client.sendMessageBatch(b -> b.queueUrl(targetUrl).entries(entries)).failed();
+                return SendAnswers.unconfirmed(entries, client.sendMessageBatch(b -> b.queueUrl(targetUrl).entries(entries)));
             };
             ToIntFunction<Message> size = m -> m.body().getBytes(StandardCharsets.UTF_8).length
                     + MessageAttributes.bytes(m.messageAttributes());

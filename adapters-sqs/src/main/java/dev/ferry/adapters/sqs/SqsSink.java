@@ -230,7 +230,7 @@ public final class SqsSink implements Sink {
             for (int i = 0; i < chunk.size(); i++) {
                 entries.add(chunk.get(i).entry().id(Integer.toString(i)).build());
             }
-            return client.sendMessageBatch(b -> b.queueUrl(queueUrl).entries(entries)).failed();
+            return SendAnswers.unconfirmed(entries, client.sendMessageBatch(b -> b.queueUrl(queueUrl).entries(entries)));
         });
         for (var p : batch) {
             var error = errors.get(p);

@@ -80,4 +80,54 @@ class DeadLetterCopyIT {
         assertThat(batchBytes).isNotEmpty().allSatisfy(b -> assertThat(b).isLessThanOrEqualTo(SqsSink.MAX_BATCH_BYTES));
         assertThat(q.deadLetterMessages()).hasSize(10);
     }
+
+    @Test // a copy is confirmed by SQS's answer naming it, with the MD5 of the body sent: silence or damage is no answer
+    void aCopyTheAnswerDoesNotConfirm_orThatArrivedAltered_isAFailure_andTheOriginalStays() {
+        var strip = new java.util.concurrent.atomic.AtomicBoolean();
+        var alter = new java.util.concurrent.atomic.AtomicBoolean();
+        var client = ElasticMq.clientWith(new ExecutionInterceptor() {
+            @Override
+            public software.amazon.awssdk.core.SdkRequest modifyRequest(Context.ModifyRequest context,
+                                                                        ExecutionAttributes attributes) {
+                if (alter.get() && context.request() instanceof SendMessageBatchRequest batch) {
+                    return batch.toBuilder().entries(batch.entries().stream()
+                            .map(e -> e.toBuilder().messageBody(e.messageBody().replace('x', 'y')).build()).toList()).build();
+                }
+                return context.request();
+            }
+
+            @Override
+            public software.amazon.awssdk.core.SdkResponse modifyResponse(Context.ModifyResponse context,
+                                                                          ExecutionAttributes attributes) {
+                if (strip.get() && context.response()
+                        instanceof software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse r) {
+                    return r.toBuilder().successful(List.of()).failed(List.of()).build(); // a 200 that names nothing
+                }
+                return context.response();
+            }
+        });
+        opened.add(client);
+        var q = SqsFixture.create(client, false, 1000);
+        opened.add(q);
+        q.send("xxx poison", Map.of(), null);
+        var d = q.source().poll(new PollRequest(1, Duration.ofSeconds(5), Duration.ofSeconds(60))).getFirst();
+
+        strip.set(true);
+        var unconfirmed = q.source().settle(List.of(new Settlement(d, Disposition.deadLetter("poison"))));
+        assertThat(unconfirmed).as("no answer for the copy: not counted as sent").hasSize(1);
+        strip.set(false);
+        alter.set(true);
+        var altered = q.source().settle(List.of(new Settlement(d, Disposition.deadLetter("poison"))));
+        assertThat(altered).as("the copy SQS stored is not the body sent").hasSize(1);
+        assertThat(altered.getFirst().reason()).contains("MD5");
+        alter.set(false);
+
+        assertThat(q.source().settle(List.of(new Settlement(d, Disposition.RELEASE)))).as("the original is still there")
+                .isEmpty();
+        var again = new ArrayList<Delivery>();
+        for (int i = 0; i < 10 && again.isEmpty(); i++) {
+            again.addAll(q.source().poll(new PollRequest(1, Duration.ofSeconds(1), Duration.ofSeconds(60))));
+        }
+        assertThat(again).hasSize(1);
+    }
 }

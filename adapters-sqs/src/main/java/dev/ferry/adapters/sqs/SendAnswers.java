@@ -1,0 +1,66 @@
+package dev.ferry.adapters.sqs;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import software.amazon.awssdk.services.sqs.model.BatchResultErrorEntry;
+import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
+import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
+
+/**
+ * What a {@code SendMessageBatch} answer confirms. An entry counts as sent only when the answer names
+ * it among the successful ones with the MD5 of the body (and attributes) that was sent: an entry the
+ * answer leaves out (a proxy answering 200 with nothing) or one stored altered on the way is a failure
+ * that may pass, never a copy taken for granted — a dead letter's original is deleted, and a sink's
+ * event is done, on the strength of it. (The clients leave the SDK's own MD5 checks off.)
+ */
+final class SendAnswers {
+
+    private SendAnswers() {
+    }
+
+    /** The answer's failed entries, plus one for each entry it did not confirm. */
+    static List<BatchResultErrorEntry> unconfirmed(List<SendMessageBatchRequestEntry> sent, SendMessageBatchResponse answer) {
+        var failed = new ArrayList<>(answer.failed());
+        var answered = new HashSet<String>();
+        failed.forEach(f -> answered.add(f.id()));
+        for (var ok : answer.successful()) {
+            var entry = entry(sent, ok.id());
+            if (entry == null || !answered.add(ok.id())) {
+                continue;
+            }
+            String problem = null;
+            if (ok.md5OfMessageBody() != null && !ok.md5OfMessageBody().equalsIgnoreCase(Md5.ofBody(entry.messageBody()))) {
+                problem = "the body SQS stored hashes to " + ok.md5OfMessageBody() + ", not to the body sent "
+                        + "(damaged on the way)";
+            } else if (ok.md5OfMessageAttributes() != null && entry.hasMessageAttributes() && !entry.messageAttributes().isEmpty()
+                    && !ok.md5OfMessageAttributes().equalsIgnoreCase(Md5.ofAttributes(entry.messageAttributes()))) {
+                problem = "the attributes SQS stored hash to " + ok.md5OfMessageAttributes() + ", not to those sent "
+                        + "(damaged on the way)";
+            }
+            if (problem != null) {
+                failed.add(error(ok.id(), "MD5Mismatch", problem));
+            }
+        }
+        for (var entry : sent) {
+            if (!answered.contains(entry.id())) {
+                failed.add(error(entry.id(), "NotConfirmed", "SQS's answer did not name this entry: it may or may "
+                        + "not have been stored"));
+            }
+        }
+        return failed;
+    }
+
+    private static SendMessageBatchRequestEntry entry(List<SendMessageBatchRequestEntry> sent, String id) {
+        for (var e : sent) {
+            if (e.id().equals(id)) {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    private static BatchResultErrorEntry error(String id, String code, String message) {
+        return BatchResultErrorEntry.builder().id(id).code(code).message(message).senderFault(false).build();
+    }
+}
