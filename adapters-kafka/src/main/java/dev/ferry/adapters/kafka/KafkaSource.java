@@ -191,7 +191,12 @@ public final class KafkaSource implements Source, Acknowledger {
         var failures = new ArrayList<>(settled.failures());
         for (var s : settled.deadLetters()) {
             var r = (Rec) s.delivery().receipt();
-            var dlqProblem = sendToDeadLetterTopic(r, ((Disposition.DeadLetter) s.disposition()).reason());
+            String dlqProblem;
+            try {
+                dlqProblem = sendToDeadLetterTopic(r, ((Disposition.DeadLetter) s.disposition()).reason());
+            } catch (Throwable e) { // an Error from the producer or a plugin: the record must not stay marked for ever
+                dlqProblem = "dead-letter write failed: " + e;
+            }
             buffers.deadLetterWritten(r, dlqProblem == null);
             if (dlqProblem != null) {
                 // not confirmed: the offset must not pass it; it is offered again shortly
@@ -203,10 +208,11 @@ public final class KafkaSource implements Source, Acknowledger {
 
     private String sendToDeadLetterTopic(Rec r, String reason) {
         var record = r.record;
-        String topic = deadLetterTopic.apply(record.topic());
-        var headers = new RecordHeaders(record.headers().toArray());
-        addDeadLetterHeaders(headers, r, reason);
+        String topic = "(none yet)";
         try {
+            topic = deadLetterTopic.apply(record.topic());
+            var headers = new RecordHeaders(record.headers().toArray());
+            addDeadLetterHeaders(headers, r, reason);
             try {
                 dlqProducer.send(new ProducerRecord<>(topic, null, record.key(), record.value(), headers)).get(30, TimeUnit.SECONDS);
             } catch (ExecutionException e) {

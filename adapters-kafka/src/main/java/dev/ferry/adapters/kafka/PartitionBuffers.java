@@ -3,6 +3,7 @@ package dev.ferry.adapters.kafka;
 import dev.ferry.adapters.kafka.PartitionBuffer.Rec;
 import dev.ferry.adapters.kafka.PartitionBuffer.State;
 import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.model.Durations;
 import dev.ferry.domain.transport.Disposition;
 import dev.ferry.domain.transport.Settlement;
 import java.util.ArrayList;
@@ -340,7 +341,7 @@ final class PartitionBuffers {
             for (var s : comingBack) {
                 var r = (Rec) s.delivery().receipt();
                 if (s.disposition() instanceof Disposition.Redeliver red) {
-                    r.part.requeue(r, true, now + red.delay().toNanos());     // its key; the partition when it has none
+                    r.part.requeue(r, true, now + Math.min(Durations.nanos(red.delay()), Long.MAX_VALUE / 4));     // its key; the partition when it has none
                 } else {
                     r.part.requeue(r, false, 0);
                 }

@@ -113,6 +113,43 @@ class KafkaSourceIT {
         assertThat(source.healthy()).isTrue();
     }
 
+    @Test // a dead-letter write that throws (the topic function, an Error from the producer) must not strand its record
+    void aDeadLetterWriteThatThrows_isAFailure_andTheRecordIsOfferedAgain_notStrandedForEver() {
+        String topic = KafkaBroker.topic("dl-throws", 1);
+        KafkaBroker.create(topic + ".dlq", 1);
+        KafkaBroker.produce(topic, List.of(new String[] {"k", "poison"}, new String[] {"k", "next"}));
+        var firstCall = new java.util.concurrent.atomic.AtomicBoolean(true);
+        var source = open(KafkaSource.builder(KafkaBroker.bootstrap(), "g-" + UUID.randomUUID(), List.of(topic))
+                .deadLetterTopic(t -> {
+                    if (firstCall.getAndSet(false)) {
+                        throw new ExceptionInInitializerError("a plugin's naming function failed");
+                    }
+                    return t + ".dlq";
+                }).build().start());
+        var got = new ArrayList<Delivery>();
+        assertThat(Await.until(Duration.ofSeconds(30), () -> {
+            got.addAll(source.poll(request(10, Duration.ofMillis(200))));
+            return got.size() == 2;
+        })).isTrue();
+        var poison = got.getFirst();
+        assertThat(text(poison)).isEqualTo("poison");
+
+        var failures = source.settle(List.of(new Settlement(poison, Disposition.deadLetter("rejected"))));
+        assertThat(failures).as("a failure to report, not a throw").hasSize(1);
+        assertThat(failures.getFirst().retryable()).isTrue();
+        ack(source, List.of(got.get(1)));
+
+        var again = new ArrayList<Delivery>();
+        assertThat(Await.until(Duration.ofSeconds(30), () -> {
+            again.addAll(source.poll(request(10, Duration.ofMillis(200))));
+            return !again.isEmpty();
+        })).as("the record is offered again").isTrue();
+        assertThat(again).extracting(KafkaSourceIT::text).containsExactly("poison");
+        assertThat(source.settle(List.of(new Settlement(again.getFirst(), Disposition.deadLetter("rejected"))))).isEmpty();
+        assertThat(KafkaBroker.readAll(topic + ".dlq", 1)).extracting(r -> new String(r.value(), StandardCharsets.UTF_8))
+                .containsExactly("poison");
+    }
+
     @Test
     void anErrorOutOfTheConsumersPoll_replacesTheConsumer_insteadOfEndingTheSource() {
         String topic = KafkaBroker.topic("error", 1);

@@ -74,6 +74,18 @@ class PartitionBuffersTest {
         assertThat(buffers.buffered("t", 0).records()).isEqualTo(2);
     }
 
+    @Test // a handler's delay of centuries: no overflow halfway through a settle (the records after it would be stranded)
+    void aRedeliveryDelayOfCenturies_isTakenAsForEver_andTheOtherSettlementsOfTheCallGoOn() {
+        buffers.take(records(0, "k", "j"));
+        var out = handOut(10);
+        var settled = buffers.settle(List.of(
+                settlement(out.get(0), Disposition.redeliver(java.time.Duration.ofDays(365L * 400))),
+                settlement(out.get(1), Disposition.RELEASE)));
+        assertThat(settled.failures()).isEmpty();
+        assertThat(handOut(10)).as("the released one is back; the delayed one waits").extracting(Rec::offset)
+                .containsExactly(1L);
+    }
+
     @Test
     void aReleaseGivenTwiceInOneList_putsTheRecordBackOnce() {
         buffers.take(records(0, "k", "k"));
