@@ -75,7 +75,7 @@ public final class KafkaSink implements Sink {
         this.producer = new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer());
     }
 
-    private static long millis(Object value, long fallback) {
+    static long millis(Object value, long fallback) {
         if (value instanceof Number n) {
             return n.longValue();
         }

@@ -70,12 +70,20 @@ public final class KafkaSource implements Source, Acknowledger {
 
     private static final Logger LOG = LoggerFactory.getLogger(KafkaSource.class);
     static final int FETCH_MAX_WAIT_MS = 50;
+    /** The dead-letter producer's delivery timeout unless configured: a write is known failed or done within it. */
+    static final int DEAD_LETTER_DELIVERY_MS = 25_000;
     /** The default {@link Builder#commitInterval}, in milliseconds. */
     public static final int DEFAULT_COMMIT_INTERVAL_MS = 25;
 
     private final String name;
     private final Map<String, Object> producerConfig;
     private final UnaryOperator<String> deadLetterTopic;
+    /**
+     * How long a dead-letter write is waited for: past the producer's own delivery timeout, so a write
+     * that timed out here has surely failed (not still queued in the producer, to land later beside
+     * the copy sent again).
+     */
+    private final Duration deadLetterWait;
     private final PartitionBuffers buffers;
     private final ConsumerLoop loop;
     private KafkaProducer<byte[], byte[]> dlqProducer;
@@ -84,6 +92,13 @@ public final class KafkaSource implements Source, Acknowledger {
     private KafkaSource(Builder b) {
         this.name = b.name;
         this.producerConfig = new HashMap<>(b.producerConfig);
+        // the producer's 120 s would outlast the wait: short enough that the settler is held as before
+        producerConfig.putIfAbsent(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, DEAD_LETTER_DELIVERY_MS);
+        long delivery = KafkaSink.millis(producerConfig.get(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG), 120_000);
+        long linger = KafkaSink.millis(producerConfig.get(ProducerConfig.LINGER_MS_CONFIG), 5);
+        // the producer refuses delivery.timeout.ms < linger.ms + request.timeout.ms
+        producerConfig.putIfAbsent(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.max(1, Math.min(30_000, delivery - linger)));
+        this.deadLetterWait = Duration.ofMillis(delivery).plus(KafkaSink.UNKNOWN_OUTCOME_MARGIN);
         this.deadLetterTopic = b.deadLetterTopic;
         this.buffers = new PartitionBuffers(name, b.maxBufferedPerPartition, b.maxBufferedBytesPerPartition);
         this.loop = new ConsumerLoop(new ConsumerLoop.Settings(name, List.copyOf(b.topics), new HashMap<>(b.consumerConfig),
@@ -93,6 +108,11 @@ public final class KafkaSource implements Source, Acknowledger {
     /** A source on {@code topics} in consumer group {@code groupId}, at {@code bootstrapServers}. */
     public static Builder builder(String bootstrapServers, String groupId, Collection<String> topics) {
         return new Builder(bootstrapServers, groupId, topics);
+    }
+
+    /** How long a dead-letter write is waited for (the producer's delivery timeout and a margin). */
+    Duration deadLetterWait() {
+        return deadLetterWait;
     }
 
     /** Joins the group and starts fetching. */
@@ -214,7 +234,7 @@ public final class KafkaSource implements Source, Acknowledger {
             var headers = new RecordHeaders(record.headers().toArray());
             addDeadLetterHeaders(headers, r, reason);
             try {
-                dlqProducer.send(new ProducerRecord<>(topic, null, record.key(), record.value(), headers)).get(30, TimeUnit.SECONDS);
+                dlqProducer.send(new ProducerRecord<>(topic, null, record.key(), record.value(), headers)).get(deadLetterWait.toMillis(), TimeUnit.MILLISECONDS);
             } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof RecordTooLargeException tooLarge)) {
                     throw e;
@@ -228,7 +248,7 @@ public final class KafkaSource implements Source, Acknowledger {
                         + "dead-letter topic: " + tooLarge.getMessage() + "; it is still at " + record.topic() + "-"
                         + record.partition() + "@" + record.offset() + " until that topic's retention removes it")
                         .getBytes(StandardCharsets.UTF_8));
-                dlqProducer.send(new ProducerRecord<>(topic, null, record.key(), null, omitted)).get(30, TimeUnit.SECONDS);
+                dlqProducer.send(new ProducerRecord<>(topic, null, record.key(), null, omitted)).get(deadLetterWait.toMillis(), TimeUnit.MILLISECONDS);
                 LOG.warn("dead-lettered {}-{}@{} of '{}' to '{}' without its value and headers: {}", record.topic(),
                         record.partition(), record.offset(), name, topic, tooLarge.getMessage());
             }

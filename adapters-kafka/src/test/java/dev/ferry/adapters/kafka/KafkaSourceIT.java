@@ -113,6 +113,21 @@ class KafkaSourceIT {
         assertThat(source.healthy()).isTrue();
     }
 
+    @Test // a write given up on while the producer still holds it would land later, beside the copy sent again
+    void aDeadLetterWrite_isWaitedForPastTheProducersOwnDeliveryTimeout_whateverItIsConfiguredTo() {
+        String topic = KafkaBroker.topic("dl-wait", 1);
+        var defaults = open(KafkaSource.builder(KafkaBroker.bootstrap(), "g-" + UUID.randomUUID(), List.of(topic))
+                .build().start());
+        assertThat(defaults.deadLetterWait()).isGreaterThan(Duration.ofMillis(KafkaSource.DEAD_LETTER_DELIVERY_MS))
+                .as("the settler is not held longer than before").isLessThanOrEqualTo(Duration.ofSeconds(30));
+        var longer = open(KafkaSource.builder(KafkaBroker.bootstrap(), "g-" + UUID.randomUUID(), List.of(topic))
+                .producerConfig("delivery.timeout.ms", 60_000).build().start());
+        assertThat(longer.deadLetterWait()).isGreaterThan(Duration.ofSeconds(60));
+        var shorter = open(KafkaSource.builder(KafkaBroker.bootstrap(), "g-" + UUID.randomUUID(), List.of(topic))
+                .producerConfig("delivery.timeout.ms", "1000").build().start()); // the producer takes it: requests shortened
+        assertThat(shorter.deadLetterWait()).isGreaterThan(Duration.ofSeconds(1)).isLessThan(Duration.ofSeconds(10));
+    }
+
     @Test // a dead-letter write that throws (the topic function, an Error from the producer) must not strand its record
     void aDeadLetterWriteThatThrows_isAFailure_andTheRecordIsOfferedAgain_notStrandedForEver() {
         String topic = KafkaBroker.topic("dl-throws", 1);
