@@ -352,6 +352,8 @@ public final class KafkaSource implements Source, Acknowledger {
             consumerConfig.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
             consumerConfig.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
             consumerConfig.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500);
+            // a record of an aborted transaction never happened: not handed out (the client's default reads them)
+            consumerConfig.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
             // a partition resumed while a fetch for the others waits at the broker is fetched only
             // after that one returns: the client's 500 ms made every resume a half-second stall
             consumerConfig.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, FETCH_MAX_WAIT_MS);

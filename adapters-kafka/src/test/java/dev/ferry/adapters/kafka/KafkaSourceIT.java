@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -111,6 +112,31 @@ class KafkaSourceIT {
         assertThat(effects.values()).allSatisfy(c -> assertThat(c.get()).isEqualTo(1));
         assertThat(source.problem()).isEmpty();
         assertThat(source.healthy()).isTrue();
+    }
+
+    @Test // a record of an aborted transaction never happened: it is not handed out (read_committed by default)
+    void recordsOfAnAbortedTransaction_areNotHandedOut_thoseOfACommittedOneAre() throws Exception {
+        String topic = KafkaBroker.topic("txn", 1);
+        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<>(Map.<String, Object>of(
+                "bootstrap.servers", KafkaBroker.bootstrap(), "transactional.id", "t-" + UUID.randomUUID(),
+                "delivery.timeout.ms", 110_000), new org.apache.kafka.common.serialization.ByteArraySerializer(),
+                new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>(topic, "k".getBytes(StandardCharsets.UTF_8), "aborted".getBytes(StandardCharsets.UTF_8)));
+            producer.flush();
+            producer.abortTransaction();
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>(topic, "k".getBytes(StandardCharsets.UTF_8), "committed".getBytes(StandardCharsets.UTF_8)));
+            producer.commitTransaction();
+        }
+        var source = open(KafkaSource.builder(KafkaBroker.bootstrap(), "g-" + UUID.randomUUID(), List.of(topic)).build().start());
+        var got = new ArrayList<Delivery>();
+        assertThat(Await.until(Duration.ofSeconds(30), () -> {
+            got.addAll(source.poll(request(10, Duration.ofMillis(200))));
+            return got.stream().anyMatch(d -> text(d).equals("committed"));
+        })).isTrue();
+        assertThat(got).extracting(KafkaSourceIT::text).containsExactly("committed");
     }
 
     @Test // a write given up on while the producer still holds it would land later, beside the copy sent again
