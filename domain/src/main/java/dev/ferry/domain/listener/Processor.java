@@ -281,7 +281,9 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             case FailureDecision.Hold h -> hold(item, h.delay());
             case FailureDecision.Settle st -> {
                 var disposition = st.disposition();
-                if (disposition instanceof Disposition.DeadLetter dead && parking.parks(item)) {
+                boolean stale = disposition instanceof Disposition.DeadLetter && s.redelivers()
+                        && !s.clock().instant().isBefore(item.leaseUntil);
+                if (disposition instanceof Disposition.DeadLetter dead && !stale && parking.parks(item)) {
                     try { // before it leaves: the group's next message must find the group parked
                         disposition = parking.park(item, dead);
                     } catch (Throwable e) {
@@ -291,7 +293,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
                         yield run(item);
                     }
                 }
-                if (disposition instanceof Disposition.DeadLetter dead) {
+                if (disposition instanceof Disposition.DeadLetter dead && !stale) {
                     notes.deadLettered(item, dead.reason());
                 }
                 if (st.excused()) {
@@ -304,6 +306,12 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
                     item.asyncClaims.clear();
                     ledger.owe(item.toComplete); // an effect that happened stays recorded, though the delivery goes back
                     item.toComplete = null;
+                }
+                if (stale) {
+                    // its lease ran out while it was decided on: the transport has handed the message out again, and
+                    // that copy decides (a dead-letter copy sent now would sit in the DLQ beside the new copy's outcome)
+                    s.settler().dropStale(item);
+                    yield Step.DONE;
                 }
                 s.settler().settle(item, disposition);
                 yield disposition instanceof Disposition.Ack || disposition instanceof Disposition.DeadLetter

@@ -272,6 +272,41 @@ class ListenerFaultsTest {
         };
     }
 
+    @Test // a copy whose lease ran out while its handler ran is someone else's: it is not dead-lettered beside them
+    void aStaleCopyRejectedAfterItsLease_isDropped_notCopiedToTheDeadLetterQueue_theNewCopyDecides() {
+        var queue = InMemoryQueue.standard("orders");
+        queue.send("A1");
+        var copiedToDlq = new CopyOnWriteArrayList<String>();
+        var acks = new dev.ferry.domain.transport.Acknowledger() { // copies first as SQS does, receipt unchecked
+            @Override
+            public List<Settlement.Failure> settle(List<Settlement> settlements) {
+                settlements.stream().filter(st -> st.disposition() instanceof Disposition.DeadLetter)
+                        .forEach(st -> copiedToDlq.add(st.delivery().id()));
+                return queue.settle(settlements);
+            }
+
+            @Override
+            public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
+                return queue.extendLeases(deliveries, lease);
+            }
+        };
+        var calls = new AtomicInteger();
+        Handler slowThenFine = (event, delivery) -> {
+            if (calls.incrementAndGet() == 1) {
+                sleep(Duration.ofMillis(700)); // past the 300 ms lease: the queue hands the message out again
+                return Outcome.reject("rejected, too late");
+            }
+            effects.add(event.key());
+            return Outcome.done();
+        };
+        var l = start(Listener.builder(queue, acks, new LineDecoder(), slowThenFine).ledger(InMemoryLedger.create())
+                .config(fast().lease(Duration.ofMillis(300)).extendLeases(false).concurrency(4).build()).seed(7));
+        assertThat(Await.until(LIMIT, () -> queue.size() == 0 && calls.get() >= 2)).as(l.stats().line()).isTrue();
+        sleep(Duration.ofMillis(800));
+        assertThat(copiedToDlq).as("the stale copy's reject is not carried out").isEmpty();
+        assertThat(effects).containsExactly("A1");
+    }
+
     @Test // an ack the transport did not take brings a handled message back: that receive is not its fault
     void ackRefusedByTheTransport_theMessageComesBack_andIsNotDeadLetteredForItsReceives() {
         fifo.send(InMemoryQueue.Message.of("A1", "A"));
