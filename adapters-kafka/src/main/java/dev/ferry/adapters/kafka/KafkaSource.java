@@ -185,12 +185,19 @@ public final class KafkaSource implements Source, Acknowledger {
         // built outside the lock: the records are out, nobody else touches them until they are settled
         var deliveries = new ArrayList<Delivery>(out.size());
         for (var r : out) {
-            deliveries.add(delivery(r));
+            deliveries.add(delivery(r, name));
         }
         return deliveries;
     }
 
-    private Delivery delivery(Rec r) {
+    /**
+     * A record as a delivery. Its id names its place ({@code topic-partition@offset}); its deduplication
+     * id (what a raw event is recorded under in the ledger) adds the record's leader epoch and timestamp,
+     * so a record written at an offset a topic used before — the topic deleted and made again, a log cut
+     * back by an unclean leader election — is not taken for the one handled there before. The same record
+     * read again keeps all three.
+     */
+    static Delivery delivery(Rec r, String name) {
         var record = r.record;
         var attributes = new HashMap<String, String>();
         for (var h : record.headers()) {
@@ -199,10 +206,11 @@ public final class KafkaSource implements Source, Acknowledger {
         attributes.put("kafka.topic", record.topic());
         attributes.put("kafka.partition", Integer.toString(record.partition()));
         attributes.put("kafka.offset", Long.toString(record.offset()));
-        return new Delivery(record.topic() + "-" + record.partition() + "@" + record.offset(),
-                record.value() == null ? new byte[0] : record.value(), attributes, r.receives,
+        var id = record.topic() + "-" + record.partition() + "@" + record.offset();
+        var incarnation = id + "/" + record.leaderEpoch().map(String::valueOf).orElse("-") + "/" + record.timestamp();
+        return new Delivery(id, record.value() == null ? new byte[0] : record.value(), attributes, r.receives,
                 Instant.ofEpochMilli(record.timestamp()),
-                record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8), null, name, r);
+                record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8), incarnation, name, r);
     }
 
     @Override

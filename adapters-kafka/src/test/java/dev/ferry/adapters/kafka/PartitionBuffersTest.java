@@ -86,6 +86,29 @@ class PartitionBuffersTest {
                 .containsExactly(1L);
     }
 
+    @Test // a topic made again (or a log cut back) writes new records at used offsets: not the records handled there
+    void aRecordAtAnOffsetUsedBefore_isDeduplicatedAsItself_notAsTheEarlierRecordThere() {
+        var other = new PartitionBuffers("test", 4, 1 << 20);
+        other.assigned(List.of(TP));
+        var before = new ConsumerRecord<>("t", 0, 5L, 1_700_000_000_000L, org.apache.kafka.common.record.TimestampType.CREATE_TIME,
+                1, 1, "k".getBytes(StandardCharsets.UTF_8), new byte[] {1}, new org.apache.kafka.common.header.internals.RecordHeaders(),
+                java.util.Optional.of(0));
+        var after = new ConsumerRecord<>("t", 0, 5L, 1_700_000_900_000L, org.apache.kafka.common.record.TimestampType.CREATE_TIME,
+                1, 1, "k".getBytes(StandardCharsets.UTF_8), new byte[] {2}, new org.apache.kafka.common.header.internals.RecordHeaders(),
+                java.util.Optional.of(0));
+        buffers.take(new ConsumerRecords<>(Map.of(TP, List.of(before)), Map.of()));
+        other.take(new ConsumerRecords<>(Map.of(TP, List.of(after)), Map.of()));
+        var rec = handOut(1).getFirst();
+        var first = KafkaSource.delivery(rec, "test");
+        var second = KafkaSource.delivery(other.handOut(1, System.nanoTime()).getFirst(), "test");
+
+        assertThat(second.id()).as("the same place").isEqualTo(first.id());
+        assertThat(second.deduplicationId()).as("not the same record").isNotEqualTo(first.deduplicationId());
+        buffers.settle(List.of(settlement(rec, Disposition.RELEASE)));
+        var readAgain = KafkaSource.delivery(handOut(1).getFirst(), "test");
+        assertThat(readAgain.deduplicationId()).as("the same record read again").isEqualTo(first.deduplicationId());
+    }
+
     @Test
     void aReleaseGivenTwiceInOneList_putsTheRecordBackOnce() {
         buffers.take(records(0, "k", "k"));
