@@ -132,8 +132,8 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
         var records = new ArrayList<Parked>();
         while (partitions.stream().anyMatch(p -> consumer.position(p, Duration.ofSeconds(30)) < end.get(p))) {
             for (var record : consumer.poll(Duration.ofMillis(500))) {
-                // keys are compared as the source reads them: as UTF-8 text
-                if (record.key() == null || !parked.group().equals(new String(record.key(), StandardCharsets.UTF_8))) {
+                // keys are compared as the source reads them
+                if (record.key() == null || !parked.group().equals(KafkaKeys.text(record.key()))) {
                     continue;
                 }
                 String reason = header(record.headers(), DeadLetterAttributes.REASON);

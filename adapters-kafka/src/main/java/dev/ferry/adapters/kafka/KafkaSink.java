@@ -120,7 +120,7 @@ public final class KafkaSink implements Sink {
             headers.remove(name);
             headers.add(name, carried.getBytes(StandardCharsets.UTF_8));
         });
-        byte[] key = event.groupKey() == null ? null : event.groupKey().getBytes(StandardCharsets.UTF_8);
+        byte[] key = KafkaKeys.bytes(event.groupKey()); // a binary key read by a Kafka source goes out as its bytes
         var record = new ProducerRecord<>(topic, null, key, value, headers);
         return send(record);
     }

@@ -210,7 +210,7 @@ public final class KafkaSource implements Source, Acknowledger {
         var incarnation = id + "/" + record.leaderEpoch().map(String::valueOf).orElse("-") + "/" + record.timestamp();
         return new Delivery(id, record.value() == null ? new byte[0] : record.value(), attributes, r.receives,
                 Instant.ofEpochMilli(record.timestamp()),
-                record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8), incarnation, name, r);
+                KafkaKeys.text(record.key()), incarnation, name, r);
     }
 
     @Override

@@ -1,0 +1,55 @@
+package dev.ferry.adapters.kafka;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+
+/**
+ * A record's key as a group key and back. A key of UTF-8 text is that text; any other key (an Avro or
+ * a long key, bytes that are not UTF-8) is {@code b64:} and its bytes in Base64 — decoded leniently,
+ * two such keys became one ({@code 80 01} and {@code 82 01} both {@code "\uFFFD\u0001"}): their records
+ * were ordered as one key, a poison one parked the other, and a sink wrote both under one key (a
+ * compacted topic then kept only the last). Text that itself begins {@code b64:} is written the same way,
+ * so the two never meet.
+ */
+final class KafkaKeys {
+
+    static final String BINARY = "b64:";
+
+    private KafkaKeys() {
+    }
+
+    /** The key as a group key; null for none. */
+    static String text(byte[] key) {
+        if (key == null) {
+            return null;
+        }
+        try {
+            var text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(key)).toString();
+            if (!text.startsWith(BINARY)) {
+                return text;
+            }
+        } catch (CharacterCodingException notText) {
+            // below
+        }
+        return BINARY + Base64.getEncoder().encodeToString(key);
+    }
+
+    /** The bytes of a group key {@link #text} made (any other text as UTF-8); null for none. */
+    static byte[] bytes(String groupKey) {
+        if (groupKey == null) {
+            return null;
+        }
+        if (groupKey.startsWith(BINARY)) {
+            try {
+                return Base64.getDecoder().decode(groupKey.substring(BINARY.length()));
+            } catch (IllegalArgumentException notOurs) {
+                // a group key from elsewhere (a decoder's) that only looks like ours: its text
+            }
+        }
+        return groupKey.getBytes(StandardCharsets.UTF_8);
+    }
+}
