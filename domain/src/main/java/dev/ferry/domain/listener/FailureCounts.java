@@ -26,6 +26,8 @@ final class FailureCounts {
     private static final Counts NONE = new Counts(0, 0, 0, 0);
 
     private final ConcurrentHashMap<String, Counts> counts = new ConcurrentHashMap<>();
+    /** Dead letters decided whose copy the transport refused, by message id: the reason they go with. */
+    private final ConcurrentHashMap<String, String> deadLettersOwed = new ConcurrentHashMap<>();
     private final int maxEntries;
     private final AtomicLong ticks = new AtomicLong();
 
@@ -54,6 +56,27 @@ final class FailureCounts {
         if (!counts.isEmpty()) {
             counts.remove(id);
         }
+        if (!deadLettersOwed.isEmpty()) {
+            deadLettersOwed.remove(id);
+        }
+    }
+
+    /**
+     * The message was given up on, and the transport refused its dead-letter copy: the copy that comes
+     * back goes there too, without running again — its group's later messages went on once it was
+     * given up on, and handled now it would land after them. Bounded as the counts are (past it, the
+     * marks start again: such a copy runs once more, as it did before there were marks).
+     */
+    void oweDeadLetter(String id, String reason) {
+        if (deadLettersOwed.size() >= maxEntries) {
+            deadLettersOwed.clear();
+        }
+        deadLettersOwed.put(id, reason);
+    }
+
+    /** The reason of a dead letter owed for this message, or null. */
+    String deadLetterOwed(String id) {
+        return deadLettersOwed.isEmpty() ? null : deadLettersOwed.get(id);
     }
 
     private Counts update(String id, Kind kind) {

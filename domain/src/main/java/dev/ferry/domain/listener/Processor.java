@@ -109,6 +109,13 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             return apply(item, FailureDecision.decide(new FailureDecision.Malformed(item.malformed), null, null, null));
         }
         if (!item.started) {
+            var owed = s.failureCounts().deadLetterOwed(item.delivery.id());
+            if (owed != null) { // given up on before, its copy refused: it goes there now, not to its handler again
+                item.started = true;
+                notes.deadLettered(item, owed);
+                s.settler().settle(item, Disposition.deadLetter(owed));
+                return Step.DONE;
+            }
             var dead = FailureDecision.onReceive(counts(item, 0), s.config().deadLetter());
             if (dead != null) {
                 boolean done;

@@ -63,7 +63,7 @@ final class Settler {
                     if (clock.instant().isBefore(item.excuseUntil)) {
                         // handled within its lease: if the transport does not take the ack, the message comes back
                         // through no fault of its own. Excused now, before the next copy can be counted; its counts
-                        // go once the ack is taken (countAcks). Handled late, the receive is its own to answer for.
+                        // go once the ack is taken (countTaken). Handled late, the receive is its own to answer for.
                         failureCounts.recordPass(id);
                     }
                 }
@@ -73,7 +73,7 @@ final class Settler {
                     }
                 }
                 case Disposition.DeadLetter d -> {
-                    failureCounts.forget(id);
+                    // its counts go once the copy is taken (countTaken); refused, the dead letter is owed
                     DEAD_LETTERS.log(Level.WARNING, "dead-lettering message {0} from ''{1}'': {2}", id, name, d.reason());
                 }
                 case Disposition.Redeliver r -> { }
@@ -168,20 +168,24 @@ final class Settler {
     }
 
     /**
-     * A message whose ack the transport took is done with: its counts go. One whose ack it did not
+     * A message whose ack or dead-letter copy the transport took is done with: its counts go. A dead
+     * letter it did not take is owed ({@link FailureCounts#oweDeadLetter}). One whose ack it did not
      * take comes back; if it was handled within its lease, {@link #settle} excused that receive
      * already — counted, a message that never failed would be dead-lettered for its receives once
      * its acks had come too late often enough.
      */
-    private void countAcks(List<Settlement> batch, List<Settlement.Failure> failed) {
+    private void countTaken(List<Settlement> batch, List<Settlement.Failure> failed) {
         var notTaken = failed.isEmpty() ? java.util.Set.<Settlement>of()
                 : java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<Settlement, Boolean>());
         for (var f : failed) {
             notTaken.add(f.settlement());
         }
         for (var s : batch) {
-            if (s.disposition() instanceof Disposition.Ack && !notTaken.contains(s)) {
+            boolean gone = s.disposition() instanceof Disposition.Ack || s.disposition() instanceof Disposition.DeadLetter;
+            if (gone && !notTaken.contains(s)) {
                 failureCounts.forget(s.delivery().id());
+            } else if (s.disposition() instanceof Disposition.DeadLetter dead) {
+                failureCounts.oweDeadLetter(s.delivery().id(), dead.reason());
             }
         }
     }
@@ -208,13 +212,14 @@ final class Settler {
                     throw new NullPointerException("acknowledger returned null");
                 }
             } catch (Throwable e) {
+                countTaken(batch, batch.stream().map(st -> new Settlement.Failure(st, String.valueOf(e), true)).toList());
                 counters.settleFailures.add(batch.size());
                 LOG.log(Level.WARNING, "settling " + batch.size() + " message(s) of '" + name
                         + "' failed; they come back when their lease runs out", e);
                 return;
             }
             counters.settlementsSent.add(batch.size() - failed.size());
-            countAcks(batch, failed);
+            countTaken(batch, failed);
             if (!failed.isEmpty()) {
                 counters.settleFailures.add(failed.size());
                 for (var f : failed) {

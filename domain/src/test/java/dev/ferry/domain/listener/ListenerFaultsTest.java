@@ -272,6 +272,48 @@ class ListenerFaultsTest {
         };
     }
 
+    @Test // a dead-letter the transport refused is still owed: the copy that comes back goes there, not to the handler
+    void aDeadLetterTheTransportRefused_isOwed_theReturningCopyIsDeadLetteredNotHandledAfterItsGroupsLaterMessages() {
+        fifo.send(InMemoryQueue.Message.of("A1", "G"));
+        fifo.send(InMemoryQueue.Message.of("B2", "G"));
+        var refuse = new AtomicInteger(1);
+        var acks = new dev.ferry.domain.transport.Acknowledger() {
+            @Override
+            public List<Settlement.Failure> settle(List<Settlement> settlements) {
+                var failures = new ArrayList<Settlement.Failure>();
+                var passed = new ArrayList<Settlement>();
+                for (var st : settlements) {
+                    if (st.disposition() instanceof Disposition.DeadLetter && refuse.getAndDecrement() > 0) {
+                        failures.add(new Settlement.Failure(st, "SendMessageBatch throttled", true)); // stays in the queue
+                    } else {
+                        passed.add(st);
+                    }
+                }
+                failures.addAll(fifo.settle(passed));
+                return failures;
+            }
+
+            @Override
+            public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
+                return fifo.extendLeases(deliveries, lease);
+            }
+        };
+        var aCalls = new AtomicInteger();
+        Handler handler = (event, delivery) -> {
+            if (event.key().equals("A1") && aCalls.incrementAndGet() <= 3) {
+                return Outcome.retry("downstream 503");
+            }
+            effects.add(event.key());
+            return Outcome.done();
+        };
+        var l = start(Listener.builder(fifo, acks, new LineDecoder(), handler)
+                .config(ListenerTest.fast().deadLetter(DeadLetterPolicy.maxReceives(10)).lease(Duration.ofMillis(300)).build())
+                .seed(7));
+        assertThat(Await.until(LIMIT, () -> fifo.size() == 0 && dlq.size() == 1)).as(l.stats().line()).isTrue();
+        assertThat(effects).as("A1 was given up on; it is not handled after B2").containsExactly("B2");
+        assertThat(aCalls.get()).as("its copy went to the DLQ without running again").isEqualTo(3);
+    }
+
     @Test // a copy whose lease ran out while its handler ran is someone else's: it is not dead-lettered beside them
     void aStaleCopyRejectedAfterItsLease_isDropped_notCopiedToTheDeadLetterQueue_theNewCopyDecides() {
         var queue = InMemoryQueue.standard("orders");
