@@ -215,8 +215,13 @@ public final class SqsSource implements Source, Acknowledger {
         received.add(messages.size());
         var accepted = new ArrayList<Delivery>(messages.size());
         List<Settlement> refused = null;
+        Set<String> groupsGivenBack = null; // FIFO: a group whose earlier message of this receive went back
         for (var m : messages) {
             var delivery = screening.toDelivery(m, receivedAt);
+            if (groupsGivenBack != null && delivery.groupKey() != null && groupsGivenBack.contains(delivery.groupKey())) {
+                refused.add(new Settlement(delivery, Disposition.RELEASE)); // behind its released head, in order
+                continue;
+            }
             String problem = screening.screen(m);
             if (problem == null) {
                 if (!damagedReceives.isEmpty()) {
@@ -236,6 +241,13 @@ public final class SqsSource implements Source, Acknowledger {
                 LOG.warn("SQS '{}': message {} released to be received again (damaged receive {} of {} "
                         + "before it is dead-lettered): {}", name, m.messageId(), damaged, MD5_RECEIVES, problem);
                 refused.add(new Settlement(delivery, Disposition.RELEASE));
+                if (fifo && delivery.groupKey() != null) {
+                    // handed out now, its group's later messages would run before it comes back
+                    if (groupsGivenBack == null) {
+                        groupsGivenBack = new java.util.HashSet<>();
+                    }
+                    groupsGivenBack.add(delivery.groupKey());
+                }
                 continue;
             }
             damagedReceives.remove(m.messageId());

@@ -163,6 +163,27 @@ class SqsSourceIT {
         }
     }
 
+    @Test // FIFO: a head released for damage in transit takes its group's later messages of that receive back with it
+    void fifo_aHeadDamagedInTransit_isReleasedWithItsGroupsLaterMessages_soTheGroupKeepsItsOrder() {
+        var corruptOnce = new AtomicBoolean(true);
+        var damaging = clientWith(damaging(() -> corruptOnce.getAndSet(false)));
+        opened.add(damaging); // closed after the fixture, which deletes its queues with it
+        var q = SqsFixture.create(damaging, true, 1000);
+        opened.add(q);
+        q.send("{\"n\":7}", Map.of(), "g");
+        q.send("{\"n\":8}", Map.of(), "g");
+        q.send("{\"n\":9}", Map.of(), "g");
+        var got = new ArrayList<String>();
+        for (int i = 0; i < 15 && got.size() < 3; i++) {
+            q.source().poll(poll(10, 1, 30)).forEach(d -> {
+                got.add(body(d));
+                q.source().settle(List.of(new Settlement(d, Disposition.ACK)));
+            });
+        }
+        assertThat(got).containsExactly("{\"n\":7}", "{\"n\":8}", "{\"n\":9}");
+        assertThat(q.source().stats().md5Mismatches()).isEqualTo(1);
+    }
+
     @Test // #16
     void bodyDamagedOnEveryReceive_isDeadLetteredAfterRepeatedMismatches_withTheReason_neverHandedOut() {
         try (var damaging = clientWith(damaging(() -> true))) {
