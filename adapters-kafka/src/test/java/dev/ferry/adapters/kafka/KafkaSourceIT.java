@@ -114,6 +114,31 @@ class KafkaSourceIT {
         assertThat(source.healthy()).isTrue();
     }
 
+    @Test // another member joining must not take back partitions that stay here: their records in hand would run twice
+    void aMemberJoiningTheGroup_doesNotRevokeThePartitionsThatStay_soTheRecordsInHandAreSettled() {
+        String mine = KafkaBroker.topic("stay", 1);
+        String theirs = KafkaBroker.topic("join", 1);
+        KafkaBroker.produce(mine, List.of(new String[] {"k", "one"}, new String[] {"j", "two"}));
+        KafkaBroker.produce(theirs, List.<String[]>of(new String[] {"x", "theirs"}));
+        String group = "g-" + UUID.randomUUID();
+        var a = open(KafkaSource.builder(KafkaBroker.bootstrap(), group, List.of(mine)).build().start());
+        var inHand = new ArrayList<Delivery>();
+        assertThat(Await.until(Duration.ofSeconds(30), () -> {
+            inHand.addAll(a.poll(request(10, Duration.ofMillis(200))));
+            return inHand.size() == 2;
+        })).isTrue();
+
+        var b = open(KafkaSource.builder(KafkaBroker.bootstrap(), group, List.of(theirs)).build().start());
+        var got = new ArrayList<Delivery>();
+        assertThat(Await.until(Duration.ofSeconds(60), () -> {
+            got.addAll(b.poll(request(10, Duration.ofMillis(200))));
+            return !got.isEmpty();
+        })).as("the group rebalanced: the new member has its topic").isTrue();
+
+        var failures = a.settle(inHand.stream().map(d -> new Settlement(d, Disposition.ACK)).toList());
+        assertThat(failures).as("the partition stayed with its member through the rebalance").isEmpty();
+    }
+
     @Test // a record of an aborted transaction never happened: it is not handed out (read_committed by default)
     void recordsOfAnAbortedTransaction_areNotHandedOut_thoseOfACommittedOneAre() throws Exception {
         String topic = KafkaBroker.topic("txn", 1);
