@@ -142,6 +142,7 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
                 }
             }
         }
+        dropSecondCopies(records);
         // one partition (one topic: the key's records are in one): its offsets are the dead-letter order, whatever the
         // clocks of the instances that wrote them; several: merged by time, each partition's own order kept
         boolean onePartition = records.stream().map(p -> new TopicPartition(p.record().topic(), p.record().partition()))
@@ -154,6 +155,23 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
                     .thenComparingLong(p -> p.record().offset()));
         }
         return new Found(records, end);
+    }
+
+    /**
+     * A record dead-lettered twice (the write that timed out and landed after all, a revoke racing the
+     * write) has two copies in the topic: only the first is moved back, or it would run twice. Copies
+     * are the same record when they name the same place in the same source topic.
+     */
+    private static void dropSecondCopies(List<Parked> records) {
+        var seen = new java.util.HashSet<String>();
+        records.sort(java.util.Comparator.comparingLong((Parked p) -> p.record().offset()));
+        records.removeIf(p -> {
+            var h = p.record().headers();
+            String place = header(h, DeadLetterAttributes.SOURCE) + "-" + header(h, KafkaSource.PARTITION) + "@"
+                    + header(h, KafkaSource.OFFSET);
+            return header(h, KafkaSource.OFFSET) != null && !seen.add(p.record().topic() + "-" + p.record().partition()
+                    + ":" + place);
+        });
     }
 
     /**
@@ -198,6 +216,11 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
             }
             headers.add(GroupParker.RELEASE_ATTRIBUTE, GroupParker.releaseValue(token, parked.redriven() + redriven + 1)
                     .getBytes(StandardCharsets.UTF_8));
+            if (headers.lastHeader(KafkaSource.ORIGIN) == null) {
+                // what the source records it under: the same for every time this dead letter is moved back (a crash
+                // before the cursor was committed sends it again, and the ledger then drops it as a duplicate)
+                headers.add(KafkaSource.ORIGIN, KafkaSource.incarnation(record).getBytes(StandardCharsets.UTF_8));
+            }
             try {
                 producer.send(new ProducerRecord<>(topic, null, record.key(), original.value(), headers))
                         .get(SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);

@@ -207,10 +207,18 @@ public final class KafkaSource implements Source, Acknowledger {
         attributes.put("kafka.partition", Integer.toString(record.partition()));
         attributes.put("kafka.offset", Long.toString(record.offset()));
         var id = record.topic() + "-" + record.partition() + "@" + record.offset();
-        var incarnation = id + "/" + record.leaderEpoch().map(String::valueOf).orElse("-") + "/" + record.timestamp();
+        var origin = record.headers().lastHeader(ORIGIN);
+        var incarnation = origin != null && origin.value() != null ? new String(origin.value(), StandardCharsets.UTF_8)
+                : incarnation(record);
         return new Delivery(id, record.value() == null ? new byte[0] : record.value(), attributes, r.receives,
                 Instant.ofEpochMilli(record.timestamp()),
                 KafkaKeys.text(record.key()), incarnation, name, r);
+    }
+
+    /** A record's place and the leader epoch and time it was written with: itself, wherever it is read again. */
+    static String incarnation(ConsumerRecord<byte[], byte[]> record) {
+        return record.topic() + "-" + record.partition() + "@" + record.offset() + "/"
+                + record.leaderEpoch().map(String::valueOf).orElse("-") + "/" + record.timestamp();
     }
 
     @Override
@@ -290,6 +298,11 @@ public final class KafkaSource implements Source, Acknowledger {
     /** Where a dead-lettered record was in its source topic. */
     static final String PARTITION = DeadLetterAttributes.PREFIX + "partition";
     static final String OFFSET = DeadLetterAttributes.PREFIX + "offset";
+    /**
+     * Header of a record a release moved back from a dead-letter topic: what it is recorded under in the
+     * ledger (its deduplication id), the same each time that dead letter is moved back.
+     */
+    static final String ORIGIN = "ferry.origin";
 
     private static long size(ConsumerRecord<byte[], byte[]> record) {
         long size = (record.key() == null ? 0 : record.key().length) + (record.value() == null ? 0 : record.value().length);

@@ -104,6 +104,49 @@ class KafkaParkedGroupsIT {
         assertThat(handled("A")).containsExactly("a1", "a2", "a3", "a4", "a6");
     }
 
+    @Test // a record dead-lettered twice (a write that timed out, then landed) is moved back once, and runs once
+    void aRecordWithTwoDeadLetterCopies_isMovedBackOnce_evenWhenItsEventsAreKeyedByTheirRecord() throws Exception {
+        String topic = KafkaBroker.topic("parked-twice", 1);
+        KafkaBroker.create(topic + ".dlq", 1);
+        var ledger = InMemoryLedger.create();
+        var parker = new GroupParker(ledger, Clock.systemUTC());
+        var source = KafkaSource.builder(KafkaBroker.bootstrap(), "g-" + UUID.randomUUID(), List.of(topic)).name("orders")
+                .build().start();
+        // as the raw decoder keys its events: by the delivery's deduplication id
+        dev.ferry.domain.decode.Decoder byRecord = d -> dev.ferry.domain.decode.Decoded.of(List.of(new dev.ferry.domain.model.Event(
+                d.deduplicationId() != null ? d.deduplicationId() : d.id(), "raw", d.sentAt(), d.groupKey(), d.body(),
+                d.attributes())));
+        Handler handler = (event, delivery) -> {
+            String value = new String(event.payload(), java.nio.charset.StandardCharsets.UTF_8);
+            if (poison.contains(value)) {
+                return Outcome.reject(value + " is refused downstream");
+            }
+            handled.computeIfAbsent(event.groupKey(), k -> new CopyOnWriteArrayList<>()).add(value);
+            return Outcome.done();
+        };
+        listener = Listener.builder(source, byRecord, handler).ledger(ledger).onPoison(OnPoison.PARK)
+                .config(ListenerConfig.builder().pollWait(Duration.ofMillis(100)).retry(RetryPolicy.of(1,
+                        Backoff.fixed(Duration.ofMillis(1)))).build()).build().start();
+        var mover = new KafkaSourceConfig("orders", KafkaBroker.bootstrap(), List.of(topic), "unused", ".dlq", 5000, Map.of())
+                .parkedGroupMover();
+        poison.add("a2");
+        KafkaBroker.produce(topic, List.of(new String[] {"A", "a1"}, new String[] {"A", "a2"}, new String[] {"A", "a3"}));
+        assertThat(Await.until(LIMIT, () -> parker.parked("orders", "A").map(p -> p.parked() >= 2).orElse(false)))
+                .as(() -> "handled " + handled).isTrue();
+        var head = KafkaBroker.readAll(topic + ".dlq", 2).stream()
+                .filter(r -> new String(r.value(), java.nio.charset.StandardCharsets.UTF_8).equals("a2")).findFirst().orElseThrow();
+        try (var producer = KafkaBroker.producer()) { // the head's second copy, as a late write would leave it
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic + ".dlq", null, head.key(), head.value(),
+                    head.headers())).get(30, java.util.concurrent.TimeUnit.SECONDS);
+        }
+
+        poison.clear();
+        parker.release("orders", "A", false, mover, Duration.ofSeconds(20));
+        assertThat(Await.until(LIMIT, () -> handled("A").size() >= 3)).as(() -> "handled " + handled).isTrue();
+        Thread.sleep(1000); // a second run of a2 would come now
+        assertThat(handled("A")).containsExactly("a1", "a2", "a3");
+    }
+
     @Test
     void aParkedRecordTooLargeForTheDeadLetterTopic_isReadBackFromItsTopic_whenItsKeyIsReleased() throws Exception {
         // the source topic takes records of up to 3 MB, its dead-letter topic only the broker's default (1 MB)
