@@ -84,9 +84,12 @@ public final class Listener implements AutoCloseable {
     private final StopReport report = new StopReport();
     private volatile boolean closeSourceWhenStopped;
     private final AtomicBoolean sourceClosed = new AtomicBoolean();
+    private final Object lifecycle = new Object();
+    private final OwnThreads threads;
 
     private Listener(Builder b) {
         this.name = b.source.name();
+        this.threads = new OwnThreads(this, name);
         this.source = b.source;
         this.closesSource = b.closesSource;
         this.config = b.config;
@@ -96,12 +99,12 @@ public final class Listener implements AutoCloseable {
         var failureCounts = new FailureCounts(100_000);
         this.settler = new Settler(name, b.acknowledger, hands, counters, failureCounts, observer, b.clock);
         this.workers = new ThreadPoolExecutor(config.concurrency(), config.concurrency(), 30, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(), r -> daemonThread("worker", r));
+                new LinkedBlockingQueue<>(), r -> threads.unstarted("worker", r));
         this.workers.allowCoreThreadTimeOut(true);
-        this.holds = new ScheduledThreadPoolExecutor(1, r -> daemonThread("holds", r));
+        this.holds = new ScheduledThreadPoolExecutor(1, r -> threads.unstarted("holds", r));
         this.holds.setRemoveOnCancelPolicy(true);
         var completions = Thread.ofVirtual().name("ferry-" + name + "-complete-", 1).factory();
-        this.completer = Executors.newThreadPerTaskExecutor(r -> completions.newThread(owned(r)));
+        this.completer = Executors.newThreadPerTaskExecutor(r -> completions.newThread(threads.owned(r)));
         this.ledgerScope = b.ledgerScope != null ? b.ledgerScope : b.decoder.keysUniqueByNature() ? LedgerKeys.SHARED : null;
         var holdLimit = b.source.maxHoldInHand().compareTo(config.holdLimit()) < 0 ? b.source.maxHoldInHand() : config.holdLimit();
         if (!config.extendLeases() && b.source.redeliversAfterLease() && holdLimit.compareTo(config.lease().dividedBy(2)) > 0) {
@@ -162,10 +165,10 @@ public final class Listener implements AutoCloseable {
                 throw new IllegalStateException("listener '" + name + "' was already started");
             }
             poller.started(); // an idle timeout counts from here, not from when the listener was built
-            settlerThread = daemon("settler", () -> settler.run(() -> state.get() == STOPPED));
-            leaseThread = daemon("leases", () -> leaseKeeper.run(() -> state.get() == STOPPED, this::replaceDeadPollers));
+            settlerThread = threads.start("settler", () -> settler.run(() -> state.get() == STOPPED));
+            leaseThread = threads.start("leases", () -> leaseKeeper.run(() -> state.get() == STOPPED, this::replaceDeadPollers));
             for (int i = 1; i <= config.pollers(); i++) {
-                pollerThreads.add(daemon("poller-" + i, poller::run));
+                pollerThreads.add(threads.start("poller-" + i, poller::run));
             }
         }
         LOG.log(Level.INFO, "listener ''{0}'' started: {1} poller(s), batch {2}, lease {3}, {4} in flight max, concurrency {5}",
@@ -190,9 +193,9 @@ public final class Listener implements AutoCloseable {
         if (settler == null || leases == null) { // start() is between its state and its threads
             return ListenerHealth.of(List.of("starting"));
         }
-        var threads = new ArrayList<>(pollerThreads);
-        threads.addAll(List.of(settler, leases));
-        threads.stream().filter(t -> !t.isAlive()).forEach(t -> problems.add("thread " + t.getName() + " died"));
+        var alive = new ArrayList<>(pollerThreads);
+        alive.addAll(List.of(settler, leases));
+        alive.stream().filter(t -> !t.isAlive()).forEach(t -> problems.add("thread " + t.getName() + " died"));
         problems.addAll(intake.problems());
         var stuck = poller.stuckPoll();
         if (stuck != null) {
@@ -249,7 +252,7 @@ public final class Listener implements AutoCloseable {
         }
         stop();
         // on the listener's own thread the stop goes on after stop() returns: it closes the source at its end
-        if (closesSource && (OWN_THREAD.get() != this || report.ended())) {
+        if (closesSource && (!threads.here() || report.ended())) {
             closeSource();
         }
     }
@@ -276,19 +279,19 @@ public final class Listener implements AutoCloseable {
             var t = pollerThreads.get(i);
             if (!t.isAlive()) {
                 LOG.log(Level.ERROR, "poller thread {0} of ''{1}'' died; starting a new one", t.getName(), name);
-                pollerThreads.set(i, daemon("poller-" + (i + 1), poller::run));
+                pollerThreads.set(i, threads.start("poller-" + (i + 1), poller::run));
             }
         }
     }
 
     private void stopAsync(String reason) {
         if (isRunning()) {
-            daemon("stop", () -> stopHere(reason));
+            threads.start("stop", () -> stopHere(reason));
         }
     }
 
     private ShutdownReport stop(String reason) {
-        if (OWN_THREAD.get() == this) {
+        if (threads.here()) {
             // the shutdown waits for what runs on this thread: it cannot finish before its caller returns
             stopAsync(reason);
             var r = report.get();
@@ -320,23 +323,21 @@ public final class Listener implements AutoCloseable {
     }
 
     private ShutdownReport shutDown(String reason, Shutdown.Before before) {
-        var previous = OWN_THREAD.get();
-        OWN_THREAD.set(this); // what the shutdown calls (an observer, as it settles) may stop this listener too
-        ShutdownReport r;
-        try {
-            r = new Shutdown(name, config, hands, groups, settler, processor, counters, this::stats)
-                    .run(reason, before, pollerThreads, () -> state.set(STOPPED), settlerThread, leaseThread, holds, workers, completer);
-        } catch (Throwable e) { // stopped all the same: no later stop() waits for ever, nothing settled later is lost
-            LOG.log(Level.ERROR, "the shutdown of '" + name + "' failed", e);
-            state.set(STOPPED);
-            settler.close();
-            holds.shutdownNow();
-            workers.shutdownNow();
-            completer.shutdownNow();
-            r = new ShutdownReport(reason + " (the shutdown failed: " + e + ")", 0, 0, 0, 0, Duration.ZERO, stats());
-        } finally {
-            OWN_THREAD.set(previous);
-        }
+        // run as the listener's own thread: what the shutdown calls (an observer, as it settles) may stop it too
+        var r = threads.asOwn(() -> {
+            try {
+                return new Shutdown(name, config, hands, groups, settler, processor, counters, this::stats)
+                        .run(reason, before, pollerThreads, () -> state.set(STOPPED), settlerThread, leaseThread, holds, workers, completer);
+            } catch (Throwable e) { // stopped all the same: no later stop() waits for ever, nothing settled later is lost
+                LOG.log(Level.ERROR, "the shutdown of '" + name + "' failed", e);
+                state.set(STOPPED);
+                settler.close();
+                holds.shutdownNow();
+                workers.shutdownNow();
+                completer.shutdownNow();
+                return new ShutdownReport(reason + " (the shutdown failed: " + e + ")", 0, 0, 0, 0, Duration.ZERO, stats());
+            }
+        });
         finish(r, true);
         if (closeSourceWhenStopped) {
             closeSource(); // close() was called on the listener's own thread, which could not wait for the stop
@@ -361,33 +362,9 @@ public final class Listener implements AutoCloseable {
      * the marks too. Off a listener's thread: the delivery's source.
      */
     public static String ledgerScopeOf(Delivery delivery) {
-        var listener = OWN_THREAD.get();
+        var listener = OwnThreads.ownerHere();
         var scope = listener == null ? null : listener.ledgerScope;
         return scope != null ? scope : delivery.source();
-    }
-
-    /** The listener whose thread this is, if any: a stop() asked there cannot wait for its own shutdown. */
-    private static final ThreadLocal<Listener> OWN_THREAD = new ThreadLocal<>();
-    private final Object lifecycle = new Object();
-    private final AtomicInteger threadIds = new AtomicInteger();
-
-    private Runnable owned(Runnable body) {
-        return () -> {
-            OWN_THREAD.set(this);
-            body.run();
-        };
-    }
-
-    private Thread daemonThread(String role, Runnable body) {
-        var t = new Thread(owned(body), "ferry-" + name + "-" + role + (role.equals("worker") ? "-" + threadIds.incrementAndGet() : ""));
-        t.setDaemon(true);
-        return t;
-    }
-
-    private Thread daemon(String role, Runnable body) {
-        var t = daemonThread(role, body);
-        t.start();
-        return t;
     }
 
     /** Assembles a listener; source, acknowledger, decoder and handler are required. */

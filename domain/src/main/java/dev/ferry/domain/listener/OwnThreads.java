@@ -1,0 +1,67 @@
+package dev.ferry.domain.listener;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/**
+ * A listener's threads: daemons named {@code ferry-<name>-<role>}, each marked as the listener's own,
+ * so that a {@code stop()} asked on one of them (from a handler, an observer, the before-poll hook)
+ * knows it cannot wait for its own shutdown, and a handler can find its listener's ledger scope.
+ */
+final class OwnThreads {
+
+    /** The listener whose thread this is, if any. */
+    private static final ThreadLocal<Listener> OWNER = new ThreadLocal<>();
+
+    private final Listener owner;
+    private final String name;
+    private final AtomicInteger workerIds = new AtomicInteger();
+
+    OwnThreads(Listener owner, String name) {
+        this.owner = owner;
+        this.name = name;
+    }
+
+    /** The listener whose thread this is, or null. */
+    static Listener ownerHere() {
+        return OWNER.get();
+    }
+
+    /** Whether the calling thread is one of this listener's. */
+    boolean here() {
+        return OWNER.get() == owner;
+    }
+
+    /** Runs {@code body} as one of this listener's threads (what it calls may stop the listener too). */
+    <T> T asOwn(Supplier<T> body) {
+        var previous = OWNER.get();
+        OWNER.set(owner);
+        try {
+            return body.get();
+        } finally {
+            OWNER.set(previous);
+        }
+    }
+
+    /** {@code body}, marking the thread that runs it as this listener's. */
+    Runnable owned(Runnable body) {
+        return () -> {
+            OWNER.set(owner);
+            body.run();
+        };
+    }
+
+    /** A daemon thread of this listener, not started; workers are numbered. */
+    Thread unstarted(String role, Runnable body) {
+        var t = new Thread(owned(body), "ferry-" + name + "-" + role + (role.equals("worker") ? "-" + workerIds.incrementAndGet() : ""));
+        t.setDaemon(true);
+        return t;
+    }
+
+    /** A daemon thread of this listener, started. */
+    Thread start(String role, Runnable body) {
+        var t = unstarted(role, body);
+        t.start();
+        return t;
+    }
+}
