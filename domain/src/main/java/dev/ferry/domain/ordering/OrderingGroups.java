@@ -143,7 +143,19 @@ public final class OrderingGroups<T> {
 
     private void startRunners(int count) {
         for (int i = 0; i < count; i++) {
-            startRunner();
+            try {
+                executor.execute(this::run);
+            } catch (Throwable notStarted) {
+                // rejected at a stop, or no thread to be had (a thread limit: an Error): this runner and the rest are
+                // not counted, or they would count as idle for ever and the items queued would never run
+                lock();
+                try {
+                    runners -= count - i;
+                } finally {
+                    lock.unlock();
+                }
+                throw notStarted;
+            }
         }
     }
 
@@ -220,20 +232,6 @@ public final class OrderingGroups<T> {
             Thread.onSpinWait();
         }
         lock.lock();
-    }
-
-    private void startRunner() {
-        try {
-            executor.execute(this::run);
-        } catch (RuntimeException rejected) {
-            lock();
-            try {
-                runners--;
-            } finally {
-                lock.unlock();
-            }
-            throw rejected;
-        }
     }
 
     private void run() {

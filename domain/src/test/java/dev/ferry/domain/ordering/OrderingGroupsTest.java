@@ -106,6 +106,40 @@ class OrderingGroupsTest {
         assertThat(groups.waiting()).isZero();
     }
 
+    @Test // no thread to be had once (a thread limit): the runner that never started must not be counted for ever
+    void aRunnerThatCouldNotStart_isNotCounted_andLaterItemsStillRun() throws Exception {
+        var refuseOnce = new java.util.concurrent.atomic.AtomicBoolean(true);
+        java.util.concurrent.Executor flaky = task -> {
+            if (refuseOnce.getAndSet(false)) {
+                throw new OutOfMemoryError("unable to create native thread: possibly out of memory or process/resource limits reached");
+            }
+            pool.execute(task);
+        };
+        var processed = new CopyOnWriteArrayList<Item>();
+        var groups = new OrderingGroups<Item>(flaky, 1, new OrderingGroups.Worker<>() {
+            @Override
+            public boolean process(Item item) {
+                processed.add(item);
+                return true;
+            }
+
+            @Override
+            public void release(Item item) {
+            }
+        });
+        try {
+            groups.submit("g", new Item("g", 1, false));
+        } catch (OutOfMemoryError expected) {
+            // the caller (the poller) goes on; the item is queued
+        }
+        groups.submit("h", new Item("h", 1, false));
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (processed.size() < 2 && System.nanoTime() < end) {
+            Thread.sleep(10);
+        }
+        assertThat(processed).containsExactlyInAnyOrder(new Item("g", 1, false), new Item("h", 1, false));
+    }
+
     @Test
     void drainWaiting_returnsEverythingNotStarted() throws Exception {
         var started = new CountDownLatch(1);
