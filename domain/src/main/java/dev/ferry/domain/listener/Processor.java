@@ -90,8 +90,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         }
         if (s.redelivers() && !s.clock().instant().isBefore(item.leaseUntil)) {
             // the transport handed this message out again: a newer copy runs, this one is stale
-            s.settler().dropStale(item);
-            return Step.DONE;
+            return dropStale(item);
         }
         ParkingSteps.Lookup lookup;
         try {
@@ -148,8 +147,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             if (item.nextEvent > first && s.redelivers() && !s.clock().instant().isBefore(item.leaseUntil)) {
                 // an earlier event's handler ran past the lease: the transport has handed the message out again, and its
                 // copy takes up from here (finding the events done so far done); this one would run the rest beside it
-                s.settler().dropStale(item);
-                return Step.DONE;
+                return dropStale(item);
             }
             var setback = handle(item, item.events.get(item.nextEvent));
             if (setback != null) {
@@ -317,14 +315,23 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
                 if (stale) {
                     // its lease ran out while it was decided on: the transport has handed the message out again, and
                     // that copy decides (a dead-letter copy sent now would sit in the DLQ beside the new copy's outcome)
-                    s.settler().dropStale(item);
-                    yield Step.DONE;
+                    yield dropStale(item);
                 }
                 s.settler().settle(item, disposition);
                 yield disposition instanceof Disposition.Ack || disposition instanceof Disposition.DeadLetter
                         ? Step.DONE : Step.FAILED;
             }
         };
+    }
+
+    /**
+     * Drops a copy whose lease ran out (the transport has handed the message out again). Its group's
+     * later messages waiting here go back too: run now, they would overtake the new copy, which the
+     * transport hands out only after them (a FIFO group stays locked while they are in flight).
+     */
+    private Step dropStale(InFlight item) {
+        s.settler().dropStale(item);
+        return item.orderingKey != null ? Step.FAILED : Step.DONE;
     }
 
     private Step hold(InFlight item, Duration delay) {
