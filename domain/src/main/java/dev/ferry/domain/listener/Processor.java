@@ -88,6 +88,9 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         if (item.settled.get()) {
             return Step.FAILED;
         }
+        // a runner has it: a stop no longer gives it back as waiting in hand (it would be released while it runs,
+        // past a slow parked-group lookup, and handled all the same)
+        item.held = false;
         if (s.redelivers() && !s.clock().instant().isBefore(item.leaseUntil)) {
             // the transport handed this message out again: a newer copy runs, this one is stale
             return dropStale(item);
@@ -130,7 +133,6 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             }
             item.started = true;
         }
-        item.held = false;
         if (item.events == null) {
             return decide(item, new FailureDecision.Threw("the decoder", item.decodeProblem));
         }
