@@ -13,7 +13,9 @@ import java.util.Objects;
 /**
  * Any JSON document: the event's id, type, group key and time are read at configured JSON
  * Pointers (RFC 6901); the whole document is the payload. The id pointer is required and must
- * find a string or number; a missing type falls back to the configured default type.
+ * find a string or a whole number (anything else — a boolean, a fraction, an object — is malformed:
+ * as a key, {@code true} would be every such document's); a missing type falls back to the
+ * configured default type.
  */
 final class JsonPointerDecoder extends JsonSupport {
 
@@ -72,6 +74,10 @@ final class JsonPointerDecoder extends JsonSupport {
                 path[depth - 1] = Integer.toString(++index[depth - 1]);
             }
             if (t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY) {
+                if (found[0] == null && matches(targets[0], path, depth)) {
+                    throw new Failure(pointers.id() + ": expected a string or a whole number for the event id, found "
+                            + (t == JsonToken.START_OBJECT ? "an object" : "an array"));
+                }
                 inArray[depth] = t == JsonToken.START_ARRAY;
                 index[depth] = -1;
                 depth++;
@@ -79,6 +85,12 @@ final class JsonPointerDecoder extends JsonSupport {
             }
             for (int i = 0; i < targets.length; i++) {
                 if (found[i] == null && matches(targets[i], path, depth)) {
+                    if (i == 0 && t != JsonToken.VALUE_STRING && t != JsonToken.VALUE_NUMBER_INT && t != JsonToken.VALUE_NULL) {
+                        // true, false or 1.5 as an id: every such document would share a key (the second one dropped
+                        // as a duplicate), and 1.0 and 1e0 would be two keys for one number
+                        throw new Failure(pointers.id() + ": expected a string or a whole number for the event id, found "
+                                + clip(p.getText()));
+                    }
                     found[i] = t == JsonToken.VALUE_NULL ? null : p.getText();
                 }
             }

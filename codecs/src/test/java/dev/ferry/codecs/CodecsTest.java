@@ -178,6 +178,18 @@ class CodecsTest {
         assertThat(epoch.events().getFirst().time()).isEqualTo(Instant.ofEpochMilli(1700000000000L));
     }
 
+    @Test // a boolean or a fraction as an id would be one key for every such document: the second dropped as a duplicate
+    void json_anIdThatIsNotAStringOrAWholeNumber_isMalformed_withWhatWasFound() {
+        var decoder = Codecs.json(LIMITS, "/id", null, null, null, null);
+        for (var body : List.of("{\"id\":true,\"n\":1}", "{\"id\":1.5}", "{\"id\":{\"x\":1}}", "{\"id\":[1]}")) {
+            var decoded = decoder.decode(Samples.delivery(body.getBytes(StandardCharsets.UTF_8)));
+            assertThat(decoded).as(body).isInstanceOfSatisfying(Decoded.Malformed.class, m -> assertThat(m.reason())
+                    .contains("/id").contains("expected a string or a whole number"));
+        }
+        var whole = (Decoded.Events) decoder.decode(Samples.delivery("{\"id\":-42}".getBytes(StandardCharsets.UTF_8)));
+        assertThat(whole.events().getFirst().key()).isEqualTo("-42");
+    }
+
     @Test
     void json_pointerWithEscapes_andArrayIndex() {
         var decoder = Codecs.json(LIMITS, "/a~1b/0/id", null, null, null, null);
