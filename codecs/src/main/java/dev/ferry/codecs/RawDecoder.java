@@ -32,7 +32,7 @@ final class RawDecoder implements Decoder {
                     + maxBodyBytes + " bytes");
         }
         var dedup = delivery.deduplicationId();
-        var key = dedup != null && !isContentHash(dedup, delivery.body()) ? dedup : delivery.id();
+        var key = dedup != null && !dedup.isEmpty() && !isContentHash(dedup, delivery.body()) ? dedup : delivery.id();
         return Decoded.of(List.of(new Event(key, type, delivery.sentAt(), delivery.groupKey(), delivery.body(),
                 delivery.attributes())));
     }

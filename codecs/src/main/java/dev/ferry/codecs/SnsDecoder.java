@@ -155,8 +155,12 @@ final class SnsDecoder extends JsonSupport {
      * the MessageAttributes by name) under its own, which win where a name is in both.
      */
     Decoded inner(Delivery delivery, byte[] message, String topicArn, Map<String, String> envelope) {
+        // SNS delivers at least once: the same notification in two SQS messages is deduplicated by its own id (what
+        // the raw decoder keys an event by), not by the SQS message that happened to carry it
+        var snsMessageId = envelope.get("sns.MessageId");
         var inner = new Delivery(delivery.id(), message, delivery.attributes(), delivery.receiveCount(),
-                delivery.sentAt(), delivery.groupKey(), delivery.deduplicationId(), delivery.source(), delivery.receipt());
+                delivery.sentAt(), delivery.groupKey(), snsMessageId != null && !snsMessageId.isEmpty()
+                ? "sns:" + snsMessageId : delivery.deduplicationId(), delivery.source(), delivery.receipt());
         return switch (next.decode(inner)) {
             case Decoded.Malformed m -> Decoded.malformed("SNS Message from " + topicArn + ": " + m.reason());
             case Decoded.Events e -> {

@@ -5,10 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.domain.decode.Decoded;
 import dev.ferry.domain.decode.Decoder;
+import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.model.Event;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class CodecsTest {
@@ -196,6 +198,24 @@ class CodecsTest {
         var decoded = (Decoded.Events) decoder.decode(Samples.delivery("{\"a/b\":[{\"id\":\"first\"},{\"id\":\"second\"}]}".getBytes(StandardCharsets.UTF_8)));
         assertThat(decoded.events().getFirst().key()).isEqualTo("first");
         assertThatThrownBy(() -> Codecs.json(LIMITS, "id", null, null, null, null)).hasMessageContaining("must start with '/'");
+    }
+
+    @Test // SNS delivers at least once: one notification in two SQS messages is one event, whatever the inner format
+    void sns_aNotificationDeliveredTwice_isOneEventKey_evenWhenItsMessageIsRaw() {
+        var body = ("{\"Type\":\"Notification\",\"MessageId\":\"m-1\",\"TopicArn\":\"arn:aws:sns:us-east-1:1:t\","
+                + "\"Message\":\"hello\",\"Timestamp\":\"2026-11-22T10:00:00.000Z\"}").getBytes(StandardCharsets.UTF_8);
+        var decoder = Codecs.named("sns", LIMITS);
+        var first = (Decoded.Events) decoder.decode(new Delivery("sqs-1", body, Map.of(), 1, Instant.EPOCH, null, null, "q", null));
+        var second = (Decoded.Events) decoder.decode(new Delivery("sqs-2", body, Map.of(), 1, Instant.EPOCH, null, null, "q", null));
+        assertThat(first.events().getFirst().type()).isEqualTo("raw");
+        assertThat(second.events().getFirst().key()).isEqualTo(first.events().getFirst().key());
+    }
+
+    @Test // an empty Idempotency-Key (or deduplication id) is no id: the message's own id keys it
+    void raw_anEmptyDeduplicationId_fallsBackToTheMessageId() {
+        var d = new Delivery("msg-9", new byte[] {1}, Map.of(), 1, Instant.EPOCH, null, "", "q", null);
+        var e = ((Decoded.Events) Codecs.raw("bytes", LIMITS).decode(d)).events().getFirst();
+        assertThat(e.key()).isEqualTo("msg-9");
     }
 
     @Test
