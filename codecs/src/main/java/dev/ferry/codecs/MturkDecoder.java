@@ -42,6 +42,8 @@ final class MturkDecoder extends JsonSupport {
     }
 
     /** The fields of the document and of each of its events, for both paths. */
+    /** The longest EventDocId taken (MTurk's are GUIDs of 36 characters; each event's key carries it). */
+    static final int MAX_DOC_ID = 1024;
     static final Fields DOCUMENT = Fields.of("EventDocId", "EventDocVersion", "CustomerId", "Events");
     static final Fields EVENT = Fields.of("EventType", "EventTimestamp", "HITTypeId", "HITId", "AssignmentId");
 
@@ -64,6 +66,11 @@ final class MturkDecoder extends JsonSupport {
         var entries = d.entries;
         if (docId == null) {
             throw new Failure("EventDocId: missing, every MTurk event document has one");
+        }
+        if (docId.length() > MAX_DOC_ID) {
+            // it is in every event's key: 250,000 characters times 13,000 events of a 1 MiB body would be gigabytes
+            throw new Failure("EventDocId: " + docId.length() + " characters, more than " + MAX_DOC_ID
+                    + " (MTurk's are 36): " + clip(docId));
         }
         if (entries == null) {
             throw new Failure("Events: missing, expected an array of events");

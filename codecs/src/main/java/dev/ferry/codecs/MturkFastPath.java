@@ -62,6 +62,9 @@ final class MturkFastPath {
             return null;
         }
         var docId = JsonStrings.string(b, doc[0], doc[1]);
+        if (docId.length() > MturkDecoder.MAX_DOC_ID) {
+            return null; // the full decoder says why
+        }
         var slots = r.slots;
         int count = r.count;
         var events = new Event[count];

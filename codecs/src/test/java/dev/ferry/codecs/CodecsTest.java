@@ -200,6 +200,16 @@ class CodecsTest {
         assertThatThrownBy(() -> Codecs.json(LIMITS, "id", null, null, null, null)).hasMessageContaining("must start with '/'");
     }
 
+    @Test // the document id is in every event's key: a huge one times thousands of events would exhaust the heap
+    void mturk_anEventDocIdFarLongerThanMturksOwn_isMalformed_beforeAnyKeyIsMade() {
+        var ping = "{\"EventType\":\"Ping\",\"EventTimestamp\":\"2026-01-01T00:00:00Z\"}";
+        var body = "{\"EventDocVersion\":\"2014-08-15\",\"EventDocId\":\"" + "d".repeat(100_000) + "\",\"CustomerId\":\"C\","
+                + "\"Events\":[" + String.join(",", java.util.Collections.nCopies(2_000, ping)) + "]}";
+        var decoded = Codecs.named("mturk", LIMITS).decode(Samples.delivery(body.getBytes(StandardCharsets.UTF_8)));
+        assertThat(decoded).isInstanceOfSatisfying(Decoded.Malformed.class, m -> assertThat(m.reason())
+                .startsWith("EventDocId: 100000 characters, more than 1024"));
+    }
+
     @Test // SNS delivers at least once: one notification in two SQS messages is one event, whatever the inner format
     void sns_aNotificationDeliveredTwice_isOneEventKey_evenWhenItsMessageIsRaw() {
         var body = ("{\"Type\":\"Notification\",\"MessageId\":\"m-1\",\"TopicArn\":\"arn:aws:sns:us-east-1:1:t\","
