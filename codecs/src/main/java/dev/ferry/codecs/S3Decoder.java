@@ -162,20 +162,37 @@ final class S3Decoder extends JsonSupport {
     /**
      * Without a sequencer, the object's version (or eTag) names its content, not the event: two
      * events on one object (a put, then a tag change) would share it. The event's name and time
-     * tell them apart. {@code record<index>} only when nothing at all identifies the event.
+     * tell them apart. When nothing at all identifies the event, {@code record<index>} and a hash of
+     * the whole message: the same message received again is the same event, another message about
+     * the same object is not (with the index alone, it was dropped as the first one's duplicate).
      */
-    static String keyWithoutSequencer(String object, String version, String eventName, String eventTime, int index) {
+    static String keyWithoutSequencer(String object, String version, String eventName, String eventTime, int index,
+                                      byte[] body) {
         if (version == null && eventName == null && eventTime == null) {
-            return "s3:" + object + "#record" + index;
+            return "s3:" + object + "#record" + index + "@" + contentHash(body);
         }
         return "s3:" + object + "#" + (version != null ? version : "") + "@" + (eventName != null ? eventName : "")
                 + "@" + (eventTime != null ? eventTime : "");
     }
 
+    /** 24 hex digits of the body's SHA-256. */
+    static String contentHash(byte[] body) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(body), 0, 12);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+
+    /** The object as its event keys name it: {@code bucket/key}, or the key alone in a record without a bucket. */
+    static String object(String bucket, String key) {
+        return bucket == null ? key : bucket + "/" + key;
+    }
+
     private static Event event(Record r, int index, byte[] body, boolean only) throws Failure {
-        var object = r.bucket == null ? r.key : r.bucket + "/" + r.key;
+        var object = object(r.bucket, r.key);
         var key = r.sequencer != null ? "s3:" + object + "#" + r.sequencer
-                : keyWithoutSequencer(object, r.versionId != null ? r.versionId : r.eTag, r.eventName, r.eventTime, index);
+                : keyWithoutSequencer(object, r.versionId != null ? r.versionId : r.eTag, r.eventName, r.eventTime, index, body);
         var type = r.eventName != null ? r.eventName : UNNAMED;
         Instant time = instant(r.eventTime, "Records", index, "eventTime");
         var attributes = new FlatMap.Builder(9)

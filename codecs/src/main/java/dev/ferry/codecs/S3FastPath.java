@@ -125,15 +125,15 @@ final class S3FastPath {
         } catch (Failure e) {
             return null;
         }
-        var object = slots[base + F_BUCKET] < 0 ? key
-                : buckets.get(b, slots[base + F_BUCKET], slots[base + F_BUCKET + 1]) + "/" + key;
+        var object = S3Decoder.object(slots[base + F_BUCKET] < 0 ? null
+                : buckets.get(b, slots[base + F_BUCKET], slots[base + F_BUCKET + 1]), key);
         String eventKey;
         if (slots[base + F_SEQUENCER] >= 0) {
             eventKey = "s3:" + object + "#" + string(b, slots, base + F_SEQUENCER);
         } else {
             int version = slots[base + F_VERSION] >= 0 ? F_VERSION : F_ETAG;
             eventKey = S3Decoder.keyWithoutSequencer(object, string(b, slots, base + version),
-                    string(b, slots, base + F_EVENT_NAME), string(b, slots, base + F_EVENT_TIME), index);
+                    string(b, slots, base + F_EVENT_NAME), string(b, slots, base + F_EVENT_TIME), index, b);
         }
         var type = slots[base + F_EVENT_NAME] < 0 ? S3Decoder.UNNAMED
                 : names.get(b, slots[base + F_EVENT_NAME], slots[base + F_EVENT_NAME + 1]);

@@ -210,6 +210,17 @@ class CodecsTest {
                 .startsWith("EventDocId: 100000 characters, more than 1024"));
     }
 
+    @Test // two different messages about one object that identify no event must not share a key (the second dropped)
+    void s3_recordsThatIdentifyNoEvent_doNotShareKeysWithOtherMessages() {
+        var s3 = Codecs.named("s3", LIMITS);
+        java.util.function.Function<String, String> key = body -> ((Decoded.Events) s3.decode(
+                Samples.delivery(body.getBytes(StandardCharsets.UTF_8)))).events().getFirst().key();
+        var one = "{\"Records\":[{\"s3\":{\"bucket\":{\"name\":\"b\"},\"object\":{\"key\":\"k\",\"size\":1}}}]}";
+        var two = "{\"Records\":[{\"s3\":{\"bucket\":{\"name\":\"b\"},\"object\":{\"key\":\"k\",\"size\":2}}}]}";
+        assertThat(key.apply(two)).isNotEqualTo(key.apply(one));
+        assertThat(key.apply(one)).as("the same message received again").isEqualTo(key.apply(one));
+    }
+
     @Test // SNS delivers at least once: one notification in two SQS messages is one event, whatever the inner format
     void sns_aNotificationDeliveredTwice_isOneEventKey_evenWhenItsMessageIsRaw() {
         var body = ("{\"Type\":\"Notification\",\"MessageId\":\"m-1\",\"TopicArn\":\"arn:aws:sns:us-east-1:1:t\","
