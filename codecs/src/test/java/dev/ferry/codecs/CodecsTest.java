@@ -221,6 +221,19 @@ class CodecsTest {
         assertThat(key.apply(one)).as("the same message received again").isEqualTo(key.apply(one));
     }
 
+    @Test // decoded leniently, %FF, %FE and a real %EF%BF%BD were one object key, and %+1 was %01
+    void s3_objectKeys_areUrlDecodedStrictly_soDifferentKeysNeverBecomeOne() throws Exception {
+        assertThat(S3ObjectKeys.decode("a+b%20c%C3%A9", 0)).isEqualTo("a b cé");
+        assertThat(S3ObjectKeys.decode("photo%EF%BF%BD.jpg", 0)).isEqualTo("photo\uFFFD.jpg");
+        for (var bad : List.of("photo%FF.jpg", "photo%FE.jpg", "a%+1", "a%1", "a%", "%C3")) {
+            assertThatThrownBy(() -> S3ObjectKeys.decode(bad, 0)).as(bad).isInstanceOf(JsonSupport.Failure.class)
+                    .hasMessageContaining("not a URL-encoded key");
+        }
+        var body = "{\"Records\":[{\"s3\":{\"bucket\":{\"name\":\"b\"},\"object\":{\"key\":\"photo%FF.jpg\",\"sequencer\":\"01\"}}}]}";
+        assertThat(Codecs.named("s3", LIMITS).decode(Samples.delivery(body.getBytes(StandardCharsets.UTF_8))))
+                .isInstanceOf(Decoded.Malformed.class);
+    }
+
     @Test // SNS delivers at least once: one notification in two SQS messages is one event, whatever the inner format
     void sns_aNotificationDeliveredTwice_isOneEventKey_evenWhenItsMessageIsRaw() {
         var body = ("{\"Type\":\"Notification\",\"MessageId\":\"m-1\",\"TopicArn\":\"arn:aws:sns:us-east-1:1:t\","
