@@ -90,11 +90,28 @@ abstract class JsonSupport implements Decoder {
         if (fastPath && scan.maxDepth >= Scan.LEAST_DEPTH) {
             try {
                 quick = fast(body, delivery);
+            } catch (InnerThrew e) {
+                throw e.thrown();
             } catch (RuntimeException | StackOverflowError e) {
                 quick = null; // the Jackson path reads it and words what is wrong
             }
         }
         return quick != null ? quick : decodeWithJackson(delivery);
+    }
+
+    /**
+     * What a decoder called on a part of the body (an SNS envelope's Message) threw: not the body's fault,
+     * so not a malformed body, and not a reason to read it again on the other path. It is thrown on as it
+     * was: a decoder's exception is a failure that may pass (the delivery is tried again).
+     */
+    static final class InnerThrew extends RuntimeException {
+        InnerThrew(RuntimeException thrown) {
+            super(thrown.getMessage(), thrown, false, false);
+        }
+
+        RuntimeException thrown() {
+            return (RuntimeException) getCause();
+        }
     }
 
     /** For tests, before the decoder is shared: switches the fast path off, so the result is Jackson's alone. */
@@ -112,6 +129,8 @@ abstract class JsonSupport implements Decoder {
         }
         try (JsonParser p = factory.createParser(body)) {
             return read(p, delivery);
+        } catch (InnerThrew e) {
+            throw e.thrown();
         } catch (Failure f) {
             return Decoded.malformed(f.getMessage());
         } catch (StreamConstraintsException e) {

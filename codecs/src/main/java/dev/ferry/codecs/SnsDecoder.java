@@ -161,7 +161,13 @@ final class SnsDecoder extends JsonSupport {
         var inner = new Delivery(delivery.id(), message, delivery.attributes(), delivery.receiveCount(),
                 delivery.sentAt(), delivery.groupKey(), snsMessageId != null && !snsMessageId.isEmpty()
                 ? "sns:" + snsMessageId : delivery.deduplicationId(), delivery.source(), delivery.receipt());
-        return switch (next.decode(inner)) {
+        Decoded decoded;
+        try {
+            decoded = next.decode(inner);
+        } catch (RuntimeException e) {
+            throw new InnerThrew(e);
+        }
+        return switch (decoded) {
             case Decoded.Malformed m -> Decoded.malformed("SNS Message from " + topicArn + ": " + m.reason());
             case Decoded.Events e -> {
                 var events = new Event[e.events().size()];

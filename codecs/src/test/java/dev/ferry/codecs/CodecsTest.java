@@ -234,6 +234,20 @@ class CodecsTest {
                 .isInstanceOf(Decoded.Malformed.class);
     }
 
+    @Test // the inner decoder's exception is a failure that may pass, not the body's fault: thrown on, asked once
+    void sns_anInnerDecoderThatThrows_isThrownOn_notDeadLetteredAsMalformed_andAskedOnce() {
+        var calls = new java.util.concurrent.atomic.AtomicInteger();
+        Decoder failing = d -> {
+            calls.incrementAndGet();
+            throw new IllegalStateException("schema registry unreachable");
+        };
+        var body = ("{\"Type\":\"Notification\",\"MessageId\":\"m-1\",\"TopicArn\":\"arn:aws:sns:us-east-1:1:t\","
+                + "\"Message\":\"hello\",\"Timestamp\":\"2026-11-22T10:00:00.000Z\"}").getBytes(StandardCharsets.UTF_8);
+        assertThatThrownBy(() -> Codecs.sns(LIMITS, failing).decode(Samples.delivery(body)))
+                .isInstanceOf(IllegalStateException.class).hasMessage("schema registry unreachable");
+        assertThat(calls.get()).isEqualTo(1);
+    }
+
     @Test // SNS delivers at least once: one notification in two SQS messages is one event, whatever the inner format
     void sns_aNotificationDeliveredTwice_isOneEventKey_evenWhenItsMessageIsRaw() {
         var body = ("{\"Type\":\"Notification\",\"MessageId\":\"m-1\",\"TopicArn\":\"arn:aws:sns:us-east-1:1:t\","
