@@ -20,20 +20,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.errors.RecordTooLargeException;
-import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Kafka topics as Ferry's {@link Source} and {@link Acknowledger}, in a consumer group.
@@ -68,7 +59,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class KafkaSource implements Source, Acknowledger {
 
-    private static final Logger LOG = LoggerFactory.getLogger(KafkaSource.class);
     static final int FETCH_MAX_WAIT_MS = 50;
     /** The dead-letter producer's delivery timeout unless configured: a write is known failed or done within it. */
     static final int DEAD_LETTER_DELIVERY_MS = 25_000;
@@ -76,30 +66,14 @@ public final class KafkaSource implements Source, Acknowledger {
     public static final int DEFAULT_COMMIT_INTERVAL_MS = 25;
 
     private final String name;
-    private final Map<String, Object> producerConfig;
-    private final UnaryOperator<String> deadLetterTopic;
-    /**
-     * How long a dead-letter write is waited for: past the producer's own delivery timeout, so a write
-     * that timed out here has surely failed (not still queued in the producer, to land later beside
-     * the copy sent again).
-     */
-    private final Duration deadLetterWait;
+    private final KafkaDeadLetters deadLetters;
     private final PartitionBuffers buffers;
     private final ConsumerLoop loop;
-    private KafkaProducer<byte[], byte[]> dlqProducer;
     private volatile boolean closed;
 
     private KafkaSource(Builder b) {
         this.name = b.name;
-        this.producerConfig = new HashMap<>(b.producerConfig);
-        // the producer's 120 s would outlast the wait: short enough that the settler is held as before
-        producerConfig.putIfAbsent(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, DEAD_LETTER_DELIVERY_MS);
-        long delivery = KafkaSink.millis(producerConfig.get(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG), 120_000);
-        long linger = KafkaSink.millis(producerConfig.get(ProducerConfig.LINGER_MS_CONFIG), 5);
-        // the producer refuses delivery.timeout.ms < linger.ms + request.timeout.ms
-        producerConfig.putIfAbsent(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.max(1, Math.min(30_000, delivery - linger)));
-        this.deadLetterWait = Duration.ofMillis(delivery).plus(KafkaSink.UNKNOWN_OUTCOME_MARGIN);
-        this.deadLetterTopic = b.deadLetterTopic;
+        this.deadLetters = new KafkaDeadLetters(name, b.producerConfig, b.deadLetterTopic);
         this.buffers = new PartitionBuffers(name, b.maxBufferedPerPartition, b.maxBufferedBytesPerPartition);
         this.loop = new ConsumerLoop(new ConsumerLoop.Settings(name, List.copyOf(b.topics), new HashMap<>(b.consumerConfig),
                 b.commitInterval, b.restartBackoff, b.maxRestartBackoff), buffers);
@@ -112,7 +86,7 @@ public final class KafkaSource implements Source, Acknowledger {
 
     /** How long a dead-letter write is waited for (the producer's delivery timeout and a margin). */
     Duration deadLetterWait() {
-        return deadLetterWait;
+        return deadLetters.waitFor();
     }
 
     /** Joins the group and starts fetching. */
@@ -120,11 +94,11 @@ public final class KafkaSource implements Source, Acknowledger {
         if (loop.started()) {
             return this;
         }
-        dlqProducer = new KafkaProducer<>(producerConfig, new ByteArraySerializer(), new ByteArraySerializer());
+        deadLetters.open();
         try {
             loop.start();
         } catch (RuntimeException e) {
-            dlqProducer.close(Duration.ZERO);
+            deadLetters.close(Duration.ZERO);
             throw e;
         }
         return this;
@@ -227,12 +201,7 @@ public final class KafkaSource implements Source, Acknowledger {
         var failures = new ArrayList<>(settled.failures());
         for (var s : settled.deadLetters()) {
             var r = (Rec) s.delivery().receipt();
-            String dlqProblem;
-            try {
-                dlqProblem = sendToDeadLetterTopic(r, ((Disposition.DeadLetter) s.disposition()).reason());
-            } catch (Throwable e) { // an Error from the producer or a plugin: the record must not stay marked for ever
-                dlqProblem = "dead-letter write failed: " + e;
-            }
+            var dlqProblem = deadLetters.write(r, ((Disposition.DeadLetter) s.disposition()).reason());
             buffers.deadLetterWritten(r, dlqProblem == null);
             if (dlqProblem != null) {
                 // not confirmed: the offset must not pass it; it is offered again shortly
@@ -242,58 +211,12 @@ public final class KafkaSource implements Source, Acknowledger {
         return failures;
     }
 
-    private String sendToDeadLetterTopic(Rec r, String reason) {
-        var record = r.record;
-        String topic = "(none yet)";
-        try {
-            topic = deadLetterTopic.apply(record.topic());
-            var headers = new RecordHeaders(record.headers().toArray());
-            addDeadLetterHeaders(headers, r, reason);
-            try {
-                dlqProducer.send(new ProducerRecord<>(topic, null, record.key(), record.value(), headers)).get(deadLetterWait.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof RecordTooLargeException tooLarge)) {
-                    throw e;
-                }
-                // it can never fit (a source topic that takes larger records than its dead-letter topic, or the reason
-                // pushed it over): offered again it would hold its partition for ever. Its reason and where it is go instead.
-                var omitted = new RecordHeaders();
-                addDeadLetterHeaders(omitted, r, reason.length() > MAX_OMITTED_REASON
-                        ? reason.substring(0, MAX_OMITTED_REASON) + "..." : reason);
-                omitted.add(VALUE_OMITTED, ("the record (" + size(record) + " bytes with its headers) did not fit the "
-                        + "dead-letter topic: " + tooLarge.getMessage() + "; it is still at " + record.topic() + "-"
-                        + record.partition() + "@" + record.offset() + " until that topic's retention removes it")
-                        .getBytes(StandardCharsets.UTF_8));
-                dlqProducer.send(new ProducerRecord<>(topic, null, record.key(), null, omitted)).get(deadLetterWait.toMillis(), TimeUnit.MILLISECONDS);
-                LOG.warn("dead-lettered {}-{}@{} of '{}' to '{}' without its value and headers: {}", record.topic(),
-                        record.partition(), record.offset(), name, topic, tooLarge.getMessage());
-            }
-            return null;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "interrupted while writing to dead-letter topic '" + topic + "'";
-        } catch (Exception e) {
-            return "dead-letter write to '" + topic + "' failed: " + (e.getCause() != null ? e.getCause() : e);
-        }
-    }
-
     /**
      * Header of a dead-letter copy that carries only the record's key, reason and place, because the
      * record itself did not fit the dead-letter topic; says why and where the record is. A release of
      * its parked group reads the record from there.
      */
     static final String VALUE_OMITTED = DeadLetterAttributes.PREFIX + "valueOmitted";
-    /** How much of a reason a copy without its value keeps (a reason can be a whole stack trace). */
-    private static final int MAX_OMITTED_REASON = 8192;
-
-    private static void addDeadLetterHeaders(RecordHeaders headers, Rec r, String reason) {
-        var record = r.record;
-        headers.add(DeadLetterAttributes.REASON, reason.getBytes(StandardCharsets.UTF_8));
-        headers.add(DeadLetterAttributes.SOURCE, record.topic().getBytes(StandardCharsets.UTF_8));
-        headers.add(DeadLetterAttributes.RECEIVE_COUNT, Integer.toString(r.receives).getBytes(StandardCharsets.UTF_8));
-        headers.add(PARTITION, Integer.toString(record.partition()).getBytes(StandardCharsets.UTF_8));
-        headers.add(OFFSET, Long.toString(record.offset()).getBytes(StandardCharsets.UTF_8));
-    }
 
     /** Where a dead-lettered record was in its source topic. */
     static final String PARTITION = DeadLetterAttributes.PREFIX + "partition";
@@ -303,14 +226,6 @@ public final class KafkaSource implements Source, Acknowledger {
      * ledger (its deduplication id), the same each time that dead letter is moved back.
      */
     static final String ORIGIN = "ferry.origin";
-
-    private static long size(ConsumerRecord<byte[], byte[]> record) {
-        long size = (record.key() == null ? 0 : record.key().length) + (record.value() == null ? 0 : record.value().length);
-        for (var h : record.headers()) {
-            size += h.key().length() + (h.value() == null ? 0 : h.value().length);
-        }
-        return size;
-    }
 
     /** No visibility timeout: a record is handed out again only after a rebalance, never because it waited. */
     @Override
@@ -341,9 +256,7 @@ public final class KafkaSource implements Source, Acknowledger {
         }
         closed = true;
         loop.close();
-        if (dlqProducer != null) {
-            dlqProducer.close(Duration.ofSeconds(5));
-        }
+        deadLetters.close();
         buffers.wakeAll();
     }
 

@@ -1,0 +1,145 @@
+package dev.ferry.adapters.kafka;
+
+import static dev.ferry.adapters.kafka.KafkaSource.OFFSET;
+import static dev.ferry.adapters.kafka.KafkaSource.PARTITION;
+import static dev.ferry.adapters.kafka.KafkaSource.VALUE_OMITTED;
+
+import dev.ferry.adapters.kafka.PartitionBuffer.Rec;
+import dev.ferry.domain.transport.DeadLetterAttributes;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A Kafka source's dead-letter writes: each record with its reason and place in headers, to the topic
+ * its naming function gives, waited for until the broker confirmed it. Never throws: a write that did
+ * not happen (whatever was thrown, an {@code Error} too) is a problem returned, and the record is
+ * offered again.
+ */
+final class KafkaDeadLetters implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaDeadLetters.class);
+    /** How much of a reason a copy without its value keeps (a reason can be a whole stack trace). */
+    private static final int MAX_OMITTED_REASON = 8192;
+
+    private final String name;
+    private final Map<String, Object> producerConfig;
+    private final UnaryOperator<String> topicOf;
+    /**
+     * How long a write is waited for: past the producer's own delivery timeout, so a write that timed
+     * out here has surely failed (not still queued in the producer, to land later beside the copy sent again).
+     */
+    private final Duration wait;
+    private volatile KafkaProducer<byte[], byte[]> producer;
+
+    KafkaDeadLetters(String name, Map<String, Object> producerConfig, UnaryOperator<String> topicOf) {
+        this.name = name;
+        this.topicOf = topicOf;
+        this.producerConfig = new HashMap<>(producerConfig);
+        // the producer's 120 s would outlast the wait: short enough that the settler is held as before
+        this.producerConfig.putIfAbsent(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, KafkaSource.DEAD_LETTER_DELIVERY_MS);
+        long delivery = KafkaSink.millis(this.producerConfig.get(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG), 120_000);
+        long linger = KafkaSink.millis(this.producerConfig.get(ProducerConfig.LINGER_MS_CONFIG), 5);
+        // the producer refuses delivery.timeout.ms < linger.ms + request.timeout.ms
+        this.producerConfig.putIfAbsent(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG,
+                (int) Math.max(1, Math.min(30_000, delivery - linger)));
+        this.wait = Duration.ofMillis(delivery).plus(KafkaSink.UNKNOWN_OUTCOME_MARGIN);
+    }
+
+    Duration waitFor() {
+        return wait;
+    }
+
+    void open() {
+        producer = new KafkaProducer<>(producerConfig, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    /** Writes the record to its dead-letter topic; null once the broker confirmed it, else what went wrong. */
+    String write(Rec r, String reason) {
+        try {
+            return send(r, reason);
+        } catch (Throwable e) { // an Error from the producer or a plugin: the record must not stay marked for ever
+            return "dead-letter write failed: " + e;
+        }
+    }
+
+    private String send(Rec r, String reason) {
+        var record = r.record;
+        String topic = "(none yet)";
+        try {
+            topic = topicOf.apply(record.topic());
+            var headers = new RecordHeaders(record.headers().toArray());
+            addHeaders(headers, r, reason);
+            try {
+                producer.send(new ProducerRecord<>(topic, null, record.key(), record.value(), headers))
+                        .get(wait.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof RecordTooLargeException tooLarge)) {
+                    throw e;
+                }
+                // it can never fit (a source topic that takes larger records than its dead-letter topic, or the reason
+                // pushed it over): offered again it would hold its partition for ever. Its reason and where it is go instead.
+                var omitted = new RecordHeaders();
+                addHeaders(omitted, r, reason.length() > MAX_OMITTED_REASON
+                        ? reason.substring(0, MAX_OMITTED_REASON) + "..." : reason);
+                omitted.add(VALUE_OMITTED, ("the record (" + size(record) + " bytes with its headers) did not fit the "
+                        + "dead-letter topic: " + tooLarge.getMessage() + "; it is still at " + record.topic() + "-"
+                        + record.partition() + "@" + record.offset() + " until that topic's retention removes it")
+                        .getBytes(StandardCharsets.UTF_8));
+                producer.send(new ProducerRecord<>(topic, null, record.key(), null, omitted))
+                        .get(wait.toMillis(), TimeUnit.MILLISECONDS);
+                LOG.warn("dead-lettered {}-{}@{} of '{}' to '{}' without its value and headers: {}", record.topic(),
+                        record.partition(), record.offset(), name, topic, tooLarge.getMessage());
+            }
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted while writing to dead-letter topic '" + topic + "'";
+        } catch (Exception e) {
+            return "dead-letter write to '" + topic + "' failed: " + (e.getCause() != null ? e.getCause() : e);
+        }
+    }
+
+    private static void addHeaders(RecordHeaders headers, Rec r, String reason) {
+        var record = r.record;
+        headers.add(DeadLetterAttributes.REASON, reason.getBytes(StandardCharsets.UTF_8));
+        headers.add(DeadLetterAttributes.SOURCE, record.topic().getBytes(StandardCharsets.UTF_8));
+        headers.add(DeadLetterAttributes.RECEIVE_COUNT, Integer.toString(r.receives).getBytes(StandardCharsets.UTF_8));
+        headers.add(PARTITION, Integer.toString(record.partition()).getBytes(StandardCharsets.UTF_8));
+        headers.add(OFFSET, Long.toString(record.offset()).getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static long size(ConsumerRecord<byte[], byte[]> record) {
+        long size = (record.key() == null ? 0 : record.key().length) + (record.value() == null ? 0 : record.value().length);
+        for (var h : record.headers()) {
+            size += h.key().length() + (h.value() == null ? 0 : h.value().length);
+        }
+        return size;
+    }
+
+    /** Closes the producer, waiting up to {@code timeout} for what it still holds. */
+    void close(Duration timeout) {
+        var p = producer;
+        if (p != null) {
+            p.close(timeout);
+        }
+    }
+
+    @Override
+    public void close() {
+        close(Duration.ofSeconds(5));
+    }
+}
