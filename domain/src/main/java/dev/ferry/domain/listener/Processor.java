@@ -316,8 +316,9 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
                 }
                 if (stale) {
                     // its lease ran out while it was decided on: the transport has handed the message out again, and
-                    // that copy decides (a dead-letter copy sent now would sit in the DLQ beside the new copy's outcome)
-                    yield dropStale(item);
+                    // that copy decides (a dead-letter copy sent now would sit in the DLQ beside the new copy's outcome).
+                    // Its receive is not excused: it ran and failed, and the receive limit must still catch it
+                    yield dropStale(item, item.started);
                 }
                 s.settler().settle(item, disposition);
                 yield disposition instanceof Disposition.Ack || disposition instanceof Disposition.DeadLetter
@@ -327,13 +328,20 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
     }
 
     /**
-     * Drops a copy whose lease ran out (the transport has handed the message out again). Its group's
-     * later messages waiting here go back too: run now, they would overtake the new copy, which the
-     * transport hands out only after them (a FIFO group stays locked while they are in flight).
+     * Drops a copy whose lease ran out (the transport has handed the message out again). On a
+     * transport that groups messages itself (a delivery with a group key: SQS FIFO), its group's later
+     * messages waiting here go back too: run now, they would overtake the new copy, which the transport
+     * hands out only after them (the group stays locked while they are in flight).
      */
     private Step dropStale(InFlight item) {
-        s.settler().dropStale(item);
-        return item.orderingKey != null ? Step.FAILED : Step.DONE;
+        return dropStale(item, false);
+    }
+
+    /** {@code ranAndFailed}: its own handling ran past the lease and failed (its receive is not excused). */
+    private Step dropStale(InFlight item, boolean ranAndFailed) {
+        s.settler().dropStale(item, !ranAndFailed);
+        // a transport that locks a group (SQS FIFO) hands the new copy out only after what waits here: that goes too
+        return item.delivery.groupKey() != null ? Step.FAILED : Step.DONE;
     }
 
     private Step hold(InFlight item, Duration delay) {

@@ -90,8 +90,19 @@ final class Settler {
      * counted as a pass, so only the newest copy runs and this one's receive is excused.
      */
     void dropStale(InFlight item) {
+        dropStale(item, true);
+    }
+
+    /**
+     * {@link #dropStale(InFlight)}; {@code excused} false for a copy whose own handling ran past its
+     * lease and failed: that receive is its own to answer for (excused, a handler that always runs
+     * past the lease and fails would never reach the receive limit, and run for ever).
+     */
+    void dropStale(InFlight item, boolean excused) {
         if (hands.letGo(item)) {
-            failureCounts.recordPass(item.delivery.id());
+            if (excused) {
+                failureCounts.recordPass(item.delivery.id());
+            }
             counters.staleDropped.increment();
         }
     }
@@ -175,16 +186,19 @@ final class Settler {
      * its acks had come too late often enough.
      */
     private void countTaken(List<Settlement> batch, List<Settlement.Failure> failed) {
-        var notTaken = failed.isEmpty() ? java.util.Set.<Settlement>of()
-                : java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<Settlement, Boolean>());
+        var notTaken = failed.isEmpty() ? java.util.Map.<Settlement, Settlement.Failure>of()
+                : new java.util.IdentityHashMap<Settlement, Settlement.Failure>();
         for (var f : failed) {
-            notTaken.add(f.settlement());
+            notTaken.put(f.settlement(), f);
         }
         for (var s : batch) {
             boolean gone = s.disposition() instanceof Disposition.Ack || s.disposition() instanceof Disposition.DeadLetter;
-            if (gone && !notTaken.contains(s)) {
+            var failure = notTaken.get(s);
+            if (gone && failure == null) {
                 failureCounts.forget(s.delivery().id());
-            } else if (s.disposition() instanceof Disposition.DeadLetter dead) {
+            } else if (s.disposition() instanceof Disposition.DeadLetter dead && failure.retryable()) {
+                // refused for a reason that passes (throttled, a 5xx): owed. Refused for good (no DLQ at all, a
+                // copy the DLQ will never take), the message is not held to it: it may still be handled
                 failureCounts.oweDeadLetter(s.delivery().id(), dead.reason());
             }
         }

@@ -315,6 +315,24 @@ class ListenerFaultsTest {
         assertThat(effects).containsExactly("A1", "A2");
     }
 
+    @Test // a handler that always runs past the lease and fails: its copies are dropped stale, but the limit still ends it
+    void aHandlerThatAlwaysRunsPastTheLeaseAndFails_isDeadLetteredByTheReceiveLimit_notRunForEver() {
+        var slowDlq = InMemoryQueue.standard("slow-dlq");
+        var queue = InMemoryQueue.builder("slow").deadLetterQueue(slowDlq).build();
+        queue.send("P1");
+        var calls = new AtomicInteger();
+        Handler slowPoison = (event, delivery) -> {
+            calls.incrementAndGet();
+            sleep(Duration.ofMillis(350)); // past the 200 ms lease, not extended
+            return Outcome.reject("refused downstream");
+        };
+        var l = start(Listener.builder(queue, queue, new LineDecoder(), slowPoison)
+                .config(ListenerTest.fast().deadLetter(DeadLetterPolicy.maxReceives(3)).lease(Duration.ofMillis(200))
+                        .extendLeases(false).build()).seed(7));
+        assertThat(Await.until(LIMIT, () -> slowDlq.size() == 1)).as(l.stats().line()).isTrue();
+        assertThat(calls.get()).isBetween(1, 3);
+    }
+
     @Test // a dead-letter the transport refused is still owed: the copy that comes back goes there, not to the handler
     void aDeadLetterTheTransportRefused_isOwed_theReturningCopyIsDeadLetteredNotHandledAfterItsGroupsLaterMessages() {
         fifo.send(InMemoryQueue.Message.of("A1", "G"));
@@ -355,6 +373,40 @@ class ListenerFaultsTest {
         assertThat(Await.until(LIMIT, () -> fifo.size() == 0 && dlq.size() == 1)).as(l.stats().line()).isTrue();
         assertThat(effects).as("A1 was given up on; it is not handled after B2").containsExactly("B2");
         assertThat(aCalls.get()).as("its copy went to the DLQ without running again").isEqualTo(3);
+    }
+
+    @Test // refused for good (no DLQ at all): the message is not held to a dead letter it can never make
+    void aDeadLetterRefusedForGood_isNotOwed_theReturningCopyRunsAgain() {
+        var queue = InMemoryQueue.standard("no-dlq");
+        queue.send("A1");
+        var acks = new dev.ferry.domain.transport.Acknowledger() {
+            @Override
+            public List<Settlement.Failure> settle(List<Settlement> settlements) {
+                var failures = new ArrayList<Settlement.Failure>();
+                var passed = new ArrayList<Settlement>();
+                for (var st : settlements) {
+                    if (st.disposition() instanceof Disposition.DeadLetter) {
+                        failures.add(new Settlement.Failure(st, "queue has no dead-letter queue", false));
+                    } else {
+                        passed.add(st);
+                    }
+                }
+                failures.addAll(queue.settle(passed));
+                return failures;
+            }
+
+            @Override
+            public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
+                return queue.extendLeases(deliveries, lease);
+            }
+        };
+        var calls = new AtomicInteger();
+        Handler handler = (event, delivery) -> calls.incrementAndGet() <= 3 ? Outcome.retry("downstream 503") : Outcome.done();
+        var l = start(Listener.builder(queue, acks, new LineDecoder(), handler)
+                .config(ListenerTest.fast().deadLetter(DeadLetterPolicy.maxReceives(10)).lease(Duration.ofMillis(300)).build())
+                .seed(7));
+        assertThat(Await.until(LIMIT, () -> queue.size() == 0)).as(l.stats().line()).isTrue();
+        assertThat(calls.get()).as("handled on its return: the downstream came back").isEqualTo(4);
     }
 
     @Test // a copy whose lease ran out while its handler ran is someone else's: it is not dead-lettered beside them
