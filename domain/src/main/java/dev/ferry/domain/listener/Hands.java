@@ -123,10 +123,13 @@ final class Hands {
 
     /** Out of flight, into the handler's keeping (skip-delete). */
     boolean handOver(InFlight item) {
+        // in the handed-over set before it leaves flight: a handler settling it from another thread in between
+        // finds it in one or the other, never in neither (and its claims would go uncompleted)
+        handedOver.put(item.delivery, item);
         if (!letGo(item)) {
+            handedOver.remove(item.delivery, item);
             return false;
         }
-        handedOver.put(item.delivery, item);
         return true;
     }
 
