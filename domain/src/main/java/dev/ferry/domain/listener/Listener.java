@@ -111,7 +111,11 @@ public final class Listener implements AutoCloseable {
             // nobody extends the lease: a wait held in hand past it would see the copy come back and run first
             holdLimit = config.lease().dividedBy(2);
         }
-        var policies = new FailureDecision.Policies(config.retry(), config.deadLetter(), holdLimit, FailureDecision.STORE_BACKOFF);
+        // a Throttled waits at least 100 ms (throttlePause, when shorter): Throttled(0) is not tried again at once
+        var throttleFloor = config.throttlePause().compareTo(FailureDecision.THROTTLE_FLOOR) < 0
+                ? config.throttlePause() : FailureDecision.THROTTLE_FLOOR;
+        var policies = new FailureDecision.Policies(config.retry(), config.deadLetter(), holdLimit, FailureDecision.STORE_BACKOFF,
+                throttleFloor);
         this.processor = new Processor(new Processor.Shared(name, b.handler, b.ledger, config, b.clock, intake, counters,
                 observer, settler, failureCounts, policies, holds, this::isRunning, new SplittableRandom(b.seed),
                 ledgerScope,
@@ -166,7 +170,10 @@ public final class Listener implements AutoCloseable {
             }
             poller.started(); // an idle timeout counts from here, not from when the listener was built
             settlerThread = threads.start("settler", () -> settler.run(() -> state.get() == STOPPED));
-            leaseThread = threads.start("leases", () -> leaseKeeper.run(() -> state.get() == STOPPED, this::replaceDeadPollers));
+            leaseThread = threads.start("leases", () -> leaseKeeper.run(() -> state.get() == STOPPED, () -> {
+                replaceDeadPollers();
+                groups.startMissingRunners(); // runners that could not start when their items came
+            }));
             for (int i = 1; i <= config.pollers(); i++) {
                 pollerThreads.add(threads.start("poller-" + i, poller::run));
             }

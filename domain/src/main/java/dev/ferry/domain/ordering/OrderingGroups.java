@@ -186,6 +186,26 @@ public final class OrderingGroups<T> {
         startRunners(start);
     }
 
+    /**
+     * Starts the runners that queued items lack: those that could not start when the items came (no
+     * thread to be had) are tried again here, so the items do not wait for the next submit. Called on
+     * a timer (the listener's lease rounds); never throws.
+     */
+    public void startMissingRunners() {
+        int start;
+        lock();
+        try {
+            start = runnersToStart();
+        } finally {
+            lock.unlock();
+        }
+        try {
+            startRunners(start);
+        } catch (Throwable stillNone) {
+            // uncounted again by startRunners; tried next round
+        }
+    }
+
     /** Items queued and not yet started. */
     public int waiting() {
         lock();

@@ -98,13 +98,28 @@ public final class FailureDecision {
         }
     }
 
-    /** The policies that bound retrying. {@code storeBackoff} paces retries of a failing ledger. */
-    public record Policies(RetryPolicy retry, DeadLetterPolicy deadLetter, Duration holdLimit, Backoff storeBackoff) {
+    /** The least a listener lets a {@code Throttled} wait (see {@link Policies#throttleFloor}). */
+    public static final Duration THROTTLE_FLOOR = Duration.ofMillis(100);
+
+    /**
+     * The policies that bound retrying. {@code storeBackoff} paces retries of a failing ledger;
+     * {@code throttleFloor} is the least a {@code Throttled} waits, whatever it asked for (a sink that
+     * answers {@code Throttled(0)} — an endpoint's {@code Retry-After: 0} — would otherwise have the
+     * message tried again at once, for as long as the throttling lasts).
+     */
+    public record Policies(RetryPolicy retry, DeadLetterPolicy deadLetter, Duration holdLimit, Backoff storeBackoff,
+                           Duration throttleFloor) {
         public Policies {
             Objects.requireNonNull(retry, "retry");
             Objects.requireNonNull(deadLetter, "deadLetter");
             Objects.requireNonNull(holdLimit, "holdLimit");
             Objects.requireNonNull(storeBackoff, "storeBackoff");
+            Objects.requireNonNull(throttleFloor, "throttleFloor");
+        }
+
+        /** Policies without a throttle floor (a Throttled waits what it asked for), as before there was one. */
+        public Policies(RetryPolicy retry, DeadLetterPolicy deadLetter, Duration holdLimit, Backoff storeBackoff) {
+            this(retry, deadLetter, holdLimit, storeBackoff, Duration.ZERO);
         }
     }
 
@@ -141,7 +156,8 @@ public final class FailureDecision {
     public static Decision decide(Setback setback, Counts counts, Policies policies, RandomGenerator random) {
         return switch (setback) {
             case Answered(Outcome.Retry r) -> ownFailure(r.reason(), r.after(), counts, policies, random);
-            case Answered(Outcome.Throttled t) -> wait(t.retryAfter(), "throttled", policies);
+            case Answered(Outcome.Throttled t) -> wait(t.retryAfter().compareTo(policies.throttleFloor()) < 0
+                    ? policies.throttleFloor() : t.retryAfter(), "throttled", policies);
             case Answered(Outcome.Reject r) -> new Settle(Disposition.deadLetter(r.reason()), false);
             case Answered(Outcome.Done d) -> throw new IllegalStateException("unreachable: Done is not a setback");
             case Threw t -> ownFailure(t.where() + " threw " + t.problem(), Duration.ZERO, counts, policies, random);

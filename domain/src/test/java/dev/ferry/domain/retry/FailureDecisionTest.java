@@ -103,4 +103,18 @@ class FailureDecisionTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> new FailureDecision.Answered(Outcome.done()))
                 .isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test // Throttled(0) (an endpoint's Retry-After: 0) held for no time at all is a request loop for as long as it lasts
+    void throttledForNoTime_waitsTheFloor_whileALongerThrottleWaitsWhatItAsked() {
+        var floored = new Policies(POLICIES.retry(), POLICIES.deadLetter(), POLICIES.holdLimit(), POLICIES.storeBackoff(),
+                Duration.ofMillis(100));
+        var zero = FailureDecision.decide(new FailureDecision.Answered(dev.ferry.domain.handle.Outcome.throttled(Duration.ZERO)),
+                new FailureDecision.Counts(1, 0, 0, 0), floored, new java.util.Random(1));
+        assertThat(zero).isInstanceOfSatisfying(FailureDecision.Hold.class,
+                h -> assertThat(h.delay()).isEqualTo(Duration.ofMillis(100)));
+        var longer = FailureDecision.decide(new FailureDecision.Answered(dev.ferry.domain.handle.Outcome.throttled(Duration.ofMillis(700))),
+                new FailureDecision.Counts(1, 0, 0, 0), floored, new java.util.Random(1));
+        assertThat(longer).isInstanceOfSatisfying(FailureDecision.Hold.class,
+                h -> assertThat(h.delay()).isEqualTo(Duration.ofMillis(700)));
+    }
 }
