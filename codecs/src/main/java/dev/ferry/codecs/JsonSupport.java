@@ -105,11 +105,15 @@ abstract class JsonSupport implements Decoder {
      * was: a decoder's exception is a failure that may pass (the delivery is tried again).
      */
     static final class InnerThrew extends RuntimeException {
-        InnerThrew(RuntimeException thrown) {
+        InnerThrew(Throwable thrown) {
             super(thrown.getMessage(), thrown, false, false);
         }
 
+        /** Throws what the inner decoder threw, as it was. */
         RuntimeException thrown() {
+            if (getCause() instanceof Error e) {
+                throw e;
+            }
             return (RuntimeException) getCause();
         }
     }

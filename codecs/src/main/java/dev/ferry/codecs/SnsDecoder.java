@@ -89,10 +89,22 @@ final class SnsDecoder extends JsonSupport {
         return next;
     }
 
+    /**
+     * The next decoder's answer. What it throws (an {@code Error} too) is not the body's fault: it is
+     * carried past both paths' handlers and thrown on as it was, once (see {@link InnerThrew}).
+     */
+    Decoded decodeNext(Delivery delivery) {
+        try {
+            return next.decode(delivery);
+        } catch (Throwable e) {
+            throw new InnerThrew(e);
+        }
+    }
+
     @Override
     protected Decoded read(JsonParser p, Delivery delivery) throws IOException, Failure {
         if (p.nextToken() != JsonToken.START_OBJECT) {
-            return next.decode(delivery);
+            return decodeNext(delivery);
         }
         var e = new Envelope();
         try {
@@ -100,7 +112,7 @@ final class SnsDecoder extends JsonSupport {
         } catch (Failure f) {
             // a field named like one of the envelope's but of another type: a fault only in an envelope
             if (!envelope(delivery)) {
-                return next.decode(delivery);
+                return decodeNext(delivery);
             }
             throw f;
         }
@@ -114,7 +126,7 @@ final class SnsDecoder extends JsonSupport {
         String subscribeUrl = e.fields[6];
         var messageAttributes = e.attributes;
         if (type == null || topicArn == null) {
-            return next.decode(delivery);
+            return decodeNext(delivery);
         }
         switch (type) {
             case "Notification" -> {
@@ -161,13 +173,7 @@ final class SnsDecoder extends JsonSupport {
         var inner = new Delivery(delivery.id(), message, delivery.attributes(), delivery.receiveCount(),
                 delivery.sentAt(), delivery.groupKey(), snsMessageId != null && !snsMessageId.isEmpty()
                 ? "sns:" + snsMessageId : delivery.deduplicationId(), delivery.source(), delivery.receipt());
-        Decoded decoded;
-        try {
-            decoded = next.decode(inner);
-        } catch (RuntimeException e) {
-            throw new InnerThrew(e);
-        }
-        return switch (decoded) {
+        return switch (decodeNext(inner)) {
             case Decoded.Malformed m -> Decoded.malformed("SNS Message from " + topicArn + ": " + m.reason());
             case Decoded.Events e -> {
                 var events = new Event[e.events().size()];

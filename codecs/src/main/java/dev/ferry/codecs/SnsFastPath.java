@@ -59,7 +59,7 @@ final class SnsFastPath {
         }
         var f = r.f;
         if (f[2 * SnsDecoder.TYPE] < 0 || f[2 * SnsDecoder.TOPIC_ARN] < 0) {
-            return decoder.next().decode(delivery); // raw message delivery: no envelope
+            return decoder.decodeNext(delivery); // raw message delivery: no envelope
         }
         if (!Scan.is(b, f[2 * SnsDecoder.TYPE], f[2 * SnsDecoder.TYPE + 1], NOTIFICATION) || f[2 * SnsDecoder.MESSAGE] < 0) {
             return null; // confirmations and problems: the Jackson path

@@ -246,6 +246,17 @@ class CodecsTest {
         assertThatThrownBy(() -> Codecs.sns(LIMITS, failing).decode(Samples.delivery(body)))
                 .isInstanceOf(IllegalStateException.class).hasMessage("schema registry unreachable");
         assertThat(calls.get()).isEqualTo(1);
+
+        calls.set(0); // raw message delivery (no envelope) goes to the inner decoder the same way
+        var raw = "{\"order\":7}".getBytes(StandardCharsets.UTF_8);
+        assertThatThrownBy(() -> Codecs.sns(LIMITS, failing).decode(Samples.delivery(raw)))
+                .isInstanceOf(IllegalStateException.class).hasMessage("schema registry unreachable");
+        assertThat(calls.get()).isEqualTo(1);
+        Decoder overflowing = d -> {
+            throw new StackOverflowError("the inner decoder's own recursion");
+        };
+        assertThatThrownBy(() -> Codecs.sns(LIMITS, overflowing).decode(Samples.delivery(raw)))
+                .isInstanceOf(StackOverflowError.class);
     }
 
     @Test // SNS delivers at least once: one notification in two SQS messages is one event, whatever the inner format
