@@ -139,15 +139,30 @@ final class MessageAttributes {
         return fit(first, out, Map.of());
     }
 
-    /** All attributes, the folded ones unfolded: more than SQS takes in one message, possibly. */
+    /**
+     * All attributes, the folded ones unfolded: more than SQS takes in one message, possibly. A fold
+     * inside a fold (a sender's, or a message relayed several times) is unfolded too, a few levels
+     * deep; a name already there is never replaced by a folded one of the same spelling.
+     */
     static Map<String, MessageAttributeValue> expand(Map<String, MessageAttributeValue> attributes) {
         var out = new TreeMap<>(attributes);
-        var overflow = out.remove(OVERFLOW);
-        if (overflow != null && overflow.stringValue() != null) {
-            out.putAll(unfold(overflow.stringValue()));
+        for (int level = 0; level < MAX_FOLD_LEVELS; level++) {
+            var overflow = out.get(OVERFLOW);
+            if (overflow == null || overflow.stringValue() == null) {
+                break;
+            }
+            var inner = unfold(overflow.stringValue());
+            if (inner.size() == 1 && overflow.equals(inner.get(OVERFLOW))) {
+                break; // not a fold: kept as it is
+            }
+            out.remove(OVERFLOW);
+            inner.forEach(out::putIfAbsent);
         }
         return out;
     }
+
+    /** How many folds inside folds are unfolded. */
+    private static final int MAX_FOLD_LEVELS = 8;
 
     /** What a message arrived with that a fresh trace context replaces. */
     private static final java.util.Set<String> STALE_TRACE = java.util.Set.of("traceparent", "tracestate", "AWSTraceHeader");

@@ -165,8 +165,15 @@ final class ParkedGroupMover implements GroupParker.Mover {
             Map<String, MessageAttributeValue> attributes = MessageAttributes.withoutDeadLetter(m.messageAttributes(),
                     GroupParker.RELEASE_ATTRIBUTE, GroupParker.releaseValue(token, numberedSoFar + sent.size() + 1));
             try {
-                client.sendMessage(b -> b.queueUrl(queueUrl).messageBody(m.body()).messageAttributes(attributes)
+                var answer = client.sendMessage(b -> b.queueUrl(queueUrl).messageBody(m.body()).messageAttributes(attributes)
                         .messageGroupId(group).messageDeduplicationId(dedupId(token, m.messageId())));
+                if (answer.md5OfMessageBody() != null && !answer.md5OfMessageBody().equalsIgnoreCase(Md5.ofBody(m.body()))) {
+                    // stored altered on the way: its dead letter is not deleted (the clients leave the SDK's check off)
+                    failure = new FerryException("SendMessage to " + queueUrl + ": the body SQS stored "
+                            + "hashes to " + answer.md5OfMessageBody() + ", not to the body sent (damaged on the way); "
+                            + "release the group again", true);
+                    break;
+                }
             } catch (RuntimeException e) {
                 failure = SqsErrors.translate("SendMessage", queueUrl, e);
                 break;

@@ -75,6 +75,15 @@ class MessageAttributesTest {
         assertThat(out.get(DeadLetterAttributes.RECEIVE_COUNT).stringValue()).isEqualTo("4");
         assertThat(out.get("kept").stringValue()).isEqualTo("yes");
 
+        var deeper = forged;
+        for (int i = 0; i < 3; i++) { // folded inside folds
+            deeper = new LinkedHashMap<>(Map.of(MessageAttributes.OVERFLOW, MessageAttributes.string(MessageAttributes.fold(deeper))));
+        }
+        var nested = MessageAttributes.expand(
+                MessageAttributes.forDeadLetter(deeper, "SenderId not allowed", "orders", "orders", 4));
+        assertThat(nested.get(DeadLetterAttributes.REASON).stringValue()).isEqualTo("SenderId not allowed");
+        assertThat(nested.get("kept").stringValue()).isEqualTo("yes");
+
         var relayed = MessageAttributes.expand(MessageAttributes.fromEvent(
                 Map.of(MessageAttributes.OVERFLOW, MessageAttributes.fold(Map.of("traceparent", MessageAttributes.string("old")))),
                 Map.of("traceparent", "fresh")));

@@ -55,4 +55,37 @@ class ParkedGroupMoverIT {
         assertThat(sqs.receiveMessage(b -> b.queueUrl(queue).maxNumberOfMessages(10)).messages())
                 .extracting(m -> m.body()).containsExactly("b3", "b4", "b5");
     }
+
+    @Test // a message stored altered on its way back is not taken for moved: its dead letter stays
+    void aMessageStoredAlteredOnItsWayBack_isAProblem_andItsDeadLetterIsKept() {
+        var altering = ElasticMq.clientWith(new software.amazon.awssdk.core.interceptor.ExecutionInterceptor() {
+            @Override
+            public software.amazon.awssdk.core.SdkRequest modifyRequest(
+                    software.amazon.awssdk.core.interceptor.Context.ModifyRequest context,
+                    software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
+                return context.request() instanceof software.amazon.awssdk.services.sqs.model.SendMessageRequest r
+                        ? r.toBuilder().messageBody(r.messageBody().replace('b', 'x')).build() : context.request();
+            }
+        });
+        try {
+            String queue = fifo("orders");
+            String dlq = fifo("orders-dlq");
+            var parked = new ParkedGroup("orders", "B", "b1", "m-1", "HTTP 400", Instant.EPOCH, Instant.EPOCH, 5, 2, "t-1", 2, 2,
+                    false, 7);
+            for (var id : new String[] {"b3", "b4", "b5"}) {
+                sqs.sendMessage(b -> b.queueUrl(dlq).messageBody(id).messageGroupId("B").messageDeduplicationId(id)
+                        .messageAttributes(Map.of(DeadLetterAttributes.REASON, MessageAttributeValue.builder().dataType("String")
+                                .stringValue(GroupParker.behind(parked)).build())));
+            }
+
+            var moved = SqsQueues.of(altering).parkedGroupMover(dlq, queue).move(parked, "t-1", false);
+
+            assertThat(moved.problem()).contains("damaged on the way");
+            assertThat(moved.redriven()).isZero();
+            var still = sqs.receiveMessage(b -> b.queueUrl(dlq).maxNumberOfMessages(10).waitTimeSeconds(1)).messages();
+            assertThat(still).extracting(m -> m.body()).containsExactly("b3", "b4", "b5");
+        } finally {
+            altering.close();
+        }
+    }
 }
