@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  */
 final class KafkaDeadLetters implements AutoCloseable {
 
-    private static final Logger LOG = LoggerFactory.getLogger(KafkaDeadLetters.class);
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaSource.class); // its warnings where they were
     /** How much of a reason a copy without its value keeps (a reason can be a whole stack trace). */
     private static final int MAX_OMITTED_REASON = 8192;
 
@@ -49,11 +49,15 @@ final class KafkaDeadLetters implements AutoCloseable {
         this.name = name;
         this.topicOf = topicOf;
         this.producerConfig = new HashMap<>(producerConfig);
-        // the producer's 120 s would outlast the wait: short enough that the settler is held as before
-        this.producerConfig.putIfAbsent(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, KafkaSource.DEAD_LETTER_DELIVERY_MS);
-        long delivery = KafkaSink.millis(this.producerConfig.get(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG), 120_000);
         long linger = KafkaSink.millis(this.producerConfig.get(ProducerConfig.LINGER_MS_CONFIG), 5);
-        // the producer refuses delivery.timeout.ms < linger.ms + request.timeout.ms
+        if (!this.producerConfig.containsKey(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG)) {
+            // the producer's 120 s would outlast the wait: 25 s, so the settler is held as before — or longer, when a
+            // configured request timeout needs it (the producer refuses delivery.timeout.ms < linger.ms + request.timeout.ms)
+            long request = KafkaSink.millis(this.producerConfig.get(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG), 0);
+            this.producerConfig.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG,
+                    (int) Math.min(Integer.MAX_VALUE, Math.max(KafkaSource.DEAD_LETTER_DELIVERY_MS, linger + request + 1)));
+        }
+        long delivery = KafkaSink.millis(this.producerConfig.get(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG), 120_000);
         this.producerConfig.putIfAbsent(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG,
                 (int) Math.max(1, Math.min(30_000, delivery - linger)));
         this.wait = Duration.ofMillis(delivery).plus(KafkaSink.UNKNOWN_OUTCOME_MARGIN);

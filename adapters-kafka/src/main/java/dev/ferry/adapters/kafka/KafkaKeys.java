@@ -26,6 +26,10 @@ final class KafkaKeys {
         if (key == null) {
             return null;
         }
+        if (ascii(key)) { // most keys: no decoder to make
+            var text = new String(key, StandardCharsets.US_ASCII);
+            return text.startsWith(BINARY) ? BINARY + Base64.getEncoder().encodeToString(key) : text;
+        }
         try {
             var text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(key)).toString();
@@ -36,6 +40,15 @@ final class KafkaKeys {
             // below
         }
         return BINARY + Base64.getEncoder().encodeToString(key);
+    }
+
+    private static boolean ascii(byte[] key) {
+        for (byte b : key) {
+            if (b < 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The bytes of a group key {@link #text} made (any other text as UTF-8); null for none. */

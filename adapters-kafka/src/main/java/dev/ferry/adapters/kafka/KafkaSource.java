@@ -181,12 +181,34 @@ public final class KafkaSource implements Source, Acknowledger {
         attributes.put("kafka.partition", Integer.toString(record.partition()));
         attributes.put("kafka.offset", Long.toString(record.offset()));
         var id = record.topic() + "-" + record.partition() + "@" + record.offset();
-        var origin = record.headers().lastHeader(ORIGIN);
-        var incarnation = origin != null && origin.value() != null ? new String(origin.value(), StandardCharsets.UTF_8)
-                : incarnation(record);
+        var incarnation = movedBackAs(record);
+        if (incarnation == null) {
+            incarnation = incarnation(record);
+        }
         return new Delivery(id, record.value() == null ? new byte[0] : record.value(), attributes, r.receives,
                 Instant.ofEpochMilli(record.timestamp()),
                 KafkaKeys.text(record.key()), incarnation, name, r);
+    }
+
+    /** The {@link #ORIGIN} a release gives a dead letter it moves back to {@code topic}. */
+    static String origin(String topic, ConsumerRecord<byte[], byte[]> deadLetter) {
+        return topic + "|" + incarnation(deadLetter);
+    }
+
+    /**
+     * What a record a release moved back is recorded under; null for any other. Trusted only with the
+     * release's own header and naming this very topic: a stream job that copies headers along, or a
+     * producer writing one, must not make its records duplicates of each other.
+     */
+    private static String movedBackAs(ConsumerRecord<byte[], byte[]> record) {
+        var origin = record.headers().lastHeader(ORIGIN);
+        if (origin == null || origin.value() == null
+                || record.headers().lastHeader(dev.ferry.domain.parking.GroupParker.RELEASE_ATTRIBUTE) == null) {
+            return null;
+        }
+        var value = new String(origin.value(), StandardCharsets.UTF_8);
+        var prefix = record.topic() + "|";
+        return value.startsWith(prefix) && value.length() > prefix.length() ? value.substring(prefix.length()) : null;
     }
 
     /** A record's place and the leader epoch and time it was written with: itself, wherever it is read again. */

@@ -177,6 +177,9 @@ class KafkaSourceIT {
         var shorter = open(KafkaSource.builder(KafkaBroker.bootstrap(), "g-" + UUID.randomUUID(), List.of(topic))
                 .producerConfig("delivery.timeout.ms", "1000").build().start()); // the producer takes it: requests shortened
         assertThat(shorter.deadLetterWait()).isGreaterThan(Duration.ofSeconds(1)).isLessThan(Duration.ofSeconds(10));
+        var usualRequestTimeout = open(KafkaSource.builder(KafkaBroker.bootstrap(), "g-" + UUID.randomUUID(), List.of(topic))
+                .producerConfig("request.timeout.ms", 30_000).build().start()); // a common setting: still starts
+        assertThat(usualRequestTimeout.deadLetterWait()).isGreaterThan(Duration.ofSeconds(30));
     }
 
     @Test // a dead-letter write that throws (the topic function, an Error from the producer) must not strand its record
