@@ -1,5 +1,6 @@
 package dev.ferry.adapters.http;
 
+import dev.ferry.domain.idempotency.LedgerKeys;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -46,11 +47,13 @@ final class HeaderValues {
     }
 
     /**
-     * The percent-encoded UTF-8 bytes of {@code value}. A lone surrogate has no UTF-8 form and
-     * becomes {@code ?} (String.getBytes), the only loss.
+     * The percent-encoded UTF-8 bytes of {@code value}. A value with a lone surrogate has no UTF-8 form
+     * (String.getBytes writes {@code ?} for it, so {@code "a\uD800"}, {@code "a\uD801"} and {@code "a?"}
+     * were one Idempotency-Key, and a deduplicating endpoint dropped all but the first): it goes as
+     * {@code u:} and the SHA-256 of its UTF-16 code units instead, one value per key.
      */
     static String percentEncode(String value) {
-        byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+        byte[] bytes = (LedgerKeys.wellFormed(value) ? value : LedgerKeys.bounded(value)).getBytes(StandardCharsets.UTF_8);
         var sb = new StringBuilder(bytes.length + 16);
         for (byte b : bytes) {
             int c = b & 0xFF;

@@ -16,7 +16,6 @@ import java.net.http.HttpTimeoutException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutionException;
@@ -169,7 +168,8 @@ public final class HttpSink implements Sink {
         }
         boolean reported = false;
         try {
-            var outcome = retry.executeSupplier(() -> attempt(event, target)).outcome();
+            var tries = new int[1];
+            var outcome = retry.executeSupplier(() -> attempt(event, target, ++tries[0])).outcome();
             if (outcome instanceof Outcome.Retry) {
                 breaker.failure();
             } else {
@@ -187,7 +187,7 @@ public final class HttpSink implements Sink {
         }
     }
 
-    private Attempt attempt(Event event, java.net.URI target) {
+    private Attempt attempt(Event event, java.net.URI target, int attemptNumber) {
         var request = HttpRequest.newBuilder(target)
                 .timeout(timeout)
                 .method(method, HttpRequest.BodyPublishers.ofByteArray(event.payload()));
@@ -211,9 +211,10 @@ public final class HttpSink implements Sink {
             request.header("Authorization", "Bearer " + bearerToken.get());
         }
         String where = method + " " + Redact.url(target);
-        // the request's timeout ends at the headers; the whole answer, its body too, must come within it
+        // the request's timeout ends at the headers; the whole answer, its body too, must come within it — but a 2xx
+        // is taken at its status line: its body (slow, cut short) is drained behind, and the event is not sent again
         var answer = client.sendAsync(request.build(), info -> info.statusCode() / 100 == 2
-                ? HttpResponse.BodySubscribers.replacing(new byte[0])
+                ? acceptedAtStatusLine(timeout)
                 : headOf(Attempt.REASON_BODY_CHARS * 4));
         HttpResponse<byte[]> response;
         try {
@@ -228,7 +229,7 @@ public final class HttpSink implements Sink {
             Thread.currentThread().interrupt();
             return new Attempt.Transient(Outcome.retry(where + ": interrupted"));
         }
-        return outcome(where, target, response);
+        return outcome(where, target, response, attemptNumber);
     }
 
     private Attempt failed(String where, URI target, Throwable e) {
@@ -243,6 +244,47 @@ public final class HttpSink implements Sink {
         return new Attempt.Transient(Outcome.retry(where + ": " + e.getClass().getSimpleName() + message));
     }
 
+    /**
+     * A 2xx's body: the answer is complete at once (the endpoint took the event), the body is read and
+     * dropped behind it — for at most {@code within}, then the connection is given up (a body that never
+     * ends would hold one connection per event). Waited for, a body that trickled past the timeout or
+     * was cut short made the event look failed, and it was sent again, and again, then dead-lettered.
+     */
+    private static HttpResponse.BodySubscriber<byte[]> acceptedAtStatusLine(Duration within) {
+        return new HttpResponse.BodySubscriber<>() {
+            private final java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
+
+            @Override
+            public java.util.concurrent.CompletionStage<byte[]> getBody() {
+                return java.util.concurrent.CompletableFuture.completedFuture(new byte[0]);
+            }
+
+            @Override
+            public void onSubscribe(java.util.concurrent.Flow.Subscription subscription) {
+                subscription.request(Long.MAX_VALUE);
+                java.util.concurrent.CompletableFuture.delayedExecutor(within.toNanos(), TimeUnit.NANOSECONDS).execute(() -> {
+                    if (ended.compareAndSet(false, true)) {
+                        subscription.cancel(); // the rest of the body is not waited for: the connection goes
+                    }
+                });
+            }
+
+            @Override
+            public void onNext(java.util.List<java.nio.ByteBuffer> item) {
+            }
+
+            @Override
+            public void onError(Throwable throwable) {
+                ended.set(true);
+            }
+
+            @Override
+            public void onComplete() {
+                ended.set(true);
+            }
+        };
+    }
+
     /** The first {@code max} bytes of a body, the rest read and dropped: an error answer can be of any size. */
     private static HttpResponse.BodySubscriber<byte[]> headOf(int max) {
         var kept = new java.io.ByteArrayOutputStream();
@@ -254,7 +296,7 @@ public final class HttpSink implements Sink {
         })), done -> kept.toByteArray());
     }
 
-    private Attempt outcome(String where, URI target, HttpResponse<byte[]> response) {
+    private Attempt outcome(String where, URI target, HttpResponse<byte[]> response, int attemptNumber) {
         int status = response.statusCode();
         if (status / 100 == 2) {
             return new Attempt.Final(Outcome.done());
@@ -274,8 +316,20 @@ public final class HttpSink implements Sink {
             return authFailure(where, status, response);
         }
         String reason = where + " answered HTTP " + status + Attempt.bodySnippet(response.body());
+        var retryAfter = response.headers().firstValue("Retry-After");
+        if (status == 503 && retryAfter.isPresent()) {
+            // the endpoint said when it will be back (maintenance): not asked again in 100 ms, and the attempts
+            // left are not spent before then
+            return new Attempt.Final(Outcome.retryAfter(RetryAfter.parse(retryAfter.get(), clock, defaultThrottle), reason));
+        }
         if (status == 408 || status / 100 == 5) {
             return new Attempt.Transient(Outcome.retry(reason));
+        }
+        if (status == 409 && attemptNumber > 1) {
+            // after an attempt whose answer was lost, with the same Idempotency-Key: "that key is in use" — the first
+            // request may still be under way, and it may well succeed. Not this event's fault: tried again later
+            return new Attempt.Final(Outcome.retry(reason + " (after an earlier attempt of this request, whose answer was "
+                    + "lost: the endpoint may still be working on it)"));
         }
         return new Attempt.Final(Outcome.reject(reason));
     }
@@ -312,7 +366,12 @@ public final class HttpSink implements Sink {
         private final UrlTemplate url;
         private String name;
         private String method = "POST";
-        private final Map<String, String> headers = new LinkedHashMap<>(Map.of("Content-Type", "application/json"));
+        /** Header names are case-insensitive: a configured content-type replaces the default, not joins it. */
+        private final Map<String, String> headers = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+
+        {
+            headers.put("Content-Type", "application/json");
+        }
         private Supplier<String> bearerToken;
         private Duration timeout = Duration.ofSeconds(10);
         private Duration connectTimeout = Duration.ofSeconds(5);
@@ -463,6 +522,10 @@ public final class HttpSink implements Sink {
         }
 
         public HttpSink build() {
+            if (bearerToken != null && headers.containsKey("Authorization")) {
+                throw new IllegalArgumentException("header 'Authorization' and a bearer token both given: "
+                        + "the request would carry two; keep one");
+            }
             return new HttpSink(this);
         }
 

@@ -15,7 +15,13 @@ final class RetryAfter {
     private RetryAfter() {
     }
 
-    /** The delay the header asks for, or {@code fallback} when it is absent or unreadable. */
+    /**
+     * The least a {@code Retry-After} is taken as: {@code 0}, or a date just past (its seconds rounded
+     * down, a server clock a little behind), would have the request sent again at once, over and over.
+     */
+    static final Duration MIN = Duration.ofSeconds(1);
+
+    /** The delay the header asks for (at least {@link #MIN}), or {@code fallback} when it is absent or unreadable. */
     static Duration parse(String header, Clock clock, Duration fallback) {
         if (header == null || header.isBlank()) {
             return fallback;
@@ -23,12 +29,12 @@ final class RetryAfter {
         String value = header.trim();
         try {
             long seconds = Long.parseLong(value);
-            return seconds < 0 ? fallback : cap(Duration.ofSeconds(seconds));
+            return seconds < 0 ? fallback : cap(Duration.ofSeconds(seconds));     // at least MIN: see cap
         } catch (NumberFormatException notSeconds) {
             try {
                 var at = ZonedDateTime.parse(value, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
                 var delay = Duration.between(clock.instant(), at);
-                return delay.isNegative() ? Duration.ZERO : cap(delay);
+                return cap(delay);
             } catch (DateTimeParseException notADate) {
                 return fallback;
             }
@@ -36,6 +42,6 @@ final class RetryAfter {
     }
 
     private static Duration cap(Duration d) {
-        return d.compareTo(MAX) > 0 ? MAX : d;
+        return d.compareTo(MAX) > 0 ? MAX : d.compareTo(MIN) < 0 ? MIN : d;
     }
 }

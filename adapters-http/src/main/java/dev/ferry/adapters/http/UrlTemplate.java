@@ -37,6 +37,13 @@ final class UrlTemplate {
                 throw new IllegalArgumentException("url '" + Redact.url(template) + "': unknown placeholder {" + name
                         + "}; use {key}, {type}, {group} or {attr.NAME}");
             }
+            int schemeEnd = template.indexOf("://");
+            int pathStart = schemeEnd < 0 ? -1 : template.indexOf('/', schemeEnd + 3);
+            if (pathStart < 0 || m.start() < pathStart) {
+                // an event choosing the host would choose who gets the payload and the bearer token
+                throw new IllegalArgumentException("url '" + Redact.url(template) + "': placeholder {" + name
+                        + "} before the path; the scheme, host and port are fixed, placeholders go in the path or query");
+            }
             literals.add(template.substring(at, m.start()));
             names.add(name);
             inPath.add(template.lastIndexOf('?', m.start()) < 0 && template.lastIndexOf('#', m.start()) < 0);

@@ -23,9 +23,10 @@ class HttpAdapterUnitTest {
     @Test
     void retryAfter_readsSecondsAndDates_andFallsBackOnNonsense() {
         assertThat(RetryAfter.parse("30", NOW, FALLBACK)).isEqualTo(Duration.ofSeconds(30));
-        assertThat(RetryAfter.parse(" 0 ", NOW, FALLBACK)).isEqualTo(Duration.ZERO);
+        assertThat(RetryAfter.parse(" 0 ", NOW, FALLBACK)).as("at least a second: 0 would be sent again at once")
+                .isEqualTo(RetryAfter.MIN);
         assertThat(RetryAfter.parse("Mon, 23 Nov 2026 10:01:30 GMT", NOW, FALLBACK)).isEqualTo(Duration.ofSeconds(90));
-        assertThat(RetryAfter.parse("Mon, 23 Nov 2026 09:00:00 GMT", NOW, FALLBACK)).as("in the past").isEqualTo(Duration.ZERO);
+        assertThat(RetryAfter.parse("Mon, 23 Nov 2026 09:00:00 GMT", NOW, FALLBACK)).as("in the past").isEqualTo(RetryAfter.MIN);
         assertThat(RetryAfter.parse("soon", NOW, FALLBACK)).isEqualTo(FALLBACK);
         assertThat(RetryAfter.parse("-5", NOW, FALLBACK)).isEqualTo(FALLBACK);
         assertThat(RetryAfter.parse(null, NOW, FALLBACK)).isEqualTo(FALLBACK);

@@ -155,9 +155,12 @@ class HttpSinkIT {
         assertThat(outcome).isInstanceOfSatisfying(Outcome.Retry.class, r -> assertThat(r.reason()).contains("no answer within"));
     }
 
-    /** An endpoint that sends its headers, then stalls in the body: the timeout covers the whole answer. */
+    /**
+     * An endpoint that answers 200, then stalls in the body: it took the event (done at the status line,
+     * not sent again), and the connection is given up once the timeout has passed (not held for ever).
+     */
     @Test
-    void anEndpointThatStallsInTheBody_pastTheTimeout_isRetry_notAHang() throws Exception {
+    void anEndpointThatAnswers200ThenStallsInTheBody_isDone_andItsConnectionIsGivenUpAfterTheTimeout() throws Exception {
         try (var stalling = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
             var held = new java.util.concurrent.CopyOnWriteArrayList<java.net.Socket>();
             Thread.ofVirtual().start(() -> {
@@ -179,11 +182,74 @@ class HttpSinkIT {
             var outcome = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(10),
                     () -> sink.publish(event("a")));
 
-            assertThat(outcome).isInstanceOfSatisfying(Outcome.Retry.class, r -> assertThat(r.reason()).contains("no answer within"));
-            for (var socket : held) {
-                socket.close();
+            assertThat(outcome).as("the endpoint took it: not sent again").isEqualTo(Outcome.done());
+            assertThat(held).hasSize(1);
+            var socket = held.getFirst();
+            socket.setSoTimeout(10_000); // the request is read to its end: the end comes when the client closes
+            assertThat(new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII))
+                    .as("the client gave the connection up (read to the end, no timeout)").contains("/stall");
+            for (var s : held) {
+                s.close();
             }
         }
+    }
+
+    @Test // the answer of attempt 1 was lost; attempt 2, same Idempotency-Key, hears "in use": not the event's fault
+    void aConflictAfterAnAttemptWhoseAnswerWasLost_isRetry_notReject() {
+        server.script("/idem", Response.of(200).delay(1_000), Response.of(409, "key in use"));
+        var outcome = sink(to("/idem").timeout(Duration.ofMillis(300))).publish(event("a"));
+        assertThat(outcome).isInstanceOfSatisfying(Outcome.Retry.class, r -> assertThat(r.reason()).contains("409")
+                .contains("earlier attempt"));
+        server.script("/conflict", Response.of(409, "order already cancelled"));
+        assertThat(sink(to("/conflict")).publish(event("b"))).as("a conflict on the first attempt is the event's own")
+                .isInstanceOf(Outcome.Reject.class);
+    }
+
+    @Test // maintenance announced: not asked again within 100 ms, attempts not spent before it ends
+    void serviceUnavailable_withRetryAfter_isRetryAfterThatTime_withoutRetryingInProcess() {
+        server.script("/maint", Response.of(503).header("Retry-After", "120"));
+        var outcome = sink(to("/maint")).publish(event("a"));
+        assertThat(outcome).isInstanceOfSatisfying(Outcome.Retry.class,
+                r -> assertThat(r.after()).isEqualTo(Duration.ofSeconds(120)));
+        assertThat(server.count("/maint")).isEqualTo(1);
+    }
+
+    @Test
+    void tooManyRequests_withRetryAfterZero_waitsASecond_notAtOnce() {
+        server.script("/busy0", Response.of(429).header("Retry-After", "0"));
+        assertThat(sink(to("/busy0")).publish(event("a"))).isEqualTo(Outcome.throttled(Duration.ofSeconds(1)));
+    }
+
+    @Test // header names are case-insensitive: a configured content-type replaces the default instead of joining it
+    void aConfiguredHeader_replacesTheDefaultOfTheSameName_inAnyCase(@TempDir Path dir) throws IOException {
+        server.script("/ce", Response.of(200));
+        sink(to("/ce").header("content-type", "application/cloudevents+json")).publish(event("a"));
+        var got = server.received.getFirst().headers().entrySet().stream()
+                .filter(e -> e.getKey().equalsIgnoreCase("Content-Type")).flatMap(e -> e.getValue().stream()).toList();
+        assertThat(got).containsExactly("application/cloudevents+json");
+        Path token = dir.resolve("token");
+        Files.writeString(token, "t");
+        assertThatThrownBy(() -> to("/ce").header("Authorization", "Basic x").bearerTokenFromFile(token).build())
+                .hasMessageContaining("two");
+    }
+
+    @Test // two keys differing only in half a surrogate pair were one Idempotency-Key: the second dropped downstream
+    void keysWithHalfASurrogatePair_areDistinctIdempotencyKeys() {
+        server.script("/u", Response.of(200));
+        var sink = sink(to("/u"));
+        for (var key : List.of("a\uD800", "a\uD801", "a?")) {
+            assertThat(sink.publish(new Event(key, "t", null, null, new byte[] {'{', '}'}, Map.of()))).isEqualTo(Outcome.done());
+        }
+        var keys = server.received.stream().map(r -> URLDecoder.decode(r.header("Idempotency-Key"), StandardCharsets.UTF_8))
+                .toList();
+        assertThat(keys).doesNotHaveDuplicates().hasSize(3);
+    }
+
+    @Test // an event choosing the host would choose who gets the payload and the bearer token
+    void aPlaceholderBeforeThePath_isRefused() {
+        assertThatThrownBy(() -> HttpSink.builder("https://{attr.tenant}/hook")).hasMessageContaining("before the path");
+        assertThatThrownBy(() -> HttpSink.builder("https://api.{attr.tenant}.example.com/hook")).hasMessageContaining("before the path");
+        assertThat(HttpSink.builder("https://api.example.com/{attr.tenant}/hook?t={type}")).isNotNull();
     }
 
     @Test

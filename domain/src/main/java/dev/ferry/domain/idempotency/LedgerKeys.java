@@ -76,8 +76,11 @@ public final class LedgerKeys {
         return "h:" + sha256(bytes);
     }
 
-    /** Whether every surrogate of {@code key} is half of a pair (a loop over the chars, no allocation). */
-    private static boolean wellFormed(String key) {
+    /**
+     * Whether every surrogate of {@code key} is half of a pair (a loop over the chars, no allocation):
+     * whether it has a UTF-8 form. One that has not is {@link #bounded} to a hash of its code units.
+     */
+    public static boolean wellFormed(String key) {
         for (int i = 0; i < key.length(); i++) {
             char c = key.charAt(i);
             if (Character.isHighSurrogate(c) && i + 1 < key.length() && Character.isLowSurrogate(key.charAt(i + 1))) {
