@@ -250,6 +250,35 @@ class ListenerFaultsTest {
         };
     }
 
+    /**
+     * Refuses the first {@code refusals} dead letters with {@code reason} (the message stays in the queue, as when
+     * SQS refuses the copy), passes everything else on to {@code queue}.
+     */
+    private static Acknowledger refusingDeadLetters(InMemoryQueue queue, AtomicInteger refusals, String reason,
+                                                    boolean retryable) {
+        return new Acknowledger() {
+            @Override
+            public List<Settlement.Failure> settle(List<Settlement> settlements) {
+                var failures = new ArrayList<Settlement.Failure>();
+                var passed = new ArrayList<Settlement>();
+                for (var st : settlements) {
+                    if (st.disposition() instanceof Disposition.DeadLetter && refusals.getAndDecrement() > 0) {
+                        failures.add(new Settlement.Failure(st, reason, retryable));
+                    } else {
+                        passed.add(st);
+                    }
+                }
+                failures.addAll(queue.settle(passed));
+                return failures;
+            }
+
+            @Override
+            public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
+                return queue.extendLeases(deliveries, lease);
+            }
+        };
+    }
+
     /** Refuses the first {@code refusals} acks, as SQS refuses an ack whose receipt went stale; passes the rest on. */
     private Acknowledger refusingAcks(AtomicInteger refusals) {
         return new Acknowledger() {
@@ -337,28 +366,7 @@ class ListenerFaultsTest {
     void aDeadLetterTheTransportRefused_isOwed_theReturningCopyIsDeadLetteredNotHandledAfterItsGroupsLaterMessages() {
         fifo.send(InMemoryQueue.Message.of("A1", "G"));
         fifo.send(InMemoryQueue.Message.of("B2", "G"));
-        var refuse = new AtomicInteger(1);
-        var acks = new dev.ferry.domain.transport.Acknowledger() {
-            @Override
-            public List<Settlement.Failure> settle(List<Settlement> settlements) {
-                var failures = new ArrayList<Settlement.Failure>();
-                var passed = new ArrayList<Settlement>();
-                for (var st : settlements) {
-                    if (st.disposition() instanceof Disposition.DeadLetter && refuse.getAndDecrement() > 0) {
-                        failures.add(new Settlement.Failure(st, "SendMessageBatch throttled", true)); // stays in the queue
-                    } else {
-                        passed.add(st);
-                    }
-                }
-                failures.addAll(fifo.settle(passed));
-                return failures;
-            }
-
-            @Override
-            public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
-                return fifo.extendLeases(deliveries, lease);
-            }
-        };
+        var acks = refusingDeadLetters(fifo, new AtomicInteger(1), "SendMessageBatch throttled", true);
         var aCalls = new AtomicInteger();
         Handler handler = (event, delivery) -> {
             if (event.key().equals("A1") && aCalls.incrementAndGet() <= 3) {
@@ -379,27 +387,7 @@ class ListenerFaultsTest {
     void aDeadLetterRefusedForGood_isNotOwed_theReturningCopyRunsAgain() {
         var queue = InMemoryQueue.standard("no-dlq");
         queue.send("A1");
-        var acks = new dev.ferry.domain.transport.Acknowledger() {
-            @Override
-            public List<Settlement.Failure> settle(List<Settlement> settlements) {
-                var failures = new ArrayList<Settlement.Failure>();
-                var passed = new ArrayList<Settlement>();
-                for (var st : settlements) {
-                    if (st.disposition() instanceof Disposition.DeadLetter) {
-                        failures.add(new Settlement.Failure(st, "queue has no dead-letter queue", false));
-                    } else {
-                        passed.add(st);
-                    }
-                }
-                failures.addAll(queue.settle(passed));
-                return failures;
-            }
-
-            @Override
-            public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
-                return queue.extendLeases(deliveries, lease);
-            }
-        };
+        var acks = refusingDeadLetters(queue, new AtomicInteger(Integer.MAX_VALUE), "queue has no dead-letter queue", false);
         var calls = new AtomicInteger();
         Handler handler = (event, delivery) -> calls.incrementAndGet() <= 3 ? Outcome.retry("downstream 503") : Outcome.done();
         var l = start(Listener.builder(queue, acks, new LineDecoder(), handler)
