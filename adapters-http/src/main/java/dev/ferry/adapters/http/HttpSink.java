@@ -214,8 +214,8 @@ public final class HttpSink implements Sink {
         // the request's timeout ends at the headers; the whole answer, its body too, must come within it — but a 2xx
         // is taken at its status line: its body (slow, cut short) is drained behind, and the event is not sent again
         var answer = client.sendAsync(request.build(), info -> info.statusCode() / 100 == 2
-                ? acceptedAtStatusLine(timeout)
-                : headOf(Attempt.REASON_BODY_CHARS * 4));
+                ? AnswerBodies.acceptedAtStatusLine(timeout)
+                : AnswerBodies.headOf(Attempt.REASON_BODY_CHARS * 4));
         HttpResponse<byte[]> response;
         try {
             response = answer.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
@@ -242,58 +242,6 @@ public final class HttpSink implements Sink {
         // the JDK's messages do not quote the URL today; should one ever, it is redacted too
         String message = e.getMessage() == null ? "" : " " + e.getMessage().replace(target.toString(), Redact.url(target));
         return new Attempt.Transient(Outcome.retry(where + ": " + e.getClass().getSimpleName() + message));
-    }
-
-    /**
-     * A 2xx's body: the answer is complete at once (the endpoint took the event), the body is read and
-     * dropped behind it — for at most {@code within}, then the connection is given up (a body that never
-     * ends would hold one connection per event). Waited for, a body that trickled past the timeout or
-     * was cut short made the event look failed, and it was sent again, and again, then dead-lettered.
-     */
-    private static HttpResponse.BodySubscriber<byte[]> acceptedAtStatusLine(Duration within) {
-        return new HttpResponse.BodySubscriber<>() {
-            private final java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
-
-            @Override
-            public java.util.concurrent.CompletionStage<byte[]> getBody() {
-                return java.util.concurrent.CompletableFuture.completedFuture(new byte[0]);
-            }
-
-            @Override
-            public void onSubscribe(java.util.concurrent.Flow.Subscription subscription) {
-                subscription.request(Long.MAX_VALUE);
-                java.util.concurrent.CompletableFuture.delayedExecutor(within.toNanos(), TimeUnit.NANOSECONDS).execute(() -> {
-                    if (ended.compareAndSet(false, true)) {
-                        subscription.cancel(); // the rest of the body is not waited for: the connection goes
-                    }
-                });
-            }
-
-            @Override
-            public void onNext(java.util.List<java.nio.ByteBuffer> item) {
-            }
-
-            @Override
-            public void onError(Throwable throwable) {
-                ended.set(true);
-            }
-
-            @Override
-            public void onComplete() {
-                ended.set(true);
-            }
-        };
-    }
-
-    /** The first {@code max} bytes of a body, the rest read and dropped: an error answer can be of any size. */
-    private static HttpResponse.BodySubscriber<byte[]> headOf(int max) {
-        var kept = new java.io.ByteArrayOutputStream();
-        return HttpResponse.BodySubscribers.mapping(HttpResponse.BodySubscribers.ofByteArrayConsumer(chunk -> chunk.ifPresent(bytes -> {
-            int room = max - kept.size();
-            if (room > 0) {
-                kept.write(bytes, 0, Math.min(room, bytes.length));
-            }
-        })), done -> kept.toByteArray());
     }
 
     private Attempt outcome(String where, URI target, HttpResponse<byte[]> response, int attemptNumber) {
