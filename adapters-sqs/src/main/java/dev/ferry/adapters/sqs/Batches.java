@@ -226,6 +226,10 @@ final class Batches {
             var error = SqsErrors.of(e);
             chunk.forEach(item -> errors.put(item, error));
             return errors;
+        } catch (Error e) { // an interceptor's or the SDK's: this chunk fails, the others' calls go on
+            var error = new EntryError(e.getClass().getSimpleName(), String.valueOf(e.getMessage()), false);
+            chunk.forEach(item -> errors.put(item, error));
+            return errors;
         }
         for (var entry : failedEntries) {
             int index = parseIndex(entry.id(), chunk.size());

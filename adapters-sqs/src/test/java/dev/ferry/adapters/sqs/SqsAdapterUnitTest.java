@@ -120,6 +120,24 @@ class SqsAdapterUnitTest {
         assertThat(failed.get("a")).isEqualTo(new EntryError("ClientError", "connection refused", false));
     }
 
+    @Test // an Error from one chunk's call (an interceptor, the SDK) fails that chunk only: the others' deletes go through
+    void run_anErrorFromOneChunksCall_failsThatChunk_andTheOthersAreSent() {
+        var sent = new java.util.concurrent.CopyOnWriteArrayList<Integer>();
+        var items = IntStream.range(0, 20).boxed().toList();
+        for (var executor : java.util.Arrays.asList(null, POOL)) {
+            sent.clear();
+            var failed = Batches.runConcurrently(items, i -> 0, 1000, 0, executor, chunk -> {
+                if (chunk.contains(0)) {
+                    throw new NoClassDefFoundError("software/amazon/awssdk/Some$Class");
+                }
+                sent.addAll(chunk);
+                return List.of();
+            });
+            assertThat(failed).as("executor " + executor).containsOnlyKeys(IntStream.range(0, 10).boxed().toArray(Integer[]::new));
+            assertThat(sent).containsExactlyInAnyOrderElementsOf(IntStream.range(10, 20).boxed().toList());
+        }
+    }
+
     private static final java.util.concurrent.Executor POOL = java.util.concurrent.Executors.newCachedThreadPool(
             Thread.ofPlatform().daemon().factory());
 
