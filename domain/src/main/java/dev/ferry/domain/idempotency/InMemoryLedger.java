@@ -16,8 +16,9 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * first run. It forgets everything on restart.
  *
  * <p>Memory is bounded by {@code maxEntries}: completed keys are dropped when their TTL runs out,
- * and when the ledger is full the oldest completed keys go first (a duplicate of an evicted key
- * would be handled again, so size it above the number of distinct keys seen per TTL).
+ * and when the ledger is full the expired ones go first (those with a shorter TTL behind a live one
+ * too), then the oldest completed keys (a duplicate of an evicted key would be handled again, so
+ * size it above the number of distinct keys seen per TTL).
  * In-progress claims are never evicted. Every call on keys takes one lock, held briefly — and for a
  * walk of every key when its table doubles, its keys' characters are compacted, or (over the bound
  * with nothing completed left to evict) claims whose lease ran out are looked for, only once one of
@@ -39,6 +40,11 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
     private long tokens;
     /** When the next walk for abandoned claims may find one (guarded by {@link #keys}' lock). */
     private long nextSweep = Long.MIN_VALUE;
+    /**
+     * When a completion behind the oldest one may have expired (TTLs differ): over the bound, a walk then
+     * drops those before a live one goes (guarded by {@link #keys}' lock).
+     */
+    private long nextExpiryWalk = Long.MIN_VALUE;
     private long sweeps;
     private final ConcurrentHashMap<List<String>, ParkedGroup> parked = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Journal> journals = new ConcurrentHashMap<>();
@@ -104,6 +110,7 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
                 return false;
             }
             keys.complete(id, now, expires);
+            nextExpiryWalk = Math.min(nextExpiryWalk, expires);
             evictIfNeeded(now);
             return true;
         }
@@ -153,8 +160,15 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
     private void evictIfNeeded(long now) {
         int head;
         while ((head = keys.oldestCompletion()) != KeyTable.NONE) {
-            if (keys.expiresAt(head) > now && keys.size() <= maxEntries) {
+            boolean live = keys.expiresAt(head) > now;
+            if (live && keys.size() <= maxEntries) {
                 return; // the oldest completion is live and there is room: nothing to evict
+            }
+            if (live && now >= nextExpiryWalk) {
+                // over the bound with the oldest completion live: completions with shorter TTLs that expired behind
+                // it go first (a walk, only when one of them can have expired since the last)
+                nextExpiryWalk = keys.dropExpiredCompletions(now, Long.MAX_VALUE);
+                continue;
             }
             keys.dropOldestCompletion();
         }

@@ -197,6 +197,22 @@ final class KeyTable {
         remove(id);
     }
 
+    /** Drops every completion whose TTL ended by {@code now}; the earliest expiry left, or {@code orLater}. */
+    long dropExpiredCompletions(long now, long orLater) {
+        long earliest = orLater;
+        for (int id = 0; id < nextId; id++) {
+            if (token[id] == FREE || completedAt[id] == IN_PROGRESS) {
+                continue;
+            }
+            if (expiresAt[id] <= now) {
+                remove(id); // its place in the order of completions is skipped when it comes up
+            } else {
+                earliest = Math.min(earliest, expiresAt[id]);
+            }
+        }
+        return earliest;
+    }
+
     /** Drops every held claim (not completed) whose lease ended by {@code now}; the earliest lease left, or {@code orLater}. */
     long dropRunOutClaims(long now, long orLater) {
         long earliest = orLater;

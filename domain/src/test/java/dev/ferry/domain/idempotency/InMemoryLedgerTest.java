@@ -47,6 +47,25 @@ class InMemoryLedgerTest extends LedgerContract {
         assertThat(small.claim("k0", LEASE)).as("the oldest was evicted").isInstanceOf(Claim.Acquired.class);
     }
 
+    @Test // mixed TTLs: the expired short ones behind a live long one go first, not the live one (it would run again)
+    void whenFull_completionsThatExpiredBehindALiveOne_goFirst_notTheLiveOne() {
+        var l = InMemoryLedger.of(clock, 3);
+        var kept = (Claim.Acquired) l.claim("long", LEASE);
+        l.complete("long", kept.token(), Duration.ofDays(7));
+        for (var key : new String[] {"short1", "short2"}) {
+            var a = (Claim.Acquired) l.claim(key, LEASE);
+            l.complete(key, a.token(), Duration.ofSeconds(1));
+        }
+        clock.advance(Duration.ofSeconds(5));
+        for (var key : new String[] {"new1", "new2"}) {
+            var a = (Claim.Acquired) l.claim(key, LEASE);
+            l.complete(key, a.token(), Duration.ofDays(7));
+        }
+        assertThat(l.size()).isLessThanOrEqualTo(3);
+        assertThat(l.claim("long", LEASE)).as("live for days: still done").isInstanceOf(Claim.Completed.class);
+        assertThat(l.claim("new2", LEASE)).isInstanceOf(Claim.Completed.class);
+    }
+
     @Test
     void expiredCompletions_areDroppedWithoutBeingAskedFor() {
         var l = InMemoryLedger.of(clock, 1_000);
