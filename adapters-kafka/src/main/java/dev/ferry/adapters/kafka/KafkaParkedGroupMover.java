@@ -219,7 +219,7 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
             // what the source records it under: the same for every time this dead letter is moved back (a crash
             // before the cursor was committed sends it again, and the ledger then drops it as a duplicate)
             headers.remove(KafkaSource.ORIGIN);
-            headers.add(KafkaSource.ORIGIN, KafkaSource.origin(topic, record).getBytes(StandardCharsets.UTF_8));
+            headers.add(KafkaSource.ORIGIN, KafkaDeliveries.origin(topic, record).getBytes(StandardCharsets.UTF_8));
             try {
                 producer.send(new ProducerRecord<>(topic, null, record.key(), original.value(), headers))
                         .get(SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);

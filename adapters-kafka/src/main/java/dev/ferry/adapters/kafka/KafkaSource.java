@@ -10,9 +10,7 @@ import dev.ferry.domain.transport.Disposition;
 import dev.ferry.domain.transport.PollRequest;
 import dev.ferry.domain.transport.Settlement;
 import dev.ferry.domain.transport.Source;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -22,7 +20,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.function.UnaryOperator;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 
@@ -159,62 +156,9 @@ public final class KafkaSource implements Source, Acknowledger {
         // built outside the lock: the records are out, nobody else touches them until they are settled
         var deliveries = new ArrayList<Delivery>(out.size());
         for (var r : out) {
-            deliveries.add(delivery(r, name));
+            deliveries.add(KafkaDeliveries.delivery(r, name));
         }
         return deliveries;
-    }
-
-    /**
-     * A record as a delivery. Its id names its place ({@code topic-partition@offset}); its deduplication
-     * id (what a raw event is recorded under in the ledger) adds the record's leader epoch and timestamp,
-     * so a record written at an offset a topic used before — the topic deleted and made again, a log cut
-     * back by an unclean leader election — is not taken for the one handled there before. The same record
-     * read again keeps all three.
-     */
-    static Delivery delivery(Rec r, String name) {
-        var record = r.record;
-        var attributes = new HashMap<String, String>();
-        for (var h : record.headers()) {
-            attributes.put(h.key(), h.value() == null ? "" : new String(h.value(), StandardCharsets.UTF_8));
-        }
-        attributes.put("kafka.topic", record.topic());
-        attributes.put("kafka.partition", Integer.toString(record.partition()));
-        attributes.put("kafka.offset", Long.toString(record.offset()));
-        var id = record.topic() + "-" + record.partition() + "@" + record.offset();
-        var incarnation = movedBackAs(record);
-        if (incarnation == null) {
-            incarnation = incarnation(record);
-        }
-        return new Delivery(id, record.value() == null ? new byte[0] : record.value(), attributes, r.receives,
-                Instant.ofEpochMilli(record.timestamp()),
-                KafkaKeys.text(record.key()), incarnation, name, r);
-    }
-
-    /** The {@link #ORIGIN} a release gives a dead letter it moves back to {@code topic}. */
-    static String origin(String topic, ConsumerRecord<byte[], byte[]> deadLetter) {
-        return topic + "|" + incarnation(deadLetter);
-    }
-
-    /**
-     * What a record a release moved back is recorded under; null for any other. Trusted only with the
-     * release's own header and naming this very topic: a stream job that copies headers along, or a
-     * producer writing one, must not make its records duplicates of each other.
-     */
-    private static String movedBackAs(ConsumerRecord<byte[], byte[]> record) {
-        var origin = record.headers().lastHeader(ORIGIN);
-        if (origin == null || origin.value() == null
-                || record.headers().lastHeader(dev.ferry.domain.parking.GroupParker.RELEASE_ATTRIBUTE) == null) {
-            return null;
-        }
-        var value = new String(origin.value(), StandardCharsets.UTF_8);
-        var prefix = record.topic() + "|";
-        return value.startsWith(prefix) && value.length() > prefix.length() ? value.substring(prefix.length()) : null;
-    }
-
-    /** A record's place and the leader epoch and time it was written with: itself, wherever it is read again. */
-    static String incarnation(ConsumerRecord<byte[], byte[]> record) {
-        return record.topic() + "-" + record.partition() + "@" + record.offset() + "/"
-                + record.leaderEpoch().map(String::valueOf).orElse("-") + "/" + record.timestamp();
     }
 
     @Override

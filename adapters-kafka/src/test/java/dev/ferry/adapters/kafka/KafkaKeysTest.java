@@ -23,8 +23,8 @@ class KafkaKeysTest {
         buffers.take(new ConsumerRecords<>(Map.of(tp, List.of(new ConsumerRecord<>("t", 0, 0L, a, new byte[] {1}),
                 new ConsumerRecord<>("t", 0, 1L, b, new byte[] {2}))), Map.of()));
         var out = buffers.handOut(10, System.nanoTime());
-        var first = KafkaSource.delivery(out.get(0), "test").groupKey();
-        var second = KafkaSource.delivery(out.get(1), "test").groupKey();
+        var first = KafkaDeliveries.delivery(out.get(0), "test").groupKey();
+        var second = KafkaDeliveries.delivery(out.get(1), "test").groupKey();
 
         assertThat(first).isNotEqualTo(second);
         assertThat(KafkaKeys.bytes(first)).isEqualTo(a);

@@ -99,13 +99,13 @@ class PartitionBuffersTest {
         buffers.take(new ConsumerRecords<>(Map.of(TP, List.of(before)), Map.of()));
         other.take(new ConsumerRecords<>(Map.of(TP, List.of(after)), Map.of()));
         var rec = handOut(1).getFirst();
-        var first = KafkaSource.delivery(rec, "test");
-        var second = KafkaSource.delivery(other.handOut(1, System.nanoTime()).getFirst(), "test");
+        var first = KafkaDeliveries.delivery(rec, "test");
+        var second = KafkaDeliveries.delivery(other.handOut(1, System.nanoTime()).getFirst(), "test");
 
         assertThat(second.id()).as("the same place").isEqualTo(first.id());
         assertThat(second.deduplicationId()).as("not the same record").isNotEqualTo(first.deduplicationId());
         buffers.settle(List.of(settlement(rec, Disposition.RELEASE)));
-        var readAgain = KafkaSource.delivery(handOut(1).getFirst(), "test");
+        var readAgain = KafkaDeliveries.delivery(handOut(1).getFirst(), "test");
         assertThat(readAgain.deduplicationId()).as("the same record read again").isEqualTo(first.deduplicationId());
     }
 

@@ -1,0 +1,69 @@
+package dev.ferry.adapters.kafka;
+
+import dev.ferry.adapters.kafka.PartitionBuffer.Rec;
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.parking.GroupParker;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.HashMap;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+/** A Kafka record as the engine sees it: its delivery, its ids, its group key. */
+final class KafkaDeliveries {
+
+    private KafkaDeliveries() {
+    }
+
+    /**
+     * A record as a delivery. Its id names its place ({@code topic-partition@offset}); its deduplication
+     * id (what a raw event is recorded under in the ledger) adds the record's leader epoch and timestamp,
+     * so a record written at an offset a topic used before — the topic deleted and made again, a log cut
+     * back by an unclean leader election — is not taken for the one handled there before. The same record
+     * read again keeps all three.
+     */
+    static Delivery delivery(Rec r, String name) {
+        var record = r.record;
+        var attributes = new HashMap<String, String>();
+        for (var h : record.headers()) {
+            attributes.put(h.key(), h.value() == null ? "" : new String(h.value(), StandardCharsets.UTF_8));
+        }
+        attributes.put("kafka.topic", record.topic());
+        attributes.put("kafka.partition", Integer.toString(record.partition()));
+        attributes.put("kafka.offset", Long.toString(record.offset()));
+        var id = record.topic() + "-" + record.partition() + "@" + record.offset();
+        var incarnation = movedBackAs(record);
+        if (incarnation == null) {
+            incarnation = incarnation(record);
+        }
+        return new Delivery(id, record.value() == null ? new byte[0] : record.value(), attributes, r.receives,
+                Instant.ofEpochMilli(record.timestamp()),
+                KafkaKeys.text(record.key()), incarnation, name, r);
+    }
+
+    /** The {@link #KafkaSource.ORIGIN} a release gives a dead letter it moves back to {@code topic}. */
+    static String origin(String topic, ConsumerRecord<byte[], byte[]> deadLetter) {
+        return topic + "|" + incarnation(deadLetter);
+    }
+
+    /**
+     * What a record a release moved back is recorded under; null for any other. Trusted only with the
+     * release's own header and naming this very topic: a stream job that copies headers along, or a
+     * producer writing one, must not make its records duplicates of each other.
+     */
+    private static String movedBackAs(ConsumerRecord<byte[], byte[]> record) {
+        var origin = record.headers().lastHeader(KafkaSource.ORIGIN);
+        if (origin == null || origin.value() == null
+                || record.headers().lastHeader(GroupParker.RELEASE_ATTRIBUTE) == null) {
+            return null;
+        }
+        var value = new String(origin.value(), StandardCharsets.UTF_8);
+        var prefix = record.topic() + "|";
+        return value.startsWith(prefix) && value.length() > prefix.length() ? value.substring(prefix.length()) : null;
+    }
+
+    /** A record's place and the leader epoch and time it was written with: itself, wherever it is read again. */
+    static String incarnation(ConsumerRecord<byte[], byte[]> record) {
+        return record.topic() + "-" + record.partition() + "@" + record.offset() + "/"
+                + record.leaderEpoch().map(String::valueOf).orElse("-") + "/" + record.timestamp();
+    }
+}
