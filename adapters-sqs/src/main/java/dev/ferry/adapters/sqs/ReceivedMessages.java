@@ -1,12 +1,21 @@
 package dev.ferry.adapters.sqs;
 
 import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.transport.Disposition;
+import dev.ferry.domain.transport.Settlement;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
 
@@ -15,11 +24,18 @@ import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
  * attributes as strings, the receive count, the send time, group and deduplication ids, the receipt),
  * and whether it may be handled at all — its body and attributes match the MD5s SQS sent (the SDK's
  * own check is off, so that one damaged message does not fail a whole receive), and its sender is
- * allowed. Thread-safe.
+ * allowed; and how one receive sorts into those (damage counted per message). Thread-safe.
  */
 final class ReceivedMessages {
 
+    /** Receives with an MD5 mismatch before a message is dead-lettered: damage in transit rarely repeats. */
+    static final int MD5_RECEIVES = 3;
+    private static final int MAX_DAMAGED_TRACKED = 10_000;
     private static final String MD5_MISMATCH = "MD5 ";
+    private static final Logger LOG = LoggerFactory.getLogger(SqsSource.class);
+
+    /** Damaged receives seen here, by message id, until the message arrives intact or is dead-lettered. */
+    private final Map<String, Integer> damagedReceives = new ConcurrentHashMap<>();
 
     private final String source;
     private final Clock clock;
@@ -33,6 +49,70 @@ final class ReceivedMessages {
         this.clock = clock;
         this.verifyMd5 = verifyMd5;
         this.allowedSenders = allowedSenders;
+    }
+
+    /** A receive sorted: what may be handled, in order, and what goes back or to the DLQ at once. */
+    record Sorted(List<Delivery> accepted, List<Settlement> refused) {
+    }
+
+    /**
+     * Sorts one receive. A message that fails its screening is dead-lettered with the reason, except
+     * one damaged in transit fewer than {@link #MD5_RECEIVES} times here, which is released to be
+     * received again; on a FIFO queue its group's later messages of the receive go back with it.
+     */
+    Sorted sort(List<Message> messages, long receivedAt, boolean fifo) {
+        var accepted = new ArrayList<Delivery>(messages.size());
+        List<Settlement> refused = List.of();
+        Set<String> groupsGivenBack = null; // FIFO: a group whose earlier message of this receive went back
+        for (var m : messages) {
+            var delivery = toDelivery(m, receivedAt);
+            if (groupsGivenBack != null && delivery.groupKey() != null && groupsGivenBack.contains(delivery.groupKey())) {
+                refused.add(new Settlement(delivery, Disposition.RELEASE)); // behind its released head, in order
+                continue;
+            }
+            String problem = screen(m);
+            if (problem == null) {
+                if (!damagedReceives.isEmpty()) {
+                    damagedReceives.remove(m.messageId());
+                }
+                accepted.add(delivery);
+                continue;
+            }
+            if (refused.isEmpty()) {
+                refused = new ArrayList<>();
+            }
+            int damaged = damaged(problem) ? damagedReceive(m.messageId()) : 0;
+            if (damaged > 0 && damaged < MD5_RECEIVES) {
+                // #16: what arrived is damaged, the stored message most likely is not: receive it again
+                // rather than copy the damaged body to the DLQ and delete the intact original. Counted by the
+                // damaged receives seen here, not by SQS's receive count (other receives were not damaged)
+                LOG.warn("SQS '{}': message {} released to be received again (damaged receive {} of {} "
+                        + "before it is dead-lettered): {}", source, m.messageId(), damaged, MD5_RECEIVES, problem);
+                refused.add(new Settlement(delivery, Disposition.RELEASE));
+                if (fifo && delivery.groupKey() != null) {
+                    // handed out now, its group's later messages would run before it comes back
+                    if (groupsGivenBack == null) {
+                        groupsGivenBack = new HashSet<>();
+                    }
+                    groupsGivenBack.add(delivery.groupKey());
+                }
+                continue;
+            }
+            damagedReceives.remove(m.messageId());
+            LOG.warn("SQS '{}': message {} dead-lettered, not handled: {}", source, m.messageId(), problem);
+            refused.add(new Settlement(delivery, Disposition.deadLetter(damaged > 0
+                    ? problem + "; the same on " + damaged + " receives, so the stored message itself "
+                    + "disagrees with its MD5: this copy is its body as received" : problem)));
+        }
+        return new Sorted(accepted, refused);
+    }
+
+    /** Counts a damaged receive of the message here; returns how many were seen (the map is bounded). */
+    private int damagedReceive(String messageId) {
+        if (damagedReceives.size() >= MAX_DAMAGED_TRACKED) {
+            damagedReceives.clear(); // a flood of damage: counting starts again, each message released a little longer
+        }
+        return damagedReceives.merge(messageId, 1, Integer::sum);
     }
 
     /** True when {@code problem} (an answer of {@link #screen}) says the message was damaged in transit. */

@@ -10,16 +10,13 @@ import dev.ferry.domain.transport.Settlement;
 import dev.ferry.domain.transport.Source;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -61,8 +58,7 @@ public final class SqsSource implements Source, Acknowledger {
     /** SQS's longest long-poll wait. */
     static final int MAX_WAIT_SECONDS = 20;
     /** Receives with an MD5 mismatch before a message is dead-lettered: damage in transit rarely repeats. */
-    static final int MD5_RECEIVES = 3;
-    private static final int MAX_DAMAGED_TRACKED = 10_000;
+    static final int MD5_RECEIVES = ReceivedMessages.MD5_RECEIVES;
     private static final Logger LOG = LoggerFactory.getLogger(SqsSource.class);
     private static final List<MessageSystemAttributeName> SYSTEM_ATTRIBUTES = List.of(
             MessageSystemAttributeName.APPROXIMATE_RECEIVE_COUNT,
@@ -74,8 +70,6 @@ public final class SqsSource implements Source, Acknowledger {
             MessageSystemAttributeName.SEQUENCE_NUMBER,
             MessageSystemAttributeName.AWS_TRACE_HEADER);
 
-    /** Damaged receives seen here, by message id, until the message arrives intact or is dead-lettered. */
-    private final Map<String, Integer> damagedReceives = new ConcurrentHashMap<>();
     private final SqsClient client;
     private final String queueUrl;
     private final String name;
@@ -213,64 +207,14 @@ public final class SqsSource implements Source, Acknowledger {
             return List.of();
         }
         received.add(messages.size());
-        var accepted = new ArrayList<Delivery>(messages.size());
-        List<Settlement> refused = null;
-        Set<String> groupsGivenBack = null; // FIFO: a group whose earlier message of this receive went back
-        for (var m : messages) {
-            var delivery = screening.toDelivery(m, receivedAt);
-            if (groupsGivenBack != null && delivery.groupKey() != null && groupsGivenBack.contains(delivery.groupKey())) {
-                refused.add(new Settlement(delivery, Disposition.RELEASE)); // behind its released head, in order
-                continue;
-            }
-            String problem = screening.screen(m);
-            if (problem == null) {
-                if (!damagedReceives.isEmpty()) {
-                    damagedReceives.remove(m.messageId());
-                }
-                accepted.add(delivery);
-                continue;
-            }
-            if (refused == null) {
-                refused = new ArrayList<>();
-            }
-            int damaged = ReceivedMessages.damaged(problem) ? damagedReceive(m.messageId()) : 0;
-            if (damaged > 0 && damaged < MD5_RECEIVES) {
-                // #16: what arrived is damaged, the stored message most likely is not: receive it again
-                // rather than copy the damaged body to the DLQ and delete the intact original. Counted by the
-                // damaged receives seen here, not by SQS's receive count (other receives were not damaged)
-                LOG.warn("SQS '{}': message {} released to be received again (damaged receive {} of {} "
-                        + "before it is dead-lettered): {}", name, m.messageId(), damaged, MD5_RECEIVES, problem);
-                refused.add(new Settlement(delivery, Disposition.RELEASE));
-                if (fifo && delivery.groupKey() != null) {
-                    // handed out now, its group's later messages would run before it comes back
-                    if (groupsGivenBack == null) {
-                        groupsGivenBack = new java.util.HashSet<>();
-                    }
-                    groupsGivenBack.add(delivery.groupKey());
-                }
-                continue;
-            }
-            damagedReceives.remove(m.messageId());
-            LOG.warn("SQS '{}': message {} dead-lettered, not handled: {}", name, m.messageId(), problem);
-            refused.add(new Settlement(delivery, Disposition.deadLetter(damaged > 0
-                    ? problem + "; the same on " + damaged + " receives, so the stored message itself "
-                    + "disagrees with its MD5: this copy is its body as received" : problem)));
-        }
-        if (refused != null) {
-            for (var failure : settle(refused)) {
+        var sorted = screening.sort(messages, receivedAt, fifo);
+        if (!sorted.refused().isEmpty()) {
+            for (var failure : settle(sorted.refused())) {
                 LOG.warn("SQS '{}': message {} could not be dead-lettered ({}); it comes back when its "
                         + "visibility runs out", name, failure.settlement().delivery().id(), failure.reason());
             }
         }
-        return accepted;
-    }
-
-    /** Counts a damaged receive of the message here; returns how many were seen (the map is bounded). */
-    private int damagedReceive(String messageId) {
-        if (damagedReceives.size() >= MAX_DAMAGED_TRACKED) {
-            damagedReceives.clear(); // a flood of damage: counting starts again, each message released a little longer
-        }
-        return damagedReceives.merge(messageId, 1, Integer::sum);
+        return sorted.accepted();
     }
 
     private void releaseOrphans(ReceiveMessageResponse response) {
@@ -325,7 +269,7 @@ public final class SqsSource implements Source, Acknowledger {
         closed = true;
         calls.shutdown();
         try {
-            if (!calls.awaitTermination(closeWait.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+            if (!calls.awaitTermination(closeWait.toMillis(), TimeUnit.MILLISECONDS)
                     && closeWait.isPositive()) {
                 LOG.info("SQS '{}': a long poll was still open {} after close; what it may bring comes back when its "
                         + "lease runs out", name, dev.ferry.domain.model.Durations.text(closeWait));
