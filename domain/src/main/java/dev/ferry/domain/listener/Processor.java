@@ -2,9 +2,7 @@ package dev.ferry.domain.listener;
 
 import dev.ferry.domain.handle.Handler;
 import dev.ferry.domain.handle.Outcome;
-import dev.ferry.domain.idempotency.Claim;
 import dev.ferry.domain.idempotency.IdempotencyLedger;
-import dev.ferry.domain.model.Event;
 import dev.ferry.domain.ordering.OrderingGroups;
 import dev.ferry.domain.parking.GroupParker;
 import dev.ferry.domain.ordering.OrderingGroups.Step;
@@ -51,6 +49,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
     private final EventKeys keys;
     private final ParkingSteps parking;
     private final LedgerSteps ledger;
+    private final EventSteps events;
     private OrderingGroups<InFlight> groups;
 
     Processor(Shared shared) {
@@ -59,6 +58,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         this.keys = new EventKeys(shared.ledger(), shared.ledgerScope());
         this.parking = new ParkingSteps(shared.parker(), shared.name());
         this.ledger = new LedgerSteps(shared, this::giveBack);
+        this.events = new EventSteps(shared, keys, notes, ledger);
     }
 
     JournalNotes notes() {
@@ -151,7 +151,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
                 // copy takes up from here (finding the events done so far done); this one would run the rest beside it
                 return dropStale(item);
             }
-            var setback = handle(item, item.events.get(item.nextEvent));
+            var setback = events.run(item, item.events.get(item.nextEvent));
             if (setback != null) {
                 return decide(item, setback);
             }
@@ -181,97 +181,6 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         }
         s.settler().settle(item, Disposition.ACK);
         return Step.DONE;
-    }
-
-    /** Runs one event; null when it is done (or a duplicate), else what stood in the way. */
-    private Setback handle(InFlight item, Event event) {
-        InFlight.HeldClaim claim = null;
-        String key = s.ledger() == null ? null : keys.of(item, event);
-        if (s.ledger() != null) {
-            Claim answer;
-            try {
-                // the claim ends when the message's visibility does, never later: a crashed worker's
-                // claim is free again by the time its message is handed to someone else (#8)
-                answer = s.ledger().claim(key, remainingLease(item));
-                if (answer == null) {
-                    throw new NullPointerException("the ledger returned no claim for " + key);
-                }
-            } catch (Throwable e) {
-                return ledger.storeFailed(item, "claim", e);
-            }
-            ledger.worked(item);
-            switch (answer) {
-                case Claim.Completed c -> {
-                    s.counters().duplicates.increment();
-                    notes.duplicate(item, key);
-                    return null;
-                }
-                case Claim.InProgress p -> {
-                    return new FailureDecision.ClaimedElsewhere(Duration.between(s.clock().instant(), p.leaseUntil()));
-                }
-                case Claim.Acquired a -> {
-                    claim = new InFlight.HeldClaim(key, a.token());
-                    item.claim = claim;
-                }
-            }
-        }
-        long start = System.nanoTime();
-        Outcome outcome;
-        String threw = null;
-        try {
-            outcome = s.handler().handle(event, item.delivery);
-            if (outcome == null) {
-                threw = "nothing (a handler must return an Outcome)";
-            }
-        } catch (Throwable e) {
-            outcome = null;
-            threw = String.valueOf(e);
-        }
-        long took = System.nanoTime() - start;
-        item.claim = null;
-        s.observer().handled(event, outcome != null ? outcome : Outcome.retry("handler threw " + threw), took);
-        if (outcome instanceof Outcome.Done) {
-            s.intake().succeeded();
-            if (s.config().skipDelete()) {
-                item.handedToHandler++;
-                if (claim != null) {
-                    item.asyncClaims.add(claim); // completed when the handler settles the delivery
-                }
-                return null;
-            }
-            if (claim != null) {
-                if (s.completer() != null && item.nextEvent == item.events.size() - 1) {
-                    item.toComplete = claim; // recorded off this worker once the loop is over: see completeLater
-                    return null;
-                }
-                var setback = ledger.complete(item, claim);
-                if (setback != null) {
-                    item.toComplete = claim;
-                    return setback;
-                }
-            }
-            return null;
-        }
-        ledger.release(claim);
-        if (threw != null) {
-            s.counters().failures.increment();
-            notes.failed(item, key, "the handler threw " + threw);
-            return new FailureDecision.Threw("the handler", threw);
-        }
-        switch (outcome) {
-            case Outcome.Retry r -> notes.failed(item, key, "retry: " + r.reason());
-            case Outcome.Reject r -> notes.failed(item, key, "rejected: " + r.reason());
-            default -> { }
-        }
-        switch (outcome) {
-            case Outcome.Retry r -> s.counters().failures.increment();
-            case Outcome.Throttled t -> {
-                s.counters().throttled.increment();
-                s.intake().throttled();
-            }
-            default -> { }
-        }
-        return new FailureDecision.Answered(outcome);
     }
 
     /** Asks the failure decision and carries it out. */
@@ -413,15 +322,5 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         var c = s.failureCounts().get(item.delivery.id());
         return new FailureDecision.Counts(item.delivery.receiveCount(), Math.max(failures, c.failures()),
                 c.throttles(), c.passes());
-    }
-
-    /** What is left of the item's visibility lease, at least a millisecond. */
-    private Duration remainingLease(InFlight item) {
-        var left = Duration.between(s.clock().instant(), item.leaseUntil);
-        if (left.compareTo(Duration.ofMillis(1)) < 0) {
-            // past its lease: the message is someone else's soon, or (a source that does not hand it out again) still ours
-            return s.redelivers() ? Duration.ofMillis(1) : s.config().lease();
-        }
-        return left;
     }
 }

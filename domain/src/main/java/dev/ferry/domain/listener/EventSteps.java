@@ -1,0 +1,131 @@
+package dev.ferry.domain.listener;
+
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.idempotency.Claim;
+import dev.ferry.domain.model.Event;
+import dev.ferry.domain.retry.FailureDecision;
+import dev.ferry.domain.retry.FailureDecision.Setback;
+import java.time.Duration;
+
+/**
+ * One event of a delivery, in its group's turn: claimed in the ledger, handed to the handler, and
+ * completed (or its completion left to the completer when it is the delivery's last) — or the
+ * setback that stood in the way, for {@link Processor} to decide on. Whatever the handler throws,
+ * an {@code Error} too, is a setback.
+ */
+final class EventSteps {
+
+    private final Processor.Shared s;
+    private final EventKeys keys;
+    private final JournalNotes notes;
+    private final LedgerSteps ledger;
+
+    EventSteps(Processor.Shared shared, EventKeys keys, JournalNotes notes, LedgerSteps ledger) {
+        this.s = shared;
+        this.keys = keys;
+        this.notes = notes;
+        this.ledger = ledger;
+    }
+
+    /** Runs one event; null when it is done (or a duplicate), else what stood in the way. */
+    Setback run(InFlight item, Event event) {
+        InFlight.HeldClaim claim = null;
+        String key = s.ledger() == null ? null : keys.of(item, event);
+        if (s.ledger() != null) {
+            Claim answer;
+            try {
+                // the claim ends when the message's visibility does, never later: a crashed worker's
+                // claim is free again by the time its message is handed to someone else (#8)
+                answer = s.ledger().claim(key, remainingLease(item));
+                if (answer == null) {
+                    throw new NullPointerException("the ledger returned no claim for " + key);
+                }
+            } catch (Throwable e) {
+                return ledger.storeFailed(item, "claim", e);
+            }
+            ledger.worked(item);
+            switch (answer) {
+                case Claim.Completed c -> {
+                    s.counters().duplicates.increment();
+                    notes.duplicate(item, key);
+                    return null;
+                }
+                case Claim.InProgress p -> {
+                    return new FailureDecision.ClaimedElsewhere(Duration.between(s.clock().instant(), p.leaseUntil()));
+                }
+                case Claim.Acquired a -> {
+                    claim = new InFlight.HeldClaim(key, a.token());
+                    item.claim = claim;
+                }
+            }
+        }
+        long start = System.nanoTime();
+        Outcome outcome;
+        String threw = null;
+        try {
+            outcome = s.handler().handle(event, item.delivery);
+            if (outcome == null) {
+                threw = "nothing (a handler must return an Outcome)";
+            }
+        } catch (Throwable e) {
+            outcome = null;
+            threw = String.valueOf(e);
+        }
+        long took = System.nanoTime() - start;
+        item.claim = null;
+        s.observer().handled(event, outcome != null ? outcome : Outcome.retry("handler threw " + threw), took);
+        if (outcome instanceof Outcome.Done) {
+            s.intake().succeeded();
+            if (s.config().skipDelete()) {
+                item.handedToHandler++;
+                if (claim != null) {
+                    item.asyncClaims.add(claim); // completed when the handler settles the delivery
+                }
+                return null;
+            }
+            if (claim != null) {
+                if (s.completer() != null && item.nextEvent == item.events.size() - 1) {
+                    item.toComplete = claim; // recorded off this worker once the loop is over: see completeLater
+                    return null;
+                }
+                var setback = ledger.complete(item, claim);
+                if (setback != null) {
+                    item.toComplete = claim;
+                    return setback;
+                }
+            }
+            return null;
+        }
+        ledger.release(claim);
+        if (threw != null) {
+            s.counters().failures.increment();
+            notes.failed(item, key, "the handler threw " + threw);
+            return new FailureDecision.Threw("the handler", threw);
+        }
+        switch (outcome) {
+            case Outcome.Retry r -> notes.failed(item, key, "retry: " + r.reason());
+            case Outcome.Reject r -> notes.failed(item, key, "rejected: " + r.reason());
+            default -> { }
+        }
+        switch (outcome) {
+            case Outcome.Retry r -> s.counters().failures.increment();
+            case Outcome.Throttled t -> {
+                s.counters().throttled.increment();
+                s.intake().throttled();
+            }
+            default -> { }
+        }
+        return new FailureDecision.Answered(outcome);
+    }
+
+
+    /** What is left of the item's visibility lease, at least a millisecond. */
+    private Duration remainingLease(InFlight item) {
+        var left = Duration.between(s.clock().instant(), item.leaseUntil);
+        if (left.compareTo(Duration.ofMillis(1)) < 0) {
+            // past its lease: the message is someone else's soon, or (a source that does not hand it out again) still ours
+            return s.redelivers() ? Duration.ofMillis(1) : s.config().lease();
+        }
+        return left;
+    }
+}
