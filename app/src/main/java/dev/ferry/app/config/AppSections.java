@@ -6,12 +6,14 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The app's own small sections of the configuration file ({@code logging}, {@code tracing},
- * {@code stats-every}) and its duration syntax, read for {@link ConfigReader}.
+ * The app's own sections of the configuration file ({@code aws}, {@code listener}, {@code metrics},
+ * {@code admin}, {@code logging}, {@code tracing}, {@code stats-every}) and its duration syntax, read
+ * for {@link ConfigReader}.
  */
 final class AppSections {
 
@@ -133,5 +135,101 @@ final class AppSections {
             }
         });
         return new FerryLogging.Settings(level == null ? "info" : level, format == null ? "text" : format, levels);
+    }
+
+    /** {@code aws}: region (the SDK's default chain when none) and endpoint (the embedded server's by default). */
+    static FerryConfig.Aws aws(Section root, int embeddedPort) {
+        var awsSection = root.sectionOrEmpty("aws");
+        awsSection.only("region", "endpoint");
+        String endpoint = awsSection.string("endpoint", embeddedPort > 0 ? "http://127.0.0.1:" + embeddedPort : null);
+        URI endpointUri = null;
+        if (endpoint != null && !endpoint.isBlank()) {
+            try {
+                endpointUri = URI.create(endpoint);
+                if (endpointUri.getScheme() == null || endpointUri.getHost() == null) {
+                    throw new IllegalArgumentException("no scheme or host");
+                }
+            } catch (IllegalArgumentException e) {
+                awsSection.error("endpoint", "not a URL: '" + endpoint + "'");
+            }
+        }
+        // no region: the AWS SDK's default chain (AWS_REGION, the profile, the instance) decides at run time
+        String region = awsSection.string("region", null);
+        return new FerryConfig.Aws(region == null || region.isBlank() ? null : region.trim(), endpointUri);
+    }
+
+    /** {@code listener}: its settings, the lease and its extension checked against each other. */
+    static FerryConfig.ListenerSpec listener(Section l) {
+        l.only("pollers", "concurrency", "lease", "extend-every", "extend-leases", "max-receives", "max-attempts",
+                "shutdown-deadline", "hold-limit", "max-in-flight");
+        var lease = l.duration("lease", Duration.ofSeconds(30));
+        if (lease.compareTo(Duration.ofSeconds(2)) < 0 || lease.compareTo(Duration.ofHours(12)) > 0) {
+            l.error("lease", "must be 2s .. 12h (the visibility timeout Ferry asks for and extends), was " + lease);
+        }
+        var extendEvery = l.duration("extend-every", lease.dividedBy(2));
+        if (extendEvery.compareTo(lease.minusSeconds(1)) > 0 || extendEvery.isZero()) {
+            l.error("extend-every", "must be shorter than the lease by at least 1s, or a message's visibility runs out "
+                    + "before it is extended (lease " + lease.toSeconds() + "s, extend-every " + extendEvery.toSeconds() + "s)");
+        }
+        return new FerryConfig.ListenerSpec(l.integer("pollers", 2, 1, 64), l.integer("concurrency", 64, 1, 1024),
+                lease, extendEvery, l.flag("extend-leases", true), l.integer("max-receives", 5, 1, 1000),
+                l.integer("max-attempts", 5, 1, 1000), l.duration("shutdown-deadline", Duration.ofSeconds(20)),
+                l.duration("hold-limit", Duration.ofMinutes(5)), l.integer("max-in-flight", 0, 10, 100_000));
+    }
+
+    /** {@code metrics}: where Prometheus scrapes, or null when the section is absent. */
+    static FerryConfig.Address metrics(Section root) {
+        var metricsSection = root.section("metrics");
+        if (metricsSection == null) {
+            return null;
+        }
+        metricsSection.only("listen");
+        return address(metricsSection, "listen", "127.0.0.1:9464");
+    }
+
+    /**
+     * {@code admin}: where health, the console and the admin API answer (where the metrics do by default,
+     * or 127.0.0.1:9465; {@code FERRY_ADMIN_LISTEN} moves that default), its token, and when a listener
+     * counts as stalled.
+     */
+    static FerryConfig.Admin admin(Section root, Function<String, String> env, FerryConfig.Address metrics) {
+        var adminSection = root.sectionOrEmpty("admin");
+        adminSection.only("listen", "stall-after", "token");
+        String adminToken = adminSection.string("token", null);
+        // a secret mounted from a file often ends with a newline, which no request can carry in a header
+        adminToken = adminToken == null ? null : adminToken.strip();
+        if (adminToken != null && adminToken.length() < 16) {
+            adminSection.error("token", "an admin token lets whoever has it release parked groups: give it at least 16 "
+                    + "characters (e.g. ${FERRY_ADMIN_TOKEN} from a secret)");
+        }
+        FerryConfig.Address adminAddress;
+        // the container image sets FERRY_ADMIN_LISTEN=0.0.0.0:9465 for its probes
+        String fromEnv = env.apply("FERRY_ADMIN_LISTEN");
+        fromEnv = fromEnv == null || fromEnv.isBlank() ? null : fromEnv.strip();
+        String listen = adminSection.string("listen", fromEnv);
+        if ("off".equals(listen)) {
+            adminAddress = null;
+        } else if (listen != null && listen.equals(fromEnv) && !HOST_PORT.matcher(listen).matches()) {
+            adminSection.error("listen", "FERRY_ADMIN_LISTEN must be HOST:PORT (such as 0.0.0.0:9465) or off, was '"
+                    + listen + "'");
+            adminAddress = null;
+        } else {
+            adminAddress = address(adminSection, "listen", fromEnv != null ? fromEnv
+                    : metrics != null ? metrics.toString() : "127.0.0.1:9465");
+        }
+        var stallAfter = adminSection.duration("stall-after", Duration.ofMinutes(15));
+        if (stallAfter.compareTo(Duration.ofSeconds(10)) < 0) {
+            adminSection.error("stall-after", "must be at least 10s (messages in hand with none settled for this long fail "
+                    + "liveness, and the instance is restarted), was " + stallAfter.toSeconds() + "s");
+        }
+        return new FerryConfig.Admin(adminAddress, stallAfter, adminToken);
+    }
+
+    private static final Pattern HOST_PORT = Pattern.compile(
+            ".+:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5]?[0-9]{1,4})");
+
+    private static FerryConfig.Address address(Section s, String key, String fallback) {
+        var address = s.hostPort(key, fallback);
+        return new FerryConfig.Address(address.getHostString(), address.getPort());
     }
 }

@@ -8,7 +8,6 @@ import dev.ferry.domain.spi.OpenedSource;
 import dev.ferry.domain.spi.Plan;
 import dev.ferry.domain.spi.Settings;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -124,40 +123,9 @@ public final class ConfigReader {
                         + "example with ferry.jar, or point aws.endpoint at an SQS server");
             }
         }
-        var awsSection = root.sectionOrEmpty("aws");
-        awsSection.only("region", "endpoint");
-        String endpoint = awsSection.string("endpoint", embeddedPort > 0 ? "http://127.0.0.1:" + embeddedPort : null);
-        URI endpointUri = null;
-        if (endpoint != null && !endpoint.isBlank()) {
-            try {
-                endpointUri = URI.create(endpoint);
-                if (endpointUri.getScheme() == null || endpointUri.getHost() == null) {
-                    throw new IllegalArgumentException("no scheme or host");
-                }
-            } catch (IllegalArgumentException e) {
-                awsSection.error("endpoint", "not a URL: '" + endpoint + "'");
-            }
-        }
-        // no region: the AWS SDK's default chain (AWS_REGION, the profile, the instance) decides at run time
-        String region = awsSection.string("region", null);
-        var aws = new FerryConfig.Aws(region == null || region.isBlank() ? null : region.trim(), endpointUri);
-
+        var aws = AppSections.aws(root, embeddedPort);
         var l = root.sectionOrEmpty("listener");
-        l.only("pollers", "concurrency", "lease", "extend-every", "extend-leases", "max-receives", "max-attempts",
-                "shutdown-deadline", "hold-limit", "max-in-flight");
-        var lease = l.duration("lease", Duration.ofSeconds(30));
-        if (lease.compareTo(Duration.ofSeconds(2)) < 0 || lease.compareTo(Duration.ofHours(12)) > 0) {
-            l.error("lease", "must be 2s .. 12h (the visibility timeout Ferry asks for and extends), was " + lease);
-        }
-        var extendEvery = l.duration("extend-every", lease.dividedBy(2));
-        if (extendEvery.compareTo(lease.minusSeconds(1)) > 0 || extendEvery.isZero()) {
-            l.error("extend-every", "must be shorter than the lease by at least 1s, or a message's visibility runs out "
-                    + "before it is extended (lease " + lease.toSeconds() + "s, extend-every " + extendEvery.toSeconds() + "s)");
-        }
-        var listener = new FerryConfig.ListenerSpec(l.integer("pollers", 2, 1, 64), l.integer("concurrency", 64, 1, 1024),
-                lease, extendEvery, l.flag("extend-leases", true), l.integer("max-receives", 5, 1, 1000),
-                l.integer("max-attempts", 5, 1, 1000), l.duration("shutdown-deadline", Duration.ofSeconds(20)),
-                l.duration("hold-limit", Duration.ofMinutes(5)), l.integer("max-in-flight", 0, 10, 100_000));
+        var listener = AppSections.listener(l);
 
         var ledgerSection = root.sectionOrEmpty("ledger");
         String kind = ledgerSection.oneOf("kind", "mvstore", adapters.ledgers().keySet());
@@ -230,46 +198,12 @@ public final class ConfigReader {
         }
         fifoSinksNeedGroups(sources, sinks, sinkSections);
 
-        FerryConfig.Address metrics = null;
-        var metricsSection = root.section("metrics");
-        if (metricsSection != null) {
-            metricsSection.only("listen");
-            metrics = address(metricsSection, "listen", "127.0.0.1:9464");
-        }
-        var adminSection = root.sectionOrEmpty("admin");
-        adminSection.only("listen", "stall-after", "token");
-        String adminToken = adminSection.string("token", null);
-        // a secret mounted from a file often ends with a newline, which no request can carry in a header
-        adminToken = adminToken == null ? null : adminToken.strip();
-        if (adminToken != null && adminToken.length() < 16) {
-            adminSection.error("token", "an admin token lets whoever has it release parked groups: give it at least 16 "
-                    + "characters (e.g. ${FERRY_ADMIN_TOKEN} from a secret)");
-        }
-        FerryConfig.Address adminAddress;
-        // by default health answers where the metrics do, or on 127.0.0.1:9465 when there are none;
-        // FERRY_ADMIN_LISTEN moves that default (the container image sets 0.0.0.0:9465 for its probes)
-        String fromEnv = env.apply("FERRY_ADMIN_LISTEN");
-        fromEnv = fromEnv == null || fromEnv.isBlank() ? null : fromEnv.strip();
-        String listen = adminSection.string("listen", fromEnv);
-        if ("off".equals(listen)) {
-            adminAddress = null;
-        } else if (listen != null && listen.equals(fromEnv) && !HOST_PORT.matcher(listen).matches()) {
-            adminSection.error("listen", "FERRY_ADMIN_LISTEN must be HOST:PORT (such as 0.0.0.0:9465) or off, was '"
-                    + listen + "'");
-            adminAddress = null;
-        } else {
-            adminAddress = address(adminSection, "listen", fromEnv != null ? fromEnv
-                    : metrics != null ? metrics.toString() : "127.0.0.1:9465");
-        }
-        var stallAfter = adminSection.duration("stall-after", Duration.ofMinutes(15));
-        if (stallAfter.compareTo(Duration.ofSeconds(10)) < 0) {
-            adminSection.error("stall-after", "must be at least 10s (messages in hand with none settled for this long fail "
-                    + "liveness, and the instance is restarted), was " + stallAfter.toSeconds() + "s");
-        }
+        var metrics = AppSections.metrics(root);
+        var admin = AppSections.admin(root, env, metrics);
         boolean deadLetterUnmatched = "dead-letter".equals(root.oneOf("unmatched", "dead-letter", Set.of("ignore", "dead-letter")));
         return new FerryConfig(file, embeddedPort, aws, ledger, sources, sinks, routes, listener,
                 AppSections.statsEvery(root), metrics, deadLetterUnmatched, AppSections.logging(root),
-                new FerryConfig.Admin(adminAddress, stallAfter, adminToken == null ? null : adminToken.strip()),
+                admin,
                 AppSections.tracing(root));
     }
 
@@ -404,13 +338,5 @@ public final class ConfigReader {
             case "json" -> source.json() != null && source.json().group() != null;
             default -> source.plan() instanceof SqsSourceConfig sqs ? sqs.fifo() : "kafka".equals(source.transport());
         };
-    }
-
-    private static final java.util.regex.Pattern HOST_PORT = java.util.regex.Pattern.compile(
-            ".+:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5]?[0-9]{1,4})");
-
-    private static FerryConfig.Address address(Section s, String key, String fallback) {
-        var address = s.hostPort(key, fallback);
-        return new FerryConfig.Address(address.getHostString(), address.getPort());
     }
 }
