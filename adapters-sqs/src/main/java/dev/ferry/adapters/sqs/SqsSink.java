@@ -1,6 +1,7 @@
 package dev.ferry.adapters.sqs;
 
 import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.idempotency.LedgerKeys;
 import dev.ferry.domain.model.Event;
 import dev.ferry.domain.transport.Propagation;
 import dev.ferry.domain.transport.Sink;
@@ -184,10 +185,17 @@ public final class SqsSink implements Sink {
         }
     }
 
-    /** A group or deduplication id SQS accepts: the value itself when it may be one, else its SHA-256. */
+    /**
+     * A group or deduplication id SQS accepts: the value itself when it may be one, else its SHA-256 —
+     * of its UTF-16 units when it holds half a surrogate pair, which UTF-8 would turn into '?' (two
+     * such keys one id: SQS would drop the second event as a duplicate of the first).
+     */
     static String sqsId(String value) {
         if (SQS_ID.matcher(value).matches()) {
             return value;
+        }
+        if (!LedgerKeys.wellFormed(value)) {
+            return LedgerKeys.bounded(value); // "u:" and the units' SHA-256
         }
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(value.getBytes(StandardCharsets.UTF_8)));
