@@ -18,13 +18,16 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.errors.AuthenticationException;
-import org.apache.kafka.common.errors.AuthorizationException;
-import org.apache.kafka.common.errors.InvalidTopicException;
+import org.apache.kafka.common.errors.ClusterAuthorizationException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A Kafka topic as a {@link Sink} (the S3 → Kafka job), on an idempotent producer
@@ -37,10 +40,16 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * ({@code Done}). Retrying is the producer's: it tries again within {@code delivery.timeout.ms}
  * (the builder's {@code timeout}), deduplicated by idempotence. A failure it gives up on (timeouts,
  * leader changes, a topic not there yet) is {@code Retry}, so the message goes back to its queue;
- * authorization, serialization, invalid topic and oversize records are {@code Reject}. When the
- * producer has said nothing by {@code delivery.timeout.ms} plus a margin, the outcome is unknown:
- * {@code Retry} with a reason saying so, and no second send, since a second send could write the
- * record twice (idempotence deduplicates only the producer's own retries). For fan-out to several
+ * so are authentication, authorization, an invalid topic and an unsupported version — the
+ * cluster's or the configuration's, not the event's, and often passing (credentials rotated, an ACL
+ * put back): the receive limit still dead-letters a message they keep refusing. Only what is the
+ * record's own fault, serialization and size, is {@code Reject}. When the producer has said nothing
+ * by {@code delivery.timeout.ms} plus a margin, the outcome is unknown: {@code Retry} with a reason
+ * saying so, and no second send, since a second send could write the record twice (idempotence
+ * deduplicates only the producer's own retries). A producer that broke that promise (its I/O thread
+ * ended by an {@code Error}) or failed in a way it does not recover from (fenced, a fatal
+ * authorization or sequence error) is replaced by a new one, at most once every
+ * {@link #RENEW_AT_MOST_EVERY}. For fan-out to several
  * clusters or topics, give each its own sink and route to all of them with
  * {@code RoutingHandler.tracked}: the source message is acked when every target confirmed, and a
  * target that already has the event is not written again on the redelivery. Thread-safe.
@@ -56,7 +65,16 @@ public final class KafkaSink implements Sink {
     private final String sourceName;
     /** How long publish waits for the send's future: {@code delivery.timeout.ms} + the margin. */
     private final Duration wait;
-    private final KafkaProducer<byte[], byte[]> producer;
+    /** The shortest time between two replacements of a broken producer (an outage would otherwise make one per publish). */
+    static final Duration RENEW_AT_MOST_EVERY = Duration.ofSeconds(5);
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaSink.class);
+
+    private final Map<String, Object> producerConfig;
+    private volatile KafkaProducer<byte[], byte[]> producer;
+    /** Guards replacing the producer, {@link #renewedAt} and {@link #closed}. */
+    private final Object renewal = new Object();
+    private long renewedAt = System.nanoTime() - RENEW_AT_MOST_EVERY.toNanos();
+    private boolean closed;
 
     private KafkaSink(Builder b) {
         this.name = b.name != null ? b.name : "kafka:" + b.topic;
@@ -72,7 +90,48 @@ public final class KafkaSink implements Sink {
             config.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.max(1, delivery - linger));
         }
         this.wait = Duration.ofMillis(delivery).plus(UNKNOWN_OUTCOME_MARGIN);
-        this.producer = new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer());
+        this.producerConfig = Map.copyOf(config);
+        this.producer = newProducer();
+    }
+
+    private KafkaProducer<byte[], byte[]> newProducer() {
+        return new KafkaProducer<>(producerConfig, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    /**
+     * Replaces {@code broken} unless it was replaced already, the sink is closed, or the last
+     * replacement was less than {@link #RENEW_AT_MOST_EVERY} ago. The old producer is closed on a
+     * thread of its own: its close waits for an I/O thread that may be stuck.
+     */
+    private void renew(KafkaProducer<byte[], byte[]> broken, String why) {
+        synchronized (renewal) {
+            if (closed || producer != broken || System.nanoTime() - renewedAt < RENEW_AT_MOST_EVERY.toNanos()) {
+                return;
+            }
+            try {
+                producer = newProducer();
+            } catch (RuntimeException e) {
+                LOG.warn("Kafka sink '{}': could not make a new producer ({}); keeping the old one", name, e.toString());
+                return;
+            } finally {
+                renewedAt = System.nanoTime();
+            }
+        }
+        LOG.warn("Kafka sink '{}': producer replaced: {}", name, why);
+        Thread.ofVirtual().name("ferry-kafka-sink-close-" + name).start(() -> {
+            try {
+                broken.close(Duration.ofSeconds(5));
+            } catch (RuntimeException e) {
+                LOG.debug("Kafka sink '{}': closing the replaced producer failed", name, e);
+            }
+        });
+    }
+
+    /** Failures after which this producer fails every later send too: a new one may not. */
+    private static boolean fatalToProducer(Throwable failure) {
+        return failure instanceof ClusterAuthorizationException || failure instanceof AuthenticationException
+                || failure instanceof ProducerFencedException || failure instanceof OutOfOrderSequenceException
+                || failure instanceof UnsupportedVersionException;
     }
 
     static long millis(Object value, long fallback) {
@@ -127,11 +186,12 @@ public final class KafkaSink implements Sink {
 
     /** One send, never two: the producer retries within delivery.timeout.ms, deduplicated by idempotence. */
     private Outcome send(ProducerRecord<byte[], byte[]> record) {
+        var producer = this.producer;
         Future<RecordMetadata> future;
         try {
             future = producer.send(record);
         } catch (RuntimeException e) {
-            return outcome(e);     // not handed to the producer (closed, interrupted while waiting for metadata)
+            return outcome(producer, e);     // not handed to the producer (closed, interrupted while waiting for metadata)
         }
         try {
             future.get(wait.toMillis(), TimeUnit.MILLISECONDS);
@@ -141,25 +201,32 @@ public final class KafkaSink implements Sink {
             return Outcome.retry("outcome unknown: interrupted while waiting for Kafka topic '" + topic
                     + "'; the producer may still write the record, so it may be there when the message comes back");
         } catch (TimeoutException e) {
+            // the producer completes every send within delivery.timeout.ms: one that did not is broken (an Error ended
+            // its I/O thread, say), and every later send would wait here as long
+            renew(producer, "a send was neither acknowledged nor refused within " + wait);
             return Outcome.retry("outcome unknown: Kafka topic '" + topic + "' neither acknowledged nor refused the record within "
                     + wait + "; the producer may still write it, so it may be there when the message comes back");
         } catch (ExecutionException e) {
-            return outcome(e.getCause());
+            return outcome(producer, e.getCause());
         }
     }
 
-    private Outcome outcome(Throwable failure) {
+    private Outcome outcome(KafkaProducer<byte[], byte[]> producer, Throwable failure) {
         String reason = "Kafka topic '" + topic + "': " + failure.getClass().getSimpleName() + ": " + failure.getMessage();
-        if (failure instanceof AuthorizationException || failure instanceof AuthenticationException
-                || failure instanceof SerializationException || failure instanceof RecordTooLargeException
-                || failure instanceof InvalidTopicException || failure instanceof UnsupportedVersionException) {
-            return Outcome.reject(reason);
+        if (fatalToProducer(failure)) {
+            renew(producer, reason);
+        }
+        if (failure instanceof SerializationException || failure instanceof RecordTooLargeException) {
+            return Outcome.reject(reason); // the record's own: it would fail the same anywhere
         }
         return Outcome.retry(reason);
     }
 
     @Override
     public void close() {
+        synchronized (renewal) {
+            closed = true;
+        }
         producer.close(Duration.ofSeconds(5));
     }
 
@@ -207,6 +274,11 @@ public final class KafkaSink implements Sink {
         public Builder config(String key, Object value) {
             if (key.equals(ProducerConfig.ACKS_CONFIG) || key.equals(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG)) {
                 throw new IllegalArgumentException(key + " stays as Ferry sets it (acks=all, idempotence on)");
+            }
+            if (key.equals(ProducerConfig.TRANSACTIONAL_ID_CONFIG)) {
+                // a transactional producer refuses every send outside a transaction, which this sink never begins
+                throw new IllegalArgumentException(key + " is not supported: the sink sends each record on its own, "
+                        + "idempotently, outside any transaction");
             }
             if (key.equals(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG)) {
                 requestTimeoutSet = true;

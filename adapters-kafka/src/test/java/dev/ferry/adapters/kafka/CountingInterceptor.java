@@ -1,6 +1,7 @@
 package dev.ferry.adapters.kafka;
 
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -14,12 +15,13 @@ import org.apache.kafka.clients.producer.RecordMetadata;
  * {@code interceptor.classes}) that counts {@code send()} calls per topic, and can hold back a
  * topic's acknowledgements: while a topic's gate is shut, the producer's I/O thread waits in
  * {@link #onAcknowledgement} (up to 60 s), so the send's future does not complete even though the
- * broker wrote the record. Public with a public constructor because the producer instantiates it.
+ * broker wrote the record; or throw an {@code Error} from it once. Public with a public constructor because the producer instantiates it.
  */
 public final class CountingInterceptor implements ProducerInterceptor<byte[], byte[]> {
 
     private static final Map<String, AtomicInteger> SENDS = new ConcurrentHashMap<>();
     private static final Map<String, CountDownLatch> GATES = new ConcurrentHashMap<>();
+    private static final Set<String> ERROR_ONCE = ConcurrentHashMap.newKeySet();
 
     public CountingInterceptor() {
     }
@@ -33,6 +35,14 @@ public final class CountingInterceptor implements ProducerInterceptor<byte[], by
     /** From now on acknowledgements of records to {@code topic} wait until {@link #open}. */
     static void shut(String topic) {
         GATES.put(topic, new CountDownLatch(1));
+    }
+
+    /**
+     * The next acknowledgement of a record to {@code topic} throws an {@link AssertionError}: an
+     * {@code Error} from a plugin, which the producer's I/O thread does not catch (it ends there).
+     */
+    static void errorOnce(String topic) {
+        ERROR_ONCE.add(topic);
     }
 
     static void open(String topic) {
@@ -50,6 +60,9 @@ public final class CountingInterceptor implements ProducerInterceptor<byte[], by
 
     @Override
     public void onAcknowledgement(RecordMetadata metadata, Exception exception) {
+        if (metadata != null && ERROR_ONCE.remove(metadata.topic())) {
+            throw new AssertionError("a plugin's Error on the producer's I/O thread (injected)");
+        }
         var gate = metadata == null ? null : GATES.get(metadata.topic());
         if (gate != null) {
             try {

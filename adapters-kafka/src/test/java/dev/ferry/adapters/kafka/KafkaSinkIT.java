@@ -1,6 +1,7 @@
 package dev.ferry.adapters.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.domain.handle.Outcome;
 import dev.ferry.domain.model.Event;
@@ -63,5 +64,51 @@ class KafkaSinkIT {
             sink.close();
         }
         assertThat(KafkaBroker.readAll(topic, 1)).as("written exactly once").hasSize(1);
+    }
+
+    @Test
+    void anErrorThatEndsTheProducersIoThread_getsTheProducerReplaced_andLaterPublishesAreDone() {
+        // the client catches Exception, not Error, on its I/O thread: the send's future never completes, and every later
+        // send waited out the timeout and was a Retry, until every message on the route was dead-lettered
+        String topic = KafkaBroker.topic("io-thread-error", 1);
+        CountingInterceptor.errorOnce(topic);
+        try (var sink = KafkaSink.builder(KafkaBroker.bootstrap(), topic)
+                .config(ProducerConfig.INTERCEPTOR_CLASSES_CONFIG, CountingInterceptor.class.getName())
+                .timeout(Duration.ofSeconds(2))
+                .build()) {
+            assertThat(sink.publish(event("e1"))).isInstanceOfSatisfying(Outcome.Retry.class,
+                    r -> assertThat(r.reason()).contains("outcome unknown"));
+            long start = System.nanoTime();
+            assertThat(sink.publish(event("e2"))).isEqualTo(Outcome.done());
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).as("not another wait for a dead producer")
+                    .isLessThan(Duration.ofSeconds(6));
+        }
+        assertThat(KafkaBroker.readAll(topic, 2)).as("e1 written by the old producer before its thread died, e2 by the new")
+                .hasSize(2);
+    }
+
+    @Test
+    void anAuthorizationRefusal_isARetry_notADeadLetter_andPassesWhenTheAclIsBack() {
+        // an ACL missing for a few seconds (or credentials being rotated) is the cluster's fault, not the event's:
+        // Reject dead-lettered every event published meanwhile
+        String topic = KafkaBroker.topic("acl-refused", 1);
+        try (var sink = KafkaSink.builder(KafkaBroker.bootstrap(), topic)
+                .config(ProducerConfig.PARTITIONER_CLASS_CONFIG, RefusingPartitioner.class.getName())
+                .timeout(Duration.ofSeconds(5))
+                .build()) {
+            RefusingPartitioner.refuse(topic);
+            assertThat(sink.publish(event("e1"))).isInstanceOfSatisfying(Outcome.Retry.class,
+                    r -> assertThat(r.reason()).contains("TopicAuthorizationException"));
+            RefusingPartitioner.allow(topic);
+            assertThat(sink.publish(event("e1"))).isEqualTo(Outcome.done());
+        } finally {
+            RefusingPartitioner.allow(topic);
+        }
+    }
+
+    @Test
+    void aTransactionalId_isRefusedAtBuild() {
+        assertThatThrownBy(() -> KafkaSink.builder(KafkaBroker.bootstrap(), "t").config(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "x"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("transaction");
     }
 }
