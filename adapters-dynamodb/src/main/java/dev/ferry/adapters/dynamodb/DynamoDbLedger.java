@@ -3,6 +3,7 @@ package dev.ferry.adapters.dynamodb;
 import dev.ferry.domain.idempotency.Claim;
 import dev.ferry.domain.idempotency.EventJournal;
 import dev.ferry.domain.idempotency.IdempotencyLedger;
+import dev.ferry.domain.model.Durations;
 import dev.ferry.domain.model.FerryException;
 import dev.ferry.domain.parking.GroupParking;
 import dev.ferry.domain.parking.ParkedGroup;
@@ -154,7 +155,7 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
     public Claim claim(String key, Duration lease) {
         Objects.requireNonNull(key, "key");
         long now = clock.millis();
-        long leaseUntil = now + lease.toMillis();
+        long leaseUntil = Durations.plusMillis(now, lease);
         try {
             var response = client.updateItem(b -> b.tableName(table).key(key(key))
                     // a new item's first token is the clock's microseconds, not 1: once TTL deleted a completed item,
@@ -167,7 +168,7 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
                     .expressionAttributeValues(Map.of(
                             ":inProgress", s(IN_PROGRESS), ":completed", s(COMPLETED), ":released", s(RELEASED),
                             ":leaseUntil", num(leaseUntil), ":now", num(now), ":nowSeconds", num(now / 1000),
-                            ":claimTtl", num((leaseUntil + ABANDONED_CLAIM_TTL.toMillis()) / 1000), ":one", num(1),
+                            ":claimTtl", num(Durations.plusMillis(leaseUntil, ABANDONED_CLAIM_TTL) / 1000), ":one", num(1),
                             ":firstToken", num(Math.multiplyExact(now, 1000L))))
                     .returnValues(ReturnValue.UPDATED_NEW)
                     .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD));
@@ -226,7 +227,7 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
                 .updateExpression("SET #state = :completed, #done = :now, #ttl = :expires REMOVE #lease")
                 .conditionExpression("#token = :token AND #state = :inProgress")
                 .expressionAttributeValues(Map.of(":completed", s(COMPLETED), ":inProgress", s(IN_PROGRESS),
-                        ":now", num(now), ":expires", num((now + ttl.toMillis()) / 1000), ":token", num(token))));
+                        ":now", num(now), ":expires", num(Durations.plusMillis(now, ttl) / 1000), ":token", num(token))));
     }
 
     /**
@@ -253,13 +254,13 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
     @Override
     public boolean extend(String key, long token, Duration lease) {
         long now = clock.millis();
-        long leaseUntil = now + lease.toMillis();
+        long leaseUntil = Durations.plusMillis(now, lease);
         return conditional("extend", key, b -> b
                 .updateExpression("SET #lease = :leaseUntil, #ttl = :claimTtl")
                 .conditionExpression("#token = :token AND #state = :inProgress AND #lease > :now")
                 .expressionAttributeValues(Map.of(":leaseUntil", num(leaseUntil), ":token", num(token),
                         ":inProgress", s(IN_PROGRESS), ":now", num(now),
-                        ":claimTtl", num((leaseUntil + ABANDONED_CLAIM_TTL.toMillis()) / 1000))));
+                        ":claimTtl", num(Durations.plusMillis(leaseUntil, ABANDONED_CLAIM_TTL) / 1000))));
     }
 
     private boolean conditional(String operation, String key,

@@ -124,4 +124,22 @@ final class LedgerFile {
         return new Maps(store, store.openMap("ledger"), store.openMap("expiries"), store.openMap("meta"),
                 store.openMap("parked"), new MvStoreJournal(store.openMap("journals"), store.openMap("journalExpiries")));
     }
+
+    /**
+     * Runs {@code call} with the caller's interrupt flag cleared, and sets it again after. A file
+     * channel read or written by an interrupted thread is closed — for every listener on the file,
+     * and H2 then gives up the store (see above) — and H2 stops waiting for a commit's
+     * write when interrupted. Callers are interrupted in the normal course of things: a handler past
+     * the shutdown deadline keeps its flag, and its delivery's completion is recorded on its thread.
+     */
+    static <T> T uninterrupted(java.util.function.Supplier<T> call) {
+        if (!Thread.interrupted()) {
+            return call.get();
+        }
+        try {
+            return call.get();
+        } finally {
+            Thread.currentThread().interrupt();
+        }
+    }
 }

@@ -36,9 +36,9 @@ final class MvStoreJournal {
             String next = expiresAt + "#" + Journals.encode(journal);
             if (old == null ? journals.putIfAbsent(key, next) == null : journals.replace(key, old, next)) {
                 if (old != null) {
-                    expiries.remove(MvStoreLedger.expiryKey(expiresAtOf(old), key));
+                    expiries.remove(LedgerEntry.expiryKey(expiresAtOf(old), key));
                 }
-                expiries.put(MvStoreLedger.expiryKey(expiresAt, key), "");
+                expiries.put(LedgerEntry.expiryKey(expiresAt, key), "");
                 return;
             }
         }

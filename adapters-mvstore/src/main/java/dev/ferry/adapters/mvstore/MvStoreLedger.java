@@ -3,6 +3,7 @@ package dev.ferry.adapters.mvstore;
 import dev.ferry.domain.idempotency.Claim;
 import dev.ferry.domain.idempotency.EventJournal;
 import dev.ferry.domain.idempotency.IdempotencyLedger;
+import dev.ferry.domain.model.Durations;
 import dev.ferry.domain.model.FerryException;
 import dev.ferry.domain.parking.GroupParking;
 import dev.ferry.domain.parking.ParkedGroup;
@@ -38,61 +39,32 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
 
     private static final Logger LOG = LoggerFactory.getLogger(MvStoreLedger.class);
     private static final long TOKEN_BLOCK = 1_000_000;
-    private static final Duration ABANDONED = Duration.ofDays(1);
-    private static final String IN_PROGRESS = "I";
-    private static final String COMPLETED = "C";
 
     private final Path file;
     /**
-     * The file's maps: {@code entries} (key to {@link Entry}), {@code expiries} ({@code <expiresAt millis,
+     * The file's maps: {@code entries} (key to {@link LedgerEntry}), {@code expiries} ({@code <expiresAt millis,
      * 20 digits>|<key>} of completed keys, in expiry order), {@code meta}, {@code parked} ({@link
      * ParkedGroups#key} to {@link ParkedGroups#encode}) and the journal; opened again after a failed write.
      */
     private final LedgerFile files;
     private final Clock clock;
-    private final boolean fsync;
+    /** Commits: the group commit of completions and parks, and the others, on a thread nothing interrupts. */
+    private final LedgerCommits commits;
     private final AtomicLong tokens;
     private volatile long tokensReserved;
-    private final Thread sweeper;
+    private final LedgerSweeper sweeper;
     private volatile boolean closed;
-    private final AtomicLong sweeps = new AtomicLong();
-    /** Completions written to the map; those up to {@link #committedWrites} are on disk. */
-    private final AtomicLong writes = new AtomicLong();
-    private final java.util.concurrent.locks.ReentrantLock commitLock = new java.util.concurrent.locks.ReentrantLock();
-    private final java.util.concurrent.locks.Condition committed = commitLock.newCondition();
-    private long committedWrites;
-    private boolean committing;
-
-    /** A decoded entry: state, token, and leaseUntil (in progress) or completedAt + expiresAt. */
-    private record Entry(String state, long token, long first, long second) {
-        static Entry parse(String value) {
-            var p = value.split("\\|");
-            return new Entry(p[0], Long.parseLong(p[1]), Long.parseLong(p[2]), p.length > 3 ? Long.parseLong(p[3]) : 0);
-        }
-
-        static String inProgress(long token, long leaseUntil) {
-            return IN_PROGRESS + "|" + token + "|" + leaseUntil;
-        }
-
-        static String completed(long token, long completedAt, long expiresAt) {
-            return COMPLETED + "|" + token + "|" + completedAt + "|" + expiresAt;
-        }
-
-        boolean completed() {
-            return state.equals(COMPLETED);
-        }
-    }
 
     private MvStoreLedger(Builder b) {
         this.file = b.file;
         this.clock = b.clock;
-        this.fsync = b.fsync;
         this.files = new LedgerFile(file, this::reopened);
+        this.commits = new LedgerCommits(file, files, b.fsync);
         long reserved = files.maps().meta().getOrDefault("tokensReserved", 0L);
         this.tokens = new AtomicLong(reserved);
         this.tokensReserved = reserved;
         reserveTokens(reserved + 1);
-        this.sweeper = Thread.ofPlatform().daemon().name("ferry-ledger-sweeper").start(() -> sweepLoop(b.sweepEvery));
+        this.sweeper = new LedgerSweeper(file, files, clock, commits, b.sweepEvery);
     }
 
     /** A ledger in {@code file} (created if absent) with the defaults: sweep every minute, no fsync. */
@@ -106,15 +78,19 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
 
     @Override
     public Claim claim(String key, Duration lease) {
+        return LedgerFile.uninterrupted(() -> claimNow(key, lease));
+    }
+
+    private Claim claimNow(String key, Duration lease) {
         Objects.requireNonNull(key, "key");
         ensureOpen();
         var m = files.maps();
         long now = clock.millis();
-        long leaseUntil = now + lease.toMillis();
+        long leaseUntil = Durations.plusMillis(now, lease);
         for (;;) {
             String old = m.entries().get(key);
             if (old != null) {
-                var e = Entry.parse(old);
+                var e = LedgerEntry.parse(old);
                 if (e.completed() && e.second() > now) {
                     return new Claim.Completed(key, Instant.ofEpochMilli(e.first()));
                 }
@@ -123,7 +99,7 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
                 }
             }
             long token = nextToken();
-            String claimed = Entry.inProgress(token, leaseUntil);
+            String claimed = LedgerEntry.inProgress(token, leaseUntil);
             if (old == null ? m.entries().putIfAbsent(key, claimed) == null : m.entries().replace(key, old, claimed)) {
                 return new Claim.Acquired(key, token, Instant.ofEpochMilli(leaseUntil));
             }
@@ -138,22 +114,26 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
 
     @Override
     public boolean complete(String key, long token, Duration ttl) {
+        return LedgerFile.uninterrupted(() -> completeNow(key, token, ttl));
+    }
+
+    private boolean completeNow(String key, long token, Duration ttl) {
         ensureOpen();
         var m = files.maps();
         long now = clock.millis();
-        long expiresAt = now + ttl.toMillis();
+        long expiresAt = Durations.plusMillis(now, ttl); // saturated: a TTL of "for ever" stays one
         for (;;) {
             String old = m.entries().get(key);
             if (old == null) {
                 return false;
             }
-            var e = Entry.parse(old);
+            var e = LedgerEntry.parse(old);
             if (e.token() != token || e.completed()) {
                 return false;
             }
-            if (m.entries().replace(key, old, Entry.completed(token, now, expiresAt))) {
-                m.expiries().put(expiryKey(expiresAt, key), "");
-                awaitDurable(writes.incrementAndGet(), m);
+            if (m.entries().replace(key, old, LedgerEntry.completed(token, now, expiresAt))) {
+                m.expiries().put(LedgerEntry.expiryKey(expiresAt, key), "");
+                commits.awaitDurable(m);
                 return true;
             }
         }
@@ -161,6 +141,10 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
 
     @Override
     public boolean release(String key, long token) {
+        return LedgerFile.uninterrupted(() -> releaseNow(key, token));
+    }
+
+    private boolean releaseNow(String key, long token) {
         ensureOpen();
         var m = files.maps();
         for (;;) { // as extend and complete do: an extension landing between the read and the remove is no refusal
@@ -168,7 +152,7 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
             if (old == null) {
                 return false;
             }
-            var e = Entry.parse(old);
+            var e = LedgerEntry.parse(old);
             if (e.token() != token || e.completed()) {
                 return false;
             }
@@ -180,6 +164,10 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
 
     @Override
     public boolean extend(String key, long token, Duration lease) {
+        return LedgerFile.uninterrupted(() -> extendNow(key, token, lease));
+    }
+
+    private boolean extendNow(String key, long token, Duration lease) {
         ensureOpen();
         var m = files.maps();
         long now = clock.millis();
@@ -188,11 +176,11 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
             if (old == null) {
                 return false;
             }
-            var e = Entry.parse(old);
+            var e = LedgerEntry.parse(old);
             if (e.token() != token || e.completed() || e.first() <= now) {
                 return false;
             }
-            if (m.entries().replace(key, old, Entry.inProgress(token, now + lease.toMillis()))) {
+            if (m.entries().replace(key, old, LedgerEntry.inProgress(token, Durations.plusMillis(now, lease)))) {
                 return true;
             }
         }
@@ -221,7 +209,7 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
             long next = tokensReserved + TOKEN_BLOCK;
             var m = files.maps();
             m.meta().put("tokensReserved", next);
-            m.store().commit();
+            commits.commit(m.store(), false);
             tokensReserved = next;
         }
     }
@@ -232,126 +220,27 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
      */
     private synchronized void reopened(LedgerFile.Maps m) {
         m.meta().put("tokensReserved", Math.max(tokensReserved, m.meta().getOrDefault("tokensReserved", 0L)));
-        m.store().commit();
-    }
-
-    /**
-     * Group commit: returns once a commit covering write {@code seq} is done. One caller commits
-     * everything written so far while the others wait for it (or for the next one), so concurrent
-     * completions share commits instead of queueing for one each.
-     */
-    private void awaitDurable(long seq, LedgerFile.Maps m) {
-        commitLock.lock();
-        try {
-            while (committedWrites < seq) {
-                if (committing) {
-                    committed.awaitUninterruptibly();
-                    continue;
-                }
-                committing = true;
-                long target = writes.get();
-                commitLock.unlock();
-                boolean ok = false;
-                try {
-                    m.store().commit();
-                    if (fsync) {
-                        m.store().sync();
-                    }
-                    ok = true;
-                } finally {
-                    commitLock.lock();
-                    committing = false;
-                    if (ok) {
-                        committedWrites = Math.max(committedWrites, target);
-                    }
-                    committed.signalAll();
-                }
-            }
-        } finally {
-            commitLock.unlock();
-        }
-        if (files.current() != m) {
-            // written to a store that broke and was opened again: the commit that counted it may not have had it
-            throw new FerryException("ledger " + file + " was opened again after a failed write; this change may be lost", true);
-        }
-    }
-
-    static String expiryKey(long expiresAt, String key) {
-        return String.format("%020d|%s", expiresAt, key);
+        commits.commit(m.store(), false);
     }
 
     /** Removes completed keys whose TTL ran out and claims abandoned for a day; returns how many. */
     public int sweep() {
-        var m = files.maps();
-        long now = clock.millis();
-        int removed = 0;
-        var cursor = m.expiries().keyIterator(null);
-        var done = new java.util.ArrayList<String>();
-        while (cursor.hasNext()) {
-            String index = cursor.next();
-            long expiresAt = Long.parseLong(index.substring(0, 20));
-            if (expiresAt > now) {
-                break;
-            }
-            done.add(index);
-        }
-        for (String index : done) {
-            String key = index.substring(21);
-            String value = m.entries().get(key);
-            if (value != null) {
-                var e = Entry.parse(value);
-                if (e.completed() && e.second() <= now && m.entries().remove(key, value)) {
-                    removed++;
-                }
-            }
-            m.expiries().remove(index);
-        }
-        removed += m.journal().sweep(now);
-        if (sweeps.getAndIncrement() % 60 != 0) {
-            // abandoned claims are rare and reclaimable anyway: look for them once in 60 sweeps
-            if (removed > 0) {
-                m.store().commit();
-            }
-            return removed;
-        }
-        long abandonedBefore = now - ABANDONED.toMillis();
-        for (var entry : m.entries().entrySet()) {
-            var e = Entry.parse(entry.getValue());
-            if (!e.completed() && e.first() < abandonedBefore && m.entries().remove(entry.getKey(), entry.getValue())) {
-                removed++;
-            }
-        }
-        if (removed > 0) {
-            m.store().commit();
-        }
-        return removed;
-    }
-
-    private void sweepLoop(Duration every) {
-        while (!closed) {
-            try {
-                Thread.sleep(every.toMillis());
-                if (!closed) {
-                    int removed = sweep();
-                    LOG.debug("ledger {}: swept {} expired key(s)", file, removed);
-                }
-            } catch (InterruptedException e) {
-                return;
-            } catch (RuntimeException e) {
-                LOG.warn("ledger " + file + ": sweep failed; will try again", e);
-            }
-        }
+        return LedgerFile.uninterrupted(sweeper::sweep);
     }
 
     @Override
     public Optional<Claim> peek(String key) {
+        return LedgerFile.uninterrupted(() -> peekNow(key));
+    }
+
+    private Optional<Claim> peekNow(String key) {
         ensureOpen();
         var m = files.maps();
         String value = m.entries().get(key);
         if (value == null) {
             return Optional.empty();
         }
-        var e = Entry.parse(value);
+        var e = LedgerEntry.parse(value);
         long now = clock.millis();
         if (e.completed()) {
             return e.second() > now ? Optional.of(new Claim.Completed(key, Instant.ofEpochMilli(e.first()))) : Optional.empty();
@@ -361,6 +250,13 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
 
     @Override
     public void note(String key, Note note) {
+        LedgerFile.uninterrupted(() -> {
+            noteNow(key, note);
+            return null;
+        });
+    }
+
+    private void noteNow(String key, Note note) {
         ensureOpen();
         var m = files.maps();
         m.journal().note(key, note, clock.millis());
@@ -368,6 +264,10 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
 
     @Override
     public Optional<Journal> journal(String key) {
+        return LedgerFile.uninterrupted(() -> journalNow(key));
+    }
+
+    private Optional<Journal> journalNow(String key) {
         ensureOpen();
         var m = files.maps();
         return m.journal().journal(key);
@@ -375,6 +275,10 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
 
     @Override
     public Optional<ParkedGroup> parkedGroup(String source, String group) {
+        return LedgerFile.uninterrupted(() -> parkedGroupNow(source, group));
+    }
+
+    private Optional<ParkedGroup> parkedGroupNow(String source, String group) {
         ensureOpen();
         var m = files.maps();
         return Optional.ofNullable(m.parked().get(ParkedGroups.key(source, group))).map(ParkedGroups::decode);
@@ -382,6 +286,10 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
 
     @Override
     public boolean replaceParkedGroup(ParkedGroup expected, ParkedGroup next) {
+        return LedgerFile.uninterrupted(() -> replaceParkedGroupNow(expected, next));
+    }
+
+    private boolean replaceParkedGroupNow(ParkedGroup expected, ParkedGroup next) {
         ensureOpen();
         var m = files.maps();
         var of = next != null ? next : Objects.requireNonNull(expected, "expected or next");
@@ -397,13 +305,17 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
             replaced = next == null ? m.parked().remove(key, old) : m.parked().replace(key, old, ParkedGroups.encode(next));
         }
         if (replaced) {
-            awaitDurable(writes.incrementAndGet(), m); // a park lost in a crash would let the group overtake its head
+            commits.awaitDurable(m); // a park lost in a crash would let the group overtake its head
         }
         return replaced;
     }
 
     @Override
     public List<ParkedGroup> parkedGroups() {
+        return LedgerFile.uninterrupted(() -> parkedGroupsNow());
+    }
+
+    private List<ParkedGroup> parkedGroupsNow() {
         ensureOpen();
         var m = files.maps();
         return m.parked().values().stream().map(ParkedGroups::decode).toList();
@@ -422,13 +334,15 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
             return;
         }
         closed = true;
-        sweeper.interrupt();
-        try {
-            sweeper.join(5_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        files.close();
+        LedgerFile.uninterrupted(() -> {
+            boolean interrupted = !sweeper.stop();
+            files.close(); // writes what is not committed yet: on a thread whose flag is clear
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            return null;
+        });
+        commits.close();
     }
 
     /** Breaks the store as H2 does when a write fails under it: for tests of what follows. */

@@ -168,6 +168,77 @@ class MvStoreLedgerTest {
     }
 
     @Test
+    void aCallerWithItsInterruptFlagSet_keepsIt_leavesTheFileWorking_andItsCompletionSurvivesAReopen() throws Exception {
+        // a handler past the shutdown deadline is interrupted, keeps its flag, and its delivery's completion is then
+        // recorded on that thread: an interrupted file channel closes for every listener on the file, and a commit
+        // interrupted while it waits returns before its write is done
+        var clock = new MutableClock(java.time.Instant.parse("2026-11-23T10:00:00Z"));
+        var file = dir.resolve("interrupted.db");
+        var ledger = open(file, clock);
+        var seen = new java.util.concurrent.atomic.AtomicReference<List<Object>>();
+        var caller = new Thread(() -> {
+            Thread.currentThread().interrupt();
+            var a = (Claim.Acquired) ledger.claim("k", Duration.ofSeconds(30));
+            boolean done = ledger.complete("k", a.token(), Duration.ofDays(1));
+            seen.set(List.of(done, Thread.currentThread().isInterrupted()));
+        });
+        caller.start();
+        caller.join(10_000);
+        assertThat(seen.get()).as("completed, and the caller's interrupt flag kept").isEqualTo(List.of(true, true));
+
+        var x = (Claim.Acquired) ledger.claim("x", Duration.ofSeconds(30));
+        assertThat(ledger.complete("x", x.token(), Duration.ofDays(1))).as("the file still takes writes").isTrue();
+        ledger.close();
+        opened.remove(ledger);
+        var again = open(file, clock);
+        assertThat(again.claim("k", Duration.ofSeconds(30))).isInstanceOf(Claim.Completed.class);
+        assertThat(again.claim("x", Duration.ofSeconds(30))).isInstanceOf(Claim.Completed.class);
+    }
+
+    @Test
+    void anErrorInASweep_doesNotEndTheSweeper() throws Exception {
+        // the sweeper caught RuntimeException only: one StackOverflowError or OutOfMemoryError ended it for good, and
+        // the file grew until the disk was full
+        var clock = new MutableClock(java.time.Instant.parse("2026-11-23T10:00:00Z"));
+        var once = new java.util.concurrent.atomic.AtomicBoolean(true);
+        var failingOnce = new java.time.Clock() {
+            @Override
+            public java.time.ZoneId getZone() {
+                return clock.getZone();
+            }
+
+            @Override
+            public java.time.Clock withZone(java.time.ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public java.time.Instant instant() {
+                return java.time.Instant.ofEpochMilli(millis());
+            }
+
+            @Override
+            public long millis() {
+                if (Thread.currentThread().getName().startsWith("ferry-ledger-sweeper") && once.compareAndSet(true, false)) {
+                    throw new StackOverflowError("injected");
+                }
+                return clock.millis();
+            }
+        };
+        var ledger = MvStoreLedger.builder(dir.resolve("sweeper.db")).clock(failingOnce).sweepEvery(Duration.ofMillis(20)).build();
+        opened.add(ledger);
+        var a = (Claim.Acquired) ledger.claim("k", Duration.ofSeconds(30));
+        assertThat(ledger.complete("k", a.token(), Duration.ofMinutes(1))).isTrue();
+        clock.advance(Duration.ofMinutes(2));
+        long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (ledger.size() > 0 && System.nanoTime() < end) {
+            Thread.sleep(20);
+        }
+        assertThat(once.get()).as("the Error was thrown").isFalse();
+        assertThat(ledger.size()).as("swept after the Error").isZero();
+    }
+
+    @Test
     void sweep_removesExpiredCompletions_andKeepsLiveOnes() {
         var clock = new MutableClock(java.time.Instant.parse("2026-11-23T10:00:00Z"));
         var ledger = open(dir.resolve("sweep.db"), clock);

@@ -29,6 +29,19 @@ public final class Durations {
         }
     }
 
+    /**
+     * {@code epochMillis} plus {@code d}, saturated as {@link #millis} is: a TTL of "for ever"
+     * ({@code ChronoUnit.FOREVER}) ends at the end of time rather than throwing or wrapping into the past.
+     */
+    public static long plusMillis(long epochMillis, Duration d) {
+        long add = millis(d);
+        long sum = epochMillis + add;
+        if (((epochMillis ^ sum) & (add ^ sum)) < 0) {
+            return add < 0 ? Long.MIN_VALUE : Long.MAX_VALUE;
+        }
+        return sum;
+    }
+
     /** {@code 14d}, {@code 2h5m}, {@code 1m30s}, {@code 30s}, {@code 1.5s}, {@code 250ms}, {@code 0s}; negative ones with a {@code -}. */
     public static String text(Duration d) {
         if (d == null) {

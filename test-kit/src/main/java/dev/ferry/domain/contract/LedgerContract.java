@@ -107,6 +107,18 @@ public abstract class LedgerContract {
     }
 
     @Test
+    void complete_keptForEver_staysCompleted_andAnAlmostEndlessTtlDoesNotOverflowIntoThePast() {
+        // a TTL of "for ever" (ChronoUnit.FOREVER, which ListenerConfig accepts) threw or wrapped past the end of time
+        var forever = (Claim.Acquired) ledger.claim("forever-" + key(), LEASE);
+        assertThat(ledger.complete(forever.key(), forever.token(), java.time.temporal.ChronoUnit.FOREVER.getDuration())).isTrue();
+        var huge = (Claim.Acquired) ledger.claim("huge-" + key(), LEASE);
+        assertThat(ledger.complete(huge.key(), huge.token(), Duration.ofMillis(Long.MAX_VALUE))).isTrue();
+        clock.advance(Duration.ofDays(3650));
+        assertThat(ledger.claim(forever.key(), LEASE)).isInstanceOf(Claim.Completed.class);
+        assertThat(ledger.claim(huge.key(), LEASE)).isInstanceOf(Claim.Completed.class);
+    }
+
+    @Test
     void complete_twice_secondIsRefused() {
         var key = key();
         var a = (Claim.Acquired) ledger.claim(key, LEASE);
