@@ -6,11 +6,13 @@ import dagger.multibindings.IntoMap;
 import dagger.multibindings.StringKey;
 import dev.ferry.domain.spi.AdapterContext;
 import dev.ferry.domain.spi.LedgerProvider;
+import java.time.Duration;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClientBuilder;
 
 /**
  * The DynamoDB ledger's contribution to the app, shared by every instance of a deployment:
@@ -21,12 +23,26 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
  *   table: ferry-ledger
  *   endpoint: http://127.0.0.1:8000   # optional: DynamoDB Local; the aws section's region and credentials apply
  *   create-table: false               # true: create the table (on-demand, with TTL) when it is missing
+ *   timeout: 10s                      # the longest one ledger call may take, the SDK's retries included
  * </pre>
+ *
+ * <p>Each call is bounded (each attempt by half of {@code timeout}): without a bound, a connection
+ * that stalls without an error holds the worker — and its ordering group — for the HTTP client's
+ * read timeout on every attempt, minutes in all; bounded, the claim fails, and the engine holds the
+ * message and tries again.
  */
 @Module
 public final class DynamoDbModule {
 
+    /** The longest one ledger call may take, retries included, unless the settings say otherwise. */
+    static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
+
     private DynamoDbModule() {
+    }
+
+    /** {@code builder} with each call bounded by {@code timeout} and each attempt by half of it. */
+    static DynamoDbClientBuilder bounded(DynamoDbClientBuilder builder, Duration timeout) {
+        return builder.overrideConfiguration(c -> c.apiCallTimeout(timeout).apiCallAttemptTimeout(timeout.dividedBy(2)));
     }
 
     @Provides
@@ -43,8 +59,12 @@ public final class DynamoDbModule {
                 settings.problem("endpoint", "not a URL: '" + endpoint + "'");
             }
             boolean create = settings.flag("create-table", false);
+            var timeout = settings.duration("timeout", DEFAULT_TIMEOUT);
+            if (timeout.compareTo(Duration.ofMillis(200)) < 0) {
+                settings.problem("timeout", "must be at least 200ms, was " + timeout);
+            }
             return context -> {
-                var client = client(context, endpoint);
+                var client = client(context, endpoint, timeout);
                 if (create || context.provision()) {
                     DynamoDbLedger.createTable(client, table, DynamoDbLedger.Names.defaults());
                 }
@@ -53,9 +73,9 @@ public final class DynamoDbModule {
         };
     }
 
-    private static DynamoDbClient client(AdapterContext context, String endpoint) {
-        return context.shared("dynamodb-client:" + endpoint, DynamoDbClient.class, () -> {
-            var builder = DynamoDbClient.builder().region(Region.of(context.awsRegion()));
+    private static DynamoDbClient client(AdapterContext context, String endpoint, Duration timeout) {
+        return context.shared("dynamodb-client:" + endpoint + ":" + timeout, DynamoDbClient.class, () -> {
+            var builder = bounded(DynamoDbClient.builder(), timeout).region(Region.of(context.awsRegion()));
             if (endpoint != null) {
                 builder.endpointOverride(java.net.URI.create(endpoint));
             }

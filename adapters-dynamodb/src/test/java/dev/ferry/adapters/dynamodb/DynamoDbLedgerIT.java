@@ -176,4 +176,23 @@ class DynamoDbLedgerIT {
         assertThatThrownBy(() -> ledger.claim("k", Duration.ofSeconds(1)))
                 .isInstanceOf(FerryException.class).hasMessageContaining("no-such-table");
     }
+
+    @Test
+    void aDynamoDbThatStallsWithoutAnswering_failsTheClaimWithinTheTimeout_notAfterMinutes() throws Exception {
+        // a connection that accepts and never answers held the worker (and its group) for the HTTP client's read
+        // timeout on every attempt: the module's client bounds each call
+        try (var silent = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+             var stalled = DynamoDbModule.bounded(software.amazon.awssdk.services.dynamodb.DynamoDbClient.builder(),
+                             Duration.ofSeconds(1))
+                     .endpointOverride(java.net.URI.create("http://127.0.0.1:" + silent.getLocalPort()))
+                     .region(software.amazon.awssdk.regions.Region.US_EAST_1)
+                     .credentialsProvider(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
+                             software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create("local", "local")))
+                     .build()) {
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> DynamoDbLedger.of(stalled, "never-answers").claim("k", Duration.ofSeconds(30)))
+                    .isInstanceOf(FerryException.class);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+        }
+    }
 }
