@@ -10,12 +10,17 @@ import java.util.List;
  * Text or bytes as they are: one event per delivery, keyed by the transport's deduplication id or
  * message id, grouped by the delivery's group key, with the body as payload. Only the size limit applies.
  *
- * <p>A deduplication id that is the SHA-256 of the body is SQS's content-based deduplication, not
- * an identity the sender chose: SQS itself forgets it after 5 minutes, and the same body sent an
- * hour later is a new event. Such messages are keyed by their message id (which a redelivery
- * keeps), so the ledger never drops a legitimate resend for its whole TTL.
+ * <p>A deduplication id that SQS handed out (its {@code MessageDeduplicationId} attribute) and that
+ * is the SHA-256 of the body is SQS's content-based deduplication, not an identity the sender chose:
+ * SQS itself forgets it after 5 minutes, and the same body sent an hour later is a new event. Such
+ * messages are keyed by their message id (which a redelivery keeps), so the ledger never drops a
+ * legitimate resend for its whole TTL. Any other deduplication id — an HTTP {@code Idempotency-Key}
+ * a client derived from the content, say — is the sender's identity, whatever it looks like.
  */
 final class RawDecoder implements Decoder {
+
+    /** The system attribute an SQS source hands out the deduplication id under. */
+    private static final String SQS_DEDUPLICATION_ID = "MessageDeduplicationId";
 
     private final String type;
     private final int maxBodyBytes;
@@ -32,9 +37,14 @@ final class RawDecoder implements Decoder {
                     + maxBodyBytes + " bytes");
         }
         var dedup = delivery.deduplicationId();
-        var key = dedup != null && !dedup.isEmpty() && !isContentHash(dedup, delivery.body()) ? dedup : delivery.id();
+        var key = dedup != null && !dedup.isEmpty() && !sqsContentBased(delivery, dedup) ? dedup : delivery.id();
         return Decoded.of(List.of(new Event(key, type, delivery.sentAt(), delivery.groupKey(), delivery.body(),
                 delivery.attributes())));
+    }
+
+    /** True when SQS handed {@code dedup} out as the message's deduplication id and it is the body's hash. */
+    private static boolean sqsContentBased(Delivery delivery, String dedup) {
+        return dedup.equals(delivery.attributes().get(SQS_DEDUPLICATION_ID)) && isContentHash(dedup, delivery.body());
     }
 
     /** True when {@code id} is the hex SHA-256 of {@code body}: content-based deduplication. */

@@ -303,12 +303,32 @@ class CodecsTest {
         var body = "same body, sent again an hour later".getBytes(java.nio.charset.StandardCharsets.UTF_8);
         var hash = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(body));
         var base = Samples.delivery(body);
-        var contentBased = new dev.ferry.domain.model.Delivery("msg-7", body, base.attributes(), 1, base.sentAt(),
+        var sqsAttributes = new java.util.HashMap<>(base.attributes());
+        sqsAttributes.put("MessageDeduplicationId", hash); // as an SQS source hands it out: SQS set the id
+        var contentBased = new dev.ferry.domain.model.Delivery("msg-7", body, sqsAttributes, 1, base.sentAt(),
                 "g", hash, base.source(), null);
         var explicit = new dev.ferry.domain.model.Delivery("msg-8", body, base.attributes(), 1, base.sentAt(),
                 "g", "trade-42", base.source(), null);
         assertThat(((Decoded.Events) Codecs.raw("t", LIMITS).decode(contentBased)).events().getFirst().key()).isEqualTo("msg-7");
         assertThat(((Decoded.Events) Codecs.raw("t", LIMITS).decode(explicit)).events().getFirst().key()).isEqualTo("trade-42");
+    }
+
+    @Test
+    void raw_anHttpIdempotencyKeyThatIsTheBodysHash_isTheSendersIdentity_notSqsContentDeduplication() throws Exception {
+        // a client deriving its Idempotency-Key from the content was keyed by the request's random delivery id, so its
+        // resend after a timeout or a 429 ran a second time
+        var body = "{\"order\":42}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        var hash = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(body));
+        var base = Samples.delivery(body);
+        var httpAttributes = new java.util.HashMap<>(base.attributes());
+        httpAttributes.put("Idempotency-Key", hash);
+        var first = new dev.ferry.domain.model.Delivery("req-1#0", body, httpAttributes, 1, base.sentAt(), null, hash,
+                base.source(), null);
+        var resend = new dev.ferry.domain.model.Delivery("req-2#0", body, httpAttributes, 1, base.sentAt(), null, hash,
+                base.source(), null);
+        var raw = Codecs.raw("t", LIMITS);
+        assertThat(((Decoded.Events) raw.decode(first)).events().getFirst().key()).isEqualTo(hash)
+                .isEqualTo(((Decoded.Events) raw.decode(resend)).events().getFirst().key());
     }
 
     @Test // #15: without a sequencer, two events on one object are two events
