@@ -200,17 +200,9 @@ final class IngestEndpoint {
                 return;
             }
         }
-        String length = ex.getRequestHeaders().getFirst("Content-Length");
-        if (length != null && parseLong(length) > maxBodyBytes) {
-            // read (and drop) what the client is sending, within the read deadline, so it can read its 413:
-            // answering while it still sends makes the server close on unread bytes and the answer is lost
-            drain(ex.getRequestBody(), parseLong(length));
-            refuse(ex, deadline, 413, Map.of(), "body of " + length
-                    + " bytes is over the limit of " + maxBodyBytes);
-            return;
-        }
-        // the body is read before a processing permit is taken, by at most maxUploads at once,
-        // each within readTimeout (with the headers): a slow client holds neither permits nor threads
+        // the body is read before a processing permit is taken, by at most maxUploads at once, each within
+        // readTimeout (with the headers): a slow client holds neither permits nor threads. A body refused for its
+        // size is drained under the same permit, so that clients sending too much cannot hold every thread either
         if (!uploads.tryAcquire()) {
             refuse(ex, deadline, 503, RETRY_AND_CLOSE, "too many requests being received at once (" + maxUploads
                     + "); try again shortly");
@@ -218,7 +210,21 @@ final class IngestEndpoint {
         }
         byte[] body;
         try {
+            String length = ex.getRequestHeaders().getFirst("Content-Length");
+            if (length != null && parseLong(length) > maxBodyBytes) {
+                // read (and drop) what the client is sending, within the read deadline, so it can read its 413:
+                // answering while it still sends makes the server close on unread bytes and the answer is lost
+                drain(ex.getRequestBody(), parseLong(length));
+                refuse(ex, deadline, 413, Map.of(), "body of " + length
+                        + " bytes is over the limit of " + maxBodyBytes);
+                return;
+            }
             body = readBounded(ex.getRequestBody(), maxBodyBytes);
+            if (body == null) {
+                drain(ex.getRequestBody(), DRAIN_LIMIT);
+                refuse(ex, deadline, 413, Map.of(), "body is over the limit of " + maxBodyBytes + " bytes");
+                return;
+            }
         } catch (IOException e) {
             if (deadline.late()) {
                 late(deadline);
@@ -231,11 +237,6 @@ final class IngestEndpoint {
             throw new Abandoned("malformed chunked body");
         } finally {
             uploads.release();
-        }
-        if (body == null) {
-            drain(ex.getRequestBody(), DRAIN_LIMIT);
-            refuse(ex, deadline, 413, Map.of(), "body is over the limit of " + maxBodyBytes + " bytes");
-            return;
         }
         if (!deadline.done()) {
             late(deadline);

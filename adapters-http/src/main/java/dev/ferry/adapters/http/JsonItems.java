@@ -13,7 +13,7 @@ import java.util.List;
 /**
  * Splits a request body into events: a JSON object is one, a JSON array of objects is one per
  * element (each element's exact bytes, so the decoder sees what the client sent). Anything else
- * is refused with a reason naming the offset.
+ * — JSON in another encoding than UTF-8 too — is refused with a reason naming the offset.
  */
 final class JsonItems {
 
@@ -38,6 +38,10 @@ final class JsonItems {
             var first = p.nextToken();
             if (first == null) {
                 return new Split.Invalid("empty body: expected a JSON object or an array of objects");
+            }
+            if (p.currentTokenLocation().getByteOffset() < 0) {
+                // the parser found UTF-16 or UTF-32 and reads characters: no byte offsets to cut the events out by
+                return new Split.Invalid("not UTF-8: a request's JSON must be encoded in UTF-8 (RFC 8259)");
             }
             if (first == JsonToken.START_OBJECT) {
                 p.skipChildren();

@@ -524,6 +524,21 @@ class HttpSourceHardeningIT {
         assertThat(handled).containsExactly("later");
     }
 
+    @Test
+    void bodiesRefusedForTheirSize_areDrainedUnderTheUploadLimit_beyondItTheyGet503AtOnce() throws Exception {
+        // a declared length over the limit was drained before an upload slot was taken: clients sending too much
+        // (under HMAC, before any signature is checked) held as many threads as they liked, each for the read timeout
+        var source = start(HttpSource.builder().auth(IngestAuth.none()).maxUploads(2).maxBodyBytes(1_000)
+                .readTimeout(Duration.ofSeconds(30)));
+        for (int i = 0; i < 2; i++) {
+            upload(source, 5_000, "{\"id\":\"big-" + i + "\",");
+        }
+        assertThat(Await.until(Duration.ofSeconds(10), () -> source.uploading() == 2)).isTrue();
+        var excess = upload(source, 5_000, "{\"id\":\"excess\",");
+        excess.setSoTimeout(3_000);
+        assertThat(head(excess)).startsWith("HTTP/1.1 503");
+    }
+
     // ---------------------------------------------------------------- settings
 
     @Test // #16

@@ -155,6 +155,13 @@ class HttpSourceIT {
         assertThat(postWithToken(source, "{} {}").body()).contains("trailing content after the JSON object at offset 3");
         assertThat(postWithToken(source, "{} trailing").body()).contains("Unrecognized token 'trailing'").contains("offset 3");
         assertThat(postWithToken(source, "[]").statusCode()).isEqualTo(400);
+        // UTF-16 (which the parser detects, and then reads as characters, without byte offsets) was a 500 and a stack trace
+        var utf16 = client.send(HttpRequest.newBuilder(source.uri()).timeout(Duration.ofSeconds(20))
+                .headers("Authorization", "Bearer t0ken", "Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray("[{\"id\":\"u\"}]".getBytes(StandardCharsets.UTF_16LE)))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(utf16.statusCode()).isEqualTo(400);
+        assertThat(utf16.body()).contains("UTF-8");
         assertThat(handled).isEmpty();
     }
 
