@@ -411,8 +411,11 @@ final class IngestEndpoint {
             if (dedup != null) {
                 attributes.put("Idempotency-Key", dedup);
             }
-            // the receipt (the item itself) is attached when the delivery is polled, see delivered()
-            var delivery = new Delivery(requestId + "#" + i, split.items().get(i), attributes, 1, now, group, dedup, name, null);
+            // the receipt (the item itself) is attached when the delivery is polled, see delivered(). Under an
+            // Idempotency-Key the event's id is the same on every resend, so the listener counts its failures
+            // across requests and gives up on it at max-attempts (422); by a request's random id, it never did
+            String id = dedup != null ? dedup : requestId + "#" + i;
+            var delivery = new Delivery(id, split.items().get(i), attributes, 1, now, group, dedup, name, null);
             request.items[i] = new Item(request, i, delivery);
         }
         return request;
