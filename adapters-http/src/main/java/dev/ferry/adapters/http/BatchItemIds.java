@@ -12,7 +12,9 @@ import java.util.List;
  * {@code retry} again under the same key, alone or in another order, sends each under the id it had:
  * one that was done is dropped as a duplicate, one that was not is handled. By position, the first
  * of them would have taken the id of the batch's first event, been found done, and been dropped
- * unhandled while the answer said done. Equal events of one request are told apart by their count.
+ * unhandled while the answer said done. Two equal events in one request are refused: sent again
+ * alone, the second could not be told from the first (by their count, it took the first's id, was
+ * found done and dropped).
  */
 final class BatchItemIds {
 
@@ -22,7 +24,11 @@ final class BatchItemIds {
     private BatchItemIds() {
     }
 
-    /** {@code key#<digest of the item>}, then {@code .2}, {@code .3}... for the second and later equal items. */
+    /**
+     * {@code key#<digest of the item>} for each item.
+     *
+     * @throws IllegalArgumentException naming the first two equal items, when there are any
+     */
     static String[] of(String key, List<byte[]> items) {
         MessageDigest sha256;
         try {
@@ -34,8 +40,13 @@ final class BatchItemIds {
         var seen = new HashMap<String, Integer>();
         for (int i = 0; i < ids.length; i++) {
             String digest = HexFormat.of().formatHex(sha256.digest(items.get(i)), 0, DIGEST_BYTES);
-            int count = seen.merge(digest, 1, Integer::sum);
-            ids[i] = key + "#" + digest + (count == 1 ? "" : "." + count);
+            Integer first = seen.putIfAbsent(digest, i);
+            if (first != null) {
+                throw new IllegalArgumentException("events " + first + " and " + i + " are identical: under one "
+                        + "Idempotency-Key, identical events cannot be told apart when one is sent again; make them "
+                        + "differ (an id of their own) or send them in separate requests. Nothing was handled");
+            }
+            ids[i] = key + "#" + digest;
         }
         return ids;
     }

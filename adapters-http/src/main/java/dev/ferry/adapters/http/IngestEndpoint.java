@@ -249,13 +249,23 @@ final class IngestEndpoint {
             respond(ex, 400, Map.of(), error(invalid.reason()));
             return;
         }
+        var items = (JsonItems.Split.Items) split;
+        String idempotencyKey = ex.getRequestHeaders().getFirst("Idempotency-Key");
+        String[] dedups;
+        try {
+            dedups = idempotencyKey == null ? null : items.batch() ? BatchItemIds.of(idempotencyKey, items.items())
+                    : new String[] {idempotencyKey};
+        } catch (IllegalArgumentException identical) {
+            respond(ex, 400, Map.of(), error(identical.getMessage()));
+            return;
+        }
         if (!requests.tryAcquire()) {
             respond(ex, 429, Map.of("Retry-After", "1"), error("too many requests at once"));
             return;
         }
         Answer answer;
         try {
-            answer = handOver(ex, (JsonItems.Split.Items) split);
+            answer = handOver(ex, items, dedups);
         } finally {
             requests.release();
         }
@@ -352,7 +362,7 @@ final class IngestEndpoint {
         return true;
     }
 
-    private Answer handOver(HttpExchange ex, JsonItems.Split.Items split) {
+    private Answer handOver(HttpExchange ex, JsonItems.Split.Items split, String[] dedups) {
         int n = split.items().size();
         if (n > capacityTotal) {
             return new Answer(413, Map.of(), error("a batch of " + n + " events is more than the endpoint holds at once ("
@@ -364,7 +374,7 @@ final class IngestEndpoint {
         }
         IngestRequest request;
         try {
-            request = request(ex, split);
+            request = request(ex, split, dedups);
         } catch (RuntimeException | Error e) { // nothing was queued: the permits would be held for ever
             capacity.release(n);
             throw e;
@@ -388,15 +398,12 @@ final class IngestEndpoint {
     }
 
     /** The request's events as deliveries, each with its attributes and deduplication id. */
-    private IngestRequest request(HttpExchange ex, JsonItems.Split.Items split) {
+    private IngestRequest request(HttpExchange ex, JsonItems.Split.Items split, String[] dedups) {
         int n = split.items().size();
         var request = new IngestRequest(n);
         String requestId = UUID.randomUUID().toString();
-        String idempotencyKey = ex.getRequestHeaders().getFirst("Idempotency-Key");
         String group = ex.getRequestHeaders().getFirst("X-Ferry-Group");
         var now = clock.instant();
-        String[] dedups = idempotencyKey == null ? null : split.batch() ? BatchItemIds.of(idempotencyKey, split.items())
-                : new String[] {idempotencyKey};
         for (int i = 0; i < n; i++) {
             var attributes = new HashMap<String, String>(8);
             attributes.put("http.remoteAddress", ex.getRemoteAddress().getAddress().getHostAddress());
