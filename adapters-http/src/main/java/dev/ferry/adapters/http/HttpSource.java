@@ -39,8 +39,10 @@ import org.slf4j.LoggerFactory;
  * status per event ({@code done}, {@code rejected}, {@code retry}) and its HTTP status is the one
  * that asks most of the client: any {@code retry} → 429, else any {@code rejected} → 422, else 200.
  * The client sends again only the events marked {@code retry}; an {@code Idempotency-Key} header
- * (per request, suffixed {@code #index} per event) is passed on as the deduplication id and given
- * back as each result's {@code id}.
+ * (per request; in a batch suffixed with each event's digest) is passed on as the deduplication id
+ * and given back as each result's {@code id}. A batch under {@code X-Ferry-Group} is handled in
+ * its order, and once one of its events is answered {@code retry} the later ones are too, unrun
+ * (see {@link IngestRequest}).
  *
  * <p>Runs on the JDK's built-in server (HTTP/1.1, keep-alive), a new thread per request (virtual
  * from JDK 24, see {@code ReadDeadlines}). A request's headers and body must arrive within
@@ -161,8 +163,18 @@ public final class HttpSource implements Source, Acknowledger {
         try {
             var first = ready.poll(request.maxWait().toNanos(), TimeUnit.NANOSECONDS);
             while (first != null && out.size() < request.maxMessages()) {
-                if (first.request.abandoned) {
-                    discard(first);
+                var from = first.request;
+                if (from.abandoned) {
+                    if (from.ordered) {
+                        from.releaseRest(capacity); // the rest of an ordered batch waits behind this one: all of it goes
+                    } else {
+                        first.settle(Disposition.RELEASE, capacity);
+                    }
+                } else if (from.ordered) {
+                    // its next run, in order; the run after it goes into the queue once this one is settled
+                    for (var item : from.takeRun(request.maxMessages() - out.size())) {
+                        out.add(delivered(item));
+                    }
                 } else {
                     out.add(delivered(first));
                 }
@@ -179,20 +191,20 @@ public final class HttpSource implements Source, Acknowledger {
         return new Delivery(d.id(), d.body(), d.attributes(), 1, d.sentAt(), d.groupKey(), d.deduplicationId(), name, item);
     }
 
-    private void discard(Item item) {
-        if (item.done.compareAndSet(false, true)) {
-            capacity.release();
-        }
-    }
-
     @Override
     public List<Settlement.Failure> settle(List<Settlement> settlements) {
         List<Settlement.Failure> failures = List.of();
         for (var s : settlements) {
-            if (s.delivery().receipt() instanceof Item item && item.done.compareAndSet(false, true)) {
-                item.disposition = s.disposition();
-                capacity.release();
-                item.request.settled.countDown();
+            if (s.delivery().receipt() instanceof Item item && item.settle(s.disposition(), capacity)) {
+                if (item.request.ordered) {
+                    var nextRun = item.request.runSettled(s.disposition(), endpoint.isClosing(), capacity);
+                    if (nextRun != null) {
+                        ready.add(nextRun);
+                        if (endpoint.isClosing()) {
+                            endpoint.releaseUnpolled(); // nobody may poll it any more
+                        }
+                    }
+                }
             } else {
                 if (failures.isEmpty()) {
                     failures = new ArrayList<>();

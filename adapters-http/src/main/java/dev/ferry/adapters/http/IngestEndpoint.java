@@ -105,6 +105,10 @@ final class IngestEndpoint {
         closing = true;
     }
 
+    boolean isClosing() {
+        return closing;
+    }
+
     /** Requests being read or handled now. */
     int openRequests() {
         return openRequests.get();
@@ -400,9 +404,9 @@ final class IngestEndpoint {
     /** The request's events as deliveries, each with its attributes and deduplication id. */
     private IngestRequest request(HttpExchange ex, JsonItems.Split.Items split, String[] dedups) {
         int n = split.items().size();
-        var request = new IngestRequest(n);
-        String requestId = UUID.randomUUID().toString();
         String group = ex.getRequestHeaders().getFirst("X-Ferry-Group");
+        var request = new IngestRequest(n, group != null && n > 1);
+        String requestId = UUID.randomUUID().toString();
         var now = clock.instant();
         for (int i = 0; i < n; i++) {
             var attributes = new HashMap<String, String>(8);
@@ -429,8 +433,12 @@ final class IngestEndpoint {
     }
 
     private void enqueue(IngestRequest request) {
-        for (var item : request.items) {
-            ready.add(item);
+        if (request.ordered) {
+            ready.add(request.items[0]); // stands for the request's first run: see IngestRequest
+        } else {
+            for (var item : request.items) {
+                ready.add(item);
+            }
         }
         if (closing) {
             // the stop emptied the queue before these came (their body was still arriving): nobody polls any more,
@@ -446,12 +454,13 @@ final class IngestEndpoint {
     void releaseUnpolled() {
         Item item;
         while ((item = ready.poll()) != null) {
-            if (item.done.compareAndSet(false, true)) {
-                item.disposition = Disposition.RELEASE;
-                capacity.release();
-                item.request.settled.countDown();
+            if (item.request.ordered) {
+                item.request.releaseRest(capacity);
+            } else {
+                item.settle(Disposition.RELEASE, capacity);
             }
         }
     }
+
 
 }

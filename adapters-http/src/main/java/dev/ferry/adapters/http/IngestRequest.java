@@ -3,18 +3,74 @@ package dev.ferry.adapters.http;
 import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.transport.Disposition;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-/** One HTTP request waiting for its events to be settled. */
+/**
+ * One HTTP request waiting for its events to be settled.
+ *
+ * <p>A batch sent under {@code X-Ferry-Group} is {@linkplain #ordered ordered}: its events are
+ * handed out in runs, in their order, the next run only once the last one is settled, so two
+ * pollers never hold parts of it at once (the part decoded first would run first), and an event that
+ * goes back to the client ({@code retry}) takes every later one with it, unrun: the client sends them
+ * again, in order, behind it. The run's own later events go back with it in the listener (its group's
+ * waiting messages are handed back when one fails).
+ */
 final class IngestRequest {
 
     final Item[] items;
     final CountDownLatch settled;
+    final boolean ordered;
     volatile boolean abandoned;
+    /** Ordered: the first event not handed out yet. Guarded by this. */
+    private int next;
+    /** Ordered: events of the run out now and not settled yet. Guarded by this. */
+    private int outstanding;
+    /** Ordered: an event went back; the rest is answered retry, not handed out. Guarded by this. */
+    private boolean stopped;
 
-    IngestRequest(int size) {
+    IngestRequest(int size, boolean ordered) {
         this.items = new Item[size];
         this.settled = new CountDownLatch(size);
+        this.ordered = ordered;
+    }
+
+    /** Ordered: up to {@code max} events from where the last run ended, now out. */
+    synchronized Item[] takeRun(int max) {
+        int k = Math.min(max, items.length - next);
+        var run = new Item[k];
+        System.arraycopy(items, next, run, 0, k);
+        next += k;
+        outstanding = k;
+        return run;
+    }
+
+    /**
+     * Ordered: an event of the run out now was settled. Returns the event that stands for the next
+     * run in the ready queue, or null: when the run is not over, or nothing is left, or the rest
+     * went back — then settled here as released ({@code giveBackRest} true: an event of the run went
+     * back, or the request gave up, or the source is stopping).
+     */
+    synchronized Item runSettled(Disposition disposition, boolean giveBackRest, Semaphore capacity) {
+        if (!(disposition instanceof Disposition.Ack) && !(disposition instanceof Disposition.DeadLetter)) {
+            stopped = true;
+        }
+        if (--outstanding > 0 || next >= items.length) {
+            return null;
+        }
+        if (stopped || giveBackRest || abandoned) {
+            releaseRest(capacity);
+            return null;
+        }
+        return items[next];
+    }
+
+    /** Ordered: every event not handed out yet is settled as released (answered retry). */
+    synchronized void releaseRest(Semaphore capacity) {
+        for (int i = next; i < items.length; i++) {
+            items[i].settle(Disposition.RELEASE, capacity);
+        }
+        next = items.length;
     }
 
     /** One event of a request; the receipt of its delivery. */
@@ -29,6 +85,17 @@ final class IngestRequest {
             this.request = request;
             this.index = index;
             this.delivery = delivery;
+        }
+
+        /** Records the event's end and frees its room, once; false when it was settled already. */
+        boolean settle(Disposition d, Semaphore capacity) {
+            if (!done.compareAndSet(false, true)) {
+                return false;
+            }
+            disposition = d;
+            capacity.release();
+            request.settled.countDown();
+            return true;
         }
     }
 }

@@ -187,6 +187,59 @@ class HttpSourceIT {
                 .as("without a key there is nothing to count across requests").isEqualTo(429);
     }
 
+    private HttpSource withListener(ListenerConfig.Builder config, Decoder decoder, Handler h) {
+        var source = HttpSource.builder().auth(IngestAuth.none()).build().start();
+        opened.add(source);
+        opened.add(Listener.builder(source, source, decoder, h)
+                .config(config.pollWait(Duration.ofMillis(200)).lease(Duration.ofSeconds(30))
+                        .shutdownDeadline(Duration.ofMillis(200)).build())
+                .build().start());
+        return source;
+    }
+
+    @Test
+    void aGroupsBatch_splitBetweenTwoPollers_isStillHandledInItsOrder() throws Exception {
+        // each poller took part of the batch and decoded it; the part decoded first ran first
+        Decoder slowHead = d -> {
+            if (new String(d.body(), StandardCharsets.UTF_8).contains("\"e0\"")) {
+                try {
+                    Thread.sleep(300);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return DECODER.decode(d);
+        };
+        var source = withListener(ListenerConfig.builder().pollers(2).batchSize(1), slowHead, handler);
+        var answer = post(source.uri(), "[{\"id\":\"e0\"},{\"id\":\"e1\"},{\"id\":\"e2\"}]", "X-Ferry-Group", "g");
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        assertThat(handled).containsExactly("e0", "e1", "e2");
+    }
+
+    @Test
+    void aGroupsEventAnsweredRetry_takesEveryLaterEventOfItsBatchWithIt_unrun() throws Exception {
+        // a failed head went back to the client, and the events polled after it ran and were answered done: the
+        // client's resend of the head (as it is told to) ran after them
+        var failedOnce = new java.util.concurrent.atomic.AtomicBoolean();
+        Handler failsHeadOnce = (event, delivery) -> {
+            if (event.key().equals("e0") && failedOnce.compareAndSet(false, true)) {
+                return Outcome.retry("e0 not yet");
+            }
+            handled.add(event.key());
+            return Outcome.done();
+        };
+        var source = withListener(ListenerConfig.builder().pollers(1).batchSize(2).maxInFlight(2), DECODER, failsHeadOnce);
+        var answer = post(source.uri(), "[{\"id\":\"e0\"},{\"id\":\"e1\"},{\"id\":\"e2\"},{\"id\":\"e3\"}]",
+                "X-Ferry-Group", "g");
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(429);
+        assertThat(answer.body()).doesNotContain("\"done\"");
+        assertThat(handled).isEmpty();
+        var again = post(source.uri(), "[{\"id\":\"e0\"},{\"id\":\"e1\"},{\"id\":\"e2\"},{\"id\":\"e3\"}]",
+                "X-Ferry-Group", "g");
+        assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
+        assertThat(handled).containsExactly("e0", "e1", "e2", "e3");
+    }
+
     @Test
     void bearerAuth_missing401_wrong403() throws Exception {
         var source = bearer();
