@@ -1,8 +1,7 @@
 package dev.ferry.adapters.http;
 
-import dev.ferry.adapters.http.IngestRequest.Item;
-
 import com.sun.net.httpserver.HttpServer;
+import dev.ferry.adapters.http.IngestRequest.Item;
 import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.model.FerryException;
 import dev.ferry.domain.transport.Acknowledger;
@@ -90,14 +89,7 @@ public final class HttpSource implements Source, Acknowledger {
             return this;
         }
         try {
-            if (tls != null) {
-                // #16: TLS from a PKCS12 keystore, for an endpoint that listens beyond the host
-                var https = com.sun.net.httpserver.HttpsServer.create(new InetSocketAddress(host, requestedPort), 512);
-                https.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(tls));
-                server = https;
-            } else {
-                server = HttpServer.create(new InetSocketAddress(host, requestedPort), 512);
-            }
+            server = IngestTls.server(new InetSocketAddress(host, requestedPort), tls);
         } catch (IOException e) {
             throw new FerryException("HTTP source '" + name + "' cannot listen on " + host + ":" + requestedPort
                     + ": " + e.getMessage(), e, false);
@@ -148,11 +140,6 @@ public final class HttpSource implements Source, Acknowledger {
     @Override
     public boolean redeliversAfterLease() {
         return false;
-    }
-
-    /** JSON string quoting, as the answers use it. */
-    static String quote(String s) {
-        return IngestAnswers.quote(s);
     }
 
     // ---------------------------------------------------------------- the ports
@@ -274,25 +261,8 @@ public final class HttpSource implements Source, Acknowledger {
         public Builder tls(java.nio.file.Path pkcs12, char[] password) {
             Objects.requireNonNull(pkcs12, "pkcs12");
             Objects.requireNonNull(password, "password");
-            try (var in = java.nio.file.Files.newInputStream(pkcs12)) {
-                var store = java.security.KeyStore.getInstance("PKCS12");
-                store.load(in, password);
-                boolean hasKey = false;
-                for (var aliases = store.aliases(); aliases.hasMoreElements(); ) {
-                    hasKey |= store.isKeyEntry(aliases.nextElement());
-                }
-                if (!hasKey) {
-                    throw new IllegalArgumentException("keystore " + pkcs12 + " holds no private key");
-                }
-                var keys = javax.net.ssl.KeyManagerFactory.getInstance(javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
-                keys.init(store, password);
-                var context = javax.net.ssl.SSLContext.getInstance("TLS");
-                context.init(keys.getKeyManagers(), null, null);
-                this.tls = context;
-                return this;
-            } catch (IOException | java.security.GeneralSecurityException e) {
-                throw new IllegalArgumentException("cannot read the PKCS12 keystore " + pkcs12 + ": " + e.getMessage(), e);
-            }
+            this.tls = IngestTls.context(pkcs12, password);
+            return this;
         }
 
         public Builder name(String name) {

@@ -20,14 +20,12 @@ import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,7 +59,6 @@ final class IngestEndpoint {
     private final int maxEventsPerRequest;
     private final Duration responseTimeout;
     private final Duration readTimeout;
-    private final Duration signatureWindow;
     private final Clock clock;
     private final Semaphore capacity;
     /** The events the endpoint holds at most (all of {@link #capacity}'s permits). */
@@ -69,7 +66,7 @@ final class IngestEndpoint {
     private final Semaphore requests;
     private final int maxUploads;
     private final Semaphore uploads;
-    private final SeenSignatures seenSignatures;
+    private final IngestSignatures signatures;
     private final BlockingQueue<Item> ready;
     private final AtomicInteger openRequests = new AtomicInteger();
     private volatile boolean closing;
@@ -84,12 +81,11 @@ final class IngestEndpoint {
         this.maxEventsPerRequest = s.maxEventsPerRequest();
         this.responseTimeout = s.responseTimeout();
         this.readTimeout = s.readTimeout();
-        this.signatureWindow = s.signatureWindow();
         this.clock = s.clock();
         this.requests = new Semaphore(s.maxConcurrentRequests());
         this.maxUploads = s.maxUploads();
         this.uploads = new Semaphore(s.maxUploads());
-        this.seenSignatures = new SeenSignatures(s.maxRememberedSignatures());
+        this.signatures = new IngestSignatures(s.path(), s.clock(), s.signatureWindow(), s.maxRememberedSignatures());
         this.ready = ready;
         this.capacity = capacity;
         this.capacityTotal = capacity.availablePermits();
@@ -121,7 +117,7 @@ final class IngestEndpoint {
 
     /** Signatures remembered to refuse their replay. */
     int rememberedSignatures() {
-        return seenSignatures.size();
+        return signatures.remembered();
     }
 
     void exchange(HttpExchange ex) throws IOException {
@@ -191,11 +187,11 @@ final class IngestEndpoint {
                 return;
             }
         }
-        Signed signed = null;
+        IngestSignatures.Signed signed = null;
         if (auth instanceof IngestAuth.HmacSha256 hmac) {
             String refusal = null;
             try {
-                signed = signatureHeaders(ex, hmac);
+                signed = signatures.headers(ex, hmac);
             } catch (IllegalArgumentException e) {
                 refusal = e.getMessage();
             }
@@ -245,8 +241,12 @@ final class IngestEndpoint {
         if (!deadline.done()) {
             late(deadline);
         }
-        if (auth instanceof IngestAuth.HmacSha256 hmac && signed != null && !verified(ex, hmac, signed, body)) {
-            return;
+        if (auth instanceof IngestAuth.HmacSha256 hmac && signed != null) {
+            var refusal = signatures.refusal(ex, hmac, signed, body);
+            if (refusal != null) {
+                respond(ex, refusal.status(), refusal.headers(), refusal.json());
+                return;
+            }
         }
         var split = JsonItems.split(body, maxEventsPerRequest);
         if (split instanceof JsonItems.Split.Invalid invalid) {
@@ -299,72 +299,6 @@ final class IngestEndpoint {
     /** Headers every event of a request is keyed or grouped by, and their longest value. */
     private static final String[] BOUNDED_HEADERS = {"Idempotency-Key", "X-Ferry-Group"};
     static final int MAX_KEY_CHARS = 1024;
-
-    /** The signature headers of a request that passed the first checks (format, time window). */
-    private record Signed(String timestamp, long seconds, byte[] mac) {
-    }
-
-    private static final Pattern UNIX_SECONDS = Pattern.compile("[0-9]{1,12}");
-
-    /** The signature and timestamp headers, checked before the body is read; refusals as IllegalArgumentException. */
-    private Signed signatureHeaders(HttpExchange ex, IngestAuth.HmacSha256 hmac) {
-        String signature = ex.getRequestHeaders().getFirst(hmac.header());
-        String timestamp = ex.getRequestHeaders().getFirst(IngestAuth.HmacSha256.TIMESTAMP_HEADER);
-        if (signature == null || !signature.startsWith("sha256=")) {
-            throw new IllegalArgumentException("missing " + hmac.header() + ": sha256=<hex HMAC-SHA256 of the "
-                    + IngestAuth.HmacSha256.TIMESTAMP_HEADER + ", method, path, Idempotency-Key and X-Ferry-Group, "
-                    + "each followed by a newline, then the body>");
-        }
-        byte[] mac;
-        try {
-            mac = HexFormat.of().parseHex(signature.substring(7).strip());
-        } catch (IllegalArgumentException e) {
-            mac = new byte[0];
-        }
-        if (mac.length != 32) {
-            throw new IllegalArgumentException(hmac.header() + " must be sha256= and 64 hex digits");
-        }
-        if (timestamp == null || !UNIX_SECONDS.matcher(timestamp).matches()) {
-            throw new IllegalArgumentException("missing " + IngestAuth.HmacSha256.TIMESTAMP_HEADER
-                    + ": <unix seconds>, the time the request was signed (it is part of the signature)");
-        }
-        long seconds = Long.parseLong(timestamp);
-        long skew = Math.abs(clock.instant().getEpochSecond() - seconds);
-        if (skew > signatureWindow.toSeconds()) {
-            throw new IllegalArgumentException(IngestAuth.HmacSha256.TIMESTAMP_HEADER + " " + timestamp + " is " + skew
-                    + " s away from the server's clock; signatures are accepted within " + signatureWindow.toSeconds()
-                    + " s of it: sign each request when sending it");
-        }
-        return new Signed(timestamp, seconds, mac);
-    }
-
-    /** Checks the signature over the whole request, and that it is not a replay; answers if not. */
-    private boolean verified(HttpExchange ex, IngestAuth.HmacSha256 hmac, Signed signed, byte[] body) throws IOException {
-        byte[] expected = hmac.mac(signed.timestamp(), ex.getRequestMethod(), path,
-                ex.getRequestHeaders().getFirst("Idempotency-Key"), ex.getRequestHeaders().getFirst("X-Ferry-Group"), body);
-        if (!MessageDigest.isEqual(signed.mac(), expected)) {
-            respond(ex, 403, Map.of(), error("signature does not match the request (" + IngestAuth.HmacSha256.TIMESTAMP_HEADER
-                    + ", method, path, Idempotency-Key, X-Ferry-Group and body)"));
-            return false;
-        }
-        long forgetAfter = signed.seconds() + signatureWindow.toSeconds() + 1;
-        switch (seenSignatures.remember(expected, forgetAfter, clock.instant().getEpochSecond())) {
-            case REPLAYED -> {
-                respond(ex, 401, Map.of(), error("replayed: this signature was accepted before; sign each request, "
-                        + "and each attempt of it, anew with a fresh " + IngestAuth.HmacSha256.TIMESTAMP_HEADER));
-                return false;
-            }
-            case FULL -> {
-                respond(ex, 429, Map.of("Retry-After", "1"), error("too many signed requests within the signature window "
-                        + "to remember; try again shortly"));
-                return false;
-            }
-            case FIRST -> {
-                return true;
-            }
-        }
-        return true;
-    }
 
     private Answer handOver(HttpExchange ex, JsonItems.Split.Items split, String[] dedups) {
         int n = split.items().size();

@@ -175,7 +175,7 @@ class HttpAdapterUnitTest {
 
     @Test
     void quote_escapesForJson() {
-        assertThat(HttpSource.quote("a\"b\\c\nd\u0001")).isEqualTo("\"a\\\"b\\\\c\\nd\\u0001\"");
+        assertThat(IngestAnswers.quote("a\"b\\c\nd\u0001")).isEqualTo("\"a\\\"b\\\\c\\nd\\u0001\"");
     }
 
     private static String reason(String body) {

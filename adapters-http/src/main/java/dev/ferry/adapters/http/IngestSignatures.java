@@ -1,0 +1,94 @@
+package dev.ferry.adapters.http;
+
+import static dev.ferry.adapters.http.IngestAnswers.error;
+
+import com.sun.net.httpserver.HttpExchange;
+import dev.ferry.adapters.http.IngestAnswers.Answer;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * The HMAC checks of an {@link HttpSource} under {@code auth: hmac}: the signature and timestamp
+ * headers before the body is read (their format, the time window), then the signature over the
+ * whole request, and that it was not accepted before (signatures are remembered for their window,
+ * a bounded number of them). Thread-safe.
+ */
+final class IngestSignatures {
+
+    private final String path;
+    private final Clock clock;
+    private final Duration signatureWindow;
+    private final SeenSignatures seen;
+
+    IngestSignatures(String path, Clock clock, Duration signatureWindow, int maxRemembered) {
+        this.path = path;
+        this.clock = clock;
+        this.signatureWindow = signatureWindow;
+        this.seen = new SeenSignatures(maxRemembered);
+    }
+
+    /** Signatures remembered to refuse their replay. */
+    int remembered() {
+        return seen.size();
+    }
+
+    /** The signature headers of a request that passed the first checks (format, time window). */
+    record Signed(String timestamp, long seconds, byte[] mac) {
+    }
+
+    private static final Pattern UNIX_SECONDS = Pattern.compile("[0-9]{1,12}");
+
+    /** The signature and timestamp headers, checked before the body is read; refusals as IllegalArgumentException. */
+    Signed headers(HttpExchange ex, IngestAuth.HmacSha256 hmac) {
+        String signature = ex.getRequestHeaders().getFirst(hmac.header());
+        String timestamp = ex.getRequestHeaders().getFirst(IngestAuth.HmacSha256.TIMESTAMP_HEADER);
+        if (signature == null || !signature.startsWith("sha256=")) {
+            throw new IllegalArgumentException("missing " + hmac.header() + ": sha256=<hex HMAC-SHA256 of the "
+                    + IngestAuth.HmacSha256.TIMESTAMP_HEADER + ", method, path, Idempotency-Key and X-Ferry-Group, "
+                    + "each followed by a newline, then the body>");
+        }
+        byte[] mac;
+        try {
+            mac = HexFormat.of().parseHex(signature.substring(7).strip());
+        } catch (IllegalArgumentException e) {
+            mac = new byte[0];
+        }
+        if (mac.length != 32) {
+            throw new IllegalArgumentException(hmac.header() + " must be sha256= and 64 hex digits");
+        }
+        if (timestamp == null || !UNIX_SECONDS.matcher(timestamp).matches()) {
+            throw new IllegalArgumentException("missing " + IngestAuth.HmacSha256.TIMESTAMP_HEADER
+                    + ": <unix seconds>, the time the request was signed (it is part of the signature)");
+        }
+        long seconds = Long.parseLong(timestamp);
+        long skew = Math.abs(clock.instant().getEpochSecond() - seconds);
+        if (skew > signatureWindow.toSeconds()) {
+            throw new IllegalArgumentException(IngestAuth.HmacSha256.TIMESTAMP_HEADER + " " + timestamp + " is " + skew
+                    + " s away from the server's clock; signatures are accepted within " + signatureWindow.toSeconds()
+                    + " s of it: sign each request when sending it");
+        }
+        return new Signed(timestamp, seconds, mac);
+    }
+
+    /** Why the request is refused — its signature does not match it, or it is a replay — or null when it passes. */
+    Answer refusal(HttpExchange ex, IngestAuth.HmacSha256 hmac, Signed signed, byte[] body) {
+        byte[] expected = hmac.mac(signed.timestamp(), ex.getRequestMethod(), path,
+                ex.getRequestHeaders().getFirst("Idempotency-Key"), ex.getRequestHeaders().getFirst("X-Ferry-Group"), body);
+        if (!MessageDigest.isEqual(signed.mac(), expected)) {
+            return new Answer(403, Map.of(), error("signature does not match the request ("
+                    + IngestAuth.HmacSha256.TIMESTAMP_HEADER + ", method, path, Idempotency-Key, X-Ferry-Group and body)"));
+        }
+        long forgetAfter = signed.seconds() + signatureWindow.toSeconds() + 1;
+        return switch (seen.remember(expected, forgetAfter, clock.instant().getEpochSecond())) {
+            case REPLAYED -> new Answer(401, Map.of(), error("replayed: this signature was accepted before; sign each "
+                    + "request, and each attempt of it, anew with a fresh " + IngestAuth.HmacSha256.TIMESTAMP_HEADER));
+            case FULL -> new Answer(429, Map.of("Retry-After", "1"), error("too many signed requests within the "
+                    + "signature window to remember; try again shortly"));
+            case FIRST -> null;
+        };
+    }
+}
