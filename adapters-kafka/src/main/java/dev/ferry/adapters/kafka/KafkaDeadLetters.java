@@ -14,12 +14,10 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,7 +41,7 @@ final class KafkaDeadLetters implements AutoCloseable {
      * out here has surely failed (not still queued in the producer, to land later beside the copy sent again).
      */
     private final Duration wait;
-    private volatile KafkaProducer<byte[], byte[]> producer;
+    private volatile RenewableProducer producer;
 
     KafkaDeadLetters(String name, Map<String, Object> producerConfig, UnaryOperator<String> topicOf) {
         this.name = name;
@@ -68,7 +66,7 @@ final class KafkaDeadLetters implements AutoCloseable {
     }
 
     void open() {
-        producer = new KafkaProducer<>(producerConfig, new ByteArraySerializer(), new ByteArraySerializer());
+        producer = new RenewableProducer("Kafka source '" + name + "' (dead letters)", producerConfig);
     }
 
     /** Writes the record to its dead-letter topic; null once the broker confirmed it, else what went wrong. */
@@ -82,6 +80,7 @@ final class KafkaDeadLetters implements AutoCloseable {
 
     private String send(Rec r, String reason) {
         var record = r.record;
+        var producer = this.producer.current();
         String topic = "(none yet)";
         try {
             topic = topicOf.apply(record.topic());
@@ -112,7 +111,15 @@ final class KafkaDeadLetters implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return "interrupted while writing to dead-letter topic '" + topic + "'";
+        } catch (java.util.concurrent.TimeoutException e) {
+            // past the producer's own delivery timeout: it is broken (an Error ended its I/O thread), and would fail
+            // every later write the same way
+            this.producer.renew(producer, "a dead-letter write was neither acknowledged nor refused within " + wait);
+            return "dead-letter write to '" + topic + "' not confirmed within " + wait;
         } catch (Exception e) {
+            if (e instanceof ExecutionException && RenewableProducer.fatalToProducer(e.getCause())) {
+                this.producer.renew(producer, String.valueOf(e.getCause()));
+            }
             return "dead-letter write to '" + topic + "' failed: " + (e.getCause() != null ? e.getCause() : e);
         }
     }

@@ -17,17 +17,9 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.errors.AuthenticationException;
-import org.apache.kafka.common.errors.ClusterAuthorizationException;
-import org.apache.kafka.common.errors.OutOfOrderSequenceException;
-import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.SerializationException;
-import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A Kafka topic as a {@link Sink} (the S3 → Kafka job), on an idempotent producer
@@ -49,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * deduplicates only the producer's own retries). A producer that broke that promise (its I/O thread
  * ended by an {@code Error}) or failed in a way it does not recover from (fenced, a fatal
  * authorization or sequence error) is replaced by a new one, at most once every
- * {@link #RENEW_AT_MOST_EVERY}. For fan-out to several
+ * {@link RenewableProducer#RENEW_AT_MOST_EVERY}. For fan-out to several
  * clusters or topics, give each its own sink and route to all of them with
  * {@code RoutingHandler.tracked}: the source message is acked when every target confirmed, and a
  * target that already has the event is not written again on the redelivery. Thread-safe.
@@ -65,16 +57,7 @@ public final class KafkaSink implements Sink {
     private final String sourceName;
     /** How long publish waits for the send's future: {@code delivery.timeout.ms} + the margin. */
     private final Duration wait;
-    /** The shortest time between two replacements of a broken producer (an outage would otherwise make one per publish). */
-    static final Duration RENEW_AT_MOST_EVERY = Duration.ofSeconds(5);
-    private static final Logger LOG = LoggerFactory.getLogger(KafkaSink.class);
-
-    private final Map<String, Object> producerConfig;
-    private volatile KafkaProducer<byte[], byte[]> producer;
-    /** Guards replacing the producer, {@link #renewedAt} and {@link #closed}. */
-    private final Object renewal = new Object();
-    private long renewedAt = System.nanoTime() - RENEW_AT_MOST_EVERY.toNanos();
-    private boolean closed;
+    private final RenewableProducer producer;
 
     private KafkaSink(Builder b) {
         this.name = b.name != null ? b.name : "kafka:" + b.topic;
@@ -90,48 +73,7 @@ public final class KafkaSink implements Sink {
             config.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.max(1, delivery - linger));
         }
         this.wait = Duration.ofMillis(delivery).plus(UNKNOWN_OUTCOME_MARGIN);
-        this.producerConfig = Map.copyOf(config);
-        this.producer = newProducer();
-    }
-
-    private KafkaProducer<byte[], byte[]> newProducer() {
-        return new KafkaProducer<>(producerConfig, new ByteArraySerializer(), new ByteArraySerializer());
-    }
-
-    /**
-     * Replaces {@code broken} unless it was replaced already, the sink is closed, or the last
-     * replacement was less than {@link #RENEW_AT_MOST_EVERY} ago. The old producer is closed on a
-     * thread of its own: its close waits for an I/O thread that may be stuck.
-     */
-    private void renew(KafkaProducer<byte[], byte[]> broken, String why) {
-        synchronized (renewal) {
-            if (closed || producer != broken || System.nanoTime() - renewedAt < RENEW_AT_MOST_EVERY.toNanos()) {
-                return;
-            }
-            try {
-                producer = newProducer();
-            } catch (RuntimeException e) {
-                LOG.warn("Kafka sink '{}': could not make a new producer ({}); keeping the old one", name, e.toString());
-                return;
-            } finally {
-                renewedAt = System.nanoTime();
-            }
-        }
-        LOG.warn("Kafka sink '{}': producer replaced: {}", name, why);
-        Thread.ofVirtual().name("ferry-kafka-sink-close-" + name).start(() -> {
-            try {
-                broken.close(Duration.ofSeconds(5));
-            } catch (RuntimeException e) {
-                LOG.debug("Kafka sink '{}': closing the replaced producer failed", name, e);
-            }
-        });
-    }
-
-    /** Failures after which this producer fails every later send too: a new one may not. */
-    private static boolean fatalToProducer(Throwable failure) {
-        return failure instanceof ClusterAuthorizationException || failure instanceof AuthenticationException
-                || failure instanceof ProducerFencedException || failure instanceof OutOfOrderSequenceException
-                || failure instanceof UnsupportedVersionException;
+        this.producer = new RenewableProducer("Kafka sink '" + name + "'", config);
     }
 
     static long millis(Object value, long fallback) {
@@ -186,7 +128,7 @@ public final class KafkaSink implements Sink {
 
     /** One send, never two: the producer retries within delivery.timeout.ms, deduplicated by idempotence. */
     private Outcome send(ProducerRecord<byte[], byte[]> record) {
-        var producer = this.producer;
+        var producer = this.producer.current();
         Future<RecordMetadata> future;
         try {
             future = producer.send(record);
@@ -203,7 +145,7 @@ public final class KafkaSink implements Sink {
         } catch (TimeoutException e) {
             // the producer completes every send within delivery.timeout.ms: one that did not is broken (an Error ended
             // its I/O thread, say), and every later send would wait here as long
-            renew(producer, "a send was neither acknowledged nor refused within " + wait);
+            this.producer.renew(producer, "a send was neither acknowledged nor refused within " + wait);
             return Outcome.retry("outcome unknown: Kafka topic '" + topic + "' neither acknowledged nor refused the record within "
                     + wait + "; the producer may still write it, so it may be there when the message comes back");
         } catch (ExecutionException e) {
@@ -213,8 +155,8 @@ public final class KafkaSink implements Sink {
 
     private Outcome outcome(KafkaProducer<byte[], byte[]> producer, Throwable failure) {
         String reason = "Kafka topic '" + topic + "': " + failure.getClass().getSimpleName() + ": " + failure.getMessage();
-        if (fatalToProducer(failure)) {
-            renew(producer, reason);
+        if (RenewableProducer.fatalToProducer(failure)) {
+            this.producer.renew(producer, reason);
         }
         if (failure instanceof SerializationException || failure instanceof RecordTooLargeException) {
             return Outcome.reject(reason); // the record's own: it would fail the same anywhere
@@ -224,9 +166,6 @@ public final class KafkaSink implements Sink {
 
     @Override
     public void close() {
-        synchronized (renewal) {
-            closed = true;
-        }
         producer.close(Duration.ofSeconds(5));
     }
 

@@ -111,4 +111,31 @@ class KafkaSinkIT {
         assertThatThrownBy(() -> KafkaSink.builder(KafkaBroker.bootstrap(), "t").config(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "x"))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("transaction");
     }
+
+    @Test
+    void aSourcesDeadLetterProducer_whoseIoThreadAnErrorEnded_isReplaced_andTheNextWriteLands() {
+        // the same Error on the dead-letter producer left every later dead letter waiting out its timeout, unwritten,
+        // and its record offered again for ever
+        String dlq = KafkaBroker.topic("dead-letter-renew", 1);
+        CountingInterceptor.errorOnce(dlq);
+        var buffer = new PartitionBuffer(new org.apache.kafka.common.TopicPartition("src", 0));
+        for (long offset = 0; offset < 2; offset++) {
+            buffer.add(new org.apache.kafka.clients.consumer.ConsumerRecord<>("src", 0, offset,
+                    ("k" + offset).getBytes(StandardCharsets.UTF_8), ("v" + offset).getBytes(StandardCharsets.UTF_8)));
+        }
+        var recs = new java.util.ArrayList<PartitionBuffer.Rec>();
+        buffer.takeInto(recs, 2, System.nanoTime());
+        var letters = new KafkaDeadLetters("src", Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaBroker.bootstrap(),
+                ProducerConfig.INTERCEPTOR_CLASSES_CONFIG, CountingInterceptor.class.getName(),
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 2_000, ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 1_000), topic -> dlq);
+        letters.open();
+        try {
+            assertThat(letters.write(recs.get(0), "poison")).isNotNull();
+            long start = System.nanoTime();
+            assertThat(letters.write(recs.get(1), "poison")).isNull();
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(6));
+        } finally {
+            letters.close();
+        }
+    }
 }

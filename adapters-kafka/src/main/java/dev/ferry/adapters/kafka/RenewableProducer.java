@@ -1,0 +1,92 @@
+package dev.ferry.adapters.kafka;
+
+import java.time.Duration;
+import java.util.Map;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.ClusterAuthorizationException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.UnsupportedVersionException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A producer that is replaced when it proves broken: a send it neither acknowledged nor refused
+ * within its own delivery timeout (its I/O thread ended by an {@code Error} from a plugin, which the
+ * client does not catch, so no send of it completes again), or a failure it does not recover from
+ * (fenced, a fatal authorization or sequence error). At most once every {@link #RENEW_AT_MOST_EVERY}:
+ * an outage would otherwise make one per send. The old one is closed on a thread of its own, since
+ * its close waits for an I/O thread that may be stuck. Thread-safe.
+ */
+final class RenewableProducer {
+
+    /** The shortest time between two replacements. */
+    static final Duration RENEW_AT_MOST_EVERY = Duration.ofSeconds(5);
+    private static final Logger LOG = LoggerFactory.getLogger(RenewableProducer.class);
+
+    private final String owner;
+    private final Map<String, Object> config;
+    private volatile KafkaProducer<byte[], byte[]> producer;
+    /** Guards replacing the producer, {@link #renewedAt} and {@link #closed}. */
+    private final Object renewal = new Object();
+    private long renewedAt = System.nanoTime() - RENEW_AT_MOST_EVERY.toNanos();
+    private boolean closed;
+
+    /** {@code owner}: who it sends for, in log lines ("Kafka sink 'x'"). */
+    RenewableProducer(String owner, Map<String, Object> config) {
+        this.owner = owner;
+        this.config = Map.copyOf(config);
+        this.producer = newProducer();
+    }
+
+    private KafkaProducer<byte[], byte[]> newProducer() {
+        return new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    /** The producer to send with now; pass it to {@link #renew} when it fails. */
+    KafkaProducer<byte[], byte[]> current() {
+        return producer;
+    }
+
+    /** Failures after which a producer fails every later send too: a new one may not. */
+    static boolean fatalToProducer(Throwable failure) {
+        return failure instanceof ClusterAuthorizationException || failure instanceof AuthenticationException
+                || failure instanceof ProducerFencedException || failure instanceof OutOfOrderSequenceException
+                || failure instanceof UnsupportedVersionException;
+    }
+
+    /** Replaces {@code broken} unless it was replaced already, this is closed, or the last replacement was too recent. */
+    void renew(KafkaProducer<byte[], byte[]> broken, String why) {
+        synchronized (renewal) {
+            if (closed || producer != broken || System.nanoTime() - renewedAt < RENEW_AT_MOST_EVERY.toNanos()) {
+                return;
+            }
+            try {
+                producer = newProducer();
+            } catch (RuntimeException e) {
+                LOG.warn("{}: could not make a new producer ({}); keeping the old one", owner, e.toString());
+                return;
+            } finally {
+                renewedAt = System.nanoTime();
+            }
+        }
+        LOG.warn("{}: producer replaced: {}", owner, why);
+        Thread.ofVirtual().name("ferry-kafka-producer-close").start(() -> {
+            try {
+                broken.close(Duration.ofSeconds(5));
+            } catch (RuntimeException e) {
+                LOG.debug("{}: closing the replaced producer failed", owner, e);
+            }
+        });
+    }
+
+    /** Closes the producer, waiting up to {@code timeout} for what it still holds; no replacement after this. */
+    void close(Duration timeout) {
+        synchronized (renewal) {
+            closed = true;
+        }
+        producer.close(timeout);
+    }
+}
