@@ -17,8 +17,9 @@ import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
  * Releases a parked group of a FIFO source ({@code ferry groups release}, through {@link SqsQueues#parkedGroupMover}): reads the FIFO
  * dead-letter queue, and sends the group's parked messages back to the source queue in their
  * order, each with the release's token, then deletes them from the dead-letter queue (copy first,
- * delete after). The head is only deleted when it is to be skipped. Messages of other groups, and
- * dead letters of the group that were not parked, are left where they are (made visible again at the end).
+ * delete after). The head is only deleted when it is to be skipped. Messages of other groups, dead
+ * letters of the group that were not parked, and those another queue sharing the dead-letter queue
+ * dead-lettered, are left where they are (made visible again at the end).
  */
 final class ParkedGroupMover implements GroupParker.Mover {
 
@@ -28,6 +29,8 @@ final class ParkedGroupMover implements GroupParker.Mover {
     private final SqsClient client;
     private final String deadLetterQueueUrl;
     private final String queueUrl;
+    /** The source queue's name, as its dead letters carry it ({@link DeadLetterAttributes#SOURCE}). */
+    private final String queueName;
     private FerryException failure;
 
     ParkedGroupMover(SqsClient client, String deadLetterQueueUrl, String queueUrl) {
@@ -38,6 +41,7 @@ final class ParkedGroupMover implements GroupParker.Mover {
         this.client = client;
         this.deadLetterQueueUrl = deadLetterQueueUrl;
         this.queueUrl = queueUrl;
+        this.queueName = queueUrl.substring(queueUrl.lastIndexOf('/') + 1);
     }
 
     @Override
@@ -68,8 +72,24 @@ final class ParkedGroupMover implements GroupParker.Mover {
                     String group = m.attributes().get(MessageSystemAttributeName.MESSAGE_GROUP_ID);
                     var reason = m.messageAttributes().get(DeadLetterAttributes.REASON);
                     String why = reason == null ? null : reason.stringValue();
+                    var from = m.messageAttributes().get(DeadLetterAttributes.SOURCE);
+                    String fromQueue = from == null ? null : from.stringValue();
                     if (!parked.group().equals(group)) {
                         others.add(m);
+                    } else if (blocker == null && sentBackByThis(m, token)) {
+                        // this release sent it back, and it came here again: the group was parked again behind a new head
+                        // while the release ran, and its copies follow the old ones still here. Sent on, the group would
+                        // end in the queue turned round (the rest of the old ones, then these)
+                        others.add(m);
+                        blocker = "the group was parked again while this release ran (message " + m.messageId() + " was "
+                                + "sent back by it and dead-lettered again): release it again, from its new head";
+                    } else if (blocker == null && fromQueue != null && !fromQueue.equals(queueName)) {
+                        // a queue sharing this DLQ parked a group of the same id: its messages are its own, never sent
+                        // here (another pipeline's events, lost to it); a FIFO queue gives nothing of the group past it
+                        others.add(m);
+                        blocker = "the dead-letter queue holds message " + m.messageId() + " of group " + group
+                                + " dead-lettered from queue " + fromQueue + " (which shares this dead-letter queue), ahead "
+                                + "of this source's parked messages: release that source's group first";
                     } else if (blocker != null || !GroupParker.parkedWith(why, parked.group())) {
                         // a dead letter of the group from before it was parked: the FIFO queue gives nothing of the
                         // group past it, and sending it back is not this command's call
@@ -120,6 +140,13 @@ final class ParkedGroupMover implements GroupParker.Mover {
             }
         }
         return new GroupParker.Moved(counted, redriven, null);
+    }
+
+    /** Whether {@code m} carries the mark of the release of {@code token}: it was sent back by it, and came back here. */
+    private static boolean sentBackByThis(Message m, String token) {
+        var mark = m.messageAttributes().get(GroupParker.RELEASE_ATTRIBUTE);
+        var pass = mark == null ? null : GroupParker.pass(mark.stringValue());
+        return pass != null && pass.token().equals(token);
     }
 
     /**

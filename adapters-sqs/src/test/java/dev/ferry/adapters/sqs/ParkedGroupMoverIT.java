@@ -88,4 +88,65 @@ class ParkedGroupMoverIT {
             altering.close();
         }
     }
+
+    @Test
+    void aDeadLetterQueueSharedWithAnotherQueue_releasesOnlyThisQueuesParkedMessages_neverTheOthers() {
+        // two FIFO queues with one DLQ (one RedrivePolicy target), a group of the same id parked on both: the release
+        // of one sent the other's parked messages into it, to be handled by the wrong pipeline
+        String orders = fifo("orders");
+        String payments = fifo("payments");
+        String dlq = fifo("shared-dlq");
+        String ordersName = orders.substring(orders.lastIndexOf('/') + 1);
+        String paymentsName = payments.substring(payments.lastIndexOf('/') + 1);
+        var parked = new ParkedGroup(ordersName, "G", "o1", "m-1", "HTTP 400", Instant.EPOCH, Instant.EPOCH, 3, 0, "t-1", 0, 0,
+                false, 7);
+        String[][] letters = {{"o1", ordersName}, {"p1", paymentsName}, {"o2", ordersName}};
+        for (var letter : letters) {
+            sqs.sendMessage(b -> b.queueUrl(dlq).messageBody(letter[0]).messageGroupId("G").messageDeduplicationId(letter[0])
+                    .messageAttributes(Map.of(
+                            DeadLetterAttributes.REASON, MessageAttributeValue.builder().dataType("String")
+                                    .stringValue(GroupParker.behind(parked)).build(),
+                            DeadLetterAttributes.SOURCE, MessageAttributeValue.builder().dataType("String")
+                                    .stringValue(letter[1]).build())));
+        }
+
+        var moved = SqsQueues.of(sqs).parkedGroupMover(dlq, orders).move(parked, "t-1", false);
+
+        assertThat(moved.problem()).contains("dead-lettered from queue " + paymentsName);
+        assertThat(sqs.receiveMessage(b -> b.queueUrl(orders).maxNumberOfMessages(10).waitTimeSeconds(1)).messages())
+                .extracting(m -> m.body()).as("its own head only: nothing of the other queue, nothing past it")
+                .containsExactly("o1");
+        assertThat(sqs.receiveMessage(b -> b.queueUrl(dlq).maxNumberOfMessages(10).waitTimeSeconds(1)).messages())
+                .extracting(m -> m.body()).containsExactly("p1", "o2");
+    }
+
+    @Test
+    void aMessageThisReleaseSentBack_thatCameBackToTheDeadLetterQueue_endsTheMove_soTheGroupIsNotTurnedRound() {
+        // a released head failing again parks the group anew: its copy and those behind it land after the old dead letters
+        // still waiting; moved on, they went back behind those, and the group ran from the middle
+        String queue = fifo("orders");
+        String dlq = fifo("orders-dlq");
+        var parked = new ParkedGroup("orders", "B", "b1", "m-1", "HTTP 400", Instant.EPOCH, Instant.EPOCH, 3, 0, "t-1", 0, 0,
+                false, 7);
+        String[][] letters = {{"b3", null}, {"b1-again", GroupParker.releaseValue("t-1", 1)}};
+        for (var letter : letters) {
+            var attributes = new java.util.HashMap<String, MessageAttributeValue>();
+            attributes.put(DeadLetterAttributes.REASON, MessageAttributeValue.builder().dataType("String")
+                    .stringValue(GroupParker.behind(parked)).build());
+            if (letter[1] != null) {
+                attributes.put(GroupParker.RELEASE_ATTRIBUTE, MessageAttributeValue.builder().dataType("String")
+                        .stringValue(letter[1]).build());
+            }
+            sqs.sendMessage(b -> b.queueUrl(dlq).messageBody(letter[0]).messageGroupId("B").messageDeduplicationId(letter[0])
+                    .messageAttributes(attributes));
+        }
+
+        var moved = SqsQueues.of(sqs).parkedGroupMover(dlq, queue).move(parked, "t-1", false);
+
+        assertThat(moved.problem()).contains("parked again while this release ran");
+        assertThat(sqs.receiveMessage(b -> b.queueUrl(queue).maxNumberOfMessages(10).waitTimeSeconds(1)).messages())
+                .extracting(m -> m.body()).containsExactly("b3");
+        assertThat(sqs.receiveMessage(b -> b.queueUrl(dlq).maxNumberOfMessages(10).waitTimeSeconds(1)).messages())
+                .extracting(m -> m.body()).containsExactly("b1-again");
+    }
 }
