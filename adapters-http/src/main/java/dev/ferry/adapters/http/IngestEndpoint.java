@@ -273,6 +273,7 @@ final class IngestEndpoint {
         } finally {
             requests.release();
         }
+        deadline.writing();
         respond(ex, answer.status(), answer.headers(), answer.json());
     }
 

@@ -19,6 +19,7 @@ import org.slf4j.LoggerFactory;
  * Bounds the time the ingest endpoint spends reading one request, its headers and its body, so a
  * client that sends slowly or stops (slowloris) holds a thread and a socket for at most
  * {@code timeout}: then it is answered 408 (once its headers are read) and its connection closed.
+ * Writing the answer is bounded the same way ({@link Deadline#writing}).
  *
  * <p>The JDK server reads each request on a thread of {@link #executor()}, a new thread per
  * request: virtual threads on JDK 24 and later; platform threads before, where a virtual thread
@@ -145,6 +146,23 @@ final class ReadDeadlines implements AutoCloseable {
 
         synchronized boolean late() {
             return state == LATE;
+        }
+
+        /**
+         * The answer is being written: bounded by the timeout too, so a client that does not read it (a
+         * large batch's answer fills the socket's buffers) has its connection closed instead of holding
+         * the thread for as long as the connection stays open. Ends with the request.
+         */
+        synchronized void writing() {
+            if (state == LATE) {
+                return;
+            }
+            disarm();
+            try {
+                expiry = timer.schedule(reader::interrupt, timeoutNanos, TimeUnit.NANOSECONDS);
+            } catch (RejectedExecutionException stopping) {
+                // the source is closing, and the server with it
+            }
         }
 
         /** Waits (at most 2 s) until the 408 is written, so that closing the connection does not cut it off. */

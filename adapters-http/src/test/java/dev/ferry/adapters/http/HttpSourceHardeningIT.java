@@ -546,6 +546,50 @@ class HttpSourceHardeningIT {
         assertThat(head(excess)).startsWith("HTTP/1.1 503");
     }
 
+    @Test
+    void anAnswerTheClientNeverReads_hasItsConnectionClosedAfterTheTimeout_notHeldForEver() throws Exception {
+        // writing the answer had no time limit: a large batch answer to a client that does not read it held a thread
+        // for as long as the connection stayed open
+        var source = HttpSource.builder().auth(IngestAuth.none()).readTimeout(Duration.ofSeconds(1)).build().start();
+        opened.add(source);
+        String reason = "r".repeat(60_000);
+        opened.add(Listener.builder(source, source, HttpSourceIT.DECODER, (event, delivery) -> Outcome.reject(reason))
+                .config(ListenerConfig.builder().pollWait(Duration.ofMillis(200)).lease(Duration.ofSeconds(30))
+                        .shutdownDeadline(Duration.ofMillis(200)).build())
+                .build().start());
+        var body = new StringBuilder("[");
+        for (int i = 0; i < 200; i++) {
+            body.append(i == 0 ? "" : ",").append("{\"id\":\"e").append(i).append("\"}");
+        }
+        byte[] bytes = body.append("]").toString().getBytes(StandardCharsets.UTF_8);
+        var socket = new Socket();
+        sockets.add(socket);
+        socket.setReceiveBufferSize(4096);
+        socket.connect(new InetSocketAddress("127.0.0.1", source.port()), 5_000);
+        socket.getOutputStream().write(("POST /events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                + "Content-Length: " + bytes.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        socket.getOutputStream().write(bytes);
+        socket.getOutputStream().flush();
+        Thread.sleep(4_000); // not reading: the answer (12 MB) fills the buffers, and the server's write blocks
+
+        socket.setSoTimeout(5_000);
+        long received = 0;
+        boolean closed = false;
+        var buffer = new byte[65_536];
+        try {
+            for (int n; (n = socket.getInputStream().read(buffer)) != -1; ) {
+                received += n;
+            }
+            closed = true;
+        } catch (SocketException reset) {
+            closed = true;
+        } catch (SocketTimeoutException stillOpen) {
+            closed = false;
+        }
+        assertThat(closed).as("the server gave up writing and closed the connection").isTrue();
+        assertThat(received).as("the answer was cut off").isLessThan(200L * reason.length());
+    }
+
     // ---------------------------------------------------------------- settings
 
     @Test // #16
