@@ -35,6 +35,13 @@ final class AdminConsole implements HttpHandler {
     private final AdminRedrive redrive;
     private final byte[] token;
     private final byte[] page;
+    /** How long a listing of the parked groups is shown before the ledger is read again. */
+    static final java.time.Duration GROUPS_EVERY = java.time.Duration.ofSeconds(3);
+    /** The last listing of the parked groups and when it was read (nanoTime). Guarded by this. */
+    private record GroupsRead(List<Object> groups, long at) {
+    }
+
+    private GroupsRead groupsRead;
 
     AdminConsole(Map<String, Listener> sources, Map<String, Sink> sinks, DeadLetterSamples deadLetters, GroupActions groups,
                  String ledgerKind, MeterRegistry registry, AdminRedrive redrive, String token) {
@@ -86,6 +93,19 @@ final class AdminConsole implements HttpHandler {
         }
     }
 
+    /**
+     * The parked groups, read from the ledger at most every {@link #GROUPS_EVERY}: each open console
+     * polls once a second, and a listing of thousands of groups (consistent reads, on DynamoDB) on every
+     * poll of every tab would take the ledger's capacity from the claims.
+     */
+    private synchronized List<Object> parkedGroups() {
+        long now = System.nanoTime();
+        if (groupsRead == null || now - groupsRead.at() >= GROUPS_EVERY.toNanos()) {
+            groupsRead = new GroupsRead(groups.list().stream().map(g -> (Object) GroupActions.json(g)).toList(), now);
+        }
+        return groupsRead.groups();
+    }
+
     Map<String, Object> state() {
         var out = new LinkedHashMap<String, Object>();
         out.put("at", Instant.now().toEpochMilli());
@@ -128,7 +148,14 @@ final class AdminConsole implements HttpHandler {
         out.put("sinks", sinkList);
         out.put("dead_letters", deadLetters.json());
         out.put("groups_supported", groups != null);
-        List<Object> parked = groups == null ? List.of() : groups.list().stream().map(g -> (Object) GroupActions.json(g)).toList();
+        List<Object> parked = List.of();
+        if (groups != null) {
+            try {
+                parked = parkedGroups();
+            } catch (RuntimeException e) { // the rest of the page is what an operator needs most while the ledger fails
+                out.put("groups_error", "the ledger could not list the parked groups: " + e.getMessage());
+            }
+        }
         out.put("groups", parked);
         out.put("redrive_supported", redrive != null);
         out.put("redrive", redrive == null ? null : redrive.json());

@@ -11,7 +11,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The admin endpoints of parked groups: {@code GET /groups} lists them (JSON), and
- * {@code POST /groups/release?group=G[&source=S][&skip-head=true]} releases one, with
+ * {@code POST /groups/release?group=G[&source=S][&skip-head=true&head=KEY]} releases one, with
  * {@code Authorization: Bearer TOKEN} ({@code admin.token}; without one configured, nothing may be
  * changed). What {@code ferry groups} asks a running Ferry, which holds the ledger.
  */
@@ -86,8 +86,15 @@ final class AdminGroups implements HttpHandler {
             return;
         }
         boolean skipHead = "true".equals(query.get("skip-head"));
+        String head = query.get("head");
+        if (skipHead && (head == null || head.isBlank())) {
+            // the head is whatever parked the group when the request runs: name the one you looked at
+            answer(exchange, 400, Map.of("error", "skip-head drops the group's head: name the one you mean, &head=KEY "
+                    + "(as GET /groups lists it), so that a head parked since is not dropped unseen"));
+            return;
+        }
         try {
-            var released = actions.release(query.get("source"), group, skipHead);
+            var released = actions.release(query.get("source"), group, skipHead, head);
             LOG.info("{}", GroupActions.text(group, released));
             answer(exchange, 200, GroupActions.json(released));
         } catch (IllegalArgumentException | GroupParker.ReleaseInterrupted e) {

@@ -54,6 +54,12 @@ final class GroupActions {
      * @throws IllegalArgumentException when the source or group is not one that can be released
      */
     GroupParker.Released release(String source, String group, boolean skipHead) throws InterruptedException {
+        return release(source, group, skipHead, null);
+    }
+
+    /** As {@link #release(String, String, boolean)}, dropping the head only if it is still {@code expectedHead} (when given). */
+    GroupParker.Released release(String source, String group, boolean skipHead, String expectedHead)
+            throws InterruptedException {
         if (source == null) {
             var sources = parking.parkedGroups().stream().filter(p -> p.group().equals(group)).map(ParkedGroup::source)
                     .distinct().toList();
@@ -74,17 +80,17 @@ final class GroupActions {
             throw new IllegalArgumentException("a release of a group of '" + source + "' is running: wait for it");
         }
         try {
-            return release(spec, source, group, skipHead);
+            return release(spec, source, group, skipHead, expectedHead);
         } finally {
             RELEASING.remove(running);
         }
     }
 
-    private GroupParker.Released release(FerryConfig.SourceSpec spec, String source, String group, boolean skipHead)
-            throws InterruptedException {
+    private GroupParker.Released release(FerryConfig.SourceSpec spec, String source, String group, boolean skipHead,
+                                         String expectedHead) throws InterruptedException {
         var parker = new GroupParker(parking, Clock.systemUTC());
         if (spec.plan() instanceof KafkaSourceConfig kafka) {
-            return parker.release(source, group, skipHead, kafka.parkedGroupMover(), PATIENCE);
+            return parker.release(source, group, skipHead, expectedHead, kafka.parkedGroupMover(), PATIENCE);
         }
         if (!(spec.plan() instanceof SqsSourceConfig sqs)) {
             throw new IllegalArgumentException("source '" + source + "' reads from " + spec.transport() + ", whose parked "
@@ -95,7 +101,8 @@ final class GroupActions {
         var redrive = queues.describe(queueUrl).redrive().orElseThrow(() -> new IllegalArgumentException(
                 "queue " + queueUrl + " has no dead-letter queue (no RedrivePolicy), so nothing of it can be parked"));
         String deadLetterQueueUrl = queues.url(redrive.deadLetterTargetArn());
-        return parker.release(source, group, skipHead, queues.parkedGroupMover(deadLetterQueueUrl, queueUrl), PATIENCE);
+        return parker.release(source, group, skipHead, expectedHead, queues.parkedGroupMover(deadLetterQueueUrl, queueUrl),
+                PATIENCE);
     }
 
     /** A parked group as the admin endpoints answer it. */

@@ -117,15 +117,30 @@ final class GroupCommands {
                 description = "The source the group is parked on (needed only when it is parked on several).")
         private String source;
 
-        @Option(names = "--skip-head", description = "Drop the poison message (the group's head) instead of sending it back.")
+        @Option(names = "--skip-head", description = "Drop the poison message (the group's head) instead of sending it "
+                + "back; name it with --head.")
         private boolean skipHead;
+
+        @Option(names = "--head", paramLabel = "KEY", description = "With --skip-head: the head to drop, as 'ferry groups "
+                + "list' shows it. Refused when the group's head is another by now (parked again since).")
+        private String head;
 
         Release(Ferry.Io io) {
             super(io);
         }
 
+        /** --skip-head without --head: refused, with what to do; null when the options are whole. */
+        private String incomplete() {
+            return skipHead && (head == null || head.isBlank()) ? "--skip-head drops the group's head: name it, --head KEY "
+                    + "(as 'ferry groups list' shows it), so that a head parked since is not dropped unseen" : null;
+        }
+
         @Override
         int remote(FerryConfig config, HttpClient http, URI admin) throws IOException, InterruptedException {
+            if (incomplete() != null) {
+                io.err().println("ferry: " + incomplete());
+                return Ferry.FAILED;
+            }
             String token = config.admin().token();
             if (token == null) {
                 io.err().println("ferry: a Ferry runs on " + admin + " and holds the ledger; releasing through it needs "
@@ -134,7 +149,7 @@ final class GroupCommands {
             }
             String query = "group=" + URLEncoder.encode(group, StandardCharsets.UTF_8)
                     + (source != null ? "&source=" + URLEncoder.encode(source, StandardCharsets.UTF_8) : "")
-                    + (skipHead ? "&skip-head=true" : "");
+                    + (skipHead ? "&skip-head=true&head=" + URLEncoder.encode(head, StandardCharsets.UTF_8) : "");
             var request = HttpRequest.newBuilder(admin.resolve("/groups/release?" + query))
                     .header("Authorization", "Bearer " + token).timeout(Duration.ofMinutes(5))
                     .POST(HttpRequest.BodyPublishers.noBody()).build();
@@ -154,9 +169,13 @@ final class GroupCommands {
 
         @Override
         int local(GroupActions actions) throws InterruptedException {
+            if (incomplete() != null) {
+                io.err().println("ferry: " + incomplete());
+                return Ferry.FAILED;
+            }
             GroupParker.Released released;
             try {
-                released = actions.release(source, group, skipHead);
+                released = actions.release(source, group, skipHead, head);
             } catch (IllegalArgumentException | GroupParker.ReleaseInterrupted e) {
                 io.err().println("ferry: " + e.getMessage());
                 return Ferry.FAILED;

@@ -14,6 +14,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.AbstractMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -95,6 +96,36 @@ class AdminServerTest {
         int admin = observability.serve(local(), true);
 
         assertThat(get(admin, "/groups", "127.0.0.1")).startsWith("HTTP/1.1 500").contains("the store is down");
+    }
+
+    @Test
+    void theConsoleState_whileTheParkedGroupStoreFails_stillShowsEverythingElse_andSaysWhy() {
+        // one failing listing made the whole state a 500: the page blanked its sources in the one moment the operator
+        // needed them; and every poll of every open console read every parked group from the ledger
+        var reads = new java.util.concurrent.atomic.AtomicInteger();
+        var failing = (GroupParking) Proxy.newProxyInstance(GroupParking.class.getClassLoader(), new Class<?>[] {GroupParking.class},
+                (proxy, method, args) -> {
+                    reads.incrementAndGet();
+                    throw new IllegalStateException("the store is down");
+                });
+        var console = new AdminConsole(Map.of(), Map.of(), DeadLetterSamples.shared(), new GroupActions(null, failing, null),
+                "dynamodb", new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), null, TOKEN);
+        var state = console.state();
+        assertThat(state).containsKeys("sources", "sinks", "dead_letters").containsEntry("groups", List.of());
+        assertThat((String) state.get("groups_error")).contains("the store is down");
+
+        var working = (GroupParking) Proxy.newProxyInstance(GroupParking.class.getClassLoader(), new Class<?>[] {GroupParking.class},
+                (proxy, method, args) -> {
+                    reads.incrementAndGet();
+                    return List.of();
+                });
+        reads.set(0);
+        var polled = new AdminConsole(Map.of(), Map.of(), DeadLetterSamples.shared(), new GroupActions(null, working, null),
+                "dynamodb", new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), null, TOKEN);
+        for (int i = 0; i < 10; i++) {
+            polled.state();
+        }
+        assertThat(reads.get()).as("ten polls within a moment read the ledger once").isEqualTo(1);
     }
 
     @Test

@@ -39,6 +39,8 @@ public final class GroupParker {
     /** The longest reason kept with a parked group (the rest is cut: a store's items are bounded). */
     static final int MAX_REASON = 2_000;
 
+    /** Tries of the write that records a move (about 6 s in all, from 100 ms doubling). */
+    private static final int MOVED_TRIES = 7;
     private static final int MAX_TRIES = 64;
 
     /** Where a release stands after {@link #finish}. */
@@ -239,8 +241,9 @@ public final class GroupParker {
             ensureReleasing(current, source, group, token);
             // a message counted twice is forgiven once the last park has settled, but only when something was moved:
             // a mover that finds none of the group's messages at all is looking in the wrong place
+            // (or passed: messages of this release reached the listener, though the count of their move was lost)
             boolean quiet = current.parked() == parkedBefore && (current.moved() >= current.parked()
-                    || current.moved() > 0 && !current.lastParked().plus(settled).isAfter(now));
+                    || (current.moved() > 0 || current.passed() > 0) && !current.lastParked().plus(settled).isAfter(now));
             if (!quiet) {
                 result[0] = Finish.NOT_YET;
                 return current;
@@ -297,6 +300,22 @@ public final class GroupParker {
      */
     public Released release(String source, String group, boolean skipHead, Mover mover, Duration patience)
             throws InterruptedException {
+        return release(source, group, skipHead, null, mover, patience);
+    }
+
+    /**
+     * {@link #release(String, String, boolean, Mover, Duration)}, dropping the head only if it is
+     * still {@code expectedHead} — the one the operator looked at (its event key): a group parked again
+     * behind another head meanwhile (another operator's release, on another instance) would otherwise
+     * have that one dropped unseen. Null: whatever the head is.
+     *
+     * @throws ReleaseInterrupted also when the head is no longer {@code expectedHead}; nothing was moved by this call then
+     */
+    public Released release(String source, String group, boolean skipHead, String expectedHead, Mover mover,
+                            Duration patience) throws InterruptedException {
+        if (skipHead && expectedHead != null) {
+            headIs(parked(source, group).orElse(null), source, group, expectedHead);
+        }
         String token = beginRelease(source, group);
         long deadline = System.nanoTime() + patience.toNanos();
         long redriven = 0;
@@ -305,8 +324,11 @@ public final class GroupParker {
         while (true) {
             var state = parked(source, group).orElse(null);
             ensureReleasing(state, source, group, token);
+            if (skipHead && !headSkipped && expectedHead != null) {
+                headIs(state, source, group, expectedHead);
+            }
             var moved = mover.move(state, token, skipHead && !headSkipped);
-            moved(source, group, token, moved.counted(), moved.redriven());
+            recordMoved(state, token, moved);
             redriven += moved.redriven();
             skipped += moved.counted() - moved.redriven();
             headSkipped |= moved.counted() > moved.redriven();
@@ -319,6 +341,47 @@ public final class GroupParker {
                 return new Released(finish, redriven, skipped);
             }
             Thread.sleep(200);
+        }
+    }
+
+    /**
+     * Records what a move took out of the dead-letter destination. The move cannot be undone, and its
+     * count lost would keep the group parked (and number what the next release sends back from where
+     * this one began), so a store that fails is asked again for a few seconds. Before each retry, the
+     * state is read: a write that landed though its answer was lost is not counted twice (moves are
+     * counted only by the release of {@code token}, one at a time).
+     */
+    private void recordMoved(ParkedGroup before, String token, Moved moved) throws InterruptedException {
+        long pauseMillis = 100;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                moved(before.source(), before.group(), token, moved.counted(), moved.redriven());
+                return;
+            } catch (ReleaseInterrupted e) {
+                throw e;
+            } catch (RuntimeException e) {
+                if (attempt >= MOVED_TRIES) {
+                    throw e;
+                }
+                Thread.sleep(pauseMillis);
+                pauseMillis *= 2;
+                try {
+                    var now = parked(before.source(), before.group()).orElse(null);
+                    if (now != null && moved.counted() > 0 && now.moved() >= before.moved() + moved.counted()) {
+                        ensureReleasing(now, before.source(), before.group(), token);
+                        return; // the failed write had landed
+                    }
+                } catch (RuntimeException stillFailing) {
+                    // asked again by the next attempt
+                }
+            }
+        }
+    }
+
+    private static void headIs(ParkedGroup current, String source, String group, String expectedHead) {
+        if (current != null && !current.head().equals(expectedHead)) {
+            throw new ReleaseInterrupted("the head of group " + group + " of '" + source + "' is " + current.head()
+                    + " now, not " + expectedHead + " (parked again since it was looked at): look at it before dropping it");
         }
     }
 

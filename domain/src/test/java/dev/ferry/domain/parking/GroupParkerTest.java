@@ -186,6 +186,88 @@ class GroupParkerTest {
         assertThat(parker.parked("s", "A")).isPresent();
     }
 
+    /** The in-memory store, whose next writes can fail: before they land, or after (the answer lost). */
+    private final class FlakyStore implements GroupParking {
+        int failBefore;
+        int failAfter;
+
+        @Override
+        public java.util.Optional<ParkedGroup> parkedGroup(String source, String group) {
+            return ledger.parkedGroup(source, group);
+        }
+
+        @Override
+        public boolean replaceParkedGroup(ParkedGroup expected, ParkedGroup next) {
+            if (failBefore > 0) {
+                failBefore--;
+                throw new IllegalStateException("the store is down");
+            }
+            boolean replaced = ledger.replaceParkedGroup(expected, next);
+            if (failAfter > 0) {
+                failAfter--;
+                throw new IllegalStateException("timed out: the write landed, its answer did not");
+            }
+            return replaced;
+        }
+
+        @Override
+        public java.util.List<ParkedGroup> parkedGroups() {
+            return ledger.parkedGroups();
+        }
+    }
+
+    @Test
+    void aStoreFailingAsAMoveIsRecorded_isAskedAgain_andAWriteThatLandedIsNotCountedTwice() throws Exception {
+        // the move cannot be undone: its count lost (the store down for a moment), the group stayed parked for good
+        parkThree();
+        var store = new FlakyStore();
+        var flaky = new GroupParker(store, clock);
+        var calls = new java.util.concurrent.atomic.AtomicInteger();
+        var released = flaky.release("s", "A", false, (p, t, skip) -> {
+            if (calls.getAndIncrement() > 0) {
+                return new GroupParker.Moved(0, 0);
+            }
+            store.failBefore = 1;
+            store.failAfter = 1;
+            return new GroupParker.Moved(3, 3);
+        }, Duration.ofSeconds(5));
+        assertThat(released.finish()).isEqualTo(GroupParker.Finish.CLOSING);
+        var state = parker.parked("s", "A").orElseThrow();
+        assertThat(state.moved()).as("counted once").isEqualTo(3);
+        assertThat(state.redriven()).isEqualTo(3);
+    }
+
+    @Test
+    void aReleaseWhoseMoveWasNeverCounted_killedBetween_isFinishedByTheNextOnceItsMessagesPassed() throws Exception {
+        // a kill -9 between the move and its count: later releases found nothing to move, and "moved 0" was never
+        // forgiven; the messages that passed the listener show something was moved
+        parkThree();
+        String token = parker.beginRelease("s", "A");
+        long before = parkedNow();
+        for (long n = 1; n <= 3; n++) {
+            parker.passed("s", "A", token, n);
+        }
+        clock.advance(SETTLED);
+        var released = parker.release("s", "A", false, (p, t, skip) -> new GroupParker.Moved(0, 0), Duration.ofMillis(300));
+        assertThat(before).isEqualTo(3);
+        assertThat(released.finish()).isEqualTo(GroupParker.Finish.UNPARKED);
+        assertThat(parker.parked("s", "A")).isEmpty();
+    }
+
+    @Test
+    void dropTheHead_onlyIfItIsStillTheOneLookedAt() throws Exception {
+        parkThree();
+        assertThatThrownBy(() -> parker.release("s", "A", true, "a1", (p, t, skip) -> new GroupParker.Moved(0, 0),
+                Duration.ofMillis(100))).isInstanceOf(GroupParker.ReleaseInterrupted.class).hasMessageContaining("is a2 now, not a1");
+        assertThat(parker.parked("s", "A").orElseThrow().releaseToken()).as("nothing begun").isNull();
+        var skipped = new java.util.concurrent.atomic.AtomicBoolean();
+        parker.release("s", "A", true, "a2", (p, t, skip) -> {
+            skipped.set(skip);
+            return new GroupParker.Moved(0, 0);
+        }, Duration.ofMillis(100));
+        assertThat(skipped).isTrue();
+    }
+
     @Test
     void releaseValues_roundTrip_andNonsenseIsNoPass() {
         assertThat(GroupParker.pass(GroupParker.releaseValue("t-1", 7))).isEqualTo(new GroupParker.Pass("t-1", 7));
