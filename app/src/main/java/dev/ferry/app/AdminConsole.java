@@ -37,11 +37,12 @@ final class AdminConsole implements HttpHandler {
     private final byte[] page;
     /** How long a listing of the parked groups is shown before the ledger is read again. */
     static final java.time.Duration GROUPS_EVERY = java.time.Duration.ofSeconds(3);
-    /** The last listing of the parked groups and when it was read (nanoTime). Guarded by this. */
-    private record GroupsRead(List<Object> groups, long at) {
+    /** The last listing of the parked groups (or why there is none) and when it was read (nanoTime). */
+    private record GroupsRead(List<Object> groups, String error, long at) {
     }
 
-    private GroupsRead groupsRead;
+    private volatile GroupsRead groupsRead;
+    private final java.util.concurrent.locks.ReentrantLock reading = new java.util.concurrent.locks.ReentrantLock();
 
     AdminConsole(Map<String, Listener> sources, Map<String, Sink> sinks, DeadLetterSamples deadLetters, GroupActions groups,
                  String ledgerKind, MeterRegistry registry, AdminRedrive redrive, String token) {
@@ -94,16 +95,35 @@ final class AdminConsole implements HttpHandler {
     }
 
     /**
-     * The parked groups, read from the ledger at most every {@link #GROUPS_EVERY}: each open console
-     * polls once a second, and a listing of thousands of groups (consistent reads, on DynamoDB) on every
-     * poll of every tab would take the ledger's capacity from the claims.
+     * The parked groups, read from the ledger at most every {@link #GROUPS_EVERY} (a failure too): each
+     * open console polls once a second, and a listing of thousands of groups (consistent reads, on
+     * DynamoDB) on every poll of every tab would take the ledger's capacity from the claims. One poll
+     * reads at a time, outside any monitor; the others meanwhile get the last listing, so a ledger that
+     * takes its full timeout to answer holds one request, not every one (nor, on JDK 21-23, the virtual
+     * threads' carriers).
      */
-    private synchronized List<Object> parkedGroups() {
+    private GroupsRead parkedGroups() {
+        var last = groupsRead;
         long now = System.nanoTime();
-        if (groupsRead == null || now - groupsRead.at() >= GROUPS_EVERY.toNanos()) {
-            groupsRead = new GroupsRead(groups.list().stream().map(g -> (Object) GroupActions.json(g)).toList(), now);
+        if (last != null && now - last.at() < GROUPS_EVERY.toNanos()) {
+            return last;
         }
-        return groupsRead.groups();
+        if (!reading.tryLock()) {
+            return last != null ? last : new GroupsRead(List.of(), "the parked groups are being read", now);
+        }
+        try {
+            GroupsRead read;
+            try {
+                read = new GroupsRead(groups.list().stream().map(g -> (Object) GroupActions.json(g)).toList(), null, now);
+            } catch (RuntimeException e) { // the rest of the page is what an operator needs most while the ledger fails
+                read = new GroupsRead(last != null ? last.groups() : List.of(),
+                        "the ledger could not list the parked groups: " + e.getMessage(), System.nanoTime());
+            }
+            groupsRead = read;
+            return read;
+        } finally {
+            reading.unlock();
+        }
     }
 
     Map<String, Object> state() {
@@ -150,10 +170,10 @@ final class AdminConsole implements HttpHandler {
         out.put("groups_supported", groups != null);
         List<Object> parked = List.of();
         if (groups != null) {
-            try {
-                parked = parkedGroups();
-            } catch (RuntimeException e) { // the rest of the page is what an operator needs most while the ledger fails
-                out.put("groups_error", "the ledger could not list the parked groups: " + e.getMessage());
+            var read = parkedGroups();
+            parked = read.groups();
+            if (read.error() != null) {
+                out.put("groups_error", read.error());
             }
         }
         out.put("groups", parked);

@@ -126,6 +126,26 @@ class AdminServerTest {
             polled.state();
         }
         assertThat(reads.get()).as("ten polls within a moment read the ledger once").isEqualTo(1);
+
+        // a ledger that takes long to answer holds one poll, and the others get what was last read, at once
+        var slowReads = new java.util.concurrent.atomic.AtomicInteger();
+        var slow = (GroupParking) Proxy.newProxyInstance(GroupParking.class.getClassLoader(), new Class<?>[] {GroupParking.class},
+                (proxy, method, args) -> {
+                    slowReads.incrementAndGet();
+                    Thread.sleep(2_000);
+                    return List.of();
+                });
+        var stalled = new AdminConsole(Map.of(), Map.of(), DeadLetterSamples.shared(), new GroupActions(null, slow, null),
+                "dynamodb", new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), null, TOKEN);
+        var first = java.util.concurrent.CompletableFuture.runAsync(stalled::state);
+        assertThat(dev.ferry.domain.testing.Await.until(Duration.ofSeconds(5), () -> slowReads.get() == 1)).isTrue();
+        long start = System.nanoTime();
+        for (int i = 0; i < 5; i++) {
+            assertThat(stalled.state()).containsEntry("groups", List.of());
+        }
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).as("not queued behind the slow read").isLessThan(Duration.ofSeconds(1));
+        assertThat(slowReads.get()).isEqualTo(1);
+        first.join();
     }
 
     @Test

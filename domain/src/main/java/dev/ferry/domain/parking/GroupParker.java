@@ -353,27 +353,35 @@ public final class GroupParker {
      */
     private void recordMoved(ParkedGroup before, String token, Moved moved) throws InterruptedException {
         long pauseMillis = 100;
-        for (int attempt = 1; ; attempt++) {
+        int attempt = 1;
+        while (true) {
+            RuntimeException failed;
             try {
                 moved(before.source(), before.group(), token, moved.counted(), moved.redriven());
                 return;
             } catch (ReleaseInterrupted e) {
                 throw e;
             } catch (RuntimeException e) {
-                if (attempt >= MOVED_TRIES) {
-                    throw e;
+                failed = e;
+            }
+            // did it land? Asked until the store answers: written again blind, a write that landed would count twice
+            while (true) {
+                if (attempt++ >= MOVED_TRIES) {
+                    throw failed;
                 }
                 Thread.sleep(pauseMillis);
                 pauseMillis *= 2;
+                ParkedGroup now;
                 try {
-                    var now = parked(before.source(), before.group()).orElse(null);
-                    if (now != null && moved.counted() > 0 && now.moved() >= before.moved() + moved.counted()) {
-                        ensureReleasing(now, before.source(), before.group(), token);
-                        return; // the failed write had landed
-                    }
+                    now = parked(before.source(), before.group()).orElse(null);
                 } catch (RuntimeException stillFailing) {
-                    // asked again by the next attempt
+                    continue;
                 }
+                if (now != null && moved.counted() > 0 && now.moved() >= before.moved() + moved.counted()) {
+                    ensureReleasing(now, before.source(), before.group(), token);
+                    return; // the failed write had landed
+                }
+                break; // it had not: written again
             }
         }
     }

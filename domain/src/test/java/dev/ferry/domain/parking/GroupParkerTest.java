@@ -190,9 +190,16 @@ class GroupParkerTest {
     private final class FlakyStore implements GroupParking {
         int failBefore;
         int failAfter;
+        /** Reads that fail right after a write that landed and failed. */
+        int failReadsAfter;
+        private int failReads;
 
         @Override
         public java.util.Optional<ParkedGroup> parkedGroup(String source, String group) {
+            if (failReads > 0) {
+                failReads--;
+                throw new IllegalStateException("the store is down for reads too");
+            }
             return ledger.parkedGroup(source, group);
         }
 
@@ -205,6 +212,7 @@ class GroupParkerTest {
             boolean replaced = ledger.replaceParkedGroup(expected, next);
             if (failAfter > 0) {
                 failAfter--;
+                failReads = failReadsAfter;
                 throw new IllegalStateException("timed out: the write landed, its answer did not");
             }
             return replaced;
@@ -229,6 +237,7 @@ class GroupParkerTest {
             }
             store.failBefore = 1;
             store.failAfter = 1;
+            store.failReadsAfter = 1; // and the read that asks whether it landed fails once too
             return new GroupParker.Moved(3, 3);
         }, Duration.ofSeconds(5));
         assertThat(released.finish()).isEqualTo(GroupParker.Finish.CLOSING);
