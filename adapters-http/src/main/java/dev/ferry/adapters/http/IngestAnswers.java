@@ -91,12 +91,25 @@ final class IngestAnswers {
     }
 
     static void respond(HttpExchange ex, int status, Map<String, String> headers, String json) throws IOException {
+        respond(ex, status, headers, json, () -> { });
+    }
+
+    /** The bytes of an answer written at a time: {@code eachChunk} runs before each (a deadline re-armed on progress). */
+    static final int CHUNK = 64 * 1024;
+
+    /** Writes the answer {@link #CHUNK} bytes at a time, running {@code eachChunk} before each. */
+    static void respond(HttpExchange ex, int status, Map<String, String> headers, String json, Runnable eachChunk)
+            throws IOException {
         byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
         ex.getResponseHeaders().set("Content-Type", "application/json");
         headers.forEach((k, v) -> ex.getResponseHeaders().set(k, v));
+        eachChunk.run();
         ex.sendResponseHeaders(status, bytes.length);
         try (var out = ex.getResponseBody()) {
-            out.write(bytes);
+            for (int at = 0; at < bytes.length; at += CHUNK) {
+                eachChunk.run();
+                out.write(bytes, at, Math.min(CHUNK, bytes.length - at));
+            }
         }
     }
 

@@ -273,8 +273,7 @@ final class IngestEndpoint {
         } finally {
             requests.release();
         }
-        deadline.writing();
-        respond(ex, answer.status(), answer.headers(), answer.json());
+        respond(ex, answer.status(), answer.headers(), answer.json(), deadline::writing);
     }
 
     /** Answers before the body is read, unless the request is late: then it is answered 408 and closed. */

@@ -149,9 +149,10 @@ final class ReadDeadlines implements AutoCloseable {
         }
 
         /**
-         * The answer is being written: bounded by the timeout too, so a client that does not read it (a
-         * large batch's answer fills the socket's buffers) has its connection closed instead of holding
-         * the thread for as long as the connection stays open. Ends with the request.
+         * A part of the answer is about to be written: each part within the timeout, so a client that
+         * does not read (a large batch's answer fills the socket's buffers) has its connection closed
+         * instead of holding the thread for as long as the connection stays open, while one that reads
+         * slowly gets the whole answer. Ends with the request.
          */
         synchronized void writing() {
             if (state == LATE) {
