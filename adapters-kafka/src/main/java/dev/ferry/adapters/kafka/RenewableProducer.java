@@ -33,6 +33,12 @@ final class RenewableProducer {
     private final Object renewal = new Object();
     private long renewedAt = System.nanoTime() - RENEW_AT_MOST_EVERY.toNanos();
     private boolean closed;
+    /**
+     * A replaced producer still closing: its close waits for its I/O thread, which a plugin that hangs
+     * (rather than throws) holds for ever. No other is made meanwhile — each would be one more
+     * producer, its buffer and its connections, leaked behind the same hang.
+     */
+    private volatile boolean oldOneClosing;
 
     /** {@code owner}: who it sends for, in log lines ("Kafka sink 'x'"). */
     RenewableProducer(String owner, Map<String, Object> config) {
@@ -63,6 +69,12 @@ final class RenewableProducer {
             if (closed || producer != broken || System.nanoTime() - renewedAt < RENEW_AT_MOST_EVERY.toNanos()) {
                 return;
             }
+            if (oldOneClosing) {
+                LOG.warn("{}: producer not replaced ({}): the one replaced before is still closing (a plugin holding "
+                        + "its I/O thread?)", owner, why);
+                renewedAt = System.nanoTime();
+                return;
+            }
             try {
                 producer = newProducer();
             } catch (RuntimeException e) {
@@ -73,11 +85,14 @@ final class RenewableProducer {
             }
         }
         LOG.warn("{}: producer replaced: {}", owner, why);
+        oldOneClosing = true;
         Thread.ofVirtual().name("ferry-kafka-producer-close").start(() -> {
             try {
                 broken.close(Duration.ofSeconds(5));
             } catch (RuntimeException e) {
                 LOG.debug("{}: closing the replaced producer failed", owner, e);
+            } finally {
+                oldOneClosing = false;
             }
         });
     }

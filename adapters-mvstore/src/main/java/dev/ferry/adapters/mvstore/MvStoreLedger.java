@@ -60,10 +60,16 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
         this.clock = b.clock;
         this.files = new LedgerFile(file, this::reopened);
         this.commits = new LedgerCommits(file, files, b.fsync);
-        long reserved = files.maps().meta().getOrDefault("tokensReserved", 0L);
-        this.tokens = new AtomicLong(reserved);
-        this.tokensReserved = reserved;
-        reserveTokens(reserved + 1);
+        try {
+            long reserved = files.maps().meta().getOrDefault("tokensReserved", 0L);
+            this.tokens = new AtomicLong(reserved);
+            this.tokensReserved = reserved;
+            reserveTokens(reserved + 1);
+        } catch (RuntimeException | Error e) { // neither the file nor the commit thread outlives a ledger never made
+            commits.close();
+            files.close();
+            throw e;
+        }
         this.sweeper = new LedgerSweeper(file, files, clock, commits, b.sweepEvery);
     }
 
@@ -334,15 +340,18 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
             return;
         }
         closed = true;
-        LedgerFile.uninterrupted(() -> {
-            boolean interrupted = !sweeper.stop();
-            files.close(); // writes what is not committed yet: on a thread whose flag is clear
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-            return null;
-        });
-        commits.close();
+        try {
+            LedgerFile.uninterrupted(() -> {
+                boolean interrupted = !sweeper.stop();
+                files.close(); // writes what is not committed yet: on a thread whose flag is clear
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+                return null;
+            });
+        } finally {
+            commits.close();
+        }
     }
 
     /** Breaks the store as H2 does when a write fails under it: for tests of what follows. */

@@ -89,7 +89,9 @@ final class ParkedGroupMover implements GroupParker.Mover {
                         others.add(m);
                         blocker = "the dead-letter queue holds message " + m.messageId() + " of group " + group
                                 + " dead-lettered from queue " + fromQueue + " (which shares this dead-letter queue), ahead "
-                                + "of this source's parked messages: release that source's group first";
+                                + "of this source's parked messages: " + (GroupParker.parkedWith(why, group)
+                                ? "release that queue's group first" : "redrive it to that queue or delete it first")
+                                + " (a dead-letter queue of its own for each queue that parks groups avoids this)";
                     } else if (blocker != null || !GroupParker.parkedWith(why, parked.group())) {
                         // a dead letter of the group from before it was parked: the FIFO queue gives nothing of the
                         // group past it, and sending it back is not this command's call
