@@ -122,7 +122,7 @@ final class GroupCommands {
         private boolean skipHead;
 
         @Option(names = "--head", paramLabel = "KEY", description = "With --skip-head: the head to drop, as 'ferry groups "
-                + "list' shows it. Refused when the group's head is another by now (parked again since).")
+                + "list --json' shows it. Refused when the group's head is another by now (parked again since).")
         private String head;
 
         Release(Ferry.Io io) {
@@ -131,8 +131,11 @@ final class GroupCommands {
 
         /** --skip-head without --head: refused, with what to do; null when the options are whole. */
         private String incomplete() {
+            if (!skipHead && head != null) {
+                return "--head names the head that --skip-head drops: give both, or neither";
+            }
             return skipHead && (head == null || head.isBlank()) ? "--skip-head drops the group's head: name it, --head KEY "
-                    + "(as 'ferry groups list' shows it), so that a head parked since is not dropped unseen" : null;
+                    + "(as 'ferry groups list --json' shows it), so that a head parked since is not dropped unseen" : null;
         }
 
         @Override

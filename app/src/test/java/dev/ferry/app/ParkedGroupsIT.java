@@ -176,6 +176,9 @@ class ParkedGroupsIT {
                 assertThat(Ferry.run(new String[] {"groups", "release", "A", "--skip-head", "--head", "a2", "--source",
                         "orders"}, out, err, env::get)).as(err.toString()).isZero();
                 assertThat(out.toString()).contains("1 message(s) sent back in order, 1 skipped");
+                err.reset();
+                assertThat(Ferry.run(new String[] {"groups", "release", "A", "--head", "a2"}, out, err, env::get)).isNotZero();
+                assertThat(err.toString()).contains("give both, or neither");
                 assertThat(Await.until(LIMIT, () -> delivered("A").size() == 2)).isTrue();
                 assertThat(delivered("A")).containsExactly("a1", "a3");
             }
