@@ -1,5 +1,7 @@
 package dev.ferry.domain.listener;
 
+import dev.ferry.domain.model.Delivery;
+
 import dev.ferry.domain.idempotency.IdempotencyLedger;
 import dev.ferry.domain.transport.Acknowledger;
 import java.lang.System.Logger.Level;
@@ -79,7 +81,10 @@ final class LeaseKeeper {
         if (due.isEmpty()) {
             return;
         }
-        var notExtended = Set.copyOf(acknowledger.extendLeases(due.stream().map(i -> i.delivery).toList(), config.lease()));
+        var answer = acknowledger.extendLeases(due.stream().map(i -> i.delivery).toList(), config.lease());
+        // a null answer, or nulls in it, say nothing of the deliveries: taken as no refusals (the call did not throw)
+        var notExtended = answer == null ? Set.<Delivery>of()
+                : answer.stream().filter(java.util.Objects::nonNull).collect(java.util.stream.Collectors.toUnmodifiableSet());
         var newLease = now.plus(config.lease());
         int extended = 0;
         for (var item : due) {

@@ -67,6 +67,8 @@ public final class Listener implements AutoCloseable {
     private final Hands hands;
     private final Intake intake;
     private final Settler settler;
+    /** The least time an acknowledgement call may take before health reports it (two leases, at least this). */
+    static final Duration STUCK_SEND_FLOOR = Duration.ofSeconds(5);
     private final Processor processor;
     private final LeaseKeeper leaseKeeper;
     private final OrderingGroups<InFlight> groups;
@@ -208,7 +210,18 @@ public final class Listener implements AutoCloseable {
         if (stuck != null) {
             problems.add("a poll of the source has not returned for " + dev.ferry.domain.model.Durations.text(stuck));
         }
-        source.problem().ifPresent(p -> problems.add("source: " + p));
+        // an acknowledgement call that hangs: everything handled since waits behind it, un-acked
+        var stuckSend = this.settler.stuckSend(config.lease().multipliedBy(2).compareTo(STUCK_SEND_FLOOR) < 0
+                ? STUCK_SEND_FLOOR : config.lease().multipliedBy(2));
+        if (stuckSend != null) {
+            problems.add("an acknowledgement call to the source has not returned for "
+                    + dev.ferry.domain.model.Durations.text(stuckSend));
+        }
+        try {
+            source.problem().ifPresent(p -> problems.add("source: " + p));
+        } catch (Throwable e) { // the source's own report failing is its problem, not every other's
+            problems.add("source: its problem() threw " + e);
+        }
         return ListenerHealth.of(problems);
     }
 

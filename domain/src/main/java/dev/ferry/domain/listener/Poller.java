@@ -75,6 +75,10 @@ final class Poller {
 
     void run() {
         while (s.running().getAsBoolean()) {
+            if (Thread.interrupted() && !s.running().getAsBoolean()) {
+                return; // the stop's interrupt; while running, one a decoder, observer or hook left set is dropped here:
+                        // kept, it made every poll of an interruptible source return empty at once, for ever
+            }
             try {
                 if (!s.beforePoll().test(s.stats().get())) {
                     s.stopAsync().accept("the before-poll hook asked to stop");
@@ -83,7 +87,9 @@ final class Poller {
                 s.intake().awaitOpen(s.running());
                 pollOnce();
             } catch (InterruptedException e) {
-                return;
+                if (!s.running().getAsBoolean()) {
+                    return;
+                }
             } catch (Throwable e) { // a poller never dies of what a source, decoder or hook throws
                 s.intake().pollFailed(String.valueOf(e));
                 LOG.log(Level.ERROR, "poller of '" + s.name() + "' hit an unexpected error; it goes on", e);
@@ -149,12 +155,17 @@ final class Poller {
         s.counters().lastReceive = answered;
         var leaseUntil = answered.plus(s.config().lease());
         var excuseUntil = leaseStart(polled, answered).plus(s.config().lease());
-        for (var delivery : batch) {
-            if (delivery == null) {
-                capacity.release(batch.size());
-                throw new NullPointerException("source '" + s.name() + "' returned a null delivery; the poll's "
-                        + "deliveries come back when their lease runs out");
+        if (batch.contains(null)) {
+            // the others are given back at once: left to their lease, a source that does not hand out again (Kafka's
+            // partitions, an HTTP client waiting) would hold them for ever
+            for (var delivery : batch) {
+                if (delivery != null) {
+                    s.settler().enqueue(delivery, Disposition.RELEASE);
+                }
             }
+            capacity.release(batch.size());
+            throw new NullPointerException("source '" + s.name() + "' returned a null delivery in a poll; the poll's "
+                    + "other deliveries were released");
         }
         var inHand = s.hands().open(batch.size());
         var accepted = new ArrayList<InFlight>(batch.size());

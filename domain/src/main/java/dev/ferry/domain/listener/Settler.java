@@ -35,7 +35,12 @@ final class Settler {
     private final FailureCounts failureCounts;
     private final ListenerObserver observer;
     private final SettlementQueue pending = new SettlementQueue(BATCH);
-    private final Object sendLock = new Object();
+    /** One send at a time. A lock, not a monitor: the stop's last flush gives up waiting for a send that hangs. */
+    private final java.util.concurrent.locks.ReentrantLock sendLock = new java.util.concurrent.locks.ReentrantLock();
+    /** When the acknowledger call under way began (nanoTime), 0 when none is: see {@link #stuckSend}. */
+    private volatile long sendingSince;
+    /** How long the last flush (after the stop) waits for a send under way before it gives up. */
+    static final java.time.Duration CLOSE_WAIT = java.time.Duration.ofSeconds(5);
     private volatile boolean closed;
     private final Clock clock;
 
@@ -186,8 +191,9 @@ final class Settler {
      * its acks had come too late often enough.
      */
     private void countTaken(List<Settlement> batch, List<Settlement.Failure> failed) {
+        // by value: an acknowledger may answer with settlements it made again (records, equal to those it was given)
         var notTaken = failed.isEmpty() ? java.util.Map.<Settlement, Settlement.Failure>of()
-                : new java.util.IdentityHashMap<Settlement, Settlement.Failure>();
+                : new java.util.HashMap<Settlement, Settlement.Failure>();
         for (var f : failed) {
             notTaken.put(f.settlement(), f);
         }
@@ -212,18 +218,66 @@ final class Settler {
     void flush() {
         var batch = new ArrayList<Settlement>();
         while (pending.drainTo(batch, BATCH) > 0) {
-            send(batch);
+            if (closed) {
+                // after the stop: a send that hangs in the acknowledger must not hold the stop (or a handler's own
+                // settlement) for ever. What is not sent comes back when its lease runs out
+                boolean locked;
+                try {
+                    locked = sendLock.tryLock(CLOSE_WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    locked = false;
+                }
+                if (!locked) {
+                    int left = batch.size() + pending.drainTo(new ArrayList<>(), Integer.MAX_VALUE);
+                    LOG.log(Level.WARNING, "settling {0} message(s) of ''{1}'' given up at the stop: an acknowledgement "
+                            + "call has not returned for {2}; they come back when their lease runs out", left, name,
+                            stuckFor());
+                    return;
+                }
+                try {
+                    send(batch);
+                } finally {
+                    sendLock.unlock();
+                }
+            } else {
+                send(batch);
+            }
             batch.clear();
         }
     }
 
+    /** An acknowledgement call that has not returned for longer than {@code limit}: how long; else null. */
+    java.time.Duration stuckSend(java.time.Duration limit) {
+        long since = sendingSince;
+        if (since == 0) {
+            return null;
+        }
+        long took = System.nanoTime() - since;
+        return took > dev.ferry.domain.model.Durations.nanos(limit) ? java.time.Duration.ofNanos(took) : null;
+    }
+
+    private String stuckFor() {
+        long since = sendingSince;
+        return since == 0 ? "a while" : dev.ferry.domain.model.Durations.text(java.time.Duration.ofNanos(System.nanoTime() - since));
+    }
+
     private void send(List<Settlement> batch) {
-        synchronized (sendLock) {
+        sendLock.lock();
+        try {
             List<Settlement.Failure> failed;
             try {
-                failed = acknowledger.settle(List.copyOf(batch));
+                sendingSince = System.nanoTime() | 1; // never 0 while a call is under way
+                try {
+                    failed = acknowledger.settle(List.copyOf(batch));
+                } finally {
+                    sendingSince = 0;
+                }
                 if (failed == null) {
                     throw new NullPointerException("acknowledger returned null");
+                }
+                if (failed.contains(null)) { // what it did say stands; a null says nothing
+                    failed = failed.stream().filter(java.util.Objects::nonNull).toList();
                 }
             } catch (Throwable e) {
                 countTaken(batch, batch.stream().map(st -> new Settlement.Failure(st, String.valueOf(e), true)).toList());
@@ -241,6 +295,8 @@ final class Settler {
                             f.settlement().disposition(), f.settlement().delivery().id(), name, f.reason());
                 }
             }
+        } finally {
+            sendLock.unlock();
         }
     }
 }

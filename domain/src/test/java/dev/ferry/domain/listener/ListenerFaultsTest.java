@@ -256,6 +256,12 @@ class ListenerFaultsTest {
      */
     private static Acknowledger refusingDeadLetters(InMemoryQueue queue, AtomicInteger refusals, String reason,
                                                     boolean retryable) {
+        return refusingDeadLetters(queue, refusals, reason, retryable, false);
+    }
+
+    /** {@code rebuilt}: its refusals name settlements it made again, equal to those it was given but not the same objects. */
+    private static Acknowledger refusingDeadLetters(InMemoryQueue queue, AtomicInteger refusals, String reason,
+                                                    boolean retryable, boolean rebuilt) {
         return new Acknowledger() {
             @Override
             public List<Settlement.Failure> settle(List<Settlement> settlements) {
@@ -263,7 +269,8 @@ class ListenerFaultsTest {
                 var passed = new ArrayList<Settlement>();
                 for (var st : settlements) {
                     if (st.disposition() instanceof Disposition.DeadLetter && refusals.getAndDecrement() > 0) {
-                        failures.add(new Settlement.Failure(st, reason, retryable));
+                        failures.add(new Settlement.Failure(rebuilt ? new Settlement(st.delivery(), st.disposition()) : st,
+                                reason, retryable));
                     } else {
                         passed.add(st);
                     }
@@ -367,6 +374,27 @@ class ListenerFaultsTest {
         fifo.send(InMemoryQueue.Message.of("A1", "G"));
         fifo.send(InMemoryQueue.Message.of("B2", "G"));
         var acks = refusingDeadLetters(fifo, new AtomicInteger(1), "SendMessageBatch throttled", true);
+        var aCalls = new AtomicInteger();
+        Handler handler = (event, delivery) -> {
+            if (event.key().equals("A1") && aCalls.incrementAndGet() <= 3) {
+                return Outcome.retry("downstream 503");
+            }
+            effects.add(event.key());
+            return Outcome.done();
+        };
+        var l = start(Listener.builder(fifo, acks, new LineDecoder(), handler)
+                .config(ListenerTest.fast().deadLetter(DeadLetterPolicy.maxReceives(10)).lease(Duration.ofMillis(300)).build())
+                .seed(7));
+        assertThat(Await.until(LIMIT, () -> fifo.size() == 0 && dlq.size() == 1)).as(l.stats().line()).isTrue();
+        assertThat(effects).as("A1 was given up on; it is not handled after B2").containsExactly("B2");
+        assertThat(aCalls.get()).as("its copy went to the DLQ without running again").isEqualTo(3);
+    }
+
+    @Test // an acknowledger naming its refusals with settlements it made again (equal, not the same): still refusals
+    void aDeadLetterRefused_inASettlementTheAcknowledgerMadeAgain_isStillOwed() {
+        fifo.send(InMemoryQueue.Message.of("A1", "G"));
+        fifo.send(InMemoryQueue.Message.of("B2", "G"));
+        var acks = refusingDeadLetters(fifo, new AtomicInteger(1), "SendMessageBatch throttled", true, true);
         var aCalls = new AtomicInteger();
         Handler handler = (event, delivery) -> {
             if (event.key().equals("A1") && aCalls.incrementAndGet() <= 3) {

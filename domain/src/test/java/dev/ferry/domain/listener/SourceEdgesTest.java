@@ -129,4 +129,125 @@ class SourceEdgesTest {
             listener.stop();
         }
     }
+
+    @Test
+    void anInterruptAPluginLeavesSet_isNotInheritedByThePollsAndEventsAfterIt() {
+        // a decoder (or handler) that left its thread interrupted: every later poll of an interruptible source came back
+        // empty at once, for ever (SQS's does), and every later event of the runner met a sink answering Retry
+        var queue = InMemoryQueue.standard("interrupts");
+        Source interruptible = new Source() {
+            @Override
+            public String name() {
+                return queue.name();
+            }
+
+            @Override
+            public List<Delivery> poll(PollRequest request) {
+                return Thread.currentThread().isInterrupted() ? List.of() : queue.poll(request);
+            }
+        };
+        var decoder = new LineDecoder();
+        dev.ferry.domain.decode.Decoder leavesInterrupt = d -> {
+            if (new String(d.body(), java.nio.charset.StandardCharsets.UTF_8).equals("m-0")) {
+                Thread.currentThread().interrupt();
+            }
+            return decoder.decode(d);
+        };
+        var interruptedWhenHandled = new java.util.concurrent.CopyOnWriteArrayList<String>();
+        Set<String> handled = ConcurrentHashMap.newKeySet();
+        Handler handler = (event, delivery) -> {
+            if (Thread.currentThread().isInterrupted()) {
+                interruptedWhenHandled.add(event.key());
+            }
+            if (event.key().equals("m-1")) {
+                Thread.currentThread().interrupt(); // a handler's own watchdog, landing as it returns
+            }
+            handled.add(event.key());
+            return Outcome.done();
+        };
+        var listener = Listener.builder(interruptible, queue, leavesInterrupt, handler)
+                .config(ListenerTest.fast().pollers(1).batchSize(1).concurrency(1).build()).build().start();
+        try {
+            for (int i = 0; i < 4; i++) {
+                queue.send("m-" + i);
+            }
+            assertThat(Await.until(Duration.ofSeconds(10), () -> handled.size() == 4))
+                    .as("every message received and handled: " + listener.stats().line()).isTrue();
+            assertThat(interruptedWhenHandled).as("no handler met another's interrupt").isEmpty();
+        } finally {
+            listener.stop();
+        }
+    }
+
+    @Test
+    void aPollWithANullAmongItsDeliveries_givesTheOthersBack_atOnce() {
+        var queue = InMemoryQueue.standard("nulls");
+        var once = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Source withNull = new Source() {
+            @Override
+            public String name() {
+                return queue.name();
+            }
+
+            @Override
+            public List<Delivery> poll(PollRequest request) {
+                var got = queue.poll(request);
+                if (!got.isEmpty() && once.compareAndSet(true, false)) {
+                    var broken = new java.util.ArrayList<Delivery>(got);
+                    broken.add(null);
+                    return broken;
+                }
+                return got;
+            }
+        };
+        Set<String> handled = ConcurrentHashMap.newKeySet();
+        var listener = Listener.builder(withNull, queue, new LineDecoder(), (event, delivery) -> {
+            handled.add(event.key());
+            return Outcome.done();
+        }).config(ListenerTest.fast().lease(Duration.ofMinutes(5)).build()).build().start();
+        try {
+            queue.send("a");
+            // left to its five-minute lease before; a source that does not hand out again would hold it for ever
+            assertThat(Await.until(Duration.ofSeconds(10), () -> handled.contains("a")))
+                    .as(listener.stats().line()).isTrue();
+        } finally {
+            listener.stop();
+        }
+    }
+
+    @Test
+    void anAcknowledgerThatHangs_isAHealthProblem_andTheStopStillReturns() throws Exception {
+        var queue = InMemoryQueue.standard("hangs");
+        var release = new java.util.concurrent.CountDownLatch(1);
+        dev.ferry.domain.transport.Acknowledger hanging = new dev.ferry.domain.transport.Acknowledger() {
+            @Override
+            public List<dev.ferry.domain.transport.Settlement.Failure> settle(List<dev.ferry.domain.transport.Settlement> s) {
+                try {
+                    release.await(); // a client without a timeout
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return queue.settle(s);
+            }
+
+            @Override
+            public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
+                return queue.extendLeases(deliveries, lease);
+            }
+        };
+        var listener = Listener.builder(queue, hanging, new LineDecoder(), (event, delivery) -> Outcome.done())
+                .config(ListenerTest.fast().lease(Duration.ofSeconds(1)).shutdownDeadline(Duration.ofMillis(200)).build())
+                .build().start();
+        try {
+            queue.send("a");
+            queue.send("b");
+            assertThat(Await.until(Duration.ofSeconds(20), () -> !listener.health().ready()))
+                    .as("the hang reported: " + listener.health().problems()).isTrue();
+            assertThat(listener.health().problems()).anySatisfy(p -> assertThat(p).contains("acknowledgement call"));
+            var stopping = java.util.concurrent.CompletableFuture.runAsync(listener::stop);
+            assertThat(Await.until(Duration.ofSeconds(30), stopping::isDone)).as("stop returned").isTrue();
+        } finally {
+            release.countDown();
+        }
+    }
 }
