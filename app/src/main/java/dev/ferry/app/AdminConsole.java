@@ -159,7 +159,13 @@ final class AdminConsole implements HttpHandler {
         sinks.forEach((name, sink) -> {
             var m = new LinkedHashMap<String, Object>();
             m.put("name", name);
-            m.put("state", sink.holdingBack().map(why -> "holding back: " + why).orElse("flowing"));
+            String state;
+            try {
+                state = sink.holdingBack().map(why -> "holding back: " + why).orElse("flowing");
+            } catch (Throwable e) { // its fault is its own, not the whole page's
+                state = "its health check failed: " + e;
+            }
+            m.put("state", state);
             if (sink instanceof MeteredSink metered) {
                 m.putAll(metered.snapshot());
             }

@@ -36,15 +36,20 @@ final class MeteredSink implements Sink {
     @Override
     public Outcome publish(Event event) {
         long start = System.nanoTime();
-        Outcome outcome = sink.publish(event);
-        long nanos = System.nanoTime() - start;
-        (switch (outcome) {
-            case Outcome.Done d -> done;
-            case Outcome.Retry r -> retry;
-            case Outcome.Throttled t -> throttled;
-            case Outcome.Reject r -> rejected;
-        }).record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
-        return outcome;
+        Outcome outcome = null;
+        try {
+            outcome = sink.publish(event);
+            return outcome;
+        } finally {
+            // a sink that throws (an Error too) or answers nothing is a retry to the router: counted as one here too, so
+            // a sink failing every publish does not look idle
+            (switch (outcome) {
+                case Outcome.Done d -> done;
+                case Outcome.Throttled t -> throttled;
+                case Outcome.Reject r -> rejected;
+                case null, default -> retry;
+            }).record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
     }
 
     /** Outcomes so far and the mean time of a successful publish, for the console. */

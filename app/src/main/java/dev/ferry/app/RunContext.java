@@ -95,9 +95,9 @@ final class RunContext implements AdapterContext, AutoCloseable {
             if (o instanceof AutoCloseable c) {
                 try {
                     c.close();
-                } catch (Exception e) {
+                } catch (Throwable e) { // an Error too: the others are still closed
                     org.slf4j.LoggerFactory.getLogger(RunContext.class).warn("closing {} failed: {}", o.getClass().getSimpleName(),
-                            e.getMessage());
+                            String.valueOf(e));
                 }
             }
         }

@@ -108,11 +108,29 @@ class AdminServerTest {
                     reads.incrementAndGet();
                     throw new IllegalStateException("the store is down");
                 });
-        var console = new AdminConsole(Map.of(), Map.of(), DeadLetterSamples.shared(), new GroupActions(null, failing, null),
-                "dynamodb", new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), null, TOKEN);
+        Sink brokenCheck = new Sink() {
+            @Override
+            public String name() {
+                return "plugin";
+            }
+
+            @Override
+            public Outcome publish(Event event) {
+                return Outcome.done();
+            }
+
+            @Override
+            public Optional<String> holdingBack() {
+                throw new NoClassDefFoundError("com/example/Missing");
+            }
+        };
+        var console = new AdminConsole(Map.of(), Map.of("plugin", brokenCheck), DeadLetterSamples.shared(),
+                new GroupActions(null, failing, null), "dynamodb", new io.micrometer.core.instrument.simple.SimpleMeterRegistry(),
+                null, TOKEN);
         var state = console.state();
         assertThat(state).containsKeys("sources", "sinks", "dead_letters").containsEntry("groups", List.of());
         assertThat((String) state.get("groups_error")).contains("the store is down");
+        assertThat(state.get("sinks").toString()).as("a sink whose check throws is shown as such").contains("health check failed");
 
         var working = (GroupParking) Proxy.newProxyInstance(GroupParking.class.getClassLoader(), new Class<?>[] {GroupParking.class},
                 (proxy, method, args) -> {

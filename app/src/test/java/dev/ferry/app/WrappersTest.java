@@ -39,4 +39,29 @@ class WrappersTest {
         assertThat(notPassedOn(Sink.class, TracedSink.class)).isEmpty();
         assertThat(notPassedOn(Sink.class, MeteredSink.class)).isEmpty();
     }
+
+    @Test
+    void aSinkThatThrowsOrAnswersNothing_isCountedAsARetry_notLeftOutOfTheMetrics() {
+        // it recorded nothing: a sink failing every publish looked idle on the console and in ferry_sink_publish_seconds
+        var calls = new java.util.concurrent.atomic.AtomicInteger();
+        Sink failing = new Sink() {
+            @Override
+            public String name() {
+                return "failing";
+            }
+
+            @Override
+            public dev.ferry.domain.handle.Outcome publish(dev.ferry.domain.model.Event event) {
+                if (calls.getAndIncrement() == 0) {
+                    throw new NoClassDefFoundError("com/example/Missing");
+                }
+                return null;
+            }
+        };
+        var metered = new MeteredSink(failing, new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+        var event = new dev.ferry.domain.model.Event("k", "t", null, null, new byte[0], java.util.Map.of());
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> metered.publish(event)).isInstanceOf(NoClassDefFoundError.class);
+        assertThat(metered.publish(event)).isNull();
+        assertThat(metered.snapshot()).containsEntry("retry", 2L);
+    }
 }

@@ -59,7 +59,13 @@ final class ParkedGroupMover implements GroupParker.Mover {
                             .visibilityTimeout(120).messageAttributeNames("All")
                             .messageSystemAttributeNames(MessageSystemAttributeName.MESSAGE_GROUP_ID)).messages();
                 } catch (RuntimeException e) {
-                    throw SqsErrors.translate("ReceiveMessage", deadLetterQueueUrl, e);
+                    var failed = SqsErrors.translate("ReceiveMessage", deadLetterQueueUrl, e);
+                    if (counted == 0) {
+                        throw failed;
+                    }
+                    // what went back before this still counts (thrown, it would not: numbered again from 1 next time)
+                    return new GroupParker.Moved(counted, redriven, "reading " + deadLetterQueueUrl + " failed after "
+                            + redriven + " message(s) went back: " + failed.getMessage() + "; release it again");
                 }
                 if (batch.isEmpty()) {
                     break;
