@@ -39,8 +39,6 @@ public final class GroupParker {
     /** The longest reason kept with a parked group (the rest is cut: a store's items are bounded). */
     static final int MAX_REASON = 2_000;
 
-    /** Tries of the write that records a move (about 6 s in all, from 100 ms doubling). */
-    private static final int MOVED_TRIES = 7;
     private static final int MAX_TRIES = 64;
 
     /** Where a release stands after {@link #finish}. */
@@ -313,87 +311,10 @@ public final class GroupParker {
      */
     public Released release(String source, String group, boolean skipHead, String expectedHead, Mover mover,
                             Duration patience) throws InterruptedException {
-        if (skipHead && expectedHead != null) {
-            headIs(parked(source, group).orElse(null), source, group, expectedHead);
-        }
-        String token = beginRelease(source, group);
-        long deadline = System.nanoTime() + patience.toNanos();
-        long redriven = 0;
-        long skipped = 0;
-        boolean headSkipped = false;
-        while (true) {
-            var state = parked(source, group).orElse(null);
-            ensureReleasing(state, source, group, token);
-            if (skipHead && !headSkipped && expectedHead != null) {
-                headIs(state, source, group, expectedHead);
-            }
-            var moved = mover.move(state, token, skipHead && !headSkipped);
-            recordMoved(state, token, moved);
-            redriven += moved.redriven();
-            skipped += moved.counted() - moved.redriven();
-            headSkipped |= moved.counted() > moved.redriven();
-            if (moved.problem() != null) { // the group stays parked; what went back passes, the next release takes up the rest
-                throw new FerryException("releasing group " + group + " of '" + source + "' stopped after " + redriven
-                        + " message(s): " + moved.problem(), true);
-            }
-            var finish = finish(source, group, token, state.parked(), patience);
-            if (finish != Finish.NOT_YET || System.nanoTime() - deadline > 0) {
-                return new Released(finish, redriven, skipped);
-            }
-            Thread.sleep(200);
-        }
+        return new GroupRelease(this, source, group).run(skipHead, expectedHead, mover, patience);
     }
 
-    /**
-     * Records what a move took out of the dead-letter destination. The move cannot be undone, and its
-     * count lost would keep the group parked (and number what the next release sends back from where
-     * this one began), so a store that fails is asked again for a few seconds. Before each retry, the
-     * state is read: a write that landed though its answer was lost is not counted twice (moves are
-     * counted only by the release of {@code token}, one at a time).
-     */
-    private void recordMoved(ParkedGroup before, String token, Moved moved) throws InterruptedException {
-        long pauseMillis = 100;
-        int attempt = 1;
-        while (true) {
-            RuntimeException failed;
-            try {
-                moved(before.source(), before.group(), token, moved.counted(), moved.redriven());
-                return;
-            } catch (ReleaseInterrupted e) {
-                throw e;
-            } catch (RuntimeException e) {
-                failed = e;
-            }
-            // did it land? Asked until the store answers: written again blind, a write that landed would count twice
-            while (true) {
-                if (attempt++ >= MOVED_TRIES) {
-                    throw failed;
-                }
-                Thread.sleep(pauseMillis);
-                pauseMillis *= 2;
-                ParkedGroup now;
-                try {
-                    now = parked(before.source(), before.group()).orElse(null);
-                } catch (RuntimeException stillFailing) {
-                    continue;
-                }
-                if (now != null && moved.counted() > 0 && now.moved() >= before.moved() + moved.counted()) {
-                    ensureReleasing(now, before.source(), before.group(), token);
-                    return; // the failed write had landed
-                }
-                break; // it had not: written again
-            }
-        }
-    }
-
-    private static void headIs(ParkedGroup current, String source, String group, String expectedHead) {
-        if (current != null && !current.head().equals(expectedHead)) {
-            throw new ReleaseInterrupted("the head of group " + group + " of '" + source + "' is " + current.head()
-                    + " now, not " + expectedHead + " (parked again since it was looked at): look at it before dropping it");
-        }
-    }
-
-    private static void ensureReleasing(ParkedGroup current, String source, String group, String token) {
+    static void ensureReleasing(ParkedGroup current, String source, String group, String token) {
         if (current == null) {
             throw new ReleaseInterrupted("group " + group + " of '" + source + "' was released by someone else meanwhile");
         }

@@ -1,0 +1,107 @@
+package dev.ferry.domain.parking;
+
+import dev.ferry.domain.model.FerryException;
+import java.time.Duration;
+
+/**
+ * One run of {@link GroupParker#release}: begins the release (or takes up the one under way), then
+ * moves the group's parked messages back and records each move, until a pass finds them all back or
+ * the patience runs out. The head is dropped only if it is still the one asked for.
+ */
+final class GroupRelease {
+
+    /** Tries of the write that records a move (about 6 s in all, from 100 ms doubling). */
+    private static final int MOVED_TRIES = 7;
+
+    private final GroupParker parker;
+    private final String source;
+    private final String group;
+
+    GroupRelease(GroupParker parker, String source, String group) {
+        this.parker = parker;
+        this.source = source;
+        this.group = group;
+    }
+
+    GroupParker.Released run(boolean skipHead, String expectedHead, GroupParker.Mover mover, Duration patience)
+            throws InterruptedException {
+        if (skipHead && expectedHead != null) {
+            headIs(parker.parked(source, group).orElse(null), source, group, expectedHead);
+        }
+        String token = parker.beginRelease(source, group);
+        long deadline = System.nanoTime() + patience.toNanos();
+        long redriven = 0;
+        long skipped = 0;
+        boolean headSkipped = false;
+        while (true) {
+            var state = parker.parked(source, group).orElse(null);
+            GroupParker.ensureReleasing(state, source, group, token);
+            if (skipHead && !headSkipped && expectedHead != null) {
+                headIs(state, source, group, expectedHead);
+            }
+            var moved = mover.move(state, token, skipHead && !headSkipped);
+            recordMoved(state, token, moved);
+            redriven += moved.redriven();
+            skipped += moved.counted() - moved.redriven();
+            headSkipped |= moved.counted() > moved.redriven();
+            if (moved.problem() != null) { // the group stays parked; what went back passes, the next release takes up the rest
+                throw new FerryException("releasing group " + group + " of '" + source + "' stopped after " + redriven
+                        + " message(s): " + moved.problem(), true);
+            }
+            var finish = parker.finish(source, group, token, state.parked(), patience);
+            if (finish != GroupParker.Finish.NOT_YET || System.nanoTime() - deadline > 0) {
+                return new GroupParker.Released(finish, redriven, skipped);
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    /**
+     * Records what a move took out of the dead-letter destination. The move cannot be undone, and its
+     * count lost would keep the group parked (and number what the next release sends back from where
+     * this one began), so a store that fails is asked again for a few seconds. Before each retry, the
+     * state is read: a write that landed though its answer was lost is not counted twice (moves are
+     * counted only by the release of {@code token}, one at a time).
+     */
+    private void recordMoved(ParkedGroup before, String token, GroupParker.Moved moved) throws InterruptedException {
+        long pauseMillis = 100;
+        int attempt = 1;
+        while (true) {
+            RuntimeException failed;
+            try {
+                parker.moved(before.source(), before.group(), token, moved.counted(), moved.redriven());
+                return;
+            } catch (GroupParker.ReleaseInterrupted e) {
+                throw e;
+            } catch (RuntimeException e) {
+                failed = e;
+            }
+            // did it land? Asked until the store answers: written again blind, a write that landed would count twice
+            while (true) {
+                if (attempt++ >= MOVED_TRIES) {
+                    throw failed;
+                }
+                Thread.sleep(pauseMillis);
+                pauseMillis *= 2;
+                ParkedGroup now;
+                try {
+                    now = parker.parked(before.source(), before.group()).orElse(null);
+                } catch (RuntimeException stillFailing) {
+                    continue;
+                }
+                if (now != null && moved.counted() > 0 && now.moved() >= before.moved() + moved.counted()) {
+                    GroupParker.ensureReleasing(now, before.source(), before.group(), token);
+                    return; // the failed write had landed
+                }
+                break; // it had not: written again
+            }
+        }
+    }
+
+    private static void headIs(ParkedGroup current, String source, String group, String expectedHead) {
+        if (current != null && !current.head().equals(expectedHead)) {
+            throw new GroupParker.ReleaseInterrupted("the head of group " + group + " of '" + source + "' is " + current.head()
+                    + " now, not " + expectedHead + " (parked again since it was looked at): look at it before dropping it");
+        }
+    }
+}
