@@ -108,22 +108,7 @@ class AdminServerTest {
                     reads.incrementAndGet();
                     throw new IllegalStateException("the store is down");
                 });
-        Sink brokenCheck = new Sink() {
-            @Override
-            public String name() {
-                return "plugin";
-            }
-
-            @Override
-            public Outcome publish(Event event) {
-                return Outcome.done();
-            }
-
-            @Override
-            public Optional<String> holdingBack() {
-                throw new NoClassDefFoundError("com/example/Missing");
-            }
-        };
+        Sink brokenCheck = sinkWhoseHealthCheckThrows();
         var console = new AdminConsole(Map.of(), Map.of("plugin", brokenCheck), DeadLetterSamples.shared(),
                 new GroupActions(null, failing, null), "dynamodb", new io.micrometer.core.instrument.simple.SimpleMeterRegistry(),
                 null, TOKEN);
@@ -186,9 +171,9 @@ class AdminServerTest {
         assertThat(touched).isFalse();
     }
 
-    @Test
-    void aSinkWhoseHealthCheckThrowsAnError_isReportedThere_andTheReportStillAnswers() throws Exception {
-        Sink broken = new Sink() {
+    /** A plugin sink whose {@code holdingBack} throws an {@code Error} (a class missing from its jar). */
+    private static Sink sinkWhoseHealthCheckThrows() {
+        return new Sink() {
             @Override
             public String name() {
                 return "plugin";
@@ -204,6 +189,11 @@ class AdminServerTest {
                 throw new NoClassDefFoundError("com/example/Missing");
             }
         };
+    }
+
+    @Test
+    void aSinkWhoseHealthCheckThrowsAnError_isReportedThere_andTheReportStillAnswers() throws Exception {
+        Sink broken = sinkWhoseHealthCheckThrows();
         healthOf(Map.of(), Map.of("plugin", broken));
         int admin = observability.serve(local(), true);
 
