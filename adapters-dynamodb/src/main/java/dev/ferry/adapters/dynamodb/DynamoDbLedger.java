@@ -204,12 +204,27 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
             futures.add(CompletableFuture.supplyAsync(() -> claim(key, lease), parallel));
         }
         var claims = new ArrayList<Claim>(keys.size());
-        try {
-            for (var f : futures) {
+        RuntimeException failed = null;
+        for (var f : futures) { // every answer waited for: a claim acquired beside a failed one is released
+            try {
                 claims.add(f.join());
+            } catch (CompletionException e) {
+                if (failed == null) {
+                    failed = e.getCause() instanceof RuntimeException re ? re : e;
+                }
             }
-        } catch (CompletionException e) {
-            throw e.getCause() instanceof RuntimeException re ? re : e;
+        }
+        if (failed != null) {
+            for (var claim : claims) {
+                if (claim instanceof Claim.Acquired a) {
+                    try {
+                        release(a.key(), a.token());
+                    } catch (RuntimeException ignored) {
+                        // its lease ends it
+                    }
+                }
+            }
+            throw failed;
         }
         return claims;
     }

@@ -22,15 +22,35 @@ public interface IdempotencyLedger {
     Claim claim(String key, Duration lease);
 
     /**
-     * Claims several keys; the answers are in the same order. Stores that can batch override this
-     * to save round trips.
+     * Claims several keys; the answers are in the same order. When one claim fails, those acquired
+     * before it are released (best effort) and the failure is thrown: kept, they would hold their keys
+     * until their lease ran out, and a retry of the batch would find them in progress. Stores that can
+     * batch override this to save round trips, keeping that promise.
      */
     default List<Claim> claimAll(List<String> keys, Duration lease) {
         var claims = new ArrayList<Claim>(keys.size());
-        for (var key : keys) {
-            claims.add(claim(key, lease));
+        try {
+            for (var key : keys) {
+                claims.add(claim(key, lease));
+            }
+        } catch (RuntimeException | Error e) {
+            releaseAcquired(claims);
+            throw e;
         }
         return claims;
+    }
+
+    /** Releases the claims of {@code claims} that were acquired, as far as the store lets it (for {@link #claimAll}). */
+    private void releaseAcquired(List<Claim> claims) {
+        for (var claim : claims) {
+            if (claim instanceof Claim.Acquired a) {
+                try {
+                    release(a.key(), a.token());
+                } catch (RuntimeException ignored) {
+                    // its lease ends it
+                }
+            }
+        }
     }
 
     /**

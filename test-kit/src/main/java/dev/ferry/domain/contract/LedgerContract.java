@@ -1,6 +1,7 @@
 package dev.ferry.domain.contract;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.domain.idempotency.Claim;
 import dev.ferry.domain.idempotency.IdempotencyLedger;
@@ -116,6 +117,16 @@ public abstract class LedgerContract {
         clock.advance(Duration.ofDays(3650));
         assertThat(ledger.claim(forever.key(), LEASE)).isInstanceOf(Claim.Completed.class);
         assertThat(ledger.claim(huge.key(), LEASE)).isInstanceOf(Claim.Completed.class);
+    }
+
+    @Test
+    void claimAll_thatFailsPartWay_releasesWhatItAcquired() {
+        // the keys acquired before the failure were held until their lease ran out: a retry of the batch found them
+        // in progress (its own claims)
+        var first = "first-" + key();
+        assertThatThrownBy(() -> ledger.claimAll(java.util.Arrays.asList(first, null), LEASE))
+                .isInstanceOf(RuntimeException.class);
+        assertThat(ledger.claim(first, LEASE)).isInstanceOf(Claim.Acquired.class);
     }
 
     @Test
