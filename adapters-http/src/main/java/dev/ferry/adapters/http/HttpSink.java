@@ -7,12 +7,10 @@ import dev.ferry.domain.transport.Sink;
 import io.github.resilience4j.core.IntervalFunction;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
-import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -22,10 +20,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Forwards each event's payload to an HTTP endpoint (the "event listener" job),
@@ -52,11 +47,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class HttpSink implements Sink {
 
-    private static final Logger LOG = LoggerFactory.getLogger(HttpSink.class);
-
-    /** At most one log line per this long about refused credentials: a rotated token fails every event. */
-    private static final long AUTH_LOG_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
-
     /** What the sink does with an event the endpoint refused for its credentials (HTTP 401 or 403). */
     public enum AuthFailures {
         /**
@@ -75,17 +65,13 @@ public final class HttpSink implements Sink {
     private final Map<String, String> headers;
     private final Supplier<String> bearerToken;
     private final Duration timeout;
-    private final Duration defaultThrottle;
     private final Duration busyWait;
     private final HttpClient client;
     private final boolean ownsClient;
     private final Semaphore permits;
     private final Retry retry;
     private final Breaker breaker;
-    private final Clock clock;
-    private final AuthFailures onAuthFailure;
-    private final AtomicLong authFailures = new AtomicLong();
-    private final AtomicLong nextAuthLog = new AtomicLong(System.nanoTime());
+    private final SinkAnswers answers; // what an answer (or its failure) becomes
 
     private HttpSink(Builder b) {
         // the name is printed in logs and reasons: a URL as a name is shown redacted (#16)
@@ -95,7 +81,6 @@ public final class HttpSink implements Sink {
         this.headers = Map.copyOf(b.headers);
         this.bearerToken = b.bearerToken;
         this.timeout = b.timeout;
-        this.defaultThrottle = b.defaultThrottle;
         this.busyWait = b.busyWait;
         this.ownsClient = b.client == null;
         this.client = b.client != null ? b.client : HttpClient.newBuilder()
@@ -113,8 +98,7 @@ public final class HttpSink implements Sink {
                 .failAfterMaxAttempts(false)
                 .build());
         this.breaker = new Breaker(b.breakerThreshold, b.breakerOpenFor);
-        this.clock = b.clock;
-        this.onAuthFailure = b.onAuthFailure;
+        this.answers = new SinkAnswers(name, timeout, b.clock, b.defaultThrottle, b.onAuthFailure);
     }
 
     /** A sink posting to {@code urlTemplate}, e.g. {@code https://api.example.com/events/{type}}. */
@@ -140,7 +124,7 @@ public final class HttpSink implements Sink {
 
     /** Answers 401 or 403 so far (every one, whatever {@link AuthFailures} made of it). */
     public long authFailures() {
-        return authFailures.get();
+        return answers.authFailures();
     }
 
     @Override
@@ -223,83 +207,13 @@ public final class HttpSink implements Sink {
             answer.cancel(true);
             return new Attempt.Transient(Outcome.retry(where + ": no answer within " + timeout));
         } catch (ExecutionException e) {
-            return failed(where, target, e.getCause());
+            return answers.failed(where, target, e.getCause());
         } catch (InterruptedException e) {
             answer.cancel(true);
             Thread.currentThread().interrupt();
             return new Attempt.Transient(Outcome.retry(where + ": interrupted"));
         }
-        return outcome(where, target, response, attemptNumber);
-    }
-
-    private Attempt failed(String where, URI target, Throwable e) {
-        if (e instanceof HttpTimeoutException) {
-            return new Attempt.Transient(Outcome.retry(where + ": no answer within " + timeout));
-        }
-        if (e instanceof ConnectException) {
-            return new Attempt.Transient(Outcome.retry(where + ": connection refused"));
-        }
-        // the JDK's messages do not quote the URL today; should one ever, it is redacted too
-        String message = e.getMessage() == null ? "" : " " + e.getMessage().replace(target.toString(), Redact.url(target));
-        return new Attempt.Transient(Outcome.retry(where + ": " + e.getClass().getSimpleName() + message));
-    }
-
-    private Attempt outcome(String where, URI target, HttpResponse<byte[]> response, int attemptNumber) {
-        int status = response.statusCode();
-        if (status / 100 == 2) {
-            return new Attempt.Final(Outcome.done());
-        }
-        if (status == 429) {
-            return new Attempt.Final(Outcome.throttled(RetryAfter.parse(
-                    response.headers().firstValue("Retry-After").orElse(null), clock, defaultThrottle)));
-        }
-        if (status / 100 == 3) {
-            // #16: a redirect means the url is out of date; following it could lose the event (see the
-            // client), and asking again gives the same answer: the DLQ, with where it points.
-            String location = response.headers().firstValue("Location").map(l -> Attempt.location(target, l)).orElse("no Location");
-            return new Attempt.Final(Outcome.reject(where + " answered HTTP " + status + " (redirect to " + location
-                    + "): redirects are not followed, set the sink's url to the new address"));
-        }
-        if (status == 401 || status == 403) {
-            return authFailure(where, status, response);
-        }
-        String reason = where + " answered HTTP " + status + Attempt.bodySnippet(response.body());
-        var retryAfter = response.headers().firstValue("Retry-After");
-        if (status == 503 && retryAfter.isPresent()) {
-            // the endpoint said when it will be back (maintenance): not asked again in 100 ms, and the attempts
-            // left are not spent before then
-            return new Attempt.Final(Outcome.retryAfter(RetryAfter.parse(retryAfter.get(), clock, defaultThrottle), reason));
-        }
-        if (status == 408 || status / 100 == 5) {
-            return new Attempt.Transient(Outcome.retry(reason));
-        }
-        if (status == 409 && attemptNumber > 1) {
-            // after an attempt whose answer was lost, with the same Idempotency-Key: "that key is in use" — the first
-            // request may still be under way, and it may well succeed. Not this event's fault: tried again later
-            return new Attempt.Final(Outcome.retry(reason + " (after an earlier attempt of this request, whose answer was "
-                    + "lost: the endpoint may still be working on it)"));
-        }
-        return new Attempt.Final(Outcome.reject(reason));
-    }
-
-    /**
-     * #16: a refused credential is rarely the event's fault: a token was rotated, has expired or is
-     * not yet deployed. Not tried again in process (it will not come right in 100 ms, and hammering an
-     * API with a refused credential can lock the caller out); the listener's backoff spaces the
-     * attempts, the breaker opens when every event is refused, and a bearer-token-file is re-read.
-     */
-    private Attempt authFailure(String where, int status, HttpResponse<byte[]> response) {
-        long count = authFailures.incrementAndGet();
-        String reason = where + " answered HTTP " + status + ": a credential problem (credentials refused: rotated,"
-                + " expired or wrong?)" + Attempt.bodySnippet(response.body());
-        long now = System.nanoTime();
-        long next = nextAuthLog.get();
-        if (now - next >= 0 && nextAuthLog.compareAndSet(next, now + AUTH_LOG_EVERY_NANOS)) {
-            LOG.atWarn().setMessage(() -> "HTTP sink '" + name + "': " + reason + "; " + count
-                    + " such answer(s) so far, events are " + (onAuthFailure == AuthFailures.REJECT
-                    ? "dead-lettered" : "retried with backoff") + " (logged at most once a minute)").log();
-        }
-        return new Attempt.Final(onAuthFailure == AuthFailures.REJECT ? Outcome.reject(reason) : Outcome.retry(reason));
+        return answers.outcome(where, target, response, attemptNumber);
     }
 
     @Override

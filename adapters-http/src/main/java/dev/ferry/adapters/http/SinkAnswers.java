@@ -1,0 +1,118 @@
+package dev.ferry.adapters.http;
+
+import dev.ferry.domain.handle.Outcome;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What an {@link HttpSink}'s answer becomes: 2xx done; 429 throttled for its {@code Retry-After};
+ * a redirect rejected (not followed); 401/403 a credential problem (counted, logged at most once a
+ * minute, retried or rejected as configured); 503 with {@code Retry-After} retried then; 408 and 5xx
+ * worth another attempt in process; 409 after a lost answer retried; any other 4xx rejected. A call
+ * that failed (timeout, refused connection, anything thrown) is worth another attempt. Thread-safe.
+ */
+final class SinkAnswers {
+
+    private static final Logger LOG = LoggerFactory.getLogger(HttpSink.class);
+    /** At most one log line per this long about refused credentials: a rotated token fails every event. */
+    private static final long AUTH_LOG_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
+
+    private final String name;
+    private final Duration timeout;
+    private final Clock clock;
+    private final Duration defaultThrottle;
+    private final HttpSink.AuthFailures onAuthFailure;
+    private final AtomicLong authFailures = new AtomicLong();
+    private final AtomicLong nextAuthLog = new AtomicLong(System.nanoTime());
+
+    SinkAnswers(String name, Duration timeout, Clock clock, Duration defaultThrottle, HttpSink.AuthFailures onAuthFailure) {
+        this.name = name;
+        this.timeout = timeout;
+        this.clock = clock;
+        this.defaultThrottle = defaultThrottle;
+        this.onAuthFailure = onAuthFailure;
+    }
+
+    /** Answers 401 or 403 so far. */
+    long authFailures() {
+        return authFailures.get();
+    }
+
+    Attempt failed(String where, URI target, Throwable e) {
+        if (e instanceof HttpTimeoutException) {
+            return new Attempt.Transient(Outcome.retry(where + ": no answer within " + timeout));
+        }
+        if (e instanceof ConnectException) {
+            return new Attempt.Transient(Outcome.retry(where + ": connection refused"));
+        }
+        // the JDK's messages do not quote the URL today; should one ever, it is redacted too
+        String message = e.getMessage() == null ? "" : " " + e.getMessage().replace(target.toString(), Redact.url(target));
+        return new Attempt.Transient(Outcome.retry(where + ": " + e.getClass().getSimpleName() + message));
+    }
+
+    Attempt outcome(String where, URI target, HttpResponse<byte[]> response, int attemptNumber) {
+        int status = response.statusCode();
+        if (status / 100 == 2) {
+            return new Attempt.Final(Outcome.done());
+        }
+        if (status == 429) {
+            return new Attempt.Final(Outcome.throttled(RetryAfter.parse(
+                    response.headers().firstValue("Retry-After").orElse(null), clock, defaultThrottle)));
+        }
+        if (status / 100 == 3) {
+            // #16: a redirect means the url is out of date; following it could lose the event (see the
+            // client), and asking again gives the same answer: the DLQ, with where it points.
+            String location = response.headers().firstValue("Location").map(l -> Attempt.location(target, l)).orElse("no Location");
+            return new Attempt.Final(Outcome.reject(where + " answered HTTP " + status + " (redirect to " + location
+                    + "): redirects are not followed, set the sink's url to the new address"));
+        }
+        if (status == 401 || status == 403) {
+            return authFailure(where, status, response);
+        }
+        String reason = where + " answered HTTP " + status + Attempt.bodySnippet(response.body());
+        var retryAfter = response.headers().firstValue("Retry-After");
+        if (status == 503 && retryAfter.isPresent()) {
+            // the endpoint said when it will be back (maintenance): not asked again in 100 ms, and the attempts
+            // left are not spent before then
+            return new Attempt.Final(Outcome.retryAfter(RetryAfter.parse(retryAfter.get(), clock, defaultThrottle), reason));
+        }
+        if (status == 408 || status / 100 == 5) {
+            return new Attempt.Transient(Outcome.retry(reason));
+        }
+        if (status == 409 && attemptNumber > 1) {
+            // after an attempt whose answer was lost, with the same Idempotency-Key: "that key is in use" — the first
+            // request may still be under way, and it may well succeed. Not this event's fault: tried again later
+            return new Attempt.Final(Outcome.retry(reason + " (after an earlier attempt of this request, whose answer was "
+                    + "lost: the endpoint may still be working on it)"));
+        }
+        return new Attempt.Final(Outcome.reject(reason));
+    }
+
+    /**
+     * #16: a refused credential is rarely the event's fault: a token was rotated, has expired or is
+     * not yet deployed. Not tried again in process (it will not come right in 100 ms, and hammering an
+     * API with a refused credential can lock the caller out); the listener's backoff spaces the
+     * attempts, the breaker opens when every event is refused, and a bearer-token-file is re-read.
+     */
+    private Attempt authFailure(String where, int status, HttpResponse<byte[]> response) {
+        long count = authFailures.incrementAndGet();
+        String reason = where + " answered HTTP " + status + ": a credential problem (credentials refused: rotated,"
+                + " expired or wrong?)" + Attempt.bodySnippet(response.body());
+        long now = System.nanoTime();
+        long next = nextAuthLog.get();
+        if (now - next >= 0 && nextAuthLog.compareAndSet(next, now + AUTH_LOG_EVERY_NANOS)) {
+            LOG.atWarn().setMessage(() -> "HTTP sink '" + name + "': " + reason + "; " + count
+                    + " such answer(s) so far, events are " + (onAuthFailure == HttpSink.AuthFailures.REJECT
+                    ? "dead-lettered" : "retried with backoff") + " (logged at most once a minute)").log();
+        }
+        return new Attempt.Final(onAuthFailure == HttpSink.AuthFailures.REJECT ? Outcome.reject(reason) : Outcome.retry(reason));
+    }
+}
