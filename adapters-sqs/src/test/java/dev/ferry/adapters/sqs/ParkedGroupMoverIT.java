@@ -27,6 +27,15 @@ class ParkedGroupMoverIT {
         return sqs.createQueue(b -> b.queueName(name).attributes(Map.of(QueueAttributeName.FIFO_QUEUE, "true"))).queueUrl();
     }
 
+    /** A dead letter of {@code group} in {@code dlq}, its body and deduplication id {@code id}, with string attributes. */
+    private void deadLetter(String dlq, String group, String id, Map<String, String> attributes) {
+        var values = new java.util.HashMap<String, MessageAttributeValue>();
+        attributes.forEach((name, value) -> values.put(name,
+                MessageAttributeValue.builder().dataType("String").stringValue(value).build()));
+        sqs.sendMessage(b -> b.queueUrl(dlq).messageBody(id).messageGroupId(group).messageDeduplicationId(id)
+                .messageAttributes(values));
+    }
+
     @Test
     void aPassThatFoundFewerThanWereParked_whileAnotherReaderHoldsDeadLetters_saysSo_insteadOfFinishing() {
         String queue = fifo("orders");
@@ -35,9 +44,7 @@ class ParkedGroupMoverIT {
         var parked = new ParkedGroup("orders", "B", "b1", "m-1", "HTTP 400", Instant.EPOCH, Instant.EPOCH, 5, 2, "t-1", 2, 2,
                 false, 7);
         for (var id : new String[] {"b3", "b4", "b5"}) {
-            sqs.sendMessage(b -> b.queueUrl(dlq).messageBody(id).messageGroupId("B").messageDeduplicationId(id)
-                    .messageAttributes(Map.of(DeadLetterAttributes.REASON, MessageAttributeValue.builder().dataType("String")
-                            .stringValue(GroupParker.behind(parked)).build())));
+            deadLetter(dlq, "B", id, Map.of(DeadLetterAttributes.REASON, GroupParker.behind(parked)));
         }
         var mover = SqsQueues.of(sqs).parkedGroupMover(dlq, queue);
         // another release (or a redrive) is reading them right now
@@ -73,9 +80,7 @@ class ParkedGroupMoverIT {
             var parked = new ParkedGroup("orders", "B", "b1", "m-1", "HTTP 400", Instant.EPOCH, Instant.EPOCH, 5, 2, "t-1", 2, 2,
                     false, 7);
             for (var id : new String[] {"b3", "b4", "b5"}) {
-                sqs.sendMessage(b -> b.queueUrl(dlq).messageBody(id).messageGroupId("B").messageDeduplicationId(id)
-                        .messageAttributes(Map.of(DeadLetterAttributes.REASON, MessageAttributeValue.builder().dataType("String")
-                                .stringValue(GroupParker.behind(parked)).build())));
+                deadLetter(dlq, "B", id, Map.of(DeadLetterAttributes.REASON, GroupParker.behind(parked)));
             }
 
             var moved = SqsQueues.of(altering).parkedGroupMover(dlq, queue).move(parked, "t-1", false);
@@ -102,12 +107,8 @@ class ParkedGroupMoverIT {
                 false, 7);
         String[][] letters = {{"o1", ordersName}, {"p1", paymentsName}, {"o2", ordersName}};
         for (var letter : letters) {
-            sqs.sendMessage(b -> b.queueUrl(dlq).messageBody(letter[0]).messageGroupId("G").messageDeduplicationId(letter[0])
-                    .messageAttributes(Map.of(
-                            DeadLetterAttributes.REASON, MessageAttributeValue.builder().dataType("String")
-                                    .stringValue(GroupParker.behind(parked)).build(),
-                            DeadLetterAttributes.SOURCE, MessageAttributeValue.builder().dataType("String")
-                                    .stringValue(letter[1]).build())));
+            deadLetter(dlq, "G", letter[0], Map.of(DeadLetterAttributes.REASON, GroupParker.behind(parked),
+                    DeadLetterAttributes.SOURCE, letter[1]));
         }
 
         var moved = SqsQueues.of(sqs).parkedGroupMover(dlq, orders).move(parked, "t-1", false);
@@ -130,15 +131,12 @@ class ParkedGroupMoverIT {
                 false, 7);
         String[][] letters = {{"b3", null}, {"b1-again", GroupParker.releaseValue("t-1", 1)}};
         for (var letter : letters) {
-            var attributes = new java.util.HashMap<String, MessageAttributeValue>();
-            attributes.put(DeadLetterAttributes.REASON, MessageAttributeValue.builder().dataType("String")
-                    .stringValue(GroupParker.behind(parked)).build());
+            var attributes = new java.util.HashMap<String, String>();
+            attributes.put(DeadLetterAttributes.REASON, GroupParker.behind(parked));
             if (letter[1] != null) {
-                attributes.put(GroupParker.RELEASE_ATTRIBUTE, MessageAttributeValue.builder().dataType("String")
-                        .stringValue(letter[1]).build());
+                attributes.put(GroupParker.RELEASE_ATTRIBUTE, letter[1]);
             }
-            sqs.sendMessage(b -> b.queueUrl(dlq).messageBody(letter[0]).messageGroupId("B").messageDeduplicationId(letter[0])
-                    .messageAttributes(attributes));
+            deadLetter(dlq, "B", letter[0], attributes);
         }
 
         var moved = SqsQueues.of(sqs).parkedGroupMover(dlq, queue).move(parked, "t-1", false);
