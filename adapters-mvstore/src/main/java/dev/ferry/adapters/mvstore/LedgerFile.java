@@ -1,5 +1,6 @@
 package dev.ferry.adapters.mvstore;
 
+import dev.ferry.adapters.mvstore.internal.UninterruptibleFilePath;
 import dev.ferry.domain.model.FerryException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -112,7 +113,7 @@ final class LedgerFile {
             if (file.getParent() != null) {
                 Files.createDirectories(file.getParent());
             }
-            store = new MVStore.Builder().fileName(file.toString()).open();
+            store = new MVStore.Builder().fileName(UninterruptibleFilePath.of(file)).open();
             store.setAutoCommitDelay(1000);
         } catch (MVStoreException e) {
             throw new FerryException("cannot open the ledger file " + file + ": " + e.getMessage()

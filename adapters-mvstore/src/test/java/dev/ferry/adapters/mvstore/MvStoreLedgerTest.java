@@ -195,6 +195,45 @@ class MvStoreLedgerTest {
         assertThat(again.claim("x", Duration.ofSeconds(30))).isInstanceOf(Claim.Completed.class);
     }
 
+
+    @Test
+    void aThreadInterruptedWhileItReadsAPageFromTheFile_leavesTheFileOpen() throws Exception {
+        // the flag is cleared before each ledger call, but an interrupt can arrive during one: a FileChannel read or
+        // written by an interrupted thread closes itself for every thread, H2 gives up the store, and the file opened
+        // again has lost its last second's claims (their messages could then run twice)
+        var file = dir.resolve("read-interrupted.db");
+        var first = new LedgerFile(file, m -> { });
+        for (int i = 0; i < 20_000; i++) {
+            first.maps().entries().put("key-" + i, "value-" + i);
+        }
+        first.close();
+        var reopened = new java.util.concurrent.atomic.AtomicInteger();
+        var ledgerFile = new LedgerFile(file, m -> reopened.incrementAndGet());
+        var maps = ledgerFile.maps();
+        var read = new java.util.concurrent.atomic.AtomicReference<Object>();
+        var reader = new Thread(() -> {
+            try {
+                Thread.currentThread().interrupt(); // as if it came while the page was being read: the same for the channel
+                String last = null;
+                for (int i = 0; i < 20_000; i += 97) { // pages H2 has not read yet since the file was opened
+                    last = maps.entries().get("key-" + i);
+                }
+                read.set(List.of(last, Thread.currentThread().isInterrupted()));
+            } catch (Throwable e) {
+                read.set(e);
+            }
+        });
+        reader.start();
+        reader.join(10_000);
+        try {
+            assertThat(read.get()).as("read through the interrupt, the flag kept").isEqualTo(List.of("value-19982", true));
+            assertThat(maps.broken()).as("the store was not given up").isFalse();
+            ledgerFile.maps().entries().put("after", "x");
+            assertThat(reopened.get()).as("never opened again").isZero();
+        } finally {
+            ledgerFile.close();
+        }
+    }
     @Test
     void anErrorInASweep_doesNotEndTheSweeper() throws Exception {
         // the sweeper caught RuntimeException only: one StackOverflowError or OutOfMemoryError ended it for good, and
