@@ -122,7 +122,7 @@ final class MessageAttributes {
     static Map<String, MessageAttributeValue> withoutDeadLetter(Map<String, MessageAttributeValue> attributes) {
         var out = expand(attributes);
         out.keySet().removeIf(name -> name.startsWith(DeadLetterAttributes.PREFIX));
-        return out.size() > MAX ? fit(new LinkedHashMap<>(), out, Map.of()) : out;
+        return out.size() > MAX || !allSendable(out) ? fit(new LinkedHashMap<>(), out, Map.of()) : out;
     }
 
     /** {@link #withoutDeadLetter}, with {@code name} set to {@code value} first (never folded away). */
@@ -132,11 +132,47 @@ final class MessageAttributes {
         out.keySet().removeIf(n -> n.startsWith(DeadLetterAttributes.PREFIX) || n.equals(name));
         var first = new LinkedHashMap<String, MessageAttributeValue>();
         first.put(name, MessageAttributeValue.builder().dataType("String").stringValue(value).build());
-        if (out.size() + 1 <= MAX) {
+        if (out.size() + 1 <= MAX && allSendable(out)) {
             first.putAll(out);
             return first;
         }
         return fit(first, out, Map.of());
+    }
+
+    /**
+     * Whether SQS takes an attribute as it is: a valid name, a type it knows, a value that is not
+     * empty (a Number one that is a number). What an overflow attribute unfolds into may be none of
+     * these — the sink folded it for that reason, or a sender wrote the fold — and one such attribute
+     * gets the whole message refused: a dead-letter copy, a redrive, a release, for ever.
+     */
+    static boolean sendable(String name, MessageAttributeValue value) {
+        if (!validName(name) || value == null || value.dataType() == null) {
+            return false;
+        }
+        var type = value.dataType();
+        if (type.equals("Binary") || type.startsWith("Binary.")) {
+            return value.binaryValue() != null && value.binaryValue().asByteArrayUnsafe().length > 0;
+        }
+        var text = value.stringValue();
+        if (text == null || text.isEmpty() || type.length() > 256) {
+            return false;
+        }
+        if (type.equals("Number") || type.startsWith("Number.")) {
+            return NUMBER.matcher(text).matches();
+        }
+        return type.equals("String") || type.startsWith("String.");
+    }
+
+    /** What SQS takes as a Number: up to 38 significant digits, an exponent within its range (checked loosely). */
+    private static final java.util.regex.Pattern NUMBER = java.util.regex.Pattern.compile("[-+]?\\d{1,40}(\\.\\d{1,40})?([eE][-+]?\\d{1,3})?");
+
+    private static boolean allSendable(Map<String, MessageAttributeValue> attributes) {
+        for (var e : attributes.entrySet()) {
+            if (!sendable(e.getKey(), e.getValue())) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -188,7 +224,8 @@ final class MessageAttributes {
             if (first.containsKey(e.getKey())) {
                 continue; // what goes first is never replaced by a name of the same spelling (unfolded, say)
             }
-            (out.size() - first.size() < room ? out : folded).put(e.getKey(), e.getValue());
+            boolean stays = out.size() - first.size() < room && sendable(e.getKey(), e.getValue());
+            (stays ? out : folded).put(e.getKey(), e.getValue());
         }
         folded.putAll(unfit);
         if (!folded.isEmpty()) {

@@ -170,4 +170,41 @@ class MessageAttributesTest {
         assertThat(sent).hasSizeLessThanOrEqualTo(MessageAttributes.MAX);
         assertThat(asStrings(MessageAttributes.expand(sent))).isEqualTo(expected);
     }
+
+    /** Every attribute a copy carries as it is must be one SQS takes: one it refuses gets the whole copy refused. */
+    private static void assertSendable(Map<String, MessageAttributeValue> attributes) {
+        attributes.forEach((name, value) -> {
+            assertThat(MessageAttributes.validName(name)).as("name %s", name).isTrue();
+            assertThat(value.dataType()).as("type of %s", name).matches("(String|Number|Binary)(\\..+)?");
+            assertThat(value.stringValue()).as("value of %s", name).isNotEmpty();
+            if (value.dataType().startsWith("Number")) {
+                assertThat(new java.math.BigDecimal(value.stringValue())).as("number %s", name).isNotNull();
+            }
+        });
+    }
+
+    @Test
+    void copiesOfAMessageWhoseFoldHoldsWhatSqsRefuses_keepThoseFolded_andLoseNone() {
+        // the sink folds an empty value (a Kafka header without one) and a name SQS refuses; a dead-letter copy,
+        // a redrive and a release unfolded them into attributes of their own, and SQS refused each copy for ever
+        var event = new java.util.TreeMap<String, String>(Map.of("empty", "", "has space", "1", "ok", "v"));
+        var sent = MessageAttributes.fromEvent(event);
+        var crafted = new HashMap<>(sent); // and a sender's own fold: a Number that is not one, a type SQS does not know
+        crafted.put(MessageAttributes.OVERFLOW, MessageAttributes.string(MessageAttributes.fold(Map.of(
+                "n", MessageAttributeValue.builder().dataType("Number").stringValue("abc").build(),
+                "w", MessageAttributeValue.builder().dataType("Weird").stringValue("x").build()))));
+
+        var copy = MessageAttributes.forDeadLetter(sent, "why", "orders", "orders", 3);
+        var redriven = MessageAttributes.withoutDeadLetter(copy);
+        var released = MessageAttributes.withoutDeadLetter(copy, "ferry.release", "r1");
+        var craftedCopy = MessageAttributes.forDeadLetter(crafted, "why", "orders", "orders", 3);
+
+        for (var out : java.util.List.of(copy, redriven, released, craftedCopy, MessageAttributes.withoutDeadLetter(crafted))) {
+            assertSendable(out);
+        }
+        assertThat(asStrings(MessageAttributes.expand(redriven))).isEqualTo(event);
+        assertThat(MessageAttributes.expand(craftedCopy).get("n").stringValue()).isEqualTo("abc");
+        assertThat(MessageAttributes.sendable("n", MessageAttributeValue.builder().dataType("Number").stringValue("-1.5e3").build()))
+                .isTrue();
+    }
 }
