@@ -40,8 +40,13 @@ final class SqsErrors {
 
         /** A receipt from an earlier receive of a message that has been received again since, or deleted. */
         boolean invalidReceipt() {
-            return code.contains("ReceiptHandleIsInvalid") || code.contains("InvalidReceiptHandle")
-                    || (message != null && message.toLowerCase(Locale.ROOT).contains("receipt handle"));
+            if (code.contains("ReceiptHandleIsInvalid") || code.contains("InvalidReceiptHandle") || code.contains("MessageNotInflight")) {
+                return true;
+            }
+            // a stale receipt's visibility change is answered InvalidParameterValue, "Value ... for parameter
+            // ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change."
+            var text = message == null ? "" : message.toLowerCase(Locale.ROOT);
+            return text.contains("receipt handle") || text.contains("receipthandle");
         }
 
         @Override

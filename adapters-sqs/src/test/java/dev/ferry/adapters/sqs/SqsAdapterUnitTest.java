@@ -241,6 +241,11 @@ class SqsAdapterUnitTest {
     void entryError_recognisesStaleReceiptsAndThrottling() {
         assertThat(new EntryError("ReceiptHandleIsInvalid", "x", true).invalidReceipt()).isTrue();
         assertThat(new EntryError("InvalidParameterValue", "The receipt handle has expired", true).invalidReceipt()).isTrue();
+        assertThat(new EntryError("InvalidParameterValue", "Value AQEB for parameter ReceiptHandle is invalid. Reason: Message "
+                + "does not exist or is not available for visibility timeout change.", true).invalidReceipt()).isTrue();
+        assertThat(new EntryError("AWS.SimpleQueueService.MessageNotInflight", "", true).invalidReceipt()).isTrue();
+        assertThat(new EntryError("InvalidParameterValue", "Value 99 for parameter VisibilityTimeout is invalid", true)
+                .invalidReceipt()).isFalse();
         assertThat(new EntryError("RequestThrottled", "slow down", true).retryable()).isTrue();
         assertThat(new EntryError("InvalidMessageContents", "bad", true).retryable()).isFalse();
     }
