@@ -155,7 +155,7 @@ final class Poller {
         s.counters().lastReceive = answered;
         var leaseUntil = answered.plus(s.config().lease());
         var excuseUntil = leaseStart(polled, answered).plus(s.config().lease());
-        if (batch.contains(null)) {
+        if (anyNull(batch)) {
             // the others are given back at once: left to their lease, a source that does not hand out again (Kafka's
             // partitions, an HTTP client waiting) would hold them for ever
             for (var delivery : batch) {
@@ -212,6 +212,16 @@ final class Poller {
     static Instant leaseStart(Instant polled, Instant answered) {
         var earliest = answered.minus(ANSWER_TRAVEL);
         return polled.isAfter(earliest) ? polled : earliest;
+    }
+
+    /** Whether a list holds a null: {@code contains(null)} throws on {@code List.of} and {@code List.copyOf}. */
+    static boolean anyNull(List<?> list) {
+        for (var element : list) {
+            if (element == null) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The longest a transport's answer is taken to travel (and wait for the poller) after its lease began. */

@@ -276,7 +276,7 @@ final class Settler {
                 if (failed == null) {
                     throw new NullPointerException("acknowledger returned null");
                 }
-                if (failed.contains(null)) { // what it did say stands; a null says nothing
+                if (Poller.anyNull(failed)) { // what it did say stands; a null says nothing
                     failed = failed.stream().filter(java.util.Objects::nonNull).toList();
                 }
             } catch (Throwable e) {

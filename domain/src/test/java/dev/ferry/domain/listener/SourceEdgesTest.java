@@ -216,6 +216,52 @@ class SourceEdgesTest {
     }
 
     @Test
+    void immutableListsFromASource_areTaken_polledAndAnswered() {
+        // List.of and List.copyOf throw on contains(null): a poll answered with one threw after its window slots were
+        // taken (the listener wedged once they were gone), and a settle answered List.of() - the HTTP source's "nothing
+        // failed" - was counted as failed whole (its dead letters owed, nothing counted sent)
+        var queue = InMemoryQueue.standard("immutable");
+        Source copying = new Source() {
+            @Override
+            public String name() {
+                return queue.name();
+            }
+
+            @Override
+            public List<Delivery> poll(PollRequest request) {
+                return List.copyOf(queue.poll(request));
+            }
+        };
+        dev.ferry.domain.transport.Acknowledger answeringListOf = new dev.ferry.domain.transport.Acknowledger() {
+            @Override
+            public List<dev.ferry.domain.transport.Settlement.Failure> settle(List<dev.ferry.domain.transport.Settlement> s) {
+                var failed = queue.settle(s);
+                return failed.isEmpty() ? List.of() : List.copyOf(failed);
+            }
+
+            @Override
+            public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
+                return List.copyOf(queue.extendLeases(deliveries, lease));
+            }
+        };
+        Set<String> handled = ConcurrentHashMap.newKeySet();
+        var listener = Listener.builder(copying, answeringListOf, new LineDecoder(), (event, delivery) -> {
+            handled.add(event.key());
+            return Outcome.done();
+        }).config(ListenerTest.fast().maxInFlight(2).batchSize(2).lease(Duration.ofMinutes(5)).build()).build().start();
+        try {
+            for (int i = 0; i < 6; i++) {
+                queue.send("m-" + i);
+            }
+            assertThat(Await.until(Duration.ofSeconds(10), () -> handled.size() == 6 && queue.inFlightCount() == 0))
+                    .as("all handled and acked: " + listener.stats().line()).isTrue();
+            assertThat(listener.stats().settleFailures()).as("no settle counted failed").isZero();
+        } finally {
+            listener.stop();
+        }
+    }
+
+    @Test
     void anAcknowledgerThatHangs_isAHealthProblem_andTheStopStillReturns() throws Exception {
         var queue = InMemoryQueue.standard("hangs");
         var release = new java.util.concurrent.CountDownLatch(1);
