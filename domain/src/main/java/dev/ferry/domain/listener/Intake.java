@@ -43,7 +43,11 @@ final class Intake {
     /** A Throttled outcome: pause polling, longer while throttling goes on. */
     void throttled() {
         int n = consecutiveThrottles.incrementAndGet();
-        pauseFor(Math.min(maxThrottlePause.toNanos(), throttlePause.toNanos() << Math.min(n - 1, 20)));
+        // saturated: a longest pause of "for ever" threw here on every Throttled, which then counted as the message's failure
+        long pause = dev.ferry.domain.model.Durations.nanos(throttlePause);
+        int doublings = Math.min(n - 1, 20);
+        long grown = pause > Long.MAX_VALUE >> doublings ? Long.MAX_VALUE : pause << doublings;
+        pauseFor(Math.min(dev.ferry.domain.model.Durations.nanos(maxThrottlePause), grown));
     }
 
     /** A Done outcome: the downstream is keeping up again. */
@@ -115,7 +119,7 @@ final class Intake {
     }
 
     private void pauseFor(long nanos) {
-        long until = System.nanoTime() + nanos;
+        long until = System.nanoTime() + Math.min(nanos, Long.MAX_VALUE / 4); // a century and more: for ever, not a wrap
         if (until - pausedUntilNanos > 0) {
             pausedUntilNanos = until;
         }

@@ -94,7 +94,7 @@ final class LedgerSteps {
             s.scheduler().schedule(() -> {
                 item.held = false;
                 completeLater(item);
-            }, delay.toNanos(), TimeUnit.NANOSECONDS);
+            }, dev.ferry.domain.model.Durations.nanos(delay), TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException stopping) {
             s.settler().settle(item, Disposition.ACK);
         } catch (Throwable e) { // a fault of the engine itself: the effect happened, so the delivery is acknowledged
@@ -137,7 +137,7 @@ final class LedgerSteps {
     }
 
     private void oweAgain(InFlight.HeldClaim claim, int attempt, long untilNanos) {
-        long delay = s.policies().storeBackoff().delay(attempt, s.nextRandom()).toNanos();
+        long delay = dev.ferry.domain.model.Durations.nanos(s.policies().storeBackoff().delay(attempt, s.nextRandom()));
         if (System.nanoTime() + delay - untilNanos > 0) {
             owed.remove(claim);
             LOG.log(Level.WARNING, "the completion of {0} could not be recorded within a lease; a later copy may "

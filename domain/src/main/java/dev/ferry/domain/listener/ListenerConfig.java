@@ -73,6 +73,9 @@ public record ListenerConfig(
         atLeast("concurrency", concurrency, 1);
         notNegative("pollWait", pollWait);
         positive("lease", lease);
+        if (lease.compareTo(LONGEST_LEASE) > 0) { // leases are added to instants and counted in nanoseconds throughout
+            throw new IllegalArgumentException("lease must be at most " + LONGEST_LEASE.toDays() + " days, was " + lease);
+        }
         positive("completedTtl", completedTtl);
         notNegative("throttlePause", throttlePause);
         notNegative("maxThrottlePause", maxThrottlePause);
@@ -92,6 +95,9 @@ public record ListenerConfig(
             throw new IllegalArgumentException("batchSize (" + batchSize + ") must be <= maxInFlight (" + maxInFlight + ")");
         }
     }
+
+    /** The longest lease taken: about a century (no transport leases for longer; SQS's longest is 12 hours). */
+    static final Duration LONGEST_LEASE = Duration.ofDays(36_500);
 
     public static Builder builder() {
         return new Builder();

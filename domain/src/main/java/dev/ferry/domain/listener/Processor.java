@@ -263,7 +263,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         item.held = true;
         s.counters().held.increment();
         try {
-            s.scheduler().schedule(() -> resume(item), Math.max(0, delay.toNanos()), TimeUnit.NANOSECONDS);
+            s.scheduler().schedule(() -> resume(item), Math.max(0, dev.ferry.domain.model.Durations.nanos(delay)), TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException stopping) {
             giveBack(item);
         }

@@ -116,7 +116,7 @@ final class Shutdown {
     }
 
     static void joinQuietly(List<Thread> threads, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
+        long deadline = System.nanoTime() + dev.ferry.domain.model.Durations.nanos(timeout);
         for (var t : threads) {
             try {
                 t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));

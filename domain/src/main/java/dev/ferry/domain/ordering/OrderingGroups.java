@@ -50,7 +50,10 @@ public final class OrderingGroups<T> {
             return process(item) ? Step.DONE : Step.FAILED;
         }
 
-        /** An item that will not be processed, because an earlier item of its group failed. */
+        /**
+         * An item that will not be processed, because an earlier item of its group failed — or an
+         * item whose {@link #step} threw, which can then have decided nothing about it.
+         */
         void release(T item);
     }
 
@@ -292,6 +295,7 @@ public final class OrderingGroups<T> {
                 step = worker.step(item);
             } catch (Throwable e) { // whatever a worker throws, this runner and its group's bookkeeping go on
                 step = Step.FAILED;
+                releaseQuietly(item); // it may have been decided on before the throw: releasing is the worker's to make safe
             }
             if (step == null) {
                 step = Step.FAILED;
@@ -325,11 +329,15 @@ public final class OrderingGroups<T> {
             lock.unlock();
         }
         for (var item : rest) {
-            try {
-                worker.release(item);
-            } catch (Throwable e) { // one failed release must not strand the others
-                continue;
-            }
+            releaseQuietly(item); // one failed release must not strand the others
+        }
+    }
+
+    private void releaseQuietly(T item) {
+        try {
+            worker.release(item);
+        } catch (Throwable e) {
+            // nothing more this runner can do for it
         }
     }
 }

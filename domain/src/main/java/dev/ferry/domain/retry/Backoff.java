@@ -47,9 +47,11 @@ public record Backoff(Duration initial, double multiplier, Duration max, Jitter 
         if (attempt < 1) {
             throw new IllegalArgumentException("attempt must be >= 1, was " + attempt);
         }
-        double capMillis = max.toMillis();
-        double raw = initial.toMillis() * Math.pow(multiplier, attempt - 1);
-        long millis = (long) Math.min(raw, capMillis);
+        // saturated: a cap of "for ever" (Duration.ofSeconds(Long.MAX_VALUE)) threw on every retry, and the delivery
+        // it was decided for was stranded in hand
+        double capMillis = dev.ferry.domain.model.Durations.millis(max);
+        double raw = dev.ferry.domain.model.Durations.millis(initial) * Math.pow(multiplier, attempt - 1);
+        long millis = (long) Math.min(Math.min(raw, capMillis), Long.MAX_VALUE - 1);
         return Duration.ofMillis(switch (jitter) {
             case NONE -> millis;
             case HALF -> millis / 2 + (millis - millis / 2 == 0 ? 0 : random.nextLong(millis - millis / 2 + 1));

@@ -65,4 +65,49 @@ class CenturiesTest {
         listener.stop();
         assertThat(listener.awaitStop(FOREVER)).isPresent();
     }
+
+    @Test
+    void aBackoffCappedAtForever_retriesAfterItsDelay_insteadOfStrandingTheDelivery() {
+        // Backoff.delay threw on a cap of FOREVER; the decision failed, the runner's fallback failed the same way, and the
+        // delivery stayed in hand (its lease extended) for ever while the rest of its group was released past it
+        var queue = InMemoryQueue.standard("forever-backoff.fifo");
+        var seen = new java.util.concurrent.CopyOnWriteArrayList<String>();
+        var listener = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
+            seen.add(event.key());
+            return seen.size() == 1 ? Outcome.retry("once") : Outcome.done();
+        }).config(ListenerTest.fast().retry(dev.ferry.domain.retry.RetryPolicy.of(5,
+                new dev.ferry.domain.retry.Backoff(Duration.ofMillis(10), 2.0, FOREVER, dev.ferry.domain.retry.Jitter.NONE)))
+                .build()).build().start();
+        try {
+            queue.send(new InMemoryQueue.Message("m1".getBytes(java.nio.charset.StandardCharsets.UTF_8), java.util.Map.of(), "g", "d1", null));
+            queue.send(new InMemoryQueue.Message("m2".getBytes(java.nio.charset.StandardCharsets.UTF_8), java.util.Map.of(), "g", "d2", null));
+            assertThat(Await.until(Duration.ofSeconds(10), () -> seen.size() == 3))
+                    .as("m1 retried, then m2: " + seen + " " + listener.stats().line()).isTrue();
+            assertThat(seen).containsExactly("m1", "m1", "m2");
+        } finally {
+            listener.stop();
+        }
+    }
+
+    @Test
+    void aLeaseOfForever_isRefusedWithItsName_andALongestThrottlePauseOfForeverPausesWithoutThrowing() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> ListenerTest.fast().lease(FOREVER).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("lease must be at most");
+        var intake = new Intake("x", Duration.ofSeconds(1), FOREVER);
+        for (int i = 0; i < 30; i++) {
+            intake.throttled(); // threw ArithmeticException, counted as the throttled message's own failure
+        }
+        var stopping = new java.util.concurrent.atomic.AtomicBoolean(true);
+        var waited = new Thread(() -> {
+            try {
+                intake.awaitOpen(stopping::get);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        waited.start();
+        assertThat(Await.until(Duration.ofMillis(300), () -> !waited.isAlive())).as("paused").isFalse();
+        stopping.set(false);
+        assertThat(Await.until(Duration.ofSeconds(5), () -> !waited.isAlive())).as("a stop ends the pause").isTrue();
+    }
 }

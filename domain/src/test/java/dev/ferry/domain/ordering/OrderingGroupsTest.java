@@ -2,6 +2,7 @@ package dev.ferry.domain.ordering;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.domain.ordering.OrderingGroups.Step;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -66,6 +67,33 @@ class OrderingGroupsTest {
         for (var list : seen.values()) {
             assertThat(list).isSorted().hasSize(perGroup);
         }
+    }
+
+    @Test
+    void aWorkerThatThrows_hasTheItemItselfReleased_beforeTheRestOfItsGroup() throws Exception {
+        // only the rest was released: the item whose step threw was neither settled nor given back, and stayed in the
+        // listener's hands (its lease extended) for ever
+        var releasedItems = new CopyOnWriteArrayList<Item>();
+        var groups = new OrderingGroups<Item>(pool, 1, new OrderingGroups.Worker<>() {
+            @Override
+            public Step step(Item item) {
+                if (item.fails()) {
+                    throw new ArithmeticException("long overflow");
+                }
+                return Step.DONE;
+            }
+
+            @Override
+            public void release(Item item) {
+                releasedItems.add(item);
+            }
+        });
+        groups.submitAll(List.of(new Item("A", 1, true), new Item("A", 2, false)), Item::group);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (releasedItems.size() < 2 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(releasedItems).containsExactly(new Item("A", 1, true), new Item("A", 2, false));
     }
 
     @Test
