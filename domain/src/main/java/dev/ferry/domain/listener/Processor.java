@@ -222,12 +222,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
                     s.failureCounts().recordThrottle(item.delivery.id());
                 }
                 if (!(disposition instanceof Disposition.Ack)) {
-                    for (var claim : item.asyncClaims) {
-                        ledger.release(claim);
-                    }
-                    item.asyncClaims.clear();
-                    ledger.owe(item.toComplete); // an effect that happened stays recorded, though the delivery goes back
-                    item.toComplete = null;
+                    letGoOfClaims(item);
                 }
                 if (stale) {
                     // its lease ran out while it was decided on: the transport has handed the message out again, and
@@ -254,9 +249,23 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
 
     /** {@code ranAndFailed}: its own handling ran past the lease and failed (its receive is not excused). */
     private Step dropStale(InFlight item, boolean ranAndFailed) {
+        letGoOfClaims(item); // a completion that failed before its lease ran out (held for the ledger) is still owed
         s.settler().dropStale(item, !ranAndFailed);
         // a transport that locks a group (SQS FIFO) hands the new copy out only after what waits here: that goes too
         return item.delivery.groupKey() != null ? Step.FAILED : Step.DONE;
+    }
+
+    /**
+     * A delivery leaving without its acknowledgement: the claims of its sinks still waiting are
+     * released, and an effect that happened stays recorded — its completion owed to the ledger.
+     */
+    private void letGoOfClaims(InFlight item) {
+        for (var claim : item.asyncClaims) {
+            ledger.release(claim);
+        }
+        item.asyncClaims.clear();
+        ledger.owe(item.toComplete);
+        item.toComplete = null;
     }
 
     private Step hold(InFlight item, Duration delay) {
@@ -305,11 +314,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             }
             return false;
         }
-        for (var claim : item.asyncClaims) {
-            ledger.release(claim);
-        }
-        ledger.owe(item.toComplete); // an earlier event's effect happened: recorded, though the delivery goes back
-        item.toComplete = null;
+        letGoOfClaims(item); // an earlier event's effect happened: recorded, though the delivery goes back
         s.settler().settle(item, Disposition.RELEASE);
         return true;
     }

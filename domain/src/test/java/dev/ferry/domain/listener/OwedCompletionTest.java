@@ -61,6 +61,37 @@ class OwedCompletionTest {
     }
 
     @Test
+    void aCompletionThatFailed_onADeliveryWhoseLeaseRanOutWhileHeld_isOwed_andTheCopyIsNotHandledAgain() {
+        // held for the ledger to come back, the delivery's lease ran out: on resuming it was dropped as stale with its
+        // completion neither recorded nor owed, and the transport's copy claimed the event again and ran it twice
+        queue.send("refund-order-3");
+        var clock = dev.ferry.domain.testing.MutableClock.startingNow();
+        var ledger = new FlakyLedger(dev.ferry.domain.idempotency.InMemoryLedger.of(clock, 10_000));
+        var effects = new CopyOnWriteArrayList<String>();
+        Handler handler = (event, delivery) -> {
+            effects.add(event.key());
+            if (effects.size() == 1) {
+                clock.advance(Duration.ofSeconds(3)); // past the 2 s lease, which is not extended
+                ledger.fault(FlakyLedger.Fault.STORE_DOWN); // and the completion fails ...
+                Thread.ofVirtual().start(() -> {
+                    sleep(300);
+                    ledger.fault(FlakyLedger.Fault.NONE); // ... until the ledger is back a moment later
+                });
+            }
+            return Outcome.done();
+        };
+        var config = ListenerTest.fast().extendLeases(false).lease(Duration.ofSeconds(2)).build();
+        var l = Listener.builder(queue, queue, new LineDecoder(), handler).config(config).ledger(ledger).clock(clock).build();
+        listeners.add(l);
+        l.start();
+
+        assertThat(Await.until(LIMIT, () -> l.stats().staleDropped() >= 1 && l.stats().duplicatesDropped() >= 1
+                        || effects.size() > 1))
+                .as("dropped stale, then its copy found done; stats " + l.stats()).isTrue();
+        assertThat(effects).as("the effect happened once").hasSize(1);
+    }
+
+    @Test
     void aCompletionStillOwedWhenTheListenerStops_isTriedOnceMore_beforeTheStopEnds() {
         queue.send("ship-order-9");
         var inner = dev.ferry.domain.idempotency.InMemoryLedger.create();
