@@ -239,6 +239,9 @@ public final class Listener implements AutoCloseable {
             kept = hands.inFlight(delivery);
             if (kept != null && kept.settledEarly.compareAndSet(null, disposition)) {
                 item = hands.takeBack(delivery);
+            } else if (kept == null) {
+                // handed over between the two looks (in the handed-over set before it leaves flight): there now
+                item = kept = hands.takeBack(delivery);
             }
         }
         if (item != null) {
