@@ -134,13 +134,21 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
                 }
                 if (!done) {
                     item.started = true;
+                    if (item.events == null) { // its decoder threw on this receive too: the reason says what with
+                        dead = new FailureDecision.Settle(Disposition.deadLetter(((Disposition.DeadLetter) dead.disposition())
+                                .reason() + "; the decoder threw " + item.decodeProblem), false);
+                    }
                     return apply(item, dead);
                 }
             }
             item.started = true;
         }
         if (item.events == null) {
-            return decide(item, new FailureDecision.Threw("the decoder", item.decodeProblem));
+            // only a new poll decodes it again: waited out in hand, it failed the same way each time and was dead-lettered
+            // though the decoder's trouble (a schema registry, a key service) had passed. Back on the transport instead
+            var decision = decision(item, new FailureDecision.Threw("the decoder", item.decodeProblem));
+            return apply(item, decision instanceof FailureDecision.Hold h
+                    ? new FailureDecision.Settle(Disposition.redeliver(h.delay()), false) : decision);
         }
         if (item.toComplete != null) {
             var setback = ledger.complete(item, item.toComplete);
@@ -191,11 +199,16 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
 
     /** Asks the failure decision and carries it out. */
     private Step decide(InFlight item, Setback setback) {
+        return apply(item, decision(item, setback));
+    }
+
+    /** The failure decision for a setback, its failure counted when it is the message's own. */
+    private FailureDecision.Decision decision(InFlight item, Setback setback) {
         var id = item.delivery.id();
         boolean own = setback instanceof FailureDecision.Threw
                 || setback instanceof FailureDecision.Answered(Outcome.Retry r);
         int failures = own ? s.failureCounts().recordFailure(id) : s.failureCounts().get(id).failures();
-        return apply(item, FailureDecision.decide(setback, counts(item, failures), s.policies(), s.nextRandom()));
+        return FailureDecision.decide(setback, counts(item, failures), s.policies(), s.nextRandom());
     }
 
     private Step apply(InFlight item, FailureDecision.Decision decision) {

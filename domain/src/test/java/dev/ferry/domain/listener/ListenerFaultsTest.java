@@ -166,6 +166,29 @@ class ListenerFaultsTest {
         assertThat(effects).containsExactly("A3");
     }
 
+    @Test
+    void aDecoderThatThrowsOnce_hasTheMessageDecodedAgain_andHandled_inItsGroupsOrder() {
+        // retried in hand, a decoder's throw was repeated from memory on every attempt and the message was dead-lettered,
+        // though decoding it again (its registry or key service back) would have worked
+        fifo.send(InMemoryQueue.Message.of("flaky", "A"));
+        fifo.send(InMemoryQueue.Message.of("A2", "A"));
+        var throwsLeft = new AtomicInteger(1);
+        Decoder decoder = delivery -> {
+            if (new String(delivery.body(), StandardCharsets.UTF_8).equals("flaky") && throwsLeft.getAndDecrement() > 0) {
+                throw new IllegalStateException("schema registry unreachable");
+            }
+            return new LineDecoder().decode(delivery);
+        };
+        Handler handler = (event, delivery) -> {
+            effects.add(event.key());
+            return Outcome.done();
+        };
+        var l = start(Listener.builder(fifo, fifo, decoder, handler).config(fast().build()));
+        assertThat(Await.until(LIMIT, () -> effects.size() == 2 || dlq.size() > 0)).as(l.stats().line()).isTrue();
+        assertThat(dlq.size()).as("nothing dead-lettered").isZero();
+        assertThat(effects).containsExactly("flaky", "A2");
+    }
+
     @Test // #15 (2)
     void anErrorFromAPoll_orFromTheObserver_neitherKillsAThreadNorLosesAMessage() {
         sendGroups(2, "A");
