@@ -5,6 +5,7 @@ import dev.ferry.domain.retry.FailureDecision;
 import dev.ferry.domain.retry.FailureDecision.Setback;
 import dev.ferry.domain.transport.Disposition;
 import java.lang.System.Logger.Level;
+import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -156,14 +157,26 @@ final class LedgerSteps {
         }
     }
 
-    /** At the end of a stop: each completion still owed is tried once more, now; what fails is logged. */
-    void settleOwed() {
-        int failed = 0;
-        for (var claim : List.copyOf(owed)) {
-            if (!recordOwed(claim)) {
-                failed++;
-            }
+    /**
+     * At the end of a stop: each completion still owed is tried once more, now, all at once and for
+     * no longer than {@code within} (a ledger that hangs must not hold the stop); what fails is logged.
+     */
+    void settleOwed(Duration within) {
+        var claims = List.copyOf(owed);
+        if (claims.isEmpty()) {
+            return;
         }
+        var recorded = new java.util.concurrent.atomic.AtomicInteger();
+        var threads = new java.util.ArrayList<Thread>(claims.size());
+        for (var claim : claims) {
+            threads.add(Thread.ofVirtual().name("ferry-" + s.name() + "-owed").start(() -> {
+                if (recordOwed(claim)) {
+                    recorded.incrementAndGet();
+                }
+            }));
+        }
+        Shutdown.joinQuietly(threads, within);
+        int failed = claims.size() - recorded.get();
         if (failed > 0) {
             LOG.log(Level.WARNING, "{0} completion(s) of ''{1}'' could not be recorded before it stopped; a later copy "
                     + "may run their effects again", failed, s.name());

@@ -333,8 +333,8 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
     }
 
     /** At the end of a stop: completions still owed are tried once more (see {@link LedgerSteps#owe}). */
-    void settleOwed() {
-        ledger.settleOwed();
+    void settleOwed(Duration within) {
+        ledger.settleOwed(within);
     }
 
     /** skip-delete: the handler settled a delivery it kept; see {@link LedgerSteps#settledByHandler}. */

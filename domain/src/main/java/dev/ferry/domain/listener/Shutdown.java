@@ -65,8 +65,9 @@ final class Shutdown {
         long deadline = begin + Math.min(config.shutdownDeadline().toSeconds(), TimeUnit.DAYS.toSeconds(36_500)) * 1_000_000_000L
                 + config.shutdownDeadline().toNanosPart();
         do {
-            releasedWaiting += giveBackHeld();
+            giveBackHeld();
         } while (!hands.isEmpty() && System.nanoTime() - deadline < 0 && sleepMillis(5));
+        releasedWaiting += givenBack.get();
         long releasedRunning = 0;
         for (var item : List.copyOf(hands.inFlight())) {
             if (!item.settled.get()) {
@@ -94,7 +95,7 @@ final class Shutdown {
         holds.shutdownNow();
         workers.shutdownNow();
         completer.shutdownNow();
-        processor.settleOwed(); // their timers went with the scheduler
+        processor.settleOwed(OWED_WAIT); // their timers went with the scheduler
         processor.notes().close(Duration.ofSeconds(2));
         var r = new ShutdownReport(reason, finished, releasedWaiting, releasedRunning,
                 counters.settlementsSent.sum() - sentBefore, Duration.ofNanos(System.nanoTime() - begin), stats.get());
@@ -104,15 +105,34 @@ final class Shutdown {
         return r;
     }
 
-    /** Gives back every delivery held in hand to be tried later: at shutdown it goes back now. */
-    private long giveBackHeld() {
-        long n = 0;
+    /** How long the stop waits for the completions still owed to be recorded, all at once. */
+    static final Duration OWED_WAIT = Duration.ofSeconds(5);
+
+    /** Held deliveries being given back, each once. */
+    private final java.util.Set<InFlight> givingBack = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** How many of them were released (an acked one, its effect done, counts as finished). */
+    private final java.util.concurrent.atomic.AtomicLong givenBack = new java.util.concurrent.atomic.AtomicLong();
+
+    /**
+     * Gives back every delivery held in hand to be tried later: at shutdown it goes back now. Each on
+     * a thread of its own: one held for its completion has it recorded first, and a ledger that
+     * hangs must hold neither the stop (bounded by its deadline, then such a delivery is acked
+     * without it) nor the others.
+     */
+    private void giveBackHeld() {
         for (var item : List.copyOf(hands.inFlight())) {
-            if (item.held && !item.settled.get() && processor.giveBack(item)) {
-                n++; // an acked one (its effect happened) counts as finished
+            if (item.held && !item.settled.get() && givingBack.add(item)) {
+                Thread.ofVirtual().name("ferry-" + name + "-give-back").start(() -> {
+                    try {
+                        if (processor.giveBack(item)) {
+                            givenBack.incrementAndGet();
+                        }
+                    } catch (Throwable e) { // the stop's last pass settles it
+                        LOG.log(Level.WARNING, "giving back message " + item.delivery.id() + " of '" + name + "' failed", e);
+                    }
+                });
             }
         }
-        return n;
     }
 
     static void joinQuietly(List<Thread> threads, Duration timeout) {

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -113,6 +114,44 @@ class OwedCompletionTest {
 
         var key = ledger.keys.getFirst();
         assertThat(inner.peek(key)).as("recorded by the stop").containsInstanceOf(dev.ferry.domain.idempotency.Claim.Completed.class);
+    }
+
+    @Test
+    void aLedgerThatHangs_doesNotHoldTheStopPastItsDeadline_andTheHeldDeliveryIsStillAcknowledged() throws Exception {
+        // at the stop, a delivery held for its completion had it recorded on the stopping thread, and every owed
+        // completion after it, one by one: a ledger that stopped answering held stop() for ever (an orchestrator then
+        // kills the process, and what was owed is lost)
+        queue.send("charge-card-4");
+        var hang = new java.util.concurrent.CountDownLatch(1);
+        var completes = new AtomicInteger();
+        var ledger = new dev.ferry.domain.testing.ForwardingLedger(dev.ferry.domain.idempotency.InMemoryLedger.create()) {
+            @Override
+            public boolean complete(String key, long token, Duration ttl) {
+                if (completes.incrementAndGet() == 1) {
+                    throw new dev.ferry.domain.model.FerryException("ledger unreachable (injected)", true);
+                }
+                try {
+                    hang.await(); // a client without a timeout
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return super.complete(key, token, ttl);
+            }
+        };
+        var config = ListenerTest.fast().shutdownDeadline(Duration.ofMillis(200)).lease(Duration.ofSeconds(30)).build();
+        var l = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> Outcome.done()).config(config)
+                .ledger(ledger).build();
+        listeners.add(l);
+        l.start();
+        try {
+            assertThat(Await.until(LIMIT, () -> l.stats().held() >= 1)).as("held for its completion; " + l.stats()).isTrue();
+            var stopping = Thread.ofVirtual().start(l::stop);
+            assertThat(stopping.join(Duration.ofSeconds(15))).as("the stop returned").isTrue();
+            assertThat(queue.size()).as("acknowledged, not put back: its effect happened").isZero();
+            assertThat(queue.inFlightCount()).isZero();
+        } finally {
+            hang.countDown();
+        }
     }
 
     private static void sleep(long millis) {
