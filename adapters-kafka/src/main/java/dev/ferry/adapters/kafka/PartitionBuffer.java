@@ -55,7 +55,9 @@ final class PartitionBuffer {
 
     /** A record in hand; the receipt of its delivery. */
     static final class Rec {
-        final ConsumerRecord<byte[], byte[]> record;
+        /** The record; null once done (kept behind an earlier record still in hand only for its place). */
+        ConsumerRecord<byte[], byte[]> record;
+        private final long offset;
         final PartitionBuffer part;
         /** Its key's lane; null when the record has no key. */
         final Lane lane;
@@ -65,13 +67,14 @@ final class PartitionBuffer {
 
         private Rec(ConsumerRecord<byte[], byte[]> record, PartitionBuffer part, Lane lane) {
             this.record = record;
+            this.offset = record.offset();
             this.part = part;
             this.lane = lane;
             this.size = sizeOf(record);
         }
 
         long offset() {
-            return record.offset();
+            return offset;
         }
     }
 
@@ -116,6 +119,8 @@ final class PartitionBuffer {
     long committed = -1;
     /** The highest offset sent in a commit not yet answered (or answered); -1 before any. */
     long requested = -1;
+    /** The records in hand not yet done, and their bytes: what the caps count. */
+    int live;
     long bytes;
     int peakRecords;
     long peakBytes;
@@ -141,6 +146,7 @@ final class PartitionBuffer {
         }
         var r = new Rec(record, this, lane);
         records.put(record.offset(), r);
+        live++;
         bytes += r.size;
         peakRecords = Math.max(peakRecords, records.size());
         peakBytes = Math.max(peakBytes, bytes);
@@ -211,8 +217,11 @@ final class PartitionBuffer {
             return false;
         }
         r.state = State.DONE;
+        live--;
+        bytes -= r.size;
         cameBack(r);
         trimDonePrefix();
+        r.record = null; // kept behind an earlier record still in hand (the commit waits for it) only for its place
         return true;
     }
 
@@ -261,7 +270,10 @@ final class PartitionBuffer {
     void removeBelow(long offset) {
         var below = records.headMap(offset);
         for (var r : below.values()) {
-            bytes -= r.size;
+            if (r.state != State.DONE) {
+                live--;
+                bytes -= r.size;
+            }
         }
         below.clear();
     }
@@ -287,8 +299,7 @@ final class PartitionBuffer {
             if (head.state != State.DONE) {
                 return;
             }
-            it.remove();
-            bytes -= head.size;
+            it.remove(); // counted out of the caps when it was done
         }
     }
 

@@ -153,15 +153,23 @@ final class PartitionBuffers {
 
     /** A buffer at either cap: its partition is paused. Under the lock. */
     private boolean full(PartitionBuffer p) {
-        return p.size() >= maxRecords || p.bytes >= maxBytes;
+        return p.live >= maxRecords || p.bytes >= maxBytes || p.size() >= SPAN * maxRecords;
     }
+
+    /**
+     * How many times the record cap the records between the commit and the newest may span, done
+     * ones included: the caps count only what is not done (finished records behind one still in hand
+     * keep no value), so one key held for a retry does not pause its partition's other keys; this
+     * bounds what is kept of their places.
+     */
+    static final int SPAN = 10;
 
     /**
      * A paused partition's buffer with room for a fetch's worth again: at most half of either cap.
      * Resuming at the first free slot would fetch a whole batch to take one record and seek back.
      */
     private boolean roomy(PartitionBuffer p) {
-        return p.size() <= maxRecords / 2 && p.bytes <= maxBytes / 2;
+        return p.live <= maxRecords / 2 && p.bytes <= maxBytes / 2 && p.size() <= SPAN * maxRecords / 2;
     }
 
     /**

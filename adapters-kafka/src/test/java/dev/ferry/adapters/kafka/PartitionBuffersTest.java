@@ -193,4 +193,22 @@ class PartitionBuffersTest {
         assertThat(half.resume()).containsExactly(TP);
         assertThat(half.anyPaused()).isFalse();
     }
+
+    @Test
+    void recordsDoneBehindOneStillOut_doNotFillTheBuffer_andKeepNoValue() {
+        // the caps counted finished records kept behind an unfinished one (the commit waits for it): one key held for a
+        // retry paused the whole partition after maxRecords others were handled, and their values stayed in memory
+        buffers.take(records(0, "held", "b", "c", "d"));
+        var out = handOut(10);
+        var held = out.getFirst();
+        for (var r : out.subList(1, out.size())) {
+            buffers.settle(List.of(settlement(r, Disposition.ACK)));
+        }
+        assertThat(buffers.take(records(4, "e", "f"))).as("room: one in hand").isEmpty();
+        assertThat(buffers.pausing(Set.of()).pause()).as("not full: three in hand of four").isEmpty();
+        assertThat(out.get(1).record).as("a finished record keeps no value").isNull();
+        assertThat(buffers.toCommit(null, false).offsets().get(TP).offset()).as("the commit still waits for it").isZero();
+        buffers.settle(List.of(settlement(held, Disposition.ACK)));
+        assertThat(buffers.toCommit(null, false).offsets().get(TP).offset()).isEqualTo(4L);
+    }
 }
