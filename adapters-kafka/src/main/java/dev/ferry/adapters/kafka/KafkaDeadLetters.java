@@ -32,6 +32,8 @@ final class KafkaDeadLetters implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaSource.class); // its warnings where they were
     /** How much of a reason a copy without its value keeps (a reason can be a whole stack trace). */
     private static final int MAX_OMITTED_REASON = 8192;
+    /** How much of a reason any copy keeps: the start, where a parked group's reason names the group and its head. */
+    static final int MAX_REASON = 65_536;
 
     private final String name;
     private final Map<String, Object> producerConfig;
@@ -59,7 +61,13 @@ final class KafkaDeadLetters implements AutoCloseable {
         this.producerConfig.putIfAbsent(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG,
                 (int) Math.max(1, Math.min(30_000, delivery - linger)));
         this.wait = Duration.ofMillis(delivery).plus(KafkaSink.UNKNOWN_OUTCOME_MARGIN);
+        // send() waits for the topic's metadata before the write is even queued: 60 s by default, for each dead letter
+        // of a settle in turn, while every ack of the source waits behind them (a dead-letter topic that does not exist)
+        this.producerConfig.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, MAX_BLOCK_MS);
     }
+
+    /** How long a dead-letter write waits for its topic's metadata (or room in the producer) before it fails. */
+    static final int MAX_BLOCK_MS = 5_000;
 
     Duration waitFor() {
         return wait;
@@ -85,7 +93,9 @@ final class KafkaDeadLetters implements AutoCloseable {
         try {
             topic = topicOf.apply(record.topic());
             var headers = new RecordHeaders(record.headers().toArray());
-            addHeaders(headers, r, reason);
+            // a reason can be as long as what a handler put in it (the whole body, say): cut, it leaves room for the value,
+            // which is kept whole while it fits (without it, the record lives only in its topic, until its retention)
+            addHeaders(headers, r, reason.length() > MAX_REASON ? reason.substring(0, MAX_REASON) + "..." : reason);
             try {
                 producer.send(new ProducerRecord<>(topic, null, record.key(), record.value(), headers))
                         .get(wait.toMillis(), TimeUnit.MILLISECONDS);

@@ -257,6 +257,27 @@ class KafkaIT {
     }
 
     @Test
+    void aRecordRejectedWithAHugeReason_goesToTheDeadLetterTopicWithItsValue_theReasonCut() throws Exception {
+        // a 600 KB record and a reason as long (a handler quoting the body): together over the topic's 1 MB, the copy went
+        // without its value — which then lived only in the source topic, until its retention
+        String topic = "reasons-" + UUID.randomUUID().toString().substring(0, 8);
+        KafkaBroker.create(topic, 1);
+        KafkaBroker.create(topic + ".dlq", 1);
+        var body = "x".repeat(600_000);
+        KafkaBroker.produce(topic, List.<String[]>of(new String[] {"k", body}));
+        var listener = listen(source(topic, "g-" + UUID.randomUUID()),
+                (event, delivery) -> Outcome.reject("invalid document: " + body), null);
+
+        var dead = KafkaBroker.readAll(topic + ".dlq", 1);
+        assertThat(dead).as(listener.stats().line()).hasSize(1);
+        var copy = dead.getFirst();
+        assertThat(copy.value()).as("the value kept").isNotNull();
+        assertThat(KafkaBroker.text(copy.value())).isEqualTo(body);
+        assertThat(KafkaBroker.text(copy.headers().lastHeader(DeadLetterAttributes.REASON).value()))
+                .startsWith("invalid document: xxx").hasSizeLessThan(70_000);
+    }
+
+    @Test
     void fanOutToTwoTopics_oneFailingForAWhile_writesEachTargetOnce() throws Exception {
         String qa = KafkaBroker.topic("qa-archive-new", 1);
         String prod = "prod-archive-new-" + UUID.randomUUID().toString().substring(0, 8);   // not there yet
