@@ -293,12 +293,27 @@ final class ConsumerLoop {
         c.commitAsync(commit.offsets(), (offsets, e) -> {
             if (e == null) {
                 buffers.committed(commit);
+                if (failedCommits > 0) {
+                    LOG.info("Kafka source '{}': commits work again, after {} failed", name, failedCommits);
+                    failedCommits = 0;
+                }
             } else {
                 buffers.commitFailed(commit);
-                LOG.warn("Kafka source '{}': commit failed ({}); it is sent again", name, e.toString());
+                // sent again at every turn (every 25 ms): a coordinator away for a minute would write thousands of lines
+                long now = System.nanoTime();
+                if (failedCommits++ == 0 || now - lastCommitWarnNanos >= COMMIT_WARN_EVERY_NANOS) {
+                    lastCommitWarnNanos = now;
+                    LOG.warn("Kafka source '{}': commit failed ({}); it is sent again ({} failed in a row; said at most "
+                            + "every 10 s)", name, e.toString(), failedCommits);
+                }
             }
         });
     }
+
+    /** Commits that failed in a row, and when that was last said; the consumer thread's own (callbacks run on it). */
+    private long failedCommits;
+    private long lastCommitWarnNanos;
+    private static final long COMMIT_WARN_EVERY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
 
     /** Commits finished work of {@code only} (all assigned partitions when null), waiting for the broker. */
     private void commit(KafkaConsumer<byte[], byte[]> c, Collection<TopicPartition> only) {
