@@ -93,7 +93,9 @@ final class Batches {
                 entries.add(DeleteMessageBatchRequestEntry.builder().id(Integer.toString(i))
                         .receiptHandle(handle.apply(chunk.get(i))).build());
             }
-            return client.deleteMessageBatch(b -> b.queueUrl(queueUrl).entries(entries)).failed();
+            var answer = client.deleteMessageBatch(b -> b.queueUrl(queueUrl).entries(entries));
+            return SendAnswers.unnamed(entries.size(), answer.failed(),
+                    answer.successful().stream().map(software.amazon.awssdk.services.sqs.model.DeleteMessageBatchResultEntry::id).toList());
         });
     }
 
@@ -108,7 +110,9 @@ final class Batches {
                 entries.add(ChangeMessageVisibilityBatchRequestEntry.builder().id(Integer.toString(i))
                         .receiptHandle(handle.apply(item)).visibilityTimeout(seconds.applyAsInt(item)).build());
             }
-            return client.changeMessageVisibilityBatch(b -> b.queueUrl(queueUrl).entries(entries)).failed();
+            var answer = client.changeMessageVisibilityBatch(b -> b.queueUrl(queueUrl).entries(entries));
+            return SendAnswers.unnamed(entries.size(), answer.failed(), answer.successful().stream()
+                    .map(software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchResultEntry::id).toList());
         });
     }
 

@@ -60,6 +60,25 @@ final class SendAnswers {
         return null;
     }
 
+    /**
+     * A delete's or a visibility change's answer: its failed entries, plus one for each of the
+     * {@code count} entries sent (ids {@code 0..count-1}) it named neither way. Taken as done, such an
+     * entry deletes nothing (a dead letter's original comes back, its counts forgotten, and is copied
+     * again) or extends nothing (its lease runs out while the listener counts on it).
+     */
+    static List<BatchResultErrorEntry> unnamed(int count, List<BatchResultErrorEntry> failed, List<String> succeeded) {
+        var named = new HashSet<String>(succeeded);
+        failed.forEach(f -> named.add(f.id()));
+        var out = new ArrayList<>(failed);
+        for (int i = 0; i < count; i++) {
+            if (!named.contains(Integer.toString(i))) {
+                out.add(error(Integer.toString(i), "NotConfirmed", "SQS's answer did not name this entry: it may or may "
+                        + "not have been carried out"));
+            }
+        }
+        return out;
+    }
+
     private static BatchResultErrorEntry error(String id, String code, String message) {
         return BatchResultErrorEntry.builder().id(id).code(code).message(message).senderFault(false).build();
     }

@@ -117,9 +117,20 @@ final class SqsAcknowledgements {
             }
         }
         int seconds = SqsSource.visibilitySeconds(lease);
-        var errors = Batches.changeVisibility(client, queueUrl, extend, d -> receipt(d).handle(),
-                d -> Math.min(seconds, remainingSeconds(receipt(d))), settleRetries, calls);
+        var granted = new java.util.IdentityHashMap<Delivery, Integer>(extend.size());
+        for (var d : extend) {
+            granted.put(d, Math.min(seconds, remainingSeconds(receipt(d)))); // read once: the call and the answer agree
+        }
+        var errors = Batches.changeVisibility(client, queueUrl, extend, d -> receipt(d).handle(), granted::get,
+                settleRetries, calls);
         notExtended.addAll(errors.keySet());
+        for (var d : extend) {
+            if (granted.get(d) < seconds && !errors.containsKey(d)) {
+                // near SQS's 12 hours from the receive: kept invisible as long as SQS allows, but not for a whole lease —
+                // said so, or the listener would count on a lease the message no longer has
+                notExtended.add(d);
+            }
+        }
         return notExtended;
     }
 

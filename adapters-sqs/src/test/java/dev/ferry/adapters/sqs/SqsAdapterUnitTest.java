@@ -253,4 +253,79 @@ class SqsAdapterUnitTest {
     private static BatchResultErrorEntry error(int index, boolean senderFault, String code) {
         return BatchResultErrorEntry.builder().id(Integer.toString(index)).senderFault(senderFault).code(code).message(code).build();
     }
+
+    @Test
+    void aDeleteOrVisibilityAnswerThatNamesNoEntry_confirmsNone() {
+        // only the failed entries were read: an answer naming nothing (a proxy's empty 200) counted every entry deleted
+        // (a dead letter's original then came back with its counts forgotten) or extended (a lease ran out unseen)
+        var client = new software.amazon.awssdk.services.sqs.SqsClient() {
+            @Override
+            public String serviceName() {
+                return "sqs";
+            }
+
+            @Override
+            public void close() {
+            }
+
+            @Override
+            public software.amazon.awssdk.services.sqs.model.DeleteMessageBatchResponse deleteMessageBatch(
+                    software.amazon.awssdk.services.sqs.model.DeleteMessageBatchRequest request) {
+                return software.amazon.awssdk.services.sqs.model.DeleteMessageBatchResponse.builder().build();
+            }
+
+            @Override
+            public software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchResponse changeMessageVisibilityBatch(
+                    software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchRequest request) {
+                var first = request.entries().getFirst().id();
+                return software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchResponse.builder()
+                        .successful(e -> e.id(first)).build();
+            }
+        };
+        var items = List.of("r1", "r2", "r3");
+        var deleted = Batches.delete(client, "q", items, item -> item, 0, null);
+        assertThat(deleted.keySet()).containsExactlyInAnyOrderElementsOf(items);
+        assertThat(deleted.values()).allSatisfy(e -> assertThat(e.retryable()).isTrue());
+        var extended = Batches.changeVisibility(client, "q", items, item -> item, item -> 30, 0, null);
+        assertThat(extended.keySet()).as("the one named is confirmed").containsExactlyInAnyOrder("r2", "r3");
+    }
+
+    @Test
+    void aLeaseExtendedNearSqsTwelveHours_isReportedNotExtended_forItIsGrantedLess() {
+        // min(lease, what SQS still allows) was sent and answered success, and the listener counted on a whole lease while
+        // the message turned visible seconds later (handled twice, its new receive not excused)
+        var asked = new java.util.concurrent.ConcurrentHashMap<String, Integer>();
+        var client = new software.amazon.awssdk.services.sqs.SqsClient() {
+            @Override
+            public String serviceName() {
+                return "sqs";
+            }
+
+            @Override
+            public void close() {
+            }
+
+            @Override
+            public software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchResponse changeMessageVisibilityBatch(
+                    software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchRequest request) {
+                request.entries().forEach(e -> asked.put(e.receiptHandle(), e.visibilityTimeout()));
+                return software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchResponse.builder()
+                        .successful(request.entries().stream().map(e -> software.amazon.awssdk.services.sqs.model
+                                .ChangeMessageVisibilityBatchResultEntry.builder().id(e.id()).build()).toList()).build();
+            }
+        };
+        long now = System.nanoTime();
+        var old = new dev.ferry.domain.model.Delivery("old", new byte[0], Map.of(), 1, java.time.Instant.EPOCH, null, null,
+                "q", new SqsReceipt("h-old", now - java.util.concurrent.TimeUnit.HOURS.toNanos(12)
+                        + java.util.concurrent.TimeUnit.SECONDS.toNanos(20), Map.of()));
+        var fresh = new dev.ferry.domain.model.Delivery("fresh", new byte[0], Map.of(), 1, java.time.Instant.EPOCH, null, null,
+                "q", new SqsReceipt("h-fresh", now, Map.of()));
+        var acks = new SqsAcknowledgements(client, "q", "q", 0, null, null);
+
+        var notExtended = acks.extendLeases(List.of(old, fresh), Duration.ofSeconds(60));
+
+        assertThat(notExtended).containsExactly(old);
+        assertThat(asked.get("h-old")).as("kept invisible as long as SQS allows").isBetween(15, 20);
+        assertThat(asked.get("h-fresh")).isEqualTo(60);
+    }
 }
