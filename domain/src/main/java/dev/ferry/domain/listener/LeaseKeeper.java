@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import dev.ferry.domain.model.Durations;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -46,21 +47,47 @@ final class LeaseKeeper {
 
     /** The lease keeper's thread: a round every tick until {@code stopped}; {@code eachRound} runs too. */
     void run(BooleanSupplier stopped, Runnable eachRound) {
-        long tick = Math.max(TimeUnit.MILLISECONDS.toNanos(5),
-                Math.min(TimeUnit.SECONDS.toNanos(1), (config.lease().toNanos() - config.extendAfter().toNanos()) / 4));
+        long tick = Math.max(TimeUnit.MILLISECONDS.toNanos(5), Math.min(TimeUnit.SECONDS.toNanos(1),
+                (Durations.nanos(config.lease()) - Durations.nanos(config.extendAfter())) / 4));
         while (!stopped.getAsBoolean()) {
             try {
                 TimeUnit.NANOSECONDS.sleep(tick);
-                eachRound.run();
-                if (config.extendLeases()) {
-                    extendDue();
-                }
             } catch (InterruptedException e) {
                 return;
+            }
+            try {
+                eachRound.run();
+            } catch (Throwable e) { // each on its own: a round's chores failing (no thread to be had) must not stop extensions
+                LOG.log(Level.WARNING, "the lease keeper's round of '" + name + "' failed; it goes on", e);
+            }
+            if (!config.extendLeases()) {
+                continue;
+            }
+            try {
+                extendDue();
             } catch (Throwable e) { // an extension that failed is tried again next round
                 LOG.log(Level.WARNING, "lease extension of '" + name + "' failed; will try again", e);
+            } finally {
+                extendingSince = 0;
             }
         }
+    }
+
+    /** When the extension call under way began (nanoTime), 0 when none is: see {@link #stuckExtension}. */
+    private volatile long extendingSince;
+
+    /**
+     * How long the transport's lease extension under way has gone on, when that is longer than
+     * {@code limit}; null when none has. A call that never returns extends nothing more, and every
+     * lease then runs out while the listener counts on them: only this tells it.
+     */
+    java.time.Duration stuckExtension(java.time.Duration limit) {
+        long since = extendingSince;
+        if (since == 0) {
+            return null;
+        }
+        long took = System.nanoTime() - since;
+        return took > Durations.nanos(limit) ? java.time.Duration.ofNanos(took) : null;
     }
 
     private void extendDue() {
@@ -81,7 +108,9 @@ final class LeaseKeeper {
         if (due.isEmpty()) {
             return;
         }
+        extendingSince = System.nanoTime() | 1; // never 0 while a call is under way
         var answer = acknowledger.extendLeases(due.stream().map(i -> i.delivery).toList(), config.lease());
+        extendingSince = 0;
         // a null answer, or nulls in it, say nothing of the deliveries: taken as no refusals (the call did not throw)
         var notExtended = answer == null ? Set.<Delivery>of()
                 : answer.stream().filter(java.util.Objects::nonNull).collect(java.util.stream.Collectors.toUnmodifiableSet());

@@ -67,8 +67,6 @@ public final class Listener implements AutoCloseable {
     private final Hands hands;
     private final Intake intake;
     private final Settler settler;
-    /** The least time an acknowledgement call may take before health reports it (two leases, at least this). */
-    static final Duration STUCK_SEND_FLOOR = Duration.ofSeconds(5);
     private final Processor processor;
     private final LeaseKeeper leaseKeeper;
     private final OrderingGroups<InFlight> groups;
@@ -193,7 +191,6 @@ public final class Listener implements AutoCloseable {
 
     /** Whether this listener can make progress now: running, its threads alive, its ledger and source answering. */
     public ListenerHealth health() {
-        var problems = new ArrayList<String>();
         if (!isRunning()) {
             return ListenerHealth.of(List.of(state.get() == NEW ? "not started" : "stopping or stopped"));
         }
@@ -202,27 +199,9 @@ public final class Listener implements AutoCloseable {
         if (settler == null || leases == null) { // start() is between its state and its threads
             return ListenerHealth.of(List.of("starting"));
         }
-        var alive = new ArrayList<>(pollerThreads);
-        alive.addAll(List.of(settler, leases));
-        alive.stream().filter(t -> !t.isAlive()).forEach(t -> problems.add("thread " + t.getName() + " died"));
-        problems.addAll(intake.problems());
-        var stuck = poller.stuckPoll();
-        if (stuck != null) {
-            problems.add("a poll of the source has not returned for " + dev.ferry.domain.model.Durations.text(stuck));
-        }
-        // an acknowledgement call that hangs: everything handled since waits behind it, un-acked
-        var stuckSend = this.settler.stuckSend(config.lease().multipliedBy(2).compareTo(STUCK_SEND_FLOOR) < 0
-                ? STUCK_SEND_FLOOR : config.lease().multipliedBy(2));
-        if (stuckSend != null) {
-            problems.add("an acknowledgement call to the source has not returned for "
-                    + dev.ferry.domain.model.Durations.text(stuckSend));
-        }
-        try {
-            source.problem().ifPresent(p -> problems.add("source: " + p));
-        } catch (Throwable e) { // the source's own report failing is its problem, not every other's
-            problems.add("source: its problem() threw " + e);
-        }
-        return ListenerHealth.of(problems);
+        var threads = new ArrayList<>(pollerThreads);
+        threads.addAll(List.of(settler, leases));
+        return HealthCheck.of(threads, intake, poller, this.settler, leaseKeeper, config.lease(), source);
     }
 
     /**

@@ -296,4 +296,45 @@ class SourceEdgesTest {
             release.countDown();
         }
     }
+
+    @Test
+    void aLeaseExtensionThatHangs_isAHealthProblem() throws Exception {
+        // an extension call that never returned stopped every later extension, and health said nothing
+        var queue = InMemoryQueue.standard("extension-hangs");
+        var release = new java.util.concurrent.CountDownLatch(1);
+        dev.ferry.domain.transport.Acknowledger hanging = new dev.ferry.domain.transport.Acknowledger() {
+            @Override
+            public List<dev.ferry.domain.transport.Settlement.Failure> settle(List<dev.ferry.domain.transport.Settlement> s) {
+                return queue.settle(s);
+            }
+
+            @Override
+            public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
+                try {
+                    release.await(); // a client without a timeout
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return queue.extendLeases(deliveries, lease);
+            }
+        };
+        var listener = Listener.builder(queue, hanging, new LineDecoder(), (event, delivery) -> {
+            try {
+                release.await(); // in hand long enough for its lease to be extended
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return Outcome.done();
+        }).config(ListenerTest.fast().lease(Duration.ofSeconds(1)).shutdownDeadline(Duration.ofMillis(200)).build())
+                .build().start();
+        try {
+            queue.send("a");
+            assertThat(Await.until(Duration.ofSeconds(20), () -> !listener.health().ready()))
+                    .as("the hang reported: " + listener.health().problems()).isTrue();
+            assertThat(listener.health().problems()).anySatisfy(p -> assertThat(p).contains("lease extension call"));
+        } finally {
+            release.countDown();
+            listener.stop();
+        }
+    }
 }

@@ -1,0 +1,50 @@
+package dev.ferry.domain.listener;
+
+import dev.ferry.domain.model.Durations;
+import dev.ferry.domain.transport.Source;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What keeps a running listener from making progress: a thread of its own that died, the intake's
+ * brakes (a failing ledger, failing polls), and a call into the transport that has not returned —
+ * a poll, an acknowledgement or a lease extension that hangs takes nothing in, settles nothing or
+ * extends nothing, and nothing else would say so.
+ */
+final class HealthCheck {
+
+    /** The least time an acknowledgement or extension call may take before it is reported (two leases, at least this). */
+    static final Duration STUCK_CALL_FLOOR = Duration.ofSeconds(5);
+
+    private HealthCheck() {
+    }
+
+    static ListenerHealth of(List<Thread> threads, Intake intake, Poller poller, Settler settler, LeaseKeeper leases,
+                             Duration lease, Source source) {
+        var problems = new ArrayList<String>();
+        threads.stream().filter(t -> !t.isAlive()).forEach(t -> problems.add("thread " + t.getName() + " died"));
+        problems.addAll(intake.problems());
+        var stuck = poller.stuckPoll();
+        if (stuck != null) {
+            problems.add("a poll of the source has not returned for " + Durations.text(stuck));
+        }
+        var limit = lease.multipliedBy(2).compareTo(STUCK_CALL_FLOOR) < 0 ? STUCK_CALL_FLOOR : lease.multipliedBy(2);
+        // an acknowledgement call that hangs: everything handled since waits behind it, un-acked
+        var stuckSend = settler.stuckSend(limit);
+        if (stuckSend != null) {
+            problems.add("an acknowledgement call to the source has not returned for " + Durations.text(stuckSend));
+        }
+        // a lease extension that hangs: every lease runs out while the listener counts on it
+        var stuckExtension = leases.stuckExtension(limit);
+        if (stuckExtension != null) {
+            problems.add("a lease extension call to the source has not returned for " + Durations.text(stuckExtension));
+        }
+        try {
+            source.problem().ifPresent(p -> problems.add("source: " + p));
+        } catch (Throwable e) { // the source's own report failing is its problem, not every other's
+            problems.add("source: its problem() threw " + e);
+        }
+        return ListenerHealth.of(problems);
+    }
+}
