@@ -16,17 +16,30 @@ import java.nio.file.StandardOpenOption;
 /**
  * {@code type: file}: appends one line per event to a file and forces it to disk before saying
  * {@code Done}, so an acked message's event is on disk. {@code content: json} (the default) writes
- * a JSON object per line (key, type, group, time, attributes, payload as text); {@code payload}
- * writes the payload as it is (its own newlines included).
+ * a JSON object per line (key, type, group, time, attributes, payload as text — or, when the payload
+ * is not UTF-8, {@code payload_base64}); {@code payload} writes the payload as it is (its own
+ * newlines included).
+ *
+ * <p>A write that fails (a full disk, an I/O error) is the file's fault, not the event's: it is
+ * answered {@code Throttled}, so the event waits without spending its attempts (a disk full for a
+ * minute dead-lettered every event of that minute), and health names the sink while it lasts.
  */
 final class FileSink implements Sink {
 
     private static final JsonFactory JSON = new JsonFactory();
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(FileSink.class);
+    /** How long an event waits after a failed write before it is tried again. */
+    static final java.time.Duration RETRY_AFTER = java.time.Duration.ofSeconds(1);
+    private static final long LOG_EVERY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
 
     private final String name;
     private final Path path;
-    private final FileChannel channel;
+    private FileChannel channel;
     private final boolean json;
+    private boolean closed;
+    /** What the last write failed with; null once one worked. */
+    private volatile String failing;
+    private long lastLogNanos = System.nanoTime() - LOG_EVERY_NANOS;
 
     private FileSink(String name, Path path, FileChannel channel, boolean json) {
         this.name = name;
@@ -66,27 +79,56 @@ final class FileSink implements Sink {
             return Outcome.reject("file sink '" + name + "': cannot write event " + event.key() + " as JSON: " + e.getMessage());
         }
         synchronized (this) {
+            // a channel written by an interrupted thread closes itself (for every later write), and half a line stays
+            boolean interrupted = Thread.interrupted();
             long end = -1;
             try {
-                end = channel.size();
+                var out = channel();
+                end = out.size();
                 var buffer = ByteBuffer.wrap(line);
                 while (buffer.hasRemaining()) {
-                    channel.write(buffer);
+                    out.write(buffer);
                 }
-                channel.force(false);
+                out.force(false);
+                failing = null;
                 return Outcome.done();
             } catch (IOException e) {
                 // a line half written, or written and not forced: cut back, or the retry writes after it (twice, or garbled)
                 String cut = end < 0 ? "" : truncate(end);
-                return Outcome.retry("file sink '" + name + "': cannot write " + path + ": " + e.getMessage() + cut);
+                failing = e + cut;
+                long now = System.nanoTime();
+                if (now - lastLogNanos >= LOG_EVERY_NANOS) {
+                    lastLogNanos = now;
+                    LOG.warn("file sink '{}': cannot write {}: {}{}; events wait and are tried again (said at most every "
+                            + "10 s)", name, path, e, cut);
+                }
+                return Outcome.throttled(RETRY_AFTER);
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
             }
         }
+    }
+
+    @Override
+    public java.util.Optional<String> holdingBack() {
+        var problem = failing;
+        return problem == null ? java.util.Optional.empty() : java.util.Optional.of("cannot write " + path + ": " + problem);
+    }
+
+    /** The channel, opened again when something closed it (an interrupt during a write); under the lock. */
+    private FileChannel channel() throws IOException {
+        if (!channel.isOpen() && !closed) {
+            channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+        }
+        return channel;
     }
 
     /** Cuts the file back to {@code end}; empty when done, else what went wrong, for the reason. */
     private String truncate(long end) {
         try {
-            channel.truncate(end);
+            channel().truncate(end);
             return "";
         } catch (IOException e) {
             return "; cutting the failed line back failed too: " + e.getMessage();
@@ -119,15 +161,31 @@ final class FileSink implements Sink {
                 }
                 g.writeEndObject();
             }
-            g.writeStringField("payload", new String(event.payload(), StandardCharsets.UTF_8));
+            var text = utf8(event.payload());
+            if (text != null) {
+                g.writeStringField("payload", text);
+            } else { // as text, its bytes would be replaced by U+FFFD, and the event acked: lost
+                g.writeStringField("payload_base64", java.util.Base64.getEncoder().encodeToString(event.payload()));
+            }
             g.writeEndObject();
         }
         out.write('\n');
         return out.toByteArray();
     }
 
+    /** The payload as text, or null when it is not UTF-8. */
+    private static String utf8(byte[] payload) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT).decode(ByteBuffer.wrap(payload)).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            return null;
+        }
+    }
+
     @Override
     public synchronized void close() {
+        closed = true;
         try {
             channel.close();
         } catch (IOException e) {

@@ -39,8 +39,12 @@ class FileSinkTest {
         try {
             assertThat(sink.publish(event("first"))).isEqualTo(Outcome.done());
 
-            assertThat(sink.publish(event("second"))).as("the disk failed the force").isInstanceOf(Outcome.Retry.class);
+            // the disk's fault, not the event's: waited out without spending an attempt (a Retry dead-lettered every event
+            // of a full disk's minute), and health says why meanwhile
+            assertThat(sink.publish(event("second"))).as("the disk failed the force").isInstanceOf(Outcome.Throttled.class);
+            assertThat(sink.holdingBack()).hasValueSatisfying(p -> assertThat(p).contains("Input/output error"));
             assertThat(sink.publish(event("second"))).as("the retry").isEqualTo(Outcome.done());
+            assertThat(sink.holdingBack()).isEmpty();
         } finally {
             sink.close();
         }
@@ -86,5 +90,39 @@ class FileSinkTest {
         @Override public FileLock lock(long position, long size, boolean shared) throws IOException { return real.lock(position, size, shared); }
         @Override public FileLock tryLock(long position, long size, boolean shared) throws IOException { return real.tryLock(position, size, shared); }
         @Override protected void implCloseChannel() throws IOException { real.close(); }
+    }
+
+    @Test
+    void aWriteOnAnInterruptedThread_leavesTheSinkWriting_andTheFlagSet() throws IOException {
+        // the channel closed itself under the interrupted write: that event was retried, and every later one failed
+        // until a restart
+        var file = dir.resolve("interrupted.jsonl");
+        var sink = FileSink.open("out", file, true);
+        try {
+            Thread.currentThread().interrupt();
+            var outcome = sink.publish(event("while-interrupted"));
+            assertThat(Thread.interrupted()).as("the caller's flag kept").isTrue();
+            assertThat(outcome).isEqualTo(Outcome.done());
+            assertThat(sink.publish(event("after"))).isEqualTo(Outcome.done());
+        } finally {
+            Thread.interrupted();
+            sink.close();
+        }
+        assertThat(Files.readAllLines(file)).hasSize(2);
+    }
+
+    @Test
+    void aPayloadThatIsNotUtf8_isWrittenAsBase64_notReplacedByQuestionMarks() throws IOException {
+        var file = dir.resolve("binary.jsonl");
+        var sink = FileSink.open("out", file, true);
+        byte[] binary = {(byte) 0xFF, (byte) 0xFE, 0, 65};
+        try {
+            assertThat(sink.publish(new Event("bin", "Test", null, null, binary, Map.of()))).isEqualTo(Outcome.done());
+        } finally {
+            sink.close();
+        }
+        var line = Files.readAllLines(file).getFirst();
+        assertThat(line).doesNotContain("\"payload\":")
+                .contains("\"payload_base64\":\"" + java.util.Base64.getEncoder().encodeToString(binary) + "\"");
     }
 }
