@@ -59,6 +59,31 @@ class HealthTest {
     }
 
     @Test
+    void live_staysUp_whileTheListenerWaitsOutAThrottle_forLongerThanStallAfter() {
+        // only settlements counted: a sink answering 429 for longer than stall-after had every replica restarted, each
+        // restart spending a receive of every message held, until they were dead-lettered for their receives
+        var queue = InMemoryQueue.standard("work");
+        var listener = Listener.builder(queue, queue, Codecs.raw("t", JsonLimits.defaults()),
+                (event, delivery) -> Outcome.throttled(Duration.ofMillis(20)))
+                .config(ListenerConfig.builder().pollers(1).concurrency(1).build()).build().start();
+        try {
+            var health = new Health(Map.of("work", listener), Map.of(), "memory", Duration.ofMinutes(15), now::get, () -> true);
+            queue.send("throttled");
+            assertThat(Await.until(Duration.ofSeconds(10), () -> listener.stats().inFlight() == 1)).isTrue();
+            assertThat(health.live().status()).isEqualTo(200);
+            for (int minute = 0; minute < 20; minute++) {
+                now.addAndGet(Duration.ofMinutes(1).toNanos());
+                long before = listener.stats().throttled();
+                assertThat(Await.until(Duration.ofSeconds(10), () -> listener.stats().throttled() > before)).isTrue();
+                assertThat(health.live().status()).as("minute %d of the throttle", minute + 1).isEqualTo(200);
+            }
+            assertThat(listener.stats().settled()).as("nothing settled all along").isZero();
+        } finally {
+            listener.stop();
+        }
+    }
+
+    @Test
     void ready_listsEveryComponent_aHeldBackSinkDegrades_aStoppedSourceIsDown() {
         var queue = InMemoryQueue.standard("work");
         var listener = Listener.builder(queue, queue, Codecs.raw("t", JsonLimits.defaults()), (event, delivery) -> Outcome.done())
