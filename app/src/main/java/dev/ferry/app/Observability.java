@@ -198,7 +198,7 @@ final class Observability implements AutoCloseable {
     void kafkaLag(String source, java.util.function.LongSupplier lag) {
         Gauge.builder("ferry.kafka.consumer.lag", lag, l -> Math.max(0, l.getAsLong())).baseUnit("records")
                 .description("records behind the end of the assigned partitions, as of the consumer's last poll")
-                .tag("source", source).register(registry);
+                .tag("source", source).strongReference(true).register(registry); // held weakly, a lambda read NaN after a GC
     }
 
     /** {@code ferry_sink_breaker_open{sink}}: 1 while the sink holds calls back (an open breaker), else 0. */

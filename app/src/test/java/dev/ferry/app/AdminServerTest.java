@@ -60,6 +60,21 @@ class AdminServerTest {
     }
 
     @Test
+    void theKafkaLagGauge_stillReadsAfterACollection() {
+        // the gauge held its state (a method reference made at the call, referenced by nothing else) weakly: after the
+        // first collection it read NaN, and the console showed a stuck consumer's lag as 0
+        var consumer = new java.util.concurrent.atomic.AtomicLong(42); // a bound method reference, as FerryRuntime passes
+        observability.kafkaLag("orders", consumer::get);
+        var sentinel = new java.lang.ref.WeakReference<>(new Object());
+        for (int i = 0; i < 50 && sentinel.get() != null; i++) {
+            System.gc();
+        }
+        assertThat(sentinel.get()).as("a collection ran").isNull();
+        assertThat(observability.registry().find("ferry.kafka.consumer.lag").tag("source", "orders").gauge().value())
+                .isEqualTo(42.0);
+    }
+
+    @Test
     void aMetricsAddressOfItsOwn_servesMetricsAndHealth_notTheAdminEndpoints() throws Exception {
         healthOf(Map.of(), Map.of());
         observability.events(new AdminEvents(null, TOKEN));
