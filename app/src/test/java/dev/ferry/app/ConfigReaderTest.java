@@ -184,8 +184,46 @@ class ConfigReaderTest {
                 + "logging: {level: debug, format: json, levels: {org.apache.kafka: info}}\n" + tail, k -> null, ADAPTERS)).config();
         assertThat(set.admin().listen()).hasToString("0.0.0.0:8081");
         assertThat(set.admin().stallAfter()).isEqualTo(Duration.ofMinutes(2));
+        assertThat(set.listener().holdLimit()).as("the default, within the stall").isEqualTo(Duration.ofMinutes(1));
+        assertThat(errors("admin: {stall-after: 2m}\nlistener: {hold-limit: 3m}\n" + tail))
+                .anySatisfy(e -> assertThat(e).contains("hold-limit").contains("must be shorter than admin.stall-after"));
         assertThat(set.logging()).isEqualTo(new dev.ferry.app.logging.FerryLogging.Settings("debug", "json",
                 java.util.Map.of("org.apache.kafka", "info")));
+    }
+
+    @Test
+    void oneQueueNamedByNameAndByArn_isOneQueue_refusedForTwoSources() {
+        assertThat(errors("sources: {a: {sqs: {queue: orders}}, b: {sqs: {queue: \"arn:aws:sqs:eu-west-1:123456789012:orders\"}}}\n"
+                + "sinks: {log: {type: log}}\nroutes:\n  - to: [log]\n"))
+                .anySatisfy(e -> assertThat(e).contains("reads queue orders already"));
+    }
+
+    @Test
+    void anEmbeddedServerOnPortZero_isRefused_notTakenForRealAws() {
+        // port 0 read as "no embedded server": no local endpoint, no local credentials, the machine's own AWS account
+        assertThat(errors("embedded-sqs: {port: 0}\nsources: {s: {sqs: {queue: q}}}\nsinks: {log: {type: log}}\n"
+                + "routes:\n  - to: [log]\n")).anySatisfy(e -> assertThat(e).contains("port"));
+    }
+
+    @Test
+    void aDefaultApplies_whenItsVariableIsSetButEmpty_asInTheShell() {
+        // SQS_ENDPOINT= in a .env made the endpoint "", read as none: the run went to real AWS
+        var config = ((ConfigReader.Result.Ok) ConfigReader.parse("f.yaml",
+                "aws: {endpoint: \"${SQS_ENDPOINT:-http://127.0.0.1:9324}\"}\nsources: {s: {sqs: {queue: q}}}\n"
+                        + "sinks: {log: {type: log}}\nroutes:\n  - to: [log]\n",
+                k -> k.equals("SQS_ENDPOINT") ? "" : null, ADAPTERS)).config();
+        assertThat(config.aws().endpoint()).hasToString("http://127.0.0.1:9324");
+    }
+
+    @Test
+    void sinksNamedWithADot_keepTheirWholeName() {
+        // a sink's settings were named after the last part of the key: 'orders.out' and 'audit.out' were both 'out', and
+        // shared their metrics, their logger and their spans
+        var config = ((ConfigReader.Result.Ok) ConfigReader.parse("f.yaml", "sources: {s: {sqs: {queue: q}}}\n"
+                + "sinks: {orders.out: {type: log}, audit.out: {type: log}}\nroutes:\n  - to: [orders.out, audit.out]\n",
+                k -> null, ADAPTERS)).config();
+        assertThat(config.sinks().values()).extracting(spec -> spec.plan().open(null).name())
+                .containsExactly("orders.out", "audit.out");
     }
 
     @Test

@@ -93,7 +93,7 @@ public final class ConfigPrinter {
         var sb = new StringBuilder();
         while (m.find()) {
             String v = env.apply(m.group(1));
-            if (v == null) {
+            if (v == null || v.isEmpty() && m.group(2) != null) {
                 v = m.group(2) != null ? m.group(2) : m.group();
             }
             m.appendReplacement(sb, Matcher.quoteReplacement(v));

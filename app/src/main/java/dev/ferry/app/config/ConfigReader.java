@@ -117,7 +117,7 @@ public final class ConfigReader {
         var embedded = root.section("embedded-sqs");
         if (embedded != null) {
             embedded.only("port");
-            embeddedPort = embedded.integer("port", 9324, 0, 65_535);
+            embeddedPort = embedded.integer("port", 9324, 1, 65_535); // 0 would read as "no embedded server": real AWS
             if (!AppSections.embeddedServerAvailable()) {
                 root.error("embedded-sqs", "this is ferry-slim.jar, which carries no embedded SQS server: run the local "
                         + "example with ferry.jar, or point aws.endpoint at an SQS server");
@@ -158,7 +158,7 @@ public final class ConfigReader {
                 var source = source(e.getKey(), e.getValue());
                 sources.put(e.getKey(), source);
                 if (source.plan() instanceof SqsSourceConfig sqs && sqs.queue() != null) {
-                    String queue = sqs.queue().substring(sqs.queue().lastIndexOf('/') + 1); // a URL's last segment: its name
+                    String queue = sqs.queueName(); // a name, a URL's last segment or an ARN's last part: the same queue
                     String first = queues.putIfAbsent(queue, e.getKey());
                     if (first != null) {
                         // two listeners on one queue: each orders groups on its own and claims in its own scope, so a
@@ -181,7 +181,8 @@ public final class ConfigReader {
             String type = s.oneOf("type", null, adapters.sinks().keySet());
             var provider = type == null ? null : adapters.sinks().get(type);
             sinks.put(e.getKey(), new FerryConfig.SinkSpec(e.getKey(), type, provider == null ? null
-                    : configure(s, "sink type '" + type + "'", provider::configure)));
+                    // named by its whole key: a sink 'orders.out' is not 'out' (two such sinks shared their metrics)
+                    : configure(s.named(e.getKey()), "sink type '" + type + "'", provider::configure)));
             sinkSections.put(e.getKey(), s);
             if (provider != null) {
                 s.reportUnread();
@@ -200,6 +201,16 @@ public final class ConfigReader {
 
         var metrics = AppSections.metrics(root);
         var admin = AppSections.admin(root, env, metrics);
+        if (listener.holdLimit().compareTo(admin.stallAfter()) >= 0) {
+            // a wait in hand that long shows no progress for longer than liveness allows: every replica restarted
+            if (l.has("hold-limit")) {
+                l.error("hold-limit", "must be shorter than admin.stall-after (" + dev.ferry.domain.model.Durations.text(
+                        admin.stallAfter()) + "): a message waiting in hand that long fails liveness, and the restart "
+                        + "spends its receive (was " + dev.ferry.domain.model.Durations.text(listener.holdLimit()) + ")");
+            } else {
+                listener = listener.withHoldLimit(admin.stallAfter().dividedBy(2)); // the default, within a short stall-after
+            }
+        }
         boolean deadLetterUnmatched = "dead-letter".equals(root.oneOf("unmatched", "dead-letter", Set.of("ignore", "dead-letter")));
         return new FerryConfig(file, embeddedPort, aws, ledger, sources, sinks, routes, listener,
                 AppSections.statsEvery(root), metrics, deadLetterUnmatched, AppSections.logging(root),

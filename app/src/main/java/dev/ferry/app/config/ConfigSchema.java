@@ -41,7 +41,7 @@ public final class ConfigSchema {
         root.put("title", "Ferry configuration");
         root.put("description", "One Ferry process: where events come from, where they go, how they are handled.");
         var p = properties(root);
-        p.put("embedded-sqs", object("port", described(orVariable(integer(9324, 0, 65_535)),
+        p.put("embedded-sqs", object("port", described(orVariable(integer(9324, 1, 65_535)),
                 "the port of the SQS-compatible server started on 127.0.0.1")));
         p.put("aws", object("region", described(string(null), "default: the AWS SDK's chain (AWS_REGION, the profile, the instance)"),
                 "endpoint", described(string(null), "an SQS/DynamoDB endpoint; default: AWS itself, or the embedded server")));

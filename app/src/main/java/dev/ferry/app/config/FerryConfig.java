@@ -95,6 +95,11 @@ public record FerryConfig(
     public record ListenerSpec(int pollers, int concurrency, Duration lease, Duration extendEvery, boolean extendLeases,
                                int maxReceives, int maxAttempts, Duration shutdownDeadline, Duration holdLimit,
                                int maxInFlight) {
+
+        ListenerSpec withHoldLimit(Duration holdLimit) {
+            return new ListenerSpec(pollers, concurrency, lease, extendEvery, extendLeases, maxReceives, maxAttempts,
+                    shutdownDeadline, holdLimit, maxInFlight);
+        }
     }
 
     /**

@@ -313,8 +313,8 @@ final class Section implements Settings {
         var sb = new StringBuilder();
         while (m.find()) {
             String v = reader.env.apply(m.group(1));
-            if (v == null) {
-                v = m.group(2);
+            if (v == null || v.isEmpty() && m.group(2) != null) {
+                v = m.group(2); // as the shell: ${VAR:-default} when VAR is unset or empty (SQS_ENDPOINT= in a .env)
             }
             if (v == null) {
                 error(key, "environment variable " + m.group(1) + " is not set (write ${" + m.group(1)
