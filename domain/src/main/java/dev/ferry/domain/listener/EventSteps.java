@@ -51,7 +51,10 @@ final class EventSteps {
                     return null;
                 }
                 case Claim.InProgress p -> {
-                    return new FailureDecision.ClaimedElsewhere(Duration.between(s.clock().instant(), p.leaseUntil()));
+                    // a plugin's ledger that does not say until when: asked again shortly (it threw here, and the engine's
+                    // fault was counted as the message's own, dead-lettering it)
+                    return new FailureDecision.ClaimedElsewhere(p.leaseUntil() == null ? FailureDecision.CLAIM_RECHECK
+                            : Duration.between(s.clock().instant(), p.leaseUntil()));
                 }
                 case Claim.Acquired a -> {
                     claim = new InFlight.HeldClaim(key, a.token());

@@ -189,6 +189,29 @@ class ListenerFaultsTest {
         assertThat(effects).containsExactly("flaky", "A2");
     }
 
+    @Test
+    void aLedgerAnsweringInProgressWithoutAnEnd_hasTheClaimAskedAgain_notTheMessageDeadLettered() {
+        // Duration.between(now, null) threw: the engine's fault was counted as the message's own, and after max-attempts
+        // a message nobody had failed was dead-lettered
+        fifo.send(InMemoryQueue.Message.of("A1", "A"));
+        var unknownLeft = new AtomicInteger(3);
+        var ledger = new dev.ferry.domain.testing.ForwardingLedger(dev.ferry.domain.idempotency.InMemoryLedger.create()) {
+            @Override
+            public dev.ferry.domain.idempotency.Claim claim(String key, Duration lease) {
+                return unknownLeft.getAndDecrement() > 0 ? new dev.ferry.domain.idempotency.Claim.InProgress(key, null)
+                        : super.claim(key, lease);
+            }
+        };
+        Handler handler = (event, delivery) -> {
+            effects.add(event.key());
+            return Outcome.done();
+        };
+        var l = start(Listener.builder(fifo, fifo, new LineDecoder(), handler).ledger(ledger).config(fast().build()));
+        assertThat(Await.until(LIMIT, () -> effects.size() == 1 || dlq.size() > 0)).as(l.stats().line()).isTrue();
+        assertThat(dlq.size()).as("nothing dead-lettered").isZero();
+        assertThat(effects).containsExactly("A1");
+    }
+
     @Test // #15 (2)
     void anErrorFromAPoll_orFromTheObserver_neitherKillsAThreadNorLosesAMessage() {
         sendGroups(2, "A");
