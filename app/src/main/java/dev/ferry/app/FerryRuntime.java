@@ -42,6 +42,8 @@ public final class FerryRuntime implements AutoCloseable {
 
     private final FerryConfig config;
     private static final Logger LOG = LoggerFactory.getLogger("ferry");
+    /** The longest one sink, the ledger or the adapters' clients may take to close before the exit goes on. */
+    static final java.time.Duration CLOSE_BOUND = java.time.Duration.ofSeconds(10);
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private final List<AutoCloseable> sources = new ArrayList<>();
     private final List<Listener> listeners = new ArrayList<>();
@@ -343,17 +345,18 @@ public final class FerryRuntime implements AutoCloseable {
         Closing.inParallel(sources, java.time.Duration.ofSeconds(30)); // each may wait for a long poll: together, not in turn
         sources.clear();
         // each in turn, whatever the one before threw (an Error from a plugin's close too): the file locks,
-        // ports and threads of the rest are let go all the same
+        // ports and threads of the rest are let go all the same. Each bounded: a close that hangs (a plugin's, a
+        // force on a hung mount) would hold the exit for ever, and the ledger's close behind it
         for (var c : closeables.reversed()) {
-            quietly("closing " + c, c::close);
+            Closing.inParallel(List.of(c), CLOSE_BOUND);
         }
         closeables.clear();
         if (ledger instanceof AutoCloseable c) {
-            quietly("closing the ledger", c::close);
+            Closing.inParallel(List.of(c), CLOSE_BOUND);
         }
         ledger = null;
         if (context != null) {
-            quietly("closing the adapters' context", context::close);
+            Closing.inParallel(List.of(context), CLOSE_BOUND);
         }
         quietly("closing the metrics and admin endpoints", observability::close);
         if (tracingSetup != null) {

@@ -50,13 +50,14 @@ final class RunCommands {
             for (String signal : new String[] {"TERM", "INT"}) {
                 try {
                     Signal.handle(new Signal(signal), s -> {
-                        if (starting.get() && stopRequested.getCount() == 0) {
-                            LOG.warn("second stop request while starting: exiting now");
+                        if (stopRequested.getCount() == 0) {
+                            // while starting or stopping: a stop that hangs (a plugin's close) ends only with a kill -9
+                            // otherwise, and the operator asked twice
+                            LOG.warn("second stop request: exiting now");
                             Runtime.getRuntime().halt(128 + s.getNumber());
                         }
-                        if (starting.get()) {
-                            LOG.info("stop requested while starting: stopping once start-up is done (again to exit now)");
-                        }
+                        LOG.info(starting.get() ? "stop requested while starting: stopping once start-up is done (again "
+                                + "to exit now)" : "stop requested (again to exit now)");
                         stopRequested.countDown();
                     });
                 } catch (IllegalArgumentException unsupported) {
