@@ -58,10 +58,47 @@ final class FileSink implements Sink {
             if (path.getParent() != null) {
                 Files.createDirectories(path.getParent());
             }
-            return new FileSink(name, path, FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+            var sink = new FileSink(name, path, FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.APPEND), json);
+            sink.lockAndNote(sink.channel);
+            return sink;
         } catch (IOException e) {
             throw new IllegalStateException("file sink '" + name + "': cannot open " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Takes the file's lock and notes which file it is. A second writer (another sink on the same path,
+     * another process) would cut the first one's lines back when its own write failed; a file renamed
+     * away (log rotation) would take the lines while the path has a new file.
+     */
+    private void lockAndNote(FileChannel opened) throws IOException {
+        java.nio.channels.FileLock lock;
+        try {
+            lock = opened.tryLock();
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            lock = null;
+        }
+        if (lock == null) {
+            opened.close();
+            throw new IOException("another writer has it open (another sink, or another process): two writers would cut "
+                    + "each other's lines back");
+        }
+        fileKey = Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+    }
+
+    /** The file the channel writes (its inode), when known: a different one at the path means it was rotated. */
+    private Object fileKey;
+
+    /** Whether the path names another file than the one open now (renamed away, deleted). */
+    private boolean rotated() {
+        if (fileKey == null) {
+            return false;
+        }
+        try {
+            return !fileKey.equals(Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class).fileKey());
+        } catch (IOException gone) {
+            return true;
         }
     }
 
@@ -117,10 +154,24 @@ final class FileSink implements Sink {
         return problem == null ? java.util.Optional.empty() : java.util.Optional.of("cannot write " + path + ": " + problem);
     }
 
-    /** The channel, opened again when something closed it (an interrupt during a write); under the lock. */
+    /**
+     * The channel, opened again when something closed it (an interrupt during a write) or the file was
+     * rotated away (the lines go to the file the path names); under the lock.
+     */
     private FileChannel channel() throws IOException {
-        if (!channel.isOpen() && !closed) {
-            channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+        if (closed) {
+            return channel;
+        }
+        boolean rotated = rotated();
+        if (!channel.isOpen() || rotated) {
+            if (rotated) {
+                channel.close();
+            }
+            var opened = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+            if (fileKey != null) {
+                lockAndNote(opened);
+            }
+            channel = opened;
         }
         return channel;
     }

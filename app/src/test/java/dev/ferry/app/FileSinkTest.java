@@ -125,4 +125,23 @@ class FileSinkTest {
         assertThat(line).doesNotContain("\"payload\":")
                 .contains("\"payload_base64\":\"" + java.util.Base64.getEncoder().encodeToString(binary) + "\"");
     }
+
+    @Test
+    void aSecondWriterOfTheSameFile_isRefused_andARotatedFileIsFollowed() throws IOException {
+        // two sinks (or processes) on one path each cut the file back when their own write failed, cutting the other's
+        // acked lines; a file renamed away by logrotate took every later line while the path had a new, empty file
+        var file = dir.resolve("shared.jsonl");
+        var sink = FileSink.open("a", file, true);
+        try {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> FileSink.open("b", file, true))
+                    .hasMessageContaining("another writer");
+            assertThat(sink.publish(event("before"))).isEqualTo(Outcome.done());
+            Files.move(file, dir.resolve("shared.jsonl.1"));
+            assertThat(sink.publish(event("after"))).isEqualTo(Outcome.done());
+        } finally {
+            sink.close();
+        }
+        assertThat(Files.readAllLines(dir.resolve("shared.jsonl.1"))).singleElement().asString().contains("before");
+        assertThat(Files.readAllLines(file)).singleElement().asString().contains("after");
+    }
 }
