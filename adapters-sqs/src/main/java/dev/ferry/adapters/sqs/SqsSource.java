@@ -209,12 +209,31 @@ public final class SqsSource implements Source, Acknowledger {
         received.add(messages.size());
         var sorted = screening.sort(messages, receivedAt, fifo);
         if (!sorted.refused().isEmpty()) {
-            for (var failure : settle(sorted.refused())) {
-                LOG.warn("SQS '{}': message {} could not be dead-lettered ({}); it comes back when its "
-                        + "visibility runs out", name, failure.settlement().delivery().id(), failure.reason());
+            if (fifo) {
+                settleRefused(sorted.refused()); // before its group's later messages go out: the DLQ keeps their order
+            } else {
+                // not on the poll: a DLQ slow to answer (throttled, retried) would hold the receive's good messages, whose
+                // leases the listener counts from when the poll returns — they would turn visible before it extends them
+                try {
+                    calls.execute(() -> settleRefused(sorted.refused()));
+                } catch (java.util.concurrent.RejectedExecutionException closing) {
+                    settleRefused(sorted.refused());
+                }
             }
         }
         return sorted.accepted();
+    }
+
+    private void settleRefused(List<dev.ferry.domain.transport.Settlement> refused) {
+        try {
+            for (var failure : settle(refused)) {
+                LOG.warn("SQS '{}': message {} could not be dead-lettered ({}); it comes back when its "
+                        + "visibility runs out", name, failure.settlement().delivery().id(), failure.reason());
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("SQS '{}': dead-lettering {} refused message(s) failed ({}); they come back when their visibility "
+                    + "runs out", name, refused.size(), e.toString());
+        }
     }
 
     private void releaseOrphans(ReceiveMessageResponse response) {

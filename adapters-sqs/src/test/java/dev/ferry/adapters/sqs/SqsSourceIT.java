@@ -206,6 +206,54 @@ class SqsSourceIT {
         }
     }
 
+    @Test
+    void aRefusedMessagesDeadLetterCopy_isSentBesideThePoll_notOnIt() {
+        // the copy and the delete went out on the poller: a DLQ slow to answer held the receive's good messages, whose
+        // leases the listener counts from when the poll returns (they turned visible before it extended them)
+        var copying = new AtomicBoolean();
+        var slowCopy = new java.util.concurrent.CountDownLatch(1);
+        var damage = damaging(() -> true);
+        var interceptor = new ExecutionInterceptor() {
+            @Override
+            public SdkResponse modifyResponse(Context.ModifyResponse context, ExecutionAttributes attributes) {
+                return damage.modifyResponse(context, attributes);
+            }
+
+            @Override
+            public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
+                if (context.request() instanceof software.amazon.awssdk.services.sqs.model.SendMessageBatchRequest) {
+                    copying.set(true);
+                    try {
+                        slowCopy.await(20, TimeUnit.SECONDS); // a DLQ that takes its time to answer
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            }
+        };
+        try (var client = clientWith(interceptor)) {
+            var q = queue(false, 1000);
+            var source = SqsSource.builder(client, q.url).build();
+            opened.add(source);
+            q.send("{\"amount\":700}", Map.of(), null); // damaged on every receive: refused on its third
+            var polls = new AtomicBoolean();
+            Thread.ofVirtual().start(() -> {
+                for (int i = 0; i < 20 && !copying.get(); i++) {
+                    source.poll(poll(10, 1, 30));
+                }
+                polls.set(true);
+            });
+            assertThat(dev.ferry.domain.testing.Await.until(Duration.ofSeconds(30), copying::get)).as("copy sent").isTrue();
+            assertThat(dev.ferry.domain.testing.Await.until(Duration.ofSeconds(5), polls::get))
+                    .as("the poll returned while the copy was under way").isTrue();
+            slowCopy.countDown();
+            assertThat(dev.ferry.domain.testing.Await.until(Duration.ofSeconds(10), () -> q.deadLetterMessages().size() == 1))
+                    .isTrue();
+        } finally {
+            slowCopy.countDown();
+        }
+    }
+
     /** Replaces 7 with 8 in the body of the first message of a receive whenever {@code when} says so. */
     private static ExecutionInterceptor damaging(java.util.function.BooleanSupplier when) {
         return new ExecutionInterceptor() {
@@ -236,7 +284,13 @@ class SqsSourceIT {
         opened.add(strict);
         assertThat(strict.poll(poll(10, 2, 30))).isEmpty();
         assertThat(strict.stats().foreignSenders()).isEqualTo(1);
-        var dead = q.deadLetterMessages();
+        // its copy goes to the DLQ beside the poll, not on it (a standard queue)
+        var seen = new java.util.concurrent.atomic.AtomicReference<List<software.amazon.awssdk.services.sqs.model.Message>>();
+        assertThat(dev.ferry.domain.testing.Await.until(Duration.ofSeconds(10), () -> {
+            seen.set(q.deadLetterMessages()); // a read receives them: kept for the assertions below
+            return !seen.get().isEmpty();
+        })).isTrue();
+        var dead = seen.get();
         assertThat(dead).extracting(m -> m.body()).containsExactly("who am i");
         assertThat(SqsFixture.reason(dead.getFirst()))
                 .isEqualTo("SenderId '" + realSender + "' is not in the allowlist [AIDAMTURKONLY] of queue '"
