@@ -87,7 +87,13 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
 
     @Override
     public void release(InFlight item) {
-        s.settler().settle(item, Disposition.RELEASE);
+        // a group's later item, never started, goes back as it is; one whose step threw may have claims to let go of, or
+        // an effect done whose completion is missing (then it is recorded and the delivery acked)
+        if (item.started) {
+            giveBack(item);
+        } else {
+            s.settler().settle(item, Disposition.RELEASE);
+        }
     }
 
     private Step run(InFlight item) {

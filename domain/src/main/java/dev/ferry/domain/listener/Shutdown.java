@@ -124,7 +124,9 @@ final class Shutdown {
             if (item.held && !item.settled.get() && givingBack.add(item)) {
                 Thread.ofVirtual().name("ferry-" + name + "-give-back").start(() -> {
                     try {
-                        if (processor.giveBack(item)) {
+                        if (!item.held || item.settled.get()) {
+                            givingBack.remove(item); // resumed (or settled) meanwhile: the next pass looks again
+                        } else if (processor.giveBack(item)) {
                             givenBack.incrementAndGet();
                         }
                     } catch (Throwable e) { // the stop's last pass settles it

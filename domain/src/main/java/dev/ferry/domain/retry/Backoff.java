@@ -51,7 +51,7 @@ public record Backoff(Duration initial, double multiplier, Duration max, Jitter 
         // it was decided for was stranded in hand
         double capMillis = dev.ferry.domain.model.Durations.millis(max);
         double raw = dev.ferry.domain.model.Durations.millis(initial) * Math.pow(multiplier, attempt - 1);
-        long millis = (long) Math.min(Math.min(raw, capMillis), Long.MAX_VALUE - 1);
+        long millis = Math.min((long) Math.min(raw, capMillis), Long.MAX_VALUE - 1); // the cast saturates at 2^63 - 1
         return Duration.ofMillis(switch (jitter) {
             case NONE -> millis;
             case HALF -> millis / 2 + (millis - millis / 2 == 0 ? 0 : random.nextLong(millis - millis / 2 + 1));

@@ -62,6 +62,56 @@ class OwedCompletionTest {
     }
 
     @Test
+    void aDeferredCompletionThatFailed_asTheLeaseRanOut_isOwed_andTheCopyIsNotHandledAgain() {
+        // a ledger whose completion waits on I/O (MVStore, DynamoDB) has it recorded off the worker; failing as the lease
+        // ran out, the delivery was dropped as stale with the completion neither recorded nor owed
+        queue.send("refund-order-8");
+        var clock = dev.ferry.domain.testing.MutableClock.startingNow();
+        var flaky = new FlakyLedger(dev.ferry.domain.idempotency.InMemoryLedger.of(clock, 10_000));
+        var ledger = new dev.ferry.domain.testing.ForwardingLedger(flaky) {
+            @Override
+            public boolean completionWaits() {
+                return true;
+            }
+        };
+        var effects = new CopyOnWriteArrayList<String>();
+        Handler handler = (event, delivery) -> {
+            effects.add(event.key());
+            if (effects.size() == 1) {
+                clock.advance(Duration.ofSeconds(3)); // past the 2 s lease, which is not extended
+                flaky.fault(FlakyLedger.Fault.STORE_DOWN);
+                Thread.ofVirtual().start(() -> {
+                    sleep(300);
+                    flaky.fault(FlakyLedger.Fault.NONE);
+                });
+            }
+            return Outcome.done();
+        };
+        // leases extended (completions are deferred only then), but the transport refuses: the lease runs out in hand
+        dev.ferry.domain.transport.Acknowledger refusing = new dev.ferry.domain.transport.Acknowledger() {
+            @Override
+            public List<dev.ferry.domain.transport.Settlement.Failure> settle(List<dev.ferry.domain.transport.Settlement> s) {
+                return queue.settle(s);
+            }
+
+            @Override
+            public List<dev.ferry.domain.model.Delivery> extendLeases(List<dev.ferry.domain.model.Delivery> deliveries,
+                                                                     Duration lease) {
+                return deliveries;
+            }
+        };
+        var config = ListenerTest.fast().lease(Duration.ofSeconds(2)).build();
+        var l = Listener.builder(queue, refusing, new LineDecoder(), handler).config(config).ledger(ledger).clock(clock).build();
+        listeners.add(l);
+        l.start();
+
+        assertThat(Await.until(LIMIT, () -> l.stats().staleDropped() >= 1 && l.stats().duplicatesDropped() >= 1
+                        || effects.size() > 1))
+                .as("dropped stale, then its copy found done; stats " + l.stats()).isTrue();
+        assertThat(effects).as("the effect happened once").hasSize(1);
+    }
+
+    @Test
     void aCompletionThatFailed_onADeliveryWhoseLeaseRanOutWhileHeld_isOwed_andTheCopyIsNotHandledAgain() {
         // held for the ledger to come back, the delivery's lease ran out: on resuming it was dropped as stale with its
         // completion neither recorded nor owed, and the transport's copy claimed the event again and ran it twice

@@ -59,4 +59,16 @@ class BackoffTest {
         assertThat(p.delayAfter(1, Duration.ofSeconds(5), random)).isEqualTo(Duration.ofSeconds(5));
         assertThat(p.delayAfter(1, Duration.ZERO, random)).isEqualTo(Duration.ofSeconds(1));
     }
+
+    @Test
+    void aCapOfForever_neverThrows_withAnyJitter_atAnyAttempt() {
+        // the saturated delay came to 2^63 - 1 ms, and full jitter's nextLong(millis + 1) overflowed and threw
+        var forever = java.time.temporal.ChronoUnit.FOREVER.getDuration();
+        for (var jitter : Jitter.values()) {
+            var backoff = new Backoff(Duration.ofSeconds(1), 2.0, forever, jitter);
+            for (int attempt : new int[] {1, 53, 54, 70, 1_000, Integer.MAX_VALUE}) {
+                assertThat(backoff.delay(attempt, random)).as("%s, attempt %d", jitter, attempt).isGreaterThanOrEqualTo(Duration.ZERO);
+            }
+        }
+    }
 }
