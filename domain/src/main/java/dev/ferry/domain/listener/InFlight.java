@@ -21,8 +21,8 @@ final class InFlight {
 
     final Delivery delivery;
     /** Null when decoding threw: {@link #decodeProblem} says what. */
-    final List<Event> events;
-    final String decodeProblem;
+    List<Event> events;
+    String decodeProblem;
     final String orderingKey;
     final AtomicBoolean settled = new AtomicBoolean();
     /** Taken by whoever records a deferred completion (the completer, or a shutdown giving it back). */

@@ -121,7 +121,7 @@ public final class Listener implements AutoCloseable {
                 ledgerScope,
                 defersCompletions(b.ledger, holdLimit) ? completer : null,
                 b.onPoison == OnPoison.PARK ? new GroupParker((GroupParking) b.ledger, b.clock) : null,
-                b.source.redeliversAfterLease()));
+                b.source.redeliversAfterLease(), b.decoder));
         this.groups = new OrderingGroups<>(workers, config.concurrency(), processor);
         processor.groups(groups);
         this.leaseKeeper = new LeaseKeeper(name, b.acknowledger, b.ledger, config, b.clock, hands, counters, observer);

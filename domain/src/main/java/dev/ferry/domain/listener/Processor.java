@@ -34,7 +34,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
                   Intake intake, Counters counters, ListenerObserver observer, Settler settler,
                   FailureCounts failureCounts, FailureDecision.Policies policies, ScheduledExecutorService scheduler,
                   BooleanSupplier running, SplittableRandom random, String ledgerScope, Executor completer,
-                  GroupParker parker, boolean redelivers) {
+                  GroupParker parker, boolean redelivers, dev.ferry.domain.decode.Decoder decoder) {
 
         /** A random of its own for one decision (the shared one is split under its lock). */
         SplittableRandom nextRandom() {
@@ -149,11 +149,17 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             }
             item.started = true;
         }
+        if (item.events == null && !s.redelivers() && s.failureCounts().get(item.delivery.id()).failures() > 0
+                && decodeAgain(item) instanceof dev.ferry.domain.decode.Decoded.Malformed m) {
+            return apply(item, FailureDecision.decide(new FailureDecision.Malformed(m.reason()), null, null, null));
+        }
         if (item.events == null) {
-            // only a new poll decodes it again: waited out in hand, it failed the same way each time and was dead-lettered
-            // though the decoder's trouble (a schema registry, a key service) had passed. Back on the transport instead
+            // a decoder's throw was repeated from memory on every attempt in hand, and the message dead-lettered though
+            // the decoder's trouble (a schema registry, a key service) had passed. A transport that hands it out again
+            // takes it back, to be decoded by its next poll in its group's order; held in hand (Kafka, HTTP: a partition's
+            // or a request's order, kept by the source), it is decoded again on each attempt (above)
             var decision = decision(item, new FailureDecision.Threw("the decoder", item.decodeProblem));
-            return apply(item, decision instanceof FailureDecision.Hold h
+            return apply(item, s.redelivers() && decision instanceof FailureDecision.Hold h
                     ? new FailureDecision.Settle(Disposition.redeliver(h.delay()), false) : decision);
         }
         if (item.toComplete != null) {
@@ -201,6 +207,23 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         }
         s.settler().settle(item, Disposition.ACK);
         return Step.DONE;
+    }
+
+    /** Decodes a held delivery again, after its decoder threw: its events when that works now. */
+    private dev.ferry.domain.decode.Decoded decodeAgain(InFlight item) {
+        try {
+            var decoded = s.decoder().decode(item.delivery);
+            if (decoded instanceof dev.ferry.domain.decode.Decoded.Events e) {
+                item.events = e.events();
+                item.decodeProblem = null;
+            } else if (decoded == null) {
+                item.decodeProblem = "null (a decoder must return Events or Malformed)";
+            }
+            return decoded;
+        } catch (Throwable e) {
+            item.decodeProblem = String.valueOf(e);
+            return null;
+        }
     }
 
     /** Asks the failure decision and carries it out. */

@@ -190,6 +190,44 @@ class ListenerFaultsTest {
     }
 
     @Test
+    void aDecoderThatThrowsOnce_onASourceThatDoesNotHandOutAgain_isDecodedAgainInHand() {
+        // Kafka, HTTP: given back, a record without a key held its whole partition for the backoff; held in hand and
+        // decoded again on the next attempt, it goes on where it is
+        fifo.send(InMemoryQueue.Message.of("flaky", "A"));
+        var throwsLeft = new AtomicInteger(1);
+        Decoder decoder = delivery -> {
+            if (new String(delivery.body(), StandardCharsets.UTF_8).equals("flaky") && throwsLeft.getAndDecrement() > 0) {
+                throw new IllegalStateException("schema registry unreachable");
+            }
+            return new LineDecoder().decode(delivery);
+        };
+        var receives = new CopyOnWriteArrayList<Integer>();
+        Handler handler = (event, delivery) -> {
+            receives.add(delivery.receiveCount());
+            return Outcome.done();
+        };
+        var keeping = new Source() {
+            @Override
+            public String name() {
+                return fifo.name();
+            }
+
+            @Override
+            public List<Delivery> poll(PollRequest request) {
+                return fifo.poll(request);
+            }
+
+            @Override
+            public boolean redeliversAfterLease() {
+                return false;
+            }
+        };
+        var l = start(Listener.builder(keeping, fifo, decoder, handler).config(fast().build()));
+        assertThat(Await.until(LIMIT, () -> !receives.isEmpty() || dlq.size() > 0)).as(l.stats().line()).isTrue();
+        assertThat(receives).as("handled on its first receive, not given back").containsExactly(1);
+    }
+
+    @Test
     void aLedgerAnsweringInProgressWithoutAnEnd_hasTheClaimAskedAgain_notTheMessageDeadLettered() {
         // Duration.between(now, null) threw: the engine's fault was counted as the message's own, and after max-attempts
         // a message nobody had failed was dead-lettered
