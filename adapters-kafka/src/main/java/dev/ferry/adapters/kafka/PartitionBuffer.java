@@ -64,6 +64,8 @@ final class PartitionBuffer {
         final long size;
         State state = State.QUEUED;
         int receives;
+        /** Whether it is counted in the caps ({@code live}, {@code bytes}): until it is done, or forgotten as committed. */
+        boolean counted = true;
 
         private Rec(ConsumerRecord<byte[], byte[]> record, PartitionBuffer part, Lane lane) {
             this.record = record;
@@ -217,8 +219,7 @@ final class PartitionBuffer {
             return false;
         }
         r.state = State.DONE;
-        live--;
-        bytes -= r.size;
+        uncount(r);
         cameBack(r);
         trimDonePrefix();
         r.record = null; // kept behind an earlier record still in hand (the commit waits for it) only for its place
@@ -270,12 +271,18 @@ final class PartitionBuffer {
     void removeBelow(long offset) {
         var below = records.headMap(offset);
         for (var r : below.values()) {
-            if (r.state != State.DONE) {
-                live--;
-                bytes -= r.size;
-            }
+            uncount(r);
         }
         below.clear();
+    }
+
+    /** Takes a record out of the caps, once (done, or forgotten below a commit while still queued: an offset reset). */
+    private void uncount(Rec r) {
+        if (r.counted) {
+            r.counted = false;
+            live--;
+            bytes -= r.size;
+        }
     }
 
     /** The offset to commit: the first record not done, or the one after the last seen. */
