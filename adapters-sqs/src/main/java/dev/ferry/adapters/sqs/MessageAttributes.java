@@ -154,7 +154,7 @@ final class MessageAttributes {
             return value.binaryValue() != null && value.binaryValue().asByteArrayUnsafe().length > 0;
         }
         var text = value.stringValue();
-        if (text == null || text.isEmpty() || type.length() > 256) {
+        if (text == null || text.isEmpty() || type.length() > 256 || !sqsText(text)) {
             return false;
         }
         if (type.equals("Number") || type.startsWith("Number.")) {
@@ -163,8 +163,22 @@ final class MessageAttributes {
         return type.equals("String") || type.startsWith("String.");
     }
 
-    /** What SQS takes as a Number: up to 38 significant digits, an exponent within its range (checked loosely). */
-    private static final java.util.regex.Pattern NUMBER = java.util.regex.Pattern.compile("[-+]?\\d{1,40}(\\.\\d{1,40})?([eE][-+]?\\d{1,3})?");
+    /** What SQS takes as a Number (up to 38 digits, an exponent of two digits at most: checked a little tighter than SQS). */
+    private static final java.util.regex.Pattern NUMBER = java.util.regex.Pattern.compile("[-+]?\\d{1,38}(\\.\\d{1,38})?([eE][-+]?\\d{1,2})?");
+
+    /** Whether SQS takes every character: #x9 #xA #xD, #x20-#xD7FF, #xE000-#xFFFD, #x10000-#x10FFFF (no lone surrogate). */
+    static boolean sqsText(String text) {
+        for (int i = 0; i < text.length(); ) {
+            int c = text.codePointAt(i);
+            boolean ok = c == 0x9 || c == 0xA || c == 0xD || c >= 0x20 && c <= 0xD7FF || c >= 0xE000 && c <= 0xFFFD
+                    || c >= 0x10000 && c <= 0x10FFFF;
+            if (!ok) {
+                return false;
+            }
+            i += Character.charCount(c);
+        }
+        return true;
+    }
 
     private static boolean allSendable(Map<String, MessageAttributeValue> attributes) {
         for (var e : attributes.entrySet()) {

@@ -206,5 +206,8 @@ class MessageAttributesTest {
         assertThat(MessageAttributes.expand(craftedCopy).get("n").stringValue()).isEqualTo("abc");
         assertThat(MessageAttributes.sendable("n", MessageAttributeValue.builder().dataType("Number").stringValue("-1.5e3").build()))
                 .isTrue();
+        assertThat(MessageAttributes.sendable("c", MessageAttributes.string("a\u0001b"))).as("a control character").isFalse();
+        assertThat(MessageAttributes.sendable("s", MessageAttributes.string("x\uD800"))).as("a lone surrogate").isFalse();
+        assertThat(MessageAttributes.sendable("e", MessageAttributes.string("caf\u00e9 \uD83D\uDE00"))).isTrue();
     }
 }
