@@ -44,6 +44,8 @@ public final class FerryRuntime implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger("ferry");
     /** The longest one sink, the ledger or the adapters' clients may take to close before the exit goes on. */
     static final java.time.Duration CLOSE_BOUND = java.time.Duration.ofSeconds(10);
+    /** The ledger's: its close writes what is not yet on disk. */
+    static final java.time.Duration LEDGER_CLOSE_BOUND = java.time.Duration.ofSeconds(60);
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private final List<AutoCloseable> sources = new ArrayList<>();
     private final List<Listener> listeners = new ArrayList<>();
@@ -352,7 +354,7 @@ public final class FerryRuntime implements AutoCloseable {
         }
         closeables.clear();
         if (ledger instanceof AutoCloseable c) {
-            Closing.inParallel(List.of(c), CLOSE_BOUND);
+            Closing.inParallel(List.of(c), LEDGER_CLOSE_BOUND); // its last commits: cut short, completions are lost
         }
         ledger = null;
         if (context != null) {

@@ -139,6 +139,12 @@ final class FileSink implements Sink {
                     LOG.warn("file sink '{}': cannot write {}: {}{}; events wait and are tried again (said at most every "
                             + "10 s)", name, path, e, cut);
                 }
+                if (e instanceof java.nio.file.AccessDeniedException || e instanceof java.nio.file.NoSuchFileException
+                        || e instanceof java.nio.file.NotDirectoryException || e instanceof java.nio.file.FileSystemLoopException) {
+                    // nothing that passes by waiting (a permission taken away, the directory gone): attempts are spent,
+                    // and the event is dead-lettered in the end rather than every route waiting on this sink for ever
+                    return Outcome.retry("file sink '" + name + "': cannot write " + path + ": " + e + cut);
+                }
                 return Outcome.throttled(RETRY_AFTER);
             } finally {
                 if (interrupted) {

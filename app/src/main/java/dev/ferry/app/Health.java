@@ -20,7 +20,7 @@ import java.util.function.LongSupplier;
  *   <li><b>ready</b> ({@code /health/ready}): every source's listener is running with its threads
  *       alive and its polls answering, and the ledger answers. 503 otherwise.
  *   <li><b>live</b> ({@code /health/live}): no source has had messages in hand without any of them
- *       settling (or being waited on: held, throttled, the ledger asked again) for {@code stallAfter}
+ *       settling (or being tried again: throttled, failed, the ledger asked again) for {@code stallAfter}
  *       — a wedge a restart clears. 503 otherwise.
  *   <li>Sinks are reported ({@code DEGRADED} while a breaker is open) but do not fail either: taking
  *       the instance out of service does not bring a downstream back.
@@ -150,13 +150,14 @@ final class Health {
     }
 
     /**
-     * What counts as progress: a settlement, and also a message waiting in hand to be tried again, a
-     * throttled answer or a failed ledger call — a listener waiting out a 429 storm or a ledger
-     * outage is doing what it should, and a restart would only spend a receive of each message it
-     * holds. A wedge (a handler or an acknowledgement that never returns) moves none of these.
+     * What counts as progress: a settlement, and also a throttled answer, a failed attempt or a
+     * failed ledger call — a listener waiting out a 429 storm or a ledger outage is doing what it
+     * should, and a restart would only spend a receive of each message it holds. A wedge (a handler
+     * or an acknowledgement that never returns) moves none of these; nor does a copy waiting for the
+     * claim such a handler holds (a hold, not counted).
      */
     private static long settled(ListenerStats s) {
-        return s.settled() + s.held() + s.throttled() + s.ledgerFailures();
+        return s.settled() + s.throttled() + s.failures() + s.ledgerFailures();
     }
 
     private static Map<String, Object> component(String status, Map<String, Object> details) {

@@ -55,21 +55,42 @@ class FileSinkTest {
         assertThat(lines.get(1)).contains("\"key\":\"second\"").startsWith("{");
     }
 
+    @Test
+    void aWriteRefusedForGood_spendsAnAttempt_insteadOfHoldingEveryRouteForEver() throws IOException {
+        // a permission taken away does not pass by waiting: Throttled would keep every route waiting on this sink, for ever
+        var file = dir.resolve("denied.jsonl");
+        var real = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+        var sink = FileSink.over("out", file, new Failing(real, new AtomicBoolean(true),
+                new java.nio.file.AccessDeniedException(file.toString())), true);
+        try {
+            assertThat(sink.publish(event("first"))).isEqualTo(Outcome.done());
+            assertThat(sink.publish(event("second"))).isInstanceOf(Outcome.Retry.class);
+        } finally {
+            sink.close();
+        }
+    }
+
     /** A real channel whose second force fails once, as a disk may (EIO), after the bytes were written. */
     private static final class Failing extends FileChannel {
         private final FileChannel real;
         private final AtomicBoolean failOnce;
+        private final IOException failure;
         private int forces;
 
         Failing(FileChannel real, AtomicBoolean failOnce) {
+            this(real, failOnce, new IOException("Input/output error (injected)"));
+        }
+
+        Failing(FileChannel real, AtomicBoolean failOnce, IOException failure) {
             this.real = real;
             this.failOnce = failOnce;
+            this.failure = failure;
         }
 
         @Override
         public void force(boolean metaData) throws IOException {
             if (++forces == 2 && failOnce.getAndSet(false)) {
-                throw new IOException("Input/output error (injected)");
+                throw failure;
             }
             real.force(metaData);
         }

@@ -201,7 +201,7 @@ public final class ConfigReader {
 
         var metrics = AppSections.metrics(root);
         var admin = AppSections.admin(root, env, metrics);
-        if (listener.holdLimit().compareTo(admin.stallAfter()) >= 0) {
+        if (admin.listen() != null && listener.holdLimit().compareTo(admin.stallAfter()) >= 0) { // only with a liveness probe
             // a wait in hand that long shows no progress for longer than liveness allows: every replica restarted
             if (l.has("hold-limit")) {
                 l.error("hold-limit", "must be shorter than admin.stall-after (" + dev.ferry.domain.model.Durations.text(
