@@ -21,6 +21,9 @@ final class KafkaDeliveries {
      * back by an unclean leader election — is not taken for the one handled there before. The same record
      * read again keeps all three.
      */
+    /** The attribute of a record without a value (a tombstone: a delete in a compacted topic). */
+    static final String TOMBSTONE = "kafka.tombstone";
+
     static Delivery delivery(Rec r, String name) {
         var record = r.record;
         var attributes = new HashMap<String, String>();
@@ -30,6 +33,9 @@ final class KafkaDeliveries {
         attributes.put("kafka.topic", record.topic());
         attributes.put("kafka.partition", Integer.toString(record.partition()));
         attributes.put("kafka.offset", Long.toString(record.offset()));
+        if (record.value() == null) {
+            attributes.put(TOMBSTONE, "true"); // a delete, not an empty value: a Kafka sink writes it as a tombstone again
+        }
         var id = record.topic() + "-" + record.partition() + "@" + record.offset();
         var incarnation = movedBackAs(record);
         if (incarnation == null) {

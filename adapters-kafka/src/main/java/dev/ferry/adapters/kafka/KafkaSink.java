@@ -104,7 +104,9 @@ public final class KafkaSink implements Sink {
     public Outcome publish(Event event) {
         byte[] value;
         if (valueAttribute == null) {
-            value = event.payload();
+            // a tombstone read by a Kafka source goes out as one: written as an empty value, compaction keeps the key
+            value = event.payload().length == 0 && "true".equals(event.attributes().get(KafkaDeliveries.TOMBSTONE))
+                    ? null : event.payload();
         } else {
             String v = event.attributes().get(valueAttribute);
             if (v == null) {

@@ -72,7 +72,11 @@ class KafkaIT {
     }
 
     private Listener listen(KafkaSource source, Handler handler, InMemoryLedger ledger) {
-        var b = Listener.builder(source, source, DECODER, handler)
+        return listen(source, DECODER, handler, ledger);
+    }
+
+    private Listener listen(KafkaSource source, Decoder decoder, Handler handler, InMemoryLedger ledger) {
+        var b = Listener.builder(source, source, decoder, handler)
                 .config(ListenerConfig.builder().pollers(2).concurrency(8).pollWait(Duration.ofMillis(200))
                         .lease(Duration.ofSeconds(30)).shutdownDeadline(Duration.ofSeconds(2))
                         .retry(RetryPolicy.of(100, Backoff.fixed(Duration.ofMillis(20))))
@@ -275,6 +279,27 @@ class KafkaIT {
         assertThat(KafkaBroker.text(copy.value())).isEqualTo(body);
         assertThat(KafkaBroker.text(copy.headers().lastHeader(DeadLetterAttributes.REASON).value()))
                 .startsWith("invalid document: xxx").hasSizeLessThan(70_000);
+    }
+
+    @Test
+    void aTombstone_relayedThroughAKafkaSink_isATombstoneAgain() throws Exception {
+        // it became an empty value on the way: a compacted topic downstream kept the key it was meant to delete
+        String from = KafkaBroker.topic("tombstones-in", 1);
+        String to = KafkaBroker.topic("tombstones-out", 1);
+        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<>(Map.<String, Object>of(
+                "bootstrap.servers", KafkaBroker.bootstrap()), new org.apache.kafka.common.serialization.ByteArraySerializer(),
+                new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(from, "k".getBytes(StandardCharsets.UTF_8),
+                    null)).get(60, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        var sink = open(KafkaSink.builder(KafkaBroker.bootstrap(), to).build());
+        Decoder raw = d -> Decoded.of(List.of(new Event(d.id(), "Raw", null, d.groupKey(), d.body(), d.attributes())));
+        var listener = listen(source(from, "g-" + UUID.randomUUID()), raw, (event, delivery) -> sink.publish(event), null);
+
+        var out = KafkaBroker.readAll(to, 1);
+        assertThat(out).as(listener.stats().line()).hasSize(1);
+        assertThat(out.getFirst().value()).as("a tombstone").isNull();
+        assertThat(KafkaBroker.text(out.getFirst().key())).isEqualTo("k");
     }
 
     @Test

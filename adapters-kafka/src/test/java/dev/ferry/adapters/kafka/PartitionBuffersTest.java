@@ -211,4 +211,16 @@ class PartitionBuffersTest {
         buffers.settle(List.of(settlement(held, Disposition.ACK)));
         assertThat(buffers.toCommit(null, false).offsets().get(TP).offset()).isEqualTo(4L);
     }
+
+    @Test
+    void aRecordWithoutAValue_isATombstone_notAnEmptyValue() {
+        // a delete in a compacted topic became an empty payload no handler could tell from an empty value, and a Kafka
+        // sink wrote it on as an empty value: compaction downstream kept the key
+        var list = List.of(new ConsumerRecord<byte[], byte[]>("t", 0, 0, "k".getBytes(StandardCharsets.UTF_8), null),
+                new ConsumerRecord<byte[], byte[]>("t", 0, 1, "k".getBytes(StandardCharsets.UTF_8), new byte[0]));
+        buffers.take(new ConsumerRecords<>(Map.of(TP, list), Map.of()));
+        var out = handOut(10);
+        assertThat(KafkaDeliveries.delivery(out.get(0), "s").attributes()).containsEntry("kafka.tombstone", "true");
+        assertThat(KafkaDeliveries.delivery(out.get(1), "s").attributes()).doesNotContainKey("kafka.tombstone");
+    }
 }
