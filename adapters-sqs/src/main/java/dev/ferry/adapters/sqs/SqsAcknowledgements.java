@@ -101,8 +101,12 @@ final class SqsAcknowledgements {
                         + "was received again since and its newer receipt settles it", name, operation,
                         e.getKey().delivery().id(), error);
             }
-            failures.add(new Settlement.Failure(e.getKey(), operation + ": " + error, error.retryable()
-                    && !error.invalidReceipt()));
+            // a stale receipt is for good: the message was received again, and its newer receipt settles it — except a
+            // dead letter's, whose copy is in the DLQ already (only those are deleted): said to pass, so the listener owes
+            // it and the newer copy goes there without running (handled, it would run beside its own dead letter)
+            boolean copied = e.getKey().disposition() instanceof Disposition.DeadLetter;
+            failures.add(new Settlement.Failure(e.getKey(), operation + ": " + error,
+                    error.invalidReceipt() ? copied : error.retryable()));
         }
     }
 

@@ -375,6 +375,20 @@ class SqsSourceIT {
     }
 
     @Test
+    void aDeadLetterWhoseCopyLanded_butWhoseReceiptWasStale_isReportedToPass_soItIsOwedNotRunAgain() {
+        // reported refused for good, the dead letter was not owed: the message's newer copy ran (and could succeed)
+        // beside its own copy in the DLQ
+        var q = queue(false, 1000);
+        var stale = new Delivery("stale-id", "poison".getBytes(StandardCharsets.UTF_8), Map.of(), 3, java.time.Instant.now(),
+                null, null, q.source().name(), new SqsReceipt("a-receipt-received-again-since", System.nanoTime(), Map.of()));
+
+        var failures = q.source().settle(List.of(new Settlement(stale, Disposition.deadLetter("failed 3 times"))));
+
+        assertThat(q.deadLetterMessages()).extracting(m -> m.body()).containsExactly("poison");
+        assertThat(failures).singleElement().satisfies(f -> assertThat(f.retryable()).as(f.reason()).isTrue());
+    }
+
+    @Test
     void settle_withAnInvalidReceipt_failsThatEntryOnly_andCountsIt() {
         var q = queue(false, 1000);
         q.send("good", Map.of(), null);
