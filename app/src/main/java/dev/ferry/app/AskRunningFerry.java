@@ -56,7 +56,7 @@ abstract class AskRunningFerry implements Callable<Integer> {
                 return Ferry.FAILED;
             }
         }
-        try (var context = new RunContext(read, false)) {
+        try (var context = new RunContext(read, false).forExistingOnly()) {
             var ledger = read.ledger().plan().open(context);
             try {
                 return local(read, ledger, context);

@@ -18,9 +18,22 @@ final class RunContext implements AdapterContext, AutoCloseable {
     private final Map<String, Object> shared = new LinkedHashMap<>();
     private String region;
 
+    private boolean existingOnly;
+
     RunContext(FerryConfig config, boolean provision) {
         this.config = config;
         this.provision = provision;
+    }
+
+    /** For a command that works on what exists: see {@link AdapterContext#existingOnly}. */
+    RunContext forExistingOnly() {
+        this.existingOnly = true;
+        return this;
+    }
+
+    @Override
+    public boolean existingOnly() {
+        return existingOnly;
     }
 
     @Override

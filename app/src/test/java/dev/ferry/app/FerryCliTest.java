@@ -187,6 +187,19 @@ class FerryCliTest {
     }
 
     @Test
+    void groupsList_withNoFerryAnswering_andNoLedgerFile_saysSo_andMakesNone(@TempDir Path dir) throws Exception {
+        // it opened (so made) an empty ledger and answered "no parked groups": from another directory, a relative
+        // ledger path is another file, and the operator was told nothing was parked
+        var file = dir.resolve("ferry.yaml");
+        var ledger = dir.resolve("missing.db");
+        Files.writeString(file, "sources: {s: {sqs: {queue: q.fifo}, on-poison: park}}\nsinks: {log: {type: log}}\n"
+                + "routes:\n  - to: [log]\nledger: {kind: mvstore, path: " + ledger + "}\nadmin: {listen: \"off\"}\n");
+        assertThat(ferry("groups", "list", "-c", file.toString())).isNotZero();
+        assertThat(err.toString()).contains("no ledger at " + ledger.toAbsolutePath());
+        assertThat(ledger).doesNotExist();
+    }
+
+    @Test
     void configPrint_ofAnInvalidFile_listsItsErrors_andExits2(@TempDir Path dir) throws Exception {
         var file = dir.resolve("bad.yaml");
         Files.writeString(file, "sources:\n  s:\n    sqs: {queue: q}\nsinks:\n  log: {type: log}\nroutes:\n  - to: [nope]\n");

@@ -23,7 +23,14 @@ public final class MvStoreModule {
     public static LedgerProvider mvstoreLedger() {
         return settings -> {
             var path = Path.of(settings.string("path", "ferry-ledger.db"));
-            return context -> MvStoreLedger.open(path);
+            return context -> {
+                if (context != null && context.existingOnly() && !java.nio.file.Files.exists(path)) {
+                    throw new dev.ferry.domain.model.FerryException("no ledger at " + path.toAbsolutePath() + " (nothing has "
+                            + "run with this configuration here; a relative ledger.path is taken from the directory "
+                            + "the command runs in)", false);
+                }
+                return MvStoreLedger.open(path);
+            };
         };
     }
 }

@@ -33,6 +33,15 @@ public interface AdapterContext {
         return false;
     }
 
+    /**
+     * True when what is opened must be there already: a command that reads or changes a ledger (an
+     * event's history, a parked group's release) must not make an empty one — at a path relative to
+     * where it was run — and report that nothing is known.
+     */
+    default boolean existingOnly() {
+        return false;
+    }
+
     /** How many receives a message gets before it is dead-lettered (the listener's setting). */
     int maxReceives();
 
