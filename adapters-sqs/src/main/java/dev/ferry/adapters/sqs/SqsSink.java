@@ -132,6 +132,14 @@ public final class SqsSink implements Sink {
             return answered(Outcome.reject("event " + event.key() + "'s payload is not text SQS takes (UTF-8 without "
                     + "control characters other than tab, LF and CR): refused before sending it to SQS queue '" + name + "'"));
         }
+        for (var a : event.attributes().entrySet()) {
+            if (!MessageAttributes.sqsText(a.getKey()) || !MessageAttributes.sqsText(a.getValue())) {
+                // refused by SQS, or by the client before sending: the whole batch with it, nine other events failing too
+                return answered(Outcome.reject("event " + event.key() + "'s attribute '" + a.getKey() + "' holds a character "
+                        + "SQS does not carry (a control character or half a surrogate pair): refused before sending it "
+                        + "to SQS queue '" + name + "'"));
+            }
+        }
         Map<String, MessageAttributeValue> attributes = MessageAttributes.fromEvent(event.attributes(), Propagation.current());
         entry.messageBody(body).messageAttributes(attributes);
         if (fifo) {

@@ -243,6 +243,20 @@ class SqsSinkIT {
     }
 
     @Test
+    void anAttributeSqsDoesNotCarry_isRejectedForThatEventAlone_beforeItJoinsABatch() {
+        // sent, half a surrogate pair or a control character failed the request: the whole batch with it, nine other
+        // events answered Retry again and again, or SQS's own refusal named no attribute
+        var q = queue(false);
+        var sink = open(SqsSink.builder(ElasticMq.client(), q.url).build());
+        for (var bad : new String[] {"x\uD800", "a\u0001b"}) {
+            assertThat(sink.publish(event("bad", "body", null, Map.of("trace", bad)))).isInstanceOfSatisfying(
+                    Outcome.Reject.class, r -> assertThat(r.reason()).contains("attribute 'trace'").contains("SQS does not carry"));
+        }
+        assertThat(sink.publish(event("ok", "body", null, Map.of("trace", "caf\u00e9")))).isEqualTo(Outcome.done());
+        assertThat(drain(q, 1)).extracting(Message::body).containsExactly("body");
+    }
+
+    @Test
     void anEventGivenUpOnWhileStillQueued_isTakenOut_soTheRetryDoesNotSendItTwice() throws Exception {
         var q = queue(false);
         var held = new java.util.concurrent.atomic.AtomicBoolean();
