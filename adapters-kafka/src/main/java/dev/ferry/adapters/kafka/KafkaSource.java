@@ -154,11 +154,16 @@ public final class KafkaSource implements Source, Acknowledger {
         }
         var out = buffers.handOut(request.maxMessages(), System.nanoTime() + request.maxWait().toNanos());
         // built outside the lock: the records are out, nobody else touches them until they are settled
-        var deliveries = new ArrayList<Delivery>(out.size());
-        for (var r : out) {
-            deliveries.add(KafkaDeliveries.delivery(r, name));
+        try {
+            var deliveries = new ArrayList<Delivery>(out.size());
+            for (var r : out) {
+                deliveries.add(KafkaDeliveries.delivery(r, name));
+            }
+            return deliveries;
+        } catch (Throwable e) { // an Error making them (memory, with huge headers): out for good, their keys would stop
+            buffers.handBack(out);
+            throw e;
         }
-        return deliveries;
     }
 
     @Override

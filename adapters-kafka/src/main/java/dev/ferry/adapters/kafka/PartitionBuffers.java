@@ -361,6 +361,26 @@ final class PartitionBuffers {
         return new Settled(failures, deadLetters);
     }
 
+    /**
+     * Records handed out whose deliveries could not be made (an {@code Error} building them): queued
+     * again as they were, highest offset first, so their keys and the partition's commits go on.
+     */
+    void handBack(List<Rec> out) {
+        lock.lock();
+        try {
+            var back = new ArrayList<>(out);
+            back.sort(Comparator.comparingLong(Rec::offset).reversed());
+            for (var r : back) {
+                if (r.state == State.OUT) {
+                    r.part.requeue(r, false, 0);
+                }
+            }
+            available.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Queued again below, highest offset first; marked at once so a second settlement of it in the list is refused. */
     private static void comeBack(Rec r, Settlement s, List<Settlement> comingBack) {
         r.state = State.RETURNING;

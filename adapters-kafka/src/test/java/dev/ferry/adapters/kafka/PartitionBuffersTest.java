@@ -149,7 +149,9 @@ class PartitionBuffersTest {
         buffers.committed(commit);
 
         assertThat(buffers.buffered("t", 0).records()).as("nothing of the new buffer is forgotten").isEqualTo(3);
-        assertThat(handOut(10)).extracting(Rec::offset).containsExactly(0L, 1L, 2L);
+        var again = handOut(10).stream().map(Rec::offset).toList();
+        assertThat(again).containsExactlyInAnyOrder(0L, 1L, 2L);
+        assertThat(again.indexOf(0L)).as("a key's records in order").isLessThan(again.indexOf(1L));
     }
 
     @Test
@@ -222,5 +224,19 @@ class PartitionBuffersTest {
         var out = handOut(10);
         assertThat(KafkaDeliveries.delivery(out.get(0), "s").attributes()).containsEntry("kafka.tombstone", "true");
         assertThat(KafkaDeliveries.delivery(out.get(1), "s").attributes()).doesNotContainKey("kafka.tombstone");
+    }
+
+    @Test
+    void recordsHandedBack_goOutAgainInOrder_andTheCommitWaitsForThem() {
+        // handed out, then their deliveries could not be made (an Error): left out, their keys and the partition's
+        // commits stopped until a rebalance
+        buffers.take(records(0, "a", "a", "b"));
+        var out = handOut(10);
+        assertThat(out).hasSize(3);
+        buffers.handBack(out);
+        var again = handOut(10).stream().map(Rec::offset).toList();
+        assertThat(again).containsExactlyInAnyOrder(0L, 1L, 2L);
+        assertThat(again.indexOf(0L)).as("a key's records in order").isLessThan(again.indexOf(1L));
+        assertThat(buffers.toCommit(null, false).offsets()).as("nothing done yet").isEmpty();
     }
 }
