@@ -237,6 +237,6 @@ class PartitionBuffersTest {
         var again = handOut(10).stream().map(Rec::offset).toList();
         assertThat(again).containsExactlyInAnyOrder(0L, 1L, 2L);
         assertThat(again.indexOf(0L)).as("a key's records in order").isLessThan(again.indexOf(1L));
-        assertThat(buffers.toCommit(null, false).offsets()).as("nothing done yet").isEmpty();
+        assertThat(buffers.toCommit(null, false).offsets().get(TP).offset()).as("nothing done yet").isZero();
     }
 }
