@@ -69,7 +69,19 @@ public final class FerryRuntime implements AutoCloseable {
     }
 
     /** Starts everything; if any part fails, what started is stopped again and the failure thrown. */
+    private java.util.function.BooleanSupplier stopRequested = () -> false;
+
     public synchronized FerryRuntime start() {
+        return start(() -> false);
+    }
+
+    /**
+     * {@link #start()}, with a stop that may be asked for while it starts (a signal during a rolling
+     * deploy): asked for by the time the sources would start, they are not — every message they would
+     * receive only to release it again at once spends a receive.
+     */
+    public synchronized FerryRuntime start(java.util.function.BooleanSupplier stopRequested) {
+        this.stopRequested = stopRequested;
         try {
             startAll();
             return this;
@@ -213,6 +225,10 @@ public final class FerryRuntime implements AutoCloseable {
                     + "/metrics");
         } else if (admin != null) {
             adminPort = metricsPort;
+        }
+        if (stopRequested.getAsBoolean()) {
+            line("stop requested while starting: the sources are not started");
+            return;
         }
         for (var listener : built) {
             listeners.add(listener.start());

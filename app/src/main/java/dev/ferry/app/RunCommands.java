@@ -76,7 +76,7 @@ final class RunCommands {
             }
             Runtime.getRuntime().addShutdownHook(new Thread(runtime::close, "ferry-shutdown"));
             try {
-                runtime.start();
+                runtime.start(() -> stopRequested.getCount() == 0);
             } catch (RuntimeException | Error e) {
                 LOG.error("could not start: {}", e instanceof Error || e.getMessage() == null ? e.toString() : e.getMessage());
                 return Ferry.FAILED;

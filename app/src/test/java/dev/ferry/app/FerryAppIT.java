@@ -20,6 +20,30 @@ import org.junit.jupiter.api.io.TempDir;
 class FerryAppIT {
 
     @Test
+    void aStopAskedForWhileStarting_startsNoSource_soNoMessageIsReceivedJustToBeReleased(@TempDir Path dir) throws Exception {
+        // the sources started all the same and the stop released what their first polls took: a receive spent on each
+        int port;
+        try (var probe = new ServerSocket(0)) {
+            port = probe.getLocalPort();
+        }
+        String yaml = Files.readString(Path.of("../examples/local.yaml")).replace("port: 9324", "port: " + port)
+                .replace("127.0.0.1:9464", "127.0.0.1:0");
+        var config = ((ConfigReader.Result.Ok) ConfigReader.parse("local.yaml", yaml,
+                Map.of("FERRY_LEDGER", dir.resolve("ledger.db").toString())::get, ConfigReaderTest.ADAPTERS)).config();
+        try (var runtime = runtime(config).start(() -> true);
+             var client = SqsClients.builder().endpoint(URI.create("http://127.0.0.1:" + port)).staticCredentials("x", "x").build()) {
+            assertThat(runtime.listeners()).isEmpty();
+            String queue = "http://127.0.0.1:" + port + "/000000000000/mturk-events";
+            client.sendMessage(b -> b.queueUrl(queue).messageBody("waiting"));
+            Thread.sleep(1_500); // longer than a poll would take to find it
+            var got = client.receiveMessage(b -> b.queueUrl(queue).waitTimeSeconds(2)
+                    .messageSystemAttributeNamesWithStrings("ApproximateReceiveCount")).messages();
+            assertThat(got).singleElement().satisfies(m -> assertThat(m.attributesAsStrings())
+                    .containsEntry("ApproximateReceiveCount", "1"));
+        }
+    }
+
+    @Test
     void localExample_routesAnMturkEvent_toItsQueue(@TempDir Path dir) throws Exception {
         int port;
         try (var probe = new ServerSocket(0)) {
