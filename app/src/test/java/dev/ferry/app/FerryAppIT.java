@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.adapters.sqs.SqsClients;
 import dev.ferry.app.config.ConfigReader;
+import dev.ferry.app.config.FerryConfig;
 import dev.ferry.domain.testing.Await;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -19,17 +20,25 @@ import org.junit.jupiter.api.io.TempDir;
 /** #5: the app from a YAML file: embedded SQS, an MTurk source, routes to an SQS queue and the log. */
 class FerryAppIT {
 
+    private static int freePort() throws java.io.IOException {
+        try (var probe = new ServerSocket(0)) {
+            return probe.getLocalPort();
+        }
+    }
+
+    /** examples/local.yaml with its embedded server on {@code port}, its ledger in {@code dir}, metrics on any port. */
+    private static FerryConfig localExample(Path dir, int port, String statsEvery) throws java.io.IOException {
+        String yaml = Files.readString(Path.of("../examples/local.yaml")).replace("port: 9324", "port: " + port)
+                .replace("stats-every: 1m", statsEvery).replace("127.0.0.1:9464", "127.0.0.1:0");
+        return ((ConfigReader.Result.Ok) ConfigReader.parse("local.yaml", yaml,
+                Map.of("FERRY_LEDGER", dir.resolve("ledger.db").toString())::get, ConfigReaderTest.ADAPTERS)).config();
+    }
+
     @Test
     void aStopAskedForWhileStarting_startsNoSource_soNoMessageIsReceivedJustToBeReleased(@TempDir Path dir) throws Exception {
         // the sources started all the same and the stop released what their first polls took: a receive spent on each
-        int port;
-        try (var probe = new ServerSocket(0)) {
-            port = probe.getLocalPort();
-        }
-        String yaml = Files.readString(Path.of("../examples/local.yaml")).replace("port: 9324", "port: " + port)
-                .replace("127.0.0.1:9464", "127.0.0.1:0");
-        var config = ((ConfigReader.Result.Ok) ConfigReader.parse("local.yaml", yaml,
-                Map.of("FERRY_LEDGER", dir.resolve("ledger.db").toString())::get, ConfigReaderTest.ADAPTERS)).config();
+        int port = freePort();
+        var config = localExample(dir, port, "stats-every: 1m");
         try (var runtime = runtime(config).start(() -> true);
              var client = SqsClients.builder().endpoint(URI.create("http://127.0.0.1:" + port)).staticCredentials("x", "x").build()) {
             assertThat(runtime.listeners()).isEmpty();
@@ -45,14 +54,8 @@ class FerryAppIT {
 
     @Test
     void localExample_routesAnMturkEvent_toItsQueue(@TempDir Path dir) throws Exception {
-        int port;
-        try (var probe = new ServerSocket(0)) {
-            port = probe.getLocalPort();
-        }
-        String yaml = Files.readString(Path.of("../examples/local.yaml")).replace("port: 9324", "port: " + port)
-                .replace("stats-every: 1m", "stats-every: 1s").replace("127.0.0.1:9464", "127.0.0.1:0");
-        var config = ((ConfigReader.Result.Ok) ConfigReader.parse("local.yaml", yaml,
-                Map.of("FERRY_LEDGER", dir.resolve("ledger.db").toString())::get, ConfigReaderTest.ADAPTERS)).config();
+        int port = freePort();
+        var config = localExample(dir, port, "stats-every: 1s");
 
         try (var runtime = runtime(config).start();
              var client = SqsClients.builder().endpoint(URI.create("http://127.0.0.1:" + port)).staticCredentials("x", "x").build()) {

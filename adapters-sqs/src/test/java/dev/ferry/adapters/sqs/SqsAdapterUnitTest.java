@@ -258,15 +258,7 @@ class SqsAdapterUnitTest {
     void aDeleteOrVisibilityAnswerThatNamesNoEntry_confirmsNone() {
         // only the failed entries were read: an answer naming nothing (a proxy's empty 200) counted every entry deleted
         // (a dead letter's original then came back with its counts forgotten) or extended (a lease ran out unseen)
-        var client = new software.amazon.awssdk.services.sqs.SqsClient() {
-            @Override
-            public String serviceName() {
-                return "sqs";
-            }
-
-            @Override
-            public void close() {
-            }
+        var client = new FakeSqs() {
 
             @Override
             public software.amazon.awssdk.services.sqs.model.DeleteMessageBatchResponse deleteMessageBatch(
@@ -295,15 +287,7 @@ class SqsAdapterUnitTest {
         // min(lease, what SQS still allows) was sent and answered success, and the listener counted on a whole lease while
         // the message turned visible seconds later (handled twice, its new receive not excused)
         var asked = new java.util.concurrent.ConcurrentHashMap<String, Integer>();
-        var client = new software.amazon.awssdk.services.sqs.SqsClient() {
-            @Override
-            public String serviceName() {
-                return "sqs";
-            }
-
-            @Override
-            public void close() {
-            }
+        var client = new FakeSqs() {
 
             @Override
             public software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchResponse changeMessageVisibilityBatch(
@@ -327,5 +311,17 @@ class SqsAdapterUnitTest {
         assertThat(notExtended).containsExactly(old);
         assertThat(asked.get("h-old")).as("kept invisible as long as SQS allows").isBetween(15, 20);
         assertThat(asked.get("h-fresh")).isEqualTo(60);
+    }
+
+    /** An SQS client that answers only what a test overrides. */
+    private abstract static class FakeSqs implements software.amazon.awssdk.services.sqs.SqsClient {
+        @Override
+        public String serviceName() {
+            return "sqs";
+        }
+
+        @Override
+        public void close() {
+        }
     }
 }
