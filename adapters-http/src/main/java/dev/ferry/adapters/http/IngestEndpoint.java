@@ -257,8 +257,10 @@ final class IngestEndpoint {
         String idempotencyKey = ex.getRequestHeaders().getFirst("Idempotency-Key");
         String[] dedups;
         try {
-            dedups = idempotencyKey == null ? null : items.batch() ? BatchItemIds.of(idempotencyKey, items.items())
-                    : new String[] {idempotencyKey};
+            // a single event too: one of a batch answered retry and sent again alone under the key is a single object
+            // then, and must keep the id it had in the batch (by the key alone, the second such resend was a duplicate
+            // of the first, dropped and answered done)
+            dedups = idempotencyKey == null ? null : BatchItemIds.of(idempotencyKey, items.items());
         } catch (IllegalArgumentException identical) {
             respond(ex, 400, Map.of(), error(identical.getMessage()));
             return;
