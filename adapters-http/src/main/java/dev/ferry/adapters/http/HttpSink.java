@@ -153,7 +153,17 @@ public final class HttpSink implements Sink {
         boolean reported = false;
         try {
             var tries = new int[1];
-            var outcome = retry.executeSupplier(() -> attempt(event, target, ++tries[0])).outcome();
+            Outcome outcome;
+            try {
+                outcome = retry.executeSupplier(() -> attempt(event, target, ++tries[0])).outcome();
+            } catch (RuntimeException e) {
+                if (!Thread.currentThread().isInterrupted()) {
+                    throw e;
+                }
+                // interrupted between attempts: the retry's pause gives up with an exception of its own (a null one, for
+                // a retry decided on a result) — a publish answers, it does not throw
+                outcome = Outcome.retry(Redact.url(target) + ": interrupted");
+            }
             if (outcome instanceof Outcome.Retry) {
                 breaker.failure();
             } else {
@@ -211,7 +221,7 @@ public final class HttpSink implements Sink {
         } catch (InterruptedException e) {
             answer.cancel(true);
             Thread.currentThread().interrupt();
-            return new Attempt.Transient(Outcome.retry(where + ": interrupted"));
+            return new Attempt.Final(Outcome.retry(where + ": interrupted")); // not tried again here: the caller is stopping
         }
         return answers.outcome(where, target, response, attemptNumber);
     }

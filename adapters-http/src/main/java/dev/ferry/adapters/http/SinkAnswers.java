@@ -87,11 +87,13 @@ final class SinkAnswers {
         if (status == 408 || status / 100 == 5) {
             return new Attempt.Transient(Outcome.retry(reason));
         }
-        if (status == 409 && attemptNumber > 1) {
-            // after an attempt whose answer was lost, with the same Idempotency-Key: "that key is in use" — the first
-            // request may still be under way, and it may well succeed. Not this event's fault: tried again later
-            return new Attempt.Final(Outcome.retry(reason + " (after an earlier attempt of this request, whose answer was "
-                    + "lost: the endpoint may still be working on it)"));
+        if (status == 409) {
+            // with the same Idempotency-Key: "that key is in use" — an earlier request (an attempt of this publish whose
+            // answer was lost, or of an earlier publish of the event that timed out, or of the instance that crashed)
+            // may still be under way, and may well succeed. Not this event's fault: tried again later, and a real
+            // conflict still ends at max-attempts
+            return new Attempt.Final(Outcome.retry(reason + " (the endpoint may still be working on an earlier attempt "
+                    + "with this Idempotency-Key)"));
         }
         return new Attempt.Final(Outcome.reject(reason));
     }

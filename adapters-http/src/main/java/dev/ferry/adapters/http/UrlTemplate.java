@@ -55,7 +55,12 @@ final class UrlTemplate {
             throw new IllegalArgumentException("url '" + Redact.url(template) + "' must start with http:// or https://");
         }
         try {
-            new URI(probe);
+            if (new URI(probe).getHost() == null) {
+                // a name with '_' (a Docker Compose service) parses as a registry authority: the JDK's client refuses it
+                // on every event, each then retried and dead-lettered
+                throw new IllegalArgumentException("url '" + Redact.url(template) + "' has no host the HTTP client takes "
+                        + "(a host name may hold letters, digits, '-' and '.', not '_')");
+            }
         } catch (URISyntaxException e) {
             // URI.create's message quotes the whole url; say where and what without it (#16)
             throw new IllegalArgumentException("url '" + Redact.url(template) + "' is not a valid URL: " + e.getReason()

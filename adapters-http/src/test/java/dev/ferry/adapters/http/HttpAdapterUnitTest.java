@@ -42,6 +42,14 @@ class HttpAdapterUnitTest {
     }
 
     @Test
+    void urlTemplate_withAHostTheClientRefuses_isRefusedWhenBuilt_notOnEveryEvent() {
+        // 'my_api' parses as a registry authority: accepted at start, every event then failed, retried and dead-lettered
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new UrlTemplate("http://my_api:8080/hook/{key}"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no host");
+        assertThat(new UrlTemplate("http://my-api:8080/hook/{key}")).isNotNull();
+    }
+
+    @Test
     void urlTemplate_refusesPathValuesThatWouldPointTheRequestElsewhere_queryValuesMayBeMissing() {
         var t = new UrlTemplate("https://h.example/tenants/{attr.tenant}/events?g={group}");
         var dotDot = new Event("k", "T", null, null, new byte[0], Map.of("tenant", ".."));

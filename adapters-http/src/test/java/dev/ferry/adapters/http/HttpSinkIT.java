@@ -200,9 +200,34 @@ class HttpSinkIT {
         var outcome = sink(to("/idem").timeout(Duration.ofMillis(300))).publish(event("a"));
         assertThat(outcome).isInstanceOfSatisfying(Outcome.Retry.class, r -> assertThat(r.reason()).contains("409")
                 .contains("earlier attempt"));
-        server.script("/conflict", Response.of(409, "order already cancelled"));
-        assertThat(sink(to("/conflict")).publish(event("b"))).as("a conflict on the first attempt is the event's own")
-                .isInstanceOf(Outcome.Reject.class);
+        // and on the first attempt of a later publish: the earlier publish of the event timed out (or its instance
+        // crashed) while its request ran on. Rejected, the event was dead-lettered though it may well have been applied;
+        // a real conflict still ends at the listener's max-attempts
+        server.script("/later", Response.of(200).delay(1_000), Response.of(409, "key in use"));
+        var once = sink(to("/later").timeout(Duration.ofMillis(300)).retries(1, Duration.ofMillis(10)));
+        assertThat(once.publish(event("b"))).as("timed out").isInstanceOf(Outcome.Retry.class);
+        assertThat(once.publish(event("b"))).as("the next publish hears 'in use'").isInstanceOfSatisfying(Outcome.Retry.class,
+                r -> assertThat(r.reason()).contains("409"));
+    }
+
+    @Test
+    void aPublishInterruptedBetweenAttempts_answersRetry_ratherThanThrowing() throws Exception {
+        // the retry's pause, interrupted, threw a NullPointerException out of publish (a sink answers, it does not throw)
+        server.script("/slow", Response.of(503), Response.of(503), Response.of(503));
+        var sink = sink(to("/slow").retries(3, Duration.ofSeconds(2)));
+        var answer = new java.util.concurrent.atomic.AtomicReference<Object>();
+        var caller = Thread.ofVirtual().start(() -> {
+            try {
+                answer.set(sink.publish(event("c")));
+            } catch (Throwable e) {
+                answer.set(e);
+            }
+        });
+        assertThat(dev.ferry.domain.testing.Await.until(Duration.ofSeconds(10), () -> !server.received.isEmpty())).isTrue();
+        Thread.sleep(200); // in the pause before the second attempt
+        caller.interrupt();
+        assertThat(caller.join(Duration.ofSeconds(10))).isTrue();
+        assertThat(answer.get()).isInstanceOf(Outcome.Retry.class);
     }
 
     @Test // maintenance announced: not asked again within 100 ms, attempts not spent before it ends
