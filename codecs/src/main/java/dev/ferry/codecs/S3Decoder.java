@@ -175,14 +175,30 @@ final class S3Decoder extends JsonSupport {
                 + "@" + (eventTime != null ? eventTime : "");
     }
 
-    /** 24 hex digits of the body's SHA-256. */
+    /**
+     * 24 hex digits of the body's SHA-256 — once per body: every record without an identifier asks for
+     * it, and a megabyte of such records hashed the megabyte tens of thousands of times, on the poller.
+     */
     static String contentHash(byte[] body) {
+        var last = LAST_HASH.get();
+        if (last != null && last.body().get() == body) {
+            return last.hash();
+        }
+        String hash;
         try {
-            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(body), 0, 12);
+            hash = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(body), 0, 12);
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JDK has SHA-256", e);
         }
+        LAST_HASH.set(new BodyHash(new java.lang.ref.WeakReference<>(body), hash));
+        return hash;
     }
+
+    /** The last body hashed on a thread (held weakly), and its hash. */
+    private record BodyHash(java.lang.ref.WeakReference<byte[]> body, String hash) {
+    }
+
+    private static final ThreadLocal<BodyHash> LAST_HASH = new ThreadLocal<>();
 
     /** The object as its event keys name it: {@code bucket/key}, or the key alone in a record without a bucket. */
     static String object(String bucket, String key) {

@@ -57,11 +57,81 @@ final class SniffingDecoder implements Decoder {
     @Override
     public Decoded decode(Delivery delivery) {
         return switch (sniff(delivery.body())) {
-            case S3 -> s3.decode(delivery);
-            case MTURK -> mturk.decode(delivery);
+            case S3 -> orFallback(s3.decode(delivery), delivery, Kind.S3);
+            case MTURK -> orFallback(mturk.decode(delivery), delivery, Kind.MTURK);
             case SNS -> sns.decode(delivery);
             case OTHER -> fallback.decode(delivery);
         };
+    }
+
+    /**
+     * A body a format's decoder refused that is not that format at all — ordinary JSON with a field
+     * named {@code Event}, {@code Service}, {@code Records} or {@code Events} (an application's own
+     * event, a DynamoDB stream's records) — goes to the fallback; one that is the format, damaged,
+     * stays malformed. Looked at only on that path.
+     */
+    private Decoded orFallback(Decoded decoded, Delivery delivery, Kind kind) {
+        if (decoded instanceof Decoded.Malformed && !shaped(delivery.body(), kind)) {
+            return fallback.decode(delivery);
+        }
+        return decoded;
+    }
+
+    /**
+     * Whether the body has the format's own structure: for S3 a {@code Records} array empty or with a
+     * record holding an {@code s3} object, {@code "Service": "Amazon S3"} or an {@code Event} of
+     * {@code s3:...}; for MTurk an {@code EventDocId}, or an {@code Events} entry with an {@code EventType}.
+     */
+    boolean shaped(byte[] body, Kind kind) {
+        try (JsonParser p = factory.createParser(body)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                return false;
+            }
+            String name;
+            while ((name = p.nextFieldName()) != null) {
+                var value = p.nextToken();
+                if (kind == Kind.S3 && name.equals("Records") && value == JsonToken.START_ARRAY) {
+                    var first = p.nextToken();
+                    if (first == JsonToken.END_ARRAY || arrayHasObjectWith(p, first, "s3")) {
+                        return true;
+                    }
+                } else if (kind == Kind.S3 && (name.equals("Event") || name.equals("Service")) && value == JsonToken.VALUE_STRING) {
+                    if (p.getText().startsWith("s3:") || p.getText().equals("Amazon S3")) {
+                        return true;
+                    }
+                } else if (kind == Kind.MTURK && name.equals("EventDocId")) {
+                    return true;
+                } else if (kind == Kind.MTURK && name.equals("Events") && value == JsonToken.START_ARRAY) {
+                    var first = p.nextToken();
+                    if (first != JsonToken.END_ARRAY && arrayHasObjectWith(p, first, "EventType")) {
+                        return true;
+                    }
+                } else {
+                    p.skipChildren();
+                }
+            }
+            return false;
+        } catch (IOException | RuntimeException e) {
+            return true; // not JSON the parser reads: the format's own refusal says why
+        }
+    }
+
+    /** Reads an array from its first element's token on; whether one of its objects has {@code field}. Leaves it read. */
+    private static boolean arrayHasObjectWith(JsonParser p, JsonToken token, String field) throws IOException {
+        boolean found = false;
+        for (var t = token; t != JsonToken.END_ARRAY && t != null; t = p.nextToken()) {
+            if (t == JsonToken.START_OBJECT) {
+                String name;
+                while ((name = p.nextFieldName()) != null) {
+                    found |= name.equals(field);
+                    p.nextToken();
+                    p.skipChildren();
+                }
+            } else {
+                p.skipChildren();
+            }
+        }
+        return found;
     }
 
     /** The names that tell a format (S3: 0-2, MTurk: 3-5, SNS: 6-7): the first of them in a body decides. */

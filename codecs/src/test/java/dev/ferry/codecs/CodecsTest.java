@@ -360,6 +360,39 @@ class CodecsTest {
     }
 
     @Test
+    void sniffing_aBodyThatOnlyNamesAFieldLikeAFormat_goesOnAsRaw_aDamagedNotificationStaysMalformed() {
+        // the first known field name decided: an application's {"Event": ...}, a DynamoDB stream's Records, an
+        // {"Events": [...]} of clicks were refused by the S3 or MTurk decoder and dead-lettered, from the default format
+        var auto = Codecs.named("auto", LIMITS);
+        for (var body : new String[] {"{\"Event\":\"user.signup\",\"id\":7}", "{\"Service\":\"billing\"}",
+                "{\"Records\":[{\"eventName\":\"INSERT\",\"dynamodb\":{\"Keys\":{}}}]}",
+                "{\"Events\":[{\"type\":\"click\"}]}"}) {
+            var decoded = auto.decode(Samples.delivery(body.getBytes(StandardCharsets.UTF_8)));
+            assertThat(decoded).as(body).isInstanceOfSatisfying(Decoded.Events.class,
+                    e -> assertThat(e.events().getFirst().type()).isEqualTo("raw"));
+        }
+        assertThat(malformed(auto, "{\"Records\":[{\"s3\":{\"bucket\":{\"name\":\"b\"}}}]}")).contains("key");
+        assertThat(malformed(auto, "{\"EventDocId\":\"d\",\"Events\":[{\"type\":\"click\"}]}")).isNotBlank();
+    }
+
+    @Test
+    void aMegabyteOfS3RecordsWithoutIdentifiers_isHashedOnce_notOncePerRecord() {
+        // each record without a sequencer, version, name or time hashed the whole body for its key: 35,000 records of a
+        // megabyte were 36 GB of SHA-256 on the poller
+        var body = new StringBuilder("{\"Records\":[");
+        int count = 40_000;
+        for (int i = 0; i < count; i++) {
+            body.append(i == 0 ? "" : ",").append("{\"s3\":{\"object\":{\"key\":\"a\"}}}");
+        }
+        var bytes = body.append("]}").toString().getBytes(StandardCharsets.UTF_8);
+        var s3 = Codecs.named("s3", LIMITS.withMaxBodyBytes(bytes.length + 1));
+        var decoded = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(10),
+                () -> s3.decode(Samples.delivery(bytes)));
+        var keys = ((Decoded.Events) decoded).events().stream().map(Event::key).collect(java.util.stream.Collectors.toSet());
+        assertThat(keys).hasSize(count);
+    }
+
+    @Test
     void unknownFormatName_listsTheKnownOnes() {
         assertThatThrownBy(() -> Codecs.named("xml", LIMITS)).hasMessage(
                 "unknown format 'xml', expected one of s3, mturk, sns, sns+s3, sns+mturk, raw, auto (json needs pointers)");
