@@ -91,7 +91,9 @@ final class JsonPointerDecoder extends JsonSupport {
                         throw new Failure(pointers.id() + ": expected a string or a whole number for the event id, found "
                                 + clip(p.getText()));
                     }
-                    found[i] = t == JsonToken.VALUE_NULL ? null : p.getText();
+                    // a whole number as written by another writer (-0 for 0) is one key, as 1.0 and 1e0 would not be
+                    found[i] = t == JsonToken.VALUE_NULL ? null
+                            : t == JsonToken.VALUE_NUMBER_INT ? p.getBigIntegerValue().toString() : p.getText();
                 }
             }
         }

@@ -190,6 +190,10 @@ class CodecsTest {
         }
         var whole = (Decoded.Events) decoder.decode(Samples.delivery("{\"id\":-42}".getBytes(StandardCharsets.UTF_8)));
         assertThat(whole.events().getFirst().key()).isEqualTo("-42");
+        // -0 and 0 are one number: two keys, the same event ran twice
+        var minusZero = (Decoded.Events) decoder.decode(Samples.delivery("{\"id\":-0}".getBytes(StandardCharsets.UTF_8)));
+        var zero = (Decoded.Events) decoder.decode(Samples.delivery("{\"id\":0}".getBytes(StandardCharsets.UTF_8)));
+        assertThat(minusZero.events().getFirst().key()).isEqualTo(zero.events().getFirst().key());
     }
 
     @Test
