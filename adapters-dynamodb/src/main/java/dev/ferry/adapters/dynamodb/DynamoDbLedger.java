@@ -110,7 +110,9 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
 
     /**
      * Creates the table (on-demand billing, the key as its partition key) and turns on TTL on the
-     * expiry attribute; a table that exists already is left as it is. For the CLI and tests.
+     * expiry attribute. A table that exists already keeps its settings, but gets TTL on the expiry
+     * attribute when it has none — a first run whose TTL call was refused (a missing permission),
+     * then run again, left a table whose items never expired. For the CLI and tests.
      */
     public static void createTable(DynamoDbClient client, String table, Names names) {
         try {
@@ -121,7 +123,9 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
                     .keySchema(KeySchemaElement.builder().attributeName(names.key()).keyType(KeyType.HASH).build()));
             client.waiter().waitUntilTableExists(b -> b.tableName(table));
         } catch (ResourceInUseException exists) {
-            return;
+            if (ttlOn(client, table, names)) {
+                return;
+            }
         } catch (RuntimeException e) {
             throw new FerryException("cannot create DynamoDB table '" + table + "': " + e.getMessage(), e, false);
         }
@@ -131,6 +135,16 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
         } catch (RuntimeException e) {
             throw new FerryException("DynamoDB table '" + table + "' was created but TTL on '" + names.ttl()
                     + "' could not be turned on: " + e.getMessage(), e, false);
+        }
+    }
+
+    /** Whether TTL is on (or being turned on) for the table, on any attribute: one set by hand is left alone. */
+    private static boolean ttlOn(DynamoDbClient client, String table, Names names) {
+        try {
+            var status = client.describeTimeToLive(b -> b.tableName(table)).timeToLiveDescription().timeToLiveStatusAsString();
+            return "ENABLED".equals(status) || "ENABLING".equals(status);
+        } catch (RuntimeException e) {
+            return true; // not allowed to ask: left as it is, as before
         }
     }
 

@@ -87,6 +87,25 @@ class DynamoDbLedgerIT {
     }
 
     @Test
+    void createTable_onATableThatExistsWithoutTtl_turnsItOn() {
+        // a first run whose TTL call was refused (a permission missing), then run again: the table existed, so TTL was
+        // never turned on, and nothing in it ever expired
+        var names = DynamoDbLedger.Names.defaults();
+        String table = "bare-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        client.createTable(b -> b.tableName(table).billingMode(software.amazon.awssdk.services.dynamodb.model.BillingMode.PAY_PER_REQUEST)
+                .attributeDefinitions(software.amazon.awssdk.services.dynamodb.model.AttributeDefinition.builder()
+                        .attributeName(names.key()).attributeType(software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType.S).build())
+                .keySchema(software.amazon.awssdk.services.dynamodb.model.KeySchemaElement.builder().attributeName(names.key())
+                        .keyType(software.amazon.awssdk.services.dynamodb.model.KeyType.HASH).build()));
+
+        DynamoDbLedger.createTable(client, table, names);
+
+        var ttl = client.describeTimeToLive(b -> b.tableName(table)).timeToLiveDescription();
+        assertThat(ttl.timeToLiveStatus()).isIn(TimeToLiveStatus.ENABLED, TimeToLiveStatus.ENABLING);
+        assertThat(ttl.attributeName()).isEqualTo(names.ttl());
+    }
+
+    @Test
     void aKeyWhoseCompletedItemTtlDeleted_givesItsNextHolderATokenNoZombieHolds() {
         var names = DynamoDbLedger.Names.defaults();
         var clock = new MutableClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS)); // see LedgerContract
