@@ -76,7 +76,7 @@ public final class HttpSource implements Source, Acknowledger {
         this.capacity = new Semaphore(b.capacity);
         this.endpoint = new IngestEndpoint(new IngestEndpoint.Settings(b.name, b.path, b.auth, b.maxBodyBytes,
                 b.maxEventsPerRequest, b.responseTimeout, b.readTimeout, b.signatureWindow, b.clock,
-                b.maxConcurrentRequests, b.maxUploads, b.maxRememberedSignatures), ready, capacity);
+                b.maxConcurrentRequests, b.maxUploads, b.maxRememberedSignatures, b.maxUploadBytes), ready, capacity);
     }
 
     public static Builder builder() {
@@ -348,6 +348,22 @@ public final class HttpSource implements Source, Acknowledger {
             this.readTimeout = timeout;
             return this;
         }
+
+        /**
+         * The bytes all bodies being read may take at once (a quarter of the heap by default): beyond it a
+         * request gets 503 at once. A body counts its {@code Content-Length}, or {@code maxBodyBytes} when
+         * chunked. Without it {@code maxUploads} slow senders of bodies at the limit — no valid signature
+         * needed to send one — held that many megabytes, and the heap ran out under every pipeline.
+         */
+        public Builder maxUploadBytes(long bytes) {
+            if (bytes < 1024) {
+                throw new IllegalArgumentException("maxUploadBytes must be >= 1024, was " + bytes);
+            }
+            this.maxUploadBytes = bytes;
+            return this;
+        }
+
+        private long maxUploadBytes = Runtime.getRuntime().maxMemory() / 4;
 
         /** Requests whose body is being read at once (1000 by default); beyond it requests get 503 at once. */
         public Builder maxUploads(int uploads) {

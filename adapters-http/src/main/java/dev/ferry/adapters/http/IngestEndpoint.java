@@ -42,7 +42,7 @@ final class IngestEndpoint {
     /** What the endpoint needs from its source's settings. */
     record Settings(String name, String path, IngestAuth auth, int maxBodyBytes, int maxEventsPerRequest,
                     Duration responseTimeout, Duration readTimeout, Duration signatureWindow, Clock clock,
-                    int maxConcurrentRequests, int maxUploads, int maxRememberedSignatures) {
+                    int maxConcurrentRequests, int maxUploads, int maxRememberedSignatures, long maxUploadBytes) {
     }
 
     /** A request refused or answered without being handled: the server closes its connection, unread. */
@@ -66,6 +66,8 @@ final class IngestEndpoint {
     private final Semaphore requests;
     private final int maxUploads;
     private final Semaphore uploads;
+    /** The kibibytes the bodies being read may take at once (see {@code HttpSource.Builder.maxUploadBytes}). */
+    private final Semaphore uploadKib;
     private final IngestSignatures signatures;
     private final BlockingQueue<Item> ready;
     private final AtomicInteger openRequests = new AtomicInteger();
@@ -85,6 +87,7 @@ final class IngestEndpoint {
         this.requests = new Semaphore(s.maxConcurrentRequests());
         this.maxUploads = s.maxUploads();
         this.uploads = new Semaphore(s.maxUploads());
+        this.uploadKib = new Semaphore((int) Math.min(Integer.MAX_VALUE, Math.max(1, s.maxUploadBytes() / 1024)));
         this.signatures = new IngestSignatures(s.path(), s.clock(), s.signatureWindow(), s.maxRememberedSignatures());
         this.ready = ready;
         this.capacity = capacity;
@@ -208,13 +211,22 @@ final class IngestEndpoint {
                     + "); try again shortly");
             return;
         }
+        String length = ex.getRequestHeaders().getFirst("Content-Length");
+        long declared = length == null ? -1 : parseLong(length);
+        // the bytes this body may take while it arrives: what it says, within the limit (a refused one is drained, not kept)
+        int kib = (int) ((declared >= 0 && declared <= maxBodyBytes ? declared : declared > maxBodyBytes ? 0 : maxBodyBytes)
+                / 1024 + 1);
+        if (!uploadKib.tryAcquire(kib)) {
+            uploads.release();
+            refuse(ex, deadline, 503, RETRY_AND_CLOSE, "too many bytes being received at once; try again shortly");
+            return;
+        }
         byte[] body;
         try {
-            String length = ex.getRequestHeaders().getFirst("Content-Length");
-            if (length != null && parseLong(length) > maxBodyBytes) {
+            if (declared > maxBodyBytes) {
                 // read (and drop) what the client is sending, within the read deadline, so it can read its 413:
                 // answering while it still sends makes the server close on unread bytes and the answer is lost
-                drain(ex.getRequestBody(), parseLong(length));
+                drain(ex.getRequestBody(), declared);
                 refuse(ex, deadline, 413, Map.of(), "body of " + length
                         + " bytes is over the limit of " + maxBodyBytes);
                 return;
@@ -236,6 +248,7 @@ final class IngestEndpoint {
             respond(ex, 400, Map.of("Connection", "close"), error("malformed chunked body: a chunk size over 2 GB"));
             throw new Abandoned("malformed chunked body");
         } finally {
+            uploadKib.release(kib);
             uploads.release();
         }
         if (!deadline.done()) {

@@ -516,6 +516,33 @@ class HttpSourceHardeningIT {
         assertThat(closedByServer(socket, Duration.ofSeconds(10))).isTrue();
     }
 
+    @Test
+    void slowUploadsBeyondTheByteBudget_get503AtOnce_beforeTheirBodiesFillTheHeap() throws Exception {
+        // maxUploads slow senders of bodies at the limit (no valid signature needed to send one) held that many
+        // megabytes at once: a thousand of a megabyte took a 768 MiB heap down, with every pipeline in the process
+        var source = start(HttpSource.builder().auth(IngestAuth.none()).maxBodyBytes(100_000).maxUploadBytes(250_000)
+                .readTimeout(Duration.ofSeconds(30)));
+        var slow = new ArrayList<Socket>();
+        for (int i = 0; i < 2; i++) {
+            slow.add(upload(source, 100_000, "{\"id\":\"slow-" + i + "\","));
+        }
+        assertThat(Await.until(Duration.ofSeconds(10), () -> source.uploading() == 2)).isTrue();
+
+        var excess = upload(source, 100_000, "{\"id\":\"excess\",");
+        excess.setSoTimeout(3_000);
+        assertThat(head(excess)).as("a third would pass the budget").startsWith("HTTP/1.1 503");
+        var small = post(source, "{\"id\":\"small\",\"type\":\"Good\"}");
+        assertThat(small.statusCode()).as("a small body still fits").isNotEqualTo(503);
+
+        for (var socket : slow) {
+            socket.close();
+        }
+        assertThat(Await.until(Duration.ofSeconds(10), () -> source.uploading() == 0)).isTrue();
+        var again = upload(source, 100_000, "{\"id\":\"again\",");
+        assertThat(Await.until(Duration.ofSeconds(10), () -> source.uploading() == 1)).as("the budget came back").isTrue();
+        again.close();
+    }
+
     @Test // #16
     void uploadsBeyondTheLimit_get503AtOnce_andTheSlotsComeBack() throws Exception {
         var source = start(HttpSource.builder().auth(IngestAuth.none()).maxUploads(3).readTimeout(Duration.ofSeconds(30)));
