@@ -35,6 +35,8 @@ final class KafkaDeliveries {
         attributes.put("kafka.offset", Long.toString(record.offset()));
         if (record.value() == null) {
             attributes.put(TOMBSTONE, "true"); // a delete, not an empty value: a Kafka sink writes it as a tombstone again
+        } else {
+            attributes.remove(TOMBSTONE); // a header of that name says nothing: forged, it would delete the key downstream
         }
         var id = record.topic() + "-" + record.partition() + "@" + record.offset();
         var incarnation = movedBackAs(record);

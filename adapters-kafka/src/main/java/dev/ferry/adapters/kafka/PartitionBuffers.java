@@ -372,6 +372,7 @@ final class PartitionBuffers {
             back.sort(Comparator.comparingLong(Rec::offset).reversed());
             for (var r : back) {
                 if (r.state == State.OUT) {
+                    r.receives--; // never handed to the engine: not a receive to count against it
                     r.part.requeue(r, false, 0);
                 }
             }
