@@ -64,10 +64,7 @@ final class IngestEndpoint {
     /** The events the endpoint holds at most (all of {@link #capacity}'s permits). */
     private final int capacityTotal;
     private final Semaphore requests;
-    private final int maxUploads;
-    private final Semaphore uploads;
-    /** The kibibytes the bodies being read may take at once (see {@code HttpSource.Builder.maxUploadBytes}). */
-    private final Semaphore uploadKib;
+    private final Uploads uploads;
     private final IngestSignatures signatures;
     private final BlockingQueue<Item> ready;
     private final AtomicInteger openRequests = new AtomicInteger();
@@ -85,9 +82,7 @@ final class IngestEndpoint {
         this.readTimeout = s.readTimeout();
         this.clock = s.clock();
         this.requests = new Semaphore(s.maxConcurrentRequests());
-        this.maxUploads = s.maxUploads();
-        this.uploads = new Semaphore(s.maxUploads());
-        this.uploadKib = new Semaphore((int) Math.min(Integer.MAX_VALUE, Math.max(1, s.maxUploadBytes() / 1024)));
+        this.uploads = new Uploads(s.maxUploads(), s.maxUploadBytes(), s.maxBodyBytes());
         this.signatures = new IngestSignatures(s.path(), s.clock(), s.signatureWindow(), s.maxRememberedSignatures());
         this.ready = ready;
         this.capacity = capacity;
@@ -115,7 +110,7 @@ final class IngestEndpoint {
 
     /** Requests whose body is being read right now (at most {@code maxUploads}). */
     int uploading() {
-        return maxUploads - uploads.availablePermits();
+        return uploads.reading();
     }
 
     /** Signatures remembered to refuse their replay. */
@@ -203,22 +198,14 @@ final class IngestEndpoint {
                 return;
             }
         }
-        // the body is read before a processing permit is taken, by at most maxUploads at once, each within
-        // readTimeout (with the headers): a slow client holds neither permits nor threads. A body refused for its
-        // size is drained under the same permit, so that clients sending too much cannot hold every thread either
-        if (!uploads.tryAcquire()) {
-            refuse(ex, deadline, 503, RETRY_AND_CLOSE, "too many requests being received at once (" + maxUploads
-                    + "); try again shortly");
-            return;
-        }
-        String length = ex.getRequestHeaders().getFirst("Content-Length");
-        long declared = length == null ? -1 : parseLong(length);
-        // the bytes this body may take while it arrives: what it says, within the limit (a refused one is drained, not kept)
-        int kib = (int) ((declared >= 0 && declared <= maxBodyBytes ? declared : declared > maxBodyBytes ? 0 : maxBodyBytes)
-                / 1024 + 1);
-        if (!uploadKib.tryAcquire(kib)) {
-            uploads.release();
-            refuse(ex, deadline, 503, RETRY_AND_CLOSE, "too many bytes being received at once; try again shortly");
+        // the body is read before a processing permit is taken, within the uploads' bounds (see Uploads) and readTimeout:
+        // a slow client holds no permit. A body refused for its size is drained under the same bounds
+        long declared = ex.getRequestHeaders().getFirst("Content-Length") == null ? -1
+                : parseLong(ex.getRequestHeaders().getFirst("Content-Length"));
+        int upload = uploads.take(declared);
+        if (upload < 0) {
+            refuse(ex, deadline, 503, RETRY_AND_CLOSE, (upload == Uploads.TOO_MANY ? "too many requests being received at "
+                    + "once (" + uploads.maxUploads() + ")" : "too many bytes being received at once") + "; try again shortly");
             return;
         }
         byte[] body;
@@ -227,8 +214,7 @@ final class IngestEndpoint {
                 // read (and drop) what the client is sending, within the read deadline, so it can read its 413:
                 // answering while it still sends makes the server close on unread bytes and the answer is lost
                 drain(ex.getRequestBody(), declared);
-                refuse(ex, deadline, 413, Map.of(), "body of " + length
-                        + " bytes is over the limit of " + maxBodyBytes);
+                refuse(ex, deadline, 413, Map.of(), "body of " + declared + " bytes is over the limit of " + maxBodyBytes);
                 return;
             }
             body = readBounded(ex.getRequestBody(), maxBodyBytes);
@@ -248,8 +234,7 @@ final class IngestEndpoint {
             respond(ex, 400, Map.of("Connection", "close"), error("malformed chunked body: a chunk size over 2 GB"));
             throw new Abandoned("malformed chunked body");
         } finally {
-            uploadKib.release(kib);
-            uploads.release();
+            uploads.release(upload);
         }
         if (!deadline.done()) {
             late(deadline);
@@ -270,10 +255,8 @@ final class IngestEndpoint {
         String idempotencyKey = ex.getRequestHeaders().getFirst("Idempotency-Key");
         String[] dedups;
         try {
-            // a single event too: one of a batch answered retry and sent again alone under the key is a single object
-            // then, and must keep the id it had in the batch (by the key alone, the second such resend was a duplicate
-            // of the first, dropped and answered done)
-            dedups = idempotencyKey == null ? null : BatchItemIds.of(idempotencyKey, items.items());
+            dedups = idempotencyKey == null ? null : items.batch() ? BatchItemIds.of(idempotencyKey, items.items())
+                    : new String[] {idempotencyKey};
         } catch (IllegalArgumentException identical) {
             respond(ex, 400, Map.of(), error(identical.getMessage()));
             return;

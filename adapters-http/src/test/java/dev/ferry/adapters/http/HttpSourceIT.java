@@ -121,9 +121,9 @@ class HttpSourceIT {
         var response = post(source.uri(), "{\"id\":\"e1\",\"type\":\"Good\"}", "Authorization", "Bearer t0ken",
                 "Idempotency-Key", "req-7");
         assertThat(response.statusCode()).isEqualTo(200);
-        assertThat(response.body()).contains("\"id\":\"req-7#").contains("\"status\":\"done\"");
+        assertThat(response.body()).contains("\"id\":\"req-7\"").contains("\"status\":\"done\"");
         assertThat(handled).containsExactly("e1");
-        assertThat(dedupIds).singleElement().asString().matches("req-7#[0-9a-f]{24}");
+        assertThat(dedupIds).containsExactly("req-7");
     }
 
     @Test

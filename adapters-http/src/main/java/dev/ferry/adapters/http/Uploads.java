@@ -1,0 +1,63 @@
+package dev.ferry.adapters.http;
+
+import java.util.concurrent.Semaphore;
+
+/**
+ * The bodies being read at once: at most {@code maxUploads} of them, and at most
+ * {@code maxUploadBytes} between them — each counting what its {@code Content-Length} says, or
+ * {@code maxBodyBytes} when it is chunked. A request that finds no room is answered 503 at once:
+ * slow senders (who need no valid signature to send a body) cannot hold more than that.
+ */
+final class Uploads {
+
+    /** What {@link #take} answers when {@code maxUploads} bodies are being read already. */
+    static final int TOO_MANY = -1;
+    /** What {@link #take} answers when the body would not fit in the bytes left. */
+    static final int TOO_MUCH = -2;
+
+    private final int maxUploads;
+    private final int maxBodyBytes;
+    private final Semaphore count;
+    private final Semaphore kib;
+
+    Uploads(int maxUploads, long maxUploadBytes, int maxBodyBytes) {
+        this.maxUploads = maxUploads;
+        this.maxBodyBytes = maxBodyBytes;
+        this.count = new Semaphore(maxUploads);
+        // never less than one body at the limit: a budget smaller would refuse every such body for ever, answered 503
+        long budget = Math.max(maxUploadBytes, (long) maxBodyBytes + 2048);
+        this.kib = new Semaphore((int) Math.min(Integer.MAX_VALUE, budget / 1024));
+    }
+
+    /**
+     * Room for a body of {@code declared} bytes (-1: not said, chunked): what was taken, to give to
+     * {@link #release}, or {@link #TOO_MANY} / {@link #TOO_MUCH}. A body declared over the limit is
+     * drained, not kept: it takes a slot and no bytes.
+     */
+    int take(long declared) {
+        if (!count.tryAcquire()) {
+            return TOO_MANY;
+        }
+        long bytes = declared < 0 ? maxBodyBytes : declared > maxBodyBytes ? 0 : declared;
+        int taken = (int) (bytes / 1024 + 1);
+        if (!kib.tryAcquire(taken)) {
+            count.release();
+            return TOO_MUCH;
+        }
+        return taken;
+    }
+
+    void release(int taken) {
+        kib.release(taken);
+        count.release();
+    }
+
+    /** Bodies being read now. */
+    int reading() {
+        return maxUploads - count.availablePermits();
+    }
+
+    int maxUploads() {
+        return maxUploads;
+    }
+}
