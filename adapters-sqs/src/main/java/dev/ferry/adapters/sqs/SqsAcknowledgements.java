@@ -92,6 +92,39 @@ final class SqsAcknowledgements {
         return failures;
     }
 
+    /** Dead-letters what screening refused at receive (damaged, a foreign sender); what fails comes back later. */
+    void settleRefused(List<Settlement> refused) {
+        try {
+            for (var failure : settle(refused)) {
+                LOG.warn("SQS '{}': message {} could not be dead-lettered ({}); it comes back when its "
+                        + "visibility runs out", name, failure.settlement().delivery().id(), failure.reason());
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("SQS '{}': dead-lettering {} refused message(s) failed ({}); they come back when their visibility "
+                    + "runs out", name, refused.size(), e.toString());
+        }
+    }
+
+    /**
+     * Releases what a receive brought after its poll was given up (interrupted); how many went back.
+     * Runs on the interrupted poller: the flag is cleared for the call (the SDK aborts a call on an
+     * interrupted thread, leaving the messages invisible), then set again.
+     */
+    int releaseOrphans(List<Delivery> orphans) {
+        var release = orphans.stream().map(d -> new Settlement(d, Disposition.RELEASE)).toList();
+        boolean interrupted = Thread.interrupted();
+        List<Settlement.Failure> failures;
+        try {
+            failures = settle(release);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        LOG.debug("SQS '{}': {} message(s) received after the poll was interrupted, released", name, release.size());
+        return release.size() - failures.size();
+    }
+
     private void report(String operation, Map<Settlement, EntryError> errors, List<Settlement.Failure> failures) {
         for (var e : errors.entrySet()) {
             var error = e.getValue();

@@ -210,30 +210,18 @@ public final class SqsSource implements Source, Acknowledger {
         var sorted = screening.sort(messages, receivedAt, fifo);
         if (!sorted.refused().isEmpty()) {
             if (fifo) {
-                settleRefused(sorted.refused()); // before its group's later messages go out: the DLQ keeps their order
+                acknowledgements.settleRefused(sorted.refused()); // before its group's later messages go out: in order
             } else {
                 // not on the poll: a DLQ slow to answer (throttled, retried) would hold the receive's good messages, whose
                 // leases the listener counts from when the poll returns — they would turn visible before it extends them
                 try {
-                    calls.execute(() -> settleRefused(sorted.refused()));
+                    calls.execute(() -> acknowledgements.settleRefused(sorted.refused()));
                 } catch (java.util.concurrent.RejectedExecutionException closing) {
-                    settleRefused(sorted.refused());
+                    acknowledgements.settleRefused(sorted.refused());
                 }
             }
         }
         return sorted.accepted();
-    }
-
-    private void settleRefused(List<dev.ferry.domain.transport.Settlement> refused) {
-        try {
-            for (var failure : settle(refused)) {
-                LOG.warn("SQS '{}': message {} could not be dead-lettered ({}); it comes back when its "
-                        + "visibility runs out", name, failure.settlement().delivery().id(), failure.reason());
-            }
-        } catch (RuntimeException e) {
-            LOG.warn("SQS '{}': dead-lettering {} refused message(s) failed ({}); they come back when their visibility "
-                    + "runs out", name, refused.size(), e.toString());
-        }
     }
 
     private void releaseOrphans(ReceiveMessageResponse response) {
@@ -241,23 +229,8 @@ public final class SqsSource implements Source, Acknowledger {
             return;
         }
         long now = System.nanoTime();
-        var release = response.messages().stream()
-                .map(m -> new Settlement(screening.toDelivery(m, now), Disposition.RELEASE))
-                .toList();
-        // a receive back just as the poll was interrupted runs this on the interrupted poller: cleared for the
-        // call (the SDK aborts a call on an interrupted thread, leaving the messages invisible), then given back
-        boolean interrupted = Thread.interrupted();
-        List<Settlement.Failure> failures;
-        try {
-            failures = settle(release);
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
-        releasedAfterInterrupt.add(release.size() - failures.size());
-        LOG.debug("SQS '{}': {} message(s) received after the poll was interrupted, released",
-                name, release.size());
+        releasedAfterInterrupt.add(acknowledgements.releaseOrphans(
+                response.messages().stream().map(m -> screening.toDelivery(m, now)).toList()));
     }
 
     // ---------------------------------------------------------------- settling
