@@ -63,6 +63,7 @@ import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
  */
 public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, EventJournal, AutoCloseable {
 
+    private static final System.Logger LOG = System.getLogger(DynamoDbLedger.class.getName());
     private static final String IN_PROGRESS = "IN_PROGRESS";
     private static final String COMPLETED = "COMPLETED";
     private static final String RELEASED = "RELEASED";
@@ -123,9 +124,16 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
                     .keySchema(KeySchemaElement.builder().attributeName(names.key()).keyType(KeyType.HASH).build()));
             client.waiter().waitUntilTableExists(b -> b.tableName(table));
         } catch (ResourceInUseException exists) {
-            if (ttlOn(client, table, names)) {
-                return;
+            if (!ttlOn(client, table, names)) {
+                try { // best effort on a table that exists: it worked before without, and a role may not be allowed to
+                    client.updateTimeToLive(b -> b.tableName(table)
+                            .timeToLiveSpecification(t -> t.attributeName(names.ttl()).enabled(true)));
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "DynamoDB table ''{0}'' has no TTL on ''{1}'', and it could not be "
+                            + "turned on ({2}): nothing in it expires; turn it on by hand", table, names.ttl(), e.getMessage());
+                }
             }
+            return;
         } catch (RuntimeException e) {
             throw new FerryException("cannot create DynamoDB table '" + table + "': " + e.getMessage(), e, false);
         }
@@ -138,11 +146,22 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
         }
     }
 
-    /** Whether TTL is on (or being turned on) for the table, on any attribute: one set by hand is left alone. */
+    /**
+     * Whether TTL is on (or being turned on, or off) for the table: then it is left as it is — on another
+     * attribute than the ledger's, with a warning, as nothing the ledger writes then expires.
+     */
     private static boolean ttlOn(DynamoDbClient client, String table, Names names) {
         try {
-            var status = client.describeTimeToLive(b -> b.tableName(table)).timeToLiveDescription().timeToLiveStatusAsString();
-            return "ENABLED".equals(status) || "ENABLING".equals(status);
+            var ttl = client.describeTimeToLive(b -> b.tableName(table)).timeToLiveDescription();
+            var status = ttl.timeToLiveStatusAsString();
+            if ("DISABLED".equals(status)) {
+                return false;
+            }
+            if (ttl.attributeName() != null && !ttl.attributeName().equals(names.ttl())) {
+                LOG.log(System.Logger.Level.WARNING, "DynamoDB table ''{0}'' has TTL on ''{1}'', not on ''{2}'': nothing the "
+                        + "ledger writes expires", table, ttl.attributeName(), names.ttl());
+            }
+            return true;
         } catch (RuntimeException e) {
             return true; // not allowed to ask: left as it is, as before
         }
