@@ -92,7 +92,7 @@ final class SniffingDecoder implements Decoder {
                 var value = p.nextToken();
                 if (kind == Kind.S3 && name.equals("Records") && value == JsonToken.START_ARRAY) {
                     var first = p.nextToken();
-                    if (first == JsonToken.END_ARRAY || arrayHasObjectWith(p, first, "s3")) {
+                    if (first == JsonToken.END_ARRAY || arrayHasObjectWith(p, first, S3_RECORD)) {
                         return true;
                     }
                 } else if (kind == Kind.S3 && (name.equals("Event") || name.equals("Service")) && value == JsonToken.VALUE_STRING) {
@@ -103,7 +103,7 @@ final class SniffingDecoder implements Decoder {
                     return true;
                 } else if (kind == Kind.MTURK && name.equals("Events") && value == JsonToken.START_ARRAY) {
                     var first = p.nextToken();
-                    if (first != JsonToken.END_ARRAY && arrayHasObjectWith(p, first, "EventType")) {
+                    if (first != JsonToken.END_ARRAY && arrayHasObjectWith(p, first, MTURK_EVENT)) {
                         return true;
                     }
                 } else {
@@ -116,15 +116,24 @@ final class SniffingDecoder implements Decoder {
         }
     }
 
-    /** Reads an array from its first element's token on; whether one of its objects has {@code field}. Leaves it read. */
-    private static boolean arrayHasObjectWith(JsonParser p, JsonToken token, String field) throws IOException {
+    /** What makes an S3 record (an {@code s3} object, or the event source S3 names) and an MTurk event ("": any value). */
+    private static final java.util.Map<String, String> S3_RECORD = java.util.Map.of("s3", "", "eventSource", "aws:s3");
+    private static final java.util.Map<String, String> MTURK_EVENT = java.util.Map.of("EventType", "");
+
+    /**
+     * Reads an array from its first element's token on; whether one of its objects has one of
+     * {@code fields} (with the value given, unless that is empty). Leaves the array read.
+     */
+    private static boolean arrayHasObjectWith(JsonParser p, JsonToken token, java.util.Map<String, String> fields)
+            throws IOException {
         boolean found = false;
         for (var t = token; t != JsonToken.END_ARRAY && t != null; t = p.nextToken()) {
             if (t == JsonToken.START_OBJECT) {
                 String name;
                 while ((name = p.nextFieldName()) != null) {
-                    found |= name.equals(field);
-                    p.nextToken();
+                    var value = p.nextToken();
+                    var wanted = fields.get(name);
+                    found |= wanted != null && (wanted.isEmpty() || value == JsonToken.VALUE_STRING && wanted.equals(p.getText()));
                     p.skipChildren();
                 }
             } else {

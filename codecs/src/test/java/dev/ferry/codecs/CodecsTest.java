@@ -376,6 +376,8 @@ class CodecsTest {
                     e -> assertThat(e.events().getFirst().type()).isEqualTo("raw"));
         }
         assertThat(malformed(auto, "{\"Records\":[{\"s3\":{\"bucket\":{\"name\":\"b\"}}}]}")).contains("key");
+        assertThat(malformed(auto, "{\"Records\":[{\"eventSource\":\"aws:s3\",\"eventName\":\"ObjectCreated:Put\"}]}"))
+                .as("an S3 record without its s3 object is S3's, damaged").isNotBlank();
         assertThat(malformed(auto, "{\"EventDocId\":\"d\",\"Events\":[{\"type\":\"click\"}]}")).isNotBlank();
     }
 
