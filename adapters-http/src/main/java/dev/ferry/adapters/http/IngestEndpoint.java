@@ -252,7 +252,8 @@ final class IngestEndpoint {
             return;
         }
         var items = (JsonItems.Split.Items) split;
-        String idempotencyKey = ex.getRequestHeaders().getFirst("Idempotency-Key");
+        String key = ex.getRequestHeaders().getFirst("Idempotency-Key"); // signed, without one: its signature (a replay is one id)
+        String idempotencyKey = key != null || signed == null ? key : "hmac:" + java.util.HexFormat.of().formatHex(signed.mac(), 0, 16);
         String[] dedups;
         try {
             dedups = idempotencyKey == null ? null : items.batch() ? BatchItemIds.of(idempotencyKey, items.items())

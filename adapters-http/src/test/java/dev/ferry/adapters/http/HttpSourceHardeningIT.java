@@ -506,6 +506,32 @@ class HttpSourceHardeningIT {
     }
 
     @Test
+    void aSignedRequestReplayedToAnotherInstance_withoutAKey_isNotHandledTwice() throws Exception {
+        // each instance remembers the signatures it accepted; replayed to a second one (two replicas behind one address)
+        // within the window, a request without a key was new there, under a random id, and ran again
+        var ledger = dev.ferry.domain.idempotency.InMemoryLedger.create();
+        dev.ferry.domain.decode.Decoder byDedupId = d -> dev.ferry.domain.decode.Decoded.of(List.of(new dev.ferry.domain.model.Event(
+                d.deduplicationId() != null ? d.deduplicationId() : d.id(), "Raw", null, null, d.body(), java.util.Map.of())));
+        var runs = new CopyOnWriteArrayList<String>();
+        var sources = new ArrayList<HttpSource>();
+        for (int i = 0; i < 2; i++) {
+            var source = HttpSource.builder().auth(HMAC).build().start();
+            opened.add(source);
+            opened.add(Listener.builder(source, source, byDedupId, (event, delivery) -> {
+                runs.add(event.payloadAsString());
+                return dev.ferry.domain.handle.Outcome.done();
+            }).ledger(ledger).config(ListenerConfig.builder().pollWait(Duration.ofMillis(200)).lease(Duration.ofSeconds(30))
+                    .shutdownDeadline(Duration.ofMillis(200)).build()).build().start());
+            sources.add(source);
+        }
+        long ts = now();
+        var body = "{\"amount\":700}";
+        assertThat(signed(sources.get(0), body, ts, null, null).statusCode()).isEqualTo(200);
+        assertThat(signed(sources.get(1), body, ts, null, null).statusCode()).as("answered done: a duplicate").isEqualTo(200);
+        assertThat(runs).as("handled once").containsExactly(body);
+    }
+
+    @Test
     void slowUploadsBeyondTheByteBudget_get503AtOnce_beforeTheirBodiesFillTheHeap() throws Exception {
         // maxUploads slow senders of bodies at the limit (no valid signature needed to send one) held that many
         // megabytes at once: a thousand of a megabyte took a 768 MiB heap down, with every pipeline in the process
