@@ -167,6 +167,7 @@ final class Poller {
             throw new NullPointerException("source '" + s.name() + "' returned a null delivery in a poll; the poll's "
                     + "other deliveries were released");
         }
+        s.counters().received.add(batch.size()); // once per poll: a counter the workers' own sit beside in memory
         var inHand = s.hands().open(batch.size());
         var accepted = new ArrayList<InFlight>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
@@ -239,7 +240,6 @@ final class Poller {
      * (malformed: it can never succeed). A decoder that throws is a failure the processor decides on, in the delivery's turn.
      */
     private InFlight accept(Delivery delivery, Instant leaseUntil, Instant excuseUntil, Hands.Batch inHand, int slot) {
-        s.counters().received.increment();
         s.observer().received(delivery);
         Decoded decoded;
         String problem = null;

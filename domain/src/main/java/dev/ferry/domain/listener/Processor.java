@@ -132,6 +132,15 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             }
             var dead = FailureDecision.onReceive(counts(item, 0), s.config().deadLetter());
             if (dead != null) {
+                // an earlier copy's ack made within its lease may still be on its way (then refused, it is a pass)
+                int excused = s.settler().excusedInFlight(item.delivery.id());
+                if (excused > 0) {
+                    var c = counts(item, 0);
+                    dead = FailureDecision.onReceive(new FailureDecision.Counts(c.receiveCount(), c.failures(),
+                            c.throttles(), c.passes() + excused), s.config().deadLetter());
+                }
+            }
+            if (dead != null) {
                 boolean done;
                 try {
                     done = keys.allDone(item);

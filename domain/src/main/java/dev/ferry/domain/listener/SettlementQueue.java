@@ -15,7 +15,14 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class SettlementQueue {
 
-    private final ConcurrentLinkedQueue<Settlement> queue = new ConcurrentLinkedQueue<>();
+    /**
+     * A settlement queued. {@code excused}: an ack made within its delivery's lease, whose receive is
+     * not the message's fault should the transport not take it (see {@link Settler#excusedInFlight}).
+     */
+    record Queued(Settlement settlement, boolean excused) {
+    }
+
+    private final ConcurrentLinkedQueue<Queued> queue = new ConcurrentLinkedQueue<>();
     private final AtomicInteger size = new AtomicInteger();
     private final AtomicReference<Thread> idle = new AtomicReference<>();
     private final int batch;
@@ -24,7 +31,7 @@ final class SettlementQueue {
         this.batch = batch;
     }
 
-    void add(Settlement s) {
+    void add(Queued s) {
         queue.add(s);
         int n = size.incrementAndGet();
         var sleeper = idle.get();
@@ -38,9 +45,9 @@ final class SettlementQueue {
     private volatile Thread lingering;
 
     /** Moves up to {@code max} settlements into {@code into}; the number moved. */
-    int drainTo(List<Settlement> into, int max) {
+    int drainTo(List<Queued> into, int max) {
         int n = 0;
-        Settlement s;
+        Queued s;
         while (n < max && (s = queue.poll()) != null) {
             into.add(s);
             n++;
@@ -78,6 +85,17 @@ final class SettlementQueue {
             LockSupport.unpark(sleeper);
         }
         LockSupport.unpark(lingering);
+    }
+
+    /** Excused acks queued for the message {@code id}. Weakly consistent, as the queue's iteration is. */
+    int excused(String id) {
+        int n = 0;
+        for (var q : queue) {
+            if (q.excused() && q.settlement().delivery().id().equals(id)) {
+                n++;
+            }
+        }
+        return n;
     }
 
     boolean isEmpty() {

@@ -35,6 +35,8 @@ final class Settler {
     private final FailureCounts failureCounts;
     private final ListenerObserver observer;
     private final SettlementQueue pending = new SettlementQueue(BATCH);
+    /** The batches drained from {@link #pending} and not yet counted (see {@link #excusedInFlight}); guarded by itself. */
+    private final List<List<SettlementQueue.Queued>> sending = new ArrayList<>(2);
     /** One send at a time. A lock, not a monitor: the stop's last flush gives up waiting for a send that hangs. */
     private final java.util.concurrent.locks.ReentrantLock sendLock = new java.util.concurrent.locks.ReentrantLock();
     /** When the acknowledger call under way began (nanoTime), 0 when none is: see {@link #stuckSend}. */
@@ -63,14 +65,13 @@ final class Settler {
         // in hand until its settlement is queued: a shutdown that sees nothing in hand then sends it
         try {
             var id = item.delivery.id();
+            boolean excused = false;
             switch (disposition) {
                 case Disposition.Ack a -> {
-                    if (clock.instant().isBefore(item.excuseUntil)) {
-                        // handled within its lease: if the transport does not take the ack, the message comes back
-                        // through no fault of its own. Excused now, before the next copy can be counted; its counts
-                        // go once the ack is taken (countTaken). Handled late, the receive is its own to answer for.
-                        failureCounts.recordPass(id);
-                    }
+                    // handled within its lease: if the transport does not take the ack, the message comes back through
+                    // no fault of its own, and that receive is excused (countTaken; a copy counted while the ack is still
+                    // on its way finds it in excusedInFlight). Handled late, the receive is its own to answer for.
+                    excused = clock.instant().isBefore(item.excuseUntil);
                 }
                 case Disposition.Release r -> {
                     if (!item.started || item.held) {
@@ -83,7 +84,7 @@ final class Settler {
                 }
                 case Disposition.Redeliver r -> { }
             }
-            enqueue(item.delivery, disposition);
+            enqueue(item.delivery, disposition, excused);
         } finally {
             hands.free(item);
         }
@@ -127,17 +128,19 @@ final class Settler {
      * delivery's lease is excused as {@link #settle} excuses it, should the transport not take it.
      */
     void enqueueFromHandler(Delivery delivery, Disposition disposition, InFlight kept) {
-        if (kept != null && disposition instanceof Disposition.Ack && clock.instant().isBefore(kept.excuseUntil)) {
-            failureCounts.recordPass(delivery.id());
-        }
-        enqueue(delivery, disposition);
+        enqueue(delivery, disposition,
+                kept != null && disposition instanceof Disposition.Ack && clock.instant().isBefore(kept.excuseUntil));
     }
 
     /** Queues a settlement for a delivery no longer (or never) in hand. */
     void enqueue(Delivery delivery, Disposition disposition) {
+        enqueue(delivery, disposition, false);
+    }
+
+    private void enqueue(Delivery delivery, Disposition disposition, boolean excused) {
         counters.count(disposition);
         observer.settled(delivery, disposition);
-        pending.add(new Settlement(delivery, disposition));
+        pending.add(new SettlementQueue.Queued(new Settlement(delivery, disposition), excused));
         if (closed) {
             flush(); // no settler thread any more (a handler's own settlement after the stop): sent from here
         }
@@ -155,10 +158,10 @@ final class Settler {
 
     /** The settler thread: sends what gathered, until {@code stopped} and nothing is left. */
     void run(BooleanSupplier stopped) {
-        var batch = new ArrayList<Settlement>(BATCH);
+        var batch = new ArrayList<SettlementQueue.Queued>(BATCH);
         while (true) {
             try {
-                if (pending.drainTo(batch, BATCH) == 0) {
+                if (drain(batch, BATCH) == 0) {
                     if (stopped.getAsBoolean()) {
                         return;
                     }
@@ -183,25 +186,86 @@ final class Settler {
         }
     }
 
+    /** Moves queued settlements into {@code batch}, which counts as {@link #sending} until {@link #counted}. */
+    private int drain(List<SettlementQueue.Queued> batch, int max) {
+        synchronized (sending) {
+            int n = pending.drainTo(batch, max);
+            if (n > 0 && !sendingNow(batch)) {
+                sending.add(batch);
+            }
+            return n;
+        }
+    }
+
+    private boolean sendingNow(List<SettlementQueue.Queued> batch) {
+        for (var b : sending) {
+            if (b == batch) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A batch drained is answered for (or given up): it no longer counts as {@link #sending}. */
+    private void counted(List<SettlementQueue.Queued> batch) {
+        synchronized (sending) {
+            sending.removeIf(b -> b == batch);
+        }
+    }
+
+    /**
+     * Acks of the message {@code id} made within its lease that the transport has not answered yet:
+     * queued, or in a call under way. A copy that came back meanwhile counts them as excused receives
+     * — asked only when its receives would otherwise dead-letter it (so the happy path keeps no count
+     * per message), and exact, as each such ack is either here or, refused, counted as a pass.
+     */
+    int excusedInFlight(String id) {
+        synchronized (sending) {
+            int n = pending.excused(id);
+            for (var batch : sending) {
+                for (var q : batch) {
+                    if (q.excused() && q.settlement().delivery().id().equals(id)) {
+                        n++;
+                    }
+                }
+            }
+            return n;
+        }
+    }
+
     /**
      * A message whose ack or dead-letter copy the transport took is done with: its counts go. A dead
      * letter it did not take is owed ({@link FailureCounts#oweDeadLetter}). One whose ack it did not
-     * take comes back; if it was handled within its lease, {@link #settle} excused that receive
-     * already — counted, a message that never failed would be dead-lettered for its receives once
-     * its acks had come too late often enough.
+     * take comes back; if it was handled within its lease, that receive is excused (a pass) — counted,
+     * a message that never failed would be dead-lettered for its receives once its acks had come too
+     * late often enough. Under {@link #sending}'s lock, with the batch leaving it: an excused ack is
+     * either in flight or a pass, never both or neither, for {@link #excusedInFlight}.
      */
-    private void countTaken(List<Settlement> batch, List<Settlement.Failure> failed) {
+    private void countTaken(List<SettlementQueue.Queued> batch, List<Settlement.Failure> failed) {
+        synchronized (sending) {
+            try {
+                countTakenNow(batch, failed);
+            } finally {
+                counted(batch);
+            }
+        }
+    }
+
+    private void countTakenNow(List<SettlementQueue.Queued> batch, List<Settlement.Failure> failed) {
         // by value: an acknowledger may answer with settlements it made again (records, equal to those it was given)
         var notTaken = failed.isEmpty() ? java.util.Map.<Settlement, Settlement.Failure>of()
                 : new java.util.HashMap<Settlement, Settlement.Failure>();
         for (var f : failed) {
             notTaken.put(f.settlement(), f);
         }
-        for (var s : batch) {
+        for (var q : batch) {
+            var s = q.settlement();
             boolean gone = s.disposition() instanceof Disposition.Ack || s.disposition() instanceof Disposition.DeadLetter;
             var failure = notTaken.get(s);
             if (gone && failure == null) {
                 failureCounts.forget(s.delivery().id());
+            } else if (q.excused()) {
+                failureCounts.recordPass(s.delivery().id());
             } else if (s.disposition() instanceof Disposition.DeadLetter dead && failure.retryable()) {
                 // refused for a reason that passes (throttled, a 5xx): owed. Refused for good (no DLQ at all, a
                 // copy the DLQ will never take), the message is not held to it: it may still be handled
@@ -216,8 +280,8 @@ final class Settler {
 
     /** Sends everything still queued, on the calling thread. */
     void flush() {
-        var batch = new ArrayList<Settlement>();
-        while (pending.drainTo(batch, BATCH) > 0) {
+        var batch = new ArrayList<SettlementQueue.Queued>();
+        while (drain(batch, BATCH) > 0) {
             if (closed) {
                 // after the stop: a send that hangs in the acknowledger must not hold the stop (or a handler's own
                 // settlement) for ever. What is not sent comes back when its lease runs out
@@ -229,6 +293,7 @@ final class Settler {
                     locked = false;
                 }
                 if (!locked) {
+                    counted(batch);
                     int left = batch.size() + pending.drainTo(new ArrayList<>(), Integer.MAX_VALUE);
                     LOG.log(Level.WARNING, "settling {0} message(s) of ''{1}'' given up at the stop: an acknowledgement "
                             + "call has not returned for {2}; they come back when their lease runs out", left, name,
@@ -262,14 +327,18 @@ final class Settler {
         return since == 0 ? "a while" : dev.ferry.domain.model.Durations.text(java.time.Duration.ofNanos(System.nanoTime() - since));
     }
 
-    private void send(List<Settlement> batch) {
+    private void send(List<SettlementQueue.Queued> batch) {
         sendLock.lock();
         try {
             List<Settlement.Failure> failed;
             try {
+                var settlements = new Settlement[batch.size()];
+                for (int i = 0; i < settlements.length; i++) {
+                    settlements[i] = batch.get(i).settlement();
+                }
                 sendingSince = System.nanoTime() | 1; // never 0 while a call is under way
                 try {
-                    failed = acknowledger.settle(List.copyOf(batch));
+                    failed = acknowledger.settle(List.of(settlements));
                 } finally {
                     sendingSince = 0;
                 }
@@ -280,7 +349,7 @@ final class Settler {
                     failed = failed.stream().filter(java.util.Objects::nonNull).toList();
                 }
             } catch (Throwable e) {
-                countTaken(batch, batch.stream().map(st -> new Settlement.Failure(st, String.valueOf(e), true)).toList());
+                countTaken(batch, batch.stream().map(q -> new Settlement.Failure(q.settlement(), String.valueOf(e), true)).toList());
                 counters.settleFailures.add(batch.size());
                 LOG.log(Level.WARNING, "settling " + batch.size() + " message(s) of '" + name
                         + "' failed; they come back when their lease runs out", e);
@@ -296,6 +365,7 @@ final class Settler {
                 }
             }
         } finally {
+            counted(batch); // whatever happened above (it was counted already when nothing did)
             sendLock.unlock();
         }
     }

@@ -546,6 +546,35 @@ class ListenerFaultsTest {
         assertThat(l.stats().settleFailures()).isEqualTo(3);
     }
 
+    @Test // the copies that come back while a refused ack is still on its way are excused too: not dead-lettered
+    void ackSlowToBeRefused_theCopiesReceivedMeanwhile_areNotDeadLetteredForTheirReceives() {
+        fifo.send(InMemoryQueue.Message.of("A1", "A"));
+        var slowRefusals = new AtomicInteger(3);
+        var refusing = refusingAcks(new AtomicInteger(0));
+        Acknowledger slowThenRefusing = new Acknowledger() {
+            @Override
+            public List<Settlement.Failure> settle(List<Settlement> settlements) {
+                if (slowRefusals.getAndDecrement() > 0) { // answered past the 150 ms lease, then refused: the copies came back
+                    sleep(Duration.ofMillis(400));
+                    return settlements.stream().map(st -> new Settlement.Failure(st, "receipt handle expired", false)).toList();
+                }
+                return refusing.settle(settlements);
+            }
+
+            @Override
+            public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
+                return refusing.extendLeases(deliveries, lease);
+            }
+        };
+        var l = start(Listener.builder(fifo, slowThenRefusing, new LineDecoder(), recording())
+                .config(fast().lease(Duration.ofMillis(150)).build()).seed(7)); // no ledger: a copy done is not spared
+        assertThat(Await.until(LIMIT, () -> fifo.size() == 0)).as(l.stats().line()).isTrue();
+        assertThat(dlq.messages()).as(l.stats().line()).extracting(m -> m.attributes().get(InMemoryQueue.REASON_ATTRIBUTE))
+                .isEmpty();
+        assertThat(effects).as("each copy handled, none dead-lettered").hasSizeGreaterThanOrEqualTo(3).containsOnly("A1");
+        assertThat(l.stats().settleFailures()).as(l.stats().line()).isGreaterThanOrEqualTo(3);
+    }
+
     @Test // the same for a delivery the handler kept and acked itself (skip-delete)
     void skipDelete_handlersAckRefused_withinTheLease_isExcusedToo() throws Exception {
         fifo.send(InMemoryQueue.Message.of("A1", "A"));

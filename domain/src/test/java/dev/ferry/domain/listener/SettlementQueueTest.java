@@ -19,9 +19,9 @@ class SettlementQueueTest {
 
     private static final long LONG = TimeUnit.SECONDS.toNanos(30);
 
-    private static Settlement settlement(int i) {
+    private static SettlementQueue.Queued settlement(int i) {
         var d = new Delivery("m-" + i, new byte[0], Map.of(), 1, Instant.EPOCH, null, null, "q", null);
-        return new Settlement(d, Disposition.ACK);
+        return new SettlementQueue.Queued(new Settlement(d, Disposition.ACK), i % 2 == 0);
     }
 
     @Test
@@ -31,9 +31,23 @@ class SettlementQueueTest {
         Thread.sleep(100);
         queue.add(settlement(1));
         settler.get(10, TimeUnit.SECONDS);
-        var got = new ArrayList<Settlement>();
+        var got = new ArrayList<SettlementQueue.Queued>();
         assertThat(queue.drainTo(got, 100)).isEqualTo(1);
-        assertThat(got.getFirst().delivery().id()).isEqualTo("m-1");
+        assertThat(got.getFirst().settlement().delivery().id()).isEqualTo("m-1");
+    }
+
+    @Test
+    void excused_countsTheExcusedAcksQueuedForOneMessage() {
+        var queue = new SettlementQueue(100);
+        queue.add(settlement(2));
+        queue.add(settlement(2));
+        queue.add(settlement(3)); // not excused
+        queue.add(settlement(4));
+        assertThat(queue.excused("m-2")).isEqualTo(2);
+        assertThat(queue.excused("m-3")).isZero();
+        assertThat(queue.excused("m-5")).isZero();
+        queue.drainTo(new ArrayList<>(), 1);
+        assertThat(queue.excused("m-2")).as("what the consumer took is no longer queued").isEqualTo(1);
     }
 
     @Test
@@ -45,7 +59,7 @@ class SettlementQueueTest {
             queue.add(settlement(i));
         }
         settler.get(10, TimeUnit.SECONDS);
-        var got = new ArrayList<Settlement>();
+        var got = new ArrayList<SettlementQueue.Queued>();
         assertThat(queue.drainTo(got, 100)).isEqualTo(10);
     }
 
@@ -62,7 +76,7 @@ class SettlementQueueTest {
                 }
             }));
         }
-        var got = new ArrayList<Settlement>();
+        var got = new ArrayList<SettlementQueue.Queued>();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (got.size() < 3 * perProducer && System.nanoTime() < deadline) {
             if (queue.drainTo(got, 100) == 0) {
@@ -75,7 +89,7 @@ class SettlementQueueTest {
         assertThat(got).hasSize(3 * perProducer);
         int[] last = {-1, -1, -1};
         for (var s : got) {
-            int n = Integer.parseInt(s.delivery().id().substring(2));
+            int n = Integer.parseInt(s.settlement().delivery().id().substring(2));
             assertThat(n).isGreaterThan(last[n / perProducer]);
             last[n / perProducer] = n;
         }
