@@ -328,7 +328,7 @@ public final class Listener implements AutoCloseable {
         // run as the listener's own thread: what the shutdown calls (an observer, as it settles) may stop it too
         var r = threads.asOwn(() -> {
             try {
-                return new Shutdown(name, config, hands, groups, settler, processor, counters, this::stats)
+                return new Shutdown(name, config, hands, groups, settler, processor, counters, this::stats, threads::owned)
                         .run(reason, before, pollerThreads, () -> state.set(STOPPED), settlerThread, leaseThread, holds, workers, completer);
             } catch (Throwable e) { // stopped all the same: no later stop() waits for ever, nothing settled later is lost
                 LOG.log(Level.ERROR, "the shutdown of '" + name + "' failed", e);

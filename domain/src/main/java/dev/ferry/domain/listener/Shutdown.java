@@ -26,9 +26,13 @@ final class Shutdown {
     private final Processor processor;
     private final Counters counters;
     private final Supplier<ListenerStats> stats;
+    /** Marks a body's thread as the listener's own (what a give-back calls may stop the listener too). */
+    private final java.util.function.UnaryOperator<Runnable> owned;
 
     Shutdown(String name, ListenerConfig config, Hands hands, OrderingGroups<InFlight> groups, Settler settler,
-             Processor processor, Counters counters, Supplier<ListenerStats> stats) {
+             Processor processor, Counters counters, Supplier<ListenerStats> stats,
+             java.util.function.UnaryOperator<Runnable> owned) {
+        this.owned = owned;
         this.name = name;
         this.config = config;
         this.hands = hands;
@@ -67,6 +71,11 @@ final class Shutdown {
         do {
             giveBackHeld();
         } while (!hands.isEmpty() && System.nanoTime() - deadline < 0 && sleepMillis(5));
+        // a give-back frees its slot before it counts itself: the counts of those that ended are waited for
+        long countedBy = System.nanoTime() + SETTLING_WAIT_NANOS;
+        while (givingBackNow.get() > 0 && hands.isEmpty() && System.nanoTime() - countedBy < 0 && sleepMillis(1)) {
+            continue;
+        }
         releasedWaiting += givenBack.get();
         long releasedRunning = 0;
         for (var item : List.copyOf(hands.inFlight())) {
@@ -112,6 +121,8 @@ final class Shutdown {
     private final java.util.Set<InFlight> givingBack = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** How many of them were released (an acked one, its effect done, counts as finished). */
     private final java.util.concurrent.atomic.AtomicLong givenBack = new java.util.concurrent.atomic.AtomicLong();
+    /** Give-backs under way (started, not yet counted). */
+    private final java.util.concurrent.atomic.AtomicInteger givingBackNow = new java.util.concurrent.atomic.AtomicInteger();
 
     /**
      * Gives back every delivery held in hand to be tried later: at shutdown it goes back now. Each on
@@ -122,7 +133,9 @@ final class Shutdown {
     private void giveBackHeld() {
         for (var item : List.copyOf(hands.inFlight())) {
             if (item.held && !item.settled.get() && givingBack.add(item)) {
-                Thread.ofVirtual().name("ferry-" + name + "-give-back").start(() -> {
+                givingBackNow.incrementAndGet();
+                // the listener's own: an observer it calls may stop the listener, and must not wait for this stop
+                Thread.ofVirtual().name("ferry-" + name + "-give-back").start(owned.apply(() -> {
                     try {
                         if (!item.held || item.settled.get()) {
                             givingBack.remove(item); // resumed (or settled) meanwhile: the next pass looks again
@@ -131,8 +144,10 @@ final class Shutdown {
                         }
                     } catch (Throwable e) { // the stop's last pass settles it
                         LOG.log(Level.WARNING, "giving back message " + item.delivery.id() + " of '" + name + "' failed", e);
+                    } finally {
+                        givingBackNow.decrementAndGet();
                     }
-                });
+                }));
             }
         }
     }

@@ -280,6 +280,32 @@ class ListenerStopTest {
         assertThat(report.releasedRunning() + report.releasedWaiting()).isPositive();
     }
 
+    /** A held delivery is given back on a thread of the stop's own: an observer there may stop the listener too. */
+    @Test
+    void stopCalledFromTheSettledObserver_forAHeldDelivery_returnsPromptly() throws Exception {
+        queue.send("held");
+        Handler retrying = (event, delivery) -> Outcome.retryAfter(Duration.ofSeconds(10), "later");
+        var inner = new AtomicReference<ShutdownReport>();
+        var observer = new ListenerObserver() {
+            @Override
+            public void settled(Delivery delivery, Disposition disposition) {
+                if (!self.get().isRunning() && inner.get() == null) {
+                    inner.set(self.get().stop()); // e.g. an observer that closes what it watched once it stops
+                }
+            }
+        };
+        // a deadline longer than the wait below: a stop that waits it out fails the test
+        var l = start(retrying, config().holdLimit(Duration.ofSeconds(30)).shutdownDeadline(Duration.ofSeconds(20)).build(),
+                observer);
+        assertThat(Await.until(LIMIT, () -> l.stats().held() >= 1)).as(l.stats().line()).isTrue();
+
+        var report = CompletableFuture.supplyAsync(l::stop).get(LIMIT.toSeconds(), TimeUnit.SECONDS);
+
+        assertThat(inner.get()).as("the observer's stop() returned").isNotNull();
+        assertThat(report.releasedWaiting()).as("the held delivery went back, counted as such").isEqualTo(1);
+        assertThat(queue.size()).isEqualTo(1);
+    }
+
     private static void await(CountDownLatch latch) {
         try {
             latch.await(LIMIT.toSeconds(), TimeUnit.SECONDS);
