@@ -81,10 +81,10 @@ final class LedgerSteps {
             var setback = complete(item, item.toComplete);
             boolean stale = s.redelivers() && !s.clock().instant().isBefore(item.leaseUntil);
             if (setback == null || stale || !s.running().getAsBoolean()) {
+                if (setback != null) {
+                    owe(item.toComplete); // the effect happened: recorded once the ledger answers, or its copy runs it again
+                }
                 if (stale) {
-                    if (setback != null) {
-                        owe(item.toComplete); // the effect happened: recorded once the ledger answers, or its copy runs it again
-                    }
                     s.settler().dropStale(item);
                 } else {
                     s.settler().settle(item, Disposition.ACK);

@@ -356,7 +356,9 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
                 return false; // the completer is recording it now, and settles it after
             }
             try {
-                ledger.complete(item, item.toComplete);
+                if (ledger.complete(item, item.toComplete) != null) {
+                    ledger.owe(item.toComplete); // the effect happened: recorded once the ledger answers, before the stop ends
+                }
                 parking.passedQuietly(item);
                 s.settler().settle(item, Disposition.ACK);
                 item.toComplete = null;

@@ -153,6 +153,41 @@ class OwedCompletionTest {
     }
 
     @Test
+    void aHeldCompletionThatFailsOnceMoreAtTheStop_isOwed_andRecordedBeforeTheStopEnds() {
+        // a ledger down for a while: the delivery held for its completion is given back by the stop, which tries the
+        // completion once more; failing, the delivery was acked with the completion neither recorded nor owed — the
+        // claim ran out with its lease and a later copy ran the effect again
+        queue.send("refund-order-3");
+        var inner = dev.ferry.domain.idempotency.InMemoryLedger.create();
+        var stopping = new java.util.concurrent.atomic.AtomicBoolean();
+        var failuresWhileStopping = new AtomicInteger();
+        var completing = new CopyOnWriteArrayList<String>();
+        var ledger = new dev.ferry.domain.testing.ForwardingLedger(inner) {
+            @Override
+            public boolean complete(String key, long token, Duration ttl) {
+                completing.add(key);
+                if (!stopping.get() || failuresWhileStopping.getAndIncrement() == 0) {
+                    throw new dev.ferry.domain.model.FerryException("ledger unreachable (injected)", true);
+                }
+                return super.complete(key, token, ttl);
+            }
+        };
+        var config = ListenerTest.fast().lease(Duration.ofSeconds(30)).build();
+        var l = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> Outcome.done()).config(config)
+                .ledger(ledger).build();
+        listeners.add(l);
+        l.start();
+        assertThat(Await.until(LIMIT, () -> l.stats().held() >= 1)).as("held for its completion; " + l.stats()).isTrue();
+
+        stopping.set(true);
+        l.stop();
+
+        assertThat(queue.size()).as("acknowledged: its effect happened").isZero();
+        assertThat(inner.peek(completing.getFirst())).as("recorded after the stop's first try failed")
+                .containsInstanceOf(dev.ferry.domain.idempotency.Claim.Completed.class);
+    }
+
+    @Test
     void aLedgerThatHangs_doesNotHoldTheStopPastItsDeadline_andTheHeldDeliveryIsStillAcknowledged() throws Exception {
         // at the stop, a delivery held for its completion had it recorded on the stopping thread, and every owed
         // completion after it, one by one: a ledger that stopped answering held stop() for ever (an orchestrator then
