@@ -158,13 +158,29 @@ final class MessageAttributes {
             return false;
         }
         if (type.equals("Number") || type.startsWith("Number.")) {
-            return NUMBER.matcher(text).matches();
+            return number(text);
         }
         return type.equals("String") || type.startsWith("String.");
     }
 
-    /** What SQS takes as a Number (up to 38 digits, an exponent of two digits at most: checked a little tighter than SQS). */
-    private static final java.util.regex.Pattern NUMBER = java.util.regex.Pattern.compile("[-+]?\\d{1,38}(\\.\\d{1,38})?([eE][-+]?\\d{1,2})?");
+    /** A decimal number's shape (its digits and range are checked apart). */
+    private static final java.util.regex.Pattern NUMBER = java.util.regex.Pattern.compile("[-+]?\\d{1,80}(\\.\\d{1,80})?([eE][-+]?\\d{1,4})?");
+
+    /** What SQS takes as a Number: up to 38 significant digits, zero or a magnitude from 10^-128 to 10^126. */
+    static boolean number(String text) {
+        if (!NUMBER.matcher(text).matches()) {
+            return false;
+        }
+        var value = new java.math.BigDecimal(text).stripTrailingZeros();
+        if (value.signum() == 0) {
+            return true;
+        }
+        var size = value.abs();
+        return value.precision() <= 38 && size.compareTo(SMALLEST) >= 0 && size.compareTo(LARGEST) <= 0;
+    }
+
+    private static final java.math.BigDecimal SMALLEST = java.math.BigDecimal.ONE.scaleByPowerOfTen(-128);
+    private static final java.math.BigDecimal LARGEST = java.math.BigDecimal.ONE.scaleByPowerOfTen(126);
 
     /** Whether SQS takes every character: #x9 #xA #xD, #x20-#xD7FF, #xE000-#xFFFD, #x10000-#x10FFFF (no lone surrogate). */
     static boolean sqsText(String text) {

@@ -202,6 +202,9 @@ public final class SqsSource implements Source, Acknowledger {
         return (int) Math.max(1, Math.min(MAX_VISIBILITY_SECONDS, seconds));
     }
 
+    /** Copies of refused messages to the DLQ under way beside the polls (standard queues): two at most. */
+    private final java.util.concurrent.Semaphore refusedCopies = new java.util.concurrent.Semaphore(2);
+
     private List<Delivery> accept(List<Message> messages, long receivedAt) {
         if (messages.isEmpty()) {
             return List.of();
@@ -214,9 +217,22 @@ public final class SqsSource implements Source, Acknowledger {
             } else {
                 // not on the poll: a DLQ slow to answer (throttled, retried) would hold the receive's good messages, whose
                 // leases the listener counts from when the poll returns — they would turn visible before it extends them
+                // A few at a time: with the DLQ slow, a flood of refused messages started a copy per receive, without
+                // bound, each a thread holding its bodies on the client's connections. Past them, this receive waits
+                if (!refusedCopies.tryAcquire()) {
+                    acknowledgements.settleRefused(sorted.refused());
+                    return sorted.accepted();
+                }
                 try {
-                    calls.execute(() -> acknowledgements.settleRefused(sorted.refused()));
+                    calls.execute(() -> {
+                        try {
+                            acknowledgements.settleRefused(sorted.refused());
+                        } finally {
+                            refusedCopies.release();
+                        }
+                    });
                 } catch (java.util.concurrent.RejectedExecutionException closing) {
+                    refusedCopies.release();
                     acknowledgements.settleRefused(sorted.refused());
                 }
             }

@@ -206,6 +206,14 @@ class MessageAttributesTest {
         assertThat(MessageAttributes.expand(craftedCopy).get("n").stringValue()).isEqualTo("abc");
         assertThat(MessageAttributes.sendable("n", MessageAttributeValue.builder().dataType("Number").stringValue("-1.5e3").build()))
                 .isTrue();
+        for (var number : java.util.List.of("1E-100", "6.02E+123", "-1e-128", "1e126", "0", "0E+999")) { // SQS: 10^-128 to 10^126
+            assertThat(MessageAttributes.sendable("n", MessageAttributeValue.builder().dataType("Number").stringValue(number)
+                    .build())).as(number).isTrue();
+        }
+        for (var number : java.util.List.of("1e127", "1e-129", "1." + "1".repeat(38), "1e", "NaN")) {
+            assertThat(MessageAttributes.sendable("n", MessageAttributeValue.builder().dataType("Number").stringValue(number)
+                    .build())).as(number).isFalse();
+        }
         assertThat(MessageAttributes.sendable("c", MessageAttributes.string("a\u0001b"))).as("a control character").isFalse();
         assertThat(MessageAttributes.sendable("s", MessageAttributes.string("x\uD800"))).as("a lone surrogate").isFalse();
         assertThat(MessageAttributes.sendable("e", MessageAttributes.string("caf\u00e9 \uD83D\uDE00"))).isTrue();

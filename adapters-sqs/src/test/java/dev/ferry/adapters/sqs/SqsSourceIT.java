@@ -303,6 +303,56 @@ class SqsSourceIT {
     }
 
     @Test
+    void refusedMessages_whileTheDeadLetterQueueIsSlow_areCopiedAFewAtATime_theReceiveWaitsForTheRest() throws Exception {
+        // each receive of a foreign sender's messages started a copy of its own beside the poll: with the DLQ slow, a flood
+        // started a thread (and held ten bodies) per receive, without bound, all on the client's connections
+        var q = queue(false, 1000);
+        for (int i = 0; i < 100; i++) {
+            q.send("flood-" + i, Map.of(), null);
+        }
+        var open = new java.util.concurrent.CountDownLatch(1);
+        var copying = new java.util.concurrent.atomic.AtomicInteger();
+        var most = new java.util.concurrent.atomic.AtomicInteger();
+        var slowDlq = (software.amazon.awssdk.services.sqs.SqsClient) java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(), new Class<?>[] {software.amazon.awssdk.services.sqs.SqsClient.class},
+                (proxy, method, args) -> {
+                    boolean copy = method.getName().equals("sendMessageBatch");
+                    if (copy) {
+                        most.accumulateAndGet(copying.incrementAndGet(), Math::max);
+                        open.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                    }
+                    try {
+                        return method.invoke(q.client, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    } finally {
+                        if (copy) {
+                            copying.decrementAndGet();
+                        }
+                    }
+                });
+        var strict = SqsSource.builder(slowDlq, q.url).allowedSenders(Set.of("AIDAMTURKONLY")).build();
+        opened.add(strict);
+        var polls = Thread.ofPlatform().daemon().start(() -> {
+            for (int i = 0; i < 12; i++) {
+                strict.poll(poll(10, 0, 60));
+            }
+        });
+        polls.join(Duration.ofSeconds(3)); // as far as it gets while the DLQ does not answer
+        assertThat(most.get()).as("copies under way at once").isBetween(1, 4);
+
+        open.countDown();
+        assertThat(polls.join(Duration.ofSeconds(20))).as("the receives went on once the DLQ answered").isTrue();
+        assertThat(dev.ferry.domain.testing.Await.until(Duration.ofSeconds(20),
+                () -> strict.stats().foreignSenders() == 100 && copying.get() == 0)).isTrue();
+        var dead = new java.util.HashSet<String>();
+        assertThat(dev.ferry.domain.testing.Await.until(Duration.ofSeconds(20), () -> {
+            q.deadLetterMessages().forEach(m -> dead.add(m.body()));
+            return dead.size() == 100;
+        })).as("every one dead-lettered, none lost: " + dead.size()).isTrue();
+    }
+
+    @Test
     void deadLetter_copiesBodyAndTypedAttributes_addsReasonSourceAndReceiveCount_thenDeletes() {
         var q = queue(false, 1000);
         q.client.sendMessage(b -> b.queueUrl(q.url).messageBody("poison").messageAttributes(Map.of(
