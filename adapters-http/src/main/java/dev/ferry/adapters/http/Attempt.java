@@ -25,6 +25,13 @@ sealed interface Attempt {
     record Final(Outcome outcome) implements Attempt {
     }
 
+    /**
+     * The endpoint is up and answered "not yet" for this event alone (409: its key in use): tried again
+     * later, like a Final answer, but no sign that the endpoint is failing — not counted by the breaker.
+     */
+    record Busy(Outcome outcome) implements Attempt {
+    }
+
     /** A Location header, resolved against the target when relative, redacted. */
     static String location(URI target, String value) {
         try {

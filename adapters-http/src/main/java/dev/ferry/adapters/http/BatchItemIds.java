@@ -50,4 +50,17 @@ final class BatchItemIds {
         }
         return ids;
     }
+
+    /**
+     * {@code id#<place>} for each of {@code count} items: for a signed request without a key, whose id is
+     * its signature — only a replay of the very same body has it, so each item's place names it, and equal
+     * items are not refused as they are under a key the client chose.
+     */
+    static String[] byPlace(String id, int count) {
+        var ids = new String[count];
+        for (int i = 0; i < count; i++) {
+            ids[i] = id + "#" + i;
+        }
+        return ids;
+    }
 }

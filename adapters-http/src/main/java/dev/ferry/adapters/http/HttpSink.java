@@ -154,8 +154,11 @@ public final class HttpSink implements Sink {
         try {
             var tries = new int[1];
             Outcome outcome;
+            boolean busy = false;
             try {
-                outcome = retry.executeSupplier(() -> attempt(event, target, ++tries[0])).outcome();
+                var last = retry.executeSupplier(() -> attempt(event, target, ++tries[0]));
+                outcome = last.outcome();
+                busy = last instanceof Attempt.Busy;
             } catch (RuntimeException e) {
                 if (!Thread.currentThread().isInterrupted()) {
                     throw e;
@@ -164,7 +167,7 @@ public final class HttpSink implements Sink {
                 // a retry decided on a result) — a publish answers, it does not throw
                 outcome = Outcome.retry(Redact.url(target) + ": interrupted");
             }
-            if (outcome instanceof Outcome.Retry) {
+            if (outcome instanceof Outcome.Retry && !busy) { // a 409 is the endpoint up, answering for one event
                 breaker.failure();
             } else {
                 breaker.success();

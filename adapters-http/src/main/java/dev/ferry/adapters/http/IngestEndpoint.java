@@ -256,8 +256,9 @@ final class IngestEndpoint {
         String idempotencyKey = key != null || signed == null ? key : "hmac:" + java.util.HexFormat.of().formatHex(signed.mac(), 0, 16);
         String[] dedups;
         try {
-            dedups = idempotencyKey == null ? null : items.batch() ? BatchItemIds.of(idempotencyKey, items.items())
-                    : new String[] {idempotencyKey};
+            dedups = idempotencyKey == null ? null : !items.batch() ? new String[] {idempotencyKey}
+                    : key != null ? BatchItemIds.of(idempotencyKey, items.items())
+                    : BatchItemIds.byPlace(idempotencyKey, items.items().size()); // a replay is the same body, byte for byte
         } catch (IllegalArgumentException identical) {
             respond(ex, 400, Map.of(), error(identical.getMessage()));
             return;

@@ -92,7 +92,7 @@ final class SinkAnswers {
             // answer was lost, or of an earlier publish of the event that timed out, or of the instance that crashed)
             // may still be under way, and may well succeed. Not this event's fault: tried again later, and a real
             // conflict still ends at max-attempts
-            return new Attempt.Final(Outcome.retry(reason + " (the endpoint may still be working on an earlier attempt "
+            return new Attempt.Busy(Outcome.retry(reason + " (the endpoint may still be working on an earlier attempt "
                     + "with this Idempotency-Key)"));
         }
         return new Attempt.Final(Outcome.reject(reason));

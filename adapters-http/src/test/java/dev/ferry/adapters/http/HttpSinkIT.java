@@ -289,6 +289,20 @@ class HttpSinkIT {
     }
 
     @Test
+    void conflicts_areTheEndpointUp_andDoNotOpenTheBreaker() {
+        // a 409 is "this event's key is in use": the endpoint answered. Counted as a failure, a run of real conflicts
+        // (a backlog replayed) opened the breaker, and healthy events to the sink were answered Throttled
+        server.script("/conflicts", Response.of(409, "version conflict"));
+        var sink = sink(to("/conflicts").breaker(2, Duration.ofSeconds(30)));
+        for (int i = 0; i < 3; i++) {
+            assertThat(sink.publish(event("c" + i))).isInstanceOf(Outcome.Retry.class);
+        }
+        assertThat(sink.breakerOpen()).isFalse();
+        assertThat(sink.publish(event("c3"))).as("still called").isInstanceOf(Outcome.Retry.class);
+        assertThat(server.count("/conflicts")).isEqualTo(4);
+    }
+
+    @Test
     void breaker_stopsCallingAnEndpointThatFailsEverything_thenProbesAndCloses() throws Exception {
         server.script("/dying", Response.of(500), Response.of(500), Response.of(500), Response.of(500), Response.of(500),
                 Response.of(500), Response.of(200));

@@ -529,6 +529,14 @@ class HttpSourceHardeningIT {
         assertThat(signed(sources.get(0), body, ts, null, null).statusCode()).isEqualTo(200);
         assertThat(signed(sources.get(1), body, ts, null, null).statusCode()).as("answered done: a duplicate").isEqualTo(200);
         assertThat(runs).as("handled once").containsExactly(body);
+
+        // a batch of two equal events (heartbeats) without a key was refused 400 under its signature's id, as though the
+        // client had sent a key under which they could not be told apart: each is its place in the signed body
+        var beats = "[{\"t\":\"ping\"},{\"t\":\"ping\"}]";
+        var batch = signed(sources.get(0), beats, ts, null, null);
+        assertThat(batch.statusCode()).as(batch.body()).isEqualTo(200);
+        assertThat(signed(sources.get(1), beats, ts, null, null).statusCode()).as("its replay, a duplicate").isEqualTo(200);
+        assertThat(runs).as("both handled, once").containsExactly(body, "{\"t\":\"ping\"}", "{\"t\":\"ping\"}");
     }
 
     @Test
