@@ -72,14 +72,18 @@ final class FileSink implements Sink {
      * another process) would cut the first one's lines back when its own write failed; a file renamed
      * away (log rotation) would take the lines while the path has a new file.
      */
-    private void lockAndNote(FileChannel opened) throws IOException {
-        java.nio.channels.FileLock lock;
+    void lockAndNote(FileChannel opened) throws IOException {
+        boolean locked;
         try {
-            lock = opened.tryLock();
+            locked = opened.tryLock() != null;
         } catch (java.nio.channels.OverlappingFileLockException e) {
-            lock = null;
+            locked = false;
+        } catch (IOException unsupported) { // a file system without locks (NFS without its lock daemon): written unlocked
+            LOG.warn("file sink '{}': cannot lock {} ({}); writing it without a lock — keep other writers off it", name,
+                    path, unsupported.toString());
+            locked = true;
         }
-        if (lock == null) {
+        if (!locked) {
             opened.close();
             throw new IOException("another writer has it open (another sink, or another process): two writers would cut "
                     + "each other's lines back");
@@ -130,7 +134,9 @@ final class FileSink implements Sink {
                 failing = null;
                 return Outcome.done();
             } catch (IOException e) {
-                // a line half written, or written and not forced: cut back, or the retry writes after it (twice, or garbled)
+                // a line half written, or written and not forced: cut back, or the retry writes after it (twice, or garbled).
+                // Not on an interrupted thread (a stop's deadline, mid-write): the channel reopened would close at once
+                interrupted |= Thread.interrupted();
                 String cut = end < 0 ? "" : truncate(end);
                 failing = e + cut;
                 long now = System.nanoTime();

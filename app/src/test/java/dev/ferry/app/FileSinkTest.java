@@ -56,6 +56,44 @@ class FileSinkTest {
     }
 
     @Test
+    void aWriteInterruptedPartWay_isCutBackAllTheSame_soTheRetryWritesItOnce() throws IOException {
+        // a stop's deadline interrupts a worker in the middle of a force: the cut-back ran on the still interrupted thread,
+        // whose reopened channel closed at once — the line stayed, and the retry wrote it a second time
+        var file = dir.resolve("interrupted.jsonl");
+        var real = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+        var sink = FileSink.over("out", file, new Failing(real, new AtomicBoolean(true),
+                new java.nio.channels.ClosedByInterruptException()), true);
+        try {
+            assertThat(sink.publish(event("first"))).isEqualTo(Outcome.done());
+            assertThat(sink.publish(event("second"))).isInstanceOf(Outcome.Throttled.class);
+            assertThat(Thread.interrupted()).as("the interrupt is kept for the caller").isTrue();
+            assertThat(Files.readAllLines(file)).as("cut back").hasSize(1);
+            assertThat(sink.publish(event("second"))).isEqualTo(Outcome.done());
+        } finally {
+            Thread.interrupted();
+            sink.close();
+        }
+        assertThat(Files.readAllLines(file)).hasSize(2);
+    }
+
+    @Test
+    void aFileSystemWithoutLocks_isWrittenUnlocked_ratherThanRefusedAtTheStart() throws IOException {
+        // NFS without its lock daemon answers ENOLCK: the run would not start where it had before the lock came
+        var file = dir.resolve("nolocks.jsonl");
+        var real = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+        var channel = new Failing(real, new AtomicBoolean(false), new IOException("No locks available (injected)"));
+        var sink = FileSink.over("out", file, channel, true);
+        try {
+            sink.lockAndNote(channel);
+            assertThat(channel.isOpen()).isTrue();
+            assertThat(sink.publish(event("first"))).isEqualTo(Outcome.done());
+        } finally {
+            sink.close();
+        }
+        assertThat(Files.readAllLines(file)).hasSize(1);
+    }
+
+    @Test
     void aWriteRefusedForGood_spendsAnAttempt_insteadOfHoldingEveryRouteForEver() throws IOException {
         // a permission taken away does not pass by waiting: Throttled would keep every route waiting on this sink, for ever
         var file = dir.resolve("denied.jsonl");
@@ -90,6 +128,10 @@ class FileSinkTest {
         @Override
         public void force(boolean metaData) throws IOException {
             if (++forces == 2 && failOnce.getAndSet(false)) {
+                if (failure instanceof java.nio.channels.ClosedByInterruptException) { // as the JDK's channel does
+                    Thread.currentThread().interrupt();
+                    close();
+                }
                 throw failure;
             }
             real.force(metaData);
@@ -109,7 +151,13 @@ class FileSinkTest {
         @Override public int write(ByteBuffer src, long position) throws IOException { return real.write(src, position); }
         @Override public MappedByteBuffer map(MapMode mode, long position, long size) throws IOException { return real.map(mode, position, size); }
         @Override public FileLock lock(long position, long size, boolean shared) throws IOException { return real.lock(position, size, shared); }
-        @Override public FileLock tryLock(long position, long size, boolean shared) throws IOException { return real.tryLock(position, size, shared); }
+        @Override public FileLock tryLock(long position, long size, boolean shared) throws IOException {
+            if (failure.getMessage() != null
+                    && failure.getMessage().startsWith("No locks available")) {
+                throw failure;
+            }
+            return real.tryLock(position, size, shared);
+        }
         @Override protected void implCloseChannel() throws IOException { real.close(); }
     }
 
