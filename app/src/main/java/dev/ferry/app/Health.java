@@ -74,7 +74,7 @@ final class Health {
             details.put("running", listener.isRunning());
             details.put("in_flight", stats.inFlight());
             details.put("received", stats.received());
-            details.put("settled", settled(stats));
+            details.put("settled", stats.settled());
             if (!health.problems().isEmpty()) {
                 details.put("problems", health.problems());
             }
@@ -123,7 +123,7 @@ final class Health {
         for (var e : sources.entrySet()) {
             var stats = e.getValue().stats();
             var p = progress.computeIfAbsent(e.getKey(), k -> new Progress());
-            long settled = settled(stats);
+            long settled = progress(stats);
             long idleNanos;
             synchronized (p) {
                 if (settled != p.settled || stats.inFlight() == 0) {
@@ -156,7 +156,7 @@ final class Health {
      * or an acknowledgement that never returns) moves none of these; nor does a copy waiting for the
      * claim such a handler holds (a hold, not counted).
      */
-    private static long settled(ListenerStats s) {
+    private static long progress(ListenerStats s) {
         return s.settled() + s.throttled() + s.failures() + s.ledgerFailures();
     }
 

@@ -78,6 +78,8 @@ class HealthTest {
                 assertThat(health.live().status()).as("minute %d of the throttle", minute + 1).isEqualTo(200);
             }
             assertThat(listener.stats().settled()).as("nothing settled all along").isZero();
+            assertThat(health.ready().json()).as("the detail says what was settled, not what counts as progress")
+                    .contains("\"settled\":0");
         } finally {
             listener.stop();
         }
