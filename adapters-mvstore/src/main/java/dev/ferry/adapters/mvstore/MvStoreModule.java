@@ -22,7 +22,7 @@ public final class MvStoreModule {
     @StringKey("mvstore")
     public static LedgerProvider mvstoreLedger() {
         return settings -> {
-            var path = Path.of(settings.string("path", "ferry-ledger.db"));
+            var path = ledgerPath(settings.string("path", "ferry-ledger.db"));
             return context -> {
                 if (context != null && context.existingOnly() && !java.nio.file.Files.exists(path)) {
                     throw new dev.ferry.domain.model.FerryException("no ledger at " + path.toAbsolutePath() + " (nothing has "
@@ -32,5 +32,17 @@ public final class MvStoreModule {
                 return MvStoreLedger.open(path);
             };
         };
+    }
+
+    /**
+     * The ledger's file: a leading {@code ~} is the home directory, as the store itself (H2) takes it —
+     * looked for as written, a ledger the listener kept at {@code ~/ferry/ledger.db} was "not there" for
+     * the commands that only open an existing one.
+     */
+    static Path ledgerPath(String path) {
+        if (path.equals("~") || path.startsWith("~/") || path.startsWith("~" + java.io.File.separator)) {
+            return Path.of(System.getProperty("user.home") + path.substring(1));
+        }
+        return Path.of(path);
     }
 }

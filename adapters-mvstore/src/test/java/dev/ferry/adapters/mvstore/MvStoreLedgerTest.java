@@ -309,4 +309,14 @@ class MvStoreLedgerTest {
         ledger.close();
         assertThatThrownBy(() -> ledger.claim("k", Duration.ofSeconds(1))).hasMessageContaining("is closed");
     }
+
+    @Test
+    void aPathUnderTheHomeDirectory_isTheFileTheStoreKeeps_forTheCommandsThatOnlyOpenOne() {
+        var home = System.getProperty("user.home");
+        assertThat(MvStoreModule.ledgerPath("~/ferry/ledger.db")).isEqualTo(java.nio.file.Path.of(home, "ferry", "ledger.db"));
+        assertThat(MvStoreModule.ledgerPath("~")).isEqualTo(java.nio.file.Path.of(home));
+        assertThat(MvStoreModule.ledgerPath("a~/b.db")).isEqualTo(java.nio.file.Path.of("a~/b.db"));
+        assertThat(MvStoreModule.ledgerPath("~other/b.db")).as("another user's home is not guessed")
+                .isEqualTo(java.nio.file.Path.of("~other/b.db"));
+    }
 }
