@@ -87,6 +87,33 @@ class DynamoDbLedgerIT {
     }
 
     @Test
+    void createTable_whenAnotherInstanceTurnedTtlOnMeanwhile_doesNotFailTheStart() {
+        // two instances starting at once: the one that created the table waits for it, the other finds it and turns TTL on;
+        // the creator's own TTL call was then refused (TTL on already) and its start failed
+        var names = DynamoDbLedger.Names.defaults();
+        String table = "race-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        var other = new java.util.concurrent.atomic.AtomicBoolean(true);
+        var racing = (software.amazon.awssdk.services.dynamodb.DynamoDbClient) java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(), new Class<?>[] {software.amazon.awssdk.services.dynamodb.DynamoDbClient.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("updateTimeToLive") && other.getAndSet(false)) {
+                        method.invoke(client, args); // the other instance, first
+                    }
+                    try {
+                        return method.invoke(client, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+
+        DynamoDbLedger.createTable(racing, table, names);
+
+        var ttl = client.describeTimeToLive(b -> b.tableName(table)).timeToLiveDescription();
+        assertThat(ttl.timeToLiveStatus()).isIn(TimeToLiveStatus.ENABLED, TimeToLiveStatus.ENABLING);
+        assertThat(ttl.attributeName()).isEqualTo(names.ttl());
+    }
+
+    @Test
     void createTable_onATableThatExistsWithoutTtl_turnsItOn() {
         // a first run whose TTL call was refused (a permission missing), then run again: the table existed, so TTL was
         // never turned on, and nothing in it ever expired
