@@ -57,7 +57,6 @@ import software.amazon.awssdk.services.dynamodb.model.ReturnValuesOnConditionChe
  */
 public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, EventJournal, AutoCloseable {
 
-    private static final System.Logger LOG = System.getLogger(DynamoDbLedger.class.getName());
     private static final String IN_PROGRESS = "IN_PROGRESS";
     private static final String COMPLETED = "COMPLETED";
     private static final String RELEASED = "RELEASED";
