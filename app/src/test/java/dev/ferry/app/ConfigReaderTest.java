@@ -187,6 +187,14 @@ class ConfigReaderTest {
         assertThat(set.listener().holdLimit()).as("the default, within the stall").isEqualTo(Duration.ofMinutes(1));
         assertThat(errors("admin: {stall-after: 2m}\nlistener: {hold-limit: 3m}\n" + tail))
                 .anySatisfy(e -> assertThat(e).contains("hold-limit").contains("must be shorter than admin.stall-after"));
+        // liveness answers on the metrics address too, with the admin one off
+        assertThat(errors("admin: {listen: \"off\", stall-after: 2m}\nmetrics: {listen: \"127.0.0.1:9464\"}\n"
+                + "listener: {hold-limit: 3m}\n" + tail)).anySatisfy(e -> assertThat(e).contains("hold-limit"));
+        // a hold limit chosen with the stall left to its default (15m) started before: the stall now outlasts the hold
+        var holding = ((ConfigReader.Result.Ok) ConfigReader.parse("f.yaml", "listener: {hold-limit: 30m}\n" + tail,
+                k -> null, ADAPTERS)).config();
+        assertThat(holding.listener().holdLimit()).isEqualTo(Duration.ofMinutes(30));
+        assertThat(holding.admin().stallAfter()).isEqualTo(Duration.ofMinutes(60));
         assertThat(set.logging()).isEqualTo(new dev.ferry.app.logging.FerryLogging.Settings("debug", "json",
                 java.util.Map.of("org.apache.kafka", "info")));
     }

@@ -201,9 +201,14 @@ public final class ConfigReader {
 
         var metrics = AppSections.metrics(root);
         var admin = AppSections.admin(root, env, metrics);
-        if (admin.listen() != null && listener.holdLimit().compareTo(admin.stallAfter()) >= 0) { // only with a liveness probe
+        boolean liveness = admin.listen() != null || metrics != null; // /health/live answers on either address
+        if (liveness && listener.holdLimit().compareTo(admin.stallAfter()) >= 0) {
             // a wait in hand that long shows no progress for longer than liveness allows: every replica restarted
-            if (l.has("hold-limit")) {
+            if (l.has("hold-limit") && !root.sectionOrEmpty("admin").has("stall-after")) {
+                // a hold limit chosen, the stall left to its default: the stall waits longer than any wait in hand
+                // (refused, a configuration that started before would no longer start)
+                admin = new FerryConfig.Admin(admin.listen(), listener.holdLimit().multipliedBy(2), admin.token());
+            } else if (l.has("hold-limit")) {
                 l.error("hold-limit", "must be shorter than admin.stall-after (" + dev.ferry.domain.model.Durations.text(
                         admin.stallAfter()) + "): a message waiting in hand that long fails liveness, and the restart "
                         + "spends its receive (was " + dev.ferry.domain.model.Durations.text(listener.holdLimit()) + ")");
