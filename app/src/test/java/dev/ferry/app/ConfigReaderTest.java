@@ -204,6 +204,14 @@ class ConfigReaderTest {
         assertThat(errors("sources: {a: {sqs: {queue: orders}}, b: {sqs: {queue: \"arn:aws:sqs:eu-west-1:123456789012:orders\"}}}\n"
                 + "sinks: {log: {type: log}}\nroutes:\n  - to: [log]\n"))
                 .anySatisfy(e -> assertThat(e).contains("reads queue orders already"));
+        // queues of one name in two accounts are two queues (a fan-in from several accounts)
+        assertThat(parse("sources: {a: {sqs: {queue: \"arn:aws:sqs:us-east-1:111111111111:orders\"}}, "
+                + "b: {sqs: {queue: \"https://sqs.us-east-1.amazonaws.com/222222222222/orders\"}}}\n"
+                + "sinks: {log: {type: log}}\nroutes:\n  - to: [log]\n")).isInstanceOf(ConfigReader.Result.Ok.class);
+        assertThat(errors("sources: {a: {sqs: {queue: \"arn:aws:sqs:us-east-1:111111111111:orders\"}}, "
+                + "b: {sqs: {queue: \"https://sqs.us-east-1.amazonaws.com/111111111111/orders\"}}}\n"
+                + "sinks: {log: {type: log}}\nroutes:\n  - to: [log]\n"))
+                .anySatisfy(e -> assertThat(e).contains("reads queue orders already"));
     }
 
     @Test

@@ -153,13 +153,14 @@ public final class ConfigReader {
         if (sourcesSection == null || sourcesSection.keys().isEmpty()) {
             root.error("sources", "at least one source is needed");
         } else {
-            var queues = new java.util.HashMap<String, String>(); // an SQS queue's name -> the source that reads it
+            var queues = new java.util.HashMap<String, SqsSourceConfig>(); // the SQS sources so far, by name
             for (var e : sourcesSection.children().entrySet()) {
                 var source = source(e.getKey(), e.getValue());
                 sources.put(e.getKey(), source);
                 if (source.plan() instanceof SqsSourceConfig sqs && sqs.queue() != null) {
                     String queue = sqs.queueName(); // a name, a URL's last segment or an ARN's last part: the same queue
-                    String first = queues.putIfAbsent(queue, e.getKey());
+                    String first = sameQueue(queues, sqs);
+                    queues.put(e.getKey(), sqs);
                     if (first != null) {
                         // two listeners on one queue: each orders groups on its own and claims in its own scope, so a
                         // message both receive (a lease run out, SQS's at-least-once) is handled twice, out of order
@@ -221,6 +222,21 @@ public final class ConfigReader {
                 AppSections.statsEvery(root), metrics, deadLetterUnmatched, AppSections.logging(root),
                 admin,
                 AppSections.tracing(root));
+    }
+
+    /**
+     * The source among {@code others} that reads the queue {@code sqs} names, or null: the same name,
+     * in the same account where both say which (a bare name is the caller's account, which may be either).
+     */
+    private static String sameQueue(Map<String, SqsSourceConfig> others, SqsSourceConfig sqs) {
+        for (var other : others.entrySet()) {
+            var o = other.getValue();
+            if (o.queueName().equals(sqs.queueName())
+                    && (o.queueAccount() == null || sqs.queueAccount() == null || o.queueAccount().equals(sqs.queueAccount()))) {
+                return other.getKey();
+            }
+        }
+        return null;
     }
 
     private FerryConfig.SourceSpec source(String name, Section s) {
