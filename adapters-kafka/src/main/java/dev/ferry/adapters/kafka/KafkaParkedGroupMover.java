@@ -116,7 +116,7 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
     private record Parked(ConsumerRecord<byte[], byte[]> record, String reason) {
     }
 
-    /** The longest a release reads its dead-letter partitions before it gives up. */
+    /** The longest a release reads its dead-letter partitions without getting a record before it gives up. */
     static final Duration READ_LIMIT = Duration.ofMinutes(2);
 
     /** What the partitions hold of the key's parked records (of this park: not older), and every partition's end. */
@@ -133,16 +133,22 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
         var end = consumer.endOffsets(partitions, Duration.ofSeconds(30));
         long since = parked.since().toEpochMilli() - CLOCK_SKEW.toMillis();
         var records = new ArrayList<Parked>();
-        long deadline = System.nanoTime() + READ_LIMIT.toNanos();
+        // a limit on a read that stalls, not on a long one: a dead-letter topic too big to read in the limit (a backlog,
+        // a slow link) was never released, each release starting over from the same place
+        var stalled = new ReadDeadline(READ_LIMIT, System::nanoTime);
         while (partitions.stream().anyMatch(p -> consumer.position(p, Duration.ofSeconds(30)) < end.get(p))) {
-            if (System.nanoTime() - deadline > 0) {
+            if (stalled.passed()) {
                 // a partition offline, or cut below the end it had (an unclean election): the read would never end, and
                 // the operator's release would hang with it
-                throw new FerryException("reading the dead-letter topic of group " + parked.group() + " did not reach its "
-                        + "end within " + READ_LIMIT.toSeconds() + " s (a partition offline?); nothing was moved, release it "
-                        + "again", true);
+                throw new FerryException("reading the dead-letter topic of group " + parked.group() + " got nothing for "
+                        + READ_LIMIT.toSeconds() + " s short of its end (a partition offline?); nothing was moved, release "
+                        + "it again", true);
             }
-            for (var record : consumer.poll(Duration.ofMillis(500))) {
+            var polled = consumer.poll(Duration.ofMillis(500));
+            if (!polled.isEmpty()) {
+                stalled.progressed();
+            }
+            for (var record : polled) {
                 // keys are compared as the source reads them
                 if (record.key() == null || !parked.group().equals(KafkaKeys.text(record.key()))) {
                     continue;
