@@ -46,6 +46,42 @@ class ClosingTest {
         }
     }
 
+    @Test
+    void closesLeftBehindBlockedOnALock_doNotKeepTheNextCloseFromRunning() throws Exception {
+        // a sink's close waiting for the lock a write on a hung mount holds: on virtual threads (Java 21) each such close
+        // held its carrier, and once there were as many as processors the ledger's close, next, never ran at all
+        var lock = new Object();
+        var holding = new CountDownLatch(1);
+        var release = new CountDownLatch(1);
+        var holder = Thread.ofPlatform().daemon().start(() -> {
+            synchronized (lock) {
+                holding.countDown();
+                try {
+                    release.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        assertThat(holding.await(10, TimeUnit.SECONDS)).isTrue();
+        try {
+            AutoCloseable blocked = () -> {
+                synchronized (lock) {
+                    assertThat(lock).isNotNull();
+                }
+            };
+            for (int i = 0; i < Runtime.getRuntime().availableProcessors() + 1; i++) {
+                Closing.inParallel(List.of(blocked), Duration.ofMillis(100));
+            }
+            var closed = new AtomicInteger();
+            Closing.inParallel(List.of(closed::incrementAndGet), Duration.ofSeconds(5));
+            assertThat(closed.get()).as("the ledger's close ran").isEqualTo(1);
+        } finally {
+            release.countDown();
+            holder.join(Duration.ofSeconds(10));
+        }
+    }
+
     /** Each handler finishes only once every listener is stopping: stopped in turn, the first would run out its deadline. */
     @Test
     void listeners_stopTogether_soEachFinishesWhatItHolds_withinItsOwnDeadline() throws Exception {
