@@ -132,12 +132,13 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             }
             var dead = FailureDecision.onReceive(counts(item, 0), s.config().deadLetter());
             if (dead != null) {
-                // an earlier copy's ack made within its lease may still be on its way (then refused, it is a pass)
-                int excused = s.settler().excusedInFlight(item.delivery.id());
-                if (excused > 0) {
-                    var c = counts(item, 0);
+                // an earlier copy's ack made within its lease may still be on its way (then refused, it is a pass): its
+                // passes and those acks are read at once, as the settler moves one to the other
+                int passes = s.settler().passesWithAcksInFlight(item.delivery.id());
+                var c = counts(item, 0);
+                if (passes > c.passes()) {
                     dead = FailureDecision.onReceive(new FailureDecision.Counts(c.receiveCount(), c.failures(),
-                            c.throttles(), c.passes() + excused), s.config().deadLetter());
+                            c.throttles(), passes), s.config().deadLetter());
                 }
             }
             if (dead != null) {

@@ -17,7 +17,7 @@ final class SettlementQueue {
 
     /**
      * A settlement queued. {@code excused}: an ack made within its delivery's lease, whose receive is
-     * not the message's fault should the transport not take it (see {@link Settler#excusedInFlight}).
+     * not the message's fault should the transport not take it (see {@link Settler#passesWithAcksInFlight}).
      */
     record Queued(Settlement settlement, boolean excused) {
     }

@@ -35,7 +35,7 @@ final class Settler {
     private final FailureCounts failureCounts;
     private final ListenerObserver observer;
     private final SettlementQueue pending = new SettlementQueue(BATCH);
-    /** The batches drained from {@link #pending} and not yet counted (see {@link #excusedInFlight}); guarded by itself. */
+    /** The batches drained from {@link #pending} and not yet counted (see {@link #passesWithAcksInFlight}); guarded by itself. */
     private final List<List<SettlementQueue.Queued>> sending = new ArrayList<>(2);
     /** One send at a time. A lock, not a monitor: the stop's last flush gives up waiting for a send that hangs. */
     private final java.util.concurrent.locks.ReentrantLock sendLock = new java.util.concurrent.locks.ReentrantLock();
@@ -214,14 +214,15 @@ final class Settler {
     }
 
     /**
-     * Acks of the message {@code id} made within its lease that the transport has not answered yet:
-     * queued, or in a call under way. A copy that came back meanwhile counts them as excused receives
-     * — asked only when its receives would otherwise dead-letter it (so the happy path keeps no count
-     * per message), and exact, as each such ack is either here or, refused, counted as a pass.
+     * The message's passes (receives handed back through no fault of its own) and its acks made within
+     * its lease that the transport has not answered yet — queued, or in a call under way — read at once:
+     * a copy that came back meanwhile counts them all as excused receives. Asked only when its receives
+     * would otherwise dead-letter it (so the happy path keeps no count per message); exact, as an ack
+     * refused moves from one to the other under the same lock ({@link #countTaken}).
      */
-    int excusedInFlight(String id) {
+    int passesWithAcksInFlight(String id) {
         synchronized (sending) {
-            int n = pending.excused(id);
+            int n = failureCounts.get(id).passes() + pending.excused(id);
             for (var batch : sending) {
                 for (var q : batch) {
                     if (q.excused() && q.settlement().delivery().id().equals(id)) {
@@ -239,7 +240,7 @@ final class Settler {
      * take comes back; if it was handled within its lease, that receive is excused (a pass) — counted,
      * a message that never failed would be dead-lettered for its receives once its acks had come too
      * late often enough. Under {@link #sending}'s lock, with the batch leaving it: an excused ack is
-     * either in flight or a pass, never both or neither, for {@link #excusedInFlight}.
+     * either in flight or a pass, never both or neither, for {@link #passesWithAcksInFlight}.
      */
     private void countTaken(List<SettlementQueue.Queued> batch, List<Settlement.Failure> failed) {
         synchronized (sending) {
