@@ -78,6 +78,12 @@ public final class RoutingHandler implements Handler {
         boolean tracked = targetLedger != null && targets.size() > 1;
         var outcomes = new ArrayList<Outcome>(targets.size());
         for (var target : targets) {
+            if (Thread.currentThread().isInterrupted()) {
+                // stopping: the targets left are not written now — written, a sink that then answered "interrupted"
+                // would have its mark let go, and the event would be written there again when it comes back
+                outcomes.add(Outcome.retry("interrupted before publishing to " + target));
+                continue;
+            }
             var sink = sinks.get(target);
             outcomes.add(tracked ? publishTracked(target, sink, event, delivery) : publish(sink, event));
         }

@@ -125,6 +125,36 @@ class RoutingHandlerTest {
     }
 
     @Test
+    void aFanOutInterruptedPartWay_writesNoFurtherTarget_untilTheEventComesBack() {
+        // the stop interrupts a worker in the middle of a fan-out: the loop went on, and a sink that wrote its record and
+        // then answered "interrupted" had its mark let go — written again when the message came back
+        Sink interrupting = new Sink() {
+            @Override
+            public String name() {
+                return "first";
+            }
+
+            @Override
+            public Outcome publish(Event event) {
+                Thread.currentThread().interrupt(); // the stop's interrupt, arriving during this publish
+                return Outcome.done();
+            }
+        };
+        var second = new ScriptedSink("second");
+        var handler = RoutingHandler.tracked(Router.of(Route.of("both", EventMatcher.any(), "first", "second")),
+                Map.of("first", interrupting, "second", second), InMemoryLedger.create(), Duration.ofMinutes(1),
+                Duration.ofHours(1));
+        try {
+            assertThat(handler.handle(event("e1", "T", Map.of()), DELIVERY)).isInstanceOf(Outcome.Retry.class);
+            assertThat(second.received).as("not written while stopping").isEmpty();
+        } finally {
+            Thread.interrupted();
+        }
+        assertThat(handler.handle(event("e1", "T", Map.of()), DELIVERY)).isEqualTo(Outcome.done());
+        assertThat(second.received).containsExactly("e1");
+    }
+
+    @Test
     void trackedFanOut_toTwoSinksThatCallThemselvesTheSame_writesEach_keyedByTheRoutesTargetName() {
         // two Kafka sinks of topic "orders" on two clusters both call themselves kafka:orders by default
         var eu = new ScriptedSink("kafka:orders");
