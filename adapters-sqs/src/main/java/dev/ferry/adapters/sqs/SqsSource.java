@@ -218,9 +218,10 @@ public final class SqsSource implements Source, Acknowledger {
                 // not on the poll: a DLQ slow to answer (throttled, retried) would hold the receive's good messages, whose
                 // leases the listener counts from when the poll returns — they would turn visible before it extends them
                 // A few at a time: with the DLQ slow, a flood of refused messages started a copy per receive, without
-                // bound, each a thread holding its bodies on the client's connections. Past them, this receive waits
+                // bound, each a thread holding its bodies on the client's connections. Past them, the copy waits for a
+                // later receive: the refused messages come back when their visibility runs out (copied on the receive,
+                // it would hold the good messages' leases, counted from when the poll returns)
                 if (!refusedCopies.tryAcquire()) {
-                    acknowledgements.settleRefused(sorted.refused());
                     return sorted.accepted();
                 }
                 try {
