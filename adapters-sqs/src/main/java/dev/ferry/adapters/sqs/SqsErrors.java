@@ -38,6 +38,14 @@ final class SqsErrors {
             return throttling(code);
         }
 
+        /**
+         * SQS not reached, or failing itself (5xx): an outage, not the message's doing nor a refusal that a
+         * setting must mend. The SDK has retried the call already.
+         */
+        boolean unavailable() {
+            return !senderFault && (code.equals("ClientError") || code.startsWith("HTTP 5") || SERVER_ERRORS.contains(code));
+        }
+
         /** A receipt from an earlier receive of a message that has been received again since, or deleted. */
         boolean invalidReceipt() {
             if (code.contains("ReceiptHandleIsInvalid") || code.contains("InvalidReceiptHandle") || code.contains("MessageNotInflight")) {
@@ -55,6 +63,24 @@ final class SqsErrors {
         }
     }
 
+    private static final Set<String> SERVER_ERRORS = Set.of("InternalError", "InternalFailure", "ServiceUnavailable",
+            "AWS.SimpleQueueService.InternalError", "ServiceUnavailableException");
+
+    /**
+     * What a sink answers for an event SQS did not take: waited out when SQS throttles or is unreachable
+     * (an outage of ten minutes spent every event's attempts, and dead-lettered what arrived meanwhile),
+     * rejected when the message is at fault, retried otherwise (a permission or a queue to mend).
+     */
+    static dev.ferry.domain.handle.Outcome outcome(EntryError error, String queue, java.time.Duration wait) {
+        if (error.throttled() || error.unavailable()) {
+            return dev.ferry.domain.handle.Outcome.throttled(wait);
+        }
+        if (error.senderFault()) {
+            return dev.ferry.domain.handle.Outcome.reject("SQS queue '" + queue + "' refused the message: " + error);
+        }
+        return dev.ferry.domain.handle.Outcome.retry("SQS queue '" + queue + "': " + error);
+    }
+
     static boolean throttling(String code) {
         return code != null && THROTTLING.contains(code);
     }
@@ -64,6 +90,12 @@ final class SqsErrors {
             String code = ase.awsErrorDetails() == null || ase.awsErrorDetails().errorCode() == null
                     ? "HTTP " + ase.statusCode() : ase.awsErrorDetails().errorCode();
             String message = ase.awsErrorDetails() == null ? ase.getMessage() : ase.awsErrorDetails().errorMessage();
+            if ((ase.statusCode() == 429 || ase.isThrottlingException()) && !throttling(code)) {
+                // a 429 without a code, or with one not named here (SlowDown, TooManyRequestsException): throttling
+                // all the same — waited out, not an attempt spent
+                message = code + (message == null ? "" : ": " + message);
+                code = "Throttling";
+            }
             boolean messagesFault = ase.statusCode() < 500 && !ase.isThrottlingException() && !ase.retryable()
                     && ase.statusCode() != 401 && ase.statusCode() != 403 && !NOT_THE_MESSAGES.contains(code);
             return new EntryError(code, message, messagesFault);

@@ -127,10 +127,12 @@ public final class SqsSink implements Sink {
         }
         var entry = SendMessageBatchRequestEntry.builder();
         String body = SqsText.of(event.payload());
-        if (body == null) {
-            // SQS carries text only: decoded lossily it would be sent, and answered done, as some other bytes
-            return answered(Outcome.reject("event " + event.key() + "'s payload is not text SQS takes (UTF-8 without "
-                    + "control characters other than tab, LF and CR): refused before sending it to SQS queue '" + name + "'"));
+        if (body == null || body.isEmpty()) {
+            // SQS carries text only: decoded lossily it would be sent, and answered done, as some other bytes. An empty one
+            // (a Kafka tombstone, an empty SNS message) it refuses — in a batch refused whole, nine other events with it
+            return answered(Outcome.reject("event " + event.key() + "'s payload is " + (body == null ? "not text SQS takes "
+                    + "(UTF-8 without control characters other than tab, LF and CR)" : "empty, and SQS takes no message "
+                    + "without a body") + ": refused before sending it to SQS queue '" + name + "'"));
         }
         for (var a : event.attributes().entrySet()) {
             if (!MessageAttributes.sqsText(a.getKey()) || !MessageAttributes.sqsText(a.getValue())) {
@@ -250,18 +252,22 @@ public final class SqsSink implements Sink {
         });
         for (var p : batch) {
             var error = errors.get(p);
-            Outcome outcome;
             if (error == null) {
-                outcome = Outcome.done();
-            } else if (error.throttled()) {
-                outcome = Outcome.throttled(throttleDelay);
-            } else if (error.senderFault()) {
-                outcome = Outcome.reject("SQS queue '" + name + "' refused the message: " + error);
-            } else {
-                outcome = Outcome.retry("SQS queue '" + name + "': " + error);
+                outage = null;
+            } else if (error.unavailable()) {
+                outage = error.toString();
             }
-            p.result().complete(outcome);
+            p.result().complete(error == null ? Outcome.done() : SqsErrors.outcome(error, name, throttleDelay));
         }
+    }
+
+    /** What the last send failed with when SQS could not be reached or failed itself; null once a send went through. */
+    private volatile String outage;
+
+    @Override
+    public java.util.Optional<String> holdingBack() {
+        var problem = outage;
+        return problem == null ? java.util.Optional.empty() : java.util.Optional.of("SQS queue '" + name + "': " + problem);
     }
 
     /** Stops the sender threads after what is queued has been sent (waiting up to the send timeout). */

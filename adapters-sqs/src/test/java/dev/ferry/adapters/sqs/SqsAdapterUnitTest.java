@@ -30,6 +30,22 @@ class SqsAdapterUnitTest {
     }
 
     @Test
+    void a429_withoutACodeOrWithOneNotNamed_isThrottling() {
+        // three instances throttled for minutes: taken for a server error, each answer spent an attempt and the events
+        // were dead-lettered instead of waited for
+        for (String code : new String[] {null, "TooManyRequestsException", "SlowDown"}) {
+            var details = code == null ? null : software.amazon.awssdk.awscore.exception.AwsErrorDetails.builder()
+                    .errorCode(code).errorMessage("slow down").build();
+            var e = software.amazon.awssdk.awscore.exception.AwsServiceException.builder().statusCode(429)
+                    .awsErrorDetails(details).message("slow down").build();
+            var error = SqsErrors.of(e);
+            assertThat(error.throttled()).as(String.valueOf(code)).isTrue();
+            assertThat(error.retryable()).isTrue();
+            assertThat(error.toString()).contains(code == null ? "HTTP 429" : code);
+        }
+    }
+
+    @Test
     void sqsId_keepsValidIds_andHashesOthersToSixtyFourHexChars() {
         assertThat(SqsSink.sqsId("doc-1#0")).isEqualTo("doc-1#0");
         assertThat(SqsSink.sqsId("has space")).hasSize(64).matches("[0-9a-f]+");

@@ -103,6 +103,23 @@ class SqsSinkIT {
     }
 
     @Test
+    void anEmptyPayload_isRejectedAlone_beforeItsBatchIsSent() {
+        // a Kafka tombstone or an empty SNS message routed to SQS: SQS takes no message without a body, and a batch it
+        // refuses whole took nine other events with it
+        var q = queue(false);
+        var sink = open(SqsSink.builder(recordingClient(), q.url).senders(1).build());
+        var events = IntStream.range(0, 10).mapToObj(i -> event("e" + i, i == 4 ? "" : "payload-" + i, null, Map.of())).toList();
+
+        var outcomes = sink.publishAll(events);
+
+        assertThat(outcomes.get(4)).isInstanceOfSatisfying(Outcome.Reject.class,
+                r -> assertThat(r.reason()).contains("e4").contains("empty"));
+        assertThat(outcomes).filteredOn(o -> o.equals(Outcome.done())).hasSize(9);
+        assertThat(batches.stream().flatMap(List::stream)).as("never sent").doesNotContain(0);
+        assertThat(drain(q, 9)).hasSize(9);
+    }
+
+    @Test
     void batches_respectTheByteLimit() {
         var q = queue(false);
         var sink = open(SqsSink.builder(recordingClient(), q.url).maxBatchBytes(100_000).senders(1).build());
@@ -291,7 +308,7 @@ class SqsSinkIT {
     }
 
     @Test
-    void serverGone_isRetry_notReject() {
+    void serverGone_isWaitedOut_notRejected_norAnAttemptSpent() {
         var rest = SQSRestServerBuilder.withInterface("127.0.0.1").withDynamicPort().start();
         int port = rest.waitUntilStarted().localAddress().getPort();
         var client = open(ElasticMq.newClient(java.net.URI.create("http://127.0.0.1:" + port)));
@@ -302,7 +319,9 @@ class SqsSinkIT {
 
         var outcome = sink.publish(event("e", "nobody home", null, Map.of()));
 
-        assertThat(outcome).isInstanceOfSatisfying(Outcome.Retry.class, r -> assertThat(r.reason()).contains("gone"));
+        // an outage of minutes answered Retry spent every event's attempts: what arrived meanwhile was dead-lettered
+        assertThat(outcome).isInstanceOf(Outcome.Throttled.class);
+        assertThat(sink.holdingBack()).hasValueSatisfying(p -> assertThat(p).contains("gone").contains("ClientError"));
     }
 
     /** An Error from the SDK (an interceptor's, a serialiser's) fails its own batch, not the sender thread. */
