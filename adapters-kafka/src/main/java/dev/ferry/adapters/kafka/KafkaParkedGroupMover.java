@@ -145,8 +145,12 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
                         + "it again", true);
             }
             var polled = consumer.poll(Duration.ofMillis(500));
-            if (!polled.isEmpty()) {
-                stalled.progressed();
+            for (var record : polled) { // progress is a record short of its partition's end: later ones are not the read's
+                Long endOf = end.get(new TopicPartition(record.topic(), record.partition()));
+                if (endOf != null && record.offset() < endOf) {
+                    stalled.progressed();
+                    break;
+                }
             }
             for (var record : polled) {
                 // keys are compared as the source reads them
