@@ -63,6 +63,30 @@ final class KafkaKeys {
                 // a group key from elsewhere (a decoder's) that only looks like ours: its text
             }
         }
+        if (!dev.ferry.domain.idempotency.LedgerKeys.wellFormed(groupKey)) {
+            return withLoneSurrogates(groupKey);
+        }
         return groupKey.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * A key holding half a surrogate pair (a JSON {@code "\uD800"} a decoder grouped by): each half in
+     * the three bytes UTF-8 would give it were it a character. UTF-8 proper turns every such half into
+     * {@code ?}, and two keys that differ only there became one record key (compaction kept one of them).
+     */
+    private static byte[] withLoneSurrogates(String key) {
+        var out = new java.io.ByteArrayOutputStream(key.length() * 3);
+        for (int i = 0; i < key.length(); ) {
+            int c = key.codePointAt(i);
+            i += Character.charCount(c);
+            if (Character.isSurrogate((char) c) && Character.charCount(c) == 1) {
+                out.write(0xE0 | (c >> 12));
+                out.write(0x80 | ((c >> 6) & 0x3F));
+                out.write(0x80 | (c & 0x3F));
+            } else {
+                out.writeBytes(new String(Character.toChars(c)).getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        return out.toByteArray();
     }
 }

@@ -130,6 +130,11 @@ public final class KafkaSink implements Sink {
 
     /** One send, never two: the producer retries within delivery.timeout.ms, deduplicated by idempotence. */
     private Outcome send(ProducerRecord<byte[], byte[]> record) {
+        if (Thread.currentThread().isInterrupted()) {
+            // stopping: handed to the producer, the record would be written while this answered "interrupted", and written
+            // again when the message comes back
+            return Outcome.retry("interrupted before sending to Kafka topic '" + topic + "'");
+        }
         var producer = this.producer.current();
         Future<RecordMetadata> future;
         try {
@@ -139,6 +144,7 @@ public final class KafkaSink implements Sink {
         }
         try {
             future.get(wait.toMillis(), TimeUnit.MILLISECONDS);
+            outage = null;
             return Outcome.done();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -163,7 +169,24 @@ public final class KafkaSink implements Sink {
         if (failure instanceof SerializationException || failure instanceof RecordTooLargeException) {
             return Outcome.reject(reason); // the record's own: it would fail the same anywhere
         }
+        if (failure instanceof org.apache.kafka.common.errors.RetriableException) {
+            // the cluster unreachable or failing (no metadata, a full buffer, too few replicas): waited out. Answered
+            // Retry, a broker restart of ten minutes spent every event's attempts and dead-lettered what came meanwhile
+            outage = reason;
+            return Outcome.throttled(OUTAGE_WAIT);
+        }
         return Outcome.retry(reason);
+    }
+
+    /** How long an event waits before it is sent again while the cluster cannot be reached. */
+    static final Duration OUTAGE_WAIT = Duration.ofSeconds(1);
+
+    /** What the last send failed with while the cluster could not be reached; null once a send went through. */
+    private volatile String outage;
+
+    @Override
+    public java.util.Optional<String> holdingBack() {
+        return java.util.Optional.ofNullable(outage);
     }
 
     @Override

@@ -42,5 +42,12 @@ class KafkaKeysTest {
                 .isEqualTo("b64:not base64!".getBytes(StandardCharsets.UTF_8));
         assertThat(KafkaKeys.text(null)).isNull();
         assertThat(KafkaKeys.bytes(null)).isNull();
+        // half a surrogate pair: UTF-8 made each "?", and keys that differed only there were one record key
+        var high = KafkaKeys.bytes("a\uD800");
+        var low = KafkaKeys.bytes("a\uDC00");
+        assertThat(high).isNotEqualTo(low).isNotEqualTo("a?".getBytes(StandardCharsets.UTF_8));
+        assertThat(high).isEqualTo(new byte[] {'a', (byte) 0xED, (byte) 0xA0, (byte) 0x80});
+        assertThat(KafkaKeys.bytes("\uD83D\uDE00x\uDFFF")).as("a whole pair is still its character")
+                .startsWith("\uD83D\uDE00x".getBytes(StandardCharsets.UTF_8));
     }
 }

@@ -24,7 +24,7 @@ class KafkaSinkIT {
     }
 
     @Test // #16
-    void anUnreachableBroker_getsOneSendPerPublish_andARetry() throws Exception {
+    void anUnreachableBroker_getsOneSendPerPublish_andIsWaitedOut() throws Exception {
         int port;
         try (var socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = socket.getLocalPort();     // closed again: nothing listens there
@@ -34,10 +34,12 @@ class KafkaSinkIT {
                 .config(ProducerConfig.INTERCEPTOR_CLASSES_CONFIG, CountingInterceptor.class.getName())
                 .config(ProducerConfig.MAX_BLOCK_MS_CONFIG, 1000)
                 .build()) {
-            assertThat(sink.publish(event("e1"))).isInstanceOf(Outcome.Retry.class);
+            // an outage: waited out, no attempt spent (Retry dead-lettered everything a broker restart's minutes brought)
+            assertThat(sink.publish(event("e1"))).isInstanceOf(Outcome.Throttled.class);
             assertThat(CountingInterceptor.sends(topic)).as("one send for one publish").isEqualTo(1);
-            assertThat(sink.publish(event("e2"))).isInstanceOf(Outcome.Retry.class);
+            assertThat(sink.publish(event("e2"))).isInstanceOf(Outcome.Throttled.class);
             assertThat(CountingInterceptor.sends(topic)).as("one send for each publish").isEqualTo(2);
+            assertThat(sink.holdingBack()).hasValueSatisfying(p -> assertThat(p).contains(topic));
         }
     }
 
@@ -64,6 +66,25 @@ class KafkaSinkIT {
             sink.close();
         }
         assertThat(KafkaBroker.readAll(topic, 1)).as("written exactly once").hasSize(1);
+    }
+
+    @Test
+    void aPublishOnAnInterruptedThread_sendsNothing_soTheRetryWritesTheRecordOnce() {
+        // stopping: the record was handed to the producer (metadata cached), the wait for it answered "interrupted" at once,
+        // and the record written then was written again when the message came back
+        String topic = KafkaBroker.topic("interrupted", 1);
+        try (var sink = KafkaSink.builder(KafkaBroker.bootstrap(), topic).build()) {
+            assertThat(sink.publish(event("warm"))).isEqualTo(Outcome.done()); // the topic's metadata is known
+            Thread.currentThread().interrupt();
+            try {
+                assertThat(sink.publish(event("e1"))).isInstanceOf(Outcome.Retry.class);
+            } finally {
+                Thread.interrupted();
+            }
+            assertThat(sink.publish(event("e1"))).isEqualTo(Outcome.done());
+        }
+        assertThat(KafkaBroker.readAll(topic, 2)).extracting(r -> new String(r.value(), StandardCharsets.UTF_8))
+                .containsExactly("warm", "e1");
     }
 
     @Test
