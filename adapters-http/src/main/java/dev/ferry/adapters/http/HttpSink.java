@@ -2,7 +2,6 @@ package dev.ferry.adapters.http;
 
 import dev.ferry.domain.handle.Outcome;
 import dev.ferry.domain.model.Event;
-import dev.ferry.domain.transport.Propagation;
 import dev.ferry.domain.transport.Sink;
 import io.github.resilience4j.core.IntervalFunction;
 import io.github.resilience4j.retry.Retry;
@@ -185,32 +184,11 @@ public final class HttpSink implements Sink {
     }
 
     private Attempt attempt(Event event, java.net.URI target, int attemptNumber) {
-        var request = HttpRequest.newBuilder(target)
-                .timeout(timeout)
-                .method(method, HttpRequest.BodyPublishers.ofByteArray(event.payload()));
-        // #16: the JDK refuses a header value beyond Latin-1 or with control characters (a URL-decoded S3
-        // key such as 文件.pdf), which no retry cures; such a key or type goes percent-encoded, and says so.
-        if (HeaderValues.needsEncoding(event.key()) || HeaderValues.needsEncoding(event.type())) {
-            request.header("Idempotency-Key", HeaderValues.percentEncode(event.key()))
-                    .header("X-Ferry-Event-Type", HeaderValues.percentEncode(event.type()))
-                    .header(HeaderValues.ENCODING_HEADER, HeaderValues.PERCENT);
-        } else {
-            request.header("Idempotency-Key", event.key())
-                    .header("X-Ferry-Event-Type", event.type());
-        }
-        headers.forEach(request::header);
-        Propagation.current().forEach((name, value) -> {
-            if (!HeaderValues.needsEncoding(value)) {
-                request.setHeader(name, value);
-            }
-        });
-        if (bearerToken != null) {
-            request.header("Authorization", "Bearer " + bearerToken.get());
-        }
+        var request = SinkRequests.of(event, target, method, timeout, headers, bearerToken);
         String where = method + " " + Redact.url(target);
         // the request's timeout ends at the headers; the whole answer, its body too, must come within it — but a 2xx
         // is taken at its status line: its body (slow, cut short) is drained behind, and the event is not sent again
-        var answer = client.sendAsync(request.build(), info -> info.statusCode() / 100 == 2
+        var answer = client.sendAsync(request, info -> info.statusCode() / 100 == 2
                 ? AnswerBodies.acceptedAtStatusLine(timeout)
                 : AnswerBodies.headOf(Attempt.REASON_BODY_CHARS * 4));
         HttpResponse<byte[]> response;

@@ -1,0 +1,42 @@
+package dev.ferry.adapters.http;
+
+import dev.ferry.domain.model.Event;
+import dev.ferry.domain.transport.Propagation;
+import java.net.http.HttpRequest;
+import java.time.Duration;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/** The request an {@link HttpSink} sends for an event: its payload, key, type, headers, trace and token. */
+final class SinkRequests {
+
+    private SinkRequests() {
+    }
+
+    static HttpRequest of(Event event, java.net.URI target, String method, Duration timeout, Map<String, String> headers,
+                          Supplier<String> bearerToken) {
+        var request = HttpRequest.newBuilder(target)
+                .timeout(timeout)
+                .method(method, HttpRequest.BodyPublishers.ofByteArray(event.payload()));
+        // #16: the JDK refuses a header value beyond Latin-1 or with control characters (a URL-decoded S3
+        // key such as 文件.pdf), which no retry cures; such a key or type goes percent-encoded, and says so.
+        if (HeaderValues.needsEncoding(event.key()) || HeaderValues.needsEncoding(event.type())) {
+            request.header("Idempotency-Key", HeaderValues.percentEncode(event.key()))
+                    .header("X-Ferry-Event-Type", HeaderValues.percentEncode(event.type()))
+                    .header(HeaderValues.ENCODING_HEADER, HeaderValues.PERCENT);
+        } else {
+            request.header("Idempotency-Key", event.key())
+                    .header("X-Ferry-Event-Type", event.type());
+        }
+        headers.forEach(request::header);
+        Propagation.current().forEach((name, value) -> {
+            if (!HeaderValues.needsEncoding(value)) {
+                request.setHeader(name, value);
+            }
+        });
+        if (bearerToken != null) {
+            request.header("Authorization", "Bearer " + bearerToken.get());
+        }
+        return request.build();
+    }
+}
