@@ -48,11 +48,22 @@ final class LedgerTables {
             client.updateTimeToLive(b -> b.tableName(table)
                     .timeToLiveSpecification(t -> t.attributeName(names.ttl()).enabled(true)));
         } catch (RuntimeException e) {
-            if (ttlOn(client, table, names)) {
+            if (ttlTurnedOnElsewhere(client, table, names)) {
                 return; // another instance, starting at the same time, turned it on first
             }
             throw new FerryException("DynamoDB table '" + table + "' was created but TTL on '" + names.ttl()
                     + "' could not be turned on: " + e.getMessage(), e, false);
+        }
+    }
+
+    /** Whether TTL is on (or being turned on) on the ledger's attribute, as the table says: false when it cannot be asked. */
+    private static boolean ttlTurnedOnElsewhere(DynamoDbClient client, String table, DynamoDbLedger.Names names) {
+        try {
+            var ttl = client.describeTimeToLive(b -> b.tableName(table)).timeToLiveDescription();
+            var status = ttl.timeToLiveStatusAsString();
+            return ("ENABLED".equals(status) || "ENABLING".equals(status)) && names.ttl().equals(ttl.attributeName());
+        } catch (RuntimeException e) {
+            return false;
         }
     }
 

@@ -114,6 +114,28 @@ class DynamoDbLedgerIT {
     }
 
     @Test
+    void createTable_whoseTtlCannotBeTurnedOn_norAskedAbout_failsTheStart_ratherThanNeverExpiring() {
+        var names = DynamoDbLedger.Names.defaults();
+        String table = "nottl-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        var denied = (software.amazon.awssdk.services.dynamodb.DynamoDbClient) java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(), new Class<?>[] {software.amazon.awssdk.services.dynamodb.DynamoDbClient.class},
+                (proxy, method, args) -> {
+                    if (method.getName().endsWith("TimeToLive")) {
+                        throw software.amazon.awssdk.services.dynamodb.model.DynamoDbException.builder()
+                                .message("not authorized (injected)").statusCode(403).build();
+                    }
+                    try {
+                        return method.invoke(client, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> DynamoDbLedger.createTable(denied, table, names))
+                .isInstanceOf(dev.ferry.domain.model.FerryException.class).hasMessageContaining("TTL");
+    }
+
+    @Test
     void createTable_onATableThatExistsWithoutTtl_turnsItOn() {
         // a first run whose TTL call was refused (a permission missing), then run again: the table existed, so TTL was
         // never turned on, and nothing in it ever expired
