@@ -78,6 +78,8 @@ final class FileSink implements Sink {
             locked = opened.tryLock() != null;
         } catch (java.nio.channels.OverlappingFileLockException e) {
             locked = false;
+        } catch (java.nio.channels.ClosedChannelException closed) { // interrupted, closed under it: not a lock refused
+            throw closed;
         } catch (IOException unsupported) { // a file system without locks (NFS without its lock daemon): written unlocked
             LOG.warn("file sink '{}': cannot lock {} ({}); writing it without a lock — keep other writers off it", name,
                     path, unsupported.toString());

@@ -91,6 +91,12 @@ class FileSinkTest {
             sink.close();
         }
         assertThat(Files.readAllLines(file)).hasSize(1);
+        var closed = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+        closed.close();
+        var again = FileSink.over("out", file, closed, true);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> again.lockAndNote(closed))
+                .as("a channel closed under it is not a file system without locks")
+                .isInstanceOf(java.nio.channels.ClosedChannelException.class);
     }
 
     @Test
