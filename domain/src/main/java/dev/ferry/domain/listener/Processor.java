@@ -135,11 +135,9 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
                 // an earlier copy's ack made within its lease may still be on its way (then refused, it is a pass): its
                 // passes and those acks are read at once, as the settler moves one to the other
                 int passes = s.settler().passesWithAcksInFlight(item.delivery.id());
-                var c = counts(item, 0);
-                if (passes > c.passes()) {
-                    dead = FailureDecision.onReceive(new FailureDecision.Counts(c.receiveCount(), c.failures(),
-                            c.throttles(), passes), s.config().deadLetter());
-                }
+                var c = counts(item, 0); // read after: a pass recorded since (a refused ack's, a release's) is in it
+                dead = FailureDecision.onReceive(new FailureDecision.Counts(c.receiveCount(), c.failures(),
+                        c.throttles(), Math.max(passes, c.passes())), s.config().deadLetter());
             }
             if (dead != null) {
                 boolean done;
