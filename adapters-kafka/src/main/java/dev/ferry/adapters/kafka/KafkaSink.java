@@ -58,8 +58,11 @@ public final class KafkaSink implements Sink {
     /** How long publish waits for the send's future: {@code delivery.timeout.ms} + the margin. */
     private final Duration wait;
     private final RenewableProducer producer;
+    /** The cluster unreachable or failing: waited out for a while, then attempts are spent (see {@link dev.ferry.domain.transport.Outage}). */
+    private final dev.ferry.domain.transport.Outage outage;
 
     private KafkaSink(Builder b) {
+        this.outage = new dev.ferry.domain.transport.Outage(b.outagePatience);
         this.name = b.name != null ? b.name : "kafka:" + b.topic;
         this.topic = b.topic;
         this.valueAttribute = b.valueAttribute;
@@ -144,7 +147,7 @@ public final class KafkaSink implements Sink {
         }
         try {
             future.get(wait.toMillis(), TimeUnit.MILLISECONDS);
-            outage = null;
+            outage.worked();
             return Outcome.done();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -170,10 +173,10 @@ public final class KafkaSink implements Sink {
             return Outcome.reject(reason); // the record's own: it would fail the same anywhere
         }
         if (failure instanceof org.apache.kafka.common.errors.RetriableException) {
-            // the cluster unreachable or failing (no metadata, a full buffer, too few replicas): waited out. Answered
-            // Retry, a broker restart of ten minutes spent every event's attempts and dead-lettered what came meanwhile
-            outage = reason;
-            return Outcome.throttled(OUTAGE_WAIT);
+            // the cluster unreachable or failing (no metadata, a full buffer, too few replicas): waited out for a while
+            // (answered Retry, a broker restart spent every event's attempts), then taken for what waiting does not cure
+            // (a topic that does not exist looks the same: no metadata)
+            return outage.failed(reason, OUTAGE_WAIT);
         }
         return Outcome.retry(reason);
     }
@@ -181,12 +184,9 @@ public final class KafkaSink implements Sink {
     /** How long an event waits before it is sent again while the cluster cannot be reached. */
     static final Duration OUTAGE_WAIT = Duration.ofSeconds(1);
 
-    /** What the last send failed with while the cluster could not be reached; null once a send went through. */
-    private volatile String outage;
-
     @Override
     public java.util.Optional<String> holdingBack() {
-        return java.util.Optional.ofNullable(outage);
+        return outage.holdingBack();
     }
 
     @Override
@@ -202,6 +202,7 @@ public final class KafkaSink implements Sink {
         private String valueAttribute;
         private String sourceName = "ferry";
         private boolean requestTimeoutSet;
+        private Duration outagePatience = dev.ferry.domain.transport.Outage.DEFAULT_PATIENCE;
 
         private Builder(String bootstrapServers, String topic) {
             if (topic == null || topic.isBlank()) {
@@ -248,6 +249,16 @@ public final class KafkaSink implements Sink {
                 requestTimeoutSet = true;
             }
             config.put(key, value);
+            return this;
+        }
+
+        /**
+         * How long the cluster unreachable or failing (a retriable error) is waited out — events answered
+         * {@code Throttled}, no attempt spent — before attempts are spent (15 min by default): a topic
+         * that does not exist looks the same from here, and must reach the dead-letter queue in the end.
+         */
+        public Builder outagePatience(Duration patience) {
+            this.outagePatience = Objects.requireNonNull(patience, "outagePatience");
             return this;
         }
 

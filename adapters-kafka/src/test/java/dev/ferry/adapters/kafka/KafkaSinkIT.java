@@ -41,6 +41,11 @@ class KafkaSinkIT {
             assertThat(CountingInterceptor.sends(topic)).as("one send for each publish").isEqualTo(2);
             assertThat(sink.holdingBack()).hasValueSatisfying(p -> assertThat(p).contains(topic));
         }
+        // past the patience, taken for what no waiting cures (a topic that does not exist looks the same): attempts spent
+        try (var impatient = KafkaSink.builder("127.0.0.1:" + port, topic).outagePatience(Duration.ZERO)
+                .config(ProducerConfig.MAX_BLOCK_MS_CONFIG, 1000).build()) {
+            assertThat(impatient.publish(event("e3"))).isInstanceOf(Outcome.Retry.class);
+        }
     }
 
     @Test // #16

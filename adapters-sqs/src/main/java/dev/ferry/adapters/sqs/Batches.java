@@ -231,7 +231,8 @@ final class Batches {
             chunk.forEach(item -> errors.put(item, error));
             return errors;
         } catch (Error e) { // an interceptor's or the SDK's: this chunk fails, the others' calls go on
-            var error = new EntryError(e.getClass().getSimpleName(), String.valueOf(e.getMessage()), false);
+            // named in full: a java.lang.InternalError is not SQS's InternalError (an outage)
+            var error = new EntryError(e.getClass().getName(), String.valueOf(e.getMessage()), false);
             chunk.forEach(item -> errors.put(item, error));
             return errors;
         }

@@ -67,12 +67,12 @@ final class SqsErrors {
             "AWS.SimpleQueueService.InternalError", "ServiceUnavailableException");
 
     /**
-     * What a sink answers for an event SQS did not take: waited out when SQS throttles or is unreachable
-     * (an outage of ten minutes spent every event's attempts, and dead-lettered what arrived meanwhile),
-     * rejected when the message is at fault, retried otherwise (a permission or a queue to mend).
+     * What a sink answers for an event SQS did not take, SQS reachable: waited out when SQS throttles,
+     * rejected when the message is at fault, retried otherwise (a permission or a queue to mend). An
+     * outage ({@link EntryError#unavailable}) is the sink's {@link dev.ferry.domain.transport.Outage}'s.
      */
     static dev.ferry.domain.handle.Outcome outcome(EntryError error, String queue, java.time.Duration wait) {
-        if (error.throttled() || error.unavailable()) {
+        if (error.throttled()) {
             return dev.ferry.domain.handle.Outcome.throttled(wait);
         }
         if (error.senderFault()) {
@@ -103,7 +103,7 @@ final class SqsErrors {
         if (e instanceof SdkClientException) {
             return new EntryError("ClientError", e.getMessage(), false);
         }
-        return new EntryError(e.getClass().getSimpleName(), e.getMessage(), !(e instanceof SdkException se) || !se.retryable());
+        return new EntryError(e.getClass().getName(), e.getMessage(), !(e instanceof SdkException se) || !se.retryable());
     }
 
     /** A failed call as Ferry's exception, naming the queue and the operation. */

@@ -1,16 +1,11 @@
 package dev.ferry.adapters.sqs;
 
 import dev.ferry.domain.handle.Outcome;
-import dev.ferry.domain.idempotency.LedgerKeys;
 import dev.ferry.domain.model.Event;
 import dev.ferry.domain.transport.Propagation;
 import dev.ferry.domain.transport.Sink;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -19,7 +14,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.sqs.SqsClient;
@@ -45,7 +39,6 @@ public final class SqsSink implements Sink {
 
     /** SQS's limit for one message and for one batch call. */
     static final int MAX_BATCH_BYTES = 1_048_576;
-    private static final Pattern SQS_ID = Pattern.compile("[\\p{Alnum}\\p{Punct}]{1,128}");
     private static final Logger LOG = LoggerFactory.getLogger(SqsSink.class);
 
     /** How a FIFO queue's MessageDeduplicationId is set. */
@@ -69,6 +62,8 @@ public final class SqsSink implements Sink {
     private final int maxBatchBytes;
     private final int retries;
     private final Duration throttleDelay;
+    /** SQS unreachable or failing: waited out for a while, then attempts are spent (see {@link dev.ferry.domain.transport.Outage}). */
+    private final dev.ferry.domain.transport.Outage outage;
     private final Duration timeout;
     private final LinkedBlockingQueue<Pending> pending = new LinkedBlockingQueue<>();
     private final List<Thread> senders = new ArrayList<>();
@@ -85,6 +80,7 @@ public final class SqsSink implements Sink {
         this.maxBatchBytes = b.maxBatchBytes;
         this.retries = b.retries;
         this.throttleDelay = b.throttleDelay;
+        this.outage = new dev.ferry.domain.transport.Outage(b.outagePatience);
         this.timeout = b.timeout;
         for (int i = 0; i < b.senders; i++) {
             senders.add(Thread.ofPlatform().daemon().name("ferry-sqs-sink-" + name + "-" + i).start(this::sendLoop));
@@ -151,10 +147,10 @@ public final class SqsSink implements Sink {
                 return answered(Outcome.reject("FIFO queue '" + name
                         + "' needs a MessageGroupId, but event " + event.key() + " has no group key"));
             } else {
-                entry.messageGroupId(sqsId(event.groupKey()));
+                entry.messageGroupId(SqsIds.of(event.groupKey()));
             }
             if (deduplication == Deduplication.EVENT_KEY) {
-                entry.messageDeduplicationId(sqsId(event.key()));
+                entry.messageDeduplicationId(SqsIds.of(event.key()));
             }
         } else if (delaySeconds > 0) {
             entry.delaySeconds(delaySeconds);
@@ -186,31 +182,12 @@ public final class SqsSink implements Sink {
             Thread.currentThread().interrupt();
             return pending.remove(p) ? Outcome.retry("interrupted before sending to SQS queue '" + name + "'")
                     : Outcome.retry("interrupted while sending to SQS queue '" + name + "'; it may still arrive");
-        } catch (TimeoutException e) {
-            return pending.remove(p) ? Outcome.retry("not sent to SQS queue '" + name + "' within " + timeout
-                    + " (its senders are busy)") : Outcome.retry("no answer from SQS queue '" + name + "' within " + timeout
-                    + "; it may still arrive");
+        } catch (TimeoutException e) { // SQS hanging, the senders held by it: an outage too
+            return outage.failed(pending.remove(p) ? "not sent to SQS queue '" + name + "' within " + timeout
+                    + " (its senders are busy)" : "no answer from SQS queue '" + name + "' within " + timeout
+                    + "; it may still arrive", throttleDelay);
         } catch (ExecutionException e) {
             return Outcome.retry("sending to SQS queue '" + name + "' failed: " + e.getCause());
-        }
-    }
-
-    /**
-     * A group or deduplication id SQS accepts: the value itself when it may be one, else its SHA-256 —
-     * of its UTF-16 units when it holds half a surrogate pair, which UTF-8 would turn into '?' (two
-     * such keys one id: SQS would drop the second event as a duplicate of the first).
-     */
-    static String sqsId(String value) {
-        if (SQS_ID.matcher(value).matches()) {
-            return value;
-        }
-        if (!LedgerKeys.wellFormed(value)) {
-            return LedgerKeys.bounded(value); // "u:" and the units' SHA-256
-        }
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(value.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
         }
     }
 
@@ -250,24 +227,19 @@ public final class SqsSink implements Sink {
             }
             return SendAnswers.unconfirmed(entries, client.sendMessageBatch(b -> b.queueUrl(queueUrl).entries(entries)));
         });
+        if (errors.size() < batch.size()) {
+            outage.worked(); // SQS took some: whatever else failed, it is reachable
+        }
         for (var p : batch) {
             var error = errors.get(p);
-            if (error == null) {
-                outage = null;
-            } else if (error.unavailable()) {
-                outage = error.toString();
-            }
-            p.result().complete(error == null ? Outcome.done() : SqsErrors.outcome(error, name, throttleDelay));
+            p.result().complete(error == null ? Outcome.done() : error.unavailable()
+                    ? outage.failed("SQS queue '" + name + "': " + error, throttleDelay) : SqsErrors.outcome(error, name, throttleDelay));
         }
     }
 
-    /** What the last send failed with when SQS could not be reached or failed itself; null once a send went through. */
-    private volatile String outage;
-
     @Override
     public java.util.Optional<String> holdingBack() {
-        var problem = outage;
-        return problem == null ? java.util.Optional.empty() : java.util.Optional.of("SQS queue '" + name + "': " + problem);
+        return outage.holdingBack();
     }
 
     /** Stops the sender threads after what is queued has been sent (waiting up to the send timeout). */
@@ -301,6 +273,7 @@ public final class SqsSink implements Sink {
         private int maxBatchBytes = MAX_BATCH_BYTES;
         private int retries = 3;
         private Duration throttleDelay = Duration.ofSeconds(1);
+        private Duration outagePatience = dev.ferry.domain.transport.Outage.DEFAULT_PATIENCE;
         private Duration timeout = Duration.ofMinutes(2);
 
         private Builder(SqsClient client, String queue) {
@@ -324,7 +297,7 @@ public final class SqsSink implements Sink {
          * each event's group key.
          */
         public Builder messageGroup(String group) {
-            if (group != null && !SQS_ID.matcher(group).matches()) {
+            if (group != null && !SqsIds.valid(group)) {
                 throw new IllegalArgumentException("messageGroup must be 1-128 letters, digits or punctuation, was '"
                         + group + "'");
             }
@@ -371,6 +344,15 @@ public final class SqsSink implements Sink {
         /** How long to hold an event back when SQS throttles the sends (1 s by default). */
         public Builder throttleDelay(Duration delay) {
             this.throttleDelay = Objects.requireNonNull(delay, "throttleDelay");
+            return this;
+        }
+
+        /**
+         * How long SQS unreachable or failing (5xx, no answer) is waited out — events answered
+         * {@code Throttled}, no attempt spent — before attempts are spent (15 min by default).
+         */
+        public Builder outagePatience(Duration patience) {
+            this.outagePatience = Objects.requireNonNull(patience, "outagePatience");
             return this;
         }
 

@@ -30,6 +30,17 @@ class SqsAdapterUnitTest {
     }
 
     @Test
+    void anErrorThrownLocally_isNotTakenForAnOutageOfSqs() {
+        // a java.lang.InternalError from an interceptor was named "InternalError", SQS's own: waited out as an outage
+        var errors = Batches.run(List.of("a"), x -> 0, Integer.MAX_VALUE, 0, chunk -> {
+            throw new InternalError("an interceptor's (injected)");
+        });
+        var error = errors.get("a");
+        assertThat(error.unavailable()).isFalse();
+        assertThat(SqsErrors.outcome(error, "q", Duration.ofSeconds(1))).isInstanceOf(dev.ferry.domain.handle.Outcome.Retry.class);
+    }
+
+    @Test
     void a429_withoutACodeOrWithOneNotNamed_isThrottling() {
         // three instances throttled for minutes: taken for a server error, each answer spent an attempt and the events
         // were dead-lettered instead of waited for
@@ -47,10 +58,10 @@ class SqsAdapterUnitTest {
 
     @Test
     void sqsId_keepsValidIds_andHashesOthersToSixtyFourHexChars() {
-        assertThat(SqsSink.sqsId("doc-1#0")).isEqualTo("doc-1#0");
-        assertThat(SqsSink.sqsId("has space")).hasSize(64).matches("[0-9a-f]+");
-        assertThat(SqsSink.sqsId("x".repeat(129))).hasSize(64);
-        assertThat(SqsSink.sqsId("ünï")).isEqualTo(SqsSink.sqsId("ünï"));
+        assertThat(SqsIds.of("doc-1#0")).isEqualTo("doc-1#0");
+        assertThat(SqsIds.of("has space")).hasSize(64).matches("[0-9a-f]+");
+        assertThat(SqsIds.of("x".repeat(129))).hasSize(64);
+        assertThat(SqsIds.of("ünï")).isEqualTo(SqsIds.of("ünï"));
     }
 
     @Test

@@ -1,0 +1,41 @@
+package dev.ferry.adapters.sqs;
+
+import dev.ferry.domain.idempotency.LedgerKeys;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.regex.Pattern;
+
+/** Message group and deduplication ids as SQS takes them (1 to 128 printable ASCII characters). */
+final class SqsIds {
+
+    private static final Pattern SQS_ID = Pattern.compile("[\\p{Alnum}\\p{Punct}]{1,128}");
+
+    private SqsIds() {
+    }
+
+    /** Whether SQS takes {@code value} as an id as it is. */
+    static boolean valid(String value) {
+        return SQS_ID.matcher(value).matches();
+    }
+
+    /**
+     * A group or deduplication id SQS accepts: the value itself when it may be one, else its SHA-256 —
+     * of its UTF-16 units when it holds half a surrogate pair, which UTF-8 would turn into '?' (two
+     * such keys one id: SQS would drop the second event as a duplicate of the first).
+     */
+    static String of(String value) {
+        if (valid(value)) {
+            return value;
+        }
+        if (!LedgerKeys.wellFormed(value)) {
+            return LedgerKeys.bounded(value); // "u:" and the units' SHA-256
+        }
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(value.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+}
