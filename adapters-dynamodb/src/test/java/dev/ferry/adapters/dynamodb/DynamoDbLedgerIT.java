@@ -86,6 +86,25 @@ class DynamoDbLedgerIT {
         assertThat(ttl.timeToLiveStatus()).isIn(TimeToLiveStatus.ENABLED, TimeToLiveStatus.ENABLING);
     }
 
+    /** What a call does before it reaches the real client: another instance's call, an injected refusal. */
+    private interface BeforeCall {
+        void run(java.lang.reflect.Method method, Object[] args) throws Throwable;
+    }
+
+    /** The real client, each call first shown to {@code before}. */
+    private software.amazon.awssdk.services.dynamodb.DynamoDbClient intercepting(BeforeCall before) {
+        return (software.amazon.awssdk.services.dynamodb.DynamoDbClient) java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(), new Class<?>[] {software.amazon.awssdk.services.dynamodb.DynamoDbClient.class},
+                (proxy, method, args) -> {
+                    before.run(method, args);
+                    try {
+                        return method.invoke(client, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
     @Test
     void createTable_whenAnotherInstanceTurnedTtlOnMeanwhile_doesNotFailTheStart() {
         // two instances starting at once: the one that created the table waits for it, the other finds it and turns TTL on;
@@ -93,18 +112,11 @@ class DynamoDbLedgerIT {
         var names = DynamoDbLedger.Names.defaults();
         String table = "race-" + java.util.UUID.randomUUID().toString().substring(0, 8);
         var other = new java.util.concurrent.atomic.AtomicBoolean(true);
-        var racing = (software.amazon.awssdk.services.dynamodb.DynamoDbClient) java.lang.reflect.Proxy.newProxyInstance(
-                getClass().getClassLoader(), new Class<?>[] {software.amazon.awssdk.services.dynamodb.DynamoDbClient.class},
-                (proxy, method, args) -> {
-                    if (method.getName().equals("updateTimeToLive") && other.getAndSet(false)) {
-                        method.invoke(client, args); // the other instance, first
-                    }
-                    try {
-                        return method.invoke(client, args);
-                    } catch (java.lang.reflect.InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
+        var racing = intercepting((method, args) -> {
+            if (method.getName().equals("updateTimeToLive") && other.getAndSet(false)) {
+                method.invoke(client, args); // the other instance, first
+            }
+        });
 
         DynamoDbLedger.createTable(racing, table, names);
 
@@ -117,19 +129,12 @@ class DynamoDbLedgerIT {
     void createTable_whoseTtlCannotBeTurnedOn_norAskedAbout_failsTheStart_ratherThanNeverExpiring() {
         var names = DynamoDbLedger.Names.defaults();
         String table = "nottl-" + java.util.UUID.randomUUID().toString().substring(0, 8);
-        var denied = (software.amazon.awssdk.services.dynamodb.DynamoDbClient) java.lang.reflect.Proxy.newProxyInstance(
-                getClass().getClassLoader(), new Class<?>[] {software.amazon.awssdk.services.dynamodb.DynamoDbClient.class},
-                (proxy, method, args) -> {
-                    if (method.getName().endsWith("TimeToLive")) {
-                        throw software.amazon.awssdk.services.dynamodb.model.DynamoDbException.builder()
-                                .message("not authorized (injected)").statusCode(403).build();
-                    }
-                    try {
-                        return method.invoke(client, args);
-                    } catch (java.lang.reflect.InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
+        var denied = intercepting((method, args) -> {
+            if (method.getName().endsWith("TimeToLive")) {
+                throw software.amazon.awssdk.services.dynamodb.model.DynamoDbException.builder()
+                        .message("not authorized (injected)").statusCode(403).build();
+            }
+        });
 
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> DynamoDbLedger.createTable(denied, table, names))
                 .isInstanceOf(dev.ferry.domain.model.FerryException.class).hasMessageContaining("TTL");

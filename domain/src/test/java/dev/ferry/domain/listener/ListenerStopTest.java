@@ -262,14 +262,7 @@ class ListenerStopTest {
             return Outcome.done();
         };
         var inner = new AtomicReference<ShutdownReport>();
-        var observer = new ListenerObserver() {
-            @Override
-            public void settled(Delivery delivery, Disposition disposition) {
-                if (!self.get().isRunning() && inner.get() == null) {
-                    inner.set(self.get().stop()); // e.g. an observer that closes what it watched once it stops
-                }
-            }
-        };
+        var observer = stoppingOnceStopping(inner);
         var l = start(blocking, config().concurrency(1).shutdownDeadline(Duration.ofMillis(200)).build(), observer);
         assertThat(running.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
 
@@ -286,14 +279,7 @@ class ListenerStopTest {
         queue.send("held");
         Handler retrying = (event, delivery) -> Outcome.retryAfter(Duration.ofSeconds(10), "later");
         var inner = new AtomicReference<ShutdownReport>();
-        var observer = new ListenerObserver() {
-            @Override
-            public void settled(Delivery delivery, Disposition disposition) {
-                if (!self.get().isRunning() && inner.get() == null) {
-                    inner.set(self.get().stop()); // e.g. an observer that closes what it watched once it stops
-                }
-            }
-        };
+        var observer = stoppingOnceStopping(inner);
         // a deadline longer than the wait below: a stop that waits it out fails the test
         var l = start(retrying, config().holdLimit(Duration.ofSeconds(30)).shutdownDeadline(Duration.ofSeconds(20)).build(),
                 observer);
@@ -304,6 +290,18 @@ class ListenerStopTest {
         assertThat(inner.get()).as("the observer's stop() returned").isNotNull();
         assertThat(report.releasedWaiting()).as("the held delivery went back, counted as such").isEqualTo(1);
         assertThat(queue.size()).isEqualTo(1);
+    }
+
+    /** An observer that, once the listener is stopping, stops it too (one that closes what it watched), keeping the report. */
+    private ListenerObserver stoppingOnceStopping(AtomicReference<ShutdownReport> inner) {
+        return new ListenerObserver() {
+            @Override
+            public void settled(Delivery delivery, Disposition disposition) {
+                if (!self.get().isRunning() && inner.get() == null) {
+                    inner.set(self.get().stop());
+                }
+            }
+        };
     }
 
     private static void await(CountDownLatch latch) {
