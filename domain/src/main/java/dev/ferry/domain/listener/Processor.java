@@ -134,10 +134,12 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             if (dead != null) {
                 // an earlier copy's ack made within its lease may still be on its way (then refused, it is a pass): its
                 // passes and those acks are read at once, as the settler moves one to the other
+                // (every pass is recorded under that lock: a refused ack's moves from one side to the other, never lost or
+                // counted twice; one recorded after the read is of a later moment)
                 int passes = s.settler().passesWithAcksInFlight(item.delivery.id());
-                var c = counts(item, 0); // read after: a pass recorded since (a refused ack's, a release's) is in it
+                var c = counts(item, 0);
                 dead = FailureDecision.onReceive(new FailureDecision.Counts(c.receiveCount(), c.failures(),
-                        c.throttles(), Math.max(passes, c.passes())), s.config().deadLetter());
+                        c.throttles(), passes), s.config().deadLetter());
             }
             if (dead != null) {
                 boolean done;

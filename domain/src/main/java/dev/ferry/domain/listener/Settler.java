@@ -75,7 +75,7 @@ final class Settler {
                 }
                 case Disposition.Release r -> {
                     if (!item.started || item.held) {
-                        failureCounts.recordPass(id); // handed back unhandled, or while waiting in hand: not its fault
+                        recordPass(id); // handed back unhandled, or while waiting in hand: not its fault
                     }
                 }
                 case Disposition.DeadLetter d -> {
@@ -107,7 +107,7 @@ final class Settler {
     void dropStale(InFlight item, boolean excused) {
         if (hands.letGo(item)) {
             if (excused) {
-                failureCounts.recordPass(item.delivery.id());
+                recordPass(item.delivery.id());
             }
             counters.staleDropped.increment();
         }
@@ -183,6 +183,17 @@ final class Settler {
                 batch.clear();
                 LOG.log(Level.ERROR, "settler of '" + name + "' hit an unexpected error; it goes on", e);
             }
+        }
+    }
+
+    /**
+     * A pass recorded under the lock {@link #passesWithAcksInFlight} reads under: a copy deciding on its
+     * receives sees each pass either in that read or not at all, never half (rare paths only: releases,
+     * stale drops; a refused ack's pass is recorded under it in {@link #countTaken}).
+     */
+    private void recordPass(String id) {
+        synchronized (sending) {
+            failureCounts.recordPass(id);
         }
     }
 
