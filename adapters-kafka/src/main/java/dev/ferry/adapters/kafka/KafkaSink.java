@@ -128,11 +128,11 @@ public final class KafkaSink implements Sink {
         });
         byte[] key = KafkaKeys.bytes(event.groupKey()); // a binary key read by a Kafka source goes out as its bytes
         var record = new ProducerRecord<>(topic, null, key, value, headers);
-        return send(record);
+        return send(event.key(), record);
     }
 
     /** One send, never two: the producer retries within delivery.timeout.ms, deduplicated by idempotence. */
-    private Outcome send(ProducerRecord<byte[], byte[]> record) {
+    private Outcome send(String eventKey, ProducerRecord<byte[], byte[]> record) {
         if (Thread.currentThread().isInterrupted()) {
             // stopping: handed to the producer, the record would be written while this answered "interrupted", and written
             // again when the message comes back
@@ -143,11 +143,11 @@ public final class KafkaSink implements Sink {
         try {
             future = producer.send(record);
         } catch (RuntimeException e) {
-            return outcome(producer, e);     // not handed to the producer (closed, interrupted while waiting for metadata)
+            return outcome(eventKey, producer, e);     // not handed to the producer (closed, interrupted while waiting for metadata)
         }
         try {
             future.get(wait.toMillis(), TimeUnit.MILLISECONDS);
-            outage.worked();
+            outage.worked(eventKey);
             return Outcome.done();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -160,23 +160,24 @@ public final class KafkaSink implements Sink {
             return Outcome.retry("outcome unknown: Kafka topic '" + topic + "' neither acknowledged nor refused the record within "
                     + wait + "; the producer may still write it, so it may be there when the message comes back");
         } catch (ExecutionException e) {
-            return outcome(producer, e.getCause());
+            return outcome(eventKey, producer, e.getCause());
         }
     }
 
-    private Outcome outcome(KafkaProducer<byte[], byte[]> producer, Throwable failure) {
+    private Outcome outcome(String eventKey, KafkaProducer<byte[], byte[]> producer, Throwable failure) {
         String reason = "Kafka topic '" + topic + "': " + failure.getClass().getSimpleName() + ": " + failure.getMessage();
         if (RenewableProducer.fatalToProducer(failure)) {
             this.producer.renew(producer, reason);
-        }
-        if (failure instanceof SerializationException || failure instanceof RecordTooLargeException) {
-            return Outcome.reject(reason); // the record's own: it would fail the same anywhere
         }
         if (failure instanceof org.apache.kafka.common.errors.RetriableException) {
             // the cluster unreachable or failing (no metadata, a full buffer, too few replicas): waited out for a while
             // (answered Retry, a broker restart spent every event's attempts), then taken for what waiting does not cure
             // (a topic that does not exist looks the same: no metadata)
-            return outage.failed(reason, OUTAGE_WAIT);
+            return outage.failed(eventKey, reason, OUTAGE_WAIT);
+        }
+        outage.worked(eventKey); // the cluster answered for it, whatever it said
+        if (failure instanceof SerializationException || failure instanceof RecordTooLargeException) {
+            return Outcome.reject(reason); // the record's own: it would fail the same anywhere
         }
         return Outcome.retry(reason);
     }

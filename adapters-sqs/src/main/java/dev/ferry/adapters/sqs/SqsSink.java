@@ -49,7 +49,7 @@ public final class SqsSink implements Sink {
         CONTENT_BASED
     }
 
-    private record Pending(SendMessageBatchRequestEntry.Builder entry, int bytes, CompletableFuture<Outcome> result) {
+    private record Pending(String key, SendMessageBatchRequestEntry.Builder entry, int bytes, CompletableFuture<Outcome> result) {
     }
 
     private final SqsClient client;
@@ -114,7 +114,7 @@ public final class SqsSink implements Sink {
 
     /** An outcome known without sending anything. */
     private static Pending answered(Outcome outcome) {
-        return new Pending(null, 0, CompletableFuture.completedFuture(outcome));
+        return new Pending(null, null, 0, CompletableFuture.completedFuture(outcome));
     }
 
     private Pending enqueue(Event event) {
@@ -160,7 +160,7 @@ public final class SqsSink implements Sink {
             return answered(Outcome.reject("event " + event.key() + " is " + bytes
                     + " bytes with its attributes; SQS queue '" + name + "' takes at most " + maxBatchBytes));
         }
-        var p = new Pending(entry, bytes, new CompletableFuture<>());
+        var p = new Pending(event.key(), entry, bytes, new CompletableFuture<>());
         pending.add(p);
         if (closed && pending.remove(p)) {
             // close() may have drained the queue before this was added. Answered only if still queued: a sender
@@ -183,7 +183,7 @@ public final class SqsSink implements Sink {
             return pending.remove(p) ? Outcome.retry("interrupted before sending to SQS queue '" + name + "'")
                     : Outcome.retry("interrupted while sending to SQS queue '" + name + "'; it may still arrive");
         } catch (TimeoutException e) { // SQS hanging, the senders held by it: an outage too
-            return outage.failed(pending.remove(p) ? "not sent to SQS queue '" + name + "' within " + timeout
+            return outage.failed(p.key(), pending.remove(p) ? "not sent to SQS queue '" + name + "' within " + timeout
                     + " (its senders are busy)" : "no answer from SQS queue '" + name + "' within " + timeout
                     + "; it may still arrive", throttleDelay);
         } catch (ExecutionException e) {
@@ -227,13 +227,14 @@ public final class SqsSink implements Sink {
             }
             return SendAnswers.unconfirmed(entries, client.sendMessageBatch(b -> b.queueUrl(queueUrl).entries(entries)));
         });
-        if (errors.size() < batch.size()) {
-            outage.worked(); // SQS took some: whatever else failed, it is reachable
-        }
         for (var p : batch) {
             var error = errors.get(p);
-            p.result().complete(error == null ? Outcome.done() : error.unavailable()
-                    ? outage.failed("SQS queue '" + name + "': " + error, throttleDelay) : SqsErrors.outcome(error, name, throttleDelay));
+            if (error != null && error.unavailable()) {
+                p.result().complete(outage.failed(p.key(), "SQS queue '" + name + "': " + error, throttleDelay));
+            } else { // SQS answered for it, whatever it said
+                outage.worked(p.key());
+                p.result().complete(error == null ? Outcome.done() : SqsErrors.outcome(error, name, throttleDelay));
+            }
         }
     }
 

@@ -3,29 +3,42 @@ package dev.ferry.domain.transport;
 import dev.ferry.domain.handle.Outcome;
 import dev.ferry.domain.model.Durations;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.LongSupplier;
 
 /**
- * For a sink: what it answers while the service it writes to cannot be reached. For a while, an
- * outage is waited out ({@link Outcome.Throttled}: no attempt spent, the listener's intake paused) —
- * answered {@code Retry}, a broker restart or a network outage of minutes would spend every event's
- * attempts and dead-letter what arrived meanwhile. Past {@code patience} without a call that worked,
- * it is taken for what no waiting cures (a topic that does not exist, credentials that never load,
- * which look the same from here) and answered {@code Retry}, so the events reach their dead-letter
- * queue in the end instead of holding their groups, and the listener, for ever. Thread-safe.
+ * For a sink: what it answers for an event while the service it writes to cannot be reached. For a
+ * while, an outage is waited out ({@link Outcome.Throttled}: no attempt spent, the listener's intake
+ * paused) — answered {@code Retry}, a broker restart or a network outage of minutes would spend every
+ * event's attempts and dead-letter what arrived meanwhile. Once an event has met the outage for
+ * longer than {@code patience}, it is taken for what no waiting cures (a topic that does not exist,
+ * credentials that never load, a partition that stays down — all look alike from here) and answered
+ * {@code Retry}, so it reaches its dead-letter queue in the end instead of holding its group, and the
+ * listener's intake, for ever. Timed per event (by its key): other events getting through — other
+ * partitions of a topic with one down — do not start its wait again. Thread-safe.
  */
 public final class Outage {
 
     /** How long an outage is waited out by default: a broker's or a region's restart, with room. */
     public static final Duration DEFAULT_PATIENCE = Duration.ofMinutes(15);
 
+    /** Events timed at once; past it the oldest is forgotten (its wait starts again if it comes back). */
+    static final int MAX_EVENTS = 10_000;
+
+    /** How long after its last failure an outage is still reported by {@link #holdingBack()}. */
+    static final Duration REPORTED_FOR = Duration.ofMinutes(1);
+
     private final long patienceNanos;
     private final LongSupplier nanoTime;
-    /** When the calls began failing (nanoTime, never 0 while they fail); 0 while they work. */
-    private volatile long since;
+    /** When each event first met the outage (nanoTime), oldest first; guarded by this. */
+    private final Map<String, Long> since = new LinkedHashMap<>();
+    /** Events timed now, read without the lock on the path of every call that works. */
+    private volatile int timed;
     private volatile String problem;
+    private volatile long lastFailure;
 
     public Outage(Duration patience) {
         this(patience, System::nanoTime);
@@ -41,20 +54,26 @@ public final class Outage {
     }
 
     /**
-     * A call failed because the service could not be reached (or failed itself): {@code Throttled} for
-     * {@code wait} while the outage is younger than the patience, else {@code Retry} with the problem.
+     * The event {@code key} could not be written because the service could not be reached (or failed
+     * itself): {@code Throttled} for {@code wait} while the event has met the outage for less than the
+     * patience, else {@code Retry} with the problem.
      */
-    public Outcome failed(String problem, Duration wait) {
+    public synchronized Outcome failed(String key, String problem, Duration wait) {
         long now = nanoTime.getAsLong();
-        long first = since;
-        long lasted;
-        if (first == 0) {
-            since = now == 0 ? 1 : now; // 0 means none
-            lasted = 0;
-        } else {
-            lasted = now - first;
+        Long first = since.get(key);
+        if (first == null) {
+            if (since.size() >= MAX_EVENTS) {
+                var eldest = since.keySet().iterator();
+                eldest.next();
+                eldest.remove();
+            }
+            since.put(key, now);
+            first = now;
         }
+        timed = since.size();
         this.problem = problem;
+        this.lastFailure = now;
+        long lasted = now - first;
         if (lasted < patienceNanos) {
             return Outcome.throttled(wait);
         }
@@ -62,17 +81,30 @@ public final class Outage {
                 + ", longer than the " + Durations.text(Duration.ofNanos(patienceNanos)) + " an outage is waited out)");
     }
 
-    /** A call worked: the outage, if any, is over. */
-    public void worked() {
-        if (since != 0) {
-            since = 0;
-            problem = null;
+    /**
+     * The service answered for the event {@code key} — took it, or refused it for a reason of its own: the
+     * event's wait, if it had one, is over, and the service is reachable.
+     */
+    public void worked(String key) {
+        if (timed == 0) {
+            return;
+        }
+        synchronized (this) {
+            since.remove(key);
+            timed = since.size();
+            if (timed == 0) {
+                problem = null;
+            }
         }
     }
 
-    /** The outage under way, for {@link Sink#holdingBack()}; empty when the last call worked. */
+    /**
+     * The outage under way, for {@link Sink#holdingBack()}: the last failure's problem while an event
+     * still waits on it and that failure is recent (an event that went elsewhere is not waited for).
+     */
     public Optional<String> holdingBack() {
         var p = problem;
-        return since == 0 || p == null ? Optional.empty() : Optional.of(p);
+        return p == null || nanoTime.getAsLong() - lastFailure > Durations.nanos(REPORTED_FOR) ? Optional.empty()
+                : Optional.of(p);
     }
 }

@@ -8,28 +8,55 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
-/** An outage is waited out for a while, then taken for what waiting does not cure. */
+/** An outage is waited out for a while, per event, then taken for what waiting does not cure. */
 class OutageTest {
+
+    private static final Duration SECOND = Duration.ofSeconds(1);
 
     private final AtomicLong now = new AtomicLong(Long.MAX_VALUE - Duration.ofMinutes(1).toNanos()); // wraps meanwhile
     private final Outage outage = new Outage(Duration.ofMinutes(15), now::get);
 
+    private void minutes(long m) {
+        now.addAndGet(Duration.ofMinutes(m).toNanos());
+    }
+
     @Test
-    void anOutage_isWaitedOutForItsPatience_thenSpendsAttempts_andACallThatWorksEndsIt() {
+    void anEvent_isWaitedOutForThePatience_thenSpendsAttempts_andAnAnswerForItEndsItsWait() {
         assertThat(outage.holdingBack()).isEmpty();
-        assertThat(outage.failed("broker unreachable", Duration.ofSeconds(1))).isEqualTo(Outcome.throttled(Duration.ofSeconds(1)));
+        assertThat(outage.failed("e1", "broker unreachable", SECOND)).isEqualTo(Outcome.throttled(SECOND));
         assertThat(outage.holdingBack()).contains("broker unreachable");
-        now.addAndGet(Duration.ofMinutes(14).toNanos());
-        assertThat(outage.failed("broker unreachable", Duration.ofSeconds(1))).isInstanceOf(Outcome.Throttled.class);
-        now.addAndGet(Duration.ofMinutes(1).toNanos());
-        assertThat(outage.failed("topic t not in metadata", Duration.ofSeconds(1))).isInstanceOfSatisfying(Outcome.Retry.class,
+        minutes(14);
+        assertThat(outage.failed("e1", "broker unreachable", SECOND)).isInstanceOf(Outcome.Throttled.class);
+        minutes(1);
+        assertThat(outage.failed("e1", "topic t not in metadata", SECOND)).isInstanceOfSatisfying(Outcome.Retry.class,
                 r -> assertThat(r.reason()).contains("topic t not in metadata").contains("15m"));
         assertThat(outage.holdingBack()).contains("topic t not in metadata");
 
-        outage.worked();
+        outage.worked("e1");
         assertThat(outage.holdingBack()).isEmpty();
-        assertThat(outage.failed("broker unreachable", Duration.ofSeconds(1))).as("a new outage, waited out again")
+        assertThat(outage.failed("e1", "broker unreachable", SECOND)).as("a new outage, waited out again")
                 .isInstanceOf(Outcome.Throttled.class);
+    }
+
+    @Test
+    void otherEventsGettingThrough_doNotStartTheWaitOfOneThatKeepsFailing() {
+        // one partition down, the others up: its events failed for ever, every other event's success starting their
+        // wait again
+        for (int minute = 0; minute < 15; minute++) {
+            assertThat(outage.failed("on-the-down-partition", "NotEnoughReplicas", SECOND)).isInstanceOf(Outcome.Throttled.class);
+            outage.worked("elsewhere-" + minute);
+            assertThat(outage.holdingBack()).as("still one waiting").contains("NotEnoughReplicas");
+            minutes(1);
+        }
+        assertThat(outage.failed("on-the-down-partition", "NotEnoughReplicas", SECOND)).isInstanceOf(Outcome.Retry.class);
+    }
+
+    @Test
+    void anOutageIsReportedWhileRecent_notForAnEventThatWentElsewhere() {
+        outage.failed("e1", "broker unreachable", SECOND); // e1 then handled by another instance: never seen again
+        minutes(1);
+        now.addAndGet(1);
+        assertThat(outage.holdingBack()).isEmpty();
     }
 
     @Test
@@ -37,8 +64,18 @@ class OutageTest {
         for (long at : new long[] {0, 2, 3, -8}) { // whatever nanoTime says, even or odd
             now.set(at);
             var impatient = new Outage(Duration.ZERO, now::get);
-            assertThat(impatient.failed("down", Duration.ofSeconds(1))).as("at %d", at).isInstanceOf(Outcome.Retry.class);
+            assertThat(impatient.failed("e", "down", SECOND)).as("at %d", at).isInstanceOf(Outcome.Retry.class);
         }
         assertThatThrownBy(() -> new Outage(Duration.ofSeconds(-1))).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void theEventsTimed_areBounded_theOldestForgotten() {
+        for (int i = 0; i <= Outage.MAX_EVENTS; i++) {
+            outage.failed("e" + i, "down", SECOND);
+        }
+        minutes(15);
+        assertThat(outage.failed("e0", "down", SECOND)).as("forgotten, its wait starts again").isInstanceOf(Outcome.Throttled.class);
+        assertThat(outage.failed("e" + Outage.MAX_EVENTS, "down", SECOND)).isInstanceOf(Outcome.Retry.class);
     }
 }
