@@ -217,10 +217,9 @@ public final class SqsSource implements Source, Acknowledger {
             } else {
                 // not on the poll: a DLQ slow to answer (throttled, retried) would hold the receive's good messages, whose
                 // leases the listener counts from when the poll returns — they would turn visible before it extends them
-                // A few at a time: with the DLQ slow, a flood of refused messages started a copy per receive, without
-                // bound, each a thread holding its bodies on the client's connections. Past them, the copy waits for a
-                // later receive: the refused messages come back when their visibility runs out (copied on the receive,
-                // it would hold the good messages' leases, counted from when the poll returns)
+                // Two at a time (a slow DLQ and a flood started a thread with its bodies per receive, without bound). Past
+                // them, a later receive copies them, once their visibility runs out: on this one, they would hold the good
+                // messages, whose leases count from when the poll returns
                 if (!refusedCopies.tryAcquire()) {
                     return sorted.accepted();
                 }
