@@ -5,7 +5,6 @@ import dev.ferry.adapters.http.IngestRequest.Item;
 import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.model.FerryException;
 import dev.ferry.domain.transport.Acknowledger;
-import dev.ferry.domain.transport.Disposition;
 import dev.ferry.domain.transport.PollRequest;
 import dev.ferry.domain.transport.Settlement;
 import dev.ferry.domain.transport.Source;
@@ -14,7 +13,6 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -60,6 +58,7 @@ public final class HttpSource implements Source, Acknowledger {
     private final Duration readTimeout;
     private final Semaphore capacity;
     private final LinkedBlockingQueue<Item> ready = new LinkedBlockingQueue<>();
+    private final Handout handout;
     private final IngestEndpoint endpoint;
     private HttpServer server;
     /** Null for plain HTTP. */
@@ -77,6 +76,7 @@ public final class HttpSource implements Source, Acknowledger {
         this.endpoint = new IngestEndpoint(new IngestEndpoint.Settings(b.name, b.path, b.auth, b.maxBodyBytes,
                 b.maxEventsPerRequest, b.responseTimeout, b.readTimeout, b.signatureWindow, b.clock,
                 b.maxConcurrentRequests, b.maxUploads, b.maxRememberedSignatures, b.maxUploadBytes), ready, capacity);
+        this.handout = new Handout(name, ready, capacity, endpoint);
     }
 
     public static Builder builder() {
@@ -146,61 +146,12 @@ public final class HttpSource implements Source, Acknowledger {
 
     @Override
     public List<Delivery> poll(PollRequest request) {
-        var out = new ArrayList<Delivery>(Math.min(request.maxMessages(), 64));
-        try {
-            var first = ready.poll(request.maxWait().toNanos(), TimeUnit.NANOSECONDS);
-            while (first != null && out.size() < request.maxMessages()) {
-                var from = first.request;
-                if (from.abandoned) {
-                    if (from.ordered) {
-                        from.releaseRest(capacity); // the rest of an ordered batch waits behind this one: all of it goes
-                    } else {
-                        first.settle(Disposition.RELEASE, capacity);
-                    }
-                } else if (from.ordered) {
-                    // its next run, in order; the run after it goes into the queue once this one is settled
-                    for (var item : from.takeRun(request.maxMessages() - out.size())) {
-                        out.add(delivered(item));
-                    }
-                } else {
-                    out.add(delivered(first));
-                }
-                first = out.size() < request.maxMessages() ? ready.poll() : null;
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        return out;
-    }
-
-    private Delivery delivered(Item item) {
-        var d = item.delivery;
-        return new Delivery(d.id(), d.body(), d.attributes(), 1, d.sentAt(), d.groupKey(), d.deduplicationId(), name, item);
+        return handout.poll(request);
     }
 
     @Override
     public List<Settlement.Failure> settle(List<Settlement> settlements) {
-        List<Settlement.Failure> failures = List.of();
-        for (var s : settlements) {
-            if (s.delivery().receipt() instanceof Item item && item.settle(s.disposition(), capacity)) {
-                if (item.request.ordered) {
-                    var nextRun = item.request.runSettled(s.disposition(), endpoint.isClosing(), capacity);
-                    if (nextRun != null) {
-                        ready.add(nextRun);
-                        if (endpoint.isClosing()) {
-                            endpoint.releaseUnpolled(); // nobody may poll it any more
-                        }
-                    }
-                }
-            } else {
-                if (failures.isEmpty()) {
-                    failures = new ArrayList<>();
-                }
-                failures.add(new Settlement.Failure(s, s.delivery().receipt() instanceof Item
-                        ? "already settled or its request gave up" : "not received by HTTP source '" + name + "'", false));
-            }
-        }
-        return failures;
+        return handout.settle(settlements);
     }
 
     /** Nothing to extend: the client waits on the open request; settled ones are reported. */
