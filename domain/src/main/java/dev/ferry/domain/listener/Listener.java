@@ -106,20 +106,11 @@ public final class Listener implements AutoCloseable {
         var completions = Thread.ofVirtual().name("ferry-" + name + "-complete-", 1).factory();
         this.completer = Executors.newThreadPerTaskExecutor(r -> completions.newThread(threads.owned(r)));
         this.ledgerScope = b.ledgerScope != null ? b.ledgerScope : b.decoder.keysUniqueByNature() ? LedgerKeys.SHARED : null;
-        var holdLimit = b.source.maxHoldInHand().compareTo(config.holdLimit()) < 0 ? b.source.maxHoldInHand() : config.holdLimit();
-        if (!config.extendLeases() && b.source.redeliversAfterLease() && holdLimit.compareTo(config.lease().dividedBy(2)) > 0) {
-            // nobody extends the lease: a wait held in hand past it would see the copy come back and run first
-            holdLimit = config.lease().dividedBy(2);
-        }
-        // a Throttled waits at least 100 ms (throttlePause, when shorter): Throttled(0) is not tried again at once
-        var throttleFloor = config.throttlePause().compareTo(FailureDecision.THROTTLE_FLOOR) < 0
-                ? config.throttlePause() : FailureDecision.THROTTLE_FLOOR;
-        var policies = new FailureDecision.Policies(config.retry(), config.deadLetter(), holdLimit, FailureDecision.STORE_BACKOFF,
-                throttleFloor);
+        var policies = ListenerPolicies.of(config, b.source);
         this.processor = new Processor(new Processor.Shared(name, b.handler, b.ledger, config, b.clock, intake, counters,
                 observer, settler, failureCounts, policies, holds, this::isRunning, new SplittableRandom(b.seed),
                 ledgerScope,
-                defersCompletions(b.ledger, holdLimit) ? completer : null,
+                ListenerPolicies.defersCompletions(name, config, b.ledger, policies.holdLimit()) ? completer : null,
                 b.onPoison == OnPoison.PARK ? new GroupParker((GroupParking) b.ledger, b.clock) : null,
                 b.source.redeliversAfterLease(), b.decoder));
         this.groups = new OrderingGroups<>(workers, config.concurrency(), processor);
@@ -142,24 +133,6 @@ public final class Listener implements AutoCloseable {
      */
     public static <S extends Source & Acknowledger> Builder builder(S source, Decoder decoder, Handler handler) {
         return new Builder(source, source, decoder, handler).closeSourceOnClose(true);
-    }
-
-    /**
-     * Whether completions are recorded off the workers: the ledger's completions wait on I/O, and the
-     * delivery can be kept in hand meanwhile — its lease extended, and a source that holds at all.
-     * Asked once; a ledger that throws when asked (a plugin's) keeps them on the workers.
-     */
-    private boolean defersCompletions(IdempotencyLedger ledger, Duration holdLimit) {
-        if (ledger == null || !config.extendLeases() || holdLimit.isZero()) {
-            return false;
-        }
-        try {
-            return ledger.completionWaits();
-        } catch (Throwable e) {
-            LOG.log(Level.WARNING, "the ledger of ''{0}'' failed to say how it completes; completions stay on the workers: {1}",
-                    name, String.valueOf(e));
-            return false;
-        }
     }
 
     /** Starts the pollers, the settler and the lease keeper. */

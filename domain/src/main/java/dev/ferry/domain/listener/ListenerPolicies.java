@@ -1,0 +1,48 @@
+package dev.ferry.domain.listener;
+
+import dev.ferry.domain.idempotency.IdempotencyLedger;
+import dev.ferry.domain.retry.FailureDecision;
+import dev.ferry.domain.transport.Source;
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+
+/** What a listener's configuration and its source make of its failure decisions and its completions. */
+final class ListenerPolicies {
+
+    private static final System.Logger LOG = System.getLogger(Listener.class.getName());
+
+    private ListenerPolicies() {
+    }
+
+    /** The failure decisions' policies: the hold limit the source and the lease allow, the throttle floor. */
+    static FailureDecision.Policies of(ListenerConfig config, Source source) {
+        var holdLimit = source.maxHoldInHand().compareTo(config.holdLimit()) < 0 ? source.maxHoldInHand() : config.holdLimit();
+        if (!config.extendLeases() && source.redeliversAfterLease() && holdLimit.compareTo(config.lease().dividedBy(2)) > 0) {
+            // nobody extends the lease: a wait held in hand past it would see the copy come back and run first
+            holdLimit = config.lease().dividedBy(2);
+        }
+        // a Throttled waits at least 100 ms (throttlePause, when shorter): Throttled(0) is not tried again at once
+        var throttleFloor = config.throttlePause().compareTo(FailureDecision.THROTTLE_FLOOR) < 0
+                ? config.throttlePause() : FailureDecision.THROTTLE_FLOOR;
+        return new FailureDecision.Policies(config.retry(), config.deadLetter(), holdLimit, FailureDecision.STORE_BACKOFF,
+                throttleFloor);
+    }
+
+    /**
+     * Whether completions are recorded off the workers: the ledger's completions wait on I/O, and the
+     * delivery can be kept in hand meanwhile — its lease extended, and a source that holds at all.
+     * Asked once; a ledger that throws when asked (a plugin's) keeps them on the workers.
+     */
+    static boolean defersCompletions(String name, ListenerConfig config, IdempotencyLedger ledger, Duration holdLimit) {
+        if (ledger == null || !config.extendLeases() || holdLimit.isZero()) {
+            return false;
+        }
+        try {
+            return ledger.completionWaits();
+        } catch (Throwable e) {
+            LOG.log(Level.WARNING, "the ledger of ''{0}'' failed to say how it completes; completions stay on the workers: {1}",
+                    name, String.valueOf(e));
+            return false;
+        }
+    }
+}
