@@ -318,6 +318,26 @@ class ConfigReaderTest {
         assertThat(kafka.properties()).containsEntry("client.id", "x");
     }
 
+    @Test // the sinks' outage patience was a builder setting only: an app user could not shorten or lengthen it
+    void sqsAndKafkaSinks_takeAnOutagePatience_defaultingToFifteenMinutes() {
+        var config = ((ConfigReader.Result.Ok) parse("""
+                sources: {s: {sqs: {queue: q}, format: json}}
+                sinks:
+                  out: {type: sqs, queue: out, outage-patience: 2m}
+                  log: {type: kafka, bootstrap-servers: "127.0.0.1:9092", topic: t, outage-patience: 0s}
+                  plain: {type: sqs, queue: plain}
+                routes: [{to: [out, log, plain]}]
+                """)).config();
+        assertThat(((SqsSinkConfig) config.sinks().get("out").plan()).outagePatience()).isEqualTo(Duration.ofMinutes(2));
+        assertThat(((KafkaSinkConfig) config.sinks().get("log").plan()).outagePatience()).isEqualTo(Duration.ZERO);
+        assertThat(((SqsSinkConfig) config.sinks().get("plain").plan()).outagePatience()).isEqualTo(Duration.ofMinutes(15));
+        assertThat(errors("""
+                sources: {s: {sqs: {queue: q}, format: json}}
+                sinks: {out: {type: sqs, queue: out, outage-patience: soon}}
+                routes: [{to: [out]}]
+                """)).anySatisfy(e -> assertThat(e).contains("outage-patience"));
+    }
+
     @Test // #15 (7): a typo in a route's match must not ack events without effect
     void unmatchedEvents_areDeadLetteredByDefault_andIgnoredOnlyWhenSaid() {
         String yaml = """

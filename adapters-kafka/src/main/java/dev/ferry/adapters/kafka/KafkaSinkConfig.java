@@ -18,10 +18,19 @@ import java.util.Map;
  * value-from-attribute: objectKey   # optional: the record's value is this attribute, not the payload
  * timeout: 30s                      # delivery.timeout.ms: the producer's retries included; one send per publish
  * properties: {compression.type: zstd}
+ * outage-patience: 15m              # the cluster unreachable: events wait this long (Throttled) before attempts are spent
  * </pre>
  */
 public record KafkaSinkConfig(String name, String bootstrapServers, String topic, String valueFromAttribute,
-                              Duration timeout, Map<String, String> properties) implements Plan<Sink> {
+                              Duration timeout, Map<String, String> properties, Duration outagePatience)
+        implements Plan<Sink> {
+
+    /** A section without {@code outage-patience}: the default (kept for code written before the setting). */
+    public KafkaSinkConfig(String name, String bootstrapServers, String topic, String valueFromAttribute,
+                           Duration timeout, Map<String, String> properties) {
+        this(name, bootstrapServers, topic, valueFromAttribute, timeout, properties,
+                dev.ferry.domain.transport.Outage.DEFAULT_PATIENCE);
+    }
 
     public static KafkaSinkConfig read(Settings s) {
         String servers = s.required("bootstrap-servers");
@@ -40,12 +49,14 @@ public record KafkaSinkConfig(String name, String bootstrapServers, String topic
             s.problem("properties", "'transactional.id' is not supported: the sink sends each record on its own, "
                     + "idempotently, outside any transaction (a transactional producer refuses such sends)");
         }
-        return new KafkaSinkConfig(s.name(), servers, topic, s.string("value-from-attribute", null), timeout, properties);
+        var patience = s.duration("outage-patience", dev.ferry.domain.transport.Outage.DEFAULT_PATIENCE);
+        return new KafkaSinkConfig(s.name(), servers, topic, s.string("value-from-attribute", null), timeout, properties,
+                patience);
     }
 
     @Override
     public Sink open(AdapterContext context) {
-        var builder = KafkaSink.builder(bootstrapServers, topic).name(name).timeout(timeout);
+        var builder = KafkaSink.builder(bootstrapServers, topic).name(name).timeout(timeout).outagePatience(outagePatience);
         if (valueFromAttribute != null) {
             builder.valueFromAttribute(valueFromAttribute);
         }

@@ -16,10 +16,17 @@ import java.util.Set;
  * deduplication: event-key         # FIFO: event-key (default) or content (the queue's content-based dedup)
  * message-group: all               # FIFO: one group for every message, instead of each event's group key
  * delay: 0s                        # standard queues: deliver this much later (whole seconds, up to 15m)
+ * outage-patience: 15m              # SQS unreachable: events wait this long (Throttled) before attempts are spent
  * </pre>
  */
 public record SqsSinkConfig(String name, String queue, SqsSink.Deduplication deduplication, String messageGroup,
-                            Duration delay) implements Plan<Sink> {
+                            Duration delay, Duration outagePatience) implements Plan<Sink> {
+
+    /** A section without {@code outage-patience}: the default (kept for code written before the setting). */
+    public SqsSinkConfig(String name, String queue, SqsSink.Deduplication deduplication, String messageGroup,
+                         Duration delay) {
+        this(name, queue, deduplication, messageGroup, delay, dev.ferry.domain.transport.Outage.DEFAULT_PATIENCE);
+    }
 
     public static SqsSinkConfig read(Settings s) {
         String queue = s.required("queue");
@@ -27,6 +34,7 @@ public record SqsSinkConfig(String name, String queue, SqsSink.Deduplication ded
         String dedup = s.oneOf("deduplication", "event-key", Set.of("event-key", "content"));
         String group = s.string("message-group", null);
         var delay = s.duration("delay", Duration.ZERO);
+        var patience = s.duration("outage-patience", dev.ferry.domain.transport.Outage.DEFAULT_PATIENCE);
         if (!fifo && s.string("deduplication", null) != null) {
             s.problem("deduplication", "only FIFO queues (names ending in .fifo) deduplicate; '" + queue + "' is standard");
         }
@@ -43,7 +51,7 @@ public record SqsSinkConfig(String name, String queue, SqsSink.Deduplication ded
             s.problem("delay", "must be whole seconds up to 15m, was " + delay);
         }
         return new SqsSinkConfig(s.name(), queue, "content".equals(dedup) ? SqsSink.Deduplication.CONTENT_BASED
-                : SqsSink.Deduplication.EVENT_KEY, group, delay);
+                : SqsSink.Deduplication.EVENT_KEY, group, delay, patience);
     }
 
     /** A queue name ending in {@code .fifo}: every message needs a group. */
@@ -58,7 +66,7 @@ public record SqsSinkConfig(String name, String queue, SqsSink.Deduplication ded
             SqsQueues.of(client).create(queueSpec());
         }
         return SqsSink.builder(client, queue).name(name).deduplication(deduplication).messageGroup(messageGroup)
-                .delay(delay).build();
+                .delay(delay).outagePatience(outagePatience).build();
     }
 
     /** The queue as {@code ferry queues create} and the embedded default make it, with a DLQ. */
