@@ -152,10 +152,15 @@ public final class HttpSink implements Sink {
         boolean reported = false;
         try {
             var tries = new int[1];
+            var timedOutOrFailed = new boolean[1];
             Outcome outcome;
             boolean busy = false;
             try {
-                var last = retry.executeSupplier(() -> attempt(event, target, ++tries[0]));
+                var last = retry.executeSupplier(() -> {
+                    var attempt = attempt(event, target, ++tries[0]);
+                    timedOutOrFailed[0] |= attempt instanceof Attempt.Transient;
+                    return attempt;
+                });
                 outcome = last.outcome();
                 busy = last instanceof Attempt.Busy;
             } catch (RuntimeException e) {
@@ -166,8 +171,11 @@ public final class HttpSink implements Sink {
                 // a retry decided on a result) — a publish answers, it does not throw
                 outcome = Outcome.retry(Redact.url(target) + ": interrupted");
             }
-            if (outcome instanceof Outcome.Retry && !busy) { // a 409 is the endpoint up, answering for one event
-                breaker.failure();
+            if (outcome instanceof Outcome.Retry && (!busy || timedOutOrFailed[0])) {
+                breaker.failure(); // a 409 after this publish's own attempt timed out is the endpoint still behind on it
+            } else if (busy) {
+                breaker.skipped(); // a 409 alone: the endpoint up, answering for one event — no failure, and no success
+                                   // either (that ended a streak of timeouts, so a slow endpoint never opened it)
             } else {
                 breaker.success();
             }

@@ -302,6 +302,28 @@ class HttpSinkIT {
         assertThat(server.count("/conflicts")).isEqualTo(4);
     }
 
+    @Test // a review of the change above: a 409 closed the breaker and ended the streak, so an endpoint too slow to answer
+          // in time — whose retries hear "key in use" — never opened it, and every event spent its attempts on it
+    void aConflictAfterATimeout_countsAsAFailure_andAConflictAlone_endsNoStreak() {
+        server.script("/behind", Response.of(200).delay(1_000), Response.of(409, "key in use"),
+                Response.of(200).delay(1_000), Response.of(409, "key in use"));
+        var slow = to("/behind").timeout(Duration.ofMillis(200)).retries(2, Duration.ofMillis(10))
+                .breaker(2, Duration.ofSeconds(30)).build(); // not sink(...): it sets three attempts
+        sinks.add(slow);
+        assertThat(slow.publish(event("a"))).isInstanceOf(Outcome.Retry.class);
+        assertThat(slow.publish(event("b"))).isInstanceOf(Outcome.Retry.class);
+        assertThat(slow.breakerOpen()).as("two publishes timed out, then heard 'in use'").isTrue();
+
+        server.script("/mixed", Response.of(500), Response.of(409, "version conflict"), Response.of(500));
+        var mixed = to("/mixed").retries(1, Duration.ofMillis(10)).breaker(2, Duration.ofSeconds(30)).build();
+        sinks.add(mixed);
+        assertThat(mixed.publish(event("c"))).isInstanceOf(Outcome.Retry.class);
+        assertThat(mixed.publish(event("d"))).as("a conflict alone").isInstanceOf(Outcome.Retry.class);
+        assertThat(mixed.breakerOpen()).isFalse();
+        assertThat(mixed.publish(event("e"))).isInstanceOf(Outcome.Retry.class);
+        assertThat(mixed.breakerOpen()).as("the conflict between did not end the streak of failures").isTrue();
+    }
+
     @Test
     void breaker_stopsCallingAnEndpointThatFailsEverything_thenProbesAndCloses() throws Exception {
         server.script("/dying", Response.of(500), Response.of(500), Response.of(500), Response.of(500), Response.of(500),
