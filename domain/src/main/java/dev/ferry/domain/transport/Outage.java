@@ -13,30 +13,53 @@ import java.util.function.LongSupplier;
  * For a sink: what it answers for an event while the service it writes to cannot be reached. For a
  * while, an outage is waited out ({@link Outcome.Throttled}: no attempt spent, the listener's intake
  * paused) — answered {@code Retry}, a broker restart or a network outage of minutes would spend every
- * event's attempts and dead-letter what arrived meanwhile. Once an event has met the outage for
- * longer than {@code patience}, it is taken for what no waiting cures (a topic that does not exist,
+ * event's attempts and dead-letter what arrived meanwhile. Once the outage has lasted longer than
+ * {@code patience} for an event, it is taken for what no waiting cures (a topic that does not exist,
  * credentials that never load, a partition that stays down — all look alike from here) and answered
  * {@code Retry}, so it reaches its dead-letter queue in the end instead of holding its group, and the
- * listener's intake, for ever. Timed per event (by its key): other events getting through — other
- * partitions of a topic with one down — do not start its wait again. Thread-safe.
+ * listener's intake, for ever.
+ *
+ * <p>How long it has lasted for an event is the longer of two: since the event first met it (other
+ * events getting through — other partitions of a topic with one down — do not start that wait again),
+ * and since the sink's run of failures began, with nothing written since (so that, once nothing has
+ * been written for longer than the patience, an event arriving now is not waited out for a patience of
+ * its own: every window of events would hold the intake that long). An event not seen failing for longer than the patience (one
+ * dead-lettered and sent again days later) starts a new wait; so does the sink after a minute without
+ * failures. Thread-safe.
  */
 public final class Outage {
 
     /** How long an outage is waited out by default: a broker's or a region's restart, with room. */
     public static final Duration DEFAULT_PATIENCE = Duration.ofMinutes(15);
 
-    /** Events timed at once; past it the oldest is forgotten (its wait starts again if it comes back). */
-    static final int MAX_EVENTS = 10_000;
+    /**
+     * Events timed at once (as many as a listener holds in flight at most); past it the one that failed
+     * longest ago is forgotten (its wait starts again if it comes back).
+     */
+    static final int MAX_EVENTS = 100_000;
 
-    /** How long after its last failure an outage is still reported by {@link #holdingBack()}. */
+    /**
+     * How long after its last failure an outage is still reported by {@link #holdingBack()}, and after
+     * which a failure of the sink's starts a new run of failures.
+     */
     static final Duration REPORTED_FOR = Duration.ofMinutes(1);
 
     private final long patienceNanos;
+    /** After this long without failing, an event's wait starts again. */
+    private final long forgetNanos;
     private final LongSupplier nanoTime;
-    /** When each event first met the outage (nanoTime), oldest first; guarded by this. */
-    private final Map<String, Long> since = new LinkedHashMap<>();
-    /** Events timed now, read without the lock on the path of every call that works. */
-    private volatile int timed;
+    /** Each event met by the outage: when it first met it and when it last failed (nanoTime); least recently failed first; guarded by this. */
+    private final Map<String, long[]> since = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, long[]> eldest) {
+            return size() > MAX_EVENTS;
+        }
+    };
+    /** Whether anything is timed: read without the lock on the path of every call that works. */
+    private volatile boolean engaged;
+    /** When the sink's run of failures without a success began (nanoTime), while {@link #failing}; guarded by this. */
+    private long failingSince;
+    private boolean failing;
     private volatile String problem;
     private volatile long lastFailure;
 
@@ -50,30 +73,31 @@ public final class Outage {
             throw new IllegalArgumentException("patience must not be negative, was " + patience);
         }
         this.patienceNanos = Durations.nanos(patience);
+        this.forgetNanos = Math.max(patienceNanos, Durations.nanos(REPORTED_FOR));
         this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
     }
 
     /**
      * The event {@code key} could not be written because the service could not be reached (or failed
-     * itself): {@code Throttled} for {@code wait} while the event has met the outage for less than the
-     * patience, else {@code Retry} with the problem.
+     * itself): {@code Throttled} for {@code wait} while the outage has lasted less than the patience for
+     * it, else {@code Retry} with the problem.
      */
     public synchronized Outcome failed(String key, String problem, Duration wait) {
         long now = nanoTime.getAsLong();
-        Long first = since.get(key);
-        if (first == null) {
-            if (since.size() >= MAX_EVENTS) {
-                var eldest = since.keySet().iterator();
-                eldest.next();
-                eldest.remove();
-            }
-            since.put(key, now);
-            first = now;
+        if (!failing || now - lastFailure > Durations.nanos(REPORTED_FOR)) {
+            failing = true;
+            failingSince = now;
         }
-        timed = since.size();
+        var times = since.get(key);
+        if (times == null || now - times[1] > forgetNanos) {
+            times = new long[] {now, now};
+            since.put(key, times);
+        }
+        times[1] = now;
+        engaged = true;
         this.problem = problem;
         this.lastFailure = now;
-        long lasted = now - first;
+        long lasted = Math.max(now - times[0], now - failingSince);
         if (lasted < patienceNanos) {
             return Outcome.throttled(wait);
         }
@@ -86,13 +110,14 @@ public final class Outage {
      * event's wait, if it had one, is over, and the service is reachable.
      */
     public void worked(String key) {
-        if (timed == 0) {
+        if (!engaged) {
             return;
         }
         synchronized (this) {
             since.remove(key);
-            timed = since.size();
-            if (timed == 0) {
+            failing = false;
+            engaged = !since.isEmpty();
+            if (!engaged) {
                 problem = null;
             }
         }

@@ -70,12 +70,53 @@ class OutageTest {
     }
 
     @Test
-    void theEventsTimed_areBounded_theOldestForgotten() {
-        for (int i = 0; i <= Outage.MAX_EVENTS; i++) {
+    void theEventsTimed_areBounded_theOneThatFailedLongestAgoForgotten() {
+        outage.failed("e0", "down", SECOND);
+        for (int i = 1; i <= Outage.MAX_EVENTS; i++) {
             outage.failed("e" + i, "down", SECOND);
+            if (i == Outage.MAX_EVENTS / 2) {
+                outage.failed("e0", "down", SECOND); // e0 still failing: kept, e1 is now the one that failed longest ago
+            }
         }
-        minutes(15);
-        assertThat(outage.failed("e0", "down", SECOND)).as("forgotten, its wait starts again").isInstanceOf(Outcome.Throttled.class);
+        minutes(1);
+        outage.worked("elsewhere"); // the sink writes: only each event's own wait counts
+        minutes(14);
+        assertThat(outage.failed("e1", "down", SECOND)).as("forgotten, its wait starts again").isInstanceOf(Outcome.Throttled.class);
+        assertThat(outage.failed("e0", "down", SECOND)).as("kept").isInstanceOf(Outcome.Retry.class);
         assertThat(outage.failed("e" + Outage.MAX_EVENTS, "down", SECOND)).isInstanceOf(Outcome.Retry.class);
+    }
+
+    @Test // a review: an event past its patience was remembered until an answer for it, so sent again days later (a
+          // redrive of its dead-letter queue) it met the next blip with no patience at all
+    void anEventNotSeenFailingForLongerThanThePatience_isWaitedOutAgain() {
+        for (int minute = 0; minute < 15; minute++) {
+            assertThat(outage.failed("e1", "down", SECOND)).isInstanceOf(Outcome.Throttled.class);
+            minutes(1);
+        }
+        assertThat(outage.failed("e1", "down", SECOND)).isInstanceOf(Outcome.Retry.class); // then dead-lettered
+        outage.worked("other"); // the sink back
+        minutes(60 * 24);
+        assertThat(outage.failed("e1", "leader moving", SECOND)).as("redriven a day later").isInstanceOf(Outcome.Throttled.class);
+    }
+
+    @Test // a review: a wait timed per event only, with the intake paused while any event is Throttled, let a sink that
+          // never comes back take in one window of events per patience (a backlog of 100,000 in windows of 100: 250 hours)
+    void anEventArrivingWhenNothingHasBeenWrittenForThePatience_spendsItsAttemptsAtOnce() {
+        for (int minute = 0; minute <= 15; minute++) {
+            outage.failed("window-1", "topic t not in metadata", SECOND);
+            minutes(1);
+        }
+        assertThat(outage.failed("window-2", "topic t not in metadata", SECOND)).isInstanceOfSatisfying(Outcome.Retry.class,
+                r -> assertThat(r.reason()).contains("16m"));
+        outage.worked("window-3");
+        assertThat(outage.failed("window-4", "topic t not in metadata", SECOND)).as("a write ends the run")
+                .isInstanceOf(Outcome.Throttled.class);
+    }
+
+    @Test
+    void aFailureAfterAQuietMinute_startsANewRun_notTheOldOnesTail() {
+        outage.failed("e1", "down", SECOND); // then e1 went elsewhere (another instance), nothing failed or worked since
+        minutes(30);
+        assertThat(outage.failed("e2", "down", SECOND)).isInstanceOf(Outcome.Throttled.class);
     }
 }
