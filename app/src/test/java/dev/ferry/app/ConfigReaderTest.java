@@ -338,6 +338,42 @@ class ConfigReaderTest {
                 """)).anySatisfy(e -> assertThat(e).contains("outage-patience"));
     }
 
+    @Test // a review: `~` and `null` were read as the text "~" and "null" — two sources with ledger-scope: ~ (a template's
+          // "nothing") shared the scope "~", and the second one's events with the first one's ids were dropped as duplicates
+    void aYamlNull_isNoValue_notTheTextOfIt() {
+        var config = ((ConfigReader.Result.Ok) parse("""
+                sources:
+                  a: {sqs: {queue: a}, format: json, ledger-scope: ~}
+                  b: {sqs: {queue: b}, format: json, ledger-scope: null, json: {default-type: }}
+                  c: {sqs: {queue: c}, format: json, ledger-scope: "null"}
+                sinks: {log: {type: log}}
+                routes: [{to: [log]}]
+                """)).config();
+        assertThat(config.sources().get("a").ledgerScope()).isNull();
+        assertThat(config.sources().get("b").ledgerScope()).isNull();
+        assertThat(config.sources().get("b").json().defaultType()).isEqualTo("json");
+        assertThat(config.sources().get("c").ledgerScope()).as("quoted: text").isEqualTo("null");
+        assertThat(errors("""
+                sources: {a: {sqs: {queue: ~}, format: json}}
+                sinks: {log: {type: log}}
+                routes: [{to: [log]}]
+                """)).anySatisfy(e -> assertThat(e).contains("queue"));
+    }
+
+    @Test // a review: an empty list of types (a template with nothing to fill in) matched every event
+    void anEmptyTypesList_orTypePrefix_isAnError_notAMatchForEverything() {
+        assertThat(errors("""
+                sources: {s: {sqs: {queue: q}, format: json}}
+                sinks: {log: {type: log}}
+                routes: [{match: {types: []}, to: [log]}]
+                """)).anySatisfy(e -> assertThat(e).contains("types").contains("matches no type"));
+        assertThat(errors("""
+                sources: {s: {sqs: {queue: q}, format: json}}
+                sinks: {log: {type: log}}
+                routes: [{match: {type-prefix: ""}, to: [log]}]
+                """)).anySatisfy(e -> assertThat(e).contains("type-prefix"));
+    }
+
     @Test // #15 (7): a typo in a route's match must not ack events without effect
     void unmatchedEvents_areDeadLetteredByDefault_andIgnoredOnlyWhenSaid() {
         String yaml = """

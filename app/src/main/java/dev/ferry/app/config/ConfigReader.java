@@ -322,6 +322,13 @@ public final class ConfigReader {
             typePrefix = match.string("type-prefix", null);
             notTypes = match.strings("not-types");
             attributes = match.map("attributes");
+            if (match.has("types") && types.isEmpty()) {
+                // an empty list (a template with nothing to fill in) fell back to no matcher: every event went this way
+                match.error("types", "an empty list matches no type; leave types out to match every type");
+            }
+            if (typePrefix != null && typePrefix.isEmpty()) {
+                match.error("type-prefix", "an empty prefix matches every type; leave type-prefix out to say so");
+            }
             int given = (type != null ? 1 : 0) + (types.isEmpty() ? 0 : 1) + (typePrefix != null ? 1 : 0);
             if (given > 1) {
                 match.error(typePrefix != null ? "type-prefix" : "types", "give one of type, types or type-prefix");

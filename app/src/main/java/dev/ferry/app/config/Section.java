@@ -170,7 +170,18 @@ final class Section implements Settings {
             error(key, "expected a single value");
             return fallback;
         }
+        if (isNull(s)) {
+            return fallback; // ~, null or nothing: no value (it was the text "~" or "null": two sources' ledger-scope: ~ shared one)
+        }
         return substitute(key, s.getValue());
+    }
+
+    /** A YAML null (the core schema's) — {@code ~}, {@code null} or nothing, unquoted; a quoted {@code "null"} is text. */
+    private static boolean isNull(ScalarNode s) {
+        return s.isPlain() && switch (s.getValue()) {
+            case "", "~", "null", "Null", "NULL" -> true;
+            default -> false;
+        };
     }
 
     @Override
