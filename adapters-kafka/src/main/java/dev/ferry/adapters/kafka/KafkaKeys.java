@@ -58,9 +58,15 @@ final class KafkaKeys {
         }
         if (groupKey.startsWith(BINARY)) {
             try {
-                return Base64.getDecoder().decode(groupKey.substring(BINARY.length()));
+                var key = Base64.getDecoder().decode(groupKey.substring(BINARY.length()));
+                if (groupKey.equals(text(key))) {
+                    return key;
+                }
+                // not what text() makes of any key: a group key from elsewhere (an SQS group, an HTTP header) that only
+                // looks like ours — decoded, "b64:QQ==" and "A" became one record key, one tenant's value compacting away
+                // the other's
             } catch (IllegalArgumentException notOurs) {
-                // a group key from elsewhere (a decoder's) that only looks like ours: its text
+                // the same, not even Base64: its text
             }
         }
         if (!dev.ferry.domain.idempotency.LedgerKeys.wellFormed(groupKey)) {
