@@ -136,6 +136,26 @@ final class PartitionBuffer {
         return records.size();
     }
 
+    /**
+     * Its partition went (revoked, lost, assigned again): nothing here goes out again, and the records
+     * waiting are let go of. The records out keep this buffer (and their key's lane) until the engine
+     * is done with them — minutes, while a sink is down — and each held every waiting record's value:
+     * a rebalance a minute pinned a whole buffer each, up to its caps.
+     */
+    void revoke() {
+        revoked = true;
+        for (var lane : lanes.values()) {
+            lane.queued.clear();
+        }
+        records.clear();
+        lanes.clear();
+        ready.clear();
+        heldLanes.clear();
+        unkeyed.clear();
+        live = 0;
+        bytes = 0;
+    }
+
     boolean contains(long offset) {
         return records.containsKey(offset);
     }

@@ -75,7 +75,7 @@ final class PartitionBuffers {
                 var buffer = new PartitionBuffer(tp);
                 var replaced = parts.put(tp, buffer);
                 if (replaced != null) {
-                    replaced.revoked = true;
+                    replaced.revoke();
                     order.remove(replaced);
                 }
                 order.add(buffer);
@@ -92,7 +92,7 @@ final class PartitionBuffers {
             for (var tp : gone) {
                 var p = parts.remove(tp);
                 if (p != null) {
-                    p.revoked = true;
+                    p.revoke();
                     order.remove(p);
                 }
             }
@@ -106,7 +106,7 @@ final class PartitionBuffers {
         lock.lock();
         try {
             for (var p : parts.values()) {
-                p.revoked = true;
+                p.revoke();
             }
             parts.clear();
             order.clear();
@@ -371,7 +371,7 @@ final class PartitionBuffers {
             var back = new ArrayList<>(out);
             back.sort(Comparator.comparingLong(Rec::offset).reversed());
             for (var r : back) {
-                if (r.state == State.OUT) {
+                if (r.state == State.OUT && !r.part.revoked) { // a revoked partition's records are not ours to queue
                     r.receives--; // never handed to the engine: not a receive to count against it
                     r.part.requeue(r, false, 0);
                 }
@@ -395,8 +395,9 @@ final class PartitionBuffers {
     void deadLetterWritten(Rec r, boolean written) {
         lock.lock();
         try {
-            if (r.state != State.DEAD_LETTERING) {
-                return;     // nothing else moves a dead-lettering record, but its key's count must never move twice
+            if (r.state != State.DEAD_LETTERING || r.part.revoked) {
+                return;     // nothing else moves a dead-lettering record, but its key's count must never move twice; and a
+                            // revoked partition's record is its next owner's to read again
             }
             if (written) {
                 r.part.done(r);

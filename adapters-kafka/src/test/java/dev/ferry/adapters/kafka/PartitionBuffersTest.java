@@ -74,6 +74,21 @@ class PartitionBuffersTest {
         assertThat(buffers.buffered("t", 0).records()).isEqualTo(2);
     }
 
+    @Test // a review: each record out kept its revoked buffer, with every waiting record's value, until the engine was done
+          // with it — minutes while a sink is down; a rebalance a minute pinned a buffer's caps' worth each
+    void aRevokedPartition_letsGoOfItsWaitingRecords_whileOneOfItsRecordsIsStillOut() {
+        buffers.take(records(0, "k", "k", "k", "j"));
+        var out = handOut(1).getFirst();
+        assertThat(out.part.size()).isEqualTo(4);
+        buffers.drop(List.of(TP));
+        assertThat(out.part.size()).isZero();
+        assertThat(out.lane.queued).as("its key's waiting records").isEmpty();
+        assertThat(buffers.settle(List.of(settlement(out, Disposition.ACK))).failures()).singleElement()
+                .satisfies(f -> assertThat(f.reason()).contains("revoked"));
+        buffers.deadLetterWritten(out, true); // a late report of a revoked record's dead letter moves nothing
+        assertThat(out.part.size()).isZero();
+    }
+
     @Test // a handler's delay of centuries: no overflow halfway through a settle (the records after it would be stranded)
     void aRedeliveryDelayOfCenturies_isTakenAsForEver_andTheOtherSettlementsOfTheCallGoOn() {
         buffers.take(records(0, "k", "j"));
