@@ -49,21 +49,29 @@ final class KafkaDeadLetters implements AutoCloseable {
         this.name = name;
         this.topicOf = topicOf;
         this.producerConfig = new HashMap<>(producerConfig);
-        long linger = KafkaSink.millis(this.producerConfig.get(ProducerConfig.LINGER_MS_CONFIG), 5);
-        if (!this.producerConfig.containsKey(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG)) {
-            // the producer's 120 s would outlast the wait: 25 s, so the settler is held as before — or longer, when a
-            // configured request timeout needs it (the producer refuses delivery.timeout.ms < linger.ms + request.timeout.ms)
-            long request = KafkaSink.millis(this.producerConfig.get(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG), 0);
-            this.producerConfig.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG,
-                    (int) Math.min(Integer.MAX_VALUE, Math.max(KafkaSource.DEAD_LETTER_DELIVERY_MS, linger + request + 1)));
-        }
-        long delivery = KafkaSink.millis(this.producerConfig.get(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG), 120_000);
-        this.producerConfig.putIfAbsent(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG,
-                (int) Math.max(1, Math.min(30_000, delivery - linger)));
-        this.wait = Duration.ofMillis(delivery).plus(KafkaSink.UNKNOWN_OUTCOME_MARGIN);
+        this.wait = waitedPastDelivery(this.producerConfig);
         // send() waits for the topic's metadata before the write is even queued: 60 s by default, for each dead letter
         // of a settle in turn, while every ack of the source waits behind them (a dead-letter topic that does not exist)
         this.producerConfig.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, MAX_BLOCK_MS);
+    }
+
+    /**
+     * Bounds a producer's own delivery timeout (where not set) and says how long to wait for a write of
+     * its: past that timeout, so a write that timed out has surely failed — not still queued in the
+     * producer, to land later beside the copy sent again (or a record reported as not moved).
+     */
+    static Duration waitedPastDelivery(Map<String, Object> producerConfig) {
+        long linger = KafkaSink.millis(producerConfig.get(ProducerConfig.LINGER_MS_CONFIG), 5);
+        if (!producerConfig.containsKey(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG)) {
+            // the producer's 120 s would outlast the wait: 25 s, so the settler is held as before — or longer, when a
+            // configured request timeout needs it (the producer refuses delivery.timeout.ms < linger.ms + request.timeout.ms)
+            long request = KafkaSink.millis(producerConfig.get(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG), 0);
+            producerConfig.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG,
+                    (int) Math.min(Integer.MAX_VALUE, Math.max(KafkaSource.DEAD_LETTER_DELIVERY_MS, linger + request + 1)));
+        }
+        long delivery = KafkaSink.millis(producerConfig.get(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG), 120_000);
+        producerConfig.putIfAbsent(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.max(1, Math.min(30_000, delivery - linger)));
+        return Duration.ofMillis(delivery).plus(KafkaSink.UNKNOWN_OUTCOME_MARGIN);
     }
 
     /** How long a dead-letter write waits for its topic's metadata (or room in the producer) before it fails. */

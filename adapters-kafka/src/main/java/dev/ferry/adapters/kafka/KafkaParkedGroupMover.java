@@ -43,7 +43,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  */
 final class KafkaParkedGroupMover implements GroupParker.Mover {
 
-    private static final Duration SEND_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration READ_TIMEOUT = Duration.ofSeconds(30);
     /**
      * How far a dead-letter record's time may run behind the park's own (another instance's clock,
      * NTP-synchronised); records of an earlier park dead-lettered less than this before the current
@@ -65,6 +65,20 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
         this.source = source;
     }
 
+    /**
+     * The release's producer: every write acknowledged by all replicas, idempotent, and given up by the
+     * producer itself before {@link KafkaDeadLetters#waitedPastDelivery} stops waiting for it — a write
+     * waited for 30 s of the producer's 120 was reported "not moved, release it again" while the
+     * producer, closed without a bound, went on trying and landed it: the release sent it twice.
+     */
+    static Map<String, Object> producerConfig(Map<String, Object> clientConfig) {
+        var producerConfig = new HashMap<>(clientConfig);
+        producerConfig.put(ProducerConfig.ACKS_CONFIG, "all");
+        producerConfig.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        KafkaDeadLetters.waitedPastDelivery(producerConfig);
+        return producerConfig;
+    }
+
     @Override
     public GroupParker.Moved move(ParkedGroup parked, String token, boolean skipHead) {
         var consumerConfig = new HashMap<>(clientConfig);
@@ -72,9 +86,8 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
         consumerConfig.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         consumerConfig.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         consumerConfig.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        var producerConfig = new HashMap<>(clientConfig);
-        producerConfig.put(ProducerConfig.ACKS_CONFIG, "all");
-        producerConfig.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        var producerConfig = producerConfig(clientConfig);
+        var sendWait = KafkaDeadLetters.waitedPastDelivery(producerConfig);
         try (var consumer = new KafkaConsumer<>(consumerConfig, new ByteArrayDeserializer(), new ByteArrayDeserializer());
              var producer = new KafkaProducer<>(producerConfig, new ByteArraySerializer(), new ByteArraySerializer())) {
             var partitions = new ArrayList<TopicPartition>();
@@ -98,7 +111,7 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
                 }
             }
             var found = parkedRecords(consumer, partitions, parked);
-            return produceBack(consumer, producer, found, parked, token, skipHead);
+            return produceBack(consumer, producer, sendWait, found, parked, token, skipHead);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new FerryException("the release of key " + parked.group() + " was interrupted", e, true);
@@ -200,7 +213,7 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
      * partition, up to the first record not produced (or the end that was read), so the next release
      * takes up exactly there.
      */
-    private GroupParker.Moved produceBack(KafkaConsumer<byte[], byte[]> consumer, KafkaProducer<byte[], byte[]> producer,
+    private GroupParker.Moved produceBack(KafkaConsumer<byte[], byte[]> consumer, KafkaProducer<byte[], byte[]> producer, Duration sendWait,
                                           Found found, ParkedGroup parked, String token, boolean skipHead)
             throws InterruptedException {
         long counted = 0;
@@ -243,7 +256,7 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
             headers.add(KafkaSource.ORIGIN, KafkaDeliveries.origin(topic, record).getBytes(StandardCharsets.UTF_8));
             try {
                 producer.send(new ProducerRecord<>(topic, null, record.key(), original.value(), headers))
-                        .get(SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                        .get(sendWait.toMillis(), TimeUnit.MILLISECONDS);
                 counted++;
                 redriven++;
             } catch (ExecutionException | TimeoutException | RuntimeException e) {
@@ -274,11 +287,11 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         try (var consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             consumer.assign(List.of(partition));
-            if (offset < consumer.beginningOffsets(List.of(partition), SEND_TIMEOUT).get(partition)) {
+            if (offset < consumer.beginningOffsets(List.of(partition), READ_TIMEOUT).get(partition)) {
                 throw new IllegalStateException(partition + "@" + offset + " is gone from the topic (its retention)");
             }
             consumer.seek(partition, offset);
-            long end = System.nanoTime() + SEND_TIMEOUT.toNanos();
+            long end = System.nanoTime() + READ_TIMEOUT.toNanos();
             while (System.nanoTime() < end) {
                 for (var record : consumer.poll(Duration.ofMillis(500))) {
                     if (record.offset() == offset) {
@@ -287,7 +300,7 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
                     throw new IllegalStateException(partition + "@" + offset + " is gone from the topic (compacted)");
                 }
             }
-            throw new IllegalStateException(partition + "@" + offset + " was not read within " + SEND_TIMEOUT.toSeconds() + " s");
+            throw new IllegalStateException(partition + "@" + offset + " was not read within " + READ_TIMEOUT.toSeconds() + " s");
         }
     }
 
