@@ -188,7 +188,42 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
                     .thenComparing(p -> p.record().topic()).thenComparingInt(p -> p.record().partition())
                     .thenComparingLong(p -> p.record().offset()));
         }
+        inSourceOrder(records);
         return new Found(records, end);
+    }
+
+    /**
+     * Within each source partition, the records go back in the order they were read there — not the
+     * order their dead letters were written: the head's write that failed once was made again a second
+     * later, behind the copies of the key's later records, and the release sent those first. The
+     * places each source partition's records hold in the list are kept, refilled by source offset.
+     */
+    private static void inSourceOrder(List<Parked> records) {
+        var places = new java.util.LinkedHashMap<String, List<Integer>>();
+        for (int i = 0; i < records.size(); i++) {
+            var h = records.get(i).record().headers();
+            if (sourceOffset(records.get(i)) >= 0) {
+                places.computeIfAbsent(header(h, DeadLetterAttributes.SOURCE) + "-" + header(h, KafkaSource.PARTITION),
+                        k -> new ArrayList<>()).add(i);
+            }
+        }
+        for (var at : places.values()) {
+            var inOrder = at.stream().map(records::get).sorted(java.util.Comparator.comparingLong(KafkaParkedGroupMover::sourceOffset))
+                    .toList();
+            for (int j = 0; j < at.size(); j++) {
+                records.set(at.get(j), inOrder.get(j));
+            }
+        }
+    }
+
+    /** The offset a dead letter's record had in its source partition; -1 when its header is missing or not a number. */
+    private static long sourceOffset(Parked parked) {
+        String offset = header(parked.record().headers(), KafkaSource.OFFSET);
+        try {
+            return offset == null ? -1 : Long.parseLong(offset);
+        } catch (NumberFormatException foreign) {
+            return -1;
+        }
     }
 
     /**
