@@ -85,8 +85,19 @@ final class AdminGroups implements HttpHandler {
             answer(exchange, 400, Map.of("error", "which group? ?group=G"));
             return;
         }
-        boolean skipHead = "true".equals(query.get("skip-head"));
+        String skip = query.get("skip-head");
+        if (skip != null && !skip.equals("true") && !skip.equals("false")) {
+            // "yes", "1" or a misspelling was a plain release: the poison head sent back, to fail and park the group again
+            answer(exchange, 400, Map.of("error", "skip-head is true or false, was '" + skip + "'"));
+            return;
+        }
+        boolean skipHead = "true".equals(skip);
         String head = query.get("head");
+        if (head != null && !skipHead) {
+            answer(exchange, 400, Map.of("error", "head names the head skip-head=true drops; without it the head is sent "
+                    + "back with the rest"));
+            return;
+        }
         if (skipHead && (head == null || head.isBlank())) {
             // the head is whatever parked the group when the request runs: name the one you looked at
             answer(exchange, 400, Map.of("error", "skip-head drops the group's head: name the one you mean, &head=KEY "

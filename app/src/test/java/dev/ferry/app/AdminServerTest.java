@@ -186,6 +186,27 @@ class AdminServerTest {
         assertThat(touched).isFalse();
     }
 
+    @Test // a review: skip-head=yes (or a head without skip-head) was a plain release — the poison head sent back to fail
+          // and park the group again, answered 200 with nothing skipped
+    void aReleaseWhoseSkipHeadIsNotTrueOrFalse_orAHeadWithoutIt_isRefused_beforeItTouchesTheStore() throws Exception {
+        var touched = new java.util.concurrent.atomic.AtomicBoolean();
+        var store = (GroupParking) Proxy.newProxyInstance(GroupParking.class.getClassLoader(), new Class<?>[] {GroupParking.class},
+                (proxy, method, args) -> {
+                    touched.set(true);
+                    throw new IllegalStateException("not to be reached");
+                });
+        healthOf(Map.of(), Map.of());
+        observability.groups(new AdminGroups(new GroupActions(null, store, null), TOKEN));
+        int admin = observability.serve(local(), true);
+        for (String query : List.of("group=A&skip-head=yes&head=a1", "group=A&skip-head=1&head=a1", "group=A&head=a1",
+                "group=A&skip-head=false&head=a1")) {
+            var answer = send(admin, "POST /groups/release?" + query + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+                    + TOKEN + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            assertThat(answer).as(query).startsWith("HTTP/1.1 400").contains("head");
+        }
+        assertThat(touched).isFalse();
+    }
+
     /** A plugin sink whose {@code holdingBack} throws an {@code Error} (a class missing from its jar). */
     private static Sink sinkWhoseHealthCheckThrows() {
         return new Sink() {
