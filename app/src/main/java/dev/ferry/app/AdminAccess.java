@@ -12,7 +12,10 @@ import java.security.MessageDigest;
  * address bound to 0.0.0.0, as in a container) they need the token too, and with no token set they
  * are refused. "This host" means a loopback caller that names a loopback host ({@code localhost},
  * {@code 127.0.0.1}, {@code [::1]}): a web page of another site whose name it points at 127.0.0.1
- * (DNS rebinding) reaches the port from this host's browser, but under its own name.
+ * (DNS rebinding) reaches the port from this host's browser, but under its own name. A request a
+ * proxy forwarded (it carries {@code Forwarded}, {@code X-Forwarded-For}, {@code X-Real-IP} or {@code
+ * Via}) is not from this host, though the proxy's connection is: a sidecar in front of an admin address
+ * passed any client's {@code Host: localhost} on.
  */
 final class AdminAccess {
 
@@ -43,7 +46,18 @@ final class AdminAccess {
     static boolean mayRead(HttpExchange exchange, byte[] token) {
         var remote = exchange.getRemoteAddress() == null ? null : exchange.getRemoteAddress().getAddress();
         var headers = exchange.getRequestHeaders();
+        if (forwarded(headers)) { // through a proxy on this host (a sidecar): the caller is elsewhere, whatever it named
+            return bearer(headers.getFirst("Authorization"), token);
+        }
         return mayRead(remote, headers.getFirst("Host"), headers.getFirst("Authorization"), token);
+    }
+
+    /** The headers a proxy adds to what it forwards; a request that carries one came from wherever the proxy's caller is. */
+    private static final java.util.List<String> FORWARDING = java.util.List.of("Forwarded", "X-Forwarded-For",
+            "X-Forwarded-Host", "X-Real-IP", "Via");
+
+    static boolean forwarded(com.sun.net.httpserver.Headers headers) {
+        return FORWARDING.stream().anyMatch(headers::containsKey);
     }
 
     /** What a refused read is told. */

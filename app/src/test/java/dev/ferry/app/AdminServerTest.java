@@ -100,6 +100,20 @@ class AdminServerTest {
         assertThat(get(admin, "/events", "localhost:" + admin)).startsWith("HTTP/1.1 400");
     }
 
+    @Test // a review: a proxy on this host (a sidecar) connects from 127.0.0.1 and passes on any client's Host: localhost
+    void aRequestAProxyForwarded_readsNothingWithoutTheToken_thoughItComesFromLoopback() throws Exception {
+        healthOf(Map.of(), Map.of());
+        observability.events(new AdminEvents(null, TOKEN));
+        int admin = observability.serve(local(), true);
+        for (String header : List.of("X-Forwarded-For: 203.0.113.7", "Forwarded: for=203.0.113.7", "X-Real-IP: 203.0.113.7",
+                "Via: 1.1 sidecar")) {
+            assertThat(send(admin, "GET /events HTTP/1.1\r\nHost: localhost\r\n" + header + "\r\nConnection: close\r\n\r\n"))
+                    .as(header).startsWith("HTTP/1.1 401");
+        }
+        assertThat(send(admin, "GET /events HTTP/1.1\r\nHost: localhost\r\nX-Forwarded-For: 203.0.113.7\r\nAuthorization: "
+                + "Bearer " + TOKEN + "\r\nConnection: close\r\n\r\n")).as("with the token").startsWith("HTTP/1.1 400");
+    }
+
     @Test
     void parkedGroupsWhileTheStoreFails_areAnswered500WithWhy_notACutConnection() throws Exception {
         var failing = (GroupParking) Proxy.newProxyInstance(GroupParking.class.getClassLoader(), new Class<?>[] {GroupParking.class},
