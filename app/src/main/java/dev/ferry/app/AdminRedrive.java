@@ -42,9 +42,13 @@ final class AdminRedrive implements HttpHandler {
         }
     }
 
-    AdminRedrive(SqsQueues queues, String token) {
+    /** Of a DLQ's URL, the name of the {@code on-poison: park} source whose parked groups it holds; null when none. */
+    private final java.util.function.UnaryOperator<String> parkingSource;
+
+    AdminRedrive(SqsQueues queues, String token, java.util.function.UnaryOperator<String> parkingSource) {
         this.queues = queues;
         this.token = AdminAccess.bytes(token);
+        this.parkingSource = parkingSource;
     }
 
     @Override
@@ -92,6 +96,11 @@ final class AdminRedrive implements HttpHandler {
                 toUrl = queues.url(to);
                 if (fromUrl.equals(toUrl)) {
                     AdminEvents.answer(exchange, 400, Map.of("error", "from and to are the same queue"));
+                    return;
+                }
+                String parking = parkingSource.apply(fromUrl);
+                if (parking != null) {
+                    AdminEvents.answer(exchange, 409, Map.of("error", ParkingDeadLetters.refusal(from, parking)));
                     return;
                 }
                 total = Math.min(max, queues.approximateMessages(fromUrl));

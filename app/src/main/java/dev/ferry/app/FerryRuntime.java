@@ -205,8 +205,8 @@ public final class FerryRuntime implements AutoCloseable {
         }
         observability.events(new AdminEvents(new EventActions(config, ledger), config.admin().token()));
         if (usesSqs()) {
-            redrive = new AdminRedrive(dev.ferry.adapters.sqs.SqsQueues.of(dev.ferry.adapters.sqs.SqsClients.shared(context)),
-                    config.admin().token());
+            var queues = dev.ferry.adapters.sqs.SqsQueues.of(dev.ferry.adapters.sqs.SqsClients.shared(context));
+            redrive = new AdminRedrive(queues, config.admin().token(), dlq -> ParkingDeadLetters.parkingSource(config, queues, dlq));
             observability.redrive(redrive);
         }
         observability.console(new AdminConsole(sources, sinks, deadLetters, groupActions, config.ledger().kind(),

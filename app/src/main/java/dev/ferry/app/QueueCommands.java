@@ -166,6 +166,10 @@ final class QueueCommands {
                 throw usage("--from and --to are the same queue (" + dlqUrl + "): every copy would be received again, "
                         + "for ever");
             }
+            String parking = ParkingDeadLetters.parkingSource(config, queues, dlqUrl);
+            if (parking != null) {
+                throw usage(ParkingDeadLetters.refusal(from, parking));
+            }
             if (queues.deadLetterSourceQueues(dlqUrl).isEmpty()) {
                 io.err().println("ferry: note: no queue names " + from + " as its dead-letter queue in a redrive policy; "
                         + "moving its messages anyway");

@@ -26,7 +26,7 @@ class AdminRedriveIT {
             for (int i = 0; i < 40; i++) {
                 sqs.send("work-dlq", "dead-" + i);
             }
-            var redrive = new AdminRedrive(SqsQueues.of(sqs.client), TOKEN);
+            var redrive = new AdminRedrive(SqsQueues.of(sqs.client), TOKEN, dlq -> null);
             observability.health(new Health(Map.of(), Map.of(), "memory", Duration.ofMinutes(5), System::nanoTime, () -> true));
             observability.redrive(redrive);
             int port = observability.serve(new FerryConfig.Address("127.0.0.1", 0), true);

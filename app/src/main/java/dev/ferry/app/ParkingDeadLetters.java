@@ -1,0 +1,44 @@
+package dev.ferry.app;
+
+import dev.ferry.adapters.sqs.SqsQueues;
+import dev.ferry.adapters.sqs.SqsSourceConfig;
+import dev.ferry.app.config.FerryConfig;
+import dev.ferry.domain.parking.OnPoison;
+import java.util.List;
+
+/**
+ * Dead-letter queues that hold parked groups: a plain redrive must not move them. A parked group's
+ * messages wait in its source's DLQ in order, the first of them its head; moved back by a redrive,
+ * they come to a group the ledger still holds parked and are parked again behind it — in the DLQ's
+ * new order, after whatever the redrive did not move, with the head no longer named as such (a
+ * partial redrive put a group out of order, and {@code --skip-head} then missed the poison message).
+ * {@code ferry groups release} is what puts them back.
+ */
+final class ParkingDeadLetters {
+
+    private ParkingDeadLetters() {
+    }
+
+    /** The {@code on-poison: park} SQS source whose queue has {@code dlqUrl} as its dead-letter queue; null when none. */
+    static String parkingSource(FerryConfig config, SqsQueues queues, String dlqUrl) {
+        var parking = config.sources().values().stream()
+                .filter(s -> s.onPoison() == OnPoison.PARK && s.plan() instanceof SqsSourceConfig).toList();
+        if (parking.isEmpty()) {
+            return null;
+        }
+        List<String> feeding = queues.deadLetterSourceQueues(dlqUrl);
+        for (var source : parking) {
+            if (feeding.contains(queues.url(((SqsSourceConfig) source.plan()).queue()))) {
+                return source.name();
+            }
+        }
+        return null;
+    }
+
+    /** Why a redrive of {@code dlq} is refused: it holds the parked groups of {@code source}. */
+    static String refusal(String dlq, String source) {
+        return dlq + " holds the parked groups of source '" + source + "' (on-poison: park): a redrive would put them "
+                + "back out of order and lose which message is each group's head. Release them with 'ferry groups release "
+                + "GROUP --source " + source + "' (see 'ferry groups list')";
+    }
+}
