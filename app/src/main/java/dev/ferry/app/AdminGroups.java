@@ -63,14 +63,69 @@ final class AdminGroups implements HttpHandler {
 
     /** From the app's close on, releases are refused: one begun now would read on while the ledger and clients close. */
     void stopping() {
-        stopping = true;
+        synchronized (releasing) {
+            stopping = true;
+        }
+    }
+
+    /** The threads answering a release now. */
+    private final java.util.Set<Thread> releasing = new java.util.HashSet<>();
+
+    /**
+     * At the app's close, before the ledger and the clients go: waits up to {@code patience} for the
+     * releases under way, then interrupts them (a release stops between two messages) and waits up to
+     * as long again. Closed under a release, the ledger lost what it had moved and the client left
+     * copies not deleted. Call after {@link #stopping}.
+     */
+    void awaitReleases(java.time.Duration patience) throws InterruptedException {
+        if (!awaitIdle(patience)) {
+            synchronized (releasing) {
+                releasing.forEach(Thread::interrupt);
+            }
+            if (!awaitIdle(patience)) {
+                LOG.warn("a group release did not end within {} s of the close; what it moved is released again by the "
+                        + "next release of the group", 2 * patience.toSeconds());
+            }
+        }
+    }
+
+    private boolean awaitIdle(java.time.Duration patience) throws InterruptedException {
+        long end = System.nanoTime() + patience.toNanos();
+        synchronized (releasing) {
+            while (!releasing.isEmpty()) {
+                long left = end - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(releasing, left);
+            }
+            return true;
+        }
     }
 
     private void release(HttpExchange exchange) throws IOException {
-        if (stopping) {
+        boolean refused;
+        synchronized (releasing) {
+            refused = stopping;
+            if (!refused) {
+                releasing.add(Thread.currentThread());
+            }
+        }
+        if (refused) {
             answer(exchange, 503, Map.of("error", "Ferry is closing"));
             return;
         }
+        try {
+            releaseOne(exchange);
+        } finally {
+            synchronized (releasing) {
+                releasing.remove(Thread.currentThread());
+                releasing.notifyAll();
+            }
+        }
+    }
+
+    private void releaseOne(HttpExchange exchange) throws IOException {
         if (token == null) {
             answer(exchange, 403, Map.of("error", "nothing may be changed here: set admin.token to allow releases"));
             return;

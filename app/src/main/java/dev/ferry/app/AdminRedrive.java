@@ -108,17 +108,19 @@ final class AdminRedrive implements HttpHandler {
                 AdminEvents.answer(exchange, 400, Map.of("error", String.valueOf(e.getMessage())));
                 return;
             }
-            if (stopping) {
-                AdminEvents.answer(exchange, 503, Map.of("error", "Ferry is closing"));
-                return;
-            }
             var started = new Status(from, to, total, 0, 0, Instant.now(), null, null);
-            var current = status.get();
-            if (current != null && current.running() || !status.compareAndSet(current, started)) {
-                AdminEvents.answer(exchange, 409, Map.of("error", "a redrive is running: wait for it"));
-                return;
+            synchronized (this) { // with stop(): a redrive started between its check and its join ran on past the close
+                if (stopping) {
+                    AdminEvents.answer(exchange, 503, Map.of("error", "Ferry is closing"));
+                    return;
+                }
+                var current = status.get();
+                if (current != null && current.running() || !status.compareAndSet(current, started)) {
+                    AdminEvents.answer(exchange, 409, Map.of("error", "a redrive is running: wait for it"));
+                    return;
+                }
+                running = Thread.ofVirtual().name("ferry-console-redrive").start(() -> run(started, fromUrl, toUrl, max, rate));
             }
-            running = Thread.ofVirtual().name("ferry-console-redrive").start(() -> run(started, fromUrl, toUrl, max, rate));
             AdminEvents.answer(exchange, 202, json());
         }
     }
@@ -149,10 +151,15 @@ final class AdminRedrive implements HttpHandler {
      * {@code patience}; none starts after.
      */
     void stop(java.time.Duration patience) throws InterruptedException {
-        stopping = true;
-        var thread = running;
-        if (thread != null) {
-            thread.join(patience);
+        Thread thread;
+        synchronized (this) {
+            stopping = true;
+            thread = running;
+        }
+        if (thread != null && !thread.join(patience)) {
+            LOG.warn("the console's redrive from {} did not end its batch within {} s (SQS slow to answer): up to ten "
+                    + "messages of it may be both copied and still in the dead-letter queue", status.get().from(),
+                    patience.toSeconds());
         }
     }
 

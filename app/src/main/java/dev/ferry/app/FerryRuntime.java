@@ -360,6 +360,9 @@ public final class FerryRuntime implements AutoCloseable {
         if (redrive != null) {
             quietly("stopping the console's redrive", () -> redrive.stop(java.time.Duration.ofSeconds(10)));
         }
+        if (adminGroups != null) {
+            quietly("waiting for group releases under way", () -> adminGroups.awaitReleases(java.time.Duration.ofSeconds(5)));
+        }
         Closing.inParallel(sources, java.time.Duration.ofSeconds(30)); // each may wait for a long poll: together, not in turn
         sources.clear();
         // each in turn, whatever the one before threw (an Error from a plugin's close too): the file locks,
