@@ -97,6 +97,7 @@ public final class FerryMetrics implements MeterBinder, ListenerObserver {
         counter(registry, "ferry.leases.extended", "lease (visibility) extensions", ListenerStats::leaseExtensions);
         counter(registry, "ferry.settle.failures", "settlements the transport refused (e.g. a stale receipt)",
                 ListenerStats::settleFailures);
+        replace(registry, "ferry.messages.in.flight");
         Gauge.builder("ferry.messages.in.flight", listener, l -> l.get() == null ? 0 : l.get().stats().inFlight())
                 .description("messages received, not yet settled").tag("source", source).register(registry);
         var deadLetters = new ConcurrentHashMap<String, Counter>();
@@ -112,8 +113,21 @@ public final class FerryMetrics implements MeterBinder, ListenerObserver {
     }
 
     private void counter(MeterRegistry registry, String name, String description, ToLongFunction<ListenerStats> read) {
+        replace(registry, name);
         FunctionCounter.builder(name, listener, l -> l.get() == null ? 0 : read.applyAsLong(l.get().stats()))
                 .description(description).tag("source", source).register(registry);
+    }
+
+    /**
+     * Removes what an earlier binder of this source left under {@code name}: the registry hands back the
+     * meter already there, which reads the earlier binder's listener — a listener replaced by a new one
+     * (and a new binder) kept reporting the stopped one's counts. The timers and counters this binder
+     * records into itself are shared with it instead (their counts go on).
+     */
+    private void replace(MeterRegistry registry, String name) {
+        for (var earlier : registry.find(name).tag("source", source).meters()) {
+            registry.remove(earlier);
+        }
     }
 
     private Timer handler(MeterRegistry registry, String outcome) {

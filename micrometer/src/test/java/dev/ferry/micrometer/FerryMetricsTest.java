@@ -59,6 +59,37 @@ class FerryMetricsTest {
         }
     }
 
+    @Test // a review: the registry handed back the meters the first binder made, reading the first (stopped) listener
+    void aListenerReplacedByANewOne_withANewBinder_isTheOneReported() throws Exception {
+        var registry = new SimpleMeterRegistry();
+        Decoder decoder = delivery -> new Decoded.Events(List.of(new Event(delivery.id(), "t", Instant.now(), null,
+                delivery.body(), Map.of())));
+        var first = InMemoryQueue.standard("orders");
+        var old = Listener.builder(first, first, decoder, (event, delivery) -> Outcome.done()).build();
+        new FerryMetrics("orders").watch(old).bindTo(registry);
+        old.start();
+        first.send("one");
+        assertThat(Await.until(Duration.ofSeconds(10), () -> old.stats().settled() == 1)).isTrue();
+        old.stop();
+
+        var second = InMemoryQueue.standard("orders");
+        var replacement = Listener.builder(second, second, decoder, (event, delivery) -> Outcome.done()).build();
+        var metrics = new FerryMetrics("orders");
+        replacement.start();
+        try {
+            metrics.watch(replacement).bindTo(registry);
+            for (int i = 0; i < 3; i++) {
+                second.send("m" + i);
+            }
+            assertThat(Await.until(Duration.ofSeconds(10), () -> replacement.stats().settled() == 3)).isTrue();
+            assertThat(registry.get("ferry.messages.received").tag("source", "orders").functionCounter().count()).isEqualTo(3);
+            assertThat(registry.find("ferry.messages.received").meters()).hasSize(1);
+            assertThat(registry.get("ferry.messages.in.flight").gauge().value()).isZero();
+        } finally {
+            replacement.stop();
+        }
+    }
+
     @Test
     void deadLetterReasons_fallIntoClasses_byTheEnginesWording() {
         assertThat(FerryMetrics.reasonClass("malformed: not JSON")).isEqualTo("malformed");
