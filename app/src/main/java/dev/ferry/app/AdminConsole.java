@@ -35,6 +35,8 @@ final class AdminConsole implements HttpHandler {
     private final AdminRedrive redrive;
     private final byte[] token;
     private final byte[] page;
+    /** Per source, its events' age over the last minute (the timer's own mean is since the start). */
+    private final Map<String, RecentMean> recentAge = new java.util.concurrent.ConcurrentHashMap<>();
     /** How long a listing of the parked groups is shown before the ledger is read again. */
     static final java.time.Duration GROUPS_EVERY = java.time.Duration.ofSeconds(3);
     /** The last listing of the parked groups (or why there is none) and when it was read (nanoTime). */
@@ -148,7 +150,8 @@ final class AdminConsole implements HttpHandler {
             m.put("held", stats.held());
             m.put("last_receive", stats.lastReceive() == null ? null : stats.lastReceive().toString());
             var age = registry.find("ferry.event.age").tag("source", name).timer();
-            m.put("event_age_mean_s", age == null || age.count() == 0 ? null : age.mean(TimeUnit.SECONDS));
+            m.put("event_age_mean_s", age == null ? null : recentAge.computeIfAbsent(name, n -> new RecentMean())
+                    .of(age.count(), age.totalTime(TimeUnit.SECONDS)));
             m.put("event_age_max_s", age == null || age.count() == 0 ? null : age.max(TimeUnit.SECONDS));
             var lag = registry.find("ferry.kafka.consumer.lag").tag("source", name).gauge();
             m.put("lag", lag == null ? null : (long) lag.value());

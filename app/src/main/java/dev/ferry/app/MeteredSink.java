@@ -52,14 +52,17 @@ final class MeteredSink implements Sink {
         }
     }
 
-    /** Outcomes so far and the mean time of a successful publish, for the console. */
+    /** The mean time of a successful publish over the last minute, for the console. */
+    private final RecentMean recentPublish = new RecentMean();
+
+    /** Outcomes so far and the mean time of a successful publish over the last minute, for the console. */
     java.util.Map<String, Object> snapshot() {
         var m = new java.util.LinkedHashMap<String, Object>();
         m.put("done", done.count());
         m.put("retry", retry.count());
         m.put("throttled", throttled.count());
         m.put("rejected", rejected.count());
-        m.put("mean_ms", done.count() == 0 ? null : done.mean(java.util.concurrent.TimeUnit.NANOSECONDS) / 1e6);
+        m.put("mean_ms", recentPublish.of(done.count(), done.totalTime(java.util.concurrent.TimeUnit.MILLISECONDS)));
         return m;
     }
 
