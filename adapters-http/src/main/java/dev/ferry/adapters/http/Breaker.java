@@ -68,6 +68,16 @@ final class Breaker {
         probing.set(false);
     }
 
+    /**
+     * The endpoint answered, for one event only (a 409: its key in use): a half-open probe this call was
+     * closes the breaker — the endpoint is up — while a run of failures is neither ended nor added to.
+     */
+    void answered() {
+        if (probing.get()) {
+            success();
+        }
+    }
+
     boolean isOpen() {
         return open;
     }

@@ -174,8 +174,8 @@ public final class HttpSink implements Sink {
             if (outcome instanceof Outcome.Retry && (!busy || timedOutOrFailed[0])) {
                 breaker.failure(); // a 409 after this publish's own attempt timed out is the endpoint still behind on it
             } else if (busy) {
-                breaker.skipped(); // a 409 alone: the endpoint up, answering for one event — no failure, and no success
-                                   // either (that ended a streak of timeouts, so a slow endpoint never opened it)
+                breaker.answered(); // a 409 alone: the endpoint up, answering for one event — no failure, and no success
+                                    // either (that ended a streak of timeouts, so a slow endpoint never opened it)
             } else {
                 breaker.success();
             }

@@ -322,6 +322,18 @@ class HttpSinkIT {
         assertThat(mixed.breakerOpen()).isFalse();
         assertThat(mixed.publish(event("e"))).isInstanceOf(Outcome.Retry.class);
         assertThat(mixed.breakerOpen()).as("the conflict between did not end the streak of failures").isTrue();
+
+        // a half-open probe answered 409: the endpoint is up — the breaker closes (left half-open, it let one request
+        // through at a time until some event got a 2xx)
+        server.script("/probe", Response.of(500), Response.of(500), Response.of(409, "key in use"));
+        var probed = to("/probe").retries(1, Duration.ofMillis(10)).breaker(2, Duration.ofMillis(300)).build();
+        sinks.add(probed);
+        probed.publish(event("f"));
+        probed.publish(event("g"));
+        assertThat(probed.breakerOpen()).isTrue();
+        assertThat(dev.ferry.domain.testing.Await.until(Duration.ofSeconds(5),
+                () -> probed.publish(event("h")) instanceof Outcome.Retry r && r.reason().contains("409"))).isTrue();
+        assertThat(probed.breakerOpen()).as("closed by the probe's answer").isFalse();
     }
 
     @Test
