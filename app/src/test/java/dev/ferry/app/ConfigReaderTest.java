@@ -372,6 +372,13 @@ class ConfigReaderTest {
                 sinks: {log: {type: log}}
                 routes: [{match: {type-prefix: ""}, to: [log]}]
                 """)).anySatisfy(e -> assertThat(e).contains("type-prefix"));
+        for (String empty : List.of("{type: }", "{type: ~}", "{type-prefix: null}")) { // a review of the change above
+            assertThat(errors("""
+                    sources: {s: {sqs: {queue: q}, format: json}}
+                    sinks: {log: {type: log}}
+                    routes: [{match: %s, to: [log]}]
+                    """.formatted(empty))).as(empty).anySatisfy(e -> assertThat(e).contains("needs a value"));
+        }
     }
 
     @Test // #15 (7): a typo in a route's match must not ack events without effect
