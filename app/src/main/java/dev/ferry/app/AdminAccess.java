@@ -13,8 +13,8 @@ import java.security.MessageDigest;
  * are refused. "This host" means a loopback caller that names a loopback host ({@code localhost},
  * {@code 127.0.0.1}, {@code [::1]}): a web page of another site whose name it points at 127.0.0.1
  * (DNS rebinding) reaches the port from this host's browser, but under its own name. A request a
- * proxy forwarded (it carries {@code Forwarded}, {@code X-Forwarded-For}, {@code X-Real-IP} or {@code
- * Via}) is not from this host, though the proxy's connection is: a sidecar in front of an admin address
+ * proxy forwarded (it carries {@code Forwarded}, an {@code X-Forwarded-*} header, {@code X-Real-IP} or
+ * {@code Via}) is not from this host, though the proxy's connection is: a sidecar in front of an admin address
  * passed any client's {@code Host: localhost} on.
  */
 final class AdminAccess {
@@ -52,12 +52,22 @@ final class AdminAccess {
         return mayRead(remote, headers.getFirst("Host"), headers.getFirst("Authorization"), token);
     }
 
-    /** The headers a proxy adds to what it forwards; a request that carries one came from wherever the proxy's caller is. */
-    private static final java.util.List<String> FORWARDING = java.util.List.of("Forwarded", "X-Forwarded-For",
-            "X-Forwarded-Host", "X-Real-IP", "Via");
-
+    /**
+     * Whether a proxy forwarded the request: it carries {@code Forwarded}, {@code Via}, {@code X-Real-IP}
+     * or any {@code X-Forwarded-*} or {@code X-Envoy-*} header (one a client sends itself makes it ask as
+     * if from elsewhere — only the token then answers). A proxy that adds none of them cannot be told
+     * from a local client: put the admin address behind such a one only with {@code admin.token}, and
+     * bind it to the loopback.
+     */
     static boolean forwarded(com.sun.net.httpserver.Headers headers) {
-        return FORWARDING.stream().anyMatch(headers::containsKey);
+        for (String name : headers.keySet()) {
+            String lower = name.toLowerCase(java.util.Locale.ROOT);
+            if (lower.equals("forwarded") || lower.equals("via") || lower.equals("x-real-ip")
+                    || lower.startsWith("x-forwarded-") || lower.startsWith("x-envoy-")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** What a refused read is told. */

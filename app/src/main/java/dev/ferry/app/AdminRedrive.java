@@ -98,7 +98,7 @@ final class AdminRedrive implements HttpHandler {
                     AdminEvents.answer(exchange, 400, Map.of("error", "from and to are the same queue"));
                     return;
                 }
-                String parking = parkingSource.apply(fromUrl);
+                String parking = "true".equals(query.get("force")) ? null : parkingSource.apply(fromUrl);
                 if (parking != null) {
                     AdminEvents.answer(exchange, 409, Map.of("error", ParkingDeadLetters.refusal(from, parking)));
                     return;
@@ -151,16 +151,18 @@ final class AdminRedrive implements HttpHandler {
      * {@code patience}; none starts after.
      */
     void stop(java.time.Duration patience) throws InterruptedException {
-        Thread thread;
-        synchronized (this) {
-            stopping = true;
-            thread = running;
-        }
+        stopping();
+        Thread thread = running;
         if (thread != null && !thread.join(patience)) {
             LOG.warn("the console's redrive from {} did not end its batch within {} s (SQS slow to answer): up to ten "
                     + "messages of it may be both copied and still in the dead-letter queue", status.get().from(),
                     patience.toSeconds());
         }
+    }
+
+    /** From the app's close on, no redrive starts, and one under way ends after its batch. */
+    synchronized void stopping() {
+        stopping = true;
     }
 
     /** The latest redrive, as the console's state carries it; null when none ran. */

@@ -331,9 +331,19 @@ public final class FerryRuntime implements AutoCloseable {
     private static void quietly(String what, AutoCloseable step) {
         try {
             step.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // the close goes on; whoever interrupted it still sees it
+            LOG.warn("{} was interrupted", what);
         } catch (Throwable e) {
             LOG.warn("{} failed: {}", what, String.valueOf(e));
         }
+    }
+
+    /** How long the close waits for the console's redrive and the releases under way, together. */
+    static final java.time.Duration OPERATIONS_BOUND = java.time.Duration.ofSeconds(10);
+
+    private static java.time.Duration left(long endNanos) {
+        return java.time.Duration.ofNanos(Math.max(0, endNanos - System.nanoTime()));
     }
 
     private void line(String text) {
@@ -351,17 +361,23 @@ public final class FerryRuntime implements AutoCloseable {
         if (adminGroups != null) {
             adminGroups.stopping();
         }
+        if (redrive != null) {
+            redrive.stopping(); // its batch under way ends while the listeners stop
+        }
         if (statsThread != null) {
             statsThread.interrupt();
         }
         Closing.stopTogether(List.copyOf(listeners),
                 (listener, report) -> line("stopped '" + listener.name() + "': " + report.reason() + ", " + report.stats().line()));
         listeners.clear();
+        // the console's redrive and releases under way end before the ledger and the clients close; both waits in one
+        // budget, so that the close stays within a container's usual grace beside the listeners' own
+        long operationsEnd = System.nanoTime() + OPERATIONS_BOUND.toNanos();
         if (redrive != null) {
-            quietly("stopping the console's redrive", () -> redrive.stop(java.time.Duration.ofSeconds(10)));
+            quietly("stopping the console's redrive", () -> redrive.stop(left(operationsEnd)));
         }
         if (adminGroups != null) {
-            quietly("waiting for group releases under way", () -> adminGroups.awaitReleases(java.time.Duration.ofSeconds(5)));
+            quietly("waiting for group releases under way", () -> adminGroups.awaitReleases(left(operationsEnd)));
         }
         Closing.inParallel(sources, java.time.Duration.ofSeconds(30)); // each may wait for a long poll: together, not in turn
         sources.clear();

@@ -106,7 +106,7 @@ class AdminServerTest {
         observability.events(new AdminEvents(null, TOKEN));
         int admin = observability.serve(local(), true);
         for (String header : List.of("X-Forwarded-For: 203.0.113.7", "Forwarded: for=203.0.113.7", "X-Real-IP: 203.0.113.7",
-                "Via: 1.1 sidecar")) {
+                "Via: 1.1 sidecar", "X-Forwarded-Proto: https", "x-envoy-external-address: 203.0.113.7")) {
             assertThat(send(admin, "GET /events HTTP/1.1\r\nHost: localhost\r\n" + header + "\r\nConnection: close\r\n\r\n"))
                     .as(header).startsWith("HTTP/1.1 401");
         }
@@ -249,7 +249,7 @@ class AdminServerTest {
     }
 
     @Test // a review: the close did not wait for a release under way — the ledger and the SQS client closed under it
-    void theClose_waitsForAReleaseUnderWay_thenInterruptsOneThatRunsOn() throws Exception {
+    void theClose_waitsForAReleaseUnderWay_boundedAndWithoutInterruptingIt() throws Exception {
         var entered = new java.util.concurrent.CountDownLatch(1);
         var finish = new java.util.concurrent.CountDownLatch(1);
         var interrupted = new java.util.concurrent.atomic.AtomicBoolean();
@@ -272,21 +272,20 @@ class AdminServerTest {
         finish.countDown();
         closing.get(10, java.util.concurrent.TimeUnit.SECONDS);
         assertThat(release.get(10, java.util.concurrent.TimeUnit.SECONDS)).startsWith("HTTP/1.1 409");
-        assertThat(interrupted).isFalse();
 
-        // one that runs on past the patience is interrupted (a release stops between two messages)
+        // one that runs on past the patience: the close goes on, the release left to end by itself (an interrupt would
+        // land in whatever call it makes: a send whose delete then never comes)
         var enteredToo = new java.util.concurrent.CountDownLatch(1);
-        var stuck = new AdminGroups(new GroupActions(null, slowStore(enteredToo, new java.util.concurrent.CountDownLatch(1),
-                interrupted), null), TOKEN);
+        var finishToo = new java.util.concurrent.CountDownLatch(1);
+        var stuck = new AdminGroups(new GroupActions(null, slowStore(enteredToo, finishToo, interrupted), null), TOKEN);
         observability.groups(stuck);
         var stuckRelease = postRelease(observability.serve(local(), true));
         assertThat(enteredToo.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
         stuck.stopping();
-        long start = System.nanoTime();
-        stuck.awaitReleases(Duration.ofMillis(300));
-        assertThat(interrupted).as("interrupted once the patience ran out").isTrue();
-        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+        assertThat(stuck.awaitReleases(Duration.ofMillis(300))).isFalse();
+        finishToo.countDown();
         assertThat(stuckRelease.get(10, java.util.concurrent.TimeUnit.SECONDS)).startsWith("HTTP/1.1 409");
+        assertThat(interrupted).as("never interrupted").isFalse();
     }
 
     /** A plugin sink whose {@code holdingBack} throws an {@code Error} (a class missing from its jar). */
