@@ -4,7 +4,6 @@ import dev.ferry.adapters.sqs.SqsQueues;
 import dev.ferry.adapters.sqs.SqsSourceConfig;
 import dev.ferry.app.config.FerryConfig;
 import dev.ferry.domain.parking.OnPoison;
-import java.util.List;
 
 /**
  * Dead-letter queues that hold parked groups: a plain redrive must not move them. A parked group's
@@ -26,19 +25,34 @@ final class ParkingDeadLetters {
         if (parking.isEmpty()) {
             return null;
         }
-        List<String> feeding = queues.deadLetterSourceQueues(dlqUrl);
+        var feeding = queues.deadLetterSourceQueues(dlqUrl).stream().map(ParkingDeadLetters::accountAndName).toList();
         for (var source : parking) {
-            if (feeding.contains(queues.url(((SqsSourceConfig) source.plan()).queue()))) {
+            String url;
+            try {
+                url = queues.url(((SqsSourceConfig) source.plan()).queue());
+            } catch (RuntimeException gone) {
+                continue; // a source whose queue cannot be found parks nothing there now
+            }
+            if (feeding.contains(accountAndName(url))) {
                 return source.name();
             }
         }
         return null;
     }
 
+    /** A queue URL's last two parts, account and name: the same queue under another host (an endpoint of a VPC, a legacy URL). */
+    static String accountAndName(String url) {
+        String path = java.net.URI.create(url).getPath();
+        int name = path.lastIndexOf('/');
+        int account = name > 0 ? path.lastIndexOf('/', name - 1) : -1;
+        return account >= 0 ? path.substring(account + 1) : path;
+    }
+
     /** Why a redrive of {@code dlq} is refused: it holds the parked groups of {@code source}. */
     static String refusal(String dlq, String source) {
         return dlq + " holds the parked groups of source '" + source + "' (on-poison: park): a redrive would put them "
                 + "back out of order and lose which message is each group's head. Release them with 'ferry groups release "
-                + "GROUP --source " + source + "' (see 'ferry groups list')";
+                + "GROUP --source " + source + "' (see 'ferry groups list'); to move other messages there all the same (one "
+                + "SQS moved itself, another queue's), redrive with --force (force=true)";
     }
 }

@@ -135,6 +135,11 @@ final class QueueCommands {
                 + "progress. Moves the whole DLQ: cannot be combined with --max.")
         private boolean nativeTask;
 
+        @Option(names = "--force", description = "Redrive the DLQ of an on-poison: park source all the same (a message "
+                + "SQS moved there itself, or another queue's sharing the DLQ); parked groups are released with "
+                + "'ferry groups release'.")
+        private boolean force;
+
         Redrive(Ferry.Io io) {
             super(io);
         }
@@ -166,7 +171,7 @@ final class QueueCommands {
                 throw usage("--from and --to are the same queue (" + dlqUrl + "): every copy would be received again, "
                         + "for ever");
             }
-            String parking = ParkingDeadLetters.parkingSource(config, queues, dlqUrl);
+            String parking = force ? null : ParkingDeadLetters.parkingSource(config, queues, dlqUrl);
             if (parking != null) {
                 throw usage(ParkingDeadLetters.refusal(from, parking));
             }

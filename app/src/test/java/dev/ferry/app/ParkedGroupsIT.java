@@ -76,6 +76,8 @@ class ParkedGroupsIT {
                 assertThat(console.statusCode()).as(console.body()).isEqualTo(409);
                 assertThat(console.body()).contains("groups release");
                 assertThat(queues.approximateMessages(sqs.url("orders-dlq.fifo"))).as("nothing moved").isEqualTo(3);
+                assertThat(Ferry.run(new String[] {"queues", "redrive", "--from", "orders-dlq.fifo", "--to", "orders.fifo",
+                        "--force", "--dry-run"}, out, err, env::get)).as("--force lets it through").isZero();
 
                 var noToken = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
                         + runtime.adminPort() + "/groups/release?group=A")).POST(HttpRequest.BodyPublishers.noBody()).build(),
