@@ -51,11 +51,12 @@ final class ParkedGroupMover implements GroupParker.Mover {
         long redriven = 0;
         var others = new ArrayList<Message>();
         int read = 0;
+        int emptyAnswers = 0;
         try {
             while (read < MAX_READ) {
                 List<Message> batch;
                 try {
-                    batch = client.receiveMessage(b -> b.queueUrl(deadLetterQueueUrl).maxNumberOfMessages(10).waitTimeSeconds(0)
+                    batch = client.receiveMessage(b -> b.queueUrl(deadLetterQueueUrl).maxNumberOfMessages(10).waitTimeSeconds(1)
                             .visibilityTimeout(120).messageAttributeNames("All")
                             .messageSystemAttributeNames(MessageSystemAttributeName.MESSAGE_GROUP_ID)).messages();
                 } catch (RuntimeException e) {
@@ -68,8 +69,12 @@ final class ParkedGroupMover implements GroupParker.Mover {
                             + redriven + " message(s) went back: " + failed.getMessage() + "; release it again");
                 }
                 if (batch.isEmpty()) {
+                    if (++emptyAnswers < EMPTY_ANSWERS_BELIEVED) {
+                        continue; // a receive may answer empty while messages wait (SQS samples its servers)
+                    }
                     break;
                 }
+                emptyAnswers = 0;
                 read += batch.size();
                 var send = new ArrayList<Message>();
                 var delete = new ArrayList<Message>();
@@ -150,9 +155,19 @@ final class ParkedGroupMover implements GroupParker.Mover {
         return new GroupParker.Moved(counted, redriven, null);
     }
 
+    /**
+     * Empty answers in a row that end the read: one was believed, and a short poll of SQS may answer
+     * empty while messages wait (it asks some of its servers) — the release ended early, and a group
+     * parked long enough ago was unparked with messages still in its dead-letter queue. Each is a
+     * long poll of a second.
+     */
+    static final int EMPTY_ANSWERS_BELIEVED = 3;
+
     /** Whether {@code m} carries the mark of the release of {@code token}: it was sent back by it, and came back here. */
     private static boolean sentBackByThis(Message m, String token) {
-        var mark = m.messageAttributes().get(GroupParker.RELEASE_ATTRIBUTE);
+        // unfolded: on a dead-letter copy, a message's own attributes past the room left beside Ferry's are folded into
+        // one, by name — and read raw, a mark folded away let the release send its own returns on, the group turned round
+        var mark = MessageAttributes.expand(m.messageAttributes()).get(GroupParker.RELEASE_ATTRIBUTE);
         var pass = mark == null ? null : GroupParker.pass(mark.stringValue());
         return pass != null && pass.token().equals(token);
     }
