@@ -58,8 +58,7 @@ final class ReceivedMessages {
     /**
      * Sorts one receive. A message that fails its screening is dead-lettered with the reason, except
      * one damaged in transit fewer than {@link #MD5_RECEIVES} times here, which is released to be
-     * received again; on a FIFO queue, either way, its group's later messages of the receive go back
-     * behind it (released: SQS hands them out again once it is gone).
+     * received again; on a FIFO queue its group's later messages of the receive go back with it.
      */
     Sorted sort(List<Message> messages, long receivedAt, boolean fifo) {
         var accepted = new ArrayList<Delivery>(messages.size());
@@ -100,14 +99,6 @@ final class ReceivedMessages {
                 continue;
             }
             damagedReceives.remove(m.messageId());
-            if (fifo && delivery.groupKey() != null) {
-                // its group's later messages go back behind it (SQS hands them out once its copy deleted it): handed out
-                // now, they would have to wait for the copy on the poll, and the receive's other groups with them
-                if (groupsGivenBack == null) {
-                    groupsGivenBack = new HashSet<>();
-                }
-                groupsGivenBack.add(delivery.groupKey());
-            }
             LOG.warn("SQS '{}': message {} dead-lettered, not handled: {}", source, m.messageId(), problem);
             refused.add(new Settlement(delivery, Disposition.deadLetter(damaged > 0
                     ? problem + "; the same on " + damaged + " receives, so the stored message itself "

@@ -202,7 +202,7 @@ public final class SqsSource implements Source, Acknowledger {
         return (int) Math.max(1, Math.min(MAX_VISIBILITY_SECONDS, seconds));
     }
 
-    /** Copies of refused messages to the DLQ under way beside the polls: two at most. */
+    /** Copies of refused messages to the DLQ under way beside the polls (standard queues): two at most. */
     private final java.util.concurrent.Semaphore refusedCopies = new java.util.concurrent.Semaphore(2);
 
     private List<Delivery> accept(List<Message> messages, long receivedAt) {
@@ -212,25 +212,29 @@ public final class SqsSource implements Source, Acknowledger {
         received.add(messages.size());
         var sorted = screening.sort(messages, receivedAt, fifo);
         if (!sorted.refused().isEmpty()) {
-            // not on the poll: a DLQ slow to answer (throttled, retried) would hold the receive's good messages, whose leases
-            // the listener counts from when the poll returns — they would turn visible before it extends them (a FIFO
-            // refusal's group's later messages go back behind it, so its copy need not come first). Two at a time (a slow
-            // DLQ and a flood started a thread with its bodies per receive, without bound); past them, a later receive
-            // copies them, once their visibility runs out
-            if (!refusedCopies.tryAcquire()) {
-                return sorted.accepted();
-            }
-            try {
-                calls.execute(() -> {
-                    try {
-                        acknowledgements.settleRefused(sorted.refused());
-                    } finally {
-                        refusedCopies.release();
-                    }
-                });
-            } catch (java.util.concurrent.RejectedExecutionException closing) {
-                refusedCopies.release();
-                acknowledgements.settleRefused(sorted.refused());
+            if (fifo) {
+                acknowledgements.settleRefused(sorted.refused()); // before its group's later messages go out: in order
+            } else {
+                // not on the poll: a DLQ slow to answer (throttled, retried) would hold the receive's good messages, whose
+                // leases the listener counts from when the poll returns — they would turn visible before it extends them
+                // Two at a time (a slow DLQ and a flood started a thread with its bodies per receive, without bound). Past
+                // them, a later receive copies them, once their visibility runs out: on this one, they would hold the good
+                // messages, whose leases count from when the poll returns
+                if (!refusedCopies.tryAcquire()) {
+                    return sorted.accepted();
+                }
+                try {
+                    calls.execute(() -> {
+                        try {
+                            acknowledgements.settleRefused(sorted.refused());
+                        } finally {
+                            refusedCopies.release();
+                        }
+                    });
+                } catch (java.util.concurrent.RejectedExecutionException closing) {
+                    refusedCopies.release();
+                    acknowledgements.settleRefused(sorted.refused());
+                }
             }
         }
         return sorted.accepted();
