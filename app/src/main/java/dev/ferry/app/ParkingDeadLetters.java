@@ -30,8 +30,11 @@ final class ParkingDeadLetters {
             String url;
             try {
                 url = queues.url(((SqsSourceConfig) source.plan()).queue());
-            } catch (RuntimeException gone) {
-                continue; // a source whose queue cannot be found parks nothing there now
+            } catch (RuntimeException e) {
+                if (e.getCause() instanceof software.amazon.awssdk.services.sqs.model.QueueDoesNotExistException) {
+                    continue; // a source whose queue is gone parks nothing there now
+                }
+                throw e; // throttled, denied, unreachable: not known, so not let through (--force is)
             }
             if (feeding.contains(accountAndName(url))) {
                 return source.name();

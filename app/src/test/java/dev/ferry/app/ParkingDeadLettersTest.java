@@ -1,6 +1,7 @@
 package dev.ferry.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.Test;
 
@@ -14,5 +15,39 @@ class ParkingDeadLettersTest {
                 .isEqualTo("123456789012/orders.fifo");
         assertThat(ParkingDeadLetters.accountAndName("http://127.0.0.1:9324/000000000000/orders.fifo"))
                 .isNotEqualTo(ParkingDeadLetters.accountAndName("http://127.0.0.1:9324/111111111111/orders.fifo"));
+    }
+
+    @Test // a review: any failure to find a parking source's queue let the redrive through — a throttled or denied
+          // GetQueueUrl, and the parked groups went back out of order
+    void aParkingSourceWhoseQueueCannotBeLookedUpNow_refusesTheRedrive_oneThatIsGone_doesNot() {
+        var config = ((dev.ferry.app.config.ConfigReader.Result.Ok) ConfigReaderTest.parse("""
+                sources: {orders: {sqs: {queue: orders.fifo}, format: json, on-poison: park}}
+                ledger: {kind: mvstore, path: /tmp/unused.db}
+                sinks: {log: {type: log}}
+                routes: [{to: [log]}]
+                """)).config();
+        String dlq = "http://127.0.0.1:9324/000000000000/orders-dlq.fifo";
+        var throttled = software.amazon.awssdk.services.sqs.model.SqsException.builder().message("Rate exceeded")
+                .statusCode(400).awsErrorDetails(software.amazon.awssdk.awscore.exception.AwsErrorDetails.builder()
+                        .errorCode("ThrottlingException").build()).build();
+        assertThatThrownBy(() -> ParkingDeadLetters.parkingSource(config, dev.ferry.adapters.sqs.SqsQueues.of(client(dlq, throttled)), dlq))
+                .hasMessageContaining("GetQueueUrl");
+        var gone = software.amazon.awssdk.services.sqs.model.QueueDoesNotExistException.builder().message("no queue").build();
+        assertThat(ParkingDeadLetters.parkingSource(config, dev.ferry.adapters.sqs.SqsQueues.of(client(dlq, gone)), dlq)).isNull();
+    }
+
+    /** A client whose only DLQ source is the parking source's queue, and whose GetQueueUrl throws {@code failure}. */
+    private static software.amazon.awssdk.services.sqs.SqsClient client(String dlq, RuntimeException failure) {
+        return (software.amazon.awssdk.services.sqs.SqsClient) java.lang.reflect.Proxy.newProxyInstance(
+                ParkingDeadLettersTest.class.getClassLoader(), new Class<?>[] {software.amazon.awssdk.services.sqs.SqsClient.class},
+                (proxy, method, args) -> switch (method.getName()) {
+                    case "getQueueUrl" -> throw failure;
+                    case "listDeadLetterSourceQueuesPaginator" -> java.lang.reflect.InvocationHandler.invokeDefault(proxy, method, args);
+                    case "listDeadLetterSourceQueues" -> software.amazon.awssdk.services.sqs.model.ListDeadLetterSourceQueuesResponse
+                            .builder().queueUrls(dlq.replace("orders-dlq.fifo", "orders.fifo")).build();
+                    case "serviceName" -> "sqs";
+                    case "close" -> null;
+                    default -> throw new UnsupportedOperationException(method.getName());
+                });
     }
 }
