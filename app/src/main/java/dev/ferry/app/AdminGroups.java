@@ -73,17 +73,17 @@ final class AdminGroups implements HttpHandler {
 
     /**
      * At the app's close, before the ledger and the clients go: waits up to {@code patience} for the
-     * releases under way; false when one still runs (the close then goes on: what such a release moved
-     * is released again by the next release of the group). Not interrupted: an interrupt lands in
-     * whatever call the release is making (a send whose delete then never comes). Closed under a
-     * release without this wait, the ledger lost what it had moved. Call after {@link #stopping}.
+     * releases under way; false when one still runs — the close then goes on, and such a release loses
+     * the record of what it moved (its group stays parked, its count short) or leaves a message both
+     * sent back and in the dead-letter queue. Not interrupted: an interrupt lands in whatever call the
+     * release is making (a send whose delete then never comes). Call after {@link #stopping}.
      */
     boolean awaitReleases(java.time.Duration patience) throws InterruptedException {
         if (awaitIdle(patience)) {
             return true;
         }
-        LOG.warn("a group release did not end within {} of the close; what it moved is released again by the next "
-                + "release of the group", patience);
+        LOG.warn("a group release did not end within {} of the close: its group may stay parked with its count short, "
+                + "or a message be both sent back and still in the dead-letter queue; look at 'ferry groups list'", patience);
         return false;
     }
 

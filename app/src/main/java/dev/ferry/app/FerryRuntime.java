@@ -328,16 +328,20 @@ public final class FerryRuntime implements AutoCloseable {
         return metricsPort;
     }
 
-    private static void quietly(String what, AutoCloseable step) {
+    private void quietly(String what, AutoCloseable step) {
         try {
             step.close();
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt(); // the close goes on; whoever interrupted it still sees it
+            // kept for the end of the close: set now, every later bounded wait (the ledger's last commits) gave up at once
+            closeInterrupted = true;
             LOG.warn("{} was interrupted", what);
         } catch (Throwable e) {
             LOG.warn("{} failed: {}", what, String.valueOf(e));
         }
     }
+
+    /** Whether a wait of the close was interrupted: the interrupt is set again once the close is done. */
+    private boolean closeInterrupted;
 
     /** How long the close waits for the console's redrive and the releases under way, together. */
     static final java.time.Duration OPERATIONS_BOUND = java.time.Duration.ofSeconds(10);
@@ -402,6 +406,9 @@ public final class FerryRuntime implements AutoCloseable {
         if (embedded != null) {
             quietly("stopping the embedded SQS server", embedded::close);
             embedded = null;
+        }
+        if (closeInterrupted) {
+            Thread.currentThread().interrupt(); // whoever interrupted the close sees it, now that every step had its wait
         }
     }
 }
