@@ -329,11 +329,12 @@ public final class ConfigReader {
             if (typePrefix != null && typePrefix.isEmpty()) {
                 match.error("type-prefix", "an empty prefix matches every type; leave type-prefix out to say so");
             }
-            for (String key : List.of("type", "type-prefix")) {
-                if (match.has(key) && match.string(key, null) == null) {
-                    // no value (~, null, nothing) fell back to no matcher: every event went this way
-                    match.error(key, "needs a value; leave " + key + " out to match every type");
-                }
+            // no value (~, null, nothing) fell back to no matcher: every event went this way
+            if (type == null && match.has("type")) {
+                match.error("type", "needs a value; leave type out to match every type");
+            }
+            if (typePrefix == null && match.has("type-prefix")) {
+                match.error("type-prefix", "needs a value; leave type-prefix out to match every type");
             }
             int given = (type != null ? 1 : 0) + (types.isEmpty() ? 0 : 1) + (typePrefix != null ? 1 : 0);
             if (given > 1) {
