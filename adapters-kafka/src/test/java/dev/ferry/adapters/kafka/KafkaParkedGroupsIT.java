@@ -49,6 +49,20 @@ class KafkaParkedGroupsIT {
         return handled.getOrDefault(key, List.of());
     }
 
+    /** A started listener with on-poison park, one attempt per event, whose handler refuses the events named in {@link #poison}. */
+    private Listener parkingListener(KafkaSource source, InMemoryLedger ledger) {
+        Handler handler = (event, delivery) -> {
+            if (poison.contains(event.key())) {
+                return Outcome.reject(event.key() + " is refused downstream");
+            }
+            handled.computeIfAbsent(event.groupKey(), k -> new CopyOnWriteArrayList<>()).add(event.key());
+            return Outcome.done();
+        };
+        return Listener.builder(source, KafkaIT.DECODER, handler).ledger(ledger).onPoison(OnPoison.PARK)
+                .config(ListenerConfig.builder().pollWait(Duration.ofMillis(100)).retry(RetryPolicy.of(1,
+                        Backoff.fixed(Duration.ofMillis(1)))).build()).build().start();
+    }
+
     @Test
     void aPoisonRecord_parksItsKey_andAReleaseProducesTheKeysRecordsBackInOrder() throws Exception {
         String topic = KafkaBroker.topic("parked", 2);
@@ -57,16 +71,7 @@ class KafkaParkedGroupsIT {
         var parker = new GroupParker(ledger, Clock.systemUTC());
         var source = KafkaSource.builder(KafkaBroker.bootstrap(), "g-" + UUID.randomUUID(), List.of(topic)).name("orders")
                 .deadLetterTopic(t -> t + ".dlq").build().start();
-        Handler handler = (event, delivery) -> {
-            if (poison.contains(event.key())) {
-                return Outcome.reject(event.key() + " is refused downstream");
-            }
-            handled.computeIfAbsent(event.groupKey(), k -> new CopyOnWriteArrayList<>()).add(event.key());
-            return Outcome.done();
-        };
-        listener = Listener.builder(source, KafkaIT.DECODER, handler).ledger(ledger).onPoison(OnPoison.PARK)
-                .config(ListenerConfig.builder().pollWait(Duration.ofMillis(100)).retry(RetryPolicy.of(1,
-                        Backoff.fixed(Duration.ofMillis(1)))).build()).build().start();
+        listener = parkingListener(source, ledger);
         var mover = new KafkaSourceConfig("orders", KafkaBroker.bootstrap(), List.of(topic), "unused", ".dlq", 5000, Map.of())
                 .parkedGroupMover();
 
@@ -122,16 +127,7 @@ class KafkaParkedGroupsIT {
                     }
                     return t + ".dlq";
                 }).build().start();
-        Handler handler = (event, delivery) -> {
-            if (poison.contains(event.key())) {
-                return Outcome.reject(event.key() + " is refused downstream");
-            }
-            handled.computeIfAbsent(event.groupKey(), k -> new CopyOnWriteArrayList<>()).add(event.key());
-            return Outcome.done();
-        };
-        listener = Listener.builder(source, KafkaIT.DECODER, handler).ledger(ledger).onPoison(OnPoison.PARK)
-                .config(ListenerConfig.builder().pollWait(Duration.ofMillis(100)).retry(RetryPolicy.of(1,
-                        Backoff.fixed(Duration.ofMillis(1)))).build()).build().start();
+        listener = parkingListener(source, ledger);
         var mover = new KafkaSourceConfig("orders", KafkaBroker.bootstrap(), List.of(topic), "unused", ".dlq", 5000, Map.of())
                 .parkedGroupMover();
         assertThat(Await.until(LIMIT, () -> parker.parked("orders", "A").map(p -> p.parked() >= 3).orElse(false)))
