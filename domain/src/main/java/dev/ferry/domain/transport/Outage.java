@@ -22,10 +22,10 @@ import java.util.function.LongSupplier;
  * <p>How long it has lasted for an event is the longer of two: since the event first met it (other
  * events getting through — other partitions of a topic with one down — do not start that wait again),
  * and since the sink's run of failures began, with nothing written since (so that, once nothing has
- * been written for longer than the patience, an event arriving now is not waited out for a patience of
- * its own: every window of events would hold the intake that long). An event not seen failing for longer than the patience (one
- * dead-lettered and sent again days later) starts a new wait; so does the sink after a minute without
- * failures. Thread-safe.
+ * been written for longer than the patience, an event arriving now is not waited out for a patience
+ * of its own: every window of events would hold the intake that long). An event not seen failing for
+ * longer than the patience (one dead-lettered and sent again days later) starts a new wait; so does
+ * the sink after a minute without failures. Thread-safe.
  */
 public final class Outage {
 
@@ -48,7 +48,7 @@ public final class Outage {
     /** After this long without failing, an event's wait starts again. */
     private final long forgetNanos;
     private final LongSupplier nanoTime;
-    /** Each event met by the outage: when it first met it and when it last failed (nanoTime); least recently failed first; guarded by this. */
+    /** Each event met by the outage: {first met, last failed} (nanoTime), least recently failed first; guarded by this. */
     private final Map<String, long[]> since = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, long[]> eldest) {
