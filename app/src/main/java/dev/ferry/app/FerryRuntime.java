@@ -1,18 +1,12 @@
 package dev.ferry.app;
 
 import dev.ferry.adapters.sqs.SqsQueues;
-import dev.ferry.adapters.sqs.SqsSinkConfig;
-import dev.ferry.adapters.sqs.SqsSourceConfig;
 import dev.ferry.app.config.FerryConfig;
-import dev.ferry.codecs.Codecs;
-import dev.ferry.codecs.JsonLimits;
-import dev.ferry.domain.decode.Decoder;
 import dev.ferry.domain.idempotency.IdempotencyLedger;
 import dev.ferry.domain.listener.Listener;
 import dev.ferry.domain.listener.ListenerConfig;
 import dev.ferry.domain.retry.DeadLetterPolicy;
 import dev.ferry.domain.retry.RetryPolicy;
-import dev.ferry.domain.routing.EventMatcher;
 import dev.ferry.domain.routing.Route;
 import dev.ferry.domain.routing.Router;
 import dev.ferry.domain.routing.RoutingHandler;
@@ -29,7 +23,6 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Set;
 
 /**
  * What {@code ferry run} runs: the embedded SQS server (when configured), the ledger, the sinks,
@@ -132,18 +125,18 @@ public final class FerryRuntime implements AutoCloseable {
         }
         var sinks = new LinkedHashMap<String, Sink>();
         for (var spec : config.sinks().values()) {
-            var sink = new MeteredSink(new TracedSink(spec.plan().open(context), tracing, system(spec.type())),
+            var sink = new MeteredSink(new TracedSink(spec.plan().open(context), tracing, ConfigParts.system(spec.type())),
                     observability.registry());
             sinks.put(spec.name(), sink);
             observability.watch(sink);
             closeables.add(sink);
         }
-        var routes = config.routes().stream().map(r -> Route.of(r.name(), matcher(r), r.to().toArray(String[]::new))).toList();
+        var routes = config.routes().stream().map(r -> Route.of(r.name(), ConfigParts.matcher(r), r.to().toArray(String[]::new))).toList();
         var routing = RoutingHandler.tracked(Router.of(routes,
                 config.deadLetterUnmatched() ? Router.Unmatched.REJECT : Router.Unmatched.IGNORE), sinks, ledger,
                 config.listener().lease(), config.ledger().ttl());
         var systems = new java.util.HashMap<String, String>();
-        config.sources().values().forEach(s -> systems.put(s.name(), system(s.transport())));
+        config.sources().values().forEach(s -> systems.put(s.name(), ConfigParts.system(s.transport())));
         var traced = tracing;
         Handler handler = (event, delivery) -> {
             LogContext.set(delivery, event); // every line a route or sink writes carries the message's context
@@ -174,8 +167,8 @@ public final class FerryRuntime implements AutoCloseable {
             var opened = spec.plan().open(context);
             sources.add(opened.source());
             var metrics = observability.metrics(spec.name());
-            var source = new TracedSource(opened.source(), tracing, system(spec.transport()));
-            var builder = Listener.builder(source, opened.acknowledger(), decoder(spec), handler);
+            var source = new TracedSource(opened.source(), tracing, ConfigParts.system(spec.transport()));
+            var builder = Listener.builder(source, opened.acknowledger(), ConfigParts.decoder(spec), handler);
             if (spec.ledgerScope() != null) {
                 builder.ledgerScope(spec.listenerScope());
             }
@@ -205,7 +198,7 @@ public final class FerryRuntime implements AutoCloseable {
         }
         observability.events(new AdminEvents(new EventActions(config, ledger), config.admin().token()));
         if (usesSqs()) {
-            var queues = dev.ferry.adapters.sqs.SqsQueues.of(dev.ferry.adapters.sqs.SqsClients.shared(context));
+            var queues = SqsQueues.of(dev.ferry.adapters.sqs.SqsClients.shared(context));
             redrive = new AdminRedrive(queues, config.admin().token(), dlq -> ParkingDeadLetters.parkingSource(config, queues, dlq));
             observability.redrive(redrive);
         }
@@ -245,58 +238,10 @@ public final class FerryRuntime implements AutoCloseable {
                 || config.sinks().values().stream().anyMatch(s -> "sqs".equals(s.type()));
     }
 
-    /** OpenTelemetry's {@code messaging.system} for a transport or sink type. */
-    private static String system(String type) {
-        return switch (type == null ? "" : type) {
-            case "sqs" -> "aws_sqs";
-            case "kafka" -> "kafka";
-            case "http" -> "http";
-            default -> "ferry";
-        };
-    }
-
     /** Spans on {@code tracing} instead of what the configuration sets up: for tests and embedding. */
     FerryRuntime tracing(Tracing tracing) {
         this.tracing = tracing;
         return this;
-    }
-
-    private static EventMatcher matcher(FerryConfig.RouteSpec r) {
-        EventMatcher m = r.type() != null ? EventMatcher.type(r.type())
-                : r.typePrefix() != null ? EventMatcher.typePrefix(r.typePrefix())
-                : !r.types().isEmpty() ? EventMatcher.typeIn(Set.copyOf(r.types())) : EventMatcher.any();
-        if (!r.notTypes().isEmpty()) {
-            m = m.and(EventMatcher.typeIn(Set.copyOf(r.notTypes())).negate());
-        }
-        for (var a : r.attributes().entrySet()) {
-            m = m.and(EventMatcher.attribute(a.getKey(), a.getValue()));
-        }
-        return m;
-    }
-
-    private static Decoder decoder(FerryConfig.SourceSpec spec) {
-        var limits = JsonLimits.defaults();
-        if (spec.json() != null) {
-            var p = spec.json();
-            return Codecs.json(limits, p.id(), p.type(), p.group(), p.time(), p.defaultType());
-        }
-        return Codecs.named(spec.format(), limits);
-    }
-
-    /** The config's SQS queues as {@code ferry queues create} makes them, each with a DLQ; what exists is kept. */
-    static List<SqsQueues.Created> createQueues(SqsQueues queues, FerryConfig config) {
-        var specs = new ArrayList<SqsQueues.QueueSpec>();
-        config.sources().values().forEach(source -> {
-            if (source.plan() instanceof SqsSourceConfig sqs) {
-                specs.add(sqs.queueSpec());
-            }
-        });
-        config.sinks().values().forEach(sink -> {
-            if (sink.plan() instanceof SqsSinkConfig sqs) {
-                specs.add(sqs.queueSpec());
-            }
-        });
-        return specs.stream().map(queues::create).toList();
     }
 
     private void statsLoop() {

@@ -85,7 +85,7 @@ final class QueueCommands {
 
         @Override
         int run(FerryConfig config, SqsClient client, SqsQueues queues) {
-            for (var created : FerryRuntime.createQueues(queues, config)) {
+            for (var created : ConfigParts.createQueues(queues, config)) {
                 io.out().println("queue " + created.url() + " (dead letters: " + created.deadLetterQueueUrl() + ")");
             }
             return Ferry.OK;

@@ -1,0 +1,68 @@
+package dev.ferry.app;
+
+import dev.ferry.adapters.sqs.SqsQueues;
+import dev.ferry.adapters.sqs.SqsSinkConfig;
+import dev.ferry.adapters.sqs.SqsSourceConfig;
+import dev.ferry.app.config.FerryConfig;
+import dev.ferry.codecs.Codecs;
+import dev.ferry.codecs.JsonLimits;
+import dev.ferry.domain.decode.Decoder;
+import dev.ferry.domain.routing.EventMatcher;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/** What the configuration's sections become for a run: route matchers, decoders, the queues to make, span names. */
+final class ConfigParts {
+
+    private ConfigParts() {
+    }
+
+    /** OpenTelemetry's {@code messaging.system} for a transport or sink type. */
+    static String system(String type) {
+        return switch (type == null ? "" : type) {
+            case "sqs" -> "aws_sqs";
+            case "kafka" -> "kafka";
+            case "http" -> "http";
+            default -> "ferry";
+        };
+    }
+
+    static EventMatcher matcher(FerryConfig.RouteSpec r) {
+        EventMatcher m = r.type() != null ? EventMatcher.type(r.type())
+                : r.typePrefix() != null ? EventMatcher.typePrefix(r.typePrefix())
+                : !r.types().isEmpty() ? EventMatcher.typeIn(Set.copyOf(r.types())) : EventMatcher.any();
+        if (!r.notTypes().isEmpty()) {
+            m = m.and(EventMatcher.typeIn(Set.copyOf(r.notTypes())).negate());
+        }
+        for (var a : r.attributes().entrySet()) {
+            m = m.and(EventMatcher.attribute(a.getKey(), a.getValue()));
+        }
+        return m;
+    }
+
+    static Decoder decoder(FerryConfig.SourceSpec spec) {
+        var limits = JsonLimits.defaults();
+        if (spec.json() != null) {
+            var p = spec.json();
+            return Codecs.json(limits, p.id(), p.type(), p.group(), p.time(), p.defaultType());
+        }
+        return Codecs.named(spec.format(), limits);
+    }
+
+    /** The config's SQS queues as {@code ferry queues create} makes them, each with a DLQ; what exists is kept. */
+    static List<SqsQueues.Created> createQueues(SqsQueues queues, FerryConfig config) {
+        var specs = new ArrayList<SqsQueues.QueueSpec>();
+        config.sources().values().forEach(source -> {
+            if (source.plan() instanceof SqsSourceConfig sqs) {
+                specs.add(sqs.queueSpec());
+            }
+        });
+        config.sinks().values().forEach(sink -> {
+            if (sink.plan() instanceof SqsSinkConfig sqs) {
+                specs.add(sqs.queueSpec());
+            }
+        });
+        return specs.stream().map(queues::create).toList();
+    }
+}
