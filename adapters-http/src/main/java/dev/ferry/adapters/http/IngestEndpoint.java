@@ -252,7 +252,10 @@ final class IngestEndpoint {
             return;
         }
         var items = (JsonItems.Split.Items) split;
-        String key = ex.getRequestHeaders().getFirst("Idempotency-Key"); // signed, without one: its signature (a replay is one id)
+        // signed, without one: its signature (a replay is one id). An empty one is none: taken for a key, every client's
+        // empty-key requests shared one id space (a later equal batch answered done unhandled), a single event got the
+        // empty key Event refuses, and a signed batch replayed with an empty key added was a new id
+        String key = present(ex.getRequestHeaders().getFirst("Idempotency-Key"));
         String idempotencyKey = key != null || signed == null ? key : "hmac:" + java.util.HexFormat.of().formatHex(signed.mac(), 0, 16);
         String[] dedups;
         try {
@@ -335,10 +338,15 @@ final class IngestEndpoint {
         return answer;
     }
 
+    /** A header's value, or null when it is absent or blank (the signature signs both alike). */
+    private static String present(String value) {
+        return value == null || value.isBlank() ? null : value;
+    }
+
     /** The request's events as deliveries, each with its attributes and deduplication id. */
     private IngestRequest request(HttpExchange ex, JsonItems.Split.Items split, String[] dedups) {
         int n = split.items().size();
-        String group = ex.getRequestHeaders().getFirst("X-Ferry-Group");
+        String group = present(ex.getRequestHeaders().getFirst("X-Ferry-Group"));
         var request = new IngestRequest(n, group != null && n > 1);
         String requestId = UUID.randomUUID().toString();
         var now = clock.instant();

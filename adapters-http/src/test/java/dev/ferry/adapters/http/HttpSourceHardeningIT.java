@@ -107,6 +107,42 @@ class HttpSourceHardeningIT {
         return System.currentTimeMillis() / 1000;
     }
 
+    @Test // a review: an empty Idempotency-Key was a key — every client's empty-key batches shared one id space (a later
+          // equal batch answered done, unhandled), and a single event got the empty key an event may not have
+    void anEmptyIdempotencyKey_isNone() throws Exception {
+        var source = HttpSource.builder().auth(IngestAuth.none()).build().start();
+        opened.add(source);
+        // the ledger is what took the second request's id for the first's: keyed by the delivery, as the raw format keys
+        dev.ferry.domain.decode.Decoder byDelivery = d -> dev.ferry.domain.decode.Decoded.of(List.of(new dev.ferry.domain.model.Event(
+                d.deduplicationId() != null ? d.deduplicationId() : d.id(), "raw", d.sentAt(), d.groupKey(), d.body(),
+                d.attributes())));
+        opened.add(Listener.builder(source, source, byDelivery, (event, delivery) -> {
+            handled.add(new String(event.payload(), StandardCharsets.UTF_8));
+            return Outcome.done();
+        }).ledger(dev.ferry.domain.idempotency.InMemoryLedger.create()).config(ListenerConfig.builder()
+                .pollWait(Duration.ofMillis(200)).shutdownDeadline(Duration.ofMillis(200)).build()).build().start());
+        String batch = "[{\"id\":\"h-1\",\"type\":\"Heartbeat\"}]";
+        assertThat(rawPost(source, batch, "Idempotency-Key: ")).startsWith("HTTP/1.1 200");
+        assertThat(rawPost(source, batch, "Idempotency-Key: ")).startsWith("HTTP/1.1 200");
+        assertThat(handled).as("two requests without a key: each handled").hasSize(2);
+        assertThat(rawPost(source, "{\"id\":\"h-2\",\"type\":\"Heartbeat\"}", "Idempotency-Key:  "))
+                .as("a single event: not keyed by an empty id").startsWith("HTTP/1.1 200");
+        assertThat(handled).hasSize(3);
+    }
+
+    /** A POST over a raw socket (the JDK client sends no empty header), its status line and the rest of the answer. */
+    private String rawPost(HttpSource source, String body, String header) throws Exception {
+        try (var socket = new Socket("127.0.0.1", source.uri().getPort())) {
+            socket.setSoTimeout(10_000);
+            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+            socket.getOutputStream().write(("POST " + source.uri().getPath() + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Content-Type: application/json\r\n" + header + "\r\nContent-Length: " + bytes.length
+                    + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().write(bytes);
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
     // ---------------------------------------------------------------- signatures (9)
 
     @Test // #16
