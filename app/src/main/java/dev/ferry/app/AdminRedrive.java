@@ -109,19 +109,25 @@ final class AdminRedrive implements HttpHandler {
                 return;
             }
             var started = new Status(from, to, total, 0, 0, Instant.now(), null, null);
+            boolean closing;
+            boolean busy = false;
             synchronized (this) { // with stop(): a redrive started between its check and its join ran on past the close
-                if (stopping) {
-                    AdminEvents.answer(exchange, 503, Map.of("error", "Ferry is closing"));
-                    return;
+                closing = stopping;
+                if (!closing) {
+                    var current = status.get();
+                    busy = current != null && current.running() || !status.compareAndSet(current, started);
+                    if (!busy) {
+                        running = Thread.ofVirtual().name("ferry-console-redrive").start(() -> run(started, fromUrl, toUrl, max, rate));
+                    }
                 }
-                var current = status.get();
-                if (current != null && current.running() || !status.compareAndSet(current, started)) {
-                    AdminEvents.answer(exchange, 409, Map.of("error", "a redrive is running: wait for it"));
-                    return;
-                }
-                running = Thread.ofVirtual().name("ferry-console-redrive").start(() -> run(started, fromUrl, toUrl, max, rate));
             }
-            AdminEvents.answer(exchange, 202, json());
+            if (closing) { // answered outside the lock: a client slow to read would hold the close's stopping() there
+                AdminEvents.answer(exchange, 503, Map.of("error", "Ferry is closing"));
+            } else if (busy) {
+                AdminEvents.answer(exchange, 409, Map.of("error", "a redrive is running: wait for it"));
+            } else {
+                AdminEvents.answer(exchange, 202, json());
+            }
         }
     }
 
