@@ -46,7 +46,9 @@ public interface EventJournal {
 
     /** The journal key of a transport's message id, for a lookup by message id. */
     static String messageKey(String source, String messageId) {
-        return "m:" + source.length() + ':' + source + ':' + messageId;
+        // bounded as a ledger key is: a message id is the transport's (an HTTP Idempotency-Key of 1,024 characters above
+        // U+007F is 2,048 bytes), and DynamoDB refused the whole key past its 2,048, dropping the note
+        return LedgerKeys.bounded("m:" + source.length() + ':' + source + ':' + messageId);
     }
 
     /**

@@ -79,6 +79,18 @@ public abstract class EventJournalContract {
         assertThat(journal.journal(undecoded).orElseThrow().eventKey()).isNull();
     }
 
+    @Test // a review: a message id's key was not bounded — 1,024 characters above U+007F are 2,048 UTF-8 bytes, past
+          // DynamoDB's key limit once prefixed, and the note was dropped
+    void aNoteUnderALongMessageId_isKept_andFound() {
+        String id = "\u00e9".repeat(1024);
+        String byMessage = EventJournal.messageKey("orders", id);
+        assertThat(byMessage.getBytes(java.nio.charset.StandardCharsets.UTF_8).length)
+                .isLessThanOrEqualTo(dev.ferry.domain.idempotency.LedgerKeys.MAX_LENGTH);
+        journal.note(byMessage, new Note.DeadLettered(null, "malformed: not JSON", id, clock.instant()));
+        assertThat(journal.journal(byMessage).orElseThrow().messageId()).isEqualTo(id);
+        assertThat(EventJournal.messageKey("orders", id)).as("the same key every time").isEqualTo(byMessage);
+    }
+
     @Test
     void notesFromManyThreads_areEachCounted() throws Exception {
         String key = key();
