@@ -12,7 +12,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Closes several things at once: sources each wait for a long poll still open (up to 5 s), so
  * closing them in turn would add those waits up. Whatever one throws (an Error too) is logged and
- * the others still close; a close that outlasts {@code bound} is left running, logged.
+ * the others still close; a close that outlasts {@code bound} is left running, logged. Waited for
+ * whether or not the caller is interrupted (the interrupt is kept for after).
  */
 final class Closing {
 
@@ -49,16 +50,25 @@ final class Closing {
             }));
         }
         long deadline = System.nanoTime() + bound.toNanos();
+        boolean interrupted = false;
         for (int i = 0; i < threads.size(); i++) {
-            try {
-                long left = deadline - System.nanoTime();
-                if (left <= 0 || !threads.get(i).join(Duration.ofNanos(left))) {
-                    LOG.warn("closing {} did not end within {}; going on", all.get(i), bound);
+            while (true) {
+                try {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0 || !threads.get(i).join(Duration.ofNanos(left))) {
+                        LOG.warn("closing {} did not end within {}; going on", all.get(i), bound);
+                    }
+                    break;
+                } catch (InterruptedException e) {
+                    // waited out all the same, the interrupt kept for after: returning at once (and leaving it set for the
+                    // next close's wait) let the ledger's close run on a daemon thread past the JVM's exit, its last
+                    // commits lost — a stop signal during a close, or a close begun with the flag set, did it
+                    interrupted = true;
                 }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
             }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 }

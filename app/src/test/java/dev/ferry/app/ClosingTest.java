@@ -82,6 +82,26 @@ class ClosingTest {
         }
     }
 
+    @Test // a review: an interrupted caller (a stop signal during the close, or a close begun with the flag set) returned
+          // at once and left the flag set for the next close's wait — the ledger's close ran on past the JVM's exit
+    void anInterruptedCaller_stillWaitsForTheCloses_andKeepsItsInterrupt() {
+        var closed = new AtomicInteger();
+        AutoCloseable slow = () -> {
+            Thread.sleep(300);
+            closed.incrementAndGet();
+        };
+        Thread.currentThread().interrupt();
+        try {
+            Closing.inParallel(List.of(slow), Duration.ofSeconds(10));
+            assertThat(closed.get()).as("waited for").isEqualTo(1);
+            Closing.inParallel(List.of(slow), Duration.ofSeconds(10));
+            assertThat(closed.get()).as("the next close waited for too").isEqualTo(2);
+            assertThat(Thread.currentThread().isInterrupted()).as("the interrupt kept").isTrue();
+        } finally {
+            Thread.interrupted();
+        }
+    }
+
     /** Each handler finishes only once every listener is stopping: stopped in turn, the first would run out its deadline. */
     @Test
     void listeners_stopTogether_soEachFinishesWhatItHolds_withinItsOwnDeadline() throws Exception {
