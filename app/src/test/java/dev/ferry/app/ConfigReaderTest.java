@@ -379,6 +379,12 @@ class ConfigReaderTest {
                     routes: [{match: %s, to: [log]}]
                     """.formatted(empty))).as(empty).anySatisfy(e -> assertThat(e).contains("needs a value"));
         }
+        assertThat(errors("""
+                sources: {s: {sqs: {queue: q}, format: json}}
+                sinks: {log: {type: log}}
+                routes: [{match: {type: [a, b]}, to: [log]}]
+                """)).as("a list: one error, not 'needs a value'").singleElement()
+                .satisfies(e -> assertThat(e).contains("expected a single value"));
     }
 
     @Test // #15 (7): a typo in a route's match must not ack events without effect

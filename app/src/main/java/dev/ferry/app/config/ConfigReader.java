@@ -330,10 +330,10 @@ public final class ConfigReader {
                 match.error("type-prefix", "an empty prefix matches every type; leave type-prefix out to say so");
             }
             // no value (~, null, nothing) fell back to no matcher: every event went this way
-            if (type == null && match.has("type")) {
+            if (match.hasNull("type")) {
                 match.error("type", "needs a value; leave type out to match every type");
             }
-            if (typePrefix == null && match.has("type-prefix")) {
+            if (match.hasNull("type-prefix")) {
                 match.error("type-prefix", "needs a value; leave type-prefix out to match every type");
             }
             int given = (type != null ? 1 : 0) + (types.isEmpty() ? 0 : 1) + (typePrefix != null ? 1 : 0);

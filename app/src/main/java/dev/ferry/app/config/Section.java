@@ -68,6 +68,11 @@ final class Section implements Settings {
         return values.containsKey(key);
     }
 
+    /** Whether {@code key} is there with no value ({@code ~}, {@code null} or nothing). */
+    boolean hasNull(String key) {
+        return values.get(key) instanceof ScalarNode s && isNull(s);
+    }
+
     /** The value of {@code key}, remembering that it is a known key. */
     private Node value(String key) {
         asked.add(key);
