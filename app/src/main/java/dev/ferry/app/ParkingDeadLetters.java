@@ -31,7 +31,7 @@ final class ParkingDeadLetters {
             try {
                 url = queues.url(((SqsSourceConfig) source.plan()).queue());
             } catch (RuntimeException e) {
-                if (e.getCause() instanceof software.amazon.awssdk.services.sqs.model.QueueDoesNotExistException) {
+                if (gone(e.getCause())) {
                     continue; // a source whose queue is gone parks nothing there now
                 }
                 throw e; // throttled, denied, unreachable: not known, so not let through (--force is)
@@ -41,6 +41,14 @@ final class ParkingDeadLetters {
             }
         }
         return null;
+    }
+
+    /** Whether SQS said the queue does not exist, by type or by either of its codes for it. */
+    private static boolean gone(Throwable e) {
+        return e instanceof software.amazon.awssdk.services.sqs.model.QueueDoesNotExistException
+                || e instanceof software.amazon.awssdk.services.sqs.model.SqsException sqs && sqs.awsErrorDetails() != null
+                && java.util.Set.of("QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue")
+                .contains(sqs.awsErrorDetails().errorCode());
     }
 
     /** A queue URL's last two parts, account and name: the same queue under another host (an endpoint of a VPC, a legacy URL). */

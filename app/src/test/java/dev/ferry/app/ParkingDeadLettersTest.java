@@ -34,6 +34,11 @@ class ParkingDeadLettersTest {
                 .hasMessageContaining("GetQueueUrl");
         var gone = software.amazon.awssdk.services.sqs.model.QueueDoesNotExistException.builder().message("no queue").build();
         assertThat(ParkingDeadLetters.parkingSource(config, dev.ferry.adapters.sqs.SqsQueues.of(client(dlq, gone)), dlq)).isNull();
+        var goneByCode = software.amazon.awssdk.services.sqs.model.SqsException.builder().message("no queue").statusCode(400)
+                .awsErrorDetails(software.amazon.awssdk.awscore.exception.AwsErrorDetails.builder()
+                        .errorCode("AWS.SimpleQueueService.NonExistentQueue").build()).build();
+        assertThat(ParkingDeadLetters.parkingSource(config, dev.ferry.adapters.sqs.SqsQueues.of(client(dlq, goneByCode)), dlq))
+                .as("the older code for it").isNull();
     }
 
     /** A client whose only DLQ source is the parking source's queue, and whose GetQueueUrl throws {@code failure}. */
