@@ -117,7 +117,14 @@ final class AdminRedrive implements HttpHandler {
                     var current = status.get();
                     busy = current != null && current.running() || !status.compareAndSet(current, started);
                     if (!busy) {
-                        running = Thread.ofVirtual().name("ferry-console-redrive").start(() -> run(started, fromUrl, toUrl, max, rate));
+                        try {
+                            running = Thread.ofVirtual().name("ferry-console-redrive").start(() -> run(started, fromUrl, toUrl, max,
+                                    rate));
+                        } catch (Throwable noThread) { // left "running", every later redrive was refused until a restart
+                            status.set(new Status(from, to, total, 0, 0, started.started(), Instant.now(),
+                                    "could not start: " + noThread));
+                            throw noThread;
+                        }
                     }
                 }
             }
