@@ -25,6 +25,26 @@ final class BatchItemIds {
     }
 
     /**
+     * The deduplication ids of a request's events; null when it has none (no key, unsigned). With an
+     * {@code Idempotency-Key} ({@code key}, null when absent or blank): the key for a single event, by
+     * content for a batch ({@link #of}); signed without one, its signature ({@code mac}) stands for the
+     * key and a batch's events are named by their place (a replay is the same body, byte for byte). An
+     * empty key is none — taken for a key, every client's empty-key requests shared one id space (a later
+     * equal batch answered done, unhandled), and a signed batch replayed with an empty key added was a new id.
+     *
+     * @throws IllegalArgumentException naming two equal events of a batch under a key
+     */
+    static String[] ofRequest(String key, byte[] mac, JsonItems.Split.Items items) {
+        String idempotencyKey = key != null || mac == null ? key : "hmac:" + HexFormat.of().formatHex(mac, 0, 16);
+        if (idempotencyKey == null) {
+            return null;
+        }
+        return !items.batch() ? new String[] {idempotencyKey}
+                : key != null ? of(idempotencyKey, items.items())
+                : byPlace(idempotencyKey, items.items().size());
+    }
+
+    /**
      * {@code key#<digest of the item>} for each item.
      *
      * @throws IllegalArgumentException naming the first two equal items, when there are any

@@ -252,16 +252,10 @@ final class IngestEndpoint {
             return;
         }
         var items = (JsonItems.Split.Items) split;
-        // signed, without one: its signature (a replay is one id). An empty one is none: taken for a key, every client's
-        // empty-key requests shared one id space (a later equal batch answered done unhandled), a single event got the
-        // empty key Event refuses, and a signed batch replayed with an empty key added was a new id
-        String key = present(ex.getRequestHeaders().getFirst("Idempotency-Key"));
-        String idempotencyKey = key != null || signed == null ? key : "hmac:" + java.util.HexFormat.of().formatHex(signed.mac(), 0, 16);
         String[] dedups;
         try {
-            dedups = idempotencyKey == null ? null : !items.batch() ? new String[] {idempotencyKey}
-                    : key != null ? BatchItemIds.of(idempotencyKey, items.items())
-                    : BatchItemIds.byPlace(idempotencyKey, items.items().size()); // a replay is the same body, byte for byte
+            dedups = BatchItemIds.ofRequest(present(ex.getRequestHeaders().getFirst("Idempotency-Key")),
+                    signed == null ? null : signed.mac(), items);
         } catch (IllegalArgumentException identical) {
             respond(ex, 400, Map.of(), error(identical.getMessage()));
             return;
@@ -403,6 +397,4 @@ final class IngestEndpoint {
             }
         }
     }
-
-
 }
