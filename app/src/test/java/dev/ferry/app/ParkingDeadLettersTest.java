@@ -52,7 +52,7 @@ class ParkingDeadLettersTest {
                             .builder().queueUrls(dlq.replace("orders-dlq.fifo", "orders.fifo")).build();
                     case "serviceName" -> "sqs";
                     case "close" -> null;
-                    default -> throw new UnsupportedOperationException(method.getName());
+                    default -> throw new AssertionError("a call this test does not expect: " + method.getName());
                 });
     }
 }
