@@ -30,6 +30,11 @@ final class LedgerCommits {
     private final Condition committed = commitLock.newCondition();
     private long committedWrites;
     private boolean committing;
+    /** The mark each commit writes (on the committer thread only). */
+    private long mark = System.nanoTime();
+
+    /** The map each commit writes its mark to. */
+    static final String MARKS = "ferry-commit-marks";
 
     LedgerCommits(Path file, LedgerFile files, boolean fsync) {
         this.file = file;
@@ -82,6 +87,11 @@ final class LedgerCommits {
      */
     void commit(MVStore store, boolean sync) {
         var done = committer.submit(() -> {
+            // a change of its own, so that the commit writes: one with nothing unsaved returns at once, though H2's
+            // background commit may have taken what it is to cover and queued the write on H2's save thread, where it
+            // is not on disk yet (or fails). With a write of its own it waits in line behind that one; on a closed
+            // store it fails instead of returning as if written
+            store.<Integer, Long>openMap(MARKS).put(0, ++mark);
             store.commit();
             if (sync) {
                 store.sync();

@@ -1,0 +1,146 @@
+package dev.ferry.adapters.mvstore;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.h2.mvstore.MVStore;
+import org.h2.store.fs.FileBase;
+import org.h2.store.fs.FilePath;
+import org.h2.store.fs.FilePathWrapper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The ledger's commits on a real file whose writes from H2's own writer thread can be held back. */
+class LedgerCommitsTest {
+
+    /** H2's name for a file whose writes on H2's save thread wait while {@link #held} is closed. */
+    public static final class HeldFilePath extends FilePathWrapper {
+        static volatile CountDownLatch held = new CountDownLatch(0);
+        static final CountDownLatch heldOne = new CountDownLatch(1);
+
+        static {
+            FilePath.register(new HeldFilePath());
+        }
+
+        public HeldFilePath() {
+        }
+
+        @Override
+        public String getScheme() {
+            return "ferry-held";
+        }
+
+        @Override
+        public FileChannel open(String mode) throws IOException {
+            var channel = FileChannel.open(Path.of(getBase().toString()), StandardOpenOption.READ,
+                    StandardOpenOption.WRITE, StandardOpenOption.CREATE);
+            return new FileBase() {
+                @Override
+                public int read(ByteBuffer dst, long at) throws IOException {
+                    return channel.read(dst, at);
+                }
+
+                @Override
+                public int write(ByteBuffer src, long at) throws IOException {
+                    if (Thread.currentThread().getName().startsWith("H2-save") && held.getCount() > 0) {
+                        heldOne.countDown();
+                        try {
+                            held.await(30, TimeUnit.SECONDS);
+                        } catch (InterruptedException e) {
+                            throw new IOException(e);
+                        }
+                    }
+                    return channel.write(src, at);
+                }
+
+                @Override
+                public int read(ByteBuffer dst) throws IOException {
+                    return channel.read(dst);
+                }
+
+                @Override
+                public int write(ByteBuffer src) throws IOException {
+                    return channel.write(src);
+                }
+
+                @Override
+                public long position() throws IOException {
+                    return channel.position();
+                }
+
+                @Override
+                public FileChannel position(long newPosition) throws IOException {
+                    channel.position(newPosition);
+                    return this;
+                }
+
+                @Override
+                public long size() throws IOException {
+                    return channel.size();
+                }
+
+                @Override
+                public FileChannel truncate(long size) throws IOException {
+                    channel.truncate(size);
+                    return this;
+                }
+
+                @Override
+                public void force(boolean metaData) throws IOException {
+                    channel.force(metaData);
+                }
+
+                @Override
+                public FileLock tryLock(long at, long size, boolean shared) throws IOException {
+                    return channel.tryLock(at, size, shared);
+                }
+
+                @Override
+                protected void implCloseChannel() throws IOException {
+                    channel.close();
+                }
+            };
+        }
+    }
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aCommit_returnsOnlyOnceTheWritesABackgroundCommitQueuedAreOnDisk() throws Exception {
+        var file = dir.resolve("ledger.mv.db");
+        new HeldFilePath(); // registers the scheme
+        var store = new MVStore.Builder().fileName("ferry-held:" + file).open(); // H2's background commit on
+        var commits = new LedgerCommits(file, null, false);
+        try {
+            var map = store.<String, String>openMap("entries");
+            map.put("before", "1");
+            store.commit();
+
+            HeldFilePath.held = new CountDownLatch(1);
+            map.put("completed", "yes");
+            store.tryCommit(); // what H2's background commit does: the write queued on H2's save thread, held there
+            assertThat(HeldFilePath.heldOne.await(10, TimeUnit.SECONDS)).as("the write is held").isTrue();
+
+            var commit = CompletableFuture.runAsync(() -> commits.commit(store, false));
+            Thread.sleep(300);
+            // it returned "on disk" before: nothing left unsaved in memory, while the completion's write still waited
+            assertThat(commit).as("the commit waits for the write queued before it").isNotDone();
+
+            HeldFilePath.held.countDown();
+            commit.get(10, TimeUnit.SECONDS);
+        } finally {
+            HeldFilePath.held.countDown();
+            commits.close();
+            store.close();
+        }
+    }
+}
