@@ -71,6 +71,9 @@ final class LedgerFile {
 
     /** The maps of a new opening; null when {@code broken} was replaced already. */
     private synchronized Maps reopen(Maps broken) {
+        if (closed) { // closed while this caller waited for the lock: opened now, the file would stay locked for good
+            throw new FerryException("ledger " + file + " is closed", false);
+        }
         if (maps != broken) {
             return null;
         }

@@ -1,0 +1,50 @@
+package dev.ferry.adapters.mvstore;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.model.FerryException;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.h2.mvstore.DataUtils;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LedgerFileTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aCallerWaitingToOpenABrokenStoreAgain_whileItIsClosed_doesNotOpenItBehindTheClose() throws Exception {
+        var file = dir.resolve("ledger.mv.db");
+        var files = new LedgerFile(file, m -> { });
+        try { // a write failed: the store is broken (H2 throws what it was broken by)
+            files.current().store().panic(DataUtils.newMVStoreException(DataUtils.ERROR_WRITING_FAILED, "No space left on device"));
+        } catch (org.h2.mvstore.MVStoreException expected) {
+            // broken now
+        }
+        var thrown = new AtomicReference<Throwable>();
+        Thread caller;
+        synchronized (files) { // the caller passes the closed check, then waits for the lock to open the file again
+            caller = Thread.ofPlatform().start(() -> {
+                try {
+                    files.maps();
+                } catch (Throwable e) {
+                    thrown.set(e);
+                }
+            });
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (caller.getState() != Thread.State.BLOCKED && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
+            assertThat(caller.getState()).isEqualTo(Thread.State.BLOCKED);
+            files.close();
+        }
+        caller.join(10_000);
+
+        assertThat(thrown.get()).isInstanceOf(FerryException.class).hasMessageContaining("is closed");
+        var again = new LedgerFile(file, m -> { }); // opened behind the close, the file stayed locked by a store no one closes
+        again.close();
+    }
+}
