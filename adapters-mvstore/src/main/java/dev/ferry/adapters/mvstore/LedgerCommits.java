@@ -94,7 +94,19 @@ final class LedgerCommits {
             store.<Integer, Long>openMap(MARKS).put(0, ++mark);
             store.commit();
             if (sync) {
-                store.sync();
+                try {
+                    store.sync();
+                } catch (RuntimeException failed) {
+                    // H2 goes on after a failed sync with memory ahead of the disk: a completion retried would find itself
+                    // done though the disk may not have it. Broken instead, the store is opened again from what is on disk
+                    try {
+                        store.panic(org.h2.mvstore.DataUtils.newMVStoreException(
+                                org.h2.mvstore.DataUtils.ERROR_WRITING_FAILED, "sync failed: {0}", failed.toString(), failed));
+                    } catch (RuntimeException broken) {
+                        // panic throws what it broke the store with
+                    }
+                    throw failed;
+                }
             }
             return null;
         });

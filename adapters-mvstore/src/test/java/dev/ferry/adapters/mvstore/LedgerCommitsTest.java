@@ -25,6 +25,7 @@ class LedgerCommitsTest {
     public static final class HeldFilePath extends FilePathWrapper {
         static volatile CountDownLatch held = new CountDownLatch(0);
         static final CountDownLatch heldOne = new CountDownLatch(1);
+        static volatile boolean failForce;
 
         static {
             FilePath.register(new HeldFilePath());
@@ -95,6 +96,9 @@ class LedgerCommitsTest {
 
                 @Override
                 public void force(boolean metaData) throws IOException {
+                    if (failForce) {
+                        throw new IOException("Input/output error");
+                    }
                     channel.force(metaData);
                 }
 
@@ -113,6 +117,28 @@ class LedgerCommitsTest {
 
     @TempDir
     Path dir;
+
+    @Test
+    void aSyncThatFails_breaksTheStore_soThatItIsOpenedAgainFromWhatIsOnDisk() throws Exception {
+        var file = dir.resolve("synced.mv.db");
+        new HeldFilePath();
+        var store = new MVStore.Builder().fileName("ferry-held:" + file).open();
+        var commits = new LedgerCommits(file, null, true);
+        try {
+            store.<String, String>openMap("entries").put("completed", "yes");
+            HeldFilePath.failForce = true;
+
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> commits.commit(store, true))
+                    .hasRootCauseMessage("Input/output error");
+
+            // it went on as if written before: memory ahead of the disk, a retried completion finding itself done
+            assertThat(store.getPanicException()).as("the store is broken").isNotNull();
+        } finally {
+            HeldFilePath.failForce = false;
+            commits.close();
+            store.closeImmediately();
+        }
+    }
 
     @Test
     void aCommit_returnsOnlyOnceTheWritesABackgroundCommitQueuedAreOnDisk() throws Exception {
