@@ -61,6 +61,7 @@ final class FileSink implements Sink {
             var sink = new FileSink(name, path, FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.APPEND), json);
             sink.lockAndNote(sink.channel);
+            sink.endPartialLine(sink.channel);
             return sink;
         } catch (IOException e) {
             throw new IllegalStateException("file sink '" + name + "': cannot open " + path + ": " + e.getMessage(), e);
@@ -93,6 +94,32 @@ final class FileSink implements Sink {
         fileKey = Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
     }
 
+    /**
+     * Ends a last line left without its newline — a write cut short by a kill, or a failed cut-back — so
+     * that the next event starts a line of its own instead of being appended to the fragment (one garbled
+     * line). The fragment stays, on a line of its own: it was never reported written, and it may be
+     * someone else's. Under the lock, or before the sink is in use.
+     */
+    void endPartialLine(FileChannel opened) throws IOException {
+        long size = opened.size();
+        if (size == 0) {
+            return;
+        }
+        var last = ByteBuffer.allocate(1);
+        try (var reader = FileChannel.open(path, StandardOpenOption.READ)) {
+            if (reader.read(last, size - 1) != 1 || last.get(0) == '\n') {
+                return;
+            }
+        }
+        var newline = ByteBuffer.wrap(new byte[] {'\n'});
+        while (newline.hasRemaining()) {
+            opened.write(newline);
+        }
+        opened.force(false);
+        LOG.warn("file sink '{}': {} ended in a line without its newline (a write cut short); it is ended there, and the "
+                + "next event starts a line of its own", name, path);
+    }
+
     /** The file the channel writes (its inode), when known: a different one at the path means it was rotated. */
     private Object fileKey;
 
@@ -122,6 +149,9 @@ final class FileSink implements Sink {
             return Outcome.reject("file sink '" + name + "': cannot write event " + event.key() + " as JSON: " + e.getMessage());
         }
         synchronized (this) {
+            if (closed) { // not a disk that may come back: an attempt spent, and in the end a dead letter that says so
+                return Outcome.retry("file sink '" + name + "' is closed");
+            }
             // a channel written by an interrupted thread closes itself (for every later write), and half a line stays
             boolean interrupted = Thread.interrupted();
             long end = -1;
@@ -185,6 +215,7 @@ final class FileSink implements Sink {
             if (fileKey != null) {
                 lockAndNote(opened);
             }
+            endPartialLine(opened);
             channel = opened;
         }
         return channel;

@@ -202,6 +202,33 @@ class FileSinkTest {
     }
 
     @Test
+    void aLastLineLeftWithoutItsNewline_isEnded_soTheNextEventIsALineOfItsOwn() throws IOException {
+        // a kill in the middle of a large write leaves part of a line, never reported written; the event comes again
+        var file = dir.resolve("torn.jsonl");
+        Files.writeString(file, "{\"key\":\"whole\"}\n{\"key\":\"tor");
+        var sink = FileSink.open("out", file, true);
+        try {
+            assertThat(sink.publish(event("next"))).isEqualTo(Outcome.done());
+        } finally {
+            sink.close();
+        }
+        assertThat(Files.readAllLines(file)).hasSize(3).satisfies(lines -> {
+            assertThat(lines.get(0)).isEqualTo("{\"key\":\"whole\"}");
+            assertThat(lines.get(1)).as("the fragment, on its own line").isEqualTo("{\"key\":\"tor");
+            assertThat(lines.get(2)).startsWith("{\"key\":\"next\"");
+        });
+    }
+
+    @Test
+    void aPublishAfterTheClose_saysTheSinkIsClosed_insteadOfWaitingForEver() throws IOException {
+        var sink = FileSink.open("out", dir.resolve("closed.jsonl"), true);
+        sink.close();
+
+        assertThat(sink.publish(event("late"))).isInstanceOfSatisfying(Outcome.Retry.class,
+                r -> assertThat(r.reason()).contains("closed"));
+    }
+
+    @Test
     void aSecondWriterOfTheSameFile_isRefused_andARotatedFileIsFollowed() throws IOException {
         // two sinks (or processes) on one path each cut the file back when their own write failed, cutting the other's
         // acked lines; a file renamed away by logrotate took every later line while the path had a new, empty file
