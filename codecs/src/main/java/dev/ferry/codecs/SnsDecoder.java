@@ -94,11 +94,27 @@ final class SnsDecoder extends JsonSupport {
      * carried past both paths' handlers and thrown on as it was, once (see {@link InnerThrew}).
      */
     Decoded decodeNext(Delivery delivery) {
+        Decoded decoded;
         try {
-            return next.decode(delivery);
+            decoded = next.decode(delivery);
         } catch (Throwable e) {
             throw new InnerThrew(e);
         }
+        if (decoded == null) { // a failure of the inner decoder, as a throw is: not the body's fault, and asked once
+            throw new InnerThrew(new IllegalStateException(
+                    "the decoder of the SNS message returned null (a decoder must return Events or Malformed)"));
+        }
+        return decoded;
+    }
+
+    /**
+     * The most MessageAttributes an envelope may carry (SNS sends at most 10): each inner event carries
+     * them all, so a body of many events and many attributes would cost every sink and matcher their product.
+     */
+    static final int MAX_MESSAGE_ATTRIBUTES = 100;
+
+    static String tooManyAttributes() {
+        return "MessageAttributes: more than " + MAX_MESSAGE_ATTRIBUTES + " attributes (SNS sends at most 10)";
     }
 
     @Override
@@ -191,7 +207,11 @@ final class SnsDecoder extends JsonSupport {
         expect(t, JsonToken.START_OBJECT, "MessageAttributes", "an object");
         var attributes = new LinkedHashMap<String, String>();
         String name;
+        int count = 0;
         while ((name = p.nextFieldName()) != null) {
+            if (++count > MAX_MESSAGE_ATTRIBUTES) {
+                throw new Failure(tooManyAttributes());
+            }
             var path = "MessageAttributes." + name;
             expect(p.nextToken(), JsonToken.START_OBJECT, path, "an object with Type and Value");
             // not Members.object: a Value twice has always let the last one win here, as SNS's own parsers do

@@ -86,6 +86,9 @@ final class SnsFastPath {
 
     /** One of MessageAttributes, named {@code [ns, ne)}: an object whose Value (a string or null) is kept. */
     private static int attribute(Read r, byte[] b, int ns, int ne, int p) {
+        if (r.count >= SnsDecoder.MAX_MESSAGE_ATTRIBUTES) {
+            return Scan.BAIL; // too many: the Jackson path says so
+        }
         var name = JsonStrings.string(b, ns, ne);
         if (r.attributes == null) {
             r.attributes = new String[8];
