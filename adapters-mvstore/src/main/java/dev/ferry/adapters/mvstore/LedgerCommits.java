@@ -135,6 +135,10 @@ final class LedgerCommits {
         }
     }
 
+    boolean fsync() {
+        return fsync;
+    }
+
     void close() {
         committer.shutdown();
     }

@@ -359,6 +359,11 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
         files.current().store().panic(failure);
     }
 
+    /** Whether each commit is forced to the disk itself ({@link Builder#fsync}). */
+    public boolean fsync() {
+        return commits.fsync();
+    }
+
     /** Builds an {@link MvStoreLedger}. */
     public static final class Builder {
         private final Path file;

@@ -8,8 +8,8 @@ import dev.ferry.domain.spi.LedgerProvider;
 import java.nio.file.Path;
 
 /**
- * The MVStore ledger's contribution to the app: {@code ledger: {kind: mvstore, path: FILE}}, a
- * ledger in one local file that survives restarts (one process at a time).
+ * The MVStore ledger's contribution to the app: {@code ledger: {kind: mvstore, path: FILE, fsync: BOOL}},
+ * a ledger in one local file that survives restarts (one process at a time).
  */
 @Module
 public final class MvStoreModule {
@@ -23,13 +23,15 @@ public final class MvStoreModule {
     public static LedgerProvider mvstoreLedger() {
         return settings -> {
             var path = ledgerPath(settings.string("path", "ferry-ledger.db"));
+            // each group commit forced to the disk itself: a completion then survives a power cut, not only a kill
+            boolean fsync = settings.flag("fsync", false);
             return context -> {
                 if (context != null && context.existingOnly() && !java.nio.file.Files.exists(path)) {
                     throw new dev.ferry.domain.model.FerryException("no ledger at " + path.toAbsolutePath() + " (nothing has "
                             + "run with this configuration here; a relative ledger.path is taken from the directory "
                             + "the command runs in)", false);
                 }
-                return MvStoreLedger.open(path);
+                return MvStoreLedger.builder(path).fsync(fsync).build();
             };
         };
     }
