@@ -2,7 +2,11 @@ package dev.ferry.adapters.mvstore;
 
 import dev.ferry.domain.model.FerryException;
 import java.nio.file.Path;
+import dev.ferry.domain.model.Durations;
+import java.time.Duration;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
@@ -36,24 +40,46 @@ final class LedgerCommits {
     /** The map each commit writes its mark to. */
     static final String MARKS = "ferry-commit-marks";
 
+    /** The longest a caller waits for a commit: a disk that hangs (an NFS or SAN stall) holds no one for ever. */
+    static final Duration BOUND = Duration.ofSeconds(60);
+
+    private final long boundNanos;
+
     LedgerCommits(Path file, LedgerFile files, boolean fsync) {
+        this(file, files, fsync, BOUND);
+    }
+
+    LedgerCommits(Path file, LedgerFile files, boolean fsync, Duration bound) {
         this.file = file;
         this.files = files;
         this.fsync = fsync;
+        this.boundNanos = bound.toNanos();
     }
 
     /**
      * Counts a write to {@code m} and returns once a commit covering it is done. One caller commits
      * everything written so far while the others wait for it (or for the next one), so concurrent
-     * completions share commits instead of queueing for one each.
+     * completions share commits instead of queueing for one each. Within the bound in all, waiting for
+     * others' commits included: behind a disk that hangs, each waiter taking its turn to lead a commit
+     * would otherwise wait one bound more than the one before.
      */
     void awaitDurable(LedgerFile.Maps m) {
         long seq = writes.incrementAndGet();
+        long deadline = System.nanoTime() + boundNanos;
+        boolean interrupted = false;
         commitLock.lock();
         try {
             while (committedWrites < seq) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw notFinished();
+                }
                 if (committing) {
-                    committed.awaitUninterruptibly();
+                    try {
+                        committed.awaitNanos(left);
+                    } catch (InterruptedException e) { // waited out all the same; the flag is set again after
+                        interrupted = true;
+                    }
                     continue;
                 }
                 committing = true;
@@ -61,7 +87,7 @@ final class LedgerCommits {
                 commitLock.unlock();
                 boolean ok = false;
                 try {
-                    commit(m.store(), fsync);
+                    commit(m.store(), fsync, left);
                     ok = true;
                 } finally {
                     commitLock.lock();
@@ -74,6 +100,9 @@ final class LedgerCommits {
             }
         } finally {
             commitLock.unlock();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
         if (files.current() != m) {
             // written to a store that broke and was opened again: the commit that counted it may not have had it
@@ -84,8 +113,19 @@ final class LedgerCommits {
     /**
      * Commits (and syncs, when asked) on the ledger's own thread, which nothing interrupts, and waits
      * for it uninterruptibly: an interrupt arriving while the caller waits cannot cut the write short.
+     * Not longer than the bound: then the outcome is unknown, and the caller hears so (retryable) while
+     * the commit goes on.
      */
     void commit(MVStore store, boolean sync) {
+        commit(store, sync, boundNanos);
+    }
+
+    private FerryException notFinished() {
+        return new FerryException("ledger " + file + ": a commit did not finish within " + Durations.text(Duration.ofNanos(
+                boundNanos)) + " (the disk hangs?); whether it is written is not known yet", true);
+    }
+
+    private void commit(MVStore store, boolean sync, long withinNanos) {
         var done = committer.submit(() -> {
             // a change of its own, so that the commit writes: one with nothing unsaved returns at once, though H2's
             // background commit may have taken what it is to cover and queued the write on H2's save thread, where it
@@ -111,13 +151,16 @@ final class LedgerCommits {
             return null;
         });
         boolean interrupted = false;
+        long deadline = System.nanoTime() + withinNanos;
         try {
             for (;;) {
                 try {
-                    done.get();
+                    done.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
                     return;
                 } catch (InterruptedException e) {
                     interrupted = true;
+                } catch (TimeoutException e) {
+                    throw notFinished();
                 } catch (ExecutionException e) {
                     if (e.getCause() instanceof RuntimeException re) {
                         throw re;

@@ -119,6 +119,26 @@ class LedgerCommitsTest {
     Path dir;
 
     @Test
+    void aDiskThatHangs_holdsACommitsCaller_noLongerThanTheBound() throws Exception {
+        var file = dir.resolve("hung.mv.db");
+        new HeldFilePath();
+        var store = new MVStore.Builder().fileName("ferry-held:" + file).open();
+        var commits = new LedgerCommits(file, null, false, java.time.Duration.ofMillis(300));
+        try {
+            store.<String, String>openMap("entries").put("completed", "yes");
+            HeldFilePath.held = new CountDownLatch(1); // the commit's own write waits on H2's save thread
+
+            // without a bound it waited as long as the disk did (here until the hold gives up, 30 s), then said written
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> commits.commit(store, false))
+                    .isInstanceOf(dev.ferry.domain.model.FerryException.class).hasMessageContaining("did not finish");
+        } finally {
+            HeldFilePath.held.countDown();
+            commits.close();
+            store.closeImmediately();
+        }
+    }
+
+    @Test
     void aSyncThatFails_breaksTheStore_soThatItIsOpenedAgainFromWhatIsOnDisk() throws Exception {
         var file = dir.resolve("synced.mv.db");
         new HeldFilePath();
