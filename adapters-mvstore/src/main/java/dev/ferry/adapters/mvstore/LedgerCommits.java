@@ -34,11 +34,6 @@ final class LedgerCommits {
     private final Condition committed = commitLock.newCondition();
     private long committedWrites;
     private boolean committing;
-    /** The mark each commit writes (on the committer thread only). */
-    private long mark = System.nanoTime();
-
-    /** The map each commit writes its mark to. */
-    static final String MARKS = "ferry-commit-marks";
 
     /** The longest a caller waits for a commit: a disk that hangs (an NFS or SAN stall) holds no one for ever. */
     static final Duration BOUND = Duration.ofSeconds(60);
@@ -127,12 +122,12 @@ final class LedgerCommits {
 
     private void commit(MVStore store, boolean sync, long withinNanos) {
         var done = committer.submit(() -> {
-            // a change of its own, so that the commit writes: one with nothing unsaved returns at once, though H2's
-            // background commit may have taken what it is to cover and queued the write on H2's save thread, where it
-            // is not on disk yet (or fails). With a write of its own it waits in line behind that one; on a closed
-            // store it fails instead of returning as if written
-            store.<Integer, Long>openMap(MARKS).put(0, ++mark);
             store.commit();
+            // a commit with nothing unsaved returns at once, though H2's background commit may have taken what it is
+            // to cover and queued the write on H2's own threads, where it is not on disk yet (or fails). This waits
+            // for every write queued there and throws what one failed with; on a closed store it throws too, instead
+            // of returning as if written
+            store.executeFilestoreOperation(() -> { });
             if (sync) {
                 try {
                     store.sync();
