@@ -60,8 +60,13 @@ final class FileSink implements Sink {
             }
             var sink = new FileSink(name, path, FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.APPEND), json);
-            sink.lockAndNote(sink.channel);
-            sink.endPartialLine(sink.channel);
+            try {
+                sink.lockAndNote(sink.channel);
+            } catch (IOException | RuntimeException e) {
+                sink.channel.close();
+                throw e;
+            }
+            sink.endPartialLineOrLater(sink.channel);
             return sink;
         } catch (IOException e) {
             throw new IllegalStateException("file sink '" + name + "': cannot open " + path + ": " + e.getMessage(), e);
@@ -110,6 +115,10 @@ final class FileSink implements Sink {
             if (reader.read(last, size - 1) != 1 || last.get(0) == '\n') {
                 return;
             }
+        } catch (IOException unreadable) { // a file this process may append to but not read: not looked at, as before
+            LOG.warn("file sink '{}': cannot read the end of {} to see whether its last line is whole ({}); writing on",
+                    name, path, unreadable.toString());
+            return;
         }
         var newline = ByteBuffer.wrap(new byte[] {'\n'});
         while (newline.hasRemaining()) {
@@ -119,6 +128,18 @@ final class FileSink implements Sink {
         LOG.warn("file sink '{}': {} ended in a line without its newline (a write cut short); it is ended there, and the "
                 + "next event starts a line of its own", name, path);
     }
+
+    /** {@link #endPartialLine}, or, when that fails (a full disk), before the next write. */
+    private void endPartialLineOrLater(FileChannel opened) {
+        try {
+            endPartialLine(opened);
+        } catch (IOException e) {
+            tailUnsure = true;
+        }
+    }
+
+    /** The file may end in part of a line (a failed write whose cut-back failed too): ended before the next write. */
+    private boolean tailUnsure;
 
     /** The file the channel writes (its inode), when known: a different one at the path means it was rotated. */
     private Object fileKey;
@@ -157,6 +178,10 @@ final class FileSink implements Sink {
             long end = -1;
             try {
                 var out = channel();
+                if (tailUnsure) {
+                    endPartialLine(out);
+                    tailUnsure = false;
+                }
                 end = out.size();
                 var buffer = ByteBuffer.wrap(line);
                 while (buffer.hasRemaining()) {
@@ -170,6 +195,9 @@ final class FileSink implements Sink {
                 // Not on an interrupted thread (a stop's deadline, mid-write): the channel reopened would close at once
                 interrupted |= Thread.interrupted();
                 String cut = end < 0 ? "" : truncate(end);
+                if (!cut.isEmpty()) {
+                    tailUnsure = true; // part of the line may be left: the retry must not be appended to it
+                }
                 failing = e + cut;
                 long now = System.nanoTime();
                 if (now - lastLogNanos >= LOG_EVERY_NANOS) {
@@ -213,9 +241,14 @@ final class FileSink implements Sink {
             }
             var opened = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
             if (fileKey != null) {
-                lockAndNote(opened);
+                try {
+                    lockAndNote(opened);
+                } catch (IOException | RuntimeException e) { // not left open, holding the lock every later reopen needs
+                    opened.close();
+                    throw e;
+                }
             }
-            endPartialLine(opened);
+            endPartialLineOrLater(opened);
             channel = opened;
         }
         return channel;

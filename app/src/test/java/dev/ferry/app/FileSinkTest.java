@@ -120,6 +120,9 @@ class FileSinkTest {
         private final AtomicBoolean failOnce;
         private final IOException failure;
         private int forces;
+        /** The next write stops half way (a full disk) and throws; the cut-back after it fails too. */
+        final AtomicBoolean tearNextWrite = new AtomicBoolean();
+        private final AtomicBoolean truncateFails = new AtomicBoolean();
 
         Failing(FileChannel real, AtomicBoolean failOnce) {
             this(real, failOnce, new IOException("Input/output error (injected)"));
@@ -145,12 +148,27 @@ class FileSinkTest {
 
         @Override public int read(ByteBuffer dst) throws IOException { return real.read(dst); }
         @Override public long read(ByteBuffer[] dsts, int offset, int length) throws IOException { return real.read(dsts, offset, length); }
-        @Override public int write(ByteBuffer src) throws IOException { return real.write(src); }
+        @Override public int write(ByteBuffer src) throws IOException {
+            if (tearNextWrite.getAndSet(false)) {
+                var half = src.duplicate();
+                half.limit(src.position() + src.remaining() / 2);
+                real.write(half);
+                truncateFails.set(true);
+                throw new IOException("No space left on device (injected)");
+            }
+            return real.write(src);
+        }
         @Override public long write(ByteBuffer[] srcs, int offset, int length) throws IOException { return real.write(srcs, offset, length); }
         @Override public long position() throws IOException { return real.position(); }
         @Override public FileChannel position(long newPosition) throws IOException { real.position(newPosition); return this; }
         @Override public long size() throws IOException { return real.size(); }
-        @Override public FileChannel truncate(long size) throws IOException { real.truncate(size); return this; }
+        @Override public FileChannel truncate(long size) throws IOException {
+            if (truncateFails.getAndSet(false)) {
+                throw new IOException("Input/output error (injected, on the cut-back)");
+            }
+            real.truncate(size);
+            return this;
+        }
         @Override public long transferTo(long position, long count, WritableByteChannel target) throws IOException { return real.transferTo(position, count, target); }
         @Override public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException { return real.transferFrom(src, position, count); }
         @Override public int read(ByteBuffer dst, long position) throws IOException { return real.read(dst, position); }
@@ -217,6 +235,28 @@ class FileSinkTest {
             assertThat(lines.get(1)).as("the fragment, on its own line").isEqualTo("{\"key\":\"tor");
             assertThat(lines.get(2)).startsWith("{\"key\":\"next\"");
         });
+    }
+
+    @Test
+    void aLineTornByAFailedWrite_whoseCutBackFailedToo_isEndedBeforeTheNextWrite() throws IOException {
+        var file = dir.resolve("torn-open.jsonl");
+        var real = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+        var failing = new Failing(real, new AtomicBoolean(false));
+        var sink = FileSink.over("out", file, failing, true);
+        try {
+            assertThat(sink.publish(event("first"))).isEqualTo(Outcome.done());
+            failing.tearNextWrite.set(true);
+            assertThat(sink.publish(event("second"))).isInstanceOf(Outcome.Throttled.class);
+            assertThat(sink.holdingBack()).hasValueSatisfying(p -> assertThat(p).contains("cutting the failed line back failed"));
+
+            assertThat(sink.publish(event("second"))).as("the retry, on the channel still open").isEqualTo(Outcome.done());
+        } finally {
+            sink.close();
+        }
+        var lines = Files.readAllLines(file);
+        assertThat(lines).hasSize(3);
+        assertThat(lines.get(1)).as("the fragment, on its own line").startsWith("{\"key\":\"second").doesNotEndWith("}");
+        assertThat(lines.get(2)).as("the retry's line, whole").startsWith("{\"key\":\"second\"").endsWith("}");
     }
 
     @Test
