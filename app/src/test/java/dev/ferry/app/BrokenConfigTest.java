@@ -214,7 +214,7 @@ class BrokenConfigTest {
                         ledger:
                           kind: mvstore
                           file: x.db
-                        """ + OK_TAIL, "ferry.yaml:4: ledger.file: unknown key; expected one of [kind, ttl, path]"),
+                        """ + OK_TAIL, "ferry.yaml:4: ledger.file: unknown key; expected one of [kind, ttl, path, fsync]"),
                 broken("unset environment variable", """
                         sources:
                           s:
