@@ -35,6 +35,8 @@ final class LedgerFile {
     }
 
     private final Path file;
+    /** The name H2 opens the file by (its file system scheme): a test's may hold or fail its writes. */
+    private final java.util.function.Function<Path, String> names;
     private final Consumer<Maps> reopened;
     private volatile Maps maps;
     private volatile boolean closed;
@@ -42,9 +44,14 @@ final class LedgerFile {
 
     /** Opens {@code file}; {@code reopened} is told of each later opening (not of this first one). */
     LedgerFile(Path file, Consumer<Maps> reopened) {
+        this(file, UninterruptibleFilePath::of, reopened);
+    }
+
+    LedgerFile(Path file, java.util.function.Function<Path, String> names, Consumer<Maps> reopened) {
         this.file = file;
+        this.names = names;
         this.reopened = reopened;
-        this.maps = open(file);
+        this.maps = open(file, names);
     }
 
     /** The maps to use now: those of a new opening when the store broke. */
@@ -90,7 +97,7 @@ final class LedgerFile {
         }
         Maps fresh;
         try {
-            fresh = open(file);
+            fresh = open(file, names);
         } catch (FerryException e) {
             throw new FerryException(e.getMessage(), e.getCause(), true); // the disk may come back: asked again later
         }
@@ -110,13 +117,13 @@ final class LedgerFile {
         }
     }
 
-    private static Maps open(Path file) {
+    private static Maps open(Path file, java.util.function.Function<Path, String> names) {
         MVStore store;
         try {
             if (file.getParent() != null) {
                 Files.createDirectories(file.getParent());
             }
-            store = new MVStore.Builder().fileName(UninterruptibleFilePath.of(file)).open();
+            store = new MVStore.Builder().fileName(names.apply(file)).open();
             store.setAutoCommitDelay(1000);
         } catch (MVStoreException e) {
             throw new FerryException("cannot open the ledger file " + file + ": " + e.getMessage()

@@ -58,8 +58,8 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
     private MvStoreLedger(Builder b) {
         this.file = b.file;
         this.clock = b.clock;
-        this.files = new LedgerFile(file, this::reopened);
-        this.commits = new LedgerCommits(file, files, b.fsync);
+        this.files = new LedgerFile(file, b.names, this::reopened);
+        this.commits = new LedgerCommits(file, files, b.fsync, b.commitBound);
         try {
             long reserved = files.maps().meta().getOrDefault("tokensReserved", 0L);
             this.tokens = new AtomicLong(reserved);
@@ -134,6 +134,13 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
                 return false;
             }
             var e = LedgerEntry.parse(old);
+            if (e.token() == token && e.completed()) {
+                // completed by this claim already: an earlier call whose commit failed or ran out of time, its write
+                // in memory and perhaps not on disk. Refused as a repeat, but only once a commit covers it: answered
+                // at once, the caller took it as recorded and acked the message, and a disk that then failed lost it
+                commits.awaitDurable(m);
+                return false;
+            }
             if (e.token() != token || e.completed()) {
                 return false;
             }
@@ -370,6 +377,8 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
         private Clock clock = Clock.systemUTC();
         private Duration sweepEvery = Duration.ofMinutes(1);
         private boolean fsync;
+        private java.util.function.Function<Path, String> names = dev.ferry.adapters.mvstore.internal.UninterruptibleFilePath::of;
+        private Duration commitBound = LedgerCommits.BOUND;
 
         private Builder(Path file) {
             this.file = Objects.requireNonNull(file, "file");
@@ -392,6 +401,18 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
         /** Force each completion to the disk itself (survives a power cut; slower). Off by default. */
         public Builder fsync(boolean fsync) {
             this.fsync = fsync;
+            return this;
+        }
+
+        /** A test's: the name H2 opens the file by (a scheme that holds or fails writes). */
+        Builder names(java.util.function.Function<Path, String> names) {
+            this.names = Objects.requireNonNull(names, "names");
+            return this;
+        }
+
+        /** A test's: the longest a caller waits for a commit. */
+        Builder commitBound(Duration bound) {
+            this.commitBound = Objects.requireNonNull(bound, "bound");
             return this;
         }
 

@@ -139,6 +139,33 @@ class LedgerCommitsTest {
     }
 
     @Test
+    void aCompletionRetriedAfterItsCommitRanOutOfTime_isAnsweredOnlyOnceItIsOnDisk() throws Exception {
+        var file = dir.resolve("retried.mv.db");
+        new HeldFilePath();
+        var ledger = MvStoreLedger.builder(file).names(p -> "ferry-held:" + p)
+                .commitBound(java.time.Duration.ofMillis(300)).build();
+        try {
+            var claim = (dev.ferry.domain.idempotency.Claim.Acquired) ledger.claim("k", java.time.Duration.ofMinutes(5));
+            HeldFilePath.held = new CountDownLatch(1); // the disk hangs
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> ledger.complete("k", claim.token(),
+                    java.time.Duration.ofDays(1))).hasMessageContaining("did not finish");
+
+            // the completion is in memory, not on disk: answered "already done" at once, the message was acked, and a
+            // disk that then failed lost it
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> ledger.complete("k", claim.token(),
+                    java.time.Duration.ofDays(1))).as("the retry, the disk still hanging").hasMessageContaining("did not finish");
+
+            HeldFilePath.held.countDown();
+            assertThat(ledger.complete("k", claim.token(), java.time.Duration.ofDays(1)))
+                    .as("a repeat, answered once a commit covers it").isFalse();
+            assertThat(ledger.peek("k")).containsInstanceOf(dev.ferry.domain.idempotency.Claim.Completed.class);
+        } finally {
+            HeldFilePath.held.countDown();
+            ledger.close();
+        }
+    }
+
+    @Test
     void aSyncThatFails_breaksTheStore_soThatItIsOpenedAgainFromWhatIsOnDisk() throws Exception {
         var file = dir.resolve("synced.mv.db");
         new HeldFilePath();
