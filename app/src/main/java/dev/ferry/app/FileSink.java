@@ -134,12 +134,21 @@ final class FileSink implements Sink {
         try {
             endPartialLine(opened);
         } catch (IOException e) {
-            tailUnsure = true;
+            LOG.warn("file sink '{}': cannot end the partial last line of {} ({}); tried again before the next write",
+                    name, path, e.toString());
+            endLineFirst = true;
         }
     }
 
-    /** The file may end in part of a line (a failed write whose cut-back failed too): ended before the next write. */
-    private boolean tailUnsure;
+    /** The file ends in part of a line whose newline could not be written at open: written before the next line. */
+    private boolean endLineFirst;
+    /**
+     * Where a failed write's line begins, when cutting it back failed too (-1: none), and in which file:
+     * cut back before the next write — appended after it, the retry was glued to half a line, or, after a
+     * whole line whose force failed, written twice.
+     */
+    private long cutTo = -1;
+    private Object cutFile;
 
     /** The file the channel writes (its inode), when known: a different one at the path means it was rotated. */
     private Object fileKey;
@@ -178,9 +187,18 @@ final class FileSink implements Sink {
             long end = -1;
             try {
                 var out = channel();
-                if (tailUnsure) {
-                    endPartialLine(out);
-                    tailUnsure = false;
+                if (cutTo >= 0) {
+                    if (java.util.Objects.equals(cutFile, fileKey)) { // not when rotated away: that file keeps it
+                        out.truncate(cutTo); // fails again: nothing is written, the event waits
+                    }
+                    cutTo = -1;
+                }
+                if (endLineFirst) {
+                    var newline = ByteBuffer.wrap(new byte[] {'\n'});
+                    while (newline.hasRemaining()) {
+                        out.write(newline);
+                    }
+                    endLineFirst = false;
                 }
                 end = out.size();
                 var buffer = ByteBuffer.wrap(line);
@@ -195,8 +213,9 @@ final class FileSink implements Sink {
                 // Not on an interrupted thread (a stop's deadline, mid-write): the channel reopened would close at once
                 interrupted |= Thread.interrupted();
                 String cut = end < 0 ? "" : truncate(end);
-                if (!cut.isEmpty()) {
-                    tailUnsure = true; // part of the line may be left: the retry must not be appended to it
+                if (!cut.isEmpty() && cutTo < 0) {
+                    cutTo = end; // what is past it is this failed line (the lock keeps other writers off): cut first
+                    cutFile = fileKey;
                 }
                 failing = e + cut;
                 long now = System.nanoTime();
