@@ -14,7 +14,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicLong;
 import org.h2.mvstore.MVStoreException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,7 +37,6 @@ import org.slf4j.LoggerFactory;
 public final class MvStoreLedger implements IdempotencyLedger, GroupParking, EventJournal, AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(MvStoreLedger.class);
-    private static final long TOKEN_BLOCK = 1_000_000;
 
     private final Path file;
     /**
@@ -50,8 +48,7 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
     private final Clock clock;
     /** Commits: the group commit of completions and parks, and the others, on a thread nothing interrupts. */
     private final LedgerCommits commits;
-    private final AtomicLong tokens;
-    private volatile long tokensReserved;
+    private final LedgerTokens tokens;
     private final LedgerSweeper sweeper;
     private volatile boolean closed;
 
@@ -61,10 +58,7 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
         this.files = new LedgerFile(file, b.names, this::reopened);
         this.commits = new LedgerCommits(file, files, b.fsync, b.commitBound);
         try {
-            long reserved = files.maps().meta().getOrDefault("tokensReserved", 0L);
-            this.tokens = new AtomicLong(reserved);
-            this.tokensReserved = reserved;
-            reserveTokens(reserved + 1);
+            this.tokens = new LedgerTokens(files, commits);
         } catch (RuntimeException | Error e) { // neither the file nor the commit thread outlives a ledger never made
             commits.close();
             files.close();
@@ -104,7 +98,7 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
                     return new Claim.InProgress(key, Instant.ofEpochMilli(e.first()));
                 }
             }
-            long token = nextToken();
+            long token = tokens.next();
             String claimed = LedgerEntry.inProgress(token, leaseUntil);
             if (old == null ? m.entries().putIfAbsent(key, claimed) == null : m.entries().replace(key, old, claimed)) {
                 return new Claim.Acquired(key, token, Instant.ofEpochMilli(leaseUntil));
@@ -208,32 +202,12 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
         return file;
     }
 
-    private long nextToken() {
-        long token = tokens.incrementAndGet();
-        if (token >= tokensReserved) {
-            reserveTokens(token);
+    /** The file was opened again after a failed write: see {@link LedgerTokens#reopened}. */
+    private void reopened(LedgerFile.Maps m) {
+        var t = tokens; // null only while this ledger is being made: nothing handed out yet
+        if (t != null) {
+            t.reopened(m);
         }
-        return token;
-    }
-
-    /** Tokens are handed out from a block recorded on disk first, so they keep growing after a crash. */
-    private synchronized void reserveTokens(long needed) {
-        while (needed >= tokensReserved) {
-            long next = tokensReserved + TOKEN_BLOCK;
-            var m = files.maps();
-            m.meta().put("tokensReserved", next);
-            commits.commit(m.store(), false);
-            tokensReserved = next;
-        }
-    }
-
-    /**
-     * The file was opened again after a failed write: the reservation this process hands tokens out
-     * of is written again (the last one may not have reached the file), so tokens keep growing.
-     */
-    private synchronized void reopened(LedgerFile.Maps m) {
-        m.meta().put("tokensReserved", Math.max(tokensReserved, m.meta().getOrDefault("tokensReserved", 0L)));
-        commits.commit(m.store(), false);
     }
 
     /** Removes completed keys whose TTL ran out and claims abandoned for a day; returns how many. */
