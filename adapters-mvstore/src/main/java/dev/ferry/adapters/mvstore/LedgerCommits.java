@@ -1,14 +1,14 @@
 package dev.ferry.adapters.mvstore;
 
+import dev.ferry.domain.model.Durations;
 import dev.ferry.domain.model.FerryException;
 import java.nio.file.Path;
-import dev.ferry.domain.model.Durations;
 import java.time.Duration;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -19,7 +19,8 @@ import org.h2.mvstore.MVStore;
  * parks) share commits: one caller commits everything written so far while the others wait for it.
  * Every commit runs on a thread of its own that nothing interrupts — an interrupted thread's file
  * channel is closed under the whole store, and H2 stops waiting for a commit's write when
- * interrupted — and its caller waits for it uninterruptibly.
+ * interrupted — and its caller waits for it uninterruptibly, up to {@link #BOUND}. A commit returns
+ * once every write H2's own threads had queued is on disk (or throws what one failed with).
  */
 final class LedgerCommits {
 
