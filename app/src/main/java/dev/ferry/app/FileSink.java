@@ -120,10 +120,7 @@ final class FileSink implements Sink {
                     name, path, unreadable.toString());
             return;
         }
-        var newline = ByteBuffer.wrap(new byte[] {'\n'});
-        while (newline.hasRemaining()) {
-            opened.write(newline);
-        }
+        writeAll(opened, newline());
         opened.force(false);
         LOG.warn("file sink '{}': {} ended in a line without its newline (a write cut short); it is ended there, and the "
                 + "next event starts a line of its own", name, path);
@@ -194,17 +191,11 @@ final class FileSink implements Sink {
                     cutTo = -1;
                 }
                 if (endLineFirst) {
-                    var newline = ByteBuffer.wrap(new byte[] {'\n'});
-                    while (newline.hasRemaining()) {
-                        out.write(newline);
-                    }
+                    writeAll(out, newline());
                     endLineFirst = false;
                 }
                 end = out.size();
-                var buffer = ByteBuffer.wrap(line);
-                while (buffer.hasRemaining()) {
-                    out.write(buffer);
-                }
+                writeAll(out, ByteBuffer.wrap(line));
                 out.force(false);
                 failing = null;
                 return Outcome.done();
@@ -271,6 +262,16 @@ final class FileSink implements Sink {
             channel = opened;
         }
         return channel;
+    }
+
+    private static ByteBuffer newline() {
+        return ByteBuffer.wrap(new byte[] {'\n'});
+    }
+
+    private static void writeAll(FileChannel out, ByteBuffer bytes) throws IOException {
+        while (bytes.hasRemaining()) {
+            out.write(bytes);
+        }
     }
 
     /** Cuts the file back to {@code end}; empty when done, else what went wrong, for the reason. */
