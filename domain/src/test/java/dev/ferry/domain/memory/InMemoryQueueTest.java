@@ -73,6 +73,65 @@ class InMemoryQueueTest {
     }
 
     @Test
+    void redrive_toADeadLetterQueueThatRefuses_keepsTheMessage_andHandsOutTheRest() {
+        // removed before the dead-letter queue took it, the message was in neither queue
+        var dlq = InMemoryQueue.builder("dlq").clock(clock).build();
+        var q = InMemoryQueue.builder("q").clock(clock).deadLetterQueue(dlq, 1).build();
+        q.send("poison");
+        assertThat(poll(q, 1)).hasSize(1);
+        clock.advance(LEASE);
+        q.send("fine");
+        dlq.close();
+
+        assertThat(bodies(poll(q, 10))).as("the redrive refused, the rest handed out").containsExactly("fine");
+        assertThat(q.messages()).extracting(InMemoryQueue.Stored::body).as("kept").contains("poison");
+    }
+
+    @Test
+    void deadLetter_thatTheDeadLetterQueueRefuses_isAFailure_theMessageStays_andTheRestIsSettled() {
+        // the refusal was thrown out of settle(), the batch's later settlements not carried out
+        var dlq = InMemoryQueue.builder("dlq").clock(clock).build();
+        var q = InMemoryQueue.builder("q").clock(clock).deadLetterQueue(dlq).build();
+        q.send("poison");
+        q.send("done");
+        var got = poll(q, 2);
+        dlq.close();
+
+        var failures = q.settle(List.of(new Settlement(got.get(0), Disposition.deadLetter("bad")),
+                new Settlement(got.get(1), Disposition.ACK)));
+
+        assertThat(failures).singleElement().satisfies(f -> {
+            assertThat(f.settlement().delivery().id()).isEqualTo(got.get(0).id());
+            assertThat(f.reason()).contains("refused").contains("is closed");
+        });
+        assertThat(q.messages()).extracting(InMemoryQueue.Stored::body).containsExactly("poison");
+    }
+
+    @Test
+    void standard_refusesADeduplicationId() {
+        // SQS takes MessageDeduplicationId on FIFO queues only: a test relying on it here deduplicated what
+        // production would handle twice
+        var q = InMemoryQueue.builder("q").clock(clock).build();
+        assertThatThrownBy(() -> q.send(InMemoryQueue.Message.of("a").withDeduplicationId("d1")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("FIFO queues only");
+        assertThat(q.size()).isZero();
+    }
+
+    @Test
+    void deduplicationWindow_dropsExpiredIds_asItGoes() {
+        // expired ids were swept only once 10,000 were held, each send then walking every one of them
+        var window = new DeduplicationWindow(Duration.ofMinutes(5));
+        for (int i = 0; i < 100; i++) {
+            window.remember("d" + i, "m" + i, clock.instant());
+        }
+        clock.advance(Duration.ofMinutes(5).plusSeconds(1));
+        window.remember("later", "m-later", clock.instant());
+        assertThat(window.size()).isEqualTo(1);
+        assertThat(window.earlier("later", clock.instant())).isEqualTo("m-later");
+        assertThat(window.earlier("d0", clock.instant())).isNull();
+    }
+
+    @Test
     void fifo_deduplicatesByExplicitId_withinTheWindowOnly() {
         var q = InMemoryQueue.builder("t.fifo").clock(clock).build();
         var first = q.send(InMemoryQueue.Message.of("a", "g").withDeduplicationId("d1"));

@@ -4,8 +4,8 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 
 /**
  * SQS's deduplication window: a deduplication id sent again within it is swallowed, answered with
@@ -17,7 +17,8 @@ final class DeduplicationWindow {
     }
 
     private final Duration window;
-    private final HashMap<String, Seen> seen = new HashMap<>();
+    /** In the order remembered, which is the order their windows end (one window for all): expired ones are at the head. */
+    private final LinkedHashMap<String, Seen> seen = new LinkedHashMap<>();
 
     DeduplicationWindow(Duration window) {
         this.window = window;
@@ -29,11 +30,23 @@ final class DeduplicationWindow {
         return s != null && s.until().isAfter(now) ? s.messageId() : null;
     }
 
+    /**
+     * Remembers an id sent now. Expired ids are dropped from the head, each once: a sweep of the whole map
+     * whenever it held many made every send under the queue's lock cost the window's size.
+     */
     void remember(String deduplicationId, String messageId, Instant now) {
+        seen.remove(deduplicationId); // an expired one sent again goes to the end, with its new window
         seen.put(deduplicationId, new Seen(messageId, now.plus(window)));
-        if (seen.size() > 10_000) {
-            seen.values().removeIf(v -> !v.until().isAfter(now));
+        for (var it = seen.values().iterator(); it.hasNext(); ) {
+            if (it.next().until().isAfter(now)) {
+                break; // a clock set back leaves later ones for later: earlier() checks each one's window itself
+            }
+            it.remove();
         }
+    }
+
+    int size() {
+        return seen.size();
     }
 
     /** Content-based deduplication: the hex SHA-256 of the body. */

@@ -136,7 +136,7 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
     /**
      * Sends one message. Throws {@link IllegalArgumentException} for what SQS would refuse: a FIFO
      * message without a group id, or without a dedup id where content-based dedup is off; a
-     * per-message delay on a FIFO queue.
+     * per-message delay on a FIFO queue; a dedup id on a standard queue (which does not deduplicate).
      */
     public SendResult send(Message message) {
         Objects.requireNonNull(message, "message");
@@ -160,6 +160,9 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
                 throw new IllegalArgumentException("queue '" + name + "' is FIFO without content-based deduplication "
                         + "but the message has no MessageDeduplicationId");
             }
+        } else if (dedupId != null) {
+            throw new IllegalArgumentException("queue '" + name + "' is a standard queue: MessageDeduplicationId is for "
+                    + "FIFO queues only (a standard queue does not deduplicate; was '" + dedupId + "')");
         } else if (message.delay().isNegative() || message.delay().compareTo(Duration.ofMinutes(15)) > 0) {
             throw new IllegalArgumentException("message delay must be between 0 and 15 minutes, was " + message.delay());
         }

@@ -69,8 +69,7 @@ final class MessageStore {
                 if (toDeadLetter == null) {
                     toDeadLetter = new ArrayList<>();
                 }
-                toDeadLetter.add(m);
-                it.remove();
+                toDeadLetter.add(m); // removed once the dead-letter queue took it, below
                 continue;
             }
             m.receiveCount++;
@@ -82,7 +81,10 @@ final class MessageStore {
         }
         if (toDeadLetter != null) {
             for (var m : toDeadLetter) {
-                deadLetter.accept(m, "exceeded maxReceiveCount " + maxReceiveCount + " of queue '" + name + "'");
+                // a dead-letter queue that refuses (closed) leaves the message here, not handed out, for the next receive
+                if (moveToDeadLetter(m, "exceeded maxReceiveCount " + maxReceiveCount + " of queue '" + name + "'") == null) {
+                    messages.remove(m.id);
+                }
             }
         }
         return batch;
@@ -108,7 +110,10 @@ final class MessageStore {
                     return "queue '" + name + "' has no dead-letter queue; message " + m.id + " stays (reason was: "
                             + d.reason() + ")";
                 }
-                deadLetter.accept(m, d.reason());
+                var refused = moveToDeadLetter(m, d.reason());
+                if (refused != null) {
+                    return "the dead-letter queue of '" + name + "' refused message " + m.id + ", which stays: " + refused;
+                }
                 messages.remove(m.id);
             }
             case Disposition.Redeliver r -> {
@@ -125,6 +130,20 @@ final class MessageStore {
             }
         }
         return null;
+    }
+
+    /**
+     * Sends a message to the dead-letter queue; what it refused with, or null once it holds the message.
+     * Removed only after that, as SQS's redrive and the {@code Acknowledger} contract have it: never in
+     * neither queue.
+     */
+    private String moveToDeadLetter(StoredMessage m, String reason) {
+        try {
+            deadLetter.accept(m, reason);
+            return null;
+        } catch (RuntimeException e) {
+            return String.valueOf(e.getMessage());
+        }
     }
 
     /** Extends a delivery's lease to {@code now + lease}; false when its receipt is stale or its lease ran out. */
