@@ -18,7 +18,7 @@ final class Concurrently {
      */
     static void together(int threads, LedgerContract.PerThread body) throws Exception {
         var start = new CountDownLatch(1);
-        var pool = Executors.newFixedThreadPool(threads);
+        var pool = pool(threads);
         try {
             var runs = new ArrayList<Future<?>>();
             for (int t = 0; t < threads; t++) {
@@ -36,5 +36,43 @@ final class Concurrently {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /**
+     * A pool of {@code threads} daemon threads: one still stuck in the code under test when its test gave up
+     * neither hangs the suite's end nor keeps the JVM alive. Shut it down with {@code shutdownNow}, never
+     * {@code close} (which waits for every task, without a bound).
+     */
+    static java.util.concurrent.ExecutorService pool(int threads) {
+        return Executors.newFixedThreadPool(threads, Concurrently::daemon);
+    }
+
+    /** {@code body}'s answer, run on a daemon thread of its own; fails when it takes longer than {@code limit}. */
+    static <T> T within(java.time.Duration limit, String what, java.util.concurrent.Callable<T> body) {
+        var pool = pool(1);
+        try {
+            return pool.submit(body).get(limit.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new AssertionError(what + " did not return within " + limit, e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(what + " was interrupted", e);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static Thread daemon(Runnable r) {
+        var t = new Thread(r, "ferry-contract");
+        t.setDaemon(true);
+        return t;
     }
 }

@@ -7,13 +7,8 @@ import dev.ferry.domain.idempotency.Claim;
 import dev.ferry.domain.idempotency.IdempotencyLedger;
 import dev.ferry.domain.testing.MutableClock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -265,29 +260,38 @@ public abstract class LedgerContract {
 
     @Test
     void concurrentClaims_ofOneKey_exactlyOneWins() throws Exception {
+        assertThat(acquiredAtOnce(key(), 8)).isEqualTo(1);
+    }
+
+    @Test
+    void concurrentClaims_ofAnExpiredLease_exactlyOneWins() throws Exception {
+        // a re-claim read, then written, without a condition on what was read: two workers both take over
         var key = key();
-        int threads = 8;
-        var start = new CountDownLatch(1);
-        var pool = Executors.newFixedThreadPool(threads);
-        try {
-            var tasks = new ArrayList<java.util.concurrent.Future<Claim>>();
-            for (int i = 0; i < threads; i++) {
-                Callable<Claim> task = () -> {
-                    start.await();
-                    return ledger.claim(key, LEASE);
-                };
-                tasks.add(pool.submit(task));
+        ledger.claim(key, LEASE);
+        clock.advance(LEASE.plusSeconds(1));
+        assertThat(acquiredAtOnce(key, 8)).isEqualTo(1);
+    }
+
+    @Test
+    void extend_afterComplete_isRefused_andTheKeyStaysCompleted() {
+        // the listener's lease keeper extends on a thread of its own, so an extension can land just after the
+        // completion: a ledger that checks only the token would turn the completion back into a lease
+        var key = key();
+        var a = (Claim.Acquired) ledger.claim(key, LEASE);
+        assertThat(ledger.complete(key, a.token(), TTL)).isTrue();
+        assertThat(ledger.extend(key, a.token(), LEASE)).as("extension after the completion").isFalse();
+        clock.advance(LEASE.plusSeconds(1));
+        assertThat(ledger.claim(key, LEASE)).as("a lease past, the completion kept").isInstanceOf(Claim.Completed.class);
+    }
+
+    /** How many of {@code threads} claims of {@code key}, made at once, acquired it. */
+    private int acquiredAtOnce(String key, int threads) throws Exception {
+        var acquired = new java.util.concurrent.atomic.AtomicInteger();
+        together(threads, thread -> {
+            if (ledger.claim(key, LEASE) instanceof Claim.Acquired) {
+                acquired.incrementAndGet();
             }
-            start.countDown();
-            int acquired = 0;
-            for (var t : tasks) {
-                if (t.get(30, TimeUnit.SECONDS) instanceof Claim.Acquired) {
-                    acquired++;
-                }
-            }
-            assertThat(acquired).isEqualTo(1);
-        } finally {
-            pool.shutdownNow();
-        }
+        });
+        return acquired.get();
     }
 }

@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -63,7 +62,8 @@ public abstract class SinkContract {
     void publish_fromManyThreads_deliversEveryEventOnce() throws Exception {
         var f = fixture();
         var futures = new ArrayList<CompletableFuture<Outcome>>();
-        try (var pool = Executors.newFixedThreadPool(8)) {
+        var pool = Concurrently.pool(8); // not closed: close() waits for a publish that hangs, without a bound
+        try {
             for (int i = 0; i < 40; i++) {
                 int n = i;
                 futures.add(CompletableFuture.supplyAsync(() -> f.sink().publish(event("c-" + n, "{\"n\":" + n + "}")), pool));
@@ -71,6 +71,8 @@ public abstract class SinkContract {
             for (var future : futures) {
                 assertThat(future.get(30, TimeUnit.SECONDS)).isEqualTo(Outcome.done());
             }
+        } finally {
+            pool.shutdownNow();
         }
         var received = f.received(40);
         assertThat(received).hasSize(40).doesNotHaveDuplicates();
