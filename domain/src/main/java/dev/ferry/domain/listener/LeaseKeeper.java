@@ -131,7 +131,7 @@ final class LeaseKeeper {
             extendClaims(item);
         }
         counters.leaseExtensions.add(extended);
-        observer.leasesExtended(extended);
+        tell(extended);
         if (!notExtended.isEmpty()) {
             LOG.log(Level.WARNING, "{0} lease(s) of ''{1}'' could not be extended; those messages may be handled twice "
                     + "(the ledger drops the duplicate)", notExtended.size(), name);
@@ -176,6 +176,45 @@ final class LeaseKeeper {
                 extending.remove(claim);
             }
         }
+    }
+
+    /** Extensions not yet told to the observer. */
+    private final java.util.concurrent.atomic.AtomicLong untold = new java.util.concurrent.atomic.AtomicLong();
+    /** Whether a thread is telling the observer now. */
+    private final java.util.concurrent.atomic.AtomicBoolean telling = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /**
+     * Tells the observer of {@code extended} extensions on a virtual thread, one at a time: an observer
+     * that blocks (a metrics push to a server that hangs) must not hold this thread, the only one that
+     * keeps every lease. What gathers while it blocks is told in one call when it answers.
+     */
+    private void tell(int extended) {
+        if (extended == 0) {
+            return;
+        }
+        untold.addAndGet(extended);
+        if (!telling.compareAndSet(false, true)) {
+            return; // the telling thread under way takes it
+        }
+        try {
+            Thread.ofVirtual().name("ferry-" + name + "-lease-observer").start(this::tellAll);
+        } catch (Throwable e) { // no thread to be had: told next round
+            telling.set(false);
+        }
+    }
+
+    private void tellAll() {
+        do {
+            try {
+                for (long n; (n = untold.getAndSet(0)) > 0; ) {
+                    observer.leasesExtended((int) Math.min(n, Integer.MAX_VALUE));
+                }
+            } catch (Throwable e) { // the observer is guarded; anything else still lets a later round tell
+                LOG.log(Level.DEBUG, "telling the observer of lease extensions failed", e);
+            } finally {
+                telling.set(false);
+            }
+        } while (untold.get() > 0 && telling.compareAndSet(false, true)); // added after the last look: told here
     }
 
     /** Claims whose extension is under way. */

@@ -59,4 +59,51 @@ class SlowLedgerLeaseTest {
             listener.stop();
         }
     }
+
+    @Test
+    void anObserverThatBlocksWhenToldOfExtensions_doesNotHoldBackTheLeaseKeeper() {
+        // told on the lease keeper's own thread, a plugin's observer that blocked (a metrics push to a server
+        // that hangs) stopped every extension after the first: each message came back and ran again
+        var queue = InMemoryQueue.standard("slow-observer");
+        var release = new java.util.concurrent.CountDownLatch(1);
+        var told = new AtomicInteger();
+        var observer = new ListenerObserver() {
+            @Override
+            public void leasesExtended(int count) {
+                told.addAndGet(count);
+                try {
+                    release.await(60, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+        Handler slow = (event, delivery) -> {
+            runs.computeIfAbsent(event.key(), k -> new AtomicInteger()).incrementAndGet();
+            try {
+                Thread.sleep(5_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return Outcome.done();
+        };
+        var listener = Listener.builder(queue, queue, new LineDecoder(), slow).observer(observer)
+                .config(ListenerTest.fast().lease(Duration.ofSeconds(2)).concurrency(4).build()).build().start();
+        try {
+            queue.send("a");
+            queue.send("b");
+            assertThat(Await.until(Duration.ofSeconds(30), () -> queue.size() == 0 && queue.inFlightCount() == 0))
+                    .as(listener.stats().line()).isTrue();
+            assertThat(runs).as("each run once: the messages never came back").containsOnlyKeys("a", "b")
+                    .allSatisfy((key, count) -> assertThat(count.get()).as(key).isEqualTo(1));
+            release.countDown();
+            assertThat(Await.until(Duration.ofSeconds(10), () -> told.get() == listener.stats().leaseExtensions()))
+                    .as("every extension told once the observer answers: " + told.get() + " of "
+                            + listener.stats().leaseExtensions()).isTrue();
+        } finally {
+            release.countDown();
+            listener.stop();
+        }
+    }
 }
