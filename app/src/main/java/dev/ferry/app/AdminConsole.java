@@ -149,10 +149,10 @@ final class AdminConsole implements HttpHandler {
             m.put("in_flight", stats.inFlight());
             m.put("held", stats.held());
             m.put("last_receive", stats.lastReceive() == null ? null : stats.lastReceive().toString());
-            var age = registry.find("ferry.event.age").tag("source", name).timer();
+            var age = registry.find("ferry.event.age").tag("source", name).summary(); // in seconds
             m.put("event_age_mean_s", age == null ? null : recentAge.computeIfAbsent(name, n -> new RecentMean())
-                    .of(age.count(), age.totalTime(TimeUnit.SECONDS)));
-            m.put("event_age_max_s", age == null || age.count() == 0 ? null : age.max(TimeUnit.SECONDS));
+                    .of(age.count(), age.totalAmount()));
+            m.put("event_age_max_s", age == null || age.count() == 0 ? null : age.max());
             var lag = registry.find("ferry.kafka.consumer.lag").tag("source", name).gauge();
             m.put("lag", lag == null ? null : (long) lag.value());
             sourceList.add(m);

@@ -51,6 +51,9 @@ public final class FerryMetrics implements MeterBinder, ListenerObserver {
     /** Event age and time in Ferry: from a millisecond to a day. */
     private static final Duration MIN = Duration.ofMillis(1);
     private static final Duration MAX = Duration.ofDays(1);
+    /** Event age's histogram buckets, in seconds. */
+    private static final double[] AGE_BUCKETS = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300,
+        600, 1_800, 3_600, 7_200, 21_600, 86_400, 604_800};
     /** Receipts remembered until their settlement; beyond this (deliveries never settled here) the oldest are let go. */
     private static final int MAX_TRACKED = 200_000;
 
@@ -60,7 +63,7 @@ public final class FerryMetrics implements MeterBinder, ListenerObserver {
     private final Map<String, Long> receivedAt = new ConcurrentHashMap<>();
     private volatile Meters meters;
 
-    private record Meters(Timer done, Timer retry, Timer throttled, Timer rejected, Timer age, Timer inFerry,
+    private record Meters(Timer done, Timer retry, Timer throttled, Timer rejected, DistributionSummary age, Timer inFerry,
                           Map<String, Counter> deadLetters) {
     }
 
@@ -98,8 +101,11 @@ public final class FerryMetrics implements MeterBinder, ListenerObserver {
         counter(registry, "ferry.settle.failures", "settlements the transport refused (e.g. a stale receipt)",
                 ListenerStats::settleFailures);
         replace(registry, "ferry.messages.in.flight");
+        // held strongly by the registry: the function counters above hold the same reference weakly (Micrometer's
+        // way), and a binder nobody kept (bound, not made the listener's observer) let them read NaN after a GC
         Gauge.builder("ferry.messages.in.flight", listener, l -> l.get() == null ? 0 : l.get().stats().inFlight())
-                .description("messages received, not yet settled").tag("source", source).register(registry);
+                .description("messages received, not yet settled").tag("source", source).strongReference(true)
+                .register(registry);
         var deadLetters = new ConcurrentHashMap<String, Counter>();
         for (String reason : new String[] {"rejected", "malformed", "retries_exhausted", "receive_limit", "unmatched", "parked"}) {
             deadLetters.put(reason, Counter.builder("ferry.messages.dead.lettered").description("messages dead-lettered, by reason")
@@ -107,7 +113,7 @@ public final class FerryMetrics implements MeterBinder, ListenerObserver {
         }
         meters = new Meters(handler(registry, "done"), handler(registry, "retry"), handler(registry, "throttled"),
                 handler(registry, "rejected"),
-                seconds(registry, "ferry.event.age", "now minus the event's own time, when it is handled"),
+                age(registry),
                 seconds(registry, "ferry.message.time.in.ferry", "from a message's receipt to its settlement"),
                 deadLetters);
     }
@@ -141,6 +147,17 @@ public final class FerryMetrics implements MeterBinder, ListenerObserver {
                 .minimumExpectedValue(MIN).maximumExpectedValue(MAX).register(registry);
     }
 
+    /**
+     * Event age, in seconds: a summary, not a timer — a Prometheus timer sums nanoseconds in a {@code long},
+     * 292 years in all, which six events dated at the epoch (or a week of minute-old ones at 250 a second)
+     * wrap negative for good. Its buckets are named, from 5 ms to a week.
+     */
+    private DistributionSummary age(MeterRegistry registry) {
+        return DistributionSummary.builder("ferry.event.age").baseUnit("seconds")
+                .description("now minus the event's own time, when it is handled").tag("source", source)
+                .serviceLevelObjectives(AGE_BUCKETS).register(registry);
+    }
+
     @Override
     public void received(Delivery delivery) {
         if (receivedAt.size() >= MAX_TRACKED) {
@@ -164,7 +181,7 @@ public final class FerryMetrics implements MeterBinder, ListenerObserver {
         if (event.time() != null) {
             long age = clock.millis() - event.time().toEpochMilli();
             if (age >= 0) {
-                m.age().record(age, TimeUnit.MILLISECONDS);
+                m.age().record(age / 1_000.0);
             }
         }
     }

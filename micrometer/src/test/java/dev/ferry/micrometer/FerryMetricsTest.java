@@ -53,9 +53,9 @@ class FerryMetricsTest {
             assertThat(registry.get("ferry.messages.dead.lettered").tag("reason", "malformed").counter().count()).isZero();
             assertThat(registry.get("ferry.handler").tag("outcome", "done").timer().count()).isEqualTo(2);
             assertThat(registry.get("ferry.handler").tag("outcome", "rejected").timer().count()).isEqualTo(1);
-            var age = registry.get("ferry.event.age").timer();
+            var age = registry.get("ferry.event.age").summary();
             assertThat(age.count()).isEqualTo(3);
-            assertThat(age.max(TimeUnit.SECONDS)).isBetween(59.0, 120.0);
+            assertThat(age.max()).isBetween(59.0, 120.0);
             assertThat(registry.get("ferry.message.time.in.ferry").timer().count()).isEqualTo(3);
             assertThat(registry.get("ferry.messages.in.flight").gauge().value()).isZero();
         } finally {
@@ -104,5 +104,55 @@ class FerryMetricsTest {
         assertThat(FerryMetrics.reasonClass("no route matches event type 'x' (event k)")).isEqualTo("unmatched");
         assertThat(FerryMetrics.reasonClass("not an order")).isEqualTo("rejected");
         assertThat(FerryMetrics.reasonClass(null)).isEqualTo("rejected");
+    }
+
+    @Test // a review: the age was a timer, whose Prometheus sum is a long of nanoseconds — 292 years in all
+    void eventAges_summingPast292Years_keepAPositiveSum_onThePrometheusRegistry() {
+        // six events dated at the epoch (a Kafka record's timestamp of -1 read as time, a zero time from Go): the
+        // sum wrapped negative for good, read by Prometheus as a counter reset, and the console's mean with it
+        var registry = new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
+                io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
+        var now = Instant.parse("2026-12-02T00:00:00Z");
+        var metrics = new FerryMetrics("old", java.time.Clock.fixed(now, java.time.ZoneOffset.UTC));
+        metrics.bindTo(registry);
+        var event = new Event("e", "t", Instant.EPOCH, null, new byte[0], Map.of());
+        for (int i = 0; i < 6; i++) {
+            metrics.handled(event, Outcome.done(), 1_000);
+        }
+        var age = registry.get("ferry.event.age").summary();
+        assertThat(age.count()).isEqualTo(6);
+        assertThat(age.totalAmount()).isCloseTo(6.0 * now.getEpochSecond(), org.assertj.core.data.Percentage.withPercentage(0.01));
+        assertThat(registry.scrape()).contains("ferry_event_age_seconds_count{source=\"old\"} 6")
+                .doesNotContain("ferry_event_age_seconds_sum{source=\"old\"} -");
+    }
+
+    @Test // a review: the meters hold what they read weakly, and only the binder held it
+    void aBinderBoundAndNotKept_goesOnCounting_afterACollection() throws Exception {
+        var registry = new SimpleMeterRegistry();
+        var queue = InMemoryQueue.standard("kept");
+        Decoder decoder = delivery -> new Decoded.Events(List.of(new Event(delivery.id(), "t", Instant.now(), null,
+                delivery.body(), Map.of())));
+        var listener = Listener.builder(queue, queue, decoder, (event, delivery) -> Outcome.done()).build();
+        var canary = bindAndDrop(registry, listener);
+        for (int i = 0; i < 50 && canary.get() != null; i++) {
+            System.gc();
+            Thread.sleep(20);
+        }
+        assertThat(canary.get()).as("the binder collected").isNull();
+        listener.start();
+        try {
+            queue.send("one");
+            assertThat(Await.until(Duration.ofSeconds(10), () -> listener.stats().acked() == 1)).isTrue();
+            assertThat(registry.get("ferry.messages.received").tag("source", "kept").functionCounter().count()).isEqualTo(1.0);
+            assertThat(registry.get("ferry.messages.in.flight").tag("source", "kept").gauge().value()).isZero();
+        } finally {
+            listener.stop();
+        }
+    }
+
+    private static java.lang.ref.WeakReference<FerryMetrics> bindAndDrop(SimpleMeterRegistry registry, Listener listener) {
+        var metrics = new FerryMetrics("kept").watch(listener);
+        metrics.bindTo(registry);
+        return new java.lang.ref.WeakReference<>(metrics);
     }
 }
