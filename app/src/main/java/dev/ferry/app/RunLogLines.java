@@ -56,7 +56,7 @@ final class RunLogLines {
                 for (var o : new ListenerObserver[] {a, b}) {
                     try {
                         call.accept(o);
-                    } catch (RuntimeException e) {
+                    } catch (Throwable e) { // an Error too: the other observer (metrics, dead-letter samples) is still told
                         LOG.debug("a listener observer threw; ignored", e);
                     }
                 }

@@ -105,6 +105,9 @@ public final class Tracing {
         if (deliveries != null && !deliveries.isEmpty()) {
             var builder = receiveSpan(source, system, start).setAttribute("messaging.batch.message_count", deliveries.size());
             for (var delivery : deliveries) {
+                if (delivery == null) {
+                    continue; // the listener gives the poll's others back and says so: a span must not turn it into a failed poll
+                }
                 var context = Span.fromContext(extract(delivery.attributes())).getSpanContext();
                 if (context.isValid()) {
                     builder.addLink(context);
