@@ -38,6 +38,13 @@ public final class GroupParker {
 
     /** The longest reason kept with a parked group (the rest is cut: a store's items are bounded). */
     static final int MAX_REASON = 2_000;
+    /**
+     * The longest event key kept whole as a group's head, in chars. A longer one is kept as its start and a
+     * hash of the whole: the sender's key went whole into the stored group (DynamoDB refuses an item over
+     * 400 KB, and the group stayed stuck behind a ledger "failure" for ever) and into every dead letter's
+     * reason, which transports cut (SQS at 4,000 chars), so the head was then no longer recognised.
+     */
+    public static final int MAX_HEAD = 512;
 
     private static final int MAX_TRIES = 64;
 
@@ -78,6 +85,26 @@ public final class GroupParker {
     /** Every parked group. */
     public List<ParkedGroup> all() {
         return store.parkedGroups();
+    }
+
+    /** The head kept for event key {@code key}: itself, or when longer than {@link #MAX_HEAD}, its start and a hash. */
+    public static String headOf(String key) {
+        if (key.length() <= MAX_HEAD) {
+            return key;
+        }
+        int end = Character.isHighSurrogate(key.charAt(MAX_HEAD - 1)) ? MAX_HEAD - 1 : MAX_HEAD;
+        var units = new byte[key.length() * 2]; // UTF-16 code units: half a surrogate pair is hashed as itself
+        for (int i = 0; i < key.length(); i++) {
+            units[2 * i] = (byte) (key.charAt(i) >> 8);
+            units[2 * i + 1] = (byte) key.charAt(i);
+        }
+        try {
+            var digest = java.security.MessageDigest.getInstance("SHA-256").digest(units);
+            return key.substring(0, end) + "… (" + key.length() + " chars, sha256 "
+                    + java.util.HexFormat.of().formatHex(digest, 0, 8) + ")";
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
     }
 
     /** The dead-letter reason of a message that waits behind {@code parked}'s head. */
@@ -157,14 +184,15 @@ public final class GroupParker {
     public ParkedGroup park(String source, String group, String key, String messageId, String reason, String releaseToken,
                             boolean behind) {
         String kept = reason.length() > MAX_REASON ? reason.substring(0, MAX_REASON) + "…" : reason;
+        String head = headOf(key);
         Instant now = clock.instant();
         return update(source, group, current -> {
             if (current == null) {
                 return behind ? null
-                        : new ParkedGroup(source, group, key, messageId, kept, now, now, 1, 0, null, 0, 0, false, 1);
+                        : new ParkedGroup(source, group, head, messageId, kept, now, now, 1, 0, null, 0, 0, false, 1);
             }
             if (!behind && current.passes(releaseToken)) { // a released message failed again: the group now waits behind it
-                return current.next(key, messageId, kept, now, current.parked() + 1, current.moved(), null, 0, 0, false);
+                return current.next(head, messageId, kept, now, current.parked() + 1, current.moved(), null, 0, 0, false);
             }
             // behind the head; a release that was closing has to move this one too, so it is not done
             return current.next(current.head(), current.headMessageId(), current.reason(), now, current.parked() + 1,

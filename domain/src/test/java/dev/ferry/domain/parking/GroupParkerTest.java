@@ -278,6 +278,23 @@ class GroupParkerTest {
     }
 
     @Test
+    void dropTheHead_ofAHugeKey_namedByTheWholeKeyOrByTheHeadAsListed() throws Exception {
+        String huge = "k".repeat(100_000);
+        parker.park("s", "H", huge, "m-1", "fails", null, false);
+        var listed = parker.parked("s", "H").orElseThrow().head();
+        assertThat(listed).hasSizeLessThan(GroupParker.MAX_HEAD + 100);
+        for (String named : new String[] {huge, listed}) {
+            var skipped = new java.util.concurrent.atomic.AtomicBoolean();
+            parker.release("s", "H", true, named, (p, t, skip) -> {
+                skipped.set(skip);
+                return new GroupParker.Moved(0, 0);
+            }, Duration.ofMillis(100));
+            assertThat(skipped).as(named.length() + " chars").isTrue();
+            parker.park("s", "H", huge, "m-1", "fails", null, false);
+        }
+    }
+
+    @Test
     void releaseValues_roundTrip_andNonsenseIsNoPass() {
         assertThat(GroupParker.pass(GroupParker.releaseValue("t-1", 7))).isEqualTo(new GroupParker.Pass("t-1", 7));
         assertThat(GroupParker.pass("t-1")).isNull();

@@ -87,4 +87,20 @@ public abstract class GroupParkingContract {
         assertThat(state.parked()).isEqualTo(threads * each);
         assertThat(List.of(state.version())).allMatch(v -> v == threads * each);
     }
+
+    @Test
+    void aGroupParkedAtAHugeEventKey_isStored_withAHeadThatStillTellsItsKeyApart() {
+        // 140,000 CJK characters (420 KB in UTF-8) as the event key: a store with an item limit (DynamoDB: 400 KB)
+        // refused the group, and the message was held as if the ledger were down, for ever
+        var parker = new GroupParker(store, clock);
+        String huge = "鍵".repeat(140_000);
+        var parked = parker.park(source, "L", huge, "m-1", "fails", null, false);
+
+        var stored = store.parkedGroup(source, "L").orElseThrow();
+        assertThat(stored).isEqualTo(parked);
+        assertThat(stored.head().length()).isLessThan(GroupParker.MAX_HEAD + 100);
+        assertThat(stored.head()).startsWith("鍵".repeat(100)).isEqualTo(GroupParker.headOf(huge));
+        assertThat(GroupParker.isHead(GroupParker.at(stored), stored)).isTrue();
+        assertThat(GroupParker.headOf(huge + "x")).as("another long key, another head").isNotEqualTo(stored.head());
+    }
 }
