@@ -290,8 +290,23 @@ final class Settler {
         pending.wake();
     }
 
-    /** Sends everything still queued, on the calling thread. */
+    /**
+     * Sends everything still queued, on the calling thread — with its interrupt set aside meanwhile: after
+     * the stop this runs on a worker the stop interrupted (a handler's or observer's settlement that ended
+     * late), whose wait for the send lock gave up at once, and the settlement with it.
+     */
     void flush() {
+        boolean interrupted = Thread.interrupted();
+        try {
+            flushNow();
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void flushNow() {
         var batch = new ArrayList<SettlementQueue.Queued>();
         while (drain(batch, BATCH) > 0) {
             if (closed) {
