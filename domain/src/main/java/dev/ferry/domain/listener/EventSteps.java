@@ -5,6 +5,7 @@ import dev.ferry.domain.idempotency.Claim;
 import dev.ferry.domain.model.Event;
 import dev.ferry.domain.retry.FailureDecision;
 import dev.ferry.domain.retry.FailureDecision.Setback;
+import dev.ferry.domain.model.Durations;
 import java.time.Duration;
 
 /**
@@ -33,10 +34,12 @@ final class EventSteps {
         String key = s.ledger() == null ? null : keys.of(item, event);
         if (s.ledger() != null) {
             Claim answer;
+            var lease = remainingLease(item);
+            long asked = System.nanoTime();
             try {
                 // the claim ends when the message's visibility does, never later: a crashed worker's
                 // claim is free again by the time its message is handed to someone else (#8)
-                answer = s.ledger().claim(key, remainingLease(item));
+                answer = s.ledger().claim(key, lease);
                 if (answer == null) {
                     throw new NullPointerException("the ledger returned no claim for " + key);
                 }
@@ -58,6 +61,13 @@ final class EventSteps {
                 }
                 case Claim.Acquired a -> {
                     claim = new InFlight.HeldClaim(key, a.token());
+                    if (lease.compareTo(CHECKED_CLAIM) >= 0 && System.nanoTime() - asked >= Durations.nanos(lease)) {
+                        // its lease ran out while the ledger answered (throttled, its retries, a disk that hung): another
+                        // instance may hold the key by now, and the lease keeper's extension would be refused — run on,
+                        // the event could be handled twice. Let go and asked again shortly
+                        ledger.release(claim);
+                        return new FailureDecision.ClaimedElsewhere(FailureDecision.CLAIM_RECHECK);
+                    }
                     item.claim = claim;
                 }
             }
@@ -123,6 +133,9 @@ final class EventSteps {
 
 
     /** What is left of the item's visibility lease, at least a millisecond. */
+    /** Claims asked for at least this long are checked for a lease that ran out while the ledger answered. */
+    private static final Duration CHECKED_CLAIM = Duration.ofMillis(100);
+
     private Duration remainingLease(InFlight item) {
         var left = Duration.between(s.clock().instant(), item.leaseUntil);
         if (left.compareTo(Duration.ofMillis(1)) < 0) {

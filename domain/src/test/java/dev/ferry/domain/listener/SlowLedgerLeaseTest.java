@@ -106,4 +106,42 @@ class SlowLedgerLeaseTest {
             listener.stop();
         }
     }
+
+    @Test
+    void aClaimThatAnswersAfterItsLeaseRanOut_isNotRunOn_whileADuplicateTakesTheKey() {
+        // a duplicate of one event (two messages, one key): the first claim answered Acquired 2.5 s late, its 2 s lease
+        // over; the duplicate had taken the key meanwhile and run, and the first ran as well
+        var queue = InMemoryQueue.standard("slow-claim");
+        var first = new java.util.concurrent.atomic.AtomicBoolean(true);
+        var ledger = new ForwardingLedger(InMemoryLedger.create()) {
+            @Override
+            public dev.ferry.domain.idempotency.Claim claim(String key, Duration lease) {
+                var answer = super.claim(key, lease);
+                if (first.getAndSet(false)) {
+                    try {
+                        Thread.sleep(lease.toMillis() + 500);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                return answer;
+            }
+        };
+        var runs = new AtomicInteger();
+        Handler counting = (event, delivery) -> {
+            runs.incrementAndGet();
+            return Outcome.done();
+        };
+        var listener = Listener.builder(queue, queue, new LineDecoder(), counting).ledger(ledger)
+                .config(ListenerTest.fast().lease(Duration.ofSeconds(2)).concurrency(4).build()).build().start();
+        try {
+            queue.send("a");
+            queue.send("a");
+            assertThat(Await.until(Duration.ofSeconds(30), () -> queue.size() == 0 && queue.inFlightCount() == 0))
+                    .as(listener.stats().line()).isTrue();
+            assertThat(runs.get()).as("the event handled once: " + listener.stats().line()).isEqualTo(1);
+        } finally {
+            listener.stop();
+        }
+    }
 }
