@@ -224,6 +224,35 @@ class GroupParkerTest {
         }
     }
 
+    @Test // a review: DynamoDB answers transactions on one item at once with TransactionConflict, for some milliseconds
+    void aParkThatMeetsConflictsForAWhile_waitsThemOut_insteadOfFailingAfter64SpinningTries() {
+        var busyUntil = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(30);
+        var conflicts = new java.util.concurrent.atomic.AtomicInteger();
+        var busy = new GroupParking() {
+            @Override
+            public java.util.Optional<ParkedGroup> parkedGroup(String source, String group) {
+                return ledger.parkedGroup(source, group);
+            }
+
+            @Override
+            public boolean replaceParkedGroup(ParkedGroup expected, ParkedGroup next) {
+                if (System.nanoTime() - busyUntil < 0) {
+                    conflicts.incrementAndGet();
+                    return false; // another instance's transaction on the shared index item
+                }
+                return ledger.replaceParkedGroup(expected, next);
+            }
+
+            @Override
+            public java.util.List<ParkedGroup> parkedGroups() {
+                return ledger.parkedGroups();
+            }
+        };
+        var parked = new GroupParker(busy, clock).park("s", "C", "c1", "m-1", "fails", null, false);
+        assertThat(parked.head()).isEqualTo("c1");
+        assertThat(conflicts.get()).as("tries spent in the conflicts").isBetween(1, 40);
+    }
+
     @Test
     void aStoreFailingAsAMoveIsRecorded_isAskedAgain_andAWriteThatLandedIsNotCountedTwice() throws Exception {
         // the move cannot be undone: its count lost (the store down for a moment), the group stayed parked for good
