@@ -178,17 +178,22 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
             return IdempotencyLedger.super.claimAll(keys, lease);
         }
         var futures = new ArrayList<CompletableFuture<Claim>>(keys.size());
+        Throwable failed = null;
         for (var key : keys) {
-            futures.add(CompletableFuture.supplyAsync(() -> claim(key, lease), parallel));
+            try {
+                futures.add(CompletableFuture.supplyAsync(() -> claim(key, lease), parallel));
+            } catch (RuntimeException e) { // closed meanwhile: those sent are still waited for, and released
+                failed = new FerryException("DynamoDB ledger '" + table + "' could not send its claims: " + e, e, true);
+                break;
+            }
         }
         var claims = new ArrayList<Claim>(keys.size());
-        RuntimeException failed = null;
         for (var f : futures) { // every answer waited for: a claim acquired beside a failed one is released
             try {
                 claims.add(f.join());
             } catch (CompletionException e) {
                 if (failed == null) {
-                    failed = e.getCause() instanceof RuntimeException re ? re : e;
+                    failed = e.getCause() != null ? e.getCause() : e;
                 }
             }
         }
@@ -202,7 +207,14 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
                     }
                 }
             }
-            throw failed;
+            // what the claim threw, as a claim of one key throws it (not wrapped: an Error stays an Error)
+            if (failed instanceof RuntimeException r) {
+                throw r;
+            }
+            if (failed instanceof Error e) {
+                throw e;
+            }
+            throw new FerryException("DynamoDB ledger '" + table + "': a claim failed: " + failed, failed, true);
         }
         return claims;
     }
