@@ -35,6 +35,7 @@ final class EventSteps {
         if (s.ledger() != null) {
             Claim answer;
             var lease = remainingLease(item);
+            var leaseBefore = item.leaseUntil;
             long asked = System.nanoTime();
             try {
                 // the claim ends when the message's visibility does, never later: a crashed worker's
@@ -45,6 +46,17 @@ final class EventSteps {
                 }
             } catch (Throwable e) {
                 return ledger.storeFailed(item, "claim", e);
+            }
+            long took = System.nanoTime() - asked;
+            if (answer instanceof Claim.Acquired late && lease.compareTo(CHECKED_CLAIM) >= 0 && took >= Durations.nanos(lease)) {
+                // its lease ran out while the ledger answered (throttled, its retries, a disk that hung): another instance
+                // may hold the key by now, and the lease keeper's extension would be refused — run on, the event could be
+                // handled twice. Let go, and a failure of the ledger's (counted, on the health check): one slower than
+                // every lease holds the message as an outage does, never runs it on a claim already over
+                ledger.release(new InFlight.HeldClaim(key, late.token()));
+                return ledger.storeFailed(item, "claim", new dev.ferry.domain.model.FerryException("the ledger answered after "
+                        + "the claim's lease of " + Durations.text(lease) + " ran out (it took "
+                        + Durations.text(Duration.ofNanos(took)) + ")", true));
             }
             ledger.worked(item);
             switch (answer) {
@@ -61,12 +73,11 @@ final class EventSteps {
                 }
                 case Claim.Acquired a -> {
                     claim = new InFlight.HeldClaim(key, a.token());
-                    if (lease.compareTo(CHECKED_CLAIM) >= 0 && System.nanoTime() - asked >= Durations.nanos(lease)) {
-                        // its lease ran out while the ledger answered (throttled, its retries, a disk that hung): another
-                        // instance may hold the key by now, and the lease keeper's extension would be refused — run on,
-                        // the event could be handled twice. Let go and asked again shortly
-                        ledger.release(claim);
-                        return new FailureDecision.ClaimedElsewhere(FailureDecision.CLAIM_RECHECK);
+                    if (!leaseBefore.equals(item.leaseUntil)) {
+                        var setback = ledger.extendNow(item, claim, remainingLease(item));
+                        if (setback != null) {
+                            return setback;
+                        }
                     }
                     item.claim = claim;
                 }

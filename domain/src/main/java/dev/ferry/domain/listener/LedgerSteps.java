@@ -246,6 +246,24 @@ final class LedgerSteps {
         return new FailureDecision.StoreFailed(operation, String.valueOf(e), ++item.storeFailures);
     }
 
+    /**
+     * A claim acquired while the lease keeper extended its delivery's lease (a slow claim: the claim was not
+     * held yet, so it was not extended with it), extended now to match — or it could lapse before the keeper's
+     * next round, and a duplicate take the key. Null when done; else the claim is let go and what stood in the way.
+     */
+    Setback extendNow(InFlight item, InFlight.HeldClaim claim, Duration lease) {
+        try {
+            if (s.ledger().extend(claim.key(), claim.token(), lease)) {
+                return null;
+            }
+        } catch (Throwable e) {
+            release(claim);
+            return storeFailed(item, "claim", e);
+        }
+        release(claim); // refused: its lease ran out meanwhile, and someone may hold the key
+        return new FailureDecision.ClaimedElsewhere(FailureDecision.CLAIM_RECHECK);
+    }
+
     /** The store answered: the delivery's run of store failures is over. */
     void worked(InFlight item) {
         item.storeFailures = 0;

@@ -144,4 +144,82 @@ class SlowLedgerLeaseTest {
             listener.stop();
         }
     }
+
+    @Test // a review of the check above: a ledger slower than every lease held the message as "claimed elsewhere"
+    void aLedgerSlowerThanEveryLease_isReportedAsFailing_andNothingRunsOnAClaimAlreadyOver() {
+        var queue = InMemoryQueue.standard("slower-than-leases");
+        var ledger = new ForwardingLedger(InMemoryLedger.create()) {
+            @Override
+            public dev.ferry.domain.idempotency.Claim claim(String key, Duration lease) {
+                var answer = super.claim(key, lease);
+                try {
+                    Thread.sleep(lease.toMillis() + 300);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return answer;
+            }
+        };
+        var runs = new AtomicInteger();
+        Handler counting = (event, delivery) -> {
+            runs.incrementAndGet();
+            return Outcome.done();
+        };
+        var listener = Listener.builder(queue, queue, new LineDecoder(), counting).ledger(ledger)
+                .config(ListenerTest.fast().lease(Duration.ofSeconds(1)).concurrency(2).build()).build().start();
+        try {
+            queue.send("a");
+            assertThat(Await.until(Duration.ofSeconds(20), () -> listener.stats().ledgerFailures() >= 2))
+                    .as("told as the ledger's failure: " + listener.stats().line()).isTrue();
+            assertThat(listener.health().problems()).as("on the health check").anyMatch(p -> p.contains("ledger"));
+            assertThat(runs.get()).as("never run on a claim already over").isZero();
+        } finally {
+            listener.stop();
+        }
+    }
+
+    @Test // the same review: a claim answered late but within its lease, while the delivery's lease was extended
+    void aClaimAnsweredWhileItsDeliverysLeaseWasExtended_isExtendedToMatch_beforeItRuns() {
+        var queue = InMemoryQueue.standard("claim-behind-its-lease");
+        var first = new java.util.concurrent.atomic.AtomicBoolean(true);
+        var extended = new java.util.concurrent.CopyOnWriteArrayList<Duration>();
+        var ledger = new ForwardingLedger(InMemoryLedger.create()) {
+            @Override
+            public dev.ferry.domain.idempotency.Claim claim(String key, Duration lease) {
+                var answer = super.claim(key, lease);
+                if (first.getAndSet(false)) {
+                    try {
+                        Thread.sleep(lease.toMillis() * 3 / 4); // past the point the lease keeper extends the delivery
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                return answer;
+            }
+
+            @Override
+            public boolean extend(String key, long token, Duration lease) {
+                extended.add(lease);
+                return super.extend(key, token, lease);
+            }
+        };
+        var runs = new AtomicInteger();
+        var extensionsBeforeRun = new AtomicInteger(-1);
+        Handler counting = (event, delivery) -> {
+            extensionsBeforeRun.compareAndSet(-1, extended.size());
+            runs.incrementAndGet();
+            return Outcome.done();
+        };
+        var listener = Listener.builder(queue, queue, new LineDecoder(), counting).ledger(ledger)
+                .config(ListenerTest.fast().lease(Duration.ofSeconds(2)).concurrency(2).build()).build().start();
+        try {
+            queue.send("a");
+            assertThat(Await.until(Duration.ofSeconds(20), () -> queue.size() == 0)).as(listener.stats().line()).isTrue();
+            assertThat(runs.get()).isEqualTo(1);
+            assertThat(extensionsBeforeRun.get()).as("the claim extended with its delivery before the handler ran")
+                    .isGreaterThanOrEqualTo(1);
+        } finally {
+            listener.stop();
+        }
+    }
 }
