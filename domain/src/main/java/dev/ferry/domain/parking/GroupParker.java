@@ -131,12 +131,18 @@ public final class GroupParker {
         return "group " + safe(group) + " parked ";
     }
 
-    /** What a transport keeps of a string in an attribute: control characters (but tab and newlines) become {@code ?}. */
+    /**
+     * What a transport keeps of a string in an attribute (XML's characters, as SQS takes them): control
+     * characters but tab and newlines, U+FFFE and U+FFFF, and half a surrogate pair become {@code ?}. Kept
+     * whole, a head with half a pair never matched its dead letter's reason, which the transport had
+     * changed: {@code --skip-head} sent the poison message back and said it had dropped it.
+     */
     static String safe(String s) {
         StringBuilder out = null;
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
-            boolean ok = c >= 0x20 && c != 0xFFFE && c != 0xFFFF || c == '\t' || c == '\n' || c == '\r';
+            boolean pair = Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1));
+            boolean ok = pair || c >= 0x20 && c < 0xD800 || c >= 0xE000 && c <= 0xFFFD || c == '\t' || c == '\n' || c == '\r';
             if (!ok) {
                 if (out == null) {
                     out = new StringBuilder(s.length()).append(s, 0, i);
@@ -144,6 +150,12 @@ public final class GroupParker {
                 out.append('?');
             } else if (out != null) {
                 out.append(c);
+                if (pair) {
+                    out.append(s.charAt(i + 1));
+                }
+            }
+            if (pair) {
+                i++;
             }
         }
         return out == null ? s : out.toString();

@@ -62,6 +62,14 @@ class GroupParkerTest {
         assertThat(GroupParker.isHead("group A parked at k?ey: bad", state)).isTrue();
     }
 
+    @Test // a review: SQS keeps half a surrogate pair as '?', and the head kept it whole
+    void aHeadKeyWithHalfASurrogatePair_isStillFoundInTheDeadLetterQueue_asATransportKeepsIt() {
+        parker.park("s", "A", "k\uD800ey\uD83D\uDE00", "m1", "bad", null, false);
+        var state = parker.parked("s", "A").orElseThrow();
+        assertThat(GroupParker.at(state)).isEqualTo("group A parked at k?ey\uD83D\uDE00: bad");
+        assertThat(GroupParker.isHead("group A parked at k?ey\uD83D\uDE00: bad", state)).isTrue();
+    }
+
     @Test
     void aHugeReason_isCut() {
         parker.park("s", "A", "a2", "m2", "x".repeat(100_000), null, false);
