@@ -108,13 +108,15 @@ class InMemoryQueueTest {
     }
 
     @Test
-    void standard_refusesADeduplicationId() {
-        // SQS takes MessageDeduplicationId on FIFO queues only: a test relying on it here deduplicated what
-        // production would handle twice
+    void standard_carriesADeduplicationId_butDoesNotDeduplicate() {
+        // it swallowed the second send: a user's test deduplicated what production (a standard queue, which does
+        // not) hands out twice — the ledger's duplicate to drop
         var q = InMemoryQueue.builder("q").clock(clock).build();
-        assertThatThrownBy(() -> q.send(InMemoryQueue.Message.of("a").withDeduplicationId("d1")))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("FIFO queues only");
-        assertThat(q.size()).isZero();
+        var first = q.send(InMemoryQueue.Message.of("a").withDeduplicationId("d1"));
+        var second = q.send(InMemoryQueue.Message.of("a").withDeduplicationId("d1"));
+        assertThat(second.duplicate()).isFalse();
+        assertThat(second.messageId()).isNotEqualTo(first.messageId());
+        assertThat(poll(q, 10)).extracting(Delivery::deduplicationId).containsExactly("d1", "d1");
     }
 
     @Test

@@ -136,7 +136,8 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
     /**
      * Sends one message. Throws {@link IllegalArgumentException} for what SQS would refuse: a FIFO
      * message without a group id, or without a dedup id where content-based dedup is off; a
-     * per-message delay on a FIFO queue; a dedup id on a standard queue (which does not deduplicate).
+     * per-message delay on a FIFO queue. A dedup id on a standard queue is carried on the delivery but does
+     * not deduplicate: each send is a message of its own, as on a standard queue in production.
      */
     public SendResult send(Message message) {
         Objects.requireNonNull(message, "message");
@@ -160,15 +161,14 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
                 throw new IllegalArgumentException("queue '" + name + "' is FIFO without content-based deduplication "
                         + "but the message has no MessageDeduplicationId");
             }
-        } else if (dedupId != null) {
-            throw new IllegalArgumentException("queue '" + name + "' is a standard queue: MessageDeduplicationId is for "
-                    + "FIFO queues only (a standard queue does not deduplicate; was '" + dedupId + "')");
         } else if (message.delay().isNegative() || message.delay().compareTo(Duration.ofMinutes(15)) > 0) {
             throw new IllegalArgumentException("message delay must be between 0 and 15 minutes, was " + message.delay());
         }
         lock.lock();
         try {
-            var earlier = dedupId == null ? null : deduplication.earlier(dedupId, now);
+            // a standard queue does not deduplicate (SQS refuses the id there; here it is carried, as a producer's id
+            // the event is keyed by, and a second send is a second message — the ledger's duplicate to drop)
+            var earlier = dedupId == null || !fifo ? null : deduplication.earlier(dedupId, now);
             if (earlier != null) {
                 return new SendResult(earlier, true);
             }
@@ -180,7 +180,7 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
             var delay = message.delay().isZero() ? queueDelay : message.delay();
             messages.put(id, new StoredMessage(id, message.body(), Map.copyOf(attributes), message.groupId(), dedupId,
                     now, now.plus(delay)));
-            if (dedupId != null) {
+            if (dedupId != null && fifo) {
                 deduplication.remember(dedupId, id, now);
             }
             changed.signalAll();
