@@ -62,6 +62,22 @@ final class DeadLetterCopies {
         this.calls = calls;
     }
 
+    /** Messages whose copy was stored altered, and how many times: their next copy goes under a dedup id of its own. */
+    private final java.util.Map<String, Integer> altered = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Altered copies remembered at most (rare: damage on the way); past it, the memory starts again. */
+    private static final int MAX_ALTERED = 10_000;
+
+    private void alteredCopy(String messageId) {
+        if (altered.size() >= MAX_ALTERED) {
+            altered.clear();
+        }
+        altered.merge(messageId, 1, Integer::sum);
+    }
+
+    private Integer altered(String messageId) {
+        return altered.isEmpty() ? null : altered.get(messageId);
+    }
+
     /** Copies sent since the source was built. */
     long copied() {
         return copied.sum();
@@ -81,7 +97,16 @@ final class DeadLetterCopies {
             for (int i = 0; i < chunk.size(); i++) {
                 entries.add(entry(i, chunk.get(i)));
             }
-            return SendAnswers.unconfirmed(entries, client.sendMessageBatch(b -> b.queueUrl(deadLetterQueueUrl).entries(entries)));
+            var unconfirmed = SendAnswers.unconfirmed(entries, client.sendMessageBatch(b -> b.queueUrl(deadLetterQueueUrl)
+                    .entries(entries)));
+            if (fifo) {
+                for (var e : unconfirmed) {
+                    if (SendAnswers.ALTERED.equals(e.code())) {
+                        alteredCopy(chunk.get(Integer.parseInt(e.id())).delivery().id());
+                    }
+                }
+            }
+            return unconfirmed;
         };
         // a batch's size is its bodies and all their attributes (a reason can be 12 KB): SQS refuses one over 1 MiB whole
         var sizes = new IdentityHashMap<Settlement, Integer>();
@@ -217,9 +242,12 @@ final class DeadLetterCopies {
                 .messageBody(new String(d.body(), StandardCharsets.UTF_8))
                 .messageAttributes(attributes(s));
         if (fifo) {
-            // one dedup id per source message: a copy sent again after a failed delete is dropped by SQS
+            // one dedup id per source message: a copy sent again after a failed delete is dropped by SQS — but not
+            // after a copy stored altered: SQS would drop the good one as its duplicate and answer with the hash of
+            // what was sent, and the original was deleted with only the altered copy kept
+            Integer altered = altered(d.id());
             entry.messageGroupId(group(s))
-                    .messageDeduplicationId("dlq-" + d.id());
+                    .messageDeduplicationId("dlq-" + d.id() + (altered == null ? "" : "-" + altered));
         }
         return entry.build();
     }

@@ -16,6 +16,9 @@ import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
  */
 final class SendAnswers {
 
+    /** The error code of an entry SQS stored otherwise than it was sent. */
+    static final String ALTERED = "MD5Mismatch";
+
     private SendAnswers() {
     }
 
@@ -39,7 +42,7 @@ final class SendAnswers {
                         + "(damaged on the way)";
             }
             if (problem != null) {
-                failed.add(error(ok.id(), "MD5Mismatch", problem));
+                failed.add(error(ok.id(), ALTERED, problem));
             }
         }
         for (var entry : sent) {
