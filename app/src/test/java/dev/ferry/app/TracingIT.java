@@ -119,6 +119,26 @@ class TracingIT {
                 .get(io.opentelemetry.api.common.AttributeKey.longKey("messaging.batch.message_count"))).isEqualTo(2L);
     }
 
+    @Test // a review: a sender's megabyte key kept whole in every queued span
+    void aHugeGroupAndEventKey_areCutInTheProcessSpan() {
+        var exporter = InMemorySpanExporter.create();
+        var sdk = OpenTelemetrySdk.builder()
+                .setTracerProvider(SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(exporter)).build()).build();
+        var tracing = Tracing.on(sdk);
+        String huge = "g".repeat(1_000_000);
+        var delivery = new dev.ferry.domain.model.Delivery("d1", new byte[0], java.util.Map.of(), 1, java.time.Instant.now(),
+                huge, null, "work", null);
+        var event = new dev.ferry.domain.model.Event(huge, "t", null, huge, new byte[0], java.util.Map.of());
+
+        tracing.process("work", "aws_sqs", delivery, event, dev.ferry.domain.handle.Outcome::done);
+
+        var attributes = only(exporter.getFinishedSpanItems(), "process work").getAttributes();
+        for (var name : new String[] {"ferry.group", "ferry.event.key"}) {
+            var value = attributes.get(io.opentelemetry.api.common.AttributeKey.stringKey(name));
+            assertThat(value).as(name).startsWith("ggg").hasSizeLessThan(1_100).endsWith("(1000000 chars)");
+        }
+    }
+
     @Test
     void withoutAnSdk_theTraceStillGoesOn_andAwsTraceHeaderIsReadWhenNoTraceparentCame(@TempDir Path dir) throws Exception {
         var api = capture();

@@ -72,17 +72,32 @@ public final class Tracing {
                 .setAttribute("messaging.operation.type", "process")
                 .setAttribute("messaging.operation.name", "process")
                 .setAttribute("messaging.destination.name", source)
-                .setAttribute("messaging.message.id", delivery.id())
-                .setAttribute("ferry.event.key", event.key())
-                .setAttribute("ferry.event.type", event.type())
+                .setAttribute("messaging.message.id", cut(delivery.id()))
+                .setAttribute("ferry.event.key", cut(event.key()))
+                .setAttribute("ferry.event.type", cut(event.type()))
                 .startSpan();
         if (delivery.groupKey() != null) {
-            span.setAttribute("ferry.group", delivery.groupKey());
+            span.setAttribute("ferry.group", cut(delivery.groupKey()));
         }
         if (span.getSpanContext().isValid()) {
             LogContext.put(LogContext.TRACE_ID, span.getSpanContext().getTraceId());
         }
         return within(span, handle);
+    }
+
+    /** The longest a sender's value (a key, a group, an id) is kept in a span, in characters. */
+    static final int MAX_VALUE_LENGTH = 1_024;
+
+    /**
+     * A sender's value, cut to {@link #MAX_VALUE_LENGTH}: a megabyte group key was kept whole in each of the
+     * 2,048 spans an exporter queues. (Not the SDK's attribute limit: that cuts exception stack traces too.)
+     */
+    static String cut(String value) {
+        if (value == null || value.length() <= MAX_VALUE_LENGTH) {
+            return value;
+        }
+        int end = Character.isHighSurrogate(value.charAt(MAX_VALUE_LENGTH - 1)) ? MAX_VALUE_LENGTH - 1 : MAX_VALUE_LENGTH;
+        return value.substring(0, end) + "… (" + value.length() + " chars)";
     }
 
     /**

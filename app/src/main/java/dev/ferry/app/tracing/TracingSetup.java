@@ -8,7 +8,6 @@ import io.opentelemetry.exporter.otlp.http.trace.OtlpHttpSpanExporter;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.resources.Resource;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
-import io.opentelemetry.sdk.trace.SpanLimits;
 import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
 import io.opentelemetry.sdk.trace.samplers.Sampler;
 import java.net.URI;
@@ -29,9 +28,6 @@ public final class TracingSetup implements AutoCloseable {
     private final Tracing tracing;
     private final SdkTracerProvider provider;
 
-    /** The longest a span attribute's value is kept, in characters; longer ones are cut. */
-    static final int MAX_ATTRIBUTE_LENGTH = 1_024;
-
     private TracingSetup(Tracing tracing, SdkTracerProvider provider) {
         this.tracing = tracing;
         this.provider = provider;
@@ -49,8 +45,6 @@ public final class TracingSetup implements AutoCloseable {
                 .setResource(Resource.getDefault().merge(Resource.create(Attributes.of(AttributeKey.stringKey("service.name"),
                         settings.serviceName()))))
                 .setSampler(Sampler.parentBased(Sampler.traceIdRatioBased(settings.sampleRatio())))
-                // a group key or event key is the sender's: a megabyte of it in each of 2,048 queued spans held 2 GB
-                .setSpanLimits(SpanLimits.builder().setMaxAttributeValueLength(MAX_ATTRIBUTE_LENGTH).build())
                 .addSpanProcessor(BatchSpanProcessor.builder(exporter).build())
                 .build();
         var sdk = OpenTelemetrySdk.builder().setTracerProvider(provider)
