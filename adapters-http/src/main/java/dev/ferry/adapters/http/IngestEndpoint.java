@@ -175,7 +175,7 @@ final class IngestEndpoint {
         }
         if (auth instanceof IngestAuth.Bearer bearer) {
             String header = ex.getRequestHeaders().getFirst("Authorization");
-            if (header == null || !header.startsWith("Bearer ")) {
+            if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) { // the scheme in any case (RFC 9110)
                 refuse(ex, deadline, 401, Map.of("WWW-Authenticate", "Bearer"), "missing bearer token");
                 return;
             }

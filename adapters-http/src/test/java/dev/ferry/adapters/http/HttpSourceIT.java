@@ -250,6 +250,14 @@ class HttpSourceIT {
         assertThat(handled).isEmpty();
     }
 
+    @Test // a review: "bearer" in lower case, with the right token, was answered 401 (the scheme is case-insensitive)
+    void bearerAuth_takesTheSchemeInAnyCase() throws Exception {
+        var source = bearer();
+        assertThat(post(source.uri(), "{\"id\":\"a\"}", "Authorization", "bearer t0ken", "Content-Type", "application/json")
+                .statusCode()).isEqualTo(200);
+        assertThat(post(source.uri(), "{\"id\":\"b\"}", "Authorization", "BEARER nope").statusCode()).isEqualTo(403);
+    }
+
     @Test
     void hmacAuth_acceptsTheRightSignatureOnly() throws Exception {
         String secret = "0123456789abcdef-secret";
