@@ -91,16 +91,21 @@ final class UrlTemplate {
     /**
      * A path placeholder's value, refused when it would move the request elsewhere: missing or empty (the
      * path loses a segment: {@code /tenants//events}), or {@code .} / {@code ..} (a server resolves
-     * {@code /tenants/../events} to {@code /events}, another endpoint, which may well answer 2xx). In the
+     * {@code /tenants/../events} to {@code /events}, another endpoint, which may well answer 2xx) — also as a
+     * segment of a value with slashes ({@code ../admin}), which a server may decode before it resolves. In the
      * query, a missing value is an empty parameter, as before.
      */
     private static String fit(String name, String value) {
         if (value == null || value.isEmpty()) {
             throw new IllegalArgumentException("the url's {" + name + "} has no value for this event");
         }
-        if (value.equals(".") || value.equals("..")) {
-            throw new IllegalArgumentException("the url's {" + name + "} is '" + value + "', which would point the request"
-                    + " at another path");
+        // its slashes are sent as %2F, which servers and proxies that decode before they normalise (nginx's proxy_pass
+        // with a path, Apache with AllowEncodedSlashes) read as slashes: a dot segment anywhere in it is refused
+        for (String segment : value.split("[/\\\\]", -1)) {
+            if (segment.equals(".") || segment.equals("..")) {
+                throw new IllegalArgumentException("the url's {" + name + "} is '" + value + "', which would point the "
+                        + "request at another path");
+            }
         }
         return value;
     }

@@ -58,6 +58,13 @@ class HttpAdapterUnitTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> t.expand(missing)).hasMessageContaining("no value");
         assertThat(t.expand(new Event("k", "T", null, null, new byte[0], Map.of("tenant", "a..b"))).toString())
                 .as("a group left out of the query is an empty parameter").isEqualTo("https://h.example/tenants/a..b/events?g=");
+        // a review: sent as ..%2F..%2Fadmin, which a server that decodes before it normalises reads as ../../admin
+        for (String slashed : new String[] {"../../admin", "a/../b", "a/..", "..\\x", "./x"}) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> t.expand(new Event("k", "T", null, null, new byte[0],
+                    Map.of("tenant", slashed)))).as(slashed).hasMessageContaining("another path");
+        }
+        assertThat(t.expand(new Event("k", "T", null, null, new byte[0], Map.of("tenant", "a/b.c/..d"))).toString())
+                .as("slashes without a dot segment").isEqualTo("https://h.example/tenants/a%2Fb.c%2F..d/events?g=");
         var sink = HttpSink.builder("https://h.example/tenants/{attr.tenant}/events").build();
         try {
             assertThat(sink.publish(dotDot)).isInstanceOf(Outcome.Reject.class);
