@@ -17,6 +17,15 @@ final class AnswerBodies {
     private AnswerBodies() {
     }
 
+    /** How long an error answer's body is read for its reason once its status line came (at most the timeout). */
+    static final Duration ERROR_BODY_WAIT = Duration.ofSeconds(1);
+
+    /** How the sink reads an answer of {@code status}, whose whole answer is waited for {@code timeout} at most. */
+    static HttpResponse.BodySubscriber<byte[]> of(int status, Duration timeout) {
+        return status / 100 == 2 ? acceptedAtStatusLine(timeout)
+                : headWithin(Attempt.REASON_BODY_CHARS * 4, timeout.compareTo(ERROR_BODY_WAIT) < 0 ? timeout : ERROR_BODY_WAIT);
+    }
+
     /**
      * A 2xx's body: the answer is complete at once (the endpoint took the event), the body is read and
      * dropped behind it — for at most {@code within}, then the connection is given up (a body that never
@@ -58,14 +67,70 @@ final class AnswerBodies {
         };
     }
 
-    /** The first {@code max} bytes of a body, the rest read and dropped: an error answer can be of any size. */
-    static HttpResponse.BodySubscriber<byte[]> headOf(int max) {
-        var kept = new ByteArrayOutputStream();
-        return HttpResponse.BodySubscribers.mapping(HttpResponse.BodySubscribers.ofByteArrayConsumer(chunk -> chunk.ifPresent(bytes -> {
-            int room = max - kept.size();
-            if (room > 0) {
-                kept.write(bytes, 0, Math.min(room, bytes.length));
+    /**
+     * An error answer's first {@code max} bytes, for its reason, taken once they came, the body ended or
+     * {@code within} passed — whichever is first; then the connection is given up (an error body can be of
+     * any size, and never end). Waited for whole, a 429 whose body trickled, stalled or was cut short became
+     * "no answer": its Retry-After lost, the endpoint asked again at once, the attempts spent.
+     */
+    static HttpResponse.BodySubscriber<byte[]> headWithin(int max, Duration within) {
+        return new HttpResponse.BodySubscriber<>() {
+            private final ByteArrayOutputStream kept = new ByteArrayOutputStream();
+            private final CompletableFuture<byte[]> body = new CompletableFuture<>();
+            private volatile Flow.Subscription subscription;
+
+            @Override
+            public CompletionStage<byte[]> getBody() {
+                return body;
             }
-        })), done -> kept.toByteArray());
+
+            @Override
+            public void onSubscribe(Flow.Subscription subscription) {
+                this.subscription = subscription;
+                subscription.request(Long.MAX_VALUE);
+                CompletableFuture.delayedExecutor(within.toNanos(), TimeUnit.NANOSECONDS).execute(this::enough);
+            }
+
+            @Override
+            public void onNext(List<ByteBuffer> items) {
+                boolean full;
+                synchronized (kept) {
+                    for (var buffer : items) {
+                        int take = Math.min(buffer.remaining(), max - kept.size());
+                        if (take > 0) {
+                            var bytes = new byte[take];
+                            buffer.get(bytes);
+                            kept.write(bytes, 0, take);
+                        }
+                    }
+                    full = kept.size() >= max;
+                }
+                if (full) {
+                    enough();
+                }
+            }
+
+            @Override
+            public void onError(Throwable throwable) {
+                finish(); // cut short: the status line is what decides, the reason keeps what came
+            }
+
+            @Override
+            public void onComplete() {
+                finish();
+            }
+
+            private void enough() {
+                if (finish()) {
+                    subscription.cancel();
+                }
+            }
+
+            private boolean finish() {
+                synchronized (kept) {
+                    return body.complete(kept.toByteArray());
+                }
+            }
+        };
     }
 }

@@ -17,12 +17,26 @@ sealed interface Attempt {
 
     Outcome outcome();
 
+    /**
+     * Whether the endpoint could not be reached, or could not take anything (no connection, no answer, 502,
+     * 503, 504, a credential refused): an outage, waited out for a while before the event's attempts are spent.
+     */
+    default boolean unreachable() {
+        return false;
+    }
+
     /** The endpoint may answer otherwise in a moment: 408, 5xx, no connection, a timeout. */
-    record Transient(Outcome outcome) implements Attempt {
+    record Transient(Outcome outcome, boolean unreachable) implements Attempt {
+        Transient(Outcome outcome) {
+            this(outcome, false);
+        }
     }
 
     /** Asked again at once, the endpoint would answer the same. */
-    record Final(Outcome outcome) implements Attempt {
+    record Final(Outcome outcome, boolean unreachable) implements Attempt {
+        Final(Outcome outcome) {
+            this(outcome, false);
+        }
     }
 
     /**

@@ -81,4 +81,19 @@ final class Breaker {
     boolean isOpen() {
         return open;
     }
+
+    /**
+     * A publish's end: {@code retry} whether it ended in a Retry, {@code busy} whether its last answer was a
+     * 409 (its key in use), {@code timedOutOrFailed} whether one of its attempts timed out or failed.
+     */
+    void report(boolean retry, boolean busy, boolean timedOutOrFailed) {
+        if (retry && (!busy || timedOutOrFailed)) {
+            failure(); // a 409 after this publish's own attempt timed out is the endpoint still behind on it
+        } else if (busy) {
+            answered(); // a 409 alone: the endpoint up, answering for one event — no failure, and no success either
+                        // (that ended a streak of timeouts, so a slow endpoint never opened it)
+        } else {
+            success();
+        }
+    }
 }

@@ -29,9 +29,10 @@ import java.util.function.Supplier;
  * <p>The answer becomes the event's outcome: 2xx {@code Done}; 429 {@code Throttled} for the
  * {@code Retry-After} it sends (seconds or an HTTP date) or the default (5 minutes); 408, 5xx, a
  * refused or reset connection and a timeout are tried again in process a few times (resilience4j
- * retry, exponential backoff) and then {@code Retry}, so the message goes back to its queue; 401
- * and 403 are a credential problem, {@code Retry} with the listener's backoff (or {@code Reject},
- * {@link AuthFailures}), counted and logged; a redirect (3xx) is never followed and is a
+ * retry, exponential backoff) and then {@code Retry}, so the message goes back to its queue — but
+ * an outage (no connection or answer, 502–504, a credential refused) is {@code Throttled} while it
+ * lasts less than its patience, no attempt spent; 401 and 403 are a credential problem, {@code Retry}
+ * with the listener's backoff (or {@code Reject}, {@link AuthFailures}), counted and logged; a redirect (3xx) is never followed and is a
  * {@code Reject} naming where it pointed; any other status is {@code Reject} with the status and
  * the first bytes of the body, so the message goes to the DLQ with the reason.
  *
@@ -82,13 +83,7 @@ public final class HttpSink implements Sink {
         this.timeout = b.timeout;
         this.busyWait = b.busyWait;
         this.ownsClient = b.client == null;
-        this.client = b.client != null ? b.client : HttpClient.newBuilder()
-                .version(b.version)
-                .connectTimeout(b.connectTimeout)
-                // #16: never follow. A 301/302/303 turns the POST into a GET without a body, and a 200
-                // to that would mark the event done though it never arrived.
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .build();
+        this.client = b.client != null ? b.client : SinkRequests.client(b.version, b.connectTimeout);
         this.permits = new Semaphore(b.maxConcurrent);
         this.retry = Retry.of("ferry-http-" + name, RetryConfig.<Attempt>custom()
                 .maxAttempts(b.attempts)
@@ -97,7 +92,7 @@ public final class HttpSink implements Sink {
                 .failAfterMaxAttempts(false)
                 .build());
         this.breaker = new Breaker(b.breakerThreshold, b.breakerOpenFor);
-        this.answers = new SinkAnswers(name, timeout, b.clock, b.defaultThrottle, b.onAuthFailure);
+        this.answers = new SinkAnswers(name, timeout, b.clock, b.defaultThrottle, b.onAuthFailure, b.outagePatience);
     }
 
     /** A sink posting to {@code urlTemplate}, e.g. {@code https://api.example.com/events/{type}}. */
@@ -118,7 +113,7 @@ public final class HttpSink implements Sink {
     @Override
     public java.util.Optional<String> holdingBack() {
         return breaker.isOpen() ? java.util.Optional.of("circuit breaker open: calls to " + name + " are held back after "
-                + "failures in a row") : java.util.Optional.empty();
+                + "failures in a row") : answers.outage();
     }
 
     /** Answers 401 or 403 so far (every one, whatever {@link AuthFailures} made of it). */
@@ -155,8 +150,9 @@ public final class HttpSink implements Sink {
             var timedOutOrFailed = new boolean[1];
             Outcome outcome;
             boolean busy = false;
+            Attempt last = null;
             try {
-                var last = retry.executeSupplier(() -> {
+                last = retry.executeSupplier(() -> {
                     var attempt = attempt(event, target, ++tries[0]);
                     timedOutOrFailed[0] |= attempt instanceof Attempt.Transient;
                     return attempt;
@@ -171,16 +167,9 @@ public final class HttpSink implements Sink {
                 // a retry decided on a result) — a publish answers, it does not throw
                 outcome = Outcome.retry(Redact.url(target) + ": interrupted");
             }
-            if (outcome instanceof Outcome.Retry && (!busy || timedOutOrFailed[0])) {
-                breaker.failure(); // a 409 after this publish's own attempt timed out is the endpoint still behind on it
-            } else if (busy) {
-                breaker.answered(); // a 409 alone: the endpoint up, answering for one event — no failure, and no success
-                                    // either (that ended a streak of timeouts, so a slow endpoint never opened it)
-            } else {
-                breaker.success();
-            }
+            breaker.report(outcome instanceof Outcome.Retry, busy, timedOutOrFailed[0]);
             reported = true;
-            return outcome;
+            return answers.afterOutage(event.key(), last, outcome);
         } finally {
             if (!reported) {
                 // #16: something threw (a token file emptied, a bug, an Error). The breaker must hear of
@@ -194,17 +183,15 @@ public final class HttpSink implements Sink {
     private Attempt attempt(Event event, java.net.URI target, int attemptNumber) {
         var request = SinkRequests.of(event, target, method, timeout, headers, bearerToken);
         String where = method + " " + Redact.url(target);
-        // the request's timeout ends at the headers; the whole answer, its body too, must come within it — but a 2xx
-        // is taken at its status line: its body (slow, cut short) is drained behind, and the event is not sent again
-        var answer = client.sendAsync(request, info -> info.statusCode() / 100 == 2
-                ? AnswerBodies.acceptedAtStatusLine(timeout)
-                : AnswerBodies.headOf(Attempt.REASON_BODY_CHARS * 4));
+        // the whole answer must come within the timeout, but a 2xx is taken at its status line (its body drained behind:
+        // the event is not sent again), and an error's body read a second at most (a 429 is not lost to a slow body)
+        var answer = client.sendAsync(request, info -> AnswerBodies.of(info.statusCode(), timeout));
         HttpResponse<byte[]> response;
         try {
             response = answer.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             answer.cancel(true);
-            return new Attempt.Transient(Outcome.retry(where + ": no answer within " + timeout));
+            return new Attempt.Transient(Outcome.retry(where + ": no answer within " + timeout), true);
         } catch (ExecutionException e) {
             return answers.failed(where, target, e.getCause());
         } catch (InterruptedException e) {
@@ -247,6 +234,7 @@ public final class HttpSink implements Sink {
         private HttpClient client;
         private Clock clock = Clock.systemUTC();
         private AuthFailures onAuthFailure = AuthFailures.RETRY;
+        private Duration outagePatience = dev.ferry.domain.transport.Outage.DEFAULT_PATIENCE;
 
         private Builder(String urlTemplate) {
             this.url = new UrlTemplate(Objects.requireNonNull(urlTemplate, "url"));
@@ -368,6 +356,19 @@ public final class HttpSink implements Sink {
                         + client.followRedirects() + ": a followed redirect can lose the event");
             }
             this.client = client;
+            return this;
+        }
+
+        /**
+         * How long an event waits out an outage — no connection, no answer, 502, 503, 504, a credential
+         * refused under {@link AuthFailures#RETRY} — answered {@code Throttled}, before its attempts are
+         * spent (15 minutes by default; zero: at once). A 500 is the event's own, and spends them.
+         */
+        public Builder outagePatience(Duration patience) {
+            if (Objects.requireNonNull(patience, "outagePatience").isNegative()) {
+                throw new IllegalArgumentException("outagePatience must not be negative, was " + patience);
+            }
+            this.outagePatience = patience;
             return this;
         }
 

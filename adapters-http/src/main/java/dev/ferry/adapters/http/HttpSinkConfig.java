@@ -23,12 +23,21 @@ import java.util.Set;
  * max-concurrent: 64
  * throttle-default: 5m                         # a 429 without Retry-After puts the message back this long
  * on-auth-failure: retry                       # 401/403: retry with backoff (a rotated credential), or reject (to the DLQ)
+ * outage-patience: 15m                         # unreachable, 502-504, 401/403: events wait this long (Throttled) first
  * </pre>
  */
 public record HttpSinkConfig(String name, String url, String method, String bearerTokenEnv, Path bearerTokenFile,
                              Map<String, String> headers, Duration timeout, int maxConcurrent, Duration throttleDefault,
-                             HttpSink.AuthFailures onAuthFailure)
+                             HttpSink.AuthFailures onAuthFailure, Duration outagePatience)
         implements Plan<Sink> {
+
+    /** A section without {@code outage-patience}: the default (kept for code written before the setting). */
+    public HttpSinkConfig(String name, String url, String method, String bearerTokenEnv, Path bearerTokenFile,
+                          Map<String, String> headers, Duration timeout, int maxConcurrent, Duration throttleDefault,
+                          HttpSink.AuthFailures onAuthFailure) {
+        this(name, url, method, bearerTokenEnv, bearerTokenFile, headers, timeout, maxConcurrent, throttleDefault,
+                onAuthFailure, dev.ferry.domain.transport.Outage.DEFAULT_PATIENCE);
+    }
 
     public HttpSinkConfig {
         // the other fields may be null when read() found problems (the run does not start then); this one never is
@@ -58,13 +67,15 @@ public record HttpSinkConfig(String name, String url, String method, String bear
                 ? HttpSink.AuthFailures.REJECT : HttpSink.AuthFailures.RETRY;
         return new HttpSinkConfig(s.name(), url, s.oneOf("method", "POST", Set.of("POST", "PUT", "PATCH")), tokenEnv,
                 tokenFile == null ? null : Path.of(tokenFile), s.map("headers"), s.duration("timeout", Duration.ofSeconds(10)),
-                s.integer("max-concurrent", 64, 1, 10_000), throttle, onAuthFailure);
+                s.integer("max-concurrent", 64, 1, 10_000), throttle, onAuthFailure,
+                s.duration("outage-patience", dev.ferry.domain.transport.Outage.DEFAULT_PATIENCE));
     }
 
     @Override
     public Sink open(AdapterContext context) {
         var builder = HttpSink.builder(url).name(name).method(method).timeout(timeout).maxConcurrent(maxConcurrent)
-                .defaultThrottle(throttleDefault).onAuthFailure(onAuthFailure);
+                .defaultThrottle(throttleDefault).onAuthFailure(onAuthFailure)
+                .outagePatience(outagePatience == null ? dev.ferry.domain.transport.Outage.DEFAULT_PATIENCE : outagePatience);
         if (bearerTokenEnv != null) {
             builder.bearerTokenFromEnv(bearerTokenEnv);
         }

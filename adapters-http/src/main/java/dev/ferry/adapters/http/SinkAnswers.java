@@ -33,12 +33,37 @@ final class SinkAnswers {
     private final AtomicLong authFailures = new AtomicLong();
     private final AtomicLong nextAuthLog = new AtomicLong(System.nanoTime());
 
-    SinkAnswers(String name, Duration timeout, Clock clock, Duration defaultThrottle, HttpSink.AuthFailures onAuthFailure) {
+    /** How long an outage's event is put back before it is asked again. */
+    static final Duration OUTAGE_WAIT = Duration.ofSeconds(5);
+
+    private final dev.ferry.domain.transport.Outage outage;
+
+    SinkAnswers(String name, Duration timeout, Clock clock, Duration defaultThrottle, HttpSink.AuthFailures onAuthFailure,
+                Duration outagePatience) {
+        this.outage = new dev.ferry.domain.transport.Outage(outagePatience);
         this.name = name;
         this.timeout = timeout;
         this.clock = clock;
         this.defaultThrottle = defaultThrottle;
         this.onAuthFailure = onAuthFailure;
+    }
+
+    /**
+     * What a publish of {@code key} answers after its {@code last} attempt: an outage's {@code Retry} is
+     * {@code Throttled} while the outage lasts less than its patience (no attempt spent: a redeploy or a
+     * rotated credential of a minute dead-lettered a quiet route's events within seconds), else as it was.
+     */
+    Outcome afterOutage(String key, Attempt last, Outcome outcome) {
+        if (outcome instanceof Outcome.Retry retry && last != null && last.unreachable()) {
+            return outage.failed(key, retry.reason(), OUTAGE_WAIT);
+        }
+        outage.worked(key);
+        return outcome;
+    }
+
+    /** The outage under way, while an event waits on it. */
+    java.util.Optional<String> outage() {
+        return outage.holdingBack();
     }
 
     /** Answers 401 or 403 so far. */
@@ -48,14 +73,14 @@ final class SinkAnswers {
 
     Attempt failed(String where, URI target, Throwable e) {
         if (e instanceof HttpTimeoutException) {
-            return new Attempt.Transient(Outcome.retry(where + ": no answer within " + timeout));
+            return new Attempt.Transient(Outcome.retry(where + ": no answer within " + timeout), true);
         }
         if (e instanceof ConnectException) {
-            return new Attempt.Transient(Outcome.retry(where + ": connection refused"));
+            return new Attempt.Transient(Outcome.retry(where + ": connection refused"), true);
         }
         // the JDK's messages do not quote the URL today; should one ever, it is redacted too
         String message = e.getMessage() == null ? "" : " " + e.getMessage().replace(target.toString(), Redact.url(target));
-        return new Attempt.Transient(Outcome.retry(where + ": " + e.getClass().getSimpleName() + message));
+        return new Attempt.Transient(Outcome.retry(where + ": " + e.getClass().getSimpleName() + message), true);
     }
 
     Attempt outcome(String where, URI target, HttpResponse<byte[]> response, int attemptNumber) {
@@ -85,7 +110,8 @@ final class SinkAnswers {
             return new Attempt.Final(Outcome.retryAfter(RetryAfter.parse(retryAfter.get(), clock, defaultThrottle), reason));
         }
         if (status == 408 || status / 100 == 5) {
-            return new Attempt.Transient(Outcome.retry(reason));
+            // a gateway's or an overloaded endpoint's answer is an outage; a 500 may be this event's doing
+            return new Attempt.Transient(Outcome.retry(reason), status == 502 || status == 503 || status == 504);
         }
         if (status == 409) {
             // with the same Idempotency-Key: "that key is in use" — an earlier request (an attempt of this publish whose
@@ -115,6 +141,7 @@ final class SinkAnswers {
                     + " such answer(s) so far, events are " + (onAuthFailure == HttpSink.AuthFailures.REJECT
                     ? "dead-lettered" : "retried with backoff") + " (logged at most once a minute)").log();
         }
-        return new Attempt.Final(onAuthFailure == HttpSink.AuthFailures.REJECT ? Outcome.reject(reason) : Outcome.retry(reason));
+        return onAuthFailure == HttpSink.AuthFailures.REJECT ? new Attempt.Final(Outcome.reject(reason))
+                : new Attempt.Final(Outcome.retry(reason), true); // waited out as an outage: a rotated credential loses nothing
     }
 }

@@ -13,6 +13,17 @@ final class SinkRequests {
     private SinkRequests() {
     }
 
+    /** The sink's own client. */
+    static java.net.http.HttpClient client(java.net.http.HttpClient.Version version, Duration connectTimeout) {
+        return java.net.http.HttpClient.newBuilder()
+                .version(version)
+                .connectTimeout(connectTimeout)
+                // #16: never follow. A 301/302/303 turns the POST into a GET without a body, and a 200
+                // to that would mark the event done though it never arrived.
+                .followRedirects(java.net.http.HttpClient.Redirect.NEVER)
+                .build();
+    }
+
     static HttpRequest of(Event event, java.net.URI target, String method, Duration timeout, Map<String, String> headers,
                           Supplier<String> bearerToken) {
         var request = HttpRequest.newBuilder(target)
