@@ -5,7 +5,6 @@ import dev.ferry.domain.idempotency.Claim;
 import dev.ferry.domain.model.Event;
 import dev.ferry.domain.retry.FailureDecision;
 import dev.ferry.domain.retry.FailureDecision.Setback;
-import dev.ferry.domain.model.Durations;
 import java.time.Duration;
 
 /**
@@ -34,8 +33,8 @@ final class EventSteps {
         String key = s.ledger() == null ? null : keys.of(item, event);
         if (s.ledger() != null) {
             Claim answer;
+            var leaseBefore = item.leaseUntil; // before the lease asked for: a change after it is seen below
             var lease = remainingLease(item);
-            var leaseBefore = item.leaseUntil;
             long asked = System.nanoTime();
             try {
                 // the claim ends when the message's visibility does, never later: a crashed worker's
@@ -47,39 +46,27 @@ final class EventSteps {
             } catch (Throwable e) {
                 return ledger.storeFailed(item, "claim", e);
             }
-            long took = System.nanoTime() - asked;
-            if (answer instanceof Claim.Acquired late && lease.compareTo(CHECKED_CLAIM) >= 0 && took >= Durations.nanos(lease)) {
-                // its lease ran out while the ledger answered (throttled, its retries, a disk that hung): another instance
-                // may hold the key by now, and the lease keeper's extension would be refused — run on, the event could be
-                // handled twice. Let go, and a failure of the ledger's (counted, on the health check): one slower than
-                // every lease holds the message as an outage does, never runs it on a claim already over
-                ledger.release(new InFlight.HeldClaim(key, late.token()));
-                return ledger.storeFailed(item, "claim", new dev.ferry.domain.model.FerryException("the ledger answered after "
-                        + "the claim's lease of " + Durations.text(lease) + " ran out (it took "
-                        + Durations.text(Duration.ofNanos(took)) + ")", true));
-            }
-            ledger.worked(item);
-            switch (answer) {
-                case Claim.Completed c -> {
-                    s.counters().duplicates.increment();
-                    notes.duplicate(item, key);
-                    return null;
+            if (answer instanceof Claim.Acquired a) {
+                claim = new InFlight.HeldClaim(key, a.token());
+                var setback = ledger.hold(item, claim, lease, System.nanoTime() - asked, leaseBefore);
+                if (setback != null) {
+                    return setback;
                 }
-                case Claim.InProgress p -> {
-                    // a plugin's ledger that does not say until when: asked again shortly (it threw here, and the engine's
-                    // fault was counted as the message's own, dead-lettering it)
-                    return new FailureDecision.ClaimedElsewhere(p.leaseUntil() == null ? FailureDecision.CLAIM_RECHECK
-                            : Duration.between(s.clock().instant(), p.leaseUntil()));
-                }
-                case Claim.Acquired a -> {
-                    claim = new InFlight.HeldClaim(key, a.token());
-                    if (!leaseBefore.equals(item.leaseUntil)) {
-                        var setback = ledger.extendNow(item, claim, remainingLease(item));
-                        if (setback != null) {
-                            return setback;
-                        }
+            } else {
+                ledger.worked(item);
+                switch (answer) {
+                    case Claim.Completed c -> {
+                        s.counters().duplicates.increment();
+                        notes.duplicate(item, key);
+                        return null;
                     }
-                    item.claim = claim;
+                    case Claim.InProgress p -> {
+                        // a plugin's ledger that does not say until when: asked again shortly (it threw here, and the
+                        // engine's fault was counted as the message's own, dead-lettering it)
+                        return new FailureDecision.ClaimedElsewhere(p.leaseUntil() == null ? FailureDecision.CLAIM_RECHECK
+                                : Duration.between(s.clock().instant(), p.leaseUntil()));
+                    }
+                    case Claim.Acquired a -> throw new AssertionError("taken above");
                 }
             }
         }
@@ -144,9 +131,6 @@ final class EventSteps {
 
 
     /** What is left of the item's visibility lease, at least a millisecond. */
-    /** Claims asked for at least this long are checked for a lease that ran out while the ledger answered. */
-    private static final Duration CHECKED_CLAIM = Duration.ofMillis(100);
-
     private Duration remainingLease(InFlight item) {
         var left = Duration.between(s.clock().instant(), item.leaseUntil);
         if (left.compareTo(Duration.ofMillis(1)) < 0) {

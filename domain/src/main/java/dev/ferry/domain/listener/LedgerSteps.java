@@ -246,22 +246,48 @@ final class LedgerSteps {
         return new FailureDecision.StoreFailed(operation, String.valueOf(e), ++item.storeFailures);
     }
 
+    /** Claims asked for at least this long are checked for a lease that ran out while the ledger answered. */
+    static final Duration CHECKED_CLAIM = Duration.ofSeconds(1);
+
     /**
-     * A claim acquired while the lease keeper extended its delivery's lease (a slow claim: the claim was not
-     * held yet, so it was not extended with it), extended now to match — or it could lapse before the keeper's
-     * next round, and a duplicate take the key. Null when done; else the claim is let go and what stood in the way.
+     * A claim acquired for {@code item}, asked for {@code lease} when its delivery's lease ended at
+     * {@code leaseBefore}, held for the handler ({@code item.claim}): null when it holds, else it is let go and
+     * what stood in the way — the ledger's failure (counted, on the health check; the message waits as in an
+     * outage, and the wait grows while it lasts):
+     * <ul>
+     * <li>answered after its own lease ran out (a throttled ledger, its retries, a disk that hung): another
+     *     instance may hold the key by now, and the lease keeper's extension would be refused — run on, the
+     *     event could be handled twice;
+     * <li>answered while the lease keeper extended the delivery's lease, before the keeper could see the claim:
+     *     extended now to match, or it could lapse before the keeper's next round; refused or failing, let go.
+     * </ul>
      */
-    Setback extendNow(InFlight item, InFlight.HeldClaim claim, Duration lease) {
-        try {
-            if (s.ledger().extend(claim.key(), claim.token(), lease)) {
-                return null;
-            }
-        } catch (Throwable e) {
+    Setback hold(InFlight item, InFlight.HeldClaim claim, Duration lease, long tookNanos, java.time.Instant leaseBefore) {
+        if (lease.compareTo(CHECKED_CLAIM) >= 0 && tookNanos >= dev.ferry.domain.model.Durations.nanos(lease)) {
             release(claim);
-            return storeFailed(item, "claim", e);
+            return storeFailed(item, "claim", new dev.ferry.domain.model.FerryException("the ledger answered after the "
+                    + "claim's lease of " + dev.ferry.domain.model.Durations.text(lease) + " ran out (it took "
+                    + dev.ferry.domain.model.Durations.text(Duration.ofNanos(tookNanos)) + ")", true));
         }
-        release(claim); // refused: its lease ran out meanwhile, and someone may hold the key
-        return new FailureDecision.ClaimedElsewhere(FailureDecision.CLAIM_RECHECK);
+        item.claim = claim; // from here on the lease keeper extends it with its delivery
+        if (!leaseBefore.equals(item.leaseUntil)) {
+            Throwable failed;
+            try {
+                var left = Duration.between(s.clock().instant(), item.leaseUntil);
+                failed = s.ledger().extend(claim.key(), claim.token(), left.isNegative() ? Duration.ofMillis(1) : left) ? null
+                        : new dev.ferry.domain.model.FerryException("the claim ran out before it could be extended with "
+                                + "its message's lease (the ledger answered slowly)", true);
+            } catch (Throwable e) {
+                failed = e;
+            }
+            if (failed != null) {
+                item.claim = null;
+                release(claim);
+                return storeFailed(item, "claim", failed);
+            }
+        }
+        worked(item);
+        return null;
     }
 
     /** The store answered: the delivery's run of store failures is over. */

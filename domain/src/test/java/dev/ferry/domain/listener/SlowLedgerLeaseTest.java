@@ -112,28 +112,8 @@ class SlowLedgerLeaseTest {
         // a duplicate of one event (two messages, one key): the first claim answered Acquired 2.5 s late, its 2 s lease
         // over; the duplicate had taken the key meanwhile and run, and the first ran as well
         var queue = InMemoryQueue.standard("slow-claim");
-        var first = new java.util.concurrent.atomic.AtomicBoolean(true);
-        var ledger = new ForwardingLedger(InMemoryLedger.create()) {
-            @Override
-            public dev.ferry.domain.idempotency.Claim claim(String key, Duration lease) {
-                var answer = super.claim(key, lease);
-                if (first.getAndSet(false)) {
-                    try {
-                        Thread.sleep(lease.toMillis() + 500);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                }
-                return answer;
-            }
-        };
         var runs = new AtomicInteger();
-        Handler counting = (event, delivery) -> {
-            runs.incrementAndGet();
-            return Outcome.done();
-        };
-        var listener = Listener.builder(queue, queue, new LineDecoder(), counting).ledger(ledger)
-                .config(ListenerTest.fast().lease(Duration.ofSeconds(2)).concurrency(4).build()).build().start();
+        var listener = listen(queue, new SlowClaims(1, lease -> lease.plusMillis(500)), counting(runs), Duration.ofSeconds(2), 4);
         try {
             queue.send("a");
             queue.send("a");
@@ -148,25 +128,8 @@ class SlowLedgerLeaseTest {
     @Test // a review of the check above: a ledger slower than every lease held the message as "claimed elsewhere"
     void aLedgerSlowerThanEveryLease_isReportedAsFailing_andNothingRunsOnAClaimAlreadyOver() {
         var queue = InMemoryQueue.standard("slower-than-leases");
-        var ledger = new ForwardingLedger(InMemoryLedger.create()) {
-            @Override
-            public dev.ferry.domain.idempotency.Claim claim(String key, Duration lease) {
-                var answer = super.claim(key, lease);
-                try {
-                    Thread.sleep(lease.toMillis() + 300);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                return answer;
-            }
-        };
         var runs = new AtomicInteger();
-        Handler counting = (event, delivery) -> {
-            runs.incrementAndGet();
-            return Outcome.done();
-        };
-        var listener = Listener.builder(queue, queue, new LineDecoder(), counting).ledger(ledger)
-                .config(ListenerTest.fast().lease(Duration.ofSeconds(1)).concurrency(2).build()).build().start();
+        var listener = listen(queue, new SlowClaims(-1, lease -> lease.plusMillis(300)), counting(runs), Duration.ofSeconds(2), 2);
         try {
             queue.send("a");
             assertThat(Await.until(Duration.ofSeconds(20), () -> listener.stats().ledgerFailures() >= 2))
@@ -181,37 +144,16 @@ class SlowLedgerLeaseTest {
     @Test // the same review: a claim answered late but within its lease, while the delivery's lease was extended
     void aClaimAnsweredWhileItsDeliverysLeaseWasExtended_isExtendedToMatch_beforeItRuns() {
         var queue = InMemoryQueue.standard("claim-behind-its-lease");
-        var first = new java.util.concurrent.atomic.AtomicBoolean(true);
-        var extended = new java.util.concurrent.CopyOnWriteArrayList<Duration>();
-        var ledger = new ForwardingLedger(InMemoryLedger.create()) {
-            @Override
-            public dev.ferry.domain.idempotency.Claim claim(String key, Duration lease) {
-                var answer = super.claim(key, lease);
-                if (first.getAndSet(false)) {
-                    try {
-                        Thread.sleep(lease.toMillis() * 3 / 4); // past the point the lease keeper extends the delivery
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                }
-                return answer;
-            }
-
-            @Override
-            public boolean extend(String key, long token, Duration lease) {
-                extended.add(lease);
-                return super.extend(key, token, lease);
-            }
-        };
+        // past the point the lease keeper extends the delivery
+        var ledger = new SlowClaims(1, lease -> lease.multipliedBy(3).dividedBy(4));
         var runs = new AtomicInteger();
         var extensionsBeforeRun = new AtomicInteger(-1);
         Handler counting = (event, delivery) -> {
-            extensionsBeforeRun.compareAndSet(-1, extended.size());
+            extensionsBeforeRun.compareAndSet(-1, ledger.extended.size());
             runs.incrementAndGet();
             return Outcome.done();
         };
-        var listener = Listener.builder(queue, queue, new LineDecoder(), counting).ledger(ledger)
-                .config(ListenerTest.fast().lease(Duration.ofSeconds(2)).concurrency(2).build()).build().start();
+        var listener = listen(queue, ledger, counting, Duration.ofSeconds(2), 2);
         try {
             queue.send("a");
             assertThat(Await.until(Duration.ofSeconds(20), () -> queue.size() == 0)).as(listener.stats().line()).isTrue();
@@ -221,5 +163,71 @@ class SlowLedgerLeaseTest {
         } finally {
             listener.stop();
         }
+    }
+
+    @Test // a review of the change above: a claim whose extension to match is refused was let go unseen
+    void aClaimWhoseExtensionToMatchItsDeliveryIsRefused_isTheLedgersFailure_andDoesNotRun() {
+        var queue = InMemoryQueue.standard("claim-not-extended");
+        var ledger = new SlowClaims(-1, lease -> lease.multipliedBy(3).dividedBy(4));
+        ledger.refuseExtensions = true;
+        var runs = new AtomicInteger();
+        var listener = listen(queue, ledger, counting(runs), Duration.ofSeconds(2), 2);
+        try {
+            queue.send("a");
+            assertThat(Await.until(Duration.ofSeconds(20), () -> listener.stats().ledgerFailures() >= 1))
+                    .as("told as the ledger's failure: " + listener.stats().line()).isTrue();
+            assertThat(listener.health().problems()).as("on the health check").anyMatch(p -> p.contains("ledger"));
+            assertThat(runs.get()).as("never run on a claim that was not extended").isZero();
+        } finally {
+            listener.stop();
+        }
+    }
+
+    /** An in-memory ledger whose first {@code slow} claims (every one, when negative) answer {@code delay(lease)} late. */
+    private static final class SlowClaims extends ForwardingLedger {
+        private final AtomicInteger slowLeft;
+        private final java.util.function.UnaryOperator<Duration> delay;
+        /** Whether every extension is refused (as one of a lease that ran out). */
+        volatile boolean refuseExtensions;
+        /** The leases of the extensions asked for. */
+        final java.util.List<Duration> extended = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        SlowClaims(int slow, java.util.function.UnaryOperator<Duration> delay) {
+            super(InMemoryLedger.create());
+            this.slowLeft = new AtomicInteger(slow);
+            this.delay = delay;
+        }
+
+        @Override
+        public dev.ferry.domain.idempotency.Claim claim(String key, Duration lease) {
+            var answer = super.claim(key, lease);
+            if (slowLeft.getAndUpdate(left -> left > 0 ? left - 1 : left) != 0) {
+                try {
+                    Thread.sleep(delay.apply(lease).toMillis());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return answer;
+        }
+
+        @Override
+        public boolean extend(String key, long token, Duration lease) {
+            extended.add(lease);
+            return !refuseExtensions && super.extend(key, token, lease);
+        }
+    }
+
+    private static Handler counting(AtomicInteger runs) {
+        return (event, delivery) -> {
+            runs.incrementAndGet();
+            return Outcome.done();
+        };
+    }
+
+    private static Listener listen(InMemoryQueue queue, dev.ferry.domain.idempotency.IdempotencyLedger ledger, Handler handler,
+                                   Duration lease, int concurrency) {
+        return Listener.builder(queue, queue, new LineDecoder(), handler).ledger(ledger)
+                .config(ListenerTest.fast().lease(lease).concurrency(concurrency).build()).build().start();
     }
 }
