@@ -54,8 +54,14 @@ final class SinkAnswers {
      * rotated credential of a minute dead-lettered a quiet route's events within seconds), else as it was.
      */
     Outcome afterOutage(String key, Attempt last, Outcome outcome) {
-        if (outcome instanceof Outcome.Retry retry && last != null && last.unreachable()) {
-            return outage.failed(key, retry.reason(), OUTAGE_WAIT);
+        if (last == null) {
+            return outcome; // no answer to go by (interrupted): neither an outage nor its end
+        }
+        if (outcome instanceof Outcome.Retry retry && last.unreachable()) {
+            // a maintenance window announced (503 with Retry-After) is waited out for as long as it said
+            var waited = outage.failed(key, retry.reason(), retry.after().isZero() ? OUTAGE_WAIT : retry.after());
+            return waited instanceof Outcome.Retry past && !retry.after().isZero()
+                    ? Outcome.retryAfter(retry.after(), past.reason()) : waited; // past the patience: still not before it said
         }
         outage.worked(key);
         return outcome;
@@ -107,7 +113,7 @@ final class SinkAnswers {
         if (status == 503 && retryAfter.isPresent()) {
             // the endpoint said when it will be back (maintenance): not asked again in 100 ms, and the attempts
             // left are not spent before then
-            return new Attempt.Final(Outcome.retryAfter(RetryAfter.parse(retryAfter.get(), clock, defaultThrottle), reason));
+            return new Attempt.Final(Outcome.retryAfter(RetryAfter.parse(retryAfter.get(), clock, defaultThrottle), reason), true);
         }
         if (status == 408 || status / 100 == 5) {
             // a gateway's or an overloaded endpoint's answer is an outage; a 500 may be this event's doing

@@ -102,7 +102,9 @@ final class UrlTemplate {
         // its slashes are sent as %2F, which servers and proxies that decode before they normalise (nginx's proxy_pass
         // with a path, Apache with AllowEncodedSlashes) read as slashes: a dot segment anywhere in it is refused
         for (String segment : value.split("[/\\\\]", -1)) {
-            if (segment.equals(".") || segment.equals("..")) {
+            // and "..;x": servlet containers drop a segment's ;parameters before they resolve it
+            String bare = segment.indexOf(';') < 0 ? segment : segment.substring(0, segment.indexOf(';'));
+            if (bare.equals(".") || bare.equals("..")) {
                 throw new IllegalArgumentException("the url's {" + name + "} is '" + value + "', which would point the "
                         + "request at another path");
             }
