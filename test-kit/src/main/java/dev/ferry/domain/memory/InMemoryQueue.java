@@ -136,8 +136,9 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
     /**
      * Sends one message. Throws {@link IllegalArgumentException} for what SQS would refuse: a FIFO
      * message without a group id, or without a dedup id where content-based dedup is off; a
-     * per-message delay on a FIFO queue. A dedup id on a standard queue is carried on the delivery but does
-     * not deduplicate: each send is a message of its own, as on a standard queue in production.
+     * per-message delay on a FIFO queue. A dedup id on a standard queue (which SQS refuses) is carried on the
+     * delivery, for a test that keys its events by it, and does not deduplicate: each send is a message of its
+     * own, as a standard queue never deduplicates.
      */
     public SendResult send(Message message) {
         Objects.requireNonNull(message, "message");
