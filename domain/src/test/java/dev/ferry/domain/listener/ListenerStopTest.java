@@ -62,39 +62,6 @@ class ListenerStopTest {
         return (event, delivery) -> Outcome.done();
     }
 
-    @Test // a review: the stop interrupted the worker, and the settlement's send after the stop gave up at once
-    void anAckWhoseObserverOutlastsTheStop_isStillSent_thoughTheStopInterruptedItsThread() throws Exception {
-        var entered = new CountDownLatch(1);
-        var letGo = new CountDownLatch(1);
-        var observer = new ListenerObserver() {
-            @Override
-            public void settled(Delivery delivery, Disposition disposition) {
-                entered.countDown();
-                boolean interrupted = false;
-                while (true) { // a call that does not answer to interrupts (a metrics client's socket write)
-                    try {
-                        letGo.await();
-                        break;
-                    } catch (InterruptedException e) {
-                        interrupted = true;
-                    }
-                }
-                if (interrupted) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        };
-        var l = start(done(), config().shutdownDeadline(Duration.ofMillis(200)).build(), observer);
-        queue.send("a");
-        assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
-
-        CompletableFuture.supplyAsync(l::stop).get(LIMIT.toSeconds(), TimeUnit.SECONDS);
-        letGo.countDown();
-
-        assertThat(Await.until(Duration.ofSeconds(10), () -> queue.size() == 0))
-                .as("acked, not left to its 60 s lease: " + queue.messages()).isTrue();
-    }
-
     @Test
     void stopCalledFromTheStoppedObserver_returns_insteadOfWaitingForItself() throws Exception {
         var inner = new AtomicReference<ShutdownReport>();
