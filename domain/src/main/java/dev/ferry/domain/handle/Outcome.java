@@ -29,7 +29,9 @@ public sealed interface Outcome {
 
     /**
      * The downstream asked us to slow down (HTTP 429). Not a failure: it does not use up retry
-     * attempts and never sends a message to the dead-letter queue on its own; it slows polling.
+     * attempts and never sends a message to the dead-letter queue on its own; it slows polling. The
+     * message waits {@code retryAfter} and up to a tenth more (a minute at most), never less, so
+     * messages throttled together do not all come back in the same instant.
      */
     record Throttled(Duration retryAfter) implements Outcome {
         public Throttled {

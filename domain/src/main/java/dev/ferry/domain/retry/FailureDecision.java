@@ -156,8 +156,8 @@ public final class FailureDecision {
     public static Decision decide(Setback setback, Counts counts, Policies policies, RandomGenerator random) {
         return switch (setback) {
             case Answered(Outcome.Retry r) -> ownFailure(r.reason(), r.after(), counts, policies, random);
-            case Answered(Outcome.Throttled t) -> wait(t.retryAfter().compareTo(policies.throttleFloor()) < 0
-                    ? policies.throttleFloor() : t.retryAfter(), "throttled", policies);
+            case Answered(Outcome.Throttled t) -> wait(spread(t.retryAfter().compareTo(policies.throttleFloor()) < 0
+                    ? policies.throttleFloor() : t.retryAfter(), random), "throttled", policies);
             case Answered(Outcome.Reject r) -> new Settle(Disposition.deadLetter(r.reason()), false);
             case Answered(Outcome.Done d) -> throw new IllegalStateException("unreachable: Done is not a setback");
             case Threw t -> ownFailure(t.where() + " threw " + t.problem(), Duration.ZERO, counts, policies, random);
@@ -197,6 +197,23 @@ public final class FailureDecision {
     }
 
     /** A wait that is not the message's fault: in hand when short enough, else back on the transport, excused. */
+
+    /** The most a throttle's wait is {@link #spread}: a tenth of it, and no more than this. */
+    static final Duration MOST_SPREAD = Duration.ofMinutes(1);
+    private static final Duration FOR_EVER = Duration.ofDays(365L * 1000);
+
+    /**
+     * {@code delay} and up to a tenth more (at most {@link #MOST_SPREAD}), never less: messages throttled
+     * by one storm, here and on the other instances it hit, would otherwise all come back in the same
+     * millisecond and meet the next 429 together. Not spread without a {@code random}.
+     */
+    static Duration spread(Duration delay, RandomGenerator random) {
+        if (random == null || delay.compareTo(FOR_EVER) > 0) {
+            return delay; // a throttle of centuries: spread, it would overflow
+        }
+        long tenth = delay.compareTo(MOST_SPREAD.multipliedBy(10)) >= 0 ? MOST_SPREAD.toMillis() : delay.toMillis() / 10;
+        return tenth <= 0 ? delay : delay.plusMillis(random.nextLong(tenth + 1));
+    }
 
     private static Decision wait(Duration delay, String reason, Policies policies) {
         return delay.compareTo(policies.holdLimit()) <= 0

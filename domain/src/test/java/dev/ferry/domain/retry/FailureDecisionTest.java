@@ -40,10 +40,6 @@ class FailureDecisionTest {
                         new Settle(Disposition.deadLetter("failed 3 time(s), the retry policy allows 3; last failure: 500"), false)),
                 Arguments.of(new FailureDecision.Answered(Outcome.retryAfter(Duration.ofMinutes(10), "later")), counts(1, 1),
                         new Settle(Disposition.redeliver(Duration.ofMinutes(10)), false)),
-                Arguments.of(new FailureDecision.Answered(Outcome.throttled(Duration.ofMinutes(5))), counts(4, 0),
-                        new Hold(Duration.ofMinutes(5), "throttled")),
-                Arguments.of(new FailureDecision.Answered(Outcome.throttled(Duration.ofMinutes(6))), counts(4, 2),
-                        new Settle(Disposition.redeliver(Duration.ofMinutes(6)), true)),
                 Arguments.of(new FailureDecision.Answered(Outcome.reject("400 bad request")), counts(1, 0),
                         new Settle(Disposition.deadLetter("400 bad request"), false)),
                 Arguments.of(new FailureDecision.Threw("the handler", "java.lang.NoClassDefFoundError: x/Y"), counts(1, 1),
@@ -111,10 +107,55 @@ class FailureDecisionTest {
         var zero = FailureDecision.decide(new FailureDecision.Answered(dev.ferry.domain.handle.Outcome.throttled(Duration.ZERO)),
                 new FailureDecision.Counts(1, 0, 0, 0), floored, new java.util.Random(1));
         assertThat(zero).isInstanceOfSatisfying(FailureDecision.Hold.class,
-                h -> assertThat(h.delay()).isEqualTo(Duration.ofMillis(100)));
+                h -> assertThat(h.delay()).isBetween(Duration.ofMillis(100), Duration.ofMillis(110)));
         var longer = FailureDecision.decide(new FailureDecision.Answered(dev.ferry.domain.handle.Outcome.throttled(Duration.ofMillis(700))),
                 new FailureDecision.Counts(1, 0, 0, 0), floored, new java.util.Random(1));
         assertThat(longer).isInstanceOfSatisfying(FailureDecision.Hold.class,
-                h -> assertThat(h.delay()).isEqualTo(Duration.ofMillis(700)));
+                h -> assertThat(h.delay()).isBetween(Duration.ofMillis(700), Duration.ofMillis(770)));
+    }
+
+    /**
+     * Every message throttled by one 429 storm (or one {@code Retry-After}) waited exactly as long, so
+     * they all tried again in the same millisecond — on this instance and on the others the storm hit —
+     * and met the next 429 together. Each waits what it was told and up to a tenth more (a minute at
+     * most), never less.
+     */
+    @Test
+    void throttled_waitsWhatItWasToldAndUpToATenthMore_soMessagesThrottledTogetherDoNotComeBackTogether() {
+        var random = new SplittableRandom(7);
+        var held = new java.util.TreeSet<Duration>();
+        for (int i = 0; i < 200; i++) {
+            var decision = FailureDecision.decide(new FailureDecision.Answered(Outcome.throttled(Duration.ofSeconds(5))),
+                    counts(4, 0), POLICIES, random);
+            assertThat(decision).isInstanceOfSatisfying(Hold.class, h -> {
+                assertThat(h.reason()).isEqualTo("throttled");
+                held.add(h.delay());
+            });
+        }
+        assertThat(held.first()).isGreaterThanOrEqualTo(Duration.ofSeconds(5));
+        assertThat(held.last()).isLessThanOrEqualTo(Duration.ofMillis(5_500));
+        assertThat(held.last()).isGreaterThan(Duration.ofMillis(5_250)); // spread over the tenth, not bunched
+        assertThat(held).hasSizeGreaterThan(100);
+
+        // past the hold limit: back on the transport, excused, spread the same way
+        var back = FailureDecision.decide(new FailureDecision.Answered(Outcome.throttled(Duration.ofMinutes(6))),
+                counts(4, 2), POLICIES, random);
+        assertThat(back).isInstanceOfSatisfying(Settle.class, settle -> {
+            assertThat(settle.excused()).isTrue();
+            assertThat(settle.disposition()).isInstanceOfSatisfying(Disposition.Redeliver.class, r -> assertThat(r.delay())
+                    .isBetween(Duration.ofMinutes(6), Duration.ofMinutes(6).plusSeconds(36)));
+        });
+
+        // a throttle of a day is spread by a minute at most; a throttle without a random source is not spread
+        var day = FailureDecision.decide(new FailureDecision.Answered(Outcome.throttled(Duration.ofDays(1))), counts(1, 0),
+                POLICIES, random);
+        assertThat(day).isInstanceOfSatisfying(Settle.class, settle -> assertThat(settle.disposition())
+                .isInstanceOfSatisfying(Disposition.Redeliver.class, r -> assertThat(r.delay())
+                        .isBetween(Duration.ofDays(1), Duration.ofDays(1).plusMinutes(1))));
+        assertThat(FailureDecision.decide(new FailureDecision.Answered(Outcome.throttled(Duration.ofSeconds(5))), counts(1, 0),
+                POLICIES, null)).isEqualTo(new Hold(Duration.ofSeconds(5), "throttled"));
+        var forEver = Duration.ofSeconds(Long.MAX_VALUE); // a plugin's "for ever": not spread into an overflow
+        assertThat(FailureDecision.decide(new FailureDecision.Answered(Outcome.throttled(forEver)), counts(1, 0), POLICIES,
+                random)).isEqualTo(new Settle(Disposition.redeliver(forEver), true));
     }
 }
