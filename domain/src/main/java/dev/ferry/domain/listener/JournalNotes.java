@@ -116,7 +116,12 @@ final class JournalNotes {
                 return;
             }
             if (pending != null) {
-                write(pending);
+                try {
+                    write(pending);
+                } catch (Throwable e) {
+                    // the writer outlives whatever a note's failure throws on its way to the log: dead, it left every
+                    // later note of the source queued and dropped unseen until a restart
+                }
             }
         }
     }
@@ -131,17 +136,30 @@ final class JournalNotes {
                 journal.note(EventJournal.messageKey(source, pending.messageId()), note);
             }
         } catch (Throwable e) {
-            warn("the event journal of ''{0}'' failed; what happened to message " + pending.messageId()
-                    + " is not recorded: {1}", String.valueOf(e));
+            // the message id is a parameter, never part of the pattern: a sender's "{3F25...}" made the pattern
+            // unparsable, and the logging bridge threw while formatting it
+            warn("the event journal of ''{0}'' failed; what happened to message {2} is not recorded: {1}",
+                    describe(e), pending.messageId());
         }
     }
 
-    /** At most a line a minute: the journal is for looking back. */
-    private void warn(String message, Object detail) {
+    private static String describe(Throwable e) {
+        try {
+            return String.valueOf(e);
+        } catch (Throwable unprintable) {
+            return e.getClass().getName();
+        }
+    }
+
+    /** At most a line a minute: the journal is for looking back. {@code source} is parameter 0. */
+    private void warn(String message, Object... details) {
         long now = System.nanoTime();
         if (now - lastWarning > 60_000_000_000L) {
             lastWarning = now;
-            LOG.log(Level.WARNING, message, source, detail);
+            var params = new Object[details.length + 1];
+            params[0] = source;
+            System.arraycopy(details, 0, params, 1, details.length);
+            LOG.log(Level.WARNING, message, params);
         }
     }
 

@@ -1,0 +1,91 @@
+package dev.ferry.domain.listener;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.idempotency.Claim;
+import dev.ferry.domain.idempotency.EventJournal;
+import dev.ferry.domain.idempotency.IdempotencyLedger;
+import dev.ferry.domain.idempotency.InMemoryLedger;
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.testing.Await;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+
+/** The journal's writer thread: whatever one note's write throws, the notes after it are written. */
+class JournalNotesTest {
+
+    /**
+     * A plugin's journal threw, on one note, an exception whose {@code toString} threw too (a message
+     * built from a field that was null): the warning about it threw out of the writer thread, which died,
+     * and every later note of the source was queued and dropped unseen until a restart.
+     */
+    @Test
+    void aNoteWhoseFailureCannotEvenBeDescribed_doesNotStopTheNotesAfterIt() {
+        var ledger = new HostileJournal();
+        var notes = new JournalNotes(ledger, "orders", null, Clock.systemUTC());
+        try {
+            notes.failed(item("{3F2504E0-first"), "key-1", "boom"); // braces: a message id is data, never a pattern
+            notes.failed(item("second"), "key-2", "boom again");
+            assertThat(Await.until(Duration.ofSeconds(10), () -> ledger.journal("key-2").isPresent()))
+                    .as("the second note written after the first one's write failed").isTrue();
+            assertThat(ledger.journal("key-2").orElseThrow().failures()).isEqualTo(1);
+        } finally {
+            notes.close(Duration.ofSeconds(5));
+        }
+    }
+
+    private static InFlight item(String id) {
+        var delivery = new Delivery(id, new byte[0], Map.of(), 1, Instant.EPOCH, null, null, "orders", null);
+        return new InFlight(delivery, List.of(), null, null, Instant.now().plusSeconds(60), Instant.now().plusSeconds(60));
+    }
+
+    /** An in-memory ledger whose journal's first note throws what cannot be turned into a string. */
+    private static final class HostileJournal implements IdempotencyLedger, EventJournal {
+        private final InMemoryLedger inner = InMemoryLedger.create();
+        private final AtomicBoolean thrown = new AtomicBoolean();
+
+        @Override
+        public void note(String key, Note note) {
+            if (thrown.compareAndSet(false, true)) {
+                throw new IllegalStateException() {
+                    @Override
+                    public String toString() {
+                        throw new NullPointerException("a message built from a null field");
+                    }
+                };
+            }
+            inner.note(key, note);
+        }
+
+        @Override
+        public Optional<Journal> journal(String key) {
+            return inner.journal(key);
+        }
+
+        @Override
+        public Claim claim(String key, Duration lease) {
+            return inner.claim(key, lease);
+        }
+
+        @Override
+        public boolean complete(String key, long token, Duration ttl) {
+            return inner.complete(key, token, ttl);
+        }
+
+        @Override
+        public boolean release(String key, long token) {
+            return inner.release(key, token);
+        }
+
+        @Override
+        public boolean extend(String key, long token, Duration lease) {
+            return inner.extend(key, token, lease);
+        }
+    }
+}
