@@ -29,6 +29,9 @@ final class DeadLetterRedrive {
         }
         boolean fifoTarget = queues.describe(targetUrl).fifo();
         String run = java.util.UUID.randomUUID().toString();
+        // messages whose copy was stored altered, and how often: the next copy goes under a deduplication id of its
+        // own, or SQS drops the good one as the altered one's duplicate and answers with the hash of what was sent
+        var altered = new HashMap<String, Integer>();
         int moved = 0;
         int failed = 0;
         long started = System.nanoTime();
@@ -64,11 +67,20 @@ final class DeadLetterRedrive {
                     var entry = SendMessageBatchRequestEntry.builder().id(Integer.toString(i)).messageBody(m.body())
                             .messageAttributes(marked(m, run));
                     if (fifoTarget) {
-                        entry.messageGroupId(group(m)).messageDeduplicationId("redrive-" + m.messageId());
+                        Integer alteredTimes = altered.get(m.messageId());
+                        entry.messageGroupId(group(m)).messageDeduplicationId("redrive-" + m.messageId()
+                                + (alteredTimes == null ? "" : "-" + alteredTimes));
                     }
                     entries.add(entry.build());
                 }
-                return SendAnswers.unconfirmed(entries, client.sendMessageBatch(b -> b.queueUrl(targetUrl).entries(entries)));
+                var unconfirmed = SendAnswers.unconfirmed(entries, client.sendMessageBatch(b -> b.queueUrl(targetUrl)
+                        .entries(entries)));
+                for (var e : unconfirmed) {
+                    if (fifoTarget && SendAnswers.ALTERED.equals(e.code())) {
+                        altered.merge(chunk.get(Integer.parseInt(e.id())).messageId(), 1, Integer::sum);
+                    }
+                }
+                return unconfirmed;
             };
             ToIntFunction<Message> size = m -> m.body().getBytes(StandardCharsets.UTF_8).length
                     + MessageAttributes.bytes(m.messageAttributes());

@@ -114,6 +114,46 @@ class DeadLetterCopyIT {
                 .as("the good copy kept beside the altered one").contains("xxx poison");
     }
 
+    /**
+     * The redrive's copy to a FIFO queue stored altered was sent again under the same deduplication id:
+     * SQS dropped the good one as its duplicate, answered with the hash of what was sent, and the dead
+     * letter was deleted with only the altered copy kept (the tenth round's fix to dead-letter copies,
+     * missing here).
+     */
+    @Test
+    void aFifoRedriveCopyStoredAltered_isSentAgainUnderADeduplicationIdOfItsOwn_andTheGoodCopyArrives() {
+        var alterOnce = new java.util.concurrent.atomic.AtomicBoolean();
+        var client = ElasticMq.clientWith(new ExecutionInterceptor() {
+            @Override
+            public software.amazon.awssdk.core.SdkRequest modifyRequest(Context.ModifyRequest context,
+                                                                        ExecutionAttributes attributes) {
+                if (context.request() instanceof SendMessageBatchRequest batch && alterOnce.getAndSet(false)) {
+                    return batch.toBuilder().entries(batch.entries().stream()
+                            .map(e -> e.toBuilder().messageBody(e.messageBody().replace('x', 'y')).build()).toList()).build();
+                }
+                return context.request();
+            }
+        });
+        opened.add(client);
+        var q = SqsFixture.create(client, true, 1000);
+        opened.add(q);
+        client.sendMessage(b -> b.queueUrl(q.dlqUrl).messageBody("xxx poison").messageGroupId("g")
+                .messageDeduplicationId("d-1"));
+
+        alterOnce.set(true);
+        var report = q.queues.redrive(q.dlqUrl, q.url, 10);
+
+        var arrived = new ArrayList<String>();
+        for (int i = 0; i < 5; i++) {
+            q.source().poll(new PollRequest(10, Duration.ofSeconds(1), Duration.ofSeconds(60)))
+                    .forEach(d -> arrived.add(new String(d.body(), java.nio.charset.StandardCharsets.UTF_8)));
+        }
+        var kept = new ArrayList<>(arrived);
+        q.deadLetterMessages().forEach(m -> kept.add(m.body()));
+        assertThat(kept).as("the good body is in the source queue or still in the DLQ (moved %s)", report)
+                .contains("xxx poison");
+    }
+
     @Test // a copy is confirmed by SQS's answer naming it, with the MD5 of the body sent: silence or damage is no answer
     void aCopyTheAnswerDoesNotConfirm_orThatArrivedAltered_isAFailure_andTheOriginalStays() {
         var strip = new java.util.concurrent.atomic.AtomicBoolean();
