@@ -32,6 +32,9 @@ final class DeadLetterRedrive {
         // messages whose copy was stored altered, and how often: the next copy goes under a deduplication id of its
         // own, or SQS drops the good one as the altered one's duplicate and answers with the hash of what was sent
         var altered = new HashMap<String, Integer>();
+        // the bodies (their MD5) of copies with no room for the run's mark: one of them dead-lettered again is known
+        // by its body (a message of the same body still waiting in the DLQ is then left for the next run, said so)
+        var unmarked = new HashSet<String>();
         int moved = 0;
         int failed = 0;
         long started = System.nanoTime();
@@ -55,7 +58,8 @@ final class DeadLetterRedrive {
             }
             // a copy this run made, dead-lettered again (its consumer still fails): everything before it has been
             // moved, and moving it again would go round for ever. It stays, and the run ends with this batch.
-            var cameBack = batch.stream().filter(m -> run.equals(runOf(m))).toList();
+            var cameBack = batch.stream().filter(m -> run.equals(runOf(m))
+                    || runOf(m) == null && unmarked.contains(Md5.ofBody(m.body()))).toList();
             if (!cameBack.isEmpty()) {
                 Batches.changeVisibility(client, deadLetterQueueUrl, cameBack, Message::receiptHandle, m -> 0, 2, null);
                 batch = batch.stream().filter(m -> !cameBack.contains(m)).toList();
@@ -64,8 +68,12 @@ final class DeadLetterRedrive {
                 var entries = new ArrayList<SendMessageBatchRequestEntry>(chunk.size());
                 for (int i = 0; i < chunk.size(); i++) {
                     var m = chunk.get(i);
+                    var attributes = marked(m, run);
+                    if (!attributes.containsKey(RUN)) {
+                        unmarked.add(Md5.ofBody(m.body()));
+                    }
                     var entry = SendMessageBatchRequestEntry.builder().id(Integer.toString(i)).messageBody(m.body())
-                            .messageAttributes(marked(m, run));
+                            .messageAttributes(attributes);
                     if (fifoTarget) {
                         Integer alteredTimes = altered.get(m.messageId());
                         entry.messageGroupId(group(m)).messageDeduplicationId("redrive-" + m.messageId()
@@ -111,10 +119,11 @@ final class DeadLetterRedrive {
     /**
      * The copy's attributes: the message's own without Ferry's dead-letter ones, and the run's mark when
      * there is room for it — a message that already carries all ten SQS takes goes unmarked rather than
-     * have two of its own folded away (such a one, failing again, could come round again in this run).
+     * have two of its own folded away (such a one, failing again, is known by its body).
      */
     private static Map<String, MessageAttributeValue> marked(Message m, String run) {
-        var own = MessageAttributes.withoutDeadLetter(m.messageAttributes());
+        var own = new java.util.LinkedHashMap<>(MessageAttributes.withoutDeadLetter(m.messageAttributes()));
+        own.remove(RUN); // an earlier run's mark: not the message's own, and no reason to go unmarked this time
         return own.size() < MessageAttributes.MAX ? MessageAttributes.withoutDeadLetter(m.messageAttributes(), RUN, run) : own;
     }
 

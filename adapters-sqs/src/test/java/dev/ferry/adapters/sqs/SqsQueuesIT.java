@@ -96,8 +96,26 @@ class SqsQueuesIT {
     @Test
     void redriveOfEverything_whileTheConsumerStillFails_endsWhenItsOwnCopiesComeBack_insteadOfGoingRoundForEver()
             throws Exception {
+        redriveWhileTheConsumerStillFails(Map.of("origin", "test"));
+    }
+
+    /**
+     * A message with all ten attributes SQS takes has no room for the run's mark: its copies, dead-lettered
+     * again, were not known as this run's own, and the redrive went round for ever (the CLI never exited, the
+     * console's one redrive was held until a restart).
+     */
+    @Test
+    void redriveOfMessagesWithTenAttributes_whileTheConsumerStillFails_endsToo() throws Exception {
+        var ten = new java.util.HashMap<String, String>();
+        for (int i = 0; i < 10; i++) {
+            ten.put("a" + i, "v" + i);
+        }
+        redriveWhileTheConsumerStillFails(ten);
+    }
+
+    private static void redriveWhileTheConsumerStillFails(Map<String, String> attributes) throws Exception {
         try (var q = SqsFixture.create(ElasticMq.client(), false, 1000)) {
-            deadLetter(q, 3);
+            deadLetter(q, 3, attributes);
             var stop = new java.util.concurrent.atomic.AtomicBoolean();
             // the consumer still fails: whatever comes back is dead-lettered again, attributes and all
             var failing = Thread.ofPlatform().start(() -> {
@@ -179,8 +197,12 @@ class SqsQueuesIT {
     }
 
     private static void deadLetter(SqsFixture q, int count) {
+        deadLetter(q, count, Map.of("origin", "test"));
+    }
+
+    private static void deadLetter(SqsFixture q, int count, Map<String, String> attributes) {
         for (int i = 0; i < count; i++) {
-            q.send("dead-" + i, Map.of("origin", "test"), null);
+            q.send("dead-" + i, attributes, null);
         }
         var got = new ArrayList<Delivery>();
         for (int i = 0; i < 30 && got.size() < count; i++) {
