@@ -147,9 +147,9 @@ final class AdminRedrive implements HttpHandler {
                 }
             });
             status.set(new Status(started.from(), started.to(), started.total(), report.moved(), report.failed(),
-                    started.started(), Instant.now(), null));
-            LOG.info("redrive from {} to {} (console): {} moved, {} left behind", started.from(), started.to(), report.moved(),
-                    report.failed());
+                    started.started(), Instant.now(), report.problem() == null ? null : "send failed: " + report.problem()));
+            LOG.info("redrive from {} to {} (console): {} moved, {} left behind, {} copies came back failing again",
+                    started.from(), started.to(), report.moved(), report.failed(), report.cameBack());
         } catch (RuntimeException | Error e) {
             var last = status.get();
             status.set(new Status(started.from(), started.to(), started.total(), last.moved(), last.failed(),

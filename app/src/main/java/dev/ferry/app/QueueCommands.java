@@ -199,7 +199,10 @@ final class QueueCommands {
                     progress::update);
             progress.finish();
             io.out().println("moved " + report.moved() + " message(s) from " + from + " to " + to
-                    + (report.failed() > 0 ? "; " + report.failed() + " stayed in " + from + " (send failed)" : ""));
+                    + (report.cameBack() > 0 ? "; " + report.cameBack() + " of their copies came back failing again and "
+                            + "stay in " + from : "")
+                    + (report.failed() > 0 ? "; " + report.failed() + " stayed in " + from + " (send failed: "
+                            + Printable.of(report.problem()) + ")" : ""));
             return report.failed() > 0 ? Ferry.FAILED : Ferry.OK;
         }
     }

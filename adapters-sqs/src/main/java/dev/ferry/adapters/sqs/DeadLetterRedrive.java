@@ -37,80 +37,126 @@ final class DeadLetterRedrive {
         var unmarked = new HashSet<String>();
         int moved = 0;
         int failed = 0;
+        String problem = null;
+        // this run's copies that came back (their consumer still fails them): kept out of sight until the run ends,
+        // so the rest is moved and they are not moved again
+        var setAside = new ArrayList<Message>();
+        int cameBackCount = 0;
+        int nothingToMove = 0;
         long started = System.nanoTime();
-        while (moved + failed < maxMessages) {
-            int want = Math.min(Batches.MAX_ENTRIES, maxMessages - moved - failed);
-            if (perSecond > 0) {
-                want = Math.min(want, (int) Math.max(1, perSecond));
-                pace(started, moved + failed, perSecond);
-            }
-            int wanted = want;
-            List<Message> batch;
-            try {
-                batch = client.receiveMessage(b -> b.queueUrl(deadLetterQueueUrl).maxNumberOfMessages(wanted)
-                        .waitTimeSeconds(1).visibilityTimeout(60).messageAttributeNames("All")
-                        .messageSystemAttributeNames(MessageSystemAttributeName.MESSAGE_GROUP_ID)).messages();
-            } catch (RuntimeException e) {
-                throw SqsErrors.translate("ReceiveMessage", deadLetterQueueUrl, e);
-            }
-            if (batch.isEmpty()) {
-                break;
-            }
-            // a copy this run made, dead-lettered again (its consumer still fails): everything before it has been
-            // moved, and moving it again would go round for ever. It stays, and the run ends with this batch.
-            var cameBack = batch.stream().filter(m -> run.equals(runOf(m))
-                    || runOf(m) == null && unmarked.contains(Md5.ofBody(m.body()))).toList();
-            if (!cameBack.isEmpty()) {
-                Batches.changeVisibility(client, deadLetterQueueUrl, cameBack, Message::receiptHandle, m -> 0, 2, null);
-                batch = batch.stream().filter(m -> !cameBack.contains(m)).toList();
-            }
-            Batches.Call<Message> copy = chunk -> {
-                var entries = new ArrayList<SendMessageBatchRequestEntry>(chunk.size());
-                for (int i = 0; i < chunk.size(); i++) {
-                    var m = chunk.get(i);
-                    var attributes = marked(m, run);
-                    if (!attributes.containsKey(RUN)) {
-                        unmarked.add(Md5.ofBody(m.body()));
-                    }
-                    var entry = SendMessageBatchRequestEntry.builder().id(Integer.toString(i)).messageBody(m.body())
-                            .messageAttributes(attributes);
-                    if (fifoTarget) {
-                        Integer alteredTimes = altered.get(m.messageId());
-                        entry.messageGroupId(group(m)).messageDeduplicationId("redrive-" + m.messageId()
-                                + (alteredTimes == null ? "" : "-" + alteredTimes));
-                    }
-                    entries.add(entry.build());
+        try {
+            while (moved + failed < maxMessages) {
+                int want = Math.min(Batches.MAX_ENTRIES, maxMessages - moved - failed);
+                if (perSecond > 0) {
+                    want = Math.min(want, (int) Math.max(1, perSecond));
+                    pace(started, moved + failed, perSecond);
                 }
-                var unconfirmed = SendAnswers.unconfirmed(entries, client.sendMessageBatch(b -> b.queueUrl(targetUrl)
-                        .entries(entries)));
-                for (var e : unconfirmed) {
-                    if (fifoTarget && SendAnswers.ALTERED.equals(e.code())) {
-                        altered.merge(chunk.get(Integer.parseInt(e.id())).messageId(), 1, Integer::sum);
+                int wanted = want;
+                List<Message> batch;
+                try {
+                    batch = client.receiveMessage(b -> b.queueUrl(deadLetterQueueUrl).maxNumberOfMessages(wanted)
+                            .waitTimeSeconds(1).visibilityTimeout(60).messageAttributeNames("All")
+                            .messageSystemAttributeNames(MessageSystemAttributeName.MESSAGE_GROUP_ID)).messages();
+                } catch (RuntimeException e) {
+                    throw SqsErrors.translate("ReceiveMessage", deadLetterQueueUrl, e);
+                }
+                if (batch.isEmpty()) {
+                    break;
+                }
+                // a copy this run made, dead-lettered again (its consumer still fails): moving it again would go round
+                // for ever. It is set aside, out of sight until the run ends; the run ends when only such copies are left.
+                var cameBack = batch.stream().filter(m -> run.equals(runOf(m))
+                        || runOf(m) == null && unmarked.contains(Md5.ofBody(m.body()))).toList();
+                if (!cameBack.isEmpty()) {
+                    cameBackCount += setAside(client, deadLetterQueueUrl, cameBack, setAside);
+                    batch = batch.stream().filter(m -> !cameBack.contains(m)).toList();
+                    if (batch.isEmpty()) {
+                        if (++nothingToMove >= 3) {
+                            break; // three receives in a row of set-aside copies only: nothing else is left to move
+                        }
+                        continue;
                     }
                 }
-                return unconfirmed;
-            };
-            ToIntFunction<Message> size = m -> m.body().getBytes(StandardCharsets.UTF_8).length
-                    + MessageAttributes.bytes(m.messageAttributes());
-            var notSent = fifoTarget ? inGroupOrder(batch, size, copy) : Batches.run(batch, size, SqsSink.MAX_BATCH_BYTES, 2, copy);
-            var sent = batch.stream().filter(m -> !notSent.containsKey(m)).toList();
-            var notDeleted = Batches.delete(client, deadLetterQueueUrl, sent, Message::receiptHandle, 2, null);
-            Batches.changeVisibility(client, deadLetterQueueUrl, new ArrayList<>(notSent.keySet()), Message::receiptHandle,
-                    m -> 0, 2, null);
-            moved += sent.size();
-            failed += notSent.size();
-            progress.update(moved, failed);
-            if (!notDeleted.isEmpty()) {
-                // copied but still in the DLQ: stop, so the next run's copies dedup (FIFO) or are few (standard)
-                throw new FerryException(notDeleted.size() + " message(s) were copied to '"
-                        + targetUrl + "' but could not be deleted from '" + deadLetterQueueUrl + "': "
-                        + notDeleted.values().iterator().next(), true);
+                nothingToMove = 0;
+                Batches.Call<Message> copy = chunk -> {
+                    var entries = new ArrayList<SendMessageBatchRequestEntry>(chunk.size());
+                    for (int i = 0; i < chunk.size(); i++) {
+                        var m = chunk.get(i);
+                        var attributes = marked(m, run);
+                        if (!attributes.containsKey(RUN)) {
+                            unmarked.add(Md5.ofBody(m.body()));
+                        }
+                        var entry = SendMessageBatchRequestEntry.builder().id(Integer.toString(i)).messageBody(m.body())
+                                .messageAttributes(attributes);
+                        if (fifoTarget) {
+                            Integer alteredTimes = altered.get(m.messageId());
+                            entry.messageGroupId(group(m)).messageDeduplicationId("redrive-" + m.messageId()
+                                    + (alteredTimes == null ? "" : "-" + alteredTimes));
+                        }
+                        entries.add(entry.build());
+                    }
+                    var unconfirmed = SendAnswers.unconfirmed(entries, client.sendMessageBatch(b -> b.queueUrl(targetUrl)
+                            .entries(entries)));
+                    for (var e : unconfirmed) {
+                        if (fifoTarget && SendAnswers.ALTERED.equals(e.code())) {
+                            altered.merge(chunk.get(Integer.parseInt(e.id())).messageId(), 1, Integer::sum);
+                        }
+                    }
+                    return unconfirmed;
+                };
+                ToIntFunction<Message> size = m -> m.body().getBytes(StandardCharsets.UTF_8).length
+                        + MessageAttributes.bytes(m.messageAttributes());
+                var notSent = fifoTarget ? inGroupOrder(batch, size, copy)
+                        : Batches.run(batch, size, SqsSink.MAX_BATCH_BYTES, 2, copy);
+                var sent = batch.stream().filter(m -> !notSent.containsKey(m)).toList();
+                var notDeleted = Batches.delete(client, deadLetterQueueUrl, sent, Message::receiptHandle, 2, null);
+                Batches.changeVisibility(client, deadLetterQueueUrl, new ArrayList<>(notSent.keySet()), Message::receiptHandle,
+                        m -> 0, 2, null);
+                moved += sent.size();
+                failed += notSent.size();
+                if (problem == null && !notSent.isEmpty()) {
+                    var first = notSent.values().iterator().next();
+                    problem = first.code() + ": " + first.message();
+                }
+                progress.update(moved, failed);
+                if (!notDeleted.isEmpty()) {
+                    // copied but still in the DLQ: stop, so the next run's copies dedup (FIFO) or are few (standard)
+                    throw new FerryException(notDeleted.size() + " message(s) were copied to '"
+                            + targetUrl + "' but could not be deleted from '" + deadLetterQueueUrl + "': "
+                            + notDeleted.values().iterator().next(), true);
+                }
+                if (!notSent.isEmpty()) {
+                    break;
+                }
             }
-            if (!notSent.isEmpty() || !cameBack.isEmpty()) {
-                break;
+        } finally {
+            // in sight again at once: left to their visibility, they would be hidden from whoever looks next
+            Batches.changeVisibility(client, deadLetterQueueUrl, setAside, Message::receiptHandle, m -> 0, 2, null);
+        }
+        return new SqsQueues.RedriveReport(moved, failed, cameBackCount, problem);
+    }
+
+    /** How long a copy that came back is kept out of sight while the run goes on (renewed if seen again). */
+    private static final int SET_ASIDE_SECONDS = 15 * 60;
+    /** Copies set aside remembered at most (their receipt handles), to be put back in sight at the end. */
+    private static final int MAX_SET_ASIDE = 10_000;
+
+    /** Hides copies that came back until the run ends; how many of them are new to this run's count. */
+    private static int setAside(SqsClient client, String queueUrl, List<Message> cameBack, List<Message> setAside) {
+        Batches.changeVisibility(client, queueUrl, cameBack, Message::receiptHandle, m -> SET_ASIDE_SECONDS, 2, null);
+        int added = 0;
+        for (var m : cameBack) {
+            boolean seen = setAside.stream().anyMatch(earlier -> earlier.messageId().equals(m.messageId()));
+            if (!seen) {
+                added++;
+                if (setAside.size() < MAX_SET_ASIDE) {
+                    setAside.add(m);
+                }
+            } else {
+                setAside.replaceAll(earlier -> earlier.messageId().equals(m.messageId()) ? m : earlier); // its newest handle
             }
         }
-        return new SqsQueues.RedriveReport(moved, failed);
+        return added;
     }
 
     /** The attribute each copy carries: the run that moved it (a message attribute survives a dead-lettering). */

@@ -116,8 +116,17 @@ public final class SqsQueues {
     public record Created(String url, String deadLetterQueueUrl) {
     }
 
-    /** Messages moved back from a DLQ, and those that stayed in it because the send failed. */
-    public record RedriveReport(int moved, int failed) {
+    /**
+     * Messages moved back from a DLQ; those that stayed in it because the send failed, and why the first
+     * of them did (null when none did); and the copies this run made that came back into the DLQ while it
+     * ran (their consumer still fails them), set aside there and not moved again.
+     */
+    public record RedriveReport(int moved, int failed, int cameBack, String problem) {
+
+        /** A report of moved and failed messages only. */
+        public RedriveReport(int moved, int failed) {
+            this(moved, failed, 0, null);
+        }
     }
 
     /** Creates the DLQ (if any), then the queue with its redrive policy; creating what exists is a no-op. */

@@ -7,6 +7,7 @@ import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.transport.DeadLetterAttributes;
 import dev.ferry.domain.transport.Disposition;
 import dev.ferry.domain.transport.PollRequest;
+import dev.ferry.domain.testing.Await;
 import dev.ferry.domain.transport.Settlement;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -111,6 +112,51 @@ class SqsQueuesIT {
             ten.put("a" + i, "v" + i);
         }
         redriveWhileTheConsumerStillFails(ten);
+    }
+
+    /**
+     * A poison message's copy came back into the DLQ while the run still had others to move (on SQS a
+     * standard queue hands messages out in no order): the run ended there, leaving the rest unmoved, and
+     * said "moved" with no word of them. The copy is set aside now, the rest moved, and the report says so.
+     */
+    @Test
+    void aPoisonCopyComingBackBeforeTheRestIsMoved_doesNotEndTheRedriveOfTheRest() throws Exception {
+        try (var q = SqsFixture.create(ElasticMq.client(), false, 1000)) {
+            deadLetter(q, 1); // "dead-0": the poison
+            var stop = new java.util.concurrent.atomic.AtomicBoolean();
+            var handled = new java.util.concurrent.atomic.AtomicInteger();
+            var consumer = Thread.ofPlatform().start(() -> { // the poison still fails; everything else is handled
+                while (!stop.get()) {
+                    var got = q.source().poll(new PollRequest(10, Duration.ofMillis(200), Duration.ofSeconds(60)));
+                    q.source().settle(got.stream().map(d -> {
+                        boolean poison = new String(d.body(), java.nio.charset.StandardCharsets.UTF_8).startsWith("dead-");
+                        if (!poison) {
+                            handled.incrementAndGet();
+                        }
+                        return new Settlement(d, poison ? Disposition.deadLetter("still failing") : Disposition.ACK);
+                    }).toList());
+                }
+            });
+            try {
+                var first = new AtomicBoolean(true);
+                var report = q.queues.redrive(q.dlqUrl, q.url, Integer.MAX_VALUE, 0, (moved, failed) -> {
+                    if (first.getAndSet(false)) { // the poison moved: its copy comes back ahead of 29 more dead letters
+                        assertThat(Await.until(Duration.ofSeconds(20), () -> q.queues.approximateMessages(q.dlqUrl) > 0))
+                                .as("the poison's copy dead-lettered again").isTrue();
+                        for (int i = 0; i < 29; i++) {
+                            q.client.sendMessage(b -> b.queueUrl(q.dlqUrl).messageBody("fine"));
+                        }
+                    }
+                });
+                assertThat(report.moved()).as("every message moved once, the poison too: %s", report).isEqualTo(30);
+                assertThat(report.cameBack()).as("the poison's copy came back and was set aside").isEqualTo(1);
+                assertThat(Await.until(Duration.ofSeconds(20), () -> handled.get() == 29)).isTrue();
+                assertThat(q.deadLetterMessages()).extracting(Message::body).containsExactly("dead-0");
+            } finally {
+                stop.set(true);
+                consumer.join(10_000);
+            }
+        }
     }
 
     private static void redriveWhileTheConsumerStillFails(Map<String, String> attributes) throws Exception {
