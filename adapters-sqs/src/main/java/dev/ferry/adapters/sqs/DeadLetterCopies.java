@@ -1,5 +1,6 @@
 package dev.ferry.adapters.sqs;
 
+import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.transport.Disposition;
 import dev.ferry.domain.transport.Settlement;
 import java.nio.charset.StandardCharsets;
@@ -257,7 +258,17 @@ final class DeadLetterCopies {
         var d = s.delivery();
         String reason = sanitize(((Disposition.DeadLetter) s.disposition()).reason());
         return MessageAttributes.forDeadLetter(((SqsReceipt) d.receipt()).messageAttributes(), reason, queueName, name,
-                d.receiveCount());
+                d.receiveCount(), identity(d));
+    }
+
+    /**
+     * What a format without an id in the body keys the message's event by: its producer's deduplication id
+     * (not SQS's hash of the body), else its message id — kept on the dead letter, so that a redrive moves it
+     * back as the same event ({@link MessageAttributes#ORIGIN}).
+     */
+    static String identity(Delivery d) {
+        var dedup = d.deduplicationId();
+        return dedup != null && !dedup.isEmpty() && !Md5.isSha256Of(dedup, d.body()) ? dedup : d.id();
     }
 
     /** The reason as SQS accepts it in an attribute: XML characters only, at most 4,000 of them. */

@@ -56,7 +56,8 @@ final class DeadLetterRedrive {
                 try {
                     batch = client.receiveMessage(b -> b.queueUrl(deadLetterQueueUrl).maxNumberOfMessages(wanted)
                             .waitTimeSeconds(1).visibilityTimeout(60).messageAttributeNames("All")
-                            .messageSystemAttributeNames(MessageSystemAttributeName.MESSAGE_GROUP_ID)).messages();
+                            .messageSystemAttributeNames(MessageSystemAttributeName.MESSAGE_GROUP_ID,
+                                    MessageSystemAttributeName.MESSAGE_DEDUPLICATION_ID)).messages();
                 } catch (RuntimeException e) {
                     throw SqsErrors.translate("ReceiveMessage", deadLetterQueueUrl, e);
                 }
@@ -169,8 +170,46 @@ final class DeadLetterRedrive {
      */
     private static Map<String, MessageAttributeValue> marked(Message m, String run) {
         var own = new java.util.LinkedHashMap<>(MessageAttributes.withoutDeadLetter(m.messageAttributes()));
-        own.remove(RUN); // an earlier run's mark: not the message's own, and no reason to go unmarked this time
-        return own.size() < MessageAttributes.MAX ? MessageAttributes.withoutDeadLetter(m.messageAttributes(), RUN, run) : own;
+        own.remove(RUN); // an earlier run's marks: not the message's own, and no reason to go unmarked this time
+        own.remove(MessageAttributes.ORIGIN);
+        return own.size() < MessageAttributes.MAX ? withMarks(m, RUN, run) : own;
+    }
+
+    /**
+     * A dead letter's attributes as it goes back to its queue: its own without Ferry's dead-letter ones, the
+     * mark {@code name} (a redrive's run, a release's number) never folded away, and the identity its message
+     * had ({@link MessageAttributes#ORIGIN}) when there is room for it beside its own.
+     */
+    static Map<String, MessageAttributeValue> withMarks(Message m, String name, String value) {
+        var own = new java.util.HashMap<>(MessageAttributes.withoutDeadLetter(m.messageAttributes()));
+        own.keySet().removeAll(List.of(RUN, MessageAttributes.ORIGIN, name));
+        var marks = new java.util.LinkedHashMap<String, String>();
+        marks.put(name, value);
+        String origin = originOf(m);
+        if (origin != null && own.size() + 2 <= MessageAttributes.MAX) {
+            marks.put(MessageAttributes.ORIGIN, origin);
+        }
+        // an earlier redrive's marks go: not the message's own, and an origin is trusted only beside this one's mark
+        return MessageAttributes.withoutDeadLetter(m.messageAttributes(), marks, java.util.Set.of(RUN, MessageAttributes.ORIGIN));
+    }
+
+    /**
+     * The identity the dead letter's message had ({@link MessageAttributes#ORIGIN}): as Ferry wrote it on
+     * the dead letter; for one SQS moved there itself (no reason of Ferry's), its own — SQS keeps the
+     * message id and the deduplication id of what it moves.
+     */
+    private static String originOf(Message m) {
+        var attributes = MessageAttributes.expand(m.messageAttributes());
+        var written = attributes.get(MessageAttributes.DEAD_LETTER_ORIGIN);
+        if (written != null) {
+            return written.stringValue();
+        }
+        if (attributes.containsKey(dev.ferry.domain.transport.DeadLetterAttributes.REASON)) {
+            return null; // a dead letter of a Ferry from before the identity was kept: not known
+        }
+        String dedup = m.attributes().get(MessageSystemAttributeName.MESSAGE_DEDUPLICATION_ID);
+        return dedup != null && !dedup.isEmpty() && !Md5.isSha256Of(dedup, m.body().getBytes(StandardCharsets.UTF_8))
+                ? dedup : m.messageId();
     }
 
     private static String runOf(Message m) {

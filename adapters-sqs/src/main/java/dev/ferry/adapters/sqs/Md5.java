@@ -63,4 +63,17 @@ final class Md5 {
             throw new IllegalStateException("every JDK has MD5", e);
         }
     }
+
+    /** Whether {@code id} is the hex SHA-256 of {@code body}: SQS's content-based deduplication id. */
+    static boolean isSha256Of(String id, byte[] body) {
+        if (id.length() != 64) {
+            return false;
+        }
+        try {
+            var hex = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(body));
+            return hex.equalsIgnoreCase(id);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
 }

@@ -76,6 +76,13 @@ final class MessageAttributes {
      */
     static Map<String, MessageAttributeValue> forDeadLetter(Map<String, MessageAttributeValue> originals, String reason,
                                                             String sourceQueue, String sourceName, int receiveCount) {
+        return forDeadLetter(originals, reason, sourceQueue, sourceName, receiveCount, null);
+    }
+
+    /** {@link #forDeadLetter}, with the copied message's identity ({@link #DEAD_LETTER_ORIGIN}) unless null. */
+    static Map<String, MessageAttributeValue> forDeadLetter(Map<String, MessageAttributeValue> originals, String reason,
+                                                            String sourceQueue, String sourceName, int receiveCount,
+                                                            String origin) {
         var ferry = new LinkedHashMap<String, MessageAttributeValue>();
         ferry.put(DeadLetterAttributes.REASON, string(reason));
         ferry.put(DeadLetterAttributes.SOURCE, string(sourceQueue));
@@ -84,6 +91,9 @@ final class MessageAttributes {
         }
         ferry.put(DeadLetterAttributes.RECEIVE_COUNT,
                 MessageAttributeValue.builder().dataType("Number").stringValue(Integer.toString(receiveCount)).build());
+        if (origin != null && !origin.isEmpty()) {
+            ferry.put(DEAD_LETTER_ORIGIN, string(origin));
+        }
         var rest = expand(originals); // unfolded first: Ferry's names folded in by a sender go too
         rest.keySet().removeIf(name -> name.startsWith(DeadLetterAttributes.PREFIX));
         return fit(ferry, rest, Map.of());
@@ -128,16 +138,37 @@ final class MessageAttributes {
     /** {@link #withoutDeadLetter}, with {@code name} set to {@code value} first (never folded away). */
     static Map<String, MessageAttributeValue> withoutDeadLetter(Map<String, MessageAttributeValue> attributes, String name,
                                                               String value) {
+        return withoutDeadLetter(attributes, Map.of(name, value));
+    }
+
+    /** {@link #withoutDeadLetter}, with each of {@code marks} set first (never folded away). */
+    static Map<String, MessageAttributeValue> withoutDeadLetter(Map<String, MessageAttributeValue> attributes,
+                                                              Map<String, String> marks) {
+        return withoutDeadLetter(attributes, marks, java.util.Set.of());
+    }
+
+    /** {@link #withoutDeadLetter(Map, Map)}, without the attributes named in {@code dropped} either. */
+    static Map<String, MessageAttributeValue> withoutDeadLetter(Map<String, MessageAttributeValue> attributes,
+                                                              Map<String, String> marks, java.util.Set<String> dropped) {
         var out = expand(attributes);
-        out.keySet().removeIf(n -> n.startsWith(DeadLetterAttributes.PREFIX) || n.equals(name));
+        out.keySet().removeIf(n -> n.startsWith(DeadLetterAttributes.PREFIX) || marks.containsKey(n) || dropped.contains(n));
         var first = new LinkedHashMap<String, MessageAttributeValue>();
-        first.put(name, MessageAttributeValue.builder().dataType("String").stringValue(value).build());
-        if (out.size() + 1 <= MAX && allSendable(out)) {
+        marks.forEach((name, value) -> first.put(name, string(value)));
+        if (out.size() + first.size() <= MAX && allSendable(out)) {
             first.putAll(out);
             return first;
         }
         return fit(first, out, Map.of());
     }
+
+    /**
+     * On a copy a redrive moved back: the identity of the message it was before its dead-lettering (its
+     * producer's deduplication id, else its SQS message id), so a format that keys events by them keys
+     * the copy as the same event. Trusted only beside the redrive's own mark.
+     */
+    static final String ORIGIN = "ferry.origin";
+    /** On a dead letter Ferry wrote: the identity ({@link #ORIGIN}) of the message it copies. */
+    static final String DEAD_LETTER_ORIGIN = DeadLetterAttributes.PREFIX + "origin";
 
     /**
      * Whether SQS takes an attribute as it is: a valid name, a type it knows, a value that is not

@@ -212,8 +212,8 @@ final class ParkedGroupMover implements GroupParker.Mover {
     private List<Message> sendBack(List<Message> messages, String group, String token, long numberedSoFar) {
         var sent = new ArrayList<Message>(messages.size());
         for (var m : messages) {
-            Map<String, MessageAttributeValue> attributes = MessageAttributes.withoutDeadLetter(m.messageAttributes(),
-                    GroupParker.RELEASE_ATTRIBUTE, GroupParker.releaseValue(token, numberedSoFar + sent.size() + 1));
+            Map<String, MessageAttributeValue> attributes = DeadLetterRedrive.withMarks(m, GroupParker.RELEASE_ATTRIBUTE,
+                    GroupParker.releaseValue(token, numberedSoFar + sent.size() + 1));
             try {
                 var answer = client.sendMessage(b -> b.queueUrl(queueUrl).messageBody(m.body()).messageAttributes(attributes)
                         .messageGroupId(group).messageDeduplicationId(dedupId(token, m.messageId())));

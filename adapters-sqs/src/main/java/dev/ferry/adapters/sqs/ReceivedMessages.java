@@ -1,6 +1,7 @@
 package dev.ferry.adapters.sqs;
 
 import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.parking.GroupParker;
 import dev.ferry.domain.transport.Disposition;
 import dev.ferry.domain.transport.Settlement;
 import java.nio.charset.StandardCharsets;
@@ -17,6 +18,7 @@ import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.sqs.model.Message;
+import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
 import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
 
 /**
@@ -176,9 +178,24 @@ final class ReceivedMessages {
                 parseInt(system.get(MessageSystemAttributeName.APPROXIMATE_RECEIVE_COUNT.toString()), 1),
                 sentAt(system.get(MessageSystemAttributeName.SENT_TIMESTAMP.toString())),
                 system.get(MessageSystemAttributeName.MESSAGE_GROUP_ID.toString()),
-                system.get(MessageSystemAttributeName.MESSAGE_DEDUPLICATION_ID.toString()),
+                identity(own, system.get(MessageSystemAttributeName.MESSAGE_DEDUPLICATION_ID.toString())),
                 source,
                 new SqsReceipt(m.receiptHandle(), receivedAt, m.messageAttributes()));
+    }
+
+    /**
+     * The deduplication id a delivery carries: for a copy a redrive moved back, the identity its message
+     * had before it was dead-lettered (trusted beside a redrive's or a release's own mark only: a producer's attribute
+     * of that name must not make its messages duplicates of each other); else SQS's.
+     */
+    private static String identity(Map<String, MessageAttributeValue> own, String dedup) {
+        if (own.isEmpty()) {
+            return dedup;
+        }
+        var origin = own.get(MessageAttributes.ORIGIN);
+        return origin != null && origin.stringValue() != null && !origin.stringValue().isEmpty()
+                && (own.containsKey(DeadLetterRedrive.RUN) || own.containsKey(GroupParker.RELEASE_ATTRIBUTE))
+                ? origin.stringValue() : dedup;
     }
 
     private Instant sentAt(String millis) {

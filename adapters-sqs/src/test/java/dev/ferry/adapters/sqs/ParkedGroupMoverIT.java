@@ -63,6 +63,35 @@ class ParkedGroupMoverIT {
                 .extracting(m -> m.body()).containsExactly("b3", "b4", "b5");
     }
 
+    /**
+     * A released message is the event it was before it was parked: a format that keys events by the
+     * message's deduplication id (raw, and plain JSON under {@code auto}) keyed it by the release's, and a
+     * head that had reached one of two sinks before it was parked was written to that sink again.
+     */
+    @Test
+    void aReleasedMessage_isDeliveredUnderTheIdentityItHadBeforeItsDeadLettering() {
+        String queue = fifo("orders");
+        String dlq = fifo("orders-dlq");
+        var parked = new ParkedGroup("orders", "B", "b1", "m-1", "HTTP 400", Instant.EPOCH, Instant.EPOCH, 1, 0, "t-1", 0, 0,
+                false, 7);
+        deadLetter(dlq, "B", "b1", Map.of(DeadLetterAttributes.REASON, GroupParker.behind(parked),
+                MessageAttributes.DEAD_LETTER_ORIGIN, "order-b1"));
+        var moved = SqsQueues.of(sqs).parkedGroupMover(dlq, queue).move(parked, "t-1", false);
+        assertThat(moved.problem()).isNull();
+        assertThat(moved.redriven()).isEqualTo(1);
+
+        var source = SqsSource.builder(sqs, queue).build();
+        try {
+            var got = source.poll(new dev.ferry.domain.transport.PollRequest(1, java.time.Duration.ofSeconds(5),
+                    java.time.Duration.ofSeconds(60)));
+            assertThat(got).hasSize(1);
+            assertThat(got.getFirst().deduplicationId()).isEqualTo("order-b1");
+            assertThat(got.getFirst().attributes()).containsKey(GroupParker.RELEASE_ATTRIBUTE);
+        } finally {
+            source.close();
+        }
+    }
+
     @Test // a message stored altered on its way back is not taken for moved: its dead letter stays
     void aMessageStoredAlteredOnItsWayBack_isAProblem_andItsDeadLetterIsKept() {
         var altering = ElasticMq.clientWith(new software.amazon.awssdk.core.interceptor.ExecutionInterceptor() {

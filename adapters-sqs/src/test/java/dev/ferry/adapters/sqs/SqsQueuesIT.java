@@ -159,6 +159,55 @@ class SqsQueuesIT {
         }
     }
 
+    /**
+     * A message without an id of its own in its body (the raw format, and plain JSON under the default
+     * {@code auto}) is the event its SQS message id — or its producer's deduplication id — names. Its
+     * copy moved back by a redrive is a new SQS message: it was a new event, and every sink that had the
+     * event already was written again. The copy now carries the identity it had, to the DLQ and back.
+     */
+    @Test
+    void aRedrivenCopy_isTheSameEventItWasBeforeItsDeadLettering_standardAndFifo() {
+        for (boolean fifo : new boolean[] {false, true}) {
+            try (var q = SqsFixture.create(ElasticMq.client(), fifo, 1000)) {
+                q.client.sendMessage(b -> {
+                    b.queueUrl(q.url).messageBody("{\"plain\": true}");
+                    if (fifo) {
+                        b.messageGroupId("g").messageDeduplicationId("order-42");
+                    }
+                });
+                var first = q.source().poll(new PollRequest(1, Duration.ofSeconds(5), Duration.ofSeconds(60))).getFirst();
+                String identity = fifo ? "order-42" : first.id();
+                assertThat(first.deduplicationId() == null ? first.id() : first.deduplicationId()).isEqualTo(identity);
+                assertThat(q.source().settle(List.of(new Settlement(first, Disposition.deadLetter("sink B said 400")))))
+                        .isEmpty();
+
+                for (int round = 0; round < 2; round++) { // redriven, dead-lettered again, redriven again: the same event
+                    assertThat(q.queues.redrive(q.dlqUrl, q.url, 10).moved()).isEqualTo(1);
+                    var copy = q.source().poll(new PollRequest(1, Duration.ofSeconds(5), Duration.ofSeconds(60))).getFirst();
+                    assertThat(copy.id()).isNotEqualTo(first.id());
+                    assertThat(copy.deduplicationId()).as("fifo %s, round %d", fifo, round).isEqualTo(identity);
+                    assertThat(copy.attributes()).doesNotContainKey(DeadLetterAttributes.REASON);
+                    assertThat(q.source().settle(List.of(new Settlement(copy, Disposition.deadLetter("still 400")))))
+                            .isEmpty();
+                }
+            }
+        }
+    }
+
+    /** A producer's own {@code ferry.origin} attribute, without a redrive's mark, names nothing: two such are two events. */
+    @Test
+    void anOriginAttributeNotSetByARedrive_isNotTrusted() {
+        try (var q = SqsFixture.create(ElasticMq.client(), false, 1000)) {
+            q.send("a", Map.of("ferry.origin", "same"), null);
+            q.send("b", Map.of("ferry.origin", "same"), null);
+            var got = new ArrayList<Delivery>();
+            for (int i = 0; i < 10 && got.size() < 2; i++) {
+                got.addAll(q.source().poll(new PollRequest(10, Duration.ofSeconds(1), Duration.ofSeconds(60))));
+            }
+            assertThat(got).hasSize(2).allSatisfy(d -> assertThat(d.deduplicationId()).isNull());
+        }
+    }
+
     private static void redriveWhileTheConsumerStillFails(Map<String, String> attributes) throws Exception {
         try (var q = SqsFixture.create(ElasticMq.client(), false, 1000)) {
             deadLetter(q, 3, attributes);
