@@ -35,12 +35,14 @@ final class DeadLetterRedrive {
         // the bodies (their MD5) of copies with no room for the run's mark: one of them dead-lettered again is known
         // by its body (a message of the same body still waiting in the DLQ is then left for the next run, said so)
         var unmarked = new HashSet<String>();
+        long startedAt = System.currentTimeMillis();
         int moved = 0;
         int failed = 0;
         String problem = null;
         // this run's copies that came back (their consumer still fails them): kept out of sight until the run ends,
         // so the rest is moved and they are not moved again
         var setAside = new ArrayList<Message>();
+        var seen = new HashSet<String>(); // the message ids of those counted, to count each once
         int cameBackCount = 0;
         int nothingToMove = 0;
         long started = System.nanoTime();
@@ -57,7 +59,8 @@ final class DeadLetterRedrive {
                     batch = client.receiveMessage(b -> b.queueUrl(deadLetterQueueUrl).maxNumberOfMessages(wanted)
                             .waitTimeSeconds(1).visibilityTimeout(60).messageAttributeNames("All")
                             .messageSystemAttributeNames(MessageSystemAttributeName.MESSAGE_GROUP_ID,
-                                    MessageSystemAttributeName.MESSAGE_DEDUPLICATION_ID)).messages();
+                                    MessageSystemAttributeName.MESSAGE_DEDUPLICATION_ID,
+                                    MessageSystemAttributeName.SENT_TIMESTAMP)).messages();
                 } catch (RuntimeException e) {
                     throw SqsErrors.translate("ReceiveMessage", deadLetterQueueUrl, e);
                 }
@@ -66,14 +69,14 @@ final class DeadLetterRedrive {
                 }
                 // a copy this run made, dead-lettered again (its consumer still fails): moving it again would go round
                 // for ever. It is set aside, out of sight until the run ends; the run ends when only such copies are left.
-                var cameBack = batch.stream().filter(m -> run.equals(runOf(m))
-                        || runOf(m) == null && unmarked.contains(Md5.ofBody(m.body()))).toList();
+                var cameBack = batch.stream().filter(m -> run.equals(runOf(m)) || runOf(m) == null
+                        && unmarked.contains(Md5.ofBody(m.body())) && sentAt(m) >= startedAt).toList();
                 if (!cameBack.isEmpty()) {
-                    cameBackCount += setAside(client, deadLetterQueueUrl, cameBack, setAside);
+                    cameBackCount += setAside(client, deadLetterQueueUrl, cameBack, setAside, seen);
                     batch = batch.stream().filter(m -> !cameBack.contains(m)).toList();
                     if (batch.isEmpty()) {
-                        if (++nothingToMove >= 3) {
-                            break; // three receives in a row of set-aside copies only: nothing else is left to move
+                        if (++nothingToMove >= Math.max(3, 30 / wanted)) {
+                            break; // receives in a row of set-aside copies only, 30 of them at least: nothing else left
                         }
                         continue;
                     }
@@ -142,22 +145,50 @@ final class DeadLetterRedrive {
     /** Copies set aside remembered at most (their receipt handles), to be put back in sight at the end. */
     private static final int MAX_SET_ASIDE = 10_000;
 
-    /** Hides copies that came back until the run ends; how many of them are new to this run's count. */
-    private static int setAside(SqsClient client, String queueUrl, List<Message> cameBack, List<Message> setAside) {
-        Batches.changeVisibility(client, queueUrl, cameBack, Message::receiptHandle, m -> SET_ASIDE_SECONDS, 2, null);
+    /**
+     * Hides copies that came back until the run ends (those past {@link #MAX_SET_ASIDE} only for the
+     * receive's minute: they would not be put back in sight); how many of them are new to this run's count.
+     */
+    private static int setAside(SqsClient client, String queueUrl, List<Message> cameBack, List<Message> setAside,
+                                java.util.Set<String> seen) {
         int added = 0;
+        var hidden = new ArrayList<Message>();
         for (var m : cameBack) {
-            boolean seen = setAside.stream().anyMatch(earlier -> earlier.messageId().equals(m.messageId()));
-            if (!seen) {
+            if (seen.size() < MAX_SEEN ? seen.add(m.messageId()) : !seen.contains(m.messageId())) {
                 added++;
-                if (setAside.size() < MAX_SET_ASIDE) {
-                    setAside.add(m);
-                }
-            } else {
-                setAside.replaceAll(earlier -> earlier.messageId().equals(m.messageId()) ? m : earlier); // its newest handle
+            }
+            int at = indexOf(setAside, m.messageId());
+            if (at >= 0) {
+                setAside.set(at, m); // its newest receipt handle
+                hidden.add(m);
+            } else if (setAside.size() < MAX_SET_ASIDE) {
+                setAside.add(m);
+                hidden.add(m);
             }
         }
+        Batches.changeVisibility(client, queueUrl, hidden, Message::receiptHandle, m -> SET_ASIDE_SECONDS, 2, null);
         return added;
+    }
+
+    /** Message ids of copies that came back remembered at most, to count each once. */
+    private static final int MAX_SEEN = 1_000_000;
+
+    private static int indexOf(List<Message> messages, String messageId) {
+        for (int i = 0; i < messages.size(); i++) {
+            if (messages.get(i).messageId().equals(messageId)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** When SQS took the message into the DLQ (its clock, ms); 0 when it does not say. */
+    private static long sentAt(Message m) {
+        try {
+            return Long.parseLong(m.attributes().getOrDefault(MessageSystemAttributeName.SENT_TIMESTAMP, "0"));
+        } catch (NumberFormatException e) {
+            return 0;
+        }
     }
 
     /** The attribute each copy carries: the run that moved it (a message attribute survives a dead-lettering). */
@@ -169,10 +200,20 @@ final class DeadLetterRedrive {
      * have two of its own folded away (such a one, failing again, is known by its body).
      */
     private static Map<String, MessageAttributeValue> marked(Message m, String run) {
-        var own = new java.util.LinkedHashMap<>(MessageAttributes.withoutDeadLetter(m.messageAttributes()));
-        own.remove(RUN); // an earlier run's marks: not the message's own, and no reason to go unmarked this time
-        own.remove(MessageAttributes.ORIGIN);
-        return own.size() < MessageAttributes.MAX ? withMarks(m, RUN, run) : own;
+        // an earlier run's marks are not the message's own, and no reason to go unmarked this time — nor to go
+        // out carrying another run's mark (folded into the overflow, it was not seen here, and such a copy coming
+        // back was never known for this run's own)
+        return ownCount(m, RUN) < MessageAttributes.MAX ? withMarks(m, RUN, run)
+                : MessageAttributes.withoutDeadLetter(m.messageAttributes(), Map.of(), java.util.Set.of(RUN,
+                        MessageAttributes.ORIGIN));
+    }
+
+    /** The message's own attributes, unfolded: without Ferry's dead-letter ones, a run's mark, an origin, {@code mark}. */
+    private static int ownCount(Message m, String mark) {
+        var own = MessageAttributes.expand(m.messageAttributes());
+        own.keySet().removeIf(n -> n.startsWith(dev.ferry.domain.transport.DeadLetterAttributes.PREFIX) || n.equals(RUN)
+                || n.equals(MessageAttributes.ORIGIN) || n.equals(mark));
+        return own.size();
     }
 
     /**
@@ -181,12 +222,10 @@ final class DeadLetterRedrive {
      * had ({@link MessageAttributes#ORIGIN}) when there is room for it beside its own.
      */
     static Map<String, MessageAttributeValue> withMarks(Message m, String name, String value) {
-        var own = new java.util.HashMap<>(MessageAttributes.withoutDeadLetter(m.messageAttributes()));
-        own.keySet().removeAll(List.of(RUN, MessageAttributes.ORIGIN, name));
         var marks = new java.util.LinkedHashMap<String, String>();
         marks.put(name, value);
         String origin = originOf(m);
-        if (origin != null && own.size() + 2 <= MessageAttributes.MAX) {
+        if (origin != null && ownCount(m, name) + 2 <= MessageAttributes.MAX) {
             marks.put(MessageAttributes.ORIGIN, origin);
         }
         // an earlier redrive's marks go: not the message's own, and an origin is trusted only beside this one's mark

@@ -208,6 +208,53 @@ class SqsQueuesIT {
         }
     }
 
+    /**
+     * Dead letters of one FIFO group with ten attributes each (no room for the run's mark) and one body:
+     * the first batch moved, the eleventh — never moved — was taken for a copy come back by its body and
+     * set aside, and the twelfth overtook it. Only what was sent to the DLQ after the run began can be a
+     * copy that came back.
+     */
+    @Test
+    void fifoDeadLettersOfOneBodyWithTenAttributes_areAllMovedInOrder() {
+        try (var q = SqsFixture.create(ElasticMq.client(), true, 1000)) {
+            for (int n = 1; n <= 12; n++) {
+                var attributes = new java.util.HashMap<String, software.amazon.awssdk.services.sqs.model.MessageAttributeValue>();
+                for (int i = 0; i < 9; i++) {
+                    attributes.put("a" + i, MessageAttributes.string("v"));
+                }
+                attributes.put("n", MessageAttributes.string(Integer.toString(n)));
+                int number = n;
+                q.client.sendMessage(b -> b.queueUrl(q.dlqUrl).messageBody(number == 12 ? "Y" : "X").messageGroupId("g")
+                        .messageDeduplicationId("d-" + number).messageAttributes(attributes));
+            }
+            var report = q.queues.redrive(q.dlqUrl, q.url, Integer.MAX_VALUE);
+            assertThat(report.moved()).as("%s", report).isEqualTo(12);
+            assertThat(report.cameBack()).isZero();
+            var order = new ArrayList<String>();
+            for (int i = 0; i < 20 && order.size() < 12; i++) {
+                var got = q.source().poll(new PollRequest(10, Duration.ofSeconds(1), Duration.ofSeconds(60)));
+                got.forEach(d -> order.add(d.attributes().get("n")));
+                q.source().settle(got.stream().map(d -> new Settlement(d, Disposition.ACK)).toList());
+            }
+            assertThat(order).containsExactly("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12");
+        }
+    }
+
+    /**
+     * An event relayed by a Ferry sink with ten attributes and a redrive's mark of another run: folded into
+     * the overflow, the mark was not seen as a mark, the copy went out carrying it, and coming back it was
+     * taken for that other run's — moved again, round and round.
+     */
+    @Test
+    void redriveOfMessagesCarryingAnotherRunsFoldedMark_whileTheConsumerStillFails_endsToo() throws Exception {
+        var eleven = new java.util.HashMap<String, String>();
+        for (int i = 0; i < 10; i++) {
+            eleven.put("A" + i, "v" + i);
+        }
+        eleven.put(DeadLetterRedrive.RUN, "an-earlier-run");
+        redriveWhileTheConsumerStillFails(eleven);
+    }
+
     private static void redriveWhileTheConsumerStillFails(Map<String, String> attributes) throws Exception {
         try (var q = SqsFixture.create(ElasticMq.client(), false, 1000)) {
             deadLetter(q, 3, attributes);
@@ -297,7 +344,9 @@ class SqsQueuesIT {
 
     private static void deadLetter(SqsFixture q, int count, Map<String, String> attributes) {
         for (int i = 0; i < count; i++) {
-            q.send("dead-" + i, attributes, null);
+            String body = "dead-" + i;
+            q.client.sendMessage(b -> b.queueUrl(q.url).messageBody(body) // more than ten: folded, as a Ferry sink sends them
+                    .messageAttributes(MessageAttributes.fromEvent(attributes)));
         }
         var got = new ArrayList<Delivery>();
         for (int i = 0; i < 30 && got.size() < count; i++) {
