@@ -156,8 +156,8 @@ public final class FailureDecision {
     public static Decision decide(Setback setback, Counts counts, Policies policies, RandomGenerator random) {
         return switch (setback) {
             case Answered(Outcome.Retry r) -> ownFailure(r.reason(), r.after(), counts, policies, random);
-            case Answered(Outcome.Throttled t) -> wait(spread(t.retryAfter().compareTo(policies.throttleFloor()) < 0
-                    ? policies.throttleFloor() : t.retryAfter(), random), "throttled", policies);
+            case Answered(Outcome.Throttled t) -> throttled(t.retryAfter().compareTo(policies.throttleFloor()) < 0
+                    ? policies.throttleFloor() : t.retryAfter(), policies, random);
             case Answered(Outcome.Reject r) -> new Settle(Disposition.deadLetter(r.reason()), false);
             case Answered(Outcome.Done d) -> throw new IllegalStateException("unreachable: Done is not a setback");
             case Threw t -> ownFailure(t.where() + " threw " + t.problem(), Duration.ZERO, counts, policies, random);
@@ -196,7 +196,16 @@ public final class FailureDecision {
                 ? new Hold(CLAIM_RECHECK, "claimed by another worker") : decision;
     }
 
-    /** A wait that is not the message's fault: in hand when short enough, else back on the transport, excused. */
+    /**
+     * A throttle's wait, {@link #spread}: one that fits the hold limit still does, spread or not (a 429's
+     * Retry-After of exactly the limit, the HTTP sink's default, was otherwise put back on the queue, a
+     * receive spent each time).
+     */
+    private static Decision throttled(Duration delay, Policies policies, RandomGenerator random) {
+        var spread = spread(delay, random);
+        boolean fits = delay.compareTo(policies.holdLimit()) <= 0;
+        return wait(fits && spread.compareTo(policies.holdLimit()) > 0 ? policies.holdLimit() : spread, "throttled", policies);
+    }
 
     /** The most a throttle's wait is {@link #spread}: a tenth of it, and no more than this. */
     static final Duration MOST_SPREAD = Duration.ofMinutes(1);
@@ -215,6 +224,7 @@ public final class FailureDecision {
         return tenth <= 0 ? delay : delay.plusMillis(random.nextLong(tenth + 1));
     }
 
+    /** A wait that is not the message's fault: in hand when short enough, else back on the transport, excused. */
     private static Decision wait(Duration delay, String reason, Policies policies) {
         return delay.compareTo(policies.holdLimit()) <= 0
                 ? new Hold(delay, reason)

@@ -40,6 +40,9 @@ class FailureDecisionTest {
                         new Settle(Disposition.deadLetter("failed 3 time(s), the retry policy allows 3; last failure: 500"), false)),
                 Arguments.of(new FailureDecision.Answered(Outcome.retryAfter(Duration.ofMinutes(10), "later")), counts(1, 1),
                         new Settle(Disposition.redeliver(Duration.ofMinutes(10)), false)),
+                // a throttle that fits the hold limit is held, its spread kept within the limit (the defaults: 5m and 5m)
+                Arguments.of(new FailureDecision.Answered(Outcome.throttled(Duration.ofMinutes(5))), counts(4, 0),
+                        new Hold(Duration.ofMinutes(5), "throttled")),
                 Arguments.of(new FailureDecision.Answered(Outcome.reject("400 bad request")), counts(1, 0),
                         new Settle(Disposition.deadLetter("400 bad request"), false)),
                 Arguments.of(new FailureDecision.Threw("the handler", "java.lang.NoClassDefFoundError: x/Y"), counts(1, 1),
