@@ -168,9 +168,14 @@ public final class FerryRuntime implements AutoCloseable {
             sources.add(opened.source());
             var metrics = observability.metrics(spec.name());
             var source = new TracedSource(opened.source(), tracing, ConfigParts.system(spec.transport()));
-            var builder = Listener.builder(source, opened.acknowledger(), ConfigParts.decoder(spec), handler);
+            var decoder = ConfigParts.decoder(spec);
+            var builder = Listener.builder(source, opened.acknowledger(), decoder, handler);
             if (spec.ledgerScope() != null) {
                 builder.ledgerScope(spec.listenerScope());
+            } else if (!decoder.keysUniqueByNature() && !spec.name().equals(opened.source().name())) {
+                // a plugin's source names itself as its author chose (a queue's name, the transport's): scoped by
+                // that, two sources of one plugin type dropped each other's same-id events as duplicates
+                builder.ledgerScope(spec.name());
             }
             builder.onPoison(spec.onPoison());
             var listener = builder.ledger(ledger).config(listenerConfig.build())
