@@ -71,8 +71,16 @@ public final class RoutingHandler implements Handler {
         }
         var targets = decision.sinks();
         if (targets.size() == 1) {
-            // one target: nothing to combine, nothing to keep apart
-            return publish(sinks.get(targets.getFirst()), event);
+            // one target: nothing to combine, nothing to keep apart — but an event that comes back may have reached it
+            // under a route of several targets before that route was cut to this one (an incident's fix, redeployed)
+            var target = targets.getFirst();
+            if (targetLedger != null && delivery != null && delivery.receiveCount() > 1) {
+                var marked = alreadyWritten(target, event, delivery);
+                if (marked != null) {
+                    return marked;
+                }
+            }
+            return publish(sinks.get(target), event);
         }
         // Tracking per target only pays off when there is more than one target to keep apart.
         boolean tracked = targetLedger != null && targets.size() > 1;
@@ -121,6 +129,19 @@ public final class RoutingHandler implements Handler {
                 yield outcome;
             }
         };
+    }
+
+    /**
+     * Done when the target's mark says the event was written there (under a fan-out), the store's trouble
+     * when the ledger cannot say; null when it was not (or the ledger cannot look marks up).
+     */
+    private Outcome alreadyWritten(String target, Event event, Delivery delivery) {
+        var key = LedgerKeys.target(dev.ferry.domain.listener.Listener.ledgerScopeOf(delivery), event.key(), target);
+        try {
+            return targetLedger.peek(key).orElse(null) instanceof Claim.Completed ? Outcome.done() : null;
+        } catch (Throwable e) {
+            return STORE_TROUBLE;
+        }
     }
 
     /** A ledger that cannot answer, or a target another worker is writing: wait a second, spend nothing. */

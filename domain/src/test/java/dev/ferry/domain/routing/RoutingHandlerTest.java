@@ -124,6 +124,34 @@ class RoutingHandlerTest {
         assertThat(prod.received).hasSize(3);
     }
 
+    /**
+     * The incident fix of a fan-out whose second sink keeps failing: the route loses that sink and is
+     * redeployed. Every event that had reached the first sink came back to a route of one target, whose
+     * marks were never looked at — and was written to the first sink again. A redelivered event now looks
+     * for its mark before a lone target too (a first delivery cannot have one: no read is added for it).
+     */
+    @Test
+    void aRouteCutToOneTarget_doesNotWriteAgainWhatItsEarlierFanOutHadWritten() {
+        var ledger = InMemoryLedger.create();
+        var a = new ScriptedSink("a");
+        var b = new ScriptedSink("b", Outcome.retry("b down"));
+        var before = RoutingHandler.tracked(Router.of(Route.of("both", EventMatcher.any(), "a", "b")),
+                Map.of("a", a, "b", b), ledger, Duration.ofMinutes(1), Duration.ofHours(1));
+        var e = event("order-1", "Order", Map.of());
+        assertThat(before.handle(e, DELIVERY)).isInstanceOf(Outcome.Retry.class);
+        assertThat(a.received).containsExactly("order-1");
+
+        var after = RoutingHandler.tracked(Router.of(Route.of("both", EventMatcher.any(), "a")), Map.of("a", a), ledger,
+                Duration.ofMinutes(1), Duration.ofHours(1));
+        var again = new Delivery("m-1", new byte[0], Map.of(), 2, Instant.EPOCH, null, null, "q", null);
+        assertThat(after.handle(e, again)).isEqualTo(Outcome.done());
+        assertThat(a.received).as("written once, before the route was cut").containsExactly("order-1");
+
+        var other = event("order-2", "Order", Map.of()); // never written: a redelivery of it is written
+        assertThat(after.handle(other, again)).isEqualTo(Outcome.done());
+        assertThat(a.received).containsExactly("order-1", "order-2");
+    }
+
     @Test
     void aFanOutInterruptedPartWay_writesNoFurtherTarget_untilTheEventComesBack() {
         // the stop interrupts a worker in the middle of a fan-out: the loop went on, and a sink that wrote its record and
