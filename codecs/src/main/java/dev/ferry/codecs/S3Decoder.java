@@ -200,6 +200,11 @@ final class S3Decoder extends JsonSupport {
 
     private static final ThreadLocal<BodyHash> LAST_HASH = new ThreadLocal<>();
 
+    /** Whether an identifier is there: not null, not empty. */
+    static boolean present(String identifier) {
+        return identifier != null && !identifier.isEmpty();
+    }
+
     /** The object as its event keys name it: {@code bucket/key}, or the key alone in a record without a bucket. */
     static String object(String bucket, String key) {
         return bucket == null ? key : bucket + "/" + key;
@@ -207,8 +212,10 @@ final class S3Decoder extends JsonSupport {
 
     private static Event event(Record r, int index, byte[] body, boolean only) throws Failure {
         var object = object(r.bucket, r.key);
-        var key = r.sequencer != null ? "s3:" + object + "#" + r.sequencer
-                : keyWithoutSequencer(object, r.versionId != null ? r.versionId : r.eTag, r.eventName, r.eventTime, index, body);
+        // an empty identifier (an S3-compatible store's) is none: as one, every event of the object had one key
+        var key = present(r.sequencer) ? "s3:" + object + "#" + r.sequencer
+                : keyWithoutSequencer(object, present(r.versionId) ? r.versionId : present(r.eTag) ? r.eTag : null,
+                        r.eventName, r.eventTime, index, body);
         var type = r.eventName != null ? r.eventName : UNNAMED;
         Instant time = instant(r.eventTime, "Records", index, "eventTime");
         var attributes = new FlatMap.Builder(9)

@@ -128,11 +128,15 @@ final class S3FastPath {
         var object = S3Decoder.object(slots[base + F_BUCKET] < 0 ? null
                 : buckets.get(b, slots[base + F_BUCKET], slots[base + F_BUCKET + 1]), key);
         String eventKey;
-        if (slots[base + F_SEQUENCER] >= 0) {
-            eventKey = "s3:" + object + "#" + string(b, slots, base + F_SEQUENCER);
+        String sequencer = string(b, slots, base + F_SEQUENCER);
+        if (S3Decoder.present(sequencer)) {
+            eventKey = "s3:" + object + "#" + sequencer;
         } else {
-            int version = slots[base + F_VERSION] >= 0 ? F_VERSION : F_ETAG;
-            eventKey = S3Decoder.keyWithoutSequencer(object, string(b, slots, base + version),
+            String version = string(b, slots, base + F_VERSION);
+            if (!S3Decoder.present(version)) {
+                version = string(b, slots, base + F_ETAG);
+            }
+            eventKey = S3Decoder.keyWithoutSequencer(object, S3Decoder.present(version) ? version : null,
                     string(b, slots, base + F_EVENT_NAME), string(b, slots, base + F_EVENT_TIME), index, b);
         }
         var type = slots[base + F_EVENT_NAME] < 0 ? S3Decoder.UNNAMED
