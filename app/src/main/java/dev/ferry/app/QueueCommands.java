@@ -316,9 +316,12 @@ final class QueueCommands {
             }
             String body = TestEvents.body(source);
             if (source.plan() instanceof HttpSourceConfig http) {
-                io.out().println("posted a test event (" + source.format() + ") to source '" + name + "': HTTP "
-                        + TestEvents.post(http, body));
-                return Ferry.OK;
+                var answer = TestEvents.post(http, body);
+                // a refusal (a rotated token's 401, a 429, a 5xx) is a failure: a smoke test "send-test-event && ..."
+                // passed on every one of them
+                (answer.accepted() ? io.out() : io.err()).println("posted a test event (" + source.format()
+                        + ") to source '" + name + "': HTTP " + Printable.of(answer.toString()));
+                return answer.accepted() ? Ferry.OK : Ferry.FAILED;
             }
             if (source.plan() instanceof KafkaSourceConfig kafka) {
                 io.out().println("produced a test event (" + source.format() + ") to " + TestEvents.produce(kafka, body));

@@ -116,9 +116,38 @@ final class TestEvents {
         g.writeEndObject();
     }
 
-    /** POSTs the sample to an HTTP source, signed or with its token; returns the answer's status line. */
-    static String post(HttpSourceConfig http, String body) throws IOException, InterruptedException {
-        var request = HttpRequest.newBuilder(URI.create("http://" + http.host() + ":" + http.port() + http.path()))
+    /** What an HTTP source answered a test event: its status and body. */
+    record Answer(int status, String body) {
+        boolean accepted() {
+            return status / 100 == 2;
+        }
+
+        @Override
+        public String toString() {
+            return status + " " + body;
+        }
+    }
+
+    /**
+     * Where a test event goes: the source's address, a wildcard one (listening on every interface) as the
+     * loopback, and an IPv6 literal in brackets.
+     */
+    static URI address(HttpSourceConfig http) {
+        String host = http.host();
+        if (host.equals("0.0.0.0")) {
+            host = "127.0.0.1";
+        } else if (host.equals("::") || host.equals("[::]") || host.equals("0:0:0:0:0:0:0:0")) {
+            host = "::1";
+        }
+        if (host.contains(":") && !host.startsWith("[")) {
+            host = "[" + host + "]";
+        }
+        return URI.create((http.tlsKeystore() != null ? "https://" : "http://") + host + ":" + http.port() + http.path());
+    }
+
+    /** POSTs the sample to an HTTP source, signed or with its token; returns the answer. */
+    static Answer post(HttpSourceConfig http, String body) throws IOException, InterruptedException {
+        var request = HttpRequest.newBuilder(address(http))
                 .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body));
         switch (http.auth()) {
@@ -133,7 +162,7 @@ final class TestEvents {
         }
         try (var client = HttpClient.newHttpClient()) {
             var response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
-            return response.statusCode() + " " + response.body();
+            return new Answer(response.statusCode(), response.body());
         }
     }
 

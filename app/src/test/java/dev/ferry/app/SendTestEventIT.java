@@ -2,6 +2,7 @@ package dev.ferry.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.adapters.http.HttpSourceConfig;
 import dev.ferry.adapters.kafka.KafkaBroker;
 import dev.ferry.app.config.ConfigReader;
 import dev.ferry.domain.testing.Await;
@@ -61,5 +62,50 @@ class SendTestEventIT {
                     .as(ingest.stats().line() + " / " + orders.stats().line()).isTrue();
             assertThat(ingest.stats().deadLettered() + orders.stats().deadLettered()).isZero();
         }
+    }
+
+    /** An HTTP source that refuses the test event (a rotated token: 403) fails the command, with its answer. */
+    @Test
+    void aTestEventTheHttpSourceRefuses_failsTheCommand(@TempDir Path dir) throws Exception {
+        int port = freePort();
+        String template = """
+                ledger: {kind: memory}
+                sources:
+                  ingest:
+                    http: {listen: "127.0.0.1:%d", auth: bearer, token: "%s"}
+                    format: json
+                    json: {id: /order/id}
+                sinks: {log: {type: log}}
+                routes: [{to: [log]}]
+                """;
+        var running = dir.resolve("running.yaml");
+        Files.writeString(running, template.formatted(port, "0123456789abcdef-the-new-token"));
+        var stale = dir.resolve("stale.yaml");
+        Files.writeString(stale, template.formatted(port, "0123456789abcdef-the-old-token"));
+        var config = ((ConfigReader.Result.Ok) ConfigReader.read(running, Map.<String, String>of()::get,
+                ConfigReaderTest.ADAPTERS)).config();
+        try (var runtime = FerryAppIT.runtime(config).start()) {
+            var out = new ByteArrayOutputStream();
+            var err = new ByteArrayOutputStream();
+            int exit = Ferry.run(new String[] {"send-test-event", "--config", stale.toString(), "--source", "ingest"},
+                    new PrintStream(out), new PrintStream(err));
+            assertThat(exit).as(out + " / " + err).isEqualTo(1);
+            assertThat(err.toString()).contains("HTTP 403").contains("wrong bearer token");
+
+            var accepted = new ByteArrayOutputStream();
+            assertThat(Ferry.run(new String[] {"send-test-event", "--config", running.toString(), "--source", "ingest"},
+                    new PrintStream(accepted), new PrintStream(new ByteArrayOutputStream()))).as(accepted.toString()).isZero();
+            assertThat(accepted.toString()).contains("HTTP 200");
+        }
+    }
+
+    /** A source listening on every interface is sent its test event on the loopback; IPv6 in brackets. */
+    @Test
+    void aWildcardListenAddress_isReachedOnTheLoopback() {
+        var auth = dev.ferry.adapters.http.IngestAuth.bearer("0123456789abcdef-token");
+        assertThat(TestEvents.address(new HttpSourceConfig("in", "0.0.0.0", 8080, "/events", auth, 1, 1,
+                Duration.ofSeconds(1), 1, Duration.ofMinutes(5))).toString()).isEqualTo("http://127.0.0.1:8080/events");
+        assertThat(TestEvents.address(new HttpSourceConfig("in", "::", 8080, "/events", auth, 1, 1,
+                Duration.ofSeconds(1), 1, Duration.ofMinutes(5))).toString()).isEqualTo("http://[::1]:8080/events");
     }
 }
