@@ -28,21 +28,49 @@ public record Adapters(Map<String, SourceProvider> sources, Map<String, SinkProv
         var allSources = new LinkedHashMap<>(sources);
         var allSinks = new LinkedHashMap<>(sinks);
         var allLedgers = new LinkedHashMap<>(ledgers);
+        var owners = new java.util.HashMap<String, String>(); // "sink type 'x'" -> the plugin that added it
         for (var loaded : plugins) {
             FerryPlugin plugin = loaded.plugin();
-            add(allSources, plugin.sources(), "source", loaded);
-            add(allSinks, plugin.sinks(), "sink type", loaded);
-            add(allLedgers, plugin.ledgers(), "ledger kind", loaded);
+            add(allSources, contributed(loaded, "sources", plugin::sources), "source", loaded, owners);
+            add(allSinks, contributed(loaded, "sinks", plugin::sinks), "sink type", loaded, owners);
+            add(allLedgers, contributed(loaded, "ledgers", plugin::ledgers), "ledger kind", loaded, owners);
         }
         return new Adapters(allSources, allSinks, allLedgers);
     }
 
-    private static <T> void add(Map<String, T> into, Map<String, T> contributed, String what, Plugins.Loaded from) {
+    /**
+     * What a plugin contributes, or a clear error naming its jar: a plugin whose dependency jar was not
+     * copied beside it threw {@code NoClassDefFoundError} here, and the user read a class name and no jar.
+     */
+    private static <T> Map<String, T> contributed(Plugins.Loaded from, String what,
+                                                  java.util.function.Supplier<Map<String, T>> call) {
+        Map<String, T> map;
+        try {
+            map = call.get();
+        } catch (RuntimeException | LinkageError e) {
+            throw new IllegalStateException("plugin " + from + " failed to list its " + what + ": " + e, e);
+        }
+        if (map == null) {
+            throw new IllegalStateException("plugin " + from + " listed its " + what + " as null (an empty map is none)");
+        }
+        return map;
+    }
+
+    private static <T> void add(Map<String, T> into, Map<String, T> contributed, String what, Plugins.Loaded from,
+                                Map<String, String> owners) {
         for (var e : contributed.entrySet()) {
-            if (into.putIfAbsent(e.getKey(), e.getValue()) != null) {
-                throw new IllegalStateException("plugin " + from + " contributes " + what + " '" + e.getKey()
-                        + "', which another adapter has already; rename it");
+            if (what.equals("source") && dev.ferry.app.config.ConfigReader.SOURCE_KEYS.contains(e.getKey())) {
+                // a source's section has these keys beside its transport's: a transport of that name made every
+                // source that uses the key refused, as if it read from two places
+                throw new IllegalStateException("plugin " + from + " contributes source '" + e.getKey() + "', a key "
+                        + "every source's section has (" + dev.ferry.app.config.ConfigReader.SOURCE_KEYS + "); rename it");
             }
+            String named = what + " '" + e.getKey() + "'";
+            if (into.putIfAbsent(e.getKey(), e.getValue()) != null) {
+                throw new IllegalStateException("plugin " + from + " contributes " + named + ", which "
+                        + owners.getOrDefault(named, "a built-in adapter") + " has already; rename it");
+            }
+            owners.put(named, "plugin " + from);
         }
     }
 

@@ -23,6 +23,7 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * What {@code ferry run} runs: the embedded SQS server (when configured), the ledger, the sinks,
@@ -88,6 +89,24 @@ public final class FerryRuntime implements AutoCloseable {
         }
     }
 
+    /**
+     * Opens one part of the run, naming it in what goes wrong: "could not start: Connection refused" said
+     * nothing of which of five sources, which sink or the ledger it was; a plan that opens to nothing is an
+     * error here, not a NullPointerException later.
+     */
+    private <T> T open(String part, dev.ferry.domain.spi.Plan<T> plan) {
+        T opened;
+        try {
+            opened = Objects.requireNonNull(plan, "no plan").open(context);
+        } catch (RuntimeException | LinkageError e) {
+            throw new IllegalStateException(part + " could not open: " + (e.getMessage() != null ? e.getMessage() : e), e);
+        }
+        if (opened == null) {
+            throw new IllegalStateException(part + " could not open: its adapter opened it to nothing (null)");
+        }
+        return opened;
+    }
+
     private void startAll() {
         // the embedded server (Pekko, about a second) starts on a thread of its own while this one sets up
         // tracing, opens the ledger and makes the SQS client (the SDK's classes, most of the rest)
@@ -98,7 +117,7 @@ public final class FerryRuntime implements AutoCloseable {
                 tracing = tracingSetup.tracing();
             }
             context = new RunContext(config, config.embeddedSqsPort() > 0);
-            ledger = config.ledger().plan().open(context);
+            ledger = open("the ledger (kind " + config.ledger().kind() + ")", config.ledger().plan());
             if (server != null && usesSqs()) {
                 dev.ferry.adapters.sqs.SqsClients.shared(context);
             }
@@ -125,7 +144,8 @@ public final class FerryRuntime implements AutoCloseable {
         }
         var sinks = new LinkedHashMap<String, Sink>();
         for (var spec : config.sinks().values()) {
-            var sink = new MeteredSink(new TracedSink(spec.plan().open(context), tracing, ConfigParts.system(spec.type())),
+            var sink = new MeteredSink(new TracedSink(open("sink '" + spec.name() + "' (type " + spec.type() + ")", spec.plan()),
+                    tracing, ConfigParts.system(spec.type())),
                     observability.registry());
             sinks.put(spec.name(), sink);
             observability.watch(sink);
@@ -164,7 +184,7 @@ public final class FerryRuntime implements AutoCloseable {
         var built = new ArrayList<Listener>();
         var listening = new ArrayList<String>();
         for (var spec : config.sources().values()) {
-            var opened = spec.plan().open(context);
+            var opened = open("source '" + spec.name() + "' (" + spec.transport() + ")", spec.plan());
             sources.add(opened.source());
             var metrics = observability.metrics(spec.name());
             var source = new TracedSource(opened.source(), tracing, ConfigParts.system(spec.transport()));

@@ -46,6 +46,9 @@ public final class ConfigReader {
     private final Adapters adapters;
     final List<ConfigError> errors = new ArrayList<>();
 
+    /** The keys of a source's section beside its transport's: no transport may take one of these names. */
+    public static final List<String> SOURCE_KEYS = List.of("format", "json", "ledger-scope", "on-poison");
+
     private ConfigReader(String file, Function<String, String> env, Adapters adapters) {
         this.file = file;
         this.env = env;
@@ -92,6 +95,7 @@ public final class ConfigReader {
                     "expected a mapping of settings (sources, sinks, routes, ...)")));
         }
         var config = reader.config(new Section(reader, "", (MappingNode) root));
+        reader.read = true;
         // in the order of the file's lines, as an editor shows them (the order found within a line kept)
         var errors = reader.errors.stream().sorted(java.util.Comparator.comparingInt(ConfigError::line)).toList();
         return errors.isEmpty() ? new Result.Ok(config) : new Result.Invalid(errors);
@@ -106,8 +110,16 @@ public final class ConfigReader {
         return node.getStartMark().map(m -> m.getLine() + 1).orElse(0);
     }
 
+    /** The file has been read: a problem an adapter reports now (from its plan's open) cannot join the list. */
+    private volatile boolean read;
+
     void error(Node node, String path, String message) {
-        errors.add(new ConfigError(file, node == null ? 0 : line(node), path, message));
+        var error = new ConfigError(file, node == null ? 0 : line(node), path, message);
+        if (read) {
+            // reported from an adapter's open, after the errors were collected: it was dropped and the run started
+            throw new IllegalStateException(error.toString());
+        }
+        errors.add(error);
     }
 
     private FerryConfig config(Section root) {
@@ -280,7 +292,7 @@ public final class ConfigReader {
                     + "put back in order; this source reads from "
                     + ("sqs".equals(transport) ? "a standard queue, which has no groups" : transport));
         }
-        s.only(Stream.concat(Stream.of("format", "json", "ledger-scope", "on-poison"), adapters.sources().keySet().stream())
+        s.only(Stream.concat(SOURCE_KEYS.stream(), adapters.sources().keySet().stream())
                 .toArray(String[]::new));
         return new FerryConfig.SourceSpec(name, transport, plan, format, json, ledgerScope, onPoison);
     }

@@ -1,0 +1,125 @@
+package dev.ferry.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import dev.ferry.app.config.ConfigReader;
+import dev.ferry.domain.spi.FerryPlugin;
+import dev.ferry.domain.spi.SinkProvider;
+import dev.ferry.domain.spi.SourceProvider;
+import dev.ferry.domain.transport.Sink;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What a plugin gets wrong is told with the plugin, the part and the key named — and never dropped. */
+class PluginFailuresTest {
+
+    private static Adapters with(FerryPlugin plugin) {
+        var built = FerryComponent.builtIn().adapters();
+        return Adapters.merge(built.sources(), built.sinks(), built.ledgers(), List.of(new Plugins.Loaded(plugin, "p.jar")));
+    }
+
+    private static FerryPlugin sinks(Map<String, SinkProvider> sinks) {
+        return new FerryPlugin() {
+            @Override
+            public Map<String, SinkProvider> sinks() {
+                return sinks;
+            }
+        };
+    }
+
+    private static int freePort() throws java.io.IOException {
+        try (var probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return probe.getLocalPort();
+        }
+    }
+
+    private static Throwable startWith(Adapters adapters, Path dir) throws Exception {
+        var file = dir.resolve("ferry.yaml");
+        Files.writeString(file, """
+                ledger: {kind: memory}
+                sources:
+                  in: {http: {listen: "127.0.0.1:%d", auth: none}, format: raw}
+                sinks:
+                  log: {type: log}
+                  loud: {type: plugged, port: 1}
+                routes:
+                  - to: [loud]
+                """.formatted(freePort()));
+        var read = ConfigReader.read(file, name -> null, adapters);
+        assertThat(read).as(String.valueOf(read)).isInstanceOf(ConfigReader.Result.Ok.class);
+        return catchThrowable(() -> {
+            try (var runtime = FerryAppIT.runtime(((ConfigReader.Result.Ok) read).config()).start()) {
+                assertThat(runtime).isNull(); // not reached: the start fails
+            }
+        });
+    }
+
+    /** "could not start: boom" named none of the run's parts; which sink, of which type, is said now. */
+    @Test
+    void aSinkThatCannotOpen_isNamedWithItsType(@TempDir Path dir) throws Exception {
+        SinkProvider failing = settings -> {
+            settings.string("port", null);
+            return context -> {
+                throw new IllegalStateException("boom");
+            };
+        };
+        var error = startWith(with(sinks(Map.of("plugged", failing))), dir);
+        assertThat(error).hasMessageContaining("sink 'loud' (type plugged) could not open: boom");
+    }
+
+    /** A problem an adapter reports from its plan's open (a port found taken) was dropped, and the run started. */
+    @Test
+    void aProblemReportedWhenOpening_stopsTheStart(@TempDir Path dir) throws Exception {
+        SinkProvider checksLate = settings -> {
+            settings.string("port", null);
+            return context -> {
+                settings.problem("port", "taken by another process");
+                return new Sink() {
+                    @Override
+                    public String name() {
+                        return "loud";
+                    }
+
+                    @Override
+                    public dev.ferry.domain.handle.Outcome publish(dev.ferry.domain.model.Event event) {
+                        return dev.ferry.domain.handle.Outcome.done();
+                    }
+                };
+            };
+        };
+        var error = startWith(with(sinks(Map.of("plugged", checksLate))), dir);
+        assertThat(error).isNotNull().hasMessageContaining("sinks.loud.port").hasMessageContaining("taken by another process");
+    }
+
+    /** A plugin's transport named like a key of every source's section made every source using that key refused. */
+    @Test
+    void aPluginSourceNamedLikeASourcesOwnKey_isRefused() {
+        SourceProvider json = settings -> context -> null;
+        var error = catchThrowable(() -> with(new FerryPlugin() {
+            @Override
+            public Map<String, SourceProvider> sources() {
+                return Map.of("json", json);
+            }
+        }));
+        assertThat(error).isInstanceOf(IllegalStateException.class).hasMessageContaining("source 'json'")
+                .hasMessageContaining("p.jar");
+    }
+
+    /** A plugin whose dependency jar was not copied beside it: the error names the plugin's jar, not only a class. */
+    @Test
+    void aPluginThatCannotListItsAdapters_isNamed() {
+        var error = catchThrowable(() -> with(new FerryPlugin() {
+            @Override
+            public Map<String, SinkProvider> sinks() {
+                throw new NoClassDefFoundError("com/acme/Client");
+            }
+        }));
+        assertThat(error).isInstanceOf(IllegalStateException.class).hasMessageContaining("p.jar")
+                .hasMessageContaining("com/acme/Client");
+    }
+}
