@@ -30,11 +30,16 @@ public final class EventLookup {
             if (state instanceof Claim.InProgress) {
                 return "in progress";
             }
+            // the ledger holds no live entry: done events are forgotten after its TTL, while the journal is kept a week
+            // from its last note — "failed, to be tried again" of an event handled since had an operator send it again
+            if (journal != null && journal.duplicates() > 0) {
+                return "done (delivered again as a duplicate since; no longer in the ledger, whose TTL has passed)";
+            }
             if (journal != null && journal.deadLetterReason() != null) {
                 return "dead-lettered";
             }
             if (journal != null && journal.failures() > 0) {
-                return "failed, to be tried again";
+                return "failed, not done as far as the ledger knows (it keeps done events for its TTL only)";
             }
             return "unknown";
         }

@@ -16,6 +16,7 @@ import dev.ferry.domain.testing.Await;
 import dev.ferry.domain.testing.ForwardingLedger;
 import dev.ferry.domain.testing.LineDecoder;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -94,6 +95,23 @@ class EventLookupTest {
                 .hasValueSatisfying(r -> assertThat(r.status()).isEqualTo("dead-lettered"));
 
         assertThat(event("never-sent")).isEmpty();
+    }
+
+    /**
+     * The ledger forgets a done event after its TTL; the journal is kept a week from its last note. An event
+     * that failed once and was then handled read "failed, to be tried again" once its done-state was gone —
+     * and an operator who believed it sent it again, to be handled twice.
+     */
+    @Test
+    void anEventWhoseDoneStateTheLedgerForgot_isNotSaidToBeTriedAgain() {
+        var failedOnce = new EventJournal.Journal(1, Instant.EPOCH, Instant.EPOCH, "HTTP 503", 0, null, null, null, "m-1",
+                "order-1");
+        var status = new EventLookup.Report("e:1:q:order-1", null, failedOnce).status();
+        assertThat(status).doesNotContain("to be tried again").contains("not done as far as the ledger knows")
+                .contains("TTL");
+        var duplicatedSince = new EventJournal.Journal(1, Instant.EPOCH, Instant.EPOCH, "HTTP 503", 1, Instant.EPOCH, null,
+                null, "m-1", "order-1");
+        assertThat(new EventLookup.Report("e:1:q:order-1", null, duplicatedSince).status()).startsWith("done");
     }
 
     @Test
