@@ -125,5 +125,7 @@ class HealthTest {
     @Test
     void json_escapesWhatAProblemMayContain() {
         assertThat(Json.write(Map.of("p", "a \"quoted\"\nline\u0001"))).isEqualTo("{\"p\":\"a \\\"quoted\\\"\\nline\\u0001\"}");
+        // a group key or reason with a bidirectional override: in a terminal, the text after it read reversed
+        assertThat(Json.write(Map.of("head", "ok\u202Edab\u2066x\u2069"))).isEqualTo("{\"head\":\"ok\\u202edab\\u2066x\\u2069\"}");
     }
 }

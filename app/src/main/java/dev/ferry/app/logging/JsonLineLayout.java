@@ -66,7 +66,7 @@ public final class JsonLineLayout extends LayoutBase<ILoggingEvent> {
                     case '\r' -> sb.append("\\r");
                     case '\t' -> sb.append("\\t");
                     default -> {
-                        if (c < 0x20 || c >= 0x7f && c <= 0x9f || c == 0x2028 || c == 0x2029
+                        if (c < 0x20 || c >= 0x7f && c <= 0x9f || c == 0x2028 || c == 0x2029 || bidi(c)
                                 || Character.isSurrogate(c) && !validPair(s, i)) {
                             sb.append(String.format("\\u%04x", (int) c));
                         } else {
@@ -77,6 +77,15 @@ public final class JsonLineLayout extends LayoutBase<ILoggingEvent> {
             }
         }
         sb.append('"');
+    }
+
+    /**
+     * A bidirectional override or isolate (U+202A–U+202E, U+2066–U+2069): a sender's group key or reason
+     * holding one reorders what a terminal shows of `groups list --json` or a log line around it, so a head
+     * or a reason reads as another. Escaped, as the text outputs already do.
+     */
+    static boolean bidi(char c) {
+        return c >= 0x202a && c <= 0x202e || c >= 0x2066 && c <= 0x2069;
     }
 
     /** A surrogate that is half of a well-formed pair (written as is); a lone one is escaped. */
