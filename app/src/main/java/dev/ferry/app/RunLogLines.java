@@ -73,7 +73,8 @@ final class RunLogLines {
                     // the one line per dead letter (the domain's own is off in the app), with the message's context
                     LogContext.set(delivery, null);
                     try {
-                        LOG.warn("dead-lettered message {} from '{}': {}", delivery.id(), source, dl.reason());
+                        LOG.warn("dead-lettered message {} from '{}': {}", LogContext.cut(delivery.id()), source,
+                                LogContext.cut(dl.reason()));
                     } finally {
                         LogContext.clear();
                     }
@@ -88,13 +89,14 @@ final class RunLogLines {
                 LogContext.put(LogContext.SOURCE, source);
                 LogContext.put(LogContext.EVENT_KEY, event.key());
                 LogContext.put(LogContext.GROUP, event.groupKey());
+                String key = LogContext.cut(event.key());
                 try {
                     switch (outcome) {
                         case Outcome.Throttled t -> seldom(source + "/throttled", "'" + source + "' is throttled by a sink: "
-                                + "event " + event.key() + " back in " + Durations.text(t.retryAfter()) + ", polling slows down");
-                        case Outcome.Retry r -> seldom(source + "/retry", "event " + event.key() + " from '" + source
-                                + "' failed, will retry: " + r.reason());
-                        case Outcome.Reject r -> LOG.warn("event {} from '{}' rejected: {}", event.key(), source, r.reason());
+                                + "event " + key + " back in " + Durations.text(t.retryAfter()) + ", polling slows down");
+                        case Outcome.Retry r -> seldom(source + "/retry", "event " + key + " from '" + source
+                                + "' failed, will retry: " + LogContext.cut(r.reason()));
+                        case Outcome.Reject r -> LOG.warn("event {} from '{}' rejected: {}", key, source, LogContext.cut(r.reason()));
                         case Outcome.Done d -> {
                         }
                     }

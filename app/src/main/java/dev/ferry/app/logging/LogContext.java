@@ -32,8 +32,20 @@ public final class LogContext {
         if (value == null) {
             MDC.remove(key);
         } else {
-            MDC.put(key, value);
+            MDC.put(key, cut(value));
         }
+    }
+
+    /** The longest value a log line carries whole: a sender's key or id (256 KiB) made a line too long to keep. */
+    public static final int MAX_VALUE_LENGTH = 1024;
+
+    /** {@code value}, cut at {@link #MAX_VALUE_LENGTH} characters (never inside a surrogate pair) with its length said. */
+    public static String cut(String value) {
+        if (value == null || value.length() <= MAX_VALUE_LENGTH) {
+            return value;
+        }
+        int end = Character.isHighSurrogate(value.charAt(MAX_VALUE_LENGTH - 1)) ? MAX_VALUE_LENGTH - 1 : MAX_VALUE_LENGTH;
+        return value.substring(0, end) + "… (" + value.length() + " chars)";
     }
 
     public static void clear() {

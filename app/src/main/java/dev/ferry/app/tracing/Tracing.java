@@ -85,19 +85,13 @@ public final class Tracing {
         return within(span, handle);
     }
 
-    /** The longest a sender's value (a key, a group, an id) is kept in a span, in characters. */
-    static final int MAX_VALUE_LENGTH = 1_024;
-
     /**
-     * A sender's value, cut to {@link #MAX_VALUE_LENGTH}: a megabyte group key was kept whole in each of the
+     * A sender's value (a key, a group, an id), cut as log lines cut it ({@link dev.ferry.app.logging.LogContext#cut},
+     * 1,024 characters): a megabyte group key was kept whole in each of the
      * 2,048 spans an exporter queues. (Not the SDK's attribute limit: that cuts exception stack traces too.)
      */
     static String cut(String value) {
-        if (value == null || value.length() <= MAX_VALUE_LENGTH) {
-            return value;
-        }
-        int end = Character.isHighSurrogate(value.charAt(MAX_VALUE_LENGTH - 1)) ? MAX_VALUE_LENGTH - 1 : MAX_VALUE_LENGTH;
-        return value.substring(0, end) + "… (" + value.length() + " chars)";
+        return dev.ferry.app.logging.LogContext.cut(value);
     }
 
     /**

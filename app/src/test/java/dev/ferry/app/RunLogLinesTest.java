@@ -1,0 +1,49 @@
+package dev.ferry.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.model.Event;
+import dev.ferry.domain.transport.Disposition;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A sender writes the keys: a 256 KiB event key and group made each reject and dead-letter line ~770 KB —
+ * the key in the message, in {@code event_key}, in {@code group} — and CloudWatch (256 KB), Loki and
+ * Docker (16 KB chunks) cut or dropped exactly those lines. Keys and ids in log lines are cut at 1,024
+ * characters, with their length said.
+ */
+class RunLogLinesTest {
+
+    @Test
+    void hugeKeysAndIds_areCutInTheLinesAndTheirContext() {
+        var logger = (Logger) org.slf4j.LoggerFactory.getLogger("ferry");
+        var lines = new ListAppender<ILoggingEvent>();
+        lines.start();
+        logger.addAppender(lines);
+        try {
+            String huge = "k".repeat(256 * 1024);
+            var delivery = new Delivery(huge, new byte[0], Map.of(), 1, Instant.EPOCH, huge, null, "orders", null);
+            var event = new Event(huge, "Order", Instant.EPOCH, huge, "{}".getBytes(StandardCharsets.UTF_8), Map.of());
+            var observer = new RunLogLines().forSource("orders");
+            observer.handled(event, Outcome.reject("HTTP 400 for " + huge), 1);
+            observer.settled(delivery, Disposition.deadLetter("rejected: " + huge));
+            assertThat(lines.list).hasSize(2);
+            for (var line : lines.list) {
+                long size = line.getFormattedMessage().length()
+                        + line.getMDCPropertyMap().values().stream().mapToLong(String::length).sum();
+                assertThat(size).as(line.getFormattedMessage().substring(0, 80)).isLessThan(8 * 1024);
+                assertThat(line.getFormattedMessage()).contains("(262144 chars)");
+            }
+        } finally {
+            logger.detachAppender(lines);
+        }
+    }
+}
