@@ -99,7 +99,9 @@ public final class FerryRuntime implements AutoCloseable {
         try {
             opened = Objects.requireNonNull(plan, "no plan").open(context);
         } catch (RuntimeException | LinkageError e) {
-            throw new IllegalStateException(part + " could not open: " + (e.getMessage() != null ? e.getMessage() : e), e);
+            // an Error's type is its news (NoClassDefFoundError: a plugin's dependency missing); its message is a class
+            throw new IllegalStateException(part + " could not open: "
+                    + (e instanceof LinkageError || e.getMessage() == null ? e.toString() : e.getMessage()), e);
         }
         if (opened == null) {
             throw new IllegalStateException(part + " could not open: its adapter opened it to nothing (null)");

@@ -83,6 +83,7 @@ public record Plugins(Path folder) {
         if (jars.isEmpty()) {
             return out;
         }
+        refuseTwoCopies(jars);
         var urls = jars.stream().map(Plugins::url).toArray(URL[]::new);
         @SuppressWarnings("resource") // lives as long as the app: the plugins' classes come from it
         var loader = new URLClassLoader("ferry-plugins", urls, parent);
@@ -93,6 +94,41 @@ public record Plugins(Path folder) {
             }
         }
         return out;
+    }
+
+    /**
+     * Refuses a plugin class named by two jars: all jars share one class loader, which loads a class from the
+     * first jar that has it, and the service loader skips a provider it has seen — so beside an upgrade's new
+     * jar, the old one's classes were used in part, without a word.
+     */
+    private static void refuseTwoCopies(List<Path> jars) {
+        var where = new java.util.HashMap<String, Path>();
+        for (var jar : jars) {
+            for (var provider : providers(jar)) {
+                var earlier = where.putIfAbsent(provider, jar);
+                if (earlier != null) {
+                    throw new IllegalStateException("plugin " + provider + " is in two jars of the plugin folder, "
+                            + earlier.getFileName() + " and " + jar.getFileName() + " (two versions side by side?); "
+                            + "keep one");
+                }
+            }
+        }
+    }
+
+    /** The plugin classes a jar's {@code META-INF/services} entry names. */
+    private static List<String> providers(Path jar) {
+        try (var file = new java.util.jar.JarFile(jar.toFile())) {
+            var entry = file.getJarEntry("META-INF/services/" + FerryPlugin.class.getName());
+            if (entry == null) {
+                return List.of();
+            }
+            try (var in = file.getInputStream(entry)) {
+                return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines()
+                        .map(line -> line.replaceFirst("#.*", "").strip()).filter(line -> !line.isEmpty()).toList();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the plugin jar " + jar, e);
+        }
     }
 
     private static URL url(Path jar) {

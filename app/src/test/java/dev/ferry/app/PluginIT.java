@@ -105,6 +105,17 @@ class PluginIT {
         return broken.toString();
     }
 
+    /** An upgrade's jar beside the old one: one class loader took classes from either, without a word. */
+    @Test
+    void twoJarsOfOnePlugin_areRefused_bothNamed(@TempDir Path dir) throws Exception {
+        var plugins = dir.resolve("plugins");
+        var jar = pluginJar(plugins);
+        Files.copy(jar, plugins.resolve("shouting-file-plugin-1.1.jar"));
+        var error = org.assertj.core.api.Assertions.catchThrowable(() -> new Plugins(plugins).load());
+        assertThat(error).isInstanceOf(IllegalStateException.class).hasMessageContaining(ShoutingFilePlugin.class.getName())
+                .hasMessageContaining("shouting-file-plugin.jar").hasMessageContaining("shouting-file-plugin-1.1.jar");
+    }
+
     @Test
     void aPluginClaimingABuiltInName_isRefused() {
         FerryPlugin clash = new FerryPlugin() {
