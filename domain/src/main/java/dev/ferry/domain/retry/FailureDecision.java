@@ -197,14 +197,13 @@ public final class FailureDecision {
     }
 
     /**
-     * A throttle's wait, {@link #spread}: one that fits the hold limit still does, spread or not (a 429's
-     * Retry-After of exactly the limit, the HTTP sink's default, was otherwise put back on the queue, a
-     * receive spent each time).
+     * A throttle's wait, {@link #spread}: one whose asked wait fits the hold limit is held, its spread riding
+     * past the limit by a tenth at most (a 429's Retry-After of exactly the limit, the HTTP sink's default, was
+     * otherwise put back on the queue, a receive spent each time — and capped at the limit, it was not spread).
      */
     private static Decision throttled(Duration delay, Policies policies, RandomGenerator random) {
         var spread = spread(delay, random);
-        boolean fits = delay.compareTo(policies.holdLimit()) <= 0;
-        return wait(fits && spread.compareTo(policies.holdLimit()) > 0 ? policies.holdLimit() : spread, "throttled", policies);
+        return delay.compareTo(policies.holdLimit()) <= 0 ? new Hold(spread, "throttled") : wait(spread, "throttled", policies);
     }
 
     /** The most a throttle's wait is {@link #spread}: a tenth of it, and no more than this. */

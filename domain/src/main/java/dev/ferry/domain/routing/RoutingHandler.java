@@ -7,6 +7,7 @@ import dev.ferry.domain.idempotency.IdempotencyLedger;
 import dev.ferry.domain.idempotency.LedgerKeys;
 import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.model.Event;
+import dev.ferry.domain.transport.DeadLetterAttributes;
 import dev.ferry.domain.transport.Sink;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -74,7 +75,7 @@ public final class RoutingHandler implements Handler {
             // one target: nothing to combine, nothing to keep apart — but an event that comes back may have reached it
             // under a route of several targets before that route was cut to this one (an incident's fix, redeployed)
             var target = targets.getFirst();
-            if (targetLedger != null && delivery != null && delivery.receiveCount() > 1) {
+            if (targetLedger != null && delivery != null && (delivery.receiveCount() > 1 || movedBack(delivery))) {
                 var marked = alreadyWritten(target, event, delivery);
                 if (marked != null) {
                     return marked;
@@ -129,6 +130,13 @@ public final class RoutingHandler implements Handler {
                 yield outcome;
             }
         };
+    }
+
+    /** A message a redrive or a release moved back from a dead-letter queue: received once here, done in part before. */
+    private static boolean movedBack(Delivery delivery) {
+        var attributes = delivery.attributes();
+        return !attributes.isEmpty() && (attributes.containsKey(DeadLetterAttributes.REDRIVE)
+                || attributes.containsKey(dev.ferry.domain.parking.GroupParker.RELEASE_ATTRIBUTE));
     }
 
     /**

@@ -14,6 +14,11 @@ public final class DeadLetterAttributes {
     public static final String SOURCE_NAME = "ferry.deadLetter.source";
     /** How many times the transport had handed the message out. */
     public static final String RECEIVE_COUNT = "ferry.deadLetter.receiveCount";
+    /**
+     * The mark a redrive's copy carries (its run): with a release's ({@code ferry.release}), it says the
+     * message was moved back from a dead-letter queue — the event it carries may have been partly done.
+     */
+    public static final String REDRIVE = "ferry.redrive";
     /** The prefix all of them share; redrive strips attributes that carry it. */
     public static final String PREFIX = "ferry.deadLetter.";
 

@@ -40,9 +40,6 @@ class FailureDecisionTest {
                         new Settle(Disposition.deadLetter("failed 3 time(s), the retry policy allows 3; last failure: 500"), false)),
                 Arguments.of(new FailureDecision.Answered(Outcome.retryAfter(Duration.ofMinutes(10), "later")), counts(1, 1),
                         new Settle(Disposition.redeliver(Duration.ofMinutes(10)), false)),
-                // a throttle that fits the hold limit is held, its spread kept within the limit (the defaults: 5m and 5m)
-                Arguments.of(new FailureDecision.Answered(Outcome.throttled(Duration.ofMinutes(5))), counts(4, 0),
-                        new Hold(Duration.ofMinutes(5), "throttled")),
                 Arguments.of(new FailureDecision.Answered(Outcome.reject("400 bad request")), counts(1, 0),
                         new Settle(Disposition.deadLetter("400 bad request"), false)),
                 Arguments.of(new FailureDecision.Threw("the handler", "java.lang.NoClassDefFoundError: x/Y"), counts(1, 1),
@@ -139,6 +136,17 @@ class FailureDecisionTest {
         assertThat(held.last()).isLessThanOrEqualTo(Duration.ofMillis(5_500));
         assertThat(held.last()).isGreaterThan(Duration.ofMillis(5_250)); // spread over the tenth, not bunched
         assertThat(held).hasSizeGreaterThan(100);
+
+        // a throttle of exactly the hold limit (the defaults: 5m and 5m) is held, spread past it by a tenth at most
+        var atTheLimit = new java.util.TreeSet<Duration>();
+        for (int i = 0; i < 50; i++) {
+            var decision = FailureDecision.decide(new FailureDecision.Answered(Outcome.throttled(Duration.ofMinutes(5))),
+                    counts(4, 0), POLICIES, random);
+            assertThat(decision).isInstanceOfSatisfying(Hold.class, h -> atTheLimit.add(h.delay()));
+        }
+        assertThat(atTheLimit.first()).isGreaterThanOrEqualTo(Duration.ofMinutes(5));
+        assertThat(atTheLimit.last()).isLessThanOrEqualTo(Duration.ofMinutes(5).plusSeconds(30));
+        assertThat(atTheLimit).hasSizeGreaterThan(10);
 
         // past the hold limit: back on the transport, excused, spread the same way
         var back = FailureDecision.decide(new FailureDecision.Answered(Outcome.throttled(Duration.ofMinutes(6))),
