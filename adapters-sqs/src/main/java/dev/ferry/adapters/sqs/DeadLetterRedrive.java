@@ -2,6 +2,7 @@ package dev.ferry.adapters.sqs;
 
 import dev.ferry.adapters.sqs.SqsErrors.EntryError;
 import dev.ferry.domain.model.FerryException;
+import dev.ferry.domain.parking.GroupParker;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -19,7 +20,41 @@ import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
 /** {@link SqsQueues#redrive}: moves messages from a DLQ back, copy first, delete after, paced and reported. */
 final class DeadLetterRedrive {
 
-    private DeadLetterRedrive() {
+    private final SqsClient client;
+    private final String deadLetterQueueUrl;
+    private final String targetUrl;
+    private final boolean fifoTarget;
+    private final String run = java.util.UUID.randomUUID().toString();
+    /**
+     * Messages whose copy was stored altered, and how often: the next copy goes under a deduplication id of its
+     * own, or SQS drops the good one as the altered one's duplicate and answers with the hash of what was sent.
+     */
+    private final Map<String, Integer> altered = new HashMap<>();
+    /**
+     * The copies with no room for the run's mark, by the SQS message id each was stored under (and, FIFO, the
+     * deduplication id it was sent with): one dead-lettered again is known by them — a dead letter Ferry wrote
+     * names it as its origin, one SQS moved keeps its message id. (Known by its body, a first version took
+     * untouched dead letters of the same body for copies come back.)
+     */
+    private final java.util.Set<String> unmarked = new HashSet<>();
+    private final String targetQueue;
+    /**
+     * This run's copies that came back (their consumer still fails them): kept out of sight until the run ends,
+     * so the rest is moved and they are not moved again.
+     */
+    private final List<Message> setAside = new ArrayList<>();
+    private final java.util.Set<String> seen = new HashSet<>(); // the message ids of those counted, to count each once
+    private int moved;
+    private int failed;
+    private int cameBack;
+    private String problem;
+
+    private DeadLetterRedrive(SqsClient client, String deadLetterQueueUrl, String targetUrl, boolean fifoTarget) {
+        this.client = client;
+        this.deadLetterQueueUrl = deadLetterQueueUrl;
+        this.targetUrl = targetUrl;
+        this.fifoTarget = fifoTarget;
+        this.targetQueue = targetUrl.substring(targetUrl.lastIndexOf('/') + 1);
     }
 
     static SqsQueues.RedriveReport run(SqsClient client, SqsQueues queues, String deadLetterQueueUrl, String targetUrl,
@@ -27,117 +62,125 @@ final class DeadLetterRedrive {
         if (perSecond < 0 || Double.isNaN(perSecond)) {
             throw new IllegalArgumentException("perSecond must be >= 0, was " + perSecond);
         }
-        boolean fifoTarget = queues.describe(targetUrl).fifo();
-        String run = java.util.UUID.randomUUID().toString();
-        // messages whose copy was stored altered, and how often: the next copy goes under a deduplication id of its
-        // own, or SQS drops the good one as the altered one's duplicate and answers with the hash of what was sent
-        var altered = new HashMap<String, Integer>();
-        // the bodies (their MD5) of copies with no room for the run's mark: one of them dead-lettered again is known
-        // by its body (a message of the same body still waiting in the DLQ is then left for the next run, said so)
-        var unmarked = new HashSet<String>();
-        long startedAt = System.currentTimeMillis();
-        int moved = 0;
-        int failed = 0;
-        String problem = null;
-        // this run's copies that came back (their consumer still fails them): kept out of sight until the run ends,
-        // so the rest is moved and they are not moved again
-        var setAside = new ArrayList<Message>();
-        var seen = new HashSet<String>(); // the message ids of those counted, to count each once
-        int cameBackCount = 0;
-        int nothingToMove = 0;
-        long started = System.nanoTime();
+        var redrive = new DeadLetterRedrive(client, deadLetterQueueUrl, targetUrl, queues.describe(targetUrl).fifo());
         try {
-            while (moved + failed < maxMessages) {
-                int want = Math.min(Batches.MAX_ENTRIES, maxMessages - moved - failed);
-                if (perSecond > 0) {
-                    want = Math.min(want, (int) Math.max(1, perSecond));
-                    pace(started, moved + failed, perSecond);
-                }
-                int wanted = want;
-                List<Message> batch;
-                try {
-                    batch = client.receiveMessage(b -> b.queueUrl(deadLetterQueueUrl).maxNumberOfMessages(wanted)
-                            .waitTimeSeconds(1).visibilityTimeout(60).messageAttributeNames("All")
-                            .messageSystemAttributeNames(MessageSystemAttributeName.MESSAGE_GROUP_ID,
-                                    MessageSystemAttributeName.MESSAGE_DEDUPLICATION_ID,
-                                    MessageSystemAttributeName.SENT_TIMESTAMP)).messages();
-                } catch (RuntimeException e) {
-                    throw SqsErrors.translate("ReceiveMessage", deadLetterQueueUrl, e);
-                }
-                if (batch.isEmpty()) {
-                    break;
-                }
-                // a copy this run made, dead-lettered again (its consumer still fails): moving it again would go round
-                // for ever. It is set aside, out of sight until the run ends; the run ends when only such copies are left.
-                var cameBack = batch.stream().filter(m -> run.equals(runOf(m)) || runOf(m) == null
-                        && unmarked.contains(Md5.ofBody(m.body())) && sentAt(m) >= startedAt).toList();
-                if (!cameBack.isEmpty()) {
-                    cameBackCount += setAside(client, deadLetterQueueUrl, cameBack, setAside, seen);
-                    batch = batch.stream().filter(m -> !cameBack.contains(m)).toList();
-                    if (batch.isEmpty()) {
-                        if (++nothingToMove >= Math.max(3, 30 / wanted)) {
-                            break; // receives in a row of set-aside copies only, 30 of them at least: nothing else left
-                        }
-                        continue;
-                    }
-                }
-                nothingToMove = 0;
-                Batches.Call<Message> copy = chunk -> {
-                    var entries = new ArrayList<SendMessageBatchRequestEntry>(chunk.size());
-                    for (int i = 0; i < chunk.size(); i++) {
-                        var m = chunk.get(i);
-                        var attributes = marked(m, run);
-                        if (!attributes.containsKey(RUN)) {
-                            unmarked.add(Md5.ofBody(m.body()));
-                        }
-                        var entry = SendMessageBatchRequestEntry.builder().id(Integer.toString(i)).messageBody(m.body())
-                                .messageAttributes(attributes);
-                        if (fifoTarget) {
-                            Integer alteredTimes = altered.get(m.messageId());
-                            entry.messageGroupId(group(m)).messageDeduplicationId("redrive-" + m.messageId()
-                                    + (alteredTimes == null ? "" : "-" + alteredTimes));
-                        }
-                        entries.add(entry.build());
-                    }
-                    var unconfirmed = SendAnswers.unconfirmed(entries, client.sendMessageBatch(b -> b.queueUrl(targetUrl)
-                            .entries(entries)));
-                    for (var e : unconfirmed) {
-                        if (fifoTarget && SendAnswers.ALTERED.equals(e.code())) {
-                            altered.merge(chunk.get(Integer.parseInt(e.id())).messageId(), 1, Integer::sum);
-                        }
-                    }
-                    return unconfirmed;
-                };
-                ToIntFunction<Message> size = m -> m.body().getBytes(StandardCharsets.UTF_8).length
-                        + MessageAttributes.bytes(m.messageAttributes());
-                var notSent = fifoTarget ? inGroupOrder(batch, size, copy)
-                        : Batches.run(batch, size, SqsSink.MAX_BATCH_BYTES, 2, copy);
-                var sent = batch.stream().filter(m -> !notSent.containsKey(m)).toList();
-                var notDeleted = Batches.delete(client, deadLetterQueueUrl, sent, Message::receiptHandle, 2, null);
-                Batches.changeVisibility(client, deadLetterQueueUrl, new ArrayList<>(notSent.keySet()), Message::receiptHandle,
-                        m -> 0, 2, null);
-                moved += sent.size();
-                failed += notSent.size();
-                if (problem == null && !notSent.isEmpty()) {
-                    var first = notSent.values().iterator().next();
-                    problem = first.code() + ": " + first.message();
-                }
-                progress.update(moved, failed);
-                if (!notDeleted.isEmpty()) {
-                    // copied but still in the DLQ: stop, so the next run's copies dedup (FIFO) or are few (standard)
-                    throw new FerryException(notDeleted.size() + " message(s) were copied to '"
-                            + targetUrl + "' but could not be deleted from '" + deadLetterQueueUrl + "': "
-                            + notDeleted.values().iterator().next(), true);
-                }
-                if (!notSent.isEmpty()) {
-                    break;
-                }
-            }
+            redrive.moveUpTo(maxMessages, perSecond, progress);
         } finally {
             // in sight again at once: left to their visibility, they would be hidden from whoever looks next
-            Batches.changeVisibility(client, deadLetterQueueUrl, setAside, Message::receiptHandle, m -> 0, 2, null);
+            Batches.changeVisibility(client, deadLetterQueueUrl, redrive.setAside, Message::receiptHandle, m -> 0, 2, null);
         }
-        return new SqsQueues.RedriveReport(moved, failed, cameBackCount, problem);
+        return new SqsQueues.RedriveReport(redrive.moved, redrive.failed, redrive.cameBack, redrive.problem);
+    }
+
+    private void moveUpTo(int maxMessages, double perSecond, SqsQueues.RedriveProgress progress) {
+        int nothingToMove = 0;
+        long started = System.nanoTime();
+        while (moved + failed < maxMessages) {
+            int want = Math.min(Batches.MAX_ENTRIES, maxMessages - moved - failed);
+            if (perSecond > 0) {
+                want = Math.min(want, (int) Math.max(1, perSecond));
+                pace(started, moved + failed, perSecond);
+            }
+            var batch = receive(want);
+            if (batch.isEmpty()) {
+                return;
+            }
+            batch = withoutCopiesThatCameBack(batch);
+            if (batch.isEmpty()) {
+                if (++nothingToMove >= Math.max(3, 30 / want)) {
+                    return; // receives in a row of set-aside copies only, 30 of them at least: nothing else is left
+                }
+                continue;
+            }
+            nothingToMove = 0;
+            if (!move(batch, progress)) {
+                return;
+            }
+        }
+    }
+
+    private List<Message> receive(int want) {
+        try {
+            return client.receiveMessage(b -> b.queueUrl(deadLetterQueueUrl).maxNumberOfMessages(want)
+                    .waitTimeSeconds(1).visibilityTimeout(60).messageAttributeNames("All")
+                    .messageSystemAttributeNames(MessageSystemAttributeName.MESSAGE_GROUP_ID)).messages();
+        } catch (RuntimeException e) {
+            throw SqsErrors.translate("ReceiveMessage", deadLetterQueueUrl, e);
+        }
+    }
+
+    /**
+     * The batch without this run's copies dead-lettered again (their consumer still fails): moving them again
+     * would go round for ever. They are set aside, out of sight until the run ends.
+     */
+    private List<Message> withoutCopiesThatCameBack(List<Message> batch) {
+        var back = batch.stream().filter(m -> run.equals(runOf(m)) || !unmarked.isEmpty() && runOf(m) == null
+                && (unmarked.contains(m.messageId()) || unmarked.contains(deadLetterOrigin(m)))).toList();
+        if (back.isEmpty()) {
+            return batch;
+        }
+        cameBack += setAside(client, deadLetterQueueUrl, back, setAside, seen);
+        return batch.stream().filter(m -> !back.contains(m)).toList();
+    }
+
+    /** Copies the batch, confirms, deletes what was copied; false when the run ends here (a copy failed). */
+    private boolean move(List<Message> batch, SqsQueues.RedriveProgress progress) {
+        ToIntFunction<Message> size = m -> m.body().getBytes(StandardCharsets.UTF_8).length
+                + MessageAttributes.bytes(m.messageAttributes());
+        var notSent = fifoTarget ? inGroupOrder(batch, size, this::copy)
+                : Batches.run(batch, size, SqsSink.MAX_BATCH_BYTES, 2, this::copy);
+        var sent = batch.stream().filter(m -> !notSent.containsKey(m)).toList();
+        var notDeleted = Batches.delete(client, deadLetterQueueUrl, sent, Message::receiptHandle, 2, null);
+        Batches.changeVisibility(client, deadLetterQueueUrl, new ArrayList<>(notSent.keySet()), Message::receiptHandle,
+                m -> 0, 2, null);
+        moved += sent.size();
+        failed += notSent.size();
+        if (problem == null && !notSent.isEmpty()) {
+            var first = notSent.values().iterator().next();
+            problem = first.code() + ": " + first.message();
+        }
+        progress.update(moved, failed);
+        if (!notDeleted.isEmpty()) {
+            // copied but still in the DLQ: stop, so the next run's copies dedup (FIFO) or are few (standard)
+            throw new FerryException(notDeleted.size() + " message(s) were copied to '"
+                    + targetUrl + "' but could not be deleted from '" + deadLetterQueueUrl + "': "
+                    + notDeleted.values().iterator().next(), true);
+        }
+        return notSent.isEmpty();
+    }
+
+    /** Sends a chunk's copies to the target; what its answer did not confirm. */
+    private List<software.amazon.awssdk.services.sqs.model.BatchResultErrorEntry> copy(List<Message> chunk) {
+        var entries = new ArrayList<SendMessageBatchRequestEntry>(chunk.size());
+        for (int i = 0; i < chunk.size(); i++) {
+            var m = chunk.get(i);
+            var attributes = marked(m, run, targetQueue);
+            var entry = SendMessageBatchRequestEntry.builder().id(Integer.toString(i)).messageBody(m.body())
+                    .messageAttributes(attributes);
+            if (fifoTarget) {
+                Integer alteredTimes = altered.get(m.messageId());
+                entry.messageGroupId(group(m)).messageDeduplicationId("redrive-" + m.messageId()
+                        + (alteredTimes == null ? "" : "-" + alteredTimes));
+            }
+            entries.add(entry.build());
+        }
+        var answer = client.sendMessageBatch(b -> b.queueUrl(targetUrl).entries(entries));
+        var unconfirmed = SendAnswers.unconfirmed(entries, answer);
+        for (var ok : answer.successful()) { // the unmarked ones, to know them when they come back
+            var entry = entries.get(Integer.parseInt(ok.id()));
+            if (!entry.messageAttributes().containsKey(RUN) && unmarked.size() < MAX_UNMARKED) {
+                unmarked.add(ok.messageId());
+                if (entry.messageDeduplicationId() != null) {
+                    unmarked.add(entry.messageDeduplicationId());
+                }
+            }
+        }
+        for (var e : unconfirmed) {
+            if (fifoTarget && SendAnswers.ALTERED.equals(e.code())) {
+                altered.merge(chunk.get(Integer.parseInt(e.id())).messageId(), 1, Integer::sum);
+            }
+        }
+        return unconfirmed;
     }
 
     /** How long a copy that came back is kept out of sight while the run goes on (renewed if seen again). */
@@ -182,28 +225,30 @@ final class DeadLetterRedrive {
         return -1;
     }
 
-    /** When SQS took the message into the DLQ (its clock, ms); 0 when it does not say. */
-    private static long sentAt(Message m) {
-        try {
-            return Long.parseLong(m.attributes().getOrDefault(MessageSystemAttributeName.SENT_TIMESTAMP, "0"));
-        } catch (NumberFormatException e) {
-            return 0;
-        }
-    }
+
 
     /** The attribute each copy carries: the run that moved it (a message attribute survives a dead-lettering). */
-    static final String RUN = "ferry.redrive";
+    static final String RUN = dev.ferry.domain.transport.DeadLetterAttributes.REDRIVE;
 
     /**
      * The copy's attributes: the message's own without Ferry's dead-letter ones, and the run's mark when
      * there is room for it — a message that already carries all ten SQS takes goes unmarked rather than
      * have two of its own folded away (such a one, failing again, is known by its body).
      */
-    private static Map<String, MessageAttributeValue> marked(Message m, String run) {
+    /** Unmarked copies remembered at most (two ids each). */
+    private static final int MAX_UNMARKED = 1_000_000;
+
+    /** The origin Ferry wrote on a dead letter (the identity of the message it copies); null when none. */
+    private static String deadLetterOrigin(Message m) {
+        var origin = MessageAttributes.expand(m.messageAttributes()).get(MessageAttributes.DEAD_LETTER_ORIGIN);
+        return origin == null ? null : origin.stringValue();
+    }
+
+    private static Map<String, MessageAttributeValue> marked(Message m, String run, String targetQueue) {
         // an earlier run's marks are not the message's own, and no reason to go unmarked this time — nor to go
         // out carrying another run's mark (folded into the overflow, it was not seen here, and such a copy coming
         // back was never known for this run's own)
-        return ownCount(m, RUN) < MessageAttributes.MAX ? withMarks(m, RUN, run)
+        return ownCount(m, RUN) < MessageAttributes.MAX ? withMarks(m, RUN, run, targetQueue)
                 : MessageAttributes.withoutDeadLetter(m.messageAttributes(), Map.of(), java.util.Set.of(RUN,
                         MessageAttributes.ORIGIN));
     }
@@ -221,34 +266,40 @@ final class DeadLetterRedrive {
      * mark {@code name} (a redrive's run, a release's number) never folded away, and the identity its message
      * had ({@link MessageAttributes#ORIGIN}) when there is room for it beside its own.
      */
-    static Map<String, MessageAttributeValue> withMarks(Message m, String name, String value) {
+    static Map<String, MessageAttributeValue> withMarks(Message m, String name, String value, String targetQueue) {
         var marks = new java.util.LinkedHashMap<String, String>();
         marks.put(name, value);
-        String origin = originOf(m);
+        String origin = originOf(m, targetQueue);
         if (origin != null && ownCount(m, name) + 2 <= MessageAttributes.MAX) {
-            marks.put(MessageAttributes.ORIGIN, origin);
+            marks.put(MessageAttributes.ORIGIN, MessageAttributes.origin(targetQueue, origin));
         }
         // an earlier redrive's marks go: not the message's own, and an origin is trusted only beside this one's mark
         return MessageAttributes.withoutDeadLetter(m.messageAttributes(), marks, java.util.Set.of(RUN, MessageAttributes.ORIGIN));
     }
 
     /**
-     * The identity the dead letter's message had ({@link MessageAttributes#ORIGIN}): as Ferry wrote it on
-     * the dead letter; for one SQS moved there itself (no reason of Ferry's), its own — SQS keeps the
-     * message id and the deduplication id of what it moves.
+     * The identity the dead letter's message had ({@link MessageAttributes#ORIGIN}), when it goes back to the
+     * queue it came from: as Ferry wrote it on the dead letter (from {@code targetQueue}: a DLQ shared by two
+     * queues holds the other's, whose ids may mean other events here); for one SQS moved there itself, the
+     * identity it carried when a redrive or release had moved it back to {@code targetQueue} before, else its
+     * message id (SQS keeps it; unique, so it names no other event). Null when not known.
      */
-    private static String originOf(Message m) {
+    private static String originOf(Message m, String targetQueue) {
         var attributes = MessageAttributes.expand(m.messageAttributes());
         var written = attributes.get(MessageAttributes.DEAD_LETTER_ORIGIN);
         if (written != null) {
-            return written.stringValue();
+            var from = attributes.get(dev.ferry.domain.transport.DeadLetterAttributes.SOURCE);
+            return from != null && targetQueue.equals(from.stringValue()) ? written.stringValue() : null;
         }
         if (attributes.containsKey(dev.ferry.domain.transport.DeadLetterAttributes.REASON)) {
             return null; // a dead letter of a Ferry from before the identity was kept: not known
         }
-        String dedup = m.attributes().get(MessageSystemAttributeName.MESSAGE_DEDUPLICATION_ID);
-        return dedup != null && !dedup.isEmpty() && !Md5.isSha256Of(dedup, m.body().getBytes(StandardCharsets.UTF_8))
-                ? dedup : m.messageId();
+        var carried = attributes.get(MessageAttributes.ORIGIN);
+        if (carried != null && carried.stringValue() != null
+                && (attributes.containsKey(RUN) || attributes.containsKey(GroupParker.RELEASE_ATTRIBUTE))) {
+            return MessageAttributes.originIn(carried.stringValue(), targetQueue);
+        }
+        return m.messageId();
     }
 
     private static String runOf(Message m) {

@@ -170,6 +170,17 @@ final class MessageAttributes {
     /** On a dead letter Ferry wrote: the identity ({@link #ORIGIN}) of the message it copies. */
     static final String DEAD_LETTER_ORIGIN = DeadLetterAttributes.PREFIX + "origin";
 
+    /** An {@link #ORIGIN} value: the identity, bound to the queue the copy goes to. */
+    static String origin(String queueName, String identity) {
+        return queueName + "|" + identity;
+    }
+
+    /** The identity an {@link #ORIGIN} value names when it is bound to {@code queueName}; null otherwise. */
+    static String originIn(String origin, String queueName) {
+        String prefix = queueName + "|";
+        return origin.startsWith(prefix) && origin.length() > prefix.length() ? origin.substring(prefix.length()) : null;
+    }
+
     /**
      * Whether SQS takes an attribute as it is: a valid name, a type it knows, a value that is not
      * empty (a Number one that is a number). What an overflow attribute unfolds into may be none of

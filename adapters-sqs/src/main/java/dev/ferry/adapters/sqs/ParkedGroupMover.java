@@ -213,7 +213,7 @@ final class ParkedGroupMover implements GroupParker.Mover {
         var sent = new ArrayList<Message>(messages.size());
         for (var m : messages) {
             Map<String, MessageAttributeValue> attributes = DeadLetterRedrive.withMarks(m, GroupParker.RELEASE_ATTRIBUTE,
-                    GroupParker.releaseValue(token, numberedSoFar + sent.size() + 1));
+                    GroupParker.releaseValue(token, numberedSoFar + sent.size() + 1), queueName);
             try {
                 var answer = client.sendMessage(b -> b.queueUrl(queueUrl).messageBody(m.body()).messageAttributes(attributes)
                         .messageGroupId(group).messageDeduplicationId(dedupId(token, m.messageId())));

@@ -46,8 +46,16 @@ final class ReceivedMessages {
     private final LongAdder md5Mismatches = new LongAdder();
     private final LongAdder foreignSenders = new LongAdder();
 
+    /** The queue's name: a moved-back copy's identity is trusted only when it names this queue. */
+    private final String queueName;
+
     ReceivedMessages(String source, Clock clock, boolean verifyMd5, Set<String> allowedSenders) {
+        this(source, source, clock, verifyMd5, allowedSenders);
+    }
+
+    ReceivedMessages(String source, String queueName, Clock clock, boolean verifyMd5, Set<String> allowedSenders) {
         this.source = source;
+        this.queueName = queueName;
         this.clock = clock;
         this.verifyMd5 = verifyMd5;
         this.allowedSenders = allowedSenders;
@@ -188,14 +196,19 @@ final class ReceivedMessages {
      * had before it was dead-lettered (trusted beside a redrive's or a release's own mark only: a producer's attribute
      * of that name must not make its messages duplicates of each other); else SQS's.
      */
-    private static String identity(Map<String, MessageAttributeValue> own, String dedup) {
+    private String identity(Map<String, MessageAttributeValue> own, String dedup) {
         if (own.isEmpty()) {
             return dedup;
         }
         var origin = own.get(MessageAttributes.ORIGIN);
-        return origin != null && origin.stringValue() != null && !origin.stringValue().isEmpty()
-                && (own.containsKey(DeadLetterRedrive.RUN) || own.containsKey(GroupParker.RELEASE_ATTRIBUTE))
-                ? origin.stringValue() : dedup;
+        if (origin == null || origin.stringValue() == null
+                || !(own.containsKey(DeadLetterRedrive.RUN) || own.containsKey(GroupParker.RELEASE_ATTRIBUTE))) {
+            return dedup;
+        }
+        // bound to the queue it was moved back to: a copy relayed elsewhere with its attributes (a sink, a splitter)
+        // must not make the messages it becomes duplicates of each other
+        String identity = MessageAttributes.originIn(origin.stringValue(), queueName);
+        return identity != null ? identity : dedup;
     }
 
     private Instant sentAt(String millis) {

@@ -86,17 +86,7 @@ class DeadLetterCopyIT {
           // kept only the altered copy
     void aFifoCopyStoredAltered_isSentAgainUnderADeduplicationIdOfItsOwn_andTheGoodCopyIsKept() {
         var alterOnce = new java.util.concurrent.atomic.AtomicBoolean();
-        var client = ElasticMq.clientWith(new ExecutionInterceptor() {
-            @Override
-            public software.amazon.awssdk.core.SdkRequest modifyRequest(Context.ModifyRequest context,
-                                                                        ExecutionAttributes attributes) {
-                if (context.request() instanceof SendMessageBatchRequest batch && alterOnce.getAndSet(false)) {
-                    return batch.toBuilder().entries(batch.entries().stream()
-                            .map(e -> e.toBuilder().messageBody(e.messageBody().replace('x', 'y')).build()).toList()).build();
-                }
-                return context.request();
-            }
-        });
+        var client = alteringOnce(alterOnce);
         opened.add(client);
         var q = SqsFixture.create(client, true, 1000);
         opened.add(q);
@@ -123,17 +113,7 @@ class DeadLetterCopyIT {
     @Test
     void aFifoRedriveCopyStoredAltered_isSentAgainUnderADeduplicationIdOfItsOwn_andTheGoodCopyArrives() {
         var alterOnce = new java.util.concurrent.atomic.AtomicBoolean();
-        var client = ElasticMq.clientWith(new ExecutionInterceptor() {
-            @Override
-            public software.amazon.awssdk.core.SdkRequest modifyRequest(Context.ModifyRequest context,
-                                                                        ExecutionAttributes attributes) {
-                if (context.request() instanceof SendMessageBatchRequest batch && alterOnce.getAndSet(false)) {
-                    return batch.toBuilder().entries(batch.entries().stream()
-                            .map(e -> e.toBuilder().messageBody(e.messageBody().replace('x', 'y')).build()).toList()).build();
-                }
-                return context.request();
-            }
-        });
+        var client = alteringOnce(alterOnce);
         opened.add(client);
         var q = SqsFixture.create(client, true, 1000);
         opened.add(q);
@@ -152,6 +132,21 @@ class DeadLetterCopyIT {
         q.deadLetterMessages().forEach(m -> kept.add(m.body()));
         assertThat(kept).as("the good body is in the source queue or still in the DLQ (moved %s)", report)
                 .contains("xxx poison");
+    }
+
+    /** A client whose next {@code SendMessageBatch}, once {@code alterOnce} is set, arrives with x turned to y. */
+    private static SqsClient alteringOnce(java.util.concurrent.atomic.AtomicBoolean alterOnce) {
+        return ElasticMq.clientWith(new ExecutionInterceptor() {
+            @Override
+            public software.amazon.awssdk.core.SdkRequest modifyRequest(Context.ModifyRequest context,
+                                                                        ExecutionAttributes attributes) {
+                if (context.request() instanceof SendMessageBatchRequest batch && alterOnce.getAndSet(false)) {
+                    return batch.toBuilder().entries(batch.entries().stream()
+                            .map(e -> e.toBuilder().messageBody(e.messageBody().replace('x', 'y')).build()).toList()).build();
+                }
+                return context.request();
+            }
+        });
     }
 
     @Test // a copy is confirmed by SQS's answer naming it, with the MD5 of the body sent: silence or damage is no answer

@@ -75,6 +75,7 @@ class ParkedGroupMoverIT {
         var parked = new ParkedGroup("orders", "B", "b1", "m-1", "HTTP 400", Instant.EPOCH, Instant.EPOCH, 1, 0, "t-1", 0, 0,
                 false, 7);
         deadLetter(dlq, "B", "b1", Map.of(DeadLetterAttributes.REASON, GroupParker.behind(parked),
+                DeadLetterAttributes.SOURCE, queue.substring(queue.lastIndexOf('/') + 1),
                 MessageAttributes.DEAD_LETTER_ORIGIN, "order-b1"));
         var moved = SqsQueues.of(sqs).parkedGroupMover(dlq, queue).move(parked, "t-1", false);
         assertThat(moved.problem()).isNull();
