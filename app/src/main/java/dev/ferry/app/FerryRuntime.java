@@ -194,9 +194,10 @@ public final class FerryRuntime implements AutoCloseable {
             var builder = Listener.builder(source, opened.acknowledger(), decoder, handler);
             if (spec.ledgerScope() != null) {
                 builder.ledgerScope(spec.listenerScope());
-            } else if (!decoder.keysUniqueByNature() && !spec.name().equals(opened.source().name())) {
-                // a plugin's source names itself as its author chose (a queue's name, the transport's): scoped by
-                // that, two sources of one plugin type dropped each other's same-id events as duplicates
+            } else if (!decoder.keysUniqueByNature()) {
+                // the file's name, not the one the source's deliveries give: a plugin's source names itself as its author
+                // chose (a queue's name, the transport's), and two sources of one plugin type dropped each other's
+                // same-id events as duplicates (built-in sources give the file's name: the same scope)
                 builder.ledgerScope(spec.name());
             }
             builder.onPoison(spec.onPoison());

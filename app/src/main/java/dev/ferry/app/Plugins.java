@@ -104,7 +104,7 @@ public record Plugins(Path folder) {
     private static void refuseTwoCopies(List<Path> jars) {
         var where = new java.util.HashMap<String, Path>();
         for (var jar : jars) {
-            for (var provider : providers(jar)) {
+            for (var provider : new java.util.LinkedHashSet<>(providers(jar))) { // one jar may name a provider twice
                 var earlier = where.putIfAbsent(provider, jar);
                 if (earlier != null) {
                     throw new IllegalStateException("plugin " + provider + " is in two jars of the plugin folder, "

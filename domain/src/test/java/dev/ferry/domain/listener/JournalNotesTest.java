@@ -2,12 +2,11 @@ package dev.ferry.domain.listener;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.ferry.domain.idempotency.Claim;
 import dev.ferry.domain.idempotency.EventJournal;
-import dev.ferry.domain.idempotency.IdempotencyLedger;
 import dev.ferry.domain.idempotency.InMemoryLedger;
 import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.testing.Await;
+import dev.ferry.domain.testing.ForwardingLedger;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -46,9 +45,18 @@ class JournalNotesTest {
     }
 
     /** An in-memory ledger whose journal's first note throws what cannot be turned into a string. */
-    private static final class HostileJournal implements IdempotencyLedger, EventJournal {
-        private final InMemoryLedger inner = InMemoryLedger.create();
+    private static final class HostileJournal extends ForwardingLedger implements EventJournal {
+        private final InMemoryLedger inner;
         private final AtomicBoolean thrown = new AtomicBoolean();
+
+        HostileJournal() {
+            this(InMemoryLedger.create());
+        }
+
+        private HostileJournal(InMemoryLedger inner) {
+            super(inner);
+            this.inner = inner;
+        }
 
         @Override
         public void note(String key, Note note) {
@@ -66,26 +74,6 @@ class JournalNotesTest {
         @Override
         public Optional<Journal> journal(String key) {
             return inner.journal(key);
-        }
-
-        @Override
-        public Claim claim(String key, Duration lease) {
-            return inner.claim(key, lease);
-        }
-
-        @Override
-        public boolean complete(String key, long token, Duration ttl) {
-            return inner.complete(key, token, ttl);
-        }
-
-        @Override
-        public boolean release(String key, long token) {
-            return inner.release(key, token);
-        }
-
-        @Override
-        public boolean extend(String key, long token, Duration lease) {
-            return inner.extend(key, token, lease);
         }
     }
 }
