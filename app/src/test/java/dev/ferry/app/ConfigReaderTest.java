@@ -187,6 +187,9 @@ class ConfigReaderTest {
         assertThat(set.listener().holdLimit()).as("the default, within the stall").isEqualTo(Duration.ofMinutes(1));
         assertThat(errors("admin: {stall-after: 2m}\nlistener: {hold-limit: 3m}\n" + tail))
                 .anySatisfy(e -> assertThat(e).contains("hold-limit").contains("must be shorter than admin.stall-after"));
+        // a throttle held at the limit waits up to a tenth more: 14m30s + 1m passes a 15m stall
+        assertThat(errors("admin: {stall-after: 15m}\nlistener: {hold-limit: 14m30s}\n" + tail)).anySatisfy(e -> assertThat(e)
+                .contains("hold-limit").contains("a throttle's spread"));
         // liveness answers on the metrics address too, with the admin one off
         assertThat(errors("admin: {listen: \"off\", stall-after: 2m}\nmetrics: {listen: \"127.0.0.1:9464\"}\n"
                 + "listener: {hold-limit: 3m}\n" + tail)).anySatisfy(e -> assertThat(e).contains("hold-limit"));

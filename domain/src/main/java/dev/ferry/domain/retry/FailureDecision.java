@@ -22,8 +22,9 @@ import java.util.random.RandomGenerator;
  *       fault: they never spend an attempt and never dead-letter anything.</li>
  *   <li>A wait no longer than {@code holdLimit} is waited out <em>in hand</em>: the message keeps
  *       its lease (extended) and its place at the head of its group, and no receive is spent on
- *       any instance. A longer wait puts it back on the transport, and the receive is excused when
- *       the wait was not its fault.</li>
+ *       any instance (a throttle's spread may take it a tenth past the limit: {@link #longestHold}).
+ *       A longer wait puts it back on the transport, and the receive is excused when the wait was
+ *       not its fault.</li>
  * </ul>
  */
 public final class FailureDecision {
@@ -204,6 +205,15 @@ public final class FailureDecision {
     private static Decision throttled(Duration delay, Policies policies, RandomGenerator random) {
         var spread = spread(delay, random);
         return delay.compareTo(policies.holdLimit()) <= 0 ? new Hold(spread, "throttled") : wait(spread, "throttled", policies);
+    }
+
+    /**
+     * The longest a message may wait in hand under {@code holdLimit}: a throttle's spread rides past the
+     * limit by a tenth of it, a minute at most ({@link #throttled}). What a liveness check must outlast.
+     */
+    public static Duration longestHold(Duration holdLimit) {
+        var tenth = holdLimit.dividedBy(10);
+        return holdLimit.plus(tenth.compareTo(MOST_SPREAD) > 0 ? MOST_SPREAD : tenth);
     }
 
     /** The most a throttle's wait is {@link #spread}: a tenth of it, and no more than this. */
