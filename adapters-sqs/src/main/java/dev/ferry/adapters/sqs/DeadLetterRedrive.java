@@ -38,6 +38,7 @@ final class DeadLetterRedrive {
      */
     private final java.util.Set<String> unmarked = new HashSet<>();
     private final String targetQueue;
+    private final String targetArn;
     /**
      * This run's copies that came back (their consumer still fails them): kept out of sight until the run ends,
      * so the rest is moved and they are not moved again.
@@ -49,12 +50,13 @@ final class DeadLetterRedrive {
     private int cameBack;
     private String problem;
 
-    private DeadLetterRedrive(SqsClient client, String deadLetterQueueUrl, String targetUrl, boolean fifoTarget) {
+    private DeadLetterRedrive(SqsClient client, String deadLetterQueueUrl, SqsQueues.QueueInfo target) {
         this.client = client;
         this.deadLetterQueueUrl = deadLetterQueueUrl;
-        this.targetUrl = targetUrl;
-        this.fifoTarget = fifoTarget;
-        this.targetQueue = targetUrl.substring(targetUrl.lastIndexOf('/') + 1);
+        this.targetUrl = target.url();
+        this.fifoTarget = target.fifo();
+        this.targetQueue = target.name();
+        this.targetArn = target.arn();
     }
 
     static SqsQueues.RedriveReport run(SqsClient client, SqsQueues queues, String deadLetterQueueUrl, String targetUrl,
@@ -62,7 +64,7 @@ final class DeadLetterRedrive {
         if (perSecond < 0 || Double.isNaN(perSecond)) {
             throw new IllegalArgumentException("perSecond must be >= 0, was " + perSecond);
         }
-        var redrive = new DeadLetterRedrive(client, deadLetterQueueUrl, targetUrl, queues.describe(targetUrl).fifo());
+        var redrive = new DeadLetterRedrive(client, deadLetterQueueUrl, queues.describe(targetUrl));
         try {
             redrive.moveUpTo(maxMessages, perSecond, progress);
         } finally {
@@ -154,7 +156,7 @@ final class DeadLetterRedrive {
         var entries = new ArrayList<SendMessageBatchRequestEntry>(chunk.size());
         for (int i = 0; i < chunk.size(); i++) {
             var m = chunk.get(i);
-            var attributes = marked(m, run, targetQueue);
+            var attributes = marked(m, run, targetQueue, targetArn);
             var entry = SendMessageBatchRequestEntry.builder().id(Integer.toString(i)).messageBody(m.body())
                     .messageAttributes(attributes);
             if (fifoTarget) {
@@ -244,20 +246,19 @@ final class DeadLetterRedrive {
         return origin == null ? null : origin.stringValue();
     }
 
-    private static Map<String, MessageAttributeValue> marked(Message m, String run, String targetQueue) {
+    private static Map<String, MessageAttributeValue> marked(Message m, String run, String targetQueue, String targetArn) {
         // an earlier run's marks are not the message's own, and no reason to go unmarked this time — nor to go
         // out carrying another run's mark (folded into the overflow, it was not seen here, and such a copy coming
         // back was never known for this run's own)
-        return ownCount(m, RUN) < MessageAttributes.MAX ? withMarks(m, RUN, run, targetQueue)
-                : MessageAttributes.withoutDeadLetter(m.messageAttributes(), Map.of(), java.util.Set.of(RUN,
-                        MessageAttributes.ORIGIN));
+        return ownCount(m, RUN) < MessageAttributes.MAX ? withMarks(m, RUN, run, targetQueue, targetArn)
+                : MessageAttributes.withoutDeadLetter(m.messageAttributes(), Map.of(), MessageAttributes.MOVED_BACK_MARKS);
     }
 
     /** The message's own attributes, unfolded: without Ferry's dead-letter ones, a run's mark, an origin, {@code mark}. */
     private static int ownCount(Message m, String mark) {
         var own = MessageAttributes.expand(m.messageAttributes());
-        own.keySet().removeIf(n -> n.startsWith(dev.ferry.domain.transport.DeadLetterAttributes.PREFIX) || n.equals(RUN)
-                || n.equals(MessageAttributes.ORIGIN) || n.equals(mark));
+        own.keySet().removeIf(n -> n.startsWith(dev.ferry.domain.transport.DeadLetterAttributes.PREFIX)
+                || MessageAttributes.MOVED_BACK_MARKS.contains(n) || n.equals(mark));
         return own.size();
     }
 
@@ -266,15 +267,16 @@ final class DeadLetterRedrive {
      * mark {@code name} (a redrive's run, a release's number) never folded away, and the identity its message
      * had ({@link MessageAttributes#ORIGIN}) when there is room for it beside its own.
      */
-    static Map<String, MessageAttributeValue> withMarks(Message m, String name, String value, String targetQueue) {
+    static Map<String, MessageAttributeValue> withMarks(Message m, String name, String value, String targetQueue,
+                                                       String targetArn) {
         var marks = new java.util.LinkedHashMap<String, String>();
         marks.put(name, value);
-        String origin = originOf(m, targetQueue);
+        String origin = targetArn == null ? null : originOf(m, targetQueue, targetArn);
         if (origin != null && ownCount(m, name) + 2 <= MessageAttributes.MAX) {
-            marks.put(MessageAttributes.ORIGIN, MessageAttributes.origin(targetQueue, origin));
+            marks.put(MessageAttributes.ORIGIN, MessageAttributes.origin(targetArn, origin));
         }
         // an earlier redrive's marks go: not the message's own, and an origin is trusted only beside this one's mark
-        return MessageAttributes.withoutDeadLetter(m.messageAttributes(), marks, java.util.Set.of(RUN, MessageAttributes.ORIGIN));
+        return MessageAttributes.withoutDeadLetter(m.messageAttributes(), marks, MessageAttributes.MOVED_BACK_MARKS);
     }
 
     /**
@@ -284,7 +286,7 @@ final class DeadLetterRedrive {
      * identity it carried when a redrive or release had moved it back to {@code targetQueue} before, else its
      * message id (SQS keeps it; unique, so it names no other event). Null when not known.
      */
-    private static String originOf(Message m, String targetQueue) {
+    private static String originOf(Message m, String targetQueue, String targetArn) {
         var attributes = MessageAttributes.expand(m.messageAttributes());
         var written = attributes.get(MessageAttributes.DEAD_LETTER_ORIGIN);
         if (written != null) {
@@ -297,8 +299,10 @@ final class DeadLetterRedrive {
         var carried = attributes.get(MessageAttributes.ORIGIN);
         if (carried != null && carried.stringValue() != null
                 && (attributes.containsKey(RUN) || attributes.containsKey(GroupParker.RELEASE_ATTRIBUTE))) {
-            return MessageAttributes.originIn(carried.stringValue(), targetQueue);
+            return MessageAttributes.originIn(carried.stringValue(), targetArn);
         }
+        // SQS moved it itself (its redrive policy): its message id, which SQS keeps — not the deduplication id, which
+        // ElasticMQ replaces on such a move, and which from another queue sharing the DLQ may mean another event here
         return m.messageId();
     }
 

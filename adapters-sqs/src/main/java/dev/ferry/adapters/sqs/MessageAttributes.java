@@ -123,6 +123,9 @@ final class MessageAttributes {
             if (first.containsKey(e.getKey()) || freshTrace && STALE_TRACE.contains(e.getKey())) {
                 continue; // the context the message arrived with is replaced whole, never half
             }
+            if (MOVED_BACK_MARKS.contains(e.getKey())) {
+                continue; // a redrive's or release's marks say where a message was moved back to, not where it goes next
+            }
             (validName(e.getKey()) && !e.getValue().isEmpty() ? valid : invalid).put(e.getKey(), string(e.getValue()));
         }
         return fit(first, valid, invalid);
@@ -167,17 +170,27 @@ final class MessageAttributes {
      * the copy as the same event. Trusted only beside the redrive's own mark.
      */
     static final String ORIGIN = "ferry.origin";
+    /** The marks of a message moved back from a dead-letter queue: a sink does not send them on. */
+    static final java.util.Set<String> MOVED_BACK_MARKS = java.util.Set.of("ferry.origin",
+            DeadLetterAttributes.REDRIVE, dev.ferry.domain.parking.GroupParker.RELEASE_ATTRIBUTE);
+
     /** On a dead letter Ferry wrote: the identity ({@link #ORIGIN}) of the message it copies. */
     static final String DEAD_LETTER_ORIGIN = DeadLetterAttributes.PREFIX + "origin";
 
-    /** An {@link #ORIGIN} value: the identity, bound to the queue the copy goes to. */
-    static String origin(String queueName, String identity) {
-        return queueName + "|" + identity;
+    /**
+     * An {@link #ORIGIN} value: the identity, bound to the queue the copy goes to by its ARN (a queue of the
+     * same name in another account or region, where a relay may carry the copy, is another queue).
+     */
+    static String origin(String queueArn, String identity) {
+        return queueArn + "|" + identity;
     }
 
-    /** The identity an {@link #ORIGIN} value names when it is bound to {@code queueName}; null otherwise. */
-    static String originIn(String origin, String queueName) {
-        String prefix = queueName + "|";
+    /** The identity an {@link #ORIGIN} value names when it is bound to {@code queueArn}; null otherwise. */
+    static String originIn(String origin, String queueArn) {
+        if (queueArn == null) {
+            return null;
+        }
+        String prefix = queueArn + "|";
         return origin.startsWith(prefix) && origin.length() > prefix.length() ? origin.substring(prefix.length()) : null;
     }
 

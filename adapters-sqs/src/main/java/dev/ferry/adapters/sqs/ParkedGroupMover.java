@@ -32,6 +32,19 @@ final class ParkedGroupMover implements GroupParker.Mover {
     /** The source queue's name, as its dead letters carry it ({@link DeadLetterAttributes#SOURCE}). */
     private final String queueName;
     private FerryException failure;
+    private String queueArn;
+
+    /** The queue's ARN, asked once; null when it cannot be had now (the identity then does not go with the copies). */
+    private String queueArn() {
+        if (queueArn == null) {
+            try {
+                queueArn = SqsQueues.of(client).describe(queueUrl).arn();
+            } catch (RuntimeException unknown) {
+                return null;
+            }
+        }
+        return queueArn;
+    }
 
     ParkedGroupMover(SqsClient client, String deadLetterQueueUrl, String queueUrl) {
         if (!deadLetterQueueUrl.endsWith(".fifo") || !queueUrl.endsWith(".fifo")) {
@@ -213,7 +226,7 @@ final class ParkedGroupMover implements GroupParker.Mover {
         var sent = new ArrayList<Message>(messages.size());
         for (var m : messages) {
             Map<String, MessageAttributeValue> attributes = DeadLetterRedrive.withMarks(m, GroupParker.RELEASE_ATTRIBUTE,
-                    GroupParker.releaseValue(token, numberedSoFar + sent.size() + 1), queueName);
+                    GroupParker.releaseValue(token, numberedSoFar + sent.size() + 1), queueName, queueArn());
             try {
                 var answer = client.sendMessage(b -> b.queueUrl(queueUrl).messageBody(m.body()).messageAttributes(attributes)
                         .messageGroupId(group).messageDeduplicationId(dedupId(token, m.messageId())));

@@ -46,16 +46,16 @@ final class ReceivedMessages {
     private final LongAdder md5Mismatches = new LongAdder();
     private final LongAdder foreignSenders = new LongAdder();
 
-    /** The queue's name: a moved-back copy's identity is trusted only when it names this queue. */
-    private final String queueName;
+    /** The queue's ARN: a moved-back copy's identity is trusted only when it names this queue. */
+    private final String queueArn;
 
     ReceivedMessages(String source, Clock clock, boolean verifyMd5, Set<String> allowedSenders) {
         this(source, source, clock, verifyMd5, allowedSenders);
     }
 
-    ReceivedMessages(String source, String queueName, Clock clock, boolean verifyMd5, Set<String> allowedSenders) {
+    ReceivedMessages(String source, String queueArn, Clock clock, boolean verifyMd5, Set<String> allowedSenders) {
         this.source = source;
-        this.queueName = queueName;
+        this.queueArn = queueArn;
         this.clock = clock;
         this.verifyMd5 = verifyMd5;
         this.allowedSenders = allowedSenders;
@@ -207,7 +207,7 @@ final class ReceivedMessages {
         }
         // bound to the queue it was moved back to: a copy relayed elsewhere with its attributes (a sink, a splitter)
         // must not make the messages it becomes duplicates of each other
-        String identity = MessageAttributes.originIn(origin.stringValue(), queueName);
+        String identity = MessageAttributes.originIn(origin.stringValue(), queueArn);
         return identity != null ? identity : dedup;
     }
 

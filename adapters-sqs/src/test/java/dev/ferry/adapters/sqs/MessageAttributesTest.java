@@ -218,4 +218,12 @@ class MessageAttributesTest {
         assertThat(MessageAttributes.sendable("s", MessageAttributes.string("x\uD800"))).as("a lone surrogate").isFalse();
         assertThat(MessageAttributes.sendable("e", MessageAttributes.string("caf\u00e9 \uD83D\uDE00"))).isTrue();
     }
+
+    /** A sink does not send on where a message was moved back to: relayed, the marks made its copies one event. */
+    @Test
+    void aSink_doesNotSendOnTheMarksOfAMessageMovedBack() {
+        var out = MessageAttributes.fromEvent(Map.of("ferry.origin", "arn|x", "ferry.redrive", "run", "ferry.release", "t/1",
+                "color", "blue"));
+        assertThat(out).containsOnlyKeys("color");
+    }
 }

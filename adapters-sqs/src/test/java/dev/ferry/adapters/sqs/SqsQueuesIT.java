@@ -202,9 +202,10 @@ class SqsQueuesIT {
     @Test
     void anOriginAttributeNotBoundToThisQueueByARedrive_isNotTrusted() {
         try (var q = SqsFixture.create(ElasticMq.client(), false, 1000)) {
-            q.send("a", Map.of("ferry.origin", "orders|same", DeadLetterRedrive.RUN, "r"), null);
-            q.send("b", Map.of("ferry.origin", "orders|same", DeadLetterRedrive.RUN, "r"), null);
-            q.send("c", Map.of("ferry.origin", q.url.substring(q.url.lastIndexOf('/') + 1) + "|same"), null);
+            String name = q.url.substring(q.url.lastIndexOf('/') + 1); // a queue of this name in another account or region
+            q.send("a", Map.of("ferry.origin", name + "|same", DeadLetterRedrive.RUN, "r"), null);
+            q.send("b", Map.of("ferry.origin", name + "|same", DeadLetterRedrive.RUN, "r"), null);
+            q.send("c", Map.of("ferry.origin", q.queues.describe(q.url).arn() + "|same"), null); // no redrive's mark
             var got = new ArrayList<Delivery>();
             for (int i = 0; i < 10 && got.size() < 3; i++) {
                 got.addAll(q.source().poll(new PollRequest(10, Duration.ofSeconds(1), Duration.ofSeconds(60))));
