@@ -49,10 +49,6 @@ final class ReceivedMessages {
     /** The queue's ARN: a moved-back copy's identity is trusted only when it names this queue. */
     private final String queueArn;
 
-    ReceivedMessages(String source, Clock clock, boolean verifyMd5, Set<String> allowedSenders) {
-        this(source, source, clock, verifyMd5, allowedSenders);
-    }
-
     ReceivedMessages(String source, String queueArn, Clock clock, boolean verifyMd5, Set<String> allowedSenders) {
         this.source = source;
         this.queueArn = queueArn;
