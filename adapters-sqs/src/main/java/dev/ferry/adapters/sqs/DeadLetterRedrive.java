@@ -271,7 +271,7 @@ final class DeadLetterRedrive {
                                                        String targetArn) {
         var marks = new java.util.LinkedHashMap<String, String>();
         marks.put(name, value);
-        String origin = targetArn == null ? null : originOf(m, targetQueue, targetArn);
+        String origin = targetArn == null || targetArn.isEmpty() ? null : originOf(m, targetQueue, targetArn);
         if (origin != null && ownCount(m, name) + 2 <= MessageAttributes.MAX) {
             marks.put(MessageAttributes.ORIGIN, MessageAttributes.origin(targetArn, origin));
         }

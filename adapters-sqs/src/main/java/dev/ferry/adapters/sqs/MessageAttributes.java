@@ -187,8 +187,8 @@ final class MessageAttributes {
 
     /** The identity an {@link #ORIGIN} value names when it is bound to {@code queueArn}; null otherwise. */
     static String originIn(String origin, String queueArn) {
-        if (queueArn == null) {
-            return null;
+        if (queueArn == null || queueArn.isEmpty()) {
+            return null; // a server that does not say its queues' ARNs: no origin is bound to anything
         }
         String prefix = queueArn + "|";
         return origin.startsWith(prefix) && origin.length() > prefix.length() ? origin.substring(prefix.length()) : null;

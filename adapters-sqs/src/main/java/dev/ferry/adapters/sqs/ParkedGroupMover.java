@@ -34,14 +34,13 @@ final class ParkedGroupMover implements GroupParker.Mover {
     private FerryException failure;
     private String queueArn;
 
-    /** The queue's ARN, asked once; null when it cannot be had now (the identity then does not go with the copies). */
+    /**
+     * The queue's ARN, asked once (the copies' identity is bound to it); what describing the queue threw when it
+     * cannot be had — the release then fails and is made again, rather than send copies without their identity.
+     */
     private String queueArn() {
         if (queueArn == null) {
-            try {
-                queueArn = SqsQueues.of(client).describe(queueUrl).arn();
-            } catch (RuntimeException unknown) {
-                return null;
-            }
+            queueArn = SqsQueues.of(client).describe(queueUrl).arn();
         }
         return queueArn;
     }
@@ -224,9 +223,16 @@ final class ParkedGroupMover implements GroupParker.Mover {
      */
     private List<Message> sendBack(List<Message> messages, String group, String token, long numberedSoFar) {
         var sent = new ArrayList<Message>(messages.size());
+        String arn;
+        try {
+            arn = queueArn();
+        } catch (RuntimeException e) {
+            failure = e instanceof FerryException f ? f : SqsErrors.translate("GetQueueAttributes", queueUrl, e);
+            return sent;
+        }
         for (var m : messages) {
             Map<String, MessageAttributeValue> attributes = DeadLetterRedrive.withMarks(m, GroupParker.RELEASE_ATTRIBUTE,
-                    GroupParker.releaseValue(token, numberedSoFar + sent.size() + 1), queueName, queueArn());
+                    GroupParker.releaseValue(token, numberedSoFar + sent.size() + 1), queueName, arn);
             try {
                 var answer = client.sendMessage(b -> b.queueUrl(queueUrl).messageBody(m.body()).messageAttributes(attributes)
                         .messageGroupId(group).messageDeduplicationId(dedupId(token, m.messageId())));

@@ -93,6 +93,34 @@ class ParkedGroupMoverIT {
         }
     }
 
+    /** A release that cannot learn the queue's ARN (throttled, a permission missing) fails, and sends nothing without its identity. */
+    @Test
+    void aReleaseThatCannotDescribeTheQueue_failsAndMovesNothing() {
+        String queue = fifo("orders");
+        String dlq = fifo("orders-dlq");
+        var parked = new ParkedGroup("orders", "B", "b1", "m-1", "HTTP 400", Instant.EPOCH, Instant.EPOCH, 1, 0, "t-1", 0, 0,
+                false, 7);
+        deadLetter(dlq, "B", "b1", Map.of(DeadLetterAttributes.REASON, GroupParker.behind(parked)));
+        var denied = ElasticMq.clientWith(new software.amazon.awssdk.core.interceptor.ExecutionInterceptor() {
+            @Override
+            public void beforeExecution(software.amazon.awssdk.core.interceptor.Context.BeforeExecution context,
+                                        software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
+                if (context.request() instanceof software.amazon.awssdk.services.sqs.model.GetQueueAttributesRequest) {
+                    throw software.amazon.awssdk.core.exception.SdkClientException.create("GetQueueAttributes denied");
+                }
+            }
+        });
+        try {
+            var moved = SqsQueues.of(denied).parkedGroupMover(dlq, queue).move(parked, "t-1", false);
+            assertThat(moved.problem()).contains("GetQueueAttributes");
+            assertThat(moved.redriven()).isZero();
+            assertThat(sqs.receiveMessage(b -> b.queueUrl(queue).maxNumberOfMessages(10).waitTimeSeconds(1)).messages())
+                    .as("nothing sent without its identity").isEmpty();
+        } finally {
+            denied.close();
+        }
+    }
+
     @Test // a message stored altered on its way back is not taken for moved: its dead letter stays
     void aMessageStoredAlteredOnItsWayBack_isAProblem_andItsDeadLetterIsKept() {
         var altering = ElasticMq.clientWith(new software.amazon.awssdk.core.interceptor.ExecutionInterceptor() {
