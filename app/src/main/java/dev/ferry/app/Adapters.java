@@ -59,11 +59,11 @@ public record Adapters(Map<String, SourceProvider> sources, Map<String, SinkProv
     private static <T> void add(Map<String, T> into, Map<String, T> contributed, String what, Plugins.Loaded from,
                                 Map<String, String> owners) {
         for (var e : contributed.entrySet()) {
-            if (what.equals("source") && dev.ferry.app.config.ConfigReader.SOURCE_KEYS.contains(e.getKey())) {
+            if (what.equals("source") && dev.ferry.app.config.FerryConfig.SourceSpec.KEYS.contains(e.getKey())) {
                 // a source's section has these keys beside its transport's: a transport of that name made every
                 // source that uses the key refused, as if it read from two places
                 throw new IllegalStateException("plugin " + from + " contributes source '" + e.getKey() + "', a key "
-                        + "every source's section has (" + dev.ferry.app.config.ConfigReader.SOURCE_KEYS + "); rename it");
+                        + "every source's section has (" + dev.ferry.app.config.FerryConfig.SourceSpec.KEYS + "); rename it");
             }
             String named = what + " '" + e.getKey() + "'";
             if (into.putIfAbsent(e.getKey(), e.getValue()) != null) {

@@ -3,6 +3,7 @@ package dev.ferry.app.config;
 import dev.ferry.adapters.sqs.SqsSinkConfig;
 import dev.ferry.adapters.sqs.SqsSourceConfig;
 import dev.ferry.app.Adapters;
+import dev.ferry.domain.model.Durations;
 import dev.ferry.domain.parking.OnPoison;
 import dev.ferry.domain.spi.OpenedSource;
 import dev.ferry.domain.spi.Plan;
@@ -45,9 +46,6 @@ public final class ConfigReader {
     final Function<String, String> env;
     private final Adapters adapters;
     final List<ConfigError> errors = new ArrayList<>();
-
-    /** The keys of a source's section beside its transport's: no transport may take one of these names. */
-    public static final List<String> SOURCE_KEYS = List.of("format", "json", "ledger-scope", "on-poison");
 
     private ConfigReader(String file, Function<String, String> env, Adapters adapters) {
         this.file = file;
@@ -224,10 +222,9 @@ public final class ConfigReader {
                 // (refused, a configuration that started before would no longer start)
                 admin = new FerryConfig.Admin(admin.listen(), listener.holdLimit().multipliedBy(2), admin.token());
             } else if (l.has("hold-limit")) {
-                l.error("hold-limit", "must be shorter than admin.stall-after (" + dev.ferry.domain.model.Durations.text(
-                        admin.stallAfter()) + "), with a throttle's spread of a tenth past it: a message waiting in hand "
-                        + "that long fails liveness, and the restart spends its receive (was "
-                        + dev.ferry.domain.model.Durations.text(listener.holdLimit()) + ")");
+                l.error("hold-limit", "must be shorter than admin.stall-after (" + Durations.text(admin.stallAfter()) + "), with "
+                        + "a throttle's spread of a tenth past it: a message waiting in hand that long fails liveness, and the "
+                        + "restart spends its receive (was " + Durations.text(listener.holdLimit()) + ")");
             } else {
                 listener = listener.withHoldLimit(admin.stallAfter().dividedBy(2)); // the default, within a short stall-after
             }
@@ -295,7 +292,7 @@ public final class ConfigReader {
                     + "put back in order; this source reads from "
                     + ("sqs".equals(transport) ? "a standard queue, which has no groups" : transport));
         }
-        s.only(Stream.concat(SOURCE_KEYS.stream(), adapters.sources().keySet().stream())
+        s.only(Stream.concat(FerryConfig.SourceSpec.KEYS.stream(), adapters.sources().keySet().stream())
                 .toArray(String[]::new));
         return new FerryConfig.SourceSpec(name, transport, plan, format, json, ledgerScope, onPoison);
     }

@@ -57,6 +57,9 @@ public record FerryConfig(
     public record SourceSpec(String name, String transport, Plan<OpenedSource> plan, String format, JsonPointers json,
                              String ledgerScope, OnPoison onPoison) {
 
+        /** The keys of a source's section beside its transport's: no transport may take one of these names. */
+        public static final java.util.List<String> KEYS = java.util.List.of("format", "json", "ledger-scope", "on-poison");
+
         public SourceSpec(String name, String transport, Plan<OpenedSource> plan, String format, JsonPointers json,
                           String ledgerScope) {
             this(name, transport, plan, format, json, ledgerScope, OnPoison.SKIP);
