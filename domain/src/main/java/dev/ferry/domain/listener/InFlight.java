@@ -34,6 +34,13 @@ final class InFlight {
      * should the transport refuse it. Never after {@link #leaseUntil}.
      */
     volatile Instant excuseUntil;
+    /**
+     * {@link #excuseUntil} on {@link System#nanoTime()}, or {@link #NO_NANOS}: the lease keeper extends by
+     * whichever comes first, so a wall clock stepped back (NTP) does not hold extensions back while the
+     * transport's lease, which runs in real time, ends.
+     */
+    volatile long excuseNanos = NO_NANOS;
+    static final long NO_NANOS = Long.MIN_VALUE;
     volatile boolean started;
     /** Waiting in hand to be tried again (throttled, retrying, ledger down); its group waits too. */
     volatile boolean held;

@@ -92,16 +92,19 @@ final class LeaseKeeper {
 
     private void extendDue() {
         var now = clock.instant();
-        var threshold = now.plus(config.lease().minus(config.extendAfter()));
+        long nowNanos = System.nanoTime();
+        var ahead = config.lease().minus(config.extendAfter());
+        var threshold = now.plus(ahead);
+        long thresholdNanos = nanosAfter(nowNanos, ahead);
         var due = new ArrayList<InFlight>();
         for (var item : hands.inFlight()) {
             // due by the earliest the transport's lease may end (a slow answer ends it before leaseUntil)
-            if (!item.settled.get() && !item.excuseUntil.isAfter(threshold)) {
+            if (!item.settled.get() && due(item, threshold, thresholdNanos)) {
                 due.add(item);
             }
         }
         for (var item : hands.handedOver()) {
-            if (!item.excuseUntil.isAfter(threshold)) {
+            if (due(item, threshold, thresholdNanos)) {
                 due.add(item);
             }
         }
@@ -127,6 +130,7 @@ final class LeaseKeeper {
             }
             item.leaseUntil = newLease;
             item.excuseUntil = newLease;      // taken before the call: never later than the transport's
+            item.excuseNanos = nanosAfter(nowNanos, config.lease());
             extended++;
             extendClaims(item);
         }
@@ -137,6 +141,23 @@ final class LeaseKeeper {
                     + "(the ledger drops the duplicate)", notExtended.size(), name);
         }
     }
+
+    /**
+     * Due by the listener's clock or by the time that has really passed, whichever says so first: a wall
+     * clock stepped back (NTP, a VM resumed) would otherwise hold every extension back by the step while
+     * the transport's leases, which run in real time, end — and another instance takes the messages.
+     */
+    private static boolean due(InFlight item, java.time.Instant threshold, long thresholdNanos) {
+        long excuseNanos = item.excuseNanos;
+        return !item.excuseUntil.isAfter(threshold) || excuseNanos != InFlight.NO_NANOS && excuseNanos - thresholdNanos <= 0;
+    }
+
+    /** {@code nanos} (a {@link System#nanoTime()} reading) plus {@code d}, comparable by difference: at most a century on. */
+    static long nanosAfter(long nanos, Duration d) {
+        return nanos + Math.min(Durations.nanos(d), CENTURY_NANOS);
+    }
+
+    private static final long CENTURY_NANOS = Duration.ofDays(36_525).toNanos();
 
     private void extendClaims(InFlight item) {
         if (ledger == null) {

@@ -106,9 +106,10 @@ final class Poller {
         }
         List<Delivery> batch;
         var polled = s.clock().instant();
+        long polledNanos = System.nanoTime();
         try {
             s.counters().polls.increment();
-            polling.put(Thread.currentThread(), System.nanoTime());
+            polling.put(Thread.currentThread(), polledNanos);
             try {
                 batch = s.source().poll(new PollRequest(permits, s.config().pollWait(), s.config().lease()));
             } finally {
@@ -155,6 +156,7 @@ final class Poller {
         s.counters().lastReceive = answered;
         var leaseUntil = answered.plus(s.config().lease());
         var excuseUntil = leaseStart(polled, answered).plus(s.config().lease());
+        long excuseNanos = LeaseKeeper.nanosAfter(polledNanos, s.config().lease());
         if (anyNull(batch)) {
             // the others are given back at once: left to their lease, a source that does not hand out again (Kafka's
             // partitions, an HTTP client waiting) would hold them for ever
@@ -174,7 +176,7 @@ final class Poller {
             var delivery = batch.get(i);
             InFlight item;
             try {
-                item = accept(delivery, leaseUntil, excuseUntil, inHand, i);
+                item = accept(delivery, leaseUntil, excuseUntil, excuseNanos, inHand, i);
             } catch (Throwable e) { // given back to the transport, never stranded
                 LOG.log(Level.ERROR, "taking message " + delivery.id() + " of '" + s.name() + "' in hand failed; "
                         + "it is released", e);
@@ -239,7 +241,8 @@ final class Poller {
      * Decodes a delivery and takes it in hand in its poll's slot; null when it was settled at once
      * (malformed: it can never succeed). A decoder that throws is a failure the processor decides on, in the delivery's turn.
      */
-    private InFlight accept(Delivery delivery, Instant leaseUntil, Instant excuseUntil, Hands.Batch inHand, int slot) {
+    private InFlight accept(Delivery delivery, Instant leaseUntil, Instant excuseUntil, long excuseNanos, Hands.Batch inHand,
+                            int slot) {
         s.observer().received(delivery);
         Decoded decoded;
         String problem = null;
@@ -286,6 +289,7 @@ final class Poller {
             };
         }
         if (item != null) {
+            item.excuseNanos = excuseNanos;
             s.hands().take(inHand, slot, item);
         }
         return item;

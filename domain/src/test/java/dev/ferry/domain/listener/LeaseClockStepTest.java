@@ -1,0 +1,77 @@
+package dev.ferry.domain.listener;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.handle.Handler;
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.memory.InMemoryQueue;
+import dev.ferry.domain.testing.Await;
+import dev.ferry.domain.testing.LineDecoder;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The host's wall clock stepped back (NTP, a VM resumed) while a message is in hand: the transport's
+ * lease runs in real time, so its extension must not wait out the step — else the transport hands the
+ * message to someone else (another instance, another worker here) while it is still being handled.
+ */
+class LeaseClockStepTest {
+
+    /** The real time, moved by hand: steps like a host's clock, ticks like one between them. */
+    static final class SteppedClock extends Clock {
+        private volatile Duration offset = Duration.ZERO;
+
+        void step(Duration by) {
+            offset = offset.plus(by);
+        }
+
+        @Override
+        public Instant instant() {
+            return Instant.now().plus(offset);
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+    }
+
+    @Test
+    void aClockSteppedBack_stillExtendsTheLeaseInTime() {
+        var queue = InMemoryQueue.standard("orders"); // its leases run on the real clock
+        var clock = new SteppedClock();
+        var handled = new CopyOnWriteArrayList<String>();
+        Handler handler = (event, delivery) -> {
+            handled.add(delivery.id());
+            clock.step(Duration.ofSeconds(-3)); // the host's clock is stepped back while the handler works
+            try {
+                Thread.sleep(3_500); // past the 2 s lease: it has to be extended, in real time
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return Outcome.done();
+        };
+        var listener = Listener.builder(queue, queue, new LineDecoder(), handler).clock(clock)
+                .config(ListenerTest.fast().lease(Duration.ofSeconds(2)).build()).build().start();
+        try {
+            queue.send("slow");
+            assertThat(Await.until(Duration.ofSeconds(15), () -> listener.stats().acked() == 1))
+                    .as(listener.stats().line()).isTrue();
+            assertThat(handled).as("handled once: the lease was extended before the transport handed it out again")
+                    .hasSize(1);
+            assertThat(listener.stats().leaseExtensions()).as(listener.stats().line()).isPositive();
+        } finally {
+            listener.stop();
+        }
+    }
+}
