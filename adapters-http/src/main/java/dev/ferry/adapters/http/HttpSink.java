@@ -3,7 +3,6 @@ package dev.ferry.adapters.http;
 import dev.ferry.domain.handle.Outcome;
 import dev.ferry.domain.model.Event;
 import dev.ferry.domain.transport.Sink;
-import io.github.resilience4j.core.IntervalFunction;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
 import java.net.URI;
@@ -87,7 +86,7 @@ public final class HttpSink implements Sink {
         this.permits = new Semaphore(b.maxConcurrent);
         this.retry = Retry.of("ferry-http-" + name, RetryConfig.<Attempt>custom()
                 .maxAttempts(b.attempts)
-                .intervalFunction(IntervalFunction.ofExponentialBackoff(b.firstBackoff.toMillis(), 2.0))
+                .intervalFunction(SinkRequests.pauses(b.firstBackoff))
                 .retryOnResult(attempt -> attempt instanceof Attempt.Transient)
                 .failAfterMaxAttempts(false)
                 .build());
@@ -315,7 +314,7 @@ public final class HttpSink implements Sink {
             return this;
         }
 
-        /** Attempts per event in process, including the first (3 by default), and the first pause (100 ms, doubling). */
+        /** Attempts per event in process, including the first (3 by default), and the first pause (100 ms, doubling to 30 s). */
         public Builder retries(int attempts, Duration firstBackoff) {
             if (attempts < 1) {
                 throw new IllegalArgumentException("attempts must be >= 1, was " + attempts);

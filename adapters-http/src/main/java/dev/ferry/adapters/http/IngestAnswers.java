@@ -1,6 +1,7 @@
 package dev.ferry.adapters.http;
 
 import com.sun.net.httpserver.HttpExchange;
+import dev.ferry.domain.model.Durations;
 import dev.ferry.domain.transport.Disposition;
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,6 +18,9 @@ final class IngestAnswers {
     /** What to send back once a request is done with. */
     record Answer(int status, Map<String, String> headers, String json) {
     }
+
+    /** The longest {@code Retry-After} told: 12 hours, the longest SQS keeps a message out of sight. */
+    static final long MAX_RETRY_AFTER_SECONDS = 12 * 60 * 60;
 
     static final Map<String, String> RETRY_AND_CLOSE = Map.of("Retry-After", "1", "Connection", "close");
 
@@ -55,7 +59,9 @@ final class IngestAnswers {
                 case Disposition.Redeliver r -> {
                     anyRetry = true;
                     anyRedeliver = true;
-                    long seconds = Math.max(1, r.delay().toSeconds() + (r.delay().getNano() > 0 ? 1 : 0));
+                    // at least a second (0 is "now"), at most 12 hours: "for ever" wrapped round to 1, and a client
+                    // that reads the header as an int fails on a longer one
+                    long seconds = Math.max(1, Math.min(MAX_RETRY_AFTER_SECONDS, Durations.ceilSeconds(r.delay())));
                     retryAfter = Math.max(retryAfter, seconds);
                     json.append("\"retry\",\"retryAfterSeconds\":").append(seconds);
                 }

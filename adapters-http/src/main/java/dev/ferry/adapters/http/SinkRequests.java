@@ -24,6 +24,19 @@ final class SinkRequests {
                 .build();
     }
 
+    /**
+     * The pauses between a sink's attempts in process: from {@code first}, doubling up to 30 s (or {@code first}
+     * when longer). Without a bound, {@code retries(64, 100ms)} paused for ever on its last attempts — a worker
+     * and its permit held, the event's group stopped, its lease extended all the while.
+     */
+    static io.github.resilience4j.core.IntervalFunction pauses(Duration first) {
+        long firstMillis = Math.max(1, dev.ferry.domain.model.Durations.millis(first));
+        return io.github.resilience4j.core.IntervalFunction.ofExponentialBackoff(firstMillis, 2.0,
+                Math.max(firstMillis, MAX_PAUSE.toMillis()));
+    }
+
+    static final Duration MAX_PAUSE = Duration.ofSeconds(30);
+
     static HttpRequest of(Event event, java.net.URI target, String method, Duration timeout, Map<String, String> headers,
                           Supplier<String> bearerToken) {
         var request = HttpRequest.newBuilder(target)

@@ -189,6 +189,29 @@ class HttpAdapterUnitTest {
     }
 
     @Test
+    void retryAfter_ofForEver_isTwelveHours_notOneSecond() {
+        var request = new IngestRequest(1, false);
+        var delivery = new dev.ferry.domain.model.Delivery("m-1", new byte[0], Map.of(), 1, Instant.EPOCH, null, null, "in", null);
+        request.items[0] = new IngestRequest.Item(request, 0, delivery);
+        request.items[0].settle(new dev.ferry.domain.transport.Disposition.Redeliver(
+                java.time.temporal.ChronoUnit.FOREVER.getDuration()), new java.util.concurrent.Semaphore(0));
+        var answer = IngestAnswers.answer(request, false, false, Duration.ofSeconds(30));
+        assertThat(answer.status()).isEqualTo(429);
+        assertThat(answer.headers()).containsEntry("Retry-After", "43200"); // it wrapped round to 1: sent again at once
+        assertThat(answer.json()).contains("\"retryAfterSeconds\":43200");
+    }
+
+    @Test
+    void sinkPauses_doubleFromTheFirst_andStopAtThirtySeconds() {
+        var pauses = SinkRequests.pauses(Duration.ofMillis(100));
+        assertThat(pauses.apply(1)).isEqualTo(100);
+        assertThat(pauses.apply(2)).isEqualTo(200);
+        assertThat(pauses.apply(70)).as("retries(70, 100ms) paused for ever on its last attempts").isEqualTo(30_000);
+        assertThat(SinkRequests.pauses(Duration.ofMinutes(2)).apply(5)).as("a first pause above the bound is kept")
+                .isEqualTo(120_000);
+    }
+
+    @Test
     void quote_escapesForJson() {
         assertThat(IngestAnswers.quote("a\"b\\c\nd\u0001")).isEqualTo("\"a\\\"b\\\\c\\nd\\u0001\"");
     }

@@ -4,6 +4,7 @@ import dev.ferry.adapters.sqs.SqsErrors.EntryError;
 import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.transport.Disposition;
 import dev.ferry.domain.transport.Settlement;
+import dev.ferry.domain.model.Durations;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -182,6 +183,6 @@ final class SqsAcknowledgements {
     }
 
     private static int ceilSeconds(Duration d) {
-        return (int) Math.min(Integer.MAX_VALUE, d.toSeconds() + (d.getNano() == 0 ? 0 : 1));
+        return (int) Math.max(0, Math.min(Integer.MAX_VALUE, Durations.ceilSeconds(d)));
     }
 }

@@ -9,6 +9,7 @@ import dev.ferry.domain.transport.PollRequest;
 import dev.ferry.domain.transport.Settlement;
 import dev.ferry.domain.transport.Source;
 import java.time.Clock;
+import dev.ferry.domain.model.Durations;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
@@ -193,13 +194,11 @@ public final class SqsSource implements Source, Acknowledger {
     }
 
     private int waitSeconds(Duration wait) {
-        long seconds = wait.toSeconds() + (wait.toSecondsPart() == 0 && wait.getNano() == 0 ? 0 : 1);
-        return (int) Math.min(maxWaitSeconds, seconds);
+        return (int) Math.max(0, Math.min(maxWaitSeconds, Durations.ceilSeconds(wait)));
     }
 
     static int visibilitySeconds(Duration lease) {
-        long seconds = lease.toSeconds() + (lease.getNano() == 0 ? 0 : 1);
-        return (int) Math.max(1, Math.min(MAX_VISIBILITY_SECONDS, seconds));
+        return (int) Math.max(1, Math.min(MAX_VISIBILITY_SECONDS, Durations.ceilSeconds(lease)));
     }
 
     /** Copies of refused messages to the DLQ under way beside the polls (standard queues): two at most. */

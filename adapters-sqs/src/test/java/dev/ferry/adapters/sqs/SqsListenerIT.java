@@ -183,6 +183,23 @@ class SqsListenerIT {
     }
 
     @Test
+    void throttledForEver_staysOutOfSightAsLongAsSqsAllows_notHandedOutAgainAtOnce() {
+        var q = queue(false, 1000);
+        var calls = new AtomicInteger();
+        var listener = start(q, (event, delivery) -> {
+            calls.incrementAndGet();
+            return Outcome.throttled(java.time.temporal.ChronoUnit.FOREVER.getDuration());
+        }, config().throttlePause(Duration.ofMillis(10)).maxThrottlePause(Duration.ofMillis(50)).build());
+        q.send("busy-endpoint T", Map.of(), null);
+
+        assertThat(Await.until(Duration.ofSeconds(30), () -> listener.stats().throttled() == 1))
+                .as("stats " + listener.stats()).isTrue();
+        sleep(3_000);
+        // its visibility was "for ever" in seconds plus one, wrapped round to 0: back at once, throttled again and again
+        assertThat(calls).as("stats " + listener.stats()).hasValue(1);
+    }
+
+    @Test
     void rejectedAndMalformedMessages_areDeadLetteredWithTheirReasons_andTheListenerGoesOn() {
         var q = queue(false, 1000);
         var listener = start(q, (event, delivery) -> event.type().equals("Bad")

@@ -73,9 +73,8 @@ public record ListenerConfig(
         atLeast("concurrency", concurrency, 1);
         notNegative("pollWait", pollWait);
         positive("lease", lease);
-        if (lease.compareTo(LONGEST_LEASE) > 0) { // leases are added to instants and counted in nanoseconds throughout
-            throw new IllegalArgumentException("lease must be at most " + LONGEST_LEASE.toDays() + " days, was " + lease);
-        }
+        atMostACentury("lease", lease); // leases are added to instants and counted in nanoseconds throughout
+        atMostACentury("pollWait", pollWait); // the sources count it in nanoseconds
         positive("completedTtl", completedTtl);
         notNegative("throttlePause", throttlePause);
         notNegative("maxThrottlePause", maxThrottlePause);
@@ -93,6 +92,12 @@ public record ListenerConfig(
         }
         if (batchSize > maxInFlight) {
             throw new IllegalArgumentException("batchSize (" + batchSize + ") must be <= maxInFlight (" + maxInFlight + ")");
+        }
+    }
+
+    private static void atMostACentury(String name, Duration d) {
+        if (d.compareTo(LONGEST_LEASE) > 0) {
+            throw new IllegalArgumentException(name + " must be at most " + LONGEST_LEASE.toDays() + " days, was " + d);
         }
     }
 

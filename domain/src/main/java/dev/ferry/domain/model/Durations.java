@@ -30,6 +30,16 @@ public final class Durations {
     }
 
     /**
+     * {@code d} in whole seconds, rounded up, saturated at {@link Long#MAX_VALUE}: "for ever"
+     * ({@code ChronoUnit.FOREVER}, whose seconds are already the most a long holds) stays for ever rather
+     * than wrapping to the most negative number — a visibility, a {@code Retry-After} of none at all.
+     */
+    public static long ceilSeconds(Duration d) {
+        long seconds = d.getSeconds();
+        return d.getNano() == 0 || seconds == Long.MAX_VALUE ? seconds : seconds + 1;
+    }
+
+    /**
      * {@code epochMillis} plus {@code d}, saturated as {@link #millis} is: a TTL of "for ever"
      * ({@code ChronoUnit.FOREVER}) ends at the end of time rather than throwing or wrapping into the past.
      */
