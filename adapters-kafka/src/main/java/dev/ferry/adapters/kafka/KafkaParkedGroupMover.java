@@ -46,9 +46,9 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
     private static final Duration READ_TIMEOUT = Duration.ofSeconds(30);
     /**
      * How far a dead-letter record's time may run behind the park's own (another instance's clock,
-     * NTP-synchronised); records of an earlier park dead-lettered less than this before the current
-     * one are moved again if the key's cursor was lost too (the ledger drops them as duplicates
-     * within its TTL).
+     * NTP-synchronised), for records that do not name the park's head; records of an earlier park
+     * dead-lettered less than this before the current one — or with the same head — are moved again
+     * if the key's cursor was lost too (the ledger drops them as duplicates within its TTL).
      */
     static final Duration CLOCK_SKEW = Duration.ofSeconds(1);
 
@@ -171,7 +171,10 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
                     continue;
                 }
                 String reason = header(record.headers(), DeadLetterAttributes.REASON);
-                if (GroupParker.parkedWith(reason, parked.group()) && record.timestamp() >= since) {
+                // of this park: naming its head (a park's records all do, whatever the clocks of the instance that
+                // parked it and of the producer or broker that dated them), or dated since it (an earlier head's go)
+                if (GroupParker.parkedWith(reason, parked.group())
+                        && (record.timestamp() >= since || GroupParker.ofHead(reason, parked))) {
                     records.add(new Parked(record, reason));
                 }
             }
