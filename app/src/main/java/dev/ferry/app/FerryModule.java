@@ -64,6 +64,10 @@ abstract class FerryModule {
     @IntoMap
     @StringKey("memory")
     static LedgerProvider memoryLedger() {
-        return settings -> context -> InMemoryLedger.create();
+        return settings -> {
+            // the keys held, completed ones within their TTL too: past it the oldest are forgotten (and said so)
+            int maxEntries = settings.integer("max-entries", 1_000_000, 1, 100_000_000);
+            return context -> InMemoryLedger.of(java.time.Clock.systemUTC(), maxEntries);
+        };
     }
 }

@@ -205,6 +205,10 @@ class BrokenConfigTest {
                         listener: {lease: 60s, max-receives: 5}
                         """ + OK_TAIL, "ferry.yaml:2: ledger.ttl: must outlast every redelivery of a message "
                         + "(max-receives x lease = 300s)"),
+                broken("an in-memory ledger with no room", """
+                        sources: {s: {sqs: {queue: q}}}
+                        ledger: {kind: memory, max-entries: 0}
+                        """ + OK_TAIL, "ferry.yaml:2: ledger.max-entries: must be 1..100000000, was 0"),
                 broken("unknown ledger kind", """
                         sources: {s: {sqs: {queue: q}}}
                         ledger: {kind: redis}

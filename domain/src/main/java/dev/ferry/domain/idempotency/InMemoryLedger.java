@@ -46,6 +46,11 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
      */
     private long nextExpiryWalk = Long.MIN_VALUE;
     private long sweeps;
+    /** Completions forgotten within their TTL, and when that was last said (guarded by {@link #keys}' lock). */
+    private long forgottenLive;
+    private long lastForgotWarning;
+    private static final long WARN_EVERY_NANOS = 60_000_000_000L;
+    private static final System.Logger LOG = System.getLogger(InMemoryLedger.class.getName());
     private final ConcurrentHashMap<List<String>, ParkedGroup> parked = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Journal> journals = new ConcurrentHashMap<>();
     private final ConcurrentLinkedQueue<String> journalOrder = new ConcurrentLinkedQueue<>();
@@ -170,6 +175,9 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
                 nextExpiryWalk = keys.dropExpiredCompletions(now, Long.MAX_VALUE);
                 continue;
             }
+            if (live) {
+                forgotLive(now);
+            }
             keys.dropOldestCompletion();
         }
         // Over the bound with no completion left to evict: only claims are held. Those of crashed workers
@@ -177,6 +185,28 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
         if (keys.size() > maxEntries && now >= nextSweep) {
             sweeps++;
             nextSweep = keys.dropRunOutClaims(now, plus(now, SWEEP_AT_LEAST_EVERY));
+        }
+    }
+
+    /**
+     * Under the lock: a completion still within its TTL is forgotten to make room — a duplicate of it would
+     * be handled again. Counted, and said at most once a minute: a bound too small for the keys seen per TTL
+     * shows in the log, not only in a sink written twice.
+     */
+    private void forgotLive(long now) {
+        forgottenLive++;
+        if (now - lastForgotWarning >= WARN_EVERY_NANOS || forgottenLive == 1) {
+            lastForgotWarning = now;
+            LOG.log(System.Logger.Level.WARNING, "the in-memory ledger is full ({0} keys): completed keys still within "
+                    + "their TTL are forgotten ({1} so far), and a duplicate of one is handled again — give it more "
+                    + "entries, or a ledger kept on disk", maxEntries, forgottenLive);
+        }
+    }
+
+    /** Completions forgotten within their TTL to make room (a duplicate of one is handled again). */
+    public long forgottenWithinTtl() {
+        synchronized (keys) {
+            return forgottenLive;
         }
     }
 

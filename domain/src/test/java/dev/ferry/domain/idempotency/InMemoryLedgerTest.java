@@ -47,6 +47,46 @@ class InMemoryLedgerTest extends LedgerContract {
         assertThat(small.claim("k0", LEASE)).as("the oldest was evicted").isInstanceOf(Claim.Acquired.class);
     }
 
+    @Test // a review: a ledger too small for the keys seen per TTL forgot live completions without a word
+    void completionsForgottenWithinTheirTtl_areCounted_andSaid() {
+        var warnings = new java.util.concurrent.CopyOnWriteArrayList<String>();
+        var logger = java.util.logging.Logger.getLogger(InMemoryLedger.class.getName());
+        var level = logger.getLevel();
+        logger.setLevel(java.util.logging.Level.WARNING); // the tests' logging keeps SEVERE only
+        var capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                warnings.add(java.text.MessageFormat.format(r.getMessage(), r.getParameters()));
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        logger.addHandler(capture);
+        try {
+            var small = InMemoryLedger.of(clock, 10);
+            for (int i = 0; i < 25; i++) {
+                var a = (Claim.Acquired) small.claim("k" + i, LEASE);
+                small.complete("k" + i, a.token(), TTL);
+            }
+            assertThat(small.forgottenWithinTtl()).isEqualTo(15);
+            assertThat(warnings).as("said once, not for each").hasSize(1);
+            assertThat(warnings.getFirst()).contains("full (10 keys)").contains("handled again");
+            clock.advance(TTL.plusSeconds(1));
+            var a = (Claim.Acquired) small.claim("later", LEASE);
+            small.complete("later", a.token(), TTL);
+            assertThat(small.forgottenWithinTtl()).as("expired ones make room without counting").isEqualTo(15);
+        } finally {
+            logger.removeHandler(capture);
+            logger.setLevel(level);
+        }
+    }
+
     @Test // mixed TTLs: the expired short ones behind a live long one go first, not the live one (it would run again)
     void whenFull_completionsThatExpiredBehindALiveOne_goFirst_notTheLiveOne() {
         var l = InMemoryLedger.of(clock, 3);
