@@ -149,6 +149,10 @@ final class KafkaDeadLetters implements AutoCloseable {
         headers.add(DeadLetterAttributes.RECEIVE_COUNT, Integer.toString(r.receives).getBytes(StandardCharsets.UTF_8));
         headers.add(PARTITION, Integer.toString(record.partition()).getBytes(StandardCharsets.UTF_8));
         headers.add(OFFSET, Long.toString(record.offset()).getBytes(StandardCharsets.UTF_8));
+        // what the record is recorded under (its place, epoch and time, none of which its copy in the dead-letter topic
+        // has): released, it is the same event again — the sinks a fan-out wrote for it are not written twice
+        headers.remove(KafkaSource.DEAD_LETTER_ORIGIN);
+        headers.add(KafkaSource.DEAD_LETTER_ORIGIN, KafkaDeliveries.identity(record).getBytes(StandardCharsets.UTF_8));
     }
 
     private static long size(ConsumerRecord<byte[], byte[]> record) {

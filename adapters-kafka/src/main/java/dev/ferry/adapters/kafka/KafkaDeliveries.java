@@ -39,18 +39,27 @@ final class KafkaDeliveries {
             attributes.remove(TOMBSTONE); // a header of that name says nothing: forged, it would delete the key downstream
         }
         var id = record.topic() + "-" + record.partition() + "@" + record.offset();
-        var incarnation = movedBackAs(record);
-        if (incarnation == null) {
-            incarnation = incarnation(record);
-        }
         return new Delivery(id, record.value() == null ? new byte[0] : record.value(), attributes, r.receives,
                 Instant.ofEpochMilli(record.timestamp()),
-                KafkaKeys.text(record.key()), incarnation, name, r);
+                KafkaKeys.text(record.key()), identity(record), name, r);
     }
 
-    /** The {@link #KafkaSource.ORIGIN} a release gives a dead letter it moves back to {@code topic}. */
+    /** What a record is recorded under: the identity a release moved it back with, else its own incarnation. */
+    static String identity(ConsumerRecord<byte[], byte[]> record) {
+        var movedBack = movedBackAs(record);
+        return movedBack != null ? movedBack : incarnation(record);
+    }
+
+    /**
+     * The {@link KafkaSource#ORIGIN} a release gives a dead letter it moves back to {@code topic}: the identity its
+     * record had ({@link KafkaSource#DEAD_LETTER_ORIGIN}), else — a dead letter written before that was kept — its own
+     * place in the dead-letter topic (the same each time it is moved back).
+     */
     static String origin(String topic, ConsumerRecord<byte[], byte[]> deadLetter) {
-        return topic + "|" + incarnation(deadLetter);
+        var kept = deadLetter.headers().lastHeader(KafkaSource.DEAD_LETTER_ORIGIN);
+        String identity = kept != null && kept.value() != null && kept.value().length > 0
+                ? new String(kept.value(), StandardCharsets.UTF_8) : incarnation(deadLetter);
+        return topic + "|" + identity;
     }
 
     /**

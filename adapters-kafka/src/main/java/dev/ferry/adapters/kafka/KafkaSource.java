@@ -192,6 +192,8 @@ public final class KafkaSource implements Source, Acknowledger {
     /** Where a dead-lettered record was in its source topic. */
     static final String PARTITION = DeadLetterAttributes.PREFIX + "partition";
     static final String OFFSET = DeadLetterAttributes.PREFIX + "offset";
+    /** A dead letter's record's identity ({@link KafkaDeliveries#identity}): a release moves it back under it. */
+    static final String DEAD_LETTER_ORIGIN = DeadLetterAttributes.PREFIX + "origin";
     /**
      * Header of a record a release moved back from a dead-letter topic: what it is recorded under in the
      * ledger (its deduplication id), the same each time that dead letter is moved back.
