@@ -41,6 +41,8 @@ final class InFlight {
      */
     volatile long excuseNanos = NO_NANOS;
     static final long NO_NANOS = Long.MIN_VALUE;
+    /** After the transport refused to extend its lease: not asked again before this ({@link System#nanoTime()}), or {@link #NO_NANOS}. */
+    volatile long askAgainNanos = NO_NANOS;
     volatile boolean started;
     /** Waiting in hand to be tried again (throttled, retrying, ledger down); its group waits too. */
     volatile boolean held;

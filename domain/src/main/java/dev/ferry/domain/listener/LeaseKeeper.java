@@ -99,12 +99,12 @@ final class LeaseKeeper {
         var due = new ArrayList<InFlight>();
         for (var item : hands.inFlight()) {
             // due by the earliest the transport's lease may end (a slow answer ends it before leaseUntil)
-            if (!item.settled.get() && due(item, threshold, thresholdNanos)) {
+            if (!item.settled.get() && due(item, threshold, thresholdNanos, nowNanos)) {
                 due.add(item);
             }
         }
         for (var item : hands.handedOver()) {
-            if (due(item, threshold, thresholdNanos)) {
+            if (due(item, threshold, thresholdNanos, nowNanos)) {
                 due.add(item);
             }
         }
@@ -125,12 +125,19 @@ final class LeaseKeeper {
                 // lease is over the message is gone or someone else's, and an async handler's late settle fails
                 if (!now.isBefore(item.leaseUntil)) {
                     hands.takeBack(item.delivery);
+                } else {
+                    // not asked again every round: a refusal that lasts (SQS's 12 hours from the receive leave less than
+                    // a whole lease) was a call and a warning each second — again within a quarter of the time ahead,
+                    // and before its lease ends
+                    long untilEnd = Durations.nanos(Duration.between(now, item.leaseUntil));
+                    item.askAgainNanos = nowNanos + Math.min(Durations.nanos(ahead) / 4, untilEnd);
                 }
                 continue;
             }
             item.leaseUntil = newLease;
             item.excuseUntil = newLease;      // taken before the call: never later than the transport's
             item.excuseNanos = nanosAfter(nowNanos, config.lease());
+            item.askAgainNanos = InFlight.NO_NANOS;
             extended++;
             extendClaims(item);
         }
@@ -147,7 +154,11 @@ final class LeaseKeeper {
      * clock stepped back (NTP, a VM resumed) would otherwise hold every extension back by the step while
      * the transport's leases, which run in real time, end — and another instance takes the messages.
      */
-    private static boolean due(InFlight item, java.time.Instant threshold, long thresholdNanos) {
+    private static boolean due(InFlight item, java.time.Instant threshold, long thresholdNanos, long nowNanos) {
+        long askAgain = item.askAgainNanos;
+        if (askAgain != InFlight.NO_NANOS && nowNanos - askAgain < 0) {
+            return false; // refused a moment ago
+        }
         long excuseNanos = item.excuseNanos;
         return !item.excuseUntil.isAfter(threshold) || excuseNanos != InFlight.NO_NANOS && excuseNanos - thresholdNanos <= 0;
     }

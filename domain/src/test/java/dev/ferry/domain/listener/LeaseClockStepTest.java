@@ -46,6 +46,55 @@ class LeaseClockStepTest {
         }
     }
 
+    @Test // a review: past SQS's 12 hours from the receive, a lease of 8 h or more is never extended in full — refused,
+          // it was asked again (a call, a warning) every second until the lease ended
+    void aLeaseTheTransportRefusesToExtend_isNotAskedAgainEverySecond() throws Exception {
+        var queue = InMemoryQueue.standard("orders");
+        var clock = new SteppedClock();
+        var asked = new java.util.concurrent.atomic.AtomicInteger();
+        var acknowledger = new dev.ferry.domain.transport.Acknowledger() {
+            @Override
+            public java.util.List<dev.ferry.domain.transport.Settlement.Failure> settle(
+                    java.util.List<dev.ferry.domain.transport.Settlement> settlements) {
+                return queue.settle(settlements);
+            }
+
+            @Override
+            public java.util.List<dev.ferry.domain.model.Delivery> extendLeases(
+                    java.util.List<dev.ferry.domain.model.Delivery> deliveries, Duration lease) {
+                asked.incrementAndGet();
+                return deliveries; // none extended
+            }
+        };
+        var holding = new java.util.concurrent.CountDownLatch(1);
+        var inHand = new java.util.concurrent.CountDownLatch(1);
+        Handler handler = (event, delivery) -> {
+            inHand.countDown();
+            try {
+                holding.await(20, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return Outcome.done();
+        };
+        var listener = Listener.builder(queue, acknowledger, new LineDecoder(), handler).clock(clock)
+                .config(ListenerTest.fast().lease(Duration.ofHours(12)).build()).build().start();
+        try {
+            queue.send("long");
+            assertThat(inHand.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            clock.step(Duration.ofHours(6).plusMinutes(1)); // half the lease on: due
+            assertThat(Await.until(Duration.ofSeconds(10), () -> asked.get() >= 1)).isTrue();
+            Thread.sleep(3_500); // three rounds and more of the lease keeper (a round a second at this lease)
+            assertThat(asked).as("asked once, then left for a quarter of the time ahead").hasValue(1);
+            holding.countDown();
+            assertThat(Await.until(Duration.ofSeconds(10), () -> listener.stats().acked() == 1))
+                    .as(listener.stats().line()).isTrue();
+        } finally {
+            holding.countDown();
+            listener.stop();
+        }
+    }
+
     @Test
     void aClockSteppedBack_stillExtendsTheLeaseInTime() {
         var queue = InMemoryQueue.standard("orders"); // its leases run on the real clock
