@@ -320,6 +320,7 @@ public final class HttpSink implements Sink {
                 throw new IllegalArgumentException("attempts must be >= 1, was " + attempts);
             }
             positive("firstBackoff", firstBackoff);
+            SinkRequests.checkFirstPause(firstBackoff);
             this.attempts = attempts;
             this.firstBackoff = firstBackoff;
             return this;

@@ -37,6 +37,15 @@ final class SinkRequests {
 
     static final Duration MAX_PAUSE = Duration.ofSeconds(30);
 
+    /** A first pause is waited out by a worker, its permit held: five minutes at most (for ever was taken). */
+    static void checkFirstPause(Duration first) {
+        if (first.compareTo(MAX_FIRST_PAUSE) > 0) {
+            throw new IllegalArgumentException("firstBackoff must be at most 5m (a worker waits each pause out), was " + first);
+        }
+    }
+
+    private static final Duration MAX_FIRST_PAUSE = Duration.ofMinutes(5);
+
     static HttpRequest of(Event event, java.net.URI target, String method, Duration timeout, Map<String, String> headers,
                           Supplier<String> bearerToken) {
         var request = HttpRequest.newBuilder(target)

@@ -209,6 +209,9 @@ class HttpAdapterUnitTest {
         assertThat(pauses.apply(70)).as("retries(70, 100ms) paused for ever on its last attempts").isEqualTo(30_000);
         assertThat(SinkRequests.pauses(Duration.ofMinutes(2)).apply(5)).as("a first pause above the bound is kept")
                 .isEqualTo(120_000);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> HttpSink.builder("http://127.0.0.1:1/")
+                        .retries(3, java.time.temporal.ChronoUnit.FOREVER.getDuration()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("firstBackoff must be at most 5m");
     }
 
     @Test

@@ -46,11 +46,13 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
     private static final Duration READ_TIMEOUT = Duration.ofSeconds(30);
     /**
      * How far a dead-letter record's time may run behind the park's own (another instance's clock,
-     * NTP-synchronised), for records that do not name the park's head; records of an earlier park
-     * dead-lettered less than this before the current one — or with the same head — are moved again
+     * NTP-synchronised), for records that do not name the park's head ({@link #HEAD_SKEW} for those);
+     * records of an earlier park dead-lettered less than this before the current one are moved again
      * if the key's cursor was lost too (the ledger drops them as duplicates within its TTL).
      */
     static final Duration CLOCK_SKEW = Duration.ofSeconds(1);
+    /** How far the time of a record naming the park's head may run behind the park's own. */
+    static final Duration HEAD_SKEW = Duration.ofHours(1);
 
     private final Map<String, Object> clientConfig;
     private final List<String> topics;
@@ -171,10 +173,11 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
                     continue;
                 }
                 String reason = header(record.headers(), DeadLetterAttributes.REASON);
-                // of this park: naming its head (a park's records all do, whatever the clocks of the instance that
-                // parked it and of the producer or broker that dated them), or dated since it (an earlier head's go)
-                if (GroupParker.parkedWith(reason, parked.group())
-                        && (record.timestamp() >= since || GroupParker.ofHead(reason, parked))) {
+                // of this park: dated since it, or naming its head and dated within an hour before — the park's time is
+                // the parking instance's clock, a record's the producer's or the broker's (an earlier park with the
+                // same head, its cursor lost, is a week old: Kafka keeps an idle group's offsets that long)
+                if (GroupParker.parkedWith(reason, parked.group()) && (record.timestamp() >= since
+                        || GroupParker.ofHead(reason, parked) && record.timestamp() >= since - HEAD_SKEW.toMillis())) {
                     records.add(new Parked(record, reason));
                 }
             }

@@ -169,7 +169,7 @@ public final class SqsSource implements Source, Acknowledger {
         var receive = ReceiveMessageRequest.builder()
                 .queueUrl(queueUrl)
                 .maxNumberOfMessages(Math.min(Batches.MAX_ENTRIES, request.maxMessages()))
-                .waitTimeSeconds(waitSeconds(request.maxWait()))
+                .waitTimeSeconds(waitSeconds(request.maxWait(), maxWaitSeconds))
                 .visibilityTimeout(visibilitySeconds(request.lease()))
                 .messageSystemAttributeNames(SYSTEM_ATTRIBUTES)
                 .messageAttributeNames("All");
@@ -193,7 +193,7 @@ public final class SqsSource implements Source, Acknowledger {
         }
     }
 
-    private int waitSeconds(Duration wait) {
+    static int waitSeconds(Duration wait, int maxWaitSeconds) {
         return (int) Math.max(0, Math.min(maxWaitSeconds, Durations.ceilSeconds(wait)));
     }
 

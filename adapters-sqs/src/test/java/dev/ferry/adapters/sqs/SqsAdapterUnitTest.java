@@ -65,6 +65,14 @@ class SqsAdapterUnitTest {
     }
 
     @Test
+    void waitSeconds_roundUp_onlyWhatIsLeftOver_andStayWithinTheLongestPoll() {
+        assertThat(SqsSource.waitSeconds(Duration.ofSeconds(5), 20)).as("was 6: a second more than asked").isEqualTo(5);
+        assertThat(SqsSource.waitSeconds(Duration.ofMillis(500), 20)).isEqualTo(1);
+        assertThat(SqsSource.waitSeconds(Duration.ofSeconds(25), 20)).isEqualTo(20);
+        assertThat(SqsSource.waitSeconds(java.time.temporal.ChronoUnit.FOREVER.getDuration(), 20)).isEqualTo(20);
+    }
+
+    @Test
     void visibilitySeconds_roundsUp_andStaysWithinSqsRange() {
         assertThat(SqsSource.visibilitySeconds(Duration.ofMillis(200))).isEqualTo(1);
         assertThat(SqsSource.visibilitySeconds(Duration.ofMillis(1500))).isEqualTo(2);

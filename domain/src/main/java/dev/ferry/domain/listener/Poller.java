@@ -3,6 +3,7 @@ package dev.ferry.domain.listener;
 import dev.ferry.domain.decode.Decoded;
 import dev.ferry.domain.decode.Decoder;
 import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.model.Durations;
 import dev.ferry.domain.model.FerryException;
 import dev.ferry.domain.ordering.OrderingGroups;
 import dev.ferry.domain.retry.FailureDecision;
@@ -151,12 +152,15 @@ final class Poller {
             checkIdle();
             return;
         }
-        lastReceiveNanos = System.nanoTime();
+        long answeredNanos = System.nanoTime();
+        lastReceiveNanos = answeredNanos;
         var answered = s.clock().instant();
         s.counters().lastReceive = answered;
         var leaseUntil = answered.plus(s.config().lease());
         var excuseUntil = leaseStart(polled, answered).plus(s.config().lease());
-        long excuseNanos = LeaseKeeper.nanosAfter(polledNanos, s.config().lease());
+        // as excuseUntil: from the poll, or from a second before the answer if the poll waited longer
+        long excuseNanos = LeaseKeeper.nanosAfter(Math.max(polledNanos, answeredNanos - Durations.nanos(ANSWER_TRAVEL)),
+                s.config().lease());
         if (anyNull(batch)) {
             // the others are given back at once: left to their lease, a source that does not hand out again (Kafka's
             // partitions, an HTTP client waiting) would hold them for ever
