@@ -116,11 +116,25 @@ public final class Outage {
         synchronized (this) {
             since.remove(key);
             failing = false;
+            // and the events whose waits are over — gone to the DLQ, handled elsewhere, given back at a stop: never marked
+            // worked, they kept the map filling and every call that works on this lock, for good
+            long now = nanoTime.getAsLong();
+            for (var it = since.values().iterator(); it.hasNext(); ) {
+                if (now - it.next()[1] <= forgetNanos) {
+                    break; // least recently failed first: the rest failed later
+                }
+                it.remove();
+            }
             engaged = !since.isEmpty();
             if (!engaged) {
                 problem = null;
             }
         }
+    }
+
+    /** Events timed now (for tests). */
+    synchronized int timed() {
+        return since.size();
     }
 
     /**

@@ -20,6 +20,20 @@ class OutageTest {
         now.addAndGet(Duration.ofMinutes(m).toNanos());
     }
 
+    @Test // a review: events never marked worked (dead-lettered, handled elsewhere) stayed timed for good
+    void eventsWhoseWaitsAreOver_areForgotten_whenTheServiceAnswersAgain() {
+        for (int i = 0; i < 1_000; i++) {
+            outage.failed("gone-" + i, "broker unreachable", SECOND);
+        }
+        minutes(10);
+        outage.failed("recent", "broker unreachable", SECOND);
+        minutes(6); // the 1,000 failed 16 minutes ago, past the patience: their waits are over
+        outage.worked("other");
+        assertThat(outage.timed()).as("only the recent one is still timed").isEqualTo(1);
+        outage.worked("recent");
+        assertThat(outage.timed()).isZero();
+    }
+
     @Test
     void anEvent_isWaitedOutForThePatience_thenSpendsAttempts_andAnAnswerForItEndsItsWait() {
         assertThat(outage.holdingBack()).isEmpty();
