@@ -128,9 +128,13 @@ final class LeaseKeeper {
                 } else {
                     // not asked again every round: a refusal that lasts (SQS's 12 hours from the receive leave less than
                     // a whole lease) was a call and a warning each second — again within a quarter of the time ahead,
-                    // and before its lease ends
+                    // and within half of what is left of the lease (by either clock: a throttled round passes in time)
                     long untilEnd = Durations.nanos(Duration.between(now, item.leaseUntil));
-                    item.askAgainNanos = nowNanos + Math.min(Durations.nanos(ahead) / 4, untilEnd);
+                    long excuse = item.excuseNanos;
+                    if (excuse != InFlight.NO_NANOS) {
+                        untilEnd = Math.min(untilEnd, excuse - nowNanos);
+                    }
+                    item.askAgainNanos = nowNanos + askAgainIn(Durations.nanos(ahead), untilEnd);
                 }
                 continue;
             }
@@ -161,6 +165,11 @@ final class LeaseKeeper {
         }
         long excuseNanos = item.excuseNanos;
         return !item.excuseUntil.isAfter(threshold) || excuseNanos != InFlight.NO_NANOS && excuseNanos - thresholdNanos <= 0;
+    }
+
+    /** After a refusal: a quarter of the time ahead, at most half of what is left of the lease (asked again before it ends). */
+    static long askAgainIn(long aheadNanos, long untilEndNanos) {
+        return Math.max(0, Math.min(aheadNanos / 4, untilEndNanos / 2));
     }
 
     /** {@code nanos} (a {@link System#nanoTime()} reading) plus {@code d}, comparable by difference: at most a century on. */

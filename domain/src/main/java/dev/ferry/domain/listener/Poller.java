@@ -159,8 +159,8 @@ final class Poller {
         var leaseUntil = answered.plus(s.config().lease());
         var excuseUntil = leaseStart(polled, answered).plus(s.config().lease());
         // as excuseUntil: from the poll, or from a second before the answer if the poll waited longer
-        long excuseNanos = LeaseKeeper.nanosAfter(Math.max(polledNanos, answeredNanos - Durations.nanos(ANSWER_TRAVEL)),
-                s.config().lease());
+        long excuseNanos = LeaseKeeper.nanosAfter(
+                polledNanos + Math.max(0, answeredNanos - Durations.nanos(ANSWER_TRAVEL) - polledNanos), s.config().lease());
         if (anyNull(batch)) {
             // the others are given back at once: left to their lease, a source that does not hand out again (Kafka's
             // partitions, an HTTP client waiting) would hold them for ever

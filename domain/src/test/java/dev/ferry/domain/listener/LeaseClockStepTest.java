@@ -95,6 +95,14 @@ class LeaseClockStepTest {
         }
     }
 
+    @Test // a review: the pause ran to the lease's end once less than a quarter was left, the last ask useless
+    void afterARefusal_theNextAskComesBeforeTheLeaseEnds() {
+        long second = 1_000_000_000L;
+        assertThat(LeaseKeeper.askAgainIn(15 * second, 14 * second)).as("a quarter of the time ahead").isEqualTo(3_750_000_000L);
+        assertThat(LeaseKeeper.askAgainIn(15 * second, 3 * second)).as("half of what is left").isEqualTo(1_500_000_000L);
+        assertThat(LeaseKeeper.askAgainIn(15 * second, -second)).as("past it: at once").isZero();
+    }
+
     @Test
     void aClockSteppedBack_stillExtendsTheLeaseInTime() {
         var queue = InMemoryQueue.standard("orders"); // its leases run on the real clock
