@@ -44,6 +44,9 @@ final class Health {
     private static final class Progress {
         long settled = -1;
         long sinceNanos;
+        /** Whether the listener is wedged (a thread died, a call hangs), and since when. */
+        boolean wedged;
+        long wedgedSinceNanos;
     }
 
     Health(Map<String, Listener> sources, Map<String, Sink> sinks, String ledgerKind, Duration stallAfter,
@@ -140,6 +143,15 @@ final class Health {
                 details.put("problem", stats.inFlight() + " message(s) in hand and none settled for "
                         + Durations.text(Duration.ofNanos(idleNanos).withNanos(0)) + " (stall-after " + Durations.text(stallAfter) + ")");
             }
+            // a wedge a restart clears, for stall-after: with nothing in hand (a settler that died frees every slot it
+            // was to ack, a poll that hangs takes nothing in) the count above never sees it
+            var wedges = e.getValue().wedges();
+            long wedgedNanos = wedged(p, wedges.isEmpty(), now);
+            if (!wedges.isEmpty() && wedgedNanos >= stallAfter.toNanos()) {
+                stuck = true;
+                details.put("problem", String.join("; ", wedges) + " (for " + Durations.text(Duration.ofNanos(wedgedNanos)
+                        .withNanos(0)) + ", stall-after " + Durations.text(stallAfter) + ")");
+            }
             components.put("source:" + e.getKey(), component(stuck ? DOWN : UP, details));
             wedged |= stuck;
         }
@@ -147,6 +159,17 @@ final class Health {
         body.put("status", wedged ? DOWN : UP);
         body.put("components", components);
         return new Answer(wedged ? 503 : 200, Json.write(body));
+    }
+
+    /** How long the listener has been wedged without a break, 0 when it is not now. */
+    private static long wedged(Progress p, boolean clear, long now) {
+        synchronized (p) {
+            if (clear || !p.wedged) {
+                p.wedged = !clear;
+                p.wedgedSinceNanos = now;
+            }
+            return now - p.wedgedSinceNanos;
+        }
     }
 
     /**

@@ -58,6 +58,43 @@ class HealthTest {
         }
     }
 
+    @Test // a review: a wedge a restart clears (a poll that never returns, a thread that died) left nothing in hand,
+          // and liveness, which counted only messages in hand, stayed up for ever — readiness alone said so
+    void live_fails_whenTheListenerIsWedged_forStallAfter_evenWithNothingInHand() throws Exception {
+        var queue = InMemoryQueue.standard("work");
+        var hang = new CountDownLatch(1);
+        dev.ferry.domain.transport.Source hanging = new dev.ferry.domain.transport.Source() {
+            @Override
+            public String name() {
+                return "work";
+            }
+
+            @Override
+            public java.util.List<dev.ferry.domain.model.Delivery> poll(dev.ferry.domain.transport.PollRequest request) {
+                try {
+                    hang.await(); // a poll that never returns (a connection with no timeout)
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return java.util.List.of();
+            }
+        };
+        var listener = Listener.builder(hanging, queue, Codecs.raw("t", JsonLimits.defaults()), (event, delivery) -> Outcome.done())
+                .config(ListenerConfig.builder().pollers(1).pollWait(Duration.ZERO).build()).build().start();
+        try {
+            var health = new Health(Map.of("work", listener), Map.of(), "memory", Duration.ofMinutes(15), now::get, () -> true);
+            assertThat(Await.until(Duration.ofSeconds(15), () -> !listener.wedges().isEmpty())).as("the poll hangs").isTrue();
+            assertThat(health.live().status()).as("just wedged: not yet").isEqualTo(200);
+            now.addAndGet(Duration.ofMinutes(15).toNanos());
+            var wedged = health.live();
+            assertThat(wedged.status()).isEqualTo(503);
+            assertThat(wedged.json()).contains("a poll of the source has not returned for").contains("stall-after 15m");
+        } finally {
+            hang.countDown();
+            listener.stop();
+        }
+    }
+
     @Test
     void live_staysUp_whileTheListenerWaitsOutAThrottle_forLongerThanStallAfter() {
         // only settlements counted: a sink answering 429 for longer than stall-after had every replica restarted, each

@@ -22,9 +22,23 @@ final class HealthCheck {
 
     static ListenerHealth of(List<Thread> threads, Intake intake, Poller poller, Settler settler, LeaseKeeper leases,
                              Duration lease, Source source) {
+        var problems = new ArrayList<>(wedges(threads, poller, settler, leases, lease));
+        problems.addAll(intake.problems());
+        try {
+            source.problem().ifPresent(p -> problems.add("source: " + p));
+        } catch (Throwable e) { // the source's own report failing is its problem, not every other's
+            problems.add("source: its problem() threw " + e);
+        }
+        return ListenerHealth.of(problems);
+    }
+
+    /**
+     * The problems a restart clears: a thread that died, a call into the transport that hangs. Not the
+     * intake's brakes (a ledger or a source failing): a restart would only spend a receive of each message.
+     */
+    static List<String> wedges(List<Thread> threads, Poller poller, Settler settler, LeaseKeeper leases, Duration lease) {
         var problems = new ArrayList<String>();
         threads.stream().filter(t -> !t.isAlive()).forEach(t -> problems.add("thread " + t.getName() + " died"));
-        problems.addAll(intake.problems());
         var stuck = poller.stuckPoll();
         if (stuck != null) {
             problems.add("a poll of the source has not returned for " + Durations.text(stuck));
@@ -40,11 +54,6 @@ final class HealthCheck {
         if (stuckExtension != null) {
             problems.add("a lease extension call to the source has not returned for " + Durations.text(stuckExtension));
         }
-        try {
-            source.problem().ifPresent(p -> problems.add("source: " + p));
-        } catch (Throwable e) { // the source's own report failing is its problem, not every other's
-            problems.add("source: its problem() threw " + e);
-        }
-        return ListenerHealth.of(problems);
+        return problems;
     }
 }

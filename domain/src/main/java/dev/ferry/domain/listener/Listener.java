@@ -167,14 +167,29 @@ public final class Listener implements AutoCloseable {
         if (!isRunning()) {
             return ListenerHealth.of(List.of(state.get() == NEW ? "not started" : "stopping or stopped"));
         }
-        var settler = settlerThread;
+        var threads = threads();
+        return threads == null ? ListenerHealth.of(List.of("starting")) // start() is between its state and its threads
+                : HealthCheck.of(threads, intake, poller, settler, leaseKeeper, config.lease(), source);
+    }
+
+    /**
+     * What keeps it from progress that a restart clears, in words: a thread of its own that died, a call into
+     * the transport that has not returned. Empty when there is none, and when it is not running.
+     */
+    public List<String> wedges() {
+        var threads = isRunning() ? threads() : null;
+        return threads == null ? List.of() : HealthCheck.wedges(threads, poller, settler, leaseKeeper, config.lease());
+    }
+
+    private List<Thread> threads() {
+        var settling = settlerThread;
         var leases = leaseThread;
-        if (settler == null || leases == null) { // start() is between its state and its threads
-            return ListenerHealth.of(List.of("starting"));
+        if (settling == null || leases == null) {
+            return null;
         }
         var threads = new ArrayList<>(pollerThreads);
-        threads.addAll(List.of(settler, leases));
-        return HealthCheck.of(threads, intake, poller, this.settler, leaseKeeper, config.lease(), source);
+        threads.addAll(List.of(settling, leases));
+        return threads;
     }
 
     /**
