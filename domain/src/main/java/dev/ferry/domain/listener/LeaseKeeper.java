@@ -53,12 +53,15 @@ final class LeaseKeeper {
             try {
                 TimeUnit.NANOSECONDS.sleep(tick);
             } catch (InterruptedException e) {
-                return;
+                if (stopped.getAsBoolean()) {
+                    return; // the stop's interrupt
+                }
+                continue; // one a plugin's acknowledger left set: returning ended every lease extension for good
             }
             try {
                 eachRound.run();
             } catch (Throwable e) { // each on its own: a round's chores failing (no thread to be had) must not stop extensions
-                LOG.log(Level.WARNING, "the lease keeper's round of '" + name + "' failed; it goes on", e);
+                aside(() -> LOG.log(Level.WARNING, "the lease keeper's round of '" + name + "' failed; it goes on", e));
             }
             if (!config.extendLeases()) {
                 continue;
@@ -66,7 +69,7 @@ final class LeaseKeeper {
             try {
                 extendDue();
             } catch (Throwable e) { // an extension that failed is tried again next round
-                LOG.log(Level.WARNING, "lease extension of '" + name + "' failed; will try again", e);
+                aside(() -> LOG.log(Level.WARNING, "lease extension of '" + name + "' failed; will try again", e));
             } finally {
                 extendingSince = 0;
             }
@@ -148,8 +151,9 @@ final class LeaseKeeper {
         counters.leaseExtensions.add(extended);
         tell(extended);
         if (!notExtended.isEmpty()) {
-            LOG.log(Level.WARNING, "{0} lease(s) of ''{1}'' could not be extended; those messages may be handled twice "
-                    + "(the ledger drops the duplicate)", notExtended.size(), name);
+            int refused = notExtended.size();
+            aside(() -> LOG.log(Level.WARNING, "{0} lease(s) of ''{1}'' could not be extended; those messages may be "
+                    + "handled twice (the ledger drops the duplicate)", refused, name));
         }
     }
 
@@ -165,6 +169,17 @@ final class LeaseKeeper {
         }
         long excuseNanos = item.excuseNanos;
         return !item.excuseUntil.isAfter(threshold) || excuseNanos != InFlight.NO_NANOS && excuseNanos - thresholdNanos <= 0;
+    }
+
+    /**
+     * Logs on a virtual thread: a log that blocks (stdout backed up, a log driver throttled) must not hold the
+     * one thread that keeps every lease — each would run out, and every message be handed out again.
+     */
+    private static void aside(Runnable log) {
+        try {
+            Thread.ofVirtual().name("ferry-lease-log").start(log);
+        } catch (Throwable e) { // no thread to be had: the line is lost, the leases are not
+        }
     }
 
     /** After a refusal: a quarter of the time ahead, at most half of what is left of the lease (asked again before it ends). */

@@ -167,9 +167,9 @@ final class Settler {
                     }
                     // idle: the next settlement wakes this thread at once
                     pending.awaitAny(TimeUnit.MILLISECONDS.toNanos(50));
-                    if (Thread.interrupted()) {
-                        return;
-                    }
+                    // an interrupt a plugin's acknowledger or observer left set is dropped: the stop does not interrupt
+                    // this thread, and returning here ended every acknowledgement for good while the listener went on
+                    Thread.interrupted();
                     continue;
                 }
                 send(batch);
