@@ -143,13 +143,13 @@ final class Health {
                 details.put("problem", stats.inFlight() + " message(s) in hand and none settled for "
                         + Durations.text(Duration.ofNanos(idleNanos).withNanos(0)) + " (stall-after " + Durations.text(stallAfter) + ")");
             }
-            // a wedge a restart clears, for stall-after: with nothing in hand (a settler that died frees every slot it
-            // was to ack, a poll that hangs takes nothing in) the count above never sees it
+            // a wedge a restart clears (a thread died, a poll hangs), for stall-after: with nothing in hand (a settler
+            // that died frees every slot it was to ack, a poll that hangs takes nothing in) the count above never sees it
             var wedges = e.getValue().wedges();
             long wedgedNanos = wedged(p, wedges.isEmpty(), now);
             if (!wedges.isEmpty() && wedgedNanos >= stallAfter.toNanos()) {
                 stuck = true;
-                details.put("problem", String.join("; ", wedges) + " (for " + Durations.text(Duration.ofNanos(wedgedNanos)
+                details.put("wedged", String.join("; ", wedges) + " (seen for " + Durations.text(Duration.ofNanos(wedgedNanos)
                         .withNanos(0)) + ", stall-after " + Durations.text(stallAfter) + ")");
             }
             components.put("source:" + e.getKey(), component(stuck ? DOWN : UP, details));

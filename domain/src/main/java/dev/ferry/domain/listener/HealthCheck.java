@@ -22,27 +22,7 @@ final class HealthCheck {
 
     static ListenerHealth of(List<Thread> threads, Intake intake, Poller poller, Settler settler, LeaseKeeper leases,
                              Duration lease, Source source) {
-        var problems = new ArrayList<>(wedges(threads, poller, settler, leases, lease));
-        problems.addAll(intake.problems());
-        try {
-            source.problem().ifPresent(p -> problems.add("source: " + p));
-        } catch (Throwable e) { // the source's own report failing is its problem, not every other's
-            problems.add("source: its problem() threw " + e);
-        }
-        return ListenerHealth.of(problems);
-    }
-
-    /**
-     * The problems a restart clears: a thread that died, a call into the transport that hangs. Not the
-     * intake's brakes (a ledger or a source failing): a restart would only spend a receive of each message.
-     */
-    static List<String> wedges(List<Thread> threads, Poller poller, Settler settler, LeaseKeeper leases, Duration lease) {
-        var problems = new ArrayList<String>();
-        threads.stream().filter(t -> !t.isAlive()).forEach(t -> problems.add("thread " + t.getName() + " died"));
-        var stuck = poller.stuckPoll();
-        if (stuck != null) {
-            problems.add("a poll of the source has not returned for " + Durations.text(stuck));
-        }
+        var problems = new ArrayList<>(wedges(threads, poller));
         var limit = lease.multipliedBy(2).compareTo(STUCK_CALL_FLOOR) < 0 ? STUCK_CALL_FLOOR : lease.multipliedBy(2);
         // an acknowledgement call that hangs: everything handled since waits behind it, un-acked
         var stuckSend = settler.stuckSend(limit);
@@ -53,6 +33,28 @@ final class HealthCheck {
         var stuckExtension = leases.stuckExtension(limit);
         if (stuckExtension != null) {
             problems.add("a lease extension call to the source has not returned for " + Durations.text(stuckExtension));
+        }
+        problems.addAll(intake.problems());
+        try {
+            source.problem().ifPresent(p -> problems.add("source: " + p));
+        } catch (Throwable e) { // the source's own report failing is its problem, not every other's
+            problems.add("source: its problem() threw " + e);
+        }
+        return ListenerHealth.of(problems);
+    }
+
+    /**
+     * The problems a restart clears: a thread that died, a poll that does not return. Not the intake's brakes
+     * (a ledger or a source failing: a restart would only spend a receive of each message), nor a slow
+     * acknowledgement or extension (a batch of dead-letter writes to a partition without a leader takes
+     * minutes, and goes on: restarted, every replica would meet it again).
+     */
+    static List<String> wedges(List<Thread> threads, Poller poller) {
+        var problems = new ArrayList<String>();
+        threads.stream().filter(t -> !t.isAlive()).forEach(t -> problems.add("thread " + t.getName() + " died"));
+        var stuck = poller.stuckPoll();
+        if (stuck != null) {
+            problems.add("a poll of the source has not returned for " + Durations.text(stuck));
         }
         return problems;
     }

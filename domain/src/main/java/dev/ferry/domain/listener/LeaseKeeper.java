@@ -175,12 +175,24 @@ final class LeaseKeeper {
      * Logs on a virtual thread: a log that blocks (stdout backed up, a log driver throttled) must not hold the
      * one thread that keeps every lease — each would run out, and every message be handed out again.
      */
-    private static void aside(Runnable log) {
+    private void aside(Runnable log) {
+        if (!logging.compareAndSet(false, true)) {
+            return; // one line at a time: behind a log that blocks, what comes meanwhile is dropped, not piled up
+        }
         try {
-            Thread.ofVirtual().name("ferry-lease-log").start(log);
+            Thread.ofVirtual().name("ferry-lease-log").start(() -> {
+                try {
+                    log.run();
+                } finally {
+                    logging.set(false);
+                }
+            });
         } catch (Throwable e) { // no thread to be had: the line is lost, the leases are not
+            logging.set(false);
         }
     }
+
+    private final java.util.concurrent.atomic.AtomicBoolean logging = new java.util.concurrent.atomic.AtomicBoolean();
 
     /** After a refusal: a quarter of the time ahead, at most half of what is left of the lease (asked again before it ends). */
     static long askAgainIn(long aheadNanos, long untilEndNanos) {

@@ -173,12 +173,12 @@ public final class Listener implements AutoCloseable {
     }
 
     /**
-     * What keeps it from progress that a restart clears, in words: a thread of its own that died, a call into
-     * the transport that has not returned. Empty when there is none, and when it is not running.
+     * What keeps it from progress that a restart clears, in words: a thread of its own that died, a poll of the
+     * source that has not returned. Empty when there is none, and when it is not running.
      */
     public List<String> wedges() {
         var threads = isRunning() ? threads() : null;
-        return threads == null ? List.of() : HealthCheck.wedges(threads, poller, settler, leaseKeeper, config.lease());
+        return threads == null ? List.of() : HealthCheck.wedges(threads, poller);
     }
 
     private List<Thread> threads() {

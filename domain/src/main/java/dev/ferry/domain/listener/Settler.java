@@ -172,6 +172,7 @@ final class Settler {
                     Thread.interrupted();
                     continue;
                 }
+                Thread.interrupted(); // one left set would fail every call of the batch that can be interrupted
                 send(batch);
                 boolean full = batch.size() == BATCH;
                 batch.clear();
