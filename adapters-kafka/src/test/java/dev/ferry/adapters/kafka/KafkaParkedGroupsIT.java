@@ -47,6 +47,17 @@ class KafkaParkedGroupsIT {
         }
     }
 
+    /** a1, a2, a3 of key A, a2 refused: A parked at a2 with a3 behind it; the mover of the topic's dead letters. */
+    private GroupParker.Mover parkA2(GroupParker parker, String topic) {
+        var mover = new KafkaSourceConfig("orders", KafkaBroker.bootstrap(), List.of(topic), "unused", ".dlq", 5000, Map.of())
+                .parkedGroupMover();
+        poison.add("a2");
+        KafkaBroker.produce(topic, List.of(new String[] {"A", "a1"}, new String[] {"A", "a2"}, new String[] {"A", "a3"}));
+        assertThat(Await.until(LIMIT, () -> parker.parked("orders", "A").map(p -> p.parked() >= 2).orElse(false)))
+                .as(() -> "handled " + handled).isTrue();
+        return mover;
+    }
+
     private List<String> handled(String key) {
         return handled.getOrDefault(key, List.of());
     }
@@ -127,12 +138,7 @@ class KafkaParkedGroupsIT {
         var source = KafkaSource.builder(KafkaBroker.bootstrap(), "g-" + UUID.randomUUID(), List.of(topic)).name("orders")
                 .deadLetterTopic(t -> t + ".dlq").build().start();
         listener = parkingListener(source, ledger, ahead);
-        var mover = new KafkaSourceConfig("orders", KafkaBroker.bootstrap(), List.of(topic), "unused", ".dlq", 5000, Map.of())
-                .parkedGroupMover();
-        poison.add("a2");
-        KafkaBroker.produce(topic, List.of(new String[] {"A", "a1"}, new String[] {"A", "a2"}, new String[] {"A", "a3"}));
-        assertThat(Await.until(LIMIT, () -> parker.parked("orders", "A").map(p -> p.parked() >= 2).orElse(false)))
-                .as(() -> "handled " + handled).isTrue();
+        var mover = parkA2(parker, topic);
 
         poison.clear();
         var released = parker.release("orders", "A", false, mover, Duration.ofSeconds(20));
@@ -200,12 +206,7 @@ class KafkaParkedGroupsIT {
         listener = Listener.builder(source, byRecord, handler).ledger(ledger).onPoison(OnPoison.PARK)
                 .config(ListenerConfig.builder().pollWait(Duration.ofMillis(100)).retry(RetryPolicy.of(1,
                         Backoff.fixed(Duration.ofMillis(1)))).build()).build().start();
-        var mover = new KafkaSourceConfig("orders", KafkaBroker.bootstrap(), List.of(topic), "unused", ".dlq", 5000, Map.of())
-                .parkedGroupMover();
-        poison.add("a2");
-        KafkaBroker.produce(topic, List.of(new String[] {"A", "a1"}, new String[] {"A", "a2"}, new String[] {"A", "a3"}));
-        assertThat(Await.until(LIMIT, () -> parker.parked("orders", "A").map(p -> p.parked() >= 2).orElse(false)))
-                .as(() -> "handled " + handled).isTrue();
+        var mover = parkA2(parker, topic);
         var head = KafkaBroker.readAll(topic + ".dlq", 2).stream()
                 .filter(r -> new String(r.value(), java.nio.charset.StandardCharsets.UTF_8).equals("a2")).findFirst().orElseThrow();
         try (var producer = KafkaBroker.producer()) { // the head's second copy, as a late write would leave it
