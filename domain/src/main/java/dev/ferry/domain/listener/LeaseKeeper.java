@@ -61,7 +61,7 @@ final class LeaseKeeper {
             try {
                 eachRound.run();
             } catch (Throwable e) { // each on its own: a round's chores failing (no thread to be had) must not stop extensions
-                aside(() -> LOG.log(Level.WARNING, "the lease keeper's round of '" + name + "' failed; it goes on", e));
+                aside.write(() -> LOG.log(Level.WARNING, "the lease keeper's round of '" + name + "' failed; it goes on", e));
             }
             if (!config.extendLeases()) {
                 continue;
@@ -69,7 +69,7 @@ final class LeaseKeeper {
             try {
                 extendDue();
             } catch (Throwable e) { // an extension that failed is tried again next round
-                aside(() -> LOG.log(Level.WARNING, "lease extension of '" + name + "' failed; will try again", e));
+                aside.write(() -> LOG.log(Level.WARNING, "lease extension of '" + name + "' failed; will try again", e));
             } finally {
                 extendingSince = 0;
             }
@@ -152,7 +152,7 @@ final class LeaseKeeper {
         tell(extended);
         if (!notExtended.isEmpty()) {
             int refused = notExtended.size();
-            aside(() -> LOG.log(Level.WARNING, "{0} lease(s) of ''{1}'' could not be extended; those messages may be "
+            aside.write(() -> LOG.log(Level.WARNING, "{0} lease(s) of ''{1}'' could not be extended; those messages may be "
                     + "handled twice (the ledger drops the duplicate)", refused, name));
         }
     }
@@ -171,28 +171,8 @@ final class LeaseKeeper {
         return !item.excuseUntil.isAfter(threshold) || excuseNanos != InFlight.NO_NANOS && excuseNanos - thresholdNanos <= 0;
     }
 
-    /**
-     * Logs on a virtual thread: a log that blocks (stdout backed up, a log driver throttled) must not hold the
-     * one thread that keeps every lease — each would run out, and every message be handed out again.
-     */
-    private void aside(Runnable log) {
-        if (!logging.compareAndSet(false, true)) {
-            return; // one line at a time: behind a log that blocks, what comes meanwhile is dropped, not piled up
-        }
-        try {
-            Thread.ofVirtual().name("ferry-lease-log").start(() -> {
-                try {
-                    log.run();
-                } finally {
-                    logging.set(false);
-                }
-            });
-        } catch (Throwable e) { // no thread to be had: the line is lost, the leases are not
-            logging.set(false);
-        }
-    }
-
-    private final java.util.concurrent.atomic.AtomicBoolean logging = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Its warnings, written aside: a log that blocks must not hold the one thread that keeps every lease. */
+    private final AsideLog aside = new AsideLog("ferry-lease-log");
 
     /** After a refusal: a quarter of the time ahead, at most half of what is left of the lease (asked again before it ends). */
     static long askAgainIn(long aheadNanos, long untilEndNanos) {

@@ -45,6 +45,7 @@ final class Settler {
     static final java.time.Duration CLOSE_WAIT = java.time.Duration.ofSeconds(5);
     private volatile boolean closed;
     private final Clock clock;
+    private final AsideLog aside = new AsideLog("ferry-settler-log");
 
     Settler(String name, Acknowledger acknowledger, Hands hands, Counters counters, FailureCounts failureCounts,
             ListenerObserver observer, Clock clock) {
@@ -379,18 +380,17 @@ final class Settler {
             } catch (Throwable e) {
                 countTaken(batch, batch.stream().map(q -> new Settlement.Failure(q.settlement(), String.valueOf(e), true)).toList());
                 counters.settleFailures.add(batch.size());
-                LOG.log(Level.WARNING, "settling " + batch.size() + " message(s) of '" + name
-                        + "' failed; they come back when their lease runs out", e);
+                String told = "settling " + batch.size() + " message(s) of '" + name + "' failed; they come back when their lease runs out";
+                aside.write(() -> LOG.log(Level.WARNING, told, e)); // aside: under the send lock, a log that blocks held every ack
                 return;
             }
             counters.settlementsSent.add(batch.size() - failed.size());
             countTaken(batch, failed);
             if (!failed.isEmpty()) {
                 counters.settleFailures.add(failed.size());
-                for (var f : failed) {
-                    LOG.log(Level.WARNING, "could not {0} message {1} of ''{2}'': {3}",
-                            f.settlement().disposition(), f.settlement().delivery().id(), name, f.reason());
-                }
+                var refused = failed;
+                aside.write(() -> refused.forEach(f -> LOG.log(Level.WARNING, "could not {0} message {1} of ''{2}'': {3}",
+                        f.settlement().disposition(), f.settlement().delivery().id(), name, f.reason())));
             }
         } finally {
             counted(batch); // whatever happened above (it was counted already when nothing did)

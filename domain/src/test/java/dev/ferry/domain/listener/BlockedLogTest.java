@@ -1,0 +1,88 @@
+package dev.ferry.domain.listener;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.memory.InMemoryQueue;
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.testing.Await;
+import dev.ferry.domain.testing.LineDecoder;
+import dev.ferry.domain.transport.Acknowledger;
+import dev.ferry.domain.transport.Settlement;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A log that blocks (stdout backed up, a log driver throttled): the settler's warning of a refused
+ * acknowledgement was written under its send lock, and every acknowledgement after it waited for the log.
+ */
+class BlockedLogTest {
+
+    @Test
+    void aRefusedAcknowledgementsWarning_doesNotHoldTheNextAcknowledgements() {
+        var queue = InMemoryQueue.standard("orders");
+        var refusedOnce = new AtomicBoolean();
+        var acknowledger = new Acknowledger() {
+            @Override
+            public List<Settlement.Failure> settle(List<Settlement> settlements) {
+                if (refusedOnce.compareAndSet(false, true)) {
+                    return settlements.stream().map(s -> new Settlement.Failure(s, "receipt gone", false)).toList();
+                }
+                return queue.settle(settlements);
+            }
+
+            @Override
+            public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
+                return queue.extendLeases(deliveries, lease);
+            }
+        };
+        var unblock = new CountDownLatch(1);
+        var logger = Logger.getLogger(Listener.class.getName());
+        var level = logger.getLevel();
+        var blocking = new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                if (String.valueOf(r.getMessage()).startsWith("could not")) {
+                    try {
+                        unblock.await(20, TimeUnit.SECONDS); // the log's pipe is full
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        logger.setLevel(Level.WARNING); // the tests' logging keeps SEVERE only
+        logger.addHandler(blocking);
+        var listener = Listener.builder(queue, acknowledger, new LineDecoder(), (e, d) -> Outcome.done())
+                .config(ListenerTest.fast().build()).build().start();
+        try {
+            queue.send("first");
+            assertThat(Await.until(Duration.ofSeconds(10), () -> refusedOnce.get())).isTrue();
+            queue.send("second");
+            assertThat(Await.until(Duration.ofSeconds(10),
+                    () -> queue.messages().stream().noneMatch(m -> m.body().equals("second"))))
+                    .as("the second acknowledged while the first's warning waits for the log").isTrue();
+        } finally {
+            unblock.countDown();
+            listener.stop();
+            logger.removeHandler(blocking);
+            logger.setLevel(level);
+        }
+    }
+}
