@@ -177,7 +177,7 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
                 // the parking instance's clock, a record's the producer's or the broker's (an earlier park with the
                 // same head, its cursor lost, is a week old: Kafka keeps an idle group's offsets that long)
                 if (GroupParker.parkedWith(reason, parked.group()) && (record.timestamp() >= since
-                        || GroupParker.ofHead(reason, parked) && record.timestamp() >= since - HEAD_SKEW.toMillis())) {
+                        || ofHead(reason, parked) && record.timestamp() >= since - HEAD_SKEW.toMillis())) {
                     records.add(new Parked(record, reason));
                 }
             }
@@ -196,6 +196,13 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
         }
         inSourceOrder(records);
         return new Found(records, end);
+    }
+
+    /** Whether a dead letter's reason says it was parked with {@code parked}'s head: the head itself, or behind it. */
+    private static boolean ofHead(String reason, ParkedGroup parked) {
+        var behind = GroupParker.behind(parked); // its reason's start, then the head's reason
+        return GroupParker.isHead(reason, parked) || reason != null
+                && reason.startsWith(behind.substring(0, behind.length() - parked.reason().length()));
     }
 
     /**

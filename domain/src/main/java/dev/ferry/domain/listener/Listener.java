@@ -172,10 +172,7 @@ public final class Listener implements AutoCloseable {
                 : HealthCheck.of(threads, intake, poller, settler, leaseKeeper, config.lease(), source);
     }
 
-    /**
-     * What keeps it from progress that a restart clears, in words: a thread of its own that died, a poll of the
-     * source that has not returned. Empty when there is none, and when it is not running.
-     */
+    /** What keeps it from progress that a restart clears (a thread died, a poll hangs), in words; empty when not running. */
     public List<String> wedges() {
         var threads = isRunning() ? threads() : null;
         return threads == null ? List.of() : HealthCheck.wedges(threads, poller);
@@ -184,12 +181,9 @@ public final class Listener implements AutoCloseable {
     private List<Thread> threads() {
         var settling = settlerThread;
         var leases = leaseThread;
-        if (settling == null || leases == null) {
-            return null;
-        }
         var threads = new ArrayList<>(pollerThreads);
-        threads.addAll(List.of(settling, leases));
-        return threads;
+        threads.addAll(java.util.Arrays.asList(settling, leases));
+        return settling == null || leases == null ? null : threads;
     }
 
     /**

@@ -127,12 +127,6 @@ public final class GroupParker {
         return reason != null && reason.startsWith(prefix(parked.group()) + "at " + safe(parked.head()) + ": ");
     }
 
-    /** Whether a dead letter's reason says it was parked with {@code parked}'s head: the head itself, or behind it. */
-    public static boolean ofHead(String reason, ParkedGroup parked) {
-        return isHead(reason, parked)
-                || reason != null && reason.startsWith(prefix(parked.group()) + "behind " + safe(parked.head()) + ": ");
-    }
-
     private static String prefix(String group) {
         return "group " + safe(group) + " parked ";
     }
