@@ -16,12 +16,10 @@ import dev.ferry.domain.transport.Source;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.SplittableRandom;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -78,8 +76,6 @@ public final class Listener implements AutoCloseable {
 
     /** The scope its events are claimed in: the builder's, else shared for keys unique by nature, else null (each source's name). */
     private final String ledgerScope;
-    private final List<Thread> pollerThreads = new CopyOnWriteArrayList<>();
-    private volatile Thread settlerThread, leaseThread;
     private final AtomicInteger state = new AtomicInteger(NEW);
     private final StopReport report = new StopReport();
     private volatile boolean closeSourceWhenStopped;
@@ -142,13 +138,13 @@ public final class Listener implements AutoCloseable {
                 throw new IllegalStateException("listener '" + name + "' was already started");
             }
             poller.started(); // an idle timeout counts from here, not from when the listener was built
-            settlerThread = threads.start("settler", () -> settler.run(() -> state.get() == STOPPED));
-            leaseThread = threads.start("leases", () -> leaseKeeper.run(() -> state.get() == STOPPED, () -> {
-                replaceDeadPollers();
+            threads.settler = threads.start("settler", () -> settler.run(() -> state.get() == STOPPED));
+            threads.leases = threads.start("leases", () -> leaseKeeper.run(() -> state.get() == STOPPED, () -> {
+                threads.replaceDeadPollers(this::isRunning, poller::run);
                 groups.startMissingRunners(); // runners that could not start when their items came
             }));
             for (int i = 1; i <= config.pollers(); i++) {
-                pollerThreads.add(threads.start("poller-" + i, poller::run));
+                threads.pollers.add(threads.start("poller-" + i, poller::run));
             }
         }
         LOG.log(Level.INFO, "listener ''{0}'' started: {1} poller(s), batch {2}, lease {3}, {4} in flight max, concurrency {5}",
@@ -167,23 +163,15 @@ public final class Listener implements AutoCloseable {
         if (!isRunning()) {
             return ListenerHealth.of(List.of(state.get() == NEW ? "not started" : "stopping or stopped"));
         }
-        var threads = threads();
-        return threads == null ? ListenerHealth.of(List.of("starting")) // start() is between its state and its threads
-                : HealthCheck.of(threads, intake, poller, settler, leaseKeeper, config.lease(), source);
+        var running = threads.running();
+        return running == null ? ListenerHealth.of(List.of("starting")) // start() is between its state and its threads
+                : HealthCheck.of(running, intake, poller, settler, leaseKeeper, config.lease(), source);
     }
 
     /** What keeps it from progress that a restart clears (a thread died, a poll hangs), in words; empty when not running. */
     public List<String> wedges() {
-        var threads = isRunning() ? threads() : null;
-        return threads == null ? List.of() : HealthCheck.wedges(threads, poller);
-    }
-
-    private List<Thread> threads() {
-        var settling = settlerThread;
-        var leases = leaseThread;
-        var threads = new ArrayList<>(pollerThreads);
-        threads.addAll(java.util.Arrays.asList(settling, leases));
-        return settling == null || leases == null ? null : threads;
+        var running = isRunning() ? threads.running() : null;
+        return running == null ? List.of() : HealthCheck.wedges(running, poller);
     }
 
     /**
@@ -257,17 +245,6 @@ public final class Listener implements AutoCloseable {
         return report.await(timeout);
     }
 
-    /** A poller thread that died of something nothing caught is replaced (run by the lease keeper). */
-    private void replaceDeadPollers() {
-        for (int i = 0; i < pollerThreads.size() && isRunning(); i++) {
-            var t = pollerThreads.get(i);
-            if (!t.isAlive()) {
-                LOG.log(Level.ERROR, "poller thread {0} of ''{1}'' died; starting a new one", t.getName(), name);
-                pollerThreads.set(i, threads.start("poller-" + (i + 1), poller::run));
-            }
-        }
-    }
-
     private void stopAsync(String reason) {
         if (isRunning()) {
             threads.start("stop", () -> stopHere(reason));
@@ -311,7 +288,7 @@ public final class Listener implements AutoCloseable {
         var r = threads.asOwn(() -> {
             try {
                 return new Shutdown(name, config, hands, groups, settler, processor, counters, this::stats, threads::owned)
-                        .run(reason, before, pollerThreads, () -> state.set(STOPPED), settlerThread, leaseThread, holds, workers, completer);
+                        .run(reason, before, threads.pollers, () -> state.set(STOPPED), threads.settler, threads.leases, holds, workers, completer);
             } catch (Throwable e) { // stopped all the same: no later stop() waits for ever, nothing settled later is lost
                 LOG.log(Level.ERROR, "the shutdown of '" + name + "' failed", e);
                 state.set(STOPPED);

@@ -1,14 +1,25 @@
 package dev.ferry.domain.listener;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
  * A listener's threads: daemons named {@code ferry-<name>-<role>}, each marked as the listener's own,
  * so that a {@code stop()} asked on one of them (from a handler, an observer, the before-poll hook)
- * knows it cannot wait for its own shutdown, and a handler can find its listener's ledger scope.
+ * knows it cannot wait for its own shutdown, and a handler can find its listener's ledger scope. It keeps
+ * the pollers, the settler and the lease keeper once started, for the health check and the stop.
  */
 final class OwnThreads {
+
+    private static final System.Logger LOG = System.getLogger(Listener.class.getName());
+
+    /** The pollers (a dead one replaced in its place), the settler and the lease keeper, once started. */
+    final List<Thread> pollers = new CopyOnWriteArrayList<>();
+    volatile Thread settler, leases;
 
     /** The listener whose thread this is, if any. */
     private static final ThreadLocal<Listener> OWNER = new ThreadLocal<>();
@@ -56,6 +67,29 @@ final class OwnThreads {
         var t = new Thread(owned(body), "ferry-" + name + "-" + role + (role.equals("worker") ? "-" + workerIds.incrementAndGet() : ""));
         t.setDaemon(true);
         return t;
+    }
+
+    /** The pollers, the settler and the lease keeper; null until all of them are started. */
+    List<Thread> running() {
+        var settling = settler;
+        var leasing = leases;
+        if (settling == null || leasing == null) {
+            return null;
+        }
+        var all = new ArrayList<>(pollers);
+        all.addAll(List.of(settling, leasing));
+        return all;
+    }
+
+    /** A poller thread that died of something nothing caught is replaced, while {@code running} (run by the lease keeper). */
+    void replaceDeadPollers(BooleanSupplier running, Runnable poll) {
+        for (int i = 0; i < pollers.size() && running.getAsBoolean(); i++) {
+            var t = pollers.get(i);
+            if (!t.isAlive()) {
+                LOG.log(System.Logger.Level.ERROR, "poller thread {0} of ''{1}'' died; starting a new one", t.getName(), name);
+                pollers.set(i, start("poller-" + (i + 1), poll));
+            }
+        }
     }
 
     /** A daemon thread of this listener, started. */
