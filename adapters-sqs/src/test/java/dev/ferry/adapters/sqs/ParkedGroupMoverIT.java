@@ -27,6 +27,12 @@ class ParkedGroupMoverIT {
         return sqs.createQueue(b -> b.queueName(name).attributes(Map.of(QueueAttributeName.FIFO_QUEUE, "true"))).queueUrl();
     }
 
+    /** Group {@code group} of {@code source} parked at {@code head} ("HTTP 400"), {@code moved} of its {@code count} moved back. */
+    private static ParkedGroup parked(String source, String group, String head, long count, long moved) {
+        return new ParkedGroup(source, group, head, "m-1", "HTTP 400", Instant.EPOCH, Instant.EPOCH, count, moved, "t-1", moved,
+                moved, false, 7);
+    }
+
     /** A dead letter of {@code group} in {@code dlq}, its body and deduplication id {@code id}, with string attributes. */
     private void deadLetter(String dlq, String group, String id, Map<String, String> attributes) {
         var values = new java.util.HashMap<String, MessageAttributeValue>();
@@ -41,8 +47,7 @@ class ParkedGroupMoverIT {
         String queue = fifo("orders");
         String dlq = fifo("orders-dlq");
         // five parked with b1, two of them moved by an earlier release; b3..b5 wait in the dead-letter queue
-        var parked = new ParkedGroup("orders", "B", "b1", "m-1", "HTTP 400", Instant.EPOCH, Instant.EPOCH, 5, 2, "t-1", 2, 2,
-                false, 7);
+        var parked = parked("orders", "B", "b1", 5, 2);
         for (var id : new String[] {"b3", "b4", "b5"}) {
             deadLetter(dlq, "B", id, Map.of(DeadLetterAttributes.REASON, GroupParker.behind(parked)));
         }
@@ -72,8 +77,7 @@ class ParkedGroupMoverIT {
     void aReleasedMessage_isDeliveredUnderTheIdentityItHadBeforeItsDeadLettering() {
         String queue = fifo("orders");
         String dlq = fifo("orders-dlq");
-        var parked = new ParkedGroup("orders", "B", "b1", "m-1", "HTTP 400", Instant.EPOCH, Instant.EPOCH, 1, 0, "t-1", 0, 0,
-                false, 7);
+        var parked = parked("orders", "B", "b1", 1, 0);
         deadLetter(dlq, "B", "b1", Map.of(DeadLetterAttributes.REASON, GroupParker.behind(parked),
                 DeadLetterAttributes.SOURCE, queue.substring(queue.lastIndexOf('/') + 1),
                 MessageAttributes.DEAD_LETTER_ORIGIN, "order-b1"));
@@ -98,8 +102,7 @@ class ParkedGroupMoverIT {
     void aReleaseThatCannotDescribeTheQueue_failsAndMovesNothing() {
         String queue = fifo("orders");
         String dlq = fifo("orders-dlq");
-        var parked = new ParkedGroup("orders", "B", "b1", "m-1", "HTTP 400", Instant.EPOCH, Instant.EPOCH, 1, 0, "t-1", 0, 0,
-                false, 7);
+        var parked = parked("orders", "B", "b1", 1, 0);
         deadLetter(dlq, "B", "b1", Map.of(DeadLetterAttributes.REASON, GroupParker.behind(parked)));
         var denied = ElasticMq.clientWith(new software.amazon.awssdk.core.interceptor.ExecutionInterceptor() {
             @Override
@@ -135,8 +138,7 @@ class ParkedGroupMoverIT {
         try {
             String queue = fifo("orders");
             String dlq = fifo("orders-dlq");
-            var parked = new ParkedGroup("orders", "B", "b1", "m-1", "HTTP 400", Instant.EPOCH, Instant.EPOCH, 5, 2, "t-1", 2, 2,
-                    false, 7);
+            var parked = parked("orders", "B", "b1", 5, 2);
             for (var id : new String[] {"b3", "b4", "b5"}) {
                 deadLetter(dlq, "B", id, Map.of(DeadLetterAttributes.REASON, GroupParker.behind(parked)));
             }
@@ -161,8 +163,7 @@ class ParkedGroupMoverIT {
         String dlq = fifo("shared-dlq");
         String ordersName = orders.substring(orders.lastIndexOf('/') + 1);
         String paymentsName = payments.substring(payments.lastIndexOf('/') + 1);
-        var parked = new ParkedGroup(ordersName, "G", "o1", "m-1", "HTTP 400", Instant.EPOCH, Instant.EPOCH, 3, 0, "t-1", 0, 0,
-                false, 7);
+        var parked = parked(ordersName, "G", "o1", 3, 0);
         String[][] letters = {{"o1", ordersName}, {"p1", paymentsName}, {"o2", ordersName}};
         for (var letter : letters) {
             deadLetter(dlq, "G", letter[0], Map.of(DeadLetterAttributes.REASON, GroupParker.behind(parked),
@@ -185,8 +186,7 @@ class ParkedGroupMoverIT {
         // still waiting; moved on, they went back behind those, and the group ran from the middle
         String queue = fifo("orders");
         String dlq = fifo("orders-dlq");
-        var parked = new ParkedGroup("orders", "B", "b1", "m-1", "HTTP 400", Instant.EPOCH, Instant.EPOCH, 3, 0, "t-1", 0, 0,
-                false, 7);
+        var parked = parked("orders", "B", "b1", 3, 0);
         String[][] letters = {{"b3", null}, {"b1-again", GroupParker.releaseValue("t-1", 1)}};
         for (var letter : letters) {
             var attributes = new java.util.HashMap<String, String>();
@@ -212,8 +212,7 @@ class ParkedGroupMoverIT {
         String queue = fifo("orders");
         String dlq = fifo("orders-dlq");
         String empty = fifo("empty");
-        var parked = new ParkedGroup("orders", "B", "b1", "m-1", "HTTP 400", Instant.EPOCH, Instant.EPOCH, 12, 0, "t-1", 0, 0,
-                false, 7);
+        var parked = parked("orders", "B", "b1", 12, 0);
         for (int i = 1; i <= 12; i++) {
             deadLetter(dlq, "B", "b" + i, Map.of(DeadLetterAttributes.REASON, i == 1 ? GroupParker.at(parked) : GroupParker.behind(parked)));
         }
@@ -240,8 +239,7 @@ class ParkedGroupMoverIT {
     void aReturnWhoseMarkWasFoldedIntoTheOverflow_isStillKnownForThisReleases() {
         String queue = fifo("orders");
         String dlq = fifo("orders-dlq");
-        var parked = new ParkedGroup("orders", "B", "b1", "m-1", "HTTP 400", Instant.EPOCH, Instant.EPOCH, 3, 0, "t-1", 0, 0,
-                false, 7);
+        var parked = parked("orders", "B", "b1", 3, 0);
         deadLetter(dlq, "B", "b3", Map.of(DeadLetterAttributes.REASON, GroupParker.behind(parked)));
         var own = new java.util.HashMap<String, MessageAttributeValue>();
         for (String name : new String[] {"A1", "A2", "A3", "A4", "A5", "A6"}) {
