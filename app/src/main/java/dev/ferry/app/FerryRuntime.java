@@ -175,7 +175,8 @@ public final class FerryRuntime implements AutoCloseable {
                 .deadLetter(DeadLetterPolicy.maxReceives(l.maxReceives()))
                 .retry(RetryPolicy.of(l.maxAttempts(), RetryPolicy.defaults().backoff()))
                 .completedTtl(config.ledger().ttl())
-                .shutdownDeadline(l.shutdownDeadline()).holdLimit(l.holdLimit());
+                .shutdownDeadline(l.shutdownDeadline()).holdLimit(l.holdLimit())
+                .handlerTimeout(l.handlerTimeout());
         if (l.maxInFlight() > 0) {
             listenerConfig.maxInFlight(l.maxInFlight());
         }

@@ -174,6 +174,18 @@ class ConfigReaderTest {
     }
 
     @Test
+    void handlerTimeout_isFifteenMinutesByDefault_zeroForNone_andReachesTheListener() {
+        var tail = "sources: {s: {sqs: {queue: q}}}\nsinks: {log: {type: log}}\nroutes:\n  - to: [log]\n";
+        var set = (ConfigReader.Result.Ok) ConfigReader.parse("f.yaml", tail, k -> null, ADAPTERS);
+        assertThat(set.config().listener().handlerTimeout()).isEqualTo(Duration.ofMinutes(15));
+        var none = (ConfigReader.Result.Ok) ConfigReader.parse("f.yaml", "listener: {handler-timeout: 0s}\n" + tail, k -> null,
+                ADAPTERS);
+        assertThat(none.config().listener().handlerTimeout()).isZero();
+        assertThat(errors("listener: {handler-timeout: soon}\n" + tail))
+                .anySatisfy(e -> assertThat(e).contains("listener.handler-timeout").contains("expected a duration"));
+    }
+
+    @Test
     void admin_isOnByDefault_onLoopback_orOff_orWhereTheFileSays() {
         var tail = "sources: {s: {sqs: {queue: q}}}\nsinks: {log: {type: log}}\nroutes:\n  - to: [log]\n";
         assertThat(((ConfigReader.Result.Ok) ConfigReader.parse("f.yaml", tail, k -> null, ADAPTERS)).config().admin().listen())

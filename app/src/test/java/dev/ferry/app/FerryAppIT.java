@@ -69,6 +69,8 @@ class FerryAppIT {
             client.sendMessage(b -> b.queueUrl(base + "mturk-events").messageBody("not an event document"));
 
             var listener = runtime.listeners().getFirst();
+            assertThat(listener.config().handlerTimeout()).as("the app's default reaches the listener")
+                    .isEqualTo(Duration.ofMinutes(15));
             assertThat(Await.until(Duration.ofSeconds(20), () -> listener.stats().acked() == 1
                     && listener.stats().deadLettered() == 1)).as(listener.stats().line()).isTrue();
             var routed = client.receiveMessage(b -> b.queueUrl(base + "assignments").waitTimeSeconds(2)).messages();

@@ -158,10 +158,16 @@ final class AppSections {
         return new FerryConfig.Aws(region == null || region.isBlank() ? null : region.trim(), endpointUri);
     }
 
+    /**
+     * One event's routes may run this long before the call is interrupted (an attempt spent): a plugin sink
+     * that hangs — a socket with no timeout, a lock never released — would hold its group for ever.
+     */
+    static final Duration DEFAULT_HANDLER_TIMEOUT = Duration.ofMinutes(15);
+
     /** {@code listener}: its settings, the lease and its extension checked against each other. */
     static FerryConfig.ListenerSpec listener(Section l) {
         l.only("pollers", "concurrency", "lease", "extend-every", "extend-leases", "max-receives", "max-attempts",
-                "shutdown-deadline", "hold-limit", "max-in-flight");
+                "shutdown-deadline", "hold-limit", "max-in-flight", "handler-timeout");
         var lease = l.duration("lease", Duration.ofSeconds(30));
         if (lease.compareTo(Duration.ofSeconds(2)) < 0 || lease.compareTo(Duration.ofHours(12)) > 0) {
             l.error("lease", "must be 2s .. 12h (the visibility timeout Ferry asks for and extends), was " + lease);
@@ -174,7 +180,8 @@ final class AppSections {
         return new FerryConfig.ListenerSpec(l.integer("pollers", 2, 1, 64), l.integer("concurrency", 64, 1, 1024),
                 lease, extendEvery, l.flag("extend-leases", true), l.integer("max-receives", 5, 1, 1000),
                 l.integer("max-attempts", 5, 1, 1000), l.duration("shutdown-deadline", Duration.ofSeconds(20)),
-                l.duration("hold-limit", Duration.ofMinutes(5)), l.integer("max-in-flight", 0, 10, 100_000));
+                l.duration("hold-limit", Duration.ofMinutes(5)), l.integer("max-in-flight", 0, 10, 100_000),
+                l.duration("handler-timeout", DEFAULT_HANDLER_TIMEOUT));
     }
 
     /** {@code metrics}: where Prometheus scrapes, or null when the section is absent. */

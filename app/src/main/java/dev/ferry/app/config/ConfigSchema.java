@@ -54,7 +54,8 @@ public final class ConfigSchema {
                 "lease", duration(Duration.ofSeconds(30)), "extend-every", duration(null),
                 "extend-leases", orVariable(bool(true)), "max-receives", orVariable(integer(5, 1, 1000)),
                 "max-attempts", orVariable(integer(5, 1, 1000)), "shutdown-deadline", duration(Duration.ofSeconds(20)),
-                "hold-limit", duration(Duration.ofMinutes(5)), "max-in-flight", orVariable(integer(null, 10, 100_000))));
+                "hold-limit", duration(Duration.ofMinutes(5)), "max-in-flight", orVariable(integer(null, 10, 100_000)),
+                "handler-timeout", duration(AppSections.DEFAULT_HANDLER_TIMEOUT)));
         var statsEvery = new LinkedHashMap<String, Object>();
         statsEvery.put("anyOf", List.of(duration(Duration.ofMinutes(1)), ConfigSchema.ordered("const", "off")));
         p.put("stats-every", described(statsEvery, "a statistics line per source; off for none"));

@@ -94,14 +94,15 @@ public record FerryConfig(
      * @param extendLeases false: leases run out under long handlers (the ledger fences the late completion)
      * @param holdLimit    the longest wait (retry backoff, Retry-After, a failing ledger) waited out in hand
      * @param maxInFlight  messages in hand per source; 0: enough for the handlers and two batches per poller
+     * @param handlerTimeout how long one event's routes may run before the call is interrupted; zero: no limit
      */
     public record ListenerSpec(int pollers, int concurrency, Duration lease, Duration extendEvery, boolean extendLeases,
                                int maxReceives, int maxAttempts, Duration shutdownDeadline, Duration holdLimit,
-                               int maxInFlight) {
+                               int maxInFlight, Duration handlerTimeout) {
 
         ListenerSpec withHoldLimit(Duration holdLimit) {
             return new ListenerSpec(pollers, concurrency, lease, extendEvery, extendLeases, maxReceives, maxAttempts,
-                    shutdownDeadline, holdLimit, maxInFlight);
+                    shutdownDeadline, holdLimit, maxInFlight, handlerTimeout);
         }
     }
 

@@ -2,6 +2,7 @@ package dev.ferry.domain.listener;
 
 import dev.ferry.domain.handle.Outcome;
 import dev.ferry.domain.idempotency.Claim;
+import dev.ferry.domain.model.Durations;
 import dev.ferry.domain.model.Event;
 import dev.ferry.domain.retry.FailureDecision;
 import dev.ferry.domain.retry.FailureDecision.Setback;
@@ -73,6 +74,7 @@ final class EventSteps {
         long start = System.nanoTime();
         Outcome outcome;
         String threw = null;
+        var call = s.watch().begin(item.delivery.id());
         try {
             outcome = s.handler().handle(event, item.delivery);
             if (outcome == null) {
@@ -83,6 +85,9 @@ final class EventSteps {
             threw = String.valueOf(e);
         }
         long took = System.nanoTime() - start;
+        if (s.watch().end(call) && threw != null) {
+            threw = "past its timeout of " + Durations.text(s.config().handlerTimeout()) + " (interrupted): " + threw;
+        }
         item.claim = null;
         s.observer().handled(event, outcome != null ? outcome : Outcome.retry("handler threw " + threw), took);
         if (outcome instanceof Outcome.Done) {

@@ -21,8 +21,8 @@ final class HealthCheck {
     }
 
     static ListenerHealth of(List<Thread> threads, Intake intake, Poller poller, Settler settler, LeaseKeeper leases,
-                             Duration lease, Source source) {
-        var problems = new ArrayList<>(wedges(threads, poller));
+                             HandlerWatch watch, Duration lease, Source source) {
+        var problems = new ArrayList<>(wedges(threads, poller, watch));
         var limit = lease.multipliedBy(2).compareTo(STUCK_CALL_FLOOR) < 0 ? STUCK_CALL_FLOOR : lease.multipliedBy(2);
         // an acknowledgement call that hangs: everything handled since waits behind it, un-acked
         var stuckSend = settler.stuckSend(limit);
@@ -44,18 +44,20 @@ final class HealthCheck {
     }
 
     /**
-     * The problems a restart clears: a thread that died, a poll that does not return. Not the intake's brakes
+     * The problems a restart clears: a thread that died, a poll that does not return, a handler that did not
+     * return from its timeout's interrupt (its worker and group held for as long as it runs). Not the intake's brakes
      * (a ledger or a source failing: a restart would only spend a receive of each message), nor a slow
      * acknowledgement or extension (a batch of dead-letter writes to a partition without a leader takes
      * minutes, and goes on: restarted, every replica would meet it again).
      */
-    static List<String> wedges(List<Thread> threads, Poller poller) {
+    static List<String> wedges(List<Thread> threads, Poller poller, HandlerWatch watch) {
         var problems = new ArrayList<String>();
         threads.stream().filter(t -> !t.isAlive()).forEach(t -> problems.add("thread " + t.getName() + " died"));
         var stuck = poller.stuckPoll();
         if (stuck != null) {
             problems.add("a poll of the source has not returned for " + Durations.text(stuck));
         }
+        problems.addAll(watch.wedges());
         return problems;
     }
 }

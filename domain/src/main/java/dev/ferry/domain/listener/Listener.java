@@ -67,6 +67,7 @@ public final class Listener implements AutoCloseable {
     private final Settler settler;
     private final Processor processor;
     private final LeaseKeeper leaseKeeper;
+    private final HandlerWatch watch;
     private final OrderingGroups<InFlight> groups;
     private final Poller poller;
     private final ThreadPoolExecutor workers;
@@ -103,12 +104,13 @@ public final class Listener implements AutoCloseable {
         this.completer = Executors.newThreadPerTaskExecutor(r -> completions.newThread(threads.owned(r)));
         this.ledgerScope = b.ledgerScope != null ? b.ledgerScope : b.decoder.keysUniqueByNature() ? LedgerKeys.SHARED : null;
         var policies = ListenerPolicies.of(config, b.source);
+        this.watch = new HandlerWatch(name, config.handlerTimeout());
         this.processor = new Processor(new Processor.Shared(name, b.handler, b.ledger, config, b.clock, intake, counters,
                 observer, settler, failureCounts, policies, holds, this::isRunning, new SplittableRandom(b.seed),
                 ledgerScope,
                 ListenerPolicies.defersCompletions(name, config, b.ledger, policies.holdLimit()) ? completer : null,
                 b.onPoison == OnPoison.PARK ? new GroupParker((GroupParking) b.ledger, b.clock) : null,
-                b.source.redeliversAfterLease(), b.decoder));
+                b.source.redeliversAfterLease(), b.decoder, watch));
         this.groups = new OrderingGroups<>(workers, config.concurrency(), processor);
         processor.groups(groups);
         this.leaseKeeper = new LeaseKeeper(name, b.acknowledger, b.ledger, config, b.clock, hands, counters, observer);
@@ -141,6 +143,7 @@ public final class Listener implements AutoCloseable {
             threads.settler = threads.start("settler", () -> settler.run(() -> state.get() == STOPPED));
             threads.leases = threads.start("leases", () -> leaseKeeper.run(() -> state.get() == STOPPED, () -> {
                 threads.replaceDeadPollers(this::isRunning, poller::run);
+                watch.check(); // handler calls past their timeout are interrupted
                 groups.startMissingRunners(); // runners that could not start when their items came
             }));
             for (int i = 1; i <= config.pollers(); i++) {
@@ -165,13 +168,13 @@ public final class Listener implements AutoCloseable {
         }
         var running = threads.running();
         return running == null ? ListenerHealth.of(List.of("starting")) // start() is between its state and its threads
-                : HealthCheck.of(running, intake, poller, settler, leaseKeeper, config.lease(), source);
+                : HealthCheck.of(running, intake, poller, settler, leaseKeeper, watch, config.lease(), source);
     }
 
     /** What keeps it from progress that a restart clears (a thread died, a poll hangs), in words; empty when not running. */
     public List<String> wedges() {
         var running = isRunning() ? threads.running() : null;
-        return running == null ? List.of() : HealthCheck.wedges(running, poller);
+        return running == null ? List.of() : HealthCheck.wedges(running, poller, watch);
     }
 
     /**

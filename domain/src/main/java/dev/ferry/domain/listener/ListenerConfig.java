@@ -36,6 +36,11 @@ import java.util.Objects;
  *                           puts every wait back on the transport (an HTTP ingest answers 429 at once).
  *                           With {@code extendLeases} off, at most half the lease on a transport that hands
  *                           a message out again when its lease ends (its copy would come back first)
+ * @param handlerTimeout     how long one handler call may run before its thread is interrupted (the call
+ *                           then counts as a failed attempt, and its stack is logged); one that has not
+ *                           returned a while after that is reported by {@link Listener#wedges()}.
+ *                           {@link Duration#ZERO} (the default) = no limit: a handler may run for hours,
+ *                           its lease extended
  */
 public record ListenerConfig(
         int pollers,
@@ -54,16 +59,28 @@ public record ListenerConfig(
         Duration shutdownDeadline,
         boolean skipDelete,
         boolean extendLeases,
-        Duration holdLimit) {
+        Duration holdLimit,
+        Duration handlerTimeout) {
 
-    /** The settings of earlier versions; {@code holdLimit} gets its default. */
+    /** The settings of earlier versions; {@code handlerTimeout} is none. */
+    public ListenerConfig(int pollers, int batchSize, Duration pollWait, Duration lease, double extendAt,
+                          int maxInFlight, int concurrency, RetryPolicy retry, DeadLetterPolicy deadLetter,
+                          Duration completedTtl, Duration throttlePause, Duration maxThrottlePause,
+                          Duration idleTimeout, Duration shutdownDeadline, boolean skipDelete, boolean extendLeases,
+                          Duration holdLimit) {
+        this(pollers, batchSize, pollWait, lease, extendAt, maxInFlight, concurrency, retry, deadLetter, completedTtl,
+                throttlePause, maxThrottlePause, idleTimeout, shutdownDeadline, skipDelete, extendLeases, holdLimit,
+                Duration.ZERO);
+    }
+
+    /** The settings of earlier versions; {@code holdLimit} gets its default, {@code handlerTimeout} is none. */
     public ListenerConfig(int pollers, int batchSize, Duration pollWait, Duration lease, double extendAt,
                           int maxInFlight, int concurrency, RetryPolicy retry, DeadLetterPolicy deadLetter,
                           Duration completedTtl, Duration throttlePause, Duration maxThrottlePause,
                           Duration idleTimeout, Duration shutdownDeadline, boolean skipDelete, boolean extendLeases) {
         this(pollers, batchSize, pollWait, lease, extendAt, maxInFlight, concurrency, retry, deadLetter, completedTtl,
                 throttlePause, maxThrottlePause, idleTimeout, shutdownDeadline, skipDelete, extendLeases,
-                Builder.DEFAULT_HOLD_LIMIT);
+                Builder.DEFAULT_HOLD_LIMIT, Duration.ZERO);
     }
 
     public ListenerConfig {
@@ -81,6 +98,8 @@ public record ListenerConfig(
         notNegative("idleTimeout", idleTimeout);
         notNegative("shutdownDeadline", shutdownDeadline);
         notNegative("holdLimit", holdLimit);
+        notNegative("handlerTimeout", handlerTimeout);
+        atMostACentury("handlerTimeout", handlerTimeout); // counted in nanoseconds
         Objects.requireNonNull(retry, "retry");
         Objects.requireNonNull(deadLetter, "deadLetter");
         if (!(extendAt > 0.0 && extendAt < 1.0)) {
@@ -131,6 +150,7 @@ public record ListenerConfig(
         b.extendLeases = extendLeases;
         b.skipDelete = skipDelete;
         b.holdLimit = holdLimit;
+        b.handlerTimeout = handlerTimeout;
         return b;
     }
 
@@ -191,6 +211,7 @@ public record ListenerConfig(
         private boolean skipDelete;
         private boolean extendLeases = true;
         private Duration holdLimit = DEFAULT_HOLD_LIMIT;
+        private Duration handlerTimeout = Duration.ZERO;
 
         private Builder() {
         }
@@ -212,12 +233,14 @@ public record ListenerConfig(
         public Builder skipDelete(boolean skipDelete) { this.skipDelete = skipDelete; return this; }
         public Builder extendLeases(boolean extendLeases) { this.extendLeases = extendLeases; return this; }
         public Builder holdLimit(Duration holdLimit) { this.holdLimit = holdLimit; return this; }
+        /** {@link ListenerConfig#handlerTimeout()}; zero (the default) = none. */
+        public Builder handlerTimeout(Duration handlerTimeout) { this.handlerTimeout = handlerTimeout; return this; }
 
         public ListenerConfig build() {
             int inFlight = maxInFlight != null ? maxInFlight : defaultMaxInFlight(concurrency, pollers, batchSize);
             return new ListenerConfig(pollers, batchSize, pollWait, lease, extendAt, inFlight, concurrency, retry,
                     deadLetter, completedTtl, throttlePause, maxThrottlePause, idleTimeout, shutdownDeadline, skipDelete,
-                    extendLeases, holdLimit);
+                    extendLeases, holdLimit, handlerTimeout);
         }
     }
 }

@@ -34,7 +34,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
                   Intake intake, Counters counters, ListenerObserver observer, Settler settler,
                   FailureCounts failureCounts, FailureDecision.Policies policies, ScheduledExecutorService scheduler,
                   BooleanSupplier running, SplittableRandom random, String ledgerScope, Executor completer,
-                  GroupParker parker, boolean redelivers, dev.ferry.domain.decode.Decoder decoder) {
+                  GroupParker parker, boolean redelivers, dev.ferry.domain.decode.Decoder decoder, HandlerWatch watch) {
 
         /** A random of its own for one decision (the shared one is split under its lock). */
         SplittableRandom nextRandom() {

@@ -1,0 +1,149 @@
+package dev.ferry.domain.listener;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.domain.handle.Handler;
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.memory.InMemoryQueue;
+import dev.ferry.domain.retry.Backoff;
+import dev.ferry.domain.retry.RetryPolicy;
+import dev.ferry.domain.testing.Await;
+import dev.ferry.domain.testing.LineDecoder;
+import dev.ferry.domain.transport.DeadLetterAttributes;
+import java.time.Duration;
+import java.time.temporal.ChronoUnit;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A handler call that never returns — a JDBC or socket call with no timeout of its own, a lock never
+ * released — held its worker and its group for ever, its lease extended all the while: the message
+ * was never tried again, never dead-lettered, and nothing said so. With {@code handlerTimeout} the
+ * call is interrupted at its timeout and counts as a failed attempt; one that does not return from
+ * the interrupt is a wedge.
+ */
+class HandlerTimeoutTest {
+
+    private static final Duration LIMIT = Duration.ofSeconds(15);
+
+    private final InMemoryQueue queue = InMemoryQueue.builder("orders")
+            .deadLetterQueue(InMemoryQueue.builder("orders-dlq").build()).build();
+    private Listener listener;
+
+    @AfterEach
+    void stop() {
+        if (listener != null) {
+            listener.stop();
+        }
+    }
+
+    private Listener start(Handler handler, ListenerConfig.Builder config) {
+        listener = Listener.builder(queue, new LineDecoder(), handler).config(config.build()).build().start();
+        return listener;
+    }
+
+    /** Waits for ever, as a call without a timeout does; interruptible. */
+    private static void hang() {
+        try {
+            new CountDownLatch(1).await();
+        } catch (InterruptedException e) {
+            throw new IllegalStateException("the call was interrupted", e);
+        }
+    }
+
+    @Test
+    void aHangingCall_isInterruptedAtItsTimeout_andTriedAgain() {
+        var calls = new AtomicInteger();
+        start((e, d) -> {
+            if (calls.incrementAndGet() == 1) {
+                hang();
+            }
+            return Outcome.done();
+        }, ListenerTest.fast().handlerTimeout(Duration.ofMillis(300)));
+        queue.send("order-1");
+
+        assertThat(Await.until(LIMIT, () -> listener.stats().acked() == 1)).as(listener.stats().line()).isTrue();
+        assertThat(calls).as("the first call interrupted, the second done").hasValue(2);
+        assertThat(queue.deadLetterQueue().size()).isZero();
+    }
+
+    @Test
+    void aCallThatAlwaysHangs_isDeadLetteredWithItsTimeoutAsTheReason() {
+        start((e, d) -> {
+            hang();
+            return Outcome.done();
+        }, ListenerTest.fast().handlerTimeout(Duration.ofMillis(200))
+                .retry(RetryPolicy.of(2, Backoff.fixed(Duration.ofMillis(1)))));
+        queue.send("order-1");
+        queue.send("order-2"); // a group of its own: the runner left by the first gets on with it
+
+        assertThat(Await.until(LIMIT, () -> queue.deadLetterQueue().size() == 2)).as(listener.stats().line()).isTrue();
+        assertThat(queue.deadLetterQueue().messages()).allSatisfy(m -> assertThat(m.attributes().get(DeadLetterAttributes.REASON))
+                .contains("past its timeout of 200ms (interrupted)").contains("the call was interrupted"));
+        assertThat(queue.size()).isZero();
+    }
+
+    @Test
+    void aCallThatIgnoresTheInterrupt_isAWedge_untilItReturns() {
+        var release = new AtomicBoolean();
+        var interrupts = new AtomicInteger();
+        start((e, d) -> {
+            while (!release.get()) {
+                try {
+                    TimeUnit.MILLISECONDS.sleep(20);
+                } catch (InterruptedException ex) {
+                    interrupts.incrementAndGet(); // swallowed, as careless code does
+                }
+            }
+            return Outcome.done();
+        }, ListenerTest.fast().handlerTimeout(Duration.ofMillis(200)));
+        queue.send("order-1");
+
+        // interrupted at 0.2 s, given as long again (at least a second) to return
+        assertThat(Await.until(LIMIT, () -> !listener.wedges().isEmpty())).isTrue();
+        assertThat(listener.wedges()).singleElement().asString().contains("interrupted at its timeout of 200ms")
+                .contains("not returned");
+        assertThat(listener.health().ready()).isFalse();
+        assertThat(interrupts).as("interrupted once, not every round").hasValue(1);
+
+        release.set(true);
+        assertThat(Await.until(LIMIT, () -> listener.stats().acked() == 1)).as(listener.stats().line()).isTrue();
+        assertThat(listener.wedges()).isEmpty();
+    }
+
+    @Test
+    void callsWithinTheirTimeout_areNeverInterrupted() {
+        var interrupted = new AtomicInteger();
+        var handled = new AtomicInteger();
+        start((e, d) -> {
+            if (Thread.currentThread().isInterrupted()) {
+                interrupted.incrementAndGet();
+            }
+            handled.incrementAndGet();
+            return Outcome.done();
+        }, ListenerTest.fast().handlerTimeout(Duration.ofMillis(50)));
+        for (int i = 0; i < 500; i++) {
+            queue.send("order-" + i);
+        }
+
+        assertThat(Await.until(LIMIT, () -> listener.stats().acked() == 500)).as(listener.stats().line()).isTrue();
+        assertThat(handled).hasValue(500);
+        assertThat(interrupted).hasValue(0);
+    }
+
+    @Test
+    void theTimeout_isCheckedLikeTheOtherDurations() {
+        assertThatThrownBy(() -> ListenerConfig.builder().handlerTimeout(Duration.ofMillis(-1)).build())
+                .hasMessageContaining("handlerTimeout must be >= 0");
+        assertThatThrownBy(() -> ListenerConfig.builder().handlerTimeout(ChronoUnit.FOREVER.getDuration()).build())
+                .hasMessageContaining("handlerTimeout must be at most");
+        assertThat(ListenerConfig.defaults().handlerTimeout()).isZero();
+        assertThat(ListenerConfig.defaults().toBuilder().handlerTimeout(Duration.ofMinutes(1)).build().toBuilder().build()
+                .handlerTimeout()).isEqualTo(Duration.ofMinutes(1));
+    }
+}
