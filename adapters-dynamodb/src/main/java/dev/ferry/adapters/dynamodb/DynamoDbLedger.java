@@ -129,9 +129,54 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
                 "#done", n.completedAt(), "#ttl", n.ttl());
     }
 
+    /**
+     * The layout of the table's items (what their keys and attributes mean), stamped in an item of its own;
+     * a later Ferry that changes it stamps a higher one. A table without a stamp (new, or written before
+     * stamps) is stamped with this one's.
+     */
+    static final long LAYOUT = 1;
+    /** The stamp's item: no key Ferry writes for an event, a mark or a parked group has this form. */
+    static final String LAYOUT_KEY = "ferry:layout";
+    static final String LAYOUT_ATTRIBUTE = "layout";
+    private volatile boolean layoutKnown;
+
+    /**
+     * Before the first claim: a table of a later layout is refused — read by this version (after a
+     * rollback) its items would be taken for what they are not, completions unseen and duplicates handled
+     * again. Refused as a ledger that is down: every message waits in hand or on the queue, none is lost,
+     * and readiness says why.
+     */
+    private void checkLayout() {
+        if (layoutKnown) {
+            return;
+        }
+        try {
+            var stamp = read(LAYOUT_KEY);
+            if (stamp == null || stamp.isEmpty()) {
+                try {
+                    client.putItem(b -> b.tableName(table)
+                            .item(Map.of(n.key(), s(LAYOUT_KEY), LAYOUT_ATTRIBUTE, num(LAYOUT)))
+                            .conditionExpression("attribute_not_exists(#k)").expressionAttributeNames(Map.of("#k", n.key())));
+                } catch (ConditionalCheckFailedException stampedMeanwhile) { // another instance did: read it
+                    stamp = read(LAYOUT_KEY);
+                }
+            }
+            var stamped = stamp == null || !stamp.containsKey(LAYOUT_ATTRIBUTE) ? null : stamp.get(LAYOUT_ATTRIBUTE).n();
+            if (stamped != null && Long.parseLong(stamped) > LAYOUT) {
+                throw new FerryException("DynamoDB ledger '" + table + "' has layout " + stamped + ", written by a later "
+                        + "Ferry; this one reads layout " + LAYOUT + " — run that later version, or give this one a table of "
+                        + "its own (what the table holds, completions and parked groups, is then not known to it)", true);
+            }
+        } catch (RuntimeException e) {
+            throw e instanceof FerryException f ? f : failure("the layout check", LAYOUT_KEY, e);
+        }
+        layoutKnown = true;
+    }
+
     @Override
     public Claim claim(String key, Duration lease) {
         Objects.requireNonNull(key, "key");
+        checkLayout();
         long now = clock.millis();
         long leaseUntil = Durations.plusMillis(now, lease);
         try {
@@ -174,6 +219,7 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
     /** The batch's claims sent at once: one round trip of latency, one request per key. */
     @Override
     public List<Claim> claimAll(List<String> keys, Duration lease) {
+        checkLayout();
         if (keys.size() < 2) {
             return IdempotencyLedger.super.claimAll(keys, lease);
         }
@@ -336,6 +382,7 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
 
     @Override
     public boolean replaceParkedGroup(ParkedGroup expected, ParkedGroup next) {
+        checkLayout();
         return parkedGroups.replace(expected, next);
     }
 

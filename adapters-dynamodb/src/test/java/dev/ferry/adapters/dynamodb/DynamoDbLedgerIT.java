@@ -14,6 +14,8 @@ import dev.ferry.domain.testing.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -267,6 +269,32 @@ class DynamoDbLedgerIT {
         assertThat(DynamoDbLedgerTables.run(new String[] {"create-table", "--tabel", "x"}, new java.io.PrintStream(out),
                 new java.io.PrintStream(err))).isEqualTo(2);
         assertThat(err.toString()).contains("--table is required");
+    }
+
+    @Test
+    void theFirstClaim_stampsTheTablesLayout_andATableOfALaterLayoutIsRefusedAsALedgerThatIsDown() {
+        var names = DynamoDbLedger.Names.defaults();
+        String table = newTable(names);
+        var ledger = DynamoDbLedger.of(client, table);
+        assertThat(ledger.claim("e:1:s:k-1", Duration.ofSeconds(30))).isInstanceOf(Claim.Acquired.class);
+        var stamp = client.getItem(b -> b.tableName(table).key(Map.of("pk", AttributeValue.fromS(DynamoDbLedger.LAYOUT_KEY)))
+                .consistentRead(true)).item();
+        assertThat(stamp.get(DynamoDbLedger.LAYOUT_ATTRIBUTE).n()).isEqualTo(String.valueOf(DynamoDbLedger.LAYOUT));
+        assertThat(stamp).as("the stamp never expires").doesNotContainKey(names.ttl());
+
+        // a later Ferry stamps a later layout; this version, rolled back to, must not read its items as its own
+        client.putItem(b -> b.tableName(table).item(Map.of("pk", AttributeValue.fromS(DynamoDbLedger.LAYOUT_KEY),
+                DynamoDbLedger.LAYOUT_ATTRIBUTE, AttributeValue.fromN("2"))));
+        var rolledBack = DynamoDbLedger.of(client, table);
+        assertThatThrownBy(() -> rolledBack.claim("e:1:s:k-2", Duration.ofSeconds(30))).isInstanceOf(FerryException.class)
+                .hasMessageContaining("has layout 2, written by a later Ferry").hasMessageContaining("reads layout 1")
+                .satisfies(e -> assertThat(((FerryException) e).retryable()).as("held as a ledger down, never dead-lettered")
+                        .isTrue());
+        assertThatThrownBy(() -> rolledBack.claimAll(List.of("e:1:s:k-2", "e:1:s:k-3"), Duration.ofSeconds(30)))
+                .isInstanceOf(FerryException.class).hasMessageContaining("has layout 2");
+        assertThat(client.getItem(b -> b.tableName(table).key(Map.of("pk", AttributeValue.fromS("e:1:s:k-2")))
+                .consistentRead(true)).item()).as("nothing claimed").isNullOrEmpty();
+        assertThat(ledger.claim("e:1:s:k-4", Duration.ofSeconds(30))).as("checked once per ledger").isInstanceOf(Claim.Acquired.class);
     }
 
     @Test

@@ -132,8 +132,35 @@ final class LedgerFile {
         } catch (java.io.IOException e) {
             throw new FerryException("cannot create the ledger directory for " + file + ": " + e.getMessage(), e, false);
         }
-        return new Maps(store, store.openMap("ledger"), store.openMap("expiries"), store.openMap("meta"),
+        MVMap<String, Long> meta = store.openMap("meta");
+        checkLayout(file, store, meta);
+        return new Maps(store, store.openMap("ledger"), store.openMap("expiries"), meta,
                 store.openMap("parked"), new MvStoreJournal(store.openMap("journals"), store.openMap("journalExpiries")));
+    }
+
+    /**
+     * The layout of the file's maps (what their keys and values mean), stamped in {@code meta}; a later
+     * Ferry that changes it stamps a higher one. A file without a stamp (new, or written before stamps) is
+     * stamped with this one's.
+     */
+    static final long LAYOUT = 1;
+    private static final String LAYOUT_KEY = "layout";
+
+    /**
+     * Refuses a file of a later layout: read by this version — after a rollback — its entries would be
+     * taken for what they are not (completions not seen, duplicates handled again, parked groups lost).
+     */
+    private static void checkLayout(Path file, MVStore store, MVMap<String, Long> meta) {
+        Long stamped = meta.get(LAYOUT_KEY);
+        if (stamped == null) {
+            meta.put(LAYOUT_KEY, LAYOUT);
+            store.commit();
+        } else if (stamped > LAYOUT) {
+            store.closeImmediately();
+            throw new FerryException("the ledger file " + file + " has layout " + stamped + ", written by a later Ferry; this "
+                    + "one reads layout " + LAYOUT + " — run that later version, or give this one a file of its own (what the "
+                    + "file holds, completions and parked groups, is then not known to it)", false);
+        }
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.ferry.adapters.mvstore;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.domain.model.FerryException;
 import java.nio.file.Path;
@@ -46,5 +47,25 @@ class LedgerFileTest {
         assertThat(thrown.get()).isInstanceOf(FerryException.class).hasMessageContaining("is closed");
         var again = new LedgerFile(file, m -> { }); // opened behind the close, the file stayed locked by a store no one closes
         again.close();
+    }
+
+    @Test
+    void aNewFile_isStampedWithItsLayout_andAFileOfALaterLayoutIsRefused_withoutTouchingIt() {
+        var file = dir.resolve("ledger.mv.db");
+        new LedgerFile(file, m -> { }).close();
+        try (var store = new org.h2.mvstore.MVStore.Builder().fileName(file.toString()).open()) {
+            org.h2.mvstore.MVMap<String, Long> meta = store.openMap("meta");
+            assertThat(meta.get("layout")).isEqualTo(LedgerFile.LAYOUT);
+            meta.put("layout", LedgerFile.LAYOUT + 1); // a later Ferry's file, met after a rollback
+            store.<String, String>openMap("ledger").put("e:6:orders:k-1", "whatever a later layout writes");
+        }
+
+        assertThatThrownBy(() -> new LedgerFile(file, m -> { })).isInstanceOf(FerryException.class)
+                .hasMessageContaining("has layout 2, written by a later Ferry").hasMessageContaining("reads layout 1")
+                .satisfies(e -> assertThat(((FerryException) e).retryable()).isFalse());
+        try (var store = new org.h2.mvstore.MVStore.Builder().fileName(file.toString()).open()) { // closed, and kept as it was
+            assertThat(store.<String, Long>openMap("meta").get("layout")).isEqualTo(LedgerFile.LAYOUT + 1);
+            assertThat(store.<String, String>openMap("ledger").get("e:6:orders:k-1")).isEqualTo("whatever a later layout writes");
+        }
     }
 }
