@@ -93,7 +93,8 @@ final class Batches {
                 entries.add(DeleteMessageBatchRequestEntry.builder().id(Integer.toString(i))
                         .receiptHandle(handle.apply(chunk.get(i))).build());
             }
-            var answer = client.deleteMessageBatch(b -> b.queueUrl(queueUrl).entries(entries));
+            var answer = client.deleteMessageBatch(b -> b.queueUrl(queueUrl).entries(entries)
+                    .overrideConfiguration(SqsTimeouts.CALLS));
             return SendAnswers.unnamed(entries.size(), answer.failed(),
                     answer.successful().stream().map(software.amazon.awssdk.services.sqs.model.DeleteMessageBatchResultEntry::id).toList());
         });
@@ -110,7 +111,8 @@ final class Batches {
                 entries.add(ChangeMessageVisibilityBatchRequestEntry.builder().id(Integer.toString(i))
                         .receiptHandle(handle.apply(item)).visibilityTimeout(seconds.applyAsInt(item)).build());
             }
-            var answer = client.changeMessageVisibilityBatch(b -> b.queueUrl(queueUrl).entries(entries));
+            var answer = client.changeMessageVisibilityBatch(b -> b.queueUrl(queueUrl).entries(entries)
+                    .overrideConfiguration(SqsTimeouts.EXTENSIONS));
             return SendAnswers.unnamed(entries.size(), answer.failed(), answer.successful().stream()
                     .map(software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchResultEntry::id).toList());
         });

@@ -98,7 +98,7 @@ final class DeadLetterCopies {
             for (int i = 0; i < chunk.size(); i++) {
                 entries.add(entry(i, chunk.get(i)));
             }
-            var unconfirmed = SendAnswers.unconfirmed(entries, client.sendMessageBatch(b -> b.queueUrl(deadLetterQueueUrl)
+            var unconfirmed = SendAnswers.unconfirmed(entries, client.sendMessageBatch(b -> b.queueUrl(deadLetterQueueUrl).overrideConfiguration(SqsTimeouts.CALLS)
                     .entries(entries)));
             if (fifo) {
                 for (var e : unconfirmed) {

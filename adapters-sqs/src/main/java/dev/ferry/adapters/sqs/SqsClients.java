@@ -84,6 +84,8 @@ public final class SqsClients {
                 .region(Region.of(region))
                 .httpClientBuilder(http)
                 .checksumValidationEnabled(false)
+                // every call bounded (each of Ferry's calls is bounded by its kind too: a long poll for longer)
+                .overrideConfiguration(c -> c.apiCallAttemptTimeout(SqsTimeouts.ATTEMPT).apiCallTimeout(SqsTimeouts.CALL))
                 .credentialsProvider(credentials != null ? credentials : DefaultCredentialsProvider.builder().build());
         if (endpoint != null) {
             builder.endpointOverride(endpoint);

@@ -225,7 +225,8 @@ public final class SqsSink implements Sink {
             for (int i = 0; i < chunk.size(); i++) {
                 entries.add(chunk.get(i).entry().id(Integer.toString(i)).build());
             }
-            return SendAnswers.unconfirmed(entries, client.sendMessageBatch(b -> b.queueUrl(queueUrl).entries(entries)));
+            return SendAnswers.unconfirmed(entries, client.sendMessageBatch(b -> b.queueUrl(queueUrl).entries(entries)
+                    .overrideConfiguration(SqsTimeouts.CALLS)));
         });
         for (var p : batch) {
             var error = errors.get(p);

@@ -166,10 +166,12 @@ public final class SqsSource implements Source, Acknowledger {
         if (Thread.currentThread().isInterrupted()) {
             return List.of();
         }
+        int wait = waitSeconds(request.maxWait(), maxWaitSeconds);
         var receive = ReceiveMessageRequest.builder()
                 .queueUrl(queueUrl)
                 .maxNumberOfMessages(Math.min(Batches.MAX_ENTRIES, request.maxMessages()))
-                .waitTimeSeconds(waitSeconds(request.maxWait(), maxWaitSeconds))
+                .waitTimeSeconds(wait)
+                .overrideConfiguration(SqsTimeouts.receive(wait))
                 .visibilityTimeout(visibilitySeconds(request.lease()))
                 .messageSystemAttributeNames(SYSTEM_ATTRIBUTES)
                 .messageAttributeNames("All");

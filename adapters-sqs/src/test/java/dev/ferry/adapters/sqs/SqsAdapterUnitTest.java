@@ -30,6 +30,25 @@ class SqsAdapterUnitTest {
     }
 
     @Test
+    void aLeaseExtensionOverAConnectionThatWentSilent_endsInTimeForAnotherTry_notAfterTheSocketTimeout() throws Exception {
+        // a middlebox that dropped a pooled connection, a proxy that accepts and never answers: each SDK attempt waited
+        // the socket's 40 s, three of them, while every lease in hand ran out (15 s left when extensions go out)
+        try (var silent = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+             var client = SqsClients.builder().endpoint(java.net.URI.create("http://127.0.0.1:" + silent.getLocalPort()))
+                     .staticCredentials("x", "x").build()) {
+            long start = System.nanoTime();
+            var errors = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(35),
+                    () -> Batches.changeVisibility(client, "http://127.0.0.1:" + silent.getLocalPort() + "/q", List.of("r"),
+                            r -> r, r -> 30, 0, null));
+            var took = Duration.ofNanos(System.nanoTime() - start);
+            assertThat(errors).containsKey("r");
+            assertThat(errors.get("r").retryable()).as(errors.toString()).isTrue();
+            assertThat(took).as("bounded by the extension's call timeout").isLessThanOrEqualTo(
+                    SqsTimeouts.EXTENSION_CALL.plusSeconds(5));
+        }
+    }
+
+    @Test
     void anErrorThrownLocally_isNotTakenForAnOutageOfSqs() {
         // a java.lang.InternalError from an interceptor was named "InternalError", SQS's own: waited out as an outage
         var errors = Batches.run(List.of("a"), x -> 0, Integer.MAX_VALUE, 0, chunk -> {

@@ -1,0 +1,37 @@
+package dev.ferry.adapters.sqs;
+
+import java.time.Duration;
+import java.util.function.Consumer;
+import software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration;
+
+/**
+ * How long an SQS call may take, on every call Ferry makes — also on a client built elsewhere and
+ * given to a source or sink. Without a bound, a connection that went silent (a middlebox that
+ * dropped it, a proxy that accepts and never answers) held a call for the socket timeout on each of
+ * the SDK's attempts: minutes of no lease extended, every message in hand handed out again.
+ */
+final class SqsTimeouts {
+
+    /** One attempt of a call that does not wait (a delete, a send, a lookup); the SDK tries again on a new connection. */
+    static final Duration ATTEMPT = Duration.ofSeconds(10);
+    /** One call, its attempts together. */
+    static final Duration CALL = Duration.ofSeconds(30);
+    /** One attempt of a lease extension: a silent connection must leave room for a second within the 15 s a lease has left. */
+    static final Duration EXTENSION_ATTEMPT = Duration.ofSeconds(5);
+    static final Duration EXTENSION_CALL = Duration.ofSeconds(15);
+
+    private SqsTimeouts() {
+    }
+
+    /** For calls that answer at once. */
+    static final Consumer<AwsRequestOverrideConfiguration.Builder> CALLS = o -> o.apiCallAttemptTimeout(ATTEMPT).apiCallTimeout(CALL);
+    /** For lease extensions. */
+    static final Consumer<AwsRequestOverrideConfiguration.Builder> EXTENSIONS =
+            o -> o.apiCallAttemptTimeout(EXTENSION_ATTEMPT).apiCallTimeout(EXTENSION_CALL);
+
+    /** For a long poll of {@code waitSeconds}: the wait and 10 s more per attempt, two attempts' worth in all. */
+    static Consumer<AwsRequestOverrideConfiguration.Builder> receive(int waitSeconds) {
+        var attempt = ATTEMPT.plusSeconds(waitSeconds);
+        return o -> o.apiCallAttemptTimeout(attempt).apiCallTimeout(attempt.multipliedBy(2));
+    }
+}
