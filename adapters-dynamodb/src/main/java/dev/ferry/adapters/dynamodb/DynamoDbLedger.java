@@ -154,9 +154,11 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
             var stamp = read(LAYOUT_KEY);
             if (stamp == null || stamp.isEmpty()) {
                 try {
-                    client.putItem(b -> b.tableName(table)
-                            .item(Map.of(n.key(), s(LAYOUT_KEY), LAYOUT_ATTRIBUTE, num(LAYOUT)))
-                            .conditionExpression("attribute_not_exists(#k)").expressionAttributeNames(Map.of("#k", n.key())));
+                    // UpdateItem, not PutItem: the permissions a ledger needs stay GetItem and UpdateItem
+                    client.updateItem(b -> b.tableName(table).key(key(LAYOUT_KEY)).updateExpression("SET #layout = :layout")
+                            .conditionExpression("attribute_not_exists(#k)")
+                            .expressionAttributeNames(Map.of("#k", n.key(), "#layout", LAYOUT_ATTRIBUTE))
+                            .expressionAttributeValues(Map.of(":layout", num(LAYOUT))));
                 } catch (ConditionalCheckFailedException stampedMeanwhile) { // another instance did: read it
                     stamp = read(LAYOUT_KEY);
                 }
