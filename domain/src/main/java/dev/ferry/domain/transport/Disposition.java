@@ -24,11 +24,26 @@ public sealed interface Disposition {
     record Release() implements Disposition {
     }
 
-    /** Move it to the dead-letter destination with {@code reason}; only then remove it. */
+    /**
+     * Move it to the dead-letter destination with {@code reason}; only then remove it. A reason longer
+     * than {@link #MAX_REASON} characters is cut there, saying how much was cut: a handler that rejects
+     * with its payload or every violation it found (megabytes) is carried in memory while its copy waits,
+     * in an HTTP ingest answer for each event of a batch and in every adapter's dead letter.
+     */
     record DeadLetter(String reason) implements Disposition {
+        /** The longest reason kept, in characters. */
+        public static final int MAX_REASON = 8_192;
+
         public DeadLetter {
             if (reason == null || reason.isBlank()) {
                 throw new IllegalArgumentException("DeadLetter needs a reason");
+            }
+            if (reason.length() > MAX_REASON) {
+                int end = MAX_REASON - 64; // room for what says how much was cut
+                if (Character.isHighSurrogate(reason.charAt(end - 1))) {
+                    end--; // never half a character
+                }
+                reason = reason.substring(0, end) + "… (" + (reason.length() - end) + " more characters)";
             }
         }
     }
