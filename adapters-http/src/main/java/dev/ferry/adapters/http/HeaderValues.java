@@ -52,6 +52,28 @@ final class HeaderValues {
      * were one Idempotency-Key, and a deduplicating endpoint dropped all but the first): it goes as
      * {@code u:} and the SHA-256 of its UTF-16 code units instead, one value per key.
      */
+    /** The longest {@code Idempotency-Key} sent as it is: what Ferry's own ingest (and many servers) take. */
+    static final int MAX_KEY_CHARS = 1024;
+
+    /**
+     * {@code header}, the key as it would go (encoded or not), or — when longer than {@link #MAX_KEY_CHARS} —
+     * {@code sha256:} and the hex SHA-256 of the key's UTF-8 form: a long id, or an S3 key of a hundred CJK
+     * characters (nine characters each, encoded), was refused with a 400 by every receiver that bounds its
+     * headers, and dead-lettered for it. One value per key, as before.
+     */
+    static String boundedKey(String key, String header) {
+        if (header.length() <= MAX_KEY_CHARS) {
+            return header;
+        }
+        try {
+            var digest = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest((LedgerKeys.wellFormed(key) ? key : LedgerKeys.bounded(key)).getBytes(StandardCharsets.UTF_8));
+            return "sha256:" + java.util.HexFormat.of().formatHex(digest);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+
     static String percentEncode(String value) {
         byte[] bytes = (LedgerKeys.wellFormed(value) ? value : LedgerKeys.bounded(value)).getBytes(StandardCharsets.UTF_8);
         var sb = new StringBuilder(bytes.length + 16);

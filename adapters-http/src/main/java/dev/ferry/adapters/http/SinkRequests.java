@@ -54,11 +54,11 @@ final class SinkRequests {
         // #16: the JDK refuses a header value beyond Latin-1 or with control characters (a URL-decoded S3
         // key such as 文件.pdf), which no retry cures; such a key or type goes percent-encoded, and says so.
         if (HeaderValues.needsEncoding(event.key()) || HeaderValues.needsEncoding(event.type())) {
-            request.header("Idempotency-Key", HeaderValues.percentEncode(event.key()))
+            request.header("Idempotency-Key", HeaderValues.boundedKey(event.key(), HeaderValues.percentEncode(event.key())))
                     .header("X-Ferry-Event-Type", HeaderValues.percentEncode(event.type()))
                     .header(HeaderValues.ENCODING_HEADER, HeaderValues.PERCENT);
         } else {
-            request.header("Idempotency-Key", event.key())
+            request.header("Idempotency-Key", HeaderValues.boundedKey(event.key(), event.key()))
                     .header("X-Ferry-Event-Type", event.type());
         }
         headers.forEach(request::header);

@@ -315,6 +315,23 @@ class HttpSinkIT {
         assertThat(keys).doesNotHaveDuplicates().hasSize(3);
     }
 
+    @Test // a hundred CJK characters go as 900 encoded ones: over 1,024, Ferry's own ingest (and most servers) answered 400
+    void aKeyTooLongForAHeader_goesAsItsHash_oneValuePerKey() {
+        server.script("/long", Response.of(200));
+        var sink = sink(to("/long"));
+        String cjk = "photos/" + "文".repeat(120) + ".pdf";
+        String ascii = "id-" + "x".repeat(2_000);
+        for (var key : List.of(cjk, cjk, cjk + "2", ascii, "short-key")) {
+            assertThat(sink.publish(new Event(key, "t", null, null, new byte[] {'{', '}'}, Map.of()))).isEqualTo(Outcome.done());
+        }
+        var keys = server.received.stream().map(r -> r.header("Idempotency-Key")).toList();
+        assertThat(keys).allSatisfy(k -> assertThat(k.length()).isLessThanOrEqualTo(1_024));
+        assertThat(keys.get(0)).startsWith("sha256:").hasSize(7 + 64).isEqualTo(keys.get(1));
+        assertThat(keys.get(2)).startsWith("sha256:").isNotEqualTo(keys.get(0));
+        assertThat(keys.get(3)).startsWith("sha256:").isNotEqualTo(keys.get(0));
+        assertThat(keys.get(4)).isEqualTo("short-key");
+    }
+
     @Test // an event choosing the host would choose who gets the payload and the bearer token
     void aPlaceholderBeforeThePath_isRefused() {
         assertThatThrownBy(() -> HttpSink.builder("https://{attr.tenant}/hook")).hasMessageContaining("before the path");
