@@ -43,6 +43,10 @@ final class ConfigParts {
 
     static Decoder decoder(FerryConfig.SourceSpec spec) {
         var limits = JsonLimits.defaults();
+        if (spec.plan() instanceof dev.ferry.adapters.http.HttpSourceConfig http && http.maxBodyBytes() > limits.maxBodyBytes()) {
+            // the body the source takes, the decoder reads: with its own 1 MiB it answered every larger one 422, malformed
+            limits = limits.withMaxBodyBytes(http.maxBodyBytes());
+        }
         if (spec.json() != null) {
             var p = spec.json();
             return Codecs.json(limits, p.id(), p.type(), p.group(), p.time(), p.defaultType());

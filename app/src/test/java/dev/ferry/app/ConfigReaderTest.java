@@ -173,6 +173,20 @@ class ConfigReaderTest {
         assertThat(errors).noneMatch(e -> e.contains("ledger.ttl:"));
     }
 
+    @Test // the source took bodies up to its max-body-bytes and the decoder refused every one over its own 1 MiB: 422
+    void anHttpSourcesMaxBodyBytes_isWhatItsDecoderReads() {
+        var yaml = "sources: {s: {http: {auth: none, max-body-bytes: 4194304}, format: raw}}\nsinks: {log: {type: log}}\n"
+                + "routes:\n  - to: [log]\n";
+        var config = ((ConfigReader.Result.Ok) ConfigReader.parse("f.yaml", yaml, k -> null, ADAPTERS)).config();
+        var decoder = ConfigParts.decoder(config.sources().get("s"));
+        var body = new byte[2 << 20];
+        java.util.Arrays.fill(body, (byte) 'x');
+        var decoded = decoder.decode(new dev.ferry.domain.model.Delivery("m-1", body, Map.of(), 1, java.time.Instant.now(), null,
+                null, "s", null));
+        assertThat(decoded).isInstanceOf(dev.ferry.domain.decode.Decoded.Events.class);
+        assertThat(((dev.ferry.domain.decode.Decoded.Events) decoded).events().getFirst().payload()).hasSize(2 << 20);
+    }
+
     @Test
     void handlerTimeout_isFifteenMinutesByDefault_zeroForNone_andReachesTheListener() {
         var tail = "sources: {s: {sqs: {queue: q}}}\nsinks: {log: {type: log}}\nroutes:\n  - to: [log]\n";
