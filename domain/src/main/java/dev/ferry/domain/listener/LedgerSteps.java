@@ -7,6 +7,7 @@ import dev.ferry.domain.transport.Disposition;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
@@ -28,6 +29,8 @@ final class LedgerSteps {
     private final Consumer<InFlight> giveBack;
     /** Completions owed (see {@link #owe}) and not yet recorded. */
     private final Set<InFlight.HeldClaim> owed = ConcurrentHashMap.newKeySet();
+    /** A transport-ordered group's delivery whose completion is being recorded off its worker, by group. */
+    private final Map<String, InFlight> recording = new ConcurrentHashMap<>();
 
     /** {@code giveBack} settles a delivery the completer cannot take any more (shutdown). */
     LedgerSteps(Processor.Shared shared, Consumer<InFlight> giveBack) {
@@ -53,8 +56,45 @@ final class LedgerSteps {
         return null;
     }
 
+    /**
+     * Waits, before a delivery of a transport-ordered group (an SQS FIFO group, a Kafka key) runs, until
+     * the completion of the group's delivery before it is recorded. Going on beside it, a later delivery
+     * was completed and acknowledged (Kafka: completed) first; killed then, the process left the earlier
+     * one unrecorded and on the transport, and it ran again after the later one — a sink that keeps the
+     * last value kept the older. Unordered deliveries go on: no transport keeps their order across a
+     * crash. Bounded by the hold limit (then it goes on, and says so), and by a stop.
+     */
+    void awaitEarlierCompletion(InFlight item) {
+        if (s.completer() == null || item.delivery.groupKey() == null) {
+            return;
+        }
+        var earlier = recording.get(item.orderingKey);
+        if (earlier == null || earlier == item) {
+            return;
+        }
+        long deadline = System.nanoTime() + dev.ferry.domain.model.Durations.nanos(s.policies().holdLimit());
+        long pause = 20_000;
+        while (!recorded(earlier) && s.running().getAsBoolean() && !Thread.currentThread().isInterrupted()) {
+            if (System.nanoTime() - deadline > 0) {
+                LOG.log(Level.WARNING, "message " + item.delivery.id() + " of '" + s.name() + "' goes on before the completion "
+                        + "of message " + earlier.delivery.id() + " of its group is recorded (the ledger has not answered "
+                        + "for the hold limit): should this process die now, that message runs again after it");
+                return;
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(this, pause);
+            pause = Math.min(pause * 2, TimeUnit.MILLISECONDS.toNanos(20));
+        }
+    }
+
+    private static boolean recorded(InFlight item) {
+        return item.toComplete == null || item.settled.get();
+    }
+
     /** Records the delivery's last completion on the completer, then acknowledges it: see {@link #finishCompletion}. */
     void completeLater(InFlight item) {
+        if (item.delivery.groupKey() != null && item.orderingKey != null) {
+            recording.put(item.orderingKey, item);
+        }
         try {
             s.completer().execute(() -> finishCompletion(item));
         } catch (RejectedExecutionException stopping) {
@@ -90,6 +130,9 @@ final class LedgerSteps {
                     s.settler().settle(item, Disposition.ACK);
                 }
                 item.toComplete = null; // after the settle: a shutdown in between must not see it finished
+                if (item.orderingKey != null) {
+                    recording.remove(item.orderingKey, item);
+                }
                 return;
             }
             item.held = true;

@@ -107,6 +107,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             // the transport handed this message out again: a newer copy runs, this one is stale
             return dropStale(item);
         }
+        ledger.awaitEarlierCompletion(item);
         ParkingSteps.Lookup lookup;
         try {
             lookup = parking.lookUp(item);
