@@ -97,6 +97,8 @@ public final class FerryMetrics implements MeterBinder, ListenerObserver {
         counter(registry, "ferry.events.fenced", "completions refused because the claim had expired", ListenerStats::fenced);
         counter(registry, "ferry.events.held", "times a message waited in hand to be tried again", ListenerStats::held);
         counter(registry, "ferry.ledger.failures", "ledger calls that failed (messages waited in hand)", ListenerStats::ledgerFailures);
+        counter(registry, "ferry.ledger.claims.lost", "claims the ledger would not extend (their lease had run out)",
+                ListenerStats::claimsLost);
         counter(registry, "ferry.leases.extended", "lease (visibility) extensions", ListenerStats::leaseExtensions);
         counter(registry, "ferry.settle.failures", "settlements the transport refused (e.g. a stale receipt)",
                 ListenerStats::settleFailures);

@@ -25,6 +25,7 @@ final class Counters {
     final LongAdder ledgerFailures = new LongAdder();
     final LongAdder held = new LongAdder();
     final LongAdder staleDropped = new LongAdder();
+    final LongAdder claimsLost = new LongAdder();
     volatile Instant lastReceive;
 
     void count(Disposition disposition) {
@@ -40,6 +41,6 @@ final class Counters {
         return new ListenerStats(received.sum(), acked.sum(), redelivered.sum(), released.sum(), deadLettered.sum(),
                 handedOver.sum(), duplicates.sum(), throttled.sum(), failures.sum(), decodeFailures.sum(), fenced.sum(),
                 inFlight, leaseExtensions.sum(), settleFailures.sum(), polls.sum(), lastReceive,
-                ledgerFailures.sum(), held.sum(), staleDropped.sum());
+                ledgerFailures.sum(), held.sum(), staleDropped.sum(), claimsLost.sum());
     }
 }

@@ -207,13 +207,15 @@ final class LeaseKeeper {
      */
     private void extend(List<InFlight.HeldClaim> claims, Duration lease) {
         for (var claim : claims) {
-            if (!extending.add(claim)) {
-                continue;
+            if (lost.contains(claim) || !extending.add(claim)) {
+                continue; // a claim lost stays lost: asking again each round changes nothing
             }
             try {
                 Thread.ofVirtual().name("ferry-" + name + "-claim-lease").start(() -> {
                     try {
-                        ledger.extend(claim.key(), claim.token(), lease);
+                        if (!ledger.extend(claim.key(), claim.token(), lease)) {
+                            lostClaim(claim);
+                        }
                     } catch (Throwable e) {
                         LOG.log(Level.WARNING, "ledger lease extension of {0} failed: {1}", claim.key(), String.valueOf(e));
                     } finally {
@@ -264,6 +266,28 @@ final class LeaseKeeper {
             }
         } while (untold.get() > 0 && telling.compareAndSet(false, true)); // added after the last look: told here
     }
+
+    /**
+     * A claim the ledger would not extend: its lease ran out before (extensions failing or throttled
+     * for longer than it had left) and another worker may hold it now — a duplicate of the event
+     * may run beside this one. Its completion will be refused (fenced) and recorded anew if the key is
+     * free then; until then nothing else can be done, but it is said, once, where it was silent.
+     */
+    private void lostClaim(InFlight.HeldClaim claim) {
+        if (lost.size() >= MAX_LOST) {
+            lost.clear(); // remembered to be asked no more and said once: forgetting the oldest costs a line each
+        }
+        if (lost.add(claim)) {
+            counters.claimsLost.increment();
+            LOG.log(Level.WARNING, "the ledger claim on {0} of ''{1}'' was lost: its lease ran out before it was extended, "
+                    + "and another worker may hold it now (a copy of the event may run beside this one); its completion "
+                    + "will be fenced", claim.key(), name);
+        }
+    }
+
+    private static final int MAX_LOST = 10_000;
+    /** Claims the ledger refused to extend. */
+    private final Set<InFlight.HeldClaim> lost = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** Claims whose extension is under way. */
     private final Set<InFlight.HeldClaim> extending = java.util.concurrent.ConcurrentHashMap.newKeySet();

@@ -26,6 +26,8 @@ import java.util.Optional;
  * @param held              times a delivery was kept in hand to be tried again (retry, throttle, ledger down)
  * @param staleDropped      copies whose lease ran out while they waited behind their group, dropped unhandled
  *                          (a newer copy of the same message is on its way)
+ * @param claimsLost        ledger claims the ledger would not extend (their lease had run out: another worker
+ *                          may hold the key, and a copy of the event run beside this one)
  */
 public record ListenerStats(
         long received,
@@ -46,14 +48,25 @@ public record ListenerStats(
         Instant lastReceive,
         long ledgerFailures,
         long held,
-        long staleDropped) {
+        long staleDropped,
+        long claimsLost) {
+
+    /** The counters of earlier versions, {@code claimsLost} zero. */
+    public ListenerStats(long received, long acked, long redelivered, long released, long deadLettered, long handedOver,
+                         long duplicatesDropped, long throttled, long failures, long decodeFailures, long fenced,
+                         long inFlight, long leaseExtensions, long settleFailures, long polls, Instant lastReceive,
+                         long ledgerFailures, long held, long staleDropped) {
+        this(received, acked, redelivered, released, deadLettered, handedOver, duplicatesDropped, throttled, failures,
+                decodeFailures, fenced, inFlight, leaseExtensions, settleFailures, polls, lastReceive, ledgerFailures, held,
+                staleDropped, 0);
+    }
 
     /** The counters of earlier versions, the newer ones zero. */
     public ListenerStats(long received, long acked, long redelivered, long released, long deadLettered, long handedOver,
                          long duplicatesDropped, long throttled, long failures, long decodeFailures, long fenced,
                          long inFlight, long leaseExtensions, long settleFailures, long polls, Instant lastReceive) {
         this(received, acked, redelivered, released, deadLettered, handedOver, duplicatesDropped, throttled, failures,
-                decodeFailures, fenced, inFlight, leaseExtensions, settleFailures, polls, lastReceive, 0, 0, 0);
+                decodeFailures, fenced, inFlight, leaseExtensions, settleFailures, polls, lastReceive, 0, 0, 0, 0);
     }
 
     public Optional<Instant> lastReceiveTime() {
@@ -71,6 +84,6 @@ public record ListenerStats(
                 + " deadLettered=" + deadLettered + " duplicates=" + duplicatesDropped + " throttled=" + throttled
                 + " failures=" + failures + " inFlight=" + inFlight + " leaseExtensions=" + leaseExtensions
                 + " settleFailures=" + settleFailures + " ledgerFailures=" + ledgerFailures + " held=" + held
-                + " staleDropped=" + staleDropped;
+                + " staleDropped=" + staleDropped + (claimsLost == 0 ? "" : " claimsLost=" + claimsLost);
     }
 }

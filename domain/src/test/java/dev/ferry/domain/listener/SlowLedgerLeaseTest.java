@@ -60,6 +60,63 @@ class SlowLedgerLeaseTest {
         }
     }
 
+    @Test // the ledger's "no" was dropped unread: a claim lost mid-handler went unsaid, and asked again every round
+    void aClaimTheLedgerWillNotExtend_isCountedAndSaidOnce_andNotAskedAgain() {
+        var queue = InMemoryQueue.standard("lost-claim");
+        var asked = new AtomicInteger();
+        var ledger = new ForwardingLedger(InMemoryLedger.create()) {
+            @Override
+            public boolean extend(String key, long token, Duration lease) {
+                asked.incrementAndGet();
+                return false; // its lease ran out before: another worker may hold it
+            }
+        };
+        var logger = java.util.logging.Logger.getLogger(Listener.class.getName());
+        var level = logger.getLevel();
+        var lines = new java.util.concurrent.CopyOnWriteArrayList<String>();
+        var capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                lines.add(java.text.MessageFormat.format(String.valueOf(r.getMessage()),
+                        r.getParameters() == null ? new Object[0] : r.getParameters()));
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        logger.setLevel(java.util.logging.Level.WARNING); // the tests' logging keeps SEVERE only
+        logger.addHandler(capture);
+        Handler slow = (event, delivery) -> {
+            try {
+                Thread.sleep(3_000); // extended every ~0.5 s: five rounds or so
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return Outcome.done();
+        };
+        var listener = Listener.builder(queue, queue, new LineDecoder(), slow).ledger(ledger)
+                .config(ListenerTest.fast().lease(Duration.ofSeconds(1)).build()).build().start();
+        try {
+            queue.send("a");
+            assertThat(Await.until(Duration.ofSeconds(15), () -> listener.stats().acked() == 1)).as(listener.stats().line())
+                    .isTrue();
+            assertThat(listener.stats().claimsLost()).isEqualTo(1);
+            assertThat(asked).as("asked once: lost stays lost").hasValue(1);
+            assertThat(lines.stream().filter(l -> l.contains("was lost"))).singleElement().asString()
+                    .contains("of 'lost-claim'").contains("another worker may hold it");
+            assertThat(listener.stats().line()).contains("claimsLost=1");
+        } finally {
+            listener.stop();
+            logger.removeHandler(capture);
+            logger.setLevel(level);
+        }
+    }
+
     @Test
     void anObserverThatBlocksWhenToldOfExtensions_doesNotHoldBackTheLeaseKeeper() {
         // told on the lease keeper's own thread, a plugin's observer that blocked (a metrics push to a server
