@@ -80,6 +80,11 @@ final class RunContext implements AdapterContext, AutoCloseable {
     }
 
     @Override
+    public int pollersInRun() {
+        return config.listener().pollers() * config.sources().size();
+    }
+
+    @Override
     public boolean queuesEndWithRun() {
         return config.embeddedSqsPort() > 0;
     }

@@ -143,6 +143,15 @@ class ConfigReaderTest {
     }
 
     @Test
+    void aRunsPollers_areEverySourcesTogether() {
+        var config = ((ConfigReader.Result.Ok) parse("listener: {pollers: 3}\nsources: {a: {sqs: {queue: a}}, b: {sqs: {queue: b}}}\n"
+                + "sinks: {log: {type: log}}\nroutes:\n  - to: [log]\n")).config();
+        try (var context = new RunContext(config, false)) {
+            assertThat(context.pollersInRun()).isEqualTo(6);
+        }
+    }
+
+    @Test
     void region_isLeftToTheSdksChain_whenTheFileSetsNone() {
         var tail = "sources: {s: {sqs: {queue: q}}}\nsinks: {log: {type: log}}\nroutes:\n  - to: [log]\n";
         assertThat(((ConfigReader.Result.Ok) parse(tail)).config().aws().region()).isNull();

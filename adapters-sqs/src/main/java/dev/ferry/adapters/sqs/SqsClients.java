@@ -22,7 +22,9 @@ public final class SqsClients {
     private String region = "us-east-1";
     private URI endpoint;
     private AwsCredentialsProvider credentials;
-    private int maxConnections = 64;
+    /** Connections beside the pollers': up to 8 batch calls each for settling and lease extensions, sinks, DLQ copies. */
+    static final int DEFAULT_CONNECTIONS = 64;
+    private int maxConnections = DEFAULT_CONNECTIONS;
 
     private SqsClients() {
     }
@@ -33,12 +35,20 @@ public final class SqsClients {
 
     /** A client on the app's AWS settings: its region, its endpoint, local credentials for a local server. */
     public static SqsClient forContext(dev.ferry.domain.spi.AdapterContext context) {
-        var builder = builder().region(context.awsRegion());
+        // each poller holds a connection through its long poll: room for all of them, and the 64 beside them that
+        // settling, lease extensions and sinks take (with the pool full of polls, extensions waited for a connection
+        // until their leases ran out)
+        var builder = builder().region(context.awsRegion()).maxConnections(connectionsFor(context));
         context.awsEndpoint().ifPresent(builder::endpoint);
         if (context.localCredentials()) {
             builder.staticCredentials("local", "local");
         }
         return builder.build();
+    }
+
+    /** The pool of a run's client: every poller's connection, and {@link #DEFAULT_CONNECTIONS} beside them. */
+    static int connectionsFor(dev.ferry.domain.spi.AdapterContext context) {
+        return DEFAULT_CONNECTIONS + Math.max(0, Math.min(context.pollersInRun(), 100_000));
     }
 
     /**

@@ -48,6 +48,51 @@ class SqsAdapterUnitTest {
         }
     }
 
+    @Test // 40 sources at 2 pollers filled the 64 connections with long polls; extensions waited until leases ran out
+    void aRunsClient_hasAConnectionForEveryPoller_andRoomBesideThem() {
+        assertThat(SqsClients.connectionsFor(context(80))).isEqualTo(80 + SqsClients.DEFAULT_CONNECTIONS);
+        assertThat(SqsClients.connectionsFor(context(0))).as("not known: the default").isEqualTo(SqsClients.DEFAULT_CONNECTIONS);
+    }
+
+    private static dev.ferry.domain.spi.AdapterContext context(int pollers) {
+        return new dev.ferry.domain.spi.AdapterContext() {
+            @Override
+            public String awsRegion() {
+                return "us-east-1";
+            }
+
+            @Override
+            public java.util.Optional<java.net.URI> awsEndpoint() {
+                return java.util.Optional.empty();
+            }
+
+            @Override
+            public boolean localCredentials() {
+                return true;
+            }
+
+            @Override
+            public boolean provision() {
+                return false;
+            }
+
+            @Override
+            public int maxReceives() {
+                return 5;
+            }
+
+            @Override
+            public int pollersInRun() {
+                return pollers;
+            }
+
+            @Override
+            public <T> T shared(String key, Class<T> type, java.util.function.Supplier<T> create) {
+                return create.get();
+            }
+        };
+    }
+
     @Test
     void anErrorThrownLocally_isNotTakenForAnOutageOfSqs() {
         // a java.lang.InternalError from an interceptor was named "InternalError", SQS's own: waited out as an outage

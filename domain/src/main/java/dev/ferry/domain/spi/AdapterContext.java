@@ -46,6 +46,15 @@ public interface AdapterContext {
     int maxReceives();
 
     /**
+     * Pollers of every source in the run together (0 when not known): a client shared by them holds a
+     * connection per poll under way, and must keep room beside them for acknowledgements and lease
+     * extensions.
+     */
+    default int pollersInRun() {
+        return 0;
+    }
+
+    /**
      * One object per key for the whole run (e.g. one SQS client for every SQS source and sink),
      * created on first use; closed when the run stops if it is {@link AutoCloseable}.
      */
