@@ -124,6 +124,10 @@ final class LeaseKeeper {
         int extended = 0;
         for (var item : due) {
             if (notExtended.contains(item.delivery)) {
+                // its ledger claims are kept all the same: the transport may have handed the message to another
+                // worker (a lease ended, a Kafka partition revoked), and while this one's handler still runs, the
+                // claim is what keeps the copy from running beside it (the copy waits, then finds it done)
+                extendClaims(item, config.lease());
                 // refused: tried again next round while its lease lasts (a throttled round passes); once the
                 // lease is over the message is gone or someone else's, and an async handler's late settle fails
                 if (!now.isBefore(item.leaseUntil)) {
@@ -146,7 +150,7 @@ final class LeaseKeeper {
             item.excuseNanos = nanosAfter(nowNanos, config.lease());
             item.askAgainNanos = InFlight.NO_NANOS;
             extended++;
-            extendClaims(item);
+            extendClaims(item, remaining(item));
         }
         counters.leaseExtensions.add(extended);
         tell(extended);
@@ -186,7 +190,7 @@ final class LeaseKeeper {
 
     private static final long CENTURY_NANOS = Duration.ofDays(36_525).toNanos();
 
-    private void extendClaims(InFlight item) {
+    private void extendClaims(InFlight item, Duration lease) {
         if (ledger == null) {
             return;
         }
@@ -196,7 +200,9 @@ final class LeaseKeeper {
                 claims.add(held);
             }
         }
-        extend(claims, remaining(item));
+        if (!claims.isEmpty()) {
+            extend(claims, lease);
+        }
     }
 
     /**

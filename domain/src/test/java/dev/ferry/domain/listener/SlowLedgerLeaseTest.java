@@ -117,6 +117,52 @@ class SlowLedgerLeaseTest {
         }
     }
 
+    @Test // a Kafka partition revoked, an SQS receipt gone stale: the claim was let go with the lease, and the copy ran beside
+    void aLeaseTheTransportWillNotExtend_keepsItsLedgerClaim_soTheCopyWaitsAndFindsItDone() {
+        var queue = InMemoryQueue.standard("refused");
+        var refusing = new dev.ferry.domain.transport.Acknowledger() {
+            @Override
+            public java.util.List<dev.ferry.domain.transport.Settlement.Failure> settle(
+                    java.util.List<dev.ferry.domain.transport.Settlement> settlements) {
+                return queue.settle(settlements);
+            }
+
+            @Override
+            public java.util.List<dev.ferry.domain.model.Delivery> extendLeases(
+                    java.util.List<dev.ferry.domain.model.Delivery> deliveries, Duration lease) {
+                return deliveries; // every one refused: the message goes to whoever polls next, while this handler runs
+            }
+        };
+        var running = new AtomicInteger();
+        var runs = new AtomicInteger();
+        var overlapped = new java.util.concurrent.atomic.AtomicBoolean();
+        Handler slow = (event, delivery) -> {
+            runs.incrementAndGet();
+            if (running.incrementAndGet() > 1) {
+                overlapped.set(true);
+            }
+            try {
+                Thread.sleep(3_000); // three leases
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                running.decrementAndGet();
+            }
+            return Outcome.done();
+        };
+        var listener = Listener.builder(queue, refusing, new LineDecoder(), slow).ledger(InMemoryLedger.create())
+                .config(ListenerTest.fast().lease(Duration.ofSeconds(1)).build()).build().start();
+        try {
+            queue.send("a");
+            assertThat(Await.until(Duration.ofSeconds(20), () -> listener.stats().duplicatesDropped() >= 1))
+                    .as("the copy found it done: " + listener.stats().line()).isTrue();
+            assertThat(overlapped).as("the copy never ran beside the first").isFalse();
+            assertThat(runs).hasValue(1);
+        } finally {
+            listener.stop();
+        }
+    }
+
     @Test
     void anObserverThatBlocksWhenToldOfExtensions_doesNotHoldBackTheLeaseKeeper() {
         // told on the lease keeper's own thread, a plugin's observer that blocked (a metrics push to a server
