@@ -68,6 +68,34 @@ abstract class AskRunningFerry implements Callable<Integer> {
         }
     }
 
+    /**
+     * Sends {@code request} and reads its whole answer within the request's timeout (30 s when it has none).
+     * The JDK's own timeout ends once the headers arrive: a body that stalled after them held the command
+     * until Ctrl-C.
+     */
+    static java.net.http.HttpResponse<String> send(HttpClient http, java.net.http.HttpRequest request)
+            throws IOException, InterruptedException {
+        var limit = request.timeout().orElse(Duration.ofSeconds(30));
+        var answer = http.sendAsync(request, java.net.http.HttpResponse.BodyHandlers.ofString());
+        try {
+            return answer.get(dev.ferry.domain.model.Durations.millis(limit), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            answer.cancel(true);
+            throw new java.net.http.HttpTimeoutException(request.uri() + " did not answer in full within "
+                    + dev.ferry.domain.model.Durations.text(limit));
+        } catch (InterruptedException e) {
+            answer.cancel(true);
+            throw e;
+        } catch (java.util.concurrent.ExecutionException e) {
+            switch (e.getCause()) { // as send() throws them: a refused connection still means no Ferry runs here
+                case IOException io -> throw io;
+                case RuntimeException re -> throw re;
+                case Error error -> throw error;
+                default -> throw new IOException(e.getCause());
+            }
+        }
+    }
+
     /** Asks the running Ferry at {@code admin}; a refused connection means none runs. */
     abstract int remote(FerryConfig config, HttpClient http, URI admin) throws IOException, InterruptedException;
 

@@ -7,7 +7,6 @@ import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -71,8 +70,8 @@ final class EventCommands {
             String query = (key != null ? "key=" + URLEncoder.encode(key, StandardCharsets.UTF_8)
                     : "message-id=" + URLEncoder.encode(messageId, StandardCharsets.UTF_8))
                     + (source != null ? "&source=" + URLEncoder.encode(source, StandardCharsets.UTF_8) : "");
-            var response = http.send(request(config, admin.resolve("/events?" + query)).timeout(Duration.ofSeconds(30))
-                    .build(), HttpResponse.BodyHandlers.ofString());
+            var response = send(http, request(config, admin.resolve("/events?" + query)).timeout(Duration.ofSeconds(30))
+                    .build());
             if (response.statusCode() != 200) {
                 return failed(response);
             }

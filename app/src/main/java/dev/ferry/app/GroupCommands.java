@@ -9,7 +9,6 @@ import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -70,8 +69,7 @@ final class GroupCommands {
 
         @Override
         int remote(FerryConfig config, HttpClient http, URI admin) throws IOException, InterruptedException {
-            var response = http.send(request(config, admin.resolve("/groups")).timeout(Duration.ofSeconds(30)).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            var response = send(http, request(config, admin.resolve("/groups")).timeout(Duration.ofSeconds(30)).build());
             if (response.statusCode() == 404) {
                 io.err().println("ferry: the running Ferry keeps no parked groups (its ledger does not)");
                 return Ferry.FAILED;
@@ -156,7 +154,7 @@ final class GroupCommands {
             var request = HttpRequest.newBuilder(admin.resolve("/groups/release?" + query))
                     .header("Authorization", "Bearer " + token).timeout(Duration.ofMinutes(5))
                     .POST(HttpRequest.BodyPublishers.noBody()).build();
-            var response = http.send(request, HttpResponse.BodyHandlers.ofString());
+            var response = send(http, request);
             if (response.statusCode() != 200) {
                 return failed(response);
             }

@@ -11,7 +11,6 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -161,7 +160,7 @@ final class TestEvents {
             case IngestAuth.None none -> { }
         }
         try (var client = HttpClient.newHttpClient()) {
-            var response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            var response = AskRunningFerry.send(client, request.build());
             return new Answer(response.statusCode(), response.body());
         }
     }

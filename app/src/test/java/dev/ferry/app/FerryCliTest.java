@@ -16,6 +16,35 @@ import org.junit.jupiter.api.io.TempDir;
 /** The command line's parsing, help, version, config printing and progress; the commands' effects are in FerryAppIT. */
 class FerryCliTest {
 
+    @Test // the JDK's timeout ends at the headers: an answer whose body stalled held `ferry groups list` until Ctrl-C
+    void anAnswerWhoseBodyStalls_endsTheCommandWithinTheRequestsTimeout() throws Exception {
+        try (var server = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            var serving = Thread.ofVirtual().start(() -> {
+                try (var socket = server.accept()) {
+                    socket.getInputStream().read(new byte[4096]);
+                    socket.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                            + "Content-Length: 100\r\n\r\n[{\"source\"").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    socket.getOutputStream().flush();
+                    Thread.sleep(20_000); // and nothing more
+                } catch (Exception ignored) {
+                    // closed by the test's end
+                }
+            });
+            try (var http = java.net.http.HttpClient.newHttpClient()) {
+                var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + server.getLocalPort()
+                        + "/groups")).timeout(Duration.ofSeconds(1)).build();
+                long start = System.nanoTime();
+                var thrown = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(10),
+                        () -> org.junit.jupiter.api.Assertions.assertThrows(java.net.http.HttpTimeoutException.class,
+                                () -> AskRunningFerry.send(http, request)));
+                assertThat(thrown.getMessage()).contains("did not answer in full within 1s");
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+            } finally {
+                serving.interrupt();
+            }
+        }
+    }
+
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
     private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
