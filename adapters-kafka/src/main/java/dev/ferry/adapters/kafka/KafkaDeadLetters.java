@@ -2,6 +2,7 @@ package dev.ferry.adapters.kafka;
 
 import static dev.ferry.adapters.kafka.KafkaSource.OFFSET;
 import static dev.ferry.adapters.kafka.KafkaSource.PARTITION;
+import static dev.ferry.adapters.kafka.KafkaSource.KEY_OMITTED;
 import static dev.ferry.adapters.kafka.KafkaSource.VALUE_OMITTED;
 
 import dev.ferry.adapters.kafka.PartitionBuffer.Rec;
@@ -120,8 +121,21 @@ final class KafkaDeadLetters implements AutoCloseable {
                         + "dead-letter topic: " + tooLarge.getMessage() + "; it is still at " + record.topic() + "-"
                         + record.partition() + "@" + record.offset() + " until that topic's retention removes it")
                         .getBytes(StandardCharsets.UTF_8));
-                producer.send(new ProducerRecord<>(topic, null, record.key(), null, omitted))
-                        .get(wait.toMillis(), TimeUnit.MILLISECONDS);
+                try {
+                    producer.send(new ProducerRecord<>(topic, null, record.key(), null, omitted))
+                            .get(wait.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (ExecutionException keyTooLarge) {
+                    if (!(keyTooLarge.getCause() instanceof RecordTooLargeException)) {
+                        throw keyTooLarge;
+                    }
+                    // the key alone does not fit (a topic that takes keys of megabytes): refused again and again, it held
+                    // its partition for ever. The copy goes without it, naming it by its hash
+                    omitted.add(KEY_OMITTED, ("sha256:" + java.util.HexFormat.of().formatHex(java.security.MessageDigest
+                            .getInstance("SHA-256").digest(record.key())) + " (" + record.key().length + " bytes)")
+                            .getBytes(StandardCharsets.UTF_8));
+                    producer.send(new ProducerRecord<byte[], byte[]>(topic, null, null, null, omitted))
+                            .get(wait.toMillis(), TimeUnit.MILLISECONDS);
+                }
                 LOG.warn("dead-lettered {}-{}@{} of '{}' to '{}' without its value and headers: {}", record.topic(),
                         record.partition(), record.offset(), name, topic, tooLarge.getMessage());
             }

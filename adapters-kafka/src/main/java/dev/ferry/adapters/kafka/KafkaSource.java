@@ -189,6 +189,12 @@ public final class KafkaSource implements Source, Acknowledger {
      */
     static final String VALUE_OMITTED = DeadLetterAttributes.PREFIX + "valueOmitted";
 
+    /**
+     * On a dead-letter copy whose key did not fit either (it goes without one): {@code sha256:HEX (N bytes)}
+     * of the key. A release of a parked group does not find such a copy by its key.
+     */
+    static final String KEY_OMITTED = DeadLetterAttributes.PREFIX + "keyOmitted";
+
     /** Where a dead-lettered record was in its source topic. */
     static final String PARTITION = DeadLetterAttributes.PREFIX + "partition";
     static final String OFFSET = DeadLetterAttributes.PREFIX + "offset";

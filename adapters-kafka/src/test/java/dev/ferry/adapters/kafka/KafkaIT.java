@@ -260,6 +260,37 @@ class KafkaIT {
                 .as("the key's next record is handled: " + listener.stats()).isTrue();
     }
 
+    @Test // refused again for its key alone, the copy failed for good and held the partition for ever
+    void aPoisonRecordWhoseKeyAloneIsTooLargeForTheDeadLetterTopic_goesThereWithoutIt_namedByItsHash() throws Exception {
+        String topic = "largekey-" + UUID.randomUUID().toString().substring(0, 8);
+        KafkaBroker.create(topic, 1, Map.of("max.message.bytes", "3000000"));
+        KafkaBroker.create(topic + ".dlq", 1);
+        var key = "K".repeat(1_500_000).getBytes(StandardCharsets.UTF_8);
+        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<>(Map.<String, Object>of(
+                "bootstrap.servers", KafkaBroker.bootstrap(), "max.request.size", 3_000_000),
+                new org.apache.kafka.common.serialization.ByteArraySerializer(),
+                new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, key,
+                    "!poison".getBytes(StandardCharsets.UTF_8))).get(60, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        KafkaBroker.produce(topic, List.<String[]>of(new String[] {"k", "k:after"}));
+        var handled = new CopyOnWriteArrayList<String>();
+        var listener = listen(source(topic, "g-" + UUID.randomUUID()), (event, delivery) -> {
+            handled.add(event.key());
+            return Outcome.done();
+        }, null);
+
+        var dead = KafkaBroker.readAll(topic + ".dlq", 1);
+        assertThat(dead).as("one copy, without the key that cannot fit").hasSize(1);
+        var copy = dead.getFirst();
+        assertThat(copy.key()).isNull();
+        assertThat(KafkaBroker.text(copy.headers().lastHeader(KafkaSource.KEY_OMITTED).value()))
+                .startsWith("sha256:").endsWith("(1500000 bytes)");
+        assertThat(KafkaBroker.text(copy.headers().lastHeader(KafkaSource.VALUE_OMITTED).value())).contains(topic + "-0@0");
+        assertThat(Await.until(Duration.ofSeconds(30), () -> handled.contains("k:after")))
+                .as("the partition goes on: " + listener.stats()).isTrue();
+    }
+
     @Test
     void aRecordRejectedWithAHugeReason_goesToTheDeadLetterTopicWithItsValue_theReasonCut() throws Exception {
         // a 600 KB record and a reason as long (a handler quoting the body): together over the topic's 1 MB, the copy went
