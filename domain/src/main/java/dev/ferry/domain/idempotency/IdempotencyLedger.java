@@ -67,9 +67,10 @@ public interface IdempotencyLedger {
 
     /**
      * True when {@link #complete} waits on I/O (a disk commit, a network round trip). A listener then
-     * records a delivery's last completion on a thread of its own, and its worker goes on with the
-     * next delivery meanwhile; the delivery is acknowledged once its completion is recorded, as
-     * always. False (the default): completions are recorded on the worker, in turn.
+     * records a delivery's last completion on a thread of its own, and its worker goes on with other
+     * groups meanwhile (a transport-ordered group's next delivery waits until it is recorded); the
+     * delivery is acknowledged once its completion is recorded, as always. False (the default):
+     * completions are recorded on the worker, in turn.
      */
     default boolean completionWaits() {
         return false;

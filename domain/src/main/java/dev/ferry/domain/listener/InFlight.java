@@ -52,6 +52,8 @@ final class InFlight {
     volatile HeldClaim claim;
     /** A Done event whose ledger completion failed: complete it before going on (its claim is still extended). */
     volatile HeldClaim toComplete;
+    /** When it began waiting for its group's earlier completion to be recorded (nanoTime, never 0), or 0. */
+    long waitingForEarlierSince;
     /** Ledger calls that failed in a row for this delivery. */
     int storeFailures;
     /** skip-delete: claims of events handed to the handler, completed when it settles the delivery. */

@@ -62,29 +62,45 @@ final class LedgerSteps {
      * was completed and acknowledged (Kafka: completed) first; killed then, the process left the earlier
      * one unrecorded and on the transport, and it ran again after the later one — a sink that keeps the
      * last value kept the older. Unordered deliveries go on: no transport keeps their order across a
-     * crash. Bounded by the hold limit (then it goes on, and says so), and by a stop.
+     * crash. A ledger that answers (milliseconds) is waited for on the worker; one that does not, in hand (the
+     * worker freed for other groups, the wait asked about again every {@link #EARLIER_RECHECK}). Bounded by
+     * the hold limit, counted from the first wait (then it goes on, and says so).
+     *
+     * @return null to go on now, else how long to wait in hand before asking again
      */
-    void awaitEarlierCompletion(InFlight item) {
+    Duration earlierCompletionPending(InFlight item) {
         if (s.completer() == null || item.delivery.groupKey() == null) {
-            return;
+            return null;
         }
         var earlier = recording.get(item.orderingKey);
-        if (earlier == null || earlier == item) {
-            return;
+        if (earlier == null || earlier == item || recorded(earlier)) {
+            item.waitingForEarlierSince = 0;
+            return null;
         }
-        long deadline = System.nanoTime() + dev.ferry.domain.model.Durations.nanos(s.policies().holdLimit());
-        long pause = 20_000;
-        while (!recorded(earlier) && s.running().getAsBoolean() && !Thread.currentThread().isInterrupted()) {
-            if (System.nanoTime() - deadline > 0) {
-                LOG.log(Level.WARNING, "message " + item.delivery.id() + " of '" + s.name() + "' goes on before the completion "
-                        + "of message " + earlier.delivery.id() + " of its group is recorded (the ledger has not answered "
-                        + "for the hold limit): should this process die now, that message runs again after it");
-                return;
+        long now = System.nanoTime();
+        if (item.waitingForEarlierSince == 0) {
+            item.waitingForEarlierSince = now | 1;
+            long spinUntil = now + EARLIER_SPIN_NANOS;
+            for (long pause = 10_000; !recorded(earlier) && System.nanoTime() - spinUntil < 0; pause = Math.min(pause * 2, 2_000_000)) {
+                java.util.concurrent.locks.LockSupport.parkNanos(this, pause);
             }
-            java.util.concurrent.locks.LockSupport.parkNanos(this, pause);
-            pause = Math.min(pause * 2, TimeUnit.MILLISECONDS.toNanos(20));
+            if (recorded(earlier)) {
+                item.waitingForEarlierSince = 0;
+                return null;
+            }
+        } else if (now - item.waitingForEarlierSince > dev.ferry.domain.model.Durations.nanos(s.policies().holdLimit())) {
+            item.waitingForEarlierSince = 0;
+            LOG.log(Level.WARNING, "message " + item.delivery.id() + " of '" + s.name() + "' goes on before the completion "
+                    + "of message " + earlier.delivery.id() + " of its group is recorded (the ledger has not answered "
+                    + "for the hold limit): should this process die now, that message runs again after it");
+            return null;
         }
+        return EARLIER_RECHECK;
     }
+
+    /** How long a worker waits for an earlier completion before the delivery waits in hand instead. */
+    private static final long EARLIER_SPIN_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+    private static final Duration EARLIER_RECHECK = Duration.ofMillis(200);
 
     private static boolean recorded(InFlight item) {
         return item.toComplete == null || item.settled.get();
@@ -95,6 +111,11 @@ final class LedgerSteps {
         if (item.delivery.groupKey() != null && item.orderingKey != null) {
             recording.put(item.orderingKey, item);
         }
+        recordLater(item);
+    }
+
+    /** Hands the completion to the completer (again, after a failure: the group's later deliveries may be waiting on it). */
+    private void recordLater(InFlight item) {
         try {
             s.completer().execute(() -> finishCompletion(item));
         } catch (RejectedExecutionException stopping) {
@@ -140,7 +161,7 @@ final class LedgerSteps {
             var delay = s.policies().storeBackoff().delay(item.storeFailures, s.nextRandom());
             s.scheduler().schedule(() -> {
                 item.held = false;
-                completeLater(item);
+                recordLater(item);
             }, dev.ferry.domain.model.Durations.nanos(delay), TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException stopping) {
             s.settler().settle(item, Disposition.ACK);

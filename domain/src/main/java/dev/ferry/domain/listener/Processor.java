@@ -107,7 +107,10 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             // the transport handed this message out again: a newer copy runs, this one is stale
             return dropStale(item);
         }
-        ledger.awaitEarlierCompletion(item);
+        var earlier = ledger.earlierCompletionPending(item);
+        if (earlier != null) {
+            return hold(item, earlier); // its group's earlier delivery is not recorded yet: run after it is
+        }
         ParkingSteps.Lookup lookup;
         try {
             lookup = parking.lookUp(item);
@@ -200,8 +203,8 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             return decide(item, ledger.storeFailed(item, "parked-group release", e));
         }
         if (item.toComplete != null) {
-            // every event handled; the last one's completion waits on the ledger's I/O, and the group need
-            // not: its next delivery runs while this one is recorded, then acknowledged
+            // every event handled; the last one's completion waits on the ledger's I/O, and the worker need not: it
+            // goes on with other groups (a transport-ordered group's next delivery waits until this one is recorded)
             item.nextEvent = item.events.size() - 1;
             ledger.completeLater(item);
             return Step.DONE;
