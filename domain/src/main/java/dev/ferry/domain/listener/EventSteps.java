@@ -85,8 +85,13 @@ final class EventSteps {
             threw = String.valueOf(e);
         }
         long took = System.nanoTime() - start;
-        if (s.watch().end(call) && threw != null) {
-            threw = "past its timeout of " + Durations.text(s.config().handlerTimeout()) + " (interrupted): " + threw;
+        if (s.watch().end(call)) { // the reason says so, whichever way the handler answered the interrupt
+            String timedOut = "past its timeout of " + Durations.text(s.config().handlerTimeout()) + " (interrupted): ";
+            if (threw != null) {
+                threw = timedOut + threw;
+            } else if (outcome instanceof Outcome.Retry r) {
+                outcome = new Outcome.Retry(r.after(), timedOut + r.reason());
+            }
         }
         item.claim = null;
         s.observer().handled(event, outcome != null ? outcome : Outcome.retry("handler threw " + threw), took);

@@ -32,11 +32,14 @@ final class HandlerWatch {
 
     private final String name;
     private final long timeoutNanos;
+    /** False once the listener stops: a stop's interrupt is the worker's to keep. */
+    private final java.util.function.BooleanSupplier running;
     private final Map<Thread, Call> calls = new ConcurrentHashMap<>();
     private final AsideLog aside;
 
-    HandlerWatch(String name, Duration timeout) {
+    HandlerWatch(String name, Duration timeout, java.util.function.BooleanSupplier running) {
         this.name = name;
+        this.running = running;
         this.timeoutNanos = Durations.nanos(timeout);
         this.aside = new AsideLog("ferry-" + name + "-handler-watch");
     }
@@ -53,7 +56,8 @@ final class HandlerWatch {
 
     /**
      * The call returned (or threw). True when it was interrupted for its timeout: the interrupt, if the
-     * handler left it set, is cleared here — the worker's next message must not meet it.
+     * handler left it set, is cleared here — the worker's next message must not meet it — unless the
+     * listener is stopping (a stop interrupts its workers too, and that one is kept).
      */
     boolean end(Call call) {
         if (call == null) {
@@ -65,7 +69,9 @@ final class HandlerWatch {
                 return false;
             }
         }
-        Thread.interrupted();
+        if (running.getAsBoolean()) {
+            Thread.interrupted();
+        }
         return true;
     }
 
@@ -79,14 +85,15 @@ final class HandlerWatch {
             if (now - call.startNanos < timeoutNanos) {
                 continue;
             }
+            StackTraceElement[] stack;
             synchronized (call) {
                 if (call.interrupted || calls.get(call.thread) != call) {
                     continue; // interrupted before, or returned meanwhile (the thread may be in its next call)
                 }
+                stack = call.thread.getStackTrace(); // under the lock: the call's own, not the next one's
                 call.interrupted = true;
                 call.thread.interrupt();
             }
-            var stack = call.thread.getStackTrace();
             aside.write(() -> LOG.log(Level.WARNING, "the handler of '" + name + "' has run for "
                     + Durations.text(Duration.ofNanos(now - call.startNanos)) + " on message " + call.messageId
                     + ", past its timeout of " + Durations.text(Duration.ofNanos(timeoutNanos))

@@ -104,7 +104,7 @@ public final class Listener implements AutoCloseable {
         this.completer = Executors.newThreadPerTaskExecutor(r -> completions.newThread(threads.owned(r)));
         this.ledgerScope = b.ledgerScope != null ? b.ledgerScope : b.decoder.keysUniqueByNature() ? LedgerKeys.SHARED : null;
         var policies = ListenerPolicies.of(config, b.source);
-        this.watch = new HandlerWatch(name, config.handlerTimeout());
+        this.watch = new HandlerWatch(name, config.handlerTimeout(), this::isRunning);
         this.processor = new Processor(new Processor.Shared(name, b.handler, b.ledger, config, b.clock, intake, counters,
                 observer, settler, failureCounts, policies, holds, this::isRunning, new SplittableRandom(b.seed),
                 ledgerScope,

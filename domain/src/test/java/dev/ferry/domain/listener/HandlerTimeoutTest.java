@@ -116,24 +116,50 @@ class HandlerTimeoutTest {
         assertThat(listener.wedges()).isEmpty();
     }
 
-    @Test
-    void callsWithinTheirTimeout_areNeverInterrupted() {
-        var interrupted = new AtomicInteger();
-        var handled = new AtomicInteger();
+    @Test // a sink that answers an interrupt with Retry (the HTTP sink does): the dead letter's reason still says why
+    void aCallThatAnswersTheInterruptWithRetry_isDeadLetteredWithItsTimeoutAsTheReason() {
         start((e, d) -> {
-            if (Thread.currentThread().isInterrupted()) {
-                interrupted.incrementAndGet();
+            try {
+                new CountDownLatch(1).await();
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                return Outcome.retry("sink call interrupted");
             }
-            handled.incrementAndGet();
             return Outcome.done();
-        }, ListenerTest.fast().handlerTimeout(Duration.ofMillis(50)));
-        for (int i = 0; i < 500; i++) {
-            queue.send("order-" + i);
-        }
+        }, ListenerTest.fast().handlerTimeout(Duration.ofMillis(200))
+                .retry(RetryPolicy.of(2, Backoff.fixed(Duration.ofMillis(1)))));
+        queue.send("order-1");
 
-        assertThat(Await.until(LIMIT, () -> listener.stats().acked() == 500)).as(listener.stats().line()).isTrue();
-        assertThat(handled).hasValue(500);
-        assertThat(interrupted).hasValue(0);
+        assertThat(Await.until(LIMIT, () -> queue.deadLetterQueue().size() == 1)).as(listener.stats().line()).isTrue();
+        assertThat(queue.deadLetterQueue().messages().getFirst().attributes().get(DeadLetterAttributes.REASON))
+                .contains("past its timeout of 200ms (interrupted): sink call interrupted");
+    }
+
+    @Test // the worker's next message must not meet the interrupt the timed-out call left set; a stop's is kept
+    void theInterruptOfATimedOutCall_isClearedWhenItEnds_unlessTheListenerIsStopping() {
+        var running = new AtomicBoolean(true);
+        var watch = new HandlerWatch("orders", Duration.ofNanos(1), running::get);
+        var call = watch.begin("m-1");
+        Await.until(Duration.ofMillis(5), () -> false);
+        watch.check(); // past its timeout: this very thread is interrupted
+        assertThat(Thread.currentThread().isInterrupted()).isTrue();
+        assertThat(watch.end(call)).isTrue();
+        assertThat(Thread.currentThread().isInterrupted()).as("cleared for the next message").isFalse();
+
+        var next = watch.begin("m-2");
+        assertThat(watch.end(next)).as("ended before any check: not interrupted").isFalse();
+
+        var stopping = watch.begin("m-3");
+        Await.until(Duration.ofMillis(5), () -> false);
+        watch.check();
+        running.set(false);
+        try {
+            assertThat(watch.end(stopping)).isTrue();
+            assertThat(Thread.currentThread().isInterrupted()).as("a stopping listener's workers keep it").isTrue();
+        } finally {
+            Thread.interrupted();
+        }
+        assertThat(watch.wedges()).isEmpty();
     }
 
     @Test
