@@ -104,7 +104,7 @@ final class DeadLetterRedrive {
     private List<Message> receive(int want) {
         try {
             return client.receiveMessage(b -> b.queueUrl(deadLetterQueueUrl).maxNumberOfMessages(want)
-                    .waitTimeSeconds(1).visibilityTimeout(60).messageAttributeNames("All")
+                    .waitTimeSeconds(1).visibilityTimeout(60).messageAttributeNames("All").overrideConfiguration(SqsTimeouts.receive(1))
                     .messageSystemAttributeNames(MessageSystemAttributeName.MESSAGE_GROUP_ID)).messages();
         } catch (RuntimeException e) {
             throw SqsErrors.translate("ReceiveMessage", deadLetterQueueUrl, e);
@@ -166,7 +166,8 @@ final class DeadLetterRedrive {
             }
             entries.add(entry.build());
         }
-        var answer = client.sendMessageBatch(b -> b.queueUrl(targetUrl).entries(entries));
+        var answer = client.sendMessageBatch(b -> b.queueUrl(targetUrl).entries(entries)
+                .overrideConfiguration(SqsTimeouts.CALLS));
         var unconfirmed = SendAnswers.unconfirmed(entries, answer);
         for (var ok : answer.successful()) { // the unmarked ones, to know them when they come back
             var entry = entries.get(Integer.parseInt(ok.id()));

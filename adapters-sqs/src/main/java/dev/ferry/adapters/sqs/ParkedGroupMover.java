@@ -69,7 +69,7 @@ final class ParkedGroupMover implements GroupParker.Mover {
                 List<Message> batch;
                 try {
                     batch = client.receiveMessage(b -> b.queueUrl(deadLetterQueueUrl).maxNumberOfMessages(10).waitTimeSeconds(1)
-                            .visibilityTimeout(120).messageAttributeNames("All")
+                            .overrideConfiguration(SqsTimeouts.receive(1)).visibilityTimeout(120).messageAttributeNames("All")
                             .messageSystemAttributeNames(MessageSystemAttributeName.MESSAGE_GROUP_ID)).messages();
                 } catch (RuntimeException e) {
                     var failed = SqsErrors.translate("ReceiveMessage", deadLetterQueueUrl, e);
@@ -235,7 +235,8 @@ final class ParkedGroupMover implements GroupParker.Mover {
                     GroupParker.releaseValue(token, numberedSoFar + sent.size() + 1), queueName, arn);
             try {
                 var answer = client.sendMessage(b -> b.queueUrl(queueUrl).messageBody(m.body()).messageAttributes(attributes)
-                        .messageGroupId(group).messageDeduplicationId(dedupId(token, m.messageId())));
+                        .messageGroupId(group).messageDeduplicationId(dedupId(token, m.messageId()))
+                        .overrideConfiguration(SqsTimeouts.CALLS));
                 if (answer.md5OfMessageBody() != null && !answer.md5OfMessageBody().equalsIgnoreCase(Md5.ofBody(m.body()))) {
                     // stored altered on the way: its dead letter is not deleted (the clients leave the SDK's check off)
                     failure = new FerryException("SendMessage to " + queueUrl + ": the body SQS stored "

@@ -94,8 +94,9 @@ public final class SqsClients {
                 .region(Region.of(region))
                 .httpClientBuilder(http)
                 .checksumValidationEnabled(false)
-                // every call bounded (each of Ferry's calls is bounded by its kind too: a long poll for longer)
-                .overrideConfiguration(c -> c.apiCallAttemptTimeout(SqsTimeouts.ATTEMPT).apiCallTimeout(SqsTimeouts.CALL))
+                // every call bounded, a long poll of 20 s included (a caller's own); Ferry's calls carry bounds of their kind
+                .overrideConfiguration(c -> c.apiCallAttemptTimeout(SqsTimeouts.CLIENT_ATTEMPT)
+                        .apiCallTimeout(SqsTimeouts.CLIENT_CALL))
                 .credentialsProvider(credentials != null ? credentials : DefaultCredentialsProvider.builder().build());
         if (endpoint != null) {
             builder.endpointOverride(endpoint);

@@ -5,12 +5,19 @@ import java.util.function.Consumer;
 import software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration;
 
 /**
- * How long an SQS call may take, on every call Ferry makes — also on a client built elsewhere and
- * given to a source or sink. Without a bound, a connection that went silent (a middlebox that
+ * How long an SQS call may take, on each call of a listener's path (receive, delete, lease extension,
+ * send, dead-letter copy) — also on a client built elsewhere and given to a source or sink. Without a bound, a connection that went silent (a middlebox that
  * dropped it, a proxy that accepts and never answers) held a call for the socket timeout on each of
  * the SDK's attempts: minutes of no lease extended, every message in hand handed out again.
  */
 final class SqsTimeouts {
+
+    /**
+     * What a client {@link SqsClients} builds bounds every call by, those of its user included: an attempt
+     * outlasts SQS's longest long poll (20 s), and stays under the socket timeout (40 s).
+     */
+    static final Duration CLIENT_ATTEMPT = Duration.ofSeconds(30);
+    static final Duration CLIENT_CALL = Duration.ofMinutes(2);
 
     /** One attempt of a call that does not wait (a delete, a send, a lookup); the SDK tries again on a new connection. */
     static final Duration ATTEMPT = Duration.ofSeconds(10);
