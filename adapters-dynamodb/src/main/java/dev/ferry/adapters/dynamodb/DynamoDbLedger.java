@@ -344,6 +344,7 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
 
     @Override
     public Optional<Claim> peek(String key) {
+        checkLayout();
         Map<String, AttributeValue> item;
         try {
             item = read(key);
@@ -369,6 +370,7 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
 
     @Override
     public void note(String key, Note note) {
+        checkLayout();
         journal.note(key, note);
     }
 
@@ -379,6 +381,7 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
 
     @Override
     public Optional<ParkedGroup> parkedGroup(String source, String group) {
+        checkLayout();
         return parkedGroups.get(source, group);
     }
 

@@ -292,6 +292,9 @@ class DynamoDbLedgerIT {
                         .isTrue());
         assertThatThrownBy(() -> rolledBack.claimAll(List.of("e:1:s:k-2", "e:1:s:k-3"), Duration.ofSeconds(30)))
                 .isInstanceOf(FerryException.class).hasMessageContaining("has layout 2");
+        // what is read before a claim (a parked group looked up, a completion peeked at the receive limit) is refused too
+        assertThatThrownBy(() -> rolledBack.peek("e:1:s:k-1")).hasMessageContaining("has layout 2");
+        assertThatThrownBy(() -> rolledBack.parkedGroup("s", "g")).hasMessageContaining("has layout 2");
         assertThat(client.getItem(b -> b.tableName(table).key(Map.of("pk", AttributeValue.fromS("e:1:s:k-2")))
                 .consistentRead(true)).item()).as("nothing claimed").isNullOrEmpty();
         assertThat(ledger.claim("e:1:s:k-4", Duration.ofSeconds(30))).as("checked once per ledger").isInstanceOf(Claim.Acquired.class);
