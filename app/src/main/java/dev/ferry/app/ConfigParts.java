@@ -44,8 +44,10 @@ final class ConfigParts {
     static Decoder decoder(FerryConfig.SourceSpec spec) {
         var limits = JsonLimits.defaults();
         if (spec.plan() instanceof dev.ferry.adapters.http.HttpSourceConfig http && http.maxBodyBytes() > limits.maxBodyBytes()) {
-            // the body the source takes, the decoder reads: with its own 1 MiB it answered every larger one 422, malformed
-            limits = limits.withMaxBodyBytes(http.maxBodyBytes());
+            // the body the source takes, the decoder reads: with its own 1 MiB it answered every larger one 422, malformed;
+            // and a string in it may be as long, less a little (one base64 field, say)
+            limits = new JsonLimits(http.maxBodyBytes(), limits.maxDepth(), Math.max(limits.maxStringLength(),
+                    http.maxBodyBytes() - 1024), limits.maxNumberLength());
         }
         if (spec.json() != null) {
             var p = spec.json();

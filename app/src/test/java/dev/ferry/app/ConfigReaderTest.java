@@ -194,6 +194,14 @@ class ConfigReaderTest {
                 null, "s", null));
         assertThat(decoded).isInstanceOf(dev.ferry.domain.decode.Decoded.Events.class);
         assertThat(((dev.ferry.domain.decode.Decoded.Events) decoded).events().getFirst().payload()).hasSize(2 << 20);
+
+        // as json, one field of 1.5 MiB (a file, base64): the string limit follows the body's
+        var json = ConfigParts.decoder(((ConfigReader.Result.Ok) ConfigReader.parse("f.yaml", yaml.replace("format: raw",
+                "format: json"), k -> null, ADAPTERS)).config().sources().get("s"));
+        var field = "{\"id\":\"e-1\",\"type\":\"upload\",\"file\":\"" + "A".repeat(3 << 19) + "\"}";
+        assertThat(json.decode(new dev.ferry.domain.model.Delivery("m-2", field.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                Map.of(), 1, java.time.Instant.now(), null, null, "s", null)))
+                .isInstanceOf(dev.ferry.domain.decode.Decoded.Events.class);
     }
 
     @Test
