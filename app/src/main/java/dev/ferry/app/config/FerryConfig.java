@@ -100,6 +100,13 @@ public record FerryConfig(
                                int maxReceives, int maxAttempts, Duration shutdownDeadline, Duration holdLimit,
                                int maxInFlight, Duration handlerTimeout) {
 
+        /** The settings of earlier versions; {@code handlerTimeout} is none. */
+        public ListenerSpec(int pollers, int concurrency, Duration lease, Duration extendEvery, boolean extendLeases,
+                            int maxReceives, int maxAttempts, Duration shutdownDeadline, Duration holdLimit, int maxInFlight) {
+            this(pollers, concurrency, lease, extendEvery, extendLeases, maxReceives, maxAttempts, shutdownDeadline, holdLimit,
+                    maxInFlight, Duration.ZERO);
+        }
+
         ListenerSpec withHoldLimit(Duration holdLimit) {
             return new ListenerSpec(pollers, concurrency, lease, extendEvery, extendLeases, maxReceives, maxAttempts,
                     shutdownDeadline, holdLimit, maxInFlight, handlerTimeout);

@@ -111,6 +111,7 @@ final class LeaseKeeper {
                 due.add(item);
             }
         }
+        forgetLostClaimsNoLongerHeld();
         if (due.isEmpty()) {
             return;
         }
@@ -287,8 +288,27 @@ final class LeaseKeeper {
             counters.claimsLost.increment();
             LOG.log(Level.WARNING, "the ledger claim on {0} of ''{1}'' was lost: its lease ran out before it was extended, "
                     + "and another worker may hold it now (a copy of the event may run beside this one); its completion "
-                    + "will be fenced", claim.key(), name);
+                    + "may be refused (fenced)", claim.key(), name);
         }
+    }
+
+    /** Lost claims of deliveries that left the listener's hands are forgotten (a look at what is in hand, only while any are kept). */
+    private void forgetLostClaimsNoLongerHeld() {
+        if (lost.isEmpty()) {
+            return;
+        }
+        var held = new java.util.HashSet<InFlight.HeldClaim>();
+        for (var items : List.of(hands.inFlight(), hands.handedOver())) {
+            for (var item : items) {
+                held.addAll(item.asyncClaims);
+                for (var claim : new InFlight.HeldClaim[] {item.claim, item.toComplete}) {
+                    if (claim != null) {
+                        held.add(claim);
+                    }
+                }
+            }
+        }
+        lost.retainAll(held);
     }
 
     private static final int MAX_LOST = 10_000;
