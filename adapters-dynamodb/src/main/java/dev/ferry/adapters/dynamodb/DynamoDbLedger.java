@@ -69,6 +69,7 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
     private final ExecutorService parallel = Executors.newVirtualThreadPerTaskExecutor();
     private final DynamoDbParkedGroups parkedGroups;
     private final DynamoDbJournal journal;
+    private final DynamoDbLayout layout;
 
     /** Table and attribute names; all configurable. */
     public record Names(String key, String state, String token, String leaseUntil, String completedAt, String ttl) {
@@ -92,6 +93,7 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
         this.clock = Objects.requireNonNull(clock, "clock");
         this.parkedGroups = new DynamoDbParkedGroups(client, table, names.key());
         this.journal = new DynamoDbJournal(client, table, names.key(), names.ttl());
+        this.layout = new DynamoDbLayout(client, table, names.key(), this::failure);
     }
 
     public static DynamoDbLedger of(DynamoDbClient client, String table) {
@@ -129,56 +131,10 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
                 "#done", n.completedAt(), "#ttl", n.ttl());
     }
 
-    /**
-     * The layout of the table's items (what their keys and attributes mean), stamped in an item of its own;
-     * a later Ferry that changes it stamps a higher one. A table without a stamp (new, or written before
-     * stamps) is stamped with this one's.
-     */
-    static final long LAYOUT = 1;
-    /** The stamp's item: no key Ferry writes for an event, a mark or a parked group has this form. */
-    static final String LAYOUT_KEY = "ferry:layout";
-    static final String LAYOUT_ATTRIBUTE = "layout";
-    private volatile boolean layoutKnown;
-
-    /**
-     * Before the first claim: a table of a later layout is refused — read by this version (after a
-     * rollback) its items would be taken for what they are not, completions unseen and duplicates handled
-     * again. Refused as a ledger that is down: every message waits in hand or on the queue, none is lost,
-     * and readiness says why.
-     */
-    private void checkLayout() {
-        if (layoutKnown) {
-            return;
-        }
-        try {
-            var stamp = read(LAYOUT_KEY);
-            if (stamp == null || stamp.isEmpty()) {
-                try {
-                    // UpdateItem, not PutItem: the permissions a ledger needs stay GetItem and UpdateItem
-                    client.updateItem(b -> b.tableName(table).key(key(LAYOUT_KEY)).updateExpression("SET #layout = :layout")
-                            .conditionExpression("attribute_not_exists(#k)")
-                            .expressionAttributeNames(Map.of("#k", n.key(), "#layout", LAYOUT_ATTRIBUTE))
-                            .expressionAttributeValues(Map.of(":layout", num(LAYOUT))));
-                } catch (ConditionalCheckFailedException stampedMeanwhile) { // another instance did: read it
-                    stamp = read(LAYOUT_KEY);
-                }
-            }
-            var stamped = stamp == null || !stamp.containsKey(LAYOUT_ATTRIBUTE) ? null : stamp.get(LAYOUT_ATTRIBUTE).n();
-            if (stamped != null && Long.parseLong(stamped) > LAYOUT) {
-                throw new FerryException("DynamoDB ledger '" + table + "' has layout " + stamped + ", written by a later "
-                        + "Ferry; this one reads layout " + LAYOUT + " — run that later version, or give this one a table of "
-                        + "its own (what the table holds, completions and parked groups, is then not known to it)", true);
-            }
-        } catch (RuntimeException e) {
-            throw e instanceof FerryException f ? f : failure("the layout check", LAYOUT_KEY, e);
-        }
-        layoutKnown = true;
-    }
-
     @Override
     public Claim claim(String key, Duration lease) {
         Objects.requireNonNull(key, "key");
-        checkLayout();
+        layout.check();
         long now = clock.millis();
         long leaseUntil = Durations.plusMillis(now, lease);
         try {
@@ -221,7 +177,7 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
     /** The batch's claims sent at once: one round trip of latency, one request per key. */
     @Override
     public List<Claim> claimAll(List<String> keys, Duration lease) {
-        checkLayout();
+        layout.check();
         if (keys.size() < 2) {
             return IdempotencyLedger.super.claimAll(keys, lease);
         }
@@ -344,7 +300,7 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
 
     @Override
     public Optional<Claim> peek(String key) {
-        checkLayout();
+        layout.check();
         Map<String, AttributeValue> item;
         try {
             item = read(key);
@@ -370,7 +326,7 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
 
     @Override
     public void note(String key, Note note) {
-        checkLayout();
+        layout.check();
         journal.note(key, note);
     }
 
@@ -381,13 +337,13 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
 
     @Override
     public Optional<ParkedGroup> parkedGroup(String source, String group) {
-        checkLayout();
+        layout.check();
         return parkedGroups.get(source, group);
     }
 
     @Override
     public boolean replaceParkedGroup(ParkedGroup expected, ParkedGroup next) {
-        checkLayout();
+        layout.check();
         return parkedGroups.replace(expected, next);
     }
 

@@ -277,14 +277,14 @@ class DynamoDbLedgerIT {
         String table = newTable(names);
         var ledger = DynamoDbLedger.of(client, table);
         assertThat(ledger.claim("e:1:s:k-1", Duration.ofSeconds(30))).isInstanceOf(Claim.Acquired.class);
-        var stamp = client.getItem(b -> b.tableName(table).key(Map.of("pk", AttributeValue.fromS(DynamoDbLedger.LAYOUT_KEY)))
+        var stamp = client.getItem(b -> b.tableName(table).key(Map.of("pk", AttributeValue.fromS(DynamoDbLayout.KEY)))
                 .consistentRead(true)).item();
-        assertThat(stamp.get(DynamoDbLedger.LAYOUT_ATTRIBUTE).n()).isEqualTo(String.valueOf(DynamoDbLedger.LAYOUT));
+        assertThat(stamp.get(DynamoDbLayout.ATTRIBUTE).n()).isEqualTo(String.valueOf(DynamoDbLayout.LAYOUT));
         assertThat(stamp).as("the stamp never expires").doesNotContainKey(names.ttl());
 
         // a later Ferry stamps a later layout; this version, rolled back to, must not read its items as its own
-        client.putItem(b -> b.tableName(table).item(Map.of("pk", AttributeValue.fromS(DynamoDbLedger.LAYOUT_KEY),
-                DynamoDbLedger.LAYOUT_ATTRIBUTE, AttributeValue.fromN("2"))));
+        client.putItem(b -> b.tableName(table).item(Map.of("pk", AttributeValue.fromS(DynamoDbLayout.KEY),
+                DynamoDbLayout.ATTRIBUTE, AttributeValue.fromN("2"))));
         var rolledBack = DynamoDbLedger.of(client, table);
         assertThatThrownBy(() -> rolledBack.claim("e:1:s:k-2", Duration.ofSeconds(30))).isInstanceOf(FerryException.class)
                 .hasMessageContaining("has layout 2, written by a later Ferry").hasMessageContaining("reads layout 1")

@@ -167,11 +167,9 @@ public final class SqsSource implements Source, Acknowledger {
             return List.of();
         }
         int wait = waitSeconds(request.maxWait(), maxWaitSeconds);
-        var receive = ReceiveMessageRequest.builder()
-                .queueUrl(queueUrl)
+        var receive = ReceiveMessageRequest.builder().queueUrl(queueUrl)
                 .maxNumberOfMessages(Math.min(Batches.MAX_ENTRIES, request.maxMessages()))
-                .waitTimeSeconds(wait)
-                .overrideConfiguration(SqsTimeouts.receive(wait))
+                .waitTimeSeconds(wait).overrideConfiguration(SqsTimeouts.receive(wait))
                 .visibilityTimeout(visibilitySeconds(request.lease()))
                 .messageSystemAttributeNames(SYSTEM_ATTRIBUTES)
                 .messageAttributeNames("All");

@@ -1,0 +1,79 @@
+package dev.ferry.adapters.dynamodb;
+
+import dev.ferry.domain.model.FerryException;
+import java.util.Map;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+
+/**
+ * The layout of the ledger table's items (what their keys and attributes mean), stamped in an item of
+ * its own; a later Ferry that changes it stamps a higher one. A table without a stamp (new, or written
+ * before stamps) is stamped with this one's. Checked before the first claim or read of the ledger: a
+ * table of a later layout is refused — read by this version (after a rollback) its items would be
+ * taken for what they are not, completions unseen and duplicates handled again. Refused as a ledger
+ * that is down: every message waits in hand or on the queue, none is lost or dead-lettered, and
+ * readiness says why.
+ */
+final class DynamoDbLayout {
+
+    static final long LAYOUT = 1;
+    /** The stamp's item: no key Ferry writes for an event, a mark or a parked group has this form. */
+    static final String KEY = "ferry:layout";
+    static final String ATTRIBUTE = "layout";
+
+    /** How a failed call becomes the ledger's error (operation, key, cause). */
+    interface Failure {
+        FerryException of(String operation, String key, RuntimeException e);
+    }
+
+    private final DynamoDbClient client;
+    private final String table;
+    private final String keyName;
+    private final Failure failure;
+    private volatile boolean known;
+
+    DynamoDbLayout(DynamoDbClient client, String table, String keyName, Failure failure) {
+        this.client = client;
+        this.table = table;
+        this.keyName = keyName;
+        this.failure = failure;
+    }
+
+    /** Returns once the table is known to be of this layout (one volatile read after the first time); throws otherwise. */
+    void check() {
+        if (known) {
+            return;
+        }
+        try {
+            var stamp = read();
+            if (stamp == null || stamp.isEmpty()) {
+                try {
+                    // UpdateItem, not PutItem: the permissions a ledger needs stay GetItem and UpdateItem
+                    client.updateItem(b -> b.tableName(table).key(Map.of(keyName, AttributeValue.fromS(KEY)))
+                            .updateExpression("SET #layout = :layout").conditionExpression("attribute_not_exists(#k)")
+                            .expressionAttributeNames(Map.of("#k", keyName, "#layout", ATTRIBUTE))
+                            .expressionAttributeValues(Map.of(":layout", AttributeValue.fromN(Long.toString(LAYOUT)))));
+                } catch (ConditionalCheckFailedException stampedMeanwhile) { // another instance did: read it
+                    stamp = read();
+                }
+            }
+            var stamped = stamp == null || !stamp.containsKey(ATTRIBUTE) ? null : stamp.get(ATTRIBUTE).n();
+            if (stamped != null && Long.parseLong(stamped) > LAYOUT) {
+                throw new FerryException("DynamoDB ledger '" + table + "' has layout " + stamped + ", written by a later "
+                        + "Ferry; this one reads layout " + LAYOUT + " — run that later version, or give this one a table of "
+                        + "its own (what the table holds, completions and parked groups, is then not known to it)", true);
+            }
+        } catch (FerryException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw failure.of("the layout check", KEY, e);
+        }
+        known = true;
+    }
+
+    private Map<String, AttributeValue> read() {
+        return client.getItem(b -> b.tableName(table).key(Map.of(keyName, AttributeValue.fromS(KEY))).consistentRead(true))
+                .item();
+    }
+}
