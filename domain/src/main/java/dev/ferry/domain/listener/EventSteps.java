@@ -61,6 +61,13 @@ final class EventSteps {
                         notes.duplicate(item, key);
                         return null;
                     }
+                    case Claim.InProgress p when item.asyncClaims.stream().anyMatch(c -> c.key().equals(key)) -> {
+                        // skip-delete: an earlier event of this very delivery holds it, kept for its handler: the same
+                        // event twice in one message (S3 records repeating a sequencer) — asked again, it waited for ever
+                        s.counters().duplicates.increment();
+                        notes.duplicate(item, key);
+                        return null;
+                    }
                     case Claim.InProgress p -> {
                         // a plugin's ledger that does not say until when: asked again shortly (it threw here, and the
                         // engine's fault was counted as the message's own, dead-lettering it)
@@ -85,6 +92,11 @@ final class EventSteps {
             threw = String.valueOf(e);
         }
         long took = System.nanoTime() - start;
+        if (s.running().getAsBoolean() && Thread.currentThread().isInterrupted()) {
+            // one the handler left set (a stop's is kept): the ledger's completion and the delivery's next event must
+            // not meet it — an SDK call aborts on it, a sink answers Retry
+            Thread.interrupted();
+        }
         if (s.watch().end(call)) { // the reason says so, whichever way the handler answered the interrupt
             String timedOut = "past its timeout of " + Durations.text(s.config().handlerTimeout()) + " (interrupted): ";
             if (threw != null) {

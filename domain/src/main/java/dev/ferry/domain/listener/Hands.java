@@ -116,6 +116,22 @@ final class Hands {
         return item.settled.compareAndSet(false, true);
     }
 
+    /**
+     * {@link #settling}, and the listener's own settlement to send: false when its handler settled it
+     * ({@code Listener.settle}) before answering — that settlement went out then, and nothing is sent twice
+     * (a second ack refused, a handled message dead-lettered as well); its slot is freed here.
+     */
+    boolean settlingOurs(InFlight item) {
+        if (!settling(item)) {
+            return false;
+        }
+        if (item.settledEarly.get() != null) {
+            free(item);
+            return false;
+        }
+        return true;
+    }
+
     /** The second half of {@link #letGo}: the item's slot and its room in the window are free. */
     void free(InFlight item) {
         inFlightCount.decrement();

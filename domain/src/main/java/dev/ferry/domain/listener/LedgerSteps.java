@@ -303,6 +303,22 @@ final class LedgerSteps {
         }
     }
 
+    /**
+     * A delivery its handler settled ({@code Listener.settle}) before it failed or threw: that settlement
+     * stands. Its claims are completed or released as it said, and its slot freed (the settlement went out
+     * when it was made). False when its handler did not settle it.
+     */
+    boolean settledByItsHandler(InFlight item) {
+        var early = item.settledEarly.get();
+        if (early == null) {
+            return false;
+        }
+        settledByHandler(item, early);
+        item.asyncClaims.clear();
+        s.settler().settle(item, early);
+        return true;
+    }
+
     /** Counts a failure of the store (the ledger, or the parker on it) and returns it as a setback. */
     Setback storeFailed(InFlight item, String operation, Throwable e) {
         s.counters().ledgerFailures.increment();

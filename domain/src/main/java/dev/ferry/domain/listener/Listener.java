@@ -137,7 +137,8 @@ public final class Listener implements AutoCloseable {
     public Listener start() {
         synchronized (lifecycle) { // a stop() from another thread sees the listener before its start or after it
             if (!state.compareAndSet(NEW, RUNNING)) {
-                throw new IllegalStateException("listener '" + name + "' was already started");
+                throw new IllegalStateException("listener '" + name + "' was " + (state.get() == RUNNING ? "already started"
+                        : "stopped: a listener runs once; build another"));
             }
             poller.started(); // an idle timeout counts from here, not from when the listener was built
             threads.settler = threads.start("settler", () -> settler.run(() -> state.get() == STOPPED));
@@ -183,6 +184,8 @@ public final class Listener implements AutoCloseable {
      * handler took are completed in it now, on an {@code Ack} — or released, on anything else.
      */
     public void settle(Delivery delivery, Disposition disposition) {
+        java.util.Objects.requireNonNull(delivery, "delivery");
+        java.util.Objects.requireNonNull(disposition, "disposition"); // before anything changes: a kept delivery stays kept
         var item = hands.takeBack(delivery);
         var kept = item;
         if (item == null) {
@@ -243,8 +246,15 @@ public final class Listener implements AutoCloseable {
         }
     }
 
-    /** Waits until the listener stopped (by {@link #stop}, idle timeout or the before-poll hook). */
+    /**
+     * Waits until the listener stopped (by {@link #stop}, idle timeout or the before-poll hook). On one of
+     * the listener's own threads (a handler) it returns empty at once while the stop is under way: the
+     * stop waits for that very thread, and waiting here would hold both for the shutdown's deadline.
+     */
     public Optional<ShutdownReport> awaitStop(Duration timeout) throws InterruptedException {
+        if (threads.here() && !report.ended()) {
+            return Optional.empty();
+        }
         return report.await(timeout);
     }
 

@@ -255,6 +255,9 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
     }
 
     private Step apply(InFlight item, FailureDecision.Decision decision) {
+        if (ledger.settledByItsHandler(item)) {
+            return Step.DONE; // not handled again (it was acked already, say), nor dead-lettered after it
+        }
         return switch (decision) {
             case FailureDecision.Hold h -> hold(item, h.delay());
             case FailureDecision.Settle st -> {

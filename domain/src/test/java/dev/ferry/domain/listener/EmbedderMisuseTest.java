@@ -1,0 +1,195 @@
+package dev.ferry.domain.listener;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.domain.decode.Decoded;
+import dev.ferry.domain.decode.Decoder;
+import dev.ferry.domain.handle.Handler;
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.idempotency.InMemoryLedger;
+import dev.ferry.domain.memory.InMemoryQueue;
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.model.Event;
+import dev.ferry.domain.retry.Backoff;
+import dev.ferry.domain.retry.RetryPolicy;
+import dev.ferry.domain.testing.Await;
+import dev.ferry.domain.testing.LineDecoder;
+import dev.ferry.domain.transport.Disposition;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What an embedder does that the engine did not expect: settling a delivery from inside its own
+ * handler, the same event twice in one message, waiting for a stop from a handler, an interrupt left
+ * set between one message's events, a null disposition.
+ */
+class EmbedderMisuseTest {
+
+    private static final Duration LIMIT = Duration.ofSeconds(15);
+
+    private final InMemoryQueue queue = InMemoryQueue.builder("orders")
+            .deadLetterQueue(InMemoryQueue.builder("orders-dlq").build()).build();
+    private final List<Listener> listeners = new ArrayList<>();
+
+    @AfterEach
+    void stopAll() {
+        listeners.forEach(Listener::stop);
+    }
+
+    private Listener start(Listener.Builder builder) {
+        var listener = builder.build();
+        listeners.add(listener);
+        return listener.start();
+    }
+
+    /** Two events per line, keyed {@code line/a} and {@code line/b}; or both the same key. */
+    private static Decoder twoEvents(boolean sameKey) {
+        return delivery -> {
+            String line = new String(delivery.body(), StandardCharsets.UTF_8);
+            return Decoded.of(List.of(event(line + "/a"), event(line + (sameKey ? "/a" : "/b"))));
+        };
+    }
+
+    private static Event event(String key) {
+        return new Event(key, "t", null, null, key.getBytes(StandardCharsets.UTF_8), Map.of());
+    }
+
+    @Test // the javadoc allows it: acked twice (the second refused and counted a failure), or handled and dead-lettered
+    void aHandlerThatSettlesItsOwnDelivery_andReturnsDone_isSettledOnce() {
+        var listener = new AtomicReference<Listener>();
+        Handler handler = (e, d) -> {
+            listener.get().settle(d, Disposition.ACK);
+            return Outcome.done();
+        };
+        var builder = Listener.builder(queue, new LineDecoder(), handler).config(ListenerTest.fast().build());
+        var l = builder.build();
+        listener.set(l);
+        listeners.add(l.start());
+        queue.send("order-1");
+
+        assertThat(Await.until(LIMIT, () -> queue.size() == 0 && l.stats().inFlight() == 0)).as(l.stats().line()).isTrue();
+        Await.until(Duration.ofMillis(300), () -> false); // a second settlement would be on its way by now
+        assertThat(l.stats().acked()).as(l.stats().line()).isEqualTo(1);
+        assertThat(l.stats().settleFailures()).isZero();
+    }
+
+    @Test // settled, then it threw: handled again on an acked message, and in the end dead-lettered after the ack
+    void aKeptDeliverySettledByItsHandler_whichThenThrows_isNotHandledAgain() {
+        var listener = new AtomicReference<Listener>();
+        var calls = new AtomicInteger();
+        Handler handler = (e, d) -> {
+            calls.incrementAndGet();
+            listener.get().settle(d, Disposition.ACK);
+            throw new IllegalStateException("after the ack");
+        };
+        var l = Listener.builder(queue, new LineDecoder(), handler).ledger(InMemoryLedger.create())
+                .config(ListenerTest.fast().skipDelete(true).build()).build();
+        listener.set(l);
+        listeners.add(l.start());
+        queue.send("order-1");
+
+        assertThat(Await.until(LIMIT, () -> queue.size() == 0 && l.stats().inFlight() == 0)).as(l.stats().line()).isTrue();
+        Await.until(Duration.ofMillis(300), () -> false); // the retries' backoff is 1 ms
+        assertThat(calls).hasValue(1);
+        assertThat(l.stats().deadLettered()).isZero();
+        assertThat(queue.deadLetterQueue().size()).isZero();
+    }
+
+    @Test // the second claim met the first, kept for the handler: asked again every second, for ever
+    void aKeptDeliveryWithTheSameEventTwice_isHandedOver_theSecondADuplicate() {
+        var kept = new AtomicReference<Delivery>();
+        var handled = new AtomicInteger();
+        var l = start(Listener.builder(queue, twoEvents(true), (e, d) -> {
+            handled.incrementAndGet();
+            kept.set(d);
+            return Outcome.done();
+        }).ledger(InMemoryLedger.create()).config(ListenerTest.fast().skipDelete(true).build()));
+        queue.send("order-1");
+
+        assertThat(Await.until(LIMIT, () -> l.stats().handedOver() == 1)).as(l.stats().line()).isTrue();
+        assertThat(handled).hasValue(1);
+        assertThat(l.stats().duplicatesDropped()).isEqualTo(1);
+        l.settle(kept.get(), Disposition.ACK);
+        assertThat(Await.until(LIMIT, () -> queue.size() == 0)).isTrue();
+    }
+
+    @Test // the stop waits for the handler, the handler for the stop: both held for the shutdown's deadline
+    void aHandlerThatWaitsForTheStopItAskedFor_doesNotHoldIt() throws Exception {
+        var listener = new AtomicReference<Listener>();
+        var waited = new AtomicReference<Optional<ShutdownReport>>();
+        Handler handler = (e, d) -> {
+            listener.get().stop();
+            try {
+                waited.set(listener.get().awaitStop(Duration.ofSeconds(30)));
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+            return Outcome.done();
+        };
+        var l = Listener.builder(queue, new LineDecoder(), handler)
+                .config(ListenerTest.fast().shutdownDeadline(Duration.ofSeconds(10)).build()).build();
+        listener.set(l);
+        listeners.add(l.start());
+        queue.send("order-1");
+
+        long start = System.nanoTime();
+        assertThat(Await.until(LIMIT, () -> waited.get() != null)).isTrue();
+        assertThat(waited.get()).as("empty at once: the stop waits for this very thread").isEmpty();
+        assertThat(l.awaitStop(Duration.ofSeconds(5))).isPresent();
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).as("well within the 10 s deadline")
+                .isLessThan(Duration.ofSeconds(5));
+        assertThat(queue.size()).as("the handled message acknowledged, not released").isZero();
+    }
+
+    @Test // the first event's handler left its thread interrupted: the second's sink answered Retry, and it was dead-lettered
+    void anInterruptLeftSetByOneEventsHandler_doesNotReachTheNextEvent() {
+        Handler handler = (e, d) -> {
+            if (e.key().endsWith("/a")) {
+                Thread.currentThread().interrupt();
+                return Outcome.done();
+            }
+            return Thread.currentThread().isInterrupted() ? Outcome.retry("interrupted") : Outcome.done();
+        };
+        var l = start(Listener.builder(queue, twoEvents(false), handler)
+                .config(ListenerTest.fast().retry(RetryPolicy.of(1, Backoff.fixed(Duration.ofMillis(1)))).build()));
+        queue.send("order-1");
+
+        assertThat(Await.until(LIMIT, () -> l.stats().acked() + l.stats().deadLettered() == 1)).as(l.stats().line()).isTrue();
+        assertThat(l.stats().deadLettered()).isZero();
+    }
+
+    @Test // it took the delivery back and released its claims, then threw: the delivery kept by no one
+    void settlingWithNoDisposition_isRefused_andChangesNothing() {
+        var kept = new AtomicReference<Delivery>();
+        var ledger = InMemoryLedger.create();
+        var l = start(Listener.builder(queue, new LineDecoder(), (e, d) -> {
+            kept.set(d);
+            return Outcome.done();
+        }).ledger(ledger).config(ListenerTest.fast().skipDelete(true).lease(Duration.ofSeconds(30)).build()));
+        queue.send("order-1");
+        assertThat(Await.until(LIMIT, () -> l.stats().handedOver() == 1)).isTrue();
+
+        assertThatThrownBy(() -> l.settle(kept.get(), null)).isInstanceOf(NullPointerException.class)
+                .hasMessageContaining("disposition");
+        l.settle(kept.get(), Disposition.ACK); // still kept: settled now, its claim completed
+        assertThat(Await.until(LIMIT, () -> queue.size() == 0)).isTrue();
+        assertThat(ledger.peek(dev.ferry.domain.idempotency.LedgerKeys.event("orders", "order-1")))
+                .hasValueSatisfying(c -> assertThat(c).isInstanceOf(dev.ferry.domain.idempotency.Claim.Completed.class));
+    }
+
+    @Test
+    void startingAStoppedListener_saysSo() {
+        var l = start(Listener.builder(queue, new LineDecoder(), (e, d) -> Outcome.done()).config(ListenerTest.fast().build()));
+        l.stop();
+        assertThatThrownBy(l::start).isInstanceOf(IllegalStateException.class).hasMessageContaining("was stopped");
+    }
+}
