@@ -16,7 +16,9 @@ import java.util.Objects;
  * @param extendAt           part of the lease after which a message still in hand gets its lease extended
  *                           (0.5 = halfway); must leave room for the extension call
  * @param maxInFlight        messages received and not yet settled; polling stops when reached (builder
- *                           default: {@link #defaultMaxInFlight})
+ *                           default: {@link #defaultMaxInFlight}). With {@code skipDelete}, a delivery its
+ *                           handler keeps leaves the window when handed over: what the handler keeps is
+ *                           its own to bound
  * @param concurrency        handler threads: groups handled at once
  * @param retry              real failures allowed per message and the backoff between them
  * @param deadLetter         receives (minus known throttled ones) after which a message is dead-lettered
