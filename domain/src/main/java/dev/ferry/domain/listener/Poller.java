@@ -86,7 +86,14 @@ final class Poller {
                     return;
                 }
                 s.intake().awaitOpen(s.running());
-                pollOnce();
+                if (pollOnce() && s.config().pollWait().isZero() && s.running().getAsBoolean()) {
+                    // short polls (pollWait 0) of an empty source answer at once: without a pause, a poller spun a core
+                    // and, on SQS, sent hundreds of paid requests a second. 10 ms, doubling to 1 s while they stay empty
+                    sleep(TimeUnit.MILLISECONDS.toNanos(Math.min(1_000, 10L << Math.min(emptyPolls.get(), 7))));
+                    emptyPolls.set(emptyPolls.get() + 1);
+                } else {
+                    emptyPolls.set(0);
+                }
             } catch (InterruptedException e) {
                 if (!s.running().getAsBoolean()) {
                     return;
@@ -99,11 +106,15 @@ final class Poller {
         }
     }
 
-    private void pollOnce() throws InterruptedException {
+    /** Empty polls in a row, per poller thread. */
+    private final ThreadLocal<Integer> emptyPolls = ThreadLocal.withInitial(() -> 0);
+
+    /** One poll; true when the source answered with nothing. */
+    private boolean pollOnce() throws InterruptedException {
         var capacity = s.hands().capacity();
         int permits = capacity.acquire(s.config().batchSize(), TimeUnit.MILLISECONDS.toNanos(100));
         if (permits == 0) {
-            return;
+            return false;
         }
         List<Delivery> batch;
         var polled = s.clock().instant();
@@ -122,14 +133,14 @@ final class Poller {
         } catch (Throwable e) {
             capacity.release(permits);
             if (!s.running().getAsBoolean()) {
-                return;
+                return false;
             }
             s.intake().pollFailed(String.valueOf(e));
             boolean retryable = e instanceof FerryException f && f.retryable();
             LOG.log(Level.WARNING, "poll of ''{0}'' failed ({1}): {2}", s.name(),
                     retryable ? "will retry" : "not retryable, retrying anyway", e.getMessage());
             sleep(s.intake().pollRetryNanos());
-            return;
+            return false;
         }
         s.intake().pollWorked();
         if (batch.size() > permits) {
@@ -150,7 +161,7 @@ final class Poller {
         capacity.release(permits - batch.size());
         if (batch.isEmpty()) {
             checkIdle();
-            return;
+            return true;
         }
         long answeredNanos = System.nanoTime();
         lastReceiveNanos = answeredNanos;
@@ -205,6 +216,7 @@ final class Poller {
         } else {
             accepted.forEach(item -> s.settler().settle(item, Disposition.RELEASE));
         }
+        return false;
     }
 
     /**
