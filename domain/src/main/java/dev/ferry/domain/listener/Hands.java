@@ -122,14 +122,23 @@ final class Hands {
      * (a second ack refused, a handled message dead-lettered as well); its slot is freed here.
      */
     boolean settlingOurs(InFlight item) {
-        if (!settling(item)) {
-            return false;
+        synchronized (item) { // against a handler's settle deciding meanwhile (see settleEarly)
+            if (!settling(item)) {
+                return false;
+            }
+            if (item.settledEarly.get() == null) {
+                return true;
+            }
         }
-        if (item.settledEarly.get() != null) {
-            free(item);
-            return false;
+        free(item);
+        return false;
+    }
+
+    /** Records a handler's own settlement of an item still in hand; false when the listener settled it first. */
+    boolean settleEarly(InFlight item, dev.ferry.domain.transport.Disposition disposition) {
+        synchronized (item) {
+            return !item.settled.get() && item.settledEarly.compareAndSet(null, disposition);
         }
-        return true;
     }
 
     /** The second half of {@link #letGo}: the item's slot and its room in the window are free. */

@@ -315,6 +315,8 @@ final class LedgerSteps {
         }
         settledByHandler(item, early);
         item.asyncClaims.clear();
+        owe(item.toComplete); // an effect whose completion failed: recorded once the ledger answers, or its copy runs it again
+        item.toComplete = null;
         s.settler().settle(item, early);
         return true;
     }

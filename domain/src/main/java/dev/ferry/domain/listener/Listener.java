@@ -192,7 +192,7 @@ public final class Listener implements AutoCloseable {
             // settled before its handle() returned: the runner completes its claims as it would hand it over —
             // unless it did so meanwhile, and then they are completed here (whoever takes it back does it)
             kept = hands.inFlight(delivery);
-            if (kept != null && kept.settledEarly.compareAndSet(null, disposition)) {
+            if (kept != null && hands.settleEarly(kept, disposition)) {
                 item = hands.takeBack(delivery);
             } else if (kept == null) {
                 // handed over between the two looks (in the handed-over set before it leaves flight): there now

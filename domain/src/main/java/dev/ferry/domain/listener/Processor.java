@@ -97,7 +97,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
     }
 
     private Step run(InFlight item) {
-        if (item.settled.get()) {
+        if (item.settled.get() || ledger.settledByItsHandler(item)) { // settled by its handler while it waited in hand
             return Step.FAILED;
         }
         // a runner has it: a stop no longer gives it back as waiting in hand (it would be released while it runs,
@@ -137,9 +137,8 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             var dead = FailureDecision.onReceive(counts(item, 0), s.config().deadLetter());
             if (dead != null) {
                 // an earlier copy's ack made within its lease may still be on its way (then refused, it is a pass): its
-                // passes and those acks are read at once, as the settler moves one to the other
-                // (every pass is recorded under that lock: a refused ack's moves from one side to the other, never lost or
-                // counted twice; one recorded after the read is of a later moment)
+                // passes and those acks are read at once, under the settler's lock (a refused ack's pass is never lost
+                // or counted twice; one recorded after the read is of a later moment)
                 int passes = s.settler().passesWithAcksInFlight(item.delivery.id());
                 var c = counts(item, 0);
                 dead = FailureDecision.onReceive(new FailureDecision.Counts(c.receiveCount(), c.failures(),
@@ -203,19 +202,19 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             return decide(item, ledger.storeFailed(item, "parked-group release", e));
         }
         if (item.toComplete != null) {
-            // every event handled; the last one's completion waits on the ledger's I/O, and the worker need not: it
-            // goes on with other groups (a transport-ordered group's next delivery waits until this one is recorded)
+            // the last completion waits on the ledger's I/O, the worker need not (a transport-ordered group's next waits)
             item.nextEvent = item.events.size() - 1;
             ledger.completeLater(item);
             return Step.DONE;
         }
         if (s.config().skipDelete() && item.handedToHandler > 0) {
-            if (s.settler().handOver(item)) {
+            boolean handedOver = s.settler().handOver(item);
+            if (handedOver) {
                 s.counters().handedOver.increment();
-                var early = item.settledEarly.get(); // the handler settled it before handle() returned
-                if (early != null && s.settler().takeBack(item.delivery) != null) {
-                    ledger.settledByHandler(item, early);
-                }
+            }
+            var early = item.settledEarly.get(); // the handler settled it before handle() returned (a stop took it meanwhile)
+            if (early != null && (!handedOver || s.settler().takeBack(item.delivery) != null)) {
+                ledger.settledByHandler(item, early);
             }
             return Step.DONE;
         }
@@ -359,6 +358,9 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
      * because handling it again would repeat its effect. True when it was released.
      */
     boolean giveBack(InFlight item) {
+        if (ledger.settledByItsHandler(item)) {
+            return false; // its handler's settlement stands, and its claims go as that says
+        }
         if (item.toComplete != null && item.events != null && item.nextEvent >= item.events.size() - 1) {
             if (!item.completing.compareAndSet(false, true)) {
                 return false; // the completer is recording it now, and settles it after

@@ -85,7 +85,7 @@ final class Shutdown {
                 boolean effectDone = item.toComplete != null && item.events != null
                         && item.nextEvent >= item.events.size() - 1;
                 settler.settle(item, effectDone ? Disposition.ACK : Disposition.RELEASE);
-                releasedRunning += effectDone ? 0 : 1;
+                releasedRunning += effectDone || item.settledEarly.get() != null ? 0 : 1; // its handler's settlement stood
             }
         }
         // what is still in hand is being settled by another thread (a handler that just ended, an observer

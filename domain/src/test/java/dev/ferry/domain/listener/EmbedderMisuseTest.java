@@ -82,6 +82,66 @@ class EmbedderMisuseTest {
         assertThat(l.stats().settleFailures()).isZero();
     }
 
+    @Test // a review: the handler's settlement stood, and the completion the ledger failed to record was dropped with it
+    void aDeliverySettledByItsHandler_whoseCompletionFails_hasItRecordedLater() {
+        var failOnce = new java.util.concurrent.atomic.AtomicBoolean(true);
+        var inner = InMemoryLedger.create();
+        var ledger = new dev.ferry.domain.testing.ForwardingLedger(inner) {
+            @Override
+            public boolean complete(String key, long token, Duration ttl) {
+                if (failOnce.getAndSet(false)) {
+                    throw new IllegalStateException("the store hiccups (injected)");
+                }
+                return super.complete(key, token, ttl);
+            }
+        };
+        var listener = new AtomicReference<Listener>();
+        Handler handler = (e, d) -> {
+            listener.get().settle(d, Disposition.ACK);
+            return Outcome.done();
+        };
+        var l = Listener.builder(queue, new LineDecoder(), handler).ledger(ledger).config(ListenerTest.fast().build()).build();
+        listener.set(l);
+        listeners.add(l.start());
+        queue.send("order-1");
+
+        var key = dev.ferry.domain.idempotency.LedgerKeys.event("orders", "order-1");
+        assertThat(Await.until(LIMIT, () -> inner.peek(key).orElse(null) instanceof dev.ferry.domain.idempotency.Claim.Completed))
+                .as("owed, and recorded once the ledger answers: " + inner.peek(key)).isTrue();
+        assertThat(l.stats().acked()).isEqualTo(1);
+    }
+
+    @Test // a review: settled by its handler while it waited in hand for a retry, it was handled again on resume
+    void aKeptDeliverySettledWhileItWaitsInHand_isNotHandledAgain() {
+        var listener = new AtomicReference<Listener>();
+        var kept = new AtomicReference<Delivery>();
+        var secondCalls = new AtomicInteger();
+        Handler handler = (e, d) -> {
+            if (e.key().endsWith("/a")) {
+                kept.set(d);
+                return Outcome.done(); // kept: settled later by the async work
+            }
+            if (secondCalls.incrementAndGet() == 1) {
+                Thread.ofVirtual().start(() -> { // the async work for /a ends while /b waits in hand to be tried again
+                    Await.until(Duration.ofMillis(100), () -> false);
+                    listener.get().settle(kept.get(), Disposition.ACK);
+                });
+                return Outcome.retryAfter(Duration.ofMillis(400), "not yet");
+            }
+            return Outcome.done();
+        };
+        var l = Listener.builder(queue, twoEvents(false), handler).ledger(InMemoryLedger.create())
+                .config(ListenerTest.fast().skipDelete(true).build()).build();
+        listener.set(l);
+        listeners.add(l.start());
+        queue.send("order-1");
+
+        assertThat(Await.until(LIMIT, () -> queue.size() == 0 && l.stats().inFlight() == 0)).as(l.stats().line()).isTrue();
+        Await.until(Duration.ofMillis(800), () -> false); // past the retry's 400 ms
+        assertThat(secondCalls).as("not handled again after its handler settled it").hasValue(1);
+        assertThat(l.stats().deadLettered()).isZero();
+    }
+
     @Test // settled, then it threw: handled again on an acked message, and in the end dead-lettered after the ack
     void aKeptDeliverySettledByItsHandler_whichThenThrows_isNotHandledAgain() {
         var listener = new AtomicReference<Listener>();
