@@ -233,14 +233,7 @@ class KafkaIT {
         String topic = "large-" + UUID.randomUUID().toString().substring(0, 8);
         KafkaBroker.create(topic, 1, Map.of("max.message.bytes", "3000000"));
         KafkaBroker.create(topic + ".dlq", 1);
-        var large = "!" + "x".repeat(1_500_000);
-        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<>(Map.<String, Object>of(
-                "bootstrap.servers", KafkaBroker.bootstrap(), "max.request.size", 3_000_000),
-                new org.apache.kafka.common.serialization.ByteArraySerializer(),
-                new org.apache.kafka.common.serialization.ByteArraySerializer())) {
-            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, "k".getBytes(StandardCharsets.UTF_8),
-                    large.getBytes(StandardCharsets.UTF_8))).get(60, java.util.concurrent.TimeUnit.SECONDS);
-        }
+        produceLarge(topic, "k".getBytes(StandardCharsets.UTF_8), ("!" + "x".repeat(1_500_000)).getBytes(StandardCharsets.UTF_8));
         KafkaBroker.produce(topic, List.<String[]>of(new String[] {"k", "k:after"}));
         var handled = new CopyOnWriteArrayList<String>();
         var listener = listen(source(topic, "g-" + UUID.randomUUID()), (event, delivery) -> {
@@ -260,19 +253,23 @@ class KafkaIT {
                 .as("the key's next record is handled: " + listener.stats()).isTrue();
     }
 
+    /** Produces one record of up to 3 MB (the topic must take it: {@code max.message.bytes}). */
+    private static void produceLarge(String topic, byte[] key, byte[] value) throws Exception {
+        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<>(Map.<String, Object>of(
+                "bootstrap.servers", KafkaBroker.bootstrap(), "max.request.size", 3_000_000),
+                new org.apache.kafka.common.serialization.ByteArraySerializer(),
+                new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, key, value))
+                    .get(60, java.util.concurrent.TimeUnit.SECONDS);
+        }
+    }
+
     @Test // refused again for its key alone, the copy failed for good and held the partition for ever
     void aPoisonRecordWhoseKeyAloneIsTooLargeForTheDeadLetterTopic_goesThereWithoutIt_namedByItsHash() throws Exception {
         String topic = "largekey-" + UUID.randomUUID().toString().substring(0, 8);
         KafkaBroker.create(topic, 1, Map.of("max.message.bytes", "3000000"));
         KafkaBroker.create(topic + ".dlq", 1);
-        var key = "K".repeat(1_500_000).getBytes(StandardCharsets.UTF_8);
-        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<>(Map.<String, Object>of(
-                "bootstrap.servers", KafkaBroker.bootstrap(), "max.request.size", 3_000_000),
-                new org.apache.kafka.common.serialization.ByteArraySerializer(),
-                new org.apache.kafka.common.serialization.ByteArraySerializer())) {
-            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, key,
-                    "!poison".getBytes(StandardCharsets.UTF_8))).get(60, java.util.concurrent.TimeUnit.SECONDS);
-        }
+        produceLarge(topic, "K".repeat(1_500_000).getBytes(StandardCharsets.UTF_8), "!poison".getBytes(StandardCharsets.UTF_8));
         KafkaBroker.produce(topic, List.<String[]>of(new String[] {"k", "k:after"}));
         var handled = new CopyOnWriteArrayList<String>();
         var listener = listen(source(topic, "g-" + UUID.randomUUID()), (event, delivery) -> {

@@ -7,10 +7,6 @@ import java.time.Duration;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,26 +21,8 @@ class AsideLogTest {
         var written = new CopyOnWriteArrayList<Integer>();
         var blocked = new CountDownLatch(1);
         var unblock = new CountDownLatch(1);
-        var logger = Logger.getLogger(Listener.class.getName());
-        var level = logger.getLevel();
-        var warnings = new CopyOnWriteArrayList<String>();
-        var capture = new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                warnings.add(String.valueOf(r.getMessage()));
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        logger.setLevel(Level.WARNING); // the tests' logging keeps SEVERE only
-        logger.addHandler(capture);
-        try {
+        try (var captured = new CapturedLog()) {
+            var warnings = captured.lines;
             log.write(() -> {
                 blocked.countDown();
                 try {
@@ -74,8 +52,6 @@ class AsideLogTest {
             assertThat(warnings).hasSize(1);
         } finally {
             unblock.countDown();
-            logger.removeHandler(capture);
-            logger.setLevel(level);
         }
     }
 }

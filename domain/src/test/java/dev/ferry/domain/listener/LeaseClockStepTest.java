@@ -51,21 +51,8 @@ class LeaseClockStepTest {
     void aLeaseTheTransportRefusesToExtend_isNotAskedAgainEverySecond() throws Exception {
         var queue = InMemoryQueue.standard("orders");
         var clock = new SteppedClock();
-        var asked = new java.util.concurrent.atomic.AtomicInteger();
-        var acknowledger = new dev.ferry.domain.transport.Acknowledger() {
-            @Override
-            public java.util.List<dev.ferry.domain.transport.Settlement.Failure> settle(
-                    java.util.List<dev.ferry.domain.transport.Settlement> settlements) {
-                return queue.settle(settlements);
-            }
-
-            @Override
-            public java.util.List<dev.ferry.domain.model.Delivery> extendLeases(
-                    java.util.List<dev.ferry.domain.model.Delivery> deliveries, Duration lease) {
-                asked.incrementAndGet();
-                return deliveries; // none extended
-            }
-        };
+        var acknowledger = new RefusingExtensions(queue);
+        var asked = acknowledger.asked;
         var holding = new java.util.concurrent.CountDownLatch(1);
         var inHand = new java.util.concurrent.CountDownLatch(1);
         Handler handler = (event, delivery) -> {

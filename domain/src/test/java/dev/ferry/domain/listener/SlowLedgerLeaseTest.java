@@ -71,26 +71,8 @@ class SlowLedgerLeaseTest {
                 return false; // its lease ran out before: another worker may hold it
             }
         };
-        var logger = java.util.logging.Logger.getLogger(Listener.class.getName());
-        var level = logger.getLevel();
-        var lines = new java.util.concurrent.CopyOnWriteArrayList<String>();
-        var capture = new java.util.logging.Handler() {
-            @Override
-            public void publish(java.util.logging.LogRecord r) {
-                lines.add(java.text.MessageFormat.format(String.valueOf(r.getMessage()),
-                        r.getParameters() == null ? new Object[0] : r.getParameters()));
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        logger.setLevel(java.util.logging.Level.WARNING); // the tests' logging keeps SEVERE only
-        logger.addHandler(capture);
+        var log = new CapturedLog();
+        var lines = log.lines;
         Handler slow = (event, delivery) -> {
             try {
                 Thread.sleep(3_000); // extended every ~0.5 s: five rounds or so
@@ -112,27 +94,14 @@ class SlowLedgerLeaseTest {
             assertThat(listener.stats().line()).contains("claimsLost=1");
         } finally {
             listener.stop();
-            logger.removeHandler(capture);
-            logger.setLevel(level);
+            log.close();
         }
     }
 
     @Test // a Kafka partition revoked, an SQS receipt gone stale: the claim was let go with the lease, and the copy ran beside
     void aLeaseTheTransportWillNotExtend_keepsItsLedgerClaim_soTheCopyWaitsAndFindsItDone() {
         var queue = InMemoryQueue.standard("refused");
-        var refusing = new dev.ferry.domain.transport.Acknowledger() {
-            @Override
-            public java.util.List<dev.ferry.domain.transport.Settlement.Failure> settle(
-                    java.util.List<dev.ferry.domain.transport.Settlement> settlements) {
-                return queue.settle(settlements);
-            }
-
-            @Override
-            public java.util.List<dev.ferry.domain.model.Delivery> extendLeases(
-                    java.util.List<dev.ferry.domain.model.Delivery> deliveries, Duration lease) {
-                return deliveries; // every one refused: the message goes to whoever polls next, while this handler runs
-            }
-        };
+        var refusing = new RefusingExtensions(queue); // the message goes to whoever polls next, while this handler runs
         var running = new AtomicInteger();
         var runs = new AtomicInteger();
         var overlapped = new java.util.concurrent.atomic.AtomicBoolean();
