@@ -35,6 +35,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -226,35 +227,18 @@ class KafkaIT {
         assertThat(listener.stats().acked()).isEqualTo(2);
     }
 
-    @Test
-    void aPoisonRecordTooLargeForTheDeadLetterTopic_goesThereWithoutItsValue_sayingWhereItIs_andThePartitionGoesOn()
-            throws Exception {
-        // the source topic takes records of up to 3 MB, its dead-letter topic only the broker's default (1 MB)
-        String topic = "large-" + UUID.randomUUID().toString().substring(0, 8);
-        KafkaBroker.create(topic, 1, Map.of("max.message.bytes", "3000000"));
-        KafkaBroker.create(topic + ".dlq", 1);
-        produceLarge(topic, "k".getBytes(StandardCharsets.UTF_8), ("!" + "x".repeat(1_500_000)).getBytes(StandardCharsets.UTF_8));
-        KafkaBroker.produce(topic, List.<String[]>of(new String[] {"k", "k:after"}));
-        var handled = new CopyOnWriteArrayList<String>();
-        var listener = listen(source(topic, "g-" + UUID.randomUUID()), (event, delivery) -> {
-            handled.add(event.key());
-            return Outcome.done();
-        }, null);
-
-        var dead = KafkaBroker.readAll(topic + ".dlq", 1);
-        assertThat(dead).as("one copy, without the value that cannot fit").hasSize(1);
-        var copy = dead.getFirst();
-        assertThat(copy.value()).isNull();
-        assertThat(KafkaBroker.text(copy.key())).isEqualTo("k");
-        assertThat(KafkaBroker.text(copy.headers().lastHeader(DeadLetterAttributes.REASON).value())).startsWith("malformed: ");
-        assertThat(KafkaBroker.text(copy.headers().lastHeader(KafkaSource.VALUE_OMITTED).value()))
-                .contains("did not fit the dead-letter topic").contains(topic + "-0@0");
-        assertThat(Await.until(Duration.ofSeconds(30), () -> handled.contains("k:after")))
-                .as("the key's next record is handled: " + listener.stats()).isTrue();
+    /** What {@link #largePoison} left: what was handled, the listener, and the one dead letter. */
+    private record LargePoison(String topic, List<String> handled, Listener listener, ConsumerRecord<byte[], byte[]> copy) {
     }
 
-    /** Produces one record of up to 3 MB (the topic must take it: {@code max.message.bytes}). */
-    private static void produceLarge(String topic, byte[] key, byte[] value) throws Exception {
+    /**
+     * A topic that takes records of up to 3 MB (its dead-letter topic only the broker's default, 1 MB), one poison
+     * record of {@code key} and {@code value} on it and a good one ({@code k:after}) behind it, a listener on it.
+     */
+    private LargePoison largePoison(String prefix, byte[] key, byte[] value) throws Exception {
+        String topic = prefix + UUID.randomUUID().toString().substring(0, 8);
+        KafkaBroker.create(topic, 1, Map.of("max.message.bytes", "3000000"));
+        KafkaBroker.create(topic + ".dlq", 1);
         try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<>(Map.<String, Object>of(
                 "bootstrap.servers", KafkaBroker.bootstrap(), "max.request.size", 3_000_000),
                 new org.apache.kafka.common.serialization.ByteArraySerializer(),
@@ -262,30 +246,44 @@ class KafkaIT {
             producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, key, value))
                     .get(60, java.util.concurrent.TimeUnit.SECONDS);
         }
-    }
-
-    @Test // refused again for its key alone, the copy failed for good and held the partition for ever
-    void aPoisonRecordWhoseKeyAloneIsTooLargeForTheDeadLetterTopic_goesThereWithoutIt_namedByItsHash() throws Exception {
-        String topic = "largekey-" + UUID.randomUUID().toString().substring(0, 8);
-        KafkaBroker.create(topic, 1, Map.of("max.message.bytes", "3000000"));
-        KafkaBroker.create(topic + ".dlq", 1);
-        produceLarge(topic, "K".repeat(1_500_000).getBytes(StandardCharsets.UTF_8), "!poison".getBytes(StandardCharsets.UTF_8));
         KafkaBroker.produce(topic, List.<String[]>of(new String[] {"k", "k:after"}));
         var handled = new CopyOnWriteArrayList<String>();
         var listener = listen(source(topic, "g-" + UUID.randomUUID()), (event, delivery) -> {
             handled.add(event.key());
             return Outcome.done();
         }, null);
-
         var dead = KafkaBroker.readAll(topic + ".dlq", 1);
-        assertThat(dead).as("one copy, without the key that cannot fit").hasSize(1);
-        var copy = dead.getFirst();
-        assertThat(copy.key()).isNull();
+        assertThat(dead).as("one copy").hasSize(1);
+        return new LargePoison(topic, handled, listener, dead.getFirst());
+    }
+
+    @Test
+    void aPoisonRecordTooLargeForTheDeadLetterTopic_goesThereWithoutItsValue_sayingWhereItIs_andThePartitionGoesOn()
+            throws Exception {
+        var large = largePoison("large-", "k".getBytes(StandardCharsets.UTF_8),
+                ("!" + "x".repeat(1_500_000)).getBytes(StandardCharsets.UTF_8));
+        var copy = large.copy();
+        assertThat(copy.value()).as("without the value that cannot fit").isNull();
+        assertThat(KafkaBroker.text(copy.key())).isEqualTo("k");
+        assertThat(KafkaBroker.text(copy.headers().lastHeader(DeadLetterAttributes.REASON).value())).startsWith("malformed: ");
+        assertThat(KafkaBroker.text(copy.headers().lastHeader(KafkaSource.VALUE_OMITTED).value()))
+                .contains("did not fit the dead-letter topic").contains(large.topic() + "-0@0");
+        assertThat(Await.until(Duration.ofSeconds(30), () -> large.handled().contains("k:after")))
+                .as("the key's next record is handled: " + large.listener().stats()).isTrue();
+    }
+
+    @Test // refused again for its key alone, the copy failed for good and held the partition for ever
+    void aPoisonRecordWhoseKeyAloneIsTooLargeForTheDeadLetterTopic_goesThereWithoutIt_namedByItsHash() throws Exception {
+        var large = largePoison("largekey-", "K".repeat(1_500_000).getBytes(StandardCharsets.UTF_8),
+                "!poison".getBytes(StandardCharsets.UTF_8));
+        var copy = large.copy();
+        assertThat(copy.key()).as("without the key that cannot fit").isNull();
         assertThat(KafkaBroker.text(copy.headers().lastHeader(KafkaSource.KEY_OMITTED).value()))
                 .startsWith("sha256:").endsWith("(1500000 bytes)");
-        assertThat(KafkaBroker.text(copy.headers().lastHeader(KafkaSource.VALUE_OMITTED).value())).contains(topic + "-0@0");
-        assertThat(Await.until(Duration.ofSeconds(30), () -> handled.contains("k:after")))
-                .as("the partition goes on: " + listener.stats()).isTrue();
+        assertThat(KafkaBroker.text(copy.headers().lastHeader(KafkaSource.VALUE_OMITTED).value()))
+                .contains(large.topic() + "-0@0");
+        assertThat(Await.until(Duration.ofSeconds(30), () -> large.handled().contains("k:after")))
+                .as("the partition goes on: " + large.listener().stats()).isTrue();
     }
 
     @Test
