@@ -92,7 +92,7 @@ final class EventSteps {
             threw = String.valueOf(e);
         }
         long took = System.nanoTime() - start;
-        if (s.running().getAsBoolean() && Thread.currentThread().isInterrupted()) {
+        if (Thread.currentThread().isInterrupted() && s.running().getAsBoolean()) {
             // one the handler left set (a stop's is kept): the ledger's completion and the delivery's next event must
             // not meet it — an SDK call aborts on it, a sink answers Retry
             Thread.interrupted();
