@@ -20,11 +20,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.SplittableRandom;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -68,12 +63,9 @@ public final class Listener implements AutoCloseable {
     private final Processor processor;
     private final LeaseKeeper leaseKeeper;
     private final HandlerWatch watch;
+    private final HandlerSettlement handlerSettlement;
     private final OrderingGroups<InFlight> groups;
     private final Poller poller;
-    private final ThreadPoolExecutor workers;
-    private final ScheduledThreadPoolExecutor holds;
-    /** Records completions that wait on the ledger's I/O, one virtual thread each (bounded by the in-flight window). */
-    private final ExecutorService completer;
 
     /** The scope its events are claimed in: the builder's, else shared for keys unique by nature, else null (each source's name). */
     private final String ledgerScope;
@@ -86,7 +78,7 @@ public final class Listener implements AutoCloseable {
 
     private Listener(Builder b) {
         this.name = b.source.name();
-        this.threads = new OwnThreads(this, name);
+        this.threads = new OwnThreads(this, name, b.config.concurrency());
         this.source = b.source;
         this.closesSource = b.closesSource;
         this.config = b.config;
@@ -95,24 +87,18 @@ public final class Listener implements AutoCloseable {
         this.intake = new Intake(name, config.throttlePause(), config.maxThrottlePause());
         var failureCounts = new FailureCounts(100_000);
         this.settler = new Settler(name, b.acknowledger, hands, counters, failureCounts, observer, b.clock);
-        this.workers = new ThreadPoolExecutor(config.concurrency(), config.concurrency(), 30, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(), r -> threads.unstarted("worker", r));
-        this.workers.allowCoreThreadTimeOut(true);
-        this.holds = new ScheduledThreadPoolExecutor(1, r -> threads.unstarted("holds", r));
-        this.holds.setRemoveOnCancelPolicy(true);
-        var completions = Thread.ofVirtual().name("ferry-" + name + "-complete-", 1).factory();
-        this.completer = Executors.newThreadPerTaskExecutor(r -> completions.newThread(threads.owned(r)));
         this.ledgerScope = b.ledgerScope != null ? b.ledgerScope : b.decoder.keysUniqueByNature() ? LedgerKeys.SHARED : null;
         var policies = ListenerPolicies.of(config, b.source);
         this.watch = new HandlerWatch(name, config.handlerTimeout(), this::isRunning);
         this.processor = new Processor(new Processor.Shared(name, b.handler, b.ledger, config, b.clock, intake, counters,
-                observer, settler, failureCounts, policies, holds, this::isRunning, new SplittableRandom(b.seed),
+                observer, settler, failureCounts, policies, threads.holds, this::isRunning, new SplittableRandom(b.seed),
                 ledgerScope,
-                ListenerPolicies.defersCompletions(name, config, b.ledger, policies.holdLimit()) ? completer : null,
+                ListenerPolicies.defersCompletions(name, config, b.ledger, policies.holdLimit()) ? threads.completer : null,
                 b.onPoison == OnPoison.PARK ? new GroupParker((GroupParking) b.ledger, b.clock) : null,
                 b.source.redeliversAfterLease(), b.decoder, watch));
-        this.groups = new OrderingGroups<>(workers, config.concurrency(), processor);
+        this.groups = new OrderingGroups<>(threads.workers, config.concurrency(), processor);
         processor.groups(groups);
+        this.handlerSettlement = new HandlerSettlement(hands, processor, settler);
         this.leaseKeeper = new LeaseKeeper(name, b.acknowledger, b.ledger, config, b.clock, hands, counters, observer);
         this.poller = new Poller(new Poller.Shared(name, b.source, b.decoder, config, b.clock, hands, intake, counters,
                 observer, groups, settler, b.beforePoll, this::stopAsync, this::isRunning, this::stats, processor.notes(),
@@ -184,25 +170,7 @@ public final class Listener implements AutoCloseable {
      * handler took are completed in it now, on an {@code Ack} — or released, on anything else.
      */
     public void settle(Delivery delivery, Disposition disposition) {
-        java.util.Objects.requireNonNull(delivery, "delivery");
-        java.util.Objects.requireNonNull(disposition, "disposition"); // before anything changes: a kept delivery stays kept
-        var item = hands.takeBack(delivery);
-        var kept = item;
-        if (item == null) {
-            // settled before its handle() returned: the runner completes its claims as it would hand it over —
-            // unless it did so meanwhile, and then they are completed here (whoever takes it back does it)
-            kept = hands.inFlight(delivery);
-            if (kept != null && hands.settleEarly(kept, disposition)) {
-                item = hands.takeBack(delivery);
-            } else if (kept == null) {
-                // handed over between the two looks (in the handed-over set before it leaves flight): there now
-                item = kept = hands.takeBack(delivery);
-            }
-        }
-        if (item != null) {
-            processor.settledByHandler(item, disposition);
-        }
-        settler.enqueueFromHandler(delivery, disposition, kept);
+        handlerSettlement.settle(delivery, disposition);
     }
 
     /**
@@ -301,15 +269,11 @@ public final class Listener implements AutoCloseable {
         var r = threads.asOwn(() -> {
             try {
                 return new Shutdown(name, config, hands, groups, settler, processor, counters, this::stats, threads::owned)
-                        .run(reason, before, threads.pollers, () -> state.set(STOPPED), threads.settler, threads.leases, holds, workers, completer);
+                        .run(reason, before, threads.pollers, () -> state.set(STOPPED), threads.settler, threads.leases, threads.holds,
+                                threads.workers, threads.completer);
             } catch (Throwable e) { // stopped all the same: no later stop() waits for ever, nothing settled later is lost
-                LOG.log(Level.ERROR, "the shutdown of '" + name + "' failed", e);
                 state.set(STOPPED);
-                settler.close();
-                holds.shutdownNow();
-                workers.shutdownNow();
-                completer.shutdownNow();
-                return new ShutdownReport(reason + " (the shutdown failed: " + e + ")", 0, 0, 0, 0, Duration.ZERO, stats());
+                return Shutdown.failed(name, reason, e, settler, stats(), threads.holds, threads.workers, threads.completer);
             }
         });
         finish(r, true);
@@ -428,15 +392,7 @@ public final class Listener implements AutoCloseable {
         }
 
         public Listener build() {
-            if (onPoison == OnPoison.PARK && config.skipDelete()) {
-                throw new IllegalStateException("on-poison park and skip-delete do not go together: a handler that "
-                        + "settles its own messages dead-letters them past the parking");
-            }
-            if (onPoison == OnPoison.PARK && !(ledger instanceof GroupParking)) {
-                throw new IllegalStateException("on-poison park keeps parked groups in the ledger, and "
-                        + (ledger == null ? "this listener has none" : ledger.getClass().getSimpleName() + " does not keep them")
-                        + ": give it a ledger that implements GroupParking (InMemoryLedger, MvStoreLedger, DynamoDbLedger)");
-            }
+            ListenerPolicies.checkOnPoison(onPoison, config, ledger);
             return new Listener(this);
         }
     }

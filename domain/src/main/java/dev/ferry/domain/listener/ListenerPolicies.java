@@ -14,6 +14,19 @@ final class ListenerPolicies {
     private ListenerPolicies() {
     }
 
+    /** Refuses what on-poison park cannot work with: skip-delete, a ledger that does not keep parked groups. */
+    static void checkOnPoison(dev.ferry.domain.parking.OnPoison onPoison, ListenerConfig config, IdempotencyLedger ledger) {
+        if (onPoison == dev.ferry.domain.parking.OnPoison.PARK && config.skipDelete()) {
+            throw new IllegalStateException("on-poison park and skip-delete do not go together: a handler that "
+                    + "settles its own messages dead-letters them past the parking");
+        }
+        if (onPoison == dev.ferry.domain.parking.OnPoison.PARK && !(ledger instanceof dev.ferry.domain.parking.GroupParking)) {
+            throw new IllegalStateException("on-poison park keeps parked groups in the ledger, and "
+                    + (ledger == null ? "this listener has none" : ledger.getClass().getSimpleName() + " does not keep them")
+                    + ": give it a ledger that implements GroupParking (InMemoryLedger, MvStoreLedger, DynamoDbLedger)");
+        }
+    }
+
     /** The failure decisions' policies: the hold limit the source and the lease allow, the throttle floor. */
     static FailureDecision.Policies of(ListenerConfig config, Source source) {
         var holdLimit = source.maxHoldInHand().compareTo(config.holdLimit()) < 0 ? source.maxHoldInHand() : config.holdLimit();

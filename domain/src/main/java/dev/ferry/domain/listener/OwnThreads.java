@@ -28,9 +28,23 @@ final class OwnThreads {
     private final String name;
     private final AtomicInteger workerIds = new AtomicInteger();
 
-    OwnThreads(Listener owner, String name) {
+    /** The handler threads: {@code concurrency} at most, idle ones ending after 30 s. */
+    final java.util.concurrent.ThreadPoolExecutor workers;
+    /** The one thread that times the waits in hand. */
+    final java.util.concurrent.ScheduledThreadPoolExecutor holds;
+    /** Records completions that wait on the ledger's I/O, one virtual thread each (bounded by the in-flight window). */
+    final java.util.concurrent.ExecutorService completer;
+
+    OwnThreads(Listener owner, String name, int concurrency) {
         this.owner = owner;
         this.name = name;
+        this.workers = new java.util.concurrent.ThreadPoolExecutor(concurrency, concurrency, 30,
+                java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), r -> unstarted("worker", r));
+        workers.allowCoreThreadTimeOut(true);
+        this.holds = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> unstarted("holds", r));
+        holds.setRemoveOnCancelPolicy(true);
+        var completions = Thread.ofVirtual().name("ferry-" + name + "-complete-", 1).factory();
+        this.completer = java.util.concurrent.Executors.newThreadPerTaskExecutor(r -> completions.newThread(owned(r)));
     }
 
     /** The listener whose thread this is, or null. */

@@ -152,6 +152,20 @@ final class Shutdown {
         }
     }
 
+    /**
+     * After a shutdown that threw: stopped all the same — the settler flushes from its callers from now
+     * on, the executors end — and a report that says so.
+     */
+    static ShutdownReport failed(String name, String reason, Throwable e, Settler settler, ListenerStats stats,
+                                 java.util.concurrent.ExecutorService... executors) {
+        LOG.log(System.Logger.Level.ERROR, "the shutdown of '" + name + "' failed", e);
+        settler.close();
+        for (var executor : executors) {
+            executor.shutdownNow();
+        }
+        return new ShutdownReport(reason + " (the shutdown failed: " + e + ")", 0, 0, 0, 0, Duration.ZERO, stats);
+    }
+
     static void joinQuietly(List<Thread> threads, Duration timeout) {
         long deadline = System.nanoTime() + dev.ferry.domain.model.Durations.nanos(timeout);
         for (var t : threads) {

@@ -1,0 +1,45 @@
+package dev.ferry.domain.listener;
+
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.transport.Disposition;
+import java.util.Objects;
+
+/**
+ * A handler's own settlement of a delivery ({@link Listener#settle}): one it kept (skip-delete), or one
+ * still in hand — then it stands, and the listener neither settles it again nor tries it again. Its
+ * claims are completed (on an {@code Ack}) or released by whoever takes the delivery back.
+ */
+final class HandlerSettlement {
+
+    private final Hands hands;
+    private final Processor processor;
+    private final Settler settler;
+
+    HandlerSettlement(Hands hands, Processor processor, Settler settler) {
+        this.hands = hands;
+        this.processor = processor;
+        this.settler = settler;
+    }
+
+    void settle(Delivery delivery, Disposition disposition) {
+        Objects.requireNonNull(delivery, "delivery");
+        Objects.requireNonNull(disposition, "disposition"); // before anything changes: a kept delivery stays kept
+        var item = hands.takeBack(delivery);
+        var kept = item;
+        if (item == null) {
+            // settled before its handle() returned: the runner completes its claims as it would hand it over —
+            // unless it did so meanwhile, and then they are completed here (whoever takes it back does it)
+            kept = hands.inFlight(delivery);
+            if (kept != null && hands.settleEarly(kept, disposition)) {
+                item = hands.takeBack(delivery);
+            } else if (kept == null) {
+                // handed over between the two looks (in the handed-over set before it leaves flight): there now
+                item = kept = hands.takeBack(delivery);
+            }
+        }
+        if (item != null) {
+            processor.settledByHandler(item, disposition);
+        }
+        settler.enqueueFromHandler(delivery, disposition, kept);
+    }
+}
