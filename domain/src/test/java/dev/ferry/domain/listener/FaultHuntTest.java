@@ -38,7 +38,10 @@ import org.junit.jupiter.api.TestFactory;
  * throw runtime exceptions and {@code Error}s, return Retry, Throttled and Reject, and outlast the
  * lease; instances are stopped abruptly mid-flight and replaced. After each seed: nothing lost
  * (handled or dead-lettered with a reason), no effect twice except for an instance stopped between
- * its effect and its completion, no inversion within a group, nothing dead-lettered but poison.
+ * its effect and its completion or a copy whose completion the ledger fenced (its lease ran out while
+ * its handler ran: the transport handed the message to another instance, whose claim was free — a
+ * claim ends with its message's lease, #8 — and Ferry counted and said so), no inversion within a
+ * group, nothing dead-lettered but poison.
  *
  * <p>{@code -Dferry.hunt.seeds=N} (default 200) and {@code -Dferry.hunt.seed=S} (the first seed):
  * a failing seed prints the flags that replay it alone.
@@ -110,11 +113,11 @@ class FaultHuntTest {
         } finally {
             instances.forEach(Instance::stop);
         }
-        check(plan, effects, stopping, fifoDlq, stdDlq, context.toString());
+        check(plan, effects, stopping, ledger.fenced(), fifoDlq, stdDlq, context.toString());
     }
 
-    private static void check(List<Planned> plan, List<Effect> effects, Set<String> stopped, InMemoryQueue fifoDlq,
-                              InMemoryQueue stdDlq, String context) {
+    private static void check(List<Planned> plan, List<Effect> effects, Set<String> stopped, Map<String, Integer> fenced,
+                              InMemoryQueue fifoDlq, InMemoryQueue stdDlq, String context) {
         var deadLettered = new HashMap<String, String>();
         for (var dlq : List.of(fifoDlq, stdDlq)) {
             for (var m : dlq.messages()) {
@@ -136,10 +139,15 @@ class FaultHuntTest {
             assertThat(handled).as("nothing lost: " + p + ", " + context).containsKey(p.key());
             var copies = handled.get(p.key());
             if (copies.size() > 1) {
-                // twice only when an instance was stopped between the effect and its completion:
-                // every copy but one was made by an instance that was stopped later
-                assertThat(copies.stream().filter(e -> stopped.contains(e.instance())).count())
-                        .as("effect of " + p.key() + " twice without a stop in between " + copies + ", " + context)
+                // twice only when an instance was stopped between the effect and its completion, or when a
+                // copy's completion was fenced (its lease ran out under a late extension on a loaded machine;
+                // the claim, which ends with the lease, was taken by the copy the transport handed out next):
+                // every copy but one is one of those
+                long excused = copies.stream().filter(e -> stopped.contains(e.instance())).count()
+                        + fenced.getOrDefault(p.key(), 0);
+                assertThat(excused)
+                        .as("effect of " + p.key() + " twice without a stop or a fenced completion in between " + copies
+                                + ", fenced " + fenced.getOrDefault(p.key(), 0) + ", " + context)
                         .isGreaterThanOrEqualTo(copies.size() - 1L);
             }
         }
@@ -260,6 +268,8 @@ class FaultHuntTest {
         private final SplittableRandom random;
         private final boolean completionWaits;
         private volatile long downUntil;
+        /** Completions the ledger refused (fenced), by key: the claim had been lost. */
+        private final Map<String, Integer> fenced = new ConcurrentHashMap<>();
 
         ChaosLedger(IdempotencyLedger inner, SplittableRandom random) {
             this.inner = inner;
@@ -270,6 +280,10 @@ class FaultHuntTest {
         @Override
         public boolean completionWaits() {
             return completionWaits;
+        }
+
+        Map<String, Integer> fenced() {
+            return Map.copyOf(fenced);
         }
 
         void outage(Duration d) {
@@ -304,7 +318,11 @@ class FaultHuntTest {
         @Override
         public boolean complete(String key, long token, Duration ttl) {
             weather();
-            return inner.complete(key, token, ttl);
+            boolean completed = inner.complete(key, token, ttl);
+            if (!completed) {
+                fenced.merge(key, 1, Integer::sum);
+            }
+            return completed;
         }
 
         @Override
