@@ -1,6 +1,7 @@
 package dev.ferry.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.ferry.app.config.ConfigReader;
@@ -137,6 +138,26 @@ class TracingIT {
             var value = attributes.get(io.opentelemetry.api.common.AttributeKey.stringKey(name));
             assertThat(value).as(name).startsWith("ggg").hasSizeLessThan(1_100).endsWith("(1000000 chars)");
         }
+    }
+
+    @Test // a fan-out target held by another worker is a wait in hand, not an error of the message
+    void aHandlerWaitingForAnotherWorker_leavesAHeldSpan_notAnErrorOne() {
+        var exporter = InMemorySpanExporter.create();
+        var sdk = OpenTelemetrySdk.builder()
+                .setTracerProvider(SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(exporter)).build()).build();
+        var tracing = Tracing.on(sdk);
+        var delivery = new dev.ferry.domain.model.Delivery("d1", new byte[0], java.util.Map.of(), 1, java.time.Instant.now(),
+                null, null, "work", null);
+        var event = dev.ferry.domain.model.Event.of("e1", "t", new byte[0]);
+        var held = new dev.ferry.domain.handle.HeldElsewhereException("target y", java.time.Duration.ofSeconds(2));
+
+        assertThatThrownBy(() -> tracing.process("work", "aws_sqs", delivery, event, () -> {
+            throw held;
+        })).isSameAs(held);
+
+        var span = only(exporter.getFinishedSpanItems(), "process work");
+        assertThat(span.getStatus().getStatusCode()).isEqualTo(io.opentelemetry.api.trace.StatusCode.UNSET);
+        assertThat(span.getAttributes().get(io.opentelemetry.api.common.AttributeKey.booleanKey("ferry.held"))).isTrue();
     }
 
     @Test

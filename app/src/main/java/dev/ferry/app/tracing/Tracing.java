@@ -156,6 +156,10 @@ public final class Tracing {
             var outcome = body.get();
             result(span, outcome);
             return outcome;
+        } catch (dev.ferry.domain.handle.HeldElsewhereException e) { // a wait for another worker, not an error
+            span.setAttribute("ferry.held", true);
+            span.addEvent("held elsewhere: " + cut(e.getMessage()));
+            throw e;
         } catch (RuntimeException | Error e) {
             span.recordException(e);
             span.setStatus(StatusCode.ERROR, String.valueOf(e));

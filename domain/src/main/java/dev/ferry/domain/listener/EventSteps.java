@@ -81,12 +81,16 @@ final class EventSteps {
         long start = System.nanoTime();
         Outcome outcome;
         String threw = null;
+        dev.ferry.domain.handle.HeldElsewhereException heldElsewhere = null;
         var call = s.watch().begin(item.delivery.id());
         try {
             outcome = s.handler().handle(event, item.delivery);
             if (outcome == null) {
                 threw = "nothing (a handler must return an Outcome)";
             }
+        } catch (dev.ferry.domain.handle.HeldElsewhereException e) {
+            outcome = null;
+            heldElsewhere = e;
         } catch (Throwable e) {
             outcome = null;
             threw = String.valueOf(e);
@@ -99,6 +103,10 @@ final class EventSteps {
         }
         if (s.watch().end(call)) { // the reason says so, whichever way the handler answered the interrupt
             String timedOut = "past its timeout of " + Durations.text(s.config().handlerTimeout()) + " (interrupted): ";
+            if (heldElsewhere != null) {
+                threw = String.valueOf(heldElsewhere); // the call ran past its timeout: a failed attempt all the same
+                heldElsewhere = null;
+            }
             if (threw != null) {
                 threw = timedOut + threw;
             } else if (outcome instanceof Outcome.Retry r) {
@@ -106,6 +114,14 @@ final class EventSteps {
             }
         }
         item.claim = null;
+        if (heldElsewhere != null) {
+            // part of its work is another worker's for now (a fan-out target's mark): waited for in hand like an event's
+            // claim held elsewhere — no attempt spent, the intake not paused; not an outcome for observers (nor is a claim
+            // held elsewhere found before the call: the event is handled when the wait is over)
+            ledger.release(claim);
+            return new FailureDecision.ClaimedElsewhere(heldElsewhere.remaining() == null ? FailureDecision.CLAIM_RECHECK
+                    : heldElsewhere.remaining());
+        }
         s.observer().handled(event, outcome != null ? outcome : Outcome.retry("handler threw " + threw), took);
         if (outcome instanceof Outcome.Done) {
             s.intake().succeeded();

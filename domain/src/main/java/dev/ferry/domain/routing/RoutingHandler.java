@@ -1,6 +1,7 @@
 package dev.ferry.domain.routing;
 
 import dev.ferry.domain.handle.Handler;
+import dev.ferry.domain.handle.HeldElsewhereException;
 import dev.ferry.domain.handle.Outcome;
 import dev.ferry.domain.idempotency.Claim;
 import dev.ferry.domain.idempotency.IdempotencyLedger;
@@ -22,10 +23,14 @@ import java.util.Objects;
  * recorded under a mark of its own ({@link LedgerKeys#target}, a key space no event id can reach),
  * so when another target fails and the message comes back, the target that already has it is not
  * written twice. A ledger that fails while tracking is not the event's fault: the answer is
- * {@code Throttled} (waited out in hand, no attempt spent), never a failure.
+ * {@code Throttled} (waited out in hand, no attempt spent), never a failure. A target whose mark
+ * another worker holds (one that died while publishing there: its mark outlives its message's
+ * lease by a little) is waited for in hand: {@link HeldElsewhereException}, which spends no attempt
+ * and, unlike {@code Throttled}, does not pause the source's intake.
  *
  * <p>Outcomes of several targets combine as: any {@code Reject} → Reject; else any {@code Retry}
- * → Retry (longest delay); else any {@code Throttled} → Throttled (longest wait); else Done.
+ * → Retry (longest delay); else any {@code Throttled} → Throttled (longest wait); else any target
+ * held elsewhere → {@link HeldElsewhereException} (the longest of their claims); else Done.
  */
 public final class RoutingHandler implements Handler {
 
@@ -86,6 +91,7 @@ public final class RoutingHandler implements Handler {
         // Tracking per target only pays off when there is more than one target to keep apart.
         boolean tracked = targetLedger != null && targets.size() > 1;
         var outcomes = new ArrayList<Outcome>(targets.size());
+        var held = new ArrayList<HeldElsewhereException>(0);
         for (var target : targets) {
             if (Thread.currentThread().isInterrupted()) {
                 // stopping: the targets left are not written now — written, a sink that then answered "interrupted"
@@ -94,9 +100,27 @@ public final class RoutingHandler implements Handler {
                 continue;
             }
             var sink = sinks.get(target);
-            outcomes.add(tracked ? publishTracked(target, sink, event, delivery) : publish(sink, event));
+            try {
+                outcomes.add(tracked ? publishTracked(target, sink, event, delivery) : publish(sink, event));
+            } catch (HeldElsewhereException e) {
+                held.add(e); // the other targets are written meanwhile: their marks spare them the next call
+            }
         }
-        return combine(outcomes);
+        var combined = combine(outcomes);
+        if (combined instanceof Outcome.Done && !held.isEmpty()) {
+            throw longest(held);
+        }
+        return combined;
+    }
+
+    private static HeldElsewhereException longest(List<HeldElsewhereException> held) {
+        var longest = held.getFirst();
+        for (var e : held) {
+            if (longest.remaining() != null && (e.remaining() == null || e.remaining().compareTo(longest.remaining()) > 0)) {
+                longest = e; // unknown is the longest: asked again soon all the same
+            }
+        }
+        return longest;
     }
 
     /**
@@ -114,8 +138,10 @@ public final class RoutingHandler implements Handler {
         }
         return switch (claim) {
             case Claim.Completed c -> Outcome.done();
-            // another worker is writing this target right now: wait for it, it is not this event's fault
-            case Claim.InProgress p -> STORE_TROUBLE;
+            // another worker is writing this target (or died doing so, its mark not yet run out): wait for it in
+            // hand — not this event's fault, nor a throttled downstream (Throttled paused the whole source's intake)
+            case Claim.InProgress p -> throw new HeldElsewhereException("target " + target + " of event " + event.key(),
+                    p.leaseUntil() == null ? null : Duration.between(java.time.Instant.now(), p.leaseUntil()));
             case Claim.Acquired a -> {
                 var outcome = publish(sink, event);
                 try {
@@ -152,7 +178,7 @@ public final class RoutingHandler implements Handler {
         }
     }
 
-    /** A ledger that cannot answer, or a target another worker is writing: wait a second, spend nothing. */
+    /** A ledger that cannot answer: wait a second, spend nothing. */
     private static final Outcome STORE_TROUBLE = Outcome.throttled(Duration.ofSeconds(1));
 
     private static Outcome publish(Sink sink, Event event) {

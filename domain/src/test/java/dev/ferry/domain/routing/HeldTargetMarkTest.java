@@ -1,0 +1,119 @@
+package dev.ferry.domain.routing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.domain.handle.HeldElsewhereException;
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.idempotency.Claim;
+import dev.ferry.domain.idempotency.InMemoryLedger;
+import dev.ferry.domain.idempotency.LedgerKeys;
+import dev.ferry.domain.listener.Listener;
+import dev.ferry.domain.listener.ListenerConfig;
+import dev.ferry.domain.memory.InMemoryQueue;
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.model.Event;
+import dev.ferry.domain.retry.Backoff;
+import dev.ferry.domain.retry.RetryPolicy;
+import dev.ferry.domain.testing.Await;
+import dev.ferry.domain.testing.LineDecoder;
+import dev.ferry.domain.transport.Sink;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A fan-out target's mark held by another worker — most often one that died while publishing, whose mark
+ * outlives its message's lease by up to the time between the last extension and the publish — is waited for
+ * in hand like an event's claim held elsewhere: no attempt spent, and the source's intake not paused. It
+ * answered {@code Throttled(1s)}, and every such message (each of a dead instance's in-flight fan-outs)
+ * paused the whole source, the pause doubling.
+ */
+class HeldTargetMarkTest {
+
+    private static final Duration LIMIT = Duration.ofSeconds(20);
+
+    private static Sink sink(String name, List<Instant> writes) {
+        return new Sink() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public Outcome publish(Event event) {
+                writes.add(Instant.now());
+                return Outcome.done();
+            }
+        };
+    }
+
+    @Test
+    void aTargetMarkLeftByADeadWorker_isWaitedForInHand_noAttemptSpent_intakeNotPaused() {
+        var x = new CopyOnWriteArrayList<Instant>();
+        var y = new CopyOnWriteArrayList<Instant>();
+        var ledger = InMemoryLedger.create();
+        var handler = RoutingHandler.tracked(Router.of(Route.of("both", EventMatcher.any(), "x", "y")),
+                Map.of("x", sink("x", x), "y", sink("y", y)), ledger, Duration.ofSeconds(30), Duration.ofHours(1));
+        // the dead worker's mark on y: it was publishing there when it died
+        var dead = (Claim.Acquired) ledger.claim(LedgerKeys.target(LedgerKeys.SHARED, "order-1", "y"), Duration.ofMillis(1_500));
+        var dlq = InMemoryQueue.standard("q-dlq");
+        var q = InMemoryQueue.builder("q").deadLetterQueue(dlq).build();
+        var oneAttempt = ListenerConfig.builder().pollWait(Duration.ofMillis(20)).lease(Duration.ofSeconds(30))
+                .retry(RetryPolicy.of(1, Backoff.fixed(Duration.ofMillis(10)))).build(); // an attempt spent dead-letters it
+        var listener = Listener.builder(q, q, new LineDecoder(), handler).config(oneAttempt).ledger(ledger)
+                .ledgerScope(LedgerKeys.SHARED).build().start();
+        try {
+            q.send("order-1");
+            assertThat(Await.until(LIMIT, () -> !y.isEmpty() && q.size() == 0)).as("y written once its mark ended").isTrue();
+            q.send("order-2"); // the source goes on taking messages
+            assertThat(Await.until(LIMIT, () -> x.size() == 2 && y.size() == 2 && q.size() == 0)).isTrue();
+
+            assertThat(y.getFirst()).as("y not written while the dead worker's mark held it").isAfterOrEqualTo(dead.leaseUntil());
+            assertThat(dlq.size()).as("no attempt spent on the wait").isZero();
+            var stats = listener.stats();
+            assertThat(stats.throttled()).as("a mark held elsewhere is not a throttled downstream: intake not paused").isZero();
+            assertThat(stats.failures()).isZero();
+            assertThat(stats.held()).as("waited in hand").isPositive();
+            assertThat(x).as("x written once for each event, not again while y waited").hasSize(2);
+        } finally {
+            listener.stop();
+        }
+    }
+
+    @Test
+    void theHandlerSaysHowLongTheMarkHolds_andADownstreamThrottleOrRetryStillComesFirst() {
+        var ledger = InMemoryLedger.create();
+        var writes = new CopyOnWriteArrayList<Instant>();
+        Sink throttled = new Sink() {
+            @Override
+            public String name() {
+                return "t";
+            }
+
+            @Override
+            public Outcome publish(Event event) {
+                return Outcome.throttled(Duration.ofSeconds(3));
+            }
+        };
+        var event = Event.of("order-9", "T", "order-9".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        var delivery = new Delivery("m-1", new byte[0], Map.of(), 1, Instant.EPOCH, null, null, "q", null);
+        var scope = Listener.ledgerScopeOf(delivery);
+        ledger.claim(LedgerKeys.target(scope, "order-9", "y"), Duration.ofSeconds(10));
+
+        var plain = RoutingHandler.tracked(Router.of(Route.of("both", EventMatcher.any(), "x", "y")),
+                Map.of("x", sink("x", writes), "y", sink("y", writes)), ledger, Duration.ofSeconds(30), Duration.ofHours(1));
+        assertThatThrownBy(() -> plain.handle(event, delivery)).isInstanceOfSatisfying(HeldElsewhereException.class, e -> {
+            assertThat(e.remaining()).isPositive().isLessThanOrEqualTo(Duration.ofSeconds(10));
+            assertThat(e.getMessage()).contains("y");
+        });
+        assertThat(writes).as("x written, y not").hasSize(1);
+
+        var withThrottle = RoutingHandler.tracked(Router.of(Route.of("all", EventMatcher.any(), "y", "t")),
+                Map.of("y", sink("y", writes), "t", throttled), ledger, Duration.ofSeconds(30), Duration.ofHours(1));
+        assertThat(withThrottle.handle(event, delivery)).isEqualTo(Outcome.throttled(Duration.ofSeconds(3)));
+    }
+}
