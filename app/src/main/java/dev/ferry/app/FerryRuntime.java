@@ -281,6 +281,7 @@ public final class FerryRuntime implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
+            logLines.flush(); // what a storm of dead letters left out of the log, said at least this often
             for (var listener : listeners) {
                 line("stats " + listener.name() + ": " + listener.stats().line());
             }

@@ -15,14 +15,70 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The log lines {@code ferry run} writes about what its listeners do: one per dead letter (with the
- * message's context), one per rejection, and throttling or retries at most once per 10 s per source.
+ * message's context) and one per rejection — the first {@value #BURST} of each kind per source in 10 s,
+ * the rest counted and said in one line (a poison storm of a million messages wrote two million lines,
+ * a disk or a log bill filled; the dead-letter queue and {@code ferry events} keep every one) — and
+ * throttling or retries at most once per 10 s per source.
  */
 final class RunLogLines {
 
     private static final Logger LOG = LoggerFactory.getLogger("ferry");
     private static final long QUIET_NANOS = 10_000_000_000L;
+    /** Per-message lines of one kind and source written whole in {@link #QUIET_NANOS}; the rest are counted. */
+    static final int BURST = 20;
 
     private final ConcurrentHashMap<String, AtomicLong> lastLine = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Burst> bursts = new ConcurrentHashMap<>();
+
+    /**
+     * One kind of per-message line of one source: how many went out in the current 10 s, and how many
+     * were left out since the last line that said so.
+     */
+    private static final class Burst {
+        private final String what;
+        private long windowStart;
+        private int written;
+        private long leftOut;
+
+        Burst(String what, long now) {
+            this.what = what;
+            this.windowStart = now;
+        }
+
+        /** Whether this line goes out whole; a new window first says what the last one left out. */
+        synchronized boolean take(long now) {
+            if (now - windowStart >= QUIET_NANOS) {
+                sayLeftOut();
+                windowStart = now;
+                written = 0;
+            }
+            if (written < BURST) {
+                written++;
+                return true;
+            }
+            leftOut++;
+            return false;
+        }
+
+        synchronized void sayLeftOut() {
+            if (leftOut > 0) {
+                LOG.warn("{} more {} not logged one by one (at most {} such lines in 10s; the dead-letter queue and "
+                        + "`ferry events` keep each)", leftOut, what, BURST);
+                leftOut = 0;
+            }
+        }
+    }
+
+    /** Whether a per-message line of {@code kind} goes out whole now. */
+    private boolean burst(String source, String kind) {
+        long now = System.nanoTime();
+        return bursts.computeIfAbsent(source + "/" + kind, k -> new Burst(kind + " from '" + source + "'", now)).take(now);
+    }
+
+    /** Says how many per-message lines were left out and not said yet: with each stats line, and at the stop. */
+    void flush() {
+        bursts.values().forEach(Burst::sayLeftOut);
+    }
 
     /** Both observers, every callback; one that throws does not keep the other from being told. */
     static ListenerObserver both(ListenerObserver a, ListenerObserver b) {
@@ -69,7 +125,7 @@ final class RunLogLines {
         return new ListenerObserver() {
             @Override
             public void settled(Delivery delivery, Disposition disposition) {
-                if (disposition instanceof Disposition.DeadLetter dl) {
+                if (disposition instanceof Disposition.DeadLetter dl && burst(source, "dead letters")) {
                     // the one line per dead letter (the domain's own is off in the app), with the message's context
                     LogContext.set(delivery, null);
                     try {
@@ -96,13 +152,22 @@ final class RunLogLines {
                                 + "event " + key + " back in " + Durations.text(t.retryAfter()) + ", polling slows down");
                         case Outcome.Retry r -> seldom(source + "/retry", "event " + key + " from '" + source
                                 + "' failed, will retry: " + LogContext.cut(r.reason()));
-                        case Outcome.Reject r -> LOG.warn("event {} from '{}' rejected: {}", key, source, LogContext.cut(r.reason()));
+                        case Outcome.Reject r -> {
+                            if (burst(source, "rejections")) {
+                                LOG.warn("event {} from '{}' rejected: {}", key, source, LogContext.cut(r.reason()));
+                            }
+                        }
                         case Outcome.Done d -> {
                         }
                     }
                 } finally {
                     LogContext.clear();
                 }
+            }
+
+            @Override
+            public void stopped(ShutdownReport report) {
+                flush();
             }
         };
     }

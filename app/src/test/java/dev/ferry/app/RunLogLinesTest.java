@@ -46,4 +46,43 @@ class RunLogLinesTest {
             logger.detachAppender(lines);
         }
     }
+
+    @Test // a poison storm: a million messages wrote two million lines
+    void aStormOfDeadLetters_writesABurstWhole_thenCountsTheRest_andSaysHowManyAtTheNextFlush() {
+        var logger = (Logger) org.slf4j.LoggerFactory.getLogger("ferry");
+        var lines = new ListAppender<ILoggingEvent>();
+        lines.start();
+        logger.addAppender(lines);
+        try {
+            var logLines = new RunLogLines();
+            var orders = logLines.forSource("orders");
+            var audit = logLines.forSource("audit");
+            for (int i = 0; i < 1_000; i++) {
+                var delivery = new Delivery("m-" + i, new byte[0], Map.of(), 1, Instant.EPOCH, null, null, "orders", null);
+                orders.handled(Event.of("e-" + i, "Order", new byte[0]), Outcome.reject("bad " + i), 1);
+                orders.settled(delivery, Disposition.deadLetter("rejected: bad " + i));
+            }
+            audit.settled(new Delivery("a-1", new byte[0], Map.of(), 1, Instant.EPOCH, null, null, "audit", null),
+                    Disposition.deadLetter("malformed"));
+
+            assertThat(lines.list).as("a burst of each kind whole, the other source's line too")
+                    .hasSize(2 * RunLogLines.BURST + 1);
+            assertThat(lines.list.stream().filter(l -> l.getFormattedMessage().startsWith("dead-lettered message m-")))
+                    .hasSize(RunLogLines.BURST);
+            assertThat(lines.list.getLast().getFormattedMessage()).contains("a-1");
+
+            logLines.flush();
+            var said = lines.list.subList(2 * RunLogLines.BURST + 1, lines.list.size()).stream()
+                    .map(ILoggingEvent::getFormattedMessage).toList();
+            assertThat(said).containsExactlyInAnyOrder(
+                    (1_000 - RunLogLines.BURST) + " more dead letters from 'orders' not logged one by one (at most "
+                            + RunLogLines.BURST + " such lines in 10s; the dead-letter queue and `ferry events` keep each)",
+                    (1_000 - RunLogLines.BURST) + " more rejections from 'orders' not logged one by one (at most "
+                            + RunLogLines.BURST + " such lines in 10s; the dead-letter queue and `ferry events` keep each)");
+            logLines.flush();
+            assertThat(lines.list).as("said once").hasSize(2 * RunLogLines.BURST + 3);
+        } finally {
+            logger.detachAppender(lines);
+        }
+    }
 }
