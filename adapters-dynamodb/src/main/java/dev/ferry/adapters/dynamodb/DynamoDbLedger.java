@@ -70,6 +70,7 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
     private final DynamoDbParkedGroups parkedGroups;
     private final DynamoDbJournal journal;
     private final DynamoDbLayout layout;
+    private final ClockCheck clockCheck;
 
     /** Table and attribute names; all configurable. */
     public record Names(String key, String state, String token, String leaseUntil, String completedAt, String ttl) {
@@ -94,6 +95,7 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
         this.parkedGroups = new DynamoDbParkedGroups(client, table, names.key());
         this.journal = new DynamoDbJournal(client, table, names.key(), names.ttl());
         this.layout = new DynamoDbLayout(client, table, names.key(), this::failure);
+        this.clockCheck = new ClockCheck(table);
     }
 
     public static DynamoDbLedger of(DynamoDbClient client, String table) {
@@ -110,6 +112,16 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
      * attribute when it has none — a first run whose TTL call was refused (a missing permission),
      * then run again, left a table whose items never expired. For the CLI and tests.
      */
+    /**
+     * How far DynamoDB's clock was ahead of this instance's (negative: behind) at the last check — the
+     * first claim, then every ten minutes — to within a second (the {@code Date} header's) and the round
+     * trip; zero when that is all that can be said. Null before the first. Two seconds or more is logged:
+     * claims are timed by each instance's own clock.
+     */
+    public Duration clockSkew() {
+        return clockCheck.skew();
+    }
+
     public static void createTable(DynamoDbClient client, String table, Names names) {
         LedgerTables.create(client, table, names);
     }
@@ -153,6 +165,9 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
                             ":firstToken", num(Math.multiplyExact(now, 1000L))))
                     .returnValues(ReturnValue.UPDATED_NEW)
                     .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD));
+            if (clockCheck.due()) {
+                clockCheck.answered(now, clock.millis(), response.sdkHttpResponse());
+            }
             long token = Long.parseLong(response.attributes().get(n.token()).n());
             return new Claim.Acquired(key, token, Instant.ofEpochMilli(leaseUntil));
         } catch (ConditionalCheckFailedException held) {

@@ -325,4 +325,48 @@ class DynamoDbLedgerIT {
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
         }
     }
+
+    @Test // claims are timed by each instance's clock: one that runs ahead takes the others' claims early
+    void aClockAheadOfDynamoDbs_isMeasuredAndLogged_aSynchronizedOneIsNot() {
+        var names = DynamoDbLedger.Names.defaults();
+        String table = newTable(names);
+        var log = new java.util.concurrent.CopyOnWriteArrayList<String>();
+        var jul = java.util.logging.Logger.getLogger(DynamoDbLedger.class.getName());
+        var handler = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                log.add(java.text.MessageFormat.format(r.getMessage(), r.getParameters()));
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        var level = jul.getLevel();
+        jul.setLevel(java.util.logging.Level.WARNING); // the tests' root level is SEVERE
+        jul.addHandler(handler);
+        try {
+            var synced = DynamoDbLedger.of(client, table, names, java.time.Clock.systemUTC());
+            assertThat(synced.clockSkew()).as("before the first claim").isNull();
+            synced.claim("k-synced", Duration.ofSeconds(30));
+            assertThat(synced.clockSkew()).as("the same machine's clock: within the header's second")
+                    .isBetween(Duration.ofSeconds(-1), Duration.ofSeconds(1));
+            assertThat(log).noneMatch(line -> line.contains("clock"));
+
+            var ahead = DynamoDbLedger.of(client, table, names,
+                    java.time.Clock.offset(java.time.Clock.systemUTC(), Duration.ofSeconds(20)));
+            ahead.claim("k-ahead", Duration.ofSeconds(30));
+            assertThat(ahead.clockSkew()).as("DynamoDB 20 s behind this instance's clock")
+                    .isBetween(Duration.ofSeconds(-21), Duration.ofSeconds(-18));
+            assertThat(log).anyMatch(line -> line.contains("s ahead of DynamoDB's") && line.contains(table)
+                    && line.contains("run twice"));
+        } finally {
+            jul.removeHandler(handler);
+            jul.setLevel(level);
+        }
+    }
 }
