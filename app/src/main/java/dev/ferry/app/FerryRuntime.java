@@ -144,6 +144,9 @@ public final class FerryRuntime implements AutoCloseable {
                         + "dropped as a duplicate (delete the ledger file to start afresh)", config.ledger().kind());
             }
         }
+        if (ledger instanceof dev.ferry.adapters.dynamodb.DynamoDbLedger shared) {
+            observability.ledgerClockSkew(shared::clockSkew);
+        }
         var sinks = new LinkedHashMap<String, Sink>();
         for (var spec : config.sinks().values()) {
             var sink = new MeteredSink(new TracedSink(open("sink '" + spec.name() + "' (type " + spec.type() + ")", spec.plan()),

@@ -201,6 +201,20 @@ final class Observability implements AutoCloseable {
                 .tag("source", source).strongReference(true).register(registry); // held weakly, a lambda read NaN after a GC
     }
 
+    /**
+     * {@code ferry_ledger_clock_skew_seconds}: how far the shared ledger's clock (DynamoDB's) was ahead of this
+     * instance's at its last check (negative: behind); NaN before the first. Claims are timed by each
+     * instance's own clock: alert on its absolute value nearing a lease's margin.
+     */
+    void ledgerClockSkew(java.util.function.Supplier<java.time.Duration> skew) {
+        Gauge.builder("ferry.ledger.clock.skew", skew, s -> {
+                    var d = s.get();
+                    return d == null ? Double.NaN : d.toMillis() / 1000.0;
+                }).baseUnit("seconds")
+                .description("the shared ledger's clock less this instance's at the last check, to within a second")
+                .strongReference(true).register(registry);
+    }
+
     /** {@code ferry_sink_breaker_open{sink}}: 1 while the sink holds calls back (an open breaker), else 0. */
     void watch(dev.ferry.domain.transport.Sink sink) {
         Gauge.builder("ferry.sink.breaker.open", sink, s -> s.holdingBack().isPresent() ? 1 : 0)

@@ -143,6 +143,11 @@ class ParkedGroupsIT {
                         && queues.approximateMessages(sqs.url("orders-dlq.fifo")) == 5)).as(() -> "delivered " + delivered).isTrue();
                 assertThat(delivered("A")).containsExactly("a1");
                 assertThat(delivered("B")).containsExactly("b1", "b2", "b3", "b4", "b5", "b6");
+                // the shared ledger's clock against this instance's, measured at the first claim: the same machine's
+                var metrics = java.net.http.HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                        + runtimes.get(0).adminPort() + "/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+                var skew = metrics.lines().filter(l -> l.startsWith("ferry_ledger_clock_skew_seconds")).findFirst().orElseThrow();
+                assertThat(Double.parseDouble(skew.substring(skew.lastIndexOf(' ') + 1))).as(skew).isBetween(-1.0, 1.0);
 
                 poison.clear();
                 out.reset();
