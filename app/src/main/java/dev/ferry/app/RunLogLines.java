@@ -139,8 +139,8 @@ final class RunLogLines {
 
             @Override
             public void handled(Event event, Outcome outcome, long nanos) {
-                if (outcome instanceof Outcome.Done) {
-                    return;
+                if (outcome instanceof Outcome.Done || outcome instanceof Outcome.Reject && !burst(source, "rejections")) {
+                    return; // the burst's count is said before this event's context is set: it is not this event's line
                 }
                 LogContext.put(LogContext.SOURCE, source);
                 LogContext.put(LogContext.EVENT_KEY, event.key());
@@ -152,11 +152,7 @@ final class RunLogLines {
                                 + "event " + key + " back in " + Durations.text(t.retryAfter()) + ", polling slows down");
                         case Outcome.Retry r -> seldom(source + "/retry", "event " + key + " from '" + source
                                 + "' failed, will retry: " + LogContext.cut(r.reason()));
-                        case Outcome.Reject r -> {
-                            if (burst(source, "rejections")) {
-                                LOG.warn("event {} from '{}' rejected: {}", key, source, LogContext.cut(r.reason()));
-                            }
-                        }
+                        case Outcome.Reject r -> LOG.warn("event {} from '{}' rejected: {}", key, source, LogContext.cut(r.reason()));
                         case Outcome.Done d -> {
                         }
                     }

@@ -4,7 +4,7 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * Thrown by a handler that finds part of its work claimed by another worker — a fan-out target's
+ * Thrown by a handler (or the cause of what it throws, to a depth of eight) that finds part of its work claimed by another worker — a fan-out target's
  * mark in the ledger ({@code RoutingHandler}), a step of its own it keeps in an
  * {@code IdempotencyLedger} — and must wait for it. The listener treats it as it treats an event's
  * claim held elsewhere: the delivery waits in hand (asked again at least every second, sent back
@@ -22,12 +22,14 @@ public final class HeldElsewhereException extends RuntimeException {
 
     /**
      * @param what      what is held, for the logs (a target's name)
-     * @param remaining how long the other worker's claim lasts at most; null when unknown
+     * @param remaining how long the other worker's claim lasts at most (one that ended meanwhile: zero or
+     *                  less, asked again at once); null when unknown (asked again within a second)
      */
     public HeldElsewhereException(String what, Duration remaining) {
         super(Objects.requireNonNull(what, "what") + " is claimed by another worker"
-                + (remaining == null ? "" : " for up to " + remaining.toMillis() + " ms more"), null, false, false);
-        this.remaining = remaining == null || remaining.isNegative() ? null : remaining;
+                + (remaining == null ? "" : " for up to " + (remaining.isNegative() ? Duration.ZERO : remaining) + " more"),
+                null, false, false);
+        this.remaining = remaining == null || !remaining.isNegative() ? remaining : Duration.ZERO;
     }
 
     /** How long the other worker's claim lasts at most; null when the ledger did not say. */

@@ -88,12 +88,10 @@ final class EventSteps {
             if (outcome == null) {
                 threw = "nothing (a handler must return an Outcome)";
             }
-        } catch (dev.ferry.domain.handle.HeldElsewhereException e) {
-            outcome = null;
-            heldElsewhere = e;
         } catch (Throwable e) {
             outcome = null;
-            threw = String.valueOf(e);
+            heldElsewhere = heldElsewhere(e);
+            threw = heldElsewhere != null ? null : String.valueOf(e);
         }
         long took = System.nanoTime() - start;
         if (Thread.currentThread().isInterrupted() && s.running().getAsBoolean()) {
@@ -167,6 +165,16 @@ final class EventSteps {
         return new FailureDecision.Answered(outcome);
     }
 
+
+    /** The {@link dev.ferry.domain.handle.HeldElsewhereException} {@code e} is or wraps (a decorator's), else null. */
+    private static dev.ferry.domain.handle.HeldElsewhereException heldElsewhere(Throwable e) {
+        for (int depth = 0; e != null && depth < 8; depth++, e = e.getCause()) {
+            if (e instanceof dev.ferry.domain.handle.HeldElsewhereException held) {
+                return held;
+            }
+        }
+        return null;
+    }
 
     /** What is left of the item's visibility lease, at least a millisecond. */
     private Duration remainingLease(InFlight item) {

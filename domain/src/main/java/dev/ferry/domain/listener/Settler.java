@@ -18,12 +18,6 @@ import java.util.function.BooleanSupplier;
 final class Settler {
 
     private static final System.Logger LOG = System.getLogger(Listener.class.getName());
-    /**
-     * One line per dead letter, on a logger of its own: an application that writes its own line for
-     * each (the packaged app does, with the message's context) turns this one off.
-     */
-    static final String DEAD_LETTERS_LOGGER = "dev.ferry.domain.listener.DeadLetters";
-    private static final System.Logger DEAD_LETTERS = System.getLogger(DEAD_LETTERS_LOGGER);
     static final int BATCH = 100;
     /** How long the settler waits for a batch to fill after a partial one (busy listeners only). */
     private static final long LINGER_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
@@ -46,6 +40,8 @@ final class Settler {
     private volatile boolean closed;
     private final Clock clock;
     private final AsideLog aside = new AsideLog("ferry-settler-log");
+    /** One line per dead letter, on a logger of its own: the packaged app writes its own and turns this one off. */
+    private final DeadLetterLines deadLetterLines;
 
     Settler(String name, Acknowledger acknowledger, Hands hands, Counters counters, FailureCounts failureCounts,
             ListenerObserver observer, Clock clock) {
@@ -56,6 +52,7 @@ final class Settler {
         this.counters = counters;
         this.failureCounts = failureCounts;
         this.observer = observer;
+        this.deadLetterLines = new DeadLetterLines(name);
     }
 
     /** Settles a delivery in hand, once: later calls for the same item do nothing. */
@@ -81,7 +78,7 @@ final class Settler {
                 }
                 case Disposition.DeadLetter d -> {
                     // its counts go once the copy is taken (countTaken); refused, the dead letter is owed
-                    DEAD_LETTERS.log(Level.WARNING, "dead-lettering message {0} from ''{1}'': {2}", id, name, d.reason());
+                    deadLetterLines.deadLettered(id, d.reason());
                 }
                 case Disposition.Redeliver r -> { }
             }
@@ -155,6 +152,7 @@ final class Settler {
     void close() {
         closed = true;
         flush();
+        deadLetterLines.flush();
     }
 
     /** The settler thread: sends what gathered, until {@code stopped} and nothing is left. */

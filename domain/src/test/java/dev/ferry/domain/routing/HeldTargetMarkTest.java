@@ -116,4 +116,39 @@ class HeldTargetMarkTest {
                 Map.of("y", sink("y", writes), "t", throttled), ledger, Duration.ofSeconds(30), Duration.ofHours(1));
         assertThat(withThrottle.handle(event, delivery)).isEqualTo(Outcome.throttled(Duration.ofSeconds(3)));
     }
+
+    @Test // a review: a decorator that wraps what the handler throws spent an attempt on each wait
+    void aWaitWrappedByADecorator_isStillAWait_andAMarkThatEndedMeanwhileIsAskedAgainAtOnce() {
+        var ledger = InMemoryLedger.create();
+        var y = new CopyOnWriteArrayList<Instant>();
+        var routing = RoutingHandler.tracked(Router.of(Route.of("both", EventMatcher.any(), "x", "y")),
+                Map.of("x", sink("x", new CopyOnWriteArrayList<>()), "y", sink("y", y)), ledger, Duration.ofSeconds(30),
+                Duration.ofHours(1));
+        dev.ferry.domain.handle.Handler decorated = (event, delivery) -> {
+            try {
+                return routing.handle(event, delivery);
+            } catch (RuntimeException e) {
+                throw new IllegalStateException("traced: " + e.getMessage(), e);
+            }
+        };
+        ledger.claim(LedgerKeys.target(LedgerKeys.SHARED, "order-3", "y"), Duration.ofMillis(800));
+        var dlq = InMemoryQueue.standard("w-dlq");
+        var q = InMemoryQueue.builder("w").deadLetterQueue(dlq).build();
+        var listener = Listener.builder(q, q, new LineDecoder(), decorated).ledger(ledger).ledgerScope(LedgerKeys.SHARED)
+                .config(ListenerConfig.builder().pollWait(Duration.ofMillis(20)).lease(Duration.ofSeconds(30))
+                        .retry(RetryPolicy.of(1, Backoff.fixed(Duration.ofMillis(10)))).build()).build().start();
+        try {
+            q.send("order-3");
+            assertThat(Await.until(LIMIT, () -> y.size() == 1 && q.size() == 0)).isTrue();
+            assertThat(dlq.size()).as("the wrapped wait spent no attempt").isZero();
+            assertThat(listener.stats().failures()).isZero();
+        } finally {
+            listener.stop();
+        }
+        var ended = new HeldElsewhereException("target z", Duration.ofMillis(-3));
+        assertThat(ended.remaining()).isEqualTo(Duration.ZERO);
+        assertThat(ended.getMessage()).doesNotContain("-");
+        assertThat(new HeldElsewhereException("target z", Duration.ofSeconds(Long.MAX_VALUE)).remaining())
+                .as("no overflow").isEqualTo(Duration.ofSeconds(Long.MAX_VALUE));
+    }
 }
