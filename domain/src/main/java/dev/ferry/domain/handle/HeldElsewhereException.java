@@ -1,5 +1,6 @@
 package dev.ferry.domain.handle;
 
+import dev.ferry.domain.model.FerryException;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -10,11 +11,12 @@ import java.util.Objects;
  * claim held elsewhere: the delivery waits in hand (asked again at least every second, sent back
  * when the wait is longer than the hold limit), no attempt is spent, and the source's intake goes on.
  * Unlike {@link Outcome.Throttled}, which says the downstream is overloaded and pauses intake.
+ * A {@link FerryException}, retryable: what catches it as one waits and tries again.
  *
  * <p>The event's own claim is released while it waits; the work done so far should be recorded
  * (a completed mark) so that the next call skips it.
  */
-public final class HeldElsewhereException extends RuntimeException {
+public final class HeldElsewhereException extends FerryException {
 
     private static final long serialVersionUID = 1L;
 
@@ -28,7 +30,7 @@ public final class HeldElsewhereException extends RuntimeException {
     public HeldElsewhereException(String what, Duration remaining) {
         super(Objects.requireNonNull(what, "what") + " is claimed by another worker"
                 + (remaining == null ? "" : " for up to " + (remaining.isNegative() ? Duration.ZERO : remaining) + " more"),
-                null, false, false);
+                true);
         this.remaining = remaining == null || !remaining.isNegative() ? remaining : Duration.ZERO;
     }
 
