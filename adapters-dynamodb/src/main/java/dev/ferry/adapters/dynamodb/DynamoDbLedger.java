@@ -88,11 +88,15 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
     }
 
     private DynamoDbLedger(DynamoDbClient client, String table, Names names, Clock clock) {
+        this(client, table, names, clock, DynamoDbParkedGroups.SHARDS);
+    }
+
+    private DynamoDbLedger(DynamoDbClient client, String table, Names names, Clock clock, int indexShards) {
         this.client = Objects.requireNonNull(client, "client");
         this.table = Objects.requireNonNull(table, "table");
         this.n = Objects.requireNonNull(names, "names");
         this.clock = Objects.requireNonNull(clock, "clock");
-        this.parkedGroups = new DynamoDbParkedGroups(client, table, names.key());
+        this.parkedGroups = new DynamoDbParkedGroups(client, table, names.key(), indexShards);
         this.journal = new DynamoDbJournal(client, table, names.key(), names.ttl());
         this.layout = new DynamoDbLayout(client, table, names.key(), this::failure);
         this.clockCheck = new ClockCheck(table);
@@ -104,6 +108,16 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
 
     public static DynamoDbLedger of(DynamoDbClient client, String table, Names names, Clock clock) {
         return new DynamoDbLedger(client, table, names, clock);
+    }
+
+    /** A test's: the parked groups' index in {@code shards} items, to fill one. */
+    static DynamoDbLedger withIndexShards(DynamoDbClient client, String table, int shards) {
+        return new DynamoDbLedger(client, table, Names.defaults(), Clock.systemUTC(), shards);
+    }
+
+    /** Groups parked since this ledger was made that the index had no room for (listed nowhere, in force all the same). */
+    long unlistedParkedGroups() {
+        return parkedGroups.unlisted();
     }
 
     /**

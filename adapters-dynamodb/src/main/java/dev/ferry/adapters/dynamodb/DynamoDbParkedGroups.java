@@ -17,23 +17,49 @@ import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledExcepti
 /**
  * {@link DynamoDbLedger}'s parked groups, in the ledger's own table: one item per group (key
  * {@code p:<source length>:<source>:<group>}, beside the ledger's {@code e:} and {@code t:} keys)
- * and one index item whose string set names them all, so listing them reads two items, not the
- * table. Every change is a transaction of the group's item (conditional on its version) and, when
- * a group is parked or unparked, the index: the two never disagree.
+ * and an index whose string sets name them all, so listing them reads a few items, not the table.
+ * Every change is a transaction of the group's item (conditional on its version) and, when a group
+ * is parked or unparked, its index item: the two never disagree.
+ *
+ * <p>The index is {@value #SHARDS} items ({@code p-index:NN}, a group's by its key's hash): one item
+ * holds 400 KB, and the single {@code p-index} of earlier versions (still read, and unparked from)
+ * was full at ~400 groups of long keys — every later park then failed as a ledger outage, and the
+ * source waited for ever. A shard that is full all the same (hundreds of thousands of groups) parks
+ * the group without listing it, and says so: its state, which every instance reads, is in its own item.
  */
 final class DynamoDbParkedGroups {
 
-    private static final String INDEX = "p-index";
+    private static final System.Logger LOG = System.getLogger(DynamoDbLedger.class.getName());
+    /** The index item of versions before the shards: read when listing, unparked from. */
+    private static final String LEGACY_INDEX = "p-index";
+    static final int SHARDS = 64;
     private static final String MEMBERS = "parkedGroups";
 
     private final DynamoDbClient client;
     private final String table;
     private final String keyName;
+    private final int shards;
+    private final java.util.concurrent.atomic.LongAdder unlisted = new java.util.concurrent.atomic.LongAdder();
 
     DynamoDbParkedGroups(DynamoDbClient client, String table, String keyName) {
+        this(client, table, keyName, SHARDS);
+    }
+
+    /** {@code shards}: a test's, to fill one. */
+    DynamoDbParkedGroups(DynamoDbClient client, String table, String keyName, int shards) {
         this.client = client;
         this.table = table;
         this.keyName = keyName;
+        this.shards = shards;
+    }
+
+    private String shardOf(String key) {
+        return LEGACY_INDEX + ":" + Math.floorMod(key.hashCode(), shards);
+    }
+
+    /** Groups parked without a place in the index (their shard was full) since this ledger was made. */
+    long unlisted() {
+        return unlisted.sum();
     }
 
     private static String itemKey(String source, String group) {
@@ -53,6 +79,65 @@ final class DynamoDbParkedGroups {
     boolean replace(ParkedGroup expected, ParkedGroup next) {
         var of = next != null ? next : expected;
         String key = itemKey(of.source(), of.group());
+        try {
+            client.transactWriteItems(b -> b.transactItems(writes(key, expected, next, true)));
+            return true;
+        } catch (TransactionCanceledException e) {
+            if (conflict(e)) {
+                return false; // a condition that failed, or another transaction on the same item: someone changed it first
+            }
+            if (expected == null && next != null && indexFull(e)) {
+                return parkUnlisted(key, next);
+            }
+            throw failure("write", key, e);
+        } catch (software.amazon.awssdk.services.dynamodb.model.DynamoDbException e) {
+            if (expected == null && next != null && tooLarge(e)) {
+                return parkUnlisted(key, next); // refused whole, not per item: the group's own item is small
+            }
+            throw failure("write", key, e);
+        } catch (RuntimeException e) {
+            throw failure("write", key, e);
+        }
+    }
+
+    private static boolean tooLarge(software.amazon.awssdk.services.dynamodb.model.DynamoDbException e) {
+        var details = e.awsErrorDetails();
+        return details != null && "ValidationException".equals(details.errorCode()) && details.errorMessage() != null
+                && details.errorMessage().toLowerCase(java.util.Locale.ROOT).contains("size");
+    }
+
+    private static boolean conflict(TransactionCanceledException e) {
+        return e.cancellationReasons().stream()
+                .anyMatch(r -> "ConditionalCheckFailed".equals(r.code()) || "TransactionConflict".equals(r.code()));
+    }
+
+    /** The index item's write refused for its size (the group's own item is small and checked first). */
+    private static boolean indexFull(TransactionCanceledException e) {
+        var reasons = e.cancellationReasons();
+        return reasons.size() == 2 && "ValidationError".equals(reasons.get(1).code())
+                && !"ValidationError".equals(reasons.get(0).code());
+    }
+
+    /** Parks the group without its index entry: listed nowhere, but in force for every instance. */
+    private boolean parkUnlisted(String key, ParkedGroup next) {
+        try {
+            client.transactWriteItems(b -> b.transactItems(writes(key, null, next, false)));
+        } catch (TransactionCanceledException e) {
+            if (conflict(e)) {
+                return false;
+            }
+            throw failure("write", key, e);
+        } catch (RuntimeException e) {
+            throw failure("write", key, e);
+        }
+        unlisted.increment();
+        LOG.log(System.Logger.Level.WARNING, "DynamoDB ledger ''{0}'': the index of parked groups is full ({1} items of "
+                + "400 KB); group {2} of ''{3}'' is parked, for every instance, but `ferry groups list` does not show it — "
+                + "release groups to make room, or release this one by name", table, shards, next.group(), next.source());
+        return true;
+    }
+
+    private List<TransactWriteItem> writes(String key, ParkedGroup expected, ParkedGroup next, boolean indexed) {
         var writes = new ArrayList<TransactWriteItem>(2);
         if (next != null) {
             var item = encode(next);
@@ -71,52 +156,47 @@ final class DynamoDbParkedGroups {
                     .conditionExpression("#v = :v").expressionAttributeNames(Map.of("#v", "version"))
                     .expressionAttributeValues(Map.of(":v", num(expected.version())))).build());
         }
-        if (expected == null || next == null) {
+        if (indexed && (expected == null || next == null)) {
             var members = Map.of(":m", AttributeValue.fromSs(List.of(key)));
-            writes.add(TransactWriteItem.builder().update(u -> u.tableName(table).key(Map.of(keyName, s(INDEX)))
-                    .updateExpression((expected == null ? "ADD" : "DELETE") + " #m :m")
-                    .expressionAttributeNames(Map.of("#m", MEMBERS)).expressionAttributeValues(members)).build());
-        }
-        try {
-            client.transactWriteItems(b -> b.transactItems(writes));
-            return true;
-        } catch (TransactionCanceledException e) {
-            // a condition that failed, or another transaction on the same item: someone changed it first, try again
-            boolean conditionFailed = e.cancellationReasons().stream()
-                    .anyMatch(r -> "ConditionalCheckFailed".equals(r.code()) || "TransactionConflict".equals(r.code()));
-            if (conditionFailed) {
-                return false;
+            // unparked from the legacy index too (parked there by an earlier version): deleting a member it lacks is a no-op
+            for (var index : next == null ? List.of(shardOf(key), LEGACY_INDEX) : List.of(shardOf(key))) {
+                writes.add(TransactWriteItem.builder().update(u -> u.tableName(table).key(Map.of(keyName, s(index)))
+                        .updateExpression((next != null ? "ADD" : "DELETE") + " #m :m")
+                        .expressionAttributeNames(Map.of("#m", MEMBERS)).expressionAttributeValues(members)).build());
             }
-            throw failure("write", key, e);
-        } catch (RuntimeException e) {
-            throw failure("write", key, e);
         }
+        return writes;
     }
 
     List<ParkedGroup> all() {
         try {
-            var index = client.getItem(b -> b.tableName(table).key(Map.of(keyName, s(INDEX))).consistentRead(true)).item();
-            if (index == null || !index.containsKey(MEMBERS)) {
-                return List.of();
+            var indexes = new ArrayList<String>(shards + 1);
+            indexes.add(LEGACY_INDEX);
+            for (int shard = 0; shard < shards; shard++) {
+                indexes.add(LEGACY_INDEX + ":" + shard);
             }
-            var keys = index.get(MEMBERS).ss();
-            var found = new ArrayList<ParkedGroup>(keys.size());
-            for (int from = 0; from < keys.size(); from += 100) {
-                var chunk = keys.subList(from, Math.min(keys.size(), from + 100)).stream()
-                        .map(k -> Map.of(keyName, s(k))).toList();
-                Map<String, KeysAndAttributes> request = Map.of(table, KeysAndAttributes.builder().keys(chunk)
-                        .consistentRead(true).build());
-                while (request != null && !request.isEmpty()) {
-                    var requested = request;
-                    var answer = client.batchGetItem(b -> b.requestItems(requested));
-                    answer.responses().getOrDefault(table, List.of()).forEach(item -> found.add(decode(item)));
-                    request = answer.unprocessedKeys();
-                }
-            }
-            return found;
+            var keys = new ArrayList<>(new java.util.LinkedHashSet<>(batchGet(indexes).stream()
+                    .filter(item -> item.containsKey(MEMBERS)).flatMap(item -> item.get(MEMBERS).ss().stream()).toList()));
+            return batchGet(keys).stream().map(DynamoDbParkedGroups::decode).toList();
         } catch (RuntimeException e) {
-            throw failure("list", INDEX, e);
+            throw failure("list", LEGACY_INDEX, e);
         }
+    }
+
+    /** The items of {@code keys} that exist, read consistently, 100 a call (and what a call left unread, again). */
+    private List<Map<String, AttributeValue>> batchGet(List<String> keys) {
+        var found = new ArrayList<Map<String, AttributeValue>>(keys.size());
+        for (int from = 0; from < keys.size(); from += 100) {
+            var chunk = keys.subList(from, Math.min(keys.size(), from + 100)).stream().map(k -> Map.of(keyName, s(k))).toList();
+            Map<String, KeysAndAttributes> request = Map.of(table, KeysAndAttributes.builder().keys(chunk).consistentRead(true).build());
+            while (request != null && !request.isEmpty()) {
+                var requested = request;
+                var answer = client.batchGetItem(b -> b.requestItems(requested));
+                found.addAll(answer.responses().getOrDefault(table, List.of()));
+                request = answer.unprocessedKeys();
+            }
+        }
+        return found;
     }
 
     private static Map<String, AttributeValue> encode(ParkedGroup p) {

@@ -369,4 +369,55 @@ class DynamoDbLedgerIT {
             jul.setLevel(level);
         }
     }
+
+    private static dev.ferry.domain.parking.ParkedGroup parked(String group) {
+        var now = Instant.now();
+        return new dev.ferry.domain.parking.ParkedGroup("orders", group, "head-1", null, "poison", now, now, 1, 0, null, 0, 0,
+                false, 1);
+    }
+
+    @Test // one index item holds 400 KB: ~400 groups of long keys filled it, and every later park failed as an outage
+    void parkedGroupsPastWhatOneIndexItemHolds_areParkedListedAndUnparked_withAnEarlierVersionsIndexReadToo() {
+        String table = newTable(DynamoDbLedger.Names.defaults());
+        var ledger = DynamoDbLedger.of(client, table);
+        var groups = new java.util.ArrayList<dev.ferry.domain.parking.ParkedGroup>();
+        String pad = "g".repeat(1_000);
+        for (int i = 0; i < 500; i++) {
+            var g = parked(pad + i);
+            assertThat(ledger.replaceParkedGroup(null, g)).as("park " + i).isTrue();
+            groups.add(g);
+        }
+        assertThat(ledger.parkedGroups()).hasSize(500);
+        assertThat(ledger.unlistedParkedGroups()).isZero();
+
+        // an earlier version listed its groups in one item, p-index: read too, and unparked from
+        String first = "p:6:orders:" + groups.getFirst().group();
+        client.updateItem(b -> b.tableName(table).key(Map.of("pk", AttributeValue.fromS("p-index")))
+                .updateExpression("ADD parkedGroups :m").expressionAttributeValues(Map.of(":m", AttributeValue.fromSs(List.of(first)))));
+        assertThat(ledger.parkedGroups()).as("listed once").hasSize(500);
+
+        for (var g : groups) {
+            assertThat(ledger.replaceParkedGroup(g, null)).isTrue();
+        }
+        assertThat(ledger.parkedGroups()).isEmpty();
+        var legacy = client.getItem(b -> b.tableName(table).key(Map.of("pk", AttributeValue.fromS("p-index")))
+                .consistentRead(true)).item();
+        assertThat(legacy.containsKey("parkedGroups")).as("unparked from the earlier index too").isFalse();
+    }
+
+    @Test // past what even the shards hold, a park is not an outage: the group is parked, unlisted, and said so
+    void aFullIndex_parksTheGroupAllTheSame_unlisted() {
+        String table = newTable(DynamoDbLedger.Names.defaults());
+        var ledger = DynamoDbLedger.withIndexShards(client, table, 1);
+        String pad = "g".repeat(1_000);
+        for (int i = 0; i < 500; i++) {
+            assertThat(ledger.replaceParkedGroup(null, parked(pad + i))).as("park " + i).isTrue();
+        }
+        long unlisted = ledger.unlistedParkedGroups();
+        assertThat(unlisted).as("one item of 400 KB holds fewer than 500 keys of 1 KB").isPositive();
+        assertThat(ledger.parkedGroups()).hasSize((int) (500 - unlisted));
+        for (int i = 0; i < 500; i++) {
+            assertThat(ledger.parkedGroup("orders", pad + i)).as("in force for every instance").isPresent();
+        }
+    }
 }
