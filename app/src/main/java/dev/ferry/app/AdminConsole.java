@@ -40,7 +40,7 @@ final class AdminConsole implements HttpHandler {
     /** How long a listing of the parked groups is shown before the ledger is read again. */
     static final java.time.Duration GROUPS_EVERY = java.time.Duration.ofSeconds(3);
     /** The last listing of the parked groups (or why there is none) and when it was read (nanoTime). */
-    private record GroupsRead(List<Object> groups, String error, long at) {
+    private record GroupsRead(List<Object> groups, long total, String error, long at) {
     }
 
     private volatile GroupsRead groupsRead;
@@ -104,6 +104,9 @@ final class AdminConsole implements HttpHandler {
      * takes its full timeout to answer holds one request, not every one (nor, on JDK 21-23, the virtual
      * threads' carriers).
      */
+    /** The parked groups the console shows at most; it says how many there are in all. */
+    static final int CONSOLE_GROUPS = 200;
+
     private GroupsRead parkedGroups() {
         var last = groupsRead;
         long now = System.nanoTime();
@@ -111,14 +114,16 @@ final class AdminConsole implements HttpHandler {
             return last;
         }
         if (!reading.tryLock()) {
-            return last != null ? last : new GroupsRead(List.of(), "the parked groups are being read", now);
+            return last != null ? last : new GroupsRead(List.of(), 0, "the parked groups are being read", now);
         }
         try {
             GroupsRead read;
             try {
-                read = new GroupsRead(groups.list().stream().map(g -> (Object) GroupActions.json(g)).toList(), null, now);
+                var listing = groups.list(CONSOLE_GROUPS); // not every one of hundreds of thousands, every 3 s
+                read = new GroupsRead(listing.groups().stream().map(g -> (Object) GroupActions.json(g)).toList(),
+                        listing.total(), null, now);
             } catch (RuntimeException e) { // the rest of the page is what an operator needs most while the ledger fails
-                read = new GroupsRead(last != null ? last.groups() : List.of(),
+                read = new GroupsRead(last != null ? last.groups() : List.of(), last != null ? last.total() : 0,
                         "the ledger could not list the parked groups: " + e.getMessage(), System.nanoTime());
             }
             groupsRead = read;
@@ -178,14 +183,17 @@ final class AdminConsole implements HttpHandler {
         out.put("dead_letters", deadLetters.json());
         out.put("groups_supported", groups != null);
         List<Object> parked = List.of();
+        long total = 0;
         if (groups != null) {
             var read = parkedGroups();
             parked = read.groups();
+            total = Math.max(parked.size(), read.total());
             if (read.error() != null) {
                 out.put("groups_error", read.error());
             }
         }
         out.put("groups", parked);
+        out.put("groups_total", total);
         out.put("redrive_supported", redrive != null);
         out.put("redrive", redrive == null ? null : redrive.json());
         return out;

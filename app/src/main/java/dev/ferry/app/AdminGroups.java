@@ -50,7 +50,10 @@ final class AdminGroups implements HttpHandler {
                 answer(exchange, 401, Map.of("error", AdminAccess.READ_NEEDS_TOKEN));
                 return;
             }
-            answer(exchange, 200, actions.list().stream().map(GroupActions::json).toList());
+            var listing = actions.list(limit(exchange.getRequestURI().getRawQuery()));
+            // the body stays the list it always was; how many there are in all goes in a header
+            exchange.getResponseHeaders().set("X-Total-Count", Long.toString(listing.total()));
+            answer(exchange, 200, listing.groups().stream().map(GroupActions::json).toList());
         } else if (path.equals("/groups/release") && method.equals("POST")) {
             release(exchange);
         } else if (path.equals("/groups") || path.equals("/groups/release")) {
@@ -60,6 +63,29 @@ final class AdminGroups implements HttpHandler {
             answer(exchange, 404, Map.of("error", "not found"));
         }
     }
+
+    /** {@code limit=N} of a query (1 to 100,000), else {@link GroupActions#DEFAULT_LIMIT}. */
+    static int limit(String rawQuery) {
+        if (rawQuery != null) {
+            for (var pair : rawQuery.split("&")) {
+                if (pair.startsWith("limit=")) {
+                    try {
+                        int limit = Integer.parseInt(pair.substring("limit=".length()));
+                        if (limit >= 1 && limit <= MAX_LIMIT) {
+                            return limit;
+                        }
+                    } catch (NumberFormatException e) {
+                        // said below
+                    }
+                    throw new IllegalArgumentException("limit must be a number from 1 to " + MAX_LIMIT + ", was "
+                            + pair.substring("limit=".length()));
+                }
+            }
+        }
+        return GroupActions.DEFAULT_LIMIT;
+    }
+
+    static final int MAX_LIMIT = 100_000;
 
     /** From the app's close on, releases are refused: one begun now would read on while the ledger and clients close. */
     void stopping() {

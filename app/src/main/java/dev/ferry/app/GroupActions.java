@@ -42,10 +42,19 @@ final class GroupActions {
         this.client = client;
     }
 
+    /** How many groups a listing shows unless asked for more: a bad deploy parks hundreds of thousands. */
+    static final int DEFAULT_LIMIT = 1_000;
+
     List<ParkedGroup> list() {
-        var all = new ArrayList<>(parking.parkedGroups());
-        all.sort(Comparator.comparing(ParkedGroup::source).thenComparing(ParkedGroup::since));
-        return all;
+        return list(DEFAULT_LIMIT).groups();
+    }
+
+    /** At most {@code limit} parked groups (those the ledger reads first), by source and since; and how many in all. */
+    dev.ferry.domain.parking.ParkedGroupListing list(int limit) {
+        var some = parking.parkedGroups(limit);
+        var sorted = new ArrayList<>(some.groups());
+        sorted.sort(Comparator.comparing(ParkedGroup::source).thenComparing(ParkedGroup::since));
+        return new dev.ferry.domain.parking.ParkedGroupListing(sorted, some.total());
     }
 
     /**
@@ -61,8 +70,8 @@ final class GroupActions {
     GroupParker.Released release(String source, String group, boolean skipHead, String expectedHead)
             throws InterruptedException {
         if (source == null) {
-            var sources = parking.parkedGroups().stream().filter(p -> p.group().equals(group)).map(ParkedGroup::source)
-                    .distinct().toList();
+            // looked up on each configured source, not in a listing of every parked group (hundreds of thousands)
+            var sources = config.sources().keySet().stream().filter(s -> parking.parkedGroup(s, group).isPresent()).toList();
             if (sources.size() != 1) {
                 throw new IllegalArgumentException(sources.isEmpty() ? "group " + group + " is not parked"
                         : "group " + group + " is parked on several sources " + sources + ": name one with --source");

@@ -63,13 +63,35 @@ final class GroupCommands {
         @Option(names = "--json", description = "Print the list as JSON (what the admin endpoint /groups answers).")
         private boolean json;
 
+        @Option(names = "--limit", paramLabel = "N", defaultValue = "1000",
+                description = "List at most N groups (1 to 100000; default ${DEFAULT-VALUE}); how many there are in all is said "
+                        + "on standard error when that is more.")
+        private int limit;
+
+        @Spec
+        private CommandSpec spec;
+
+        private void checkLimit() {
+            if (limit < 1 || limit > AdminGroups.MAX_LIMIT) {
+                throw new ParameterException(spec.commandLine(), "--limit must be from 1 to " + AdminGroups.MAX_LIMIT
+                        + ", was " + limit);
+            }
+        }
+
+        private void sayMore(long shown, long total) {
+            if (total > shown) {
+                io.err().println("ferry: showing " + shown + " of " + total + " parked groups (--limit N for more)");
+            }
+        }
+
         ListGroups(Ferry.Io io) {
             super(io);
         }
 
         @Override
         int remote(FerryConfig config, HttpClient http, URI admin) throws IOException, InterruptedException {
-            var response = send(http, request(config, admin.resolve("/groups")).timeout(Duration.ofSeconds(30)).build());
+            checkLimit();
+            var response = send(http, request(config, admin.resolve("/groups?limit=" + limit)).timeout(Duration.ofSeconds(30)).build());
             if (response.statusCode() == 404) {
                 io.err().println("ferry: the running Ferry keeps no parked groups (its ledger does not)");
                 return Ferry.FAILED;
@@ -77,18 +99,23 @@ final class GroupCommands {
             if (response.statusCode() != 200) {
                 return failed(response);
             }
+            var groups = parse(response.body());
             if (json) {
                 io.out().print(response.body());
             } else {
-                io.out().print(GroupActions.table(parse(response.body())));
+                io.out().print(GroupActions.table(groups));
             }
+            sayMore(groups.size(), response.headers().firstValueAsLong("X-Total-Count").orElse(groups.size()));
             return Ferry.OK;
         }
 
         @Override
         int local(GroupActions actions) {
-            var groups = actions.list();
+            checkLimit();
+            var listing = actions.list(limit);
+            var groups = listing.groups();
             io.out().print(json ? Json.write(groups.stream().map(GroupActions::json).toList()) + "\n" : GroupActions.table(groups));
+            sayMore(groups.size(), listing.total());
             return Ferry.OK;
         }
 

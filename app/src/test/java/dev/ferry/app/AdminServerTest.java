@@ -8,6 +8,7 @@ import dev.ferry.domain.listener.Listener;
 import dev.ferry.domain.model.Event;
 import dev.ferry.domain.transport.Sink;
 import dev.ferry.domain.parking.GroupParking;
+import dev.ferry.domain.parking.ParkedGroupListing;
 import java.io.IOException;
 import java.lang.reflect.Proxy;
 import java.net.Socket;
@@ -149,7 +150,7 @@ class AdminServerTest {
         var working = (GroupParking) Proxy.newProxyInstance(GroupParking.class.getClassLoader(), new Class<?>[] {GroupParking.class},
                 (proxy, method, args) -> {
                     reads.incrementAndGet();
-                    return List.of();
+                    return method.getReturnType() == List.class ? List.of() : new ParkedGroupListing(List.of(), 0);
                 });
         reads.set(0);
         var polled = new AdminConsole(Map.of(), Map.of(), DeadLetterSamples.shared(), new GroupActions(null, working, null),
@@ -165,7 +166,7 @@ class AdminServerTest {
                 (proxy, method, args) -> {
                     slowReads.incrementAndGet();
                     Thread.sleep(2_000);
-                    return List.of();
+                    return method.getReturnType() == List.class ? List.of() : new ParkedGroupListing(List.of(), 0);
                 });
         var stalled = new AdminConsole(Map.of(), Map.of(), DeadLetterSamples.shared(), new GroupActions(null, slow, null),
                 "dynamodb", new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), null, TOKEN);
@@ -236,6 +237,27 @@ class AdminServerTest {
                 });
     }
 
+    /** A configuration with one source, 'orders': a release by group name looks the group up on it. */
+    private static dev.ferry.app.config.FerryConfig oneSource() {
+        try {
+            var file = java.nio.file.Files.createTempFile("ferry-admin", ".yaml");
+            java.nio.file.Files.writeString(file, """
+                    ledger: {kind: memory}
+                    sources:
+                      orders: {http: {listen: "127.0.0.1:0", auth: none}, format: json, json: {id: /id}}
+                    sinks:
+                      out: {type: log}
+                    routes:
+                      - to: [out]
+                    """);
+            var read = dev.ferry.app.config.ConfigReader.read(file, name -> null, ConfigReaderTest.ADAPTERS);
+            java.nio.file.Files.delete(file);
+            return ((dev.ferry.app.config.ConfigReader.Result.Ok) read).config();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     /** Posts a release of group A on a thread of its own; the answer's text. */
     private static java.util.concurrent.CompletableFuture<String> postRelease(int admin) {
         return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
@@ -253,7 +275,7 @@ class AdminServerTest {
         var entered = new java.util.concurrent.CountDownLatch(1);
         var finish = new java.util.concurrent.CountDownLatch(1);
         var interrupted = new java.util.concurrent.atomic.AtomicBoolean();
-        var groups = new AdminGroups(new GroupActions(null, slowStore(entered, finish, interrupted), null), TOKEN);
+        var groups = new AdminGroups(new GroupActions(oneSource(), slowStore(entered, finish, interrupted), null), TOKEN);
         healthOf(Map.of(), Map.of());
         observability.groups(groups);
         int admin = observability.serve(local(), true);
@@ -277,7 +299,7 @@ class AdminServerTest {
         // land in whatever call it makes: a send whose delete then never comes)
         var enteredToo = new java.util.concurrent.CountDownLatch(1);
         var finishToo = new java.util.concurrent.CountDownLatch(1);
-        var stuck = new AdminGroups(new GroupActions(null, slowStore(enteredToo, finishToo, interrupted), null), TOKEN);
+        var stuck = new AdminGroups(new GroupActions(oneSource(), slowStore(enteredToo, finishToo, interrupted), null), TOKEN);
         observability.groups(stuck);
         var stuckRelease = postRelease(observability.serve(local(), true));
         assertThat(enteredToo.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
@@ -332,5 +354,29 @@ class AdminServerTest {
         assertThat(get(admin, "/health/ready", "127.0.0.1")).as("answered, and the read ended: closed")
                 .startsWith("HTTP/1.1 500");
         assertThat(get(admin, "/metrics", "127.0.0.1")).as("the server goes on").startsWith("HTTP/1.1 200");
+    }
+
+    @Test // a bad deploy parks hundreds of thousands: a listing read them all, for the console every 3 s
+    void parkedGroups_areListedUpToALimit_withHowManyInAll_andReleasedByNameWithoutAListing() throws Exception {
+        var ledger = dev.ferry.domain.idempotency.InMemoryLedger.create();
+        var now = java.time.Instant.now();
+        for (int i = 0; i < 5; i++) {
+            ledger.replaceParkedGroup(null, new dev.ferry.domain.parking.ParkedGroup("orders", "G" + i, "h", null, "poison", now,
+                    now, 1, 0, null, 0, 0, false, 1));
+        }
+        healthOf(Map.of(), Map.of());
+        observability.groups(new AdminGroups(new GroupActions(null, ledger, null), TOKEN));
+        int admin = observability.serve(local(), true);
+
+        var two = get(admin, "/groups?limit=2", "127.0.0.1");
+        assertThat(two).startsWith("HTTP/1.1 200").containsIgnoringCase("X-Total-Count: 5");
+        assertThat(two.substring(two.indexOf("\r\n\r\n")).split("\"group\"", -1)).as("two groups in the body").hasSize(3);
+        assertThat(get(admin, "/groups", "127.0.0.1")).containsIgnoringCase("X-Total-Count: 5").contains("\"G4\"");
+        assertThat(get(admin, "/groups?limit=0", "127.0.0.1")).startsWith("HTTP/1.1 400").contains("limit must be");
+        assertThat(get(admin, "/groups?limit=lots", "127.0.0.1")).startsWith("HTTP/1.1 400");
+
+        var console = new AdminConsole(Map.of(), Map.of(), DeadLetterSamples.shared(), new GroupActions(null, ledger, null),
+                "memory", new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), null, TOKEN);
+        assertThat(console.state()).containsEntry("groups_total", 5L);
     }
 }

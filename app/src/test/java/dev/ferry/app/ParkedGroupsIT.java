@@ -63,6 +63,10 @@ class ParkedGroupsIT {
                 out.reset();
                 assertThat(Ferry.run(new String[] {"groups", "list"}, out, err, env::get)).as(err.toString()).isZero();
                 assertThat(out.toString()).containsPattern("orders +A +3  ").contains("HTTP 400");
+                assertThat(err.toString()).as("all of them shown: nothing said of more").doesNotContain("showing");
+                err.reset();
+                assertThat(Ferry.run(new String[] {"groups", "list", "--limit", "0"}, out, err, env::get)).isEqualTo(2);
+                assertThat(err.toString()).contains("--limit must be from 1 to 100000");
 
                 // a review: a plain redrive (a part of it above all) put the group back out of order, its head unnamed
                 err.reset();
@@ -143,11 +147,18 @@ class ParkedGroupsIT {
                         && queues.approximateMessages(sqs.url("orders-dlq.fifo")) == 5)).as(() -> "delivered " + delivered).isTrue();
                 assertThat(delivered("A")).containsExactly("a1");
                 assertThat(delivered("B")).containsExactly("b1", "b2", "b3", "b4", "b5", "b6");
-                // the shared ledger's clock against this instance's, measured at the first claim: the same machine's
-                var metrics = java.net.http.HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-                        + runtimes.get(0).adminPort() + "/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
-                var skew = metrics.lines().filter(l -> l.startsWith("ferry_ledger_clock_skew_seconds")).findFirst().orElseThrow();
-                assertThat(Double.parseDouble(skew.substring(skew.lastIndexOf(' ') + 1))).as(skew).isBetween(-1.0, 1.0);
+                // the shared ledger's clock against each instance's, measured at its first claim (NaN before): the same machine's
+                var measured = new java.util.ArrayList<Double>();
+                for (var runtime : runtimes) {
+                    var metrics = java.net.http.HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                            + runtime.adminPort() + "/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+                    var skew = metrics.lines().filter(l -> l.startsWith("ferry_ledger_clock_skew_seconds")).findFirst().orElseThrow();
+                    double value = Double.parseDouble(skew.substring(skew.lastIndexOf(' ') + 1));
+                    if (!Double.isNaN(value)) {
+                        measured.add(value);
+                    }
+                }
+                assertThat(measured).as("an instance that claimed measured it").isNotEmpty().allMatch(v -> v >= -1.0 && v <= 1.0);
 
                 poison.clear();
                 out.reset();

@@ -25,7 +25,7 @@ final class ClockCheck {
 
     private final String table;
     /** When the next check is due (nanoTime); {@link #NOW} before the first. */
-    private volatile long dueNanos = NOW;
+    private final java.util.concurrent.atomic.AtomicLong dueNanos = new java.util.concurrent.atomic.AtomicLong(NOW);
     private static final long NOW = Long.MIN_VALUE;
     private volatile Duration skew;
 
@@ -33,10 +33,14 @@ final class ClockCheck {
         this.table = table;
     }
 
-    /** Whether an answer's header should be read now (one volatile read on the hot path). */
+    /**
+     * Whether an answer's header should be read now (one volatile read on the hot path); true for one caller
+     * of the claims sent at once (a batch's, in parallel), which then must call {@link #answered}.
+     */
     boolean due() {
-        long due = dueNanos;
-        return due == NOW || System.nanoTime() - due >= 0;
+        long due = dueNanos.get();
+        long now = System.nanoTime();
+        return (due == NOW || now - due >= 0) && dueNanos.compareAndSet(due, now + EVERY_NANOS);
     }
 
     /** DynamoDB's clock less this instance's at the last check (negative: DynamoDB's behind); null before the first. */
@@ -46,7 +50,6 @@ final class ClockCheck {
 
     /** An answer whose request was sent at {@code sentMillis} and answered at {@code answeredMillis}, by the ledger's clock. */
     void answered(long sentMillis, long answeredMillis, SdkHttpResponse http) {
-        dueNanos = System.nanoTime() + EVERY_NANOS;
         var date = http == null ? null : http.firstMatchingHeader("Date").orElse(null);
         if (date == null) {
             return; // a proxy that strips it: nothing to compare with

@@ -121,12 +121,6 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
     }
 
     /**
-     * Creates the table (on-demand billing, the key as its partition key) and turns on TTL on the
-     * expiry attribute. A table that exists already keeps its settings, but gets TTL on the expiry
-     * attribute when it has none — a first run whose TTL call was refused (a missing permission),
-     * then run again, left a table whose items never expired. For the CLI and tests.
-     */
-    /**
      * How far DynamoDB's clock was ahead of this instance's (negative: behind) at the last check — the
      * first claim, then every ten minutes — to within a second (the {@code Date} header's) and the round
      * trip; zero when that is all that can be said. Null before the first. Two seconds or more is logged:
@@ -136,6 +130,12 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
         return clockCheck.skew();
     }
 
+    /**
+     * Creates the table (on-demand billing, the key as its partition key) and turns on TTL on the
+     * expiry attribute. A table that exists already keeps its settings, but gets TTL on the expiry
+     * attribute when it has none — a first run whose TTL call was refused (a missing permission),
+     * then run again, left a table whose items never expired. For the CLI and tests.
+     */
     public static void createTable(DynamoDbClient client, String table, Names names) {
         LedgerTables.create(client, table, names);
     }
@@ -179,10 +179,10 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
                             ":firstToken", num(Math.multiplyExact(now, 1000L))))
                     .returnValues(ReturnValue.UPDATED_NEW)
                     .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD));
-            if (clockCheck.due()) {
-                clockCheck.answered(now, clock.millis(), response.sdkHttpResponse());
-            }
             long token = Long.parseLong(response.attributes().get(n.token()).n());
+            if (clockCheck.due()) {
+                clockCheck.answered(now, clock.millis(), response.sdkHttpResponse()); // never throws: the claim is won
+            }
             return new Claim.Acquired(key, token, Instant.ofEpochMilli(leaseUntil));
         } catch (ConditionalCheckFailedException held) {
             var item = held.hasItem() && !held.item().isEmpty() ? held.item() : read(key);
@@ -379,6 +379,12 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
     @Override
     public List<ParkedGroup> parkedGroups() {
         return parkedGroups.all();
+    }
+
+    /** Reads the index whole (a few items) and at most {@code limit} groups' items. */
+    @Override
+    public dev.ferry.domain.parking.ParkedGroupListing parkedGroups(int limit) {
+        return parkedGroups.some(limit);
     }
 
     @Override

@@ -24,8 +24,9 @@ import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledExcepti
  * <p>The index is {@value #SHARDS} items ({@code p-index:NN}, a group's by its key's hash): one item
  * holds 400 KB, and the single {@code p-index} of earlier versions (still read, and unparked from)
  * was full at ~400 groups of long keys — every later park then failed as a ledger outage, and the
- * source waited for ever. A shard that is full all the same (hundreds of thousands of groups) parks
- * the group without listing it, and says so: its state, which every instance reads, is in its own item.
+ * source waited for ever. A shard that is full all the same (~25,000 groups of keys of a kilobyte,
+ * hundreds of thousands of short ones) parks the group without listing it, and says so with the
+ * command that releases it: its state, which every instance reads, is in its own item.
  */
 final class DynamoDbParkedGroups {
 
@@ -131,9 +132,10 @@ final class DynamoDbParkedGroups {
             throw failure("write", key, e);
         }
         unlisted.increment();
-        LOG.log(System.Logger.Level.WARNING, "DynamoDB ledger ''{0}'': the index of parked groups is full ({1} items of "
-                + "400 KB); group {2} of ''{3}'' is parked, for every instance, but `ferry groups list` does not show it — "
-                + "release groups to make room, or release this one by name", table, shards, next.group(), next.source());
+        LOG.log(System.Logger.Level.WARNING, "DynamoDB ledger ''{0}'': its index item of parked groups {1} is full (400 KB); "
+                + "group {2} of ''{3}'' is parked, for every instance, but `ferry groups list` does not show it — release it "
+                + "by name: ferry groups release ''{2}'' --source ''{3}'' (its head: ''{4}'', for --skip-head --head)", table,
+                shardOf(key), next.group(), next.source(), next.head());
         return true;
     }
 
@@ -169,6 +171,14 @@ final class DynamoDbParkedGroups {
     }
 
     List<ParkedGroup> all() {
+        return some(Integer.MAX_VALUE).groups();
+    }
+
+    /** The index read whole (its items, not the groups'), counted; then at most {@code limit} groups' items. */
+    dev.ferry.domain.parking.ParkedGroupListing some(int limit) {
+        if (limit < 0) {
+            throw new IllegalArgumentException("limit must be >= 0, was " + limit);
+        }
         try {
             var indexes = new ArrayList<String>(shards + 1);
             indexes.add(LEGACY_INDEX);
@@ -177,7 +187,11 @@ final class DynamoDbParkedGroups {
             }
             var keys = new ArrayList<>(new java.util.LinkedHashSet<>(batchGet(indexes).stream()
                     .filter(item -> item.containsKey(MEMBERS)).flatMap(item -> item.get(MEMBERS).ss().stream()).toList()));
-            return batchGet(keys).stream().map(DynamoDbParkedGroups::decode).toList();
+            var read = batchGet(keys.size() <= limit ? keys : keys.subList(0, limit)).stream()
+                    .map(DynamoDbParkedGroups::decode).toList();
+            // a group unparked between the two reads is gone from the second: counted as what is left
+            return new dev.ferry.domain.parking.ParkedGroupListing(read, Math.max(read.size(),
+                    keys.size() - (long) (Math.min(keys.size(), limit) - read.size())));
         } catch (RuntimeException e) {
             throw failure("list", LEGACY_INDEX, e);
         }

@@ -299,13 +299,16 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
 
     @Override
     public List<ParkedGroup> parkedGroups() {
-        return LedgerFile.uninterrupted(() -> parkedGroupsNow());
+        return parkedGroups(Integer.MAX_VALUE).groups();
     }
 
-    private List<ParkedGroup> parkedGroupsNow() {
-        ensureOpen();
-        var m = files.maps();
-        return m.parked().values().stream().map(ParkedGroups::decode).toList();
+    /** Reads at most {@code limit} of the map's entries; counts them all by its size. */
+    @Override
+    public dev.ferry.domain.parking.ParkedGroupListing parkedGroups(int limit) {
+        return LedgerFile.uninterrupted(() -> {
+            ensureOpen();
+            return ParkedGroups.some(files.maps().parked(), limit);
+        });
     }
 
     private void ensureOpen() {

@@ -15,6 +15,19 @@ final class ParkedGroups {
     private ParkedGroups() {
     }
 
+    /** At most {@code limit} of the groups in {@code map} (its values), counted all by its size. */
+    static dev.ferry.domain.parking.ParkedGroupListing some(java.util.Map<String, String> map, int limit) {
+        if (limit < 0) {
+            throw new IllegalArgumentException("limit must be >= 0, was " + limit);
+        }
+        long total = map.size();
+        var some = new ArrayList<ParkedGroup>((int) Math.min(limit, Math.min(total, 1_024)));
+        for (var it = map.values().iterator(); some.size() < limit && it.hasNext(); ) {
+            some.add(decode(it.next()));
+        }
+        return new dev.ferry.domain.parking.ParkedGroupListing(some, Math.max(total, some.size()));
+    }
+
     static String key(String source, String group) {
         return source.length() + ":" + source + group;
     }

@@ -282,6 +282,22 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
     }
 
     @Override
+    public dev.ferry.domain.parking.ParkedGroupListing parkedGroups(int limit) {
+        if (limit < 0) {
+            throw new IllegalArgumentException("limit must be >= 0, was " + limit);
+        }
+        var some = new java.util.ArrayList<ParkedGroup>(Math.min(limit, 1_024));
+        long total = parked.size();
+        for (var group : parked.values()) {
+            if (some.size() >= limit) {
+                break;
+            }
+            some.add(group);
+        }
+        return new dev.ferry.domain.parking.ParkedGroupListing(some, Math.max(total, some.size()));
+    }
+
+    @Override
     public Optional<Claim> peek(String key) {
         Objects.requireNonNull(key, "key");
         long now = nanos(clock.instant());

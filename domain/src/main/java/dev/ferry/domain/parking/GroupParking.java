@@ -27,4 +27,13 @@ public interface GroupParking {
 
     /** Every parked group, of every source, in no particular order. */
     List<ParkedGroup> parkedGroups();
+
+    /**
+     * At most {@code limit} parked groups, in no particular order, and how many there are in all. A store
+     * that can count them without reading each (and stop reading at {@code limit}) overrides it; this one
+     * reads them all.
+     */
+    default ParkedGroupListing parkedGroups(int limit) {
+        return ParkedGroupListing.of(parkedGroups(), limit);
+    }
 }

@@ -56,6 +56,29 @@ public abstract class GroupParkingContract {
         assertThat(store.parkedGroup(source + "-other", "A|with:odd/chars")).as("per source").isEmpty();
     }
 
+    @Test // hundreds of thousands parked by a bad deploy: a console must not read them all on each refresh
+    void aListingOfSome_readsAtMostTheLimit_andCountsThemAll() {
+        for (int i = 0; i < 5; i++) {
+            assertThat(store.replaceParkedGroup(null, parked("G" + i, 1))).isTrue();
+        }
+        var all = store.parkedGroups();
+        assertThat(all).hasSizeGreaterThanOrEqualTo(5);
+
+        var some = store.parkedGroups(2);
+        assertThat(some.groups()).hasSize(2);
+        assertThat(all).containsAll(some.groups());
+        assertThat(some.total()).isEqualTo(all.size());
+        assertThat(some.complete()).isFalse();
+
+        var none = store.parkedGroups(0);
+        assertThat(none.groups()).isEmpty();
+        assertThat(none.total()).isEqualTo(all.size());
+
+        var every = store.parkedGroups(Integer.MAX_VALUE);
+        assertThat(every.groups()).containsExactlyInAnyOrderElementsOf(all);
+        assertThat(every.complete()).isTrue();
+    }
+
     @Test
     void replace_comparesTheVersion_andCreatesOnlyWhatIsNotThere() {
         var first = parked("A", 1);
