@@ -40,6 +40,9 @@ final class AdminConsole implements HttpHandler {
     /** How long a listing of the parked groups is shown before the ledger is read again. */
     static final java.time.Duration GROUPS_EVERY = java.time.Duration.ofSeconds(3);
     /** The last listing of the parked groups (or why there is none) and when it was read (nanoTime). */
+    /** The parked groups the console shows at most; it says how many there are in all. */
+    static final int CONSOLE_GROUPS = 200;
+
     private record GroupsRead(List<Object> groups, long total, String error, long at) {
     }
 
@@ -104,9 +107,6 @@ final class AdminConsole implements HttpHandler {
      * takes its full timeout to answer holds one request, not every one (nor, on JDK 21-23, the virtual
      * threads' carriers).
      */
-    /** The parked groups the console shows at most; it says how many there are in all. */
-    static final int CONSOLE_GROUPS = 200;
-
     private GroupsRead parkedGroups() {
         var last = groupsRead;
         long now = System.nanoTime();

@@ -69,16 +69,17 @@ final class AdminGroups implements HttpHandler {
         if (rawQuery != null) {
             for (var pair : rawQuery.split("&")) {
                 if (pair.startsWith("limit=")) {
+                    String value = java.net.URLDecoder.decode(pair.substring("limit=".length()), java.nio.charset.StandardCharsets.UTF_8);
                     try {
-                        int limit = Integer.parseInt(pair.substring("limit=".length()));
+                        int limit = Integer.parseInt(value);
                         if (limit >= 1 && limit <= MAX_LIMIT) {
                             return limit;
                         }
                     } catch (NumberFormatException e) {
                         // said below
                     }
-                    throw new IllegalArgumentException("limit must be a number from 1 to " + MAX_LIMIT + ", was "
-                            + pair.substring("limit=".length()));
+                    throw new IllegalArgumentException("limit must be a number from 1 to " + MAX_LIMIT + ", was '"
+                            + (value.length() > 40 ? value.substring(0, 40) + "…" : value) + "'");
                 }
             }
         }

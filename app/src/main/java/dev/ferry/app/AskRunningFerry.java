@@ -32,8 +32,13 @@ abstract class AskRunningFerry implements Callable<Integer> {
         this.io = io;
     }
 
+    /** The command's own checks of its options, before anything is asked or opened; throws a picocli usage error. */
+    void checkOptions() {
+    }
+
     @Override
     public final Integer call() throws Exception {
+        checkOptions();
         FerryConfig read = config.read(config.component());
         if (read == null) {
             return Ferry.USAGE;

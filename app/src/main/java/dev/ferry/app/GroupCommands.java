@@ -71,7 +71,8 @@ final class GroupCommands {
         @Spec
         private CommandSpec spec;
 
-        private void checkLimit() {
+        @Override
+        void checkOptions() {
             if (limit < 1 || limit > AdminGroups.MAX_LIMIT) {
                 throw new ParameterException(spec.commandLine(), "--limit must be from 1 to " + AdminGroups.MAX_LIMIT
                         + ", was " + limit);
@@ -90,7 +91,6 @@ final class GroupCommands {
 
         @Override
         int remote(FerryConfig config, HttpClient http, URI admin) throws IOException, InterruptedException {
-            checkLimit();
             var response = send(http, request(config, admin.resolve("/groups?limit=" + limit)).timeout(Duration.ofSeconds(30)).build());
             if (response.statusCode() == 404) {
                 io.err().println("ferry: the running Ferry keeps no parked groups (its ledger does not)");
@@ -105,13 +105,18 @@ final class GroupCommands {
             } else {
                 io.out().print(GroupActions.table(groups));
             }
-            sayMore(groups.size(), response.headers().firstValueAsLong("X-Total-Count").orElse(groups.size()));
+            long total;
+            try {
+                total = response.headers().firstValueAsLong("X-Total-Count").orElse(groups.size());
+            } catch (NumberFormatException rewritten) { // a proxy's: the list stands, its count is unknown
+                total = groups.size();
+            }
+            sayMore(groups.size(), total);
             return Ferry.OK;
         }
 
         @Override
         int local(GroupActions actions) {
-            checkLimit();
             var listing = actions.list(limit);
             var groups = listing.groups();
             io.out().print(json ? Json.write(groups.stream().map(GroupActions::json).toList()) + "\n" : GroupActions.table(groups));

@@ -226,6 +226,10 @@ class FerryCliTest {
         assertThat(ferry("groups", "list", "-c", file.toString())).isNotZero();
         assertThat(err.toString()).contains("no ledger at " + ledger.toAbsolutePath());
         assertThat(ledger).doesNotExist();
+
+        err.reset(); // a bad option is said before anything is asked or opened (a review: the ledger was opened first)
+        assertThat(ferry("groups", "list", "--limit", "0", "-c", file.toString())).isEqualTo(2);
+        assertThat(err.toString()).contains("--limit must be from 1 to 100000").doesNotContain("no ledger");
     }
 
     @Test
