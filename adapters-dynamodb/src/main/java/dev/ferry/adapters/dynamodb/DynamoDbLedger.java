@@ -378,12 +378,14 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
 
     @Override
     public List<ParkedGroup> parkedGroups() {
+        layout.check();
         return parkedGroups.all();
     }
 
     /** Reads the index whole (a few items) and at most {@code limit} groups' items. */
     @Override
     public dev.ferry.domain.parking.ParkedGroupListing parkedGroups(int limit) {
+        layout.check();
         return parkedGroups.some(limit);
     }
 

@@ -82,6 +82,9 @@ final class DynamoDbParkedGroups {
         String key = itemKey(of.source(), of.group());
         try {
             client.transactWriteItems(b -> b.transactItems(writes(key, expected, next, true)));
+            if (next == null) {
+                forgetInLegacy(key);
+            }
             return true;
         } catch (TransactionCanceledException e) {
             if (conflict(e)) {
@@ -160,14 +163,40 @@ final class DynamoDbParkedGroups {
         }
         if (indexed && (expected == null || next == null)) {
             var members = Map.of(":m", AttributeValue.fromSs(List.of(key)));
-            // unparked from the legacy index too (parked there by an earlier version): deleting a member it lacks is a no-op
-            for (var index : next == null ? List.of(shardOf(key), LEGACY_INDEX) : List.of(shardOf(key))) {
-                writes.add(TransactWriteItem.builder().update(u -> u.tableName(table).key(Map.of(keyName, s(index)))
-                        .updateExpression((next != null ? "ADD" : "DELETE") + " #m :m")
-                        .expressionAttributeNames(Map.of("#m", MEMBERS)).expressionAttributeValues(members)).build());
-            }
+            writes.add(TransactWriteItem.builder().update(u -> u.tableName(table).key(Map.of(keyName, s(shardOf(key))))
+                    .updateExpression((next != null ? "ADD" : "DELETE") + " #m :m")
+                    .expressionAttributeNames(Map.of("#m", MEMBERS)).expressionAttributeValues(members)).build());
         }
         return writes;
+    }
+
+    /**
+     * Whether the index of earlier versions ({@code p-index}) may still name groups: until a listing or an
+     * unpark finds it empty. Only then is it written: every unpark writing that one item made them all
+     * contend for it again (and made it, empty, on a table that never had it).
+     */
+    private volatile boolean legacyMayHold = true;
+
+    /**
+     * After an unpark, the group's name out of the earlier versions' index too, if it may be there: outside the
+     * transaction, and a failure only logged — a name whose group's item is gone is listed nowhere.
+     */
+    private void forgetInLegacy(String key) {
+        if (!legacyMayHold) {
+            return;
+        }
+        try {
+            var left = client.updateItem(u -> u.tableName(table).key(Map.of(keyName, s(LEGACY_INDEX)))
+                    .updateExpression("DELETE #m :m").conditionExpression("attribute_exists(#m)")
+                    .expressionAttributeNames(Map.of("#m", MEMBERS))
+                    .expressionAttributeValues(Map.of(":m", AttributeValue.fromSs(List.of(key))))
+                    .returnValues(software.amazon.awssdk.services.dynamodb.model.ReturnValue.UPDATED_NEW)).attributes();
+            legacyMayHold = left != null && left.containsKey(MEMBERS);
+        } catch (software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException none) {
+            legacyMayHold = false;
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "unparking {0} from the index of earlier versions failed: {1}", key, e);
+        }
     }
 
     List<ParkedGroup> all() {
@@ -185,7 +214,9 @@ final class DynamoDbParkedGroups {
             for (int shard = 0; shard < shards; shard++) {
                 indexes.add(LEGACY_INDEX + ":" + shard);
             }
-            var keys = new ArrayList<>(new java.util.LinkedHashSet<>(batchGet(indexes).stream()
+            var items = batchGet(indexes);
+            legacyMayHold = items.stream().anyMatch(item -> LEGACY_INDEX.equals(item.get(keyName).s()) && item.containsKey(MEMBERS));
+            var keys = new ArrayList<>(new java.util.LinkedHashSet<>(items.stream()
                     .filter(item -> item.containsKey(MEMBERS)).flatMap(item -> item.get(MEMBERS).ss().stream()).toList()));
             var read = batchGet(keys.size() <= limit ? keys : keys.subList(0, limit)).stream()
                     .map(DynamoDbParkedGroups::decode).toList();
