@@ -270,6 +270,12 @@ class FaultHuntTest {
         private volatile long downUntil;
         /** Completions the ledger refused (fenced), by key: the claim had been lost. */
         private final Map<String, Integer> fenced = new ConcurrentHashMap<>();
+        /** Completions that failed (an injected outage or error), by key: what they recorded may be done again. */
+        private final Map<String, Integer> failedCompletes = new ConcurrentHashMap<>();
+
+        Map<String, Integer> failedCompletes() {
+            return Map.copyOf(failedCompletes);
+        }
 
         ChaosLedger(IdempotencyLedger inner, SplittableRandom random) {
             this.inner = inner;
@@ -317,7 +323,12 @@ class FaultHuntTest {
 
         @Override
         public boolean complete(String key, long token, Duration ttl) {
-            weather();
+            try {
+                weather();
+            } catch (RuntimeException | Error e) {
+                failedCompletes.merge(key, 1, Integer::sum);
+                throw e;
+            }
             boolean completed = inner.complete(key, token, ttl);
             if (!completed) {
                 fenced.merge(key, 1, Integer::sum);
