@@ -178,6 +178,7 @@ final class LeaseKeeper {
 
     /** Its warnings, written aside: a log that blocks must not hold the one thread that keeps every lease. */
     private final AsideLog aside = new AsideLog("ferry-lease-log");
+    private final LineBurst extensionFailures = new LineBurst(LOG, "failed ledger lease extensions", null);
 
     /** After a refusal: a quarter of the time ahead, at most half of what is left of the lease (asked again before it ends). */
     static long askAgainIn(long aheadNanos, long untilEndNanos) {
@@ -223,8 +224,10 @@ final class LeaseKeeper {
                         if (!ledger.extend(claim.key(), claim.token(), lease)) {
                             lostClaim(claim);
                         }
-                    } catch (Throwable e) {
-                        LOG.log(Level.WARNING, "ledger lease extension of {0} failed: {1}", claim.key(), String.valueOf(e));
+                    } catch (Throwable e) { // each claim, each round, while the ledger is down: bounded
+                        if (extensionFailures.take()) {
+                            LOG.log(Level.WARNING, "ledger lease extension of {0} failed: {1}", claim.key(), String.valueOf(e));
+                        }
                     } finally {
                         extending.remove(claim);
                     }

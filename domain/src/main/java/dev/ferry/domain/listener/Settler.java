@@ -40,8 +40,8 @@ final class Settler {
     private volatile boolean closed;
     private final Clock clock;
     private final AsideLog aside = new AsideLog("ferry-settler-log");
-    /** One line per dead letter, on a logger of its own: the packaged app writes its own and turns this one off. */
     private final DeadLetterLines deadLetterLines;
+    private final LineBurst refusedLines = new LineBurst(LOG, "refused settlements", "counted in settleFailures", aside::write);
 
     Settler(String name, Acknowledger acknowledger, Hands hands, Counters counters, FailureCounts failureCounts,
             ListenerObserver observer, Clock clock) {
@@ -153,6 +153,7 @@ final class Settler {
         closed = true;
         flush();
         deadLetterLines.flush();
+        refusedLines.flush();
     }
 
     /** The settler thread: sends what gathered, until {@code stopped} and nothing is left. */
@@ -386,8 +387,8 @@ final class Settler {
             countTaken(batch, failed);
             if (!failed.isEmpty()) {
                 counters.settleFailures.add(failed.size());
-                var refused = failed;
-                aside.write(() -> refused.forEach(f -> LOG.log(Level.WARNING, "could not {0} message {1} of ''{2}'': {3}",
+                var told = failed.stream().filter(f -> refusedLines.take()).toList(); // counted here: said at the close
+                aside.write(() -> told.forEach(f -> LOG.log(Level.WARNING, "could not {0} message {1} of ''{2}'': {3}",
                         f.settlement().disposition(), f.settlement().delivery().id(), name, f.reason())));
             }
         } finally {
