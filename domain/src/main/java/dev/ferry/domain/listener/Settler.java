@@ -40,8 +40,7 @@ final class Settler {
     private volatile boolean closed;
     private final Clock clock;
     private final AsideLog aside = new AsideLog("ferry-settler-log");
-    private final DeadLetterLines deadLetterLines;
-    private final LineBurst refusedLines = new LineBurst(LOG, "refused settlements", "counted in settleFailures", aside::write);
+    private final SettlerLines lines;
 
     Settler(String name, Acknowledger acknowledger, Hands hands, Counters counters, FailureCounts failureCounts,
             ListenerObserver observer, Clock clock) {
@@ -52,7 +51,7 @@ final class Settler {
         this.counters = counters;
         this.failureCounts = failureCounts;
         this.observer = observer;
-        this.deadLetterLines = new DeadLetterLines(name);
+        this.lines = new SettlerLines(name, aside);
     }
 
     /** Settles a delivery in hand, once: later calls for the same item do nothing. */
@@ -78,7 +77,7 @@ final class Settler {
                 }
                 case Disposition.DeadLetter d -> {
                     // its counts go once the copy is taken (countTaken); refused, the dead letter is owed
-                    deadLetterLines.deadLettered(id, d.reason());
+                    lines.deadLettered(id, d.reason());
                 }
                 case Disposition.Redeliver r -> { }
             }
@@ -152,8 +151,7 @@ final class Settler {
     void close() {
         closed = true;
         flush();
-        deadLetterLines.flush();
-        refusedLines.flush();
+        lines.flush();
     }
 
     /** The settler thread: sends what gathered, until {@code stopped} and nothing is left. */
@@ -387,9 +385,7 @@ final class Settler {
             countTaken(batch, failed);
             if (!failed.isEmpty()) {
                 counters.settleFailures.add(failed.size());
-                var told = failed.stream().filter(f -> refusedLines.take()).toList(); // counted here: said at the close
-                aside.write(() -> told.forEach(f -> LOG.log(Level.WARNING, "could not {0} message {1} of ''{2}'': {3}",
-                        f.settlement().disposition(), f.settlement().delivery().id(), name, f.reason())));
+                lines.refused(failed);
             }
         } finally {
             counted(batch); // whatever happened above (it was counted already when nothing did)

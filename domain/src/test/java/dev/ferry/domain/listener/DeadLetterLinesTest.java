@@ -19,7 +19,7 @@ class DeadLetterLinesTest {
     @Test
     void aStormOfDeadLetters_logsABurstWhole_andCountsTheRestInOneLineAtTheStop() {
         var lines = new CopyOnWriteArrayList<String>();
-        var logger = Logger.getLogger(DeadLetterLines.LOGGER);
+        var logger = Logger.getLogger(SettlerLines.LOGGER);
         var level = logger.getLevel();
         Handler handler = new Handler() {
             @Override
@@ -54,10 +54,10 @@ class DeadLetterLinesTest {
             logger.setUseParentHandlers(true);
             logger.setLevel(level);
         }
-        assertThat(lines.stream().filter(l -> l.startsWith("dead-lettering message"))).hasSize(DeadLetterLines.BURST);
+        assertThat(lines.stream().filter(l -> l.startsWith("dead-lettering message"))).hasSize(SettlerLines.BURST);
         assertThat(lines).as("the rest said in one line, at the stop at the latest")
-                .contains((300 - DeadLetterLines.BURST) + " more dead letters from 'storm' not logged one by one (at most "
-                        + DeadLetterLines.BURST + " such lines in 10s; the dead-letter queue keeps each)");
-        assertThat(lines).hasSize(DeadLetterLines.BURST + 1);
+                .contains((300 - SettlerLines.BURST) + " more dead letters from 'storm' not logged one by one (at most "
+                        + SettlerLines.BURST + " such lines in 10s; the dead-letter queue keeps each)");
+        assertThat(lines).hasSize(SettlerLines.BURST + 1);
     }
 }
