@@ -87,11 +87,6 @@ public final class GroupParker {
         return store.parkedGroups();
     }
 
-    /** At most {@code limit} parked groups, and how many there are in all. */
-    public ParkedGroupListing some(int limit) {
-        return store.parkedGroups(limit);
-    }
-
     /** The head kept for event key {@code key}: itself, or when longer than {@link #MAX_HEAD}, its start and a hash. */
     public static String headOf(String key) {
         if (key.length() <= MAX_HEAD) {

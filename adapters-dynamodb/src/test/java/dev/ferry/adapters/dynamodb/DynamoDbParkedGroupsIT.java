@@ -22,11 +22,11 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 
 /**
  * Three instances (a ledger and a client each) on one table park and unpark 300 groups at once: the
- * sharded index (64 items, a group's by its key's hash) and the earlier single index every unpark also
- * writes are contended for by transactions of different groups. Nothing may be lost from the listing,
+ * sharded index (64 items, a group's by its key's hash) is contended for by transactions of different
+ * groups. Nothing may be lost from the listing,
  * listed twice, or left behind.
  */
-class ParkedGroupsConcurrencyIT {
+class DynamoDbParkedGroupsIT {
 
     private static final int INSTANCES = 3;
     private static final int PER_INSTANCE = 100;
@@ -102,7 +102,7 @@ class ParkedGroupsConcurrencyIT {
             });
             for (var ledger : ledgers) {
                 var listed = ledger.parkedGroups();
-                assertThat(listed.stream().map(ParkedGroupsConcurrencyIT::id).toList())
+                assertThat(listed.stream().map(DynamoDbParkedGroupsIT::id).toList())
                         .as("every instance lists the 300, each once")
                         .hasSize(expected.size())
                         .containsExactlyInAnyOrderElementsOf(expected);
@@ -114,7 +114,7 @@ class ParkedGroupsConcurrencyIT {
                 var some = ledger.parkedGroups(50);
                 assertThat(some.total()).as("the total of a bounded listing").isEqualTo(expected.size());
                 assertThat(some.groups()).hasSize(50);
-                assertThat(some.groups().stream().map(ParkedGroupsConcurrencyIT::id).toList())
+                assertThat(some.groups().stream().map(DynamoDbParkedGroupsIT::id).toList())
                         .doesNotHaveDuplicates().allMatch(expected::contains);
                 assertThat(some.complete()).isFalse();
                 var none = ledger.parkedGroups(0);
@@ -156,7 +156,7 @@ class ParkedGroupsConcurrencyIT {
             ledgers.forEach(DynamoDbLedger::close);
         }
         // not asserted (DynamoDB Local may serialise transactions): how often a write lost to another's at once
-        System.out.println("ParkedGroupsConcurrencyIT: writes refused for a concurrent transaction, retried: " + refused.get());
+        System.out.println("DynamoDbParkedGroupsIT: writes refused for a concurrent transaction, retried: " + refused.get());
     }
 
     /** Parks {@code g}: a refusal (another transaction on the same index item) is retried, a bounded number of times. */
@@ -232,5 +232,64 @@ class ParkedGroupsConcurrencyIT {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    private static dev.ferry.domain.parking.ParkedGroup parked(String group) {
+        var now = Instant.now();
+        return new dev.ferry.domain.parking.ParkedGroup("orders", group, "head-1", null, "poison", now, now, 1, 0, null, 0, 0,
+                false, 1);
+    }
+
+    @Test // one index item holds 400 KB: ~400 groups of long keys filled it, and every later park failed as an outage
+    void parkedGroupsPastWhatOneIndexItemHolds_areParkedListedAndUnparked_withAnEarlierVersionsIndexReadToo() {
+        String table = newTable(DynamoDbLedger.Names.defaults());
+        var ledger = DynamoDbLedger.of(CLIENTS.getFirst(), table);
+        var groups = new java.util.ArrayList<dev.ferry.domain.parking.ParkedGroup>();
+        String pad = "g".repeat(1_000);
+        for (int i = 0; i < 500; i++) {
+            var g = parked(pad + i);
+            assertThat(ledger.replaceParkedGroup(null, g)).as("park " + i).isTrue();
+            groups.add(g);
+        }
+        assertThat(ledger.parkedGroups()).hasSize(500);
+        assertThat(ledger.unlistedParkedGroups()).isZero();
+
+        // an earlier version listed its groups in one item, p-index: read too, and unparked from
+        String first = "p:6:orders:" + groups.getFirst().group();
+        CLIENTS.getFirst().updateItem(b -> b.tableName(table).key(java.util.Map.of("pk", software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS("p-index")))
+                .updateExpression("ADD parkedGroups :m").expressionAttributeValues(java.util.Map.of(":m", software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromSs(List.of(first)))));
+        assertThat(ledger.parkedGroups()).as("listed once").hasSize(500);
+
+        for (var g : groups) {
+            assertThat(ledger.replaceParkedGroup(g, null)).isTrue();
+        }
+        assertThat(ledger.parkedGroups()).isEmpty();
+        var legacy = CLIENTS.getFirst().getItem(b -> b.tableName(table).key(java.util.Map.of("pk", software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS("p-index")))
+                .consistentRead(true)).item();
+        assertThat(legacy.containsKey("parkedGroups")).as("unparked from the earlier index too").isFalse();
+    }
+
+    @Test // past what even the shards hold, a park is not an outage: the group is parked, unlisted, and said so
+    void aFullIndex_parksTheGroupAllTheSame_unlisted() {
+        String table = newTable(DynamoDbLedger.Names.defaults());
+        var ledger = DynamoDbLedger.withIndexShards(CLIENTS.getFirst(), table, 1);
+        String pad = "g".repeat(1_000);
+        for (int i = 0; i < 500; i++) {
+            assertThat(ledger.replaceParkedGroup(null, parked(pad + i))).as("park " + i).isTrue();
+        }
+        long unlisted = ledger.unlistedParkedGroups();
+        assertThat(unlisted).as("one item of 400 KB holds fewer than 500 keys of 1 KB").isPositive();
+        assertThat(ledger.parkedGroups()).hasSize((int) (500 - unlisted));
+        for (int i = 0; i < 500; i++) {
+            assertThat(ledger.parkedGroup("orders", pad + i)).as("in force for every instance").isPresent();
+        }
+    }
+
+    private static final java.util.concurrent.atomic.AtomicInteger TABLES = new java.util.concurrent.atomic.AtomicInteger();
+
+    private static String newTable(DynamoDbLedger.Names names) {
+        String table = "ferry-parked-" + TABLES.incrementAndGet();
+        DynamoDbLedger.createTable(CLIENTS.getFirst(), table, names);
+        return table;
     }
 }
