@@ -66,15 +66,30 @@ final class GroupActions {
         return release(source, group, skipHead, null);
     }
 
+    /**
+     * Why {@code group} is on no configured source: not parked, or parked on a source the configuration no longer
+     * has (renamed, removed) — looked for among the first {@link #DEFAULT_LIMIT} listed, on this path only.
+     */
+    private String notParked(String group) {
+        var elsewhere = parking.parkedGroups(DEFAULT_LIMIT).groups().stream().filter(p -> p.group().equals(group))
+                .map(ParkedGroup::source).distinct().toList();
+        return elsewhere.isEmpty() ? "group " + group + " is not parked"
+                : "group " + group + " is parked on source(s) " + elsewhere + ", which this configuration does not have "
+                        + "(sources: " + config.sources().keySet() + "): run the release with the configuration that has it";
+    }
+
     /** As {@link #release(String, String, boolean)}, dropping the head only if it is still {@code expectedHead} (when given). */
     GroupParker.Released release(String source, String group, boolean skipHead, String expectedHead)
             throws InterruptedException {
         if (source == null) {
             // looked up on each configured source, not in a listing of every parked group (hundreds of thousands)
             var sources = config.sources().keySet().stream().filter(s -> parking.parkedGroup(s, group).isPresent()).toList();
-            if (sources.size() != 1) {
-                throw new IllegalArgumentException(sources.isEmpty() ? "group " + group + " is not parked"
-                        : "group " + group + " is parked on several sources " + sources + ": name one with --source");
+            if (sources.isEmpty()) {
+                throw new IllegalArgumentException(notParked(group));
+            }
+            if (sources.size() > 1) {
+                throw new IllegalArgumentException("group " + group + " is parked on several sources " + sources
+                        + ": name one with --source");
             }
             source = sources.getFirst();
         }

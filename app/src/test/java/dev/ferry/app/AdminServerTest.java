@@ -361,7 +361,7 @@ class AdminServerTest {
         var ledger = dev.ferry.domain.idempotency.InMemoryLedger.create();
         var now = java.time.Instant.now();
         for (int i = 0; i < 5; i++) {
-            ledger.replaceParkedGroup(null, new dev.ferry.domain.parking.ParkedGroup("orders", "G" + i, "h", null, "poison", now,
+            ledger.replaceParkedGroup(null, new dev.ferry.domain.parking.ParkedGroup("orders-old", "G" + i, "h", null, "poison", now,
                     now, 1, 0, null, 0, 0, false, 1));
         }
         healthOf(Map.of(), Map.of());
@@ -378,5 +378,13 @@ class AdminServerTest {
         var console = new AdminConsole(Map.of(), Map.of(), DeadLetterSamples.shared(), new GroupActions(null, ledger, null),
                 "memory", new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), null, TOKEN);
         assertThat(console.state()).containsEntry("groups_total", 5L);
+
+        // a release by name looks on the configured sources; a group parked on a source the configuration lost says so
+        var renamed = new GroupActions(oneSource(), ledger, null);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> renamed.release(null, "G3", false))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("parked on source(s) [orders-old]").hasMessageContaining("sources: [orders]");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> renamed.release(null, "nowhere", false))
+                .hasMessage("group nowhere is not parked");
     }
 }
