@@ -39,17 +39,7 @@ class FanOutScopeTest {
     }
 
     private static Sink sink(String name, java.util.function.Function<Event, Outcome> publish) {
-        return new Sink() {
-            @Override
-            public String name() {
-                return name;
-            }
-
-            @Override
-            public Outcome publish(Event event) {
-                return publish.apply(event);
-            }
-        };
+        return dev.ferry.domain.testing.TestSinks.of(name, publish);
     }
 
     @Test

@@ -59,19 +59,11 @@ class HeldTargetMarkHostileTest {
     }
 
     private static Sink sink(String name, List<Write> writes, Consumer<Event> before) {
-        return new Sink() {
-            @Override
-            public String name() {
-                return name;
-            }
-
-            @Override
-            public Outcome publish(Event event) {
-                before.accept(event);
-                writes.add(new Write(event.key(), Instant.now()));
-                return Outcome.done();
-            }
-        };
+        return dev.ferry.domain.testing.TestSinks.of(name, event -> {
+            before.accept(event);
+            writes.add(new Write(event.key(), Instant.now()));
+            return Outcome.done();
+        });
     }
 
     private static List<String> keys(List<Write> writes) {

@@ -37,18 +37,10 @@ class HeldTargetMarkTest {
     private static final Duration LIMIT = Duration.ofSeconds(20);
 
     private static Sink sink(String name, List<Instant> writes) {
-        return new Sink() {
-            @Override
-            public String name() {
-                return name;
-            }
-
-            @Override
-            public Outcome publish(Event event) {
-                writes.add(Instant.now());
-                return Outcome.done();
-            }
-        };
+        return dev.ferry.domain.testing.TestSinks.of(name, event -> {
+            writes.add(Instant.now());
+            return Outcome.done();
+        });
     }
 
     @Test
@@ -88,17 +80,7 @@ class HeldTargetMarkTest {
     void theHandlerSaysHowLongTheMarkHolds_andADownstreamThrottleOrRetryStillComesFirst() {
         var ledger = InMemoryLedger.create();
         var writes = new CopyOnWriteArrayList<Instant>();
-        Sink throttled = new Sink() {
-            @Override
-            public String name() {
-                return "t";
-            }
-
-            @Override
-            public Outcome publish(Event event) {
-                return Outcome.throttled(Duration.ofSeconds(3));
-            }
-        };
+        Sink throttled = dev.ferry.domain.testing.TestSinks.of("t", event -> Outcome.throttled(Duration.ofSeconds(3)));
         var event = Event.of("order-9", "T", "order-9".getBytes(java.nio.charset.StandardCharsets.UTF_8));
         var delivery = new Delivery("m-1", new byte[0], Map.of(), 1, Instant.EPOCH, null, null, "q", null);
         var scope = Listener.ledgerScopeOf(delivery);
