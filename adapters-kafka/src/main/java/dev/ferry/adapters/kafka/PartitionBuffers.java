@@ -153,7 +153,7 @@ final class PartitionBuffers {
 
     /** A buffer at either cap: its partition is paused. Under the lock. */
     private boolean full(PartitionBuffer p) {
-        return p.live >= maxRecords || p.bytes >= maxBytes || p.size() >= SPAN * maxRecords;
+        return p.live >= maxRecords || p.bytes >= maxBytes || p.size() >= SPAN * (long) maxRecords; // long: a cap near Integer.MAX_VALUE overflowed, every buffer full
     }
 
     /**
@@ -169,7 +169,7 @@ final class PartitionBuffers {
      * Resuming at the first free slot would fetch a whole batch to take one record and seek back.
      */
     private boolean roomy(PartitionBuffer p) {
-        return p.live <= maxRecords / 2 && p.bytes <= maxBytes / 2 && p.size() <= SPAN * maxRecords / 2;
+        return p.live <= maxRecords / 2 && p.bytes <= maxBytes / 2 && p.size() <= SPAN * (long) maxRecords / 2;
     }
 
     /**

@@ -101,6 +101,16 @@ class PartitionBuffersTest {
                 .containsExactly(1L);
     }
 
+    @Test
+    void aRecordCapNearIntegerMax_meansNoCap_notEveryBufferFull() {
+        // 10 x the cap overflowed an int: every buffer counted as full, each fetch rewound, the partition paused for ever
+        var uncapped = new PartitionBuffers("test", Integer.MAX_VALUE, 1 << 20);
+        uncapped.assigned(List.of(TP));
+        assertThat(uncapped.take(records(0, "k", "j"))).as("nothing rewound").isEmpty();
+        assertThat(uncapped.pausing(java.util.Set.of()).pause()).as("nothing paused").isEmpty();
+        assertThat(uncapped.handOut(10, System.nanoTime())).extracting(Rec::offset).containsExactly(0L, 1L);
+    }
+
     @Test // a topic made again (or a log cut back) writes new records at used offsets: not the records handled there
     void aRecordAtAnOffsetUsedBefore_isDeduplicatedAsItself_notAsTheEarlierRecordThere() {
         var other = new PartitionBuffers("test", 4, 1 << 20);
