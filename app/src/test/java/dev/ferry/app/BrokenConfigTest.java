@@ -107,6 +107,16 @@ class BrokenConfigTest {
                           s:
                             kafka: {bootstrap-servers: "h:9092", topics: [t], properties: {enable.auto.commit: "true"}}
                         """ + OK_TAIL, "ferry.yaml:3: sources.s.kafka.properties: 'enable.auto.commit' is Ferry's to set"),
+                broken("kafka source weakening its dead-letter producer", """
+                        sources:
+                          s:
+                            kafka: {bootstrap-servers: "h:9092", topics: [t], properties: {acks: "1"}}
+                        """ + OK_TAIL, "ferry.yaml:3: sources.s.kafka.properties: 'acks' is Ferry's to set for the dead-letter producer"),
+                broken("kafka source with a transactional dead-letter producer", """
+                        sources:
+                          s:
+                            kafka: {bootstrap-servers: "h:9092", topics: [t], properties: {transactional.id: "x"}}
+                        """ + OK_TAIL, "ferry.yaml:3: sources.s.kafka.properties: 'transactional.id' is Ferry's to set"),
                 broken("http source without auth", """
                         sources:
                           s:

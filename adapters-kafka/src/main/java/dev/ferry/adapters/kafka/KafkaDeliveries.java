@@ -6,6 +6,7 @@ import dev.ferry.domain.parking.GroupParker;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /** A Kafka record as the engine sees it: its delivery, its ids, its group key. */
@@ -24,6 +25,21 @@ final class KafkaDeliveries {
     /** The attribute of a record without a value (a tombstone: a delete in a compacted topic). */
     static final String TOMBSTONE = "kafka.tombstone";
 
+    /**
+     * The value of {@link #TOMBSTONE} on a record this source read without a value: "true", and this very
+     * instance. A Kafka sink writes a tombstone only for this instance, which no other source can make: an
+     * SNS or SQS message attribute, an HTTP header, a JSON field of the same name and value parsed from
+     * input is another string, so a sender on another transport cannot delete a key downstream.
+     */
+    @SuppressWarnings("StringOperationCanBeSimplified") // a new instance on purpose: its identity is the mark
+    static final String TOMBSTONE_MARK = new String("true");
+
+    /** Whether {@code attributes} mark a tombstone read by a Kafka source in this process (see {@link #TOMBSTONE_MARK}). */
+    @SuppressWarnings("StringEquality")
+    static boolean readAsTombstone(Map<String, String> attributes) {
+        return attributes.get(TOMBSTONE) == TOMBSTONE_MARK;
+    }
+
     static Delivery delivery(Rec r, String name) {
         var record = r.record;
         var attributes = new HashMap<String, String>();
@@ -34,7 +50,7 @@ final class KafkaDeliveries {
         attributes.put("kafka.partition", Integer.toString(record.partition()));
         attributes.put("kafka.offset", Long.toString(record.offset()));
         if (record.value() == null) {
-            attributes.put(TOMBSTONE, "true"); // a delete, not an empty value: a Kafka sink writes it as a tombstone again
+            attributes.put(TOMBSTONE, TOMBSTONE_MARK); // a delete, not an empty value: a Kafka sink writes it as a tombstone again
         } else {
             attributes.remove(TOMBSTONE); // a header of that name says nothing: forged, it would delete the key downstream
         }

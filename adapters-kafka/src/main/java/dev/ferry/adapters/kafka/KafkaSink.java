@@ -107,8 +107,9 @@ public final class KafkaSink implements Sink {
     public Outcome publish(Event event) {
         byte[] value;
         if (valueAttribute == null) {
-            // a tombstone read by a Kafka source goes out as one: written as an empty value, compaction keeps the key
-            value = event.payload().length == 0 && "true".equals(event.attributes().get(KafkaDeliveries.TOMBSTONE))
+            // a tombstone read by a Kafka source goes out as one: written as an empty value, compaction keeps the key;
+            // an attribute of that name from anywhere else (a forged SNS attribute, an HTTP header) is not one
+            value = event.payload().length == 0 && KafkaDeliveries.readAsTombstone(event.attributes())
                     ? null : event.payload();
         } else {
             String v = event.attributes().get(valueAttribute);

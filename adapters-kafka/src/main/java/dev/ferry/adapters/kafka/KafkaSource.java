@@ -294,8 +294,18 @@ public final class KafkaSource implements Source, Acknowledger {
             return this;
         }
 
-        /** A setting of the dead-letter producer (security, ...). */
+        /** A setting of the dead-letter producer (security, ...); acks=all and idempotence stay on, no transactions. */
         public Builder producerConfig(String key, Object value) {
+            if (key.equals(ProducerConfig.ACKS_CONFIG) || key.equals(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG)) {
+                // acks=1: a dead-letter copy only the leader had, the record's offset committed past it, lost with the leader
+                throw new IllegalArgumentException(key + " of the dead-letter producer stays as Ferry sets it "
+                        + "(acks=all, idempotence on): a record is committed past only once its copy is safe");
+            }
+            if (key.equals(ProducerConfig.TRANSACTIONAL_ID_CONFIG)) {
+                // a transactional producer refuses every send outside a transaction: each dead letter would be retried for ever
+                throw new IllegalArgumentException(key + " is not supported for the dead-letter producer: it writes each "
+                        + "copy on its own, idempotently, outside any transaction");
+            }
             producerConfig.put(key, value);
             return this;
         }

@@ -56,6 +56,12 @@ public record KafkaSourceConfig(String name, String bootstrapServers, List<Strin
                 s.problem("properties", "'" + fixed + "' is Ferry's to set (offsets are committed only past settled records)");
             }
         }
+        for (String fixed : List.of("acks", "enable.idempotence", "transactional.id")) { // the properties go to the dead-letter producer too
+            if (properties.containsKey(fixed)) {
+                s.problem("properties", "'" + fixed + "' is Ferry's to set for the dead-letter producer (acks=all with "
+                        + "idempotence, no transactions: a record is committed past only once its copy is safe)");
+            }
+        }
         return new KafkaSourceConfig(s.name(), servers, topics, groupId, suffix, buffered, properties, bufferedBytes);
     }
 

@@ -9,6 +9,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -133,9 +134,37 @@ class KafkaSinkIT {
     }
 
     @Test
+    void aTombstoneAttribute_fromAnotherTransport_isNoTombstone_theKeyIsNotDeleted() {
+        // an SNS message attribute "kafka.tombstone: true" with an empty message reached a Kafka sink as a delete of its
+        // key on a compacted topic: only a record a Kafka source read without a value is written as a tombstone
+        String topic = KafkaBroker.topic("forged-tombstone", 1);
+        String parsed = new String("true".getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8); // as a decoder reads it
+        var forged = new Event("sns-1", "Raw", null, "k", new byte[0], Map.of(KafkaDeliveries.TOMBSTONE, parsed));
+        try (var sink = KafkaSink.builder(KafkaBroker.bootstrap(), topic).build()) {
+            assertThat(sink.publish(forged)).isEqualTo(Outcome.done());
+        }
+        var out = KafkaBroker.readAll(topic, 1);
+        assertThat(out).hasSize(1);
+        assertThat(out.getFirst().value()).as("an empty value, not a delete").isNotNull().isEmpty();
+        assertThat(KafkaBroker.text(out.getFirst().key())).isEqualTo("k");
+    }
+
+    @Test
     void aTransactionalId_isRefusedAtBuild() {
         assertThatThrownBy(() -> KafkaSink.builder(KafkaBroker.bootstrap(), "t").config(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "x"))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("transaction");
+    }
+
+    @Test
+    void aSourcesDeadLetterProducer_keepsAcksAllAndIdempotence_andIsNotTransactional() {
+        // acks=1 let an offset be committed past a copy only the leader had; a transactional id refused every dead letter
+        var builder = KafkaSource.builder(KafkaBroker.bootstrap(), "g", List.of("t"));
+        for (var key : List.of(ProducerConfig.ACKS_CONFIG, ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+                ProducerConfig.TRANSACTIONAL_ID_CONFIG)) {
+            assertThatThrownBy(() -> builder.producerConfig(key, "1")).as(key)
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(key).hasMessageContaining("dead-letter");
+        }
+        assertThat(builder.producerConfig(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4")).as("others are the user's").isSameAs(builder);
     }
 
     @Test
