@@ -11,15 +11,21 @@ import software.amazon.awssdk.services.sqs.model.QueueDoesNotExistException;
 /** Keeps AWS SDK exceptions at the border: codes and retryability in Ferry's terms. */
 final class SqsErrors {
 
+    /*
+     * SQS answers its JSON protocol with the codes of its query protocol, in the x-amzn-query-error header, and the SDK
+     * reports those: KMS.ThrottlingException, not the shape's name KmsThrottled. Both forms are listed.
+     */
     private static final Set<String> THROTTLING = Set.of("RequestThrottled", "ThrottlingException", "Throttling",
-            "KmsThrottled", "OverLimit", "AWS.SimpleQueueService.RequestThrottled");
+            "KmsThrottled", "KMS.ThrottlingException", "OverLimit", "AWS.SimpleQueueService.RequestThrottled");
     /**
      * Refusals of a whole call that say nothing about its messages: the queue is gone, the credentials
      * or the permissions (KMS's too) are wrong. Each message is fine and goes again once that is mended.
      */
     private static final Set<String> NOT_THE_MESSAGES = Set.of("QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue",
             "AccessDenied", "AccessDeniedException", "KmsAccessDenied", "KmsDisabled", "KmsNotFound", "KmsInvalidState",
-            "KmsInvalidKeyUsage", "KmsOptInRequired", "ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId",
+            "KmsInvalidKeyUsage", "KmsOptInRequired", "KMS.AccessDeniedException", "KMS.DisabledException",
+            "KMS.NotFoundException", "KMS.InvalidStateException", "KMS.InvalidKeyUsageException", "KMS.OptInRequired",
+            "InvalidAddress", "AWS.SimpleQueueService.QueueDeletedRecently", "ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId",
             "UnrecognizedClientException", "SignatureDoesNotMatch", "IncompleteSignature", "MissingAuthenticationToken",
             "InvalidSecurity", "RequestExpired", "OptInRequired", "InvalidAccessKeyId");
 
