@@ -63,21 +63,8 @@ final class DeadLetterCopies {
         this.calls = calls;
     }
 
-    /** Messages whose copy was stored altered, and how many times: their next copy goes under a dedup id of its own. */
-    private final java.util.Map<String, Integer> altered = new java.util.concurrent.ConcurrentHashMap<>();
-    /** Altered copies remembered at most (rare: damage on the way); past it, the memory starts again. */
-    private static final int MAX_ALTERED = 10_000;
-
-    private void alteredCopy(String messageId) {
-        if (altered.size() >= MAX_ALTERED) {
-            altered.clear();
-        }
-        altered.merge(messageId, 1, Integer::sum);
-    }
-
-    private Integer altered(String messageId) {
-        return altered.isEmpty() ? null : altered.get(messageId);
-    }
+    /** Messages whose copy was stored altered: their next copy goes under a dedup id of its own. */
+    private final AlteredCopies altered = new AlteredCopies();
 
     /** Copies sent since the source was built. */
     long copied() {
@@ -103,7 +90,7 @@ final class DeadLetterCopies {
             if (fifo) {
                 for (var e : unconfirmed) {
                     if (SendAnswers.ALTERED.equals(e.code())) {
-                        alteredCopy(chunk.get(Integer.parseInt(e.id())).delivery().id());
+                        altered.altered(chunk.get(Integer.parseInt(e.id())).delivery().id());
                     }
                 }
             }
@@ -246,9 +233,7 @@ final class DeadLetterCopies {
             // one dedup id per source message: a copy sent again after a failed delete is dropped by SQS — but not
             // after a copy stored altered: SQS would drop the good one as its duplicate and answer with the hash of
             // what was sent, and the original was deleted with only the altered copy kept
-            Integer altered = altered(d.id());
-            entry.messageGroupId(group(s))
-                    .messageDeduplicationId("dlq-" + d.id() + (altered == null ? "" : "-" + altered));
+            entry.messageGroupId(group(s)).messageDeduplicationId(altered.dedupId(d.id(), "dlq-" + d.id()));
         }
         return entry.build();
     }

@@ -66,6 +66,8 @@ public final class SqsSink implements Sink {
     private final dev.ferry.domain.transport.Outage outage;
     private final Duration timeout;
     private final LinkedBlockingQueue<Pending> pending = new LinkedBlockingQueue<>();
+    /** Events a FIFO queue stored altered: sent again under a deduplication id of their own. */
+    private final AlteredCopies altered = new AlteredCopies();
     private final List<Thread> senders = new ArrayList<>();
     private volatile boolean closed;
 
@@ -150,7 +152,7 @@ public final class SqsSink implements Sink {
                 entry.messageGroupId(SqsIds.of(event.groupKey()));
             }
             if (deduplication == Deduplication.EVENT_KEY) {
-                entry.messageDeduplicationId(SqsIds.of(event.key()));
+                entry.messageDeduplicationId(SqsIds.of(altered.dedupId(event.key(), event.key())));
             }
         } else if (delaySeconds > 0) {
             entry.delaySeconds(delaySeconds);
@@ -225,8 +227,18 @@ public final class SqsSink implements Sink {
             for (int i = 0; i < chunk.size(); i++) {
                 entries.add(chunk.get(i).entry().id(Integer.toString(i)).build());
             }
-            return SendAnswers.unconfirmed(entries, client.sendMessageBatch(b -> b.queueUrl(queueUrl).entries(entries)
+            var unconfirmed = SendAnswers.unconfirmed(entries, client.sendMessageBatch(b -> b.queueUrl(queueUrl).entries(entries)
                     .overrideConfiguration(SqsTimeouts.CALLS)));
+            if (fifo && deduplication == Deduplication.EVENT_KEY) {
+                for (var e : unconfirmed) {
+                    if (SendAnswers.ALTERED.equals(e.code())) { // sent again (now or by a later publish) under an id of its own
+                        var p = chunk.get(Integer.parseInt(e.id()));
+                        altered.altered(p.key());
+                        p.entry().messageDeduplicationId(SqsIds.of(altered.dedupId(p.key(), p.key())));
+                    }
+                }
+            }
+            return unconfirmed;
         });
         for (var p : batch) {
             var error = errors.get(p);

@@ -134,6 +134,38 @@ class DeadLetterCopyIT {
                 .contains("xxx poison");
     }
 
+    /**
+     * The FIFO sink's send stored altered was sent again under the event's deduplication id: SQS dropped the good
+     * one as its duplicate, answered with the hash of what was sent, and the sink answered Done with only the
+     * damaged message downstream — within one publish (the sink's own retry) and across publishes alike.
+     */
+    @Test
+    void aFifoSinkSendStoredAltered_isSentAgainUnderADeduplicationIdOfItsOwn_andTheGoodMessageArrives() {
+        var alterOnce = new java.util.concurrent.atomic.AtomicBoolean();
+        var client = alteringOnce(alterOnce);
+        opened.add(client);
+        var q = SqsFixture.create(client, true, 1000);
+        opened.add(q);
+        var sink = SqsSink.builder(client, q.url).senders(1).build();
+        opened.add(sink);
+
+        alterOnce.set(true);
+        var outcome = sink.publish(new dev.ferry.domain.model.Event("e1", "Test", null, "g",
+                "xxx".getBytes(StandardCharsets.UTF_8), Map.of()));
+        if (!(outcome instanceof dev.ferry.domain.handle.Outcome.Done)) { // the engine's retry: the same event published again
+            outcome = sink.publish(new dev.ferry.domain.model.Event("e1", "Test", null, "g",
+                    "xxx".getBytes(StandardCharsets.UTF_8), Map.of()));
+        }
+
+        assertThat(outcome).isEqualTo(dev.ferry.domain.handle.Outcome.done());
+        var arrived = new ArrayList<String>();
+        for (int i = 0; i < 5 && !arrived.contains("xxx"); i++) {
+            q.source().poll(new PollRequest(10, Duration.ofSeconds(1), Duration.ofSeconds(60)))
+                    .forEach(d -> arrived.add(new String(d.body(), StandardCharsets.UTF_8)));
+        }
+        assertThat(arrived).as("the good message downstream, beside the damaged one").contains("xxx");
+    }
+
     /** A client whose next {@code SendMessageBatch}, once {@code alterOnce} is set, arrives with x turned to y. */
     private static SqsClient alteringOnce(java.util.concurrent.atomic.AtomicBoolean alterOnce) {
         return ElasticMq.clientWith(new ExecutionInterceptor() {

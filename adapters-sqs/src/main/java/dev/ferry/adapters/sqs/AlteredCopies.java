@@ -1,0 +1,33 @@
+package dev.ferry.adapters.sqs;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * What a FIFO queue stored altered (SQS's answer carried the MD5 of another body or other attributes), and
+ * how many times: the next copy goes under a deduplication id of its own. Sent again under the same id, the
+ * good copy would be dropped as a duplicate of the damaged one, and SQS answers a dropped duplicate with the
+ * hash of what was sent — confirmed, with only the damaged message kept. Rare (damage on the way), so the
+ * memory is bounded and starts again past {@link #MAX}. Thread-safe.
+ */
+final class AlteredCopies {
+
+    /** Altered copies remembered at most. */
+    static final int MAX = 10_000;
+
+    private final Map<String, Integer> altered = new ConcurrentHashMap<>();
+
+    /** Records that a copy of {@code id} was stored altered. */
+    void altered(String id) {
+        if (altered.size() >= MAX) {
+            altered.clear();
+        }
+        altered.merge(id, 1, Integer::sum);
+    }
+
+    /** {@code dedupId} for the next copy of {@code id}: as it is, or marked with how many copies were altered. */
+    String dedupId(String id, String dedupId) {
+        Integer times = altered.isEmpty() ? null : altered.get(id);
+        return times == null ? dedupId : dedupId + "-altered-" + times;
+    }
+}
