@@ -42,14 +42,16 @@ final class DeadLetterCopies {
      * FIFO: per group, the message whose copy failed for good, and until when its group's later copies
      * wait for it (across settle calls: a group's dead letters often come in different ones). Cleared
      * when its copy arrives or it is acknowledged after all; forgotten after {@link #HOLD} in case it
-     * never comes back to this source (another instance took it).
+     * never comes back to this source (another instance took it). Only messages received before the copy
+     * failed wait: SQS hands out no later message of a FIFO group while an earlier one is in the queue or in
+     * flight, so one received since comes after it (another instance copied and deleted it meanwhile).
      */
     private final Map<String, Blocker> stopped = new ConcurrentHashMap<>();
 
     /** How long a group's copies wait for the one that failed before it: well past any lease. */
     static final Duration HOLD = Duration.ofMinutes(15);
 
-    private record Blocker(String messageId, long untilNanos) {
+    private record Blocker(String messageId, long failedAtNanos, long untilNanos) {
     }
 
     DeadLetterCopies(SqsClient client, String deadLetterQueueUrl, String queueName, String name, int settleRetries,
@@ -153,7 +155,7 @@ final class DeadLetterCopies {
             for (var it = pending.iterator(); it.hasNext(); ) {
                 var s = it.next();
                 var group = group(s);
-                var blocker = blocker(group, s.delivery().id());
+                var blocker = blocker(group, s.delivery());
                 if (blocker != null && pendingIds.contains(blocker)) {
                     continue; // the one it waits for is being copied now: after it, in a later round
                 }
@@ -187,17 +189,23 @@ final class DeadLetterCopies {
                     pending.remove(s);
                     long now = System.nanoTime();
                     stopped.values().removeIf(b -> now - b.untilNanos() > 0); // rare: a copy failed for good
-                    stopped.put(group(s), new Blocker(s.delivery().id(), now + HOLD.toNanos()));
+                    stopped.put(group(s), new Blocker(s.delivery().id(), now, now + HOLD.toNanos()));
                 }
             }
         }
         return failed;
     }
 
-    /** The message the group's copies wait for, unless it is {@code id} itself, or none (expired ones go). */
-    private String blocker(String group, String id) {
+    /**
+     * The message {@code delivery}'s copy waits for: none when it is that message itself, when it was received
+     * after that message's copy failed (so after that message), or when the wait ran out (expired ones go).
+     */
+    private String blocker(String group, Delivery delivery) {
         var b = stopped.get(group);
-        if (b == null || b.messageId().equals(id)) {
+        if (b == null || b.messageId().equals(delivery.id())) {
+            return null;
+        }
+        if (delivery.receipt() instanceof SqsReceipt r && r.receivedAtNanos() - b.failedAtNanos() > 0) {
             return null;
         }
         if (System.nanoTime() - b.untilNanos() > 0) {
