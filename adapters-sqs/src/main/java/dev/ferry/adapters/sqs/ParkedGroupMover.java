@@ -237,11 +237,10 @@ final class ParkedGroupMover implements GroupParker.Mover {
                 var answer = client.sendMessage(b -> b.queueUrl(queueUrl).messageBody(m.body()).messageAttributes(attributes)
                         .messageGroupId(group).messageDeduplicationId(dedupId(token, m.messageId()))
                         .overrideConfiguration(SqsTimeouts.CALLS));
-                if (answer.md5OfMessageBody() != null && !answer.md5OfMessageBody().equalsIgnoreCase(Md5.ofBody(m.body()))) {
-                    // stored altered on the way: its dead letter is not deleted (the clients leave the SDK's check off)
-                    failure = new FerryException("SendMessage to " + queueUrl + ": the body SQS stored "
-                            + "hashes to " + answer.md5OfMessageBody() + ", not to the body sent (damaged on the way); "
-                            + "release the group again", true);
+                String altered = SendAnswers.altered(m.body(), attributes, answer.md5OfMessageBody(), answer.md5OfMessageAttributes());
+                if (altered != null) {
+                    // stored altered on the way (its body, or the release mark and origin it carries): its dead letter is kept
+                    failure = new FerryException("SendMessage to " + queueUrl + ": " + altered + "; release the group again", true);
                     break;
                 }
             } catch (RuntimeException e) {

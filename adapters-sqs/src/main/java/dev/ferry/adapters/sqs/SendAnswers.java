@@ -3,7 +3,9 @@ package dev.ferry.adapters.sqs;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import software.amazon.awssdk.services.sqs.model.BatchResultErrorEntry;
+import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
 
@@ -32,15 +34,8 @@ final class SendAnswers {
             if (entry == null || !answered.add(ok.id())) {
                 continue;
             }
-            String problem = null;
-            if (ok.md5OfMessageBody() != null && !ok.md5OfMessageBody().equalsIgnoreCase(Md5.ofBody(entry.messageBody()))) {
-                problem = "the body SQS stored hashes to " + ok.md5OfMessageBody() + ", not to the body sent "
-                        + "(damaged on the way)";
-            } else if (ok.md5OfMessageAttributes() != null && entry.hasMessageAttributes() && !entry.messageAttributes().isEmpty()
-                    && !ok.md5OfMessageAttributes().equalsIgnoreCase(Md5.ofAttributes(entry.messageAttributes()))) {
-                problem = "the attributes SQS stored hash to " + ok.md5OfMessageAttributes() + ", not to those sent "
-                        + "(damaged on the way)";
-            }
+            String problem = altered(entry.messageBody(), entry.hasMessageAttributes() ? entry.messageAttributes() : Map.of(),
+                    ok.md5OfMessageBody(), ok.md5OfMessageAttributes());
             if (problem != null) {
                 failed.add(error(ok.id(), ALTERED, problem));
             }
@@ -52,6 +47,20 @@ final class SendAnswers {
             }
         }
         return failed;
+    }
+
+    /**
+     * What SQS stored otherwise than {@code body} and {@code attributes} were sent, by the hashes of its answer, or
+     * null: a message damaged on the way (the clients leave the SDK's own check off).
+     */
+    static String altered(String body, Map<String, MessageAttributeValue> attributes, String md5OfBody, String md5OfAttributes) {
+        if (md5OfBody != null && !md5OfBody.equalsIgnoreCase(Md5.ofBody(body))) {
+            return "the body SQS stored hashes to " + md5OfBody + ", not to the body sent (damaged on the way)";
+        }
+        if (md5OfAttributes != null && !attributes.isEmpty() && !md5OfAttributes.equalsIgnoreCase(Md5.ofAttributes(attributes))) {
+            return "the attributes SQS stored hash to " + md5OfAttributes + ", not to those sent (damaged on the way)";
+        }
+        return null;
     }
 
     private static SendMessageBatchRequestEntry entry(List<SendMessageBatchRequestEntry> sent, String id) {

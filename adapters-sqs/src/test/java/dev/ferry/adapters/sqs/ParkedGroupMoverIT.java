@@ -155,6 +155,43 @@ class ParkedGroupMoverIT {
     }
 
     @Test
+    void aMessageWhoseAttributesWereStoredAlteredOnItsWayBack_isAProblem_andItsDeadLetterIsKept() {
+        // only the body's hash was checked: a damaged release mark or origin went back and the only intact copy, the
+        // dead letter, was deleted (the message then dead-lettered again, its group parked still, or taken for new)
+        var altering = ElasticMq.clientWith(new software.amazon.awssdk.core.interceptor.ExecutionInterceptor() {
+            @Override
+            public software.amazon.awssdk.core.SdkRequest modifyRequest(
+                    software.amazon.awssdk.core.interceptor.Context.ModifyRequest context,
+                    software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
+                if (!(context.request() instanceof software.amazon.awssdk.services.sqs.model.SendMessageRequest r)) {
+                    return context.request();
+                }
+                var changed = new java.util.HashMap<>(r.messageAttributes());
+                changed.replaceAll((name, value) -> name.equals(GroupParker.RELEASE_ATTRIBUTE)
+                        ? value.toBuilder().stringValue(value.stringValue() + "x").build() : value);
+                return r.toBuilder().messageAttributes(changed).build();
+            }
+        });
+        try {
+            String queue = fifo("orders");
+            String dlq = fifo("orders-dlq");
+            var parked = parked("orders", "B", "b1", 5, 2);
+            for (var id : new String[] {"b3", "b4"}) {
+                deadLetter(dlq, "B", id, Map.of(DeadLetterAttributes.REASON, GroupParker.behind(parked)));
+            }
+
+            var moved = SqsQueues.of(altering).parkedGroupMover(dlq, queue).move(parked, "t-1", false);
+
+            assertThat(moved.problem()).contains("damaged on the way");
+            assertThat(moved.redriven()).isZero();
+            var still = sqs.receiveMessage(b -> b.queueUrl(dlq).maxNumberOfMessages(10).waitTimeSeconds(1)).messages();
+            assertThat(still).extracting(m -> m.body()).containsExactly("b3", "b4");
+        } finally {
+            altering.close();
+        }
+    }
+
+    @Test
     void aDeadLetterQueueSharedWithAnotherQueue_releasesOnlyThisQueuesParkedMessages_neverTheOthers() {
         // two FIFO queues with one DLQ (one RedrivePolicy target), a group of the same id parked on both: the release
         // of one sent the other's parked messages into it, to be handled by the wrong pipeline
