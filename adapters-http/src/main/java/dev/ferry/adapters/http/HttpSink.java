@@ -171,7 +171,7 @@ public final class HttpSink implements Sink {
             return answers.afterOutage(event.key(), last, outcome);
         } finally {
             if (!reported) {
-                // #16: something threw (a token file emptied, a bug, an Error). The breaker must hear of
+                // #16: something threw (a bug, an Error). The breaker must hear of
                 // every call it admitted: were this its half-open probe, it would answer Throttled for ever.
                 breaker.failure();
             }
@@ -271,11 +271,11 @@ public final class HttpSink implements Sink {
 
         /** {@code Authorization: Bearer <token>} with the token read from this environment variable. */
         public Builder bearerTokenFromEnv(String variable) {
-            String token = System.getenv(variable);
-            if (token == null || token.isBlank()) {
-                throw new IllegalArgumentException("bearer token: environment variable " + variable + " is not set");
-            }
-            this.bearerToken = () -> token;
+            return bearerToken(BearerTokens.fromEnv(variable)::toString);
+        }
+
+        Builder bearerToken(Supplier<String> token) { // and a test's: asked per request
+            this.bearerToken = Objects.requireNonNull(token, "token");
             return this;
         }
 

@@ -52,7 +52,11 @@ public record HttpSourceConfig(String name, String host, int port, String path, 
             if (token == null || token.isBlank()) {
                 s.problem("token", "auth: bearer needs a token (token: ${INGEST_TOKEN})");
             } else {
-                auth = IngestAuth.bearer(token);
+                try { // a secret's trailing newline: no client can send it, and every request was answered 403
+                    auth = IngestAuth.bearer(token);
+                } catch (IllegalArgumentException e) {
+                    s.problem("token", e.getMessage());
+                }
             }
         } else if ("hmac".equals(kind)) {
             if (secret == null || secret.length() < 16) {

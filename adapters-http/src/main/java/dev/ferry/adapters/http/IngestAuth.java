@@ -14,12 +14,16 @@ import javax.crypto.spec.SecretKeySpec;
  */
 public sealed interface IngestAuth {
 
-    /** {@code Authorization: Bearer <token>}. */
+    /**
+     * {@code Authorization: Bearer <token>}. Whitespace and byte-order marks around the token (a secret file's
+     * newline) are dropped — no client can send them; a character no header carries is refused.
+     */
     record Bearer(String token) implements IngestAuth {
         public Bearer {
             if (token == null || token.isBlank()) {
                 throw new IllegalArgumentException("bearer token must not be empty");
             }
+            token = BearerTokens.clean(token, "of the ingest endpoint");
         }
 
         @Override

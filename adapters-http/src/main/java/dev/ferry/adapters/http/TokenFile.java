@@ -7,7 +7,11 @@ import java.nio.file.Path;
 import java.util.Objects;
 import java.util.function.Supplier;
 
-/** A token file, re-read when its modification time changes (rotated credentials). */
+/**
+ * A token file, re-read when its modification time changes (rotated credentials). A rotation caught half-way
+ * (the file empty, or not readable for a moment) keeps the token read before and is read again next time: a
+ * publish never fails on it. Only the first read, at build, refuses.
+ */
 final class TokenFile implements Supplier<String> {
     private final Path file;
     private volatile long modified = Long.MIN_VALUE;
@@ -22,17 +26,17 @@ final class TokenFile implements Supplier<String> {
         try {
             long now = Files.getLastModifiedTime(file).toMillis();
             if (now != modified) {
-                String read = Files.readString(file, StandardCharsets.UTF_8).strip();
-                if (read.isEmpty()) {
-                    throw new IllegalArgumentException("bearer token file " + file + " is empty");
-                }
+                String read = BearerTokens.clean(Files.readString(file, StandardCharsets.UTF_8), "in file " + file);
                 token = read;
                 modified = now;
             }
             return token;
-        } catch (IOException e) {
+        } catch (IOException | IllegalArgumentException e) { // not UTF-8, empty, or a token no header can carry
             if (token != null) {
                 return token;
+            }
+            if (e instanceof IllegalArgumentException refused) {
+                throw refused;
             }
             throw new IllegalArgumentException("bearer token file " + file + " cannot be read: " + e.getMessage(), e);
         }
