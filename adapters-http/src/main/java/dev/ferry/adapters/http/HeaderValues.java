@@ -47,6 +47,28 @@ final class HeaderValues {
     }
 
     /**
+     * True when an {@code Idempotency-Key} must go encoded: it {@link #needsEncoding needs it}, or it holds a
+     * {@code %XX} that an encoded key could hold too — {@code "%C3%BC-1"} sent as it is and {@code "ü-1"} sent
+     * encoded were one key to every receiver, which dropped the second event as a duplicate of the first. An
+     * encoded key always holds such a sequence, so a key sent as it is never does.
+     */
+    static boolean keyNeedsEncoding(String key) {
+        if (needsEncoding(key)) {
+            return true;
+        }
+        for (int i = key.indexOf('%'); i >= 0 && i + 2 < key.length(); i = key.indexOf('%', i + 1)) {
+            if (upperHex(key.charAt(i + 1)) && upperHex(key.charAt(i + 2))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean upperHex(char c) {
+        return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F');
+    }
+
+    /**
      * The percent-encoded UTF-8 bytes of {@code value}. A value with a lone surrogate has no UTF-8 form
      * (String.getBytes writes {@code ?} for it, so {@code "a\uD800"}, {@code "a\uD801"} and {@code "a?"}
      * were one Idempotency-Key, and a deduplicating endpoint dropped all but the first): it goes as

@@ -53,7 +53,7 @@ final class SinkRequests {
                 .method(method, HttpRequest.BodyPublishers.ofByteArray(event.payload()));
         // #16: the JDK refuses a header value beyond Latin-1 or with control characters (a URL-decoded S3
         // key such as 文件.pdf), which no retry cures; such a key or type goes percent-encoded, and says so.
-        if (HeaderValues.needsEncoding(event.key()) || HeaderValues.needsEncoding(event.type())) {
+        if (HeaderValues.keyNeedsEncoding(event.key()) || HeaderValues.needsEncoding(event.type())) {
             request.header("Idempotency-Key", HeaderValues.boundedKey(event.key(), HeaderValues.percentEncode(event.key())))
                     .header("X-Ferry-Event-Type", HeaderValues.percentEncode(event.type()))
                     .header(HeaderValues.ENCODING_HEADER, HeaderValues.PERCENT);
