@@ -9,7 +9,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /** How the sink reads an answer's body: a 2xx's not at all (drained behind), an error's first bytes for its reason. */
 final class AnswerBodies {
@@ -34,7 +34,11 @@ final class AnswerBodies {
      */
     static HttpResponse.BodySubscriber<byte[]> acceptedAtStatusLine(Duration within) {
         return new HttpResponse.BodySubscriber<>() {
-            private final AtomicBoolean ended = new AtomicBoolean();
+            /*
+             * Dropped when the body ends: the task below waits out the whole timeout, and through a subscription it held
+             * the exchange, its request and the event's payload all that while — every event's, for the timeout.
+             */
+            private final AtomicReference<Flow.Subscription> open = new AtomicReference<>();
 
             @Override
             public CompletionStage<byte[]> getBody() {
@@ -43,10 +47,12 @@ final class AnswerBodies {
 
             @Override
             public void onSubscribe(Flow.Subscription subscription) {
+                open.set(subscription);
                 subscription.request(Long.MAX_VALUE);
                 CompletableFuture.delayedExecutor(within.toNanos(), TimeUnit.NANOSECONDS).execute(() -> {
-                    if (ended.compareAndSet(false, true)) {
-                        subscription.cancel(); // the rest of the body is not waited for: the connection goes
+                    var still = open.getAndSet(null);
+                    if (still != null) {
+                        still.cancel(); // the rest of the body is not waited for: the connection goes
                     }
                 });
             }
@@ -57,12 +63,12 @@ final class AnswerBodies {
 
             @Override
             public void onError(Throwable throwable) {
-                ended.set(true);
+                open.set(null);
             }
 
             @Override
             public void onComplete() {
-                ended.set(true);
+                open.set(null);
             }
         };
     }
@@ -121,13 +127,15 @@ final class AnswerBodies {
             }
 
             private void enough() {
-                if (finish()) {
-                    subscription.cancel();
+                var still = subscription;
+                if (finish() && still != null) {
+                    still.cancel();
                 }
             }
 
             private boolean finish() {
                 synchronized (kept) {
+                    subscription = null; // not held by the task waiting out the read time (see acceptedAtStatusLine)
                     return body.complete(kept.toByteArray());
                 }
             }
