@@ -58,8 +58,7 @@ final class FileSink implements Sink {
             if (path.getParent() != null) {
                 Files.createDirectories(path.getParent());
             }
-            var sink = new FileSink(name, path, FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.APPEND), json);
+            var sink = new FileSink(name, path, openForAppending(path), json);
             try {
                 sink.lockAndNote(sink.channel);
             } catch (IOException | RuntimeException e) {
@@ -100,6 +99,17 @@ final class FileSink implements Sink {
     }
 
     /**
+     * The file, to be read and written at its end. One descriptor for both: the lock is a POSIX lock on Linux,
+     * and the kernel drops all of a process's locks on a file when any descriptor of it is closed — a second
+     * channel opened to read the file's last byte and closed again left every restart on a non-empty file
+     * unlocked, and a second instance writing it (each cutting the other's acknowledged lines back on a
+     * failed write). Not opened to append (Java refuses reading with it): every write starts at the end.
+     */
+    private static FileChannel openForAppending(Path path) throws IOException {
+        return FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    }
+
+    /**
      * Ends a last line left without its newline — a write cut short by a kill, or a failed cut-back — so
      * that the next event starts a line of its own instead of being appended to the fragment (one garbled
      * line). The fragment stays, on a line of its own: it was never reported written, and it may be
@@ -111,11 +121,11 @@ final class FileSink implements Sink {
             return;
         }
         var last = ByteBuffer.allocate(1);
-        try (var reader = FileChannel.open(path, StandardOpenOption.READ)) {
-            if (reader.read(last, size - 1) != 1 || last.get(0) == '\n') {
+        try { // through the locked channel itself: closing another descriptor of the file would drop the lock
+            if (opened.read(last, size - 1) != 1 || last.get(0) == '\n') {
                 return;
             }
-        } catch (IOException unreadable) { // a file this process may append to but not read: not looked at, as before
+        } catch (IOException | java.nio.channels.NonReadableChannelException unreadable) { // not looked at, as before
             LOG.warn("file sink '{}': cannot read the end of {} to see whether its last line is whole ({}); writing on",
                     name, path, unreadable.toString());
             return;
@@ -249,7 +259,7 @@ final class FileSink implements Sink {
             if (rotated) {
                 channel.close();
             }
-            var opened = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+            var opened = openForAppending(path);
             if (fileKey != null) {
                 try {
                     lockAndNote(opened);
@@ -268,7 +278,9 @@ final class FileSink implements Sink {
         return ByteBuffer.wrap(new byte[] {'\n'});
     }
 
+    /** Writes {@code bytes} at the end of the file (the lock keeps other writers off). */
     private static void writeAll(FileChannel out, ByteBuffer bytes) throws IOException {
+        out.position(out.size());
         while (bytes.hasRemaining()) {
             out.write(bytes);
         }
