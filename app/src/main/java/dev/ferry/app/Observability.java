@@ -142,7 +142,7 @@ final class Observability implements AutoCloseable {
         }
         server.createContext(path, exchange -> {
             try {
-                handler.handle(exchange);
+                handler.handle(HeadExchange.isHead(exchange) ? new HeadExchange(exchange) : exchange);
             } catch (Throwable e) {
                 LOG.warn("{} {} failed", exchange.getRequestMethod(), exchange.getRequestURI().getPath(), e);
                 try (exchange) {
