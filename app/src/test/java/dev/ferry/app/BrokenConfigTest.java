@@ -250,6 +250,38 @@ class BrokenConfigTest {
                         sources: {s: {sqs: {queue: q}}}
                         metrics: {listen: "localhost"}
                         """ + OK_TAIL, "ferry.yaml:2: metrics.listen: expected HOST:PORT such as 127.0.0.1:9464, was 'localhost'"),
+                broken("two routes of one name", """
+                        sources: {s: {sqs: {queue: q}}}
+                        sinks: {log: {type: log}}
+                        routes:
+                          - {name: audit, to: [log]}
+                          - {name: audit, to: [log]}
+                        """, "ferry.yaml:5: routes[1].name: another route is named 'audit' too"),
+                broken("a named route colliding with an unnamed one's default name", """
+                        sources: {s: {sqs: {queue: q}}}
+                        sinks: {log: {type: log}}
+                        routes:
+                          - {name: route-1, to: [log]}
+                          - {to: [log]}
+                        """, "ferry.yaml:5: routes[1].name: another route is named 'route-1' too (an unnamed route"),
+                broken("a blank route name", """
+                        sources: {s: {sqs: {queue: q}}}
+                        sinks: {log: {type: log}}
+                        routes:
+                          - {name: " ", to: [log]}
+                        """, "ferry.yaml:4: routes[0].name: a route's name must not be blank"),
+                broken("an attribute to match left without a value", """
+                        sources: {s: {sqs: {queue: q}}}
+                        sinks: {log: {type: log}}
+                        routes:
+                          - {match: {attributes: {tenant: }}, to: [log]}
+                        """, "ferry.yaml:4: routes[0].match.attributes.tenant: needs a value"),
+                broken("a list item left without a value", """
+                        sources: {s: {sqs: {queue: q}}}
+                        sinks: {log: {type: log}}
+                        routes:
+                          - {match: {types: [Order, ~]}, to: [log]}
+                        """, "ferry.yaml:4: routes[0].match.types: a list item needs a value"),
                 broken("a boolean that is not one", """
                         sources: {s: {sqs: {queue: q}}}
                         ledger: {kind: dynamodb, create-table: sometimes}

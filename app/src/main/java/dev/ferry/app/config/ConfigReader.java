@@ -200,14 +200,7 @@ public final class ConfigReader {
             }
         }
 
-        var routes = new ArrayList<FerryConfig.RouteSpec>();
-        int i = 0;
-        for (var r : root.sections("routes")) {
-            routes.add(route(r, i++, sinks));
-        }
-        if (routes.isEmpty()) {
-            root.error("routes", "at least one route is needed, or every event would be dropped");
-        }
+        var routes = RouteSections.routes(root, sinks);
         fifoSinksNeedGroups(sources, sinks, sinkSections);
 
         var metrics = AppSections.metrics(root);
@@ -316,56 +309,6 @@ public final class ConfigReader {
             p.error(key, "a JSON Pointer starts with / (e.g. /order/id), was '" + v + "'");
         }
         return v;
-    }
-
-    private FerryConfig.RouteSpec route(Section r, int index, Map<String, FerryConfig.SinkSpec> sinks) {
-        r.only("name", "match", "to");
-        String name = r.string("name", "route-" + index);
-        String type = null;
-        String typePrefix = null;
-        Map<String, String> attributes = Map.of();
-        List<String> types = List.of();
-        List<String> notTypes = List.of();
-        var match = r.section("match");
-        if (match != null) {
-            match.only("type", "types", "type-prefix", "not-types", "attributes");
-            type = match.string("type", null);
-            types = match.strings("types");
-            typePrefix = match.string("type-prefix", null);
-            notTypes = match.strings("not-types");
-            attributes = match.map("attributes");
-            if (match.has("types") && types.isEmpty()) {
-                // an empty list (a template with nothing to fill in) fell back to no matcher: every event went this way
-                match.error("types", "an empty list matches no type; leave types out to match every type");
-            }
-            if (typePrefix != null && typePrefix.isEmpty()) {
-                match.error("type-prefix", "an empty prefix matches every type; leave type-prefix out to say so");
-            }
-            // no value (~, null, nothing) fell back to no matcher: every event went this way
-            if (match.hasNull("type")) {
-                match.error("type", "needs a value; leave type out to match every type");
-            }
-            if (match.hasNull("type-prefix")) {
-                match.error("type-prefix", "needs a value; leave type-prefix out to match every type");
-            }
-            int given = (type != null ? 1 : 0) + (types.isEmpty() ? 0 : 1) + (typePrefix != null ? 1 : 0);
-            if (given > 1) {
-                match.error(typePrefix != null ? "type-prefix" : "types", "give one of type, types or type-prefix");
-            }
-        }
-        var to = r.strings("to");
-        if (to.isEmpty()) {
-            r.error("to", "a route needs at least one sink");
-        }
-        for (String sink : to) {
-            if (!sinks.containsKey(sink)) {
-                r.error("to", "no sink named '" + sink + "' (sinks: " + sinks.keySet() + ")");
-            }
-        }
-        if (new LinkedHashSet<>(to).size() != to.size()) {
-            r.error("to", "a sink is named twice: " + to);
-        }
-        return new FerryConfig.RouteSpec(name, type, typePrefix, types, notTypes, attributes, to);
     }
 
     /**

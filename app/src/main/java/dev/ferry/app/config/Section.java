@@ -256,7 +256,9 @@ final class Section implements Settings {
     public List<String> strings(String key) {
         var out = new ArrayList<String>();
         for (var item : items(key)) {
-            if (item instanceof ScalarNode s) {
+            if (item instanceof ScalarNode s && isNull(s)) { // "~" or "" taken as text: a list item no one meant
+                reader.error(item, at(key), "a list item needs a value (~, null or nothing is no value)");
+            } else if (item instanceof ScalarNode s) {
                 out.add(substitute(key, s.getValue()));
             } else {
                 reader.error(item, at(key), "expected a single value in the list");
@@ -315,6 +317,11 @@ final class Section implements Settings {
                 var first = lines.putIfAbsent(k.getValue(), ConfigReader.line(k));
                 if (first != null) { // {env: prod, env: dev} would quietly be dev
                     reader.error(k, at(key) + "." + k.getValue(), "duplicate key (first at line " + first + ")");
+                }
+                if (isNull(v)) { // {tenant: } matched only the text "" (no event), a header went out as "~"
+                    reader.error(v, at(key) + "." + k.getValue(), "needs a value (~, null or nothing is no value; "
+                            + "quote \"\" for an empty one); leave " + k.getValue() + " out to say there is none");
+                    continue;
                 }
                 out.put(k.getValue(), substitute(key, v.getValue()));
             } else {
