@@ -45,8 +45,7 @@ abstract class AskRunningFerry implements Callable<Integer> {
         }
         var admin = read.admin().listen();
         if (admin != null) {
-            String host = admin.host().equals("0.0.0.0") || admin.host().equals("::") ? "127.0.0.1" : admin.host();
-            var base = URI.create("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + admin.port());
+            var base = URI.create("http://" + Loopback.uriHost(admin.host()) + ":" + admin.port());
             try (var http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
                 return remote(read, http, base);
             } catch (HttpConnectTimeoutException busy) {

@@ -132,16 +132,8 @@ final class TestEvents {
      * loopback, and an IPv6 literal in brackets.
      */
     static URI address(HttpSourceConfig http) {
-        String host = http.host();
-        if (host.equals("0.0.0.0")) {
-            host = "127.0.0.1";
-        } else if (host.equals("::") || host.equals("[::]") || host.equals("0:0:0:0:0:0:0:0")) {
-            host = "::1";
-        }
-        if (host.contains(":") && !host.startsWith("[")) {
-            host = "[" + host + "]";
-        }
-        return URI.create((http.tlsKeystore() != null ? "https://" : "http://") + host + ":" + http.port() + http.path());
+        return URI.create((http.tlsKeystore() != null ? "https://" : "http://") + Loopback.uriHost(http.host()) + ":"
+                + http.port() + http.path());
     }
 
     /** POSTs the sample to an HTTP source, signed or with its token; returns the answer. */

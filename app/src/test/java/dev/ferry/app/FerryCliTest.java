@@ -216,6 +216,34 @@ class FerryCliTest {
     }
 
     @Test
+    void groupsAndEvents_reachARunningFerryWhoseAdminAddressIsAnIpv6Literal(@TempDir Path dir) throws Exception {
+        // admin.listen: "[::1]:9465" made the URI http://[[::1]]:9465 — every such command failed "Malformed IPv6 address"
+        var seen = new java.util.concurrent.CopyOnWriteArrayList<String>();
+        var server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("::1", 0), 4);
+        server.createContext("/", exchange -> {
+            try (exchange) {
+                seen.add(exchange.getRequestURI().getPath());
+                byte[] body = "[]".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                exchange.sendResponseHeaders(200, body.length);
+                exchange.getResponseBody().write(body);
+            }
+        });
+        server.start();
+        try {
+            for (var listen : new String[] {"[::1]", "[::]"}) {
+                var file = dir.resolve("ferry.yaml");
+                Files.writeString(file, "sources: {s: {sqs: {queue: q.fifo}, on-poison: park}}\nsinks: {log: {type: log}}\n"
+                        + "routes:\n  - to: [log]\nledger: {kind: mvstore, path: " + dir.resolve("l.db") + "}\n"
+                        + "admin: {listen: \"" + listen + ":" + server.getAddress().getPort() + "\", token: a-token-of-16-chars!}\n");
+                assertThat(ferry("groups", "list", "-c", file.toString())).as(listen + ": " + err).isZero();
+            }
+        } finally {
+            server.stop(0);
+        }
+        assertThat(seen).containsExactly("/groups", "/groups");
+    }
+
+    @Test
     void groupsList_withNoFerryAnswering_andNoLedgerFile_saysSo_andMakesNone(@TempDir Path dir) throws Exception {
         // it opened (so made) an empty ledger and answered "no parked groups": from another directory, a relative
         // ledger path is another file, and the operator was told nothing was parked
