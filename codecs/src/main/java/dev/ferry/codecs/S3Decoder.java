@@ -162,13 +162,15 @@ final class S3Decoder extends JsonSupport {
     /**
      * Without a sequencer, the object's version (or eTag) names its content, not the event: two
      * events on one object (a put, then a tag change) would share it. The event's name and time
-     * tell them apart. When nothing at all identifies the event, {@code record<index>} and a hash of
-     * the whole message: the same message received again is the same event, another message about
-     * the same object is not (with the index alone, it was dropped as the first one's duplicate).
+     * tell them apart. Without a time nothing does — a name is the same for every put, a version or an
+     * eTag for every event on that content — so then {@code record<index>} and a hash of the whole
+     * message: the same message received again is the same event, another message about the same
+     * object is not (keyed by its name or eTag alone, it was dropped as the first one's duplicate).
+     * S3 itself always sends a time (and a sequencer): its keys are as they were.
      */
     static String keyWithoutSequencer(String object, String version, String eventName, String eventTime, int index,
                                       byte[] body) {
-        if (version == null && eventName == null && eventTime == null) {
+        if (!present(eventTime)) {
             return "s3:" + object + "#record" + index + "@" + contentHash(body);
         }
         return "s3:" + object + "#" + (version != null ? version : "") + "@" + (eventName != null ? eventName : "")
