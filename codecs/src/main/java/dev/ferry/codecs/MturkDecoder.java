@@ -42,7 +42,10 @@ final class MturkDecoder extends JsonSupport {
     }
 
     /** The fields of the document and of each of its events, for both paths. */
-    /** The longest EventDocId taken (MTurk's are GUIDs of 36 characters; each event's key carries it). */
+    /**
+     * The longest EventDocId taken (MTurk's are GUIDs of 36 characters; each event's key carries it), and the longest
+     * EventDocVersion and CustomerId (each event's attributes carry them).
+     */
     static final int MAX_DOC_ID = 1024;
     static final Fields DOCUMENT = Fields.of("EventDocId", "EventDocVersion", "CustomerId", "Events");
     static final Fields EVENT = Fields.of("EventType", "EventTimestamp", "HITTypeId", "HITId", "AssignmentId");
@@ -72,6 +75,10 @@ final class MturkDecoder extends JsonSupport {
             throw new Failure("EventDocId: " + docId.length() + " characters, more than " + MAX_DOC_ID
                     + " (MTurk's are 36): " + clip(docId));
         }
+        // copied onto every event as an attribute: 260,000 characters times 8,000 events of a 1 MiB body were gigabytes
+        // written by a file sink for one message (MTurk's are a customer id and a date)
+        tooLong("EventDocVersion", version);
+        tooLong("CustomerId", customer);
         if (entries == null) {
             throw new Failure("Events: missing, expected an array of events");
         }
@@ -95,6 +102,13 @@ final class MturkDecoder extends JsonSupport {
                     attributes);
         }
         return Decoded.of(List.of(events));
+    }
+
+    private static void tooLong(String field, String value) throws Failure {
+        if (value != null && value.length() > MAX_DOC_ID) {
+            throw new Failure(field + ": " + value.length() + " characters, more than " + MAX_DOC_ID
+                    + " (it goes with each of the document's events): " + clip(value));
+        }
     }
 
     private final MturkFastPath fastPath = new MturkFastPath(scan);

@@ -62,8 +62,9 @@ final class MturkFastPath {
             return null;
         }
         var docId = JsonStrings.string(b, doc[0], doc[1]);
-        if (docId.length() > MturkDecoder.MAX_DOC_ID) {
-            return null; // the full decoder says why
+        if (docId.length() > MturkDecoder.MAX_DOC_ID || doc[3] - doc[2] > MturkDecoder.MAX_DOC_ID
+                || doc[5] - doc[4] > MturkDecoder.MAX_DOC_ID) {
+            return null; // the full decoder says why (version and customer spans in bytes: it counts their characters)
         }
         var slots = r.slots;
         int count = r.count;

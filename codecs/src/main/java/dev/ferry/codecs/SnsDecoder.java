@@ -191,6 +191,10 @@ final class SnsDecoder extends JsonSupport {
                 ? "sns:" + snsMessageId : delivery.deduplicationId(), delivery.source(), delivery.receipt());
         return switch (decodeNext(inner)) {
             case Decoded.Malformed m -> Decoded.malformed("SNS Message from " + topicArn + ": " + m.reason());
+            case Decoded.Events e when e.events().size() > 1 && copiedTooMuch(envelope, e.events().size()) ->
+                    Decoded.malformed("SNS envelope from " + topicArn + ": its Subject, ids and MessageAttributes ("
+                            + chars(envelope) + " characters) go with each of the message's " + e.events().size()
+                            + " events, more than " + MAX_COPIED + " characters in all");
             case Decoded.Events e -> {
                 var events = new Event[e.events().size()];
                 for (int i = 0; i < events.length; i++) {
@@ -201,6 +205,25 @@ final class SnsDecoder extends JsonSupport {
                 yield Decoded.of(List.of(events));
             }
         };
+    }
+
+    /**
+     * The most characters of envelope attributes copied onto a message's events in all: each event carries them, so
+     * three Subject-sized strings of 256 KiB over 6,000 tiny S3 records were gigabytes written by a file sink and
+     * read by every attribute route. One event may carry an envelope of any size.
+     */
+    static final int MAX_COPIED = 1 << 20;
+
+    private static boolean copiedTooMuch(Map<String, String> envelope, int events) {
+        return (long) chars(envelope) * events > MAX_COPIED;
+    }
+
+    private static long chars(Map<String, String> envelope) {
+        long chars = 0;
+        for (var entry : envelope.entrySet()) {
+            chars += entry.getKey().length() + (entry.getValue() == null ? 0 : entry.getValue().length());
+        }
+        return chars;
     }
 
     private static Map<String, String> messageAttributes(JsonParser p, JsonToken t) throws IOException, Failure {

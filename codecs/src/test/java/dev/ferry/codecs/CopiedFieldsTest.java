@@ -1,0 +1,68 @@
+package dev.ferry.codecs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.decode.Decoded;
+import dev.ferry.domain.decode.Decoder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Fields of a document or an envelope that go with each of its events: bounded, so that a message under 1 MiB
+ * cannot make gigabytes of attributes (written by a file sink per event, read by every attribute route).
+ */
+class CopiedFieldsTest {
+
+    private static final JsonLimits LIMITS = JsonLimits.defaults();
+
+    private static Decoded decode(Decoder decoder, String body) {
+        return decoder.decode(Samples.delivery(body.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private static String mturk(String customer, int events) {
+        var sb = new StringBuilder("{\"EventDocId\":\"d-1\",\"EventDocVersion\":\"2014-08-15\",\"CustomerId\":\"")
+                .append(customer).append("\",\"Events\":[");
+        for (int i = 0; i < events; i++) {
+            sb.append(i == 0 ? "" : ",").append("{\"EventType\":\"Ping\",\"EventTimestamp\":\"2026-12-03T08:00:00Z\"}");
+        }
+        return sb.append("]}").toString();
+    }
+
+    @Test
+    void anMturkCustomerIdOfAQuarterMegabyte_isMalformed_onBothPaths_aRealOneIsNot() {
+        for (var decoder : List.<Decoder>of(new MturkDecoder(LIMITS), new MturkDecoder(LIMITS).jacksonOnly())) {
+            assertThat(decode(decoder, mturk("x".repeat(260_000), 3))).isInstanceOfSatisfying(Decoded.Malformed.class,
+                    m -> assertThat(m.reason()).contains("CustomerId: 260000 characters"));
+            assertThat(decode(decoder, mturk("A1B2C3D4E5F6G7", 3))).isInstanceOfSatisfying(Decoded.Events.class,
+                    e -> assertThat(e.events()).hasSize(3)
+                            .allSatisfy(ev -> assertThat(ev.attributes()).containsEntry("CustomerId", "A1B2C3D4E5F6G7")));
+        }
+    }
+
+    private static String sns(String subject, int records) {
+        var inner = new StringBuilder("{\"Records\":[");
+        for (int i = 0; i < records; i++) {
+            inner.append(i == 0 ? "" : ",").append("{\"eventName\":\"ObjectCreated:Put\",\"eventTime\":\"2026-12-03T08:00:0")
+                    .append(i % 10).append("Z\",\"s3\":{\"bucket\":{\"name\":\"b\"},\"object\":{\"key\":\"k").append(i)
+                    .append("\",\"sequencer\":\"0").append(i).append("\"}}}");
+        }
+        inner.append("]}");
+        return "{\"Type\":\"Notification\",\"MessageId\":\"m-1\",\"TopicArn\":\"arn:aws:sns:eu-west-1:1:t\",\"Subject\":\""
+                + subject + "\",\"Message\":\"" + inner.toString().replace("\"", "\\\"")
+                + "\",\"Timestamp\":\"2026-12-03T08:00:00.000Z\"}";
+    }
+
+    @Test
+    void anSnsEnvelopeCopiedOntoManyEvents_pastAMebibyteInAll_isMalformed_onBothPaths() {
+        for (var decoder : List.<Decoder>of(new SnsDecoder(LIMITS, new S3Decoder(LIMITS)),
+                new SnsDecoder(LIMITS, new S3Decoder(LIMITS)).jacksonOnly())) {
+            assertThat(decode(decoder, sns("s".repeat(200_000), 10))).isInstanceOfSatisfying(Decoded.Malformed.class,
+                    m -> assertThat(m.reason()).contains("go with each of the message's 10 events"));
+            assertThat(decode(decoder, sns("s".repeat(200_000), 1))).as("one event may carry a large envelope")
+                    .isInstanceOf(Decoded.Events.class);
+            assertThat(decode(decoder, sns("Amazon S3 Notification", 10))).isInstanceOfSatisfying(Decoded.Events.class,
+                    e -> assertThat(e.events()).hasSize(10));
+        }
+    }
+}
