@@ -78,6 +78,11 @@ final class JsonPointerDecoder extends JsonSupport {
                     throw new Failure(pointers.id() + ": expected a string or a whole number for the event id, found "
                             + (t == JsonToken.START_OBJECT ? "an object" : "an array"));
                 }
+                if (targets[2] != null && found[2] == null && matches(targets[2], path, depth)) {
+                    // skipped, it left the event without a group: run out of order with the rest of its group
+                    throw new Failure(pointers.group() + ": expected a string, a whole number or true/false for the "
+                            + "group, found " + (t == JsonToken.START_OBJECT ? "an object" : "an array"));
+                }
                 inArray[depth] = t == JsonToken.START_ARRAY;
                 index[depth] = -1;
                 depth++;
@@ -90,6 +95,11 @@ final class JsonPointerDecoder extends JsonSupport {
                         // as a duplicate), and 1.0 and 1e0 would be two keys for one number
                         throw new Failure(pointers.id() + ": expected a string or a whole number for the event id, found "
                                 + clip(p.getText()));
+                    }
+                    if (i == 2 && t == JsonToken.VALUE_NUMBER_FLOAT) {
+                        // 1, 1.0 and 1e0 were three groups for one account: its events ran side by side, out of order
+                        throw new Failure(pointers.group() + ": expected a string, a whole number or true/false for the "
+                                + "group, found " + clip(p.getText()) + " (1.0 and 1e0 would be two groups for one number)");
                     }
                     // a whole number as written by another writer (-0 for 0) is one key, as 1.0 and 1e0 would not be
                     found[i] = t == JsonToken.VALUE_NULL ? null
