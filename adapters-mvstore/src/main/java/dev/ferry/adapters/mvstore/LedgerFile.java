@@ -132,10 +132,26 @@ final class LedgerFile {
         } catch (java.io.IOException e) {
             throw new FerryException("cannot create the ledger directory for " + file + ": " + e.getMessage(), e, false);
         }
-        MVMap<String, Long> meta = store.openMap("meta");
-        checkLayout(file, store, meta);
-        return new Maps(store, store.openMap("ledger"), store.openMap("expiries"), meta,
-                store.openMap("parked"), new MvStoreJournal(store.openMap("journals"), store.openMap("journalExpiries")));
+        try {
+            MVMap<String, Long> meta = store.openMap("meta");
+            checkLayout(file, store, meta);
+            return new Maps(store, store.openMap("ledger"), store.openMap("expiries"), meta,
+                    store.openMap("parked"), new MvStoreJournal(store.openMap("journals"), store.openMap("journalExpiries")));
+        } catch (RuntimeException | Error e) {
+            // a read that failed (the disk that broke the store before, a moment's EIO, no memory): the store opened
+            // holds the file's lock and a writer thread — left open, every later opening failed "the file is locked"
+            if (!store.isClosed()) {
+                try {
+                    store.closeImmediately();
+                } catch (RuntimeException alsoFailed) {
+                    e.addSuppressed(alsoFailed);
+                }
+            }
+            if (e instanceof FerryException || e instanceof Error) {
+                throw e;
+            }
+            throw new FerryException("cannot read the ledger file " + file + ": " + e.getMessage(), e, true);
+        }
     }
 
     /**

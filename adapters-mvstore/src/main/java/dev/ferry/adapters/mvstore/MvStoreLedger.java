@@ -56,15 +56,15 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
         this.file = b.file;
         this.clock = b.clock;
         this.files = new LedgerFile(file, b.names, this::reopened);
-        this.commits = new LedgerCommits(file, files, b.fsync, b.commitBound);
+        this.commits = new LedgerCommits(file, files, b.fsync, b.commitBound); // its thread starts with its first commit
         try {
             this.tokens = new LedgerTokens(files, commits);
-        } catch (RuntimeException | Error e) { // neither the file nor the commit thread outlives a ledger never made
+            this.sweeper = new LedgerSweeper(file, files, clock, commits, b.sweepEvery);
+        } catch (RuntimeException | Error e) { // neither the file (its lock) nor a thread outlives a ledger never made
             commits.close();
             files.close();
             throw e;
         }
-        this.sweeper = new LedgerSweeper(file, files, clock, commits, b.sweepEvery);
     }
 
     /** A ledger in {@code file} (created if absent) with the defaults: sweep every minute, no fsync. */
@@ -338,8 +338,7 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
         }
     }
 
-    /** Breaks the store as H2 does when a write fails under it: for tests of what follows. */
-    void breakForTest(MVStoreException failure) {
+    void breakForTest(MVStoreException failure) { // a test's: breaks the store as H2 does when a write fails under it
         files.current().store().panic(failure);
     }
 

@@ -26,6 +26,14 @@ class LedgerCommitsTest {
         static volatile CountDownLatch held = new CountDownLatch(0);
         static final CountDownLatch heldOne = new CountDownLatch(1);
         static volatile boolean failForce;
+        /** Reads of a map's pages by the ledger's opening of its maps fail (a disk's EIO), the store's own open does not. */
+        static volatile boolean failLedgerMapReads;
+
+        private static boolean readingALedgerMap() {
+            return StackWalker.getInstance().walk(frames -> frames.anyMatch(f -> f.getClassName().equals(LedgerFile.class.getName())
+                    && f.getMethodName().equals("open"))) && StackWalker.getInstance().walk(frames -> frames.anyMatch(
+                    f -> f.getClassName().equals(MVStore.class.getName()) && f.getMethodName().equals("openMap")));
+        }
 
         static {
             FilePath.register(new HeldFilePath());
@@ -46,6 +54,9 @@ class LedgerCommitsTest {
             return new FileBase() {
                 @Override
                 public int read(ByteBuffer dst, long at) throws IOException {
+                    if (failLedgerMapReads && readingALedgerMap()) {
+                        throw new IOException("Input/output error");
+                    }
                     return channel.read(dst, at);
                 }
 

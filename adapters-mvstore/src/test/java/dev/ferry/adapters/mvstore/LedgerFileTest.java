@@ -50,6 +50,38 @@ class LedgerFileTest {
     }
 
     @Test
+    void aReopenThatFailsReadingItsMaps_doesNotLeaveTheFileLockedByAStoreNoOneCloses() throws Exception {
+        // the store opened again took the file's lock, then reading a map failed (the disk that broke the first store):
+        // it was never closed, and every later reopen failed "the file is locked" — claims and completions refused for
+        // good, readiness down, until the process was restarted by hand
+        new LedgerCommitsTest.HeldFilePath();
+        var file = dir.resolve("flaky.mv.db");
+        var files = new LedgerFile(file, path -> "ferry-held:" + path, m -> { });
+        try {
+            files.current().entries().put("e:1:s:a", "completed");
+            try {
+                files.current().store().panic(DataUtils.newMVStoreException(DataUtils.ERROR_WRITING_FAILED, "Input/output error"));
+            } catch (org.h2.mvstore.MVStoreException expected) {
+                // broken now
+            }
+            LedgerCommitsTest.HeldFilePath.failLedgerMapReads = true;
+            assertThatThrownBy(files::maps).as("the reopen's map reads fail").isInstanceOf(RuntimeException.class);
+            LedgerCommitsTest.HeldFilePath.failLedgerMapReads = false;
+
+            Thread.sleep(1_100); // a reopen is tried again a second after the last
+            var fresh = files.maps();
+            assertThat(fresh.broken()).as("opened again, not 'the file is locked'").isFalse();
+            fresh.entries().put("e:1:s:b", "claimed");
+            fresh.store().commit();
+            assertThat(fresh.entries()).containsKey("e:1:s:b");
+        } finally {
+            LedgerCommitsTest.HeldFilePath.failLedgerMapReads = false;
+            files.close();
+        }
+        new LedgerFile(file, m -> { }).close(); // and the file is free once closed
+    }
+
+    @Test
     void aNewFile_isStampedWithItsLayout_andAFileOfALaterLayoutIsRefused_withoutTouchingIt() {
         var file = dir.resolve("ledger.mv.db");
         new LedgerFile(file, m -> { }).close();
