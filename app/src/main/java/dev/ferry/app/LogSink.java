@@ -34,7 +34,13 @@ final class LogSink implements Sink {
         if (payload.length() > MAX_PAYLOAD) {
             payload = payload.substring(0, MAX_PAYLOAD) + "...";
         }
-        log.info("{} {}{} {}", event.type(), event.key(), event.groupKey() == null ? "" : " group=" + event.groupKey(), payload);
+        // a sender's key, type or group of 256 KiB, or with a newline (a line of its own made up), went into the line whole
+        log.info("{} {}{} {}", printable(event.type()), printable(event.key()),
+                event.groupKey() == null ? "" : " group=" + printable(event.groupKey()), Printable.of(payload));
         return Outcome.done();
+    }
+
+    private static String printable(String value) {
+        return Printable.of(dev.ferry.app.logging.LogContext.cut(value));
     }
 }
