@@ -91,7 +91,9 @@ final class EventSteps {
         } catch (Throwable e) {
             outcome = null;
             heldElsewhere = heldElsewhere(e);
-            threw = heldElsewhere != null ? null : String.valueOf(e);
+            // whatever its message or cause does (throws, runs out of memory): thrown out of here, past the claim's
+            // release below, the delivery waited on its own claim for ever
+            threw = heldElsewhere != null ? null : JournalNotes.describe(e);
         }
         long took = System.nanoTime() - start;
         if (Thread.currentThread().isInterrupted() && s.running().getAsBoolean()) {
@@ -102,7 +104,7 @@ final class EventSteps {
         if (s.watch().end(call)) { // the reason says so, whichever way the handler answered the interrupt
             String timedOut = "past its timeout of " + Durations.text(s.config().handlerTimeout()) + " (interrupted): ";
             if (heldElsewhere != null) {
-                threw = String.valueOf(heldElsewhere); // the call ran past its timeout: a failed attempt all the same
+                threw = JournalNotes.describe(heldElsewhere); // the call ran past its timeout: a failed attempt all the same
                 heldElsewhere = null;
             }
             if (threw != null) {
@@ -168,10 +170,14 @@ final class EventSteps {
 
     /** The {@link dev.ferry.domain.handle.HeldElsewhereException} {@code e} is or wraps (a decorator's), else null. */
     private static dev.ferry.domain.handle.HeldElsewhereException heldElsewhere(Throwable e) {
-        for (int depth = 0; e != null && depth < 8; depth++, e = e.getCause()) {
-            if (e instanceof dev.ferry.domain.handle.HeldElsewhereException held) {
-                return held;
+        try {
+            for (int depth = 0; e != null && depth < 8; depth++, e = e.getCause()) {
+                if (e instanceof dev.ferry.domain.handle.HeldElsewhereException held) {
+                    return held;
+                }
             }
+        } catch (RuntimeException unreadable) { // a cause that throws: not a wait, a failure like any other
+            return null;
         }
         return null;
     }

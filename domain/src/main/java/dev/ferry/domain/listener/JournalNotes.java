@@ -143,7 +143,8 @@ final class JournalNotes {
         }
     }
 
-    private static String describe(Throwable e) {
+    /** {@code e} as text, or its class's name when that throws (a message built lazily, a plugin's bug). */
+    static String describe(Throwable e) {
         try {
             return String.valueOf(e);
         } catch (Throwable unprintable) {
