@@ -117,9 +117,10 @@ final class Poller {
             return false;
         }
         List<Delivery> batch;
-        var polled = s.clock().instant();
+        Instant polled;
         long polledNanos = System.nanoTime();
         try {
+            polled = s.clock().instant(); // within: an injected clock that throws gives the window's permits back
             s.counters().polls.increment();
             polling.put(Thread.currentThread(), polledNanos);
             try {
@@ -142,6 +143,41 @@ final class Poller {
             sleep(s.intake().pollRetryNanos());
             return false;
         }
+        var taking = new Taking(batch, permits);
+        try {
+            return take(taking, capacity, polled, polledNanos);
+        } catch (Throwable e) { // between the answer and the hand (a clock, no memory): given back, not stranded
+            if (!taking.settledFor) {
+                for (var delivery : taking.batch) {
+                    if (delivery != null) {
+                        s.settler().enqueue(delivery, Disposition.RELEASE);
+                    }
+                }
+                capacity.release(taking.held);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * A poll's answer being taken in hand: what is left of it, the window's permits still held for it, and whether
+     * its deliveries are accounted for (given back, or in hand) — what a throw on the way must give back.
+     */
+    private static final class Taking {
+        List<Delivery> batch;
+        int held;
+        boolean settledFor;
+
+        Taking(List<Delivery> batch, int held) {
+            this.batch = batch;
+            this.held = held;
+        }
+    }
+
+    /** Takes a poll's answer in hand; true when it was empty. */
+    private boolean take(Taking taking, Capacity capacity, Instant polled, long polledNanos) {
+        var batch = taking.batch;
+        int permits = taking.held;
         s.intake().pollWorked();
         if (batch.size() > permits) {
             // a source that ignores the poll's max: what it gave beyond is given back at once (left to its lease, each
@@ -157,8 +193,10 @@ final class Poller {
                         + "released (said once)", s.name(), batch.size(), permits);
             }
             batch = new ArrayList<>(batch.subList(0, permits));
+            taking.batch = batch;
         }
         capacity.release(permits - batch.size());
+        taking.held = batch.size();
         if (batch.isEmpty()) {
             checkIdle();
             return true;
@@ -180,13 +218,15 @@ final class Poller {
                     s.settler().enqueue(delivery, Disposition.RELEASE);
                 }
             }
+            taking.settledFor = true;
             capacity.release(batch.size());
             throw new NullPointerException("source '" + s.name() + "' returned a null delivery in a poll; the poll's "
                     + "other deliveries were released");
         }
         s.counters().received.add(batch.size()); // once per poll: a counter the workers' own sit beside in memory
-        var inHand = s.hands().open(batch.size());
         var accepted = new ArrayList<InFlight>(batch.size());
+        var inHand = s.hands().open(batch.size());
+        taking.settledFor = true; // from here each delivery is taken in hand or given back on its own
         for (int i = 0; i < batch.size(); i++) {
             var delivery = batch.get(i);
             InFlight item;
