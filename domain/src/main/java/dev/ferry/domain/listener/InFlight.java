@@ -43,6 +43,8 @@ final class InFlight {
     static final long NO_NANOS = Long.MIN_VALUE;
     /** After the transport refused to extend its lease: not asked again before this ({@link System#nanoTime()}), or {@link #NO_NANOS}. */
     volatile long askAgainNanos = NO_NANOS;
+    /** Kept by its handler (skip-delete) past a lease the transport would not extend: since when (nanoTime). */
+    volatile long keptPastLeaseNanos = NO_NANOS;
     volatile boolean started;
     /** Waiting in hand to be tried again (throttled, retrying, ledger down); its group waits too. */
     volatile boolean held;

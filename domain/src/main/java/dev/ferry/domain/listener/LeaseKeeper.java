@@ -106,9 +106,14 @@ final class LeaseKeeper {
                 due.add(item);
             }
         }
+        var kept = new java.util.HashSet<InFlight>();
         for (var item : hands.handedOver()) {
-            if (due(item, threshold, thresholdNanos, nowNanos)) {
+            long past = item.keptPastLeaseNanos;
+            if (past != InFlight.NO_NANOS) {
+                keepClaimsOfKept(item, past, nowNanos);
+            } else if (due(item, threshold, thresholdNanos, nowNanos)) {
                 due.add(item);
+                kept.add(item);
             }
         }
         forgetLostClaimsNoLongerHeld();
@@ -131,7 +136,12 @@ final class LeaseKeeper {
                 extendClaims(item, config.lease());
                 // refused: tried again next round while its lease lasts (a throttled round passes); once the
                 // lease is over the message is gone or someone else's, and an async handler's late settle fails
-                if (!now.isBefore(item.leaseUntil)) {
+                if (!now.isBefore(item.leaseUntil) && kept.contains(item)) {
+                    // kept by its handler, still at work on it: its claims are kept until it settles the delivery (the
+                    // copy waits, then finds it done) — taken back here, they were let go and the copy ran it again
+                    item.keptPastLeaseNanos = nowNanos;
+                    item.askAgainNanos = nowNanos + Durations.nanos(config.lease()) / 2;
+                } else if (!now.isBefore(item.leaseUntil)) {
                     hands.takeBack(item.delivery);
                 } else {
                     // not asked again every round: a refusal that lasts (SQS's 12 hours from the receive leave less than
@@ -179,6 +189,26 @@ final class LeaseKeeper {
     /** Its warnings, written aside: a log that blocks must not hold the one thread that keeps every lease. */
     private final AsideLog aside = new AsideLog("ferry-lease-log");
     private final LineBurst extensionFailures = new LineBurst(LOG, "failed ledger lease extensions", null);
+
+    /** How long a kept delivery's claims are kept past its lease for a handler that does not settle it. */
+    static final Duration KEPT_PAST_LEASE = Duration.ofMinutes(15);
+
+    /**
+     * A kept delivery whose lease the transport would not extend: its claims extended every half lease (the transport
+     * no longer asked) until its handler settles it — then they are completed or released as for any kept delivery —
+     * or, {@link #KEPT_PAST_LEASE} on, taken back, its claims left to run out.
+     */
+    private void keepClaimsOfKept(InFlight item, long past, long nowNanos) {
+        if (nowNanos - past > Durations.nanos(KEPT_PAST_LEASE)) {
+            hands.takeBack(item.delivery);
+            return;
+        }
+        long askAgain = item.askAgainNanos;
+        if (askAgain == InFlight.NO_NANOS || nowNanos - askAgain >= 0) {
+            extendClaims(item, config.lease());
+            item.askAgainNanos = nowNanos + Durations.nanos(config.lease()) / 2;
+        }
+    }
 
     /** After a refusal: a quarter of the time ahead, at most half of what is left of the lease (asked again before it ends). */
     static long askAgainIn(long aheadNanos, long untilEndNanos) {

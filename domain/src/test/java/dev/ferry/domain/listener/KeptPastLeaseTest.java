@@ -1,0 +1,53 @@
+package dev.ferry.domain.listener;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.idempotency.InMemoryLedger;
+import dev.ferry.domain.memory.InMemoryQueue;
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.testing.Await;
+import dev.ferry.domain.testing.LineDecoder;
+import dev.ferry.domain.transport.Disposition;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A delivery its handler keeps (skip-delete) whose lease the transport will not extend — a Kafka partition revoked
+ * during an async handler's flush, an SQS receipt gone stale: the copy handed to another worker waits on the kept
+ * delivery's claim until the handler settles it, then finds it done. The claim was let go with the lease and the
+ * copy ran the effect again.
+ */
+class KeptPastLeaseTest {
+
+    @Test
+    void aKeptDeliveryPastARefusedLease_keepsItsClaim_untilItsHandlerSettlesIt_soTheCopyFindsItDone() throws Exception {
+        var queue = InMemoryQueue.standard("kept");
+        var refusing = new RefusingExtensions(queue); // the message goes to whoever polls next once its lease is over
+        var runs = new AtomicInteger();
+        var kept = new AtomicReference<Delivery>();
+        var listener = Listener.builder(queue, refusing, new LineDecoder(), (event, delivery) -> {
+            runs.incrementAndGet();
+            kept.compareAndSet(null, delivery); // the effect made; the delivery settled later, by the handler
+            return Outcome.done();
+        }).ledger(InMemoryLedger.create())
+                .config(ListenerTest.fast().skipDelete(true).lease(Duration.ofSeconds(1)).build()).build().start();
+        try {
+            queue.send("a");
+            // three leases on: the copy is out, and waits on the kept delivery's claim
+            assertThat(Await.until(Duration.ofSeconds(10), () -> kept.get() != null)).isTrue();
+            Thread.sleep(3_500);
+            assertThat(runs).as("the copy has not run: " + listener.stats().line()).hasValue(1);
+
+            listener.settle(kept.get(), Disposition.ACK); // the handler's flush is done: completed, the copy finds it so
+
+            assertThat(Await.until(Duration.ofSeconds(10), () -> listener.stats().duplicatesDropped() >= 1))
+                    .as("the copy found it done: " + listener.stats().line()).isTrue();
+            assertThat(runs).as("the effect once").hasValue(1);
+        } finally {
+            listener.stop();
+        }
+    }
+}
