@@ -25,9 +25,16 @@ final class AlteredCopies {
         altered.merge(id, 1, Integer::sum);
     }
 
-    /** {@code dedupId} for the next copy of {@code id}: as it is, or marked with how many copies were altered. */
-    String dedupId(String id, String dedupId) {
-        Integer times = altered.isEmpty() ? null : altered.get(id);
-        return times == null ? dedupId : dedupId + "-altered-" + times;
+    /**
+     * An event's deduplication id: its key, or after {@code times} copies stored altered one of its own — a hash (a
+     * NUL is hashed), so that no other event's key is ever the same id.
+     */
+    static String eventDedupId(String key, Integer times) {
+        return SqsIds.of(times == null ? key : "\u0000altered-" + times + "\u0000" + key);
+    }
+
+    /** How many copies of {@code id} were stored altered; null for none. */
+    Integer times(String id) {
+        return altered.isEmpty() ? null : altered.get(id);
     }
 }

@@ -241,7 +241,8 @@ final class DeadLetterCopies {
             // one dedup id per source message: a copy sent again after a failed delete is dropped by SQS — but not
             // after a copy stored altered: SQS would drop the good one as its duplicate and answer with the hash of
             // what was sent, and the original was deleted with only the altered copy kept
-            entry.messageGroupId(group(s)).messageDeduplicationId(altered.dedupId(d.id(), "dlq-" + d.id()));
+            Integer times = altered.times(d.id());
+            entry.messageGroupId(group(s)).messageDeduplicationId("dlq-" + d.id() + (times == null ? "" : "-" + times));
         }
         return entry.build();
     }

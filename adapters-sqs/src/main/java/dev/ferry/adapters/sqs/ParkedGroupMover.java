@@ -239,7 +239,10 @@ final class ParkedGroupMover implements GroupParker.Mover {
                         .overrideConfiguration(SqsTimeouts.CALLS));
                 String altered = SendAnswers.altered(m.body(), attributes, answer.md5OfMessageBody(), answer.md5OfMessageAttributes());
                 if (altered != null) {
-                    // stored altered on the way (its body, or the release mark and origin it carries): its dead letter is kept
+                    // stored altered on the way (its body, or the release mark and origin it carries): its dead letter is
+                    // kept, and the release taken up again sends it under an id of its own (the same id: the good copy
+                    // dropped as the damaged one's duplicate, answered with the hash of what was sent, the letter deleted)
+                    ALTERED.altered(token + "/" + m.messageId());
                     failure = new FerryException("SendMessage to " + queueUrl + ": " + altered + "; release the group again", true);
                     break;
                 }
@@ -252,9 +255,13 @@ final class ParkedGroupMover implements GroupParker.Mover {
         return sent;
     }
 
-    /** A deduplication id per release and dead letter, within SQS's 128 characters. */
+    /** Dead letters whose copy was stored altered, per release: the same process's next attempt sends them afresh. */
+    private static final AlteredCopies ALTERED = new AlteredCopies();
+
+    /** A deduplication id per release and dead letter (and altered copy), within SQS's 128 characters. */
     private static String dedupId(String token, String messageId) {
-        String id = "release-" + token + "-" + messageId;
+        Integer times = ALTERED.times(token + "/" + messageId);
+        String id = "release-" + (times == null ? "" : "a" + times + "-") + token + "-" + messageId;
         return id.length() <= 128 ? id : id.substring(0, 128);
     }
 }

@@ -151,8 +151,9 @@ public final class SqsSink implements Sink {
             } else {
                 entry.messageGroupId(SqsIds.of(event.groupKey()));
             }
-            if (deduplication == Deduplication.EVENT_KEY) {
-                entry.messageDeduplicationId(SqsIds.of(altered.dedupId(event.key(), event.key())));
+            Integer times = altered.times(event.key());
+            if (deduplication == Deduplication.EVENT_KEY || times != null) { // content-based too: the body may be intact
+                entry.messageDeduplicationId(AlteredCopies.eventDedupId(event.key(), times));
             }
         } else if (delaySeconds > 0) {
             entry.delaySeconds(delaySeconds);
@@ -229,13 +230,11 @@ public final class SqsSink implements Sink {
             }
             var unconfirmed = SendAnswers.unconfirmed(entries, client.sendMessageBatch(b -> b.queueUrl(queueUrl).entries(entries)
                     .overrideConfiguration(SqsTimeouts.CALLS)));
-            if (fifo && deduplication == Deduplication.EVENT_KEY) {
-                for (var e : unconfirmed) {
-                    if (SendAnswers.ALTERED.equals(e.code())) { // sent again (now or by a later publish) under an id of its own
-                        var p = chunk.get(Integer.parseInt(e.id()));
-                        altered.altered(p.key());
-                        p.entry().messageDeduplicationId(SqsIds.of(altered.dedupId(p.key(), p.key())));
-                    }
+            for (var e : fifo ? unconfirmed : List.<software.amazon.awssdk.services.sqs.model.BatchResultErrorEntry>of()) {
+                if (SendAnswers.ALTERED.equals(e.code())) { // sent again (now or by a later publish) under an id of its own
+                    var p = chunk.get(Integer.parseInt(e.id()));
+                    altered.altered(p.key());
+                    p.entry().messageDeduplicationId(AlteredCopies.eventDedupId(p.key(), altered.times(p.key())));
                 }
             }
             return unconfirmed;

@@ -166,6 +166,41 @@ class DeadLetterCopyIT {
         assertThat(arrived).as("the good message downstream, beside the damaged one").contains("xxx");
     }
 
+    @Test
+    void aFifoSinkWithContentBasedDeduplication_whoseAttributesWereStoredAltered_sendsTheIntactOneUnderAnIdOfItsOwn() {
+        // the body intact, its content hash the same: the retry was dropped as the damaged message's duplicate, Done
+        var alterOnce = new java.util.concurrent.atomic.AtomicBoolean();
+        var client = ElasticMq.clientWith(new ExecutionInterceptor() {
+            @Override
+            public software.amazon.awssdk.core.SdkRequest modifyRequest(Context.ModifyRequest context,
+                                                                        ExecutionAttributes attributes) {
+                if (context.request() instanceof SendMessageBatchRequest batch && alterOnce.getAndSet(false)) {
+                    return batch.toBuilder().entries(batch.entries().stream().map(e -> e.toBuilder().messageAttributes(
+                            Map.of("tenant", e.messageAttributes().get("tenant").toBuilder().stringValue("evil").build()))
+                            .build()).toList()).build();
+                }
+                return context.request();
+            }
+        });
+        opened.add(client);
+        var q = SqsFixture.create(client, true, 1000);
+        opened.add(q);
+        var sink = SqsSink.builder(client, q.url).senders(1).deduplication(SqsSink.Deduplication.CONTENT_BASED).build();
+        opened.add(sink);
+
+        alterOnce.set(true);
+        var outcome = sink.publish(new dev.ferry.domain.model.Event("e1", "Test", null, "g",
+                "body".getBytes(StandardCharsets.UTF_8), Map.of("tenant", "acme")));
+
+        assertThat(outcome).isEqualTo(dev.ferry.domain.handle.Outcome.done());
+        var tenants = new ArrayList<String>();
+        for (int i = 0; i < 5 && !tenants.contains("acme"); i++) {
+            q.source().poll(new PollRequest(10, Duration.ofSeconds(1), Duration.ofSeconds(60)))
+                    .forEach(d -> tenants.add(d.attributes().get("tenant")));
+        }
+        assertThat(tenants).as("the intact message downstream, beside the damaged one").contains("acme");
+    }
+
     /** A client whose next {@code SendMessageBatch}, once {@code alterOnce} is set, arrives with x turned to y. */
     private static SqsClient alteringOnce(java.util.concurrent.atomic.AtomicBoolean alterOnce) {
         return ElasticMq.clientWith(new ExecutionInterceptor() {

@@ -155,6 +155,51 @@ class ParkedGroupMoverIT {
     }
 
     @Test
+    void aReleaseTakenUpAgainAfterAnAlteredCopy_sendsTheIntactOneUnderAnIdOfItsOwn_soItArrives() {
+        // taken up again with the same token, the copy went under the same deduplication id: SQS dropped the intact one
+        // as the damaged one's duplicate, answered with the hash of what was sent, and the dead letter was deleted
+        var alterOnce = new java.util.concurrent.atomic.AtomicBoolean(true);
+        var altering = ElasticMq.clientWith(new software.amazon.awssdk.core.interceptor.ExecutionInterceptor() {
+            @Override
+            public software.amazon.awssdk.core.SdkRequest modifyRequest(
+                    software.amazon.awssdk.core.interceptor.Context.ModifyRequest context,
+                    software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
+                if (context.request() instanceof software.amazon.awssdk.services.sqs.model.SendMessageRequest r
+                        && alterOnce.getAndSet(false)) {
+                    var changed = new java.util.HashMap<>(r.messageAttributes());
+                    changed.replaceAll((name, value) -> name.equals(GroupParker.RELEASE_ATTRIBUTE)
+                            ? value.toBuilder().stringValue(value.stringValue() + "x").build() : value);
+                    return r.toBuilder().messageAttributes(changed).build();
+                }
+                return context.request();
+            }
+        });
+        try {
+            String queue = fifo("orders");
+            String dlq = fifo("orders-dlq");
+            var parked = parked("orders", "B", "b1", 5, 2);
+            deadLetter(dlq, "B", "b3", Map.of(DeadLetterAttributes.REASON, GroupParker.behind(parked)));
+            var mover = SqsQueues.of(altering).parkedGroupMover(dlq, queue);
+            assertThat(mover.move(parked, "t-2", false).problem()).contains("damaged on the way");
+
+            var again = SqsQueues.of(altering).parkedGroupMover(dlq, queue).move(parked, "t-2", false);
+
+            assertThat(again.problem()).as(String.valueOf(again)).isNull();
+            var arrived = new java.util.ArrayList<software.amazon.awssdk.services.sqs.model.Message>();
+            for (int i = 0; i < 5 && arrived.stream().noneMatch(m -> !m.messageAttributes().get(GroupParker.RELEASE_ATTRIBUTE)
+                    .stringValue().endsWith("x")); i++) {
+                arrived.addAll(sqs.receiveMessage(b -> b.queueUrl(queue).maxNumberOfMessages(10).waitTimeSeconds(1)
+                        .messageAttributeNames("All")).messages());
+            }
+            assertThat(arrived).as("the intact copy in the queue, beside the damaged one")
+                    .anySatisfy(m -> assertThat(m.messageAttributes().get(GroupParker.RELEASE_ATTRIBUTE).stringValue())
+                            .doesNotEndWith("x"));
+        } finally {
+            altering.close();
+        }
+    }
+
+    @Test
     void aMessageWhoseAttributesWereStoredAlteredOnItsWayBack_isAProblem_andItsDeadLetterIsKept() {
         // only the body's hash was checked: a damaged release mark or origin went back and the only intact copy, the
         // dead letter, was deleted (the message then dead-lettered again, its group parked still, or taken for new)
