@@ -103,10 +103,15 @@ final class FileSink implements Sink {
      * and the kernel drops all of a process's locks on a file when any descriptor of it is closed — a second
      * channel opened to read the file's last byte and closed again left every restart on a non-empty file
      * unlocked, and a second instance writing it (each cutting the other's acknowledged lines back on a
-     * failed write). Not opened to append (Java refuses reading with it): every write starts at the end.
+     * failed write). Not opened to append (Java refuses reading with it): every write starts at the end. A file
+     * this process may write but not read is opened to append, as before, its last line not looked at.
      */
     private static FileChannel openForAppending(Path path) throws IOException {
-        return FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        try {
+            return FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        } catch (java.nio.file.AccessDeniedException notReadable) {
+            return FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+        }
     }
 
     /**
