@@ -296,7 +296,8 @@ public final class KafkaSource implements Source, Acknowledger {
 
         /** A setting of the dead-letter producer (security, ...); acks=all and idempotence stay on, no transactions. */
         public Builder producerConfig(String key, Object value) {
-            if (key.equals(ProducerConfig.ACKS_CONFIG) || key.equals(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG)) {
+            if ((key.equals(ProducerConfig.ACKS_CONFIG) || key.equals(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG))
+                    && !KafkaSourceConfig.restatesFerrys(key, value)) {
                 // acks=1: a dead-letter copy only the leader had, the record's offset committed past it, lost with the leader
                 throw new IllegalArgumentException(key + " of the dead-letter producer stays as Ferry sets it "
                         + "(acks=all, idempotence on): a record is committed past only once its copy is safe");

@@ -57,12 +57,22 @@ public record KafkaSourceConfig(String name, String bootstrapServers, List<Strin
             }
         }
         for (String fixed : List.of("acks", "enable.idempotence", "transactional.id")) { // the properties go to the dead-letter producer too
-            if (properties.containsKey(fixed)) {
+            if (properties.containsKey(fixed) && !restatesFerrys(fixed, properties.get(fixed))) {
                 s.problem("properties", "'" + fixed + "' is Ferry's to set for the dead-letter producer (acks=all with "
                         + "idempotence, no transactions: a record is committed past only once its copy is safe)");
             }
         }
         return new KafkaSourceConfig(s.name(), servers, topics, groupId, suffix, buffered, properties, bufferedBytes);
+    }
+
+    /** Whether {@code value} of the dead-letter producer's {@code key} is what Ferry sets anyway (acks=all, idempotence on). */
+    static boolean restatesFerrys(String key, Object value) {
+        String v = String.valueOf(value).trim();
+        return switch (key) {
+            case "acks" -> v.equalsIgnoreCase("all") || v.equals("-1");
+            case "enable.idempotence" -> v.equalsIgnoreCase("true");
+            default -> false;
+        };
     }
 
     @Override

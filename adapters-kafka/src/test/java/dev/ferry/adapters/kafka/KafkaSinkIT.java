@@ -165,6 +165,8 @@ class KafkaSinkIT {
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(key).hasMessageContaining("dead-letter");
         }
         assertThat(builder.producerConfig(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4")).as("others are the user's").isSameAs(builder);
+        assertThat(builder.producerConfig(ProducerConfig.ACKS_CONFIG, "all").producerConfig(
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true)).as("Ferry's own values, restated").isSameAs(builder);
     }
 
     @Test
