@@ -80,8 +80,8 @@ final class JsonPointerDecoder extends JsonSupport {
                 }
                 if (targets[2] != null && found[2] == null && matches(targets[2], path, depth)) {
                     // skipped, it left the event without a group: run out of order with the rest of its group
-                    throw new Failure(pointers.group() + ": expected a string, a whole number or true/false for the "
-                            + "group, found " + (t == JsonToken.START_OBJECT ? "an object" : "an array"));
+                    throw new Failure(pointers.group() + ": expected a string, a number or true/false for the group, found "
+                            + (t == JsonToken.START_OBJECT ? "an object" : "an array"));
                 }
                 inArray[depth] = t == JsonToken.START_ARRAY;
                 index[depth] = -1;
@@ -96,14 +96,11 @@ final class JsonPointerDecoder extends JsonSupport {
                         throw new Failure(pointers.id() + ": expected a string or a whole number for the event id, found "
                                 + clip(p.getText()));
                     }
-                    if (i == 2 && t == JsonToken.VALUE_NUMBER_FLOAT) {
-                        // 1, 1.0 and 1e0 were three groups for one account: its events ran side by side, out of order
-                        throw new Failure(pointers.group() + ": expected a string, a whole number or true/false for the "
-                                + "group, found " + clip(p.getText()) + " (1.0 and 1e0 would be two groups for one number)");
-                    }
-                    // a whole number as written by another writer (-0 for 0) is one key, as 1.0 and 1e0 would not be
+                    // a whole number as written by another writer (-0 for 0) is one key, as 1.0 and 1e0 would not be;
+                    // a group's 1, 1.0 and 1e0 were three groups for one account, its events side by side, out of order
                     found[i] = t == JsonToken.VALUE_NULL ? null
-                            : t == JsonToken.VALUE_NUMBER_INT ? p.getBigIntegerValue().toString() : p.getText();
+                            : t == JsonToken.VALUE_NUMBER_INT ? p.getBigIntegerValue().toString()
+                            : i == 2 && t == JsonToken.VALUE_NUMBER_FLOAT ? canonicalGroup(p) : p.getText();
                 }
             }
         }
@@ -113,6 +110,15 @@ final class JsonPointerDecoder extends JsonSupport {
         }
         var type = found[1] != null ? found[1] : pointers.defaultType();
         return Decoded.of(List.of(new Event(found[0], type, time(found[3]), found[2], delivery.body(), null)));
+    }
+
+    /** A number read as a group, written one way for one value: 1.0 and 1e0 as 1, 1.50 and 15e-1 as 1.5. */
+    private String canonicalGroup(JsonParser p) throws IOException, Failure {
+        var number = p.getDecimalValue().stripTrailingZeros();
+        if (number.scale() > 1_000 || number.precision() - number.scale() > 1_000) { // 1e999999999: a billion digits
+            throw new Failure(pointers.group() + ": the number " + clip(p.getText()) + " is too large for a group");
+        }
+        return number.scale() <= 0 ? number.toBigIntegerExact().toString() : number.toPlainString();
     }
 
     private Instant time(String text) throws Failure {
