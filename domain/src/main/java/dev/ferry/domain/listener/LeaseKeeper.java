@@ -136,13 +136,15 @@ final class LeaseKeeper {
                 extendClaims(item, config.lease());
                 // refused: tried again next round while its lease lasts (a throttled round passes); once the
                 // lease is over the message is gone or someone else's, and an async handler's late settle fails
-                if (!now.isBefore(item.leaseUntil) && kept.contains(item)) {
-                    // kept by its handler, still at work on it: its claims are kept until it settles the delivery (the
-                    // copy waits, then finds it done) — taken back here, they were let go and the copy ran it again
-                    item.keptPastLeaseNanos = nowNanos;
-                    item.askAgainNanos = nowNanos + Durations.nanos(config.lease()) / 2;
-                } else if (!now.isBefore(item.leaseUntil)) {
-                    hands.takeBack(item.delivery);
+                if (!now.isBefore(item.leaseUntil)) {
+                    if (kept.contains(item)) {
+                        // kept by its handler, still at work on it: its claims are kept until it settles the delivery (the
+                        // copy waits, then finds it done) — taken back here, they were let go and the copy ran it again
+                        item.keptPastLeaseNanos = nowNanos;
+                        item.askAgainNanos = nowNanos + Durations.nanos(config.lease()) / 2;
+                    }
+                    // in flight, its runner completes or releases its claims; handed over during this call, it is found
+                    // kept next round (taken back here, it was let go with its claims)
                 } else {
                     // not asked again every round: a refusal that lasts (SQS's 12 hours from the receive leave less than
                     // a whole lease) was a call and a warning each second — again within a quarter of the time ahead,

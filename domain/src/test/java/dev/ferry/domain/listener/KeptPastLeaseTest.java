@@ -50,4 +50,60 @@ class KeptPastLeaseTest {
             listener.stop();
         }
     }
+
+    @Test
+    void aDeliveryHandedOverWhileARefusedExtensionIsUnderWay_isKeptToo() throws Exception {
+        // a review: in flight past its lease when the round began, handed over while the refused call was out, it was
+        // taken back on the answer — its claims let go, and the copy ran the effect again
+        var queue = InMemoryQueue.standard("kept-during-call");
+        var runs = new AtomicInteger();
+        var kept = new AtomicReference<Delivery>();
+        var started = new java.util.concurrent.atomic.AtomicLong();
+        var listener = new AtomicReference<Listener>();
+        var acknowledger = new dev.ferry.domain.transport.Acknowledger() {
+            @Override
+            public java.util.List<dev.ferry.domain.transport.Settlement.Failure> settle(
+                    java.util.List<dev.ferry.domain.transport.Settlement> settlements) {
+                return queue.settle(settlements);
+            }
+
+            @Override
+            public java.util.List<Delivery> extendLeases(java.util.List<Delivery> deliveries, Duration lease) {
+                long since = started.get();
+                if (since != 0 && System.nanoTime() - since > Duration.ofMillis(2_200).toNanos()) {
+                    // the handler (2.5 s) hands the delivery over while this call is out: a short wait, within the claims' lease
+                    Await.until(Duration.ofSeconds(5), () -> listener.get().stats().handedOver() >= 1);
+                }
+                return deliveries; // none extended
+            }
+        };
+        listener.set(Listener.builder(queue, acknowledger, new LineDecoder(), (event, delivery) -> {
+            if (runs.incrementAndGet() == 1) {
+                started.set(System.nanoTime());
+                try {
+                    Thread.sleep(2_500); // past its one-second lease
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return Outcome.retry("stopped");
+                }
+                kept.set(delivery);
+            }
+            return Outcome.done();
+        }).ledger(InMemoryLedger.create())
+                .config(ListenerTest.fast().skipDelete(true).lease(Duration.ofSeconds(1)).build()).build().start());
+        try {
+            queue.send("a");
+            assertThat(Await.until(Duration.ofSeconds(10), () -> kept.get() != null)).isTrue();
+            Thread.sleep(3_000); // the copy is out and waits on the kept delivery's claim
+            assertThat(runs).as("the copy has not run: " + listener.get().stats().line()).hasValue(1);
+
+            listener.get().settle(kept.get(), Disposition.ACK);
+
+            assertThat(Await.until(Duration.ofSeconds(10), () -> listener.get().stats().duplicatesDropped() >= 1))
+                    .as("the copy found it done: " + listener.get().stats().line()).isTrue();
+            assertThat(runs).as("the effect once").hasValue(1);
+        } finally {
+            listener.get().stop();
+        }
+    }
 }
