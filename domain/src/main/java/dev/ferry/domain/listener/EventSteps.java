@@ -176,7 +176,7 @@ final class EventSteps {
                     return held;
                 }
             }
-        } catch (RuntimeException unreadable) { // a cause that throws: not a wait, a failure like any other
+        } catch (Throwable unreadable) { // a cause that throws (an Error too): not a wait, a failure like any other
             return null;
         }
         return null;

@@ -71,4 +71,25 @@ class UnprintableFailureTest {
                 .isTrue();
         assertThat(calls).hasValue(2);
     }
+
+    @Test
+    void aFailureWhoseCauseThrowsAnError_isAnAttemptLikeAnyOther() {
+        var calls = new AtomicInteger();
+        listener = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
+            if (calls.incrementAndGet() == 1) {
+                throw new RuntimeException("a cause that fails hard") {
+                    @Override
+                    public synchronized Throwable getCause() {
+                        throw new AssertionError("no cause to be had (an Error)");
+                    }
+                };
+            }
+            return Outcome.done();
+        }).ledger(InMemoryLedger.create()).config(ListenerTest.fast().build()).build().start();
+        queue.send("order-1");
+
+        assertThat(Await.until(Duration.ofSeconds(10), () -> listener.stats().acked() == 1)).as(listener.stats().line())
+                .isTrue();
+        assertThat(calls).hasValue(2);
+    }
 }
