@@ -148,12 +148,12 @@ final class Poller {
             return take(taking, capacity, polled, polledNanos);
         } catch (Throwable e) { // between the answer and the hand (a clock, no memory): given back, not stranded
             if (!taking.settledFor) {
+                capacity.release(taking.held); // first: it cannot throw, a give-back can
                 for (var delivery : taking.batch) {
                     if (delivery != null) {
                         s.settler().enqueue(delivery, Disposition.RELEASE);
                     }
                 }
-                capacity.release(taking.held);
             }
             throw e;
         }
@@ -182,18 +182,20 @@ final class Poller {
         if (batch.size() > permits) {
             // a source that ignores the poll's max: what it gave beyond is given back at once (left to its lease, each
             // would come back with a receive counted, and a source that does not hand out again would hold it)
-            for (var beyond : batch.subList(permits, batch.size())) {
-                if (beyond != null) {
-                    s.settler().enqueue(beyond, Disposition.RELEASE);
+            var beyond = batch.subList(permits, batch.size());
+            int answered = batch.size();
+            batch = new ArrayList<>(batch.subList(0, permits));
+            taking.batch = batch; // before the give-back: a throw after it must not give those beyond back twice
+            for (var extra : beyond) {
+                if (extra != null) {
+                    s.settler().enqueue(extra, Disposition.RELEASE);
                 }
             }
             if (!warnedOverMax) {
                 warnedOverMax = true;
                 LOG.log(Level.WARNING, "source ''{0}'' returned {1} deliveries for a poll of at most {2}; those beyond are "
-                        + "released (said once)", s.name(), batch.size(), permits);
+                        + "released (said once)", s.name(), answered, permits);
             }
-            batch = new ArrayList<>(batch.subList(0, permits));
-            taking.batch = batch;
         }
         capacity.release(permits - batch.size());
         taking.held = batch.size();
@@ -213,13 +215,13 @@ final class Poller {
         if (anyNull(batch)) {
             // the others are given back at once: left to their lease, a source that does not hand out again (Kafka's
             // partitions, an HTTP client waiting) would hold them for ever
+            taking.settledFor = true; // given back here, once
+            capacity.release(batch.size());
             for (var delivery : batch) {
                 if (delivery != null) {
                     s.settler().enqueue(delivery, Disposition.RELEASE);
                 }
             }
-            taking.settledFor = true;
-            capacity.release(batch.size());
             throw new NullPointerException("source '" + s.name() + "' returned a null delivery in a poll; the poll's "
                     + "other deliveries were released");
         }
