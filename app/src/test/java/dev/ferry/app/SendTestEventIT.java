@@ -106,6 +106,9 @@ class SendTestEventIT {
         assertThat(TestEvents.address(new HttpSourceConfig("in", "0.0.0.0", 8080, "/events", auth, 1, 1,
                 Duration.ofSeconds(1), 1, Duration.ofMinutes(5))).toString()).isEqualTo("http://127.0.0.1:8080/events");
         assertThat(TestEvents.address(new HttpSourceConfig("in", "::", 8080, "/events", auth, 1, 1,
+                Duration.ofSeconds(1), 1, Duration.ofMinutes(5))).toString())
+                .as("a socket on :: takes IPv4 too; a host may have no ::1").isEqualTo("http://127.0.0.1:8080/events");
+        assertThat(TestEvents.address(new HttpSourceConfig("in", "[::1]", 8080, "/events", auth, 1, 1,
                 Duration.ofSeconds(1), 1, Duration.ofMinutes(5))).toString()).isEqualTo("http://[::1]:8080/events");
     }
 }
