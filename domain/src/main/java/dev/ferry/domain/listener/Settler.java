@@ -61,30 +61,34 @@ final class Settler {
         }
         // in hand until its settlement is queued: a shutdown that sees nothing in hand then sends it
         try {
-            var id = item.delivery.id();
-            boolean excused = false;
-            switch (disposition) {
-                case Disposition.Ack a -> {
-                    // handled within its lease: if the transport does not take the ack, the message comes back through
-                    // no fault of its own, and that receive is excused (countTaken; a copy counted while the ack is still
-                    // on its way finds it in excusedInFlight). Handled late, the receive is its own to answer for.
-                    excused = clock.instant().isBefore(item.excuseUntil);
-                }
-                case Disposition.Release r -> {
-                    if (!item.started || item.held) {
-                        recordPass(id); // handed back unhandled, or while waiting in hand: not its fault
-                    }
-                }
-                case Disposition.DeadLetter d -> {
-                    // its counts go once the copy is taken (countTaken); refused, the dead letter is owed
-                    lines.deadLettered(id, d.reason());
-                }
-                case Disposition.Redeliver r -> { }
+            boolean excused;
+            try {
+                excused = note(item, disposition);
+            } catch (Throwable e) { // the clock, a line, no memory: queued all the same (it was lost: out of hand, unsent)
+                excused = false;
             }
             enqueue(item.delivery, disposition, excused);
         } finally {
             hands.free(item);
         }
+    }
+
+    /** What a settlement notes before it is queued (a pass, a dead letter's line); whether its receive is excused. */
+    private boolean note(InFlight item, Disposition disposition) {
+        switch (disposition) {
+            case Disposition.Ack a -> { // within its lease, a refused ack's message comes back through no fault of its own:
+                return clock.instant().isBefore(item.excuseUntil); // excused (countTaken, excusedInFlight); late, not
+            }
+            case Disposition.Release r -> {
+                if (!item.started || item.held) {
+                    recordPass(item.delivery.id()); // handed back unhandled, or while waiting in hand: not its fault
+                }
+            }
+            // its counts go once the copy is taken (countTaken); refused, the dead letter is owed
+            case Disposition.DeadLetter d -> lines.deadLettered(item.delivery.id(), d.reason());
+            case Disposition.Redeliver r -> { }
+        }
+        return false;
     }
 
     /**

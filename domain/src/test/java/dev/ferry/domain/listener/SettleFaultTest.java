@@ -1,0 +1,69 @@
+package dev.ferry.domain.listener;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.memory.InMemoryQueue;
+import dev.ferry.domain.testing.Await;
+import dev.ferry.domain.testing.LineDecoder;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What is thrown while a settlement is noted, after the delivery is marked settled and before its settlement is
+ * queued — the clock read for the ack's excuse, a line, no memory: the settlement is queued all the same. It was
+ * lost: out of hand, never sent — the message back after its lease, a Kafka record's commits waiting.
+ */
+class SettleFaultTest {
+
+    private final InMemoryQueue queue = InMemoryQueue.standard("orders");
+    private final AtomicBoolean failOnce = new AtomicBoolean(true);
+    private Listener listener;
+
+    @AfterEach
+    void stop() {
+        if (listener != null) {
+            listener.stop();
+        }
+    }
+
+    /** The system's clock, but its first read inside the settler's settle runs out of memory. */
+    private final Clock clock = new Clock() {
+        @Override
+        public Instant instant() {
+            boolean settling = StackWalker.getInstance().walk(frames -> frames.anyMatch(
+                    f -> f.getClassName().equals(Settler.class.getName()) && f.getMethodName().equals("settle")));
+            if (settling && failOnce.compareAndSet(true, false)) {
+                throw new OutOfMemoryError("injected: while the settlement is noted");
+            }
+            return Instant.now();
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+    };
+
+    @Test
+    void anErrorWhileASettlementIsNoted_leavesItQueuedAllTheSame() {
+        listener = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> Outcome.done()).clock(clock)
+                .config(ListenerTest.fast().lease(Duration.ofMinutes(5)).build()).build().start();
+        queue.send("a");
+
+        assertThat(Await.until(Duration.ofSeconds(10), () -> queue.size() == 0))
+                .as("acked, not left in flight for its 5-minute lease: " + listener.stats().line()).isTrue();
+        assertThat(failOnce).as("the fault was injected").isFalse();
+    }
+}
