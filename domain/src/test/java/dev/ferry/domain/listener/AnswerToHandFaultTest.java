@@ -6,14 +6,12 @@ import dev.ferry.domain.handle.Outcome;
 import dev.ferry.domain.memory.InMemoryQueue;
 import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.testing.Await;
+import dev.ferry.domain.testing.FaultyClock;
 import dev.ferry.domain.testing.LineDecoder;
 import dev.ferry.domain.transport.PollRequest;
 import dev.ferry.domain.transport.Source;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -60,26 +58,13 @@ class AnswerToHandFaultTest {
     };
 
     /** The system's clock, but the first read on a thread right after that poll runs out of memory. */
-    private static final Clock CLOCK = new Clock() {
-        @Override
-        public Instant instant() {
-            if (JUST_POLLED.get()) {
-                JUST_POLLED.set(false);
-                throw new OutOfMemoryError("injected: between the poll's answer and the hand");
-            }
-            return Instant.now();
+    private static final Clock CLOCK = new FaultyClock(() -> {
+        if (!JUST_POLLED.get()) {
+            return null;
         }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-    };
+        JUST_POLLED.set(false);
+        return new OutOfMemoryError("injected: between the poll's answer and the hand");
+    });
 
     @Test
     void anErrorBetweenThePollsAnswerAndTheHand_givesTheDeliveriesBack_andTheWindowKeepsItsPlaces() {

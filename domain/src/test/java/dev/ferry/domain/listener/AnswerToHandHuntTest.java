@@ -7,14 +7,12 @@ import dev.ferry.domain.idempotency.InMemoryLedger;
 import dev.ferry.domain.memory.InMemoryQueue;
 import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.testing.Await;
+import dev.ferry.domain.testing.FaultyClock;
 import dev.ferry.domain.testing.LineDecoder;
 import dev.ferry.domain.transport.PollRequest;
 import dev.ferry.domain.transport.Source;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -77,33 +75,20 @@ class AnswerToHandHuntTest {
     };
 
     /** The system's clock, but the first read on an armed thread (the one right after its poll) throws. */
-    private final Clock clock = new Clock() {
-        @Override
-        public Instant instant() {
-            Boolean fault = armed.get();
-            if (fault != null) {
-                armed.remove();
-                faults.incrementAndGet();
-                if (fault) {
-                    errors.incrementAndGet();
-                    throw new OutOfMemoryError("injected (seed " + SEED + "): between the poll's answer and the hand");
-                }
-                exceptions.incrementAndGet();
-                throw new IllegalStateException("injected (seed " + SEED + "): between the poll's answer and the hand");
-            }
-            return Instant.now();
+    private final Clock clock = new FaultyClock(() -> {
+        Boolean fault = armed.get();
+        if (fault == null) {
+            return null;
         }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
+        armed.remove();
+        faults.incrementAndGet();
+        if (fault) {
+            errors.incrementAndGet();
+            return new OutOfMemoryError("injected (seed " + SEED + "): between the poll's answer and the hand");
         }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-    };
+        exceptions.incrementAndGet();
+        return new IllegalStateException("injected (seed " + SEED + "): between the poll's answer and the hand");
+    });
 
     @Test
     void faultsBetweenAnswerAndHand_onTwoPollers_loseNothing_handleNothingTwice_andKeepTheWindow() {

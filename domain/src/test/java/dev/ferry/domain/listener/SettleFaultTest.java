@@ -5,12 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.ferry.domain.handle.Outcome;
 import dev.ferry.domain.memory.InMemoryQueue;
 import dev.ferry.domain.testing.Await;
+import dev.ferry.domain.testing.FaultyClock;
 import dev.ferry.domain.testing.LineDecoder;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -34,27 +32,12 @@ class SettleFaultTest {
     }
 
     /** The system's clock, but its first read inside the settler's settle runs out of memory. */
-    private final Clock clock = new Clock() {
-        @Override
-        public Instant instant() {
-            boolean settling = StackWalker.getInstance().walk(frames -> frames.anyMatch(
-                    f -> f.getClassName().equals(Settler.class.getName()) && f.getMethodName().equals("settle")));
-            if (settling && failOnce.compareAndSet(true, false)) {
-                throw new OutOfMemoryError("injected: while the settlement is noted");
-            }
-            return Instant.now();
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-    };
+    private final Clock clock = new FaultyClock(() -> {
+        boolean settling = StackWalker.getInstance().walk(frames -> frames.anyMatch(
+                f -> f.getClassName().equals(Settler.class.getName()) && f.getMethodName().equals("settle")));
+        return settling && failOnce.compareAndSet(true, false)
+                ? new OutOfMemoryError("injected: while the settlement is noted") : null;
+    });
 
     @Test
     void anErrorWhileASettlementIsNoted_leavesItQueuedAllTheSame() {
