@@ -17,7 +17,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 
 /**
@@ -36,20 +35,12 @@ final class PartitionBuffers {
     record Pausing(List<TopicPartition> pause, List<TopicPartition> resume, boolean anyPaused) {
     }
 
-    /** A commit's offsets and the buffers they were taken from (a partition assigned again since has a new one). */
-    record Commit(Map<TopicPartition, OffsetAndMetadata> offsets, Map<TopicPartition, PartitionBuffer> buffers) {
-        boolean isEmpty() {
-            return offsets.isEmpty();
-        }
-    }
-
     /** What settling under the lock left: the refusals, and the dead letters to write outside it. */
     record Settled(List<Settlement.Failure> failures, List<Settlement> deadLetters) {
     }
 
     private final String name;
-    private final int maxRecords;
-    private final long maxBytes;
+    private final BufferCaps caps;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition available = lock.newCondition();
     private final Map<TopicPartition, PartitionBuffer> parts = new HashMap<>();
@@ -62,8 +53,7 @@ final class PartitionBuffers {
 
     PartitionBuffers(String name, int maxRecords, long maxBytes) {
         this.name = name;
-        this.maxRecords = maxRecords;
-        this.maxBytes = maxBytes;
+        this.caps = new BufferCaps(maxRecords, maxBytes);
     }
 
     // ---------------------------------------------------------------- the consumer thread's side
@@ -137,7 +127,7 @@ final class PartitionBuffers {
                     if (part.contains(r.offset())) {
                         continue;
                     }
-                    if (full(part)) {
+                    if (caps.full(part)) {
                         rewind.put(tp, r.offset());
                         break;
                     }
@@ -151,27 +141,6 @@ final class PartitionBuffers {
         return rewind;
     }
 
-    /** A buffer at either cap: its partition is paused. Under the lock. */
-    private boolean full(PartitionBuffer p) {
-        return p.live >= maxRecords || p.bytes >= maxBytes || p.size() >= SPAN * (long) maxRecords; // long: a cap near Integer.MAX_VALUE overflowed, every buffer full
-    }
-
-    /**
-     * How many times the record cap the records between the commit and the newest may span, done
-     * ones included: the caps count only what is not done (finished records behind one still in hand
-     * keep no value), so one key held for a retry does not pause its partition's other keys; this
-     * bounds what is kept of their places.
-     */
-    static final int SPAN = 10;
-
-    /**
-     * A paused partition's buffer with room for a fetch's worth again: at most half of either cap.
-     * Resuming at the first free slot would fetch a whole batch to take one record and seek back.
-     */
-    private boolean roomy(PartitionBuffer p) {
-        return p.live <= maxRecords / 2 && p.bytes <= maxBytes / 2 && p.size() <= SPAN * (long) maxRecords / 2;
-    }
-
     /**
      * Full buffers' partitions to pause, paused ones with room again to resume, given what the
      * consumer has {@code paused} now. A held key or partition is not paused: only full buffers are.
@@ -183,11 +152,11 @@ final class PartitionBuffers {
         try {
             for (var p : parts.values()) {
                 boolean isPaused = paused.contains(p.tp);
-                if (full(p)) {
+                if (caps.full(p)) {
                     if (!isPaused) {
                         pause.add(p.tp);
                     }
-                } else if (isPaused && roomy(p)) {
+                } else if (isPaused && caps.roomy(p)) {
                     resume.add(p.tp);
                 }
             }
@@ -222,57 +191,30 @@ final class PartitionBuffers {
      * committed, and for a commit not waited for ({@code async}) past what was sent already, which
      * it then counts as sent.
      */
-    Commit toCommit(Collection<TopicPartition> only, boolean async) {
-        var offsets = new HashMap<TopicPartition, OffsetAndMetadata>();
-        var buffers = new HashMap<TopicPartition, PartitionBuffer>();
+    OffsetCommit toCommit(Collection<TopicPartition> only, boolean async) {
         lock.lock();
         try {
-            for (var p : parts.values()) {
-                if (only != null && !only.contains(p.tp)) {
-                    continue;
-                }
-                long offset = p.committable();
-                if (offset >= 0 && offset > (async ? Math.max(p.committed, p.requested) : p.committed)) {
-                    offsets.put(p.tp, new OffsetAndMetadata(offset));
-                    buffers.put(p.tp, p);
-                    if (async) {
-                        p.requested = offset;
-                    }
-                }
-            }
+            return OffsetCommit.of(parts.values(), only, async);
         } finally {
             lock.unlock();
         }
-        return new Commit(offsets, buffers);
     }
 
     /** The broker took {@code commit}: its buffers forget what it covers. */
-    void committed(Commit commit) {
+    void committed(OffsetCommit commit) {
         lock.lock();
         try {
-            for (var e : commit.offsets().entrySet()) {
-                var p = commit.buffers().get(e.getKey());
-                long offset = e.getValue().offset();
-                if (offset > p.committed) {
-                    p.committed = offset;
-                    p.removeBelow(offset);
-                }
-            }
+            commit.confirmed();
         } finally {
             lock.unlock();
         }
     }
 
     /** An async commit failed: what it covered is sent again with the next one (unless a later one was sent since). */
-    void commitFailed(Commit commit) {
+    void commitFailed(OffsetCommit commit) {
         lock.lock();
         try {
-            for (var e : commit.offsets().entrySet()) {
-                var p = commit.buffers().get(e.getKey());
-                if (p.requested <= e.getValue().offset()) {
-                    p.requested = p.committed;
-                }
-            }
+            commit.failed();
         } finally {
             lock.unlock();
         }
