@@ -52,7 +52,7 @@ class ConfigReaderTest {
         assertThat(config.listener().extendEvery()).isEqualTo(Duration.ofSeconds(15));
         assertThat(config.metrics()).hasToString("127.0.0.1:9464");
         assertThat(config.admin().listen()).as("health where the metrics are").isEqualTo(config.metrics());
-        assertThat(config.admin().stallAfter()).isEqualTo(Duration.ofMinutes(15));
+        assertThat(config.admin().stallAfter()).isEqualTo(Duration.ofMinutes(30));
         assertThat(config.logging()).isEqualTo(dev.ferry.app.logging.FerryLogging.Settings.DEFAULT);
     }
 
@@ -202,18 +202,6 @@ class ConfigReaderTest {
         assertThat(json.decode(new dev.ferry.domain.model.Delivery("m-2", field.getBytes(java.nio.charset.StandardCharsets.UTF_8),
                 Map.of(), 1, java.time.Instant.now(), null, null, "s", null)))
                 .isInstanceOf(dev.ferry.domain.decode.Decoded.Events.class);
-    }
-
-    @Test
-    void handlerTimeout_isFifteenMinutesByDefault_zeroForNone_andReachesTheListener() {
-        var tail = "sources: {s: {sqs: {queue: q}}}\nsinks: {log: {type: log}}\nroutes:\n  - to: [log]\n";
-        var set = (ConfigReader.Result.Ok) ConfigReader.parse("f.yaml", tail, k -> null, ADAPTERS);
-        assertThat(set.config().listener().handlerTimeout()).isEqualTo(Duration.ofMinutes(15));
-        var none = (ConfigReader.Result.Ok) ConfigReader.parse("f.yaml", "listener: {handler-timeout: 0s}\n" + tail, k -> null,
-                ADAPTERS);
-        assertThat(none.config().listener().handlerTimeout()).isZero();
-        assertThat(errors("listener: {handler-timeout: soon}\n" + tail))
-                .anySatisfy(e -> assertThat(e).contains("listener.handler-timeout").contains("expected a duration"));
     }
 
     @Test

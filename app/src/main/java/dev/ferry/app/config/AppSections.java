@@ -224,7 +224,7 @@ final class AppSections {
             adminAddress = address(adminSection, "listen", fromEnv != null ? fromEnv
                     : metrics != null ? metrics.toString() : "127.0.0.1:9465");
         }
-        var stallAfter = adminSection.duration("stall-after", Duration.ofMinutes(15));
+        var stallAfter = adminSection.duration("stall-after", LivenessBounds.DEFAULT_STALL_AFTER);
         if (stallAfter.compareTo(Duration.ofSeconds(10)) < 0) {
             adminSection.error("stall-after", "must be at least 10s (messages in hand with none settled for this long fail "
                     + "liveness, and the instance is restarted), was " + stallAfter.toSeconds() + "s");

@@ -205,23 +205,9 @@ public final class ConfigReader {
 
         var metrics = AppSections.metrics(root);
         var admin = AppSections.admin(root, env, metrics);
-        boolean liveness = admin.listen() != null || metrics != null; // /health/live answers on either address
-        // a throttle held in hand may wait a tenth past the hold limit (its spread): liveness must outlast that too
-        var longestHold = dev.ferry.domain.retry.FailureDecision.longestHold(listener.holdLimit());
-        if (liveness && longestHold.compareTo(admin.stallAfter()) >= 0) {
-            // a wait in hand that long shows no progress for longer than liveness allows: every replica restarted
-            if (l.has("hold-limit") && !root.sectionOrEmpty("admin").has("stall-after")) {
-                // a hold limit chosen, the stall left to its default: the stall waits longer than any wait in hand
-                // (refused, a configuration that started before would no longer start)
-                admin = new FerryConfig.Admin(admin.listen(), listener.holdLimit().multipliedBy(2), admin.token());
-            } else if (l.has("hold-limit")) {
-                l.error("hold-limit", "must be shorter than admin.stall-after (" + Durations.text(admin.stallAfter()) + "), with "
-                        + "a throttle's spread of a tenth past it: a message waiting in hand that long fails liveness, and the "
-                        + "restart spends its receive (was " + Durations.text(listener.holdLimit()) + ")");
-            } else {
-                listener = listener.withHoldLimit(admin.stallAfter().dividedBy(2)); // the default, within a short stall-after
-            }
-        }
+        var fitted = LivenessBounds.fit(root, l, listener, admin);
+        listener = fitted.listener();
+        admin = fitted.admin();
         boolean deadLetterUnmatched = "dead-letter".equals(root.oneOf("unmatched", "dead-letter", Set.of("ignore", "dead-letter")));
         return new FerryConfig(file, embeddedPort, aws, ledger, sources, sinks, routes, listener,
                 AppSections.statsEvery(root), metrics, deadLetterUnmatched, AppSections.logging(root),

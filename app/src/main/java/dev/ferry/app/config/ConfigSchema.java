@@ -62,7 +62,7 @@ public final class ConfigSchema {
         p.put("metrics", object("listen", hostPort("127.0.0.1:9464")));
         var adminListen = new LinkedHashMap<String, Object>();
         adminListen.put("anyOf", List.of(hostPort("127.0.0.1:9465"), ConfigSchema.ordered("const", "off")));
-        p.put("admin", object("listen", adminListen, "stall-after", duration(Duration.ofMinutes(15)),
+        p.put("admin", object("listen", adminListen, "stall-after", duration(LivenessBounds.DEFAULT_STALL_AFTER),
                 "token", described(string(null), "what requests that change anything (releasing a parked group) must "
                         + "bring as Authorization: Bearer TOKEN; at least 16 characters; none: nothing may be changed")));
         p.put("logging", object("level", enumOf("info", FerryLogging.LEVELS.toArray(String[]::new)),

@@ -111,6 +111,11 @@ public record FerryConfig(
             return new ListenerSpec(pollers, concurrency, lease, extendEvery, extendLeases, maxReceives, maxAttempts,
                     shutdownDeadline, holdLimit, maxInFlight, handlerTimeout);
         }
+
+        ListenerSpec withHandlerTimeout(Duration handlerTimeout) {
+            return new ListenerSpec(pollers, concurrency, lease, extendEvery, extendLeases, maxReceives, maxAttempts,
+                    shutdownDeadline, holdLimit, maxInFlight, handlerTimeout);
+        }
     }
 
     /**
