@@ -60,7 +60,8 @@ final class Shutdown {
 
         long releasedWaiting = 0;
         for (var item : groups.drainWaiting()) {
-            if (!item.settled.get()) {
+            // one held and resumed, waiting for a worker, may owe its completion: given back below, which records it
+            if (!item.settled.get() && !item.held) {
                 settler.settle(item, Disposition.RELEASE);
                 releasedWaiting++;
             }

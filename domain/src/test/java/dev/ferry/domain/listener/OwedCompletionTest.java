@@ -188,6 +188,50 @@ class OwedCompletionTest {
     }
 
     @Test
+    void aHeldDeliveryResumed_andWaitingForAWorkerAtTheStop_hasItsCompletionRecorded_notPutBackWithout() {
+        // held for its completion, resumed into its lane while the one worker was busy: the stop released it straight
+        // from the lane, the completion neither recorded nor owed — the copy put back ran the effect a second time
+        var inner = dev.ferry.domain.idempotency.InMemoryLedger.create();
+        var ledgerUp = new java.util.concurrent.atomic.AtomicBoolean();
+        var completing = new CopyOnWriteArrayList<String>();
+        var ledger = new dev.ferry.domain.testing.ForwardingLedger(inner) {
+            @Override
+            public boolean complete(String key, long token, Duration ttl) {
+                if (!ledgerUp.get()) {
+                    completing.add(key);
+                    throw new dev.ferry.domain.model.FerryException("ledger unreachable (injected)", true);
+                }
+                return super.complete(key, token, ttl);
+            }
+        };
+        var slowStarted = new java.util.concurrent.CountDownLatch(1);
+        Handler handler = (event, delivery) -> {
+            if (event.payloadAsString().equals("slow")) {
+                slowStarted.countDown();
+                sleep(60_000); // the one worker busy until the stop interrupts it
+            }
+            return Outcome.done();
+        };
+        var config = ListenerTest.fast().concurrency(1).lease(Duration.ofSeconds(30)).shutdownDeadline(Duration.ofMillis(300))
+                .build();
+        var l = Listener.builder(queue, queue, new LineDecoder(), handler).config(config).ledger(ledger).build();
+        listeners.add(l);
+        queue.send("pay-1");
+        l.start();
+        assertThat(Await.until(LIMIT, () -> l.stats().held() >= 1)).as("held for its completion; " + l.stats()).isTrue();
+        queue.send("slow");
+        assertThat(Await.until(LIMIT, () -> slowStarted.getCount() == 0)).as("the worker taken").isTrue();
+        sleep(3_000); // pay-1's next try is due (a few hundred ms of backoff): resumed, it waits in its lane for the worker
+        ledgerUp.set(true);
+        l.stop();
+
+        assertThat(queue.messages()).extracting(InMemoryQueue.Stored::body).as("only the unfinished one put back")
+                .containsExactly("slow");
+        assertThat(inner.peek(completing.getFirst())).as("pay-1's completion recorded by the stop")
+                .containsInstanceOf(dev.ferry.domain.idempotency.Claim.Completed.class);
+    }
+
+    @Test
     void aLedgerThatHangs_doesNotHoldTheStopPastItsDeadline_andTheHeldDeliveryIsStillAcknowledged() throws Exception {
         // at the stop, a delivery held for its completion had it recorded on the stopping thread, and every owed
         // completion after it, one by one: a ledger that stopped answering held stop() for ever (an orchestrator then
