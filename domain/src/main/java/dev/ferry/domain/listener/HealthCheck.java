@@ -38,7 +38,7 @@ final class HealthCheck {
         try {
             source.problem().ifPresent(p -> problems.add("source: " + p));
         } catch (Throwable e) { // the source's own report failing is its problem, not every other's
-            problems.add("source: its problem() threw " + e);
+            problems.add("source: its problem() threw " + JournalNotes.describe(e));
         }
         return ListenerHealth.of(problems);
     }

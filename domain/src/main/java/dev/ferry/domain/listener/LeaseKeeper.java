@@ -258,7 +258,7 @@ final class LeaseKeeper {
                         }
                     } catch (Throwable e) { // each claim, each round, while the ledger is down: bounded
                         if (extensionFailures.take()) {
-                            LOG.log(Level.WARNING, "ledger lease extension of {0} failed: {1}", claim.key(), String.valueOf(e));
+                            LOG.log(Level.WARNING, "ledger lease extension of {0} failed: {1}", claim.key(), JournalNotes.describe(e));
                         }
                     } finally {
                         extending.remove(claim);

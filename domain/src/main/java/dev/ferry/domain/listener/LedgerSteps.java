@@ -273,7 +273,7 @@ final class LedgerSteps {
         try {
             s.ledger().release(claim.key(), claim.token());
         } catch (Throwable e) {
-            LOG.log(Level.WARNING, "ledger release of {0} failed (its lease will run out): {1}", claim.key(), String.valueOf(e));
+            LOG.log(Level.WARNING, "ledger release of {0} failed (its lease will run out): {1}", claim.key(), JournalNotes.describe(e));
         }
     }
 
@@ -298,7 +298,7 @@ final class LedgerSteps {
             } catch (Throwable e) {
                 s.counters().ledgerFailures.increment();
                 LOG.log(Level.WARNING, "ledger completion of {0} failed after its asynchronous work was settled; "
-                        + "its claim runs out with the lease: {1}", claim.key(), String.valueOf(e));
+                        + "its claim runs out with the lease: {1}", claim.key(), JournalNotes.describe(e));
             }
         }
     }
@@ -324,8 +324,9 @@ final class LedgerSteps {
     /** Counts a failure of the store (the ledger, or the parker on it) and returns it as a setback. */
     Setback storeFailed(InFlight item, String operation, Throwable e) {
         s.counters().ledgerFailures.increment();
-        s.intake().ledgerFailed(operation, String.valueOf(e));
-        return new FailureDecision.StoreFailed(operation, String.valueOf(e), ++item.storeFailures);
+        String failure = JournalNotes.describe(e); // a plugin ledger's exception may not even print
+        s.intake().ledgerFailed(operation, failure);
+        return new FailureDecision.StoreFailed(operation, failure, ++item.storeFailures);
     }
 
     /** Claims asked for at least this long are checked for a lease that ran out while the ledger answered. */

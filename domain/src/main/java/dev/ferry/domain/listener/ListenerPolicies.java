@@ -54,7 +54,7 @@ final class ListenerPolicies {
             return ledger.completionWaits();
         } catch (Throwable e) {
             LOG.log(Level.WARNING, "the ledger of ''{0}'' failed to say how it completes; completions stay on the workers: {1}",
-                    name, String.valueOf(e));
+                    name, JournalNotes.describe(e));
             return false;
         }
     }

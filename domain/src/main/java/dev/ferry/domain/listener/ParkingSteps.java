@@ -90,7 +90,7 @@ final class ParkingSteps {
             passed(item);
         } catch (Throwable e) {
             LOG.log(Level.WARNING, "could not record that released message {0} of group {1} was handled; the group stays "
-                    + "parked until it is released again: {2}", item.delivery.id(), item.delivery.groupKey(), String.valueOf(e));
+                    + "parked until it is released again: {2}", item.delivery.id(), item.delivery.groupKey(), JournalNotes.describe(e));
         }
     }
 

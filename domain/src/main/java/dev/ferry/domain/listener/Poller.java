@@ -99,8 +99,13 @@ final class Poller {
                     return;
                 }
             } catch (Throwable e) { // a poller never dies of what a source, decoder or hook throws
-                s.intake().pollFailed(String.valueOf(e));
-                LOG.log(Level.ERROR, "poller of '" + s.name() + "' hit an unexpected error; it goes on", e);
+                s.intake().pollFailed(JournalNotes.describe(e));
+                try {
+                    LOG.log(Level.ERROR, "poller of '" + s.name() + "' hit an unexpected error; it goes on", e);
+                } catch (Throwable unprintable) { // a logger that reads the throw's message, which throws again
+                    LOG.log(Level.ERROR, "poller of ''{0}'' hit an unexpected error; it goes on: {1}", s.name(),
+                            JournalNotes.describe(e));
+                }
                 sleep(s.intake().pollRetryNanos());
             }
         }
@@ -136,10 +141,11 @@ final class Poller {
             if (!s.running().getAsBoolean()) {
                 return false;
             }
-            s.intake().pollFailed(String.valueOf(e));
+            String failure = JournalNotes.describe(e); // a plugin source's exception may not even print
+            s.intake().pollFailed(failure);
             boolean retryable = e instanceof FerryException f && f.retryable();
             LOG.log(Level.WARNING, "poll of ''{0}'' failed ({1}): {2}", s.name(),
-                    retryable ? "will retry" : "not retryable, retrying anyway", e.getMessage());
+                    retryable ? "will retry" : "not retryable, retrying anyway", failure);
             sleep(s.intake().pollRetryNanos());
             return false;
         }
@@ -311,7 +317,7 @@ final class Poller {
             }
         } catch (Throwable e) {
             decoded = null;
-            problem = String.valueOf(e);
+            problem = JournalNotes.describe(e);
         }
         InFlight item;
         if (decoded == null) {

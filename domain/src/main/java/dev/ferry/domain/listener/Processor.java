@@ -234,7 +234,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             }
             return decoded;
         } catch (Throwable e) {
-            item.decodeProblem = String.valueOf(e);
+            item.decodeProblem = JournalNotes.describe(e);
             return null;
         }
     }

@@ -379,7 +379,7 @@ final class Settler {
                     failed = failed.stream().filter(java.util.Objects::nonNull).toList();
                 }
             } catch (Throwable e) {
-                countTaken(batch, batch.stream().map(q -> new Settlement.Failure(q.settlement(), String.valueOf(e), true)).toList());
+                countTaken(batch, batch.stream().map(q -> new Settlement.Failure(q.settlement(), JournalNotes.describe(e), true)).toList());
                 counters.settleFailures.add(batch.size());
                 String told = "settling " + batch.size() + " message(s) of '" + name + "' failed; they come back when their lease runs out";
                 aside.write(() -> LOG.log(Level.WARNING, told, e)); // aside: under the send lock, a log that blocks held every ack

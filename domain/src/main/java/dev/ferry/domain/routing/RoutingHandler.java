@@ -186,7 +186,16 @@ public final class RoutingHandler implements Handler {
             var outcome = sink.publish(event);
             return outcome != null ? outcome : Outcome.retry("sink " + sink.name() + " returned no outcome");
         } catch (Throwable e) { // an Error from a plugin sink too: one target's failure, a decision like any other
-            return Outcome.retry("sink " + sink.name() + " failed: " + e);
+            return Outcome.retry("sink " + sink.name() + " failed: " + describe(e));
+        }
+    }
+
+    /** What a sink threw, as text; its class when its message cannot be read (it throws too). */
+    private static String describe(Throwable e) {
+        try {
+            return String.valueOf(e);
+        } catch (Throwable unprintable) {
+            return e.getClass().getName();
         }
     }
 

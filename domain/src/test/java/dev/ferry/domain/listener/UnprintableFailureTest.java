@@ -75,4 +75,59 @@ class UnprintableFailureTest {
             }
         });
     }
+
+    /** An exception whose message cannot be read (its {@code getMessage()} throws). */
+    private static RuntimeException unprintable(String what) {
+        return new RuntimeException() {
+            @Override
+            public String getMessage() {
+                throw new IllegalStateException("unprintable " + what);
+            }
+        };
+    }
+
+    @Test
+    void aDecoderFailureWhoseMessageThrows_isRetriedAndDeadLettered_notReleasedOnEveryPoll() {
+        // described for the reason on the poller, it threw out of the poll's per-delivery step: the delivery was
+        // released at once, no attempt counted — back on every poll, for ever, never dead-lettered
+        var dlq = InMemoryQueue.standard("orders-dlq");
+        var withDlq = InMemoryQueue.builder("orders-with-dlq").deadLetterQueue(dlq).build();
+        listener = Listener.builder(withDlq, withDlq, delivery -> {
+            throw unprintable("decoder failure");
+        }, (event, delivery) -> Outcome.done()).config(ListenerTest.fast().build()).build().start();
+        withDlq.send("order-2");
+
+        assertThat(Await.until(Duration.ofSeconds(10), () -> dlq.size() == 1)).as(listener.stats().line()).isTrue();
+        assertThat(dlq.messages().getFirst().attributes().get(InMemoryQueue.REASON_ATTRIBUTE))
+                .contains("the decoder threw");
+        assertThat(withDlq.messages()).extracting(InMemoryQueue.Stored::receiveCount).as("dead-lettered, not going round")
+                .isEmpty();
+    }
+
+    @Test
+    void aLedgerCompletionFailureWhoseMessageThrows_isHeldAndRecordedLater_theEffectRunsOnce() {
+        // described for the setback, it threw out of the completion before the delivery owed it: held as a handler's
+        // throw with its claim no longer extended, the handler ran again — the effect twice
+        var completes = new AtomicInteger();
+        var ledger = new dev.ferry.domain.testing.ForwardingLedger(InMemoryLedger.create()) {
+            @Override
+            public boolean complete(String key, long token, Duration ttl) {
+                if (completes.incrementAndGet() == 1) {
+                    throw unprintable("ledger failure");
+                }
+                return super.complete(key, token, ttl);
+            }
+        };
+        var effects = new AtomicInteger();
+        listener = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
+            effects.incrementAndGet();
+            return Outcome.done();
+        }).ledger(ledger).config(ListenerTest.fast().build()).build().start();
+        queue.send("order-3");
+
+        assertThat(Await.until(Duration.ofSeconds(10), () -> listener.stats().acked() == 1)).as(listener.stats().line())
+                .isTrue();
+        assertThat(effects).as("the effect once; its completion recorded on the second try").hasValue(1);
+        assertThat(completes).hasValueGreaterThanOrEqualTo(2);
+    }
 }
