@@ -1,13 +1,30 @@
 package dev.ferry.codecs;
 
+import dev.ferry.codecs.JsonSupport.Failure;
 import java.util.Arrays;
 
 /**
  * What a fast path reads a multi-entry document into (MTurk {@code Events[]}, S3 {@code Records[]}):
  * one {@code int[]} with {@code stride} ints per entry — its attribute spans, then its bounds in the
- * body — and the entries read so far. A format's read state extends it.
+ * body — and the entries read so far. A format's read state extends it. Also the most entries one
+ * message may hold, on both paths.
  */
 abstract class EntrySlots {
+
+    /**
+     * The most entries (S3 {@code Records}, MTurk {@code Events}) one message may hold. AWS sends one record per S3
+     * message and a few events per MTurk document; a megabyte of minimal entries was 15,000 to 35,000 events — as many
+     * keys (each with the document's id) and ledger writes, for one message that holds its group all the while.
+     */
+    static final int MAX_ENTRIES = 1_000;
+
+    /** A message of more than {@link #MAX_ENTRIES} entries is malformed (see there). */
+    static void notTooMany(int count, String field, String noun) throws Failure {
+        if (count > MAX_ENTRIES) {
+            throw new Failure(field + ": " + count + " " + noun + "s in one message, more than " + MAX_ENTRIES
+                    + " (AWS sends one record per S3 message, a few events per MTurk document)");
+        }
+    }
 
     final Scan scan;
     final int stride;

@@ -37,6 +37,12 @@ final class JsonPointerDecoder extends JsonSupport {
                 split(pointers.time())};
     }
 
+    /** A tombstone's event has no document to read a type from: the default type. */
+    @Override
+    protected String tombstoneType() {
+        return pointers.defaultType();
+    }
+
     /** "/a/b~1c/0" → ["a", "b/c", "0"]; null stays null. */
     static String[] split(String pointer) {
         if (pointer == null) {

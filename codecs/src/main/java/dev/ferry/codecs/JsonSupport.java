@@ -79,9 +79,25 @@ abstract class JsonSupport implements Decoder {
         return null;
     }
 
+    /**
+     * The attribute a Kafka source gives a record without a value: a tombstone, a delete in a compacted topic. Its
+     * value is an instance of the source's own, which a Kafka sink writes as a tombstone again.
+     */
+    static final String KAFKA_TOMBSTONE = "kafka.tombstone";
+
+    /** The type of a tombstone's event: what the raw decoder of a named format gives. */
+    protected String tombstoneType() {
+        return "raw";
+    }
+
     @Override
     public final Decoded decode(Delivery delivery) {
         var body = delivery.body();
+        if (body.length == 0 && delivery.attributes().containsKey(KAFKA_TOMBSTONE)) {
+            // a delete has no document: refused as an empty body, it was dead-lettered (its key parked) and a compacted
+            // topic's delete never reached the sink. One event as the raw decoder makes it, the attributes (the mark) kept
+            return Decoded.of(List.of(RawDecoder.event(delivery, tombstoneType())));
+        }
         var problem = precheck(body, limits);
         if (problem != null) {
             return Decoded.malformed(problem);

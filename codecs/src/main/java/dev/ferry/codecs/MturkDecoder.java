@@ -82,6 +82,8 @@ final class MturkDecoder extends JsonSupport {
         if (entries == null) {
             throw new Failure("Events: missing, expected an array of events");
         }
+        // with MAX_DOC_ID, it bounds the keys' characters by SnsDecoder.MAX_COPIED too: 1,024 times 1,000
+        EntrySlots.notTooMany(entries.size(), "Events", "event");
         var body = delivery.body();
         var events = new Event[entries.size()];
         var keyPrefix = "mturk:" + docId + "#";

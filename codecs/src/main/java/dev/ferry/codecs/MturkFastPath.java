@@ -93,6 +93,9 @@ final class MturkFastPath {
 
     /** Entry {@code index} of Events[] at {@code p}; the position after it, or BAIL. */
     private static int entry(Read r, byte[] b, int index, int p) {
+        if (index >= EntrySlots.MAX_ENTRIES) {
+            return Scan.BAIL; // too many: the Jackson path counts them and says so
+        }
         int base = r.begin(index, p, TYPE);
         int end = Members.object(r.scan, b, p, 3, EVENT, EVENT_FIELD, r);
         var slots = r.slots;

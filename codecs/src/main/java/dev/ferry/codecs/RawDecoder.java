@@ -36,10 +36,17 @@ final class RawDecoder implements Decoder {
             return Decoded.malformed("body of " + delivery.body().length + " bytes is larger than the limit of "
                     + maxBodyBytes + " bytes");
         }
+        return Decoded.of(List.of(event(delivery, type)));
+    }
+
+    /**
+     * The delivery as one event of {@code type}: keyed by its deduplication id, else its message id; its body, group
+     * and attributes as they are (the map itself: a Kafka tombstone's mark is known by its instance).
+     */
+    static Event event(Delivery delivery, String type) {
         var dedup = delivery.deduplicationId();
         var key = dedup != null && !dedup.isEmpty() && !sqsContentBased(delivery, dedup) ? dedup : delivery.id();
-        return Decoded.of(List.of(new Event(key, type, delivery.sentAt(), delivery.groupKey(), delivery.body(),
-                delivery.attributes())));
+        return new Event(key, type, delivery.sentAt(), delivery.groupKey(), delivery.body(), delivery.attributes());
     }
 
     /** True when SQS handed {@code dedup} out as the message's deduplication id and it is the body's hash. */

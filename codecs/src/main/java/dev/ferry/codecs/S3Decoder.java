@@ -82,6 +82,7 @@ final class S3Decoder extends JsonSupport {
         String requestId = n.test[5];
         var body = delivery.body();
         if (records != null) {
+            EntrySlots.notTooMany(records.size(), "Records", "record");
             var events = new Event[records.size()];
             for (int i = 0; i < events.length; i++) {
                 events[i] = event(records.get(i), i, body, events.length == 1);

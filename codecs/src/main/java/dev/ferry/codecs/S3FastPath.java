@@ -108,6 +108,9 @@ final class S3FastPath {
 
     /** Record {@code index} of Records[] at {@code p}; the position after it, or BAIL. */
     private static int record(Read r, byte[] b, int index, int p) {
+        if (index >= EntrySlots.MAX_ENTRIES) {
+            return Scan.BAIL; // too many: the Jackson path counts them and says so
+        }
         int base = r.begin(index, p, 0);
         int end = Members.object(r.scan, b, p, 3, S3Decoder.RECORD_FIELDS, RECORD_FIELD, r);
         var slots = r.slots;

@@ -171,6 +171,12 @@ final class SnsDecoder extends JsonSupport {
         }
     }
 
+    /** A tombstone has no envelope: typed as the inner decoder would type it. */
+    @Override
+    protected String tombstoneType() {
+        return next instanceof JsonSupport inner ? inner.tombstoneType() : super.tombstoneType();
+    }
+
     /** As unique as what the envelope carries. */
     @Override
     public boolean keysUniqueByNature() {

@@ -40,16 +40,20 @@ class CopiedFieldsTest {
         }
     }
 
-    private static String sns(String subject, int records) {
+    private static String s3(int records) {
         var inner = new StringBuilder("{\"Records\":[");
         for (int i = 0; i < records; i++) {
             inner.append(i == 0 ? "" : ",").append("{\"eventName\":\"ObjectCreated:Put\",\"eventTime\":\"2026-12-03T08:00:0")
                     .append(i % 10).append("Z\",\"s3\":{\"bucket\":{\"name\":\"b\"},\"object\":{\"key\":\"k").append(i)
                     .append("\",\"sequencer\":\"0").append(i).append("\"}}}");
         }
-        inner.append("]}");
+        return inner.append("]}").toString();
+    }
+
+    private static String sns(String subject, int records) {
+        var inner = s3(records);
         return "{\"Type\":\"Notification\",\"MessageId\":\"m-1\",\"TopicArn\":\"arn:aws:sns:eu-west-1:1:t\",\"Subject\":\""
-                + subject + "\",\"Message\":\"" + inner.toString().replace("\"", "\\\"")
+                + subject + "\",\"Message\":\"" + inner.replace("\"", "\\\"")
                 + "\",\"Timestamp\":\"2026-12-03T08:00:00.000Z\"}";
     }
 
@@ -63,6 +67,33 @@ class CopiedFieldsTest {
                     .isInstanceOf(Decoded.Events.class);
             assertThat(decode(decoder, sns("Amazon S3 Notification", 10))).isInstanceOfSatisfying(Decoded.Events.class,
                     e -> assertThat(e.events()).hasSize(10));
+        }
+    }
+
+    @Test // AWS sends one record per S3 message, a few events per MTurk document: 15,000 tiny events of a megabyte were
+    // as many keys (each with the EventDocId) and ledger writes for one message, its group held all the while
+    void moreEntriesThanOneMessageMayHold_isMalformed_namingTheCount_onBothPaths() {
+        int cap = EntrySlots.MAX_ENTRIES;
+        assertThat(cap).isEqualTo(1_000);
+        assertThat((long) MturkDecoder.MAX_DOC_ID * cap).as("the keys' EventDocIds stay within what SNS may copy")
+                .isLessThanOrEqualTo(SnsDecoder.MAX_COPIED);
+        var mturk = new MturkDecoder(LIMITS);
+        var s3 = new S3Decoder(LIMITS);
+        var tooManyEvents = Samples.delivery(mturk("C", cap + 1).getBytes(StandardCharsets.UTF_8));
+        var tooManyRecords = Samples.delivery(s3(cap + 1).getBytes(StandardCharsets.UTF_8));
+        assertThat(mturk.fast(tooManyEvents.body(), tooManyEvents)).as("the fast path leaves it to Jackson").isNull();
+        assertThat(s3.fast(tooManyRecords.body(), tooManyRecords)).as("the fast path leaves it to Jackson").isNull();
+        for (var decoder : List.<Decoder>of(mturk, new MturkDecoder(LIMITS).jacksonOnly())) {
+            assertThat(decoder.decode(tooManyEvents)).isInstanceOfSatisfying(Decoded.Malformed.class,
+                    m -> assertThat(m.reason()).contains("Events: 1001 events").contains("more than 1000"));
+            assertThat(decode(decoder, mturk("C", cap))).isInstanceOfSatisfying(Decoded.Events.class,
+                    e -> assertThat(e.events()).hasSize(cap));
+        }
+        for (var decoder : List.<Decoder>of(s3, new S3Decoder(LIMITS).jacksonOnly())) {
+            assertThat(decoder.decode(tooManyRecords)).isInstanceOfSatisfying(Decoded.Malformed.class,
+                    m -> assertThat(m.reason()).contains("Records: 1001 records").contains("more than 1000"));
+            assertThat(decode(decoder, s3(cap))).isInstanceOfSatisfying(Decoded.Events.class,
+                    e -> assertThat(e.events()).hasSize(cap));
         }
     }
 }
