@@ -121,8 +121,22 @@ final class LeaseKeeper {
             return;
         }
         extendingSince = System.nanoTime() | 1; // never 0 while a call is under way
-        var answer = acknowledger.extendLeases(due.stream().map(i -> i.delivery).toList(), config.lease());
-        extendingSince = 0;
+        List<Delivery> answer;
+        try {
+            answer = acknowledger.extendLeases(due.stream().map(i -> i.delivery).toList(), config.lease());
+        } catch (Throwable e) {
+            // the transport unreachable a while: its leases may run out and the copies go to another worker while these
+            // handlers still run — the claims, kept as for a refusal, are what keep a copy from running beside them
+            for (var item : due) {
+                try {
+                    extendClaims(item, config.lease());
+                } catch (Throwable notThisOne) { // the others' all the same; this one is asked again next round
+                }
+            }
+            throw e;
+        } finally {
+            extendingSince = 0;
+        }
         // a null answer, or nulls in it, say nothing of the deliveries: taken as no refusals (the call did not throw)
         var notExtended = answer == null ? Set.<Delivery>of()
                 : answer.stream().filter(java.util.Objects::nonNull).collect(java.util.stream.Collectors.toUnmodifiableSet());

@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * An acknowledger over an in-memory queue that settles as the queue does and refuses every lease
  * extension (a Kafka partition revoked, SQS's 12 hours passed), counting the calls.
  */
-final class RefusingExtensions implements Acknowledger {
+class RefusingExtensions implements Acknowledger {
 
     private final InMemoryQueue queue;
     final AtomicInteger asked = new AtomicInteger();

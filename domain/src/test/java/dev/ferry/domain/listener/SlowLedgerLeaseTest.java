@@ -101,7 +101,28 @@ class SlowLedgerLeaseTest {
     @Test // a Kafka partition revoked, an SQS receipt gone stale: the claim was let go with the lease, and the copy ran beside
     void aLeaseTheTransportWillNotExtend_keepsItsLedgerClaim_soTheCopyWaitsAndFindsItDone() {
         var queue = InMemoryQueue.standard("refused");
-        var refusing = new RefusingExtensions(queue); // the message goes to whoever polls next, while this handler runs
+        copyWaitsForTheClaim(queue, new RefusingExtensions(queue)); // the message goes to whoever polls next
+    }
+
+    @Test
+    void aLeaseExtensionThatThrows_keepsTheLedgerClaimsAllTheSame_soTheCopyWaitsAndFindsItDone() {
+        // a transport unreachable for a while (a plugin's extension throws): the claims were extended only in the loop
+        // over the answer, which never ran — they lapsed with the lease, and the copy ran beside the first handler
+        var queue = InMemoryQueue.standard("unreachable");
+        var throwing = new RefusingExtensions(queue) {
+            @Override
+            public java.util.List<dev.ferry.domain.model.Delivery> extendLeases(
+                    java.util.List<dev.ferry.domain.model.Delivery> deliveries, Duration lease) {
+                asked.incrementAndGet();
+                throw new dev.ferry.domain.model.FerryException("transport unreachable (injected)", true);
+            }
+        };
+        copyWaitsForTheClaim(queue, throwing);
+        assertThat(throwing.asked).as("asked to extend").hasValueGreaterThanOrEqualTo(1);
+    }
+
+    /** A handler running three 1 s leases the transport does not extend: its copy must wait on the claim, then find it done. */
+    private static void copyWaitsForTheClaim(InMemoryQueue queue, dev.ferry.domain.transport.Acknowledger refusing) {
         var running = new AtomicInteger();
         var runs = new AtomicInteger();
         var overlapped = new java.util.concurrent.atomic.AtomicBoolean();
