@@ -241,7 +241,7 @@ final class Batches {
         for (var entry : failedEntries) {
             int index = parseIndex(entry.id(), chunk.size());
             if (index >= 0) {
-                errors.put(chunk.get(index), new EntryError(entry.code(), entry.message(),
+                errors.put(chunk.get(index), SqsErrors.entry(entry.code(), entry.message(),
                         Boolean.TRUE.equals(entry.senderFault())));
             }
         }

@@ -39,23 +39,36 @@ final class DeadLetterCopies {
     private final ExecutorService calls;
     private final LongAdder copied = new LongAdder();
     /**
-     * FIFO: per group, the message whose copy failed for good, and until when its group's later copies
-     * wait for it (across settle calls: a group's dead letters often come in different ones). Cleared
-     * when its copy arrives or it is acknowledged after all; forgotten after {@link #HOLD} in case it
-     * never comes back to this source (another instance took it). Only messages received before the copy
-     * failed wait: SQS hands out no later message of a FIFO group while an earlier one is in the queue or in
-     * flight, so one received since comes after it (another instance copied and deleted it meanwhile).
+     * FIFO: per group, the message whose copy failed for good, which its group's later copies wait for
+     * (across settle calls: a group's dead letters often come in different ones). Cleared when its copy
+     * arrives or it is acknowledged after all. Only messages received before the copy failed wait: SQS hands
+     * out no later message of a FIFO group while an earlier one is in the queue or in flight, so one received
+     * since comes after it (another instance copied and deleted it meanwhile). One received before has been
+     * in flight since, so the failed one cannot have been copied elsewhere: it waits however long that takes.
      */
     private final Map<String, Blocker> stopped = new ConcurrentHashMap<>();
 
-    /** How long a group's copies wait for the one that failed before it: well past any lease. */
-    static final Duration HOLD = Duration.ofMinutes(15);
+    /**
+     * How long a blocker is kept, in case it never comes back to this source (another instance took it):
+     * SQS's 12-hour visibility ceiling, counted from the receive, after which no message received before it
+     * can still be in hand here.
+     */
+    static final Duration HOLD = Duration.ofSeconds(SqsSource.MAX_VISIBILITY_SECONDS);
+
+    private final Duration hold;
 
     private record Blocker(String messageId, long failedAtNanos, long untilNanos) {
     }
 
     DeadLetterCopies(SqsClient client, String deadLetterQueueUrl, String queueName, String name, int settleRetries,
                      ExecutorService calls) {
+        this(client, deadLetterQueueUrl, queueName, name, settleRetries, calls, HOLD);
+    }
+
+    /** With {@code hold} instead of {@link #HOLD} (tests). */
+    DeadLetterCopies(SqsClient client, String deadLetterQueueUrl, String queueName, String name, int settleRetries,
+                     ExecutorService calls, Duration hold) {
+        this.hold = hold;
         this.client = client;
         this.deadLetterQueueUrl = deadLetterQueueUrl;
         this.fifo = deadLetterQueueUrl != null && deadLetterQueueUrl.endsWith(".fifo");
@@ -189,7 +202,7 @@ final class DeadLetterCopies {
                     pending.remove(s);
                     long now = System.nanoTime();
                     stopped.values().removeIf(b -> now - b.untilNanos() > 0); // rare: a copy failed for good
-                    stopped.put(group(s), new Blocker(s.delivery().id(), now, now + HOLD.toNanos()));
+                    stopped.put(group(s), new Blocker(s.delivery().id(), now, now + hold.toNanos()));
                 }
             }
         }
@@ -197,8 +210,9 @@ final class DeadLetterCopies {
     }
 
     /**
-     * The message {@code delivery}'s copy waits for: none when it is that message itself, when it was received
-     * after that message's copy failed (so after that message), or when the wait ran out (expired ones go).
+     * The message {@code delivery}'s copy waits for: none when it is that message itself, or when it was
+     * received after that message's copy failed (so after that message). One received before waits however
+     * long: letting it go once a time ran out put it in the dead-letter queue ahead of the failed one.
      */
     private String blocker(String group, Delivery delivery) {
         var b = stopped.get(group);
@@ -206,10 +220,6 @@ final class DeadLetterCopies {
             return null;
         }
         if (delivery.receipt() instanceof SqsReceipt r && r.receivedAtNanos() - b.failedAtNanos() > 0) {
-            return null;
-        }
-        if (System.nanoTime() - b.untilNanos() > 0) {
-            stopped.remove(group, b);
             return null;
         }
         return b.messageId();

@@ -263,19 +263,24 @@ final class MessageAttributes {
     /**
      * All attributes, the folded ones unfolded: more than SQS takes in one message, possibly. A fold
      * inside a fold (a sender's, or a message relayed several times) is unfolded too, a few levels
-     * deep; a name already there is never replaced by a folded one of the same spelling.
+     * deep; a name already there is never replaced by a folded one of the same spelling. At most
+     * {@value #MAX_UNFOLDED} attributes in all are unfolded: a fold holding more is kept whole, as one
+     * that is not a fold is (a hand-made fold of tiny entries unfolded ~80,000 per MiB, kept in memory
+     * with each delivery, before any screening).
      */
     static Map<String, MessageAttributeValue> expand(Map<String, MessageAttributeValue> attributes) {
         var out = new TreeMap<>(attributes);
+        int unfolded = 0;
         for (int level = 0; level < MAX_FOLD_LEVELS; level++) {
             var overflow = out.get(OVERFLOW);
             if (overflow == null || overflow.stringValue() == null) {
                 break;
             }
-            var inner = unfold(overflow.stringValue());
-            if (inner.size() == 1 && overflow.equals(inner.get(OVERFLOW))) {
-                break; // not a fold: kept as it is
+            var inner = unfold(overflow.stringValue(), MAX_UNFOLDED - unfolded);
+            if (inner == null || (inner.size() == 1 && overflow.equals(inner.get(OVERFLOW)))) {
+                break; // too many, or not a fold: kept as it is
             }
+            unfolded += inner.size();
             out.remove(OVERFLOW);
             inner.forEach(out::putIfAbsent);
         }
@@ -284,6 +289,8 @@ final class MessageAttributes {
 
     /** How many folds inside folds are unfolded. */
     private static final int MAX_FOLD_LEVELS = 8;
+    /** How many attributes {@link #expand} unfolds in all, across levels: far more than a Ferry sink ever folds. */
+    static final int MAX_UNFOLDED = 1_000;
 
     /** What a message arrived with that a fresh trace context replaces. */
     private static final java.util.Set<String> STALE_TRACE = java.util.Set.of("traceparent", "tracestate", "AWSTraceHeader");
@@ -309,7 +316,9 @@ final class MessageAttributes {
             if (first.containsKey(e.getKey())) {
                 continue; // what goes first is never replaced by a name of the same spelling (unfolded, say)
             }
-            boolean stays = out.size() - first.size() < room && sendable(e.getKey(), e.getValue());
+            // an overflow kept whole (too many to unfold) goes into the new one when there is one: never replaced by it
+            boolean stays = out.size() - first.size() < room && sendable(e.getKey(), e.getValue())
+                    && !(overflows && e.getKey().equals(OVERFLOW));
             (stays ? out : folded).put(e.getKey(), e.getValue());
         }
         folded.putAll(unfit);
@@ -333,10 +342,18 @@ final class MessageAttributes {
     }
 
     static Map<String, MessageAttributeValue> unfold(String folded) {
+        return unfold(folded, Integer.MAX_VALUE);
+    }
+
+    /** {@link #unfold(String)}, or null when {@code folded} holds more than {@code limit} attributes (not read past them). */
+    private static Map<String, MessageAttributeValue> unfold(String folded, int limit) {
         var out = new HashMap<String, MessageAttributeValue>();
         int[] at = {0};
         try {
             while (at[0] < folded.length()) {
+                if (out.size() >= limit) {
+                    return null;
+                }
                 String name = next(folded, at);
                 String type = next(folded, at);
                 String value = next(folded, at);

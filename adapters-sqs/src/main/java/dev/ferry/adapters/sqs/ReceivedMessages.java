@@ -170,7 +170,9 @@ final class ReceivedMessages {
         var system = m.attributesAsStrings();
         var own = m.messageAttributes();
         if (own.containsKey(MessageAttributes.OVERFLOW)) {
-            own = MessageAttributes.expand(own); // what a Ferry sink folded away is the handler's to see, by its own name
+            // what a Ferry sink folded away is the handler's to see, by its own name; a sender's fold of thousands is
+            // kept whole (this runs before screening, and the delivery keeps what it unfolds)
+            own = MessageAttributes.expand(own);
         }
         var attributes = new HashMap<String, String>((own.size() + system.size()) * 2);
         MessageAttributes.toStrings(own, attributes);

@@ -87,6 +87,15 @@ final class SqsErrors {
         return dev.ferry.domain.handle.Outcome.retry("SQS queue '" + queue + "': " + error);
     }
 
+    /**
+     * One failed entry of a batch answer. SQS marks a refusal by the queue's KMS key or a permission as the sender's
+     * fault, entry by entry as for a whole call: not the message's, so retried (a key disabled for a rotation
+     * dead-lettered the events sent meanwhile, and gave dead letters up for good).
+     */
+    static EntryError entry(String code, String message, boolean senderFault) {
+        return new EntryError(code, message, senderFault && !NOT_THE_MESSAGES.contains(code));
+    }
+
     static boolean throttling(String code) {
         return code != null && THROTTLING.contains(code);
     }

@@ -26,6 +26,9 @@ public record SqsSourceConfig(String name, String queue, Set<String> allowedSend
         var maxWait = s.duration("max-wait", Duration.ofSeconds(20));
         if (maxWait.toSeconds() > 20) {
             s.problem("max-wait", "SQS long polls last at most 20s, was " + maxWait.toSeconds() + "s");
+        } else if (maxWait.isNegative() || maxWait.getNano() != 0) {
+            // SQS waits whole seconds: the source refused it at start, after the configuration had passed
+            s.problem("max-wait", "must be whole seconds 0..20s, was " + dev.ferry.domain.model.Durations.text(maxWait));
         }
         return new SqsSourceConfig(s.name(), queue, new LinkedHashSet<>(s.strings("allowed-senders")), maxWait);
     }

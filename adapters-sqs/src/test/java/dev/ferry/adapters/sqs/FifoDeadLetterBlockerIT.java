@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -92,5 +93,42 @@ class FifoDeadLetterBlockerIT {
         refuse.set(false);
         assertThat(q.source().settle(deadLetter(got.subList(1, 2)))).extracting(f -> f.reason()).singleElement()
                 .asString().contains("held back behind message");
+    }
+
+    @Test
+    void aMessageInHandWhenItsGroupsCopyFailed_staysHeldBackOnceTheHoldRunsOut() throws Exception {
+        // once the hold ran out (15 minutes: a sink outage kept a2 in hand), a2 was copied ahead of a1, still owed: the
+        // dead-letter queue had a2 before a1, and a redrive ran them in that order. a2 has been in flight since before
+        // a1's copy failed, so SQS gave a1 to no one else meanwhile: a2 waits for it however long
+        var refuse = new AtomicBoolean(true);
+        var refusing = ElasticMq.clientWith(new RefusedEntries("a1", refuse::get, "InvalidParameterValue", true));
+        opened.add(refusing);
+        var q = SqsFixture.create(refusing, true, 1000);
+        opened.add(q);
+        var calls = Executors.newSingleThreadExecutor();
+        opened.add(calls);
+        var copies = new DeadLetterCopies(refusing, q.dlqUrl, "q", "q", 0, calls, Duration.ofSeconds(1));
+        q.send("a1", Map.of(), "A");
+        q.send("a2", Map.of(), "A");
+        var got = new ArrayList<Delivery>();
+        for (int i = 0; i < 10 && got.size() < 2; i++) {
+            got.addAll(q.source().poll(new PollRequest(10, Duration.ofSeconds(1), Duration.ofSeconds(60))));
+        }
+        assertThat(got).extracting(d -> new String(d.body(), StandardCharsets.UTF_8)).containsExactly("a1", "a2");
+
+        var failures = new ArrayList<Settlement.Failure>();
+        assertThat(copies.send(deadLetter(got.subList(0, 1)), failures)).as("a1's copy refused for good").isEmpty();
+        assertThat(failures).hasSize(1);
+        Thread.sleep(1_500); // past the one-second hold
+        refuse.set(false);
+        failures.clear();
+        assertThat(copies.send(deadLetter(got.subList(1, 2)), failures)).as("a2 not copied ahead of a1").isEmpty();
+        assertThat(failures).extracting(Settlement.Failure::reason).singleElement().asString()
+                .contains("held back behind message");
+
+        failures.clear();
+        assertThat(copies.send(deadLetter(got), failures)).hasSize(2);
+        assertThat(failures).isEmpty();
+        assertThat(q.deadLetterMessages()).extracting(Message::body).containsExactly("a1", "a2");
     }
 }

@@ -38,6 +38,8 @@ class KmsErrorsIT {
     private final List<AutoCloseable> opened = new ArrayList<>();
     /** The query error code every SendMessageBatch is answered with while set (null: the server's answer). */
     private volatile String refuseWith;
+    /** While set, every SendMessageBatch is answered 200 with each entry failed with this code, as the sender's fault. */
+    private volatile String refuseEntriesWith;
 
     @AfterEach
     void close() throws Exception {
@@ -62,6 +64,16 @@ class KmsErrorsIT {
             @Override
             public Optional<InputStream> modifyHttpResponseContent(Context.ModifyHttpResponse context,
                     ExecutionAttributes attributes) {
+                String entryCode = refuseEntriesWith;
+                if (entryCode != null && context.request() instanceof SendMessageBatchRequest r) {
+                    var failed = new StringBuilder();
+                    for (var e : r.entries()) { // by the ids the request used
+                        failed.append(failed.isEmpty() ? "" : ",").append("{\"Id\":\"").append(e.id()).append("\",\"Code\":\"")
+                                .append(entryCode).append("\",\"SenderFault\":true,\"Message\":\"injected\"}");
+                    }
+                    String body = "{\"Successful\":[],\"Failed\":[" + failed + "]}";
+                    return Optional.of(new ByteArrayInputStream(body.getBytes(StandardCharsets.UTF_8)));
+                }
                 String code = refuseWith;
                 if (code == null || !(context.request() instanceof SendMessageBatchRequest)) {
                     return context.responseBody();
@@ -109,6 +121,32 @@ class KmsErrorsIT {
         refuseWith = "KMS.ThrottlingException";
         var failures = q.source().settle(List.of(new Settlement(got.getFirst(), Disposition.deadLetter("poison"))));
 
+        assertThat(failures).singleElement().satisfies(f -> assertThat(f.retryable()).as(f.reason()).isTrue());
+    }
+
+    @Test
+    void aBatchEntryRefusedByTheQueuesKmsKey_isRetried_notRejected_norItsDeadLetterCopyGivenUp() {
+        // SQS answers a batch 200 and fails the entry, SenderFault true: taken at its word, a key disabled for a rotation
+        // dead-lettered the event, and a dead-letter copy was given up for good
+        var client = kmsClient();
+        var target = SqsFixture.create(ElasticMq.client(), false, 1000);
+        opened.add(target);
+        var q = SqsFixture.create(client, false, 1000);
+        opened.add(q);
+        var sink = SqsSink.builder(client, target.url).senders(1).build();
+        opened.add(sink);
+
+        refuseEntriesWith = "KMS.DisabledException";
+        assertThat(sink.publish(event("e1"))).isInstanceOfSatisfying(Outcome.Retry.class,
+                r -> assertThat(r.reason()).contains("KMS.DisabledException"));
+
+        refuseEntriesWith = null;
+        q.send("poison", Map.of(), null);
+        var got = q.source().poll(new PollRequest(1, Duration.ofSeconds(5), Duration.ofSeconds(30)));
+        assertThat(got).hasSize(1);
+        refuseEntriesWith = "KMS.AccessDeniedException";
+        var failures = q.source().settle(List.of(new Settlement(got.getFirst(), Disposition.deadLetter("poison"))));
+        refuseEntriesWith = null;
         assertThat(failures).singleElement().satisfies(f -> assertThat(f.retryable()).as(f.reason()).isTrue());
     }
 }

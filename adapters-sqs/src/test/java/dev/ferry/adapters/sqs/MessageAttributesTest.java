@@ -3,11 +3,14 @@ package dev.ferry.adapters.sqs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.domain.transport.DeadLetterAttributes;
+import java.time.Clock;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
 
 class MessageAttributesTest {
@@ -225,5 +228,49 @@ class MessageAttributesTest {
         var out = MessageAttributes.fromEvent(Map.of("ferry.origin", "arn|x", "ferry.redrive", "run", "ferry.release", "t/1",
                 "color", "blue"));
         assertThat(out).containsOnlyKeys("color");
+    }
+
+    @Test
+    void aSendersFoldOfThousands_isKeptWholeOnReceive_notUnpackedIntoTheDelivery() {
+        // unpacked at receive, before any screening: ~80,000 attributes per MiB of tiny entries, 6-8 MB a delivery
+        var fold = MessageAttributes.string(MessageAttributes.fold(strings(15_000)));
+        var m = Message.builder().messageId("m1").receiptHandle("h1").body("b")
+                .messageAttributes(Map.of(MessageAttributes.OVERFLOW, fold, "color", MessageAttributes.string("blue"))).build();
+        var delivery = new ReceivedMessages("orders", "arn:aws:sqs:us-east-1:1:orders", Clock.systemUTC(), true, Set.of())
+                .toDelivery(m, System.nanoTime());
+        assertThat(delivery.attributes().size()).isLessThan(1_100);
+        assertThat(delivery.attributes()).containsEntry(MessageAttributes.OVERFLOW, fold.stringValue())
+                .containsEntry("color", "blue");
+        assertThat(MessageAttributes.expand(Map.of(MessageAttributes.OVERFLOW, fold))).containsOnlyKeys(MessageAttributes.OVERFLOW);
+        assertThat(MessageAttributes.expand(Map.of(MessageAttributes.OVERFLOW,
+                MessageAttributes.string(MessageAttributes.fold(strings(MessageAttributes.MAX_UNFOLDED))))))
+                .as("a fold of up to the limit is unfolded").hasSize(MessageAttributes.MAX_UNFOLDED);
+    }
+
+    /** Everything folded, however deep, unfolded without a limit. */
+    private static Map<String, MessageAttributeValue> unfoldAll(Map<String, MessageAttributeValue> attributes) {
+        var out = new HashMap<>(attributes);
+        for (int i = 0; i < 10 && out.containsKey(MessageAttributes.OVERFLOW); i++) {
+            MessageAttributes.unfold(out.remove(MessageAttributes.OVERFLOW).stringValue()).forEach(out::putIfAbsent);
+        }
+        return out;
+    }
+
+    @Test
+    void aDeadLetterCopy_ofAFoldTooBigToUnfold_keepsItWhole_insideItsOwnFold() {
+        // names after the overflow's: kept as it is, it would have taken a place, then been replaced by the new fold
+        var big = strings(15_000);
+        var originals = new HashMap<String, MessageAttributeValue>();
+        for (int i = 0; i < 9; i++) {
+            originals.put("x" + i, MessageAttributes.string("v" + i));
+        }
+        originals.put(MessageAttributes.OVERFLOW, MessageAttributes.string(MessageAttributes.fold(big)));
+        var copy = MessageAttributes.forDeadLetter(originals, "why", "orders", "orders", 3, "id-1");
+        assertThat(copy).hasSizeLessThanOrEqualTo(MessageAttributes.MAX);
+        var all = unfoldAll(copy);
+        assertThat(all).containsAllEntriesOf(big).doesNotContainKey(MessageAttributes.OVERFLOW);
+        for (int i = 0; i < 9; i++) {
+            assertThat(all).containsEntry("x" + i, MessageAttributes.string("v" + i));
+        }
     }
 }
