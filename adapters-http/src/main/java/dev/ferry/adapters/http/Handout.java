@@ -31,8 +31,10 @@ final class Handout {
 
     List<Delivery> poll(PollRequest request) {
         var out = new ArrayList<Delivery>(Math.min(request.maxMessages(), 64));
+        Item first = null;
+        Item[] run = null;
         try {
-            var first = ready.poll(request.maxWait().toNanos(), TimeUnit.NANOSECONDS);
+            first = ready.poll(request.maxWait().toNanos(), TimeUnit.NANOSECONDS);
             while (first != null && out.size() < request.maxMessages()) {
                 var from = first.request;
                 if (from.abandoned) {
@@ -43,7 +45,8 @@ final class Handout {
                     }
                 } else if (from.ordered) {
                     // its next run, in order; the run after it goes into the queue once this one is settled
-                    for (var item : from.takeRun(request.maxMessages() - out.size())) {
+                    run = from.takeRun(request.maxMessages() - out.size());
+                    for (var item : run) {
                         out.add(delivered(item));
                     }
                 } else {
@@ -53,8 +56,36 @@ final class Handout {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (Throwable t) {
+            giveBack(out, first, run);
+            throw t;
         }
         return out;
+    }
+
+    /**
+     * A poll that threw (an OutOfMemoryError) hands out nothing: what it took off the queue is settled here as
+     * released (answered retry), with the rest of an ordered request (its next run was to be queued only once
+     * this one was settled). Before, nothing ever settled them: their capacity was gone for good, and once it
+     * all was, every request was answered 429 until a restart.
+     */
+    private void giveBack(List<Delivery> out, Item first, Item[] run) {
+        for (int i = 0; i < out.size(); i++) { // indexed: no iterator to allocate, memory may be short
+            giveBack((Item) out.get(i).receipt());
+        }
+        if (first != null) {
+            giveBack(first);
+        }
+        for (int i = 0; run != null && i < run.length; i++) {
+            giveBack(run[i]);
+        }
+    }
+
+    private void giveBack(Item item) {
+        item.settle(Disposition.RELEASE, capacity); // once: false for what was settled already
+        if (item.request.ordered) {
+            item.request.releaseRest(capacity);
+        }
     }
 
     private Delivery delivered(Item item) {
@@ -64,15 +95,18 @@ final class Handout {
 
     List<Settlement.Failure> settle(List<Settlement> settlements) {
         List<Settlement.Failure> failures = List.of();
+        RuntimeException failed = null;
+        Error broke = null;
         for (var s : settlements) {
             if (s.delivery().receipt() instanceof Item item && item.settle(s.disposition(), capacity)) {
                 if (item.request.ordered) {
                     var nextRun = item.request.runSettled(s.disposition(), endpoint.isClosing(), capacity);
-                    if (nextRun != null) {
-                        ready.add(nextRun);
-                        if (endpoint.isClosing()) {
-                            endpoint.releaseUnpolled(); // nobody may poll it any more
-                        }
+                    try {
+                        requeue(nextRun);
+                    } catch (RuntimeException e) { // the other settlements are carried out all the same, then it is thrown
+                        failed = failed == null ? e : failed;
+                    } catch (Error e) {
+                        broke = broke == null ? e : broke;
                     }
                 }
             } else {
@@ -83,6 +117,31 @@ final class Handout {
                         ? "already settled or its request gave up" : "not received by HTTP source '" + name + "'", false));
             }
         }
+        if (broke != null) {
+            throw broke;
+        }
+        if (failed != null) {
+            throw failed;
+        }
         return failures;
+    }
+
+    /**
+     * An ordered request's next run (or null: none) back in the queue. Should that throw, the rest of the request
+     * is given back (answered retry, its capacity freed): unqueued, nothing would ever settle it.
+     */
+    private void requeue(Item nextRun) {
+        if (nextRun == null) {
+            return;
+        }
+        try {
+            ready.add(nextRun);
+        } catch (Throwable t) {
+            nextRun.request.releaseRest(capacity);
+            throw t;
+        }
+        if (endpoint.isClosing()) {
+            endpoint.releaseUnpolled(); // nobody may poll it any more
+        }
     }
 }

@@ -50,7 +50,8 @@ final class HeaderValues {
      * True when an {@code Idempotency-Key} must go encoded: it {@link #needsEncoding needs it}, or it holds a
      * {@code %XX} that an encoded key could hold too — {@code "%C3%BC-1"} sent as it is and {@code "ü-1"} sent
      * encoded were one key to every receiver, which dropped the second event as a duplicate of the first. An
-     * encoded key always holds such a sequence, so a key sent as it is never does.
+     * encoded key holds such a sequence, so a key sent as it is never does; the sink's own forms without one
+     * ({@code u:}, {@code sha256:}) are kept apart by {@link #boundedKey}.
      */
     static boolean keyNeedsEncoding(String key) {
         if (needsEncoding(key)) {
@@ -68,12 +69,6 @@ final class HeaderValues {
         return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F');
     }
 
-    /**
-     * The percent-encoded UTF-8 bytes of {@code value}. A value with a lone surrogate has no UTF-8 form
-     * (String.getBytes writes {@code ?} for it, so {@code "a\uD800"}, {@code "a\uD801"} and {@code "a?"}
-     * were one Idempotency-Key, and a deduplicating endpoint dropped all but the first): it goes as
-     * {@code u:} and the SHA-256 of its UTF-16 code units instead, one value per key.
-     */
     /** The longest {@code Idempotency-Key} sent as it is: what Ferry's own ingest (and many servers) take. */
     static final int MAX_KEY_CHARS = 1024;
 
@@ -82,9 +77,14 @@ final class HeaderValues {
      * {@code sha256:} and the hex SHA-256 of the key's UTF-8 form: a long id, or an S3 key of a hundred CJK
      * characters (nine characters each, encoded), was refused with a 400 by every receiver that bounds its
      * headers, and dead-lettered for it. One value per key, as before.
+     *
+     * <p>A key whose text is one of these forms of the sink's own ({@code u:} or {@code sha256:} and 64 hex, see
+     * {@link #OWN_FORM}) is hashed too: sent as it is, {@code "u:<hex>"} was the Idempotency-Key of the key with
+     * half a surrogate pair it stands for, and {@code "sha256:<hex>"} that of the long key — the receiver answered
+     * the second 2xx as a duplicate and it was never handled.
      */
     static String boundedKey(String key, String header) {
-        if (header.length() <= MAX_KEY_CHARS) {
+        if (header.length() <= MAX_KEY_CHARS && !OWN_FORM.matcher(key).matches()) {
             return header;
         }
         try {
@@ -96,6 +96,15 @@ final class HeaderValues {
         }
     }
 
+    /** The forms the sink makes of a key without {@code %XX}: {@link LedgerKeys#bounded}'s and {@link #boundedKey}'s. */
+    static final java.util.regex.Pattern OWN_FORM = java.util.regex.Pattern.compile("(u|sha256):[0-9a-f]{64}");
+
+    /**
+     * The percent-encoded UTF-8 bytes of {@code value}. A value with a lone surrogate has no UTF-8 form
+     * (String.getBytes writes {@code ?} for it, so {@code "a\uD800"}, {@code "a\uD801"} and {@code "a?"}
+     * were one Idempotency-Key, and a deduplicating endpoint dropped all but the first): it goes as
+     * {@code u:} and the SHA-256 of its UTF-16 code units instead, one value per key.
+     */
     static String percentEncode(String value) {
         byte[] bytes = (LedgerKeys.wellFormed(value) ? value : LedgerKeys.bounded(value)).getBytes(StandardCharsets.UTF_8);
         var sb = new StringBuilder(bytes.length + 16);

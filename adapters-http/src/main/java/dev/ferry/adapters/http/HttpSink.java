@@ -7,7 +7,6 @@ import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -254,16 +253,16 @@ public final class HttpSink implements Sink {
             return this;
         }
 
-        /** A header sent with every request (Content-Type is application/json unless set here). */
+        /**
+         * A header sent with every request (Content-Type is application/json unless set here); not one the sink sets
+         * itself: Idempotency-Key, X-Ferry-Event-Type, X-Ferry-Header-Encoding.
+         */
         public Builder header(String name, String value) {
             Objects.requireNonNull(name, "header name");
             Objects.requireNonNull(value, "header " + name);
-            try {
-                HttpRequest.newBuilder().header(name, value);
-            } catch (IllegalArgumentException e) {
-                // refused here rather than on every event; the JDK's message quotes the value, maybe a secret
-                throw new IllegalArgumentException("header '" + name + "' cannot be sent by the JDK HTTP client"
-                        + " (a restricted name such as Host, or a value with control characters or beyond Latin-1)");
+            String problem = SinkRequests.headerProblem(name, value); // refused here rather than on every event
+            if (problem != null) {
+                throw new IllegalArgumentException(problem);
             }
             headers.put(name, value);
             return this;

@@ -62,13 +62,33 @@ public record HttpSinkConfig(String name, String url, String method, String bear
         if (throttle.toHours() > 12) {
             s.problem("throttle-default", "a message can be put back for at most 12h (SQS's limit), was " + throttle);
         }
+        // what open() refuses is refused here, with the rest: it passed the check and the run failed only at its start
+        var timeout = s.duration("timeout", Duration.ofSeconds(10));
+        positive(s, "timeout", timeout);
+        positive(s, "throttle-default", throttle);
+        var headers = s.map("headers");
+        headers.forEach((name, value) -> {
+            String problem = SinkRequests.headerProblem(name, value);
+            if (problem == null && (tokenEnv != null || tokenFile != null) && name.equalsIgnoreCase("Authorization")) {
+                problem = "header 'Authorization' and a bearer token both given: the request would carry two; keep one";
+            }
+            if (problem != null) {
+                s.problem("headers", problem);
+            }
+        });
         // #16: retry by default; a rotated credential must not dead-letter every event meanwhile
         var onAuthFailure = "reject".equals(s.oneOf("on-auth-failure", "retry", Set.of("retry", "reject")))
                 ? HttpSink.AuthFailures.REJECT : HttpSink.AuthFailures.RETRY;
         return new HttpSinkConfig(s.name(), url, s.oneOf("method", "POST", Set.of("POST", "PUT", "PATCH")), tokenEnv,
-                tokenFile == null ? null : Path.of(tokenFile), s.map("headers"), s.duration("timeout", Duration.ofSeconds(10)),
+                tokenFile == null ? null : Path.of(tokenFile), headers, timeout,
                 s.integer("max-concurrent", 64, 1, 10_000), throttle, onAuthFailure,
                 s.duration("outage-patience", dev.ferry.domain.transport.Outage.DEFAULT_PATIENCE));
+    }
+
+    private static void positive(Settings s, String key, Duration value) {
+        if (value.isNegative() || value.isZero()) {
+            s.problem(key, "must be more than 0, was " + value);
+        }
     }
 
     @Override

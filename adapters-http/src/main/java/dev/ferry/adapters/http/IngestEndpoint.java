@@ -369,13 +369,7 @@ final class IngestEndpoint {
     }
 
     private void enqueue(IngestRequest request) {
-        if (request.ordered) {
-            ready.add(request.items[0]); // stands for the request's first run: see IngestRequest
-        } else {
-            for (var item : request.items) {
-                ready.add(item);
-            }
-        }
+        request.queue(ready, capacity);
         if (closing) {
             // the stop emptied the queue before these came (their body was still arriving): nobody polls any more,
             // and waiting for the response timeout would hold the stop and the client for it

@@ -2,6 +2,7 @@ package dev.ferry.adapters.http;
 
 import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.transport.Disposition;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -33,6 +34,35 @@ final class IngestRequest {
         this.items = new Item[size];
         this.settled = new CountDownLatch(size);
         this.ordered = ordered;
+    }
+
+    /**
+     * Puts the events in {@code ready} for the pollers (an ordered request: its first, standing for its first run).
+     * Should that throw (an OutOfMemoryError), the request is given up: what was not queued is settled as released
+     * (answered retry, its capacity freed) and the pollers release what was — else nothing settled those events,
+     * and the capacity they held was gone until a restart.
+     */
+    void queue(BlockingQueue<Item> ready, Semaphore capacity) {
+        int queued = 0;
+        try {
+            if (ordered) {
+                ready.add(items[0]);
+            } else {
+                for (; queued < items.length; queued++) {
+                    ready.add(items[queued]);
+                }
+            }
+        } catch (Throwable t) {
+            abandoned = true;
+            if (ordered) {
+                releaseRest(capacity);
+            } else {
+                for (int i = queued; i < items.length; i++) {
+                    items[i].settle(Disposition.RELEASE, capacity);
+                }
+            }
+            throw t;
+        }
     }
 
     /** Ordered: up to {@code max} events from where the last run ended, now out. */

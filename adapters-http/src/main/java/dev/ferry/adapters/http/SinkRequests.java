@@ -46,6 +46,31 @@ final class SinkRequests {
 
     private static final Duration MAX_FIRST_PAUSE = Duration.ofMinutes(5);
 
+    /** The headers the sink sets on every request itself, in lower case. */
+    private static final java.util.Set<String> OWN_HEADERS = java.util.Set.of("idempotency-key", "x-ferry-event-type",
+            HeaderValues.ENCODING_HEADER.toLowerCase(java.util.Locale.ROOT));
+
+    /**
+     * Why a configured header cannot go with every request, or null when it can: the JDK client refuses its name or
+     * value (Host, Connection, a control character), which was found only when the sink was opened; or the sink sets
+     * it itself. Added to the sink's own, an {@code Idempotency-Key} went twice, and a receiver that keeps one value
+     * saw the same key on every event and dropped all but the first as duplicates, while Ferry counted them done.
+     */
+    static String headerProblem(String name, String value) {
+        if (OWN_HEADERS.contains(name.toLowerCase(java.util.Locale.ROOT))) {
+            return "header '" + name + "' is set by the sink itself (the event's key, its type, their encoding): sent "
+                    + "twice, a receiver keeping one would see the same value on every event";
+        }
+        try {
+            HttpRequest.newBuilder().header(name, value);
+        } catch (IllegalArgumentException e) {
+            // the JDK's message quotes the value, maybe a secret
+            return "header '" + name + "' cannot be sent by the JDK HTTP client"
+                    + " (a restricted name such as Host, or a value with control characters or beyond Latin-1)";
+        }
+        return null;
+    }
+
     static HttpRequest of(Event event, java.net.URI target, String method, Duration timeout, Map<String, String> headers,
                           Supplier<String> bearerToken) {
         var request = HttpRequest.newBuilder(target)

@@ -169,6 +169,31 @@ class HttpAdapterUnitTest {
         assertThat(HeaderValues.keyNeedsEncoding("a%2fb")).as("lower-case hex is never written by the encoding").isFalse();
     }
 
+    @Test
+    void aKeyThatLooksLikeTheSinksOwnForm_isHashedItself_soNoTwoKeysShareAnIdempotencyKey() throws Exception {
+        // a key with half a surrogate pair went as u:<hex>, a long one as sha256:<hex>; a key whose text was exactly that
+        // went as it is: one Idempotency-Key for two events, the second answered 2xx as a duplicate and never handled
+        String halfPair = "a\uD800";
+        assertThat(idempotencyKey(halfPair, "T")).startsWith("u:");
+        assertThat(idempotencyKey(dev.ferry.domain.idempotency.LedgerKeys.bounded(halfPair), "T"))
+                .isNotEqualTo(idempotencyKey(halfPair, "T"));
+        assertThat(idempotencyKey(dev.ferry.domain.idempotency.LedgerKeys.bounded(halfPair), "caf\u00e9"))
+                .as("a type that goes encoded leaves such a key as it is too").isNotEqualTo(idempotencyKey(halfPair, "T"));
+        String longKey = "id-" + "x".repeat(2000);
+        String hex = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(longKey.getBytes(StandardCharsets.UTF_8)));
+        assertThat(idempotencyKey(longKey, "T")).isEqualTo("sha256:" + hex);
+        assertThat(idempotencyKey("sha256:" + hex, "T")).isNotEqualTo(idempotencyKey(longKey, "T")).startsWith("sha256:");
+        assertThat(idempotencyKey("sha256:" + hex.toUpperCase(java.util.Locale.ROOT), "T")).as("not a form of the sink's")
+                .isEqualTo("sha256:" + hex.toUpperCase(java.util.Locale.ROOT));
+        assertThat(idempotencyKey("u:" + hex + "0", "T")).as("not 64 hex").isEqualTo("u:" + hex + "0");
+    }
+
+    private static String idempotencyKey(String key, String type) {
+        return SinkRequests.of(new Event(key, type, null, null, new byte[0], Map.of()), URI.create("http://127.0.0.1:1/t"),
+                "POST", Duration.ofSeconds(1), Map.of(), null).headers().firstValue("Idempotency-Key").orElseThrow();
+    }
+
     @Test // #16
     void sinkConfig_onAuthFailure_isRetryByDefault_rejectWhenSaid_andNothingElse() {
         var problems = new ArrayList<String>();
@@ -183,6 +208,44 @@ class HttpAdapterUnitTest {
         HttpSinkConfig.read(new MapSettings(Map.of("url", url, "on-auth-failure", "ignore"), problems));
         assertThat(problems).hasSize(1);
         assertThat(problems.getFirst()).startsWith("on-auth-failure:");
+    }
+
+    @Test
+    void sinkConfig_refusesWhatOpeningWouldRefuse_andTheHeadersTheSinkSetsItself() {
+        // accepted by the check, these failed only when the run started; the sink's own headers went twice, and a
+        // receiver keeping one Idempotency-Key saw the same key on every event and dropped all but the first
+        String url = "https://api.example.com/events";
+        assertThat(sinkProblem(Map.of("url", url, "timeout", "0s"))).startsWith("timeout:").contains("more than 0");
+        assertThat(sinkProblem(Map.of("url", url, "throttle-default", "0s"))).startsWith("throttle-default:");
+        for (String restricted : new String[] {"Host", "Connection", "Expect", "Upgrade", "Content-Length"}) {
+            assertThat(sinkProblem(Map.of("url", url, "headers." + restricted, "x"))).as(restricted)
+                    .startsWith("headers:").contains("'" + restricted + "'").contains("cannot be sent");
+        }
+        assertThat(sinkProblem(Map.of("url", url, "headers.X-Token", "SECRET\nx"))).startsWith("headers:")
+                .contains("cannot be sent").doesNotContain("SECRET");
+        for (String own : new String[] {"Idempotency-Key", "idempotency-key", "X-Ferry-Event-Type", "x-ferry-header-encoding"}) {
+            assertThat(sinkProblem(Map.of("url", url, "headers." + own, "constant"))).as(own)
+                    .startsWith("headers:").contains("'" + own + "'").contains("set by the sink itself");
+        }
+        assertThat(sinkProblem(Map.of("url", url, "bearer-token-env", "API_TOKEN", "headers.authorization", "Basic x")))
+                .startsWith("headers:").contains("bearer token");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> HttpSink.builder(url).header("IDEMPOTENCY-KEY", "k"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("set by the sink itself");
+
+        var problems = new ArrayList<String>();
+        var config = HttpSinkConfig.read(new MapSettings(Map.of("url", url, "timeout", "2s", "headers.X-Source", "ferry",
+                "headers.Authorization", "Basic x"), problems));
+        assertThat(problems).isEmpty();
+        assertThat(config.timeout()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(config.headers()).containsEntry("X-Source", "ferry").containsEntry("Authorization", "Basic x");
+        config.open(null).close(); // what the check took, the start takes
+    }
+
+    private static String sinkProblem(Map<String, String> values) {
+        var problems = new ArrayList<String>();
+        HttpSinkConfig.read(new MapSettings(values, problems));
+        assertThat(problems).as(values.toString()).hasSize(1);
+        return problems.getFirst();
     }
 
     @Test

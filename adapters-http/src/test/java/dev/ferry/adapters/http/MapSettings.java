@@ -85,9 +85,16 @@ record MapSettings(Map<String, String> values, List<String> problems) implements
         return List.of();
     }
 
+    /** The values under {@code key.NAME} (e.g. {@code headers.X-Source}), by NAME: a mapping in the file. */
     @Override
     public Map<String, String> map(String key) {
-        return Map.of();
+        var out = new java.util.LinkedHashMap<String, String>();
+        values.forEach((k, v) -> {
+            if (k.startsWith(key + ".")) {
+                out.put(k.substring(key.length() + 1), v);
+            }
+        });
+        return out;
     }
 
     @Override
