@@ -129,8 +129,13 @@ final class Settler {
      * delivery's lease is excused as {@link #settle} excuses it, should the transport not take it.
      */
     void enqueueFromHandler(Delivery delivery, Disposition disposition, InFlight kept) {
-        enqueue(delivery, disposition,
-                kept != null && disposition instanceof Disposition.Ack && clock.instant().isBefore(kept.excuseUntil));
+        boolean excused;
+        try {
+            excused = kept != null && disposition instanceof Disposition.Ack && clock.instant().isBefore(kept.excuseUntil);
+        } catch (Throwable e) { // the clock, no memory: queued all the same (taken back already, it was lost: never sent)
+            excused = false;
+        }
+        enqueue(delivery, disposition, excused);
     }
 
     /** Queues a settlement for a delivery no longer (or never) in hand. */

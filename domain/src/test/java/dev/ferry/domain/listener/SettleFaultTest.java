@@ -49,4 +49,35 @@ class SettleFaultTest {
                 .as("acked, not left in flight for its 5-minute lease: " + listener.stats().line()).isTrue();
         assertThat(failOnce).as("the fault was injected").isFalse();
     }
+
+    @Test
+    void anErrorWhileAHandlersOwnSettlementIsNoted_leavesItQueuedAllTheSame() throws Exception {
+        // skip-delete: the handler settles the delivery it kept; the clock read for the ack's excuse threw after the
+        // delivery was taken back and before the ack was queued — never sent, back after its 5-minute lease
+        var failing = new AtomicBoolean(false);
+        Clock handlerClock = new FaultyClock(() -> {
+            boolean settling = StackWalker.getInstance().walk(frames -> frames.anyMatch(
+                    f -> f.getClassName().equals(Settler.class.getName()) && f.getMethodName().equals("enqueueFromHandler")));
+            return settling && failing.compareAndSet(true, false)
+                    ? new OutOfMemoryError("injected: while the handler's settlement is noted") : null;
+        });
+        var kept = new java.util.concurrent.atomic.AtomicReference<dev.ferry.domain.model.Delivery>();
+        listener = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
+            kept.set(delivery);
+            return Outcome.done();
+        }).clock(handlerClock).config(ListenerTest.fast().skipDelete(true).lease(Duration.ofMinutes(5)).build()).build()
+                .start();
+        queue.send("b");
+        assertThat(Await.until(Duration.ofSeconds(10), () -> kept.get() != null)).isTrue();
+
+        failing.set(true);
+        try {
+            listener.settle(kept.get(), dev.ferry.domain.transport.Disposition.ACK);
+        } catch (Throwable thrown) { // what the clock threw may reach the handler: the ack must be queued all the same
+        }
+
+        assertThat(failing).as("the fault was injected").isFalse();
+        assertThat(Await.until(Duration.ofSeconds(10), () -> queue.size() == 0))
+                .as("acked, not left in flight for its 5-minute lease: " + listener.stats().line()).isTrue();
+    }
 }
