@@ -9,6 +9,7 @@ import dev.ferry.adapters.kafka.PartitionBuffer.Rec;
 import dev.ferry.domain.transport.DeadLetterAttributes;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -84,6 +85,11 @@ final class KafkaDeadLetters implements AutoCloseable {
 
     void open() {
         producer = new RenewableProducer("Kafka source '" + name + "' (dead letters)", producerConfig);
+    }
+
+    /** Refuses a dead-letter topic of {@code topics} that exists and compacts: it would lose dead letters. */
+    void refuseCompacted(Collection<String> topics) {
+        CompactedDeadLetterTopics.refuse(name, producerConfig, topics, topicOf);
     }
 
     /** Writes the record to its dead-letter topic; null once the broker confirmed it, else what went wrong. */

@@ -8,20 +8,17 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** A Kafka record as the engine sees it: its delivery, its ids, its group key. */
 final class KafkaDeliveries {
 
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaSource.class); // its warnings where the source's are
+
     private KafkaDeliveries() {
     }
 
-    /**
-     * A record as a delivery. Its id names its place ({@code topic-partition@offset}); its deduplication
-     * id (what a raw event is recorded under in the ledger) adds the record's leader epoch and timestamp,
-     * so a record written at an offset a topic used before — the topic deleted and made again, a log cut
-     * back by an unclean leader election — is not taken for the one handled there before. The same record
-     * read again keeps all three.
-     */
     /** The attribute of a record without a value (a tombstone: a delete in a compacted topic). */
     static final String TOMBSTONE = "kafka.tombstone";
 
@@ -40,11 +37,42 @@ final class KafkaDeliveries {
         return attributes.get(TOMBSTONE) == TOMBSTONE_MARK;
     }
 
+    /**
+     * The most headers of a record that become attributes. Kafka bounds only a record's bytes: a 1 MB record holds
+     * 500,000 empty headers, each an attribute of ~80 bytes more in the heap, for every sink and matcher to walk.
+     */
+    static final int MAX_HEADERS = 1_000;
+
+    /**
+     * The attribute saying how many headers past the first {@link #MAX_HEADERS} were not made attributes: the record
+     * is not changed without a trace (its dead-letter copy still has them all).
+     */
+    static final String HEADERS_OMITTED = "kafka.headersOmitted";
+
+    /**
+     * A record as a delivery. Its id names its place ({@code topic-partition@offset}); its deduplication
+     * id (what a raw event is recorded under in the ledger) adds the record's leader epoch and timestamp,
+     * so a record written at an offset a topic used before — the topic deleted and made again, a log cut
+     * back by an unclean leader election — is not taken for the one handled there before. The same record
+     * read again keeps all three.
+     */
     static Delivery delivery(Rec r, String name) {
         var record = r.record;
         var attributes = new HashMap<String, String>();
+        int headers = 0;
         for (var h : record.headers()) {
-            attributes.put(h.key(), h.value() == null ? "" : new String(h.value(), StandardCharsets.UTF_8));
+            if (headers++ < MAX_HEADERS) {
+                attributes.put(h.key(), h.value() == null ? "" : new String(h.value(), StandardCharsets.UTF_8));
+            }
+        }
+        if (headers > MAX_HEADERS) {
+            attributes.put(HEADERS_OMITTED, Integer.toString(headers - MAX_HEADERS));
+            if (r.receives == 1) {
+                LOG.warn("{}-{}@{} of '{}' has {} headers: only the first {} are attributes ({})", record.topic(),
+                        record.partition(), record.offset(), name, headers, MAX_HEADERS, HEADERS_OMITTED);
+            }
+        } else {
+            attributes.remove(HEADERS_OMITTED); // a header of that name says nothing
         }
         attributes.put("kafka.topic", record.topic());
         attributes.put("kafka.partition", Integer.toString(record.partition()));

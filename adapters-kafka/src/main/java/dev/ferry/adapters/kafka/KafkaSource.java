@@ -50,7 +50,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
  *       and waits for the broker's acknowledgement before the offset may move past it. A record the
  *       dead-letter topic cannot take (too large for it) is written without its value and headers, with
  *       a {@code ferry.deadLetter.valueOmitted} header saying why and where it is, instead of holding its
- *       partition for ever.</li>
+ *       partition for ever. A dead-letter topic that compacts (it would lose dead letters) is refused at start.</li>
  * </ul>
  * Thread-safe.
  */
@@ -63,6 +63,7 @@ public final class KafkaSource implements Source, Acknowledger {
     public static final int DEFAULT_COMMIT_INTERVAL_MS = 25;
 
     private final String name;
+    private final List<String> topics;
     private final KafkaDeadLetters deadLetters;
     private final PartitionBuffers buffers;
     private final ConsumerLoop loop;
@@ -70,9 +71,10 @@ public final class KafkaSource implements Source, Acknowledger {
 
     private KafkaSource(Builder b) {
         this.name = b.name;
+        this.topics = List.copyOf(b.topics);
         this.deadLetters = new KafkaDeadLetters(name, b.producerConfig, b.deadLetterTopic);
         this.buffers = new PartitionBuffers(name, b.maxBufferedPerPartition, b.maxBufferedBytesPerPartition);
-        this.loop = new ConsumerLoop(new ConsumerLoop.Settings(name, List.copyOf(b.topics), new HashMap<>(b.consumerConfig),
+        this.loop = new ConsumerLoop(new ConsumerLoop.Settings(name, topics, new HashMap<>(b.consumerConfig),
                 b.commitInterval, b.restartBackoff, b.maxRestartBackoff), buffers);
     }
 
@@ -91,6 +93,7 @@ public final class KafkaSource implements Source, Acknowledger {
         if (loop.started()) {
             return this;
         }
+        deadLetters.refuseCompacted(topics); // before anything is opened: refused, there is nothing to close
         deadLetters.open();
         try {
             loop.start();
@@ -168,18 +171,36 @@ public final class KafkaSource implements Source, Acknowledger {
 
     @Override
     public List<Settlement.Failure> settle(List<Settlement> settlements) {
-        var settled = buffers.settle(settlements);
-        var failures = new ArrayList<>(settled.failures());
-        for (var s : settled.deadLetters()) {
-            var r = (Rec) s.delivery().receipt();
-            var dlqProblem = deadLetters.write(r, ((Disposition.DeadLetter) s.disposition()).reason());
-            buffers.deadLetterWritten(r, dlqProblem == null);
-            if (dlqProblem != null) {
-                // not confirmed: the offset must not pass it; it is offered again shortly
-                failures.add(new Settlement.Failure(s, dlqProblem, true));
+        var settled = buffers.settle(settlements); // throwing partway, it queues again what it had not carried out
+        var pending = settled.deadLetters();
+        int next = 0;
+        Rec written = null;
+        try {
+            var failures = new ArrayList<>(settled.failures());
+            for (; next < pending.size(); next++) {
+                var s = pending.get(next);
+                var r = (Rec) s.delivery().receipt();
+                var dlqProblem = deadLetters.write(r, ((Disposition.DeadLetter) s.disposition()).reason());
+                written = dlqProblem == null ? r : null;
+                buffers.deadLetterWritten(r, dlqProblem == null);
+                if (dlqProblem != null) {
+                    // not confirmed: the offset must not pass it; it is offered again shortly
+                    failures.add(new Settlement.Failure(s, dlqProblem, true));
+                }
             }
+            return failures;
+        } catch (Throwable e) {
+            // an Error partway (no memory): the engine counts the call failed, to come back by lease, but Kafka hands out
+            // again no record left being dead-lettered. Those not written are offered again; the one written is done
+            for (int i = next; i < pending.size(); i++) {
+                try {
+                    var r = (Rec) pending.get(i).delivery().receipt();
+                    buffers.deadLetterWritten(r, r == written);
+                } catch (Throwable again) { // each on its own: the next may find the memory this one did not
+                }
+            }
+            throw e;
         }
-        return failures;
     }
 
     /**
@@ -327,9 +348,10 @@ public final class KafkaSource implements Source, Acknowledger {
         }
 
         /**
-         * Bytes in hand per partition (key + value + headers of the records in its buffer) before it
-         * is paused (16 MiB by default). A partition is paused when either cap is reached; a record
-         * larger than the cap is still taken when the buffer is empty.
+         * Bytes in hand per partition (key + value + headers of the records in its buffer, and a fixed
+         * cost per record and per header for their objects) before it is paused (16 MiB by default). A
+         * partition is paused when either cap is reached; a record larger than the cap is still taken
+         * when the buffer is empty.
          */
         public Builder maxBufferedBytesPerPartition(long bytes) {
             if (bytes < 1) {

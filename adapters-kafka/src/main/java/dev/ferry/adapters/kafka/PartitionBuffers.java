@@ -255,7 +255,8 @@ final class PartitionBuffers {
 
     /**
      * Carries out acks, releases and redelivers; refuses settlements of records not out (settled
-     * already, from elsewhere, of a revoked partition); leaves dead letters to be written.
+     * already, from elsewhere, of a revoked partition); leaves dead letters to be written. Throwing
+     * partway, it first queues again what it had not carried out ({@link UnfinishedSettle}).
      */
     Settled settle(List<Settlement> settlements) {
         var failures = new ArrayList<Settlement.Failure>();
@@ -281,8 +282,8 @@ final class PartitionBuffers {
                     case Disposition.Release rel -> comeBack(r, s, comingBack);
                     case Disposition.Redeliver red -> comeBack(r, s, comingBack);
                     case Disposition.DeadLetter dl -> {
+                        deadLetters.add(s);     // listed before it is marked: what is marked is found if this call throws
                         r.state = State.DEAD_LETTERING;     // written below, outside the lock; refused meanwhile
-                        deadLetters.add(s);
                     }
                 }
             }
@@ -297,10 +298,14 @@ final class PartitionBuffers {
                 }
             }
             available.signalAll();
+            return new Settled(failures, deadLetters);
+        } catch (Throwable e) { // an Error partway (no memory): what the call took and did not carry out would be out for good
+            UnfinishedSettle.handBack(settlements, comingBack, deadLetters);
+            available.signalAll();
+            throw e;
         } finally {
             lock.unlock();
         }
-        return new Settled(failures, deadLetters);
     }
 
     /**
@@ -326,8 +331,8 @@ final class PartitionBuffers {
 
     /** Queued again below, highest offset first; marked at once so a second settlement of it in the list is refused. */
     private static void comeBack(Rec r, Settlement s, List<Settlement> comingBack) {
-        r.state = State.RETURNING;
         comingBack.add(s);
+        r.state = State.RETURNING;
     }
 
     /**

@@ -1,0 +1,52 @@
+package dev.ferry.adapters.kafka;
+
+import dev.ferry.adapters.kafka.PartitionBuffer.Rec;
+import dev.ferry.adapters.kafka.PartitionBuffer.State;
+import dev.ferry.domain.transport.Settlement;
+import java.util.List;
+
+/**
+ * What a settle call that threw partway (an {@code Error}: no memory) had not carried out. The engine
+ * counts the whole call failed, to come back when its lease runs out; but Kafka hands nothing out again
+ * by lease: a record left out, or marked to come back or to be dead-lettered, stayed so for good — its
+ * key stopped, the partition's commits stopped at it, and at last the partition was paused. Runs under
+ * the lock of the {@link PartitionBuffers} the records belong to.
+ */
+final class UnfinishedSettle {
+
+    private UnfinishedSettle() {
+    }
+
+    /**
+     * Queues again, at once, the records this call marked to come back ({@code comingBack}: not queued
+     * yet) or to be dead-lettered ({@code deadLetters}: never written now), and those of {@code all}
+     * still out; the ones done or queued again already stay as they are, so none moves twice. Their
+     * receive stays counted: the engine had them, as a lease running out counts elsewhere (and a
+     * record that keeps failing so still reaches its dead-letter policy). A settlement of {@code all}
+     * that cannot be read (what threw, perhaps) is left.
+     */
+    static void handBack(List<Settlement> all, List<Settlement> comingBack, List<Settlement> deadLetters) {
+        for (int i = 0; i < comingBack.size(); i++) {
+            giveBack(comingBack.get(i), State.RETURNING);
+        }
+        for (int i = 0; i < deadLetters.size(); i++) {
+            giveBack(deadLetters.get(i), State.DEAD_LETTERING);
+        }
+        try {
+            for (var s : all) {
+                giveBack(s, State.OUT);
+            }
+        } catch (Throwable e) { // the list itself throws: what is past that cannot be known
+        }
+    }
+
+    /** Queues {@code s}'s record again when it is still in state {@code from}; not a revoked partition's (its next owner reads it). */
+    private static void giveBack(Settlement s, State from) {
+        if (s != null && s.delivery().receipt() instanceof Rec r && r.state == from && !r.part.revoked) {
+            try {
+                r.part.requeue(r, false, 0);
+            } catch (Throwable e) { // each on its own: the next may find the memory this one did not
+            }
+        }
+    }
+}
