@@ -47,7 +47,25 @@ final class JournalNotes {
 
     void failed(InFlight item, String ledgerKey, String reason) {
         if (journal != null) {
-            note(item, new EventJournal.Note.Failed(ledgerKey, cut(reason), item.delivery.id(), clock.instant()));
+            noted(() -> note(item, new EventJournal.Note.Failed(ledgerKey, cut(reason), item.delivery.id(), clock.instant())));
+        }
+    }
+
+    /**
+     * Makes a note on the caller's thread, never throwing: a note that cannot be made (the clock, no thread for the
+     * writer, no memory) is a note not written — it must never change what happens to the message. Thrown, it was the
+     * step's throw: a dead letter that had parked its group became a failed attempt, run again and acked.
+     */
+    private void noted(Runnable making) {
+        try {
+            making.run();
+        } catch (Throwable e) {
+            dropped.incrementAndGet();
+            try {
+                warn("the event journal of ''{0}'' could not take a note; {1} note(s) dropped so far: {2}", dropped.get(),
+                        describe(e));
+            } catch (Throwable again) { // no memory even for that
+            }
         }
     }
 
@@ -57,7 +75,7 @@ final class JournalNotes {
 
     void duplicate(InFlight item, String ledgerKey) {
         if (journal != null) {
-            note(item, new EventJournal.Note.Duplicate(ledgerKey, item.delivery.id(), clock.instant()));
+            noted(() -> note(item, new EventJournal.Note.Duplicate(ledgerKey, item.delivery.id(), clock.instant())));
         }
     }
 
@@ -67,9 +85,12 @@ final class JournalNotes {
      * it could not be decoded.
      */
     void deadLettered(InFlight item, String reason) {
-        if (journal == null) {
-            return;
+        if (journal != null) {
+            noted(() -> deadLetteredNow(item, reason));
         }
+    }
+
+    private void deadLetteredNow(InFlight item, String reason) {
         String why = cut(reason);
         var now = clock.instant();
         if (item.events == null || item.events.isEmpty()) {
@@ -94,7 +115,12 @@ final class JournalNotes {
             return;
         }
         if (started.compareAndSet(false, true)) {
-            writer = Thread.ofPlatform().daemon().name("ferry-" + source + "-journal").start(this::writeLoop);
+            try {
+                writer = Thread.ofPlatform().daemon().name("ferry-" + source + "-journal").start(this::writeLoop);
+            } catch (Throwable noThread) {
+                started.set(false); // the next note starts it; this one is dropped
+                throw noThread;
+            }
         }
         if (!queue.offer(new Pending(messageId, note))) {
             dropped.incrementAndGet();
