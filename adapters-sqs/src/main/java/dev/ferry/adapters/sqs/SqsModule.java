@@ -43,4 +43,16 @@ public final class SqsModule {
         int cut = Math.max(queue.lastIndexOf('/'), queue.lastIndexOf(':'));
         return queue.substring(cut + 1);
     }
+
+    /** The account that owns the queue, when its ARN or URL names it; null for a bare name (the caller's own). */
+    static String queueAccount(String queue) {
+        if (queue.startsWith("arn:")) {
+            var parts = queue.split(":", -1);
+            return parts.length == 6 && !parts[4].isEmpty() ? parts[4] : null;
+        }
+        int last = queue.lastIndexOf('/');
+        int before = last <= 0 ? -1 : queue.lastIndexOf('/', last - 1);
+        return queue.contains("://") && before >= 0 && before + 1 < last
+                && queue.indexOf("://") + 2 < before ? queue.substring(before + 1, last) : null;
+    }
 }

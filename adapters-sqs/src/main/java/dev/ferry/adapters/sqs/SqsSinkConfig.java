@@ -76,6 +76,11 @@ public record SqsSinkConfig(String name, String queue, SqsSink.Deduplication ded
     }
 
     /** The queue's name, whether the setting is a name, a URL or an ARN. */
+    /** The account that owns the queue, when the setting names it (an ARN, a queue URL); null for a bare name. */
+    public String queueAccount() {
+        return SqsModule.queueAccount(queue);
+    }
+
     public String queueName() {
         return SqsModule.queueName(queue);
     }

@@ -70,13 +70,6 @@ public record SqsSourceConfig(String name, String queue, Set<String> allowedSend
      * name (the caller's own account, whichever that is).
      */
     public String queueAccount() {
-        if (queue.startsWith("arn:")) {
-            var parts = queue.split(":", -1);
-            return parts.length == 6 && !parts[4].isEmpty() ? parts[4] : null;
-        }
-        int last = queue.lastIndexOf('/');
-        int before = last <= 0 ? -1 : queue.lastIndexOf('/', last - 1);
-        return queue.contains("://") && before >= 0 && before + 1 < last
-                && queue.indexOf("://") + 2 < before ? queue.substring(before + 1, last) : null;
+        return SqsModule.queueAccount(queue);
     }
 }

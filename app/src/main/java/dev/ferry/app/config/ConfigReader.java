@@ -202,6 +202,9 @@ public final class ConfigReader {
 
         var routes = RouteSections.routes(root, sinks);
         fifoSinksNeedGroups(sources, sinks, sinkSections);
+        if (sourcesSection != null) {
+            SharedTransports.check(sources, sourcesSection.children(), sinks, sinkSections);
+        }
 
         var metrics = AppSections.metrics(root);
         var admin = AppSections.admin(root, env, metrics);
