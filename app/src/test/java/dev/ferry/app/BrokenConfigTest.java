@@ -235,6 +235,29 @@ class BrokenConfigTest {
                             sqs: {queue: "${MISSING_QUEUE}"}
                         """ + OK_TAIL, "ferry.yaml:3: sources.s.sqs.queue: environment variable MISSING_QUEUE is not set "
                         + "(write ${MISSING_QUEUE:-default} for a default)"),
+                broken("a shell's $NAME for a variable that is set (taken as the text, a guessable secret)", """
+                        sources:
+                          s:
+                            sqs: {queue: $HOME_DIR}
+                        """ + OK_TAIL, "ferry.yaml:3: sources.s.sqs.queue: '$HOME_DIR' is taken as it is written, not as "
+                        + "the variable HOME_DIR; write ${HOME_DIR}"),
+                broken("Kubernetes' $(NAME)", """
+                        sources:
+                          s:
+                            sqs: {queue: "$(HOME_DIR)"}
+                        """ + OK_TAIL, "ferry.yaml:3: sources.s.sqs.queue: '$(HOME_DIR)' is taken as it is written"),
+                broken("a ${...} form Ferry does not read", """
+                        sources:
+                          s:
+                            sqs: {queue: "${HOME_DIR:?required}"}
+                        """ + OK_TAIL, "ferry.yaml:3: sources.s.sqs.queue: '${HOME_DIR:?required}' holds a ${...} Ferry does "
+                        + "not read: only ${NAME} and ${NAME:-default} are"),
+                broken("a default holding another reference", """
+                        sources:
+                          s:
+                            sqs: {queue: "${NO_QUEUE:-${HOME_DIR}}"}
+                        """ + OK_TAIL, "ferry.yaml:3: sources.s.sqs.queue: '${NO_QUEUE:-${HOME_DIR}}': a default holding "
+                        + "another ${...} is not read"),
                 broken("json pointers without format json", """
                         sources:
                           s: {sqs: {queue: q}, format: raw, json: {id: /id}}

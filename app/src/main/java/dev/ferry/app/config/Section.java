@@ -331,10 +331,31 @@ final class Section implements Settings {
         return out;
     }
 
+    /** A value that is only {@code $NAME} or {@code $(NAME)}: a shell's or Kubernetes' way, not read here. */
+    private static final java.util.regex.Pattern OTHER_REFERENCE =
+            java.util.regex.Pattern.compile("\\$(?:([A-Za-z_][A-Za-z0-9_]*)|\\(([A-Za-z_][A-Za-z0-9_]*)\\))");
+
     private String substitute(String key, String value) {
+        var other = OTHER_REFERENCE.matcher(value.strip());
+        if (other.matches()) {
+            String name = other.group(1) != null ? other.group(1) : other.group(2);
+            if (reader.env.apply(name) != null) { // a token taken as the text "$INGEST_TOKEN": a secret anyone can guess
+                error(key, "'" + value.strip() + "' is taken as it is written, not as the variable " + name + "; write ${"
+                        + name + "}");
+                return value;
+            }
+        }
         var m = ConfigReader.ENV.matcher(value);
+        if (ConfigReader.ENV.matcher(value).replaceAll("").contains("${")) { // ${T:?x}, ${A-b}: kept as text before
+            error(key, "'" + value + "' holds a ${...} Ferry does not read: only ${NAME} and ${NAME:-default} are");
+            return value;
+        }
         var sb = new StringBuilder();
         while (m.find()) {
+            if (m.group(2) != null && m.group(2).contains("${")) { // ${A:-${B}}: read as "${B" and a "}" left over
+                error(key, "'" + value + "': a default holding another ${...} is not read; give the default as text");
+                return value;
+            }
             String v = reader.env.apply(m.group(1));
             if (v == null || v.isEmpty() && m.group(2) != null) {
                 v = m.group(2); // as the shell: ${VAR:-default} when VAR is unset or empty (SQS_ENDPOINT= in a .env)
