@@ -58,6 +58,12 @@ final class FileSink implements Sink {
             if (path.getParent() != null) {
                 Files.createDirectories(path.getParent());
             }
+            if (Files.exists(path) && !Files.isRegularFile(path)) {
+                // a pipe or a terminal (/dev/stdout in a container) cannot be sought or synced: every write failed and
+                // was answered throttled, for ever — the route wedged, nothing dead-lettered
+                throw new IOException("not a regular file (a pipe, a terminal, a device): a file sink seeks and syncs "
+                        + "its file; for standard output use a sink of type log");
+            }
             var sink = new FileSink(name, path, openForAppending(path), json);
             try {
                 sink.lockAndNote(sink.channel);

@@ -302,4 +302,16 @@ class FileSinkTest {
         assertThat(Files.readAllLines(dir.resolve("shared.jsonl.1"))).singleElement().asString().contains("before");
         assertThat(Files.readAllLines(file)).singleElement().asString().contains("after");
     }
+
+    @Test
+    void aPipe_isRefusedAtOpen_notWrittenAndThrottledForEver() throws Exception {
+        // /dev/stdout in a container is a pipe: opened, every write failed to seek or sync and was answered throttled
+        Path fifo = dir.resolve("events.pipe");
+        var mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
+        org.junit.jupiter.api.Assumptions.assumeTrue(mkfifo.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)
+                && mkfifo.exitValue() == 0, "mkfifo is available");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> FileSink.open("out", fifo, true))
+                .hasMessageContaining("cannot open " + fifo).hasMessageContaining("not a regular file")
+                .hasMessageContaining("type log");
+    }
 }
