@@ -91,19 +91,16 @@ final class Settler {
         return false;
     }
 
-    /**
-     * A copy whose lease ran out while it waited behind its group: the transport has handed the
-     * message out again, so this copy's receipt is stale. It is dropped unhandled and the receive
-     * counted as a pass, so only the newest copy runs and this one's receive is excused.
-     */
+    /** {@link #dropStale(InFlight, boolean)}, its receive excused. */
     void dropStale(InFlight item) {
         dropStale(item, true);
     }
 
     /**
-     * {@link #dropStale(InFlight)}; {@code excused} false for a copy whose own handling ran past its
-     * lease and failed: that receive is its own to answer for (excused, a handler that always runs
-     * past the lease and fails would never reach the receive limit, and run for ever).
+     * A copy whose lease ran out while it waited behind its group: the transport has handed the message out
+     * again, so this copy's receipt is stale. It is dropped unhandled, its receive counted as a pass so only the
+     * newest copy runs — unless not {@code excused}: a copy whose own handling ran past its lease and failed
+     * answers for it (excused, a handler that always runs past the lease and fails would run for ever).
      */
     void dropStale(InFlight item, boolean excused) {
         if (hands.letGo(item)) {
@@ -153,9 +150,8 @@ final class Settler {
     }
 
     /**
-     * After the settler thread ended: sends what is queued, and from now on every settlement as it
-     * comes, on the caller's thread. Set before the flush, read after the add: each settlement is sent
-     * by one or the other.
+     * After the settler thread ended: sends what is queued, then every settlement as it comes, on the caller's
+     * thread. Set before the flush, read after the add: each settlement is sent by one or the other.
      */
     void close() {
         closed = true;
