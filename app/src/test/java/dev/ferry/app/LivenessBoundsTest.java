@@ -46,7 +46,9 @@ class LivenessBoundsTest {
     void aShortStallChosen_withTheTimeoutLeftToItsDefault_lowersTheTimeoutWellInsideIt() {
         var config = ok("admin: {stall-after: 5m}\n");
         assertThat(config.admin().stallAfter()).isEqualTo(Duration.ofMinutes(5));
-        assertThat(config.listener().handlerTimeout()).isEqualTo(Duration.ofSeconds(100));
+        // as long as leaves its grace (a minute) and a tenth of the stall: 5m - 1m - 30s
+        assertThat(config.listener().handlerTimeout()).isEqualTo(Duration.ofSeconds(210));
+        assertThat(ok("admin: {stall-after: 15m}\n").listener().handlerTimeout()).isEqualTo(Duration.ofSeconds(750));
         var shortest = ok("admin: {stall-after: 10s}\n").listener().handlerTimeout();
         assertThat(shortest).isPositive().isLessThan(Duration.ofSeconds(5));
     }
@@ -63,15 +65,24 @@ class LivenessBoundsTest {
     }
 
     @Test
-    void noLimit_needsAStallChosenForTheLongestHandler_whenLivenessIsOn() {
-        assertThat(errors("listener: {handler-timeout: 0s}\n" + TAIL)).anySatisfy(e -> assertThat(e)
-                .contains("listener.handler-timeout").contains("0s (no limit) with liveness on"));
+    void noLimit_isTheUsersToChoose_theStallLeftAsItIs() {
+        // warned, not refused: a configuration with 0s started before, and its liveness may be probed by nothing
+        var none = ok("listener: {handler-timeout: 0s}\n");
+        assertThat(none.listener().handlerTimeout()).isZero();
+        assertThat(none.admin().stallAfter()).isEqualTo(Duration.ofMinutes(30));
         assertThat(ok("listener: {handler-timeout: 0s}\nadmin: {stall-after: 2h}\n").listener().handlerTimeout()).isZero();
-        assertThat(ok("listener: {handler-timeout: 0s}\nadmin: {listen: \"off\"}\n").listener().handlerTimeout())
-                .as("no liveness, nothing to fail").isZero();
+        assertThat(errors("listener: {handler-timeout: soon}\n" + TAIL))
+                .anySatisfy(e -> assertThat(e).contains("listener.handler-timeout").contains("expected a duration"));
+    }
+
+    @Test
+    void withLivenessOff_nothingIsFitted() {
+        var off = ok("listener: {handler-timeout: 40m}\nadmin: {listen: \"off\", stall-after: 20m}\n");
+        assertThat(off.listener().handlerTimeout()).isEqualTo(Duration.ofMinutes(40));
+        assertThat(off.admin().stallAfter()).isEqualTo(Duration.ofMinutes(20));
         // liveness answers on the metrics address too, with the admin one off
-        assertThat(errors("listener: {handler-timeout: 0s}\nadmin: {listen: \"off\"}\nmetrics: {listen: \"127.0.0.1:9464\"}\n"
-                + TAIL)).anySatisfy(e -> assertThat(e).contains("handler-timeout"));
+        assertThat(errors("listener: {handler-timeout: 40m}\nadmin: {listen: \"off\", stall-after: 20m}\n"
+                + "metrics: {listen: \"127.0.0.1:9464\"}\n" + TAIL)).anySatisfy(e -> assertThat(e).contains("handler-timeout"));
     }
 
     @Test

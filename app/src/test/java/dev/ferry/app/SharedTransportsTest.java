@@ -77,4 +77,38 @@ class SharedTransportsTest {
                   - to: [out]
                 """);
     }
+
+    @Test
+    void oneClusterNamedByDifferentServerLists_isOneCluster() {
+        assertThat(errors("""
+                sources:
+                  a: {kafka: {bootstrap-servers: "k1:9092", topics: [orders], group-id: g}}
+                  b: {kafka: {bootstrap-servers: "k2:9092,k1:9092", topics: [orders], group-id: g}}
+                """ + ROUTE_TO_LOG)).anySatisfy(e -> assertThat(e).contains("sources.b.kafka"));
+    }
+
+    @Test
+    void aStagedPipeline_whoseRoutesMatchEachStagesTopic_isNotALoop() {
+        valid("""
+                sources:
+                  a: {kafka: {bootstrap-servers: "k1:9092", topics: [in]}}
+                  b: {kafka: {bootstrap-servers: "k1:9092", topics: [mid]}}
+                sinks:
+                  mid: {type: kafka, bootstrap-servers: "k1:9092", topic: mid}
+                  out: {type: kafka, bootstrap-servers: "k1:9092", topic: out}
+                routes:
+                  - {match: {attributes: {kafka.topic: in}}, to: [mid]}
+                  - {match: {attributes: {kafka.topic: mid}}, to: [out]}
+                """);
+    }
+
+    @Test
+    void aSinkMissingItsServers_isReportedMissing_notACrash() {
+        assertThat(errors("""
+                sources: {in: {kafka: {bootstrap-servers: "k1:9092", topics: [orders]}}}
+                sinks: {again: {type: kafka, topic: orders}}
+                routes:
+                  - to: [again]
+                """)).anySatisfy(e -> assertThat(e).contains("sinks.again").contains("bootstrap-servers"));
+    }
 }

@@ -160,11 +160,13 @@ public final class ConfigReader {
 
         var sources = new LinkedHashMap<String, FerryConfig.SourceSpec>();
         var sourcesSection = root.section("sources");
+        Map<String, Section> sourceSections = Map.of();
         if (sourcesSection == null || sourcesSection.keys().isEmpty()) {
             root.error("sources", "at least one source is needed");
         } else {
             var queues = new java.util.HashMap<String, SqsSourceConfig>(); // the SQS sources so far, by name
-            for (var e : sourcesSection.children().entrySet()) {
+            sourceSections = sourcesSection.children();
+            for (var e : sourceSections.entrySet()) {
                 var source = source(e.getKey(), e.getValue());
                 sources.put(e.getKey(), source);
                 if (source.plan() instanceof SqsSourceConfig sqs && sqs.queue() != null) {
@@ -202,13 +204,11 @@ public final class ConfigReader {
 
         var routes = RouteSections.routes(root, sinks);
         fifoSinksNeedGroups(sources, sinks, sinkSections);
-        if (sourcesSection != null) {
-            SharedTransports.check(sources, sourcesSection.children(), sinks, sinkSections);
-        }
+        SharedTransports.check(sources, sourceSections, sinks, sinkSections, routes);
 
         var metrics = AppSections.metrics(root);
         var admin = AppSections.admin(root, env, metrics);
-        var fitted = LivenessBounds.fit(root, l, listener, admin);
+        var fitted = LivenessBounds.fit(root, l, listener, admin, metrics != null);
         listener = fitted.listener();
         admin = fitted.admin();
         boolean deadLetterUnmatched = "dead-letter".equals(root.oneOf("unmatched", "dead-letter", Set.of("ignore", "dead-letter")));

@@ -24,8 +24,10 @@ final class LivenessBounds {
     /** The default stall: twice the default handler timeout, so that a handler running to it never fails liveness. */
     static final Duration DEFAULT_STALL_AFTER = Duration.ofMinutes(30);
 
-    static Fitted fit(Section root, Section l, FerryConfig.ListenerSpec listener, FerryConfig.Admin admin) {
-        boolean liveness = admin.listen() != null || root.section("metrics") != null; // /health/live answers on either address
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger("ferry");
+
+    static Fitted fit(Section root, Section l, FerryConfig.ListenerSpec listener, FerryConfig.Admin admin, boolean metrics) {
+        boolean liveness = admin.listen() != null || metrics; // /health/live answers on either address
         if (!liveness) {
             return new Fitted(listener, admin);
         }
@@ -65,10 +67,10 @@ final class LivenessBounds {
                                          FerryConfig.Admin admin) {
         var timeout = listener.handlerTimeout();
         if (timeout.isZero()) {
-            if (!stallSet) {
-                l.error("handler-timeout", "0s (no limit) with liveness on (admin or metrics): a handler running longer than "
-                        + "admin.stall-after (" + Durations.text(admin.stallAfter()) + ") fails liveness, and the restart "
-                        + "runs it again; set a limit, or set admin.stall-after longer than the longest handler");
+            if (!stallSet) { // said, not refused: a configuration that started before still starts (liveness may be unprobed)
+                LOG.warn("listener.handler-timeout is 0s (no limit) with liveness on (admin or metrics): a handler running "
+                        + "longer than admin.stall-after ({}) fails /health/live, and a restart runs it again; set a limit, "
+                        + "or admin.stall-after longer than the longest handler", Durations.text(admin.stallAfter()));
             }
             return new Fitted(listener, admin); // no limit and a stall chosen: the user's own bound
         }
@@ -77,8 +79,11 @@ final class LivenessBounds {
             return new Fitted(listener, admin);
         }
         if (!l.has("handler-timeout")) {
-            // the default timeout within a stall chosen shorter: a third of it, grace included well inside
-            return new Fitted(listener.withHandlerTimeout(admin.stallAfter().dividedBy(3)), admin);
+            // the default timeout within a stall chosen shorter: as long as leaves the grace and a tenth of the stall
+            var within = within(admin.stallAfter());
+            LOG.info("listener.handler-timeout: {} (its default, {}, shortened to fit within admin.stall-after, {})",
+                    Durations.text(within), Durations.text(timeout), Durations.text(admin.stallAfter()));
+            return new Fitted(listener.withHandlerTimeout(within), admin);
         }
         if (!stallSet) {
             var twice = timeout.multipliedBy(2);
@@ -97,6 +102,12 @@ final class LivenessBounds {
         var grace = timeout.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1)
                 : timeout.compareTo(Duration.ofMinutes(1)) > 0 ? Duration.ofMinutes(1) : timeout;
         return timeout.plus(grace);
+    }
+
+    /** The longest timeout whose call, grace included, ends a tenth of {@code stall} before it (a third of a short one). */
+    static Duration within(Duration stall) {
+        return stall.compareTo(Duration.ofMinutes(2)) <= 0 ? stall.dividedBy(3)
+                : stall.minusMinutes(1).minus(stall.dividedBy(10));
     }
 
     /** {@code admin} with its stall raised to {@code atLeast} (never lowered). */

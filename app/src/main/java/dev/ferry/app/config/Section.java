@@ -335,6 +335,17 @@ final class Section implements Settings {
     private static final java.util.regex.Pattern OTHER_REFERENCE =
             java.util.regex.Pattern.compile("\\$(?:([A-Za-z_][A-Za-z0-9_]*)|\\(([A-Za-z_][A-Za-z0-9_]*)\\))");
 
+    /**
+     * A shell's other forms of a reference — {@code ${NAME:?msg}}, {@code ${NAME-x}}, {@code ${NAME:=x}}, {@code ${NAME+x}}
+     * — which Ferry does not read. A {@code ${word:...}} that is not one of them (a Kafka config provider's
+     * {@code ${file:/path:key}}, {@code ${env:PW}}) is text for whatever reads the value.
+     */
+    private static final java.util.regex.Pattern SHELL_FORM =
+            java.util.regex.Pattern.compile("\\$\\{[A-Za-z_][A-Za-z0-9_]*(?::?[?=+-])");
+    /** In a default, another reference of Ferry's own form (${B}, ${B:-x}), cut short where the default ends. */
+    private static final java.util.regex.Pattern NESTED =
+            java.util.regex.Pattern.compile("\\$\\{[A-Za-z_][A-Za-z0-9_]*(?::-.*)?$");
+
     private String substitute(String key, String value) {
         var other = OTHER_REFERENCE.matcher(value.strip());
         if (other.matches()) {
@@ -346,13 +357,13 @@ final class Section implements Settings {
             }
         }
         var m = ConfigReader.ENV.matcher(value);
-        if (ConfigReader.ENV.matcher(value).replaceAll("").contains("${")) { // ${T:?x}, ${A-b}: kept as text before
+        if (SHELL_FORM.matcher(ConfigReader.ENV.matcher(value).replaceAll("")).find()) { // kept as text before
             error(key, "'" + value + "' holds a ${...} Ferry does not read: only ${NAME} and ${NAME:-default} are");
             return value;
         }
         var sb = new StringBuilder();
         while (m.find()) {
-            if (m.group(2) != null && m.group(2).contains("${")) { // ${A:-${B}}: read as "${B" and a "}" left over
+            if (m.group(2) != null && NESTED.matcher(m.group(2)).find()) { // ${A:-${B}}: read as "${B" and a "}" left over
                 error(key, "'" + value + "': a default holding another ${...} is not read; give the default as text");
                 return value;
             }

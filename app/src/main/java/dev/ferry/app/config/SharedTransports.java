@@ -24,10 +24,22 @@ final class SharedTransports {
     }
 
     static void check(Map<String, FerryConfig.SourceSpec> sources, Map<String, Section> sourceSections,
-                      Map<String, FerryConfig.SinkSpec> sinks, Map<String, Section> sinkSections) {
+                      Map<String, FerryConfig.SinkSpec> sinks, Map<String, Section> sinkSections,
+                      java.util.List<FerryConfig.RouteSpec> routes) {
         kafkaGroups(sources, sourceSections);
+        // a route with an attribute to match may tell one source's events from another's (kafka.topic: in): a staged
+        // pipeline in one process; one without sends every source's events of its types there, those read back too
+        var everySource = new HashSet<String>();
+        for (var route : routes) {
+            if (route.attributes() == null || route.attributes().isEmpty()) {
+                everySource.addAll(route.to());
+            }
+        }
         for (var sink : sinks.values()) {
             var section = sinkSections.get(sink.name());
+            if (!everySource.contains(sink.name())) {
+                continue;
+            }
             for (var source : sources.values()) {
                 String loop = loop(sink, source);
                 if (loop != null && section != null) {
@@ -50,10 +62,11 @@ final class SharedTransports {
             }
             for (var other : seen.entrySet()) {
                 var o = other.getValue();
-                var common = new HashSet<>(o.topics());
-                common.retainAll(kafka.topics());
-                if (o.groupId().equals(kafka.groupId()) && servers(o.bootstrapServers()).equals(servers(kafka.bootstrapServers()))
-                        && !common.isEmpty()) {
+                var common = new HashSet<String>(o.topics() == null ? Set.of() : o.topics());
+                common.retainAll(kafka.topics() == null ? Set.of() : kafka.topics());
+                if (o.groupId() != null && o.groupId().equals(kafka.groupId())
+                        && sameCluster(o.bootstrapServers(), kafka.bootstrapServers()) && !common.isEmpty()
+                        && sections.get(source.name()) != null) {
                     sections.get(source.name()).error("kafka", "source '" + other.getKey() + "' reads topic "
                             + common.stream().sorted().collect(Collectors.joining(", ")) + " in group '" + kafka.groupId()
                             + "' already: each source orders and claims on its own, so every rebalance hands records one "
@@ -74,15 +87,25 @@ final class SharedTransports {
             return "queue " + out.queueName() + " is the queue";
         }
         if (sink.plan() instanceof KafkaSinkConfig out && source.plan() instanceof KafkaSourceConfig in
-                && in.topics().contains(out.topic()) && servers(in.bootstrapServers()).equals(servers(out.bootstrapServers()))) {
+                && in.topics() != null && in.topics().contains(out.topic())
+                && sameCluster(in.bootstrapServers(), out.bootstrapServers())) {
             return "topic " + out.topic() + " is a topic";
         }
         return null;
     }
 
-    /** Bootstrap servers as a set: the order and the case of the names do not make other servers. */
+    /** Two lists of bootstrap servers sharing an address: one cluster (order and case aside); false when one is missing. */
+    private static boolean sameCluster(String a, String b) {
+        if (a == null || b == null) {
+            return false; // reported missing where it is read
+        }
+        var shared = servers(a);
+        shared.retainAll(servers(b));
+        return !shared.isEmpty();
+    }
+
     private static Set<String> servers(String list) {
         return Arrays.stream(list.split(",")).map(s -> s.strip().toLowerCase(Locale.ROOT)).filter(s -> !s.isEmpty())
-                .collect(Collectors.toSet());
+                .collect(Collectors.toCollection(HashSet::new));
     }
 }

@@ -1,0 +1,41 @@
+package dev.ferry.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.adapters.kafka.KafkaSourceConfig;
+import dev.ferry.app.config.ConfigReader;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What passes as text among the {@code $} forms Ferry does not read (the refused ones are in
+ * {@link BrokenConfigTest}): a Kafka config provider's {@code ${file:...}} is for Kafka to read, and a
+ * value that only looks like {@code $NAME} is a value when no such variable is set.
+ */
+class EnvReferencesTest {
+
+    private static final String TAIL = "sinks: {log: {type: log}}\nroutes:\n  - to: [log]\n";
+
+    @Test
+    void aKafkaConfigProvidersReference_isPassedOnAsText() {
+        var result = ConfigReader.parse("ferry.yaml", """
+                sources:
+                  s:
+                    kafka:
+                      bootstrap-servers: "k1:9092"
+                      topics: [orders]
+                      properties: {sasl.jaas.config: "x password=\\"${file:/etc/kafka/secrets:pw}\\";", ssl.key.password: "${env:PW}"}
+                """ + TAIL, Map.of("HOME_DIR", "/srv")::get, ConfigReaderTest.ADAPTERS);
+        assertThat(result).as(String.valueOf(result)).isInstanceOf(ConfigReader.Result.Ok.class);
+        var kafka = (KafkaSourceConfig) ((ConfigReader.Result.Ok) result).config().sources().get("s").plan();
+        assertThat(kafka.properties()).containsEntry("sasl.jaas.config", "x password=\"${file:/etc/kafka/secrets:pw}\";")
+                .containsEntry("ssl.key.password", "${env:PW}");
+    }
+
+    @Test
+    void aValueThatOnlyLooksLikeAVariable_isAValue_whenNoneSuchIsSet() {
+        var result = ConfigReader.parse("ferry.yaml", "sources: {s: {sqs: {queue: \"$orders\"}}}\n" + TAIL,
+                Map.of("HOME_DIR", "/srv")::get, ConfigReaderTest.ADAPTERS);
+        assertThat(result).as(String.valueOf(result)).isInstanceOf(ConfigReader.Result.Ok.class);
+    }
+}
