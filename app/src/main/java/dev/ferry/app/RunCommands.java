@@ -39,9 +39,6 @@ final class RunCommands {
             return runUntilStopped(component, read);
         }
 
-        /** How long after the first stop request a second one exits at once. */
-        private static final long SECOND_SIGNAL_AFTER_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(2);
-
         private static int runUntilStopped(FerryComponent component, FerryConfig config) {
             var runtime = component.run().create(config).runtime();
             // SIGTERM and SIGINT ask for a clean stop: the listeners finish or release what they hold,
@@ -50,26 +47,10 @@ final class RunCommands {
             // other way the JVM is asked to end.
             var stopRequested = new CountDownLatch(1);
             var starting = new java.util.concurrent.atomic.AtomicBoolean(true);
-            var firstSignal = new java.util.concurrent.atomic.AtomicLong();
+            var signals = StopSignals.of(stopRequested, starting::get, LOG);
             for (String signal : new String[] {"TERM", "INT"}) {
                 try {
-                    Signal.handle(new Signal(signal), s -> {
-                        long now = System.nanoTime();
-                        // a second request a moment after the first is the same one sent twice (a wrapper forwarding INT
-                        // and TERM): only one that comes later means "now"
-                        if (stopRequested.getCount() == 0 && now - firstSignal.get() > SECOND_SIGNAL_AFTER_NANOS) {
-                            // while starting or stopping: a stop that hangs (a plugin's close) ends only with a kill -9
-                            // otherwise, and the operator asked twice
-                            LOG.warn("second stop request: exiting now");
-                            Runtime.getRuntime().halt(128 + s.getNumber());
-                        }
-                        LOG.info(starting.get() ? "stop requested while starting: stopping once start-up is done (again "
-                                + "to exit now)" : "stop requested (again to exit now)");
-                        if (stopRequested.getCount() > 0) {
-                            firstSignal.set(now);
-                        }
-                        stopRequested.countDown();
-                    });
+                    Signal.handle(new Signal(signal), s -> signals.received(s.getNumber()));
                 } catch (IllegalArgumentException unsupported) {
                     // not on this platform: the shutdown hook below still stops cleanly
                 }
