@@ -122,18 +122,14 @@ final class LeaseKeeper {
         }
         extendingSince = System.nanoTime() | 1; // never 0 while a call is under way
         List<Delivery> answer;
+        Throwable failed = null;
         try {
             answer = acknowledger.extendLeases(due.stream().map(i -> i.delivery).toList(), config.lease());
         } catch (Throwable e) {
-            // the transport unreachable a while: its leases may run out and the copies go to another worker while these
-            // handlers still run — the claims, kept as for a refusal, are what keep a copy from running beside them
-            for (var item : due) {
-                try {
-                    extendClaims(item, config.lease());
-                } catch (Throwable notThisOne) { // the others' all the same; this one is asked again next round
-                }
-            }
-            throw e;
+            // the transport unreachable a while: every lease refused — the claims kept (the copies may go to another
+            // worker while these handlers still run), asked again as a refusal is, and the throw said below
+            failed = e;
+            answer = due.stream().map(i -> i.delivery).toList();
         } finally {
             extendingSince = 0;
         }
@@ -181,6 +177,13 @@ final class LeaseKeeper {
         }
         counters.leaseExtensions.add(extended);
         tell(extended);
+        if (failed != null) {
+            if (failed instanceof Error err) {
+                throw err;
+            }
+            throw failed instanceof RuntimeException r ? r
+                    : new dev.ferry.domain.model.FerryException("lease extension failed", failed, true);
+        }
         if (!notExtended.isEmpty()) {
             int refused = notExtended.size();
             aside.write(() -> LOG.log(Level.WARNING, "{0} lease(s) of ''{1}'' could not be extended; those messages may be "

@@ -159,12 +159,17 @@ final class Shutdown {
      */
     static ShutdownReport failed(String name, String reason, Throwable e, Settler settler, ListenerStats stats,
                                  java.util.concurrent.ExecutorService... executors) {
-        LOG.log(System.Logger.Level.ERROR, "the shutdown of '" + name + "' failed", e);
+        String failure = JournalNotes.describe(e); // what cannot be printed must not stop this stop
+        try {
+            LOG.log(System.Logger.Level.ERROR, "the shutdown of '" + name + "' failed", e);
+        } catch (Throwable unprintable) {
+            LOG.log(System.Logger.Level.ERROR, "the shutdown of ''{0}'' failed: {1}", name, failure);
+        }
         settler.close();
         for (var executor : executors) {
             executor.shutdownNow();
         }
-        return new ShutdownReport(reason + " (the shutdown failed: " + e + ")", 0, 0, 0, 0, Duration.ZERO, stats);
+        return new ShutdownReport(reason + " (the shutdown failed: " + failure + ")", 0, 0, 0, 0, Duration.ZERO, stats);
     }
 
     static void joinQuietly(List<Thread> threads, Duration timeout) {

@@ -221,7 +221,9 @@ class OwedCompletionTest {
         assertThat(Await.until(LIMIT, () -> l.stats().held() >= 1)).as("held for its completion; " + l.stats()).isTrue();
         queue.send("slow");
         assertThat(Await.until(LIMIT, () -> slowStarted.getCount() == 0)).as("the worker taken").isTrue();
-        sleep(3_000); // pay-1's next try is due (a few hundred ms of backoff): resumed, it waits in its lane for the worker
+        // pay-1's next try is due within its backoff (200 ms doubling per failure, at most 10 s): resumed, it waits in its
+        // lane for the worker
+        sleep(Math.min(10_000, 200L << completing.size()) + 500);
         ledgerUp.set(true);
         l.stop();
 
