@@ -323,6 +323,10 @@ final class MessageAttributes {
         }
         folded.putAll(unfit);
         if (!folded.isEmpty()) {
+            var keptWhole = first.containsKey(OVERFLOW) ? null : out.remove(OVERFLOW);
+            if (keptWhole != null) {
+                folded.put(OVERFLOW, keptWhole); // a fold too big to unfold, kept: inside the new one, not replaced by it
+            }
             out.put(OVERFLOW, string(fold(folded)));
         }
         return out;

@@ -273,4 +273,21 @@ class MessageAttributesTest {
             assertThat(all).containsEntry("x" + i, MessageAttributes.string("v" + i));
         }
     }
+
+    @Test
+    void aFoldTooBigToUnfold_besideAnAttributeThatCannotBeSent_isKeptInsideTheNewFold_notReplacedByIt() {
+        // few attributes (no overflow of the count), but one that must be folded: the new fold took the place of the
+        // one kept whole, and its thousands of attributes were gone from the copy
+        var big = strings(15_000);
+        var originals = new HashMap<String, MessageAttributeValue>();
+        for (int i = 0; i < 3; i++) {
+            originals.put("x" + i, MessageAttributes.string("v" + i));
+        }
+        originals.put("not a valid name", MessageAttributes.string("folded, not sent as it is"));
+        originals.put(MessageAttributes.OVERFLOW, MessageAttributes.string(MessageAttributes.fold(big)));
+        var copy = MessageAttributes.forDeadLetter(originals, "why", "orders", "orders", 3, "id-1");
+        assertThat(copy).hasSizeLessThanOrEqualTo(MessageAttributes.MAX);
+        var all = unfoldAll(copy);
+        assertThat(all).containsAllEntriesOf(big).containsEntry("not a valid name", MessageAttributes.string("folded, not sent as it is"));
+    }
 }
