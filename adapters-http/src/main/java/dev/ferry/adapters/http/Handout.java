@@ -17,6 +17,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class Handout {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(HttpSource.class); // beside the source's
+
     private final String name;
     private final LinkedBlockingQueue<Item> ready;
     private final Semaphore capacity;
@@ -95,19 +97,11 @@ final class Handout {
 
     List<Settlement.Failure> settle(List<Settlement> settlements) {
         List<Settlement.Failure> failures = List.of();
-        RuntimeException failed = null;
-        Error broke = null;
         for (var s : settlements) {
             if (s.delivery().receipt() instanceof Item item && item.settle(s.disposition(), capacity)) {
                 if (item.request.ordered) {
                     var nextRun = item.request.runSettled(s.disposition(), endpoint.isClosing(), capacity);
-                    try {
-                        requeue(nextRun);
-                    } catch (RuntimeException e) { // the other settlements are carried out all the same, then it is thrown
-                        failed = failed == null ? e : failed;
-                    } catch (Error e) {
-                        broke = broke == null ? e : broke;
-                    }
+                    requeue(nextRun);
                 }
             } else {
                 if (failures.isEmpty()) {
@@ -117,18 +111,13 @@ final class Handout {
                         ? "already settled or its request gave up" : "not received by HTTP source '" + name + "'", false));
             }
         }
-        if (broke != null) {
-            throw broke;
-        }
-        if (failed != null) {
-            throw failed;
-        }
         return failures;
     }
 
     /**
-     * An ordered request's next run (or null: none) back in the queue. Should that throw, the rest of the request
-     * is given back (answered retry, its capacity freed): unqueued, nothing would ever settle it.
+     * An ordered request's next run (or null: none) back in the queue. Should that throw (no memory), the rest of
+     * the request is given back (answered retry, its capacity freed): unqueued, nothing would ever settle it. Not
+     * thrown on: this settlement was carried out, and the engine would take every one of the call as failed.
      */
     private void requeue(Item nextRun) {
         if (nextRun == null) {
@@ -138,7 +127,12 @@ final class Handout {
             ready.add(nextRun);
         } catch (Throwable t) {
             nextRun.request.releaseRest(capacity);
-            throw t;
+            try {
+                LOG.warn("HTTP source '{}': the rest of an ordered request could not be queued ({}); answered retry", name,
+                        String.valueOf(t));
+            } catch (Throwable unsaid) { // no memory even for that: the client's retry says it
+            }
+            return;
         }
         if (endpoint.isClosing()) {
             endpoint.releaseUnpolled(); // nobody may poll it any more

@@ -50,8 +50,8 @@ final class HeaderValues {
      * True when an {@code Idempotency-Key} must go encoded: it {@link #needsEncoding needs it}, or it holds a
      * {@code %XX} that an encoded key could hold too — {@code "%C3%BC-1"} sent as it is and {@code "ü-1"} sent
      * encoded were one key to every receiver, which dropped the second event as a duplicate of the first. An
-     * encoded key holds such a sequence, so a key sent as it is never does; the sink's own forms without one
-     * ({@code u:}, {@code sha256:}) are kept apart by {@link #boundedKey}.
+     * encoded key holds such a sequence, so a key sent as it is never does; the sink's own form without one
+     * ({@code ferry-sha256:}) is kept apart by {@link #boundedKey}.
      */
     static boolean keyNeedsEncoding(String key) {
         if (needsEncoding(key)) {
@@ -73,31 +73,33 @@ final class HeaderValues {
     static final int MAX_KEY_CHARS = 1024;
 
     /**
-     * {@code header}, the key as it would go (encoded or not), or — when longer than {@link #MAX_KEY_CHARS} —
-     * {@code sha256:} and the hex SHA-256 of the key's UTF-8 form: a long id, or an S3 key of a hundred CJK
-     * characters (nine characters each, encoded), was refused with a 400 by every receiver that bounds its
-     * headers, and dead-lettered for it. One value per key, as before.
+     * {@code header}, the key as it would go (encoded or not), or the sink's own form, {@link #OWN_PREFIX} and the
+     * hex SHA-256 of the key: when longer than {@link #MAX_KEY_CHARS} (a long id, or an S3 key of a hundred CJK
+     * characters, nine characters each encoded, was refused with a 400 by every receiver that bounds its headers,
+     * and dead-lettered for it), and when it holds half a surrogate pair (no UTF-8 form). One value per key.
      *
-     * <p>A key whose text is one of these forms of the sink's own ({@code u:} or {@code sha256:} and 64 hex, see
-     * {@link #OWN_FORM}) is hashed too: sent as it is, {@code "u:<hex>"} was the Idempotency-Key of the key with
-     * half a surrogate pair it stands for, and {@code "sha256:<hex>"} that of the long key — the receiver answered
-     * the second 2xx as a duplicate and it was never handled.
+     * <p>A key whose text is that form itself ({@link #OWN_FORM}) is hashed too, so no key sent as it is equals
+     * another's hash. The prefix is the sink's own, not a natural one: as {@code u:} and {@code sha256:}, the forms
+     * before it, a key such as an image digest ({@code sha256:} and 64 hex) had to be hashed to stay apart.
      */
     static String boundedKey(String key, String header) {
-        if (header.length() <= MAX_KEY_CHARS && !OWN_FORM.matcher(key).matches()) {
+        boolean wellFormed = LedgerKeys.wellFormed(key);
+        if (header.length() <= MAX_KEY_CHARS && wellFormed && !OWN_FORM.matcher(key).matches()) {
             return header;
         }
         try {
             var digest = java.security.MessageDigest.getInstance("SHA-256")
-                    .digest((LedgerKeys.wellFormed(key) ? key : LedgerKeys.bounded(key)).getBytes(StandardCharsets.UTF_8));
-            return "sha256:" + java.util.HexFormat.of().formatHex(digest);
+                    .digest((wellFormed ? key : LedgerKeys.bounded(key)).getBytes(StandardCharsets.UTF_8));
+            return OWN_PREFIX + java.util.HexFormat.of().formatHex(digest);
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JDK has SHA-256", e);
         }
     }
 
-    /** The forms the sink makes of a key without {@code %XX}: {@link LedgerKeys#bounded}'s and {@link #boundedKey}'s. */
-    static final java.util.regex.Pattern OWN_FORM = java.util.regex.Pattern.compile("(u|sha256):[0-9a-f]{64}");
+    /** What the sink's own form of a key begins with. */
+    static final String OWN_PREFIX = "ferry-sha256:";
+    /** The sink's own form of a key ({@link #boundedKey}'s), which holds no {@code %XX}. */
+    static final java.util.regex.Pattern OWN_FORM = java.util.regex.Pattern.compile("ferry-sha256:[0-9a-f]{64}");
 
     /**
      * The percent-encoded UTF-8 bytes of {@code value}. A value with a lone surrogate has no UTF-8 form

@@ -96,8 +96,9 @@ class HandoutFaultTest {
         assertThat(run).extracting(Delivery::id).containsExactly("r#0", "r#1");
         ready.addsBeforeFailure = 0; // the run after it (r#2) goes back into the queue once both are settled: that throws
 
-        assertThatThrownBy(() -> handout.settle(List.of(new Settlement(run.get(0), Disposition.ACK),
-                new Settlement(run.get(1), Disposition.ACK)))).isInstanceOf(OutOfMemoryError.class).hasMessage("test");
+        // every settlement carried out: none reported failed (the engine would take them all as failed), none thrown
+        assertThat(handout.settle(List.of(new Settlement(run.get(0), Disposition.ACK),
+                new Settlement(run.get(1), Disposition.ACK)))).isEmpty();
 
         assertAnswered(request);
         assertThat(request.items).extracting(item -> item.disposition)

@@ -174,19 +174,21 @@ class HttpAdapterUnitTest {
         // a key with half a surrogate pair went as u:<hex>, a long one as sha256:<hex>; a key whose text was exactly that
         // went as it is: one Idempotency-Key for two events, the second answered 2xx as a duplicate and never handled
         String halfPair = "a\uD800";
-        assertThat(idempotencyKey(halfPair, "T")).startsWith("u:");
-        assertThat(idempotencyKey(dev.ferry.domain.idempotency.LedgerKeys.bounded(halfPair), "T"))
+        var bounded = dev.ferry.domain.idempotency.LedgerKeys.bounded(halfPair);
+        assertThat(idempotencyKey(halfPair, "T")).startsWith("ferry-sha256:").isNotEqualTo(idempotencyKey(bounded, "T"));
+        assertThat(idempotencyKey(bounded, "caf\u00e9")).as("a type that goes encoded leaves such a key as it is too")
                 .isNotEqualTo(idempotencyKey(halfPair, "T"));
-        assertThat(idempotencyKey(dev.ferry.domain.idempotency.LedgerKeys.bounded(halfPair), "caf\u00e9"))
-                .as("a type that goes encoded leaves such a key as it is too").isNotEqualTo(idempotencyKey(halfPair, "T"));
         String longKey = "id-" + "x".repeat(2000);
         String hex = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
                 .digest(longKey.getBytes(StandardCharsets.UTF_8)));
-        assertThat(idempotencyKey(longKey, "T")).isEqualTo("sha256:" + hex);
-        assertThat(idempotencyKey("sha256:" + hex, "T")).isNotEqualTo(idempotencyKey(longKey, "T")).startsWith("sha256:");
-        assertThat(idempotencyKey("sha256:" + hex.toUpperCase(java.util.Locale.ROOT), "T")).as("not a form of the sink's")
-                .isEqualTo("sha256:" + hex.toUpperCase(java.util.Locale.ROOT));
-        assertThat(idempotencyKey("u:" + hex + "0", "T")).as("not 64 hex").isEqualTo("u:" + hex + "0");
+        assertThat(idempotencyKey(longKey, "T")).isEqualTo("ferry-sha256:" + hex);
+        assertThat(idempotencyKey("ferry-sha256:" + hex, "T")).isNotEqualTo(idempotencyKey(longKey, "T"))
+                .startsWith("ferry-sha256:");
+        // a natural key of the old forms' shape (an image digest) goes as it is: no form of the sink's looks like it
+        assertThat(idempotencyKey("sha256:" + hex, "T")).isEqualTo("sha256:" + hex);
+        assertThat(idempotencyKey(bounded, "T")).isEqualTo(bounded);
+        assertThat(idempotencyKey("ferry-sha256:" + hex.toUpperCase(java.util.Locale.ROOT), "T")).as("not the sink's form")
+                .isEqualTo("ferry-sha256:" + hex.toUpperCase(java.util.Locale.ROOT));
     }
 
     private static String idempotencyKey(String key, String type) {

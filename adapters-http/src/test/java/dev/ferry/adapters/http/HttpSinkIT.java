@@ -326,9 +326,9 @@ class HttpSinkIT {
         }
         var keys = server.received.stream().map(r -> r.header("Idempotency-Key")).toList();
         assertThat(keys).allSatisfy(k -> assertThat(k.length()).isLessThanOrEqualTo(1_024));
-        assertThat(keys.get(0)).startsWith("sha256:").hasSize(7 + 64).isEqualTo(keys.get(1));
-        assertThat(keys.get(2)).startsWith("sha256:").isNotEqualTo(keys.get(0));
-        assertThat(keys.get(3)).startsWith("sha256:").isNotEqualTo(keys.get(0));
+        assertThat(keys.get(0)).startsWith("ferry-sha256:").hasSize(13 + 64).isEqualTo(keys.get(1));
+        assertThat(keys.get(2)).startsWith("ferry-sha256:").isNotEqualTo(keys.get(0));
+        assertThat(keys.get(3)).startsWith("ferry-sha256:").isNotEqualTo(keys.get(0));
         assertThat(keys.get(4)).isEqualTo("short-key");
     }
 
