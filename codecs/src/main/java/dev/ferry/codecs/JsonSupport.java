@@ -93,7 +93,7 @@ abstract class JsonSupport implements Decoder {
     @Override
     public final Decoded decode(Delivery delivery) {
         var body = delivery.body();
-        if (body.length == 0 && delivery.attributes().containsKey(KAFKA_TOMBSTONE)) {
+        if (body.length == 0 && "true".equals(delivery.attributes().get(KAFKA_TOMBSTONE))) {
             // a delete has no document: refused as an empty body, it was dead-lettered (its key parked) and a compacted
             // topic's delete never reached the sink. One event as the raw decoder makes it, the attributes (the mark) kept
             return Decoded.of(List.of(RawDecoder.event(delivery, tombstoneType())));
