@@ -3,9 +3,11 @@ package dev.ferry.adapters.kafka;
 import dev.ferry.adapters.kafka.PartitionBuffer.Rec;
 import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.parking.GroupParker;
+import dev.ferry.domain.transport.DeadLetterAttributes;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.slf4j.Logger;
@@ -44,10 +46,18 @@ final class KafkaDeliveries {
     static final int MAX_HEADERS = 1_000;
 
     /**
-     * The attribute saying how many headers past the first {@link #MAX_HEADERS} were not made attributes: the record
-     * is not changed without a trace (its dead-letter copy still has them all).
+     * The attribute saying how many headers came past the first {@link #MAX_HEADERS} (only {@link #READ_BY_FERRY} of
+     * them made attributes): the record is not changed without a trace (its dead-letter copy still has them all).
      */
     static final String HEADERS_OMITTED = "kafka.headersOmitted";
+
+    /**
+     * The headers Ferry itself reads from a delivery's attributes, kept past {@link #MAX_HEADERS} too: a release
+     * appends its mark after every header of the record it moves back, and a record of a thousand headers came back
+     * without it — parked behind again while the key's next record passed, and so on at every release.
+     */
+    static final List<String> READ_BY_FERRY = List.of(GroupParker.RELEASE_ATTRIBUTE, DeadLetterAttributes.REDRIVE,
+            "traceparent", "tracestate");
 
     /**
      * A record as a delivery. Its id names its place ({@code topic-partition@offset}); its deduplication
@@ -66,10 +76,16 @@ final class KafkaDeliveries {
             }
         }
         if (headers > MAX_HEADERS) {
+            for (var own : READ_BY_FERRY) { // the last of its name, as a header within the cap would be
+                var h = record.headers().lastHeader(own);
+                if (h != null) {
+                    attributes.put(own, h.value() == null ? "" : new String(h.value(), StandardCharsets.UTF_8));
+                }
+            }
             attributes.put(HEADERS_OMITTED, Integer.toString(headers - MAX_HEADERS));
             if (r.receives == 1) {
-                LOG.warn("{}-{}@{} of '{}' has {} headers: only the first {} are attributes ({})", record.topic(),
-                        record.partition(), record.offset(), name, headers, MAX_HEADERS, HEADERS_OMITTED);
+                LOG.warn("{}-{}@{} of '{}' has {} headers: only the first {} (and Ferry's own) are attributes ({})",
+                        record.topic(), record.partition(), record.offset(), name, headers, MAX_HEADERS, HEADERS_OMITTED);
             }
         } else {
             attributes.remove(HEADERS_OMITTED); // a header of that name says nothing

@@ -112,7 +112,7 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
                     consumer.seek(p, at.offset());
                 }
             }
-            var found = parkedRecords(consumer, partitions, parked);
+            var found = parkedRecords(consumer, partitions, parked, token);
             return produceBack(consumer, producer, sendWait, found, parked, token, skipHead);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -127,27 +127,23 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
         }
     }
 
-    /** One parked record of the key, where it is in the dead-letter topic. */
-    private record Parked(ConsumerRecord<byte[], byte[]> record, String reason) {
-    }
-
     /** The longest a release reads its dead-letter partitions without getting a record before it gives up. */
     static final Duration READ_LIMIT = Duration.ofMinutes(2);
 
     /** What the partitions hold of the key's parked records (of this park: not older), and every partition's end. */
-    private record Found(List<Parked> records, Map<TopicPartition, Long> ends) {
+    private record Found(List<ParkedRecords.Parked> records, Map<TopicPartition, Long> ends) {
     }
 
     /**
-     * Reads every partition to its end as it was when the read began, keeping the key's records that
+     * Reads every partition to its end as it was when the read began, keeping where the key's records are that
      * were parked with it since the group was parked — older ones (of an earlier park, its cursor
      * lost) are not this release's — in the order they were dead-lettered (their timestamps; a key's
      * dead letters of one topic are in one partition, in order, but a source may read several topics).
      */
-    private Found parkedRecords(KafkaConsumer<byte[], byte[]> consumer, List<TopicPartition> partitions, ParkedGroup parked) {
+    private Found parkedRecords(KafkaConsumer<byte[], byte[]> consumer, List<TopicPartition> partitions, ParkedGroup parked,
+                                String token) {
         var end = consumer.endOffsets(partitions, Duration.ofSeconds(30));
-        long since = parked.since().toEpochMilli() - CLOCK_SKEW.toMillis();
-        var records = new ArrayList<Parked>();
+        var records = new ParkedRecords(parked, token); // where they are, not their values: each is read again to go back
         // a limit on a read that stalls, not on a long one: a dead-letter topic too big to read in the limit (a backlog,
         // a slow link) was never released, each release starting over from the same place
         var stalled = new ReadDeadline(READ_LIMIT, System::nanoTime);
@@ -168,96 +164,15 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
                 }
             }
             for (var record : polled) {
-                // keys are compared as the source reads them
-                if (record.key() == null || !parked.group().equals(KafkaKeys.text(record.key()))) {
-                    continue;
-                }
-                String reason = header(record.headers(), DeadLetterAttributes.REASON);
-                // of this park: dated since it, or naming its head and dated within an hour before — the park's time is
-                // the parking instance's clock, a record's the producer's or the broker's (an earlier park with the
-                // same head, its cursor lost, is a week old: Kafka keeps an idle group's offsets that long)
-                if (GroupParker.parkedWith(reason, parked.group()) && (record.timestamp() >= since
-                        || ofHead(reason, parked) && record.timestamp() >= since - HEAD_SKEW.toMillis())) {
-                    records.add(new Parked(record, reason));
-                }
+                records.offer(record);
             }
         }
-        dropSecondCopies(records);
-        // one partition (one topic: the key's records are in one): its offsets are the dead-letter order, whatever the
-        // clocks of the instances that wrote them; several: merged by time, each partition's own order kept
-        boolean onePartition = records.stream().map(p -> new TopicPartition(p.record().topic(), p.record().partition()))
-                .distinct().count() <= 1;
-        if (onePartition) {
-            records.sort(java.util.Comparator.comparingLong(p -> p.record().offset()));
-        } else {
-            records.sort(java.util.Comparator.comparingLong((Parked p) -> p.record().timestamp())
-                    .thenComparing(p -> p.record().topic()).thenComparingInt(p -> p.record().partition())
-                    .thenComparingLong(p -> p.record().offset()));
-        }
-        inSourceOrder(records);
-        return new Found(records, end);
-    }
-
-    /** Whether a dead letter's reason says it was parked with {@code parked}'s head: the head itself, or behind it. */
-    private static boolean ofHead(String reason, ParkedGroup parked) {
-        var behind = GroupParker.behind(parked); // its reason's start, then the head's reason
-        return GroupParker.isHead(reason, parked) || reason != null
-                && reason.startsWith(behind.substring(0, behind.length() - parked.reason().length()));
+        return new Found(records.ordered(), end);
     }
 
     /**
-     * Within each source partition, the records go back in the order they were read there — not the
-     * order their dead letters were written: the head's write that failed once was made again a second
-     * later, behind the copies of the key's later records, and the release sent those first. The
-     * places each source partition's records hold in the list are kept, refilled by source offset.
-     */
-    private static void inSourceOrder(List<Parked> records) {
-        var places = new java.util.LinkedHashMap<String, List<Integer>>();
-        for (int i = 0; i < records.size(); i++) {
-            var h = records.get(i).record().headers();
-            if (sourceOffset(records.get(i)) >= 0) {
-                places.computeIfAbsent(header(h, DeadLetterAttributes.SOURCE) + "-" + header(h, KafkaSource.PARTITION),
-                        k -> new ArrayList<>()).add(i);
-            }
-        }
-        for (var at : places.values()) {
-            var inOrder = at.stream().map(records::get).sorted(java.util.Comparator.comparingLong(KafkaParkedGroupMover::sourceOffset))
-                    .toList();
-            for (int j = 0; j < at.size(); j++) {
-                records.set(at.get(j), inOrder.get(j));
-            }
-        }
-    }
-
-    /** The offset a dead letter's record had in its source partition; -1 when its header is missing or not a number. */
-    private static long sourceOffset(Parked parked) {
-        String offset = header(parked.record().headers(), KafkaSource.OFFSET);
-        try {
-            return offset == null ? -1 : Long.parseLong(offset);
-        } catch (NumberFormatException foreign) {
-            return -1;
-        }
-    }
-
-    /**
-     * A record dead-lettered twice (the write that timed out and landed after all, a revoke racing the
-     * write) has two copies in the topic: only the first is moved back, or it would run twice. Copies
-     * are the same record when they name the same place in the same source topic.
-     */
-    private static void dropSecondCopies(List<Parked> records) {
-        var seen = new java.util.HashSet<String>();
-        records.sort(java.util.Comparator.comparingLong((Parked p) -> p.record().offset()));
-        records.removeIf(p -> {
-            var h = p.record().headers();
-            String place = header(h, DeadLetterAttributes.SOURCE) + "-" + header(h, KafkaSource.PARTITION) + "@"
-                    + header(h, KafkaSource.OFFSET);
-            return header(h, KafkaSource.OFFSET) != null && !seen.add(p.record().topic() + "-" + p.record().partition()
-                    + ":" + place);
-        });
-    }
-
-    /**
-     * Produces the records back in order, one at a time; on a failure stops there. Then commits, per
+     * Produces the records back in order, one at a time, each read again just before (the read kept only where
+     * they are); on a failure, or at a record this release sent back itself, stops there. Then commits, per
      * partition, up to the first record not produced (or the end that was read), so the next release
      * takes up exactly there.
      */
@@ -268,15 +183,27 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
         long redriven = 0;
         String problem = null;
         var firstLeft = new HashMap<TopicPartition, Long>();
+        var reader = new DeadLetterReader(consumer, READ_TIMEOUT);
         for (var p : found.records()) {
-            var record = p.record();
-            var partition = new TopicPartition(record.topic(), record.partition());
+            var partition = p.partition();
+            if (problem == null && p.sentBackByThis()) {
+                problem = parkedAgain(p);
+            }
             if (problem != null) {
-                firstLeft.merge(partition, record.offset(), Math::min);
+                firstLeft.merge(partition, p.offset(), Math::min);
                 continue;
             }
-            if (skipHead && GroupParker.isHead(p.reason(), parked)) {
+            if (skipHead && p.head()) {
                 counted++;
+                continue;
+            }
+            ConsumerRecord<byte[], byte[]> record;
+            try {
+                record = reader.read(partition, p.offset());
+            } catch (RuntimeException e) {
+                problem = "the dead letter " + partition + "@" + p.offset() + " could not be read again: " + e.getMessage()
+                        + "; nothing after it was moved, release it again";
+                firstLeft.merge(partition, p.offset(), Math::min);
                 continue;
             }
             String topic = header(record.headers(), DeadLetterAttributes.SOURCE);
@@ -288,6 +215,11 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
                         + "without its value (too large for the dead-letter topic) and could not be read from its topic: "
                         + e.getMessage() + "; nothing after it was moved";
                 firstLeft.merge(partition, record.offset(), Math::min);
+                continue;
+            }
+            if (original != record && ParkedRecords.sentBackBy(original.headers(), token)) {
+                problem = parkedAgain(p); // its copy kept none of its headers: the record itself has the mark
+                firstLeft.merge(partition, p.offset(), Math::min);
                 continue;
             }
             var headers = new RecordHeaders();
@@ -321,6 +253,16 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
             problem = problem != null ? problem : "the records were produced back, but how far could not be recorded: " + e;
         }
         return new GroupParker.Moved(counted, redriven, problem);
+    }
+
+    /**
+     * Why a release stops at a dead letter it sent back itself: the key was parked again behind a new head while it
+     * ran, and that record's copy is followed by the key's next ones, on their way here. Sent on with this release's
+     * token, now stale, it was parked behind again after them: the key turned round at the next release.
+     */
+    private static String parkedAgain(ParkedRecords.Parked p) {
+        return "the key was parked again while this release ran (dead letter " + p.partition() + "@" + p.offset()
+                + " was produced back by it and dead-lettered again): release it again, from its new head";
     }
 
     /**
