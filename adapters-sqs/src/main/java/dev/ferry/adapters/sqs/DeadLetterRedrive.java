@@ -43,8 +43,7 @@ final class DeadLetterRedrive {
      * This run's copies that came back (their consumer still fails them): kept out of sight until the run ends,
      * so the rest is moved and they are not moved again.
      */
-    private final List<Message> setAside = new ArrayList<>();
-    private final java.util.Set<String> seen = new HashSet<>(); // the message ids of those counted, to count each once
+    private final SetAsideCopies setAside;
     private int moved;
     private int failed;
     private int cameBack;
@@ -57,6 +56,7 @@ final class DeadLetterRedrive {
         this.fifoTarget = target.fifo();
         this.targetQueue = target.name();
         this.targetArn = target.arn();
+        this.setAside = new SetAsideCopies(client, deadLetterQueueUrl);
     }
 
     static SqsQueues.RedriveReport run(SqsClient client, SqsQueues queues, String deadLetterQueueUrl, String targetUrl,
@@ -69,7 +69,7 @@ final class DeadLetterRedrive {
             redrive.moveUpTo(maxMessages, perSecond, progress);
         } finally {
             // in sight again at once: left to their visibility, they would be hidden from whoever looks next
-            Batches.changeVisibility(client, deadLetterQueueUrl, redrive.setAside, Message::receiptHandle, m -> 0, 2, null);
+            redrive.setAside.putBack();
         }
         return new SqsQueues.RedriveReport(redrive.moved, redrive.failed, redrive.cameBack, redrive.problem);
     }
@@ -121,7 +121,7 @@ final class DeadLetterRedrive {
         if (back.isEmpty()) {
             return batch;
         }
-        cameBack += setAside(client, deadLetterQueueUrl, back, setAside, seen);
+        cameBack += setAside.add(back);
         return batch.stream().filter(m -> !back.contains(m)).toList();
     }
 
@@ -185,50 +185,6 @@ final class DeadLetterRedrive {
         }
         return unconfirmed;
     }
-
-    /** How long a copy that came back is kept out of sight while the run goes on (renewed if seen again). */
-    private static final int SET_ASIDE_SECONDS = 15 * 60;
-    /** Copies set aside remembered at most (their receipt handles), to be put back in sight at the end. */
-    private static final int MAX_SET_ASIDE = 10_000;
-
-    /**
-     * Hides copies that came back until the run ends (those past {@link #MAX_SET_ASIDE} only for the
-     * receive's minute: they would not be put back in sight); how many of them are new to this run's count.
-     */
-    private static int setAside(SqsClient client, String queueUrl, List<Message> cameBack, List<Message> setAside,
-                                java.util.Set<String> seen) {
-        int added = 0;
-        var hidden = new ArrayList<Message>();
-        for (var m : cameBack) {
-            if (seen.size() < MAX_SEEN ? seen.add(m.messageId()) : !seen.contains(m.messageId())) {
-                added++;
-            }
-            int at = indexOf(setAside, m.messageId());
-            if (at >= 0) {
-                setAside.set(at, m); // its newest receipt handle
-                hidden.add(m);
-            } else if (setAside.size() < MAX_SET_ASIDE) {
-                setAside.add(m);
-                hidden.add(m);
-            }
-        }
-        Batches.changeVisibility(client, queueUrl, hidden, Message::receiptHandle, m -> SET_ASIDE_SECONDS, 2, null);
-        return added;
-    }
-
-    /** Message ids of copies that came back remembered at most, to count each once. */
-    private static final int MAX_SEEN = 1_000_000;
-
-    private static int indexOf(List<Message> messages, String messageId) {
-        for (int i = 0; i < messages.size(); i++) {
-            if (messages.get(i).messageId().equals(messageId)) {
-                return i;
-            }
-        }
-        return -1;
-    }
-
-
 
     /** The attribute each copy carries: the run that moved it (a message attribute survives a dead-lettering). */
     static final String RUN = dev.ferry.domain.transport.DeadLetterAttributes.REDRIVE;

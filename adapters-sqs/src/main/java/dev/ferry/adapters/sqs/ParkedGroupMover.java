@@ -31,6 +31,8 @@ final class ParkedGroupMover implements GroupParker.Mover {
     private final String queueUrl;
     /** The source queue's name, as its dead letters carry it ({@link DeadLetterAttributes#SOURCE}). */
     private final String queueName;
+    /** {@link #MAX_READ}, or a test's own. */
+    private final int maxRead;
     private FerryException failure;
     private String queueArn;
 
@@ -46,6 +48,11 @@ final class ParkedGroupMover implements GroupParker.Mover {
     }
 
     ParkedGroupMover(SqsClient client, String deadLetterQueueUrl, String queueUrl) {
+        this(client, deadLetterQueueUrl, queueUrl, MAX_READ);
+    }
+
+    /** One that reads at most {@code maxRead} messages a move. */
+    ParkedGroupMover(SqsClient client, String deadLetterQueueUrl, String queueUrl, int maxRead) {
         if (!deadLetterQueueUrl.endsWith(".fifo") || !queueUrl.endsWith(".fifo")) {
             throw new FerryException("groups are parked on FIFO queues only; " + queueUrl + " and its dead-letter queue "
                     + deadLetterQueueUrl + " must both be FIFO", false);
@@ -54,6 +61,7 @@ final class ParkedGroupMover implements GroupParker.Mover {
         this.deadLetterQueueUrl = deadLetterQueueUrl;
         this.queueUrl = queueUrl;
         this.queueName = queueUrl.substring(queueUrl.lastIndexOf('/') + 1);
+        this.maxRead = maxRead;
     }
 
     @Override
@@ -65,7 +73,7 @@ final class ParkedGroupMover implements GroupParker.Mover {
         int read = 0;
         int emptyAnswers = 0;
         try {
-            while (read < MAX_READ) {
+            while (read < maxRead) {
                 List<Message> batch;
                 try {
                     batch = client.receiveMessage(b -> b.queueUrl(deadLetterQueueUrl).maxNumberOfMessages(10).waitTimeSeconds(1)
@@ -157,6 +165,13 @@ final class ParkedGroupMover implements GroupParker.Mover {
             }
         } finally {
             Batches.changeVisibility(client, deadLetterQueueUrl, others, Message::receiptHandle, m -> 0, 2, null);
+        }
+        if (read >= maxRead) {
+            // the group's rest may lie past what was read (a DLQ of many, or read again once its visibility ran out):
+            // ended without a word, the release was finished and the group flowed ahead of its messages still here
+            return new GroupParker.Moved(counted, redriven, "reading " + deadLetterQueueUrl + " stopped after " + read
+                    + " message(s), " + redriven + " of group " + parked.group() + " sent back; the rest may be past "
+                    + "them: release it again to go on");
         }
         if (parked.moved() + counted < parked.parked()) {
             String held = heldElsewhere();

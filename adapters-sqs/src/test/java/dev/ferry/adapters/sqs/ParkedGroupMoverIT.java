@@ -339,4 +339,43 @@ class ParkedGroupMoverIT {
         assertThat(sqs.receiveMessage(b -> b.queueUrl(queue).maxNumberOfMessages(10).waitTimeSeconds(1)).messages())
                 .extracting(m -> m.body()).containsExactly("b3");
     }
+
+    @Test // a review: a move that stopped at its bound on what it reads said nothing, and the release was finished with the
+          // group's rest still in the dead-letter queue (its new messages then flowed ahead of them)
+    void aMoveThatStopsAtItsReadBound_saysSo_andTheGroupsRestIsMovedInOrderByTheNextOnes() {
+        String queue = fifo("orders");
+        String dlq = fifo("orders-dlq");
+        var parked = parked("orders", "G", "g1", 25, 0);
+        for (int i = 1; i <= 25; i++) {
+            deadLetter(dlq, "G", "g" + i, Map.of(DeadLetterAttributes.REASON, i == 1 ? GroupParker.at(parked) : GroupParker.behind(parked)));
+        }
+
+        var first = new ParkedGroupMover(sqs, dlq, queue, 10).move(parked, "t-1", false);
+
+        assertThat(first.problem()).as("the group must stay parked: %s", first).contains("stopped after")
+                .contains("release it again");
+        assertThat(first.redriven()).isPositive().isLessThan(25);
+        assertThat(visible(dlq)).as("the rest still in the dead-letter queue").isEqualTo(25 - first.redriven());
+        long moved = first.counted();
+        var last = first;
+        for (int pass = 0; pass < 10 && last.problem() != null; pass++) { // released again, as often as it takes
+            last = new ParkedGroupMover(sqs, dlq, queue, 10).move(parked("orders", "G", "g1", 25, moved), "t-1", false);
+            moved += last.counted();
+        }
+        assertThat(last.problem()).isNull();
+        assertThat(moved).isEqualTo(25);
+        assertThat(visible(dlq)).isZero();
+        var back = new java.util.ArrayList<String>();
+        for (int i = 0; i < 20 && back.size() < 25; i++) { // the group is held while its messages are in flight: delete them
+            var got = sqs.receiveMessage(b -> b.queueUrl(queue).maxNumberOfMessages(10).waitTimeSeconds(1)).messages();
+            got.forEach(m -> back.add(m.body()));
+            got.forEach(m -> sqs.deleteMessage(b -> b.queueUrl(queue).receiptHandle(m.receiptHandle())));
+        }
+        assertThat(back).containsExactlyElementsOf(java.util.stream.IntStream.rangeClosed(1, 25).mapToObj(i -> "g" + i).toList());
+    }
+
+    private long visible(String url) {
+        return Long.parseLong(sqs.getQueueAttributes(b -> b.queueUrl(url).attributeNames(
+                QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES)).attributes().get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES));
+    }
 }
