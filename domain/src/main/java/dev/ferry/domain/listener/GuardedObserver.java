@@ -58,7 +58,10 @@ final class GuardedObserver implements ListenerObserver {
         try {
             call.run();
         } catch (Throwable e) {
-            LOG.log(Level.DEBUG, "listener observer threw; ignored", e);
+            try {
+                LOG.log(Level.DEBUG, "listener observer threw; ignored", e);
+            } catch (Throwable unprintable) { // a logger reading a message that throws (or no memory): ignored all the same
+            }
         }
     }
 }

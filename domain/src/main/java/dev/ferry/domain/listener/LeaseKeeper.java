@@ -207,7 +207,7 @@ final class LeaseKeeper {
 
     /** Its warnings, written aside: a log that blocks must not hold the one thread that keeps every lease. */
     private final AsideLog aside = new AsideLog("ferry-lease-log");
-    private final LineBurst extensionFailures = new LineBurst(LOG, "failed ledger lease extensions", null);
+    private final LineBurst extensionFailures = new LineBurst(LOG, "failed ledger lease extensions", null, aside::write);
 
     /** How long a kept delivery's claims are kept past its lease for a handler that does not settle it. */
     static final Duration KEPT_PAST_LEASE = Duration.ofMinutes(15);
@@ -269,16 +269,23 @@ final class LeaseKeeper {
             }
             try {
                 Thread.ofVirtual().name("ferry-" + name + "-claim-lease").start(() -> {
+                    // the claim is free to be asked again before anything is said: a log that blocks (a full pipe) held
+                    // this thread before its finally, and the claim was never extended again — it ran out under its handler
+                    boolean kept;
+                    Throwable failed = null;
                     try {
-                        if (!ledger.extend(claim.key(), claim.token(), lease)) {
-                            lostClaim(claim);
-                        }
-                    } catch (Throwable e) { // each claim, each round, while the ledger is down: bounded
-                        if (extensionFailures.take()) {
-                            LOG.log(Level.WARNING, "ledger lease extension of {0} failed: {1}", claim.key(), JournalNotes.describe(e));
-                        }
+                        kept = ledger.extend(claim.key(), claim.token(), lease);
+                    } catch (Throwable e) {
+                        kept = true;
+                        failed = e;
                     } finally {
                         extending.remove(claim);
+                    }
+                    if (!kept) {
+                        lostClaim(claim);
+                    } else if (failed != null && extensionFailures.take()) { // each claim, each round, while the ledger is down
+                        String failure = JournalNotes.describe(failed);
+                        aside.write(() -> LOG.log(Level.WARNING, "ledger lease extension of {0} failed: {1}", claim.key(), failure));
                     }
                 });
             } catch (Throwable e) { // no thread to be had: tried again next round
@@ -338,9 +345,9 @@ final class LeaseKeeper {
         }
         if (lost.add(claim)) {
             counters.claimsLost.increment();
-            LOG.log(Level.WARNING, "the ledger claim on {0} of ''{1}'' was lost: its lease ran out before it was extended, "
-                    + "and another worker may hold it now (a copy of the event may run beside this one); its completion "
-                    + "may be refused (fenced)", claim.key(), name);
+            aside.write(() -> LOG.log(Level.WARNING, "the ledger claim on {0} of ''{1}'' was lost: its lease ran out before it was "
+                    + "extended, and another worker may hold it now (a copy of the event may run beside this one); its "
+                    + "completion may be refused (fenced)", claim.key(), name));
         }
     }
 

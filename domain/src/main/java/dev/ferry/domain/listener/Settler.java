@@ -142,8 +142,8 @@ final class Settler {
 
     private void enqueue(Delivery delivery, Disposition disposition, boolean excused) {
         counters.count(disposition);
-        observer.settled(delivery, disposition);
         pending.add(new SettlementQueue.Queued(new Settlement(delivery, disposition), excused));
+        observer.settled(delivery, disposition); // after: what telling it throws cannot keep the settlement from going
         if (closed) {
             flush(); // no settler thread any more (a handler's own settlement after the stop): sent from here
         }

@@ -117,48 +117,36 @@ public final class GroupParker {
         return prefix(parked.group()) + "at " + safe(parked.head()) + ": " + parked.reason();
     }
 
-    /** Whether a dead letter's reason says it was parked with {@code group} (its head, or behind it). */
+    /**
+     * Whether a dead letter's reason says it was parked with {@code group} (its head, or behind it): by the group's
+     * bounded form, or, for a long one, by the whole group as reasons before the bounded form said it.
+     */
     public static boolean parkedWith(String reason, String group) {
-        return reason != null && reason.startsWith(prefix(group));
+        return reason != null && (reason.startsWith(prefix(group)) || reason.startsWith(wholePrefix(group)));
     }
 
     /** Whether a dead letter's reason says it is {@code parked}'s head. */
     public static boolean isHead(String reason, ParkedGroup parked) {
-        return reason != null && reason.startsWith(prefix(parked.group()) + "at " + safe(parked.head()) + ": ");
-    }
-
-    private static String prefix(String group) {
-        return "group " + safe(group) + " parked ";
+        String at = "at " + safe(parked.head()) + ": ";
+        return reason != null && (reason.startsWith(prefix(parked.group()) + at)
+                || reason.startsWith(wholePrefix(parked.group()) + at));
     }
 
     /**
-     * What a transport keeps of a string in an attribute (XML's characters, as SQS takes them): control
-     * characters but tab and newlines, U+FFFE and U+FFFF, and half a surrogate pair become {@code ?}. Kept
-     * whole, a head with half a pair never matched its dead letter's reason, which the transport had
-     * changed: {@code --skip-head} sent the poison message back and said it had dropped it.
+     * The group as reasons name it, bounded as a head is ({@link #headOf}): a dead letter's reason is cut at 8,128
+     * characters, and a Kafka key of 9,000 was cut before " parked " — no dead letter matched its group, and the
+     * release found none, for ever.
      */
+    private static String prefix(String group) {
+        return wholePrefix(headOf(group));
+    }
+
+    private static String wholePrefix(String group) {
+        return "group " + safe(group) + " parked ";
+    }
+
     static String safe(String s) {
-        StringBuilder out = null;
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            boolean pair = Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1));
-            boolean ok = pair || c >= 0x20 && c < 0xD800 || c >= 0xE000 && c <= 0xFFFD || c == '\t' || c == '\n' || c == '\r';
-            if (!ok) {
-                if (out == null) {
-                    out = new StringBuilder(s.length()).append(s, 0, i);
-                }
-                out.append('?');
-            } else if (out != null) {
-                out.append(c);
-                if (pair) {
-                    out.append(s.charAt(i + 1));
-                }
-            }
-            if (pair) {
-                i++;
-            }
-        }
-        return out == null ? s : out.toString();
+        return TransportText.safe(s);
     }
 
     /** The {@link #RELEASE_ATTRIBUTE} value of message {@code number} (1, 2, ...) of release {@code token}. */

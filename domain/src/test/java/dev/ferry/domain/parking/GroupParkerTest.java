@@ -62,6 +62,31 @@ class GroupParkerTest {
         assertThat(GroupParker.isHead("group A parked at k?ey: bad", state)).isTrue();
     }
 
+    @Test // a review: a dead letter's reason is cut at 8,128 characters, and a 9,000-character Kafka key was cut before
+          // " parked ": no dead letter matched its group, and a release found none, for ever
+    void aGroupLongerThanAReasonHolds_isNamedBounded_soItsDeadLettersMatchIt() {
+        String group = "k".repeat(9_000);
+        var parked = parker.park("s", group, "e1", "m1", "boom", null, false);
+        String atHead = cut(GroupParker.at(parked));
+        String behind = cut(GroupParker.behind(parked));
+        assertThat(GroupParker.parkedWith(atHead, group)).isTrue();
+        assertThat(GroupParker.isHead(atHead, parked)).isTrue();
+        assertThat(GroupParker.parkedWith(behind, group)).isTrue();
+        assertThat(GroupParker.isHead(behind, parked)).isFalse();
+        assertThat(GroupParker.parkedWith(atHead, "k".repeat(8_999))).as("another group").isFalse();
+        // a reason written before, with the whole group (under the cut): still matched after an upgrade
+        String group600 = "g".repeat(600);
+        var p600 = parker.park("s", group600, "e1", "m1", "boom", null, false);
+        assertThat(GroupParker.parkedWith("group " + group600 + " parked at e1: boom", group600)).isTrue();
+        assertThat(GroupParker.isHead("group " + group600 + " parked at e1: boom", p600)).isTrue();
+    }
+
+    /** A reason as a dead letter carries it: cut where {@code Disposition.DeadLetter} cuts it. */
+    private static String cut(String reason) {
+        return ((dev.ferry.domain.transport.Disposition.DeadLetter) dev.ferry.domain.transport.Disposition.deadLetter(reason))
+                .reason();
+    }
+
     @Test // a review: SQS keeps half a surrogate pair as '?', and the head kept it whole
     void aHeadKeyWithHalfASurrogatePair_isStillFoundInTheDeadLetterQueue_asATransportKeepsIt() {
         parker.park("s", "A", "k\uD800ey\uD83D\uDE00", "m1", "bad", null, false);

@@ -1,0 +1,152 @@
+package dev.ferry.domain.listener;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.idempotency.InMemoryLedger;
+import dev.ferry.domain.memory.InMemoryQueue;
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.testing.Await;
+import dev.ferry.domain.testing.ForwardingLedger;
+import dev.ferry.domain.testing.LineDecoder;
+import dev.ferry.domain.transport.Disposition;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What the engine logs never decides what happens: a log that blocks (a full pipe) or that throws while it reads
+ * what it was given (a throwable whose message cannot be read).
+ */
+class LogFaultTest {
+
+    private final Logger logger = Logger.getLogger(Listener.class.getName());
+    private final Level level = logger.getLevel();
+    private Handler handler;
+    private Listener listener;
+
+    @AfterEach
+    void restore() {
+        if (listener != null) {
+            listener.stop();
+        }
+        if (handler != null) {
+            logger.removeHandler(handler);
+        }
+        logger.setLevel(level);
+    }
+
+    private void onRecords(Level at, Predicate<LogRecord> which, Runnable doing) {
+        handler = new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                if (which.test(r)) {
+                    doing.run();
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        logger.setLevel(at);
+        logger.addHandler(handler);
+    }
+
+    @Test
+    void aFailedClaimExtensionsWarning_blockedInTheLog_doesNotKeepTheClaimFromBeingExtendedAgain() {
+        // the warning was written on the extension's thread before it let the claim be asked again: with the log blocked
+        // the claim was never extended again, and ran out under its handler
+        var unblock = new CountDownLatch(1);
+        onRecords(Level.WARNING, r -> String.valueOf(r.getMessage()).startsWith("ledger lease extension"), () -> {
+            try {
+                unblock.await(30, TimeUnit.SECONDS); // the log's pipe is full
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        var extends_ = new AtomicInteger();
+        var ledger = new ForwardingLedger(InMemoryLedger.create()) {
+            @Override
+            public boolean extend(String key, long token, Duration lease) {
+                if (extends_.incrementAndGet() == 1) {
+                    throw new dev.ferry.domain.model.FerryException("ledger blip (injected)", true);
+                }
+                return super.extend(key, token, lease);
+            }
+        };
+        var queue = InMemoryQueue.standard("slow");
+        listener = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
+            sleep(4_000); // four leases
+            return Outcome.done();
+        }).ledger(ledger).config(ListenerTest.fast().lease(Duration.ofSeconds(1)).build()).build().start();
+        try {
+            queue.send("a");
+            assertThat(Await.until(Duration.ofSeconds(10), () -> extends_.get() >= 2))
+                    .as("extended again after the failure: " + extends_.get()).isTrue();
+        } finally {
+            unblock.countDown();
+        }
+    }
+
+    @Test
+    void anObserverThrowingWhatCannotBePrinted_withDebugOn_doesNotKeepTheSettlementFromGoing() {
+        // the observer's guard logged at debug with the throwable; a log reading its message threw out of the guard, and
+        // the settlement, told to the observer before it was queued, was never sent
+        logger.setLevel(Level.ALL); // debug on
+        handler = new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                if (r.getThrown() != null) {
+                    r.getThrown().getMessage(); // as Logback's ThrowableProxy does
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        logger.addHandler(handler);
+        var observer = new ListenerObserver() {
+            @Override
+            public void settled(Delivery delivery, Disposition disposition) {
+                throw new IllegalStateException() {
+                    @Override
+                    public String getMessage() {
+                        throw new UnsupportedOperationException("unprintable");
+                    }
+                };
+            }
+        };
+        var queue = InMemoryQueue.standard("observed");
+        listener = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> Outcome.done()).observer(observer)
+                .config(ListenerTest.fast().lease(Duration.ofMinutes(5)).build()).build().start();
+        queue.send("b");
+        assertThat(Await.until(Duration.ofSeconds(10), () -> queue.size() == 0))
+                .as("acked, not left in flight for its 5-minute lease: " + listener.stats().line()).isTrue();
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
