@@ -23,7 +23,7 @@ final class AdminRedrive implements HttpHandler {
 
     /** Where a redrive stands. */
     record Status(String from, String to, long total, int moved, int failed, Instant started, Instant finished,
-                  String error) {
+                  String error, int cameBack) {
         boolean running() {
             return finished == null;
         }
@@ -94,7 +94,7 @@ final class AdminRedrive implements HttpHandler {
             try {
                 fromUrl = queues.url(from);
                 toUrl = queues.url(to);
-                if (fromUrl.equals(toUrl)) {
+                if (ParkingDeadLetters.sameQueue(fromUrl, toUrl)) { // by account and name: a URL of another host is the queue too
                     AdminEvents.answer(exchange, 400, Map.of("error", "from and to are the same queue"));
                     return;
                 }
@@ -108,7 +108,7 @@ final class AdminRedrive implements HttpHandler {
                 AdminEvents.answer(exchange, 400, Map.of("error", String.valueOf(e.getMessage())));
                 return;
             }
-            var started = new Status(from, to, total, 0, 0, Instant.now(), null, null);
+            var started = new Status(from, to, total, 0, 0, Instant.now(), null, null, 0);
             boolean closing;
             boolean busy = false;
             synchronized (this) { // with stop(): a redrive started between its check and its join ran on past the close
@@ -122,7 +122,7 @@ final class AdminRedrive implements HttpHandler {
                                     rate));
                         } catch (Throwable noThread) { // left "running", every later redrive was refused until a restart
                             status.set(new Status(from, to, total, 0, 0, started.started(), Instant.now(),
-                                    "could not start: " + noThread));
+                                    "could not start: " + noThread, 0));
                             throw noThread;
                         }
                     }
@@ -141,19 +141,21 @@ final class AdminRedrive implements HttpHandler {
     private void run(Status started, String fromUrl, String toUrl, int max, double rate) {
         try {
             var report = queues.redrive(fromUrl, toUrl, max, rate, (moved, failed) -> {
-                status.set(new Status(started.from(), started.to(), started.total(), moved, failed, started.started(), null, null));
+                status.set(new Status(started.from(), started.to(), started.total(), moved, failed, started.started(), null,
+                        null, 0));
                 if (stopping) {
                     throw new Stopped(); // after a whole batch: copied and deleted
                 }
             });
             status.set(new Status(started.from(), started.to(), started.total(), report.moved(), report.failed(),
-                    started.started(), Instant.now(), report.problem() == null ? null : "send failed: " + report.problem()));
+                    started.started(), Instant.now(), report.problem() == null ? null : "send failed: " + report.problem(),
+                    report.cameBack())); // said: every copy back failing again is no "done"
             LOG.info("redrive from {} to {} (console): {} moved, {} left behind, {} copies came back failing again",
                     started.from(), started.to(), report.moved(), report.failed(), report.cameBack());
         } catch (RuntimeException | Error e) {
             var last = status.get();
             status.set(new Status(started.from(), started.to(), started.total(), last.moved(), last.failed(),
-                    started.started(), Instant.now(), String.valueOf(e.getMessage())));
+                    started.started(), Instant.now(), String.valueOf(e.getMessage()), last.cameBack()));
             LOG.warn("redrive from {} to {} (console) failed", started.from(), started.to(), e);
         }
     }
@@ -191,6 +193,7 @@ final class AdminRedrive implements HttpHandler {
         m.put("moved", s.moved());
         m.put("failed", s.failed());
         m.put("total", s.total());
+        m.put("came_back", s.cameBack());
         Instant end = s.finished() != null ? s.finished() : Instant.now();
         double seconds = Math.max(0.001, (end.toEpochMilli() - s.started().toEpochMilli()) / 1000.0);
         m.put("per_second", Math.round(s.moved() / seconds * 10) / 10.0);

@@ -52,6 +52,15 @@ final class ParkingDeadLetters {
     }
 
     /** A queue URL's last two parts, account and name: the same queue under another host (an endpoint of a VPC, a legacy URL). */
+    /**
+     * Whether two queue URLs name one queue: the same account and name, whatever the host (a legacy endpoint, a VPC
+     * endpoint, localhost or 127.0.0.1) — compared as strings, a DLQ was redriven into itself, every dead letter's
+     * reason stripped.
+     */
+    static boolean sameQueue(String a, String b) {
+        return a.equals(b) || accountAndName(a).equals(accountAndName(b));
+    }
+
     static String accountAndName(String url) {
         String path = java.net.URI.create(url).getPath();
         int name = path.lastIndexOf('/');

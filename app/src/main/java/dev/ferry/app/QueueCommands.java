@@ -167,7 +167,7 @@ final class QueueCommands {
         int run(FerryConfig config, SqsClient client, SqsQueues queues) throws InterruptedException {
             String dlqUrl = queues.url(from);
             String targetUrl = to == null ? null : queues.url(to);
-            if (dlqUrl.equals(targetUrl)) {
+            if (targetUrl != null && ParkingDeadLetters.sameQueue(dlqUrl, targetUrl)) { // a URL of another host is the queue too
                 throw usage("--from and --to are the same queue (" + dlqUrl + "): every copy would be received again, "
                         + "for ever");
             }
@@ -209,11 +209,17 @@ final class QueueCommands {
 
     @Command(name = "allow-mturk", mixinStandardHelpOptions = true, versionProvider = Ferry.Version.class,
             description = {"Sets the access policy Amazon Mechanical Turk needs to send notifications to a queue: only "
-                    + "the MTurk service may SendMessage, and only over TLS. Replaces the queue's policy."})
+                    + "the MTurk service may SendMessage, and only over TLS. A queue with a policy of its own is left as it "
+                    + "is unless --replace says so (what it allows, SNS or another account, would be refused from then on)."})
     static final class AllowMturk extends OnQueues {
         @Option(names = "--queue", paramLabel = "QUEUE",
-                description = "A queue (name, URL or ARN); repeatable. Default: every SQS source of format mturk or sns+mturk.")
+                description = "A queue (name, URL or ARN); repeatable. Default: every SQS source of format mturk (not "
+                        + "sns+mturk: SNS delivers to those, and its own policy must stay).")
         private List<String> queue = new ArrayList<>();
+
+        @Option(names = "--replace", description = "Replace a policy the queue has already (by default such a queue is left "
+                + "as it is, and the command fails saying so).")
+        private boolean replace;
 
         @Option(names = "--print", description = "Print the policy of each queue instead of setting it.")
         private boolean print;
@@ -227,7 +233,7 @@ final class QueueCommands {
             var targets = new ArrayList<>(queue);
             if (targets.isEmpty()) {
                 config.sources().values().forEach(source -> {
-                    if (source.plan() instanceof SqsSourceConfig sqs && source.format().endsWith("mturk")) {
+                    if (source.plan() instanceof SqsSourceConfig sqs && source.format().equals("mturk")) {
                         targets.add(sqs.queue());
                     }
                 });
@@ -235,17 +241,33 @@ final class QueueCommands {
             if (targets.isEmpty()) {
                 throw usage("No queue to allow: the configuration has no SQS source of format mturk; name one with --queue");
             }
+            int kept = 0;
             for (String target : targets) {
                 String url = queues.url(target);
                 String policy = SqsQueues.mturkSendPolicy(queues.describe(url).arn());
                 if (print) {
                     io.out().println(target + ": " + policy);
-                } else {
-                    queues.setPolicy(url, policy);
-                    io.out().println("MTurk may now send to " + url);
+                    continue;
                 }
+                String current = client.getQueueAttributes(b -> b.queueUrl(url)
+                        .attributeNames(software.amazon.awssdk.services.sqs.model.QueueAttributeName.POLICY)).attributes()
+                        .get(software.amazon.awssdk.services.sqs.model.QueueAttributeName.POLICY);
+                if (leftAsItIs(current, policy, replace)) {
+                    // replaced, what it allowed was refused from then on: an SNS subscription's deliveries stopped, silently
+                    io.err().println("ferry: " + url + " has a policy of its own; left as it is (add MTurk's statement to it — "
+                            + "--print shows it — or --replace)");
+                    kept++;
+                    continue;
+                }
+                queues.setPolicy(url, policy);
+                io.out().println("MTurk may now send to " + url);
             }
-            return Ferry.OK;
+            return kept > 0 ? Ferry.FAILED : Ferry.OK;
+        }
+
+        /** Whether a queue's {@code current} policy stays: one of its own, not MTurk's, unless {@code replace}. */
+        static boolean leftAsItIs(String current, String mturks, boolean replace) {
+            return current != null && !current.isBlank() && !current.equals(mturks) && !replace;
         }
     }
 

@@ -69,7 +69,8 @@ final class RunCommands {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            LOG.info("stopping (signal received)");
+            // said aside, a moment at most: with the log's pipe blocked, the line held this thread and the stop never began
+            StopSignals.aMoment(() -> LOG.info("stopping (signal received)"));
             runtime.close();
             return Ferry.OK;
         }

@@ -49,4 +49,44 @@ class AdminRedriveIT {
             assertThat(http.send(start, HttpResponse.BodyHandlers.ofString()).statusCode()).as("none starts after").isEqualTo(503);
         }
     }
+
+    @Test
+    void copiesThatComeBackFailing_areSaidSo_notDone() throws Exception {
+        // every copy dead-lettered again while the redrive ran: the console said "— done" (the CLI said they came back)
+        try (var sqs = new LocalSqs(); var observability = new Observability(); var http = HttpClient.newHttpClient()) {
+            sqs.client.createQueue(b -> b.queueName("back-dlq"));
+            sqs.client.createQueue(b -> b.queueName("back"));
+            for (int i = 0; i < 5; i++) {
+                sqs.send("back-dlq", "dead-" + i);
+            }
+            var stop = new java.util.concurrent.atomic.AtomicBoolean();
+            var failing = Thread.ofVirtual().start(() -> { // a consumer that still fails: each copy back to the DLQ as it came
+                while (!stop.get()) {
+                    for (var m : sqs.client.receiveMessage(b -> b.queueUrl(sqs.url("back")).waitTimeSeconds(1)
+                            .maxNumberOfMessages(10).messageAttributeNames("All")).messages()) {
+                        sqs.client.sendMessage(b -> b.queueUrl(sqs.url("back-dlq")).messageBody(m.body())
+                                .messageAttributes(m.messageAttributes()));
+                        sqs.client.deleteMessage(b -> b.queueUrl(sqs.url("back")).receiptHandle(m.receiptHandle()));
+                    }
+                }
+            });
+            try {
+                var redrive = new AdminRedrive(SqsQueues.of(sqs.client), TOKEN, dlq -> null);
+                observability.health(new Health(Map.of(), Map.of(), "memory", Duration.ofMinutes(5), System::nanoTime, () -> true));
+                observability.redrive(redrive);
+                int port = observability.serve(new FerryConfig.Address("127.0.0.1", 0), true);
+                var start = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/queues/redrive?from=back-dlq&to=back"))
+                        .header("Authorization", "Bearer " + TOKEN).POST(HttpRequest.BodyPublishers.noBody()).build();
+                assertThat(http.send(start, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(202);
+                assertThat(Await.until(Duration.ofSeconds(30), () -> Boolean.FALSE.equals(redrive.json().get("running"))))
+                        .as("ended: " + redrive.json()).isTrue();
+                assertThat(((Number) redrive.json().get("moved")).intValue()).isEqualTo(5);
+                assertThat(((Number) redrive.json().get("came_back")).intValue()).as(String.valueOf(redrive.json()))
+                        .isPositive();
+            } finally {
+                stop.set(true);
+                failing.join(Duration.ofSeconds(5));
+            }
+        }
+    }
 }

@@ -41,6 +41,22 @@ class ParkingDeadLettersTest {
                 .as("the older code for it").isNull();
     }
 
+    @org.junit.jupiter.api.Test
+    void oneQueueUnderTwoHosts_isOneQueue_forTheRedrivesSameQueueCheck() {
+        // compared as strings, --from orders-dlq --to <its URL under another host> redrove the DLQ into itself, every
+        // dead letter's reason stripped
+        org.assertj.core.api.Assertions.assertThat(ParkingDeadLetters.sameQueue("http://127.0.0.1:9324/000000000000/orders-dlq",
+                "http://localhost:9324/000000000000/orders-dlq")).isTrue();
+        org.assertj.core.api.Assertions.assertThat(ParkingDeadLetters.sameQueue(
+                "https://sqs.eu-west-1.amazonaws.com/123456789012/orders-dlq",
+                "https://vpce-1.sqs.eu-west-1.vpce.amazonaws.com/123456789012/orders-dlq")).isTrue();
+        org.assertj.core.api.Assertions.assertThat(ParkingDeadLetters.sameQueue("http://127.0.0.1:9324/000000000000/orders-dlq",
+                "http://127.0.0.1:9324/000000000000/orders")).isFalse();
+        org.assertj.core.api.Assertions.assertThat(ParkingDeadLetters.sameQueue(
+                "https://sqs.eu-west-1.amazonaws.com/111111111111/orders-dlq",
+                "https://sqs.eu-west-1.amazonaws.com/222222222222/orders-dlq")).as("another account's").isFalse();
+    }
+
     /** A client whose only DLQ source is the parking source's queue, and whose GetQueueUrl throws {@code failure}. */
     private static software.amazon.awssdk.services.sqs.SqsClient client(String dlq, RuntimeException failure) {
         return (software.amazon.awssdk.services.sqs.SqsClient) java.lang.reflect.Proxy.newProxyInstance(

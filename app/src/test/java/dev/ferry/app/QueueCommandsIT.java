@@ -80,6 +80,20 @@ class QueueCommandsIT {
                     .contains("\"Resource\":\"arn:aws:sqs:");
             assertThat(Ferry.run(new String[] {"queues", "allow-mturk"}, out, err, env::get)).as(err.toString()).isZero();
             assertThat(out.toString()).contains("MTurk may now send to " + sqs.url("orders"));
+            assertThat(Ferry.run(new String[] {"queues", "allow-mturk"}, out, err, env::get)).as("again: the same policy")
+                    .isZero();
         }
+    }
+
+    @Test
+    void aQueuesOwnPolicy_isLeftAsItIs_unlessReplaceSaysSo() {
+        // replaced, what it allowed was refused from then on: an SNS subscription's deliveries (sns+mturk) stopped, silently
+        // (ElasticMQ keeps no policy, so the command's run against it cannot show this: its decision is tested here)
+        String mturk = dev.ferry.adapters.sqs.SqsQueues.mturkSendPolicy("arn:aws:sqs:us-east-1:000000000000:orders");
+        String sns = "{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"sns.amazonaws.com\"}}]}";
+        assertThat(QueueCommands.AllowMturk.leftAsItIs(sns, mturk, false)).isTrue();
+        assertThat(QueueCommands.AllowMturk.leftAsItIs(sns, mturk, true)).as("--replace").isFalse();
+        assertThat(QueueCommands.AllowMturk.leftAsItIs(null, mturk, false)).as("none yet").isFalse();
+        assertThat(QueueCommands.AllowMturk.leftAsItIs(mturk, mturk, false)).as("MTurk's already: set again").isFalse();
     }
 }

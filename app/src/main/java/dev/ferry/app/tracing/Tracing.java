@@ -67,22 +67,46 @@ public final class Tracing {
      * delivery arrived with; the trace id goes into the log context meanwhile.
      */
     public Outcome process(String source, String system, Delivery delivery, Event event, Supplier<Outcome> handle) {
-        var span = tracer.spanBuilder("process " + source).setSpanKind(SpanKind.CONSUMER).setParent(extract(delivery.attributes()))
-                .setAttribute("messaging.system", system)
-                .setAttribute("messaging.operation.type", "process")
-                .setAttribute("messaging.operation.name", "process")
-                .setAttribute("messaging.destination.name", source)
-                .setAttribute("messaging.message.id", cut(delivery.id()))
-                .setAttribute("ferry.event.key", cut(event.key()))
-                .setAttribute("ferry.event.type", cut(event.type()))
-                .startSpan();
-        if (delivery.groupKey() != null) {
-            span.setAttribute("ferry.group", cut(delivery.groupKey()));
-        }
-        if (span.getSpanContext().isValid()) {
-            LogContext.put(LogContext.TRACE_ID, span.getSpanContext().getTraceId());
-        }
+        var span = started(() -> {
+            var s = tracer.spanBuilder("process " + source).setSpanKind(SpanKind.CONSUMER).setParent(extract(delivery.attributes()))
+                    .setAttribute("messaging.system", system)
+                    .setAttribute("messaging.operation.type", "process")
+                    .setAttribute("messaging.operation.name", "process")
+                    .setAttribute("messaging.destination.name", source)
+                    .setAttribute("messaging.message.id", cut(delivery.id()))
+                    .setAttribute("ferry.event.key", cut(event.key()))
+                    .setAttribute("ferry.event.type", cut(event.type()))
+                    .startSpan();
+            if (delivery.groupKey() != null) {
+                s.setAttribute("ferry.group", cut(delivery.groupKey()));
+            }
+            if (s.getSpanContext().isValid()) {
+                LogContext.put(LogContext.TRACE_ID, s.getSpanContext().getTraceId());
+            }
+            return s;
+        });
         return within(span, handle);
+    }
+
+    /**
+     * A span started, or none when the tracer throws (an SDK's sampler or span processor of another version, no
+     * memory): tracing never changes what happens to a message. A throw here failed every handler call, and every
+     * message went to the dead-letter queue.
+     */
+    private static Span started(Supplier<Span> start) {
+        try {
+            return start.get();
+        } catch (Throwable e) {
+            return Span.getInvalid();
+        }
+    }
+
+    /** Runs a span's bookkeeping; what it throws is dropped (see {@link #started}). */
+    private static void quietly(Runnable bookkeeping) {
+        try {
+            bookkeeping.run();
+        } catch (Throwable e) { // the span is what is lost, not the message's outcome
+        }
     }
 
     /**
@@ -105,12 +129,21 @@ public final class Tracing {
         try {
             deliveries = poll.get();
         } catch (RuntimeException | Error e) {
-            var span = receiveSpan(source, system, start).startSpan();
-            span.recordException(e);
-            span.setStatus(StatusCode.ERROR, String.valueOf(e));
-            span.end();
+            quietly(() -> {
+                var span = receiveSpan(source, system, start).startSpan();
+                span.recordException(e);
+                span.setStatus(StatusCode.ERROR, String.valueOf(e));
+                span.end();
+            });
             throw e;
         }
+        // the poll's deliveries are the listener's whatever the span does: thrown here, they were never handed over
+        // (a Kafka record out for good, an HTTP request's capacity lost)
+        quietly(() -> receiveSpan(deliveries, source, system, start));
+        return deliveries;
+    }
+
+    private void receiveSpan(List<Delivery> deliveries, String source, String system, Instant start) {
         if (deliveries != null && !deliveries.isEmpty()) {
             var builder = receiveSpan(source, system, start).setAttribute("messaging.batch.message_count", deliveries.size());
             for (var delivery : deliveries) {
@@ -124,7 +157,6 @@ public final class Tracing {
             }
             builder.startSpan().end();
         }
-        return deliveries;
     }
 
     private io.opentelemetry.api.trace.SpanBuilder receiveSpan(String source, String system, Instant start) {
@@ -137,36 +169,48 @@ public final class Tracing {
 
     /** Runs a sink's {@code publish} in a {@code send} span (kind PRODUCER) whose context the sink sends on. */
     public Outcome publish(String sink, String system, Supplier<Outcome> publish) {
-        var span = tracer.spanBuilder("send " + sink).setSpanKind(SpanKind.PRODUCER)
+        var span = started(() -> tracer.spanBuilder("send " + sink).setSpanKind(SpanKind.PRODUCER)
                 .setAttribute("messaging.system", system)
                 .setAttribute("messaging.operation.type", "send")
                 .setAttribute("messaging.operation.name", "send")
                 .setAttribute("messaging.destination.name", sink)
-                .startSpan();
+                .startSpan());
         return within(span, () -> {
             var headers = new LinkedHashMap<String, String>(4);
-            propagator.inject(Context.current(), headers, (carrier, key, value) -> carrier.put(key, value));
+            quietly(() -> propagator.inject(Context.current(), headers, (carrier, key, value) -> carrier.put(key, value)));
             return Propagation.with(headers, publish);
         });
     }
 
     /** Runs {@code body} with {@code span} current, records its outcome or what it threw, and ends the span. */
     private static Outcome within(Span span, Supplier<Outcome> body) {
-        try (var scope = span.makeCurrent()) {
-            var outcome = body.get();
-            result(span, outcome);
-            return outcome;
+        io.opentelemetry.context.Scope scope;
+        try {
+            scope = span.makeCurrent();
+        } catch (Throwable e) {
+            scope = io.opentelemetry.context.Scope.noop();
+        }
+        Outcome outcome;
+        try {
+            outcome = body.get();
         } catch (dev.ferry.domain.handle.HeldElsewhereException e) { // a wait for another worker, not an error
-            span.setAttribute("ferry.held", true);
-            span.addEvent("held elsewhere: " + cut(e.getMessage()));
+            quietly(() -> {
+                span.setAttribute("ferry.held", true);
+                span.addEvent("held elsewhere: " + cut(e.getMessage()));
+            });
             throw e;
         } catch (RuntimeException | Error e) {
-            span.recordException(e);
-            span.setStatus(StatusCode.ERROR, String.valueOf(e));
+            quietly(() -> {
+                span.recordException(e);
+                span.setStatus(StatusCode.ERROR, String.valueOf(e));
+            });
             throw e;
         } finally {
-            span.end();
+            quietly(scope::close);
+            quietly(span::end); // a span processor that throws at the end turned a sink's write into a failure: written again
         }
+        quietly(() -> result(span, outcome));
+        return outcome;
     }
 
     private static void result(Span span, Outcome outcome) {
