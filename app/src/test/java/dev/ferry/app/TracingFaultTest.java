@@ -99,4 +99,16 @@ class TracingFaultTest {
             throw down;
         })).isSameAs(down);
     }
+
+    @Test
+    void aFailedOutcome_isMarkedOnItsSpan_beforeTheSpanEnds() {
+        // a review of the guards: the outcome was marked after the span ended, which an SDK ignores — every Retry's
+        // span read OK
+        var exporter = io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter.create();
+        var tracing = Tracing.on(OpenTelemetrySdk.builder().setTracerProvider(SdkTracerProvider.builder()
+                .addSpanProcessor(io.opentelemetry.sdk.trace.export.SimpleSpanProcessor.create(exporter)).build()).build());
+        tracing.publish("out", "aws_sqs", () -> Outcome.retry("sink down"));
+        assertThat(exporter.getFinishedSpanItems()).singleElement()
+                .satisfies(span -> assertThat(span.getStatus().getStatusCode()).isEqualTo(io.opentelemetry.api.trace.StatusCode.ERROR));
+    }
 }

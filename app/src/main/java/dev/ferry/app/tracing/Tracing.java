@@ -193,6 +193,7 @@ public final class Tracing {
         Outcome outcome;
         try {
             outcome = body.get();
+            quietly(() -> result(span, outcome)); // before the span ends: an ended span takes no status
         } catch (dev.ferry.domain.handle.HeldElsewhereException e) { // a wait for another worker, not an error
             quietly(() -> {
                 span.setAttribute("ferry.held", true);
@@ -209,7 +210,6 @@ public final class Tracing {
             quietly(scope::close);
             quietly(span::end); // a span processor that throws at the end turned a sink's write into a failure: written again
         }
-        quietly(() -> result(span, outcome));
         return outcome;
     }
 

@@ -133,13 +133,17 @@ public final class GroupParker {
     }
 
     /**
-     * The group as reasons name it, bounded as a head is ({@link #headOf}): a dead letter's reason is cut at 8,128
-     * characters, and a Kafka key of 9,000 was cut before " parked " — no dead letter matched its group, and the
-     * release found none, for ever.
+     * The group as reasons name it: whole, as before, up to {@link #MAX_WHOLE_GROUP}; longer, bounded as a head is
+     * ({@link #headOf}) — a dead letter's reason is cut at 8,128 characters, and a Kafka key of 9,000 was cut before
+     * " parked ": no dead letter matched its group, and the release found none, for ever. (Whole while it fits:
+     * an instance of the version before, releasing beside this one, still finds every dead letter.)
      */
     private static String prefix(String group) {
-        return wholePrefix(headOf(group));
+        return wholePrefix(group.length() > MAX_WHOLE_GROUP ? headOf(group) : group);
     }
+
+    /** The longest group a reason names whole: with a bounded head and the words around it, under the cut. */
+    static final int MAX_WHOLE_GROUP = 7_000;
 
     private static String wholePrefix(String group) {
         return "group " + safe(group) + " parked ";

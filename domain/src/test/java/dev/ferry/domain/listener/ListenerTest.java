@@ -417,8 +417,8 @@ class ListenerTest {
     }
 
     /**
-     * A settlement under way when the listener stops (its delivery out of hand, its ack not yet queued,
-     * here held up in the observer) is waited for and sent: the shutdown once saw nothing in hand, sent
+     * A settlement under way when the listener stops (its delivery out of hand, here its observer held
+     * up — told after the ack is queued since) is sent: the shutdown once saw nothing in hand, sent
      * what was queued and finished, and the ack came after — lost, the message redelivered when its
      * lease ran out (seen as a flaky {@code beforePollHook_canStopTheListener}).
      */
@@ -443,7 +443,9 @@ class ListenerTest {
         assertThat(inSettled.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
         var report = l.stop();
         assertThat(report.releasedWaiting() + report.releasedRunning()).isZero();
-        assertThat(report.flushed()).as("sent by the shutdown").isEqualTo(1);
+        // queued before the observer is told (so that what telling it throws cannot keep it from going): sent by the
+        // settler or by the shutdown's flush, whichever comes first — never lost
+        assertThat(report.flushed()).as("sent once at most by the shutdown").isBetween(0L, 1L);
         assertThat(queue.size()).as("the ack reached the queue").isZero();
     }
 
