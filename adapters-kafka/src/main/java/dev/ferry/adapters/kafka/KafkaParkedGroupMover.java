@@ -184,6 +184,7 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
         String problem = null;
         var firstLeft = new HashMap<TopicPartition, Long>();
         var reader = new DeadLetterReader(consumer, READ_TIMEOUT);
+        boolean interrupted = false;
         for (var p : found.records()) {
             var partition = p.partition();
             if (problem == null && p.sentBackByThis()) {
@@ -200,6 +201,14 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
             ConsumerRecord<byte[], byte[]> record;
             try {
                 record = reader.read(partition, p.offset());
+            } catch (org.apache.kafka.common.errors.InterruptException e) {
+                // the operator's stop: what went back is still committed below (its counts kept), the interrupt set after
+                Thread.interrupted();
+                interrupted = true;
+                problem = "the release was interrupted at " + partition + "@" + p.offset() + "; nothing after it was moved, "
+                        + "release it again";
+                firstLeft.merge(partition, p.offset(), Math::min);
+                continue;
             } catch (RuntimeException e) {
                 problem = "the dead letter " + partition + "@" + p.offset() + " could not be read again: " + e.getMessage()
                         + "; nothing after it was moved, release it again";
@@ -251,6 +260,9 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
         } catch (RuntimeException e) {
             // not committed: the next release reads them again; what it sends twice, the ledger drops as duplicates
             problem = problem != null ? problem : "the records were produced back, but how far could not be recorded: " + e;
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
         return new GroupParker.Moved(counted, redriven, problem);
     }

@@ -171,7 +171,8 @@ final class ParkedGroupMover implements GroupParker.Mover {
             // ended without a word, the release was finished and the group flowed ahead of its messages still here
             return new GroupParker.Moved(counted, redriven, "reading " + deadLetterQueueUrl + " stopped after " + read
                     + " message(s), " + redriven + " of group " + parked.group() + " sent back; the rest may be past "
-                    + "them: release it again to go on");
+                    + "them: release it again to go on" + (redriven == 0 ? " (none of the group's was among them: the "
+                    + "queue holds that many of other groups ahead of it — release or move those first)" : ""));
         }
         if (parked.moved() + counted < parked.parked()) {
             String held = heldElsewhere();
