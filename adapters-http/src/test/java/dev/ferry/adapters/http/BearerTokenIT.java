@@ -9,6 +9,7 @@ import dev.ferry.domain.handle.Outcome;
 import dev.ferry.domain.listener.Listener;
 import dev.ferry.domain.listener.ListenerConfig;
 import dev.ferry.domain.model.Event;
+import dev.ferry.test.MapSettings;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.domain.handle.Outcome;
 import dev.ferry.domain.model.Event;
+import dev.ferry.test.MapSettings;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;

@@ -7,6 +7,7 @@ import dev.ferry.domain.handle.Outcome;
 import dev.ferry.domain.listener.Listener;
 import dev.ferry.domain.listener.ListenerConfig;
 import dev.ferry.domain.testing.Await;
+import dev.ferry.test.MapSettings;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;

@@ -2,83 +2,16 @@ package dev.ferry.adapters.sqs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.ferry.domain.spi.Settings;
-import java.net.InetSocketAddress;
+import dev.ferry.test.MapSettings;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class SqsSourceConfigTest {
 
-    /** A section as the app's reader hands it over: values by key, durations already read, problems collected. */
-    private record Section(Map<String, String> values, Map<String, Duration> durations, List<String> problems)
-            implements Settings {
-
-        @Override
-        public String name() {
-            return "test";
-        }
-
-        @Override
-        public String string(String key, String fallback) {
-            return values.getOrDefault(key, fallback);
-        }
-
-        @Override
-        public String required(String key) {
-            String v = values.get(key);
-            if (v == null || v.isEmpty()) {
-                problem(key, "required");
-            }
-            return v;
-        }
-
-        @Override
-        public String oneOf(String key, String fallback, Set<String> allowed) {
-            return values.getOrDefault(key, fallback);
-        }
-
-        @Override
-        public int integer(String key, int fallback, int min, int max) {
-            return fallback;
-        }
-
-        @Override
-        public boolean flag(String key, boolean fallback) {
-            return fallback;
-        }
-
-        @Override
-        public Duration duration(String key, Duration fallback) {
-            return durations.getOrDefault(key, fallback);
-        }
-
-        @Override
-        public InetSocketAddress hostPort(String key, String fallback) {
-            throw new UnsupportedOperationException(key);
-        }
-
-        @Override
-        public List<String> strings(String key) {
-            return List.of();
-        }
-
-        @Override
-        public Map<String, String> map(String key) {
-            return Map.of();
-        }
-
-        @Override
-        public void problem(String key, String message) {
-            problems.add(key + ": " + message);
-        }
-    }
-
     private static List<String> problems(Duration maxWait) {
-        var section = new Section(Map.of("queue", "orders"), Map.of("max-wait", maxWait), new ArrayList<>());
+        var section = new MapSettings(Map.of("queue", "orders", "max-wait", maxWait.toMillis() + "ms"));
         SqsSourceConfig.read(section);
         return section.problems();
     }

@@ -39,11 +39,8 @@ class JournalNoteFaultTest {
     }
 
     /** The system's clock, but its first read while a dead letter is noted in the journal runs out of memory. */
-    private final Clock clock = new FaultyClock(() -> {
-        boolean noting = StackWalker.getInstance().walk(frames -> frames.anyMatch(
-                f -> f.getClassName().equals(JournalNotes.class.getName()) && f.getMethodName().equals("deadLettered")));
-        return noting && failOnce.compareAndSet(true, false) ? new OutOfMemoryError("injected: while a note is made") : null;
-    });
+    private final Clock clock = FaultyClock.onceWithin(JournalNotes.class, "deadLettered", failOnce,
+            new OutOfMemoryError("injected: while a note is made"));
 
     @Test
     void aDeadLetterWhoseJournalNoteThrows_isDeadLetteredAllTheSame_andItsGroupParkedBehindIt() {

@@ -32,12 +32,8 @@ class SettleFaultTest {
     }
 
     /** The system's clock, but its first read inside the settler's settle runs out of memory. */
-    private final Clock clock = new FaultyClock(() -> {
-        boolean settling = StackWalker.getInstance().walk(frames -> frames.anyMatch(
-                f -> f.getClassName().equals(Settler.class.getName()) && f.getMethodName().equals("settle")));
-        return settling && failOnce.compareAndSet(true, false)
-                ? new OutOfMemoryError("injected: while the settlement is noted") : null;
-    });
+    private final Clock clock = FaultyClock.onceWithin(Settler.class, "settle", failOnce,
+            new OutOfMemoryError("injected: while the settlement is noted"));
 
     @Test
     void anErrorWhileASettlementIsNoted_leavesItQueuedAllTheSame() {
@@ -55,12 +51,8 @@ class SettleFaultTest {
         // skip-delete: the handler settles the delivery it kept; the clock read for the ack's excuse threw after the
         // delivery was taken back and before the ack was queued — never sent, back after its 5-minute lease
         var failing = new AtomicBoolean(false);
-        Clock handlerClock = new FaultyClock(() -> {
-            boolean settling = StackWalker.getInstance().walk(frames -> frames.anyMatch(
-                    f -> f.getClassName().equals(Settler.class.getName()) && f.getMethodName().equals("enqueueFromHandler")));
-            return settling && failing.compareAndSet(true, false)
-                    ? new OutOfMemoryError("injected: while the handler's settlement is noted") : null;
-        });
+        Clock handlerClock = FaultyClock.onceWithin(Settler.class, "enqueueFromHandler", failing,
+                new OutOfMemoryError("injected: while the handler's settlement is noted"));
         var kept = new java.util.concurrent.atomic.AtomicReference<dev.ferry.domain.model.Delivery>();
         listener = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
             kept.set(delivery);

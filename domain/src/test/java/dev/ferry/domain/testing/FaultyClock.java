@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 /** The system's clock in UTC, but a read throws whatever {@code fault} gives at that moment (null: none). */
@@ -14,6 +15,16 @@ public final class FaultyClock extends Clock {
 
     public FaultyClock(Supplier<? extends Throwable> fault) {
         this.fault = Objects.requireNonNull(fault, "fault");
+    }
+
+    /**
+     * A clock that throws {@code error} on its first read made while {@code method} of {@code owner} is on the stack
+     * and {@code armed} is set, which it clears: one fault, at one place, when the test says.
+     */
+    public static FaultyClock onceWithin(Class<?> owner, String method, AtomicBoolean armed, Throwable error) {
+        return new FaultyClock(() -> StackWalker.getInstance().walk(frames -> frames.anyMatch(
+                f -> f.getClassName().equals(owner.getName()) && f.getMethodName().equals(method)))
+                && armed.compareAndSet(true, false) ? error : null);
     }
 
     @Override
