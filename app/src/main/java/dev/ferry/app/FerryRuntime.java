@@ -149,7 +149,7 @@ public final class FerryRuntime implements AutoCloseable {
         }
         var sinks = new LinkedHashMap<String, Sink>();
         for (var spec : config.sinks().values()) {
-            var sink = new MeteredSink(new TracedSink(open("sink '" + spec.name() + "' (type " + spec.type() + ")", spec.plan()),
+            var sink = new MeteredSink(spec.name(), new TracedSink(open("sink '" + spec.name() + "' (type " + spec.type() + ")", spec.plan()),
                     tracing, ConfigParts.system(spec.type())),
                     observability.registry());
             sinks.put(spec.name(), sink);

@@ -6,21 +6,26 @@ import dev.ferry.domain.transport.Sink;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
-/** A sink that times every publish and counts outcomes: {@code ferry_sink_publish_seconds{sink,outcome}}. */
+/**
+ * A sink that times every publish and counts outcomes: {@code ferry_sink_publish_seconds{sink,outcome}}, tagged with
+ * the name the configuration gives the sink — not the one a plugin sink gives itself, which two sinks may share.
+ */
 final class MeteredSink implements Sink {
 
+    private final String name;
     private final Sink sink;
     private final Timer done;
     private final Timer retry;
     private final Timer throttled;
     private final Timer rejected;
 
-    MeteredSink(Sink sink, MeterRegistry registry) {
+    MeteredSink(String name, Sink sink, MeterRegistry registry) {
+        this.name = name;
         this.sink = sink;
-        this.done = timer(registry, sink.name(), "done");
-        this.retry = timer(registry, sink.name(), "retry");
-        this.throttled = timer(registry, sink.name(), "throttled");
-        this.rejected = timer(registry, sink.name(), "rejected");
+        this.done = timer(registry, name, "done");
+        this.retry = timer(registry, name, "retry");
+        this.throttled = timer(registry, name, "throttled");
+        this.rejected = timer(registry, name, "rejected");
     }
 
     private static Timer timer(MeterRegistry registry, String sink, String outcome) {
@@ -30,7 +35,7 @@ final class MeteredSink implements Sink {
 
     @Override
     public String name() {
-        return sink.name();
+        return name;
     }
 
     @Override

@@ -58,10 +58,40 @@ class WrappersTest {
                 return null;
             }
         };
-        var metered = new MeteredSink(failing, new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+        var metered = new MeteredSink("failing", failing, new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
         var event = new dev.ferry.domain.model.Event("k", "t", null, null, new byte[0], java.util.Map.of());
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> metered.publish(event)).isInstanceOf(NoClassDefFoundError.class);
         assertThat(metered.publish(event)).isNull();
         assertThat(metered.snapshot()).containsEntry("retry", 2L);
+    }
+
+    @Test
+    void twoPluginSinksNamingThemselvesAlike_areCountedApart_underTheNamesTheConfigurationGivesThem() {
+        // both were tagged sink="webhook": one timer for two sinks, the console showing each the other's publishes
+        var registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        Sink plugin = new Sink() {
+            @Override
+            public String name() {
+                return "webhook";
+            }
+
+            @Override
+            public dev.ferry.domain.handle.Outcome publish(dev.ferry.domain.model.Event event) {
+                return dev.ferry.domain.handle.Outcome.done();
+            }
+        };
+        var alerts = new MeteredSink("alerts", plugin, registry);
+        var audit = new MeteredSink("audit", plugin, registry);
+        var event = new dev.ferry.domain.model.Event("k", "t", null, null, new byte[0], java.util.Map.of());
+
+        alerts.publish(event);
+        alerts.publish(event);
+        audit.publish(event);
+
+        assertThat(alerts.snapshot()).containsEntry("done", 2L);
+        assertThat(audit.snapshot()).containsEntry("done", 1L);
+        assertThat(audit.name()).isEqualTo("audit");
+        assertThat(registry.get("ferry.sink.publish").tag("sink", "alerts").tag("outcome", "done").timer().count())
+                .isEqualTo(2);
     }
 }
