@@ -305,6 +305,19 @@ public final class SqsQueues {
         }
     }
 
+    /**
+     * Cancels a running message move task: what it moved stays moved, the rest stays in the DLQ. Returns about how
+     * many it had moved, by SQS's count.
+     */
+    public long cancelMoveTask(String handle) {
+        try {
+            Long moved = client.cancelMessageMoveTask(b -> b.taskHandle(handle)).approximateNumberOfMessagesMoved();
+            return moved == null ? 0 : moved;
+        } catch (RuntimeException e) {
+            throw SqsErrors.translate("CancelMessageMoveTask", handle, e);
+        }
+    }
+
     /** The most recent message move task of a DLQ, if it ever had one. */
     public Optional<MoveTask> latestMoveTask(String deadLetterQueueArn) {
         try {
