@@ -43,6 +43,7 @@ final class LeaseKeeper {
         this.hands = hands;
         this.counters = counters;
         this.observer = observer;
+        this.claims = new ClaimLeases(name, ledger, hands, counters, aside);
     }
 
     /** The lease keeper's thread: a round every tick until {@code stopped}; {@code eachRound} runs too. */
@@ -116,7 +117,7 @@ final class LeaseKeeper {
                 kept.add(item);
             }
         }
-        forgetLostClaimsNoLongerHeld();
+        claims.round();
         if (due.isEmpty()) {
             return;
         }
@@ -143,7 +144,7 @@ final class LeaseKeeper {
                 // its ledger claims are kept all the same: the transport may have handed the message to another
                 // worker (a lease ended, a Kafka partition revoked), and while this one's handler still runs, the
                 // claim is what keeps the copy from running beside it (the copy waits, then finds it done)
-                extendClaims(item, config.lease());
+                claims.extendClaimsOf(item, config.lease());
                 // refused: tried again next round while its lease lasts (a throttled round passes); once the
                 // lease is over the message is gone or someone else's, and an async handler's late settle fails
                 if (!now.isBefore(item.leaseUntil)) {
@@ -151,10 +152,12 @@ final class LeaseKeeper {
                         // kept by its handler, still at work on it: its claims are kept until it settles the delivery (the
                         // copy waits, then finds it done) — taken back here, they were let go and the copy ran it again
                         item.keptPastLeaseNanos = nowNanos;
-                        item.askAgainNanos = nowNanos + Durations.nanos(config.lease()) / 2;
                     }
                     // in flight, its runner completes or releases its claims; handed over during this call, it is found
-                    // kept next round (taken back here, it was let go with its claims)
+                    // kept next round (taken back here, it was let go with its claims). Either way asked again in half a
+                    // lease, not every round: a handler hung past its lease was a transport call, a claim extension and a
+                    // warning each second until its timeout
+                    item.askAgainNanos = nowNanos + Durations.nanos(config.lease()) / 2;
                 } else {
                     // not asked again every round: a refusal that lasts (SQS's 12 hours from the receive leave less than
                     // a whole lease) was a call and a warning each second — again within a quarter of the time ahead,
@@ -173,7 +176,7 @@ final class LeaseKeeper {
             item.excuseNanos = nanosAfter(nowNanos, config.lease());
             item.askAgainNanos = InFlight.NO_NANOS;
             extended++;
-            extendClaims(item, remaining(item));
+            claims.extendClaimsOf(item, remaining(item));
         }
         counters.leaseExtensions.add(extended);
         tell(extended);
@@ -207,7 +210,7 @@ final class LeaseKeeper {
 
     /** Its warnings, written aside: a log that blocks must not hold the one thread that keeps every lease. */
     private final AsideLog aside = new AsideLog("ferry-lease-log");
-    private final LineBurst extensionFailures = new LineBurst(LOG, "failed ledger lease extensions", null, aside::write);
+    private final ClaimLeases claims;
 
     /** How long a kept delivery's claims are kept past its lease for a handler that does not settle it. */
     static final Duration KEPT_PAST_LEASE = Duration.ofMinutes(15);
@@ -224,7 +227,7 @@ final class LeaseKeeper {
         }
         long askAgain = item.askAgainNanos;
         if (askAgain == InFlight.NO_NANOS || nowNanos - askAgain >= 0) {
-            extendClaims(item, config.lease());
+            claims.extendClaimsOf(item, config.lease());
             item.askAgainNanos = nowNanos + Durations.nanos(config.lease()) / 2;
         }
     }
@@ -240,59 +243,6 @@ final class LeaseKeeper {
     }
 
     private static final long CENTURY_NANOS = Duration.ofDays(36_525).toNanos();
-
-    private void extendClaims(InFlight item, Duration lease) {
-        if (ledger == null) {
-            return;
-        }
-        var claims = new ArrayList<InFlight.HeldClaim>(item.asyncClaims);
-        for (var held : new InFlight.HeldClaim[] {item.claim, item.toComplete}) {
-            if (held != null) {
-                claims.add(held);
-            }
-        }
-        if (!claims.isEmpty()) {
-            extend(claims, lease);
-        }
-    }
-
-    /**
-     * Extends the claims, each on a virtual thread of its own, without waiting: a ledger that is slow
-     * to answer (throttled, a hung connection) must not hold this thread, which extends every other
-     * message's transport lease next round. A claim whose last extension has not answered yet is not
-     * asked again meanwhile.
-     */
-    private void extend(List<InFlight.HeldClaim> claims, Duration lease) {
-        for (var claim : claims) {
-            if (lost.contains(claim) || !extending.add(claim)) {
-                continue; // a claim lost stays lost: asking again each round changes nothing
-            }
-            try {
-                Thread.ofVirtual().name("ferry-" + name + "-claim-lease").start(() -> {
-                    // the claim is free to be asked again before anything is said: a log that blocks (a full pipe) held
-                    // this thread before its finally, and the claim was never extended again — it ran out under its handler
-                    boolean kept;
-                    Throwable failed = null;
-                    try {
-                        kept = ledger.extend(claim.key(), claim.token(), lease);
-                    } catch (Throwable e) {
-                        kept = true;
-                        failed = e;
-                    } finally {
-                        extending.remove(claim);
-                    }
-                    if (!kept) {
-                        lostClaim(claim);
-                    } else if (failed != null && extensionFailures.take()) { // each claim, each round, while the ledger is down
-                        String failure = JournalNotes.describe(failed);
-                        aside.write(() -> LOG.log(Level.WARNING, "ledger lease extension of {0} failed: {1}", claim.key(), failure));
-                    }
-                });
-            } catch (Throwable e) { // no thread to be had: tried again next round
-                extending.remove(claim);
-            }
-        }
-    }
 
     /** Extensions not yet told to the observer. */
     private final java.util.concurrent.atomic.AtomicLong untold = new java.util.concurrent.atomic.AtomicLong();
@@ -332,50 +282,6 @@ final class LeaseKeeper {
             }
         } while (untold.get() > 0 && telling.compareAndSet(false, true)); // added after the last look: told here
     }
-
-    /**
-     * A claim the ledger would not extend: its lease ran out before (extensions failing or throttled
-     * for longer than it had left) and another worker may hold it now — a duplicate of the event
-     * may run beside this one. Its completion will be refused (fenced) and recorded anew if the key is
-     * free then; until then nothing else can be done, but it is said, once, where it was silent.
-     */
-    private void lostClaim(InFlight.HeldClaim claim) {
-        if (lost.size() >= MAX_LOST) {
-            lost.clear(); // remembered to be asked no more and said once: forgetting the oldest costs a line each
-        }
-        if (lost.add(claim)) {
-            counters.claimsLost.increment();
-            aside.write(() -> LOG.log(Level.WARNING, "the ledger claim on {0} of ''{1}'' was lost: its lease ran out before it was "
-                    + "extended, and another worker may hold it now (a copy of the event may run beside this one); its "
-                    + "completion may be refused (fenced)", claim.key(), name));
-        }
-    }
-
-    /** Lost claims of deliveries that left the listener's hands are forgotten (a look at what is in hand, only while any are kept). */
-    private void forgetLostClaimsNoLongerHeld() {
-        if (lost.isEmpty()) {
-            return;
-        }
-        var held = new java.util.HashSet<InFlight.HeldClaim>();
-        for (var items : List.of(hands.inFlight(), hands.handedOver())) {
-            for (var item : items) {
-                held.addAll(item.asyncClaims);
-                for (var claim : new InFlight.HeldClaim[] {item.claim, item.toComplete}) {
-                    if (claim != null) {
-                        held.add(claim);
-                    }
-                }
-            }
-        }
-        lost.retainAll(held);
-    }
-
-    private static final int MAX_LOST = 10_000;
-    /** Claims the ledger refused to extend. */
-    private final Set<InFlight.HeldClaim> lost = java.util.concurrent.ConcurrentHashMap.newKeySet();
-
-    /** Claims whose extension is under way. */
-    private final Set<InFlight.HeldClaim> extending = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private Duration remaining(InFlight item) {
         var left = Duration.between(clock.instant(), item.leaseUntil);

@@ -1,0 +1,161 @@
+package dev.ferry.domain.listener;
+
+import dev.ferry.domain.idempotency.IdempotencyLedger;
+import dev.ferry.domain.model.Durations;
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The ledger claims' leases of what the listener holds, kept by the {@link LeaseKeeper} beside the transport's: each
+ * extension on a thread of its own, a refused claim said once and asked no more, and an extension that failed (the
+ * ledger unreachable a while) asked again every round until it answers — not only at the next transport round, which
+ * comes when the claim is due to end, too late for a ledger back after ten seconds.
+ */
+final class ClaimLeases {
+
+    private static final System.Logger LOG = System.getLogger(Listener.class.getName());
+    private static final int MAX_LOST = 10_000;
+
+    private final String name;
+    private final IdempotencyLedger ledger;
+    private final Hands hands;
+    private final Counters counters;
+    private final AsideLog aside;
+    private final LineBurst extensionFailures;
+
+    /** Claims the ledger refused to extend. */
+    private final Set<InFlight.HeldClaim> lost = ConcurrentHashMap.newKeySet();
+    /** Claims whose extension is under way. */
+    private final Set<InFlight.HeldClaim> extending = ConcurrentHashMap.newKeySet();
+    /** Claims whose extension failed, with what it asked for: the lease wanted and when (nanoTime). */
+    private final Map<InFlight.HeldClaim, Asked> failed = new ConcurrentHashMap<>();
+
+    private record Asked(Duration lease, long atNanos) {
+        /** What is left of the lease asked for (at least a millisecond: the ledger then says whether the claim is still ours). */
+        Duration left(long nowNanos) {
+            long left = Durations.nanos(lease) - (nowNanos - atNanos);
+            return Duration.ofNanos(Math.max(left, 1_000_000));
+        }
+    }
+
+    ClaimLeases(String name, IdempotencyLedger ledger, Hands hands, Counters counters, AsideLog aside) {
+        this.name = name;
+        this.ledger = ledger;
+        this.hands = hands;
+        this.counters = counters;
+        this.aside = aside;
+        this.extensionFailures = new LineBurst(LOG, "failed ledger lease extensions", null, aside::write);
+    }
+
+    /** Extends every claim {@code item} holds to {@code lease} from now. */
+    void extendClaimsOf(InFlight item, Duration lease) {
+        if (ledger == null) {
+            return;
+        }
+        var claims = new ArrayList<>(item.asyncClaims);
+        for (var held : new InFlight.HeldClaim[] {item.claim, item.toComplete}) {
+            if (held != null) {
+                claims.add(held);
+            }
+        }
+        long nowNanos = System.nanoTime();
+        for (var claim : claims) {
+            failed.remove(claim); // asked now, for a lease of its own
+            extend(claim, new Asked(lease, nowNanos));
+        }
+    }
+
+    /**
+     * Each round: the claims whose extension failed are asked again, for what is left of the lease they asked for, while
+     * the listener still holds them; lost claims of deliveries that left its hands are forgotten.
+     */
+    void round() {
+        if (failed.isEmpty() && lost.isEmpty()) {
+            return;
+        }
+        var held = held();
+        lost.retainAll(held);
+        failed.keySet().retainAll(held);
+        for (var entry : failed.entrySet()) {
+            if (failed.remove(entry.getKey(), entry.getValue())) {
+                extend(entry.getKey(), entry.getValue());
+            }
+        }
+    }
+
+    private Set<InFlight.HeldClaim> held() {
+        var held = new HashSet<InFlight.HeldClaim>();
+        for (var items : List.of(hands.inFlight(), hands.handedOver())) {
+            for (var item : items) {
+                held.addAll(item.asyncClaims);
+                for (var claim : new InFlight.HeldClaim[] {item.claim, item.toComplete}) {
+                    if (claim != null) {
+                        held.add(claim);
+                    }
+                }
+            }
+        }
+        return held;
+    }
+
+    /**
+     * Extends the claim on a virtual thread of its own, without waiting: a ledger that is slow to answer (throttled, a
+     * hung connection) must not hold the lease keeper's thread, which extends every other message's transport lease. A
+     * claim whose last extension has not answered yet is not asked again meanwhile.
+     */
+    private void extend(InFlight.HeldClaim claim, Asked asked) {
+        if (lost.contains(claim) || !extending.add(claim)) {
+            return; // a claim lost stays lost: asking again changes nothing
+        }
+        try {
+            Thread.ofVirtual().name("ferry-" + name + "-claim-lease").start(() -> {
+                // the claim is free to be asked again before anything is said: a log that blocks (a full pipe) held this
+                // thread before its finally, and the claim was never extended again — it ran out under its handler
+                boolean kept;
+                Throwable failure = null;
+                try {
+                    kept = ledger.extend(claim.key(), claim.token(), asked.left(System.nanoTime()));
+                } catch (Throwable e) {
+                    kept = true;
+                    failure = e;
+                    failed.put(claim, asked); // asked again next round, not when the claim is about to end
+                } finally {
+                    extending.remove(claim);
+                }
+                if (!kept) {
+                    lostClaim(claim);
+                } else if (failure != null && extensionFailures.take()) { // each claim, each round, while the ledger is down
+                    String why = JournalNotes.describe(failure);
+                    aside.write(() -> LOG.log(Level.WARNING, "ledger lease extension of {0} failed: {1}", claim.key(), why));
+                }
+            });
+        } catch (Throwable e) { // no thread to be had: asked again next round
+            extending.remove(claim);
+            failed.put(claim, asked);
+        }
+    }
+
+    /**
+     * A claim the ledger would not extend: its lease ran out before (extensions failing or throttled for longer than it
+     * had left) and another worker may hold it now — a duplicate of the event may run beside this one. Its completion
+     * will be refused (fenced) and recorded anew if the key is free then; until then nothing else can be done, but it
+     * is said, once, where it was silent.
+     */
+    private void lostClaim(InFlight.HeldClaim claim) {
+        if (lost.size() >= MAX_LOST) {
+            lost.clear(); // remembered to be asked no more and said once: forgetting the oldest costs a line each
+        }
+        if (lost.add(claim)) {
+            counters.claimsLost.increment();
+            aside.write(() -> LOG.log(Level.WARNING, "the ledger claim on {0} of ''{1}'' was lost: its lease ran out before it was "
+                    + "extended, and another worker may hold it now (a copy of the event may run beside this one); its "
+                    + "completion may be refused (fenced)", claim.key(), name));
+        }
+    }
+}

@@ -1,0 +1,140 @@
+package dev.ferry.domain.listener;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.handle.Handler;
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.idempotency.InMemoryLedger;
+import dev.ferry.domain.memory.InMemoryQueue;
+import dev.ferry.domain.model.FerryException;
+import dev.ferry.domain.testing.Await;
+import dev.ferry.domain.testing.ForwardingLedger;
+import dev.ferry.domain.testing.LineDecoder;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The ledger down for a moment while a long handler runs. A claim extension that failed was asked again only at the
+ * next transport round — when the claim's lease ends, so the ledger, back long before, refused it: the claim was lost
+ * for the rest of the handler's run and a copy of the event ran beside it.
+ */
+class ClaimLeaseOutageTest {
+
+    private Listener listener;
+
+    @AfterEach
+    void stop() {
+        if (listener != null) {
+            listener.stop();
+        }
+    }
+
+    /** A ledger whose extensions fail for {@code outage} from the first one asked. */
+    private static final class DownAWhile extends ForwardingLedger {
+        final AtomicInteger failed = new AtomicInteger();
+        final AtomicInteger extended = new AtomicInteger();
+        private final AtomicLong downSince = new AtomicLong();
+        private final long outageNanos;
+
+        DownAWhile(Duration outage) {
+            super(InMemoryLedger.create());
+            this.outageNanos = outage.toNanos();
+        }
+
+        @Override
+        public boolean extend(String key, long token, Duration lease) {
+            long now = System.nanoTime();
+            downSince.compareAndSet(0, now);
+            if (now - downSince.get() < outageNanos) {
+                failed.incrementAndGet();
+                throw new FerryException("ledger unreachable (injected)", true);
+            }
+            extended.incrementAndGet();
+            return super.extend(key, token, lease);
+        }
+    }
+
+    @Test
+    void aClaimExtensionThatFailsForAMoment_isAskedAgainBeforeTheClaimEnds_soACopyWaitsAndFindsItDone() {
+        var queue = InMemoryQueue.standard("ledger-blip");
+        var ledger = new DownAWhile(Duration.ofMillis(400));
+        var runs = new AtomicInteger();
+        var running = new AtomicInteger();
+        var overlapped = new AtomicBoolean();
+        Handler slow = (event, delivery) -> {
+            runs.incrementAndGet();
+            if (running.incrementAndGet() > 1) {
+                overlapped.set(true);
+            }
+            try {
+                Thread.sleep(4_000); // two leases
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                running.decrementAndGet();
+            }
+            return Outcome.done();
+        };
+        listener = Listener.builder(queue, queue, new LineDecoder(), slow).ledger(ledger)
+                .config(ListenerTest.fast().lease(Duration.ofSeconds(2)).build()).build().start();
+
+        queue.send("a");
+        assertThat(Await.until(Duration.ofSeconds(10), () -> ledger.failed.get() > 0 && ledger.extended.get() > 0))
+                .as("the extension failed, then was asked again: " + listener.stats().line()).isTrue();
+        queue.send("a"); // a copy (an SQS duplicate, a resend): it must wait on the claim
+        assertThat(Await.until(Duration.ofSeconds(20), () -> listener.stats().acked() == 2))
+                .as(listener.stats().line()).isTrue();
+
+        assertThat(listener.stats().claimsLost()).as("the claim was kept").isZero();
+        assertThat(overlapped).as("the copy never ran beside the first").isFalse();
+        assertThat(runs).hasValue(1);
+    }
+
+    @Test
+    void aHandlerHungPastALeaseTheTransportRefuses_isNotAskedAboutEveryRound() {
+        // in flight past a refused lease, it was a transport call, a claim extension and a warning each second
+        var queue = InMemoryQueue.standard("hung");
+        var first = new java.util.concurrent.atomic.AtomicReference<dev.ferry.domain.model.Delivery>();
+        var askedAboutIt = new AtomicInteger();
+        var refusing = new RefusingExtensions(queue) {
+            @Override
+            public List<dev.ferry.domain.model.Delivery> extendLeases(List<dev.ferry.domain.model.Delivery> deliveries,
+                                                                      Duration lease) {
+                var held = first.get();
+                if (held != null && deliveries.stream().anyMatch(d -> d.receipt().equals(held.receipt()))) {
+                    askedAboutIt.incrementAndGet(); // its copies, back once its lease ended, are asked about too: not counted
+                }
+                return super.extendLeases(deliveries, lease);
+            }
+        };
+        var release = new java.util.concurrent.CountDownLatch(1);
+        Handler hung = (event, delivery) -> {
+            if (first.compareAndSet(null, delivery)) {
+                try {
+                    release.await(20, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return Outcome.done();
+        };
+        listener = Listener.builder(queue, refusing, new LineDecoder(), hung).ledger(InMemoryLedger.create())
+                .config(ListenerTest.fast().lease(Duration.ofSeconds(1)).build()).build().start();
+
+        queue.send("a");
+        assertThat(Await.until(Duration.ofSeconds(10), () -> askedAboutIt.get() >= 1)).isTrue();
+        try {
+            Thread.sleep(4_000); // four leases past: rounds of 125 ms asked it about thirty times
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        release.countDown();
+
+        assertThat(askedAboutIt.get()).as("asked again within its lease, then every half lease").isBetween(1, 12);
+    }
+}
