@@ -29,10 +29,10 @@ import java.util.function.Supplier;
  * refused or reset connection and a timeout are tried again in process a few times (resilience4j
  * retry, exponential backoff) and then {@code Retry}, so the message goes back to its queue — but
  * an outage (no connection or answer, 502–504, a credential refused) is {@code Throttled} while it
- * lasts less than its patience, no attempt spent; 401 and 403 are a credential problem, {@code Retry}
- * with the listener's backoff (or {@code Reject}, {@link AuthFailures}), counted and logged; a redirect (3xx) is never followed and is a
- * {@code Reject} naming where it pointed; any other status is {@code Reject} with the status and
- * the first bytes of the body, so the message goes to the DLQ with the reason.
+ * lasts less than its patience, no attempt spent; 401 and 403 (and a 302 or 307: an auth proxy's login page) are a
+ * credential problem, {@code Retry} with the listener's backoff (or {@code Reject}, {@link AuthFailures}), counted and
+ * logged; a redirect is never followed: 303 is {@code Done} (taken; one to another host is a login page too), 301, 308
+ * and the rest {@code Reject} naming where they pointed; any other status {@code Reject} with the status and body start.
  *
  * <p>Reasons and log lines show the target as {@code scheme://host[:port]/…} only ({@code Redact}):
  * webhook URLs carry their secret in the path or query. The event's key and type travel in
@@ -45,7 +45,7 @@ import java.util.function.Supplier;
  */
 public final class HttpSink implements Sink {
 
-    /** What the sink does with an event the endpoint refused for its credentials (HTTP 401 or 403). */
+    /** What the sink does with an event refused for its credentials (HTTP 401 or 403, or a 302/307 to a login page). */
     public enum AuthFailures {
         /**
          * {@code Retry} with the listener's backoff (the default): a credential that was rotated or
@@ -114,7 +114,7 @@ public final class HttpSink implements Sink {
                 + "failures in a row") : answers.outage();
     }
 
-    /** Answers 401 or 403 so far (every one, whatever {@link AuthFailures} made of it). */
+    /** Answers 401, 403, or a redirect to a login page, so far (every one, whatever {@link AuthFailures} made of it). */
     public long authFailures() {
         return answers.authFailures();
     }
@@ -371,7 +371,7 @@ public final class HttpSink implements Sink {
             return this;
         }
 
-        /** What a 401 or 403 makes of an event: {@link AuthFailures#RETRY} (the default) or {@link AuthFailures#REJECT}. */
+        /** What a 401, 403, 302 or 307 makes of an event: {@link AuthFailures#RETRY} (default) or {@link AuthFailures#REJECT}. */
         public Builder onAuthFailure(AuthFailures policy) {
             this.onAuthFailure = Objects.requireNonNull(policy, "onAuthFailure");
             return this;

@@ -3,6 +3,7 @@ package dev.ferry.adapters.http;
 import dev.ferry.domain.handle.Outcome;
 import java.net.ConnectException;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Clock;
@@ -14,10 +15,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What an {@link HttpSink}'s answer becomes: 2xx done; 429 throttled for its {@code Retry-After};
- * a redirect rejected (not followed); 401/403 a credential problem (counted, logged at most once a
- * minute, retried or rejected as configured); 503 with {@code Retry-After} retried then; 408 and 5xx
- * worth another attempt in process; 409 after a lost answer retried; any other 4xx rejected. A call
- * that failed (timeout, refused connection, anything thrown) is worth another attempt. Thread-safe.
+ * a redirect never followed: 303 done (the request was taken), 302/307 and 401/403 a credential
+ * problem (counted, logged at most once a minute, retried or rejected as configured), any other
+ * rejected; 503 with {@code Retry-After} retried then; 408 and 5xx worth another attempt in process;
+ * 409 after a lost answer retried; any other 4xx rejected. A call that failed (timeout, refused
+ * connection, anything thrown) is worth another attempt. Thread-safe.
  */
 final class SinkAnswers {
 
@@ -72,7 +74,7 @@ final class SinkAnswers {
         return outage.holdingBack();
     }
 
-    /** Answers 401 or 403 so far. */
+    /** Answers 401 or 403, or a temporary redirect taken for a login page (302, 307, a 303 elsewhere), so far. */
     long authFailures() {
         return authFailures.get();
     }
@@ -99,14 +101,11 @@ final class SinkAnswers {
                     response.headers().firstValue("Retry-After").orElse(null), clock, defaultThrottle)));
         }
         if (status / 100 == 3) {
-            // #16: a redirect means the url is out of date; following it could lose the event (see the
-            // client), and asking again gives the same answer: the DLQ, with where it points.
-            String location = response.headers().firstValue("Location").map(l -> Attempt.location(target, l)).orElse("no Location");
-            return new Attempt.Final(Outcome.reject(where + " answered HTTP " + status + " (redirect to " + location
-                    + "): redirects are not followed, set the sink's url to the new address"));
+            return redirect(where, target, status, response.headers().firstValue("Location"));
         }
         if (status == 401 || status == 403) {
-            return authFailure(where, status, response);
+            return authFailure(where + " answered HTTP " + status + ": a credential problem (credentials refused: rotated,"
+                    + " expired or wrong?)" + Attempt.bodySnippet(response.body()));
         }
         String reason = where + " answered HTTP " + status + Attempt.bodySnippet(response.body());
         var retryAfter = response.headers().firstValue("Retry-After");
@@ -131,15 +130,65 @@ final class SinkAnswers {
     }
 
     /**
+     * #16: a redirect is never followed: the client would send the request again elsewhere, a 301, 302 or
+     * 303 as a GET without its body, whose 200 marked done an event that never arrived; and the payload
+     * and the token go only where they were configured to. What it means decides what the event becomes.
+     */
+    private Attempt redirect(String where, URI target, int status, java.util.Optional<String> header) {
+        String location = header.map(l -> Attempt.location(target, l)).orElse("no Location");
+        if (status == 303 && header.map(l -> sameOrigin(target, l)).orElse(true)) {
+            // RFC 9110 15.4.4: the endpoint took the request and points at its result (post/redirect/get). Rejected,
+            // the event went to the DLQ, a redrive sent it again (a duplicate), and parked it held its group back
+            LOG.atDebug().setMessage(() -> "HTTP sink '" + name + "': " + where + " answered HTTP 303 (see other: "
+                    + location + "): taken, the result is not fetched").log();
+            return new Attempt.Final(Outcome.done());
+        }
+        if (status == 302 || status == 303 || status == 307) {
+            // an auth proxy in front of the endpoint (IAP, oauth2-proxy, Cloudflare Access) sends a request whose token
+            // lapsed to its login page: 302 or 307, and Authelia a 303 to its portal on another host — which took
+            // nothing. Dead-lettered, every event went to the DLQ; handled as the 401 it stands for, nothing is lost
+            return authFailure(where + " answered HTTP " + status + " (a temporary redirect to " + location
+                    + ", not followed): a login page in front of the endpoint, a credential that lapsed?");
+        }
+        if (status == 301 || status == 308) {
+            // asking again gives the same answer: the DLQ, with where it points
+            return new Attempt.Final(Outcome.reject(where + " answered HTTP " + status + ": the url moved permanently to "
+                    + location + ": set the sink's url to it (redirects are not followed)"));
+        }
+        return new Attempt.Final(Outcome.reject(where + " answered HTTP " + status + " (redirect to " + location
+                + "): redirects are not followed"));
+    }
+
+    /**
+     * Whether {@code location} points at the target's own scheme, host and port (a relative one does): a
+     * 303 there is the endpoint's own result; one to another host (a login portal) is not taken for it.
+     */
+    static boolean sameOrigin(URI target, String location) {
+        try {
+            URI to = target.resolve(new URI(location.strip()));
+            return to.getScheme() != null && to.getScheme().equalsIgnoreCase(target.getScheme())
+                    && host(to) != null && host(to).equalsIgnoreCase(host(target)) && port(to) == port(target);
+        } catch (URISyntaxException | IllegalArgumentException e) {
+            return false; // a Location that does not parse is not known to be the endpoint's own
+        }
+    }
+
+    private static String host(URI uri) {
+        return uri.getHost() != null ? uri.getHost() : uri.getRawAuthority();
+    }
+
+    private static int port(URI uri) {
+        return uri.getPort() != -1 ? uri.getPort() : "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
+    }
+
+    /**
      * #16: a refused credential is rarely the event's fault: a token was rotated, has expired or is
      * not yet deployed. Not tried again in process (it will not come right in 100 ms, and hammering an
      * API with a refused credential can lock the caller out); the listener's backoff spaces the
      * attempts, the breaker opens when every event is refused, and a bearer-token-file is re-read.
      */
-    private Attempt authFailure(String where, int status, HttpResponse<byte[]> response) {
+    private Attempt authFailure(String reason) {
         long count = authFailures.incrementAndGet();
-        String reason = where + " answered HTTP " + status + ": a credential problem (credentials refused: rotated,"
-                + " expired or wrong?)" + Attempt.bodySnippet(response.body());
         long now = System.nanoTime();
         long next = nextAuthLog.get();
         if (now - next >= 0 && nextAuthLog.compareAndSet(next, now + AUTH_LOG_EVERY_NANOS)) {
