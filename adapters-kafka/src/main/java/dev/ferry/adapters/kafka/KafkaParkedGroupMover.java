@@ -90,41 +90,79 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
         consumerConfig.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         var producerConfig = producerConfig(clientConfig);
         var sendWait = KafkaDeadLetters.waitedPastDelivery(producerConfig);
+        Pass pass = null;
         try (var consumer = new KafkaConsumer<>(consumerConfig, new ByteArrayDeserializer(), new ByteArrayDeserializer());
              var producer = new KafkaProducer<>(producerConfig, new ByteArraySerializer(), new ByteArraySerializer())) {
-            var partitions = new ArrayList<TopicPartition>();
-            for (var topic : topics) {
-                var info = consumer.partitionsFor(deadLetterTopic.apply(topic), Duration.ofSeconds(30));
-                if (info != null) {
-                    info.forEach(p -> partitions.add(new TopicPartition(p.topic(), p.partition())));
-                }
-            }
-            if (partitions.isEmpty()) {
-                return new GroupParker.Moved(0, 0);
-            }
-            consumer.assign(partitions);
-            var committed = consumer.committed(new java.util.HashSet<>(partitions), Duration.ofSeconds(30));
-            for (var p : partitions) {
-                var at = committed.get(p);
-                if (at == null) {
-                    consumer.seekToBeginning(List.of(p));
-                } else {
-                    consumer.seek(p, at.offset());
-                }
-            }
-            var found = parkedRecords(consumer, partitions, parked, token);
-            return produceBack(consumer, producer, sendWait, found, parked, token, skipHead);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new FerryException("the release of key " + parked.group() + " was interrupted", e, true);
+            pass = pass(consumer, producer, sendWait, parked, token, skipHead);
         } catch (RuntimeException e) {
-            if (e instanceof FerryException) {
-                throw e;
+            if (pass == null) {
+                throw failed(parked, e);
             }
-            // read failed: nothing was produced (records go back only after the whole read), so nothing is counted
-            throw new FerryException("reading the dead letters of key " + parked.group() + " of '" + source + "' failed: "
-                    + e.getMessage(), e, true);
+            // a client that would not close after the pass: what the pass moved is committed, and counts
         }
+        if (pass.interrupted()) {
+            // set again only now the clients are closed: closed with it set, they threw, and what the pass had moved
+            // (committed, counted) was lost with them
+            Thread.currentThread().interrupt();
+        }
+        return pass.moved();
+    }
+
+    /** What a pass moved, and whether the operator's stop (an interrupt) ended it. */
+    private record Pass(GroupParker.Moved moved, boolean interrupted) {
+    }
+
+    /**
+     * One pass over the dead-letter partitions, from each one's cursor: reads them, then produces the key's records
+     * back and commits how far.
+     */
+    private Pass pass(KafkaConsumer<byte[], byte[]> consumer, KafkaProducer<byte[], byte[]> producer, Duration sendWait,
+                      ParkedGroup parked, String token, boolean skipHead) {
+        var partitions = new ArrayList<TopicPartition>();
+        for (var topic : topics) {
+            var info = consumer.partitionsFor(deadLetterTopic.apply(topic), Duration.ofSeconds(30));
+            if (info != null) {
+                info.forEach(p -> partitions.add(new TopicPartition(p.topic(), p.partition())));
+            }
+        }
+        if (partitions.isEmpty()) {
+            return new Pass(new GroupParker.Moved(0, 0), false);
+        }
+        consumer.assign(partitions);
+        var committed = consumer.committed(new java.util.HashSet<>(partitions), Duration.ofSeconds(30));
+        var beginnings = consumer.beginningOffsets(partitions, Duration.ofSeconds(30));
+        var deleted = new DeletedDeadLetters();
+        for (var p : partitions) {
+            var at = committed.get(p);
+            long beginning = beginnings.get(p);
+            if (at == null) {
+                consumer.seekToBeginning(List.of(p));
+            } else if (at.offset() < beginning) {
+                // what the key's last release had not reached was deleted since: read on from what is left, and say so
+                // (sought there, the reset to the earliest offset went on without a word, and the group was unparked)
+                deleted.add(p, at.offset(), beginning);
+                consumer.seek(p, beginning);
+            } else {
+                consumer.seek(p, at.offset());
+            }
+        }
+        var found = parkedRecords(consumer, partitions, parked, token);
+        var produced = produceBack(consumer, producer, sendWait, found, parked, token, skipHead);
+        return deleted.none() ? produced : new Pass(deleted.told(produced.moved(), parked.group()), produced.interrupted());
+    }
+
+    /** Why a pass that moved nothing failed. */
+    private FerryException failed(ParkedGroup parked, RuntimeException e) {
+        if (e instanceof FerryException f) {
+            return f;
+        }
+        if (e instanceof org.apache.kafka.common.errors.InterruptException) {
+            Thread.currentThread().interrupt();
+            return new FerryException("the release of key " + parked.group() + " was interrupted; nothing was moved", e, true);
+        }
+        // read failed: nothing was produced (records go back only after the whole read), so nothing is counted
+        return new FerryException("reading the dead letters of key " + parked.group() + " of '" + source + "' failed: "
+                + e.getMessage(), e, true);
     }
 
     /** The longest a release reads its dead-letter partitions without getting a record before it gives up. */
@@ -155,16 +193,19 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
                         + READ_LIMIT.toSeconds() + " s short of its end (a partition offline?); nothing was moved, release "
                         + "it again", true);
             }
-            var polled = consumer.poll(Duration.ofMillis(500));
-            for (var record : polled) { // progress is a record short of its partition's end: later ones are not the read's
+            boolean progressed = false;
+            for (var record : consumer.poll(Duration.ofMillis(500))) {
+                // only what was there when the read began: a record dead-lettered since is the next pass's, read from the
+                // end this one commits — taken now too, it went back twice and was counted twice, and the release ended
+                // one short, the key's last dead letter still on its way
                 Long endOf = end.get(new TopicPartition(record.topic(), record.partition()));
                 if (endOf != null && record.offset() < endOf) {
-                    stalled.progressed();
-                    break;
+                    progressed = true;
+                    records.offer(record);
                 }
             }
-            for (var record : polled) {
-                records.offer(record);
+            if (progressed) {
+                stalled.progressed();
             }
         }
         return new Found(records.ordered(), end);
@@ -176,9 +217,8 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
      * partition, up to the first record not produced (or the end that was read), so the next release
      * takes up exactly there.
      */
-    private GroupParker.Moved produceBack(KafkaConsumer<byte[], byte[]> consumer, KafkaProducer<byte[], byte[]> producer, Duration sendWait,
-                                          Found found, ParkedGroup parked, String token, boolean skipHead)
-            throws InterruptedException {
+    private Pass produceBack(KafkaConsumer<byte[], byte[]> consumer, KafkaProducer<byte[], byte[]> producer, Duration sendWait,
+                             Found found, ParkedGroup parked, String token, boolean skipHead) {
         long counted = 0;
         long redriven = 0;
         String problem = null;
@@ -205,8 +245,7 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
                 // the operator's stop: what went back is still committed below (its counts kept), the interrupt set after
                 Thread.interrupted();
                 interrupted = true;
-                problem = "the release was interrupted at " + partition + "@" + p.offset() + "; nothing after it was moved, "
-                        + "release it again";
+                problem = interruptedAt(partition, p.offset());
                 firstLeft.merge(partition, p.offset(), Math::min);
                 continue;
             } catch (RuntimeException e) {
@@ -219,6 +258,12 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
             ConsumerRecord<byte[], byte[]> original;
             try {
                 original = header(record.headers(), KafkaSource.VALUE_OMITTED) == null ? record : original(topic, record);
+            } catch (org.apache.kafka.common.errors.InterruptException e) { // the operator's stop, as at the read above
+                Thread.interrupted();
+                interrupted = true;
+                problem = interruptedAt(partition, p.offset());
+                firstLeft.merge(partition, p.offset(), Math::min);
+                continue;
             } catch (RuntimeException e) {
                 problem = "the record " + record.topic() + "-" + record.partition() + "@" + record.offset() + " was dead-lettered "
                         + "without its value (too large for the dead-letter topic) and could not be read from its topic: "
@@ -248,6 +293,13 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
                         .get(sendWait.toMillis(), TimeUnit.MILLISECONDS);
                 counted++;
                 redriven++;
+            } catch (InterruptedException | org.apache.kafka.common.errors.InterruptException e) {
+                // the operator's stop while the write was under way (it may land: not counted, the cursor stays at it, and
+                // the next release sends it again for the ledger to drop); what went back before is committed below
+                Thread.interrupted(); // the client's InterruptException sets it again: the commit below would fail on it
+                interrupted = true;
+                problem = interruptedAt(partition, record.offset());
+                firstLeft.merge(partition, record.offset(), Math::min);
             } catch (ExecutionException | TimeoutException | RuntimeException e) {
                 problem = "producing to " + topic + " failed: " + e + "; nothing after it was moved, release it again";
                 firstLeft.merge(partition, record.offset(), Math::min);
@@ -261,10 +313,11 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
             // not committed: the next release reads them again; what it sends twice, the ledger drops as duplicates
             problem = problem != null ? problem : "the records were produced back, but how far could not be recorded: " + e;
         }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
-        return new GroupParker.Moved(counted, redriven, problem);
+        return new Pass(new GroupParker.Moved(counted, redriven, problem), interrupted); // the interrupt set by move()
+    }
+
+    private static String interruptedAt(TopicPartition partition, long offset) {
+        return "the release was interrupted at " + partition + "@" + offset + "; nothing after it was moved, release it again";
     }
 
     /**

@@ -164,7 +164,13 @@ public final class KafkaSource implements Source, Acknowledger {
             }
             return deliveries;
         } catch (Throwable e) { // an Error making them (memory, with huge headers): out for good, their keys would stop
-            buffers.handBack(out);
+            try {
+                buffers.handBack(out);
+            } catch (Throwable notBack) { // what made them fail stays what the caller sees
+                if (notBack != e) {
+                    e.addSuppressed(notBack);
+                }
+            }
             throw e;
         }
     }

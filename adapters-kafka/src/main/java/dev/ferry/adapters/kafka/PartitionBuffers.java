@@ -310,21 +310,15 @@ final class PartitionBuffers {
 
     /**
      * Records handed out whose deliveries could not be made (an {@code Error} building them): queued
-     * again as they were, highest offset first, so their keys and the partition's commits go on.
+     * again as they were, so their keys and the partition's commits go on; each on its own
+     * ({@link UnfinishedSettle#notDelivered}), the first failure thrown after the others went back.
      */
     void handBack(List<Rec> out) {
         lock.lock();
         try {
-            var back = new ArrayList<>(out);
-            back.sort(Comparator.comparingLong(Rec::offset).reversed());
-            for (var r : back) {
-                if (r.state == State.OUT && !r.part.revoked) { // a revoked partition's records are not ours to queue
-                    r.receives--; // never handed to the engine: not a receive to count against it
-                    r.part.requeue(r, false, 0);
-                }
-            }
-            available.signalAll();
+            UnfinishedSettle.notDelivered(out);
         } finally {
+            available.signalAll(); // those that went back, even when one did not
             lock.unlock();
         }
     }

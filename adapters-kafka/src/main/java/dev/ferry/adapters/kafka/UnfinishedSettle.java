@@ -6,7 +6,8 @@ import dev.ferry.domain.transport.Settlement;
 import java.util.List;
 
 /**
- * What a settle call that threw partway (an {@code Error}: no memory) had not carried out. The engine
+ * What a settle call that threw partway (an {@code Error}: no memory) had not carried out, and what a poll
+ * that threw building its deliveries had handed out ({@link #notDelivered}). The engine
  * counts the whole call failed, to come back when its lease runs out; but Kafka hands nothing out again
  * by lease: a record left out, or marked to come back or to be dead-lettered, stayed so for good — its
  * key stopped, the partition's commits stopped at it, and at last the partition was paused. Runs under
@@ -37,6 +38,43 @@ final class UnfinishedSettle {
                 giveBack(s, State.OUT);
             }
         } catch (Throwable e) { // the list itself throws: what is past that cannot be known
+        }
+    }
+
+    /**
+     * Queues again records handed out whose deliveries could not be made (an {@code Error} building them), as they
+     * were: never handed to the engine, their receive is not counted. Each on its own, as in {@link #giveBack}: one
+     * that throws stays out, and the others still go back (one that threw left every record after it out for good,
+     * its key stopped and the partition's commits with it); the first failure is thrown after them, later ones
+     * suppressed in it.
+     */
+    static void notDelivered(List<Rec> out) {
+        Throwable failed = null;
+        // from the last handed out, nothing allocated (it may be the memory that ran out): a key's records went out
+        // in offset order, and each one queued again goes to the front of its key's waiting records
+        for (int i = out.size() - 1; i >= 0; i--) {
+            try {
+                var r = out.get(i);
+                if (r.state == State.OUT && !r.part.revoked) { // a revoked partition's records are its next owner's
+                    r.part.requeue(r, false, 0);
+                    r.receives--; // never handed to the engine: not a receive to count against it
+                }
+            } catch (Throwable e) {
+                if (failed == null) {
+                    failed = e;
+                } else if (e != failed) { // the JVM may throw one OutOfMemoryError object again
+                    failed.addSuppressed(e);
+                }
+            }
+        }
+        if (failed instanceof Error e) {
+            throw e;
+        }
+        if (failed instanceof RuntimeException e) {
+            throw e;
+        }
+        if (failed != null) {
+            throw new IllegalStateException("a record handed out could not be queued again", failed);
         }
     }
 

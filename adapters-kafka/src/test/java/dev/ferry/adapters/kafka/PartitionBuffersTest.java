@@ -319,22 +319,22 @@ class PartitionBuffersTest {
                 .containsEntry(KafkaDeliveries.HEADERS_OMITTED, "5");
     }
 
-    /** {@code settlements}, but reading element {@code at} throws an OutOfMemoryError the first time. */
-    private static List<Settlement> throwingOnceAt(int at, List<Settlement> settlements) {
+    /** {@code elements}, but reading element {@code at} throws an OutOfMemoryError the first time. */
+    private static <T> List<T> throwingOnceAt(int at, List<T> elements) {
         var thrown = new boolean[1];
         return new AbstractList<>() {
             @Override
-            public Settlement get(int i) {
+            public T get(int i) {
                 if (i == at && !thrown[0]) {
                     thrown[0] = true;
-                    throw new OutOfMemoryError("test: no memory for settlement " + i);
+                    throw new OutOfMemoryError("test: no memory for element " + i);
                 }
-                return settlements.get(i);
+                return elements.get(i);
             }
 
             @Override
             public int size() {
-                return settlements.size();
+                return elements.size();
             }
         };
     }
@@ -355,5 +355,24 @@ class PartitionBuffersTest {
         assertThat(buffers.toCommit(null, false).offsets().get(TP).offset()).as("past the ack carried out").isEqualTo(1L);
         assertThat(buffers.settle(again.stream().map(r -> settlement(r, Disposition.ACK)).toList()).failures()).isEmpty();
         assertThat(buffers.toCommit(null, false).offsets().get(TP).offset()).isEqualTo(4L);
+    }
+
+    @Test // a review: a hand-back queued its records again one after another with nothing around each; an Error on one
+          // (no memory) left every record it had not reached out for good, their keys stopped and the commits with them
+    void aHandBackThatFailsOnOneRecord_stillQueuesTheOthersAgain_andThrowsWhatFailed() {
+        buffers.take(records(0, "a", "b", "c"));
+        var out = handOut(10);
+        assertThat(out).extracting(Rec::offset).containsExactly(0L, 1L, 2L);
+
+        // the middle one fails: whichever way the hand-back goes, one record is reached after the failure
+        assertThatThrownBy(() -> buffers.handBack(throwingOnceAt(1, out))).isInstanceOf(OutOfMemoryError.class)
+                .hasMessageContaining("element 1");
+
+        var again = handOut(10);
+        assertThat(again).extracting(Rec::offset).as("the records before and after the one that failed")
+                .containsExactlyInAnyOrder(0L, 2L);
+        assertThat(again).extracting(r -> r.receives).as("a hand-back is not a receive").containsOnly(1);
+        assertThat(buffers.settle(again.stream().map(r -> settlement(r, Disposition.ACK)).toList()).failures()).isEmpty();
+        assertThat(buffers.toCommit(null, false).offsets().get(TP).offset()).as("up to the one still out").isEqualTo(1L);
     }
 }
