@@ -59,7 +59,7 @@ final class ClaimLeases {
             return;
         }
         var claims = new ArrayList<>(item.asyncClaims);
-        for (var held : new InFlight.HeldClaim[] {item.claim, item.toComplete}) {
+        for (var held : new InFlight.HeldClaim[] {item.claim, item.toComplete, item.pausedClaim}) {
             if (held != null) {
                 claims.add(held);
             }
@@ -94,7 +94,7 @@ final class ClaimLeases {
         for (var items : List.of(hands.inFlight(), hands.handedOver())) {
             for (var item : items) {
                 held.addAll(item.asyncClaims);
-                for (var claim : new InFlight.HeldClaim[] {item.claim, item.toComplete}) {
+                for (var claim : new InFlight.HeldClaim[] {item.claim, item.toComplete, item.pausedClaim}) {
                     if (claim != null) {
                         held.add(claim);
                     }

@@ -38,9 +38,12 @@ final class EventSteps {
             var lease = remainingLease(item);
             long asked = System.nanoTime();
             try {
-                // the claim ends when the message's visibility does, never later: a crashed worker's
-                // claim is free again by the time its message is handed to someone else (#8)
-                answer = s.ledger().claim(key, lease);
+                answer = resumed(item, key, lease);
+                if (answer == null) {
+                    // the claim ends when the message's visibility does, never later: a crashed worker's
+                    // claim is free again by the time its message is handed to someone else (#8)
+                    answer = s.ledger().claim(key, lease);
+                }
                 if (answer == null) {
                     throw new NullPointerException("the ledger returned no claim for " + key);
                 }
@@ -145,7 +148,15 @@ final class EventSteps {
             }
             return null;
         }
-        ledger.release(claim);
+        if (threw == null && (outcome instanceof Outcome.Throttled || outcome instanceof Outcome.Retry)) {
+            // kept while it waits in hand to be tried again (extended with its lease, let go when it leaves the listener's
+            // hands): released and claimed again at every wait, a 429 storm was two ledger writes per message per
+            // Retry-After on every instance — the ledger throttled in turn, and a release that failed left a claim its
+            // own next try waited on
+            item.pausedClaim = claim;
+        } else {
+            ledger.release(claim);
+        }
         if (threw != null) {
             s.counters().failures.increment();
             notes.failed(item, key, "the handler threw " + threw);
@@ -167,6 +178,26 @@ final class EventSteps {
         return new FailureDecision.Answered(outcome);
     }
 
+
+    /**
+     * The claim it kept while it waited, extended for {@code lease} and taken up again (one ledger call, not a release
+     * and a claim); null when there is none for {@code key} or the ledger says it is no longer ours (then claimed anew).
+     * A call that throws keeps it for the next try.
+     */
+    private Claim resumed(InFlight item, String key, Duration lease) {
+        var paused = item.pausedClaim;
+        if (paused == null) {
+            return null;
+        }
+        if (!paused.key().equals(key)) {
+            item.pausedClaim = null;
+            ledger.release(paused);
+            return null;
+        }
+        boolean ours = s.ledger().extend(paused.key(), paused.token(), lease);
+        item.pausedClaim = null;
+        return ours ? new Claim.Acquired(paused.key(), paused.token(), s.clock().instant().plus(lease)) : null;
+    }
 
     /** The {@link dev.ferry.domain.handle.HeldElsewhereException} {@code e} is or wraps (a decorator's), else null. */
     private static dev.ferry.domain.handle.HeldElsewhereException heldElsewhere(Throwable e) {

@@ -37,12 +37,21 @@ final class Hands {
 
     private final Capacity capacity;
     /** In flight, a poll at a time: one set entry per poll instead of one per delivery. */
+    private static final System.Logger LOG = System.getLogger(Listener.class.getName());
     private final Set<Batch> batches = ConcurrentHashMap.newKeySet();
     private final LongAdder inFlightCount = new LongAdder();
     private final Map<Delivery, InFlight> handedOver = new ConcurrentHashMap<>();
 
+    /** The ledger a claim kept by a waiting item ({@link InFlight#pausedClaim}) is released to when it leaves; or null. */
+    private final dev.ferry.domain.idempotency.IdempotencyLedger ledger;
+
     Hands(Capacity capacity) {
+        this(capacity, null);
+    }
+
+    Hands(Capacity capacity, dev.ferry.domain.idempotency.IdempotencyLedger ledger) {
         this.capacity = capacity;
+        this.ledger = ledger;
     }
 
     Capacity capacity() {
@@ -143,6 +152,7 @@ final class Hands {
 
     /** The second half of {@link #letGo}: the item's slot and its room in the window are free. */
     void free(InFlight item) {
+        releasePaused(item);
         inFlightCount.decrement();
         var batch = item.batch;
         if (batch != null) {
@@ -151,6 +161,28 @@ final class Hands {
             slotDone(batch);
         }
         capacity.release(1);
+    }
+
+    /**
+     * The claim an item kept while it waited, let go as it leaves (given back, dead-lettered, stopped), on a thread of its
+     * own: the settler must not wait on the ledger. Not released (no thread, the ledger down), it runs out with its lease.
+     */
+    private void releasePaused(InFlight item) {
+        var paused = item.pausedClaim;
+        if (paused == null || ledger == null) {
+            return;
+        }
+        item.pausedClaim = null;
+        try {
+            Thread.ofVirtual().name("ferry-claim-release").start(() -> {
+                try {
+                    ledger.release(paused.key(), paused.token());
+                } catch (Throwable e) {
+                    LOG.log(System.Logger.Level.DEBUG, "release of the kept claim on " + paused.key() + " failed; it runs out", e);
+                }
+            });
+        } catch (Throwable e) { // no thread to be had: the claim runs out with its lease
+        }
     }
 
     /** Out of flight, into the handler's keeping (skip-delete). */

@@ -52,6 +52,11 @@ final class InFlight {
     int nextEvent;
     /** The ledger claim held right now, extended with the lease; null when none. */
     volatile HeldClaim claim;
+    /**
+     * The claim of an event that answered Throttled or Retry, kept while the delivery waits in hand to try it again
+     * (extended with its lease), taken up by that try; released when the delivery leaves the listener's hands.
+     */
+    volatile HeldClaim pausedClaim;
     /** A Done event whose ledger completion failed: complete it before going on (its claim is still extended). */
     volatile HeldClaim toComplete;
     /** When it began waiting for its group's earlier completion to be recorded (nanoTime, never 0), or 0. */

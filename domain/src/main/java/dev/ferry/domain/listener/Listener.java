@@ -83,7 +83,7 @@ public final class Listener implements AutoCloseable {
         this.closesSource = b.closesSource;
         this.config = b.config;
         this.observer = new GuardedObserver(b.observer);
-        this.hands = new Hands(new Capacity(config.maxInFlight(), config.batchSize(), TimeUnit.MILLISECONDS.toNanos(20)));
+        this.hands = new Hands(new Capacity(config.maxInFlight(), config.batchSize(), TimeUnit.MILLISECONDS.toNanos(20)), b.ledger);
         this.intake = new Intake(name, config.throttlePause(), config.maxThrottlePause());
         var failureCounts = new FailureCounts(100_000);
         this.settler = new Settler(name, b.acknowledger, hands, counters, failureCounts, observer, b.clock);
