@@ -62,7 +62,43 @@ public record KafkaSourceConfig(String name, String bootstrapServers, List<Strin
                         + "idempotence, no transactions: a record is committed past only once its copy is safe)");
             }
         }
+        for (var refused : safetyUndone(properties)) {
+            s.problem("properties", refused);
+        }
         return new KafkaSourceConfig(s.name(), servers, topics, groupId, suffix, buffered, properties, bufferedBytes);
+    }
+
+    /**
+     * What in {@code properties} would undo a consumer setting the promise rests on, each said with why: accepted, they
+     * were applied over Ferry's own — records skipped, or handled twice — without a word.
+     */
+    static List<String> safetyUndone(java.util.Map<String, String> properties) {
+        var refused = new java.util.ArrayList<String>();
+        String reset = properties.get("auto.offset.reset");
+        if (reset != null && !reset.trim().equalsIgnoreCase("earliest") && !reset.trim().equalsIgnoreCase("none")) {
+            refused.add("'auto.offset.reset: " + reset.trim() + "' would skip, without a word, every retained record of a "
+                    + "group with no committed offset (a first start, a renamed source, offsets expired or past retention): "
+                    + "Ferry reads from the earliest ('none' fails instead); to start a new group at the end, set its "
+                    + "offsets first (kafka-consumer-groups --reset-offsets --to-latest --execute)");
+        }
+        String isolation = properties.get("isolation.level");
+        if (isolation != null && !isolation.trim().equalsIgnoreCase("read_committed")) {
+            refused.add("'isolation.level: " + isolation.trim() + "' would hand out records of aborted transactions, which "
+                    + "never happened: Ferry reads read_committed");
+        }
+        String strategy = properties.get("partition.assignment.strategy");
+        if (strategy != null) {
+            for (String assignor : strategy.split(",")) {
+                String name = assignor.trim();
+                if (!name.isEmpty() && !name.endsWith("CooperativeStickyAssignor") && !name.equals("cooperative-sticky")) {
+                    refused.add("'partition.assignment.strategy' names " + name + ": an eager assignor takes every "
+                            + "partition back at each rebalance, and the records in hand run twice; Ferry uses the "
+                            + "CooperativeStickyAssignor (leave the property out)");
+                    break;
+                }
+            }
+        }
+        return refused;
     }
 
     /** Whether {@code value} of the dead-letter producer's {@code key} is what Ferry sets anyway (acks=all, idempotence on). */

@@ -1,0 +1,53 @@
+package dev.ferry.adapters.kafka;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.test.MapSettings;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A source's {@code properties} go over Ferry's own consumer settings: three of them, copied from another consumer's
+ * configuration, undid what the promise rests on without a word — records skipped, or handled twice.
+ */
+class KafkaSourceConfigTest {
+
+    private static List<String> problems(Map<String, String> properties) {
+        var values = new HashMap<String, String>(Map.of("bootstrap-servers", "127.0.0.1:9092", "topics.0", "orders"));
+        properties.forEach((k, v) -> values.put("properties." + k, v));
+        var section = new MapSettings(values);
+        KafkaSourceConfig.read(section);
+        return section.problems();
+    }
+
+    @Test
+    void autoOffsetResetLatest_isRefused_sayingWhatItWouldSkip() {
+        assertThat(problems(Map.of("auto.offset.reset", "latest"))).singleElement().asString()
+                .startsWith("properties: 'auto.offset.reset: latest' would skip").contains("--to-latest");
+        assertThat(problems(Map.of("auto.offset.reset", "earliest"))).isEmpty();
+        assertThat(problems(Map.of("auto.offset.reset", "none"))).as("fails, skips nothing").isEmpty();
+    }
+
+    @Test
+    void readUncommitted_isRefused() {
+        assertThat(problems(Map.of("isolation.level", "read_uncommitted"))).singleElement().asString()
+                .contains("aborted transactions");
+        assertThat(problems(Map.of("isolation.level", "read_committed"))).isEmpty();
+    }
+
+    @Test
+    void anEagerAssignor_isRefused_theCooperativeOneRestatedIsNot() {
+        assertThat(problems(Map.of("partition.assignment.strategy",
+                "org.apache.kafka.clients.consumer.RangeAssignor, org.apache.kafka.clients.consumer.CooperativeStickyAssignor")))
+                .singleElement().asString().contains("RangeAssignor").contains("run twice");
+        assertThat(problems(Map.of("partition.assignment.strategy",
+                "org.apache.kafka.clients.consumer.CooperativeStickyAssignor"))).isEmpty();
+    }
+
+    @Test
+    void otherProperties_passAsTheyAre() {
+        assertThat(problems(Map.of("security.protocol", "SSL", "max.poll.records", "100"))).isEmpty();
+    }
+}
