@@ -123,12 +123,23 @@ final class MessageAttributes {
             if (first.containsKey(e.getKey()) || freshTrace && STALE_TRACE.contains(e.getKey())) {
                 continue; // the context the message arrived with is replaced whole, never half
             }
-            if (MOVED_BACK_MARKS.contains(e.getKey())) {
-                continue; // a redrive's or release's marks say where a message was moved back to, not where it goes next
+            if (notSentOn(e.getKey())) {
+                continue; // trusted only in the queue a message was, or is to be, moved back to: not where it goes next
             }
             (validName(e.getKey()) && !e.getValue().isEmpty() ? valid : invalid).put(e.getKey(), string(e.getValue()));
         }
-        return fit(first, valid, invalid);
+        // a fold is unfolded at the far end, its attributes as if sent by their own names: the same ones stay behind
+        Map<String, MessageAttributeValue> rest = valid.containsKey(OVERFLOW) ? expand(valid) : valid;
+        rest.keySet().removeIf(MessageAttributes::notSentOn);
+        return fit(first, rest, invalid);
+    }
+
+    /**
+     * What a sink does not send on: the marks of a message moved back, and the identity a dead letter names (trusted in
+     * the queue it was dead-lettered from: sent there, the events a message becomes would be one).
+     */
+    private static boolean notSentOn(String name) {
+        return MOVED_BACK_MARKS.contains(name) || name.equals(DEAD_LETTER_ORIGIN);
     }
 
     /** The attributes a redriven message goes back with: Ferry's dead-letter ones removed, overflow unfolded. */

@@ -2,6 +2,7 @@ package dev.ferry.adapters.sqs;
 
 import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.parking.GroupParker;
+import dev.ferry.domain.transport.DeadLetterAttributes;
 import dev.ferry.domain.transport.Disposition;
 import dev.ferry.domain.transport.Settlement;
 import java.nio.charset.StandardCharsets;
@@ -48,9 +49,13 @@ final class ReceivedMessages {
 
     /** The queue's ARN: a moved-back copy's identity is trusted only when it names this queue. */
     private final String queueArn;
+    /** The queue's own name, as Ferry's dead letters of it name it ({@link DeadLetterAttributes#SOURCE}). */
+    private final String queueName;
 
-    ReceivedMessages(String source, String queueArn, Clock clock, boolean verifyMd5, Set<String> allowedSenders) {
+    ReceivedMessages(String source, String queueName, String queueArn, Clock clock, boolean verifyMd5,
+                     Set<String> allowedSenders) {
         this.source = source;
+        this.queueName = queueName;
         this.queueArn = queueArn;
         this.clock = clock;
         this.verifyMd5 = verifyMd5;
@@ -192,21 +197,53 @@ final class ReceivedMessages {
     /**
      * The deduplication id a delivery carries: for a copy a redrive moved back, the identity its message
      * had before it was dead-lettered (trusted beside a redrive's or a release's own mark only: a producer's attribute
-     * of that name must not make its messages duplicates of each other); else SQS's.
+     * of that name must not make its messages duplicates of each other); for a dead letter Ferry wrote that came back
+     * to the queue it was dead-lettered from as it was, the identity it names ({@link #deadLetterCameBack}); else SQS's.
      */
     private String identity(Map<String, MessageAttributeValue> own, String dedup) {
         if (own.isEmpty()) {
             return dedup;
         }
+        String identity = movedBack(own);
+        if (identity == null) {
+            identity = deadLetterCameBack(own);
+        }
+        return identity != null ? identity : dedup;
+    }
+
+    /** The identity a redrive's or a release's copy carries ({@link MessageAttributes#ORIGIN}); null when none here. */
+    private String movedBack(Map<String, MessageAttributeValue> own) {
         var origin = own.get(MessageAttributes.ORIGIN);
         if (origin == null || origin.stringValue() == null
                 || !(own.containsKey(DeadLetterRedrive.RUN) || own.containsKey(GroupParker.RELEASE_ATTRIBUTE))) {
-            return dedup;
+            return null;
         }
         // bound to the queue it was moved back to: a copy relayed elsewhere with its attributes (a sink, a splitter)
         // must not make the messages it becomes duplicates of each other
-        String identity = MessageAttributes.originIn(origin.stringValue(), queueArn);
-        return identity != null ? identity : dedup;
+        return MessageAttributes.originIn(origin.stringValue(), queueArn);
+    }
+
+    /**
+     * The identity ({@link MessageAttributes#DEAD_LETTER_ORIGIN}) of a dead letter Ferry wrote, when it is back in the
+     * queue it was dead-lettered from: SQS's own message move task ({@code ferry queues redrive --native}, the
+     * console's "start DLQ redrive") moves a dead letter as it is, its attributes kept and no mark added, under a
+     * message id (and on FIFO a deduplication id) of its own — keyed by them, it was a new event, and every sink the
+     * message had reached was written again. Null otherwise.
+     */
+    private String deadLetterCameBack(Map<String, MessageAttributeValue> own) {
+        var origin = own.get(MessageAttributes.DEAD_LETTER_ORIGIN);
+        var from = own.get(DeadLetterAttributes.SOURCE);
+        if (origin == null || from == null || origin.stringValue() == null || origin.stringValue().isEmpty()
+                || queueName == null || !queueName.equals(from.stringValue())) {
+            return null;
+        }
+        // Bound to this queue by the name its dead letters carry (all they say of where they came from): read from the
+        // DLQ itself, moved to another queue, or sent on by a Ferry sink (which drops the origin), a dead letter names
+        // no identity, so the messages one becomes are not duplicates of each other. What remains: a producer that may
+        // send to this queue and writes both attributes naming it makes its own messages one event (on purpose, as
+        // one that sets a FIFO deduplication id does), and a dead letter carried to a queue of the same name in
+        // another account or region keeps its identity there (a producer's deduplication id or an SQS message id)
+        return origin.stringValue();
     }
 
     private Instant sentAt(String millis) {

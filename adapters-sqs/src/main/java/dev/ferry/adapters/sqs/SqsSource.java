@@ -109,7 +109,7 @@ public final class SqsSource implements Source, Acknowledger {
         this.queueName = info.name();
         this.fifo = info.fifo();
         this.deadLetterQueueUrl = deadLetterQueueUrl;
-        this.screening = new ReceivedMessages(this.name, info.arn(), b.clock, b.verifyMd5, Set.copyOf(b.allowedSenders));
+        this.screening = new ReceivedMessages(this.name, info.name(), info.arn(), b.clock, b.verifyMd5, Set.copyOf(b.allowedSenders));
         this.maxWaitSeconds = (int) b.maxWait.toSeconds();
         this.closeWait = b.closeWait;
         this.settleRetries = b.settleRetries;

@@ -230,13 +230,53 @@ class MessageAttributesTest {
         assertThat(out).containsOnlyKeys("color");
     }
 
+    /**
+     * Nor the identity a dead letter names: trusted in the queue it was dead-lettered from, it made the events a Ferry
+     * sink sent there (one dead letter split in two, say) one event — by its own name or folded, as a fold is unfolded.
+     */
+    @Test
+    void aSink_doesNotSendOnTheIdentityADeadLetterNames_byItsOwnNameOrFolded() {
+        var out = MessageAttributes.expand(MessageAttributes.fromEvent(Map.of(MessageAttributes.DEAD_LETTER_ORIGIN, "id-1",
+                DeadLetterAttributes.SOURCE, "orders", "color", "blue")));
+        assertThat(out).containsOnlyKeys(DeadLetterAttributes.SOURCE, "color");
+
+        var fold = MessageAttributes.fold(Map.of(MessageAttributes.DEAD_LETTER_ORIGIN, MessageAttributes.string("id-1"),
+                "size", MessageAttributes.string("L")));
+        var folded = MessageAttributes.expand(MessageAttributes.fromEvent(Map.of(MessageAttributes.OVERFLOW, fold,
+                DeadLetterAttributes.SOURCE, "orders")));
+        assertThat(folded).containsOnlyKeys(DeadLetterAttributes.SOURCE, "size");
+    }
+
+    /** The identity a delivery of {@code attributes} in queue {@code queue} carries; SQS's deduplication id is {@code dlq-m-old}. */
+    private static String identityIn(String queue, Map<String, MessageAttributeValue> attributes) {
+        var m = Message.builder().messageId("m-new").receiptHandle("h").body("b").messageAttributes(attributes)
+                .attributesWithStrings(Map.of("MessageDeduplicationId", "dlq-m-old")).build();
+        return new ReceivedMessages("source", queue, "arn:aws:sqs:us-east-1:1:" + queue, Clock.systemUTC(), true, Set.of())
+                .toDelivery(m, System.nanoTime()).deduplicationId();
+    }
+
+    /**
+     * SQS's own move task brings a dead letter back as it is, a new message: in the queue it was dead-lettered from it
+     * is the message it copies; read from its DLQ, or moved to another queue, it is itself.
+     */
+    @Test
+    void aDeadLetterBackInTheQueueItNames_isTheMessageItCopies_elsewhereItself() {
+        var deadLetter = MessageAttributes.forDeadLetter(Map.of("color", MessageAttributes.string("blue")), "400", "orders",
+                "orders", 3, "order-42");
+        assertThat(identityIn("orders", deadLetter)).isEqualTo("order-42");
+        assertThat(identityIn("orders-dlq", deadLetter)).as("read from its DLQ").isEqualTo("dlq-m-old");
+        assertThat(identityIn("payments", deadLetter)).as("moved to another queue").isEqualTo("dlq-m-old");
+        var folded = Map.of(MessageAttributes.OVERFLOW, MessageAttributes.string(MessageAttributes.fold(deadLetter)));
+        assertThat(identityIn("orders", folded)).as("folded").isEqualTo("order-42");
+    }
+
     @Test
     void aSendersFoldOfThousands_isKeptWholeOnReceive_notUnpackedIntoTheDelivery() {
         // unpacked at receive, before any screening: ~80,000 attributes per MiB of tiny entries, 6-8 MB a delivery
         var fold = MessageAttributes.string(MessageAttributes.fold(strings(15_000)));
         var m = Message.builder().messageId("m1").receiptHandle("h1").body("b")
                 .messageAttributes(Map.of(MessageAttributes.OVERFLOW, fold, "color", MessageAttributes.string("blue"))).build();
-        var delivery = new ReceivedMessages("orders", "arn:aws:sqs:us-east-1:1:orders", Clock.systemUTC(), true, Set.of())
+        var delivery = new ReceivedMessages("orders", "orders", "arn:aws:sqs:us-east-1:1:orders", Clock.systemUTC(), true, Set.of())
                 .toDelivery(m, System.nanoTime());
         assertThat(delivery.attributes().size()).isLessThan(1_100);
         assertThat(delivery.attributes()).containsEntry(MessageAttributes.OVERFLOW, fold.stringValue())
