@@ -89,7 +89,7 @@ final class AdminConsole implements HttpHandler {
                 try {
                     state = state();
                 } catch (RuntimeException e) {
-                    AdminEvents.answer(exchange, 500, Map.of("error", "the state could not be read: " + e.getMessage()));
+                    AdminEvents.answer(exchange, 500, Map.of("error", "the state could not be read: " + Thrown.message(e)));
                     return;
                 }
                 AdminEvents.answer(exchange, 200, state);
@@ -124,7 +124,7 @@ final class AdminConsole implements HttpHandler {
                         listing.total(), null, now);
             } catch (RuntimeException e) { // the rest of the page is what an operator needs most while the ledger fails
                 read = new GroupsRead(last != null ? last.groups() : List.of(), last != null ? last.total() : 0,
-                        "the ledger could not list the parked groups: " + e.getMessage(), System.nanoTime());
+                        "the ledger could not list the parked groups: " + Thrown.message(e), System.nanoTime());
             }
             groupsRead = read;
             return read;
@@ -171,7 +171,7 @@ final class AdminConsole implements HttpHandler {
             try {
                 state = sink.holdingBack().map(why -> "holding back: " + why).orElse("flowing");
             } catch (Throwable e) { // its fault is its own, not the whole page's
-                state = "its health check failed: " + e;
+                state = "its health check failed: " + Thrown.describe(e); // whose text may throw too
             }
             m.put("state", state);
             if (sink instanceof MeteredSink metered) {

@@ -52,9 +52,9 @@ final class AdminEvents implements HttpHandler {
                 var found = key != null ? actions.byKey(query.get("source"), key) : actions.byMessage(query.get("source"), messageId);
                 answer(exchange, 200, found.stream().map(EventActions::json).toList());
             } catch (IllegalArgumentException e) {
-                answer(exchange, 400, Map.of("error", e.getMessage()));
+                answer(exchange, 400, Map.of("error", Thrown.message(e)));
             } catch (RuntimeException e) {
-                answer(exchange, 502, Map.of("error", "the ledger did not answer: " + e.getMessage()));
+                answer(exchange, 502, Map.of("error", "the ledger did not answer: " + Thrown.message(e)));
             }
         }
     }

@@ -34,10 +34,11 @@ final class AdminGroups implements HttpHandler {
             try {
                 route(exchange);
             } catch (IllegalArgumentException malformed) {
-                answer(exchange, 400, Map.of("error", String.valueOf(malformed.getMessage())));
-            } catch (RuntimeException e) {
-                LOG.warn("admin request {} {} failed", exchange.getRequestMethod(), exchange.getRequestURI().getPath(), e);
-                answer(exchange, 500, Map.of("error", String.valueOf(e.getMessage())));
+                answer(exchange, 400, Map.of("error", Thrown.message(malformed)));
+            } catch (RuntimeException e) { // the ledger's (a plugin's) exception: its text may throw, and the log reads it
+                LOG.warn("admin request {} {} failed", exchange.getRequestMethod(), exchange.getRequestURI().getPath(),
+                        Thrown.loggable(e));
+                answer(exchange, 500, Map.of("error", Thrown.message(e)));
             }
         }
     }
@@ -189,9 +190,9 @@ final class AdminGroups implements HttpHandler {
             LOG.info("{}", GroupActions.text(group, released));
             answer(exchange, 200, GroupActions.json(released));
         } catch (IllegalArgumentException | GroupParker.ReleaseInterrupted e) {
-            answer(exchange, 409, Map.of("error", e.getMessage()));
+            answer(exchange, 409, Map.of("error", Thrown.message(e))); // Map.of takes no null: a bare exception was a 500
         } catch (FerryException e) {
-            answer(exchange, 502, Map.of("error", e.getMessage()));
+            answer(exchange, 502, Map.of("error", Thrown.message(e)));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             answer(exchange, 503, Map.of("error", "stopping"));

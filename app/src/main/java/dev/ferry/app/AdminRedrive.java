@@ -105,7 +105,7 @@ final class AdminRedrive implements HttpHandler {
                 }
                 total = Math.min(max, queues.approximateMessages(fromUrl));
             } catch (RuntimeException e) {
-                AdminEvents.answer(exchange, 400, Map.of("error", String.valueOf(e.getMessage())));
+                AdminEvents.answer(exchange, 400, Map.of("error", Thrown.message(e)));
                 return;
             }
             var started = new Status(from, to, total, 0, 0, Instant.now(), null, null, 0);
@@ -155,8 +155,9 @@ final class AdminRedrive implements HttpHandler {
         } catch (RuntimeException | Error e) {
             var last = status.get();
             status.set(new Status(started.from(), started.to(), started.total(), last.moved(), last.failed(),
-                    started.started(), Instant.now(), String.valueOf(e.getMessage()), last.cameBack()));
-            LOG.warn("redrive from {} to {} (console) failed", started.from(), started.to(), e);
+                    started.started(), Instant.now(), Thrown.message(e), last.cameBack())); // one that threw here stayed
+            // "running", and every later redrive was refused until a restart
+            LOG.warn("redrive from {} to {} (console) failed", started.from(), started.to(), Thrown.loggable(e));
         }
     }
 

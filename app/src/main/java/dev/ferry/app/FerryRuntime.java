@@ -98,10 +98,13 @@ public final class FerryRuntime implements AutoCloseable {
         T opened;
         try {
             opened = Objects.requireNonNull(plan, "no plan").open(context);
-        } catch (RuntimeException | LinkageError e) {
-            // an Error's type is its news (NoClassDefFoundError: a plugin's dependency missing); its message is a class
+        } catch (Throwable e) {
+            // any Error a plugin throws names its part too: an AssertionError, a StackOverflowError or a
+            // ServiceConfigurationError said "could not start: java.lang.AssertionError", of no part (and an exception
+            // thrown unchecked by a plugin, an IOException, passed the start's clean-up). An Error's type is its news
+            // (NoClassDefFoundError: a plugin's dependency missing; its message is a class); a plugin's text may throw
             throw new IllegalStateException(part + " could not open: "
-                    + (e instanceof LinkageError || e.getMessage() == null ? e.toString() : e.getMessage()), e);
+                    + (e instanceof Error ? Thrown.describe(e) : Thrown.message(e)), e);
         }
         if (opened == null) {
             throw new IllegalStateException(part + " could not open: its adapter opened it to nothing (null)");

@@ -101,7 +101,7 @@ final class Health {
             try {
                 problem = e.getValue().holdingBack();
             } catch (Throwable t) { // a plugin's sink: its fault is its component's, not the whole report's
-                problem = Optional.of("its health check threw " + t);
+                problem = Optional.of("its health check threw " + Thrown.describe(t)); // whose text may throw too
             }
             var details = new LinkedHashMap<String, Object>();
             problem.ifPresent(p -> details.put("problem", p));

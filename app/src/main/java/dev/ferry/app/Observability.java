@@ -143,8 +143,8 @@ final class Observability implements AutoCloseable {
         server.createContext(path, exchange -> {
             try {
                 handler.handle(HeadExchange.isHead(exchange) ? new HeadExchange(exchange) : exchange);
-            } catch (Throwable e) {
-                LOG.warn("{} {} failed", exchange.getRequestMethod(), exchange.getRequestURI().getPath(), e);
+            } catch (Throwable e) { // a plugin's exception whose text throws too: the log reads it, and the 500 was never sent
+                LOG.warn("{} {} failed", exchange.getRequestMethod(), exchange.getRequestURI().getPath(), Thrown.loggable(e));
                 try (exchange) {
                     if (exchange.getResponseCode() == -1) {
                         byte[] bytes = ("{\"error\": \"the request failed: see the log\"}\n").getBytes(StandardCharsets.UTF_8);
@@ -215,11 +215,23 @@ final class Observability implements AutoCloseable {
                 .strongReference(true).register(registry);
     }
 
-    /** {@code ferry_sink_breaker_open{sink}}: 1 while the sink holds calls back (an open breaker), else 0. */
+    /**
+     * {@code ferry_sink_breaker_open{sink}}: 1 while the sink holds calls back (an open breaker), else 0; NaN when
+     * its check throws (what the registry reads then too, but it logs the exception, and one whose text throws made
+     * every scrape fail).
+     */
     void watch(dev.ferry.domain.transport.Sink sink) {
-        Gauge.builder("ferry.sink.breaker.open", sink, s -> s.holdingBack().isPresent() ? 1 : 0)
+        Gauge.builder("ferry.sink.breaker.open", sink, s -> breakerOpen(s))
                 .description("1 while the sink holds calls back (an open circuit breaker)").tag("sink", sink.name())
                 .register(registry);
+    }
+
+    private static double breakerOpen(dev.ferry.domain.transport.Sink sink) {
+        try {
+            return sink.holdingBack().isPresent() ? 1 : 0;
+        } catch (Throwable t) { // Health reports it, on the sink's own component
+            return Double.NaN;
+        }
     }
 
     @Override

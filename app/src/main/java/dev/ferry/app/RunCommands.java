@@ -59,7 +59,7 @@ final class RunCommands {
             try {
                 runtime.start(() -> stopRequested.getCount() == 0);
             } catch (RuntimeException | Error e) {
-                LOG.error("could not start: {}", e instanceof Error || e.getMessage() == null ? e.toString() : e.getMessage());
+                LOG.error("could not start: {}", e instanceof Error ? Thrown.describe(e) : Thrown.message(e)); // text that may throw
                 return Ferry.FAILED;
             } finally {
                 starting.set(false);

@@ -72,6 +72,37 @@ class PluginFailuresTest {
         assertThat(error).hasMessageContaining("sink 'loud' (type plugged) could not open: boom");
     }
 
+    /**
+     * Only exceptions and a LinkageError named the part: an AssertionError, a StackOverflowError or a
+     * ServiceConfigurationError from a plugin's open logged "could not start: java.lang.AssertionError", of no part;
+     * and an exception whose text throws is named by its class.
+     */
+    @Test
+    void aSinkThatThrowsAnyErrorWhenOpening_isNamedWithItsType_andWhatItThrew(@TempDir Path dir) throws Exception {
+        List<Map.Entry<Throwable, String>> thrownAndTold = List.of(
+                Map.entry(new AssertionError("a port was expected"), "java.lang.AssertionError: a port was expected"),
+                Map.entry(new StackOverflowError(), "java.lang.StackOverflowError"),
+                Map.entry(new java.util.ServiceConfigurationError("com.acme.Codec: not found"),
+                        "java.util.ServiceConfigurationError: com.acme.Codec: not found"),
+                Map.entry(new Unprintable(), Unprintable.class.getName()));
+        for (var each : thrownAndTold) {
+            Throwable thrown = each.getKey();
+            SinkProvider failing = settings -> {
+                settings.string("port", null);
+                return context -> {
+                    if (thrown instanceof Error anError) {
+                        throw anError;
+                    }
+                    throw (RuntimeException) thrown;
+                };
+            };
+            var error = startWith(with(sinks(Map.of("plugged", failing))), dir);
+            assertThat(error).as(each.getValue()).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("sink 'loud' (type plugged) could not open: " + each.getValue());
+            assertThat(error.getCause()).as(each.getValue()).isSameAs(thrown);
+        }
+    }
+
     /** A problem an adapter reports from its plan's open (a port found taken) was dropped, and the run started. */
     @Test
     void aProblemReportedWhenOpening_stopsTheStart(@TempDir Path dir) throws Exception {
