@@ -14,13 +14,15 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The ledger claims' leases of what the listener holds, kept by the {@link LeaseKeeper} beside the transport's: each
  * extension on a thread of its own, a refused claim said once and asked no more, and an extension that failed (the
- * ledger unreachable a while) asked again every round until it answers — not only at the next transport round, which
- * comes when the claim is due to end, too late for a ledger back after ten seconds.
+ * ledger unreachable a while) asked again soon, backing off, until it answers — not only at the next transport round,
+ * which comes when the claim is due to end, too late for a ledger back after ten seconds.
  */
 final class ClaimLeases {
 
     private static final System.Logger LOG = System.getLogger(Listener.class.getName());
     private static final int MAX_LOST = 10_000;
+    /** Tries again of one failed extension, at most. */
+    private static final int RETRIES = 4;
 
     private final String name;
     private final IdempotencyLedger ledger;
@@ -36,11 +38,31 @@ final class ClaimLeases {
     /** Claims whose extension failed, with what it asked for: the lease wanted and when (nanoTime). */
     private final Map<InFlight.HeldClaim, Asked> failed = new ConcurrentHashMap<>();
 
-    private record Asked(Duration lease, long atNanos) {
+    private record Asked(Duration lease, long atNanos, int failures, long notBeforeNanos) {
+        Asked(Duration lease, long atNanos) {
+            this(lease, atNanos, 0, atNanos);
+        }
+
         /** What is left of the lease asked for (at least a millisecond: the ledger then says whether the claim is still ours). */
         Duration left(long nowNanos) {
             long left = Durations.nanos(lease) - (nowNanos - atNanos);
             return Duration.ofNanos(Math.max(left, 1_000_000));
+        }
+
+        /**
+         * Failed once more at {@code nowNanos}: asked again after 1, 2, 4 s, but within a quarter of what is left of the
+         * lease asked for (at least 100 ms on; the claim's own lease, extended at half of it, ends about half-way through
+         * that), at most {@link #RETRIES} times — often enough to keep a claim through a ledger down ten
+         * seconds, not so often that a throttled ledger is asked by every claim every second. Null: asked no more
+         * until the next transport round asks for a lease of its own.
+         */
+        Asked failedAt(long nowNanos) {
+            if (failures >= RETRIES) {
+                return null;
+            }
+            long backoff = Math.max(100_000_000L,
+                    Math.min(1_000_000_000L << Math.min(failures, 2), Durations.nanos(left(nowNanos)) / 4));
+            return new Asked(lease, atNanos, failures + 1, nowNanos + backoff);
         }
     }
 
@@ -59,7 +81,7 @@ final class ClaimLeases {
             return;
         }
         var claims = new ArrayList<>(item.asyncClaims);
-        for (var held : new InFlight.HeldClaim[] {item.claim, item.toComplete, item.pausedClaim}) {
+        for (var held : new InFlight.HeldClaim[] {item.claim, item.toComplete}) {
             if (held != null) {
                 claims.add(held);
             }
@@ -82,8 +104,9 @@ final class ClaimLeases {
         var held = held();
         lost.retainAll(held);
         failed.keySet().retainAll(held);
+        long nowNanos = System.nanoTime();
         for (var entry : failed.entrySet()) {
-            if (failed.remove(entry.getKey(), entry.getValue())) {
+            if (nowNanos - entry.getValue().notBeforeNanos() >= 0 && failed.remove(entry.getKey(), entry.getValue())) {
                 extend(entry.getKey(), entry.getValue());
             }
         }
@@ -94,7 +117,7 @@ final class ClaimLeases {
         for (var items : List.of(hands.inFlight(), hands.handedOver())) {
             for (var item : items) {
                 held.addAll(item.asyncClaims);
-                for (var claim : new InFlight.HeldClaim[] {item.claim, item.toComplete, item.pausedClaim}) {
+                for (var claim : new InFlight.HeldClaim[] {item.claim, item.toComplete}) {
                     if (claim != null) {
                         held.add(claim);
                     }
@@ -124,7 +147,7 @@ final class ClaimLeases {
                 } catch (Throwable e) {
                     kept = true;
                     failure = e;
-                    failed.put(claim, asked); // asked again next round, not when the claim is about to end
+                    again(claim, asked); // asked again soon, not when the claim is about to end
                 } finally {
                     extending.remove(claim);
                 }
@@ -137,7 +160,14 @@ final class ClaimLeases {
             });
         } catch (Throwable e) { // no thread to be had: asked again next round
             extending.remove(claim);
-            failed.put(claim, asked);
+            again(claim, asked);
+        }
+    }
+
+    private void again(InFlight.HeldClaim claim, Asked asked) {
+        var next = asked.failedAt(System.nanoTime());
+        if (next != null) {
+            failed.put(claim, next);
         }
     }
 

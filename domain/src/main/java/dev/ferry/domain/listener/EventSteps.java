@@ -148,12 +148,15 @@ final class EventSteps {
             }
             return null;
         }
-        if (threw == null && (outcome instanceof Outcome.Throttled || outcome instanceof Outcome.Retry)) {
-            // kept while it waits in hand to be tried again (extended with its lease, let go when it leaves the listener's
-            // hands): released and claimed again at every wait, a 429 storm was two ledger writes per message per
-            // Retry-After on every instance — the ledger throttled in turn, and a release that failed left a claim its
-            // own next try waited on
-            item.pausedClaim = claim;
+        if (claim != null && threw == null && waitsWithinItsClaim(item, outcome)) {
+            // kept while it waits in hand, for a wait well within its claim's lease (not extended meanwhile; let go when
+            // it leaves the listener's hands): released and claimed again at every short wait, a 429 storm was two
+            // ledger writes per message per Retry-After on every instance — the ledger throttled in turn, and a release
+            // that failed left a claim its own next try waited on. A longer wait lets it go, as before
+            item.pausedClaim.set(claim);
+            if (item.settled.get()) { // let go meanwhile (a stop past its deadline): nobody else would release it
+                ledger.release(item.pausedClaim.getAndSet(null));
+            }
         } else {
             ledger.release(claim);
         }
@@ -185,18 +188,36 @@ final class EventSteps {
      * A call that throws keeps it for the next try.
      */
     private Claim resumed(InFlight item, String key, Duration lease) {
-        var paused = item.pausedClaim;
+        var paused = item.pausedClaim.getAndSet(null);
         if (paused == null) {
             return null;
         }
-        if (!paused.key().equals(key)) {
-            item.pausedClaim = null;
-            ledger.release(paused);
+        boolean ours;
+        try {
+            ours = paused.key().equals(key) && s.ledger().extend(paused.key(), paused.token(), lease);
+        } catch (Throwable e) {
+            item.pausedClaim.compareAndSet(null, paused); // kept for the next try
+            throw e;
+        }
+        if (!ours) {
+            ledger.release(paused); // not ours any more, or not this event's: a plugin ledger's "no" may still hold it
             return null;
         }
-        boolean ours = s.ledger().extend(paused.key(), paused.token(), lease);
-        item.pausedClaim = null;
-        return ours ? new Claim.Acquired(paused.key(), paused.token(), s.clock().instant().plus(lease)) : null;
+        return new Claim.Acquired(paused.key(), paused.token(), s.clock().instant().plus(lease));
+    }
+
+    /** Whether the outcome asks for a wait of at most half of what is left of the delivery's lease (its claim's too). */
+    private boolean waitsWithinItsClaim(InFlight item, Outcome outcome) {
+        Duration wait = switch (outcome) {
+            case Outcome.Throttled t -> t.retryAfter();
+            case Outcome.Retry r when r.after().isPositive() -> r.after(); // zero: the listener's backoff, not known here
+            case null, default -> null;
+        };
+        try {
+            return wait != null && wait.multipliedBy(2).compareTo(Duration.between(s.clock().instant(), item.leaseUntil)) < 0;
+        } catch (Throwable e) { // a clock that throws: let it go, as before
+            return false;
+        }
     }
 
     /** The {@link dev.ferry.domain.handle.HeldElsewhereException} {@code e} is or wraps (a decorator's), else null. */

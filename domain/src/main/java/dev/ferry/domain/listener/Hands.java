@@ -168,20 +168,45 @@ final class Hands {
      * own: the settler must not wait on the ledger. Not released (no thread, the ledger down), it runs out with its lease.
      */
     private void releasePaused(InFlight item) {
-        var paused = item.pausedClaim;
-        if (paused == null || ledger == null) {
+        if (ledger == null || item.pausedClaim.get() == null) {
+            return; // nearly every delivery: a read, no write, on the settler's path
+        }
+        var paused = item.pausedClaim.getAndSet(null);
+        if (paused == null) {
             return;
         }
-        item.pausedClaim = null;
+        releasing.incrementAndGet();
         try {
             Thread.ofVirtual().name("ferry-claim-release").start(() -> {
                 try {
                     ledger.release(paused.key(), paused.token());
                 } catch (Throwable e) {
                     LOG.log(System.Logger.Level.DEBUG, "release of the kept claim on " + paused.key() + " failed; it runs out", e);
+                } finally {
+                    releasing.decrementAndGet();
                 }
             });
         } catch (Throwable e) { // no thread to be had: the claim runs out with its lease
+            releasing.decrementAndGet();
+        }
+    }
+
+    /** Kept claims being released now. */
+    private final java.util.concurrent.atomic.AtomicInteger releasing = new java.util.concurrent.atomic.AtomicInteger();
+
+    /**
+     * At a stop: waits, at most {@code within}, for the kept claims being released — the ledger closes after the stop, and
+     * a release it never saw held the message's next receive (after a restart, on another instance) back for a lease.
+     */
+    void awaitReleases(java.time.Duration within) {
+        long until = System.nanoTime() + within.toNanos();
+        while (releasing.get() > 0 && System.nanoTime() - until < 0) {
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 

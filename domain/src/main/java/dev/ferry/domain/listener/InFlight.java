@@ -53,10 +53,11 @@ final class InFlight {
     /** The ledger claim held right now, extended with the lease; null when none. */
     volatile HeldClaim claim;
     /**
-     * The claim of an event that answered Throttled or Retry, kept while the delivery waits in hand to try it again
-     * (extended with its lease), taken up by that try; released when the delivery leaves the listener's hands.
+     * The claim of an event that answered Throttled or Retry with a wait well within what is left of the claim's lease,
+     * kept (not extended) while the delivery waits in hand, taken up by the next try; released when the delivery leaves
+     * the listener's hands. Taken by whoever takes it first ({@code getAndSet(null)}): released once, or taken up once.
      */
-    volatile HeldClaim pausedClaim;
+    final java.util.concurrent.atomic.AtomicReference<HeldClaim> pausedClaim = new java.util.concurrent.atomic.AtomicReference<>();
     /** A Done event whose ledger completion failed: complete it before going on (its claim is still extended). */
     volatile HeldClaim toComplete;
     /** When it began waiting for its group's earlier completion to be recorded (nanoTime, never 0), or 0. */

@@ -106,6 +106,7 @@ final class Shutdown {
         workers.shutdownNow();
         completer.shutdownNow();
         processor.settleOwed(OWED_WAIT); // their timers went with the scheduler
+        hands.awaitReleases(Duration.ofSeconds(2));
         processor.notes().close(Duration.ofSeconds(2));
         var r = new ShutdownReport(reason, finished, releasedWaiting, releasedRunning,
                 counters.settlementsSent.sum() - sentBefore, Duration.ofNanos(System.nanoTime() - begin), stats.get());

@@ -96,6 +96,37 @@ class ClaimLeaseOutageTest {
     }
 
     @Test
+    void aLedgerThatStaysDown_isAskedAFewTimesPerLease_notByEveryClaimEveryRound() {
+        // asked again every round (a quarter second here, a second by default), a throttled ledger was asked by every
+        // claim in hand each time, on top of the SDK's own retries: the throttling fed itself
+        var queue = InMemoryQueue.standard("ledger-down");
+        var ledger = new DownAWhile(Duration.ofMinutes(5));
+        var release = new java.util.concurrent.CountDownLatch(1);
+        Handler slow = (event, delivery) -> {
+            try {
+                release.await(20, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return Outcome.done();
+        };
+        listener = Listener.builder(queue, queue, new LineDecoder(), slow).ledger(ledger)
+                .config(ListenerTest.fast().lease(Duration.ofSeconds(4)).build()).build().start();
+
+        queue.send("a");
+        assertThat(Await.until(Duration.ofSeconds(10), () -> ledger.failed.get() >= 1)).isTrue();
+        try {
+            Thread.sleep(4_000); // two transport rounds: rounds of 0.5 s asked it about eight times
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        int asked = ledger.failed.get();
+        release.countDown();
+
+        assertThat(asked).as("each round's failure tried again a few times, backing off").isBetween(2, 7);
+    }
+
+    @Test
     void aHandlerHungPastALeaseTheTransportRefuses_isNotAskedAboutEveryRound() {
         // in flight past a refused lease, it was a transport call, a claim extension and a warning each second
         var queue = InMemoryQueue.standard("hung");

@@ -72,6 +72,25 @@ class PausedClaimTest {
     }
 
     @Test
+    void aWaitLongerThanItsClaimLasts_letsTheClaimGo_andClaimsAgain() {
+        // kept, a five-minute Retry-After would be a claim extension every half lease: more writes than a release and a claim
+        var queue = InMemoryQueue.standard("long-wait");
+        var ledger = new CountingLedger();
+        var calls = new AtomicInteger();
+        Handler throttledOnce = (event, delivery) -> calls.incrementAndGet() == 1
+                ? Outcome.throttled(Duration.ofMillis(1_500)) : Outcome.done();
+        listener = Listener.builder(queue, queue, new LineDecoder(), throttledOnce).ledger(ledger)
+                .config(ListenerTest.fast().holdLimit(Duration.ofMinutes(1)).build()).build().start();
+
+        queue.send("a");
+
+        assertThat(Await.until(Duration.ofSeconds(10), () -> listener.stats().acked() == 1)).as(listener.stats().line())
+                .isTrue();
+        assertThat(ledger.claims).as("1.5 s against a 2 s lease: let go and claimed again").hasValue(2);
+        assertThat(ledger.releases).hasValue(1);
+    }
+
+    @Test
     void aWaitingDeliveryGivenBackToTheQueue_letsItsClaimGo_soItsNextReceiveRunsAtOnce() {
         // kept past the delivery, the claim would hold its own next receive back as "claimed elsewhere" for a lease
         var queue = InMemoryQueue.standard("given-back");
