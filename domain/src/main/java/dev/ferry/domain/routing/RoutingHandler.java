@@ -144,18 +144,60 @@ public final class RoutingHandler implements Handler {
                     p.leaseUntil() == null ? null : Duration.between(java.time.Instant.now(), p.leaseUntil()));
             case Claim.Acquired a -> {
                 var outcome = publish(sink, event);
-                try {
-                    if (outcome instanceof Outcome.Done) {
-                        targetLedger.complete(key, a.token(), ttl);
-                    } else {
+                if (outcome instanceof Outcome.Done) {
+                    markWritten(key, a.token());
+                } else {
+                    try {
                         targetLedger.release(key, a.token());
+                    } catch (Throwable e) {
+                        // not written: the mark runs out with its lease
                     }
-                } catch (Throwable e) {
-                    // the target has the event (or not) either way; without the mark a retry may write it again
                 }
                 yield outcome;
             }
         };
+    }
+
+    /**
+     * The target has the event: its mark is recorded, so that the event's next try (another target throttled, the
+     * ledger down for the next one) does not write it again. A mark the ledger no longer held for us (its lease ran out,
+     * an MVStore reopened from disk after a failed write) answered "no" and was dropped in silence: it is claimed anew
+     * and completed when nobody holds it. One the ledger could not record now is asked again on a thread of its own,
+     * backing off, for a lease.
+     */
+    private void markWritten(String key, long token) {
+        if (recordMark(key, token)) {
+            return;
+        }
+        try {
+            Thread.ofVirtual().name("ferry-target-mark").start(() -> {
+                long until = System.nanoTime() + lease.toNanos();
+                for (long pause = 200; System.nanoTime() - until < 0; pause = Math.min(pause * 2, 5_000)) {
+                    try {
+                        Thread.sleep(pause);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    if (recordMark(key, token)) {
+                        return;
+                    }
+                }
+            });
+        } catch (Throwable e) {
+            // no thread to be had: without the mark, a retry may write the target again
+        }
+    }
+
+    /** True when the mark is recorded, or another worker holds it now (fenced: its write is its own); false when the ledger failed. */
+    private boolean recordMark(String key, long token) {
+        try {
+            if (!targetLedger.complete(key, token, ttl) && targetLedger.claim(key, lease) instanceof Claim.Acquired again) {
+                targetLedger.complete(key, again.token(), ttl);
+            }
+            return true;
+        } catch (Throwable e) {
+            return false;
+        }
     }
 
     /** A message a redrive or a release moved back from a dead-letter queue: received once here, done in part before. */
