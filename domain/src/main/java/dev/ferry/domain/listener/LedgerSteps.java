@@ -294,11 +294,14 @@ final class LedgerSteps {
             try {
                 if (!s.ledger().complete(claim.key(), claim.token(), s.config().completedTtl())) {
                     s.counters().fenced.increment();
+                    recordFencedEffect(claim.key()); // its effect happened: a later copy must find it done
                 }
             } catch (Throwable e) {
+                // owed as the engine's own completions are: only logged, the claim ran out and the next copy ran it again
                 s.counters().ledgerFailures.increment();
                 LOG.log(Level.WARNING, "ledger completion of {0} failed after its asynchronous work was settled; "
-                        + "its claim runs out with the lease: {1}", claim.key(), JournalNotes.describe(e));
+                        + "tried again while its claim lasts: {1}", claim.key(), JournalNotes.describe(e));
+                owe(claim);
             }
         }
     }
