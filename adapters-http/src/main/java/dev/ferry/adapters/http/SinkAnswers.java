@@ -143,6 +143,15 @@ final class SinkAnswers {
                     + location + "): taken, the result is not fetched").log();
             return new Attempt.Final(Outcome.done());
         }
+        if ((status == 302 || status == 307) && header.map(l -> sameOrigin(target, l)).orElse(true)) {
+            // on the endpoint's own host: a framework's post/redirect/get (Rails, Django, Spring and Express answer 302 by
+            // default) — the request was taken — or an app's own login page: which cannot be told. Handled as a lapsed
+            // credential, the POST was sent again every few seconds for the whole outage patience; rejected, it is sent
+            // once and its reason says what to change (answer 201 or 303)
+            return new Attempt.Final(Outcome.reject(where + " answered HTTP " + status + " (a redirect to " + location
+                    + " on its own host, not followed): it may have taken the request (post/redirect/get: have it answer 201 "
+                    + "or 303) or asked for a login"));
+        }
         if (status == 302 || status == 303 || status == 307) {
             // an auth proxy in front of the endpoint (IAP, oauth2-proxy, Cloudflare Access) sends a request whose token
             // lapsed to its login page: 302 or 307, and Authelia a 303 to its portal on another host — which took

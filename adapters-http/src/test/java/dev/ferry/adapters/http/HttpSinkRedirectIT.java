@@ -133,6 +133,18 @@ class HttpSinkRedirectIT {
         }
     }
 
+    @Test // a review: Rails, Django, Spring and Express answer a POST they took with a 302 to the new record by default
+    void aTemporaryRedirectOnTheEndpointsOwnHost_isRejectedOnce_notSentAgainForThePatience() {
+        for (int status : new int[] {302, 307}) {
+            server.script("/orders" + status, Response.of(status).header("Location", "/orders/42"));
+            var sink = sink(to("/orders" + status));
+            assertThat(sink.publish(event("a"))).as("HTTP %d", status).isInstanceOfSatisfying(Outcome.Reject.class,
+                    r -> assertThat(r.reason()).contains("HTTP " + status).contains("on its own host").contains("201 or 303"));
+            assertThat(server.count("/orders" + status)).as("HTTP %d: sent once", status).isEqualTo(1);
+            assertThat(sink.authFailures()).as("HTTP %d: not taken for a lapsed credential", status).isZero();
+        }
+    }
+
     @Test // #16, and the review: a permanent redirect is the one that says "the url moved"
     void aPermanentRedirect_isRejectedWithItsLocation_neverFollowed() {
         server.script("/new/SECRET", Response.of(200));
