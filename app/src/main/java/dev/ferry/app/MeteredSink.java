@@ -48,12 +48,17 @@ final class MeteredSink implements Sink {
         } finally {
             // a sink that throws (an Error too) or answers nothing is a retry to the router: counted as one here too, so
             // a sink failing every publish does not look idle
-            (switch (outcome) {
-                case Outcome.Done d -> done;
-                case Outcome.Throttled t -> throttled;
-                case Outcome.Reject r -> rejected;
-                case null, default -> retry;
-            }).record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+            try {
+                (switch (outcome) {
+                    case Outcome.Done d -> done;
+                    case Outcome.Throttled t -> throttled;
+                    case Outcome.Reject r -> rejected;
+                    case null, default -> retry;
+                }).record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+            } catch (Throwable metricsFailed) {
+                // the count is what is lost, never the outcome: thrown from here (a registry's own fault, no memory), a
+                // write the sink confirmed became a retry, and the event was written again
+            }
         }
     }
 

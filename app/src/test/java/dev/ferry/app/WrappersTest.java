@@ -94,4 +94,46 @@ class WrappersTest {
         assertThat(registry.get("ferry.sink.publish").tag("sink", "alerts").tag("outcome", "done").timer().count())
                 .isEqualTo(2);
     }
+
+    @Test
+    void aTimerThatThrowsWhenItRecords_loseTheCount_neverTheSinksAnswer() {
+        // thrown out of the finally, a write the sink confirmed became a retry to the router, and the event was written again
+        var registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry() {
+            @Override
+            protected io.micrometer.core.instrument.Timer newTimer(io.micrometer.core.instrument.Meter.Id id,
+                    io.micrometer.core.instrument.distribution.DistributionStatisticConfig config,
+                    io.micrometer.core.instrument.distribution.pause.PauseDetector pauseDetector) {
+                return (io.micrometer.core.instrument.Timer) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                        new Class<?>[] {io.micrometer.core.instrument.Timer.class}, (proxy, method, args) -> {
+                            if (method.getName().equals("record")) {
+                                throw new OutOfMemoryError("injected: while the publish is timed");
+                            }
+                            if (method.getName().equals("getId")) {
+                                return id;
+                            }
+                            var type = method.getReturnType();
+                            return type == long.class ? 0L : type == double.class ? 0.0 : type == boolean.class ? false
+                                    : type == int.class ? 0 : null;
+                        });
+            }
+        };
+        var writes = new java.util.concurrent.atomic.AtomicInteger();
+        Sink sink = new Sink() {
+            @Override
+            public String name() {
+                return "webhook";
+            }
+
+            @Override
+            public dev.ferry.domain.handle.Outcome publish(dev.ferry.domain.model.Event event) {
+                writes.incrementAndGet();
+                return dev.ferry.domain.handle.Outcome.done();
+            }
+        };
+        var metered = new MeteredSink("webhook", sink, registry);
+        var event = new dev.ferry.domain.model.Event("k", "t", null, null, new byte[0], java.util.Map.of());
+
+        assertThat(metered.publish(event)).isInstanceOf(dev.ferry.domain.handle.Outcome.Done.class);
+        assertThat(writes).hasValue(1);
+    }
 }
