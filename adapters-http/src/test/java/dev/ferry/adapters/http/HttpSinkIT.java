@@ -32,36 +32,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The HTTP sink against a real HTTP server on 127.0.0.1 that answers from a script. */
-class HttpSinkIT {
-
-    private ScriptedServer server;
-    private final List<HttpSink> sinks = new ArrayList<>();
-
-    @BeforeEach
-    void start() throws IOException {
-        server = new ScriptedServer();
-    }
-
-    @AfterEach
-    void stop() {
-        sinks.forEach(HttpSink::close);
-        server.close();
-    }
-
-    private HttpSink sink(HttpSink.Builder builder) {
-        var sink = builder.retries(3, Duration.ofMillis(10)).build();
-        sinks.add(sink);
-        return sink;
-    }
-
-    private HttpSink.Builder to(String path) {
-        return HttpSink.builder(server.uri(path).toString());
-    }
-
-    private static Event event(String key) {
-        return new Event(key, "AssignmentSubmitted", null, "HIT 1", ("{\"key\":\"" + key + "\"}").getBytes(StandardCharsets.UTF_8),
-                Map.of("tenant", "acme/eu"));
-    }
+class HttpSinkIT extends ScriptedSinkFixture {
 
     @Test
     void ok_isDone_andTheRequestCarriesPayloadHeadersAndToken(@TempDir Path dir) throws IOException {

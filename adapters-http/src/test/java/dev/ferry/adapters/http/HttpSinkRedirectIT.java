@@ -22,43 +22,10 @@ import org.junit.jupiter.api.Test;
  * dead-lettered as "URL moved" — a 303 after a POST that was taken (a redrive posted it again), and an auth
  * proxy's 302 to its login page when a token lapsed (every event to the DLQ, where a 401 loses nothing).
  */
-class HttpSinkRedirectIT {
+class HttpSinkRedirectIT extends ScriptedSinkFixture {
 
     /** Where an auth proxy sends a request whose token lapsed; its query holds what must not be printed. */
     private static final String LOGIN_PAGE = "https://login.example.com/oauth2/start?rd=SECRET";
-
-    private ScriptedServer server;
-    private final List<HttpSink> sinks = new ArrayList<>();
-
-    @BeforeEach
-    void start() throws IOException {
-        server = new ScriptedServer();
-    }
-
-    @AfterEach
-    void stop() {
-        sinks.forEach(HttpSink::close);
-        server.close();
-    }
-
-    private HttpSink sink(HttpSink.Builder builder) {
-        var sink = builder.retries(3, Duration.ofMillis(10)).build();
-        sinks.add(sink);
-        return sink;
-    }
-
-    private HttpSink.Builder to(String path) {
-        return HttpSink.builder(server.uri(path).toString());
-    }
-
-    private String host() {
-        return "http://127.0.0.1:" + server.uri("").getPort();
-    }
-
-    private static Event event(String key) {
-        return new Event(key, "AssignmentSubmitted", null, "HIT 1", ("{\"key\":\"" + key + "\"}").getBytes(StandardCharsets.UTF_8),
-                Map.of("tenant", "acme/eu"));
-    }
 
     @Test // RFC 9110 15.4.4: after a POST, 303 is "taken; the result is over there" (post/redirect/get)
     void seeOther_isDone_theRequestSentOnce_andItsLocationNeverFetched() {
