@@ -14,15 +14,14 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The ledger claims' leases of what the listener holds, kept by the {@link LeaseKeeper} beside the transport's: each
  * extension on a thread of its own, a refused claim said once and asked no more, and an extension that failed (the
- * ledger unreachable a while) asked again soon, backing off, until it answers — not only at the next transport round,
- * which comes when the claim is due to end, too late for a ledger back after ten seconds.
+ * ledger unreachable a while) asked again each round — one claim for all while the ledger fails, every one once it
+ * answers — until its lease is over: not only at the next transport round, which comes when the claim is due to end,
+ * too late for a ledger back after ten seconds.
  */
 final class ClaimLeases {
 
     private static final System.Logger LOG = System.getLogger(Listener.class.getName());
     private static final int MAX_LOST = 10_000;
-    /** Tries again of one failed extension, at most. */
-    private static final int RETRIES = 4;
 
     private final String name;
     private final IdempotencyLedger ledger;
@@ -38,33 +37,25 @@ final class ClaimLeases {
     /** Claims whose extension failed, with what it asked for: the lease wanted and when (nanoTime). */
     private final Map<InFlight.HeldClaim, Asked> failed = new ConcurrentHashMap<>();
 
-    private record Asked(Duration lease, long atNanos, int failures, long notBeforeNanos) {
-        Asked(Duration lease, long atNanos) {
-            this(lease, atNanos, 0, atNanos);
-        }
-
+    private record Asked(Duration lease, long atNanos) {
         /** What is left of the lease asked for (at least a millisecond: the ledger then says whether the claim is still ours). */
         Duration left(long nowNanos) {
             long left = Durations.nanos(lease) - (nowNanos - atNanos);
             return Duration.ofNanos(Math.max(left, 1_000_000));
         }
 
-        /**
-         * Failed once more at {@code nowNanos}: asked again after 1, 2, 4 s, but within a quarter of what is left of the
-         * lease asked for (at least 100 ms on; the claim's own lease, extended at half of it, ends about half-way through
-         * that), at most {@link #RETRIES} times — often enough to keep a claim through a ledger down ten
-         * seconds, not so often that a throttled ledger is asked by every claim every second. Null: asked no more
-         * until the next transport round asks for a lease of its own.
-         */
-        Asked failedAt(long nowNanos) {
-            if (failures >= RETRIES) {
-                return null;
-            }
-            long backoff = Math.max(100_000_000L,
-                    Math.min(1_000_000_000L << Math.min(failures, 2), Durations.nanos(left(nowNanos)) / 4));
-            return new Asked(lease, atNanos, failures + 1, nowNanos + backoff);
+        /** Whether the lease asked for is over: the claim has run out by now, and asking again changes nothing. */
+        boolean over(long nowNanos) {
+            return nowNanos - atNanos - Durations.nanos(lease) >= 0;
         }
     }
+
+    /**
+     * Whether the last extension asked again answered. While it does not, one failed claim is asked per round for all of
+     * them (a probe); once one answers, every one is asked again — a ledger down for ten seconds keeps its claims, and a
+     * throttled one is not asked by every claim in hand every second.
+     */
+    private volatile boolean answering = true;
 
     ClaimLeases(String name, IdempotencyLedger ledger, Hands hands, Counters counters, AsideLog aside) {
         this.name = name;
@@ -105,9 +96,14 @@ final class ClaimLeases {
         lost.retainAll(held);
         failed.keySet().retainAll(held);
         long nowNanos = System.nanoTime();
+        boolean all = answering;
         for (var entry : failed.entrySet()) {
-            if (nowNanos - entry.getValue().notBeforeNanos() >= 0 && failed.remove(entry.getKey(), entry.getValue())) {
-                extend(entry.getKey(), entry.getValue());
+            if (!failed.remove(entry.getKey(), entry.getValue()) || entry.getValue().over(nowNanos)) {
+                continue;
+            }
+            extend(entry.getKey(), entry.getValue());
+            if (!all) {
+                return; // the ledger still failing: this one asks for all of them
             }
         }
     }
@@ -144,7 +140,9 @@ final class ClaimLeases {
                 Throwable failure = null;
                 try {
                     kept = ledger.extend(claim.key(), claim.token(), asked.left(System.nanoTime()));
+                    answering = true;
                 } catch (Throwable e) {
+                    answering = false;
                     kept = true;
                     failure = e;
                     again(claim, asked); // asked again soon, not when the claim is about to end
@@ -165,9 +163,8 @@ final class ClaimLeases {
     }
 
     private void again(InFlight.HeldClaim claim, Asked asked) {
-        var next = asked.failedAt(System.nanoTime());
-        if (next != null) {
-            failed.put(claim, next);
+        if (!asked.over(System.nanoTime())) {
+            failed.put(claim, asked);
         }
     }
 

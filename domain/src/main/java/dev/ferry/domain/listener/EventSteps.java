@@ -197,6 +197,9 @@ final class EventSteps {
             ours = paused.key().equals(key) && s.ledger().extend(paused.key(), paused.token(), lease);
         } catch (Throwable e) {
             item.pausedClaim.compareAndSet(null, paused); // kept for the next try
+            if (item.settled.get()) { // let go meanwhile (a stop past its deadline): nobody else would release it
+                ledger.release(item.pausedClaim.getAndSet(null));
+            }
             throw e;
         }
         if (!ours) {

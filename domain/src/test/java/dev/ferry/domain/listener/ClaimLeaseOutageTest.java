@@ -96,9 +96,9 @@ class ClaimLeaseOutageTest {
     }
 
     @Test
-    void aLedgerThatStaysDown_isAskedAFewTimesPerLease_notByEveryClaimEveryRound() {
-        // asked again every round (a quarter second here, a second by default), a throttled ledger was asked by every
-        // claim in hand each time, on top of the SDK's own retries: the throttling fed itself
+    void aLedgerThatStaysDown_isProbedByOneClaimARound_notAskedByEveryClaimEveryRound() {
+        // every claim in hand asked again every round (a second by default), a throttled ledger was asked by all of them
+        // each time, on top of the SDK's own retries: the throttling fed itself
         var queue = InMemoryQueue.standard("ledger-down");
         var ledger = new DownAWhile(Duration.ofMinutes(5));
         var release = new java.util.concurrent.CountDownLatch(1);
@@ -111,19 +111,22 @@ class ClaimLeaseOutageTest {
             return Outcome.done();
         };
         listener = Listener.builder(queue, queue, new LineDecoder(), slow).ledger(ledger)
-                .config(ListenerTest.fast().lease(Duration.ofSeconds(4)).build()).build().start();
+                .config(ListenerTest.fast().lease(Duration.ofSeconds(4)).concurrency(4).build()).build().start();
 
-        queue.send("a");
-        assertThat(Await.until(Duration.ofSeconds(10), () -> ledger.failed.get() >= 1)).isTrue();
+        for (var line : List.of("a", "b", "c", "d")) {
+            queue.send(line);
+        }
+        assertThat(Await.until(Duration.ofSeconds(10), () -> ledger.failed.get() >= 4)).isTrue();
+        int before = ledger.failed.get();
         try {
-            Thread.sleep(4_000); // two transport rounds: rounds of 0.5 s asked it about eight times
+            Thread.sleep(4_000); // eight rounds of 0.5 s, two transport rounds: four claims each round was forty asks
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        int asked = ledger.failed.get();
+        int asked = ledger.failed.get() - before;
         release.countDown();
 
-        assertThat(asked).as("each round's failure tried again a few times, backing off").isBetween(2, 7);
+        assertThat(asked).as("one claim a round for all, and each at its transport round").isBetween(4, 22);
     }
 
     @Test
