@@ -166,37 +166,52 @@ public final class RoutingHandler implements Handler {
      * backing off, for a lease.
      */
     private void markWritten(String key, long token) {
-        if (recordMark(key, token)) {
+        long left = recordMark(key, token);
+        if (left == 0) {
+            return;
+        }
+        if (marksAskedAgain.incrementAndGet() > MAX_MARKS_ASKED_AGAIN) { // a ledger failing for every write: bounded
+            marksAskedAgain.decrementAndGet();
             return;
         }
         try {
             Thread.ofVirtual().name("ferry-target-mark").start(() -> {
-                long until = System.nanoTime() + lease.toNanos();
-                for (long pause = 200; System.nanoTime() - until < 0; pause = Math.min(pause * 2, 5_000)) {
-                    try {
+                try {
+                    long until = System.nanoTime() + lease.toNanos();
+                    long current = left;
+                    for (long pause = 200; current != 0 && System.nanoTime() - until < 0; pause = Math.min(pause * 2, 5_000)) {
                         Thread.sleep(pause);
-                    } catch (InterruptedException e) {
-                        return;
+                        current = recordMark(key, current);
                     }
-                    if (recordMark(key, token)) {
-                        return;
-                    }
+                } catch (InterruptedException e) {
+                    // given up: without the mark, a retry may write the target again
+                } finally {
+                    marksAskedAgain.decrementAndGet();
                 }
             });
-        } catch (Throwable e) {
-            // no thread to be had: without the mark, a retry may write the target again
+        } catch (Throwable e) { // no thread to be had: without the mark, a retry may write the target again
+            marksAskedAgain.decrementAndGet();
         }
     }
 
-    /** True when the mark is recorded, or another worker holds it now (fenced: its write is its own); false when the ledger failed. */
-    private boolean recordMark(String key, long token) {
+    private static final int MAX_MARKS_ASKED_AGAIN = 10_000;
+    /** Marks being asked again in the background now. */
+    private final java.util.concurrent.atomic.AtomicInteger marksAskedAgain = new java.util.concurrent.atomic.AtomicInteger();
+
+    /**
+     * 0 when the mark is recorded, or another worker holds it now (fenced: its write is its own); else the token to record
+     * it with when the ledger answers — the claim taken anew when the first was lost, which is ours to complete.
+     */
+    private long recordMark(String key, long token) {
+        long current = token;
         try {
-            if (!targetLedger.complete(key, token, ttl) && targetLedger.claim(key, lease) instanceof Claim.Acquired again) {
-                targetLedger.complete(key, again.token(), ttl);
+            if (!targetLedger.complete(key, current, ttl) && targetLedger.claim(key, lease) instanceof Claim.Acquired again) {
+                current = again.token();
+                targetLedger.complete(key, current, ttl);
             }
-            return true;
+            return 0;
         } catch (Throwable e) {
-            return false;
+            return current == 0 ? 1 : current; // never 0 while owed
         }
     }
 

@@ -29,7 +29,7 @@ class LostTargetMarkTest {
     private static final Event EVENT = new Event("order-1", "t", null, null, new byte[0], Map.of());
 
     /** A ledger that loses x's first mark as it is completed, fails x's second completion, and y's first claim. */
-    private static final class Blip extends ForwardingLedger {
+    private static class Blip extends ForwardingLedger {
         final AtomicInteger xCompletes = new AtomicInteger();
         final AtomicInteger yClaims = new AtomicInteger();
         private final boolean loses;
@@ -60,7 +60,34 @@ class LostTargetMarkTest {
         }
     }
 
+    /** As {@link Blip} losing x's mark, and then failing the completion of the mark x is claimed anew under, once. */
+    private static final class Flapping extends Blip {
+        Flapping() {
+            super(true);
+        }
+
+        @Override
+        public boolean complete(String key, long token, Duration ttl) {
+            if (key.endsWith("x") && xCompletes.get() == 1) {
+                xCompletes.incrementAndGet();
+                throw new IllegalStateException("ledger unreachable again (injected)");
+            }
+            return super.complete(key, token, ttl);
+        }
+    }
+
+    @Test
+    void aMarkClaimedAnewWhoseCompletionFails_isRecordedUnderItsNewClaim_notTakenForAnotherWorkers() throws Exception {
+        // the second claim, ours, was found "in progress" by the retry and taken for another worker's: never recorded,
+        // the event's retry waited a lease on it, then wrote the target again
+        writesXOnce(new Flapping(), Duration.ofMillis(1_300), Duration.ofSeconds(1));
+    }
+
     private static void writesXOnce(Blip ledger, Duration beforeTheRetry) throws InterruptedException {
+        writesXOnce(ledger, beforeTheRetry, Duration.ofSeconds(30));
+    }
+
+    private static void writesXOnce(Blip ledger, Duration beforeTheRetry, Duration lease) throws InterruptedException {
         List<String> x = new CopyOnWriteArrayList<>();
         List<String> y = new CopyOnWriteArrayList<>();
         var handler = RoutingHandler.tracked(Router.of(Route.of("both", EventMatcher.any(), "x", "y")),
@@ -70,7 +97,7 @@ class LostTargetMarkTest {
                 }), "y", TestSinks.of("y", e -> {
                     y.add(e.key());
                     return Outcome.done();
-                })), ledger, Duration.ofSeconds(30), Duration.ofHours(1));
+                })), ledger, lease, Duration.ofHours(1));
 
         assertThat(handler.handle(EVENT, DELIVERY)).as("y's claim failed: the event is tried again")
                 .isNotInstanceOf(Outcome.Done.class);
