@@ -130,7 +130,7 @@ final class ClaimLeases {
      */
     private void extend(InFlight.HeldClaim claim, Asked asked) {
         if (lost.contains(claim) || !extending.add(claim)) {
-            return; // a claim lost stays lost: asking again changes nothing
+            return; // a claim lost stays lost: asking again changes nothing; one being asked now says so when it answers
         }
         try {
             Thread.ofVirtual().name("ferry-" + name + "-claim-lease").start(() -> {
@@ -145,9 +145,13 @@ final class ClaimLeases {
                     answering = false;
                     kept = true;
                     failure = e;
-                    again(claim, asked); // asked again soon, not when the claim is about to end
                 } finally {
                     extending.remove(claim);
+                }
+                if (failure != null) {
+                    // asked again soon, not when the claim is about to end; only once it is free to be asked: a round
+                    // that found it here still being asked took it out and dropped it
+                    again(claim, asked);
                 }
                 if (!kept) {
                     lostClaim(claim);
