@@ -188,6 +188,9 @@ final class EventSteps {
      * A call that throws keeps it for the next try.
      */
     private Claim resumed(InFlight item, String key, Duration lease) {
+        if (item.pausedClaim.get() == null) {
+            return null; // nearly every event: a read, not a write, before its claim
+        }
         var paused = item.pausedClaim.getAndSet(null);
         if (paused == null) {
             return null;
