@@ -153,7 +153,7 @@ final class ClaimLeases {
                     // that found it here still being asked took it out and dropped it
                     again(claim, asked);
                 }
-                if (!kept) {
+                if (!kept && stillOpen(claim)) {
                     lostClaim(claim);
                 } else if (failure != null && extensionFailures.take()) { // each claim, each round, while the ledger is down
                     String why = JournalNotes.describe(failure);
@@ -164,6 +164,23 @@ final class ClaimLeases {
             extending.remove(claim);
             again(claim, asked);
         }
+    }
+
+    /**
+     * Whether a claim is still open — held for a handler, not on its way to being completed: an extension refused once
+     * the handler finished raced the completion, which every ledger refuses an extension after. Said to be lost, it was
+     * a warning that a copy may run, and a lost claim counted, on ordinary traffic (a completion that fails on a claim
+     * really lost is refused, and says so itself).
+     */
+    private boolean stillOpen(InFlight.HeldClaim claim) {
+        for (var items : List.of(hands.inFlight(), hands.handedOver())) {
+            for (var item : items) {
+                if (claim.equals(item.claim) || item.asyncClaims.contains(claim)) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private void again(InFlight.HeldClaim claim, Asked asked) {

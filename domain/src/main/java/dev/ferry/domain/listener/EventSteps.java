@@ -52,6 +52,13 @@ final class EventSteps {
             }
             if (answer instanceof Claim.Acquired a) {
                 claim = new InFlight.HeldClaim(key, a.token());
+                if (stale(s, item)) {
+                    // the lease ran out (or nearly) while the ledger answered a short claim, which the check of a slow
+                    // answer below does not look at: run, the handler held a claim the keeper could not extend before
+                    // it ended, and the copy the transport hands out now claimed it too. Let go, and left to that copy
+                    ledger.release(claim);
+                    return new FailureDecision.ClaimedElsewhere(Duration.ZERO);
+                }
                 var setback = ledger.hold(item, claim, lease, System.nanoTime() - asked, leaseBefore);
                 if (setback != null) {
                     return setback;
@@ -241,6 +248,15 @@ final class EventSteps {
     }
 
     /** What is left of the item's visibility lease, at least a millisecond. */
+    /**
+     * Whether the delivery is stale: on a transport that hands a message out again when its lease ends, the lease is
+     * over or ends before the lease keeper's next round — a claim taken now would end before anyone could extend it,
+     * and the copy handed out then would claim the event beside this one's handler (which it had not run yet).
+     */
+    static boolean stale(Processor.Shared s, InFlight item) {
+        return s.redelivers() && !s.clock().instant().plusNanos(LeaseKeeper.tickNanos(s.config())).isBefore(item.leaseUntil);
+    }
+
     private Duration remainingLease(InFlight item) {
         var left = Duration.between(s.clock().instant(), item.leaseUntil);
         if (left.compareTo(Duration.ofMillis(1)) < 0) {

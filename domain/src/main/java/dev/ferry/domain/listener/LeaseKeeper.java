@@ -46,10 +46,15 @@ final class LeaseKeeper {
         this.claims = new ClaimLeases(name, ledger, hands, counters, aside);
     }
 
+    /** The time between two of the keeper's rounds: a quarter of a lease past extend-after, within 5 ms to 1 s. */
+    static long tickNanos(ListenerConfig config) {
+        return Math.max(TimeUnit.MILLISECONDS.toNanos(5), Math.min(TimeUnit.SECONDS.toNanos(1),
+                (Durations.nanos(config.lease()) - Durations.nanos(config.extendAfter())) / 4));
+    }
+
     /** The lease keeper's thread: a round every tick until {@code stopped}; {@code eachRound} runs too. */
     void run(BooleanSupplier stopped, Runnable eachRound) {
-        long tick = Math.max(TimeUnit.MILLISECONDS.toNanos(5), Math.min(TimeUnit.SECONDS.toNanos(1),
-                (Durations.nanos(config.lease()) - Durations.nanos(config.extendAfter())) / 4));
+        long tick = tickNanos(config);
         while (!stopped.getAsBoolean()) {
             try {
                 TimeUnit.NANOSECONDS.sleep(tick);

@@ -103,8 +103,8 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         // a runner has it: a stop no longer gives it back as waiting in hand (it would be released while it runs,
         // past a slow parked-group lookup, and handled all the same)
         item.held = false;
-        if (s.redelivers() && !s.clock().instant().isBefore(item.leaseUntil)) {
-            // the transport handed this message out again: a newer copy runs, this one is stale
+        if (EventSteps.stale(s, item)) {
+            // the transport handed this message out again (or is about to): a newer copy runs, this one is stale
             return dropStale(item);
         }
         var earlier = ledger.earlierCompletionPending(item);
@@ -183,10 +183,10 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             item.toComplete = null;
             item.nextEvent++;
         }
-        int first = item.nextEvent;
         while (item.nextEvent < item.events.size()) {
-            if (item.nextEvent > first && s.redelivers() && !s.clock().instant().isBefore(item.leaseUntil)) {
-                // an earlier event's handler ran past the lease: the transport has handed the message out again, and its
+            if (EventSteps.stale(s, item)) {
+                // an earlier event's handler ran past the lease (or the first waited past it, after the look above: an
+                // earlier completion, a parked-group lookup): the transport has handed the message out again, and its
                 // copy takes up from here (finding the events done so far done); this one would run the rest beside it
                 return dropStale(item);
             }
