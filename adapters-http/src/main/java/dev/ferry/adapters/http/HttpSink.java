@@ -153,7 +153,7 @@ public final class HttpSink implements Sink {
                 last = retry.executeSupplier(() -> {
                     var attempt = attempt(event, target, ++tries[0]);
                     timedOutOrFailed[0] |= attempt instanceof Attempt.Transient;
-                    return attempt;
+                    return answers.heard(event.key(), attempt); // one unanswered makes a later 409 "still at work on it"
                 });
                 outcome = last.outcome();
                 busy = last instanceof Attempt.Busy;

@@ -43,7 +43,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Runs on the JDK's built-in server (HTTP/1.1, keep-alive), a new thread per request (virtual
  * from JDK 24, see {@code ReadDeadlines}). A request's headers and body must arrive within
- * {@code readTimeout}; at most {@code maxUploads} bodies are read at once; the body is read
+ * {@code readTimeout}; at most {@code maxUploads} bodies are read at once, and the bodies held, read
+ * or being read, take at most {@code maxUploadBytes} until their request is answered; the body is read
  * before a request takes one of the {@code maxConcurrentRequests} processing permits, and at most
  * {@code capacity} events are accepted and not yet settled. Thread-safe.
  */
@@ -52,6 +53,8 @@ public final class HttpSource implements Source, Acknowledger {
     private static final Logger LOG = LoggerFactory.getLogger(HttpSource.class);
 
     private final String name;
+    /** Left with the default name: one such source at a time may run in the JVM ({@link UnnamedSources}). */
+    private final boolean unnamed;
     private final String host;
     private final int requestedPort;
     private final String path;
@@ -68,6 +71,7 @@ public final class HttpSource implements Source, Acknowledger {
     private HttpSource(Builder b) {
         this.tls = b.tls;
         this.name = b.name;
+        this.unnamed = !b.named;
         this.host = b.host;
         this.requestedPort = b.port;
         this.path = b.path;
@@ -83,11 +87,29 @@ public final class HttpSource implements Source, Acknowledger {
         return new Builder();
     }
 
-    /** Starts listening; the port is known once this returns. */
+    /**
+     * Starts listening; the port is known once this returns. A source left unnamed is refused
+     * ({@link IllegalStateException}) while another one left unnamed runs in this JVM: the name is the
+     * ledger scope of its events, and two under one name drop each other's equal ids as duplicates.
+     */
     public synchronized HttpSource start() {
         if (server != null) {
             return this;
         }
+        if (unnamed) {
+            UnnamedSources.claim(this); // before a port is taken
+        }
+        try {
+            listen();
+        } catch (RuntimeException | Error e) {
+            UnnamedSources.release(this); // a start that failed holds no name: the next unnamed one may start
+            throw e;
+        }
+        LOG.info("HTTP source '{}' listening on {}", name, uri());
+        return this;
+    }
+
+    private void listen() {
         try {
             server = IngestTls.server(new InetSocketAddress(host, requestedPort), tls);
         } catch (IOException e) {
@@ -99,8 +121,6 @@ public final class HttpSource implements Source, Acknowledger {
         server.setExecutor(deadlines.executor());
         server.createContext("/", endpoint::exchange);
         server.start();
-        LOG.info("HTTP source '{}' listening on {}", name, uri());
-        return this;
     }
 
     public int port() {
@@ -179,12 +199,14 @@ public final class HttpSource implements Source, Acknowledger {
                 server.stop(0);
                 deadlines.close();
             }
+            UnnamedSources.release(this);
         }
     }
 
     /** Builds an {@link HttpSource}; authentication must be chosen, even if it is {@link IngestAuth#none()}. */
     public static final class Builder {
         private String name = "http-ingest";
+        private boolean named;
         private String host = "127.0.0.1";
         private int port = 0;
         private String path = "/events";
@@ -216,8 +238,13 @@ public final class HttpSource implements Source, Acknowledger {
             return this;
         }
 
+        /**
+         * The source's name ({@code http-ingest} by default): its deliveries' source, so the ledger's scope of
+         * their ids. Give each endpoint its own: a second one left unnamed is refused at its start.
+         */
         public Builder name(String name) {
             this.name = Objects.requireNonNull(name, "name");
+            this.named = true;
             return this;
         }
 
@@ -301,10 +328,11 @@ public final class HttpSource implements Source, Acknowledger {
         }
 
         /**
-         * The bytes all bodies being read may take at once (a quarter of the heap by default): beyond it a
-         * request gets 503 at once. A body counts its {@code Content-Length}, or {@code maxBodyBytes} when
-         * chunked. Without it {@code maxUploads} slow senders of bodies at the limit — no valid signature
-         * needed to send one — held that many megabytes, and the heap ran out under every pipeline.
+         * The bytes all bodies held may take at once, being read or read and waiting for their request's
+         * answer (a quarter of the heap by default): beyond it a request gets 503 at once. A body counts its
+         * {@code Content-Length}, or {@code maxBodyBytes} while it is read when chunked. Without it
+         * {@code maxUploads} slow senders of bodies at the limit — no valid signature needed to send one —
+         * held that many megabytes, and the heap ran out under every pipeline.
          */
         public Builder maxUploadBytes(long bytes) {
             if (bytes < 1024) {

@@ -11,7 +11,6 @@ import static dev.ferry.adapters.http.IngestAnswers.respond;
 import com.sun.net.httpserver.HttpExchange;
 import dev.ferry.adapters.http.IngestAnswers.Answer;
 import dev.ferry.adapters.http.IngestRequest.Item;
-import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.transport.Disposition;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -19,9 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -199,7 +196,9 @@ final class IngestEndpoint {
             }
         }
         // the body is read before a processing permit is taken, within the uploads' bounds (see Uploads) and readTimeout:
-        // a slow client holds no permit. A body refused for its size is drained under the same bounds
+        // a slow client holds no permit. A body refused for its size is drained under the same bounds. Its bytes stay
+        // counted until the request is answered: given back once read, the bodies waiting for their answer (up to
+        // responseTimeout) were held outside any bound — 256 of 8 MiB are 2 GiB, on every instance behind the balancer
         long declared = ex.getRequestHeaders().getFirst("Content-Length") == null ? -1
                 : parseLong(ex.getRequestHeaders().getFirst("Content-Length"));
         int upload = uploads.take(declared);
@@ -208,6 +207,7 @@ final class IngestEndpoint {
                     + "once (" + uploads.maxUploads() + ")" : "too many bytes being received at once") + "; try again shortly");
             return;
         }
+        int held = -1; // what the body takes once read, until the request is answered
         byte[] body;
         try {
             if (declared > maxBodyBytes) {
@@ -223,6 +223,7 @@ final class IngestEndpoint {
                 refuse(ex, deadline, 413, Map.of(), "body is over the limit of " + maxBodyBytes + " bytes");
                 return;
             }
+            held = uploads.read(upload, body.length);
         } catch (IOException e) {
             if (deadline.late()) {
                 late(deadline);
@@ -234,8 +235,20 @@ final class IngestEndpoint {
             respond(ex, 400, Map.of("Connection", "close"), error("malformed chunked body: a chunk size over 2 GB"));
             throw new Abandoned("malformed chunked body");
         } finally {
-            uploads.release(upload);
+            if (held < 0) {
+                uploads.release(upload); // not read to its end: refused for its size, malformed, late, or its client gone
+            }
         }
+        try {
+            handleBody(ex, deadline, signed, body);
+        } finally {
+            uploads.answered(held); // answered, its client gone, timed out, or given back at the stop
+        }
+    }
+
+    /** A request whose body is read: its signature checked, its events handed over, and its answer sent. */
+    private void handleBody(HttpExchange ex, ReadDeadlines.Deadline deadline, IngestSignatures.Signed signed, byte[] body)
+            throws IOException {
         if (!deadline.done()) {
             late(deadline);
         }
@@ -254,7 +267,7 @@ final class IngestEndpoint {
         var items = (JsonItems.Split.Items) split;
         String[] dedups;
         try {
-            dedups = BatchItemIds.ofRequest(present(ex.getRequestHeaders().getFirst("Idempotency-Key")),
+            dedups = BatchItemIds.ofRequest(IngestRequest.present(ex.getRequestHeaders().getFirst("Idempotency-Key")),
                     signed == null ? null : signed.mac(), items);
         } catch (IllegalArgumentException identical) {
             respond(ex, 400, Map.of(), error(identical.getMessage()));
@@ -309,7 +322,7 @@ final class IngestEndpoint {
         }
         IngestRequest request;
         try {
-            request = request(ex, split, dedups);
+            request = IngestRequest.of(ex, split, dedups, path, name, clock.instant());
         } catch (RuntimeException | Error e) { // nothing was queued: the permits would be held for ever
             capacity.release(n);
             throw e;
@@ -330,42 +343,6 @@ final class IngestEndpoint {
             LOG.debug("HTTP source '{}': answered {}", name, answer.status());
         }
         return answer;
-    }
-
-    /** A header's value, or null when it is absent or blank (the signature signs both alike). */
-    private static String present(String value) {
-        return value == null || value.isBlank() ? null : value;
-    }
-
-    /** The request's events as deliveries, each with its attributes and deduplication id. */
-    private IngestRequest request(HttpExchange ex, JsonItems.Split.Items split, String[] dedups) {
-        int n = split.items().size();
-        String group = present(ex.getRequestHeaders().getFirst("X-Ferry-Group"));
-        var request = new IngestRequest(n, group != null && n > 1);
-        String requestId = UUID.randomUUID().toString();
-        var now = clock.instant();
-        for (int i = 0; i < n; i++) {
-            var attributes = new HashMap<String, String>(8);
-            attributes.put("http.remoteAddress", ex.getRemoteAddress().getAddress().getHostAddress());
-            attributes.put("http.path", path);
-            for (String trace : new String[] {"traceparent", "tracestate"}) {
-                String value = ex.getRequestHeaders().getFirst(trace);
-                if (value != null && value.length() <= 512) {
-                    attributes.put(trace, value);
-                }
-            }
-            String dedup = dedups == null ? null : dedups[i];
-            if (dedup != null) {
-                attributes.put("Idempotency-Key", dedup);
-            }
-            // the receipt (the item itself) is attached when the delivery is polled, see delivered(). Under an
-            // Idempotency-Key the event's id is the same on every resend, so the listener counts its failures
-            // across requests and gives up on it at max-attempts (422); by a request's random id, it never did
-            String id = dedup != null ? dedup : requestId + "#" + i;
-            var delivery = new Delivery(id, split.items().get(i), attributes, 1, now, group, dedup, name, null);
-            request.items[i] = new Item(request, i, delivery);
-        }
-        return request;
     }
 
     private void enqueue(IngestRequest request) {

@@ -1,7 +1,11 @@
 package dev.ferry.adapters.http;
 
+import com.sun.net.httpserver.HttpExchange;
 import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.transport.Disposition;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
@@ -34,6 +38,45 @@ final class IngestRequest {
         this.items = new Item[size];
         this.settled = new CountDownLatch(size);
         this.ordered = ordered;
+    }
+
+    /**
+     * The request's events as deliveries from {@code source}, received {@code now}, each with its attributes and
+     * deduplication id (of {@code dedups}, null for none); a batch under {@code X-Ferry-Group} is ordered.
+     */
+    static IngestRequest of(HttpExchange ex, JsonItems.Split.Items split, String[] dedups, String path, String source,
+                            Instant now) {
+        int n = split.items().size();
+        String group = present(ex.getRequestHeaders().getFirst("X-Ferry-Group"));
+        var request = new IngestRequest(n, group != null && n > 1);
+        String requestId = UUID.randomUUID().toString();
+        for (int i = 0; i < n; i++) {
+            var attributes = new HashMap<String, String>(8);
+            attributes.put("http.remoteAddress", ex.getRemoteAddress().getAddress().getHostAddress());
+            attributes.put("http.path", path);
+            for (String trace : new String[] {"traceparent", "tracestate"}) {
+                String value = ex.getRequestHeaders().getFirst(trace);
+                if (value != null && value.length() <= 512) {
+                    attributes.put(trace, value);
+                }
+            }
+            String dedup = dedups == null ? null : dedups[i];
+            if (dedup != null) {
+                attributes.put("Idempotency-Key", dedup);
+            }
+            // the receipt (the item itself) is attached when the delivery is polled, see delivered(). Under an
+            // Idempotency-Key the event's id is the same on every resend, so the listener counts its failures
+            // across requests and gives up on it at max-attempts (422); by a request's random id, it never did
+            String id = dedup != null ? dedup : requestId + "#" + i;
+            var delivery = new Delivery(id, split.items().get(i), attributes, 1, now, group, dedup, source, null);
+            request.items[i] = new Item(request, i, delivery);
+        }
+        return request;
+    }
+
+    /** A header's value, or null when it is absent or blank (the signature signs both alike). */
+    static String present(String value) {
+        return value == null || value.isBlank() ? null : value;
     }
 
     /**

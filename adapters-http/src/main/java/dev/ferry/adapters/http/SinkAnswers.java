@@ -18,8 +18,9 @@ import org.slf4j.LoggerFactory;
  * a redirect never followed: 303 done (the request was taken), 302/307 and 401/403 a credential
  * problem (counted, logged at most once a minute, retried or rejected as configured), any other
  * rejected; 503 with {@code Retry-After} retried then; 408 and 5xx worth another attempt in process;
- * 409 after a lost answer retried; any other 4xx rejected. A call that failed (timeout, refused
- * connection, anything thrown) is worth another attempt. Thread-safe.
+ * 409 retried, and waited out with the outage after an attempt of the event went unanswered; any other
+ * 4xx rejected. A call that failed (timeout, refused connection, anything thrown) is worth another
+ * attempt. Thread-safe.
  */
 final class SinkAnswers {
 
@@ -39,10 +40,13 @@ final class SinkAnswers {
     static final Duration OUTAGE_WAIT = Duration.ofSeconds(5);
 
     private final dev.ferry.domain.transport.Outage outage;
+    /** The events an attempt of went unanswered: a 409 for one of them is the endpoint still at work on it. */
+    private final UnansweredKeys unanswered;
 
     SinkAnswers(String name, Duration timeout, Clock clock, Duration defaultThrottle, HttpSink.AuthFailures onAuthFailure,
                 Duration outagePatience) {
         this.outage = new dev.ferry.domain.transport.Outage(outagePatience);
+        this.unanswered = new UnansweredKeys(outagePatience);
         this.name = name;
         this.timeout = timeout;
         this.clock = clock;
@@ -50,10 +54,20 @@ final class SinkAnswers {
         this.onAuthFailure = onAuthFailure;
     }
 
+    /** Notes each attempt of {@code key} as it is made: one that went unanswered makes a later 409 "still at work". */
+    Attempt heard(String key, Attempt attempt) {
+        if (attempt.unreachable()) {
+            unanswered.add(key);
+        }
+        return attempt;
+    }
+
     /**
      * What a publish of {@code key} answers after its {@code last} attempt: an outage's {@code Retry} is
      * {@code Throttled} while the outage lasts less than its patience (no attempt spent: a redeploy or a
      * rotated credential of a minute dead-lettered a quiet route's events within seconds), else as it was.
+     * A 409 after an attempt of the event went unanswered (in this publish or an earlier one) is part of
+     * that outage: waited out with it, and not its end.
      */
     Outcome afterOutage(String key, Attempt last, Outcome outcome) {
         if (last == null) {
@@ -65,6 +79,14 @@ final class SinkAnswers {
             return waited instanceof Outcome.Retry past && !retry.after().isZero()
                     ? Outcome.retryAfter(retry.after(), past.reason()) : waited; // past the patience: still not before it said
         }
+        if (outcome instanceof Outcome.Retry retry && last instanceof Attempt.Busy && unanswered.contains(key)) {
+            // "key in use" once a request of the event went unanswered: the endpoint is still at work on that request
+            // (an endpoint that takes 40 s for one event, a timeout of 10 s), which may well succeed. Each 409 spending
+            // an attempt, the event was dead-lettered though delivered (parked its group under on-poison park; under
+            // skip, the group's next event went ahead of it). Waited out as the outage, whose timing it does not end
+            return outage.failed(key, retry.reason(), OUTAGE_WAIT);
+        }
+        unanswered.remove(key);
         outage.worked(key);
         return outcome;
     }

@@ -23,10 +23,6 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -133,98 +129,6 @@ class HttpSinkIT extends ScriptedSinkFixture {
     }
 
     @Test
-    void slowEndpoint_pastTheTimeout_isAnOutage_thenRetry() {
-        server.script("/slow", Response.of(200).delay(2_000));
-        assertThat(sink(to("/slow").timeout(Duration.ofMillis(300))).publish(event("a")))
-                .isEqualTo(Outcome.throttled(SinkAnswers.OUTAGE_WAIT));
-        var outcome = sink(to("/slow").timeout(Duration.ofMillis(300)).outagePatience(Duration.ZERO)).publish(event("a"));
-        assertThat(outcome).isInstanceOfSatisfying(Outcome.Retry.class, r -> assertThat(r.reason()).contains("no answer within"));
-    }
-
-    /**
-     * An endpoint that answers 200, then stalls in the body: it took the event (done at the status line,
-     * not sent again), and the connection is given up once the timeout has passed (not held for ever).
-     */
-    @Test
-    void anEndpointThatAnswers200ThenStallsInTheBody_isDone_andItsConnectionIsGivenUpAfterTheTimeout() throws Exception {
-        try (var stalling = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
-            var held = stallAfter(stalling, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
-            var sink = sink(HttpSink.builder("http://127.0.0.1:" + stalling.getLocalPort() + "/stall")
-                    .timeout(Duration.ofMillis(300)));
-
-            var outcome = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(10),
-                    () -> sink.publish(event("a")));
-
-            assertThat(outcome).as("the endpoint took it: not sent again").isEqualTo(Outcome.done());
-            assertThat(held).hasSize(1);
-            var socket = held.getFirst();
-            socket.setSoTimeout(10_000); // the request is read to its end: the end comes when the client closes
-            assertThat(new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII))
-                    .as("the client gave the connection up (read to the end, no timeout)").contains("/stall");
-            for (var s : held) {
-                s.close();
-            }
-        }
-    }
-
-    /**
-     * Answers every connection to {@code server} with {@code start} — a status line, headers and the start of a
-     * body that promises more — and then nothing: the connections, kept open, are returned for the test to close.
-     */
-    private static List<java.net.Socket> stallAfter(ServerSocket server, String start) {
-        var held = new java.util.concurrent.CopyOnWriteArrayList<java.net.Socket>();
-        Thread.ofVirtual().start(() -> {
-            try {
-                while (true) {
-                    var socket = server.accept();
-                    held.add(socket); // kept open: the promised body never ends
-                    socket.getOutputStream().write(start.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-                    socket.getOutputStream().flush();
-                }
-            } catch (IOException closed) {
-                // the test is over
-            }
-        });
-        return held;
-    }
-
-    @Test // a review: an error's body was waited for whole, and a 429 whose body stalled became "no answer"
-    void aTooManyRequestsWhoseBodyStalls_isThrottledForItsRetryAfter_andNotAskedAgain() throws Exception {
-        try (var stalling = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
-            var held = stallAfter(stalling,
-                    "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 7\r\nContent-Length: 1000\r\n\r\nslow down");
-            var sink = sink(HttpSink.builder("http://127.0.0.1:" + stalling.getLocalPort() + "/busy")
-                    .timeout(Duration.ofMillis(2_000)));
-
-            var outcome = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(20),
-                    () -> sink.publish(event("a")));
-
-            assertThat(outcome).isEqualTo(Outcome.throttled(Duration.ofSeconds(7)));
-            assertThat(held).as("asked once: the endpoint said when").hasSize(1);
-            for (var socket : held) {
-                socket.close();
-            }
-        }
-    }
-
-    @Test // the answer of attempt 1 was lost; attempt 2, same Idempotency-Key, hears "in use": not the event's fault
-    void aConflictAfterAnAttemptWhoseAnswerWasLost_isRetry_notReject() {
-        server.script("/idem", Response.of(200).delay(1_000), Response.of(409, "key in use"));
-        var outcome = sink(to("/idem").timeout(Duration.ofMillis(300))).publish(event("a"));
-        assertThat(outcome).isInstanceOfSatisfying(Outcome.Retry.class, r -> assertThat(r.reason()).contains("409")
-                .contains("earlier attempt"));
-        // and on the first attempt of a later publish: the earlier publish of the event timed out (or its instance
-        // crashed) while its request ran on. Rejected, the event was dead-lettered though it may well have been applied;
-        // a real conflict still ends at the listener's max-attempts
-        server.script("/later", Response.of(200).delay(1_000), Response.of(409, "key in use"));
-        var once = sink(to("/later").timeout(Duration.ofMillis(300)).retries(1, Duration.ofMillis(10))
-                .outagePatience(Duration.ZERO));
-        assertThat(once.publish(event("b"))).as("timed out").isInstanceOf(Outcome.Retry.class);
-        assertThat(once.publish(event("b"))).as("the next publish hears 'in use'").isInstanceOfSatisfying(Outcome.Retry.class,
-                r -> assertThat(r.reason()).contains("409"));
-    }
-
-    @Test
     void aPublishInterruptedBetweenAttempts_answersRetry_ratherThanThrowing() throws Exception {
         // the retry's pause, interrupted, threw a NullPointerException out of publish (a sink answers, it does not throw)
         server.script("/slow", Response.of(503), Response.of(503), Response.of(503));
@@ -324,88 +228,6 @@ class HttpSinkIT extends ScriptedSinkFixture {
     }
 
     @Test
-    void conflicts_areTheEndpointUp_andDoNotOpenTheBreaker() {
-        // a 409 is "this event's key is in use": the endpoint answered. Counted as a failure, a run of real conflicts
-        // (a backlog replayed) opened the breaker, and healthy events to the sink were answered Throttled
-        server.script("/conflicts", Response.of(409, "version conflict"));
-        var sink = sink(to("/conflicts").breaker(2, Duration.ofSeconds(30)));
-        for (int i = 0; i < 3; i++) {
-            assertThat(sink.publish(event("c" + i))).isInstanceOf(Outcome.Retry.class);
-        }
-        assertThat(sink.breakerOpen()).isFalse();
-        assertThat(sink.publish(event("c3"))).as("still called").isInstanceOf(Outcome.Retry.class);
-        assertThat(server.count("/conflicts")).isEqualTo(4);
-    }
-
-    @Test // a review of the change above: a 409 closed the breaker and ended the streak, so an endpoint too slow to answer
-          // in time — whose retries hear "key in use" — never opened it, and every event spent its attempts on it
-    void aConflictAfterATimeout_countsAsAFailure_andAConflictAlone_endsNoStreak() {
-        server.script("/behind", Response.of(200).delay(1_000), Response.of(409, "key in use"),
-                Response.of(200).delay(1_000), Response.of(409, "key in use"));
-        var slow = to("/behind").timeout(Duration.ofMillis(200)).retries(2, Duration.ofMillis(10))
-                .breaker(2, Duration.ofSeconds(30)).build(); // not sink(...): it sets three attempts
-        sinks.add(slow);
-        assertThat(slow.publish(event("a"))).isInstanceOf(Outcome.Retry.class);
-        assertThat(slow.publish(event("b"))).isInstanceOf(Outcome.Retry.class);
-        assertThat(slow.breakerOpen()).as("two publishes timed out, then heard 'in use'").isTrue();
-
-        server.script("/mixed", Response.of(500), Response.of(409, "version conflict"), Response.of(500));
-        var mixed = to("/mixed").retries(1, Duration.ofMillis(10)).breaker(2, Duration.ofSeconds(30)).build();
-        sinks.add(mixed);
-        assertThat(mixed.publish(event("c"))).isInstanceOf(Outcome.Retry.class);
-        assertThat(mixed.publish(event("d"))).as("a conflict alone").isInstanceOf(Outcome.Retry.class);
-        assertThat(mixed.breakerOpen()).isFalse();
-        assertThat(mixed.publish(event("e"))).isInstanceOf(Outcome.Retry.class);
-        assertThat(mixed.breakerOpen()).as("the conflict between did not end the streak of failures").isTrue();
-
-        // a half-open probe answered 409: the endpoint is up — the breaker closes (left half-open, it let one request
-        // through at a time until some event got a 2xx)
-        server.script("/probe", Response.of(500), Response.of(500), Response.of(409, "key in use"));
-        var probed = to("/probe").retries(1, Duration.ofMillis(10)).breaker(2, Duration.ofMillis(300)).build();
-        sinks.add(probed);
-        probed.publish(event("f"));
-        probed.publish(event("g"));
-        assertThat(probed.breakerOpen()).isTrue();
-        assertThat(dev.ferry.domain.testing.Await.until(Duration.ofSeconds(5),
-                () -> probed.publish(event("h")) instanceof Outcome.Retry r && r.reason().contains("409"))).isTrue();
-        assertThat(probed.breakerOpen()).as("closed by the probe's answer").isFalse();
-    }
-
-    @Test
-    void breaker_stopsCallingAnEndpointThatFailsEverything_thenProbesAndCloses() throws Exception {
-        server.script("/dying", Response.of(500), Response.of(500), Response.of(500), Response.of(500), Response.of(500),
-                Response.of(500), Response.of(200));
-        var sink = sink(to("/dying").breaker(2, Duration.ofMillis(500)));
-        assertThat(sink.publish(event("a"))).isInstanceOf(Outcome.Retry.class);
-        assertThat(sink.publish(event("b"))).isInstanceOf(Outcome.Retry.class);
-        assertThat(sink.breakerOpen()).isTrue();
-        long calls = server.count("/dying");
-
-        var held = sink.publish(event("c"));
-        assertThat(held).isInstanceOf(Outcome.Throttled.class);
-        assertThat(server.count("/dying")).as("not called while open").isEqualTo(calls);
-
-        Thread.sleep(600);
-        assertThat(sink.publish(event("d"))).as("the probe").isEqualTo(Outcome.done());
-        assertThat(sink.breakerOpen()).isFalse();
-    }
-
-    @Test
-    void concurrencyLimit_holdsRequestsToTheEndpoint() throws Exception {
-        server.script("/slow", Response.of(200).delay(400));
-        var sink = sink(to("/slow").maxConcurrent(2));
-        var results = new ArrayList<CompletableFuture<Outcome>>();
-        for (int i = 0; i < 6; i++) {
-            int n = i;
-            results.add(CompletableFuture.supplyAsync(() -> sink.publish(event("e" + n))));
-        }
-        for (var r : results) {
-            assertThat(r.get(20, TimeUnit.SECONDS)).isIn(Outcome.done(), Outcome.throttled(Duration.ofSeconds(1)));
-        }
-        assertThat(server.maxConcurrent.get()).isLessThanOrEqualTo(2);
-    }
-
-    @Test
     void builder_refusesBadSettings_namingThem() {
         assertThatThrownBy(() -> HttpSink.builder("ftp://x")).hasMessageContaining("must start with http");
         assertThatThrownBy(() -> HttpSink.builder("http://x/{nope}")).hasMessageContaining("unknown placeholder {nope}");
@@ -415,7 +237,9 @@ class HttpSinkIT extends ScriptedSinkFixture {
         assertThatThrownBy(() -> HttpSink.builder("http://x").timeout(Duration.ZERO)).hasMessageContaining("timeout must be > 0");
     }
 
-    // redirects (301 and 308 rejected, 303 done, 302 and 307 a refused credential): HttpSinkRedirectIT
+    // redirects (301 and 308 rejected, 303 done, 302 and 307 a refused credential): HttpSinkRedirectIT; the breaker, the
+    // limit of open requests and what a 409 does to them: HttpSinkBreakerIT; an endpoint slower than the timeout (a body
+    // that stalls, a 409 while the request that timed out runs on): HttpSinkSlowEndpointIT
 
     @Test // #16
     void headerValues_beyondVisibleAscii_arePercentEncoded_andDecodeToTheOriginal() {
@@ -443,43 +267,6 @@ class HttpSinkIT extends ScriptedSinkFixture {
         var plain = server.received.get(2);
         assertThat(plain.header("X-Ferry-Header-Encoding")).as("only when needed").isNull();
         assertThat(plain.header("Idempotency-Key")).isEqualTo("doc 2#0");
-    }
-
-    @Test // #16
-    void probeThatThrows_stillReportsToTheBreaker_soLaterCallsAreTriedAgain() throws Exception {
-        server.script("/probe", Response.of(500), Response.of(500), Response.of(500), Response.of(200));
-        var fail = new java.util.concurrent.atomic.AtomicBoolean();
-        var token = new java.util.concurrent.atomic.AtomicReference<>("first");
-        var sink = sink(to("/probe").bearerToken(() -> {
-            if (fail.get()) {
-                throw new IllegalStateException("the token's store is down (injected)");
-            }
-            return token.get();
-        }).breaker(1, Duration.ofMillis(300)));
-        assertThat(sink.publish(event("a"))).isInstanceOf(Outcome.Retry.class);
-        assertThat(sink.breakerOpen()).isTrue();
-
-        // the probe throws before it sends
-        fail.set(true);
-        Thread.sleep(400);
-        assertThatThrownBy(() -> sink.publish(event("b"))).isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("injected");
-
-        fail.set(false);
-        token.set("fresh");
-        Outcome last = null;
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (System.nanoTime() < deadline) {
-            last = sink.publish(event("c"));
-            if (last.equals(Outcome.done())) {
-                break;
-            }
-            Thread.sleep(50);
-        }
-        assertThat(last).as("a new probe goes through once the cool-down passes, not Throttled for ever")
-                .isEqualTo(Outcome.done());
-        assertThat(sink.breakerOpen()).isFalse();
-        assertThat(server.received.getLast().header("Authorization")).isEqualTo("Bearer fresh");
     }
 
     @Test // #16; and waited out as an outage first (a review: a rotation of a minute spent a quiet route's attempts)

@@ -6,16 +6,8 @@ import dev.ferry.domain.handle.Handler;
 import dev.ferry.domain.handle.Outcome;
 import dev.ferry.domain.listener.Listener;
 import dev.ferry.domain.listener.ListenerConfig;
-import dev.ferry.domain.testing.Await;
 import dev.ferry.test.MapSettings;
-import java.io.IOException;
-import java.io.InputStream;
-import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.SocketException;
-import java.net.SocketTimeoutException;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -24,66 +16,20 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * #16: the ingest endpoint against replayed and re-keyed signed requests, slow clients (slowloris),
- * and what its answer names; real sockets on 127.0.0.1, a real listener behind the endpoint.
+ * #16: the ingest endpoint against replayed and re-keyed signed requests, and what its answer names; real
+ * sockets on 127.0.0.1, a real listener behind the endpoint. Slow clients (slowloris) and the bounds on
+ * the bodies held: {@link HttpSourceSlowClientsIT}.
  */
-class HttpSourceHardeningIT {
+class HttpSourceHardeningIT extends IngestEndpointFixture {
 
     private static final String SECRET = "0123456789abcdef-secret";
     private static final IngestAuth.HmacSha256 HMAC = (IngestAuth.HmacSha256) IngestAuth.hmacSha256(SECRET);
-
-    private final List<AutoCloseable> opened = new ArrayList<>();
-    private final List<Socket> sockets = new ArrayList<>();
-    private final List<String> handled = new CopyOnWriteArrayList<>();
-    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
-    private final Handler handler = (event, delivery) -> {
-        handled.add(event.key());
-        return Outcome.done();
-    };
-
-    @AfterEach
-    void close() throws Exception {
-        for (var socket : sockets) {
-            try {
-                socket.close();
-            } catch (IOException ignored) {
-                // closed already
-            }
-        }
-        for (var c : opened.reversed()) {
-            c.close();
-        }
-        client.close();
-    }
-
-    private HttpSource start(HttpSource.Builder builder) {
-        var source = builder.build().start();
-        opened.add(source);
-        var listener = Listener.builder(source, source, HttpSourceIT.DECODER, handler)
-                .config(ListenerConfig.builder().pollWait(Duration.ofMillis(200)).lease(Duration.ofSeconds(30))
-                        .shutdownDeadline(Duration.ofMillis(200)).build())
-                .build().start();
-        opened.add(listener);
-        return source;
-    }
-
-    private HttpResponse<String> post(HttpSource source, String body, String... headers) throws Exception {
-        var request = HttpRequest.newBuilder(source.uri()).timeout(Duration.ofSeconds(10))
-                .POST(HttpRequest.BodyPublishers.ofString(body));
-        if (headers.length > 0) {
-            request.headers(headers);
-        }
-        return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
-    }
 
     /** POSTs {@code body} signed at {@code timestamp} with the given key and group (null: header absent). */
     private HttpResponse<String> signed(HttpSource source, String body, long timestamp, String key, String group)
@@ -229,7 +175,8 @@ class HttpSourceHardeningIT {
         assertThat(handled).isEmpty();
         assertThat(signed(source, body, now() - 200, null, null).statusCode()).as("inside 5 minutes").isEqualTo(200);
 
-        var narrow = start(HttpSource.builder().auth(HMAC).signatureWindow(Duration.ofSeconds(60)));
+        // a second endpoint at once: named, as an unnamed one beside the first is refused (HttpSourceNameIT)
+        var narrow = start(HttpSource.builder().name("narrow").auth(HMAC).signatureWindow(Duration.ofSeconds(60)));
         long twoMinutesAgo = now() - 120;
         var late = post(narrow, body, "X-Ferry-Timestamp", Long.toString(twoMinutesAgo), "X-Ferry-Signature",
                 HMAC.sign(twoMinutesAgo, "POST", "/events", null, null, body.getBytes(StandardCharsets.UTF_8)));
@@ -357,191 +304,6 @@ class HttpSourceHardeningIT {
         assertThat(List.of(one.body(), batch.body(), anonymous.body())).noneMatch(b -> uuid.matcher(b).find());
     }
 
-    // ---------------------------------------------------------------- slow clients (11)
-
-    /** Connects and sends the headers of a POST with {@code contentLength}, then {@code start} of the body. */
-    private Socket upload(HttpSource source, int contentLength, String start) throws IOException {
-        var socket = new Socket();
-        sockets.add(socket);
-        socket.connect(new InetSocketAddress("127.0.0.1", source.port()), 5_000);
-        socket.setSoTimeout(10_000);
-        var out = socket.getOutputStream();
-        out.write(("POST /events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: "
-                + contentLength + "\r\n\r\n" + start).getBytes(StandardCharsets.US_ASCII));
-        out.flush();
-        return socket;
-    }
-
-    /** The status line and headers of the next response; throws SocketTimeoutException if none comes. */
-    private static String head(Socket socket) throws IOException {
-        InputStream in = socket.getInputStream();
-        var head = new StringBuilder();
-        while (!head.toString().endsWith("\r\n\r\n")) {
-            int c = in.read();
-            if (c < 0) {
-                throw new IOException("connection closed after: " + head);
-            }
-            head.append((char) c);
-        }
-        return head.toString();
-    }
-
-    /** Whether the server closes the connection (end of stream or reset) within {@code limit}. */
-    private static boolean closedByServer(Socket socket, Duration limit) throws IOException {
-        socket.setSoTimeout((int) limit.toMillis());
-        long deadline = System.nanoTime() + limit.toNanos();
-        try {
-            InputStream in = socket.getInputStream();
-            while (in.read() != -1) {
-                if (System.nanoTime() > deadline) {
-                    return false;
-                }
-            }
-            return true;
-        } catch (SocketTimeoutException e) {
-            return false;
-        } catch (SocketException reset) {
-            return true;
-        }
-    }
-
-    /** Writes a space into each socket every 200 ms until stopped: bodies that trickle in. */
-    private static Thread trickle(List<Socket> sockets, AtomicBoolean stop) {
-        return Thread.ofPlatform().daemon().name("trickle").start(() -> {
-            while (!stop.get()) {
-                for (var socket : sockets) {
-                    try {
-                        socket.getOutputStream().write(' ');
-                        socket.getOutputStream().flush();
-                    } catch (IOException closed) {
-                        // the server gave up on it
-                    }
-                }
-                try {
-                    Thread.sleep(200);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        });
-    }
-
-    @Test // #16
-    void fiveHundredSlowClients_doNotKeepAWellBehavedOneWaiting() throws Exception {
-        // the default limits; a long read timeout, so that no slow client is cut off during the test
-        var source = start(HttpSource.builder().auth(IngestAuth.none()).readTimeout(Duration.ofSeconds(60)));
-        var trickling = new ArrayList<Socket>();
-        var stop = new AtomicBoolean();
-        Thread trickler = null;
-        try {
-            for (int i = 0; i < 500; i++) {
-                var socket = upload(source, 1000, "{\"id\":\"slow-" + i + "\",");
-                if (i % 2 == 0) {
-                    trickling.add(socket);   // the other half stall
-                }
-            }
-            trickler = trickle(trickling, stop);
-            assertThat(Await.until(Duration.ofSeconds(30), () -> source.uploading() == 500))
-                    .as("500 bodies being read, %d seen", source.uploading()).isTrue();
-
-            long start = System.nanoTime();
-            var response = client.send(HttpRequest.newBuilder(source.uri()).timeout(Duration.ofSeconds(5))
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"id\":\"good\",\"type\":\"Good\"}")).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            Duration took = Duration.ofNanos(System.nanoTime() - start);
-            assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-            assertThat(took).isLessThan(Duration.ofSeconds(5));
-            assertThat(handled).containsExactly("good");
-        } finally {
-            stop.set(true);
-            if (trickler != null) {
-                trickler.join(5_000);
-            }
-            for (var socket : sockets) {
-                socket.close();
-            }
-        }
-        assertThat(Await.until(Duration.ofSeconds(20), () -> source.uploading() == 0))
-                .as("closed clients give their upload slot back, %d left", source.uploading()).isTrue();
-    }
-
-    @Test // #16
-    void bodiesNotReceivedWithinTheReadTimeout_get408_andTheirConnectionClosed() throws Exception {
-        var source = start(HttpSource.builder().auth(IngestAuth.none()).readTimeout(Duration.ofSeconds(1)));
-        var stalled = new ArrayList<Socket>();
-        var trickling = new ArrayList<Socket>();
-        for (int i = 0; i < 10; i++) {
-            stalled.add(upload(source, 500, "{\"id\":\"stalled-" + i + "\","));
-            trickling.add(upload(source, 500, "{\"id\":\"trickling-" + i + "\","));
-        }
-        var stop = new AtomicBoolean();
-        var trickler = trickle(trickling, stop);
-        try {
-            for (var socket : stalled) {
-                String head = head(socket);
-                assertThat(head).startsWith("HTTP/1.1 408").containsIgnoringCase("Connection: close");
-                assertThat(closedByServer(socket, Duration.ofSeconds(10))).isTrue();
-            }
-            for (var socket : trickling) {
-                assertThat(closedByServer(socket, Duration.ofSeconds(10))).as("a trickle does not extend the deadline").isTrue();
-            }
-        } finally {
-            stop.set(true);
-            trickler.join(5_000);
-        }
-        assertThat(Await.until(Duration.ofSeconds(10), () -> source.uploading() == 0)).isTrue();
-        assertThat(handled).isEmpty();
-        assertThat(post(source, "{\"id\":\"after\",\"type\":\"Good\"}").statusCode()).isEqualTo(200);
-    }
-
-    @Test
-    void aChunkSizeOverTwoGigabytes_isAnswered400_andTheEndpointGoesOn() throws Exception {
-        var source = start(HttpSource.builder().auth(IngestAuth.none()));
-        var socket = new Socket();
-        sockets.add(socket);
-        socket.connect(new InetSocketAddress("127.0.0.1", source.port()), 5_000);
-        socket.setSoTimeout(10_000);
-        socket.getOutputStream().write(("POST /events HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
-                + "ffffffff\r\n{\"id\":\"x\"}").getBytes(StandardCharsets.US_ASCII));
-        socket.getOutputStream().flush();
-
-        assertThat(head(socket)).startsWith("HTTP/1.1 400");
-        assertThat(handled).isEmpty();
-        assertThat(post(source, "{\"id\":\"after\",\"type\":\"Good\"}").statusCode()).isEqualTo(200);
-    }
-
-    @Test
-    void aRequestWhoseBodyArrivesAsTheSourceStops_isAnsweredAtOnce_andTheStopDoesNotWaitForItsTimeout() throws Exception {
-        // the listener has stopped already (as the app stops them first): nobody polls the source any more
-        var source = HttpSource.builder().auth(IngestAuth.none()).readTimeout(Duration.ofSeconds(30))
-                .responseTimeout(Duration.ofSeconds(30)).build().start();
-        opened.add(source);
-        String body = "{\"id\":\"late\",\"type\":\"Good\"}";
-        var socket = upload(source, body.length(), body.substring(0, 5));
-        assertThat(Await.until(Duration.ofSeconds(10), () -> source.uploading() == 1)).isTrue();
-        var closer = Thread.ofPlatform().start(source::close);
-        Thread.sleep(300); // the stop has emptied its queue: the request is still reading its body
-        socket.getOutputStream().write(body.substring(5).getBytes(StandardCharsets.US_ASCII));
-        socket.getOutputStream().flush();
-
-        assertThat(head(socket)).as("answered as released, not after the response timeout").startsWith("HTTP/1.1 503");
-        closer.join(15_000);
-        assertThat(closer.isAlive()).as("the stop ended within its own 5 s, not the request's 30").isFalse();
-    }
-
-    @Test // #16
-    void headersNotReceivedWithinTheReadTimeout_closeTheConnection() throws Exception {
-        var source = start(HttpSource.builder().auth(IngestAuth.none()).readTimeout(Duration.ofSeconds(1)));
-        var socket = new Socket();
-        sockets.add(socket);
-        socket.connect(new InetSocketAddress("127.0.0.1", source.port()), 5_000);
-        socket.getOutputStream().write("POST /events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Ty"
-                .getBytes(StandardCharsets.US_ASCII));
-        socket.getOutputStream().flush();
-
-        assertThat(closedByServer(socket, Duration.ofSeconds(10))).isTrue();
-    }
-
     @Test
     void aSignedRequestReplayedToAnotherInstance_withoutAKey_isNotHandledTwice() throws Exception {
         // each instance remembers the signatures it accepted; replayed to a second one (two replicas behind one address)
@@ -552,7 +314,8 @@ class HttpSourceHardeningIT {
         var runs = new CopyOnWriteArrayList<String>();
         var sources = new ArrayList<HttpSource>();
         for (int i = 0; i < 2; i++) {
-            var source = HttpSource.builder().auth(HMAC).build().start();
+            // two replicas of one endpoint: one name, so one ledger scope, on purpose (unnamed, the second is refused)
+            var source = HttpSource.builder().name("ingest").auth(HMAC).build().start();
             opened.add(source);
             opened.add(Listener.builder(source, source, byDedupId, (event, delivery) -> {
                 runs.add(event.payloadAsString());
@@ -574,118 +337,6 @@ class HttpSourceHardeningIT {
         assertThat(batch.statusCode()).as(batch.body()).isEqualTo(200);
         assertThat(signed(sources.get(1), beats, ts, null, null).statusCode()).as("its replay, a duplicate").isEqualTo(200);
         assertThat(runs).as("both handled, once").containsExactly(body, "{\"t\":\"ping\"}", "{\"t\":\"ping\"}");
-    }
-
-    @Test
-    void slowUploadsBeyondTheByteBudget_get503AtOnce_beforeTheirBodiesFillTheHeap() throws Exception {
-        // maxUploads slow senders of bodies at the limit (no valid signature needed to send one) held that many
-        // megabytes at once: a thousand of a megabyte took a 768 MiB heap down, with every pipeline in the process
-        var source = start(HttpSource.builder().auth(IngestAuth.none()).maxBodyBytes(100_000).maxUploadBytes(250_000)
-                .readTimeout(Duration.ofSeconds(30)));
-        var slow = new ArrayList<Socket>();
-        for (int i = 0; i < 2; i++) {
-            slow.add(upload(source, 100_000, "{\"id\":\"slow-" + i + "\","));
-        }
-        assertThat(Await.until(Duration.ofSeconds(10), () -> source.uploading() == 2)).isTrue();
-
-        var excess = upload(source, 100_000, "{\"id\":\"excess\",");
-        excess.setSoTimeout(3_000);
-        assertThat(head(excess)).as("a third would pass the budget").startsWith("HTTP/1.1 503");
-        var small = post(source, "{\"id\":\"small\",\"type\":\"Good\"}");
-        assertThat(small.statusCode()).as("a small body still fits").isNotEqualTo(503);
-
-        for (var socket : slow) {
-            socket.close();
-        }
-        assertThat(Await.until(Duration.ofSeconds(10), () -> source.uploading() == 0)).isTrue();
-        var again = upload(source, 100_000, "{\"id\":\"again\",");
-        assertThat(Await.until(Duration.ofSeconds(10), () -> source.uploading() == 1)).as("the budget came back").isTrue();
-        again.close();
-    }
-
-    @Test // #16
-    void uploadsBeyondTheLimit_get503AtOnce_andTheSlotsComeBack() throws Exception {
-        var source = start(HttpSource.builder().auth(IngestAuth.none()).maxUploads(3).readTimeout(Duration.ofSeconds(30)));
-        var slow = new ArrayList<Socket>();
-        for (int i = 0; i < 3; i++) {
-            slow.add(upload(source, 1000, "{\"id\":\"slow-" + i + "\","));
-        }
-        assertThat(Await.until(Duration.ofSeconds(10), () -> source.uploading() == 3)).isTrue();
-
-        var excess = upload(source, 1000, "{\"id\":\"excess\",");
-        excess.setSoTimeout(3_000);
-        assertThat(head(excess)).startsWith("HTTP/1.1 503").containsIgnoringCase("Retry-After: 1");
-        long start = System.nanoTime();
-        var refused = post(source, "{\"id\":\"refused\",\"type\":\"Good\"}");
-        assertThat(refused.statusCode()).isEqualTo(503);
-        assertThat(refused.body()).contains("too many requests being received at once");
-        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
-
-        for (var socket : slow) {
-            socket.close();
-        }
-        assertThat(Await.until(Duration.ofSeconds(10), () -> source.uploading() == 0)).isTrue();
-        assertThat(post(source, "{\"id\":\"later\",\"type\":\"Good\"}").statusCode()).isEqualTo(200);
-        assertThat(handled).containsExactly("later");
-    }
-
-    @Test
-    void bodiesRefusedForTheirSize_areDrainedUnderTheUploadLimit_beyondItTheyGet503AtOnce() throws Exception {
-        // a declared length over the limit was drained before an upload slot was taken: clients sending too much
-        // (under HMAC, before any signature is checked) held as many threads as they liked, each for the read timeout
-        var source = start(HttpSource.builder().auth(IngestAuth.none()).maxUploads(2).maxBodyBytes(1_000)
-                .readTimeout(Duration.ofSeconds(30)));
-        for (int i = 0; i < 2; i++) {
-            upload(source, 5_000, "{\"id\":\"big-" + i + "\",");
-        }
-        assertThat(Await.until(Duration.ofSeconds(10), () -> source.uploading() == 2)).isTrue();
-        var excess = upload(source, 5_000, "{\"id\":\"excess\",");
-        excess.setSoTimeout(3_000);
-        assertThat(head(excess)).startsWith("HTTP/1.1 503");
-    }
-
-    @Test
-    void anAnswerTheClientNeverReads_hasItsConnectionClosedAfterTheTimeout_notHeldForEver() throws Exception {
-        // writing the answer had no time limit: a large batch answer to a client that does not read it held a thread
-        // for as long as the connection stayed open
-        var source = HttpSource.builder().auth(IngestAuth.none()).readTimeout(Duration.ofSeconds(1)).build().start();
-        opened.add(source);
-        String reason = "r".repeat(60_000);
-        opened.add(Listener.builder(source, source, HttpSourceIT.DECODER, (event, delivery) -> Outcome.reject(reason))
-                .config(ListenerConfig.builder().pollWait(Duration.ofMillis(200)).lease(Duration.ofSeconds(30))
-                        .shutdownDeadline(Duration.ofMillis(200)).build())
-                .build().start());
-        var body = new StringBuilder("[");
-        for (int i = 0; i < 1_000; i++) { // the most a batch may hold: each reason is cut at 8,192 characters
-            body.append(i == 0 ? "" : ",").append("{\"id\":\"e").append(i).append("\"}");
-        }
-        byte[] bytes = body.append("]").toString().getBytes(StandardCharsets.UTF_8);
-        var socket = new Socket();
-        sockets.add(socket);
-        socket.setReceiveBufferSize(4096);
-        socket.connect(new InetSocketAddress("127.0.0.1", source.port()), 5_000);
-        socket.getOutputStream().write(("POST /events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                + "Content-Length: " + bytes.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-        socket.getOutputStream().write(bytes);
-        socket.getOutputStream().flush();
-        Thread.sleep(4_000); // not reading: the answer (8 MB) fills the buffers, and the server's write blocks
-
-        socket.setSoTimeout(5_000);
-        long received = 0;
-        boolean closed = false;
-        var buffer = new byte[65_536];
-        try {
-            for (int n; (n = socket.getInputStream().read(buffer)) != -1; ) {
-                received += n;
-            }
-            closed = true;
-        } catch (SocketException reset) {
-            closed = true;
-        } catch (SocketTimeoutException stillOpen) {
-            closed = false;
-        }
-        assertThat(closed).as("the server gave up writing and closed the connection").isTrue();
-        assertThat(received).as("the answer was cut off").isLessThan(1_000L * dev.ferry.domain.transport.Disposition.DeadLetter.MAX_REASON);
     }
 
     // ---------------------------------------------------------------- settings

@@ -68,6 +68,15 @@ final class ScriptedServer implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Answers {@code path} with {@code handler} instead of a script: for an answer that depends on the requests
+     * still open. Its requests are not recorded.
+     */
+    ScriptedServer handle(String path, com.sun.net.httpserver.HttpHandler handler) {
+        server.createContext(path, handler);
+        return this;
+    }
+
     URI uri(String path) {
         return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + path);
     }

@@ -1,0 +1,201 @@
+package dev.ferry.adapters.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import dev.ferry.adapters.http.ScriptedServer.Response;
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.testing.Await;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The HTTP sink against endpoints slower than its timeout, on 127.0.0.1: one that answers past it (an
+ * outage), one whose body stalls after its status line, and one that honours Idempotency-Key, answering
+ * 409 "key in use" while the request that timed out runs on.
+ */
+class HttpSinkSlowEndpointIT extends ScriptedSinkFixture {
+
+    @Test
+    void slowEndpoint_pastTheTimeout_isAnOutage_thenRetry() {
+        server.script("/slow", Response.of(200).delay(2_000));
+        assertThat(sink(to("/slow").timeout(Duration.ofMillis(300))).publish(event("a")))
+                .isEqualTo(Outcome.throttled(SinkAnswers.OUTAGE_WAIT));
+        var outcome = sink(to("/slow").timeout(Duration.ofMillis(300)).outagePatience(Duration.ZERO)).publish(event("a"));
+        assertThat(outcome).isInstanceOfSatisfying(Outcome.Retry.class, r -> assertThat(r.reason()).contains("no answer within"));
+    }
+
+    /**
+     * An endpoint that answers 200, then stalls in the body: it took the event (done at the status line,
+     * not sent again), and the connection is given up once the timeout has passed (not held for ever).
+     */
+    @Test
+    void anEndpointThatAnswers200ThenStallsInTheBody_isDone_andItsConnectionIsGivenUpAfterTheTimeout() throws Exception {
+        try (var stalling = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            var held = stallAfter(stalling, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
+            var sink = sink(HttpSink.builder("http://127.0.0.1:" + stalling.getLocalPort() + "/stall")
+                    .timeout(Duration.ofMillis(300)));
+
+            var outcome = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(10),
+                    () -> sink.publish(event("a")));
+
+            assertThat(outcome).as("the endpoint took it: not sent again").isEqualTo(Outcome.done());
+            assertThat(held).hasSize(1);
+            var socket = held.getFirst();
+            socket.setSoTimeout(10_000); // the request is read to its end: the end comes when the client closes
+            assertThat(new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII))
+                    .as("the client gave the connection up (read to the end, no timeout)").contains("/stall");
+            for (var s : held) {
+                s.close();
+            }
+        }
+    }
+
+    /**
+     * Answers every connection to {@code server} with {@code start} — a status line, headers and the start of a
+     * body that promises more — and then nothing: the connections, kept open, are returned for the test to close.
+     */
+    private static List<java.net.Socket> stallAfter(ServerSocket server, String start) {
+        var held = new java.util.concurrent.CopyOnWriteArrayList<java.net.Socket>();
+        Thread.ofVirtual().start(() -> {
+            try {
+                while (true) {
+                    var socket = server.accept();
+                    held.add(socket); // kept open: the promised body never ends
+                    socket.getOutputStream().write(start.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    socket.getOutputStream().flush();
+                }
+            } catch (IOException closed) {
+                // the test is over
+            }
+        });
+        return held;
+    }
+
+    @Test // a review: an error's body was waited for whole, and a 429 whose body stalled became "no answer"
+    void aTooManyRequestsWhoseBodyStalls_isThrottledForItsRetryAfter_andNotAskedAgain() throws Exception {
+        try (var stalling = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            var held = stallAfter(stalling,
+                    "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 7\r\nContent-Length: 1000\r\n\r\nslow down");
+            var sink = sink(HttpSink.builder("http://127.0.0.1:" + stalling.getLocalPort() + "/busy")
+                    .timeout(Duration.ofMillis(2_000)));
+
+            var outcome = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(20),
+                    () -> sink.publish(event("a")));
+
+            assertThat(outcome).isEqualTo(Outcome.throttled(Duration.ofSeconds(7)));
+            assertThat(held).as("asked once: the endpoint said when").hasSize(1);
+            for (var socket : held) {
+                socket.close();
+            }
+        }
+    }
+
+    @Test // the answer of attempt 1 was lost; attempt 2, same Idempotency-Key, hears "in use": not the event's fault
+    void aConflictAfterAnAttemptWhoseAnswerWasLost_pastTheOutagePatience_isRetry_notReject() {
+        // within the patience it is waited out (below); past it, its attempts are spent like the outage's
+        server.script("/idem", Response.of(200).delay(1_000), Response.of(409, "key in use"));
+        var outcome = sink(to("/idem").timeout(Duration.ofMillis(300)).outagePatience(Duration.ZERO)).publish(event("a"));
+        assertThat(outcome).isInstanceOfSatisfying(Outcome.Retry.class, r -> assertThat(r.reason()).contains("409")
+                .contains("earlier attempt"));
+        // and on the first attempt of a later publish: the earlier publish of the event timed out (or its instance
+        // crashed) while its request ran on. Rejected, the event was dead-lettered though it may well have been applied;
+        // a real conflict still ends at the listener's max-attempts
+        server.script("/later", Response.of(200).delay(1_000), Response.of(409, "key in use"));
+        var once = sink(to("/later").timeout(Duration.ofMillis(300)).retries(1, Duration.ofMillis(10))
+                .outagePatience(Duration.ZERO));
+        assertThat(once.publish(event("b"))).as("timed out").isInstanceOf(Outcome.Retry.class);
+        assertThat(once.publish(event("b"))).as("the next publish hears 'in use'").isInstanceOfSatisfying(Outcome.Retry.class,
+                r -> assertThat(r.reason()).contains("409"));
+    }
+
+    /** As a listener of max-attempts 2 counts them: the second {@code Retry} would dead-letter the event. */
+    private static final int MAX_ATTEMPTS = 2;
+
+    @Test // a review: an endpoint that honours Idempotency-Key (Stripe, the IETF draft) took 40 s for an event, the sink's
+          // timeout was 10 s: the retry heard 409 "key in use", and so did every later publish, each spending an attempt —
+          // the event was dead-lettered though the first request then succeeded (under skip, its group's next event went
+          // ahead of it)
+    void aConflictWhileTheRequestThatTimedOutRunsOn_isWaitedOut_andTheEventIsDoneOnceThatRequestEnds() {
+        var endpoint = new SlowIdempotentEndpoint();
+        server.handle("/pay", endpoint);
+        var sink = to("/pay").timeout(Duration.ofMillis(300)).retries(2, Duration.ofMillis(10)).build(); // not sink(...)
+        sinks.add(sink);
+        var answers = new ArrayList<Outcome>();
+        try {
+            answers.add(sink.publish(event("inv-1001"))); // times out, then hears "in use"
+            for (int i = 0; i < 3; i++) {
+                answers.add(sink.publish(event("inv-1001"))); // published again, as the listener does after each wait
+            }
+        } finally {
+            endpoint.finish.countDown();
+        }
+        assertThat(answers).as("waited out while the first request runs on: no attempt spent")
+                .containsOnly(Outcome.throttled(SinkAnswers.OUTAGE_WAIT));
+
+        // the first request has ended (applied): published again until done, as the listener would, counting its attempts
+        var retries = new AtomicInteger();
+        assertThat(Await.until(Duration.ofSeconds(10), () -> {
+            var outcome = sink.publish(event("inv-1001"));
+            if (outcome instanceof Outcome.Retry) {
+                retries.incrementAndGet();
+            }
+            return outcome.equals(Outcome.done()) || retries.get() >= MAX_ATTEMPTS;
+        })).isTrue();
+        assertThat(retries.get()).as("attempts spent: under max-attempts, not dead-lettered").isLessThan(MAX_ATTEMPTS);
+        assertThat(endpoint.applied).isTrue();
+    }
+
+    @Test // a 409 is waited out only for the event whose own request went unanswered, and only until it is answered
+    void aConflict_withNoUnansweredAttemptOfItsEvent_isRetry_evenWhileAnotherEventWaitsOutItsOwn() {
+        server.script("/k/a", Response.of(200).delay(1_000), Response.of(200), Response.of(409, "version conflict"));
+        server.script("/k/b", Response.of(409, "version conflict"));
+        var sink = HttpSink.builder(server.uri("").toString() + "/k/{key}").timeout(Duration.ofMillis(300))
+                .retries(1, Duration.ofMillis(10)).build();
+        sinks.add(sink);
+        assertThat(sink.publish(event("a"))).as("timed out: an outage").isEqualTo(Outcome.throttled(SinkAnswers.OUTAGE_WAIT));
+        assertThat(sink.publish(event("b"))).as("another event's conflict").isInstanceOfSatisfying(Outcome.Retry.class,
+                r -> assertThat(r.reason()).contains("409"));
+        assertThat(sink.publish(event("a"))).as("answered at last").isEqualTo(Outcome.done());
+        assertThat(sink.publish(event("a"))).as("a conflict after that answer").isInstanceOfSatisfying(Outcome.Retry.class,
+                r -> assertThat(r.reason()).contains("409"));
+    }
+
+    /**
+     * An endpoint that honours Idempotency-Key as Stripe's does: the first request is at work until the test lets it
+     * end (applied, 200), a request meanwhile hears 409 "key in use", and one after it the first one's answer again.
+     */
+    private static final class SlowIdempotentEndpoint implements HttpHandler {
+        final CountDownLatch finish = new CountDownLatch(1);
+        private final AtomicBoolean first = new AtomicBoolean(true);
+        volatile boolean applied;
+
+        @Override
+        public void handle(HttpExchange ex) throws IOException {
+            try (ex) {
+                ex.getRequestBody().readAllBytes();
+                if (first.compareAndSet(true, false)) {
+                    try {
+                        finish.await(20, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    applied = true; // its client gave up long ago: the answer goes nowhere
+                }
+                byte[] body = (applied ? "{\"id\":\"pay-1\"}" : "key in use").getBytes(StandardCharsets.UTF_8);
+                ex.sendResponseHeaders(applied ? 200 : 409, body.length);
+                ex.getResponseBody().write(body);
+            }
+        }
+    }
+}

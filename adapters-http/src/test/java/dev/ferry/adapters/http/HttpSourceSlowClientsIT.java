@@ -1,0 +1,344 @@
+package dev.ferry.adapters.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.listener.Listener;
+import dev.ferry.domain.listener.ListenerConfig;
+import dev.ferry.domain.testing.Await;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * #16: the ingest endpoint against slow clients (slowloris) and many bodies at once: the read deadlines,
+ * the limit of bodies read at once, and the byte budget of the bodies held until their answer; real
+ * sockets on 127.0.0.1, a real listener behind the endpoint.
+ */
+class HttpSourceSlowClientsIT extends IngestEndpointFixture {
+
+    /** Writes a space into each socket every 200 ms until stopped: bodies that trickle in. */
+    private static Thread trickle(List<Socket> sockets, AtomicBoolean stop) {
+        return Thread.ofPlatform().daemon().name("trickle").start(() -> {
+            while (!stop.get()) {
+                for (var socket : sockets) {
+                    try {
+                        socket.getOutputStream().write(' ');
+                        socket.getOutputStream().flush();
+                    } catch (IOException closed) {
+                        // the server gave up on it
+                    }
+                }
+                try {
+                    Thread.sleep(200);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+    }
+
+    @Test // #16
+    void fiveHundredSlowClients_doNotKeepAWellBehavedOneWaiting() throws Exception {
+        // the default limits; a long read timeout, so that no slow client is cut off during the test
+        var source = start(HttpSource.builder().auth(IngestAuth.none()).readTimeout(Duration.ofSeconds(60)));
+        var trickling = new ArrayList<Socket>();
+        var stop = new AtomicBoolean();
+        Thread trickler = null;
+        try {
+            for (int i = 0; i < 500; i++) {
+                var socket = upload(source, 1000, "{\"id\":\"slow-" + i + "\",");
+                if (i % 2 == 0) {
+                    trickling.add(socket);   // the other half stall
+                }
+            }
+            trickler = trickle(trickling, stop);
+            assertThat(Await.until(Duration.ofSeconds(30), () -> source.uploading() == 500))
+                    .as("500 bodies being read, %d seen", source.uploading()).isTrue();
+
+            long start = System.nanoTime();
+            var response = client.send(HttpRequest.newBuilder(source.uri()).timeout(Duration.ofSeconds(5))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"id\":\"good\",\"type\":\"Good\"}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+            assertThat(took).isLessThan(Duration.ofSeconds(5));
+            assertThat(handled).containsExactly("good");
+        } finally {
+            stop.set(true);
+            if (trickler != null) {
+                trickler.join(5_000);
+            }
+            for (var socket : sockets) {
+                socket.close();
+            }
+        }
+        assertThat(Await.until(Duration.ofSeconds(20), () -> source.uploading() == 0))
+                .as("closed clients give their upload slot back, %d left", source.uploading()).isTrue();
+    }
+
+    @Test // #16
+    void bodiesNotReceivedWithinTheReadTimeout_get408_andTheirConnectionClosed() throws Exception {
+        var source = start(HttpSource.builder().auth(IngestAuth.none()).readTimeout(Duration.ofSeconds(1)));
+        var stalled = new ArrayList<Socket>();
+        var trickling = new ArrayList<Socket>();
+        for (int i = 0; i < 10; i++) {
+            stalled.add(upload(source, 500, "{\"id\":\"stalled-" + i + "\","));
+            trickling.add(upload(source, 500, "{\"id\":\"trickling-" + i + "\","));
+        }
+        var stop = new AtomicBoolean();
+        var trickler = trickle(trickling, stop);
+        try {
+            for (var socket : stalled) {
+                String head = head(socket);
+                assertThat(head).startsWith("HTTP/1.1 408").containsIgnoringCase("Connection: close");
+                assertThat(closedByServer(socket, Duration.ofSeconds(10))).isTrue();
+            }
+            for (var socket : trickling) {
+                assertThat(closedByServer(socket, Duration.ofSeconds(10))).as("a trickle does not extend the deadline").isTrue();
+            }
+        } finally {
+            stop.set(true);
+            trickler.join(5_000);
+        }
+        assertThat(Await.until(Duration.ofSeconds(10), () -> source.uploading() == 0)).isTrue();
+        assertThat(handled).isEmpty();
+        assertThat(post(source, "{\"id\":\"after\",\"type\":\"Good\"}").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aChunkSizeOverTwoGigabytes_isAnswered400_andTheEndpointGoesOn() throws Exception {
+        var source = start(HttpSource.builder().auth(IngestAuth.none()));
+        var socket = new Socket();
+        sockets.add(socket);
+        socket.connect(new InetSocketAddress("127.0.0.1", source.port()), 5_000);
+        socket.setSoTimeout(10_000);
+        socket.getOutputStream().write(("POST /events HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "ffffffff\r\n{\"id\":\"x\"}").getBytes(StandardCharsets.US_ASCII));
+        socket.getOutputStream().flush();
+
+        assertThat(head(socket)).startsWith("HTTP/1.1 400");
+        assertThat(handled).isEmpty();
+        assertThat(post(source, "{\"id\":\"after\",\"type\":\"Good\"}").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aRequestWhoseBodyArrivesAsTheSourceStops_isAnsweredAtOnce_andTheStopDoesNotWaitForItsTimeout() throws Exception {
+        // the listener has stopped already (as the app stops them first): nobody polls the source any more
+        var source = HttpSource.builder().auth(IngestAuth.none()).readTimeout(Duration.ofSeconds(30))
+                .responseTimeout(Duration.ofSeconds(30)).build().start();
+        opened.add(source);
+        String body = "{\"id\":\"late\",\"type\":\"Good\"}";
+        var socket = upload(source, body.length(), body.substring(0, 5));
+        assertThat(Await.until(Duration.ofSeconds(10), () -> source.uploading() == 1)).isTrue();
+        var closer = Thread.ofPlatform().start(source::close);
+        Thread.sleep(300); // the stop has emptied its queue: the request is still reading its body
+        socket.getOutputStream().write(body.substring(5).getBytes(StandardCharsets.US_ASCII));
+        socket.getOutputStream().flush();
+
+        assertThat(head(socket)).as("answered as released, not after the response timeout").startsWith("HTTP/1.1 503");
+        closer.join(15_000);
+        assertThat(closer.isAlive()).as("the stop ended within its own 5 s, not the request's 30").isFalse();
+    }
+
+    @Test // #16
+    void headersNotReceivedWithinTheReadTimeout_closeTheConnection() throws Exception {
+        var source = start(HttpSource.builder().auth(IngestAuth.none()).readTimeout(Duration.ofSeconds(1)));
+        var socket = new Socket();
+        sockets.add(socket);
+        socket.connect(new InetSocketAddress("127.0.0.1", source.port()), 5_000);
+        socket.getOutputStream().write("POST /events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Ty"
+                .getBytes(StandardCharsets.US_ASCII));
+        socket.getOutputStream().flush();
+
+        assertThat(closedByServer(socket, Duration.ofSeconds(10))).isTrue();
+    }
+
+    @Test
+    void slowUploadsBeyondTheByteBudget_get503AtOnce_beforeTheirBodiesFillTheHeap() throws Exception {
+        // maxUploads slow senders of bodies at the limit (no valid signature needed to send one) held that many
+        // megabytes at once: a thousand of a megabyte took a 768 MiB heap down, with every pipeline in the process
+        var source = start(HttpSource.builder().auth(IngestAuth.none()).maxBodyBytes(100_000).maxUploadBytes(250_000)
+                .readTimeout(Duration.ofSeconds(30)));
+        var slow = new ArrayList<Socket>();
+        for (int i = 0; i < 2; i++) {
+            slow.add(upload(source, 100_000, "{\"id\":\"slow-" + i + "\","));
+        }
+        assertThat(Await.until(Duration.ofSeconds(10), () -> source.uploading() == 2)).isTrue();
+
+        var excess = upload(source, 100_000, "{\"id\":\"excess\",");
+        excess.setSoTimeout(3_000);
+        assertThat(head(excess)).as("a third would pass the budget").startsWith("HTTP/1.1 503");
+        var small = post(source, "{\"id\":\"small\",\"type\":\"Good\"}");
+        assertThat(small.statusCode()).as("a small body still fits").isNotEqualTo(503);
+
+        for (var socket : slow) {
+            socket.close();
+        }
+        assertThat(Await.until(Duration.ofSeconds(10), () -> source.uploading() == 0)).isTrue();
+        var again = upload(source, 100_000, "{\"id\":\"again\",");
+        assertThat(Await.until(Duration.ofSeconds(10), () -> source.uploading() == 1)).as("the budget came back").isTrue();
+        again.close();
+    }
+
+    @Test // a review: a body's bytes were given back once it was read, and its request then waited for its answer (up to
+          // responseTimeout) outside any bound: 256 bodies of 8 MiB held were 2 GiB on a heap of 768 MiB, on every instance
+    void bodiesWaitingForTheirAnswer_stayCountedInTheByteBudget_andGiveItBackOnceAnswered() throws Exception {
+        var source = HttpSource.builder().auth(IngestAuth.none()).maxBodyBytes(1 << 20).maxUploadBytes(4L << 20).build()
+                .start();
+        opened.add(source);
+        var release = new CountDownLatch(1);
+        var handling = new AtomicInteger();
+        opened.add(Listener.builder(source, source, HttpSourceIT.DECODER, (event, delivery) -> {
+            handling.incrementAndGet();
+            try {
+                release.await(20, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return Outcome.done();
+        }).config(ListenerConfig.builder().pollWait(Duration.ofMillis(200)).lease(Duration.ofSeconds(30))
+                .shutdownDeadline(Duration.ofMillis(200)).build()).build().start());
+        var held = new ArrayList<CompletableFuture<HttpResponse<String>>>();
+        try {
+            // three bodies of a MiB fit in the budget of 4 MiB (each counts a MiB and a KiB): read, and waiting on the handler
+            for (int i = 0; i < 3; i++) {
+                int before = handling.get();
+                var answer = client.sendAsync(HttpRequest.newBuilder(source.uri()).timeout(Duration.ofSeconds(30))
+                        .POST(HttpRequest.BodyPublishers.ofString(ofSize("held-" + i, 1 << 20))).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                held.add(answer);
+                assertThat(Await.until(Duration.ofSeconds(10), () -> handling.get() > before || answer.isDone())).isTrue();
+            }
+            assertThat(handling.get()).as("the three are with the handler").isEqualTo(3);
+            for (int i = 0; i < 5; i++) {
+                var excess = upload(source, 1 << 20, "{\"id\":\"excess-" + i + "\",");
+                excess.setSoTimeout(5_000);
+                assertThat(head(excess)).as("past the budget while the three wait").startsWith("HTTP/1.1 503")
+                        .containsIgnoringCase("Retry-After: 1");
+            }
+            assertThat(held).as("still waiting for their answer").noneMatch(CompletableFuture::isDone);
+        } finally {
+            release.countDown();
+        }
+        for (var answer : held) {
+            assertThat(answer.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+        }
+        assertThat(Await.until(Duration.ofSeconds(10), () -> status(source, ofSize("again", 1 << 20)) == 200))
+                .as("the budget given back once they were answered: a body at the limit is taken again").isTrue();
+    }
+
+    /** A single event whose body is {@code bytes} long. */
+    private static String ofSize(String id, int bytes) {
+        String start = "{\"id\":\"" + id + "\",\"type\":\"Good\",\"pad\":\"";
+        return start + "x".repeat(bytes - start.length() - 2) + "\"}";
+    }
+
+    /** What a POST of {@code body} is answered, or -1 when its connection was closed while it was sent (refused). */
+    private int status(HttpSource source, String body) {
+        try {
+            return post(source, body).statusCode();
+        } catch (Exception closedWhileSending) {
+            return -1;
+        }
+    }
+
+    @Test // #16
+    void uploadsBeyondTheLimit_get503AtOnce_andTheSlotsComeBack() throws Exception {
+        var source = start(HttpSource.builder().auth(IngestAuth.none()).maxUploads(3).readTimeout(Duration.ofSeconds(30)));
+        var slow = new ArrayList<Socket>();
+        for (int i = 0; i < 3; i++) {
+            slow.add(upload(source, 1000, "{\"id\":\"slow-" + i + "\","));
+        }
+        assertThat(Await.until(Duration.ofSeconds(10), () -> source.uploading() == 3)).isTrue();
+
+        var excess = upload(source, 1000, "{\"id\":\"excess\",");
+        excess.setSoTimeout(3_000);
+        assertThat(head(excess)).startsWith("HTTP/1.1 503").containsIgnoringCase("Retry-After: 1");
+        long start = System.nanoTime();
+        var refused = post(source, "{\"id\":\"refused\",\"type\":\"Good\"}");
+        assertThat(refused.statusCode()).isEqualTo(503);
+        assertThat(refused.body()).contains("too many requests being received at once");
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+
+        for (var socket : slow) {
+            socket.close();
+        }
+        assertThat(Await.until(Duration.ofSeconds(10), () -> source.uploading() == 0)).isTrue();
+        assertThat(post(source, "{\"id\":\"later\",\"type\":\"Good\"}").statusCode()).isEqualTo(200);
+        assertThat(handled).containsExactly("later");
+    }
+
+    @Test
+    void bodiesRefusedForTheirSize_areDrainedUnderTheUploadLimit_beyondItTheyGet503AtOnce() throws Exception {
+        // a declared length over the limit was drained before an upload slot was taken: clients sending too much
+        // (under HMAC, before any signature is checked) held as many threads as they liked, each for the read timeout
+        var source = start(HttpSource.builder().auth(IngestAuth.none()).maxUploads(2).maxBodyBytes(1_000)
+                .readTimeout(Duration.ofSeconds(30)));
+        for (int i = 0; i < 2; i++) {
+            upload(source, 5_000, "{\"id\":\"big-" + i + "\",");
+        }
+        assertThat(Await.until(Duration.ofSeconds(10), () -> source.uploading() == 2)).isTrue();
+        var excess = upload(source, 5_000, "{\"id\":\"excess\",");
+        excess.setSoTimeout(3_000);
+        assertThat(head(excess)).startsWith("HTTP/1.1 503");
+    }
+
+    @Test
+    void anAnswerTheClientNeverReads_hasItsConnectionClosedAfterTheTimeout_notHeldForEver() throws Exception {
+        // writing the answer had no time limit: a large batch answer to a client that does not read it held a thread
+        // for as long as the connection stayed open
+        var source = HttpSource.builder().auth(IngestAuth.none()).readTimeout(Duration.ofSeconds(1)).build().start();
+        opened.add(source);
+        String reason = "r".repeat(60_000);
+        opened.add(Listener.builder(source, source, HttpSourceIT.DECODER, (event, delivery) -> Outcome.reject(reason))
+                .config(ListenerConfig.builder().pollWait(Duration.ofMillis(200)).lease(Duration.ofSeconds(30))
+                        .shutdownDeadline(Duration.ofMillis(200)).build())
+                .build().start());
+        var body = new StringBuilder("[");
+        for (int i = 0; i < 1_000; i++) { // the most a batch may hold: each reason is cut at 8,192 characters
+            body.append(i == 0 ? "" : ",").append("{\"id\":\"e").append(i).append("\"}");
+        }
+        byte[] bytes = body.append("]").toString().getBytes(StandardCharsets.UTF_8);
+        var socket = new Socket();
+        sockets.add(socket);
+        socket.setReceiveBufferSize(4096);
+        socket.connect(new InetSocketAddress("127.0.0.1", source.port()), 5_000);
+        socket.getOutputStream().write(("POST /events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                + "Content-Length: " + bytes.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        socket.getOutputStream().write(bytes);
+        socket.getOutputStream().flush();
+        Thread.sleep(4_000); // not reading: the answer (8 MB) fills the buffers, and the server's write blocks
+
+        socket.setSoTimeout(5_000);
+        long received = 0;
+        boolean closed = false;
+        var buffer = new byte[65_536];
+        try {
+            for (int n; (n = socket.getInputStream().read(buffer)) != -1; ) {
+                received += n;
+            }
+            closed = true;
+        } catch (SocketException reset) {
+            closed = true;
+        } catch (SocketTimeoutException stillOpen) {
+            closed = false;
+        }
+        assertThat(closed).as("the server gave up writing and closed the connection").isTrue();
+        assertThat(received).as("the answer was cut off").isLessThan(1_000L * dev.ferry.domain.transport.Disposition.DeadLetter.MAX_REASON);
+    }
+}
