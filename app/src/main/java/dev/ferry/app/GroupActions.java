@@ -139,6 +139,7 @@ final class GroupActions {
         m.put("since", p.since().toString());
         m.put("waiting", p.waiting());
         m.put("releasing", p.releaseToken() != null);
+        m.put("closing", p.closing()); // released: only what went back is still to be handled
         return m;
     }
 
@@ -172,9 +173,22 @@ final class GroupActions {
             out.append(String.format("%-16s %-24s %7d  %-20s %s: %s%s%n", Printable.of(p.source()), Printable.of(p.group()),
                     p.waiting(), p.since().truncatedTo(java.time.temporal.ChronoUnit.SECONDS), Printable.of(p.head()),
                     oneLine(p.reason()),
-                    p.releaseToken() != null ? " (a release is under way)" : ""));
+                    releaseNote(p)));
         }
         return out.toString();
+    }
+
+    /**
+     * What the state says of a release, and no more: it cannot tell one that runs from one that stopped half-way (or
+     * whose group was parked again behind a message the producer sent meanwhile) — "under way" told the operator to
+     * wait for a release nothing ran.
+     */
+    private static String releaseNote(ParkedGroup p) {
+        if (p.releaseToken() == null) {
+            return "";
+        }
+        return p.closing() ? " (released: flows once what was sent back is handled)"
+                : " (a release began and has not ended: if none is running, release it again)";
     }
 
     private static String oneLine(String s) {

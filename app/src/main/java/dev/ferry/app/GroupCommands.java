@@ -131,7 +131,7 @@ final class GroupCommands {
             return items.stream().map(m -> new ParkedGroup((String) m.get("source"), (String) m.get("group"),
                     (String) m.get("head"), null, (String) m.get("reason"), java.time.Instant.parse((String) m.get("since")),
                     java.time.Instant.parse((String) m.get("since")), ((Number) m.get("waiting")).longValue(), 0, Boolean.TRUE.equals(m.get("releasing")) ? "?" : null, 0, 0,
-                    false, 0)).toList();
+                    Boolean.TRUE.equals(m.get("closing")), 0)).toList();
         }
     }
 
