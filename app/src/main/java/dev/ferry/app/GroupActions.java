@@ -148,12 +148,16 @@ final class GroupActions {
         m.put("result", r.finish().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
         m.put("redriven", r.redriven());
         m.put("skipped", r.skipped());
+        m.put("not-found", r.notFound());
         return m;
     }
 
     /** What the CLI prints for a release. */
     static String text(String group, GroupParker.Released r) {
-        String moved = r.redriven() + " message(s) sent back in order" + (r.skipped() > 0 ? ", " + r.skipped() + " skipped" : "");
+        String moved = r.redriven() + " message(s) sent back in order" + (r.skipped() > 0 ? ", " + r.skipped() + " skipped" : "")
+                + (r.notFound() > 0 ? "; " + r.notFound() + " parked message(s) counted were not in the dead-letter queue: "
+                + "counted twice (delivered twice), or gone from it (its retention, 4 days by default on SQS, or deleted by "
+                + "hand) — if its head was among them, that event is lost" : "");
         return switch (r.finish()) {
             case UNPARKED -> "group " + group + " released: " + moved + "; all handled, the group flows again";
             case CLOSING -> "group " + group + " released: " + moved + "; it flows again once the listeners have handled them";

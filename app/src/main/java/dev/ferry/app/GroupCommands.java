@@ -195,7 +195,8 @@ final class GroupCommands {
             var finish = GroupParker.Finish.valueOf(((String) answer.get("result")).toUpperCase(java.util.Locale.ROOT)
                     .replace('-', '_'));
             var released = new GroupParker.Released(finish, ((Number) answer.get("redriven")).longValue(),
-                    ((Number) answer.get("skipped")).longValue());
+                    ((Number) answer.get("skipped")).longValue(),
+                    answer.get("not-found") instanceof Number n ? n.longValue() : 0); // an older instance does not say
             io.out().println(GroupActions.text(group, released));
             return finish == GroupParker.Finish.NOT_YET ? Ferry.FAILED : Ferry.OK;
         }

@@ -31,4 +31,14 @@ class GroupTableTest {
         assertThat(GroupActions.json(group("t-1", true))).containsEntry("releasing", true).containsEntry("closing", true);
         assertThat(GroupActions.json(group("t-1", false))).containsEntry("closing", false);
     }
+    @Test
+    void aReleaseThatDidNotFindEverythingItCounted_saysSo() {
+        var released = new dev.ferry.domain.parking.GroupParker.Released(
+                dev.ferry.domain.parking.GroupParker.Finish.CLOSING, 1, 0, 1);
+        assertThat(GroupActions.text("A", released)).contains("1 parked message(s) counted were not in the dead-letter queue")
+                .contains("that event is lost");
+        assertThat(GroupActions.json(released)).containsEntry("not-found", 1L);
+        assertThat(GroupActions.text("A", new dev.ferry.domain.parking.GroupParker.Released(
+                dev.ferry.domain.parking.GroupParker.Finish.CLOSING, 1, 0))).doesNotContain("not in the dead-letter queue");
+    }
 }

@@ -313,8 +313,15 @@ public final class GroupParker {
         }
     }
 
-    /** What a {@link #release} did. */
-    public record Released(Finish finish, long redriven, long skipped) {
+    /**
+     * What a {@link #release} did; {@code notFound}: parked messages counted that the release ended without finding
+     * in the dead-letter destination — counted twice (a message delivered twice is parked twice), or gone from it
+     * (deleted by its retention or by hand: a head among them is lost, and the release must say so).
+     */
+    public record Released(Finish finish, long redriven, long skipped, long notFound) {
+        public Released(Finish finish, long redriven, long skipped) {
+            this(finish, redriven, skipped, 0);
+        }
     }
 
     /**
