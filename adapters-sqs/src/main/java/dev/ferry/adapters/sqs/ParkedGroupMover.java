@@ -72,6 +72,7 @@ final class ParkedGroupMover implements GroupParker.Mover {
         var others = new ArrayList<Message>();
         int read = 0;
         int emptyAnswers = 0;
+        var order = new HeadFirst(parked, token);
         try {
             while (read < maxRead) {
                 List<Message> batch;
@@ -98,6 +99,7 @@ final class ParkedGroupMover implements GroupParker.Mover {
                 read += batch.size();
                 var send = new ArrayList<Message>();
                 var delete = new ArrayList<Message>();
+                var defer = new ArrayList<Message>();
                 String blocker = null;
                 for (var m : batch) {
                     String group = m.attributes().get(MessageSystemAttributeName.MESSAGE_GROUP_ID);
@@ -132,6 +134,8 @@ final class ParkedGroupMover implements GroupParker.Mover {
                                     + ", which was not parked with it (" + (why == null ? "no reason" : why)
                                     + "), ahead of its parked messages: redrive or delete it first";
                         }
+                    } else if (order.defers(m, why)) {
+                        defer.add(m); // to the end of the dead-letter queue, to come after the head
                     } else if (skipHead && GroupParker.isHead(why, parked)) {
                         delete.add(m);
                         counted++;
@@ -139,6 +143,10 @@ final class ParkedGroupMover implements GroupParker.Mover {
                         send.add(m);
                         counted++;
                     }
+                }
+                String deferring = order.putBack(client, deadLetterQueueUrl, defer, others);
+                if (deferring != null) {
+                    failure = new FerryException(deferring, true);
                 }
                 if (!send.isEmpty()) {
                     var sent = sendBack(send, parked.group(), token, parked.redriven() + redriven);

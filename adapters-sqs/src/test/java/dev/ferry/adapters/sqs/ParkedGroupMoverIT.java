@@ -247,9 +247,9 @@ class ParkedGroupMoverIT {
         String paymentsName = payments.substring(payments.lastIndexOf('/') + 1);
         var parked = parked(ordersName, "G", "o1", 3, 0);
         String[][] letters = {{"o1", ordersName}, {"p1", paymentsName}, {"o2", ordersName}};
-        for (var letter : letters) {
-            deadLetter(dlq, "G", letter[0], Map.of(DeadLetterAttributes.REASON, GroupParker.behind(parked),
-                    DeadLetterAttributes.SOURCE, letter[1]));
+        for (var letter : letters) { // o1 the head, as its dead letter says
+            deadLetter(dlq, "G", letter[0], Map.of(DeadLetterAttributes.REASON, letter[0].equals("o1")
+                    ? GroupParker.at(parked) : GroupParker.behind(parked), DeadLetterAttributes.SOURCE, letter[1]));
         }
 
         var moved = SqsQueues.of(sqs).parkedGroupMover(dlq, orders).move(parked, "t-1", false);
@@ -268,7 +268,7 @@ class ParkedGroupMoverIT {
         // still waiting; moved on, they went back behind those, and the group ran from the middle
         String queue = fifo("orders");
         String dlq = fifo("orders-dlq");
-        var parked = parked("orders", "B", "b1", 3, 0);
+        var parked = parked("orders", "B", "b1", 3, 1); // the head, b1, sent back as t-1#1
         String[][] letters = {{"b3", null}, {"b1-again", GroupParker.releaseValue("t-1", 1)}};
         for (var letter : letters) {
             var attributes = new java.util.HashMap<String, String>();
@@ -321,7 +321,7 @@ class ParkedGroupMoverIT {
     void aReturnWhoseMarkWasFoldedIntoTheOverflow_isStillKnownForThisReleases() {
         String queue = fifo("orders");
         String dlq = fifo("orders-dlq");
-        var parked = parked("orders", "B", "b1", 3, 0);
+        var parked = parked("orders", "B", "b1", 3, 1); // the head, b1, sent back as t-1#1
         deadLetter(dlq, "B", "b3", Map.of(DeadLetterAttributes.REASON, GroupParker.behind(parked)));
         var own = new java.util.HashMap<String, MessageAttributeValue>();
         for (String name : new String[] {"A1", "A2", "A3", "A4", "A5", "A6"}) {

@@ -1,0 +1,108 @@
+package dev.ferry.adapters.sqs;
+
+import dev.ferry.domain.parking.GroupParker;
+import dev.ferry.domain.parking.ParkedGroup;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.Message;
+import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
+
+/**
+ * The order a release sends a parked group back in: its head first, then the copies of earlier releases, then what
+ * the producer sent — which is not always the dead-letter queue's order. A message the producer sent while a
+ * release was closing reaches the listener ahead of the release's copies and is parked behind them; when one of
+ * those copies then fails again it becomes the new head, dead-lettered after that message. Sent back in the
+ * queue's order, the producer's newer message ran before the older ones. So, until the head is met, the group's
+ * messages are put back at the end of the dead-letter queue (copied, then deleted), to come after it; once it is
+ * met, a message without a release's mark is put back too while any put back before it is still ahead, so the
+ * producer's messages keep their own order behind the copies. Meeting one put back while the head is still to
+ * come means the head is not there (deleted by the queue's retention, or by hand): the rest then goes in its
+ * order, and the release's count says what it did not find. One per move; not thread-safe.
+ */
+final class HeadFirst {
+
+    private final ParkedGroup parked;
+    private final String token;
+    /** Whether the head is still to be met: this release has sent nothing back yet (it sends the head first). */
+    private boolean headPending;
+    /** Message ids of the copies put back at the end and not met again. */
+    private final Set<String> putBack = new HashSet<>();
+    /** Messages set to be put back and not met again: counted when the decision is made, before any is copied. */
+    private int ahead;
+
+    HeadFirst(ParkedGroup parked, String token) {
+        this.parked = parked;
+        this.token = token;
+        this.headPending = parked.redriven() == 0;
+    }
+
+    /** Whether {@code m}, a parked message of the group with reason {@code why}, goes to the end of the queue for now. */
+    boolean defers(Message m, String why) {
+        boolean head = GroupParker.isHead(why, parked);
+        boolean ours = putBack.remove(m.messageId());
+        if (ours) {
+            ahead--;
+        }
+        if (headPending && (head || ours)) {
+            headPending = false; // the head, or round the whole group without it: what follows goes in its order
+            return false;
+        }
+        if (headPending || !ours && !head && ahead > 0 && !marked(m)) { // the producer's, behind those put back before it
+            ahead++;
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Copies {@code defer} to the end of the dead-letter queue, in order, then deletes them; what could not be copied
+     * stays where it is ({@code others}, made visible again). Null, or why it stopped.
+     */
+    String putBack(SqsClient client, String deadLetterQueueUrl, List<Message> defer, List<Message> others) {
+        var copied = new ArrayList<Message>(defer.size());
+        String problem = null;
+        for (var m : defer) {
+            try {
+                var answer = client.sendMessage(b -> b.queueUrl(deadLetterQueueUrl).messageBody(m.body())
+                        .messageAttributes(m.messageAttributes())
+                        .messageGroupId(m.attributes().get(MessageSystemAttributeName.MESSAGE_GROUP_ID))
+                        .messageDeduplicationId(dedupId(m)).overrideConfiguration(SqsTimeouts.CALLS));
+                String altered = SendAnswers.altered(m.body(), m.messageAttributes(), answer.md5OfMessageBody(),
+                        answer.md5OfMessageAttributes());
+                if (altered != null) {
+                    problem = "putting message " + m.messageId() + " back at the end of " + deadLetterQueueUrl + ": " + altered;
+                    break;
+                }
+                putBack.add(answer.messageId());
+                copied.add(m);
+            } catch (RuntimeException e) {
+                problem = "putting message " + m.messageId() + " back at the end of " + deadLetterQueueUrl
+                        + " (behind the group's head) failed: " + SqsErrors.translate("SendMessage", deadLetterQueueUrl, e)
+                        .getMessage();
+                break;
+            }
+        }
+        others.addAll(defer.subList(copied.size(), defer.size()));
+        var notDeleted = Batches.delete(client, deadLetterQueueUrl, copied, Message::receiptHandle, 2, null);
+        if (!notDeleted.isEmpty()) {
+            return notDeleted.size() + " message(s) of group " + parked.group() + " were copied to the end of "
+                    + deadLetterQueueUrl + " but could not be deleted where they were: " + notDeleted.values().iterator().next()
+                    + "; delete those by hand (their copies stay) before releasing again";
+        }
+        return problem;
+    }
+
+    /** Whether a release sent it back before (a copy, older than anything the producer sent since). */
+    private static boolean marked(Message m) {
+        return MessageAttributes.expand(m.messageAttributes()).get(GroupParker.RELEASE_ATTRIBUTE) != null;
+    }
+
+    /** One copy per release and message, within SQS's 128 characters: a put-back asked again is not stored twice. */
+    private String dedupId(Message m) {
+        String id = "after-head-" + token + "-" + m.messageId();
+        return id.length() <= 128 ? id : id.substring(0, 128);
+    }
+}
