@@ -183,23 +183,26 @@ public final class HttpSource implements Source, Acknowledger {
     /** Answers 503 to new requests, releases events nobody polled, waits briefly for open requests, stops. */
     @Override
     public void close() {
-        endpoint.closing();
-        endpoint.releaseUnpolled();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (endpoint.openRequests() > 0 && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
+        try {
+            endpoint.closing();
+            endpoint.releaseUnpolled();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (endpoint.openRequests() > 0 && System.nanoTime() < deadline) {
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
             }
-        }
-        synchronized (this) {
-            if (server != null) {
-                server.stop(0);
-                deadlines.close();
+            synchronized (this) {
+                if (server != null) {
+                    server.stop(0);
+                    deadlines.close();
+                }
             }
-            UnnamedSources.release(this);
+        } finally {
+            UnnamedSources.release(this); // whatever the stop threw: the default name is not held for the JVM's life
         }
     }
 

@@ -207,7 +207,7 @@ final class IngestEndpoint {
                     + "once (" + uploads.maxUploads() + ")" : "too many bytes being received at once") + "; try again shortly");
             return;
         }
-        int held = -1; // what the body takes once read, until the request is answered
+        Uploads.Held held = null; // what the body takes once read, until its request is answered and its events settled
         byte[] body;
         try {
             if (declared > maxBodyBytes) {
@@ -235,20 +235,20 @@ final class IngestEndpoint {
             respond(ex, 400, Map.of("Connection", "close"), error("malformed chunked body: a chunk size over 2 GB"));
             throw new Abandoned("malformed chunked body");
         } finally {
-            if (held < 0) {
+            if (held == null) {
                 uploads.release(upload); // not read to its end: refused for its size, malformed, late, or its client gone
             }
         }
         try {
-            handleBody(ex, deadline, signed, body);
+            handleBody(ex, deadline, signed, body, held);
         } finally {
-            uploads.answered(held); // answered, its client gone, timed out, or given back at the stop
+            held.release(); // answered, its client gone, timed out, or given back at the stop (its events may hold on)
         }
     }
 
     /** A request whose body is read: its signature checked, its events handed over, and its answer sent. */
-    private void handleBody(HttpExchange ex, ReadDeadlines.Deadline deadline, IngestSignatures.Signed signed, byte[] body)
-            throws IOException {
+    private void handleBody(HttpExchange ex, ReadDeadlines.Deadline deadline, IngestSignatures.Signed signed, byte[] body,
+                            Uploads.Held held) throws IOException {
         if (!deadline.done()) {
             late(deadline);
         }
@@ -279,7 +279,7 @@ final class IngestEndpoint {
         }
         Answer answer;
         try {
-            answer = handOver(ex, items, dedups);
+            answer = handOver(ex, items, dedups, held);
         } finally {
             requests.release();
         }
@@ -310,7 +310,7 @@ final class IngestEndpoint {
     private static final String[] BOUNDED_HEADERS = {"Idempotency-Key", "X-Ferry-Group"};
     static final int MAX_KEY_CHARS = 1024;
 
-    private Answer handOver(HttpExchange ex, JsonItems.Split.Items split, String[] dedups) {
+    private Answer handOver(HttpExchange ex, JsonItems.Split.Items split, String[] dedups, Uploads.Held held) {
         int n = split.items().size();
         if (n > capacityTotal) {
             return new Answer(413, Map.of(), error("a batch of " + n + " events is more than the endpoint holds at once ("
@@ -327,6 +327,8 @@ final class IngestEndpoint {
             capacity.release(n);
             throw e;
         }
+        held.retain(); // the events hold the body's bytes until they are settled, answered or not
+        request.whenSettled(held::release);
         enqueue(request);
         boolean all;
         try {

@@ -37,7 +37,20 @@ final class IngestRequest {
     IngestRequest(int size, boolean ordered) {
         this.items = new Item[size];
         this.settled = new CountDownLatch(size);
+        this.unsettled = new java.util.concurrent.atomic.AtomicInteger(size);
         this.ordered = ordered;
+    }
+
+    /** Events not settled yet; the one that settles the last runs {@link #whenSettled}. */
+    private final java.util.concurrent.atomic.AtomicInteger unsettled;
+    private volatile Runnable whenSettled;
+
+    /**
+     * Runs {@code then} once every event of the request is settled — its payloads are held until then, also past the
+     * request's answer (a response timeout answers 429 while its events wait in hand). Set before any is queued.
+     */
+    void whenSettled(Runnable then) {
+        whenSettled = then;
     }
 
     /**
@@ -168,6 +181,9 @@ final class IngestRequest {
             disposition = d;
             capacity.release();
             request.settled.countDown();
+            if (request.unsettled.decrementAndGet() == 0 && request.whenSettled != null) {
+                request.whenSettled.run();
+            }
             return true;
         }
     }

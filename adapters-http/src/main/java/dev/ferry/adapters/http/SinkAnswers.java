@@ -56,7 +56,9 @@ final class SinkAnswers {
 
     /** Notes each attempt of {@code key} as it is made: one that went unanswered makes a later 409 "still at work". */
     Attempt heard(String key, Attempt attempt) {
-        if (attempt.unreachable()) {
+        // only an attempt that may have reached the endpoint without an answer: a 401, a login redirect or a 503 with
+        // Retry-After was answered, nothing taken, and a 409 after it is a conflict (waited out, it held the group)
+        if (attempt instanceof Attempt.Transient t && t.unreachable()) {
             unanswered.add(key);
         }
         return attempt;

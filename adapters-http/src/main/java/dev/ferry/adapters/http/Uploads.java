@@ -59,16 +59,36 @@ final class Uploads {
      * The body of {@code bodyBytes} is read: its slot is given back, and the bytes it took beyond its own
      * size (a chunked body took {@code maxBodyBytes}); what it still takes, to give to {@link #answered}.
      */
-    int read(int taken, int bodyBytes) {
+    Held read(int taken, int bodyBytes) {
         int kept = Math.min(taken, bodyBytes / 1024 + 1);
         kib.release(taken - kept);
         count.release();
-        return kept;
+        return new Held(kept);
     }
 
-    /** The request whose body was read is answered (or given up on): its bytes are given back. */
-    void answered(int kept) {
-        kib.release(kept);
+    /**
+     * A read body's bytes, given back once whoever holds them has let go: its request, when answered (or given up
+     * on), and the events made of it, once all are settled — a response timeout answers while they wait in hand.
+     */
+    final class Held {
+        private final int kept;
+        private final java.util.concurrent.atomic.AtomicInteger holders = new java.util.concurrent.atomic.AtomicInteger(1);
+
+        private Held(int kept) {
+            this.kept = kept;
+        }
+
+        /** One more holder (the request's events, until settled). */
+        void retain() {
+            holders.incrementAndGet();
+        }
+
+        /** A holder let go; the last one gives the bytes back. */
+        void release() {
+            if (holders.decrementAndGet() == 0) {
+                kib.release(kept);
+            }
+        }
     }
 
     /** Bodies being read now. */

@@ -171,6 +171,20 @@ class HttpSinkSlowEndpointIT extends ScriptedSinkFixture {
                 r -> assertThat(r.reason()).contains("409"));
     }
 
+    @Test // a second review: a 401 or a 503 with Retry-After was answered (nothing taken): a 409 after it is a conflict
+    void aConflictAfterAnAnsweredRefusal_isRetry_notAnOutageWaitedOut() {
+        server.script("/k/a", Response.of(401), Response.of(409, "version conflict"));
+        server.script("/k/b", Response.of(503).header("Retry-After", "1"), Response.of(409, "version conflict"));
+        var sink = HttpSink.builder(server.uri("").toString() + "/k/{key}").timeout(Duration.ofSeconds(5))
+                .retries(1, Duration.ofMillis(10)).build();
+        sinks.add(sink);
+        for (String key : new String[] {"a", "b"}) {
+            assertThat(sink.publish(event(key))).as("refused with an answer").isNotEqualTo(Outcome.done());
+            assertThat(sink.publish(event(key))).as("then a conflict: " + key).isInstanceOfSatisfying(Outcome.Retry.class,
+                    r -> assertThat(r.reason()).contains("409"));
+        }
+    }
+
     /**
      * An endpoint that honours Idempotency-Key as Stripe's does: the first request is at work until the test lets it
      * end (applied, 200), a request meanwhile hears 409 "key in use", and one after it the first one's answer again.

@@ -242,6 +242,37 @@ class HttpSourceSlowClientsIT extends IngestEndpointFixture {
                 .as("the budget given back once they were answered: a body at the limit is taken again").isTrue();
     }
 
+    @Test // a second review: answered at its response timeout (429), a request gave its bytes back while its events still
+          // waited in hand — resends under the same key each queued another copy, and only capacity bounded them
+    void eventsAnsweredAtTheResponseTimeout_keepTheirBytesInTheBudget_untilTheyAreSettled() throws Exception {
+        var source = HttpSource.builder().auth(IngestAuth.none()).maxBodyBytes(1 << 20).maxUploadBytes(4L << 20)
+                .responseTimeout(Duration.ofMillis(300)).capacity(100).build().start();
+        opened.add(source);
+        var release = new CountDownLatch(1);
+        opened.add(Listener.builder(source, source, HttpSourceIT.DECODER, (event, delivery) -> {
+            try {
+                release.await(20, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return Outcome.done();
+        }).config(ListenerConfig.builder().pollWait(Duration.ofMillis(50)).lease(Duration.ofSeconds(30)).concurrency(16)
+                .shutdownDeadline(Duration.ofMillis(200)).build()).build().start());
+        var answers = new ArrayList<Integer>();
+        try {
+            for (int i = 0; i < 8; i++) { // one after another: each taken one waits out its 300 ms, then is answered
+                answers.add(status(source, ofSize("waiting-" + i, 1 << 20)));
+            }
+        } finally {
+            release.countDown();
+        }
+        assertThat(answers.stream().filter(status -> status != 503 && status != -1).count())
+                .as("taken while their events wait: three bodies fill the 4 MiB budget, " + answers).isLessThanOrEqualTo(3);
+        assertThat(answers).as("refused at once past it").contains(503);
+        assertThat(Await.until(Duration.ofSeconds(10), () -> status(source, ofSize("after", 1 << 20)) == 200))
+                .as("given back once they were settled").isTrue();
+    }
+
     /** A single event whose body is {@code bytes} long. */
     private static String ofSize(String id, int bytes) {
         String start = "{\"id\":\"" + id + "\",\"type\":\"Good\",\"pad\":\"";
