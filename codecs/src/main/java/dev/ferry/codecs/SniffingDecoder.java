@@ -12,7 +12,8 @@ import java.io.IOException;
  * Chooses a decoder by looking at the body's top-level field names: {@code Records} or
  * {@code Service}/{@code Event} → S3; {@code EventDocId}/{@code Events}/{@code EventDocVersion} →
  * MTurk; {@code TopicArn} or {@code Type} → SNS (whose inner message is sniffed again). Anything
- * else goes to the fallback decoder.
+ * else goes to the fallback decoder, and so does a body the chosen decoder refuses that is not that
+ * format at all (see {@link #orFallback}).
  */
 final class SniffingDecoder implements Decoder {
 
@@ -26,6 +27,9 @@ final class SniffingDecoder implements Decoder {
     private final Decoder fallback;
 
     private final Scan scan;
+
+    /** Whether this is the outer sniffer ({@code auto}'s own), not the one reading an SNS message's inside. */
+    private final boolean outer;
 
     SniffingDecoder(JsonLimits limits, Decoder fallback) {
         this(limits, fallback, true, true);
@@ -52,6 +56,7 @@ final class SniffingDecoder implements Decoder {
             this.sns = fallback;
         }
         this.fallback = fallback;
+        this.outer = snsInside;
     }
 
     @Override
@@ -59,7 +64,7 @@ final class SniffingDecoder implements Decoder {
         return switch (sniff(delivery.body())) {
             case S3 -> orFallback(s3.decode(delivery), delivery, Kind.S3);
             case MTURK -> orFallback(mturk.decode(delivery), delivery, Kind.MTURK);
-            case SNS -> sns.decode(delivery);
+            case SNS -> outer ? orFallback(sns.decode(delivery), delivery, Kind.SNS) : sns.decode(delivery);
             case OTHER -> fallback.decode(delivery);
         };
     }
@@ -67,8 +72,9 @@ final class SniffingDecoder implements Decoder {
     /**
      * A body a format's decoder refused that is not that format at all — ordinary JSON with a field
      * named {@code Event}, {@code Service}, {@code Records} or {@code Events} (an application's own
-     * event, a DynamoDB stream's records) — goes to the fallback; one that is the format, damaged,
-     * stays malformed. Looked at only on that path.
+     * event, a DynamoDB stream's records), or {@code Type} or {@code TopicArn} first (a producer's
+     * {@code {"Type": "reading", "value": NaN}}) — goes to the fallback, as a body of other field names
+     * does; one that is the format, damaged, stays malformed. Looked at only on that path.
      */
     private Decoded orFallback(Decoded decoded, Delivery delivery, Kind kind) {
         if (decoded instanceof Decoded.Malformed && !shaped(delivery.body(), kind)) {
@@ -80,13 +86,17 @@ final class SniffingDecoder implements Decoder {
     /**
      * Whether the body has the format's own structure: for S3 a {@code Records} array empty or with a
      * record holding an {@code s3} object, {@code "Service": "Amazon S3"} or an {@code Event} of
-     * {@code s3:...}; for MTurk an {@code EventDocId}, or an {@code Events} entry with an {@code EventType}.
+     * {@code s3:...}; for MTurk an {@code EventDocId}, or an {@code Events} entry with an {@code EventType};
+     * for SNS both a {@code Type} and a {@code TopicArn} member, whatever their values (what the SNS
+     * decoder takes for an envelope). It answers as soon as it has seen that structure.
      */
     boolean shaped(byte[] body, Kind kind) {
         try (JsonParser p = factory.createParser(body)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 return false;
             }
+            boolean type = false;
+            boolean topicArn = false;
             String name;
             while ((name = p.nextFieldName()) != null) {
                 var value = p.nextToken();
@@ -106,13 +116,24 @@ final class SniffingDecoder implements Decoder {
                     if (first != JsonToken.END_ARRAY && arrayHasObjectWith(p, first, MTURK_EVENT)) {
                         return true;
                     }
+                } else if (kind == Kind.SNS && (name.equals("Type") || name.equals("TopicArn"))) {
+                    type |= name.equals("Type");
+                    topicArn |= name.equals("TopicArn");
+                    if (type && topicArn) {
+                        return true;
+                    }
+                    p.skipChildren();
                 } else {
                     p.skipChildren();
                 }
             }
             return false;
         } catch (IOException | RuntimeException e) {
-            return true; // not JSON the parser reads: the format's own refusal says why
+            // Not JSON the parser reads (NaN, nesting, a number or a string past the limits), and it broke before it
+            // showed the format's structure. At the top nothing says it is the format: it goes on as the same body
+            // with other field names does. Inside an SNS message, whose envelope said what it carries, the format's
+            // own refusal says why, as it always has.
+            return !outer;
         }
     }
 
@@ -122,25 +143,27 @@ final class SniffingDecoder implements Decoder {
 
     /**
      * Reads an array from its first element's token on; whether one of its objects has one of
-     * {@code fields} (with the value given, unless that is empty). Leaves the array read.
+     * {@code fields} (with the value given, unless that is empty). True as soon as one has (what follows
+     * is not read: it may break the parser); false with the array read.
      */
     private static boolean arrayHasObjectWith(JsonParser p, JsonToken token, java.util.Map<String, String> fields)
             throws IOException {
-        boolean found = false;
         for (var t = token; t != JsonToken.END_ARRAY && t != null; t = p.nextToken()) {
             if (t == JsonToken.START_OBJECT) {
                 String name;
                 while ((name = p.nextFieldName()) != null) {
                     var value = p.nextToken();
                     var wanted = fields.get(name);
-                    found |= wanted != null && (wanted.isEmpty() || value == JsonToken.VALUE_STRING && wanted.equals(p.getText()));
+                    if (wanted != null && (wanted.isEmpty() || value == JsonToken.VALUE_STRING && wanted.equals(p.getText()))) {
+                        return true;
+                    }
                     p.skipChildren();
                 }
             } else {
                 p.skipChildren();
             }
         }
-        return found;
+        return false;
     }
 
     /** The names that tell a format (S3: 0-2, MTurk: 3-5, SNS: 6-7): the first of them in a body decides. */
