@@ -5,7 +5,6 @@ import java.util.Locale;
 import java.util.Set;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.SdkClientException;
-import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.sqs.model.QueueDoesNotExistException;
 
 /** Keeps AWS SDK exceptions at the border: codes and retryability in Ferry's terms. */
@@ -45,11 +44,20 @@ final class SqsErrors {
         }
 
         /**
-         * SQS not reached, or failing itself (5xx): an outage, not the message's doing nor a refusal that a
-         * setting must mend. The SDK has retried the call already.
+         * SQS not reached, failing itself (5xx), or the call failed without SQS's answer (an exception of the
+         * transport's or an interceptor's): an outage, not the message's doing nor a refusal that a setting must
+         * mend. The SDK has retried the call already.
          */
         boolean unavailable() {
             return !senderFault && (code.equals("ClientError") || code.startsWith("HTTP 5") || SERVER_ERRORS.contains(code));
+        }
+
+        /**
+         * SQS refusing every message until a setting is mended: the queue is gone, a permission or the queue's
+         * KMS key withdrawn, the credentials expired. No message's doing, and no attempt spent on it helps.
+         */
+        boolean needsMending() {
+            return !senderFault && NOT_THE_MESSAGES.contains(code);
         }
 
         /** A receipt from an earlier receive of a message that has been received again since, or deleted. */
@@ -73,9 +81,10 @@ final class SqsErrors {
             "AWS.SimpleQueueService.InternalError", "ServiceUnavailableException");
 
     /**
-     * What a sink answers for an event SQS did not take, SQS reachable: waited out when SQS throttles,
-     * rejected when the message is at fault, retried otherwise (a permission or a queue to mend). An
-     * outage ({@link EntryError#unavailable}) is the sink's {@link dev.ferry.domain.transport.Outage}'s.
+     * What a sink answers for an event SQS answered for without taking it: waited out when SQS throttles,
+     * rejected when the message is at fault, retried otherwise (stored altered, not confirmed). An outage
+     * ({@link EntryError#unavailable}) and a refusal until a setting is mended ({@link EntryError#needsMending})
+     * are the sink's {@link dev.ferry.domain.transport.Outage}'s.
      */
     static dev.ferry.domain.handle.Outcome outcome(EntryError error, String queue, java.time.Duration wait) {
         if (error.throttled()) {
@@ -118,7 +127,10 @@ final class SqsErrors {
         if (e instanceof SdkClientException) {
             return new EntryError("ClientError", e.getMessage(), false);
         }
-        return new EntryError(e.getClass().getName(), e.getMessage(), !(e instanceof SdkException se) || !se.retryable());
+        // no answer of SQS's: only what SQS says about a message is its fault. Apache's "Connection pool shut down" comes
+        // through the SDK unwrapped, and an interceptor (a tracing agent's) may throw anything — in afterExecution, with
+        // the batch stored. Blamed on the message, each was dead-lettered at once; it is a failure of the call
+        return new EntryError("ClientError", String.valueOf(e), false);
     }
 
     /** A failed call as Ferry's exception, naming the queue and the operation. */

@@ -29,7 +29,9 @@ import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
  * threads, without waiting to fill a batch, so one event alone goes out at once. {@link #publish}
  * returns when SQS confirmed the event ({@code Done}) or did not: entries that failed for a reason
  * that may pass are sent again a few times first, then {@code Retry}; SQS throttling ends in
- * {@code Throttled}; an entry SQS refuses for its content in {@code Reject} with SQS's reason.
+ * {@code Throttled}; an entry SQS refuses for its content in {@code Reject} with SQS's reason. SQS unreachable,
+ * a call without an answer, or a refusal of every message until a setting is mended (the queue gone, a permission
+ * or KMS key withdrawn) is waited out for the outage patience ({@code Throttled}), then {@code Retry}.
  *
  * <p>FIFO queues: the event's group key is the MessageGroupId (an event without one is rejected);
  * the deduplication id is the event's idempotency key, or left to the queue's content-based
@@ -62,7 +64,7 @@ public final class SqsSink implements Sink {
     private final int maxBatchBytes;
     private final int retries;
     private final Duration throttleDelay;
-    /** SQS unreachable or failing: waited out for a while, then attempts are spent (see {@link dev.ferry.domain.transport.Outage}). */
+    /** SQS unreachable, failing or refusing until mended: waited out, then attempts spent ({@link dev.ferry.domain.transport.Outage}). */
     private final dev.ferry.domain.transport.Outage outage;
     private final Duration timeout;
     private final LinkedBlockingQueue<Pending> pending = new LinkedBlockingQueue<>();
@@ -241,7 +243,8 @@ public final class SqsSink implements Sink {
         });
         for (var p : batch) {
             var error = errors.get(p);
-            if (error != null && error.unavailable()) {
+            if (error != null && (error.unavailable() || error.needsMending())) {
+                // not the outage's end; answered Retry, a queue or key mended in minutes dead-lettered the events meanwhile
                 p.result().complete(outage.failed(p.key(), "SQS queue '" + name + "': " + error, throttleDelay));
             } else { // SQS answered for it, whatever it said
                 outage.worked(p.key());
@@ -361,7 +364,8 @@ public final class SqsSink implements Sink {
         }
 
         /**
-         * How long SQS unreachable or failing (5xx, no answer) is waited out — events answered
+         * How long SQS unreachable or failing (5xx, no answer), or refusing every message until a setting
+         * is mended (the queue gone, a permission or a KMS key withdrawn), is waited out — events answered
          * {@code Throttled}, no attempt spent — before attempts are spent (15 min by default).
          */
         public Builder outagePatience(Duration patience) {

@@ -16,7 +16,8 @@ import java.util.Set;
  * deduplication: event-key         # FIFO: event-key (default) or content (the queue's content-based dedup)
  * message-group: all               # FIFO: one group for every message, instead of each event's group key
  * delay: 0s                        # standard queues: deliver this much later (whole seconds, up to 15m)
- * outage-patience: 15m              # SQS unreachable: events wait this long (Throttled) before attempts are spent
+ * outage-patience: 15m              # SQS unreachable, or refusing every message until a queue, a permission or a KMS
+ *                                  # key is mended: events wait this long (Throttled) before attempts are spent
  * </pre>
  */
 public record SqsSinkConfig(String name, String queue, SqsSink.Deduplication deduplication, String messageGroup,

@@ -92,8 +92,9 @@ class KmsErrorsIT {
     }
 
     @Test
-    void aSink_whoseQueuesKmsKeyIsThrottled_waits_andWhoseKeyIsDisabled_retries_neitherRejectsTheEvent() {
-        // the query form of the codes was not known: each was taken for the message's fault and the event dead-lettered
+    void aSink_whoseQueuesKmsKeyIsThrottled_waits_andWhoseKeyIsDisabled_waitsItOut_neitherRejectsTheEvent() {
+        // the query form of the codes was not known: each was taken for the message's fault and the event dead-lettered.
+        // A disabled key answered Retry spent the event's attempts within seconds: waited out as an outage is
         var q = SqsFixture.create(ElasticMq.client(), false, 1000);
         opened.add(q);
         var sink = SqsSink.builder(kmsClient(), q.url).senders(1).build();
@@ -102,8 +103,8 @@ class KmsErrorsIT {
         refuseWith = "KMS.ThrottlingException";
         assertThat(sink.publish(event("e1"))).isInstanceOf(Outcome.Throttled.class);
         refuseWith = "KMS.DisabledException";
-        assertThat(sink.publish(event("e2"))).isInstanceOfSatisfying(Outcome.Retry.class,
-                r -> assertThat(r.reason()).contains("KMS.DisabledException"));
+        assertThat(sink.publish(event("e2"))).isInstanceOf(Outcome.Throttled.class);
+        assertThat(sink.holdingBack()).hasValueSatisfying(p -> assertThat(p).contains("KMS.DisabledException"));
         refuseWith = null;
         assertThat(sink.publish(event("e3"))).as("the key back").isEqualTo(Outcome.done());
     }
@@ -125,7 +126,7 @@ class KmsErrorsIT {
     }
 
     @Test
-    void aBatchEntryRefusedByTheQueuesKmsKey_isRetried_notRejected_norItsDeadLetterCopyGivenUp() {
+    void aBatchEntryRefusedByTheQueuesKmsKey_isWaitedOut_notRejected_norItsDeadLetterCopyGivenUp() {
         // SQS answers a batch 200 and fails the entry, SenderFault true: taken at its word, a key disabled for a rotation
         // dead-lettered the event, and a dead-letter copy was given up for good
         var client = kmsClient();
@@ -137,8 +138,8 @@ class KmsErrorsIT {
         opened.add(sink);
 
         refuseEntriesWith = "KMS.DisabledException";
-        assertThat(sink.publish(event("e1"))).isInstanceOfSatisfying(Outcome.Retry.class,
-                r -> assertThat(r.reason()).contains("KMS.DisabledException"));
+        assertThat(sink.publish(event("e1"))).isInstanceOf(Outcome.Throttled.class);
+        assertThat(sink.holdingBack()).hasValueSatisfying(p -> assertThat(p).contains("KMS.DisabledException"));
 
         refuseEntriesWith = null;
         q.send("poison", Map.of(), null);

@@ -354,18 +354,26 @@ class SqsSinkIT {
         assertThat(drain(q, 1)).extracting(Message::body).containsExactly("p2");
     }
 
-    /** A queue deleted (or a permission withdrawn) under a running sink is an outage to retry, not bad content. */
+    /**
+     * A queue deleted (or a permission withdrawn) under a running sink is not bad content: waited out as an outage is,
+     * then retried once the patience is past.
+     */
     @Test
-    void aQueueDeletedUnderTheSink_isRetry_notReject() {
+    void aQueueDeletedUnderTheSink_isWaitedOut_thenRetriedPastThePatience_neverRejected() {
         var client = ElasticMq.client();
         var url = SqsQueues.of(client).create(new SqsQueues.QueueSpec("deleted-under-sink", false, Duration.ofSeconds(30),
                 Duration.ZERO, null, 0)).url();
         var sink = open(SqsSink.builder(client, url).retries(0).build());
+        var impatient = open(SqsSink.builder(client, url).retries(0).outagePatience(Duration.ZERO).build());
         client.deleteQueue(b -> b.queueUrl(url));
 
         var outcome = sink.publish(event("e", "to a queue that is gone", null, Map.of()));
+        var pastThePatience = impatient.publish(event("e", "to a queue that is gone", null, Map.of()));
 
-        assertThat(outcome).as("Reject would dead-letter every event at once").isInstanceOfSatisfying(Outcome.Retry.class,
+        // Reject dead-lettered every event at once; Retry spent their attempts, and dead-lettered them, within seconds
+        assertThat(outcome).isInstanceOf(Outcome.Throttled.class);
+        assertThat(sink.holdingBack()).hasValueSatisfying(p -> assertThat(p).contains("deleted-under-sink"));
+        assertThat(pastThePatience).isInstanceOfSatisfying(Outcome.Retry.class,
                 r -> assertThat(r.reason()).contains("deleted-under-sink"));
     }
 }
