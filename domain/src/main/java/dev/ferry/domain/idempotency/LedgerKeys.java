@@ -37,9 +37,18 @@ public final class LedgerKeys {
 
     /** The ledger key of an event with key {@code eventKey} in {@code scope}. */
     public static String event(String scope, String eventKey) {
-        Objects.requireNonNull(scope, "scope");
         Objects.requireNonNull(eventKey, "eventKey");
-        return bounded("e:" + scope.length() + ':' + scope + ':' + eventKey);
+        return bounded(eventPrefix(scope) + eventKey);
+    }
+
+    /**
+     * What every {@link #event} key of {@code scope} begins with: a listener makes it once, not per event (the
+     * length written as digits was a good part of each key's cost), and {@link #event(String, String)} of a key is
+     * {@link #bounded}{@code (eventPrefix(scope) + eventKey)}.
+     */
+    public static String eventPrefix(String scope) {
+        Objects.requireNonNull(scope, "scope");
+        return "e:" + scope.length() + ':' + scope + ':';
     }
 
     /** The ledger key that marks an event of {@code scope} as written to {@code sink}. */

@@ -19,8 +19,20 @@ final class EventKeys {
 
     /** An event's ledger key: scoped by the builder's choice, else shared for keys unique by nature, else the source's name. */
     String of(InFlight item, Event event) {
-        return LedgerKeys.event(scope != null ? scope : item.delivery.source(), event.key());
+        String of = scope != null ? scope : item.delivery.source();
+        var last = prefix;
+        if (last == null || !last.scope().equals(of)) {
+            last = new Prefix(of, LedgerKeys.eventPrefix(of)); // one source per listener: made once
+            prefix = last;
+        }
+        return LedgerKeys.bounded(last.prefix() + java.util.Objects.requireNonNull(event.key(), "eventKey"));
     }
+
+    private record Prefix(String scope, String prefix) {
+    }
+
+    /** The last scope's key prefix (a record, so workers see both halves together). */
+    private volatile Prefix prefix;
 
     /**
      * Whether the ledger has every event of the delivery done already: a copy of a message that was
