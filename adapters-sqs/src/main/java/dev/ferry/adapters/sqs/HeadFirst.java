@@ -2,7 +2,6 @@ package dev.ferry.adapters.sqs;
 
 import dev.ferry.domain.parking.GroupParker;
 import dev.ferry.domain.parking.ParkedGroup;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -58,51 +57,66 @@ final class HeadFirst {
     }
 
     /**
-     * Copies {@code defer} to the end of the dead-letter queue, in order, then deletes them; what could not be copied
-     * stays where it is ({@code others}, made visible again). Null, or why it stopped.
+     * Copies {@code defer} to the end of the dead-letter queue, in order, and only once every one is copied deletes
+     * them where they were: a copy that failed (throttled, no answer — perhaps stored all the same) leaves every one
+     * where it was, and the batch is not moved on (its head sent, and the next move, which knows nothing of what was
+     * put back, sent what was left in front of it first). Copies made before the failure then wait at the end as well:
+     * sent back later, they are their originals' duplicates, which the ledger drops. Null when all went; else why not,
+     * and {@link #batchStopped} says whether the batch must stop here (nothing of it sent).
      */
-    String putBack(SqsClient client, String deadLetterQueueUrl, List<Message> defer, List<Message> others) {
-        var copied = new ArrayList<Message>(defer.size());
-        String problem = null;
+    String putBack(SqsClient client, String deadLetterQueueUrl, List<Message> defer) {
+        batchStopped = false;
         for (var m : defer) {
+            String key = "after-head/" + token + "/" + m.messageId();
             try {
                 var answer = client.sendMessage(b -> b.queueUrl(deadLetterQueueUrl).messageBody(m.body())
                         .messageAttributes(m.messageAttributes())
                         .messageGroupId(m.attributes().get(MessageSystemAttributeName.MESSAGE_GROUP_ID))
-                        .messageDeduplicationId(dedupId(m)).overrideConfiguration(SqsTimeouts.CALLS));
+                        .messageDeduplicationId(dedupId(key)).overrideConfiguration(SqsTimeouts.CALLS));
                 String altered = SendAnswers.altered(m.body(), m.messageAttributes(), answer.md5OfMessageBody(),
                         answer.md5OfMessageAttributes());
                 if (altered != null) {
-                    problem = "putting message " + m.messageId() + " back at the end of " + deadLetterQueueUrl + ": " + altered;
-                    break;
+                    // the next attempt copies it under an id of its own: under this one SQS would drop the good copy as
+                    // the damaged one's duplicate, answer with the hash of what was sent, and the original be deleted
+                    ParkedGroupMover.ALTERED.altered(key);
+                    batchStopped = true;
+                    return "putting message " + m.messageId() + " back at the end of " + deadLetterQueueUrl + ": " + altered;
                 }
                 putBack.add(answer.messageId());
-                copied.add(m);
             } catch (RuntimeException e) {
-                problem = "putting message " + m.messageId() + " back at the end of " + deadLetterQueueUrl
+                batchStopped = true;
+                return "putting message " + m.messageId() + " back at the end of " + deadLetterQueueUrl
                         + " (behind the group's head) failed: " + SqsErrors.translate("SendMessage", deadLetterQueueUrl, e)
                         .getMessage();
-                break;
             }
         }
-        others.addAll(defer.subList(copied.size(), defer.size()));
-        var notDeleted = Batches.delete(client, deadLetterQueueUrl, copied, Message::receiptHandle, 2, null);
+        var notDeleted = Batches.delete(client, deadLetterQueueUrl, defer, Message::receiptHandle, 2, null);
         if (!notDeleted.isEmpty()) {
+            // back at the front once their visibility ends: sent then in their place, their copies later as duplicates
             return notDeleted.size() + " message(s) of group " + parked.group() + " were copied to the end of "
-                    + deadLetterQueueUrl + " but could not be deleted where they were: " + notDeleted.values().iterator().next()
-                    + "; delete those by hand (their copies stay) before releasing again";
+                    + deadLetterQueueUrl + " but could not be deleted where they were (" + notDeleted.keySet().stream()
+                    .map(Message::messageId).limit(5).toList() + "): " + notDeleted.values().iterator().next()
+                    + "; release it again";
         }
-        return problem;
+        return null;
     }
+
+    /** Whether the last {@link #putBack} stopped before deleting anything: nothing of its batch may be sent. */
+    boolean batchStopped() {
+        return batchStopped;
+    }
+
+    private boolean batchStopped;
 
     /** Whether a release sent it back before (a copy, older than anything the producer sent since). */
     private static boolean marked(Message m) {
         return MessageAttributes.expand(m.messageAttributes()).get(GroupParker.RELEASE_ATTRIBUTE) != null;
     }
 
-    /** One copy per release and message, within SQS's 128 characters: a put-back asked again is not stored twice. */
-    private String dedupId(Message m) {
-        String id = "after-head-" + token + "-" + m.messageId();
+    /** One copy per release and message (and altered copy), within SQS's 128 characters: asked again, not stored twice. */
+    private static String dedupId(String key) {
+        Integer times = ParkedGroupMover.ALTERED.times(key);
+        String id = (times == null ? "" : "a" + times + "-") + key.replace('/', '-');
         return id.length() <= 128 ? id : id.substring(0, 128);
     }
 }

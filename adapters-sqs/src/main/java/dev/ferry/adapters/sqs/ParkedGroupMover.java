@@ -144,7 +144,15 @@ final class ParkedGroupMover implements GroupParker.Mover {
                         counted++;
                     }
                 }
-                String deferring = order.putBack(client, deadLetterQueueUrl, defer, others);
+                String deferring = order.putBack(client, deadLetterQueueUrl, defer);
+                if (order.batchStopped()) {
+                    // nothing of this batch goes: sent on, its head went ahead of what stays in front of the next move
+                    others.addAll(defer);
+                    others.addAll(send);
+                    others.addAll(delete);
+                    counted -= send.size() + delete.size();
+                    return new GroupParker.Moved(counted, redriven, deferring + "; release it again");
+                }
                 if (deferring != null) {
                     failure = new FerryException(deferring, true);
                 }
@@ -280,7 +288,7 @@ final class ParkedGroupMover implements GroupParker.Mover {
     }
 
     /** Dead letters whose copy was stored altered, per release: the same process's next attempt sends them afresh. */
-    private static final AlteredCopies ALTERED = new AlteredCopies();
+    static final AlteredCopies ALTERED = new AlteredCopies();
 
     /** A deduplication id per release and dead letter (and altered copy), within SQS's 128 characters. */
     private static String dedupId(String token, String messageId) {

@@ -99,4 +99,33 @@ class ParkedGroupOrderIT {
         assertThat(moved.counted()).as("the head not among them: the release's count says so").isEqualTo(2);
         assertThat(sourceBodies(queue)).containsExactly("a3", "a4");
     }
+    @Test // a second review: a put-back that failed let the rest of its batch go, head first, and the next move (which
+          // knows nothing of what was to go behind it) sent what stayed in front ahead of the older copies
+    void aPutBackThatFails_movesNothingOfItsBatch_andTheNextMoveKeepsTheOrder() {
+        String queue = fifo("orders");
+        String dlq = fifo("orders-dlq");
+        var parked = parkedAtA2(3);
+        deadLetter(dlq, "a4", GroupParker.behind(parked), null);
+        deadLetter(dlq, "a2", GroupParker.at(parked), "t-1#1");
+        deadLetter(dlq, "a3", GroupParker.behind(parked), "t-1#2");
+        var failOnce = new java.util.concurrent.atomic.AtomicBoolean(true);
+        var flaky = ElasticMq.clientWith(new software.amazon.awssdk.core.interceptor.ExecutionInterceptor() {
+            @Override
+            public void beforeExecution(software.amazon.awssdk.core.interceptor.Context.BeforeExecution context,
+                                        software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
+                if (context.request() instanceof software.amazon.awssdk.services.sqs.model.SendMessageRequest r
+                        && r.queueUrl().equals(dlq) && failOnce.getAndSet(false)) {
+                    throw software.amazon.awssdk.core.exception.SdkClientException.create("throttled (injected)");
+                }
+            }
+        });
+
+        var first = SqsQueues.of(flaky).parkedGroupMover(dlq, queue).move(parked, "t-2", false);
+        assertThat(first.problem()).contains("putting message").contains("release it again");
+        assertThat(first.redriven()).as("nothing of the batch went").isZero();
+
+        var second = SqsQueues.of(flaky).parkedGroupMover(dlq, queue).move(parked, "t-2", false);
+        assertThat(second.problem()).isNull();
+        assertThat(sourceBodies(queue)).containsExactly("a2", "a3", "a4");
+    }
 }
