@@ -32,6 +32,9 @@ final class SqsErrors {
     }
 
     /** One failed entry of a batch call (or every entry of a call that failed as a whole). */
+    /** The code of a call that failed without SQS's answer, by an exception of its own (not the SDK's). */
+    static final String CALL_FAILED = "CallFailed";
+
     record EntryError(String code, String message, boolean senderFault) {
 
         /** Worth sending again: the server's fault, a network error, or throttling. */
@@ -129,8 +132,9 @@ final class SqsErrors {
         }
         // no answer of SQS's: only what SQS says about a message is its fault. Apache's "Connection pool shut down" comes
         // through the SDK unwrapped, and an interceptor (a tracing agent's) may throw anything — in afterExecution, with
-        // the batch stored. Blamed on the message, each was dead-lettered at once; it is a failure of the call
-        return new EntryError("ClientError", String.valueOf(e), false);
+        // the batch stored. Blamed on the message, each was dead-lettered at once; it is a failure of the call — retried,
+        // an attempt spent (not an outage waited out: one that throws every time stored each event 4 times a second)
+        return new EntryError(CALL_FAILED, String.valueOf(e), false);
     }
 
     /** A failed call as Ferry's exception, naming the queue and the operation. */

@@ -246,8 +246,10 @@ public final class SqsSink implements Sink {
             if (error != null && (error.unavailable() || error.needsMending())) {
                 // not the outage's end; answered Retry, a queue or key mended in minutes dead-lettered the events meanwhile
                 p.result().complete(outage.failed(p.key(), "SQS queue '" + name + "': " + error, throttleDelay));
-            } else { // SQS answered for it, whatever it said
-                outage.worked(p.key());
+            } else { // SQS answered for it, whatever it said (or the call failed by an exception of its own)
+                if (error == null || !SqsErrors.CALL_FAILED.equals(error.code())) {
+                    outage.worked(p.key());
+                }
                 p.result().complete(error == null ? Outcome.done() : SqsErrors.outcome(error, name, throttleDelay));
             }
         }

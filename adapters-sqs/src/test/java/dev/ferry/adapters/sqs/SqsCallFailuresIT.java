@@ -71,7 +71,7 @@ class SqsCallFailuresIT {
     }
 
     @Test
-    void anExceptionOfTheTransport_beforeTheCall_isWaitedOut_notRejected_andTheEventArrivesOnceSentAgain() {
+    void anExceptionOfTheTransport_beforeTheCall_isRetried_notRejected_andTheEventArrivesOnceSentAgain() {
         // blamed on the message, the event was dead-lettered at once (its group parked), SQS never asked
         var q = open(SqsFixture.create(ElasticMq.client(), false, 1000));
         var failing = new AtomicBoolean(true);
@@ -82,16 +82,16 @@ class SqsCallFailuresIT {
         var outcome = sink.publish(event("e1", "p1"));
         failing.set(false);
 
-        assertThat(outcome).isInstanceOf(Outcome.Throttled.class);
-        assertThat(sink.holdingBack()).hasValueSatisfying(p -> assertThat(p).contains(POOL_SHUT_DOWN));
+        // an attempt spent, not an outage waited out: a call that throws every time must not store an event 4 times a second
+        assertThat(outcome).isInstanceOfSatisfying(Outcome.Retry.class, r -> assertThat(r.reason()).contains(POOL_SHUT_DOWN));
+        assertThat(sink.holdingBack()).as("no outage").isEmpty();
         assertThat(sink.publish(event("e1", "p1"))).isEqualTo(Outcome.done());
-        assertThat(sink.holdingBack()).as("SQS answered: the outage is over").isEmpty();
         assertThat(q.approximateVisible()).isEqualTo(1);
         assertThat(bodies(q.client, q.url)).containsExactly("p1");
     }
 
     @Test
-    void anInterceptorThrowingAfterSqsStoredTheBatch_isWaitedOut_notRejected_andFifoDedupKeepsTheResendOut() {
+    void anInterceptorThrowingAfterSqsStoredTheBatch_isRetried_notRejected_andFifoDedupKeepsTheResendOut() {
         // a tracing agent's afterExecution: SQS has the message, the sink heard only the exception. Rejected, the event
         // was dead-lettered although delivered; sent again, the FIFO queue drops the copy by its deduplication id
         var q = open(SqsFixture.create(ElasticMq.client(), true, 1000));
@@ -109,7 +109,7 @@ class SqsCallFailuresIT {
         var outcome = sink.publish(event("e1", "p1"));
 
         assertThat(thrown).isTrue();
-        assertThat(outcome).isInstanceOf(Outcome.Throttled.class);
+        assertThat(outcome).isInstanceOf(Outcome.Retry.class);
         assertThat(sink.publish(event("e1", "p1"))).isEqualTo(Outcome.done());
         assertThat(q.approximateVisible()).as("stored once, the resend dropped as a duplicate").isEqualTo(1);
         assertThat(bodies(q.client, q.url)).containsExactly("p1");

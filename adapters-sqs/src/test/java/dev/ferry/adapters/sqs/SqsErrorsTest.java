@@ -13,7 +13,7 @@ import software.amazon.awssdk.core.exception.SdkException;
 class SqsErrorsTest {
 
     @Test
-    void anExceptionThatIsNoAnswerOfSqs_isAFailureOfTheCall_waitedOut_notTheMessagesFault() {
+    void anExceptionThatIsNoAnswerOfSqs_isAFailureOfTheCall_retried_notTheMessagesFault() {
         // Apache's closed pool comes through the SDK unwrapped, an interceptor may throw anything: each was taken for
         // the message's fault, and the event dead-lettered at once
         for (var e : List.<RuntimeException>of(new IllegalStateException("Connection pool shut down"),
@@ -21,7 +21,7 @@ class SqsErrorsTest {
             var error = SqsErrors.of(e);
             assertThat(error.senderFault()).as(e.toString()).isFalse();
             assertThat(error.retryable()).as(e.toString()).isTrue();
-            assertThat(error.unavailable()).as(e.toString()).isTrue();
+            assertThat(error.unavailable()).as(e.toString() + ": an attempt spent, not an outage waited out").isFalse();
             assertThat(error.toString()).contains(e.getMessage());
         }
         assertThat(SqsErrors.translate("SendMessage", "orders", new IllegalStateException("Connection pool shut down"))
