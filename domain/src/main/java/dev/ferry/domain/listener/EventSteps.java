@@ -36,6 +36,12 @@ final class EventSteps {
             Claim answer;
             var leaseBefore = item.leaseUntil; // before the lease asked for: a change after it is seen below
             var lease = remainingLease(item);
+            if (s.redelivers() && Durations.nanos(lease) <= LeaseKeeper.tickNanos(s.config())) {
+                // its lease ends before the keeper's next round (a wait since it was looked at: an earlier completion, a
+                // parked-group lookup): a claim now would end before anyone could extend it, and the copy the transport
+                // hands out then would claim the event beside this handler. Left to that copy, unclaimed
+                return new FailureDecision.ClaimedElsewhere(Duration.ZERO);
+            }
             long asked = System.nanoTime();
             try {
                 answer = resumed(item, key, lease);
@@ -52,7 +58,8 @@ final class EventSteps {
             }
             if (answer instanceof Claim.Acquired a) {
                 claim = new InFlight.HeldClaim(key, a.token());
-                if (stale(s, item)) {
+                if (s.redelivers() && Durations.nanos(lease) - (System.nanoTime() - asked) < STALE_CHECKED_WITHIN
+                        && stale(s, item)) {
                     // the lease ran out (or nearly) while the ledger answered a short claim, which the check of a slow
                     // answer below does not look at: run, the handler held a claim the keeper could not extend before
                     // it ended, and the copy the transport hands out now claimed it too. Let go, and left to that copy
@@ -253,6 +260,9 @@ final class EventSteps {
      * over or ends before the lease keeper's next round — a claim taken now would end before anyone could extend it,
      * and the copy handed out then would claim the event beside this one's handler (which it had not run yet).
      */
+    /** A claim answered with less than this left of its lease is looked at for a stale delivery (a tick is 1 s at most). */
+    private static final long STALE_CHECKED_WITHIN = 3_000_000_000L;
+
     static boolean stale(Processor.Shared s, InFlight item) {
         if (!s.redelivers()) {
             return false;

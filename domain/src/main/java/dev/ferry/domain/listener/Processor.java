@@ -183,10 +183,10 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             item.toComplete = null;
             item.nextEvent++;
         }
+        int first = item.nextEvent;
         while (item.nextEvent < item.events.size()) {
-            if (EventSteps.stale(s, item)) {
-                // an earlier event's handler ran past the lease (or the first waited past it, after the look above: an
-                // earlier completion, a parked-group lookup): the transport has handed the message out again, and its
+            if (item.nextEvent > first && EventSteps.stale(s, item)) {
+                // an earlier event's handler ran past the lease: the transport has handed the message out again, and its
                 // copy takes up from here (finding the events done so far done); this one would run the rest beside it
                 return dropStale(item);
             }
