@@ -246,8 +246,8 @@ public final class SqsSink implements Sink {
             if (error != null && (error.unavailable() || error.needsMending())) {
                 // not the outage's end; answered Retry, a queue or key mended in minutes dead-lettered the events meanwhile
                 p.result().complete(outage.failed(p.key(), "SQS queue '" + name + "': " + error, throttleDelay));
-            } else { // SQS answered for it, whatever it said (or the call failed by an exception of its own)
-                if (error == null || !SqsErrors.CALL_FAILED.equals(error.code())) {
+            } else { // SQS answered for it, whatever it said
+                if (error == null || !SqsErrors.CALL_FAILED.equals(error.code())) { // not when its call failed unanswered
                     outage.worked(p.key());
                 }
                 p.result().complete(error == null ? Outcome.done() : SqsErrors.outcome(error, name, throttleDelay));
@@ -366,9 +366,8 @@ public final class SqsSink implements Sink {
         }
 
         /**
-         * How long SQS unreachable or failing (5xx, no answer), or refusing every message until a setting
-         * is mended (the queue gone, a permission or a KMS key withdrawn), is waited out — events answered
-         * {@code Throttled}, no attempt spent — before attempts are spent (15 min by default).
+         * How long SQS unreachable, failing (5xx, no answer) or refusing every message until a queue, permission or
+         * KMS key is mended is waited out ({@code Throttled}) before attempts are spent (15 min by default).
          */
         public Builder outagePatience(Duration patience) {
             this.outagePatience = Objects.requireNonNull(patience, "outagePatience");
