@@ -101,14 +101,16 @@ class ClaimAtLeaseEndTest {
         };
         Handler outlastsExtendAfter = (event, delivery) -> {
             try {
-                Thread.sleep(1_600); // past extend-after (half the 2 s lease): the keeper asks for the claim
+                // past extend-after (half the 6 s lease, 3 s) and the keeper's next round (0.75 s later): it asks for the
+                // claim while this still runs, with time to spare on a busy machine
+                Thread.sleep(4_500);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
             return Outcome.done();
         };
         listener = Listener.builder(queue, queue, new LineDecoder(), outlastsExtendAfter).ledger(ledger)
-                .config(ListenerTest.fast().build()).build().start();
+                .config(ListenerTest.fast().lease(Duration.ofSeconds(6)).build()).build().start();
 
         queue.send("a");
         assertThat(Await.until(Duration.ofSeconds(15), () -> listener.stats().acked() == 1 && refused.get() > 0))
