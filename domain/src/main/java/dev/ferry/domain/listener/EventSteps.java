@@ -36,7 +36,8 @@ final class EventSteps {
             Claim answer;
             var leaseBefore = item.leaseUntil; // before the lease asked for: a change after it is seen below
             var lease = remainingLease(item);
-            if (s.redelivers() && Durations.nanos(lease) <= LeaseKeeper.tickNanos(s.config())) {
+            long leaseNanos = Durations.nanos(lease);
+            if (s.redelivers() && leaseNanos <= MAX_TICK && leaseNanos <= LeaseKeeper.tickNanos(s.config())) {
                 // its lease ends before the keeper's next round (a wait since it was looked at: an earlier completion, a
                 // parked-group lookup): a claim now would end before anyone could extend it, and the copy the transport
                 // hands out then would claim the event beside this handler. Left to that copy, unclaimed
@@ -58,7 +59,7 @@ final class EventSteps {
             }
             if (answer instanceof Claim.Acquired a) {
                 claim = new InFlight.HeldClaim(key, a.token());
-                if (s.redelivers() && Durations.nanos(lease) - (System.nanoTime() - asked) < STALE_CHECKED_WITHIN
+                if (s.redelivers() && leaseNanos - (System.nanoTime() - asked) < STALE_CHECKED_WITHIN
                         && stale(s, item)) {
                     // the lease ran out (or nearly) while the ledger answered a short claim, which the check of a slow
                     // answer below does not look at: run, the handler held a claim the keeper could not extend before
@@ -262,6 +263,8 @@ final class EventSteps {
      */
     /** A claim answered with less than this left of its lease is looked at for a stale delivery (a tick is 1 s at most). */
     private static final long STALE_CHECKED_WITHIN = 3_000_000_000L;
+    /** The keeper's longest tick: a lease longer than this is never within one (no tick computed per event). */
+    private static final long MAX_TICK = 1_000_000_000L;
 
     static boolean stale(Processor.Shared s, InFlight item) {
         if (!s.redelivers()) {
