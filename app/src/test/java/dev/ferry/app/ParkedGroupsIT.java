@@ -239,7 +239,7 @@ class ParkedGroupsIT {
         return delivered.getOrDefault(group, List.of());
     }
 
-    private static void send(LocalSqs sqs, String group, String... ids) {
+    static void send(LocalSqs sqs, String group, String... ids) {
         for (var id : ids) {
             sqs.client.sendMessage(b -> b.queueUrl(sqs.url("orders.fifo")).messageGroupId(group)
                     .messageDeduplicationId(id).messageBody("{\"id\":\"" + id + "\",\"group\":\"" + group + "\"}"));
@@ -265,13 +265,13 @@ class ParkedGroupsIT {
         return server;
     }
 
-    private static int freePort() throws Exception {
+    static int freePort() throws Exception {
         try (var socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         }
     }
 
-    private static Path config(LocalSqs sqs, Path dir, int apiPort, int adminPort) throws Exception {
+    static Path config(LocalSqs sqs, Path dir, int apiPort, int adminPort) throws Exception {
         var file = dir.resolve("ferry.yaml");
         Files.writeString(file, """
                 aws: {region: us-east-1, endpoint: "%s"}
@@ -292,7 +292,7 @@ class ParkedGroupsIT {
         return file;
     }
 
-    private static FerryRuntime runtime(Path file) {
+    static FerryRuntime runtime(Path file) {
         var config = ((ConfigReader.Result.Ok) ConfigReader.read(file, System::getenv, ConfigReaderTest.ADAPTERS)).config();
         return FerryAppIT.runtime(config);
     }

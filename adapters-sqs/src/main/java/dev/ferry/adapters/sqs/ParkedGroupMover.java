@@ -66,6 +66,12 @@ final class ParkedGroupMover implements GroupParker.Mover {
 
     @Override
     public GroupParker.Moved move(ParkedGroup parked, String token, boolean skipHead) {
+        return move(parked, token, skipHead, (counted, redriven) -> { });
+    }
+
+    /** Tells {@code progress} each batch whose copies are made and originals deleted, before the read goes on. */
+    @Override
+    public GroupParker.Moved move(ParkedGroup parked, String token, boolean skipHead, GroupParker.Progress progress) {
         failure = null;
         long counted = 0;
         long redriven = 0;
@@ -169,6 +175,9 @@ final class ParkedGroupMover implements GroupParker.Mover {
                     return new GroupParker.Moved(counted - notDeleted.size(), redriven, notDeleted.size() + " message(s) of group "
                             + parked.group() + " were sent back but could not be deleted from " + deadLetterQueueUrl + ": "
                             + notDeleted.values().iterator().next() + "; delete them by hand before releasing again");
+                }
+                if (!delete.isEmpty()) {
+                    progress.movedSoFar(counted, redriven);
                 }
                 if (blocker != null) {
                     return new GroupParker.Moved(counted, redriven, blocker);

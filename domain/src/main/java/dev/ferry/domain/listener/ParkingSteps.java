@@ -48,12 +48,13 @@ final class ParkingSteps {
         }
         var parked = parker.parked(source, item.delivery.groupKey()).orElse(null);
         var pass = GroupParker.pass(item.delivery.attributes().get(GroupParker.RELEASE_ATTRIBUTE));
-        if (parked != null && (pass == null || !parked.passes(pass.token()))) {
+        boolean passes = parked != null && pass != null && parked.passes(pass.token());
+        if (parked != null && !passes && !parked.drained()) {
             item.parkedBehind = true;
             return new Lookup(parked, true);
         }
         item.parkChecked = true;
-        if (parked != null) {
+        if (passes) {
             item.releaseToken = pass.token();
             item.releaseNumber = pass.number();
         }

@@ -26,8 +26,9 @@ import java.util.function.UnaryOperator;
  * messages all moved, with none parked meanwhile. The group flows again when the last of them
  * has been handled ({@link #passed}; they pass in order, so the highest number handled says it) —
  * unparked by the listener that handles it, or by the release when that happened first. A message
- * the producer sends meanwhile is parked behind them, and the group stays parked, to be released
- * again: it never overtakes them. A released message that fails again becomes the group's new head
+ * the producer sends meanwhile is parked behind them while any of them waits, and moved by the
+ * release in its turn; once all of them went back and passed ({@link ParkedGroup#drained}), it goes
+ * on — it came after them all. It never overtakes them. A released message that fails again becomes the group's new head
  * and the rest park behind it. A release that stopped half-way is taken up by the next one, with
  * the same token, so what it sent back still passes.
  */
@@ -45,8 +46,6 @@ public final class GroupParker {
      * reason, which transports cut (SQS at 4,000 chars), so the head was then no longer recognised.
      */
     public static final int MAX_HEAD = 512;
-
-    private static final int MAX_TRIES = 64;
 
     /** Where a release stands after {@link #finish}. */
     public enum Finish {
@@ -178,8 +177,9 @@ public final class GroupParker {
      * Counts a message of {@code group} sent to the dead-letter destination: it parks the group
      * behind it when the group flows (or when it was a message of the release under way, which
      * failed again), else it waits behind the head. Null — nothing changed — when a message found
-     * waiting behind the head ({@code behind}) finds the group no longer parked: released meanwhile,
-     * it is to be handled after all.
+     * waiting behind the head ({@code behind}) finds the group no longer parked, or {@link ParkedGroup#drained
+     * drained}: released meanwhile, it is to be handled after all. A message let through a drained group that
+     * fails is the group's new head.
      *
      * @param key          the event key (or {@code message ID}) of the message
      * @param releaseToken the release token the message carried, null when none
@@ -190,18 +190,25 @@ public final class GroupParker {
         String kept = reason.length() > MAX_REASON ? reason.substring(0, MAX_REASON) + "…" : reason;
         String head = headOf(key);
         Instant now = clock.instant();
-        return update(source, group, current -> {
+        boolean[] goesOn = {false};
+        var after = update(source, group, current -> {
             if (current == null) {
                 return behind ? null
                         : new ParkedGroup(source, group, head, messageId, kept, now, now, 1, 0, null, 0, 0, false, 1);
             }
-            if (!behind && current.passes(releaseToken)) { // a released message failed again: the group now waits behind it
+            if (behind && current.drained()) { // what it waited for passed meanwhile: it comes after them all
+                goesOn[0] = true;
+                return current;
+            }
+            if (!behind && (current.passes(releaseToken) || current.drained())) {
+                // a released message failed again, or one let through behind them all: the group now waits behind it
                 return current.next(head, messageId, kept, now, current.parked() + 1, current.moved(), null, 0, 0, false);
             }
             // behind the head; a release that was closing has to move this one too, so it is not done
             return current.next(current.head(), current.headMessageId(), current.reason(), now, current.parked() + 1,
                     current.moved(), current.releaseToken(), current.redriven(), current.passed(), false);
         });
+        return goesOn[0] ? null : after;
     }
 
     /** Message {@code number} of release {@code token} was handled; the last one to be unparks the group. */
@@ -300,6 +307,23 @@ public final class GroupParker {
          * which is only deleted. Copy first, delete after.
          */
         Moved move(ParkedGroup parked, String token, boolean skipHead);
+
+        /**
+         * {@link #move(ParkedGroup, String, boolean)}, telling {@code progress} what it took out so far as each batch is
+         * done (its copies made, its originals deleted): recorded at once, a group whose every parked message went back
+         * and passed lets what its producer sends meanwhile go on ({@link ParkedGroup#drained}) instead of parking it
+         * behind — a release would otherwise never end while the producer sends. A mover that does not override this
+         * reports all at the end.
+         */
+        default Moved move(ParkedGroup parked, String token, boolean skipHead, Progress progress) {
+            return move(parked, token, skipHead);
+        }
+    }
+
+    /** What a {@link Mover} took out so far in one move, as running totals: {@code counted}, {@code redriven}. */
+    @FunctionalInterface
+    public interface Progress {
+        void movedSoFar(long counted, long redriven);
     }
 
     /**
@@ -363,35 +387,7 @@ public final class GroupParker {
         }
     }
 
-    /** Applies {@code change} to the stored state until no other instance changed it in between. */
-    /**
-     * After a write that lost to another: at once twice, then a few milliseconds, jittered and growing to 31 —
-     * many instances parking at once meet on the store's shared items (DynamoDB's parked-group index answers
-     * overlapping transactions with a conflict), and 64 tries in a spin were over before the others were.
-     */
-    private static void backOff(int tries) {
-        if (tries < 2) {
-            Thread.onSpinWait();
-            return;
-        }
-        try {
-            Thread.sleep(java.util.concurrent.ThreadLocalRandom.current().nextLong(1, 1L << Math.min(tries, 5)));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new FerryException("interrupted while waiting to write a parked group again", e, true);
-        }
-    }
-
     private ParkedGroup update(String source, String group, UnaryOperator<ParkedGroup> change) {
-        for (int i = 0; i < MAX_TRIES; i++) {
-            var current = store.parkedGroup(source, group).orElse(null);
-            var next = change.apply(current);
-            if (next == current || store.replaceParkedGroup(current, next)) {
-                return next;
-            }
-            backOff(i);
-        }
-        throw new FerryException("parked group " + group + " of '" + source + "' kept changing under " + MAX_TRIES
-                + " tries", true);
+        return ParkedGroupWrites.update(store, source, group, change);
     }
 }

@@ -39,8 +39,11 @@ final class GroupRelease {
             if (skipHead && !headSkipped && expectedHead != null) {
                 headIs(state, source, group, expectedHead);
             }
-            var moved = mover.move(state, token, skipHead && !headSkipped);
-            recordMoved(state, token, moved);
+            var recorded = new long[2]; // what this move's progress recorded so far: counted, redriven
+            var moved = mover.move(state, token, skipHead && !headSkipped, (counted, sent) -> {
+                record(state, token, recorded, counted, sent);
+            });
+            record(state, token, recorded, moved.counted(), moved.redriven());
             redriven += moved.redriven();
             skipped += moved.counted() - moved.redriven();
             headSkipped |= moved.counted() > moved.redriven();
@@ -60,19 +63,41 @@ final class GroupRelease {
     }
 
     /**
+     * Records what a move took out so far ({@code counted} and {@code redriven}, running totals) beyond what
+     * {@code recorded} says was recorded already, and keeps that up to date.
+     */
+    private void record(ParkedGroup before, String token, long[] recorded, long counted, long redriven) {
+        long more = counted - recorded[0];
+        long sentMore = redriven - recorded[1];
+        if (more <= 0 && sentMore <= 0) {
+            return;
+        }
+        try {
+            recordMoved(before, before.moved() + recorded[0], token, Math.max(0, more), Math.max(0, sentMore));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FerryException("interrupted while recording what a release of group " + group + " of '" + source
+                    + "' moved", e, true);
+        }
+        recorded[0] = Math.max(recorded[0], counted);
+        recorded[1] = Math.max(recorded[1], redriven);
+    }
+
+    /**
      * Records what a move took out of the dead-letter destination. The move cannot be undone, and its
      * count lost would keep the group parked (and number what the next release sends back from where
      * this one began), so a store that fails is asked again for a few seconds. Before each retry, the
      * state is read: a write that landed though its answer was lost is not counted twice (moves are
      * counted only by the release of {@code token}, one at a time).
      */
-    private void recordMoved(ParkedGroup before, String token, GroupParker.Moved moved) throws InterruptedException {
+    private void recordMoved(ParkedGroup before, long movedBefore, String token, long counted, long redriven)
+            throws InterruptedException {
         long pauseMillis = 100;
         int attempt = 1;
         while (true) {
             RuntimeException failed;
             try {
-                parker.moved(before.source(), before.group(), token, moved.counted(), moved.redriven());
+                parker.moved(before.source(), before.group(), token, counted, redriven);
                 return;
             } catch (GroupParker.ReleaseInterrupted e) {
                 throw e;
@@ -92,7 +117,7 @@ final class GroupRelease {
                 } catch (RuntimeException stillFailing) {
                     continue;
                 }
-                if (now != null && moved.counted() > 0 && now.moved() >= before.moved() + moved.counted()) {
+                if (now != null && counted > 0 && now.moved() >= movedBefore + counted) {
                     GroupParker.ensureReleasing(now, before.source(), before.group(), token);
                     return; // the failed write had landed
                 }

@@ -1,0 +1,106 @@
+package dev.ferry.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.ferry.domain.testing.Await;
+import java.io.ByteArrayOutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code ferry groups release} of a group whose producer keeps sending, on a real SQS FIFO queue (ElasticMQ): each pass
+ * of a release ends with three empty long polls of the dead-letter queue, and every message the producer sent
+ * meanwhile was parked behind the release's copies — no pass was ever quiet, the release gave up after its patience
+ * and the group stayed parked for as long as the producer sent. Now what arrives once every parked message went back
+ * and was handled goes on, and the release ends.
+ */
+class BusyGroupReleaseIT {
+
+    private static final Duration LIMIT = Duration.ofSeconds(60);
+
+    private final List<String> delivered = new CopyOnWriteArrayList<>();
+    private final AtomicBoolean poisoned = new AtomicBoolean(true);
+
+    @Test
+    void aGroupWhoseProducerNeverPauses_isReleased_andDeliveredInOrder(@TempDir Path dir) throws Exception {
+        var api = api();
+        var producing = new AtomicBoolean(true);
+        var sent = new AtomicInteger();
+        Thread producer = null;
+        var out = new ByteArrayOutputStream();
+        var err = new ByteArrayOutputStream();
+        try (var sqs = new LocalSqs()) {
+            var file = ParkedGroupsIT.config(sqs, dir, api.getAddress().getPort(), ParkedGroupsIT.freePort());
+            Map<String, String> env = new HashMap<>(System.getenv());
+            env.put("FERRY_CONFIG", file.toString());
+            assertThat(Ferry.run(new String[] {"queues", "create"}, out, err, env::get)).as(err.toString()).isZero();
+            try (var runtime = ParkedGroupsIT.runtime(file).start()) {
+                producer = Thread.ofPlatform().daemon().start(() -> {
+                    while (producing.get() && sent.get() < 1_000) {
+                        ParkedGroupsIT.send(sqs, "A", "a" + sent.incrementAndGet());
+                        try {
+                            Thread.sleep(300); // more often than a pass's three empty long polls of a second take
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                    }
+                });
+                assertThat(Await.until(LIMIT, () -> sent.get() >= 8)).isTrue(); // a1 poisoned, the rest parked behind it
+                assertThat(delivered).isEmpty();
+                poisoned.set(false); // the cause is fixed
+
+                out.reset();
+                int exit = Ferry.run(new String[] {"groups", "release", "A"}, out, err, env::get);
+
+                assertThat(exit).as(() -> out + " " + err).isZero();
+                assertThat(out.toString()).contains("group A released");
+                producing.set(false);
+                producer.join(LIMIT.toMillis());
+                int total = sent.get();
+                assertThat(Await.until(LIMIT, () -> delivered.size() >= total))
+                        .as(() -> "delivered " + delivered.size() + " of " + total).isTrue();
+                var expected = new ArrayList<String>();
+                for (int i = 1; i <= total; i++) {
+                    expected.add("a" + i);
+                }
+                assertThat(delivered).as("each once, in the producer's order").containsExactlyElementsOf(expected);
+            }
+        } finally {
+            producing.set(false);
+            if (producer != null) {
+                producer.join(LIMIT.toMillis());
+            }
+            api.stop(0);
+        }
+    }
+
+    /** The sink's endpoint: 400 for a1 while poisoned, else 204, recording what it accepted. */
+    private HttpServer api() throws Exception {
+        var server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
+        server.createContext("/", exchange -> {
+            String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+            String id = body.replaceAll(".*\"id\":\"([^\"]+)\".*", "$1");
+            if (poisoned.get() && id.equals("a1")) {
+                exchange.sendResponseHeaders(400, -1);
+            } else {
+                delivered.add(id);
+                exchange.sendResponseHeaders(204, -1);
+            }
+            exchange.close();
+        });
+        server.start();
+        return server;
+    }
+}

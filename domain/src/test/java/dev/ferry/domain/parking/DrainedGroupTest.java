@@ -1,0 +1,121 @@
+package dev.ferry.domain.parking;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.domain.idempotency.InMemoryLedger;
+import dev.ferry.domain.testing.MutableClock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A group whose release has taken every parked message back and seen each handled is drained: what its producer sends
+ * meanwhile comes after them all and goes on, where parked behind them it kept the release from ever ending.
+ */
+class DrainedGroupTest {
+
+    private static final Duration SETTLED = Duration.ofSeconds(30);
+
+    private final MutableClock clock = new MutableClock(Instant.parse("2026-12-03T10:00:00Z"));
+    private final InMemoryLedger ledger = InMemoryLedger.of(clock, 1000);
+    private final GroupParker parker = new GroupParker(ledger, clock);
+
+    private String parkTwoAndRelease() {
+        parker.park("s", "A", "a2", "m2", "a2 fails", null, false);
+        parker.park("s", "A", "a3", "m3", "behind", null, true);
+        return parker.beginRelease("s", "A");
+    }
+
+    private ParkedGroup state() {
+        return parker.parked("s", "A").orElseThrow();
+    }
+
+    @Test
+    void drained_onlyOnceEveryParkedMessageWasMovedAndEveryCopyPassed() {
+        String token = parkTwoAndRelease();
+        assertThat(state().drained()).as("nothing moved yet").isFalse();
+        parker.moved("s", "A", token, 2, 2);
+        assertThat(state().drained()).as("moved, not yet handled").isFalse();
+        parker.passed("s", "A", token, 1);
+        assertThat(state().drained()).isFalse();
+        parker.passed("s", "A", token, 2);
+        assertThat(state().drained()).isTrue();
+
+        var countedTwice = new ParkedGroup("s", "A", "a2", "m2", "x", Instant.EPOCH, Instant.EPOCH, 3, 2, token, 2, 2,
+                false, 9);
+        assertThat(countedTwice.drained()).as("a message counted twice, or one on its way, keeps it parked").isFalse();
+    }
+
+    @Test
+    void noReleaseUnderWay_isNeverDrained() {
+        var state = new ParkedGroup("s", "A", "a2", "m2", "x", Instant.EPOCH, Instant.EPOCH, 1, 1, null, 0, 0, false, 1);
+        assertThat(state.drained()).isFalse();
+    }
+
+    @Test
+    void aMessageWaitingBehind_thatFindsTheGroupDrained_goesOn_andChangesNothing() {
+        String token = parkTwoAndRelease();
+        parker.moved("s", "A", token, 2, 2);
+        parker.passed("s", "A", token, 2);
+        var before = state();
+
+        assertThat(parker.park("s", "A", "a4", "m4", "behind", null, true)).as("to be handled").isNull();
+        assertThat(state()).isEqualTo(before);
+    }
+
+    @Test
+    void aMessageLetThroughThatFails_isTheNewHead_andTheReleaseUnderWayIsInterrupted() {
+        String token = parkTwoAndRelease();
+        parker.moved("s", "A", token, 2, 2);
+        parker.passed("s", "A", token, 2);
+
+        var parked = parker.park("s", "A", "a4", "m4", "a4 fails", null, false);
+
+        assertThat(parked.head()).isEqualTo("a4");
+        assertThat(parked.headMessageId()).isEqualTo("m4");
+        assertThat(parked.reason()).isEqualTo("a4 fails");
+        assertThat(parked.releaseToken()).isNull();
+        assertThat(GroupParker.at(parked)).startsWith("group A parked at a4");
+        assertThatThrownBy(() -> parker.finish("s", "A", token, 3, SETTLED))
+                .isInstanceOf(GroupParker.ReleaseInterrupted.class).hasMessageContaining("parked again behind a4");
+    }
+
+    @Test
+    void aReleaseRecordsEachBatchAsItsMoverReportsIt_andTheRestAtTheEnd() throws Exception {
+        parker.park("s", "A", "a2", "m2", "a2 fails", null, false);
+        for (int i = 3; i <= 5; i++) {
+            parker.park("s", "A", "a" + i, "m" + i, "behind", null, true);
+        }
+        var seen = new ArrayList<long[]>();
+        var mover = new GroupParker.Mover() {
+            @Override
+            public GroupParker.Moved move(ParkedGroup parked, String token, boolean skipHead) {
+                throw new AssertionError("the release asks with progress");
+            }
+
+            @Override
+            public GroupParker.Moved move(ParkedGroup parked, String token, boolean skipHead, GroupParker.Progress progress) {
+                if (parked.moved() > 0) {
+                    return new GroupParker.Moved(0, 0); // a later pass finds nothing more
+                }
+                progress.movedSoFar(2, 2);
+                seen.add(new long[] {state().moved(), state().redriven()});
+                progress.movedSoFar(3, 3);
+                seen.add(new long[] {state().moved(), state().redriven()});
+                parker.passed("s", "A", token, 3);
+                return new GroupParker.Moved(4, 4); // the last batch is told with the answer
+            }
+        };
+
+        var released = parker.release("s", "A", false, mover, Duration.ofSeconds(5));
+
+        assertThat(seen).extracting(m -> List.of(m[0], m[1])).containsExactly(List.of(2L, 2L), List.of(3L, 3L));
+        assertThat(released.redriven()).isEqualTo(4);
+        assertThat(released.finish()).as("everything moved, 3 of 4 handled").isEqualTo(GroupParker.Finish.CLOSING);
+        assertThat(state().moved()).as("recorded once each").isEqualTo(4);
+        assertThat(state().redriven()).isEqualTo(4);
+    }
+}
