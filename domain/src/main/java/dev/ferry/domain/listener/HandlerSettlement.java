@@ -30,9 +30,13 @@ final class HandlerSettlement {
             // settled before its handle() returned: the runner completes its claims as it would hand it over —
             // unless it did so meanwhile, and then they are completed here (whoever takes it back does it)
             kept = hands.inFlight(delivery);
-            if (kept != null && hands.settleEarly(kept, disposition)) {
+            if (kept != null) {
+                // recorded, the runner completes its claims as it hands it over — unless it did so meanwhile; refused,
+                // the runner settled it first: handed over in between (then it is there to take back now, and no one
+                // else would complete its claims), or settled by the listener itself (then there is nothing to take)
+                hands.settleEarly(kept, disposition);
                 item = hands.takeBack(delivery);
-            } else if (kept == null) {
+            } else {
                 // handed over between the two looks (in the handed-over set before it leaves flight): there now
                 item = kept = hands.takeBack(delivery);
             }
