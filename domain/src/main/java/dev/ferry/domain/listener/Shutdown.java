@@ -69,9 +69,12 @@ final class Shutdown {
         // a deadline of centuries ("wait for them all") stays a number: nanoseconds overflow past ~292 years
         long deadline = begin + Math.min(config.shutdownDeadline().toSeconds(), TimeUnit.DAYS.toSeconds(36_500)) * 1_000_000_000L
                 + config.shutdownDeadline().toNanosPart();
+        // deliveries kept by their handlers (skip-delete) are waited for too, their leases extended meanwhile: left at
+        // once, they ran out within a lease and the next instance ran them again beside the handler's late settle
         do {
             giveBackHeld();
-        } while (!hands.isEmpty() && System.nanoTime() - deadline < 0 && sleepMillis(5));
+        } while ((!hands.isEmpty() || !hands.handedOver().isEmpty()) && System.nanoTime() - deadline < 0 && sleepMillis(5));
+        int keptPastDeadline = hands.handedOver().size();
         // a give-back frees its slot before it counts itself: the counts of those that ended are waited for
         long countedBy = System.nanoTime() + SETTLING_WAIT_NANOS;
         while (givingBackNow.get() > 0 && hands.isEmpty() && System.nanoTime() - countedBy < 0 && sleepMillis(1)) {
@@ -111,8 +114,9 @@ final class Shutdown {
         var r = new ShutdownReport(reason, finished, releasedWaiting, releasedRunning,
                 counters.settlementsSent.sum() - sentBefore, Duration.ofNanos(System.nanoTime() - begin), stats.get());
         LOG.log(Level.INFO, "listener ''{0}'' stopped ({1}) in {2} ms: {3} finished, {4} released unstarted, "
-                        + "{5} released past the deadline; {6}", name, reason, r.took().toMillis(), finished,
-                releasedWaiting, releasedRunning, r.stats().line());
+                        + "{5} released past the deadline, {7} kept by their handler past it (their leases no longer "
+                        + "extended: settle or let go of them before stopping); {6}", name, reason, r.took().toMillis(), finished,
+                releasedWaiting, releasedRunning, r.stats().line(), keptPastDeadline);
         return r;
     }
 
