@@ -150,6 +150,15 @@ final class ParkedGroupMover implements GroupParker.Mover {
                         counted++;
                     }
                 }
+                if ((!send.isEmpty() || !delete.isEmpty() || !defer.isEmpty()) && !progress.stillReleasing()) {
+                    // a message let through the drained group failed and is its new head; its dead letter, in this batch
+                    // perhaps, is not this release's to send back under its token: nothing of the batch goes
+                    others.addAll(defer);
+                    others.addAll(send);
+                    others.addAll(delete);
+                    return new GroupParker.Moved(counted - send.size() - delete.size(), redriven, "the group was parked "
+                            + "again behind a new head while this release ran: release it again, from its new head");
+                }
                 String deferring = order.putBack(client, deadLetterQueueUrl, defer);
                 if (order.batchStopped()) {
                     // nothing of this batch goes: sent on, its head went ahead of what stays in front of the next move

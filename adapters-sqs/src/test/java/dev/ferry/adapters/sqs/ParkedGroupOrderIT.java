@@ -99,6 +99,34 @@ class ParkedGroupOrderIT {
         assertThat(moved.counted()).as("the head not among them: the release's count says so").isEqualTo(2);
         assertThat(sourceBodies(queue)).containsExactly("a3", "a4");
     }
+    @Test // a second review: a message let through a drained group failed and became its new head while a move ran; the
+          // move, knowing the old head, sent its dead letter back under the old release's token (out of its order)
+    void aBatchReadAfterTheGroupWasParkedBehindANewHead_isNotSentBack() {
+        String queue = fifo("orders");
+        String dlq = fifo("orders-dlq");
+        var stale = parkedAtA2(3); // what the move began with; meanwhile a9 failed and is the head
+        var now = new ParkedGroup("orders", "A", "a9", "m-9", "HTTP 400", Instant.EPOCH, Instant.EPOCH, 4, 3, null, 0, 0,
+                false, 9);
+        deadLetter(dlq, "a9", GroupParker.at(now), null);
+
+        var moved = SqsQueues.of(sqs).parkedGroupMover(dlq, queue).move(stale, "t-2", false, new GroupParker.Progress() {
+            @Override
+            public void movedSoFar(long counted, long redriven) {
+            }
+
+            @Override
+            public boolean stillReleasing() {
+                return false;
+            }
+        });
+
+        assertThat(moved.problem()).contains("parked again behind a new head");
+        assertThat(moved.counted()).isZero();
+        assertThat(sourceBodies(queue)).as("nothing sent back").isEmpty();
+        assertThat(sqs.receiveMessage(b -> b.queueUrl(dlq).maxNumberOfMessages(10).waitTimeSeconds(1)).messages())
+                .extracting(software.amazon.awssdk.services.sqs.model.Message::body).as("a9 waits, visible").containsExactly("a9");
+    }
+
     @Test // a second review: a put-back that failed let the rest of its batch go, head first, and the next move (which
           // knows nothing of what was to go behind it) sent what stayed in front ahead of the older copies
     void aPutBackThatFails_movesNothingOfItsBatch_andTheNextMoveKeepsTheOrder() {

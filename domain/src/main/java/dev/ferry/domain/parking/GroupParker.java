@@ -202,7 +202,9 @@ public final class GroupParker {
             }
             if (!behind && (current.passes(releaseToken) || current.drained())) {
                 // a released message failed again, or one let through behind them all: the group now waits behind it
-                return current.next(head, messageId, kept, now, current.parked() + 1, current.moved(), null, 0, 0, false);
+                // moved no higher than parked: a move counted twice would make the new head's group look drained
+                return current.next(head, messageId, kept, now, current.parked() + 1, Math.min(current.moved(),
+                        current.parked()), null, 0, 0, false);
             }
             // behind the head; a release that was closing has to move this one too, so it is not done
             return current.next(current.head(), current.headMessageId(), current.reason(), now, current.parked() + 1,
@@ -324,6 +326,11 @@ public final class GroupParker {
     @FunctionalInterface
     public interface Progress {
         void movedSoFar(long counted, long redriven);
+
+        /** Asked before a batch goes back: false once the group is parked behind a new head (stop, send none of it). */
+        default boolean stillReleasing() {
+            return true;
+        }
     }
 
     /**

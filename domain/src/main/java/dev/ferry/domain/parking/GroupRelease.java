@@ -40,10 +40,26 @@ final class GroupRelease {
                 headIs(state, source, group, expectedHead);
             }
             var recorded = new long[2]; // what this move's progress recorded so far: counted, redriven
-            var moved = mover.move(state, token, skipHead && !headSkipped, (counted, sent) -> {
-                record(state, token, recorded, counted, sent);
-            });
-            record(state, token, recorded, moved.counted(), moved.redriven());
+            GroupParker.Moved moved;
+            try {
+                moved = mover.move(state, token, skipHead && !headSkipped, new GroupParker.Progress() {
+                    @Override
+                    public void movedSoFar(long counted, long sent) {
+                        record(state, token, recorded, counted, sent);
+                    }
+
+                    @Override
+                    public boolean stillReleasing() {
+                        var now = parker.parked(source, group).orElse(null);
+                        return now != null && now.passes(token);
+                    }
+                });
+                record(state, token, recorded, moved.counted(), moved.redriven());
+            } finally {
+                if (interrupted) { // set only now: set inside the move, the mover's last calls (visibility) were cut short
+                    Thread.currentThread().interrupt();
+                }
+            }
             redriven += moved.redriven();
             skipped += moved.counted() - moved.redriven();
             headSkipped |= moved.counted() > moved.redriven();
@@ -66,6 +82,9 @@ final class GroupRelease {
      * Records what a move took out so far ({@code counted} and {@code redriven}, running totals) beyond what
      * {@code recorded} says was recorded already, and keeps that up to date.
      */
+    /** Interrupted while a move's progress was recorded: the interrupt is set again once the move has returned. */
+    private boolean interrupted;
+
     private void record(ParkedGroup before, String token, long[] recorded, long counted, long redriven) {
         long more = counted - recorded[0];
         long sentMore = redriven - recorded[1];
@@ -73,9 +92,10 @@ final class GroupRelease {
             return;
         }
         try {
-            recordMoved(before, before.moved() + recorded[0], token, Math.max(0, more), Math.max(0, sentMore));
+            recordMoved(before, before.moved() + recorded[0], before.redriven() + recorded[1], token, Math.max(0, more),
+                    Math.max(0, sentMore));
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            interrupted = true;
             throw new FerryException("interrupted while recording what a release of group " + group + " of '" + source
                     + "' moved", e, true);
         }
@@ -90,7 +110,8 @@ final class GroupRelease {
      * state is read: a write that landed though its answer was lost is not counted twice (moves are
      * counted only by the release of {@code token}, one at a time).
      */
-    private void recordMoved(ParkedGroup before, long movedBefore, String token, long counted, long redriven)
+    private void recordMoved(ParkedGroup before, long movedBefore, long redrivenBefore, String token, long counted,
+                             long redriven)
             throws InterruptedException {
         long pauseMillis = 100;
         int attempt = 1;
@@ -117,7 +138,9 @@ final class GroupRelease {
                 } catch (RuntimeException stillFailing) {
                     continue;
                 }
-                if (now != null && counted > 0 && now.moved() >= movedBefore + counted) {
+                // by what was moved, or when nothing more was (a last batch whose deletes failed), by what went back
+                if (now != null && (counted > 0 ? now.moved() >= movedBefore + counted
+                        : now.passes(token) && now.redriven() >= redrivenBefore + redriven)) {
                     GroupParker.ensureReleasing(now, before.source(), before.group(), token);
                     return; // the failed write had landed
                 }

@@ -44,10 +44,11 @@ public record ParkedGroup(String source, String group, String head, String headM
      * Whether the release under way has taken every message parked with the group out of the dead-letter destination
      * and every one it sent back has been handled: nothing of the group waits, and a message that arrives now came
      * after them all — it goes on, where parked behind them it would keep a release from ending while the producer
-     * sends. (A message counted twice keeps this false: parked, it waits for the release, as before.)
+     * sends. (A message counted twice keeps this false: parked, it waits for the release, as before; so does a move
+     * counted twice, more moved than parked.)
      */
     public boolean drained() {
-        return releaseToken != null && moved >= parked && passed >= redriven;
+        return releaseToken != null && moved == parked && passed >= redriven;
     }
 
     /** Whether a message carrying {@code token} belongs to the release under way. */

@@ -49,6 +49,20 @@ class DrainedGroupTest {
         assertThat(countedTwice.drained()).as("a message counted twice, or one on its way, keeps it parked").isFalse();
     }
 
+    @Test // a second review: a move taken up again after it stopped (a Kafka commit that failed) counts its copies twice
+    void movesCountedTwice_neverMakeAGroupDrained_norItsNextHeadsGroup() {
+        String token = parkTwoAndRelease();
+        parker.moved("s", "A", token, 2, 2);
+        parker.moved("s", "A", token, 2, 2); // the same two, sent again and counted again
+        parker.passed("s", "A", token, 4);
+        assertThat(state().drained()).as("more moved than parked: the counts are not to be trusted").isFalse();
+
+        parker.park("s", "A", "a5", "m5", "a5 fails", token, false); // a copy failed again: the new head
+        parker.beginRelease("s", "A");
+        assertThat(state().moved()).as("no more than was parked before it").isEqualTo(2);
+        assertThat(state().drained()).as("the new head waits in the DLQ").isFalse();
+    }
+
     @Test
     void noReleaseUnderWay_isNeverDrained() {
         var state = new ParkedGroup("s", "A", "a2", "m2", "x", Instant.EPOCH, Instant.EPOCH, 1, 1, null, 0, 0, false, 1);
@@ -81,6 +95,34 @@ class DrainedGroupTest {
         assertThat(GroupParker.at(parked)).startsWith("group A parked at a4");
         assertThatThrownBy(() -> parker.finish("s", "A", token, 3, SETTLED))
                 .isInstanceOf(GroupParker.ReleaseInterrupted.class).hasMessageContaining("parked again behind a4");
+    }
+
+    @Test // a second review: a mover reading the new head's dead letter sent it back under the old release's token
+    void aReleaseTellsItsMover_thatTheGroupWasParkedBehindANewHead_beforeItSendsABatch() throws Exception {
+        String token = parkTwoAndRelease();
+        var asked = new ArrayList<Boolean>();
+        var mover = new GroupParker.Mover() {
+            @Override
+            public GroupParker.Moved move(ParkedGroup parked, String t, boolean skipHead) {
+                throw new AssertionError("the release asks with progress");
+            }
+
+            @Override
+            public GroupParker.Moved move(ParkedGroup parked, String t, boolean skipHead, GroupParker.Progress progress) {
+                asked.add(progress.stillReleasing());
+                progress.movedSoFar(2, 2);
+                parker.passed("s", "A", t, 2);
+                parker.park("s", "A", "a4", "m4", "a4 fails", null, false); // let through, failed: the new head
+                asked.add(progress.stillReleasing());
+                return new GroupParker.Moved(2, 2, "the group was parked again");
+            }
+        };
+
+        assertThatThrownBy(() -> parker.release("s", "A", false, mover, Duration.ofSeconds(5)))
+                .hasMessageContaining("parked again");
+        assertThat(asked).containsExactly(true, false);
+        assertThat(state().head()).isEqualTo("a4");
+        assertThat(token).isNotNull();
     }
 
     @Test
