@@ -205,6 +205,7 @@ final class ConsumerLoop {
                 @Override
                 public void onPartitionsAssigned(Collection<TopicPartition> assigned) {
                     buffers.assigned(assigned);
+                    RetentionLoss.warnOfLost(c, assigned, name); // records deleted unread: the client says so at INFO only
                 }
             });
             long lastCommit = System.nanoTime();

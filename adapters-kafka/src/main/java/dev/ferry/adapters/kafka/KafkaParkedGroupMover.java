@@ -74,7 +74,7 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
      * producer, closed without a bound, went on trying and landed it: the release sent it twice.
      */
     static Map<String, Object> producerConfig(Map<String, Object> clientConfig) {
-        var producerConfig = new HashMap<>(clientConfig);
+        var producerConfig = ClientConfigs.forProducer(clientConfig); // its own interceptors: a consumer's fails it
         producerConfig.put(ProducerConfig.ACKS_CONFIG, "all");
         producerConfig.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         KafkaDeadLetters.waitedPastDelivery(producerConfig);
@@ -83,7 +83,7 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
 
     @Override
     public GroupParker.Moved move(ParkedGroup parked, String token, boolean skipHead) {
-        var consumerConfig = new HashMap<>(clientConfig);
+        var consumerConfig = ClientConfigs.forConsumer(clientConfig);
         consumerConfig.put(ConsumerConfig.GROUP_ID_CONFIG, releaseGroup(parked.group()));
         consumerConfig.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         consumerConfig.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
@@ -337,7 +337,7 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
     private ConsumerRecord<byte[], byte[]> original(String topic, ConsumerRecord<byte[], byte[]> copy) {
         var partition = new TopicPartition(topic, Integer.parseInt(header(copy.headers(), KafkaSource.PARTITION)));
         long offset = Long.parseLong(header(copy.headers(), KafkaSource.OFFSET));
-        var config = new HashMap<>(clientConfig);
+        var config = ClientConfigs.forConsumer(clientConfig);
         config.remove(ConsumerConfig.GROUP_ID_CONFIG);
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         try (var consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {

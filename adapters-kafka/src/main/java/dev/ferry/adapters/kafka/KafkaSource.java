@@ -74,7 +74,7 @@ public final class KafkaSource implements Source, Acknowledger {
         this.topics = List.copyOf(b.topics);
         this.deadLetters = new KafkaDeadLetters(name, b.producerConfig, b.deadLetterTopic);
         this.buffers = new PartitionBuffers(name, b.maxBufferedPerPartition, b.maxBufferedBytesPerPartition);
-        this.loop = new ConsumerLoop(new ConsumerLoop.Settings(name, topics, new HashMap<>(b.consumerConfig),
+        this.loop = new ConsumerLoop(new ConsumerLoop.Settings(name, topics, ClientConfigs.forGroupProtocol(b.consumerConfig),
                 b.commitInterval, b.restartBackoff, b.maxRestartBackoff), buffers);
     }
 
@@ -294,9 +294,8 @@ public final class KafkaSource implements Source, Acknowledger {
             consumerConfig.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500);
             // cooperative rebalancing: a member joining or leaving takes back only the partitions that move, not every
             // one (the client's default list starts with the eager RangeAssignor: records in hand ran twice each time).
-            // From the default list, one rolling restart moves a group over (KIP-429)
-            consumerConfig.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
-                    "org.apache.kafka.clients.consumer.CooperativeStickyAssignor");
+            // From the default list, one rolling restart moves a group over (KIP-429). Left out under group.protocol consumer
+            consumerConfig.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, ClientConfigs.COOPERATIVE_ASSIGNOR);
             // a record of an aborted transaction never happened: not handed out (the client's default reads them)
             consumerConfig.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
             // a partition resumed while a fetch for the others waits at the broker is fetched only

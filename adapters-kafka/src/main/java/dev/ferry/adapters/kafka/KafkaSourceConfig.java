@@ -19,6 +19,7 @@ import java.util.Map;
  *   max-buffered-per-partition: 5000
  *   max-buffered-bytes-per-partition: 16777216   # 16 MiB: key + value + headers in hand per partition
  *   properties: {security.protocol: SSL}   # any other consumer/producer setting
+ *                                          # (interceptor.classes: each client takes those of its own kind)
  * </pre>
  */
 public record KafkaSourceConfig(String name, String bootstrapServers, List<String> topics, String groupId,
@@ -116,7 +117,9 @@ public record KafkaSourceConfig(String name, String bootstrapServers, List<Strin
         var builder = KafkaSource.builder(bootstrapServers, groupId, topics).name(name)
                 .deadLetterTopic(topic -> topic + deadLetterSuffix).maxBufferedPerPartition(maxBufferedPerPartition)
                 .maxBufferedBytesPerPartition(maxBufferedBytesPerPartition);
-        properties.forEach((key, value) -> builder.consumerConfig(key, value).producerConfig(key, value));
+        // each client its own interceptors: one of the other kind named in interceptor.classes fails a client's start
+        ClientConfigs.forConsumer(properties).forEach(builder::consumerConfig);
+        ClientConfigs.forProducer(properties).forEach(builder::producerConfig);
         var source = builder.build().start();
         return OpenedSource.of(source, "kafka " + bootstrapServers + " topics " + topics + " group " + groupId);
     }

@@ -2,7 +2,6 @@ package dev.ferry.adapters.kafka;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -31,27 +30,6 @@ import org.apache.kafka.common.TopicPartition;
 final class PartitionBuffer {
 
     enum State { QUEUED, OUT, RETURNING, DEAD_LETTERING, DONE }
-
-    /** A record key with value equality; its hash is computed once. */
-    static final class KeyBytes {
-        private final byte[] bytes;
-        private final int hash;
-
-        KeyBytes(byte[] bytes) {
-            this.bytes = bytes;
-            this.hash = Arrays.hashCode(bytes);
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof KeyBytes k && k.hash == hash && Arrays.equals(k.bytes, bytes);
-        }
-
-        @Override
-        public int hashCode() {
-            return hash;
-        }
-    }
 
     /** A record in hand; the receipt of its delivery. */
     static final class Rec {
@@ -143,6 +121,8 @@ final class PartitionBuffer {
     int peakRecords;
     long peakBytes;
     boolean revoked;
+    /** Test hook: runs as a record is put in its place among the waiting ones; a test's throws, as no memory would. */
+    Runnable queueing = () -> { };
 
     PartitionBuffer(TopicPartition tp) {
         this.tp = tp;
@@ -209,39 +189,45 @@ final class PartitionBuffer {
         for (Iterator<Lane> it = heldLanes.iterator(); it.hasNext(); ) {
             var lane = it.next();
             if (lane.heldUntil - now <= 0) {
-                it.remove();
                 lane.held = false;
-                offerReady(lane);
+                offerReady(lane); // before it leaves the held ones: an Error here leaves it listed, to end again next time
+                it.remove();
                 forgetIfIdle(lane);
             } else if (!lane.queued.isEmpty()) {
                 nextHoldEnds = Math.min(nextHoldEnds, lane.heldUntil - now);
             }
         }
+        // each record is added to out before anything of it moves: an Error adding (no memory) leaves it, and its
+        // lane, waiting as they were; marked out first, it was never handed out nor back, its key stopped for good
         while (out.size() < max) {
             var lane = firstReady();
             var loose = unkeyed.peekFirst();
             if (loose != null && (lane == null || loose.offset() < lane.queued.peekFirst().offset())) {
+                out.add(loose);
                 unkeyed.pollFirst();
-                goOut(loose, out);
+                wentOut(loose);
                 continue;
             }
             if (lane == null) {
                 break;
             }
-            ready.pollFirst();
-            lane.inReady = false;
-            while (out.size() < max && !lane.queued.isEmpty()) {
-                lane.out++;
-                goOut(lane.queued.pollFirst(), out);
-            }
+            do {
+                var r = lane.queued.peekFirst();
+                out.add(r);
+                if (lane.out++ == 0) { // its first out: the lane leaves the ready ones (firstReady left it at their head)
+                    ready.pollFirst();
+                    lane.inReady = false;
+                }
+                lane.queued.pollFirst();
+                wentOut(r);
+            } while (out.size() < max && !lane.queued.isEmpty());
         }
         return nextHoldEnds;
     }
 
-    private static void goOut(Rec r, List<Rec> out) {
+    private static void wentOut(Rec r) {
         r.state = State.OUT;
         r.receives++;
-        out.add(r);
     }
 
     /** Whether {@code r} is out, or settled and on its way: the states a disposition is carried out from. */
@@ -272,9 +258,7 @@ final class PartitionBuffer {
         if (!settling(r)) {
             return false;
         }
-        r.state = State.QUEUED;
-        queue(r);
-        if (hold) {
+        if (hold) { // before the record moves: an Error here (no memory) leaves it as it was, its key held at most
             if (r.lane == null) {
                 if (holdUntil - heldUntilNanos > 0) {
                     heldUntilNanos = holdUntil;
@@ -282,14 +266,18 @@ final class PartitionBuffer {
             } else {
                 var lane = r.lane;
                 if (!lane.held) {
-                    lane.held = true;
                     lane.heldUntil = holdUntil;
-                    heldLanes.add(lane);
+                    heldLanes.add(lane); // before it counts as held: held and not listed, its hold would never end
+                    lane.held = true;
                 } else if (holdUntil - lane.heldUntil > 0) {
                     lane.heldUntil = holdUntil;
                 }
             }
         }
+        // queued before it is marked so: marked first, an Error queueing (no memory) left it in no queue and in no state
+        // a hand-back takes again, never handed out again, its key and the partition's commits stopped for good
+        queue(r);
+        r.state = State.QUEUED;
         cameBack(r);
         return true;
     }
@@ -348,6 +336,7 @@ final class PartitionBuffer {
 
     /** Puts a waiting record in its place: in offset order within its key (or among the unkeyed). */
     private void queue(Rec r) {
+        queueing.run();
         var queue = r.lane == null ? unkeyed : r.lane.queued;
         var first = queue.peekFirst();
         if (first == null || r.offset() < first.offset()) {
@@ -355,18 +344,22 @@ final class PartitionBuffer {
         } else if (r.offset() > queue.peekLast().offset()) {
             queue.addLast(r);
         } else {    // between two waiting records: not the usual way back, put in order the slow way
-            var all = new ArrayList<>(queue);
+            var all = new ArrayList<Rec>(queue.size() + 1);
+            all.addAll(queue);
             all.add(r);
             all.sort(BY_OFFSET);
+            queue.addLast(r); // grown to hold them all before it is emptied: refilled, it needs no memory, so cannot fail
             queue.clear();
-            queue.addAll(all);
+            for (int i = 0; i < all.size(); i++) {
+                queue.addLast(all.get(i));
+            }
         }
     }
 
     private void offerReady(Lane lane) {
         if (!lane.inReady && lane.out == 0 && !lane.held && !lane.queued.isEmpty()) {
-            lane.inReady = true;
             ready.addLast(lane);
+            lane.inReady = true;
         }
     }
 

@@ -227,7 +227,10 @@ final class PartitionBuffers {
      * hold's end; returns early (with what it has) when the calling thread is interrupted.
      */
     List<Rec> handOut(int max, long deadline) {
-        var out = new ArrayList<Rec>();
+        return handOut(max, deadline, new ArrayList<>());
+    }
+
+    List<Rec> handOut(int max, long deadline, List<Rec> out) { // into out: a test's throws adding, as no memory would
         lock.lock();
         try {
             while (true) {
@@ -248,6 +251,16 @@ final class PartitionBuffers {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return out;
+        } catch (Throwable e) { // an Error partway (no memory): those marked out here would never reach the engine, nor come back
+            try {
+                UnfinishedSettle.notDelivered(out);
+            } catch (Throwable notBack) { // what made the hand-out fail stays what the caller sees
+                if (notBack != e) {
+                    e.addSuppressed(notBack);
+                }
+            }
+            available.signalAll();
+            throw e;
         } finally {
             lock.unlock();
         }

@@ -16,6 +16,7 @@ import org.apache.kafka.common.TopicPartition;
 public final class ErrorOnceInterceptor implements ConsumerInterceptor<byte[], byte[]> {
 
     private static final Set<String> ARMED = ConcurrentHashMap.newKeySet();
+    private static final Set<String> SEEN = ConcurrentHashMap.newKeySet();
 
     public ErrorOnceInterceptor() {
     }
@@ -24,9 +25,15 @@ public final class ErrorOnceInterceptor implements ConsumerInterceptor<byte[], b
         ARMED.add(topic);
     }
 
+    /** Whether a consumer with this interceptor was handed records of {@code topic}. */
+    static boolean saw(String topic) {
+        return SEEN.contains(topic);
+    }
+
     @Override
     public ConsumerRecords<byte[], byte[]> onConsume(ConsumerRecords<byte[], byte[]> records) {
         for (var partition : records.partitions()) {
+            SEEN.add(partition.topic());
             if (ARMED.remove(partition.topic())) {
                 throw new AssertionError("a plugin's Error, out of poll (injected)");
             }

@@ -50,4 +50,20 @@ class KafkaSourceConfigTest {
     void otherProperties_passAsTheyAre() {
         assertThat(problems(Map.of("security.protocol", "SSL", "max.poll.records", "100"))).isEmpty();
     }
+
+    @Test // a review: the properties went to both clients; a consumer's interceptor there made the dead-letter producer
+          // refuse to start ("not an instance of ProducerInterceptor"), and a producer's the consumer
+    void interceptorClasses_goEachToTheClientOfTheirKind_thoseOfBothKindsOrUnknownToBoth() {
+        var properties = Map.of("interceptor.classes", String.join(" , ", ErrorOnceInterceptor.class.getName(),
+                CountingInterceptor.class.getName(), ReleaseInterceptor.class.getName(), "com.example.NotThere"),
+                "security.protocol", "SSL");
+        assertThat(ClientConfigs.forConsumer(properties)).containsEntry("security.protocol", "SSL")
+                .containsEntry("interceptor.classes", String.join(",", ErrorOnceInterceptor.class.getName(),
+                        ReleaseInterceptor.class.getName(), "com.example.NotThere"));
+        assertThat(ClientConfigs.forProducer(properties)).containsEntry("security.protocol", "SSL")
+                .containsEntry("interceptor.classes", String.join(",", CountingInterceptor.class.getName(),
+                        ReleaseInterceptor.class.getName(), "com.example.NotThere"));
+        assertThat(ClientConfigs.forProducer(Map.of("interceptor.classes", ErrorOnceInterceptor.class.getName())))
+                .as("none of its kind left").doesNotContainKey("interceptor.classes");
+    }
 }

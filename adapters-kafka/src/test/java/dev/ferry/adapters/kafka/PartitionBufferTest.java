@@ -1,19 +1,26 @@
 package dev.ferry.adapters.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.adapters.kafka.PartitionBuffer.Rec;
 import dev.ferry.adapters.kafka.PartitionBuffer.State;
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.transport.Disposition;
+import dev.ferry.domain.transport.Settlement;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 
@@ -211,5 +218,91 @@ class PartitionBufferTest {
             assertThat(buf.committable()).as("seed %d", seed).isEqualTo(offset);
             assertThat(buf.size()).isZero();
         }
+    }
+
+    // ---------------------------------------------------------------- an Error (no memory) partway
+
+    private static final TopicPartition TP = new TopicPartition("t", 0);
+
+    /** Buffers of one partition holding records of {@code keys} (null: no key) at offsets 0, 1, ... */
+    private static PartitionBuffers buffersWith(String... keys) {
+        var buffers = new PartitionBuffers("test", 100, 1 << 20);
+        buffers.assigned(List.of(TP));
+        var records = new ArrayList<ConsumerRecord<byte[], byte[]>>();
+        for (int i = 0; i < keys.length; i++) {
+            records.add(new ConsumerRecord<>("t", 0, i, keys[i] == null ? null : keys[i].getBytes(StandardCharsets.UTF_8),
+                    new byte[] {1}));
+        }
+        buffers.take(new ConsumerRecords<>(Map.of(TP, records), Map.of()));
+        return buffers;
+    }
+
+    private static Settlement settlement(Rec r, Disposition disposition) {
+        return new Settlement(new Delivery("t-0@" + r.offset(), new byte[] {1}, Map.of(), 1, Instant.EPOCH, null, null, "test", r),
+                disposition);
+    }
+
+    /** A poll's list whose add number {@code failing} (from 0) throws an OutOfMemoryError, adding nothing. */
+    private static List<Rec> addFailingAt(int failing) {
+        return new ArrayList<Rec>() {
+            private int adds;
+
+            @Override
+            public boolean add(Rec r) {
+                if (adds++ == failing) {
+                    throw new OutOfMemoryError("test: no memory to hand out offset " + r.offset());
+                }
+                return super.add(r);
+            }
+        };
+    }
+
+    @Test // a review: a record was marked out, its key's count moved, before it was added to the poll's list, and the
+          // hand-out let the Error through: marked out and never handed out, it never came back — its key stopped for
+          // good, and the partition's commits with it
+    void anErrorHandingOutAnyRecord_leavesEveryRecordToGoOutOnce_andTheCommitPassesThemAll() {
+        // handed out as a's 0 and 1 together, then 2 (no key), then b's 3: one fails at each place in turn
+        for (int failing = 0; failing < 4; failing++) {
+            var buffers = buffersWith("a", "a", null, "b");
+            int at = failing;
+            assertThatThrownBy(() -> buffers.handOut(10, System.nanoTime(), addFailingAt(at)))
+                    .isInstanceOf(OutOfMemoryError.class);
+
+            var handedOut = new ArrayList<Long>();
+            for (int poll = 0; poll < 10 && handedOut.size() < 4; poll++) {
+                var out = buffers.handOut(10, System.nanoTime());
+                out.forEach(r -> handedOut.add(r.offset()));
+                assertThat(out).as("failing at add %d: the one handed back is no receive", at).allSatisfy(
+                        r -> assertThat(r.receives).isEqualTo(1));
+                assertThat(buffers.settle(out.stream().map(r -> settlement(r, Disposition.ACK)).toList()).failures()).isEmpty();
+            }
+            assertThat(handedOut).as("failing at add %d", at).containsExactlyInAnyOrder(0L, 1L, 2L, 3L);
+            assertThat(buffers.toCommit(null, false).offsets().get(TP).offset()).as("failing at add %d", at).isEqualTo(4L);
+        }
+    }
+
+    @Test // a review: a record coming back was marked waiting before it was put among the waiting ones; an Error there
+          // left it in no queue, in a state no hand-back takes again: never out again, its key and the commits stopped
+    void anErrorPuttingARecordBack_leavesItToTheHandBack_andTheKeysRecordsGoOutAgainInOrder() {
+        var buffers = buffersWith("a", "a", "b");
+        var out = buffers.handOut(10, System.nanoTime());
+        assertThat(out).extracting(Rec::offset).containsExactly(0L, 1L, 2L);
+        var thrown = new boolean[1];
+        out.getFirst().part.queueing = () -> {
+            if (!thrown[0]) {
+                thrown[0] = true;
+                throw new OutOfMemoryError("test: no memory to queue a record again");
+            }
+        };
+        // both of a's come back (the highest first: the first put back fails), b's is done
+        assertThatThrownBy(() -> buffers.settle(List.of(settlement(out.get(0), Disposition.RELEASE),
+                settlement(out.get(1), Disposition.RELEASE), settlement(out.get(2), Disposition.ACK))))
+                .isInstanceOf(OutOfMemoryError.class);
+        assertThat(thrown[0]).as("the Error came from putting one back").isTrue();
+
+        var again = buffers.handOut(10, System.nanoTime());
+        assertThat(again).extracting(Rec::offset).as("both of a's, in order").containsExactly(0L, 1L);
+        assertThat(buffers.settle(again.stream().map(r -> settlement(r, Disposition.ACK)).toList()).failures()).isEmpty();
+        assertThat(buffers.toCommit(null, false).offsets().get(TP).offset()).isEqualTo(3L);
     }
 }
