@@ -9,7 +9,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Logs one line per event, at INFO on the logger {@code ferry.sink.NAME}: for trying routes out, and
- * for the local example.
+ * for the local example. The app's logging keeps these loggers at INFO when its general level is
+ * above it ({@code FerryLogging}): a sink's output is not one of Ferry's log lines.
  */
 final class LogSink implements Sink {
 

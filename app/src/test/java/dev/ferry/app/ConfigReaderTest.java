@@ -291,7 +291,7 @@ class ConfigReaderTest {
             assertThat(examples).contains("local.yaml", "mturk-router.yaml", "s3-to-kafka.yaml", "sqs-to-http.yaml",
                     "fifo-trades.yaml", "http-to-kafka.yaml");
             for (var example : examples) {
-                read(example, Map.of("INGEST_TOKEN", "an-example-token")); // http-to-kafka has no default token
+                read(example, Map.of("INGEST_TOKEN", "an-example-token", "MTURK_SENDER_ID", "AIDA123")); // neither has a default
             }
         }
     }

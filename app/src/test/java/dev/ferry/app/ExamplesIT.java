@@ -122,6 +122,7 @@ class ExamplesIT {
     void mturkRouter_splitsByType_dropsARepeatedDocument_andDeadLettersForeignSenders(@TempDir Path dir) throws Exception {
         try (var sqs = new LocalSqs()) {
             var env = new HashMap<>(env(dir, sqs.env()));
+            env.put("MTURK_SENDER_ID", "AIDAMTURKONLY"); // the example has no default; the real one is known further down
             var created = FerryProcess.run(env, "queues", "create", "--config", "../examples/mturk-router.yaml");
             assertThat(created.exitCode()).as(created.output()).isZero();
             assertThat(created.output()).contains("/mturk-events (dead letters: ").contains("/assignments").contains("/hit-events");

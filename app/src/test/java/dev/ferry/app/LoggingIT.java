@@ -77,6 +77,34 @@ class LoggingIT {
         }
     }
 
+    @Test // a review: level warn to quiet Ferry silenced the log sink too; its events were acked and no line written
+    void levelWarn_quietsFerrysOwnLines_butALogSinkStillWritesItsLinePerEvent(@TempDir Path dir) throws Exception {
+        try (var sqs = new LocalSqs()) {
+            var config = dir.resolve("ferry.yaml");
+            Files.writeString(config, """
+                    aws: {region: us-east-1, endpoint: "${AWS_ENDPOINT_URL:-}"}
+                    ledger: {kind: memory}
+                    logging: {level: warn, levels: {ferry.sink.quiet: warn}}
+                    admin: {listen: "off"}
+                    sources:
+                      mturk: {sqs: {queue: mturk-events}, format: mturk}
+                    sinks:
+                      log: {type: log}
+                      quiet: {type: log}
+                    routes:
+                      - to: [log, quiet]
+                    """);
+            create(sqs, config);
+            sqs.send("mturk-events", MTURK); // sent before the start: at warn no line says when Ferry listens
+            try (var ferry = FerryProcess.start(sqs.env(), "run", "--config", config.toString())) {
+                ferry.awaitLine("ferry.sink.log - HITReviewable", Duration.ofSeconds(60));
+                assertThat(ferry.terminate(Duration.ofSeconds(30))).isZero();
+                assertThat(ferry.output()).as("Ferry's own INFO lines, and a sink turned down by name, stay quiet")
+                        .doesNotContain("listening on 'mturk'").doesNotContain("ferry.sink.quiet");
+            }
+        }
+    }
+
     private static void create(LocalSqs sqs, Path config) {
         var env = new java.util.HashMap<>(System.getenv());
         env.putAll(sqs.env());

@@ -259,7 +259,16 @@ final class Section implements Settings {
             if (item instanceof ScalarNode s && isNull(s)) { // "~" or "" taken as text: a list item no one meant
                 reader.error(item, at(key), "a list item needs a value (~, null or nothing is no value)");
             } else if (item instanceof ScalarNode s) {
-                out.add(substitute(key, s.getValue()));
+                int before = reader.errors.size();
+                String v = substitute(key, s.getValue());
+                if (!v.isBlank()) {
+                    out.add(v);
+                } else if (reader.errors.size() == before) { // an unset variable is said already
+                    // allowed-senders: ["${MTURK_SENDER_ID}"] with the variable set but empty allowed the sender "":
+                    // the file passed, and every real notification was dead-lettered as a foreign sender's
+                    reader.error(item, at(key), "a list item must not be empty or blank"
+                            + (v.equals(s.getValue()) ? "" : " ('" + s.getValue() + "' gave '" + v + "')"));
+                }
             } else {
                 reader.error(item, at(key), "expected a single value in the list");
             }

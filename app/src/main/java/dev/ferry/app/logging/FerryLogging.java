@@ -36,6 +36,8 @@ public final class FerryLogging {
             "io.netty", "org.eclipse.jetty", "com.amazonaws", "org.h2", "org.apache.http");
     /** The domain's own dead-letter line: the app writes one of its own with the message's context. */
     static final String DOMAIN_DEAD_LETTERS = "dev.ferry.domain.listener.DeadLetters";
+    /** The parent of the {@code log} sinks' loggers, {@code ferry.sink.NAME}: one line per event, at INFO. */
+    static final String SINK_LOGGERS = "ferry.sink";
 
     private FerryLogging() {
     }
@@ -88,7 +90,15 @@ public final class FerryLogging {
             context.getLogger(noisy).setLevel(Level.WARN);
         }
         context.getLogger(DOMAIN_DEAD_LETTERS).setLevel(Level.OFF);
+        var sinkLines = context.getLogger(SINK_LOGGERS);
+        sinkLines.setLevel(null); // inherits, unless this run asks otherwise below (configure runs again at ferry run)
         settings.levels().forEach((name, level) -> context.getLogger(name).setLevel(Level.toLevel(level, Level.INFO)));
+        if (!settings.levels().containsKey(SINK_LOGGERS) && sinkLines.getEffectiveLevel().isGreaterOrEqual(Level.WARN)) {
+            // level: warn (or levels: {ferry: warn}) to quiet Ferry's own lines silenced the log sink too: its events
+            // were acked and no line written. What a log sink writes is its output; a level for ferry.sink or
+            // ferry.sink.NAME in levels: still turns it down
+            sinkLines.setLevel(Level.INFO);
+        }
     }
 
     private static Layout<ILoggingEvent> layout(LoggerContext context, String format) {

@@ -1,0 +1,73 @@
+package dev.ferry.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.adapters.sqs.SqsSourceConfig;
+import dev.ferry.app.config.ConfigError;
+import dev.ferry.app.config.ConfigReader;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A review: {@code allowed-senders: ["${S}"]} with S set but empty allowed the sender "", and the MTurk
+ * example defaulted to a made-up one; either passed {@code ferry validate}, and every real notification was
+ * dead-lettered as a foreign sender's.
+ */
+class AllowedSendersTest {
+
+    private static final String YAML = """
+            sources:
+              mturk:
+                sqs: {queue: q, allowed-senders: %s}
+                format: mturk
+            sinks: {log: {type: log}}
+            routes:
+              - to: [log]
+            """;
+
+    private static ConfigReader.Result parse(String senders, Map<String, String> env) {
+        return ConfigReader.parse("ferry.yaml", YAML.formatted(senders), env::get, ConfigReaderTest.ADAPTERS);
+    }
+
+    private static List<String> errors(ConfigReader.Result result) {
+        assertThat(result).isInstanceOf(ConfigReader.Result.Invalid.class);
+        return ((ConfigReader.Result.Invalid) result).errors().stream().map(ConfigError::toString).toList();
+    }
+
+    @Test
+    void aSenderIdThatIsEmptyOrBlank_isRefusedWhenTheFileIsRead_withItsKeyPath() {
+        assertThat(errors(parse("[\"${S}\"]", Map.of("S", "")))).containsExactly(
+                "ferry.yaml:3: sources.mturk.sqs.allowed-senders: a list item must not be empty or blank ('${S}' gave '')");
+        assertThat(errors(parse("[\"\"]", Map.of()))).singleElement().asString()
+                .startsWith("ferry.yaml:3: sources.mturk.sqs.allowed-senders: a list item must not be empty or blank");
+        assertThat(errors(parse("[AIDA1, \"${S}\"]", Map.of("S", "  ")))).singleElement().asString()
+                .contains("sources.mturk.sqs.allowed-senders").contains("must not be empty or blank");
+        assertThat(errors(parse("[\"${S}\"]", Map.of()))).as("unset: said once, as unset").singleElement().asString()
+                .contains("environment variable S is not set");
+
+        var set = parse("[\"${S}\"]", Map.of("S", "AIDA1"));
+        assertThat(set).isInstanceOfSatisfying(ConfigReader.Result.Ok.class, ok -> assertThat(ok.config().sources().get("mturk")
+                .plan()).isInstanceOfSatisfying(SqsSourceConfig.class, sqs -> assertThat(sqs.allowedSenders())
+                .containsExactly("AIDA1")));
+    }
+
+    @Test
+    void anEmptyItem_isRefusedInEveryList_notOnlyTheSenders() {
+        var yaml = "sources: {s: {sqs: {queue: q}, format: json}}\nsinks: {log: {type: log}}\n"
+                + "routes: [{match: {not-types: [Order, \"\"]}, to: [log]}]\n";
+        var result = ConfigReader.parse("ferry.yaml", yaml, Map.<String, String>of()::get, ConfigReaderTest.ADAPTERS);
+        assertThat(errors(result)).anySatisfy(e -> assertThat(e).contains("routes[0].match.not-types: a list item must not be empty"));
+    }
+
+    @Test
+    void theMturkRouter_takesItsSenderIdFromTheEnvironment_withNoMadeUpDefault() {
+        var example = Path.of("../examples/mturk-router.yaml");
+        var missing = ConfigReader.read(example, Map.<String, String>of()::get, ConfigReaderTest.ADAPTERS);
+        assertThat(errors(missing)).anySatisfy(e -> assertThat(e).contains("environment variable MTURK_SENDER_ID is not set"));
+        var empty = ConfigReader.read(example, Map.of("MTURK_SENDER_ID", "")::get, ConfigReaderTest.ADAPTERS);
+        assertThat(errors(empty)).anySatisfy(e -> assertThat(e).contains("sources.mturk.sqs.allowed-senders")
+                .contains("must not be empty or blank"));
+    }
+}
