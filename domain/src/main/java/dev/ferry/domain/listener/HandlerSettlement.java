@@ -24,6 +24,15 @@ final class HandlerSettlement {
     void settle(Delivery delivery, Disposition disposition) {
         Objects.requireNonNull(delivery, "delivery");
         Objects.requireNonNull(disposition, "disposition"); // before anything changes: a kept delivery stays kept
+        hands.handlerSettling.incrementAndGet();
+        try {
+            settleCounted(delivery, disposition);
+        } finally {
+            hands.handlerSettling.decrementAndGet();
+        }
+    }
+
+    private void settleCounted(Delivery delivery, Disposition disposition) {
         var item = hands.takeBack(delivery);
         var kept = item;
         if (item == null) {

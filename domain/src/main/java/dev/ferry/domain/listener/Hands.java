@@ -41,6 +41,12 @@ final class Hands {
     private final Set<Batch> batches = ConcurrentHashMap.newKeySet();
     private final LongAdder inFlightCount = new LongAdder();
     private final Map<Delivery, InFlight> handedOver = new ConcurrentHashMap<>();
+    /**
+     * Handlers' settles under way: one takes its delivery back before its claims are completed and its settlement
+     * queued, and a stop must wait for those too (counted before the take-back, so a stop that finds the handed-over
+     * set empty finds the settle counted).
+     */
+    final java.util.concurrent.atomic.AtomicInteger handlerSettling = new java.util.concurrent.atomic.AtomicInteger();
 
     /** The ledger a claim kept by a waiting item ({@link InFlight#pausedClaim}) is released to when it leaves; or null. */
     private final dev.ferry.domain.idempotency.IdempotencyLedger ledger;

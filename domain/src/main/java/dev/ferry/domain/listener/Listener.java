@@ -179,7 +179,8 @@ public final class Listener implements AutoCloseable {
      * handlers their deadline, and the interrupt is kept. Called from one of the listener's own
      * threads (a handler, an observer, the before-poll hook), it starts the stop and returns at once,
      * since the shutdown waits for its caller to finish: the report it returns then only says so
-     * ({@link #awaitStop} gives the shutdown's own).
+     * ({@link #awaitStop} gives the shutdown's own). Deliveries a handler keeps (skip-delete) are waited for too,
+     * within the deadline, their leases extended: settle them once {@link #isRunning} turns false.
      */
     public ShutdownReport stop() {
         return stop("stop requested");

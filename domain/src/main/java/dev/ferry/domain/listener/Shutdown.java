@@ -73,7 +73,8 @@ final class Shutdown {
         // once, they ran out within a lease and the next instance ran them again beside the handler's late settle
         do {
             giveBackHeld();
-        } while ((!hands.isEmpty() || !hands.handedOver().isEmpty()) && System.nanoTime() - deadline < 0 && sleepMillis(5));
+        } while ((!hands.isEmpty() || !hands.handedOver().isEmpty() || hands.handlerSettling.get() > 0) // in this order
+                && System.nanoTime() - deadline < 0 && sleepMillis(5));
         int keptPastDeadline = hands.handedOver().size();
         // a give-back frees its slot before it counts itself: the counts of those that ended are waited for
         long countedBy = System.nanoTime() + SETTLING_WAIT_NANOS;

@@ -82,6 +82,45 @@ class KeptPastLeaseTest {
         assertThat(runs).hasValue(1);
     }
 
+    @Test // a second review: the stop saw the kept delivery taken back and returned while its completion was still
+          // being recorded, before its ack was queued (sent then into a client the embedder had closed)
+    void aStop_waitsForAHandlersSettleUnderWay_untilItsAckIsQueued() throws Exception {
+        var queue = InMemoryQueue.standard("kept-settling-at-stop");
+        var slowCompletions = new dev.ferry.domain.testing.ForwardingLedger(InMemoryLedger.create()) {
+            @Override
+            public boolean complete(String key, long token, Duration ttl) {
+                try {
+                    Thread.sleep(2_000); // a throttled store
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return super.complete(key, token, ttl);
+            }
+        };
+        var self = new AtomicReference<Listener>();
+        var listener = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
+            Thread.ofVirtual().start(() -> {
+                try {
+                    Thread.sleep(500);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                self.get().settle(delivery, Disposition.ACK);
+            });
+            return Outcome.done();
+        }).ledger(slowCompletions).config(ListenerTest.fast().skipDelete(true).lease(Duration.ofSeconds(30))
+                .shutdownDeadline(Duration.ofSeconds(10)).build()).build();
+        self.set(listener);
+        listener.start();
+        queue.send("a");
+        assertThat(Await.until(Duration.ofSeconds(10), () -> listener.stats().handedOver() == 1)).isTrue();
+
+        listener.stop();
+
+        assertThat(queue.inFlightCount()).as("its ack was sent before the stop returned").isZero();
+        assertThat(queue.size()).isZero();
+    }
+
     @Test
     void aDeliveryHandedOverWhileARefusedExtensionIsUnderWay_isKeptToo() throws Exception {
         // a review: in flight past its lease when the round began, handed over while the refused call was out, it was
