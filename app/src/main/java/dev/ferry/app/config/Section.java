@@ -252,6 +252,9 @@ final class Section implements Settings {
         return parsed;
     }
 
+    /** The lists whose blank item (an empty variable) is an error: a sender, a sink, a topic named "" is no one's. */
+    private static final java.util.Set<String> BLANK_REFUSED = java.util.Set.of("allowed-senders", "to", "topics");
+
     @Override
     public List<String> strings(String key) {
         var out = new ArrayList<String>();
@@ -261,8 +264,8 @@ final class Section implements Settings {
             } else if (item instanceof ScalarNode s) {
                 int before = reader.errors.size();
                 String v = substitute(key, s.getValue());
-                if (!v.isBlank()) {
-                    out.add(v);
+                if (!v.isBlank() || !BLANK_REFUSED.contains(key)) {
+                    out.add(v); // elsewhere a blank item is the list's to judge: a plugin's, a not-types "${EXTRA:-}"
                 } else if (reader.errors.size() == before) { // an unset variable is said already
                     // allowed-senders: ["${MTURK_SENDER_ID}"] with the variable set but empty allowed the sender "":
                     // the file passed, and every real notification was dead-lettered as a foreign sender's
