@@ -78,13 +78,13 @@ final class GroupRelease {
         }
     }
 
+    /** Interrupted while a move's progress was recorded: the interrupt is set again once the move has returned. */
+    private boolean interrupted;
+
     /**
      * Records what a move took out so far ({@code counted} and {@code redriven}, running totals) beyond what
      * {@code recorded} says was recorded already, and keeps that up to date.
      */
-    /** Interrupted while a move's progress was recorded: the interrupt is set again once the move has returned. */
-    private boolean interrupted;
-
     private void record(ParkedGroup before, String token, long[] recorded, long counted, long redriven) {
         long more = counted - recorded[0];
         long sentMore = redriven - recorded[1];
