@@ -55,27 +55,8 @@ class KeptPastLeaseTest {
     void aStop_waitsForWhatHandlersKeep_extendingTheirLeases_soNoCopyRunsBesideTheirLateSettle() throws Exception {
         var queue = InMemoryQueue.standard("kept-at-stop");
         var runs = new AtomicInteger();
-        var self = new AtomicReference<Listener>();
-        var listener = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
-            runs.incrementAndGet();
-            // an async sink that flushes 3 s on: past the 1 s lease, well inside the stop's deadline
-            Thread.ofVirtual().start(() -> {
-                try {
-                    Thread.sleep(3_000);
-                } catch (InterruptedException e) {
-                    return;
-                }
-                self.get().settle(delivery, Disposition.ACK);
-            });
-            return Outcome.done();
-        }).ledger(InMemoryLedger.create()).config(ListenerTest.fast().skipDelete(true).lease(Duration.ofSeconds(1))
-                .shutdownDeadline(Duration.ofSeconds(10)).build()).build();
-        self.set(listener);
-        listener.start();
-        queue.send("a");
-        assertThat(Await.until(Duration.ofSeconds(10), () -> listener.stats().handedOver() == 1)).isTrue();
-
-        listener.stop();
+        // an async sink that flushes 3 s on: past the 1 s lease, well inside the stop's deadline
+        stopWhileKept(queue, InMemoryLedger.create(), Duration.ofSeconds(1), 3_000, runs);
 
         assertThat(queue.inFlightCount()).as("acked by its handler before the stop returned").isZero();
         assertThat(queue.size()).as("never handed out again").isZero();
@@ -97,18 +78,31 @@ class KeptPastLeaseTest {
                 return super.complete(key, token, ttl);
             }
         };
+        stopWhileKept(queue, slowCompletions, Duration.ofSeconds(30), 500, new AtomicInteger());
+
+        assertThat(queue.inFlightCount()).as("its ack was sent before the stop returned").isZero();
+        assertThat(queue.size()).isZero();
+    }
+
+    /**
+     * A skip-delete listener whose handler keeps one message and acks it {@code ackAfterMillis} later from a thread of
+     * its own; stopped (deadline 10 s) as soon as the message is handed over.
+     */
+    private static void stopWhileKept(InMemoryQueue queue, dev.ferry.domain.idempotency.IdempotencyLedger ledger,
+                                      Duration lease, long ackAfterMillis, AtomicInteger runs) {
         var self = new AtomicReference<Listener>();
         var listener = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
+            runs.incrementAndGet();
             Thread.ofVirtual().start(() -> {
                 try {
-                    Thread.sleep(500);
+                    Thread.sleep(ackAfterMillis);
                 } catch (InterruptedException e) {
                     return;
                 }
                 self.get().settle(delivery, Disposition.ACK);
             });
             return Outcome.done();
-        }).ledger(slowCompletions).config(ListenerTest.fast().skipDelete(true).lease(Duration.ofSeconds(30))
+        }).ledger(ledger).config(ListenerTest.fast().skipDelete(true).lease(lease)
                 .shutdownDeadline(Duration.ofSeconds(10)).build()).build();
         self.set(listener);
         listener.start();
@@ -116,9 +110,6 @@ class KeptPastLeaseTest {
         assertThat(Await.until(Duration.ofSeconds(10), () -> listener.stats().handedOver() == 1)).isTrue();
 
         listener.stop();
-
-        assertThat(queue.inFlightCount()).as("its ack was sent before the stop returned").isZero();
-        assertThat(queue.size()).isZero();
     }
 
     @Test
