@@ -223,9 +223,9 @@ public final class HttpSink implements Sink {
         private Duration connectTimeout = Duration.ofSeconds(5);
         private HttpClient.Version version = HttpClient.Version.HTTP_2;
         private int maxConcurrent = 64;
-        private Duration busyWait = Duration.ofSeconds(1);
-        private int attempts = 3;
-        private Duration firstBackoff = Duration.ofMillis(100);
+        private Duration busyWait = SinkRequests.SLOT_WAIT;
+        private int attempts = SinkRequests.ATTEMPTS;
+        private Duration firstBackoff = SinkRequests.FIRST_PAUSE;
         private Duration defaultThrottle = Duration.ofMinutes(5);
         private int breakerThreshold = 20;
         private Duration breakerOpenFor = Duration.ofSeconds(30);

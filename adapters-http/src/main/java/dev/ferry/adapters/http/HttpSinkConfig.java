@@ -91,6 +91,12 @@ public record HttpSinkConfig(String name, String url, String method, String bear
         }
     }
 
+    /** Every attempt in process to its timeout, with the pauses and the wait for a connection slot. */
+    @Override
+    public Duration longestCall() {
+        return SinkRequests.longestCall(SinkRequests.SLOT_WAIT, SinkRequests.ATTEMPTS, timeout, SinkRequests.FIRST_PAUSE);
+    }
+
     @Override
     public Sink open(AdapterContext context) {
         var builder = HttpSink.builder(url).name(name).method(method).timeout(timeout).maxConcurrent(maxConcurrent)

@@ -46,6 +46,24 @@ final class SinkRequests {
 
     private static final Duration MAX_FIRST_PAUSE = Duration.ofMinutes(5);
 
+    /** A sink's attempts per event in process, first pause and wait for a connection slot, unless its builder says. */
+    static final int ATTEMPTS = 3;
+    static final Duration FIRST_PAUSE = Duration.ofMillis(100);
+    static final Duration SLOT_WAIT = Duration.ofSeconds(1);
+
+    /**
+     * How long one publish runs against an endpoint that does not answer: the wait for a connection slot,
+     * then every attempt to its timeout with the pauses between them.
+     */
+    static Duration longestCall(Duration slotWait, int attempts, Duration timeout, Duration firstPause) {
+        var pauses = pauses(firstPause);
+        var longest = slotWait.plus(timeout.multipliedBy(attempts));
+        for (int attempt = 1; attempt < attempts; attempt++) {
+            longest = longest.plusMillis(pauses.apply(attempt));
+        }
+        return longest;
+    }
+
     /** The headers the sink sets on every request itself, in lower case. */
     private static final java.util.Set<String> OWN_HEADERS = java.util.Set.of("idempotency-key", "x-ferry-event-type",
             HeaderValues.ENCODING_HEADER.toLowerCase(java.util.Locale.ROOT));

@@ -54,6 +54,14 @@ public record KafkaSinkConfig(String name, String bootstrapServers, String topic
                 patience);
     }
 
+    /** Waiting for the topic's metadata, then the send to its delivery timeout and the margin an unknown outcome gets. */
+    @Override
+    public Duration longestCall() {
+        long block = KafkaSink.millis(properties.get("max.block.ms"), 10_000);
+        long delivery = KafkaSink.millis(properties.get("delivery.timeout.ms"), timeout.toMillis());
+        return Duration.ofMillis(block + delivery).plus(KafkaSink.UNKNOWN_OUTCOME_MARGIN);
+    }
+
     @Override
     public Sink open(AdapterContext context) {
         var builder = KafkaSink.builder(bootstrapServers, topic).name(name).timeout(timeout).outagePatience(outagePatience);

@@ -60,6 +60,12 @@ public record SqsSinkConfig(String name, String queue, SqsSink.Deduplication ded
         return queue != null && queue.endsWith(".fifo");
     }
 
+    /** One {@code SendMessageBatch} call, its attempts included: SQS unreachable is then an outage waited out. */
+    @Override
+    public Duration longestCall() {
+        return SqsTimeouts.CALL;
+    }
+
     @Override
     public Sink open(AdapterContext context) {
         var client = SqsModule.client(context);

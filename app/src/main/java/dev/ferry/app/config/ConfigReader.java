@@ -208,7 +208,7 @@ public final class ConfigReader {
 
         var metrics = AppSections.metrics(root);
         var admin = AppSections.admin(root, env, metrics);
-        var fitted = LivenessBounds.fit(root, l, listener, admin, metrics != null);
+        var fitted = LivenessBounds.fit(root, l, listener, admin, metrics != null, SinkCalls.of(routes, sinks));
         listener = fitted.listener();
         admin = fitted.admin();
         boolean deadLetterUnmatched = "dead-letter".equals(root.oneOf("unmatched", "dead-letter", Set.of("ignore", "dead-letter")));

@@ -26,14 +26,20 @@ final class LivenessBounds {
 
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger("ferry");
 
-    static Fitted fit(Section root, Section l, FerryConfig.ListenerSpec listener, FerryConfig.Admin admin, boolean metrics) {
+    static Fitted fit(Section root, Section l, FerryConfig.ListenerSpec listener, FerryConfig.Admin admin, boolean metrics,
+                      SinkCalls sinkCalls) {
         boolean liveness = admin.listen() != null || metrics; // /health/live answers on either address
         if (!liveness) {
+            sinkCalls.check(l, null, listener.handlerTimeout());
             return new Fitted(listener, admin);
         }
         boolean stallSet = root.sectionOrEmpty("admin").has("stall-after");
         var fitted = holdLimit(l, stallSet, listener, admin);
-        return handlerTimeout(l, stallSet, fitted.listener(), fitted.admin());
+        fitted = handlerTimeout(l, stallSet, fitted.listener(), fitted.admin());
+        // a timeout derived from a stall the user chose: the stall is what to change
+        sinkCalls.check(l, stallSet && !l.has("handler-timeout") ? root.sectionOrEmpty("admin") : null,
+                fitted.listener().handlerTimeout());
+        return fitted;
     }
 
     /** A throttle held in hand may wait a tenth past the hold limit (its spread): liveness must outlast that too. */
