@@ -8,7 +8,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -18,7 +20,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The thread that owns a source's {@code KafkaConsumer} (it is not thread-safe): it fetches into
  * the partition buffers, pauses partitions whose buffers are full, commits finished offsets, and
- * replaces a consumer that dies (after a pause of {@code restartBackoff}, doubling to its max).
+ * replaces a consumer that dies (after a pause of {@code restartBackoff}, doubling to its max). A
+ * partition whose next record cannot be read stops on its own ({@link UnreadablePartitions}).
  */
 final class ConsumerLoop {
 
@@ -37,6 +40,7 @@ final class ConsumerLoop {
     private final Settings settings;
     private final String name;
     private final PartitionBuffers buffers;
+    private final UnreadablePartitions unreadable;
     private final CountDownLatch closing = new CountDownLatch(1);
     private final AtomicBoolean killOnce = new AtomicBoolean();
     /** The thread's current consumer, for {@link #close()}'s wakeup; null while there is none. */
@@ -55,6 +59,7 @@ final class ConsumerLoop {
         this.settings = settings;
         this.name = settings.name();
         this.buffers = buffers;
+        this.unreadable = new UnreadablePartitions(name);
     }
 
     /** Creates the first consumer here (a bad setting fails the caller) and starts the thread. */
@@ -77,7 +82,7 @@ final class ConsumerLoop {
         return lastDeath;
     }
 
-    /** What keeps the loop from fetching, in words; null when nothing does. */
+    /** What keeps the loop from fetching, or a partition from being read, in words; null when nothing does. */
     String problem() {
         var t = thread;
         if (t == null) {
@@ -87,7 +92,7 @@ final class ConsumerLoop {
         if (p != null) {
             return p;
         }
-        return t.isAlive() ? null : "Kafka source '" + name + "': its consumer thread ended";
+        return t.isAlive() ? unreadable.problem() : "Kafka source '" + name + "': its consumer thread ended";
     }
 
     long lag() {
@@ -151,6 +156,7 @@ final class ConsumerLoop {
                     return;
                 }
                 buffers.dropAll();
+                unreadable.forgetAll();
                 if (System.nanoTime() - started >= maxBackoff) {
                     backoff = settings.restartBackoff().toNanos();      // it ran well for a while: start the pauses over
                 }
@@ -195,16 +201,19 @@ final class ConsumerLoop {
                 public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
                     commit(c, revoked);
                     buffers.drop(revoked);
+                    unreadable.forget(revoked);
                 }
 
                 @Override
                 public void onPartitionsLost(Collection<TopicPartition> lost) {
                     buffers.drop(lost);
+                    unreadable.forget(lost);
                 }
 
                 @Override
                 public void onPartitionsAssigned(Collection<TopicPartition> assigned) {
                     buffers.assigned(assigned);
+                    unreadable.forget(assigned);  // assigned afresh, not paused: a stop of an earlier ownership is over
                     RetentionLoss.warnOfLost(c, assigned, name); // records deleted unread: the client says so at INFO only
                 }
             });
@@ -214,7 +223,15 @@ final class ConsumerLoop {
                     throw new IllegalStateException("consumer loop killed by the test hook");
                 }
                 boolean paused = pauseOrResume(c);
-                var records = c.poll(pollWait(paused, lastCommit));
+                ConsumerRecords<byte[], byte[]> records;
+                try {
+                    records = c.poll(pollWait(paused, lastCommit));
+                } catch (KafkaException e) {
+                    if (!unreadable.stop(c, e)) {
+                        throw e;
+                    }
+                    continue;       // only the partition with the unreadable record stops; the others go on
+                }
                 if (problem != null) {
                     problem = null;             // a consumer that polls again: the source is back
                     LOG.info("Kafka source '{}' consumes again", name);
@@ -253,7 +270,7 @@ final class ConsumerLoop {
 
     /** Pauses partitions with full buffers and resumes paused ones with room again; whether any stays paused. */
     private boolean pauseOrResume(KafkaConsumer<byte[], byte[]> c) {
-        var pausing = buffers.pausing(c.paused());
+        var pausing = buffers.pausing(unreadable.notStopped(c.paused())); // a stopped partition is never resumed
         if (!pausing.pause().isEmpty()) {
             c.pause(pausing.pause());
         }

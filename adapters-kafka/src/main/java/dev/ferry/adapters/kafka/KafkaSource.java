@@ -45,6 +45,8 @@ import org.apache.kafka.clients.producer.ProducerConfig;
  *       finished work committed, records in hand dropped) and replaced by a new one, after a pause
  *       of 1 s doubling to 30 s. Meanwhile {@link #poll} throws a retryable {@code FerryException}
  *       and {@link #problem()} says why.</li>
+ *   <li><b>A record that cannot be read</b> (a corrupt batch) stops only its partition, paused there: nothing
+ *       after it is handed out nor committed past it, and {@link #problem()} names it while it lasts.</li>
  *   <li><b>DeadLetter(reason)</b> writes the record to {@code <topic>.dlq} (configurable) with its key,
  *       value and headers plus {@code ferry.deadLetter.reason / sourceQueue / receiveCount} headers,
  *       and waits for the broker's acknowledgement before the offset may move past it. A record the
@@ -118,8 +120,8 @@ public final class KafkaSource implements Source, Acknowledger {
     }
 
     /**
-     * Whether the source can hand out records now: started, not closed, its consumer alive. False
-     * while a consumer that died is being replaced; {@link #problem()} says why. For readiness.
+     * Whether the source can hand out records now: started, not closed, its consumer alive, none of its partitions
+     * stopped at a record that cannot be read. {@link #problem()} says why not. For readiness.
      */
     public boolean healthy() {
         return problem().isEmpty();

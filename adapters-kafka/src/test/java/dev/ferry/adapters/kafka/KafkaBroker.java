@@ -1,6 +1,8 @@
 package dev.ferry.adapters.kafka;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -109,6 +111,19 @@ public final class KafkaBroker implements BeforeAllCallback {
             }
             Thread.sleep(50);
         }
+    }
+
+    /** The broker's directory of a partition's log segments ({@code <topic>-<partition>} in one of its log dirs). */
+    public static Path partitionDirectory(String topic, int partition) {
+        for (var node : cluster.kit().nodes().brokerNodes().values()) {
+            for (var logDir : node.logDataDirectories()) {
+                var directory = Path.of(logDir, topic + "-" + partition);
+                if (Files.isDirectory(directory)) {
+                    return directory;
+                }
+            }
+        }
+        throw new IllegalStateException("no log directory of " + topic + "-" + partition + " on the broker");
     }
 
     public static KafkaProducer<byte[], byte[]> producer() {

@@ -13,12 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.RecordsToDelete;
@@ -33,34 +28,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(KafkaBroker.class)
 class KafkaRetentionIT {
-
-    /** The source's log lines from WARNING up, while open (the tests' logging keeps SEVERE only). */
-    private static final class CapturedLog extends Handler implements AutoCloseable {
-        private final Logger logger = Logger.getLogger(KafkaSource.class.getName());
-        private final Level level = logger.getLevel();
-        final List<String> lines = new CopyOnWriteArrayList<>();
-
-        CapturedLog() {
-            logger.setLevel(Level.WARNING);
-            logger.addHandler(this);
-        }
-
-        @Override
-        public void publish(LogRecord r) {
-            lines.add(r.getParameters() == null ? String.valueOf(r.getMessage())
-                    : java.text.MessageFormat.format(String.valueOf(r.getMessage()), r.getParameters()));
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-            logger.removeHandler(this);
-            logger.setLevel(level);
-        }
-    }
 
     @Test // a review: the consumer moved the group's offset past the deleted records to the first one left, and said so
           // at INFO only, in a logger the app keeps at WARN: records lost without a word

@@ -1,0 +1,125 @@
+package dev.ferry.adapters.kafka;
+
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Partitions stopped at a record their consumer cannot read: a batch whose checksum does not match (a damaged log
+ * segment: the broker serves segments without checking them), or one that cannot be parsed. The client then throws
+ * from every poll until the consumer seeks past the record. Replacing the consumer, as for other failures, never ends
+ * it: each new one is assigned the partition and meets the record again, every other partition it holds stops with
+ * it (the group rebalancing each time), on every instance the partition moves to. So only that partition stops,
+ * paused where the record is: nothing after it is handed out (no key's order is broken) and its commit stays below
+ * it. It is said at ERROR, and in the source's problem for as long as it stays stopped. A partition that goes
+ * (revoked, lost) is forgotten: its next owner meets the record on its own. Written by the consumer thread, read by
+ * any.
+ */
+final class UnreadablePartitions {
+
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaSource.class); // where the source's errors are
+    /**
+     * How the client (4.3, its {@code CompletedFetch}) says it cannot read a partition's next record: the partition
+     * follows, then {@link #SEEK_PAST}. No field of the exception names the partition, so its message is read.
+     */
+    private static final String CANNOT_READ = "Received exception when fetching the next record from ";
+    private static final String SEEK_PAST = ". If needed, please seek past the record";
+    /** How long finding where the partition stopped may take: the client knows it without asking the broker. */
+    private static final Duration POSITION_WAIT = Duration.ofSeconds(5);
+
+    private final String name;
+    /** Each stopped partition, and what the source's problem says of it. */
+    private final Map<TopicPartition, String> stopped = new ConcurrentHashMap<>();
+
+    UnreadablePartitions(String name) {
+        this.name = name;
+    }
+
+    /**
+     * Stops the partition {@code e} says {@code consumer} cannot read on: pauses it at its position and says so.
+     * False, with nothing done, when {@code e} says something else, names no partition assigned to the consumer,
+     * or one stopped already, or where the partition stands cannot be found: the caller treats {@code e} as any
+     * other failure. A wakeup while finding it goes on (the source closes).
+     */
+    boolean stop(Consumer<?, ?> consumer, KafkaException e) {
+        var found = partitionOf(e, consumer.assignment());
+        if (found.isEmpty() || stopped.containsKey(found.get())) {
+            return false;   // stopped already, yet read again: its pause did not hold. Replaced, not said at every poll
+        }
+        var tp = found.get();
+        long offset;
+        try {
+            offset = consumer.position(tp, POSITION_WAIT);
+        } catch (WakeupException wakeup) {
+            throw wakeup;
+        } catch (RuntimeException unknown) {
+            e.addSuppressed(unknown);
+            return false;
+        }
+        consumer.pause(List.of(tp));
+        String reason = e.getCause() == null ? e.getMessage() : e.getCause().toString();
+        stopped.put(tp, "Kafka source '" + name + "': partition " + tp + " is stopped at offset " + offset
+                + ", whose record cannot be read (" + reason + "); its later records wait");
+        LOG.error("Kafka source '" + name + "': partition " + tp + " is stopped at offset " + offset + ": the consumer "
+                + "cannot read the record there (" + reason + "). Nothing after it is handed out and its lag grows; the "
+                + "source's other partitions go on. The broker's copy of the partition is damaged: mend it (another "
+                + "replica's copy may be whole), or, with the group stopped, move its offset past the record, which is "
+                + "then lost. Until then each owner of the partition stops here", e);
+        return true;
+    }
+
+    /**
+     * The partition of {@code assigned} whose next record {@code e} says the consumer cannot read; empty when
+     * {@code e} says something else or names a partition not among them.
+     */
+    static Optional<TopicPartition> partitionOf(KafkaException e, Collection<TopicPartition> assigned) {
+        String message = e.getMessage();
+        if (message == null || !message.startsWith(CANNOT_READ)) {
+            return Optional.empty();
+        }
+        int end = message.indexOf(SEEK_PAST, CANNOT_READ.length());
+        if (end < 0) {
+            return Optional.empty();
+        }
+        String named = message.substring(CANNOT_READ.length(), end);
+        // held against the assignment rather than parsed: a topic's name may hold '-' and '.'
+        return assigned.stream().filter(tp -> tp.toString().equals(named)).findFirst();
+    }
+
+    /** {@code paused} without the stopped partitions: those stay paused whatever their buffers hold. */
+    Set<TopicPartition> notStopped(Set<TopicPartition> paused) {
+        if (stopped.isEmpty()) {
+            return paused;
+        }
+        var rest = new HashSet<>(paused);
+        rest.removeAll(stopped.keySet());
+        return rest;
+    }
+
+    /** Partitions that went, or came afresh (not paused): what was known of them is no longer so. */
+    void forget(Collection<TopicPartition> partitions) {
+        stopped.keySet().removeAll(partitions);
+    }
+
+    /** The consumer goes (it died, or is replaced): its next one meets each record on its own. */
+    void forgetAll() {
+        stopped.clear();
+    }
+
+    /** Which partitions are stopped, where and why, in words; null when none is. */
+    String problem() {
+        String all = String.join("; ", stopped.values());
+        return all.isEmpty() ? null : all;
+    }
+}
