@@ -12,11 +12,12 @@ The output is a `docker save` tarball of one layer; the same inputs give the sam
 import hashlib, io, json, os, shutil, subprocess, sys, tarfile, tempfile
 
 # jdeps --print-module-deps --multi-release 21 app/target/ferry.jar, plus what is loaded by name at run time
-# (the JDK's DNS naming, elliptic-curve TLS, zip file systems, JFR, the logging bridge)
+# (the JDK's DNS naming, elliptic-curve TLS, zip file systems, JFR, the logging bridge, Kerberos logins for
+# Kafka's SASL/GSSAPI)
 MODULES = ("java.base,java.compiler,java.desktop,java.instrument,java.logging,java.management,java.naming,"
            "java.net.http,java.rmi,java.scripting,java.security.jgss,java.security.sasl,java.sql,java.xml,"
            "jdk.crypto.ec,jdk.httpserver,jdk.jfr,jdk.management,jdk.naming.dns,jdk.net,jdk.unsupported,jdk.zipfs,"
-           "jdk.localedata,jdk.charsets")
+           "jdk.localedata,jdk.charsets,jdk.security.auth,jdk.security.jgss")
 UID = 65532
 
 

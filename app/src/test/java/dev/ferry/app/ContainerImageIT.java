@@ -61,6 +61,9 @@ class ContainerImageIT {
             extract(dir, layer);
             run(List.of("tar", "--warning=no-unknown-keyword", "-xzf", dir.resolve(layer).toString(), "-C", root.toString()), Map.of(), 60);
         }
+        // what Kafka's SASL/GSSAPI (Kerberos) logins load by name: without them a source fails to open, in the image only
+        assertThat(Files.readAllLines(root.resolve("opt/java/release"))).filteredOn(l -> l.startsWith("MODULES="))
+                .singleElement().asString().contains("jdk.security.auth").contains("jdk.security.jgss");
         try (var sqs = new LocalSqs()) {
             sqs.client.createQueue(b -> b.queueName("work"));
             Files.writeString(root.resolve("config/ferry.yaml"), """
