@@ -91,10 +91,14 @@ public record HttpSinkConfig(String name, String url, String method, String bear
         }
     }
 
-    /** Every attempt in process to its timeout, with the pauses and the wait for a connection slot. */
+    /**
+     * Every attempt in process to its timeout, with the pauses and the wait for a connection slot. None without
+     * patience: an interrupt then costs what the sink's own answer would.
+     */
     @Override
     public Duration longestCall() {
-        return SinkRequests.longestCall(SinkRequests.SLOT_WAIT, SinkRequests.ATTEMPTS, timeout, SinkRequests.FIRST_PAUSE);
+        return outagePatience != null && outagePatience.isZero() ? Duration.ZERO
+                : SinkRequests.longestCall(SinkRequests.SLOT_WAIT, SinkRequests.ATTEMPTS, timeout, SinkRequests.FIRST_PAUSE);
     }
 
     @Override

@@ -54,9 +54,15 @@ public record KafkaSinkConfig(String name, String bootstrapServers, String topic
                 patience);
     }
 
-    /** Waiting for the topic's metadata, then the send to its delivery timeout and the margin an unknown outcome gets. */
+    /**
+     * Waiting for the topic's metadata, then the send to its delivery timeout and the margin an unknown outcome gets.
+     * None without patience: an interrupt then costs what the sink's own answer would.
+     */
     @Override
     public Duration longestCall() {
+        if (outagePatience != null && outagePatience.isZero()) {
+            return Duration.ZERO;
+        }
         long block = KafkaSink.millis(properties.get("max.block.ms"), 10_000);
         long delivery = KafkaSink.millis(properties.get("delivery.timeout.ms"), timeout.toMillis());
         return Duration.ofMillis(block + delivery).plus(KafkaSink.UNKNOWN_OUTCOME_MARGIN);

@@ -292,7 +292,7 @@ public final class SqsSink implements Sink {
         private int retries = 3;
         private Duration throttleDelay = Duration.ofSeconds(1);
         private Duration outagePatience = dev.ferry.domain.transport.Outage.DEFAULT_PATIENCE;
-        private Duration timeout = Duration.ofMinutes(2);
+        private Duration timeout = SqsTimeouts.SINK_PUBLISH;
 
         private Builder(SqsClient client, String queue) {
             this.client = Objects.requireNonNull(client, "client");

@@ -60,10 +60,13 @@ public record SqsSinkConfig(String name, String queue, SqsSink.Deduplication ded
         return queue != null && queue.endsWith(".fifo");
     }
 
-    /** One {@code SendMessageBatch} call, its attempts included: SQS unreachable is then an outage waited out. */
+    /**
+     * The sink's wait for a publish's answer, its calls tried again within it: SQS unreachable is then an outage
+     * waited out. None without patience: an interrupt then costs what the sink's own answer would.
+     */
     @Override
     public Duration longestCall() {
-        return SqsTimeouts.CALL;
+        return outagePatience != null && outagePatience.isZero() ? Duration.ZERO : SqsTimeouts.SINK_PUBLISH;
     }
 
     @Override

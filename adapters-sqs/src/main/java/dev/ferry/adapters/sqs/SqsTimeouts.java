@@ -26,6 +26,11 @@ final class SqsTimeouts {
     /** One attempt of a lease extension: a silent connection must leave room for a second within the 15 s a lease has left. */
     static final Duration EXTENSION_ATTEMPT = Duration.ofSeconds(5);
     static final Duration EXTENSION_CALL = Duration.ofSeconds(15);
+    /**
+     * How long the sink waits for a publish's answer: queued behind its senders, then each {@code SendMessageBatch}
+     * call ({@link #CALL}) tried again while SQS does not answer. Past it the event waits the outage out.
+     */
+    static final Duration SINK_PUBLISH = Duration.ofMinutes(2);
 
     private SqsTimeouts() {
     }

@@ -29,16 +29,26 @@ final class LivenessBounds {
     static Fitted fit(Section root, Section l, FerryConfig.ListenerSpec listener, FerryConfig.Admin admin, boolean metrics,
                       SinkCalls sinkCalls) {
         boolean liveness = admin.listen() != null || metrics; // /health/live answers on either address
+        boolean stallSet = liveness && root.sectionOrEmpty("admin").has("stall-after");
+        boolean chosen = l.has("handler-timeout");
+        if (!chosen && sinkCalls.cutsShort(listener.handlerTimeout())) {
+            // the default gives way to sinks that take longer to answer by themselves; as chosen, it raises a default
+            // stall (a stall chosen shortens it again, and is then refused, saying how long it must be)
+            LOG.info("listener.handler-timeout: {} (its default, {}, raised to outlast route '{}''s sinks when they do not "
+                    + "answer)", Durations.text(sinkCalls.needed()), Durations.text(listener.handlerTimeout()), sinkCalls.route());
+            listener = listener.withHandlerTimeout(sinkCalls.needed());
+            chosen = !stallSet;
+        }
         if (!liveness) {
             sinkCalls.check(l, null, listener.handlerTimeout());
             return new Fitted(listener, admin);
         }
-        boolean stallSet = root.sectionOrEmpty("admin").has("stall-after");
         var fitted = holdLimit(l, stallSet, listener, admin);
-        fitted = handlerTimeout(l, stallSet, fitted.listener(), fitted.admin());
-        // a timeout derived from a stall the user chose: the stall is what to change
-        sinkCalls.check(l, stallSet && !l.has("handler-timeout") ? root.sectionOrEmpty("admin") : null,
-                fitted.listener().handlerTimeout());
+        var before = fitted.listener().handlerTimeout();
+        fitted = handlerTimeout(l, chosen, stallSet, fitted.listener(), fitted.admin());
+        // shortened to fit a stall the user chose: the stall is what to change
+        boolean shortened = !fitted.listener().handlerTimeout().equals(before);
+        sinkCalls.check(l, shortened ? root.sectionOrEmpty("admin") : null, fitted.listener().handlerTimeout());
         return fitted;
     }
 
@@ -69,7 +79,7 @@ final class LivenessBounds {
      * group. Liveness must outlast it, or a slow handler is restarted for ever (and its message, its
      * receives spent, dead-lettered without having failed).
      */
-    private static Fitted handlerTimeout(Section l, boolean stallSet, FerryConfig.ListenerSpec listener,
+    private static Fitted handlerTimeout(Section l, boolean chosen, boolean stallSet, FerryConfig.ListenerSpec listener,
                                          FerryConfig.Admin admin) {
         var timeout = listener.handlerTimeout();
         if (timeout.isZero()) {
@@ -84,7 +94,7 @@ final class LivenessBounds {
         if (longest.compareTo(admin.stallAfter()) < 0) {
             return new Fitted(listener, admin);
         }
-        if (!l.has("handler-timeout")) {
+        if (!chosen) {
             // the default timeout within a stall chosen shorter: as long as leaves the grace and a tenth of the stall
             var within = within(admin.stallAfter());
             LOG.info("listener.handler-timeout: {} (its default, {}, shortened to fit within admin.stall-after, {})",

@@ -2,17 +2,19 @@ package dev.ferry.app.config;
 
 import dev.ferry.domain.model.Durations;
 import java.time.Duration;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * A handler call publishes to each of an event's sinks in turn, and a sink whose destination does not
- * answer runs its timeouts and in-process retries out before it answers by itself — an outage, waited
- * out without spending the event's attempts. The handler timeout must outlast the longest such run of
- * a route, or the call is interrupted first: an attempt spent, and after {@code max-attempts} the event
- * dead-lettered while its destination was only down.
+ * A handler call publishes to each of an event's sinks in turn — those of every route that takes it — and a sink
+ * whose destination does not answer runs its timeouts and in-process retries out before it answers by itself: an
+ * outage, waited out without spending the event's attempts. The handler timeout must outlast the longest such run,
+ * or the call is interrupted first: an attempt spent, and after {@code max-attempts} the event dead-lettered while
+ * its destination was only down.
  *
- * @param route   the route whose sinks take longest together, or null when no sink says how long it takes
+ * @param route   the route whose event may reach the sinks that take longest together, or null when no sink says
  * @param longest their longest calls together
  */
 record SinkCalls(String route, Duration longest) {
@@ -21,12 +23,16 @@ record SinkCalls(String route, Duration longest) {
         String route = null;
         var longest = Duration.ZERO;
         for (var r : routes) {
-            var together = Duration.ZERO;
-            for (var target : r.to()) {
-                var sink = sinks.get(target);
-                if (sink != null && sink.plan() != null) {
-                    together = together.plus(sink.plan().longestCall());
+            // an event this route takes may be taken by others too: the router sends it to all their sinks in one call
+            var reached = new LinkedHashSet<>(r.to());
+            for (var other : routes) {
+                if (other != r && mayMatchTogether(r, other)) {
+                    reached.addAll(other.to());
                 }
+            }
+            var together = Duration.ZERO;
+            for (var target : reached) {
+                together = together.plus(longestCall(sinks.get(target)));
             }
             if (together.compareTo(longest) > 0) {
                 route = r.name();
@@ -36,31 +42,89 @@ record SinkCalls(String route, Duration longest) {
         return new SinkCalls(route, longest);
     }
 
-    /** The shortest handler timeout that outlasts them: a tenth more, a second at least. */
+    /** What the sink's plan says, zero when it says nothing usable (a plugin's that throws, or a negative figure). */
+    private static Duration longestCall(FerryConfig.SinkSpec sink) {
+        if (sink == null || sink.plan() == null) {
+            return Duration.ZERO;
+        }
+        try {
+            var d = sink.plan().longestCall();
+            return d == null || d.isNegative() ? Duration.ZERO : d;
+        } catch (RuntimeException e) { // a plugin's: its figure is not known, and its own open() says what is wrong
+            return Duration.ZERO;
+        }
+    }
+
+    /** False only when the routes' event types cannot be the same: literal types apart, or a prefix none of them has. */
+    static boolean mayMatchTogether(FerryConfig.RouteSpec a, FerryConfig.RouteSpec b) {
+        Set<String> typesA = literalTypes(a);
+        Set<String> typesB = literalTypes(b);
+        if (typesA != null && typesB != null) {
+            return typesA.stream().anyMatch(typesB::contains);
+        }
+        if (typesA != null && b.typePrefix() != null) {
+            return typesA.stream().anyMatch(t -> t.startsWith(b.typePrefix()));
+        }
+        if (typesB != null && a.typePrefix() != null) {
+            return typesB.stream().anyMatch(t -> t.startsWith(a.typePrefix()));
+        }
+        if (a.typePrefix() != null && b.typePrefix() != null) {
+            return a.typePrefix().startsWith(b.typePrefix()) || b.typePrefix().startsWith(a.typePrefix());
+        }
+        return true;
+    }
+
+    /** The exact types a route takes, or null when it takes types not listed. */
+    private static Set<String> literalTypes(FerryConfig.RouteSpec r) {
+        if (r.type() != null) {
+            return Set.of(r.type());
+        }
+        return r.types().isEmpty() ? null : Set.copyOf(r.types());
+    }
+
+    /** The shortest handler timeout that outlasts them: a tenth more, a second at least; zero when none is needed. */
     Duration needed() {
+        if (route == null) {
+            return Duration.ZERO;
+        }
         var margin = longest.dividedBy(10);
         return longest.plus(margin.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : margin);
     }
 
+    /** Whether {@code timeout} (zero: no limit) ends a call before the sinks answer by themselves. */
+    boolean cutsShort(Duration timeout) {
+        return !timeout.isZero() && timeout.compareTo(needed()) < 0;
+    }
+
     /**
-     * Refuses {@code timeout} when it is shorter than {@link #needed}: on {@code admin.stall-after} when
-     * {@code stall} is given (the timeout was derived from it), else on {@code listener.handler-timeout}.
+     * Refuses {@code timeout} when it {@link #cutsShort cuts the sinks short}: on {@code admin.stall-after} when
+     * {@code stall} is given (the timeout was shortened to fit it), else on {@code listener.handler-timeout}.
      */
     void check(Section listener, Section stall, Duration timeout) {
-        if (route == null || timeout.isZero() || timeout.compareTo(needed()) >= 0) {
+        if (!cutsShort(timeout)) {
             return;
         }
-        String why = "route '" + route + "' publishes to its sinks in turn, and when they do not answer they take up to "
+        String why = "an event of route '" + route + "' goes to sinks that, when they do not answer, take up to "
                 + Durations.text(longest) + " together before waiting the outage out; a handler call interrupted sooner "
                 + "spends an attempt, and the event is dead-lettered after max-attempts while its destination was only down";
         if (stall != null) {
             stall.error("stall-after", "too short for the sinks: the handler timeout it leaves (" + Durations.text(timeout)
-                    + ") must be at least " + Durations.text(needed()) + ": " + why + "; raise it, or lower the sinks' "
-                    + "timeout settings");
+                    + ") must be at least " + Durations.text(needed()) + ": " + why + "; set it to "
+                    + Durations.text(stallFor(needed())) + " or more, or lower the sinks' timeout settings");
         } else {
             listener.error("handler-timeout", "must be at least " + Durations.text(needed()) + ": " + why + " (was "
-                    + Durations.text(timeout) + (listener.has("handler-timeout") ? "" : ", its default")
-                    + "); raise it, or lower the sinks' timeout settings");
+                    + Durations.text(timeout) + "); raise it, or lower the sinks' timeout settings");
         }
+    }
+
+    /** The shortest stall that leaves a handler timeout of {@code timeout} ({@link LivenessBounds#within}'s inverse). */
+    static Duration stallFor(Duration timeout) {
+        var third = timeout.multipliedBy(3);
+        if (third.compareTo(Duration.ofMinutes(2)) <= 0) {
+            return third;
+        }
+        long millis = timeout.plusMinutes(1).toMillis();
+        // past 2m a stall leaves itself less a minute and a tenth: at least 2m1s (2m itself leaves a third)
+        return Duration.ofSeconds(Math.max((millis * 10 / 9 + 999) / 1000, 121));
     }
 }
