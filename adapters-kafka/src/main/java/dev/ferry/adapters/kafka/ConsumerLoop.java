@@ -21,7 +21,9 @@ import org.slf4j.LoggerFactory;
  * The thread that owns a source's {@code KafkaConsumer} (it is not thread-safe): it fetches into
  * the partition buffers, pauses partitions whose buffers are full, commits finished offsets, and
  * replaces a consumer that dies (after a pause of {@code restartBackoff}, doubling to its max). A
- * partition whose next record cannot be read stops on its own ({@link UnreadablePartitions}).
+ * partition whose next record cannot be read stops on its own ({@link UnreadablePartitions}); one the group
+ * has no offset for, or whose offset is outside its log, is moved as {@code earliest} would, saying what
+ * was lost ({@link OffsetResets}).
  */
 final class ConsumerLoop {
 
@@ -41,6 +43,7 @@ final class ConsumerLoop {
     private final String name;
     private final PartitionBuffers buffers;
     private final UnreadablePartitions unreadable;
+    private final OffsetResets resets;
     private final CountDownLatch closing = new CountDownLatch(1);
     private final AtomicBoolean killOnce = new AtomicBoolean();
     /** The thread's current consumer, for {@link #close()}'s wakeup; null while there is none. */
@@ -60,6 +63,7 @@ final class ConsumerLoop {
         this.name = settings.name();
         this.buffers = buffers;
         this.unreadable = new UnreadablePartitions(name);
+        this.resets = new OffsetResets(name, settings.consumerConfig());
     }
 
     /** Creates the first consumer here (a bad setting fails the caller) and starts the thread. */
@@ -127,7 +131,7 @@ final class ConsumerLoop {
     }
 
     private KafkaConsumer<byte[], byte[]> newConsumer() {
-        return new KafkaConsumer<>(settings.consumerConfig(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        return new KafkaConsumer<>(resets.consumerConfig(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 
     /**
@@ -214,7 +218,6 @@ final class ConsumerLoop {
                 public void onPartitionsAssigned(Collection<TopicPartition> assigned) {
                     buffers.assigned(assigned);
                     unreadable.forget(assigned);  // assigned afresh, not paused: a stop of an earlier ownership is over
-                    RetentionLoss.warnOfLost(c, assigned, name); // records deleted unread: the client says so at INFO only
                 }
             });
             long lastCommit = System.nanoTime();
@@ -227,10 +230,10 @@ final class ConsumerLoop {
                 try {
                     records = c.poll(pollWait(paused, lastCommit));
                 } catch (KafkaException e) {
-                    if (!unreadable.stop(c, e)) {
+                    if (!resets.reset(c, e) && !unreadable.stop(c, e)) {
                         throw e;
                     }
-                    continue;       // only the partition with the unreadable record stops; the others go on
+                    continue;       // a position moved, or the partition with the unreadable record stopped: the rest go on
                 }
                 if (problem != null) {
                     problem = null;             // a consumer that polls again: the source is back
