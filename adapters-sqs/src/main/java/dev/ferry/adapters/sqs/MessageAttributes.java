@@ -15,7 +15,8 @@ import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
  * Translates between Ferry's string attributes and SQS message attributes, within SQS's rules:
  * at most 10 per message, names of {@code [A-Za-z0-9_.-]} not starting with {@code AWS.} or
  * {@code Amazon.}, no empty values. What does not fit is folded into one {@value #OVERFLOW}
- * attribute rather than dropped, and unfolded again on redrive.
+ * attribute rather than dropped, and unfolded again on redrive and by Ferry's SQS source; a value (or a fold)
+ * that SQS refuses as a String goes as {@link AttributeText#TYPE} bytes.
  */
 final class MessageAttributes {
 
@@ -29,12 +30,13 @@ final class MessageAttributes {
     private MessageAttributes() {
     }
 
-    /** Message attributes as the core sees them: strings, binary values in Base64. */
+    /** Message attributes as the core sees them: strings ({@link AttributeText}'s too), other binary values in Base64. */
     static Map<String, String> toStrings(Map<String, MessageAttributeValue> attributes, Map<String, String> into) {
         for (var e : attributes.entrySet()) {
             var v = e.getValue();
-            if (v.stringValue() != null) {
-                into.put(e.getKey(), v.stringValue());
+            String text = AttributeText.text(v);
+            if (text != null) {
+                into.put(e.getKey(), text);
             } else if (v.binaryValue() != null) {
                 into.put(e.getKey(), Base64.getEncoder().encodeToString(v.binaryValue().asByteArray()));
             }
@@ -99,7 +101,7 @@ final class MessageAttributes {
         return fit(ferry, rest, Map.of());
     }
 
-    /** A sink's attributes from an event's: valid names as String attributes, the rest folded. */
+    /** A sink's attributes from an event's: valid names as attributes of their own, the rest folded. */
     static Map<String, MessageAttributeValue> fromEvent(Map<String, String> attributes) {
         return fromEvent(attributes, Map.of());
     }
@@ -107,7 +109,8 @@ final class MessageAttributes {
     /**
      * A sink's attributes: {@code propagated} first and whole (a trace context folded into the
      * overflow attribute would be lost on every consumer), replacing event attributes of the same
-     * name; then the event's, valid names as String attributes, the rest folded.
+     * name; then the event's, valid names as attributes of their own (String, or {@link AttributeText} bytes for text
+     * SQS refuses as a String), the rest folded. Every name and value must be {@link AttributeText#utf8}.
      */
     static Map<String, MessageAttributeValue> fromEvent(Map<String, String> attributes, Map<String, String> propagated) {
         var first = new LinkedHashMap<String, MessageAttributeValue>();
@@ -126,7 +129,7 @@ final class MessageAttributes {
             if (notSentOn(e.getKey())) {
                 continue; // trusted only in the queue a message was, or is to be, moved back to: not where it goes next
             }
-            (validName(e.getKey()) && !e.getValue().isEmpty() ? valid : invalid).put(e.getKey(), string(e.getValue()));
+            (validName(e.getKey()) && !e.getValue().isEmpty() ? valid : invalid).put(e.getKey(), AttributeText.value(e.getValue()));
         }
         // a fold is unfolded at the far end, its attributes as if sent by their own names: the same ones stay behind
         Map<String, MessageAttributeValue> rest = valid.containsKey(OVERFLOW) ? expand(valid) : valid;
@@ -220,7 +223,7 @@ final class MessageAttributes {
             return value.binaryValue() != null && value.binaryValue().asByteArrayUnsafe().length > 0;
         }
         var text = value.stringValue();
-        if (text == null || text.isEmpty() || type.length() > 256 || !sqsText(text)) {
+        if (text == null || text.isEmpty() || type.length() > 256 || !AttributeText.sqsText(text)) {
             return false;
         }
         if (type.equals("Number") || type.startsWith("Number.")) {
@@ -248,20 +251,6 @@ final class MessageAttributes {
     private static final java.math.BigDecimal SMALLEST = java.math.BigDecimal.ONE.scaleByPowerOfTen(-128);
     private static final java.math.BigDecimal LARGEST = java.math.BigDecimal.ONE.scaleByPowerOfTen(126);
 
-    /** Whether SQS takes every character: #x9 #xA #xD, #x20-#xD7FF, #xE000-#xFFFD, #x10000-#x10FFFF (no lone surrogate). */
-    static boolean sqsText(String text) {
-        for (int i = 0; i < text.length(); ) {
-            int c = text.codePointAt(i);
-            boolean ok = c == 0x9 || c == 0xA || c == 0xD || c >= 0x20 && c <= 0xD7FF || c >= 0xE000 && c <= 0xFFFD
-                    || c >= 0x10000 && c <= 0x10FFFF;
-            if (!ok) {
-                return false;
-            }
-            i += Character.charCount(c);
-        }
-        return true;
-    }
-
     private static boolean allSendable(Map<String, MessageAttributeValue> attributes) {
         for (var e : attributes.entrySet()) {
             if (!sendable(e.getKey(), e.getValue())) {
@@ -284,11 +273,13 @@ final class MessageAttributes {
         int unfolded = 0;
         for (int level = 0; level < MAX_FOLD_LEVELS; level++) {
             var overflow = out.get(OVERFLOW);
-            if (overflow == null || overflow.stringValue() == null) {
+            String text = overflow == null ? null : AttributeText.text(overflow); // a fold SQS refused as a String: bytes
+            if (text == null) {
                 break;
             }
-            var inner = unfold(overflow.stringValue(), MAX_UNFOLDED - unfolded);
-            if (inner == null || (inner.size() == 1 && overflow.equals(inner.get(OVERFLOW)))) {
+            var inner = unfold(text, MAX_UNFOLDED - unfolded);
+            var same = inner == null ? null : inner.get(OVERFLOW);
+            if (inner == null || (inner.size() == 1 && same != null && text.equals(AttributeText.text(same)))) {
                 break; // too many, or not a fold: kept as it is
             }
             unfolded += inner.size();
@@ -338,7 +329,8 @@ final class MessageAttributes {
             if (keptWhole != null) {
                 folded.put(OVERFLOW, keptWhole); // a fold too big to unfold, kept: inside the new one, not replaced by it
             }
-            out.put(OVERFLOW, string(fold(folded)));
+            // a name SQS refuses, folded as it is, may hold a character no String attribute takes: then the fold goes as bytes
+            out.put(OVERFLOW, AttributeText.value(fold(folded)));
         }
         return out;
     }

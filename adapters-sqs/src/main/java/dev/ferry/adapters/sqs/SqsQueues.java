@@ -85,7 +85,10 @@ public final class SqsQueues {
             }
         }
 
-        /** A standard or FIFO queue (by its name) with a DLQ named {@code <name>-dlq} and the given max receive count. */
+        /**
+         * A standard or FIFO queue (by its name) with a DLQ named {@code <name>-dlq} and the given max receive count; the
+         * DLQ keeps messages 14 days ({@link SqsQueues#create}).
+         */
         public static QueueSpec withDeadLetterQueue(String name, int maxReceiveCount) {
             String dlq = name.endsWith(".fifo") ? name.substring(0, name.length() - 5) + "-dlq.fifo" : name + "-dlq";
             return new QueueSpec(name, false, Duration.ofSeconds(30), Duration.ZERO, dlq, maxReceiveCount);
@@ -129,7 +132,11 @@ public final class SqsQueues {
         }
     }
 
-    /** Creates the DLQ (if any), then the queue with its redrive policy; creating what exists is a no-op. */
+    /**
+     * Creates the DLQ (if any), keeping messages 14 days, the longest SQS allows, then the queue with its redrive
+     * policy; creating what exists is a no-op. A DLQ that exists with other attributes (an earlier Ferry's, kept SQS's
+     * default 4 days) is kept as it is, with a warning when it keeps messages less than 14 days.
+     */
     public Created create(QueueSpec spec) {
         String dlqUrl = null;
         var attributes = new EnumMap<QueueAttributeName, String>(QueueAttributeName.class);
@@ -137,7 +144,7 @@ public final class SqsQueues {
             attributes.put(QueueAttributeName.FIFO_QUEUE, "true");
         }
         if (spec.deadLetterQueueName() != null) {
-            dlqUrl = createQueue(spec.deadLetterQueueName(), new EnumMap<>(attributes));
+            dlqUrl = DeadLetterRetention.createQueue(client, this, spec.deadLetterQueueName(), attributes);
             String dlqArn = describe(dlqUrl).arn();
             attributes.put(QueueAttributeName.REDRIVE_POLICY,
                     "{\"deadLetterTargetArn\":\"" + dlqArn + "\",\"maxReceiveCount\":\"" + spec.maxReceiveCount() + "\"}");

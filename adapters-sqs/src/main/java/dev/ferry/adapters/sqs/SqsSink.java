@@ -135,10 +135,10 @@ public final class SqsSink implements Sink {
                     + "without a body") + ": refused before sending it to SQS queue '" + name + "'"));
         }
         for (var a : event.attributes().entrySet()) {
-            if (!MessageAttributes.sqsText(a.getKey()) || !MessageAttributes.sqsText(a.getValue())) {
-                // refused by SQS, or by the client before sending: the whole batch with it, nine other events failing too
-                return answered(Outcome.reject("event " + event.key() + "'s attribute '" + a.getKey() + "' holds a character "
-                        + "SQS does not carry (a control character or half a surrogate pair): refused before sending it "
+            if (!AttributeText.utf8(a.getKey()) || !AttributeText.utf8(a.getValue())) {
+                // a control character goes as AttributeText bytes; half a surrogate pair no UTF-8 holds (it would arrive as '?')
+                return answered(Outcome.reject("event " + event.key() + "'s attribute '" + a.getKey() + "' holds half a "
+                        + "surrogate pair, which SQS does not carry (no UTF-8 text holds it): refused before sending it "
                         + "to SQS queue '" + name + "'"));
             }
         }

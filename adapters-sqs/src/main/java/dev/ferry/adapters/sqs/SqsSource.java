@@ -260,11 +260,6 @@ public final class SqsSource implements Source, Acknowledger {
         return acknowledgements.extendLeases(deliveries, lease);
     }
 
-    /** SQS attribute values allow only XML characters; a reason may quote anything from a bad message. */
-    static String sanitize(String reason) {
-        return DeadLetterCopies.sanitize(reason);
-    }
-
     /**
      * Stops receiving and waits, at most {@link Builder#closeWait} (5 s by default), for receives still
      * open to end and what they brought to be released, so that the client can be closed after. A
@@ -286,7 +281,10 @@ public final class SqsSource implements Source, Acknowledger {
         }
     }
 
-    /** Builds an {@link SqsSource}; {@link #build()} looks the queue up, so a missing queue fails here. */
+    /**
+     * Builds an {@link SqsSource}; {@link #build()} looks the queue up, so a missing queue fails here, and warns of
+     * a dead-letter queue that keeps messages less than 14 days (SQS deletes them after it, unsaid).
+     */
     public static final class Builder {
         private final SqsClient client;
         private final String queue;
@@ -388,7 +386,9 @@ public final class SqsSource implements Source, Acknowledger {
             String dlq = noDeadLetterQueue ? null : deadLetterQueue != null ? queues.url(deadLetterQueue)
                     : info.redrive().map(p -> queues.url(p.deadLetterTargetArn())).orElse(null);
             var source = new SqsSource(this, info, dlq);
-            if (dlq == null && !noDeadLetterQueue) {
+            if (dlq != null) {
+                DeadLetterRetention.check(client, dlq, source.name(), info.fifo());
+            } else if (!noDeadLetterQueue) {
                 LOG.warn("SQS queue '{}' has no dead-letter queue: messages Ferry dead-letters stay in "
                         + "the queue. Give it a RedrivePolicy or configure one.", info.name());
             }

@@ -145,9 +145,9 @@ class SqsAdapterUnitTest {
 
     @Test
     void sanitize_replacesCharactersSqsRefuses_keepsOthers_andTruncates() {
-        assertThat(SqsSource.sanitize("a\u0000b\u0007c\tü😀")).isEqualTo("a?b?c\tü😀");
-        assertThat(SqsSource.sanitize("bad \uD800 half")).isEqualTo("bad ? half");
-        assertThat(SqsSource.sanitize("x".repeat(10_000))).hasSize(4_000);
+        assertThat(DeadLetterCopies.sanitize("a\u0000b\u0007c\tü😀")).isEqualTo("a?b?c\tü😀");
+        assertThat(DeadLetterCopies.sanitize("bad \uD800 half")).isEqualTo("bad ? half");
+        assertThat(DeadLetterCopies.sanitize("x".repeat(10_000))).hasSize(4_000);
     }
 
     @Test
