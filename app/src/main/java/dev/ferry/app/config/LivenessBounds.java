@@ -33,14 +33,14 @@ final class LivenessBounds {
         boolean chosen = l.has("handler-timeout");
         if (!chosen && sinkCalls.cutsShort(listener.handlerTimeout())) {
             // the default gives way to sinks that take longer to answer by themselves; as chosen, it raises a default
-            // stall (a stall chosen shortens it again, and is then refused, saying how long it must be)
+            // stall (a stall chosen shortens it again, and is then warned of, saying how long it should be)
             LOG.info("listener.handler-timeout: {} (its default, {}, raised to outlast route '{}''s sinks when they do not "
                     + "answer)", Durations.text(sinkCalls.needed()), Durations.text(listener.handlerTimeout()), sinkCalls.route());
             listener = listener.withHandlerTimeout(sinkCalls.needed());
             chosen = !stallSet;
         }
         if (!liveness) {
-            sinkCalls.check(l, null, listener.handlerTimeout());
+            sinkCalls.check(false, listener.handlerTimeout());
             return new Fitted(listener, admin);
         }
         var fitted = holdLimit(l, stallSet, listener, admin);
@@ -48,7 +48,7 @@ final class LivenessBounds {
         fitted = handlerTimeout(l, chosen, stallSet, fitted.listener(), fitted.admin());
         // shortened to fit a stall the user chose: the stall is what to change
         boolean shortened = !fitted.listener().handlerTimeout().equals(before);
-        sinkCalls.check(l, shortened ? root.sectionOrEmpty("admin") : null, fitted.listener().handlerTimeout());
+        sinkCalls.check(shortened, fitted.listener().handlerTimeout());
         return fitted;
     }
 

@@ -19,6 +19,8 @@ import java.util.Set;
  */
 record SinkCalls(String route, Duration longest) {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger("ferry");
+
     static SinkCalls of(List<FerryConfig.RouteSpec> routes, Map<String, FerryConfig.SinkSpec> sinks) {
         String route = null;
         var longest = Duration.ZERO;
@@ -97,23 +99,24 @@ record SinkCalls(String route, Duration longest) {
     }
 
     /**
-     * Refuses {@code timeout} when it {@link #cutsShort cuts the sinks short}: on {@code admin.stall-after} when
-     * {@code stall} is given (the timeout was shortened to fit it), else on {@code listener.handler-timeout}.
+     * Warns at start when {@code timeout} {@link #cutsShort cuts the sinks short}: of {@code admin.stall-after} when
+     * {@code stallToBlame} (the timeout was shortened to fit it), else of {@code listener.handler-timeout}. Said, not
+     * refused: a configuration that started before still starts (refused, a rollout of a new version stalled on it).
      */
-    void check(Section listener, Section stall, Duration timeout) {
+    void check(boolean stallToBlame, Duration timeout) {
         if (!cutsShort(timeout)) {
             return;
         }
         String why = "an event of route '" + route + "' goes to sinks that, when they do not answer, take up to "
                 + Durations.text(longest) + " together before waiting the outage out; a handler call interrupted sooner "
                 + "spends an attempt, and the event is dead-lettered after max-attempts while its destination was only down";
-        if (stall != null) {
-            stall.error("stall-after", "too short for the sinks: the handler timeout it leaves (" + Durations.text(timeout)
-                    + ") must be at least " + Durations.text(needed()) + ": " + why + "; set it to "
-                    + Durations.text(stallFor(needed())) + " or more, or lower the sinks' timeout settings");
+        if (stallToBlame) {
+            LOG.warn("admin.stall-after is too short for the sinks: the handler timeout it leaves ({}) should be at least "
+                    + "{}: {}; set it to {} or more, or lower the sinks' timeout settings", Durations.text(timeout),
+                    Durations.text(needed()), why, Durations.text(stallFor(needed())));
         } else {
-            listener.error("handler-timeout", "must be at least " + Durations.text(needed()) + ": " + why + " (was "
-                    + Durations.text(timeout) + "); raise it, or lower the sinks' timeout settings");
+            LOG.warn("listener.handler-timeout ({}) should be at least {}: {}; raise it, or lower the sinks' timeout "
+                    + "settings", Durations.text(timeout), Durations.text(needed()), why);
         }
     }
 
@@ -121,7 +124,7 @@ record SinkCalls(String route, Duration longest) {
     static Duration stallFor(Duration timeout) {
         var third = timeout.multipliedBy(3);
         if (third.compareTo(Duration.ofMinutes(2)) <= 0) {
-            return third;
+            return Duration.ofSeconds((third.toMillis() + 999) / 1000); // whole seconds, as it is said, and not less
         }
         long millis = timeout.plusMinutes(1).toMillis();
         // past 2m a stall leaves itself less a minute and a tenth: at least 2m1s (2m itself leaves a third)
