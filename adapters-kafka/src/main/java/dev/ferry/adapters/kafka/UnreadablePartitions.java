@@ -35,6 +35,9 @@ final class UnreadablePartitions {
      */
     private static final String CANNOT_READ = "Received exception when fetching the next record from ";
     private static final String SEEK_PAST = ". If needed, please seek past the record";
+    /** How it says the broker found the damage itself (a batch header it cannot read): the partition ends it. */
+    private static final String BROKER_FOUND = "Encountered corrupt message when fetching offset ";
+    private static final String FOR_PARTITION = " for topic-partition ";
     /** How long finding where the partition stopped may take: the client knows it without asking the broker. */
     private static final Duration POSITION_WAIT = Duration.ofSeconds(5);
 
@@ -69,14 +72,38 @@ final class UnreadablePartitions {
         }
         consumer.pause(List.of(tp));
         String reason = e.getCause() == null ? e.getMessage() : e.getCause().toString();
+        var codec = errorIn(e);
+        if (codec != null) {
+            // not damage: the client's zstd codec could not load its native code (unpacked into java.io.tmpdir), and
+            // wraps what it threw as this partition's record being unreadable. The records are whole: skipping loses them
+            stopped.put(tp, "Kafka source '" + name + "': partition " + tp + " is stopped at offset " + offset
+                    + ": its records cannot be decompressed (" + codec + "); its later records wait");
+            LOG.error("Kafka source '" + name + "': partition " + tp + " is stopped at offset " + offset + ": the "
+                    + "consumer cannot decompress its records, the codec failing to load (" + codec + "). The records are "
+                    + "whole: do not move the offset past them. Kafka's zstd and snappy codecs unpack their native code "
+                    + "into java.io.tmpdir (" + System.getProperty("java.io.tmpdir") + "), which must be writable and not "
+                    + "mounted noexec; mend that and restart. The source's other partitions go on", e);
+            return true;
+        }
         stopped.put(tp, "Kafka source '" + name + "': partition " + tp + " is stopped at offset " + offset
                 + ", whose record cannot be read (" + reason + "); its later records wait");
         LOG.error("Kafka source '" + name + "': partition " + tp + " is stopped at offset " + offset + ": the consumer "
                 + "cannot read the record there (" + reason + "). Nothing after it is handed out and its lag grows; the "
                 + "source's other partitions go on. The broker's copy of the partition is damaged: mend it (another "
-                + "replica's copy may be whole), or, with the group stopped, move its offset past the record, which is "
-                + "then lost. Until then each owner of the partition stops here", e);
+                + "replica's copy may be whole), then restart the instance that holds the partition; or, with the group "
+                + "stopped, move its offset past the damaged batch's last offset (kafka-dump-log shows it), and every "
+                + "record of that batch is lost. Until then each owner of the partition stops here", e);
         return true;
+    }
+
+    /** The first {@link Error} among {@code e}'s causes (a codec's native code that did not load), or null. */
+    private static Throwable errorIn(Throwable e) {
+        for (var t = e.getCause(); t != null && t != t.getCause(); t = t.getCause()) {
+            if (t instanceof Error) {
+                return t;
+            }
+        }
+        return null;
     }
 
     /**
@@ -85,14 +112,21 @@ final class UnreadablePartitions {
      */
     static Optional<TopicPartition> partitionOf(KafkaException e, Collection<TopicPartition> assigned) {
         String message = e.getMessage();
-        if (message == null || !message.startsWith(CANNOT_READ)) {
+        String named;
+        if (message == null) {
+            return Optional.empty();
+        } else if (message.startsWith(CANNOT_READ)) {
+            int end = message.indexOf(SEEK_PAST, CANNOT_READ.length());
+            if (end < 0) {
+                return Optional.empty();
+            }
+            named = message.substring(CANNOT_READ.length(), end);
+        } else if (message.startsWith(BROKER_FOUND) && message.contains(FOR_PARTITION)) {
+            // the broker met the damage reading up to the offset asked for (an owner that starts at the damaged batch)
+            named = message.substring(message.lastIndexOf(FOR_PARTITION) + FOR_PARTITION.length());
+        } else {
             return Optional.empty();
         }
-        int end = message.indexOf(SEEK_PAST, CANNOT_READ.length());
-        if (end < 0) {
-            return Optional.empty();
-        }
-        String named = message.substring(CANNOT_READ.length(), end);
         // held against the assignment rather than parsed: a topic's name may hold '-' and '.'
         return assigned.stream().filter(tp -> tp.toString().equals(named)).findFirst();
     }

@@ -40,6 +40,37 @@ class UnreadablePartitionsTest {
     }
 
     @Test
+    void damageTheBrokerFoundItself_namesThePartitionAtTheEnd() {
+        // an owner that starts at the damaged batch: the broker cannot read its header and answers CORRUPT_MESSAGE
+        var named = new TopicPartition("orders.eu-west-1", 12);
+        var assigned = Set.of(new TopicPartition("orders.eu-west-1", 1), named);
+        var found = new KafkaException("Encountered corrupt message when fetching offset 3 for topic-partition " + named);
+        assertThat(UnreadablePartitions.partitionOf(found, assigned)).contains(named);
+        assertThat(UnreadablePartitions.partitionOf(new KafkaException("Encountered corrupt message when fetching offset 3"),
+                assigned)).as("no partition named").isEmpty();
+    }
+
+    @Test
+    void aCodecThatCannotLoad_stopsThePartition_withoutCallingTheRecordsDamaged() {
+        // zstd-jni unpacks its native code into java.io.tmpdir: read-only, the client wraps the Error as an unreadable record
+        var tp = new TopicPartition("orders", 0);
+        var unreadable = new UnreadablePartitions("orders-source");
+        try (var consumer = new MockConsumer<byte[], byte[]>("earliest")) {
+            consumer.assign(List.of(tp));
+            consumer.seek(tp, 5);
+            var codec = new KafkaException("Received exception when fetching the next record from " + tp
+                    + ". If needed, please seek past the record to continue consumption.",
+                    new KafkaException(new UnsatisfiedLinkError("Cannot unpack libzstd-jni-1.5.7-6: Read-only file system")));
+
+            assertThat(unreadable.stop(consumer, codec)).isTrue();
+
+            assertThat(consumer.paused()).containsExactly(tp);
+            assertThat(unreadable.problem()).contains("stopped at offset 5").contains("cannot be decompressed")
+                    .contains("UnsatisfiedLinkError").doesNotContain("cannot be read");
+        }
+    }
+
+    @Test
     void nothingIsFound_forAPartitionNotAssigned_norForAnyOtherFailure() {
         var tp = new TopicPartition("orders", 0);
         var assigned = Set.of(tp);
