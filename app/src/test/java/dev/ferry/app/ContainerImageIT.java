@@ -28,6 +28,13 @@ class ContainerImageIT {
 
     private static final Path IMAGE = FerryProcess.JAR.resolveSibling("jib-image.tar");
 
+    /** Where the build makes the image (app/pom.xml's profiles): a Linux x86-64 machine; elsewhere there is none. */
+    @org.junit.jupiter.api.BeforeEach
+    void onlyWhereTheImageIsBuilt() {
+        assumeTrue("Linux".equals(System.getProperty("os.name")) && "amd64".equals(System.getProperty("os.arch")),
+                "the image is built on Linux x86-64 only");
+    }
+
     @Test
     void theImage_startsFerryRun_asANonRootUser_withConfigData_andHealthWhereAContainerNeedsThem(@TempDir Path dir)
             throws Exception {
