@@ -146,9 +146,14 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
                 consumer.seek(p, at.offset());
             }
         }
-        var found = parkedRecords(consumer, partitions, parked, token);
+        var damaged = new DamagedDeadLetters(parked.group());
+        var found = parkedRecords(consumer, partitions, parked, token, damaged);
         var produced = produceBack(consumer, producer, sendWait, found, parked, token, skipHead);
-        return deleted.none() ? produced : new Pass(deleted.told(produced.moved(), parked.group()), produced.interrupted());
+        var counts = new HashMap<TopicPartition, Integer>();
+        partitions.forEach(p -> counts.put(p, (int) partitions.stream().filter(q -> q.topic().equals(p.topic())).count()));
+        var moved = damaged.told(produced.moved(), counts, found.records().stream().map(ParkedRecords.Parked::partition)
+                .collect(java.util.stream.Collectors.toSet()));
+        return new Pass(deleted.none() ? moved : deleted.told(moved, parked.group()), produced.interrupted());
     }
 
     /** Why a pass that moved nothing failed. */
@@ -179,13 +184,13 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
      * dead letters of one topic are in one partition, in order, but a source may read several topics).
      */
     private Found parkedRecords(KafkaConsumer<byte[], byte[]> consumer, List<TopicPartition> partitions, ParkedGroup parked,
-                                String token) {
+                                String token, DamagedDeadLetters damaged) {
         var end = consumer.endOffsets(partitions, Duration.ofSeconds(30));
         var records = new ParkedRecords(parked, token); // where they are, not their values: each is read again to go back
         // a limit on a read that stalls, not on a long one: a dead-letter topic too big to read in the limit (a backlog,
         // a slow link) was never released, each release starting over from the same place
         var stalled = new ReadDeadline(READ_LIMIT, System::nanoTime);
-        while (partitions.stream().anyMatch(p -> consumer.position(p, Duration.ofSeconds(30)) < end.get(p))) {
+        while (partitions.stream().anyMatch(p -> !damaged.stopped(p) && consumer.position(p, Duration.ofSeconds(30)) < end.get(p))) {
             if (stalled.passed()) {
                 // a partition offline, or cut below the end it had (an unclean election): the read would never end, and
                 // the operator's release would hang with it
@@ -194,7 +199,16 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
                         + "it again", true);
             }
             boolean progressed = false;
-            for (var record : consumer.poll(Duration.ofMillis(500))) {
+            org.apache.kafka.clients.consumer.ConsumerRecords<byte[], byte[]> polled;
+            try {
+                polled = consumer.poll(Duration.ofMillis(500));
+            } catch (org.apache.kafka.common.KafkaException e) {
+                if (!damaged.stop(consumer, e)) {
+                    throw e;
+                }
+                continue;   // that partition read no further; the others to their ends
+            }
+            for (var record : polled) {
                 // only what was there when the read began: a record dead-lettered since is the next pass's, read from the
                 // end this one commits — taken now too, it went back twice and was counted twice, and the release ended
                 // one short, the key's last dead letter still on its way
@@ -208,7 +222,7 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
                 stalled.progressed();
             }
         }
-        return new Found(records.ordered(), end);
+        return new Found(records.ordered(), damaged.ends(end));
     }
 
     /**

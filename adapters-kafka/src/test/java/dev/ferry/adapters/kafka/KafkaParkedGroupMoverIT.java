@@ -45,11 +45,16 @@ class KafkaParkedGroupMoverIT {
 
     /** The dead letter of K's record {@code value}, read from {@code topic}-0@{@code offset}: the head's for k1, else behind it. */
     private static ProducerRecord<byte[], byte[]> copy(String topic, String value, long offset) {
+        return copy(topic, value, offset, 0);
+    }
+
+    /** As {@link #copy(String, String, long)}, in dead-letter partition {@code dlqPartition}. */
+    private static ProducerRecord<byte[], byte[]> copy(String topic, String value, long offset, int dlqPartition) {
         var headers = new RecordHeaders()
                 .add(DeadLetterAttributes.REASON, bytes(value.equals("k1") ? GroupParker.at(PARKED) : GroupParker.behind(PARKED)))
                 .add(DeadLetterAttributes.SOURCE, bytes(topic)).add(KafkaSource.PARTITION, bytes("0"))
                 .add(KafkaSource.OFFSET, bytes(Long.toString(offset)));
-        return new ProducerRecord<>(topic + ".dlq", 0, null, bytes("K"), bytes(value), headers);
+        return new ProducerRecord<>(topic + ".dlq", dlqPartition, null, bytes("K"), bytes(value), headers);
     }
 
     @SafeVarargs
@@ -175,5 +180,33 @@ class KafkaParkedGroupMoverIT {
         var again = mover.move(PARKED, "T2", false);
         assertThat(again.problem()).as("told once: the cursor is past them now").isNull();
         assertThat(again.counted()).isZero();
+    }
+
+    @Test // a review: one damaged batch in a dead-letter partition failed every release, of every key, for ever
+    void aDamagedDeadLetterInAnotherKeysPartition_doesNotStopThisKeysRelease_butOneInItsOwnDoes() throws Exception {
+        String topic = KafkaBroker.topic("mover-damaged", 1);
+        String dlq = topic + ".dlq";
+        KafkaBroker.create(dlq, 2);
+        int own = org.apache.kafka.common.utils.Utils.toPositive(org.apache.kafka.common.utils.Utils.murmur2(bytes("K"))) % 2;
+        var other = new TopicPartition(dlq, 1 - own);
+        deadLetter(copy(topic, "k1", 0, own), copy(topic, "k2", 1, own));
+        try (var producer = KafkaBroker.producer()) { // another key's dead letter, one batch of its own, then damaged on disk
+            producer.send(new ProducerRecord<>(dlq, other.partition(), bytes("Z"), bytes("z-damaged"))).get(60, TimeUnit.SECONDS);
+        }
+        KafkaUnreadableRecordIT.flipAByteOf(other, "z-damaged");
+        var mover = mover(topic);
+
+        var moved = mover.move(PARKED, "T", false);
+        assertThat(moved.problem()).as("the damage is in another key's partition").isNull();
+        assertThat(moved.counted()).isEqualTo(2);
+        assertThat(values(topic, 2)).containsExactly("k1", "k2");
+
+        deadLetter(copy(topic, "k3", 2, own), copy(topic, "k4", 3, own));
+        KafkaUnreadableRecordIT.flipAByteOf(new TopicPartition(dlq, own), "k4");
+        var stopped = mover.move(PARKED, "T", false);
+        assertThat(stopped.problem()).as("its own partition: what it has behind the damage cannot be moved")
+                .contains("dead-letter partition " + dlq + "-" + own).contains("cannot be read at offset 3");
+        assertThat(stopped.counted()).as("k3, before the damage").isEqualTo(1);
+        assertThat(values(topic, 3)).containsExactly("k1", "k2", "k3");
     }
 }

@@ -127,7 +127,7 @@ class KafkaUnreadableRecordIT {
      * Flips a byte of {@code value} where it lies in the partition's log on the broker: the checksum of its batch no
      * longer matches, while the batch's offsets and length stay readable to the broker.
      */
-    private static void flipAByteOf(TopicPartition tp, String value) throws IOException {
+    static void flipAByteOf(TopicPartition tp, String value) throws IOException {
         byte[] wanted = value.getBytes(StandardCharsets.UTF_8);
         List<Path> segments;
         try (var files = Files.list(KafkaBroker.partitionDirectory(tp.topic(), tp.partition()))) {
