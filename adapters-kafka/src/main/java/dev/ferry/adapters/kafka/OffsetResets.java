@@ -77,7 +77,12 @@ final class OffsetResets {
         };
     }
 
-    /** Moves each of the consumer's partitions {@code e} names into its log; false when their offsets are not known. */
+    /**
+     * Moves each of the consumer's partitions {@code e} names into its log. Where their first offsets cannot be looked
+     * up (a broker slow or changing leaders) nothing is moved: the next fetch meets the same position and asks again,
+     * the other partitions going on meanwhile (replaced, the consumer re-ran what it had in hand, and the group
+     * rebalanced, where the client's own reset only retried).
+     */
     private boolean moveIntoLog(Consumer<?, ?> consumer, OffsetOutOfRangeException e) {
         var at = new HashMap<>(e.offsetOutOfRangePartitions());
         at.keySet().retainAll(consumer.assignment());
@@ -85,25 +90,31 @@ final class OffsetResets {
             return true;    // none is the consumer's any more: its next owner starts where the group committed
         }
         Map<TopicPartition, Long> first;
-        Map<TopicPartition, Long> end;
         try {
             first = consumer.beginningOffsets(at.keySet(), WAIT);
-            end = consumer.endOffsets(at.keySet(), WAIT);
         } catch (WakeupException wakeup) {
             throw wakeup;
         } catch (RuntimeException unknown) {
-            e.addSuppressed(unknown);
-            return false;
+            LOG.debug("Kafka source '{}': the first offsets of {} could not be looked up ({}); asked again at the next "
+                    + "fetch", name, at.keySet(), unknown.toString());
+            return true;
         }
-        for (var tp : at.keySet()) {
-            if (first.get(tp) == null || end.get(tp) == null) {
-                return false;   // not known, as when the look-up fails: nothing is moved on a guess
-            }
+        Map<TopicPartition, Long> end;
+        try {
+            end = consumer.endOffsets(at.keySet(), WAIT);   // for the line only
+        } catch (WakeupException wakeup) {
+            throw wakeup;
+        } catch (RuntimeException unknown) {
+            end = Map.of();
+        }
+        if (at.keySet().stream().anyMatch(tp -> first.get(tp) == null)) {
+            return true;        // not known, as when the look-up fails: nothing is moved on a guess, asked again
         }
         // a cut found by the leader epochs (an unclean leader election): earliest goes on where the logs part
         Map<TopicPartition, OffsetAndMetadata> cut = e instanceof LogTruncationException truncated
                 ? truncated.divergentOffsets() : Map.of();
-        at.forEach((tp, offset) -> move(consumer, tp, offset, first.get(tp), end.get(tp), cut.get(tp)));
+        var ends = end;
+        at.forEach((tp, offset) -> move(consumer, tp, offset, first.get(tp), ends.get(tp), cut.get(tp)));
         return true;
     }
 
@@ -113,7 +124,7 @@ final class OffsetResets {
      * handled before then come again, and the ledger drops them (their deduplication ids hold their leader epoch and
      * timestamp), while the end would skip every record written since the log was cut or the topic made anew.
      */
-    private void move(Consumer<?, ?> consumer, TopicPartition tp, long at, long first, long end,
+    private void move(Consumer<?, ?> consumer, TopicPartition tp, long at, long first, Long end,
                       OffsetAndMetadata cut) {
         String where = "Kafka source '" + name + "': " + tp + ": ";
         if (cut != null) {
@@ -131,10 +142,11 @@ final class OffsetResets {
                     + "behind a sink, loses records)");
         } else {
             consumer.seek(tp, first);
-            LOG.warn(where + "offset " + at + ", where the group was reading, was past the end of the log (its end "
-                    + "is now " + end + "): the log was cut back (an unclean leader election) or the topic made anew. "
-                    + "The group reads it again from its first offset, " + first + ": records handled before come "
-                    + "again and the ledger drops those it has recorded");
+            LOG.warn(where + "offset " + at + ", where the group was reading, is not in the log as it was "
+                    + (end == null ? "" : end <= at ? "(past its end, now " + end + ") " : "(its end is now " + end + ") ")
+                    + "— the log was cut back (an unclean leader election) or the topic made anew. The group reads it "
+                    + "again from its first offset, " + first + ": records handled before come again and the ledger "
+                    + "drops those it has recorded");
         }
     }
 
