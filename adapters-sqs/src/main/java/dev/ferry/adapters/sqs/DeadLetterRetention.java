@@ -92,6 +92,8 @@ final class DeadLetterRetention {
                 + "them, without a word" + (fifo ? "; a group parked (on-poison: park) longer than " + kept + " loses its "
                 + "head, the event it was parked at" : "; a message SQS's own redrive moved there keeps the time it was "
                 + "first sent, so it has less") + ". Set it to 14 days, the longest SQS allows: aws sqs "
-                + "set-queue-attributes --queue-url " + dlqUrl + " --attributes MessageRetentionPeriod=" + LONGEST.toSeconds());
+                + "set-queue-attributes --queue-url " + dlqUrl + " --attributes MessageRetentionPeriod=" + LONGEST.toSeconds()
+                + " (and keep the ledger's ttl as long, or redrive within it: a dead letter redriven after the ledger "
+                + "forgot what of it was done does that again)");
     }
 }
