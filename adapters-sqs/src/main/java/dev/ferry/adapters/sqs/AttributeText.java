@@ -43,15 +43,7 @@ final class AttributeText {
      * attribute, String or Binary, carries it; Kafka's and HTTP's headers do the same).
      */
     static boolean utf8(String text) {
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
-                i++;
-            } else if (Character.isSurrogate(c)) {
-                return false;
-            }
-        }
-        return true;
+        return dev.ferry.domain.idempotency.LedgerKeys.wellFormed(text); // the ledger asks the same of its keys
     }
 
     /** Whether SQS takes every character: #x9 #xA #xD, #x20-#xD7FF, #xE000-#xFFFD, #x10000-#x10FFFF (no lone surrogate). */
