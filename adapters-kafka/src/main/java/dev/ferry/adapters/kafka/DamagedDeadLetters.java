@@ -1,6 +1,7 @@
 package dev.ferry.adapters.kafka;
 
 import dev.ferry.domain.parking.GroupParker;
+import dev.ferry.domain.parking.ParkedGroup;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -54,31 +55,53 @@ final class DamagedDeadLetters {
         return stopped.containsKey(partition);
     }
 
-    /** {@code ends} with each stopped partition's end where it stopped: the release's cursor stays below the damage. */
+    /** {@code ends} with each stopped partition's end where it stopped, if below: the cursor stays below the damage. */
     Map<TopicPartition, Long> ends(Map<TopicPartition, Long> ends) {
         var cut = new LinkedHashMap<>(ends);
-        stopped.forEach(cut::put);
+        stopped.forEach((tp, at) -> cut.merge(tp, at, Math::min));
         return cut;
     }
 
     /**
-     * {@code moved}, failed when a stopped partition is the key's own — its key goes there by the default partitioner,
-     * or {@code found} has its records there — since what it has behind the damage was not moved.
+     * Why the key cannot be released past the damage, or null when the damage is not its: it is, when the key has
+     * records found in a stopped partition, when its key goes there by the default partitioner ({@code
+     * partitionCounts}: each partition's topic's count), or when fewer of its records were found than wait — they may
+     * be behind the damage (a dead-letter topic whose partitions grew, a partitioner of the user's).
      */
-    GroupParker.Moved told(GroupParker.Moved moved, Map<TopicPartition, Integer> partitionCounts,
-                           java.util.Set<TopicPartition> found) {
+    String problem(ParkedGroup parked, List<ParkedRecords.Parked> found, Map<TopicPartition, Integer> partitionCounts) {
+        if (stopped.isEmpty()) {
+            return null;
+        }
         byte[] key = KafkaKeys.bytes(group);
         for (var s : stopped.entrySet()) {
             var tp = s.getKey();
             Integer count = partitionCounts.get(tp);
-            boolean keys = found.contains(tp) || count != null && Utils.toPositive(Utils.murmur2(key)) % count == tp.partition();
-            if (keys) {
-                String said = "dead-letter partition " + tp + " has a record that cannot be read at offset " + s.getValue()
-                        + ": what key " + group + " has behind it there was not moved; mend the topic and release it again";
-                return new GroupParker.Moved(moved.counted(), moved.redriven(),
-                        moved.problem() == null ? said : moved.problem() + "; and " + said);
+            boolean hashed = key != null && count != null && Utils.toPositive(Utils.murmur2(key)) % count == tp.partition();
+            if (hashed || found.stream().anyMatch(p -> p.partition().equals(tp))) {
+                return said("dead-letter partition " + tp + " has a record that cannot be read at offset " + s.getValue());
             }
         }
-        return moved;
+        if (found.size() < parked.waiting()) { // not all found: where the rest are cannot be known, any may hide them
+            var where = new java.util.ArrayList<String>();
+            stopped.forEach((tp, at) -> where.add(tp + " at offset " + at));
+            return said("dead-letter partitions with a record that cannot be read (" + String.join(", ", where) + ") may "
+                    + "hold records of the key not found elsewhere");
+        }
+        return null;
+    }
+
+    private String said(String what) {
+        return what + ": what key " + group + " has behind it there cannot be moved; mend the topic and release it again";
+    }
+
+    /** Whether some of {@code found} are in a partition not stopped: sent back, they would overtake what the damage hides. */
+    boolean foundElsewhere(List<ParkedRecords.Parked> found) {
+        return found.stream().anyMatch(p -> !stopped.containsKey(p.partition()));
+    }
+
+    /** {@code moved} with {@code problem} added (after why it stopped, if it did); as it is for none. */
+    static GroupParker.Moved with(GroupParker.Moved moved, String problem) {
+        return problem == null ? moved : new GroupParker.Moved(moved.counted(), moved.redriven(),
+                moved.problem() == null || moved.problem().equals(problem) ? problem : moved.problem() + "; and " + problem);
     }
 }

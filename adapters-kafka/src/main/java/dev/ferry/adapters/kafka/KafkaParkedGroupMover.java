@@ -148,11 +148,13 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
         }
         var damaged = new DamagedDeadLetters(parked.group());
         var found = parkedRecords(consumer, partitions, parked, token, damaged);
-        var produced = produceBack(consumer, producer, sendWait, found, parked, token, skipHead);
         var counts = new HashMap<TopicPartition, Integer>();
         partitions.forEach(p -> counts.put(p, (int) partitions.stream().filter(q -> q.topic().equals(p.topic())).count()));
-        var moved = damaged.told(produced.moved(), counts, found.records().stream().map(ParkedRecords.Parked::partition)
-                .collect(java.util.stream.Collectors.toSet()));
+        String damage = damaged.problem(parked, found.records(), counts);
+        // the key's records behind the damage are not known: those found elsewhere would overtake them, so none goes
+        var produced = produceBack(consumer, producer, sendWait, found, parked, token, skipHead,
+                damage != null && damaged.foundElsewhere(found.records()) ? damage : null);
+        var moved = DamagedDeadLetters.with(produced.moved(), damage);
         return new Pass(deleted.none() ? moved : deleted.told(moved, parked.group()), produced.interrupted());
     }
 
@@ -232,10 +234,10 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
      * takes up exactly there.
      */
     private Pass produceBack(KafkaConsumer<byte[], byte[]> consumer, KafkaProducer<byte[], byte[]> producer, Duration sendWait,
-                             Found found, ParkedGroup parked, String token, boolean skipHead) {
+                             Found found, ParkedGroup parked, String token, boolean skipHead, String stopped) {
         long counted = 0;
         long redriven = 0;
-        String problem = null;
+        String problem = stopped;       // non-null: nothing goes back, every cursor stays at the key's first record
         var firstLeft = new HashMap<TopicPartition, Long>();
         var reader = new DeadLetterReader(consumer, READ_TIMEOUT);
         boolean interrupted = false;

@@ -189,7 +189,7 @@ class KafkaParkedGroupMoverIT {
         KafkaBroker.create(dlq, 2);
         int own = org.apache.kafka.common.utils.Utils.toPositive(org.apache.kafka.common.utils.Utils.murmur2(bytes("K"))) % 2;
         var other = new TopicPartition(dlq, 1 - own);
-        deadLetter(copy(topic, "k1", 0, own), copy(topic, "k2", 1, own));
+        deadLetter(copy(topic, "k1", 0, own), copy(topic, "k2", 1, own), copy(topic, "k3", 2, own));
         try (var producer = KafkaBroker.producer()) { // another key's dead letter, one batch of its own, then damaged on disk
             producer.send(new ProducerRecord<>(dlq, other.partition(), bytes("Z"), bytes("z-damaged"))).get(60, TimeUnit.SECONDS);
         }
@@ -198,15 +198,40 @@ class KafkaParkedGroupMoverIT {
 
         var moved = mover.move(PARKED, "T", false);
         assertThat(moved.problem()).as("the damage is in another key's partition").isNull();
-        assertThat(moved.counted()).isEqualTo(2);
-        assertThat(values(topic, 2)).containsExactly("k1", "k2");
+        assertThat(moved.counted()).isEqualTo(3);
+        assertThat(values(topic, 3)).containsExactly("k1", "k2", "k3");
 
-        deadLetter(copy(topic, "k3", 2, own), copy(topic, "k4", 3, own));
-        KafkaUnreadableRecordIT.flipAByteOf(new TopicPartition(dlq, own), "k4");
+        deadLetter(copy(topic, "k4", 3, own), copy(topic, "k5", 4, own));
+        KafkaUnreadableRecordIT.flipAByteOf(new TopicPartition(dlq, own), "k5");
         var stopped = mover.move(PARKED, "T", false);
         assertThat(stopped.problem()).as("its own partition: what it has behind the damage cannot be moved")
-                .contains("dead-letter partition " + dlq + "-" + own).contains("cannot be read at offset 3");
-        assertThat(stopped.counted()).as("k3, before the damage").isEqualTo(1);
-        assertThat(values(topic, 3)).containsExactly("k1", "k2", "k3");
+                .contains("dead-letter partition " + dlq + "-" + own).contains("cannot be read at offset 4");
+        assertThat(stopped.counted()).as("k4, before the damage in the same partition").isEqualTo(1);
+        assertThat(values(topic, 4)).containsExactly("k1", "k2", "k3", "k4");
+    }
+
+    @Test // a second review: the key's records of another topic went back while its head lay behind the damage
+    void aDamagedPartitionThatMayHideTheKeysRecords_letsNoneOfItsOtherRecordsOvertakeThem() throws Exception {
+        String a = KafkaBroker.topic("mover-damaged-a", 1);
+        String b = KafkaBroker.topic("mover-damaged-b", 1);
+        KafkaBroker.create(a + ".dlq", 1);
+        KafkaBroker.create(b + ".dlq", 1);
+        try (var producer = KafkaBroker.producer()) {
+            producer.send(new ProducerRecord<>(a + ".dlq", 0, bytes("Z"), bytes("z-damaged"))).get(60, TimeUnit.SECONDS);
+        }
+        deadLetter(copy(a, "k1", 0, 0), copy(b, "k2", 0, 0), copy(a, "k3", 1, 0));
+        KafkaUnreadableRecordIT.flipAByteOf(new TopicPartition(a + ".dlq", 0), "z-damaged");
+        var mover = new KafkaSourceConfig("orders", KafkaBroker.bootstrap(), List.of(a, b), "unused", ".dlq", 5000,
+                Map.of()).parkedGroupMover();
+
+        var moved = mover.move(PARKED, "T", false);
+        assertThat(moved.problem()).contains("dead-letter partition " + a + ".dlq-0").contains("cannot be read at offset 0");
+        assertThat(moved.counted()).as("k2 would have gone ahead of k1, its head, hidden behind the damage").isZero();
+        try (var consumer = new KafkaConsumer<>(Map.<String, Object>of("bootstrap.servers", KafkaBroker.bootstrap()),
+                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            var sentBack = new TopicPartition(b, 0);
+            assertThat(consumer.endOffsets(List.of(sentBack), Duration.ofSeconds(30)).get(sentBack))
+                    .as("nothing sent back to " + b).isZero();
+        }
     }
 }
