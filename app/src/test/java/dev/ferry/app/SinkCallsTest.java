@@ -11,6 +11,7 @@ import dev.ferry.app.config.ConfigReader;
 import dev.ferry.app.config.FerryConfig;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -122,6 +123,25 @@ class SinkCallsTest {
                 .isEqualTo(longer.listener().handlerTimeout().multipliedBy(2));
         // a stall of 1h leaves the raised default as it is: nothing to say, and the stall was never the matter
         assertThat(read("admin: {stall-after: 1h}\n" + SOURCE + slow).warnings()).isEmpty();
+    }
+
+    @Test
+    void aPluginSinkWhoseFigureThrows_anErrorToo_countsAsNotKnown_andTheConfigurationIsRead() {
+        var plugin = new dev.ferry.app.Adapters(ConfigReaderTest.ADAPTERS.sources(), Map.of("odd", settings ->
+                new dev.ferry.domain.spi.Plan<dev.ferry.domain.transport.Sink>() {
+                    @Override
+                    public dev.ferry.domain.transport.Sink open(dev.ferry.domain.spi.AdapterContext context) {
+                        throw new UnsupportedOperationException("not opened here");
+                    }
+
+                    @Override
+                    public Duration longestCall() {
+                        throw new NoClassDefFoundError("com/example/Missing");
+                    }
+                }), ConfigReaderTest.ADAPTERS.ledgers());
+        var result = ConfigReader.parse("ferry.yaml", "listener: {handler-timeout: 1s}\n" + SOURCE
+                + "sinks: {o: {type: odd}}\nroutes:\n  - to: [o]\n", Map.<String, String>of()::get, plugin);
+        assertThat(result).as(String.valueOf(result)).isInstanceOf(ConfigReader.Result.Ok.class);
     }
 
     @Test

@@ -52,7 +52,7 @@ record SinkCalls(String route, Duration longest) {
         try {
             var d = sink.plan().longestCall();
             return d == null || d.isNegative() ? Duration.ZERO : d;
-        } catch (RuntimeException e) { // a plugin's: its figure is not known, and its own open() says what is wrong
+        } catch (RuntimeException | LinkageError e) { // a plugin's (a class it lacks, too): not known; open() says why
             return Duration.ZERO;
         }
     }
