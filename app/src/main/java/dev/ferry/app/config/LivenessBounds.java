@@ -34,8 +34,8 @@ final class LivenessBounds {
         if (!chosen && sinkCalls.cutsShort(listener.handlerTimeout())) {
             // the default gives way to sinks that take longer to answer by themselves; as chosen, it raises a default
             // stall (a stall chosen shortens it again, and is then warned of, saying how long it should be)
-            LOG.info("listener.handler-timeout: {} (its default, {}, raised to outlast route '{}''s sinks when they do not "
-                    + "answer)", Durations.text(sinkCalls.needed()), Durations.text(listener.handlerTimeout()), sinkCalls.route());
+            LOG.info("listener.handler-timeout: {} (its default, {}, raised to outlast the sinks of route '{}' when they do "
+                    + "not answer)", Durations.text(sinkCalls.needed()), Durations.text(listener.handlerTimeout()), sinkCalls.route());
             listener = listener.withHandlerTimeout(sinkCalls.needed());
             chosen = !stallSet;
         }
