@@ -28,7 +28,6 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToLongFunction;
 import org.slf4j.Logger;
@@ -47,7 +46,16 @@ final class Observability implements AutoCloseable {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final JvmGcMetrics jvmGc = new JvmGcMetrics();
 
+    /** The servers' request threads, each request read within a deadline. */
+    private final AdminRequests requests;
+
     Observability() {
+        this(AdminRequests.TIMEOUT);
+    }
+
+    /** With {@code requestTimeout} for a client to send a whole request (shorter in tests). */
+    Observability(java.time.Duration requestTimeout) {
+        this.requests = new AdminRequests(requestTimeout);
         // the JVM and the process: memory, GC, threads, classes, CPU, uptime, open files
         new ClassLoaderMetrics().bindTo(registry);
         new JvmMemoryMetrics().bindTo(registry);
@@ -108,7 +116,7 @@ final class Observability implements AutoCloseable {
             throw new UncheckedIOException("cannot listen on " + address + " for health and metrics: " + e.getMessage()
                     + " (set admin.listen, or admin: {listen: off})", e);
         }
-        server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        server.setExecutor(requests.executor());
         serve(server, "/metrics", exchange -> answer(exchange, 200,
                 "text/plain; version=0.0.4; charset=utf-8", registry.scrape()));
         serve(server, "/health/live", exchange -> answer(exchange, health.live()));
@@ -136,12 +144,15 @@ final class Observability implements AutoCloseable {
      * answered with 500 where the answer has not begun, and the exchange is closed: the JDK's server
      * would leave the connection open.
      */
-    private static void serve(HttpServer server, String path, HttpHandler handler) {
+    private void serve(HttpServer server, String path, HttpHandler handler) {
         if (handler == null) {
             return;
         }
         server.createContext(path, exchange -> {
             try {
+                if (!requests.read(exchange)) {
+                    return; // late, or a body too large: answered and closed
+                }
                 handler.handle(HeadExchange.isHead(exchange) ? new HeadExchange(exchange) : exchange);
             } catch (Throwable e) { // a plugin's exception whose text throws too: the log reads it, and the 500 was never sent
                 LOG.warn("{} {} failed", exchange.getRequestMethod(), exchange.getRequestURI().getPath(), Thrown.loggable(e));
@@ -238,6 +249,7 @@ final class Observability implements AutoCloseable {
     public void close() {
         ready = false;
         servers.forEach(server -> server.stop(0));
+        requests.close();
         jvmGc.close();
         servers.clear();
         registry.close();

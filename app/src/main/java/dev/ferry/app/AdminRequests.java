@@ -1,0 +1,198 @@
+package dev.ferry.app;
+
+import com.sun.net.httpserver.HttpExchange;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The threads of the admin and metrics servers, and how long a client may take to send a request.
+ *
+ * <p>The JDK's server reads a request's line and headers on the executor's thread, inside a
+ * {@code synchronized} read with no time limit. A virtual thread blocked there keeps its carrier on
+ * JDK 21–23, and there are only as many carriers as cores: a client per core that sends one byte and
+ * stops would stall every virtual thread of the process — health probes, deferred ledger completions,
+ * DynamoDB claims — for good. So requests run on platform threads before JDK 24 (virtual from 24,
+ * where a blocked read no longer pins), one per request, and a request that has not been read within
+ * {@code timeout} — line, headers and any body, which no admin endpoint takes — has its thread
+ * interrupted: its socket channel closes and the thread is free. Handlers themselves are never
+ * interrupted (an interrupt closes the file channel under a whole MVStore ledger).
+ */
+final class AdminRequests implements AutoCloseable {
+
+    /** How long a client has to send a whole request: ample for any a probe, a scraper or an operator sends. */
+    static final Duration TIMEOUT = Duration.ofSeconds(10);
+
+    /** The most of a request's body read (and thrown away) before the answer; a larger one is refused. */
+    static final int MAX_BODY = 64 * 1024;
+
+    private final long timeoutNanos;
+    private final ExecutorService threads;
+    private final ScheduledThreadPoolExecutor timer;
+    private final ThreadLocal<Reading> current = new ThreadLocal<>();
+
+    AdminRequests(Duration timeout) {
+        this(timeout, Runtime.version().feature());
+    }
+
+    AdminRequests(Duration timeout, int jdkFeature) {
+        this.timeoutNanos = timeout.toNanos();
+        var builder = virtualThreadsSafe(jdkFeature) ? Thread.ofVirtual() : Thread.ofPlatform().daemon(true);
+        this.threads = Executors.newThreadPerTaskExecutor(builder.name("ferry-admin-", 0).factory());
+        this.timer = new ScheduledThreadPoolExecutor(1, r -> {
+            var t = new Thread(r, "ferry-admin-deadlines");
+            t.setDaemon(true);
+            return t;
+        });
+        timer.setRemoveOnCancelPolicy(true);
+    }
+
+    /** Whether a request's blocking reads may run on a virtual thread: JDK 24 on, where they no longer pin a carrier. */
+    static boolean virtualThreadsSafe(int jdkFeature) {
+        return jdkFeature >= 24;
+    }
+
+    /** The executor for the JDK server: each request on a new thread, read under the deadline. */
+    Executor executor() {
+        return exchange -> {
+            try {
+                threads.execute(() -> run(exchange));
+            } catch (RejectedExecutionException closing) {
+                // the server is stopping; the JDK closes the connection
+            }
+        };
+    }
+
+    private void run(Runnable exchange) {
+        var reading = new Reading(Thread.currentThread());
+        current.set(reading);
+        reading.arm();
+        try {
+            exchange.run();
+        } finally {
+            current.remove();
+            reading.end();
+        }
+    }
+
+    /**
+     * Reads what is left of the request (its body, at most {@link #MAX_BODY}) while the deadline runs,
+     * then stops it: the handler runs with no deadline. False if the request is to be answered no
+     * further — late (its connection is being closed) or its body too large (answered 413 here).
+     */
+    boolean read(HttpExchange exchange) throws IOException {
+        var reading = current.get();
+        if (reading == null) {
+            return true; // not one of this executor's threads (a test's server): nothing to bound
+        }
+        long length = contentLength(exchange);
+        if (length > MAX_BODY) {
+            refuseTooLarge(exchange);
+            return false;
+        }
+        try (InputStream body = exchange.getRequestBody()) {
+            if (body.readNBytes(MAX_BODY + 1).length > MAX_BODY) {
+                refuseTooLarge(exchange);
+                return false;
+            }
+        } catch (IOException lateOrGone) { // the deadline's interrupt, or a client that went: nothing to answer
+            exchange.close();
+            return false;
+        }
+        if (!reading.read()) {
+            exchange.close(); // late: interrupted after its body was read, and its connection is closing
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * Answers 413 and closes. The deadline stays armed: closing an exchange reads what is left of its body first
+     * (the JDK's server drains it), which a client that sends no more holds until the deadline cuts it off.
+     */
+    private static void refuseTooLarge(HttpExchange exchange) {
+        try (exchange) {
+            exchange.getResponseHeaders().set("Connection", "close");
+            exchange.sendResponseHeaders(413, -1);
+            exchange.getResponseBody().flush();
+        } catch (IOException | RuntimeException lateOrGone) {
+            // the client went, or the deadline cut the drain short: nothing more to say to it
+        }
+    }
+
+    /** The Content-Length the request declares; -1 when it declares none (chunked, or no body). */
+    private static long contentLength(HttpExchange exchange) {
+        var value = exchange.getRequestHeaders().getFirst("Content-Length");
+        if (value == null) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            return Long.MAX_VALUE; // the JDK refuses it before a handler sees it; refused here too if not
+        }
+    }
+
+    /** Stops the timer and the request threads' executor (after the server has stopped). */
+    @Override
+    public void close() {
+        timer.shutdownNow();
+        threads.shutdown();
+    }
+
+    /** One request being read: then read in time (the handler runs), late (interrupted), or over. */
+    private final class Reading {
+        private static final int READING = 0;
+        private static final int READ = 1;
+        private static final int LATE = 2;
+
+        private final Thread reader;
+        private final AtomicInteger state = new AtomicInteger(READING);
+        private volatile ScheduledFuture<?> expiry;
+
+        Reading(Thread reader) {
+            this.reader = reader;
+        }
+
+        void arm() {
+            try {
+                expiry = timer.schedule(this::expire, timeoutNanos, TimeUnit.NANOSECONDS);
+            } catch (RejectedExecutionException closing) {
+                // the server is stopping
+            }
+        }
+
+        /** The request is read: no interrupt comes after this returns true. */
+        boolean read() {
+            boolean inTime = state.compareAndSet(READING, READ);
+            disarm();
+            return inTime || state.get() == READ;
+        }
+
+            void end() {
+            state.compareAndSet(READING, READ);
+            disarm();
+        }
+
+        private void disarm() {
+            var e = expiry;
+            if (e != null) {
+                e.cancel(false);
+            }
+        }
+
+        private void expire() {
+            if (state.compareAndSet(READING, LATE)) {
+                reader.interrupt(); // the blocked read ends, its channel closed with the connection
+            }
+        }
+    }
+}

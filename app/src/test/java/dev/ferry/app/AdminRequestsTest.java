@@ -1,0 +1,126 @@
+package dev.ferry.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.app.config.FerryConfig;
+import java.io.IOException;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Clients of the admin and metrics addresses that send slowly, stop, or send more than any endpoint takes, over
+ * sockets on 127.0.0.1: each is cut off within the request deadline, and the health probes go on answering.
+ */
+class AdminRequestsTest {
+
+    private static final Duration DEADLINE = Duration.ofMillis(500);
+
+    private final Observability observability = new Observability(DEADLINE);
+    private final List<Socket> sockets = new ArrayList<>();
+
+    @AfterEach
+    void close() throws IOException {
+        for (var socket : sockets) {
+            socket.close();
+        }
+        observability.close();
+    }
+
+    private int serve() {
+        observability.health(new Health(Map.of(), Map.of(), "memory", Duration.ofMinutes(5), System::nanoTime, () -> true));
+        return observability.serve(new FerryConfig.Address("127.0.0.1", 0), true);
+    }
+
+    private Socket open(int port, String sent) throws IOException {
+        var socket = new Socket("127.0.0.1", port);
+        sockets.add(socket);
+        socket.setSoTimeout(10_000);
+        socket.getOutputStream().write(sent.getBytes(StandardCharsets.US_ASCII));
+        socket.getOutputStream().flush();
+        return socket;
+    }
+
+    /** -1 once the server closed the connection, within the socket's timeout; what it answered otherwise. */
+    private static String untilClosed(Socket socket) throws IOException {
+        return new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+    }
+
+    @Test
+    void aClientThatStopsMidRequest_isCutOffAtTheDeadline() throws IOException {
+        // a byte of the request line, then nothing: the thread reading it was held for as long as the client kept the
+        // socket open — on JDK 21-23 a virtual thread pinned to its carrier, one per core stalling the whole process
+        int port = serve();
+        var stalled = open(port, "G");
+        long start = System.nanoTime();
+        String answered;
+        try {
+            answered = untilClosed(stalled);
+        } catch (SocketTimeoutException stillOpen) {
+            answered = "still open after 10 s";
+        }
+        assertThat(answered).as("nothing answered, the connection closed").isEmpty();
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(9));
+    }
+
+    @Test
+    void aBodyThatNeverComes_isCutOffAtTheDeadline_andTheProbesGoOn() throws Exception {
+        // headers that promise a body it never sends: the answer waited for nothing, but closing the exchange drained
+        // the body on the request's thread, with no deadline
+        int port = serve();
+        var stalled = new ArrayList<Socket>();
+        for (int i = 0; i < Runtime.getRuntime().availableProcessors() + 2; i++) {
+            stalled.add(open(port, "POST /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\nx"));
+        }
+        var live = open(port, "GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+        assertThat(untilClosed(live)).startsWith("HTTP/1.1 200");
+        for (var socket : stalled) {
+            String answered;
+            try {
+                answered = untilClosed(socket);
+            } catch (SocketTimeoutException stillOpen) {
+                answered = "still open after 10 s";
+            }
+            assertThat(answered).as("no answer to a request never read whole").isEmpty();
+        }
+    }
+
+    @Test
+    void aBodyLargerThanAnyEndpointTakes_isRefused() throws IOException {
+        int port = serve();
+        var large = open(port, "POST /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: "
+                + (AdminRequests.MAX_BODY + 1) + "\r\n\r\n");
+        assertThat(untilClosed(large)).startsWith("HTTP/1.1 413");
+    }
+
+    @Test
+    void aRequestSentInTime_isAnsweredAsBefore() throws IOException {
+        int port = serve();
+        var slow = open(port, "GET /health/live HTTP/1.1\r\n");
+        slow.getOutputStream().write("Host: 127.0.0.1\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        assertThat(untilClosed(slow)).startsWith("HTTP/1.1 200").contains("\"status\"");
+    }
+
+    @Test
+    void beforeJdk24_requestsRunOnPlatformThreads() throws Exception {
+        // a virtual thread blocked in the JDK server's synchronized read pins its carrier before JDK 24
+        assertThat(AdminRequests.virtualThreadsSafe(21)).isFalse();
+        assertThat(AdminRequests.virtualThreadsSafe(23)).isFalse();
+        assertThat(AdminRequests.virtualThreadsSafe(24)).isTrue();
+        for (int feature : new int[] {21, 25}) {
+            try (var requests = new AdminRequests(DEADLINE, feature)) {
+                var virtual = new CompletableFuture<Boolean>();
+                requests.executor().execute(() -> virtual.complete(Thread.currentThread().isVirtual()));
+                assertThat(virtual.get(5, TimeUnit.SECONDS)).as("JDK %d", feature).isEqualTo(feature >= 24);
+            }
+        }
+    }
+}
