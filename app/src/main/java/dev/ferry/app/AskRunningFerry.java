@@ -55,8 +55,9 @@ abstract class AskRunningFerry implements Callable<Integer> {
             } catch (ConnectException nobodyThere) {
                 // no Ferry runs with this configuration: do it here
             } catch (IllegalArgumentException | ClassCastException | NullPointerException notFerry) {
+                // its message may quote what answered (the parser's "Unrecognized token '...'")
                 io.err().println("ferry: what answers on " + base + " is not a Ferry admin endpoint ("
-                        + notFerry.getMessage() + "); is admin.listen right?");
+                        + Printable.of(Thrown.message(notFerry)) + "); is admin.listen right?");
                 return Ferry.FAILED;
             }
         }
@@ -120,7 +121,9 @@ abstract class AskRunningFerry implements Callable<Integer> {
 
     /** A non-2xx answer of the running Ferry: its error, and exit 1. */
     int failed(HttpResponse<String> response) {
-        io.err().println("ferry: the running Ferry answered " + response.statusCode() + ": " + response.body().strip());
+        // what answers on the admin address may be no Ferry (a proxy's error page): its body is printed made safe
+        io.err().println("ferry: the running Ferry answered " + response.statusCode() + ": "
+                + Printable.of(response.body().strip()));
         return Ferry.FAILED;
     }
 }

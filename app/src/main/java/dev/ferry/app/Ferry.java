@@ -109,7 +109,8 @@ public final class Ferry implements Callable<Integer> {
             return USAGE;
         });
         cli.setExecutionExceptionHandler((e, line, parsed) -> {
-            io.err().println("ferry: " + (e.getMessage() != null ? e.getMessage() : e.toString()));
+            // a failure may quote what the messages or a downstream brought (a key, an error body, an answer)
+            io.err().println("ferry: " + Printable.of(Thrown.message(e)));
             return FAILED;
         });
         return cli;

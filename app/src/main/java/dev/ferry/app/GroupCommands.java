@@ -211,7 +211,8 @@ final class GroupCommands {
             try {
                 released = actions.release(source, group, skipHead, head);
             } catch (IllegalArgumentException | GroupParker.ReleaseInterrupted e) {
-                io.err().println("ferry: " + e.getMessage());
+                // it may name the group's head, an event key a sender chose, and why it was parked again
+                io.err().println("ferry: " + Printable.of(Thrown.message(e)));
                 return Ferry.FAILED;
             }
             io.out().println(GroupActions.text(group, released));

@@ -148,7 +148,7 @@ class FerryCliTest {
                 sinks:
                   out:
                     type: http
-                    url: https://user:hunter2@example.invalid/hook
+                    url: https://user:hunter2@hooks.slack.com/services/T0/B0/XXXXslackpathsecret
                     headers: {Authorization: "Basic c2VjcmV0", X-Team: payments}
                 routes:
                   - to: [out]
@@ -156,7 +156,9 @@ class FerryCliTest {
         assertThat(ferry(Map.of("INGEST_TOKEN", "t0ps3cr3t-and-long-enough", "REGION", "us-west-2"),
                 "config", "print", "-c", file.toString())).as(err.toString()).isZero();
         assertThat(out.toString()).contains("region: us-west-2").contains("X-Team: payments")
-                .contains("token: '****'").contains("Authorization: '****'").contains("https://****@example.invalid/hook")
+                .contains("token: '****'").contains("Authorization: '****'")
+                // a webhook keeps its secret in the path: printed as the HTTP adapter prints URLs, host and no more
+                .contains("url: https://hooks.slack.com/\u2026").doesNotContain("XXXXslackpathsecret").doesNotContain("/services")
                 .doesNotContain("t0ps3cr3t").doesNotContain("hunter2").doesNotContain("c2VjcmV0");
     }
 
@@ -175,6 +177,9 @@ class FerryCliTest {
                   - "https://u:p@ss@example.invalid/path"
                   - "https://:onlypass@example.invalid"
                   - "https://hooks.example.invalid/x?api_key=abc123&team=payments"
+                  - "https://discord.com/api/webhooks/123456/discordtokensecret"
+                  - "HTTP://hooks.example.invalid:8443/services/T0/B0/uppercasesecret"
+                  - "https://api.example.invalid/"
                 kafka-properties:
                   ssl.keystore.key: "-----BEGIN PRIVATE KEY-----MIIEsecretpem"
                   basic.auth.user.info: "user:basicpass"
@@ -185,8 +190,13 @@ class FerryCliTest {
         assertThat(printed).doesNotContain("p4ss").doesNotContain("s3cr3t").doesNotContain("AKIA-EXAMPLE")
                 .doesNotContain("a-shared-secret-value").doesNotContain("p@ss").doesNotContain("onlypass").doesNotContain("abc123")
                 .doesNotContain("MIIEsecretpem").doesNotContain("basicpass").doesNotContain("MIIEotherpem").contains("ssl.keystore.type: PEM")
-                .contains("bootstrap.servers: 127.0.0.1:9092").contains("team=payments").contains("ssl=true")
-                .contains("https://****@example.invalid/path").contains("credentials: '****'").contains("also: '****'");
+                .contains("bootstrap.servers: 127.0.0.1:9092").contains("ssl=true")
+                .contains("credentials: '****'").contains("also: '****'")
+                // an http(s) URL shows scheme, host and port only: its path and query may be the webhook's secret
+                .doesNotContain("discordtokensecret").doesNotContain("uppercasesecret").doesNotContain("api/webhooks")
+                .doesNotContain("team=payments").contains("https://example.invalid/\u2026").contains("https://example.invalid\n")
+                .contains("https://hooks.example.invalid/\u2026").contains("https://discord.com/\u2026")
+                .contains("HTTP://hooks.example.invalid:8443/\u2026").contains("https://api.example.invalid\n");
     }
 
     @Test
@@ -258,6 +268,88 @@ class FerryCliTest {
         err.reset(); // a bad option is said before anything is asked or opened (a review: the ledger was opened first)
         assertThat(ferry("groups", "list", "--limit", "0", "-c", file.toString())).isEqualTo(2);
         assertThat(err.toString()).contains("--limit must be from 1 to 100000").doesNotContain("no ledger");
+    }
+
+    /** What a sender may put in an event key, a reason or an answer: an OSC that retitles the terminal, a C1 CSI, a bidi override. */
+    private static final String HOSTILE = "k\u001b]0;x\u0007\u009b2J\u202eevil";
+
+    private static void assertInert(String printed) {
+        assertThat(printed.chars().filter(c -> Printable.unsafe((char) c) && c != '\n' && c != '\r')).as(printed).isEmpty();
+    }
+
+    /** A stand-in for a running Ferry's admin endpoint on 127.0.0.1: every request answered {@code status} with {@code body}. */
+    private static com.sun.net.httpserver.HttpServer adminAnswering(int status, String body) throws java.io.IOException {
+        var server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 4);
+        server.createContext("/", exchange -> {
+            try (exchange) {
+                byte[] bytes = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                exchange.getResponseHeaders().set("Content-Type", "application/json");
+                exchange.sendResponseHeaders(status, bytes.length);
+                exchange.getResponseBody().write(bytes);
+            }
+        });
+        server.start();
+        return server;
+    }
+
+    private static Path configAskingAdmin(Path dir, int port) throws java.io.IOException {
+        var file = dir.resolve("ferry.yaml");
+        Files.writeString(file, "sources: {s: {sqs: {queue: q.fifo}, on-poison: park}}\nsinks: {log: {type: log}}\n"
+                + "routes:\n  - to: [log]\nledger: {kind: mvstore, path: " + dir.resolve("l.db") + "}\n"
+                + "admin: {listen: 127.0.0.1:" + port + ", token: a-token-of-16-chars!}\n");
+        return file;
+    }
+
+    @Test // the head of a parked group is an event key a sender chose: its escapes reached the operator's terminal raw
+    void groupsRelease_here_printsTheHeadItRefusesToDrop_escaped(@TempDir Path dir) throws Exception {
+        var ledger = dir.resolve("l.db");
+        try (var store = dev.ferry.adapters.mvstore.MvStoreLedger.open(ledger)) {
+            new dev.ferry.domain.parking.GroupParker(store, java.time.Clock.systemUTC())
+                    .park("orders", "A", HOSTILE, "m-1", "rejected: " + HOSTILE, null, false);
+        }
+        var file = dir.resolve("ferry.yaml");
+        // a Kafka source: its release reaches no broker before the head is checked; no admin address, so done here
+        Files.writeString(file, "sources: {orders: {kafka: {bootstrap-servers: \"127.0.0.1:9\", topics: [orders]}, "
+                + "on-poison: park}}\nsinks: {log: {type: log}}\nroutes:\n  - to: [log]\n"
+                + "ledger: {kind: mvstore, path: " + ledger + "}\nadmin: {listen: \"off\"}\n");
+
+        assertThat(ferry("groups", "release", "A", "--skip-head", "--head", "a1", "-c", file.toString())).as(err.toString())
+                .isEqualTo(1);
+
+        assertThat(err.toString()).contains("the head of group A of 'orders' is k\\u001b]0;x\\u0007\\u009b2J\\u202eevil now");
+        assertInert(err.toString());
+        assertInert(out.toString());
+    }
+
+    @Test // a failure out of a command was printed raw: here what answers on the admin address sent a bad 'since'
+    void aFailureThatQuotesWhatAnswered_isPrintedEscaped(@TempDir Path dir) throws Exception {
+        String listing = "[{\"source\":\"s\",\"group\":\"g\",\"head\":\"h\",\"reason\":\"r\",\"since\":\""
+                + "\\u001b]0;x\\u0007\",\"waiting\":1}]"; // JSON's own escapes: the parsed text holds the ESC and BEL
+        var server = adminAnswering(200, listing);
+        try {
+            var file = configAskingAdmin(dir, server.getAddress().getPort());
+            assertThat(ferry("groups", "list", "-c", file.toString())).as(err.toString()).isEqualTo(1);
+        } finally {
+            server.stop(0);
+        }
+        assertThat(err.toString()).contains("ferry: Text '\\u001b]0;x\\u0007' could not be parsed");
+        assertInert(err.toString());
+    }
+
+    @Test // what answers on the admin address may be no Ferry (a proxy's error page): its body was printed raw
+    void groupsRelease_throughTheAdminAddress_printsWhatWasAnswered_escaped(@TempDir Path dir) throws Exception {
+        var server = adminAnswering(409, "{\"error\":\"the head of group A of 's' is " + HOSTILE.replace("\u001b", "\\u001b")
+                .replace("\u0007", "\\u0007") + " now, not a1\"}");
+        try {
+            var file = configAskingAdmin(dir, server.getAddress().getPort());
+            int exit = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(30),
+                    () -> ferry("groups", "release", "A", "--skip-head", "--head", "a1", "-c", file.toString()));
+            assertThat(exit).as(err.toString()).isEqualTo(1);
+        } finally {
+            server.stop(0);
+        }
+        assertThat(err.toString()).contains("the running Ferry answered 409").contains("\\u009b2J\\u202eevil");
+        assertInert(err.toString());
     }
 
     @Test

@@ -28,6 +28,11 @@ public final class ConfigPrinter {
     /** A query parameter whose value is a credential: {@code ?api_key=}, {@code &sig=}, {@code &X-Amz-Signature=}. */
     private static final Pattern QUERY_SECRET = Pattern.compile(
             "(?i)([?&](?:[^=&#\\s]*(?:key|token|secret|sig|signature|password|auth|credential)[^=&#\\s]*)=)[^&#\\s]*");
+    /**
+     * A value that is an http(s) URL: scheme, authority, and all that follows. Webhooks keep their secret
+     * in the path ({@code /services/T0/B0/XXXX}, {@code /api/webhooks/ID/TOKEN}) or in any query parameter.
+     */
+    private static final Pattern HTTP_URL = Pattern.compile("(?is)(https?://)([^/?#]*)(.*)");
     /** {@code password=...} or {@code password="..."} inside a value (a JAAS line, a JDBC URL). */
     private static final Pattern INLINE_SECRET = Pattern.compile(
             "(?i)((?:password|passwd|pwd|secret|token)\\s*[=:]\\s*)(\"[^\"]*\"|'[^']*'|[^\\s;,&]+)");
@@ -80,11 +85,27 @@ public final class ConfigPrinter {
             if (secrets.contains(value) || value.contains("PRIVATE KEY-----")) { // a PEM key under any name
                 return MASK;
             }
+            var url = HTTP_URL.matcher(value.strip());
+            if (url.matches()) {
+                return redacted(url);
+            }
             value = URL_USERINFO.matcher(value).replaceAll("${scheme}" + MASK + "@");
             value = QUERY_SECRET.matcher(value).replaceAll("$1" + MASK);
             return INLINE_SECRET.matcher(value).replaceAll("$1" + MASK);
         }
         return secrets.contains(String.valueOf(node)) ? MASK : node;
+    }
+
+    /**
+     * {@code scheme://host[:port]}, plus {@code /…} when there was a path, a query or a fragment: the
+     * form the HTTP adapter prints URLs in ({@code Redact.url}, which the app cannot reach), so the
+     * same sink reads the same here and in its logs.
+     */
+    private static String redacted(Matcher url) {
+        String authority = url.group(2);
+        authority = authority.substring(authority.lastIndexOf('@') + 1); // the user-info, whatever it holds
+        String rest = url.group(3);
+        return url.group(1) + authority + (rest.isEmpty() || rest.equals("/") ? "" : "/\u2026");
     }
 
     /** {@code ${VAR}} and {@code ${VAR:-default}} replaced as the reader does; an unset variable stays visible. */
