@@ -99,7 +99,9 @@ final class Health {
         for (var e : sinks.entrySet()) {
             Optional<String> problem;
             try {
-                problem = e.getValue().holdingBack();
+                // in brief: health is answered to anyone, on the metrics address too; what the downstream answered (an
+                // error body echoing a credential or the payload) stays on the console and in the log, which are not
+                problem = e.getValue().holdingBackInBrief();
             } catch (Throwable t) { // a plugin's sink: its fault is its component's, not the whole report's
                 problem = Optional.of("its health check threw " + Thrown.describe(t)); // whose text may throw too
             }

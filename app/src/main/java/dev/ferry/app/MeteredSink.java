@@ -82,6 +82,11 @@ final class MeteredSink implements Sink {
     }
 
     @Override
+    public java.util.Optional<String> holdingBackInBrief() {
+        return sink.holdingBackInBrief();
+    }
+
+    @Override
     public void close() {
         sink.close();
     }

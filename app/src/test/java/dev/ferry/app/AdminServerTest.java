@@ -340,6 +340,52 @@ class AdminServerTest {
                 .contains("DEGRADED").contains("its health check threw java.lang.NoClassDefFoundError");
     }
 
+    @Test // a review: /health needs no token, on the metrics address too, and showed the endpoint's error body (a 401's may
+          // echo the credential, a 5xx's the payload's fields)
+    void anHttpSinkHoldingBack_isShownOnHealthWithoutWhatItWasAnswered_theConsoleStillSaysIt() throws Exception {
+        var api = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 4);
+        api.createContext("/", exchange -> {
+            try (exchange) {
+                exchange.getRequestBody().readAllBytes();
+                byte[] body = "secret-echo".getBytes(StandardCharsets.UTF_8);
+                exchange.sendResponseHeaders(503, body.length);
+                exchange.getResponseBody().write(body);
+            }
+        });
+        api.start();
+        int apiPort = api.getAddress().getPort();
+        var http = dev.ferry.adapters.http.HttpSink.builder("http://127.0.0.1:" + apiPort + "/hooks/T0/B0").name("api")
+                .retries(1, Duration.ofMillis(10)).timeout(Duration.ofSeconds(5)).build();
+        // wrapped as a run wraps every sink
+        Sink sink = new MeteredSink("api", new dev.ferry.app.tracing.TracedSink(http,
+                dev.ferry.app.tracing.Tracing.on(io.opentelemetry.api.OpenTelemetry.noop()), "http"), observability.registry());
+        try {
+            var outcome = sink.publish(new Event("k-1", "t", null, null, "{}".getBytes(StandardCharsets.UTF_8), Map.of()));
+            assertThat(outcome).as("a 503: an outage, waited out").isInstanceOf(Outcome.Throttled.class);
+            assertThat(sink.holdingBack()).hasValueSatisfying(why -> assertThat(why).contains("secret-echo"));
+            healthOf(Map.of(), Map.of("api", sink));
+            observability.console(new AdminConsole(Map.of(), Map.of("api", sink), DeadLetterSamples.shared(), null, "memory",
+                    observability.registry(), null, TOKEN));
+            int metrics = observability.serve(local(), false);
+            int admin = observability.serve(local(), true);
+
+            for (int port : new int[] {metrics, admin}) {
+                for (String path : List.of("/health", "/health/ready")) {
+                    assertThat(get(port, path, "127.0.0.1")).as(port + path).startsWith("HTTP/1.1 200")
+                            .contains("\"sink:api\":{\"status\":\"DEGRADED\",\"details\":{\"problem\":\"POST http://127.0.0.1:"
+                                    + apiPort + "/\u2026 answered HTTP 503\"}}")
+                            .doesNotContain("secret-echo").doesNotContain("/hooks");
+                }
+            }
+            // the console is read with the token: the operator still sees what the endpoint answered
+            assertThat(send(admin, "GET /console/state HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + TOKEN
+                    + "\r\nConnection: close\r\n\r\n")).startsWith("HTTP/1.1 200").contains("answered HTTP 503: secret-echo");
+        } finally {
+            http.close();
+            api.stop(0);
+        }
+    }
+
     @Test
     void anErrorOutOfAnEndpoint_isAnswered500_andTheConnectionClosed() throws Exception {
         Map<String, Listener> failing = new AbstractMap<>() {

@@ -110,8 +110,12 @@ public final class HttpSink implements Sink {
 
     @Override
     public java.util.Optional<String> holdingBack() {
-        return breaker.isOpen() ? java.util.Optional.of("circuit breaker open: calls to " + name + " are held back after "
-                + "failures in a row") : answers.outage();
+        return answers.holdingBack(breaker.isOpen(), false);
+    }
+
+    @Override // where and how the calls fail, not what the endpoint answered: health shows this to anyone
+    public java.util.Optional<String> holdingBackInBrief() {
+        return answers.holdingBack(breaker.isOpen(), true);
     }
 
     /** Answers 401, 403, or a redirect to a login page, so far (every one, whatever {@link AuthFailures} made of it). */
@@ -287,13 +291,13 @@ public final class HttpSink implements Sink {
 
         /** How long one request may take (10 s by default). */
         public Builder timeout(Duration timeout) {
-            positive("timeout", timeout);
+            SinkRequests.positive("timeout", timeout);
             this.timeout = timeout;
             return this;
         }
 
         public Builder connectTimeout(Duration timeout) {
-            positive("connectTimeout", timeout);
+            SinkRequests.positive("connectTimeout", timeout);
             this.connectTimeout = timeout;
             return this;
         }
@@ -318,7 +322,7 @@ public final class HttpSink implements Sink {
             if (attempts < 1) {
                 throw new IllegalArgumentException("attempts must be >= 1, was " + attempts);
             }
-            positive("firstBackoff", firstBackoff);
+            SinkRequests.positive("firstBackoff", firstBackoff);
             SinkRequests.checkFirstPause(firstBackoff);
             this.attempts = attempts;
             this.firstBackoff = firstBackoff;
@@ -327,7 +331,7 @@ public final class HttpSink implements Sink {
 
         /** How long a 429 without a usable Retry-After holds the event back (5 minutes by default). */
         public Builder defaultThrottle(Duration delay) {
-            positive("defaultThrottle", delay);
+            SinkRequests.positive("defaultThrottle", delay);
             this.defaultThrottle = delay;
             return this;
         }
@@ -337,7 +341,7 @@ public final class HttpSink implements Sink {
             if (failures < 1) {
                 throw new IllegalArgumentException("breaker failures must be >= 1, was " + failures);
             }
-            positive("breaker openFor", openFor);
+            SinkRequests.positive("breaker openFor", openFor);
             this.breakerThreshold = failures;
             this.breakerOpenFor = openFor;
             return this;
@@ -388,12 +392,6 @@ public final class HttpSink implements Sink {
                         + "the request would carry two; keep one");
             }
             return new HttpSink(this);
-        }
-
-        private static void positive(String field, Duration value) {
-            if (value == null || value.isNegative() || value.isZero()) {
-                throw new IllegalArgumentException(field + " must be > 0, was " + value);
-            }
         }
     }
 }

@@ -10,6 +10,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -93,9 +94,29 @@ final class SinkAnswers {
         return outcome;
     }
 
-    /** The outage under way, while an event waits on it. */
-    java.util.Optional<String> outage() {
-        return outage.holdingBack();
+    /**
+     * What holds the sink back: its open breaker, else the outage under way while an event waits on it. In
+     * {@code brief}, the outage's reason up to how the call failed ({@link #brief}).
+     */
+    java.util.Optional<String> holdingBack(boolean breakerOpen, boolean brief) {
+        if (breakerOpen) {
+            return java.util.Optional.of("circuit breaker open: calls to " + name + " are held back after failures in a row");
+        }
+        return brief ? outage.holdingBack().map(SinkAnswers::brief) : outage.holdingBack();
+    }
+
+    /** A reason's method, redacted target and how the call failed: its status, a timeout, a refusal, what was thrown. */
+    private static final Pattern BRIEF = Pattern.compile(
+            "[A-Z]+ \\S+(?: answered HTTP \\d{3}|: no answer within \\S+|: connection refused|: [A-Za-z][A-Za-z0-9_$]*)");
+
+    /**
+     * {@code reason} without what the endpoint sent — an error body may echo a credential or the payload's fields,
+     * a JDK message may quote a status line — for what anyone may read (health): {@code POST https://host/…
+     * answered HTTP 503}, {@code POST https://host/…: connection refused}. A reason of another form is not shown.
+     */
+    static String brief(String reason) {
+        var m = BRIEF.matcher(reason);
+        return m.lookingAt() ? m.group() : "calls failing (the console and the log say how)";
     }
 
     /** Answers 401 or 403, or a temporary redirect taken for a login page (302, 307, a 303 elsewhere), so far. */

@@ -37,6 +37,13 @@ final class SinkRequests {
 
     static final Duration MAX_PAUSE = Duration.ofSeconds(30);
 
+    /** A builder's duration that must be more than zero, {@code field} named when it is not. */
+    static void positive(String field, Duration value) {
+        if (value == null || value.isNegative() || value.isZero()) {
+            throw new IllegalArgumentException(field + " must be > 0, was " + value);
+        }
+    }
+
     /** A first pause is waited out by a worker, its permit held: five minutes at most (for ever was taken). */
     static void checkFirstPause(Duration first) {
         if (first.compareTo(MAX_FIRST_PAUSE) > 0) {

@@ -129,6 +129,21 @@ class HttpAdapterUnitTest {
         assertThat(Redact.url("not a url at all")).isEqualTo("(not a url)");
     }
 
+    @Test // health shows a sink's outage to anyone: where the calls go and how they fail, never what the endpoint sent
+    void anOutageInBrief_keepsTheTargetAndHowTheCallFailed_notWhatWasAnswered() {
+        String where = "POST https://hooks.example.com:8443/\u2026";
+        assertThat(SinkAnswers.brief(where + " answered HTTP 503: {\"echo\":\"card 4111\"}")).isEqualTo(where + " answered HTTP 503");
+        assertThat(SinkAnswers.brief(where + " answered HTTP 401: a credential problem (credentials refused: rotated, expired or "
+                + "wrong?): invalid token sk_live_123")).isEqualTo(where + " answered HTTP 401");
+        assertThat(SinkAnswers.brief(where + " answered HTTP 409: busy (the endpoint may still be working on an earlier attempt "
+                + "with this Idempotency-Key)")).isEqualTo(where + " answered HTTP 409");
+        assertThat(SinkAnswers.brief(where + ": no answer within PT10S")).isEqualTo(where + ": no answer within PT10S");
+        assertThat(SinkAnswers.brief(where + ": connection refused")).isEqualTo(where + ": connection refused");
+        assertThat(SinkAnswers.brief(where + ": ProtocolException Invalid status line: \"HTTP/1.1 200 card 4111\""))
+                .as("what was thrown, not its message").isEqualTo(where + ": ProtocolException");
+        assertThat(SinkAnswers.brief("card 4111: of another form")).doesNotContain("4111");
+    }
+
     @Test // #16
     void urlProblems_nameTheUrlRedacted() {
         var problems = new ArrayList<String>();

@@ -34,6 +34,11 @@ public final class TracedSink implements Sink {
     }
 
     @Override
+    public Optional<String> holdingBackInBrief() {
+        return sink.holdingBackInBrief();
+    }
+
+    @Override
     public void close() {
         sink.close();
     }

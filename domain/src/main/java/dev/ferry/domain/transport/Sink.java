@@ -25,6 +25,16 @@ public interface Sink extends AutoCloseable {
         return java.util.Optional.empty();
     }
 
+    /**
+     * What {@link #holdingBack()} says, as the health endpoints show it to anyone who reaches them (no
+     * token): where the calls go and how they fail, without what the service answered — an error body may
+     * echo a credential or the payload's fields. By default the same text: a sink whose reasons quote the
+     * service's answers says less here.
+     */
+    default java.util.Optional<String> holdingBackInBrief() {
+        return holdingBack();
+    }
+
     @Override
     default void close() {
     }
