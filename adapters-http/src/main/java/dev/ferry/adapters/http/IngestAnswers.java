@@ -110,6 +110,9 @@ final class IngestAnswers {
         ex.getResponseHeaders().set("Content-Type", "application/json");
         headers.forEach((k, v) -> ex.getResponseHeaders().set(k, v));
         eachChunk.run();
+        if (answeredHead(ex, status, bytes.length)) {
+            return;
+        }
         ex.sendResponseHeaders(status, bytes.length);
         try (var out = ex.getResponseBody()) {
             for (int at = 0; at < bytes.length; at += CHUNK) {
@@ -117,6 +120,20 @@ final class IngestAnswers {
                 out.write(bytes, at, Math.min(CHUNK, bytes.length - at));
             }
         }
+    }
+
+    /**
+     * A HEAD is answered with the headers of the answer and no body. The JDK's server logs a WARNING for a
+     * HEAD answered with a length (then refuses the body's bytes): anyone who reaches the port could flood
+     * the log with HEADs, each refused 404 or 405.
+     */
+    private static boolean answeredHead(HttpExchange ex, int status, int length) throws IOException {
+        if (!"HEAD".equals(ex.getRequestMethod())) { // as the JDK's server tells a HEAD: by its exact name
+            return false;
+        }
+        ex.getResponseHeaders().set("Content-Length", Integer.toString(length)); // the length a GET is answered with
+        ex.sendResponseHeaders(status, -1);
+        return true;
     }
 
     static String error(String reason) {
@@ -164,6 +181,9 @@ final class IngestAnswers {
                 .getBytes(StandardCharsets.UTF_8);
         ex.getResponseHeaders().set("Content-Type", "application/json");
         ex.getResponseHeaders().set("Connection", "close");
+        if (answeredHead(ex, 408, bytes.length)) {
+            return;
+        }
         ex.sendResponseHeaders(408, bytes.length);
         var out = ex.getResponseBody();
         out.write(bytes);
