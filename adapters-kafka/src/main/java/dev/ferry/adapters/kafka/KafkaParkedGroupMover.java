@@ -3,7 +3,6 @@ package dev.ferry.adapters.kafka;
 import dev.ferry.domain.model.FerryException;
 import dev.ferry.domain.parking.GroupParker;
 import dev.ferry.domain.parking.ParkedGroup;
-import dev.ferry.domain.transport.DeadLetterAttributes;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -13,19 +12,13 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.UnaryOperator;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
@@ -36,14 +29,15 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * the order they were dead-lettered in, each with the release's token and number, one at a time and
  * acknowledged before the next. A dead-letter topic cannot be emptied, so how far each key has been
  * moved is kept as the committed offsets of a consumer group of its own
- * ({@code ferry-release-<source>-<hash of the key>}), committed after the records were produced (a
- * crash in between sends some again, which the ledger then drops as duplicates); and only records
+ * ({@code ferry-release-<source>-<hash of the key>}), committed after each batch of records was produced (a
+ * crash in between sends some again, which the ledger then drops as duplicates), and only then counted
+ * ({@link ReleaseBatches}); a move reads on while the key's producer sends ({@link #readOn}). Only records
  * dead-lettered since the group was parked are moved, so a lost cursor (Kafka expires the offsets
  * of an idle group after a week) does not send an earlier park's records again.
  */
 final class KafkaParkedGroupMover implements GroupParker.Mover {
 
-    private static final Duration READ_TIMEOUT = Duration.ofSeconds(30);
+    static final Duration READ_TIMEOUT = Duration.ofSeconds(30);
     /**
      * How far a dead-letter record's time may run behind the park's own (another instance's clock,
      * NTP-synchronised), for records that do not name the park's head ({@link #HEAD_SKEW} for those);
@@ -78,11 +72,34 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
         producerConfig.put(ProducerConfig.ACKS_CONFIG, "all");
         producerConfig.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         KafkaDeadLetters.waitedPastDelivery(producerConfig);
+        // a record goes back as its topic took it: one whose dead-letter copy kept no value (too large for the dead-letter
+        // topic, or for the dead-letter producer's 1 MiB default) is read from its topic and sent whole — and the
+        // producer's own 1 MiB default refused it at every release, nothing of the key after it moved, for ever
+        producerConfig.putIfAbsent(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, MAX_RECORD);
+        long request = KafkaSink.millis(producerConfig.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), MAX_RECORD);
+        if (KafkaSink.millis(producerConfig.get(ProducerConfig.BUFFER_MEMORY_CONFIG), DEFAULT_BUFFER) < request) {
+            producerConfig.put(ProducerConfig.BUFFER_MEMORY_CONFIG, request); // a record larger than it is refused as well
+        }
         return producerConfig;
     }
 
+    /**
+     * The largest record a release sends back unless {@code max.request.size} is set: what a broker of default settings
+     * takes in one request ({@code socket.request.max.bytes}). The release sends one record at a time, one it holds
+     * already, so the bound costs no memory; the topic's own {@code max.message.bytes} is the broker's to apply.
+     */
+    static final int MAX_RECORD = 100 * 1024 * 1024;
+    /** The producer's default {@code buffer.memory}, 32 MiB. */
+    private static final long DEFAULT_BUFFER = 32L * 1024 * 1024;
+
     @Override
     public GroupParker.Moved move(ParkedGroup parked, String token, boolean skipHead) {
+        return move(parked, token, skipHead, (counted, redriven) -> { });
+    }
+
+    /** Tells {@code progress} each batch once it went back and the key's cursor is committed past it ({@link ReleaseBatches}). */
+    @Override
+    public GroupParker.Moved move(ParkedGroup parked, String token, boolean skipHead, GroupParker.Progress progress) {
         var consumerConfig = ClientConfigs.forConsumer(clientConfig);
         consumerConfig.put(ConsumerConfig.GROUP_ID_CONFIG, releaseGroup(parked.group()));
         consumerConfig.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
@@ -93,7 +110,8 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
         Pass pass = null;
         try (var consumer = new KafkaConsumer<>(consumerConfig, new ByteArrayDeserializer(), new ByteArrayDeserializer());
              var producer = new KafkaProducer<>(producerConfig, new ByteArraySerializer(), new ByteArraySerializer())) {
-            pass = pass(consumer, producer, sendWait, parked, token, skipHead);
+            pass = pass(consumer, new ReleaseBatches(consumer, producer, sendWait, parked, token, skipHead, progress,
+                    this::original), parked, token);
         } catch (RuntimeException e) {
             if (pass == null) {
                 throw failed(parked, e);
@@ -114,10 +132,9 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
 
     /**
      * One pass over the dead-letter partitions, from each one's cursor: reads them, then produces the key's records
-     * back and commits how far.
+     * back and commits how far; then reads on ({@link #readOn}).
      */
-    private Pass pass(KafkaConsumer<byte[], byte[]> consumer, KafkaProducer<byte[], byte[]> producer, Duration sendWait,
-                      ParkedGroup parked, String token, boolean skipHead) {
+    private Pass pass(KafkaConsumer<byte[], byte[]> consumer, ReleaseBatches batches, ParkedGroup parked, String token) {
         var partitions = new ArrayList<TopicPartition>();
         for (var topic : topics) {
             var info = consumer.partitionsFor(deadLetterTopic.apply(topic), Duration.ofSeconds(30));
@@ -152,10 +169,59 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
         partitions.forEach(p -> counts.put(p, (int) partitions.stream().filter(q -> q.topic().equals(p.topic())).count()));
         String damage = damaged.problem(parked, found.records(), counts);
         // the key's records behind the damage are not known: those found elsewhere would overtake them, so none goes
-        var produced = produceBack(consumer, producer, sendWait, found, parked, token, skipHead,
+        boolean sent = batches.send(found.records(), found.ends(),
                 damage != null && damaged.foundElsewhere(found.records()) ? damage : null);
-        var moved = DamagedDeadLetters.with(produced.moved(), damage);
-        return new Pass(deleted.none() ? moved : deleted.told(moved, parked.group()), produced.interrupted());
+        if (sent && damage == null && partitions.stream().noneMatch(damaged::stopped)) {
+            damage = readOn(consumer, partitions, found, parked, token, damaged, counts, batches);
+        }
+        var moved = DamagedDeadLetters.with(batches.moved(), damage);
+        return new Pass(deleted.none() ? moved : deleted.told(moved, parked.group()), batches.interrupted());
+    }
+
+    /** The longest a move reads on past its first round ({@link #readOn}) before it leaves the rest to the next move. */
+    static final Duration READ_ON = Duration.ofSeconds(10);
+
+    /**
+     * Moves what was dead-lettered of the key while the pass ran, round after round, each from where the last one
+     * committed to the end as it is when the round begins, until a round finds none of it (or {@link #READ_ON} has
+     * passed). The key's producer sends on while it is parked, each record parked behind; a move that took only what
+     * was there when its read began never caught up, and the key was never released. Not after a round that stopped
+     * a damaged partition: a round that meets one takes it as hiding the key's records, and nothing found elsewhere goes.
+     * Returns why it stopped early (what went back before is counted), null when it did not.
+     */
+    private String readOn(KafkaConsumer<byte[], byte[]> consumer, List<TopicPartition> partitions, Found first,
+                          ParkedGroup parked, String token, DamagedDeadLetters damaged, Map<TopicPartition, Integer> counts,
+                          ReleaseBatches batches) {
+        var last = first;
+        long until = System.nanoTime() + READ_ON.toNanos();
+        while (!last.records().isEmpty() && System.nanoTime() - until < 0) {
+            Found next;
+            try {
+                for (var p : partitions) {
+                    consumer.seek(p, last.ends().get(p));
+                }
+                consumer.resume(partitions); // the round's reader paused all but the partition it read
+                next = parkedRecords(consumer, partitions, parked, token, damaged);
+            } catch (org.apache.kafka.common.errors.InterruptException e) {
+                batches.interruptTaken();
+                return "the release was interrupted while it read on; what went back before is counted, release it again";
+            } catch (RuntimeException e) { // what went back before is committed and counted: said, not thrown with it
+                return "reading on past the records that went back failed, those are counted (" + e.getMessage()
+                        + "); release it again";
+            }
+            String damage = null;
+            if (partitions.stream().anyMatch(damaged::stopped)) {
+                damage = damaged.problem(parked, next.records(), counts);
+                damage = damage != null ? damage : "a dead-letter partition has a record that cannot be read (see the log): "
+                        + "what key " + parked.group() + " has behind it cannot be moved; mend the topic and release it again";
+            }
+            if (!batches.send(next.records(), next.ends(), damage != null && damaged.foundElsewhere(next.records())
+                    ? damage : null) || damage != null) {
+                return damage;
+            }
+            last = next;
+        }
+        return null;
     }
 
     /** Why a pass that moved nothing failed. */
@@ -211,8 +277,8 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
                 continue;   // that partition read no further; the others to their ends
             }
             for (var record : polled) {
-                // only what was there when the read began: a record dead-lettered since is the next pass's, read from the
-                // end this one commits — taken now too, it went back twice and was counted twice, and the release ended
+                // only what was there when the read began: a record dead-lettered since is the next round's, read from
+                // the end this one commits — taken now too, it went back twice and was counted twice, and the release ended
                 // one short, the key's last dead letter still on its way
                 Long endOf = end.get(new TopicPartition(record.topic(), record.partition()));
                 if (endOf != null && record.offset() < endOf) {
@@ -225,125 +291,6 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
             }
         }
         return new Found(records.ordered(), damaged.ends(end));
-    }
-
-    /**
-     * Produces the records back in order, one at a time, each read again just before (the read kept only where
-     * they are); on a failure, or at a record this release sent back itself, stops there. Then commits, per
-     * partition, up to the first record not produced (or the end that was read), so the next release
-     * takes up exactly there.
-     */
-    private Pass produceBack(KafkaConsumer<byte[], byte[]> consumer, KafkaProducer<byte[], byte[]> producer, Duration sendWait,
-                             Found found, ParkedGroup parked, String token, boolean skipHead, String stopped) {
-        long counted = 0;
-        long redriven = 0;
-        String problem = stopped;       // non-null: nothing goes back, every cursor stays at the key's first record
-        var firstLeft = new HashMap<TopicPartition, Long>();
-        var reader = new DeadLetterReader(consumer, READ_TIMEOUT);
-        boolean interrupted = false;
-        for (var p : found.records()) {
-            var partition = p.partition();
-            if (problem == null && p.sentBackByThis()) {
-                problem = parkedAgain(p);
-            }
-            if (problem != null) {
-                firstLeft.merge(partition, p.offset(), Math::min);
-                continue;
-            }
-            if (skipHead && p.head()) {
-                counted++;
-                continue;
-            }
-            ConsumerRecord<byte[], byte[]> record;
-            try {
-                record = reader.read(partition, p.offset());
-            } catch (org.apache.kafka.common.errors.InterruptException e) {
-                // the operator's stop: what went back is still committed below (its counts kept), the interrupt set after
-                Thread.interrupted();
-                interrupted = true;
-                problem = interruptedAt(partition, p.offset());
-                firstLeft.merge(partition, p.offset(), Math::min);
-                continue;
-            } catch (RuntimeException e) {
-                problem = "the dead letter " + partition + "@" + p.offset() + " could not be read again: " + e.getMessage()
-                        + "; nothing after it was moved, release it again";
-                firstLeft.merge(partition, p.offset(), Math::min);
-                continue;
-            }
-            String topic = header(record.headers(), DeadLetterAttributes.SOURCE);
-            ConsumerRecord<byte[], byte[]> original;
-            try {
-                original = header(record.headers(), KafkaSource.VALUE_OMITTED) == null ? record : original(topic, record);
-            } catch (org.apache.kafka.common.errors.InterruptException e) { // the operator's stop, as at the read above
-                Thread.interrupted();
-                interrupted = true;
-                problem = interruptedAt(partition, p.offset());
-                firstLeft.merge(partition, p.offset(), Math::min);
-                continue;
-            } catch (RuntimeException e) {
-                problem = "the record " + record.topic() + "-" + record.partition() + "@" + record.offset() + " was dead-lettered "
-                        + "without its value (too large for the dead-letter topic) and could not be read from its topic: "
-                        + e.getMessage() + "; nothing after it was moved";
-                firstLeft.merge(partition, record.offset(), Math::min);
-                continue;
-            }
-            if (original != record && ParkedRecords.sentBackBy(original.headers(), token)) {
-                problem = parkedAgain(p); // its copy kept none of its headers: the record itself has the mark
-                firstLeft.merge(partition, p.offset(), Math::min);
-                continue;
-            }
-            var headers = new RecordHeaders();
-            for (var h : original.headers()) {
-                if (!h.key().startsWith(DeadLetterAttributes.PREFIX) && !h.key().equals(GroupParker.RELEASE_ATTRIBUTE)) {
-                    headers.add(h);
-                }
-            }
-            headers.add(GroupParker.RELEASE_ATTRIBUTE, GroupParker.releaseValue(token, parked.redriven() + redriven + 1)
-                    .getBytes(StandardCharsets.UTF_8));
-            // what the source records it under: the same for every time this dead letter is moved back (a crash
-            // before the cursor was committed sends it again, and the ledger then drops it as a duplicate)
-            headers.remove(KafkaSource.ORIGIN);
-            headers.add(KafkaSource.ORIGIN, KafkaDeliveries.origin(topic, record).getBytes(StandardCharsets.UTF_8));
-            try {
-                producer.send(new ProducerRecord<>(topic, null, record.key(), original.value(), headers))
-                        .get(sendWait.toMillis(), TimeUnit.MILLISECONDS);
-                counted++;
-                redriven++;
-            } catch (InterruptedException | org.apache.kafka.common.errors.InterruptException e) {
-                // the operator's stop while the write was under way (it may land: not counted, the cursor stays at it, and
-                // the next release sends it again for the ledger to drop); what went back before is committed below
-                Thread.interrupted(); // the client's InterruptException sets it again: the commit below would fail on it
-                interrupted = true;
-                problem = interruptedAt(partition, record.offset());
-                firstLeft.merge(partition, record.offset(), Math::min);
-            } catch (ExecutionException | TimeoutException | RuntimeException e) {
-                problem = "producing to " + topic + " failed: " + e + "; nothing after it was moved, release it again";
-                firstLeft.merge(partition, record.offset(), Math::min);
-            }
-        }
-        var positions = new HashMap<TopicPartition, OffsetAndMetadata>();
-        found.ends().forEach((p, end) -> positions.put(p, new OffsetAndMetadata(firstLeft.getOrDefault(p, end))));
-        try {
-            consumer.commitSync(positions, Duration.ofSeconds(30));
-        } catch (RuntimeException e) {
-            // not committed: the next release reads them again; what it sends twice, the ledger drops as duplicates
-            problem = problem != null ? problem : "the records were produced back, but how far could not be recorded: " + e;
-        }
-        return new Pass(new GroupParker.Moved(counted, redriven, problem), interrupted); // the interrupt set by move()
-    }
-
-    private static String interruptedAt(TopicPartition partition, long offset) {
-        return "the release was interrupted at " + partition + "@" + offset + "; nothing after it was moved, release it again";
-    }
-
-    /**
-     * Why a release stops at a dead letter it sent back itself: the key was parked again behind a new head while it
-     * ran, and that record's copy is followed by the key's next ones, on their way here. Sent on with this release's
-     * token, now stale, it was parked behind again after them: the key turned round at the next release.
-     */
-    private static String parkedAgain(ParkedRecords.Parked p) {
-        return "the key was parked again while this release ran (dead letter " + p.partition() + "@" + p.offset()
-                + " was produced back by it and dead-lettered again): release it again, from its new head";
     }
 
     /**

@@ -9,8 +9,10 @@ import dev.ferry.domain.transport.DeadLetterAttributes;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -88,24 +90,78 @@ class KafkaParkedGroupMoverIT {
 
     @Test // a review: a pass took every record its read fetched, also one dead-lettered after the read began (past the end
           // it reads to), and committed its cursor at that end, below it: the next pass sent it and counted it again, the
-          // release ended one short, and the key's last dead letter, still on its way, was stranded
+          // release ended one short, and the key's last dead letter, still on its way, was stranded. (A move now reads on
+          // in rounds: the record is the next round's, read from the cursor the first one committed.)
     void aDeadLetterLandingWhileAPassReads_isMovedByTheNextPass_once() throws Exception {
         String topic = KafkaBroker.topic("mover-past-end", 1);
         KafkaBroker.create(topic + ".dlq", 1);
         deadLetter(copy(topic, "k1", 0), copy(topic, "k2", 1));
         ReleaseInterceptor.landDuringRead(copy(topic, "k3", 2));
         var mover = mover(topic);
+        var told = new CopyOnWriteArrayList<Long>();
 
-        var first = mover.move(PARKED, "T", false);
+        var first = mover.move(PARKED, "T", false, (counted, redriven) -> told.add(counted));
         assertThat(ReleaseInterceptor.landedAt(topic + ".dlq")).as("k3 fetched by the read, past its end").isEqualTo(2L);
         assertThat(first.problem()).isNull();
-        assertThat(first.counted()).as("k1 and k2: what was there when the read began").isEqualTo(2);
-
-        var second = mover.move(PARKED, "T", false);
-        assertThat(second.problem()).isNull();
-        assertThat(second.counted()).as("k3, from the cursor the first pass committed").isEqualTo(1);
+        assertThat(told).as("k1 and k2, what was there when the read began; then k3, by the round after").containsExactly(2L, 3L);
+        assertThat(first.counted()).isEqualTo(3);
         assertThat(mover.move(PARKED, "T", false).counted()).as("a pass after them: nothing moved again").isZero();
         assertThat(values(topic, 3)).as("each moved back once, in order").containsExactly("k1", "k2", "k3");
+    }
+
+    @Test // a review: a busy key was never released — a move told the release what it moved only at its end, and moved only
+          // what was there when its read began, so what the key's producer parked meanwhile kept the count below the parked
+    void aMove_tellsEachBatchOnceItsCursorIsCommitted_andReadsOnUntilARoundFindsNoneOfTheKey() throws Exception {
+        String topic = KafkaBroker.topic("mover-progress", 1);
+        String dlq = topic + ".dlq";
+        KafkaBroker.create(dlq, 1);
+        int many = ReleaseBatches.BATCH + 5;
+        var copies = new ArrayList<ProducerRecord<byte[], byte[]>>();
+        for (int i = 0; i < many; i++) {
+            copies.add(copy(topic, "k" + (i + 1), i));
+        }
+        deadLetter(copies.toArray(ProducerRecord[]::new));
+        // dead-lettered while the move reads, past the end its first round reads to: the key's producer sending on
+        ReleaseInterceptor.landDuringRead(copy(topic, "k" + (many + 1), many));
+        var mover = mover(topic);
+        String group = ((KafkaParkedGroupMover) mover).releaseGroup("K");
+        var told = new CopyOnWriteArrayList<String>();
+        var partition = new TopicPartition(dlq, 0);
+        GroupParker.Moved moved;
+        try (var admin = Admin.create(Map.<String, Object>of("bootstrap.servers", KafkaBroker.bootstrap()))) {
+            moved = mover.move(PARKED, "T", false, (counted, redriven) ->
+                    told.add(counted + "/" + redriven + " at " + committed(admin, group, partition)));
+        }
+        assertThat(moved.problem()).isNull();
+        assertThat(moved.counted()).isEqualTo(many + 1);
+        assertThat(told).as("each batch told as it went, its cursor committed before")
+                .containsExactly(ReleaseBatches.BATCH + "/" + ReleaseBatches.BATCH + " at " + ReleaseBatches.BATCH,
+                        many + "/" + many + " at " + many, (many + 1) + "/" + (many + 1) + " at " + (many + 1));
+        var expected = new ArrayList<String>();
+        for (int i = 1; i <= many + 1; i++) {
+            expected.add("k" + i);
+        }
+        assertThat(values(topic, many + 1)).as("each once, in order").containsExactlyElementsOf(expected);
+
+        // the key parked again behind a new head: nothing more goes back, and the cursor stays
+        deadLetter(copy(topic, "k" + (many + 2), many + 1));
+        var stopped = mover.move(PARKED, "T", false, new GroupParker.Progress() {
+            @Override
+            public void movedSoFar(long counted, long redriven) {
+                throw new AssertionError("nothing went back to tell");
+            }
+
+            @Override
+            public boolean stillReleasing() {
+                return false;
+            }
+        });
+        assertThat(stopped.problem()).contains("parked again behind a new head");
+        assertThat(stopped.counted()).isZero();
+        assertThat(values(topic, many + 1)).as("nothing more sent back").hasSize(many + 1);
+        try (var admin = Admin.create(Map.<String, Object>of("bootstrap.servers", KafkaBroker.bootstrap()))) {
+            assertThat(committed(admin, group, partition)).isEqualTo((long) many + 1);
+        }
     }
 
     @Test // a review: an interrupt while the release waited for a write escaped it: what it had moved was neither committed

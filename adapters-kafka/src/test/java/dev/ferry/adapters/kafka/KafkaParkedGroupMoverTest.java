@@ -23,4 +23,23 @@ class KafkaParkedGroupMoverTest {
         assertThat(configured).as("a user's own setting kept").containsEntry(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 90_000);
         assertThat(KafkaDeadLetters.waitedPastDelivery(new HashMap<>(configured))).isGreaterThan(Duration.ofSeconds(90));
     }
+
+    @Test // a review: a record its topic took, larger than the client's 1 MiB default, was refused at every release
+    void theReleasesProducer_takesRecordsLargerThanTheClientsDefault_unlessTheUserBoundsThem() {
+        var config = KafkaParkedGroupMover.producerConfig(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:1"));
+        int request = (Integer) config.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
+        assertThat(request).as("the client's default is 1 MiB").isGreaterThanOrEqualTo(64 * 1024 * 1024);
+        assertThat(((Number) config.get(ProducerConfig.BUFFER_MEMORY_CONFIG)).longValue()).as("a record over it is refused too")
+                .isGreaterThanOrEqualTo(request);
+        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<>(config,
+                new org.apache.kafka.common.serialization.ByteArraySerializer(),
+                new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            assertThat(producer).as("the client takes the settings").isNotNull();
+        }
+
+        var bounded = KafkaParkedGroupMover.producerConfig(Map.of(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, "2000000",
+                ProducerConfig.BUFFER_MEMORY_CONFIG, "1000000"));
+        assertThat(bounded).as("the user's own bound kept").containsEntry(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, "2000000");
+        assertThat(((Number) bounded.get(ProducerConfig.BUFFER_MEMORY_CONFIG)).longValue()).isEqualTo(2_000_000L);
+    }
 }

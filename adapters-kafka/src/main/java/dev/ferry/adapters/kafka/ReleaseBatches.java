@@ -1,0 +1,258 @@
+package dev.ferry.adapters.kafka;
+
+import dev.ferry.domain.model.FerryException;
+import dev.ferry.domain.parking.GroupParker;
+import dev.ferry.domain.parking.ParkedGroup;
+import dev.ferry.domain.transport.DeadLetterAttributes;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.InterruptException;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+
+/**
+ * Sends a key's parked records back for one move of {@link KafkaParkedGroupMover}, round after round: in order, one at
+ * a time and acknowledged before the next, and in batches — after each, the key's cursor is committed past it, and only
+ * then is the release told what went ({@link GroupParker.Progress#movedSoFar}): a crash in between counts a batch short,
+ * never twice. Told only at the end of a move, the count stayed below what the key's producer had parked meanwhile, the
+ * key was never {@link ParkedGroup#drained drained}, and its release never ended.
+ */
+final class ReleaseBatches {
+
+    /** Records sent back between two commits (and two writes of the count to the store). */
+    static final int BATCH = 100;
+
+    /** The record a dead-letter copy without its value stands for, read from its own topic. */
+    @FunctionalInterface
+    interface Originals {
+        ConsumerRecord<byte[], byte[]> original(String topic, ConsumerRecord<byte[], byte[]> copy);
+    }
+
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final Duration sendWait;
+    private final ParkedGroup parked;
+    private final String token;
+    private final boolean skipHead;
+    private final GroupParker.Progress progress;
+    private final Originals originals;
+    /** What this move took out and sent back, committed (and told); and of the batch under way, not yet. */
+    private long counted;
+    private long redriven;
+    private long batchCounted;
+    private long batchRedriven;
+    private String problem;
+    private boolean interrupted;
+
+    ReleaseBatches(KafkaConsumer<byte[], byte[]> consumer, KafkaProducer<byte[], byte[]> producer, Duration sendWait,
+                   ParkedGroup parked, String token, boolean skipHead, GroupParker.Progress progress, Originals originals) {
+        this.consumer = consumer;
+        this.producer = producer;
+        this.sendWait = sendWait;
+        this.parked = parked;
+        this.token = token;
+        this.skipHead = skipHead;
+        this.progress = progress;
+        this.originals = originals;
+    }
+
+    /**
+     * Sends a round's records back ({@code records}, in the order they go, read up to {@code ends}); on a failure, or at
+     * a record this release sent back itself, stops there. After each batch (and at the end, even when nothing went),
+     * commits per partition up to the first of its records not sent back, or the end read, so the next round or
+     * release takes up exactly there. {@code stopped}: why none goes (every cursor stays at the key's first record).
+     * False when the round stopped early ({@link #moved} says why).
+     */
+    boolean send(List<ParkedRecords.Parked> records, Map<TopicPartition, Long> ends, String stopped) {
+        problem = stopped;
+        var left = new HashMap<TopicPartition, TreeSet<Long>>(); // where each partition's cursor must stay below
+        records.forEach(p -> left.computeIfAbsent(p.partition(), k -> new TreeSet<>()).add(p.offset()));
+        var reader = new DeadLetterReader(consumer, KafkaParkedGroupMover.READ_TIMEOUT); // a round's own: it pauses all but one
+        int inBatch = 0;
+        for (var p : records) {
+            if (problem != null) {
+                break;
+            }
+            if (inBatch == 0) {
+                problem = notReleasing();
+                if (problem != null) {
+                    break;
+                }
+            }
+            if (p.sentBackByThis()) {
+                problem = parkedAgain(p);
+                break;
+            }
+            if (!(skipHead && p.head())) {
+                problem = sendBack(reader, p);
+                if (problem != null) {
+                    break;
+                }
+                batchRedriven++;
+            }
+            batchCounted++;
+            left.get(p.partition()).remove(p.offset());
+            if (++inBatch == BATCH) {
+                if (!commit(ends, left)) {
+                    return false;
+                }
+                inBatch = 0;
+            }
+        }
+        return commit(ends, left) && problem == null;
+    }
+
+    /** What this move took out and sent back, committed; and why it stopped early, null when it did not. */
+    GroupParker.Moved moved() {
+        return new GroupParker.Moved(counted, redriven, problem);
+    }
+
+    /** Whether the operator's stop (an interrupt) ended the move; set again by the mover once its clients are closed. */
+    boolean interrupted() {
+        return interrupted;
+    }
+
+    /**
+     * Takes the operator's stop (an interrupt) off until the mover has closed its clients, and says it came: set, the
+     * commit that keeps what went back would fail on it, and closed with it set, the clients threw.
+     */
+    void interruptTaken() {
+        Thread.interrupted();
+        interrupted = true;
+    }
+
+    private String interruptedAt(TopicPartition partition, long offset) {
+        interruptTaken();
+        return "the release was interrupted at " + partition + "@" + offset + "; nothing after it was moved, release it again";
+    }
+
+    /** Why the next batch must not go: the key parked again behind a new head meanwhile; null when it may. */
+    private String notReleasing() {
+        try {
+            // a record let through the drained key failed and is its new head: what is here is not this release's to
+            // send back under its token
+            return progress.stillReleasing() ? null : "the key was parked again behind a new head while this release "
+                    + "ran: release it again, from its new head";
+        } catch (RuntimeException e) { // the store: asked again by the next release
+            return "could not look up whether key " + parked.group() + " is still being released: " + e + "; release it again";
+        }
+    }
+
+    /**
+     * Commits the cursors, then tells the release what the batch took out. False when the commit failed: the batch is
+     * then not counted — the next release reads it again, sends it again (the ledger drops it as a duplicate) and
+     * counts it then; counted now too, it was counted twice, and a key moved more than parked is never drained.
+     */
+    private boolean commit(Map<TopicPartition, Long> ends, Map<TopicPartition, TreeSet<Long>> left) {
+        var positions = new HashMap<TopicPartition, OffsetAndMetadata>();
+        ends.forEach((partition, end) -> {
+            var notSent = left.get(partition);
+            positions.put(partition, new OffsetAndMetadata(notSent == null || notSent.isEmpty() ? end
+                    : Math.min(end, notSent.first())));
+        });
+        try {
+            consumer.commitSync(positions, Duration.ofSeconds(30));
+        } catch (InterruptException e) {
+            interruptTaken();
+            problem = problem != null ? problem : "the release was interrupted while it recorded how far it had moved; "
+                    + "release it again";
+            batchCounted = batchRedriven = 0;
+            return false;
+        } catch (RuntimeException e) {
+            problem = problem != null ? problem : "records were produced back, but how far could not be recorded: " + e
+                    + "; release it again";
+            batchCounted = batchRedriven = 0;
+            return false;
+        }
+        boolean any = batchCounted > 0;
+        counted += batchCounted;
+        redriven += batchRedriven;
+        batchCounted = batchRedriven = 0;
+        if (any) {
+            try {
+                progress.movedSoFar(counted, redriven);
+            } catch (FerryException e) {
+                throw e;    // the key released by someone else, or parked again: the release says so
+            } catch (RuntimeException e) {
+                throw new FerryException("the release of key " + parked.group() + " could not record what it moved: " + e
+                        + "; what went back is committed past, release it again", e, true);
+            }
+        }
+        return true;
+    }
+
+    /** Sends {@code p} back, read again just before (the read kept only where it is); null once acknowledged, else why not. */
+    private String sendBack(DeadLetterReader reader, ParkedRecords.Parked p) {
+        var partition = p.partition();
+        ConsumerRecord<byte[], byte[]> record;
+        try {
+            record = reader.read(partition, p.offset());
+        } catch (InterruptException e) {
+            // the operator's stop: what went back is still committed (its counts kept)
+            return interruptedAt(partition, p.offset());
+        } catch (RuntimeException e) {
+            return "the dead letter " + partition + "@" + p.offset() + " could not be read again: " + e.getMessage()
+                    + "; nothing after it was moved, release it again";
+        }
+        String topic = ParkedRecords.header(record.headers(), DeadLetterAttributes.SOURCE);
+        ConsumerRecord<byte[], byte[]> original;
+        try {
+            original = ParkedRecords.header(record.headers(), KafkaSource.VALUE_OMITTED) == null ? record
+                    : originals.original(topic, record);
+        } catch (InterruptException e) { // the operator's stop, as at the read above
+            return interruptedAt(partition, p.offset());
+        } catch (RuntimeException e) {
+            return "the record " + record.topic() + "-" + record.partition() + "@" + record.offset() + " was dead-lettered "
+                    + "without its value (too large for the dead-letter topic) and could not be read from its topic: "
+                    + e.getMessage() + "; nothing after it was moved";
+        }
+        if (original != record && ParkedRecords.sentBackBy(original.headers(), token)) {
+            return parkedAgain(p); // its copy kept none of its headers: the record itself has the mark
+        }
+        var headers = new RecordHeaders();
+        for (var h : original.headers()) {
+            if (!h.key().startsWith(DeadLetterAttributes.PREFIX) && !h.key().equals(GroupParker.RELEASE_ATTRIBUTE)) {
+                headers.add(h);
+            }
+        }
+        headers.add(GroupParker.RELEASE_ATTRIBUTE, GroupParker.releaseValue(token,
+                parked.redriven() + redriven + batchRedriven + 1).getBytes(StandardCharsets.UTF_8));
+        // what the source records it under: the same for every time this dead letter is moved back (a crash
+        // before the cursor was committed sends it again, and the ledger then drops it as a duplicate)
+        headers.remove(KafkaSource.ORIGIN);
+        headers.add(KafkaSource.ORIGIN, KafkaDeliveries.origin(topic, record).getBytes(StandardCharsets.UTF_8));
+        try {
+            producer.send(new ProducerRecord<>(topic, null, record.key(), original.value(), headers))
+                    .get(sendWait.toMillis(), TimeUnit.MILLISECONDS);
+            return null;
+        } catch (InterruptedException | InterruptException e) {
+            // the operator's stop while the write was under way (it may land: not counted, the cursor stays at it, and
+            // the next release sends it again for the ledger to drop); what went back before is committed
+            return interruptedAt(partition, record.offset());
+        } catch (ExecutionException | TimeoutException | RuntimeException e) {
+            return "producing to " + topic + " failed: " + e + "; nothing after it was moved, release it again";
+        }
+    }
+
+    /**
+     * Why a release stops at a dead letter it sent back itself: the key was parked again behind a new head while it
+     * ran, and that record's copy is followed by the key's next ones, on their way here. Sent on with this release's
+     * token, now stale, it was parked behind again after them: the key turned round at the next release.
+     */
+    private static String parkedAgain(ParkedRecords.Parked p) {
+        return "the key was parked again while this release ran (dead letter " + p.partition() + "@" + p.offset()
+                + " was produced back by it and dead-lettered again): release it again, from its new head";
+    }
+}
