@@ -1,8 +1,12 @@
 package dev.ferry.adapters.kafka;
 
+import java.util.List;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
 /**
  * The caps of one partition's buffer: the records not done yet, their bytes, and how far the
- * records kept between the commit and the newest may span. Read under the buffers' lock.
+ * records kept between the commit and the newest may span; and the filling of a buffer up to them.
+ * Used under the buffers' lock.
  */
 record BufferCaps(int maxRecords, long maxBytes) {
 
@@ -25,5 +29,23 @@ record BufferCaps(int maxRecords, long maxBytes) {
      */
     boolean roomy(PartitionBuffer p) {
         return p.live <= maxRecords / 2 && p.bytes <= maxBytes / 2 && p.size() <= SPAN * (long) maxRecords / 2;
+    }
+
+    /**
+     * Takes a poll's {@code fetched} records of one partition into its buffer {@code p}, in offset order, as far as the
+     * caps let; returns the offset of the first one not taken (the partition is read again from there once the engine
+     * caught up), -1 when every one was.
+     */
+    long fill(PartitionBuffer p, List<ConsumerRecord<byte[], byte[]>> fetched) {
+        for (var r : fetched) {
+            if (p.contains(r.offset())) {
+                continue;
+            }
+            if (full(p)) {
+                return r.offset();
+            }
+            p.add(r);
+        }
+        return -1;
     }
 }

@@ -63,7 +63,7 @@ final class ConsumerLoop {
         this.name = settings.name();
         this.buffers = buffers;
         this.unreadable = new UnreadablePartitions(name);
-        this.resets = new OffsetResets(name, settings.consumerConfig());
+        this.resets = new OffsetResets(name, settings.consumerConfig(), buffers);
     }
 
     /** Creates the first consumer here (a bad setting fails the caller) and starts the thread. */
@@ -154,12 +154,17 @@ final class ConsumerLoop {
                     }
                 } finally {
                     consumer = null;
+                    // nothing of Ferry's interrupts this thread (close() stops it by its latch and a wakeup): an interrupt
+                    // is a plugin's (an interceptor, an agent), and Kafka's InterruptException sets it again as it is
+                    // thrown. Left set, the close skipped its commit and the wait below ended the thread for good
+                    Thread.interrupted();
                     closeQuietly(c);
                 }
                 if (closed || death == null) {
                     return;
                 }
                 buffers.dropAll();
+                buffers.positions.forgetAll();
                 unreadable.forgetAll();
                 if (System.nanoTime() - started >= maxBackoff) {
                     backoff = settings.restartBackoff().toNanos();      // it ran well for a while: start the pauses over
@@ -170,7 +175,7 @@ final class ConsumerLoop {
                 while (c == null) {
                     problem = "Kafka source '" + name + "': its consumer died (" + death + "); a new one starts in "
                             + Duration.ofNanos(backoff);
-                    if (closing.await(backoff, TimeUnit.NANOSECONDS)) {
+                    if (closedWithin(backoff)) {
                         return;
                     }
                     backoff = Math.min(maxBackoff, backoff * 2);
@@ -185,11 +190,24 @@ final class ConsumerLoop {
                 consumer = c;
                 LOG.info("Kafka source '{}': a new consumer joins the group", name);
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         } finally {
             if (!closed && problem == null) {
                 problem = "Kafka source '" + name + "': its consumer thread ended";
+            }
+        }
+    }
+
+    /**
+     * Waits up to {@code nanos} for {@link #close()}; whether it came. An interrupt is a plugin's (close() sends none):
+     * the wait goes on through it, as a source whose thread ended would never consume again.
+     */
+    private boolean closedWithin(long nanos) {
+        long end = System.nanoTime() + nanos;
+        while (true) {
+            try {
+                return closing.await(end - System.nanoTime(), TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                // the throw cleared it: waited through
             }
         }
     }
@@ -205,18 +223,21 @@ final class ConsumerLoop {
                 public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
                     commit(c, revoked);
                     buffers.drop(revoked);
+                    buffers.positions.forget(revoked);
                     unreadable.forget(revoked);
                 }
 
                 @Override
                 public void onPartitionsLost(Collection<TopicPartition> lost) {
                     buffers.drop(lost);
+                    buffers.positions.forget(lost);
                     unreadable.forget(lost);
                 }
 
                 @Override
                 public void onPartitionsAssigned(Collection<TopicPartition> assigned) {
                     buffers.assigned(assigned);
+                    buffers.positions.forget(assigned);
                     unreadable.forget(assigned);  // assigned afresh, not paused: a stop of an earlier ownership is over
                 }
             });
@@ -244,6 +265,7 @@ final class ConsumerLoop {
                     rewind.forEach((tp, offset) -> c.seek(tp, offset.longValue()));
                     pauseOrResume(c);
                 }
+                buffers.positions.polled(records, rewind);      // a poll with no record may still have moved past a marker
                 lag = lagOf(c);
                 if (System.nanoTime() - lastCommit >= settings.commitInterval().toNanos()) {
                     commitAsync(c);

@@ -3,6 +3,7 @@ package dev.ferry.adapters.kafka;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.kafka.clients.consumer.Consumer;
@@ -25,7 +26,9 @@ import org.slf4j.LoggerFactory;
  * {@code earliest} (Ferry's default) the consumer runs with {@code none}, the client throws from poll instead, and the
  * position is moved here as {@code earliest} would have moved it, saying what was lost. A group's first read of a
  * partition starts at its first record without a word: nothing is lost there. Where the user chose anything else
- * nothing is done here: under {@code none} the consumer dies and is replaced, as before. Used by the consumer thread.
+ * nothing is done here: under {@code none} the consumer dies and is replaced, as before. A position moved back, before
+ * records in hand, gets its partition a new buffer; one moved anywhere is where the partition's commit may go once
+ * nothing is undone ({@link ReadPositions}). Used by the consumer thread.
  */
 final class OffsetResets {
 
@@ -37,10 +40,15 @@ final class OffsetResets {
     private final Map<String, Object> consumerConfig;
     /** Whether the positions are moved here: the user's choice was {@code earliest}. */
     private final boolean ours;
+    private final PartitionBuffers buffers;
 
-    /** Resets for the source {@code name}, whose consumer settings (Ferry's and the user's) are {@code given}. */
-    OffsetResets(String name, Map<String, Object> given) {
+    /**
+     * Resets for the source {@code name}, whose consumer settings (Ferry's and the user's) are {@code given}, and whose
+     * records in hand are in {@code buffers}.
+     */
+    OffsetResets(String name, Map<String, Object> given, PartitionBuffers buffers) {
         this.name = name;
+        this.buffers = buffers;
         Object chosen = given.get(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG);
         this.ours = chosen != null && chosen.toString().trim().equalsIgnoreCase("earliest");
         this.consumerConfig = new HashMap<>(given);
@@ -128,12 +136,15 @@ final class OffsetResets {
                       OffsetAndMetadata cut) {
         String where = "Kafka source '" + name + "': " + tp + ": ";
         if (cut != null) {
-            consumer.seek(tp, cut.offset());
+            long from = readAgain(consumer, tp, cut.offset());
             LOG.warn(where + "its log was cut back to offset " + cut.offset() + " (an unclean leader election): the "
                     + "records the group read at offsets " + cut.offset() + " to " + (at - 1) + " are no longer in the "
-                    + "topic; the group goes on from offset " + cut.offset() + ", where the records written since are");
+                    + "topic; the group goes on from offset " + cut.offset() + ", where the records written since are"
+                    + (from < cut.offset() ? " (read again from offset " + from + ": records before the cut it had in "
+                    + "hand, not yet handled)" : ""));
         } else if (at < first) {
             consumer.seek(tp, first);   // not to the beginning: records deleted meanwhile are said at the next fetch
+            buffers.positions.moved(tp, first);     // committed once nothing before is undone: not said at every start
             long gone = first - at;
             LOG.warn(where + "offsets " + at + " to " + (first - 1) + " (" + gone
                     + (gone == 1 ? " record" : " records") + ") were deleted, by the topic's retention or a deletion "
@@ -141,13 +152,29 @@ final class OffsetResets {
                     + "offset " + first + " (a retention shorter than the group may fall behind, stopped or paused "
                     + "behind a sink, loses records)");
         } else {
-            consumer.seek(tp, first);
+            readAgain(consumer, tp, first);
             LOG.warn(where + "offset " + at + ", where the group was reading, is not in the log as it was "
                     + (end == null ? "" : end <= at ? "(past its end, now " + end + ") " : "(its end is now " + end + ") ")
                     + "— the log was cut back (an unclean leader election) or the topic made anew. The group reads it "
                     + "again from its first offset, " + first + ": records handled before come again and the ledger "
                     + "drops those it has recorded");
         }
+    }
+
+    /**
+     * Moves {@code tp} back to {@code to}, before records in hand, and returns where it is read from now. Its buffer is
+     * replaced, as at an assignment. Kept, the old log's records held the offsets the new log's records are read at:
+     * each new one was skipped as held already, the old one handled in its place and the commit moved past it; and the
+     * commit waited for the old log's offsets. The old records are refused at settle, as a revoked partition's: from
+     * {@code to} on they are gone from the log, or read again with it. Those before {@code to} (a cut keeps them) are
+     * read again too, from the first one not done: else the new buffer's commit would pass them, never handled.
+     */
+    private long readAgain(Consumer<?, ?> consumer, TopicPartition tp, long to) {
+        Long undone = buffers.assigned(List.of(tp)).get(tp);
+        long from = undone != null && undone >= 0 ? Math.min(to, undone) : to;
+        consumer.seek(tp, from);
+        buffers.positions.moved(tp, from);
+        return from;
     }
 
     /** Those of {@code partitions} assigned to {@code consumer}. */

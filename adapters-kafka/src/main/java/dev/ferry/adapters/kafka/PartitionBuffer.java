@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -112,6 +113,8 @@ final class PartitionBuffer {
     /** The whole partition's hold: a Redeliver of a record without a key. A nanoTime: starts at "now", not 0. */
     private long heldUntilNanos = System.nanoTime();
     long nextOffset = -1;
+    /** The leader epoch of the record before {@link #nextOffset}: what a commit there carries. */
+    Optional<Integer> nextEpoch = Optional.empty();
     long committed = -1;
     /** The highest offset sent in a commit not yet answered (or answered); -1 before any. */
     long requested = -1;
@@ -168,7 +171,10 @@ final class PartitionBuffer {
         bytes += r.size;
         peakRecords = Math.max(peakRecords, records.size());
         peakBytes = Math.max(peakBytes, bytes);
-        nextOffset = Math.max(nextOffset, record.offset() + 1);
+        if (record.offset() + 1 > nextOffset) {
+            nextOffset = record.offset() + 1;
+            nextEpoch = record.leaderEpoch();
+        }
         queue(r);
         if (lane != null) {
             offerReady(lane);
@@ -317,6 +323,12 @@ final class PartitionBuffer {
             }
         }
         return nextOffset;
+    }
+
+    /** The leader epoch of the record in hand at {@code offset}, else of the last one seen: what a commit there carries. */
+    Optional<Integer> epochAt(long offset) {
+        var r = records.get(offset);
+        return r != null && r.record != null ? r.record.leaderEpoch() : nextEpoch;
     }
 
     /**

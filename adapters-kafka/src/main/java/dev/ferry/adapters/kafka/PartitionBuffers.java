@@ -50,6 +50,8 @@ final class PartitionBuffers {
     private int nextFirst;
     /** Settle calls so far: while they come, a full buffer empties. */
     private volatile long settleCalls;
+    /** Where the consumer reads each partition next: what a partition with nothing undone commits up to. */
+    final ReadPositions positions = new ReadPositions();
 
     PartitionBuffers(String name, int maxRecords, long maxBytes) {
         this.name = name;
@@ -58,13 +60,19 @@ final class PartitionBuffers {
 
     // ---------------------------------------------------------------- the consumer thread's side
 
-    void assigned(Collection<TopicPartition> assigned) {
+    /**
+     * Partitions assigned, or read again from before their records in hand (a log cut back): each gets a new buffer.
+     * Returns, of those that had one, where the old one's work not done began (what it would have committed).
+     */
+    Map<TopicPartition, Long> assigned(Collection<TopicPartition> assigned) {
+        var undoneFrom = new HashMap<TopicPartition, Long>();
         lock.lock();
         try {
             for (var tp : assigned) {
                 var buffer = new PartitionBuffer(tp);
                 var replaced = parts.put(tp, buffer);
                 if (replaced != null) {
+                    undoneFrom.put(tp, replaced.committable());
                     replaced.revoke();
                     order.remove(replaced);
                 }
@@ -73,6 +81,7 @@ final class PartitionBuffers {
         } finally {
             lock.unlock();
         }
+        return undoneFrom;
     }
 
     /** Partitions revoked or lost: their records in hand are not ours any more. */
@@ -120,18 +129,9 @@ final class PartitionBuffers {
         try {
             for (var tp : records.partitions()) {
                 var part = parts.get(tp);
-                if (part == null) {
-                    continue;
-                }
-                for (var r : records.records(tp)) {
-                    if (part.contains(r.offset())) {
-                        continue;
-                    }
-                    if (caps.full(part)) {
-                        rewind.put(tp, r.offset());
-                        break;
-                    }
-                    part.add(r);
+                long notTaken = part == null ? -1 : caps.fill(part, records.records(tp));
+                if (notTaken >= 0) {
+                    rewind.put(tp, notTaken);
                 }
             }
             available.signalAll();
@@ -194,7 +194,7 @@ final class PartitionBuffers {
     OffsetCommit toCommit(Collection<TopicPartition> only, boolean async) {
         lock.lock();
         try {
-            return OffsetCommit.of(parts.values(), only, async);
+            return OffsetCommit.of(parts.values(), only, async, positions);
         } finally {
             lock.unlock();
         }

@@ -44,6 +44,8 @@ final class UnreadablePartitions {
     private final String name;
     /** Each stopped partition, and what the source's problem says of it. */
     private final Map<TopicPartition, String> stopped = new ConcurrentHashMap<>();
+    /** The partition last named that was not assigned any more (left to its next owner), as named; the consumer thread's. */
+    private String letGo;
 
     UnreadablePartitions(String name) {
         this.name = name;
@@ -51,13 +53,27 @@ final class UnreadablePartitions {
 
     /**
      * Stops the partition {@code e} says {@code consumer} cannot read on: pauses it at its position and says so.
-     * False, with nothing done, when {@code e} says something else, names no partition assigned to the consumer,
-     * or one stopped already, or where the partition stands cannot be found: the caller treats {@code e} as any
-     * other failure. A wakeup while finding it goes on (the source closes).
+     * False, with nothing done, when {@code e} says something else, or names one stopped already, or where the
+     * partition stands cannot be found: the caller treats {@code e} as any other failure. True, with nothing done,
+     * when it names a partition not assigned any more: it went between the poll's throw and here (under
+     * {@code group.protocol: consumer} the assignment changes on the client's own thread), and its next owner meets
+     * the record itself; replacing the consumer for it cost a rebalance. Once: named so again before it is assigned
+     * here again, it is a partition not found rather than one gone (the client throws only for its own), and the
+     * caller replaces the consumer rather than poll a failure for ever.
+     * A wakeup while finding where it stands goes on (the source closes).
      */
     boolean stop(Consumer<?, ?> consumer, KafkaException e) {
-        var found = partitionOf(e, consumer.assignment());
-        if (found.isEmpty() || stopped.containsKey(found.get())) {
+        String named = named(e);
+        if (named == null) {
+            return false;
+        }
+        var found = partitionIn(named, consumer.assignment());
+        if (found.isEmpty()) {
+            boolean again = named.equals(letGo);
+            letGo = again ? null : named;
+            return !again;
+        }
+        if (stopped.containsKey(found.get())) {
             return false;   // stopped already, yet read again: its pause did not hold. Replaced, not said at every poll
         }
         var tp = found.get();
@@ -111,22 +127,27 @@ final class UnreadablePartitions {
      * {@code e} says something else or names a partition not among them.
      */
     static Optional<TopicPartition> partitionOf(KafkaException e, Collection<TopicPartition> assigned) {
+        String named = named(e);
+        return named == null ? Optional.empty() : partitionIn(named, assigned);
+    }
+
+    /** The partition {@code e} says the consumer cannot read the next record of, as the client names it; else null. */
+    private static String named(KafkaException e) {
         String message = e.getMessage();
-        String named;
         if (message == null) {
-            return Optional.empty();
+            return null;
         } else if (message.startsWith(CANNOT_READ)) {
             int end = message.indexOf(SEEK_PAST, CANNOT_READ.length());
-            if (end < 0) {
-                return Optional.empty();
-            }
-            named = message.substring(CANNOT_READ.length(), end);
+            return end < 0 ? null : message.substring(CANNOT_READ.length(), end);
         } else if (message.startsWith(BROKER_FOUND) && message.contains(FOR_PARTITION)) {
             // the broker met the damage reading up to the offset asked for (an owner that starts at the damaged batch)
-            named = message.substring(message.lastIndexOf(FOR_PARTITION) + FOR_PARTITION.length());
-        } else {
-            return Optional.empty();
+            return message.substring(message.lastIndexOf(FOR_PARTITION) + FOR_PARTITION.length());
         }
+        return null;
+    }
+
+    /** The partition of {@code assigned} the client names {@code named}, if any. */
+    private static Optional<TopicPartition> partitionIn(String named, Collection<TopicPartition> assigned) {
         // held against the assignment rather than parsed: a topic's name may hold '-' and '.'
         return assigned.stream().filter(tp -> tp.toString().equals(named)).findFirst();
     }
@@ -144,11 +165,15 @@ final class UnreadablePartitions {
     /** Partitions that went, or came afresh (not paused): what was known of them is no longer so. */
     void forget(Collection<TopicPartition> partitions) {
         stopped.keySet().removeAll(partitions);
+        if (letGo != null && partitions.stream().anyMatch(tp -> tp.toString().equals(letGo))) {
+            letGo = null;
+        }
     }
 
     /** The consumer goes (it died, or is replaced): its next one meets each record on its own. */
     void forgetAll() {
         stopped.clear();
+        letGo = null;
     }
 
     /** Which partitions are stopped, where and why, in words; null when none is. */
