@@ -180,6 +180,8 @@ class FerryCliTest {
                   - "https://discord.com/api/webhooks/123456/discordtokensecret"
                   - "HTTP://hooks.example.invalid:8443/services/T0/B0/uppercasesecret"
                   - "https://api.example.invalid/"
+                  - "https://sqs.eu-west-1.amazonaws.com/123456789012/prod-orders?X-Amz-Signature=sigsecret"
+                  - "http://LOCALHOST:9324/000000000000/local-orders"
                 kafka-properties:
                   ssl.keystore.key: "-----BEGIN PRIVATE KEY-----MIIEsecretpem"
                   basic.auth.user.info: "user:basicpass"
@@ -196,7 +198,11 @@ class FerryCliTest {
                 .doesNotContain("discordtokensecret").doesNotContain("uppercasesecret").doesNotContain("api/webhooks")
                 .doesNotContain("team=payments").contains("https://example.invalid/\u2026").contains("https://example.invalid\n")
                 .contains("https://hooks.example.invalid/\u2026").contains("https://discord.com/\u2026")
-                .contains("HTTP://hooks.example.invalid:8443/\u2026").contains("https://api.example.invalid\n");
+                .contains("HTTP://hooks.example.invalid:8443/\u2026").contains("https://api.example.invalid\n")
+                // an AWS endpoint's path names a resource, a loopback one is this machine's: shown, to check what a
+                // ${VAR} resolved to — with credential parameters still masked
+                .contains("https://sqs.eu-west-1.amazonaws.com/123456789012/prod-orders?X-Amz-Signature=****")
+                .doesNotContain("sigsecret").contains("http://LOCALHOST:9324/000000000000/local-orders");
     }
 
     @Test

@@ -86,7 +86,7 @@ public final class ConfigPrinter {
                 return MASK;
             }
             var url = HTTP_URL.matcher(value.strip());
-            if (url.matches()) {
+            if (url.matches() && !pathSaysNothingSecret(url.group(2))) {
                 return redacted(url);
             }
             value = URL_USERINFO.matcher(value).replaceAll("${scheme}" + MASK + "@");
@@ -94,6 +94,21 @@ public final class ConfigPrinter {
             return INLINE_SECRET.matcher(value).replaceAll("$1" + MASK);
         }
         return secrets.contains(String.valueOf(node)) ? MASK : node;
+    }
+
+    /**
+     * An AWS endpoint's path names a resource (an SQS queue URL's account and queue), and a loopback one is this
+     * machine's: shown whole, so what a {@code ${VAR}} resolved to can be checked — their user-info and credential
+     * query parameters masked as in any value. Any other host's path may be the credential (a webhook's).
+     */
+    private static boolean pathSaysNothingSecret(String authority) {
+        String host = authority.substring(authority.lastIndexOf('@') + 1).toLowerCase(java.util.Locale.ROOT);
+        int port = host.lastIndexOf(':');
+        if (port > host.lastIndexOf(']')) {
+            host = host.substring(0, port);
+        }
+        return host.endsWith(".amazonaws.com") || host.endsWith(".amazonaws.com.cn") || host.equals("localhost")
+                || host.equals("127.0.0.1") || host.equals("[::1]");
     }
 
     /**
