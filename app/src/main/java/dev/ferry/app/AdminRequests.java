@@ -84,47 +84,112 @@ final class AdminRequests implements AutoCloseable {
     }
 
     /**
-     * Reads what is left of the request (its body, at most {@link #MAX_BODY}) while the deadline runs,
-     * then stops it: the handler runs with no deadline. False if the request is to be answered no
-     * further — late (its connection is being closed) or its body too large (answered 413 here).
+     * Thrown out of a handler when its request is answered no further: the JDK's server then closes the connection
+     * and forgets it. Closed by the handler instead ({@code exchange.close()} with nothing or part of the answer
+     * sent), the connection was left in the server's books until it stopped — memory for every such request.
      */
-    boolean read(HttpExchange exchange) throws IOException {
-        var reading = current.get();
-        if (reading == null) {
-            return true; // not one of this executor's threads (a test's server): nothing to bound
+    static final class Abandoned extends IOException {
+        Abandoned(String why) {
+            super(why, null);
         }
-        long length = contentLength(exchange);
-        if (length > MAX_BODY) {
-            refuseTooLarge(exchange);
-            return false;
-        }
-        try (InputStream body = exchange.getRequestBody()) {
-            if (body.readNBytes(MAX_BODY + 1).length > MAX_BODY) {
-                refuseTooLarge(exchange);
-                return false;
-            }
-        } catch (IOException lateOrGone) { // the deadline's interrupt, or a client that went: nothing to answer
-            exchange.close();
-            return false;
-        }
-        if (!reading.read()) {
-            exchange.close(); // late: interrupted after its body was read, and its connection is closing
-            return false;
-        }
-        return true;
     }
 
     /**
-     * Answers 413 and closes. The deadline stays armed: closing an exchange reads what is left of its body first
-     * (the JDK's server drains it), which a client that sends no more holds until the deadline cuts it off.
+     * Reads what is left of the request (its body, at most {@link #MAX_BODY}) while the deadline runs,
+     * then stops it: the handler runs with no deadline but each write of its answer has one (a client that
+     * does not read holds no thread). Throws {@link Abandoned} when the request is to be answered no further
+     * — late, gone, or its body too large (answered 413 here).
      */
-    private static void refuseTooLarge(HttpExchange exchange) {
-        try (exchange) {
+    void read(HttpExchange exchange) throws IOException {
+        var reading = current.get();
+        if (reading == null) {
+            return; // not one of this executor's threads (a test's server): nothing to bound
+        }
+        if (contentLength(exchange) > MAX_BODY) {
+            throw refuseTooLarge(exchange);
+        }
+        try (InputStream body = exchange.getRequestBody()) {
+            if (body.readNBytes(MAX_BODY + 1).length > MAX_BODY) {
+                throw refuseTooLarge(exchange);
+            }
+        } catch (Abandoned e) {
+            throw e;
+        } catch (IOException lateOrGone) { // the deadline's interrupt, or a client that went: nothing to answer
+            throw new Abandoned("the request was not read whole: " + lateOrGone);
+        }
+        if (!reading.read()) {
+            throw new Abandoned("the request was read too late"); // interrupted just after its body was read
+        }
+        exchange.setStreams(null, new TimedOutput(exchange.getResponseBody(), reading));
+    }
+
+    /**
+     * Answers 413 (with a length, so closing does not first drain the body the client may never send) and
+     * returns what to throw, which closes the connection.
+     */
+    private static Abandoned refuseTooLarge(HttpExchange exchange) {
+        byte[] bytes = ("{\"error\": \"no admin endpoint takes a body over " + MAX_BODY + " bytes\"}\n")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        try {
+            exchange.getResponseHeaders().set("Content-Type", "application/json");
             exchange.getResponseHeaders().set("Connection", "close");
-            exchange.sendResponseHeaders(413, -1);
-            exchange.getResponseBody().flush();
+            exchange.sendResponseHeaders(413, bytes.length);
+            var out = exchange.getResponseBody();
+            out.write(bytes);
+            out.flush();
         } catch (IOException | RuntimeException lateOrGone) {
-            // the client went, or the deadline cut the drain short: nothing more to say to it
+            // the client went, or the deadline cut the write short: nothing more to say to it
+        }
+        return new Abandoned("a body over " + MAX_BODY + " bytes");
+    }
+
+    /** The answer's stream, each write within the deadline: only then may the thread be interrupted. */
+    private static final class TimedOutput extends java.io.FilterOutputStream {
+        private final Reading reading;
+
+        TimedOutput(java.io.OutputStream out, Reading reading) {
+            super(out);
+            this.reading = reading;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            reading.writing();
+            try {
+                out.write(b);
+            } finally {
+                reading.written();
+            }
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            reading.writing();
+            try {
+                out.write(b, off, len);
+            } finally {
+                reading.written();
+            }
+        }
+
+        @Override
+        public void flush() throws IOException {
+            reading.writing();
+            try {
+                out.flush();
+            } finally {
+                reading.written();
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            reading.writing();
+            try {
+                out.close();
+            } finally {
+                reading.written();
+            }
         }
     }
 
@@ -148,11 +213,15 @@ final class AdminRequests implements AutoCloseable {
         threads.shutdown();
     }
 
-    /** One request being read: then read in time (the handler runs), late (interrupted), or over. */
+    /**
+     * One request: being read, then read in time (its handler runs, never interrupted), writing a part of its answer
+     * (each within the deadline), or late — interrupted, its connection closing.
+     */
     private final class Reading {
         private static final int READING = 0;
         private static final int READ = 1;
         private static final int LATE = 2;
+        private static final int WRITING = 3;
 
         private final Thread reader;
         private final AtomicInteger state = new AtomicInteger(READING);
@@ -170,14 +239,33 @@ final class AdminRequests implements AutoCloseable {
             }
         }
 
-        /** The request is read: no interrupt comes after this returns true. */
+        /** The request is read: no interrupt comes after this returns true, but while a part of the answer is written. */
         boolean read() {
             boolean inTime = state.compareAndSet(READING, READ);
             disarm();
             return inTime || state.get() == READ;
         }
 
-            void end() {
+        /** A part of the answer is about to be written, within the deadline. */
+        void writing() throws Abandoned {
+            if (!state.compareAndSet(READ, WRITING)) {
+                throw new Abandoned("the answer was not taken in time");
+            }
+            arm();
+        }
+
+        /**
+         * The part was written. Late instead: the interrupt may still be on its way, so the handler is ended here
+         * (its thread ends with the request) — it would have met it in its next call, a ledger's file perhaps.
+         */
+        void written() throws Abandoned {
+            disarm();
+            if (!state.compareAndSet(WRITING, READ)) {
+                throw new Abandoned("the answer was not taken in time");
+            }
+        }
+
+        void end() {
             state.compareAndSet(READING, READ);
             disarm();
         }
@@ -190,8 +278,8 @@ final class AdminRequests implements AutoCloseable {
         }
 
         private void expire() {
-            if (state.compareAndSet(READING, LATE)) {
-                reader.interrupt(); // the blocked read ends, its channel closed with the connection
+            if (state.compareAndSet(READING, LATE) || state.compareAndSet(WRITING, LATE)) {
+                reader.interrupt(); // the blocked read or write ends, its channel closed with the connection
             }
         }
     }

@@ -150,10 +150,13 @@ final class Observability implements AutoCloseable {
         }
         server.createContext(path, exchange -> {
             try {
-                if (!requests.read(exchange)) {
-                    return; // late, or a body too large: answered and closed
-                }
+                requests.read(exchange);
                 handler.handle(HeadExchange.isHead(exchange) ? new HeadExchange(exchange) : exchange);
+            } catch (IOException e) {
+                // the client went, was late, or sent too much: thrown on, the JDK's server closes the connection and
+                // forgets it (closed here, it stayed in the server's books until it stopped)
+                LOG.debug("{} {}: {}", exchange.getRequestMethod(), exchange.getRequestURI().getPath(), e.toString());
+                throw e;
             } catch (Throwable e) { // a plugin's exception whose text throws too: the log reads it, and the 500 was never sent
                 LOG.warn("{} {} failed", exchange.getRequestMethod(), exchange.getRequestURI().getPath(), Thrown.loggable(e));
                 try (exchange) {
@@ -163,7 +166,10 @@ final class Observability implements AutoCloseable {
                         exchange.sendResponseHeaders(500, bytes.length);
                         exchange.getResponseBody().write(bytes);
                     }
-                } catch (IOException | RuntimeException closing) {
+                } catch (IOException closing) { // thrown on: the JDK's server closes the connection and forgets it
+                    LOG.debug("could not answer the failed request", closing);
+                    throw closing;
+                } catch (RuntimeException closing) {
                     LOG.debug("could not answer the failed request", closing);
                 }
             }

@@ -110,6 +110,87 @@ class AdminRequestsTest {
     }
 
     @Test
+    void requestsCutOffOrRefused_leaveNoConnectionInTheServersBooks() throws Exception {
+        // closed by the handler instead of thrown out of it, each such connection stayed counted by the JDK's server
+        // until it stopped: memory without bound, and with its connection limit set, every later connection refused
+        int limit = 6;
+        var process = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Djdk.httpserver.maxConnections=" + limit, "-cp", System.getProperty("java.class.path"),
+                AdminServerProcess.class.getName(), Long.toString(DEADLINE.toMillis()))
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            var out = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+            var line = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return out.readLine();
+                } catch (IOException e) {
+                    return null;
+                }
+            }).get(30, TimeUnit.SECONDS);
+            assertThat(line).startsWith("port ");
+            int port = Integer.parseInt(line.substring("port ".length()).trim());
+            for (int i = 0; i < limit * 2; i++) {
+                switch (i % 3) {
+                    case 0 -> { // a body promised, then the client goes
+                        open(port, "POST /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10\r\n\r\nab").close();
+                    }
+                    case 1 -> { // a body promised and never sent: cut off at the deadline
+                        var stalled = open(port, "POST /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10\r\n\r\n");
+                        assertThat(untilClosed(stalled)).isEmpty();
+                    }
+                    default -> { // a body too large, refused
+                        var large = open(port, "POST /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: "
+                                + (AdminRequests.MAX_BODY + 1) + "\r\n\r\n");
+                        assertThat(untilClosed(large)).startsWith("HTTP/1.1 413");
+                    }
+                }
+            }
+            Thread.sleep(DEADLINE.toMillis() * 2); // the first kind's reads end by now, at the latest by the deadline
+            var live = open(port, "GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+            String answered;
+            try {
+                answered = untilClosed(live);
+            } catch (java.net.SocketException refused) {
+                answered = "refused: " + refused;
+            }
+            assertThat(answered).as("answered with %d connections cut off before", limit * 2).startsWith("HTTP/1.1 200");
+        } finally {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void aClientThatDoesNotReadItsAnswer_isCutOffAtTheDeadline() throws Exception {
+        // the answer's writes had no deadline: a client that asked for /metrics and read nothing held the request's
+        // thread and socket for as long as it kept the connection open
+        for (int i = 0; i < 120_000; i++) { // an answer larger than both ends' socket buffers
+            observability.registry().counter("ferry.test.filler", "n", Integer.toString(i));
+        }
+        int port = serve();
+        var socket = new Socket();
+        sockets.add(socket);
+        socket.setReceiveBufferSize(4096);
+        socket.connect(new java.net.InetSocketAddress("127.0.0.1", port), 5_000);
+        socket.setSoTimeout(10_000);
+        socket.getOutputStream().write("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+                .getBytes(StandardCharsets.US_ASCII));
+        Thread.sleep(DEADLINE.toMillis() * 6); // reading nothing
+        byte[] got;
+        try {
+            got = socket.getInputStream().readAllBytes();
+        } catch (java.net.SocketException reset) {
+            got = null; // cut off: what was under way is not sent
+        }
+        if (got != null) {
+            String head = new String(got, 0, Math.min(got.length, 400), StandardCharsets.US_ASCII);
+            var length = java.util.regex.Pattern.compile("(?i)content-length: (\\d+)").matcher(head);
+            int bodyStart = head.indexOf("\r\n\r\n") + 4;
+            long declared = length.find() ? Long.parseLong(length.group(1)) : -1;
+            assertThat((long) (got.length - bodyStart)).as("the answer cut short (declared %d)", declared).isLessThan(declared);
+        }
+    }
+
+    @Test
     void beforeJdk24_requestsRunOnPlatformThreads() throws Exception {
         // a virtual thread blocked in the JDK server's synchronized read pins its carrier before JDK 24
         assertThat(AdminRequests.virtualThreadsSafe(21)).isFalse();
