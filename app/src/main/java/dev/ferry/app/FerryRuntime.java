@@ -23,7 +23,6 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Objects;
 
 /**
  * What {@code ferry run} runs: the embedded SQS server (when configured), the ledger, the sinks,
@@ -32,7 +31,6 @@ import java.util.Objects;
  * statistics line periodically.
  */
 public final class FerryRuntime implements AutoCloseable {
-
 
     private final FerryConfig config;
     private static final Logger LOG = LoggerFactory.getLogger("ferry");
@@ -53,6 +51,7 @@ public final class FerryRuntime implements AutoCloseable {
     private int adminPort = -1;
     private Tracing tracing;
     private TracingSetup tracingSetup;
+    private boolean started;
     private boolean closed;
     private AdminRedrive redrive;
     private AdminGroups adminGroups;
@@ -62,9 +61,12 @@ public final class FerryRuntime implements AutoCloseable {
         this.config = config;
     }
 
-    /** Starts everything; if any part fails, what started is stopped again and the failure thrown. */
     private java.util.function.BooleanSupplier stopRequested = () -> false;
 
+    /**
+     * Starts everything; if any part fails, what started is stopped again and the failure thrown. A runtime
+     * starts once, failed or not: make another ({@link RunComponent#runtime()}) to try again.
+     */
     public synchronized FerryRuntime start() {
         return start(() -> false);
     }
@@ -75,6 +77,11 @@ public final class FerryRuntime implements AutoCloseable {
      * receive only to release it again at once spends a receive.
      */
     public synchronized FerryRuntime start(java.util.function.BooleanSupplier stopRequested) {
+        if (started || closed) { // a start after a failed one opened it all again, and no close followed: close() had run
+            throw new IllegalStateException("this Ferry runtime was " + (closed ? "closed" : "started already")
+                    + ": a runtime starts once; make another to start again");
+        }
+        started = true;
         this.stopRequested = stopRequested;
         try {
             startAll();
@@ -89,29 +96,6 @@ public final class FerryRuntime implements AutoCloseable {
         }
     }
 
-    /**
-     * Opens one part of the run, naming it in what goes wrong: "could not start: Connection refused" said
-     * nothing of which of five sources, which sink or the ledger it was; a plan that opens to nothing is an
-     * error here, not a NullPointerException later.
-     */
-    private <T> T open(String part, dev.ferry.domain.spi.Plan<T> plan) {
-        T opened;
-        try {
-            opened = Objects.requireNonNull(plan, "no plan").open(context);
-        } catch (Throwable e) {
-            // any Error a plugin throws names its part too: an AssertionError, a StackOverflowError or a
-            // ServiceConfigurationError said "could not start: java.lang.AssertionError", of no part (and an exception
-            // thrown unchecked by a plugin, an IOException, passed the start's clean-up). An Error's type is its news
-            // (NoClassDefFoundError: a plugin's dependency missing; its message is a class); a plugin's text may throw
-            throw new IllegalStateException(part + " could not open: "
-                    + (e instanceof Error ? Thrown.describe(e) : Thrown.message(e)), e);
-        }
-        if (opened == null) {
-            throw new IllegalStateException(part + " could not open: its adapter opened it to nothing (null)");
-        }
-        return opened;
-    }
-
     private void startAll() {
         // the embedded server (Pekko, about a second) starts on a thread of its own while this one sets up
         // tracing, opens the ledger and makes the SQS client (the SDK's classes, most of the rest)
@@ -122,7 +106,7 @@ public final class FerryRuntime implements AutoCloseable {
                 tracing = tracingSetup.tracing();
             }
             context = new RunContext(config, config.embeddedSqsPort() > 0);
-            ledger = open("the ledger (kind " + config.ledger().kind() + ")", config.ledger().plan());
+            ledger = context.open("the ledger (kind " + config.ledger().kind() + ")", config.ledger().plan());
             if (server != null && usesSqs()) {
                 dev.ferry.adapters.sqs.SqsClients.shared(context);
             }
@@ -152,7 +136,7 @@ public final class FerryRuntime implements AutoCloseable {
         }
         var sinks = new LinkedHashMap<String, Sink>();
         for (var spec : config.sinks().values()) {
-            var sink = new MeteredSink(spec.name(), new TracedSink(open("sink '" + spec.name() + "' (type " + spec.type() + ")", spec.plan()),
+            var sink = new MeteredSink(spec.name(), new TracedSink(context.open("sink '" + spec.name() + "' (type " + spec.type() + ")", spec.plan()),
                     tracing, ConfigParts.system(spec.type())),
                     observability.registry());
             sinks.put(spec.name(), sink);
@@ -193,7 +177,7 @@ public final class FerryRuntime implements AutoCloseable {
         var built = new ArrayList<Listener>();
         var listening = new ArrayList<String>();
         for (var spec : config.sources().values()) {
-            var opened = open("source '" + spec.name() + "' (" + spec.transport() + ")", spec.plan());
+            var opened = context.open("source '" + spec.name() + "' (" + spec.transport() + ")", spec.plan());
             sources.add(opened.source());
             var metrics = observability.metrics(spec.name());
             var source = new TracedSource(opened.source(), tracing, ConfigParts.system(spec.transport()));

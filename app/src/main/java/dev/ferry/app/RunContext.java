@@ -2,11 +2,13 @@ package dev.ferry.app;
 
 import dev.ferry.app.config.FerryConfig;
 import dev.ferry.domain.spi.AdapterContext;
+import dev.ferry.domain.spi.Plan;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Supplier;
 
@@ -102,6 +104,29 @@ final class RunContext implements AdapterContext, AutoCloseable {
             shared.put(key, existing);
         }
         return type.cast(existing);
+    }
+
+    /**
+     * Opens one part of the run, naming it in what goes wrong: "could not start: Connection refused" said
+     * nothing of which of five sources, which sink or the ledger it was; a plan that opens to nothing is an
+     * error here, not a NullPointerException later.
+     */
+    <T> T open(String part, Plan<T> plan) {
+        T opened;
+        try {
+            opened = Objects.requireNonNull(plan, "no plan").open(this);
+        } catch (Throwable e) {
+            // any Error a plugin throws names its part too: an AssertionError, a StackOverflowError or a
+            // ServiceConfigurationError said "could not start: java.lang.AssertionError", of no part (and an exception
+            // thrown unchecked by a plugin, an IOException, passed the start's clean-up). An Error's type is its news
+            // (NoClassDefFoundError: a plugin's dependency missing; its message is a class); a plugin's text may throw
+            throw new IllegalStateException(part + " could not open: "
+                    + (e instanceof Error ? Thrown.describe(e) : Thrown.message(e)), e);
+        }
+        if (opened == null) {
+            throw new IllegalStateException(part + " could not open: its adapter opened it to nothing (null)");
+        }
+        return opened;
     }
 
     /** Closes the shared clients, newest first; returns what failed. */
