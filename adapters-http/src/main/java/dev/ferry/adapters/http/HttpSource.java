@@ -1,15 +1,11 @@
 package dev.ferry.adapters.http;
 
-import com.sun.net.httpserver.HttpServer;
 import dev.ferry.adapters.http.IngestRequest.Item;
 import dev.ferry.domain.model.Delivery;
-import dev.ferry.domain.model.FerryException;
 import dev.ferry.domain.transport.Acknowledger;
 import dev.ferry.domain.transport.PollRequest;
 import dev.ferry.domain.transport.Settlement;
 import dev.ferry.domain.transport.Source;
-import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
@@ -63,10 +59,12 @@ public final class HttpSource implements Source, Acknowledger {
     private final LinkedBlockingQueue<Item> ready = new LinkedBlockingQueue<>();
     private final Handout handout;
     private final IngestEndpoint endpoint;
-    private HttpServer server;
+    /** Set once the server runs: never one that failed to start, so a start that failed may be tried again. */
+    private volatile IngestServer server;
+    /** A closed source answers 503 for good: it never starts again. */
+    private volatile boolean closed;
     /** Null for plain HTTP. */
     private final javax.net.ssl.SSLContext tls;
-    private ReadDeadlines deadlines;
 
     private HttpSource(Builder b) {
         this.tls = b.tls;
@@ -90,9 +88,13 @@ public final class HttpSource implements Source, Acknowledger {
     /**
      * Starts listening; the port is known once this returns. A source left unnamed is refused
      * ({@link IllegalStateException}) while another one left unnamed runs in this JVM: the name is the
-     * ledger scope of its events, and two under one name drop each other's equal ids as duplicates.
+     * ledger scope of its events, and two under one name drop each other's equal ids as duplicates. A
+     * source runs once: after {@link #close()} its start is refused too; build another.
      */
     public synchronized HttpSource start() {
+        if (closed) { // a start after close() used to return quietly, listening on nothing
+            throw new IllegalStateException("HTTP source '" + name + "' is closed: build another");
+        }
         if (server != null) {
             return this;
         }
@@ -100,7 +102,7 @@ public final class HttpSource implements Source, Acknowledger {
             UnnamedSources.claim(this); // before a port is taken
         }
         try {
-            listen();
+            server = IngestServer.start(name, host, requestedPort, tls, readTimeout, endpoint);
         } catch (RuntimeException | Error e) {
             UnnamedSources.release(this); // a start that failed holds no name: the next unnamed one may start
             throw e;
@@ -109,25 +111,12 @@ public final class HttpSource implements Source, Acknowledger {
         return this;
     }
 
-    private void listen() {
-        try {
-            server = IngestTls.server(new InetSocketAddress(host, requestedPort), tls);
-        } catch (IOException e) {
-            throw new FerryException("HTTP source '" + name + "' cannot listen on " + host + ":" + requestedPort
-                    + ": " + e.getMessage(), e, false);
-        }
-        deadlines = new ReadDeadlines(name, readTimeout, endpoint::answerLate);
-        endpoint.deadlines(deadlines);
-        server.setExecutor(deadlines.executor());
-        server.createContext("/", endpoint::exchange);
-        server.start();
-    }
-
     public int port() {
-        if (server == null) {
+        var running = server;
+        if (running == null) {
             throw new IllegalStateException("HTTP source '" + name + "' is not started");
         }
-        return server.getAddress().getPort();
+        return running.port();
     }
 
     /** Where clients post events. */
@@ -183,6 +172,7 @@ public final class HttpSource implements Source, Acknowledger {
     /** Answers 503 to new requests, releases events nobody polled, waits briefly for open requests, stops. */
     @Override
     public void close() {
+        closed = true;
         try {
             endpoint.closing();
             endpoint.releaseUnpolled();
@@ -197,8 +187,7 @@ public final class HttpSource implements Source, Acknowledger {
             }
             synchronized (this) {
                 if (server != null) {
-                    server.stop(0);
-                    deadlines.close();
+                    server.stop();
                 }
             }
         } finally {
