@@ -76,6 +76,9 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
         // topic, or for the dead-letter producer's 1 MiB default) is read from its topic and sent whole — and the
         // producer's own 1 MiB default refused it at every release, nothing of the key after it moved, for ever
         producerConfig.putIfAbsent(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, MAX_RECORD);
+        // and as small as its producer sent it: a record written compressed (a 3 MB document in a 200 KB batch) is read
+        // back whole, and sent uncompressed, the broker refused it against the topic's max.message.bytes — every release
+        producerConfig.putIfAbsent(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
         long request = KafkaSink.millis(producerConfig.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), MAX_RECORD);
         if (KafkaSink.millis(producerConfig.get(ProducerConfig.BUFFER_MEMORY_CONFIG), DEFAULT_BUFFER) < request) {
             producerConfig.put(ProducerConfig.BUFFER_MEMORY_CONFIG, request); // a record larger than it is refused as well

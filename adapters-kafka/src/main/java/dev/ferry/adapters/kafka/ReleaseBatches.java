@@ -55,6 +55,15 @@ final class ReleaseBatches {
     private long batchRedriven;
     private String problem;
     private boolean interrupted;
+    /** Rounds begun. */
+    private int rounds;
+    /**
+     * Said by the release when a batch was told: the key parked again behind a new head — one of the records this
+     * round sent back, failing again. The round goes on all the same: the rest of it, sent back under this release's
+     * token, is parked behind the new head in order; stopped there, it stayed in the topic below the new copies, and the
+     * next release sent it ahead of the records it had followed.
+     */
+    private GroupParker.ReleaseInterrupted parkedAgain;
 
     ReleaseBatches(KafkaConsumer<byte[], byte[]> consumer, KafkaProducer<byte[], byte[]> producer, Duration sendWait,
                    ParkedGroup parked, String token, boolean skipHead, GroupParker.Progress progress, Originals originals) {
@@ -77,6 +86,11 @@ final class ReleaseBatches {
      */
     boolean send(List<ParkedRecords.Parked> records, Map<TopicPartition, Long> ends, String stopped) {
         problem = stopped;
+        if (problem == null && rounds++ > 0) {
+            // a later round's records came after the key was let through: if one let through failed and is its new head,
+            // these were parked before it and are not this release's to send back behind it
+            problem = notReleasing();
+        }
         var left = new HashMap<TopicPartition, TreeSet<Long>>(); // where each partition's cursor must stay below
         records.forEach(p -> left.computeIfAbsent(p.partition(), k -> new TreeSet<>()).add(p.offset()));
         var reader = new DeadLetterReader(consumer, KafkaParkedGroupMover.READ_TIMEOUT); // a round's own: it pauses all but one
@@ -84,12 +98,6 @@ final class ReleaseBatches {
         for (var p : records) {
             if (problem != null) {
                 break;
-            }
-            if (inBatch == 0) {
-                problem = notReleasing();
-                if (problem != null) {
-                    break;
-                }
             }
             if (p.sentBackByThis()) {
                 problem = parkedAgain(p);
@@ -111,7 +119,11 @@ final class ReleaseBatches {
                 inBatch = 0;
             }
         }
-        return commit(ends, left) && problem == null;
+        boolean committed = commit(ends, left);
+        if (parkedAgain != null) {
+            throw parkedAgain;
+        }
+        return committed && problem == null;
     }
 
     /** What this move took out and sent back, committed; and why it stopped early, null when it did not. */
@@ -180,9 +192,11 @@ final class ReleaseBatches {
         counted += batchCounted;
         redriven += batchRedriven;
         batchCounted = batchRedriven = 0;
-        if (any) {
+        if (any && parkedAgain == null) { // once said, told no more: its count landed, and a second telling counted it twice
             try {
                 progress.movedSoFar(counted, redriven);
+            } catch (GroupParker.ReleaseInterrupted e) {
+                parkedAgain = e;
             } catch (FerryException e) {
                 throw e;    // the key released by someone else, or parked again: the release says so
             } catch (RuntimeException e) {
