@@ -73,18 +73,14 @@ final class ConsumerLoop {
         thread = Thread.ofPlatform().name("ferry-kafka-" + name).start(() -> run(first));
     }
 
-    boolean started() {
-        return thread != null;
-    }
+    boolean started() { return thread != null; }
 
     /** Why the consumer is down (died, being replaced), or null. */
     String down() {
         return problem;
     }
 
-    Throwable lastDeath() {
-        return lastDeath;
-    }
+    Throwable lastDeath() { return lastDeath; }
 
     /** What keeps the loop from fetching, or a partition from being read, in words; null when nothing does. */
     String problem() {
@@ -99,14 +95,10 @@ final class ConsumerLoop {
         return t.isAlive() ? unreadable.problem() : "Kafka source '" + name + "': its consumer thread ended";
     }
 
-    long lag() {
-        return lag;
-    }
+    long lag() { return lag; }
 
     /** Test hook: the loop throws once at its next turn, as if consuming had failed. */
-    void killOnce() {
-        killOnce.set(true);
-    }
+    void killOnce() { killOnce.set(true); }
 
     /** Stops the loop: the consumer commits what is finished and leaves the group; waits up to 15 s. */
     void close() {
@@ -256,6 +248,7 @@ final class ConsumerLoop {
                     }
                     continue;       // a position moved, or the partition with the unreadable record stopped: the rest go on
                 }
+                clearStrayInterrupt();
                 if (problem != null) {
                     problem = null;             // a consumer that polls again: the source is back
                     LOG.info("Kafka source '{}' consumes again", name);
@@ -269,6 +262,7 @@ final class ConsumerLoop {
                 lag = lagOf(c);
                 if (System.nanoTime() - lastCommit >= settings.commitInterval().toNanos()) {
                     commitAsync(c);
+                    clearStrayInterrupt();
                     lastCommit = System.nanoTime();
                 }
             }
@@ -282,6 +276,16 @@ final class ConsumerLoop {
             return e;
         } catch (Throwable e) { // an Error too (a plugin's, an interceptor's): the consumer is replaced, not lost
             return e;
+        }
+    }
+
+    /**
+     * Clears an interrupt a plugin left (an interceptor's, in a poll or a commit): close() stops this loop by wakeup,
+     * never by interrupt. Left set, the next call threw and the consumer was replaced — a rebalance, records read again.
+     */
+    private void clearStrayInterrupt() {
+        if (Thread.interrupted()) {
+            LOG.warn("Kafka source '{}': its consumer thread was interrupted, not by Ferry; it goes on", name);
         }
     }
 

@@ -21,8 +21,16 @@ public final class InterruptOnceInterceptor implements ConsumerInterceptor<byte[
     public InterruptOnceInterceptor() {
     }
 
+    /** Consumers made with this interceptor since the last {@link #arm}: one more each time a consumer is replaced. */
+    private static final java.util.concurrent.atomic.AtomicInteger CONSUMERS = new java.util.concurrent.atomic.AtomicInteger();
+
     static void arm(String topic) {
         ARMED.add(topic);
+        CONSUMERS.set(0);
+    }
+
+    static int consumers() {
+        return CONSUMERS.get();
     }
 
     /** Whether the consumer thread was interrupted on seeing records of {@code topic}. */
@@ -51,5 +59,6 @@ public final class InterruptOnceInterceptor implements ConsumerInterceptor<byte[
 
     @Override
     public void configure(Map<String, ?> configs) {
+        CONSUMERS.incrementAndGet();
     }
 }

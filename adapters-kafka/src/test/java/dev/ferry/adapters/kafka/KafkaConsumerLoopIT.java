@@ -59,6 +59,8 @@ class KafkaConsumerLoopIT {
                 return handled.containsAll(expected);
             })).as("handled " + handled + "; the source's problem: " + source.problem()).isTrue();
             assertThat(source.problem()).as("the source consumes again").isEmpty();
+            // nor is its consumer replaced for it (a rebalance, every record in hand read again)
+            assertThat(InterruptOnceInterceptor.consumers()).as("consumers made").isEqualTo(1);
         }
     }
 
