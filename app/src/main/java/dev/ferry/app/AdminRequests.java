@@ -31,10 +31,19 @@ final class AdminRequests implements AutoCloseable {
     /** How long a client has to send a whole request: ample for any a probe, a scraper or an operator sends. */
     static final Duration TIMEOUT = Duration.ofSeconds(10);
 
+    /** A part of an answer may wait this many times a request's deadline for the client to take it. */
+    static final int WRITE_FACTOR = 6;
+
     /** The most of a request's body read (and thrown away) before the answer; a larger one is refused. */
     static final int MAX_BODY = 64 * 1024;
 
     private final long timeoutNanos;
+    /**
+     * How long one part of an answer may wait for the client: longer than a read's. The kernel wakes a writer blocked on
+     * a full socket only once a good part of its buffer (megabytes) has drained, which a slow but steady reader takes
+     * seconds to do; {@link #WRITE_FACTOR} times the read's deadline, a minute by default.
+     */
+    private final long writeTimeoutNanos;
     private final ExecutorService threads;
     private final ScheduledThreadPoolExecutor timer;
     private final ThreadLocal<Reading> current = new ThreadLocal<>();
@@ -45,6 +54,7 @@ final class AdminRequests implements AutoCloseable {
 
     AdminRequests(Duration timeout, int jdkFeature) {
         this.timeoutNanos = timeout.toNanos();
+        this.writeTimeoutNanos = timeout.multipliedBy(WRITE_FACTOR).toNanos();
         var builder = virtualThreadsSafe(jdkFeature) ? Thread.ofVirtual() : Thread.ofPlatform().daemon(true);
         this.threads = Executors.newThreadPerTaskExecutor(builder.name("ferry-admin-", 0).factory());
         this.timer = new ScheduledThreadPoolExecutor(1, r -> {
@@ -74,7 +84,7 @@ final class AdminRequests implements AutoCloseable {
     private void run(Runnable exchange) {
         var reading = new Reading(Thread.currentThread());
         current.set(reading);
-        reading.arm();
+        reading.arm(timeoutNanos);
         try {
             exchange.run();
         } finally {
@@ -143,6 +153,40 @@ final class AdminRequests implements AutoCloseable {
         return new Abandoned("a body over " + MAX_BODY + " bytes");
     }
 
+    /** A write to the client. */
+    @FunctionalInterface
+    interface Write {
+        void run() throws IOException;
+    }
+
+    /**
+     * Runs {@code write} (headers a handler sends with no body: they go to the socket at once) within the deadline,
+     * on a request of this executor's; else as it is.
+     */
+    void timed(Write write) throws IOException {
+        var reading = current.get();
+        if (reading == null) {
+            write.run();
+        } else {
+            reading.timed(write);
+        }
+    }
+
+    /**
+     * Thrown by {@link Observability}'s handlers after a handler returned, when a write of its answer failed or came
+     * too late: the JDK's server swallows what the answer's close throws (an answer under its buffer's size is written
+     * then) and, the handler returning, kept the connection in its books.
+     */
+    void answered() throws Abandoned {
+        var reading = current.get();
+        if (reading != null && reading.failed) {
+            throw new Abandoned("the answer could not be written whole");
+        }
+    }
+
+    /** The most written under one deadline: it bounds a client that takes nothing, not one that reads slowly. */
+    private static final int SLICE = 16 * 1024;
+
     /** The answer's stream, each write within the deadline: only then may the thread be interrupted. */
     private static final class TimedOutput extends java.io.FilterOutputStream {
         private final Reading reading;
@@ -154,42 +198,26 @@ final class AdminRequests implements AutoCloseable {
 
         @Override
         public void write(int b) throws IOException {
-            reading.writing();
-            try {
-                out.write(b);
-            } finally {
-                reading.written();
-            }
+            reading.timed(() -> out.write(b));
         }
 
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
-            reading.writing();
-            try {
-                out.write(b, off, len);
-            } finally {
-                reading.written();
+            java.util.Objects.checkFromIndexSize(off, len, b.length);
+            for (int at = off, end = off + len; at < end; at += SLICE) {
+                int from = at;
+                reading.timed(() -> out.write(b, from, Math.min(SLICE, end - from)));
             }
         }
 
         @Override
         public void flush() throws IOException {
-            reading.writing();
-            try {
-                out.flush();
-            } finally {
-                reading.written();
-            }
+            reading.timed(out::flush);
         }
 
         @Override
         public void close() throws IOException {
-            reading.writing();
-            try {
-                out.close();
-            } finally {
-                reading.written();
-            }
+            reading.timed(out::close);
         }
     }
 
@@ -225,15 +253,20 @@ final class AdminRequests implements AutoCloseable {
 
         private final Thread reader;
         private final AtomicInteger state = new AtomicInteger(READING);
+        /** Counts the deadlines armed: an expiry already under way when its deadline was disarmed acts on none later. */
+        private final AtomicInteger armed = new AtomicInteger();
         private volatile ScheduledFuture<?> expiry;
+        /** A write of the answer failed or came late (the handler's thread only). */
+        private boolean failed;
 
         Reading(Thread reader) {
             this.reader = reader;
         }
 
-        void arm() {
+        void arm(long nanos) {
+            int generation = armed.incrementAndGet();
             try {
-                expiry = timer.schedule(this::expire, timeoutNanos, TimeUnit.NANOSECONDS);
+                expiry = timer.schedule(() -> expire(generation), nanos, TimeUnit.NANOSECONDS);
             } catch (RejectedExecutionException closing) {
                 // the server is stopping
             }
@@ -246,21 +279,27 @@ final class AdminRequests implements AutoCloseable {
             return inTime || state.get() == READ;
         }
 
-        /** A part of the answer is about to be written, within the deadline. */
-        void writing() throws Abandoned {
+        /**
+         * Runs a write within the deadline. Late, the interrupt may still be on its way: the handler is ended here (its
+         * thread ends with the request) — it would have met it in its next call, a ledger's file perhaps.
+         */
+        void timed(Write write) throws IOException {
             if (!state.compareAndSet(READ, WRITING)) {
+                failed = true;
                 throw new Abandoned("the answer was not taken in time");
             }
-            arm();
-        }
-
-        /**
-         * The part was written. Late instead: the interrupt may still be on its way, so the handler is ended here
-         * (its thread ends with the request) — it would have met it in its next call, a ledger's file perhaps.
-         */
-        void written() throws Abandoned {
-            disarm();
-            if (!state.compareAndSet(WRITING, READ)) {
+            arm(writeTimeoutNanos);
+            boolean done = false;
+            try {
+                write.run();
+                done = true;
+            } finally {
+                disarm();
+                if (!state.compareAndSet(WRITING, READ) || !done) {
+                    failed = true;
+                }
+            }
+            if (failed) {
                 throw new Abandoned("the answer was not taken in time");
             }
         }
@@ -271,14 +310,16 @@ final class AdminRequests implements AutoCloseable {
         }
 
         private void disarm() {
+            armed.incrementAndGet();
             var e = expiry;
             if (e != null) {
                 e.cancel(false);
             }
         }
 
-        private void expire() {
-            if (state.compareAndSet(READING, LATE) || state.compareAndSet(WRITING, LATE)) {
+        private void expire(int generation) {
+            if (armed.get() == generation
+                    && (state.compareAndSet(READING, LATE) || state.compareAndSet(WRITING, LATE))) {
                 reader.interrupt(); // the blocked read or write ends, its channel closed with the connection
             }
         }

@@ -19,9 +19,12 @@ import java.net.URI;
 final class HeadExchange extends HttpExchange {
 
     private final HttpExchange head;
+    private final AdminRequests requests;
 
-    HeadExchange(HttpExchange head) {
+    /** With the deadline of {@code requests} on the headers' write: a HEAD's answer goes to the socket at once. */
+    HeadExchange(HttpExchange head, AdminRequests requests) {
         this.head = head;
+        this.requests = requests;
     }
 
     static boolean isHead(HttpExchange exchange) {
@@ -33,7 +36,7 @@ final class HeadExchange extends HttpExchange {
         if (length > 0) {
             head.getResponseHeaders().set("Content-Length", Long.toString(length));
         }
-        head.sendResponseHeaders(code, -1);
+        requests.timed(() -> head.sendResponseHeaders(code, -1));
     }
 
     @Override

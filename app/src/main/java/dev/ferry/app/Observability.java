@@ -151,7 +151,8 @@ final class Observability implements AutoCloseable {
         server.createContext(path, exchange -> {
             try {
                 requests.read(exchange);
-                handler.handle(HeadExchange.isHead(exchange) ? new HeadExchange(exchange) : exchange);
+                handler.handle(HeadExchange.isHead(exchange) ? new HeadExchange(exchange, requests) : exchange);
+                requests.answered();
             } catch (IOException e) {
                 // the client went, was late, or sent too much: thrown on, the JDK's server closes the connection and
                 // forgets it (closed here, it stayed in the server's books until it stopped)

@@ -49,6 +49,38 @@ class AdminRequestsTest {
         return socket;
     }
 
+    /** A socket with a small receive buffer, sending {@code request} over and over from a thread of its own, reading nothing. */
+    private Socket pipelining(int port, String request) throws IOException {
+        var socket = new Socket();
+        sockets.add(socket);
+        socket.setReceiveBufferSize(4096);
+        socket.connect(new java.net.InetSocketAddress("127.0.0.1", port), 5_000);
+        socket.setSoTimeout(10_000);
+        byte[] bytes = request.getBytes(StandardCharsets.US_ASCII);
+        Thread.ofPlatform().daemon().start(() -> {
+            try {
+                for (int i = 0; i < 20_000; i++) {
+                    socket.getOutputStream().write(bytes);
+                }
+            } catch (IOException closed) {
+                // the server cut it off, or the test closed it
+            }
+        });
+        return socket;
+    }
+
+    /** How many answers a pipelining socket got before the server cut it off (read after it stopped answering). */
+    private static int answersTo(Socket socket) throws IOException {
+        byte[] got;
+        try {
+            got = socket.getInputStream().readAllBytes();
+        } catch (java.net.SocketException reset) {
+            return -1; // cut off: what was under way is not sent
+        }
+        var text = new String(got, StandardCharsets.US_ASCII);
+        return text.split("HTTP/1.1 200", -1).length - 1;
+    }
+
     /** -1 once the server closed the connection, within the socket's timeout; what it answered otherwise. */
     private static String untilClosed(Socket socket) throws IOException {
         return new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
@@ -145,6 +177,11 @@ class AdminRequestsTest {
                     }
                 }
             }
+            for (int i = 0; i < limit; i++) { // small answers, pipelined and never read: cut off as their close flushed them
+                var unread = pipelining(port, "GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+                Thread.sleep(DEADLINE.toMillis() * 3);
+                unread.close();
+            }
             Thread.sleep(DEADLINE.toMillis() * 2); // the first kind's reads end by now, at the latest by the deadline
             var live = open(port, "GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
             String answered;
@@ -153,7 +190,7 @@ class AdminRequestsTest {
             } catch (java.net.SocketException refused) {
                 answered = "refused: " + refused;
             }
-            assertThat(answered).as("answered with %d connections cut off before", limit * 2).startsWith("HTTP/1.1 200");
+            assertThat(answered).as("answered with %d connections cut off before", limit * 3).startsWith("HTTP/1.1 200");
         } finally {
             process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         }
@@ -174,7 +211,7 @@ class AdminRequestsTest {
         socket.setSoTimeout(10_000);
         socket.getOutputStream().write("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
                 .getBytes(StandardCharsets.US_ASCII));
-        Thread.sleep(DEADLINE.toMillis() * 6); // reading nothing
+        Thread.sleep(DEADLINE.toMillis() * (AdminRequests.WRITE_FACTOR + 2)); // reading nothing
         byte[] got;
         try {
             got = socket.getInputStream().readAllBytes();
@@ -188,6 +225,44 @@ class AdminRequestsTest {
             long declared = length.find() ? Long.parseLong(length.group(1)) : -1;
             assertThat((long) (got.length - bodyStart)).as("the answer cut short (declared %d)", declared).isLessThan(declared);
         }
+    }
+
+    @Test
+    void aClientThatSendsHeadsAndReadsNothing_isCutOffAtTheDeadline() throws Exception {
+        // a HEAD's answer has no body: its headers went to the socket at once, outside the answer's timed stream
+        int port = serve();
+        var socket = pipelining(port, "HEAD /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+        Thread.sleep(DEADLINE.toMillis() * (AdminRequests.WRITE_FACTOR + 2)); // reading nothing
+        assertThat(answersTo(socket)).as("answers before the cut").isLessThan(20_000);
+    }
+
+    @Test
+    void anAnswerReadSlowly_arrivesWhole() throws Exception {
+        // the deadline bounds a client that takes nothing, not one whose whole answer takes longer than it
+        for (int i = 0; i < 150_000; i++) { // ~6 MB: more than the socket buffers hold, so the write waits for the reader
+            observability.registry().counter("ferry.test.filler", "n", Integer.toString(i));
+        }
+        int port = serve();
+        var socket = new Socket();
+        sockets.add(socket);
+        socket.setReceiveBufferSize(8 * 1024);
+        socket.connect(new java.net.InetSocketAddress("127.0.0.1", port), 5_000);
+        socket.setSoTimeout(10_000);
+        socket.getOutputStream().write("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+                .getBytes(StandardCharsets.US_ASCII));
+        var got = new java.io.ByteArrayOutputStream();
+        var in = socket.getInputStream();
+        byte[] chunk = new byte[8 * 1024];
+        long start = System.nanoTime();
+        for (int n; (n = in.read(chunk)) > 0; ) {
+            got.write(chunk, 0, n);
+            Thread.sleep(5); // slowly (about 1 MB/s), but steadily: its whole answer takes seconds
+        }
+        String head = got.toString(StandardCharsets.US_ASCII);
+        var length = java.util.regex.Pattern.compile("(?i)content-length: (\\d+)").matcher(head);
+        assertThat(length.find()).isTrue();
+        assertThat((long) (got.size() - (head.indexOf("\r\n\r\n") + 4))).isEqualTo(Long.parseLong(length.group(1)));
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).as("read for longer than the deadline").isGreaterThan(DEADLINE);
     }
 
     @Test
