@@ -59,9 +59,9 @@ final class ReleaseBatches {
     private int rounds;
     /**
      * Said by the release when a batch was told: the key parked again behind a new head — one of the records this
-     * round sent back, failing again. The round goes on all the same: the rest of it, sent back under this release's
-     * token, is parked behind the new head in order; stopped there, it stayed in the topic below the new copies, and the
-     * next release sent it ahead of the records it had followed.
+     * move sent back, failing again. The move goes on all the same, its later rounds too: the rest, sent back under this
+     * release's token, is parked behind the new head in order; stopped there, it stayed in the topic below the new
+     * copies, and the next release sent it ahead of the records it had followed.
      */
     private GroupParker.ReleaseInterrupted parkedAgain;
 
@@ -86,9 +86,12 @@ final class ReleaseBatches {
      */
     boolean send(List<ParkedRecords.Parked> records, Map<TopicPartition, Long> ends, String stopped) {
         problem = stopped;
-        if (problem == null && rounds++ > 0) {
-            // a later round's records came after the key was let through: if one let through failed and is its new head,
-            // these were parked before it and are not this release's to send back behind it
+        if (problem == null && rounds++ == 0) {
+            // parked again behind a new head between the release's look and this move: none of it is this release's to
+            // send. Not asked again: once the move has begun, what it finds parked with its head came after the records
+            // it sent back — one failing again is the new head, and they go behind it, in order (stopped, they stayed
+            // below the copies parked behind it, and the next release sent them first). A record let through a drained
+            // key that fails has nothing of the old head after it: drained, every one was moved.
             problem = notReleasing();
         }
         var left = new HashMap<TopicPartition, TreeSet<Long>>(); // where each partition's cursor must stay below
@@ -119,15 +122,14 @@ final class ReleaseBatches {
                 inBatch = 0;
             }
         }
-        boolean committed = commit(ends, left);
-        if (parkedAgain != null) {
-            throw parkedAgain;
-        }
-        return committed && problem == null;
+        return commit(ends, left) && problem == null;
     }
 
     /** What this move took out and sent back, committed; and why it stopped early, null when it did not. */
     GroupParker.Moved moved() {
+        if (parkedAgain != null) { // said once the move is over: what it found parked with its head went back, in order
+            throw parkedAgain;
+        }
         return new GroupParker.Moved(counted, redriven, problem);
     }
 
