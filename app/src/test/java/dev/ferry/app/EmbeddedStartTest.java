@@ -3,14 +3,11 @@ package dev.ferry.app;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.ferry.app.config.ConfigReader;
 import dev.ferry.app.config.FerryConfig;
-import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,20 +22,20 @@ class EmbeddedStartTest {
 
     @Test
     void aLedgerThatCannotOpen_failsTheStart_andTheServerStartedMeanwhileIsStopped() throws Exception {
-        int port = freePort();
+        int port = RunParts.freePort();
         Files.writeString(dir.resolve("not-a-dir"), "a file where the ledger's folder should be");
         var runtime = new FerryRuntime(config(port, "mvstore", dir.resolve("not-a-dir/ledger.db")));
 
         assertThatThrownBy(runtime::start).satisfies(e -> assertThat(e.toString()).contains("ledger"));
 
         assertThat(startThreads()).as("the server's start is over").isZero();
-        assertThat(bindable(port)).as("the embedded server was stopped, its port is free").isTrue();
+        assertThat(RunParts.bindable(port)).as("the embedded server was stopped, its port is free").isTrue();
     }
 
     @Test // a review: each failed start left ElasticMQ's actor system running (elasticmq-scheduler-1 and the
           // dispatchers, not daemons, with a JVM shutdown hook), one more per attempt of a supervisor's restarts
     void aPortInUse_failsTheStartWithTheServersOwnError_andLeavesNoActorSystemRunning() throws Exception {
-        long before = elasticMqThreads(0); // what an earlier test's server left is given its time to end first
+        long before = RunParts.liveThreads("elasticmq", 0); // what an earlier test's server left is given its time to end first
         try (var taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             for (int attempt = 1; attempt <= 3; attempt++) {
                 var runtime = new FerryRuntime(config(taken.getLocalPort(), "memory", null)); // a runtime starts once
@@ -51,7 +48,7 @@ class EmbeddedStartTest {
             }
         }
 
-        assertThat(elasticMqThreads(before)).as("ElasticMQ threads alive after three failed starts (were %d before)", before)
+        assertThat(RunParts.liveThreads("elasticmq", before)).as("ElasticMQ threads alive after three failed starts (were %d before)", before)
                 .isLessThanOrEqualTo(before);
     }
 
@@ -77,37 +74,7 @@ class EmbeddedStartTest {
                   listen: off
                 stats-every: off
                 """.formatted(port, ledger, path == null ? "" : "  path: " + path);
-        var result = ConfigReader.parse("ferry.yaml", yaml, Map.<String, String>of()::get, ConfigReaderTest.ADAPTERS);
-        assertThat(result).as(result.toString()).isInstanceOf(ConfigReader.Result.Ok.class);
-        return ((ConfigReader.Result.Ok) result).config();
-    }
-
-    private static int freePort() throws IOException {
-        try (var s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
-
-    private static boolean bindable(int port) {
-        try (var s = new ServerSocket(port, 50, InetAddress.getLoopbackAddress())) {
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    /** The live threads of ElasticMQ's actor systems, given up to 10 s to come down to {@code atMost}. */
-    private static long elasticMqThreads(long atMost) throws InterruptedException {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        long alive;
-        do {
-            alive = Thread.getAllStackTraces().keySet().stream()
-                    .filter(t -> t.getName().startsWith("elasticmq") && t.isAlive()).count();
-            if (alive > atMost) {
-                Thread.sleep(20);
-            }
-        } while (alive > atMost && System.nanoTime() < deadline);
-        return alive;
+        return RunParts.config(yaml);
     }
 
     /** Threads still starting a server, given up to 5 s to end (each ends right after its start). */

@@ -5,13 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.adapters.mvstore.MvStoreLedger;
-import dev.ferry.app.config.ConfigReader;
 import dev.ferry.app.config.FerryConfig;
-import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,8 +25,8 @@ class RuntimeStartsOnceTest {
     @Test // a review: the second start held the ledger file's lock and the source's port for the JVM's life
     void aStartAfterOneThatFailed_isRefused_andWhatTheFailedOneOpenedStaysClosed() throws Exception {
         var ledger = dir.resolve("ledger.db");
-        int ingestPort = freePort();
-        long before = ledgerThreads(0); // what an earlier test's ledger left is given its time to end first
+        int ingestPort = RunParts.freePort();
+        long before = RunParts.liveThreads("ferry-ledger", 0); // what an earlier test's ledger left is given its time to end first
         try (var taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             var runtime = FerryAppIT.runtime(config(ledger, ingestPort, taken.getLocalPort()));
             try {
@@ -43,21 +40,21 @@ class RuntimeStartsOnceTest {
             }
         }
 
-        assertThat(ledgerThreads(before)).as("the ledger's threads alive (%d before)", before).isLessThanOrEqualTo(before);
-        assertThat(bindable(ingestPort)).as("the HTTP source's port is free").isTrue();
+        assertThat(RunParts.liveThreads("ferry-ledger", before)).as("the ledger's threads alive (%d before)", before).isLessThanOrEqualTo(before);
+        assertThat(RunParts.bindable(ingestPort)).as("the HTTP source's port is free").isTrue();
         assertThatCode(() -> MvStoreLedger.open(ledger).close()).as("the ledger file opens again: no lock is held on it")
                 .doesNotThrowAnyException();
     }
 
     @Test
     void aRuntimeClosedBeforeItsStart_isNotStarted() throws Exception {
-        int ingestPort = freePort();
+        int ingestPort = RunParts.freePort();
         var runtime = FerryAppIT.runtime(config(dir.resolve("ledger.db"), ingestPort, 0));
         runtime.close();
 
         assertThatThrownBy(runtime::start).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("closed").hasMessageContaining("make another");
-        assertThat(bindable(ingestPort)).as("nothing was opened: the HTTP source's port is free").isTrue();
+        assertThat(RunParts.bindable(ingestPort)).as("nothing was opened: the HTTP source's port is free").isTrue();
     }
 
     private static FerryConfig config(Path ledger, int ingestPort, int adminPort) {
@@ -77,36 +74,6 @@ class RuntimeStartsOnceTest {
                   listen: "127.0.0.1:%d"
                 stats-every: off
                 """.formatted(ledger, ingestPort, adminPort);
-        var result = ConfigReader.parse("ferry.yaml", yaml, Map.<String, String>of()::get, ConfigReaderTest.ADAPTERS);
-        assertThat(result).as(result.toString()).isInstanceOf(ConfigReader.Result.Ok.class);
-        return ((ConfigReader.Result.Ok) result).config();
-    }
-
-    private static int freePort() throws IOException {
-        try (var s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
-
-    private static boolean bindable(int port) {
-        try (var s = new ServerSocket(port, 50, InetAddress.getLoopbackAddress())) {
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    /** The live threads of MVStore ledgers (ferry-ledger-commit, -sweeper), given up to 10 s to come down to {@code atMost}. */
-    private static long ledgerThreads(long atMost) throws InterruptedException {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        long alive;
-        do {
-            alive = Thread.getAllStackTraces().keySet().stream()
-                    .filter(t -> t.getName().startsWith("ferry-ledger") && t.isAlive()).count();
-            if (alive > atMost) {
-                Thread.sleep(20);
-            }
-        } while (alive > atMost && System.nanoTime() < deadline);
-        return alive;
+        return RunParts.config(yaml);
     }
 }

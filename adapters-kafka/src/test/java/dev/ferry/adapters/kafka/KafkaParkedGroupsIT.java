@@ -239,17 +239,7 @@ class KafkaParkedGroupsIT {
         var parker = new GroupParker(ledger, Clock.systemUTC());
         var source = KafkaSource.builder(KafkaBroker.bootstrap(), "g-" + UUID.randomUUID(), List.of(topic)).name("orders")
                 .producerConfig("max.request.size", "3000000").build().start();
-        Handler handler = (event, delivery) -> {
-            String seq = event.key().substring(0, 2);
-            if (poison.contains(seq)) {
-                return Outcome.reject(seq + " is refused downstream");
-            }
-            handled.computeIfAbsent(event.groupKey(), k -> new CopyOnWriteArrayList<>()).add(seq + ":" + event.key().length());
-            return Outcome.done();
-        };
-        listener = Listener.builder(source, KafkaIT.DECODER, handler).ledger(ledger).onPoison(OnPoison.PARK)
-                .config(ListenerConfig.builder().pollWait(Duration.ofMillis(100)).retry(RetryPolicy.of(1,
-                        Backoff.fixed(Duration.ofMillis(1)))).build()).build().start();
+        listener = lengthListener(source, ledger);
         var mover = new KafkaSourceConfig("orders", KafkaBroker.bootstrap(), List.of(topic), "unused", ".dlq", 5000,
                 Map.of("max.request.size", "3000000")).parkedGroupMover();
 
@@ -279,17 +269,7 @@ class KafkaParkedGroupsIT {
         var parker = new GroupParker(ledger, Clock.systemUTC());
         var source = KafkaSource.builder(KafkaBroker.bootstrap(), "g-" + UUID.randomUUID(), List.of(topic)).name("orders")
                 .deadLetterTopic(t -> t + ".dlq").build().start();
-        Handler handler = (event, delivery) -> {
-            String seq = event.key().substring(0, 2);
-            if (poison.contains(seq)) {
-                return Outcome.reject(seq + " is refused downstream");
-            }
-            handled.computeIfAbsent(event.groupKey(), k -> new CopyOnWriteArrayList<>()).add(seq + ":" + event.key().length());
-            return Outcome.done();
-        };
-        listener = Listener.builder(source, KafkaIT.DECODER, handler).ledger(ledger).onPoison(OnPoison.PARK)
-                .config(ListenerConfig.builder().pollWait(Duration.ofMillis(100)).retry(RetryPolicy.of(1,
-                        Backoff.fixed(Duration.ofMillis(1)))).build()).build().start();
+        listener = lengthListener(source, ledger);
         var mover = new KafkaSourceConfig("orders", KafkaBroker.bootstrap(), List.of(topic), "unused", ".dlq", 5000, Map.of())
                 .parkedGroupMover();
 
@@ -420,17 +400,7 @@ class KafkaParkedGroupsIT {
         var parker = new GroupParker(ledger, Clock.systemUTC());
         var source = KafkaSource.builder(KafkaBroker.bootstrap(), "g-" + UUID.randomUUID(), List.of(topic)).name("orders")
                 .deadLetterTopic(t -> t + ".dlq").build().start();
-        Handler handler = (event, delivery) -> {
-            String seq = event.key().substring(0, 2);
-            if (poison.contains(seq)) {
-                return Outcome.reject(seq + " is refused downstream");
-            }
-            handled.computeIfAbsent(event.groupKey(), k -> new CopyOnWriteArrayList<>()).add(seq + ":" + event.key().length());
-            return Outcome.done();
-        };
-        listener = Listener.builder(source, KafkaIT.DECODER, handler).ledger(ledger).onPoison(OnPoison.PARK)
-                .config(ListenerConfig.builder().pollWait(Duration.ofMillis(100)).retry(RetryPolicy.of(1,
-                        Backoff.fixed(Duration.ofMillis(1)))).build()).build().start();
+        listener = lengthListener(source, ledger);
         var mover = new KafkaSourceConfig("orders", KafkaBroker.bootstrap(), List.of(topic), "unused", ".dlq", 5000, Map.of())
                 .parkedGroupMover();
 
@@ -446,6 +416,21 @@ class KafkaParkedGroupsIT {
         assertThat(released.redriven()).isGreaterThanOrEqualTo(3);
         assertThat(Await.until(LIMIT, () -> handled("A").size() == 4)).as(() -> "handled " + handled).isTrue();
         assertThat(handled("A")).containsExactly("a1:2", "a2:2", "a3:" + large.length(), "a4:2");
+    }
+
+    /** A parking listener whose handler records each event as its first two characters and its length ("a3:1500002"). */
+    private Listener lengthListener(KafkaSource source, InMemoryLedger ledger) {
+        Handler handler = (event, delivery) -> {
+            String seq = event.key().substring(0, 2);
+            if (poison.contains(seq)) {
+                return Outcome.reject(seq + " is refused downstream");
+            }
+            handled.computeIfAbsent(event.groupKey(), k -> new CopyOnWriteArrayList<>()).add(seq + ":" + event.key().length());
+            return Outcome.done();
+        };
+        return Listener.builder(source, KafkaIT.DECODER, handler).ledger(ledger).onPoison(OnPoison.PARK)
+                .config(ListenerConfig.builder().pollWait(Duration.ofMillis(100)).retry(RetryPolicy.of(1,
+                        Backoff.fixed(Duration.ofMillis(1)))).build()).build().start();
     }
 
     private static void produceLarge(String topic, String key, String... values) {
