@@ -284,6 +284,10 @@ final class AdminRequests implements AutoCloseable {
          * thread ends with the request) — it would have met it in its next call, a ledger's file perhaps.
          */
         void timed(Write write) throws IOException {
+            if (state.get() == WRITING) { // within a timed write (a HEAD's headers close the exchange's stream): timed already
+                write.run();
+                return;
+            }
             if (!state.compareAndSet(READ, WRITING)) {
                 failed = true;
                 throw new Abandoned("the answer was not taken in time");

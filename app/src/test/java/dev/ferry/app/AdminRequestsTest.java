@@ -69,18 +69,6 @@ class AdminRequestsTest {
         return socket;
     }
 
-    /** How many answers a pipelining socket got before the server cut it off (read after it stopped answering). */
-    private static int answersTo(Socket socket) throws IOException {
-        byte[] got;
-        try {
-            got = socket.getInputStream().readAllBytes();
-        } catch (java.net.SocketException reset) {
-            return -1; // cut off: what was under way is not sent
-        }
-        var text = new String(got, StandardCharsets.US_ASCII);
-        return text.split("HTTP/1.1 200", -1).length - 1;
-    }
-
     /** -1 once the server closed the connection, within the socket's timeout; what it answered otherwise. */
     private static String untilClosed(Socket socket) throws IOException {
         return new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
@@ -211,7 +199,7 @@ class AdminRequestsTest {
         socket.setSoTimeout(10_000);
         socket.getOutputStream().write("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
                 .getBytes(StandardCharsets.US_ASCII));
-        Thread.sleep(DEADLINE.toMillis() * (AdminRequests.WRITE_FACTOR + 2)); // reading nothing
+        Thread.sleep(DEADLINE.toMillis() * (AdminRequests.WRITE_FACTOR + 5)); // reading nothing, past the write's deadline
         byte[] got;
         try {
             got = socket.getInputStream().readAllBytes();
@@ -228,12 +216,26 @@ class AdminRequestsTest {
     }
 
     @Test
-    void aClientThatSendsHeadsAndReadsNothing_isCutOffAtTheDeadline() throws Exception {
-        // a HEAD's answer has no body: its headers went to the socket at once, outside the answer's timed stream
+    void headsOnOneConnection_areEachAnswered_andItStaysOpen() throws Exception {
+        // a review: a HEAD's headers, written within the deadline, closed the exchange's timed stream inside it — every
+        // HEAD taken for a failed write, its connection closed after the first
         int port = serve();
-        var socket = pipelining(port, "HEAD /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
-        Thread.sleep(DEADLINE.toMillis() * (AdminRequests.WRITE_FACTOR + 2)); // reading nothing
-        assertThat(answersTo(socket)).as("answers before the cut").isLessThan(20_000);
+        var socket = open(port, "HEAD /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                + "HEAD /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+        var in = socket.getInputStream();
+        var got = new StringBuilder();
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (got.toString().split("HTTP/1.1 200", -1).length - 1 < 2 && System.nanoTime() < deadline) {
+            int b = in.read();
+            if (b < 0) {
+                break;
+            }
+            got.append((char) b);
+        }
+        assertThat(got.toString().split("HTTP/1.1 200", -1).length - 1).as(got.toString()).isEqualTo(2);
+        socket.getOutputStream().write("GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+                .getBytes(StandardCharsets.US_ASCII));
+        assertThat(untilClosed(socket)).as("the connection kept open after the HEADs").contains("HTTP/1.1 200");
     }
 
     @Test
