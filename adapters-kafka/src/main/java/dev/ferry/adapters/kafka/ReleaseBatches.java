@@ -86,12 +86,12 @@ final class ReleaseBatches {
      */
     boolean send(List<ParkedRecords.Parked> records, Map<TopicPartition, Long> ends, String stopped) {
         problem = stopped;
-        if (problem == null && rounds++ == 0) {
-            // parked again behind a new head between the release's look and this move: none of it is this release's to
-            // send. Not asked again: once the move has begun, what it finds parked with its head came after the records
-            // it sent back — one failing again is the new head, and they go behind it, in order (stopped, they stayed
-            // below the copies parked behind it, and the next release sent them first). A record let through a drained
-            // key that fails has nothing of the old head after it: drained, every one was moved.
+        if (problem == null && (rounds++ == 0 || parkedAgain == null)) {
+            // parked again behind a new head before this round: a record let through the drained key failed, and what
+            // is found now was parked before it — not this release's to send back behind it. Not asked once a record
+            // this move sent back failed again (said by the release at a batch's count): what it finds parked with its
+            // head came after that record and goes behind it, in order — stopped, it stayed below the copies parked
+            // behind it, and the next release sent it first.
             problem = notReleasing();
         }
         var left = new HashMap<TopicPartition, TreeSet<Long>>(); // where each partition's cursor must stay below
@@ -194,11 +194,11 @@ final class ReleaseBatches {
         counted += batchCounted;
         redriven += batchRedriven;
         batchCounted = batchRedriven = 0;
-        if (any && parkedAgain == null) { // once said, told no more: its count landed, and a second telling counted it twice
+        if (any) {
             try {
-                progress.movedSoFar(counted, redriven);
+                progress.movedSoFar(counted, redriven); // counted even once the key is parked again, and said so again
             } catch (GroupParker.ReleaseInterrupted e) {
-                parkedAgain = e;
+                parkedAgain = parkedAgain != null ? parkedAgain : e;
             } catch (FerryException e) {
                 throw e;    // the key released by someone else, or parked again: the release says so
             } catch (RuntimeException e) {

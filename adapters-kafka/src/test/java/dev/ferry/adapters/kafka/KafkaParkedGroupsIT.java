@@ -373,18 +373,19 @@ class KafkaParkedGroupsIT {
         } catch (dev.ferry.domain.model.FerryException parkedAgain) {
             // said: the key parked again behind a new head
         }
+        // every record moved is counted, those sent back after a5 failed again too (a review: they were not, and the key
+        // was never drained again): what waits is a5 and the 245 parked behind it
         assertThat(Await.until(LIMIT, () -> parker.parked("orders", "A").map(p -> p.head().equals("a5")
-                && p.parked() - p.moved() >= count - 5).orElse(false)))
+                && p.parked() - p.moved() == count - 4).orElse(false)))
                 .as(() -> "parked again behind a5: " + parker.parked("orders", "A")).isTrue();
         poison.clear();
         var expected = new java.util.ArrayList<String>(List.of("a2", "a3", "a4"));
         for (int n = 6; n <= count; n++) {
             expected.add("a" + n);
         }
-        GroupParker.Released again = null;
-        for (int i = 0; i < 3 && (again == null || again.finish() == GroupParker.Finish.NOT_YET); i++) {
-            again = parker.release("orders", "A", i == 0, mover, Duration.ofSeconds(30)); // a5 dropped
-        }
+        var again = parker.release("orders", "A", true, mover, Duration.ofSeconds(30)); // a5 dropped
+        assertThat(again.finish()).isNotEqualTo(GroupParker.Finish.NOT_YET);
+        assertThat(again.notFound()).as("none counted that was not there").isZero();
         assertThat(Await.until(LIMIT, () -> handled("A").size() >= expected.size())).as(() -> "handled " + handled("A"))
                 .isTrue();
         Thread.sleep(1000); // a second run of any of them would come now

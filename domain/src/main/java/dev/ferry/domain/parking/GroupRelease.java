@@ -94,6 +94,12 @@ final class GroupRelease {
         try {
             recordMoved(before, before.moved() + recorded[0], before.redriven() + recorded[1], token, Math.max(0, more),
                     Math.max(0, sentMore));
+        } catch (GroupParker.ReleaseInterrupted e) {
+            // parked again, or let go: what was moved is counted all the same (GroupParker.moved), so it is recorded —
+            // told again, the mover's next running total counted it a second time
+            recorded[0] = Math.max(recorded[0], counted);
+            recorded[1] = Math.max(recorded[1], redriven);
+            throw e;
         } catch (InterruptedException e) {
             interrupted = true;
             throw new FerryException("interrupted while recording what a release of group " + group + " of '" + source
