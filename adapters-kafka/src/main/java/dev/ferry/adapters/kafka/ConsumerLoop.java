@@ -36,8 +36,7 @@ final class ConsumerLoop {
 
     /** What the loop needs from its source's settings. */
     record Settings(String name, List<String> topics, Map<String, Object> consumerConfig, Duration commitInterval,
-                    Duration restartBackoff, Duration maxRestartBackoff) {
-    }
+                    Duration restartBackoff, Duration maxRestartBackoff) { }
 
     private final Settings settings;
     private final String name;
@@ -57,6 +56,7 @@ final class ConsumerLoop {
     private volatile Throwable lastDeath;
     /** {@link PartitionBuffers#settleCalls} at the last paused poll; the consumer thread's only. */
     private long settledBefore;
+    private long strayWarned = System.nanoTime() - 61_000_000_000L;
 
     ConsumerLoop(Settings settings, PartitionBuffers buffers) {
         this.settings = settings;
@@ -76,9 +76,7 @@ final class ConsumerLoop {
     boolean started() { return thread != null; }
 
     /** Why the consumer is down (died, being replaced), or null. */
-    String down() {
-        return problem;
-    }
+    String down() { return problem; }
 
     Throwable lastDeath() { return lastDeath; }
 
@@ -242,6 +240,9 @@ final class ConsumerLoop {
                 ConsumerRecords<byte[], byte[]> records;
                 try {
                     records = c.poll(pollWait(paused, lastCommit));
+                } catch (org.apache.kafka.common.errors.InterruptException e) {
+                    clearStrayInterrupt(); // left in a commit's callback (onCommit), met by the poll after
+                    continue;
                 } catch (KafkaException e) {
                     if (!resets.reset(c, e) && !unreadable.stop(c, e)) {
                         throw e;
@@ -280,11 +281,12 @@ final class ConsumerLoop {
     }
 
     /**
-     * Clears an interrupt a plugin left (an interceptor's, in a poll or a commit): close() stops this loop by wakeup,
-     * never by interrupt. Left set, the next call threw and the consumer was replaced — a rebalance, records read again.
+     * Clears an interrupt a plugin left (an interceptor's): close() stops this loop by wakeup, never by interrupt. Left
+     * set, the next call threw and the consumer was replaced (a rebalance, records read again). Said once a minute.
      */
     private void clearStrayInterrupt() {
-        if (Thread.interrupted()) {
+        if (Thread.interrupted() && System.nanoTime() - strayWarned > 60_000_000_000L) {
+            strayWarned = System.nanoTime();
             LOG.warn("Kafka source '{}': its consumer thread was interrupted, not by Ferry; it goes on", name);
         }
     }

@@ -51,6 +51,20 @@ public final class InterruptOnceInterceptor implements ConsumerInterceptor<byte[
 
     @Override
     public void onCommit(Map<TopicPartition, OffsetAndMetadata> offsets) {
+        for (var partition : offsets.keySet()) {
+            if (ARMED_ON_COMMIT.remove(partition.topic())) {
+                Thread.currentThread().interrupt();
+                INTERRUPTED.add(partition.topic());
+            }
+        }
+    }
+
+    private static final Set<String> ARMED_ON_COMMIT = ConcurrentHashMap.newKeySet();
+
+    /** Interrupts the thread a commit of {@code topic}'s offsets is answered on, once: the consumer's, in a later poll. */
+    static void armOnCommit(String topic) {
+        ARMED_ON_COMMIT.add(topic);
+        CONSUMERS.set(0);
     }
 
     @Override
