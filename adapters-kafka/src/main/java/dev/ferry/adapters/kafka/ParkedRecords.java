@@ -26,10 +26,11 @@ final class ParkedRecords {
     /**
      * One parked record of the key: its place in the dead-letter topic and its time; where it came from (its source
      * topic and partition, its offset there as written, and as a number: -1 when missing or not one); whether it is
-     * the park's head; and whether it carries the mark of the release under way — sent back by it, parked again.
+     * the park's head; whether it was parked as a head at all (for its own failure, not behind one: the park's head, or
+     * a later one's); and whether it carries the mark of the release under way — sent back by it, parked again.
      */
     record Parked(TopicPartition partition, long offset, long timestamp, String from, String sourceOffsetText,
-                  long sourceOffset, boolean head, boolean sentBackByThis) {
+                  long sourceOffset, boolean head, boolean asHead, boolean sentBackByThis) {
     }
 
     private final ParkedGroup parked;
@@ -66,7 +67,7 @@ final class ParkedRecords {
         String offset = header(h, KafkaSource.OFFSET);
         records.add(new Parked(partitions.computeIfAbsent(at, p -> p), record.offset(), record.timestamp(),
                 sources.computeIfAbsent(from, s -> s), offset, number(offset), GroupParker.isHead(reason, parked),
-                sentBackBy(h, token)));
+                GroupParker.parkedAsHead(reason, parked.group()), sentBackBy(h, token)));
     }
 
     /**

@@ -64,6 +64,8 @@ final class ReleaseBatches {
      * copies, and the next release sent it ahead of the records it had followed.
      */
     private GroupParker.ReleaseInterrupted parkedAgain;
+    /** Why a batch that went back after {@link #parkedAgain} was not counted: the store failed. */
+    private RuntimeException uncounted;
 
     ReleaseBatches(KafkaConsumer<byte[], byte[]> consumer, KafkaProducer<byte[], byte[]> producer, Duration sendWait,
                    ParkedGroup parked, String token, boolean skipHead, GroupParker.Progress progress, Originals originals) {
@@ -86,12 +88,12 @@ final class ReleaseBatches {
      */
     boolean send(List<ParkedRecords.Parked> records, Map<TopicPartition, Long> ends, String stopped) {
         problem = stopped;
-        if (problem == null && (rounds++ == 0 || parkedAgain == null)) {
-            // parked again behind a new head before this round: a record let through the drained key failed, and what
-            // is found now was parked before it — not this release's to send back behind it. Not asked once a record
-            // this move sent back failed again (said by the release at a batch's count): what it finds parked with its
-            // head came after that record and goes behind it, in order — stopped, it stayed below the copies parked
-            // behind it, and the next release sent it first.
+        if (problem == null && rounds++ == 0) {
+            // asked before the first round only. Later, the key parked again is told by what a round finds: a record
+            // this move sent back, failing again, parks the rest behind it — what is found before its copy came after
+            // it and goes behind it, in order (stopped there, as when the release was asked, it stayed below the copies
+            // parked behind, and the next release sent it first); a record let through the drained key, failing, has
+            // its copy found as a head this release did not send back, and nothing of the key was left before it
             problem = notReleasing();
         }
         var left = new HashMap<TopicPartition, TreeSet<Long>>(); // where each partition's cursor must stay below
@@ -104,6 +106,11 @@ final class ReleaseBatches {
             }
             if (p.sentBackByThis()) {
                 problem = parkedAgain(p);
+                break;
+            }
+            if (p.asHead() && !p.head()) { // the head of a later park: it and what follows are that park's
+                problem = "the key was parked again behind a new head while this release ran (dead letter " + p.partition()
+                        + "@" + p.offset() + "): release it again, from its new head";
                 break;
             }
             if (!(skipHead && p.head())) {
@@ -128,7 +135,8 @@ final class ReleaseBatches {
     /** What this move took out and sent back, committed; and why it stopped early, null when it did not. */
     GroupParker.Moved moved() {
         if (parkedAgain != null) { // said once the move is over: what it found parked with its head went back, in order
-            throw parkedAgain;
+            throw uncounted == null ? parkedAgain : new GroupParker.ReleaseInterrupted(parkedAgain.getMessage()
+                    + " (what went back after it was not all counted: " + uncounted + ")");
         }
         return new GroupParker.Moved(counted, redriven, problem);
     }
@@ -197,11 +205,21 @@ final class ReleaseBatches {
         if (any) {
             try {
                 progress.movedSoFar(counted, redriven); // counted even once the key is parked again, and said so again
-            } catch (GroupParker.ReleaseInterrupted e) {
+                uncounted = null;
+            } catch (GroupParker.ReleaseInterrupted e) { // counted all the same
                 parkedAgain = parkedAgain != null ? parkedAgain : e;
-            } catch (FerryException e) {
-                throw e;    // the key released by someone else, or parked again: the release says so
+                uncounted = null;
             } catch (RuntimeException e) {
+                if (parkedAgain != null && !(e.getCause() instanceof InterruptedException)) {
+                    // the store failed to count a batch that went behind the new head: the move goes on — stopped, the
+                    // rest stayed below that batch's copies, and the next release sent it first. The next batch's count
+                    // (a running total) takes this one's; a last one lost keeps the key parked, never drained early
+                    uncounted = e;
+                    return true;
+                }
+                if (e instanceof FerryException f) {
+                    throw f; // the key released by someone else, or the operator's stop while it was counted
+                }
                 throw new FerryException("the release of key " + parked.group() + " could not record what it moved: " + e
                         + "; what went back is committed past, release it again", e, true);
             }

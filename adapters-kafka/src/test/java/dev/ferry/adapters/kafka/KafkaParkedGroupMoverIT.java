@@ -36,9 +36,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class KafkaParkedGroupMoverIT {
 
     private static final Duration LIMIT = Duration.ofSeconds(60);
-    private static final Instant SINCE = Instant.now().minusSeconds(60);
+    static final Instant SINCE = Instant.now().minusSeconds(60);
     /** Key K, parked at k1 a minute ago. */
-    private static final ParkedGroup PARKED = new ParkedGroup("orders", "K", "k1", "m1", "refused", SINCE, SINCE, 3, 0, "T",
+    static final ParkedGroup PARKED = new ParkedGroup("orders", "K", "k1", "m1", "refused", SINCE, SINCE, 3, 0, "T",
             0, 0, false, 1);
 
     private static byte[] bytes(String text) {
@@ -46,7 +46,7 @@ class KafkaParkedGroupMoverIT {
     }
 
     /** The dead letter of K's record {@code value}, read from {@code topic}-0@{@code offset}: the head's for k1, else behind it. */
-    private static ProducerRecord<byte[], byte[]> copy(String topic, String value, long offset) {
+    static ProducerRecord<byte[], byte[]> copy(String topic, String value, long offset) {
         return copy(topic, value, offset, 0);
     }
 
@@ -60,7 +60,7 @@ class KafkaParkedGroupMoverIT {
     }
 
     @SafeVarargs
-    private static void deadLetter(ProducerRecord<byte[], byte[]>... copies) throws Exception {
+    static void deadLetter(ProducerRecord<byte[], byte[]>... copies) throws Exception {
         try (var producer = KafkaBroker.producer()) {
             for (var copy : copies) {
                 producer.send(copy).get(60, TimeUnit.SECONDS);
@@ -74,12 +74,12 @@ class KafkaParkedGroupMoverIT {
                 Map.of("interceptor.classes", ReleaseInterceptor.class.getName())).parkedGroupMover();
     }
 
-    private static List<String> values(String topic, int count) {
+    static List<String> values(String topic, int count) {
         return KafkaBroker.readAll(topic, count).stream().map(r -> KafkaBroker.text(r.value())).toList();
     }
 
     /** The offset {@code group} committed for {@code partition}; null while it has none. */
-    private static Long committed(Admin admin, String group, TopicPartition partition) {
+    static Long committed(Admin admin, String group, TopicPartition partition) {
         try {
             var at = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS).get(partition);
             return at == null ? null : at.offset();

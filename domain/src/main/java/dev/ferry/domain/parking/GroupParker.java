@@ -88,22 +88,7 @@ public final class GroupParker {
 
     /** The head kept for event key {@code key}: itself, or when longer than {@link #MAX_HEAD}, its start and a hash. */
     public static String headOf(String key) {
-        if (key.length() <= MAX_HEAD) {
-            return key;
-        }
-        int end = Character.isHighSurrogate(key.charAt(MAX_HEAD - 1)) ? MAX_HEAD - 1 : MAX_HEAD;
-        var units = new byte[key.length() * 2]; // UTF-16 code units: half a surrogate pair is hashed as itself
-        for (int i = 0; i < key.length(); i++) {
-            units[2 * i] = (byte) (key.charAt(i) >> 8);
-            units[2 * i + 1] = (byte) key.charAt(i);
-        }
-        try {
-            var digest = java.security.MessageDigest.getInstance("SHA-256").digest(units);
-            return key.substring(0, end) + "… (" + key.length() + " chars, sha256 "
-                    + java.util.HexFormat.of().formatHex(digest, 0, 8) + ")";
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
-        }
+        return TransportText.bounded(key, MAX_HEAD);
     }
 
     /** The dead-letter reason of a message that waits behind {@code parked}'s head. */
@@ -122,6 +107,14 @@ public final class GroupParker {
      */
     public static boolean parkedWith(String reason, String group) {
         return reason != null && (reason.startsWith(prefix(group)) || reason.startsWith(wholePrefix(group)));
+    }
+
+    /**
+     * Whether a dead letter's reason says it was parked with {@code group} for its own failure — a head, of this park or
+     * of a later one — not for waiting behind one.
+     */
+    public static boolean parkedAsHead(String reason, String group) {
+        return reason != null && (reason.startsWith(prefix(group) + "at ") || reason.startsWith(wholePrefix(group) + "at "));
     }
 
     /** Whether a dead letter's reason says it is {@code parked}'s head. */

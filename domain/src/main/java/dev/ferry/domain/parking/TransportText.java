@@ -1,6 +1,6 @@
 package dev.ferry.domain.parking;
 
-/** Strings as a transport keeps them in an attribute. */
+/** Strings as a transport keeps them in an attribute, and bounded to fit one. */
 final class TransportText {
 
     private TransportText() {
@@ -34,5 +34,25 @@ final class TransportText {
             }
         }
         return out == null ? s : out.toString();
+    }
+
+    /** {@code key} itself, or when longer than {@code max} chars, its start and a hash of the whole. */
+    static String bounded(String key, int max) {
+        if (key.length() <= max) {
+            return key;
+        }
+        int end = Character.isHighSurrogate(key.charAt(max - 1)) ? max - 1 : max;
+        var units = new byte[key.length() * 2]; // UTF-16 code units: half a surrogate pair is hashed as itself
+        for (int i = 0; i < key.length(); i++) {
+            units[2 * i] = (byte) (key.charAt(i) >> 8);
+            units[2 * i + 1] = (byte) key.charAt(i);
+        }
+        try {
+            var digest = java.security.MessageDigest.getInstance("SHA-256").digest(units);
+            return key.substring(0, end) + "… (" + key.length() + " chars, sha256 "
+                    + java.util.HexFormat.of().formatHex(digest, 0, 8) + ")";
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
     }
 }

@@ -1,0 +1,176 @@
+package dev.ferry.adapters.kafka;
+
+import static dev.ferry.adapters.kafka.KafkaParkedGroupMoverIT.PARKED;
+import static dev.ferry.adapters.kafka.KafkaParkedGroupMoverIT.SINCE;
+import static dev.ferry.adapters.kafka.KafkaParkedGroupMoverIT.committed;
+import static dev.ferry.adapters.kafka.KafkaParkedGroupMoverIT.copy;
+import static dev.ferry.adapters.kafka.KafkaParkedGroupMoverIT.deadLetter;
+import static dev.ferry.adapters.kafka.KafkaParkedGroupMoverIT.values;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.domain.parking.GroupParker;
+import dev.ferry.domain.parking.ParkedGroup;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A key parked again while a move of its release runs, on an in-JVM KRaft broker: by a record the move sent back,
+ * failing again (what came after it goes behind it, in order), or by a record let through the drained key (its park is
+ * not this release's); and the store failing to count what went back once the key was parked again.
+ */
+@ExtendWith(KafkaBroker.class)
+class KafkaReleaseParkedAgainIT {
+
+    /** The mover of {@code topic}'s dead letters. */
+    private static GroupParker.Mover mover(String topic) {
+        return new KafkaSourceConfig("orders", KafkaBroker.bootstrap(), List.of(topic), "unused", ".dlq", 5000, Map.of())
+                .parkedGroupMover();
+    }
+
+    /** K parked again behind {@code head}. */
+    private static ParkedGroup parkedAt(String head) {
+        return new ParkedGroup("orders", "K", head, "m-" + head, "refused again", SINCE, SINCE, 1, 0, null, 0, 0, false, 1);
+    }
+
+    /**
+     * The dead letter of K's record {@code value}, read from {@code topic}-0@{@code offset}, parked as the head of
+     * {@code head}'s park, carrying the mark {@code mark} of a release (none when null).
+     */
+    private static ProducerRecord<byte[], byte[]> headOfLaterPark(String topic, String value, long offset, String mark) {
+        var record = copy(topic, value, offset);
+        record.headers().remove(dev.ferry.domain.transport.DeadLetterAttributes.REASON);
+        record.headers().add(dev.ferry.domain.transport.DeadLetterAttributes.REASON, bytes(GroupParker.at(parkedAt(value))));
+        if (mark != null) {
+            record.headers().add(GroupParker.RELEASE_ATTRIBUTE, bytes(mark));
+        }
+        return record;
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The release marks of what went back to {@code topic}, in order. */
+    private static List<String> marks(String topic, int count) {
+        return KafkaBroker.readAll(topic, count).stream().map(r -> ParkedRecords.header(r.headers(),
+                GroupParker.RELEASE_ATTRIBUTE)).toList();
+    }
+
+    private static Long committedAt(String topic, GroupParker.Mover mover) {
+        try (var admin = Admin.create(Map.<String, Object>of("bootstrap.servers", KafkaBroker.bootstrap()))) {
+            return committed(admin, ((KafkaParkedGroupMover) mover).releaseGroup("K"), new TopicPartition(topic + ".dlq", 0));
+        }
+    }
+
+    @Test // a fourth review: a round asked the release whether the key was still being released; parked again by k2, which
+          // the move had sent back, just after a round's count (so the move had not been told), the next round stopped at
+          // once — k3, parked behind k1 meanwhile, stayed below k2's new copy, and the next release sent k3 ahead of k2
+    void aRecordSentBackFailingAgainAfterARoundsCount_hasWhatCameAfterItGoBehindIt() throws Exception {
+        String topic = KafkaBroker.topic("reparked-late", 1);
+        KafkaBroker.create(topic + ".dlq", 1);
+        deadLetter(copy(topic, "k1", 0), copy(topic, "k2", 1));
+        var mover = mover(topic);
+        var reparked = new AtomicBoolean();
+        var told = new CopyOnWriteArrayList<Long>();
+
+        var moved = mover.move(PARKED, "T", false, new GroupParker.Progress() {
+            @Override
+            public void movedSoFar(long counted, long redriven) {
+                told.add(counted);
+                if (reparked.compareAndSet(false, true)) {
+                    try { // k3, from the key's producer, parked behind k1; then k2, sent back as 10, failing again
+                        deadLetter(copy(topic, "k3", 2), headOfLaterPark(topic, "k2", 10, "T#2"));
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                }
+            }
+
+            @Override
+            public boolean stillReleasing() {
+                return !reparked.get();
+            }
+        });
+
+        assertThat(moved.problem()).as("stopped at k2's new copy").contains("parked again").contains(topic + ".dlq-0@3");
+        assertThat(told).as("k1 and k2; then k3, behind k2").containsExactly(2L, 3L);
+        assertThat(values(topic, 3)).containsExactly("k1", "k2", "k3");
+        assertThat(marks(topic, 3)).as("k3 under this release, to be parked behind k2").containsExactly("T#1", "T#2", "T#3");
+        assertThat(committedAt(topic, mover)).as("k2's new copy: the next release begins with it").isEqualTo(3L);
+    }
+
+    @Test // the same review: not asked, a later round must still tell a park that is not this release's — a record let
+          // through the drained key, failing, heads it, and neither it nor what is parked behind it may go under this token
+    void aRecordLetThroughFailingDuringARelease_andWhatFollowsIt_stayForTheNextRelease() throws Exception {
+        String topic = KafkaBroker.topic("reparked-let-through", 1);
+        KafkaBroker.create(topic + ".dlq", 1);
+        deadLetter(copy(topic, "k1", 0), copy(topic, "k2", 1));
+        var mover = mover(topic);
+        var reparked = new AtomicBoolean();
+
+        var moved = mover.move(PARKED, "T", false, new GroupParker.Progress() {
+            @Override
+            public void movedSoFar(long counted, long redriven) {
+                if (reparked.compareAndSet(false, true)) {
+                    try { // k3, parked behind k1 before the key drained; x, let through and failing; k5 behind x
+                        deadLetter(copy(topic, "k3", 2), headOfLaterPark(topic, "x", 3, null), copy(topic, "k5", 4));
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                }
+            }
+
+            @Override
+            public boolean stillReleasing() {
+                return !reparked.get();
+            }
+        });
+
+        assertThat(moved.problem()).contains("parked again behind a new head").contains(topic + ".dlq-0@3");
+        assertThat(moved.counted()).as("k1, k2 and k3, which was parked before x").isEqualTo(3);
+        assertThat(values(topic, 4)).as("x and k5 stay").containsExactly("k1", "k2", "k3");
+        assertThat(committedAt(topic, mover)).as("at x").isEqualTo(3L);
+    }
+
+    @Test // the same review: once the key was parked again, a store that failed to count a batch ended the move — the rest
+          // stayed below the copies parked behind the new head, and the caller was told to retry, not that it was parked
+    void theStoreFailingToCountABatch_afterTheKeyWasParkedAgain_doesNotEndTheMove() throws Exception {
+        String topic = KafkaBroker.topic("reparked-uncounted", 1);
+        KafkaBroker.create(topic + ".dlq", 1);
+        int count = 2 * ReleaseBatches.BATCH + 50;
+        var copies = new ArrayList<ProducerRecord<byte[], byte[]>>();
+        var expected = new ArrayList<String>();
+        for (int i = 0; i < count; i++) {
+            copies.add(copy(topic, "k" + (i + 1), i));
+            expected.add("k" + (i + 1));
+        }
+        deadLetter(copies.toArray(ProducerRecord[]::new));
+        var mover = mover(topic);
+        var told = new CopyOnWriteArrayList<Long>();
+
+        assertThatThrownBy(() -> mover.move(PARKED, "T", false, (counted, redriven) -> {
+            told.add(counted);
+            if (told.size() == 1) { // counted, and said: the key parked again behind a record of the first batch
+                throw new GroupParker.ReleaseInterrupted("group K of 'orders' was parked again behind k7");
+            }
+            if (told.size() == 2) {
+                throw new IllegalStateException("the store is down");
+            }
+        })).isInstanceOf(GroupParker.ReleaseInterrupted.class).hasMessageContaining("parked again behind k7")
+                .hasMessageNotContaining("not all counted");
+        assertThat(told).as("the third count a running total: it takes the second's")
+                .containsExactly((long) ReleaseBatches.BATCH, 2L * ReleaseBatches.BATCH, (long) count);
+        assertThat(values(topic, count)).as("everything went back, in order").containsExactlyElementsOf(expected);
+        assertThat(committedAt(topic, mover)).isEqualTo((long) count);
+    }
+}
