@@ -37,6 +37,13 @@ final class AdminRequests implements AutoCloseable {
     /** The most of a request's body read (and thrown away) before the answer; a larger one is refused. */
     static final int MAX_BODY = 64 * 1024;
 
+    /**
+     * The most requests served at once, each on a thread of its own; a connection past them is closed unanswered. A
+     * flood of clients that each send a byte and stop held a platform thread apiece until its deadline — thousands in
+     * ten seconds — and a process out of threads fails where it cannot afford to: a consumer, a ledger's writer.
+     */
+    static final int MAX_AT_ONCE = 128;
+
     private final long timeoutNanos;
     /**
      * How long one part of an answer may wait for the client: longer than a read's. The kernel wakes a writer blocked on
@@ -45,6 +52,8 @@ final class AdminRequests implements AutoCloseable {
      */
     private final long writeTimeoutNanos;
     private final ExecutorService threads;
+    private final java.util.concurrent.Semaphore slots;
+    private final int maxAtOnce;
     private final ScheduledThreadPoolExecutor timer;
     private final ThreadLocal<Reading> current = new ThreadLocal<>();
 
@@ -53,6 +62,12 @@ final class AdminRequests implements AutoCloseable {
     }
 
     AdminRequests(Duration timeout, int jdkFeature) {
+        this(timeout, jdkFeature, MAX_AT_ONCE);
+    }
+
+    AdminRequests(Duration timeout, int jdkFeature, int maxAtOnce) {
+        this.maxAtOnce = maxAtOnce;
+        this.slots = new java.util.concurrent.Semaphore(maxAtOnce);
         this.timeoutNanos = timeout.toNanos();
         this.writeTimeoutNanos = timeout.multipliedBy(WRITE_FACTOR).toNanos();
         var builder = virtualThreadsSafe(jdkFeature) ? Thread.ofVirtual() : Thread.ofPlatform().daemon(true);
@@ -70,13 +85,30 @@ final class AdminRequests implements AutoCloseable {
         return jdkFeature >= 24;
     }
 
-    /** The executor for the JDK server: each request on a new thread, read under the deadline. */
+    /**
+     * The executor for the JDK server: each request on a new thread, read under the deadline, up to {@link #MAX_AT_ONCE}
+     * at once. What it refuses (past them, or the server stopping) it throws: the JDK's server then closes the connection
+     * — swallowed, the connection stayed open and in its books, never answered.
+     */
     Executor executor() {
         return exchange -> {
+            if (!slots.tryAcquire()) {
+                throw new RejectedExecutionException("more than " + maxAtOnce + " admin requests at once");
+            }
+            boolean started = false;
             try {
-                threads.execute(() -> run(exchange));
-            } catch (RejectedExecutionException closing) {
-                // the server is stopping; the JDK closes the connection
+                threads.execute(() -> {
+                    try {
+                        run(exchange);
+                    } finally {
+                        slots.release();
+                    }
+                });
+                started = true;
+            } finally {
+                if (!started) { // refused (stopping), or no thread to be had
+                    slots.release();
+                }
             }
         };
     }

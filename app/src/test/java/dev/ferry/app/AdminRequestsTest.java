@@ -281,4 +281,47 @@ class AdminRequestsTest {
             }
         }
     }
+
+    @Test // a review: no bound on the threads a flood of stalled clients held — one each, until its deadline
+    void connectionsPastTheMostServedAtOnce_areClosedUnanswered_andServedOnceASlotIsFree() throws Exception {
+        var server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        try (var requests = new AdminRequests(Duration.ofMinutes(1), Runtime.version().feature(), 2)) {
+            server.setExecutor(requests.executor());
+            server.createContext("/", exchange -> {
+                requests.read(exchange);
+                exchange.sendResponseHeaders(204, -1);
+                exchange.close();
+            });
+            server.start();
+            int port = server.getAddress().getPort();
+            var first = open(port, "G"); // each holds a request's thread: within the minute's deadline, for good here
+            var second = open(port, "G");
+            var third = open(port, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+            String answered;
+            try {
+                answered = untilClosed(third);
+            } catch (SocketTimeoutException stillOpen) {
+                answered = "still open after 10 s";
+            } catch (java.net.SocketException reset) { // closed with the request unread: reset
+                answered = "";
+            }
+            assertThat(answered).as("past the two served at once: closed, unanswered").isEmpty();
+
+            first.close(); // its request's thread reads the end and is free
+            boolean served = false;
+            for (int i = 0; i < 100 && !served; i++) {
+                var next = open(port, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+                try {
+                    served = untilClosed(next).startsWith("HTTP/1.1 204");
+                } catch (java.net.SocketException reset) {
+                    served = false; // the slot not free yet
+                }
+                Thread.sleep(50);
+            }
+            assertThat(served).as("served once a slot was free").isTrue();
+            second.close();
+        } finally {
+            server.stop(0);
+        }
+    }
 }
