@@ -174,7 +174,8 @@ public final class KafkaSink implements Sink {
             // the cluster unreachable or failing (no metadata, a full buffer, too few replicas): waited out for a while
             // (answered Retry, a broker restart spent every event's attempts), then taken for what waiting does not cure
             // (a topic that does not exist looks the same: no metadata)
-            return outage.failed(eventKey, reason, OUTAGE_WAIT);
+            return outage.failed(eventKey, reason, "Kafka topic '" + topic + "': " + failure.getClass().getSimpleName(),
+                    OUTAGE_WAIT);
         }
         outage.worked(eventKey); // the cluster answered for it, whatever it said
         if (failure instanceof SerializationException || failure instanceof RecordTooLargeException) {
@@ -189,6 +190,11 @@ public final class KafkaSink implements Sink {
     @Override
     public java.util.Optional<String> holdingBack() {
         return outage.holdingBack();
+    }
+
+    @Override // the class of the failure, not the broker's words
+    public java.util.Optional<String> holdingBackInBrief() {
+        return outage.holdingBackInBrief();
     }
 
     @Override

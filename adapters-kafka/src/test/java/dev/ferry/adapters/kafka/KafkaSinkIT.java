@@ -41,6 +41,8 @@ class KafkaSinkIT {
             assertThat(sink.publish(event("e2"))).isInstanceOf(Outcome.Throttled.class);
             assertThat(CountingInterceptor.sends(topic)).as("one send for each publish").isEqualTo(2);
             assertThat(sink.holdingBack()).hasValueSatisfying(p -> assertThat(p).contains(topic));
+            assertThat(sink.holdingBackInBrief()).as("the failure's class, not the client's or broker's words")
+                    .hasValueSatisfying(p -> assertThat(p).matches("Kafka topic '" + topic + "': \\w+"));
         }
         // past the patience, taken for what no waiting cures (a topic that does not exist looks the same): attempts spent
         try (var impatient = KafkaSink.builder("127.0.0.1:" + port, topic).outagePatience(Duration.ZERO)

@@ -127,20 +127,9 @@ public final class SqsSink implements Sink {
         }
         var entry = SendMessageBatchRequestEntry.builder();
         String body = SqsText.of(event.payload());
-        if (body == null || body.isEmpty()) {
-            // SQS carries text only: decoded lossily it would be sent, and answered done, as some other bytes. An empty one
-            // (a Kafka tombstone, an empty SNS message) it refuses — in a batch refused whole, nine other events with it
-            return answered(Outcome.reject("event " + event.key() + "'s payload is " + (body == null ? "not text SQS takes "
-                    + "(UTF-8 without control characters other than tab, LF and CR)" : "empty, and SQS takes no message "
-                    + "without a body") + ": refused before sending it to SQS queue '" + name + "'"));
-        }
-        for (var a : event.attributes().entrySet()) {
-            if (!AttributeText.utf8(a.getKey()) || !AttributeText.utf8(a.getValue())) {
-                // a control character goes as AttributeText bytes; half a surrogate pair no UTF-8 holds (it would arrive as '?')
-                return answered(Outcome.reject("event " + event.key() + "'s attribute '" + a.getKey() + "' holds half a "
-                        + "surrogate pair, which SQS does not carry (no UTF-8 text holds it): refused before sending it "
-                        + "to SQS queue '" + name + "'"));
-            }
+        String refused = SendRefusals.refused(event, body, name);
+        if (refused != null) {
+            return answered(Outcome.reject(refused));
         }
         Map<String, MessageAttributeValue> attributes = MessageAttributes.fromEvent(event.attributes(), Propagation.current());
         entry.messageBody(body).messageAttributes(attributes);
@@ -245,7 +234,8 @@ public final class SqsSink implements Sink {
             var error = errors.get(p);
             if (error != null && (error.unavailable() || error.needsMending())) {
                 // not the outage's end; answered Retry, a queue or key mended in minutes dead-lettered the events meanwhile
-                p.result().complete(outage.failed(p.key(), "SQS queue '" + name + "': " + error, throttleDelay));
+                p.result().complete(outage.failed(p.key(), "SQS queue '" + name + "': " + error, "SQS queue '" + name
+                        + "': " + error.code(), throttleDelay)); // in brief without SQS's words: they name the account
             } else { // SQS answered for it, whatever it said
                 if (error == null || !SqsErrors.CALL_FAILED.equals(error.code())) { // not when its call failed unanswered
                     outage.worked(p.key());
@@ -258,6 +248,11 @@ public final class SqsSink implements Sink {
     @Override
     public java.util.Optional<String> holdingBack() {
         return outage.holdingBack();
+    }
+
+    @Override
+    public java.util.Optional<String> holdingBackInBrief() {
+        return outage.holdingBackInBrief();
     }
 
     /** Stops the sender threads after what is queued has been sent (waiting up to the send timeout). */

@@ -105,6 +105,9 @@ class KmsErrorsIT {
         refuseWith = "KMS.DisabledException";
         assertThat(sink.publish(event("e2"))).isInstanceOf(Outcome.Throttled.class);
         assertThat(sink.holdingBack()).hasValueSatisfying(p -> assertThat(p).contains("KMS.DisabledException"));
+        // the health endpoints show it to anyone who reaches them: SQS's code, not its words (they name the account)
+        assertThat(sink.holdingBackInBrief()).hasValueSatisfying(p -> assertThat(p).contains("KMS.DisabledException")
+                .doesNotContain("(injected)"));
         refuseWith = null;
         assertThat(sink.publish(event("e3"))).as("the key back").isEqualTo(Outcome.done());
     }

@@ -61,6 +61,8 @@ public final class Outage {
     private long failingSince;
     private boolean failing;
     private volatile String problem;
+    /** {@link #problem} without what the service answered: for those who reach the health endpoints. */
+    private volatile String brief;
     private volatile long lastFailure;
 
     public Outage(Duration patience) {
@@ -82,7 +84,15 @@ public final class Outage {
      * itself): {@code Throttled} for {@code wait} while the outage has lasted less than the patience for
      * it, else {@code Retry} with the problem.
      */
-    public synchronized Outcome failed(String key, String problem, Duration wait) {
+    public Outcome failed(String key, String problem, Duration wait) {
+        return failed(key, problem, problem, wait);
+    }
+
+    /**
+     * {@link #failed(String, String, Duration)}, with {@code brief}: the problem without the service's own words (its
+     * error message may name an account, a user, a resource), for {@link #holdingBackInBrief()}.
+     */
+    public synchronized Outcome failed(String key, String problem, String brief, Duration wait) {
         long now = nanoTime.getAsLong();
         if (!failing || now - lastFailure > Durations.nanos(REPORTED_FOR)) {
             failing = true;
@@ -96,6 +106,7 @@ public final class Outage {
         times[1] = now;
         engaged = true;
         this.problem = problem;
+        this.brief = Objects.requireNonNull(brief, "brief");
         this.lastFailure = now;
         long lasted = Math.max(now - times[0], now - failingSince);
         if (lasted < patienceNanos) {
@@ -128,6 +139,7 @@ public final class Outage {
             engaged = !since.isEmpty();
             if (!engaged) {
                 problem = null;
+                brief = null;
             }
         }
     }
@@ -142,7 +154,15 @@ public final class Outage {
      * still waits on it and that failure is recent (an event that went elsewhere is not waited for).
      */
     public Optional<String> holdingBack() {
-        var p = problem;
+        return reported(problem);
+    }
+
+    /** {@link #holdingBack()} in brief, for {@link Sink#holdingBackInBrief()}. */
+    public Optional<String> holdingBackInBrief() {
+        return reported(brief);
+    }
+
+    private Optional<String> reported(String p) {
         return p == null || nanoTime.getAsLong() - lastFailure > Durations.nanos(REPORTED_FOR) ? Optional.empty()
                 : Optional.of(p);
     }

@@ -52,6 +52,20 @@ class OutageTest {
                 .isInstanceOf(Outcome.Throttled.class);
     }
 
+    @Test // a review: the health endpoints, open to anyone who reaches them, showed the service's words (an account, a user)
+    void inBrief_theOutageIsToldWithoutTheServicesWords_untilItEnds() {
+        assertThat(outage.holdingBackInBrief()).isEmpty();
+        outage.failed("e1", "queue q: AccessDenied: User arn:aws:iam::123456789012:user/ops is not authorized",
+                "queue q: AccessDenied", SECOND);
+        assertThat(outage.holdingBack()).hasValueSatisfying(p -> assertThat(p).contains("123456789012"));
+        assertThat(outage.holdingBackInBrief()).contains("queue q: AccessDenied");
+        outage.failed("e2", "broker unreachable", SECOND);
+        assertThat(outage.holdingBackInBrief()).as("told whole when no brief is given").contains("broker unreachable");
+        outage.worked("e1");
+        outage.worked("e2");
+        assertThat(outage.holdingBackInBrief()).isEmpty();
+    }
+
     @Test
     void otherEventsGettingThrough_doNotStartTheWaitOfOneThatKeepsFailing() {
         // one partition down, the others up: its events failed for ever, every other event's success starting their
