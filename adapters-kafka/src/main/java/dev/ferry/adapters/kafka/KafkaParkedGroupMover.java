@@ -126,11 +126,21 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
             // (committed, counted) was lost with them
             Thread.currentThread().interrupt();
         }
+        if (pass.parkedAgain() != null) {
+            throw pass.parkedAgain();
+        }
         return pass.moved();
     }
 
-    /** What a pass moved, and whether the operator's stop (an interrupt) ended it. */
-    private record Pass(GroupParker.Moved moved, boolean interrupted) {
+    /**
+     * What a pass moved, and whether the operator's stop (an interrupt) ended it; or that the key was parked again
+     * meanwhile (thrown once the clients are closed and the interrupt, if any, set again: thrown out of the pass, the
+     * interrupt was lost).
+     */
+    private record Pass(GroupParker.Moved moved, boolean interrupted, GroupParker.ReleaseInterrupted parkedAgain) {
+        Pass(GroupParker.Moved moved, boolean interrupted) {
+            this(moved, interrupted, null);
+        }
     }
 
     /**
@@ -177,7 +187,12 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
         if (sent && damage == null && partitions.stream().noneMatch(damaged::stopped)) {
             damage = readOn(consumer, partitions, found, parked, token, damaged, counts, batches);
         }
-        var moved = DamagedDeadLetters.with(batches.moved(), damage);
+        GroupParker.Moved moved;
+        try {
+            moved = DamagedDeadLetters.with(batches.moved(), damage);
+        } catch (GroupParker.ReleaseInterrupted parkedAgain) {
+            return new Pass(null, batches.interrupted(), parkedAgain);
+        }
         return new Pass(deleted.none() ? moved : deleted.told(moved, parked.group()), batches.interrupted());
     }
 

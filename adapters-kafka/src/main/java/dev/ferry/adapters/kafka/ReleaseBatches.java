@@ -55,8 +55,8 @@ final class ReleaseBatches {
     private long batchRedriven;
     private String problem;
     private boolean interrupted;
-    /** Rounds begun. */
-    private int rounds;
+    /** From when (epoch ms, the clocks' skew allowed) a head found is of a park after the one the move was given. */
+    private final long laterParks;
     /**
      * Said by the release when a batch was told: the key parked again behind a new head — one of the records this
      * move sent back, failing again. The move goes on all the same, its later rounds too: the rest, sent back under this
@@ -77,6 +77,7 @@ final class ReleaseBatches {
         this.skipHead = skipHead;
         this.progress = progress;
         this.originals = originals;
+        this.laterParks = parked.lastParked().toEpochMilli() - KafkaParkedGroupMover.CLOCK_SKEW.toMillis();
     }
 
     /**
@@ -88,14 +89,11 @@ final class ReleaseBatches {
      */
     boolean send(List<ParkedRecords.Parked> records, Map<TopicPartition, Long> ends, String stopped) {
         problem = stopped;
-        if (problem == null && rounds++ == 0) {
-            // asked before the first round only. Later, the key parked again is told by what a round finds: a record
-            // this move sent back, failing again, parks the rest behind it — what is found before its copy came after
-            // it and goes behind it, in order (stopped there, as when the release was asked, it stayed below the copies
-            // parked behind, and the next release sent it first); a record let through the drained key, failing, has
-            // its copy found as a head this release did not send back, and nothing of the key was left before it
-            problem = notReleasing();
-        }
+        // the release is not asked whether the key is still being released: parked again, that is told by what a round
+        // finds. A record this release sent back, failing again, parks the rest behind it — what is found before its
+        // copy came after it and goes behind it, in order (stopped on being told, it stayed below the copies parked
+        // behind, and the next release sent it first); a record let through the drained key, failing, has its copy
+        // found as the head of a later park, and what the key had parked before it went back already
         var left = new HashMap<TopicPartition, TreeSet<Long>>(); // where each partition's cursor must stay below
         records.forEach(p -> left.computeIfAbsent(p.partition(), k -> new TreeSet<>()).add(p.offset()));
         var reader = new DeadLetterReader(consumer, KafkaParkedGroupMover.READ_TIMEOUT); // a round's own: it pauses all but one
@@ -108,7 +106,8 @@ final class ReleaseBatches {
                 problem = parkedAgain(p);
                 break;
             }
-            if (p.asHead() && !p.head()) { // the head of a later park: it and what follows are that park's
+            if (p.asHead() && !p.head() && p.timestamp() >= laterParks) { // a later park's head: it and what follows are
+                // that park's (an earlier head — the key's cursor lost, its offsets expired — went back before: sent again)
                 problem = "the key was parked again behind a new head while this release ran (dead letter " + p.partition()
                         + "@" + p.offset() + "): release it again, from its new head";
                 break;
@@ -123,13 +122,13 @@ final class ReleaseBatches {
             batchCounted++;
             left.get(p.partition()).remove(p.offset());
             if (++inBatch == BATCH) {
-                if (!commit(ends, left)) {
+                if (!commit(ends, left, false)) {
                     return false;
                 }
                 inBatch = 0;
             }
         }
-        return commit(ends, left) && problem == null;
+        return commit(ends, left, true) && problem == null;
     }
 
     /** What this move took out and sent back, committed; and why it stopped early, null when it did not. */
@@ -160,24 +159,12 @@ final class ReleaseBatches {
         return "the release was interrupted at " + partition + "@" + offset + "; nothing after it was moved, release it again";
     }
 
-    /** Why the next batch must not go: the key parked again behind a new head meanwhile; null when it may. */
-    private String notReleasing() {
-        try {
-            // a record let through the drained key failed and is its new head: what is here is not this release's to
-            // send back under its token
-            return progress.stillReleasing() ? null : "the key was parked again behind a new head while this release "
-                    + "ran: release it again, from its new head";
-        } catch (RuntimeException e) { // the store: asked again by the next release
-            return "could not look up whether key " + parked.group() + " is still being released: " + e + "; release it again";
-        }
-    }
-
     /**
      * Commits the cursors, then tells the release what the batch took out. False when the commit failed: the batch is
      * then not counted — the next release reads it again, sends it again (the ledger drops it as a duplicate) and
      * counts it then; counted now too, it was counted twice, and a key moved more than parked is never drained.
      */
-    private boolean commit(Map<TopicPartition, Long> ends, Map<TopicPartition, TreeSet<Long>> left) {
+    private boolean commit(Map<TopicPartition, Long> ends, Map<TopicPartition, TreeSet<Long>> left, boolean roundsLast) {
         var positions = new HashMap<TopicPartition, OffsetAndMetadata>();
         ends.forEach((partition, end) -> {
             var notSent = left.get(partition);
@@ -202,7 +189,9 @@ final class ReleaseBatches {
         counted += batchCounted;
         redriven += batchRedriven;
         batchCounted = batchRedriven = 0;
-        if (any) {
+        // once the store failed to count, told again only at the round's end (in a running total): each batch's count
+        // waited out the store's retries, seconds each, and a round of 200,000 records took hours
+        if (any && (uncounted == null || roundsLast)) {
             try {
                 progress.movedSoFar(counted, redriven); // counted even once the key is parked again, and said so again
                 uncounted = null;
@@ -212,8 +201,9 @@ final class ReleaseBatches {
             } catch (RuntimeException e) {
                 if (parkedAgain != null && !(e.getCause() instanceof InterruptedException)) {
                     // the store failed to count a batch that went behind the new head: the move goes on — stopped, the
-                    // rest stayed below that batch's copies, and the next release sent it first. The next batch's count
-                    // (a running total) takes this one's; a last one lost keeps the key parked, never drained early
+                    // rest stayed below that batch's copies, and the next release sent it first. The batch is taken as
+                    // counted (GroupRelease): told again, a write that landed unconfirmed counted twice, the key drained
+                    // early; counted short, the release forgives it once the last park settled
                     uncounted = e;
                     return true;
                 }

@@ -59,6 +59,25 @@ class KafkaParkedGroupMoverIT {
         return new ProducerRecord<>(topic + ".dlq", dlqPartition, null, bytes("K"), bytes(value), headers);
     }
 
+    /** K parked again behind {@code head}. */
+    static ParkedGroup parkedAt(String head) {
+        return new ParkedGroup("orders", "K", head, "m-" + head, "refused again", SINCE, SINCE, 1, 0, null, 0, 0, false, 1);
+    }
+
+    /**
+     * The dead letter of K's record {@code value}, read from {@code topic}-0@{@code offset}, parked as the head of
+     * {@code head}'s park, carrying the mark {@code mark} of a release (none when null).
+     */
+    static ProducerRecord<byte[], byte[]> headOfLaterPark(String topic, String value, long offset, String mark) {
+        var record = copy(topic, value, offset);
+        record.headers().remove(dev.ferry.domain.transport.DeadLetterAttributes.REASON);
+        record.headers().add(dev.ferry.domain.transport.DeadLetterAttributes.REASON, bytes(GroupParker.at(parkedAt(value))));
+        if (mark != null) {
+            record.headers().add(GroupParker.RELEASE_ATTRIBUTE, bytes(mark));
+        }
+        return record;
+    }
+
     @SafeVarargs
     static void deadLetter(ProducerRecord<byte[], byte[]>... copies) throws Exception {
         try (var producer = KafkaBroker.producer()) {
@@ -143,8 +162,9 @@ class KafkaParkedGroupMoverIT {
         }
         assertThat(values(topic, many + 1)).as("each once, in order").containsExactlyElementsOf(expected);
 
-        // the key parked again behind a new head: nothing more goes back, and the cursor stays
-        deadLetter(copy(topic, "k" + (many + 2), many + 1));
+        // the key parked again behind a new head, x, let through once it drained: nothing more goes back, and the
+        // cursor stays
+        deadLetter(headOfLaterPark(topic, "x", many + 1, null), copy(topic, "k" + (many + 2), many + 2));
         var stopped = mover.move(PARKED, "T", false, new GroupParker.Progress() {
             @Override
             public void movedSoFar(long counted, long redriven) {

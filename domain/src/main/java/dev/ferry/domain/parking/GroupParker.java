@@ -320,7 +320,7 @@ public final class GroupParker {
     public interface Progress {
         void movedSoFar(long counted, long redriven);
 
-        /** Asked before a batch goes back: false once the group is parked behind a new head (stop, send none of it). */
+        /** May be asked before a batch goes back: false once the group is parked behind a new head (stop, send none). */
         default boolean stillReleasing() {
             return true;
         }

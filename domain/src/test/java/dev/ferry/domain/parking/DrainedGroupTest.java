@@ -160,4 +160,66 @@ class DrainedGroupTest {
         assertThat(state().moved()).as("recorded once each").isEqualTo(4);
         assertThat(state().redriven()).isEqualTo(4);
     }
+
+    @Test // a fifth review: a count whose write landed unconfirmed, the store unreadable until the tries ran out, was told
+          // again in the mover's next running total (it goes on once the group is parked again): counted twice, more moved
+          // than parked, and the group taken for drained with messages still parked
+    void aCountWhoseFateIsUnknown_isNotToldAgain_byTheMoversNextRunningTotal() throws Exception {
+        var failing = new java.util.concurrent.atomic.AtomicBoolean();
+        var failedOnce = new java.util.concurrent.atomic.AtomicBoolean();
+        var store = new GroupParking() { // writes land but their answers are lost, and nothing can be read, while failing
+            @Override
+            public java.util.Optional<ParkedGroup> parkedGroup(String source, String group) {
+                if (failing.get()) {
+                    throw new IllegalStateException("the store is down");
+                }
+                return ledger.parkedGroup(source, group);
+            }
+
+            @Override
+            public boolean replaceParkedGroup(ParkedGroup expected, ParkedGroup next) {
+                boolean replaced = ledger.replaceParkedGroup(expected, next);
+                if (replaced && next != null && next.moved() > 0 && failedOnce.compareAndSet(false, true)) {
+                    failing.set(true); // from the count on: its answer lost, the store unreadable
+                    throw new IllegalStateException("no answer");
+                }
+                return replaced;
+            }
+
+            @Override
+            public List<ParkedGroup> parkedGroups() {
+                return ledger.parkedGroups();
+            }
+        };
+        var counting = new GroupParker(store, clock);
+        parker.park("s", "A", "a2", "m2", "a2 fails", null, false);
+        for (int i = 3; i <= 5; i++) {
+            parker.park("s", "A", "a" + i, "m" + i, "behind", null, true);
+        }
+        var lost = new java.util.concurrent.atomic.AtomicReference<RuntimeException>();
+        var mover = new GroupParker.Mover() {
+            @Override
+            public GroupParker.Moved move(ParkedGroup parked, String token, boolean skipHead) {
+                throw new AssertionError("the release asks with progress");
+            }
+
+            @Override
+            public GroupParker.Moved move(ParkedGroup parked, String token, boolean skipHead, GroupParker.Progress progress) {
+                try {
+                    progress.movedSoFar(2, 2);
+                } catch (RuntimeException e) { // as a mover that goes on does: told again in the next running total
+                    lost.set(e);
+                }
+                failing.set(false);
+                progress.movedSoFar(4, 4);
+                return new GroupParker.Moved(4, 4, "stopped here for the test");
+            }
+        };
+
+        assertThatThrownBy(() -> counting.release("s", "A", false, mover, Duration.ofSeconds(5)))
+                .hasMessageContaining("stopped here for the test");
+        assertThat(lost.get()).as("the first count's fate not known").isNotNull();
+        assertThat(state().moved()).as("the first two (they landed) and the next two: not the first two again")
+                .isEqualTo(4);
+    }
 }
