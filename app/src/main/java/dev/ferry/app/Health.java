@@ -78,13 +78,13 @@ final class Health {
             details.put("in_flight", stats.inFlight());
             details.put("received", stats.received());
             details.put("settled", stats.settled());
-            if (!health.problems().isEmpty()) {
-                details.put("problems", health.problems());
+            if (!health.problems().isEmpty()) { // in brief: the service's words name accounts and principals
+                details.put("problems", health.problems().stream().map(HealthText::brief).toList());
             }
             for (String problem : health.problems()) {
                 if (problem.startsWith("ledger ")) {
                     ledgerDown = true;
-                    ledgerProblem = problem;
+                    ledgerProblem = HealthText.brief(problem);
                 }
             }
             components.put("source:" + e.getKey(), component(health.ready() ? UP : DOWN, details));
@@ -106,7 +106,7 @@ final class Health {
                 problem = Optional.of("its health check threw " + Thrown.describe(t)); // whose text may throw too
             }
             var details = new LinkedHashMap<String, Object>();
-            problem.ifPresent(p -> details.put("problem", p));
+            problem.ifPresent(p -> details.put("problem", HealthText.brief(p)));
             components.put("sink:" + e.getKey(), component(problem.isPresent() ? DEGRADED : UP, details));
             degraded |= problem.isPresent();
         }

@@ -165,4 +165,40 @@ class HealthTest {
         // a group key or reason with a bidirectional override: in a terminal, the text after it read reversed
         assertThat(Json.write(Map.of("head", "ok\u202Edab\u2066x\u2069"))).isEqualTo("{\"head\":\"ok\\u202edab\\u2066x\\u2069\"}");
     }
+
+    @Test // a review: the health endpoints, open to anyone who reaches them, quoted the service's words whole — the
+          // account, the role and the table a denied ledger or queue call named
+    void ready_showsASourcesProblem_withoutTheAccountsAndPrincipalsTheServiceNamed() {
+        String denied = "User: arn:aws:sts::123456789012:assumed-role/ferry-prod/i-0abc is not authorized to perform: "
+                + "sqs:ReceiveMessage on resource: arn:aws:sqs:eu-west-1:123456789012:orders (https://sqs.eu-west-1"
+                + ".amazonaws.com/123456789012/orders?X-Amz-Signature=abc, https://ops:hunter2@proxy.example:8080/)";
+        var queue = InMemoryQueue.standard("work");
+        var failing = new dev.ferry.domain.transport.Source() {
+            @Override
+            public String name() {
+                return "work";
+            }
+
+            @Override
+            public java.util.List<dev.ferry.domain.model.Delivery> poll(dev.ferry.domain.transport.PollRequest request) {
+                throw new dev.ferry.domain.model.FerryException(denied, true);
+            }
+        };
+        var listener = Listener.builder(failing, queue, Codecs.raw("t", JsonLimits.defaults()),
+                (event, delivery) -> Outcome.done()).config(ListenerConfig.builder().pollers(1).build()).build().start();
+        try {
+            var health = new Health(Map.of("work", listener), Map.of(), "memory", Duration.ofMinutes(15), now::get, () -> true);
+            assertThat(Await.until(Duration.ofSeconds(20), () -> health.ready().json().contains("polls failing")))
+                    .as(() -> health.ready().json()).isTrue();
+            assertThat(listener.health().problems()).as("kept whole for the console and the log")
+                    .anySatisfy(p -> assertThat(p).contains("123456789012").contains("hunter2"));
+            assertThat(health.ready().json()).contains("is not authorized to perform: sqs:ReceiveMessage on resource: arn:aws:…")
+                    .contains("User: arn:aws:… is not authorized").contains("https://sqs.eu-west-1.amazonaws.com/…/orders?…")
+                    .contains("https://…@proxy.example:8080/")
+                    .doesNotContain("123456789012").doesNotContain("ferry-prod").doesNotContain("hunter2")
+                    .doesNotContain("X-Amz-Signature");
+        } finally {
+            listener.stop();
+        }
+    }
 }
