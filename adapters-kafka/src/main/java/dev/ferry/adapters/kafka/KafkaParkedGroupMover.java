@@ -111,12 +111,16 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
         var producerConfig = producerConfig(clientConfig);
         var sendWait = KafkaDeadLetters.waitedPastDelivery(producerConfig);
         Pass pass = null;
+        ReleaseBatches batches = null;
         try (var consumer = new KafkaConsumer<>(consumerConfig, new ByteArrayDeserializer(), new ByteArrayDeserializer());
              var producer = new KafkaProducer<>(producerConfig, new ByteArraySerializer(), new ByteArraySerializer())) {
-            pass = pass(consumer, new ReleaseBatches(consumer, producer, sendWait, parked, token, skipHead, progress,
-                    this::original), parked, token);
+            batches = new ReleaseBatches(consumer, producer, sendWait, parked, token, skipHead, progress, this::original);
+            pass = pass(consumer, batches, parked, token);
         } catch (RuntimeException e) {
             if (pass == null) {
+                if (batches != null && batches.interrupted()) { // the operator's stop, taken off while the clients closed
+                    Thread.currentThread().interrupt();
+                }
                 throw failed(parked, e);
             }
             // a client that would not close after the pass: what the pass moved is committed, and counts
@@ -162,20 +166,24 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
         var committed = consumer.committed(new java.util.HashSet<>(partitions), Duration.ofSeconds(30));
         var beginnings = consumer.beginningOffsets(partitions, Duration.ofSeconds(30));
         var deleted = new DeletedDeadLetters();
+        var lost = new java.util.HashSet<TopicPartition>();
         for (var p : partitions) {
             var at = committed.get(p);
             long beginning = beginnings.get(p);
             if (at == null) {
+                lost.add(p); // never released, or its offsets expired
                 consumer.seekToBeginning(List.of(p));
             } else if (at.offset() < beginning) {
                 // what the key's last release had not reached was deleted since: read on from what is left, and say so
                 // (sought there, the reset to the earliest offset went on without a word, and the group was unparked)
                 deleted.add(p, at.offset(), beginning);
+                lost.add(p);
                 consumer.seek(p, beginning);
             } else {
                 consumer.seek(p, at.offset());
             }
         }
+        batches.cursorsLost(lost);
         var damaged = new DamagedDeadLetters(parked.group());
         var found = parkedRecords(consumer, partitions, parked, token, damaged);
         var counts = new HashMap<TopicPartition, Integer>();

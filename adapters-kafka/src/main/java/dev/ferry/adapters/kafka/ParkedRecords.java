@@ -27,10 +27,11 @@ final class ParkedRecords {
      * One parked record of the key: its place in the dead-letter topic and its time; where it came from (its source
      * topic and partition, its offset there as written, and as a number: -1 when missing or not one); whether it is
      * the park's head; whether it was parked as a head at all (for its own failure, not behind one: the park's head, or
-     * a later one's); and whether it carries the mark of the release under way — sent back by it, parked again.
+     * a later one's); the token of the release whose mark it carries (sent back by it, parked again), null when none;
+     * and whether that is the release under way.
      */
     record Parked(TopicPartition partition, long offset, long timestamp, String from, String sourceOffsetText,
-                  long sourceOffset, boolean head, boolean asHead, boolean sentBackByThis) {
+                  long sourceOffset, boolean head, boolean asHead, String mark, boolean sentBackByThis) {
     }
 
     private final ParkedGroup parked;
@@ -40,6 +41,7 @@ final class ParkedRecords {
     /** One instance of each partition and source kept: 200,000 records share a few. */
     private final Map<TopicPartition, TopicPartition> partitions = new HashMap<>();
     private final Map<String, String> sources = new HashMap<>();
+    private final Map<String, String> marks = new HashMap<>();
 
     ParkedRecords(ParkedGroup parked, String token) {
         this.parked = parked;
@@ -65,9 +67,11 @@ final class ParkedRecords {
         var at = new TopicPartition(record.topic(), record.partition());
         String from = header(h, DeadLetterAttributes.SOURCE) + "-" + header(h, KafkaSource.PARTITION);
         String offset = header(h, KafkaSource.OFFSET);
+        var pass = GroupParker.pass(header(h, GroupParker.RELEASE_ATTRIBUTE));
+        String mark = pass == null ? null : marks.computeIfAbsent(pass.token(), t -> t);
         records.add(new Parked(partitions.computeIfAbsent(at, p -> p), record.offset(), record.timestamp(),
                 sources.computeIfAbsent(from, s -> s), offset, number(offset), GroupParker.isHead(reason, parked),
-                GroupParker.parkedAsHead(reason, parked.group()), sentBackBy(h, token)));
+                GroupParker.parkedAsHead(reason, parked.group()), mark, token.equals(mark)));
     }
 
     /**
@@ -86,7 +90,32 @@ final class ParkedRecords {
                     .thenComparingInt(p -> p.partition().partition()).thenComparingLong(Parked::offset));
         }
         inSourceOrder(records);
-        return records;
+        return headFirst(records);
+    }
+
+    /**
+     * When the head is a record an earlier release sent back that failed again (its dead letter carries that release's
+     * mark): the head first, then what that release sent back after it (parked behind it, with its mark), then the rest
+     * in their order. The key's records parked while that release ran — between its last read and the head's failure —
+     * lie in the topic ahead of the head's new dead letter, but came after it; so do those it had not reached. Sent in
+     * the topic's order, they were handled before the head.
+     */
+    private static List<Parked> headFirst(List<Parked> ordered) {
+        var head = ordered.stream().filter(p -> p.head() && p.mark() != null && !p.sentBackByThis()).findFirst()
+                .orElse(null);
+        if (head == null) {
+            return ordered;
+        }
+        var first = new ArrayList<Parked>(ordered.size());
+        var rest = new ArrayList<Parked>();
+        first.add(head);
+        for (var p : ordered) {
+            if (p != head) {
+                (head.mark().equals(p.mark()) ? first : rest).add(p);
+            }
+        }
+        first.addAll(rest);
+        return first;
     }
 
     /** Whether {@code headers} carry the mark of the release of {@code token}: the record was sent back by it. */

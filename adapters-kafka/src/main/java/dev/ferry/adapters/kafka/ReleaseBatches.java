@@ -48,6 +48,11 @@ final class ReleaseBatches {
     private final boolean skipHead;
     private final GroupParker.Progress progress;
     private final Originals originals;
+    /** Says which dead-letter partitions are read from their beginning, their cursors lost; before the first round. */
+    void cursorsLost(java.util.Set<TopicPartition> partitions) {
+        this.cursorsLost = java.util.Set.copyOf(partitions);
+    }
+
     /** What this move took out and sent back, committed (and told); and of the batch under way, not yet. */
     private long counted;
     private long redriven;
@@ -57,6 +62,10 @@ final class ReleaseBatches {
     private boolean interrupted;
     /** From when (epoch ms, the clocks' skew allowed) a head found is of a park after the one the move was given. */
     private final long laterParks;
+    /** The dead-letter partitions read from their beginning: the key's cursor there was lost. */
+    private java.util.Set<TopicPartition> cursorsLost = java.util.Set.of();
+    /** What the release was last told (a running total): what this move counted since is still to be told. */
+    private long told;
     /**
      * Said by the release when a batch was told: the key parked again behind a new head — one of the records this
      * move sent back, failing again. The move goes on all the same, its later rounds too: the rest, sent back under this
@@ -106,8 +115,9 @@ final class ReleaseBatches {
                 problem = parkedAgain(p);
                 break;
             }
-            if (p.asHead() && !p.head() && p.timestamp() >= laterParks) { // a later park's head: it and what follows are
-                // that park's (an earlier head — the key's cursor lost, its offsets expired — went back before: sent again)
+            if (p.asHead() && !p.head() && (!cursorsLost.contains(p.partition()) || p.timestamp() >= laterParks)) {
+                // a later park's head: it and what follows are that park's. Read from a cursor that was lost (its
+                // offsets expired after a week idle), the park's earlier heads are found again: those went back before
                 problem = "the key was parked again behind a new head while this release ran (dead letter " + p.partition()
                         + "@" + p.offset() + "): release it again, from its new head";
                 break;
@@ -185,13 +195,13 @@ final class ReleaseBatches {
             batchCounted = batchRedriven = 0;
             return false;
         }
-        boolean any = batchCounted > 0;
         counted += batchCounted;
         redriven += batchRedriven;
         batchCounted = batchRedriven = 0;
         // once the store failed to count, told again only at the round's end (in a running total): each batch's count
         // waited out the store's retries, seconds each, and a round of 200,000 records took hours
-        if (any && (uncounted == null || roundsLast)) {
+        if (counted > told && (uncounted == null || roundsLast)) {
+            told = counted; // told even when it fails: GroupRelease takes a count whose fate is unknown as recorded
             try {
                 progress.movedSoFar(counted, redriven); // counted even once the key is parked again, and said so again
                 uncounted = null;

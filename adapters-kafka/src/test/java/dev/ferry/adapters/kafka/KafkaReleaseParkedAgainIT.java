@@ -172,6 +172,29 @@ class KafkaReleaseParkedAgainIT {
 
         assertThat(moved.problem()).isNull();
         assertThat(moved.counted()).isEqualTo(2);
-        assertThat(values(topic, 2)).as("k1 again (the ledger drops it), then k2").containsExactly("k1", "k2");
+        assertThat(values(topic, 2)).as("k2, the head sent back before and failing again, first; k1 again (the ledger "
+                + "drops it: handled before)").containsExactly("k2", "k1");
+    }
+
+    @Test // a second review: a head an earlier release sent back, failing again, has its new dead letter behind what that
+          // release had not reached and what the key's producer parked meanwhile; sent in the topic's order, those were
+          // handled before it
+    void aHeadSentBackByAnEarlierReleaseThatFailedAgain_goesFirst_thenWhatThatReleaseSentAfterIt_thenTheRest()
+            throws Exception {
+        String topic = KafkaBroker.topic("reparked-head-first", 1);
+        KafkaBroker.create(topic + ".dlq", 1);
+        var k3 = copy(topic, "k3", 31);
+        k3.headers().add(GroupParker.RELEASE_ATTRIBUTE, bytes("T0#3"));
+        // k7, parked behind k1, not reached by release T0; p1, parked while T0 ran; then k2, sent back by T0, failing
+        // again: the head now; k3, which T0 sent after it, parked behind it; p2, parked since
+        deadLetter(copy(topic, "k7", 6), copy(topic, "p1", 20), headOfLaterPark(topic, "k2", 30, "T0#2"), k3,
+                copy(topic, "p2", 40));
+        var state = new ParkedGroup("orders", "K", "k2", "m-k2", "refused again", SINCE, java.time.Instant.now(), 5, 0, "T1",
+                0, 0, false, 3);
+
+        var moved = mover(topic).move(state, "T1", false);
+
+        assertThat(moved.problem()).isNull();
+        assertThat(values(topic, 5)).containsExactly("k2", "k3", "k7", "p1", "p2");
     }
 }

@@ -244,7 +244,7 @@ public final class GroupParker {
     /**
      * The release took {@code counted} parked messages out of the dead-letter destination, of which
      * it sent {@code redriven} back to the source (the others were skipped: a dropped head). What
-     * left the destination is counted even when the release was interrupted meanwhile.
+     * left the destination is counted even when the group was parked again meanwhile; not once another release began.
      */
     public ParkedGroup moved(String source, String group, String token, long counted, long redriven) {
         var after = update(source, group, current -> {
@@ -252,6 +252,11 @@ public final class GroupParker {
                 return null;
             }
             boolean ours = current.passes(token);
+            if (!ours && current.releaseToken() != null) {
+                // another release under way: both read one cursor, so what this one moved that one may move too —
+                // counted by both, more moved than parked, and the group unparked with a dead letter left (counted short)
+                return current;
+            }
             return current.next(current.head(), current.headMessageId(), current.reason(), current.lastParked(),
                     current.parked(), current.moved() + counted, current.releaseToken(),
                     current.redriven() + (ours ? redriven : 0), current.passed(), current.closing());

@@ -33,18 +33,33 @@ final class GroupRelease {
         long redriven = 0;
         long skipped = 0;
         boolean headSkipped = false;
-        ParkedGroup last = null; // the state the last move was given
         while (true) {
             var state = parker.parked(source, group).orElse(null);
-            if (last != null && state != null && !state.passes(token)) {
-                moveTheRest(last, state, token, skipHead && !headSkipped, mover); // throws: parked again
-            }
             GroupParker.ensureReleasing(state, source, group, token);
             if (skipHead && !headSkipped && expectedHead != null) {
                 headIs(state, source, group, expectedHead);
             }
-            var moved = move(state, state, token, skipHead && !headSkipped, mover);
-            last = state;
+            var recorded = new long[2]; // what this move's progress recorded so far: counted, redriven
+            GroupParker.Moved moved;
+            try {
+                moved = mover.move(state, token, skipHead && !headSkipped, new GroupParker.Progress() {
+                    @Override
+                    public void movedSoFar(long counted, long sent) {
+                        record(state, token, recorded, counted, sent);
+                    }
+
+                    @Override
+                    public boolean stillReleasing() {
+                        var now = parker.parked(source, group).orElse(null);
+                        return now != null && now.passes(token);
+                    }
+                });
+                record(state, token, recorded, moved.counted(), moved.redriven());
+            } finally {
+                if (interrupted) { // set only now: set inside the move, the mover's last calls (visibility) were cut short
+                    Thread.currentThread().interrupt();
+                }
+            }
             redriven += moved.redriven();
             skipped += moved.counted() - moved.redriven();
             headSkipped |= moved.counted() > moved.redriven();
@@ -61,60 +76,6 @@ final class GroupRelease {
             }
             Thread.sleep(200);
         }
-    }
-
-    /**
-     * One move of the group as {@code given} says it is, what it took out counted on {@code before} (the state it is
-     * recorded against): both the same but for {@link #moveTheRest}.
-     */
-    private GroupParker.Moved move(ParkedGroup given, ParkedGroup before, String token, boolean skipHead,
-                                   GroupParker.Mover mover) {
-        var recorded = new long[2]; // what this move's progress recorded so far: counted, redriven
-        try {
-            var moved = mover.move(given, token, skipHead, new GroupParker.Progress() {
-                @Override
-                public void movedSoFar(long counted, long sent) {
-                    record(before, token, recorded, counted, sent);
-                }
-
-                @Override
-                public boolean stillReleasing() {
-                    var now = parker.parked(source, group).orElse(null);
-                    return now != null && now.passes(token);
-                }
-            });
-            record(before, token, recorded, moved.counted(), moved.redriven());
-            return moved;
-        } finally {
-            if (interrupted) { // set only now: set inside the move, the mover's last calls (visibility) were cut short
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
-
-    /**
-     * The group was parked again ({@code now}) since the last move — behind a message that move sent back, failing
-     * again, or behind one let through once it drained. What its producer parked between that move's end and the new
-     * head came after the message and goes behind it, in order, under this release's token: left, it stayed ahead of
-     * the message's new dead letter, and the next release sent it first. Moved as the last move saw the group
-     * ({@code last}: a later park's head, one let through, is not this release's, and the mover stops at it), then the
-     * release ends, parked again.
-     */
-    private void moveTheRest(ParkedGroup last, ParkedGroup now, String token, boolean skipHead, GroupParker.Mover mover) {
-        try {
-            move(last, now, token, skipHead, mover);
-        } catch (GroupParker.ReleaseInterrupted e) {
-            throw e;
-        } catch (RuntimeException e) { // the mover or the store: the release ends all the same, as parked again
-            try {
-                GroupParker.ensureReleasing(now, source, group, token);
-            } catch (GroupParker.ReleaseInterrupted parkedAgain) {
-                parkedAgain.addSuppressed(e);
-                throw parkedAgain;
-            }
-            throw e;
-        }
-        GroupParker.ensureReleasing(now, source, group, token);
     }
 
     /** Interrupted while a move's progress was recorded: the interrupt is set again once the move has returned. */

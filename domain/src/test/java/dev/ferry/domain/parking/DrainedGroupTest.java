@@ -222,4 +222,18 @@ class DrainedGroupTest {
         assertThat(state().moved()).as("the first two (they landed) and the next two: not the first two again")
                 .isEqualTo(4);
     }
+
+    @Test // a second review: a release parked again goes on (its rest goes behind the new head) and counts what it moves;
+          // once another release began, both read one cursor and move the same dead letters: counted by both, the group
+          // taken for drained with a dead letter still parked
+    void aMoveOfAReleaseParkedAgain_isNotCounted_onceAnotherReleaseBegan() {
+        String first = parkTwoAndRelease();
+        parker.park("s", "A", "a2", "m2", "a2 fails again", first, false);
+        assertThatThrownBy(() -> parker.moved("s", "A", first, 1, 1)).isInstanceOf(GroupParker.ReleaseInterrupted.class);
+        assertThat(state().moved()).as("parked again, no release under way: what it moved counts").isEqualTo(1);
+        String second = parker.beginRelease("s", "A");
+        assertThat(second).isNotEqualTo(first);
+        assertThatThrownBy(() -> parker.moved("s", "A", first, 1, 1)).isInstanceOf(GroupParker.ReleaseInterrupted.class);
+        assertThat(state().moved()).as("another release under way: not counted").isEqualTo(1);
+    }
 }
