@@ -48,6 +48,33 @@ class KafkaReleaseParkedAgainIT {
                 GroupParker.RELEASE_ATTRIBUTE)).toList();
     }
 
+    /**
+     * Progress that notes each count in {@code told} and, at the first, dead-letters {@code parked} — the key parked
+     * again just after it — and says from then on that the key is no longer being released (were it asked).
+     */
+    @SafeVarargs
+    private static GroupParker.Progress parkedAgainAfterFirstCount(List<Long> told, ProducerRecord<byte[], byte[]>... parked) {
+        var reparked = new AtomicBoolean();
+        return new GroupParker.Progress() {
+            @Override
+            public void movedSoFar(long counted, long redriven) {
+                told.add(counted);
+                if (reparked.compareAndSet(false, true)) {
+                    try {
+                        deadLetter(parked);
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                }
+            }
+
+            @Override
+            public boolean stillReleasing() {
+                return !reparked.get();
+            }
+        };
+    }
+
     private static Long committedAt(String topic, GroupParker.Mover mover) {
         try (var admin = Admin.create(Map.<String, Object>of("bootstrap.servers", KafkaBroker.bootstrap()))) {
             return committed(admin, ((KafkaParkedGroupMover) mover).releaseGroup("K"), new TopicPartition(topic + ".dlq", 0));
@@ -62,27 +89,11 @@ class KafkaReleaseParkedAgainIT {
         KafkaBroker.create(topic + ".dlq", 1);
         deadLetter(copy(topic, "k1", 0), copy(topic, "k2", 1));
         var mover = mover(topic);
-        var reparked = new AtomicBoolean();
         var told = new CopyOnWriteArrayList<Long>();
 
-        var moved = mover.move(PARKED, "T", false, new GroupParker.Progress() {
-            @Override
-            public void movedSoFar(long counted, long redriven) {
-                told.add(counted);
-                if (reparked.compareAndSet(false, true)) {
-                    try { // k3, from the key's producer, parked behind k1; then k2, sent back as 10, failing again
-                        deadLetter(copy(topic, "k3", 2), headOfLaterPark(topic, "k2", 10, "T#2"));
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
-                }
-            }
-
-            @Override
-            public boolean stillReleasing() {
-                return !reparked.get();
-            }
-        });
+        // k3, from the key's producer, parked behind k1; then k2, sent back as 10, failing again
+        var moved = mover.move(PARKED, "T", false, parkedAgainAfterFirstCount(told,
+                copy(topic, "k3", 2), headOfLaterPark(topic, "k2", 10, "T#2")));
 
         assertThat(moved.problem()).as("stopped at k2's new copy").contains("parked again").contains(topic + ".dlq-0@3");
         assertThat(told).as("k1 and k2; then k3, behind k2").containsExactly(2L, 3L);
@@ -98,25 +109,9 @@ class KafkaReleaseParkedAgainIT {
         KafkaBroker.create(topic + ".dlq", 1);
         deadLetter(copy(topic, "k1", 0), copy(topic, "k2", 1));
         var mover = mover(topic);
-        var reparked = new AtomicBoolean();
-
-        var moved = mover.move(PARKED, "T", false, new GroupParker.Progress() {
-            @Override
-            public void movedSoFar(long counted, long redriven) {
-                if (reparked.compareAndSet(false, true)) {
-                    try { // k3, parked behind k1 (the key drained all the same: a count off); x, let through and failing
-                        deadLetter(copy(topic, "k3", 2), headOfLaterPark(topic, "x", 3, null), copy(topic, "k5", 4));
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
-                }
-            }
-
-            @Override
-            public boolean stillReleasing() {
-                return !reparked.get();
-            }
-        });
+        // k3, parked behind k1 (the key drained all the same: a count off); x, let through and failing; k5 behind x
+        var moved = mover.move(PARKED, "T", false, parkedAgainAfterFirstCount(new CopyOnWriteArrayList<>(),
+                copy(topic, "k3", 2), headOfLaterPark(topic, "x", 3, null), copy(topic, "k5", 4)));
 
         assertThat(moved.problem()).contains("parked again behind a new head").contains(topic + ".dlq-0@3");
         assertThat(moved.counted()).as("k1, k2 and k3, which was parked before x").isEqualTo(3);

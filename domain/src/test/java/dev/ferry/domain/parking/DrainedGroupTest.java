@@ -29,6 +29,22 @@ class DrainedGroupTest {
         return parker.beginRelease("s", "A");
     }
 
+    /** a2 parked, a3 to a5 behind it. */
+    private void parkFour() {
+        parker.park("s", "A", "a2", "m2", "a2 fails", null, false);
+        for (int i = 3; i <= 5; i++) {
+            parker.park("s", "A", "a" + i, "m" + i, "behind", null, true);
+        }
+    }
+
+    /** A mover told as it goes: the release always asks with progress. */
+    private abstract static class ToldMover implements GroupParker.Mover {
+        @Override
+        public GroupParker.Moved move(ParkedGroup parked, String token, boolean skipHead) {
+            throw new AssertionError("the release asks with progress");
+        }
+    }
+
     private ParkedGroup state() {
         return parker.parked("s", "A").orElseThrow();
     }
@@ -101,12 +117,7 @@ class DrainedGroupTest {
     void aReleaseTellsItsMover_thatTheGroupWasParkedBehindANewHead_beforeItSendsABatch() throws Exception {
         String token = parkTwoAndRelease();
         var asked = new ArrayList<Boolean>();
-        var mover = new GroupParker.Mover() {
-            @Override
-            public GroupParker.Moved move(ParkedGroup parked, String t, boolean skipHead) {
-                throw new AssertionError("the release asks with progress");
-            }
-
+        var mover = new ToldMover() {
             @Override
             public GroupParker.Moved move(ParkedGroup parked, String t, boolean skipHead, GroupParker.Progress progress) {
                 asked.add(progress.stillReleasing());
@@ -127,17 +138,9 @@ class DrainedGroupTest {
 
     @Test
     void aReleaseRecordsEachBatchAsItsMoverReportsIt_andTheRestAtTheEnd() throws Exception {
-        parker.park("s", "A", "a2", "m2", "a2 fails", null, false);
-        for (int i = 3; i <= 5; i++) {
-            parker.park("s", "A", "a" + i, "m" + i, "behind", null, true);
-        }
+        parkFour();
         var seen = new ArrayList<long[]>();
-        var mover = new GroupParker.Mover() {
-            @Override
-            public GroupParker.Moved move(ParkedGroup parked, String token, boolean skipHead) {
-                throw new AssertionError("the release asks with progress");
-            }
-
+        var mover = new ToldMover() {
             @Override
             public GroupParker.Moved move(ParkedGroup parked, String token, boolean skipHead, GroupParker.Progress progress) {
                 if (parked.moved() > 0) {
@@ -192,17 +195,9 @@ class DrainedGroupTest {
             }
         };
         var counting = new GroupParker(store, clock);
-        parker.park("s", "A", "a2", "m2", "a2 fails", null, false);
-        for (int i = 3; i <= 5; i++) {
-            parker.park("s", "A", "a" + i, "m" + i, "behind", null, true);
-        }
+        parkFour();
         var lost = new java.util.concurrent.atomic.AtomicReference<RuntimeException>();
-        var mover = new GroupParker.Mover() {
-            @Override
-            public GroupParker.Moved move(ParkedGroup parked, String token, boolean skipHead) {
-                throw new AssertionError("the release asks with progress");
-            }
-
+        var mover = new ToldMover() {
             @Override
             public GroupParker.Moved move(ParkedGroup parked, String token, boolean skipHead, GroupParker.Progress progress) {
                 try {
