@@ -124,6 +124,11 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
                 throw failed(parked, e);
             }
             // a client that would not close after the pass: what the pass moved is committed, and counts
+        } catch (Error e) { // a plugin's or the client's: the operator's stop, taken off meanwhile, is set again
+            if (batches != null && batches.interrupted()) {
+                Thread.currentThread().interrupt();
+            }
+            throw e;
         }
         if (pass.interrupted()) {
             // set again only now the clients are closed: closed with it set, they threw, and what the pass had moved
@@ -166,24 +171,20 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
         var committed = consumer.committed(new java.util.HashSet<>(partitions), Duration.ofSeconds(30));
         var beginnings = consumer.beginningOffsets(partitions, Duration.ofSeconds(30));
         var deleted = new DeletedDeadLetters();
-        var lost = new java.util.HashSet<TopicPartition>();
         for (var p : partitions) {
             var at = committed.get(p);
             long beginning = beginnings.get(p);
             if (at == null) {
-                lost.add(p); // never released, or its offsets expired
                 consumer.seekToBeginning(List.of(p));
             } else if (at.offset() < beginning) {
                 // what the key's last release had not reached was deleted since: read on from what is left, and say so
                 // (sought there, the reset to the earliest offset went on without a word, and the group was unparked)
                 deleted.add(p, at.offset(), beginning);
-                lost.add(p);
                 consumer.seek(p, beginning);
             } else {
                 consumer.seek(p, at.offset());
             }
         }
-        batches.cursorsLost(lost);
         var damaged = new DamagedDeadLetters(parked.group());
         var found = parkedRecords(consumer, partitions, parked, token, damaged);
         var counts = new HashMap<TopicPartition, Integer>();

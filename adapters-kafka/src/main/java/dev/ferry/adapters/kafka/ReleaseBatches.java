@@ -48,22 +48,22 @@ final class ReleaseBatches {
     private final boolean skipHead;
     private final GroupParker.Progress progress;
     private final Originals originals;
-    /** Says which dead-letter partitions are read from their beginning, their cursors lost; before the first round. */
-    void cursorsLost(java.util.Set<TopicPartition> partitions) {
-        this.cursorsLost = java.util.Set.copyOf(partitions);
-    }
-
     /** What this move took out and sent back, committed (and told); and of the batch under way, not yet. */
     private long counted;
     private long redriven;
-    private long batchCounted;
-    private long batchRedriven;
+    /**
+     * Taken out but not yet counted, per partition: offset, and whether it went back (not a skipped head). Counted once
+     * the partition's cursor is committed past it — a head that failed again goes first, from above records not yet
+     * sent: counted at once, a move stopped before those counted it, the next release sent it again and counted it
+     * again, and a key moved more than parked looked drained with dead letters left.
+     */
+    private final Map<TopicPartition, java.util.TreeMap<Long, Boolean>> pending = new HashMap<>();
+    /** Sent back by this move, counted or not: how its marks are numbered. */
+    private long numbered;
     private String problem;
     private boolean interrupted;
     /** From when (epoch ms, the clocks' skew allowed) a head found is of a park after the one the move was given. */
     private final long laterParks;
-    /** The dead-letter partitions read from their beginning: the key's cursor there was lost. */
-    private java.util.Set<TopicPartition> cursorsLost = java.util.Set.of();
     /** What the release was last told (a running total): what this move counted since is still to be told. */
     private long told;
     /**
@@ -115,21 +115,22 @@ final class ReleaseBatches {
                 problem = parkedAgain(p);
                 break;
             }
-            if (p.asHead() && !p.head() && (!cursorsLost.contains(p.partition()) || p.timestamp() >= laterParks)) {
-                // a later park's head: it and what follows are that park's. Read from a cursor that was lost (its
-                // offsets expired after a week idle), the park's earlier heads are found again: those went back before
+            if (p.asHead() && !p.head() && p.timestamp() >= laterParks) {
+                // a later park's head: it and what follows are that park's. An earlier head, found again (the key's
+                // cursor lost, or left below it by a stop), went back before: sent again, the ledger drops it
                 problem = "the key was parked again behind a new head while this release ran (dead letter " + p.partition()
                         + "@" + p.offset() + "): release it again, from its new head";
                 break;
             }
-            if (!(skipHead && p.head())) {
+            boolean sent = !(skipHead && p.head());
+            if (sent) {
                 problem = sendBack(reader, p);
                 if (problem != null) {
                     break;
                 }
-                batchRedriven++;
+                numbered++;
             }
-            batchCounted++;
+            pending.computeIfAbsent(p.partition(), k -> new java.util.TreeMap<>()).put(p.offset(), sent);
             left.get(p.partition()).remove(p.offset());
             if (++inBatch == BATCH) {
                 if (!commit(ends, left, false)) {
@@ -187,19 +188,31 @@ final class ReleaseBatches {
             interruptTaken();
             problem = problem != null ? problem : "the release was interrupted while it recorded how far it had moved; "
                     + "release it again";
-            batchCounted = batchRedriven = 0;
+            pending.clear();
+            tell(true); // what earlier batches counted, if not yet told
             return false;
         } catch (RuntimeException e) {
             problem = problem != null ? problem : "records were produced back, but how far could not be recorded: " + e
                     + "; release it again";
-            batchCounted = batchRedriven = 0;
+            pending.clear();
+            tell(true); // what earlier batches counted, if not yet told
             return false;
         }
-        counted += batchCounted;
-        redriven += batchRedriven;
-        batchCounted = batchRedriven = 0;
-        // once the store failed to count, told again only at the round's end (in a running total): each batch's count
-        // waited out the store's retries, seconds each, and a round of 200,000 records took hours
+        positions.forEach((partition, at) -> {
+            var passed = pending.getOrDefault(partition, new java.util.TreeMap<>()).headMap(at.offset());
+            counted += passed.size();
+            redriven += passed.values().stream().filter(sent -> sent).count();
+            passed.clear();
+        });
+        return tell(roundsLast);
+    }
+
+    /**
+     * Tells the release what this move counted, as a running total. Once the store failed to count, told again only at
+     * the round's end (or when the move stops): each batch's count waited out the store's retries, seconds each, and a
+     * round of 200,000 records took hours. False when the move is to stop.
+     */
+    private boolean tell(boolean roundsLast) {
         if (counted > told && (uncounted == null || roundsLast)) {
             told = counted; // told even when it fails: GroupRelease takes a count whose fate is unknown as recorded
             try {
@@ -262,7 +275,7 @@ final class ReleaseBatches {
             }
         }
         headers.add(GroupParker.RELEASE_ATTRIBUTE, GroupParker.releaseValue(token,
-                parked.redriven() + redriven + batchRedriven + 1).getBytes(StandardCharsets.UTF_8));
+                parked.redriven() + numbered + 1).getBytes(StandardCharsets.UTF_8));
         // what the source records it under: the same for every time this dead letter is moved back (a crash
         // before the cursor was committed sends it again, and the ledger then drops it as a duplicate)
         headers.remove(KafkaSource.ORIGIN);

@@ -88,7 +88,7 @@ class KafkaParkedGroupMoverIT {
     }
 
     /** The mover of {@code topic}'s dead letters, its clients seen by {@link ReleaseInterceptor}. */
-    private static GroupParker.Mover mover(String topic) {
+    static GroupParker.Mover mover(String topic) {
         return new KafkaSourceConfig("orders", KafkaBroker.bootstrap(), List.of(topic), "unused", ".dlq", 5000,
                 Map.of("interceptor.classes", ReleaseInterceptor.class.getName())).parkedGroupMover();
     }
