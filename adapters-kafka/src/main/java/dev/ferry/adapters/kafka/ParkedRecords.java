@@ -101,8 +101,15 @@ final class ParkedRecords {
      * the topic's order, they were handled before the head.
      */
     private static List<Parked> headFirst(List<Parked> ordered) {
-        var head = ordered.stream().filter(p -> p.head() && p.mark() != null && !p.sentBackByThis()).findFirst()
-                .orElse(null);
+        Parked head = null; // the newest such copy: a head sent back again by a release stopped since, and failing again
+        for (var p : ordered) {
+            if (p.sentBackByThis()) {
+                return ordered; // parked again by this release: it stops there, in the topic's order; the next one orders
+            }
+            if (p.head() && p.mark() != null) {
+                head = p;
+            }
+        }
         if (head == null) {
             return ordered;
         }

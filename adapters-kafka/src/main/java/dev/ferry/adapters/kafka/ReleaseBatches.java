@@ -58,6 +58,8 @@ final class ReleaseBatches {
      * again, and a key moved more than parked looked drained with dead letters left.
      */
     private final Map<TopicPartition, java.util.TreeMap<Long, Boolean>> pending = new HashMap<>();
+    /** Where each partition ended when the move's first round read it: what lies past it was dead-lettered since. */
+    private Map<TopicPartition, Long> firstEnds;
     /** Sent back by this move, counted or not: how its marks are numbered. */
     private long numbered;
     private String problem;
@@ -98,6 +100,9 @@ final class ReleaseBatches {
      */
     boolean send(List<ParkedRecords.Parked> records, Map<TopicPartition, Long> ends, String stopped) {
         problem = stopped;
+        if (firstEnds == null) {
+            firstEnds = Map.copyOf(ends);
+        }
         // the release is not asked whether the key is still being released: parked again, that is told by what a round
         // finds. A record this release sent back, failing again, parks the rest behind it — what is found before its
         // copy came after it and goes behind it, in order (stopped on being told, it stayed below the copies parked
@@ -115,9 +120,12 @@ final class ReleaseBatches {
                 problem = parkedAgain(p);
                 break;
             }
-            if (p.asHead() && !p.head() && p.timestamp() >= laterParks) {
-                // a later park's head: it and what follows are that park's. An earlier head, found again (the key's
-                // cursor lost, or left below it by a stop), went back before: sent again, the ledger drops it
+            if (p.asHead() && !p.head()
+                    && (p.timestamp() >= laterParks || p.offset() >= firstEnds.getOrDefault(p.partition(), 0L))) {
+                // a later park's head — dead-lettered after the park the move was given, or since the move began (the
+                // dead letter's clock is the dead-lettering instance's): it and what follows are that park's. An
+                // earlier head, found again (the key's cursor lost, or left below it by a stop), went back before: sent
+                // again, the ledger drops it
                 problem = "the key was parked again behind a new head while this release ran (dead letter " + p.partition()
                         + "@" + p.offset() + "): release it again, from its new head";
                 break;

@@ -230,4 +230,43 @@ class KafkaReleaseParkedAgainIT {
         assertThat(second.problem()).isNull();
         assertThat(first.get().counted() + second.counted()).as("each of the four counted once").isEqualTo(4);
     }
+
+    @Test // a fourth review: a later park's head was told by its time alone — dead-lettered by an instance whose clock is
+          // behind, it went back under this release's token, was parked behind itself, and no "at" dead letter was left
+    void aLaterParksHeadDatedBeforeTheParkByASlowClock_stillStopsTheRound() throws Exception {
+        String topic = KafkaBroker.topic("reparked-slow-clock", 1);
+        KafkaBroker.create(topic + ".dlq", 1);
+        deadLetter(copy(topic, "k1", 0), copy(topic, "k2", 1));
+        var state = new ParkedGroup("orders", "K", "k1", "m1", "refused", SINCE, java.time.Instant.now(), 3, 0, "T", 0, 0,
+                false, 1);
+        var x = headOfLaterPark(topic, "x", 3, null);
+        var slow = new ProducerRecord<>(x.topic(), x.partition(), SINCE.toEpochMilli() + 1000, x.key(), x.value(), x.headers());
+
+        var moved = mover(topic).move(state, "T", false, parkedAgainAfterFirstCount(new CopyOnWriteArrayList<>(),
+                copy(topic, "k3", 2), slow, copy(topic, "k5", 4)));
+
+        assertThat(moved.problem()).contains("parked again behind a new head").contains(topic + ".dlq-0@3");
+        assertThat(values(topic, 4)).as("x and k5 stay").containsExactly("k1", "k2", "k3");
+    }
+
+    @Test // the same review: a head sent back again by a release that stopped since, failing again, has two copies; the
+          // older one's mark was taken, and what the newer one's release sent after it went after the rest
+    void ofAHeadsCopies_theNewestIsTheOneItsReleasesCopiesFollow() throws Exception {
+        String topic = KafkaBroker.topic("reparked-twice", 1);
+        KafkaBroker.create(topic + ".dlq", 1);
+        var q1 = copy(topic, "q1", 31);
+        q1.headers().add(GroupParker.RELEASE_ATTRIBUTE, bytes("T1#2"));
+        // q2, not reached; a, sent back by T0, failing again; a again, sent back by T1 (which stopped before q2), failing
+        // again; q1, which T1 sent after it
+        deadLetter(copy(topic, "q2", 11), headOfLaterPark(topic, "a", 20, "T0#1"), headOfLaterPark(topic, "a", 30, "T1#1"),
+                q1);
+        var state = new ParkedGroup("orders", "K", "a", "m-a", "refused again", SINCE, java.time.Instant.now(), 4, 0, "T2",
+                0, 0, false, 5);
+
+        var moved = mover(topic).move(state, "T2", false);
+
+        assertThat(moved.problem()).isNull();
+        assertThat(values(topic, 4)).as("a, then q1, then q2 (and a's older copy, which the ledger drops)")
+                .containsExactly("a", "q1", "q2", "a");
+    }
 }
