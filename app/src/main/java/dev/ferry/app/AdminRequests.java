@@ -10,6 +10,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -52,7 +53,7 @@ final class AdminRequests implements AutoCloseable {
      */
     private final long writeTimeoutNanos;
     private final ExecutorService threads;
-    private final java.util.concurrent.Semaphore slots;
+    private final Semaphore slots;
     private final int maxAtOnce;
     private final ScheduledThreadPoolExecutor timer;
     private final ThreadLocal<Reading> current = new ThreadLocal<>();
@@ -67,7 +68,7 @@ final class AdminRequests implements AutoCloseable {
 
     AdminRequests(Duration timeout, int jdkFeature, int maxAtOnce) {
         this.maxAtOnce = maxAtOnce;
-        this.slots = new java.util.concurrent.Semaphore(maxAtOnce);
+        this.slots = new Semaphore(maxAtOnce);
         this.timeoutNanos = timeout.toNanos();
         this.writeTimeoutNanos = timeout.multipliedBy(WRITE_FACTOR).toNanos();
         var builder = virtualThreadsSafe(jdkFeature) ? Thread.ofVirtual() : Thread.ofPlatform().daemon(true);

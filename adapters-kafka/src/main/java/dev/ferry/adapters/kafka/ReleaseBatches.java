@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -57,7 +58,7 @@ final class ReleaseBatches {
      * sent: counted at once, a move stopped before those counted it, the next release sent it again and counted it
      * again, and a key moved more than parked looked drained with dead letters left.
      */
-    private final Map<TopicPartition, java.util.TreeMap<Long, Boolean>> pending = new HashMap<>();
+    private final Map<TopicPartition, TreeMap<Long, Boolean>> pending = new HashMap<>();
     /** Where each partition ended when the move's first round read it: what lies past it was dead-lettered since. */
     private Map<TopicPartition, Long> firstEnds;
     /** Sent back by this move, counted or not: how its marks are numbered. */
@@ -138,7 +139,7 @@ final class ReleaseBatches {
                 }
                 numbered++;
             }
-            pending.computeIfAbsent(p.partition(), k -> new java.util.TreeMap<>()).put(p.offset(), sent);
+            pending.computeIfAbsent(p.partition(), k -> new TreeMap<>()).put(p.offset(), sent);
             left.get(p.partition()).remove(p.offset());
             if (++inBatch == BATCH) {
                 if (!commit(ends, left, false)) {
@@ -207,10 +208,13 @@ final class ReleaseBatches {
             return false;
         }
         positions.forEach((partition, at) -> {
-            var passed = pending.getOrDefault(partition, new java.util.TreeMap<>()).headMap(at.offset());
-            counted += passed.size();
-            redriven += passed.values().stream().filter(sent -> sent).count();
-            passed.clear();
+            var inPartition = pending.get(partition);
+            if (inPartition != null) {
+                var passed = inPartition.headMap(at.offset());
+                counted += passed.size();
+                redriven += passed.values().stream().filter(sent -> sent).count();
+                passed.clear();
+            }
         });
         return tell(roundsLast);
     }

@@ -37,11 +37,13 @@ import org.junit.jupiter.params.provider.ValueSource;
 @ExtendWith(KafkaBroker.class)
 class KafkaConsumerLoopIT {
 
-    @Test // a review: Kafka's InterruptException sets the interrupt again as it is thrown, so the wait for the next
-          // consumer threw at once and the thread ended for good, the source saying "a new one starts in 1s" for ever
-    void anInterruptAPluginLeavesOnTheConsumerThread_doesNotEndIt_theSourceConsumesAgain_andLaterRecordsAreHandled() {
-        String topic = KafkaBroker.topic("interrupted", 1);
-        InterruptOnceInterceptor.arm(topic);
+    /**
+     * A source whose consumer thread the interceptor interrupts once ({@code arm}: where) consumes on, with the same
+     * consumer: what is produced before and after is handled.
+     */
+    private static void interruptedOnce(String prefix, java.util.function.Consumer<String> arm) {
+        String topic = KafkaBroker.topic(prefix, 1);
+        arm.accept(topic);
         KafkaBroker.produce(topic, records("before-", 3));
         try (var source = KafkaSource.builder(KafkaBroker.bootstrap(), "g-" + UUID.randomUUID(), List.of(topic))
                 .consumerConfig("interceptor.classes", InterruptOnceInterceptor.class.getName())
@@ -64,30 +66,15 @@ class KafkaConsumerLoopIT {
         }
     }
 
+    @Test // a review: Kafka's InterruptException sets the interrupt again as it is thrown, so the wait for the next
+          // consumer threw at once and the thread ended for good, the source saying "a new one starts in 1s" for ever
+    void anInterruptAPluginLeavesOnTheConsumerThread_doesNotEndIt_theSourceConsumesAgain_andLaterRecordsAreHandled() {
+        interruptedOnce("interrupted", InterruptOnceInterceptor::arm);
+    }
+
     @Test // a third review: an interrupt left in onCommit (answered within a later poll) still replaced the consumer
     void anInterruptLeftInACommitsCallback_doesNotReplaceTheConsumer() {
-        String topic = KafkaBroker.topic("interrupted-commit", 1);
-        InterruptOnceInterceptor.armOnCommit(topic);
-        KafkaBroker.produce(topic, records("before-", 3));
-        try (var source = KafkaSource.builder(KafkaBroker.bootstrap(), "g-" + UUID.randomUUID(), List.of(topic))
-                .consumerConfig("interceptor.classes", InterruptOnceInterceptor.class.getName())
-                .restartBackoff(Duration.ofMillis(100), Duration.ofSeconds(1)).build().start()) {
-            var handled = new HashSet<String>();
-            assertThat(Await.until(Duration.ofSeconds(60), () -> {
-                handle(source, handled);
-                return InterruptOnceInterceptor.interrupted(topic);
-            })).as("the interceptor interrupted the consumer thread; the source's problem: " + source.problem()).isTrue();
-
-            KafkaBroker.produce(topic, records("after-", 3));
-            var expected = List.of("before-0", "before-1", "before-2", "after-0", "after-1", "after-2");
-            assertThat(Await.until(Duration.ofSeconds(60), () -> {
-                handle(source, handled);
-                return handled.containsAll(expected);
-            })).as("handled " + handled + "; the source's problem: " + source.problem()).isTrue();
-            assertThat(source.problem()).as("the source consumes again").isEmpty();
-            // nor is its consumer replaced for it (a rebalance, every record in hand read again)
-            assertThat(InterruptOnceInterceptor.consumers()).as("consumers made").isEqualTo(1);
-        }
+        interruptedOnce("interrupted-commit", InterruptOnceInterceptor::armOnCommit);
     }
 
     @ParameterizedTest(name = "group.protocol {0}") // a review: the commit went to the last record + 1 only
