@@ -127,6 +127,7 @@ final class KafkaDeadLetters implements AutoCloseable {
                         + "dead-letter topic: " + tooLarge.getMessage() + "; it is still at " + record.topic() + "-"
                         + record.partition() + "@" + record.offset() + " until that topic's retention removes it")
                         .getBytes(StandardCharsets.UTF_8));
+                keepReleaseMark(record, omitted);
                 try {
                     producer.send(new ProducerRecord<>(topic, null, record.key(), null, omitted))
                             .get(wait.toMillis(), TimeUnit.MILLISECONDS);
@@ -161,6 +162,19 @@ final class KafkaDeadLetters implements AutoCloseable {
             return "dead-letter write to '" + topic + "' failed: " + (e.getCause() != null ? e.getCause() : e);
         }
     }
+
+    /**
+     * The mark of the release that sent the record back, on a copy without its value: the next release of its key
+     * knows it by that mark for a head that failed again, to go first (a mark longer than a release writes is not one).
+     */
+    private static void keepReleaseMark(ConsumerRecord<byte[], byte[]> record, RecordHeaders omitted) {
+        var mark = record.headers().lastHeader(dev.ferry.domain.parking.GroupParker.RELEASE_ATTRIBUTE);
+        if (mark != null && mark.value() != null && mark.value().length <= MAX_MARK) {
+            omitted.add(mark);
+        }
+    }
+
+    private static final int MAX_MARK = 200;
 
     private static void addHeaders(RecordHeaders headers, Rec r, String reason) {
         var record = r.record;

@@ -22,6 +22,7 @@ import dev.ferry.domain.routing.Router;
 import dev.ferry.domain.routing.RoutingHandler;
 import dev.ferry.domain.testing.Await;
 import dev.ferry.domain.transport.Acknowledger;
+import dev.ferry.domain.parking.GroupParker;
 import dev.ferry.domain.transport.DeadLetterAttributes;
 import dev.ferry.domain.transport.Sink;
 import dev.ferry.domain.transport.Source;
@@ -236,6 +237,11 @@ class KafkaIT {
      * record of {@code key} and {@code value} on it and a good one ({@code k:after}) behind it, a listener on it.
      */
     private LargePoison largePoison(String prefix, byte[] key, byte[] value) throws Exception {
+        return largePoison(prefix, key, value, new org.apache.kafka.common.header.internals.RecordHeaders());
+    }
+
+    private LargePoison largePoison(String prefix, byte[] key, byte[] value, org.apache.kafka.common.header.Headers headers)
+            throws Exception {
         String topic = prefix + UUID.randomUUID().toString().substring(0, 8);
         KafkaBroker.create(topic, 1, Map.of("max.message.bytes", "3000000"));
         KafkaBroker.create(topic + ".dlq", 1);
@@ -243,7 +249,7 @@ class KafkaIT {
                 "bootstrap.servers", KafkaBroker.bootstrap(), "max.request.size", 3_000_000),
                 new org.apache.kafka.common.serialization.ByteArraySerializer(),
                 new org.apache.kafka.common.serialization.ByteArraySerializer())) {
-            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, key, value))
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, null, key, value, headers))
                     .get(60, java.util.concurrent.TimeUnit.SECONDS);
         }
         KafkaBroker.produce(topic, List.<String[]>of(new String[] {"k", "k:after"}));
@@ -270,6 +276,20 @@ class KafkaIT {
                 .contains("did not fit the dead-letter topic").contains(large.topic() + "-0@0");
         assertThat(Await.until(Duration.ofSeconds(30), () -> large.handled().contains("k:after")))
                 .as("the key's next record is handled: " + large.listener().stats()).isTrue();
+    }
+
+    @Test // a release's mark went with the other headers: the record a release sent back, failing again, was parked as a
+          // head the next release did not know for one, and sent after the rest of its key
+    void aRecordSentBackByARelease_tooLargeForTheDeadLetterTopic_keepsItsReleaseMarkThere() throws Exception {
+        var headers = new org.apache.kafka.common.header.internals.RecordHeaders()
+                .add(GroupParker.RELEASE_ATTRIBUTE, "T0#2".getBytes(StandardCharsets.UTF_8))
+                .add("big", "y".repeat(600).getBytes(StandardCharsets.UTF_8));
+        var large = largePoison("largemark-", "k".getBytes(StandardCharsets.UTF_8),
+                ("!" + "x".repeat(1_500_000)).getBytes(StandardCharsets.UTF_8), headers);
+        var copy = large.copy();
+        assertThat(copy.value()).isNull();
+        assertThat(KafkaBroker.text(copy.headers().lastHeader(GroupParker.RELEASE_ATTRIBUTE).value())).isEqualTo("T0#2");
+        assertThat(copy.headers().lastHeader("big")).as("the record's other headers stay with it").isNull();
     }
 
     @Test // refused again for its key alone, the copy failed for good and held the partition for ever

@@ -193,6 +193,27 @@ class KafkaReleaseParkedAgainIT {
         assertThat(values(topic, 5)).containsExactly("k2", "k3", "k7", "p1", "p2");
     }
 
+    @Test // the head that failed again, too large for the dead-letter topic, is parked without its value and headers: its
+          // copy keeps its release's mark, and the head goes first all the same, its value read from where it is
+    void aHeadThatFailedAgainParkedWithoutItsValue_stillGoesFirst() throws Exception {
+        String topic = KafkaBroker.topic("reparked-omitted", 1);
+        KafkaBroker.create(topic + ".dlq", 1);
+        KafkaBroker.produce(topic, List.<String[]>of(new String[] {"K", "k2"})); // the copy T0 sent back, at offset 0
+        var head = headOfLaterPark(topic, "k2", 0, "T0#2");
+        head.headers().add(KafkaSource.VALUE_OMITTED, bytes("did not fit the dead-letter topic"));
+        var omitted = new ProducerRecord<byte[], byte[]>(head.topic(), head.partition(), null, head.key(), null, head.headers());
+        var k3 = copy(topic, "k3", 31);
+        k3.headers().add(GroupParker.RELEASE_ATTRIBUTE, bytes("T0#3"));
+        deadLetter(copy(topic, "k7", 6), copy(topic, "p1", 20), omitted, k3, copy(topic, "p2", 40));
+        var state = new ParkedGroup("orders", "K", "k2", "m-k2", "refused again", SINCE, java.time.Instant.now(), 5, 0, "T1",
+                0, 0, false, 3);
+
+        var moved = mover(topic).move(state, "T1", false);
+
+        assertThat(moved.problem()).isNull();
+        assertThat(values(topic, 6)).containsExactly("k2", "k2", "k3", "k7", "p1", "p2");
+    }
+
     @Test // a third review: the head that failed again goes first, from above records not yet sent; counted at once, a move
           // stopped before those counted it, the next release sent it again (the ledger drops it) and counted it again —
           // more moved than parked, the key taken for drained with dead letters left
