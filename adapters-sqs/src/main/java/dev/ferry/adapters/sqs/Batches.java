@@ -170,7 +170,13 @@ final class Batches {
             var futures = new ArrayList<CompletableFuture<Map<T, EntryError>>>(wave.size() - 1);
             for (var chunk : wave.subList(1, wave.size())) {
                 var future = new CompletableFuture<Map<T, EntryError>>();
-                Runnable send = () -> future.complete(guarded(chunk, call));
+                Runnable send = () -> {
+                    try {
+                        future.complete(guarded(chunk, call));
+                    } catch (Throwable e) { // no room even to fail it (an OutOfMemoryError): never left unanswered
+                        future.completeExceptionally(e);
+                    }
+                };
                 try {
                     executor.execute(send);
                 } catch (RejectedExecutionException e) {
@@ -179,8 +185,8 @@ final class Batches {
                 futures.add(future);
             }
             outcomes.add(guarded(wave.get(0), call));
-            for (var future : futures) {
-                outcomes.add(awaitUninterruptibly(future));
+            for (int i = 0; i < futures.size(); i++) {
+                outcomes.add(awaitUninterruptibly(futures.get(i), wave.get(i + 1)));
             }
         }
         return outcomes;
@@ -194,11 +200,26 @@ final class Batches {
         try {
             return sendChunk(chunk, call);
         } catch (Throwable e) {
-            return failAll(chunk, new EntryError("Unexpected", String.valueOf(e), false));
+            return failAll(chunk, unexpected(e));
         }
     }
 
-    private static <T> Map<T, EntryError> awaitUninterruptibly(CompletableFuture<Map<T, EntryError>> future) {
+    /**
+     * A chunk's failure by what it threw, described whatever its text does: an exception whose message throws (a
+     * plugin's, an interceptor's) threw again from each description, and the chunk's future was never completed — the
+     * settler, or the lease keeper, waited on it for good.
+     */
+    private static EntryError unexpected(Throwable e) {
+        String text;
+        try {
+            text = String.valueOf(e);
+        } catch (Throwable unreadable) {
+            text = e.getClass().getName() + " (its message could not be read)";
+        }
+        return new EntryError("Unexpected", text, false);
+    }
+
+    private static <T> Map<T, EntryError> awaitUninterruptibly(CompletableFuture<Map<T, EntryError>> future, List<T> chunk) {
         boolean interrupted = false;
         try {
             while (true) {
@@ -206,8 +227,8 @@ final class Batches {
                     return future.get();
                 } catch (InterruptedException e) {
                     interrupted = true;
-                } catch (ExecutionException e) {
-                    throw new IllegalStateException("a guarded chunk cannot fail", e.getCause());
+                } catch (ExecutionException e) { // it could not even be failed: failed here, as any chunk that threw
+                    return failAll(chunk, unexpected(e.getCause()));
                 }
             }
         } finally {

@@ -274,6 +274,46 @@ class SqsAdapterUnitTest {
         assertThat(failed.get(10).message()).contains("plugin blew up");
     }
 
+    @Test // described, the exception threw another, whose description threw again: the chunk's future was never completed,
+          // and the settler (or the lease keeper) waited on it for good
+    void runConcurrently_aChunkThrowingAnExceptionWhoseTextThrows_failsThatChunk_andReturns() {
+        var failed = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(20),
+                () -> Batches.runConcurrently(IntStream.range(0, 20).boxed().toList(), i -> 0, 1000, 0, POOL, chunk -> {
+                    if (chunk.get(0) == 10) {
+                        throw new UnreadableException(2);
+                    }
+                    return List.of();
+                }));
+        assertThat(failed).containsOnlyKeys(IntStream.range(10, 20).boxed().toArray(Integer[]::new));
+        assertThat(failed.get(10).retryable()).isTrue();
+        assertThat(failed.get(10).message()).contains(UnreadableException.class.getName());
+    }
+
+    @Test // the same on the caller's own thread, the first chunk: the call threw, and the chunks sent were counted failed
+    void runConcurrently_theFirstChunkThrowingAnExceptionWhoseTextThrows_failsThatChunkOnly() {
+        var failed = Batches.runConcurrently(IntStream.range(0, 20).boxed().toList(), i -> 0, 1000, 0, POOL, chunk -> {
+            if (chunk.get(0) == 0) {
+                throw new UnreadableException(2);
+            }
+            return List.of();
+        });
+        assertThat(failed).containsOnlyKeys(IntStream.range(0, 10).boxed().toArray(Integer[]::new));
+    }
+
+    /** A plugin's exception whose text cannot be read: reading it throws another such, {@code depth} deep. */
+    private static final class UnreadableException extends RuntimeException {
+        private final int depth;
+
+        UnreadableException(int depth) {
+            this.depth = depth;
+        }
+
+        @Override
+        public String getMessage() {
+            throw depth > 0 ? new UnreadableException(depth - 1) : new IllegalStateException("no text");
+        }
+    }
+
     @Test
     void runConcurrently_anErrorInTheFirstChunkFailsThatChunkOnly() {
         var failed = Batches.runConcurrently(IntStream.range(0, 20).boxed().toList(), i -> 0, 1000, 0, POOL, chunk -> {
