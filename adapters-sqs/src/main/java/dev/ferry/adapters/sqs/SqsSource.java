@@ -118,6 +118,7 @@ public final class SqsSource implements Source, Acknowledger {
         // reused platform threads, not a virtual thread per call: the SDK keeps per-thread state (its
         // signing Mac) that a fresh thread builds again for every call, a fifth of a receive's CPU
         this.calls = Executors.newCachedThreadPool(Thread.ofPlatform().daemon().name("ferry-sqs-" + name + "-", 0).factory());
+        this.refusedCopies = new RefusedCopies(calls, 2);
         this.acknowledgements = new SqsAcknowledgements(client, queueUrl, name, settleRetries, calls,
                 new DeadLetterCopies(client, deadLetterQueueUrl, queueName, name, settleRetries, calls));
     }
@@ -202,7 +203,7 @@ public final class SqsSource implements Source, Acknowledger {
     }
 
     /** Copies of refused messages to the DLQ under way beside the polls (standard queues): two at most. */
-    private final java.util.concurrent.Semaphore refusedCopies = new java.util.concurrent.Semaphore(2);
+    private final RefusedCopies refusedCopies;
 
     private List<Delivery> accept(List<Message> messages, long receivedAt) {
         if (messages.isEmpty()) {
@@ -214,26 +215,7 @@ public final class SqsSource implements Source, Acknowledger {
             if (fifo) {
                 acknowledgements.settleRefused(sorted.refused()); // before its group's later messages go out: in order
             } else {
-                // not on the poll: a DLQ slow to answer (throttled, retried) would hold the receive's good messages, whose
-                // leases the listener counts from when the poll returns — they would turn visible before it extends them
-                // Two at a time (a slow DLQ and a flood started a thread with its bodies per receive, without bound). Past
-                // them, a later receive copies them, once their visibility runs out: on this one, they would hold the good
-                // messages, whose leases count from when the poll returns
-                if (!refusedCopies.tryAcquire()) {
-                    return sorted.accepted();
-                }
-                try {
-                    calls.execute(() -> {
-                        try {
-                            acknowledgements.settleRefused(sorted.refused());
-                        } finally {
-                            refusedCopies.release();
-                        }
-                    });
-                } catch (java.util.concurrent.RejectedExecutionException closing) {
-                    refusedCopies.release();
-                    acknowledgements.settleRefused(sorted.refused());
-                }
+                refusedCopies.start(() -> acknowledgements.settleRefused(sorted.refused())); // or copied by a later receive
             }
         }
         return sorted.accepted();
