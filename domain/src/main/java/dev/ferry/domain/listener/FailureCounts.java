@@ -72,7 +72,21 @@ final class FailureCounts {
             deadLettersOwed.clear();
         }
         deadLettersOwed.put(id, reason);
+        var noting = owedNotes;
+        if (noting != null) {
+            noting.accept(id, reason);
+        }
     }
+
+    /**
+     * Where an owed dead letter is noted beyond this process (the ledger's journal): the copy that comes back may be
+     * another instance's, or this one's after a restart, and these marks are only this process's.
+     */
+    void onOwed(java.util.function.BiConsumer<String, String> noting) {
+        this.owedNotes = noting;
+    }
+
+    private volatile java.util.function.BiConsumer<String, String> owedNotes;
 
     /** The reason of a dead letter owed for this message, or null. */
     String deadLetterOwed(String id) {

@@ -42,6 +42,17 @@ final class JournalNotes {
         this.clock = clock;
     }
 
+    /** The listener's notes, the dead letters its settler owes among them. */
+    static JournalNotes of(Processor.Shared s) {
+        var notes = new JournalNotes(s.ledger(), s.name(), s.ledgerScope(), s.clock());
+        s.failureCounts().onOwed(notes::deadLetterOwed);
+        // only a transport that hands a message out again (SQS) gives it an id no other message ever has, and counts its
+        // receives across instances: Kafka's ids (topic-partition@offset) come again in a topic made anew, and its count
+        // of receives, like HTTP's, starts again at 1 wherever a record is read again
+        notes.readsOwed = s.redelivers();
+        return notes;
+    }
+
     /** The longest reason kept: a journal entry is an item of a store, and stores bound them. */
     private static final int MAX_REASON = 2_000;
 
@@ -102,6 +113,51 @@ final class JournalNotes {
             var note = new EventJournal.Note.DeadLettered(LedgerKeys.event(scope, item.events.get(i).key()), why,
                     item.delivery.id(), now);
             note(i == Math.min(item.nextEvent, item.events.size() - 1) ? item.delivery.id() : null, note);
+        }
+    }
+
+    /**
+     * What the reason of a dead letter owed begins with, in the journal under the message's id: decided, its copy refused
+     * by the transport for a reason that passes (a dead-letter queue throttled, failing for seconds).
+     */
+    static final String OWED = "owed, not yet out of the source queue (its copy to the dead-letter queue, or the removal "
+            + "of the original, was refused; it goes to the dead-letter queue when it comes back): ";
+
+    /** Whether a copy received again is looked for among the dead letters owed: see {@link #of}. */
+    private volatile boolean readsOwed;
+
+    /**
+     * Notes, under the message's id, that its dead letter is owed: the copy that comes back may be another instance's (or
+     * this one's after a restart), which finds it here and sends it to the dead-letter queue without running it — its
+     * group's later messages went on once it was given up on, and run again it would land after them. Never throws.
+     */
+    void deadLetterOwed(String messageId, String reason) {
+        if (journal != null && readsOwed && messageId != null) {
+            noted(() -> note(messageId, new EventJournal.Note.DeadLettered(null, cut(OWED + reason), messageId,
+                    clock.instant())));
+        }
+    }
+
+    /**
+     * {@code known}, or for a message handed out before (by any instance) the reason of its dead letter owed by the
+     * journal's account, or null. Asked only of a copy received again, so a message at its first receive costs nothing.
+     * Never throws: a journal that cannot be read owes nothing (the copy runs, as it would without a journal).
+     */
+    String deadLetterOwed(InFlight item, String known) {
+        if (known != null || !readsOwed || journal == null || item.delivery.receiveCount() < 2 || item.delivery.id() == null) {
+            return known;
+        }
+        try {
+            var noted = journal.journal(EventJournal.messageKey(source, item.delivery.id()));
+            String reason = noted.isPresent() ? noted.get().deadLetterReason() : null;
+            return reason != null && reason.startsWith(OWED) ? reason.substring(OWED.length()) : null;
+        } catch (Throwable e) {
+            try {
+                warn("the event journal of ''{0}'' could not be read, so a dead letter owed for message {2} is not known: "
+                        + "{1}", describe(e), item.delivery.id());
+            } catch (Throwable again) { // no memory even for that
+            }
+            return null;
         }
     }
 

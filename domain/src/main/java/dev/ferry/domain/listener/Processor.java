@@ -54,7 +54,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
 
     Processor(Shared shared) {
         this.s = shared;
-        this.notes = new JournalNotes(shared.ledger(), shared.name(), shared.ledgerScope(), shared.clock());
+        this.notes = JournalNotes.of(shared);
         this.keys = new EventKeys(shared.ledger(), shared.ledgerScope());
         this.parking = new ParkingSteps(shared.parker(), shared.name());
         this.ledger = new LedgerSteps(shared, this::giveBack);
@@ -127,7 +127,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             return apply(item, FailureDecision.decide(new FailureDecision.Malformed(item.malformed), null, null, null));
         }
         if (!item.started) {
-            var owed = s.failureCounts().deadLetterOwed(item.delivery.id());
+            var owed = notes.deadLetterOwed(item, s.failureCounts().deadLetterOwed(item.delivery.id()));
             if (owed != null) { // given up on before, its copy refused: it goes there now, not to its handler again
                 item.started = true;
                 notes.deadLettered(item, owed);

@@ -338,13 +338,13 @@ class ListenerFaultsTest {
      * Refuses the first {@code refusals} dead letters with {@code reason} (the message stays in the queue, as when
      * SQS refuses the copy), passes everything else on to {@code queue}.
      */
-    private static Acknowledger refusingDeadLetters(InMemoryQueue queue, AtomicInteger refusals, String reason,
+    static Acknowledger refusingDeadLetters(InMemoryQueue queue, AtomicInteger refusals, String reason,
                                                     boolean retryable) {
         return refusingDeadLetters(queue, refusals, reason, retryable, false);
     }
 
     /** {@code rebuilt}: its refusals name settlements it made again, equal to those it was given but not the same objects. */
-    private static Acknowledger refusingDeadLetters(InMemoryQueue queue, AtomicInteger refusals, String reason,
+    static Acknowledger refusingDeadLetters(InMemoryQueue queue, AtomicInteger refusals, String reason,
                                                     boolean retryable, boolean rebuilt) {
         return new Acknowledger() {
             @Override

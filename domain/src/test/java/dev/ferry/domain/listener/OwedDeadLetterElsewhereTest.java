@@ -1,0 +1,134 @@
+package dev.ferry.domain.listener;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.handle.Handler;
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.idempotency.EventJournal;
+import dev.ferry.domain.idempotency.InMemoryLedger;
+import dev.ferry.domain.memory.InMemoryQueue;
+import dev.ferry.domain.retry.DeadLetterPolicy;
+import dev.ferry.domain.testing.Await;
+import dev.ferry.domain.testing.LineDecoder;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A dead letter decided by one instance whose copy the transport refused (a dead-letter queue throttled, failing for
+ * seconds) is owed by every instance sharing its ledger: the message's copy that comes back to another instance, or to
+ * the same one after a restart, goes to the dead-letter queue without running — its group's later messages went on once
+ * it was given up on, and run now it would land after them.
+ */
+class OwedDeadLetterElsewhereTest {
+
+    private static final Duration LIMIT = Duration.ofSeconds(20);
+
+    private final InMemoryQueue dlq = InMemoryQueue.builder("trades-dlq.fifo").build();
+    private final InMemoryQueue fifo = InMemoryQueue.builder("trades.fifo").contentBasedDeduplication(true)
+            .deadLetterQueue(dlq).build();
+    private final InMemoryLedger ledger = InMemoryLedger.create();
+    private final List<Listener> listeners = new ArrayList<>();
+    private final List<String> effects = new CopyOnWriteArrayList<>();
+    /** A1's message id, as its handler saw it. */
+    private final java.util.concurrent.atomic.AtomicReference<String> a1 = new java.util.concurrent.atomic.AtomicReference<>();
+
+    @AfterEach
+    void stopAll() {
+        listeners.forEach(Listener::stop);
+    }
+
+    private Listener start(dev.ferry.domain.transport.Acknowledger acks, Handler handler) {
+        var l = Listener.builder(fifo, acks, new LineDecoder(), handler).ledger(ledger)
+                .config(ListenerTest.fast().deadLetter(DeadLetterPolicy.maxReceives(10)).lease(Duration.ofMillis(800))
+                        .build())
+                .seed(7).build();
+        listeners.add(l);
+        return l.start();
+    }
+
+    @Test // the owed mark was this process's alone: the next instance ran the message again, after its group's later one
+    void aDeadLetterOneInstanceOwes_goesThereFromTheNext_withoutRunningAfterItsGroupsLaterMessages() {
+        fifo.send(InMemoryQueue.Message.of("A1", "G"));
+        fifo.send(InMemoryQueue.Message.of("B2", "G"));
+        var refusals = new AtomicInteger(1);
+        var first = start(ListenerFaultsTest.refusingDeadLetters(fifo, refusals, "SendMessageBatch throttled", true),
+                (event, delivery) -> {
+                    if (event.key().equals("A1")) {
+                        a1.set(delivery.id());
+                        return Outcome.reject("poison");
+                    }
+                    effects.add(event.key());
+                    return Outcome.done();
+                });
+        assertThat(Await.until(LIMIT, () -> refusals.get() <= 0 && effects.contains("B2"))).as(first.stats().line()).isTrue();
+        first.stop(); // before A1's lease runs out: its copy comes back to the next instance
+
+        var next = start(fifo, (event, delivery) -> {
+            effects.add(event.key());
+            return Outcome.done();
+        });
+
+        assertThat(Await.until(LIMIT, () -> dlq.size() == 1 && fifo.size() == 0)).as(next.stats().line()).isTrue();
+        assertThat(effects).as("A1 was given up on; it is not handled after B2").containsExactly("B2");
+        next.stop(); // its journal written
+        var journal = ledger.journal(EventJournal.messageKey(fifo.name(), a1.get())).orElseThrow();
+        assertThat(journal.deadLetterReason()).as("no longer owed once copied").isEqualTo("poison");
+    }
+
+    @Test // Kafka's ids come again in a topic made anew, and its count of receives starts again wherever a record is read
+          // again: a note owed for another record of the same id sent a new one to the dead-letter topic, unrun
+    void aSourceThatKeepsItsMessagesInHand_doesNotReadOwedNotes() {
+        var id = fifo.send(InMemoryQueue.Message.of("A1", "G")).messageId();
+        ledger.note(EventJournal.messageKey(fifo.name(), id), new EventJournal.Note.DeadLettered(null,
+                JournalNotes.OWED + "an earlier record's", id, java.time.Instant.now()));
+        assertThat(fifo.poll(new dev.ferry.domain.transport.PollRequest(10, Duration.ZERO, Duration.ofMillis(50))))
+                .hasSize(1); // not settled: its next receive is its second
+        var inHand = new dev.ferry.domain.transport.Source() {
+            @Override
+            public String name() {
+                return fifo.name();
+            }
+
+            @Override
+            public List<dev.ferry.domain.model.Delivery> poll(dev.ferry.domain.transport.PollRequest request) {
+                return fifo.poll(request);
+            }
+
+            @Override
+            public boolean redeliversAfterLease() {
+                return false;
+            }
+        };
+        var l = Listener.builder(inHand, fifo, new LineDecoder(), (event, delivery) -> {
+            effects.add(event.key() + "#" + delivery.receiveCount());
+            return Outcome.done();
+        }).ledger(ledger).config(ListenerTest.fast().build()).seed(7).build();
+        listeners.add(l);
+        l.start();
+
+        assertThat(Await.until(LIMIT, () -> fifo.size() == 0)).as(l.stats().line()).isTrue();
+        assertThat(effects).containsExactly("A1#2");
+        assertThat(dlq.size()).isZero();
+    }
+
+    @Test // a message at its first receive costs no journal read; one whose dead letter was copied is not owed
+    void aMessageDeadLetteredAndCopied_isNotOwed_itsNextCopyRuns() {
+        fifo.send(InMemoryQueue.Message.of("A1", "G"));
+        var calls = new AtomicInteger();
+        var l = start(fifo, (event, delivery) -> {
+            a1.set(delivery.id());
+            calls.incrementAndGet();
+            return Outcome.reject("poison");
+        });
+        assertThat(Await.until(LIMIT, () -> dlq.size() == 1)).as(l.stats().line()).isTrue();
+        l.stop(); // its journal written
+        var journal = ledger.journal(EventJournal.messageKey(fifo.name(), a1.get())).orElseThrow();
+        assertThat(journal.deadLetterReason()).doesNotStartWith(JournalNotes.OWED);
+        assertThat(calls).hasValue(1);
+    }
+}
