@@ -8,7 +8,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.ToIntFunction;
@@ -179,7 +178,9 @@ final class Batches {
                 };
                 try {
                     executor.execute(send);
-                } catch (RejectedExecutionException e) {
+                } catch (Throwable notStarted) { // refused (closing), or no thread to be had (an OutOfMemoryError): sent here.
+                    // Thrown on, it lost the answers of the chunks already out, and the whole batch was failed — dead
+                    // letters whose copies had landed were copied again when they came back
                     send.run();
                 }
                 futures.add(future);

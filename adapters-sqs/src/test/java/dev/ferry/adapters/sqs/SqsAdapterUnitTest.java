@@ -300,6 +300,26 @@ class SqsAdapterUnitTest {
         assertThat(failed).containsOnlyKeys(IntStream.range(0, 10).boxed().toArray(Integer[]::new));
     }
 
+    @Test // an executor with no thread to be had: thrown on, the chunks already out were lost to the caller, and the whole
+          // batch counted failed
+    void runConcurrently_aChunkNoThreadCanBeHadFor_isSentHere_andEveryChunkAnswers() {
+        var started = new AtomicInteger();
+        java.util.concurrent.Executor oneThreadThenNone = task -> {
+            if (started.incrementAndGet() > 1) {
+                throw new OutOfMemoryError("unable to create native thread");
+            }
+            POOL.execute(task);
+        };
+        var sent = new java.util.concurrent.ConcurrentLinkedQueue<Integer>();
+        var failed = Batches.runConcurrently(IntStream.range(0, 30).boxed().toList(), i -> 0, 1000, 0, oneThreadThenNone,
+                chunk -> {
+                    sent.addAll(chunk);
+                    return List.of();
+                });
+        assertThat(failed).isEmpty();
+        assertThat(sent).containsExactlyInAnyOrderElementsOf(IntStream.range(0, 30).boxed().toList());
+    }
+
     /** A plugin's exception whose text cannot be read: reading it throws another such, {@code depth} deep. */
     private static final class UnreadableException extends RuntimeException {
         private final int depth;
