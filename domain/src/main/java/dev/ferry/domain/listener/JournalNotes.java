@@ -123,8 +123,8 @@ final class JournalNotes {
     static final String OWED = "owed, not yet out of the source queue (its copy to the dead-letter queue, or the removal "
             + "of the original, was refused; it goes to the dead-letter queue when it comes back): ";
 
-    /** Whether a copy received again is looked for among the dead letters owed: see {@link #of}. */
-    private volatile boolean readsOwed;
+    /** Whether dead letters owed are noted, and a copy received again looked for among them: see {@link #of}. */
+    private volatile boolean readsOwed = true;
 
     /**
      * Notes, under the message's id, that its dead letter is owed: the copy that comes back may be another instance's (or
@@ -133,8 +133,14 @@ final class JournalNotes {
      */
     void deadLetterOwed(String messageId, String reason) {
         if (journal != null && readsOwed && messageId != null) {
-            noted(() -> note(messageId, new EventJournal.Note.DeadLettered(null, cut(OWED + reason), messageId,
-                    clock.instant())));
+            noted(() -> {
+                var owed = new EventJournal.Note.DeadLettered(null, cut(OWED + reason), messageId, clock.instant());
+                if (closed) { // the stop closed the notes while the settler still tried the copy: lost, it ran after a restart
+                    journal.note(EventJournal.messageKey(source, messageId), owed);
+                } else {
+                    note(messageId, owed);
+                }
+            });
         }
     }
 

@@ -39,6 +39,21 @@ class JournalNotesTest {
         }
     }
 
+    @Test // the stop closes the notes after waiting for the settler a while: a dead letter it owed later was not noted, and
+          // its copy ran again after the restart
+    void aDeadLetterOwedAfterTheNotesClosed_isStillNoted() {
+        var ledger = InMemoryLedger.create();
+        var notes = new JournalNotes(ledger, "orders", null, Clock.systemUTC());
+        notes.failed(item("m0"), "key-0", "boom"); // the writer started
+        notes.close(Duration.ofSeconds(5));
+
+        notes.deadLetterOwed("m1", "refused downstream");
+
+        var noted = ledger.journal(EventJournal.messageKey("orders", "m1"));
+        assertThat(noted).isPresent();
+        assertThat(noted.get().deadLetterReason()).isEqualTo(JournalNotes.OWED + "refused downstream");
+    }
+
     private static InFlight item(String id) {
         var delivery = new Delivery(id, new byte[0], Map.of(), 1, Instant.EPOCH, null, null, "orders", null);
         return new InFlight(delivery, List.of(), null, null, Instant.now().plusSeconds(60), Instant.now().plusSeconds(60));
