@@ -65,16 +65,21 @@ final class FailureCounts {
      * The message was given up on, and the transport refused its dead-letter copy: the copy that comes
      * back goes there too, without running again — its group's later messages went on once it was
      * given up on, and handled now it would land after them. Bounded as the counts are (past it, the
-     * marks start again: such a copy runs once more, as it did before there were marks).
+     * marks start again: such a copy runs once more, as it did before there were marks). A null reason: refused for
+     * good, it is owed no more.
      */
-    void oweDeadLetter(String id, String reason) {
+    void oweDeadLetter(dev.ferry.domain.model.Delivery delivery, String reason) {
+        if (reason == null) { // refused for good: owed no more
+            deadLettersOwed.remove(delivery.id());
+            return;
+        }
         if (deadLettersOwed.size() >= maxEntries) {
             deadLettersOwed.clear();
         }
-        deadLettersOwed.put(id, reason);
+        deadLettersOwed.put(delivery.id(), reason);
         var noting = owedNotes;
         if (noting != null) {
-            noting.accept(id, reason);
+            noting.accept(delivery, reason);
         }
     }
 
@@ -82,11 +87,11 @@ final class FailureCounts {
      * Where an owed dead letter is noted beyond this process (the ledger's journal): the copy that comes back may be
      * another instance's, or this one's after a restart, and these marks are only this process's.
      */
-    void onOwed(java.util.function.BiConsumer<String, String> noting) {
+    void onOwed(java.util.function.BiConsumer<dev.ferry.domain.model.Delivery, String> noting) {
         this.owedNotes = noting;
     }
 
-    private volatile java.util.function.BiConsumer<String, String> owedNotes;
+    private volatile java.util.function.BiConsumer<dev.ferry.domain.model.Delivery, String> owedNotes;
 
     /** The reason of a dead letter owed for this message, or null. */
     String deadLetterOwed(String id) {

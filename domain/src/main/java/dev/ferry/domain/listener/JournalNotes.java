@@ -3,6 +3,7 @@ package dev.ferry.domain.listener;
 import dev.ferry.domain.idempotency.EventJournal;
 import dev.ferry.domain.idempotency.IdempotencyLedger;
 import dev.ferry.domain.idempotency.LedgerKeys;
+import dev.ferry.domain.model.Delivery;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
 
@@ -123,6 +124,14 @@ final class JournalNotes {
     static final String OWED = "owed, not yet out of the source queue (its copy to the dead-letter queue, or the removal "
             + "of the original, was refused; it goes to the dead-letter queue when it comes back): ";
 
+    /** What tells one message from another under the same id: its body's length and CRC-32, and when it was sent. */
+    static String fingerprint(Delivery delivery) {
+        var crc = new java.util.zip.CRC32();
+        crc.update(delivery.body());
+        return "[" + delivery.body().length + " bytes, crc " + Long.toHexString(crc.getValue()) + ", sent "
+                + delivery.sentAt().toEpochMilli() + "] ";
+    }
+
     /** Whether dead letters owed are noted, and a copy received again looked for among them: see {@link #of}. */
     private volatile boolean readsOwed = true;
 
@@ -131,10 +140,12 @@ final class JournalNotes {
      * this one's after a restart), which finds it here and sends it to the dead-letter queue without running it — its
      * group's later messages went on once it was given up on, and run again it would land after them. Never throws.
      */
-    void deadLetterOwed(String messageId, String reason) {
+    void deadLetterOwed(Delivery delivery, String reason) {
+        String messageId = delivery.id();
         if (journal != null && readsOwed && messageId != null) {
             noted(() -> {
-                var owed = new EventJournal.Note.DeadLettered(null, cut(OWED + reason), messageId, clock.instant());
+                var owed = new EventJournal.Note.DeadLettered(null, cut(OWED + fingerprint(delivery) + reason), messageId,
+                        clock.instant());
                 if (closed) { // the stop closed the notes while the settler still tried the copy: lost, it ran after a restart
                     journal.note(EventJournal.messageKey(source, messageId), owed);
                 } else {
@@ -156,7 +167,9 @@ final class JournalNotes {
         try {
             var noted = journal.journal(EventJournal.messageKey(source, item.delivery.id()));
             String reason = noted.isPresent() ? noted.get().deadLetterReason() : null;
-            return reason != null && reason.startsWith(OWED) ? reason.substring(OWED.length()) : null;
+            // the same message, not another under the same id (a plugin's source may give ids again): its body and time
+            String same = OWED + fingerprint(item.delivery);
+            return reason != null && reason.startsWith(same) ? reason.substring(same.length()) : null;
         } catch (Throwable e) {
             try {
                 warn("the event journal of ''{0}'' could not be read, so a dead letter owed for message {2} is not known: "

@@ -129,6 +129,9 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         if (!item.started) {
             var owed = notes.deadLetterOwed(item, s.failureCounts().deadLetterOwed(item.delivery.id()));
             if (owed != null) { // given up on before, its copy refused: it goes there now, not to its handler again
+                if (EventSteps.stale(s, item)) { // its lease ran out (the journal's read was slow): the copy out now goes
+                    return dropStale(item);
+                }
                 item.started = true;
                 notes.deadLettered(item, owed);
                 s.settler().settle(item, Disposition.deadLetter(owed));
@@ -296,10 +299,9 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
     }
 
     /**
-     * Drops a copy whose lease ran out (the transport has handed the message out again). On a
-     * transport that groups messages itself (a delivery with a group key: SQS FIFO), its group's later
-     * messages waiting here go back too: run now, they would overtake the new copy, which the transport
-     * hands out only after them (the group stays locked while they are in flight).
+     * Drops a copy whose lease ran out (the transport handed the message out again). On a transport that locks a group (a
+     * delivery with a group key: SQS FIFO), its later messages waiting here go too: run now, they would overtake the new
+     * copy, which the transport hands out only after them.
      */
     private Step dropStale(InFlight item) {
         return dropStale(item, false);
@@ -309,14 +311,10 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
     private Step dropStale(InFlight item, boolean ranAndFailed) {
         letGoOfClaims(item); // a completion that failed before its lease ran out (held for the ledger) is still owed
         s.settler().dropStale(item, !ranAndFailed);
-        // a transport that locks a group (SQS FIFO) hands the new copy out only after what waits here: that goes too
         return item.delivery.groupKey() != null ? Step.FAILED : Step.DONE;
     }
 
-    /**
-     * A delivery leaving without its acknowledgement: the claims of its sinks still waiting are
-     * released, and an effect that happened stays recorded — its completion owed to the ledger.
-     */
+    /** Leaving unacknowledged: the claims of its sinks still waiting are released; an effect done stays owed to the ledger. */
     private void letGoOfClaims(InFlight item) {
         for (var claim : item.asyncClaims) {
             ledger.release(claim);
@@ -353,9 +351,9 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
     }
 
     /**
-     * Hands a delivery back that is held or waiting (shutdown): released, so it comes back at once —
-     * unless all its events are done and only the ledger's completion is missing, then acked,
-     * because handling it again would repeat its effect. True when it was released.
+     * Hands a delivery back that is held or waiting (shutdown): released, so it comes back at once — unless all its events
+     * are done and only the ledger's completion is missing, then acked (handled again, its effect would repeat). True when
+     * it was released.
      */
     boolean giveBack(InFlight item) {
         if (ledger.settledByItsHandler(item)) {

@@ -47,11 +47,13 @@ class JournalNotesTest {
         notes.failed(item("m0"), "key-0", "boom"); // the writer started
         notes.close(Duration.ofSeconds(5));
 
-        notes.deadLetterOwed("m1", "refused downstream");
+        var m1 = item("m1").delivery;
+        notes.deadLetterOwed(m1, "refused downstream");
 
         var noted = ledger.journal(EventJournal.messageKey("orders", "m1"));
         assertThat(noted).isPresent();
-        assertThat(noted.get().deadLetterReason()).isEqualTo(JournalNotes.OWED + "refused downstream");
+        assertThat(noted.get().deadLetterReason())
+                .isEqualTo(JournalNotes.OWED + JournalNotes.fingerprint(m1) + "refused downstream");
     }
 
     private static InFlight item(String id) {

@@ -67,6 +67,9 @@ class OwedDeadLetterElsewhereTest {
                 });
         assertThat(Await.until(LIMIT, () -> refusals.get() <= 0 && effects.contains("B2"))).as(first.stats().line()).isTrue();
         first.stop(); // before A1's lease runs out: its copy comes back to the next instance
+        assertThat(dlq.size()).as("A1 did not come back to the first instance").isZero();
+        assertThat(ledger.journal(EventJournal.messageKey(fifo.name(), a1.get())).orElseThrow().deadLetterReason())
+                .startsWith(JournalNotes.OWED);
 
         var next = start(fifo, (event, delivery) -> {
             effects.add(event.key());
@@ -84,10 +87,9 @@ class OwedDeadLetterElsewhereTest {
           // again: a note owed for another record of the same id sent a new one to the dead-letter topic, unrun
     void aSourceThatKeepsItsMessagesInHand_doesNotReadOwedNotes() {
         var id = fifo.send(InMemoryQueue.Message.of("A1", "G")).messageId();
-        ledger.note(EventJournal.messageKey(fifo.name(), id), new EventJournal.Note.DeadLettered(null,
-                JournalNotes.OWED + "an earlier record's", id, java.time.Instant.now()));
-        assertThat(fifo.poll(new dev.ferry.domain.transport.PollRequest(10, Duration.ZERO, Duration.ofMillis(50))))
-                .hasSize(1); // not settled: its next receive is its second
+        var first = fifo.poll(new dev.ferry.domain.transport.PollRequest(10, Duration.ZERO, Duration.ofMillis(50)));
+        assertThat(first).hasSize(1); // not settled: its next receive is its second
+        oweInJournal(first.getFirst(), "an earlier record's");
         var inHand = new dev.ferry.domain.transport.Source() {
             @Override
             public String name() {
@@ -116,8 +118,70 @@ class OwedDeadLetterElsewhereTest {
         assertThat(dlq.size()).isZero();
     }
 
-    @Test // a message at its first receive costs no journal read; one whose dead letter was copied is not owed
-    void aMessageDeadLetteredAndCopied_isNotOwed_itsNextCopyRuns() {
+    @Test // a plugin's source may give an id again: a note owed for another message under it must not send this one there
+    void anOwedNoteForAnotherMessageUnderTheSameId_isNotThisOnes() {
+        var id = fifo.send(InMemoryQueue.Message.of("A1", "G")).messageId();
+        var first = fifo.poll(new dev.ferry.domain.transport.PollRequest(10, Duration.ZERO, Duration.ofMillis(50)));
+        assertThat(first).hasSize(1);
+        var other = first.getFirst();
+        oweInJournal(new dev.ferry.domain.model.Delivery(id, "Z9".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                other.attributes(), 1, other.sentAt(), other.groupKey(), null, other.source(), null), "another message's");
+        var l = start(fifo, (event, delivery) -> {
+            effects.add(event.key() + "#" + delivery.receiveCount());
+            return Outcome.done();
+        });
+
+        assertThat(Await.until(LIMIT, () -> fifo.size() == 0)).as(l.stats().line()).isTrue();
+        assertThat(effects).containsExactly("A1#2");
+        assertThat(dlq.size()).isZero();
+    }
+
+    @Test // owed, then refused for good (the DLQ gone): the in-memory mark stayed, and every later copy was sent to a DLQ
+          // that refused it, for ever — its group held
+    void aDeadLetterOwed_thenRefusedForGood_isOwedNoMore_itsNextCopyRuns() {
+        fifo.send(InMemoryQueue.Message.of("A1", "G"));
+        var deadLetters = new AtomicInteger();
+        var acks = new dev.ferry.domain.transport.Acknowledger() {
+            @Override
+            public List<dev.ferry.domain.transport.Settlement.Failure> settle(
+                    List<dev.ferry.domain.transport.Settlement> settlements) {
+                var failures = new ArrayList<dev.ferry.domain.transport.Settlement.Failure>();
+                var passed = new ArrayList<dev.ferry.domain.transport.Settlement>();
+                for (var st : settlements) {
+                    if (st.disposition() instanceof dev.ferry.domain.transport.Disposition.DeadLetter) {
+                        int n = deadLetters.incrementAndGet();
+                        failures.add(new dev.ferry.domain.transport.Settlement.Failure(st,
+                                n == 1 ? "SendMessageBatch throttled" : "the queue has no dead-letter queue", n == 1));
+                    } else {
+                        passed.add(st);
+                    }
+                }
+                failures.addAll(fifo.settle(passed));
+                return failures;
+            }
+
+            @Override
+            public List<dev.ferry.domain.model.Delivery> extendLeases(List<dev.ferry.domain.model.Delivery> deliveries,
+                                                                      Duration lease) {
+                return fifo.extendLeases(deliveries, lease);
+            }
+        };
+        var calls = new AtomicInteger();
+        var l = start(acks, (event, delivery) -> calls.incrementAndGet() == 1 ? Outcome.reject("poison") : Outcome.done());
+
+        assertThat(Await.until(LIMIT, () -> fifo.size() == 0)).as(l.stats().line()).isTrue();
+        assertThat(deadLetters).as("refused once for a while (owed), then for good").hasValue(2);
+        assertThat(calls).as("handled on its third receive").hasValue(2);
+    }
+
+    /** Notes in the journal that {@code delivery}'s dead letter is owed, as a settler refused its copy would. */
+    private void oweInJournal(dev.ferry.domain.model.Delivery delivery, String reason) {
+        ledger.note(EventJournal.messageKey(fifo.name(), delivery.id()), new EventJournal.Note.DeadLettered(null,
+                JournalNotes.OWED + JournalNotes.fingerprint(delivery) + reason, delivery.id(), java.time.Instant.now()));
+    }
+
+    @Test // one whose dead letter was copied is not noted owed
+    void aMessageDeadLetteredAndCopied_isNotNotedOwed() {
         fifo.send(InMemoryQueue.Message.of("A1", "G"));
         var calls = new AtomicInteger();
         var l = start(fifo, (event, delivery) -> {
