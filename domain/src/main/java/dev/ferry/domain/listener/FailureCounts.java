@@ -65,14 +65,9 @@ final class FailureCounts {
      * The message was given up on, and the transport refused its dead-letter copy: the copy that comes
      * back goes there too, without running again — its group's later messages went on once it was
      * given up on, and handled now it would land after them. Bounded as the counts are (past it, the
-     * marks start again: such a copy runs once more, as it did before there were marks). A null reason: refused for
-     * good, it is owed no more.
+     * marks start again: such a copy runs once more, as it did before there were marks).
      */
     void oweDeadLetter(dev.ferry.domain.model.Delivery delivery, String reason) {
-        if (reason == null) { // refused for good: owed no more
-            deadLettersOwed.remove(delivery.id());
-            return;
-        }
         if (deadLettersOwed.size() >= maxEntries) {
             deadLettersOwed.clear();
         }

@@ -282,10 +282,10 @@ final class Settler {
                 failureCounts.forget(s.delivery().id());
             } else if (q.excused()) {
                 failureCounts.recordPass(s.delivery().id());
-            } else if (s.disposition() instanceof Disposition.DeadLetter dead) {
-                // refused for a reason that passes (throttled, a 5xx): owed. Refused for good (no DLQ at all, a copy the DLQ
-                // will never take), it is owed no more, an earlier mark too: it may still be handled (held to it, it looped)
-                failureCounts.oweDeadLetter(s.delivery(), failure.retryable() ? dead.reason() : null);
+            } else if (s.disposition() instanceof Disposition.DeadLetter dead && failure.retryable()) {
+                // refused for a reason that passes (throttled, a 5xx): owed. Refused for good (no DLQ at all, a
+                // copy the DLQ will never take), the message is not held to it: it may still be handled
+                failureCounts.oweDeadLetter(s.delivery(), dead.reason());
             }
         }
     }
