@@ -37,20 +37,24 @@ final class JournalNotes {
     }
 
     JournalNotes(IdempotencyLedger ledger, String source, String ledgerScope, Clock clock) {
+        this(ledger, source, ledgerScope, clock, true);
+    }
+
+    private JournalNotes(IdempotencyLedger ledger, String source, String ledgerScope, Clock clock, boolean readsOwed) {
         this.journal = ledger instanceof EventJournal j ? j : null;
         this.source = source;
         this.ledgerScope = ledgerScope;
         this.clock = clock;
+        this.readsOwed = readsOwed;
     }
 
     /** The listener's notes, the dead letters its settler owes among them. */
     static JournalNotes of(Processor.Shared s) {
-        var notes = new JournalNotes(s.ledger(), s.name(), s.ledgerScope(), s.clock());
-        s.failureCounts().onOwed(notes::deadLetterOwed);
         // only a transport that hands a message out again (SQS) gives it an id no other message ever has, and counts its
         // receives across instances: Kafka's ids (topic-partition@offset) come again in a topic made anew, and its count
         // of receives, like HTTP's, starts again at 1 wherever a record is read again
-        notes.readsOwed = s.redelivers();
+        var notes = new JournalNotes(s.ledger(), s.name(), s.ledgerScope(), s.clock(), s.redelivers());
+        s.failureCounts().onOwed(notes::deadLetterOwed);
         return notes;
     }
 
@@ -133,7 +137,7 @@ final class JournalNotes {
     }
 
     /** Whether dead letters owed are noted, and a copy received again looked for among them: see {@link #of}. */
-    private volatile boolean readsOwed = true;
+    private final boolean readsOwed;
 
     /**
      * Notes, under the message's id, that its dead letter is owed: the copy that comes back may be another instance's (or
@@ -167,9 +171,12 @@ final class JournalNotes {
         try {
             var noted = journal.journal(EventJournal.messageKey(source, item.delivery.id()));
             String reason = noted.isPresent() ? noted.get().deadLetterReason() : null;
+            if (reason == null || !reason.startsWith(OWED)) {
+                return null;
+            }
             // the same message, not another under the same id (a plugin's source may give ids again): its body and time
             String same = OWED + fingerprint(item.delivery);
-            return reason != null && reason.startsWith(same) ? reason.substring(same.length()) : null;
+            return reason.startsWith(same) ? reason.substring(same.length()) : null;
         } catch (Throwable e) {
             try {
                 warn("the event journal of ''{0}'' could not be read, so a dead letter owed for message {2} is not known: "
