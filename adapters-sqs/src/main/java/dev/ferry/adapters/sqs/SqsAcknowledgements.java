@@ -93,17 +93,25 @@ final class SqsAcknowledgements {
         return failures;
     }
 
-    /** Dead-letters what screening refused at receive (damaged, a foreign sender); what fails comes back later. */
+    /**
+     * Dead-letters what screening refused at receive (damaged, a foreign sender), and releases what it held back
+     * behind a released head of its group; what fails comes back later.
+     */
     void settleRefused(List<Settlement> refused) {
         try {
             for (var failure : settle(refused)) {
-                LOG.warn("SQS '{}': message {} could not be dead-lettered ({}); it comes back when its "
-                        + "visibility runs out", name, failure.settlement().delivery().id(), failure.reason());
+                LOG.warn("SQS '{}': message {} could not be {} ({}); it comes back when its visibility runs out", name,
+                        failure.settlement().delivery().id(), refusedAction(failure.settlement()), failure.reason());
             }
         } catch (RuntimeException e) {
-            LOG.warn("SQS '{}': dead-lettering {} refused message(s) failed ({}); they come back when their visibility "
-                    + "runs out", name, refused.size(), e.toString());
+            LOG.warn("SQS '{}': settling {} refused or held-back message(s) failed ({}); they come back when their "
+                    + "visibility runs out", name, refused.size(), e.toString());
         }
+    }
+
+    /** What was asked for a message screening refused or held back, as the log says it. */
+    static String refusedAction(Settlement s) {
+        return s.disposition() instanceof Disposition.DeadLetter ? "dead-lettered" : "released";
     }
 
     /**

@@ -255,8 +255,9 @@ public final class SqsSource implements Source, Acknowledger {
         try {
             if (!calls.awaitTermination(closeWait.toMillis(), TimeUnit.MILLISECONDS)
                     && closeWait.isPositive()) {
-                LOG.info("SQS '{}': a long poll was still open {} after close; what it may bring comes back when its "
-                        + "lease runs out", name, dev.ferry.domain.model.Durations.text(closeWait));
+                LOG.info("SQS '{}': a receive or acknowledgement call was still open {} after close; what it may "
+                        + "bring, or had yet to settle, comes back when its lease runs out", name,
+                        dev.ferry.domain.model.Durations.text(closeWait));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -473,6 +473,34 @@ class SqsAdapterUnitTest {
     }
 
     /** An SQS client that answers only what a test overrides. */
+    @Test
+    void aRefusedHeadsFollowerThatCouldNotBeReleased_isLoggedAsNotReleased_notAsNotDeadLettered() {
+        // screening releases the later messages of a refused FIFO head's group; a failed release said "could not be
+        // dead-lettered", sending an operator to the dead-letter queue for a message that was never meant for it
+        var client = new FakeSqs() {
+
+            @Override
+            public software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchResponse changeMessageVisibilityBatch(
+                    software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchRequest request) {
+                return software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchResponse.builder()
+                        .failed(request.entries().stream().map(e -> BatchResultErrorEntry.builder().id(e.id())
+                                .code("ReceiptHandleIsInvalid").senderFault(true).message("gone").build()).toList())
+                        .build();
+            }
+        };
+        var follower = new dev.ferry.domain.model.Delivery("follower", new byte[0], Map.of(), 1, java.time.Instant.EPOCH,
+                null, null, "q", new SqsReceipt("h-follower", System.nanoTime(), Map.of()));
+        var acks = new SqsAcknowledgements(client, "q", "q", 0, null, null);
+
+        try (var log = new CapturedLog()) {
+            acks.settleRefused(List.of(new dev.ferry.domain.transport.Settlement(follower,
+                    dev.ferry.domain.transport.Disposition.RELEASE)));
+
+            assertThat(log.lines).anySatisfy(line -> assertThat(line).contains("message follower could not be released"))
+                    .noneSatisfy(line -> assertThat(line).contains("dead-lettered"));
+        }
+    }
+
     private abstract static class FakeSqs implements software.amazon.awssdk.services.sqs.SqsClient {
         @Override
         public String serviceName() {
