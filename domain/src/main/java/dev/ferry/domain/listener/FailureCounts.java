@@ -71,7 +71,7 @@ final class FailureCounts {
         if (deadLettersOwed.size() >= maxEntries) {
             deadLettersOwed.clear();
         }
-        deadLettersOwed.put(delivery.id(), reason);
+        deadLettersOwed.put(delivery.id(), JournalNotes.fingerprint(delivery) + reason);
         var noting = owedNotes;
         if (noting != null) {
             noting.accept(delivery, reason);
@@ -88,9 +88,17 @@ final class FailureCounts {
 
     private volatile java.util.function.BiConsumer<dev.ferry.domain.model.Delivery, String> owedNotes;
 
-    /** The reason of a dead letter owed for this message, or null. */
-    String deadLetterOwed(String id) {
-        return deadLettersOwed.isEmpty() ? null : deadLettersOwed.get(id);
+    /**
+     * The reason of a dead letter owed for this message, or null: the same message, not another under its id (a
+     * plugin's source may give an id again, Kafka's in a topic made anew), told by its body and when it was sent.
+     */
+    String deadLetterOwed(dev.ferry.domain.model.Delivery delivery) {
+        String owed = deadLettersOwed.isEmpty() ? null : deadLettersOwed.get(delivery.id());
+        if (owed == null) {
+            return null;
+        }
+        String same = JournalNotes.fingerprint(delivery);
+        return owed.startsWith(same) ? owed.substring(same.length()) : null;
     }
 
     private Counts update(String id, Kind kind) {

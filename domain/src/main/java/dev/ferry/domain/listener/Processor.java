@@ -127,7 +127,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             return apply(item, FailureDecision.decide(new FailureDecision.Malformed(item.malformed), null, null, null));
         }
         if (!item.started) {
-            var owed = notes.deadLetterOwed(item, s.failureCounts().deadLetterOwed(item.delivery.id()));
+            var owed = notes.deadLetterOwed(item, s.failureCounts().deadLetterOwed(item.delivery));
             if (owed != null) { // given up on before, its copy refused: it goes there now, not to its handler again
                 if (EventSteps.stale(s, item)) { // its lease ran out (the journal's read was slow): the copy out now goes
                     return dropStale(item);

@@ -1,0 +1,41 @@
+package dev.ferry.domain.listener;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.model.Delivery;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class FailureCountsTest {
+
+    private static Delivery delivery(String id, String body, Instant sentAt) {
+        return new Delivery(id, body.getBytes(StandardCharsets.UTF_8), Map.of(), 2, sentAt, "g", null, "q", null);
+    }
+
+    @Test
+    void anOwedDeadLetter_isOwedByTheSameMessageOnly_notByAnotherGivenItsId() {
+        // a plugin's source may give an id again (Kafka's topic-partition@offset in a topic made anew): matched by id
+        // alone, that other message went to the dead-letter queue without ever running
+        var counts = new FailureCounts(100);
+        var sent = Instant.parse("2026-12-04T10:00:00.123Z");
+        counts.oweDeadLetter(delivery("m-1", "poison", sent), "handler rejected it");
+
+        assertThat(counts.deadLetterOwed(delivery("m-1", "poison", sent))).isEqualTo("handler rejected it");
+        assertThat(counts.deadLetterOwed(delivery("m-1", "a new message", sent))).as("another body").isNull();
+        assertThat(counts.deadLetterOwed(delivery("m-1", "poison", sent.plusMillis(1)))).as("sent later").isNull();
+        assertThat(counts.deadLetterOwed(delivery("m-2", "poison", sent))).as("another id").isNull();
+    }
+
+    @Test
+    void anOwedDeadLetterForgotten_isOwedNoMore() {
+        var counts = new FailureCounts(100);
+        var d = delivery("m-1", "poison", Instant.EPOCH);
+        counts.oweDeadLetter(d, "rejected");
+
+        counts.forget("m-1");
+
+        assertThat(counts.deadLetterOwed(d)).isNull();
+    }
+}
