@@ -108,7 +108,9 @@ final class Intake {
     List<String> problems() {
         var problems = new ArrayList<String>(2);
         var ledger = ledgerProblem;
-        if (ledger != null) {
+        // the count decides, not the text: a failure's text may land after a success reset its count (the text is
+        // written after the count), and no success that follows has a count to clear it by
+        if (ledger != null && consecutiveLedgerFailures.get() != 0) {
             problems.add(ledger);
         }
         var poll = pollProblem;

@@ -1,0 +1,39 @@
+package dev.ferry.domain.listener;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+
+class IntakeTest {
+
+    @Test
+    void aLedgerThatWorksAgain_isReportedWell_whateverTheFailuresAndSuccessesRacedBeforeIt() throws Exception {
+        // a failing worker counted its failure, a succeeding one reset the count and cleared the problem, then the
+        // failing one wrote its problem: the count 0 and the problem set, which no later success cleared — readiness
+        // 503 until the ledger failed again (an HTTP source out of rotation gets nothing that would fail it). A long
+        // problem text keeps the failing worker between its count and its problem long enough for the other to pass.
+        var intake = new Intake("l", Duration.ofMillis(1), Duration.ofMillis(1));
+        var stop = new AtomicBoolean();
+        var working = new Thread(() -> {
+            while (!stop.get()) {
+                intake.ledgerWorked();
+            }
+        });
+        working.start();
+        try {
+            for (int i = 0; i < 20; i++) {
+                intake.ledgerFailed("claim", "down ".repeat(400_000));
+            }
+        } finally {
+            stop.set(true);
+            working.join(TimeUnit.SECONDS.toMillis(30));
+        }
+
+        intake.ledgerWorked(); // the ledger answers again
+
+        assertThat(intake.problems()).extracting(p -> p.substring(0, 40)).isEmpty();
+    }
+}
