@@ -140,7 +140,7 @@ final class Batches {
     private static <T> List<Map<T, EntryError>> sendInTurn(List<List<T>> chunks, Call<T> call) {
         var outcomes = new ArrayList<Map<T, EntryError>>(chunks.size());
         for (var chunk : chunks) {
-            outcomes.add(sendChunk(chunk, call));
+            outcomes.add(guarded(chunk, call));
         }
         return outcomes;
     }
@@ -211,13 +211,16 @@ final class Batches {
      * settler, or the lease keeper, waited on it for good.
      */
     private static EntryError unexpected(Throwable e) {
-        String text;
+        return new EntryError("Unexpected", describe(e), false);
+    }
+
+    /** What was thrown, as text, whatever its own text does (a plugin's exception whose message throws). */
+    static String describe(Throwable e) {
         try {
-            text = String.valueOf(e);
+            return String.valueOf(e);
         } catch (Throwable unreadable) {
-            text = e.getClass().getName() + " (its message could not be read)";
+            return e.getClass().getName() + " (its message could not be read)";
         }
-        return new EntryError("Unexpected", text, false);
     }
 
     private static <T> Map<T, EntryError> awaitUninterruptibly(CompletableFuture<Map<T, EntryError>> future, List<T> chunk) {

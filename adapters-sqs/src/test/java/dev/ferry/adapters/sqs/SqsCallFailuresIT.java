@@ -91,6 +91,32 @@ class SqsCallFailuresIT {
     }
 
     @Test
+    void anInterceptorThrowingAnExceptionWhoseTextThrows_failsThatCallOnly_andTheSinkSendsOn() {
+        // described on the sender's thread, the exception threw again and ended it: that call's publish waited out its
+        // timeout, and with every sender gone the sink sent nothing until a restart (throttled, then dead-lettered)
+        var q = open(SqsFixture.create(ElasticMq.client(), false, 1000));
+        var failing = new AtomicBoolean(true);
+        var client = throwingBefore(failing, new Unreadable());
+        var sink = open(SqsSink.builder(client, q.url).senders(1).retries(0).timeout(Duration.ofSeconds(10)).build());
+
+        var outcome = sink.publish(event("e1", "p1"));
+        failing.set(false);
+
+        assertThat(outcome).isInstanceOfSatisfying(Outcome.Retry.class,
+                r -> assertThat(r.reason()).contains(Unreadable.class.getName()));
+        assertThat(sink.publish(event("e1", "p1"))).as("the one sender still sends").isEqualTo(Outcome.done());
+        assertThat(bodies(q.client, q.url)).containsExactly("p1");
+    }
+
+    /** A plugin's exception whose text cannot be read: reading it throws another such. */
+    private static final class Unreadable extends RuntimeException {
+        @Override
+        public String getMessage() {
+            throw new Unreadable();
+        }
+    }
+
+    @Test
     void anInterceptorThrowingAfterSqsStoredTheBatch_isRetried_notRejected_andFifoDedupKeepsTheResendOut() {
         // a tracing agent's afterExecution: SQS has the message, the sink heard only the exception. Rejected, the event
         // was dead-lettered although delivered; sent again, the FIFO queue drops the copy by its deduplication id
