@@ -15,7 +15,8 @@ public sealed interface Outcome {
     /**
      * A real failure worth trying again. It counts against the retry policy's attempts; when they
      * run out the message is dead-lettered. {@code after} is the least delay the handler wants,
-     * {@link Duration#ZERO} to let the backoff decide.
+     * {@link Duration#ZERO} to let the backoff decide. A delay longer than the listener holds a message in hand
+     * puts it back on its transport for that long, 12 hours at most (SQS's longest visibility): then it is tried again.
      */
     record Retry(Duration after, String reason) implements Outcome {
         public Retry {
@@ -31,7 +32,8 @@ public sealed interface Outcome {
      * The downstream asked us to slow down (HTTP 429). Not a failure: it does not use up retry
      * attempts and never sends a message to the dead-letter queue on its own; it slows polling. The
      * message waits {@code retryAfter} and up to a tenth more (a minute at most), never less, so
-     * messages throttled together do not all come back in the same instant.
+     * messages throttled together do not all come back in the same instant. Put back on its transport, it comes back
+     * after 12 hours at most, and is tried again.
      */
     record Throttled(Duration retryAfter) implements Outcome {
         public Throttled {

@@ -179,7 +179,18 @@ public final class FailureDecision {
         var delay = retry.delayAfter(counts.failures(), requested, random);
         return delay.compareTo(policies.holdLimit()) <= 0
                 ? new Hold(delay, reason)
-                : new Settle(Disposition.redeliver(delay), false);
+                : new Settle(Disposition.redeliver(atMostLongest(delay)), false);
+    }
+
+    /**
+     * The longest a message is put back for: SQS's longest visibility (12 hours). A longer wait asked for (a year, "for
+     * ever") held a Kafka record's key, and its partition's commits, for that long: the message never came back to be
+     * tried again or dead-lettered. Back after this, it is asked again (a retry counted, a throttle excused).
+     */
+    public static final Duration LONGEST_REDELIVERY = Duration.ofHours(12);
+
+    private static Duration atMostLongest(Duration delay) {
+        return delay.compareTo(LONGEST_REDELIVERY) > 0 ? LONGEST_REDELIVERY : delay;
     }
 
     /**
@@ -237,6 +248,6 @@ public final class FailureDecision {
     private static Decision wait(Duration delay, String reason, Policies policies) {
         return delay.compareTo(policies.holdLimit()) <= 0
                 ? new Hold(delay, reason)
-                : new Settle(Disposition.redeliver(delay), true);
+                : new Settle(Disposition.redeliver(atMostLongest(delay)), true);
     }
 }

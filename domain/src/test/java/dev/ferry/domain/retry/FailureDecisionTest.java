@@ -40,6 +40,14 @@ class FailureDecisionTest {
                         new Settle(Disposition.deadLetter("failed 3 time(s), the retry policy allows 3; last failure: 500"), false)),
                 Arguments.of(new FailureDecision.Answered(Outcome.retryAfter(Duration.ofMinutes(10), "later")), counts(1, 1),
                         new Settle(Disposition.redeliver(Duration.ofMinutes(10)), false)),
+                // a wait of a year (or "for ever") asked for: back after SQS's longest visibility at most, to be tried
+                // again or dead-lettered (a Kafka record's key, and its partition's commits, were held for the year)
+                Arguments.of(new FailureDecision.Answered(Outcome.retryAfter(Duration.ofDays(365), "next year")),
+                        counts(1, 1), new Settle(Disposition.redeliver(Duration.ofHours(12)), false)),
+                Arguments.of(new FailureDecision.Answered(Outcome.throttled(Duration.ofDays(365 * 100))), counts(1, 0),
+                        new Settle(Disposition.redeliver(Duration.ofHours(12)), true)),
+                Arguments.of(new FailureDecision.ClaimedElsewhere(Duration.ofDays(30)), counts(1, 0),
+                        new Settle(Disposition.redeliver(Duration.ofHours(12)), true)),
                 Arguments.of(new FailureDecision.Answered(Outcome.reject("400 bad request")), counts(1, 0),
                         new Settle(Disposition.deadLetter("400 bad request"), false)),
                 Arguments.of(new FailureDecision.Threw("the handler", "java.lang.NoClassDefFoundError: x/Y"), counts(1, 1),
@@ -157,16 +165,16 @@ class FailureDecisionTest {
                     .isBetween(Duration.ofMinutes(6), Duration.ofMinutes(6).plusSeconds(36)));
         });
 
-        // a throttle of a day is spread by a minute at most; a throttle without a random source is not spread
-        var day = FailureDecision.decide(new FailureDecision.Answered(Outcome.throttled(Duration.ofDays(1))), counts(1, 0),
+        // a throttle of six hours is spread by a minute at most; a throttle without a random source is not spread
+        var hours = FailureDecision.decide(new FailureDecision.Answered(Outcome.throttled(Duration.ofHours(6))), counts(1, 0),
                 POLICIES, random);
-        assertThat(day).isInstanceOfSatisfying(Settle.class, settle -> assertThat(settle.disposition())
+        assertThat(hours).isInstanceOfSatisfying(Settle.class, settle -> assertThat(settle.disposition())
                 .isInstanceOfSatisfying(Disposition.Redeliver.class, r -> assertThat(r.delay())
-                        .isBetween(Duration.ofDays(1), Duration.ofDays(1).plusMinutes(1))));
+                        .isBetween(Duration.ofHours(6), Duration.ofHours(6).plusMinutes(1))));
         assertThat(FailureDecision.decide(new FailureDecision.Answered(Outcome.throttled(Duration.ofSeconds(5))), counts(1, 0),
                 POLICIES, null)).isEqualTo(new Hold(Duration.ofSeconds(5), "throttled"));
-        var forEver = Duration.ofSeconds(Long.MAX_VALUE); // a plugin's "for ever": not spread into an overflow
+        var forEver = Duration.ofSeconds(Long.MAX_VALUE); // a plugin's "for ever": not spread into an overflow, and back
         assertThat(FailureDecision.decide(new FailureDecision.Answered(Outcome.throttled(forEver)), counts(1, 0), POLICIES,
-                random)).isEqualTo(new Settle(Disposition.redeliver(forEver), true));
+                random)).isEqualTo(new Settle(Disposition.redeliver(FailureDecision.LONGEST_REDELIVERY), true));
     }
 }
