@@ -336,11 +336,13 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
     }
 
     private void resume(InFlight item) {
-        if (item.settled.get()) {
-            return;
-        }
+        // one settled meanwhile goes back to its group too (it was settled, then the settler threw — no memory — and the
+        // throw decided a hold): run, it ends at once and its group's later items go back; left out, the group waited
+        // for good
         if (!s.running().getAsBoolean()) {
-            giveBack(item);
+            if (!item.settled.get()) {
+                giveBack(item);
+            }
             return;
         }
         try {
