@@ -211,16 +211,7 @@ final class Batches {
      * settler, or the lease keeper, waited on it for good.
      */
     private static EntryError unexpected(Throwable e) {
-        return new EntryError("Unexpected", describe(e), false);
-    }
-
-    /** What was thrown, as text, whatever its own text does (a plugin's exception whose message throws). */
-    static String describe(Throwable e) {
-        try {
-            return String.valueOf(e);
-        } catch (Throwable unreadable) {
-            return e.getClass().getName() + " (its message could not be read)";
-        }
+        return new EntryError("Unexpected", dev.ferry.domain.model.Thrown.describe(e), false);
     }
 
     private static <T> Map<T, EntryError> awaitUninterruptibly(CompletableFuture<Map<T, EntryError>> future, List<T> chunk) {

@@ -205,13 +205,9 @@ public final class SqsSink implements Sink {
             } catch (InterruptedException e) {
                 break;
             } catch (Throwable e) { // an Error too (a plugin's, a serialiser's): this batch fails, the thread goes on —
-                String failure = Batches.describe(e); // whatever its text does (thrown from here, it ended the sender)
+                String failure = dev.ferry.domain.model.Thrown.describe(e); // whatever its text does (thrown, it ended the sender)
                 batch.forEach(p -> p.result().complete(Outcome.retry("SQS sink '" + name + "' failed: " + failure)));
-                try {
-                    LOG.error("SQS sink '" + name + "': unexpected failure", e);
-                } catch (Throwable unprintable) {
-                    LOG.error("SQS sink '{}': unexpected failure: {}", name, failure);
-                }
+                LOG.error("SQS sink '" + name + "': unexpected failure", dev.ferry.domain.model.Thrown.loggable(e));
             } finally {
                 batch.clear();
             }

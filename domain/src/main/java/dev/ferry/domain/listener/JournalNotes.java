@@ -253,11 +253,7 @@ final class JournalNotes {
 
     /** {@code e} as text, or its class's name when that throws (a message built lazily, a plugin's bug). */
     static String describe(Throwable e) {
-        try {
-            return String.valueOf(e);
-        } catch (Throwable unprintable) {
-            return e.getClass().getName();
-        }
+        return dev.ferry.domain.model.Thrown.describe(e);
     }
 
     /** At most a line a minute: the journal is for looking back. {@code source} is parameter 0. */

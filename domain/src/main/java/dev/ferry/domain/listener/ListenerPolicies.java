@@ -27,6 +27,9 @@ final class ListenerPolicies {
         }
     }
 
+    /** The least a Throttled waits, whatever the throttle pause configured. */
+    static final Duration LEAST_THROTTLE_FLOOR = Duration.ofMillis(10);
+
     /** The failure decisions' policies: the hold limit the source and the lease allow, the throttle floor. */
     static FailureDecision.Policies of(ListenerConfig config, Source source) {
         var holdLimit = source.maxHoldInHand().compareTo(config.holdLimit()) < 0 ? source.maxHoldInHand() : config.holdLimit();
@@ -34,9 +37,11 @@ final class ListenerPolicies {
             // nobody extends the lease: a wait held in hand past it would see the copy come back and run first
             holdLimit = config.lease().dividedBy(2);
         }
-        // a Throttled waits at least 100 ms (throttlePause, when shorter): Throttled(0) is not tried again at once
+        // a Throttled waits at least 100 ms (throttlePause, when shorter, but never under 10 ms): Throttled(0) is not
+        // tried again at once — with a throttlePause of 0 it was, in a loop, its group and a worker pinned, nothing counted
         var throttleFloor = config.throttlePause().compareTo(FailureDecision.THROTTLE_FLOOR) < 0
                 ? config.throttlePause() : FailureDecision.THROTTLE_FLOOR;
+        throttleFloor = throttleFloor.compareTo(LEAST_THROTTLE_FLOOR) < 0 ? LEAST_THROTTLE_FLOOR : throttleFloor;
         return new FailureDecision.Policies(config.retry(), config.deadLetter(), holdLimit, FailureDecision.STORE_BACKOFF,
                 throttleFloor);
     }

@@ -27,6 +27,7 @@ final class OwnThreads {
     private final Listener owner;
     private final String name;
     private final AtomicInteger workerIds = new AtomicInteger();
+    private final AsideLog aside = new AsideLog("ferry-threads-log");
 
     /** The handler threads: {@code concurrency} at most, idle ones ending after 30 s. */
     final java.util.concurrent.ThreadPoolExecutor workers;
@@ -100,8 +101,10 @@ final class OwnThreads {
         for (int i = 0; i < pollers.size() && running.getAsBoolean(); i++) {
             var t = pollers.get(i);
             if (!t.isAlive()) {
-                LOG.log(System.Logger.Level.ERROR, "poller thread {0} of ''{1}'' died; starting a new one", t.getName(), name);
                 pollers.set(i, start("poller-" + (i + 1), poll));
+                // aside: this is the lease keeper's thread, which a log that blocks must not hold
+                aside.write(() -> LOG.log(System.Logger.Level.ERROR, "poller thread {0} of ''{1}'' died; a new one started",
+                        t.getName(), name));
             }
         }
     }

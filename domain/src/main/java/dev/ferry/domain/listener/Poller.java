@@ -40,6 +40,8 @@ final class Poller {
     }
 
     private final Shared s;
+    /** Where the pollers' lines are written: a log that blocks must not hold intake. */
+    private final AsideLog aside = new AsideLog("ferry-poller-log");
 
     private volatile long lastReceiveNanos = System.nanoTime();
     private volatile boolean warnedOverMax;
@@ -100,12 +102,9 @@ final class Poller {
                 }
             } catch (Throwable e) { // a poller never dies of what a source, decoder or hook throws
                 s.intake().pollFailed(JournalNotes.describe(e));
-                try {
-                    LOG.log(Level.ERROR, "poller of '" + s.name() + "' hit an unexpected error; it goes on", e);
-                } catch (Throwable unprintable) { // a logger that reads the throw's message, which throws again
-                    LOG.log(Level.ERROR, "poller of ''{0}'' hit an unexpected error; it goes on: {1}", s.name(),
-                            JournalNotes.describe(e));
-                }
+                var loggable = dev.ferry.domain.model.Thrown.loggable(e); // its message may throw: a stand-in then
+                aside.write(() -> LOG.log(Level.ERROR, "poller of '" + s.name() + "' hit an unexpected error; it goes on",
+                        loggable));
                 sleep(s.intake().pollRetryNanos());
             }
         }
@@ -144,8 +143,9 @@ final class Poller {
             String failure = JournalNotes.describe(e); // a plugin source's exception may not even print
             s.intake().pollFailed(failure);
             boolean retryable = e instanceof FerryException f && f.retryable();
-            LOG.log(Level.WARNING, "poll of ''{0}'' failed ({1}): {2}", s.name(),
-                    retryable ? "will retry" : "not retryable, retrying anyway", failure);
+            // aside: a log that blocks held the poller here, unseen (its poll over, a wedge of its poll not counted)
+            aside.write(() -> LOG.log(Level.WARNING, "poll of ''{0}'' failed ({1}): {2}", s.name(),
+                    retryable ? "will retry" : "not retryable, retrying anyway", failure));
             sleep(s.intake().pollRetryNanos());
             return false;
         }
@@ -199,8 +199,9 @@ final class Poller {
             }
             if (!warnedOverMax) {
                 warnedOverMax = true;
-                LOG.log(Level.WARNING, "source ''{0}'' returned {1} deliveries for a poll of at most {2}; those beyond are "
-                        + "released (said once)", s.name(), answered, permits);
+                int most = permits;
+                aside.write(() -> LOG.log(Level.WARNING, "source ''{0}'' returned {1} deliveries for a poll of at most {2}; "
+                        + "those beyond are released (said once)", s.name(), answered, most));
             }
         }
         capacity.release(permits - batch.size());
@@ -241,8 +242,9 @@ final class Poller {
             try {
                 item = accept(delivery, leaseUntil, excuseUntil, excuseNanos, inHand, i);
             } catch (Throwable e) { // given back to the transport, never stranded
-                LOG.log(Level.ERROR, "taking message " + delivery.id() + " of '" + s.name() + "' in hand failed; "
-                        + "it is released", e);
+                var loggable = dev.ferry.domain.model.Thrown.loggable(e);
+                aside.write(() -> LOG.log(Level.ERROR, "taking message " + delivery.id() + " of '" + s.name()
+                        + "' in hand failed; it is released", loggable));
                 if (s.hands().taken(inHand, i)) {
                     var taken = s.hands().inSlot(inHand, i); // null: settled already
                     if (taken != null) {

@@ -97,12 +97,12 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
     }
 
     private Step run(InFlight item) {
+        // a runner has it: a stop no longer gives it back as waiting in hand (it would be released while it runs,
+        // past a slow parked-group lookup, and handled all the same) — said before the look below, which sees its give-back
+        item.held = false;
         if (item.settled.get() || ledger.settledByItsHandler(item)) { // settled by its handler while it waited in hand
             return Step.FAILED;
         }
-        // a runner has it: a stop no longer gives it back as waiting in hand (it would be released while it runs,
-        // past a slow parked-group lookup, and handled all the same)
-        item.held = false;
         if (EventSteps.stale(s, item)) {
             // the transport handed this message out again (or is about to): a newer copy runs, this one is stale
             return dropStale(item);

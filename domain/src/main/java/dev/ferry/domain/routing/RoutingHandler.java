@@ -243,16 +243,7 @@ public final class RoutingHandler implements Handler {
             var outcome = sink.publish(event);
             return outcome != null ? outcome : Outcome.retry("sink " + sink.name() + " returned no outcome");
         } catch (Throwable e) { // an Error from a plugin sink too: one target's failure, a decision like any other
-            return Outcome.retry("sink " + sink.name() + " failed: " + describe(e));
-        }
-    }
-
-    /** What a sink threw, as text; its class when its message cannot be read (it throws too). */
-    private static String describe(Throwable e) {
-        try {
-            return String.valueOf(e);
-        } catch (Throwable unprintable) {
-            return e.getClass().getName();
+            return Outcome.retry("sink " + sink.name() + " failed: " + dev.ferry.domain.model.Thrown.describe(e));
         }
     }
 

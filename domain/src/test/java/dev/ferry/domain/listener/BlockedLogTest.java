@@ -85,4 +85,65 @@ class BlockedLogTest {
             logger.setLevel(level);
         }
     }
+
+    @Test
+    void aFailedPollsWarning_doesNotHoldIntake() {
+        // each poller wrote its warning of a failed poll itself: with the log blocked, every poller that met one failure
+        // stopped there — nothing taken in — while readiness (3 failures in a row) and the wedge check (a poll under way)
+        // saw nothing
+        var queue = InMemoryQueue.standard("orders");
+        var failOnce = new java.util.concurrent.atomic.AtomicInteger(2); // one failure for each of the two pollers
+        var source = new dev.ferry.domain.transport.Source() {
+            @Override
+            public String name() {
+                return "orders";
+            }
+
+            @Override
+            public List<Delivery> poll(dev.ferry.domain.transport.PollRequest request) {
+                if (failOnce.getAndDecrement() > 0) {
+                    throw new IllegalStateException("SQS answered 500 (injected)");
+                }
+                return queue.poll(request);
+            }
+        };
+        var unblock = new CountDownLatch(1);
+        var logger = Logger.getLogger(Listener.class.getName());
+        var level = logger.getLevel();
+        var blocking = new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                if (String.valueOf(r.getMessage()).startsWith("poll of")) {
+                    try {
+                        unblock.await(20, TimeUnit.SECONDS); // the log's pipe is full
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        logger.setLevel(Level.WARNING); // the tests' logging keeps SEVERE only
+        logger.addHandler(blocking);
+        var listener = Listener.builder(source, queue, new LineDecoder(), (e, d) -> Outcome.done())
+                .config(ListenerTest.fast().pollers(2).build()).build().start();
+        try {
+            assertThat(Await.until(Duration.ofSeconds(10), () -> failOnce.get() <= 0)).isTrue();
+            queue.send("after the failures");
+            assertThat(Await.until(Duration.ofSeconds(10), () -> queue.size() == 0))
+                    .as("taken in and acknowledged while the failures' warnings wait for the log").isTrue();
+        } finally {
+            unblock.countDown();
+            listener.stop();
+            logger.removeHandler(blocking);
+            logger.setLevel(level);
+        }
+    }
 }
