@@ -1,5 +1,6 @@
 package dev.ferry.adapters.kafka;
 
+import dev.ferry.domain.model.Thrown;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
@@ -53,6 +54,7 @@ final class ConsumerLoop {
     private volatile String problem;
     /** Records behind the end of the assigned partitions, as of the last poll; -1 unknown. */
     private volatile long lag = -1;
+    private final ConsumerLag consumerLag = new ConsumerLag();
     private volatile Throwable lastDeath;
     /** {@link PartitionBuffers#settleCalls} at the last paused poll; the consumer thread's only. */
     private long settledBefore;
@@ -137,10 +139,9 @@ final class ConsumerLoop {
                 long started = System.nanoTime();
                 Throwable death = null;
                 try {
-                    death = consume(c);
-                    if (death != null && !closed) {
+                    if ((death = consume(c)) != null && !closed) {
                         lastDeath = death;
-                        problem = "Kafka source '" + name + "': its consumer died (" + death + "); it is being replaced";
+                        problem = "Kafka source '" + name + "': its consumer died (" + Thrown.describe(death) + "); replacing";
                     }
                 } finally {
                     consumer = null;
@@ -160,11 +161,11 @@ final class ConsumerLoop {
                     backoff = settings.restartBackoff().toNanos();      // it ran well for a while: start the pauses over
                 }
                 LOG.error("Kafka source '" + name + "': its consumer died; a new one starts in "
-                        + dev.ferry.domain.model.Durations.text(Duration.ofNanos(backoff)), death);
+                        + dev.ferry.domain.model.Durations.text(Duration.ofNanos(backoff)), Thrown.loggable(death));
                 c = null;
                 while (c == null) {
-                    problem = "Kafka source '" + name + "': its consumer died (" + death + "); a new one starts in "
-                            + Duration.ofNanos(backoff);
+                    problem = "Kafka source '" + name + "': its consumer died (" + Thrown.describe(death) // whatever its text
+                            + "); a new one starts in " + Duration.ofNanos(backoff); // does (thrown, it ended the thread)
                     if (closedWithin(backoff)) {
                         return;
                     }
@@ -174,7 +175,7 @@ final class ConsumerLoop {
                     } catch (Throwable e) { // an Error too: the source goes on trying
                         death = e;
                         lastDeath = e;
-                        LOG.error("Kafka source '" + name + "': cannot create a new consumer", e);
+                        LOG.error("Kafka source '" + name + "': cannot create a new consumer", Thrown.loggable(e));
                     }
                 }
                 consumer = c;
@@ -260,7 +261,7 @@ final class ConsumerLoop {
                     pauseOrResume(c);
                 }
                 buffers.positions.polled(records, rewind);      // a poll with no record may still have moved past a marker
-                lag = lagOf(c);
+                lag = consumerLag.of(c);
                 if (System.nanoTime() - lastCommit >= settings.commitInterval().toNanos()) {
                     commitAsync(c);
                     clearStrayInterrupt();
@@ -294,8 +295,8 @@ final class ConsumerLoop {
     private void closeQuietly(KafkaConsumer<byte[], byte[]> c) {
         try {
             c.close(Duration.ofSeconds(5));        // a subscribed consumer revokes (and commits) its partitions first
-        } catch (RuntimeException e) {
-            LOG.warn("Kafka source '{}': closing the consumer failed: {}", name, e.toString());
+        } catch (Throwable e) { // an Error too: thrown from run()'s finally, it ended the thread
+            LOG.warn("Kafka source '{}': closing the consumer failed: {}", name, Thrown.describe(e));
         }
     }
 
@@ -353,7 +354,7 @@ final class ConsumerLoop {
                 if (failedCommits++ == 0 || now - lastCommitWarnNanos >= COMMIT_WARN_EVERY_NANOS) {
                     lastCommitWarnNanos = now;
                     LOG.warn("Kafka source '{}': commit failed ({}); it is sent again ({} failed in a row; said at most "
-                            + "every 10 s)", name, e.toString(), failedCommits);
+                            + "every 10 s)", name, Thrown.describe(e), failedCommits);
                 }
             }
         });
@@ -382,19 +383,5 @@ final class ConsumerLoop {
             return;
         }
         buffers.committed(commit);
-    }
-
-    /** The sum of the consumer's known lag over its assignment; -1 when it knows none. */
-    private static long lagOf(KafkaConsumer<byte[], byte[]> c) {
-        long sum = 0;
-        boolean known = false;
-        for (var partition : c.assignment()) {
-            var partitionLag = c.currentLag(partition);
-            if (partitionLag.isPresent()) {
-                sum += partitionLag.getAsLong();
-                known = true;
-            }
-        }
-        return known ? sum : (c.assignment().isEmpty() ? 0 : -1);
     }
 }

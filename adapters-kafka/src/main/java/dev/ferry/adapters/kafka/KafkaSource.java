@@ -113,7 +113,8 @@ public final class KafkaSource implements Source, Acknowledger {
 
     /**
      * How many records the group's consumer here is behind the end of its assigned partitions, as of
-     * its last poll (the consumer's own view, no broker call); -1 before it knows. For a lag gauge.
+     * its last poll (the consumer's own view; a paused partition's end asked of the cluster at most every
+     * 5 s, as it is not fetched); -1 before it knows. For a lag gauge.
      */
     public long lag() {
         return loop.lag();

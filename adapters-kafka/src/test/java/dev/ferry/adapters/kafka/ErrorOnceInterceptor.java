@@ -16,6 +16,7 @@ import org.apache.kafka.common.TopicPartition;
 public final class ErrorOnceInterceptor implements ConsumerInterceptor<byte[], byte[]> {
 
     private static final Set<String> ARMED = ConcurrentHashMap.newKeySet();
+    private static final Set<String> ARMED_UNREADABLE = ConcurrentHashMap.newKeySet();
     private static final Set<String> SEEN = ConcurrentHashMap.newKeySet();
 
     public ErrorOnceInterceptor() {
@@ -23,6 +24,11 @@ public final class ErrorOnceInterceptor implements ConsumerInterceptor<byte[], b
 
     static void arm(String topic) {
         ARMED.add(topic);
+    }
+
+    /** The first records of {@code topic} make it throw an {@code Error} whose text cannot be read (reading it throws). */
+    static void armUnreadable(String topic) {
+        ARMED_UNREADABLE.add(topic);
     }
 
     /** Whether a consumer with this interceptor was handed records of {@code topic}. */
@@ -36,6 +42,9 @@ public final class ErrorOnceInterceptor implements ConsumerInterceptor<byte[], b
             SEEN.add(partition.topic());
             if (ARMED.remove(partition.topic())) {
                 throw new AssertionError("a plugin's Error, out of poll (injected)");
+            }
+            if (ARMED_UNREADABLE.remove(partition.topic())) {
+                throw new UnreadableError();
             }
         }
         return records;
@@ -51,5 +60,13 @@ public final class ErrorOnceInterceptor implements ConsumerInterceptor<byte[], b
 
     @Override
     public void configure(Map<String, ?> configs) {
+    }
+
+    /** A plugin's Error whose message cannot be read: reading it throws another such. */
+    static final class UnreadableError extends AssertionError {
+        @Override
+        public String getMessage() {
+            throw new UnreadableError();
+        }
     }
 }

@@ -244,6 +244,32 @@ class KafkaSourceIT {
         assertThat(source.problem()).isEmpty();
     }
 
+    @Test
+    void anErrorWhoseTextThrows_outOfTheConsumersPoll_replacesTheConsumer_too() {
+        // described in the consumer thread's own bookkeeping ("its consumer died (" + death + ")"), the Error threw again
+        // and ended the thread: the source consumed nothing more, and liveness never said so
+        String topic = KafkaBroker.topic("unreadable-error", 1);
+        ErrorOnceInterceptor.armUnreadable(topic);
+        KafkaBroker.produce(topic, keyed("u-", 5, 2));
+        var source = open(KafkaSource.builder(KafkaBroker.bootstrap(), "g-" + UUID.randomUUID(), List.of(topic))
+                .consumerConfig("interceptor.classes", ErrorOnceInterceptor.class.getName())
+                .restartBackoff(Duration.ofMillis(100), Duration.ofSeconds(1)).build().start());
+        var effects = new ConcurrentHashMap<String, AtomicInteger>();
+        Handler handler = (event, delivery) -> {
+            effects.computeIfAbsent(event.key(), k -> new AtomicInteger()).incrementAndGet();
+            return Outcome.done();
+        };
+        var listener = open(Listener.builder(source, source, KafkaIT.DECODER, handler).ledger(InMemoryLedger.create())
+                .config(ListenerConfig.builder().pollWait(Duration.ofMillis(200)).lease(Duration.ofSeconds(30))
+                        .shutdownDeadline(Duration.ofSeconds(2)).build())
+                .build().start());
+
+        assertThat(Await.until(Duration.ofSeconds(30), () -> effects.size() == 10))
+                .as("every record handled after the consumer was replaced; stats " + listener.stats()
+                        + ", problem " + source.problem()).isTrue();
+        assertThat(source.problem()).isEmpty();
+    }
+
     /** Kafka hands a record out again only after a rebalance: one that waited past its lease is still ours to handle. */
     @Test
     void recordsThatWaitedPastTheirLease_behindASlowOneOfTheirKey_areHandled_notDroppedAsStale() {

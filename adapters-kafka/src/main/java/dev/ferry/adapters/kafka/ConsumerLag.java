@@ -1,0 +1,74 @@
+package dev.ferry.adapters.kafka;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * Records behind the end of a consumer's assigned partitions, the source's lag. The client knows a partition's end
+ * from its fetches, and a paused partition is not fetched: its lag stayed where it was at the pause while producers
+ * went on writing — flat exactly while the source was behind (a key held, a sink's outage waited out). A paused
+ * partition's end is asked of the cluster instead, at most every {@link #ASK_EVERY}, briefly; an ask that fails keeps
+ * the ends known before. The consumer thread's only, as the consumer is.
+ */
+final class ConsumerLag {
+
+    static final Duration ASK_EVERY = Duration.ofSeconds(5);
+    private static final Duration ASK_WITHIN = Duration.ofSeconds(1);
+    private static final Duration POSITION_WITHIN = Duration.ofMillis(100);
+
+    private long askedAt = System.nanoTime() - ASK_EVERY.toNanos();
+    private Map<TopicPartition, Long> pausedEnds = Map.of();
+
+    /** The lag now: 0 with nothing assigned, -1 when no partition's is known. */
+    long of(KafkaConsumer<byte[], byte[]> c) {
+        var assigned = c.assignment();
+        if (assigned.isEmpty()) {
+            return 0;
+        }
+        var paused = c.paused();
+        askPausedEnds(c, paused);
+        long sum = 0;
+        boolean known = false;
+        for (var partition : assigned) {
+            long partitionLag = paused.contains(partition) ? pausedLag(c, partition) : -1;
+            if (partitionLag < 0) {
+                var fetched = c.currentLag(partition);
+                partitionLag = fetched.isPresent() ? fetched.getAsLong() : -1;
+            }
+            if (partitionLag >= 0) {
+                sum += partitionLag;
+                known = true;
+            }
+        }
+        return known ? sum : -1;
+    }
+
+    private void askPausedEnds(KafkaConsumer<byte[], byte[]> c, Set<TopicPartition> paused) {
+        long now = System.nanoTime();
+        if (paused.isEmpty() || now - askedAt < TimeUnit.NANOSECONDS.convert(ASK_EVERY)) {
+            return;
+        }
+        askedAt = now;
+        try {
+            pausedEnds = Map.copyOf(c.endOffsets(paused, ASK_WITHIN));
+        } catch (Throwable e) {
+            // the cluster slow or away (a wakeup from close, too: the loop sees it closed): the ends known before stand
+        }
+    }
+
+    private long pausedLag(KafkaConsumer<byte[], byte[]> c, TopicPartition partition) {
+        Long end = pausedEnds.get(partition);
+        if (end == null) {
+            return -1;
+        }
+        try {
+            return Math.max(0, end - c.position(partition, POSITION_WITHIN));
+        } catch (Throwable e) {
+            return -1;
+        }
+    }
+}
