@@ -85,7 +85,8 @@ public final class FerryMetrics implements MeterBinder, ListenerObserver {
     @Override
     public void bindTo(MeterRegistry registry) {
         counter(registry, "ferry.messages.received", "messages received", ListenerStats::received);
-        counter(registry, "ferry.messages.acked", "messages acknowledged (deleted, committed)", ListenerStats::acked);
+        counter(registry, "ferry.messages.acked", "messages acknowledged: their delete or commit queued (refusals: ferry.settle.failures)",
+                ListenerStats::acked);
         counter(registry, "ferry.messages.redelivered", "messages put back with a delay", ListenerStats::redelivered);
         counter(registry, "ferry.messages.released", "messages put back at once", ListenerStats::released);
         counter(registry, "ferry.messages.stale.dropped", "copies whose lease ran out while waiting, dropped unhandled",

@@ -166,20 +166,28 @@ public final class KafkaSink implements Sink {
     }
 
     private Outcome outcome(String eventKey, KafkaProducer<byte[], byte[]> producer, Throwable failure) {
-        String reason = "Kafka topic '" + topic + "': " + failure.getClass().getSimpleName() + ": " + failure.getMessage();
+        String reason = "Kafka topic '" + topic + "': " + dev.ferry.domain.model.Thrown.describe(failure);
         if (RenewableProducer.fatalToProducer(failure)) {
             this.producer.renew(producer, reason);
         }
-        if (failure instanceof org.apache.kafka.common.errors.RetriableException) {
-            // the cluster unreachable or failing (no metadata, a full buffer, too few replicas): waited out for a while
-            // (answered Retry, a broker restart spent every event's attempts), then taken for what waiting does not cure
+        if (failure instanceof org.apache.kafka.common.errors.RetriableException
+                || failure instanceof org.apache.kafka.common.errors.AuthorizationException
+                || failure instanceof org.apache.kafka.common.errors.AuthenticationException) {
+            // the cluster unreachable or failing (no metadata, a full buffer, too few replicas), or refusing this
+            // client (credentials rotated, an ACL being put back): waited out for a while (answered Retry, a broker
+            // restart or a rotation of 15 s spent every event's attempts), then taken for what waiting does not cure
             // (a topic that does not exist looks the same: no metadata)
             return outage.failed(eventKey, reason, "Kafka topic '" + topic + "': " + failure.getClass().getSimpleName(),
                     OUTAGE_WAIT);
         }
         outage.worked(eventKey); // the cluster answered for it, whatever it said
-        if (failure instanceof SerializationException || failure instanceof RecordTooLargeException) {
-            return Outcome.reject(reason); // the record's own: it would fail the same anywhere
+        if (failure instanceof SerializationException || failure instanceof RecordTooLargeException
+                || failure instanceof org.apache.kafka.common.InvalidRecordException) {
+            return Outcome.reject(reason); // the record's own (no key for a compacted topic): it would fail the same again
+        }
+        if (failure.getClass() == org.apache.kafka.common.KafkaException.class && String.valueOf(reason).contains(
+                "part of a batch which had")) { // another record of its batch was invalid: this one is not, and a Retry
+            return Outcome.throttled(OUTAGE_WAIT); // spent its attempts each time it shared a batch with such a record
         }
         return Outcome.retry(reason);
     }

@@ -117,19 +117,21 @@ class KafkaSinkIT {
     }
 
     @Test
-    void anAuthorizationRefusal_isARetry_notADeadLetter_andPassesWhenTheAclIsBack() {
+    void anAuthorizationRefusal_isWaitedOut_notADeadLetter_andPassesWhenTheAclIsBack() {
         // an ACL missing for a few seconds (or credentials being rotated) is the cluster's fault, not the event's:
-        // Reject dead-lettered every event published meanwhile
+        // Reject dead-lettered every event published meanwhile, and Retry spent an attempt a second (5 by default): a
+        // rotation of 15 s dead-lettered them all the same. Waited out for the sink's outage patience, as SQS and HTTP do
         String topic = KafkaBroker.topic("acl-refused", 1);
         try (var sink = KafkaSink.builder(KafkaBroker.bootstrap(), topic)
                 .config(ProducerConfig.PARTITIONER_CLASS_CONFIG, RefusingPartitioner.class.getName())
                 .timeout(Duration.ofSeconds(5))
                 .build()) {
             RefusingPartitioner.refuse(topic);
-            assertThat(sink.publish(event("e1"))).isInstanceOfSatisfying(Outcome.Retry.class,
-                    r -> assertThat(r.reason()).contains("TopicAuthorizationException"));
+            assertThat(sink.publish(event("e1"))).isInstanceOf(Outcome.Throttled.class);
+            assertThat(sink.holdingBack()).hasValueSatisfying(p -> assertThat(p).contains("TopicAuthorizationException"));
             RefusingPartitioner.allow(topic);
             assertThat(sink.publish(event("e1"))).isEqualTo(Outcome.done());
+            assertThat(sink.holdingBack()).as("the cluster took it: waiting is over").isEmpty();
         } finally {
             RefusingPartitioner.allow(topic);
         }
@@ -149,6 +151,29 @@ class KafkaSinkIT {
         assertThat(out).hasSize(1);
         assertThat(out.getFirst().value()).as("an empty value, not a delete").isNotNull().isEmpty();
         assertThat(KafkaBroker.text(out.getFirst().key())).isEqualTo("k");
+    }
+
+    @Test
+    void aRecordACompactedTopicRefuses_isRejected_andTheRecordThatSharedItsBatch_isNotSpentAnAttempt() throws Exception {
+        // the broker refuses a keyless record on a compacted topic (InvalidRecordException), and fails every other record
+        // of its batch with a plain KafkaException: both were Retry — the invalid one tried its 5 attempts, and a good
+        // record that shared batches with such records was dead-lettered for them
+        String topic = "compacted-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        KafkaBroker.create(topic, 1, Map.of("cleanup.policy", "compact"));
+        try (var sink = KafkaSink.builder(KafkaBroker.bootstrap(), topic).config(ProducerConfig.LINGER_MS_CONFIG, 500).build();
+             var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            assertThat(sink.publish(new Event("warm", "T", null, "k0", "w".getBytes(StandardCharsets.UTF_8), Map.of())))
+                    .as("metadata fetched, so both below go into one batch").isEqualTo(Outcome.done());
+            var keyless = pool.submit(() -> sink.publish(new Event("e1", "T", null, null,
+                    "no key".getBytes(StandardCharsets.UTF_8), Map.of())));
+            var keyed = pool.submit(() -> sink.publish(new Event("e2", "T", null, "k",
+                    "keyed".getBytes(StandardCharsets.UTF_8), Map.of())));
+
+            assertThat(keyless.get(60, java.util.concurrent.TimeUnit.SECONDS)).isInstanceOfSatisfying(Outcome.Reject.class,
+                    r -> assertThat(r.reason()).contains("InvalidRecordException"));
+            assertThat(keyed.get(60, java.util.concurrent.TimeUnit.SECONDS)).as("not spent an attempt for the other's fault")
+                    .isNotInstanceOf(Outcome.Retry.class).isNotInstanceOf(Outcome.Reject.class);
+        }
     }
 
     @Test
