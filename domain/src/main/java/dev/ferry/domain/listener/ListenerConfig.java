@@ -23,7 +23,8 @@ import java.util.Objects;
  * @param retry              real failures allowed per message and the backoff between them
  * @param deadLetter         receives (minus known throttled ones) after which a message is dead-lettered
  * @param completedTtl       how long the ledger remembers a completed event
- * @param throttlePause      first pause of polling after a Throttled outcome; doubles while throttling goes on
+ * @param throttlePause      first pause of polling after a Throttled outcome; doubles while throttling goes on. Also
+ *                           the least a throttled message waits when under 100 ms — never under 10 ms
  * @param maxThrottlePause   the longest polling pause under throttling
  * @param idleTimeout        stop after this long without a message; {@link Duration#ZERO} = never
  * @param shutdownDeadline   how long shutdown lets running handlers finish before releasing their messages
