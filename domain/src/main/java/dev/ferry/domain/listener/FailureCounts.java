@@ -90,15 +90,14 @@ final class FailureCounts {
 
     /**
      * The reason of a dead letter owed for this message, or null: the same message, not another under its id (a
-     * plugin's source may give an id again, Kafka's in a topic made anew), told by its body and when it was sent.
+     * plugin's source may give an id again, Kafka's in a topic made anew), told by its body.
      */
     String deadLetterOwed(dev.ferry.domain.model.Delivery delivery) {
         String owed = deadLettersOwed.isEmpty() ? null : deadLettersOwed.get(delivery.id());
         if (owed == null) {
             return null;
         }
-        String same = JournalNotes.fingerprint(delivery);
-        return owed.startsWith(same) ? owed.substring(same.length()) : null;
+        return JournalNotes.markedFor(owed, delivery);
     }
 
     private Counts update(String id, Kind kind) {

@@ -128,12 +128,26 @@ final class JournalNotes {
     static final String OWED = "owed, not yet out of the source queue (its copy to the dead-letter queue, or the removal "
             + "of the original, was refused; it goes to the dead-letter queue when it comes back): ";
 
-    /** What tells one message from another under the same id: its body's length and CRC-32, and when it was sent. */
+    /** How an owed mark starts: the message's body's length and CRC-32, and when it was sent (said, not matched). */
     static String fingerprint(Delivery delivery) {
+        return bodyPrint(delivery) + delivery.sentAt().toEpochMilli() + "] ";
+    }
+
+    private static String bodyPrint(Delivery delivery) {
         var crc = new java.util.zip.CRC32();
         crc.update(delivery.body());
-        return "[" + delivery.body().length + " bytes, crc " + Long.toHexString(crc.getValue()) + ", sent "
-                + delivery.sentAt().toEpochMilli() + "] ";
+        return "[" + delivery.body().length + " bytes, crc " + Long.toHexString(crc.getValue()) + ", sent ";
+    }
+
+    /**
+     * The reason a mark made by {@link #fingerprint} gives, when it is {@code delivery}'s: matched by its body, not by
+     * the time sent it says (a source that does not know it — an SQS-compatible server without SentTimestamp — gives
+     * the time received, another at each receive); else null.
+     */
+    static String markedFor(String mark, Delivery delivery) {
+        String body = bodyPrint(delivery);
+        int end = mark.startsWith(body) ? mark.indexOf("] ", body.length()) : -1;
+        return end < 0 ? null : mark.substring(end + 2);
     }
 
     /** Whether dead letters owed are noted, and a copy received again looked for among them: see {@link #of}. */
@@ -174,9 +188,8 @@ final class JournalNotes {
             if (reason == null || !reason.startsWith(OWED)) {
                 return null;
             }
-            // the same message, not another under the same id (a plugin's source may give ids again): its body and time
-            String same = OWED + fingerprint(item.delivery);
-            return reason.startsWith(same) ? reason.substring(same.length()) : null;
+            // the same message, not another under the same id (a plugin's source may give ids again): its body
+            return markedFor(reason.substring(OWED.length()), item.delivery);
         } catch (Throwable e) {
             try {
                 warn("the event journal of ''{0}'' could not be read, so a dead letter owed for message {2} is not known: "
