@@ -48,7 +48,7 @@ public record Adapters(Map<String, SourceProvider> sources, Map<String, SinkProv
         try {
             map = call.get();
         } catch (RuntimeException | LinkageError e) {
-            throw new IllegalStateException("plugin " + from + " failed to list its " + what + ": " + e, e);
+            throw new IllegalStateException("plugin " + from + " failed to list its " + what + ": " + Thrown.describe(e), e);
         }
         if (map == null) {
             throw new IllegalStateException("plugin " + from + " listed its " + what + " as null (an empty map is none)");

@@ -18,18 +18,7 @@ final class Thrown {
 
     /** Its message, as the endpoints answer it; {@link #describe} when it has none or it cannot be read. */
     static String message(Throwable t) {
-        if (t == null) {
-            return "null";
-        }
-        try {
-            String message = t.getMessage();
-            if (message != null) {
-                return message;
-            }
-        } catch (Throwable unreadable) {
-            // described below
-        }
-        return describe(t);
+        return dev.ferry.domain.model.Thrown.message(t);
     }
 
     /** {@code t} to hand a logger with: see {@link dev.ferry.domain.model.Thrown#loggable}. */

@@ -122,7 +122,7 @@ abstract class JsonSupport implements Decoder {
      */
     static final class InnerThrew extends RuntimeException {
         InnerThrew(Throwable thrown) {
-            super(thrown.getMessage(), thrown, false, false);
+            super(dev.ferry.domain.model.Thrown.describe(thrown), thrown, false, false); // its text may throw
         }
 
         /** Throws what the inner decoder threw, as it was. */

@@ -238,6 +238,27 @@ class CodecsTest {
                 .isInstanceOf(Decoded.Malformed.class);
     }
 
+    @Test // its text was read to carry it past both paths: that threw, the body was read again, and it was malformed
+    void sns_anInnerDecoderThatThrowsAnExceptionWhoseTextThrows_isThrownOn_notDeadLetteredAsMalformed_andAskedOnce() {
+        var calls = new java.util.concurrent.atomic.AtomicInteger();
+        Decoder failing = d -> {
+            calls.incrementAndGet();
+            throw new Unreadable();
+        };
+        var body = ("{\"Type\":\"Notification\",\"MessageId\":\"m-1\",\"TopicArn\":\"arn:aws:sns:us-east-1:1:t\","
+                + "\"Message\":\"hello\",\"Timestamp\":\"2026-11-22T10:00:00.000Z\"}").getBytes(StandardCharsets.UTF_8);
+        assertThatThrownBy(() -> Codecs.sns(LIMITS, failing).decode(Samples.delivery(body))).isInstanceOf(Unreadable.class);
+        assertThat(calls.get()).isEqualTo(1);
+    }
+
+    /** A plugin's exception whose text cannot be read: reading it throws another such. */
+    private static final class Unreadable extends RuntimeException {
+        @Override
+        public String getMessage() {
+            throw new Unreadable();
+        }
+    }
+
     @Test // the inner decoder's exception is a failure that may pass, not the body's fault: thrown on, asked once
     void sns_anInnerDecoderThatThrows_isThrownOn_notDeadLetteredAsMalformed_andAskedOnce() {
         var calls = new java.util.concurrent.atomic.AtomicInteger();

@@ -50,7 +50,7 @@ final class CompactedDeadLetterTopics {
             return;
         } catch (Throwable e) { // the naming function, the admin client: a check not made is no reason not to start
             LOG.warn("Kafka source '{}': could not look up whether its dead-letter topics compact (a compacted one loses "
-                    + "dead letters): {}", name, String.valueOf(e));
+                    + "dead letters): {}", name, dev.ferry.domain.model.Thrown.describe(e));
             return;
         }
         if (!compacted.isEmpty()) {

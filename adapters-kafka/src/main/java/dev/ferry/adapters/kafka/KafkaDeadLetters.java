@@ -97,7 +97,7 @@ final class KafkaDeadLetters implements AutoCloseable {
         try {
             return send(r, reason);
         } catch (Throwable e) { // an Error from the producer or a plugin: the record must not stay marked for ever
-            return "dead-letter write failed: " + e;
+            return "dead-letter write failed: " + dev.ferry.domain.model.Thrown.describe(e);
         }
     }
 
@@ -157,9 +157,9 @@ final class KafkaDeadLetters implements AutoCloseable {
             return "dead-letter write to '" + topic + "' not confirmed within " + wait;
         } catch (Exception e) {
             if (e instanceof ExecutionException && RenewableProducer.fatalToProducer(e.getCause())) {
-                this.producer.renew(producer, String.valueOf(e.getCause()));
+                this.producer.renew(producer, dev.ferry.domain.model.Thrown.describe(e.getCause()));
             }
-            return "dead-letter write to '" + topic + "' failed: " + (e.getCause() != null ? e.getCause() : e);
+            return "dead-letter write to '" + topic + "' failed: " + dev.ferry.domain.model.Thrown.describe(e.getCause() != null ? e.getCause() : e);
         }
     }
 

@@ -201,7 +201,8 @@ final class ReleaseBatches {
             tell(true); // what earlier batches counted, if not yet told
             return false;
         } catch (RuntimeException e) {
-            problem = problem != null ? problem : "records were produced back, but how far could not be recorded: " + e
+            problem = problem != null ? problem : "records were produced back, but how far could not be recorded: "
+                    + dev.ferry.domain.model.Thrown.describe(e)
                     + "; release it again";
             pending.clear();
             tell(true); // what earlier batches counted, if not yet told
@@ -245,7 +246,8 @@ final class ReleaseBatches {
                 if (e instanceof FerryException f) {
                     throw f; // the key released by someone else, or the operator's stop while it was counted
                 }
-                throw new FerryException("the release of key " + parked.group() + " could not record what it moved: " + e
+                throw new FerryException("the release of key " + parked.group() + " could not record what it moved: "
+                        + dev.ferry.domain.model.Thrown.describe(e)
                         + "; what went back is committed past, release it again", e, true);
             }
         }
@@ -262,7 +264,7 @@ final class ReleaseBatches {
             // the operator's stop: what went back is still committed (its counts kept)
             return interruptedAt(partition, p.offset());
         } catch (RuntimeException e) {
-            return "the dead letter " + partition + "@" + p.offset() + " could not be read again: " + e.getMessage()
+            return "the dead letter " + partition + "@" + p.offset() + " could not be read again: " + dev.ferry.domain.model.Thrown.message(e)
                     + "; nothing after it was moved, release it again";
         }
         String topic = ParkedRecords.header(record.headers(), DeadLetterAttributes.SOURCE);
@@ -275,7 +277,7 @@ final class ReleaseBatches {
         } catch (RuntimeException e) {
             return "the record " + record.topic() + "-" + record.partition() + "@" + record.offset() + " was dead-lettered "
                     + "without its value (too large for the dead-letter topic) and could not be read from its topic: "
-                    + e.getMessage() + "; nothing after it was moved";
+                    + dev.ferry.domain.model.Thrown.message(e) + "; nothing after it was moved";
         }
         if (original != record && ParkedRecords.sentBackBy(original.headers(), token)) {
             return parkedAgain(p); // its copy kept none of its headers: the record itself has the mark
@@ -301,7 +303,8 @@ final class ReleaseBatches {
             // the next release sends it again for the ledger to drop); what went back before is committed
             return interruptedAt(partition, record.offset());
         } catch (ExecutionException | TimeoutException | RuntimeException e) {
-            return "producing to " + topic + " failed: " + e + "; nothing after it was moved, release it again";
+            return "producing to " + topic + " failed: " + dev.ferry.domain.model.Thrown.describe(e)
+                    + "; nothing after it was moved, release it again"; // a partitioner's throw: its text may throw
         }
     }
 

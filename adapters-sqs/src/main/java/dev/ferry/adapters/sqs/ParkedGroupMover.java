@@ -249,7 +249,8 @@ final class ParkedGroupMover implements GroupParker.Mover {
                         .attributeNames(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE)).attributes()
                         .getOrDefault(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE, "0"));
             } catch (RuntimeException e) {
-                return "could not ask " + deadLetterQueueUrl + " whether its messages are all visible: " + e.getMessage();
+                return "could not ask " + deadLetterQueueUrl + " whether its messages are all visible: "
+                        + dev.ferry.domain.model.Thrown.message(e);
             }
             if (held == 0) {
                 return null;

@@ -105,7 +105,7 @@ final class SqsAcknowledgements {
             }
         } catch (RuntimeException e) {
             LOG.warn("SQS '{}': settling {} refused or held-back message(s) failed ({}); they come back when their "
-                    + "visibility runs out", name, refused.size(), e.toString());
+                    + "visibility runs out", name, refused.size(), dev.ferry.domain.model.Thrown.describe(e));
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.ferry.adapters.sqs;
 
 import dev.ferry.domain.model.FerryException;
+import dev.ferry.domain.model.Thrown;
 import java.util.Locale;
 import java.util.Set;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
@@ -128,13 +129,13 @@ final class SqsErrors {
             return new EntryError(code, message, messagesFault);
         }
         if (e instanceof SdkClientException) {
-            return new EntryError("ClientError", e.getMessage(), false);
+            return new EntryError("ClientError", Thrown.message(e), false);
         }
         // no answer of SQS's: only what SQS says about a message is its fault. Apache's "Connection pool shut down" comes
         // through the SDK unwrapped, and an interceptor (a tracing agent's) may throw anything — in afterExecution, with
         // the batch stored. Blamed on the message, each was dead-lettered at once; it is a failure of the call — retried,
         // an attempt spent (not an outage waited out: one that throws every time stored each event 4 times a second)
-        return new EntryError(CALL_FAILED, String.valueOf(e), false);
+        return new EntryError(CALL_FAILED, Thrown.describe(e), false); // its text may throw (a plugin's)
     }
 
     /** A failed call as Ferry's exception, naming the queue and the operation. */
@@ -142,10 +143,10 @@ final class SqsErrors {
         if (e instanceof QueueDoesNotExistException) {
             return new FerryException("SQS queue '" + queue + "' does not exist (" + operation + ")", e, false);
         }
-        if (e instanceof SdkClientException && e.getMessage() != null && e.getMessage().contains("MD5")) {
+        if (e instanceof SdkClientException && Thrown.message(e).contains("MD5")) {
             // ADR 0002: the SDK's own check fails a whole receive for one damaged message, again and again
             return new FerryException("SQS " + operation + " on '" + queue + "' failed: the SqsClient checks MD5 digests "
-                    + "itself and refused a whole receive for one damaged message (" + e.getMessage() + "). Build the "
+                    + "itself and refused a whole receive for one damaged message (" + Thrown.message(e) + "). Build the "
                     + "client with SqsClients, or with checksumValidationEnabled(false): Ferry checks each message itself "
                     + "and dead-letters only the damaged one", e, true);
         }

@@ -101,10 +101,10 @@ final class OwnThreads {
         for (int i = 0; i < pollers.size() && running.getAsBoolean(); i++) {
             var t = pollers.get(i);
             if (!t.isAlive()) {
-                pollers.set(i, start("poller-" + (i + 1), poll));
                 // aside: this is the lease keeper's thread, which a log that blocks must not hold
-                aside.write(() -> LOG.log(System.Logger.Level.ERROR, "poller thread {0} of ''{1}'' died; a new one started",
-                        t.getName(), name));
+                aside.write(() -> LOG.log(System.Logger.Level.ERROR, "poller thread {0} of ''{1}'' died; starting a new "
+                        + "one", t.getName(), name));
+                pollers.set(i, start("poller-" + (i + 1), poll));
             }
         }
     }

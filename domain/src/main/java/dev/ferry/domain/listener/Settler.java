@@ -1,6 +1,7 @@
 package dev.ferry.domain.listener;
 
 import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.model.Thrown;
 import dev.ferry.domain.transport.Acknowledger;
 import dev.ferry.domain.transport.Disposition;
 import dev.ferry.domain.transport.Settlement;
@@ -19,8 +20,7 @@ final class Settler {
 
     private static final System.Logger LOG = System.getLogger(Listener.class.getName());
     static final int BATCH = 100;
-    /** How long the settler waits for a batch to fill after a partial one (busy listeners only). */
-    private static final long LINGER_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
+    private static final long LINGER_NANOS = TimeUnit.MICROSECONDS.toNanos(200); // a batch's wait to fill (when busy)
 
     private final String name;
     private final Acknowledger acknowledger;
@@ -184,8 +184,8 @@ final class Settler {
                     pending.linger(LINGER_NANOS);
                 }
             } catch (Throwable e) { // the settler must outlive anything: what it failed to send comes back by lease
-                batch.clear();
-                LOG.log(Level.ERROR, "settler of '" + name + "' hit an unexpected error; it goes on", e);
+                batch.clear(); // below, a text that throws (a plugin's receipt's, say) would end the settler: a stand-in
+                LOG.log(Level.ERROR, "settler of '" + name + "' hit an unexpected error; it goes on", Thrown.loggable(e));
             }
         }
     }

@@ -38,6 +38,22 @@ public final class Thrown {
         }
     }
 
+    /** Its message; {@link #describe} when it has none or it cannot be read. */
+    public static String message(Throwable t) {
+        if (t == null) {
+            return "null";
+        }
+        try {
+            String message = t.getMessage();
+            if (message != null) {
+                return message;
+            }
+        } catch (Throwable unreadable) {
+            // described below
+        }
+        return describe(t);
+    }
+
     /**
      * {@code t} to hand a logger with: itself when it, its causes and what it suppressed can be read, else a
      * stand-in that says what it was, with its stack. A logger reads each one's message as it takes the line, and
