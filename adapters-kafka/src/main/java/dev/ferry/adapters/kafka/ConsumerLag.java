@@ -17,6 +17,8 @@ import org.apache.kafka.common.TopicPartition;
 final class ConsumerLag {
 
     static final Duration ASK_EVERY = Duration.ofSeconds(5);
+    /** How soon a partition paused anew has its end asked for (an ask that failed is not made again at each poll). */
+    private static final Duration ASK_UNKNOWN_EVERY = Duration.ofSeconds(1);
     private static final Duration ASK_WITHIN = Duration.ofSeconds(1);
     private static final Duration POSITION_WITHIN = Duration.ofMillis(100);
 
@@ -48,8 +50,15 @@ final class ConsumerLag {
     }
 
     private void askPausedEnds(KafkaConsumer<byte[], byte[]> c, Set<TopicPartition> paused) {
+        if (!paused.containsAll(pausedEnds.keySet())) { // resumed since: paused again, its old end would read as no lag
+            var kept = new java.util.HashMap<>(pausedEnds);
+            kept.keySet().retainAll(paused);
+            pausedEnds = Map.copyOf(kept);
+        }
         long now = System.nanoTime();
-        if (paused.isEmpty() || now - askedAt < TimeUnit.NANOSECONDS.convert(ASK_EVERY)) {
+        long since = now - askedAt;
+        boolean unknown = !pausedEnds.keySet().containsAll(paused);
+        if (paused.isEmpty() || since < TimeUnit.NANOSECONDS.convert(unknown ? ASK_UNKNOWN_EVERY : ASK_EVERY)) {
             return;
         }
         askedAt = now;

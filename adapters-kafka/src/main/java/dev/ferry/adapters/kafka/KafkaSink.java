@@ -144,7 +144,7 @@ public final class KafkaSink implements Sink {
         try {
             future = producer.send(record);
         } catch (RuntimeException e) {
-            return outcome(eventKey, producer, e);     // not handed to the producer (closed, interrupted while waiting for metadata)
+            return outcome(eventKey, record, producer, e);     // not handed to the producer (closed, interrupted while waiting for metadata)
         }
         try {
             future.get(wait.toMillis(), TimeUnit.MILLISECONDS);
@@ -161,11 +161,12 @@ public final class KafkaSink implements Sink {
             return Outcome.retry("outcome unknown: Kafka topic '" + topic + "' neither acknowledged nor refused the record within "
                     + wait + "; the producer may still write it, so it may be there when the message comes back");
         } catch (ExecutionException e) {
-            return outcome(eventKey, producer, e.getCause());
+            return outcome(eventKey, record, producer, e.getCause());
         }
     }
 
-    private Outcome outcome(String eventKey, KafkaProducer<byte[], byte[]> producer, Throwable failure) {
+    private Outcome outcome(String eventKey, ProducerRecord<byte[], byte[]> record, KafkaProducer<byte[], byte[]> producer,
+                            Throwable failure) {
         String reason = "Kafka topic '" + topic + "': " + dev.ferry.domain.model.Thrown.describe(failure);
         if (RenewableProducer.fatalToProducer(failure)) {
             this.producer.renew(producer, reason);
@@ -181,15 +182,25 @@ public final class KafkaSink implements Sink {
                     OUTAGE_WAIT);
         }
         outage.worked(eventKey); // the cluster answered for it, whatever it said
-        if (failure instanceof SerializationException || failure instanceof RecordTooLargeException
-                || failure instanceof org.apache.kafka.common.InvalidRecordException) {
-            return Outcome.reject(reason); // the record's own (no key for a compacted topic): it would fail the same again
+        if (failure instanceof SerializationException || failure instanceof RecordTooLargeException || keylessOnCompacted(
+                record, failure)) {
+            return Outcome.reject(reason); // the record's own: it would fail the same again
         }
         if (failure.getClass() == org.apache.kafka.common.KafkaException.class && String.valueOf(reason).contains(
                 "part of a batch which had")) { // another record of its batch was invalid: this one is not, and a Retry
             return Outcome.throttled(OUTAGE_WAIT); // spent its attempts each time it shared a batch with such a record
         }
         return Outcome.retry(reason);
+    }
+
+    /**
+     * A record without a key that a compacted topic refused. Only that: the client calls a batch with several refused
+     * records {@code InvalidRecordException} whatever the broker said of each (timestamps out of range, a clock skewed:
+     * the cluster's or the host's, not the record's — those stay Retry).
+     */
+    private static boolean keylessOnCompacted(ProducerRecord<byte[], byte[]> record, Throwable failure) {
+        return record.key() == null && failure instanceof org.apache.kafka.common.InvalidRecordException
+                && dev.ferry.domain.model.Thrown.message(failure).toLowerCase(java.util.Locale.ROOT).contains("without key");
     }
 
     /** How long an event waits before it is sent again while the cluster cannot be reached. */
