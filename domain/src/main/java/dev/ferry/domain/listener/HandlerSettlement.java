@@ -24,6 +24,11 @@ final class HandlerSettlement {
     void settle(Delivery delivery, Disposition disposition) {
         Objects.requireNonNull(delivery, "delivery");
         Objects.requireNonNull(disposition, "disposition"); // before anything changes: a kept delivery stays kept
+        if (disposition instanceof Disposition.Redeliver r
+                && r.delay().compareTo(dev.ferry.domain.retry.FailureDecision.LONGEST_REDELIVERY) > 0) {
+            // as the listener's own: a Kafka record put back for a year held its key, and its partition's commits
+            disposition = Disposition.redeliver(dev.ferry.domain.retry.FailureDecision.LONGEST_REDELIVERY);
+        }
         hands.handlerSettling.incrementAndGet();
         try {
             settleCounted(delivery, disposition);

@@ -1,0 +1,56 @@
+package dev.ferry.domain.listener;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.memory.InMemoryQueue;
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.testing.Await;
+import dev.ferry.domain.testing.LineDecoder;
+import dev.ferry.domain.transport.Acknowledger;
+import dev.ferry.domain.transport.Disposition;
+import dev.ferry.domain.transport.Settlement;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+class HandlerSettlementTest {
+
+    @Test
+    void aHandlersOwnRedeliveryOfAYear_goesBackFor12HoursAtMost_asTheListenersOwnDoes() {
+        // skip-delete: the handler put the message back for a year itself; on Kafka that held the record's key, and its
+        // partition's commits, for the year (the listener's own decisions are capped at 12 hours)
+        var queue = InMemoryQueue.standard("orders");
+        var sent = new CopyOnWriteArrayList<Disposition>();
+        var acknowledger = new Acknowledger() {
+            @Override
+            public List<Settlement.Failure> settle(List<Settlement> settlements) {
+                settlements.forEach(s -> sent.add(s.disposition()));
+                return queue.settle(settlements);
+            }
+
+            @Override
+            public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
+                return queue.extendLeases(deliveries, lease);
+            }
+        };
+        var kept = new AtomicReference<Delivery>();
+        var listener = Listener.builder(queue, acknowledger, new LineDecoder(), (event, delivery) -> {
+            kept.set(delivery);
+            return Outcome.done();
+        }).config(ListenerTest.fast().skipDelete(true).lease(Duration.ofMinutes(5)).build()).build().start();
+        try {
+            queue.send("a");
+            assertThat(Await.until(Duration.ofSeconds(10), () -> kept.get() != null)).isTrue();
+
+            listener.settle(kept.get(), Disposition.redeliver(Duration.ofDays(365)));
+
+            assertThat(Await.until(Duration.ofSeconds(10), () -> !sent.isEmpty())).isTrue();
+            assertThat(sent).containsExactly(Disposition.redeliver(Duration.ofHours(12)));
+        } finally {
+            listener.stop();
+        }
+    }
+}
