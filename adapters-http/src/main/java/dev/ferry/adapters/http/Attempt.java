@@ -25,10 +25,17 @@ sealed interface Attempt {
         return false;
     }
 
-    /** The endpoint may answer otherwise in a moment: 408, 5xx, no connection, a timeout. */
-    record Transient(Outcome outcome, boolean unreachable) implements Attempt {
+    /**
+     * The endpoint may answer otherwise in a moment: 408, 5xx, no connection, a timeout. {@code reached}: the request
+     * may have reached the endpoint (false only when no connection was made: nothing was sent).
+     */
+    record Transient(Outcome outcome, boolean unreachable, boolean reached) implements Attempt {
         Transient(Outcome outcome) {
-            this(outcome, false);
+            this(outcome, false, true);
+        }
+
+        Transient(Outcome outcome, boolean unreachable) {
+            this(outcome, unreachable, true);
         }
     }
 

@@ -155,6 +155,12 @@ public final class HttpSource implements Source, Acknowledger {
 
     @Override
     public List<Delivery> poll(PollRequest request) {
+        if (!closed && endpoint.isClosing()) {
+            endpoint.open(); // a listener polls it again (the source outlived the one that stopped): it takes work in
+            if (closed) {
+                endpoint.closing(); // closed meanwhile: close() may have said closing before this opened it
+            }
+        }
         return handout.poll(request);
     }
 
@@ -167,6 +173,17 @@ public final class HttpSource implements Source, Acknowledger {
     @Override
     public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
         return deliveries.stream().filter(d -> !(d.receipt() instanceof Item item) || item.done.get()).toList();
+    }
+
+    /**
+     * The listener stops: new requests are answered 503 with {@code Connection: close} from now, not queued for a poll
+     * that will not come (they waited out the response timeout, then heard 429 "it may still be handled"), and so are
+     * the events queued and never handed out.
+     */
+    @Override
+    public void stopping() {
+        endpoint.closing();
+        endpoint.releaseUnpolled();
     }
 
     /** Answers 503 to new requests, releases events nobody polled, waits briefly for open requests, stops. */

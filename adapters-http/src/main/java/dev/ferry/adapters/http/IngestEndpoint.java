@@ -96,6 +96,11 @@ final class IngestEndpoint {
         closing = true;
     }
 
+    /** Takes requests in again after {@link #closing} (not after the source's close, which never comes back). */
+    void open() {
+        closing = false;
+    }
+
     boolean isClosing() {
         return closing;
     }
@@ -259,8 +264,10 @@ final class IngestEndpoint {
                 return;
             }
         }
+        Runnable notTaken = () -> signatures.forget(signed); // refused with nothing taken: the same bytes may come again
         var split = JsonItems.split(body, maxEventsPerRequest);
         if (split instanceof JsonItems.Split.Invalid invalid) {
+            notTaken.run();
             respond(ex, 400, Map.of(), error(invalid.reason()));
             return;
         }
@@ -270,16 +277,18 @@ final class IngestEndpoint {
             dedups = BatchItemIds.ofRequest(IngestRequest.present(ex.getRequestHeaders().getFirst("Idempotency-Key")),
                     signed == null ? null : signed.mac(), items);
         } catch (IllegalArgumentException identical) {
+            notTaken.run();
             respond(ex, 400, Map.of(), error(identical.getMessage()));
             return;
         }
         if (!requests.tryAcquire()) {
+            notTaken.run();
             respond(ex, 429, Map.of("Retry-After", "1"), error("too many requests at once"));
             return;
         }
         Answer answer;
         try {
-            answer = handOver(ex, items, dedups, held);
+            answer = handOver(ex, items, dedups, held, notTaken);
         } finally {
             requests.release();
         }
@@ -310,13 +319,16 @@ final class IngestEndpoint {
     private static final String[] BOUNDED_HEADERS = {"Idempotency-Key", "X-Ferry-Group"};
     static final int MAX_KEY_CHARS = 1024;
 
-    private Answer handOver(HttpExchange ex, JsonItems.Split.Items split, String[] dedups, Uploads.Held held) {
+    private Answer handOver(HttpExchange ex, JsonItems.Split.Items split, String[] dedups, Uploads.Held held,
+                            Runnable notTaken) {
         int n = split.items().size();
         if (n > capacityTotal) {
+            notTaken.run();
             return new Answer(413, Map.of(), error("a batch of " + n + " events is more than the endpoint holds at once ("
                     + capacityTotal + "): send at most " + capacityTotal + " per request"));
         }
         if (!capacity.tryAcquire(n)) {
+            notTaken.run();
             return new Answer(429, Map.of("Retry-After", "1"), error("back-pressure: " + n
                     + " event(s) do not fit; try again shortly"));
         }

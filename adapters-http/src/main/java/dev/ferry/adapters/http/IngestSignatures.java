@@ -74,6 +74,22 @@ final class IngestSignatures {
         return new Signed(timestamp, seconds, mac);
     }
 
+    /**
+     * Forgets a request's signature once it is refused with nothing taken (too many at once, back-pressure, a body that
+     * does not parse): a client's retry of the same bytes, as its middleware sends after a 429, was answered 401
+     * "replayed" — taken for a credential failure, and the event, never taken, dropped.
+     */
+    void forget(Signed signed) {
+        if (signed != null && signed.mac().length >= 16) {
+            seen.forget(signed.mac(), forgetAfter(signed));
+        }
+    }
+
+    /** Until when a signature is remembered: the window past its time, and a second. */
+    private long forgetAfter(Signed signed) {
+        return signed.seconds() + signatureWindow.toSeconds() + 1;
+    }
+
     /** Why the request is refused — its signature does not match it, or it is a replay — or null when it passes. */
     Answer refusal(HttpExchange ex, IngestAuth.HmacSha256 hmac, Signed signed, byte[] body) {
         byte[] expected = hmac.mac(signed.timestamp(), ex.getRequestMethod(), path,
@@ -82,8 +98,7 @@ final class IngestSignatures {
             return new Answer(403, Map.of(), error("signature does not match the request ("
                     + IngestAuth.HmacSha256.TIMESTAMP_HEADER + ", method, path, Idempotency-Key, X-Ferry-Group and body)"));
         }
-        long forgetAfter = signed.seconds() + signatureWindow.toSeconds() + 1;
-        return switch (seen.remember(expected, forgetAfter, clock.instant().getEpochSecond())) {
+        return switch (seen.remember(expected, forgetAfter(signed), clock.instant().getEpochSecond())) {
             case REPLAYED -> new Answer(401, Map.of(), error("replayed: this signature was accepted before; sign each "
                     + "request, and each attempt of it, anew with a fresh " + IngestAuth.HmacSha256.TIMESTAMP_HEADER));
             case FULL -> new Answer(429, Map.of("Retry-After", "1"), error("too many signed requests within the "

@@ -62,6 +62,30 @@ final class SeenSignatures {
         return Verdict.FIRST;
     }
 
+    /**
+     * Forgets {@code mac}, remembered until {@code forgetAfter}: its request was refused with nothing taken, and sent
+     * again as it was it must be heard. Gone from both maps: left in the expiries, refused requests grew them past
+     * {@code max} for the window.
+     */
+    synchronized void forget(byte[] mac, long forgetAfter) {
+        var buffer = ByteBuffer.wrap(mac);
+        var key = new Key(buffer.getLong(0), buffer.getLong(8));
+        if (seen.remove(key)) {
+            var keys = byExpiry.get(forgetAfter);
+            if (keys != null) {
+                keys.remove(key);
+                if (keys.isEmpty()) {
+                    byExpiry.remove(forgetAfter);
+                }
+            }
+        }
+    }
+
+    /** Signatures waiting to expire, for a test: never more than those remembered. */
+    synchronized int expiring() {
+        return byExpiry.values().stream().mapToInt(List::size).sum();
+    }
+
     synchronized int size() {
         return seen.size();
     }

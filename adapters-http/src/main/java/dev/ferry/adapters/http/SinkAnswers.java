@@ -59,7 +59,7 @@ final class SinkAnswers {
     Attempt heard(String key, Attempt attempt) {
         // only an attempt that may have reached the endpoint without an answer: a 401, a login redirect or a 503 with
         // Retry-After was answered, nothing taken, and a 409 after it is a conflict (waited out, it held the group)
-        if (attempt instanceof Attempt.Transient t && t.unreachable()) {
+        if (attempt instanceof Attempt.Transient t && t.unreachable() && t.reached()) {
             unanswered.add(key);
         }
         return attempt;
@@ -125,14 +125,18 @@ final class SinkAnswers {
     }
 
     Attempt failed(String where, URI target, Throwable e) {
+        if (e instanceof java.net.http.HttpConnectTimeoutException) { // nothing sent: a 409 after it is no earlier request's
+            return new Attempt.Transient(Outcome.retry(where + ": no connection within " + timeout), true, false);
+        }
         if (e instanceof HttpTimeoutException) {
             return new Attempt.Transient(Outcome.retry(where + ": no answer within " + timeout), true);
         }
         if (e instanceof ConnectException) {
-            return new Attempt.Transient(Outcome.retry(where + ": connection refused"), true);
+            return new Attempt.Transient(Outcome.retry(where + ": connection refused"), true, false);
         }
         // the JDK's messages do not quote the URL today; should one ever, it is redacted too
-        String message = e.getMessage() == null ? "" : " " + e.getMessage().replace(target.toString(), Redact.url(target));
+        String text = dev.ferry.domain.model.Thrown.message(e); // a plugin HttpClient's may throw
+        String message = text == null ? "" : " " + text.replace(target.toString(), Redact.url(target));
         return new Attempt.Transient(Outcome.retry(where + ": " + e.getClass().getSimpleName() + message), true);
     }
 
@@ -159,8 +163,10 @@ final class SinkAnswers {
             // left are not spent before then
             return new Attempt.Final(Outcome.retryAfter(RetryAfter.parse(retryAfter.get(), clock, defaultThrottle), reason), true);
         }
-        if (status == 408 || status / 100 == 5) {
-            // a gateway's or an overloaded endpoint's answer is an outage; a 500 may be this event's doing
+        if (status == 408 || status == 421 || status == 425 || status / 100 == 5) {
+            // a gateway's or an overloaded endpoint's answer is an outage; a 500 may be this event's doing. 421 (a
+            // pooled connection to a host that no longer serves the name, after DNS or a load balancer moved) and 425
+            // (too early) ask to be sent again: rejected, every event on that connection was dead-lettered
             return new Attempt.Transient(Outcome.retry(reason), status == 502 || status == 503 || status == 504);
         }
         if (status == 409) {

@@ -327,4 +327,21 @@ class HttpAdapterUnitTest {
         assertThat(split).isInstanceOf(JsonItems.Split.Invalid.class);
         return ((JsonItems.Split.Invalid) split).reason();
     }
+
+    @Test // a signature forgotten (its request refused with nothing taken) stayed among those waiting to expire, uncounted:
+          // refused requests grew the memory past its bound for the whole window
+    void aForgottenSignature_leavesNothingBehind_andIsHeardAgain() {
+        var seen = new SeenSignatures(2);
+        byte[] mac = new byte[32];
+        for (int i = 0; i < 1_000; i++) {
+            mac[0] = (byte) i;
+            mac[1] = (byte) (i >> 8);
+            assertThat(seen.remember(mac, 100, 10)).isEqualTo(SeenSignatures.Verdict.FIRST);
+            seen.forget(mac, 100);
+        }
+        assertThat(seen.size()).isZero();
+        assertThat(seen.expiring()).isZero();
+        assertThat(seen.remember(mac, 100, 10)).as("sent again as it was").isEqualTo(SeenSignatures.Verdict.FIRST);
+        assertThat(seen.remember(mac, 100, 10)).as("then it is a replay").isEqualTo(SeenSignatures.Verdict.REPLAYED);
+    }
 }

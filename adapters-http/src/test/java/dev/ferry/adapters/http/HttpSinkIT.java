@@ -92,6 +92,15 @@ class HttpSinkIT extends ScriptedSinkFixture {
     }
 
     @Test
+    void misdirectedThenOk_isRetriedInProcess_andDone_notDeadLettered() {
+        // 421: the request reached a host that does not serve this name (a pooled connection after DNS or a load balancer
+        // moved); it asks to be sent again. Rejected, every event on that connection went to the dead-letter queue
+        server.script("/moved", Response.of(421), Response.of(425), Response.of(200));
+        assertThat(sink(to("/moved")).publish(event("a"))).isEqualTo(Outcome.done());
+        assertThat(server.count("/moved")).isEqualTo(3);
+    }
+
+    @Test
     void serverErrorEveryTime_isRetryAfterTheInProcessAttempts() {
         server.script("/down", Response.of(500, "a bug"));
         var outcome = sink(to("/down")).publish(event("a"));

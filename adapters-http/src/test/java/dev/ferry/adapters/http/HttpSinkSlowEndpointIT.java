@@ -171,6 +171,33 @@ class HttpSinkSlowEndpointIT extends ScriptedSinkFixture {
                 r -> assertThat(r.reason()).contains("409"));
     }
 
+    @Test // a refused connection sent nothing: a 409 after it is a conflict, not an earlier request still at work
+    void aConflictAfterARefusedConnection_isRetry_notAnOutageWaitedOut() throws Exception {
+        int port;
+        try (var probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = probe.getLocalPort();
+        }
+        var sink = HttpSink.builder("http://127.0.0.1:" + port + "/k/{key}").timeout(Duration.ofSeconds(5))
+                .retries(1, Duration.ofMillis(10)).build();
+        sinks.add(sink);
+        assertThat(sink.publish(event("a"))).as("nothing listens yet").isNotEqualTo(Outcome.done());
+
+        var api = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", port), 16);
+        api.createContext("/", ex -> {
+            byte[] body = "version conflict".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(409, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+        });
+        api.start();
+        try {
+            assertThat(sink.publish(event("a"))).as("a conflict: an attempt spent").isInstanceOfSatisfying(Outcome.Retry.class,
+                    r -> assertThat(r.reason()).contains("409"));
+        } finally {
+            api.stop(0);
+        }
+    }
+
     @Test // a second review: a 401 or a 503 with Retry-After was answered (nothing taken): a 409 after it is a conflict
     void aConflictAfterAnAnsweredRefusal_isRetry_notAnOutageWaitedOut() {
         server.script("/k/a", Response.of(401), Response.of(409, "version conflict"));

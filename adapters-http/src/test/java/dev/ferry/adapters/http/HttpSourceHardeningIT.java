@@ -134,6 +134,47 @@ class HttpSourceHardeningIT extends IngestEndpointFixture {
         assertThat(handled).containsExactly("k1");
     }
 
+    @Test // a request refused with nothing taken (back-pressure), sent again as it was by the client's retry middleware
+    void aSignedRequestRefusedWithNothingTaken_isHeardWhenSentAgain_notRefusedAsAReplay() throws Exception {
+        // its signature was remembered before the refusal: the same bytes again were answered 401 "replayed" — a
+        // credential failure to the client, which dropped the event Ferry never took
+        var source = HttpSource.builder().auth(HMAC).capacity(1).build().start();
+        opened.add(source);
+        var release = new java.util.concurrent.CountDownLatch(1);
+        opened.add(Listener.builder(source, source, HttpSourceIT.DECODER, (event, delivery) -> {
+            try {
+                release.await(20, java.util.concurrent.TimeUnit.SECONDS); // the one event the endpoint holds
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            handled.add(event.key());
+            return Outcome.done();
+        }).config(ListenerConfig.builder().pollWait(Duration.ofMillis(200)).lease(Duration.ofSeconds(30))
+                .shutdownDeadline(Duration.ofMillis(200)).build()).build().start());
+        var first = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return signed(source, "{\"id\":\"held\",\"type\":\"Good\"}", now(), "req-held", null).statusCode();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        long ts = now();
+        String body = "{\"id\":\"later\",\"type\":\"Good\"}";
+        HttpResponse<String> refused = null;
+        for (int i = 0; i < 100 && (refused == null || refused.statusCode() != 429); i++) {
+            Thread.sleep(20); // until the first holds the endpoint's one place
+            refused = signed(source, body, ts, "req-later", null);
+        }
+        assertThat(refused.statusCode()).as(refused.body()).isEqualTo(429);
+        release.countDown();
+        assertThat(first.get(20, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(200);
+
+        var again = signed(source, body, ts, "req-later", null);
+
+        assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
+        assertThat(handled).containsExactlyInAnyOrder("held", "later");
+    }
+
     @Test // #16
     void aReplayedSignature_isRefused401_andHandledOnce() throws Exception {
         var source = start(HttpSource.builder().auth(HMAC));

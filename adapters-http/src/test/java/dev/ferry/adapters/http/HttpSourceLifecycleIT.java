@@ -10,6 +10,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -47,6 +48,39 @@ class HttpSourceLifecycleIT {
                 .hasMessageContaining("'lifecycle'").hasMessageContaining("closed: build another");
         assertThatThrownBy(() -> connect(port)).as("the closed source's port takes no connection")
                 .isInstanceOf(ConnectException.class);
+    }
+
+    @Test // a request that came while the listener stopped was queued for a poll that would not come: its client waited
+          // out the response timeout (30 s by default), then heard 429 "it may still be handled", and retried on the same
+          // dying instance
+    void aRequestWhileTheListenerStops_isAnswered503AtOnce_andTheSourceTakesWorkAgainForTheNextListener() throws Exception {
+        var source = source(HttpSource.builder().responseTimeout(Duration.ofSeconds(20))).start();
+        var handled = new java.util.concurrent.CopyOnWriteArrayList<String>();
+        dev.ferry.domain.handle.Handler handler = (event, delivery) -> {
+            handled.add(event.key());
+            return dev.ferry.domain.handle.Outcome.done();
+        };
+        var config = dev.ferry.domain.listener.ListenerConfig.builder().pollWait(Duration.ofMillis(200))
+                .shutdownDeadline(Duration.ofMillis(200)).build();
+        var first = dev.ferry.domain.listener.Listener.builder(source, source, HttpSourceIT.DECODER, handler).config(config)
+                .build().start();
+        first.stop();
+        var client = java.net.http.HttpClient.newHttpClient();
+        var request = java.net.http.HttpRequest.newBuilder(source.uri()).timeout(Duration.ofSeconds(10))
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"id\":\"e1\",\"type\":\"T\"}")).build();
+
+        var answer = client.send(request, java.net.http.HttpResponse.BodyHandlers.ofString()); // within 10 s, not 20
+
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(503);
+        var second = dev.ferry.domain.listener.Listener.builder(source, source, HttpSourceIT.DECODER, handler).config(config)
+                .build().start();
+        try {
+            assertThat(client.send(request, java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode())
+                    .as("a listener polls it again").isEqualTo(200);
+            assertThat(handled).containsExactly("e1");
+        } finally {
+            second.stop();
+        }
     }
 
     @Test

@@ -46,6 +46,11 @@ public final class TracedSource implements Source {
     }
 
     @Override
+    public void stopping() {
+        source.stopping();
+    }
+
+    @Override
     public void close() {
         source.close();
     }

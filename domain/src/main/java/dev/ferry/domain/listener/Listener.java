@@ -269,7 +269,7 @@ public final class Listener implements AutoCloseable {
         // run as the listener's own thread: what the shutdown calls (an observer, as it settles) may stop it too
         var r = threads.asOwn(() -> {
             try {
-                return new Shutdown(name, config, hands, groups, settler, processor, counters, this::stats, threads::owned)
+                return new Shutdown(name, source, config, hands, groups, settler, processor, counters, this::stats, threads::owned)
                         .run(reason, before, threads.pollers, () -> state.set(STOPPED), threads.settler, threads.leases, threads.holds,
                                 threads.workers, threads.completer);
             } catch (Throwable e) { // stopped all the same: no later stop() waits for ever, nothing settled later is lost

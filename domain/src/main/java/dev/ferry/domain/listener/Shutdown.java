@@ -19,6 +19,7 @@ final class Shutdown {
     private static final System.Logger LOG = System.getLogger(Listener.class.getName());
 
     private final String name;
+    private final dev.ferry.domain.transport.Source source;
     private final ListenerConfig config;
     private final Hands hands;
     private final OrderingGroups<InFlight> groups;
@@ -29,11 +30,12 @@ final class Shutdown {
     /** Marks a body's thread as the listener's own (what a give-back calls may stop the listener too). */
     private final java.util.function.UnaryOperator<Runnable> owned;
 
-    Shutdown(String name, ListenerConfig config, Hands hands, OrderingGroups<InFlight> groups, Settler settler,
-             Processor processor, Counters counters, Supplier<ListenerStats> stats,
-             java.util.function.UnaryOperator<Runnable> owned) {
+    Shutdown(String name, dev.ferry.domain.transport.Source source, ListenerConfig config, Hands hands,
+             OrderingGroups<InFlight> groups, Settler settler, Processor processor, Counters counters,
+             Supplier<ListenerStats> stats, java.util.function.UnaryOperator<Runnable> owned) {
         this.owned = owned;
         this.name = name;
+        this.source = source;
         this.config = config;
         this.hands = hands;
         this.groups = groups;
@@ -41,6 +43,19 @@ final class Shutdown {
         this.processor = processor;
         this.counters = counters;
         this.stats = stats;
+    }
+
+    /**
+     * Tells the source the listener is stopping (see {@link dev.ferry.domain.transport.Source#stopping}), once no poller
+     * polls it; what it throws is logged, not obeyed.
+     */
+    private void tellStopping() {
+        try {
+            source.stopping();
+        } catch (Throwable e) {
+            LOG.log(System.Logger.Level.WARNING, "source of ''{0}'' failed when told the listener is stopping: {1}", name,
+                    dev.ferry.domain.model.Thrown.describe(e));
+        }
     }
 
     /** How long, past the deadline, a settlement already under way is waited for before the last flush. */
@@ -57,6 +72,7 @@ final class Shutdown {
         long sentBefore = before.sent();
         pollers.forEach(Thread::interrupt);
         joinQuietly(pollers, Duration.ofSeconds(5));
+        tellStopping(); // an endpoint that takes work in refuses it now: nothing polls for it any more
 
         long releasedWaiting = 0;
         for (var item : groups.drainWaiting()) {

@@ -49,6 +49,15 @@ public interface Source extends AutoCloseable {
         return java.util.Optional.empty();
     }
 
+    /**
+     * The listener is stopping: no poll will take what comes now. A source that takes work in on its own (an HTTP
+     * endpoint) refuses it from here, so its clients go elsewhere at once rather than wait for the close. Called once,
+     * once the pollers have stopped; it must not block. A later poll (another listener on the source) may take work in
+     * again. Nothing by default.
+     */
+    default void stopping() {
+    }
+
     /** Releases the transport's resources; polls after close fail. */
     @Override
     default void close() {
