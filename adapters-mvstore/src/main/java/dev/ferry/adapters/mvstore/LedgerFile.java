@@ -132,6 +132,11 @@ final class LedgerFile {
         } catch (java.io.IOException e) {
             throw new FerryException("cannot create the ledger directory for " + file + ": " + e.getMessage(), e, false);
         }
+        if (store.isReadOnly()) { // H2 opens a file it may not write read-only, unsaid: its commits throw, and the store,
+            store.closeImmediately(); // never broken, was never opened again once the file was writable
+            throw new FerryException("the ledger file " + file + " cannot be written (its permissions, or a file system "
+                    + "mounted read-only): the ledger records completions there", true);
+        }
         try {
             MVMap<String, Long> meta = store.openMap("meta");
             checkLayout(file, store, meta);

@@ -26,6 +26,8 @@ class LedgerCommitsTest {
         static volatile CountDownLatch held = new CountDownLatch(0);
         static final CountDownLatch heldOne = new CountDownLatch(1);
         static volatile boolean failForce;
+        /** The file system is read-only (remounted so after an I/O error): the file may not be written, writes fail. */
+        static volatile boolean readOnly;
         /** Reads of a map's pages by the ledger's opening of its maps fail (a disk's EIO), the store's own open does not. */
         static volatile boolean failLedgerMapReads;
 
@@ -48,6 +50,11 @@ class LedgerCommitsTest {
         }
 
         @Override
+        public boolean canWrite() {
+            return !readOnly && super.canWrite();
+        }
+
+        @Override
         public FileChannel open(String mode) throws IOException {
             var channel = FileChannel.open(Path.of(getBase().toString()), StandardOpenOption.READ,
                     StandardOpenOption.WRITE, StandardOpenOption.CREATE);
@@ -62,6 +69,9 @@ class LedgerCommitsTest {
 
                 @Override
                 public int write(ByteBuffer src, long at) throws IOException {
+                    if (readOnly) {
+                        throw new IOException("Read-only file system");
+                    }
                     if (Thread.currentThread().getName().startsWith("H2-save") && held.getCount() > 0) {
                         heldOne.countDown();
                         try {
@@ -172,6 +182,41 @@ class LedgerCommitsTest {
             assertThat(ledger.peek("k")).containsInstanceOf(dev.ferry.domain.idempotency.Claim.Completed.class);
         } finally {
             HeldFilePath.held.countDown();
+            ledger.close();
+        }
+    }
+
+    @Test
+    void aReopeningThatFindsTheFileReadOnly_isRefused_andTheLedgerWritesAgainOnceTheFileIsWritable() throws Exception {
+        // H2 opens a file it may not write read-only, unsaid: such a store's commits throw without breaking it, so it
+        // was never opened again — every later write failed, the file long writable again, until a restart
+        var file = dir.resolve("remounted.mv.db");
+        new HeldFilePath();
+        var ledger = MvStoreLedger.builder(file).names(p -> "ferry-held:" + p).build();
+        try {
+            var a = (dev.ferry.domain.idempotency.Claim.Acquired) ledger.claim("a", java.time.Duration.ofMinutes(5));
+            HeldFilePath.readOnly = true; // an I/O error, and the file system remounted read-only
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> ledger.complete("a", a.token(),
+                    java.time.Duration.ofDays(1))).isInstanceOf(RuntimeException.class);
+            Thread.sleep(1_100); // a reopening is tried at most once a second
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> ledger.claim("b", java.time.Duration.ofMinutes(5)))
+                    .as("the file read-only: no claim").isInstanceOf(RuntimeException.class);
+
+            HeldFilePath.readOnly = false; // the disk is back
+            dev.ferry.domain.idempotency.Claim b = null;
+            long end = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+            while (b == null && System.nanoTime() < end) {
+                try {
+                    b = ledger.claim("b", java.time.Duration.ofMinutes(5));
+                } catch (dev.ferry.domain.model.FerryException stillBroken) {
+                    Thread.sleep(100);
+                }
+            }
+            assertThat(b).as("opened again, writable").isInstanceOf(dev.ferry.domain.idempotency.Claim.Acquired.class);
+            assertThat(ledger.complete("b", ((dev.ferry.domain.idempotency.Claim.Acquired) b).token(),
+                    java.time.Duration.ofDays(1))).isTrue();
+        } finally {
+            HeldFilePath.readOnly = false;
             ledger.close();
         }
     }
