@@ -87,7 +87,7 @@ final class KafkaDeadLetters implements AutoCloseable {
         producer = new RenewableProducer("Kafka source '" + name + "' (dead letters)", producerConfig);
     }
 
-    /** Refuses a dead-letter topic of {@code topics} that exists and compacts: it would lose dead letters. */
+    /** Refuses a topic of {@code topics} that does not exist, and a dead-letter topic of theirs that compacts. */
     void refuseCompacted(Collection<String> topics) {
         CompactedDeadLetterTopics.refuse(name, producerConfig, topics, topicOf);
     }

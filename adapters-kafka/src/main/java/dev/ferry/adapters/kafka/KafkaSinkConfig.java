@@ -40,6 +40,9 @@ public record KafkaSinkConfig(String name, String bootstrapServers, String topic
         }
         var timeout = s.duration("timeout", Duration.ofSeconds(30));
         var properties = s.map("properties");
+        if (properties.containsKey("bootstrap.servers")) { // the producer took it; the check for a sink into its source not
+            s.problem("properties", "'bootstrap.servers' is set by 'bootstrap-servers': say the cluster there, once");
+        }
         for (String fixed : List.of("acks", "enable.idempotence", "key.serializer", "value.serializer")) {
             if (properties.containsKey(fixed)) {
                 s.problem("properties", "'" + fixed + "' is Ferry's to set (acks=all with idempotence: nothing lost or doubled)");

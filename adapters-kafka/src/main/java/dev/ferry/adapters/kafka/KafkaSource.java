@@ -1,7 +1,6 @@
 package dev.ferry.adapters.kafka;
 
 import dev.ferry.adapters.kafka.PartitionBuffer.Rec;
-
 import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.model.FerryException;
 import dev.ferry.domain.transport.Acknowledger;
@@ -112,9 +111,8 @@ public final class KafkaSource implements Source, Acknowledger {
     }
 
     /**
-     * How many records the group's consumer here is behind the end of its assigned partitions, as of
-     * its last poll (the consumer's own view; a paused partition's end asked of the cluster at most every
-     * 5 s, as it is not fetched); -1 before it knows. For a lag gauge.
+     * How many records the group's consumer here is behind the end of its assigned partitions, as of its last poll
+     * (a paused partition's end asked of the cluster at most every 5 s, as it is not fetched); -1 before it knows.
      */
     public long lag() {
         return loop.lag();
@@ -301,9 +299,10 @@ public final class KafkaSource implements Source, Acknowledger {
             consumerConfig.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, ClientConfigs.COOPERATIVE_ASSIGNOR);
             // a record of an aborted transaction never happened: not handed out (the client's default reads them)
             consumerConfig.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-            // a partition resumed while a fetch for the others waits at the broker is fetched only
-            // after that one returns: the client's 500 ms made every resume a half-second stall
+            // a partition resumed while a fetch for the others waits at the broker is fetched only after that one
+            // returns: the client's 500 ms made every resume a half-second stall. A topic mistyped is not made, but refused
             consumerConfig.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, FETCH_MAX_WAIT_MS);
+            consumerConfig.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
             producerConfig.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
             producerConfig.put(ProducerConfig.ACKS_CONFIG, "all");
             producerConfig.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);

@@ -52,6 +52,9 @@ public record KafkaSourceConfig(String name, String bootstrapServers, List<Strin
         long bufferedBytes = s.integer("max-buffered-bytes-per-partition", (int) DEFAULT_MAX_BUFFERED_BYTES_PER_PARTITION,
                 1024, Integer.MAX_VALUE);
         var properties = s.map("properties");
+        if (properties.containsKey("bootstrap.servers")) { // the consumer took it; the loop check, releases and test events not
+            s.problem("properties", "'bootstrap.servers' is set by 'bootstrap-servers': say the cluster there, once");
+        }
         for (String fixed : List.of("enable.auto.commit", "group.id", "key.deserializer", "value.deserializer")) {
             if (properties.containsKey(fixed)) {
                 s.problem("properties", "'" + fixed + "' is Ferry's to set (offsets are committed only past settled records)");

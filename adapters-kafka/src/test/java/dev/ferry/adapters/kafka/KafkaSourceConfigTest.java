@@ -30,6 +30,17 @@ class KafkaSourceConfigTest {
         assertThat(problems(Map.of("auto.offset.reset", "none"))).as("fails, skips nothing").isEmpty();
     }
 
+    @Test // the consumer read another cluster than every check, release and test event: a sink into the source's own
+          // topic went unrefused (a loop), a release read the wrong cluster
+    void bootstrapServersInProperties_isRefused_forBootstrapServersSaysIt() {
+        assertThat(problems(Map.of("bootstrap.servers", "elsewhere:9092"))).singleElement().asString()
+                .contains("'bootstrap.servers'").contains("bootstrap-servers");
+        var sink = new MapSettings(Map.of("bootstrap-servers", "127.0.0.1:9092", "topic", "out",
+                "properties.bootstrap.servers", "elsewhere:9092"));
+        KafkaSinkConfig.read(sink);
+        assertThat(sink.problems()).singleElement().asString().contains("'bootstrap.servers'");
+    }
+
     @Test
     void readUncommitted_isRefused() {
         assertThat(problems(Map.of("isolation.level", "read_uncommitted"))).singleElement().asString()

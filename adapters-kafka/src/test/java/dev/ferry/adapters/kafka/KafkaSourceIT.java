@@ -245,6 +245,18 @@ class KafkaSourceIT {
     }
 
     @Test
+    void aTopicThatDoesNotExist_isRefusedAtStart_notWaitedOnUnseen() throws Exception {
+        // a topic name mistyped: the consumer subscribed, was assigned nothing, and the source stood ready reading nothing
+        // while the records on the right topic aged out (and a broker that creates topics made the mistyped one)
+        String mistyped = "ordrs-" + UUID.randomUUID().toString().substring(0, 8);
+        var source = KafkaSource.builder(KafkaBroker.bootstrap(), "g-" + UUID.randomUUID(), List.of(mistyped)).build();
+
+        assertThatThrownBy(source::start).isInstanceOf(IllegalStateException.class).hasMessageContaining(mistyped)
+                .hasMessageContaining("does not exist");
+        source.close();
+    }
+
+    @Test
     void anErrorWhoseTextThrows_outOfTheConsumersPoll_replacesTheConsumer_too() {
         // described in the consumer thread's own bookkeeping ("its consumer died (" + death + ")"), the Error threw again
         // and ended the thread: the source consumed nothing more, and liveness never said so
