@@ -155,8 +155,18 @@ final class GroupCommands {
                 + "list --json' shows it. Refused when the group's head is another by now (parked again since).")
         private String head;
 
+        @Spec
+        private CommandSpec spec;
+
         Release(Ferry.Io io) {
             super(io);
+        }
+
+        @Override
+        void checkOptions() { // a usage error (exit 2), before the configuration is read: exit 1 says "run it again"
+            if (incomplete() != null) {
+                throw new ParameterException(spec.commandLine(), incomplete());
+            }
         }
 
         /** --skip-head without --head: refused, with what to do; null when the options are whole. */

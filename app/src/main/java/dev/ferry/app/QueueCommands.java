@@ -137,7 +137,7 @@ final class QueueCommands {
 
         @Option(names = "--force", description = "Redrive the DLQ of an on-poison: park source all the same (a message "
                 + "SQS moved there itself, or another queue's sharing the DLQ); parked groups are released with "
-                + "'ferry groups release'.")
+                + "'ferry groups release'. Also moves them to a --to that is not a queue the DLQ serves.")
         private boolean force;
 
         Redrive(Ferry.Io io) {
@@ -175,7 +175,14 @@ final class QueueCommands {
             if (parking != null) {
                 throw usage(ParkingDeadLetters.refusal(from, parking));
             }
-            if (queues.deadLetterSourceQueues(dlqUrl).isEmpty()) {
+            var servedBy = queues.deadLetterSourceQueues(dlqUrl);
+            if (targetUrl != null && !force && !servedBy.isEmpty()
+                    && servedBy.stream().noneMatch(u -> ParkingDeadLetters.sameQueue(u, targetUrl))) {
+                // a slip of --to (payments for orders) ran one pipeline's dead letters through another's
+                throw usage("--to " + to + " is not a queue whose dead-letter queue " + from + " is (it serves "
+                        + String.join(", ", servedBy) + "); --force to move its messages there all the same");
+            }
+            if (servedBy.isEmpty()) {
                 io.err().println("ferry: note: no queue names " + from + " as its dead-letter queue in a redrive policy; "
                         + "moving its messages anyway");
             }

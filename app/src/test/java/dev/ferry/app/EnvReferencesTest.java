@@ -32,6 +32,17 @@ class EnvReferencesTest {
                 .containsEntry("ssl.key.password", "${env:PW}");
     }
 
+    @Test // a variable set to nothing made a route match no type: its events went the catch-all's way, or were dropped
+    void aRouteTypeFromAnEmptyVariable_isRefused() {
+        for (String match : new String[] {"type: \"${T}\"", "types: [\"${T}\"]", "not-types: [\"${T}\"]"}) {
+            var result = ConfigReader.parse("ferry.yaml", "sources: {s: {sqs: {queue: orders}}}\n"
+                    + "sinks: {log: {type: log}}\nroutes:\n  - match: {" + match + "}\n    to: [log]\n  - to: [log]\n",
+                    Map.of("T", "")::get, ConfigReaderTest.ADAPTERS);
+            assertThat(result).as(match + ": " + result).isInstanceOfSatisfying(ConfigReader.Result.Invalid.class,
+                    invalid -> assertThat(String.valueOf(invalid)).contains("blank"));
+        }
+    }
+
     @Test
     void aValueThatOnlyLooksLikeAVariable_isAValue_whenNoneSuchIsSet() {
         var result = ConfigReader.parse("ferry.yaml", "sources: {s: {sqs: {queue: \"$orders\"}}}\n" + TAIL,

@@ -197,7 +197,7 @@ class ParkedGroupsIT {
                 // the head is named: one parked since the operator looked (another's release) is not dropped unseen
                 err.reset();
                 assertThat(Ferry.run(new String[] {"groups", "release", "A", "--skip-head", "--source", "orders"}, out, err,
-                        env::get)).isNotZero();
+                        env::get)).as("a usage error, not 1: run it again").isEqualTo(2);
                 assertThat(err.toString()).contains("--head KEY");
                 err.reset();
                 assertThat(Ferry.run(new String[] {"groups", "release", "A", "--skip-head", "--head", "a1", "--source",

@@ -57,6 +57,15 @@ class QueueCommandsIT {
             assertThat(same.toString()).contains("--from and --to are the same queue");
             assertThat(queues.approximateMessages(sqs.url("orders-dlq"))).isEqualTo(25);
 
+            // --to payments for orders: one pipeline's dead letters run through another's
+            sqs.client.createQueue(b -> b.queueName("payments"));
+            var slip = new ByteArrayOutputStream();
+            assertThat(Ferry.run(new String[] {"queues", "redrive", "--from", "orders-dlq", "--to", "payments"},
+                    out, slip, env::get)).as(slip.toString()).isEqualTo(2);
+            assertThat(slip.toString()).contains("is not a queue whose dead-letter queue orders-dlq is").contains("--force");
+            assertThat(queues.approximateMessages(sqs.url("payments"))).isZero();
+            assertThat(queues.approximateMessages(sqs.url("orders-dlq"))).isEqualTo(25);
+
             out.reset();
             assertThat(Ferry.run(new String[] {"queues", "redrive", "--from", "orders-dlq", "--to", "orders", "--max", "10",
                     "--rate", "200"}, out, err, env::get)).as(err.toString()).isZero();

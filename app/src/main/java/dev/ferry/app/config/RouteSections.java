@@ -58,6 +58,19 @@ final class RouteSections {
                 // an empty list (a template with nothing to fill in) fell back to no matcher: every event went this way
                 match.error("types", "an empty list matches no type; leave types out to match every type");
             }
+            // blank (an environment variable set to nothing): it matched no event, and they went the catch-all's way
+            if (type != null && type.isBlank()) {
+                match.error("type", "is blank (an empty variable?): a route for events without a type is not made this way; "
+                        + "leave type out to match every type");
+            }
+            if (types.stream().anyMatch(String::isBlank)) {
+                match.error("types", "holds a blank type (an empty variable?): it matches no type");
+            }
+            for (String notType : notTypes) {
+                if (notType.isBlank()) {
+                    match.error("not-types", "holds a blank type (an empty variable?): it leaves out no type");
+                }
+            }
             if (typePrefix != null && typePrefix.isEmpty()) {
                 match.error("type-prefix", "an empty prefix matches every type; leave type-prefix out to say so");
             }
