@@ -225,6 +225,11 @@ class KafkaSourceIT {
         String topic = KafkaBroker.topic("error", 1);
         ErrorOnceInterceptor.arm(topic);
         KafkaBroker.produce(topic, keyed("e-", 5, 2));
+        assertEveryRecordHandled_afterTheConsumerIsReplaced(topic);
+    }
+
+    /** The 10 records of {@code topic} (armed to throw once out of the consumer's poll) are each handled once replaced. */
+    private void assertEveryRecordHandled_afterTheConsumerIsReplaced(String topic) {
         var source = open(KafkaSource.builder(KafkaBroker.bootstrap(), "g-" + UUID.randomUUID(), List.of(topic))
                 .consumerConfig("interceptor.classes", ErrorOnceInterceptor.class.getName())
                 .restartBackoff(Duration.ofMillis(100), Duration.ofSeconds(1)).build().start());
@@ -263,23 +268,7 @@ class KafkaSourceIT {
         String topic = KafkaBroker.topic("unreadable-error", 1);
         ErrorOnceInterceptor.armUnreadable(topic);
         KafkaBroker.produce(topic, keyed("u-", 5, 2));
-        var source = open(KafkaSource.builder(KafkaBroker.bootstrap(), "g-" + UUID.randomUUID(), List.of(topic))
-                .consumerConfig("interceptor.classes", ErrorOnceInterceptor.class.getName())
-                .restartBackoff(Duration.ofMillis(100), Duration.ofSeconds(1)).build().start());
-        var effects = new ConcurrentHashMap<String, AtomicInteger>();
-        Handler handler = (event, delivery) -> {
-            effects.computeIfAbsent(event.key(), k -> new AtomicInteger()).incrementAndGet();
-            return Outcome.done();
-        };
-        var listener = open(Listener.builder(source, source, KafkaIT.DECODER, handler).ledger(InMemoryLedger.create())
-                .config(ListenerConfig.builder().pollWait(Duration.ofMillis(200)).lease(Duration.ofSeconds(30))
-                        .shutdownDeadline(Duration.ofSeconds(2)).build())
-                .build().start());
-
-        assertThat(Await.until(Duration.ofSeconds(30), () -> effects.size() == 10))
-                .as("every record handled after the consumer was replaced; stats " + listener.stats()
-                        + ", problem " + source.problem()).isTrue();
-        assertThat(source.problem()).isEmpty();
+        assertEveryRecordHandled_afterTheConsumerIsReplaced(topic);
     }
 
     /** Kafka hands a record out again only after a rebalance: one that waited past its lease is still ours to handle. */

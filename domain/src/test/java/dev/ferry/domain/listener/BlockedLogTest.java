@@ -44,31 +44,7 @@ class BlockedLogTest {
                 return queue.extendLeases(deliveries, lease);
             }
         };
-        var unblock = new CountDownLatch(1);
-        var logger = Logger.getLogger(Listener.class.getName());
-        var level = logger.getLevel();
-        var blocking = new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                if (String.valueOf(r.getMessage()).startsWith("could not")) {
-                    try {
-                        unblock.await(20, TimeUnit.SECONDS); // the log's pipe is full
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                }
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        logger.setLevel(Level.WARNING); // the tests' logging keeps SEVERE only
-        logger.addHandler(blocking);
+        var blocked = new BlockingLog("could not");
         var listener = Listener.builder(queue, acknowledger, new LineDecoder(), (e, d) -> Outcome.done())
                 .config(ListenerTest.fast().build()).build().start();
         try {
@@ -79,10 +55,8 @@ class BlockedLogTest {
                     () -> queue.messages().stream().noneMatch(m -> m.body().equals("second"))))
                     .as("the second acknowledged while the first's warning waits for the log").isTrue();
         } finally {
-            unblock.countDown();
+            blocked.close();
             listener.stop();
-            logger.removeHandler(blocking);
-            logger.setLevel(level);
         }
     }
 
@@ -107,31 +81,7 @@ class BlockedLogTest {
                 return queue.poll(request);
             }
         };
-        var unblock = new CountDownLatch(1);
-        var logger = Logger.getLogger(Listener.class.getName());
-        var level = logger.getLevel();
-        var blocking = new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                if (String.valueOf(r.getMessage()).startsWith("poll of")) {
-                    try {
-                        unblock.await(20, TimeUnit.SECONDS); // the log's pipe is full
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                }
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        logger.setLevel(Level.WARNING); // the tests' logging keeps SEVERE only
-        logger.addHandler(blocking);
+        var blocked = new BlockingLog("poll of");
         var listener = Listener.builder(source, queue, new LineDecoder(), (e, d) -> Outcome.done())
                 .config(ListenerTest.fast().pollers(2).build()).build().start();
         try {
@@ -140,9 +90,43 @@ class BlockedLogTest {
             assertThat(Await.until(Duration.ofSeconds(10), () -> queue.size() == 0))
                     .as("taken in and acknowledged while the failures' warnings wait for the log").isTrue();
         } finally {
-            unblock.countDown();
+            blocked.close();
             listener.stop();
-            logger.removeHandler(blocking);
+        }
+    }
+
+    /** The listener's log, its lines that start with {@code prefix} blocking (the log's pipe full) until closed. */
+    private static final class BlockingLog extends Handler implements AutoCloseable {
+        private final String prefix;
+        private final CountDownLatch unblock = new CountDownLatch(1);
+        private final Logger logger = Logger.getLogger(Listener.class.getName());
+        private final Level level = logger.getLevel();
+
+        BlockingLog(String prefix) {
+            this.prefix = prefix;
+            logger.setLevel(Level.WARNING); // the tests' logging keeps SEVERE only
+            logger.addHandler(this);
+        }
+
+        @Override
+        public void publish(LogRecord r) {
+            if (String.valueOf(r.getMessage()).startsWith(prefix)) {
+                try {
+                    unblock.await(20, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+            unblock.countDown();
+            logger.removeHandler(this);
             logger.setLevel(level);
         }
     }
