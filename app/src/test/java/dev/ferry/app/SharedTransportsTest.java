@@ -44,6 +44,37 @@ class SharedTransportsTest {
                 """ + ROUTE_TO_LOG);
     }
 
+    @Test // a copy-paste or an anchor: every event of the route written twice
+    void twoSinksOfOneRoute_writingOneQueueOrTopic_areRefused_butInTwoRoutesTheyAreNot() {
+        assertThat(errors("""
+                sources: {in: {sqs: {queue: orders}}}
+                sinks:
+                  a: {type: sqs, queue: audit}
+                  b: {type: sqs, queue: "https://sqs.eu-west-1.amazonaws.com/123456789012/audit"}
+                routes:
+                  - to: [a, b]
+                """)).anySatisfy(e -> assertThat(e).contains("sinks.b.queue").contains("sink 'a' writes")
+                .contains("twice"));
+        assertThat(errors("""
+                sources: {in: {sqs: {queue: orders}}}
+                sinks:
+                  a: {type: kafka, bootstrap-servers: "k1:9092", topic: audit}
+                  b: {type: kafka, bootstrap-servers: "K1:9092", topic: audit}
+                routes:
+                  - to: [a, b]
+                """)).anySatisfy(e -> assertThat(e).contains("sinks.b.topic").contains("sink 'a' writes"));
+        valid("""
+                sources: {in: {sqs: {queue: orders}}}
+                sinks:
+                  a: {type: sqs, queue: audit}
+                  b: {type: sqs, queue: audit}
+                routes:
+                  - match: {type: A}
+                    to: [a]
+                  - to: [b]
+                """);
+    }
+
     @Test
     void anSqsSinkWritingToASourcesQueue_isRefused_byNameUrlOrArn() {
         assertThat(errors("""

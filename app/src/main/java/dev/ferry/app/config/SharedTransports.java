@@ -27,6 +27,7 @@ final class SharedTransports {
                       Map<String, FerryConfig.SinkSpec> sinks, Map<String, Section> sinkSections,
                       java.util.List<FerryConfig.RouteSpec> routes) {
         kafkaGroups(sources, sourceSections);
+        twiceInARoute(sinks, sinkSections, routes);
         // a route with an attribute to match may tell one source's events from another's (kafka.topic: in): a staged
         // pipeline in one process; one without sends every source's events of its types there, those read back too
         var everySource = new HashSet<String>();
@@ -77,6 +78,42 @@ final class SharedTransports {
             }
             seen.put(source.name(), kafka);
         }
+    }
+
+    /**
+     * Two sinks of one route that write the same queue or topic under two names (a copy-paste, a YAML anchor, one
+     * default of a variable): every event of the route was written there twice. Refused at the second.
+     */
+    private static void twiceInARoute(Map<String, FerryConfig.SinkSpec> sinks, Map<String, Section> sections,
+                                      java.util.List<FerryConfig.RouteSpec> routes) {
+        for (var route : routes) {
+            var to = route.to().stream().map(sinks::get).filter(java.util.Objects::nonNull).toList();
+            for (int i = 1; i < to.size(); i++) {
+                for (int j = 0; j < i; j++) {
+                    String same = sameTarget(to.get(j), to.get(i));
+                    var section = sections.get(to.get(i).name());
+                    if (same != null && section != null) {
+                        section.error(to.get(i).plan() instanceof SqsSinkConfig ? "queue" : "topic", same + " that sink '"
+                                + to.get(j).name() + "' writes, and route '" + route.name() + "' sends to both: each of its "
+                                + "events would be written there twice; send the route to one of them");
+                    }
+                }
+            }
+        }
+    }
+
+    /** What two sinks both write to (described), or null. */
+    private static String sameTarget(FerryConfig.SinkSpec a, FerryConfig.SinkSpec b) {
+        if (a.plan() instanceof SqsSinkConfig x && b.plan() instanceof SqsSinkConfig y && x.queue() != null
+                && y.queue() != null && x.queueName().equals(y.queueName())
+                && (x.queueAccount() == null || y.queueAccount() == null || x.queueAccount().equals(y.queueAccount()))) {
+            return "queue " + y.queueName() + " is the queue";
+        }
+        if (a.plan() instanceof KafkaSinkConfig x && b.plan() instanceof KafkaSinkConfig y && x.topic() != null
+                && x.topic().equals(y.topic()) && sameCluster(x.bootstrapServers(), y.bootstrapServers())) {
+            return "topic " + y.topic() + " is the topic";
+        }
+        return null;
     }
 
     /** What {@code sink} writes to that {@code source} reads (described), or null. */
