@@ -181,7 +181,11 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
                     .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD));
             long token = Long.parseLong(response.attributes().get(n.token()).n());
             if (clockCheck.due()) {
-                clockCheck.answered(now, clock.millis(), response.sdkHttpResponse()); // never throws: the claim is won
+                try { // the claim is won: a log handler that throws on the skew's warning must not make it a failure
+                    clockCheck.answered(now, clock.millis(), response.sdkHttpResponse());
+                } catch (Throwable ignored) {
+                    // measured again at the next check
+                }
             }
             return new Claim.Acquired(key, token, Instant.ofEpochMilli(leaseUntil));
         } catch (ConditionalCheckFailedException held) {

@@ -326,6 +326,41 @@ class DynamoDbLedgerIT {
         }
     }
 
+    @Test
+    void aClaimWon_whileItsClockWarningsLogThrows_isWon() {
+        // the warning of a skewed clock is written inside the claim: a log handler that threw there made the claim that
+        // DynamoDB applied a failure, its key held by no one for a whole lease
+        var names = DynamoDbLedger.Names.defaults();
+        String table = newTable(names);
+        var jul = java.util.logging.Logger.getLogger(DynamoDbLedger.class.getName());
+        var handler = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                throw new IllegalStateException("a log handler's bug (injected)");
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        var level = jul.getLevel();
+        jul.setLevel(java.util.logging.Level.WARNING);
+        jul.addHandler(handler);
+        try {
+            var ahead = DynamoDbLedger.of(client, table, names,
+                    java.time.Clock.offset(java.time.Clock.systemUTC(), Duration.ofSeconds(20)));
+            assertThat(ahead.claim("k-ahead", Duration.ofSeconds(30)))
+                    .isInstanceOf(dev.ferry.domain.idempotency.Claim.Acquired.class);
+        } finally {
+            jul.removeHandler(handler);
+            jul.setLevel(level);
+        }
+    }
+
     @Test // claims are timed by each instance's clock: one that runs ahead takes the others' claims early
     void aClockAheadOfDynamoDbs_isMeasuredAndLogged_aSynchronizedOneIsNot() {
         var names = DynamoDbLedger.Names.defaults();
