@@ -182,7 +182,7 @@ public final class SqsSource implements Source, Acknowledger {
         long receivedAt = System.nanoTime();
         var response = CompletableFuture.supplyAsync(() -> client.receiveMessage(call), calls);
         try {
-            return accept(response.get().messages(), receivedAt);
+            return accept(response.get().messages(), receivedAt, request.lease());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             response.thenAccept(this::releaseOrphans);
@@ -202,18 +202,33 @@ public final class SqsSource implements Source, Acknowledger {
         return (int) Math.max(1, Math.min(MAX_VISIBILITY_SECONDS, Durations.ceilSeconds(lease)));
     }
 
+    /** Refused messages' copies slower than this hand the accepted ones out with their lease made whole again. */
+    private static final long SLOW_SETTLE_NANOS = 1_000_000_000L;
+
     /** Copies of refused messages to the DLQ under way beside the polls (standard queues): two at most. */
     private final RefusedCopies refusedCopies;
 
-    private List<Delivery> accept(List<Message> messages, long receivedAt) {
+    private List<Delivery> accept(List<Message> messages, long receivedAt, Duration lease) {
         if (messages.isEmpty()) {
             return List.of();
+        }
+        if (fifo && messages.stream().anyMatch(m -> m.attributes().get(MessageSystemAttributeName.MESSAGE_GROUP_ID) == null)) {
+            // a server that does not read MessageSystemAttributeNames (ElasticMQ, LocalStack, moto before 2024): taken
+            // without their groups, one group's messages ran at once, out of order. Left to come back, said loudly
+            throw new FerryException("SQS FIFO queue '" + name + "' answered a message without its MessageGroupId: the "
+                    + "server does not return the system attributes Ferry asks for (MessageSystemAttributeNames), and "
+                    + "the group's order cannot be kept; nothing is taken from it — use a server that does", false);
         }
         received.add(messages.size());
         var sorted = screening.sort(messages, receivedAt, fifo);
         if (!sorted.refused().isEmpty()) {
             if (fifo) {
+                long began = System.nanoTime();
                 acknowledgements.settleRefused(sorted.refused()); // before its group's later messages go out: in order
+                if (System.nanoTime() - began > SLOW_SETTLE_NANOS && !sorted.accepted().isEmpty()) {
+                    // the listener counts the lease from the poll's end: after copies that took a while, SQS is told so
+                    acknowledgements.extendLeases(sorted.accepted(), lease);
+                }
             } else {
                 refusedCopies.start(() -> acknowledgements.settleRefused(sorted.refused())); // or copied by a later receive
             }

@@ -184,6 +184,28 @@ class SqsSourceIT {
         assertThat(q.source().stats().md5Mismatches()).isEqualTo(1);
     }
 
+    @Test // a server that does not read MessageSystemAttributeNames (ElasticMQ, LocalStack, moto before 2024) answers no
+          // group ids: taken without them, one group's messages ran at once, out of order, unsaid
+    void aFifoReceiveWithoutGroupIds_isRefusedLoudly_notTakenOutOfOrder() {
+        try (var withoutSystemAttributes = clientWith(new ExecutionInterceptor() {
+            @Override
+            public software.amazon.awssdk.core.SdkRequest modifyRequest(Context.ModifyRequest context,
+                                                                        ExecutionAttributes attributes) {
+                return context.request() instanceof software.amazon.awssdk.services.sqs.model.ReceiveMessageRequest r
+                        ? r.toBuilder().messageSystemAttributeNames(List.of()).build() : context.request();
+            }
+        })) {
+            var q = queue(true, 1000);
+            var source = SqsSource.builder(withoutSystemAttributes, q.url).build();
+            opened.add(source);
+            q.send("{\"n\":1}", Map.of(), "g");
+            q.send("{\"n\":2}", Map.of(), "g");
+
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> source.poll(poll(10, 2, 30)))
+                    .isInstanceOf(dev.ferry.domain.model.FerryException.class).hasMessageContaining("MessageGroupId");
+        }
+    }
+
     @Test // #16
     void bodyDamagedOnEveryReceive_isDeadLetteredAfterRepeatedMismatches_withTheReason_neverHandedOut() {
         try (var damaging = clientWith(damaging(() -> true))) {
