@@ -175,11 +175,7 @@ public final class HttpSource implements Source, Acknowledger {
         return deliveries.stream().filter(d -> !(d.receipt() instanceof Item item) || item.done.get()).toList();
     }
 
-    /**
-     * The listener stops: new requests are answered 503 with {@code Connection: close} from now, not queued for a poll
-     * that will not come (they waited out the response timeout, then heard 429 "it may still be handled"), and so are
-     * the events queued and never handed out.
-     */
+    /** The listener stops: new requests, and events queued and not handed out, are answered 503 (not left to time out). */
     @Override
     public void stopping() {
         endpoint.closing();
