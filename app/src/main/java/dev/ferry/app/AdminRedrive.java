@@ -6,7 +6,6 @@ import dev.ferry.adapters.sqs.SqsQueues;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -99,17 +98,9 @@ final class AdminRedrive implements HttpHandler {
                     AdminEvents.answer(exchange, 400, Map.of("error", "from and to are the same queue"));
                     return;
                 }
-                boolean force = "true".equals(query.get("force"));
-                String parking = force ? null : parkingSource.apply(fromUrl);
+                String parking = "true".equals(query.get("force")) ? null : parkingSource.apply(fromUrl);
                 if (parking != null) {
                     AdminEvents.answer(exchange, 409, Map.of("error", ParkingDeadLetters.refusal(from, parking)));
-                    return;
-                }
-                var servedBy = force ? List.<String>of() : queues.deadLetterSourceQueues(fromUrl);
-                if (!servedBy.isEmpty() && servedBy.stream().noneMatch(u -> ParkingDeadLetters.sameQueue(u, toUrl))) {
-                    AdminEvents.answer(exchange, 409, Map.of("error", "to=" + to + " is not a queue whose dead-letter queue "
-                            + from + " is (it serves " + String.join(", ", servedBy) + "); force=true to move its "
-                            + "messages there all the same"));
                     return;
                 }
                 total = Math.min(max, queues.approximateMessages(fromUrl));

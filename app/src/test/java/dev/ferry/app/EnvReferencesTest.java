@@ -34,7 +34,8 @@ class EnvReferencesTest {
 
     @Test // a variable set to nothing made a route match no type: its events went the catch-all's way, or were dropped
     void aRouteTypeFromAnEmptyVariable_isRefused() {
-        for (String match : new String[] {"type: \"${T}\"", "types: [\"${T}\"]", "not-types: [\"${T}\"]"}) {
+        // (a blank not-types item leaves nothing out: a template's "${EXTRA:-}" there is accepted, AllowedSendersTest)
+        for (String match : new String[] {"type: \"${T}\"", "types: [\"${T}\"]"}) {
             var result = ConfigReader.parse("ferry.yaml", "sources: {s: {sqs: {queue: orders}}}\n"
                     + "sinks: {log: {type: log}}\nroutes:\n  - match: {" + match + "}\n    to: [log]\n  - to: [log]\n",
                     Map.of("T", "")::get, ConfigReaderTest.ADAPTERS);

@@ -333,9 +333,11 @@ class DynamoDbLedgerIT {
         var names = DynamoDbLedger.Names.defaults();
         String table = newTable(names);
         var jul = java.util.logging.Logger.getLogger(DynamoDbLedger.class.getName());
+        var threw = new java.util.concurrent.atomic.AtomicBoolean();
         var handler = new java.util.logging.Handler() {
             @Override
             public void publish(java.util.logging.LogRecord r) {
+                threw.set(true);
                 throw new IllegalStateException("a log handler's bug (injected)");
             }
 
@@ -355,6 +357,7 @@ class DynamoDbLedgerIT {
                     java.time.Clock.offset(java.time.Clock.systemUTC(), Duration.ofSeconds(20)));
             assertThat(ahead.claim("k-ahead", Duration.ofSeconds(30)))
                     .isInstanceOf(dev.ferry.domain.idempotency.Claim.Acquired.class);
+            assertThat(threw).as("the warning was written, and its handler threw").isTrue();
         } finally {
             jul.removeHandler(handler);
             jul.setLevel(level);

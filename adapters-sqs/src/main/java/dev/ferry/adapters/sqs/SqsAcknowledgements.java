@@ -115,6 +115,37 @@ final class SqsAcknowledgements {
     }
 
     /**
+     * {@code accepted} with their leases made whole (after slow work inside the poll); those SQS would not extend (their
+     * visibility lapsed: another receiver may have them) are not handed out, nor are their groups' later ones, which are
+     * released so that the group's head comes back first.
+     */
+    List<Delivery> renewed(List<Delivery> accepted, Duration lease) {
+        var lapsed = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<Delivery, Boolean>());
+        lapsed.addAll(extendLeases(accepted, lease));
+        if (lapsed.isEmpty()) {
+            return accepted;
+        }
+        var behind = new java.util.HashSet<String>();
+        var kept = new ArrayList<Delivery>();
+        var release = new ArrayList<Settlement>();
+        for (var d : accepted) { // in receive order: a group's head before its later ones
+            boolean held = lapsed.contains(d) || d.groupKey() != null && behind.contains(d.groupKey());
+            if (held && d.groupKey() != null) {
+                behind.add(d.groupKey());
+            }
+            if (!held) {
+                kept.add(d);
+            } else if (!lapsed.contains(d)) {
+                release.add(new Settlement(d, Disposition.RELEASE));
+            }
+        }
+        if (!release.isEmpty()) {
+            settle(release);
+        }
+        return kept;
+    }
+
+    /**
      * Releases what a receive brought after its poll was given up (interrupted); how many went back.
      * Runs on the interrupted poller: the flag is cleared for the call (the SDK aborts a call on an
      * interrupted thread, leaving the messages invisible), then set again.

@@ -217,7 +217,8 @@ public final class SqsSource implements Source, Acknowledger {
             // without their groups, one group's messages ran at once, out of order. Left to come back, said loudly
             throw new FerryException("SQS FIFO queue '" + name + "' answered a message without its MessageGroupId: the "
                     + "server does not return the system attributes Ferry asks for (MessageSystemAttributeNames), and "
-                    + "the group's order cannot be kept; nothing is taken from it — use a server that does", false);
+                    + "the group's order cannot be kept; nothing is handled (what was received comes back when its "
+                    + "visibility runs out, a receive counted) — use a server that does", false);
         }
         received.add(messages.size());
         var sorted = screening.sort(messages, receivedAt, fifo);
@@ -227,7 +228,7 @@ public final class SqsSource implements Source, Acknowledger {
                 acknowledgements.settleRefused(sorted.refused()); // before its group's later messages go out: in order
                 if (System.nanoTime() - began > SLOW_SETTLE_NANOS && !sorted.accepted().isEmpty()) {
                     // the listener counts the lease from the poll's end: after copies that took a while, SQS is told so
-                    acknowledgements.extendLeases(sorted.accepted(), lease);
+                    return acknowledgements.renewed(sorted.accepted(), lease);
                 }
             } else {
                 refusedCopies.start(() -> acknowledgements.settleRefused(sorted.refused())); // or copied by a later receive

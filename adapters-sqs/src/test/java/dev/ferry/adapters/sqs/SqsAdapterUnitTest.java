@@ -501,6 +501,46 @@ class SqsAdapterUnitTest {
         }
     }
 
+    @Test
+    void leasesRenewedAfterSlowWorkInAPoll_leaveOutOneSqsWouldNotExtend_andReleaseItsGroupsLaterOnes() {
+        // after slow copies inside a FIFO poll the accepted messages' leases are made whole; one whose visibility had
+        // lapsed (another receiver may have it) must not be handed out, nor its group's later ones, which go back
+        var asked = new java.util.concurrent.CopyOnWriteArrayList<String>();
+        var client = new FakeSqs() {
+            @Override
+            public software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchResponse changeMessageVisibilityBatch(
+                    software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchRequest request) {
+                var ok = new ArrayList<software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchResultEntry>();
+                var failed = new ArrayList<BatchResultErrorEntry>();
+                for (var e : request.entries()) {
+                    asked.add(e.receiptHandle() + "=" + e.visibilityTimeout());
+                    if (e.receiptHandle().equals("h-a1") && e.visibilityTimeout() > 0) {
+                        failed.add(BatchResultErrorEntry.builder().id(e.id()).code("ReceiptHandleIsInvalid").senderFault(true)
+                                .message("lapsed").build());
+                    } else {
+                        ok.add(software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchResultEntry.builder()
+                                .id(e.id()).build());
+                    }
+                }
+                return software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchResponse.builder()
+                        .successful(ok).failed(failed).build();
+            }
+        };
+        long now = System.nanoTime();
+        java.util.function.BiFunction<String, String, dev.ferry.domain.model.Delivery> delivery = (id, group) ->
+                new dev.ferry.domain.model.Delivery(id, new byte[0], Map.of(), 1, java.time.Instant.EPOCH, group, null, "q",
+                        new SqsReceipt("h-" + id, now, Map.of()));
+        var a1 = delivery.apply("a1", "A");
+        var a2 = delivery.apply("a2", "A");
+        var b1 = delivery.apply("b1", "B");
+        var acks = new SqsAcknowledgements(client, "q", "q", 0, null, null);
+
+        var kept = acks.renewed(List.of(a1, a2, b1), Duration.ofSeconds(30));
+
+        assertThat(kept).containsExactly(b1);
+        assertThat(asked).contains("h-a2=0").doesNotContain("h-a1=0").contains("h-b1=30");
+    }
+
     private abstract static class FakeSqs implements software.amazon.awssdk.services.sqs.SqsClient {
         @Override
         public String serviceName() {

@@ -66,11 +66,6 @@ final class RouteSections {
             if (types.stream().anyMatch(String::isBlank)) {
                 match.error("types", "holds a blank type (an empty variable?): it matches no type");
             }
-            for (String notType : notTypes) {
-                if (notType.isBlank()) {
-                    match.error("not-types", "holds a blank type (an empty variable?): it leaves out no type");
-                }
-            }
             if (typePrefix != null && typePrefix.isEmpty()) {
                 match.error("type-prefix", "an empty prefix matches every type; leave type-prefix out to say so");
             }
