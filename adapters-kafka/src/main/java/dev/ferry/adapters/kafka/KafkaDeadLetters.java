@@ -89,7 +89,7 @@ final class KafkaDeadLetters implements AutoCloseable {
 
     /** Refuses a topic of {@code topics} that does not exist, and a dead-letter topic of theirs that compacts. */
     void refuseCompacted(Collection<String> topics) {
-        CompactedDeadLetterTopics.refuse(name, producerConfig, topics, topicOf);
+        KafkaStartChecks.refuse(name, producerConfig, topics, topicOf);
     }
 
     /** Writes the record to its dead-letter topic; null once the broker confirmed it, else what went wrong. */

@@ -199,9 +199,8 @@ final class Poller {
             }
             if (!warnedOverMax) {
                 warnedOverMax = true;
-                int most = permits;
                 aside.write(() -> LOG.log(Level.WARNING, "source ''{0}'' returned {1} deliveries for a poll of at most {2}; "
-                        + "those beyond are released (said once)", s.name(), answered, most));
+                        + "those beyond are released (said once)", s.name(), answered, permits));
             }
         }
         capacity.release(permits - batch.size());

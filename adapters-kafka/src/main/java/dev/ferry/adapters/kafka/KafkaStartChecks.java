@@ -30,13 +30,13 @@ import org.slf4j.LoggerFactory;
  * {@code compact} is refused at start. A lookup that fails (no broker yet, no right to describe the
  * topic) is logged and the source starts; a topic not made yet is not looked at.
  */
-final class CompactedDeadLetterTopics {
+final class KafkaStartChecks {
 
     private static final Logger LOG = LoggerFactory.getLogger(KafkaSource.class); // its warnings where the source's are
     /** How long the lookup may hold up a start: as long as a dead-letter write waits for its topic's metadata. */
     static final Duration WAIT = Duration.ofMillis(KafkaDeadLetters.MAX_BLOCK_MS);
 
-    private CompactedDeadLetterTopics() {
+    private KafkaStartChecks() {
     }
 
     /**
