@@ -8,8 +8,6 @@ import dev.ferry.domain.parking.OnPoison;
 import dev.ferry.domain.spi.OpenedSource;
 import dev.ferry.domain.spi.Plan;
 import dev.ferry.domain.spi.Settings;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -67,11 +65,10 @@ public final class ConfigReader {
      * {@code adapters}; {@code env} gives the {@code ${VAR}} values.
      */
     public static Result read(Path path, Function<String, String> env, Adapters adapters) {
-        try {
-            return parse(path.toString(), Files.readString(path), env, adapters);
-        } catch (IOException e) {
-            return new Result.Invalid(List.of(new ConfigError(path.toString(), 0, "(file)", "cannot read: " + e.getMessage())));
-        }
+        return switch (ConfigFileText.of(path)) {
+            case ConfigFileText.Read.Text text -> parse(path.toString(), text.text(), env, adapters);
+            case ConfigFileText.Read.Refused refused -> new Result.Invalid(List.of(refused.error()));
+        };
     }
 
     public static Result parse(String file, String yaml, Function<String, String> env, Adapters adapters) {
