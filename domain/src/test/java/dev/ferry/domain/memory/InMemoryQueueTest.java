@@ -231,6 +231,72 @@ class InMemoryQueueTest {
     }
 
     @Test
+    void invisibility_endsTwelveHoursAfterTheReceive_whateverIsAskedLater() {
+        // as SQS: ChangeMessageVisibility counts its 12 hours from the receive, not from the call
+        var q = InMemoryQueue.builder("q").clock(clock).build();
+        q.send("m");
+        var got = poll(q, 1);
+        for (int hour = 0; hour < 12; hour++) {
+            assertThat(q.extendLeases(got, Duration.ofHours(1))).as("hour %d: extended", hour).isEmpty();
+            clock.advance(Duration.ofMinutes(59));
+        }
+        // 11 h 48 min after the receive: 12 min left, an hour asked
+        assertThat(q.extendLeases(got, Duration.ofHours(1))).as("not extended as asked: said so").containsExactlyElementsOf(got);
+        clock.advance(Duration.ofMinutes(12));
+        assertThat(poll(q, 1)).as("visible again 12 h after the receive").hasSize(1);
+    }
+
+    @Test
+    void redeliver_late_inAReceive_isCappedAtTwelveHoursFromTheReceive() {
+        var q = InMemoryQueue.builder("q").clock(clock).build();
+        q.send("m");
+        var got = poll(q, 1);
+        assertThat(q.extendLeases(got, Duration.ofHours(11))).isEmpty();
+        clock.advance(Duration.ofHours(10));
+        q.settle(List.of(new Settlement(got.getFirst(), Disposition.redeliver(Duration.ofHours(5)))));
+        clock.advance(Duration.ofHours(2));
+        assertThat(poll(q, 1)).as("12 h after the receive, not 10 h + 5 h").hasSize(1);
+    }
+
+    @Test
+    void aNegativeLease_isNotAnExtension_andLeavesTheMessageLeased() {
+        var q = InMemoryQueue.builder("q").clock(clock).build();
+        q.send("m");
+        var got = poll(q, 1);
+
+        assertThat(q.extendLeases(got, Duration.ofSeconds(-5))).containsExactlyElementsOf(got);
+        assertThat(poll(q, 1)).as("still leased to its holder, not handed to another").isEmpty();
+    }
+
+    @Test
+    void fifo_aHeadTheDeadLetterQueueRefuses_holdsItsGroup_noLaterMessageJumpsIt() {
+        var dlq = InMemoryQueue.builder("dlq.fifo").contentBasedDeduplication(true).clock(clock).build();
+        var q = InMemoryQueue.builder("q.fifo").contentBasedDeduplication(true).clock(clock).deadLetterQueue(dlq, 1).build();
+        q.send(InMemoryQueue.Message.of("a1", "A"));
+        q.send(InMemoryQueue.Message.of("a2", "A"));
+        q.send(InMemoryQueue.Message.of("b1", "B"));
+        assertThat(bodies(poll(q, 1))).containsExactly("a1");
+        clock.advance(LEASE);
+        dlq.close();
+
+        assertThat(bodies(poll(q, 10))).as("a2 waits behind a1, which stays").containsExactly("b1");
+        assertThat(q.messages()).extracting(InMemoryQueue.Stored::body).contains("a1", "a2");
+    }
+
+    @Test
+    void fifo_aHeadTheDeadLetterQueueTakes_letsItsGroupGoOnInTheSameReceive() {
+        var dlq = InMemoryQueue.builder("dlq.fifo").contentBasedDeduplication(true).clock(clock).build();
+        var q = InMemoryQueue.builder("q.fifo").contentBasedDeduplication(true).clock(clock).deadLetterQueue(dlq, 1).build();
+        q.send(InMemoryQueue.Message.of("a1", "A"));
+        q.send(InMemoryQueue.Message.of("a2", "A"));
+        assertThat(bodies(poll(q, 1))).containsExactly("a1");
+        clock.advance(LEASE);
+
+        assertThat(bodies(poll(q, 10))).containsExactly("a2");
+        assertThat(dlq.messages()).extracting(InMemoryQueue.Stored::body).containsExactly("a1");
+    }
+
+    @Test
     void changeVisibility_afterLeaseRanOut_isRefused() {
         var q = InMemoryQueue.builder("q").clock(clock).build();
         q.send("m");

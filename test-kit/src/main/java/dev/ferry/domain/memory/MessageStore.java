@@ -26,6 +26,8 @@ final class MessageStore {
     private final BiConsumer<StoredMessage, String> deadLetter;
     private final int maxReceiveCount;
     private long receipts;
+    /** SQS's ceiling on a message's invisibility, counted from its receive. */
+    static final Duration LONGEST_INVISIBLE = Duration.ofHours(12);
 
     MessageStore(String name, boolean fifo, BiConsumer<StoredMessage, String> deadLetter, int maxReceiveCount) {
         this.name = name;
@@ -49,7 +51,6 @@ final class MessageStore {
             }
         }
         Iterator<StoredMessage> it = messages.values().iterator();
-        List<StoredMessage> toDeadLetter = null;
         while (it.hasNext() && batch.size() < max) {
             var m = it.next();
             boolean visible = !m.visibleAt.isAfter(now);
@@ -66,26 +67,22 @@ final class MessageStore {
                 continue;
             }
             if (deadLetter != null && m.receiveCount >= maxReceiveCount) {
-                if (toDeadLetter == null) {
-                    toDeadLetter = new ArrayList<>();
+                // removed once the dead-letter queue took it; one that refuses (closed) leaves it here, not handed out,
+                // and its FIFO group waits behind it as SQS's would: a later message must not run before its elder
+                if (moveToDeadLetter(m, "exceeded maxReceiveCount " + maxReceiveCount + " of queue '" + name + "'") == null) {
+                    it.remove();
+                } else if (fifo) {
+                    blockedGroups.add(m.groupId);
                 }
-                toDeadLetter.add(m); // removed once the dead-letter queue took it, below
                 continue;
             }
             m.receiveCount++;
+            m.receivedAt = now;
             m.receipt = new StoredMessage.Receipt(name, m.id, ++receipts);
             m.leased = true;
             m.visibleAt = visibleAgain;
             batch.add(new Delivery(m.id, m.body, m.attributes, m.receiveCount, m.sentAt, m.groupId, m.deduplicationId,
                     name, m.receipt));
-        }
-        if (toDeadLetter != null) {
-            for (var m : toDeadLetter) {
-                // a dead-letter queue that refuses (closed) leaves the message here, not handed out, for the next receive
-                if (moveToDeadLetter(m, "exceeded maxReceiveCount " + maxReceiveCount + " of queue '" + name + "'") == null) {
-                    messages.remove(m.id);
-                }
-            }
         }
         return batch;
     }
@@ -120,7 +117,9 @@ final class MessageStore {
                 if (!m.inFlight(now)) {
                     return "MessageNotInflight: message " + m.id + "'s lease already ran out";
                 }
-                m.visibleAt = now.plus(r.delay().compareTo(Duration.ofHours(12)) > 0 ? Duration.ofHours(12) : r.delay());
+                // as SQS: a message stays invisible at most 12 hours from its receive, whatever the delay asks
+                var allowed = allowed(m, now);
+                m.visibleAt = now.plus(r.delay().compareTo(allowed) > 0 ? allowed : r.delay());
             }
             case Disposition.Release r -> {
                 if (!m.inFlight(now)) {
@@ -146,13 +145,24 @@ final class MessageStore {
         }
     }
 
-    /** Extends a delivery's lease to {@code now + lease}; false when its receipt is stale or its lease ran out. */
+    /**
+     * Extends a delivery's lease to {@code now + lease}; false when its receipt is stale, its lease ran out, the lease
+     * asked is negative, or SQS's 12 hours from the receive allow less than it (then it is extended as far as they
+     * allow, as the SQS adapter does, and said so: the listener must not count on a lease the message lacks).
+     */
     boolean extend(Delivery d, Instant now, Duration lease) {
         var m = d.receipt() instanceof StoredMessage.Receipt r ? messages.get(r.messageId()) : null;
-        if (m == null || !d.receipt().equals(m.receipt) || !m.inFlight(now)) {
+        if (m == null || !d.receipt().equals(m.receipt) || !m.inFlight(now) || lease.isNegative()) {
             return false;
         }
-        m.visibleAt = now.plus(lease);
-        return true;
+        var allowed = allowed(m, now);
+        m.visibleAt = now.plus(lease.compareTo(allowed) > 0 ? allowed : lease);
+        return lease.compareTo(allowed) <= 0;
+    }
+
+    /** How much longer SQS lets a received message stay invisible: 12 hours from its receive. */
+    private static Duration allowed(StoredMessage m, Instant now) {
+        var left = Duration.between(now, m.receivedAt.plus(LONGEST_INVISIBLE));
+        return left.isNegative() ? Duration.ZERO : left;
     }
 }

@@ -19,6 +19,8 @@ final class StoredMessage {
     Instant visibleAt;
     int receiveCount;
     Receipt receipt;
+    /** When it was last received: its invisibility ends 12 hours after at the latest. */
+    Instant receivedAt;
     boolean leased;
 
     StoredMessage(String id, byte[] body, Map<String, String> attributes, String groupId, String deduplicationId,
