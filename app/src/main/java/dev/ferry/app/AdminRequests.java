@@ -53,7 +53,6 @@ final class AdminRequests implements AutoCloseable {
      */
     private final long writeTimeoutNanos;
     private final ExecutorService threads;
-    private final Semaphore slots;
     private final int maxAtOnce;
     private final ScheduledThreadPoolExecutor timer;
     private final ThreadLocal<Reading> current = new ThreadLocal<>();
@@ -68,7 +67,6 @@ final class AdminRequests implements AutoCloseable {
 
     AdminRequests(Duration timeout, int jdkFeature, int maxAtOnce) {
         this.maxAtOnce = maxAtOnce;
-        this.slots = new Semaphore(maxAtOnce);
         this.timeoutNanos = timeout.toNanos();
         this.writeTimeoutNanos = timeout.multipliedBy(WRITE_FACTOR).toNanos();
         var builder = virtualThreadsSafe(jdkFeature) ? Thread.ofVirtual() : Thread.ofPlatform().daemon(true);
@@ -87,11 +85,14 @@ final class AdminRequests implements AutoCloseable {
     }
 
     /**
-     * The executor for the JDK server: each request on a new thread, read under the deadline, up to {@link #MAX_AT_ONCE}
-     * at once. What it refuses (past them, or the server stopping) it throws: the JDK's server then closes the connection
-     * — swallowed, the connection stayed open and in its books, never answered.
+     * An executor for one JDK server: each request on a new thread, read under the deadline, up to {@link #MAX_AT_ONCE}
+     * at once for this server. What it refuses (past them, or the server stopping) it throws: the JDK's server then
+     * closes the connection — swallowed, the connection stayed open and in its books, never answered. Each server has
+     * slots of its own: shared, a flood of stalled clients on a metrics address (often opened wider) filled them all, and
+     * the admin address's health probes were closed unanswered — a pod restarted by its liveness probe at will.
      */
     Executor executor() {
+        var slots = new Semaphore(maxAtOnce);
         return exchange -> {
             if (!slots.tryAcquire()) {
                 throw new RejectedExecutionException("more than " + maxAtOnce + " admin requests at once");

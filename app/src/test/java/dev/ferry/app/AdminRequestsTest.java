@@ -324,4 +324,37 @@ class AdminRequestsTest {
             server.stop(0);
         }
     }
+    @Test // a review: one pool of slots for both servers; stalled clients on the metrics address starved the admin's probes
+    void connectionsStalledOnOneServer_leaveAnotherServerOfTheSameRequestsServing() throws Exception {
+        var metrics = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        var admin = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        try (var requests = new AdminRequests(Duration.ofMinutes(1), Runtime.version().feature(), 2)) {
+            for (var server : List.of(metrics, admin)) {
+                server.setExecutor(requests.executor());
+                server.createContext("/", exchange -> {
+                    requests.read(exchange);
+                    exchange.sendResponseHeaders(204, -1);
+                    exchange.close();
+                });
+                server.start();
+            }
+            int flooded = metrics.getAddress().getPort();
+            open(flooded, "G"); // each holds one of the metrics server's two slots, within the minute's deadline
+            open(flooded, "G");
+            var refused = open(flooded, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+            String past;
+            try {
+                past = untilClosed(refused);
+            } catch (java.net.SocketException reset) {
+                past = "";
+            }
+            assertThat(past).as("the flooded server is full").isEmpty();
+
+            var probe = open(admin.getAddress().getPort(), "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+            assertThat(untilClosed(probe)).as("the other server answers").startsWith("HTTP/1.1 204");
+        } finally {
+            metrics.stop(0);
+            admin.stop(0);
+        }
+    }
 }
