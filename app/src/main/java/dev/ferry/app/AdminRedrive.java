@@ -140,11 +140,19 @@ final class AdminRedrive implements HttpHandler {
 
     private void run(Status started, String fromUrl, String toUrl, int max, double rate) {
         try {
-            var report = queues.redrive(fromUrl, toUrl, max, rate, (moved, failed) -> {
-                status.set(new Status(started.from(), started.to(), started.total(), moved, failed, started.started(), null,
-                        null, 0));
-                if (stopping) {
-                    throw new Stopped(); // after a whole batch: copied and deleted
+            var report = queues.redrive(fromUrl, toUrl, max, rate, new SqsQueues.RedriveProgress() {
+                @Override
+                public void update(int moved, int failed) {
+                    status.set(new Status(started.from(), started.to(), started.total(), moved, failed, started.started(),
+                            null, null, 0));
+                    if (stopping) {
+                        throw new Stopped(); // after a whole batch (copied and deleted), or in a paced wait (none in hand)
+                    }
+                }
+
+                @Override
+                public boolean stopping() {
+                    return stopping;
                 }
             });
             status.set(new Status(started.from(), started.to(), started.total(), report.moved(), report.failed(),

@@ -50,6 +50,37 @@ class AdminRedriveIT {
         }
     }
 
+    @Test // a review: a slow rate's wait (1,000 s a message at 0.001) was sat out whole; the close waited, then warned
+    void aSlowRedriveWaitingForItsNextBatch_endsAtOnceWhenFerryCloses() throws Exception {
+        try (var sqs = new LocalSqs(); var observability = new Observability(); var http = HttpClient.newHttpClient()) {
+            sqs.client.createQueue(b -> b.queueName("slow-dlq"));
+            sqs.client.createQueue(b -> b.queueName("slow"));
+            for (int i = 0; i < 3; i++) {
+                sqs.send("slow-dlq", "dead-" + i);
+            }
+            var redrive = new AdminRedrive(SqsQueues.of(sqs.client), TOKEN, dlq -> null);
+            observability.health(new Health(Map.of(), Map.of(), "memory", Duration.ofMinutes(5), System::nanoTime, () -> true));
+            observability.redrive(redrive);
+            int port = observability.serve(new FerryConfig.Address("127.0.0.1", 0), true);
+            var start = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                            + "/queues/redrive?from=slow-dlq&to=slow&rate=0.001"))
+                    .header("Authorization", "Bearer " + TOKEN).POST(HttpRequest.BodyPublishers.noBody()).build();
+            assertThat(http.send(start, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(202);
+            assertThat(Await.until(Duration.ofSeconds(20), () -> ((Number) redrive.json().get("moved")).intValue() == 1)).isTrue();
+
+            long began = System.nanoTime();
+            redrive.stop(Duration.ofSeconds(30));
+
+            assertThat(Duration.ofNanos(System.nanoTime() - began)).as("not the rate's 1,000 s, nor the close's patience")
+                    .isLessThan(Duration.ofSeconds(5));
+            var status = redrive.json();
+            assertThat(status.get("running")).isEqualTo(false);
+            assertThat(String.valueOf(status.get("error"))).contains("closing");
+            assertThat(sqs.depth("slow")).isEqualTo(1);
+            assertThat(sqs.depth("slow-dlq")).as("the rest where they were, none in hand").isEqualTo(2);
+        }
+    }
+
     @Test
     void copiesThatComeBackFailing_areSaidSo_notDone() throws Exception {
         // every copy dead-lettered again while the redrive ran: the console said "— done" (the CLI said they came back)

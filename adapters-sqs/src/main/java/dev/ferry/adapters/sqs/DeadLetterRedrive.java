@@ -81,7 +81,10 @@ final class DeadLetterRedrive {
             int want = Math.min(Batches.MAX_ENTRIES, maxMessages - moved - failed);
             if (perSecond > 0) {
                 want = Math.min(want, (int) Math.max(1, perSecond));
-                pace(started, moved + failed, perSecond);
+                if (!pace(started, moved + failed, perSecond, progress)) {
+                    progress.update(moved, failed);
+                    return;
+                }
             }
             var batch = receive(want);
             if (batch.isEmpty()) {
@@ -310,17 +313,26 @@ final class DeadLetterRedrive {
         return failed;
     }
 
-    /** Sleeps until {@code done} messages at {@code perSecond} have had their time since {@code started}. */
-    private static void pace(long started, int done, double perSecond) {
+    /**
+     * Sleeps until {@code done} messages at {@code perSecond} have had their time since {@code started}, asking
+     * {@code progress} every {@link #PACE_SLICE_NANOS} whether to stop; false when it said so.
+     */
+    private static boolean pace(long started, int done, double perSecond, SqsQueues.RedriveProgress progress) {
         long due = started + (long) (done / perSecond * 1e9);
-        long wait = due - System.nanoTime();
-        if (wait > 0) {
+        for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
+            if (progress.stopping()) {
+                return false;
+            }
             try {
-                java.util.concurrent.TimeUnit.NANOSECONDS.sleep(wait);
+                java.util.concurrent.TimeUnit.NANOSECONDS.sleep(Math.min(wait, PACE_SLICE_NANOS));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new FerryException("redrive interrupted", e, false);
             }
         }
+        return !progress.stopping();
     }
+
+    /** How often a paced wait asks whether to stop. */
+    private static final long PACE_SLICE_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(200);
 }

@@ -264,6 +264,14 @@ public final class SqsQueues {
     @FunctionalInterface
     public interface RedriveProgress {
         void update(int moved, int failed);
+
+        /**
+         * Asked while a paced redrive waits for its next batch (nothing in hand then): true ends the redrive there,
+         * {@link #update} told once more. A slow rate's wait was otherwise sat out whole (a rate of 0.001: 1,000 s).
+         */
+        default boolean stopping() {
+            return false;
+        }
     }
 
     /**
