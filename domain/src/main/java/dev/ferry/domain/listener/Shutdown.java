@@ -65,14 +65,40 @@ final class Shutdown {
     record Before(long settled, long sent) {
     }
 
+    /**
+     * Stops the listener. An interrupt of this thread while it runs (its caller's, or one a plugin it calls leaves set)
+     * is kept for the end, not obeyed: obeyed, it ended every wait at once — running handlers released and interrupted
+     * with most of their deadline left, their half-done effects run again.
+     */
     ShutdownReport run(String reason, Before before, List<Thread> pollers, Runnable markStopped, Thread settlerThread,
                        Thread leaseThread, ExecutorService holds, ExecutorService workers, ExecutorService completer) {
+        try {
+            return stop(reason, before, pollers, markStopped, settlerThread, leaseThread, holds, workers, completer);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** An interrupt met during the stop, given back at its end. Only the stopping thread reads and writes it. */
+    private boolean interrupted;
+
+    /** Clears the interrupt flag, keeping it for the end: what follows waits. */
+    private void keepInterrupt() {
+        interrupted |= Thread.interrupted();
+    }
+
+    private ShutdownReport stop(String reason, Before before, List<Thread> pollers, Runnable markStopped,
+                                Thread settlerThread, Thread leaseThread, ExecutorService holds, ExecutorService workers,
+                                ExecutorService completer) {
         long begin = System.nanoTime();
         long settledBefore = before.settled();
         long sentBefore = before.sent();
         pollers.forEach(Thread::interrupt);
-        joinQuietly(pollers, Duration.ofSeconds(5));
+        join(pollers, Duration.ofSeconds(5));
         tellStopping(); // an endpoint that takes work in refuses it now: nothing polls for it any more
+        keepInterrupt();
 
         long releasedWaiting = 0;
         for (var item : groups.drainWaiting()) {
@@ -119,14 +145,17 @@ final class Shutdown {
         markStopped.run();
         // Not interrupted: an interrupt could break a settlement call half-way. It exits when idle.
         settler.wake();
-        joinQuietly(List.of(settlerThread), Duration.ofSeconds(5));
+        join(List.of(settlerThread), Duration.ofSeconds(5));
         settler.close();
         leaseThread.interrupt();
         holds.shutdownNow();
         workers.shutdownNow();
         completer.shutdownNow();
+        keepInterrupt();
         processor.settleOwed(OWED_WAIT); // their timers went with the scheduler
+        keepInterrupt();
         hands.awaitReleases(Duration.ofSeconds(2));
+        keepInterrupt();
         processor.notes().close(Duration.ofSeconds(2));
         var r = new ShutdownReport(reason, finished, releasedWaiting, releasedRunning,
                 counters.settlementsSent.sum() - sentBefore, Duration.ofNanos(System.nanoTime() - begin), stats.get());
@@ -206,13 +235,27 @@ final class Shutdown {
         }
     }
 
-    private static boolean sleepMillis(long millis) {
+    /** Joins {@code threads} within {@code timeout}, an interrupt kept for the end. */
+    private void join(List<Thread> threads, Duration timeout) {
+        long deadline = System.nanoTime() + dev.ferry.domain.model.Durations.nanos(timeout);
+        for (var t : threads) {
+            while (t.isAlive() && deadline - System.nanoTime() > 0) {
+                try {
+                    t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+    }
+
+    /** Sleeps; true, an interrupt kept for the end (the loops it paces are bounded by their own deadlines). */
+    private boolean sleepMillis(long millis) {
         try {
             Thread.sleep(millis);
-            return true;
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
+            interrupted = true;
         }
+        return true;
     }
 }

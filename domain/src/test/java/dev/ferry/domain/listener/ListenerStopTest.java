@@ -101,6 +101,85 @@ class ListenerStopTest {
         assertThat(stillInterrupted).as("the caller's interrupt is given back").isTrue();
     }
 
+    @Test // a review: an interrupt that came once the stop had begun ended every wait of it at once
+    void anInterruptDuringTheStop_stillGivesARunningHandlerItsDeadline_andIsKept() throws Exception {
+        queue.send("slow");
+        var started = new CountDownLatch(1);
+        var interruptedInHandler = new AtomicBoolean();
+        Handler slow = (event, delivery) -> {
+            started.countDown();
+            try {
+                Thread.sleep(600);
+            } catch (InterruptedException e) {
+                interruptedInHandler.set(true);
+                Thread.currentThread().interrupt();
+            }
+            return Outcome.done();
+        };
+        var l = start(slow, config().build(), ListenerObserver.NONE);
+        assertThat(started.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+        var report = new AtomicReference<ShutdownReport>();
+        var keptInterrupt = new AtomicBoolean();
+        var stopping = Thread.ofPlatform().start(() -> {
+            report.set(l.stop());
+            keptInterrupt.set(Thread.interrupted());
+        });
+        assertThat(Await.until(LIMIT, () -> !l.isRunning())).isTrue();
+        Thread.sleep(50);
+        stopping.interrupt(); // an embedder's stop thread interrupted, with most of the 5 s deadline left
+        stopping.join(LIMIT.toMillis());
+
+        assertThat(report.get()).isNotNull();
+        assertThat(interruptedInHandler).as("the handler ran to its end").isFalse();
+        assertThat(report.get().releasedRunning()).as("put back although it finished in time").isZero();
+        assertThat(report.get().finished()).isEqualTo(1);
+        assertThat(queue.size()).as("acked").isZero();
+        assertThat(keptInterrupt).as("the interrupt given back").isTrue();
+    }
+
+    @Test // a review: a source whose stopping() left its caller interrupted ended the stop's waits the same way
+    void aSourceThatLeavesTheStopInterrupted_stillGivesARunningHandlerItsDeadline() throws Exception {
+        var source = new dev.ferry.domain.transport.Source() {
+            @Override
+            public String name() {
+                return queue.name();
+            }
+
+            @Override
+            public List<dev.ferry.domain.model.Delivery> poll(dev.ferry.domain.transport.PollRequest request) {
+                return queue.poll(request);
+            }
+
+            @Override
+            public void stopping() {
+                Thread.currentThread().interrupt(); // a client that restores an interrupt it caused itself
+            }
+        };
+        queue.send("slow");
+        var started = new CountDownLatch(1);
+        var interruptedInHandler = new AtomicBoolean();
+        Handler slow = (event, delivery) -> {
+            started.countDown();
+            try {
+                Thread.sleep(600);
+            } catch (InterruptedException e) {
+                interruptedInHandler.set(true);
+                Thread.currentThread().interrupt();
+            }
+            return Outcome.done();
+        };
+        var l = Listener.builder(source, queue, new LineDecoder(), slow).config(config().build()).build();
+        listeners.add(l);
+        l.start();
+        assertThat(started.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+
+        var report = CompletableFuture.supplyAsync(l::stop).get(LIMIT.toSeconds(), TimeUnit.SECONDS);
+
+        assertThat(interruptedInHandler).as("the handler ran to its end").isFalse();
+        assertThat(report.releasedRunning()).isZero();
+        assertThat(queue.size()).as("acked").isZero();
+    }
+
     @Test
     void aSecondStopOnAnInterruptedThread_returnsTheReport_notNull() throws Exception {
         queue.send("slow");
