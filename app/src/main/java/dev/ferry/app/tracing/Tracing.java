@@ -131,8 +131,7 @@ public final class Tracing {
         } catch (RuntimeException | Error e) {
             quietly(() -> {
                 var span = receiveSpan(source, system, start).startSpan();
-                span.recordException(e);
-                span.setStatus(StatusCode.ERROR, String.valueOf(e));
+                failed(span, e);
                 span.end();
             });
             throw e;
@@ -201,16 +200,23 @@ public final class Tracing {
             });
             throw e;
         } catch (RuntimeException | Error e) {
-            quietly(() -> {
-                span.recordException(e);
-                span.setStatus(StatusCode.ERROR, String.valueOf(e));
-            });
+            quietly(() -> failed(span, e));
             throw e;
         } finally {
             quietly(scope::close);
             quietly(span::end); // a span processor that throws at the end turned a sink's write into a failure: written again
         }
         return outcome;
+    }
+
+    /**
+     * Marks {@code span} failed by {@code e}: its status first, in words that never throw, then the exception's event,
+     * which OpenTelemetry builds from {@code getMessage()} — one whose text throws left the span without its status
+     * (read as a success), and a failed poll without its span.
+     */
+    private static void failed(Span span, Throwable e) {
+        span.setStatus(StatusCode.ERROR, dev.ferry.domain.model.Thrown.describe(e));
+        quietly(() -> span.recordException(e));
     }
 
     private static void result(Span span, Outcome outcome) {
