@@ -159,7 +159,7 @@ final class AdminConsole implements HttpHandler {
                     .of(age.count(), age.totalAmount()));
             m.put("event_age_max_s", age == null || age.count() == 0 ? null : age.max());
             var lag = registry.find("ferry.kafka.consumer.lag").tag("source", name).gauge();
-            m.put("lag", lag == null ? null : (long) lag.value());
+            m.put("lag", lag == null || Double.isNaN(lag.value()) ? null : (long) lag.value()); // NaN: not known now
             sourceList.add(m);
         });
         out.put("sources", sourceList);

@@ -212,9 +212,16 @@ final class Observability implements AutoCloseable {
         metrics.watch(listener).bindTo(registry);
     }
 
-    /** {@code ferry_kafka_consumer_lag_records{source}}: records behind the partitions' ends, as the consumer last saw. */
+    /**
+     * {@code ferry_kafka_consumer_lag_records{source}}: records behind the partitions' ends, as the consumer last saw;
+     * NaN while it is not known (before the first poll, while a dead consumer is replaced): read as 0, an outage of any
+     * length showed no lag, and no lag alert fired.
+     */
     void kafkaLag(String source, java.util.function.LongSupplier lag) {
-        Gauge.builder("ferry.kafka.consumer.lag", lag, l -> Math.max(0, l.getAsLong())).baseUnit("records")
+        Gauge.builder("ferry.kafka.consumer.lag", lag, l -> {
+            long records = l.getAsLong();
+            return records < 0 ? Double.NaN : records;
+        }).baseUnit("records")
                 .description("records behind the end of the assigned partitions, as of the consumer's last poll")
                 .tag("source", source).strongReference(true).register(registry); // held weakly, a lambda read NaN after a GC
     }

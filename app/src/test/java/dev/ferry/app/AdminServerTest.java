@@ -75,6 +75,17 @@ class AdminServerTest {
                 .isEqualTo(42.0);
     }
 
+    @Test // a review: an unknown lag (-1) read 0, so a consumer dying over and over showed no lag at all
+    void theKafkaLagGauge_readsNaN_whileTheLagIsNotKnown() {
+        var consumer = new java.util.concurrent.atomic.AtomicLong(-1);
+        observability.kafkaLag("orders", consumer::get);
+        var gauge = observability.registry().find("ferry.kafka.consumer.lag").tag("source", "orders").gauge();
+
+        assertThat(gauge.value()).isNaN();
+        consumer.set(7);
+        assertThat(gauge.value()).isEqualTo(7.0);
+    }
+
     @Test
     void aMetricsAddressOfItsOwn_servesMetricsAndHealth_notTheAdminEndpoints() throws Exception {
         healthOf(Map.of(), Map.of());

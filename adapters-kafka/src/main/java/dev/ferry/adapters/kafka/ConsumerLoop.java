@@ -141,6 +141,7 @@ final class ConsumerLoop {
                 try {
                     if ((death = consume(c)) != null && !closed) {
                         lastDeath = death;
+                        lag = -1; // unknown until a new consumer polls: kept, the last figure stood through any outage
                         problem = "Kafka source '" + name + "': its consumer died (" + Thrown.describe(death) + "); replacing";
                     }
                 } finally {

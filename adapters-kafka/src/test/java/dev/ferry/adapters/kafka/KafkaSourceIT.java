@@ -95,12 +95,14 @@ class KafkaSourceIT {
         assertThat(source.healthy()).isTrue();
         assertThat(source.problem()).isEmpty();
 
+        assertThat(Await.until(Duration.ofSeconds(10), () -> source.lag() == 0)).as("lag " + source.lag()).isTrue();
         source.killConsumerLoopOnce();
         var reported = new AtomicReference<String>();
         assertThat(Await.until(Duration.ofSeconds(10), () -> {
             source.problem().ifPresent(reported::set);
             return reported.get() != null;
         })).as("the death is reported").isTrue();
+        assertThat(source.lag()).as("not known while the consumer is replaced (the last figure stood before)").isEqualTo(-1);
         assertThat(reported.get()).contains("consumer died").contains("killed by the test hook");
         assertThatThrownBy(() -> source.poll(request(10, Duration.ZERO)))
                 .as("polls fail, retryably, while the consumer is being replaced")
