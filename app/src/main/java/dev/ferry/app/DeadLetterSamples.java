@@ -51,7 +51,9 @@ final class DeadLetterSamples implements ListenerObserver {
         }
         String reasonClass = FerryMetrics.reasonClass(dead.reason());
         String reason = dead.reason().length() > MAX_REASON ? dead.reason().substring(0, MAX_REASON) + "…" : dead.reason();
-        var sample = new Sample(source, delivery.id(), delivery.groupKey(), Instant.now(), reason);
+        // a sender's id or key may be megabytes (a Kafka key): kept whole, each console tab pulled them every second
+        var sample = new Sample(source, dev.ferry.app.logging.LogContext.cut(delivery.id()),
+                dev.ferry.app.logging.LogContext.cut(delivery.groupKey()), Instant.now(), reason);
         synchronized (counts) {
             counts.merge(reasonClass, 1L, Long::sum);
             var latest = samples.computeIfAbsent(reasonClass, k -> new ArrayDeque<>());
