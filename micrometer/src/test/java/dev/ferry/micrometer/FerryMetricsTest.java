@@ -163,4 +163,23 @@ class FerryMetricsTest {
         metrics.bindTo(registry);
         return new java.lang.ref.WeakReference<>(metrics);
     }
+    @Test // a review: kept by id, a second copy in hand at once overwrote the first's time, and the slow copy went missing
+    void twoCopiesOfOneMessageInHandAtOnce_eachRecordTheirOwnTimeInFerry() throws Exception {
+        var registry = new SimpleMeterRegistry();
+        var metrics = new FerryMetrics("orders");
+        metrics.bindTo(registry);
+        var first = new dev.ferry.domain.model.Delivery("m-1", new byte[] {1}, Map.of(), 1, Instant.now(), null, null,
+                "orders", "receipt-1");
+        var second = new dev.ferry.domain.model.Delivery("m-1", new byte[] {1}, Map.of(), 2, Instant.now(), null, null,
+                "orders", "receipt-2");
+        metrics.received(first);
+        Thread.sleep(200);
+        metrics.received(second); // its lease lapsed: the queue handed it out again while the first copy ran on
+        metrics.settled(second, dev.ferry.domain.transport.Disposition.ACK);
+        metrics.settled(first, dev.ferry.domain.transport.Disposition.ACK);
+
+        var inFerry = registry.get("ferry.message.time.in.ferry").timer();
+        assertThat(inFerry.count()).isEqualTo(2);
+        assertThat(inFerry.max(TimeUnit.MILLISECONDS)).as("the slow copy's time").isGreaterThanOrEqualTo(200);
+    }
 }
