@@ -86,10 +86,11 @@ public final class FerryRuntime implements AutoCloseable {
         try {
             startAll();
             return this;
-        } catch (RuntimeException | Error e) { // an Error too (a plugin's missing class): nothing half started stays up
+        } catch (Throwable e) { // an Error too (a plugin's missing class), and a checked exception a plugin threw undeclared
+            // (a "sneaky throw" from its name() or decoder): nothing half started stays up — the ledger's file lock, ports
             try {
                 close();
-            } catch (RuntimeException | Error closing) {
+            } catch (Throwable closing) {
                 e.addSuppressed(closing);
             }
             throw e;
@@ -110,11 +111,11 @@ public final class FerryRuntime implements AutoCloseable {
             if (server != null && usesSqs()) {
                 dev.ferry.adapters.sqs.SqsClients.shared(context);
             }
-        } catch (RuntimeException | Error e) {
+        } catch (Throwable e) { // a checked exception thrown undeclared too
             if (server != null) { // wait for the server all the same, so that close() stops it
                 try {
                     embedded = server.await();
-                } catch (RuntimeException | Error also) {
+                } catch (Throwable also) {
                     e.addSuppressed(also);
                 }
             }

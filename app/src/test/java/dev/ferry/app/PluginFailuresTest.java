@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.ferry.app.config.ConfigReader;
 import dev.ferry.domain.spi.FerryPlugin;
+import dev.ferry.domain.spi.OpenedSource;
 import dev.ferry.domain.spi.SinkProvider;
 import dev.ferry.domain.spi.SourceProvider;
 import dev.ferry.domain.transport.Sink;
@@ -100,6 +101,67 @@ class PluginFailuresTest {
             assertThat(error).as(each.getValue()).isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("sink 'loud' (type plugged) could not open: " + each.getValue());
             assertThat(error.getCause()).as(each.getValue()).isSameAs(thrown);
+        }
+    }
+
+    /** Throws {@code e} as it is, though checked and undeclared: what a plugin written in another JVM language can do. */
+    @SuppressWarnings("unchecked")
+    private static <E extends Throwable> RuntimeException sneaky(Throwable e) throws E {
+        throw (E) e;
+    }
+
+    @Test // a review: the start's clean-up caught RuntimeException and Error only; the ledger's file stayed locked
+    void aCheckedExceptionAPluginThrowsUndeclared_stillClosesWhatTheStartOpened(@TempDir Path dir) throws Exception {
+        var io = new java.io.IOException("the broker's name cannot be read");
+        class NameThrows implements dev.ferry.domain.transport.Source, dev.ferry.domain.transport.Acknowledger {
+            @Override
+            public String name() {
+                throw sneaky(io);
+            }
+
+            @Override
+            public List<dev.ferry.domain.model.Delivery> poll(dev.ferry.domain.transport.PollRequest request) {
+                return List.of();
+            }
+
+            @Override
+            public List<dev.ferry.domain.transport.Settlement.Failure> settle(
+                    List<dev.ferry.domain.transport.Settlement> settlements) {
+                return List.of();
+            }
+
+            @Override
+            public List<dev.ferry.domain.model.Delivery> extendLeases(List<dev.ferry.domain.model.Delivery> deliveries,
+                                                                     java.time.Duration lease) {
+                return List.of();
+            }
+        }
+        SourceProvider sneakyName = settings -> context -> OpenedSource.of(new NameThrows(), "a source whose name throws");
+        var plugin = new FerryPlugin() {
+            @Override
+            public Map<String, SourceProvider> sources() {
+                return Map.of("sneaky", sneakyName);
+            }
+        };
+        var ledgerFile = dir.resolve("ledger.db");
+        var file = dir.resolve("ferry.yaml");
+        Files.writeString(file, """
+                ledger: {kind: mvstore, path: "%s"}
+                sources:
+                  in: {sneaky: {}, format: raw}
+                sinks:
+                  log: {type: log}
+                routes:
+                  - to: [log]
+                """.formatted(ledgerFile.toString().replace('\\', '/')));
+        var read = ConfigReader.read(file, name -> null, with(plugin));
+        assertThat(read).as(String.valueOf(read)).isInstanceOf(ConfigReader.Result.Ok.class);
+
+        var error = catchThrowable(() -> FerryAppIT.runtime(((ConfigReader.Result.Ok) read).config()).start());
+
+        assertThat(error).isSameAs(io);
+        try (var again = dev.ferry.adapters.mvstore.MvStoreLedger.open(ledgerFile)) {
+            assertThat(again).as("the ledger's file was closed, its lock let go").isNotNull();
         }
     }
 
