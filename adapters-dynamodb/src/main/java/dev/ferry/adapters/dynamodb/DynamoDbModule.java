@@ -67,6 +67,8 @@ public final class DynamoDbModule {
                 var client = client(context, endpoint, timeout);
                 if (create || context.provision()) {
                     DynamoDbLedger.createTable(client, table, DynamoDbLedger.Names.defaults());
+                } else {
+                    TableAtOpen.check(client, table, context.awsRegion()); // a table mistyped fails the start, named
                 }
                 return DynamoDbLedger.of(client, table);
             };

@@ -1,0 +1,37 @@
+package dev.ferry.adapters.dynamodb;
+
+import dev.ferry.domain.model.FerryException;
+import dev.ferry.domain.model.Thrown;
+import java.util.Map;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.ResourceNotFoundException;
+
+/**
+ * The ledger's table, looked at when the ledger opens. Without it a table name mistyped started a run
+ * that stood ready while the queue was idle, then held its first message for ever, retried as an
+ * outage. One read of the layout's item (a GetItem: a ledger's permissions stay GetItem and
+ * UpdateItem, no DescribeTable). A table that does not exist fails the open, naming it; any other
+ * failure (DynamoDB slow or unreachable for a moment) is only logged: the ledger's own check before
+ * its first claim decides then, as it does for an outage.
+ */
+final class TableAtOpen {
+
+    private static final System.Logger LOG = System.getLogger(DynamoDbLedger.class.getName());
+
+    private TableAtOpen() {
+    }
+
+    static void check(DynamoDbClient client, String table, String region) {
+        try {
+            client.getItem(b -> b.tableName(table)
+                    .key(Map.of(DynamoDbLedger.Names.defaults().key(), AttributeValue.fromS(DynamoDbLayout.KEY))));
+        } catch (ResourceNotFoundException e) {
+            throw new FerryException("DynamoDB ledger table '" + table + "' does not exist" + (region == null ? "" : " in "
+                    + region) + ": create it (ferry ledger create-table), or set create-table: true", e, false);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "DynamoDB ledger table ''{0}'' could not be looked at as the ledger opened "
+                    + "({1}); it is again before the first claim", table, Thrown.describe(e));
+        }
+    }
+}
