@@ -62,9 +62,12 @@ final class JsonPointerDecoder extends JsonSupport {
     protected Decoded read(JsonParser p, Delivery delivery) throws IOException, Failure {
         expectRootObject(p, "a JSON document");
         var found = new String[targets.length];
-        var path = new String[limits.maxDepth() + 1];
-        var index = new int[limits.maxDepth() + 1];
-        var inArray = new boolean[limits.maxDepth() + 1];
+        // grown as the document nests (the parser holds it to maxDepth): sized by maxDepth, a limit set high (a million)
+        // made each decode allocate megabytes, and one near Integer.MAX_VALUE failed every body
+        int size = Math.min(limits.maxDepth(), 32) + 1;
+        var path = new String[size];
+        var index = new int[size];
+        var inArray = new boolean[size];
         int depth = 1;
         JsonToken t;
         while (depth > 0 && (t = p.nextToken()) != null) {
@@ -88,6 +91,12 @@ final class JsonPointerDecoder extends JsonSupport {
                     // skipped, it left the event without a group: run out of order with the rest of its group
                     throw new Failure(pointers.group() + ": expected a string, a number or true/false for the group, found "
                             + (t == JsonToken.START_OBJECT ? "an object" : "an array"));
+                }
+                if (depth == path.length) {
+                    int grown = (int) Math.min((long) path.length * 2, (long) limits.maxDepth() + 1);
+                    path = java.util.Arrays.copyOf(path, grown);
+                    index = java.util.Arrays.copyOf(index, grown);
+                    inArray = java.util.Arrays.copyOf(inArray, grown);
                 }
                 inArray[depth] = t == JsonToken.START_ARRAY;
                 index[depth] = -1;
