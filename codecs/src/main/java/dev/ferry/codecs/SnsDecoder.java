@@ -259,7 +259,8 @@ final class SnsDecoder extends JsonSupport {
                 }
             }
         }
-        return attributes;
+        // read-only, as the fast path's: shared by every event of the message, a handler's put showed in the others
+        return java.util.Collections.unmodifiableMap(attributes);
     }
 
     private final SnsFastPath fastPath = new SnsFastPath(scan, this);
