@@ -156,7 +156,7 @@ public final class HandlerHarness implements BeforeEachCallback, AfterEachCallba
         var dlq = InMemoryQueue.builder(fifo ? "dead-letters.fifo" : "dead-letters").fifo(fifo).build();
         // the queue's own redrive is a last resort far behind the engine's attempts
         queue = InMemoryQueue.builder(fifo ? "events.fifo" : "events").fifo(fifo)
-                .deadLetterQueue(dlq, Math.max(10, maxAttempts * 2)).build();
+                .deadLetterQueue(dlq, (int) Math.min(Integer.MAX_VALUE, Math.max(10L, maxAttempts * 2L))).build(); // no wrap
         var config = ListenerConfig.builder()
                 .pollers(1)
                 .batchSize(10)

@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * A configuration section from a map, to test an adapter's or plugin's config reader without the app: values by
@@ -19,7 +18,8 @@ import java.util.regex.Pattern;
  */
 public final class MapSettings implements Settings {
 
-    private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
+    /** The longest duration the app takes: "never" in practice, still countable in nanoseconds. */
+    private static final Duration MAX_DURATION = Duration.ofDays(36_500);
 
     private final Map<String, String> values;
     private final List<String> problems;
@@ -52,8 +52,8 @@ public final class MapSettings implements Settings {
     @Override
     public String required(String key) {
         String v = values.get(key);
-        if (v == null || v.isEmpty()) {
-            problem(key, "required");
+        if (v == null || v.isBlank()) { // blank, as an empty variable leaves it: the app refuses it too
+            problem(key, v == null ? "required" : "must not be empty");
             return null;
         }
         return v;
@@ -75,7 +75,7 @@ public final class MapSettings implements Settings {
             return fallback;
         }
         try {
-            int n = Integer.parseInt(v);
+            int n = Integer.parseInt(v.trim());
             if (n >= min && n <= max) {
                 return n;
             }
@@ -92,11 +92,14 @@ public final class MapSettings implements Settings {
         if (v == null) {
             return fallback;
         }
-        if (!v.equals("true") && !v.equals("false")) {
-            problem(key, "'" + v + "' is neither true nor false");
-            return fallback;
-        }
-        return Boolean.parseBoolean(v);
+        return switch (v.trim()) { // as the app reads YAML's words for them
+            case "true", "yes", "on" -> true;
+            case "false", "no", "off" -> false;
+            default -> {
+                problem(key, "'" + v + "' is neither true nor false");
+                yield fallback;
+            }
+        };
     }
 
     @Override
@@ -105,19 +108,17 @@ public final class MapSettings implements Settings {
         if (v == null) {
             return fallback;
         }
-        var m = DURATION.matcher(v);
-        if (!m.matches()) {
-            problem(key, "'" + v + "' is not a duration such as 500ms, 30s, 5m, 2h or 7d");
+        // the app's own reading: 1m30s and PT1M30S as it takes them, and one too large to count a problem, not a throw
+        var parsed = dev.ferry.domain.model.Durations.parse(v);
+        if (parsed == null) {
+            problem(key, "'" + v + "' is not a duration such as 500ms, 30s, 1m30s, 2h or 7d (or ISO-8601 such as PT1M30S)");
             return fallback;
         }
-        long n = Long.parseLong(m.group(1));
-        return switch (m.group(2)) {
-            case "ms" -> Duration.ofMillis(n);
-            case "s" -> Duration.ofSeconds(n);
-            case "m" -> Duration.ofMinutes(n);
-            case "h" -> Duration.ofHours(n);
-            default -> Duration.ofDays(n);
-        };
+        if (parsed.compareTo(MAX_DURATION) > 0) {
+            problem(key, "at most 36500d (100 years), was " + v.trim());
+            return fallback;
+        }
+        return parsed;
     }
 
     @Override

@@ -28,7 +28,7 @@ class MapSettingsTest {
 
     @Test
     void malformedValues_areProblems_andTheReadGivesTheFallback() {
-        var s = new MapSettings(Map.of("n", "70", "m", "x", "on", "yes", "wait", "1.5s", "at", "host:99999",
+        var s = new MapSettings(Map.of("n", "70", "m", "x", "on", "maybe", "wait", "1.5s", "at", "host:99999",
                 "mode", "quick"));
 
         assertThat(s.integer("n", 1, 0, 10)).isEqualTo(1);
@@ -41,6 +41,26 @@ class MapSettingsTest {
 
         assertThat(s.problems()).extracting(p -> p.substring(0, p.indexOf(':')))
                 .containsExactly("n", "m", "on", "wait", "at", "mode", "absent");
+    }
+
+    @Test // a review: values the app takes were problems here, and some it refuses were not; two threw
+    void valuesAreReadAsTheAppReadsThem_includingWhatItRefuses() {
+        var s = new MapSettings(Map.of("a", "1m30s", "b", "PT2M", "c", " 7 ", "d", "yes", "e", "off",
+                "huge", "99999999999999999999s", "days", "999999999999999d", "century", "36501d", "blank", "  "));
+
+        assertThat(s.duration("a", Duration.ZERO)).isEqualTo(Duration.ofSeconds(90));
+        assertThat(s.duration("b", Duration.ZERO)).isEqualTo(Duration.ofMinutes(2));
+        assertThat(s.integer("c", 0, 0, 10)).isEqualTo(7);
+        assertThat(s.flag("d", false)).isTrue();
+        assertThat(s.flag("e", true)).isFalse();
+        assertThat(s.problems()).isEmpty();
+
+        assertThat(s.duration("huge", Duration.ofSeconds(1))).isEqualTo(Duration.ofSeconds(1));
+        assertThat(s.duration("days", Duration.ofSeconds(1))).isEqualTo(Duration.ofSeconds(1));
+        assertThat(s.duration("century", Duration.ofSeconds(1))).isEqualTo(Duration.ofSeconds(1));
+        assertThat(s.required("blank")).isNull();
+        assertThat(s.problems()).extracting(p -> p.substring(0, p.indexOf(':')))
+                .containsExactly("huge", "days", "century", "blank");
     }
 
     @Test

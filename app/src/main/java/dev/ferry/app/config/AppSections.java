@@ -5,9 +5,7 @@ import dev.ferry.app.tracing.TracingSetup;
 import java.net.URI;
 import java.time.Duration;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.function.Function;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -17,53 +15,13 @@ import java.util.regex.Pattern;
  */
 final class AppSections {
 
-    private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
-    private static final Pattern COMPOUND_DURATION = Pattern.compile("(\\d+(ms|s|m|h|d))+");
-    private static final List<String> UNITS = List.of("d", "h", "m", "s", "ms");
 
     private AppSections() {
     }
 
     /** {@code 30s}, {@code 1m30s}, {@code 1h5m}, {@code 7d}, {@code 500ms} or ISO-8601 ({@code PT1M30S}); null when none. */
     static Duration parseDuration(String text) {
-        String v = text.trim();
-        if (v.isEmpty()) {
-            return null;
-        }
-        if (v.charAt(0) == 'P' || v.charAt(0) == 'p') {
-            try {
-                var d = Duration.parse(v.toUpperCase(java.util.Locale.ROOT));
-                return d.isNegative() ? null : d;
-            } catch (java.time.format.DateTimeParseException e) {
-                return null;
-            }
-        }
-        if (!COMPOUND_DURATION.matcher(v).matches()) {
-            return null;
-        }
-        Matcher m = DURATION.matcher(v);
-        var total = Duration.ZERO;
-        String lastUnit = null;
-        try {
-            while (m.find()) {
-                long n = Long.parseLong(m.group(1));
-                String unit = m.group(2);
-                if (lastUnit != null && UNITS.indexOf(unit) <= UNITS.indexOf(lastUnit)) {
-                    return null; // 30s1m, 5m5m: units largest first, each once
-                }
-                lastUnit = unit;
-                total = total.plus(switch (unit) {
-                    case "ms" -> Duration.ofMillis(n);
-                    case "s" -> Duration.ofSeconds(n);
-                    case "m" -> Duration.ofMinutes(n);
-                    case "h" -> Duration.ofHours(n);
-                    default -> Duration.ofDays(n);
-                });
-            }
-        } catch (ArithmeticException | NumberFormatException tooBig) {
-            return null;
-        }
-        return total;
+        return dev.ferry.domain.model.Durations.parse(text);
     }
 
     /** Whether the jar carries ElasticMQ (ferry.jar does; ferry-slim.jar does not). */

@@ -83,4 +83,54 @@ public final class Durations {
             sb.append(amount).append(unit);
         }
     }
+
+    private static final java.util.regex.Pattern PART = java.util.regex.Pattern.compile("(\\d+)(ms|s|m|h|d)");
+    private static final java.util.regex.Pattern PARTS = java.util.regex.Pattern.compile("(\\d+(ms|s|m|h|d))+");
+    private static final java.util.List<String> UNITS = java.util.List.of("d", "h", "m", "s", "ms");
+
+    /**
+     * A duration as settings write it: {@code 30s}, {@code 1m30s}, {@code 1h5m}, {@code 7d}, {@code 500ms} (units largest
+     * first, each once) or ISO-8601 ({@code PT1M30S}), surrounding blanks ignored; null when it is none of these, is
+     * negative, or is too large to count. One reading for the app's configuration and a plugin's test settings alike.
+     */
+    public static Duration parse(String text) {
+        String v = text.trim();
+        if (v.isEmpty()) {
+            return null;
+        }
+        if (v.charAt(0) == 'P' || v.charAt(0) == 'p') {
+            try {
+                var d = Duration.parse(v.toUpperCase(java.util.Locale.ROOT));
+                return d.isNegative() ? null : d;
+            } catch (java.time.format.DateTimeParseException e) {
+                return null;
+            }
+        }
+        if (!PARTS.matcher(v).matches()) {
+            return null;
+        }
+        var m = PART.matcher(v);
+        var total = Duration.ZERO;
+        String lastUnit = null;
+        try {
+            while (m.find()) {
+                long n = Long.parseLong(m.group(1));
+                String unit = m.group(2);
+                if (lastUnit != null && UNITS.indexOf(unit) <= UNITS.indexOf(lastUnit)) {
+                    return null; // 30s1m, 5m5m: units largest first, each once
+                }
+                lastUnit = unit;
+                total = total.plus(switch (unit) {
+                    case "ms" -> Duration.ofMillis(n);
+                    case "s" -> Duration.ofSeconds(n);
+                    case "m" -> Duration.ofMinutes(n);
+                    case "h" -> Duration.ofHours(n);
+                    default -> Duration.ofDays(n);
+                });
+            }
+        } catch (ArithmeticException | NumberFormatException tooBig) {
+            return null;
+        }
+        return total;
+    }
 }
