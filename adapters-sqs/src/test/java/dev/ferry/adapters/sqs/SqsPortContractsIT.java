@@ -15,33 +15,55 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(ElasticMq.class)
 class SqsPortContractsIT {
 
+    /** A sink on a new queue, FIFO or standard, with what reached the queue in the order it hands it out. */
+    private static SinkContract.SinkFixture sinkFixture(boolean fifo) {
+        var q = SqsFixture.create(ElasticMq.client(), fifo, 1000);
+        var seen = new ArrayList<String>();
+        return new SinkContract.SinkFixture() {
+            @Override
+            public Sink sink() {
+                return q.sink();
+            }
+
+            @Override
+            public List<String> received(int count) {
+                long end = System.nanoTime() + java.time.Duration.ofSeconds(10).toNanos();
+                while (seen.size() < count && System.nanoTime() < end) {
+                    for (var m : q.client.receiveMessage(b -> b.queueUrl(q.url).maxNumberOfMessages(10).waitTimeSeconds(1)
+                            .visibilityTimeout(60)).messages()) {
+                        seen.add(m.body());
+                        // taken: a FIFO group hands out no more while any of it is in flight
+                        q.client.deleteMessage(b -> b.queueUrl(q.url).receiptHandle(m.receiptHandle()));
+                    }
+                }
+                return List.copyOf(seen);
+            }
+
+            @Override
+            public boolean keepsGroupOrder() {
+                return fifo; // a standard queue promises no order
+            }
+
+            @Override
+            public void close() {
+                q.close();
+            }
+        };
+    }
+
     @Nested
     class AsSink extends SinkContract {
         @Override
         protected SinkFixture newFixture() {
-            var q = SqsFixture.create(ElasticMq.client(), false, 1000);
-            var seen = new ArrayList<String>();
-            return new SinkFixture() {
-                @Override
-                public Sink sink() {
-                    return q.sink();
-                }
+            return sinkFixture(false);
+        }
+    }
 
-                @Override
-                public List<String> received(int count) {
-                    long end = System.nanoTime() + java.time.Duration.ofSeconds(10).toNanos();
-                    while (seen.size() < count && System.nanoTime() < end) {
-                        q.client.receiveMessage(b -> b.queueUrl(q.url).maxNumberOfMessages(10).waitTimeSeconds(1)
-                                .visibilityTimeout(60)).messages().forEach(m -> seen.add(m.body()));
-                    }
-                    return List.copyOf(seen);
-                }
-
-                @Override
-                public void close() {
-                    q.close();
-                }
-            };
+    @Nested
+    class AsFifoSink extends SinkContract {
+        @Override
+        protected SinkFixture newFixture() {
+            return sinkFixture(true);
         }
     }
 

@@ -25,8 +25,17 @@ public abstract class SinkContract {
     public interface SinkFixture extends AutoCloseable {
         Sink sink();
 
-        /** Payloads the destination received so far, waiting up to 10 s for at least {@code count}. */
+        /** Payloads the destination received so far, in the order it holds them, waiting up to 10 s for at least {@code count}. */
         List<String> received(int count);
+
+        /**
+         * Whether the destination keeps one group's events in the order they were published (a FIFO queue, a topic's
+         * partition, an endpoint called one at a time); false for one that promises no order (an SQS standard queue),
+         * which skips {@link SinkContract}'s order test.
+         */
+        default boolean keepsGroupOrder() {
+            return true;
+        }
 
         @Override
         void close();
@@ -51,11 +60,31 @@ public abstract class SinkContract {
         return new Event(key, "ContractTest", null, "group-" + key, payload.getBytes(StandardCharsets.UTF_8), Map.of());
     }
 
+    /** One publish, on a thread of its own, failing the test when it takes over 30 s instead of hanging the suite. */
+    private static Outcome publish(SinkFixture f, Event event) {
+        return Concurrently.within(java.time.Duration.ofSeconds(30), "publish of " + event.key(), () -> f.sink().publish(event));
+    }
+
     @Test
     void publish_isDone_andThePayloadArrives() {
         var f = fixture();
-        assertThat(f.sink().publish(event("c-1", "{\"n\":1}"))).isEqualTo(Outcome.done());
+        assertThat(publish(f, event("c-1", "{\"n\":1}"))).isEqualTo(Outcome.done());
         assertThat(f.received(1)).containsExactly("{\"n\":1}");
+    }
+
+    @Test
+    void oneGroupsEvents_publishedInTurn_arriveInThatOrder() {
+        var f = fixture();
+        org.junit.jupiter.api.Assumptions.assumeTrue(f.keepsGroupOrder(), "the destination promises no order");
+        var sent = new ArrayList<String>();
+        for (int i = 0; i < 20; i++) {
+            String payload = "{\"seq\":" + i + "}";
+            var e = new Event("o-" + i, "ContractTest", null, "one-group", payload.getBytes(StandardCharsets.UTF_8), Map.of());
+            assertThat(publish(f, e)).as("publish %d", i).isEqualTo(Outcome.done());
+            sent.add(payload);
+        }
+        assertThat(f.received(20)).as("a sink that spreads one group (a key over partitions) reorders it")
+                .containsExactlyElementsOf(sent);
     }
 
     @Test

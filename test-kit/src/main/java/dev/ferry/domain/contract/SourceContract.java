@@ -58,9 +58,23 @@ public abstract class SourceContract {
         var got = new ArrayList<Delivery>();
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (got.size() < count && System.nanoTime() < end) {
-            got.addAll(f.source().poll(new PollRequest(10, Duration.ofSeconds(1), Duration.ofSeconds(30))));
+            got.addAll(poll(f, new PollRequest(10, Duration.ofSeconds(1), Duration.ofSeconds(30))));
         }
         return got;
+    }
+
+    /**
+     * One poll, on a thread of its own, failing the test when it outlasts its wait by 30 s: a source whose poll ignores
+     * its wait fails the contract instead of hanging the suite.
+     */
+    private static List<Delivery> poll(SourceFixture f, PollRequest request) {
+        return Concurrently.within(request.maxWait().plusSeconds(30), "poll of " + request, () -> f.source().poll(request));
+    }
+
+    /** One settle call, bounded as a poll is. */
+    private static List<Settlement.Failure> settle(SourceFixture f, List<Settlement> settlements) {
+        return Concurrently.within(Duration.ofSeconds(30), "settle of " + settlements.size(),
+                () -> f.acknowledger().settle(settlements));
     }
 
     @Test
@@ -71,14 +85,14 @@ public abstract class SourceContract {
         assertThat(got).extracting(d -> new String(d.body(), StandardCharsets.UTF_8)).containsExactly("{\"id\":\"s-1\"}");
         assertThat(got.getFirst().source()).isEqualTo(f.source().name());
         assertThat(got.getFirst().receiveCount()).isGreaterThanOrEqualTo(1);
-        assertThat(f.acknowledger().settle(List.of(new Settlement(got.getFirst(), Disposition.ACK)))).isEmpty();
+        assertThat(settle(f, List.of(new Settlement(got.getFirst(), Disposition.ACK)))).isEmpty();
     }
 
     @Test
     void poll_ofNothing_returnsEmpty_withinItsWait() {
         var f = fixture();
         long start = System.nanoTime();
-        assertThat(f.source().poll(new PollRequest(10, Duration.ofMillis(300), Duration.ofSeconds(30)))).isEmpty();
+        assertThat(poll(f, new PollRequest(10, Duration.ofMillis(300), Duration.ofSeconds(30)))).isEmpty();
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
     }
 
@@ -86,8 +100,15 @@ public abstract class SourceContract {
     void interruptedPoll_returnsEarly() throws Exception {
         var f = fixture();
         var result = new CompletableFuture<List<Delivery>>();
-        var poller = Thread.ofPlatform().start(() -> result.complete(
-                f.source().poll(new PollRequest(10, Duration.ofSeconds(20), Duration.ofSeconds(30)))));
+        // a daemon thread: one stuck in a poll that ignores its interrupt does not keep the test JVM alive; what the poll
+        // throws is the test's failure, not a timeout that hides it
+        var poller = Thread.ofPlatform().daemon().start(() -> {
+            try {
+                result.complete(f.source().poll(new PollRequest(10, Duration.ofSeconds(20), Duration.ofSeconds(30))));
+            } catch (Throwable e) {
+                result.completeExceptionally(e);
+            }
+        });
         Thread.sleep(300);
         poller.interrupt();
         assertThat(result.get(5, TimeUnit.SECONDS)).isEmpty();
@@ -97,7 +118,7 @@ public abstract class SourceContract {
     void settle_ofADeliveryFromElsewhere_isAFailure_notAnException() {
         var f = fixture();
         var foreign = new Delivery("foreign", new byte[0], Map.of(), 1, Instant.EPOCH, null, null, "elsewhere", "no receipt");
-        var failures = f.acknowledger().settle(List.of(new Settlement(foreign, Disposition.ACK)));
+        var failures = settle(f, List.of(new Settlement(foreign, Disposition.ACK)));
         assertThat(failures).hasSize(1);
         assertThat(failures.getFirst().retryable()).isFalse();
     }
