@@ -296,6 +296,28 @@ class InMemoryQueueTest {
         assertThat(dlq.messages()).extracting(InMemoryQueue.Stored::body).containsExactly("a1");
     }
 
+    @Test // a review: published to the kit, done; published to SQS by Ferry's SQS sink, rejected and dead-lettered
+    void asASink_whatSqsRefuses_isRejected_asTheSqsSinkRejectsIt() {
+        var q = InMemoryQueue.builder("q").clock(clock).build();
+        java.util.function.Function<byte[], dev.ferry.domain.handle.Outcome> publish = payload ->
+                q.publish(new dev.ferry.domain.model.Event("k", "t", null, null, payload, Map.of()));
+
+        assertThat(publish.apply(new byte[0])).isInstanceOfSatisfying(dev.ferry.domain.handle.Outcome.Reject.class,
+                r -> assertThat(r.reason()).contains("empty"));
+        assertThat(publish.apply(new byte[] {(byte) 0xFF})).isInstanceOfSatisfying(dev.ferry.domain.handle.Outcome.Reject.class,
+                r -> assertThat(r.reason()).contains("not text SQS takes"));
+        assertThat(publish.apply(new byte[] {'a', 0x01})).isInstanceOf(dev.ferry.domain.handle.Outcome.Reject.class);
+        var twoMb = new byte[2 << 20];
+        java.util.Arrays.fill(twoMb, (byte) 'x');
+        assertThat(publish.apply(twoMb)).isInstanceOfSatisfying(dev.ferry.domain.handle.Outcome.Reject.class,
+                r -> assertThat(r.reason()).contains("at most 1048576"));
+        assertThat(q.size()).as("none of them sent").isZero();
+
+        assertThat(publish.apply("caf\u00e9\n".getBytes(StandardCharsets.UTF_8))).isEqualTo(dev.ferry.domain.handle.Outcome.done());
+        q.send(InMemoryQueue.Message.of("")); // what a test sends itself is not held to it: its decoder may be the test
+        assertThat(q.size()).isEqualTo(2);
+    }
+
     @Test
     void changeVisibility_afterLeaseRanOut_isRefused() {
         var q = InMemoryQueue.builder("q").clock(clock).build();

@@ -191,11 +191,12 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
         }
     }
 
-    /** Sink: the event's payload becomes the body; FIFO queues use its group key and its key as dedup id. */
+    /** Sink: payload as body (FIFO: group key, key as dedup id); what SQS refuses is rejected ({@link SinkRefusals}). */
     @Override
     public Outcome publish(Event event) {
-        if (fifo && event.groupKey() == null) {
-            return Outcome.reject("queue '" + name + "' is FIFO but event " + event.key() + " has no group key");
+        String refused = SinkRefusals.of(event, name, fifo); // what SQS and the SQS sink refuse: rejected here too
+        if (refused != null) {
+            return Outcome.reject(refused);
         }
         try {
             send(new Message(event.payload(), event.attributes(), event.groupKey(), fifo ? event.key() : null, null));

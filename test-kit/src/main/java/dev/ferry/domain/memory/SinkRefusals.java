@@ -1,0 +1,66 @@
+package dev.ferry.domain.memory;
+
+import dev.ferry.domain.model.Event;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+
+/**
+ * What an {@link InMemoryQueue}, as a sink, refuses: what SQS and Ferry's SQS sink refuse, so that a
+ * route publishing it is rejected in a test as it is in production, not answered done. Messages sent
+ * by {@link InMemoryQueue#send} are not held to it: a test may put any bytes in to see its decoder
+ * refuse them.
+ */
+final class SinkRefusals {
+
+    /** SQS's largest message: its body and its attributes' names and values, in bytes. */
+    static final int MAX_MESSAGE_BYTES = 1_048_576;
+
+    private SinkRefusals() {
+    }
+
+    /** Why {@code event} may not be published to queue {@code queue}; null when it may. */
+    static String of(Event event, String queue, boolean fifo) {
+        if (fifo && event.groupKey() == null) {
+            return "queue '" + queue + "' is FIFO but event " + event.key() + " has no group key";
+        }
+        byte[] payload = event.payload();
+        if (payload.length == 0) {
+            return "event " + event.key() + "'s payload is empty, and SQS takes no message without a body: refused before "
+                    + "sending it to queue '" + queue + "'";
+        }
+        if (!sqsText(payload)) {
+            return "event " + event.key() + "'s payload is not text SQS takes (UTF-8 without control characters other "
+                    + "than tab, LF and CR): refused before sending it to queue '" + queue + "'";
+        }
+        long bytes = payload.length;
+        for (Map.Entry<String, String> a : event.attributes().entrySet()) {
+            bytes += a.getKey().getBytes(StandardCharsets.UTF_8).length + a.getValue().getBytes(StandardCharsets.UTF_8).length;
+        }
+        if (bytes > MAX_MESSAGE_BYTES) {
+            return "event " + event.key() + " is " + bytes + " bytes with its attributes; SQS takes at most "
+                    + MAX_MESSAGE_BYTES + ": refused before sending it to queue '" + queue + "'";
+        }
+        return null;
+    }
+
+    /** Whether {@code payload} is UTF-8 of the characters an SQS body holds: tab, LF, CR, U+0020 on, no U+FFFE or U+FFFF. */
+    private static boolean sqsText(byte[] payload) {
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(payload)).toString();
+        } catch (CharacterCodingException e) {
+            return false;
+        }
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == '\uFFFE' || c == '\uFFFF') {
+                return false;
+            }
+        }
+        return true;
+    }
+}
