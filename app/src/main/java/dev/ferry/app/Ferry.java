@@ -97,6 +97,9 @@ public final class Ferry implements Callable<Integer> {
         for (var command : only != null ? List.<Class<?>>of(only) : COMMANDS.values()) {
             cli.addSubcommand(new CommandLine(command, factory));
         }
+        // an argument is what it says: read as a file's name, @acme released the group the file acme named (event keys and
+        // group ids may begin with @); set after the subcommands, as picocli applies it to those there are
+        cli.setExpandAtFiles(false);
         cli.setOut(io.out());
         cli.setErr(io.err());
         cli.setParameterExceptionHandler((e, rest) -> {

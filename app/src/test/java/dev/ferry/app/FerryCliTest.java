@@ -66,6 +66,20 @@ class FerryCliTest {
         assertThat(out.toString()).isEmpty();
     }
 
+    @Test // a review: picocli read @NAME as a file of arguments; events show @orders looked up what the file orders held
+    void anArgumentBeginningWithAt_isTakenAsItIs_notAsAFilesName(@TempDir Path dir) throws Exception {
+        var named = dir.resolve("orders");
+        Files.writeString(named, "order-42\n");
+        var file = dir.resolve("ferry.yaml");
+        Files.writeString(file, "sources: {s: {sqs: {queue: q}}}\nsinks: {log: {type: log}}\nroutes:\n  - to: [log]\n"
+                + "ledger: {kind: mvstore, path: " + dir.resolve("l.db") + "}\nadmin: {listen: \"off\"}\n");
+        dev.ferry.adapters.mvstore.MvStoreLedger.open(dir.resolve("l.db")).close(); // a ledger that has run here
+
+        ferry("events", "show", "@" + named, "-c", file.toString());
+
+        assertThat(out + " " + err).contains("@" + named).doesNotContain("order-42");
+    }
+
     @Test
     void unknownCommandsAndStrayArguments_areErrors() {
         assertThat(ferry("valdate", "-c", "x.yaml")).isEqualTo(2);
