@@ -210,7 +210,9 @@ final class QueueCommands {
                             + "stay in " + from : "")
                     + (report.failed() > 0 ? "; " + report.failed() + " stayed in " + from + " (send failed: "
                             + Printable.of(report.problem()) + ")" : ""));
-            return report.failed() > 0 ? Ferry.FAILED : Ferry.OK;
+            // copies that came back failing stay behind in the DLQ as surely as those whose send failed: a script's
+            // "redrive && echo drained" said drained with every message back where it was
+            return report.failed() > 0 || report.cameBack() > 0 ? Ferry.FAILED : Ferry.OK;
         }
     }
 

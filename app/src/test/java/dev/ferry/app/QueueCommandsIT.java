@@ -94,6 +94,53 @@ class QueueCommandsIT {
         }
     }
 
+    @Test // a review: exit 0 ("done") while every copy came back failing and stayed in the DLQ
+    void aRedriveWhoseCopiesComeBackFailing_exits1(@TempDir Path dir) throws Exception {
+        try (var sqs = new LocalSqs()) {
+            sqs.client.createQueue(b -> b.queueName("back-dlq"));
+            sqs.client.createQueue(b -> b.queueName("back"));
+            for (int i = 0; i < 5; i++) {
+                sqs.send("back-dlq", "dead-" + i);
+            }
+            var file = dir.resolve("back.yaml");
+            Files.writeString(file, """
+                    aws: {region: us-east-1, endpoint: "${AWS_ENDPOINT_URL}"}
+                    ledger: {kind: memory}
+                    sources:
+                      back: {sqs: {queue: back}, format: raw}
+                    sinks:
+                      log: {type: log}
+                    routes:
+                      - to: [log]
+                    """);
+            var env = new HashMap<>(System.getenv());
+            env.putAll(sqs.env());
+            env.put("FERRY_CONFIG", file.toString());
+            var stop = new java.util.concurrent.atomic.AtomicBoolean();
+            var failing = Thread.ofVirtual().start(() -> { // a consumer that still fails: each copy back to the DLQ
+                while (!stop.get()) {
+                    for (var m : sqs.client.receiveMessage(b -> b.queueUrl(sqs.url("back")).waitTimeSeconds(1)
+                            .maxNumberOfMessages(10).messageAttributeNames("All")).messages()) {
+                        sqs.client.sendMessage(b -> b.queueUrl(sqs.url("back-dlq")).messageBody(m.body())
+                                .messageAttributes(m.messageAttributes()));
+                        sqs.client.deleteMessage(b -> b.queueUrl(sqs.url("back")).receiptHandle(m.receiptHandle()));
+                    }
+                }
+            });
+            int exit;
+            try {
+                exit = Ferry.run(new String[] {"queues", "redrive", "--from", "back-dlq", "--to", "back", "--force"}, out, err,
+                        env::get);
+            } finally {
+                stop.set(true);
+                failing.join(10_000);
+            }
+
+            assertThat(out.toString()).contains("came back failing again");
+            assertThat(exit).as(out + " " + err).isEqualTo(1);
+        }
+    }
+
     @Test
     void aQueuesOwnPolicy_isLeftAsItIs_unlessReplaceSaysSo() {
         // replaced, what it allowed was refused from then on: an SNS subscription's deliveries (sns+mturk) stopped, silently
