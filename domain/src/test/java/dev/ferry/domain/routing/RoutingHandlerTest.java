@@ -180,6 +180,13 @@ class RoutingHandlerTest {
         assertThat(after.handle(e, redriven)).isEqualTo(Outcome.done());
         assertThat(a.received).containsExactly("order-1");
 
+        // one SQS's move task moved back (a native redrive): a new message to SQS, received once, its dead letter's
+        // attributes kept and no mark of Ferry's added — written again before
+        var moved = new Delivery("m-3", new byte[0], Map.of("ferry.deadLetter.reason", "rejected: b refused",
+                "ferry.deadLetter.sourceQueue", "q"), 1, Instant.EPOCH, null, null, "q", null);
+        assertThat(after.handle(e, moved)).isEqualTo(Outcome.done());
+        assertThat(a.received).containsExactly("order-1");
+
         var other = event("order-2", "Order", Map.of()); // never written: a redelivery of it is written
         assertThat(after.handle(other, again)).isEqualTo(Outcome.done());
         assertThat(a.received).containsExactly("order-1", "order-2");
