@@ -17,7 +17,7 @@ public record RetryPolicy(int maxAttempts, Backoff backoff) {
         Objects.requireNonNull(backoff, "backoff");
     }
 
-    /** 5 attempts, 1 s doubling to 5 minutes with full jitter. */
+    /** 5 attempts, 1 s doubling to 5 minutes with half jitter (see {@link Backoff#defaults()}). */
     public static RetryPolicy defaults() {
         return new RetryPolicy(5, Backoff.defaults());
     }

@@ -41,6 +41,24 @@ class BackoffTest {
         }
     }
 
+    @Test // a review: with full jitter one message in a hundred spent its five attempts within 2 s of its first failure
+    void theDefaultPolicy_waitsAtLeastSevenAndAHalfSeconds_overItsFourRetries() {
+        for (long seed = 0; seed < 2_000; seed++) {
+            var rnd = new SplittableRandom(seed);
+            long total = 0;
+            for (int retry = 1; retry <= 4; retry++) {
+                total += RetryPolicy.defaults().backoff().delay(retry, rnd).toMillis();
+            }
+            assertThat(total).as("seed %d", seed).isGreaterThanOrEqualTo(7_500);
+        }
+    }
+
+    @Test
+    void aStartBelowAMillisecond_stillGrows() {
+        var b = new Backoff(Duration.ofNanos(500_000), 2.0, Duration.ofSeconds(10), Jitter.NONE);
+        assertThat(b.delay(15, random)).isEqualTo(Duration.ofMillis(8_192));
+    }
+
     @Test
     void invalidValues_nameTheFieldAndTheValue() {
         assertThatThrownBy(() -> new Backoff(Duration.ofSeconds(2), 2.0, Duration.ofSeconds(1), Jitter.NONE))
