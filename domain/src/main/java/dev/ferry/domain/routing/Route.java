@@ -4,8 +4,11 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Events that match go to every sink in {@code sinks} (fan-out). A route with no sinks is an
- * explicit "ignore": matching events are acknowledged without effect (e.g. S3's TestEvent).
+ * Events that match go to every sink in {@code sinks} (fan-out). Routes are not exclusive: an event
+ * goes to the sinks of every route it matches. A route with no sinks ({@link #ignore}) adds none, so
+ * an event that only such routes match is acknowledged without effect (e.g. S3's TestEvent); one
+ * that another route matches too (a catch-all) still goes to that route's sinks — narrow that
+ * route's matcher to keep the event out of it.
  */
 public record Route(String name, EventMatcher matcher, List<String> sinks) {
 
