@@ -186,6 +186,9 @@ final class GroupCommands {
             }
             String token = config.admin().token();
             if (token == null) {
+                // asked first whether one runs there: refused (ConnectException), the release is done here, on the ledger
+                // itself — said to run there without asking, with none running it was never done, and exit 1 said "again"
+                send(http, HttpRequest.newBuilder(admin.resolve("/health/live")).timeout(Duration.ofSeconds(5)).GET().build());
                 io.err().println("ferry: a Ferry runs on " + admin + " and holds the ledger; releasing through it needs "
                         + "admin.token in the configuration");
                 return Ferry.FAILED;

@@ -341,6 +341,28 @@ class FerryCliTest {
         assertInert(out.toString());
     }
 
+    @Test // a review: with no admin.token it said a Ferry ran on the admin address, asking nothing; none ran, and exit 1
+    void groupsRelease_withoutAToken_andNoFerryOnTheAdminAddress_isDoneHere(@TempDir Path dir) throws Exception {
+        var ledger = dir.resolve("l.db");
+        try (var store = dev.ferry.adapters.mvstore.MvStoreLedger.open(ledger)) {
+            new dev.ferry.domain.parking.GroupParker(store, java.time.Clock.systemUTC())
+                    .park("orders", "A", "h-1", "m-1", "rejected: no", null, false);
+        }
+        int free;
+        try (var probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            free = probe.getLocalPort();
+        }
+        var file = dir.resolve("ferry.yaml");
+        Files.writeString(file, "sources: {orders: {kafka: {bootstrap-servers: \"127.0.0.1:9\", topics: [orders]}, "
+                + "on-poison: park}}\nsinks: {log: {type: log}}\nroutes:\n  - to: [log]\n"
+                + "ledger: {kind: mvstore, path: " + ledger + "}\nadmin: {listen: \"127.0.0.1:" + free + "\"}\n");
+
+        ferry("groups", "release", "A", "--skip-head", "--head", "wrong", "-c", file.toString());
+
+        assertThat(err.toString()).as("done here, on the ledger: the head it would drop is checked")
+                .contains("the head of group A of 'orders' is h-1").doesNotContain("a Ferry runs on");
+    }
+
     @Test // a failure out of a command was printed raw: here what answers on the admin address sent a bad 'since'
     void aFailureThatQuotesWhatAnswered_isPrintedEscaped(@TempDir Path dir) throws Exception {
         String listing = "[{\"source\":\"s\",\"group\":\"g\",\"head\":\"h\",\"reason\":\"r\",\"since\":\""
