@@ -43,6 +43,12 @@ abstract class AskRunningFerry implements Callable<Integer> {
         if (read == null) {
             return Ferry.USAGE;
         }
+        String source = sourceOption();
+        if (source != null && !read.sources().containsKey(source)) {
+            // refused here, the same wherever it would have gone: asked of a running Ferry, its 400 was exit 1 ("again")
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "no source named '" + source
+                    + "' (sources: " + read.sources().keySet() + ")");
+        }
         var admin = read.admin().listen();
         if (admin != null) {
             var base = URI.create("http://" + Loopback.uriHost(admin.host()) + ":" + admin.port());
@@ -99,6 +105,11 @@ abstract class AskRunningFerry implements Callable<Integer> {
                 default -> throw new IOException(e.getCause());
             }
         }
+    }
+
+    /** The command's {@code --source}, checked against the configuration's sources before anything is asked; null: none. */
+    String sourceOption() {
+        return null;
     }
 
     /** Asks the running Ferry at {@code admin}; a refused connection means none runs. */

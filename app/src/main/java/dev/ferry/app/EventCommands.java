@@ -51,6 +51,11 @@ final class EventCommands {
         @Option(names = "--source", paramLabel = "NAME", description = "Only in this source (default: every source).")
         private String source;
 
+        @Override
+        String sourceOption() {
+            return source;
+        }
+
         @Option(names = "--json", description = "Print what the admin endpoint /events answers.")
         private boolean json;
 

@@ -147,6 +147,11 @@ final class GroupCommands {
                 description = "The source the group is parked on (needed only when it is parked on several).")
         private String source;
 
+        @Override
+        String sourceOption() {
+            return source;
+        }
+
         @Option(names = "--skip-head", description = "Drop the poison message (the group's head) instead of sending it "
                 + "back; name it with --head.")
         private boolean skipHead;

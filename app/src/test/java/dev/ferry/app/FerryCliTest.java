@@ -341,6 +341,32 @@ class FerryCliTest {
         assertInert(out.toString());
     }
 
+    @Test // a review: asked of a running Ferry, a mistyped --source was its 400, exit 1 ("run it again"); here, exit 2
+    void aSourceTheConfigurationLacks_isABadCommandLine_whereverTheCommandWouldGo(@TempDir Path dir) throws Exception {
+        var asked = new java.util.concurrent.atomic.AtomicInteger();
+        var server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 4);
+        server.createContext("/", exchange -> {
+            try (exchange) {
+                asked.incrementAndGet();
+                exchange.sendResponseHeaders(400, -1);
+            }
+        });
+        server.start();
+        try {
+            var file = dir.resolve("ferry.yaml");
+            Files.writeString(file, "sources: {orders: {sqs: {queue: q.fifo}, on-poison: park}}\nsinks: {log: {type: log}}\n"
+                    + "routes:\n  - to: [log]\nledger: {kind: mvstore, path: " + dir.resolve("l.db") + "}\n"
+                    + "admin: {listen: 127.0.0.1:" + server.getAddress().getPort() + ", token: a-token-of-16-chars!}\n");
+
+            assertThat(ferry("events", "show", "k-1", "--source", "ordrs", "-c", file.toString())).isEqualTo(2);
+            assertThat(ferry("groups", "release", "A", "--source", "ordrs", "-c", file.toString())).isEqualTo(2);
+            assertThat(err.toString()).contains("no source named 'ordrs' (sources: [orders])");
+            assertThat(asked).as("nothing asked of the running Ferry").hasValue(0);
+        } finally {
+            server.stop(0);
+        }
+    }
+
     @Test // a review: with no admin.token it said a Ferry ran on the admin address, asking nothing; none ran, and exit 1
     void groupsRelease_withoutAToken_andNoFerryOnTheAdminAddress_isDoneHere(@TempDir Path dir) throws Exception {
         var ledger = dir.resolve("l.db");
