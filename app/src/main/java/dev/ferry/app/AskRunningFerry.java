@@ -67,6 +67,14 @@ abstract class AskRunningFerry implements Callable<Integer> {
                 return Ferry.FAILED;
             }
         }
+        if ("memory".equals(read.ledger().kind())) {
+            // a new, empty memory ledger here said "nothing is known of event K (never seen)" of what the running Ferry
+            // had done: an operator who believed it sent the event again
+            io.err().println("ferry: ledger: memory lives in the running Ferry's process, and none answered on "
+                    + (admin == null ? "an admin address (admin.listen is off)" : "http://" + Loopback.uriHost(admin.host())
+                    + ":" + admin.port()) + "; nothing of it can be read from here");
+            return Ferry.USAGE;
+        }
         try (var context = new RunContext(read, false).forExistingOnly()) {
             var ledger = read.ledger().plan().open(context);
             try {

@@ -367,6 +367,17 @@ class FerryCliTest {
         }
     }
 
+    @Test // a review: a new, empty memory ledger said "never seen" of what the running Ferry had done
+    void eventsShow_onAMemoryLedger_withNoFerryAnswering_saysItCannotBeReadFromHere(@TempDir Path dir) throws Exception {
+        var file = dir.resolve("ferry.yaml");
+        Files.writeString(file, "sources: {orders: {sqs: {queue: q}}}\nsinks: {log: {type: log}}\nroutes:\n  - to: [log]\n"
+                + "ledger: {kind: memory}\nadmin: {listen: \"off\"}\n");
+
+        assertThat(ferry("events", "show", "order-42", "-c", file.toString())).isEqualTo(2);
+        assertThat(err.toString()).contains("ledger: memory lives in the running Ferry's process")
+                .doesNotContain("never seen");
+    }
+
     @Test // a review: with no admin.token it said a Ferry ran on the admin address, asking nothing; none ran, and exit 1
     void groupsRelease_withoutAToken_andNoFerryOnTheAdminAddress_isDoneHere(@TempDir Path dir) throws Exception {
         var ledger = dir.resolve("l.db");
