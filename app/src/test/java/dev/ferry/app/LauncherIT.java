@@ -49,6 +49,38 @@ class LauncherIT {
         assertThat(java.nio.file.Files.getLastModifiedTime(archive).toMillis()).isGreaterThan(0);
     }
 
+    @Test // a review: app/target not writable (another user's checkout): every command exited 1, the JVM's error on stdout
+    void theLauncher_inACheckoutItCannotWrite_runsWithoutWritingAnArchive(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        var root = dir.resolve("checkout");
+        var target = java.nio.file.Files.createDirectories(root.resolve("app/target"));
+        java.nio.file.Files.createDirectories(root.resolve(".ci"));
+        java.nio.file.Files.copy(Path.of("../ferry"), root.resolve("ferry"));
+        java.nio.file.Files.copy(Path.of("../.ci/jdk.sh"), root.resolve(".ci/jdk.sh"));
+        java.nio.file.Files.createSymbolicLink(target.resolve("ferry.jar"), Path.of("target/ferry.jar").toAbsolutePath());
+        // root writes through permissions: the immutable flag is what makes a directory unwritable to it
+        var lock = new ProcessBuilder("chattr", "+i", target.toString()).redirectErrorStream(true).start();
+        boolean locked = lock.waitFor(10, TimeUnit.SECONDS) && lock.exitValue() == 0;
+        org.junit.jupiter.api.Assumptions.assumeTrue(locked, "chattr +i is not available here");
+        try {
+            var builder = new ProcessBuilder("bash", root.resolve("ferry").toString(), "validate", "-c",
+                    Path.of("../examples/local.yaml").toAbsolutePath().toString());
+            builder.environment().put("FERRY_NO_BUILD", "1");
+            var process = builder.start();
+            assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            String err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+
+            assertThat(process.exitValue()).as(out + err).isZero();
+            assertThat(out.strip()).as("the validate line alone on stdout").startsWith("ferry: ").endsWith("route(s)")
+                    .doesNotContain("\n");
+            assertThat(java.nio.file.Files.list(target).map(p -> p.getFileName().toString()).toList())
+                    .containsExactly("ferry.jar");
+        } finally {
+            new ProcessBuilder("chattr", "-i", target.toString()).start().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
     private static String validate() throws Exception {
         var builder = new ProcessBuilder("bash", "../ferry", "validate", "-c", "../examples/local.yaml").redirectErrorStream(true);
         builder.environment().put("FERRY_NO_BUILD", "1");
