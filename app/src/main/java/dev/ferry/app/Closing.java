@@ -26,17 +26,24 @@ final class Closing {
      * Stops every listener at once, each reported to {@code stopped}: stopped in turn, the last would
      * go on taking messages while the first ones drain, and the stop would take the sum of their deadlines.
      */
-    static void stopTogether(List<Listener> listeners, BiConsumer<Listener, ShutdownReport> stopped) {
+    static boolean stopTogether(List<Listener> listeners, BiConsumer<Listener, ShutdownReport> stopped) {
         var bound = Duration.ZERO;
         for (var l : listeners) {
-            // a stop takes its deadline, the wait for settlements under way and the joins of its threads
-            var each = l.config().shutdownDeadline().plusSeconds(20);
+            var each = l.config().shutdownDeadline().plus(STOP_STEPS);
             bound = each.compareTo(bound) > 0 ? each : bound;
         }
-        inParallel(listeners.stream().map(l -> (AutoCloseable) () -> stopped.accept(l, l.stop())).toList(), bound);
+        return inParallel(listeners.stream().map(l -> (AutoCloseable) () -> stopped.accept(l, l.stop())).toList(), bound);
     }
 
-    static void inParallel(List<? extends AutoCloseable> all, Duration bound) {
+    /**
+     * What a listener's stop may take past its deadline: its own bounded steps (the pollers' join, the settlements
+     * under way, the settler's join and last flush, the completions still owed, the releases and notes) add up to 26 s
+     * at the most. At 20 s the close went on under a stop still recording owed completions, and closed the ledger.
+     */
+    static final Duration STOP_STEPS = Duration.ofSeconds(30);
+
+    /** Closes {@code all} at once within {@code bound}; false when one of them was still closing at its end. */
+    static boolean inParallel(List<? extends AutoCloseable> all, Duration bound) {
         var threads = new ArrayList<Thread>(all.size());
         for (var c : all) {
             // platform threads: a close left behind blocked on a monitor (a write on a hung mount holding a sink's lock)
@@ -51,12 +58,14 @@ final class Closing {
         }
         long deadline = System.nanoTime() + bound.toNanos();
         boolean interrupted = false;
+        boolean whole = true;
         for (int i = 0; i < threads.size(); i++) {
             while (true) {
                 try {
                     long left = deadline - System.nanoTime();
                     if (left <= 0 || !threads.get(i).join(Duration.ofNanos(left))) {
                         LOG.warn("closing {} did not end within {}; going on", all.get(i), bound);
+                        whole = false;
                     }
                     break;
                 } catch (InterruptedException e) {
@@ -70,5 +79,6 @@ final class Closing {
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
+        return whole;
     }
 }

@@ -320,6 +320,16 @@ public final class FerryRuntime implements AutoCloseable {
         LOG.info(text);
     }
 
+    /**
+     * Whether the last {@link #close()} ended every part within its bound: false when one was left closing (a listener's
+     * stop, a source, a sink, the ledger) — what it had in hand may be handled again after a restart.
+     */
+    public synchronized boolean closedWhole() {
+        return closed && closedWhole;
+    }
+
+    private boolean closedWhole = true;
+
     /** Stops the listeners (finishing or releasing what is in hand), then everything else. */
     @Override
     public synchronized void close() {
@@ -337,7 +347,7 @@ public final class FerryRuntime implements AutoCloseable {
         if (statsThread != null) {
             statsThread.interrupt();
         }
-        Closing.stopTogether(List.copyOf(listeners),
+        closedWhole &= Closing.stopTogether(List.copyOf(listeners),
                 (listener, report) -> line("stopped '" + listener.name() + "': " + report.reason() + ", " + report.stats().line()));
         listeners.clear();
         // the console's redrive and releases under way end before the ledger and the clients close; both waits in one
@@ -349,17 +359,17 @@ public final class FerryRuntime implements AutoCloseable {
         if (adminGroups != null) {
             quietly("waiting for group releases under way", () -> adminGroups.awaitReleases(left(operationsEnd)));
         }
-        Closing.inParallel(sources, java.time.Duration.ofSeconds(30)); // each may wait for a long poll: together, not in turn
+        closedWhole &= Closing.inParallel(sources, java.time.Duration.ofSeconds(30)); // each may wait for a long poll: together
         sources.clear();
         // each in turn, whatever the one before threw (an Error from a plugin's close too): the file locks,
         // ports and threads of the rest are let go all the same. Each bounded: a close that hangs (a plugin's, a
         // force on a hung mount) would hold the exit for ever, and the ledger's close behind it
         for (var c : closeables.reversed()) {
-            Closing.inParallel(List.of(c), CLOSE_BOUND);
+            closedWhole &= Closing.inParallel(List.of(c), CLOSE_BOUND);
         }
         closeables.clear();
         if (ledger instanceof AutoCloseable c) {
-            Closing.inParallel(List.of(c), LEDGER_CLOSE_BOUND); // its last commits: cut short, completions are lost
+            closedWhole &= Closing.inParallel(List.of(c), LEDGER_CLOSE_BOUND); // its last commits: cut short, completions lost
         }
         ledger = null;
         if (context != null) {

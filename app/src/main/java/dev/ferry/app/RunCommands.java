@@ -72,6 +72,11 @@ final class RunCommands {
             // said aside, a moment at most: with the log's pipe blocked, the line held this thread and the stop never began
             StopSignals.aMoment(() -> LOG.info("stopping (signal received)"));
             runtime.close();
+            if (!runtime.closedWhole()) { // said: exit 0 promises what was in hand was finished or released
+                LOG.error("stopped, but a part did not close within its bound (see above): what it had in hand may be "
+                        + "handled again after a restart");
+                return Ferry.FAILED;
+            }
             return Ferry.OK;
         }
     }

@@ -38,8 +38,9 @@ class ClosingTest {
         AutoCloseable hangs = release::await;
         AutoCloseable quick = closed::incrementAndGet;
         try {
-            Closing.inParallel(List.of(hangs, quick), Duration.ofMillis(200));
-            assertThat(dev.ferry.domain.testing.Await.until(Duration.ofSeconds(5), () -> closed.get() == 1)).isTrue();
+            assertThat(Closing.inParallel(List.of(hangs, quick), Duration.ofMillis(200))).as("said: not whole").isFalse();
+            assertThat(Closing.inParallel(List.of(quick), Duration.ofSeconds(5))).as("all in time").isTrue();
+            assertThat(dev.ferry.domain.testing.Await.until(Duration.ofSeconds(5), () -> closed.get() == 2)).isTrue();
             assertThat(release.getCount()).as("returned while the hanging close still waits").isEqualTo(1);
         } finally {
             release.countDown();

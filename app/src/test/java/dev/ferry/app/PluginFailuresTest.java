@@ -165,6 +165,56 @@ class PluginFailuresTest {
         }
     }
 
+    @Test // a review: a close cut short by its bound still ended 'ferry run' with 0, which promises all was finished
+    void aSinkWhoseCloseOutlastsItsBound_leavesTheRuntimeClosedButNotWhole(@TempDir Path dir) throws Exception {
+        var release = new java.util.concurrent.CountDownLatch(1);
+        SinkProvider hangsOnClose = settings -> {
+            settings.string("port", null);
+            return context -> new HangingSink(release);
+        };
+        var file = dir.resolve("ferry.yaml");
+        Files.writeString(file, """
+                ledger: {kind: memory}
+                sources:
+                  in: {http: {listen: "127.0.0.1:%d", auth: none}, format: raw}
+                sinks:
+                  loud: {type: plugged, port: 1}
+                routes:
+                  - to: [loud]
+                """.formatted(freePort()));
+        var read = ConfigReader.read(file, name -> null, with(sinks(Map.of("plugged", hangsOnClose))));
+        assertThat(read).as(String.valueOf(read)).isInstanceOf(ConfigReader.Result.Ok.class);
+        try {
+            var runtime = FerryAppIT.runtime(((ConfigReader.Result.Ok) read).config()).start();
+            runtime.close();
+            assertThat(runtime.closedWhole()).as("the sink's close was left running").isFalse();
+        } finally {
+            release.countDown();
+        }
+    }
+
+    /** A sink whose close waits for {@code release}. */
+    private record HangingSink(java.util.concurrent.CountDownLatch release) implements Sink {
+        @Override
+        public String name() {
+            return "loud";
+        }
+
+        @Override
+        public dev.ferry.domain.handle.Outcome publish(dev.ferry.domain.model.Event event) {
+            return dev.ferry.domain.handle.Outcome.done();
+        }
+
+        @Override
+        public void close() {
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
     /** A problem an adapter reports from its plan's open (a port found taken) was dropped, and the run started. */
     @Test
     void aProblemReportedWhenOpening_stopsTheStart(@TempDir Path dir) throws Exception {
