@@ -51,10 +51,26 @@ final class AdminGroups implements HttpHandler {
                 answer(exchange, 401, Map.of("error", AdminAccess.READ_NEEDS_TOKEN));
                 return;
             }
-            var listing = actions.list(limit(exchange.getRequestURI().getRawQuery()));
-            // the body stays the list it always was; how many there are in all goes in a header
-            exchange.getResponseHeaders().set("X-Total-Count", Long.toString(listing.total()));
-            answer(exchange, 200, listing.groups().stream().map(GroupActions::json).toList());
+            int limit = limit(exchange.getRequestURI().getRawQuery());
+            // one listing past the default at a time: 100,000 groups are hundreds of megabytes as an answer, and a few
+            // asked at once (no token needed on loopback) took the heap that consumers and the ledger need
+            boolean large = limit > GroupActions.DEFAULT_LIMIT;
+            if (large && !largeListing.tryAcquire()) {
+                exchange.getResponseHeaders().set("Retry-After", "5");
+                answer(exchange, 429, Map.of("error", "a listing of more than " + GroupActions.DEFAULT_LIMIT
+                        + " groups is being answered: ask again when it is done"));
+                return;
+            }
+            try {
+                var listing = actions.list(limit);
+                // the body stays the list it always was; how many there are in all goes in a header
+                exchange.getResponseHeaders().set("X-Total-Count", Long.toString(listing.total()));
+                answer(exchange, 200, listing.groups().stream().map(GroupActions::json).toList());
+            } finally {
+                if (large) {
+                    largeListing.release();
+                }
+            }
         } else if (path.equals("/groups/release") && method.equals("POST")) {
             release(exchange);
         } else if (path.equals("/groups") || path.equals("/groups/release")) {
@@ -88,6 +104,9 @@ final class AdminGroups implements HttpHandler {
     }
 
     static final int MAX_LIMIT = 100_000;
+
+    /** Held while a listing past {@link GroupActions#DEFAULT_LIMIT} is read and answered. */
+    private final java.util.concurrent.Semaphore largeListing = new java.util.concurrent.Semaphore(1);
 
     /** From the app's close on, releases are refused: one begun now would read on while the ledger and clients close. */
     void stopping() {

@@ -139,6 +139,38 @@ class AdminServerTest {
         assertThat(get(admin, "/groups", "127.0.0.1")).startsWith("HTTP/1.1 500").contains("the store is down");
     }
 
+    @Test // a review: any local process could ask for 100,000 groups several times at once, hundreds of megabytes each
+    void listingsPastTheDefault_areAnsweredOneAtATime_theRestAskedToWait() throws Exception {
+        var entered = new java.util.concurrent.CountDownLatch(1);
+        var release = new java.util.concurrent.CountDownLatch(1);
+        var slow = (GroupParking) Proxy.newProxyInstance(GroupParking.class.getClassLoader(), new Class<?>[] {GroupParking.class},
+                (proxy, method, args) -> {
+                    entered.countDown();
+                    release.await(10, java.util.concurrent.TimeUnit.SECONDS);
+                    return method.getReturnType() == List.class ? List.of() : new ParkedGroupListing(List.of(), 0);
+                });
+        healthOf(Map.of(), Map.of());
+        observability.groups(new AdminGroups(new GroupActions(null, slow, null), TOKEN));
+        int admin = observability.serve(local(), true);
+        var first = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return get(admin, "/groups?limit=100000", "127.0.0.1");
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        try {
+            assertThat(entered.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+
+            assertThat(get(admin, "/groups?limit=50000", "127.0.0.1")).startsWith("HTTP/1.1 429")
+                    .containsIgnoringCase("Retry-After: 5");
+        } finally {
+            release.countDown();
+        }
+        assertThat(first.get(10, java.util.concurrent.TimeUnit.SECONDS)).startsWith("HTTP/1.1 200");
+        assertThat(get(admin, "/groups?limit=100000", "127.0.0.1")).as("the next, once it was done").startsWith("HTTP/1.1 200");
+    }
+
     @Test
     void theConsoleState_whileTheParkedGroupStoreFails_stillShowsEverythingElse_andSaysWhy() {
         // one failing listing made the whole state a 500: the page blanked its sources in the one moment the operator
