@@ -36,7 +36,7 @@ import java.util.function.ToLongFunction;
  * <p>Names, every one tagged {@code source} (Prometheus shown): counters
  * {@code ferry_messages_received_total}, {@code _acked_total}, {@code _redelivered_total},
  * {@code _released_total}, {@code _dead_lettered_total} (tagged {@code reason}: {@code rejected},
- * {@code malformed}, {@code retries_exhausted}, {@code receive_limit}, {@code unmatched}),
+ * {@code malformed}, {@code retries_exhausted}, {@code receive_limit}, {@code unmatched}, {@code parked}),
  * {@code ferry_messages_stale_dropped_total}, {@code ferry_messages_decode_failures_total},
  * {@code ferry_events_duplicates_total}, {@code ferry_events_throttled_total},
  * {@code ferry_events_failures_total}, {@code ferry_events_fenced_total}, {@code ferry_events_held_total},
