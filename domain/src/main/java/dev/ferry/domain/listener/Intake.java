@@ -23,6 +23,8 @@ final class Intake {
     private final String name;
     private final Duration throttlePause;
     private final Duration maxThrottlePause;
+    /** The ledger asked by {@link #probeLedger()}; null when there is none. */
+    private final dev.ferry.domain.idempotency.IdempotencyLedger ledger;
 
     private volatile long pausedUntilNanos;
     private final AtomicInteger consecutiveThrottles = new AtomicInteger();
@@ -34,10 +36,47 @@ final class Intake {
     private final AtomicInteger consecutivePollFailures = new AtomicInteger();
     private volatile String pollProblem;
 
-    Intake(String name, Duration throttlePause, Duration maxThrottlePause) {
+    Intake(String name, Duration throttlePause, Duration maxThrottlePause,
+           dev.ferry.domain.idempotency.IdempotencyLedger ledger) {
         this.name = name;
         this.throttlePause = throttlePause;
         this.maxThrottlePause = maxThrottlePause;
+        this.ledger = ledger;
+    }
+
+    /** How long after the last ledger failure, with no ledger call since, the ledger is asked by a probe. */
+    static final long PROBE_AFTER_NANOS = TimeUnit.SECONDS.toNanos(5);
+    private static final String PROBE_KEY = "p:ferry-readiness-probe"; // no event's or mark's key has this form
+
+    private volatile long lastLedgerFailureNanos;
+    private final java.util.concurrent.atomic.AtomicBoolean probing = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /**
+     * While the ledger is reported failing and no ledger call has said otherwise for {@link #PROBE_AFTER_NANOS}, asks
+     * it (a read of a key of its own, on a thread of its own: a hung ledger holds no caller) and reports what it
+     * answered. Readiness was cleared only by a delivery's own ledger call: a source that holds nothing in hand to try
+     * again (an HTTP endpoint, its client answered at once) taken out of rotation for the failure got no request, so
+     * made no call, and stayed not ready for good after the ledger came back. Called by the lease keeper's rounds.
+     */
+    void probeLedger() {
+        if (ledger == null || consecutiveLedgerFailures.get() == 0
+                || System.nanoTime() - lastLedgerFailureNanos < PROBE_AFTER_NANOS || !probing.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            Thread.ofVirtual().name("ferry-" + name + "-ledger-probe").start(() -> {
+                try {
+                    ledger.peek(PROBE_KEY);
+                    ledgerWorked();
+                } catch (Throwable e) {
+                    ledgerFailed("probe", dev.ferry.domain.model.Thrown.describe(e));
+                } finally {
+                    probing.set(false);
+                }
+            });
+        } catch (Throwable noThread) { // asked again next round
+            probing.set(false);
+        }
     }
 
     /** A Throttled outcome: pause polling, longer while throttling goes on. */
@@ -60,6 +99,7 @@ final class Intake {
     /** A ledger call failed: pause intake, say so in a log line at most every 10 s, report not ready. */
     void ledgerFailed(String operation, String problem) {
         int n = consecutiveLedgerFailures.incrementAndGet();
+        lastLedgerFailureNanos = System.nanoTime();
         ledgerProblem = "ledger " + operation + " failing (" + n + " in a row): " + problem;
         pauseFor(Math.min(MAX_STORE_PAUSE_NANOS, TimeUnit.MILLISECONDS.toNanos(100) << Math.min(n - 1, 20)));
         long last = lastLedgerLogNanos.get();

@@ -50,7 +50,6 @@ public final class Listener implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(Listener.class.getName());
     private static final int NEW = 0, RUNNING = 1, STOPPING = 2, STOPPED = 3;
-
     private final String name;
     private final Source source;
     private final boolean closesSource;
@@ -84,7 +83,7 @@ public final class Listener implements AutoCloseable {
         this.config = b.config;
         this.observer = new GuardedObserver(b.observer);
         this.hands = new Hands(new Capacity(config.maxInFlight(), config.batchSize(), TimeUnit.MILLISECONDS.toNanos(20)), b.ledger);
-        this.intake = new Intake(name, config.throttlePause(), config.maxThrottlePause());
+        this.intake = new Intake(name, config.throttlePause(), config.maxThrottlePause(), b.ledger);
         var failureCounts = new FailureCounts(100_000);
         this.settler = new Settler(name, b.acknowledger, hands, counters, failureCounts, observer, b.clock);
         this.ledgerScope = b.ledgerScope != null ? b.ledgerScope : b.decoder.keysUniqueByNature() ? LedgerKeys.SHARED : null;
@@ -132,6 +131,7 @@ public final class Listener implements AutoCloseable {
                 threads.replaceDeadPollers(this::isRunning, poller::run);
                 watch.check(); // handler calls past their timeout are interrupted
                 groups.startMissingRunners(); // runners that could not start when their items came
+                intake.probeLedger(); // a ledger reported failing, with nothing in hand to try it again, asked now and then
             }));
             for (int i = 1; i <= config.pollers(); i++) {
                 threads.pollers.add(threads.start("poller-" + i, poller::run));

@@ -96,7 +96,7 @@ class CenturiesTest {
         // a poll wait of for ever was taken, and every poll then threw (the sources count it in nanoseconds)
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> ListenerTest.fast().pollWait(FOREVER).build())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("pollWait must be at most");
-        var intake = new Intake("x", Duration.ofSeconds(1), FOREVER);
+        var intake = new Intake("x", Duration.ofSeconds(1), FOREVER, null);
         for (int i = 0; i < 30; i++) {
             intake.throttled(); // threw ArithmeticException, counted as the throttled message's own failure
         }

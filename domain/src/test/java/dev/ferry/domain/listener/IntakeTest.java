@@ -15,7 +15,7 @@ class IntakeTest {
         // failing one wrote its problem: the count 0 and the problem set, which no later success cleared — readiness
         // 503 until the ledger failed again (an HTTP source out of rotation gets nothing that would fail it). A long
         // problem text keeps the failing worker between its count and its problem long enough for the other to pass.
-        var intake = new Intake("l", Duration.ofMillis(1), Duration.ofMillis(1));
+        var intake = new Intake("l", Duration.ofMillis(1), Duration.ofMillis(1), null);
         var stop = new AtomicBoolean();
         var working = new Thread(() -> {
             while (!stop.get()) {

@@ -104,6 +104,47 @@ class ListenerFaultsTest {
         assertThat(Await.until(LIMIT, () -> l.health().ready())).as("ready again once the ledger answers").isTrue();
     }
 
+    @Test // a review: readiness came back only by a delivery's own ledger call; an endpoint holding nothing got none
+    void aSourceThatHoldsNothing_isReadyAgain_onceTheLedgerAnswers_withNoMessageToTryIt() {
+        var queue = InMemoryQueue.standard("ingest");
+        queue.send("r-1");
+        var handedOut = new AtomicBoolean();
+        Source oneRequest = new Source() { // as an HTTP endpoint: its client answered at once, nothing comes again
+            @Override
+            public String name() {
+                return "ingest";
+            }
+
+            @Override
+            public List<dev.ferry.domain.model.Delivery> poll(dev.ferry.domain.transport.PollRequest request) {
+                if (!handedOut.getAndSet(true)) {
+                    return queue.poll(request);
+                }
+                sleep(request.maxWait());
+                return List.of();
+            }
+
+            @Override
+            public Duration maxHoldInHand() {
+                return Duration.ZERO;
+            }
+
+            @Override
+            public boolean redeliversAfterLease() {
+                return false;
+            }
+        };
+        var ledger = FlakyLedger.create();
+        ledger.fault(FlakyLedger.Fault.STORE_DOWN);
+        var l = start(on(oneRequest, queue, recording(), fast().build()).ledger(ledger));
+        assertThat(Await.until(LIMIT, () -> !l.health().ready())).as("not ready while the ledger fails").isTrue();
+        assertThat(Await.until(LIMIT, () -> l.stats().inFlight() == 0)).as("nothing in hand to try the ledger again").isTrue();
+
+        ledger.fault(FlakyLedger.Fault.NONE);
+
+        assertThat(Await.until(LIMIT, () -> l.health().ready())).as("ready again: " + l.health()).isTrue();
+    }
+
     @Test // #15 (2)
     void anErrorOrANullFromAPluginLedger_holdsInHand_untilItAnswers() {
         sendGroups(3, "A");
