@@ -191,12 +191,10 @@ final class JournalNotes {
             // the same message, not another under the same id (a plugin's source may give ids again): its body
             return markedFor(reason.substring(OWED.length()), item.delivery);
         } catch (Throwable e) {
-            try {
-                warn("the event journal of ''{0}'' could not be read, so a dead letter owed for message {2} is not known: "
-                        + "{1}", describe(e), item.delivery.id());
-            } catch (Throwable again) { // no memory even for that
-            }
-            return null;
+            // thrown on: the delivery waits for the journal as for the ledger it is part of. Taken for "none owed", the
+            // message ran again with a fresh retry budget beside the dead letter another instance owed
+            throw new dev.ferry.domain.model.FerryException("the event journal of '" + source + "' could not be read, so "
+                    + "whether a dead letter is owed for message " + item.delivery.id() + " is not known: " + describe(e), e, true);
         }
     }
 

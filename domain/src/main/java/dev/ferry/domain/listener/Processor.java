@@ -112,10 +112,12 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             return hold(item, earlier); // its group's earlier delivery is not recorded yet: run after it is
         }
         ParkingSteps.Lookup lookup;
+        String owed; // a dead letter given up on before, its copy refused: read before it may run, or it waits (journal down)
         try {
             lookup = parking.lookUp(item);
+            owed = item.started ? null : notes.deadLetterOwed(item, s.failureCounts().deadLetterOwed(item.delivery));
         } catch (Throwable e) {
-            return decide(item, ledger.storeFailed(item, "parked-group lookup", e));
+            return decide(item, ledger.storeFailed(item, "parked-group lookup or event journal read", e));
         }
         if (lookup.asked()) {
             ledger.worked(item);
@@ -127,7 +129,6 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             return apply(item, FailureDecision.decide(new FailureDecision.Malformed(item.malformed), null, null, null));
         }
         if (!item.started) {
-            var owed = notes.deadLetterOwed(item, s.failureCounts().deadLetterOwed(item.delivery));
             if (owed != null) { // given up on before, its copy refused: it goes there now, not to its handler again
                 if (EventSteps.stale(s, item)) { // its lease ran out (the journal's read was slow): the copy out now goes
                     return dropStale(item);
@@ -336,9 +337,8 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
     }
 
     private void resume(InFlight item) {
-        // one settled meanwhile goes back to its group too (it was settled, then the settler threw — no memory — and the
-        // throw decided a hold): run, it ends at once and its group's later items go back; left out, the group waited
-        // for good
+        // one settled meanwhile goes back to its group too (settled, then the settler threw — no memory — and the throw
+        // decided a hold): run, it ends at once and its group's later items go back; left out, the group waited for good
         if (!s.running().getAsBoolean()) {
             if (!item.settled.get()) {
                 giveBack(item);

@@ -139,6 +139,36 @@ class OwedDeadLetterElsewhereTest {
         assertThat(dlq.size()).isZero();
     }
 
+    @Test // a review: a journal read that failed once was taken for "none owed", and the given-up message ran again
+    void aJournalThatFailsOnce_holdsTheMessage_untilItSaysItsDeadLetterIsOwed() {
+        fifo.send(InMemoryQueue.Message.of("A1", "G"));
+        var first = fifo.poll(new dev.ferry.domain.transport.PollRequest(10, Duration.ZERO, Duration.ofMillis(50)));
+        assertThat(first).hasSize(1); // not settled: its next receive is its second
+        oweInJournal(first.getFirst(), "poison");
+        var failOnce = new AtomicInteger(1);
+        var flaky = (dev.ferry.domain.idempotency.IdempotencyLedger) java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(), ledger.getClass().getInterfaces(), (proxy, method, args) -> {
+                    if (method.getName().equals("journal") && failOnce.getAndDecrement() > 0) {
+                        throw new IllegalStateException("the journal's store is down for a moment");
+                    }
+                    try {
+                        return method.invoke(ledger, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        var l = Listener.builder(fifo, fifo, new LineDecoder(), (event, delivery) -> {
+            effects.add(event.key());
+            return Outcome.done();
+        }).ledger(flaky).config(ListenerTest.fast().deadLetter(DeadLetterPolicy.maxReceives(10)).build()).seed(7).build();
+        listeners.add(l);
+        l.start();
+
+        assertThat(Await.until(LIMIT, () -> dlq.size() == 1 && fifo.size() == 0)).as(l.stats().line()).isTrue();
+        assertThat(failOnce.get()).as("the failure was met").isNegative();
+        assertThat(effects).as("given up on elsewhere: not run again").isEmpty();
+    }
+
     /** Notes in the journal that {@code delivery}'s dead letter is owed, as a settler refused its copy would. */
     private void oweInJournal(dev.ferry.domain.model.Delivery delivery, String reason) {
         ledger.note(EventJournal.messageKey(fifo.name(), delivery.id()), new EventJournal.Note.DeadLettered(null,
