@@ -195,7 +195,19 @@ final class SnsDecoder extends JsonSupport {
         var inner = new Delivery(delivery.id(), message, delivery.attributes(), delivery.receiveCount(),
                 delivery.sentAt(), delivery.groupKey(), snsMessageId != null && !snsMessageId.isEmpty()
                 ? "sns:" + snsMessageId : delivery.deduplicationId(), delivery.source(), delivery.receipt());
-        return switch (decodeNext(inner)) {
+        var decoded = decodeNext(inner);
+        try {
+            return merged(decoded, topicArn, envelope);
+        } catch (Throwable e) {
+            // reading what the inner decoder returned (an attribute map of its own whose methods throw) is its failure
+            // too: caught by the fast path's handler, the body was read again by Jackson, the inner decoder asked a
+            // second time, and the message dead-lettered as malformed
+            throw new InnerThrew(e);
+        }
+    }
+
+    private Decoded merged(Decoded decoded, String topicArn, Map<String, String> envelope) {
+        return switch (decoded) {
             case Decoded.Malformed m -> Decoded.malformed("SNS Message from " + topicArn + ": " + m.reason());
             case Decoded.Events e when e.events().size() > 1 && copiedTooMuch(envelope, e.events().size()) ->
                     Decoded.malformed("SNS envelope from " + topicArn + ": its Subject, ids and MessageAttributes ("

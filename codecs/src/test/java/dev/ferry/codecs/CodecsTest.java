@@ -251,6 +251,27 @@ class CodecsTest {
         assertThat(calls.get()).isEqualTo(1);
     }
 
+    @Test // a review: what read the inner decoder's answer threw; the body was read again, the decoder asked twice, malformed
+    void sns_anInnerDecodersAnswerThatThrowsWhenRead_isThrownOn_andAskedOnce() {
+        var calls = new java.util.concurrent.atomic.AtomicInteger();
+        var broken = new java.util.AbstractMap<String, String>() {
+            @Override
+            public java.util.Set<Map.Entry<String, String>> entrySet() {
+                throw new IllegalStateException("a map of the plugin's own, broken");
+            }
+        };
+        Decoder inner = d -> {
+            calls.incrementAndGet();
+            return Decoded.of(List.of(new Event("e-1", "T", null, null, d.body(), broken)));
+        };
+        var body = ("{\"Type\":\"Notification\",\"MessageId\":\"m-1\",\"TopicArn\":\"arn:aws:sns:us-east-1:1:t\","
+                + "\"Message\":\"hello\",\"Timestamp\":\"2026-11-22T10:00:00.000Z\"}").getBytes(StandardCharsets.UTF_8);
+
+        assertThatThrownBy(() -> Codecs.sns(LIMITS, inner).decode(Samples.delivery(body)))
+                .isInstanceOf(IllegalStateException.class).hasMessage("a map of the plugin's own, broken");
+        assertThat(calls.get()).isEqualTo(1);
+    }
+
     /** A plugin's exception whose text cannot be read: reading it throws another such. */
     private static final class Unreadable extends RuntimeException {
         @Override
