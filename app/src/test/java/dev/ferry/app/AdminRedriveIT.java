@@ -90,18 +90,7 @@ class AdminRedriveIT {
             for (int i = 0; i < 5; i++) {
                 sqs.send("back-dlq", "dead-" + i);
             }
-            var stop = new java.util.concurrent.atomic.AtomicBoolean();
-            var failing = Thread.ofVirtual().start(() -> { // a consumer that still fails: each copy back to the DLQ as it came
-                while (!stop.get()) {
-                    for (var m : sqs.client.receiveMessage(b -> b.queueUrl(sqs.url("back")).waitTimeSeconds(1)
-                            .maxNumberOfMessages(10).messageAttributeNames("All")).messages()) {
-                        sqs.client.sendMessage(b -> b.queueUrl(sqs.url("back-dlq")).messageBody(m.body())
-                                .messageAttributes(m.messageAttributes()));
-                        sqs.client.deleteMessage(b -> b.queueUrl(sqs.url("back")).receiptHandle(m.receiptHandle()));
-                    }
-                }
-            });
-            try {
+            try (var failing = sqs.failingConsumer("back", "back-dlq")) { // each copy back to the DLQ as it came
                 var redrive = new AdminRedrive(SqsQueues.of(sqs.client), TOKEN, dlq -> null);
                 observability.health(new Health(Map.of(), Map.of(), "memory", Duration.ofMinutes(5), System::nanoTime, () -> true));
                 observability.redrive(redrive);
@@ -114,9 +103,6 @@ class AdminRedriveIT {
                 assertThat(((Number) redrive.json().get("moved")).intValue()).isEqualTo(5);
                 assertThat(((Number) redrive.json().get("came_back")).intValue()).as(String.valueOf(redrive.json()))
                         .isPositive();
-            } finally {
-                stop.set(true);
-                failing.join(Duration.ofSeconds(5));
             }
         }
     }

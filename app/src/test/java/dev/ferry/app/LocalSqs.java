@@ -77,6 +77,27 @@ public final class LocalSqs implements AutoCloseable {
                 + Integer.parseInt(a.get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE));
     }
 
+    /**
+     * A consumer of {@code queue} that still fails: each message it receives goes back to {@code dlq} as it came, until
+     * the returned handle is closed (which waits for it, 10 s at most).
+     */
+    public AutoCloseable failingConsumer(String queue, String dlq) {
+        var stop = new java.util.concurrent.atomic.AtomicBoolean();
+        var failing = Thread.ofVirtual().start(() -> {
+            while (!stop.get()) {
+                for (var m : client.receiveMessage(b -> b.queueUrl(url(queue)).waitTimeSeconds(1)
+                        .maxNumberOfMessages(10).messageAttributeNames("All")).messages()) {
+                    client.sendMessage(b -> b.queueUrl(url(dlq)).messageBody(m.body()).messageAttributes(m.messageAttributes()));
+                    client.deleteMessage(b -> b.queueUrl(url(queue)).receiptHandle(m.receiptHandle()));
+                }
+            }
+        });
+        return () -> {
+            stop.set(true);
+            failing.join(10_000);
+        };
+    }
+
     public static String reason(Message dead) {
         var value = dead.messageAttributes().get(DeadLetterAttributes.REASON);
         return value == null ? null : value.stringValue();

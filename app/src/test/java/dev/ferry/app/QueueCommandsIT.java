@@ -116,24 +116,10 @@ class QueueCommandsIT {
             var env = new HashMap<>(System.getenv());
             env.putAll(sqs.env());
             env.put("FERRY_CONFIG", file.toString());
-            var stop = new java.util.concurrent.atomic.AtomicBoolean();
-            var failing = Thread.ofVirtual().start(() -> { // a consumer that still fails: each copy back to the DLQ
-                while (!stop.get()) {
-                    for (var m : sqs.client.receiveMessage(b -> b.queueUrl(sqs.url("back")).waitTimeSeconds(1)
-                            .maxNumberOfMessages(10).messageAttributeNames("All")).messages()) {
-                        sqs.client.sendMessage(b -> b.queueUrl(sqs.url("back-dlq")).messageBody(m.body())
-                                .messageAttributes(m.messageAttributes()));
-                        sqs.client.deleteMessage(b -> b.queueUrl(sqs.url("back")).receiptHandle(m.receiptHandle()));
-                    }
-                }
-            });
             int exit;
-            try {
+            try (var failing = sqs.failingConsumer("back", "back-dlq")) { // each copy back to the DLQ
                 exit = Ferry.run(new String[] {"queues", "redrive", "--from", "back-dlq", "--to", "back", "--force"}, out, err,
                         env::get);
-            } finally {
-                stop.set(true);
-                failing.join(10_000);
             }
 
             assertThat(out.toString()).contains("came back failing again");

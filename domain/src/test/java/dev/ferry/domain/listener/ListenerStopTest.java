@@ -106,16 +106,7 @@ class ListenerStopTest {
         queue.send("slow");
         var started = new CountDownLatch(1);
         var interruptedInHandler = new AtomicBoolean();
-        Handler slow = (event, delivery) -> {
-            started.countDown();
-            try {
-                Thread.sleep(600);
-            } catch (InterruptedException e) {
-                interruptedInHandler.set(true);
-                Thread.currentThread().interrupt();
-            }
-            return Outcome.done();
-        };
+        Handler slow = sleeping(600, started, interruptedInHandler);
         var l = start(slow, config().build(), ListenerObserver.NONE);
         assertThat(started.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
         var report = new AtomicReference<ShutdownReport>();
@@ -158,16 +149,7 @@ class ListenerStopTest {
         queue.send("slow");
         var started = new CountDownLatch(1);
         var interruptedInHandler = new AtomicBoolean();
-        Handler slow = (event, delivery) -> {
-            started.countDown();
-            try {
-                Thread.sleep(600);
-            } catch (InterruptedException e) {
-                interruptedInHandler.set(true);
-                Thread.currentThread().interrupt();
-            }
-            return Outcome.done();
-        };
+        Handler slow = sleeping(600, started, interruptedInHandler);
         var l = Listener.builder(source, queue, new LineDecoder(), slow).config(config().build()).build();
         listeners.add(l);
         l.start();
@@ -465,6 +447,20 @@ class ListenerStopTest {
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** A handler that counts {@code started} down, sleeps {@code millis}, and says whether it was interrupted. */
+    private static Handler sleeping(long millis, CountDownLatch started, AtomicBoolean interrupted) {
+        return (event, delivery) -> {
+            started.countDown();
+            try {
+                Thread.sleep(millis);
+            } catch (InterruptedException e) {
+                interrupted.set(true);
+                Thread.currentThread().interrupt();
+            }
+            return Outcome.done();
+        };
     }
 
     private static void sleep(long millis) {
