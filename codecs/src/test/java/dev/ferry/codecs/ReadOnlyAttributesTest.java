@@ -26,6 +26,8 @@ class ReadOnlyAttributesTest {
         assertThat(event.attributes()).containsEntry("k", "v");
         assertThatThrownBy(() -> event.attributes().put("k", "z")).isInstanceOf(UnsupportedOperationException.class);
         assertThat(delivery.attributes()).containsEntry("k", "v");
+        // nor the delivery's own, which the handler is given too (a second review: left writable, the same fault)
+        assertThatThrownBy(() -> delivery.attributes().put("k", "z")).isInstanceOf(UnsupportedOperationException.class);
     }
 
     @Test // a review: on the Jackson path (an escaped field name) an SNS message's attributes could be changed

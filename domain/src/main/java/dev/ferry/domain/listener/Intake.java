@@ -42,6 +42,19 @@ final class Intake {
         this.throttlePause = throttlePause;
         this.maxThrottlePause = maxThrottlePause;
         this.ledger = ledger;
+        this.peeks = ledger != null && asksTheStore(ledger);
+    }
+
+    /** Whether the ledger's {@code peek} is its own: the port's default answers "nothing" without asking anything. */
+    private final boolean peeks;
+
+    private static boolean asksTheStore(dev.ferry.domain.idempotency.IdempotencyLedger ledger) {
+        try {
+            return ledger.getClass().getMethod("peek", String.class).getDeclaringClass()
+                    != dev.ferry.domain.idempotency.IdempotencyLedger.class;
+        } catch (NoSuchMethodException | RuntimeException e) {
+            return false;
+        }
     }
 
     /** How long after the last ledger failure, with no ledger call since, the ledger is asked by a probe. */
@@ -59,7 +72,7 @@ final class Intake {
      * made no call, and stayed not ready for good after the ledger came back. Called by the lease keeper's rounds.
      */
     void probeLedger() {
-        if (ledger == null || consecutiveLedgerFailures.get() == 0
+        if (!peeks || consecutiveLedgerFailures.get() == 0
                 || System.nanoTime() - lastLedgerFailureNanos < PROBE_AFTER_NANOS || !probing.compareAndSet(false, true)) {
             return;
         }

@@ -176,7 +176,9 @@ final class JournalNotes {
     /**
      * {@code known}, or for a message handed out before (by any instance) the reason of its dead letter owed by the
      * journal's account, or null. Asked only of a copy received again, so a message at its first receive costs nothing.
-     * Never throws: a journal that cannot be read owes nothing (the copy runs, as it would without a journal).
+     * Throws when the journal fails for a moment (a retryable {@code FerryException}, an I/O error): the delivery waits
+     * for it, as for the ledger. A note it cannot read (damaged, another version's) owes nothing: the copy runs, as it
+     * would without a journal — held, it would wait for ever, and its group with it.
      */
     String deadLetterOwed(InFlight item, String known) {
         if (known != null || !readsOwed || journal == null || item.delivery.receiveCount() < 2 || item.delivery.id() == null) {
@@ -191,10 +193,19 @@ final class JournalNotes {
             // the same message, not another under the same id (a plugin's source may give ids again): its body
             return markedFor(reason.substring(OWED.length()), item.delivery);
         } catch (Throwable e) {
-            // thrown on: the delivery waits for the journal as for the ledger it is part of. Taken for "none owed", the
-            // message ran again with a fresh retry budget beside the dead letter another instance owed
-            throw new dev.ferry.domain.model.FerryException("the event journal of '" + source + "' could not be read, so "
-                    + "whether a dead letter is owed for message " + item.delivery.id() + " is not known: " + describe(e), e, true);
+            if (e instanceof dev.ferry.domain.model.FerryException f ? f.retryable() : e instanceof java.io.UncheckedIOException) {
+                // the delivery waits for the journal as for the ledger it is part of. Taken for "none owed", the message
+                // ran again with a fresh retry budget beside the dead letter another instance owed
+                throw new dev.ferry.domain.model.FerryException("the event journal of '" + source + "' could not be read, "
+                        + "so whether a dead letter is owed for message " + item.delivery.id() + " is not known: " + describe(e),
+                        e, true);
+            }
+            try {
+                warn("the event journal of ''{0}'' could not be read, so a dead letter owed for message {2} is not known: "
+                        + "{1}", describe(e), item.delivery.id());
+            } catch (Throwable again) { // no memory even for that
+            }
+            return null;
         }
     }
 

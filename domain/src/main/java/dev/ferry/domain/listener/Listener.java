@@ -259,7 +259,7 @@ public final class Listener implements AutoCloseable {
             }
             return mine ? shutDown(reason, before) : report.awaitKeepingInterrupts();
         } finally {
-            if (interrupted) {
+            if (Shutdown.keptInterrupt() | interrupted) { // both asked, so the kept one is forgotten
                 Thread.currentThread().interrupt();
             }
         }

@@ -76,9 +76,22 @@ final class Shutdown {
             return stop(reason, before, pollers, markStopped, settlerThread, leaseThread, holds, workers, completer);
         } finally {
             if (interrupted) {
-                Thread.currentThread().interrupt();
+                KEPT.set(Boolean.TRUE); // given back by the listener once the source is closed too (see keptInterrupt)
             }
         }
+    }
+
+    /** An interrupt a stop kept on this thread, to be given back when the listener's whole stop is done. */
+    private static final ThreadLocal<Boolean> KEPT = new ThreadLocal<>();
+
+    /**
+     * Whether a stop on this thread kept an interrupt (and forgets it): given back at once, the source's close that
+     * follows returned at once too, its wait for open receives and acks skipped.
+     */
+    static boolean keptInterrupt() {
+        boolean kept = KEPT.get() != null;
+        KEPT.remove();
+        return kept;
     }
 
     /** An interrupt met during the stop, given back at its end. Only the stopping thread reads and writes it. */

@@ -34,7 +34,8 @@ public record Delivery(
         Objects.requireNonNull(body, "body");
         Objects.requireNonNull(sentAt, "sentAt");
         Objects.requireNonNull(source, "source");
-        attributes = attributes == null ? Map.of() : attributes;
+        // read-only: a handler's put changed what the engine reads of the delivery after it (a release's pass, a mark)
+        attributes = attributes == null ? Map.of() : java.util.Collections.unmodifiableMap(attributes);
         if (receiveCount < 1) {
             throw new IllegalArgumentException("receiveCount must be >= 1, was " + receiveCount + " for message " + id);
         }

@@ -94,6 +94,9 @@ public final class Durations {
      * negative, or is too large to count. One reading for the app's configuration and a plugin's test settings alike.
      */
     public static Duration parse(String text) {
+        if (text == null) {
+            return null;
+        }
         String v = text.trim();
         if (v.isEmpty()) {
             return null;

@@ -224,7 +224,8 @@ public final class RoutingHandler implements Handler {
         var attributes = delivery.attributes();
         return !attributes.isEmpty() && (attributes.containsKey(DeadLetterAttributes.REDRIVE)
                 || attributes.containsKey(dev.ferry.domain.parking.GroupParker.RELEASE_ATTRIBUTE)
-                || attributes.containsKey(DeadLetterAttributes.REASON));
+                || attributes.containsKey(DeadLetterAttributes.REASON)
+                && delivery.source().equals(attributes.get(DeadLetterAttributes.SOURCE))); // not one a sink sent on
     }
 
     /**

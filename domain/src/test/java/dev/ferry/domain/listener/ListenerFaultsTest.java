@@ -134,13 +134,30 @@ class ListenerFaultsTest {
                 return false;
             }
         };
-        var ledger = FlakyLedger.create();
-        ledger.fault(FlakyLedger.Fault.STORE_DOWN);
+        var flaky = FlakyLedger.create();
+        flaky.fault(FlakyLedger.Fault.STORE_DOWN);
+        var down = new AtomicBoolean(true);
+        // its reads fail too while it is down (FlakyLedger's peek is the port's default, which asks nothing)
+        var ledger = (dev.ferry.domain.idempotency.IdempotencyLedger) java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(), new Class<?>[] {dev.ferry.domain.idempotency.IdempotencyLedger.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("peek") && down.get()) {
+                        throw new dev.ferry.domain.model.FerryException("ledger unreachable (injected)", true);
+                    }
+                    try {
+                        return method.getName().equals("peek") ? java.util.Optional.empty() : method.invoke(flaky, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
         var l = start(on(oneRequest, queue, recording(), fast().build()).ledger(ledger));
         assertThat(Await.until(LIMIT, () -> !l.health().ready())).as("not ready while the ledger fails").isTrue();
         assertThat(Await.until(LIMIT, () -> l.stats().inFlight() == 0)).as("nothing in hand to try the ledger again").isTrue();
+        sleep(Duration.ofSeconds(7)); // past the probe's 5 s: asked, and still down
+        assertThat(l.health().ready()).as("not ready while it is still down: " + l.health()).isFalse();
 
-        ledger.fault(FlakyLedger.Fault.NONE);
+        flaky.fault(FlakyLedger.Fault.NONE);
+        down.set(false);
 
         assertThat(Await.until(LIMIT, () -> l.health().ready())).as("ready again: " + l.health()).isTrue();
     }

@@ -149,7 +149,7 @@ class OwedDeadLetterElsewhereTest {
         var flaky = (dev.ferry.domain.idempotency.IdempotencyLedger) java.lang.reflect.Proxy.newProxyInstance(
                 getClass().getClassLoader(), ledger.getClass().getInterfaces(), (proxy, method, args) -> {
                     if (method.getName().equals("journal") && failOnce.getAndDecrement() > 0) {
-                        throw new IllegalStateException("the journal's store is down for a moment");
+                        throw new dev.ferry.domain.model.FerryException("the journal's store is down for a moment", true);
                     }
                     try {
                         return method.invoke(ledger, args);
