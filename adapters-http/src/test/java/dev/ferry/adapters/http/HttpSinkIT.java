@@ -353,6 +353,11 @@ class HttpSinkIT extends ScriptedSinkFixture {
                 }
 
                 @Override
+                public boolean keepsGroupOrder() {
+                    return true;
+                }
+
+                @Override
                 public List<String> received(int count) {
                     return server.received.stream().filter(r -> r.path().equals("/contract")).map(ScriptedServer.Received::body).toList();
                 }

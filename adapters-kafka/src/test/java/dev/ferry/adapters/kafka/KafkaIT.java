@@ -408,6 +408,11 @@ class KafkaIT {
                 }
 
                 @Override
+                public boolean keepsGroupOrder() {
+                    return true;
+                }
+
+                @Override
                 public List<String> received(int count) {
                     return KafkaBroker.readAll(topic, count).stream().map(r -> KafkaBroker.text(r.value())).toList();
                 }

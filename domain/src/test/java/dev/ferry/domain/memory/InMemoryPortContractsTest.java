@@ -25,6 +25,11 @@ class InMemoryPortContractsTest {
                 }
 
                 @Override
+                public boolean keepsGroupOrder() {
+                    return true;
+                }
+
+                @Override
                 public List<String> received(int count) {
                     Await.until(Duration.ofSeconds(10), () -> queue.size() >= count);
                     return queue.messages().stream().map(InMemoryQueue.Stored::body).toList();

@@ -355,6 +355,11 @@ public abstract class QueueContract {
             }
             perGroup.computeIfAbsent(group, g -> java.util.Collections.synchronizedList(new ArrayList<>()))
                     .add(Integer.parseInt(body.substring(2)));
+            try {
+                Thread.sleep(3); // in hand a moment, as a handler holds it: other pollers poll meanwhile
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             inHand.remove(group); // before its ack: once acked, the group's next may be handed out at once
             settleAll(q, List.of(d), Disposition.ACK);
         });
