@@ -61,24 +61,12 @@ public final class FerryMetrics implements MeterBinder, ListenerObserver {
     private final Clock clock;
     private final AtomicReference<Listener> listener = new AtomicReference<>();
     /**
-     * When each delivery in hand was received, by the delivery itself: by its id, a second copy received while the first
-     * was still in hand (its lease lapsed; two HTTP requests with one Idempotency-Key) overwrote the first's time, and the
-     * slow copy recorded the quick one's — exactly the slow tail went missing.
+     * When each delivery in hand was received, by the delivery (its id, source, receive count and receipt: one receive):
+     * by its id alone, a second copy received while the first was still in hand (its lease lapsed; two HTTP requests
+     * with one Idempotency-Key) overwrote the first's time, and the slow copy recorded the quick one's — exactly the
+     * slow tail went missing. A handler's own settlement of an equal delivery finds its receive too.
      */
-    private final Map<Received, Long> receivedAt = new ConcurrentHashMap<>();
-
-    /** A delivery as a key, by identity: one receive of it. */
-    private record Received(Delivery delivery) {
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Received r && r.delivery == delivery;
-        }
-
-        @Override
-        public int hashCode() {
-            return System.identityHashCode(delivery);
-        }
-    }
+    private final Map<Delivery, Long> receivedAt = new ConcurrentHashMap<>();
     private volatile Meters meters;
 
     private record Meters(Timer done, Timer retry, Timer throttled, Timer rejected, DistributionSummary age, Timer inFerry,
@@ -184,7 +172,7 @@ public final class FerryMetrics implements MeterBinder, ListenerObserver {
         if (receivedAt.size() >= MAX_TRACKED) {
             receivedAt.clear(); // deliveries kept by their handler (skip-delete) may never settle here
         }
-        receivedAt.put(new Received(delivery), System.nanoTime());
+        receivedAt.put(delivery, System.nanoTime());
     }
 
     @Override
@@ -209,7 +197,7 @@ public final class FerryMetrics implements MeterBinder, ListenerObserver {
 
     @Override
     public void settled(Delivery delivery, Disposition disposition) {
-        Long at = receivedAt.remove(new Received(delivery));
+        Long at = receivedAt.remove(delivery);
         var m = meters;
         if (m == null) {
             return;
