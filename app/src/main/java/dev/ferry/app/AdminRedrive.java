@@ -172,16 +172,18 @@ final class AdminRedrive implements HttpHandler {
     /**
      * At the app's close, before the SQS client goes: a redrive under way ends after the batch it is
      * moving (copied and deleted, so nothing is left copied but not deleted), waited for up to
-     * {@code patience}; none starts after.
+     * {@code patience}; none starts after. False when it had not ended by then.
      */
-    void stop(java.time.Duration patience) throws InterruptedException {
+    boolean stop(java.time.Duration patience) throws InterruptedException {
         stopping();
         Thread thread = running;
         if (thread != null && !thread.join(patience)) {
             LOG.warn("the console's redrive from {} did not end its batch within {} s (SQS slow to answer): up to ten "
                     + "messages of it may be both copied and still in the dead-letter queue", status.get().from(),
                     patience.toSeconds());
+            return false;
         }
+        return true;
     }
 
     /** From the app's close on, no redrive starts, and one under way ends after its batch. */

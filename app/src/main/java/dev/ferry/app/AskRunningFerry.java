@@ -43,12 +43,6 @@ abstract class AskRunningFerry implements Callable<Integer> {
         if (read == null) {
             return Ferry.USAGE;
         }
-        String source = sourceOption();
-        if (source != null && !read.sources().containsKey(source)) {
-            // refused here, the same wherever it would have gone: asked of a running Ferry, its 400 was exit 1 ("again")
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "no source named '" + source
-                    + "' (sources: " + read.sources().keySet() + ")");
-        }
         var admin = read.admin().listen();
         if (admin != null) {
             var base = URI.create("http://" + Loopback.uriHost(admin.host()) + ":" + admin.port());
@@ -74,6 +68,12 @@ abstract class AskRunningFerry implements Callable<Integer> {
                     + (admin == null ? "an admin address (admin.listen is off)" : "http://" + Loopback.uriHost(admin.host())
                     + ":" + admin.port()) + "; nothing of it can be read from here");
             return Ferry.USAGE;
+        }
+        String source = sourceOption();
+        if (source != null && !read.sources().containsKey(source)) {
+            // done here, by this file's sources (a running Ferry's are its own, its 400 exit 2 as this is)
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "no source named '" + source
+                    + "' (sources: " + read.sources().keySet() + ")");
         }
         try (var context = new RunContext(read, false).forExistingOnly()) {
             var ledger = read.ledger().plan().open(context);
@@ -143,6 +143,7 @@ abstract class AskRunningFerry implements Callable<Integer> {
         // what answers on the admin address may be no Ferry (a proxy's error page): its body is printed made safe
         io.err().println("ferry: the running Ferry answered " + response.statusCode() + ": "
                 + Printable.of(response.body().strip()));
-        return Ferry.FAILED;
+        // a 400 is the command line's fault (a source it lacks, a malformed value): asked again, it is refused again
+        return response.statusCode() == 400 ? Ferry.USAGE : Ferry.FAILED;
     }
 }

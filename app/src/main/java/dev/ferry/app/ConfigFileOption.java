@@ -51,10 +51,26 @@ final class ConfigFileOption {
         }
     }
 
+    /** The text {@link #read} read, as it read it; null before. */
+    private String text;
+
+    /** The text of the configuration {@link #read} read: a second read of a pipe (-c /dev/stdin) finds it empty. */
+    String text() {
+        return text;
+    }
+
     /** The file's configuration, or null after listing its errors on the error stream. */
     FerryConfig read(FerryComponent component) {
         Path path = path();
-        var result = ConfigReader.read(path, io.env(), component.adapters());
+        var read = dev.ferry.app.config.ConfigFileText.of(path);
+        var result = switch (read) {
+            case dev.ferry.app.config.ConfigFileText.Read.Refused refused ->
+                    new ConfigReader.Result.Invalid(java.util.List.of(refused.error()));
+            case dev.ferry.app.config.ConfigFileText.Read.Text t -> {
+                text = t.text();
+                yield ConfigReader.parse(path.toString(), t.text(), io.env(), component.adapters());
+            }
+        };
         if (result instanceof ConfigReader.Result.Invalid invalid) {
             io.err().println("ferry: " + invalid.errors().size() + " error(s) in " + path + ":");
             invalid.errors().forEach(e -> io.err().println("  " + e));

@@ -353,11 +353,11 @@ public final class FerryRuntime implements AutoCloseable {
         // the console's redrive and releases under way end before the ledger and the clients close; both waits in one
         // budget, so that the close stays within a container's usual grace beside the listeners' own
         long operationsEnd = System.nanoTime() + OPERATIONS_BOUND.toNanos();
-        if (redrive != null) {
-            quietly("stopping the console's redrive", () -> redrive.stop(left(operationsEnd)));
+        if (redrive != null) { // one cut short may leave copies both sent and still in the DLQ: not a whole close
+            quietly("stopping the console's redrive", () -> closedWhole &= redrive.stop(left(operationsEnd)));
         }
         if (adminGroups != null) {
-            quietly("waiting for group releases under way", () -> adminGroups.awaitReleases(left(operationsEnd)));
+            quietly("waiting for group releases under way", () -> closedWhole &= adminGroups.awaitReleases(left(operationsEnd)));
         }
         closedWhole &= Closing.inParallel(sources, java.time.Duration.ofSeconds(30)); // each may wait for a long poll: together
         sources.clear();

@@ -193,10 +193,16 @@ final class GroupCommands {
             if (token == null) {
                 // asked first whether one runs there: refused (ConnectException), the release is done here, on the ledger
                 // itself — said to run there without asking, with none running it was never done, and exit 1 said "again"
-                send(http, HttpRequest.newBuilder(admin.resolve("/health/live")).timeout(Duration.ofSeconds(5)).GET().build());
+                int live = send(http, HttpRequest.newBuilder(admin.resolve("/health/live")).timeout(Duration.ofSeconds(5))
+                        .GET().build()).statusCode();
+                if (live != 200 && live != 503) { // a Ferry answers its liveness with one of these
+                    io.err().println("ferry: what answers on " + admin + " is not a Ferry admin endpoint (/health/live: "
+                            + live + "); is admin.listen right?");
+                    return Ferry.FAILED;
+                }
                 io.err().println("ferry: a Ferry runs on " + admin + " and holds the ledger; releasing through it needs "
                         + "admin.token in the configuration");
-                return Ferry.FAILED;
+                return Ferry.USAGE; // the configuration's to mend: asked again, it is refused again
             }
             String query = "group=" + URLEncoder.encode(group, StandardCharsets.UTF_8)
                     + (source != null ? "&source=" + URLEncoder.encode(source, StandardCharsets.UTF_8) : "")

@@ -3,7 +3,6 @@ package dev.ferry.app;
 import dev.ferry.app.config.ConfigPrinter;
 import dev.ferry.app.config.FerryConfig;
 import dev.ferry.app.logging.FerryLogging;
-import java.nio.file.Files;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -162,7 +161,7 @@ final class RunCommands {
             if (config.read(config.component()) == null) {
                 return Ferry.USAGE;
             }
-            io.out().print(ConfigPrinter.resolved(Files.readString(config.path()), io.env()));
+            io.out().print(ConfigPrinter.resolved(config.text(), io.env())); // the text checked, not the file read again
             return Ferry.OK;
         }
     }

@@ -58,10 +58,13 @@ class LauncherIT {
         java.nio.file.Files.copy(Path.of("../ferry"), root.resolve("ferry"));
         java.nio.file.Files.copy(Path.of("../.ci/jdk.sh"), root.resolve(".ci/jdk.sh"));
         java.nio.file.Files.createSymbolicLink(target.resolve("ferry.jar"), Path.of("target/ferry.jar").toAbsolutePath());
-        // root writes through permissions: the immutable flag is what makes a directory unwritable to it
-        var lock = new ProcessBuilder("chattr", "+i", target.toString()).redirectErrorStream(true).start();
-        boolean locked = lock.waitFor(10, TimeUnit.SECONDS) && lock.exitValue() == 0;
-        org.junit.jupiter.api.Assumptions.assumeTrue(locked, "chattr +i is not available here");
+        // another user: the directory's mode; root writes through modes, and the immutable flag is what stops it
+        boolean locked = target.toFile().setWritable(false, false) && !java.nio.file.Files.isWritable(target);
+        if (!locked) {
+            var lock = new ProcessBuilder("chattr", "+i", target.toString()).redirectErrorStream(true).start();
+            locked = lock.waitFor(10, TimeUnit.SECONDS) && lock.exitValue() == 0;
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(locked, "neither a directory's mode nor chattr +i keeps it unwritten here");
         try {
             var builder = new ProcessBuilder("bash", root.resolve("ferry").toString(), "validate", "-c",
                     Path.of("../examples/local.yaml").toAbsolutePath().toString());
@@ -78,6 +81,7 @@ class LauncherIT {
                     .containsExactly("ferry.jar");
         } finally {
             new ProcessBuilder("chattr", "-i", target.toString()).start().waitFor(10, TimeUnit.SECONDS);
+            target.toFile().setWritable(true, false);
         }
     }
 

@@ -22,16 +22,37 @@ final class TableAtOpen {
     private TableAtOpen() {
     }
 
+    /** How long a table that is not there yet is waited for: one being created (not yet ACTIVE) answers as missing. */
+    static final java.time.Duration PATIENCE = java.time.Duration.ofSeconds(20);
+
     static void check(DynamoDbClient client, String table, String region) {
+        long end = System.nanoTime() + PATIENCE.toNanos();
+        while (true) {
+            try {
+                client.getItem(b -> b.tableName(table)
+                        .key(Map.of(DynamoDbLedger.Names.defaults().key(), AttributeValue.fromS(DynamoDbLayout.KEY))));
+                return;
+            } catch (ResourceNotFoundException e) {
+                if (System.nanoTime() - end >= 0) {
+                    throw new FerryException("DynamoDB ledger table '" + table + "' does not exist" + (region == null ? ""
+                            : " in " + region) + " (waited " + PATIENCE.toSeconds() + " s for it to become active): create "
+                            + "it (ferry ledger create-table), or set create-table: true", e, false);
+                }
+                pause();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "DynamoDB ledger table ''{0}'' could not be looked at as the ledger "
+                        + "opened ({1}); it is again before the first claim", table, Thrown.describe(e));
+                return;
+            }
+        }
+    }
+
+    private static void pause() {
         try {
-            client.getItem(b -> b.tableName(table)
-                    .key(Map.of(DynamoDbLedger.Names.defaults().key(), AttributeValue.fromS(DynamoDbLayout.KEY))));
-        } catch (ResourceNotFoundException e) {
-            throw new FerryException("DynamoDB ledger table '" + table + "' does not exist" + (region == null ? "" : " in "
-                    + region) + ": create it (ferry ledger create-table), or set create-table: true", e, false);
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "DynamoDB ledger table ''{0}'' could not be looked at as the ledger opened "
-                    + "({1}); it is again before the first claim", table, Thrown.describe(e));
+            Thread.sleep(1_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FerryException("interrupted while waiting for the DynamoDB ledger table", e, false);
         }
     }
 }

@@ -15,7 +15,7 @@ import java.nio.file.Path;
  * operator can act on it: which file, which line and column holds a byte that is not UTF-8,
  * and what to do about a file saved as UTF-16.
  */
-final class ConfigFileText {
+public final class ConfigFileText {
 
     /** Read whole into memory: far more than any configuration, far less than a mistaken log file. */
     static final long MOST_BYTES = 16L * 1024 * 1024;
@@ -24,7 +24,7 @@ final class ConfigFileText {
     }
 
     /** The text of {@code path}; or the error naming why it has none. */
-    sealed interface Read {
+    public sealed interface Read {
         record Text(String text) implements Read {
         }
 
@@ -32,7 +32,7 @@ final class ConfigFileText {
         }
     }
 
-    static Read of(Path path) {
+    public static Read of(Path path) {
         var file = path.toString();
         byte[] bytes;
         try {
@@ -44,12 +44,19 @@ final class ConfigFileText {
                 return refused(file, 0, "is " + size + " bytes; a configuration file is at most " + MOST_BYTES
                         + " (is this the right file?)");
             }
-            bytes = Files.readAllBytes(path);
+            try (var in = Files.newInputStream(path)) {
+                // at most one byte past the cap, whatever the size said: a pipe or a device (/dev/zero) has none
+                bytes = in.readNBytes((int) MOST_BYTES + 1);
+            }
+            if (bytes.length > MOST_BYTES) {
+                return refused(file, 0, "is more than " + MOST_BYTES + " bytes; a configuration file is at most that "
+                        + "(is this the right file?)");
+            }
         } catch (NoSuchFileException e) {
             return refused(file, 0, "no such file");
         } catch (AccessDeniedException e) {
             return refused(file, 0, "not allowed to read it (permission denied)");
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | OutOfMemoryError e) {
             return refused(file, 0, "cannot read: " + dev.ferry.domain.model.Thrown.describe(e));
         }
         if (bytes.length >= 2 && ((bytes[0] == (byte) 0xFF && bytes[1] == (byte) 0xFE)
