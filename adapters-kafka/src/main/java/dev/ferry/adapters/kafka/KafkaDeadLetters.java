@@ -55,6 +55,10 @@ final class KafkaDeadLetters implements AutoCloseable {
         // send() waits for the topic's metadata before the write is even queued: 60 s by default, for each dead letter
         // of a settle in turn, while every ack of the source waits behind them (a dead-letter topic that does not exist)
         this.producerConfig.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, MAX_BLOCK_MS);
+        // a dead letter as its topic took it: with the producer's 1 MiB default, uncompressed, a 2 MB record (both topics
+        // allowing 10 MB) went without its value — its header blaming the dead-letter topic — and once the source topic
+        // aged it out, nothing held it, and its parked key's release stopped there for good
+        KafkaParkedGroupMover.wholeRecords(this.producerConfig);
     }
 
     /**

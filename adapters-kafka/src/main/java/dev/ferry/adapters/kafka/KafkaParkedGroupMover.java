@@ -73,11 +73,18 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
         producerConfig.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         KafkaDeadLetters.waitedPastDelivery(producerConfig);
         // a record goes back as its topic took it: one whose dead-letter copy kept no value (too large for the dead-letter
-        // topic, or for the dead-letter producer's 1 MiB default) is read from its topic and sent whole — and the
-        // producer's own 1 MiB default refused it at every release, nothing of the key after it moved, for ever
+        // topic) is read from its topic and sent whole — the producer's own 1 MiB default refused it at every release
+        return wholeRecords(producerConfig);
+    }
+
+    /**
+     * {@code producerConfig} able to send a record as its topic took it, unless set otherwise: up to {@link #MAX_RECORD}
+     * (the 1 MiB default refused larger ones the topics allow), compressed (a record written compressed, a 3 MB document
+     * in a 200 KB batch, sent back uncompressed was refused against the topic's {@code max.message.bytes}), and a buffer
+     * that holds one. For a release's producer and for the source's dead-letter producer alike.
+     */
+    static Map<String, Object> wholeRecords(Map<String, Object> producerConfig) {
         producerConfig.putIfAbsent(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, MAX_RECORD);
-        // and as small as its producer sent it: a record written compressed (a 3 MB document in a 200 KB batch) is read
-        // back whole, and sent uncompressed, the broker refused it against the topic's max.message.bytes — every release
         producerConfig.putIfAbsent(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
         long request = KafkaSink.millis(producerConfig.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), MAX_RECORD);
         if (KafkaSink.millis(producerConfig.get(ProducerConfig.BUFFER_MEMORY_CONFIG), DEFAULT_BUFFER) < request) {
