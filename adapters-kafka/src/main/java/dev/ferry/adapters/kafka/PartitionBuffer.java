@@ -38,8 +38,8 @@ final class PartitionBuffer {
         ConsumerRecord<byte[], byte[]> record;
         private final long offset;
         final PartitionBuffer part;
-        /** Its key's lane; null when the record has no key. */
-        final Lane lane;
+        /** Its key's lane; null when the record has no key, and once it is done (see {@link #done}). */
+        Lane lane;
         final long size;
         State state = State.QUEUED;
         int receives;
@@ -251,6 +251,7 @@ final class PartitionBuffer {
         cameBack(r);
         trimDonePrefix();
         r.record = null; // kept behind an earlier record still in hand (the commit waits for it) only for its place
+        r.lane = null; // and with it its key: tens of thousands kept behind a slow one held their keys, past the byte cap
         return true;
     }
 

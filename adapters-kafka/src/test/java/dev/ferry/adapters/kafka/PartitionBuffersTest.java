@@ -96,6 +96,36 @@ class PartitionBuffersTest {
         assertThat(out.part.size()).isZero();
     }
 
+    @Test // a review: done records kept behind one still out held their keys through their lanes, counted in no cap
+    void recordsDoneBehindOneStillOut_letGoOfTheirKeys() {
+        var list = new ArrayList<ConsumerRecord<byte[], byte[]>>();
+        list.add(new ConsumerRecord<>("t", 0, 0, "slow".getBytes(StandardCharsets.UTF_8), new byte[] {1}));
+        var keys = new ArrayList<java.lang.ref.WeakReference<byte[]>>();
+        for (int i = 1; i <= 20; i++) {
+            byte[] key = new byte[64 * 1024];
+            key[0] = (byte) i; // each its own key
+            key[1] = (byte) (i >> 8);
+            keys.add(new java.lang.ref.WeakReference<>(key));
+            list.add(new ConsumerRecord<>("t", 0, i, key, new byte[] {1}));
+        }
+        var buffers = new PartitionBuffers("test", 100, 1 << 24); // room for them all
+        buffers.assigned(List.of(TP));
+        buffers.take(new ConsumerRecords<>(Map.of(TP, list), Map.of()));
+        list.clear();
+        var out = buffers.handOut(30, System.nanoTime());
+        assertThat(out).hasSize(21);
+        var slow = out.getFirst();
+        assertThat(buffers.settle(out.subList(1, out.size()).stream().map(r -> settlement(r, Disposition.ACK)).toList())
+                .failures()).isEmpty();
+        out = null;
+        assertThat(slow.state).as("the slow one still out: the others are kept behind it").isEqualTo(PartitionBuffer.State.OUT);
+
+        for (int i = 0; i < 20 && keys.stream().anyMatch(k -> k.get() != null); i++) {
+            System.gc();
+        }
+        assertThat(keys).as("their keys let go").allSatisfy(k -> assertThat(k.get()).isNull());
+    }
+
     @Test // a handler's delay of centuries: no overflow halfway through a settle (the records after it would be stranded)
     void aRedeliveryDelayOfCenturies_isTakenAsForEver_andTheOtherSettlementsOfTheCallGoOn() {
         buffers.take(records(0, "k", "j"));
