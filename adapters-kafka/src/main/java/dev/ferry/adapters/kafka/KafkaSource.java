@@ -35,15 +35,13 @@ import org.apache.kafka.clients.producer.ProducerConfig;
  *       out (acked, or dead-lettered and the DLQ write confirmed): at-least-once, duplicates left to
  *       the ledger. Partitions being revoked in a rebalance commit what is finished first, so the
  *       next owner does not replay finished work.</li>
- *   <li><b>Redeliver(delay)</b> keeps the record in memory and holds its <em>key</em> for the delay,
- *       then hands the record out again before any later record of that key; other keys of the
- *       partition go on (a record without a key holds its whole partition). Commits still stop at
- *       the held record. <b>Release</b> hands it out again at once. Ferry counts receives per record
- *       across these.</li>
- *   <li><b>A consumer that dies</b> (an exception out of its loop) is closed (its partitions revoked,
- *       finished work committed, records in hand dropped) and replaced by a new one, after a pause
- *       of 1 s doubling to 30 s. Meanwhile {@link #poll} throws a retryable {@code FerryException}
- *       and {@link #problem()} says why.</li>
+ *   <li><b>Redeliver(delay)</b> keeps the record in memory and holds its <em>key</em> for the delay, then hands the
+ *       record out again before any later record of that key; other keys of the partition go on (a record without a key
+ *       holds its whole partition). Commits still stop at the held record. <b>Release</b> hands it out again at once.
+ *       Ferry counts receives per record across these.</li>
+ *   <li><b>A consumer that dies</b> (an exception out of its loop) is closed (its partitions revoked, finished work
+ *       committed, records in hand dropped) and replaced by a new one, after a pause of 1 s doubling to 30 s.
+ *       Meanwhile {@link #poll} throws a retryable {@code FerryException} and {@link #problem()} says why.</li>
  *   <li><b>A record that cannot be read</b> (a corrupt batch) stops only its partition, paused there: nothing
  *       after it is handed out nor committed past it, and {@link #problem()} names it while it lasts.</li>
  *   <li><b>DeadLetter(reason)</b> writes the record to {@code <topic>.dlq} (configurable) with its key,
@@ -313,10 +311,12 @@ public final class KafkaSource implements Source, Acknowledger {
             return this;
         }
 
-        /** Any other consumer setting (security, client id, ...); auto-commit stays off. */
+        /** Any other consumer setting (security, client id, ...); auto-commit stays off, and what the YAML refuses is. */
         public Builder consumerConfig(String key, Object value) {
-            if (key.equals(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG)) {
-                throw new IllegalArgumentException("enable.auto.commit stays off: Ferry commits after settling");
+            var undone = KafkaSourceConfig.safetyUndone(key, value); // read_uncommitted, an eager assignor, reset to latest
+            if (key.equals(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG) || !undone.isEmpty()) {
+                throw new IllegalArgumentException(undone.isEmpty() ? "enable.auto.commit stays off: Ferry commits after settling"
+                        : undone.getFirst());
             }
             consumerConfig.put(key, value);
             return this;

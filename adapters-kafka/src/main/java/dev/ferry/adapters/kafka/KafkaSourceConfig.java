@@ -105,6 +105,18 @@ public record KafkaSourceConfig(String name, String bootstrapServers, List<Strin
         return refused;
     }
 
+    /** {@link #safetyUndone(java.util.Map)} of one setting an embedder gives in code: a class, a list of them, or text. */
+    static List<String> safetyUndone(String key, Object value) {
+        String text = value instanceof java.util.Collection<?> all
+                ? all.stream().map(KafkaSourceConfig::settingText).collect(java.util.stream.Collectors.joining(","))
+                : settingText(value);
+        return safetyUndone(java.util.Map.of(key, text));
+    }
+
+    private static String settingText(Object value) {
+        return value instanceof Class<?> type ? type.getName() : String.valueOf(value);
+    }
+
     /** Whether {@code value} of the dead-letter producer's {@code key} is what Ferry sets anyway (acks=all, idempotence on). */
     static boolean restatesFerrys(String key, Object value) {
         String v = String.valueOf(value).trim();

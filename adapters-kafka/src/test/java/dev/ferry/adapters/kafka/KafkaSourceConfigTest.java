@@ -77,4 +77,23 @@ class KafkaSourceConfigTest {
         assertThat(ClientConfigs.forProducer(Map.of("interceptor.classes", ErrorOnceInterceptor.class.getName())))
                 .as("none of its kind left").doesNotContainKey("interceptor.classes");
     }
+    @Test // a review: the embedder's builder took what the YAML refuses (records of aborted transactions, an eager assignor)
+    void theBuilder_refusesWhatTheConfigurationRefuses_andTakesFerrysOwnChoicesRestated() {
+        var builder = KafkaSource.builder("127.0.0.1:9", "g", List.of("orders"));
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> builder.consumerConfig("isolation.level", "read_uncommitted"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("aborted transactions");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> builder.consumerConfig("partition.assignment.strategy",
+                List.of(org.apache.kafka.clients.consumer.RangeAssignor.class))).hasMessageContaining("eager assignor");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> builder.consumerConfig("auto.offset.reset", "latest"))
+                .hasMessageContaining("would skip");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> builder.consumerConfig("enable.auto.commit", true))
+                .hasMessageContaining("stays off");
+
+        builder.consumerConfig("isolation.level", "read_committed")
+                .consumerConfig("partition.assignment.strategy",
+                        List.of(org.apache.kafka.clients.consumer.CooperativeStickyAssignor.class))
+                .consumerConfig("auto.offset.reset", "earliest")
+                .consumerConfig("client.id", "mine");
+    }
 }
