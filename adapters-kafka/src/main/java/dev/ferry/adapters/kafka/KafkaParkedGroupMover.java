@@ -87,9 +87,9 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
         producerConfig.putIfAbsent(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, MAX_RECORD);
         producerConfig.putIfAbsent(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
         long request = KafkaSink.millis(producerConfig.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), MAX_RECORD);
-        if (KafkaSink.millis(producerConfig.get(ProducerConfig.BUFFER_MEMORY_CONFIG), DEFAULT_BUFFER) < request) {
-            producerConfig.put(ProducerConfig.BUFFER_MEMORY_CONFIG, request); // a record larger than it is refused as well
-        }
+        if (!producerConfig.containsKey(ProducerConfig.BUFFER_MEMORY_CONFIG) && DEFAULT_BUFFER < request) {
+            producerConfig.put(ProducerConfig.BUFFER_MEMORY_CONFIG, request); // a record larger than it is refused as well;
+        } // one the user set stays theirs (a bound on the heap), larger records going without their value by their choice
         return producerConfig;
     }
 
@@ -98,7 +98,7 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
      * takes in one request ({@code socket.request.max.bytes}). The release sends one record at a time, one it holds
      * already, so the bound costs no memory; the topic's own {@code max.message.bytes} is the broker's to apply.
      */
-    static final int MAX_RECORD = 100 * 1024 * 1024;
+    static final int MAX_RECORD = 100 * 1024 * 1024 - 64 * 1024; // under socket.request.max.bytes with a request's overhead
     /** The producer's default {@code buffer.memory}, 32 MiB. */
     private static final long DEFAULT_BUFFER = 32L * 1024 * 1024;
 
