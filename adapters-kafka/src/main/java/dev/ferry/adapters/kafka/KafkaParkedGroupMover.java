@@ -87,9 +87,11 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
         producerConfig.putIfAbsent(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, MAX_RECORD);
         producerConfig.putIfAbsent(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
         long request = KafkaSink.millis(producerConfig.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), MAX_RECORD);
-        if (!producerConfig.containsKey(ProducerConfig.BUFFER_MEMORY_CONFIG) && DEFAULT_BUFFER < request) {
-            producerConfig.put(ProducerConfig.BUFFER_MEMORY_CONFIG, request); // a record larger than it is refused as well;
-        } // one the user set stays theirs (a bound on the heap), larger records going without their value by their choice
+        if (KafkaSink.millis(producerConfig.get(ProducerConfig.BUFFER_MEMORY_CONFIG), DEFAULT_BUFFER) < request) {
+            // a record larger than it is refused as well: a buffer below the request size the user allows (one set for
+            // an older request size) is raised to it, as KafkaParkedGroupMoverTest holds
+            producerConfig.put(ProducerConfig.BUFFER_MEMORY_CONFIG, request);
+        }
         return producerConfig;
     }
 
