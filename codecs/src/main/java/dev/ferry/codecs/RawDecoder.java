@@ -41,14 +41,13 @@ final class RawDecoder implements Decoder {
 
     /**
      * The delivery as one event of {@code type}: keyed by its deduplication id, else its message id; its body, group
-     * and attributes as they are (their values themselves: a Kafka tombstone's mark is known by its instance), read-only —
-     * the delivery's own map, changed by a handler, changed what the engine reads of the delivery after it.
+     * and attributes as they are (their values themselves: a Kafka tombstone's mark is known by its instance), the
+     * delivery's own read-only map ({@code Delivery} makes it so).
      */
     static Event event(Delivery delivery, String type) {
         var dedup = delivery.deduplicationId();
         var key = dedup != null && !dedup.isEmpty() && !sqsContentBased(delivery, dedup) ? dedup : delivery.id();
-        return new Event(key, type, delivery.sentAt(), delivery.groupKey(), delivery.body(),
-                java.util.Collections.unmodifiableMap(delivery.attributes()));
+        return new Event(key, type, delivery.sentAt(), delivery.groupKey(), delivery.body(), delivery.attributes());
     }
 
     /** True when SQS handed {@code dedup} out as the message's deduplication id and it is the body's hash. */
