@@ -7,17 +7,26 @@ import static dev.ferry.adapters.kafka.KafkaSource.VALUE_OMITTED;
 
 import dev.ferry.adapters.kafka.PartitionBuffer.Rec;
 import dev.ferry.domain.transport.DeadLetterAttributes;
+import dev.ferry.domain.transport.Disposition;
+import dev.ferry.domain.transport.Settlement;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.slf4j.Logger;
@@ -96,28 +105,101 @@ final class KafkaDeadLetters implements AutoCloseable {
         KafkaStartChecks.refuse(name, producerConfig, topics, topicOf);
     }
 
-    /** Writes the record to its dead-letter topic; null once the broker confirmed it, else what went wrong. */
-    String write(Rec r, String reason) {
+    /** What came of one of a settle's dead-letter writes: null once the broker confirmed it, else what went wrong. */
+    interface Written {
+        void written(int index, String problem);
+    }
+
+    /**
+     * Writes each dead letter's record to its dead-letter topic and says, as it learns it, what came of
+     * each: records of different keys at once, each waited for together (one after another, a settle of
+     * a hundred dead letters held every ack of the source for a hundred round trips); records of one key
+     * one after another, in their order, as a release reads them back. Never throws for a write; throws
+     * only what {@code written} throws.
+     */
+    void writeAll(List<Settlement> deadLetters, Written written) {
+        var left = new ArrayList<Integer>(deadLetters.size());
+        for (int i = 0; i < deadLetters.size(); i++) {
+            left.add(i);
+        }
+        while (!left.isEmpty()) {
+            var keys = new HashSet<List<Object>>();
+            var round = new ArrayList<Integer>();
+            var later = new ArrayList<Integer>();
+            for (int i : left) {
+                var record = rec(deadLetters.get(i)).record;
+                boolean first = record.key() == null || keys.add(List.of(record.topic(), ByteBuffer.wrap(record.key())));
+                (first ? round : later).add(i);
+            }
+            var sent = new ArrayList<Sent>(round.size());
+            for (int i : round) {
+                var s = deadLetters.get(i);
+                sent.add(start(rec(s), ((Disposition.DeadLetter) s.disposition()).reason()));
+            }
+            long deadline = System.nanoTime() + wait.toNanos(); // all sent by now: waited for as one
+            for (int k = 0; k < round.size(); k++) {
+                written.written(round.get(k), finish(sent.get(k), deadline));
+            }
+            left = later;
+        }
+    }
+
+    private static Rec rec(Settlement s) {
+        return (Rec) s.delivery().receipt();
+    }
+
+    /** A dead-letter write sent: its record, reason, topic and producer, and the broker's answer to come (or what was thrown). */
+    private static final class Sent {
+        final Rec r;
+        final String reason;
+        KafkaProducer<byte[], byte[]> producer;
+        String topic = "(none yet)";
+        Future<RecordMetadata> answer;
+        Throwable thrown;
+
+        Sent(Rec r, String reason) {
+            this.r = r;
+            this.reason = reason;
+        }
+    }
+
+    private Sent start(Rec r, String reason) {
+        var sent = new Sent(r, reason);
         try {
-            return send(r, reason);
+            var record = r.record;
+            sent.producer = this.producer.current();
+            sent.topic = topicOf.apply(record.topic());
+            var headers = new RecordHeaders(record.headers().toArray());
+            // a reason can be as long as what a handler put in it (the whole body, say): cut, it leaves room for the value,
+            // which is kept whole while it fits (without it, the record lives only in its topic, until its retention)
+            addHeaders(headers, r, reason.length() > MAX_REASON ? reason.substring(0, MAX_REASON) + "..." : reason);
+            sent.answer = sent.producer.send(new ProducerRecord<>(sent.topic, null, record.key(), record.value(), headers));
+        } catch (Throwable e) { // told when its answer is asked for, as the answer's own failure would be
+            sent.thrown = e;
+        }
+        return sent;
+    }
+
+    private String finish(Sent sent, long deadline) {
+        try {
+            return outcome(sent, deadline);
         } catch (Throwable e) { // an Error from the producer or a plugin: the record must not stay marked for ever
             return "dead-letter write failed: " + dev.ferry.domain.model.Thrown.describe(e);
         }
     }
 
-    private String send(Rec r, String reason) {
+    private String outcome(Sent sent, long deadline) throws Throwable {
+        var r = sent.r;
+        var reason = sent.reason;
         var record = r.record;
-        var producer = this.producer.current();
-        String topic = "(none yet)";
+        var producer = sent.producer;
+        String topic = sent.topic;
         try {
-            topic = topicOf.apply(record.topic());
-            var headers = new RecordHeaders(record.headers().toArray());
-            // a reason can be as long as what a handler put in it (the whole body, say): cut, it leaves room for the value,
-            // which is kept whole while it fits (without it, the record lives only in its topic, until its retention)
-            addHeaders(headers, r, reason.length() > MAX_REASON ? reason.substring(0, MAX_REASON) + "..." : reason);
+            if (sent.thrown != null) {
+                throw sent.thrown;
+            }
             try {
-                producer.send(new ProducerRecord<>(topic, null, record.key(), record.value(), headers))
-                        .get(wait.toMillis(), TimeUnit.MILLISECONDS);
+                sent.answer.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof RecordTooLargeException tooLarge)) {
                     throw e;

@@ -178,29 +178,29 @@ public final class KafkaSource implements Source, Acknowledger {
     public List<Settlement.Failure> settle(List<Settlement> settlements) {
         var settled = buffers.settle(settlements); // throwing partway, it queues again what it had not carried out
         var pending = settled.deadLetters();
-        int next = 0;
-        Rec written = null;
+        var failures = new ArrayList<>(settled.failures());
+        var confirmed = new boolean[pending.size()];
+        var marked = new boolean[pending.size()];
         try {
-            var failures = new ArrayList<>(settled.failures());
-            for (; next < pending.size(); next++) {
-                var s = pending.get(next);
-                var r = (Rec) s.delivery().receipt();
-                var dlqProblem = deadLetters.write(r, ((Disposition.DeadLetter) s.disposition()).reason());
-                written = dlqProblem == null ? r : null;
-                buffers.deadLetterWritten(r, dlqProblem == null);
+            deadLetters.writeAll(pending, (i, dlqProblem) -> {
+                var s = pending.get(i);
+                confirmed[i] = dlqProblem == null;
+                buffers.deadLetterWritten((Rec) s.delivery().receipt(), confirmed[i]);
+                marked[i] = true;
                 if (dlqProblem != null) {
                     // not confirmed: the offset must not pass it; it is offered again shortly
                     failures.add(new Settlement.Failure(s, dlqProblem, true));
                 }
-            }
+            });
             return failures;
         } catch (Throwable e) {
             // an Error partway (no memory): the engine counts the call failed, to come back by lease, but Kafka hands out
-            // again no record left being dead-lettered. Those not written are offered again; the one written is done
-            for (int i = next; i < pending.size(); i++) {
+            // again no record left being dead-lettered. Those not confirmed are offered again; those confirmed are done
+            for (int i = 0; i < pending.size(); i++) {
                 try {
-                    var r = (Rec) pending.get(i).delivery().receipt();
-                    buffers.deadLetterWritten(r, r == written);
+                    if (!marked[i]) {
+                        buffers.deadLetterWritten((Rec) pending.get(i).delivery().receipt(), confirmed[i]);
+                    }
                 } catch (Throwable again) { // each on its own: the next may find the memory this one did not
                 }
             }

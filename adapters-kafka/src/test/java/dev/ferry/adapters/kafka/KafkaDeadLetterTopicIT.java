@@ -3,9 +3,19 @@ package dev.ferry.adapters.kafka;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.testing.Await;
+import dev.ferry.domain.transport.Disposition;
+import dev.ferry.domain.transport.PollRequest;
+import dev.ferry.domain.transport.Settlement;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -38,6 +48,48 @@ class KafkaDeadLetterTopicIT {
         try (var source = KafkaSource.builder(KafkaBroker.bootstrap(), "g-" + UUID.randomUUID(), List.of(deletes, notYet))
                 .build().start()) {
             assertThat(source.problem()).isEmpty();
+        }
+    }
+
+    @Test // a review: a settle's dead letters were written one after another, each a round trip, every ack of the source behind them
+    void aSettlesDeadLetters_ofDifferentKeys_areSentAtOnce_andThoseOfOneKey_inTheirOrder() throws Exception {
+        String topic = KafkaBroker.topic("dlq-at-once", 1);
+        String dlq = topic + ".dlq";
+        KafkaBroker.create(dlq, 1);
+        var produced = new ArrayList<String[]>();
+        for (int i = 0; i < 8; i++) {
+            produced.add(new String[] {"k" + i, "v" + i});
+        }
+        produced.add(new String[] {"same", "first"});
+        produced.add(new String[] {"same", "second"});
+        KafkaBroker.produce(topic, produced);
+        try (var source = KafkaSource.builder(KafkaBroker.bootstrap(), "g-" + UUID.randomUUID(), List.of(topic))
+                .producerConfig(ProducerConfig.INTERCEPTOR_CLASSES_CONFIG, CountingInterceptor.class.getName())
+                .build().start()) {
+            var got = new ArrayList<Delivery>();
+            assertThat(Await.until(Duration.ofSeconds(30), () -> {
+                got.addAll(source.poll(new PollRequest(10, Duration.ofMillis(200), Duration.ofSeconds(60))));
+                return got.size() >= 10;
+            })).as("all ten handed out: %s", got.size()).isTrue();
+            CountingInterceptor.shut(dlq);     // the broker writes each copy; its answer is held back
+            try {
+                var settled = CompletableFuture.supplyAsync(() -> source.settle(
+                        got.stream().map(d -> new Settlement(d, Disposition.deadLetter("poison"))).toList()));
+                assertThat(Await.until(Duration.ofSeconds(20), () -> CountingInterceptor.sends(dlq) >= 9))
+                        .as("nine sent before any answer (one after another, the second waits for the first): %s",
+                                CountingInterceptor.sends(dlq)).isTrue();
+                assertThat(settled).isNotDone();
+                assertThat(CountingInterceptor.sends(dlq)).as("a key's second record waits for its first's answer").isEqualTo(9);
+                CountingInterceptor.open(dlq);
+                assertThat(settled.get(60, TimeUnit.SECONDS)).isEmpty();
+            } finally {
+                CountingInterceptor.open(dlq);
+            }
+            var copies = KafkaBroker.readAll(dlq, 10);
+            assertThat(copies).extracting(r -> KafkaBroker.text(r.value()))
+                    .containsExactlyInAnyOrder("v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "first", "second");
+            assertThat(copies.stream().filter(r -> "same".equals(KafkaBroker.text(r.key()))).map(r -> KafkaBroker.text(r.value())))
+                    .as("one key's records in their order").containsExactly("first", "second");
         }
     }
 }
