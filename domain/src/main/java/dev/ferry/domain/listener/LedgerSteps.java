@@ -265,6 +265,16 @@ final class LedgerSteps {
         }
     }
 
+    /**
+     * Lets go of the claim held for a handler that never answered (its step threw: a log, no memory). Left marked
+     * the delivery's, the lease keeper extended it, and every later try found the key held — by the delivery itself.
+     */
+    void releaseHeld(InFlight item) {
+        var claim = item.claim;
+        item.claim = null;
+        release(claim);
+    }
+
     /** Releases a claim whose event will run again; a failure only logs (the claim's lease runs out). */
     void release(InFlight.HeldClaim claim) {
         if (claim == null) {

@@ -74,11 +74,11 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         try {
             return run(item);
         } catch (Throwable e) { // a fault of the engine itself: the delivery still ends in a decision
+            ledger.releaseHeld(item);
             LOG.log(Level.ERROR, "processing message " + item.delivery.id() + " of '" + s.name() + "' failed", e);
             return decide(item, new FailureDecision.Threw("the listener", JournalNotes.describe(e)));
         } finally {
-            // a runner takes its group's items one after another: an interrupt a handler, sink or ledger left set
-            // would reach the next one's (a sink answers Retry on an interrupted thread). The stop's is kept
+            // an interrupt a handler, sink or ledger left set would reach the runner's next item (a sink answers Retry); a stop's is kept
             if (Thread.currentThread().isInterrupted() && s.running().getAsBoolean()) {
                 Thread.interrupted();
             }

@@ -142,6 +142,35 @@ class LogFaultTest {
                 .as("acked, not left in flight for its 5-minute lease: " + listener.stats().line()).isTrue();
     }
 
+    @Test // a review: a throw between the claim and the handler's call left the claim held by the delivery itself
+    void aLogThatThrowsRightAfterAClaim_doesNotLeaveTheDeliveryWaitingOnItsOwnClaim() {
+        // the ledger's first claim fails; the next one's "answers again" line, logged on the worker after the claim was
+        // taken, throws: the step failed with the claim still marked the delivery's, extended by the lease keeper, and
+        // every later try found the key held — by itself — for good
+        onRecords(Level.INFO, r -> String.valueOf(r.getMessage()).contains("the ledger answers again"), () -> {
+            throw new IllegalStateException("log appender failed (injected)");
+        });
+        var claims = new AtomicInteger();
+        var ledger = new ForwardingLedger(InMemoryLedger.create()) {
+            @Override
+            public dev.ferry.domain.idempotency.Claim claim(String key, Duration lease) {
+                if (claims.incrementAndGet() == 1) {
+                    throw new dev.ferry.domain.model.FerryException("ledger blip (injected)", true);
+                }
+                return super.claim(key, lease);
+            }
+        };
+        var handled = new AtomicInteger();
+        var queue = InMemoryQueue.standard("claimed");
+        listener = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
+            handled.incrementAndGet();
+            return Outcome.done();
+        }).ledger(ledger).config(ListenerTest.fast().build()).build().start();
+        queue.send("c");
+        assertThat(Await.until(Duration.ofSeconds(15), () -> handled.get() == 1 && queue.size() == 0))
+                .as("handled and acked: handled %s, claims %s, %s", handled.get(), claims.get(), listener.stats().line()).isTrue();
+    }
+
     private static void sleep(long millis) {
         try {
             Thread.sleep(millis);
