@@ -14,8 +14,10 @@ final class HandlerSettlement {
     private final Hands hands;
     private final Processor processor;
     private final Settler settler;
+    private final OwnThreads threads;
 
-    HandlerSettlement(Hands hands, Processor processor, Settler settler) {
+    HandlerSettlement(Hands hands, Processor processor, Settler settler, OwnThreads threads) {
+        this.threads = threads;
         this.hands = hands;
         this.processor = processor;
         this.settler = settler;
@@ -31,7 +33,13 @@ final class HandlerSettlement {
         }
         hands.handlerSettling.incrementAndGet();
         try {
-            settleCounted(delivery, disposition);
+            var settled = disposition;
+            // as the listener's own thread: a stop its observer asks for here starts and returns, as on a handler's
+            // (run here, it waited up to its deadline for this settle — the one that asked it — to end)
+            threads.asOwn(() -> {
+                settleCounted(delivery, settled);
+                return null;
+            });
         } finally {
             hands.handlerSettling.decrementAndGet();
         }

@@ -51,6 +51,30 @@ class ListenerStopTest {
                 .shutdownDeadline(Duration.ofSeconds(5));
     }
 
+    @Test // a review: the stop waited for the handler's settle to end — the very settle that called it
+    void aStopAskedByTheObserver_whileAHandlerSettlesWhatItKept_doesNotWaitForThatSettle() throws Exception {
+        var kept = new java.util.concurrent.ArrayBlockingQueue<Delivery>(1);
+        var observer = new ListenerObserver() {
+            @Override
+            public void settled(Delivery delivery, Disposition disposition) {
+                if (disposition instanceof Disposition.DeadLetter) {
+                    self.get().stop(); // an embedder's "stop on the first dead letter"
+                }
+            }
+        };
+        var listener = start((event, delivery) -> {
+            kept.add(delivery);
+            return Outcome.done();
+        }, config().skipDelete(true).shutdownDeadline(Duration.ofHours(1)).build(), observer);
+        queue.send("kept");
+        var delivery = kept.poll(LIMIT.toSeconds(), TimeUnit.SECONDS);
+        assertThat(delivery).isNotNull();
+        var settle = CompletableFuture.runAsync(() -> listener.settle(delivery, Disposition.deadLetter("refused")));
+        assertThat(Await.until(LIMIT, settle::isDone))
+                .as("the settle returned (the stop it started waited for it, up to its deadline of an hour)").isTrue();
+        assertThat(Await.until(LIMIT, () -> !listener.isRunning())).as("stopped: %s", listener.stats().line()).isTrue();
+    }
+
     private Listener start(Handler handler, ListenerConfig config, ListenerObserver observer) {
         var l = Listener.builder(queue, queue, new LineDecoder(), handler).config(config).observer(observer).build();
         self.set(l);
