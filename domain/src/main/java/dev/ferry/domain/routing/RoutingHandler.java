@@ -218,14 +218,15 @@ public final class RoutingHandler implements Handler {
     /**
      * A message a redrive or a release moved back from a dead-letter queue: received once here, done in part before.
      * SQS's own move task (a native redrive) adds no mark of Ferry's but keeps the dead letter's reason, and a moved
-     * message is a new one to SQS, received once: without that, its event was written again to a lone target.
+     * message is a new one to SQS, received once: without that, its event was written again to a lone target. Its
+     * source is the source's name, which a dead letter carries apart from its queue's where the two differ.
      */
     private static boolean movedBack(Delivery delivery) {
         var attributes = delivery.attributes();
         return !attributes.isEmpty() && (attributes.containsKey(DeadLetterAttributes.REDRIVE)
                 || attributes.containsKey(dev.ferry.domain.parking.GroupParker.RELEASE_ATTRIBUTE)
-                || attributes.containsKey(DeadLetterAttributes.REASON)
-                && delivery.source().equals(attributes.get(DeadLetterAttributes.SOURCE))); // not one a sink sent on
+                || attributes.containsKey(DeadLetterAttributes.REASON) && delivery.source().equals( // not one a sink sent on
+                        attributes.getOrDefault(DeadLetterAttributes.SOURCE_NAME, attributes.get(DeadLetterAttributes.SOURCE))));
     }
 
     /**
