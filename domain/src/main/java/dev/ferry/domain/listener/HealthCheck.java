@@ -25,9 +25,13 @@ final class HealthCheck {
         var problems = new ArrayList<>(wedges(threads, poller, watch));
         var limit = lease.multipliedBy(2).compareTo(STUCK_CALL_FLOOR) < 0 ? STUCK_CALL_FLOOR : lease.multipliedBy(2);
         // an acknowledgement call that hangs: everything handled since waits behind it, un-acked
-        var stuckSend = settler.stuckSend(limit);
+        var stuckSend = settler.calls.stuck(limit);
         if (stuckSend != null) {
             problems.add("an acknowledgement call to the source has not returned for " + Durations.text(stuckSend));
+        }
+        var failing = settler.calls.failing(limit); // or that returns, carrying out nothing: the same messages run again
+        if (failing != null) {
+            problems.add(failing);
         }
         // a lease extension that hangs: every lease runs out while the listener counts on it
         var stuckExtension = leases.stuckExtension(limit);

@@ -33,8 +33,8 @@ final class Settler {
     private final List<List<SettlementQueue.Queued>> sending = new ArrayList<>(2);
     /** One send at a time. A lock, not a monitor: the stop's last flush gives up waiting for a send that hangs. */
     private final java.util.concurrent.locks.ReentrantLock sendLock = new java.util.concurrent.locks.ReentrantLock();
-    /** When the acknowledger call under way began (nanoTime), 0 when none is: see {@link #stuckSend}. */
-    private volatile long sendingSince;
+    /** The acknowledger's calls, as the health check sees them. */
+    final AckCalls calls = new AckCalls();
     /** How long the last flush (after the stop) waits for a send under way before it gives up. */
     static final java.time.Duration CLOSE_WAIT = java.time.Duration.ofSeconds(5);
     private volatile boolean closed;
@@ -328,7 +328,7 @@ final class Settler {
                     int left = batch.size() + pending.drainTo(new ArrayList<>(), Integer.MAX_VALUE);
                     LOG.log(Level.WARNING, "settling {0} message(s) of ''{1}'' given up at the stop: an acknowledgement "
                             + "call has not returned for {2}; they come back when their lease runs out", left, name,
-                            stuckFor());
+                            calls.stuckFor());
                     return;
                 }
                 try {
@@ -343,21 +343,6 @@ final class Settler {
         }
     }
 
-    /** An acknowledgement call that has not returned for longer than {@code limit}: how long; else null. */
-    java.time.Duration stuckSend(java.time.Duration limit) {
-        long since = sendingSince;
-        if (since == 0) {
-            return null;
-        }
-        long took = System.nanoTime() - since;
-        return took > dev.ferry.domain.model.Durations.nanos(limit) ? java.time.Duration.ofNanos(took) : null;
-    }
-
-    private String stuckFor() {
-        long since = sendingSince;
-        return since == 0 ? "a while" : dev.ferry.domain.model.Durations.text(java.time.Duration.ofNanos(System.nanoTime() - since));
-    }
-
     private void send(List<SettlementQueue.Queued> batch) {
         sendLock.lock();
         try {
@@ -367,11 +352,11 @@ final class Settler {
                 for (int i = 0; i < settlements.length; i++) {
                     settlements[i] = batch.get(i).settlement();
                 }
-                sendingSince = System.nanoTime() | 1; // never 0 while a call is under way
+                calls.begin();
                 try {
                     failed = acknowledger.settle(List.of(settlements));
                 } finally {
-                    sendingSince = 0;
+                    calls.end();
                 }
                 if (failed == null) {
                     throw new NullPointerException("acknowledger returned null");
@@ -382,12 +367,14 @@ final class Settler {
             } catch (Throwable e) {
                 countTaken(batch, batch.stream().map(q -> new Settlement.Failure(q.settlement(), JournalNotes.describe(e), true)).toList());
                 counters.settleFailures.add(batch.size());
+                calls.failed(JournalNotes.describe(e));
                 String told = "settling " + batch.size() + " message(s) of '" + name + "' failed; they come back when their lease runs out";
                 aside.write(() -> LOG.log(Level.WARNING, told, e)); // aside: under the send lock, a log that blocks held every ack
                 return;
             }
             counters.settlementsSent.add(batch.size() - failed.size());
             countTaken(batch, failed);
+            calls.answered(batch.size(), failed);
             if (!failed.isEmpty()) {
                 counters.settleFailures.add(failed.size());
                 lines.refused(failed);

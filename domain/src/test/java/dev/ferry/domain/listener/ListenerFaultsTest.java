@@ -54,6 +54,40 @@ class ListenerFaultsTest {
         return ListenerTest.fast().deadLetter(DeadLetterPolicy.maxReceives(2));
     }
 
+    @Test // a review: a role allowed to receive but not to delete — each message ran again every lease, for ever, while ready
+    void anAcknowledgerThatCarriesOutNothing_takesTheListenerOutOfReadiness_sayingWhy_andBackWhenItWorks() {
+        var queue = InMemoryQueue.standard("no-delete");
+        var refusing = new AtomicBoolean(true);
+        var acks = new Acknowledger() {
+            @Override
+            public List<Settlement.Failure> settle(List<Settlement> settlements) {
+                if (refusing.get()) {
+                    return settlements.stream().map(st -> new Settlement.Failure(st,
+                            "AccessDenied: not authorized to perform sqs:DeleteMessage (injected)", true)).toList();
+                }
+                return queue.settle(settlements);
+            }
+
+            @Override
+            public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
+                return queue.extendLeases(deliveries, lease);
+            }
+        };
+        var runs = new AtomicInteger();
+        var listener = start(Listener.builder(queue, acks, new LineDecoder(), (event, delivery) -> {
+            runs.incrementAndGet();
+            return Outcome.done();
+        }).config(ListenerTest.fast().build()));
+        queue.send("a");
+        assertThat(Await.until(LIMIT, () -> !listener.health().ready()))
+                .as("not ready: %s, runs %s", listener.health(), runs.get()).isTrue();
+        assertThat(listener.health().problems()).anySatisfy(p -> assertThat(p)
+                .contains("every acknowledgement call to the source has failed").contains("sqs:DeleteMessage"));
+        refusing.set(false); // the role put right
+        assertThat(Await.until(LIMIT, () -> listener.health().ready() && queue.size() == 0))
+                .as("ready again, the message deleted: %s", listener.health()).isTrue();
+    }
+
     private Listener start(Listener.Builder builder) {
         var l = builder.build();
         listeners.add(l);
