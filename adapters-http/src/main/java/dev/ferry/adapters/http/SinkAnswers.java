@@ -89,7 +89,11 @@ final class SinkAnswers {
             // skip, the group's next event went ahead of it). Waited out as the outage, whose timing it does not end
             return outage.failed(key, retry.reason(), OUTAGE_WAIT);
         }
-        unanswered.remove(key);
+        if (outcome instanceof Outcome.Done || outcome instanceof Outcome.Reject) {
+            // the event's own answer: its request that went unanswered is over. A 429 or a 5xx says nothing of it (a
+            // gateway limits the rate just as the endpoint behind it runs slow): its 409s after that spent attempts
+            unanswered.remove(key);
+        }
         outage.worked(key);
         return outcome;
     }

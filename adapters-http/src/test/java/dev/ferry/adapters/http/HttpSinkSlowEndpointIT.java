@@ -156,6 +156,19 @@ class HttpSinkSlowEndpointIT extends ScriptedSinkFixture {
         assertThat(endpoint.applied).isTrue();
     }
 
+    @Test // a review: a 429 or a 500 says nothing of the earlier request still at work, yet made its 409s spend attempts
+    void aConflictAfterATooManyRequestsOrAServerError_isStillWaitedOut_whileTheRequestThatTimedOutRunsOn() {
+        for (var between : List.of(Response.of(429).header("Retry-After", "1"), Response.of(500))) {
+            String path = "/k" + between.status();
+            server.script(path, Response.of(200).delay(1_000), between, Response.of(409, "key in use"));
+            var sink = to(path).timeout(Duration.ofMillis(300)).retries(2, Duration.ofMillis(10)).build(); // not sink(...)
+            sinks.add(sink);
+            assertThat(sink.publish(event("a"))).as("timed out, then %s", between.status()).isNotEqualTo(Outcome.done());
+            assertThat(sink.publish(event("a"))).as("'in use' after %s: the first request runs on", between.status())
+                    .isEqualTo(Outcome.throttled(SinkAnswers.OUTAGE_WAIT));
+        }
+    }
+
     @Test // a 409 is waited out only for the event whose own request went unanswered, and only until it is answered
     void aConflict_withNoUnansweredAttemptOfItsEvent_isRetry_evenWhileAnotherEventWaitsOutItsOwn() {
         server.script("/k/a", Response.of(200).delay(1_000), Response.of(200), Response.of(409, "version conflict"));
