@@ -33,7 +33,7 @@ final class LedgerCommits {
     private final AtomicLong writes = new AtomicLong();
     private final ReentrantLock commitLock = new ReentrantLock();
     private final Condition committed = commitLock.newCondition();
-    private long committedWrites;
+    private volatile long committedWrites; // raised under the lock; read without it by behind()
     private boolean committing;
 
     /** The longest a caller waits for a commit: a disk that hangs (an NFS or SAN stall) holds no one for ever. */
@@ -59,6 +59,14 @@ final class LedgerCommits {
      * others' commits included: behind a disk that hangs, each waiter taking its turn to lead a commit
      * would otherwise wait one bound more than the one before.
      */
+    /**
+     * Whether a write counted here is not yet covered by a commit that finished: one under way, or one whose
+     * commit failed or ran out of time (its change in memory, perhaps never on disk).
+     */
+    boolean behind() {
+        return writes.get() > committedWrites;
+    }
+
     void awaitDurable(LedgerFile.Maps m) {
         long seq = writes.incrementAndGet();
         long deadline = System.nanoTime() + boundNanos;

@@ -46,8 +46,7 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
      */
     private final LedgerFile files;
     private final Clock clock;
-    /** Commits: the group commit of completions and parks, and the others, on a thread nothing interrupts. */
-    private final LedgerCommits commits;
+    private final LedgerCommits commits; // the group commit of completions and parks, and others, on a thread nothing interrupts
     private final LedgerTokens tokens;
     private final LedgerSweeper sweeper;
     private volatile boolean closed;
@@ -129,9 +128,8 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
             }
             var e = LedgerEntry.parse(old);
             if (e.token() == token && e.completed()) {
-                // completed by this claim already: an earlier call whose commit failed or ran out of time, its write
-                // in memory and perhaps not on disk. Refused as a repeat, but only once a commit covers it: answered
-                // at once, the caller took it as recorded and acked the message, and a disk that then failed lost it
+                // completed by this claim already, by a call whose commit failed or ran out of time: a repeat, answered only
+                // once a commit covers it (answered at once, the message was acked, and a disk that then failed lost it)
                 commits.awaitDurable(m);
                 return false;
             }
@@ -268,6 +266,9 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
     private Optional<ParkedGroup> parkedGroupNow(String source, String group) {
         ensureOpen();
         var m = files.maps();
+        if (commits.behind()) { // a change whose commit failed or ran out of time: answered once a commit covers it, as above
+            commits.awaitDurable(m); // (from memory, a retry took it for written, and a failed disk lost it: parked for good)
+        }
         return Optional.ofNullable(m.parked().get(ParkedGroups.key(source, group))).map(ParkedGroups::decode);
     }
 

@@ -186,6 +186,35 @@ class LedgerCommitsTest {
         }
     }
 
+    @Test // a review: a retry read the group's change from memory, took it for written, and wrote nothing — on disk it was not
+    void aParkedGroupsChangeWhoseCommitRanOutOfTime_isAnsweredOnlyOnceItIsOnDisk() throws Exception {
+        var file = dir.resolve("parked.mv.db");
+        new HeldFilePath();
+        var ledger = MvStoreLedger.builder(file).names(p -> "ferry-held:" + p)
+                .commitBound(java.time.Duration.ofMillis(300)).build();
+        try {
+            var now = java.time.Instant.parse("2026-12-05T00:00:00Z");
+            var parked = new dev.ferry.domain.parking.ParkedGroup("orders", "g", "a1", "m-1", "a1 fails", now, now, 1, 0, null,
+                    0, 0, false, 1);
+            assertThat(ledger.replaceParkedGroup(null, parked)).isTrue();
+            var passed = new dev.ferry.domain.parking.ParkedGroup("orders", "g", "a1", "m-1", "a1 fails", now, now, 1, 1, "r-1",
+                    1, 1, false, 2);
+            HeldFilePath.held = new CountDownLatch(1); // the disk hangs
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> ledger.replaceParkedGroup(parked, passed))
+                    .hasMessageContaining("did not finish");
+
+            // the change is in memory, not on disk: read back at once, a retry took it as written and wrote nothing
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> ledger.parkedGroup("orders", "g"))
+                    .as("read while the disk still hangs").hasMessageContaining("did not finish");
+
+            HeldFilePath.held.countDown();
+            assertThat(ledger.parkedGroup("orders", "g")).as("answered once a commit covers it").contains(passed);
+        } finally {
+            HeldFilePath.held.countDown();
+            ledger.close();
+        }
+    }
+
     @Test
     void aReopeningThatFindsTheFileReadOnly_isRefused_andTheLedgerWritesAgainOnceTheFileIsWritable() throws Exception {
         // H2 opens a file it may not write read-only, unsaid: such a store's commits throw without breaking it, so it
