@@ -36,6 +36,9 @@ final class LedgerTables {
                     client.updateTimeToLive(b -> b.tableName(table)
                             .timeToLiveSpecification(t -> t.attributeName(names.ttl()).enabled(true)));
                 } catch (RuntimeException e) {
+                    if (String.valueOf(e.getMessage()).contains("already enabled")) {
+                        return; // on already, which could not be asked
+                    }
                     LOG.log(System.Logger.Level.WARNING, "DynamoDB table ''{0}'' has no TTL on ''{1}'', and it could not be "
                             + "turned on ({2}): nothing in it expires; turn it on by hand", table, names.ttl(), e.getMessage());
                 }
@@ -84,7 +87,9 @@ final class LedgerTables {
             }
             return true;
         } catch (RuntimeException e) {
-            return true; // not allowed to ask: left as it is, as before
+            // not allowed to ask (DescribeTimeToLive is an action of its own, which a role may lack): turned on all the
+            // same — taken for on, TTL stayed off on every table made by hand or by a first run refused it, for good
+            return false;
         }
     }
 }

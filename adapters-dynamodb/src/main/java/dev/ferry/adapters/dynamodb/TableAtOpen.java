@@ -11,7 +11,7 @@ import software.amazon.awssdk.services.dynamodb.model.ResourceNotFoundException;
  * The ledger's table, looked at when the ledger opens. Without it a table name mistyped started a run
  * that stood ready while the queue was idle, then held its first message for ever, retried as an
  * outage. One read of the layout's item (a GetItem: a ledger's permissions stay GetItem and
- * UpdateItem, no DescribeTable). A table that does not exist fails the open, naming it; any other
+ * UpdateItem, no DescribeTable). A table that does not exist, or is keyed otherwise, fails the open, naming it; any other
  * failure (DynamoDB slow or unreachable for a moment) is only logged: the ledger's own check before
  * its first claim decides then, as it does for an outage.
  */
@@ -39,12 +39,26 @@ final class TableAtOpen {
                             + "it (ferry ledger create-table), or set create-table: true", e, false);
                 }
                 pause();
+            } catch (software.amazon.awssdk.services.dynamodb.model.DynamoDbException e) {
+                if (!"ValidationException".equals(e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode())) {
+                    warn(table, e);
+                    return;
+                }
+                // a table keyed otherwise ("PK", "id", a sort key, a number): every claim would be refused the same way,
+                // an outage to the engine — ready while idle, then its first message held for ever
+                throw new FerryException("DynamoDB ledger table '" + table + "' is not keyed as the ledger reads it (a "
+                        + "string partition key '" + DynamoDbLedger.Names.defaults().key() + "', no sort key): "
+                        + e.getMessage() + "; make it with ferry ledger create-table, or name another table", e, false);
             } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "DynamoDB ledger table ''{0}'' could not be looked at as the ledger "
-                        + "opened ({1}); it is again before the first claim", table, Thrown.describe(e));
+                warn(table, e);
                 return;
             }
         }
+    }
+
+    private static void warn(String table, RuntimeException e) {
+        LOG.log(System.Logger.Level.WARNING, "DynamoDB ledger table ''{0}'' could not be looked at as the ledger opened "
+                + "({1}); it is again before the first claim", table, Thrown.describe(e));
     }
 
     private static void pause() {

@@ -161,6 +161,50 @@ class DynamoDbLedgerIT {
         assertThat(ttl.attributeName()).isEqualTo(names.ttl());
     }
 
+    @Test // a review: DescribeTimeToLive is an action of its own, missing from the role the docs gave: TTL was never turned on
+    void createTable_onATableThatExistsWithoutTtl_turnsItOn_evenWhenItsTtlCannotBeAskedAbout() {
+        var names = DynamoDbLedger.Names.defaults();
+        String table = "bare-noask-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        createKeyedBy(table, names.key());
+        var cannotAsk = intercepting((method, args) -> {
+            if (method.getName().equals("describeTimeToLive")) {
+                throw software.amazon.awssdk.services.dynamodb.model.DynamoDbException.builder()
+                        .message("not authorized to perform dynamodb:DescribeTimeToLive (injected)").statusCode(403).build();
+            }
+        });
+
+        DynamoDbLedger.createTable(cannotAsk, table, names);
+
+        var ttl = client.describeTimeToLive(b -> b.tableName(table)).timeToLiveDescription();
+        assertThat(ttl.timeToLiveStatus()).isIn(TimeToLiveStatus.ENABLED, TimeToLiveStatus.ENABLING);
+        assertThat(ttl.attributeName()).isEqualTo(names.ttl());
+        DynamoDbLedger.createTable(cannotAsk, table, names); // on already: nothing to do, nothing thrown
+    }
+
+    @Test // a review: a table keyed otherwise started a run that stood ready, then held its first message for ever
+    void aTableKeyedOtherwise_failsTheOpen_namingTheKeyTheLedgerReads() {
+        String table = "keyed-by-id-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        createKeyedBy(table, "id");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> TableAtOpen.check(client, table, null))
+                .isInstanceOf(dev.ferry.domain.model.FerryException.class)
+                .hasMessageContaining("'" + table + "'").hasMessageContaining("partition key 'pk'");
+        TableAtOpen.check(client, tableKeyedAsTheLedgerReads(), null); // and one keyed so opens
+    }
+
+    private String tableKeyedAsTheLedgerReads() {
+        String table = "keyed-by-pk-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        createKeyedBy(table, DynamoDbLedger.Names.defaults().key());
+        return table;
+    }
+
+    private static void createKeyedBy(String table, String key) {
+        client.createTable(b -> b.tableName(table).billingMode(software.amazon.awssdk.services.dynamodb.model.BillingMode.PAY_PER_REQUEST)
+                .attributeDefinitions(software.amazon.awssdk.services.dynamodb.model.AttributeDefinition.builder()
+                        .attributeName(key).attributeType(software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType.S).build())
+                .keySchema(software.amazon.awssdk.services.dynamodb.model.KeySchemaElement.builder().attributeName(key)
+                        .keyType(software.amazon.awssdk.services.dynamodb.model.KeyType.HASH).build()));
+    }
+
     @Test
     void aKeyWhoseCompletedItemTtlDeleted_givesItsNextHolderATokenNoZombieHolds() {
         var names = DynamoDbLedger.Names.defaults();
