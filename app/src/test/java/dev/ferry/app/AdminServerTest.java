@@ -265,6 +265,25 @@ class AdminServerTest {
         assertThat(touched).isFalse();
     }
 
+    @Test // a review: a Kafka record's empty (or blank) key is a group like any, parked, yet refused as "which group?"
+    void aReleaseOfAnEmptyOrBlankGroup_isTakenForTheGroupItNames() throws Exception {
+        var store = (GroupParking) Proxy.newProxyInstance(GroupParking.class.getClassLoader(), new Class<?>[] {GroupParking.class},
+                (proxy, method, args) -> {
+                    throw new IllegalStateException("the store, reached (test)");
+                });
+        healthOf(Map.of(), Map.of());
+        observability.groups(new AdminGroups(new GroupActions(null, store, null), TOKEN));
+        int admin = observability.serve(local(), true);
+        for (String query : List.of("group=&source=orders", "group=+&source=orders")) {
+            var answer = send(admin, "POST /groups/release?" + query + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+                    + TOKEN + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            assertThat(answer).as(query).doesNotStartWith("HTTP/1.1 400").doesNotContain("which group");
+        }
+        var missing = send(admin, "POST /groups/release?source=orders HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+                + TOKEN + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        assertThat(missing).as("no group named at all").startsWith("HTTP/1.1 400").contains("which group");
+    }
+
     /** A parking store whose every call waits for {@code finish} (up to 10 s), noting an interrupt, then throws. */
     private static GroupParking slowStore(java.util.concurrent.CountDownLatch entered, java.util.concurrent.CountDownLatch finish,
                                           java.util.concurrent.atomic.AtomicBoolean interrupted) {
