@@ -242,7 +242,8 @@ final class KafkaDeadLetters implements AutoCloseable {
             this.producer.renew(producer, "a dead-letter write was neither acknowledged nor refused within " + wait);
             return "dead-letter write to '" + topic + "' not confirmed within " + wait;
         } catch (Exception e) {
-            if (e instanceof ExecutionException && RenewableProducer.fatalToProducer(e.getCause())) {
+            // thrown by send() itself too: a producer in the client's fatal state fails every send so, wrapped
+            if (RenewableProducer.fatalToProducer(e instanceof ExecutionException ? e.getCause() : e)) {
                 this.producer.renew(producer, dev.ferry.domain.model.Thrown.describe(e.getCause()));
             }
             return "dead-letter write to '" + topic + "' failed: " + dev.ferry.domain.model.Thrown.describe(e.getCause() != null ? e.getCause() : e);

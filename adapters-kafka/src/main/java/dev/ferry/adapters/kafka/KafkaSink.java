@@ -168,10 +168,14 @@ public final class KafkaSink implements Sink {
     private Outcome outcome(String eventKey, ProducerRecord<byte[], byte[]> record, KafkaProducer<byte[], byte[]> producer,
                             Throwable failure) {
         String reason = "Kafka topic '" + topic + "': " + dev.ferry.domain.model.Thrown.describe(failure);
-        if (RenewableProducer.fatalToProducer(failure)) {
+        var fatal = RenewableProducer.fatalCause(failure);
+        // a producer in the client's fatal state fails each send from send() itself ("in an error state"), whatever the
+        // record: the producer's fault, not the event's — waited out until it is replaced, as an outage
+        boolean brokenProducer = fatal != null || this.producer.awaitsRenewal(producer);
+        if (fatal != null) {
             this.producer.renew(producer, reason);
         }
-        if (failure instanceof org.apache.kafka.common.errors.RetriableException
+        if (brokenProducer || failure instanceof org.apache.kafka.common.errors.RetriableException
                 || failure instanceof org.apache.kafka.common.errors.AuthorizationException
                 || failure instanceof org.apache.kafka.common.errors.AuthenticationException) {
             // the cluster unreachable or failing (no metadata, a full buffer, too few replicas), or refusing this

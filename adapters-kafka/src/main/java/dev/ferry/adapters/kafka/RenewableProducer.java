@@ -53,23 +53,61 @@ final class RenewableProducer {
 
     /** The producer to send with now; pass it to {@link #renew} when it fails. */
     KafkaProducer<byte[], byte[]> current() {
+        var p = producer;
+        var broken = deferred;
+        if (broken != null && broken.producer() == p) {
+            renew(p, broken.why()); // found broken too soon after the last replacement: replaced once that wait is over
+        }
         return producer;
     }
 
+    /** Whether {@code p} was found broken and waits to be replaced: whatever it fails with now is its own. */
+    boolean awaitsRenewal(KafkaProducer<byte[], byte[]> p) {
+        var broken = deferred;
+        return broken != null && broken.producer() == p;
+    }
+
+    /** A producer found broken while replacing it had to wait, and why. */
+    private record Broken(KafkaProducer<byte[], byte[]> producer, String why) {
+    }
+
+    private volatile Broken deferred;
+
     /** Failures after which a producer fails every later send too: a new one may not. */
     static boolean fatalToProducer(Throwable failure) {
-        return failure instanceof ClusterAuthorizationException || failure instanceof AuthenticationException
-                || failure instanceof ProducerFencedException || failure instanceof OutOfOrderSequenceException
-                || failure instanceof UnsupportedVersionException;
+        return fatalCause(failure) != null;
+    }
+
+    /**
+     * The failure, or what caused it, after which a producer fails every later send too; null when none. A producer in
+     * that state throws from {@code send()} itself a plain {@code KafkaException} ("in an error state") caused by it.
+     */
+    static Throwable fatalCause(Throwable failure) {
+        for (int depth = 0; failure != null && depth < 8; failure = failure.getCause(), depth++) {
+            if (failure instanceof ClusterAuthorizationException || failure instanceof AuthenticationException
+                    || failure instanceof ProducerFencedException || failure instanceof OutOfOrderSequenceException
+                    || failure instanceof UnsupportedVersionException) {
+                return failure;
+            }
+        }
+        return null;
     }
 
     /** Replaces {@code broken} unless it was replaced already, this is closed, or the last replacement was too recent. */
     void renew(KafkaProducer<byte[], byte[]> broken, String why) {
         synchronized (renewal) {
-            if (closed || producer != broken || System.nanoTime() - renewedAt < RENEW_AT_MOST_EVERY.toNanos()) {
+            if (closed || producer != broken) {
                 return;
             }
+            if (System.nanoTime() - renewedAt < RENEW_AT_MOST_EVERY.toNanos()) {
+                // not forgotten: a producer in the client's fatal state fails each send at once, from send() itself, and
+                // no later failure of its came to replace it (credentials put right, every publish was still refused)
+                deferred = new Broken(broken, why);
+                return;
+            }
+            deferred = null;
             if (oldOneClosing) {
+                deferred = new Broken(broken, why);
                 LOG.warn("{}: producer not replaced ({}): the one replaced before is still closing (a plugin holding "
                         + "its I/O thread?)", owner, why);
                 renewedAt = System.nanoTime();

@@ -116,6 +116,34 @@ class KafkaSinkIT {
                 .hasSize(2);
     }
 
+    @Test // a review: a producer the client put in its fatal state within 5 s of the last replacement was kept for good
+    void aProducerInTheClientsFatalState_isReplacedOnceTheWaitIsOver_evenThoughEverySendThrowsAtOnce() {
+        String topic = KafkaBroker.topic("fatal-state", 1);
+        try (var sink = KafkaSink.builder(KafkaBroker.bootstrap(), topic)
+                .config(ProducerConfig.PARTITIONER_CLASS_CONFIG, RefusingPartitioner.class.getName())
+                .timeout(Duration.ofSeconds(5))
+                .build()) {
+            RefusingPartitioner.refuseCluster(topic);
+            // the first producer is put in its fatal state and replaced; the second one too, too soon to be replaced
+            assertThat(sink.publish(event("e1"))).isInstanceOf(Outcome.Throttled.class);
+            assertThat(sink.publish(event("e2"))).isInstanceOf(Outcome.Throttled.class);
+            RefusingPartitioner.allow(topic); // credentials put right
+            // its later sends throw "in an error state" from send() itself: waited out, not spent as attempts
+            var answers = new java.util.ArrayList<Outcome>();
+            assertThat(dev.ferry.domain.testing.Await.until(Duration.ofSeconds(20), () -> {
+                var answer = sink.publish(event("e3"));
+                answers.add(answer);
+                if (!(answer instanceof Outcome.Done)) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(500_000_000L);
+                }
+                return answer instanceof Outcome.Done;
+            })).as("written once the producer was replaced: %s answers, the last %s", answers.size(), answers.getLast()).isTrue();
+            assertThat(answers).as("none spent an attempt").filteredOn(a -> a instanceof Outcome.Retry).isEmpty();
+        } finally {
+            RefusingPartitioner.allow(topic);
+        }
+    }
+
     @Test
     void anAuthorizationRefusal_isWaitedOut_notADeadLetter_andPassesWhenTheAclIsBack() {
         // an ACL missing for a few seconds (or credentials being rotated) is the cluster's fault, not the event's:

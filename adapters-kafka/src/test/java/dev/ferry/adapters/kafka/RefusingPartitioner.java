@@ -5,6 +5,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.producer.Partitioner;
 import org.apache.kafka.common.Cluster;
+import org.apache.kafka.common.errors.ClusterAuthorizationException;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
 
 /**
@@ -15,6 +16,7 @@ import org.apache.kafka.common.errors.TopicAuthorizationException;
 public final class RefusingPartitioner implements Partitioner {
 
     private static final Set<String> REFUSED = ConcurrentHashMap.newKeySet();
+    private static final Set<String> CLUSTER_REFUSED = ConcurrentHashMap.newKeySet();
 
     public RefusingPartitioner() {
     }
@@ -23,12 +25,24 @@ public final class RefusingPartitioner implements Partitioner {
         REFUSED.add(topic);
     }
 
+    /**
+     * Refuses the topic's records with {@link ClusterAuthorizationException}: the client takes it for fatal, and the
+     * producer fails every later send from {@code send()} itself, whatever the partitioner then does.
+     */
+    static void refuseCluster(String topic) {
+        CLUSTER_REFUSED.add(topic);
+    }
+
     static void allow(String topic) {
         REFUSED.remove(topic);
+        CLUSTER_REFUSED.remove(topic);
     }
 
     @Override
     public int partition(String topic, Object key, byte[] keyBytes, Object value, byte[] valueBytes, Cluster cluster) {
+        if (CLUSTER_REFUSED.contains(topic)) {
+            throw new ClusterAuthorizationException("cluster authorization refused (injected)");
+        }
         if (REFUSED.contains(topic)) {
             throw new TopicAuthorizationException(Set.of(topic));
         }
