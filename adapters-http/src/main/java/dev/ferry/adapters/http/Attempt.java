@@ -47,6 +47,13 @@ sealed interface Attempt {
     }
 
     /**
+     * The caller was interrupted (a handler's timeout, a stop) while the request was under way: no answer, though
+     * the request may have reached the endpoint. Not tried again here; neither an outage nor its end.
+     */
+    record Interrupted(Outcome outcome) implements Attempt {
+    }
+
+    /**
      * The endpoint is up and answered "not yet" for this event alone (409: its key in use): tried again
      * later, like a Final answer, but no sign that the endpoint is failing — not counted by the breaker.
      */

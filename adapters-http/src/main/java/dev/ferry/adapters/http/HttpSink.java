@@ -137,8 +137,7 @@ public final class HttpSink implements Sink {
         }
         try {
             if (!permits.tryAcquire(busyWait.toNanos(), TimeUnit.NANOSECONDS)) {
-                // no call was made: the endpoint told us nothing, but a probe slot must be given back
-                breaker.skipped();
+                breaker.skipped(); // no call was made: the endpoint told us nothing, but a probe slot must be given back
                 return Outcome.throttled(Duration.ofSeconds(1));
             }
         } catch (InterruptedException e) {
@@ -169,7 +168,11 @@ public final class HttpSink implements Sink {
                 // a retry decided on a result) — a publish answers, it does not throw
                 outcome = Outcome.retry(Redact.url(target) + ": interrupted");
             }
-            breaker.report(outcome instanceof Outcome.Retry, busy, timedOutOrFailed[0]);
+            if (last instanceof Attempt.Interrupted) { // no answer to go by: not the endpoint's failure
+                breaker.skipped();
+            } else {
+                breaker.report(outcome instanceof Outcome.Retry, busy, timedOutOrFailed[0]);
+            }
             reported = true;
             return answers.afterOutage(event.key(), last, outcome);
         } finally {
@@ -199,7 +202,7 @@ public final class HttpSink implements Sink {
         } catch (InterruptedException e) {
             answer.cancel(true);
             Thread.currentThread().interrupt();
-            return new Attempt.Final(Outcome.retry(where + ": interrupted")); // not tried again here: the caller is stopping
+            return new Attempt.Interrupted(Outcome.retry(where + ": interrupted")); // not tried again: the caller is stopping
         }
         return answers.outcome(where, target, response, attemptNumber);
     }

@@ -59,7 +59,8 @@ final class SinkAnswers {
     Attempt heard(String key, Attempt attempt) {
         // only an attempt that may have reached the endpoint without an answer: a 401, a login redirect or a 503 with
         // Retry-After was answered, nothing taken, and a 409 after it is a conflict (waited out, it held the group)
-        if (attempt instanceof Attempt.Transient t && t.unreachable() && t.reached()) {
+        // (and one interrupted while its request was under way: it may have reached the endpoint, which may be at it still)
+        if (attempt instanceof Attempt.Transient t && t.unreachable() && t.reached() || attempt instanceof Attempt.Interrupted) {
             unanswered.add(key);
         }
         return attempt;
@@ -73,7 +74,7 @@ final class SinkAnswers {
      * that outage: waited out with it, and not its end.
      */
     Outcome afterOutage(String key, Attempt last, Outcome outcome) {
-        if (last == null) {
+        if (last == null || last instanceof Attempt.Interrupted) {
             return outcome; // no answer to go by (interrupted): neither an outage nor its end
         }
         if (outcome instanceof Outcome.Retry retry && last.unreachable()) {

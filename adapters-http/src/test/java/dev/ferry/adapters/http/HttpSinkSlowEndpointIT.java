@@ -169,6 +169,23 @@ class HttpSinkSlowEndpointIT extends ScriptedSinkFixture {
         }
     }
 
+    @Test // a review: an interrupt while the request was under way was taken for an answer — the request forgotten, its 409s
+          // spent as attempts, the outage ended and the breaker told of a failure
+    void anAttemptInterruptedWhileItsRequestIsUnderWay_isAnUnansweredRequest_itsLater409WaitedOut() throws Exception {
+        server.script("/int", Response.of(200).delay(3_000), Response.of(409, "key in use"));
+        var sink = to("/int").timeout(Duration.ofSeconds(10)).retries(2, Duration.ofMillis(10)).build(); // not sink(...)
+        sinks.add(sink);
+        var answer = new java.util.concurrent.CompletableFuture<Outcome>();
+        var publishing = Thread.ofVirtual().start(() -> answer.complete(sink.publish(event("a"))));
+        assertThat(Await.until(Duration.ofSeconds(5), () -> server.count("/int") == 1)).as("the request reached the endpoint")
+                .isTrue();
+        publishing.interrupt(); // a handler's timeout
+        assertThat(answer.get(5, java.util.concurrent.TimeUnit.SECONDS)).isInstanceOfSatisfying(Outcome.Retry.class,
+                r -> assertThat(r.reason()).contains("interrupted"));
+        assertThat(sink.publish(event("a"))).as("'in use': the interrupted request runs on")
+                .isEqualTo(Outcome.throttled(SinkAnswers.OUTAGE_WAIT));
+    }
+
     @Test // a 409 is waited out only for the event whose own request went unanswered, and only until it is answered
     void aConflict_withNoUnansweredAttemptOfItsEvent_isRetry_evenWhileAnotherEventWaitsOutItsOwn() {
         server.script("/k/a", Response.of(200).delay(1_000), Response.of(200), Response.of(409, "version conflict"));
