@@ -51,8 +51,26 @@ final class LedgerFile {
         this.file = file;
         this.names = names;
         this.reopened = reopened;
-        this.maps = open(file, names);
+        this.key = file.toAbsolutePath().normalize();
+        if (!OPEN.add(key)) {
+            throw new FerryException("cannot open the ledger file " + file + ": a ledger of this process has it open "
+                    + "already (one ledger per file; share that one)", false);
+        }
+        try {
+            this.maps = open(file, names);
+        } catch (RuntimeException | Error e) {
+            OPEN.remove(key);
+            throw e;
+        }
     }
+
+    /**
+     * The files a ledger of this process has open. H2 refuses a second opening of one, but closes the descriptor it
+     * opened for it — and on Linux closing any descriptor of a file drops every lock the process holds on it: the
+     * first ledger's too, and another process could then open the file beside it.
+     */
+    private static final java.util.Set<Path> OPEN = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Path key;
 
     /** The maps to use now: those of a new opening when the store broke. */
     Maps maps() {
@@ -108,12 +126,19 @@ final class LedgerFile {
     }
 
     synchronized void close() {
+        if (closed) {
+            return;
+        }
         closed = true;
-        var m = maps;
-        if (m.broken()) {
-            m.store().closeImmediately(); // nothing to save: H2 refuses to write to a store that broke
-        } else {
-            m.store().close();
+        try {
+            var m = maps;
+            if (m.broken()) {
+                m.store().closeImmediately(); // nothing to save: H2 refuses to write to a store that broke
+            } else {
+                m.store().close();
+            }
+        } finally {
+            OPEN.remove(key);
         }
     }
 

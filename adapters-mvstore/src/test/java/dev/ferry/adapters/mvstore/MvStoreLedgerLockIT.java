@@ -64,4 +64,21 @@ class MvStoreLedgerLockIT {
         }
         assertThat(anotherProcessTriesTheLock(file)).as("free once closed").isEqualTo("locked");
     }
+
+    @Test // a review: a second opening in the same process was refused, but H2's closing of its descriptor dropped the lock
+    void aSecondOpeningInTheSameProcess_isRefused_andTheFirstKeepsTheFileLocked() throws Exception {
+        var file = dir.resolve("twice.db");
+        try (var first = MvStoreLedger.open(file)) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> MvStoreLedger.open(file))
+                    .isInstanceOf(dev.ferry.domain.model.FerryException.class).hasMessageContaining(file.toString());
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> MvStoreLedger.open(dir.resolve("sub/../twice.db")))
+                    .as("the same file by another name").isInstanceOf(dev.ferry.domain.model.FerryException.class);
+            assertThat(anotherProcessTriesTheLock(file)).as("still the first's").isEqualTo("refused");
+            assertThat(first.claim("e1", Duration.ofSeconds(30))).isInstanceOf(Claim.Acquired.class);
+        }
+        try (var again = MvStoreLedger.open(file)) { // closed, it may be opened again
+            assertThat(again.claim("e2", Duration.ofSeconds(30))).isInstanceOf(Claim.Acquired.class);
+            assertThat(again.claim("e1", Duration.ofSeconds(30))).as("the first's claim, kept").isInstanceOf(Claim.InProgress.class);
+        }
+    }
 }
