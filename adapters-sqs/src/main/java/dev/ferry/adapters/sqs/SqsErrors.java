@@ -61,7 +61,7 @@ final class SqsErrors {
          * KMS key withdrawn, the credentials expired. No message's doing, and no attempt spent on it helps.
          */
         boolean needsMending() {
-            return !senderFault && NOT_THE_MESSAGES.contains(code);
+            return !senderFault && (NOT_THE_MESSAGES.contains(code) || queueSetting(message));
         }
 
         /** A receipt from an earlier receive of a message that has been received again since, or deleted. */
@@ -106,7 +106,16 @@ final class SqsErrors {
      * dead-lettered the events sent meanwhile, and gave dead letters up for good).
      */
     static EntryError entry(String code, String message, boolean senderFault) {
-        return new EntryError(code, message, senderFault && !NOT_THE_MESSAGES.contains(code));
+        return new EntryError(code, message, senderFault && !NOT_THE_MESSAGES.contains(code) && !queueSetting(message));
+    }
+
+    /**
+     * A refusal that names a setting of the queue, not the message: a FIFO queue whose content-based deduplication was
+     * turned off under a sink that counts on it ("should either have ContentBasedDeduplication enabled or
+     * MessageDeduplicationId provided") refused every message, each dead-lettered as its own fault.
+     */
+    static boolean queueSetting(String message) {
+        return message != null && message.contains("ContentBasedDeduplication");
     }
 
     static boolean throttling(String code) {
@@ -125,7 +134,8 @@ final class SqsErrors {
                 code = "Throttling";
             }
             boolean messagesFault = ase.statusCode() < 500 && !ase.isThrottlingException() && !ase.retryable()
-                    && ase.statusCode() != 401 && ase.statusCode() != 403 && !NOT_THE_MESSAGES.contains(code);
+                    && ase.statusCode() != 401 && ase.statusCode() != 403 && !NOT_THE_MESSAGES.contains(code)
+                    && !queueSetting(message);
             return new EntryError(code, message, messagesFault);
         }
         if (e instanceof SdkClientException) {

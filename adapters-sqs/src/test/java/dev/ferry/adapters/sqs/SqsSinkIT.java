@@ -213,6 +213,25 @@ class SqsSinkIT {
         assertThat(drain(q, 2)).extracting(Message::body).containsExactly("same body", "other body");
     }
 
+    @Test // a review: a queue whose content-based deduplication was turned off (drift, a console change) dead-lettered everything
+    void fifo_contentBasedDeduplicationTurnedOffOnTheQueue_isASettingToMend_waitedOut_notEachEventsFault() {
+        String name = ElasticMq.uniqueName("cbd", true);
+        var queues = SqsQueues.of(ElasticMq.client());
+        var withIt = new SqsQueues.QueueSpec(name, true, Duration.ofSeconds(30), Duration.ZERO, null, 0);
+        var url = queues.create(withIt).url();
+        try {
+            var sink = open(SqsSink.builder(ElasticMq.client(), url).deduplication(SqsSink.Deduplication.CONTENT_BASED).build());
+            // made again without it (an apply of drifted infrastructure code): the same name, the same URL
+            ElasticMq.client().deleteQueue(b -> b.queueUrl(url));
+            queues.create(new SqsQueues.QueueSpec(name, false, Duration.ofSeconds(30), Duration.ZERO, null, 0));
+            assertThat(sink.publish(event("k1", "body", "g", Map.of()))).as("the queue's setting, not the event's fault")
+                    .isInstanceOf(Outcome.Throttled.class);
+            assertThat(sink.holdingBack()).hasValueSatisfying(p -> assertThat(p).contains("ContentBasedDeduplication"));
+        } finally {
+            ElasticMq.client().deleteQueue(b -> b.queueUrl(url));
+        }
+    }
+
     @Test
     void fifo_withoutAGroupKey_isRejected_andContentDedupNeedsTheQueueSetting() {
         var q = queue(true);
