@@ -1,6 +1,7 @@
 package dev.ferry.domain.listener;
 
 import dev.ferry.domain.model.Durations;
+import dev.ferry.domain.transport.Disposition;
 import dev.ferry.domain.transport.Settlement;
 import java.time.Duration;
 import java.util.List;
@@ -18,6 +19,8 @@ final class AckCalls {
     private volatile long failingSince;
     private volatile long lastFailure;
     private volatile String lastReason;
+    /** A gap between failures longer than this starts a new run: the health check's limit, as it last asked. */
+    private volatile long quietNanos = Duration.ofMinutes(1).toNanos();
 
     void begin() {
         sendingSince = System.nanoTime() | 1; // never 0 while a call is under way
@@ -46,20 +49,26 @@ final class AckCalls {
     /** A call threw (or answered nothing usable): nothing it was given was carried out. */
     void failed(String reason) {
         long now = System.nanoTime() | 1;
+        long last = lastFailure;
         lastReason = reason;
         lastFailure = now;
-        if (failingSince == 0) {
-            failingSince = now;
+        if (failingSince == 0 || now - last > quietNanos) {
+            failingSince = now; // a failure after a quiet while (an idle listener makes no calls) starts a run of its own
         }
     }
 
-    /** A call of {@code given} settlements answered; {@code failed} of them were not carried out. */
-    void answered(int given, List<Settlement.Failure> failed) {
-        if (given == 0) {
+    /**
+     * A call answered for {@code given}; {@code failed} of them were not carried out. Judged by its acks alone: a
+     * role that may change visibility but not delete had its redeliveries carried out, and its acks' run hidden.
+     */
+    void answered(List<Settlement> given, List<Settlement.Failure> failed) {
+        long acks = given.stream().filter(s -> s.disposition() instanceof Disposition.Ack).count();
+        if (acks == 0) {
             return;
         }
-        if (failed.size() >= given) {
-            failed(failed.getFirst().reason());
+        var failedAcks = failed.stream().filter(f -> f.settlement().disposition() instanceof Disposition.Ack).toList();
+        if (failedAcks.size() >= acks) {
+            failed(failedAcks.getFirst().reason());
         } else {
             failingSince = 0;
         }
@@ -74,6 +83,7 @@ final class AckCalls {
         long last = lastFailure;
         long now = System.nanoTime();
         long bound = Durations.nanos(limit);
+        quietNanos = bound;
         if (since == 0 || now - since <= bound || now - last > bound) {
             return null;
         }

@@ -113,6 +113,7 @@ final class EventSteps {
             // release below, the delivery waited on its own claim for ever
             threw = heldElsewhere != null ? null : JournalNotes.describe(e);
         }
+        item.claim = null; // answered: past here, a throw of the engine's must not let go of a claim whose effect happened
         long took = System.nanoTime() - start;
         if (Thread.currentThread().isInterrupted() && s.running().getAsBoolean()) {
             // one the handler left set (a stop's is kept): the ledger's completion and the delivery's next event must
@@ -131,7 +132,6 @@ final class EventSteps {
                 outcome = new Outcome.Retry(r.after(), timedOut + r.reason());
             }
         }
-        item.claim = null;
         if (heldElsewhere != null) {
             // part of its work is another worker's for now (a fan-out target's mark): waited for in hand like an event's
             // claim held elsewhere — no attempt spent, the intake not paused; not an outcome for observers (nor is a claim

@@ -374,7 +374,7 @@ final class Settler {
             }
             counters.settlementsSent.add(batch.size() - failed.size());
             countTaken(batch, failed);
-            calls.answered(batch.size(), failed);
+            calls.answered(batch.stream().map(SettlementQueue.Queued::settlement).toList(), failed);
             if (!failed.isEmpty()) {
                 counters.settleFailures.add(failed.size());
                 lines.refused(failed);

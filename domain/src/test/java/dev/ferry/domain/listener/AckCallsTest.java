@@ -1,0 +1,57 @@
+package dev.ferry.domain.listener;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.transport.Disposition;
+import dev.ferry.domain.transport.Settlement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** What the health check makes of the acknowledger's calls: a run of acks carried out by none, not more, not less. */
+class AckCallsTest {
+
+    private static final Duration LIMIT = Duration.ofMillis(50);
+
+    private static Settlement settlement(String id, Disposition disposition) {
+        return new Settlement(new Delivery(id, new byte[0], Map.of(), 1, Instant.EPOCH, null, null, "q", null), disposition);
+    }
+
+    @Test // a review: redeliveries carried out hid a run of acks that all failed (a role that may not delete)
+    void acksThatAllFail_areARun_thoughTheRedeliveriesBesideThemWork() throws Exception {
+        var calls = new AckCalls();
+        var ack = settlement("m-1", Disposition.ACK);
+        var redeliver = settlement("m-2", Disposition.redeliver(Duration.ZERO));
+        for (int i = 0; i < 8; i++) {
+            calls.answered(List.of(ack, redeliver), List.of(new Settlement.Failure(ack, "AccessDenied (injected)", true)));
+            Thread.sleep(15);
+        }
+        assertThat(calls.failing(LIMIT)).contains("AccessDenied");
+        calls.answered(List.of(ack), List.of()); // one ack carried out: the run is over
+        assertThat(calls.failing(LIMIT)).isNull();
+    }
+
+    @Test // a review: an idle listener makes no calls; a lone failure days after an old one was reported as a run of days
+    void aFailureAfterAQuietWhile_startsARunOfItsOwn() throws Exception {
+        var calls = new AckCalls();
+        assertThat(calls.failing(LIMIT)).isNull(); // the health check's limit, as it asks
+        calls.failed("stale receipt");
+        Thread.sleep(LIMIT.toMillis() * 3);
+        calls.failed("stale receipt again");
+        assertThat(calls.failing(LIMIT)).as("one failure, a moment ago").isNull();
+    }
+
+    @Test // redeliveries refused (a stale receipt, a lease run out) say nothing of the acks
+    void batchesWithoutAcks_startNoRun() throws Exception {
+        var calls = new AckCalls();
+        var redeliver = settlement("m-2", Disposition.redeliver(Duration.ZERO));
+        for (int i = 0; i < 8; i++) {
+            calls.answered(List.of(redeliver), List.of(new Settlement.Failure(redeliver, "stale (injected)", true)));
+            Thread.sleep(15);
+        }
+        assertThat(calls.failing(LIMIT)).isNull();
+    }
+}
