@@ -39,7 +39,8 @@ final class LedgerTables {
                     if (String.valueOf(e.getMessage()).contains("already enabled")) {
                         return; // on already, which could not be asked
                     }
-                    LOG.log(System.Logger.Level.WARNING, "DynamoDB table ''{0}'' has no TTL on ''{1}'', and it could not be "
+                    LOG.log(System.Logger.Level.WARNING, "DynamoDB table ''{0}'' may have no TTL on ''{1}'' (it was off, or could "
+                            + "not be asked about), and it could not be "
                             + "turned on ({2}): nothing in it expires; turn it on by hand", table, names.ttl(), e.getMessage());
                 }
             }

@@ -60,15 +60,30 @@ final class LedgerCommits {
      * would otherwise wait one bound more than the one before.
      */
     /**
-     * Whether a write counted here is not yet covered by a commit that finished: one under way, or one whose
-     * commit failed or ran out of time (its change in memory, perhaps never on disk).
+     * Whether a write whose commit failed or ran out of time (its change in memory, perhaps never on disk) is not yet
+     * covered by a commit that finished since.
      */
     boolean behind() {
-        return writes.get() > committedWrites;
+        return unsure.get() > committedWrites; // not a commit merely under way: a reader would wait for every one
     }
+
+    /** The last write whose caller was told it failed or was not known to be on disk (see {@link #behind}). */
+    private final AtomicLong unsure = new AtomicLong();
 
     void awaitDurable(LedgerFile.Maps m) {
         long seq = writes.incrementAndGet();
+        boolean covered = false;
+        try {
+            awaitCovered(m, seq);
+            covered = true;
+        } finally {
+            if (!covered) {
+                unsure.accumulateAndGet(seq, Math::max);
+            }
+        }
+    }
+
+    private void awaitCovered(LedgerFile.Maps m, long seq) {
         long deadline = System.nanoTime() + boundNanos;
         boolean interrupted = false;
         commitLock.lock();
