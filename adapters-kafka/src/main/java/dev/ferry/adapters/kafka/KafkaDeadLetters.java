@@ -126,10 +126,19 @@ final class KafkaDeadLetters implements AutoCloseable {
             var keys = new HashSet<List<Object>>();
             var round = new ArrayList<Integer>();
             var later = new ArrayList<Integer>();
+            long bytes = 0;
             for (int i : left) {
                 var record = rec(deadLetters.get(i)).record;
-                boolean first = record.key() == null || keys.add(List.of(record.topic(), ByteBuffer.wrap(record.key())));
-                (first ? round : later).add(i);
+                long size = size(record);
+                // a round in flight at once holds its records in the producer's buffer too: kept to a share of it
+                boolean fits = round.isEmpty() || bytes + size <= ROUND_BYTES;
+                // a key's place is taken by its first record left, whether it goes now or not: the next waits behind it
+                boolean keyFree = record.key() == null || keys.add(List.of(record.topic(), ByteBuffer.wrap(record.key())));
+                boolean now = keyFree && fits;
+                if (now) {
+                    bytes += size;
+                }
+                (now ? round : later).add(i);
             }
             var sent = new ArrayList<Sent>(round.size());
             for (int i : round) {
@@ -143,6 +152,9 @@ final class KafkaDeadLetters implements AutoCloseable {
             left = later;
         }
     }
+
+    /** The most bytes of records one round sends at once (one larger record goes alone). */
+    static final long ROUND_BYTES = 16L << 20;
 
     private static Rec rec(Settlement s) {
         return (Rec) s.delivery().receipt();
@@ -165,6 +177,10 @@ final class KafkaDeadLetters implements AutoCloseable {
 
     private Sent start(Rec r, String reason) {
         var sent = new Sent(r, reason);
+        if (Thread.currentThread().isInterrupted()) { // stopping: sent now, it would be reported unwritten and sent again
+            sent.thrown = new InterruptedException("interrupted before the write was sent");
+            return sent;
+        }
         try {
             var record = r.record;
             sent.producer = this.producer.current();
@@ -244,7 +260,7 @@ final class KafkaDeadLetters implements AutoCloseable {
         } catch (Exception e) {
             // thrown by send() itself too: a producer in the client's fatal state fails every send so, wrapped
             if (RenewableProducer.fatalToProducer(e instanceof ExecutionException ? e.getCause() : e)) {
-                this.producer.renew(producer, dev.ferry.domain.model.Thrown.describe(e.getCause()));
+                this.producer.renew(producer, dev.ferry.domain.model.Thrown.describe(e.getCause() != null ? e.getCause() : e));
             }
             return "dead-letter write to '" + topic + "' failed: " + dev.ferry.domain.model.Thrown.describe(e.getCause() != null ? e.getCause() : e);
         }

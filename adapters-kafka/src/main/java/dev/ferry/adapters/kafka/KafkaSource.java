@@ -176,12 +176,12 @@ public final class KafkaSource implements Source, Acknowledger {
 
     @Override
     public List<Settlement.Failure> settle(List<Settlement> settlements) {
+        var confirmed = new boolean[settlements.size()]; // made before anything is marked: no memory, nothing is
+        var marked = new boolean[settlements.size()];
         var settled = buffers.settle(settlements); // throwing partway, it queues again what it had not carried out
         var pending = settled.deadLetters();
-        var failures = new ArrayList<>(settled.failures());
-        var confirmed = new boolean[pending.size()];
-        var marked = new boolean[pending.size()];
         try {
+            var failures = new ArrayList<>(settled.failures());
             deadLetters.writeAll(pending, (i, dlqProblem) -> {
                 var s = pending.get(i);
                 confirmed[i] = dlqProblem == null;

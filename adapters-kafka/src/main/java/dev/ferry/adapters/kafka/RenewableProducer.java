@@ -64,11 +64,21 @@ final class RenewableProducer {
     /** Whether {@code p} was found broken and waits to be replaced: whatever it fails with now is its own. */
     boolean awaitsRenewal(KafkaProducer<byte[], byte[]> p) {
         var broken = deferred;
-        return broken != null && broken.producer() == p;
+        // not for long: one whose replacement never comes (the one before still closing) would make a record's own
+        // fault (too large) an outage for the whole patience
+        return broken != null && broken.producer() == p && System.nanoTime() - broken.since() < AWAITED.toNanos();
     }
 
-    /** A producer found broken while replacing it had to wait, and why. */
-    private record Broken(KafkaProducer<byte[], byte[]> producer, String why) {
+    /** How long a producer found broken is taken to be at fault for whatever it fails with, while it waits. */
+    static final Duration AWAITED = Duration.ofSeconds(30);
+
+    /** A producer found broken while replacing it had to wait, since when (nanoTime), and why. */
+    private record Broken(KafkaProducer<byte[], byte[]> producer, long since, String why) {
+    }
+
+    private Broken deferral(KafkaProducer<byte[], byte[]> broken, String why) {
+        var known = deferred;
+        return known != null && known.producer() == broken ? known : new Broken(broken, System.nanoTime(), why);
     }
 
     private volatile Broken deferred;
@@ -102,12 +112,12 @@ final class RenewableProducer {
             if (System.nanoTime() - renewedAt < RENEW_AT_MOST_EVERY.toNanos()) {
                 // not forgotten: a producer in the client's fatal state fails each send at once, from send() itself, and
                 // no later failure of its came to replace it (credentials put right, every publish was still refused)
-                deferred = new Broken(broken, why);
+                deferred = deferral(broken, why);
                 return;
             }
             deferred = null;
             if (oldOneClosing) {
-                deferred = new Broken(broken, why);
+                deferred = deferral(broken, why);
                 LOG.warn("{}: producer not replaced ({}): the one replaced before is still closing (a plugin holding "
                         + "its I/O thread?)", owner, why);
                 renewedAt = System.nanoTime();
