@@ -181,7 +181,7 @@ public final class FerryRuntime implements AutoCloseable {
             var opened = context.open("source '" + spec.name() + "' (" + spec.transport() + ")", spec.plan());
             sources.add(opened.source());
             var metrics = observability.metrics(spec.name());
-            var source = new TracedSource(opened.source(), tracing, ConfigParts.system(spec.transport()));
+            var source = new TracedSource(opened.source(), tracing, ConfigParts.system(spec.transport()), spec.name());
             var decoder = ConfigParts.decoder(spec);
             var builder = Listener.builder(source, opened.acknowledger(), decoder, handler);
             if (spec.ledgerScope() != null) {

@@ -66,6 +66,46 @@ class PluginSourceScopeTest {
         }
     }
 
+    @Test // a review: the journal kept a plugin source's messages under the plugin's own name, which no lookup asks by
+    void aPluginSourcesMessages_areLookedUpByTheNameTheFileGivesIt(@TempDir Path dir) throws Exception {
+        var dlq = InMemoryQueue.standard("orders-dlq");
+        var queue = InMemoryQueue.builder("orders").deadLetterQueue(dlq, 1).build();
+        SourceProvider memq = settings -> context -> OpenedSource.of(queue, "the orders queue");
+        FerryPlugin plugin = new FerryPlugin() {
+            @Override
+            public Map<String, SourceProvider> sources() {
+                return Map.of("memq", memq);
+            }
+        };
+        var built = FerryComponent.builtIn().adapters();
+        var adapters = Adapters.merge(built.sources(), built.sinks(), built.ledgers(),
+                List.of(new Plugins.Loaded(plugin, "memq.jar")));
+        var file = dir.resolve("ferry.yaml");
+        Files.writeString(file, """
+                ledger: {kind: memory}
+                admin: {listen: "127.0.0.1:0"}
+                sources:
+                  eu: {memq: {}, format: json, json: {id: /id}}
+                sinks:
+                  out: {type: file, path: "%s"}
+                routes:
+                  - to: [out]
+                """.formatted(dir.resolve("out.jsonl").toString().replace('\\', '/')));
+        var read = ConfigReader.read(file, name -> null, adapters);
+        assertThat(read).as(String.valueOf(read)).isInstanceOf(ConfigReader.Result.Ok.class);
+        try (var runtime = FerryAppIT.runtime(((ConfigReader.Result.Ok) read).config()).start()) {
+            assertThat(runtime.listeners()).extracting(dev.ferry.domain.listener.Listener::name).containsExactly("eu");
+            String id = queue.send("not json").messageId();
+            assertThat(Await.until(Duration.ofSeconds(20), () -> dlq.size() == 1)).as("dead-lettered").isTrue();
+            var http = java.net.http.HttpClient.newHttpClient();
+            var answer = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:"
+                    + runtime.adminPort() + "/events?message-id=" + id + "&source=eu")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+            assertThat(answer.body()).contains("dead-lettered");
+        }
+    }
+
     private static long lines(Path file) {
         return read(file).lines().count();
     }

@@ -13,16 +13,27 @@ public final class TracedSource implements Source {
     private final Source source;
     private final Tracing tracing;
     private final String system;
+    private final String name;
 
     public TracedSource(Source source, Tracing tracing, String system) {
+        this(source, tracing, system, source.name());
+    }
+
+    /**
+     * Named {@code name} (the configuration file's name of the source): the listener takes its name from it, and
+     * keys what it notes of each message by it — a plugin's source names itself as its author chose, and what was
+     * noted under that name was never found by a lookup, which asks by the file's.
+     */
+    public TracedSource(Source source, Tracing tracing, String system, String name) {
         this.source = source;
         this.tracing = tracing;
         this.system = system;
+        this.name = java.util.Objects.requireNonNull(name, "name");
     }
 
     @Override
     public String name() {
-        return source.name();
+        return name;
     }
 
     @Override
