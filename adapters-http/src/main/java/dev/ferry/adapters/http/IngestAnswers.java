@@ -67,8 +67,11 @@ final class IngestAnswers {
                 }
                 case Disposition.Release r -> {
                     anyRetry = true;
-                    retryAfter = Math.max(retryAfter, 1);
-                    json.append("\"retry\",\"retryAfterSeconds\":1");
+                    // in an ordered batch, not sooner than any event before it: told 1 s behind a head told 300 s, a client
+                    // following each event's hint sent the later ones first
+                    long seconds = request.ordered ? Math.max(1, retryAfter) : 1;
+                    retryAfter = Math.max(retryAfter, seconds);
+                    json.append("\"retry\",\"retryAfterSeconds\":").append(seconds);
                 }
             }
             json.append('}');

@@ -300,6 +300,25 @@ class HttpAdapterUnitTest {
         assertThat(answer.json()).contains("\"retryAfterSeconds\":43200");
     }
 
+    @Test // a review: the events behind a failed head of an ordered batch were told 1 s, the head 300 s
+    void anOrderedBatch_tellsNoEventToComeBackSoonerThanAnEventBeforeIt() {
+        var request = new IngestRequest(3, true);
+        for (int i = 0; i < 3; i++) {
+            var delivery = new dev.ferry.domain.model.Delivery("m-" + i, new byte[0], Map.of(), 1, Instant.EPOCH, "g", null,
+                    "in", null);
+            request.items[i] = new IngestRequest.Item(request, i, delivery);
+        }
+        request.items[0].settle(new dev.ferry.domain.transport.Disposition.Redeliver(Duration.ofSeconds(300)),
+                new java.util.concurrent.Semaphore(0));
+        for (int i = 1; i < 3; i++) {
+            request.items[i].settle(dev.ferry.domain.transport.Disposition.RELEASE, new java.util.concurrent.Semaphore(0));
+        }
+        var answer = IngestAnswers.answer(request, true, false, Duration.ofSeconds(30));
+        assertThat(answer.headers()).containsEntry("Retry-After", "300");
+        assertThat(answer.json()).doesNotContain("\"retryAfterSeconds\":1}")
+                .contains("{\"index\":2,\"status\":\"retry\",\"retryAfterSeconds\":300}");
+    }
+
     @Test
     void sinkPauses_doubleFromTheFirst_andStopAtThirtySeconds() {
         var pauses = SinkRequests.pauses(Duration.ofMillis(100));
