@@ -143,8 +143,23 @@ public final class KafkaSink implements Sink {
         Future<RecordMetadata> future;
         try {
             future = producer.send(record);
+        } catch (org.apache.kafka.common.errors.InterruptException e) {
+            // interrupted while it waited for the topic's metadata: the cluster said nothing (taken for its answer, it ended
+            // an outage under way and restarted the event's wait)
+            return Outcome.retry("interrupted before sending to Kafka topic '" + topic + "'");
         } catch (RuntimeException e) {
-            return outcome(eventKey, record, producer, e);     // not handed to the producer (closed, interrupted while waiting for metadata)
+            var renewed = this.producer.current();
+            if (renewed == producer) {
+                return outcome(eventKey, record, producer, e); // not handed to the producer
+            }
+            try { // closed under it by a renewal (another send found it broken): the new one takes the record
+                producer = renewed;
+                future = renewed.send(record);
+            } catch (org.apache.kafka.common.errors.InterruptException again) {
+                return Outcome.retry("interrupted before sending to Kafka topic '" + topic + "'");
+            } catch (RuntimeException again) {
+                return outcome(eventKey, record, renewed, again);
+            }
         }
         try {
             future.get(wait.toMillis(), TimeUnit.MILLISECONDS);

@@ -51,6 +51,28 @@ class KafkaSinkIT {
         }
     }
 
+    @Test // a review: an interrupt while send() waited for metadata was taken for the cluster's answer, ending the outage
+    void aSendInterruptedWhileItWaitsForTheCluster_neitherEndsTheOutageNorIsItsAnswer() throws Exception {
+        int port;
+        try (var socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = socket.getLocalPort();     // closed again: nothing listens there
+        }
+        String topic = "unreachable-int-" + UUID.randomUUID().toString().substring(0, 8);
+        try (var sink = KafkaSink.builder("127.0.0.1:" + port, topic)
+                .config(ProducerConfig.MAX_BLOCK_MS_CONFIG, 3000)
+                .build()) {
+            assertThat(sink.publish(event("e1"))).isInstanceOf(Outcome.Throttled.class);
+            assertThat(sink.holdingBack()).as("an outage under way").isPresent();
+            var answer = new java.util.concurrent.CompletableFuture<Outcome>();
+            var publishing = Thread.ofVirtual().start(() -> answer.complete(sink.publish(event("e2"))));
+            Thread.sleep(300); // waiting for the topic's metadata, which never comes
+            publishing.interrupt();
+            assertThat(answer.get(10, java.util.concurrent.TimeUnit.SECONDS)).isInstanceOfSatisfying(Outcome.Retry.class,
+                    r -> assertThat(r.reason()).contains("interrupted"));
+            assertThat(sink.holdingBack()).as("still the outage: the cluster said nothing").isPresent();
+        }
+    }
+
     @Test // #16
     void anUnknownOutcome_isARetrySaidToBeUnknown_withoutASecondSend_soTheRecordIsWrittenOnce() {
         String topic = KafkaBroker.topic("unknown-outcome", 1);
