@@ -54,6 +54,8 @@ final class ParkingSteps {
             return new Lookup(parked, true);
         }
         item.parkChecked = true;
+        item.parkedBehind = false; // found waiting behind the head before, it goes on now: a failure of its own parks it as
+                                   // the head (kept, its park found the group flowing and ran the handler once more)
         if (passes) {
             item.releaseToken = pass.token();
             item.releaseNumber = pass.number();

@@ -50,7 +50,7 @@ final class GroupRelease {
 
                     @Override
                     public boolean stillReleasing() {
-                        var now = parker.parked(source, group).orElse(null);
+                        var now = parkedPatiently();
                         return now != null && now.passes(token);
                     }
                 });
@@ -70,11 +70,37 @@ final class GroupRelease {
             var finish = parker.finish(source, group, token, state.parked(), patience);
             if (finish != GroupParker.Finish.NOT_YET || System.nanoTime() - deadline > 0) {
                 // a shortfall forgiven once the last park settled: counted twice, or no longer there to be moved
-                long notFound = finish == GroupParker.Finish.NOT_YET ? 0
-                        : Math.max(0, state.parked() - state.moved() - moved.counted());
+                // (less those that passed under this release beyond its count: sent back, their count lost — a kill between,
+                // the store down — they were said to be missing, the head perhaps lost, and the event sent again)
+                long notFound = finish == GroupParker.Finish.NOT_YET ? 0 : Math.max(0, state.parked() - state.moved()
+                        - moved.counted() - Math.max(0, state.passed() - state.redriven()));
                 return new GroupParker.Released(finish, redriven, skipped, notFound);
             }
             Thread.sleep(200);
+        }
+    }
+
+    /**
+     * The group's state, asked again while the store fails, as a move's count is: a read failing for a moment in the
+     * middle of a move stopped it there, the batch it had read invisible for two minutes and taken for another reader's.
+     */
+    private ParkedGroup parkedPatiently() {
+        long pauseMillis = 100;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return parker.parked(source, group).orElse(null);
+            } catch (RuntimeException e) {
+                if (attempt >= MOVED_TRIES) {
+                    throw e;
+                }
+            }
+            try {
+                Thread.sleep(pauseMillis);
+            } catch (InterruptedException e) {
+                interrupted = true;
+                throw new FerryException("interrupted while reading group " + group + " of '" + source + "'", e, true);
+            }
+            pauseMillis *= 2;
         }
     }
 

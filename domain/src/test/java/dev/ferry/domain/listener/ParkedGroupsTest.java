@@ -58,7 +58,10 @@ class ParkedGroupsTest {
     private final Set<String> poison = ConcurrentHashMap.newKeySet();
     private final List<Listener> listeners = new ArrayList<>();
 
+    /** Per event, the handler's calls. */
+    private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
     private final Handler handler = (event, delivery) -> {
+        calls.computeIfAbsent(event.key(), k -> new AtomicInteger()).incrementAndGet();
         if (poison.contains(event.key())) {
             return Outcome.retry(event.key() + " fails");
         }
@@ -237,6 +240,26 @@ class ParkedGroupsTest {
         assertThat(Await.until(LIMIT, () -> deadLetters("A").size() == 2)).as("a3 parked once the ledger answered").isTrue();
         assertThat(failures.get()).as("the park of a3 was tried until it was recorded").isNegative();
         assertThat(handled("A")).as("a3 never ran ahead of its head").containsExactly("a1");
+    }
+
+    @Test // a review: found behind the head, then let go with the group, its own failure ran the handler once more
+    void aMessageThatWaitedBehindTheHead_andGoesOnOnceTheGroupIsLetGo_isTriedNoMoreThanItsAttempts() {
+        poison.add("a2");
+        var failures = new AtomicInteger(0);
+        start(1, new FlakyParking(ledger, failures), OnPoison.PARK);
+        send("A", "a1", "a2");
+        assertThat(Await.until(LIMIT, () -> deadLetters("A").size() == 1)).isTrue();
+
+        failures.set(1_000_000); // the ledger cannot record a3 behind a2: a3 is held in hand
+        poison.add("a3");
+        send("A", "a3");
+        assertThat(Await.until(LIMIT, () -> failures.get() < 1_000_000)).as("a3 tried to park behind a2").isTrue();
+        var group = ledger.parkedGroups().stream().filter(p -> p.group().equals("A")).findFirst().orElseThrow();
+        assertThat(ledger.replaceParkedGroup(group, null)).as("the group let go meanwhile").isTrue();
+        failures.set(0);
+
+        assertThat(Await.until(LIMIT, () -> deadLetters("A").size() == 2)).as("a3 parked as the new head").isTrue();
+        assertThat(calls.get("a3").get()).as("its two attempts, no more").isEqualTo(2);
     }
 
     @Test
