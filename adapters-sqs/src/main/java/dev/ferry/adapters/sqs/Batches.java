@@ -59,20 +59,23 @@ final class Batches {
                                               Executor executor, Call<T> call) {
         var failed = new IdentityHashMap<T, EntryError>();
         var pending = items;
+        boolean throttled = false;
         for (int attempt = 0; !pending.isEmpty(); attempt++) {
-            if (attempt > 0 && !pause(attempt)) {
+            if (attempt > 0 && !pause(attempt, throttled)) {
                 for (var item : pending) {
                     failed.put(item, new EntryError("Interrupted", "gave up retrying: thread interrupted", false));
                 }
                 break;
             }
             var again = new ArrayList<T>();
+            throttled = false;
             var chunks = chunks(pending, bytes, maxBytes);
             var outcomes = executor != null && chunks.size() > 1 ? sendAll(chunks, executor, call) : sendInTurn(chunks, call);
             for (var outcome : outcomes) {
                 for (var e : outcome.entrySet()) {
                     if (e.getValue().retryable() && attempt < retries) {
                         again.add(e.getKey());
+                        throttled |= e.getValue().throttled();
                     } else {
                         failed.put(e.getKey(), e.getValue());
                     }
@@ -274,8 +277,22 @@ final class Batches {
     }
 
     static boolean pause(int attempt) {
+        return pause(attempt, false);
+    }
+
+    /**
+     * Waits before a batch's next attempt: 50 ms more each time, or, after a throttle, 200 ms doubling, jittered (half to
+     * whole). The SDK does not retry KMS.ThrottlingException nor OverLimit (HTTP 400 both): 300 ms of evenly spaced
+     * retries gave a dead-letter copy up within the throttle, and three instances retried in step.
+     */
+    static boolean pause(int attempt, boolean throttled) {
+        long millis = 50L * attempt;
+        if (throttled) {
+            long base = 100L << Math.min(attempt, 6);
+            millis = base / 2 + java.util.concurrent.ThreadLocalRandom.current().nextLong(base / 2 + 1);
+        }
         try {
-            TimeUnit.MILLISECONDS.sleep(50L * attempt);
+            TimeUnit.MILLISECONDS.sleep(millis);
             return true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

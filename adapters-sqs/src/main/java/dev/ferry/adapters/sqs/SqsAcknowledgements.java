@@ -120,16 +120,27 @@ final class SqsAcknowledgements {
      * released so that the group's head comes back first.
      */
     List<Delivery> renewed(List<Delivery> accepted, Duration lease) {
-        var lapsed = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<Delivery, Boolean>());
-        lapsed.addAll(extendLeases(accepted, lease));
-        if (lapsed.isEmpty()) {
+        var notExtended = notExtended(accepted, lease);
+        if (notExtended.isEmpty()) {
             return accepted;
+        }
+        var lapsed = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<Delivery, Boolean>());
+        var shortened = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<Delivery, Boolean>());
+        for (var e : notExtended.entrySet()) {
+            // a refusal of SQS's own (throttled, failing) leaves the visibility the receive gave: not lapsed — taken for
+            // lapsed, a throttling storm left good messages of other groups invisible a lease, unseen. Handed out while
+            // half the lease is left, else sent back, as the later ones of its group
+            if (e.getValue() == null || e.getValue().invalidReceipt()) {
+                lapsed.add(e.getKey());
+            } else if ((System.nanoTime() - receipt(e.getKey()).receivedAtNanos()) * 2 > lease.toNanos()) {
+                shortened.add(e.getKey());
+            }
         }
         var behind = new java.util.HashSet<String>();
         var kept = new ArrayList<Delivery>();
         var release = new ArrayList<Settlement>();
         for (var d : accepted) { // in receive order: a group's head before its later ones
-            boolean held = lapsed.contains(d) || d.groupKey() != null && behind.contains(d.groupKey());
+            boolean held = lapsed.contains(d) || shortened.contains(d) || d.groupKey() != null && behind.contains(d.groupKey());
             if (held && d.groupKey() != null) {
                 behind.add(d.groupKey());
             }
@@ -184,13 +195,18 @@ final class SqsAcknowledgements {
     }
 
     List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
-        var notExtended = new ArrayList<Delivery>();
+        return new ArrayList<>(notExtended(deliveries, lease).keySet());
+    }
+
+    /** Of {@code deliveries}, those not extended, each with SQS's refusal (null: no time left for it to give). */
+    private Map<Delivery, EntryError> notExtended(List<Delivery> deliveries, Duration lease) {
+        var notExtended = new java.util.IdentityHashMap<Delivery, EntryError>();
         var extend = new ArrayList<Delivery>(deliveries.size());
         for (var d : deliveries) {
             if (d.receipt() instanceof SqsReceipt r && remainingSeconds(r) > 0) {
                 extend.add(d);
             } else {
-                notExtended.add(d);
+                notExtended.put(d, null);
             }
         }
         int seconds = SqsSource.visibilitySeconds(lease);
@@ -200,12 +216,12 @@ final class SqsAcknowledgements {
         }
         var errors = Batches.changeVisibility(client, queueUrl, extend, d -> receipt(d).handle(), granted::get,
                 settleRetries, calls);
-        notExtended.addAll(errors.keySet());
+        notExtended.putAll(errors);
         for (var d : extend) {
             if (granted.get(d) < seconds && !errors.containsKey(d)) {
                 // near SQS's 12 hours from the receive: kept invisible as long as SQS allows, but not for a whole lease —
                 // said so, or the listener would count on a lease the message no longer has
-                notExtended.add(d);
+                notExtended.put(d, null);
             }
         }
         return notExtended;

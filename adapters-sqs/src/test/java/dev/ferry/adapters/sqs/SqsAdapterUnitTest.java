@@ -541,6 +541,72 @@ class SqsAdapterUnitTest {
         assertThat(asked).contains("h-a2=0").doesNotContain("h-a1=0").contains("h-b1=30");
     }
 
+    @Test // a review: a throttled extension was taken for a lapsed visibility, and good messages were left invisible a lease
+    void leasesRenewedAfterSlowWork_whoseExtensionSqsThrottled_areHandedOut_whileHalfTheLeaseIsLeft_elseSentBack() {
+        var asked = new java.util.concurrent.CopyOnWriteArrayList<String>();
+        var client = new FakeSqs() {
+            @Override
+            public software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchResponse changeMessageVisibilityBatch(
+                    software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchRequest request) {
+                var ok = new ArrayList<software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchResultEntry>();
+                var failed = new ArrayList<BatchResultErrorEntry>();
+                for (var e : request.entries()) {
+                    asked.add(e.receiptHandle() + "=" + e.visibilityTimeout());
+                    if (e.visibilityTimeout() > 0) {
+                        failed.add(BatchResultErrorEntry.builder().id(e.id()).code("RequestThrottled").senderFault(false)
+                                .message("Rate exceeded (injected)").build());
+                    } else {
+                        ok.add(software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchResultEntry.builder()
+                                .id(e.id()).build());
+                    }
+                }
+                return software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchResponse.builder()
+                        .successful(ok).failed(failed).build();
+            }
+        };
+        var acks = new SqsAcknowledgements(client, "q", "q", 0, null, null);
+        java.util.function.BiFunction<String, Long, dev.ferry.domain.model.Delivery> delivery = (id, receivedAt) ->
+                new dev.ferry.domain.model.Delivery(id, new byte[0], Map.of(), 1, java.time.Instant.EPOCH, id.substring(0, 1),
+                        null, "q", new SqsReceipt("h-" + id, receivedAt, Map.of()));
+        long now = System.nanoTime();
+        var fresh = List.of(delivery.apply("a1", now), delivery.apply("a2", now), delivery.apply("b1", now));
+        assertThat(acks.renewed(fresh, Duration.ofSeconds(30))).as("their visibility stands: handed out").isEqualTo(fresh);
+        assertThat(asked).noneMatch(a -> a.endsWith("=0"));
+
+        long longAgo = now - Duration.ofSeconds(20).toNanos(); // two thirds of the lease gone in the slow copies
+        var late = List.of(delivery.apply("c1", longAgo), delivery.apply("c2", now));
+        assertThat(acks.renewed(late, Duration.ofSeconds(30))).as("c1 short of its lease, c2 behind it: sent back").isEmpty();
+        assertThat(asked).contains("h-c1=0", "h-c2=0");
+    }
+
+    @Test // a review: the SDK does not retry KMS.ThrottlingException (HTTP 400); Ferry's 300 ms of retries gave up within it
+    void aBatchThrottledForHalfASecond_isCarriedOutWithinItsRetries() {
+        long until = System.nanoTime() + Duration.ofMillis(500).toNanos();
+        var calls = new java.util.concurrent.atomic.AtomicInteger();
+        var client = new FakeSqs() {
+            @Override
+            public software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchResponse changeMessageVisibilityBatch(
+                    software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchRequest request) {
+                calls.incrementAndGet();
+                var ok = new ArrayList<software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchResultEntry>();
+                var failed = new ArrayList<BatchResultErrorEntry>();
+                for (var e : request.entries()) {
+                    if (System.nanoTime() - until < 0) {
+                        failed.add(BatchResultErrorEntry.builder().id(e.id()).code("KMS.ThrottlingException").senderFault(false)
+                                .message("Rate exceeded (injected)").build());
+                    } else {
+                        ok.add(software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchResultEntry.builder()
+                                .id(e.id()).build());
+                    }
+                }
+                return software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchResponse.builder()
+                        .successful(ok).failed(failed).build();
+            }
+        };
+        var errors = Batches.changeVisibility(client, "q", List.of("h-1", "h-2"), h -> h, h -> 30, 3, null);
+        assertThat(errors).as("carried out, after %s calls", calls.get()).isEmpty();
+    }
+
     private abstract static class FakeSqs implements software.amazon.awssdk.services.sqs.SqsClient {
         @Override
         public String serviceName() {
