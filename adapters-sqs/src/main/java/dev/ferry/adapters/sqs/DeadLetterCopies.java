@@ -151,8 +151,9 @@ final class DeadLetterCopies {
         var pending = new ArrayList<>(deadLetters);
         var retried = new IdentityHashMap<Settlement, Integer>();
         boolean pause = false;
+        boolean throttled = false;
         for (int round = 1; !pending.isEmpty(); round++) {
-            if (pause && !Batches.pause(Math.min(round, 5))) {
+            if (pause && !Batches.pause(Math.min(round, 5), throttled)) {
                 for (var s : pending) {
                     failed.put(s, new EntryError("Interrupted", "gave up retrying: thread interrupted", false));
                 }
@@ -190,6 +191,7 @@ final class DeadLetterCopies {
             }
             var errors = Batches.run(chunk, size, SqsSink.MAX_BATCH_BYTES, 0, copy);
             pause = false;
+            throttled = false;
             for (var s : chunk) {
                 var error = errors.get(s);
                 if (error == null) {
@@ -197,6 +199,7 @@ final class DeadLetterCopies {
                     stopped.computeIfPresent(group(s), (g, b) -> b.messageId().equals(s.delivery().id()) ? null : b);
                 } else if (error.retryable() && retried.merge(s, 1, Integer::sum) <= settleRetries) {
                     pause = true; // stays first of its group, and goes again
+                    throttled |= error.throttled();
                 } else {
                     failed.put(s, error);
                     pending.remove(s);

@@ -150,7 +150,16 @@ final class ParkedGroupMover implements GroupParker.Mover {
                         counted++;
                     }
                 }
-                if ((!send.isEmpty() || !delete.isEmpty() || !defer.isEmpty()) && !progress.stillReleasing()) {
+                boolean releasing;
+                try {
+                    releasing = send.isEmpty() && delete.isEmpty() && defer.isEmpty() || progress.stillReleasing();
+                } catch (RuntimeException storeDown) { // the store down past its retries: the batch visible again at once
+                    others.addAll(defer);
+                    others.addAll(send);
+                    others.addAll(delete);
+                    throw storeDown;
+                }
+                if (!releasing) {
                     // a message let through the drained group failed and is its new head; its dead letter, in this batch
                     // perhaps, is not this release's to send back under its token: nothing of the batch goes
                     others.addAll(defer);

@@ -129,10 +129,11 @@ final class SqsAcknowledgements {
         for (var e : notExtended.entrySet()) {
             // a refusal of SQS's own (throttled, failing) leaves the visibility the receive gave: not lapsed — taken for
             // lapsed, a throttling storm left good messages of other groups invisible a lease, unseen. Handed out while
-            // half the lease is left, else sent back, as the later ones of its group
+            // three quarters of the lease are left (the listener extends it first half a lease in), else sent back, as
+            // the later ones of its group
             if (e.getValue() == null || e.getValue().invalidReceipt()) {
                 lapsed.add(e.getKey());
-            } else if ((System.nanoTime() - receipt(e.getKey()).receivedAtNanos()) * 2 > lease.toNanos()) {
+            } else if ((System.nanoTime() - receipt(e.getKey()).receivedAtNanos()) * 4 > lease.toNanos()) {
                 shortened.add(e.getKey());
             }
         }

@@ -127,6 +127,32 @@ class ParkedGroupOrderIT {
                 .extracting(software.amazon.awssdk.services.sqs.model.Message::body).as("a9 waits, visible").containsExactly("a9");
     }
 
+    @Test // a review of the twenty-seventh round: the store down past the read's retries left the batch invisible two minutes
+    void aBatchWhoseStillReleasingReadFails_isVisibleAgainAtOnce() {
+        String queue = fifo("orders");
+        String dlq = fifo("orders-dlq");
+        var parked = parkedAtA2(3);
+        deadLetter(dlq, "a2", GroupParker.at(parked), null);
+        deadLetter(dlq, "a3", GroupParker.behind(parked), null);
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> SqsQueues.of(sqs).parkedGroupMover(dlq, queue).move(parked,
+                "t-2", false, new GroupParker.Progress() {
+                    @Override
+                    public void movedSoFar(long counted, long redriven) {
+                    }
+
+                    @Override
+                    public boolean stillReleasing() {
+                        throw new IllegalStateException("the ledger is down (injected)");
+                    }
+                })).hasMessageContaining("the ledger is down");
+
+        assertThat(sourceBodies(queue)).as("nothing sent back").isEmpty();
+        assertThat(sqs.receiveMessage(b -> b.queueUrl(dlq).maxNumberOfMessages(10).waitTimeSeconds(1)).messages())
+                .extracting(software.amazon.awssdk.services.sqs.model.Message::body).as("visible again, in order")
+                .containsExactly("a2", "a3");
+    }
+
     @Test // a second review: a put-back that failed let the rest of its batch go, head first, and the next move (which
           // knows nothing of what was to go behind it) sent what stayed in front ahead of the older copies
     void aPutBackThatFails_movesNothingOfItsBatch_andTheNextMoveKeepsTheOrder() {

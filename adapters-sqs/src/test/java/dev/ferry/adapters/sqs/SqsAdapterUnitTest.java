@@ -506,26 +506,8 @@ class SqsAdapterUnitTest {
         // after slow copies inside a FIFO poll the accepted messages' leases are made whole; one whose visibility had
         // lapsed (another receiver may have it) must not be handed out, nor its group's later ones, which go back
         var asked = new java.util.concurrent.CopyOnWriteArrayList<String>();
-        var client = new FakeSqs() {
-            @Override
-            public software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchResponse changeMessageVisibilityBatch(
-                    software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchRequest request) {
-                var ok = new ArrayList<software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchResultEntry>();
-                var failed = new ArrayList<BatchResultErrorEntry>();
-                for (var e : request.entries()) {
-                    asked.add(e.receiptHandle() + "=" + e.visibilityTimeout());
-                    if (e.receiptHandle().equals("h-a1") && e.visibilityTimeout() > 0) {
-                        failed.add(BatchResultErrorEntry.builder().id(e.id()).code("ReceiptHandleIsInvalid").senderFault(true)
-                                .message("lapsed").build());
-                    } else {
-                        ok.add(software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchResultEntry.builder()
-                                .id(e.id()).build());
-                    }
-                }
-                return software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchResponse.builder()
-                        .successful(ok).failed(failed).build();
-            }
-        };
+        var client = visibilityRefusing(asked, e -> e.receiptHandle().equals("h-a1") && e.visibilityTimeout() > 0,
+                BatchResultErrorEntry.builder().code("ReceiptHandleIsInvalid").senderFault(true).message("lapsed").build());
         long now = System.nanoTime();
         java.util.function.BiFunction<String, String, dev.ferry.domain.model.Delivery> delivery = (id, group) ->
                 new dev.ferry.domain.model.Delivery(id, new byte[0], Map.of(), 1, java.time.Instant.EPOCH, group, null, "q",
@@ -544,26 +526,9 @@ class SqsAdapterUnitTest {
     @Test // a review: a throttled extension was taken for a lapsed visibility, and good messages were left invisible a lease
     void leasesRenewedAfterSlowWork_whoseExtensionSqsThrottled_areHandedOut_whileHalfTheLeaseIsLeft_elseSentBack() {
         var asked = new java.util.concurrent.CopyOnWriteArrayList<String>();
-        var client = new FakeSqs() {
-            @Override
-            public software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchResponse changeMessageVisibilityBatch(
-                    software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchRequest request) {
-                var ok = new ArrayList<software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchResultEntry>();
-                var failed = new ArrayList<BatchResultErrorEntry>();
-                for (var e : request.entries()) {
-                    asked.add(e.receiptHandle() + "=" + e.visibilityTimeout());
-                    if (e.visibilityTimeout() > 0) {
-                        failed.add(BatchResultErrorEntry.builder().id(e.id()).code("RequestThrottled").senderFault(false)
-                                .message("Rate exceeded (injected)").build());
-                    } else {
-                        ok.add(software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchResultEntry.builder()
-                                .id(e.id()).build());
-                    }
-                }
-                return software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchResponse.builder()
-                        .successful(ok).failed(failed).build();
-            }
-        };
+        var client = visibilityRefusing(asked, e -> e.visibilityTimeout() > 0,
+                BatchResultErrorEntry.builder().code("RequestThrottled").senderFault(false).message("Rate exceeded (injected)")
+                        .build());
         var acks = new SqsAcknowledgements(client, "q", "q", 0, null, null);
         java.util.function.BiFunction<String, Long, dev.ferry.domain.model.Delivery> delivery = (id, receivedAt) ->
                 new dev.ferry.domain.model.Delivery(id, new byte[0], Map.of(), 1, java.time.Instant.EPOCH, id.substring(0, 1),
@@ -582,18 +547,27 @@ class SqsAdapterUnitTest {
     @Test // a review: the SDK does not retry KMS.ThrottlingException (HTTP 400); Ferry's 300 ms of retries gave up within it
     void aBatchThrottledForHalfASecond_isCarriedOutWithinItsRetries() {
         long until = System.nanoTime() + Duration.ofMillis(500).toNanos();
-        var calls = new java.util.concurrent.atomic.AtomicInteger();
-        var client = new FakeSqs() {
+        var asked = new java.util.concurrent.CopyOnWriteArrayList<String>();
+        var client = visibilityRefusing(asked, e -> System.nanoTime() - until < 0, BatchResultErrorEntry.builder()
+                .code("KMS.ThrottlingException").senderFault(false).message("Rate exceeded (injected)").build());
+        var errors = Batches.changeVisibility(client, "q", List.of("h-1", "h-2"), h -> h, h -> 30, 3, null);
+        assertThat(errors).as("carried out, after %s tries", asked.size() / 2).isEmpty();
+    }
+
+    /** SQS answering visibility changes: those {@code refused} with {@code refusal}, each change noted in {@code asked}. */
+    private static FakeSqs visibilityRefusing(List<String> asked,
+            java.util.function.Predicate<software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchRequestEntry> refused,
+            BatchResultErrorEntry refusal) {
+        return new FakeSqs() {
             @Override
             public software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchResponse changeMessageVisibilityBatch(
                     software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchRequest request) {
-                calls.incrementAndGet();
                 var ok = new ArrayList<software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchResultEntry>();
                 var failed = new ArrayList<BatchResultErrorEntry>();
                 for (var e : request.entries()) {
-                    if (System.nanoTime() - until < 0) {
-                        failed.add(BatchResultErrorEntry.builder().id(e.id()).code("KMS.ThrottlingException").senderFault(false)
-                                .message("Rate exceeded (injected)").build());
+                    asked.add(e.receiptHandle() + "=" + e.visibilityTimeout());
+                    if (refused.test(e)) {
+                        failed.add(refusal.toBuilder().id(e.id()).build());
                     } else {
                         ok.add(software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchResultEntry.builder()
                                 .id(e.id()).build());
@@ -603,8 +577,6 @@ class SqsAdapterUnitTest {
                         .successful(ok).failed(failed).build();
             }
         };
-        var errors = Batches.changeVisibility(client, "q", List.of("h-1", "h-2"), h -> h, h -> 30, 3, null);
-        assertThat(errors).as("carried out, after %s calls", calls.get()).isEmpty();
     }
 
     private abstract static class FakeSqs implements software.amazon.awssdk.services.sqs.SqsClient {
