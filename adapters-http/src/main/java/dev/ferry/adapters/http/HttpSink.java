@@ -168,7 +168,7 @@ public final class HttpSink implements Sink {
                 // a retry decided on a result) — a publish answers, it does not throw
                 outcome = Outcome.retry(Redact.url(target) + ": interrupted");
             }
-            if (last instanceof Attempt.Interrupted) { // no answer to go by: not the endpoint's failure
+            if (last instanceof Attempt.Interrupted && !timedOutOrFailed[0]) { // no answer: not the endpoint's failure
                 breaker.skipped();
             } else {
                 breaker.report(outcome instanceof Outcome.Retry, busy, timedOutOrFailed[0]);

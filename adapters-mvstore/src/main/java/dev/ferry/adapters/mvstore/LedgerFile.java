@@ -51,7 +51,7 @@ final class LedgerFile {
         this.file = file;
         this.names = names;
         this.reopened = reopened;
-        this.key = file.toAbsolutePath().normalize();
+        this.key = key(file);
         if (!OPEN.add(key)) {
             throw new FerryException("cannot open the ledger file " + file + ": a ledger of this process has it open "
                     + "already (one ledger per file; share that one)", false);
@@ -71,6 +71,18 @@ final class LedgerFile {
      */
     private static final java.util.Set<Path> OPEN = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final Path key;
+
+    /** The file as the file system knows it: its directory's real path (links and {@code ..} followed), its name. */
+    private static Path key(Path file) {
+        var absolute = file.toAbsolutePath();
+        try {
+            if (absolute.getParent() != null && absolute.getFileName() != null) {
+                return absolute.getParent().toRealPath().resolve(absolute.getFileName());
+            }
+        } catch (java.io.IOException notThereYet) { // made by the opening: no link to follow yet
+        }
+        return absolute.normalize();
+    }
 
     /** The maps to use now: those of a new opening when the store broke. */
     Maps maps() {

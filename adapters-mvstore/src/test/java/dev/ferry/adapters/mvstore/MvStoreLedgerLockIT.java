@@ -71,8 +71,13 @@ class MvStoreLedgerLockIT {
         try (var first = MvStoreLedger.open(file)) {
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> MvStoreLedger.open(file))
                     .isInstanceOf(dev.ferry.domain.model.FerryException.class).hasMessageContaining(file.toString());
+            Files.createDirectories(dir.resolve("sub"));
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> MvStoreLedger.open(dir.resolve("sub/../twice.db")))
                     .as("the same file by another name").isInstanceOf(dev.ferry.domain.model.FerryException.class);
+            var alias = Files.createSymbolicLink(dir.resolve("alias"), dir);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> MvStoreLedger.open(alias.resolve("twice.db")))
+                    .as("through a link to its directory").isInstanceOf(dev.ferry.domain.model.FerryException.class)
+                    .hasMessageContaining("has it open already");
             assertThat(anotherProcessTriesTheLock(file)).as("still the first's").isEqualTo("refused");
             assertThat(first.claim("e1", Duration.ofSeconds(30))).isInstanceOf(Claim.Acquired.class);
         }
