@@ -35,15 +35,7 @@ class PluginSourceScopeTest {
             return context -> OpenedSource.of(queues.computeIfAbsent(broker, b -> InMemoryQueue.standard("orders")),
                     "the orders queue of " + broker);
         };
-        FerryPlugin plugin = new FerryPlugin() {
-            @Override
-            public Map<String, SourceProvider> sources() {
-                return Map.of("memq", memq);
-            }
-        };
-        var built = FerryComponent.builtIn().adapters();
-        var adapters = Adapters.merge(built.sources(), built.sinks(), built.ledgers(),
-                List.of(new Plugins.Loaded(plugin, "memq.jar")));
+        var adapters = withPlugin(memq);
         var out = dir.resolve("out.jsonl");
         var file = dir.resolve("ferry.yaml");
         Files.writeString(file, """
@@ -71,15 +63,7 @@ class PluginSourceScopeTest {
         var dlq = InMemoryQueue.standard("orders-dlq");
         var queue = InMemoryQueue.builder("orders").deadLetterQueue(dlq, 1).build();
         SourceProvider memq = settings -> context -> OpenedSource.of(queue, "the orders queue");
-        FerryPlugin plugin = new FerryPlugin() {
-            @Override
-            public Map<String, SourceProvider> sources() {
-                return Map.of("memq", memq);
-            }
-        };
-        var built = FerryComponent.builtIn().adapters();
-        var adapters = Adapters.merge(built.sources(), built.sinks(), built.ledgers(),
-                List.of(new Plugins.Loaded(plugin, "memq.jar")));
+        var adapters = withPlugin(memq);
         var file = dir.resolve("ferry.yaml");
         Files.writeString(file, """
                 ledger: {kind: memory}
@@ -104,6 +88,18 @@ class PluginSourceScopeTest {
             assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
             assertThat(answer.body()).contains("dead-lettered");
         }
+    }
+
+    /** The built-in adapters and a plugin of one source type, {@code memq}. */
+    private static Adapters withPlugin(SourceProvider memq) {
+        FerryPlugin plugin = new FerryPlugin() {
+            @Override
+            public Map<String, SourceProvider> sources() {
+                return Map.of("memq", memq);
+            }
+        };
+        var built = FerryComponent.builtIn().adapters();
+        return Adapters.merge(built.sources(), built.sinks(), built.ledgers(), List.of(new Plugins.Loaded(plugin, "memq.jar")));
     }
 
     private static long lines(Path file) {
