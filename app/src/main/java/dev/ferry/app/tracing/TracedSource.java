@@ -29,7 +29,13 @@ public final class TracedSource implements Source {
         this.tracing = tracing;
         this.system = system;
         this.name = java.util.Objects.requireNonNull(name, "name");
+        // read once, here: a plugin whose name() throws fails the start that opened it (as when the listener read it),
+        // not every poll after, for ever
+        this.sourceName = source.name();
     }
+
+    /** The source's own name (a queue's, a plugin's), which its receive spans carry. */
+    private final String sourceName;
 
     @Override
     public String name() {
@@ -38,7 +44,7 @@ public final class TracedSource implements Source {
 
     @Override
     public List<Delivery> poll(PollRequest request) {
-        return tracing.receive(source.name(), system, () -> source.poll(request));
+        return tracing.receive(sourceName, system, () -> source.poll(request));
     }
 
     @Override
