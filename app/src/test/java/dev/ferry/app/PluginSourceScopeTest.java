@@ -35,26 +35,16 @@ class PluginSourceScopeTest {
             return context -> OpenedSource.of(queues.computeIfAbsent(broker, b -> InMemoryQueue.standard("orders")),
                     "the orders queue of " + broker);
         };
-        var adapters = withPlugin(memq);
         var out = dir.resolve("out.jsonl");
-        var file = dir.resolve("ferry.yaml");
-        Files.writeString(file, """
-                ledger: {kind: memory}
+        try (var runtime = start(dir, memq, """
                 sources:
                   eu: {memq: {broker: eu}, format: json, json: {id: /id}}
                   us: {memq: {broker: us}, format: json, json: {id: /id}}
-                sinks:
-                  out: {type: file, path: "%s"}
-                routes:
-                  - to: [out]
-                """.formatted(out.toString().replace('\\', '/')));
-        var read = ConfigReader.read(file, name -> null, adapters);
-        assertThat(read).as(String.valueOf(read)).isInstanceOf(ConfigReader.Result.Ok.class);
-        try (var runtime = FerryAppIT.runtime(((ConfigReader.Result.Ok) read).config()).start()) {
+                """)) {
             queues.get("eu").send("{\"id\": \"1001\", \"from\": \"eu\"}");
             queues.get("us").send("{\"id\": \"1001\", \"from\": \"us\"}");
             assertThat(Await.until(Duration.ofSeconds(20), () -> lines(out) == 2))
-                    .as("both orders 1001 written, one of each broker: %s", read(out)).isTrue();
+                    .as("both orders 1001 written, one of each broker: %s", text(out)).isTrue();
         }
     }
 
@@ -63,21 +53,11 @@ class PluginSourceScopeTest {
         var dlq = InMemoryQueue.standard("orders-dlq");
         var queue = InMemoryQueue.builder("orders").deadLetterQueue(dlq, 1).build();
         SourceProvider memq = settings -> context -> OpenedSource.of(queue, "the orders queue");
-        var adapters = withPlugin(memq);
-        var file = dir.resolve("ferry.yaml");
-        Files.writeString(file, """
-                ledger: {kind: memory}
+        try (var runtime = start(dir, memq, """
                 admin: {listen: "127.0.0.1:0"}
                 sources:
                   eu: {memq: {}, format: json, json: {id: /id}}
-                sinks:
-                  out: {type: file, path: "%s"}
-                routes:
-                  - to: [out]
-                """.formatted(dir.resolve("out.jsonl").toString().replace('\\', '/')));
-        var read = ConfigReader.read(file, name -> null, adapters);
-        assertThat(read).as(String.valueOf(read)).isInstanceOf(ConfigReader.Result.Ok.class);
-        try (var runtime = FerryAppIT.runtime(((ConfigReader.Result.Ok) read).config()).start()) {
+                """)) {
             assertThat(runtime.listeners()).extracting(dev.ferry.domain.listener.Listener::name).containsExactly("eu");
             String id = queue.send("not json").messageId();
             assertThat(Await.until(Duration.ofSeconds(20), () -> dlq.size() == 1)).as("dead-lettered").isTrue();
@@ -88,6 +68,20 @@ class PluginSourceScopeTest {
             assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
             assertThat(answer.body()).contains("dead-lettered");
         }
+    }
+
+    /** Starts Ferry on a memory ledger with the given sources, every event routed to {@code out.jsonl} in {@code dir}. */
+    private static FerryRuntime start(Path dir, SourceProvider memq, String sources) throws Exception {
+        var file = dir.resolve("ferry.yaml");
+        Files.writeString(file, "ledger: {kind: memory}\n" + sources + """
+                sinks:
+                  out: {type: file, path: "%s"}
+                routes:
+                  - to: [out]
+                """.formatted(dir.resolve("out.jsonl").toString().replace('\\', '/')));
+        var read = ConfigReader.read(file, name -> null, withPlugin(memq));
+        assertThat(read).as(String.valueOf(read)).isInstanceOf(ConfigReader.Result.Ok.class);
+        return FerryAppIT.runtime(((ConfigReader.Result.Ok) read).config()).start();
     }
 
     /** The built-in adapters and a plugin of one source type, {@code memq}. */
@@ -103,10 +97,10 @@ class PluginSourceScopeTest {
     }
 
     private static long lines(Path file) {
-        return read(file).lines().count();
+        return text(file).lines().count();
     }
 
-    private static String read(Path file) {
+    private static String text(Path file) {
         try {
             return Files.exists(file) ? Files.readString(file) : "";
         } catch (IOException e) {

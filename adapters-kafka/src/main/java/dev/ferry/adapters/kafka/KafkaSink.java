@@ -132,12 +132,17 @@ public final class KafkaSink implements Sink {
         return send(event.key(), record);
     }
 
+    /** Nothing was handed to the producer: the message comes back and is sent then. */
+    private Outcome interruptedBeforeSending() {
+        return Outcome.retry("interrupted before sending to Kafka topic '" + topic + "'");
+    }
+
     /** One send, never two: the producer retries within delivery.timeout.ms, deduplicated by idempotence. */
     private Outcome send(String eventKey, ProducerRecord<byte[], byte[]> record) {
         if (Thread.currentThread().isInterrupted()) {
             // stopping: handed to the producer, the record would be written while this answered "interrupted", and written
             // again when the message comes back
-            return Outcome.retry("interrupted before sending to Kafka topic '" + topic + "'");
+            return interruptedBeforeSending();
         }
         var producer = this.producer.current();
         Future<RecordMetadata> future;
@@ -146,7 +151,7 @@ public final class KafkaSink implements Sink {
         } catch (org.apache.kafka.common.errors.InterruptException e) {
             // interrupted while it waited for the topic's metadata: the cluster said nothing (taken for its answer, it ended
             // an outage under way and restarted the event's wait)
-            return Outcome.retry("interrupted before sending to Kafka topic '" + topic + "'");
+            return interruptedBeforeSending();
         } catch (RuntimeException e) {
             var renewed = this.producer.current();
             if (renewed == producer) {
@@ -156,7 +161,7 @@ public final class KafkaSink implements Sink {
                 producer = renewed;
                 future = renewed.send(record);
             } catch (org.apache.kafka.common.errors.InterruptException again) {
-                return Outcome.retry("interrupted before sending to Kafka topic '" + topic + "'");
+                return interruptedBeforeSending();
             } catch (RuntimeException again) {
                 return outcome(eventKey, record, renewed, again);
             }
