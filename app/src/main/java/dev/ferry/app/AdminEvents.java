@@ -7,6 +7,7 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * {@code GET /events?key=K[&source=S]} or {@code GET /events?message-id=ID[&source=S]}: what
@@ -15,6 +16,9 @@ import java.util.Map;
  * a running Ferry.
  */
 final class AdminEvents implements HttpHandler {
+
+    /** Query parameters that may be given bare, meaning true. */
+    private static final Set<String> FLAGS = Set.of("force", "skip-head");
 
     private final EventActions actions;
     private final byte[] token;
@@ -59,16 +63,31 @@ final class AdminEvents implements HttpHandler {
         }
     }
 
+    /**
+     * The query's parameters. A flag ({@code force}, {@code skip-head}) given bare is true; any other parameter given bare,
+     * or given twice with two values, is refused: {@code ?group} read as the group "true", and {@code group=A&group=B}
+     * released A unsaid.
+     */
     static Map<String, String> query(String raw) {
         var out = new HashMap<String, String>();
         if (raw == null) {
             return out;
         }
         for (var pair : raw.split("&")) {
+            if (pair.isEmpty()) {
+                continue; // "a=1&&b=2", or a trailing '&'
+            }
             int eq = pair.indexOf('=');
             String key = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+            if (eq < 0 && !FLAGS.contains(key)) {
+                throw new IllegalArgumentException("'" + Printable.of(key) + "' needs a value: " + Printable.of(key) + "=...");
+            }
             String value = eq < 0 ? "true" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-            out.putIfAbsent(key, value);
+            String earlier = out.putIfAbsent(key, value);
+            if (earlier != null && !earlier.equals(value)) {
+                throw new IllegalArgumentException("'" + Printable.of(key) + "' is given twice, as '" + Printable.of(earlier)
+                        + "' and '" + Printable.of(value) + "': give it once");
+            }
         }
         return out;
     }

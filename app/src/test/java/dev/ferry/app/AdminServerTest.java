@@ -284,6 +284,28 @@ class AdminServerTest {
         assertThat(missing).as("no group named at all").startsWith("HTTP/1.1 400").contains("which group");
     }
 
+    @Test // a review: "?group" read as the group "true", and "group=A&group=B" released A without a word about B
+    void aReleaseWhoseGroupIsBare_orGivenTwice_isRefused_beforeItTouchesTheStore() throws Exception {
+        var touched = new java.util.concurrent.atomic.AtomicBoolean();
+        var store = (GroupParking) Proxy.newProxyInstance(GroupParking.class.getClassLoader(), new Class<?>[] {GroupParking.class},
+                (proxy, method, args) -> {
+                    touched.set(true);
+                    throw new IllegalStateException("not to be reached");
+                });
+        healthOf(Map.of(), Map.of());
+        observability.groups(new AdminGroups(new GroupActions(null, store, null), TOKEN));
+        int admin = observability.serve(local(), true);
+        for (String query : List.of("group&source=orders", "group=A&group=B", "group=A&source=orders&source=audit")) {
+            var answer = send(admin, "POST /groups/release?" + query + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+                    + TOKEN + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            assertThat(answer).as(query).startsWith("HTTP/1.1 400").containsAnyOf("needs a value", "given twice");
+        }
+        assertThat(touched).isFalse();
+        assertThat(AdminEvents.query("group=A&group=A&skip-head&&head=a1&"))
+                .as("one value given twice, a bare flag, empty pairs").containsEntry("group", "A")
+                .containsEntry("skip-head", "true").containsEntry("head", "a1").hasSize(3);
+    }
+
     /** A parking store whose every call waits for {@code finish} (up to 10 s), noting an interrupt, then throws. */
     private static GroupParking slowStore(java.util.concurrent.CountDownLatch entered, java.util.concurrent.CountDownLatch finish,
                                           java.util.concurrent.atomic.AtomicBoolean interrupted) {
