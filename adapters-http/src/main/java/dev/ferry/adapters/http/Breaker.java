@@ -1,8 +1,8 @@
 package dev.ferry.adapters.http;
 
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Stops calling an endpoint that fails everything: after {@code threshold} failures in a row it
@@ -10,14 +10,17 @@ import java.util.concurrent.atomic.AtomicInteger;
  * While open, callers are told how long to wait, so the source slows down instead of burning
  * receives on calls that would fail. Every admitted call must end in exactly one of
  * {@link #success}, {@link #failure} or {@link #skipped} (#16): a probe that reports nothing
- * leaves the breaker half-open with its one probe slot taken, answering "wait" for ever.
+ * leaves the breaker half-open with its one probe slot taken, answering "wait" for ever. A call
+ * ends on the thread it was admitted on (a publish is one thread's call), which is how the probe is
+ * told from calls admitted before the breaker opened.
  */
 final class Breaker {
 
     private final int threshold;
     private final long openForNanos;
     private final AtomicInteger consecutiveFailures = new AtomicInteger();
-    private final AtomicBoolean probing = new AtomicBoolean();
+    /** The thread whose call is the half-open probe, or null. */
+    private final AtomicReference<Thread> probe = new AtomicReference<>();
     private volatile long openUntil;
     private volatile boolean open;
 
@@ -36,14 +39,14 @@ final class Breaker {
             return Duration.ofNanos(wait);
         }
         // half-open: exactly one probe at a time
-        return probing.compareAndSet(false, true) ? Duration.ZERO : Duration.ofSeconds(1);
+        return probe.compareAndSet(null, Thread.currentThread()) ? Duration.ZERO : Duration.ofSeconds(1);
     }
 
     /** The endpoint answered (2xx, or a 4xx / 429 it meant). */
     void success() {
         consecutiveFailures.set(0);
         open = false;
-        probing.set(false);
+        probe.set(null);
     }
 
     /**
@@ -52,10 +55,10 @@ final class Breaker {
      * worked, so it counts as a failure.
      */
     void failure() {
-        if (consecutiveFailures.incrementAndGet() >= threshold || probing.get()) {
+        if (consecutiveFailures.incrementAndGet() >= threshold || probe.get() != null) {
             openUntil = System.nanoTime() + openForNanos;
             open = true;
-            probing.set(false);
+            probe.set(null);
         }
     }
 
@@ -63,9 +66,11 @@ final class Breaker {
      * The admitted call was never made (no connection slot, interrupted): the endpoint said
      * nothing, so the state stays as it is, but a probe slot this call held is given back, or the
      * half-open breaker would wait for an answer that never comes and hold everything back forever.
+     * Only the probe's own call gives it back: a call admitted before the breaker opened, skipped while
+     * the probe is out, let a second probe through, and a third, as many as such calls ended.
      */
     void skipped() {
-        probing.set(false);
+        probe.compareAndSet(Thread.currentThread(), null);
     }
 
     /**
@@ -73,7 +78,7 @@ final class Breaker {
      * closes the breaker — the endpoint is up — while a run of failures is neither ended nor added to.
      */
     void answered() {
-        if (probing.get()) {
+        if (probe.get() != null) {
             success();
         }
     }

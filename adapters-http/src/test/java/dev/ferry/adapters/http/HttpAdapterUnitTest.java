@@ -115,6 +115,34 @@ class HttpAdapterUnitTest {
         assertThat(b.admit()).as("the next caller probes").isZero();
     }
 
+    @Test // a review: a call admitted before the breaker opened, skipped while the probe was out, let a second probe through
+    void breaker_aCallSkippedWhileAnotherProbes_leavesTheProbeSlotTaken() throws Exception {
+        var b = new Breaker(1, Duration.ofMillis(100));
+        var admittedEarlier = new java.util.concurrent.CompletableFuture<Duration>();
+        var skip = new java.util.concurrent.CountDownLatch(1);
+        var earlier = Thread.ofPlatform().start(() -> {
+            admittedEarlier.complete(b.admit()); // closed: admitted, its call under way
+            try {
+                skip.await(10, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            b.skipped(); // its call never made (no connection slot)
+        });
+        assertThat(admittedEarlier.get(10, java.util.concurrent.TimeUnit.SECONDS)).isZero();
+        b.failure();
+        Thread.sleep(150);
+        assertThat(b.admit()).as("the probe").isZero();
+        skip.countDown();
+        earlier.join(10_000);
+        assertThat(earlier.isAlive()).isFalse();
+        var second = new java.util.concurrent.CompletableFuture<Duration>();
+        Thread.ofPlatform().start(() -> second.complete(b.admit())).join(10_000);
+        assertThat(second.get(10, java.util.concurrent.TimeUnit.SECONDS)).as("still one probe at a time").isPositive();
+        b.skipped();
+        assertThat(b.admit()).as("the probe's own skip gives its slot back").isZero();
+    }
+
     @Test // #16
     void redact_keepsSchemeHostAndPort_only() {
         assertThat(Redact.url(URI.create("http://user:pw@127.0.0.1:8080/hooks/SECRET?token=abc"))).isEqualTo("http://127.0.0.1:8080/\u2026");
