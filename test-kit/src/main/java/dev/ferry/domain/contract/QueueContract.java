@@ -37,6 +37,14 @@ public abstract class QueueContract {
     /** The transport's finest lease step. */
     protected abstract Duration leaseUnit();
 
+    /**
+     * How long one settle, lease extension or publish may take before the test fails (30 s): a call that
+     * hangs fails the contract instead of hanging the suite.
+     */
+    protected Duration callLimit() {
+        return Duration.ofSeconds(30);
+    }
+
     @AfterEach
     void closeQueues() {
         opened.forEach(QueueFixture::close);
@@ -80,9 +88,21 @@ public abstract class QueueContract {
         return new String(d.body(), StandardCharsets.UTF_8);
     }
 
-    private static void settleAll(QueueFixture q, List<Delivery> deliveries, Disposition disposition) {
-        var failures = q.acknowledger().settle(deliveries.stream().map(d -> new Settlement(d, disposition)).toList());
+    private void settleAll(QueueFixture q, List<Delivery> deliveries, Disposition disposition) {
+        var failures = settle(q, deliveries.stream().map(d -> new Settlement(d, disposition)).toList());
         assertThat(failures).as("settlement failures").isEmpty();
+    }
+
+    /** One settle, failing the test past {@link #callLimit()}: an adapter whose settle hangs fails the contract. */
+    private List<Settlement.Failure> settle(QueueFixture q, List<Settlement> settlements) {
+        return Concurrently.within(callLimit(), "settle of " + settlements.size(),
+                () -> q.acknowledger().settle(settlements));
+    }
+
+    /** One lease extension, failing the test past {@link #callLimit()}. */
+    private List<Delivery> extend(QueueFixture q, List<Delivery> deliveries, Duration lease) {
+        return Concurrently.within(callLimit(), "extension of " + deliveries.size(),
+                () -> q.acknowledger().extendLeases(deliveries, lease));
     }
 
     private List<Delivery> pollOnce(QueueFixture q, Duration wait) {
@@ -193,7 +213,7 @@ public abstract class QueueContract {
         var got = receive(q, 1, lease(3));
         for (int i = 0; i < 5; i++) {
             Thread.sleep(lease(1).toMillis());
-            assertThat(q.acknowledger().extendLeases(got, lease(3))).as("not extended").isEmpty();
+            assertThat(extend(q, got, lease(3))).as("not extended").isEmpty();
         }
         assertThat(pollOnce(q, Duration.ZERO)).as("5 units after a 3-unit lease, extended").isEmpty();
         settleAll(q, got, Disposition.ACK);
@@ -208,7 +228,7 @@ public abstract class QueueContract {
         Thread.sleep(lease(2).toMillis());
         var again = receive(q, 1, lease(30));
         assertThat(again).as("handed out again after its lease").hasSize(1);
-        assertThat(q.acknowledger().extendLeases(got, lease(30))).as("the first receive's lease, out again")
+        assertThat(extend(q, got, lease(30))).as("the first receive's lease, out again")
                 .extracting(Delivery::id).containsExactly(got.getFirst().id());
         settleAll(q, again, Disposition.ACK);
     }
@@ -220,7 +240,7 @@ public abstract class QueueContract {
         var first = receive(q, 1, lease(1));
         var second = receive(q, 1, lease(30));
         assertThat(second).hasSize(1);
-        q.acknowledger().settle(List.of(new Settlement(first.getFirst(), Disposition.RELEASE)));
+        settle(q, List.of(new Settlement(first.getFirst(), Disposition.RELEASE)));
         assertThat(pollOnce(q, Duration.ZERO)).as("the stale release must not free the current lease").isEmpty();
         settleAll(q, second, Disposition.ACK);
     }
@@ -252,7 +272,7 @@ public abstract class QueueContract {
                 released.add(body(got.get(i)));
             }
         }
-        assertThat(q.acknowledger().settle(settlements)).isEmpty();
+        assertThat(settle(q, settlements)).isEmpty();
         Thread.sleep(lease(4).toMillis()); // past the lease: an ack not carried out shows as its message again
         var again = receive(q, 6, lease(30));
         again.addAll(pollOnce(q, Duration.ofMillis(500)));
@@ -263,8 +283,8 @@ public abstract class QueueContract {
     @Test
     void sink_publishesTheEventPayload() {
         var q = standard();
-        var outcome = q.sink().publish(new Event("e-1", "Test", null, null,
-                "{\"x\":1}".getBytes(StandardCharsets.UTF_8), Map.of()));
+        var event = new Event("e-1", "Test", null, null, "{\"x\":1}".getBytes(StandardCharsets.UTF_8), Map.of());
+        var outcome = Concurrently.within(callLimit(), "publish of e-1", () -> q.sink().publish(event));
         assertThat(outcome).isEqualTo(dev.ferry.domain.handle.Outcome.done());
         assertThat(receive(q, 1, lease(30))).extracting(QueueContract::body).containsExactly("{\"x\":1}");
     }
