@@ -46,7 +46,7 @@ abstract class EntrySlots {
         if (state.slots != null) {
             return Scan.BAIL;
         }
-        state.slots = new int[state.stride * Math.max(1, b.length / bytesPerEntry)];
+        state.slots = new int[state.stride * Math.max(1, Math.min(MAX_ENTRIES, b.length / bytesPerEntry))]; // grown as needed
         int end = Members.array(b, p, entry, state);
         return state.count == 0 ? Scan.BAIL : end;
     }

@@ -92,6 +92,15 @@ final class JsonPointerDecoder extends JsonSupport {
                     throw new Failure(pointers.group() + ": expected a string, a number or true/false for the group, found "
                             + (t == JsonToken.START_OBJECT ? "an object" : "an array"));
                 }
+                if (found[1] == null && matches(targets[1], path, depth)) {
+                    // skipped, the event took the default type: routed as another kind, or acked unmatched, unsaid
+                    throw new Failure(pointers.type() + ": expected a string for the event type, found "
+                            + (t == JsonToken.START_OBJECT ? "an object" : "an array"));
+                }
+                if (found[3] == null && matches(targets[3], path, depth)) {
+                    throw new Failure(pointers.time() + ": expected a timestamp or epoch milliseconds, found "
+                            + (t == JsonToken.START_OBJECT ? "an object" : "an array"));
+                }
                 if (depth == path.length) {
                     int grown = (int) Math.min((long) path.length * 2, (long) limits.maxDepth() + 1);
                     path = java.util.Arrays.copyOf(path, grown);

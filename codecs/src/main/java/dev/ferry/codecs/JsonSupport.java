@@ -125,12 +125,16 @@ abstract class JsonSupport implements Decoder {
             super(dev.ferry.domain.model.Thrown.describe(thrown), thrown, false, false); // its text may throw
         }
 
-        /** Throws what the inner decoder threw, as it was. */
+        /**
+         * Throws what the inner decoder threw, as it was; a checked exception (thrown from Kotlin or Scala, or
+         * sneaked out of Java) wrapped, its cause kept: cast, it was a ClassCastException that hid it.
+         */
         RuntimeException thrown() {
             if (getCause() instanceof Error e) {
                 throw e;
             }
-            return (RuntimeException) getCause();
+            return getCause() instanceof RuntimeException e ? e
+                    : new java.lang.reflect.UndeclaredThrowableException(getCause(), getMessage());
         }
     }
 

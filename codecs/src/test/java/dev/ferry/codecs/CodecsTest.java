@@ -225,6 +225,20 @@ class CodecsTest {
         assertThat(key.apply(one)).as("the same message received again").isEqualTo(key.apply(one));
     }
 
+    @Test // a review: a type or time pointer landing on an object or array was skipped, the event of the default type
+    void json_aTypeOrTimeThatIsAnObjectOrArray_isMalformed_notTheDefaultTypeUnsaid() {
+        var decoder = Codecs.json(LIMITS, "/id", "/type", null, "/at", "json");
+        for (var body : List.of("{\"id\":\"o-1\",\"type\":{\"name\":\"order.created\"}}", "{\"id\":\"o-1\",\"type\":[\"a\"]}",
+                "{\"id\":\"o-1\",\"type\":\"order\",\"at\":{\"s\":1}}", "{\"id\":\"o-1\",\"at\":[1]}")) {
+            var decoded = decoder.decode(Samples.delivery(body.getBytes(StandardCharsets.UTF_8)));
+            assertThat(decoded).as(body).isInstanceOf(Decoded.Malformed.class);
+            assertThat(((Decoded.Malformed) decoded).reason()).as(body).containsAnyOf("/type", "/at");
+        }
+        var fine = decoder.decode(Samples.delivery("{\"id\":\"o-1\",\"type\":\"order\",\"meta\":{\"type\":{}}}"
+                .getBytes(StandardCharsets.UTF_8)));
+        assertThat(fine).as("an object elsewhere, of the same name").isNotInstanceOf(Decoded.Malformed.class);
+    }
+
     @Test // decoded leniently, %FF, %FE and a real %EF%BF%BD were one object key, and %+1 was %01
     void s3_objectKeys_areUrlDecodedStrictly_soDifferentKeysNeverBecomeOne() throws Exception {
         assertThat(S3ObjectKeys.decode("a+b%20c%C3%A9", 0)).isEqualTo("a b cé");
@@ -249,6 +263,23 @@ class CodecsTest {
                 + "\"Message\":\"hello\",\"Timestamp\":\"2026-11-22T10:00:00.000Z\"}").getBytes(StandardCharsets.UTF_8);
         assertThatThrownBy(() -> Codecs.sns(LIMITS, failing).decode(Samples.delivery(body))).isInstanceOf(Unreadable.class);
         assertThat(calls.get()).isEqualTo(1);
+    }
+
+    @Test // a review: a checked exception from the inner decoder (Kotlin, Scala) was cast, a ClassCastException hiding it
+    void sns_anInnerDecoderThatThrowsACheckedException_isThrownOn_withItAsTheCause_onBothPaths() {
+        var cause = new java.io.IOException("schema registry unreachable");
+        Decoder failing = d -> CodecsTest.<RuntimeException>sneaky(cause);
+        var body = ("{\"Type\":\"Notification\",\"MessageId\":\"m-1\",\"TopicArn\":\"arn:aws:sns:us-east-1:1:t\","
+                + "\"Message\":\"hello\",\"Timestamp\":\"2026-11-22T10:00:00.000Z\"}").getBytes(StandardCharsets.UTF_8);
+        for (Decoder sns : List.<Decoder>of(new SnsDecoder(LIMITS, failing), new SnsDecoder(LIMITS, failing).jacksonOnly())) {
+            assertThatThrownBy(() -> sns.decode(Samples.delivery(body))).isNotInstanceOf(ClassCastException.class)
+                    .hasCause(cause);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T extends Throwable> Decoded sneaky(Throwable thrown) throws T {
+        throw (T) thrown;
     }
 
     @Test // a review: what read the inner decoder's answer threw; the body was read again, the decoder asked twice, malformed
