@@ -155,11 +155,14 @@ final class EventSteps {
                     item.toComplete = claim; // recorded off this worker once the loop is over: see completeLater
                     return null;
                 }
+                // the one to complete before the call: a throw past the ledger's failure (its warning's log, no memory)
+                // left the claim tracked nowhere — neither extended nor owed, and the next try waited it out and ran again
+                item.toComplete = claim;
                 var setback = ledger.complete(item, claim);
                 if (setback != null) {
-                    item.toComplete = claim;
                     return setback;
                 }
+                item.toComplete = null;
             }
             return null;
         }
@@ -290,5 +293,22 @@ final class EventSteps {
             return s.redelivers() ? Duration.ofMillis(1) : s.config().lease();
         }
         return left;
+    }
+
+    /** Decodes a held delivery again, after its decoder threw: its events when that works now. */
+    dev.ferry.domain.decode.Decoded decodeAgain(InFlight item) {
+        try {
+            var decoded = s.decoder().decode(item.delivery);
+            if (decoded instanceof dev.ferry.domain.decode.Decoded.Events e) {
+                item.events = e.events();
+                item.decodeProblem = null;
+            } else if (decoded == null) {
+                item.decodeProblem = "null (a decoder must return Events or Malformed)";
+            }
+            return decoded;
+        } catch (Throwable e) {
+            item.decodeProblem = JournalNotes.describe(e);
+            return null;
+        }
     }
 }

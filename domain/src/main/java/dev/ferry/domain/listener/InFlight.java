@@ -95,4 +95,9 @@ final class InFlight {
         this.leaseUntil = leaseUntil;
         this.excuseUntil = excuseUntil;
     }
+
+    /** Every event's effect happened; only the last one's ledger completion is missing. */
+    boolean effectDone() {
+        return toComplete != null && events != null && nextEvent >= events.size() - 1;
+    }
 }

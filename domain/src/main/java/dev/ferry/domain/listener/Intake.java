@@ -28,6 +28,8 @@ final class Intake {
 
     private volatile long pausedUntilNanos;
     private final AtomicInteger consecutiveThrottles = new AtomicInteger();
+    /** When the pause the last counted throttle set ends (nanoTime). */
+    private volatile long throttledUntilNanos = System.nanoTime();
 
     private final AtomicInteger consecutiveLedgerFailures = new AtomicInteger();
     private volatile String ledgerProblem;
@@ -92,14 +94,29 @@ final class Intake {
         }
     }
 
-    /** A Throttled outcome: pause polling, longer while throttling goes on. */
+    /**
+     * A Throttled outcome: pause polling, longer while throttling goes on — once per pause: the answers of one burst
+     * (a poll's batch, every worker's at once) each doubled it, and 64 answers of one moment's 429s paused intake for
+     * its longest at once (an HTTP endpoint's every client waited 30 s, events of healthy routes too).
+     */
     void throttled() {
+        long now = System.nanoTime();
+        if (throttledUntilNanos - now > 0) {
+            return; // the pause this throttling set is still on: the same burst
+        }
         int n = consecutiveThrottles.incrementAndGet();
         // saturated: a longest pause of "for ever" threw here on every Throttled, which then counted as the message's failure
         long pause = dev.ferry.domain.model.Durations.nanos(throttlePause);
         int doublings = Math.min(n - 1, 20);
         long grown = pause > Long.MAX_VALUE >> doublings ? Long.MAX_VALUE : pause << doublings;
-        pauseFor(Math.min(dev.ferry.domain.model.Durations.nanos(maxThrottlePause), grown));
+        long nanos = Math.min(Math.min(dev.ferry.domain.model.Durations.nanos(maxThrottlePause), grown), Long.MAX_VALUE / 4);
+        throttledUntilNanos = now + nanos;
+        pauseFor(nanos);
+    }
+
+    /** How long polling stays paused from now (0 when it is not). */
+    long pausedForNanos() {
+        return Math.max(0, pausedUntilNanos - System.nanoTime());
     }
 
     /** A Done outcome: the downstream is keeping up again. */
@@ -118,16 +135,20 @@ final class Intake {
         long last = lastLedgerLogNanos.get();
         long now = System.nanoTime();
         if (now - last >= LOG_EVERY_NANOS && lastLedgerLogNanos.compareAndSet(last, now)) {
-            LOG.log(Level.WARNING, "listener ''{0}'': {1}; messages wait in hand, nothing is spent or dead-lettered "
-                    + "for it, intake is paused while it lasts", name, ledgerProblem);
+            try { // a log that throws (an appender's fault) would fail the step: a claim's failure spent an attempt
+                LOG.log(Level.WARNING, "listener ''{0}'': {1}; messages wait in hand, nothing is spent or dead-lettered "
+                        + "for it, intake is paused while it lasts", name, ledgerProblem);
+            } catch (RuntimeException e) {
+                // the line is lost; what it says is on the health check
+            }
         }
     }
 
     /** A ledger call worked: the store is back. */
     void ledgerWorked() {
         if (consecutiveLedgerFailures.get() != 0 && consecutiveLedgerFailures.getAndSet(0) != 0) {
+            ledgerProblem = null; // before the log line: one that throws left readiness saying the ledger fails
             LOG.log(Level.INFO, "listener ''{0}'': the ledger answers again", name);
-            ledgerProblem = null;
         }
     }
 

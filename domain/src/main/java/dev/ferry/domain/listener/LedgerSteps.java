@@ -166,6 +166,8 @@ final class LedgerSteps {
         } catch (RejectedExecutionException stopping) {
             s.settler().settle(item, Disposition.ACK);
         } catch (Throwable e) { // a fault of the engine itself: the effect happened, so the delivery is acknowledged
+            owe(item.toComplete); // and its completion still owed: a copy within the lease, or a duplicate, finds it done
+            item.toComplete = null;
             LOG.log(Level.ERROR, "recording the completion of message " + item.delivery.id() + " of '" + s.name()
                     + "' failed; acknowledged without it", e);
             s.settler().settle(item, Disposition.ACK);

@@ -167,7 +167,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             item.started = true;
         }
         if (item.events == null && !s.redelivers() && s.failureCounts().get(item.delivery.id()).failures() > 0
-                && decodeAgain(item) instanceof dev.ferry.domain.decode.Decoded.Malformed m) {
+                && events.decodeAgain(item) instanceof dev.ferry.domain.decode.Decoded.Malformed m) {
             return apply(item, FailureDecision.decide(new FailureDecision.Malformed(m.reason()), null, null, null));
         }
         if (item.events == null) {
@@ -226,23 +226,6 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         return Step.DONE;
     }
 
-    /** Decodes a held delivery again, after its decoder threw: its events when that works now. */
-    private dev.ferry.domain.decode.Decoded decodeAgain(InFlight item) {
-        try {
-            var decoded = s.decoder().decode(item.delivery);
-            if (decoded instanceof dev.ferry.domain.decode.Decoded.Events e) {
-                item.events = e.events();
-                item.decodeProblem = null;
-            } else if (decoded == null) {
-                item.decodeProblem = "null (a decoder must return Events or Malformed)";
-            }
-            return decoded;
-        } catch (Throwable e) {
-            item.decodeProblem = JournalNotes.describe(e);
-            return null;
-        }
-    }
-
     /** Asks the failure decision and carries it out. */
     private Step decide(InFlight item, Setback setback) {
         return apply(item, decision(item, setback));
@@ -263,6 +246,10 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         }
         return switch (decision) {
             case FailureDecision.Hold h -> hold(item, h.delay());
+            // only the ledger's record of its effect is missing, too long to wait in hand (HTTP waits none): put back, it
+            // ran again — an HTTP client told to retry sent it anew. Acked, the completion owed
+            case FailureDecision.Settle st when !(st.disposition() instanceof Disposition.Ack) && item.effectDone() ->
+                    giveBack(item) ? Step.FAILED : Step.DONE;
             case FailureDecision.Settle st -> {
                 var disposition = st.disposition();
                 boolean stale = disposition instanceof Disposition.DeadLetter && s.redelivers()
@@ -361,7 +348,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         if (ledger.settledByItsHandler(item)) {
             return false; // its handler's settlement stands, and its claims go as that says
         }
-        if (item.toComplete != null && item.events != null && item.nextEvent >= item.events.size() - 1) {
+        if (item.effectDone()) {
             if (!item.completing.compareAndSet(false, true)) {
                 return false; // the completer is recording it now, and settles it after
             }

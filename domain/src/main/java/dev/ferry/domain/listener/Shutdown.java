@@ -142,8 +142,7 @@ final class Shutdown {
             if (!item.settled.get()) {
                 // one whose effect happened and whose completion is still being recorded is acknowledged:
                 // put back, it would run again
-                boolean effectDone = item.toComplete != null && item.events != null
-                        && item.nextEvent >= item.events.size() - 1;
+                boolean effectDone = item.effectDone();
                 settler.settle(item, effectDone ? Disposition.ACK : Disposition.RELEASE);
                 releasedRunning += effectDone || item.settledEarly.get() != null ? 0 : 1; // its handler's settlement stood
             }

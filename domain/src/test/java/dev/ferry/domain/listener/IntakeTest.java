@@ -36,4 +36,14 @@ class IntakeTest {
 
         assertThat(intake.problems()).extracting(p -> p.substring(0, 40)).isEmpty();
     }
+
+    @Test // a review: each of a burst's Throttled answers doubled the pause, 64 at once paused intake for its longest
+    void aBurstOfThrottledAnswers_pausesPollingOnce_notDoubledPerAnswer() {
+        var intake = new Intake("l", Duration.ofSeconds(1), Duration.ofSeconds(30), null);
+        for (int i = 0; i < 64; i++) {
+            intake.throttled(); // a poll's batch, every worker answered Throttled at once
+        }
+        assertThat(Duration.ofNanos(intake.pausedForNanos())).as("the first pause, not 30 s")
+                .isLessThanOrEqualTo(Duration.ofSeconds(1)).isGreaterThan(Duration.ofMillis(500));
+    }
 }

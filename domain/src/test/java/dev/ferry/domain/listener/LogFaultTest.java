@@ -171,6 +171,66 @@ class LogFaultTest {
                 .as("handled and acked: handled %s, claims %s, %s", handled.get(), claims.get(), listener.stats().line()).isTrue();
     }
 
+    @Test // a review: a throw past a failed completion (its warning's log) left the claim tracked nowhere: run again
+    void aLogThatThrowsAfterAFailedCompletion_doesNotRunTheEventAgain() {
+        // the first event's completion fails; the warning that messages wait in hand, logged on the worker, throws: the
+        // step failed with the claim neither the handler's, nor the one to complete, nor owed — the next try found the key
+        // held by its own lost claim, waited out its lease, claimed it anew and ran the handler again
+        onRecords(Level.WARNING, r -> String.valueOf(r.getMessage()).contains("messages wait in hand"), () -> {
+            throw new OutOfMemoryError("log appender out of memory (injected)");
+        });
+        var completions = new AtomicInteger();
+        var ledger = new ForwardingLedger(InMemoryLedger.create()) {
+            @Override
+            public boolean complete(String key, long token, Duration ttl) {
+                if (completions.incrementAndGet() == 1) {
+                    throw new dev.ferry.domain.model.FerryException("ledger blip (injected)", true);
+                }
+                return super.complete(key, token, ttl);
+            }
+        };
+        var handled = new java.util.concurrent.ConcurrentHashMap<String, AtomicInteger>();
+        var queue = InMemoryQueue.standard("completed");
+        listener = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
+            handled.computeIfAbsent(new String(event.payload(), java.nio.charset.StandardCharsets.UTF_8),
+                    k -> new AtomicInteger()).incrementAndGet();
+            return Outcome.done();
+        }).ledger(ledger).config(ListenerTest.fast().build()).build().start();
+        queue.send("a\nb");
+        assertThat(Await.until(Duration.ofSeconds(15), () -> handled.containsKey("b") && queue.size() == 0))
+                .as("handled and acked: %s, %s", handled, listener.stats().line()).isTrue();
+        assertThat(handled.get("a").get()).as("the first event, whose effect happened once: %s", handled).isEqualTo(1);
+    }
+
+    @Test // a review: the ledger's warning, thrown by its log, failed the step: a claim's failure spent an attempt
+    void aLogThatThrowsOnTheLedgersWarning_spendsNoAttempt() {
+        onRecords(Level.WARNING, r -> String.valueOf(r.getMessage()).contains("messages wait in hand"), () -> {
+            throw new IllegalStateException("log appender failed (injected)");
+        });
+        var claims = new AtomicInteger();
+        var ledger = new ForwardingLedger(InMemoryLedger.create()) {
+            @Override
+            public dev.ferry.domain.idempotency.Claim claim(String key, Duration lease) {
+                if (claims.incrementAndGet() == 1) {
+                    throw new dev.ferry.domain.model.FerryException("ledger blip (injected)", true);
+                }
+                return super.claim(key, lease);
+            }
+        };
+        var dlq = InMemoryQueue.standard("warned-dlq");
+        var queue = InMemoryQueue.builder("warned").deadLetterQueue(dlq).build();
+        var handled = new AtomicInteger();
+        listener = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
+            handled.incrementAndGet();
+            return Outcome.done();
+        }).ledger(ledger).config(ListenerTest.fast().retry(dev.ferry.domain.retry.RetryPolicy.of(1,
+                dev.ferry.domain.retry.Backoff.fixed(Duration.ofMillis(1)))).build()).build().start();
+        queue.send("d");
+        assertThat(Await.until(Duration.ofSeconds(15), () -> queue.size() == 0)).as(listener.stats().line()).isTrue();
+        assertThat(dlq.size()).as("one attempt allowed, and a ledger failure is none: %s", listener.stats().line()).isZero();
+        assertThat(handled.get()).isEqualTo(1);
+    }
+
     private static void sleep(long millis) {
         try {
             Thread.sleep(millis);
