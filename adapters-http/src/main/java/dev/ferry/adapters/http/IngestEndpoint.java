@@ -159,18 +159,18 @@ final class IngestEndpoint {
             return;
         }
         if (!ex.getRequestURI().getPath().equals(path)) {
-            refuse(ex, deadline, 404, Map.of(), "no such path; events go to " + path);
+            refuseUnread(ex, deadline, 404, Map.of(), "no such path; events go to " + path);
             return;
         }
         if (!ex.getRequestMethod().equals("POST")) {
-            refuse(ex, deadline, 405, Map.of("Allow", "POST"), "method " + ex.getRequestMethod() + " not allowed; POST events");
+            refuseUnread(ex, deadline, 405, Map.of("Allow", "POST"), "method " + ex.getRequestMethod() + " not allowed; POST events");
             return;
         }
         for (String name : BOUNDED_HEADERS) {
             String value = ex.getRequestHeaders().getFirst(name);
             if (value != null && value.length() > MAX_KEY_CHARS) {
                 // each event's id and the ledger's keys are made of it: a 300 KB key times a thousand events is gigabytes
-                refuse(ex, deadline, 400, Map.of(), name + " of " + value.length() + " characters is over the limit of "
+                refuseUnread(ex, deadline, 400, Map.of(), name + " of " + value.length() + " characters is over the limit of "
                         + MAX_KEY_CHARS);
                 return;
             }
@@ -178,12 +178,12 @@ final class IngestEndpoint {
         if (auth instanceof IngestAuth.Bearer bearer) {
             String header = ex.getRequestHeaders().getFirst("Authorization");
             if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) { // the scheme in any case (RFC 9110)
-                refuse(ex, deadline, 401, Map.of("WWW-Authenticate", "Bearer"), "missing bearer token");
+                refuseUnread(ex, deadline, 401, Map.of("WWW-Authenticate", "Bearer"), "missing bearer token");
                 return;
             }
             if (!MessageDigest.isEqual(header.substring(7).strip().getBytes(StandardCharsets.UTF_8),
                     bearer.token().getBytes(StandardCharsets.UTF_8))) {
-                refuse(ex, deadline, 403, Map.of(), "wrong bearer token");
+                refuseUnread(ex, deadline, 403, Map.of(), "wrong bearer token");
                 return;
             }
         }
@@ -196,7 +196,7 @@ final class IngestEndpoint {
                 refusal = e.getMessage();
             }
             if (refusal != null) {
-                refuse(ex, deadline, 401, Map.of(), refusal);
+                refuseUnread(ex, deadline, 401, Map.of(), refusal);
                 return;
             }
         }
@@ -296,6 +296,21 @@ final class IngestEndpoint {
     }
 
     /** Answers before the body is read, unless the request is late: then it is answered 408 and closed. */
+    /**
+     * Refuses a request whose body is not read yet (a wrong path, method or credential): its body is dropped first, up to
+     * the body limit within the read deadline, as a 413's is — answered while the client still sent, the server closed on
+     * unread bytes past 64 KiB: a reset, not why (a rotated token's batches retried as a network failure, for ever).
+     */
+    private void refuseUnread(HttpExchange ex, ReadDeadlines.Deadline deadline, int status, Map<String, String> headers,
+                              String reason) throws IOException {
+        String length = ex.getRequestHeaders().getFirst("Content-Length");
+        long declared = length == null ? maxBodyBytes : parseLong(length);
+        if (declared > 0) {
+            drain(ex.getRequestBody(), Math.min(declared, maxBodyBytes));
+        }
+        refuse(ex, deadline, status, headers, reason);
+    }
+
     private void refuse(HttpExchange ex, ReadDeadlines.Deadline deadline, int status, Map<String, String> headers,
                         String reason) throws IOException {
         if (!deadline.answering()) {

@@ -98,7 +98,15 @@ final class IngestSignatures {
             return new Answer(403, Map.of(), error("signature does not match the request ("
                     + IngestAuth.HmacSha256.TIMESTAMP_HEADER + ", method, path, Idempotency-Key, X-Ferry-Group and body)"));
         }
-        return switch (seen.remember(expected, forgetAfter(signed), clock.instant().getEpochSecond())) {
+        long now = clock.instant().getEpochSecond();
+        if (Math.abs(now - signed.seconds()) > signatureWindow.toSeconds()) {
+            // its headers came within the window, its body after it: remembered now, past the first copy's memory, a
+            // replay timed so and sent slowly was a first use
+            return new Answer(401, Map.of(), error(IngestAuth.HmacSha256.TIMESTAMP_HEADER + " " + signed.timestamp()
+                    + " is " + Math.abs(now - signed.seconds()) + " s away from the server's clock once the body was read; "
+                    + "signatures are accepted within " + signatureWindow.toSeconds() + " s of it"));
+        }
+        return switch (seen.remember(expected, forgetAfter(signed), now)) {
             case REPLAYED -> new Answer(401, Map.of(), error("replayed: this signature was accepted before; sign each "
                     + "request, and each attempt of it, anew with a fresh " + IngestAuth.HmacSha256.TIMESTAMP_HEADER));
             case FULL -> new Answer(429, Map.of("Retry-After", "1"), error("too many signed requests within the "

@@ -77,6 +77,66 @@ class HttpSourceHardeningIT extends IngestEndpointFixture {
         assertThat(handled).hasSize(3);
     }
 
+    @Test // a review: an event handled whose ledger completion failed was answered "retry" (429): sent again, it ran twice
+    void anEventHandled_whoseCompletionFails_isAnsweredDone_notRetry() throws Exception {
+        var source = HttpSource.builder().auth(IngestAuth.none()).build().start();
+        opened.add(source);
+        dev.ferry.domain.decode.Decoder byDelivery = d -> dev.ferry.domain.decode.Decoded.of(List.of(new dev.ferry.domain.model.Event(
+                d.id(), "raw", d.sentAt(), d.groupKey(), d.body(), d.attributes()))); // keyless: a new id per request
+        var completions = new java.util.concurrent.atomic.AtomicInteger();
+        var ledger = new dev.ferry.domain.testing.ForwardingLedger(dev.ferry.domain.idempotency.InMemoryLedger.create()) {
+            @Override
+            public boolean complete(String key, long token, Duration ttl) {
+                if (completions.incrementAndGet() == 1) {
+                    throw new dev.ferry.domain.model.FerryException("ledger blip (injected)", true);
+                }
+                return super.complete(key, token, ttl);
+            }
+        };
+        opened.add(Listener.builder(source, source, byDelivery, (event, delivery) -> {
+            handled.add(new String(event.payload(), StandardCharsets.UTF_8));
+            return Outcome.done();
+        }).ledger(ledger).config(ListenerConfig.builder().pollWait(Duration.ofMillis(200))
+                .shutdownDeadline(Duration.ofMillis(200)).build()).build().start());
+
+        var answer = post(source, "{\"id\":\"o-1\",\"type\":\"Order\"}");
+        if (answer.statusCode() != 200) {
+            post(source, "{\"id\":\"o-1\",\"type\":\"Order\"}"); // as a client told to retry does
+        }
+
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        assertThat(handled).as("its effect happened once").hasSize(1);
+        assertThat(dev.ferry.domain.testing.Await.until(Duration.ofSeconds(10), () -> completions.get() >= 2))
+                .as("its completion recorded after all").isTrue();
+    }
+
+    @Test // a review: a refusal made before the body was read reached a client sending more than 64 KiB as a reset
+    void aRefusalOfALargeBody_beforeItIsRead_reachesTheClient_withWhy() throws Exception {
+        var source = start(HttpSource.builder().auth(IngestAuth.bearer("the-right-token-0123")).maxBodyBytes(4 << 20));
+        String large = "[" + ("{\"id\":\"x\",\"pad\":\"" + "p".repeat(1000) + "\"},").repeat(1000) + "{\"id\":\"y\"}]";
+        var wrong = post(source, large, "Authorization", "Bearer nope");
+        assertThat(wrong.statusCode()).as(wrong.body()).isEqualTo(403);
+        assertThat(wrong.body()).contains("wrong bearer token");
+        var missing = post(source, large);
+        assertThat(missing.statusCode()).isEqualTo(401);
+        // a client that writes its whole body before it reads (curl, most): the answer was lost to a reset
+        try (var socket = new Socket("127.0.0.1", source.uri().getPort())) {
+            socket.setSoTimeout(10_000);
+            byte[] bytes = large.getBytes(StandardCharsets.UTF_8);
+            var out = socket.getOutputStream();
+            out.write(("POST " + source.uri().getPath() + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer nope\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: " + bytes.length + "\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            for (int at = 0; at < bytes.length; at += 16 * 1024) {
+                out.write(bytes, at, Math.min(16 * 1024, bytes.length - at));
+                Thread.sleep(1);
+            }
+            String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(answer).startsWith("HTTP/1.1 403").contains("wrong bearer token");
+        }
+        assertThat(handled).isEmpty();
+    }
+
     /** A POST over a raw socket (the JDK client sends no empty header), its status line and the rest of the answer. */
     private String rawPost(HttpSource source, String body, String header) throws Exception {
         try (var socket = new Socket("127.0.0.1", source.uri().getPort())) {
@@ -190,6 +250,34 @@ class HttpSourceHardeningIT extends IngestEndpointFixture {
 
         // signed anew (another second), the same request is accepted again: its Idempotency-Key is for a ledger to dedupe
         assertThat(signed(source, body, ts + 1, "req-1", null).statusCode()).isEqualTo(200);
+    }
+
+    @Test // a review: a replay whose headers came at the window's end and whose body came slowly was remembered after the
+          // first copy's memory expired, and accepted as a first use
+    void aReplayWhoseBodyComesInPastTheWindow_isRefused401_andHandledOnce() throws Exception {
+        var clock = dev.ferry.domain.testing.MutableClock.startingNow();
+        var source = start(HttpSource.builder().auth(HMAC).signatureWindow(Duration.ofSeconds(60)).clock(clock));
+        String body = "{\"id\":\"s1\",\"type\":\"Good\"}";
+        long ts = clock.instant().getEpochSecond();
+        String signature = HMAC.sign(ts, "POST", "/events", "req-s", null, body.getBytes(StandardCharsets.UTF_8));
+        assertThat(send(source, body, ts, signature, "req-s", null).statusCode()).isEqualTo(200);
+
+        clock.advance(Duration.ofSeconds(60)); // the window's last second: the headers pass
+        try (var socket = new Socket("127.0.0.1", source.uri().getPort())) {
+            socket.setSoTimeout(10_000);
+            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+            socket.getOutputStream().write(("POST " + source.uri().getPath() + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Content-Type: application/json\r\nX-Ferry-Timestamp: " + ts + "\r\nX-Ferry-Signature: " + signature
+                    + "\r\nIdempotency-Key: req-s\r\nContent-Length: " + bytes.length + "\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            Thread.sleep(300); // the headers read and judged; the body still on its way
+            clock.advance(Duration.ofSeconds(2));
+            socket.getOutputStream().write(bytes);
+            String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(answer).startsWith("HTTP/1.1 401");
+        }
+        assertThat(handled).containsExactly("s1");
     }
 
     @Test // #16
