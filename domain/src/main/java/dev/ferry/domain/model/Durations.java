@@ -87,6 +87,8 @@ public final class Durations {
     private static final java.util.regex.Pattern PART = java.util.regex.Pattern.compile("(\\d+)(ms|s|m|h|d)");
     private static final java.util.regex.Pattern PARTS = java.util.regex.Pattern.compile("(\\d+(ms|s|m|h|d))+");
     private static final java.util.List<String> UNITS = java.util.List.of("d", "h", "m", "s", "ms");
+    /** Longer than any duration of five units, each once: not one. */
+    private static final int MOST_CHARS = 200;
 
     /**
      * A duration as settings write it: {@code 30s}, {@code 1m30s}, {@code 1h5m}, {@code 7d}, {@code 500ms} (units largest
@@ -109,8 +111,8 @@ public final class Durations {
                 return null;
             }
         }
-        if (!PARTS.matcher(v).matches()) {
-            return null;
+        if (v.length() > MOST_CHARS || !PARTS.matcher(v).matches()) {
+            return null; // matched, "1s" ten thousand times over overflowed the regex engine's stack: an Error, not "invalid"
         }
         var m = PART.matcher(v);
         var total = Duration.ZERO;

@@ -21,4 +21,11 @@ class DurationsTest {
         assertThat(Durations.text(Duration.ofSeconds(-5))).isEqualTo("-5s");
         assertThat(Durations.text(Duration.ofMinutes(61).plusMillis(1))).isEqualTo("1h1m");
     }
+
+    @Test // a review: "1s" many thousand times over overflowed the regex engine's stack, an Error out of a config's reading
+    void aHugeDuration_isNone_notAStackOverflow() {
+        assertThat(Durations.parse("1s".repeat(200_000))).isNull();
+        assertThat(Durations.parse("1d2h3m4s5ms")).isEqualTo(Duration.ofDays(1).plusHours(2).plusMinutes(3).plusSeconds(4)
+                .plusMillis(5));
+    }
 }
