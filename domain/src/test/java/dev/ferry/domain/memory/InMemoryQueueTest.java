@@ -155,6 +155,20 @@ class InMemoryQueueTest {
         assertThat(q.size()).isEqualTo(2);
     }
 
+    @Test // a review: SQS hands a FIFO message's group and deduplication ids out among its attributes; here they were not,
+          // and the raw format keyed a resent body by its hash here, by its message id on SQS
+    void fifo_deliveriesCarryTheirGroupAndDeduplicationIds_asSqsHandsThemOut() throws Exception {
+        var q = InMemoryQueue.builder("ids.fifo").contentBasedDeduplication(true).clock(clock).build();
+        q.send(InMemoryQueue.Message.of("{\"trade\":1}", "g1"));
+        var got = q.poll(new PollRequest(10, Duration.ZERO, Duration.ofSeconds(30)));
+        assertThat(got).hasSize(1);
+        String hash = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest("{\"trade\":1}".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        assertThat(got.getFirst().attributes()).containsEntry("MessageGroupId", "g1")
+                .containsEntry("MessageDeduplicationId", hash);
+        assertThat(got.getFirst().deduplicationId()).isEqualTo(hash);
+    }
+
     @Test
     void fifo_refusesWhatSqsRefuses() {
         var q = InMemoryQueue.builder("t.fifo").clock(clock).build();

@@ -6,10 +6,12 @@ import dev.ferry.domain.transport.Settlement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.BiConsumer;
 
 /**
@@ -81,10 +83,26 @@ final class MessageStore {
             m.receipt = new StoredMessage.Receipt(name, m.id, ++receipts);
             m.leased = true;
             m.visibleAt = visibleAgain;
-            batch.add(new Delivery(m.id, m.body, m.attributes, m.receiveCount, m.sentAt, m.groupId, m.deduplicationId,
-                    name, m.receipt));
+            batch.add(new Delivery(m.id, m.body, fifo ? withSystemAttributes(m) : m.attributes, m.receiveCount, m.sentAt,
+                    m.groupId, m.deduplicationId, name, m.receipt));
         }
         return batch;
+    }
+
+    /**
+     * A FIFO message's attributes as SQS hands them out, its group and deduplication ids among them: without them, a
+     * decoder that tells SQS's content hash from a producer's id by that attribute (the raw format) keyed a resent body
+     * by its hash here, and by its message id on SQS — one test's "charged once" was "charged twice" in production.
+     */
+    private static Map<String, String> withSystemAttributes(StoredMessage m) {
+        var attributes = new HashMap<>(m.attributes);
+        if (m.groupId != null) {
+            attributes.put("MessageGroupId", m.groupId);
+        }
+        if (m.deduplicationId != null) {
+            attributes.put("MessageDeduplicationId", m.deduplicationId);
+        }
+        return Map.copyOf(attributes);
     }
 
     /** Carries out one settlement; the problem in SQS's words, or null when done. */
