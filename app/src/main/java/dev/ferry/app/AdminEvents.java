@@ -41,7 +41,7 @@ final class AdminEvents implements HttpHandler {
             }
             Map<String, String> query;
             try {
-                query = query(exchange.getRequestURI().getRawQuery());
+                query = query(exchange.getRequestURI().getRawQuery(), Set.of("key", "message-id", "source"));
             } catch (IllegalArgumentException e) {
                 answer(exchange, 400, Map.of("error", "a malformed query: " + e.getMessage()));
                 return;
@@ -64,11 +64,12 @@ final class AdminEvents implements HttpHandler {
     }
 
     /**
-     * The query's parameters. A flag ({@code force}, {@code skip-head}) given bare is true; any other parameter given bare,
-     * or given twice with two values, is refused: {@code ?group} read as the group "true", and {@code group=A&group=B}
+     * The query's parameters, each one of {@code known}. A flag ({@code force}, {@code skip-head}) given bare is true; a
+     * parameter not known, any other given bare, or one given twice with two values, is refused: {@code limit=10} for
+     * {@code max=10} redrove the whole queue, {@code ?group} read as the group "true", and {@code group=A&group=B}
      * released A unsaid.
      */
-    static Map<String, String> query(String raw) {
+    static Map<String, String> query(String raw, Set<String> known) {
         var out = new HashMap<String, String>();
         if (raw == null) {
             return out;
@@ -79,6 +80,10 @@ final class AdminEvents implements HttpHandler {
             }
             int eq = pair.indexOf('=');
             String key = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+            if (!known.contains(key)) {
+                throw new IllegalArgumentException("'" + Printable.of(key) + "' is not a parameter here; known: "
+                        + String.join(", ", new java.util.TreeSet<>(known)));
+            }
             if (eq < 0 && !FLAGS.contains(key)) {
                 throw new IllegalArgumentException("'" + Printable.of(key) + "' needs a value: " + Printable.of(key) + "=...");
             }

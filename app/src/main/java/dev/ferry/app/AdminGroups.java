@@ -6,6 +6,7 @@ import dev.ferry.domain.model.FerryException;
 import dev.ferry.domain.parking.GroupParker;
 import java.io.IOException;
 import java.util.Map;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -83,24 +84,20 @@ final class AdminGroups implements HttpHandler {
 
     /** {@code limit=N} of a query (1 to 100,000), else {@link GroupActions#DEFAULT_LIMIT}. */
     static int limit(String rawQuery) {
-        if (rawQuery != null) {
-            for (var pair : rawQuery.split("&")) {
-                if (pair.startsWith("limit=")) {
-                    String value = java.net.URLDecoder.decode(pair.substring("limit=".length()), java.nio.charset.StandardCharsets.UTF_8);
-                    try {
-                        int limit = Integer.parseInt(value);
-                        if (limit >= 1 && limit <= MAX_LIMIT) {
-                            return limit;
-                        }
-                    } catch (NumberFormatException e) {
-                        // said below
-                    }
-                    throw new IllegalArgumentException("limit must be a number from 1 to " + MAX_LIMIT + ", was '"
-                            + (value.length() > 40 ? value.substring(0, 40) + "…" : value) + "'");
-                }
-            }
+        String value = AdminEvents.query(rawQuery, Set.of("limit")).get("limit");
+        if (value == null) {
+            return GroupActions.DEFAULT_LIMIT;
         }
-        return GroupActions.DEFAULT_LIMIT;
+        try {
+            int limit = Integer.parseInt(value);
+            if (limit >= 1 && limit <= MAX_LIMIT) {
+                return limit;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new IllegalArgumentException("limit must be a number from 1 to " + MAX_LIMIT + ", was '"
+                + (value.length() > 40 ? value.substring(0, 40) + "…" : value) + "'");
     }
 
     static final int MAX_LIMIT = 100_000;
@@ -179,7 +176,7 @@ final class AdminGroups implements HttpHandler {
             answer(exchange, 401, Map.of("error", "a release needs Authorization: Bearer <admin.token>"));
             return;
         }
-        var query = query(exchange.getRequestURI().getRawQuery());
+        var query = AdminEvents.query(exchange.getRequestURI().getRawQuery(), Set.of("group", "source", "skip-head", "head"));
         String group = query.get("group");
         if (group == null) { // "" is a group too: a Kafka record's empty key, parked like any other
             answer(exchange, 400, Map.of("error", "which group? ?group=G"));
@@ -216,10 +213,6 @@ final class AdminGroups implements HttpHandler {
             Thread.currentThread().interrupt();
             answer(exchange, 503, Map.of("error", "stopping"));
         }
-    }
-
-    private static Map<String, String> query(String raw) {
-        return AdminEvents.query(raw);
     }
 
     private static void answer(HttpExchange exchange, int status, Object body) throws IOException {

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -68,7 +69,7 @@ final class AdminRedrive implements HttpHandler {
             }
             Map<String, String> query;
             try {
-                query = AdminEvents.query(exchange.getRequestURI().getRawQuery());
+                query = AdminEvents.query(exchange.getRequestURI().getRawQuery(), Set.of("from", "to", "max", "rate", "force"));
             } catch (IllegalArgumentException e) {
                 AdminEvents.answer(exchange, 400, Map.of("error", "a malformed query: " + e.getMessage()));
                 return;
@@ -84,7 +85,7 @@ final class AdminRedrive implements HttpHandler {
                 AdminEvents.answer(exchange, 400, Map.of("error", "max and rate are numbers: " + e.getMessage()));
                 return;
             }
-            if (from == null || from.isBlank() || to == null || to.isBlank() || max < 1 || rate < 0) {
+            if (from == null || from.isBlank() || to == null || to.isBlank() || max < 1 || !(rate >= 0) || Double.isInfinite(rate)) {
                 AdminEvents.answer(exchange, 400, Map.of("error", "give from=DLQ and to=QUEUE (and max >= 1, rate >= 0)"));
                 return;
             }

@@ -50,6 +50,30 @@ class AdminRedriveIT {
         }
     }
 
+    @Test // a review: "limit=10" for "max=10" was not heard, and the whole DLQ redriven; rate=NaN was answered 202, then failed
+    void aRedriveWithAParameterNotKnown_orARateNotANumber_isRefused_andNothingMoves() throws Exception {
+        try (var sqs = new LocalSqs(); var observability = new Observability(); var http = HttpClient.newHttpClient()) {
+            sqs.client.createQueue(b -> b.queueName("kept-dlq"));
+            sqs.client.createQueue(b -> b.queueName("kept"));
+            for (int i = 0; i < 3; i++) {
+                sqs.send("kept-dlq", "dead-" + i);
+            }
+            observability.health(new Health(Map.of(), Map.of(), "memory", Duration.ofMinutes(5), System::nanoTime, () -> true));
+            observability.redrive(new AdminRedrive(SqsQueues.of(sqs.client), TOKEN, dlq -> null));
+            int port = observability.serve(new FerryConfig.Address("127.0.0.1", 0), true);
+            for (String query : java.util.List.of("from=kept-dlq&to=kept&limit=1", "from=kept-dlq&to=kept&max=1&rate=NaN",
+                    "from=kept-dlq&to=kept&max=1&rate=Infinity")) {
+                var answer = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/queues/redrive?" + query))
+                        .header("Authorization", "Bearer " + TOKEN).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(answer.statusCode()).as(query + ": " + answer.body()).isEqualTo(400);
+            }
+            Thread.sleep(500); // a redrive started would have moved its first batch by now
+            assertThat(sqs.depth("kept-dlq")).as("nothing moved").isEqualTo(3);
+            assertThat(sqs.depth("kept")).isZero();
+        }
+    }
+
     @Test // a review: a slow rate's wait (1,000 s a message at 0.001) was sat out whole; the close waited, then warned
     void aSlowRedriveWaitingForItsNextBatch_endsAtOnceWhenFerryCloses() throws Exception {
         try (var sqs = new LocalSqs(); var observability = new Observability(); var http = HttpClient.newHttpClient()) {

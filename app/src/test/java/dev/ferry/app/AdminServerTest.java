@@ -295,13 +295,19 @@ class AdminServerTest {
         healthOf(Map.of(), Map.of());
         observability.groups(new AdminGroups(new GroupActions(null, store, null), TOKEN));
         int admin = observability.serve(local(), true);
-        for (String query : List.of("group&source=orders", "group=A&group=B", "group=A&source=orders&source=audit")) {
+        for (String query : List.of("group&source=orders", "group=A&group=B", "group=A&source=orders&source=audit",
+                "group=A&sourse=orders", "group=A&skip_head=true&head=a1")) {
             var answer = send(admin, "POST /groups/release?" + query + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
                     + TOKEN + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-            assertThat(answer).as(query).startsWith("HTTP/1.1 400").containsAnyOf("needs a value", "given twice");
+            assertThat(answer).as(query).startsWith("HTTP/1.1 400").containsAnyOf("needs a value", "given twice",
+                    "not a parameter here");
+        }
+        for (String query : List.of("limit=5&limit=7", "limit", "limt=5")) {
+            var answer = send(admin, "GET /groups?" + query + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+            assertThat(answer).as(query).startsWith("HTTP/1.1 400");
         }
         assertThat(touched).isFalse();
-        assertThat(AdminEvents.query("group=A&group=A&skip-head&&head=a1&"))
+        assertThat(AdminEvents.query("group=A&group=A&skip-head&&head=a1&", java.util.Set.of("group", "skip-head", "head")))
                 .as("one value given twice, a bare flag, empty pairs").containsEntry("group", "A")
                 .containsEntry("skip-head", "true").containsEntry("head", "a1").hasSize(3);
     }
