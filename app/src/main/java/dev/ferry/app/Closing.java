@@ -32,7 +32,25 @@ final class Closing {
             var each = l.config().shutdownDeadline().plus(STOP_STEPS);
             bound = each.compareTo(bound) > 0 ? each : bound;
         }
-        return inParallel(listeners.stream().map(l -> (AutoCloseable) () -> stopped.accept(l, l.stop())).toList(), bound);
+        return inParallel(listeners.stream().map(l -> named("listener '" + l.name() + "'", () -> stopped.accept(l, l.stop())))
+                .toList(), bound);
+    }
+
+    /** {@code c}, said as {@code what} in the close's warnings (a lambda's or a wrapper's own name tells an operator nothing). */
+    static AutoCloseable named(String what, AutoCloseable c) {
+        return new Named(what, c);
+    }
+
+    private record Named(String what, AutoCloseable c) implements AutoCloseable {
+        @Override
+        public void close() throws Exception {
+            c.close();
+        }
+
+        @Override
+        public String toString() {
+            return what;
+        }
     }
 
     /**
@@ -63,7 +81,9 @@ final class Closing {
             while (true) {
                 try {
                     long left = deadline - System.nanoTime();
-                    if (left <= 0 || !threads.get(i).join(Duration.ofNanos(left))) {
+                    // past the bound (waited out on an earlier one), only those still closing are: every later one was
+                    // said "did not end", closed or not
+                    if (left <= 0 ? threads.get(i).isAlive() : !threads.get(i).join(Duration.ofNanos(left))) {
                         LOG.warn("closing {} did not end within {}; going on", all.get(i), bound);
                         whole = false;
                     }

@@ -142,7 +142,7 @@ public final class FerryRuntime implements AutoCloseable {
                     observability.registry());
             sinks.put(spec.name(), sink);
             observability.watch(sink);
-            closeables.add(sink);
+            closeables.add(Closing.named("sink '" + spec.name() + "'", sink));
         }
         var routes = config.routes().stream().map(r -> Route.of(r.name(), ConfigParts.matcher(r), r.to().toArray(String[]::new))).toList();
         var routing = RoutingHandler.tracked(Router.of(routes,
@@ -179,7 +179,7 @@ public final class FerryRuntime implements AutoCloseable {
         var listening = new ArrayList<String>();
         for (var spec : config.sources().values()) {
             var opened = context.open("source '" + spec.name() + "' (" + spec.transport() + ")", spec.plan());
-            sources.add(opened.source());
+            sources.add(Closing.named("source '" + spec.name() + "'", opened.source()));
             var metrics = observability.metrics(spec.name());
             var source = new TracedSource(opened.source(), tracing, ConfigParts.system(spec.transport()), spec.name());
             var decoder = ConfigParts.decoder(spec);
@@ -369,7 +369,7 @@ public final class FerryRuntime implements AutoCloseable {
         }
         closeables.clear();
         if (ledger instanceof AutoCloseable c) {
-            closedWhole &= Closing.inParallel(List.of(c), LEDGER_CLOSE_BOUND); // its last commits: cut short, completions lost
+            closedWhole &= Closing.inParallel(List.of(Closing.named("the ledger", c)), LEDGER_CLOSE_BOUND); // its last commits
         }
         ledger = null;
         if (context != null) {

@@ -31,6 +31,25 @@ class ClosingTest {
         assertThat(closed.get()).isEqualTo(2);
     }
 
+    @Test // a review: past the bound every later part was said "did not end", closed or not, each named as a lambda
+    void aCloseThatHangs_isTheOneNamed_notTheOnesThatClosed() {
+        var logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("ferry");
+        var lines = new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
+        lines.start();
+        logger.addAppender(lines);
+        var release = new CountDownLatch(1);
+        try {
+            assertThat(Closing.inParallel(List.of(Closing.named("sink 'slow'", release::await),
+                    Closing.named("sink 'quick'", () -> { }), Closing.named("source 'orders'", () -> { })),
+                    Duration.ofMillis(300))).isFalse();
+            assertThat(lines.list).extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                    .singleElement().asString().contains("sink 'slow'").contains("did not end");
+        } finally {
+            release.countDown();
+            logger.detachAppender(lines);
+        }
+    }
+
     @Test
     void aCloseThatHangs_isLeftBehind_afterTheBound() {
         var release = new CountDownLatch(1);
