@@ -21,8 +21,14 @@ import java.util.stream.Stream;
  * loaded; so is any on the app's own class path ({@code java -cp ferry.jar:my-adapter.jar ...}).
  *
  * @param folder the folder searched, or null for the class path only
+ * @param named  whether the user named it ({@code FERRY_PLUGINS}): then it must be a folder
  */
-public record Plugins(Path folder) {
+public record Plugins(Path folder, boolean named) {
+
+    /** The folder of plugin jars, if there is one there (the default beside the jar: none is fine). */
+    public Plugins(Path folder) {
+        this(folder, false);
+    }
 
     /** One plugin and where it came from, for messages. */
     public record Loaded(FerryPlugin plugin, String origin) {
@@ -40,7 +46,7 @@ public record Plugins(Path folder) {
     public static Plugins fromEnvironment() {
         String env = System.getenv("FERRY_PLUGINS");
         if (env != null && !env.isBlank()) {
-            return new Plugins(Path.of(env));
+            return new Plugins(Path.of(env), true);
         }
         try {
             var location = Ferry.class.getProtectionDomain().getCodeSource().getLocation();
@@ -72,6 +78,10 @@ public record Plugins(Path folder) {
             out.add(new Loaded(plugin, "class path"));
         }
         if (folder == null || !Files.isDirectory(folder)) {
+            if (named && folder != null) { // a mount at another path, or a jar named: every plugin type was "unknown", unsaid
+                throw new IllegalStateException("FERRY_PLUGINS names " + folder + ", which is not a folder ("
+                        + (Files.exists(folder) ? "a file" : "nothing is there") + "): name the folder the plugin jars are in");
+            }
             return out;
         }
         List<Path> jars;

@@ -86,6 +86,19 @@ class ConfigReaderTest {
                 invalid.errors().toString()).contains("could not read its settings").contains("com/example/Missing"));
     }
 
+    @Test // a review: FERRY_PLUGINS naming a folder that is not there (or a jar) was no plugins, unsaid
+    void aPluginFolderNamedThatIsNotAFolder_isRefusedWithWhatIsThere(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        var missing = dir.resolve("plugins");
+        assertThatThrownBy(() -> new Plugins(missing, true).load()).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("FERRY_PLUGINS").hasMessageContaining(missing.toString()).hasMessageContaining("nothing");
+        var jar = java.nio.file.Files.writeString(dir.resolve("my-adapter.jar"), "not a folder");
+        assertThatThrownBy(() -> new Plugins(jar, true).load()).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("a file");
+        assertThat(new Plugins(missing).load()).as("the default folder beside the jar, absent: no plugins")
+                .noneMatch(loaded -> loaded.origin().endsWith(".jar"));
+    }
+
     @Test
     void aPluginJarThatCannotBeLoaded_isRefusedWithWhereAndWhy(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
         var jar = dir.resolve("broken-plugin.jar");
