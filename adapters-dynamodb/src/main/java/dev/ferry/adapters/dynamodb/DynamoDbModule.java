@@ -75,14 +75,18 @@ public final class DynamoDbModule {
         };
     }
 
-    private static DynamoDbClient client(AdapterContext context, String endpoint, Duration timeout) {
+    /**
+     * The ledger's client: fixed credentials only for a DynamoDB on this machine. Not for the run's local credentials — an
+     * embedded SQS server's — which, on a table in AWS itself, failed the start with "the security token is invalid".
+     */
+    static DynamoDbClient client(AdapterContext context, String endpoint, Duration timeout) {
         return context.shared("dynamodb-client:" + endpoint + ":" + timeout, DynamoDbClient.class, () -> {
             var builder = bounded(DynamoDbClient.builder(), timeout).region(Region.of(context.awsRegion()));
             if (endpoint != null) {
                 builder.endpointOverride(java.net.URI.create(endpoint));
             }
             boolean local = endpoint != null && (endpoint.contains("127.0.0.1") || endpoint.contains("localhost"));
-            builder.credentialsProvider(local || context.localCredentials()
+            builder.credentialsProvider(local
                     ? StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local"))
                     : DefaultCredentialsProvider.builder().build());
             return builder.build();
