@@ -64,7 +64,9 @@ final class UnreadablePartitions {
      */
     boolean stop(Consumer<?, ?> consumer, KafkaException e) {
         String named = named(e);
-        if (named == null) {
+        if (named == null || errorIn(e) instanceof VirtualMachineError) {
+            // the client's codecs wrap whatever they throw, a moment's OutOfMemoryError too: stopped, the partition
+            // waited for a restart (the log blaming the codec) though what failed had passed
             return false;
         }
         var found = partitionIn(named, consumer.assignment());

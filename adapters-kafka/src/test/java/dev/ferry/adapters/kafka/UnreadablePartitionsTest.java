@@ -70,6 +70,24 @@ class UnreadablePartitionsTest {
         }
     }
 
+    @Test // a review: an OutOfMemoryError the codec wrapped stopped the partition until a restart, "the codec failing to load"
+    void aMomentsOutOfMemoryError_wrappedByTheCodec_isLeftToTheCaller_andNothingIsPaused() {
+        var tp = new TopicPartition("orders", 0);
+        var unreadable = new UnreadablePartitions("orders-source");
+        try (var consumer = new MockConsumer<byte[], byte[]>("earliest")) {
+            consumer.assign(List.of(tp));
+            consumer.seek(tp, 5);
+            var memory = new KafkaException("Received exception when fetching the next record from " + tp
+                    + ". If needed, please seek past the record to continue consumption.",
+                    new KafkaException(new OutOfMemoryError("Java heap space")));
+
+            assertThat(unreadable.stop(consumer, memory)).isFalse();
+
+            assertThat(consumer.paused()).isEmpty();
+            assertThat(unreadable.problem()).isNull();
+        }
+    }
+
     @Test
     void nothingIsFound_forAPartitionNotAssigned_norForAnyOtherFailure() {
         var tp = new TopicPartition("orders", 0);
