@@ -21,7 +21,7 @@ import java.util.stream.Stream;
  * loaded; so is any on the app's own class path ({@code java -cp ferry.jar:my-adapter.jar ...}).
  *
  * @param folder the folder searched, or null for the class path only
- * @param named  whether the user named it ({@code FERRY_PLUGINS}): then it must be a folder
+ * @param named  whether the user named it ({@code FERRY_PLUGINS}): then one that is not a folder is said
  */
 public record Plugins(Path folder, boolean named) {
 
@@ -58,6 +58,15 @@ public record Plugins(Path folder, boolean named) {
     }
 
     /**
+     * What is said when {@code FERRY_PLUGINS} names no folder: said, not refused — an image may name a folder mounted
+     * only where plugins are used.
+     */
+    static String notAFolder(Path folder) {
+        return "FERRY_PLUGINS names " + folder + ", which is not a folder (" + (Files.exists(folder) ? "a file"
+                : "nothing is there") + "): no plugins are loaded from it; name the folder the plugin jars are in";
+    }
+
+    /**
      * Every plugin found; a jar that cannot be loaded (a class it names is missing, it was built for a
      * newer Java, its plugin's constructor throws) is refused with its place and why, not a stack trace.
      */
@@ -79,8 +88,7 @@ public record Plugins(Path folder, boolean named) {
         }
         if (folder == null || !Files.isDirectory(folder)) {
             if (named && folder != null) { // a mount at another path, or a jar named: every plugin type was "unknown", unsaid
-                throw new IllegalStateException("FERRY_PLUGINS names " + folder + ", which is not a folder ("
-                        + (Files.exists(folder) ? "a file" : "nothing is there") + "): name the folder the plugin jars are in");
+                org.slf4j.LoggerFactory.getLogger("ferry").warn(notAFolder(folder));
             }
             return out;
         }
