@@ -269,6 +269,14 @@ class BrokenConfigTest {
                             format: json
                             json: {id: trade}
                         """ + OK_TAIL, "ferry.yaml:5: sources.s.json.id: a JSON Pointer starts with / (e.g. /order/id), was 'trade'"),
+                broken("a JSON Pointer holding another", """
+                        sources:
+                          s:
+                            sqs: {queue: q}
+                            format: json
+                            json: {id: /order/id, type: /order}
+                        """ + OK_TAIL, "ferry.yaml:5: sources.s.json.type: /order holds id /order/id: it would read an object "
+                        + "there, and every event would be malformed"),
                 broken("metrics on a bad address", """
                         sources: {s: {sqs: {queue: q}}}
                         metrics: {listen: "localhost"}

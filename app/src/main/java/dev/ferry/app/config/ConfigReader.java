@@ -257,6 +257,7 @@ public final class ConfigReader {
             p.only("id", "type", "group", "time", "default-type");
             json = new FerryConfig.JsonPointers(pointer(p, "id", "/id"), pointer(p, "type", null), pointer(p, "group", null),
                     pointer(p, "time", null), p.string("default-type", "json"));
+            notNested(p, json);
         } else if (pointers != null) {
             s.error("json", "only used with format: json");
         }
@@ -287,6 +288,21 @@ public final class ConfigReader {
             section.errorHere("the " + adapter + " adapter could not read its settings: " + dev.ferry.domain.model.Thrown.describe(e));
             return null;
         }
+    }
+
+    /** A pointer holding another (type /a, id /a/b) would read an object where a value is wanted: every event malformed. */
+    private static void notNested(Section p, FerryConfig.JsonPointers json) {
+        var named = new java.util.LinkedHashMap<String, String>();
+        named.put("id", json.id());
+        named.put("type", json.type());
+        named.put("group", json.group());
+        named.put("time", json.time());
+        named.forEach((outer, o) -> named.forEach((inner, i) -> {
+            if (o != null && i != null && i.startsWith(o + "/")) {
+                p.error(outer, o + " holds " + inner + " " + i + ": it would read an object there, and every event would be "
+                        + "malformed");
+            }
+        }));
     }
 
     private static String pointer(Section p, String key, String fallback) {
