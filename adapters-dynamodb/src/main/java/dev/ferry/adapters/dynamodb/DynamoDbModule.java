@@ -76,8 +76,9 @@ public final class DynamoDbModule {
     }
 
     /**
-     * The ledger's client: fixed credentials only for a DynamoDB on this machine. Not for the run's local credentials — an
-     * embedded SQS server's — which, on a table in AWS itself, failed the start with "the security token is invalid".
+     * The ledger's client, with fixed credentials for a DynamoDB on this machine, or for any endpoint given where the
+     * run's are local (a DynamoDB Local named in a compose file). Not for AWS itself where only the queues are local (an
+     * embedded SQS server): its table was asked with fake ones, and the start failed "the security token is invalid".
      */
     static DynamoDbClient client(AdapterContext context, String endpoint, Duration timeout) {
         return context.shared("dynamodb-client:" + endpoint + ":" + timeout, DynamoDbClient.class, () -> {
@@ -86,7 +87,8 @@ public final class DynamoDbModule {
                 builder.endpointOverride(java.net.URI.create(endpoint));
             }
             boolean local = endpoint != null && (endpoint.contains("127.0.0.1") || endpoint.contains("localhost"));
-            builder.credentialsProvider(local
+            boolean runLocal = context.localCredentials() && (endpoint != null || context.awsEndpoint().isPresent());
+            builder.credentialsProvider(local || runLocal
                     ? StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local"))
                     : DefaultCredentialsProvider.builder().build());
             return builder.build();

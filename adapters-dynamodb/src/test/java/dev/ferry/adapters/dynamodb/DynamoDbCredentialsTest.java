@@ -60,5 +60,10 @@ class DynamoDbCredentialsTest {
             assertThat(local.serviceClientConfiguration().credentialsProvider()).as("a DynamoDB on this machine")
                     .isInstanceOf(StaticCredentialsProvider.class);
         }
+        try (var compose = DynamoDbModule.client(EMBEDDED_SQS, "http://dynamodb:8000", Duration.ofSeconds(1))) {
+            assertThat(compose.serviceClientConfiguration().credentialsProvider())
+                    .as("a DynamoDB Local named in a compose file, the run's credentials local: as before")
+                    .isInstanceOf(StaticCredentialsProvider.class);
+        }
     }
 }
