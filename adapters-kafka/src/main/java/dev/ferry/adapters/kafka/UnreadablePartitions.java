@@ -46,6 +46,10 @@ final class UnreadablePartitions {
     private final Map<TopicPartition, String> stopped = new ConcurrentHashMap<>();
     /** The partition last named that was not assigned any more (left to its next owner), as named; the consumer thread's. */
     private String letGo;
+    /** The partition and offset whose read last ran out of memory (or stack), and how many times in a row. */
+    private String outOfMemoryAt;
+    private int outOfMemoryTimes;
+    private static final int MEMORY_TRIES = 3;
 
     UnreadablePartitions(String name) {
         this.name = name;
@@ -64,9 +68,7 @@ final class UnreadablePartitions {
      */
     boolean stop(Consumer<?, ?> consumer, KafkaException e) {
         String named = named(e);
-        if (named == null || errorIn(e) instanceof VirtualMachineError) {
-            // the client's codecs wrap whatever they throw, a moment's OutOfMemoryError too: stopped, the partition
-            // waited for a restart (the log blaming the codec) though what failed had passed
+        if (named == null) {
             return false;
         }
         var found = partitionIn(named, consumer.assignment());
@@ -88,9 +90,23 @@ final class UnreadablePartitions {
             e.addSuppressed(unknown);
             return false;
         }
+        var codec = errorIn(e);
+        if (codec instanceof VirtualMachineError && !outOfMemoryAgain(tp + "@" + offset)) {
+            // the client's codecs wrap whatever they throw, a moment's OutOfMemoryError too: stopped, the partition
+            // waited for a restart (the log blaming the codec) though what failed had passed. The consumer is replaced
+            // and reads again; the same record failing so three times in a row is stopped at (memory, not damage)
+            return false;
+        }
         consumer.pause(List.of(tp));
         String reason = e.getCause() == null ? e.getMessage() : e.getCause().toString();
-        var codec = errorIn(e);
+        if (codec instanceof VirtualMachineError) {
+            stopped.put(tp, "Kafka source '" + name + "': partition " + tp + " is stopped at offset " + offset
+                    + ": reading its records runs out of memory or stack (" + codec + "); its later records wait");
+            LOG.error("Kafka source '" + name + "': partition " + tp + " is stopped at offset " + offset + ": reading the "
+                    + "records there failed " + MEMORY_TRIES + " times in a row (" + codec + "). The records are whole: "
+                    + "give the JVM more heap, or lower max.partition.fetch.bytes, and restart", e);
+            return true;
+        }
         if (codec != null) {
             // not damage: the client's zstd codec could not load its native code (unpacked into java.io.tmpdir), and
             // wraps what it threw as this partition's record being unreadable. The records are whole: skipping loses them
@@ -112,6 +128,13 @@ final class UnreadablePartitions {
                 + "stopped, move its offset past the damaged batch's last offset (kafka-dump-log shows it), and every "
                 + "record of that batch is lost. Until then each owner of the partition stops here", e);
         return true;
+    }
+
+    /** True when reading at {@code where} (partition@offset) ran out of memory the last {@link #MEMORY_TRIES} times. */
+    private boolean outOfMemoryAgain(String where) {
+        outOfMemoryTimes = where.equals(outOfMemoryAt) ? outOfMemoryTimes + 1 : 1;
+        outOfMemoryAt = where;
+        return outOfMemoryTimes >= MEMORY_TRIES;
     }
 
     /** The first {@link Error} among {@code e}'s causes (a codec's native code that did not load), or null. */

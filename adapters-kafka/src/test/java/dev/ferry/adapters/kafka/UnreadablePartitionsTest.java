@@ -71,7 +71,7 @@ class UnreadablePartitionsTest {
     }
 
     @Test // a review: an OutOfMemoryError the codec wrapped stopped the partition until a restart, "the codec failing to load"
-    void aMomentsOutOfMemoryError_wrappedByTheCodec_isLeftToTheCaller_andNothingIsPaused() {
+    void aMomentsOutOfMemoryError_wrappedByTheCodec_isLeftToTheCaller_untilTheSameRecordFailsSoThreeTimes() {
         var tp = new TopicPartition("orders", 0);
         var unreadable = new UnreadablePartitions("orders-source");
         try (var consumer = new MockConsumer<byte[], byte[]>("earliest")) {
@@ -85,6 +85,13 @@ class UnreadablePartitionsTest {
 
             assertThat(consumer.paused()).isEmpty();
             assertThat(unreadable.problem()).isNull();
+            // the same record failing so each time (a batch that inflates past the heap): replaced for ever, a rebalance
+            // each time, were it not stopped at
+            assertThat(unreadable.stop(consumer, memory)).as("twice").isFalse();
+            assertThat(unreadable.stop(consumer, memory)).as("three times in a row").isTrue();
+            assertThat(consumer.paused()).containsExactly(tp);
+            assertThat(unreadable.problem()).contains("stopped at offset 5").contains("memory")
+                    .doesNotContain("cannot be decompressed");
         }
     }
 
