@@ -373,7 +373,7 @@ public final class FerryRuntime implements AutoCloseable {
         }
         ledger = null;
         if (context != null) {
-            Closing.inParallel(List.of(context), CLOSE_BOUND);
+            Closing.inParallel(List.of(Closing.named("the adapters' shared clients", context)), CLOSE_BOUND);
         }
         quietly("closing the metrics and admin endpoints", observability::close);
         if (tracingSetup != null) {
