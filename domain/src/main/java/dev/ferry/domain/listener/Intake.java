@@ -135,12 +135,8 @@ final class Intake {
         long last = lastLedgerLogNanos.get();
         long now = System.nanoTime();
         if (now - last >= LOG_EVERY_NANOS && lastLedgerLogNanos.compareAndSet(last, now)) {
-            try { // a log that throws (an appender's fault) would fail the step: a claim's failure spent an attempt
-                LOG.log(Level.WARNING, "listener ''{0}'': {1}; messages wait in hand, nothing is spent or dead-lettered "
-                        + "for it, intake is paused while it lasts", name, ledgerProblem);
-            } catch (RuntimeException e) {
-                // the line is lost; what it says is on the health check
-            }
+            quietly(() -> LOG.log(Level.WARNING, "listener ''{0}'': {1}; messages wait in hand, nothing is spent or "
+                    + "dead-lettered for it, intake is paused while it lasts", name, ledgerProblem));
         }
     }
 
@@ -148,7 +144,20 @@ final class Intake {
     void ledgerWorked() {
         if (consecutiveLedgerFailures.get() != 0 && consecutiveLedgerFailures.getAndSet(0) != 0) {
             ledgerProblem = null; // before the log line: one that throws left readiness saying the ledger fails
-            LOG.log(Level.INFO, "listener ''{0}'': the ledger answers again", name);
+            quietly(() -> LOG.log(Level.INFO, "listener ''{0}'': the ledger answers again", name));
+        }
+    }
+
+    /**
+     * Writes a log line whose throw (an appender's fault, no memory) must not fail the step that wrote it: a claim's
+     * failure spent an attempt, a completion that worked was asked again and called fenced. The line is lost; what it
+     * says is on the health check.
+     */
+    private static void quietly(Runnable line) {
+        try {
+            line.run();
+        } catch (RuntimeException | Error e) {
+            // lost
         }
     }
 

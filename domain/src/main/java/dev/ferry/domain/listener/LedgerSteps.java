@@ -167,10 +167,10 @@ final class LedgerSteps {
             s.settler().settle(item, Disposition.ACK);
         } catch (Throwable e) { // a fault of the engine itself: the effect happened, so the delivery is acknowledged
             owe(item.toComplete); // and its completion still owed: a copy within the lease, or a duplicate, finds it done
-            item.toComplete = null;
-            LOG.log(Level.ERROR, "recording the completion of message " + item.delivery.id() + " of '" + s.name()
-                    + "' failed; acknowledged without it", e);
             s.settler().settle(item, Disposition.ACK);
+            item.toComplete = null; // after the settle, as above
+            LOG.log(Level.ERROR, "recording the completion of message " + item.delivery.id() + " of '" + s.name()
+                    + "' failed; acknowledged, its completion owed", e);
         } finally {
             item.completing.set(false);
         }

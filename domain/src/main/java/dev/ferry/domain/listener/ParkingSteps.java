@@ -87,6 +87,12 @@ final class ParkingSteps {
         item.passRecorded = true;
     }
 
+    /** {@link #passed}, true once done (it throws when the store fails). */
+    boolean passedNow(InFlight item) {
+        passed(item);
+        return true;
+    }
+
     /** {@link #passed}, for a delivery acknowledged at shutdown: a failure is logged, the group stays parked. */
     void passedQuietly(InFlight item) {
         try {

@@ -101,6 +101,8 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         // past a slow parked-group lookup, and handled all the same) — said before the look below, which sees its give-back
         item.held = false;
         if (item.settled.get() || ledger.settledByItsHandler(item)) { // settled by its handler while it waited in hand
+            ledger.owe(item.toComplete); // acked by a stop while its completion was asked, and that failed: owed, not lost
+            item.toComplete = null;
             return Step.FAILED;
         }
         if (EventSteps.stale(s, item)) {
@@ -246,9 +248,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         }
         return switch (decision) {
             case FailureDecision.Hold h -> hold(item, h.delay());
-            // only the ledger's record of its effect is missing, too long to wait in hand (HTTP waits none): put back, it
-            // ran again — an HTTP client told to retry sent it anew. Acked, the completion owed
-            case FailureDecision.Settle st when !(st.disposition() instanceof Disposition.Ack) && item.effectDone() ->
+            case FailureDecision.Settle st when !(st.disposition() instanceof Disposition.Ack) && ackedDespite(item) ->
                     giveBack(item) ? Step.FAILED : Step.DONE;
             case FailureDecision.Settle st -> {
                 var disposition = st.disposition();
@@ -300,6 +300,19 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         letGoOfClaims(item); // a completion that failed before its lease ran out (held for the ledger) is still owed
         s.settler().dropStale(item, !ranAndFailed);
         return item.delivery.groupKey() != null ? Step.FAILED : Step.DONE;
+    }
+
+    /**
+     * Every effect happened, only the last completion is missing, too long to wait in hand for (HTTP waits none): put
+     * back, it ran again (an HTTP client told to retry sent it anew), so it is acked, owed. Not a stale copy (the new one
+     * decides, in its group's order), nor one whose released group's pass cannot be recorded (its copy records it).
+     */
+    private boolean ackedDespite(InFlight item) {
+        try {
+            return item.effectDone() && !EventSteps.stale(s, item) && parking.passedNow(item);
+        } catch (Throwable e) {
+            return false;
+        }
     }
 
     /** Leaving unacknowledged: the claims of its sinks still waiting are released; an effect done stays owed to the ledger. */

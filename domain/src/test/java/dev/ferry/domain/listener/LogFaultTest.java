@@ -204,7 +204,17 @@ class LogFaultTest {
 
     @Test // a review: the ledger's warning, thrown by its log, failed the step: a claim's failure spent an attempt
     void aLogThatThrowsOnTheLedgersWarning_spendsNoAttempt() {
-        onRecords(Level.WARNING, r -> String.valueOf(r.getMessage()).contains("messages wait in hand"), () -> {
+        aLogThatThrowsOn("messages wait in hand");
+    }
+
+    @Test // a review of the above: the line that the ledger answers again, thrown by its log, spent one too
+    void aLogThatThrowsOnTheLedgerAnsweringAgain_spendsNoAttempt() {
+        aLogThatThrowsOn("the ledger answers again");
+    }
+
+    /** One claim fails, the log throws on the line containing {@code line}: one attempt allowed, none spent. */
+    private void aLogThatThrowsOn(String line) {
+        onRecords(Level.INFO, r -> String.valueOf(r.getMessage()).contains(line), () -> {
             throw new IllegalStateException("log appender failed (injected)");
         });
         var claims = new AtomicInteger();
