@@ -310,6 +310,20 @@ public abstract class QueueContract {
         assertThat(rest).allSatisfy(d -> assertThat(d.groupKey()).isEqualTo("A"));
     }
 
+    @Test // a review: dead letters were tried on a standard queue only; a FIFO copy without its group id passed
+    void fifo_deadLetter_movesTheHeadWithItsReason_andItsGroupGoesOn() {
+        var q = fifo();
+        q.send("poison", Map.of(), "P");
+        q.send("after", Map.of(), "P");
+        var got = poll(q, new PollRequest(1, Duration.ofSeconds(2), lease(30)));
+        assertThat(got).extracting(QueueContract::body).containsExactly("poison");
+        settleAll(q, got, Disposition.deadLetter("malformed: the head of its group"));
+        assertThat(q.deadLetters()).containsExactly(new QueueFixture.DeadLetter("poison", "malformed: the head of its group"));
+        var next = receive(q, 1, lease(30));
+        assertThat(next).extracting(QueueContract::body).as("its group's next, once the head is gone").containsExactly("after");
+        settleAll(q, next, Disposition.ACK);
+    }
+
     @Test
     void fifo_releasedHead_comesBackBeforeTheRestOfItsGroup() {
         var q = fifo();
