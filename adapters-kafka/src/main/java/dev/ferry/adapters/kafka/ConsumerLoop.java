@@ -262,7 +262,7 @@ final class ConsumerLoop {
                     pauseOrResume(c);
                 }
                 buffers.positions.polled(records, rewind);      // a poll with no record may still have moved past a marker
-                lag = consumerLag.of(c);
+                lag = consumerLag.of(c, tp -> buffers.buffered(tp.topic(), tp.partition()).unfinished());
                 if (System.nanoTime() - lastCommit >= settings.commitInterval().toNanos()) {
                     commitAsync(c);
                     clearStrayInterrupt();

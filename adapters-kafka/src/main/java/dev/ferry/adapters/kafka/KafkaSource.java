@@ -109,8 +109,8 @@ public final class KafkaSource implements Source, Acknowledger {
     }
 
     /**
-     * How many records the group's consumer here is behind the end of its assigned partitions, as of its last poll
-     * (a paused partition's end asked of the cluster at most every 5 s, as it is not fetched); -1 before it knows.
+     * How many records the group's consumer here is behind the end of its assigned partitions as of its last poll, those
+     * it holds unfinished counted in (a paused partition's end asked of the cluster every 5 s at most); -1 before it knows.
      */
     public long lag() {
         return loop.lag();

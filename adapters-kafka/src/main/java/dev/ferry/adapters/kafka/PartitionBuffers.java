@@ -28,7 +28,7 @@ import org.apache.kafka.common.TopicPartition;
 final class PartitionBuffers {
 
     /** A partition's buffer as the tests see it: now, and the most since the partition was assigned. */
-    record Buffered(int records, long bytes, int peakRecords, long peakBytes) {
+    record Buffered(int records, long bytes, int peakRecords, long peakBytes, int unfinished) {
     }
 
     /** Paused partitions to resume, partitions to pause, and whether any stays paused after that. */
@@ -387,12 +387,12 @@ final class PartitionBuffers {
         }
     }
 
-    /** For tests: what is in hand for a partition (zeros when it is not assigned). */
+    /** What is in hand for a partition, {@code unfinished} its records not done (zeros when it is not assigned). */
     Buffered buffered(String topic, int partition) {
         lock.lock();
         try {
             var p = parts.get(new TopicPartition(topic, partition));
-            return p == null ? new Buffered(0, 0, 0, 0) : new Buffered(p.size(), p.bytes, p.peakRecords, p.peakBytes);
+            return p == null ? new Buffered(0, 0, 0, 0, 0) : new Buffered(p.size(), p.bytes, p.peakRecords, p.peakBytes, p.live);
         } finally {
             lock.unlock();
         }
