@@ -64,9 +64,17 @@ public final class FerryMetrics implements MeterBinder, ListenerObserver {
      * When each delivery in hand was received, by the delivery (its id, source, receive count and receipt: one receive):
      * by its id alone, a second copy received while the first was still in hand (its lease lapsed; two HTTP requests
      * with one Idempotency-Key) overwrote the first's time, and the slow copy recorded the quick one's — exactly the
-     * slow tail went missing. A handler's own settlement of an equal delivery finds its receive too.
+     * slow tail went missing. A handler's own settlement of an equal delivery finds its receive too. Kept by a small key:
+     * by the delivery itself, a copy dropped unsettled (its lease lapsed) kept its payload here, up to the bound below.
      */
-    private final Map<Delivery, Long> receivedAt = new ConcurrentHashMap<>();
+    private final Map<Receive, Long> receivedAt = new ConcurrentHashMap<>();
+
+    /** One receive of a delivery, without its payload: its id, source, receive count and receipt's hash. */
+    private record Receive(String id, String source, int receiveCount, int receipt) {
+        static Receive of(Delivery d) {
+            return new Receive(d.id(), d.source(), d.receiveCount(), java.util.Objects.hashCode(d.receipt()));
+        }
+    }
     private volatile Meters meters;
 
     private record Meters(Timer done, Timer retry, Timer throttled, Timer rejected, DistributionSummary age, Timer inFerry,
@@ -172,7 +180,7 @@ public final class FerryMetrics implements MeterBinder, ListenerObserver {
         if (receivedAt.size() >= MAX_TRACKED) {
             receivedAt.clear(); // deliveries kept by their handler (skip-delete) may never settle here
         }
-        receivedAt.put(delivery, System.nanoTime());
+        receivedAt.put(Receive.of(delivery), System.nanoTime());
     }
 
     @Override
@@ -197,7 +205,7 @@ public final class FerryMetrics implements MeterBinder, ListenerObserver {
 
     @Override
     public void settled(Delivery delivery, Disposition disposition) {
-        Long at = receivedAt.remove(delivery);
+        Long at = receivedAt.remove(Receive.of(delivery));
         var m = meters;
         if (m == null) {
             return;

@@ -163,6 +163,25 @@ class FerryMetricsTest {
         metrics.bindTo(registry);
         return new java.lang.ref.WeakReference<>(metrics);
     }
+    @Test // a review: a copy dropped unsettled (its lease lapsed) kept its whole payload in the receive times
+    void aDeliveryReceivedAndNeverSettled_keepsNoPayload() throws Exception {
+        var metrics = new FerryMetrics("orders");
+        metrics.bindTo(new SimpleMeterRegistry());
+        var body = receiveOnly(metrics);
+        for (int i = 0; i < 20 && body.get() != null; i++) {
+            System.gc();
+            Thread.sleep(50);
+        }
+        assertThat(body.get()).as("its megabyte let go of").isNull();
+    }
+
+    private static java.lang.ref.WeakReference<byte[]> receiveOnly(FerryMetrics metrics) {
+        byte[] body = new byte[1 << 20];
+        metrics.received(new dev.ferry.domain.model.Delivery("m-9", body, Map.of(), 1, Instant.now(), null, null, "orders",
+                "receipt-9"));
+        return new java.lang.ref.WeakReference<>(body);
+    }
+
     @Test // a review: kept by id, a second copy in hand at once overwrote the first's time, and the slow copy went missing
     void twoCopiesOfOneMessageInHandAtOnce_eachRecordTheirOwnTimeInFerry() throws Exception {
         var registry = new SimpleMeterRegistry();
