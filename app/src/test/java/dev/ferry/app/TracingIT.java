@@ -140,6 +140,29 @@ class TracingIT {
         }
     }
 
+    @Test // a review: the status of a span was its reason whole, a sender's megabyte key among it
+    void aHugeReasonOrExceptionText_isCutInTheSpansStatus() {
+        var exporter = InMemorySpanExporter.create();
+        var sdk = OpenTelemetrySdk.builder()
+                .setTracerProvider(SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(exporter)).build()).build();
+        var tracing = Tracing.on(sdk);
+        String huge = "k".repeat(1_000_000);
+        var delivery = new dev.ferry.domain.model.Delivery("d1", new byte[0], java.util.Map.of(), 1, java.time.Instant.now(),
+                null, null, "work", null);
+        var event = dev.ferry.domain.model.Event.of("e1", "t", new byte[0]);
+
+        tracing.process("work", "aws_sqs", delivery, event, () -> dev.ferry.domain.handle.Outcome.reject(
+                "no route matches event type 't' (event " + huge + ")"));
+        assertThatThrownBy(() -> tracing.process("work", "aws_sqs", delivery, event, () -> {
+            throw new IllegalStateException("failed for " + huge);
+        })).isInstanceOf(IllegalStateException.class);
+
+        for (var span : exporter.getFinishedSpanItems()) {
+            assertThat(span.getStatus().getDescription()).as(span.getName()).hasSizeLessThan(1_100).endsWith("chars)");
+        }
+        assertThat(exporter.getFinishedSpanItems()).hasSize(2);
+    }
+
     @Test // a fan-out target held by another worker is a wait in hand, not an error of the message
     void aHandlerWaitingForAnotherWorker_leavesAHeldSpan_notAnErrorOne() {
         var exporter = InMemorySpanExporter.create();

@@ -215,7 +215,7 @@ public final class Tracing {
      * (read as a success), and a failed poll without its span.
      */
     private static void failed(Span span, Throwable e) {
-        span.setStatus(StatusCode.ERROR, dev.ferry.domain.model.Thrown.describe(e));
+        span.setStatus(StatusCode.ERROR, cut(dev.ferry.domain.model.Thrown.describe(e)));
         quietly(() -> span.recordException(e));
     }
 
@@ -223,8 +223,10 @@ public final class Tracing {
         switch (outcome) {
             case null -> span.setStatus(StatusCode.ERROR, "no outcome");
             case Outcome.Done d -> { }
-            case Outcome.Retry r -> span.setStatus(StatusCode.ERROR, "retry: " + r.reason());
-            case Outcome.Reject r -> span.setStatus(StatusCode.ERROR, "reject: " + r.reason());
+            // cut as the attributes are: a reason carries the sender's key or an endpoint's answer, a megabyte kept in
+            // every queued span, and an export batch over the collector's limit refused whole
+            case Outcome.Retry r -> span.setStatus(StatusCode.ERROR, cut("retry: " + r.reason()));
+            case Outcome.Reject r -> span.setStatus(StatusCode.ERROR, cut("reject: " + r.reason()));
             case Outcome.Throttled t -> span.setAttribute("ferry.throttled", true);
         }
     }

@@ -45,6 +45,9 @@ public final class TracingSetup implements AutoCloseable {
                 .setResource(Resource.getDefault().merge(Resource.create(Attributes.of(AttributeKey.stringKey("service.name"),
                         settings.serviceName()))))
                 .setSampler(Sampler.parentBased(Sampler.traceIdRatioBased(settings.sampleRatio())))
+                // an exception's event carries its message and stack whole: a sender's megabyte key in a reason too
+                .setSpanLimits(io.opentelemetry.sdk.trace.SpanLimits.builder()
+                        .setMaxAttributeValueLength(dev.ferry.app.logging.LogContext.MAX_VALUE_LENGTH * 8).build())
                 .addSpanProcessor(BatchSpanProcessor.builder(exporter).build())
                 .build();
         var sdk = OpenTelemetrySdk.builder().setTracerProvider(provider)
