@@ -16,6 +16,20 @@ import software.amazon.awssdk.services.sqs.model.BatchResultErrorEntry;
 /** The adapter's pure parts: ids, limits, parsing, digests and the batch retry rules. */
 class SqsAdapterUnitTest {
 
+    @Test // a review: a queue ARN's region was dropped, the queue of that name in the client's region used instead
+    void aQueueArnOfAnotherRegion_onAwsItself_isRefused_namingBoth() {
+        try (var client = software.amazon.awssdk.services.sqs.SqsClient.builder()
+                .region(software.amazon.awssdk.regions.Region.US_EAST_1)
+                .credentialsProvider(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
+                        software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create("local", "local")))
+                .build()) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> SqsQueues.of(client)
+                            .url("arn:aws:sqs:eu-west-1:000000000000:orders"))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("eu-west-1")
+                    .hasMessageContaining("us-east-1");
+        }
+    }
+
     @Test
     void aClientThatChecksMd5Itself_getsAClearError_namingTheFix() {
         var sdk = software.amazon.awssdk.core.exception.SdkClientException.create(
