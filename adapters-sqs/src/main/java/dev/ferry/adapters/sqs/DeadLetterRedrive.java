@@ -192,11 +192,6 @@ final class DeadLetterRedrive {
     /** The attribute each copy carries: the run that moved it (a message attribute survives a dead-lettering). */
     static final String RUN = dev.ferry.domain.transport.DeadLetterAttributes.REDRIVE;
 
-    /**
-     * The copy's attributes: the message's own without Ferry's dead-letter ones, and the run's mark when
-     * there is room for it — a message that already carries all ten SQS takes goes unmarked rather than
-     * have two of its own folded away (such a one, failing again, is known by its body).
-     */
     /** Unmarked copies remembered at most (two ids each). */
     private static final int MAX_UNMARKED = 1_000_000;
 
@@ -206,33 +201,27 @@ final class DeadLetterRedrive {
         return origin == null ? null : origin.stringValue();
     }
 
+    /**
+     * The copy's attributes: the message's own without Ferry's dead-letter ones, the run's mark and its identity, its own
+     * folded ({@code ferry.overflow}, which Ferry's source unfolds) where they and the marks are more than SQS takes. Left
+     * unmarked for room, a message of nine or ten attributes came back without its identity, a new event: a fan-out's
+     * sinks written again.
+     */
     private static Map<String, MessageAttributeValue> marked(Message m, String run, String targetQueue, String targetArn) {
-        // an earlier run's marks are not the message's own, and no reason to go unmarked this time — nor to go
-        // out carrying another run's mark (folded into the overflow, it was not seen here, and such a copy coming
-        // back was never known for this run's own)
-        return ownCount(m, RUN) < MessageAttributes.MAX ? withMarks(m, RUN, run, targetQueue, targetArn)
-                : MessageAttributes.withoutDeadLetter(m.messageAttributes(), Map.of(), MessageAttributes.MOVED_BACK_MARKS);
-    }
-
-    /** The message's own attributes, unfolded: without Ferry's dead-letter ones, a run's mark, an origin, {@code mark}. */
-    private static int ownCount(Message m, String mark) {
-        var own = MessageAttributes.expand(m.messageAttributes());
-        own.keySet().removeIf(n -> n.startsWith(dev.ferry.domain.transport.DeadLetterAttributes.PREFIX)
-                || MessageAttributes.MOVED_BACK_MARKS.contains(n) || n.equals(mark));
-        return own.size();
+        return withMarks(m, RUN, run, targetQueue, targetArn);
     }
 
     /**
      * A dead letter's attributes as it goes back to its queue: its own without Ferry's dead-letter ones, the
-     * mark {@code name} (a redrive's run, a release's number) never folded away, and the identity its message
-     * had ({@link MessageAttributes#ORIGIN}) when there is room for it beside its own.
+     * mark {@code name} (a redrive's run, a release's number) and the identity its message had
+     * ({@link MessageAttributes#ORIGIN}), neither folded away (its own are, where all do not fit).
      */
     static Map<String, MessageAttributeValue> withMarks(Message m, String name, String value, String targetQueue,
                                                        String targetArn) {
         var marks = new java.util.LinkedHashMap<String, String>();
         marks.put(name, value);
         String origin = targetArn == null || targetArn.isEmpty() ? null : originOf(m, targetQueue, targetArn);
-        if (origin != null && ownCount(m, name) + 2 <= MessageAttributes.MAX) {
+        if (origin != null) {
             marks.put(MessageAttributes.ORIGIN, MessageAttributes.origin(targetArn, origin));
         }
         // an earlier redrive's marks go: not the message's own, and an origin is trusted only beside this one's mark
