@@ -195,7 +195,9 @@ public final class FerryMetrics implements MeterBinder, ListenerObserver {
             case Outcome.Throttled t -> m.throttled();
             case Outcome.Reject r -> m.rejected();
         }).record(nanos, TimeUnit.NANOSECONDS);
-        if (event.time() != null) {
+        // once per event, at its end (done or rejected): every throttled or retried attempt recorded it too, and a 429
+        // storm's one event counted hundreds of times
+        if (event.time() != null && (outcome instanceof Outcome.Done || outcome instanceof Outcome.Reject)) {
             long age = clock.millis() - event.time().toEpochMilli();
             if (age >= 0) {
                 m.age().record(age / 1_000.0);

@@ -163,6 +163,20 @@ class FerryMetricsTest {
         metrics.bindTo(registry);
         return new java.lang.ref.WeakReference<>(metrics);
     }
+    @Test // a review: every attempt recorded the event's age, a throttled event hundreds of times in a 429 storm
+    void anEventsAge_isRecordedOnce_atItsEnd_notAtEveryAttempt() {
+        var registry = new SimpleMeterRegistry();
+        var metrics = new FerryMetrics("orders");
+        metrics.bindTo(registry);
+        var event = new Event("e-1", "T", Instant.now().minusSeconds(5), null, new byte[0], Map.of());
+        metrics.handled(event, Outcome.throttled(Duration.ofSeconds(1)), 1_000);
+        metrics.handled(event, Outcome.retry("503"), 1_000);
+        metrics.handled(event, Outcome.done(), 1_000);
+        var age = registry.get("ferry.event.age").summary();
+        assertThat(age.count()).isEqualTo(1);
+        assertThat(age.max()).isGreaterThanOrEqualTo(5);
+    }
+
     @Test // a review: a copy dropped unsettled (its lease lapsed) kept its whole payload in the receive times
     void aDeliveryReceivedAndNeverSettled_keepsNoPayload() throws Exception {
         var metrics = new FerryMetrics("orders");
