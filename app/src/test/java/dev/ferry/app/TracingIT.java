@@ -140,6 +140,27 @@ class TracingIT {
         }
     }
 
+    @Test // a review: a plugin's checked exception, sneaked out of a sink, left its span a success
+    void aCheckedExceptionSneakedOutOfTheWork_marksItsSpanFailed() {
+        var exporter = InMemorySpanExporter.create();
+        var sdk = OpenTelemetrySdk.builder()
+                .setTracerProvider(SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(exporter)).build()).build();
+        var tracing = Tracing.on(sdk);
+        var delivery = new dev.ferry.domain.model.Delivery("d1", new byte[0], java.util.Map.of(), 1, java.time.Instant.now(),
+                null, null, "work", null);
+        var event = dev.ferry.domain.model.Event.of("e1", "t", new byte[0]);
+        var checked = new java.io.IOException("the plugin's disk");
+        assertThatThrownBy(() -> tracing.process("work", "aws_sqs", delivery, event,
+                () -> TracingIT.<RuntimeException>sneaky(checked))).isSameAs(checked);
+        assertThat(only(exporter.getFinishedSpanItems(), "process work").getStatus().getStatusCode())
+                .isEqualTo(io.opentelemetry.api.trace.StatusCode.ERROR);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T extends Throwable> dev.ferry.domain.handle.Outcome sneaky(Throwable thrown) throws T {
+        throw (T) thrown;
+    }
+
     @Test // a review: the status of a span was its reason whole, a sender's megabyte key among it
     void aHugeReasonOrExceptionText_isCutInTheSpansStatus() {
         var exporter = InMemorySpanExporter.create();

@@ -128,7 +128,7 @@ public final class Tracing {
         List<Delivery> deliveries;
         try {
             deliveries = poll.get();
-        } catch (RuntimeException | Error e) {
+        } catch (Throwable e) { // a plugin's checked exception, sneaked out, too: its span was a success
             quietly(() -> {
                 var span = receiveSpan(source, system, start).startSpan();
                 failed(span, e);
@@ -199,7 +199,7 @@ public final class Tracing {
                 span.addEvent("held elsewhere: " + cut(e.getMessage()));
             });
             throw e;
-        } catch (RuntimeException | Error e) {
+        } catch (Throwable e) { // a plugin's checked exception, sneaked out, too: its span was a success
             quietly(() -> failed(span, e));
             throw e;
         } finally {
