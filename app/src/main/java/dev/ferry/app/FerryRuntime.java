@@ -199,6 +199,8 @@ public final class FerryRuntime implements AutoCloseable {
             observability.watch(metrics, listener);
             if (opened.source() instanceof dev.ferry.adapters.kafka.KafkaSource kafka) {
                 observability.kafkaLag(spec.name(), kafka::lag);
+            } else if (opened.source() instanceof dev.ferry.adapters.sqs.SqsSource sqs) {
+                observability.sqsRefused(spec.name(), sqs);
             }
             built.add(listener);
             listening.add("listening on '" + spec.name() + "' (" + opened.description() + "), format " + spec.format());

@@ -227,6 +227,20 @@ final class Observability implements AutoCloseable {
     }
 
     /**
+     * {@code ferry_sqs_refused_total{source,reason}}: messages an SQS source dead-lettered on arrival, unseen by its
+     * listener — from a sender not allowed ({@code sender}), or whose body disagreed with its MD5 on every receive tried
+     * ({@code md5}, counted per damaged receive): a flood of them showed in no metric while the DLQ filled.
+     */
+    void sqsRefused(String source, dev.ferry.adapters.sqs.SqsSource sqs) {
+        io.micrometer.core.instrument.FunctionCounter.builder("ferry.sqs.refused", sqs, s -> s.stats().foreignSenders())
+                .description("messages dead-lettered on arrival, unseen by the listener").tag("source", source)
+                .tag("reason", "sender").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("ferry.sqs.refused", sqs, s -> s.stats().md5Mismatches())
+                .description("messages dead-lettered on arrival, unseen by the listener").tag("source", source)
+                .tag("reason", "md5").register(registry);
+    }
+
+    /**
      * {@code ferry_ledger_clock_skew_seconds}: how far the shared ledger's clock (DynamoDB's) was ahead of this
      * instance's at its last check (negative: behind); NaN before the first. Claims are timed by each
      * instance's own clock: alert on its absolute value nearing a lease's margin.

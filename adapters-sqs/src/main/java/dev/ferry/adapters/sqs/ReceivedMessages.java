@@ -46,6 +46,8 @@ final class ReceivedMessages {
     private final Set<String> allowedSenders;
     private final LongAdder md5Mismatches = new LongAdder();
     private final LongAdder foreignSenders = new LongAdder();
+    /** At most 20 refusal lines in 10 s: a flood from a sender not allowed wrote one line each, the allowlist in each. */
+    private final LineBudget lines;
 
     /** The queue's ARN: a moved-back copy's identity is trusted only when it names this queue. */
     private final String queueArn;
@@ -55,6 +57,8 @@ final class ReceivedMessages {
     ReceivedMessages(String source, String queueName, String queueArn, Clock clock, boolean verifyMd5,
                      Set<String> allowedSenders) {
         this.source = source;
+        this.lines = new LineBudget(20, java.time.Duration.ofSeconds(10), skipped -> LOG.warn("SQS '{}': {} more "
+                + "messages refused on arrival not logged one by one (ferry_sqs_refused_total counts them)", source, skipped));
         this.queueName = queueName;
         this.queueArn = queueArn;
         this.clock = clock;
@@ -97,8 +101,10 @@ final class ReceivedMessages {
                 // #16: what arrived is damaged, the stored message most likely is not: receive it again
                 // rather than copy the damaged body to the DLQ and delete the intact original. Counted by the
                 // damaged receives seen here, not by SQS's receive count (other receives were not damaged)
-                LOG.warn("SQS '{}': message {} released to be received again (damaged receive {} of {} "
-                        + "before it is dead-lettered): {}", source, m.messageId(), damaged, MD5_RECEIVES, problem);
+                if (lines.take()) {
+                    LOG.warn("SQS '{}': message {} released to be received again (damaged receive {} of {} "
+                            + "before it is dead-lettered): {}", source, m.messageId(), damaged, MD5_RECEIVES, problem);
+                }
                 refused.add(new Settlement(delivery, Disposition.RELEASE));
                 if (fifo && delivery.groupKey() != null) {
                     // handed out now, its group's later messages would run before it comes back
@@ -110,7 +116,9 @@ final class ReceivedMessages {
                 continue;
             }
             damagedReceives.remove(m.messageId());
-            LOG.warn("SQS '{}': message {} dead-lettered, not handled: {}", source, m.messageId(), problem);
+            if (lines.take()) {
+                LOG.warn("SQS '{}': message {} dead-lettered, not handled: {}", source, m.messageId(), problem);
+            }
             refused.add(new Settlement(delivery, Disposition.deadLetter(damaged > 0
                     ? problem + "; the same on " + damaged + " receives, so the stored message itself "
                     + "disagrees with its MD5: this copy is its body as received" : problem)));
