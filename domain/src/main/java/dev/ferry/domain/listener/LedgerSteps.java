@@ -164,6 +164,7 @@ final class LedgerSteps {
                 recordLater(item);
             }, dev.ferry.domain.model.Durations.nanos(delay), TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException stopping) {
+            owe(item.toComplete); // its completion failed as the listener stopped: owed, the stop's last pass tries it
             s.settler().settle(item, Disposition.ACK);
         } catch (Throwable e) { // a fault of the engine itself: the effect happened, so the delivery is acknowledged
             owe(item.toComplete); // and its completion still owed: a copy within the lease, or a duplicate, finds it done
@@ -227,11 +228,11 @@ final class LedgerSteps {
     }
 
     /**
-     * At the end of a stop: each completion still owed is tried once more, now, all at once and for
-     * no longer than {@code within} (a ledger that hangs must not hold the stop); what fails is logged.
+     * At the end of a stop: each completion still owed, and {@code alsoOwed}, is tried once more, now, all at once
+     * and for no longer than {@code within} (a ledger that hangs must not hold the stop); what fails is logged.
      */
-    void settleOwed(Duration within) {
-        var claims = List.copyOf(owed);
+    void settleOwed(Duration within, List<InFlight.HeldClaim> alsoOwed) {
+        var claims = java.util.stream.Stream.concat(owed.stream(), alsoOwed.stream()).distinct().toList();
         if (claims.isEmpty()) {
             return;
         }

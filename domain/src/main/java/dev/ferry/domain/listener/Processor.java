@@ -302,14 +302,11 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         return item.delivery.groupKey() != null ? Step.FAILED : Step.DONE;
     }
 
-    /**
-     * Every effect happened, only the last completion is missing, too long to wait in hand for (HTTP waits none): put
-     * back, it ran again (an HTTP client told to retry sent it anew), so it is acked, owed. Not a stale copy (the new one
-     * decides, in its group's order), nor one whose released group's pass cannot be recorded (its copy records it).
-     */
+    /** Every effect done, only the last completion missing, past waiting in hand (HTTP waits none): acked and owed. */
     private boolean ackedDespite(InFlight item) {
-        try {
-            return item.effectDone() && !EventSteps.stale(s, item) && parking.passedNow(item);
+        try { // put back, it ran again; not past its lease (the new copy decides), nor if its group's pass cannot be kept
+            return item.effectDone() && (!s.redelivers() || s.clock().instant().isBefore(item.leaseUntil))
+                    && parking.passedNow(item);
         } catch (Throwable e) {
             return false;
         }
@@ -383,8 +380,8 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
     }
 
     /** At the end of a stop: completions still owed are tried once more (see {@link LedgerSteps#owe}). */
-    void settleOwed(Duration within) {
-        ledger.settleOwed(within);
+    void settleOwed(Duration within, java.util.List<InFlight.HeldClaim> acked) {
+        ledger.settleOwed(within, acked); // acked by the stop while their completion was asked: tried too, in parallel
     }
 
     /** skip-delete: the handler settled a delivery it kept; see {@link LedgerSteps#settledByHandler}. */

@@ -138,11 +138,16 @@ final class Shutdown {
         }
         releasedWaiting += givenBack.get();
         long releasedRunning = 0;
+        var ackedUnrecorded = new java.util.ArrayList<InFlight.HeldClaim>();
         for (var item : List.copyOf(hands.inFlight())) {
             if (!item.settled.get()) {
                 // one whose effect happened and whose completion is still being recorded is acknowledged:
-                // put back, it would run again
+                // put back, it would run again. Its completion is owed too: the call under way may fail after this
+                var completing = item.toComplete;
                 boolean effectDone = item.effectDone();
+                if (effectDone && completing != null) {
+                    ackedUnrecorded.add(completing);
+                }
                 settler.settle(item, effectDone ? Disposition.ACK : Disposition.RELEASE);
                 releasedRunning += effectDone || item.settledEarly.get() != null ? 0 : 1; // its handler's settlement stood
             }
@@ -164,7 +169,7 @@ final class Shutdown {
         workers.shutdownNow();
         completer.shutdownNow();
         keepInterrupt();
-        processor.settleOwed(OWED_WAIT); // their timers went with the scheduler
+        processor.settleOwed(OWED_WAIT, ackedUnrecorded); // their timers went with the scheduler
         keepInterrupt();
         hands.awaitReleases(Duration.ofSeconds(2));
         keepInterrupt();
