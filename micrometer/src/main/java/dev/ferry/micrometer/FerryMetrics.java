@@ -195,9 +195,9 @@ public final class FerryMetrics implements MeterBinder, ListenerObserver {
             case Outcome.Throttled t -> m.throttled();
             case Outcome.Reject r -> m.rejected();
         }).record(nanos, TimeUnit.NANOSECONDS);
-        // once per event, at its end (done or rejected): every throttled or retried attempt recorded it too, and a 429
-        // storm's one event counted hundreds of times
-        if (event.time() != null && (outcome instanceof Outcome.Done || outcome instanceof Outcome.Reject)) {
+        // not for a throttled attempt: a 429 storm's one event counted hundreds of times (retries are bounded by the
+        // attempts, and an event failing through a sink's outage must still say how far behind the stream is)
+        if (event.time() != null && !(outcome instanceof Outcome.Throttled)) {
             long age = clock.millis() - event.time().toEpochMilli();
             if (age >= 0) {
                 m.age().record(age / 1_000.0);
