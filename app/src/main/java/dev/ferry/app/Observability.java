@@ -232,12 +232,12 @@ final class Observability implements AutoCloseable {
      * ({@code md5}, counted per damaged receive): a flood of them showed in no metric while the DLQ filled.
      */
     void sqsRefused(String source, dev.ferry.adapters.sqs.SqsSource sqs) {
+        String what = "receives refused on arrival, unseen by the listener (sender: dead-lettered; md5: released to be "
+                + "received again, dead-lettered the third time)";
         io.micrometer.core.instrument.FunctionCounter.builder("ferry.sqs.refused", sqs, s -> s.stats().foreignSenders())
-                .description("messages dead-lettered on arrival, unseen by the listener").tag("source", source)
-                .tag("reason", "sender").register(registry);
+                .description(what).tag("source", source).tag("reason", "sender").register(registry);
         io.micrometer.core.instrument.FunctionCounter.builder("ferry.sqs.refused", sqs, s -> s.stats().md5Mismatches())
-                .description("messages dead-lettered on arrival, unseen by the listener").tag("source", source)
-                .tag("reason", "md5").register(registry);
+                .description(what).tag("source", source).tag("reason", "md5").register(registry);
     }
 
     /**

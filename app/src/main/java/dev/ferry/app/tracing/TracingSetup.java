@@ -45,9 +45,9 @@ public final class TracingSetup implements AutoCloseable {
                 .setResource(Resource.getDefault().merge(Resource.create(Attributes.of(AttributeKey.stringKey("service.name"),
                         settings.serviceName()))))
                 .setSampler(Sampler.parentBased(Sampler.traceIdRatioBased(settings.sampleRatio())))
-                // an exception's event carries its message and stack whole: a sender's megabyte key in a reason too
-                .setSpanLimits(io.opentelemetry.sdk.trace.SpanLimits.builder()
-                        .setMaxAttributeValueLength(dev.ferry.app.logging.LogContext.MAX_VALUE_LENGTH * 8).build())
+                // an exception's event carries its message and stack whole: a sender's megabyte key in a reason too. Room
+                // for a stack and its causes (the root cause is at the end); 2,048 queued spans at most hold 64 MiB
+                .setSpanLimits(io.opentelemetry.sdk.trace.SpanLimits.builder().setMaxAttributeValueLength(32 * 1024).build())
                 .addSpanProcessor(BatchSpanProcessor.builder(exporter).build())
                 .build();
         var sdk = OpenTelemetrySdk.builder().setTracerProvider(provider)
