@@ -130,8 +130,8 @@ final class DeadLetterRedrive {
 
     /** Copies the batch, confirms, deletes what was copied; false when the run ends here (a copy failed). */
     private boolean move(List<Message> batch, SqsQueues.RedriveProgress progress) {
-        ToIntFunction<Message> size = m -> m.body().getBytes(StandardCharsets.UTF_8).length
-                + MessageAttributes.bytes(m.messageAttributes());
+        ToIntFunction<Message> size = m -> m.body().getBytes(StandardCharsets.UTF_8).length  // the copy's, marks and all
+                + MessageAttributes.bytes(marked(m, run, targetQueue, targetArn));
         var notSent = fifoTarget ? inGroupOrder(batch, size, this::copy)
                 : Batches.run(batch, size, SqsSink.MAX_BATCH_BYTES, 2, this::copy);
         var sent = batch.stream().filter(m -> !notSent.containsKey(m)).toList();
@@ -208,7 +208,12 @@ final class DeadLetterRedrive {
      * sinks written again.
      */
     private static Map<String, MessageAttributeValue> marked(Message m, String run, String targetQueue, String targetArn) {
-        return withMarks(m, RUN, run, targetQueue, targetArn);
+        var marked = withMarks(m, RUN, run, targetQueue, targetArn);
+        if (m.body().getBytes(StandardCharsets.UTF_8).length + MessageAttributes.bytes(marked) <= SqsSink.MAX_BATCH_BYTES) {
+            return marked;
+        }
+        // the marks (and the fold) would make a copy larger than SQS takes, refused at every run: it goes unmarked
+        return MessageAttributes.withoutDeadLetter(m.messageAttributes(), Map.of(), MessageAttributes.MOVED_BACK_MARKS);
     }
 
     /**
