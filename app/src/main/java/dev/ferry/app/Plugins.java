@@ -21,14 +21,8 @@ import java.util.stream.Stream;
  * loaded; so is any on the app's own class path ({@code java -cp ferry.jar:my-adapter.jar ...}).
  *
  * @param folder the folder searched, or null for the class path only
- * @param named  whether the user named it ({@code FERRY_PLUGINS}): then one that is not a folder is said
  */
-public record Plugins(Path folder, boolean named) {
-
-    /** The folder of plugin jars, if there is one there (the default beside the jar: none is fine). */
-    public Plugins(Path folder) {
-        this(folder, false);
-    }
+public record Plugins(Path folder) {
 
     /** One plugin and where it came from, for messages. */
     public record Loaded(FerryPlugin plugin, String origin) {
@@ -46,7 +40,7 @@ public record Plugins(Path folder, boolean named) {
     public static Plugins fromEnvironment() {
         String env = System.getenv("FERRY_PLUGINS");
         if (env != null && !env.isBlank()) {
-            return new Plugins(Path.of(env), true);
+            return new Plugins(Path.of(env));
         }
         try {
             var location = Ferry.class.getProtectionDomain().getCodeSource().getLocation();
@@ -55,15 +49,6 @@ public record Plugins(Path folder, boolean named) {
         } catch (URISyntaxException | RuntimeException e) {
             return none();
         }
-    }
-
-    /**
-     * What is said when {@code FERRY_PLUGINS} names no folder: said, not refused — an image may name a folder mounted
-     * only where plugins are used.
-     */
-    static String notAFolder(Path folder) {
-        return "FERRY_PLUGINS names " + folder + ", which is not a folder (" + (Files.exists(folder) ? "a file"
-                : "nothing is there") + "): no plugins are loaded from it; name the folder the plugin jars are in";
     }
 
     /**
@@ -87,9 +72,6 @@ public record Plugins(Path folder, boolean named) {
             out.add(new Loaded(plugin, "class path"));
         }
         if (folder == null || !Files.isDirectory(folder)) {
-            if (named && folder != null) { // a mount at another path, or a jar named: every plugin type was "unknown", unsaid
-                org.slf4j.LoggerFactory.getLogger("ferry").warn(notAFolder(folder));
-            }
             return out;
         }
         List<Path> jars;

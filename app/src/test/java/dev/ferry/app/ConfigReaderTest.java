@@ -86,29 +86,6 @@ class ConfigReaderTest {
                 invalid.errors().toString()).contains("could not read its settings").contains("com/example/Missing"));
     }
 
-    @Test // a review: FERRY_PLUGINS naming a folder that is not there (or a jar) was no plugins, unsaid
-    void aPluginFolderNamedThatIsNotAFolder_isSaid_withWhatIsThere(@org.junit.jupiter.api.io.TempDir Path dir)
-            throws Exception {
-        var logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("ferry");
-        var lines = new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
-        lines.start();
-        logger.addAppender(lines);
-        try {
-            var missing = dir.resolve("plugins");
-            var jar = java.nio.file.Files.writeString(dir.resolve("my-adapter.jar"), "not a folder");
-            assertThat(new Plugins(missing, true).load()).noneMatch(loaded -> loaded.origin().endsWith(".jar"));
-            assertThat(new Plugins(jar, true).load()).noneMatch(loaded -> loaded.origin().endsWith(".jar"));
-            assertThat(new Plugins(missing).load()).as("the default folder beside the jar, absent: no plugins, unsaid")
-                    .noneMatch(loaded -> loaded.origin().endsWith(".jar"));
-            assertThat(lines.list).extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
-                    .containsExactly(Plugins.notAFolder(missing), Plugins.notAFolder(jar));
-            assertThat(Plugins.notAFolder(missing)).contains("FERRY_PLUGINS").contains(missing.toString()).contains("nothing");
-            assertThat(Plugins.notAFolder(jar)).contains("a file");
-        } finally {
-            logger.detachAppender(lines);
-        }
-    }
-
     @Test
     void aPluginJarThatCannotBeLoaded_isRefusedWithWhereAndWhy(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
         var jar = dir.resolve("broken-plugin.jar");
