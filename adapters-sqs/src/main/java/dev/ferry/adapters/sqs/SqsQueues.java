@@ -179,7 +179,7 @@ public final class SqsQueues {
             }
             owner = parts[4];
             name = parts[5];
-            refuseOtherRegion(queue, parts[3]);
+            QueueArns.refuseOtherRegion(client, queue, parts[3]);
         }
         String queueName = name;
         String account = owner;
@@ -188,21 +188,6 @@ public final class SqsQueues {
         } catch (RuntimeException e) {
             throw SqsErrors.translate("GetQueueUrl", queue, e);
         }
-    }
-
-    /**
-     * An ARN of another region than the client's, on AWS itself: asked by name and account, the queue of that name in the
-     * client's region was read or written instead (a multi-region account has one in each). A server of its own (an
-     * endpoint given: ElasticMQ, LocalStack) names regions its own way and is left to answer.
-     */
-    private void refuseOtherRegion(String arn, String region) {
-        var config = client.serviceClientConfiguration();
-        if (config.endpointOverride().isPresent() || config.region() == null || region.isEmpty()
-                || region.equals(config.region().id())) {
-            return;
-        }
-        throw new IllegalArgumentException("the queue '" + arn + "' is in region " + region + ", and SQS is asked in "
-                + config.region().id() + ": give its URL, or set the region (aws.region, AWS_REGION) to " + region);
     }
 
     public QueueInfo describe(String queueUrl) {

@@ -70,6 +70,28 @@ final class Concurrently {
         }
     }
 
+    /**
+     * Pollers at once, as the engine runs them, until {@code expected} messages were handed out or 60 s passed; each
+     * delivery recorded, then {@code onEach} (which settles it), in the thread that got it.
+     */
+    static java.util.List<dev.ferry.domain.model.Delivery> drainTogether(QueueFixture q, int pollers, int expected,
+                                                java.util.function.Consumer<dev.ferry.domain.model.Delivery> onEach) throws Exception {
+        var got = java.util.Collections.synchronizedList(new java.util.ArrayList<dev.ferry.domain.model.Delivery>());
+        var counted = new java.util.concurrent.atomic.AtomicInteger();
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        Concurrently.together(pollers, thread -> {
+            while (counted.get() < expected && System.nanoTime() < end) {
+                for (var d : QueueContract.poll(q, new dev.ferry.domain.transport.PollRequest(10, java.time.Duration.ofMillis(500),
+                        java.time.Duration.ofSeconds(60)))) {
+                    got.add(d);
+                    counted.incrementAndGet();
+                    onEach.accept(d);
+                }
+            }
+        });
+        return java.util.List.copyOf(got);
+    }
+
     private static Thread daemon(Runnable r) {
         var t = new Thread(r, "ferry-contract");
         t.setDaemon(true);

@@ -336,27 +336,6 @@ public abstract class QueueContract {
         assertThat(again).extracting(QueueContract::body).containsExactly("x1", "x2");
         assertThat(again.getFirst().receiveCount()).isEqualTo(2);
     }
-    /**
-     * Pollers at once, as the engine runs them, until {@code expected} messages were handed out or 60 s passed; each
-     * delivery recorded, then {@code onEach} (which settles it), in the thread that got it.
-     */
-    private static List<Delivery> drainTogether(QueueFixture q, int pollers, int expected,
-                                                java.util.function.Consumer<Delivery> onEach) throws Exception {
-        var got = java.util.Collections.synchronizedList(new ArrayList<Delivery>());
-        var counted = new java.util.concurrent.atomic.AtomicInteger();
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        Concurrently.together(pollers, thread -> {
-            while (counted.get() < expected && System.nanoTime() < end) {
-                for (var d : poll(q, new PollRequest(10, Duration.ofMillis(500), Duration.ofSeconds(60)))) {
-                    got.add(d);
-                    counted.incrementAndGet();
-                    onEach.accept(d);
-                }
-            }
-        });
-        return List.copyOf(got);
-    }
-
     @Test // a review: every test polled from one thread; a source that leases in two steps passed, and duplicated in production
     void pollersAtOnce_handOutEachMessageOnce() throws Exception {
         var q = standard();
@@ -364,7 +343,7 @@ public abstract class QueueContract {
             q.send("m-" + i, Map.of(), null);
         }
 
-        var got = drainTogether(q, 4, 200, d -> settleAll(q, List.of(d), Disposition.ACK));
+        var got = Concurrently.drainTogether(q, 4, 200, d -> settleAll(q, List.of(d), Disposition.ACK));
 
         assertThat(got).extracting(QueueContract::body).as("each once, none lost").hasSize(200).doesNotHaveDuplicates();
     }
@@ -381,7 +360,7 @@ public abstract class QueueContract {
         var overlaps = java.util.Collections.synchronizedList(new ArrayList<String>());
         var perGroup = new java.util.concurrent.ConcurrentHashMap<String, List<Integer>>();
 
-        drainTogether(q, 4, 100, d -> {
+        Concurrently.drainTogether(q, 4, 100, d -> {
             String body = body(d);
             String group = body.substring(0, 1);
             if (!inHand.add(group)) {
