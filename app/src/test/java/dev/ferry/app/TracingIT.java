@@ -38,18 +38,23 @@ import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeValue;
 class TracingIT {
 
     private final List<Map<String, String>> requests = new CopyOnWriteArrayList<>();
+    private final InMemorySpanExporter exporter = InMemorySpanExporter.create();
+    /** Each test's own SDK, recording its spans in memory; the test that reads W3C headers builds one with them. */
+    private final OpenTelemetrySdk sdk = OpenTelemetrySdk.builder().setTracerProvider(recording()).build();
+
+    private SdkTracerProvider recording() {
+        return SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(exporter)).build();
+    }
 
     @Test
     void aProducersSpan_isTheParentOfFerrysProcessSpan_andOfTheRequestItsSinkSends(@TempDir Path dir) throws Exception {
-        var exporter = InMemorySpanExporter.create();
-        var sdk = OpenTelemetrySdk.builder()
-                .setTracerProvider(SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(exporter)).build())
+        var w3c = OpenTelemetrySdk.builder().setTracerProvider(recording())
                 .setPropagators(ContextPropagators.create(W3CTraceContextPropagator.getInstance())).build();
         var api = capture();
-        try (var sqs = new LocalSqs(); var runtime = runtime(sqs, dir, api.getAddress().getPort()).tracing(Tracing.on(sdk)).start()) {
-            var producer = sdk.getTracer("a-producer").spanBuilder("send work").setSpanKind(SpanKind.PRODUCER).startSpan();
+        try (var sqs = new LocalSqs(); var runtime = runtime(sqs, dir, api.getAddress().getPort()).tracing(Tracing.on(w3c)).start()) {
+            var producer = w3c.getTracer("a-producer").spanBuilder("send work").setSpanKind(SpanKind.PRODUCER).startSpan();
             var carrier = new HashMap<String, String>();
-            sdk.getPropagators().getTextMapPropagator().inject(Context.root().with(producer), carrier, Map::put);
+            w3c.getPropagators().getTextMapPropagator().inject(Context.root().with(producer), carrier, Map::put);
             producer.end();
             sqs.client.sendMessage(b -> b.queueUrl(sqs.url("work")).messageBody("{\"id\":1}").messageAttributes(Map.of(
                     "traceparent", MessageAttributeValue.builder().dataType("String").stringValue(carrier.get("traceparent")).build())));
@@ -87,9 +92,6 @@ class TracingIT {
 
     @Test
     void anEmptyPoll_leavesNoReceiveSpan_andAFailedOneLeavesAnErrorSpan() {
-        var exporter = InMemorySpanExporter.create();
-        var sdk = OpenTelemetrySdk.builder()
-                .setTracerProvider(SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(exporter)).build()).build();
         var tracing = Tracing.on(sdk);
 
         assertThat(tracing.receive("work", "aws_sqs", List::of)).isEmpty();
@@ -106,9 +108,6 @@ class TracingIT {
 
     @Test // a review: the span read every delivery's attributes before the listener's check for a null in a poll
     void aPollWithANullInIt_isHandedToTheListenerAsItCame_withItsReceiveSpan() {
-        var exporter = InMemorySpanExporter.create();
-        var sdk = OpenTelemetrySdk.builder()
-                .setTracerProvider(SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(exporter)).build()).build();
         var tracing = Tracing.on(sdk);
         var d1 = new dev.ferry.domain.model.Delivery("d1", new byte[0], java.util.Map.of(), 1, java.time.Instant.now(), null,
                 null, "work", null);
@@ -122,9 +121,6 @@ class TracingIT {
 
     @Test // a review: a sender's megabyte key kept whole in every queued span
     void aHugeGroupAndEventKey_areCutInTheProcessSpan() {
-        var exporter = InMemorySpanExporter.create();
-        var sdk = OpenTelemetrySdk.builder()
-                .setTracerProvider(SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(exporter)).build()).build();
         var tracing = Tracing.on(sdk);
         String huge = "g".repeat(1_000_000);
         var delivery = new dev.ferry.domain.model.Delivery("d1", new byte[0], java.util.Map.of(), 1, java.time.Instant.now(),
@@ -142,9 +138,6 @@ class TracingIT {
 
     @Test // a review: a plugin's checked exception, sneaked out of a sink, left its span a success
     void aCheckedExceptionSneakedOutOfTheWork_marksItsSpanFailed() {
-        var exporter = InMemorySpanExporter.create();
-        var sdk = OpenTelemetrySdk.builder()
-                .setTracerProvider(SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(exporter)).build()).build();
         var tracing = Tracing.on(sdk);
         var delivery = new dev.ferry.domain.model.Delivery("d1", new byte[0], java.util.Map.of(), 1, java.time.Instant.now(),
                 null, null, "work", null);
@@ -163,9 +156,6 @@ class TracingIT {
 
     @Test // a review: the status of a span was its reason whole, a sender's megabyte key among it
     void aHugeReasonOrExceptionText_isCutInTheSpansStatus() {
-        var exporter = InMemorySpanExporter.create();
-        var sdk = OpenTelemetrySdk.builder()
-                .setTracerProvider(SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(exporter)).build()).build();
         var tracing = Tracing.on(sdk);
         String huge = "k".repeat(1_000_000);
         var delivery = new dev.ferry.domain.model.Delivery("d1", new byte[0], java.util.Map.of(), 1, java.time.Instant.now(),
@@ -186,9 +176,6 @@ class TracingIT {
 
     @Test // a fan-out target held by another worker is a wait in hand, not an error of the message
     void aHandlerWaitingForAnotherWorker_leavesAHeldSpan_notAnErrorOne() {
-        var exporter = InMemorySpanExporter.create();
-        var sdk = OpenTelemetrySdk.builder()
-                .setTracerProvider(SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(exporter)).build()).build();
         var tracing = Tracing.on(sdk);
         var delivery = new dev.ferry.domain.model.Delivery("d1", new byte[0], java.util.Map.of(), 1, java.time.Instant.now(),
                 null, null, "work", null);
