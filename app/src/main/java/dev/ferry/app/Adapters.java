@@ -14,12 +14,27 @@ import java.util.TreeMap;
  * adapters' Dagger contributions plus those of plugin jars.
  */
 public record Adapters(Map<String, SourceProvider> sources, Map<String, SinkProvider> sinks,
-                       Map<String, LedgerProvider> ledgers) {
+                       Map<String, LedgerProvider> ledgers, String pluginsMissing) {
 
+    /**
+     * @param pluginsMissing said beside an unknown name when the plugin folder is not there (a mistyped
+     *                       {@code FERRY_PLUGINS}), or empty
+     */
     public Adapters {
         sources = Map.copyOf(sources);
         sinks = Map.copyOf(sinks);
         ledgers = Map.copyOf(ledgers);
+        pluginsMissing = pluginsMissing == null ? "" : pluginsMissing;
+    }
+
+    public Adapters(Map<String, SourceProvider> sources, Map<String, SinkProvider> sinks,
+                    Map<String, LedgerProvider> ledgers) {
+        this(sources, sinks, ledgers, "");
+    }
+
+    /** The same adapters, telling where plugin jars were looked for in vain (see {@link Plugins#missingFolder}). */
+    Adapters noting(String missing) {
+        return new Adapters(sources, sinks, ledgers, missing);
     }
 
     /** The built-in maps with the plugins' added; a plugin may not replace a built-in name. */

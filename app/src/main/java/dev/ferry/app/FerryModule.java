@@ -35,7 +35,7 @@ abstract class FerryModule {
     @Singleton
     static Adapters adapters(Map<String, SourceProvider> sources, Map<String, SinkProvider> sinks,
                              Map<String, LedgerProvider> ledgers, Plugins plugins) {
-        return Adapters.merge(sources, sinks, ledgers, plugins.load());
+        return Adapters.merge(sources, sinks, ledgers, plugins.load()).noting(plugins.missingFolder());
     }
 
     @Provides

@@ -52,6 +52,17 @@ public record Plugins(Path folder) {
     }
 
     /**
+     * Said beside a source, sink type or ledger kind the file names and no adapter has, when the plugin folder
+     * is not a folder: that is never an error by itself (an image may name an optional one), but a mistyped
+     * {@code FERRY_PLUGINS} loads nothing without a word, and the name the plugin would have given is unknown.
+     */
+    String missingFolder() {
+        return folder == null || Files.isDirectory(folder) ? ""
+                : " (no plugin was loaded from " + folder + ": not a folder; plugin jars are read from FERRY_PLUGINS, "
+                + "else plugins/ beside ferry.jar)";
+    }
+
+    /**
      * Every plugin found; a jar that cannot be loaded (a class it names is missing, it was built for a
      * newer Java, its plugin's constructor throws) is refused with its place and why, not a stack trace.
      */

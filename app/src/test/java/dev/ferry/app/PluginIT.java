@@ -62,7 +62,8 @@ class PluginIT {
             var without = FerryProcess.run(env, "validate", "--config", config.toString());
             assertThat(without.exitCode()).isEqualTo(2);
             assertThat(without.output()).contains(config + ":6: sinks.loud.type: 'shouting-file' is not one of "
-                    + "[file, http, kafka, log, sqs]");
+                    + "[file, http, kafka, log, sqs] (no plugin was loaded from target/no-plugins: not a folder; "
+                    + "plugin jars are read from FERRY_PLUGINS, else plugins/ beside ferry.jar)"); // a mistyped folder is told
 
             env.put("FERRY_PLUGINS", plugins.toString());
             var valid = FerryProcess.run(env, "validate", "--config", config.toString());

@@ -135,7 +135,7 @@ public final class ConfigReader {
         var listener = AppSections.listener(l);
 
         var ledgerSection = root.sectionOrEmpty("ledger");
-        String kind = ledgerSection.oneOf("kind", "mvstore", adapters.ledgers().keySet());
+        String kind = adapter(ledgerSection, "kind", "mvstore", adapters.ledgers().keySet());
         var ttl = ledgerSection.duration("ttl", Duration.ofDays(7));
         var redeliveries = listener.lease().multipliedBy(listener.maxReceives());
         if (ttl.compareTo(redeliveries) < 0) {
@@ -188,7 +188,7 @@ public final class ConfigReader {
         var sinkSections = new LinkedHashMap<String, Section>();
         for (var e : root.sectionOrEmpty("sinks").children().entrySet()) {
             var s = e.getValue();
-            String type = s.oneOf("type", null, adapters.sinks().keySet());
+            String type = adapter(s, "type", null, adapters.sinks().keySet());
             var provider = type == null ? null : adapters.sinks().get(type);
             sinks.put(e.getKey(), new FerryConfig.SinkSpec(e.getKey(), type, provider == null ? null
                     // named by its whole key: a sink 'orders.out' is not 'out' (two such sinks shared their metrics)
@@ -230,6 +230,15 @@ public final class ConfigReader {
         return null;
     }
 
+    /** A sink type or ledger kind: one of the adapters' names, an unknown one told where plugins were not found. */
+    private String adapter(Section s, String key, String fallback, java.util.Set<String> known) {
+        String v = fallback == null ? s.required(key) : s.string(key, fallback);
+        if (v != null && !known.contains(v)) {
+            s.error(key, "'" + v + "' is not one of " + known.stream().sorted().toList() + adapters.pluginsMissing());
+        }
+        return v;
+    }
+
     private FerryConfig.SourceSpec source(String name, Section s) {
         var transports = s.keys().stream().filter(adapters.sources()::containsKey).toList();
         String transport = null;
@@ -237,7 +246,7 @@ public final class ConfigReader {
         if (transports.size() != 1) {
             if (transports.isEmpty()) {
                 s.errorHere("where the source reads from is missing: one of " + Adapters.names(adapters.sources())
-                        + " (e.g. sqs: {queue: NAME})");
+                        + " (e.g. sqs: {queue: NAME})" + adapters.pluginsMissing());
             } else {
                 s.error(transports.get(1), "a source reads from one place; found " + transports);
             }
