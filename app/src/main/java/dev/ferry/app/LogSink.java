@@ -15,6 +15,8 @@ import org.slf4j.LoggerFactory;
 final class LogSink implements Sink {
 
     private static final int MAX_PAYLOAD = 200;
+    /** Enough bytes for {@link #MAX_PAYLOAD} characters of any width, whitespace runs aside. */
+    private static final int HEAD_BYTES = 4 * 1024;
 
     private final String name;
     private final Logger log;
@@ -31,9 +33,12 @@ final class LogSink implements Sink {
 
     @Override
     public Outcome publish(Event event) {
-        String payload = new String(event.payload(), StandardCharsets.UTF_8).replaceAll("\\s+", " ");
-        if (payload.length() > MAX_PAYLOAD) {
-            payload = payload.substring(0, MAX_PAYLOAD) + "...";
+        // the payload's head only: a 64 MiB body was decoded and rewritten whole (hundreds of MB per line, 64 at once)
+        byte[] body = event.payload();
+        int read = Math.min(body.length, HEAD_BYTES);
+        String payload = new String(body, 0, read, StandardCharsets.UTF_8).replaceAll("\\s+", " ");
+        if (payload.length() > MAX_PAYLOAD || read < body.length) {
+            payload = payload.substring(0, Math.min(payload.length(), MAX_PAYLOAD)) + "...";
         }
         // a sender's key, type or group of 256 KiB, or with a newline (a line of its own made up), went into the line whole
         log.info("{} {}{} {}", printable(event.type()), printable(event.key()),

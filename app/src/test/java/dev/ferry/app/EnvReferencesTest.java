@@ -35,13 +35,21 @@ class EnvReferencesTest {
     @Test // a variable set to nothing made a route match no type: its events went the catch-all's way, or were dropped
     void aRouteTypeFromAnEmptyVariable_isRefused() {
         // (a blank not-types item leaves nothing out: a template's "${EXTRA:-}" there is accepted, AllowedSendersTest)
-        for (String match : new String[] {"type: \"${T}\"", "types: [\"${T}\"]"}) {
+        for (String match : new String[] {"type: \"${T}\"", "types: [\"${T}\"]", "attributes: {tenant: \"${T}\"}"}) {
             var result = ConfigReader.parse("ferry.yaml", "sources: {s: {sqs: {queue: orders}}}\n"
                     + "sinks: {log: {type: log}}\nroutes:\n  - match: {" + match + "}\n    to: [log]\n  - to: [log]\n",
                     Map.of("T", "")::get, ConfigReaderTest.ADAPTERS);
             assertThat(result).as(match + ": " + result).isInstanceOfSatisfying(ConfigReader.Result.Invalid.class,
                     invalid -> assertThat(String.valueOf(invalid)).contains("blank"));
         }
+    }
+
+    @Test // an attribute written empty is a match for events whose attribute is empty, on purpose
+    void aRouteAttributeWrittenEmpty_isAValue() {
+        var result = ConfigReader.parse("ferry.yaml", "sources: {s: {sqs: {queue: orders}}}\n"
+                + "sinks: {log: {type: log}}\nroutes:\n  - match: {attributes: {tenant: \"\"}}\n    to: [log]\n",
+                Map.<String, String>of()::get, ConfigReaderTest.ADAPTERS);
+        assertThat(result).as(String.valueOf(result)).isInstanceOf(ConfigReader.Result.Ok.class);
     }
 
     @Test

@@ -34,4 +34,26 @@ class LogSinkTest {
             assertThat(text).doesNotContain("\n").doesNotContain("\u001b").contains("(262144 chars)").contains("k-1\\u000aERROR forged line").contains("\\u001b");
         });
     }
+
+    @Test // a review: the whole payload was decoded and its whitespace rewritten, to print its first 200 characters
+    void aHugePayload_isReadOnlyAsFarAsItsLineShows() {
+        var logger = (Logger) org.slf4j.LoggerFactory.getLogger("ferry.sink.audit");
+        var lines = new ListAppender<ILoggingEvent>();
+        lines.start();
+        logger.addAppender(lines);
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        var payload = ("{\"a\":  \"" + "x ".repeat(8 * 1024 * 1024) + "\"}").getBytes(StandardCharsets.UTF_8);
+        var event = new Event("k-1", "Order", null, null, payload, Map.of());
+        var sink = new LogSink("audit");
+        sink.publish(new Event("k-0", "Order", null, null, "{}".getBytes(StandardCharsets.UTF_8), Map.of())); // warmed up
+        long before = threads.getCurrentThreadAllocatedBytes();
+        try {
+            assertThat(sink.publish(event)).isEqualTo(Outcome.done());
+        } finally {
+            logger.detachAppender(lines);
+        }
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        assertThat(allocated).as("bytes allocated to log a 16 MiB payload's line").isLessThan(1024 * 1024);
+        assertThat(lines.list.getLast().getFormattedMessage()).contains("{\"a\": \"x x x").endsWith("...");
+    }
 }

@@ -335,7 +335,11 @@ final class Section implements Settings {
                             + "quote \"\" for an empty one); leave " + k.getValue() + " out to say there is none");
                     continue;
                 }
-                out.put(k.getValue(), substitute(key, v.getValue()));
+                String value = substitute(key, v.getValue()); // a route's {tenant: "${T}"}, T set to nothing: no event
+                if (value.isBlank() && !value.equals(v.getValue())) { // matched, and not a word (a quoted "" is a value)
+                    reader.error(v, at(key) + "." + k.getValue(), "is blank ('" + v.getValue() + "' gave '" + value + "')");
+                }
+                out.put(k.getValue(), value);
             } else {
                 reader.error(t.getKeyNode(), at(key), "expected NAME: VALUE with single values");
             }
