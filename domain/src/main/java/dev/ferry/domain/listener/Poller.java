@@ -115,6 +115,10 @@ final class Poller {
 
     /** One poll; true when the source answered with nothing. */
     private boolean pollOnce() throws InterruptedException {
+        if (s.settler().behind(Math.max(s.config().maxInFlight(), Settler.BATCH))) { // acks slow: taken in, each
+            TimeUnit.MILLISECONDS.sleep(10); // waited unextended behind the settler, came back and ran again
+            return false;
+        }
         var capacity = s.hands().capacity();
         int permits = capacity.acquire(s.config().batchSize(), TimeUnit.MILLISECONDS.toNanos(100));
         if (permits == 0) {

@@ -98,6 +98,11 @@ final class SettlementQueue {
         return n;
     }
 
+    /** Settlements queued and not yet taken by the consumer. */
+    int size() {
+        return size.get();
+    }
+
     boolean isEmpty() {
         return queue.isEmpty();
     }

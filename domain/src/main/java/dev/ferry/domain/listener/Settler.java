@@ -54,6 +54,14 @@ final class Settler {
         this.lines = new SettlerLines(name, aside);
     }
 
+    /**
+     * More settlements queued than {@code limit}: a settled delivery leaves the window as it is queued, so with
+     * acknowledgements slow the pollers are held back by this, or they took the whole backlog in behind them.
+     */
+    boolean behind(int limit) {
+        return pending.size() > limit;
+    }
+
     /** Settles a delivery in hand, once: later calls for the same item do nothing. */
     void settle(InFlight item, Disposition disposition) {
         if (!hands.settlingOurs(item)) {

@@ -1,0 +1,67 @@
+package dev.ferry.domain.listener;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.memory.InMemoryQueue;
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.testing.Await;
+import dev.ferry.domain.testing.LineDecoder;
+import dev.ferry.domain.transport.Acknowledger;
+import dev.ferry.domain.transport.Settlement;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A settlement frees its delivery's place in the window as it is queued for the settler: with deletes slow (a
+ * dead-letter queue throttled, a silent connection), nothing held the pollers back. They took in the whole backlog
+ * at receive speed, every message held in memory behind the settler, its lease lapsing unextended while it waited:
+ * each came back and was handled again, and a stop sent the whole backlog past its deadline.
+ */
+class SettlementBacklogTest {
+
+    @Test
+    void slowSettlements_holdThePollersBack_insteadOfQueueingTheWholeBacklog() throws Exception {
+        var queue = InMemoryQueue.standard("orders");
+        for (int i = 0; i < 3_000; i++) {
+            queue.send("m" + i);
+        }
+        var slow = new CountDownLatch(1);
+        Acknowledger stalled = new Acknowledger() {
+            @Override
+            public List<Settlement.Failure> settle(List<Settlement> settlements) {
+                try {
+                    slow.await(20, TimeUnit.SECONDS); // the acknowledgement path stalls until let go
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return queue.settle(settlements);
+            }
+
+            @Override
+            public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
+                return queue.extendLeases(deliveries, lease);
+            }
+        };
+        var config = ListenerTest.fast().maxInFlight(20).batchSize(10).lease(Duration.ofMinutes(1)).build();
+        var listener = Listener.builder(queue, stalled, new LineDecoder(), (event, delivery) -> Outcome.done())
+                .config(config).build().start();
+        try {
+            assertThat(Await.until(Duration.ofSeconds(10), () -> listener.stats().received() >= 20)).isTrue();
+            Thread.sleep(1_000); // time enough for the pollers to take in thousands, were nothing to hold them
+            assertThat(listener.stats().received())
+                    .as("taken in while the settler is stalled: a window's worth, the batch it sends and as many queued, "
+                            + "not the queue")
+                    .isLessThanOrEqualTo(config.maxInFlight() + 2 * Settler.BATCH + config.batchSize() * config.pollers());
+        } finally {
+            slow.countDown();
+        }
+        assertThat(Await.until(Duration.ofSeconds(30), () -> queue.size() == 0))
+                .as("once settlements go again, the queue drains: " + listener.stats().line()).isTrue();
+        listener.stop();
+        assertThat(listener.stats().received()).as("none handled twice").isEqualTo(3_000);
+    }
+}
