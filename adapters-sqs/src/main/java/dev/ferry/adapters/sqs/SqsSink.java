@@ -202,8 +202,8 @@ public final class SqsSink implements Sink {
                     bytes += next.bytes();
                 }
                 send(batch);
-            } catch (InterruptedException e) {
-                break;
+            } catch (InterruptedException e) { // the close does not interrupt senders: a client interceptor left the
+                continue; // flag set, and ending here left every publish waiting its timeout, "senders busy", until a restart
             } catch (Throwable e) { // an Error too (a plugin's, a serialiser's): this batch fails, the thread goes on —
                 String failure = dev.ferry.domain.model.Thrown.describe(e); // whatever its text does (thrown, it ended the sender)
                 batch.forEach(p -> p.result().complete(Outcome.retry("SQS sink '" + name + "' failed: " + failure)));

@@ -242,8 +242,8 @@ final class JournalNotes {
             Pending pending;
             try {
                 pending = queue.poll(100, java.util.concurrent.TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                return;
+            } catch (InterruptedException e) { // no one interrupts the writer: a plugin journal's client left the flag
+                continue; // set, and ending here left every later note queued, dropped as "behind", unseen
             }
             if (pending != null) {
                 try {

@@ -39,6 +39,41 @@ class JournalNotesTest {
         }
     }
 
+    @Test // a review: a plugin journal's note that left the writer interrupted ended it; later notes queued, dropped
+    void aNoteThatLeavesTheWriterInterrupted_doesNotStopTheNotesAfterIt() {
+        var inner = InMemoryLedger.create();
+        var interrupting = new AtomicBoolean();
+        class Interrupting extends ForwardingLedger implements EventJournal {
+            Interrupting() {
+                super(inner);
+            }
+
+            @Override
+            public void note(String key, Note note) {
+                inner.note(key, note);
+                if (interrupting.compareAndSet(false, true)) {
+                    Thread.currentThread().interrupt(); // a client that restores the flag of an interrupt it caused
+                }
+            }
+
+            @Override
+            public Optional<Journal> journal(String key) {
+                return inner.journal(key);
+            }
+        }
+        var notes = new JournalNotes(new Interrupting(), "orders", null, Clock.systemUTC());
+        try {
+            notes.failed(item("first"), "key-1", "boom");
+            assertThat(Await.until(Duration.ofSeconds(10), () -> inner.journal("key-1").isPresent())).isTrue();
+            Await.until(Duration.ofMillis(300), () -> false); // the writer idles with the flag left set
+            notes.failed(item("second"), "key-2", "boom again");
+            assertThat(Await.until(Duration.ofSeconds(10), () -> inner.journal("key-2").isPresent()))
+                    .as("the note after the interrupting one written").isTrue();
+        } finally {
+            notes.close(Duration.ofSeconds(5));
+        }
+    }
+
     @Test // the stop closes the notes after waiting for the settler a while: a dead letter it owed later was not noted, and
           // its copy ran again after the restart
     void aDeadLetterOwedAfterTheNotesClosed_isStillNoted() {
