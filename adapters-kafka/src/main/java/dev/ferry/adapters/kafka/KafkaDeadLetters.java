@@ -122,6 +122,7 @@ final class KafkaDeadLetters implements AutoCloseable {
         for (int i = 0; i < deadLetters.size(); i++) {
             left.add(i);
         }
+        var blocked = new HashSet<String>(); // topics whose send waited out max.block.ms in this call
         while (!left.isEmpty()) {
             var keys = new HashSet<List<Object>>();
             var round = new ArrayList<Integer>();
@@ -143,7 +144,7 @@ final class KafkaDeadLetters implements AutoCloseable {
             var sent = new ArrayList<Sent>(round.size());
             for (int i : round) {
                 var s = deadLetters.get(i);
-                sent.add(start(rec(s), ((Disposition.DeadLetter) s.disposition()).reason()));
+                sent.add(start(rec(s), ((Disposition.DeadLetter) s.disposition()).reason(), blocked));
             }
             long deadline = System.nanoTime() + wait.toNanos(); // all sent by now: waited for as one
             for (int k = 0; k < round.size(); k++) {
@@ -175,7 +176,12 @@ final class KafkaDeadLetters implements AutoCloseable {
         }
     }
 
-    private Sent start(Rec r, String reason) {
+    /**
+     * Sends one dead letter. A topic without metadata (not made, on a cluster that does not create topics; deleted)
+     * holds each send {@code max.block.ms} (5 s), one after another: a settle of 100 dead letters held every ack of the
+     * source for eight minutes. Once one send to a topic waited that out, the call's later ones to it fail at once.
+     */
+    private Sent start(Rec r, String reason, java.util.Set<String> blocked) {
         var sent = new Sent(r, reason);
         if (Thread.currentThread().isInterrupted()) { // stopping: sent now, it would be reported unwritten and sent again
             sent.thrown = new InterruptedException("interrupted before the write was sent");
@@ -185,15 +191,43 @@ final class KafkaDeadLetters implements AutoCloseable {
             var record = r.record;
             sent.producer = this.producer.current();
             sent.topic = topicOf.apply(record.topic());
+            if (blocked.contains(sent.topic)) {
+                sent.thrown = new org.apache.kafka.common.errors.TimeoutException("dead-letter topic '" + sent.topic
+                        + "' gave no metadata within max.block.ms for an earlier record of this settle (is it "
+                        + "there?); not sent");
+                return sent;
+            }
             var headers = new RecordHeaders(record.headers().toArray());
             // a reason can be as long as what a handler put in it (the whole body, say): cut, it leaves room for the value,
             // which is kept whole while it fits (without it, the record lives only in its topic, until its retention)
             addHeaders(headers, r, reason.length() > MAX_REASON ? reason.substring(0, MAX_REASON) + "..." : reason);
             sent.answer = sent.producer.send(new ProducerRecord<>(sent.topic, null, record.key(), record.value(), headers));
+            if (failedAtOnce(sent.answer)) {
+                blocked.add(sent.topic);
+            }
         } catch (Throwable e) { // told when its answer is asked for, as the answer's own failure would be
             sent.thrown = e;
+            if (e instanceof org.apache.kafka.common.errors.TimeoutException && sent.topic != null) {
+                blocked.add(sent.topic);
+            }
         }
         return sent;
+    }
+
+    /** A send answered before it returned, with a timeout: it waited max.block.ms for metadata (or buffer room). */
+    private static boolean failedAtOnce(Future<RecordMetadata> answer) {
+        if (!answer.isDone()) {
+            return false;
+        }
+        try {
+            answer.get();
+            return false;
+        } catch (ExecutionException e) {
+            return e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     private String finish(Sent sent, long deadline) {

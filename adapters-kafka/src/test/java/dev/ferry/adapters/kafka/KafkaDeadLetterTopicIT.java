@@ -51,6 +51,32 @@ class KafkaDeadLetterTopicIT {
         }
     }
 
+    @Test // a review: each dead letter to a topic not there waited max.block.ms (5 s) in turn, every ack behind them
+    void aSettlesDeadLetters_toATopicNotThere_waitForItsMetadataOnce_notEachInTurn() throws Exception {
+        String topic = KafkaBroker.topic("dlq-missing", 1);
+        String dlq = topic + ".dlq"; // not made, and the broker makes no topic on its own
+        var produced = new ArrayList<String[]>();
+        for (int i = 0; i < 6; i++) {
+            produced.add(new String[] {"k" + i, "v" + i});
+        }
+        KafkaBroker.produce(topic, produced);
+        try (var source = KafkaSource.builder(KafkaBroker.bootstrap(), "g-" + UUID.randomUUID(), List.of(topic))
+                .producerConfig(ProducerConfig.INTERCEPTOR_CLASSES_CONFIG, CountingInterceptor.class.getName())
+                .build().start()) {
+            var got = new ArrayList<Delivery>();
+            assertThat(Await.until(Duration.ofSeconds(30), () -> {
+                got.addAll(source.poll(new PollRequest(10, Duration.ofMillis(200), Duration.ofSeconds(60))));
+                return got.size() >= 6;
+            })).as("all six handed out: %s", got.size()).isTrue();
+            var failures = CompletableFuture.supplyAsync(() -> source.settle(
+                    got.stream().map(d -> new Settlement(d, Disposition.deadLetter("poison"))).toList())).get(60, TimeUnit.SECONDS);
+            assertThat(failures).as("every dead letter refused, none taken for written").hasSize(6)
+                    .allSatisfy(f -> assertThat(f.reason()).contains(dlq));
+            assertThat(CountingInterceptor.sends(dlq)).as("one send waited for the topic's metadata; the rest were not sent")
+                    .isEqualTo(1);
+        }
+    }
+
     @Test // a review: a settle's dead letters were written one after another, each a round trip, every ack of the source behind them
     void aSettlesDeadLetters_ofDifferentKeys_areSentAtOnce_andThoseOfOneKey_inTheirOrder() throws Exception {
         String topic = KafkaBroker.topic("dlq-at-once", 1);
