@@ -59,7 +59,7 @@ final class HealthCheck {
         threads.stream().filter(t -> !t.isAlive()).forEach(t -> problems.add("thread " + t.getName() + " died"));
         var stuck = poller.stuckPoll();
         if (stuck != null) {
-            problems.add("a poll of the source has not returned for " + Durations.text(stuck));
+            problems.add(stuck);
         }
         problems.addAll(watch.wedges());
         return problems;

@@ -50,8 +50,12 @@ final class Poller {
         this.s = shared;
     }
 
-    /** The poller threads inside the source's poll now, and since when (nanoTime). */
-    private final java.util.Map<Thread, Long> polling = new java.util.concurrent.ConcurrentHashMap<>();
+    /** What a poller thread is inside now (the source's poll, the decoder, the before-poll hook), since (nanoTime). */
+    private record Busy(String doing, long since) {
+    }
+
+    /** The poller threads inside a call of another's making now: a poll, the hook, a poll's decoding and telling. */
+    private final java.util.Map<Thread, Busy> polling = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
      * How long the longest poll now under way has gone on, when that is longer than any poll should
@@ -59,16 +63,20 @@ final class Poller {
      * (a plugin waiting on a lock, a client without a timeout) takes nothing in and fails nothing: only
      * this tells it.
      */
-    java.time.Duration stuckPoll() {
+    String stuckPoll() {
         long wait = dev.ferry.domain.model.Durations.nanos(s.config().pollWait());
         long grace = TimeUnit.SECONDS.toNanos(5);
         long limit = wait > (Long.MAX_VALUE - grace) / 3 ? Long.MAX_VALUE : wait * 3 + grace;
         long now = System.nanoTime();
-        long longest = 0;
-        for (long since : polling.values()) {
-            longest = Math.max(longest, now - since);
+        Busy longest = null;
+        for (var busy : polling.values()) {
+            if (longest == null || busy.since() - longest.since() < 0) {
+                longest = busy;
+            }
         }
-        return longest > limit ? java.time.Duration.ofNanos(longest) : null;
+        return longest == null || now - longest.since() <= limit ? null
+                : longest.doing() + " has not returned for " + dev.ferry.domain.model.Durations.text(
+                        java.time.Duration.ofNanos(now - longest.since()));
     }
 
     /** The listener starts: its idle time counts from now. */
@@ -83,7 +91,7 @@ final class Poller {
                         // kept, it made every poll of an interruptible source return empty at once, for ever
             }
             try {
-                if (!s.beforePoll().test(s.stats().get())) {
+                if (!watched("the before-poll hook", () -> s.beforePoll().test(s.stats().get()))) {
                     s.stopAsync().accept("the before-poll hook asked to stop");
                     return;
                 }
@@ -130,7 +138,7 @@ final class Poller {
         try {
             polled = s.clock().instant(); // within: an injected clock that throws gives the window's permits back
             s.counters().polls.increment();
-            polling.put(Thread.currentThread(), polledNanos);
+            polling.put(Thread.currentThread(), new Busy("a poll of the source", polledNanos));
             try {
                 batch = s.source().poll(new PollRequest(permits, s.config().pollWait(), s.config().lease()));
             } finally {
@@ -154,8 +162,9 @@ final class Poller {
             return false;
         }
         var taking = new Taking(batch, permits);
-        try {
-            return take(taking, capacity, polled, polledNanos);
+        try { // decoding (a schema registry without a timeout) and telling held intake here, unseen by the wedge check
+            return watched("decoding a poll's messages (the decoder, or an observer told of them)",
+                    () -> take(taking, capacity, polled, polledNanos));
         } catch (Throwable e) { // between the answer and the hand (a clock, no memory): given back, not stranded
             if (!taking.settledFor) {
                 capacity.release(taking.held); // first: it cannot throw, a give-back can
@@ -362,6 +371,16 @@ final class Poller {
             s.hands().take(inHand, slot, item);
         }
         return item;
+    }
+
+    /** Runs {@code call}, its time seen by {@link #stuckPoll}. */
+    private boolean watched(String doing, java.util.function.BooleanSupplier call) {
+        polling.put(Thread.currentThread(), new Busy(doing, System.nanoTime()));
+        try {
+            return call.getAsBoolean();
+        } finally {
+            polling.remove(Thread.currentThread());
+        }
     }
 
     private static void sleep(long nanos) {
