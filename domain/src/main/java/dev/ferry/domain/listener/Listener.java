@@ -21,7 +21,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
@@ -71,7 +70,7 @@ public final class Listener implements AutoCloseable {
     private final AtomicInteger state = new AtomicInteger(NEW);
     private final StopReport report = new StopReport();
     private volatile boolean closeSourceWhenStopped;
-    private final AtomicBoolean sourceClosed = new AtomicBoolean();
+    private final SourceClose sourceClose;
     private final Object lifecycle = new Object();
     private final OwnThreads threads;
 
@@ -79,6 +78,7 @@ public final class Listener implements AutoCloseable {
         this.name = b.source.name();
         this.threads = new OwnThreads(this, name, b.config.concurrency());
         this.source = b.source;
+        this.sourceClose = new SourceClose(name, b.source);
         this.closesSource = b.closesSource;
         this.config = b.config;
         this.observer = new GuardedObserver(b.observer);
@@ -205,24 +205,17 @@ public final class Listener implements AutoCloseable {
     }
 
     private void closeSource() {
-        if (!sourceClosed.compareAndSet(false, true)) {
-            return;
-        }
-        try {
-            source.close();
-        } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "closing the source of '" + name + "' failed", e);
-        }
+        sourceClose.close();
     }
 
     /**
      * Waits until the listener stopped (by {@link #stop}, idle timeout or the before-poll hook). On one of
-     * the listener's own threads (a handler) it returns empty at once while the stop is under way: the
+     * the listener's own threads (a handler) it returns empty once the stop is under way (or at the timeout): the
      * stop waits for that very thread, and waiting here would hold both for the shutdown's deadline.
      */
     public Optional<ShutdownReport> awaitStop(Duration timeout) throws InterruptedException {
         if (threads.here() && !report.ended()) {
-            return Optional.empty();
+            return OwnThreads.whileRunning(this::isRunning, timeout);
         }
         return report.await(timeout);
     }
@@ -249,7 +242,7 @@ public final class Listener implements AutoCloseable {
         boolean interrupted = Thread.interrupted(); // the grace period sleeps and joins: given back at the end
         try {
             // counted from before the state turns: what settles once a caller sees it stopping is the shutdown's
-            var before = new Shutdown.Before(stats().settled(), counters.settlementsSent.sum());
+            var before = Shutdown.Before.of(stats(), counters.settlementsSent.sum());
             boolean mine;
             synchronized (lifecycle) {
                 if (state.compareAndSet(NEW, STOPPED)) {

@@ -58,6 +58,21 @@ final class OwnThreads {
         return OWNER.get() == owner;
     }
 
+    /**
+     * On one of the listener's threads: waits while it runs, at most {@code timeout}, and returns empty — a stop
+     * under way is not waited for (it waits for this very thread). It returned at once while running, and a handler's
+     * "wait unless stopping" loop spun.
+     */
+    static java.util.Optional<ShutdownReport> whileRunning(BooleanSupplier running, java.time.Duration timeout)
+            throws InterruptedException {
+        long wait = dev.ferry.domain.model.Durations.nanos(timeout);
+        long start = System.nanoTime();
+        while (running.getAsBoolean() && System.nanoTime() - start < wait) {
+            Thread.sleep(Math.max(1, Math.min(10, (wait - (System.nanoTime() - start)) / 1_000_000)));
+        }
+        return java.util.Optional.empty();
+    }
+
     /** Runs {@code body} as one of this listener's threads (what it calls may stop the listener too). */
     <T> T asOwn(Supplier<T> body) {
         var previous = OWNER.get();

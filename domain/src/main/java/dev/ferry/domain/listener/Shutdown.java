@@ -61,8 +61,11 @@ final class Shutdown {
     /** How long, past the deadline, a settlement already under way is waited for before the last flush. */
     private static final long SETTLING_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
 
-    /** The counts the report starts from, taken before the listener stops running. */
+    /** The counts the report starts from, taken before the listener stops running (settled: less hand-overs). */
     record Before(long settled, long sent) {
+        static Before of(ListenerStats stats, long sent) {
+            return new Before(stats.settled() - stats.handedOver(), sent);
+        }
     }
 
     /**
@@ -158,7 +161,11 @@ final class Shutdown {
         while (!hands.isEmpty() && System.nanoTime() - settledBy < 0 && sleepMillis(1)) {
             continue;
         }
-        long finished = stats.get().settled() - settledBefore - releasedWaiting - releasedRunning;
+        // a kept delivery (skip-delete) counts once handed over, again when its handler settles it: finished is what
+        // the transport was told, so one kept past the deadline is not finished (it was, and the stop "clean"), one
+        // settled is, once
+        var after = stats.get();
+        long finished = after.settled() - after.handedOver() - settledBefore - releasedWaiting - releasedRunning;
         markStopped.run();
         // Not interrupted: an interrupt could break a settlement call half-way. It exits when idle.
         settler.wake();
@@ -175,7 +182,8 @@ final class Shutdown {
         keepInterrupt();
         processor.notes().close(Duration.ofSeconds(2));
         var r = new ShutdownReport(reason, finished, releasedWaiting, releasedRunning,
-                counters.settlementsSent.sum() - sentBefore, Duration.ofNanos(System.nanoTime() - begin), stats.get());
+                counters.settlementsSent.sum() - sentBefore, Duration.ofNanos(System.nanoTime() - begin), stats.get(),
+                keptPastDeadline);
         LOG.log(Level.INFO, "listener ''{0}'' stopped ({1}) in {2} ms: {3} finished, {4} released unstarted, "
                         + "{5} released past the deadline, {7} kept by their handler past it (their leases no longer "
                         + "extended: settle or let go of them before stopping); {6}", name, reason, r.took().toMillis(), finished,

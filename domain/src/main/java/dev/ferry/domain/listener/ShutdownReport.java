@@ -12,6 +12,8 @@ import java.time.Duration;
  * @param flushed           settlements sent to the transport during the shutdown
  * @param took              how long the shutdown took
  * @param stats             the counters at the end
+ * @param keptPastDeadline  deliveries their handler kept (skip-delete) and had not settled by the deadline: no longer
+ *                          extended, they come back when their lease runs out
  */
 public record ShutdownReport(
         String reason,
@@ -20,10 +22,17 @@ public record ShutdownReport(
         long releasedRunning,
         long flushed,
         Duration took,
-        ListenerStats stats) {
+        ListenerStats stats,
+        long keptPastDeadline) {
 
-    /** True when every delivery was settled before the deadline. */
+    /** A report without deliveries kept past the deadline (the form before {@code keptPastDeadline}). */
+    public ShutdownReport(String reason, long finished, long releasedWaiting, long releasedRunning, long flushed,
+                          Duration took, ListenerStats stats) {
+        this(reason, finished, releasedWaiting, releasedRunning, flushed, took, stats, 0);
+    }
+
+    /** True when every delivery was settled before the deadline, those its handler kept too. */
     public boolean clean() {
-        return releasedRunning == 0;
+        return releasedRunning == 0 && keptPastDeadline == 0;
     }
 }

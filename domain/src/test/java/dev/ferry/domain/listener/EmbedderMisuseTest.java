@@ -182,6 +182,32 @@ class EmbedderMisuseTest {
         assertThat(Await.until(LIMIT, () -> queue.size() == 0)).isTrue();
     }
 
+    @Test // a review: on a handler's thread it returned at once while running, and "wait unless stopping" spun
+    void aHandlerWaitingForAStop_whileNoneIsUnderWay_waitsUntilOneBegins() throws Exception {
+        var stopAsked = new java.util.concurrent.atomic.AtomicBoolean();
+        var listener = new AtomicReference<Listener>();
+        var sawStop = new AtomicReference<Boolean>();
+        Handler handler = (e, d) -> {
+            try {
+                var waited = listener.get().awaitStop(Duration.ofSeconds(20));
+                sawStop.set(waited.isEmpty() && stopAsked.get());
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+            return Outcome.done();
+        };
+        var l = Listener.builder(queue, new LineDecoder(), handler)
+                .config(ListenerTest.fast().shutdownDeadline(Duration.ofSeconds(30)).build()).build();
+        listener.set(l);
+        listeners.add(l.start());
+        queue.send("order-1");
+        Await.until(Duration.ofMillis(500), () -> false); // the handler is waiting
+        assertThat(sawStop.get()).as("still waiting: no stop is under way").isNull();
+        stopAsked.set(true);
+        l.stop();
+        assertThat(sawStop.get()).as("it returned once the stop began, not before").isTrue();
+    }
+
     @Test // the stop waits for the handler, the handler for the stop: both held for the shutdown's deadline
     void aHandlerThatWaitsForTheStopItAskedFor_doesNotHoldIt() throws Exception {
         var listener = new AtomicReference<Listener>();

@@ -51,6 +51,29 @@ class KeptPastLeaseTest {
         }
     }
 
+    @Test // a review: a kept delivery counted "finished" at its hand-over, and the stop "clean", though left unsettled
+    void aStopPastWhatAHandlerKeeps_saysSo_andCountsASettledOneOnce() throws Exception {
+        var queue = InMemoryQueue.standard("kept-report");
+        var kept = new java.util.concurrent.CopyOnWriteArrayList<Delivery>();
+        var listener = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
+            kept.add(delivery);
+            return Outcome.done();
+        }).config(ListenerTest.fast().skipDelete(true).shutdownDeadline(Duration.ofMillis(600)).build()).build().start();
+        queue.send("never settled");
+        queue.send("settled at the stop");
+        assertThat(Await.until(Duration.ofSeconds(10), () -> kept.size() == 2)).isTrue();
+        var settledOne = kept.stream().filter(d -> new String(d.body(), java.nio.charset.StandardCharsets.UTF_8)
+                .equals("settled at the stop")).findFirst().orElseThrow();
+        Thread.ofVirtual().start(() -> {
+            Await.until(Duration.ofMillis(200), () -> false); // the stop under way
+            listener.settle(settledOne, Disposition.ACK);
+        });
+        var report = listener.stop();
+        assertThat(report.keptPastDeadline()).as(report.toString()).isEqualTo(1);
+        assertThat(report.finished()).as("the one its handler settled, once: " + report).isEqualTo(1);
+        assertThat(report.clean()).as("one left unsettled past the deadline").isFalse();
+    }
+
     @Test // a review: the stop waited only for what was in flight, and stopped extending what handlers kept
     void aStop_waitsForWhatHandlersKeep_extendingTheirLeases_soNoCopyRunsBesideTheirLateSettle() throws Exception {
         var queue = InMemoryQueue.standard("kept-at-stop");

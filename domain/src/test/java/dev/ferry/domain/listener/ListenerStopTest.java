@@ -397,6 +397,46 @@ class ListenerStopTest {
         }
     }
 
+    @Test // a review: close() on an interrupted thread closed the source interrupted (its waits for open polls cut short),
+          // and a second close() returned while the first was still closing the source
+    void close_closesTheSourceUninterrupted_andASecondCloseWaitsForTheFirst() throws Exception {
+        var interruptedInClose = new AtomicBoolean();
+        var closing = new CountDownLatch(1);
+        var closed = new AtomicBoolean();
+        var source = new dev.ferry.domain.transport.Source() {
+            @Override
+            public String name() {
+                return queue.name();
+            }
+
+            @Override
+            public List<Delivery> poll(dev.ferry.domain.transport.PollRequest request) {
+                return queue.poll(request);
+            }
+
+            @Override
+            public void close() {
+                interruptedInClose.set(Thread.currentThread().isInterrupted());
+                closing.countDown();
+                sleep(500); // waits for its open polls, as SQS and HTTP sources do
+                closed.set(true);
+            }
+        };
+        var l = Listener.builder(source, queue, new LineDecoder(), (e, d) -> Outcome.done()).config(config().build())
+                .closeSourceOnClose(true).build().start();
+        listeners.add(l);
+        var first = CompletableFuture.runAsync(() -> {
+            Thread.currentThread().interrupt(); // as a Ctrl-C handler that was interrupted, then closes
+            l.close();
+            Thread.interrupted();
+        });
+        assertThat(closing.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+        l.close(); // a shutdown hook beside the try-with-resources
+        assertThat(closed).as("the second close returned only once the source was closed").isTrue();
+        first.get(LIMIT.toSeconds(), TimeUnit.SECONDS);
+        assertThat(interruptedInClose).as("the source closed without the caller's interrupt").isFalse();
+    }
+
     /** A transport whose client is gone once closed (a Kafka consumer, an SQS client): settlements after it fail. */
     private static final class ClosingTransport implements dev.ferry.domain.transport.Source, dev.ferry.domain.transport.Acknowledger {
         private final InMemoryQueue queue;

@@ -1,0 +1,70 @@
+package dev.ferry.domain.listener;
+
+import dev.ferry.domain.transport.Source;
+import java.lang.System.Logger.Level;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The close of a source the listener owns, once. A second {@code close()} (a shutdown hook beside a
+ * try-with-resources) returned while the first was still closing, and its caller went on to close the client under
+ * it or end the JVM; it waits for the first now. An interrupt the caller carries (a Ctrl-C handler's) is put aside
+ * while the source closes: seen there, it cut the source's own waits for its open polls and requests short.
+ */
+final class SourceClose {
+
+    private static final System.Logger LOG = System.getLogger(Listener.class.getName());
+    /** How long a second close waits for the first: a source's close bounds its own waits well within it. */
+    private static final long WAIT_SECONDS = 60;
+
+    private final String name;
+    private final Source source;
+    private final AtomicBoolean started = new AtomicBoolean();
+    private final CountDownLatch done = new CountDownLatch(1);
+
+    SourceClose(String name, Source source) {
+        this.name = name;
+        this.source = source;
+    }
+
+    void close() {
+        boolean interrupted = Thread.interrupted();
+        try {
+            if (!started.compareAndSet(false, true)) {
+                awaitFirst();
+                return;
+            }
+            try {
+                source.close();
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "closing the source of '" + name + "' failed", e);
+            } finally {
+                done.countDown();
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void awaitFirst() {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+        boolean interrupted = false;
+        while (true) {
+            try {
+                if (!done.await(Math.max(0, until - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                    LOG.log(Level.WARNING, "the source of ''{0}'' is still closing after {1} s (another close is under "
+                            + "way); not waited for longer", name, WAIT_SECONDS);
+                }
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true; // kept for the end: the close is waited for all the same
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
