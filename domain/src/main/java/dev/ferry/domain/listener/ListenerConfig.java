@@ -93,6 +93,10 @@ public record ListenerConfig(
         atLeast("concurrency", concurrency, 1);
         notNegative("pollWait", pollWait);
         positive("lease", lease);
+        if (lease.compareTo(SHORTEST_LEASE) < 0) { // accepted, every message was dropped as stale on arrival, for ever
+            throw new IllegalArgumentException("lease must be at least " + SHORTEST_LEASE.toMillis() + " ms: a shorter one "
+                    + "runs out before it can be extended, and every message would be dropped unhandled; was " + lease);
+        }
         atMostACentury("lease", lease); // leases are added to instants and counted in nanoseconds throughout
         atMostACentury("pollWait", pollWait); // the sources count it in nanoseconds
         positive("completedTtl", completedTtl);
@@ -125,6 +129,8 @@ public record ListenerConfig(
 
     /** The longest lease taken: about a century (no transport leases for longer; SQS's longest is 12 hours). */
     static final Duration LONGEST_LEASE = Duration.ofDays(36_500);
+    /** The shortest lease the lease keeper can extend in time. */
+    static final Duration SHORTEST_LEASE = Duration.ofMillis(100);
 
     public static Builder builder() {
         return new Builder();

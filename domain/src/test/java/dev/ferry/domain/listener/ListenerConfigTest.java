@@ -15,6 +15,13 @@ class ListenerConfigTest {
         assertThat(ListenerConfig.builder().concurrency(1000).pollers(64).build().maxInFlight()).isEqualTo(1000 + 2 * 64 * 10);
     }
 
+    @Test // a review: a lease of a millisecond was taken, and every message dropped as stale on arrival, unhandled
+    void aLeaseTooShortToExtend_isRefused() {
+        assertThatThrownBy(() -> ListenerConfig.builder().lease(java.time.Duration.ofMillis(1)).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("lease must be at least 100 ms");
+        assertThat(ListenerConfig.builder().lease(java.time.Duration.ofMillis(100)).build().lease()).hasMillis(100);
+    }
+
     @Test
     void maxInFlight_set_isKept_andCheckedAgainstTheBatch() {
         var narrow = ListenerConfig.builder().concurrency(64).maxInFlight(20).build();
