@@ -121,6 +121,13 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
         }
     }
 
+    /** Completions kept in order for eviction, current or not (for tests: bounded by the keys held). */
+    int completionsInOrder() {
+        synchronized (keys) {
+            return keys.orderLength();
+        }
+    }
+
     @Override
     public boolean release(String key, long token) {
         int h = keys.hashOf(key);

@@ -180,7 +180,7 @@ final class KeyTable {
         int mask = orderIds.length - 1;
         while (orderCount > 0) {
             int id = orderIds[orderHead];
-            if (token[id] == orderTokens[orderHead] && completedAt[id] != IN_PROGRESS) {
+            if (current(id, orderTokens[orderHead])) {
                 return id;
             }
             orderHead = (orderHead + 1) & mask;
@@ -345,18 +345,37 @@ final class KeyTable {
         index = bigger;
     }
 
+    // full: completions no longer current are left out, grown only if more than half are; grown each time, it held
+    // every completion behind a head a longer TTL kept (two listeners' TTLs on one ledger), 12 bytes each, for ever
     private void growOrder() {
-        int capacity = grown(orderIds.length);
-        var ids = new int[capacity];
-        var tokens = new long[capacity];
         int mask = orderIds.length - 1;
+        var ids = new int[orderIds.length];
+        var tokens = new long[orderIds.length];
+        int kept = 0;
         for (int i = 0; i < orderCount; i++) {
-            ids[i] = orderIds[(orderHead + i) & mask];
-            tokens[i] = orderTokens[(orderHead + i) & mask];
+            int id = orderIds[(orderHead + i) & mask];
+            long t = orderTokens[(orderHead + i) & mask];
+            if (current(id, t)) {
+                ids[kept] = id;
+                tokens[kept++] = t;
+            }
+        }
+        if (kept > ids.length / 2) {
+            ids = Arrays.copyOf(ids, grown(ids.length));
+            tokens = Arrays.copyOf(tokens, ids.length);
         }
         orderIds = ids;
         orderTokens = tokens;
         orderHead = 0;
+        orderCount = kept;
+    }
+
+    private boolean current(int id, long orderToken) { // the key held still, completed by the same claim
+        return token[id] == orderToken && completedAt[id] != IN_PROGRESS;
+    }
+
+    int orderLength() { // completions in the order now, current or not
+        return orderCount;
     }
 
     /**

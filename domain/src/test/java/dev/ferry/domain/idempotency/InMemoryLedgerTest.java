@@ -108,6 +108,21 @@ class InMemoryLedgerTest extends LedgerContract {
         assertThat(l.claim("new2", LEASE)).isInstanceOf(Claim.Completed.class);
     }
 
+    @Test // a review: behind a head a long TTL kept, the order of completions grew by one for every completion made
+    void completionsThatExpiredBehindALiveOne_doNotPileUpInTheOrder() {
+        var l = InMemoryLedger.of(clock, 1_000);
+        var kept = (Claim.Acquired) l.claim("forever", LEASE);
+        l.complete("forever", kept.token(), Duration.ofDays(36_500));
+        for (int i = 0; i < 200_000; i++) {
+            var a = (Claim.Acquired) l.claim("k" + i, LEASE);
+            l.complete("k" + i, a.token(), Duration.ofMillis(1));
+            clock.advance(Duration.ofMillis(2));
+        }
+        assertThat(l.completionsInOrder()).as("bounded by the keys held, not by the completions ever made")
+                .isLessThanOrEqualTo(4 * 1_000);
+        assertThat(l.claim("forever", LEASE)).as("the live one kept").isInstanceOf(Claim.Completed.class);
+    }
+
     @Test
     void expiredCompletions_areDroppedWithoutBeingAskedFor() {
         var l = InMemoryLedger.of(clock, 1_000);
