@@ -49,6 +49,30 @@ public abstract class LedgerContract {
         assertThat(acquired.leaseUntil()).isEqualTo(clock.instant().plus(LEASE));
     }
 
+    /**
+     * Keys are compared byte for byte: a store that folds case, accents or trailing blanks (a SQL collation), or
+     * cuts or refuses a NUL, took one event for another's duplicate and acked it unrun. Every key Ferry sends is well
+     * formed Unicode of at most {@link dev.ferry.domain.idempotency.LedgerKeys#MAX_LENGTH} UTF-8 bytes.
+     */
+    @Test
+    void keysThatDifferOnlyInCaseAccentsBlanksOrANul_areDistinct_andTheLongestKeyIsKept() {
+        String base = "e:6:orders:" + UUID.randomUUID() + "-Abc";
+        var done = (Claim.Acquired) ledger.claim(base, LEASE);
+        assertThat(ledger.complete(base, done.token(), TTL)).isTrue();
+        String lower = base.substring(0, base.length() - 3) + "abc";
+        String accented = base.substring(0, base.length() - 3) + "\u00c4bc";
+        for (String other : List.of(lower, base + " ", accented, base + "\u0000")) {
+            assertThat(ledger.claim(other, LEASE)).as("'%s' is not '%s'", other, base).isInstanceOf(Claim.Acquired.class);
+        }
+        String prefix = "e:1:s:" + UUID.randomUUID() + ":";
+        String longest = prefix + "\u00e9".repeat((dev.ferry.domain.idempotency.LedgerKeys.MAX_LENGTH - prefix.length()) / 2);
+        var claim = (Claim.Acquired) ledger.claim(longest, LEASE);
+        assertThat(ledger.complete(longest, claim.token(), TTL)).isTrue();
+        assertThat(ledger.claim(longest, LEASE)).isInstanceOf(Claim.Completed.class);
+        assertThat(ledger.claim(longest.substring(0, longest.length() - 1), LEASE)).as("one character less is another key")
+                .isInstanceOf(Claim.Acquired.class);
+    }
+
     @Test
     void claim_whileHeld_isInProgress_untilTheLeaseEnds() {
         var key = key();
