@@ -19,6 +19,26 @@ final class ConfigParts {
     }
 
     /** OpenTelemetry's {@code messaging.system} for a transport or sink type. */
+    /**
+     * The engine's settings of the file's {@code listener} section. A file {@code ferry validate} passed must build:
+     * an {@code extend-every} under a millisecond was 0 of the lease here, refused at {@code ferry run}.
+     */
+    static dev.ferry.domain.listener.ListenerConfig.Builder listenerConfig(FerryConfig config) {
+        var l = config.listener();
+        var built = dev.ferry.domain.listener.ListenerConfig.builder().pollers(l.pollers()).concurrency(l.concurrency())
+                .lease(l.lease()).extendAt((double) l.extendEvery().toNanos() / l.lease().toNanos())
+                .extendLeases(l.extendLeases())
+                .deadLetter(dev.ferry.domain.retry.DeadLetterPolicy.maxReceives(l.maxReceives()))
+                .retry(dev.ferry.domain.retry.RetryPolicy.of(l.maxAttempts(), dev.ferry.domain.retry.RetryPolicy.defaults().backoff()))
+                .completedTtl(config.ledger().ttl())
+                .shutdownDeadline(l.shutdownDeadline()).holdLimit(l.holdLimit())
+                .handlerTimeout(l.handlerTimeout());
+        if (l.maxInFlight() > 0) {
+            built.maxInFlight(l.maxInFlight());
+        }
+        return built;
+    }
+
     static String system(String type) {
         return switch (type == null ? "" : type) {
             case "sqs" -> "aws_sqs";

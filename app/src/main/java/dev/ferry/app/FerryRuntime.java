@@ -4,9 +4,6 @@ import dev.ferry.adapters.sqs.SqsQueues;
 import dev.ferry.app.config.FerryConfig;
 import dev.ferry.domain.idempotency.IdempotencyLedger;
 import dev.ferry.domain.listener.Listener;
-import dev.ferry.domain.listener.ListenerConfig;
-import dev.ferry.domain.retry.DeadLetterPolicy;
-import dev.ferry.domain.retry.RetryPolicy;
 import dev.ferry.domain.routing.Route;
 import dev.ferry.domain.routing.Router;
 import dev.ferry.domain.routing.RoutingHandler;
@@ -160,17 +157,7 @@ public final class FerryRuntime implements AutoCloseable {
                 LogContext.clear();
             }
         };
-        var l = config.listener();
-        var listenerConfig = ListenerConfig.builder().pollers(l.pollers()).concurrency(l.concurrency()).lease(l.lease())
-                .extendAt((double) l.extendEvery().toMillis() / l.lease().toMillis()).extendLeases(l.extendLeases())
-                .deadLetter(DeadLetterPolicy.maxReceives(l.maxReceives()))
-                .retry(RetryPolicy.of(l.maxAttempts(), RetryPolicy.defaults().backoff()))
-                .completedTtl(config.ledger().ttl())
-                .shutdownDeadline(l.shutdownDeadline()).holdLimit(l.holdLimit())
-                .handlerTimeout(l.handlerTimeout());
-        if (l.maxInFlight() > 0) {
-            listenerConfig.maxInFlight(l.maxInFlight());
-        }
+        var listenerConfig = ConfigParts.listenerConfig(config);
         var deadLetters = DeadLetterSamples.shared();
         // every source, sink and port is opened before the first listener takes a message: a start that fails
         // half-way (a missing queue, a port taken) then gives nothing back that it took — each message so given

@@ -25,6 +25,20 @@ class LivenessBoundsTest {
         return ((ConfigReader.Result.Ok) result).config();
     }
 
+    @Test // a review: `ferry validate` passed these files, and `ferry run` refused them building the engine's settings
+    void aFileThatReadsWell_buildsTheEnginesSettings_whateverItsSinksTimeoutsOrItsExtendEvery() {
+        for (String yaml : new String[] {
+                "sources: {s: {sqs: {queue: q}}}\nsinks: {api: {type: http, url: \"http://127.0.0.1:9/x\", timeout: 36500d}}\n"
+                        + "routes:\n  - to: [api]\n",
+                "listener: {extend-every: PT0.0005S}\n" + TAIL}) {
+            var result = parse(yaml);
+            assertThat(result).as(String.valueOf(result)).isInstanceOf(ConfigReader.Result.Ok.class);
+            var config = ((ConfigReader.Result.Ok) result).config();
+            assertThat(ConfigParts.listenerConfig(config).build()).as(yaml).isNotNull(); // threw past a century, or at 0
+            assertThat(config.listener().handlerTimeout()).isLessThanOrEqualTo(Duration.ofDays(36_500));
+        }
+    }
+
     @Test
     void byDefault_theStallOutlastsAHandlerRunningToItsTimeoutAndItsGrace() {
         var config = ok("");

@@ -85,12 +85,18 @@ record SinkCalls(String route, Duration longest) {
     }
 
     /** The shortest handler timeout that outlasts them: a tenth more, a second at least; zero when none is needed. */
+    /** The longest handler timeout the engine takes (a hundred years). */
+    static final Duration LONGEST = Duration.ofDays(36_500);
+
     Duration needed() {
         if (route == null) {
             return Duration.ZERO;
         }
         var margin = longest.dividedBy(10);
-        return longest.plus(margin.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : margin);
+        var needed = longest.plus(margin.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : margin);
+        // a sink's "never time out" (timeout: 36500d, its retries' calls each as long): the handler timeout it raised
+        // was centuries, past the engine's limit, and a file `ferry validate` passed did not start
+        return needed.compareTo(LONGEST) > 0 ? LONGEST : needed;
     }
 
     /** Whether {@code timeout} (zero: no limit) ends a call before the sinks answer by themselves. */
