@@ -68,6 +68,13 @@ final class NativeRedrive {
 
     private int followed(String dlqUrl, String targetArn, int perSecond, String where) throws InterruptedException {
         long startedAt = System.currentTimeMillis();
+        Long before = null; // SQS's start of the latest task before ours (MIN_VALUE: none), by SQS's clock
+        try {
+            before = queues.latestMoveTask(dlqArn).map(SqsQueues.MoveTask::startedAt).orElse(Long.MIN_VALUE);
+        } catch (RuntimeException e) { // not answered: ours is told by this host's clock, or as seen running
+        }
+        long earlierTask = before == null ? Long.MIN_VALUE : before;
+        boolean askedBefore = before != null;
         try {
             if (stopping) {
                 throw new IllegalStateException("the redrive from " + from + " was stopped before it began");
@@ -77,6 +84,7 @@ final class NativeRedrive {
             startCalled.countDown();
         }
         long failingSince = 0;
+        long[] seenStart = {Long.MIN_VALUE}; // SQS's own start of the task, once seen with its handle
         for (;;) {
             Thread.sleep(poll);
             if (stopping) {
@@ -84,9 +92,16 @@ final class NativeRedrive {
             }
             SqsQueues.MoveTask t;
             try {
-                // SQS lists a finished task without its handle: then it is ours if it started when ours did
-                t = queues.latestMoveTask(dlqArn).filter(task -> handle.equals(task.handle())
-                        || task.handle() == null && task.startedAt() >= startedAt - 60_000).orElse(null);
+                // SQS lists a finished task without its handle: then it is ours if it started after the one before it,
+                // or as ours was seen running — by SQS's clock (this host's, a minute fast, took a finished move for gone)
+                t = queues.latestMoveTask(dlqArn).filter(task -> {
+                    if (handle.equals(task.handle())) {
+                        seenStart[0] = task.startedAt();
+                        return true;
+                    }
+                    return task.handle() == null && (askedBefore ? task.startedAt() > earlierTask
+                            : task.startedAt() >= (seenStart[0] != Long.MIN_VALUE ? seenStart[0] : startedAt - 60_000));
+                }).orElse(null);
                 failingSince = 0;
             } catch (RuntimeException e) {
                 long now = System.nanoTime();

@@ -146,6 +146,38 @@ class NativeRedriveIT {
         }
     }
 
+    @Test // a review: a host two minutes fast took SQS's finished move (listed without its handle) for one gone
+    void aMoveFinishedOnSqssClock_isTheOneStarted_whateverThisHostsClockSays(@TempDir Path dir) throws Exception {
+        var skewed = SqsClient.builder().region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("x", "x")))
+                .overrideConfiguration(c -> c.addExecutionInterceptor(new ExecutionInterceptor() {
+                    @Override
+                    public software.amazon.awssdk.core.SdkResponse modifyResponse(Context.ModifyResponse context,
+                                                                                ExecutionAttributes attributes) {
+                        if (!(context.response() instanceof software.amazon.awssdk.services.sqs.model.ListMessageMoveTasksResponse r)) {
+                            return context.response();
+                        }
+                        // SQS's clock two minutes behind this host's; a finished task listed without its handle, as AWS does
+                        return r.toBuilder().results(r.results().stream().map(t -> t.toBuilder()
+                                .startedTimestamp(t.startedTimestamp() - 120_000)
+                                .taskHandle("RUNNING".equals(t.status()) ? t.taskHandle() : null).build()).toList()).build();
+                    }
+                }));
+        try (var sqs = new LocalSqs(); var client = skewed.endpointOverride(URI.create(sqs.endpoint())).build()) {
+            String dlq = dlqWith(sqs, dir, 10);
+            var queues = SqsQueues.of(client);
+            assertThat(redrive(queues, dlq, NativeRedrive.OUTAGE).run(dlq, null, 5, "the queues they came from"))
+                    .as(printed.toString()).isZero();
+            assertThat(sqs.drain("orders", 10, 10)).as("all moved, seen running").hasSize(10);
+            for (int i = 0; i < 3; i++) { // a second move, done before its first poll: never seen running
+                sqs.send("orders-dlq", "{\"again\":" + i + "}");
+            }
+            assertThat(redrive(queues, dlq, NativeRedrive.OUTAGE).run(dlq, null, 0, "the queues they came from"))
+                    .as(printed.toString()).isZero();
+            assertThat(sqs.drain("orders", 3, 10)).as("all moved, finished unseen").hasSize(3);
+        }
+    }
+
     /** A client of the server whose first {@code failures} ListMessageMoveTasks calls fail before they are sent. */
     private static Flaky failingListsOf(LocalSqs sqs, int failures) {
         var failed = new AtomicInteger();
