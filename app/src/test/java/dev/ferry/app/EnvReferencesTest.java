@@ -44,6 +44,18 @@ class EnvReferencesTest {
         }
     }
 
+    @Test // a review: the blank refusal hit every mapping, and files that started before no longer did
+    void otherMapsValues_blankFromAVariable_areValues() {
+        var result = ConfigReader.parse("ferry.yaml", """
+                sources: {s: {kafka: {bootstrap-servers: "127.0.0.1:9092", topics: [t], group-id: g,
+                                      properties: {client.rack: "${KAFKA_RACK:-}"}}}}
+                sinks: {api: {type: http, url: "http://127.0.0.1:9/x", headers: {X-Env: "${ENV:-}"}}}
+                routes:
+                  - to: [api]
+                """, Map.<String, String>of()::get, ConfigReaderTest.ADAPTERS);
+        assertThat(result).as(String.valueOf(result)).isInstanceOf(ConfigReader.Result.Ok.class);
+    }
+
     @Test // an attribute written empty is a match for events whose attribute is empty, on purpose
     void aRouteAttributeWrittenEmpty_isAValue() {
         var result = ConfigReader.parse("ferry.yaml", "sources: {s: {sqs: {queue: orders}}}\n"

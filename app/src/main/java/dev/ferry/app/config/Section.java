@@ -252,8 +252,8 @@ final class Section implements Settings {
         return parsed;
     }
 
-    /** The lists whose blank item (an empty variable) is an error: a sender, a sink, a topic named "" is no one's. */
-    private static final java.util.Set<String> BLANK_REFUSED = java.util.Set.of("allowed-senders", "to", "topics");
+    /** Lists and maps whose blank value from an empty variable is an error: a sender, a sink, a topic, a route's attribute. */
+    private static final java.util.Set<String> BLANK_REFUSED = java.util.Set.of("allowed-senders", "to", "topics", "attributes");
 
     @Override
     public List<String> strings(String key) {
@@ -335,8 +335,8 @@ final class Section implements Settings {
                             + "quote \"\" for an empty one); leave " + k.getValue() + " out to say there is none");
                     continue;
                 }
-                String value = substitute(key, v.getValue()); // a route's {tenant: "${T}"}, T set to nothing: no event
-                if (value.isBlank() && !value.equals(v.getValue())) { // matched, and not a word (a quoted "" is a value)
+                String value = substitute(key, v.getValue()); // a route's {tenant: "${T}"}, T empty: matched no event
+                if (value.isBlank() && !value.equals(v.getValue()) && BLANK_REFUSED.contains(key)) { // "" quoted is one
                     reader.error(v, at(key) + "." + k.getValue(), "is blank ('" + v.getValue() + "' gave '" + value + "')");
                 }
                 out.put(k.getValue(), value);
