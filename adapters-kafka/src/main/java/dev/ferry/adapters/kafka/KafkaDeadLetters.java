@@ -60,6 +60,7 @@ final class KafkaDeadLetters implements AutoCloseable {
         this.name = name;
         this.topicOf = topicOf;
         this.producerConfig = new HashMap<>(producerConfig);
+        refuseKeySpreading(this.producerConfig);
         this.wait = waitedPastDelivery(this.producerConfig);
         // send() waits for the topic's metadata before the write is even queued: 60 s by default, for each dead letter
         // of a settle in turn, while every ack of the source waits behind them (a dead-letter topic that does not exist)
@@ -68,6 +69,24 @@ final class KafkaDeadLetters implements AutoCloseable {
         // allowing 10 MB) went without its value — its header blaming the dead-letter topic — and once the source topic
         // aged it out, nothing held it, and its parked key's release stopped there for good
         KafkaParkedGroupMover.wholeRecords(this.producerConfig);
+    }
+
+    /**
+     * A partitioner that spreads one key over partitions: a key's dead letters in several, and a release, which reads
+     * one partition's in order, sends them back out of order. Refused as the source's file refuses it.
+     */
+    private static void refuseKeySpreading(Map<String, Object> config) {
+        var partitioning = new HashMap<String, String>();
+        for (String key : List.of("partitioner.class", "partitioner.ignore.keys")) {
+            Object v = config.get(key);
+            if (v != null) {
+                partitioning.put(key, v instanceof Class<?> type ? type.getName() : String.valueOf(v));
+            }
+        }
+        var undone = KafkaSourceConfig.keyOrderUndone(partitioning);
+        if (!undone.isEmpty()) {
+            throw new IllegalArgumentException("the dead-letter producer's " + undone.getFirst());
+        }
     }
 
     /**
@@ -207,7 +226,8 @@ final class KafkaDeadLetters implements AutoCloseable {
             }
         } catch (Throwable e) { // told when its answer is asked for, as the answer's own failure would be
             sent.thrown = e;
-            if (e instanceof org.apache.kafka.common.errors.TimeoutException && sent.topic != null) {
+            if (e instanceof org.apache.kafka.common.errors.TimeoutException
+                    && !(e instanceof org.apache.kafka.clients.producer.BufferExhaustedException) && sent.topic != null) {
                 blocked.add(sent.topic);
             }
         }
@@ -222,8 +242,9 @@ final class KafkaDeadLetters implements AutoCloseable {
         try {
             answer.get();
             return false;
-        } catch (ExecutionException e) {
-            return e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException;
+        } catch (ExecutionException e) { // a full buffer drains: only a topic's metadata not coming is remembered
+            return e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException
+                    && !(e.getCause() instanceof org.apache.kafka.clients.producer.BufferExhaustedException);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;

@@ -48,6 +48,9 @@ public record KafkaSinkConfig(String name, String bootstrapServers, String topic
                 s.problem("properties", "'" + fixed + "' is Ferry's to set (acks=all with idempotence: nothing lost or doubled)");
             }
         }
+        for (var refused : KafkaSourceConfig.keyOrderUndone(properties)) {
+            s.problem("properties", refused);
+        }
         if (properties.containsKey("transactional.id")) {
             s.problem("properties", "'transactional.id' is not supported: the sink sends each record on its own, "
                     + "idempotently, outside any transaction (a transactional producer refuses such sends)");

@@ -102,6 +102,26 @@ public record KafkaSourceConfig(String name, String bootstrapServers, List<Strin
                 }
             }
         }
+        refused.addAll(keyOrderUndone(properties)); // the source's properties go to its dead-letter and release producers
+        return refused;
+    }
+
+    /**
+     * Producer settings that spread one key's records over partitions: a sink's group written out of order, a
+     * release's records of one key sent back to several partitions and run at once, out of order.
+     */
+    static List<String> keyOrderUndone(java.util.Map<String, String> properties) {
+        var refused = new java.util.ArrayList<String>();
+        String ignoreKeys = properties.get("partitioner.ignore.keys");
+        if (ignoreKeys != null && ignoreKeys.trim().equalsIgnoreCase("true")) {
+            refused.add("'partitioner.ignore.keys: true' spreads one key's records over partitions, where they are read "
+                    + "out of order: Ferry keeps a key's records in one (leave it out)");
+        }
+        String partitioner = properties.get("partitioner.class");
+        if (partitioner != null && partitioner.trim().endsWith("RoundRobinPartitioner")) {
+            refused.add("'partitioner.class' names " + partitioner.trim() + ", which spreads one key's records over "
+                    + "partitions, where they are read out of order: Ferry keeps a key's records in one (leave it out)");
+        }
         return refused;
     }
 

@@ -57,6 +57,25 @@ class KafkaSourceConfigTest {
                 "org.apache.kafka.clients.consumer.CooperativeStickyAssignor"))).isEmpty();
     }
 
+    @Test // a review: a sink's group spread over partitions, a release's records of one key sent back to several
+    void partitionerSettingsThatSpreadAKey_areRefused_forTheSourceTheSinkAndInCode() {
+        assertThat(problems(Map.of("partitioner.ignore.keys", "true"))).singleElement().asString()
+                .contains("'partitioner.ignore.keys: true'").contains("out of order");
+        assertThat(problems(Map.of("partitioner.class", "org.apache.kafka.clients.producer.RoundRobinPartitioner")))
+                .singleElement().asString().contains("RoundRobinPartitioner");
+        assertThat(problems(Map.of("partitioner.ignore.keys", "false"))).isEmpty();
+        var sink = new MapSettings(Map.of("bootstrap-servers", "127.0.0.1:9092", "topic", "out",
+                "properties.partitioner.ignore.keys", "true"));
+        KafkaSinkConfig.read(sink);
+        assertThat(sink.problems()).singleElement().asString().contains("'partitioner.ignore.keys: true'");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> KafkaSink.builder("127.0.0.1:9092", "out")
+                        .config("partitioner.class", org.apache.kafka.clients.producer.RoundRobinPartitioner.class))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("RoundRobinPartitioner");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> KafkaSource.builder("127.0.0.1:9092", "g", List.of("t"))
+                        .producerConfig("partitioner.ignore.keys", true).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("dead-letter producer's 'partitioner");
+    }
+
     @Test
     void otherProperties_passAsTheyAre() {
         assertThat(problems(Map.of("security.protocol", "SSL", "max.poll.records", "100"))).isEmpty();
