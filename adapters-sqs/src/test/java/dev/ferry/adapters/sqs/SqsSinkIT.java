@@ -102,6 +102,29 @@ class SqsSinkIT {
         assertThat(drain(q, 50)).extracting(Message::body).hasSize(50).doesNotHaveDuplicates();
     }
 
+    @Test // a review: a client interceptor that left the sender interrupted ended it, and publishes waited for "busy" senders
+    void aSenderLeftInterruptedByTheClient_goesOnSending() {
+        var q = queue(false);
+        var interruptOnce = new java.util.concurrent.atomic.AtomicBoolean(true);
+        var client = open(SqsClient.builder().endpointOverride(ElasticMq.endpoint()).region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("x", "x")))
+                .overrideConfiguration(c -> c.addExecutionInterceptor(new ExecutionInterceptor() {
+                    @Override
+                    public void afterExecution(Context.AfterExecution context, ExecutionAttributes attributes) {
+                        if (context.request() instanceof SendMessageBatchRequest && interruptOnce.getAndSet(false)) {
+                            Thread.currentThread().interrupt(); // a client that restores the flag of an interrupt it caused
+                        }
+                    }
+                })).build());
+        var sink = open(SqsSink.builder(client, q.url).senders(1).timeout(Duration.ofSeconds(5)).build());
+        assertThat(sink.publish(event("e1", "first", null, Map.of()))).isEqualTo(Outcome.done());
+        Await.until(Duration.ofMillis(300), () -> false); // the sender polls for the next with the flag left set
+        assertThat(sink.publish(event("e2", "second", null, Map.of()))).as("sent by the same sender, still there")
+                .isEqualTo(Outcome.done());
+        assertThat(interruptOnce).as("the interrupt was left").isFalse();
+        assertThat(drain(q, 2)).extracting(Message::body).containsExactlyInAnyOrder("first", "second");
+    }
+
     @Test
     void anEmptyPayload_isRejectedAlone_beforeItsBatchIsSent() {
         // a Kafka tombstone or an empty SNS message routed to SQS: SQS takes no message without a body, and a batch it
