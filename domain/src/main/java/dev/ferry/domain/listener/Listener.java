@@ -270,9 +270,12 @@ public final class Listener implements AutoCloseable {
                 return Shutdown.failed(name, reason, e, settler, stats(), threads.holds, threads.workers, threads.completer);
             }
         });
+        if (closeSourceWhenStopped) { // close() was called on the listener's own thread, which could not wait for the
+            closeSource(); // stop: closed before the report, as awaitStop's caller may end the JVM once it has it
+        }
         finish(r, true);
         if (closeSourceWhenStopped) {
-            closeSource(); // close() was called on the listener's own thread, which could not wait for the stop
+            closeSource(); // close() called by the observer told of the stop
         }
         return r;
     }
@@ -356,7 +359,8 @@ public final class Listener implements AutoCloseable {
 
         /**
          * Called before every poll with the current stats; returning false stops the listener
-         * (the Ruby QueuePoller's {@code before_request} with {@code throw :stop_polling}).
+         * (the Ruby QueuePoller's {@code before_request} with {@code throw :stop_polling}). It should return at once:
+         * one that has not returned within a poll's limit is a wedge ({@link Listener#wedges()}).
          */
         public Builder beforePoll(Predicate<ListenerStats> beforePoll) {
             this.beforePoll = Objects.requireNonNull(beforePoll, "beforePoll");

@@ -51,32 +51,36 @@ final class Poller {
     }
 
     /** What a poller thread is inside now (the source's poll, the decoder, the before-poll hook), since (nanoTime). */
-    private record Busy(String doing, long since) {
+    private static final class Busy {
+        final String doing;
+        volatile long since; // stamped again for each message decoded: a slow batch that progresses is no wedge
+        Busy(String doing, long since) { this.doing = doing; this.since = since; }
     }
 
     /** The poller threads inside a call of another's making now: a poll, the hook, a poll's decoding and telling. */
     private final java.util.Map<Thread, Busy> polling = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
-     * How long the longest poll now under way has gone on, when that is longer than any poll should
-     * take (three poll waits and five seconds); null when none has. A source whose poll never returns
-     * (a plugin waiting on a lock, a client without a timeout) takes nothing in and fails nothing: only
-     * this tells it.
+     * What has held a poller longest, and how long, when that is longer than any poll should take (three poll waits and
+     * five seconds); null when nothing has. A source whose poll never returns (a plugin waiting on a lock, a client without
+     * a timeout), a decoder that never returns, takes nothing in and fails nothing: only this tells it.
      */
     String stuckPoll() {
         long wait = dev.ferry.domain.model.Durations.nanos(s.config().pollWait());
         long grace = TimeUnit.SECONDS.toNanos(5);
         long limit = wait > (Long.MAX_VALUE - grace) / 3 ? Long.MAX_VALUE : wait * 3 + grace;
         long now = System.nanoTime();
-        Busy longest = null;
+        String doing = null;
+        long longest = 0;
         for (var busy : polling.values()) {
-            if (longest == null || busy.since() - longest.since() < 0) {
-                longest = busy;
+            long since = busy.since;
+            if (now - since > longest) {
+                longest = now - since;
+                doing = busy.doing;
             }
         }
-        return longest == null || now - longest.since() <= limit ? null
-                : longest.doing() + " has not returned for " + dev.ferry.domain.model.Durations.text(
-                        java.time.Duration.ofNanos(now - longest.since()));
+        return doing == null || longest <= limit ? null
+                : doing + " has not returned for " + dev.ferry.domain.model.Durations.text(java.time.Duration.ofNanos(longest));
     }
 
     /** The listener starts: its idle time counts from now. */
@@ -91,7 +95,7 @@ final class Poller {
                         // kept, it made every poll of an interruptible source return empty at once, for ever
             }
             try {
-                if (!watched("the before-poll hook", () -> s.beforePoll().test(s.stats().get()))) {
+                if (!watched("the before-poll hook", busy -> s.beforePoll().test(s.stats().get()))) {
                     s.stopAsync().accept("the before-poll hook asked to stop");
                     return;
                 }
@@ -123,8 +127,9 @@ final class Poller {
 
     /** One poll; true when the source answered with nothing. */
     private boolean pollOnce() throws InterruptedException {
-        if (s.settler().behind(Math.max(s.config().maxInFlight(), Settler.BATCH))) { // acks slow: taken in, each
-            TimeUnit.MILLISECONDS.sleep(10); // waited unextended behind the settler, came back and ran again
+        if (s.settler().behind(Math.max(s.config().maxInFlight(), Settler.BATCH))) { // acks slow: taken in, each waited
+            lastReceiveNanos = System.nanoTime(); // unextended behind the settler, came back, ran again; not idle meanwhile
+            TimeUnit.MILLISECONDS.sleep(10);
             return false;
         }
         var capacity = s.hands().capacity();
@@ -164,7 +169,7 @@ final class Poller {
         var taking = new Taking(batch, permits);
         try { // decoding (a schema registry without a timeout) and telling held intake here, unseen by the wedge check
             return watched("decoding a poll's messages (the decoder, or an observer told of them)",
-                    () -> take(taking, capacity, polled, polledNanos));
+                    busy -> take(taking, capacity, polled, polledNanos, busy));
         } catch (Throwable e) { // between the answer and the hand (a clock, no memory): given back, not stranded
             if (!taking.settledFor) {
                 capacity.release(taking.held); // first: it cannot throw, a give-back can
@@ -194,7 +199,7 @@ final class Poller {
     }
 
     /** Takes a poll's answer in hand; true when it was empty. */
-    private boolean take(Taking taking, Capacity capacity, Instant polled, long polledNanos) {
+    private boolean take(Taking taking, Capacity capacity, Instant polled, long polledNanos, Busy busy) {
         var batch = taking.batch;
         int permits = taking.held;
         s.intake().pollWorked();
@@ -252,6 +257,7 @@ final class Poller {
             var delivery = batch.get(i);
             InFlight item;
             try {
+                busy.since = System.nanoTime();
                 item = accept(delivery, leaseUntil, excuseUntil, excuseNanos, inHand, i);
             } catch (Throwable e) { // given back to the transport, never stranded
                 var loggable = dev.ferry.domain.model.Thrown.loggable(e);
@@ -374,10 +380,11 @@ final class Poller {
     }
 
     /** Runs {@code call}, its time seen by {@link #stuckPoll}. */
-    private boolean watched(String doing, java.util.function.BooleanSupplier call) {
-        polling.put(Thread.currentThread(), new Busy(doing, System.nanoTime()));
+    private boolean watched(String doing, java.util.function.Predicate<Busy> call) {
+        var busy = new Busy(doing, System.nanoTime());
+        polling.put(Thread.currentThread(), busy);
         try {
-            return call.getAsBoolean();
+            return call.test(busy);
         } finally {
             polling.remove(Thread.currentThread());
         }

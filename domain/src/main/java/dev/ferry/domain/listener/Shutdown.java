@@ -133,7 +133,6 @@ final class Shutdown {
             giveBackHeld();
         } while ((!hands.isEmpty() || !hands.handedOver().isEmpty() || hands.handlerSettling.get() > 0) // in this order
                 && System.nanoTime() - deadline < 0 && sleepMillis(5));
-        int keptPastDeadline = hands.handedOver().size();
         // a give-back frees its slot before it counts itself: the counts of those that ended are waited for
         long countedBy = System.nanoTime() + SETTLING_WAIT_NANOS;
         while (givingBackNow.get() > 0 && hands.isEmpty() && System.nanoTime() - countedBy < 0 && sleepMillis(1)) {
@@ -164,6 +163,7 @@ final class Shutdown {
         // a kept delivery (skip-delete) counts once handed over, again when its handler settles it: finished is what
         // the transport was told, so one kept past the deadline is not finished (it was, and the stop "clean"), one
         // settled is, once
+        int keptPastDeadline = hands.handedOver().size(); // read with finished: one settled between would count in both
         var after = stats.get();
         long finished = after.settled() - after.handedOver() - settledBefore - releasedWaiting - releasedRunning;
         markStopped.run();

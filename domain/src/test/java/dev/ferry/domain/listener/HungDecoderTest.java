@@ -51,4 +51,34 @@ class HungDecoderTest {
                 .as("once it returns, no wedge is left and the message is handled").isTrue();
         listener.stop();
     }
+
+    @Test // a review of the fix: a batch stamped once, a slow decoder that progresses was a wedge past 5 s
+    void aSlowDecoderThatProgresses_isNoWedge() throws Exception {
+        var queue = InMemoryQueue.standard("orders");
+        for (int i = 0; i < 100; i++) {
+            queue.send("m" + i);
+        }
+        var lines = new LineDecoder();
+        Decoder slow = delivery -> {
+            try {
+                Thread.sleep(70); // a schema registry's lookup each: a poll of 100 takes 7 s, each message well within
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return lines.decode(delivery);
+        };
+        var listener = Listener.builder(queue, queue, slow, (event, delivery) -> Outcome.done())
+                .config(ListenerTest.fast().pollers(1).batchSize(100).maxInFlight(100).pollWait(Duration.ZERO).build())
+                .build().start();
+        try {
+            var seen = new java.util.ArrayList<String>();
+            Await.until(Duration.ofSeconds(8), () -> {
+                seen.addAll(listener.wedges());
+                return false;
+            });
+            assertThat(seen).as("no wedge while each message decodes in time").isEmpty();
+        } finally {
+            listener.stop();
+        }
+    }
 }

@@ -437,6 +437,38 @@ class ListenerStopTest {
         assertThat(interruptedInClose).as("the source closed without the caller's interrupt").isFalse();
     }
 
+    @Test // a review: a handler's close() published the report before the source was closed; awaitStop's caller ended
+          // the JVM with the source's close (a Kafka source's last commit) half done
+    void closeFromAHandler_closesTheSource_beforeAwaitStopReturns() throws Exception {
+        var closed = new AtomicBoolean();
+        var source = new dev.ferry.domain.transport.Source() {
+            @Override
+            public String name() {
+                return queue.name();
+            }
+
+            @Override
+            public List<Delivery> poll(dev.ferry.domain.transport.PollRequest request) {
+                return queue.poll(request);
+            }
+
+            @Override
+            public void close() {
+                sleep(500);
+                closed.set(true);
+            }
+        };
+        queue.send("poison");
+        var l = Listener.builder(source, queue, new LineDecoder(), (e, d) -> {
+            self.get().close(); // a poison condition: the handler stops its own listener
+            return Outcome.done();
+        }).config(config().build()).closeSourceOnClose(true).build();
+        self.set(l);
+        listeners.add(l.start());
+        assertThat(l.awaitStop(LIMIT)).isPresent();
+        assertThat(closed).as("the source closed before the stop was told ended").isTrue();
+    }
+
     /** A transport whose client is gone once closed (a Kafka consumer, an SQS client): settlements after it fail. */
     private static final class ClosingTransport implements dev.ferry.domain.transport.Source, dev.ferry.domain.transport.Acknowledger {
         private final InMemoryQueue queue;
