@@ -65,6 +65,7 @@ final class ConsumerLoop {
         this.name = settings.name();
         this.buffers = buffers;
         this.unreadable = new UnreadablePartitions(name);
+        this.commits = new CommitHealth(name);
         this.resets = new OffsetResets(name, settings.consumerConfig(), buffers);
     }
 
@@ -92,7 +93,8 @@ final class ConsumerLoop {
         if (p != null) {
             return p;
         }
-        return t.isAlive() ? unreadable.problem() : "Kafka source '" + name + "': its consumer thread ended";
+        var unread = t.isAlive() ? unreadable.problem() : "Kafka source '" + name + "': its consumer thread ended";
+        return unread != null ? unread : commits.problem();
     }
 
     long lag() { return lag; }
@@ -338,18 +340,23 @@ final class ConsumerLoop {
      */
     private void commitAsync(KafkaConsumer<byte[], byte[]> c) {
         var commit = buffers.toCommit(null, true);
-        if (commit.isEmpty()) {
+        if (commit.isEmpty()) { // failing, nothing finished left to commit (the partitions gone, say): not failing now
+            if (commits.failing() && buffers.toCommit(null, false).isEmpty()) {
+                commits.worked();
+            }
             return;
         }
         c.commitAsync(commit.offsets(), (offsets, e) -> {
             if (e == null) {
                 buffers.committed(commit);
+                commits.worked();
                 if (failedCommits > 0) {
                     LOG.info("Kafka source '{}': commits work again, after {} failed", name, failedCommits);
                     failedCommits = 0;
                 }
             } else {
                 buffers.commitFailed(commit);
+                commits.failed(e);
                 // sent again at every turn (every 25 ms): a coordinator away for a minute would write thousands of lines
                 long now = System.nanoTime();
                 if (failedCommits++ == 0 || now - lastCommitWarnNanos >= COMMIT_WARN_EVERY_NANOS) {
@@ -364,6 +371,7 @@ final class ConsumerLoop {
     /** Commits that failed in a row, and when that was last said; the consumer thread's own (callbacks run on it). */
     private long failedCommits;
     private long lastCommitWarnNanos;
+    private final CommitHealth commits;
     private static final long COMMIT_WARN_EVERY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
 
     /** Commits finished work of {@code only} (all assigned partitions when null), waiting for the broker. */
@@ -379,10 +387,12 @@ final class ConsumerLoop {
                 c.commitSync(commit.offsets(), Duration.ofSeconds(10));     // close()'s wakeup came first: commit still
             }
         } catch (RuntimeException e) {
+            commits.failed(e);
             LOG.warn("Kafka source '{}': commit failed ({}); finished records may be read again "
                     + "and dropped by the ledger", name, e.getMessage());
             return;
         }
         buffers.committed(commit);
+        commits.worked();
     }
 }

@@ -117,8 +117,8 @@ public final class KafkaSource implements Source, Acknowledger {
     }
 
     /**
-     * Whether the source can hand out records now: started, not closed, its consumer alive, none of its partitions
-     * stopped at a record that cannot be read. {@link #problem()} says why not. For readiness.
+     * Whether the source can hand out records now: started, not closed, its consumer alive, no partition stopped at a
+     * record that cannot be read, its commits not failing for a minute. {@link #problem()} says why not. For readiness.
      */
     public boolean healthy() {
         return problem().isEmpty();
