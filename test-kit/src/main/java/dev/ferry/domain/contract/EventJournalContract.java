@@ -104,6 +104,22 @@ public abstract class EventJournalContract {
         assertThat(journal.journal(key).orElseThrow().failures()).isEqualTo(threads * each);
     }
 
+    /**
+     * A dead letter noted again under one key keeps the last reason: the engine marks a dead letter it owes by noting
+     * it again (its copy refused), and clears the mark so. A journal that kept the first reason (a write "if absent")
+     * ran an owed copy again, after its group's later messages, or held it owed for ever.
+     */
+    @Test
+    void aDeadLetterNotedAgain_keepsTheLastReason() {
+        String key = key();
+        journal.note(key, new Note.DeadLettered(key, "plain", "m1", clock.instant()));
+        journal.note(key, new Note.DeadLettered(key, "owed: the copy was refused", "m1", clock.instant()));
+        assertThat(journal.journal(key)).hasValueSatisfying(j -> assertThat(j.deadLetterReason())
+                .isEqualTo("owed: the copy was refused"));
+        journal.note(key, new Note.DeadLettered(key, "copied at last", "m1", clock.instant()));
+        assertThat(journal.journal(key)).hasValueSatisfying(j -> assertThat(j.deadLetterReason()).isEqualTo("copied at last"));
+    }
+
     @Test
     void peek_tellsInProgressFromDone_andChangesNeither() {
         String key = key();

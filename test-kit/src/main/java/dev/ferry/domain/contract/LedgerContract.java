@@ -73,6 +73,25 @@ public abstract class LedgerContract {
                 .isInstanceOf(Claim.Acquired.class);
     }
 
+    /**
+     * {@code peek} may not know (empty), but what it says is true: a released key is held by no one, and a completion
+     * past its TTL is not done. The listener asks it before dead-lettering a copy for its receives: a ledger that still
+     * said "completed" of an expired key never dead-lettered a poison message past its receive limit.
+     */
+    @Test
+    void peek_neverSaysAReleasedKeyIsHeld_norAnExpiredOneDone() {
+        var key = key();
+        var first = (Claim.Acquired) ledger.claim(key, LEASE);
+        assertThat(ledger.release(key, first.token())).isTrue();
+        assertThat(ledger.peek(key)).as("released").isEmpty();
+        var second = (Claim.Acquired) ledger.claim(key, LEASE);
+        assertThat(ledger.complete(key, second.token(), TTL)).isTrue();
+        assertThat(ledger.peek(key)).as("done, or not known").satisfiesAnyOf(
+                p -> assertThat(p).isEmpty(), p -> assertThat(p).containsInstanceOf(Claim.Completed.class));
+        clock.advance(TTL.plusMinutes(1));
+        assertThat(ledger.peek(key)).as("past its TTL").isEmpty();
+    }
+
     @Test
     void claim_whileHeld_isInProgress_untilTheLeaseEnds() {
         var key = key();
