@@ -63,11 +63,7 @@ class KafkaDeadLetterTopicIT {
         try (var source = KafkaSource.builder(KafkaBroker.bootstrap(), "g-" + UUID.randomUUID(), List.of(topic))
                 .producerConfig(ProducerConfig.INTERCEPTOR_CLASSES_CONFIG, CountingInterceptor.class.getName())
                 .build().start()) {
-            var got = new ArrayList<Delivery>();
-            assertThat(Await.until(Duration.ofSeconds(30), () -> {
-                got.addAll(source.poll(new PollRequest(10, Duration.ofMillis(200), Duration.ofSeconds(60))));
-                return got.size() >= 6;
-            })).as("all six handed out: %s", got.size()).isTrue();
+            var got = handedOut(source, 6);
             var failures = CompletableFuture.supplyAsync(() -> source.settle(
                     got.stream().map(d -> new Settlement(d, Disposition.deadLetter("poison"))).toList())).get(60, TimeUnit.SECONDS);
             assertThat(failures).as("every dead letter refused, none taken for written").hasSize(6)
@@ -92,11 +88,7 @@ class KafkaDeadLetterTopicIT {
         try (var source = KafkaSource.builder(KafkaBroker.bootstrap(), "g-" + UUID.randomUUID(), List.of(topic))
                 .producerConfig(ProducerConfig.INTERCEPTOR_CLASSES_CONFIG, CountingInterceptor.class.getName())
                 .build().start()) {
-            var got = new ArrayList<Delivery>();
-            assertThat(Await.until(Duration.ofSeconds(30), () -> {
-                got.addAll(source.poll(new PollRequest(10, Duration.ofMillis(200), Duration.ofSeconds(60))));
-                return got.size() >= 10;
-            })).as("all ten handed out: %s", got.size()).isTrue();
+            var got = handedOut(source, 10);
             CountingInterceptor.shut(dlq);     // the broker writes each copy; its answer is held back
             try {
                 var settled = CompletableFuture.supplyAsync(() -> source.settle(
@@ -117,5 +109,15 @@ class KafkaDeadLetterTopicIT {
             assertThat(copies.stream().filter(r -> "same".equals(KafkaBroker.text(r.key()))).map(r -> KafkaBroker.text(r.value())))
                     .as("one key's records in their order").containsExactly("first", "second");
         }
+    }
+
+    /** Polls until {@code count} records are handed out (30 s at most). */
+    private static List<Delivery> handedOut(KafkaSource source, int count) {
+        var got = new ArrayList<Delivery>();
+        assertThat(Await.until(Duration.ofSeconds(30), () -> {
+            got.addAll(source.poll(new PollRequest(10, Duration.ofMillis(200), Duration.ofSeconds(60))));
+            return got.size() >= count;
+        })).as("%s handed out: %s", count, got.size()).isTrue();
+        return got;
     }
 }

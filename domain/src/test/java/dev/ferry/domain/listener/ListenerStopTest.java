@@ -403,25 +403,10 @@ class ListenerStopTest {
         var interruptedInClose = new AtomicBoolean();
         var closing = new CountDownLatch(1);
         var closed = new AtomicBoolean();
-        var source = new dev.ferry.domain.transport.Source() {
-            @Override
-            public String name() {
-                return queue.name();
-            }
-
-            @Override
-            public List<Delivery> poll(dev.ferry.domain.transport.PollRequest request) {
-                return queue.poll(request);
-            }
-
-            @Override
-            public void close() {
-                interruptedInClose.set(Thread.currentThread().isInterrupted());
-                closing.countDown();
-                sleep(500); // waits for its open polls, as SQS and HTTP sources do
-                closed.set(true);
-            }
-        };
+        var source = slowClosing(() -> {
+            interruptedInClose.set(Thread.currentThread().isInterrupted());
+            closing.countDown();
+        }, closed);
         var l = Listener.builder(source, queue, new LineDecoder(), (e, d) -> Outcome.done()).config(config().build())
                 .closeSourceOnClose(true).build().start();
         listeners.add(l);
@@ -441,7 +426,22 @@ class ListenerStopTest {
           // the JVM with the source's close (a Kafka source's last commit) half done
     void closeFromAHandler_closesTheSource_beforeAwaitStopReturns() throws Exception {
         var closed = new AtomicBoolean();
-        var source = new dev.ferry.domain.transport.Source() {
+        var source = slowClosing(() -> { }, closed);
+        queue.send("poison");
+        var l = Listener.builder(source, queue, new LineDecoder(), (e, d) -> {
+            self.get().close(); // a poison condition: the handler stops its own listener
+            return Outcome.done();
+        }).config(config().build()).closeSourceOnClose(true).build();
+        self.set(l);
+        listeners.add(l.start());
+        assertThat(l.awaitStop(LIMIT)).isPresent();
+        assertThat(closed).as("the source closed before the stop was told ended").isTrue();
+    }
+
+    /** The queue as a source whose close runs {@code first}, waits 500 ms (for its open polls, as SQS and HTTP sources
+     *  do), then sets {@code closed}. */
+    private dev.ferry.domain.transport.Source slowClosing(Runnable first, AtomicBoolean closed) {
+        return new dev.ferry.domain.transport.Source() {
             @Override
             public String name() {
                 return queue.name();
@@ -454,19 +454,11 @@ class ListenerStopTest {
 
             @Override
             public void close() {
+                first.run();
                 sleep(500);
                 closed.set(true);
             }
         };
-        queue.send("poison");
-        var l = Listener.builder(source, queue, new LineDecoder(), (e, d) -> {
-            self.get().close(); // a poison condition: the handler stops its own listener
-            return Outcome.done();
-        }).config(config().build()).closeSourceOnClose(true).build();
-        self.set(l);
-        listeners.add(l.start());
-        assertThat(l.awaitStop(LIMIT)).isPresent();
-        assertThat(closed).as("the source closed before the stop was told ended").isTrue();
     }
 
     /** A transport whose client is gone once closed (a Kafka consumer, an SQS client): settlements after it fail. */
