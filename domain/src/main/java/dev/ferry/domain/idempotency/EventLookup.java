@@ -13,6 +13,14 @@ public final class EventLookup {
     }
 
     /**
+     * What the reason of a dead letter owed begins with, under the message's id: decided, its copy refused by the
+     * transport for a reason that passes (a dead-letter queue throttled, failing for seconds); noted again without it
+     * once the copy is taken.
+     */
+    public static final String OWED = "owed, not yet out of the source queue (its copy to the dead-letter queue, or the "
+            + "removal of the original, was refused; it goes to the dead-letter queue when it comes back): ";
+
+    /**
      * What is known of one event.
      *
      * @param ledgerKey the event's ledger key
@@ -29,6 +37,9 @@ public final class EventLookup {
             }
             if (state instanceof Claim.InProgress) {
                 return "in progress";
+            }
+            if (journal != null && journal.deadLetterReason() != null && journal.deadLetterReason().startsWith(OWED)) {
+                return "to be dead-lettered (decided; its copy was refused, and it goes there when it comes back)";
             }
             // the ledger holds no live entry: done events are forgotten after its TTL, while the journal is kept a week
             // from its last note — "failed, to be tried again" of an event handled since had an operator send it again
@@ -73,6 +84,15 @@ public final class EventLookup {
         if (byMessage.eventKey() == null) { // not decoded: what was noted under the message is all there is
             return Optional.of(new Report(null, null, byMessage));
         }
-        return key(ledger, byMessage.eventKey()).or(() -> Optional.of(new Report(byMessage.eventKey(), null, byMessage)));
+        var found = key(ledger, byMessage.eventKey()).orElse(new Report(byMessage.eventKey(), null, byMessage));
+        var j = found.journal();
+        if (byMessage.deadLetterReason() != null && byMessage.deadLetterReason().startsWith(OWED) && j != byMessage) {
+            // the event's journal says "dead-lettered" from the decision on; the message's own note says the copy is owed
+            j = j == null ? byMessage : new EventJournal.Journal(j.failures(), j.firstFailure(), j.lastFailure(), j.lastReason(),
+                    j.duplicates(), j.lastDuplicate(), byMessage.deadLetterReason(), byMessage.deadLetteredAt(), j.messageId(),
+                    j.eventKey());
+            return Optional.of(new Report(found.ledgerKey(), found.state(), j));
+        }
+        return Optional.of(found);
     }
 }

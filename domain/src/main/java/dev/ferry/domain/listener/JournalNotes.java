@@ -125,8 +125,7 @@ final class JournalNotes {
      * What the reason of a dead letter owed begins with, in the journal under the message's id: decided, its copy refused
      * by the transport for a reason that passes (a dead-letter queue throttled, failing for seconds).
      */
-    static final String OWED = "owed, not yet out of the source queue (its copy to the dead-letter queue, or the removal "
-            + "of the original, was refused; it goes to the dead-letter queue when it comes back): ";
+    static final String OWED = dev.ferry.domain.idempotency.EventLookup.OWED;
 
     /** How an owed mark starts: the message's body's length and CRC-32, and when it was sent (said, not matched). */
     static String fingerprint(Delivery delivery) {

@@ -73,6 +73,11 @@ class OwedDeadLetterElsewhereTest {
         assertThat(dlq.size()).as("A1 did not come back to the first instance").isZero();
         assertThat(ledger.journal(EventJournal.messageKey(fifo.name(), a1.get())).orElseThrow().deadLetterReason())
                 .startsWith(JournalNotes.OWED);
+        // a review: found by its message id, it was shown "dead-lettered" (the event's note), while still in the queue
+        assertThat(dev.ferry.domain.idempotency.EventLookup.message(ledger, fifo.name(), a1.get())).hasValueSatisfying(r -> {
+            assertThat(r.status()).startsWith("to be dead-lettered");
+            assertThat(r.journal().deadLetterReason()).startsWith(JournalNotes.OWED);
+        });
 
         var next = start(fifo, (event, delivery) -> {
             effects.add(event.key());
@@ -84,6 +89,8 @@ class OwedDeadLetterElsewhereTest {
         next.stop(); // its journal written
         var journal = ledger.journal(EventJournal.messageKey(fifo.name(), a1.get())).orElseThrow();
         assertThat(journal.deadLetterReason()).as("no longer owed once copied").isEqualTo("poison");
+        assertThat(dev.ferry.domain.idempotency.EventLookup.message(ledger, fifo.name(), a1.get()))
+                .hasValueSatisfying(r -> assertThat(r.status()).isEqualTo("dead-lettered"));
     }
 
     @Test // Kafka's ids come again in a topic made anew, and its count of receives starts again wherever a record is read
