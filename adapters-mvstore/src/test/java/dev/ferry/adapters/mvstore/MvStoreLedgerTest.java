@@ -66,6 +66,12 @@ class MvStoreLedgerTest {
         }
     }
 
+    @Test // a review: under a millisecond the sweeper waited 0 ms between sweeps, spinning a core against the claims
+    void aSweepOfUnderAMillisecond_isRefused() {
+        assertThatThrownBy(() -> MvStoreLedger.builder(dir.resolve("spin.db")).sweepEvery(Duration.ofNanos(1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at least 1 ms");
+    }
+
     @Test
     void journals_surviveReopen_andGoAWeekAfterTheirLastNote() {
         var clock = new MutableClock(java.time.Instant.parse("2026-11-23T10:00:00Z"));
