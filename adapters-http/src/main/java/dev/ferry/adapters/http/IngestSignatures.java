@@ -85,6 +85,27 @@ final class IngestSignatures {
         }
     }
 
+    /**
+     * More signed requests within the window than are remembered: asked to come back when a place frees, which is the
+     * window away — "try again shortly", with {@code Retry-After: 1}, was hours of refusals with a 24 h window, readiness
+     * up. Said to the operator too, at most once a minute.
+     */
+    private Answer full(long now) {
+        long wait = Math.max(1, seen.placeFreeAt(now) - now);
+        String why = "too many signed requests within the signature window (" + signatureWindow.toSeconds() + " s) to "
+                + "remember (" + seen.size() + "); a place frees in " + wait + " s: shorten signature-window (embedded: "
+                + "or raise maxRememberedSignatures)";
+        long at = System.nanoTime();
+        if (at - lastFullWarned >= java.util.concurrent.TimeUnit.MINUTES.toNanos(1)) {
+            lastFullWarned = at;
+            System.getLogger(IngestSignatures.class.getName()).log(System.Logger.Level.WARNING, "ingest " + path + ": " + why
+                    + " (said at most once a minute)");
+        }
+        return new Answer(429, Map.of("Retry-After", Long.toString(wait)), error(why));
+    }
+
+    private volatile long lastFullWarned = System.nanoTime() - java.util.concurrent.TimeUnit.MINUTES.toNanos(2);
+
     /** Until when a signature is remembered: the window past its time, and a second. */
     private long forgetAfter(Signed signed) {
         return signed.seconds() + signatureWindow.toSeconds() + 1;
@@ -109,8 +130,7 @@ final class IngestSignatures {
         return switch (seen.remember(expected, forgetAfter(signed), now)) {
             case REPLAYED -> new Answer(401, Map.of(), error("replayed: this signature was accepted before; sign each "
                     + "request, and each attempt of it, anew with a fresh " + IngestAuth.HmacSha256.TIMESTAMP_HEADER));
-            case FULL -> new Answer(429, Map.of("Retry-After", "1"), error("too many signed requests within the "
-                    + "signature window to remember; try again shortly"));
+            case FULL -> full(now);
             case FIRST -> null;
         };
     }

@@ -81,6 +81,11 @@ final class SeenSignatures {
         }
     }
 
+    /** The unix second from which a place is free again (the earliest remembered forgotten); {@code now} when none is. */
+    synchronized long placeFreeAt(long now) {
+        return byExpiry.isEmpty() ? now : Math.max(now, byExpiry.firstKey() + 1);
+    }
+
     /** Signatures waiting to expire, for a test: never more than those remembered. */
     synchronized int expiring() {
         return byExpiry.values().stream().mapToInt(List::size).sum();
