@@ -39,7 +39,7 @@ public final class EventLookup {
                 return "in progress";
             }
             if (journal != null && journal.deadLetterReason() != null && journal.deadLetterReason().startsWith(OWED)) {
-                return "to be dead-lettered (decided; its copy was refused, and it goes there when it comes back)";
+                return "to be dead-lettered (decided; its copy or the original's removal was refused: done when it comes back)";
             }
             // the ledger holds no live entry: done events are forgotten after its TTL, while the journal is kept a week
             // from its last note — "failed, to be tried again" of an event handled since had an operator send it again
@@ -86,7 +86,7 @@ public final class EventLookup {
         }
         var found = key(ledger, byMessage.eventKey()).orElse(new Report(byMessage.eventKey(), null, byMessage));
         var j = found.journal();
-        if (byMessage.deadLetterReason() != null && byMessage.deadLetterReason().startsWith(OWED) && j != byMessage) {
+        if (owedLast(byMessage) && j != byMessage) {
             // the event's journal says "dead-lettered" from the decision on; the message's own note says the copy is owed
             j = j == null ? byMessage : new EventJournal.Journal(j.failures(), j.firstFailure(), j.lastFailure(), j.lastReason(),
                     j.duplicates(), j.lastDuplicate(), byMessage.deadLetterReason(), byMessage.deadLetteredAt(), j.messageId(),
@@ -94,5 +94,16 @@ public final class EventLookup {
             return Optional.of(new Report(found.ledgerKey(), found.state(), j));
         }
         return Optional.of(found);
+    }
+
+    /**
+     * Whether the note under a message id is an owed dead letter, and its latest: ids come again (a plugin's source,
+     * a topic made anew), and a later message of the same id that failed or came again is not the owed one.
+     */
+    private static boolean owedLast(EventJournal.Journal byMessage) {
+        var at = byMessage.deadLetteredAt();
+        return byMessage.deadLetterReason() != null && byMessage.deadLetterReason().startsWith(OWED) && at != null
+                && (byMessage.lastFailure() == null || !byMessage.lastFailure().isAfter(at))
+                && (byMessage.lastDuplicate() == null || !byMessage.lastDuplicate().isAfter(at));
     }
 }
