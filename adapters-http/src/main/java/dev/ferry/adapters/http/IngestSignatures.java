@@ -91,7 +91,7 @@ final class IngestSignatures {
      * up. Said to the operator too, at most once a minute.
      */
     private Answer full(long now) {
-        long wait = Math.max(1, seen.placeFreeAt(now) - now);
+        long wait = Math.max(1, Math.min(IngestAnswers.MAX_RETRY_AFTER_SECONDS, seen.placeFreeAt(now) - now));
         String why = "too many signed requests within the signature window (" + signatureWindow.toSeconds() + " s) to "
                 + "remember (" + seen.size() + "); a place frees in " + wait + " s: shorten signature-window (embedded: "
                 + "or raise maxRememberedSignatures)";

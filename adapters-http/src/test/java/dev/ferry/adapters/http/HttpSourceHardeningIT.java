@@ -291,8 +291,13 @@ class HttpSourceHardeningIT extends IngestEndpointFixture {
         assertThat(Long.parseLong(full.headers().firstValue("Retry-After").orElseThrow())).as("when a place frees")
                 .isBetween(290L, 303L);
         assertThat(full.body()).contains("shorten signature-window").contains("maxRememberedSignatures");
+        var day = start(HttpSource.builder().name("day").auth(HMAC).maxRememberedSignatures(1)
+                .signatureWindow(Duration.ofHours(24)));
+        assertThat(signed(day, "{\"id\":\"d1\",\"type\":\"Good\"}", ts, null, null).statusCode()).isEqualTo(200);
+        assertThat(signed(day, "{\"id\":\"d2\",\"type\":\"Good\"}", ts, null, null).headers().firstValue("Retry-After"))
+                .as("at most the 12 h every Retry-After is held to").hasValue("43200");
         assertThat(source.rememberedSignatures()).isEqualTo(1);
-        assertThat(handled).containsExactly("m1");
+        assertThat(handled).containsExactly("m1", "d1");
     }
 
     @Test // #16
