@@ -368,8 +368,8 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
 
         /** How often expired keys are swept (every minute by default). */
         public Builder sweepEvery(Duration every) {
-            if (every == null || every.compareTo(Duration.ofMillis(1)) < 0) { // under 1 ms the sweeper waited 0 ms: it spun
-                throw new IllegalArgumentException("sweepEvery must be at least 1 ms, was " + every);
+            if (every == null || every.compareTo(Duration.ofMillis(1)) < 0 || every.compareTo(Duration.ofDays(36_500)) > 0) {
+                throw new IllegalArgumentException("sweepEvery must be 1 ms to 36500 days, was " + every); // else it spun
             }
             this.sweepEvery = every;
             return this;

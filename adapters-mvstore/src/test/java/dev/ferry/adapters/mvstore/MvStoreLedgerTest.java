@@ -69,7 +69,10 @@ class MvStoreLedgerTest {
     @Test // a review: under a millisecond the sweeper waited 0 ms between sweeps, spinning a core against the claims
     void aSweepOfUnderAMillisecond_isRefused() {
         assertThatThrownBy(() -> MvStoreLedger.builder(dir.resolve("spin.db")).sweepEvery(Duration.ofNanos(1)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at least 1 ms");
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("1 ms to 36500 days");
+        // "never": its milliseconds overflowed at every pass, a warning and a stack trace each, spinning too
+        assertThatThrownBy(() -> MvStoreLedger.builder(dir.resolve("spin.db"))
+                .sweepEvery(java.time.temporal.ChronoUnit.FOREVER.getDuration())).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
