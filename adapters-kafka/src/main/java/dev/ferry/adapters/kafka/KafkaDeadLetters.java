@@ -76,16 +76,12 @@ final class KafkaDeadLetters implements AutoCloseable {
      * one partition's in order, sends them back out of order. Refused as the source's file refuses it.
      */
     private static void refuseKeySpreading(Map<String, Object> config) {
-        var partitioning = new HashMap<String, String>();
         for (String key : List.of("partitioner.class", "partitioner.ignore.keys")) {
             Object v = config.get(key);
-            if (v != null) {
-                partitioning.put(key, v instanceof Class<?> type ? type.getName() : String.valueOf(v));
+            var undone = v == null ? List.<String>of() : KafkaSourceConfig.keyOrderUndone(key, v);
+            if (!undone.isEmpty()) {
+                throw new IllegalArgumentException("the dead-letter producer's " + undone.getFirst());
             }
-        }
-        var undone = KafkaSourceConfig.keyOrderUndone(partitioning);
-        if (!undone.isEmpty()) {
-            throw new IllegalArgumentException("the dead-letter producer's " + undone.getFirst());
         }
     }
 
@@ -226,8 +222,7 @@ final class KafkaDeadLetters implements AutoCloseable {
             }
         } catch (Throwable e) { // told when its answer is asked for, as the answer's own failure would be
             sent.thrown = e;
-            if (e instanceof org.apache.kafka.common.errors.TimeoutException
-                    && !(e instanceof org.apache.kafka.clients.producer.BufferExhaustedException) && sent.topic != null) {
+            if (sent.topic != null && noMetadata(e)) {
                 blocked.add(sent.topic);
             }
         }
@@ -243,12 +238,17 @@ final class KafkaDeadLetters implements AutoCloseable {
             answer.get();
             return false;
         } catch (ExecutionException e) { // a full buffer drains: only a topic's metadata not coming is remembered
-            return e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException
-                    && !(e.getCause() instanceof org.apache.kafka.clients.producer.BufferExhaustedException);
+            return noMetadata(e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
         }
+    }
+
+    /** A send's timeout that is its topic's metadata not coming, not a full buffer (which drains). */
+    private static boolean noMetadata(Throwable e) {
+        return e instanceof org.apache.kafka.common.errors.TimeoutException
+                && !(e instanceof org.apache.kafka.clients.producer.BufferExhaustedException);
     }
 
     private String finish(Sent sent, long deadline) {

@@ -296,8 +296,7 @@ public final class KafkaSink implements Sink {
                 throw new IllegalArgumentException(key + " is not supported: the sink sends each record on its own, "
                         + "idempotently, outside any transaction");
             }
-            var undone = KafkaSourceConfig.keyOrderUndone(java.util.Map.of(key,
-                    String.valueOf(value instanceof Class<?> type ? type.getName() : value)));
+            var undone = KafkaSourceConfig.keyOrderUndone(key, value);
             if (!undone.isEmpty()) {
                 throw new IllegalArgumentException(undone.getFirst());
             }

@@ -125,6 +125,11 @@ public record KafkaSourceConfig(String name, String bootstrapServers, List<Strin
         return refused;
     }
 
+    /** {@link #keyOrderUndone(java.util.Map)} of one setting an embedder gives in code: a class or text. */
+    static List<String> keyOrderUndone(String key, Object value) {
+        return keyOrderUndone(java.util.Map.of(key, settingText(value)));
+    }
+
     /** {@link #safetyUndone(java.util.Map)} of one setting an embedder gives in code: a class, a list of them, or text. */
     static List<String> safetyUndone(String key, Object value) {
         String text = value instanceof java.util.Collection<?> all
