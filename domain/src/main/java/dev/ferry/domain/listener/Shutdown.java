@@ -245,7 +245,8 @@ final class Shutdown {
         for (var executor : executors) {
             executor.shutdownNow();
         }
-        return new ShutdownReport(reason + " (the shutdown failed: " + failure + ")", 0, 0, 0, 0, Duration.ZERO, stats);
+        return new ShutdownReport(reason + " (the shutdown failed: " + failure + ")", 0, 0, 0, 0, Duration.ZERO, stats,
+                0, true);
     }
 
     static void joinQuietly(List<Thread> threads, Duration timeout) {

@@ -14,6 +14,8 @@ import java.time.Duration;
  * @param stats             the counters at the end
  * @param keptPastDeadline  deliveries their handler kept (skip-delete) and had not settled by the deadline: no longer
  *                          extended, they come back when their lease runs out
+ * @param failed            the shutdown threw before its end (the reason says what): what it had not yet settled was
+ *                          left as it stood, to come back when its lease runs out, and the counts are not known
  */
 public record ShutdownReport(
         String reason,
@@ -23,7 +25,8 @@ public record ShutdownReport(
         long flushed,
         Duration took,
         ListenerStats stats,
-        long keptPastDeadline) {
+        long keptPastDeadline,
+        boolean failed) {
 
     /** A report without deliveries kept past the deadline (the form before {@code keptPastDeadline}). */
     public ShutdownReport(String reason, long finished, long releasedWaiting, long releasedRunning, long flushed,
@@ -31,8 +34,14 @@ public record ShutdownReport(
         this(reason, finished, releasedWaiting, releasedRunning, flushed, took, stats, 0);
     }
 
-    /** True when every delivery was settled before the deadline, those its handler kept too. */
+    /** A report of a shutdown that ran to its end (the form before {@code failed}). */
+    public ShutdownReport(String reason, long finished, long releasedWaiting, long releasedRunning, long flushed,
+                          Duration took, ListenerStats stats, long keptPastDeadline) {
+        this(reason, finished, releasedWaiting, releasedRunning, flushed, took, stats, keptPastDeadline, false);
+    }
+
+    /** True when the shutdown ran to its end and every delivery was settled before the deadline, those kept too. */
     public boolean clean() {
-        return releasedRunning == 0 && keptPastDeadline == 0;
+        return !failed && releasedRunning == 0 && keptPastDeadline == 0;
     }
 }
