@@ -37,7 +37,7 @@ final class EventActions {
     List<Found> byKey(String source, String key) {
         var found = new ArrayList<Found>();
         for (var name : sources(source)) {
-            EventLookup.event(ledger, scope(config.sources().get(name)), key)
+            EventLookup.event(ledger, scope(config.sources().get(name)), key, name)
                     .ifPresent(report -> found.add(new Found(name, key, report, sinks(scope(config.sources().get(name)), key))));
         }
         return found;

@@ -61,6 +61,22 @@ public final class EventLookup {
         return key(ledger, LedgerKeys.event(scope, eventKey));
     }
 
+    /**
+     * The event {@code eventKey} of ledger scope {@code scope} as source {@code source} reads it: a dead letter owed by
+     * the message its journal names (decided, its copy or the original's removal refused) is shown owed, as
+     * {@link #message} shows it, not "dead-lettered".
+     */
+    public static Optional<Report> event(IdempotencyLedger ledger, String scope, String eventKey, String source) {
+        var found = event(ledger, scope, eventKey);
+        var j = found.map(Report::journal).orElse(null);
+        if (j == null || j.messageId() == null || !(ledger instanceof EventJournal journal)) {
+            return found;
+        }
+        var byMessage = journal.journal(EventJournal.messageKey(source, j.messageId())).orElse(null);
+        return byMessage != null && found.get().ledgerKey().equals(byMessage.eventKey())
+                ? Optional.of(owedOver(found.get(), byMessage)) : found;
+    }
+
     /** The event at ledger key {@code ledgerKey}. */
     public static Optional<Report> key(IdempotencyLedger ledger, String ledgerKey) {
         var state = ledger.peek(ledgerKey).orElse(null);
@@ -85,15 +101,20 @@ public final class EventLookup {
             return Optional.of(new Report(null, null, byMessage));
         }
         var found = key(ledger, byMessage.eventKey()).orElse(new Report(byMessage.eventKey(), null, byMessage));
+        return Optional.of(owedOver(found, byMessage));
+    }
+
+    /** {@code found} with the dead letter its message owes, when the message's latest note says it is owed. */
+    private static Report owedOver(Report found, EventJournal.Journal byMessage) {
         var j = found.journal();
-        if (owedLast(byMessage) && j != byMessage) {
-            // the event's journal says "dead-lettered" from the decision on; the message's own note says the copy is owed
-            j = j == null ? byMessage : new EventJournal.Journal(j.failures(), j.firstFailure(), j.lastFailure(), j.lastReason(),
-                    j.duplicates(), j.lastDuplicate(), byMessage.deadLetterReason(), byMessage.deadLetteredAt(), j.messageId(),
-                    j.eventKey());
-            return Optional.of(new Report(found.ledgerKey(), found.state(), j));
+        if (!owedLast(byMessage) || j == byMessage) {
+            return found;
         }
-        return Optional.of(found);
+        // the event's journal says "dead-lettered" from the decision on; the message's own note says the copy is owed
+        j = j == null ? byMessage : new EventJournal.Journal(j.failures(), j.firstFailure(), j.lastFailure(), j.lastReason(),
+                j.duplicates(), j.lastDuplicate(), byMessage.deadLetterReason(), byMessage.deadLetteredAt(), j.messageId(),
+                j.eventKey());
+        return new Report(found.ledgerKey(), found.state(), j);
     }
 
     /**

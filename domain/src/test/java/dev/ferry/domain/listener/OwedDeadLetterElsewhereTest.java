@@ -78,6 +78,9 @@ class OwedDeadLetterElsewhereTest {
             assertThat(r.status()).startsWith("to be dead-lettered");
             assertThat(r.journal().deadLetterReason()).startsWith(JournalNotes.OWED);
         });
+        // and found by its key, it was shown "dead-lettered" still: the event's journal names the message
+        assertThat(dev.ferry.domain.idempotency.EventLookup.event(ledger, fifo.name(), "A1", fifo.name()))
+                .hasValueSatisfying(r -> assertThat(r.status()).startsWith("to be dead-lettered"));
 
         var next = start(fifo, (event, delivery) -> {
             effects.add(event.key());
@@ -90,6 +93,8 @@ class OwedDeadLetterElsewhereTest {
         var journal = ledger.journal(EventJournal.messageKey(fifo.name(), a1.get())).orElseThrow();
         assertThat(journal.deadLetterReason()).as("no longer owed once copied").isEqualTo("poison");
         assertThat(dev.ferry.domain.idempotency.EventLookup.message(ledger, fifo.name(), a1.get()))
+                .hasValueSatisfying(r -> assertThat(r.status()).isEqualTo("dead-lettered"));
+        assertThat(dev.ferry.domain.idempotency.EventLookup.event(ledger, fifo.name(), "A1", fifo.name()))
                 .hasValueSatisfying(r -> assertThat(r.status()).isEqualTo("dead-lettered"));
     }
 
