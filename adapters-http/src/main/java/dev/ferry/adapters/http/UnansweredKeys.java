@@ -44,10 +44,22 @@ final class UnansweredKeys {
     }
 
     /** An attempt of {@code key} went unanswered. */
-    synchronized void add(String key) {
-        since.remove(key); // put back last: the map stays ordered by when each was noted
-        since.put(key, nanoTime.getAsLong());
-        any = true;
+    void add(String key) {
+        String held = held(key);
+        synchronized (this) {
+            since.remove(held); // put back last: the map stays ordered by when each was noted
+            since.put(held, nanoTime.getAsLong());
+            any = true;
+        }
+    }
+
+    /**
+     * {@code key} as the ledger holds it: an idempotency key a client sent, up to what its header allows, or an event id
+     * as long as a JSON string may be, is hashed past 1 KiB — kept whole for each request unanswered, they held
+     * gigabytes while a sink was down.
+     */
+    private static String held(String key) {
+        return dev.ferry.domain.idempotency.LedgerKeys.bounded(key);
     }
 
     /** Whether an attempt of {@code key} went unanswered, within the time remembered, and nothing answered it since. */
@@ -57,7 +69,7 @@ final class UnansweredKeys {
         }
         synchronized (this) {
             forgetOld();
-            return since.containsKey(key);
+            return since.containsKey(held(key));
         }
     }
 
@@ -67,7 +79,7 @@ final class UnansweredKeys {
             return;
         }
         synchronized (this) {
-            since.remove(key);
+            since.remove(held(key));
             forgetOld(); // and those that went elsewhere (the DLQ, a stop) and were never answered here
         }
     }

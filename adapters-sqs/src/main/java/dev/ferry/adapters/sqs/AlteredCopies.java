@@ -22,7 +22,7 @@ final class AlteredCopies {
         if (altered.size() >= MAX) {
             altered.clear();
         }
-        altered.merge(id, 1, Integer::sum);
+        altered.merge(dev.ferry.domain.idempotency.LedgerKeys.bounded(id), 1, Integer::sum); // an event key may be 256 Ki chars
     }
 
     /**
@@ -35,6 +35,6 @@ final class AlteredCopies {
 
     /** How many copies of {@code id} were stored altered; null for none. */
     Integer times(String id) {
-        return altered.isEmpty() ? null : altered.get(id);
+        return altered.isEmpty() ? null : altered.get(dev.ferry.domain.idempotency.LedgerKeys.bounded(id));
     }
 }

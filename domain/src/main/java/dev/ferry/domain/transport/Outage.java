@@ -92,7 +92,12 @@ public final class Outage {
      * {@link #failed(String, String, Duration)}, with {@code brief}: the problem without the service's own words (its
      * error message may name an account, a user, a resource), for {@link #holdingBackInBrief()}.
      */
-    public synchronized Outcome failed(String key, String problem, String brief, Duration wait) {
+    public Outcome failed(String key, String problem, String brief, Duration wait) {
+        return met(dev.ferry.domain.idempotency.LedgerKeys.bounded(key), problem, brief, wait);
+    }
+
+    /** {@link #failed(String, String, String, Duration)} of a key held as the ledger holds it (a long one hashed). */
+    private synchronized Outcome met(String key, String problem, String brief, Duration wait) {
         long now = nanoTime.getAsLong();
         if (!failing || now - lastFailure > Durations.nanos(REPORTED_FOR)) {
             failing = true;
@@ -124,8 +129,11 @@ public final class Outage {
         if (!engaged) {
             return;
         }
+        // timed as the ledger keeps it: a key as long as a JSON string may be (256 Ki characters), kept whole for each
+        // event an outage met, held gigabytes until the outage ended
+        String timed = dev.ferry.domain.idempotency.LedgerKeys.bounded(key);
         synchronized (this) {
-            since.remove(key);
+            since.remove(timed);
             failing = false;
             // and the events whose waits are over — gone to the DLQ, handled elsewhere, given back at a stop: never marked
             // worked, they kept the map filling and every call that works on this lock, for good
