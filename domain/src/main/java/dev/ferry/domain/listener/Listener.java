@@ -270,10 +270,13 @@ public final class Listener implements AutoCloseable {
                 return Shutdown.failed(name, reason, e, settler, stats(), threads.holds, threads.workers, threads.completer);
             }
         });
-        if (closeSourceWhenStopped) { // close() was called on the listener's own thread, which could not wait for the
-            closeSource(); // stop: closed before the report, as awaitStop's caller may end the JVM once it has it
+        try {
+            if (closeSourceWhenStopped) { // close() was called on the listener's own thread, which could not wait for the
+                closeSource(); // stop: closed before the report, as awaitStop's caller may end the JVM once it has it
+            }
+        } finally { // whatever the close threw: unpublished, every later stop() waited for the report for ever
+            finish(r, true);
         }
-        finish(r, true);
         if (closeSourceWhenStopped) {
             closeSource(); // close() called by the observer told of the stop
         }

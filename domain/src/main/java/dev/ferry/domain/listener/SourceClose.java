@@ -37,8 +37,8 @@ final class SourceClose {
             }
             try {
                 source.close();
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "closing the source of '" + name + "' failed", e);
+            } catch (Throwable e) { // an Error of a plugin's too: thrown on, it kept the stop's report from being published
+                warn(e);
             } finally {
                 done.countDown();
             }
@@ -46,6 +46,14 @@ final class SourceClose {
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
+        }
+    }
+
+    private void warn(Throwable e) {
+        try {
+            LOG.log(Level.WARNING, "closing the source of '" + name + "' failed", dev.ferry.domain.model.Thrown.loggable(e));
+        } catch (Throwable unprintable) { // a logging backend that fails on it: the close is over all the same
+            LOG.log(Level.WARNING, "closing the source of ''{0}'' failed: {1}", name, dev.ferry.domain.model.Thrown.describe(e));
         }
     }
 
