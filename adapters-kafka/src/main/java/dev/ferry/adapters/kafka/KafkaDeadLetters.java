@@ -137,7 +137,6 @@ final class KafkaDeadLetters implements AutoCloseable {
         for (int i = 0; i < deadLetters.size(); i++) {
             left.add(i);
         }
-        var blocked = new HashSet<String>(); // topics whose send waited out max.block.ms in this call
         while (!left.isEmpty()) {
             var keys = new HashSet<List<Object>>();
             var round = new ArrayList<Integer>();
@@ -159,7 +158,7 @@ final class KafkaDeadLetters implements AutoCloseable {
             var sent = new ArrayList<Sent>(round.size());
             for (int i : round) {
                 var s = deadLetters.get(i);
-                sent.add(start(rec(s), ((Disposition.DeadLetter) s.disposition()).reason(), blocked));
+                sent.add(start(rec(s), ((Disposition.DeadLetter) s.disposition()).reason()));
             }
             long deadline = System.nanoTime() + wait.toNanos(); // all sent by now: waited for as one
             for (int k = 0; k < round.size(); k++) {
@@ -194,9 +193,11 @@ final class KafkaDeadLetters implements AutoCloseable {
     /**
      * Sends one dead letter. A topic without metadata (not made, on a cluster that does not create topics; deleted)
      * holds each send {@code max.block.ms} (5 s), one after another: a settle of 100 dead letters held every ack of the
-     * source for eight minutes. Once one send to a topic waited that out, the call's later ones to it fail at once.
+     * source for eight minutes. Once one send to a topic waited that out, later ones to it fail at once for
+     * {@link #BLOCKED_FOR}: remembered by one call only, each owed dead letter offered again a second later waited it out
+     * anew, and the source's every ack waited 5 s in each 6.
      */
-    private Sent start(Rec r, String reason, java.util.Set<String> blocked) {
+    private Sent start(Rec r, String reason) {
         var sent = new Sent(r, reason);
         if (Thread.currentThread().isInterrupted()) { // stopping: sent now, it would be reported unwritten and sent again
             sent.thrown = new InterruptedException("interrupted before the write was sent");
@@ -206,10 +207,10 @@ final class KafkaDeadLetters implements AutoCloseable {
             var record = r.record;
             sent.producer = this.producer.current();
             sent.topic = topicOf.apply(record.topic());
-            if (blocked.contains(sent.topic)) {
+            if (blocked(sent.topic)) {
                 sent.thrown = new org.apache.kafka.common.errors.TimeoutException("dead-letter topic '" + sent.topic
-                        + "' gave no metadata within max.block.ms for an earlier record of this settle (is it "
-                        + "there?); not sent");
+                        + "' gave no metadata within max.block.ms for an earlier record, less than "
+                        + BLOCKED_FOR.toSeconds() + " s ago (is it there?); not sent");
                 return sent;
             }
             var headers = new RecordHeaders(record.headers().toArray());
@@ -218,15 +219,33 @@ final class KafkaDeadLetters implements AutoCloseable {
             addHeaders(headers, r, reason.length() > MAX_REASON ? reason.substring(0, MAX_REASON) + "..." : reason);
             sent.answer = sent.producer.send(new ProducerRecord<>(sent.topic, null, record.key(), record.value(), headers));
             if (failedAtOnce(sent.answer)) {
-                blocked.add(sent.topic);
+                blocked.put(sent.topic, System.nanoTime());
             }
         } catch (Throwable e) { // told when its answer is asked for, as the answer's own failure would be
             sent.thrown = e;
             if (sent.topic != null && noMetadata(e)) {
-                blocked.add(sent.topic);
+                blocked.put(sent.topic, System.nanoTime());
             }
         }
         return sent;
+    }
+
+    /** How long a topic whose send waited out max.block.ms for its metadata is not sent to again. */
+    static final Duration BLOCKED_FOR = Duration.ofSeconds(30);
+
+    /** Topics whose send waited out max.block.ms for their metadata, and when (nanoTime). */
+    private final Map<String, Long> blocked = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private boolean blocked(String topic) {
+        Long since = blocked.get(topic);
+        if (since == null) {
+            return false;
+        }
+        if (System.nanoTime() - since < BLOCKED_FOR.toNanos()) {
+            return true;
+        }
+        blocked.remove(topic, since); // tried again: made since, or its metadata back
+        return false;
     }
 
     /** A send answered before it returned, with a timeout: it waited max.block.ms for metadata (or buffer room). */
