@@ -34,6 +34,8 @@ final class ClaimLeases {
     private final Set<InFlight.HeldClaim> lost = ConcurrentHashMap.newKeySet();
     /** Claims whose extension is under way. */
     private final Set<InFlight.HeldClaim> extending = ConcurrentHashMap.newKeySet();
+    /** Claims asked again while their extension was under way: sent once it answers, when it asks for longer. */
+    private final Map<InFlight.HeldClaim, Asked> next = new ConcurrentHashMap<>();
     /** Claims whose extension failed, with what it asked for: the lease wanted and when (nanoTime). */
     private final Map<InFlight.HeldClaim, Asked> failed = new ConcurrentHashMap<>();
 
@@ -42,6 +44,11 @@ final class ClaimLeases {
         Duration left(long nowNanos) {
             long left = Durations.nanos(lease) - (nowNanos - atNanos);
             return Duration.ofNanos(Math.max(left, 1_000_000));
+        }
+
+        /** Whichever of the two asks for the later end. */
+        static Asked later(Asked a, Asked b) {
+            return a.atNanos - b.atNanos + Durations.nanos(a.lease) - Durations.nanos(b.lease) >= 0 ? a : b;
         }
 
         /** Whether the lease asked for is over: the claim has run out by now, and asking again changes nothing. */
@@ -89,11 +96,12 @@ final class ClaimLeases {
      * the listener still holds them; lost claims of deliveries that left its hands are forgotten.
      */
     void round() {
-        if (failed.isEmpty() && lost.isEmpty()) {
+        if (failed.isEmpty() && lost.isEmpty() && next.isEmpty()) {
             return;
         }
         var held = held();
         lost.retainAll(held);
+        next.keySet().retainAll(held); // asked while a call that never answers was under way
         failed.keySet().retainAll(held);
         long nowNanos = System.nanoTime();
         boolean all = answering;
@@ -129,9 +137,20 @@ final class ClaimLeases {
      * claim whose last extension has not answered yet is not asked again meanwhile.
      */
     private void extend(InFlight.HeldClaim claim, Asked asked) {
-        if (lost.contains(claim) || !extending.add(claim)) {
-            return; // a claim lost stays lost: asking again changes nothing; one being asked now says so when it answers
+        if (lost.contains(claim)) {
+            return; // a claim lost stays lost: asking again changes nothing
         }
+        if (!extending.add(claim)) {
+            // one being asked now: this later ask is sent once it answers — dropped, the late answer left the claim at the
+            // older round's end, which the next round found over (lost, a copy ran beside the handler)
+            next.merge(claim, asked, Asked::later);
+            if (!extending.add(claim)) {
+                return; // the call under way takes it when it answers
+            }
+            var waiting = next.remove(claim); // it answered meanwhile: sent here
+            asked = waiting == null ? asked : Asked.later(waiting, asked);
+        }
+        var sent = asked;
         try {
             Thread.ofVirtual().name("ferry-" + name + "-claim-lease").start(() -> {
                 // the claim is free to be asked again before anything is said: a log that blocks (a full pipe) held this
@@ -139,7 +158,7 @@ final class ClaimLeases {
                 boolean kept;
                 Throwable failure = null;
                 try {
-                    kept = ledger.extend(claim.key(), claim.token(), asked.left(System.nanoTime()));
+                    kept = ledger.extend(claim.key(), claim.token(), sent.left(System.nanoTime()));
                     answering = true;
                 } catch (Throwable e) {
                     answering = false;
@@ -148,10 +167,13 @@ final class ClaimLeases {
                 } finally {
                     extending.remove(claim);
                 }
+                var later = next.remove(claim);
                 if (failure != null) {
                     // asked again soon, not when the claim is about to end; only once it is free to be asked: a round
                     // that found it here still being asked took it out and dropped it
-                    again(claim, asked);
+                    again(claim, later == null ? sent : Asked.later(later, sent));
+                } else if (kept && later != null && Asked.later(later, sent) == later) {
+                    extend(claim, later);
                 }
                 if (!kept && stillOpen(claim)) {
                     lostClaim(claim);
@@ -162,7 +184,7 @@ final class ClaimLeases {
             });
         } catch (Throwable e) { // no thread to be had: asked again next round
             extending.remove(claim);
-            again(claim, asked);
+            again(claim, sent);
         }
     }
 
