@@ -124,17 +124,17 @@ final class LedgerSteps {
     }
 
     /**
-     * Records a deferred completion, then acknowledges the delivery. The effect has happened, so a
-     * ledger that fails is asked again (after the store backoff, the delivery in hand and its lease
-     * kept) rather than the delivery put back: running it again would repeat its effect, behind
-     * later deliveries of its group. At shutdown a delivery still waiting is acknowledged. A delivery
-     * whose lease ran out meanwhile (the transport may have handed it out again) is recorded once
-     * more if the ledger answers, then dropped as stale: its receipt no longer settles anything.
+     * Records a deferred completion, then acknowledges the delivery. The effect has happened, so a ledger that fails is
+     * asked again (after the store backoff, the delivery in hand and its lease kept) rather than the delivery put back:
+     * running it again would repeat its effect, behind later deliveries of its group. At shutdown a delivery still
+     * waiting is acknowledged. A delivery whose lease ran out meanwhile (the transport may have handed it out again) is
+     * recorded once more if the ledger answers, then dropped as stale: its receipt no longer settles anything.
      */
     private void finishCompletion(InFlight item) {
         if (!item.completing.compareAndSet(false, true)) {
             return; // a shutdown is giving it back: that settles it
         }
+        boolean freed = false;
         try {
             if (item.settled.get() || item.toComplete == null) {
                 return;
@@ -159,6 +159,8 @@ final class LedgerSteps {
             item.held = true;
             s.counters().held.increment();
             var delay = s.policies().storeBackoff().delay(item.storeFailures, s.nextRandom());
+            freed = true; // before the retry is scheduled: one that began before this thread went on found it taken, and
+            item.completing.set(false); // returned — nothing asked again, the delivery in hand for good
             s.scheduler().schedule(() -> {
                 item.held = false;
                 recordLater(item);
@@ -173,15 +175,16 @@ final class LedgerSteps {
             LOG.log(Level.ERROR, "recording the completion of message " + item.delivery.id() + " of '" + s.name()
                     + "' failed; acknowledged, its completion owed", e);
         } finally {
-            item.completing.set(false);
+            if (!freed) {
+                item.completing.set(false);
+            }
         }
     }
 
     /**
-     * The effect happened, but the claim had expired. If nobody holds the key now, claim it anew and
-     * complete it, so later copies see the effect as done instead of running it again and again
-     * (a handler that always outlasts an unextended lease would otherwise never settle). A live
-     * holder is left alone: only a claim of our own is completed, so fencing still holds.
+     * The effect happened, but the claim had expired. If nobody holds the key now, claim it anew and complete it, so
+     * later copies see the effect as done instead of running it again and again (a handler that always outlasts an
+     * unextended lease would otherwise never settle). A live holder is left alone: fencing still holds.
      */
     private void recordFencedEffect(String key) {
         try {
