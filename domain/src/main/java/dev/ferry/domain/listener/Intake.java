@@ -97,9 +97,10 @@ final class Intake {
     /**
      * A Throttled outcome: pause polling, longer while throttling goes on — once per pause: the answers of one burst
      * (a poll's batch, every worker's at once) each doubled it, and 64 answers of one moment's 429s paused intake for
-     * its longest at once (an HTTP endpoint's every client waited 30 s, events of healthy routes too).
+     * its longest at once (an HTTP endpoint's every client waited 30 s, events of healthy routes too). Under a lock: the
+     * check and the pause it sets were two steps, and answers at the same moment each doubled it.
      */
-    void throttled() {
+    synchronized void throttled() {
         long now = System.nanoTime();
         if (throttledUntilNanos - now > 0) {
             return; // the pause this throttling set is still on: the same burst
