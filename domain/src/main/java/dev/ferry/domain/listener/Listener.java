@@ -98,7 +98,7 @@ public final class Listener implements AutoCloseable {
         this.groups = new OrderingGroups<>(threads.workers, config.concurrency(), processor);
         processor.groups(groups);
         this.handlerSettlement = new HandlerSettlement(hands, processor, settler, threads);
-        this.leaseKeeper = new LeaseKeeper(name, b.acknowledger, b.ledger, config, b.clock, hands, counters, observer);
+        this.leaseKeeper = new LeaseKeeper(name, b.acknowledger, b.ledger, config, b.clock, hands, counters, observer, settler);
         this.poller = new Poller(new Poller.Shared(name, b.source, b.decoder, config, b.clock, hands, intake, counters,
                 observer, groups, settler, b.beforePoll, this::stopAsync, this::isRunning, this::stats, processor.notes(),
                 b.onPoison == OnPoison.PARK));

@@ -23,10 +23,9 @@ import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
- * The start of a delivery's path: waits for room in the in-flight window and for the intake to
- * be open, polls the source, decodes each delivery and queues it behind its group. One instance
- * per poller thread's loop; all of them share the rest. Whatever a source or decoder throws, the
- * loop goes on.
+ * The start of a delivery's path: waits for room in the in-flight window and for the intake to be open, polls the
+ * source, decodes each delivery and queues it behind its group. One instance per poller thread's loop; all of them
+ * share the rest. Whatever a source or decoder throws, the loop goes on.
  */
 final class Poller {
 
@@ -127,10 +126,11 @@ final class Poller {
 
     /** One poll; true when the source answered with nothing. */
     private boolean pollOnce() throws InterruptedException {
-        if (s.settler().behind(Math.max(s.config().maxInFlight(), Settler.BATCH))) { // acks slow: taken in, each waited
-            lastReceiveNanos = System.nanoTime(); // unextended behind the settler, came back, ran again; not idle meanwhile
+        // acks slow: taken in, each waited unextended behind the settler, came back, ran again. Held here (back through the
+        // loop, the before-poll hook was asked every 10 ms, no poll made); not idle meanwhile
+        while (s.settler().behind(Math.max(s.config().maxInFlight(), Settler.BATCH))) {
+            lastReceiveNanos = System.nanoTime();
             TimeUnit.MILLISECONDS.sleep(10);
-            return false;
         }
         var capacity = s.hands().capacity();
         int permits = capacity.acquire(s.config().batchSize(), TimeUnit.MILLISECONDS.toNanos(100));
@@ -322,8 +322,8 @@ final class Poller {
     }
 
     /**
-     * Decodes a delivery and takes it in hand in its poll's slot; null when it was settled at once
-     * (malformed: it can never succeed). A decoder that throws is a failure the processor decides on, in the delivery's turn.
+     * Decodes a delivery and takes it in hand in its poll's slot; null when it was settled at once (malformed: it can
+     * never succeed). A decoder that throws is a failure the processor decides on, in the delivery's turn.
      */
     private InFlight accept(Delivery delivery, Instant leaseUntil, Instant excuseUntil, long excuseNanos, Hands.Batch inHand,
                             int slot) {

@@ -18,8 +18,12 @@ final class SettlementQueue {
     /**
      * A settlement queued. {@code excused}: an ack made within its delivery's lease, whose receive is
      * not the message's fault should the transport not take it (see {@link Settler#passesWithAcksInFlight}).
+     * {@code leased}: the delivery in hand it settles, whose lease is kept while it waits; null when none is.
      */
-    record Queued(Settlement settlement, boolean excused) {
+    record Queued(Settlement settlement, boolean excused, InFlight leased) {
+        Queued(Settlement settlement, boolean excused) {
+            this(settlement, excused, null);
+        }
     }
 
     private final ConcurrentLinkedQueue<Queued> queue = new ConcurrentLinkedQueue<>();
@@ -43,6 +47,18 @@ final class SettlementQueue {
     }
 
     private volatile Thread lingering;
+
+    /**
+     * The deliveries whose settlements wait here, their leases to be kept until they are sent: a wide window behind a
+     * slow acknowledger held a thousand, the last for twice a lease, and each came back and ran again.
+     */
+    void forEachLeased(java.util.function.Consumer<InFlight> each) {
+        for (var q : queue) { // weakly consistent: one sent meanwhile is extended once more, harmlessly
+            if (q.leased() != null) {
+                each.accept(q.leased());
+            }
+        }
+    }
 
     /** Moves up to {@code max} settlements into {@code into}; the number moved. */
     int drainTo(List<Queued> into, int max) {

@@ -75,7 +75,7 @@ final class Settler {
             } catch (Throwable e) { // the clock, a line, no memory: queued all the same (it was lost: out of hand, unsent)
                 excused = false;
             }
-            enqueue(item.delivery, disposition, excused);
+            enqueue(item.delivery, disposition, excused, disposition instanceof Disposition.Release ? null : item); // leased till sent
         } finally {
             hands.free(item);
         }
@@ -140,17 +140,22 @@ final class Settler {
         } catch (Throwable e) { // the clock, no memory: queued all the same (taken back already, it was lost: never sent)
             excused = false;
         }
-        enqueue(delivery, disposition, excused);
+        enqueue(delivery, disposition, excused, null);
     }
 
     /** Queues a settlement for a delivery no longer (or never) in hand. */
     void enqueue(Delivery delivery, Disposition disposition) {
-        enqueue(delivery, disposition, false);
+        enqueue(delivery, disposition, false, null);
     }
 
-    private void enqueue(Delivery delivery, Disposition disposition, boolean excused) {
+    /** The deliveries whose settlements are queued, not yet sent: their leases are kept meanwhile. */
+    void forEachQueued(java.util.function.Consumer<InFlight> each) {
+        pending.forEachLeased(each);
+    }
+
+    private void enqueue(Delivery delivery, Disposition disposition, boolean excused, InFlight leased) {
         counters.count(disposition);
-        pending.add(new SettlementQueue.Queued(new Settlement(delivery, disposition), excused));
+        pending.add(new SettlementQueue.Queued(new Settlement(delivery, disposition), excused, leased));
         observer.settled(delivery, disposition); // after: what telling it throws cannot keep the settlement from going
         if (closed) {
             flush(); // no settler thread any more (a handler's own settlement after the stop): sent from here

@@ -64,4 +64,76 @@ class SettlementBacklogTest {
         listener.stop();
         assertThat(listener.stats().received()).as("none handled twice").isEqualTo(3_000);
     }
+
+    @Test // a review: held behind the settler, each poller asked the before-poll hook every 10 ms, no poll made
+    void pollersHeldBehindTheSettler_askTheBeforePollHookOncePerPoll() throws Exception {
+        var queue = InMemoryQueue.standard("hooked");
+        for (int i = 0; i < 500; i++) {
+            queue.send("m" + i);
+        }
+        var slow = new CountDownLatch(1);
+        Acknowledger stalled = new Acknowledger() {
+            @Override
+            public List<Settlement.Failure> settle(List<Settlement> settlements) {
+                Await.until(Duration.ofSeconds(20), () -> slow.getCount() == 0);
+                return queue.settle(settlements);
+            }
+
+            @Override
+            public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
+                return queue.extendLeases(deliveries, lease);
+            }
+        };
+        var asked = new java.util.concurrent.atomic.AtomicLong();
+        var config = ListenerTest.fast().maxInFlight(20).batchSize(10).lease(Duration.ofMinutes(1)).build();
+        var listener = Listener.builder(queue, stalled, new LineDecoder(), (event, delivery) -> Outcome.done())
+                .beforePoll(stats -> asked.incrementAndGet() > 0).config(config).build().start();
+        try {
+            assertThat(Await.until(Duration.ofSeconds(10), () -> listener.stats().received() >= 20)).isTrue();
+            Await.until(Duration.ofSeconds(1), () -> false); // held: a hundred rounds of 10 ms per poller
+            assertThat(asked.get()).as("asked before each poll, not each wait: " + listener.stats().line())
+                    .isLessThanOrEqualTo(listener.stats().polls() + 10); // held a second: a hundred asks a poller before
+        } finally {
+            slow.countDown();
+            listener.stop();
+        }
+    }
+
+    @Test // a review: held back by a count, a wide window's queued settlements still waited past their leases, unextended
+    void settlementsQueuedLongerThanALease_keepTheirMessagesLeased_untilSent() throws Exception {
+        var queue = InMemoryQueue.standard("wide");
+        for (int i = 0; i < 3_000; i++) {
+            queue.send("m" + i);
+        }
+        var extendedWhileQueued = new java.util.concurrent.atomic.AtomicInteger();
+        Acknowledger slow = new Acknowledger() {
+            @Override
+            public List<Settlement.Failure> settle(List<Settlement> settlements) {
+                Await.until(Duration.ofMillis(200), () -> false); // a throttled dead-letter queue, a slow link: 200 ms a call
+                return queue.settle(settlements);
+            }
+
+            @Override
+            public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
+                extendedWhileQueued.addAndGet(deliveries.size());
+                return queue.extendLeases(deliveries, lease);
+            }
+        };
+        var runs = new java.util.concurrent.atomic.AtomicInteger();
+        var config = ListenerTest.fast().maxInFlight(1_000).batchSize(10).lease(Duration.ofSeconds(1)).build();
+        var listener = Listener.builder(queue, slow, new LineDecoder(), (event, delivery) -> {
+            runs.incrementAndGet();
+            return Outcome.done();
+        }).config(config).build().start();
+        try {
+            assertThat(Await.until(Duration.ofSeconds(60), () -> queue.size() == 0 && queue.inFlightCount() == 0))
+                    .as("drained: " + listener.stats().line()).isTrue();
+        } finally {
+            listener.stop();
+        }
+        // 100 settled per 200 ms call, a thousand queued: the last waited two seconds, twice its lease
+        assertThat(runs).as("each message handled once (its lease kept while its ack waited): " + listener.stats().line())
+                .hasValue(3_000);
+        assertThat(extendedWhileQueued).as("leases extended").hasPositiveValue();
+    }
 }
