@@ -38,7 +38,7 @@ public final class EventLookup {
             if (state instanceof Claim.InProgress) {
                 return "in progress";
             }
-            if (journal != null && journal.deadLetterReason() != null && journal.deadLetterReason().startsWith(OWED)) {
+            if (journal != null && owedLast(journal)) { // its latest note: ids come again, a later message's is not it
                 return "to be dead-lettered (decided; its copy or the original's removal was refused: done when it comes back)";
             }
             // the ledger holds no live entry: done events are forgotten after its TTL, while the journal is kept a week

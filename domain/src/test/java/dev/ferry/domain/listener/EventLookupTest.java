@@ -190,6 +190,21 @@ class EventLookupTest {
                 assertThat(r.status()).as("the later message's own state").startsWith("failed"));
     }
 
+    @Test // a review: read from the message's own note (not decoded, or its event gone), owed was said whatever came after
+    void anOwedNoteOfAMessageNotDecoded_isNotSaidOwed_onceALaterMessageOfItsIdFailed() {
+        var journalled = InMemoryLedger.create();
+        String messageKey = EventJournal.messageKey("orders", "m-8");
+        var at = java.time.Instant.parse("2026-12-05T10:00:00Z");
+        journalled.note(messageKey, new EventJournal.Note.DeadLettered(null, JournalNotes.OWED + "[...] not JSON", "m-8", at));
+        assertThat(EventLookup.message(journalled, "orders", "m-8")).hasValueSatisfying(r ->
+                assertThat(r.status()).startsWith("to be dead-lettered"));
+
+        journalled.note(messageKey, new EventJournal.Note.Failed(null, "a later message of the id failed", "m-8",
+                at.plusSeconds(60)));
+        assertThat(EventLookup.message(journalled, "orders", "m-8")).hasValueSatisfying(r ->
+                assertThat(r.status()).as("the later message's own state").doesNotStartWith("to be dead-lettered"));
+    }
+
     @Test
     void aMessageThatCouldNotBeDecoded_isFoundByItsMessageId_only() {
         listener = Listener.builder(queue, queue, new LineDecoder(), handler).ledger(ledger)
