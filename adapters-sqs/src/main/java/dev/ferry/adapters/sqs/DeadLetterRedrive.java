@@ -144,12 +144,21 @@ final class DeadLetterRedrive {
             var first = notSent.values().iterator().next();
             problem = first.code() + ": " + first.message();
         }
-        progress.update(moved, failed);
+        RuntimeException stopped = null;
+        try {
+            progress.update(moved, failed);
+        } catch (RuntimeException e) { // Ferry closing: said after what the operator must know first
+            stopped = e;
+        }
         if (!notDeleted.isEmpty()) {
-            // copied but still in the DLQ: stop, so the next run's copies dedup (FIFO) or are few (standard)
+            // copied but still in the DLQ: stop, so the next run's copies dedup (FIFO) or are few (standard); said over a
+            // stop under way, which said only "stopped" while the copies were in both queues
             throw new FerryException(notDeleted.size() + " message(s) were copied to '"
                     + targetUrl + "' but could not be deleted from '" + deadLetterQueueUrl + "': "
                     + notDeleted.values().iterator().next(), true);
+        }
+        if (stopped != null) {
+            throw stopped;
         }
         return notSent.isEmpty();
     }

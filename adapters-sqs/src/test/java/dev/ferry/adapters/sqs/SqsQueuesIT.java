@@ -94,6 +94,36 @@ class SqsQueuesIT {
         }
     }
 
+    @Test // a review: a redrive stopped as Ferry closed said only "stopped", not that a batch's copies were left undeleted
+    void aRedriveStoppedWhileItsDeletesFail_saysTheCopiesLeftInBothQueues_notJustStopped() {
+        software.amazon.awssdk.core.interceptor.ExecutionInterceptor deletesFail =
+                new software.amazon.awssdk.core.interceptor.ExecutionInterceptor() {
+            @Override
+            public software.amazon.awssdk.core.SdkResponse modifyResponse(
+                    software.amazon.awssdk.core.interceptor.Context.ModifyResponse context,
+                    software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
+                if (context.response() instanceof software.amazon.awssdk.services.sqs.model.DeleteMessageBatchResponse r) {
+                    return r.toBuilder().successful(List.of()).failed(r.successful().stream().map(ok ->
+                            software.amazon.awssdk.services.sqs.model.BatchResultErrorEntry.builder().id(ok.id())
+                                    .code("InternalError").senderFault(false).message("failed by the test").build()).toList())
+                            .build();
+                }
+                return context.response();
+            }
+        };
+        try (var q = SqsFixture.create(ElasticMq.client(), false, 1000);
+             var failing = ElasticMq.clientWith(deletesFail)) {
+            deadLetter(q, 3);
+            SqsQueues.RedriveProgress closing = (moved, failed) -> {
+                throw new IllegalStateException("stopped: Ferry is closing");
+            };
+
+            assertThatThrownBy(() -> SqsQueues.of(failing).redrive(q.dlqUrl, q.url, 10, 0, closing))
+                    .as("the copies left in both queues are said, over the stop")
+                    .hasMessageContaining("could not be deleted from");
+        }
+    }
+
     @Test
     void redriveOfEverything_whileTheConsumerStillFails_endsWhenItsOwnCopiesComeBack_insteadOfGoingRoundForEver()
             throws Exception {
