@@ -160,6 +160,7 @@ final class ConsumerLoop {
                 buffers.dropAll();
                 buffers.positions.forgetAll();
                 unreadable.forgetAll();
+                commits.worked(); // what it left to commit was dropped with it: its failures are not the next one's
                 if (System.nanoTime() - started >= maxBackoff) {
                     backoff = settings.restartBackoff().toNanos();      // it ran well for a while: start the pauses over
                 }
