@@ -39,6 +39,33 @@ class DynamoDbLedgerCommandIT {
                     .timeToLiveStatus()).isIn(TimeToLiveStatus.ENABLED, TimeToLiveStatus.ENABLING);
         }
     }
+    @Test // a review: with create-table on, a command reading the ledger made an empty table and said "never seen"
+    void eventsShow_withNoFerryAnswering_doesNotCreateTheTable_andSaysItIsMissing(@TempDir Path dir) throws Exception {
+        try (var dynamo = DynamoDbLocal.start(); var client = dynamo.newClient();
+             var port = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            int free = port.getLocalPort();
+            port.close(); // nothing answers on the admin port: the command reads the ledger itself
+            var config = dir.resolve("ferry.yaml");
+            Files.writeString(config, """
+                    ledger: {kind: dynamodb, table: absent-ledger, create-table: true, endpoint: "%s"}
+                    admin: {listen: "127.0.0.1:%d"}
+                    sources: {s: {sqs: {queue: q}}}
+                    sinks: {log: {type: log}}
+                    routes: [{to: [log]}]
+                    """.formatted(dynamo.endpoint(), free));
+            var out = new ByteArrayOutputStream();
+            var err = new ByteArrayOutputStream();
+
+            int exit = Ferry.run(new String[] {"events", "show", "order-1", "--config", config.toString()},
+                    new PrintStream(out), new PrintStream(err));
+
+            assertThat(client.listTables().tableNames()).as("no empty table made").doesNotContain("absent-ledger");
+            assertThat(exit).as(out + " " + err).isNotZero();
+            assertThat(out.toString()).doesNotContain("never seen");
+            assertThat(err.toString()).contains("absent-ledger");
+        }
+    }
+
     @Test // a review: a mistyped table started a run that stood ready, then held its first message for ever
     void aRunWhoseLedgerTableDoesNotExist_failsToStart_namingTheTable(@TempDir Path dir) throws Exception {
         try (var dynamo = DynamoDbLocal.start(); var port = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {

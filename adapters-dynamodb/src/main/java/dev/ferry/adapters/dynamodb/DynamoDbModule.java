@@ -65,7 +65,8 @@ public final class DynamoDbModule {
             }
             return context -> {
                 var client = client(context, endpoint, timeout);
-                if (create || context.provision()) {
+                // a command reading what exists (events show, groups) makes no table: an empty one answered "never seen"
+                if ((create || context.provision()) && !context.existingOnly()) {
                     DynamoDbLedger.createTable(client, table, DynamoDbLedger.Names.defaults());
                 } else {
                     TableAtOpen.check(client, table, context.awsRegion()); // a table mistyped fails the start, named
