@@ -205,6 +205,8 @@ final class AdminGroups implements HttpHandler {
             var released = actions.release(query.get("source"), group, skipHead, head);
             LOG.info("{}", GroupActions.text(group, released));
             answer(exchange, 200, GroupActions.json(released));
+        } catch (GroupActions.BadSource e) { // a 409 told the CLI "run it again" (exit 1), a script's retry loop spun
+            answer(exchange, 400, Map.of("error", Thrown.message(e)));
         } catch (IllegalArgumentException | GroupParker.ReleaseInterrupted e) {
             answer(exchange, 409, Map.of("error", Thrown.message(e))); // Map.of takes no null: a bare exception was a 500
         } catch (FerryException e) {

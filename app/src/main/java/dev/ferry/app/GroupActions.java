@@ -78,6 +78,13 @@ final class GroupActions {
                         + "(sources: " + config.sources().keySet() + "): run the release with the configuration that has it";
     }
 
+    /** A source the request names wrongly, or must name: the request's mistake (400), not a state to wait out (409). */
+    static final class BadSource extends IllegalArgumentException {
+        BadSource(String message) {
+            super(message);
+        }
+    }
+
     /** As {@link #release(String, String, boolean)}, dropping the head only if it is still {@code expectedHead} (when given). */
     GroupParker.Released release(String source, String group, boolean skipHead, String expectedHead)
             throws InterruptedException {
@@ -88,14 +95,13 @@ final class GroupActions {
                 throw new IllegalArgumentException(notParked(group));
             }
             if (sources.size() > 1) {
-                throw new IllegalArgumentException("group " + group + " is parked on several sources " + sources
-                        + ": name one with --source");
+                throw new BadSource("group " + group + " is parked on several sources " + sources + ": name one with --source");
             }
             source = sources.getFirst();
         }
         var spec = config.sources().get(source);
         if (spec == null) {
-            throw new IllegalArgumentException("no source named '" + source + "' (sources: " + config.sources().keySet() + ")");
+            throw new BadSource("no source named '" + source + "' (sources: " + config.sources().keySet() + ")");
         }
         // one release per source at a time: a release reads the whole dead-letter queue, and holds the messages of
         // other groups while it does, which a release of one of those groups at the same moment would not see

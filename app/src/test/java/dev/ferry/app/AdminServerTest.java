@@ -265,6 +265,28 @@ class AdminServerTest {
         assertThat(touched).isFalse();
     }
 
+    @Test // a review: a source the running Ferry does not have was answered 409, which the CLI takes for "run it again"
+    void aReleaseNamingNoSourceOfThisFerry_isABadRequest_notAConflict() throws Exception {
+        var store = (GroupParking) Proxy.newProxyInstance(GroupParking.class.getClassLoader(), new Class<?>[] {GroupParking.class},
+                (proxy, method, args) -> {
+                    throw new IllegalStateException("not to be reached");
+                });
+        var config = RunParts.config("""
+                ledger: {kind: memory}
+                sources: {orders: {sqs: {queue: orders}}}
+                sinks: {log: {type: log}}
+                routes: [{to: [log]}]
+                """);
+        healthOf(Map.of(), Map.of());
+        observability.groups(new AdminGroups(new GroupActions(config, store, null), TOKEN));
+        int admin = observability.serve(local(), true);
+
+        var answer = send(admin, "POST /groups/release?group=A&source=nosuch HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+                + TOKEN + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+
+        assertThat(answer).startsWith("HTTP/1.1 400").contains("no source named 'nosuch'");
+    }
+
     @Test // a review: a Kafka record's empty (or blank) key is a group like any, parked, yet refused as "which group?"
     void aReleaseOfAnEmptyOrBlankGroup_isTakenForTheGroupItNames() throws Exception {
         var store = (GroupParking) Proxy.newProxyInstance(GroupParking.class.getClassLoader(), new Class<?>[] {GroupParking.class},
