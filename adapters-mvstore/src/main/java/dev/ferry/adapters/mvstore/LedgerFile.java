@@ -62,6 +62,38 @@ final class LedgerFile {
             OPEN.remove(key);
             throw e;
         }
+        this.identity = identity(file);
+    }
+
+    /** The file's identity as opened (its inode, say); null where the file system gives none. */
+    private final Object identity;
+    /** Why the ledger refuses every call: the file at its path is not the one opened; null while it is. */
+    private volatile String replaced;
+    private static final Object GONE = new Object();
+
+    private static Object identity(Path file) {
+        try {
+            return Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+        } catch (java.io.IOException e) {
+            return GONE;
+        }
+    }
+
+    /**
+     * Whether the file at the path is still the one opened (asked each sweep, and before opening it again). Removed (to
+     * free a full disk) or replaced under the store, it was never noticed: H2 wrote on to the unlinked file, and the next
+     * failed write opened a new, empty ledger at the path — every completion and parked group forgotten, said "as after a
+     * crash". Every call is refused from then on (messages held, not ready, the reason said) until Ferry restarts.
+     */
+    void checkSameFile() {
+        if (identity == null || replaced != null || closed || identity.equals(identity(file))) {
+            return;
+        }
+        replaced = "the ledger file " + file + " was removed or replaced while Ferry had it open: its completions and "
+                + "parked groups are in the file removed, not the one at the path; Ferry holds every message until it is "
+                + "restarted (put the file back first, or the restart begins an empty ledger: events done within their TTL "
+                + "may run again, and parked groups' later messages run ahead of their heads)";
+        LOG.error("ledger {}", replaced);
     }
 
     /**
@@ -86,6 +118,9 @@ final class LedgerFile {
 
     /** The maps to use now: those of a new opening when the store broke. */
     Maps maps() {
+        if (replaced != null) {
+            throw new FerryException(replaced, true);
+        }
         var m = maps;
         if (!m.broken()) {
             return m;
@@ -120,6 +155,10 @@ final class LedgerFile {
             throw new FerryException("ledger " + file + " failed to write (" + cause + "); opening it again", cause, true);
         }
         lastAttempt = now;
+        checkSameFile(); // opened again at a path whose file was removed, the ledger began anew, empty
+        if (replaced != null) {
+            throw new FerryException(replaced, cause, true);
+        }
         try {
             broken.store().closeImmediately();
         } catch (RuntimeException e) {

@@ -57,6 +57,7 @@ final class LedgerSweeper {
                 if (stopping.await(every.toMillis(), TimeUnit.MILLISECONDS)) {
                     return;
                 }
+                files.checkSameFile();
                 int removed = sweep();
                 LOG.debug("ledger {}: swept {} expired key(s)", file, removed);
             } catch (InterruptedException e) {

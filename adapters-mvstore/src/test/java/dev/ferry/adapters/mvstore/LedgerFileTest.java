@@ -49,6 +49,39 @@ class LedgerFileTest {
         again.close();
     }
 
+    @Test // a review: a file removed under the store (to free a full disk) was never noticed; the next failed write opened
+          // a new, empty ledger at the path — every completion and parked group forgotten, said "as after a crash"
+    void aFileRemovedUnderTheStore_isNotOpenedAnewEmpty_andIsSaid() throws Exception {
+        var file = dir.resolve("removed.mv.db");
+        var files = new LedgerFile(file, m -> { });
+        try {
+            files.current().entries().put("e:1:s:a", "completed");
+            files.current().store().commit();
+            java.nio.file.Files.delete(file); // "free some space": the largest file
+            try { // a write fails before any sweep looked
+                files.current().store().panic(DataUtils.newMVStoreException(DataUtils.ERROR_WRITING_FAILED, "No space left"));
+            } catch (org.h2.mvstore.MVStoreException expected) {
+                // broken now
+            }
+            assertThatThrownBy(files::maps).isInstanceOf(FerryException.class).hasMessageContaining("removed or replaced")
+                    .satisfies(e -> assertThat(((FerryException) e).retryable()).as("messages held, not failed").isTrue());
+            assertThat(java.nio.file.Files.exists(file)).as("no empty ledger made at the path").isFalse();
+        } finally {
+            files.close();
+        }
+        var second = dir.resolve("replaced.mv.db");
+        var working = new LedgerFile(second, m -> { });
+        try { // nothing fails: the sweeper's round finds it
+            java.nio.file.Files.delete(second);
+            java.nio.file.Files.writeString(second, "another file at the path");
+            working.checkSameFile();
+            assertThatThrownBy(working::maps).as("refused while the file is not the one opened")
+                    .isInstanceOf(FerryException.class).hasMessageContaining("removed or replaced");
+        } finally {
+            working.close();
+        }
+    }
+
     @Test
     void aReopenThatFailsReadingItsMaps_doesNotLeaveTheFileLockedByAStoreNoOneCloses() throws Exception {
         // the store opened again took the file's lock, then reading a map failed (the disk that broke the first store):
