@@ -19,20 +19,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A durable {@link IdempotencyLedger} in one file on local disk, for a single Ferry instance: the
- * packaged app's default. Built on H2's MVStore (a log-structured, copy-on-write key-value store
- * that recovers to its last complete commit after a crash).
+ * A durable {@link IdempotencyLedger} in one file on local disk, for a single Ferry instance: the packaged app's
+ * default. Built on H2's MVStore (a log-structured, copy-on-write key-value store that recovers to its last complete
+ * commit after a crash).
  *
- * <p>Claims are lock-free compare-and-set updates and are not forced to disk: a claim lost in a
- * crash is a lease that ended with its worker, which is what a lease is for. A completion is
- * written to the file before {@link #complete} returns (concurrent completions share one commit),
- * so a completed key survives {@code kill -9}; with {@code fsync} on it also survives a power cut.
- * Completed keys expire after their TTL and are swept from an expiry index, so the file does not
- * grow without bound; claims abandoned for a day are swept too. Fencing tokens keep growing across
- * restarts. One process per file: a second one gets a clear error. Parked groups
- * ({@link GroupParking}) are kept in the same file, each change on disk before it returns, and so
- * is the event journal ({@link EventJournal}: written with the next commit, kept for a week after
- * an event's last note).
+ * <p>Claims are lock-free compare-and-set updates and are not forced to disk: a claim lost in a crash is a lease that
+ * ended with its worker, which is what a lease is for. A completion is written to the file before {@link #complete}
+ * returns (concurrent completions share one commit), so a completed key survives {@code kill -9}; with {@code fsync}
+ * on it also survives a power cut. Completed keys expire after their TTL and are swept from an expiry index, so the
+ * file does not grow without bound; claims abandoned for a day are swept too. Fencing tokens keep growing across
+ * restarts. One process per file: a second one gets a clear error. Parked groups ({@link GroupParking}) are kept in
+ * the same file, each change on disk before it returns, and so is the event journal ({@link EventJournal}: written
+ * with the next commit — an owed dead letter's mark before the note returns — kept for a week after its last note).
  */
 public final class MvStoreLedger implements IdempotencyLedger, GroupParking, EventJournal, AutoCloseable {
 
@@ -40,9 +38,9 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
 
     private final Path file;
     /**
-     * The file's maps: {@code entries} (key to {@link LedgerEntry}), {@code expiries} ({@code <expiresAt millis,
-     * 20 digits>|<key>} of completed keys, in expiry order), {@code meta}, {@code parked} ({@link
-     * ParkedGroups#key} to {@link ParkedGroups#encode}) and the journal; opened again after a failed write.
+     * The file's maps: {@code entries} (key to {@link LedgerEntry}), {@code expiries} ({@code <expiresAt millis, 20
+     * digits>|<key>} of completed keys, in expiry order), {@code meta}, {@code parked} ({@link ParkedGroups#key} to
+     * {@link ParkedGroups#encode}) and the journal; opened again after a failed write.
      */
     private final LedgerFile files;
     private final Clock clock;
@@ -202,9 +200,8 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
 
     /** The file was opened again after a failed write: see {@link LedgerTokens#reopened}. */
     private void reopened(LedgerFile.Maps m) {
-        var t = tokens; // null only while this ledger is being made: nothing handed out yet
-        if (t != null) {
-            t.reopened(m);
+        if (tokens != null) { // null only while this ledger is being made: nothing handed out yet (final once made)
+            tokens.reopened(m);
         }
     }
 
@@ -245,6 +242,9 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
         ensureOpen();
         var m = files.maps();
         m.journal().note(key, note, clock.millis());
+        if (note instanceof Note.DeadLettered d && d.reason() != null && d.reason().startsWith(dev.ferry.domain.idempotency.EventLookup.OWED)) {
+            commits.awaitDurable(m); // what a restart needs: lost within the autocommit's second, the copy ran again
+        }
     }
 
     @Override
