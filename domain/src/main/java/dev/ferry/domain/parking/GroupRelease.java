@@ -156,7 +156,8 @@ final class GroupRelease {
         while (true) {
             RuntimeException failed;
             try {
-                parker.moved(before.source(), before.group(), token, counted, redriven);
+                // numbered up to what the mover sent on from the state it was given
+                parker.moved(before.source(), before.group(), token, counted, redriven, redrivenBefore + redriven);
                 return;
             } catch (GroupParker.ReleaseInterrupted e) {
                 throw e;

@@ -120,6 +120,56 @@ class GroupParkerTest {
         assertThat(parker.parked("s", "A")).isEmpty();
     }
 
+    @Test // a review: two releases at once (two consoles, a client retrying through another instance) numbered their copies
+          // from one state and the group counted both sums: more sent back than any number carried, closing for good
+    void twoReleasesAtOnce_numberingFromOneState_stillUnparkOnceTheirCopiesPass() throws Exception {
+        parker.park("s", "A", "a0", "m0", "a0 fails", null, false);
+        for (int i = 1; i < 20; i++) {
+            parker.park("s", "A", "a" + i, "m" + i, GroupParker.behind(parker.parked("s", "A").orElseThrow()), null, true);
+        }
+        var bothRead = new java.util.concurrent.CyclicBarrier(2);
+        var numbers = new java.util.concurrent.ConcurrentLinkedQueue<Long>();
+        var token = new java.util.concurrent.atomic.AtomicReference<String>();
+        var calls = new java.util.concurrent.atomic.AtomicInteger();
+        GroupParker.Mover half = (parked, releaseToken, skipHead) -> {
+            if (calls.incrementAndGet() > 2) {
+                return new GroupParker.Moved(0, 0); // a later pass (one finished before the other recorded): none left
+            }
+            try {
+                bothRead.await(10, java.util.concurrent.TimeUnit.SECONDS); // each read the state before either recorded
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+            token.set(releaseToken);
+            for (long n = 1; n <= 10; n++) {
+                numbers.add(parked.redriven() + n); // as the movers number their copies
+            }
+            return new GroupParker.Moved(10, 10);
+        };
+        var threads = java.util.concurrent.Executors.newFixedThreadPool(2); // the common pool may run one at a time
+        var first = java.util.concurrent.CompletableFuture.supplyAsync(() -> release(half), threads);
+        var second = java.util.concurrent.CompletableFuture.supplyAsync(() -> release(half), threads);
+        threads.shutdown();
+        assertThat(first.get(20, java.util.concurrent.TimeUnit.SECONDS).finish()).isEqualTo(GroupParker.Finish.CLOSING);
+        assertThat(second.get(20, java.util.concurrent.TimeUnit.SECONDS).finish()).isEqualTo(GroupParker.Finish.CLOSING);
+
+        for (long n : numbers) {
+            parker.passed("s", "A", token.get(), n); // every copy handled
+        }
+
+        assertThat(parker.parked("s", "A")).as("unparked once every copy sent back passed").isEmpty();
+        assertThat(parker.park("s", "A", "a20", "m20", "a later one fails", null, true))
+                .as("a later message is not parked behind a release that is over").isNull();
+    }
+
+    private GroupParker.Released release(GroupParker.Mover mover) {
+        try {
+            return parker.release("s", "A", false, mover, SETTLED);
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     @Test
     void aMessageParkedDuringThePass_meansNotYet() {
         parkThree();
