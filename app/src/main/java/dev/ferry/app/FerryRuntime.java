@@ -37,7 +37,7 @@ public final class FerryRuntime implements AutoCloseable {
     static final java.time.Duration LEDGER_CLOSE_BOUND = java.time.Duration.ofSeconds(60);
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private final List<AutoCloseable> sources = new ArrayList<>();
-    private final List<Listener> listeners = new ArrayList<>();
+    private final List<Listener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>(); // the stats thread reads it
     private final Observability observability = new Observability();
     private final RunLogLines logLines = new RunLogLines();
     private RunContext context;
