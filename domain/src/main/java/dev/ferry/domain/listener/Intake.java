@@ -204,7 +204,7 @@ final class Intake {
         return problems;
     }
 
-    private void pauseFor(long nanos) {
+    private synchronized void pauseFor(long nanos) { // with throttled's: a shorter pause set between its two steps won
         long until = System.nanoTime() + Math.min(nanos, Long.MAX_VALUE / 4); // a century and more: for ever, not a wrap
         if (until - pausedUntilNanos > 0) {
             pausedUntilNanos = until;

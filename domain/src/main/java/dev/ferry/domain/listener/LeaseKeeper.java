@@ -223,6 +223,10 @@ final class LeaseKeeper {
      * completed with the settlement. A refusal is one sent meanwhile, mostly: asked again in a quarter of the time ahead.
      */
     private void extendQueued(java.time.Instant now, long nowNanos, java.time.Instant threshold, long thresholdNanos) {
+        var limit = config.lease().multipliedBy(2);
+        if (settler.calls.stuck(limit.compareTo(HealthCheck.STUCK_CALL_FLOOR) < 0 ? HealthCheck.STUCK_CALL_FLOOR : limit) != null) {
+            return; // a send that hangs: what waits behind it goes back to the queue for others, not held for 12 hours
+        }
         var due = new ArrayList<InFlight>();
         settler.forEachQueued(item -> {
             if (due(item, threshold, thresholdNanos, nowNanos)) {

@@ -128,7 +128,7 @@ final class Poller {
     private boolean pollOnce() throws InterruptedException {
         // acks slow: taken in, each waited unextended behind the settler, came back, ran again. Held here (back through the
         // loop, the before-poll hook was asked every 10 ms, no poll made); not idle meanwhile
-        while (s.settler().behind(Math.max(s.config().maxInFlight(), Settler.BATCH))) {
+        while (s.settler().behind(Math.max(s.config().maxInFlight(), Settler.BATCH)) && s.running().getAsBoolean()) {
             lastReceiveNanos = System.nanoTime();
             TimeUnit.MILLISECONDS.sleep(10);
         }

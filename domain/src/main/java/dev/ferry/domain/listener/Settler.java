@@ -12,10 +12,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
-/**
- * The end of a delivery's path: takes it out of the listener's hands (once), counts it, and sends
- * the settlements to the transport in batches from its own thread.
- */
+/** The end of a delivery's path: out of the listener's hands (once), counted, sent to the transport in batches. */
 final class Settler {
 
     private static final System.Logger LOG = System.getLogger(Listener.class.getName());
@@ -75,7 +72,7 @@ final class Settler {
             } catch (Throwable e) { // the clock, a line, no memory: queued all the same (it was lost: out of hand, unsent)
                 excused = false;
             }
-            enqueue(item.delivery, disposition, excused, disposition instanceof Disposition.Release ? null : item); // leased till sent
+            enqueue(item.delivery, disposition, excused, item);
         } finally {
             hands.free(item);
         }
@@ -130,8 +127,8 @@ final class Settler {
     }
 
     /**
-     * Queues the handler's own settlement of a delivery it kept (skip-delete): an ack within the
-     * delivery's lease is excused as {@link #settle} excuses it, should the transport not take it.
+     * Queues the handler's own settlement of a delivery it kept (skip-delete): an ack within the delivery's lease is
+     * excused as {@link #settle} excuses it, should the transport not take it; its lease kept as ours are while it waits.
      */
     void enqueueFromHandler(Delivery delivery, Disposition disposition, InFlight kept) {
         boolean excused;
@@ -140,7 +137,7 @@ final class Settler {
         } catch (Throwable e) { // the clock, no memory: queued all the same (taken back already, it was lost: never sent)
             excused = false;
         }
-        enqueue(delivery, disposition, excused, null);
+        enqueue(delivery, disposition, excused, kept);
     }
 
     /** Queues a settlement for a delivery no longer (or never) in hand. */
@@ -153,9 +150,11 @@ final class Settler {
         pending.forEachLeased(each);
     }
 
+    /** {@code leased}: the delivery's lease is kept while it waits, for what removes the message (not what puts it back). */
     private void enqueue(Delivery delivery, Disposition disposition, boolean excused, InFlight leased) {
         counters.count(disposition);
-        pending.add(new SettlementQueue.Queued(new Settlement(delivery, disposition), excused, leased));
+        boolean removes = disposition instanceof Disposition.Ack || disposition instanceof Disposition.DeadLetter;
+        pending.add(new SettlementQueue.Queued(new Settlement(delivery, disposition), excused, removes ? leased : null));
         observer.settled(delivery, disposition); // after: what telling it throws cannot keep the settlement from going
         if (closed) {
             flush(); // no settler thread any more (a handler's own settlement after the stop): sent from here

@@ -99,6 +99,81 @@ class SettlementBacklogTest {
         }
     }
 
+    @Test // a review of the fix: a handler's own settlements (skip-delete) still waited in the queue unleased
+    void aHandlersOwnSettlementsQueuedLongerThanALease_keepTheirMessagesLeased_untilSent() throws Exception {
+        var queue = InMemoryQueue.standard("kept-wide");
+        for (int i = 0; i < 1_000; i++) {
+            queue.send("m" + i);
+        }
+        Acknowledger slow = new Acknowledger() {
+            @Override
+            public List<Settlement.Failure> settle(List<Settlement> settlements) {
+                Await.until(Duration.ofMillis(200), () -> false); // 100 a call: the last of a thousand waits two seconds
+                return queue.settle(settlements);
+            }
+
+            @Override
+            public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
+                return queue.extendLeases(deliveries, lease);
+            }
+        };
+        var kept = new java.util.concurrent.ConcurrentLinkedQueue<Delivery>();
+        var config = ListenerTest.fast().skipDelete(true).maxInFlight(1_000).batchSize(10).lease(Duration.ofSeconds(1))
+                .build();
+        var listener = Listener.builder(queue, slow, new LineDecoder(), (event, delivery) -> {
+            kept.add(delivery); // a batching handler: settles them all at once, later
+            return Outcome.done();
+        }).config(config).build().start();
+        try {
+            assertThat(Await.until(Duration.ofSeconds(20), () -> kept.size() >= 1_000)).as(listener.stats().line()).isTrue();
+            for (var d : kept) {
+                listener.settle(d, dev.ferry.domain.transport.Disposition.ACK);
+            }
+            assertThat(Await.until(Duration.ofSeconds(30), () -> queue.size() == 0 && queue.inFlightCount() == 0))
+                    .as("drained: " + listener.stats().line()).isTrue();
+        } finally {
+            listener.stop();
+        }
+        assertThat(listener.stats().received()).as("each received once: " + listener.stats().line()).isEqualTo(1_000);
+    }
+
+    @Test // a review of the fix: behind a settle call that never returns, queued messages were kept leased for good
+    void behindASendThatHangs_queuedMessagesAreLetGo_andComeBack() throws Exception {
+        var queue = InMemoryQueue.standard("hung");
+        for (int i = 0; i < 50; i++) {
+            queue.send("m" + i);
+        }
+        var hung = new CountDownLatch(1);
+        Acknowledger hanging = new Acknowledger() {
+            @Override
+            public List<Settlement.Failure> settle(List<Settlement> settlements) {
+                Await.until(Duration.ofSeconds(60), () -> hung.getCount() == 0); // a plugin's call without a timeout
+                return queue.settle(settlements);
+            }
+
+            @Override
+            public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
+                return queue.extendLeases(deliveries, lease);
+            }
+        };
+        var handled = new java.util.concurrent.ConcurrentHashMap<String, Integer>();
+        var config = ListenerTest.fast().lease(Duration.ofSeconds(1)).build();
+        var listener = Listener.builder(queue, hanging, new LineDecoder(), (event, delivery) -> {
+            handled.merge(event.key(), 1, Integer::sum);
+            return Outcome.done();
+        }).config(config).build().start();
+        try {
+            // the batch under the hung call was never leased on; those queued behind it were, until the call counted as
+            // hung: then let go, each came back to be handled again (held until SQS's 12 hours, or for good, before)
+            assertThat(Await.until(Duration.ofSeconds(20), () -> handled.size() == 50
+                    && handled.values().stream().allMatch(n -> n >= 2)))
+                    .as("each came back: " + handled + " " + listener.stats().line()).isTrue();
+        } finally {
+            hung.countDown();
+            listener.stop();
+        }
+    }
+
     @Test // a review: held back by a count, a wide window's queued settlements still waited past their leases, unextended
     void settlementsQueuedLongerThanALease_keepTheirMessagesLeased_untilSent() throws Exception {
         var queue = InMemoryQueue.standard("wide");
