@@ -70,12 +70,16 @@ final class LedgerFile {
     /** Why the ledger refuses every call: the file at its path is not the one opened; null while it is. */
     private volatile String replaced;
     private static final Object GONE = new Object();
+    /** The file could not be asked (an NFS hiccup, a directory's permissions changing): nothing is concluded. */
+    private static final Object UNKNOWN = new Object();
 
     private static Object identity(Path file) {
         try {
             return Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
-        } catch (java.io.IOException e) {
+        } catch (java.nio.file.NoSuchFileException e) {
             return GONE;
+        } catch (java.io.IOException e) { // taken for gone, a passing failure refused every call until a restart
+            return UNKNOWN;
         }
     }
 
@@ -86,7 +90,8 @@ final class LedgerFile {
      * crash". Every call is refused from then on (messages held, not ready, the reason said) until Ferry restarts.
      */
     void checkSameFile() {
-        if (identity == null || replaced != null || closed || identity.equals(identity(file))) {
+        var now = identity == null || replaced != null || closed ? UNKNOWN : identity(file);
+        if (now == UNKNOWN || identity.equals(now)) {
             return;
         }
         replaced = "the ledger file " + file + " was removed or replaced while Ferry had it open: its completions and "
