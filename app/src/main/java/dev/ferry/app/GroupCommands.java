@@ -234,6 +234,9 @@ final class GroupCommands {
             GroupParker.Released released;
             try {
                 released = actions.release(source, group, skipHead, head);
+            } catch (GroupActions.BadSource e) { // the command line's mistake: exit 1 says "run it again"
+                io.err().println("ferry: " + Printable.of(Thrown.message(e)));
+                return Ferry.USAGE;
             } catch (IllegalArgumentException | GroupParker.ReleaseInterrupted e) {
                 // it may name the group's head, an event key a sender chose, and why it was parked again
                 io.err().println("ferry: " + Printable.of(Thrown.message(e)));

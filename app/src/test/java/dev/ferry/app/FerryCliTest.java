@@ -375,6 +375,22 @@ class FerryCliTest {
         }
     }
 
+    @Test // a review: here, a group parked on two sources without --source was exit 1, "run it again": a retry loop spun
+    void aReleaseHere_ofAGroupParkedOnSeveralSources_withoutNamingOne_isABadCommandLine(@TempDir Path dir) throws Exception {
+        var file = dir.resolve("ferry.yaml");
+        Files.writeString(file, "sources:\n  orders: {sqs: {queue: q.fifo}, on-poison: park}\n"
+                + "  audit: {sqs: {queue: a.fifo}, on-poison: park}\nsinks: {log: {type: log}}\n"
+                + "routes:\n  - to: [log]\nledger: {kind: mvstore, path: " + dir.resolve("l.db") + "}\nadmin: {listen: \"off\"}\n");
+        try (var ledger = dev.ferry.adapters.mvstore.MvStoreLedger.open(dir.resolve("l.db"))) {
+            var parker = new dev.ferry.domain.parking.GroupParker(ledger, java.time.Clock.systemUTC());
+            parker.park("orders", "A", "o1", "m1", "o1 fails", null, false);
+            parker.park("audit", "A", "a1", "m2", "a1 fails", null, false);
+        }
+
+        assertThat(ferry("groups", "release", "A", "-c", file.toString())).isEqualTo(2);
+        assertThat(err.toString()).contains("parked on several sources").contains("--source");
+    }
+
     @Test // a review: a new, empty memory ledger said "never seen" of what the running Ferry had done
     void eventsShow_onAMemoryLedger_withNoFerryAnswering_saysItCannotBeReadFromHere(@TempDir Path dir) throws Exception {
         var file = dir.resolve("ferry.yaml");
