@@ -247,17 +247,6 @@ public final class GroupParker {
      * left the destination is counted even when the group was parked again meanwhile; not once another release began.
      */
     public ParkedGroup moved(String source, String group, String token, long counted, long redriven) {
-        return moved(source, group, token, counted, redriven, -1);
-    }
-
-    /**
-     * {@link #moved(String, String, String, long, long)}, the copies sent back numbered up to {@code numberedUpTo}: the
-     * group counts as sent back the highest number a copy carries, not the sum of every release's sends. Two releases
-     * of one group at once (two consoles, a client retrying through another instance) number their copies from one
-     * state: the sum passed every number a copy carries, and the group stayed closing for good — a release by hand
-     * moved nothing and answered "closing" again. A negative {@code numberedUpTo}: counted as the sum.
-     */
-    public ParkedGroup moved(String source, String group, String token, long counted, long redriven, long numberedUpTo) {
         var after = update(source, group, current -> {
             if (current == null) {
                 return null;
@@ -268,11 +257,9 @@ public final class GroupParker {
                 // counted by both, more moved than parked, and the group unparked with a dead letter left (counted short)
                 return current;
             }
-            long sentBack = !ours ? current.redriven()
-                    : numberedUpTo < 0 ? current.redriven() + redriven : Math.max(current.redriven(), numberedUpTo);
             return current.next(current.head(), current.headMessageId(), current.reason(), current.lastParked(),
-                    current.parked(), current.moved() + counted, current.releaseToken(), sentBack, current.passed(),
-                    current.closing());
+                    current.parked(), current.moved() + counted, current.releaseToken(),
+                    current.redriven() + (ours ? redriven : 0), current.passed(), current.closing());
         });
         ensureReleasing(after, source, group, token);
         return after;

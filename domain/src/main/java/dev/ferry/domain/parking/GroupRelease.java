@@ -156,8 +156,7 @@ final class GroupRelease {
         while (true) {
             RuntimeException failed;
             try {
-                // numbered up to what the mover sent on from the state it was given
-                parker.moved(before.source(), before.group(), token, counted, redriven, redrivenBefore + redriven);
+                parker.moved(before.source(), before.group(), token, counted, redriven);
                 return;
             } catch (GroupParker.ReleaseInterrupted e) {
                 throw e;
