@@ -60,6 +60,31 @@ final class LedgerCommits {
      * would otherwise wait one bound more than the one before.
      */
     /**
+     * Asks for a commit of {@code m} soon, not waiting for it (one queued at a time): a note a crash must not take, from a
+     * thread that must not wait a commit per note — the journal's one writer, at a stop with hundreds of owed dead
+     * letters, wrote a few hundred in its two seconds and dropped the rest. Not synced: a process's crash, not a power cut.
+     */
+    void commitSoon(LedgerFile.Maps m) {
+        if (!commitQueued.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            committer.execute(() -> {
+                commitQueued.set(false); // a note made while this commits asks for the next
+                try {
+                    m.store().commit();
+                } catch (Throwable e) { // a store that broke: opened again by the next call; the autocommit tries too
+                    org.slf4j.LoggerFactory.getLogger(LedgerCommits.class).debug("a commit asked soon failed", e);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            commitQueued.set(false);
+        }
+    }
+
+    private final java.util.concurrent.atomic.AtomicBoolean commitQueued = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /**
      * Whether a write whose commit failed or ran out of time (its change in memory, perhaps never on disk) is not yet
      * covered by a commit that finished since.
      */

@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * file does not grow without bound; claims abandoned for a day are swept too. Fencing tokens keep growing across
  * restarts. One process per file: a second one gets a clear error. Parked groups ({@link GroupParking}) are kept in
  * the same file, each change on disk before it returns, and so is the event journal ({@link EventJournal}: written
- * with the next commit — an owed dead letter's mark before the note returns — kept for a week after its last note).
+ * with the next commit — an owed dead letter's mark committed at once — kept for a week after its last note).
  */
 public final class MvStoreLedger implements IdempotencyLedger, GroupParking, EventJournal, AutoCloseable {
 
@@ -243,7 +243,7 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
         var m = files.maps();
         m.journal().note(key, note, clock.millis());
         if (note instanceof Note.DeadLettered d && d.reason() != null && d.reason().startsWith(dev.ferry.domain.idempotency.EventLookup.OWED)) {
-            commits.awaitDurable(m); // what a restart needs: lost within the autocommit's second, the copy ran again
+            commits.commitSoon(m); // what a restart needs; not waited for: the journal's one writer would fall behind
         }
     }
 
