@@ -336,12 +336,12 @@ public final class FerryRuntime implements AutoCloseable {
         if (statsThread != null) {
             statsThread.interrupt();
         }
+        var failedStop = new java.util.concurrent.atomic.AtomicBoolean();
         closedWhole &= Closing.stopTogether(List.copyOf(listeners), (listener, report) -> {
             line("stopped '" + listener.name() + "': " + report.reason() + ", " + report.stats().line());
-            if (report.failed()) { // what it had in hand left as it stood: not a whole close, not exit 0
-                throw new IllegalStateException("the shutdown of listener '" + listener.name() + "' failed");
-            }
+            failedStop.compareAndSet(false, report.failed()); // what it had in hand left as it stood: not exit 0
         });
+        closedWhole &= !failedStop.get();
         listeners.clear();
         // the console's redrive and releases under way end before the ledger and the clients close; both waits in one
         // budget, so that the close stays within a container's usual grace beside the listeners' own

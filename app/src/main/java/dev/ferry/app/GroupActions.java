@@ -92,7 +92,8 @@ final class GroupActions {
             // looked up on each configured source, not in a listing of every parked group (hundreds of thousands)
             var sources = config.sources().keySet().stream().filter(s -> parking.parkedGroup(s, group).isPresent()).toList();
             if (sources.isEmpty()) {
-                throw new IllegalArgumentException(notParked(group));
+                String why = notParked(group); // parked only on a source this file lacks: asked again, the same answer
+                throw why.contains("does not have") ? new BadSource(why) : new IllegalArgumentException(why);
             }
             if (sources.size() > 1) {
                 throw new BadSource("group " + group + " is parked on several sources " + sources + ": name one with --source");
