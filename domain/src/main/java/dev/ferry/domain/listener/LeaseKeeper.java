@@ -142,9 +142,7 @@ final class LeaseKeeper {
         } finally {
             extendingSince = 0;
         }
-        // a null answer, or nulls in it, say nothing of the deliveries: taken as no refusals (the call did not throw)
-        var notExtended = answer == null ? Set.<Delivery>of()
-                : answer.stream().filter(java.util.Objects::nonNull).collect(java.util.stream.Collectors.toUnmodifiableSet());
+        var notExtended = refusals(answer);
         var newLease = now.plus(config.lease());
         int extended = 0;
         for (var item : due) {
@@ -179,10 +177,7 @@ final class LeaseKeeper {
                 }
                 continue;
             }
-            item.leaseUntil = newLease;
-            item.excuseUntil = newLease;      // taken before the call: never later than the transport's
-            item.excuseNanos = nanosAfter(nowNanos, config.lease());
-            item.askAgainNanos = InFlight.NO_NANOS;
+            extendedTo(item, newLease, nowNanos);
             extended++;
             claims.extendClaimsOf(item, remaining(item));
         }
@@ -246,8 +241,7 @@ final class LeaseKeeper {
         } finally {
             extendingSince = 0;
         }
-        var refused = answer == null ? Set.<Delivery>of()
-                : answer.stream().filter(java.util.Objects::nonNull).collect(java.util.stream.Collectors.toUnmodifiableSet());
+        var refused = refusals(answer);
         var newLease = now.plus(config.lease());
         int extended = 0;
         for (var item : due) {
@@ -255,14 +249,25 @@ final class LeaseKeeper {
                 item.askAgainNanos = nowNanos + Durations.nanos(config.lease().minus(config.extendAfter())) / 4;
                 continue;
             }
-            item.leaseUntil = newLease;
-            item.excuseUntil = newLease;
-            item.excuseNanos = nanosAfter(nowNanos, config.lease());
-            item.askAgainNanos = InFlight.NO_NANOS;
+            extendedTo(item, newLease, nowNanos);
             extended++;
         }
         counters.leaseExtensions.add(extended);
         tell(extended);
+    }
+
+    /** Of what the transport answered, the deliveries it refused: a null answer, or nulls in it, say nothing of them. */
+    private static Set<Delivery> refusals(List<Delivery> answer) {
+        return answer == null ? Set.of()
+                : answer.stream().filter(java.util.Objects::nonNull).collect(java.util.stream.Collectors.toUnmodifiableSet());
+    }
+
+    /** {@code item}'s lease extended, asked at {@code nowNanos}, to {@code newLease}. */
+    private void extendedTo(InFlight item, java.time.Instant newLease, long nowNanos) {
+        item.leaseUntil = newLease;
+        item.excuseUntil = newLease;      // taken before the call: never later than the transport's
+        item.excuseNanos = nanosAfter(nowNanos, config.lease());
+        item.askAgainNanos = InFlight.NO_NANOS;
     }
 
     /** Its warnings, written aside: a log that blocks must not hold the one thread that keeps every lease. */

@@ -152,10 +152,9 @@ class ListenerStopTest {
         assertThat(keptInterrupt).as("the interrupt given back").isTrue();
     }
 
-    @Test // a review: a source whose close() threw an Error left the stop's report unpublished; every later stop() waited
-          // for it for ever (a shutdown hook's, beside a try-with-resources), and awaitStop saw no stop
-    void aSourceWhoseCloseThrowsAnError_stillEndsTheStop_forEveryCaller() throws Exception {
-        var source = new dev.ferry.domain.transport.Source() {
+    /** The test's queue as a source of its own, doing {@code stopping} and {@code close} when told so. */
+    private dev.ferry.domain.transport.Source queueSource(Runnable stopping, Runnable close) {
+        return new dev.ferry.domain.transport.Source() {
             @Override
             public String name() {
                 return queue.name();
@@ -167,10 +166,23 @@ class ListenerStopTest {
             }
 
             @Override
+            public void stopping() {
+                stopping.run();
+            }
+
+            @Override
             public void close() {
-                throw new NoClassDefFoundError("io/netty/channel/EventLoopGroup"); // a plugin's jar half there
+                close.run();
             }
         };
+    }
+
+    @Test // a review: a source whose close() threw an Error left the stop's report unpublished; every later stop() waited
+          // for it for ever (a shutdown hook's, beside a try-with-resources), and awaitStop saw no stop
+    void aSourceWhoseCloseThrowsAnError_stillEndsTheStop_forEveryCaller() throws Exception {
+        var source = queueSource(() -> { }, () -> {
+            throw new NoClassDefFoundError("io/netty/channel/EventLoopGroup"); // a plugin's jar half there
+        });
         var l = Listener.builder(source, queue, new LineDecoder(), (event, delivery) -> Outcome.done())
                 .closeSourceOnClose(true).config(config().build()).build().start();
 
@@ -185,22 +197,8 @@ class ListenerStopTest {
 
     @Test // a review: a source whose stopping() left its caller interrupted ended the stop's waits the same way
     void aSourceThatLeavesTheStopInterrupted_stillGivesARunningHandlerItsDeadline() throws Exception {
-        var source = new dev.ferry.domain.transport.Source() {
-            @Override
-            public String name() {
-                return queue.name();
-            }
-
-            @Override
-            public List<dev.ferry.domain.model.Delivery> poll(dev.ferry.domain.transport.PollRequest request) {
-                return queue.poll(request);
-            }
-
-            @Override
-            public void stopping() {
-                Thread.currentThread().interrupt(); // a client that restores an interrupt it caused itself
-            }
-        };
+        // a client that restores an interrupt it caused itself
+        var source = queueSource(() -> Thread.currentThread().interrupt(), () -> { });
         queue.send("slow");
         var started = new CountDownLatch(1);
         var interruptedInHandler = new AtomicBoolean();
