@@ -53,18 +53,12 @@ final class LedgerCommits {
     }
 
     /**
-     * Counts a write to {@code m} and returns once a commit covering it is done. One caller commits
-     * everything written so far while the others wait for it (or for the next one), so concurrent
-     * completions share commits instead of queueing for one each. Within the bound in all, waiting for
-     * others' commits included: behind a disk that hangs, each waiter taking its turn to lead a commit
-     * would otherwise wait one bound more than the one before.
-     */
-    /**
      * Asks for a commit of {@code m} soon, not waiting for it (one queued at a time): a note a crash must not take, from a
      * thread that must not wait a commit per note — the journal's one writer, at a stop with hundreds of owed dead
      * letters, wrote a few hundred in its two seconds and dropped the rest. Not synced: a process's crash, not a power cut.
+     * The store committed is the one open when the task runs: one reopened meanwhile holds the notes made since.
      */
-    void commitSoon(LedgerFile.Maps m) {
+    void commitSoon() {
         if (!commitQueued.compareAndSet(false, true)) {
             return;
         }
@@ -72,9 +66,10 @@ final class LedgerCommits {
             committer.execute(() -> {
                 commitQueued.set(false); // a note made while this commits asks for the next
                 try {
-                    m.store().commit();
-                } catch (Throwable e) { // a store that broke: opened again by the next call; the autocommit tries too
-                    org.slf4j.LoggerFactory.getLogger(LedgerCommits.class).debug("a commit asked soon failed", e);
+                    files.current().store().commit();
+                } catch (Throwable e) { // a store that broke: opened again by the next call, whose autocommit tries again
+                    org.slf4j.LoggerFactory.getLogger(LedgerCommits.class).warn("ledger " + file + ": a commit of owed "
+                            + "dead-letter marks failed; they are on disk only once the file, opened again, commits", e);
                 }
             });
         } catch (java.util.concurrent.RejectedExecutionException closing) {
@@ -95,6 +90,13 @@ final class LedgerCommits {
     /** The last write whose caller was told it failed or was not known to be on disk (see {@link #behind}). */
     private final AtomicLong unsure = new AtomicLong();
 
+    /**
+     * Counts a write to {@code m} and returns once a commit covering it is done. One caller commits
+     * everything written so far while the others wait for it (or for the next one), so concurrent
+     * completions share commits instead of queueing for one each. Within the bound in all, waiting for
+     * others' commits included: behind a disk that hangs, each waiter taking its turn to lead a commit
+     * would otherwise wait one bound more than the one before.
+     */
     void awaitDurable(LedgerFile.Maps m) {
         long seq = writes.incrementAndGet();
         boolean covered = false;

@@ -62,7 +62,8 @@ final class LedgerFile {
             OPEN.remove(key);
             throw e;
         }
-        this.identity = identity(file);
+        var opened = identity(file); // not asked (a hiccup) at the opening: none to compare with, not a file removed
+        this.identity = opened == UNKNOWN || opened == GONE ? null : opened;
     }
 
     /** The file's identity as opened (its inode, say); null where the file system gives none. */

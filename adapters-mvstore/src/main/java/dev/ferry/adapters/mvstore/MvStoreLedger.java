@@ -243,7 +243,7 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
         var m = files.maps();
         m.journal().note(key, note, clock.millis());
         if (note instanceof Note.DeadLettered d && d.reason() != null && d.reason().startsWith(dev.ferry.domain.idempotency.EventLookup.OWED)) {
-            commits.commitSoon(m); // what a restart needs; not waited for: the journal's one writer would fall behind
+            commits.commitSoon(); // what a restart needs; not waited for: the journal's one writer would fall behind
         }
     }
 
