@@ -70,12 +70,14 @@ final class GroupActions {
      * Why {@code group} is on no configured source: not parked, or parked on a source the configuration no longer
      * has (renamed, removed) — looked for among the first {@link #DEFAULT_LIMIT} listed, on this path only.
      */
-    private String notParked(String group) {
+    private IllegalArgumentException notParked(String group) {
         var elsewhere = parking.parkedGroups(DEFAULT_LIMIT).groups().stream().filter(p -> p.group().equals(group))
                 .map(ParkedGroup::source).distinct().toList();
-        return elsewhere.isEmpty() ? "group " + group + " is not parked"
-                : "group " + group + " is parked on source(s) " + elsewhere + ", which this configuration does not have "
-                        + "(sources: " + config.sources().keySet() + "): run the release with the configuration that has it";
+        // parked only on a source this file lacks: asked again, the same answer — the command line's (or file's) mistake
+        return elsewhere.isEmpty() ? new IllegalArgumentException("group " + group + " is not parked")
+                : new BadSource("group " + group + " is parked on source(s) " + elsewhere + ", which this configuration does "
+                        + "not have (sources: " + config.sources().keySet() + "): run the release with the configuration "
+                        + "that has it");
     }
 
     /** A source the request names wrongly, or must name: the request's mistake (400), not a state to wait out (409). */
@@ -92,8 +94,7 @@ final class GroupActions {
             // looked up on each configured source, not in a listing of every parked group (hundreds of thousands)
             var sources = config.sources().keySet().stream().filter(s -> parking.parkedGroup(s, group).isPresent()).toList();
             if (sources.isEmpty()) {
-                String why = notParked(group); // parked only on a source this file lacks: asked again, the same answer
-                throw why.contains("does not have") ? new BadSource(why) : new IllegalArgumentException(why);
+                throw notParked(group);
             }
             if (sources.size() > 1) {
                 throw new BadSource("group " + group + " is parked on several sources " + sources + ": name one with --source");
@@ -124,8 +125,8 @@ final class GroupActions {
             return parker.release(source, group, skipHead, expectedHead, kafka.parkedGroupMover(), PATIENCE);
         }
         if (!(spec.plan() instanceof SqsSourceConfig sqs)) {
-            throw new IllegalArgumentException("source '" + source + "' reads from " + spec.transport() + ", whose parked "
-                    + "groups cannot be released by Ferry");
+            throw new BadSource("source '" + source + "' reads from " + spec.transport() + ", whose parked groups cannot "
+                    + "be released by Ferry");
         }
         var queues = SqsQueues.of(client);
         String queueUrl = queues.url(sqs.queue());

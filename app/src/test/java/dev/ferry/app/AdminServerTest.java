@@ -273,7 +273,9 @@ class AdminServerTest {
                 });
         var config = RunParts.config("""
                 ledger: {kind: memory}
-                sources: {orders: {sqs: {queue: orders}}}
+                sources:
+                  orders: {sqs: {queue: orders}}
+                  web: {http: {listen: "127.0.0.1:18080", auth: none}, format: raw}
                 sinks: {log: {type: log}}
                 routes: [{to: [log]}]
                 """);
@@ -283,8 +285,12 @@ class AdminServerTest {
 
         var answer = send(admin, "POST /groups/release?group=A&source=nosuch HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
                 + TOKEN + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-
         assertThat(answer).startsWith("HTTP/1.1 400").contains("no source named 'nosuch'");
+
+        // a source whose groups cannot be parked at all: no retry makes it one
+        var http = send(admin, "POST /groups/release?group=A&source=web HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+                + TOKEN + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        assertThat(http).startsWith("HTTP/1.1 400").contains("cannot be released");
     }
 
     @Test // a review: a Kafka record's empty (or blank) key is a group like any, parked, yet refused as "which group?"
