@@ -53,7 +53,7 @@ final class LedgerCommits {
     }
 
     /**
-     * Asks for a commit of {@code m} soon, not waiting for it (one queued at a time): a note a crash must not take, from a
+     * Asks for a commit of the ledger soon, not waiting for it (one queued at a time): a note a crash must not take, from a
      * thread that must not wait a commit per note — the journal's one writer, at a stop with hundreds of owed dead
      * letters, wrote a few hundred in its two seconds and dropped the rest. Not synced: a process's crash, not a power cut.
      * The store committed is the one open when the task runs: one reopened meanwhile holds the notes made since.
@@ -67,9 +67,10 @@ final class LedgerCommits {
                 commitQueued.set(false); // a note made while this commits asks for the next
                 try {
                     files.current().store().commit();
-                } catch (Throwable e) { // a store that broke: opened again by the next call, whose autocommit tries again
-                    org.slf4j.LoggerFactory.getLogger(LedgerCommits.class).warn("ledger " + file + ": a commit of owed "
-                            + "dead-letter marks failed; they are on disk only once the file, opened again, commits", e);
+                } catch (Throwable e) { // H2 broke the store: what it held uncommitted is gone with it (opened again from disk)
+                    org.slf4j.LoggerFactory.getLogger(LedgerCommits.class).warn("ledger {}: a commit of owed dead-letter "
+                            + "marks failed ({}); those not yet committed are lost with the store, and their messages may "
+                            + "run again when they come back", file, String.valueOf(e));
                 }
             });
         } catch (java.util.concurrent.RejectedExecutionException closing) {

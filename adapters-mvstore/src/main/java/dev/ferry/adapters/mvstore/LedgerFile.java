@@ -64,6 +64,10 @@ final class LedgerFile {
         }
         var opened = identity(file); // not asked (a hiccup) at the opening: none to compare with, not a file removed
         this.identity = opened == UNKNOWN || opened == GONE ? null : opened;
+        if (identity == null) {
+            LOG.warn("ledger {}: the file's identity could not be read as it opened; its removal or replacement while Ferry "
+                    + "runs will not be noticed", file);
+        }
     }
 
     /** The file's identity as opened (its inode, say); null where the file system gives none. */
