@@ -242,7 +242,7 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
         ensureOpen();
         var m = files.maps();
         m.journal().note(key, note, clock.millis());
-        if (note instanceof Note.DeadLettered d && d.reason() != null && d.reason().startsWith(dev.ferry.domain.idempotency.EventLookup.OWED)) {
+        if (note instanceof Note.DeadLettered d && dev.ferry.domain.idempotency.EventLookup.owed(d.reason())) {
             commits.commitSoon(); // what a restart needs; not waited for: the journal's one writer would fall behind
         }
     }

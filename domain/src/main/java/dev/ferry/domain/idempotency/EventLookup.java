@@ -20,6 +20,11 @@ public final class EventLookup {
     public static final String OWED = "owed, not yet out of the source queue (its copy to the dead-letter queue, or the "
             + "removal of the original, was refused; it goes to the dead-letter queue when it comes back): ";
 
+    /** Whether a dead letter's reason says it is owed ({@link #OWED}): decided, its copy not yet taken. */
+    public static boolean owed(String deadLetterReason) {
+        return deadLetterReason != null && deadLetterReason.startsWith(OWED);
+    }
+
     /**
      * What is known of one event.
      *
@@ -123,7 +128,7 @@ public final class EventLookup {
      */
     private static boolean owedLast(EventJournal.Journal byMessage) {
         var at = byMessage.deadLetteredAt();
-        return byMessage.deadLetterReason() != null && byMessage.deadLetterReason().startsWith(OWED) && at != null
+        return owed(byMessage.deadLetterReason()) && at != null
                 && (byMessage.lastFailure() == null || !byMessage.lastFailure().isAfter(at))
                 && (byMessage.lastDuplicate() == null || !byMessage.lastDuplicate().isAfter(at));
     }

@@ -186,7 +186,7 @@ final class JournalNotes {
         try {
             var noted = journal.journal(EventJournal.messageKey(source, item.delivery.id()));
             String reason = noted.isPresent() ? noted.get().deadLetterReason() : null;
-            if (reason == null || !reason.startsWith(OWED)) {
+            if (!dev.ferry.domain.idempotency.EventLookup.owed(reason)) {
                 return null;
             }
             // the same message, not another under the same id (a plugin's source may give ids again): its body

@@ -12,7 +12,6 @@ import dev.ferry.domain.transport.Settlement;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,22 +29,8 @@ class SettlementBacklogTest {
             queue.send("m" + i);
         }
         var slow = new CountDownLatch(1);
-        Acknowledger stalled = new Acknowledger() {
-            @Override
-            public List<Settlement.Failure> settle(List<Settlement> settlements) {
-                try {
-                    slow.await(20, TimeUnit.SECONDS); // the acknowledgement path stalls until let go
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                return queue.settle(settlements);
-            }
-
-            @Override
-            public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
-                return queue.extendLeases(deliveries, lease);
-            }
-        };
+        // the acknowledgement path stalls until let go
+        Acknowledger stalled = settlingAfter(queue, () -> Await.until(Duration.ofSeconds(20), () -> slow.getCount() == 0));
         var config = ListenerTest.fast().maxInFlight(20).batchSize(10).lease(Duration.ofMinutes(1)).build();
         var listener = Listener.builder(queue, stalled, new LineDecoder(), (event, delivery) -> Outcome.done())
                 .config(config).build().start();
@@ -72,18 +57,7 @@ class SettlementBacklogTest {
             queue.send("m" + i);
         }
         var slow = new CountDownLatch(1);
-        Acknowledger stalled = new Acknowledger() {
-            @Override
-            public List<Settlement.Failure> settle(List<Settlement> settlements) {
-                Await.until(Duration.ofSeconds(20), () -> slow.getCount() == 0);
-                return queue.settle(settlements);
-            }
-
-            @Override
-            public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
-                return queue.extendLeases(deliveries, lease);
-            }
-        };
+        Acknowledger stalled = settlingAfter(queue, () -> Await.until(Duration.ofSeconds(20), () -> slow.getCount() == 0));
         var asked = new java.util.concurrent.atomic.AtomicLong();
         var config = ListenerTest.fast().maxInFlight(20).batchSize(10).lease(Duration.ofMinutes(1)).build();
         var listener = Listener.builder(queue, stalled, new LineDecoder(), (event, delivery) -> Outcome.done())
@@ -105,18 +79,8 @@ class SettlementBacklogTest {
         for (int i = 0; i < 1_000; i++) {
             queue.send("m" + i);
         }
-        Acknowledger slow = new Acknowledger() {
-            @Override
-            public List<Settlement.Failure> settle(List<Settlement> settlements) {
-                Await.until(Duration.ofMillis(200), () -> false); // 100 a call: the last of a thousand waits two seconds
-                return queue.settle(settlements);
-            }
-
-            @Override
-            public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
-                return queue.extendLeases(deliveries, lease);
-            }
-        };
+        // 100 a call: the last of a thousand waits two seconds
+        Acknowledger slow = settlingAfter(queue, () -> Await.until(Duration.ofMillis(200), () -> false));
         var kept = new java.util.concurrent.ConcurrentLinkedQueue<Delivery>();
         var config = ListenerTest.fast().skipDelete(true).maxInFlight(1_000).batchSize(10).lease(Duration.ofSeconds(1))
                 .build();
@@ -144,18 +108,8 @@ class SettlementBacklogTest {
             queue.send("m" + i);
         }
         var hung = new CountDownLatch(1);
-        Acknowledger hanging = new Acknowledger() {
-            @Override
-            public List<Settlement.Failure> settle(List<Settlement> settlements) {
-                Await.until(Duration.ofSeconds(60), () -> hung.getCount() == 0); // a plugin's call without a timeout
-                return queue.settle(settlements);
-            }
-
-            @Override
-            public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
-                return queue.extendLeases(deliveries, lease);
-            }
-        };
+        // a plugin's call without a timeout
+        Acknowledger hanging = settlingAfter(queue, () -> Await.until(Duration.ofSeconds(60), () -> hung.getCount() == 0));
         var handled = new java.util.concurrent.ConcurrentHashMap<String, Integer>();
         var config = ListenerTest.fast().lease(Duration.ofSeconds(1)).build();
         var listener = Listener.builder(queue, hanging, new LineDecoder(), (event, delivery) -> {
@@ -181,19 +135,9 @@ class SettlementBacklogTest {
             queue.send("m" + i);
         }
         var extendedWhileQueued = new java.util.concurrent.atomic.AtomicInteger();
-        Acknowledger slow = new Acknowledger() {
-            @Override
-            public List<Settlement.Failure> settle(List<Settlement> settlements) {
-                Await.until(Duration.ofMillis(200), () -> false); // a throttled dead-letter queue, a slow link: 200 ms a call
-                return queue.settle(settlements);
-            }
-
-            @Override
-            public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
-                extendedWhileQueued.addAndGet(deliveries.size());
-                return queue.extendLeases(deliveries, lease);
-            }
-        };
+        // a throttled dead-letter queue, a slow link: 200 ms a call
+        Acknowledger slow = settlingAfter(queue, () -> Await.until(Duration.ofMillis(200), () -> false),
+                extendedWhileQueued);
         var runs = new java.util.concurrent.atomic.AtomicInteger();
         var config = ListenerTest.fast().maxInFlight(1_000).batchSize(10).lease(Duration.ofSeconds(1)).build();
         var listener = Listener.builder(queue, slow, new LineDecoder(), (event, delivery) -> {
@@ -210,5 +154,27 @@ class SettlementBacklogTest {
         assertThat(runs).as("each message handled once (its lease kept while its ack waited): " + listener.stats().line())
                 .hasValue(3_000);
         assertThat(extendedWhileQueued).as("leases extended").hasPositiveValue();
+    }
+
+    /** The queue's own settlements and lease extensions, each settle call made after {@code wait}; extensions counted. */
+    private static Acknowledger settlingAfter(InMemoryQueue queue, Runnable wait,
+            java.util.concurrent.atomic.AtomicInteger extended) {
+        return new Acknowledger() {
+            @Override
+            public List<Settlement.Failure> settle(List<Settlement> settlements) {
+                wait.run();
+                return queue.settle(settlements);
+            }
+
+            @Override
+            public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
+                extended.addAndGet(deliveries.size());
+                return queue.extendLeases(deliveries, lease);
+            }
+        };
+    }
+
+    private static Acknowledger settlingAfter(InMemoryQueue queue, Runnable wait) {
+        return settlingAfter(queue, wait, new java.util.concurrent.atomic.AtomicInteger());
     }
 }
