@@ -60,9 +60,13 @@ final class Closing {
      */
     static final Duration STOP_STEPS = Duration.ofSeconds(30);
 
-    /** Closes {@code all} at once within {@code bound}; false when one of them was still closing at its end. */
+    /**
+     * Closes {@code all} at once within {@code bound}; false when one of them was still closing at its end, or threw:
+     * the ledger's close failing its last commit, a sink's its last flush, lose what they held as surely as a hang.
+     */
     static boolean inParallel(List<? extends AutoCloseable> all, Duration bound) {
         var threads = new ArrayList<Thread>(all.size());
+        var failed = new java.util.concurrent.atomic.AtomicBoolean();
         for (var c : all) {
             // platform threads: a close left behind blocked on a monitor (a write on a hung mount holding a sink's lock)
             // would pin a virtual thread's carrier on Java 21, and enough of them would keep every later close from running
@@ -70,6 +74,7 @@ final class Closing {
                 try {
                     c.close();
                 } catch (Throwable e) {
+                    failed.set(true);
                     LOG.warn("closing {} failed: {}", c, String.valueOf(e));
                 }
             }));
@@ -99,6 +104,6 @@ final class Closing {
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
-        return whole;
+        return whole && !failed.get(); // one still closing past the bound is not counted failed: it may yet end well
     }
 }

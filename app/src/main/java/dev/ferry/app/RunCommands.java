@@ -72,7 +72,8 @@ final class RunCommands {
             StopSignals.aMoment(() -> LOG.info("stopping (signal received)"));
             runtime.close();
             if (!runtime.closedWhole()) { // said: exit 0 promises what was in hand was finished or released
-                LOG.error("stopped, but a part did not close within its bound, or a listener's shutdown failed (see "
+                LOG.error("stopped, but a part did not close within its bound or its close failed, or a listener's shutdown "
+                        + "failed (see "
                         + "above): what it had in hand may be handled again after a restart");
                 return Ferry.FAILED;
             }

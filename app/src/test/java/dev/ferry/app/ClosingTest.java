@@ -31,6 +31,17 @@ class ClosingTest {
         assertThat(closed.get()).isEqualTo(2);
     }
 
+    @Test // a review: the ledger's close failing its last commit counted as closed whole, and `ferry run` exited 0
+    void aCloseThatThrows_isNotAWholeClose() {
+        AutoCloseable lastCommitFails = () -> {
+            throw new IllegalStateException("the ledger's last commit failed: No space left on device");
+        };
+        AutoCloseable fine = () -> { };
+        assertThat(Closing.inParallel(List.of(fine, Closing.named("the ledger", lastCommitFails)), Duration.ofSeconds(5)))
+                .as("a close that threw: not whole").isFalse();
+        assertThat(Closing.inParallel(List.of(fine, fine), Duration.ofSeconds(5))).as("every close ended well").isTrue();
+    }
+
     @Test // a review: past the bound every later part was said "did not end", closed or not, each named as a lambda
     void aCloseThatHangs_isTheOneNamed_notTheOnesThatClosed() {
         var logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("ferry");
