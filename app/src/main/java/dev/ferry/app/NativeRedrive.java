@@ -126,9 +126,18 @@ final class NativeRedrive {
                 }
                 // SQS's count is approximate (and ElasticMQ's counts more than it moved): say what the DLQ holds now
                 progress.out().println("moved " + t.moved() + " message(s) by SQS's count from " + from + " to " + where
-                        + " (SQS's message move task); " + from + " now holds about " + queues.approximateMessages(dlqUrl));
+                        + " (SQS's message move task); " + holdsNow(dlqUrl));
                 return Ferry.OK;
             }
+        }
+    }
+
+    /** What the DLQ holds after the move, said; a count that cannot be read (throttled) does not fail a move done. */
+    private String holdsNow(String dlqUrl) {
+        try {
+            return from + " now holds about " + queues.approximateMessages(dlqUrl);
+        } catch (RuntimeException e) {
+            return "what " + from + " holds now could not be read (" + Printable.of(e.getMessage()) + ")";
         }
     }
 
