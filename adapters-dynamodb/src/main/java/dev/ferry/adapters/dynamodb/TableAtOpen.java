@@ -26,11 +26,16 @@ final class TableAtOpen {
     static final java.time.Duration PATIENCE = java.time.Duration.ofSeconds(20);
 
     static void check(DynamoDbClient client, String table, String region) {
+        check(client, table, region, DynamoDbLedger.Names.defaults().key());
+    }
+
+    /** As {@link #check(DynamoDbClient, String, String)}, for a ledger whose partition key is {@code key}. */
+    static void check(DynamoDbClient client, String table, String region, String key) {
         long end = System.nanoTime() + PATIENCE.toNanos();
         while (true) {
             try {
                 client.getItem(b -> b.tableName(table)
-                        .key(Map.of(DynamoDbLedger.Names.defaults().key(), AttributeValue.fromS(DynamoDbLayout.KEY))));
+                        .key(Map.of(key, AttributeValue.fromS(DynamoDbLayout.KEY))));
                 return;
             } catch (ResourceNotFoundException e) {
                 if (System.nanoTime() - end >= 0) {
@@ -47,7 +52,7 @@ final class TableAtOpen {
                 // a table keyed otherwise ("PK", "id", a sort key, a number): every claim would be refused the same way,
                 // an outage to the engine — ready while idle, then its first message held for ever
                 throw new FerryException("DynamoDB ledger table '" + table + "' is not keyed as the ledger reads it (a "
-                        + "string partition key '" + DynamoDbLedger.Names.defaults().key() + "', no sort key): "
+                        + "string partition key '" + key + "', no sort key): "
                         + e.getMessage() + "; make it with ferry ledger create-table, or name another table", e, false);
             } catch (RuntimeException e) {
                 warn(table, e);

@@ -191,6 +191,20 @@ class DynamoDbLedgerIT {
         TableAtOpen.check(client, tableKeyedAsTheLedgerReads(), null); // and one keyed so opens
     }
 
+    @Test // a review: with create-table on (or `ferry ledger create-table`), a table there already was never checked
+    void creatingATableThatExistsKeyedOtherwise_failsNamingTheKey_notReadyWhileEveryClaimIsRefused() {
+        String table = "made-by-hand-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        createKeyedBy(table, "id");
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> DynamoDbLedger.createTable(client, table, DynamoDbLedger.Names.defaults()))
+                .isInstanceOf(dev.ferry.domain.model.FerryException.class)
+                .hasMessageContaining("'" + table + "'").hasMessageContaining("partition key 'pk'");
+        String keyedSo = tableKeyedAsTheLedgerReads();
+        DynamoDbLedger.createTable(client, keyedSo, DynamoDbLedger.Names.defaults()); // there already, keyed so: fine
+        assertThat(client.describeTimeToLive(b -> b.tableName(keyedSo)).timeToLiveDescription().attributeName())
+                .as("and its TTL turned on").isEqualTo(DynamoDbLedger.Names.defaults().ttl());
+    }
+
     private String tableKeyedAsTheLedgerReads() {
         String table = "keyed-by-pk-" + java.util.UUID.randomUUID().toString().substring(0, 8);
         createKeyedBy(table, DynamoDbLedger.Names.defaults().key());
