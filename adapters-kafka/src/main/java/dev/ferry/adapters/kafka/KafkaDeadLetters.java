@@ -60,7 +60,7 @@ final class KafkaDeadLetters implements AutoCloseable {
         this.name = name;
         this.topicOf = topicOf;
         this.producerConfig = new HashMap<>(producerConfig);
-        refuseKeySpreading(this.producerConfig);
+        KafkaSourceConfig.refuseKeySpreading(this.producerConfig);
         this.wait = waitedPastDelivery(this.producerConfig);
         // send() waits for the topic's metadata before the write is even queued: 60 s by default, for each dead letter
         // of a settle in turn, while every ack of the source waits behind them (a dead-letter topic that does not exist)
@@ -69,20 +69,6 @@ final class KafkaDeadLetters implements AutoCloseable {
         // allowing 10 MB) went without its value — its header blaming the dead-letter topic — and once the source topic
         // aged it out, nothing held it, and its parked key's release stopped there for good
         KafkaParkedGroupMover.wholeRecords(this.producerConfig);
-    }
-
-    /**
-     * A partitioner that spreads one key over partitions: a key's dead letters in several, and a release, which reads
-     * one partition's in order, sends them back out of order. Refused as the source's file refuses it.
-     */
-    private static void refuseKeySpreading(Map<String, Object> config) {
-        for (String key : List.of("partitioner.class", "partitioner.ignore.keys")) {
-            Object v = config.get(key);
-            var undone = v == null ? List.<String>of() : KafkaSourceConfig.keyOrderUndone(key, v);
-            if (!undone.isEmpty()) {
-                throw new IllegalArgumentException("the dead-letter producer's " + undone.getFirst());
-            }
-        }
     }
 
     /**
@@ -129,26 +115,37 @@ final class KafkaDeadLetters implements AutoCloseable {
      * Writes each dead letter's record to its dead-letter topic and says, as it learns it, what came of
      * each: records of different keys at once, each waited for together (one after another, a settle of
      * a hundred dead letters held every ack of the source for a hundred round trips); records of one key
-     * one after another, in their order, as a release reads them back. Never throws for a write; throws
-     * only what {@code written} throws.
+     * one after another, in their order, as a release reads them back; once one of a key fails, not the key's later
+     * ones (each waited out the delivery timeout in turn: twenty held every ack ten minutes, then landed ahead of the
+     * one that failed). Never throws for a write; throws only what {@code written} throws.
      */
     void writeAll(List<Settlement> deadLetters, Written written) {
         var left = new ArrayList<Integer>(deadLetters.size());
+        var keyOf = new ArrayList<List<Object>>(deadLetters.size());
         for (int i = 0; i < deadLetters.size(); i++) {
             left.add(i);
+            var record = rec(deadLetters.get(i)).record;
+            keyOf.add(record.key() == null ? null : List.of(record.topic(), ByteBuffer.wrap(record.key())));
         }
+        var failedKeys = new HashMap<List<Object>, String>();
         while (!left.isEmpty()) {
             var keys = new HashSet<List<Object>>();
             var round = new ArrayList<Integer>();
             var later = new ArrayList<Integer>();
             long bytes = 0;
             for (int i : left) {
-                var record = rec(deadLetters.get(i)).record;
-                long size = size(record);
+                var key = keyOf.get(i);
+                String before = key == null ? null : failedKeys.get(key);
+                if (before != null) {
+                    written.written(i, "not sent: an earlier dead letter of its key was not written (" + before
+                            + "); offered again behind it");
+                    continue;
+                }
+                long size = size(rec(deadLetters.get(i)).record);
                 // a round in flight at once holds its records in the producer's buffer too: kept to a share of it
                 boolean fits = round.isEmpty() || bytes + size <= ROUND_BYTES;
                 // a key's place is taken by its first record left, whether it goes now or not: the next waits behind it
-                boolean keyFree = record.key() == null || keys.add(List.of(record.topic(), ByteBuffer.wrap(record.key())));
+                boolean keyFree = key == null || keys.add(key);
                 boolean now = keyFree && fits;
                 if (now) {
                     bytes += size;
@@ -162,7 +159,11 @@ final class KafkaDeadLetters implements AutoCloseable {
             }
             long deadline = System.nanoTime() + wait.toNanos(); // all sent by now: waited for as one
             for (int k = 0; k < round.size(); k++) {
-                written.written(round.get(k), finish(sent.get(k), deadline));
+                String problem = finish(sent.get(k), deadline);
+                if (problem != null && keyOf.get(round.get(k)) != null) {
+                    failedKeys.put(keyOf.get(round.get(k)), problem);
+                }
+                written.written(round.get(k), problem);
             }
             left = later;
         }

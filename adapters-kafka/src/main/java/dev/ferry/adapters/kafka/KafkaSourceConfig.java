@@ -125,6 +125,20 @@ public record KafkaSourceConfig(String name, String bootstrapServers, List<Strin
         return refused;
     }
 
+    /**
+     * A partitioner that spreads one key over partitions: a key's dead letters in several, and a release, which reads
+     * one partition's in order, sends them back out of order. Refused as the source's file refuses it (for the dead-letter producer).
+     */
+    static void refuseKeySpreading(java.util.Map<String, Object> config) {
+        for (String key : List.of("partitioner.class", "partitioner.ignore.keys")) {
+            Object v = config.get(key);
+            var undone = v == null ? List.<String>of() : keyOrderUndone(key, v);
+            if (!undone.isEmpty()) {
+                throw new IllegalArgumentException("the dead-letter producer's " + undone.getFirst());
+            }
+        }
+    }
+
     /** {@link #keyOrderUndone(java.util.Map)} of one setting an embedder gives in code: a class or text. */
     static List<String> keyOrderUndone(String key, Object value) {
         return keyOrderUndone(java.util.Map.of(key, settingText(value)));

@@ -122,6 +122,32 @@ class KafkaDeadLetterTopicIT {
         }
     }
 
+    @Test // a review: once a key's dead letter failed, its later ones were each sent and waited out in turn, every ack behind
+    void aKeysDeadLetterThatFails_isNotFollowedByTheKeysLaterOnes_inTheSameSettle() throws Exception {
+        String topic = KafkaBroker.topic("dlq-key-failed", 1);
+        String dlq = topic + ".dlq";
+        KafkaBroker.create(dlq, 1);
+        KafkaBroker.produce(topic, List.of(new String[] {"same", "first"}, new String[] {"same", "second"},
+                new String[] {"same", "third"}));
+        try (var source = KafkaSource.builder(KafkaBroker.bootstrap(), "g-" + UUID.randomUUID(), List.of(topic))
+                .producerConfig(ProducerConfig.INTERCEPTOR_CLASSES_CONFIG, CountingInterceptor.class.getName())
+                .producerConfig(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 2_000)
+                .build().start()) {
+            var got = handedOut(source, 3);
+            CountingInterceptor.shut(dlq); // no answer to the first: it fails when its wait is out
+            try {
+                var failed = source.settle(got.stream().map(d -> new Settlement(d, Disposition.deadLetter("poison"))).toList());
+                assertThat(failed).as("all three owed, to be offered again").hasSize(3)
+                        .allSatisfy(f -> assertThat(f.retryable()).isTrue());
+                assertThat(failed).filteredOn(f -> f.reason().contains("an earlier dead letter of its key")).hasSize(2);
+                assertThat(CountingInterceptor.sends(dlq)).as("the key's later records not sent behind the one that failed")
+                        .isEqualTo(1);
+            } finally {
+                CountingInterceptor.open(dlq);
+            }
+        }
+    }
+
     /** Polls until {@code count} records are handed out (30 s at most). */
     private static List<Delivery> handedOut(KafkaSource source, int count) {
         var got = new ArrayList<Delivery>();
