@@ -54,10 +54,14 @@ final class LeaseKeeper {
                 (Durations.nanos(config.lease()) - Durations.nanos(config.extendAfter())) / 4));
     }
 
-    /** The lease keeper's thread: a round every tick until {@code stopped}; {@code eachRound} runs too. */
+    /**
+     * The lease keeper's thread: a round every tick until {@code stopped} and the settler has sent what it holds (at a
+     * stop a window's worth may wait behind a slow acknowledger, their leases lapsing unextended: another instance ran
+     * them again); {@code eachRound} runs too, until {@code stopped}.
+     */
     void run(BooleanSupplier stopped, Runnable eachRound) {
         long tick = tickNanos(config);
-        while (!stopped.getAsBoolean()) {
+        while (!stopped.getAsBoolean() || !settler.drained()) {
             try {
                 TimeUnit.NANOSECONDS.sleep(tick);
             } catch (InterruptedException e) {
@@ -67,7 +71,9 @@ final class LeaseKeeper {
                 continue; // one a plugin's acknowledger left set: returning ended every lease extension for good
             }
             try {
-                eachRound.run();
+                if (!stopped.getAsBoolean()) {
+                    eachRound.run();
+                }
             } catch (Throwable e) { // each on its own: a round's chores failing (no thread to be had) must not stop extensions
                 aside.write(() -> LOG.log(Level.WARNING, "the lease keeper's round of '" + name + "' failed; it goes on", e));
             }
@@ -101,7 +107,16 @@ final class LeaseKeeper {
         return took > Durations.nanos(limit) ? java.time.Duration.ofNanos(took) : null;
     }
 
+    /** Those in hand first: a handler's lease lapsing lets a copy run beside it, a queued ack's a copy run again after. */
     private void extendDue() {
+        try {
+            extendInHand();
+        } finally {
+            extendQueued();
+        }
+    }
+
+    private void extendInHand() {
         var now = clock.instant();
         long nowNanos = System.nanoTime();
         var ahead = config.lease().minus(config.extendAfter());
@@ -125,7 +140,6 @@ final class LeaseKeeper {
             }
         }
         claims.round();
-        extendQueued(now, nowNanos, threshold, thresholdNanos);
         if (due.isEmpty()) {
             return;
         }
@@ -217,7 +231,12 @@ final class LeaseKeeper {
      * to run again — a thousand queued, 100 a call of 200 ms, drained nothing in a minute. Their claims are not asked:
      * completed with the settlement. A refusal is one sent meanwhile, mostly: asked again in a quarter of the time ahead.
      */
-    private void extendQueued(java.time.Instant now, long nowNanos, java.time.Instant threshold, long thresholdNanos) {
+    private void extendQueued() {
+        var now = clock.instant();
+        long nowNanos = System.nanoTime();
+        var ahead = config.lease().minus(config.extendAfter());
+        var threshold = now.plus(ahead);
+        long thresholdNanos = nanosAfter(nowNanos, ahead);
         var limit = config.lease().multipliedBy(2);
         if (settler.calls.stuck(limit.compareTo(HealthCheck.STUCK_CALL_FLOOR) < 0 ? HealthCheck.STUCK_CALL_FLOOR : limit) != null) {
             return; // a send that hangs: what waits behind it goes back to the queue for others, not held for 12 hours

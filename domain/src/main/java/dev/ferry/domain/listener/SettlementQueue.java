@@ -60,6 +60,17 @@ final class SettlementQueue {
         }
     }
 
+    /** The deliveries of {@code batches} (in a call under way) whose leases are kept until it is answered. */
+    static void forEachLeased(List<List<Queued>> batches, java.util.function.Consumer<InFlight> each) {
+        for (var batch : batches) {
+            for (var q : batch) {
+                if (q.leased() != null) {
+                    each.accept(q.leased());
+                }
+            }
+        }
+    }
+
     /** Moves up to {@code max} settlements into {@code into}; the number moved. */
     int drainTo(List<Queued> into, int max) {
         int n = 0;

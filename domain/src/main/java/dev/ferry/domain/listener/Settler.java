@@ -145,9 +145,19 @@ final class Settler {
         enqueue(delivery, disposition, false, null);
     }
 
-    /** The deliveries whose settlements are queued, not yet sent: their leases are kept meanwhile. */
+    /** The deliveries whose settlements are queued or in a call not yet answered: their leases are kept meanwhile. */
     void forEachQueued(java.util.function.Consumer<InFlight> each) {
         pending.forEachLeased(each);
+        synchronized (sending) { // a call slower than a lease's rest (a throttled DLQ) let its batch's leases lapse in it
+            SettlementQueue.forEachLeased(sending, each);
+        }
+    }
+
+    /** Nothing queued or in a call: the lease keeper keeps what waits leased until then, at a stop too. */
+    boolean drained() {
+        synchronized (sending) {
+            return pending.size() == 0 && sending.isEmpty();
+        }
     }
 
     /** {@code leased}: the delivery's lease is kept while it waits, for what removes the message (not what puts it back). */
@@ -217,20 +227,11 @@ final class Settler {
     private int drain(List<SettlementQueue.Queued> batch, int max) {
         synchronized (sending) {
             int n = pending.drainTo(batch, max);
-            if (n > 0 && !sendingNow(batch)) {
+            if (n > 0 && sending.stream().noneMatch(b -> b == batch)) {
                 sending.add(batch);
             }
             return n;
         }
-    }
-
-    private boolean sendingNow(List<SettlementQueue.Queued> batch) {
-        for (var b : sending) {
-            if (b == batch) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** A batch drained is answered for (or given up): it no longer counts as {@link #sending}. */

@@ -156,6 +156,64 @@ class SettlementBacklogTest {
         assertThat(extendedWhileQueued).as("leases extended").hasPositiveValue();
     }
 
+    @Test // a review of the fix: the batch inside a settle call slower than its leases' rest was never extended
+    void aSettleCallSlowerThanTheLeasesRest_keepsItsBatchLeased_untilAnswered() throws Exception {
+        var queue = InMemoryQueue.standard("slow-call");
+        for (int i = 0; i < 50; i++) {
+            queue.send("m" + i);
+        }
+        // 1.5 s a call, under the 5 s a call counts as hung: a throttled dead-letter queue's copies, then the deletes
+        Acknowledger slow = settlingAfter(queue, () -> Await.until(Duration.ofMillis(1_500), () -> false));
+        var runs = new java.util.concurrent.ConcurrentHashMap<String, Integer>();
+        var config = ListenerTest.fast().lease(Duration.ofSeconds(1)).build();
+        var listener = Listener.builder(queue, slow, new LineDecoder(), (event, delivery) -> {
+            runs.merge(event.key(), 1, Integer::sum);
+            return Outcome.done();
+        }).config(config).build().start();
+        try {
+            assertThat(Await.until(Duration.ofSeconds(30), () -> queue.size() == 0 && queue.inFlightCount() == 0))
+                    .as("drained: " + listener.stats().line()).isTrue();
+        } finally {
+            listener.stop();
+        }
+        assertThat(runs).as("each handled once, its lease kept through the call that deleted it").hasSize(50)
+                .allSatisfy((key, n) -> assertThat(n).as(key).isEqualTo(1));
+    }
+
+    @Test // a review of the fix: at a stop the lease keeper ended first, and what waited behind the settler lapsed
+    void atAStop_settlementsStillQueued_keepTheirMessagesLeased_untilSent() throws Exception {
+        var queue = InMemoryQueue.standard("stopping");
+        for (int i = 0; i < 1_000; i++) {
+            queue.send("m" + i);
+        }
+        var runsA = new java.util.concurrent.atomic.AtomicInteger();
+        var config = ListenerTest.fast().maxInFlight(1_000).batchSize(10).lease(Duration.ofSeconds(1)).build();
+        // 100 a call of 200 ms: at the stop most of a thousand acks wait, two seconds' worth, twice what a lease has left
+        var a = Listener.builder(queue, settlingAfter(queue, () -> Await.until(Duration.ofMillis(200), () -> false)),
+                new LineDecoder(), (event, delivery) -> {
+                    runsA.incrementAndGet();
+                    return Outcome.done();
+                }).config(config).build().start();
+        var runsB = new java.util.concurrent.atomic.AtomicInteger();
+        Listener b = null;
+        try {
+            assertThat(Await.until(Duration.ofSeconds(20), () -> runsA.get() == 1_000)).as(a.stats().line()).isTrue();
+            b = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
+                runsB.incrementAndGet(); // another instance
+                return Outcome.done();
+            }).config(ListenerTest.fast().lease(Duration.ofSeconds(1)).build()).build().start();
+        } finally {
+            a.stop();
+        }
+        try {
+            assertThat(Await.until(Duration.ofSeconds(20), () -> queue.size() == 0 && queue.inFlightCount() == 0))
+                    .as("drained: " + a.stats().line()).isTrue();
+        } finally {
+            b.stop();
+        }
+        assertThat(runsB).as("none ran again on another instance while the stop sent its acks").hasValue(0);
+    }
+
     /** The queue's own settlements and lease extensions, each settle call made after {@code wait}; extensions counted. */
     private static Acknowledger settlingAfter(InMemoryQueue queue, Runnable wait,
             java.util.concurrent.atomic.AtomicInteger extended) {
