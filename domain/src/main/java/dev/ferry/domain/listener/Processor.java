@@ -243,8 +243,9 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
     }
 
     private Step apply(InFlight item, FailureDecision.Decision decision) {
-        if (ledger.settledByItsHandler(item)) {
-            return Step.DONE; // not handled again (it was acked already, say), nor dead-lettered after it
+        if (ledger.settledByItsHandler(item)) { // not handled again (it was acked already, say), nor dead-lettered after it
+            var early = item.settledEarly.get(); // put back by its handler: the group's next waits for it, as in run()
+            return early instanceof Disposition.Ack || early instanceof Disposition.DeadLetter ? Step.DONE : Step.FAILED;
         }
         return switch (decision) {
             case FailureDecision.Hold h -> hold(item, h.delay());

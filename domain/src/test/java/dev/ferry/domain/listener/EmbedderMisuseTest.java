@@ -63,6 +63,31 @@ class EmbedderMisuseTest {
         return new Event(key, "t", null, null, key.getBytes(StandardCharsets.UTF_8), Map.of());
     }
 
+    @Test // a review: a handler that put its own delivery back (settle RELEASE), then failed, let its group's next run first
+    void aGroupsHeadPutBackByItsHandler_isHandledBeforeTheGroupsNext() {
+        var fifo = InMemoryQueue.builder("trades.fifo").contentBasedDeduplication(true).build();
+        fifo.send(InMemoryQueue.Message.of("A1", "G"));
+        fifo.send(InMemoryQueue.Message.of("B2", "G"));
+        var listener = new AtomicReference<Listener>();
+        var effects = new java.util.concurrent.CopyOnWriteArrayList<String>();
+        var first = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Handler handler = (e, d) -> {
+            if (e.key().equals("A1") && first.getAndSet(false)) {
+                listener.get().settle(d, Disposition.RELEASE); // the javadoc allows it
+                return Outcome.retry("put back by its handler");
+            }
+            effects.add(e.key());
+            return Outcome.done();
+        };
+        var l = Listener.builder(fifo, new LineDecoder(), handler).config(ListenerTest.fast().build()).build();
+        listener.set(l);
+        listeners.add(l.start());
+
+        assertThat(Await.until(LIMIT, () -> effects.size() >= 2 && fifo.size() == 0 && fifo.inFlightCount() == 0))
+                .as(effects + " " + l.stats().line()).isTrue();
+        assertThat(effects).as("the group in its order").containsExactly("A1", "B2");
+    }
+
     @Test // the javadoc allows it: acked twice (the second refused and counted a failure), or handled and dead-lettered
     void aHandlerThatSettlesItsOwnDelivery_andReturnsDone_isSettledOnce() {
         var listener = new AtomicReference<Listener>();
