@@ -61,6 +61,30 @@ final class FailureCounts {
         }
     }
 
+    /** A settlement the transport took: its message's counts go; a dead letter's copy taken is noted no longer owed. */
+    void forget(dev.ferry.domain.transport.Settlement taken) {
+        forget(taken.delivery().id());
+        var noting = settledNotes;
+        if (noting != null && taken.disposition() instanceof dev.ferry.domain.transport.Disposition.DeadLetter dead) {
+            noting.accept(taken.delivery(), dead.reason());
+        }
+    }
+
+    /**
+     * A dead-letter copy the transport refused: owed when for a reason that passes ({@link #oweDeadLetter}); refused for
+     * good (no dead-letter queue at all), noted no longer owed, so that the copy that comes back may still be handled.
+     */
+    void deadLetterRefused(dev.ferry.domain.model.Delivery delivery, String reason, boolean retryable) {
+        if (retryable) {
+            oweDeadLetter(delivery, reason);
+            return;
+        }
+        var noting = settledNotes;
+        if (noting != null) {
+            noting.accept(delivery, reason);
+        }
+    }
+
     /**
      * The message was given up on, and the transport refused its dead-letter copy: the copy that comes
      * back goes there too, without running again — its group's later messages went on once it was
@@ -87,6 +111,16 @@ final class FailureCounts {
     }
 
     private volatile java.util.function.BiConsumer<dev.ferry.domain.model.Delivery, String> owedNotes;
+
+    /**
+     * Where a dead letter's end is noted beyond this process — its copy taken, or refused for good: the journal marked
+     * it owed as it was decided (see {@link JournalNotes#deadLettered}), and a copy that comes back finds it so.
+     */
+    void onDeadLetterSettled(java.util.function.BiConsumer<dev.ferry.domain.model.Delivery, String> noting) {
+        this.settledNotes = noting;
+    }
+
+    private volatile java.util.function.BiConsumer<dev.ferry.domain.model.Delivery, String> settledNotes;
 
     /**
      * The reason of a dead letter owed for this message, or null: the same message, not another under its id (a

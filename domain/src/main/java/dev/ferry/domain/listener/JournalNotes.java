@@ -33,7 +33,8 @@ final class JournalNotes {
     /** Notes waiting to be written at most; beyond, new ones are dropped (and counted). */
     static final int CAPACITY = 10_000;
 
-    private record Pending(String messageId, EventJournal.Note note) {
+    /** {@code messageOnly}: written under the message's id alone, its event key kept only to find the event by. */
+    private record Pending(String messageId, EventJournal.Note note, boolean messageOnly) {
     }
 
     JournalNotes(IdempotencyLedger ledger, String source, String ledgerScope, Clock clock) {
@@ -55,6 +56,7 @@ final class JournalNotes {
         // of receives, like HTTP's, starts again at 1 wherever a record is read again
         var notes = new JournalNotes(s.ledger(), s.name(), s.ledgerScope(), s.clock(), s.redelivers());
         s.failureCounts().onOwed(notes::deadLetterOwed);
+        s.failureCounts().onDeadLetterSettled(notes::deadLetterSettled);
         return notes;
     }
 
@@ -109,15 +111,41 @@ final class JournalNotes {
     private void deadLetteredNow(InFlight item, String reason) {
         String why = cut(reason);
         var now = clock.instant();
-        if (item.events == null || item.events.isEmpty()) {
-            note(item.delivery.id(), new EventJournal.Note.DeadLettered(null, why, item.delivery.id(), now));
-            return;
+        String id = item.delivery.id();
+        // under the message's id, owed until its copy is taken (deadLetterSettled): its group's next goes on from here, and
+        // a copy back after a kill -9, a stop that gave the copy up or a send that hung found the decision noted plainly (an
+        // owed mark written over), and ran after it. Only where ids are never given again (readsOwed)
+        boolean owedUntilTaken = readsOwed && id != null;
+        String firstKey = null;
+        if (item.events != null && !item.events.isEmpty()) {
+            String scope = ledgerScope != null ? ledgerScope : item.delivery.source();
+            int first = Math.min(item.nextEvent, item.events.size() - 1);
+            firstKey = LedgerKeys.event(scope, item.events.get(first).key());
+            for (int i = first; i < item.events.size(); i++) {
+                var note = new EventJournal.Note.DeadLettered(LedgerKeys.event(scope, item.events.get(i).key()), why, id, now);
+                note(i == first && !owedUntilTaken ? id : null, note);
+            }
+        } else if (!owedUntilTaken) {
+            note(id, new EventJournal.Note.DeadLettered(null, why, id, now));
         }
-        String scope = ledgerScope != null ? ledgerScope : item.delivery.source();
-        for (int i = Math.min(item.nextEvent, item.events.size() - 1); i < item.events.size(); i++) {
-            var note = new EventJournal.Note.DeadLettered(LedgerKeys.event(scope, item.events.get(i).key()), why,
-                    item.delivery.id(), now);
-            note(i == Math.min(item.nextEvent, item.events.size() - 1) ? item.delivery.id() : null, note);
+        if (owedUntilTaken) {
+            queued(new Pending(id, new EventJournal.Note.DeadLettered(firstKey, cut(OWED + fingerprint(item.delivery) + reason),
+                    id, now), true));
+        }
+    }
+
+    /** The dead letter of {@code delivery} taken by the transport, or refused for good: no longer owed. Never throws. */
+    void deadLetterSettled(Delivery delivery, String reason) {
+        String messageId = delivery.id();
+        if (journal != null && readsOwed && messageId != null) {
+            noted(() -> {
+                var done = new EventJournal.Note.DeadLettered(null, cut(reason), messageId, clock.instant());
+                if (closed) { // a handler's own settlement after the stop: the mark would say owed for good
+                    journal.note(EventJournal.messageKey(source, messageId), done);
+                } else {
+                    note(messageId, done);
+                }
+            });
         }
     }
 
@@ -214,6 +242,10 @@ final class JournalNotes {
 
     /** Queues {@code note}, to be written under its event key and, unless null, under {@code messageId}. */
     private void note(String messageId, EventJournal.Note note) {
+        queued(new Pending(messageId, note, false));
+    }
+
+    private void queued(Pending pending) {
         if (closed) {
             return;
         }
@@ -225,7 +257,7 @@ final class JournalNotes {
                 throw noThread;
             }
         }
-        if (!queue.offer(new Pending(messageId, note))) {
+        if (!queue.offer(pending)) {
             dropped.incrementAndGet();
             warn("the event journal of ''{0}'' is behind; {1} note(s) dropped so far", dropped.get());
         }
@@ -258,7 +290,7 @@ final class JournalNotes {
     private void write(Pending pending) {
         var note = pending.note();
         try {
-            if (note.eventKey() != null) {
+            if (note.eventKey() != null && !pending.messageOnly()) {
                 journal.note(note.eventKey(), note);
             }
             if (pending.messageId() != null) {

@@ -292,13 +292,13 @@ final class Settler {
             boolean gone = s.disposition() instanceof Disposition.Ack || s.disposition() instanceof Disposition.DeadLetter;
             var failure = notTaken.get(s);
             if (gone && failure == null) {
-                failureCounts.forget(s.delivery().id());
+                failureCounts.forget(s);
             } else if (q.excused()) {
                 failureCounts.recordPass(s.delivery().id());
-            } else if (s.disposition() instanceof Disposition.DeadLetter dead && failure.retryable()) {
+            } else if (s.disposition() instanceof Disposition.DeadLetter dead) {
                 // refused for a reason that passes (throttled, a 5xx): owed. Refused for good (no DLQ at all, a
                 // copy the DLQ will never take), the message is not held to it: it may still be handled
-                failureCounts.oweDeadLetter(s.delivery(), dead.reason());
+                failureCounts.deadLetterRefused(s.delivery(), dead.reason(), failure.retryable());
             }
         }
     }

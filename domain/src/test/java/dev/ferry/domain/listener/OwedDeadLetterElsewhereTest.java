@@ -98,6 +98,50 @@ class OwedDeadLetterElsewhereTest {
                 .hasValueSatisfying(r -> assertThat(r.status()).isEqualTo("dead-lettered"));
     }
 
+    @Test // a review: the decision was noted plainly under the message's id; a copy back after its dead-letter copy was cut
+          // short (a kill -9, a send that hung, a stop that gave it up) was not owed, and ran after its group's later one
+    void aDeadLetterWhoseCopyNeverLanded_isOwedFromTheDecision_notRunAfterItsGroupsLaterMessage() {
+        fifo.send(InMemoryQueue.Message.of("A1", "G"));
+        fifo.send(InMemoryQueue.Message.of("B2", "G"));
+        var cutShort = new java.util.concurrent.CountDownLatch(1);
+        var hung = new java.util.concurrent.atomic.AtomicBoolean();
+        var acks = new dev.ferry.domain.transport.Acknowledger() {
+            @Override
+            public List<dev.ferry.domain.transport.Settlement.Failure> settle(List<dev.ferry.domain.transport.Settlement> s) {
+                if (s.stream().anyMatch(x -> x.disposition() instanceof dev.ferry.domain.transport.Disposition.DeadLetter)
+                        && hung.compareAndSet(false, true)) { // the copy's call never answers: the process is as good as killed
+                    Await.until(Duration.ofSeconds(30), () -> cutShort.getCount() == 0);
+                }
+                return fifo.settle(s);
+            }
+
+            @Override
+            public List<dev.ferry.domain.model.Delivery> extendLeases(List<dev.ferry.domain.model.Delivery> d, Duration lease) {
+                return fifo.extendLeases(d, lease);
+            }
+        };
+        var l = start(acks, (event, delivery) -> {
+            if (event.key().equals("A1") && a1.compareAndSet(null, delivery.id())) {
+                return Outcome.reject("poison");
+            }
+            effects.add(event.key());
+            return Outcome.done();
+        });
+        try {
+            // past the hung call's limit (5 s) its messages' leases are let go: A1 comes back, its copy never taken
+            assertThat(Await.until(LIMIT, () -> l.stats().received() >= 3)).as(l.stats().line()).isTrue();
+            assertThat(ledger.journal(EventJournal.messageKey(fifo.name(), a1.get())).orElseThrow().deadLetterReason())
+                    .as("owed from the decision, until its copy is taken").startsWith(JournalNotes.OWED);
+            assertThat(Await.until(Duration.ofSeconds(2), () -> effects.contains("A1")))
+                    .as("A1 was given up on; it is not handled after B2: " + effects).isFalse();
+        } finally {
+            cutShort.countDown();
+        }
+        assertThat(Await.until(LIMIT, () -> fifo.size() == 0 && fifo.inFlightCount() == 0 && dlq.size() >= 1))
+                .as(l.stats().line()).isTrue();
+        assertThat(effects).containsExactly("B2");
+    }
+
     @Test // Kafka's ids come again in a topic made anew, and its count of receives starts again wherever a record is read
           // again: a note owed for another record of the same id sent a new one to the dead-letter topic, unrun
     void aSourceThatKeepsItsMessagesInHand_doesNotReadOwedNotes() {
