@@ -130,8 +130,10 @@ final class GroupActions {
         }
         var queues = SqsQueues.of(client);
         String queueUrl = queues.url(sqs.queue());
-        var redrive = queues.describe(queueUrl).redrive().orElseThrow(() -> new IllegalArgumentException(
-                "queue " + queueUrl + " has no dead-letter queue (no RedrivePolicy), so nothing of it can be parked"));
+        // a usage error, not "run it again": a retry loop spun on it until someone put the queue's RedrivePolicy back
+        var redrive = queues.describe(queueUrl).redrive().orElseThrow(() -> new BadSource("queue " + queueUrl + " has no "
+                + "dead-letter queue (no RedrivePolicy), so its parked messages cannot be found: give it back the "
+                + "RedrivePolicy naming the dead-letter queue the group was parked into, then release it"));
         String deadLetterQueueUrl = queues.url(redrive.deadLetterTargetArn());
         return parker.release(source, group, skipHead, expectedHead, queues.parkedGroupMover(deadLetterQueueUrl, queueUrl),
                 PATIENCE);

@@ -218,6 +218,32 @@ class ParkedGroupsIT {
         }
     }
 
+    @Test // a review: a queue whose RedrivePolicy was taken away was a 409 / exit 1 ("run it again"), for good
+    void releasingOnAQueueWithoutADeadLetterQueue_isAUsageError_namingTheRedrivePolicy(@TempDir Path dir) throws Exception {
+        var api = api();
+        try (var sqs = new LocalSqs()) {
+            var file = config(sqs, dir, api.getAddress().getPort(), freePort());
+            Map<String, String> env = new HashMap<>(System.getenv());
+            env.put("FERRY_CONFIG", file.toString());
+            assertThat(Ferry.run(new String[] {"queues", "create"}, out, err, env::get)).as(err.toString()).isZero();
+            var queues = SqsQueues.of(sqs.client);
+            poison.add("a1");
+            try (var runtime = runtime(file).start()) {
+                send(sqs, "A", "a1");
+                assertThat(Await.until(LIMIT, () -> queues.approximateMessages(sqs.url("orders-dlq.fifo")) == 1)).isTrue();
+            }
+            sqs.client.createQueue(b -> b.queueName("plain.fifo").attributes(Map.of(
+                    software.amazon.awssdk.services.sqs.model.QueueAttributeName.FIFO_QUEUE, "true")));
+            Files.writeString(file, Files.readString(file).replace("queue: orders.fifo", "queue: plain.fifo"));
+            err.reset();
+            assertThat(Ferry.run(new String[] {"groups", "release", "A", "--source", "orders"}, out, err, env::get))
+                    .as("a usage error, not 1: " + err).isEqualTo(2);
+            assertThat(err.toString()).contains("no dead-letter queue").contains("RedrivePolicy");
+        } finally {
+            api.stop(0);
+        }
+    }
+
     @Test
     void releasingAGroupThatIsNotParked_failsAndSaysSo(@TempDir Path dir) throws Exception {
         var api = api();
