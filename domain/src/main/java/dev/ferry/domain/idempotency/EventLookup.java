@@ -44,7 +44,8 @@ public final class EventLookup {
                 return "in progress";
             }
             if (journal != null && owedLast(journal)) { // its latest note: ids come again, a later message's is not it
-                return "to be dead-lettered (decided; its copy or the original's removal was refused: done when it comes back)";
+                return "to be dead-lettered (decided; its copy not yet known taken: done when it comes back, if it is not in "
+                        + "the dead-letter queue already)";
             }
             // the ledger holds no live entry: done events are forgotten after its TTL, while the journal is kept a week
             // from its last note — "failed, to be tried again" of an event handled since had an operator send it again

@@ -79,6 +79,9 @@ final class FailureCounts {
             oweDeadLetter(delivery, reason);
             return;
         }
+        if (!deadLettersOwed.isEmpty()) {
+            deadLettersOwed.remove(delivery.id()); // owed before, refused for good now: it may be handled again
+        }
         var noting = settledNotes;
         if (noting != null) {
             noting.accept(delivery, reason);

@@ -29,6 +29,7 @@ final class JournalNotes {
     private volatile Thread writer;
     private volatile boolean closed;
     private volatile long lastWarning;
+    private final AsideLog aside = new AsideLog("ferry-journal-log");
 
     /** Notes waiting to be written at most; beyond, new ones are dropped (and counted). */
     static final int CAPACITY = 10_000;
@@ -317,7 +318,7 @@ final class JournalNotes {
             var params = new Object[details.length + 1];
             params[0] = source;
             System.arraycopy(details, 0, params, 1, details.length);
-            LOG.log(Level.WARNING, message, params);
+            aside.write(() -> LOG.log(Level.WARNING, message, params)); // aside: asked under the settler's lock too
         }
     }
 

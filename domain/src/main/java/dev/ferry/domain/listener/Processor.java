@@ -265,8 +265,8 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
                         yield run(item);
                     }
                 }
-                if (disposition instanceof Disposition.DeadLetter dead && !stale) {
-                    notes.deadLettered(item, dead.reason());
+                if (disposition instanceof Disposition.DeadLetter dead && !stale && !item.settled.get()) {
+                    notes.deadLettered(item, dead.reason()); // not one a stop released meanwhile: owed, it came back unrun
                 }
                 if (st.excused()) {
                     s.failureCounts().recordThrottle(item.delivery.id());

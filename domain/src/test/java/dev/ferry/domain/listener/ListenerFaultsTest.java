@@ -589,6 +589,44 @@ class ListenerFaultsTest {
         assertThat(calls.get()).as("handled on its return: the downstream came back").isEqualTo(4);
     }
 
+    @Test // a review: owed once (refused for a passing reason), then refused for good, the copy stayed owed: never run again
+    void aDeadLetterOwed_thenRefusedForGood_isNoLongerOwed_theReturningCopyRunsAgain() {
+        var queue = InMemoryQueue.standard("dlq-gone");
+        queue.send("A1");
+        var deadLetters = new AtomicInteger();
+        var acks = new dev.ferry.domain.transport.Acknowledger() {
+            @Override
+            public List<Settlement.Failure> settle(List<Settlement> settlements) {
+                var failures = new ArrayList<Settlement.Failure>();
+                var passed = new ArrayList<Settlement>();
+                for (var st : settlements) {
+                    if (st.disposition() instanceof Disposition.DeadLetter) { // throttled first, then the DLQ deleted
+                        boolean first = deadLetters.incrementAndGet() == 1;
+                        failures.add(new Settlement.Failure(st, first ? "throttled" : "the dead-letter queue does not exist",
+                                first));
+                    } else {
+                        passed.add(st);
+                    }
+                }
+                failures.addAll(queue.settle(passed));
+                return failures;
+            }
+
+            @Override
+            public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
+                return queue.extendLeases(deliveries, lease);
+            }
+        };
+        var calls = new AtomicInteger();
+        Handler handler = (event, delivery) -> calls.incrementAndGet() == 1 ? Outcome.reject("poison") : Outcome.done();
+        var l = start(Listener.builder(queue, acks, new LineDecoder(), handler)
+                .config(ListenerTest.fast().deadLetter(DeadLetterPolicy.maxReceives(10)).lease(Duration.ofMillis(300)).build())
+                .seed(7));
+        assertThat(Await.until(LIMIT, () -> queue.size() == 0 && queue.inFlightCount() == 0))
+                .as(deadLetters + " dead letters, " + l.stats().line()).isTrue();
+        assertThat(calls.get()).as("handled on its return once its dead letter could not be had").isEqualTo(2);
+    }
+
     @Test // a copy whose lease ran out while its handler ran is someone else's: it is not dead-lettered beside them
     void aStaleCopyRejectedAfterItsLease_isDropped_notCopiedToTheDeadLetterQueue_theNewCopyDecides() {
         var queue = InMemoryQueue.standard("orders");
