@@ -57,11 +57,12 @@ final class LeaseKeeper {
     /**
      * The lease keeper's thread: a round every tick until {@code stopped} and the settler has sent what it holds (at a
      * stop a window's worth may wait behind a slow acknowledger, their leases lapsing unextended: another instance ran
-     * them again); {@code eachRound} runs too, until {@code stopped}.
+     * them again) or its call under way hangs; {@code eachRound} runs too, until {@code stopped}.
      */
     void run(BooleanSupplier stopped, Runnable eachRound) {
         long tick = tickNanos(config);
-        while (!stopped.getAsBoolean() || !settler.drained()) {
+        // after the stop, not behind a send that hangs: nothing is extended there, and the thread would wait with it for ever
+        while (!stopped.getAsBoolean() || !settler.drained() && !settleHangs()) {
             try {
                 TimeUnit.NANOSECONDS.sleep(tick);
             } catch (InterruptedException e) {
@@ -73,6 +74,7 @@ final class LeaseKeeper {
             try {
                 if (!stopped.getAsBoolean()) {
                     eachRound.run();
+                    sayIfHeld();
                 }
             } catch (Throwable e) { // each on its own: a round's chores failing (no thread to be had) must not stop extensions
                 aside.write(() -> LOG.log(Level.WARNING, "the lease keeper's round of '" + name + "' failed; it goes on", e));
@@ -87,6 +89,28 @@ final class LeaseKeeper {
             } finally {
                 extendingSince = 0;
             }
+        }
+    }
+
+    /** Whether the pollers were held behind the settler when last said, and when that was (nanoTime). */
+    private boolean saidHeld;
+    private long saidHeldAt;
+
+    /**
+     * Says when the pollers begin to wait behind the settler (at most once a minute), and when they go on: held unsaid,
+     * a listener that took nothing in for minutes, its acknowledgement calls slow or throttled, looked idle.
+     */
+    private void sayIfHeld() {
+        boolean held = settler.behind(Math.max(config.maxInFlight(), Settler.BATCH));
+        long now = System.nanoTime();
+        if (held && !saidHeld && (saidHeldAt == 0 || now - saidHeldAt > TimeUnit.MINUTES.toNanos(1))) {
+            saidHeld = true;
+            saidHeldAt = now | 1;
+            aside.write(() -> LOG.log(Level.WARNING, "pollers of ''{0}'' wait: more settlements are queued for the "
+                    + "transport than the window holds; its acknowledgement calls are slow or throttled", name));
+        } else if (!held && saidHeld) {
+            saidHeld = false;
+            aside.write(() -> LOG.log(Level.INFO, "pollers of ''{0}'' go on: the settlements queued were sent", name));
         }
     }
 
@@ -237,8 +261,7 @@ final class LeaseKeeper {
         var ahead = config.lease().minus(config.extendAfter());
         var threshold = now.plus(ahead);
         long thresholdNanos = nanosAfter(nowNanos, ahead);
-        var limit = config.lease().multipliedBy(2);
-        if (settler.calls.stuck(limit.compareTo(HealthCheck.STUCK_CALL_FLOOR) < 0 ? HealthCheck.STUCK_CALL_FLOOR : limit) != null) {
+        if (settleHangs()) {
             return; // a send that hangs: what waits behind it goes back to the queue for others, not held for 12 hours
         }
         var due = new ArrayList<InFlight>();
@@ -273,6 +296,12 @@ final class LeaseKeeper {
         }
         counters.leaseExtensions.add(extended);
         tell(extended);
+    }
+
+    /** Whether the settler's call under way has gone on past max(2 × lease, the health check's floor): taken as hung. */
+    private boolean settleHangs() {
+        var limit = config.lease().multipliedBy(2);
+        return settler.calls.stuck(limit.compareTo(HealthCheck.STUCK_CALL_FLOOR) < 0 ? HealthCheck.STUCK_CALL_FLOOR : limit) != null;
     }
 
     /** Of what the transport answered, the deliveries it refused: a null answer, or nulls in it, say nothing of them. */
