@@ -25,9 +25,11 @@ final class DynamoDbJournal {
     private final String table;
     private final String keyName;
     private final String ttlName;
+    private final java.util.function.Consumer<software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration.Builder> bounds;
 
     DynamoDbJournal(DynamoDbClient client, String table, String keyName, String ttlName) {
         this.client = client;
+        this.bounds = CallBounds.of(client);
         this.table = table;
         this.keyName = keyName;
         this.ttlName = ttlName;
@@ -69,7 +71,8 @@ final class DynamoDbJournal {
         }
         String expression = "SET " + set + add;
         try {
-            client.updateItem(b -> b.tableName(table).key(Map.of(keyName, s("j:" + key))).updateExpression(expression)
+            client.updateItem(b -> b.overrideConfiguration(bounds).tableName(table).key(Map.of(keyName, s("j:" + key)))
+                    .updateExpression(expression)
                     .expressionAttributeNames(names).expressionAttributeValues(values));
         } catch (RuntimeException e) {
             throw new FerryException("DynamoDB ledger '" + table + "': journal note of " + key + " failed: " + e.getMessage(),
@@ -80,7 +83,8 @@ final class DynamoDbJournal {
     Optional<Journal> journal(String key) {
         Map<String, AttributeValue> item;
         try {
-            item = client.getItem(b -> b.tableName(table).key(Map.of(keyName, s("j:" + key))).consistentRead(true)).item();
+            item = client.getItem(b -> b.overrideConfiguration(bounds).tableName(table).key(Map.of(keyName, s("j:" + key)))
+                    .consistentRead(true)).item();
         } catch (RuntimeException e) {
             throw new FerryException("DynamoDB ledger '" + table + "': journal read of " + key + " failed: " + e.getMessage(),
                     e, true);

@@ -32,9 +32,11 @@ final class DynamoDbLayout {
     private final String keyName;
     private final Failure failure;
     private volatile boolean known;
+    private final java.util.function.Consumer<software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration.Builder> bounds;
 
     DynamoDbLayout(DynamoDbClient client, String table, String keyName, Failure failure) {
         this.client = client;
+        this.bounds = CallBounds.of(client);
         this.table = table;
         this.keyName = keyName;
         this.failure = failure;
@@ -50,7 +52,7 @@ final class DynamoDbLayout {
             if (stamp == null || stamp.isEmpty()) {
                 try {
                     // UpdateItem, not PutItem: the permissions a ledger needs stay GetItem and UpdateItem
-                    client.updateItem(b -> b.tableName(table).key(Map.of(keyName, AttributeValue.fromS(KEY)))
+                    client.updateItem(b -> b.overrideConfiguration(bounds).tableName(table).key(Map.of(keyName, AttributeValue.fromS(KEY)))
                             .updateExpression("SET #layout = :layout").conditionExpression("attribute_not_exists(#k)")
                             .expressionAttributeNames(Map.of("#k", keyName, "#layout", ATTRIBUTE))
                             .expressionAttributeValues(Map.of(":layout", AttributeValue.fromN(Long.toString(LAYOUT)))));
@@ -73,7 +75,8 @@ final class DynamoDbLayout {
     }
 
     private Map<String, AttributeValue> read() {
-        return client.getItem(b -> b.tableName(table).key(Map.of(keyName, AttributeValue.fromS(KEY))).consistentRead(true))
+        return client.getItem(b -> b.overrideConfiguration(bounds).tableName(table)
+                        .key(Map.of(keyName, AttributeValue.fromS(KEY))).consistentRead(true))
                 .item();
     }
 }

@@ -71,6 +71,7 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
     private final DynamoDbJournal journal;
     private final DynamoDbLayout layout;
     private final ClockCheck clockCheck;
+    private final java.util.function.Consumer<software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration.Builder> bounds;
 
     /** Table and attribute names; all configurable. */
     public record Names(String key, String state, String token, String leaseUntil, String completedAt, String ttl) {
@@ -87,12 +88,9 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
         }
     }
 
-    private DynamoDbLedger(DynamoDbClient client, String table, Names names, Clock clock) {
-        this(client, table, names, clock, DynamoDbParkedGroups.SHARDS);
-    }
-
     private DynamoDbLedger(DynamoDbClient client, String table, Names names, Clock clock, int indexShards) {
         this.client = Objects.requireNonNull(client, "client");
+        this.bounds = CallBounds.of(client); // an embedder's client without its own: bounded per call
         this.table = Objects.requireNonNull(table, "table");
         this.n = Objects.requireNonNull(names, "names");
         this.clock = Objects.requireNonNull(clock, "clock");
@@ -103,11 +101,11 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
     }
 
     public static DynamoDbLedger of(DynamoDbClient client, String table) {
-        return new DynamoDbLedger(client, table, Names.defaults(), Clock.systemUTC());
+        return new DynamoDbLedger(client, table, Names.defaults(), Clock.systemUTC(), DynamoDbParkedGroups.SHARDS);
     }
 
     public static DynamoDbLedger of(DynamoDbClient client, String table, Names names, Clock clock) {
-        return new DynamoDbLedger(client, table, names, clock);
+        return new DynamoDbLedger(client, table, names, clock, DynamoDbParkedGroups.SHARDS);
     }
 
     /** A test's: the parked groups' index in {@code shards} items, to fill one. */
@@ -164,7 +162,7 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
         long now = clock.millis();
         long leaseUntil = Durations.plusMillis(now, lease);
         try {
-            var response = client.updateItem(b -> b.tableName(table).key(key(key))
+            var response = client.updateItem(b -> b.overrideConfiguration(bounds).tableName(table).key(key(key))
                     // a new item's first token is the clock's microseconds, not 1: once TTL deleted a completed item,
                     // a worker that still held one of its tokens must not find the next holder's equal to its own
                     .updateExpression("SET #state = :inProgress, #lease = :leaseUntil, #ttl = :claimTtl, "
@@ -204,7 +202,7 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
     }
 
     private Map<String, AttributeValue> read(String key) {
-        return client.getItem(b -> b.tableName(table).key(key(key)).consistentRead(true)).item();
+        return client.getItem(b -> b.overrideConfiguration(bounds).tableName(table).key(key(key)).consistentRead(true)).item();
     }
 
     /** The batch's claims sent at once: one round trip of latency, one request per key. */
@@ -309,7 +307,7 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
                                 java.util.function.Consumer<software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest.Builder> update) {
         try {
             client.updateItem(b -> {
-                b.tableName(table).key(key(key)).expressionAttributeNames(names(n));
+                b.overrideConfiguration(bounds).tableName(table).key(key(key)).expressionAttributeNames(names(n));
                 update.accept(b);
                 // DynamoDB refuses names the expressions do not use
                 var used = new java.util.HashMap<>(names(n));

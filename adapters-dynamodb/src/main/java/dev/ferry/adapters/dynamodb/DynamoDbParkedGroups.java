@@ -40,6 +40,7 @@ final class DynamoDbParkedGroups {
     private final String table;
     private final String keyName;
     private final int shards;
+    private final java.util.function.Consumer<software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration.Builder> bounds;
     private final java.util.concurrent.atomic.LongAdder unlisted = new java.util.concurrent.atomic.LongAdder();
 
     DynamoDbParkedGroups(DynamoDbClient client, String table, String keyName) {
@@ -49,6 +50,7 @@ final class DynamoDbParkedGroups {
     /** {@code shards}: a test's, to fill one. */
     DynamoDbParkedGroups(DynamoDbClient client, String table, String keyName, int shards) {
         this.client = client;
+        this.bounds = CallBounds.of(client);
         this.table = table;
         this.keyName = keyName;
         this.shards = shards;
@@ -70,7 +72,8 @@ final class DynamoDbParkedGroups {
     Optional<ParkedGroup> get(String source, String group) {
         String key = itemKey(source, group);
         try {
-            var item = client.getItem(b -> b.tableName(table).key(Map.of(keyName, s(key))).consistentRead(true)).item();
+            var item = client.getItem(b -> b.overrideConfiguration(bounds).tableName(table).key(Map.of(keyName, s(key)))
+                    .consistentRead(true)).item();
             return item == null || item.isEmpty() ? Optional.empty() : Optional.of(decode(item));
         } catch (RuntimeException e) {
             throw failure("read", key, e);
@@ -81,7 +84,7 @@ final class DynamoDbParkedGroups {
         var of = next != null ? next : expected;
         String key = itemKey(of.source(), of.group());
         try {
-            client.transactWriteItems(b -> b.transactItems(writes(key, expected, next, true)));
+            client.transactWriteItems(b -> b.overrideConfiguration(bounds).transactItems(writes(key, expected, next, true)));
             if (next == null) {
                 forgetInLegacy(key);
             }
@@ -125,7 +128,7 @@ final class DynamoDbParkedGroups {
     /** Parks the group without its index entry: listed nowhere, but in force for every instance. */
     private boolean parkUnlisted(String key, ParkedGroup next) {
         try {
-            client.transactWriteItems(b -> b.transactItems(writes(key, null, next, false)));
+            client.transactWriteItems(b -> b.overrideConfiguration(bounds).transactItems(writes(key, null, next, false)));
         } catch (TransactionCanceledException e) {
             if (conflict(e)) {
                 return false;
@@ -186,7 +189,7 @@ final class DynamoDbParkedGroups {
             return;
         }
         try {
-            var left = client.updateItem(u -> u.tableName(table).key(Map.of(keyName, s(LEGACY_INDEX)))
+            var left = client.updateItem(u -> u.overrideConfiguration(bounds).tableName(table).key(Map.of(keyName, s(LEGACY_INDEX)))
                     .updateExpression("DELETE #m :m").conditionExpression("attribute_exists(#m)")
                     .expressionAttributeNames(Map.of("#m", MEMBERS))
                     .expressionAttributeValues(Map.of(":m", AttributeValue.fromSs(List.of(key))))
@@ -236,7 +239,7 @@ final class DynamoDbParkedGroups {
             Map<String, KeysAndAttributes> request = Map.of(table, KeysAndAttributes.builder().keys(chunk).consistentRead(true).build());
             while (request != null && !request.isEmpty()) {
                 var requested = request;
-                var answer = client.batchGetItem(b -> b.requestItems(requested));
+                var answer = client.batchGetItem(b -> b.overrideConfiguration(bounds).requestItems(requested));
                 found.addAll(answer.responses().getOrDefault(table, List.of()));
                 request = answer.unprocessedKeys();
             }

@@ -53,7 +53,8 @@ final class TableAtOpen {
                 // an outage to the engine — ready while idle, then its first message held for ever
                 throw new FerryException("DynamoDB ledger table '" + table + "' is not keyed as the ledger reads it (a "
                         + "string partition key '" + key + "', no sort key): "
-                        + e.getMessage() + "; make it with ferry ledger create-table, or name another table", e, false);
+                        + e.getMessage() + "; name another table (ferry ledger create-table makes one keyed so), or remove "
+                        + "this one first", e, false);
             } catch (RuntimeException e) {
                 warn(table, e);
                 return;

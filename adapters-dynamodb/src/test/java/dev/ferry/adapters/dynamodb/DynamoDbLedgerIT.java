@@ -198,7 +198,9 @@ class DynamoDbLedgerIT {
         org.assertj.core.api.Assertions.assertThatThrownBy(
                         () -> DynamoDbLedger.createTable(client, table, DynamoDbLedger.Names.defaults()))
                 .isInstanceOf(dev.ferry.domain.model.FerryException.class)
-                .hasMessageContaining("'" + table + "'").hasMessageContaining("partition key 'pk'");
+                .hasMessageContaining("'" + table + "'").hasMessageContaining("partition key 'pk'")
+                .hasMessageContaining("name another table") // not "make it with create-table": that is what failed
+                .hasMessageNotContaining("make it with");
         String keyedSo = tableKeyedAsTheLedgerReads();
         DynamoDbLedger.createTable(client, keyedSo, DynamoDbLedger.Names.defaults()); // there already, keyed so: fine
         assertThat(client.describeTimeToLive(b -> b.tableName(keyedSo)).timeToLiveDescription().attributeName())
@@ -381,6 +383,25 @@ class DynamoDbLedgerIT {
             assertThatThrownBy(() -> DynamoDbLedger.of(stalled, "never-answers").claim("k", Duration.ofSeconds(30)))
                     .isInstanceOf(FerryException.class);
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+        }
+    }
+
+    @Test // a review: an embedder's own client (no call timeout) held a claim extension minutes on a silent connection,
+          // past the claim's lease, and a copy of the event could run beside its handler
+    void anEmbeddersClientWithoutTimeouts_hasEachLedgerCallBounded() throws Exception {
+        try (var silent = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+             var unbounded = software.amazon.awssdk.services.dynamodb.DynamoDbClient.builder() // as DynamoDbClient.create()
+                     .endpointOverride(java.net.URI.create("http://127.0.0.1:" + silent.getLocalPort()))
+                     .region(software.amazon.awssdk.regions.Region.US_EAST_1)
+                     .credentialsProvider(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
+                             software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create("local", "local")))
+                     .build()) {
+            var ledger = DynamoDbLedger.of(unbounded, "never-answers");
+            var extension = java.util.concurrent.CompletableFuture.runAsync(
+                    () -> ledger.extend("k", 1L, Duration.ofSeconds(30)), java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
+            // the SDK's own: 30 s of read timeout on each of its attempts; bounded per call, it fails within its 10 s
+            assertThat(extension).failsWithin(Duration.ofSeconds(25)).withThrowableThat()
+                    .havingCause().isInstanceOf(FerryException.class);
         }
     }
 
