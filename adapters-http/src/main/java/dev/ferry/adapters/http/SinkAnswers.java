@@ -37,6 +37,19 @@ final class SinkAnswers {
     private final AtomicLong authFailures = new AtomicLong();
     private final AtomicLong nextAuthLog = new AtomicLong(System.nanoTime());
 
+    /** What the JDK's HTTP/2 client says when a connection's concurrent streams are at the server's limit. */
+    static final String STREAMS_FULL = "too many concurrent streams";
+    static final Duration STREAMS_FULL_WAIT = Duration.ofMillis(200);
+
+    private static boolean streamsFull(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof java.io.IOException && STREAMS_FULL.equals(dev.ferry.domain.model.Thrown.message(t))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** How long an outage's event is put back before it is asked again. */
     static final Duration OUTAGE_WAIT = Duration.ofSeconds(5);
 
@@ -141,6 +154,12 @@ final class SinkAnswers {
         }
         // the JDK's messages do not quote the URL today; should one ever, it is redacted too
         String text = dev.ferry.domain.model.Thrown.message(e); // a plugin HttpClient's may throw
+        if (streamsFull(e)) {
+            // HTTP/2: this client's streams on the one connection reached the server's limit (128 on common proxies, below
+            // max-concurrent), nothing sent. Taken for an outage, a healthy endpoint was reported down and its breaker
+            // opened: the client's own back-pressure, waited out as a throttle
+            return new Attempt.Final(Outcome.throttled(STREAMS_FULL_WAIT));
+        }
         String message = text == null ? "" : " " + text.replace(target.toString(), Redact.url(target));
         return new Attempt.Transient(Outcome.retry(where + ": " + e.getClass().getSimpleName() + message), true);
     }
