@@ -311,8 +311,8 @@ public final class FerryRuntime implements AutoCloseable {
 
     /**
      * Whether the last {@link #close()} ended every part within its bound: false when one was left closing (a listener's
-     * stop, a source, a sink, the ledger) or a listener's shutdown failed — what it had in hand may be handled again
-     * after a restart.
+     * stop, a source, a sink, the ledger), one's close threw (the ledger's last commit) or a listener's shutdown failed —
+     * what it had in hand may be handled again after a restart.
      */
     public synchronized boolean closedWhole() {
         return closed && closedWhole;

@@ -134,7 +134,17 @@ final class GroupActions {
         var redrive = queues.describe(queueUrl).redrive().orElseThrow(() -> new BadSource("queue " + queueUrl + " has no "
                 + "dead-letter queue (no RedrivePolicy), so its parked messages cannot be found: give it back the "
                 + "RedrivePolicy naming the dead-letter queue the group was parked into, then release it"));
-        String deadLetterQueueUrl = queues.url(redrive.deadLetterTargetArn());
+        String deadLetterQueueUrl;
+        try {
+            deadLetterQueueUrl = queues.url(redrive.deadLetterTargetArn());
+        } catch (dev.ferry.domain.model.FerryException e) {
+            if (e.retryable()) {
+                throw e;
+            }
+            throw new BadSource("the dead-letter queue of " + queueUrl + " cannot be used (" + e.getMessage() + "), so its "
+                    + "parked messages cannot be found: make the RedrivePolicy name the dead-letter queue the group was "
+                    + "parked into, then release it");
+        }
         return parker.release(source, group, skipHead, expectedHead, queues.parkedGroupMover(deadLetterQueueUrl, queueUrl),
                 PATIENCE);
     }

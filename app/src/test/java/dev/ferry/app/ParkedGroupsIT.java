@@ -239,6 +239,14 @@ class ParkedGroupsIT {
             assertThat(Ferry.run(new String[] {"groups", "release", "A", "--source", "orders"}, out, err, env::get))
                     .as("a usage error, not 1: " + err).isEqualTo(2);
             assertThat(err.toString()).contains("no dead-letter queue").contains("RedrivePolicy");
+
+            // the RedrivePolicy back, its dead-letter queue deleted: a usage error too, not "run it again"
+            Files.writeString(file, Files.readString(file).replace("queue: plain.fifo", "queue: orders.fifo"));
+            sqs.client.deleteQueue(b -> b.queueUrl(sqs.url("orders-dlq.fifo")));
+            err.reset();
+            assertThat(Ferry.run(new String[] {"groups", "release", "A", "--source", "orders"}, out, err, env::get))
+                    .as("a usage error, not 1: " + err).isEqualTo(2);
+            assertThat(err.toString()).contains("cannot be used").contains("RedrivePolicy");
         } finally {
             api.stop(0);
         }
