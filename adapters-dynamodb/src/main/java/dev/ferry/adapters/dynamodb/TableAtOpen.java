@@ -45,7 +45,14 @@ final class TableAtOpen {
                 }
                 pause();
             } catch (software.amazon.awssdk.services.dynamodb.model.DynamoDbException e) {
-                if (!"ValidationException".equals(e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode())) {
+                String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
+                if ("AccessDeniedException".equals(code)) {
+                    // a role without the ledger's permissions: warned and started, it stood ready while idle, then held
+                    // its first message for ever
+                    throw new FerryException("DynamoDB ledger table '" + table + "' may not be read with these credentials: "
+                            + e.getMessage() + "; the ledger needs dynamodb:GetItem and dynamodb:UpdateItem on it", e, false);
+                }
+                if (!"ValidationException".equals(code)) {
                     warn(table, e);
                     return;
                 }

@@ -191,6 +191,22 @@ class DynamoDbLedgerIT {
         TableAtOpen.check(client, tableKeyedAsTheLedgerReads(), null); // and one keyed so opens
     }
 
+    @Test // a review: a role without the ledger's permissions was warned of and started ready, its first message held for ever
+    void aTableTheseCredentialsMayNotRead_failsTheOpen_namingThePermissions() {
+        var denied = intercepting((method, args) -> {
+            if (method.getName().equals("getItem")) {
+                throw software.amazon.awssdk.services.dynamodb.model.DynamoDbException.builder()
+                        .message("User is not authorized to perform: dynamodb:GetItem (injected)").statusCode(400)
+                        .awsErrorDetails(software.amazon.awssdk.awscore.exception.AwsErrorDetails.builder()
+                                .errorCode("AccessDeniedException").build()).build();
+            }
+        });
+        String table = tableKeyedAsTheLedgerReads();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> TableAtOpen.check(denied, table, null))
+                .isInstanceOf(dev.ferry.domain.model.FerryException.class)
+                .hasMessageContaining("'" + table + "'").hasMessageContaining("dynamodb:GetItem");
+    }
+
     @Test // a review: with create-table on (or `ferry ledger create-table`), a table there already was never checked
     void creatingATableThatExistsKeyedOtherwise_failsNamingTheKey_notReadyWhileEveryClaimIsRefused() {
         String table = "made-by-hand-" + java.util.UUID.randomUUID().toString().substring(0, 8);
@@ -400,8 +416,9 @@ class DynamoDbLedgerIT {
             var extension = java.util.concurrent.CompletableFuture.runAsync(
                     () -> ledger.extend("k", 1L, Duration.ofSeconds(30)), java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
             // the SDK's own: 30 s of read timeout on each of its attempts; bounded per call, it fails within its 10 s
-            assertThat(extension).failsWithin(Duration.ofSeconds(25)).withThrowableThat()
-                    .havingCause().isInstanceOf(FerryException.class);
+            assertThatThrownBy(() -> extension.get(25, java.util.concurrent.TimeUnit.SECONDS))
+                    .as("failed within its bound, not still waiting")
+                    .isInstanceOf(java.util.concurrent.ExecutionException.class).hasCauseInstanceOf(FerryException.class);
         }
     }
 
