@@ -26,15 +26,17 @@ final class ConsumerLag {
     private Map<TopicPartition, Long> pausedEnds = Map.of();
 
     /**
-     * The lag now: 0 with nothing assigned, -1 when no partition's is known. A partition's records fetched but not yet
+     * The lag now: 0 with nothing assigned (-1 while no broker is reached), -1 when no partition's is known. A partition's records fetched but not yet
      * done ({@code unfinished}) count too: a sink down for an hour behind a slow topic held its 200 records in hand, the
      * fetch position at the end, and the gauge read 0 all the while — the records a crash would replay.
      */
     long of(KafkaConsumer<byte[], byte[]> c, java.util.function.ToIntFunction<TopicPartition> unfinished) {
         var assigned = c.assignment();
         if (assigned.isEmpty()) {
-            return 0;
+            noteReach(c);
+            return unreachedSince != 0 ? -1 : 0; // not "caught up" while no broker answers
         }
+        unreachedSince = 0;
         var paused = c.paused();
         askPausedEnds(c, paused);
         long sum = 0;
@@ -51,6 +53,43 @@ final class ConsumerLag {
             }
         }
         return known ? sum : -1;
+    }
+
+    /**
+     * How long the consumer may have nothing assigned and no connection to any broker before the source says so: a
+     * {@code bootstrap-servers} unreachable (a wrong port, a missing firewall rule) stood ready for ever, its lag 0.
+     * An empty assignment alone says nothing (a group with more members than partitions); one with no connection does.
+     */
+    static volatile Duration unreachedFor = Duration.ofSeconds(20);
+
+    /** Since when (nanoTime) nothing was assigned and no broker connection open; 0 while one was. */
+    private volatile long unreachedSince;
+
+    private void noteReach(KafkaConsumer<byte[], byte[]> c) {
+        boolean connected = true;
+        try {
+            for (var m : c.metrics().entrySet()) {
+                if ("connection-count".equals(m.getKey().name()) && "consumer-metrics".equals(m.getKey().group())
+                        && m.getValue().metricValue() instanceof Number n) {
+                    connected = n.doubleValue() > 0;
+                    break;
+                }
+            }
+        } catch (RuntimeException e) { // metrics that cannot be read say nothing
+        }
+        if (connected) {
+            unreachedSince = 0;
+        } else if (unreachedSince == 0) {
+            unreachedSince = System.nanoTime() | 1;
+        }
+    }
+
+    /** In words, when no broker has been reached for {@link #unreachedFor} with nothing assigned; else null. */
+    String unreached(String name) {
+        long since = unreachedSince;
+        return since == 0 || System.nanoTime() - since < unreachedFor.toNanos() ? null : "Kafka source '" + name
+                + "': no broker of its bootstrap-servers reached for " + unreachedFor.toSeconds() + " s or more, nothing "
+                + "assigned (a wrong address or port, a firewall, the cluster down)";
     }
 
     private void askPausedEnds(KafkaConsumer<byte[], byte[]> c, Set<TopicPartition> paused) {

@@ -94,7 +94,7 @@ final class ConsumerLoop {
             return p;
         }
         var unread = t.isAlive() ? unreadable.problem() : "Kafka source '" + name + "': its consumer thread ended";
-        return unread != null ? unread : commits.problem();
+        return unread != null ? unread : commits.problem() != null ? commits.problem() : consumerLag.unreached(name);
     }
 
     long lag() { return lag; }
