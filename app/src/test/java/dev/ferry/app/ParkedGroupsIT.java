@@ -48,9 +48,7 @@ class ParkedGroupsIT {
         var api = api();
         try (var sqs = new LocalSqs()) {
             var file = config(sqs, dir, api.getAddress().getPort(), freePort());
-            Map<String, String> env = new HashMap<>(System.getenv());
-            env.put("FERRY_CONFIG", file.toString());
-            assertThat(Ferry.run(new String[] {"queues", "create"}, out, err, env::get)).as(err.toString()).isZero();
+            var env = queuesCreated(file);
             var queues = SqsQueues.of(sqs.client);
             poison.add("a2");
             try (var runtime = runtime(file).start()) {
@@ -185,9 +183,7 @@ class ParkedGroupsIT {
         var api = api();
         try (var sqs = new LocalSqs()) {
             var file = config(sqs, dir, api.getAddress().getPort(), freePort());
-            Map<String, String> env = new HashMap<>(System.getenv());
-            env.put("FERRY_CONFIG", file.toString());
-            assertThat(Ferry.run(new String[] {"queues", "create"}, out, err, env::get)).as(err.toString()).isZero();
+            var env = queuesCreated(file);
             var queues = SqsQueues.of(sqs.client);
             poison.add("a2");
             try (var runtime = runtime(file).start()) {
@@ -223,9 +219,7 @@ class ParkedGroupsIT {
         var api = api();
         try (var sqs = new LocalSqs()) {
             var file = config(sqs, dir, api.getAddress().getPort(), freePort());
-            Map<String, String> env = new HashMap<>(System.getenv());
-            env.put("FERRY_CONFIG", file.toString());
-            assertThat(Ferry.run(new String[] {"queues", "create"}, out, err, env::get)).as(err.toString()).isZero();
+            var env = queuesCreated(file);
             var queues = SqsQueues.of(sqs.client);
             poison.add("a1");
             try (var runtime = runtime(file).start()) {
@@ -257,9 +251,7 @@ class ParkedGroupsIT {
         var api = api();
         try (var sqs = new LocalSqs()) {
             var file = config(sqs, dir, api.getAddress().getPort(), freePort());
-            Map<String, String> env = new HashMap<>(System.getenv());
-            env.put("FERRY_CONFIG", file.toString());
-            assertThat(Ferry.run(new String[] {"queues", "create"}, out, err, env::get)).as(err.toString()).isZero();
+            var env = queuesCreated(file);
             try (var runtime = runtime(file).start()) {
                 assertThat(Ferry.run(new String[] {"groups", "release", "Z"}, out, err, env::get)).isEqualTo(1);
                 assertThat(err.toString()).contains("409").contains("group Z is not parked");
@@ -267,6 +259,14 @@ class ParkedGroupsIT {
         } finally {
             api.stop(0);
         }
+    }
+
+    /** The environment naming {@code file}, its queues made by {@code ferry queues create}. */
+    private Map<String, String> queuesCreated(Path file) {
+        Map<String, String> env = new HashMap<>(System.getenv());
+        env.put("FERRY_CONFIG", file.toString());
+        assertThat(Ferry.run(new String[] {"queues", "create"}, out, err, env::get)).as(err.toString()).isZero();
+        return env;
     }
 
     private List<String> delivered(String group) {

@@ -438,15 +438,23 @@ class ListenerFaultsTest {
     /** {@code rebuilt}: its refusals name settlements it made again, equal to those it was given but not the same objects. */
     static Acknowledger refusingDeadLetters(InMemoryQueue queue, AtomicInteger refusals, String reason,
                                                     boolean retryable, boolean rebuilt) {
+        return refusingDeadLetters(queue, st -> refusals.getAndDecrement() > 0
+                ? new Settlement.Failure(rebuilt ? new Settlement(st.delivery(), st.disposition()) : st, reason, retryable)
+                : null);
+    }
+
+    /** Passes on what {@code refusal} answers null for; a dead letter it answers a failure for is refused so. */
+    static Acknowledger refusingDeadLetters(InMemoryQueue queue,
+                                            java.util.function.Function<Settlement, Settlement.Failure> refusal) {
         return new Acknowledger() {
             @Override
             public List<Settlement.Failure> settle(List<Settlement> settlements) {
                 var failures = new ArrayList<Settlement.Failure>();
                 var passed = new ArrayList<Settlement>();
                 for (var st : settlements) {
-                    if (st.disposition() instanceof Disposition.DeadLetter && refusals.getAndDecrement() > 0) {
-                        failures.add(new Settlement.Failure(rebuilt ? new Settlement(st.delivery(), st.disposition()) : st,
-                                reason, retryable));
+                    var refused = st.disposition() instanceof Disposition.DeadLetter ? refusal.apply(st) : null;
+                    if (refused != null) {
+                        failures.add(refused);
                     } else {
                         passed.add(st);
                     }
@@ -594,29 +602,10 @@ class ListenerFaultsTest {
         var queue = InMemoryQueue.standard("dlq-gone");
         queue.send("A1");
         var deadLetters = new AtomicInteger();
-        var acks = new dev.ferry.domain.transport.Acknowledger() {
-            @Override
-            public List<Settlement.Failure> settle(List<Settlement> settlements) {
-                var failures = new ArrayList<Settlement.Failure>();
-                var passed = new ArrayList<Settlement>();
-                for (var st : settlements) {
-                    if (st.disposition() instanceof Disposition.DeadLetter) { // throttled first, then the DLQ deleted
-                        boolean first = deadLetters.incrementAndGet() == 1;
-                        failures.add(new Settlement.Failure(st, first ? "throttled" : "the dead-letter queue does not exist",
-                                first));
-                    } else {
-                        passed.add(st);
-                    }
-                }
-                failures.addAll(queue.settle(passed));
-                return failures;
-            }
-
-            @Override
-            public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
-                return queue.extendLeases(deliveries, lease);
-            }
-        };
+        var acks = refusingDeadLetters(queue, st -> { // throttled first, then the dead-letter queue deleted
+            boolean first = deadLetters.incrementAndGet() == 1;
+            return new Settlement.Failure(st, first ? "throttled" : "the dead-letter queue does not exist", first);
+        });
         var calls = new AtomicInteger();
         Handler handler = (event, delivery) -> calls.incrementAndGet() == 1 ? Outcome.reject("poison") : Outcome.done();
         var l = start(Listener.builder(queue, acks, new LineDecoder(), handler)
