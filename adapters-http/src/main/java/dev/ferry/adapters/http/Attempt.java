@@ -54,6 +54,13 @@ sealed interface Attempt {
     }
 
     /**
+     * Nothing was sent: the client's own limit (an HTTP/2 connection's streams at the server's). Neither an outage, nor
+     * its end, nor an answer: the breaker and the outage's timing hear nothing of it.
+     */
+    record NotSent(Outcome outcome) implements Attempt {
+    }
+
+    /**
      * The endpoint is up and answered "not yet" for this event alone (409: its key in use): tried again
      * later, like a Final answer, but no sign that the endpoint is failing — not counted by the breaker.
      */

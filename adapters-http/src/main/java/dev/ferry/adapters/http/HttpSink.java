@@ -168,10 +168,10 @@ public final class HttpSink implements Sink {
                 // a retry decided on a result) — a publish answers, it does not throw
                 outcome = Outcome.retry(Redact.url(target) + ": interrupted");
             }
-            if (last instanceof Attempt.Interrupted && !timedOutOrFailed[0]) { // no answer: not the endpoint's failure
-                breaker.skipped();
-            } else {
-                breaker.report(outcome instanceof Outcome.Retry, busy, timedOutOrFailed[0]);
+            if ((last instanceof Attempt.Interrupted || last instanceof Attempt.NotSent) && !timedOutOrFailed[0]) {
+                breaker.skipped(); // no answer (or nothing sent): not the endpoint's failure, nor its success
+            } else { // a timeout, then nothing sent: the timeout's failure (taken for a success, a dead endpoint never opened it)
+                breaker.report(outcome instanceof Outcome.Retry || last instanceof Attempt.NotSent, busy, timedOutOrFailed[0]);
             }
             reported = true;
             return answers.afterOutage(event.key(), last, outcome);

@@ -87,7 +87,7 @@ final class SinkAnswers {
      * that outage: waited out with it, and not its end.
      */
     Outcome afterOutage(String key, Attempt last, Outcome outcome) {
-        if (last == null || last instanceof Attempt.Interrupted) {
+        if (last == null || last instanceof Attempt.Interrupted || last instanceof Attempt.NotSent) {
             return outcome; // no answer to go by (interrupted): neither an outage nor its end
         }
         if (outcome instanceof Outcome.Retry retry && last.unreachable()) {
@@ -158,7 +158,7 @@ final class SinkAnswers {
             // HTTP/2: this client's streams on the one connection reached the server's limit (128 on common proxies, below
             // max-concurrent), nothing sent. Taken for an outage, a healthy endpoint was reported down and its breaker
             // opened: the client's own back-pressure, waited out as a throttle
-            return new Attempt.Final(Outcome.throttled(STREAMS_FULL_WAIT));
+            return new Attempt.NotSent(Outcome.throttled(STREAMS_FULL_WAIT));
         }
         String message = text == null ? "" : " " + text.replace(target.toString(), Redact.url(target));
         return new Attempt.Transient(Outcome.retry(where + ": " + e.getClass().getSimpleName() + message), true);

@@ -26,10 +26,100 @@ class StreamsFullTest {
                 new java.util.concurrent.CompletionException(new IOException("too many concurrent streams"))}) {
             var attempt = answers.failed("POST " + target, target, e);
             assertThat(attempt.unreachable()).as("not an outage: %s", e).isFalse();
-            assertThat(attempt).as("not tried again at once, in a loop against the same limit").isInstanceOf(Attempt.Final.class);
+            assertThat(attempt).as("not tried again at once, nor an answer").isInstanceOf(Attempt.NotSent.class);
             assertThat(attempt.outcome()).isInstanceOf(Outcome.Throttled.class);
         }
         var other = answers.failed("POST " + target, target, new IOException("Connection reset"));
         assertThat(other.unreachable()).as("any other I/O failure is still an outage").isTrue();
+    }
+
+    @Test // a review of the fix: taken as an answer, it reset the breaker's count and the outage's timing: a dead
+          // endpoint whose timeouts alternated with it never opened the breaker
+    void streamsFull_isNeitherAnAnswerNorAFailure_aDeadEndpointStillOpensTheBreaker() {
+        var calls = new java.util.concurrent.atomic.AtomicInteger();
+        var client = new StubClient(() -> calls.incrementAndGet() % 2 == 1
+                ? new java.util.concurrent.CompletableFuture<>() // the dead endpoint: no answer
+                : java.util.concurrent.CompletableFuture.failedFuture(new IOException("too many concurrent streams")));
+        var sink = HttpSink.builder("http://127.0.0.1:9/events").client(client).timeout(Duration.ofMillis(100))
+                .retries(1, Duration.ofMillis(1)).breaker(2, Duration.ofSeconds(30)).build();
+        for (int i = 0; i < 8 && !sink.breakerOpen(); i++) {
+            sink.publish(new dev.ferry.domain.model.Event("k" + i, "t", null, null, new byte[] {'{', '}'}, java.util.Map.of()));
+        }
+        assertThat(sink.breakerOpen()).as("two timeouts in a row, the full streams between them not counted: "
+                + calls + " calls").isTrue();
+    }
+
+    /** An HttpClient whose every request is answered by {@code answers}. */
+    private static final class StubClient extends java.net.http.HttpClient {
+        private final java.util.function.Supplier<java.util.concurrent.CompletableFuture<?>> answers;
+
+        StubClient(java.util.function.Supplier<java.util.concurrent.CompletableFuture<?>> answers) {
+            this.answers = answers;
+        }
+
+        @Override
+        public java.util.Optional<java.net.CookieHandler> cookieHandler() {
+            return java.util.Optional.empty();
+        }
+
+        @Override
+        public java.util.Optional<Duration> connectTimeout() {
+            return java.util.Optional.empty();
+        }
+
+        @Override
+        public Redirect followRedirects() {
+            return Redirect.NEVER;
+        }
+
+        @Override
+        public java.util.Optional<java.net.ProxySelector> proxy() {
+            return java.util.Optional.empty();
+        }
+
+        @Override
+        public javax.net.ssl.SSLContext sslContext() {
+            return null;
+        }
+
+        @Override
+        public javax.net.ssl.SSLParameters sslParameters() {
+            return new javax.net.ssl.SSLParameters();
+        }
+
+        @Override
+        public java.util.Optional<java.net.Authenticator> authenticator() {
+            return java.util.Optional.empty();
+        }
+
+        @Override
+        public Version version() {
+            return Version.HTTP_2;
+        }
+
+        @Override
+        public java.util.Optional<java.util.concurrent.Executor> executor() {
+            return java.util.Optional.empty();
+        }
+
+        @Override
+        public <T> java.net.http.HttpResponse<T> send(java.net.http.HttpRequest request,
+                                                      java.net.http.HttpResponse.BodyHandler<T> handler) {
+            throw new IllegalStateException("the sink sends asynchronously");
+        }
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public <T> java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<T>> sendAsync(
+                java.net.http.HttpRequest request, java.net.http.HttpResponse.BodyHandler<T> handler) {
+            return (java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<T>>) answers.get();
+        }
+
+        @Override
+        public <T> java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<T>> sendAsync(
+                java.net.http.HttpRequest request, java.net.http.HttpResponse.BodyHandler<T> handler,
+                java.net.http.HttpResponse.PushPromiseHandler<T> push) {
+            return sendAsync(request, handler);
+        }
     }
 }
