@@ -58,26 +58,34 @@ final class ConsumerLag {
     /**
      * How long the consumer may have nothing assigned and no connection to any broker before the source says so: a
      * {@code bootstrap-servers} unreachable (a wrong port, a missing firewall rule) stood ready for ever, its lag 0.
-     * An empty assignment alone says nothing (a group with more members than partitions); one with no connection does.
+     * An empty assignment alone says nothing (a group with more members than partitions); one no broker answers does.
      */
     static volatile Duration unreachedFor = Duration.ofSeconds(20);
 
-    /** Since when (nanoTime) nothing was assigned and no broker connection open; 0 while one was. */
+    /** Since when (nanoTime) nothing was assigned and no broker answered; 0 while one did. */
     private volatile long unreachedSince;
+    /** The consumer's responses from brokers so far, when last read. */
+    private double responses = -1;
 
+    /**
+     * Whether a broker answered since the last look: its responses counted (an idle member's heartbeats answer every
+     * few seconds). Not its connections: one being opened counts, and behind a firewall that drops packets a connect
+     * waits there ten seconds at a time, so the count stood at 1 with no broker reached.
+     */
     private void noteReach(KafkaConsumer<byte[], byte[]> c) {
-        boolean connected = true;
+        boolean answered = true;
         try {
             for (var m : c.metrics().entrySet()) {
-                if ("connection-count".equals(m.getKey().name()) && "consumer-metrics".equals(m.getKey().group())
+                if ("response-total".equals(m.getKey().name()) && "consumer-metrics".equals(m.getKey().group())
                         && m.getValue().metricValue() instanceof Number n) {
-                    connected = n.doubleValue() > 0;
+                    answered = n.doubleValue() > responses;
+                    responses = n.doubleValue();
                     break;
                 }
             }
         } catch (RuntimeException e) { // metrics that cannot be read say nothing
         }
-        if (connected) {
+        if (answered) {
             unreachedSince = 0;
         } else if (unreachedSince == 0) {
             unreachedSince = System.nanoTime() | 1;

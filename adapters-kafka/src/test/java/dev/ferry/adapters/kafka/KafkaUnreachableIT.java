@@ -32,4 +32,20 @@ class KafkaUnreachableIT {
             ConsumerLag.unreachedFor = was;
         }
     }
+
+    @Test // a review of the fix: counted by open connections, a port that takes the connection and never answers (a
+          // firewall that drops packets keeps a connect pending the same way) stood ready still
+    void aPortThatAcceptsAndNeverAnswers_isTheSourcesProblem() throws Exception {
+        var was = ConsumerLag.unreachedFor;
+        ConsumerLag.unreachedFor = Duration.ofSeconds(2);
+        try (var silent = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+             var source = KafkaSource.builder("127.0.0.1:" + silent.getLocalPort(), "g-silent", List.of("orders"))
+                     .build().start()) {
+            assertThat(Await.until(Duration.ofSeconds(60), () -> source.problem().isPresent()))
+                    .as("said, for readiness").isTrue();
+            assertThat(source.problem().orElseThrow()).contains("no broker");
+        } finally {
+            ConsumerLag.unreachedFor = was;
+        }
+    }
 }
