@@ -202,9 +202,21 @@ class DynamoDbLedgerIT {
             }
         });
         String table = tableKeyedAsTheLedgerReads();
+        // asked again for the patience (a policy attached with the task takes effect within seconds), then refused
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> TableAtOpen.check(denied, table, null))
                 .isInstanceOf(dev.ferry.domain.model.FerryException.class)
                 .hasMessageContaining("'" + table + "'").hasMessageContaining("dynamodb:GetItem");
+        var asked = new java.util.concurrent.atomic.AtomicInteger();
+        var deniedAMoment = intercepting((method, args) -> {
+            if (method.getName().equals("getItem") && asked.incrementAndGet() <= 2) {
+                throw software.amazon.awssdk.services.dynamodb.model.DynamoDbException.builder()
+                        .message("not yet (injected)").statusCode(400)
+                        .awsErrorDetails(software.amazon.awssdk.awscore.exception.AwsErrorDetails.builder()
+                                .errorCode("AccessDeniedException").build()).build();
+            }
+        });
+        TableAtOpen.check(deniedAMoment, table, null); // the policy came into force: it opens
+        assertThat(asked).as("asked until allowed").hasValue(3);
     }
 
     @Test // a review: with create-table on (or `ferry ledger create-table`), a table there already was never checked
