@@ -65,11 +65,8 @@ final class LeaseKeeper {
         while (!stopped.getAsBoolean() || !settler.drained() && !settleHangs()) {
             try {
                 TimeUnit.NANOSECONDS.sleep(tick);
-            } catch (InterruptedException e) {
-                if (stopped.getAsBoolean()) {
-                    return; // the stop's interrupt
-                }
-                continue; // one a plugin's acknowledger left set: returning ended every lease extension for good
+            } catch (InterruptedException e) { // the stop's (a settle call under way may outlast its join), or one a plugin's
+                continue;                      // acknowledger left set: returning ended every lease extension for good
             }
             try {
                 if (!stopped.getAsBoolean()) {

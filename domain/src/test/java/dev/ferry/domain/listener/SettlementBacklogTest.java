@@ -217,6 +217,40 @@ class SettlementBacklogTest {
         assertThat(runsB).as("none ran again on another instance while the stop sent its acks").hasValue(0);
     }
 
+    @Test // a review of the fix: the stop interrupted the lease keeper once its 5 s wait for the settler ended, though the
+          // settle call under way went on: its batch's leases lapsed, and another instance ran the message again
+    void atAStop_aSettleCallOutlastingTheSettlersJoin_keepsItsBatchLeased_untilAnswered() throws Exception {
+        var queue = InMemoryQueue.standard("long-call");
+        queue.send("m0");
+        var inCall = new CountDownLatch(1);
+        var first = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Acknowledger slowFirst = settlingAfter(queue, () -> {
+            if (first.getAndSet(false)) {
+                inCall.countDown();
+                Await.until(Duration.ofSeconds(18), () -> false); // past the stop's 5 s join, under the 20 s a call hangs
+            }
+        });
+        var a = Listener.builder(queue, slowFirst, new LineDecoder(), (event, delivery) -> Outcome.done())
+                .config(ListenerTest.fast().lease(Duration.ofSeconds(10)).build()).build().start();
+        var runsB = new java.util.concurrent.atomic.AtomicInteger();
+        Listener b = null;
+        try {
+            assertThat(inCall.await(10, java.util.concurrent.TimeUnit.SECONDS)).as(a.stats().line()).isTrue();
+            b = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
+                runsB.incrementAndGet(); // another instance
+                return Outcome.done();
+            }).config(ListenerTest.fast().build()).build().start();
+            a.stop();
+            assertThat(Await.until(Duration.ofSeconds(25), () -> queue.size() == 0 && queue.inFlightCount() == 0))
+                    .as("acked when the call answered: " + a.stats().line()).isTrue();
+        } finally {
+            if (b != null) {
+                b.stop();
+            }
+        }
+        assertThat(runsB).as("not run again on another instance while the call went on").hasValue(0);
+    }
+
     /** The queue's own settlements and lease extensions, each settle call made after {@code wait}; extensions counted. */
     private static Acknowledger settlingAfter(InMemoryQueue queue, Runnable wait,
             java.util.concurrent.atomic.AtomicInteger extended) {
