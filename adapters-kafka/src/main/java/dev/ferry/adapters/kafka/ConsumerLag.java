@@ -34,7 +34,8 @@ final class ConsumerLag {
         var assigned = c.assignment();
         if (assigned.isEmpty()) {
             noteReach(c);
-            return unreachedSince != 0 ? -1 : 0; // not "caught up" while no broker answers
+            return unreached("") != null ? -1 : 0; // not "caught up" while no broker answers (an idle member's answers
+                                                    // come every few seconds: not at each look)
         }
         unreachedSince = 0;
         var paused = c.paused();
