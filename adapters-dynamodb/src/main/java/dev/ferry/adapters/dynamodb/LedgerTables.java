@@ -32,7 +32,7 @@ final class LedgerTables {
                 LOG.log(System.Logger.Level.DEBUG, "waiting for DynamoDB table ''{0}'' failed: {1}", table, notYet.getMessage());
             }
             // one made by hand or another tool, keyed otherwise: every claim would be refused as an outage, for ever
-            TableAtOpen.check(client, table, null, names.key());
+            TableAtOpen.check(client, table, null, names.key(), false);
             if (!ttlOn(client, table, names)) {
                 try { // best effort on a table that exists: it worked before without, and a role may not be allowed to
                     client.updateTimeToLive(b -> b.tableName(table)

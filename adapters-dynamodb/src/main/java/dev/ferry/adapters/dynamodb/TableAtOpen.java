@@ -31,6 +31,14 @@ final class TableAtOpen {
 
     /** As {@link #check(DynamoDbClient, String, String)}, for a ledger whose partition key is {@code key}. */
     static void check(DynamoDbClient client, String table, String region, String key) {
+        check(client, table, region, key, true);
+    }
+
+    /**
+     * {@code denialFails}: false where the caller may not need to read items (making the table: a provisioning role holds
+     * CreateTable and the TTL permissions, not GetItem), so a denial is warned of, not waited out and failed.
+     */
+    static void check(DynamoDbClient client, String table, String region, String key, boolean denialFails) {
         long end = System.nanoTime() + PATIENCE.toNanos();
         while (true) {
             try {
@@ -46,6 +54,10 @@ final class TableAtOpen {
                 pause();
             } catch (software.amazon.awssdk.services.dynamodb.model.DynamoDbException e) {
                 String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
+                if ("AccessDeniedException".equals(code) && !denialFails) {
+                    warn(table, e);
+                    return;
+                }
                 if ("AccessDeniedException".equals(code) && System.nanoTime() - end < 0) {
                     pause(); // a policy attached with the task takes effect within seconds: asked again meanwhile
                     continue;

@@ -219,6 +219,22 @@ class DynamoDbLedgerIT {
         assertThat(asked).as("asked until allowed").hasValue(3);
     }
 
+    @Test // a review of the fix: making the table needs no GetItem; a provisioning role's create-table run again failed
+    void creatingATableThatExists_withARoleThatMayNotReadItems_isDone_warned() {
+        var denied = intercepting((method, args) -> {
+            if (method.getName().equals("getItem")) {
+                throw software.amazon.awssdk.services.dynamodb.model.DynamoDbException.builder()
+                        .message("User is not authorized to perform: dynamodb:GetItem (injected)").statusCode(400)
+                        .awsErrorDetails(software.amazon.awssdk.awscore.exception.AwsErrorDetails.builder()
+                                .errorCode("AccessDeniedException").build()).build();
+            }
+        });
+        String table = tableKeyedAsTheLedgerReads();
+        DynamoDbLedger.createTable(denied, table, DynamoDbLedger.Names.defaults()); // there already: done, not refused
+        assertThat(client.describeTimeToLive(b -> b.tableName(table)).timeToLiveDescription().attributeName())
+                .as("its TTL turned on all the same").isEqualTo(DynamoDbLedger.Names.defaults().ttl());
+    }
+
     @Test // a review: with create-table on (or `ferry ledger create-table`), a table there already was never checked
     void creatingATableThatExistsKeyedOtherwise_failsNamingTheKey_notReadyWhileEveryClaimIsRefused() {
         String table = "made-by-hand-" + java.util.UUID.randomUUID().toString().substring(0, 8);
