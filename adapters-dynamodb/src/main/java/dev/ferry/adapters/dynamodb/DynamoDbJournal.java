@@ -27,9 +27,10 @@ final class DynamoDbJournal {
     private final String ttlName;
     private final java.util.function.Consumer<software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration.Builder> bounds;
 
-    DynamoDbJournal(DynamoDbClient client, String table, String keyName, String ttlName) {
+    DynamoDbJournal(DynamoDbClient client, String table, String keyName, String ttlName,
+            java.util.function.Consumer<software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration.Builder> bounds) {
         this.client = client;
-        this.bounds = CallBounds.of(client);
+        this.bounds = bounds;
         this.table = table;
         this.keyName = keyName;
         this.ttlName = ttlName;

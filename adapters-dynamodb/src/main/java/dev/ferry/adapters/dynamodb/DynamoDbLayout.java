@@ -34,9 +34,10 @@ final class DynamoDbLayout {
     private volatile boolean known;
     private final java.util.function.Consumer<software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration.Builder> bounds;
 
-    DynamoDbLayout(DynamoDbClient client, String table, String keyName, Failure failure) {
+    DynamoDbLayout(DynamoDbClient client, String table, String keyName, Failure failure,
+            java.util.function.Consumer<software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration.Builder> bounds) {
         this.client = client;
-        this.bounds = CallBounds.of(client);
+        this.bounds = bounds;
         this.table = table;
         this.keyName = keyName;
         this.failure = failure;

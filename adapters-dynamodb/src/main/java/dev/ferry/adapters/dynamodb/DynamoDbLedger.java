@@ -94,9 +94,9 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
         this.table = Objects.requireNonNull(table, "table");
         this.n = Objects.requireNonNull(names, "names");
         this.clock = Objects.requireNonNull(clock, "clock");
-        this.parkedGroups = new DynamoDbParkedGroups(client, table, names.key(), indexShards);
-        this.journal = new DynamoDbJournal(client, table, names.key(), names.ttl());
-        this.layout = new DynamoDbLayout(client, table, names.key(), this::failure);
+        this.parkedGroups = new DynamoDbParkedGroups(client, table, names.key(), indexShards, bounds);
+        this.journal = new DynamoDbJournal(client, table, names.key(), names.ttl(), bounds);
+        this.layout = new DynamoDbLayout(client, table, names.key(), this::failure, bounds);
         this.clockCheck = new ClockCheck(table);
     }
 

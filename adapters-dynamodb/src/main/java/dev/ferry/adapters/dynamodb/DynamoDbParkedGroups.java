@@ -43,14 +43,11 @@ final class DynamoDbParkedGroups {
     private final java.util.function.Consumer<software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration.Builder> bounds;
     private final java.util.concurrent.atomic.LongAdder unlisted = new java.util.concurrent.atomic.LongAdder();
 
-    DynamoDbParkedGroups(DynamoDbClient client, String table, String keyName) {
-        this(client, table, keyName, SHARDS);
-    }
-
-    /** {@code shards}: a test's, to fill one. */
-    DynamoDbParkedGroups(DynamoDbClient client, String table, String keyName, int shards) {
+    /** {@code shards}: a test's, to fill one; {@code bounds}: the ledger's, for each call ({@link CallBounds}). */
+    DynamoDbParkedGroups(DynamoDbClient client, String table, String keyName, int shards,
+            java.util.function.Consumer<software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration.Builder> bounds) {
         this.client = client;
-        this.bounds = CallBounds.of(client);
+        this.bounds = bounds;
         this.table = table;
         this.keyName = keyName;
         this.shards = shards;

@@ -54,15 +54,15 @@ final class TableAtOpen {
                 pause();
             } catch (software.amazon.awssdk.services.dynamodb.model.DynamoDbException e) {
                 String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
-                if ("AccessDeniedException".equals(code) && !denialFails) {
-                    warn(table, e);
-                    return;
-                }
-                if ("AccessDeniedException".equals(code) && System.nanoTime() - end < 0) {
-                    pause(); // a policy attached with the task takes effect within seconds: asked again meanwhile
-                    continue;
-                }
                 if ("AccessDeniedException".equals(code)) {
+                    if (!denialFails) {
+                        warn(table, e);
+                        return;
+                    }
+                    if (System.nanoTime() - end < 0) {
+                        pause(); // a policy attached with the task takes effect within seconds: asked again meanwhile
+                        continue;
+                    }
                     // a role without the ledger's permissions: warned and started, it stood ready while idle, then held
                     // its first message for ever
                     throw new FerryException("DynamoDB ledger table '" + table + "' may not be read with these credentials: "

@@ -193,42 +193,21 @@ class DynamoDbLedgerIT {
 
     @Test // a review: a role without the ledger's permissions was warned of and started ready, its first message held for ever
     void aTableTheseCredentialsMayNotRead_failsTheOpen_namingThePermissions() {
-        var denied = intercepting((method, args) -> {
-            if (method.getName().equals("getItem")) {
-                throw software.amazon.awssdk.services.dynamodb.model.DynamoDbException.builder()
-                        .message("User is not authorized to perform: dynamodb:GetItem (injected)").statusCode(400)
-                        .awsErrorDetails(software.amazon.awssdk.awscore.exception.AwsErrorDetails.builder()
-                                .errorCode("AccessDeniedException").build()).build();
-            }
-        });
+        var denied = deniedGetItem(asked -> true);
         String table = tableKeyedAsTheLedgerReads();
         // asked again for the patience (a policy attached with the task takes effect within seconds), then refused
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> TableAtOpen.check(denied, table, null))
                 .isInstanceOf(dev.ferry.domain.model.FerryException.class)
                 .hasMessageContaining("'" + table + "'").hasMessageContaining("dynamodb:GetItem");
         var asked = new java.util.concurrent.atomic.AtomicInteger();
-        var deniedAMoment = intercepting((method, args) -> {
-            if (method.getName().equals("getItem") && asked.incrementAndGet() <= 2) {
-                throw software.amazon.awssdk.services.dynamodb.model.DynamoDbException.builder()
-                        .message("not yet (injected)").statusCode(400)
-                        .awsErrorDetails(software.amazon.awssdk.awscore.exception.AwsErrorDetails.builder()
-                                .errorCode("AccessDeniedException").build()).build();
-            }
-        });
+        var deniedAMoment = deniedGetItem(n -> asked.incrementAndGet() <= 2);
         TableAtOpen.check(deniedAMoment, table, null); // the policy came into force: it opens
         assertThat(asked).as("asked until allowed").hasValue(3);
     }
 
     @Test // a review of the fix: making the table needs no GetItem; a provisioning role's create-table run again failed
     void creatingATableThatExists_withARoleThatMayNotReadItems_isDone_warned() {
-        var denied = intercepting((method, args) -> {
-            if (method.getName().equals("getItem")) {
-                throw software.amazon.awssdk.services.dynamodb.model.DynamoDbException.builder()
-                        .message("User is not authorized to perform: dynamodb:GetItem (injected)").statusCode(400)
-                        .awsErrorDetails(software.amazon.awssdk.awscore.exception.AwsErrorDetails.builder()
-                                .errorCode("AccessDeniedException").build()).build();
-            }
-        });
+        var denied = deniedGetItem(asked -> true);
         String table = tableKeyedAsTheLedgerReads();
         DynamoDbLedger.createTable(denied, table, DynamoDbLedger.Names.defaults()); // there already: done, not refused
         assertThat(client.describeTimeToLive(b -> b.tableName(table)).timeToLiveDescription().attributeName())
@@ -249,6 +228,19 @@ class DynamoDbLedgerIT {
         DynamoDbLedger.createTable(client, keyedSo, DynamoDbLedger.Names.defaults()); // there already, keyed so: fine
         assertThat(client.describeTimeToLive(b -> b.tableName(keyedSo)).timeToLiveDescription().attributeName())
                 .as("and its TTL turned on").isEqualTo(DynamoDbLedger.Names.defaults().ttl());
+    }
+
+    /** A client whose GetItem is refused as a role without the permission is, while {@code refused} says so. */
+    private DynamoDbClient deniedGetItem(java.util.function.IntPredicate refused) {
+        var calls = new java.util.concurrent.atomic.AtomicInteger();
+        return intercepting((method, args) -> {
+            if (method.getName().equals("getItem") && refused.test(calls.incrementAndGet())) {
+                throw software.amazon.awssdk.services.dynamodb.model.DynamoDbException.builder()
+                        .message("User is not authorized to perform: dynamodb:GetItem (injected)").statusCode(400)
+                        .awsErrorDetails(software.amazon.awssdk.awscore.exception.AwsErrorDetails.builder()
+                                .errorCode("AccessDeniedException").build()).build();
+            }
+        });
     }
 
     private String tableKeyedAsTheLedgerReads() {
