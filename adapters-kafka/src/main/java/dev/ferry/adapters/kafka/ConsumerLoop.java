@@ -216,6 +216,7 @@ final class ConsumerLoop {
             c.subscribe(settings.topics(), new ConsumerRebalanceListener() {
                 @Override
                 public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
+                    Revocations.awaitDeadLetters(buffers, revoked, Revocations.DEAD_LETTERS_WAITED.toNanos());
                     commit(c, revoked);
                     buffers.drop(revoked);
                     buffers.positions.forget(revoked);

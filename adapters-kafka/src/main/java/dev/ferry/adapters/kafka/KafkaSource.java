@@ -209,16 +209,12 @@ public final class KafkaSource implements Source, Acknowledger {
     }
 
     /**
-     * Header of a dead-letter copy that carries only the record's key, reason and place, because the
-     * record itself did not fit the dead-letter topic; says why and where the record is. A release of
-     * its parked group reads the record from there.
+     * Header of a dead-letter copy that carries only the record's key, reason and place, because the record itself did
+     * not fit the dead-letter topic; says why and where the record is. A release of its parked group reads it there.
      */
     static final String VALUE_OMITTED = DeadLetterAttributes.PREFIX + "valueOmitted";
 
-    /**
-     * On a dead-letter copy whose key did not fit either (it goes without one): {@code sha256:HEX (N bytes)}
-     * of the key. A release of a parked group does not find such a copy by its key.
-     */
+    /** On a copy whose key did not fit either: {@code sha256:HEX (N bytes)} of it (a release does not find it by key). */
     static final String KEY_OMITTED = DeadLetterAttributes.PREFIX + "keyOmitted";
 
     /** Where a dead-lettered record was in its source topic. */
@@ -226,10 +222,7 @@ public final class KafkaSource implements Source, Acknowledger {
     static final String OFFSET = DeadLetterAttributes.PREFIX + "offset";
     /** A dead letter's record's identity ({@link KafkaDeliveries#identity}): a release moves it back under it. */
     static final String DEAD_LETTER_ORIGIN = DeadLetterAttributes.PREFIX + "origin";
-    /**
-     * Header of a record a release moved back from a dead-letter topic: what it is recorded under in the
-     * ledger (its deduplication id), the same each time that dead letter is moved back.
-     */
+    /** Header of a record a release moved back from a dead-letter topic: its ledger id, the same at each move back. */
     static final String ORIGIN = "ferry.origin";
 
     /** No visibility timeout: a record is handed out again only after a rebalance, never because it waited. */
@@ -241,7 +234,13 @@ public final class KafkaSource implements Source, Acknowledger {
     /** Kafka has no visibility timeout: records stay ours while the partition is; revoked ones are reported. */
     @Override
     public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
-        return buffers.notOurs(deliveries);
+        return Revocations.notOurs(buffers, deliveries);
+    }
+
+    /** A revoked partition's records are its next owner's: nothing more of them runs here (a retry, a key's next). */
+    @Override
+    public boolean holds(Delivery delivery) {
+        return !(delivery.receipt() instanceof Rec r) || !r.part.revoked;
     }
 
     /**

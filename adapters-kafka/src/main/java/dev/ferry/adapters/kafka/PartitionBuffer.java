@@ -123,7 +123,7 @@ final class PartitionBuffer {
     long bytes;
     int peakRecords;
     long peakBytes;
-    boolean revoked;
+    volatile boolean revoked; // read without the lock before each attempt of a record out (KafkaSource#holds)
     /** Test hook: runs as a record is put in its place among the waiting ones; a test's throws, as no memory would. */
     Runnable queueing = () -> { };
 
@@ -136,10 +136,9 @@ final class PartitionBuffer {
     }
 
     /**
-     * Its partition went (revoked, lost, assigned again): nothing here goes out again, and the records
-     * waiting are let go of. The records out keep this buffer (and their key's lane) until the engine
-     * is done with them — minutes, while a sink is down — and each held every waiting record's value:
-     * a rebalance a minute pinned a whole buffer each, up to its caps.
+     * Its partition went (revoked, lost, assigned again): nothing here goes out again, and the records waiting are let
+     * go of. The records out keep this buffer (and their key's lane) until the engine is done with them — minutes, while
+     * a sink is down — and each held every waiting record's value: a rebalance a minute pinned a whole buffer each.
      */
     void revoke() {
         revoked = true;
@@ -182,10 +181,9 @@ final class PartitionBuffer {
     }
 
     /**
-     * Marks up to {@code max - out.size()} records out and adds them to {@code out}: keys in the order
-     * they became free, all of a key's waiting records together in offset order, and records without
-     * a key by offset before the next key whose first record comes later. Returns the nanoseconds
-     * until the first hold ends that keeps a waiting record back, {@code Long.MAX_VALUE} when none does.
+     * Marks up to {@code max - out.size()} records out into {@code out}: keys in the order they became free, a key's
+     * waiting records together in offset order, records without a key by offset before the next key whose first record
+     * comes later. Returns the nanoseconds until the first hold keeping a waiting record back ends (MAX_VALUE: none).
      */
     long takeInto(List<Rec> out, int max, long now) {
         if (heldUntilNanos - now > 0) {
@@ -234,6 +232,11 @@ final class PartitionBuffer {
     private static void wentOut(Rec r) {
         r.state = State.OUT;
         r.receives++;
+    }
+
+    /** Whether a record's dead letter is being written. */
+    boolean deadLettering() {
+        return records.values().stream().anyMatch(r -> r.state == State.DEAD_LETTERING);
     }
 
     /** Whether {@code r} is out, or settled and on its way: the states a disposition is carried out from. */

@@ -2,7 +2,6 @@ package dev.ferry.adapters.kafka;
 
 import dev.ferry.adapters.kafka.PartitionBuffer.Rec;
 import dev.ferry.adapters.kafka.PartitionBuffer.State;
-import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.model.Durations;
 import dev.ferry.domain.transport.Disposition;
 import dev.ferry.domain.transport.Settlement;
@@ -41,8 +40,9 @@ final class PartitionBuffers {
 
     private final String name;
     private final BufferCaps caps;
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition available = lock.newCondition();
+    /** Package-private for {@link Revocations}, which reads and waits under it. */
+    final ReentrantLock lock = new ReentrantLock();
+    final Condition available = lock.newCondition();
     private final Map<TopicPartition, PartitionBuffer> parts = new HashMap<>();
     /** The buffers in a fixed order, for handing out round the partitions; changes with {@link #parts}. */
     private final List<PartitionBuffer> order = new ArrayList<>();
@@ -349,9 +349,8 @@ final class PartitionBuffers {
     void deadLetterWritten(Rec r, boolean written) {
         lock.lock();
         try {
-            if (r.state != State.DEAD_LETTERING || r.part.revoked) {
-                return;     // nothing else moves a dead-lettering record, but its key's count must never move twice; and a
-                            // revoked partition's record is its next owner's to read again
+            if (r.state != State.DEAD_LETTERING || r.part.revoked) { // moved once only; a revoked one's next owner's
+                return;
             }
             if (written) {
                 r.part.done(r);
@@ -364,17 +363,9 @@ final class PartitionBuffers {
         }
     }
 
-    /** Of {@code deliveries}, those no longer ours: not from here, settled, or of a revoked partition. */
-    List<Delivery> notOurs(List<Delivery> deliveries) {
-        lock.lock();
-        try {
-            return deliveries.stream()
-                    .filter(d -> !(d.receipt() instanceof Rec r) || r.part.revoked
-                            || (r.state != State.OUT && r.state != State.DEAD_LETTERING))
-                    .toList();
-        } finally {
-            lock.unlock();
-        }
+    /** The buffer of {@code tp}, or null; under {@link #lock}. */
+    PartitionBuffer part(TopicPartition tp) {
+        return parts.get(tp);
     }
 
     /** Wakes pollers waiting for records (the source closes). */

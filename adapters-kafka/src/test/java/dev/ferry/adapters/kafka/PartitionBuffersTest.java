@@ -96,6 +96,59 @@ class PartitionBuffersTest {
         assertThat(out.part.size()).isZero();
     }
 
+    @Test // the thirty-second round: revoked with its dead letter's write under way, the record was confirmed and not
+          // committed — its next owner ran it again after its key's later records
+    void aRevocation_waitsForItsPartitionsDeadLettersUnderWay_andItsCommitPassesThoseWritten() throws Exception {
+        buffers.take(records(0, "k", "k"));
+        var first = handOut(1).getFirst();
+        assertThat(buffers.settle(List.of(settlement(first, Disposition.deadLetter("poison")))).deadLetters()).hasSize(1);
+        var writer = Thread.ofVirtual().start(() -> {
+            sleep(300);
+            buffers.deadLetterWritten(first, true); // the producer confirmed it, while the rebalance waits
+        });
+
+        long began = System.nanoTime();
+        Revocations.awaitDeadLetters(buffers, List.of(TP), java.util.concurrent.TimeUnit.SECONDS.toNanos(10));
+        writer.join(5_000);
+
+        assertThat(System.nanoTime() - began).as("woken by the write, not at the bound")
+                .isLessThan(java.util.concurrent.TimeUnit.SECONDS.toNanos(5));
+        assertThat(buffers.toCommit(List.of(TP), false).offsets().get(TP).offset()).as("past the dead letter").isEqualTo(1L);
+    }
+
+    @Test
+    void aRevocationWithADeadLetterThatNeverAnswers_waitsOnlyItsBound() {
+        buffers.take(records(0, "k"));
+        var first = handOut(1).getFirst();
+        buffers.settle(List.of(settlement(first, Disposition.deadLetter("poison"))));
+        long began = System.nanoTime();
+        Revocations.awaitDeadLetters(buffers, List.of(TP), java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(200));
+        assertThat(System.nanoTime() - began).isGreaterThanOrEqualTo(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(200))
+                .isLessThan(java.util.concurrent.TimeUnit.SECONDS.toNanos(5));
+    }
+
+    @Test // the engine asks before each attempt: a revoked partition's record out is not run again here
+    void aRecordOut_isHeldUntilItsPartitionIsRevoked() {
+        buffers.take(records(0, "k"));
+        var out = handOut(1).getFirst();
+        var delivery = new Delivery("t-0@0", new byte[] {1}, Map.of(), 1, Instant.EPOCH, null, null, "test", out);
+        try (var source = KafkaSource.builder("127.0.0.1:1", "g", List.of("t")).build()) { // never started: no connection
+            assertThat(source.holds(delivery)).isTrue();
+            buffers.drop(List.of(TP));
+            assertThat(source.holds(delivery)).isFalse();
+            assertThat(source.holds(new Delivery("x", new byte[] {1}, Map.of(), 1, Instant.EPOCH, null, null, "test", "other")))
+                    .as("not one of its records: not its to refuse").isTrue();
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     @Test // a review: done records kept behind one still out held their keys through their lanes, counted in no cap
     void recordsDoneBehindOneStillOut_letGoOfTheirKeys() {
         var list = new ArrayList<ConsumerRecord<byte[], byte[]>>();

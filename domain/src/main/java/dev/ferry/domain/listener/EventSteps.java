@@ -258,20 +258,34 @@ final class EventSteps {
         return null;
     }
 
-    /** What is left of the item's visibility lease, at least a millisecond. */
     /**
-     * Whether the delivery is stale: on a transport that hands a message out again when its lease ends, the lease is
-     * over or ends before the lease keeper's next round — a claim taken now would end before anyone could extend it,
-     * and the copy handed out then would claim the event beside this one's handler (which it had not run yet).
+     * On a transport that keeps a message while it is ours (Kafka): the transport gave it to another consumer (its
+     * partition revoked). A held head retried here then ran after its next owner had dead-lettered it and gone on to its
+     * group's later messages; its group's next message ran here after a dead letter refused for the revocation. A
+     * transport's throw is taken as held: asked again before the next attempt.
      */
+    static boolean gone(Processor.Shared s, InFlight item) {
+        try {
+            return !s.settler().holds(item.delivery);
+        } catch (Throwable e) {
+            return false;
+        }
+    }
+
     /** A claim answered with less than this left of its lease is looked at for a stale delivery (a tick is 1 s at most). */
     private static final long STALE_CHECKED_WITHIN = 3_000_000_000L;
     /** The keeper's longest tick: a lease longer than this is never within one (no tick computed per event). */
     private static final long MAX_TICK = 1_000_000_000L;
 
+    /**
+     * Whether the delivery is stale: on a transport that hands a message out again when its lease ends, the lease is
+     * over or ends before the lease keeper's next round — a claim taken now would end before anyone could extend it,
+     * and the copy handed out then would claim the event beside this one's handler (which it had not run yet). On one
+     * that keeps it while it is ours, it is {@link #gone}.
+     */
     static boolean stale(Processor.Shared s, InFlight item) {
         if (!s.redelivers()) {
-            return false;
+            return gone(s, item);
         }
         var now = s.clock().instant();
         var until = item.leaseUntil;
@@ -286,6 +300,7 @@ final class EventSteps {
         return left <= LeaseKeeper.tickNanos(s.config());
     }
 
+    /** What is left of the item's visibility lease, at least a millisecond. */
     private Duration remainingLease(InFlight item) {
         var left = Duration.between(s.clock().instant(), item.leaseUntil);
         if (left.compareTo(Duration.ofMillis(1)) < 0) {

@@ -146,7 +146,7 @@ final class LedgerSteps {
                     owe(item.toComplete); // the effect happened: recorded once the ledger answers, or its copy runs it again
                 }
                 if (stale) {
-                    s.settler().dropStale(item);
+                    s.settler().dropStale(item, true);
                 } else {
                     s.settler().settle(item, Disposition.ACK);
                 }

@@ -253,8 +253,8 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
                     giveBack(item) ? Step.FAILED : Step.DONE;
             case FailureDecision.Settle st -> {
                 var disposition = st.disposition();
-                boolean stale = disposition instanceof Disposition.DeadLetter && s.redelivers()
-                        && !s.clock().instant().isBefore(item.leaseUntil);
+                boolean stale = disposition instanceof Disposition.DeadLetter && (s.redelivers()
+                        ? !s.clock().instant().isBefore(item.leaseUntil) : EventSteps.gone(s, item)); // not parked, noted
                 if (disposition instanceof Disposition.DeadLetter dead && !stale && parking.parks(item)) {
                     try { // before it leaves: the group's next message must find the group parked
                         disposition = parking.park(item, dead);

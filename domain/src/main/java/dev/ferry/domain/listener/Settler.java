@@ -96,9 +96,9 @@ final class Settler {
         return false;
     }
 
-    /** {@link #dropStale(InFlight, boolean)}, its receive excused. */
-    void dropStale(InFlight item) {
-        dropStale(item, true);
+    /** Whether the transport still holds the delivery for us ({@link Acknowledger#holds}); see {@link EventSteps#gone}. */
+    boolean holds(Delivery delivery) {
+        return acknowledger.holds(delivery);
     }
 
     /**
@@ -190,8 +190,7 @@ final class Settler {
                     if (stopped.getAsBoolean()) {
                         return;
                     }
-                    // idle: the next settlement wakes this thread at once
-                    pending.awaitAny(TimeUnit.MILLISECONDS.toNanos(50));
+                    pending.awaitAny(TimeUnit.MILLISECONDS.toNanos(50)); // idle: the next settlement wakes it at once
                     // an interrupt a plugin's acknowledger or observer left set is dropped: the stop does not interrupt
                     // this thread, and returning here ended every acknowledgement for good while the listener went on
                     Thread.interrupted();
@@ -201,8 +200,7 @@ final class Settler {
                 send(batch);
                 boolean full = batch.size() == BATCH;
                 batch.clear();
-                if (!full) {
-                    // busy but not a full batch: let more gather instead of waking for each one
+                if (!full) { // busy but not a full batch: let more gather instead of waking for each one
                     pending.linger(LINGER_NANOS);
                 }
             } catch (Throwable e) { // the settler must outlive anything: what it failed to send comes back by lease
@@ -213,9 +211,8 @@ final class Settler {
     }
 
     /**
-     * A pass recorded under the lock {@link #passesWithAcksInFlight} reads under: a copy deciding on its
-     * receives sees each pass either in that read or not at all, never half (rare paths only: releases,
-     * stale drops; a refused ack's pass is recorded under it in {@link #countTaken}).
+     * A pass recorded under the lock {@link #passesWithAcksInFlight} reads under: a copy deciding on its receives sees each
+     * pass in that read or not at all (rare paths: releases, stale drops; a refused ack's under it in {@link #countTaken}).
      */
     private void recordPass(String id) {
         synchronized (sending) {

@@ -22,4 +22,15 @@ public interface Acknowledger {
      * out again; returns the ones whose lease could not be extended (already expired, or settled).
      */
     List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease);
+
+    /**
+     * Whether {@code delivery} is still this consumer's to handle, on a transport that keeps a message while it is
+     * ours instead of handing it out again after a lease ({@link Source#redeliversAfterLease()} false): false once the
+     * transport gave it to another consumer (a Kafka partition revoked in a rebalance). The core then runs nothing more
+     * of it — no retry, no dead letter, no later message of its group: its next owner reads it again, in order. Asked
+     * before each attempt, so it must be cheap (no network call); a throw is taken as true. True by default.
+     */
+    default boolean holds(Delivery delivery) {
+        return true;
+    }
 }

@@ -1,0 +1,71 @@
+package dev.ferry.adapters.kafka;
+
+import dev.ferry.adapters.kafka.PartitionBuffer.Rec;
+import dev.ferry.adapters.kafka.PartitionBuffer.State;
+import dev.ferry.domain.model.Delivery;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * What a partition's going means for the records of it in hand: which are no longer ours, and the dead letters under
+ * way that its last commit waits for. Reads and waits under the buffers' lock.
+ */
+final class Revocations {
+
+    /**
+     * How long a revocation waits for its partitions' dead letters under way before its last commit: the rebalance waits
+     * as long, as it does for the commit (10 s).
+     */
+    static final Duration DEAD_LETTERS_WAITED = Duration.ofSeconds(10);
+
+    private Revocations() {
+    }
+
+    /** Of {@code deliveries}, those no longer ours: not from here, settled, or of a revoked partition. */
+    static List<Delivery> notOurs(PartitionBuffers buffers, List<Delivery> deliveries) {
+        buffers.lock.lock();
+        try {
+            return deliveries.stream()
+                    .filter(d -> !(d.receipt() instanceof Rec r) || r.part.revoked
+                            || (r.state != State.OUT && r.state != State.DEAD_LETTERING))
+                    .toList();
+        } finally {
+            buffers.lock.unlock();
+        }
+    }
+
+    /**
+     * Waits up to {@code nanos} while records of {@code revoking} are being dead-lettered, so that the commit after it
+     * passes those written. Revoked with the write under way, a dead letter was confirmed to the engine and not
+     * committed: the next owner read the record again and ran it after its key's later records, a copy of it in the
+     * dead-letter topic besides. On the consumer thread, in the rebalance; the writes are the settlers' (a producer's),
+     * and each one ending wakes this wait.
+     */
+    static void awaitDeadLetters(PartitionBuffers buffers, Collection<TopicPartition> revoking, long nanos) {
+        long end = System.nanoTime() + nanos;
+        buffers.lock.lock();
+        try {
+            long left;
+            while ((left = end - System.nanoTime()) > 0 && deadLettering(buffers, revoking)) {
+                try {
+                    buffers.available.awaitNanos(left);
+                } catch (InterruptedException stray) { // a plugin's: nothing of Ferry's interrupts this thread
+                }
+            }
+        } finally {
+            buffers.lock.unlock();
+        }
+    }
+
+    private static boolean deadLettering(PartitionBuffers buffers, Collection<TopicPartition> revoking) {
+        for (var tp : revoking) {
+            var part = buffers.part(tp);
+            if (part != null && part.deadLettering()) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
