@@ -316,7 +316,7 @@ final class QueueCommands {
                 io.out().println("the ledger of " + config.path() + " is kind '" + read.ledger().kind() + "': it needs no table");
                 return Ferry.OK;
             }
-            try (var context = new RunContext(read, true)) {
+            try (var context = new RunContext(read, true).forProvisionOnly()) {
                 var ledger = read.ledger().plan().open(context);
                 if (ledger instanceof AutoCloseable c) {
                     c.close();

@@ -21,6 +21,7 @@ final class RunContext implements AdapterContext, AutoCloseable {
     private String region;
 
     private boolean existingOnly;
+    private boolean provisionOnly;
 
     RunContext(FerryConfig config, boolean provision) {
         this.config = config;
@@ -36,6 +37,17 @@ final class RunContext implements AdapterContext, AutoCloseable {
     @Override
     public boolean existingOnly() {
         return existingOnly;
+    }
+
+    /** For a command that only makes what the configuration names: see {@link AdapterContext#provisionOnly}. */
+    RunContext forProvisionOnly() {
+        this.provisionOnly = true;
+        return this;
+    }
+
+    @Override
+    public boolean provisionOnly() {
+        return provisionOnly;
     }
 
     @Override

@@ -65,15 +65,24 @@ public final class DynamoDbModule {
             }
             return context -> {
                 var client = client(context, endpoint, timeout);
-                // a command reading what exists (events show, groups) makes no table: an empty one answered "never seen"
-                if ((create || context.provision()) && !context.existingOnly()) {
-                    DynamoDbLedger.createTable(client, table, DynamoDbLedger.Names.defaults());
-                } else {
-                    TableAtOpen.check(client, table, context.awsRegion()); // a table mistyped fails the start, named
-                }
+                prepare(client, table, create, context);
                 return DynamoDbLedger.of(client, table);
             };
         };
+    }
+
+    /** The table before the ledger opens on it: made where the run or the command says so, looked at either way. */
+    static void prepare(DynamoDbClient client, String table, boolean create, AdapterContext context) {
+        // a command reading what exists (events show, groups) makes no table: an empty one answered "never seen"
+        if ((create || context.provision()) && !context.existingOnly()) {
+            DynamoDbLedger.createTable(client, table, DynamoDbLedger.Names.defaults());
+            if (context.provisionOnly()) {
+                return; // only making it (ferry ledger create-table): a provisioning role may not read items, warned of
+            }
+        }
+        // a table mistyped, keyed otherwise or not readable with these credentials fails the start, named; a run with
+        // create-table: true too — it reads and writes items, and a denial warned of left it ready, then holding its first
+        TableAtOpen.check(client, table, context.awsRegion());
     }
 
     /**

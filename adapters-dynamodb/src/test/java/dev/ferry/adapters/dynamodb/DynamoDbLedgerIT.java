@@ -214,6 +214,56 @@ class DynamoDbLedgerIT {
                 .as("its TTL turned on all the same").isEqualTo(DynamoDbLedger.Names.defaults().ttl());
     }
 
+    @Test // a review of the fix: a run with create-table: true took the provisioning command's path — a denied GetItem
+          // warned of, the run ready, then every message held as a ledger outage
+    void aRunThatMakesItsTable_withCredentialsThatMayNotReadIt_failsItsStart_theCommandOnlyWarns() {
+        var denied = deniedGetItem(n -> true);
+        String table = tableKeyedAsTheLedgerReads();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> DynamoDbModule.prepare(denied, table, true, run(false)))
+                .isInstanceOf(dev.ferry.domain.model.FerryException.class).hasMessageContaining("dynamodb:GetItem");
+        DynamoDbModule.prepare(denied, table, true, run(true)); // ferry ledger create-table: made (there), warned of
+    }
+
+    /** A run's context on this machine's DynamoDB; {@code provisionOnly}: `ferry ledger create-table`'s. */
+    private static dev.ferry.domain.spi.AdapterContext run(boolean provisionOnly) {
+        return new dev.ferry.domain.spi.AdapterContext() {
+            @Override
+            public String awsRegion() {
+                return "us-east-1";
+            }
+
+            @Override
+            public java.util.Optional<java.net.URI> awsEndpoint() {
+                return java.util.Optional.empty();
+            }
+
+            @Override
+            public boolean localCredentials() {
+                return true;
+            }
+
+            @Override
+            public boolean provision() {
+                return provisionOnly;
+            }
+
+            @Override
+            public boolean provisionOnly() {
+                return provisionOnly;
+            }
+
+            @Override
+            public int maxReceives() {
+                return 5;
+            }
+
+            @Override
+            public <T> T shared(String key, Class<T> type, java.util.function.Supplier<T> create) {
+                return create.get();
+            }
+        };
+    }
+
     @Test // a review: with create-table on (or `ferry ledger create-table`), a table there already was never checked
     void creatingATableThatExistsKeyedOtherwise_failsNamingTheKey_notReadyWhileEveryClaimIsRefused() {
         String table = "made-by-hand-" + java.util.UUID.randomUUID().toString().substring(0, 8);

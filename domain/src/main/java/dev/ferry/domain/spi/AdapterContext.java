@@ -42,6 +42,14 @@ public interface AdapterContext {
         return false;
     }
 
+    /**
+     * True when what is opened is only made, not worked on ({@code ferry ledger create-table}): a provisioning role may
+     * be allowed to create a table and not to read its items, which a run needs.
+     */
+    default boolean provisionOnly() {
+        return false;
+    }
+
     /** How many receives a message gets before it is dead-lettered (the listener's setting). */
     int maxReceives();
 
