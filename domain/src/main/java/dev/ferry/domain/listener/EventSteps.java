@@ -100,6 +100,7 @@ final class EventSteps {
         Outcome outcome;
         String threw = null;
         dev.ferry.domain.handle.HeldElsewhereException heldElsewhere = null;
+        dev.ferry.domain.handle.LedgerFailedException ledgerFailed = null;
         var call = s.watch().begin(item.delivery.id());
         try {
             outcome = s.handler().handle(event, item.delivery);
@@ -108,10 +109,11 @@ final class EventSteps {
             }
         } catch (Throwable e) {
             outcome = null;
-            heldElsewhere = heldElsewhere(e);
+            heldElsewhere = wrapped(e, dev.ferry.domain.handle.HeldElsewhereException.class);
+            ledgerFailed = heldElsewhere != null ? null : wrapped(e, dev.ferry.domain.handle.LedgerFailedException.class);
             // whatever its message or cause does (throws, runs out of memory): thrown out of here, past the claim's
             // release below, the delivery waited on its own claim for ever
-            threw = heldElsewhere != null ? null : JournalNotes.describe(e);
+            threw = heldElsewhere != null || ledgerFailed != null ? null : JournalNotes.describe(e);
         }
         item.claim = null; // answered: past here, a throw of the engine's must not let go of a claim whose effect happened
         long took = System.nanoTime() - start;
@@ -122,9 +124,10 @@ final class EventSteps {
         }
         if (s.watch().end(call)) { // the reason says so, whichever way the handler answered the interrupt
             String timedOut = "past its timeout of " + Durations.text(s.config().handlerTimeout()) + " (interrupted): ";
-            if (heldElsewhere != null) {
-                threw = JournalNotes.describe(heldElsewhere); // the call ran past its timeout: a failed attempt all the same
+            if (heldElsewhere != null || ledgerFailed != null) { // the call ran past its timeout: a failed attempt all the same
+                threw = JournalNotes.describe(heldElsewhere != null ? heldElsewhere : ledgerFailed);
                 heldElsewhere = null;
+                ledgerFailed = null;
             }
             if (threw != null) {
                 threw = timedOut + threw;
@@ -139,6 +142,13 @@ final class EventSteps {
             ledger.release(claim);
             return new FailureDecision.ClaimedElsewhere(heldElsewhere.remaining() == null ? FailureDecision.CLAIM_RECHECK
                     : heldElsewhere.remaining());
+        }
+        if (ledgerFailed != null) {
+            // the handler's own ledger call failed (a fan-out target's mark): the ledger's failure, not the event's nor a
+            // sink's throttling — waited out in hand, no attempt spent, the source not ready while it lasts
+            ledger.release(claim);
+            return ledger.storeFailed(item, ledgerFailed.operation(),
+                    ledgerFailed.getCause() != null ? ledgerFailed.getCause() : ledgerFailed);
         }
         s.observer().handled(event, outcome != null ? outcome : Outcome.retry("handler threw " + threw), took);
         if (outcome instanceof Outcome.Done) {
@@ -244,12 +254,12 @@ final class EventSteps {
         }
     }
 
-    /** The {@link dev.ferry.domain.handle.HeldElsewhereException} {@code e} is or wraps (a decorator's), else null. */
-    private static dev.ferry.domain.handle.HeldElsewhereException heldElsewhere(Throwable e) {
+    /** The {@code type} (a handler's signal to the engine) {@code e} is or wraps (a decorator's), else null. */
+    private static <T extends Throwable> T wrapped(Throwable e, Class<T> type) {
         try {
             for (int depth = 0; e != null && depth < 8; depth++, e = e.getCause()) {
-                if (e instanceof dev.ferry.domain.handle.HeldElsewhereException held) {
-                    return held;
+                if (type.isInstance(e)) {
+                    return type.cast(e);
                 }
             }
         } catch (Throwable unreadable) { // a cause that throws (an Error too): not a wait, a failure like any other

@@ -2,6 +2,7 @@ package dev.ferry.domain.routing;
 
 import dev.ferry.domain.handle.Handler;
 import dev.ferry.domain.handle.HeldElsewhereException;
+import dev.ferry.domain.handle.LedgerFailedException;
 import dev.ferry.domain.handle.Outcome;
 import dev.ferry.domain.idempotency.Claim;
 import dev.ferry.domain.idempotency.IdempotencyLedger;
@@ -22,15 +23,16 @@ import java.util.Objects;
  * <p>Fan-out is tracked per target when a ledger is given: a target that confirmed an event is
  * recorded under a mark of its own ({@link LedgerKeys#target}, a key space no event id can reach),
  * so when another target fails and the message comes back, the target that already has it is not
- * written twice. A ledger that fails while tracking is not the event's fault: the answer is
- * {@code Throttled} (waited out in hand, no attempt spent), never a failure. A target whose mark
+ * written twice. A ledger that fails while tracking is not the event's fault: it is thrown as a
+ * {@link LedgerFailedException} (waited out in hand, no attempt spent, the source's ledger failure). A target whose mark
  * another worker holds (one that died while publishing there: its mark outlives its message's
  * lease by a little) is waited for in hand: {@link HeldElsewhereException}, which spends no attempt
  * and, unlike {@code Throttled}, does not pause the source's intake.
  *
  * <p>Outcomes of several targets combine as: any {@code Reject} → Reject; else any {@code Retry}
- * → Retry (longest delay); else any {@code Throttled} → Throttled (longest wait); else any target
- * held elsewhere → {@link HeldElsewhereException} (the longest of their claims); else Done.
+ * → Retry (longest delay); else any {@code Throttled} → Throttled (longest wait); else a target's mark the ledger
+ * failed at → {@link LedgerFailedException}; else any target held elsewhere → {@link HeldElsewhereException} (the
+ * longest of their claims); else Done.
  */
 public final class RoutingHandler implements Handler {
 
@@ -92,6 +94,7 @@ public final class RoutingHandler implements Handler {
         boolean tracked = targetLedger != null && targets.size() > 1;
         var outcomes = new ArrayList<Outcome>(targets.size());
         var held = new ArrayList<HeldElsewhereException>(0);
+        LedgerFailedException troubled = null;
         for (var target : targets) {
             if (Thread.currentThread().isInterrupted()) {
                 // stopping: the targets left are not written now — written, a sink that then answered "interrupted"
@@ -104,9 +107,14 @@ public final class RoutingHandler implements Handler {
                 outcomes.add(tracked ? publishTracked(target, sink, event, delivery) : publish(sink, event));
             } catch (HeldElsewhereException e) {
                 held.add(e); // the other targets are written meanwhile: their marks spare them the next call
+            } catch (LedgerFailedException e) {
+                troubled = e; // as a mark held elsewhere: the others are written meanwhile
             }
         }
         var combined = combine(outcomes);
+        if (combined instanceof Outcome.Done && troubled != null) {
+            throw troubled;
+        }
         if (combined instanceof Outcome.Done && !held.isEmpty()) {
             throw longest(held);
         }
@@ -133,8 +141,8 @@ public final class RoutingHandler implements Handler {
         Claim claim;
         try {
             claim = Objects.requireNonNull(targetLedger.claim(key, lease), "the ledger returned no claim");
-        } catch (Throwable e) {
-            return STORE_TROUBLE; // the store's fault, not the event's: waited out, no attempt spent
+        } catch (Throwable e) { // the store's fault, not the event's: waited out, no attempt spent, said as the ledger's
+            throw new LedgerFailedException("the claim of target " + target + "'s mark", e);
         }
         return switch (claim) {
             case Claim.Completed c -> Outcome.done();
@@ -238,12 +246,9 @@ public final class RoutingHandler implements Handler {
         try {
             return targetLedger.peek(key).orElse(null) instanceof Claim.Completed ? Outcome.done() : null;
         } catch (Throwable e) {
-            return STORE_TROUBLE;
+            throw new LedgerFailedException("the look-up of target " + target + "'s mark", e);
         }
     }
-
-    /** A ledger that cannot answer: wait a second, spend nothing. */
-    private static final Outcome STORE_TROUBLE = Outcome.throttled(Duration.ofSeconds(1));
 
     private static Outcome publish(Sink sink, Event event) {
         try {

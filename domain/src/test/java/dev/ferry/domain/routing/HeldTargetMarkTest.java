@@ -76,6 +76,43 @@ class HeldTargetMarkTest {
         }
     }
 
+    @Test // the thirty-second round: answered Throttled(1s), a ledger failing the marks was reported as a sink throttling
+          // (intake paused, "throttled by a sink" logged), the ledger's failures not counted, the source ready
+    void aLedgerFailingATargetsMark_isTheLedgersFailure_notASinkThrottling_andNoAttemptIsSpent() {
+        var x = new CopyOnWriteArrayList<Instant>();
+        var y = new CopyOnWriteArrayList<Instant>();
+        var markClaimsLeftToFail = new java.util.concurrent.atomic.AtomicInteger(3);
+        var ledger = new dev.ferry.domain.testing.ForwardingLedger(InMemoryLedger.create()) {
+            @Override
+            public Claim claim(String key, Duration lease) {
+                if (key.equals(LedgerKeys.target(LedgerKeys.SHARED, "order-1", "y")) && markClaimsLeftToFail.getAndDecrement() > 0) {
+                    throw new IllegalStateException("ProvisionedThroughputExceededException (injected)");
+                }
+                return super.claim(key, lease);
+            }
+        };
+        var handler = RoutingHandler.tracked(Router.of(Route.of("both", EventMatcher.any(), "x", "y")),
+                Map.of("x", sink("x", x), "y", sink("y", y)), ledger, Duration.ofSeconds(30), Duration.ofHours(1));
+        var dlq = InMemoryQueue.standard("q-dlq");
+        var q = InMemoryQueue.builder("q").deadLetterQueue(dlq).build();
+        var oneAttempt = ListenerConfig.builder().pollWait(Duration.ofMillis(20)).lease(Duration.ofSeconds(30))
+                .retry(RetryPolicy.of(1, Backoff.fixed(Duration.ofMillis(10)))).build(); // an attempt spent dead-letters it
+        var listener = Listener.builder(q, q, new LineDecoder(), handler).config(oneAttempt).ledger(ledger)
+                .ledgerScope(LedgerKeys.SHARED).build().start();
+        try {
+            q.send("order-1");
+            assertThat(Await.until(LIMIT, () -> y.size() == 1 && q.size() == 0)).as(listener.stats().line()).isTrue();
+            var stats = listener.stats();
+            assertThat(stats.ledgerFailures()).as("the ledger's failures, counted as such").isEqualTo(3);
+            assertThat(stats.throttled()).as("no sink throttled").isZero();
+            assertThat(stats.failures()).isZero();
+            assertThat(dlq.size()).as("no attempt spent").isZero();
+            assertThat(x).as("x written once, its mark sparing it the retries").hasSize(1);
+        } finally {
+            listener.stop();
+        }
+    }
+
     @Test
     void theHandlerSaysHowLongTheMarkHolds_andADownstreamThrottleOrRetryStillComesFirst() {
         var ledger = InMemoryLedger.create();

@@ -99,8 +99,9 @@ class LostTargetMarkTest {
                     return Outcome.done();
                 })), ledger, lease, Duration.ofHours(1));
 
-        assertThat(handler.handle(EVENT, DELIVERY)).as("y's claim failed: the event is tried again")
-                .isNotInstanceOf(Outcome.Done.class);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> handler.handle(EVENT, DELIVERY))
+                .as("y's claim failed: the ledger's failure, the event tried again")
+                .isInstanceOf(dev.ferry.domain.handle.LedgerFailedException.class);
         Thread.sleep(beforeTheRetry.toMillis());
         assertThat(handler.handle(EVENT, DELIVERY)).isInstanceOf(Outcome.Done.class);
 
