@@ -45,7 +45,7 @@ class FerryMetricsTest {
             // the observer hears of a settlement beside the listener's own count: waited for too (read at once, the dead
             // letter's counter was now and then still 0 on a loaded machine)
             assertThat(Await.until(Duration.ofSeconds(10), () -> listener.stats().settled() == 3
-                    && registry.get("ferry.message.time.in.ferry").timer().count() == 3
+                    && registry.get("ferry.message.time.in.ferry").summary().count() == 3
                     && registry.get("ferry.messages.dead.lettered").tag("reason", "rejected").counter().count() == 1)).isTrue();
             assertThat(registry.get("ferry.messages.received").tag("source", "orders").functionCounter().count()).isEqualTo(3);
             assertThat(registry.get("ferry.messages.acked").functionCounter().count()).isEqualTo(2);
@@ -56,7 +56,7 @@ class FerryMetricsTest {
             var age = registry.get("ferry.event.age").summary();
             assertThat(age.count()).isEqualTo(3);
             assertThat(age.max()).isBetween(59.0, 120.0);
-            assertThat(registry.get("ferry.message.time.in.ferry").timer().count()).isEqualTo(3);
+            assertThat(registry.get("ferry.message.time.in.ferry").summary().count()).isEqualTo(3);
             // a delivery leaves the listener's hands just after its settlement is counted: waited for too
             var inFlight = registry.get("ferry.messages.in.flight").gauge();
             assertThat(Await.until(Duration.ofSeconds(10), () -> inFlight.value() == 0.0)).as("in flight: " + inFlight.value())
@@ -213,8 +213,26 @@ class FerryMetricsTest {
         metrics.settled(second, dev.ferry.domain.transport.Disposition.ACK);
         metrics.settled(first, dev.ferry.domain.transport.Disposition.ACK);
 
-        var inFerry = registry.get("ferry.message.time.in.ferry").timer();
+        var inFerry = registry.get("ferry.message.time.in.ferry").summary();
         assertThat(inFerry.count()).isEqualTo(2);
-        assertThat(inFerry.max(TimeUnit.MILLISECONDS)).as("the slow copy's time").isGreaterThanOrEqualTo(200);
+        assertThat(inFerry.max()).as("the slow copy's time, in seconds").isGreaterThanOrEqualTo(0.2);
+    }
+
+    @Test // the thirty-second round: a timer's Prometheus sum is a long of nanoseconds; time in Ferry sums the deliveries
+          // held at once each second (a skip-delete handler's 15,000 a second wrapped it negative in a week)
+    void timeInFerry_isASummaryInSeconds_asEventAgeIs_itsSumNoLongOfNanoseconds() {
+        var registry = new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
+                io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
+        var metrics = new FerryMetrics("held");
+        metrics.bindTo(registry);
+        var delivery = new dev.ferry.domain.model.Delivery("m-1", new byte[] {1}, Map.of(), 1, Instant.now(), null, null,
+                "orders", "receipt-1");
+        metrics.received(delivery);
+        metrics.settled(delivery, dev.ferry.domain.transport.Disposition.ACK);
+
+        assertThat(registry.get("ferry.message.time.in.ferry").summary().count()).isEqualTo(1);
+        assertThat(registry.scrape()).contains("ferry_message_time_in_ferry_seconds_count{source=\"held\"} 1")
+                .contains("ferry_message_time_in_ferry_seconds_bucket{source=\"held\",le=\"604800.0\"} 1")
+                .doesNotContain("ferry_message_time_in_ferry_seconds_sum{source=\"held\"} -");
     }
 }
