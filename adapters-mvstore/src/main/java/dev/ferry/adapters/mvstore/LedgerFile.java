@@ -51,19 +51,25 @@ final class LedgerFile {
         this.file = file;
         this.names = names;
         this.reopened = reopened;
-        this.key = key(file);
-        if (!OPEN.add(key)) {
-            throw new FerryException("cannot open the ledger file " + file + ": a ledger of this process has it open "
-                    + "already (one ledger per file; share that one)", false);
+        this.keys = keys(file);
+        synchronized (OPEN) {
+            if (keys.stream().anyMatch(OPEN::contains)) {
+                throw new FerryException("cannot open the ledger file " + file + ": a ledger of this process has it open "
+                        + "already (one ledger per file, under any name or link; share that one)", false);
+            }
+            OPEN.addAll(keys);
         }
         try {
             this.maps = open(file, names);
         } catch (RuntimeException | Error e) {
-            OPEN.remove(key);
+            OPEN.removeAll(keys);
             throw e;
         }
         var opened = identity(file); // not asked (a hiccup) at the opening: none to compare with, not a file removed
         this.identity = opened == UNKNOWN || opened == GONE ? null : opened;
+        if (identity != null && OPEN.add(identity)) { // made by the opening: known by its identity from now on
+            keys.add(identity);
+        }
         if (identity == null) {
             LOG.warn("ledger {}: the file's identity could not be read as it opened; its removal or replacement while Ferry "
                     + "runs will not be noticed", file);
@@ -111,19 +117,28 @@ final class LedgerFile {
      * opened for it — and on Linux closing any descriptor of a file drops every lock the process holds on it: the
      * first ledger's too, and another process could then open the file beside it.
      */
-    private static final java.util.Set<Path> OPEN = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    private final Path key;
+    private static final java.util.Set<Object> OPEN = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final java.util.List<Object> keys;
 
-    /** The file as the file system knows it: its directory's real path (links and {@code ..} followed), its name. */
-    private static Path key(Path file) {
+    /**
+     * The file as the file system knows it: its directory's real path (links and {@code ..} followed) and its name; and
+     * where it exists, its identity (device and inode). A symbolic or hard link to the file itself named it otherwise:
+     * H2 was asked to open it a second time, and the lock it failed to take dropped the first ledger's.
+     */
+    private static java.util.List<Object> keys(Path file) {
+        var keys = new java.util.ArrayList<Object>(2);
         var absolute = file.toAbsolutePath();
         try {
-            if (absolute.getParent() != null && absolute.getFileName() != null) {
-                return absolute.getParent().toRealPath().resolve(absolute.getFileName());
-            }
+            keys.add(absolute.getParent() != null && absolute.getFileName() != null
+                    ? absolute.getParent().toRealPath().resolve(absolute.getFileName()) : absolute.normalize());
         } catch (java.io.IOException notThereYet) { // made by the opening: no link to follow yet
+            keys.add(absolute.normalize());
         }
-        return absolute.normalize();
+        var identity = identity(file);
+        if (identity != GONE && identity != UNKNOWN && identity != null) {
+            keys.add(identity);
+        }
+        return keys;
     }
 
     /** The maps to use now: those of a new opening when the store broke. */
@@ -199,7 +214,7 @@ final class LedgerFile {
                 m.store().close();
             }
         } finally {
-            OPEN.remove(key);
+            OPEN.removeAll(keys);
         }
     }
 

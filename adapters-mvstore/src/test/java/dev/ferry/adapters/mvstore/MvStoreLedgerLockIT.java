@@ -78,6 +78,15 @@ class MvStoreLedgerLockIT {
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> MvStoreLedger.open(alias.resolve("twice.db")))
                     .as("through a link to its directory").isInstanceOf(dev.ferry.domain.model.FerryException.class)
                     .hasMessageContaining("has it open already");
+            // the thirty-second round: a link to the file itself named it otherwise, and H2's failed lock dropped the first's
+            var symbolic = Files.createSymbolicLink(dir.resolve("link.db"), file);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> MvStoreLedger.open(symbolic))
+                    .as("through a link to the file").isInstanceOf(dev.ferry.domain.model.FerryException.class)
+                    .hasMessageContaining("has it open already");
+            var hard = Files.createLink(dir.resolve("hard.db"), file);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> MvStoreLedger.open(hard))
+                    .as("under a second name of its own").isInstanceOf(dev.ferry.domain.model.FerryException.class)
+                    .hasMessageContaining("has it open already");
             assertThat(anotherProcessTriesTheLock(file)).as("still the first's").isEqualTo("refused");
             assertThat(first.claim("e1", Duration.ofSeconds(30))).isInstanceOf(Claim.Acquired.class);
         }
