@@ -54,12 +54,16 @@ final class SinkAnswers {
     static final Duration OUTAGE_WAIT = Duration.ofSeconds(5);
 
     private final dev.ferry.domain.transport.Outage outage;
+    private final Duration outagePatience;
+    /** Since when (nanoTime) every attempt found the connection's streams full, nothing sent; 0 while one was sent. */
+    private final AtomicLong streamsFullSince = new AtomicLong();
     /** The events an attempt of went unanswered: a 409 for one of them is the endpoint still at work on it. */
     private final UnansweredKeys unanswered;
 
     SinkAnswers(String name, Duration timeout, Clock clock, Duration defaultThrottle, HttpSink.AuthFailures onAuthFailure,
                 Duration outagePatience) {
         this.outage = new dev.ferry.domain.transport.Outage(outagePatience);
+        this.outagePatience = outagePatience;
         this.unanswered = new UnansweredKeys(outagePatience);
         this.name = name;
         this.timeout = timeout;
@@ -87,9 +91,13 @@ final class SinkAnswers {
      * that outage: waited out with it, and not its end.
      */
     Outcome afterOutage(String key, Attempt last, Outcome outcome) {
-        if (last == null || last instanceof Attempt.Interrupted || last instanceof Attempt.NotSent) {
+        if (last instanceof Attempt.NotSent) {
+            return streamsFull(key, outcome);
+        }
+        if (last == null || last instanceof Attempt.Interrupted) {
             return outcome; // no answer to go by (interrupted): neither an outage nor its end
         }
+        streamsFullSince.set(0); // a request went out, or a connection was tried: the streams are not full
         if (outcome instanceof Outcome.Retry retry && last.unreachable()) {
             // a maintenance window announced (503 with Retry-After) is waited out for as long as it said
             var waited = outage.failed(key, retry.reason(), retry.after().isZero() ? OUTAGE_WAIT : retry.after());
@@ -110,6 +118,22 @@ final class SinkAnswers {
         }
         outage.worked(key);
         return outcome;
+    }
+
+    /**
+     * The connection's streams full: back-pressure, a short throttle — until nothing has been sent for the outage
+     * patience. Without a bound, a server allowing no streams (RFC 9113 allows 0), or streams the client never gave
+     * back, held every event in a throttle for ever, reported nowhere: then it is an outage, said, and its events'
+     * attempts are spent after their own patience.
+     */
+    private Outcome streamsFull(String key, Outcome outcome) {
+        long now = System.nanoTime() | 1;
+        streamsFullSince.compareAndSet(0, now);
+        if (now - streamsFullSince.get() < outagePatience.toNanos()) {
+            return outcome;
+        }
+        return outage.failed(key, name + ": nothing sent for " + dev.ferry.domain.model.Durations.text(outagePatience)
+                + " or more: the HTTP/2 connection's concurrent streams stay full", OUTAGE_WAIT);
     }
 
     /**

@@ -49,6 +49,27 @@ class StreamsFullTest {
                 + calls + " calls").isTrue();
     }
 
+    @Test // a review of the fix: full for good (a server allowing no streams, streams the client never gave back), every
+          // event was throttled every 200 ms for ever, reported nowhere
+    void streamsFullForTheWholePatience_isAnOutage_saidAndInTheEndSpendingAttempts() throws Exception {
+        var client = new StubClient(
+                () -> java.util.concurrent.CompletableFuture.failedFuture(new IOException("too many concurrent streams")));
+        var sink = HttpSink.builder("http://127.0.0.1:9/events").client(client).timeout(Duration.ofMillis(100))
+                .retries(1, Duration.ofMillis(1)).outagePatience(Duration.ofMillis(300)).build();
+        var event = new dev.ferry.domain.model.Event("k", "t", null, null, new byte[] {'{', '}'}, java.util.Map.of());
+        assertThat(sink.publish(event)).as("back-pressure at first").isInstanceOf(Outcome.Throttled.class);
+        assertThat(sink.holdingBack()).isEmpty();
+        Outcome outcome = null;
+        long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (System.nanoTime() - end < 0 && !(outcome instanceof Outcome.Retry)) {
+            Thread.sleep(50);
+            outcome = sink.publish(event);
+        }
+        assertThat(outcome).as("past the patience twice over: an attempt spent").isInstanceOf(Outcome.Retry.class);
+        assertThat(((Outcome.Retry) outcome).reason()).contains("streams stay full");
+        assertThat(sink.holdingBack()).as("said").hasValueSatisfying(r -> assertThat(r).contains("nothing sent"));
+    }
+
     /** An HttpClient whose every request is answered by {@code answers}. */
     private static final class StubClient extends java.net.http.HttpClient {
         private final java.util.function.Supplier<java.util.concurrent.CompletableFuture<?>> answers;
