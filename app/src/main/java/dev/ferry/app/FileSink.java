@@ -74,7 +74,7 @@ final class FileSink implements Sink {
             sink.endPartialLineOrLater(sink.channel);
             return sink;
         } catch (IOException e) {
-            throw new IllegalStateException("file sink '" + name + "': cannot open " + path + ": " + e.getMessage(), e);
+            throw new IllegalStateException("file sink '" + name + "': cannot open " + path + ": " + e.getClass().getSimpleName() + ": " + e.getMessage(), e);
         }
     }
 

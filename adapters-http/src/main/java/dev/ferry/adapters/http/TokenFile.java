@@ -38,7 +38,7 @@ final class TokenFile implements Supplier<String> {
             if (e instanceof IllegalArgumentException refused) {
                 throw refused;
             }
-            throw new IllegalArgumentException("bearer token file " + file + " cannot be read: " + e.getMessage(), e);
+            throw new IllegalArgumentException("bearer token file " + file + " cannot be read: " + e.getClass().getSimpleName() + ": " + e.getMessage(), e);
         }
     }
 }

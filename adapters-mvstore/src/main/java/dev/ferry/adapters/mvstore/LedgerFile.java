@@ -218,6 +218,17 @@ final class LedgerFile {
         }
     }
 
+    /**
+     * H2's words, with the file's own name for its internal one, and why: "Could not open file" keeps the reason (the
+     * permissions of a volume owned by root, a read-only file system, a directory, no lock daemon) in its cause alone.
+     */
+    private static String why(MVStoreException e, String internal, Path file) {
+        String text = String.valueOf(e.getMessage()).replace(internal, file.toString());
+        var cause = e.getCause();
+        return cause == null ? text : text + " (" + cause.getClass().getSimpleName() + ": "
+                + dev.ferry.domain.model.Thrown.message(cause).replace(internal, file.toString()) + ")";
+    }
+
     private static Maps open(Path file, java.util.function.Function<Path, String> names) {
         MVStore store;
         try {
@@ -227,7 +238,7 @@ final class LedgerFile {
             store = new MVStore.Builder().fileName(names.apply(file)).open();
             store.setAutoCommitDelay(1000);
         } catch (MVStoreException e) {
-            throw new FerryException("cannot open the ledger file " + file + ": " + e.getMessage()
+            throw new FerryException("cannot open the ledger file " + file + ": " + why(e, names.apply(file), file)
                     + (e.getMessage() != null && e.getMessage().contains("locked") ? " (another process has it open)" : ""),
                     e, false);
         } catch (java.io.IOException e) {

@@ -114,6 +114,16 @@ class LedgerFileTest {
         new LedgerFile(file, m -> { }).close(); // and the file is free once closed
     }
 
+    @Test // a review: H2 keeps why a file would not open in its cause; the start said only "Could not open file
+          // ferry-uninterruptible:/data/ferry-ledger.db" (a volume owned by root, a directory, a read-only file system)
+    void aFileThatWillNotOpen_saysWhy_underItsOwnName() throws Exception {
+        var file = java.nio.file.Files.createDirectories(dir.resolve("ledger.db")); // a directory where the file should be
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new LedgerFile(file, m -> { }))
+                .isInstanceOf(dev.ferry.domain.model.FerryException.class)
+                .hasMessageContaining(file.toString()).hasMessageContaining("Is a directory")
+                .hasMessageNotContaining("ferry-uninterruptible:");
+    }
+
     @Test
     void aNewFile_isStampedWithItsLayout_andAFileOfALaterLayoutIsRefused_withoutTouchingIt() {
         var file = dir.resolve("ledger.mv.db");
