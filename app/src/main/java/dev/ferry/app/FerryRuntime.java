@@ -188,6 +188,8 @@ public final class FerryRuntime implements AutoCloseable {
                 observability.kafkaLag(spec.name(), kafka::lag);
             } else if (opened.source() instanceof dev.ferry.adapters.sqs.SqsSource sqs) {
                 observability.sqsRefused(spec.name(), sqs);
+            } else if (opened.source() instanceof dev.ferry.adapters.http.HttpSource http) {
+                observability.httpRefused(spec.name(), http);
             }
             built.add(listener);
             listening.add("listening on '" + spec.name() + "' (" + opened.description() + "), format " + spec.format());

@@ -241,6 +241,20 @@ final class Observability implements AutoCloseable {
     }
 
     /**
+     * {@code ferry_http_refused_total{source,status}}: requests an HTTP source refused before its listener saw them
+     * (credentials, signatures, bodies, paths, too many at once): a producer refused every request — a token rotated on
+     * one side only — showed in no metric while the source stood ready and quiet.
+     */
+    void httpRefused(String source, dev.ferry.adapters.http.HttpSource http) {
+        var refusals = http.refusals();
+        for (int status : dev.ferry.adapters.http.IngestRefusals.STATUSES) {
+            io.micrometer.core.instrument.FunctionCounter.builder("ferry.http.refused", refusals, r -> r.refused(status))
+                    .description("requests refused before the listener saw them, by HTTP status").tag("source", source)
+                    .tag("status", String.valueOf(status)).register(registry);
+        }
+    }
+
+    /**
      * {@code ferry_ledger_clock_skew_seconds}: how far the shared ledger's clock (DynamoDB's) was ahead of this
      * instance's at its last check (negative: behind); NaN before the first. Claims are timed by each
      * instance's own clock: alert on its absolute value nearing a lease's margin.

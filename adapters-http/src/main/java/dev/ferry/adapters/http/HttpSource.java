@@ -18,31 +18,28 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * An HTTP ingest endpoint as Ferry's {@link Source} and {@link Acknowledger}: clients POST one
- * event (a JSON object) or a batch (a JSON array of objects); each event becomes a delivery the
- * listener handles like any other, and the request is answered once every one of them is settled.
+ * An HTTP ingest endpoint as Ferry's {@link Source} and {@link Acknowledger}: clients POST one event (a JSON
+ * object) or a batch (a JSON array of objects); each event becomes a delivery the listener handles like any other,
+ * and the request is answered once every one of them is settled.
  *
- * <p>Answers: 200 when every event is done; 422 with the reason when an event is rejected or
- * malformed (dead-lettered); 429 with {@code Retry-After} when an event must be tried again later
- * (throttled downstream, a failure to retry) or when the endpoint is full (back-pressure); 400 for
- * a body that is not an event or an array of events; 401 / 403 for missing or wrong credentials
- * (401 too for a signature out of its time window or used before); 408 for a request not read
- * within {@code readTimeout}; 413 for a body over the limit; 503 with {@code Retry-After} while
- * shutting down or when {@code maxUploads} requests are being read already. A batch reports a
- * status per event ({@code done}, {@code rejected}, {@code retry}) and its HTTP status is the one
- * that asks most of the client: any {@code retry} → 429, else any {@code rejected} → 422, else 200.
- * The client sends again only the events marked {@code retry}; an {@code Idempotency-Key} header
- * (per request; in a batch suffixed with each event's digest) is passed on as the deduplication id
- * and given back as each result's {@code id}. A batch under {@code X-Ferry-Group} is handled in
- * its order, and once one of its events is answered {@code retry} the later ones are too, unrun
- * (see {@link IngestRequest}).
+ * <p>Answers: 200 when every event is done; 422 with the reason when an event is rejected or malformed
+ * (dead-lettered); 429 with {@code Retry-After} when an event must be tried again later (throttled downstream, a
+ * failure to retry) or when the endpoint is full (back-pressure); 400 for a body that is not an event or an array
+ * of events; 401 / 403 for missing or wrong credentials (401 too for a signature out of its time window or used
+ * before); 408 for a request not read within {@code readTimeout}; 413 for a body over the limit; 503 with {@code
+ * Retry-After} while shutting down or when {@code maxUploads} requests are being read already. A batch reports a
+ * status per event ({@code done}, {@code rejected}, {@code retry}) and its HTTP status is the one that asks most of
+ * the client: any {@code retry} → 429, else any {@code rejected} → 422, else 200. The client sends again only the
+ * events marked {@code retry}; an {@code Idempotency-Key} header (per request; in a batch suffixed with each
+ * event's digest) is passed on as the deduplication id and given back as each result's {@code id}. A batch under
+ * {@code X-Ferry-Group} is handled in its order, and once one of its events is answered {@code retry} the later
+ * ones are too, unrun (see {@link IngestRequest}).
  *
- * <p>Runs on the JDK's built-in server (HTTP/1.1, keep-alive), a new thread per request (virtual
- * from JDK 24, see {@code ReadDeadlines}). A request's headers and body must arrive within
- * {@code readTimeout}; at most {@code maxUploads} bodies are read at once, and the bodies held, read
- * or being read, take at most {@code maxUploadBytes} until their request is answered; the body is read
- * before a request takes one of the {@code maxConcurrentRequests} processing permits, and at most
- * {@code capacity} events are accepted and not yet settled. Thread-safe.
+ * <p>Runs on the JDK's built-in server (HTTP/1.1, keep-alive), a new thread per request (virtual from JDK 24, see
+ * {@code ReadDeadlines}). A request's headers and body must arrive within {@code readTimeout}; at most {@code
+ * maxUploads} bodies are read at once, and the bodies held, read or being read, take at most {@code maxUploadBytes}
+ * until their request is answered; the body is read before a request takes one of the {@code maxConcurrentRequests}
+ * processing permits, and at most {@code capacity} events are accepted and not yet settled. Thread-safe.
  */
 public final class HttpSource implements Source, Acknowledger {
 
@@ -127,6 +124,11 @@ public final class HttpSource implements Source, Acknowledger {
     @Override
     public String name() {
         return name;
+    }
+
+    /** Requests refused before the listener saw them, by status: a rotated token or a clock out of the window said. */
+    public IngestRefusals refusals() {
+        return endpoint.refusals;
     }
 
     /** Requests whose body is being read right now (at most {@code maxUploads}). */

@@ -42,13 +42,6 @@ final class IngestEndpoint {
                     int maxConcurrentRequests, int maxUploads, int maxRememberedSignatures, long maxUploadBytes) {
     }
 
-    /** A request refused or answered without being handled: the server closes its connection, unread. */
-    private static final class Abandoned extends IOException {
-        Abandoned(String message) {
-            super(message);
-        }
-    }
-
     private final String name;
     private final String path;
     private final IngestAuth auth;
@@ -63,6 +56,8 @@ final class IngestEndpoint {
     private final Semaphore requests;
     private final Uploads uploads;
     private final IngestSignatures signatures;
+    /** Requests refused before the listener saw them. */
+    final IngestRefusals refusals;
     private final BlockingQueue<Item> ready;
     private final AtomicInteger openRequests = new AtomicInteger();
     private volatile boolean closing;
@@ -84,6 +79,7 @@ final class IngestEndpoint {
         this.ready = ready;
         this.capacity = capacity;
         this.capacityTotal = capacity.availablePermits();
+        this.refusals = new IngestRefusals(s.name());
     }
 
     /** The read deadlines of the server the endpoint is served by; set before the first request. */
@@ -129,7 +125,7 @@ final class IngestEndpoint {
             }
             handle(ex, deadline);
             ex.close();
-        } catch (Abandoned e) {
+        } catch (AbandonedRequest e) {
             LOG.debug("HTTP source '{}': {}", name, e.getMessage());
             throw e; // the server closes the connection without reading the rest of the request
         } catch (IOException e) {
@@ -237,8 +233,8 @@ final class IngestEndpoint {
         } catch (IndexOutOfBoundsException badChunk) {
             // the JDK's chunked reader takes a chunk size of 2^31 or more for a negative one (and throws this): a
             // malformed request, answered 400 with the connection closed, as nothing after it can be trusted
-            respond(ex, 400, Map.of("Connection", "close"), error("malformed chunked body: a chunk size over 2 GB"));
-            throw new Abandoned("malformed chunked body");
+            refused(ex, 400, Map.of("Connection", "close"), "malformed chunked body: a chunk size over 2 GB");
+            throw new AbandonedRequest("malformed chunked body");
         } finally {
             if (held == null) {
                 uploads.release(upload); // not read to its end: refused for its size, malformed, late, or its client gone
@@ -260,6 +256,7 @@ final class IngestEndpoint {
         if (auth instanceof IngestAuth.HmacSha256 hmac && signed != null) {
             var refusal = signatures.refusal(ex, hmac, signed, body);
             if (refusal != null) {
+                refusals.count(refusal.status(), "signature refused");
                 respond(ex, refusal.status(), refusal.headers(), refusal.json());
                 return;
             }
@@ -268,7 +265,7 @@ final class IngestEndpoint {
         var split = JsonItems.split(body, maxEventsPerRequest);
         if (split instanceof JsonItems.Split.Invalid invalid) {
             notTaken.run();
-            respond(ex, 400, Map.of(), error(invalid.reason()));
+            refused(ex, 400, Map.of(), invalid.reason());
             return;
         }
         var items = (JsonItems.Split.Items) split;
@@ -278,12 +275,12 @@ final class IngestEndpoint {
                     signed == null ? null : signed.mac(), items);
         } catch (IllegalArgumentException identical) {
             notTaken.run();
-            respond(ex, 400, Map.of(), error(identical.getMessage()));
+            refused(ex, 400, Map.of(), identical.getMessage());
             return;
         }
         if (!requests.tryAcquire()) {
             notTaken.run();
-            respond(ex, 429, Map.of("Retry-After", "1"), error("too many requests at once"));
+            refused(ex, 429, Map.of("Retry-After", "1"), "too many requests at once");
             return;
         }
         Answer answer;
@@ -295,7 +292,6 @@ final class IngestEndpoint {
         respond(ex, answer.status(), answer.headers(), answer.json(), deadline::writing);
     }
 
-    /** Answers before the body is read, unless the request is late: then it is answered 408 and closed. */
     /**
      * Refuses a request whose body is not read yet (a wrong path, method or credential): its body is dropped first, up to
      * the body limit within the read deadline, as a 413's is — answered while the client still sent, the server closed on
@@ -316,18 +312,19 @@ final class IngestEndpoint {
         if (!deadline.answering()) {
             late(deadline);
         }
+        refused(ex, status, headers, reason);
+    }
+
+    /** Answers a refusal, counted ({@link IngestRefusals}). */
+    private void refused(HttpExchange ex, int status, Map<String, String> headers, String reason) throws IOException {
+        refusals.count(status, reason);
         respond(ex, status, headers, error(reason));
     }
 
     /** The request was not read within readTimeout: its 408 is sent (or given up), its connection to be closed. */
-    private void late(ReadDeadlines.Deadline deadline) throws Abandoned {
+    private void late(ReadDeadlines.Deadline deadline) throws AbandonedRequest {
         deadline.awaitLateAnswer();
-        throw new Abandoned("request not read within " + readTimeout.toMillis() + " ms: answered 408, connection closed");
-    }
-
-    /** The 408 of a request whose headers and body did not arrive within readTimeout; the connection is closed after it. */
-    void answerLate(HttpExchange ex) throws IOException {
-        IngestAnswers.answerLate(ex, readTimeout);
+        throw new AbandonedRequest("request not read within " + readTimeout.toMillis() + " ms: answered 408, connection closed");
     }
 
     /** Headers every event of a request is keyed or grouped by, and their longest value. */

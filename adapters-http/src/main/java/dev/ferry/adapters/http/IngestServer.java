@@ -39,7 +39,7 @@ final class IngestServer {
         }
         ReadDeadlines deadlines = null;
         try {
-            deadlines = new ReadDeadlines(name, readTimeout, endpoint::answerLate);
+            deadlines = new ReadDeadlines(name, readTimeout, ex -> IngestAnswers.answerLate(ex, readTimeout)); // 408
             endpoint.deadlines(deadlines);
             server.setExecutor(deadlines.executor());
             server.createContext("/", endpoint::exchange);

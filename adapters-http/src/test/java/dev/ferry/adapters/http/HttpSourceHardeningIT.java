@@ -110,6 +110,23 @@ class HttpSourceHardeningIT extends IngestEndpointFixture {
                 .as("its completion recorded after all").isTrue();
     }
 
+    @Test // the thirty-second round: a producer refused every request (a token rotated on one side only, a clock out of
+          // the signature window) showed in no metric and no warning while the source stood ready and quiet
+    void refusalsBeforeTheListenerSeesARequest_areCountedByStatus() throws Exception {
+        var source = start(HttpSource.builder().auth(IngestAuth.bearer("the-right-token-0123")));
+        for (int i = 0; i < 3; i++) {
+            assertThat(post(source, "{\"id\":\"e\"}", "Authorization", "Bearer rotated").statusCode()).isEqualTo(403);
+        }
+        assertThat(post(source, "{\"id\":\"e\"}").statusCode()).isEqualTo(401);
+        assertThat(post(source, "not json", "Authorization", "Bearer the-right-token-0123").statusCode()).isEqualTo(400);
+
+        var refusals = source.refusals();
+        assertThat(refusals.refused(403)).isEqualTo(3);
+        assertThat(refusals.refused(401)).isEqualTo(1);
+        assertThat(refusals.refused(400)).isEqualTo(1);
+        assertThat(refusals.refused(200)).as("not a refusal").isZero();
+    }
+
     @Test // a review: a refusal made before the body was read reached a client sending more than 64 KiB as a reset
     void aRefusalOfALargeBody_beforeItIsRead_reachesTheClient_withWhy() throws Exception {
         var source = start(HttpSource.builder().auth(IngestAuth.bearer("the-right-token-0123")).maxBodyBytes(4 << 20));

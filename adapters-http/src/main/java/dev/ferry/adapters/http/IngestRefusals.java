@@ -1,0 +1,60 @@
+package dev.ferry.adapters.http;
+
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The requests an HTTP source refused before its listener saw them, by status: credentials missing, wrong or rotated
+ * on one side only, a signature out of its window or replayed (401, 403); a body that is not events, or too large
+ * (400, 413); a wrong path or method (404, 405); too many at once, the endpoint full or stopping (429, 503). Such a
+ * refusal showed in no metric and no warning: a producer whose token was rotated was refused every request while the
+ * source stood ready and quiet, and its events were lost upstream once its own retries ran out. Counted for {@code
+ * ferry_http_refused_total{source,status}}; refusals of credentials warned of, at most once a minute. Thread-safe.
+ */
+public final class IngestRefusals {
+
+    private static final Logger LOG = LoggerFactory.getLogger(HttpSource.class);
+    private static final long WARN_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
+
+    /** The statuses counted, each a tag value of its own. */
+    public static final List<Integer> STATUSES = List.of(400, 401, 403, 404, 405, 413, 429, 503);
+
+    private final String name;
+    private final AtomicLongArray counts = new AtomicLongArray(STATUSES.size());
+    private final AtomicLong nextWarning = new AtomicLong(System.nanoTime());
+    private final AtomicLong unsaid = new AtomicLong();
+
+    IngestRefusals(String name) {
+        this.name = name;
+    }
+
+    /** Requests refused so far with {@code status} (0 for a status not counted). */
+    public long refused(int status) {
+        int i = STATUSES.indexOf(status);
+        return i < 0 ? 0 : counts.get(i);
+    }
+
+    void count(int status, String reason) {
+        int i = STATUSES.indexOf(status);
+        if (i >= 0) {
+            counts.incrementAndGet(i);
+        }
+        if (status != 401 && status != 403) {
+            return;
+        }
+        long now = System.nanoTime();
+        long next = nextWarning.get();
+        if (now - next < 0 || !nextWarning.compareAndSet(next, now + WARN_EVERY_NANOS)) {
+            unsaid.incrementAndGet();
+            return;
+        }
+        long more = unsaid.getAndSet(0);
+        LOG.warn("HTTP source '{}' refused a request {} ({}){}: its sender's credentials or signatures are not accepted; "
+                + "counted in ferry_http_refused_total", name, status, reason,
+                more == 0 ? "" : ", and " + more + " more refusals of credentials since the last warning");
+    }
+}
