@@ -34,6 +34,8 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClientBuilder;
 @Module
 public final class DynamoDbModule {
 
+    private static final System.Logger LOG = System.getLogger(DynamoDbModule.class.getName());
+
     /** The longest one ledger call may take, retries included, unless the settings say otherwise. */
     static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
 
@@ -97,7 +99,14 @@ public final class DynamoDbModule {
                 builder.endpointOverride(java.net.URI.create(endpoint));
             }
             boolean local = endpoint != null && (endpoint.contains("127.0.0.1") || endpoint.contains("localhost"));
-            boolean runLocal = context.localCredentials() && (endpoint != null || context.awsEndpoint().isPresent());
+            // an endpoint named, the run's credentials local: a DynamoDB Local in a compose file. Not the run's aws
+            // endpoint alone (an embedded SQS server sets it, LocalStack's): the ledger does not go there, but to AWS
+            boolean runLocal = context.localCredentials() && endpoint != null;
+            if (endpoint == null && context.awsEndpoint().isPresent()) {
+                LOG.log(System.Logger.Level.INFO, "the DynamoDB ledger has no endpoint of its own: it uses DynamoDB in AWS "
+                        + "({0}), not the run''s aws endpoint {1}; set the ledger''s endpoint for a local one",
+                        context.awsRegion(), context.awsEndpoint().get());
+            }
             builder.credentialsProvider(local || runLocal
                     ? StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local"))
                     : DefaultCredentialsProvider.builder().build());
