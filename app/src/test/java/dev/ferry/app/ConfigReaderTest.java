@@ -39,6 +39,13 @@ class ConfigReaderTest {
         return ((ConfigReader.Result.Invalid) result).errors().stream().map(ConfigError::toString).toList();
     }
 
+    @Test // a review: a Kafka sink's zero timeout passed `ferry validate` and failed only at `ferry run`, as the HTTP sink's did
+    void aKafkaSinksTimeoutOfZero_isAConfigProblem() {
+        assertThat(errors("sources: {s: {sqs: {queue: q}}}\nsinks: {k: {type: kafka, bootstrap-servers: \"127.0.0.1:9092\", "
+                + "topic: t, timeout: 0s}}\nroutes: [{to: [k]}]\n"))
+                .anySatisfy(e -> assertThat(e).contains("sinks.k.timeout").contains("must be more than 0"));
+    }
+
     @Test
     void theLocalExample_isValid() {
         FerryConfig config = read("local.yaml", Map.of());

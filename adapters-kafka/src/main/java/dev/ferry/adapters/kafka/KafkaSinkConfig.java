@@ -39,6 +39,9 @@ public record KafkaSinkConfig(String name, String bootstrapServers, String topic
             s.problem("topic", "Kafka topic names are 1-249 of [A-Za-z0-9._-], was '" + topic + "'");
         }
         var timeout = s.duration("timeout", Duration.ofSeconds(30));
+        if (timeout != null && (timeout.isZero() || timeout.isNegative())) { // the sink refused it only as the run opened it
+            s.problem("timeout", "must be more than 0, was " + timeout);
+        }
         var properties = s.map("properties");
         if (properties.containsKey("bootstrap.servers")) { // the producer took it; the check for a sink into its source not
             s.problem("properties", "'bootstrap.servers' is set by 'bootstrap-servers': say the cluster there, once");

@@ -44,7 +44,7 @@ public final class ConfigSchema {
         p.put("embedded-sqs", object("port", described(orVariable(integer(9324, 1, 65_535)),
                 "the port of the SQS-compatible server started on 127.0.0.1")));
         p.put("aws", object("region", described(string(null), "default: the AWS SDK's chain (AWS_REGION, the profile, the instance)"),
-                "endpoint", described(string(null), "an SQS/DynamoDB endpoint; default: AWS itself, or the embedded server")));
+                "endpoint", described(string(null), "the SQS endpoint (the DynamoDB ledger takes its own, ledger.endpoint); default: AWS itself, or the embedded server")));
         p.put("ledger", ledger(adapters));
         p.put("sources", map(source(adapters), "each source by its name"));
         p.put("sinks", map(sink(adapters), "each sink by its name"));
