@@ -145,8 +145,10 @@ final class EventSteps {
         }
         if (ledgerFailed != null) {
             // the handler's own ledger call failed (a fan-out target's mark): the ledger's failure, not the event's nor a
-            // sink's throttling — waited out in hand, no attempt spent, the source not ready while it lasts
-            ledger.release(claim);
+            // sink's throttling — waited out in hand, no attempt spent, the source not ready while it lasts. Its claim kept
+            // as a throttle's is: released to the ledger that is down, the release failed, and its next try waited a lease
+            // on its own claim left behind
+            keepOrRelease(item, claim, STORE_WAIT);
             return ledger.storeFailed(item, ledgerFailed.operation(),
                     ledgerFailed.getCause() != null ? ledgerFailed.getCause() : ledgerFailed);
         }
@@ -176,19 +178,9 @@ final class EventSteps {
             }
             return null;
         }
-        if (claim != null && threw == null && waitsWithinItsClaim(item, outcome)) {
-            // kept while it waits in hand, for a wait well within its claim's lease (not extended meanwhile; let go when
-            // it leaves the listener's hands): released and claimed again at every short wait, a 429 storm was two
-            // ledger writes per message per Retry-After on every instance — the ledger throttled in turn, and a release
-            // that failed left a claim its own next try waited on. A longer wait lets it go, as before
-            item.pausedClaim.set(claim);
-            if (item.settled.get()) { // let go meanwhile (a stop past its deadline): nobody else would release it
-                ledger.release(item.pausedClaim.getAndSet(null));
-            }
-        } else {
-            ledger.release(claim);
-        }
+        keepOrRelease(item, threw == null ? claim : null, outcome);
         if (threw != null) {
+            ledger.release(claim);
             s.counters().failures.increment();
             notes.failed(item, key, "the handler threw " + threw);
             return new FailureDecision.Threw("the handler", threw);
@@ -238,6 +230,29 @@ final class EventSteps {
             return null;
         }
         return new Claim.Acquired(paused.key(), paused.token(), s.clock().instant().plus(lease));
+    }
+
+    /** The wait in hand a ledger's failure under the handler is taken for, to keep the event's claim over. */
+    private static final Outcome STORE_WAIT = Outcome.throttled(Duration.ofSeconds(1));
+
+    /**
+     * Keeps {@code claim} while the delivery waits in hand, for a wait well within its claim's lease (not extended
+     * meanwhile; let go when it leaves the listener's hands): released and claimed again at every short wait, a 429
+     * storm was two ledger writes per message per Retry-After on every instance — the ledger throttled in turn, and a
+     * release that failed left a claim its own next try waited on. A longer wait lets it go, as before.
+     */
+    private void keepOrRelease(InFlight item, InFlight.HeldClaim claim, Outcome waiting) {
+        if (claim == null) {
+            return;
+        }
+        if (!waitsWithinItsClaim(item, waiting)) {
+            ledger.release(claim);
+            return;
+        }
+        item.pausedClaim.set(claim);
+        if (item.settled.get()) { // let go meanwhile (a stop past its deadline): nobody else would release it
+            ledger.release(item.pausedClaim.getAndSet(null));
+        }
     }
 
     /** Whether the outcome asks for a wait of at most half of what is left of the delivery's lease (its claim's too). */

@@ -113,6 +113,54 @@ class HeldTargetMarkTest {
         }
     }
 
+    @Test // a review of the fix: the event's claim was released to the ledger that was down; the release failed, and its
+          // next try waited a whole lease on its own claim left behind
+    void aLedgerDownAtATargetsMark_keepsTheEventsClaim_soTheEventGoesOnOnceTheLedgerIsBack() {
+        var x = new CopyOnWriteArrayList<Instant>();
+        var y = new CopyOnWriteArrayList<Instant>();
+        var downUntil = new java.util.concurrent.atomic.AtomicLong();
+        var yMark = LedgerKeys.target(LedgerKeys.SHARED, "order-1", "y");
+        var ledger = new dev.ferry.domain.testing.ForwardingLedger(InMemoryLedger.create()) {
+            private void down(String key) {
+                if (key.equals(yMark)) {
+                    downUntil.compareAndSet(0, System.nanoTime() + Duration.ofSeconds(2).toNanos());
+                }
+                long until = downUntil.get();
+                if (until != 0 && System.nanoTime() - until < 0) {
+                    throw new IllegalStateException("DynamoDB unreachable (injected)");
+                }
+            }
+
+            @Override
+            public Claim claim(String key, Duration lease) {
+                down(key);
+                return super.claim(key, lease);
+            }
+
+            @Override
+            public boolean release(String key, long token) {
+                down(key);
+                return super.release(key, token);
+            }
+        };
+        var handler = RoutingHandler.tracked(Router.of(Route.of("both", EventMatcher.any(), "x", "y")),
+                Map.of("x", sink("x", x), "y", sink("y", y)), ledger, Duration.ofSeconds(60), Duration.ofHours(1));
+        var q = InMemoryQueue.builder("q").build();
+        var config = ListenerConfig.builder().pollWait(Duration.ofMillis(20)).lease(Duration.ofSeconds(60)).build();
+        var listener = Listener.builder(q, q, new LineDecoder(), handler).config(config).ledger(ledger)
+                .ledgerScope(LedgerKeys.SHARED).build().start();
+        try {
+            long sent = System.nanoTime();
+            q.send("order-1");
+            assertThat(Await.until(Duration.ofSeconds(20), () -> y.size() == 1 && q.size() == 0))
+                    .as("written soon after the ledger is back, not a lease later: " + listener.stats().line()).isTrue();
+            assertThat(System.nanoTime() - sent).isLessThan(Duration.ofSeconds(20).toNanos());
+            assertThat(x).as("x written once").hasSize(1);
+        } finally {
+            listener.stop();
+        }
+    }
+
     @Test
     void theHandlerSaysHowLongTheMarkHolds_andADownstreamThrottleOrRetryStillComesFirst() {
         var ledger = InMemoryLedger.create();
