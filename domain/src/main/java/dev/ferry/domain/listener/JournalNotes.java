@@ -71,6 +71,16 @@ final class JournalNotes {
     }
 
     /**
+     * A decoder that threw: no event to note it under, so under the message's id alone. Unnoted, a schema registry
+     * down showed nothing for a message until it was dead-lettered: {@code events show --message-id} said "never seen".
+     */
+    void decodeFailed(InFlight item, String reason) {
+        if (journal != null) {
+            noted(() -> note(item, new EventJournal.Note.Failed(null, cut(reason), item.delivery.id(), clock.instant())));
+        }
+    }
+
+    /**
      * Makes a note on the caller's thread, never throwing: a note that cannot be made (the clock, no thread for the
      * writer, no memory) is a note not written — it must never change what happens to the message. Thrown, it was the
      * step's throw: a dead letter that had parked its group became a failed attempt, run again and acked.

@@ -177,6 +177,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             // the decoder's trouble (a schema registry, a key service) had passed. A transport that hands it out again
             // takes it back, to be decoded by its next poll in its group's order; held in hand (Kafka, HTTP: a partition's
             // or a request's order, kept by the source), it is decoded again on each attempt (above)
+            notes.decodeFailed(item, "the decoder threw " + item.decodeProblem); // said by message id, as a handler's is
             var decision = decision(item, new FailureDecision.Threw("the decoder", item.decodeProblem));
             return apply(item, s.redelivers() && decision instanceof FailureDecision.Hold h
                     ? new FailureDecision.Settle(Disposition.redeliver(h.delay()), false) : decision);

@@ -98,6 +98,27 @@ class EventLookupTest {
         assertThat(event("never-sent")).isEmpty();
     }
 
+    @Test // a review: a decoder that threw (a schema registry down) was noted nowhere: the message read "never seen" until
+          // it was dead-lettered, and an operator who believed it might send its event again
+    void aMessageWhoseDecoderThrew_isKnownByItsIdWithItsFailures() {
+        var throwsLeft = new AtomicInteger(2);
+        dev.ferry.domain.decode.Decoder decoder = delivery -> {
+            if (throwsLeft.getAndDecrement() > 0) {
+                throw new IllegalStateException("schema registry unreachable");
+            }
+            return new LineDecoder().decode(delivery);
+        };
+        listener = Listener.builder(queue, queue, decoder, handler).ledger(ledger)
+                .config(ListenerTest.fast().retry(RetryPolicy.of(3, Backoff.fixed(Duration.ofMillis(1)))).build()).build().start();
+        String id = queue.send("late").messageId();
+        assertThat(Await.until(LIMIT, () -> calls.containsKey("late"))).as("decoded the third time").isTrue();
+        assertThat(Await.until(LIMIT, () -> EventLookup.message(ledger, "orders", id)
+                .map(r -> r.journal() != null && r.journal().failures() == 2).orElse(false)))
+                .as("its two failures, by its message id").isTrue();
+        assertThat(EventLookup.message(ledger, "orders", id).orElseThrow().journal().lastReason())
+                .contains("the decoder threw").contains("schema registry unreachable");
+    }
+
     /**
      * The ledger forgets a done event after its TTL; the journal is kept a week from its last note. An event
      * that failed once and was then handled read "failed, to be tried again" once its done-state was gone —
