@@ -74,14 +74,20 @@ final class Intake {
      * made no call, and stayed not ready for good after the ledger came back. Called by the lease keeper's rounds.
      */
     void probeLedger() {
-        if (!peeks || consecutiveLedgerFailures.get() == 0
+        if (ledger == null || consecutiveLedgerFailures.get() == 0
                 || System.nanoTime() - lastLedgerFailureNanos < PROBE_AFTER_NANOS || !probing.compareAndSet(false, true)) {
             return;
         }
         try {
             Thread.ofVirtual().name("ferry-" + name + "-ledger-probe").start(() -> {
                 try {
-                    ledger.peek(PROBE_KEY);
+                    if (peeks) {
+                        ledger.peek(PROBE_KEY);
+                    } else {
+                        // a plugin's ledger whose peek is the port's (answers without asking): an extension of a claim
+                        // nobody holds asks the store, changes nothing. Unasked, its readiness stayed down for good
+                        ledger.extend(PROBE_KEY, 0, java.time.Duration.ofMillis(1));
+                    }
                     ledgerWorked();
                 } catch (Throwable e) {
                     ledgerFailed("probe", dev.ferry.domain.model.Thrown.describe(e));

@@ -142,32 +142,7 @@ class ListenerFaultsTest {
     void aSourceThatHoldsNothing_isReadyAgain_onceTheLedgerAnswers_withNoMessageToTryIt() {
         var queue = InMemoryQueue.standard("ingest");
         queue.send("r-1");
-        var handedOut = new AtomicBoolean();
-        Source oneRequest = new Source() { // as an HTTP endpoint: its client answered at once, nothing comes again
-            @Override
-            public String name() {
-                return "ingest";
-            }
-
-            @Override
-            public List<dev.ferry.domain.model.Delivery> poll(dev.ferry.domain.transport.PollRequest request) {
-                if (!handedOut.getAndSet(true)) {
-                    return queue.poll(request);
-                }
-                sleep(request.maxWait());
-                return List.of();
-            }
-
-            @Override
-            public Duration maxHoldInHand() {
-                return Duration.ZERO;
-            }
-
-            @Override
-            public boolean redeliversAfterLease() {
-                return false;
-            }
-        };
+        Source oneRequest = oneRequest(queue);
         var flaky = FlakyLedger.create();
         flaky.fault(FlakyLedger.Fault.STORE_DOWN);
         var down = new AtomicBoolean(true);
@@ -194,6 +169,53 @@ class ListenerFaultsTest {
         down.set(false);
 
         assertThat(Await.until(LIMIT, () -> l.health().ready())).as("ready again: " + l.health()).isTrue();
+    }
+
+    @Test // a review: a plugin's ledger whose peek is the port's (asks nothing) was never probed: not ready for good
+    void aSourceThatHoldsNothing_onAPluginLedgerThatCannotPeek_isReadyAgain_onceTheLedgerAnswers() {
+        var queue = InMemoryQueue.standard("ingest");
+        queue.send("r-1");
+        var flaky = FlakyLedger.create(); // its peek is the port's default
+        flaky.fault(FlakyLedger.Fault.STORE_DOWN);
+        var l = start(on(oneRequest(queue), queue, recording(), fast().build()).ledger(flaky));
+        assertThat(Await.until(LIMIT, () -> !l.health().ready())).as("not ready while the ledger fails").isTrue();
+        assertThat(Await.until(LIMIT, () -> l.stats().inFlight() == 0)).as("nothing in hand to try the ledger again").isTrue();
+        sleep(Duration.ofSeconds(7)); // past the probe's 5 s: asked, and still down
+        assertThat(l.health().ready()).as("not ready while it is still down: " + l.health()).isFalse();
+
+        flaky.fault(FlakyLedger.Fault.NONE);
+
+        assertThat(Await.until(LIMIT, () -> l.health().ready())).as("ready again: " + l.health()).isTrue();
+    }
+
+    /** A source of one request, as an HTTP endpoint's: its client answered at once, nothing comes again. */
+    private static Source oneRequest(InMemoryQueue queue) {
+        var handedOut = new AtomicBoolean();
+        return new Source() {
+            @Override
+            public String name() {
+                return queue.name();
+            }
+
+            @Override
+            public List<dev.ferry.domain.model.Delivery> poll(dev.ferry.domain.transport.PollRequest request) {
+                if (!handedOut.getAndSet(true)) {
+                    return queue.poll(request);
+                }
+                sleep(request.maxWait());
+                return List.of();
+            }
+
+            @Override
+            public Duration maxHoldInHand() {
+                return Duration.ZERO;
+            }
+
+            @Override
+            public boolean redeliversAfterLease() {
+                return false;
+            }
+        };
     }
 
     @Test // #15 (2)
