@@ -72,12 +72,21 @@ public final class Ferry implements Callable<Integer> {
 
     static int run(String[] args, OutputStream out, OutputStream err, Function<String, String> env) {
         var io = new Io(writer(out), writer(err), env);
+        int code;
         try {
-            return commandLine(io, args).execute(args);
+            code = commandLine(io, args).execute(args);
         } finally {
             io.out().flush();
             io.err().flush();
         }
+        // a PrintWriter (and a PrintStream) swallows what failed writing: `ferry config schema > file` on a full disk left
+        // the file cut short and exited 0
+        if (code == OK && (io.out().checkError() || out instanceof PrintStream printing && printing.checkError())) {
+            io.err().println("ferry: the output could not be written whole (a full disk, a closed pipe)");
+            io.err().flush();
+            return FAILED;
+        }
+        return code;
     }
 
     /** The whole command tree, its commands built with {@code io}. */

@@ -40,6 +40,19 @@ class ConfigSchemaTest {
         assertThat(Ferry.class.getResource("ferry-config.schema.json")).isNotNull();
     }
 
+    @Test // a review: the writer swallowed what failed: `ferry config schema > file` on a full disk cut the file short, exit 0
+    void anOutputThatCannotBeWritten_failsTheCommand_sayingSo() {
+        var full = new java.io.OutputStream() {
+            @Override
+            public void write(int b) throws java.io.IOException {
+                throw new java.io.IOException("No space left on device");
+            }
+        };
+        var err = new ByteArrayOutputStream();
+        assertThat(Ferry.run(new String[] {"config", "schema"}, full, err, name -> null)).isEqualTo(Ferry.FAILED);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("could not be written");
+    }
+
     @Test
     void everySection_listsTheKeysTheReaderAccepts() {
         // the reader names the keys it accepts when it meets one it does not: compare those lists with the schema's
