@@ -28,12 +28,18 @@ class HttpSourceTlsIT {
     private static final char[] PASSWORD = "changeit-for-this-test".toCharArray();
 
     private static Path keystore(Path dir) throws Exception {
-        var file = dir.resolve("ingest.p12");
+        return keystore(dir, "ingest.p12", "-validity", "30");
+    }
+
+    /** A keystore made by keytool, with its dates as {@code dates} say. */
+    private static Path keystore(Path dir, String name, String... dates) throws Exception {
+        var file = dir.resolve(name);
         var keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
-        var process = new ProcessBuilder(keytool, "-genkeypair", "-alias", "ingest", "-keyalg", "EC", "-groupname",
-                "secp256r1", "-dname", "CN=127.0.0.1", "-ext", "san=ip:127.0.0.1", "-validity", "2",
-                "-storetype", "PKCS12", "-keystore", file.toString(), "-storepass", new String(PASSWORD))
-                .redirectErrorStream(true).start();
+        var command = new java.util.ArrayList<>(List.of(keytool, "-genkeypair", "-alias", "ingest", "-keyalg", "EC",
+                "-groupname", "secp256r1", "-dname", "CN=127.0.0.1", "-ext", "san=ip:127.0.0.1",
+                "-storetype", "PKCS12", "-keystore", file.toString(), "-storepass", new String(PASSWORD)));
+        command.addAll(List.of(dates));
+        var process = new ProcessBuilder(command).redirectErrorStream(true).start();
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(process.exitValue()).as(new String(process.getInputStream().readAllBytes())).isZero();
         return file;
@@ -76,6 +82,16 @@ class HttpSourceTlsIT {
                     .isInstanceOf(IOException.class);
             assertThat(handled).doesNotContain("plain");
         }
+    }
+
+    @Test // a review: a certificate out of its dates started and stood ready while every client's handshake failed
+    void aKeystoreWhoseCertificateExpired_isRefusedAtStart_sayingWhen(@TempDir Path dir) throws Exception {
+        var expired = keystore(dir, "expired.p12", "-startdate", "-3d", "-validity", "1");
+        assertThatThrownBy(() -> HttpSource.builder().tls(expired, PASSWORD))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(expired.toString())
+                .hasMessageContaining("not now").hasMessageContaining("renew");
+        var later = keystore(dir, "later.p12", "-startdate", "+2d", "-validity", "30");
+        assertThatThrownBy(() -> HttpSource.builder().tls(later, PASSWORD)).hasMessageContaining("not now");
     }
 
     @Test // #16
