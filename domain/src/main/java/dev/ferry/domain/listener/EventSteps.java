@@ -124,11 +124,10 @@ final class EventSteps {
         }
         if (s.watch().end(call)) { // the reason says so, whichever way the handler answered the interrupt
             String timedOut = "past its timeout of " + Durations.text(s.config().handlerTimeout()) + " (interrupted): ";
-            if (heldElsewhere != null || ledgerFailed != null) { // the call ran past its timeout: a failed attempt all the same
-                threw = JournalNotes.describe(heldElsewhere != null ? heldElsewhere : ledgerFailed);
+            if (heldElsewhere != null) {
+                threw = JournalNotes.describe(heldElsewhere); // the call ran past its timeout: a failed attempt all the same
                 heldElsewhere = null;
-                ledgerFailed = null;
-            }
+            } // a ledger's failure stays the ledger's: one that hangs to its bound (10 s) made the call run past its timeout
             if (threw != null) {
                 threw = timedOut + threw;
             } else if (outcome instanceof Outcome.Retry r) {
@@ -149,11 +148,14 @@ final class EventSteps {
             // as a throttle's is: released to the ledger that is down, the release failed, and its next try waited a lease
             // on its own claim left behind
             keepOrRelease(item, claim, STORE_WAIT);
-            return ledger.storeFailed(item, ledgerFailed.operation(),
+            var failed = (FailureDecision.StoreFailed) ledger.storeFailed(item, ledgerFailed.operation(),
                     ledgerFailed.getCause() != null ? ledgerFailed.getCause() : ledgerFailed);
+            return new FailureDecision.StoreFailed(failed.operation(), failed.problem(),
+                    Math.max(failed.consecutive(), ++item.handlerStoreFailures));
         }
         s.observer().handled(event, outcome != null ? outcome : Outcome.retry("handler threw " + threw), took);
         if (outcome instanceof Outcome.Done) {
+            item.handlerStoreFailures = 0;
             s.intake().succeeded();
             if (s.config().skipDelete()) {
                 item.handedToHandler++;

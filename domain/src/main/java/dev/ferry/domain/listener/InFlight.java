@@ -64,6 +64,11 @@ final class InFlight {
     long waitingForEarlierSince;
     /** Ledger calls that failed in a row for this delivery. */
     int storeFailures;
+    /**
+     * Its handler's own ledger calls that failed in a row (a fan-out's marks): not reset by the delivery's own calls that
+     * worked meanwhile (its claim taken up again each try), which held the backoff at its first step for ever.
+     */
+    int handlerStoreFailures;
     /** skip-delete: claims of events handed to the handler, completed when it settles the delivery. */
     final List<HeldClaim> asyncClaims = new CopyOnWriteArrayList<>();
     /**

@@ -131,6 +131,11 @@ final class Intake {
         if (consecutiveThrottles.get() != 0) {
             consecutiveThrottles.set(0);
         }
+        if (ledger == null && consecutiveLedgerFailures.get() != 0) {
+            // no ledger of the listener's: the failure was the handler's own (LedgerFailedException, a fan-out's marks),
+            // and nothing else would say it ended — an event done says so (its ledger calls answered)
+            ledgerWorked();
+        }
     }
 
     /** A ledger call failed: pause intake, say so in a log line at most every 10 s, report not ready. */

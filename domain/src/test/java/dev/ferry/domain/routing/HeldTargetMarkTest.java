@@ -113,6 +113,68 @@ class HeldTargetMarkTest {
         }
     }
 
+    @Test // a review of the fix: each try's claim taken up again reset the delivery's count of ledger failures, so a ledger
+          // failing only the marks (a throttled table) was asked again every 100-200 ms for ever, never backed off
+    void aLedgerFailingOnlyATargetsMark_isAskedLessOftenEachTime() {
+        var y = new CopyOnWriteArrayList<Instant>();
+        var failures = new CopyOnWriteArrayList<Long>();
+        var ledger = new dev.ferry.domain.testing.ForwardingLedger(InMemoryLedger.create()) {
+            @Override
+            public Claim claim(String key, Duration lease) {
+                if (key.endsWith("y") && failures.size() < 5) {
+                    failures.add(System.nanoTime());
+                    throw new IllegalStateException("ProvisionedThroughputExceededException (injected)");
+                }
+                return super.claim(key, lease);
+            }
+        };
+        var handler = RoutingHandler.tracked(Router.of(Route.of("both", EventMatcher.any(), "x", "y")),
+                Map.of("x", sink("x", new CopyOnWriteArrayList<>()), "y", sink("y", y)), ledger, Duration.ofSeconds(30),
+                Duration.ofHours(1));
+        var q = InMemoryQueue.builder("q").build();
+        var listener = Listener.builder(q, q, new LineDecoder(), handler).ledger(ledger).ledgerScope(LedgerKeys.SHARED)
+                .config(ListenerConfig.builder().pollWait(Duration.ofMillis(20)).build()).build().start();
+        try {
+            q.send("order-1");
+            assertThat(Await.until(LIMIT, () -> y.size() == 1)).isTrue();
+            long lastGap = failures.get(4) - failures.get(3);
+            assertThat(lastGap).as("backed off: the fifth try %d ms after the fourth", lastGap / 1_000_000)
+                    .isGreaterThan(Duration.ofMillis(600).toNanos());
+        } finally {
+            listener.stop();
+        }
+    }
+
+    @Test // a review of the fix: a listener with no ledger of its own (the handler's alone) stayed not ready for good after
+          // one failure of a target's mark: nothing of the listener's asks a ledger, so nothing said it ended
+    void aListenerWithoutALedger_isReadyAgain_onceItsHandlersLedgerAnswers() {
+        var y = new CopyOnWriteArrayList<Instant>();
+        var failOnce = new java.util.concurrent.atomic.AtomicBoolean(true);
+        var ledger = new dev.ferry.domain.testing.ForwardingLedger(InMemoryLedger.create()) {
+            @Override
+            public Claim claim(String key, Duration lease) {
+                if (key.endsWith("y") && failOnce.getAndSet(false)) {
+                    throw new IllegalStateException("DynamoDB unreachable (injected)");
+                }
+                return super.claim(key, lease);
+            }
+        };
+        var handler = RoutingHandler.tracked(Router.of(Route.of("both", EventMatcher.any(), "x", "y")),
+                Map.of("x", sink("x", new CopyOnWriteArrayList<>()), "y", sink("y", y)), ledger, Duration.ofSeconds(30),
+                Duration.ofHours(1));
+        var q = InMemoryQueue.builder("q").build();
+        var listener = Listener.builder(q, q, new LineDecoder(), handler)
+                .config(ListenerConfig.builder().pollWait(Duration.ofMillis(20)).build()).build().start();
+        try {
+            q.send("order-1");
+            assertThat(Await.until(LIMIT, () -> y.size() == 1 && q.size() == 0)).isTrue();
+            assertThat(listener.stats().ledgerFailures()).isEqualTo(1);
+            assertThat(Await.until(LIMIT, () -> listener.health().ready())).as("ready: " + listener.health()).isTrue();
+        } finally {
+            listener.stop();
+        }
+    }
+
     @Test // a review of the fix: the event's claim was released to the ledger that was down; the release failed, and its
           // next try waited a whole lease on its own claim left behind
     void aLedgerDownAtATargetsMark_keepsTheEventsClaim_soTheEventGoesOnOnceTheLedgerIsBack() {
