@@ -55,6 +55,11 @@ public final class EventLookup {
             if (journal != null && journal.deadLetterReason() != null) {
                 return "dead-lettered";
             }
+            if (journal != null && journal.failures() > 0 && ledgerKey == null) {
+                // only its decoder's failures were noted under the message: decoded and done since leaves nothing here
+                return "not decoded when last tried (its decoder failed " + journal.failures() + " time(s)); whether it "
+                        + "was decoded and done since is known by its event's key, not by this message id";
+            }
             if (journal != null && journal.failures() > 0) {
                 return "failed, not done as far as the ledger knows (it keeps done events for its TTL only)";
             }

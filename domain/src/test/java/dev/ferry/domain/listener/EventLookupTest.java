@@ -115,8 +115,10 @@ class EventLookupTest {
         assertThat(Await.until(LIMIT, () -> EventLookup.message(ledger, "orders", id)
                 .map(r -> r.journal() != null && r.journal().failures() == 2).orElse(false)))
                 .as("its two failures, by its message id").isTrue();
-        assertThat(EventLookup.message(ledger, "orders", id).orElseThrow().journal().lastReason())
-                .contains("the decoder threw").contains("schema registry unreachable");
+        var report = EventLookup.message(ledger, "orders", id).orElseThrow();
+        assertThat(report.journal().lastReason()).contains("the decoder threw").contains("schema registry unreachable");
+        assertThat(report.status()).as("done since: not said failed").startsWith("not decoded when last tried")
+                .doesNotContain("failed, not done");
     }
 
     /**
