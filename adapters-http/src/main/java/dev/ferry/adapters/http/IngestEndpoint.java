@@ -336,11 +336,13 @@ final class IngestEndpoint {
         int n = split.items().size();
         if (n > capacityTotal) {
             notTaken.run();
+            refusals.count(413, "a batch of " + n + " events, more than the endpoint holds at once");
             return new Answer(413, Map.of(), error("a batch of " + n + " events is more than the endpoint holds at once ("
                     + capacityTotal + "): send at most " + capacityTotal + " per request"));
         }
         if (!capacity.tryAcquire(n)) {
             notTaken.run();
+            refusals.count(429, "back-pressure");
             return new Answer(429, Map.of("Retry-After", "1"), error("back-pressure: " + n
                     + " event(s) do not fit; try again shortly"));
         }

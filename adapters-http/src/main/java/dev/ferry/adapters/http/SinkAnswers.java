@@ -57,6 +57,14 @@ final class SinkAnswers {
     private final Duration outagePatience;
     /** Since when (nanoTime) every attempt found the connection's streams full, nothing sent; 0 while one was sent. */
     private final AtomicLong streamsFullSince = new AtomicLong();
+    /** When (nanoTime) an attempt last found them full: none for {@link #STREAMS_FULL_GAP}, the next is a new spell. */
+    private final AtomicLong streamsFullLast = new AtomicLong();
+    private static final long STREAMS_FULL_GAP = TimeUnit.SECONDS.toNanos(5);
+    /**
+     * Streams full are an outage only past the outage patience and at least this: {@code outage-patience: 0s} spends an
+     * outage's attempts at once, and took the client's own back-pressure for one (a test's, shorter).
+     */
+    static volatile Duration streamsFullAtLeast = Duration.ofSeconds(30);
     /** The events an attempt of went unanswered: a 409 for one of them is the endpoint still at work on it. */
     private final UnansweredKeys unanswered;
 
@@ -128,11 +136,17 @@ final class SinkAnswers {
      */
     private Outcome streamsFull(String key, Outcome outcome) {
         long now = System.nanoTime() | 1;
-        streamsFullSince.compareAndSet(0, now);
-        if (now - streamsFullSince.get() < outagePatience.toNanos()) {
+        long last = streamsFullLast.getAndSet(now);
+        if (last == 0 || now - last > STREAMS_FULL_GAP) {
+            streamsFullSince.set(now); // none for a while (the sink idle, the event gone elsewhere): a new spell
+        } else {
+            streamsFullSince.compareAndSet(0, now);
+        }
+        long bound = Math.max(outagePatience.toNanos(), streamsFullAtLeast.toNanos());
+        if (now - streamsFullSince.get() < bound) {
             return outcome;
         }
-        return outage.failed(key, name + ": nothing sent for " + dev.ferry.domain.model.Durations.text(outagePatience)
+        return outage.failed(key, name + ": nothing sent for " + dev.ferry.domain.model.Durations.text(Duration.ofNanos(bound))
                 + " or more: the HTTP/2 connection's concurrent streams stay full", OUTAGE_WAIT);
     }
 

@@ -125,6 +125,10 @@ class HttpSourceHardeningIT extends IngestEndpointFixture {
         assertThat(refusals.refused(401)).isEqualTo(1);
         assertThat(refusals.refused(400)).isEqualTo(1);
         assertThat(refusals.refused(200)).as("not a refusal").isZero();
+
+        var small = start(HttpSource.builder().name("small").auth(IngestAuth.none()).capacity(2)); // a review: not counted
+        assertThat(post(small, "[{\"id\":\"a\"},{\"id\":\"b\"},{\"id\":\"c\"}]").statusCode()).isEqualTo(413);
+        assertThat(small.refusals().refused(413)).as("a batch over the capacity, refused for ever").isEqualTo(1);
     }
 
     @Test // a review: a refusal made before the body was read reached a client sending more than 64 KiB as a reset

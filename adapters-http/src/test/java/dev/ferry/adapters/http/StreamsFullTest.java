@@ -52,10 +52,50 @@ class StreamsFullTest {
     @Test // a review of the fix: full for good (a server allowing no streams, streams the client never gave back), every
           // event was throttled every 200 ms for ever, reported nowhere
     void streamsFullForTheWholePatience_isAnOutage_saidAndInTheEndSpendingAttempts() throws Exception {
+        var was = SinkAnswers.streamsFullAtLeast;
+        SinkAnswers.streamsFullAtLeast = Duration.ZERO;
+        try {
+            streamsFullFor(Duration.ofMillis(300));
+        } finally {
+            SinkAnswers.streamsFullAtLeast = was;
+        }
+    }
+
+    @Test // a review of the fix: with outage-patience 0s (an outage's attempts spent at once) the first full streams spent one
+    void streamsFull_withAnOutagePatienceOfZero_areStillBackPressure() {
         var client = new StubClient(
                 () -> java.util.concurrent.CompletableFuture.failedFuture(new IOException("too many concurrent streams")));
         var sink = HttpSink.builder("http://127.0.0.1:9/events").client(client).timeout(Duration.ofMillis(100))
-                .retries(1, Duration.ofMillis(1)).outagePatience(Duration.ofMillis(300)).build();
+                .retries(1, Duration.ofMillis(1)).outagePatience(Duration.ZERO).build();
+        var event = new dev.ferry.domain.model.Event("k", "t", null, null, new byte[] {'{', '}'}, java.util.Map.of());
+        assertThat(sink.publish(event)).isInstanceOf(Outcome.Throttled.class);
+        assertThat(sink.publish(event)).isInstanceOf(Outcome.Throttled.class);
+        assertThat(sink.holdingBack()).isEmpty();
+    }
+
+    @Test // a review of the fix: a spell of full streams long over (the sink idle since) made the next one an outage at once
+    void aSpellOfFullStreamsLongOver_doesNotCountTowardTheNext() throws Exception {
+        var was = SinkAnswers.streamsFullAtLeast;
+        SinkAnswers.streamsFullAtLeast = Duration.ZERO;
+        try {
+            var full = new Attempt.NotSent(Outcome.throttled(SinkAnswers.STREAMS_FULL_WAIT));
+            var timed = new SinkAnswers("api", Duration.ofSeconds(10), Clock.systemUTC(), Duration.ofSeconds(1),
+                    HttpSink.AuthFailures.values()[0], Duration.ofSeconds(3));
+            assertThat(timed.afterOutage("k1", full, full.outcome())).isInstanceOf(Outcome.Throttled.class);
+            Thread.sleep(5_500); // longer than the patience, and than the gap that ends a spell
+            assertThat(timed.afterOutage("k2", full, full.outcome())).as("a new spell: back-pressure")
+                    .isEqualTo(full.outcome());
+            assertThat(timed.holdingBack(false, false)).isEmpty();
+        } finally {
+            SinkAnswers.streamsFullAtLeast = was;
+        }
+    }
+
+    private void streamsFullFor(Duration patience) throws Exception {
+        var client = new StubClient(
+                () -> java.util.concurrent.CompletableFuture.failedFuture(new IOException("too many concurrent streams")));
+        var sink = HttpSink.builder("http://127.0.0.1:9/events").client(client).timeout(Duration.ofMillis(100))
+                .retries(1, Duration.ofMillis(1)).outagePatience(patience).build();
         var event = new dev.ferry.domain.model.Event("k", "t", null, null, new byte[] {'{', '}'}, java.util.Map.of());
         assertThat(sink.publish(event)).as("back-pressure at first").isInstanceOf(Outcome.Throttled.class);
         assertThat(sink.holdingBack()).isEmpty();
