@@ -67,16 +67,21 @@ public final class DynamoDbModule {
             }
             return context -> {
                 var client = client(context, endpoint, timeout);
-                prepare(client, table, create, context);
+                prepare(client, table, create || endpoint != null && context.provision(), context);
                 return DynamoDbLedger.of(client, table);
             };
         };
     }
 
-    /** The table before the ledger opens on it: made where the run or the command says so, looked at either way. */
+    /**
+     * The table before the ledger opens on it: made where the file ({@code create}: create-table, or a local run's DynamoDB
+     * of its own endpoint) or the command says so, looked at either way. Not by a local run's provisioning alone: an
+     * embedded SQS server's run against a table in AWS made (or joined, turning its TTL on) a table in the account its
+     * credentials named — a production config tried locally shared the production table's keys.
+     */
     static void prepare(DynamoDbClient client, String table, boolean create, AdapterContext context) {
         // a command reading what exists (events show, groups) makes no table: an empty one answered "never seen"
-        if ((create || context.provision()) && !context.existingOnly()) {
+        if ((create || context.provisionOnly()) && !context.existingOnly()) {
             DynamoDbLedger.createTable(client, table, DynamoDbLedger.Names.defaults());
             if (context.provisionOnly()) {
                 return; // only making it (ferry ledger create-table): a provisioning role may not read items, warned of
@@ -103,8 +108,9 @@ public final class DynamoDbModule {
             // endpoint alone (an embedded SQS server sets it, LocalStack's): the ledger does not go there, but to AWS
             boolean runLocal = context.localCredentials() && endpoint != null;
             if (endpoint == null && context.awsEndpoint().isPresent()) {
-                LOG.log(System.Logger.Level.INFO, "the DynamoDB ledger has no endpoint of its own: it uses DynamoDB in AWS "
-                        + "({0}), not the run''s aws endpoint {1}; set the ledger''s endpoint for a local one",
+                LOG.log(System.Logger.Level.WARNING, "the DynamoDB ledger has no endpoint of its own: it is a table in AWS "
+                        + "({0}), with the credentials of the default chain, not at the run''s aws endpoint {1}; its event "
+                        + "keys are shared with every run on that table. Set the ledger''s endpoint for a local one",
                         context.awsRegion(), context.awsEndpoint().get());
             }
             builder.credentialsProvider(local || runLocal

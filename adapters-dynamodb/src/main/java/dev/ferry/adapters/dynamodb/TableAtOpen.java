@@ -23,7 +23,7 @@ final class TableAtOpen {
     }
 
     /** How long a table that is not there yet is waited for: one being created (not yet ACTIVE) answers as missing. */
-    static final java.time.Duration PATIENCE = java.time.Duration.ofSeconds(20);
+    static volatile java.time.Duration patience = java.time.Duration.ofSeconds(20); // a test's, shorter
 
     static void check(DynamoDbClient client, String table, String region) {
         check(client, table, region, DynamoDbLedger.Names.defaults().key());
@@ -39,7 +39,7 @@ final class TableAtOpen {
      * CreateTable and the TTL permissions, not GetItem), so a denial is warned of, not waited out and failed.
      */
     static void check(DynamoDbClient client, String table, String region, String key, boolean denialFails) {
-        long end = System.nanoTime() + PATIENCE.toNanos();
+        long end = System.nanoTime() + patience.toNanos();
         while (true) {
             try {
                 client.getItem(b -> b.tableName(table)
@@ -48,7 +48,7 @@ final class TableAtOpen {
             } catch (ResourceNotFoundException e) {
                 if (System.nanoTime() - end >= 0) {
                     throw new FerryException("DynamoDB ledger table '" + table + "' does not exist" + (region == null ? ""
-                            : " in " + region) + " (waited " + PATIENCE.toSeconds() + " s for it to become active): create "
+                            : " in " + region) + " (waited " + patience.toSeconds() + " s for it to become active): create "
                             + "it (ferry ledger create-table), or set create-table: true", e, false);
                 }
                 pause();

@@ -224,8 +224,30 @@ class DynamoDbLedgerIT {
         DynamoDbModule.prepare(denied, table, true, run(true)); // ferry ledger create-table: made (there), warned of
     }
 
-    /** A run's context on this machine's DynamoDB; {@code provisionOnly}: `ferry ledger create-table`'s. */
+    @Test // a review of the fix: a local run (an embedded SQS server provisions its queues) against a table in AWS made
+          // (or joined) that table in the account its credentials named: a production config tried locally shared its keys
+    void aLocalRunsProvisioning_makesNoTableOfALedgerWithoutAnEndpointOfItsOwn() {
+        var was = TableAtOpen.patience;
+        TableAtOpen.patience = java.time.Duration.ofSeconds(2);
+        String table = "not-made-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        var localRun = run(true, false);
+        try {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> DynamoDbModule.prepare(client, table, false, localRun))
+                    .isInstanceOf(dev.ferry.domain.model.FerryException.class).hasMessageContaining("does not exist");
+            assertThat(client.listTables().tableNames()).doesNotContain(table);
+            DynamoDbModule.prepare(client, table, true, localRun); // create-table: true, or an endpoint of its own: made
+            assertThat(client.listTables().tableNames()).contains(table);
+        } finally {
+            TableAtOpen.patience = was;
+        }
+    }
+
     private static dev.ferry.domain.spi.AdapterContext run(boolean provisionOnly) {
+        return run(provisionOnly, provisionOnly);
+    }
+
+    /** A run's context on this machine's DynamoDB; {@code provisionOnly}: `ferry ledger create-table`'s. */
+    private static dev.ferry.domain.spi.AdapterContext run(boolean provision, boolean provisionOnly) {
         return new dev.ferry.domain.spi.AdapterContext() {
             @Override
             public String awsRegion() {
@@ -244,7 +266,7 @@ class DynamoDbLedgerIT {
 
             @Override
             public boolean provision() {
-                return provisionOnly;
+                return provision;
             }
 
             @Override
