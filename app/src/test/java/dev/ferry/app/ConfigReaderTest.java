@@ -44,6 +44,10 @@ class ConfigReaderTest {
         assertThat(errors("sources: {s: {sqs: {queue: q}}}\nsinks: {k: {type: kafka, bootstrap-servers: \"127.0.0.1:9092\", "
                 + "topic: t, timeout: 0s}}\nroutes: [{to: [k]}]\n"))
                 .anySatisfy(e -> assertThat(e).contains("sinks.k.timeout").contains("must be more than 0"));
+        assertThat(errors("sources: {s: {sqs: {queue: q}}}\nsinks: {k: {type: kafka, bootstrap-servers: \"127.0.0.1:9092\", "
+                + "topic: t, timeout: 1s, properties: {linger.ms: \"1000\"}}}\nroutes: [{to: [k]}]\n"))
+                .as("within its linger: refused by the producer as the run opened it")
+                .anySatisfy(e -> assertThat(e).contains("sinks.k.timeout").contains("linger.ms"));
     }
 
     @Test

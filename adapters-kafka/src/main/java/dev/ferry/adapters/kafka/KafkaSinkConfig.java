@@ -43,6 +43,10 @@ public record KafkaSinkConfig(String name, String bootstrapServers, String topic
             s.problem("timeout", "must be more than 0, was " + timeout);
         }
         var properties = s.map("properties");
+        long linger = KafkaSink.millis(properties.get("linger.ms"), 5);
+        if (timeout != null && timeout.isPositive() && timeout.toMillis() <= linger) { // refused by the producer as it opens
+            s.problem("timeout", "must be more than linger.ms (" + linger + " ms), was " + timeout);
+        }
         if (properties.containsKey("bootstrap.servers")) { // the producer took it; the check for a sink into its source not
             s.problem("properties", "'bootstrap.servers' is set by 'bootstrap-servers': say the cluster there, once");
         }
