@@ -247,7 +247,7 @@ final class Observability implements AutoCloseable {
      */
     void httpRefused(String source, dev.ferry.adapters.http.HttpSource http) {
         var refusals = http.refusals();
-        for (int status : dev.ferry.adapters.http.IngestRefusals.STATUSES) {
+        for (int status : dev.ferry.adapters.http.HttpRefusals.STATUSES) {
             io.micrometer.core.instrument.FunctionCounter.builder("ferry.http.refused", refusals, r -> r.refused(status))
                     .description("requests refused before the listener saw them, by HTTP status").tag("source", source)
                     .tag("status", String.valueOf(status)).register(registry);

@@ -127,7 +127,7 @@ public final class HttpSource implements Source, Acknowledger {
     }
 
     /** Requests refused before the listener saw them, by status: a rotated token or a clock out of the window said. */
-    public IngestRefusals refusals() {
+    public HttpRefusals refusals() {
         return endpoint.refusals;
     }
 

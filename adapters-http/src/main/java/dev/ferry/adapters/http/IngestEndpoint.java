@@ -57,7 +57,7 @@ final class IngestEndpoint {
     private final Uploads uploads;
     private final IngestSignatures signatures;
     /** Requests refused before the listener saw them. */
-    final IngestRefusals refusals;
+    final HttpRefusals refusals;
     private final BlockingQueue<Item> ready;
     private final AtomicInteger openRequests = new AtomicInteger();
     private volatile boolean closing;
@@ -79,7 +79,7 @@ final class IngestEndpoint {
         this.ready = ready;
         this.capacity = capacity;
         this.capacityTotal = capacity.availablePermits();
-        this.refusals = new IngestRefusals(s.name());
+        this.refusals = new HttpRefusals(s.name());
     }
 
     /** The read deadlines of the server the endpoint is served by; set before the first request. */
@@ -315,7 +315,7 @@ final class IngestEndpoint {
         refused(ex, status, headers, reason);
     }
 
-    /** Answers a refusal, counted ({@link IngestRefusals}). */
+    /** Answers a refusal, counted ({@link HttpRefusals}). */
     private void refused(HttpExchange ex, int status, Map<String, String> headers, String reason) throws IOException {
         refusals.count(status, reason);
         respond(ex, status, headers, error(reason));

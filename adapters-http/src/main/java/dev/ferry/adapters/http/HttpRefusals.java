@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
  * source stood ready and quiet, and its events were lost upstream once its own retries ran out. Counted for {@code
  * ferry_http_refused_total{source,status}}; refusals of credentials warned of, at most once a minute. Thread-safe.
  */
-public final class IngestRefusals {
+public final class HttpRefusals {
 
     private static final Logger LOG = LoggerFactory.getLogger(HttpSource.class);
     private static final long WARN_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
@@ -28,7 +28,7 @@ public final class IngestRefusals {
     private final AtomicLong nextWarning = new AtomicLong(System.nanoTime());
     private final AtomicLong unsaid = new AtomicLong();
 
-    IngestRefusals(String name) {
+    HttpRefusals(String name) {
         this.name = name;
     }
 
