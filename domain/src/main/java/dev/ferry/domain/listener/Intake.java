@@ -74,6 +74,13 @@ final class Intake {
      * made no call, and stayed not ready for good after the ledger came back. Called by the lease keeper's rounds.
      */
     void probeLedger() {
+        if (ledger == null && consecutiveLedgerFailures.get() != 0
+                && System.nanoTime() - lastLedgerFailureNanos >= PROBE_AFTER_NANOS) {
+            // no ledger of the listener's to ask: its handler's (LedgerFailedException) failed, and nothing else says it
+            // ended when no event comes done (an HTTP endpoint out of rotation gets none) — said for as long, then not
+            ledgerWorked();
+            return;
+        }
         if (ledger == null || consecutiveLedgerFailures.get() == 0
                 || System.nanoTime() - lastLedgerFailureNanos < PROBE_AFTER_NANOS || !probing.compareAndSet(false, true)) {
             return;

@@ -43,6 +43,27 @@ class HeldTargetMarkTest {
         });
     }
 
+    /** A ledger whose claims of y's mark (order-1's) throw while {@code fails} says so, asked at each one. */
+    private static dev.ferry.domain.testing.ForwardingLedger failingYsMark(java.util.function.BooleanSupplier fails) {
+        var mark = LedgerKeys.target(LedgerKeys.SHARED, "order-1", "y");
+        return new dev.ferry.domain.testing.ForwardingLedger(InMemoryLedger.create()) {
+            @Override
+            public Claim claim(String key, Duration lease) {
+                if (key.equals(mark) && fails.getAsBoolean()) {
+                    throw new IllegalStateException("ProvisionedThroughputExceededException (injected)");
+                }
+                return super.claim(key, lease);
+            }
+        };
+    }
+
+    /** Every event to x and y, their marks in {@code ledger}. */
+    private static RoutingHandler toXAndY(dev.ferry.domain.idempotency.IdempotencyLedger ledger, List<Instant> x,
+                                          List<Instant> y) {
+        return RoutingHandler.tracked(Router.of(Route.of("both", EventMatcher.any(), "x", "y")),
+                Map.of("x", sink("x", x), "y", sink("y", y)), ledger, Duration.ofSeconds(30), Duration.ofHours(1));
+    }
+
     @Test
     void aTargetMarkLeftByADeadWorker_isWaitedForInHand_noAttemptSpent_intakeNotPaused() {
         var x = new CopyOnWriteArrayList<Instant>();
@@ -82,17 +103,8 @@ class HeldTargetMarkTest {
         var x = new CopyOnWriteArrayList<Instant>();
         var y = new CopyOnWriteArrayList<Instant>();
         var markClaimsLeftToFail = new java.util.concurrent.atomic.AtomicInteger(3);
-        var ledger = new dev.ferry.domain.testing.ForwardingLedger(InMemoryLedger.create()) {
-            @Override
-            public Claim claim(String key, Duration lease) {
-                if (key.equals(LedgerKeys.target(LedgerKeys.SHARED, "order-1", "y")) && markClaimsLeftToFail.getAndDecrement() > 0) {
-                    throw new IllegalStateException("ProvisionedThroughputExceededException (injected)");
-                }
-                return super.claim(key, lease);
-            }
-        };
-        var handler = RoutingHandler.tracked(Router.of(Route.of("both", EventMatcher.any(), "x", "y")),
-                Map.of("x", sink("x", x), "y", sink("y", y)), ledger, Duration.ofSeconds(30), Duration.ofHours(1));
+        var ledger = failingYsMark(() -> markClaimsLeftToFail.getAndDecrement() > 0);
+        var handler = toXAndY(ledger, x, y);
         var dlq = InMemoryQueue.standard("q-dlq");
         var q = InMemoryQueue.builder("q").deadLetterQueue(dlq).build();
         var oneAttempt = ListenerConfig.builder().pollWait(Duration.ofMillis(20)).lease(Duration.ofSeconds(30))
@@ -118,19 +130,8 @@ class HeldTargetMarkTest {
     void aLedgerFailingOnlyATargetsMark_isAskedLessOftenEachTime() {
         var y = new CopyOnWriteArrayList<Instant>();
         var failures = new CopyOnWriteArrayList<Long>();
-        var ledger = new dev.ferry.domain.testing.ForwardingLedger(InMemoryLedger.create()) {
-            @Override
-            public Claim claim(String key, Duration lease) {
-                if (key.endsWith("y") && failures.size() < 5) {
-                    failures.add(System.nanoTime());
-                    throw new IllegalStateException("ProvisionedThroughputExceededException (injected)");
-                }
-                return super.claim(key, lease);
-            }
-        };
-        var handler = RoutingHandler.tracked(Router.of(Route.of("both", EventMatcher.any(), "x", "y")),
-                Map.of("x", sink("x", new CopyOnWriteArrayList<>()), "y", sink("y", y)), ledger, Duration.ofSeconds(30),
-                Duration.ofHours(1));
+        var ledger = failingYsMark(() -> failures.size() < 5 && failures.add(System.nanoTime()));
+        var handler = toXAndY(ledger, new CopyOnWriteArrayList<>(), y);
         var q = InMemoryQueue.builder("q").build();
         var listener = Listener.builder(q, q, new LineDecoder(), handler).ledger(ledger).ledgerScope(LedgerKeys.SHARED)
                 .config(ListenerConfig.builder().pollWait(Duration.ofMillis(20)).build()).build().start();
@@ -150,24 +151,37 @@ class HeldTargetMarkTest {
     void aListenerWithoutALedger_isReadyAgain_onceItsHandlersLedgerAnswers() {
         var y = new CopyOnWriteArrayList<Instant>();
         var failOnce = new java.util.concurrent.atomic.AtomicBoolean(true);
-        var ledger = new dev.ferry.domain.testing.ForwardingLedger(InMemoryLedger.create()) {
-            @Override
-            public Claim claim(String key, Duration lease) {
-                if (key.endsWith("y") && failOnce.getAndSet(false)) {
-                    throw new IllegalStateException("DynamoDB unreachable (injected)");
-                }
-                return super.claim(key, lease);
-            }
-        };
-        var handler = RoutingHandler.tracked(Router.of(Route.of("both", EventMatcher.any(), "x", "y")),
-                Map.of("x", sink("x", new CopyOnWriteArrayList<>()), "y", sink("y", y)), ledger, Duration.ofSeconds(30),
-                Duration.ofHours(1));
+        var handler = toXAndY(failingYsMark(() -> failOnce.getAndSet(false)), new CopyOnWriteArrayList<>(), y);
         var q = InMemoryQueue.builder("q").build();
-        var listener = Listener.builder(q, q, new LineDecoder(), handler)
+        var listener = Listener.builder(q, q, new LineDecoder(), handler).ledgerScope(LedgerKeys.SHARED)
                 .config(ListenerConfig.builder().pollWait(Duration.ofMillis(20)).build()).build().start();
         try {
             q.send("order-1");
             assertThat(Await.until(LIMIT, () -> y.size() == 1 && q.size() == 0)).isTrue();
+            assertThat(listener.stats().ledgerFailures()).isEqualTo(1);
+            assertThat(Await.until(LIMIT, () -> listener.health().ready())).as("ready: " + listener.health()).isTrue();
+        } finally {
+            listener.stop();
+        }
+    }
+
+    @Test // a last review: cleared only by an event done, a listener whose next events were rejected (or that got none:
+          // an HTTP endpoint out of rotation) stayed not ready for good
+    void aListenerWithoutALedger_isReadyAgain_evenWithNoEventDoneSince() {
+        var calls = new java.util.concurrent.atomic.AtomicInteger();
+        dev.ferry.domain.handle.Handler handler = (event, delivery) -> {
+            if (calls.incrementAndGet() == 1) {
+                throw new dev.ferry.domain.handle.LedgerFailedException("a step's mark", new IllegalStateException("down"));
+            }
+            return Outcome.reject("not for us");
+        };
+        var dlq = InMemoryQueue.standard("q-dlq");
+        var q = InMemoryQueue.builder("q").deadLetterQueue(dlq).build();
+        var listener = Listener.builder(q, q, new LineDecoder(), handler)
+                .config(ListenerConfig.builder().pollWait(Duration.ofMillis(20)).build()).build().start();
+        try {
+            q.send("order-1");
+            assertThat(Await.until(LIMIT, () -> dlq.size() == 1)).as(listener.stats().line()).isTrue();
             assertThat(listener.stats().ledgerFailures()).isEqualTo(1);
             assertThat(Await.until(LIMIT, () -> listener.health().ready())).as("ready: " + listener.health()).isTrue();
         } finally {
