@@ -48,6 +48,10 @@ class ConfigReaderTest {
                 + "topic: t, timeout: 1s, properties: {linger.ms: \"1000\"}}}\nroutes: [{to: [k]}]\n"))
                 .as("within its linger: refused by the producer as the run opened it")
                 .anySatisfy(e -> assertThat(e).contains("sinks.k.timeout").contains("linger.ms"));
+        assertThat(errors("sources: {s: {sqs: {queue: q}}}\nsinks: {k: {type: kafka, bootstrap-servers: \"127.0.0.1:9092\", "
+                + "topic: t, properties: {request.timeout.ms: \"30000\"}}}\nroutes: [{to: [k]}]\n"))
+                .as("the default 30 s, under linger.ms + request.timeout.ms given")
+                .anySatisfy(e -> assertThat(e).contains("sinks.k.timeout").contains("request.timeout.ms"));
     }
 
     @Test

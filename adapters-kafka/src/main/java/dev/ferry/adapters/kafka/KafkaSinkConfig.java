@@ -43,9 +43,12 @@ public record KafkaSinkConfig(String name, String bootstrapServers, String topic
             s.problem("timeout", "must be more than 0, was " + timeout);
         }
         var properties = s.map("properties");
-        long linger = KafkaSink.millis(properties.get("linger.ms"), 5);
-        if (timeout != null && timeout.isPositive() && timeout.toMillis() <= linger) { // refused by the producer as it opens
-            s.problem("timeout", "must be more than linger.ms (" + linger + " ms), was " + timeout);
+        // the producer refuses a delivery timeout under linger.ms + request.timeout.ms as it opens (the sink shortens its
+        // requests to fit, unless request.timeout.ms is given): said here, not as the run opens the sink
+        long linger = KafkaSink.millis(properties.get("linger.ms"), 1);
+        long request = properties.containsKey("request.timeout.ms") ? KafkaSink.millis(properties.get("request.timeout.ms"), 0) : 1;
+        if (timeout != null && timeout.isPositive() && timeout.toMillis() < linger + request) {
+            s.problem("timeout", "must be at least linger.ms + request.timeout.ms (" + (linger + request) + " ms), was " + timeout);
         }
         if (properties.containsKey("bootstrap.servers")) { // the producer took it; the check for a sink into its source not
             s.problem("properties", "'bootstrap.servers' is set by 'bootstrap-servers': say the cluster there, once");
