@@ -142,7 +142,9 @@ final class SinkAnswers {
         } else {
             streamsFullSince.compareAndSet(0, now);
         }
-        long bound = Math.max(outagePatience.toNanos(), streamsFullAtLeast.toNanos());
+        // and twice the request timeout: a request on the connection answers or times out within it, and ends the spell
+        // (an endpoint taking 40 s a request, its streams all busy with live ones, is not "nothing sent")
+        long bound = Math.max(Math.max(outagePatience.toNanos(), streamsFullAtLeast.toNanos()), 2 * timeout.toNanos());
         if (now - streamsFullSince.get() < bound) {
             return outcome;
         }
