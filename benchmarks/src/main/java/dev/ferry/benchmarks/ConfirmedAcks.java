@@ -27,4 +27,9 @@ record ConfirmedAcks(Acknowledger transport, CountDownLatch confirmed) implement
     public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
         return transport.extendLeases(deliveries, lease);
     }
+
+    @Override
+    public boolean holds(Delivery delivery) {
+        return transport.holds(delivery);
+    }
 }

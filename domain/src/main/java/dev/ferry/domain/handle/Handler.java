@@ -9,9 +9,10 @@ import dev.ferry.domain.model.Event;
  * <p>Contract: returns an {@link Outcome}; called from several threads at once for events of
  * different groups, never concurrently for two events of the same group. A thrown exception is
  * taken as {@code Retry} with the exception's message — it never stops the listener — except a
- * {@link HeldElsewhereException} (part of the work is another worker's for now): the delivery waits
- * in hand for it, no attempt spent. A decorator that catches exceptions should let that one through
- * (or keep it as the cause of what it throws). With the
+ * {@link HeldElsewhereException} (part of the work is another worker's for now) and a
+ * {@link LedgerFailedException} (the handler's own ledger call failed): the delivery waits in hand,
+ * no attempt spent. A decorator that catches exceptions should let those through (or keep them as
+ * the cause of what it throws). With the
  * idempotency ledger on, a handler is not called twice for an event whose effect completed.
  */
 @FunctionalInterface

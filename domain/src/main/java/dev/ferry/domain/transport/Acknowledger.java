@@ -28,7 +28,8 @@ public interface Acknowledger {
      * ours instead of handing it out again after a lease ({@link Source#redeliversAfterLease()} false): false once the
      * transport gave it to another consumer (a Kafka partition revoked in a rebalance). The core then runs nothing more
      * of it — no retry, no dead letter, no later message of its group: its next owner reads it again, in order. Asked
-     * before each attempt, so it must be cheap (no network call); a throw is taken as true. True by default.
+     * before each attempt, so it must be cheap (no network call); a throw is taken as true. True by default: an
+     * acknowledger that wraps another (metrics, auditing) passes it on, or the protection is off.
      */
     default boolean holds(Delivery delivery) {
         return true;
