@@ -57,6 +57,15 @@ class HeldTargetMarkTest {
         };
     }
 
+    /** A listener on {@code q} whose first failed attempt dead-letters (an attempt spent shows), started. */
+    private static Listener oneAttempt(InMemoryQueue q, dev.ferry.domain.handle.Handler handler,
+                                       dev.ferry.domain.idempotency.IdempotencyLedger ledger) {
+        var config = ListenerConfig.builder().pollWait(Duration.ofMillis(20)).lease(Duration.ofSeconds(30))
+                .retry(RetryPolicy.of(1, Backoff.fixed(Duration.ofMillis(10)))).build();
+        return Listener.builder(q, q, new LineDecoder(), handler).config(config).ledger(ledger)
+                .ledgerScope(LedgerKeys.SHARED).build().start();
+    }
+
     /** Every event to x and y, their marks in {@code ledger}. */
     private static RoutingHandler toXAndY(dev.ferry.domain.idempotency.IdempotencyLedger ledger, List<Instant> x,
                                           List<Instant> y) {
@@ -69,16 +78,12 @@ class HeldTargetMarkTest {
         var x = new CopyOnWriteArrayList<Instant>();
         var y = new CopyOnWriteArrayList<Instant>();
         var ledger = InMemoryLedger.create();
-        var handler = RoutingHandler.tracked(Router.of(Route.of("both", EventMatcher.any(), "x", "y")),
-                Map.of("x", sink("x", x), "y", sink("y", y)), ledger, Duration.ofSeconds(30), Duration.ofHours(1));
+        var handler = toXAndY(ledger, x, y);
         // the dead worker's mark on y: it was publishing there when it died
         var dead = (Claim.Acquired) ledger.claim(LedgerKeys.target(LedgerKeys.SHARED, "order-1", "y"), Duration.ofMillis(1_500));
         var dlq = InMemoryQueue.standard("q-dlq");
         var q = InMemoryQueue.builder("q").deadLetterQueue(dlq).build();
-        var oneAttempt = ListenerConfig.builder().pollWait(Duration.ofMillis(20)).lease(Duration.ofSeconds(30))
-                .retry(RetryPolicy.of(1, Backoff.fixed(Duration.ofMillis(10)))).build(); // an attempt spent dead-letters it
-        var listener = Listener.builder(q, q, new LineDecoder(), handler).config(oneAttempt).ledger(ledger)
-                .ledgerScope(LedgerKeys.SHARED).build().start();
+        var listener = oneAttempt(q, handler, ledger);
         try {
             q.send("order-1");
             assertThat(Await.until(LIMIT, () -> !y.isEmpty() && q.size() == 0)).as("y written once its mark ended").isTrue();
@@ -107,10 +112,7 @@ class HeldTargetMarkTest {
         var handler = toXAndY(ledger, x, y);
         var dlq = InMemoryQueue.standard("q-dlq");
         var q = InMemoryQueue.builder("q").deadLetterQueue(dlq).build();
-        var oneAttempt = ListenerConfig.builder().pollWait(Duration.ofMillis(20)).lease(Duration.ofSeconds(30))
-                .retry(RetryPolicy.of(1, Backoff.fixed(Duration.ofMillis(10)))).build(); // an attempt spent dead-letters it
-        var listener = Listener.builder(q, q, new LineDecoder(), handler).config(oneAttempt).ledger(ledger)
-                .ledgerScope(LedgerKeys.SHARED).build().start();
+        var listener = oneAttempt(q, handler, ledger);
         try {
             q.send("order-1");
             assertThat(Await.until(LIMIT, () -> y.size() == 1 && q.size() == 0)).as(listener.stats().line()).isTrue();
