@@ -182,6 +182,7 @@ public final class ConfigReader {
                             + "them on restart: the group's next messages would overtake those parked; use mvstore or dynamodb");
                 }
             }
+            LedgerScopes.warnBorrowed(sources);
         }
 
         var sinks = new LinkedHashMap<String, FerryConfig.SinkSpec>();
