@@ -14,10 +14,11 @@ import java.security.cert.X509Certificate;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 
-/** An {@link HttpSource}'s server: plain HTTP, or HTTPS with the key and certificate of a PKCS12 keystore. */
+/**
+ * An {@link HttpSource}'s server: plain HTTP, or HTTPS with the key and certificate of a PKCS12 keystore, read again
+ * when the file changes.
+ */
 final class IngestTls {
-
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(HttpSource.class);
 
     /** Connections waiting to be accepted. */
     private static final int BACKLOG = 512;
@@ -25,55 +26,71 @@ final class IngestTls {
     private IngestTls() {
     }
 
-    /** A TLS context serving the keystore's key; fails, naming the file, when it cannot be read or holds no key. */
+    /**
+     * A TLS context serving the keystore's key, read again when the file changes ({@link IngestKeys}); fails, naming
+     * the file, when it cannot be read, holds no key, or its certificate is out of its dates.
+     */
     static SSLContext context(Path pkcs12, char[] password) {
-        try (var in = Files.newInputStream(pkcs12)) {
-            var store = KeyStore.getInstance("PKCS12");
-            store.load(in, password);
-            boolean hasKey = false;
-            for (var aliases = store.aliases(); aliases.hasMoreElements(); ) {
-                hasKey |= store.isKeyEntry(aliases.nextElement());
-            }
-            if (!hasKey) {
-                throw new IllegalArgumentException("keystore " + pkcs12 + " holds no private key");
-            }
-            checkDates(store, pkcs12);
-            var keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-            keys.init(store, password);
+        try {
+            var first = read(pkcs12, Files.readAllBytes(pkcs12), password, 0);
             var context = SSLContext.getInstance("TLS");
-            context.init(keys.getKeyManagers(), null, null);
+            context.init(new javax.net.ssl.KeyManager[] {new IngestKeys(pkcs12, password, first)}, null, null);
             return context;
         } catch (IOException | GeneralSecurityException e) {
             throw new IllegalArgumentException("cannot read the PKCS12 keystore " + pkcs12 + ": " + e.getMessage(), e);
         }
     }
 
-    /** Said ahead of time: a certificate within this of its end is warned of at start. */
-    private static final java.time.Duration ENDING_SOON = java.time.Duration.ofDays(14);
+    /** One reading of the keystore's bytes; fails, naming the file, as {@link #context} does. */
+    static IngestKeys.Read read(Path pkcs12, byte[] bytes, char[] password, int generation) {
+        try {
+            var store = KeyStore.getInstance("PKCS12");
+            store.load(new java.io.ByteArrayInputStream(bytes), password);
+            var until = checkDates(store, pkcs12);
+            if (until == null) {
+                throw new IllegalArgumentException("keystore " + pkcs12 + " holds no private key");
+            }
+            var keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            keys.init(store, password);
+            for (var manager : keys.getKeyManagers()) {
+                if (manager instanceof javax.net.ssl.X509ExtendedKeyManager x509) {
+                    return new IngestKeys.Read(generation, bytes, x509, until);
+                }
+            }
+            throw new IllegalArgumentException("keystore " + pkcs12 + " gave no X.509 key manager");
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalArgumentException("cannot read the PKCS12 keystore " + pkcs12 + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Said ahead of time: a certificate within this of its end is warned of. */
+    static final java.time.Duration ENDING_SOON = java.time.Duration.ofDays(14);
 
     /**
-     * Refuses a certificate out of its dates, and warns of one ending soon. The keystore is read once, at start: one that
-     * had expired started and stood ready while every client's handshake failed, nothing said.
+     * Refuses a certificate out of its dates (one that had expired started and stood ready while every client's
+     * handshake failed, nothing said); the earliest end of the keystore's key certificates, or null when it holds no key.
      */
-    private static void checkDates(KeyStore store, Path pkcs12) throws KeyStoreException {
+    private static java.time.Instant checkDates(KeyStore store, Path pkcs12) throws KeyStoreException {
         var now = java.time.Instant.now();
+        java.time.Instant earliest = null;
         for (var aliases = store.aliases(); aliases.hasMoreElements(); ) {
             String alias = aliases.nextElement();
-            if (!store.isKeyEntry(alias) || !(store.getCertificate(alias) instanceof X509Certificate cert)) {
+            if (!store.isKeyEntry(alias)) {
+                continue;
+            }
+            if (!(store.getCertificate(alias) instanceof X509Certificate cert)) {
+                earliest = earliest == null ? java.time.Instant.MAX : earliest;
                 continue;
             }
             var from = cert.getNotBefore().toInstant();
             var until = cert.getNotAfter().toInstant();
             if (now.isAfter(until) || now.isBefore(from)) {
                 throw new IllegalArgumentException("the certificate '" + alias + "' of keystore " + pkcs12 + " is valid from "
-                        + from + " until " + until + ", not now: every client's handshake would fail; renew it (the "
-                        + "keystore is read at start: start again after renewing)");
+                        + from + " until " + until + ", not now: every client's handshake would fail; renew it");
             }
-            if (now.plus(ENDING_SOON).isAfter(until)) {
-                LOG.warn("the certificate '{}' of keystore {} ends at {}: renew it, and start again (the keystore is read at "
-                        + "start)", alias, pkcs12, until);
-            }
+            earliest = earliest == null || until.isBefore(earliest) ? until : earliest;
         }
+        return earliest;
     }
 
     /** The server on {@code address}: HTTPS when {@code tls} is given (an endpoint that listens beyond the host). */

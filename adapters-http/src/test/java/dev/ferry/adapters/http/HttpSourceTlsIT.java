@@ -94,6 +94,68 @@ class HttpSourceTlsIT {
         assertThatThrownBy(() -> HttpSource.builder().tls(later, PASSWORD)).hasMessageContaining("not now");
     }
 
+    @Test // a review: the keystore was read at start only; a certificate renewed in place was served after a restart
+    void aKeystoreRenewedInPlace_isServedToNewConnections_aBrokenRewriteKeepsTheKeyBefore(@TempDir Path dir) throws Exception {
+        var file = keystore(dir);
+        var renewed = keystore(dir, "renewed.p12", "-validity", "60");
+        var was = IngestKeys.LOOK_EVERY;
+        IngestKeys.LOOK_EVERY = Duration.ofMillis(50);
+        var old = certificate(file);
+        var renewal = certificate(renewed);
+        try (var source = HttpSource.builder().auth(IngestAuth.none()).tls(file, PASSWORD).build().start()) {
+            assertThat(served(source, old, renewal)).isEqualTo(old);
+
+            Files.copy(renewed, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            assertThat(servedWithin(source, renewal, old, renewal)).as("the renewed certificate").isTrue();
+
+            Files.write(file, new byte[] {1, 2, 3}); // half written: refused, the key read before served on
+            Thread.sleep(200);
+            assertThat(served(source, old, renewal)).isEqualTo(renewal);
+            assertThat(served(source, old, renewal)).isEqualTo(renewal);
+        } finally {
+            IngestKeys.LOOK_EVERY = was;
+        }
+    }
+
+    /** The certificate the endpoint serves a new connection (a new client, no session to resume), trusting both files. */
+    private static java.security.cert.Certificate served(HttpSource source, java.security.cert.Certificate... trusted)
+            throws Exception {
+        var trust = KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        for (int i = 0; i < trusted.length; i++) {
+            trust.setCertificateEntry("t" + i, trusted[i]);
+        }
+        var factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        factory.init(trust);
+        var context = SSLContext.getInstance("TLS");
+        context.init(null, factory.getTrustManagers(), null);
+        try (var client = HttpClient.newBuilder().sslContext(context).connectTimeout(Duration.ofSeconds(5)).build()) {
+            var answer = client.send(HttpRequest.newBuilder(source.uri()).timeout(Duration.ofSeconds(10))
+                    .GET().build(), HttpResponse.BodyHandlers.discarding());
+            return answer.sslSession().orElseThrow().getPeerCertificates()[0];
+        }
+    }
+
+    private static boolean servedWithin(HttpSource source, java.security.cert.Certificate wanted,
+                                        java.security.cert.Certificate... trusted) throws Exception {
+        long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (System.nanoTime() - until < 0) {
+            if (served(source, trusted).equals(wanted)) {
+                return true;
+            }
+            Thread.sleep(50);
+        }
+        return false;
+    }
+
+    private static java.security.cert.Certificate certificate(Path file) throws Exception {
+        var store = KeyStore.getInstance("PKCS12");
+        try (var in = Files.newInputStream(file)) {
+            store.load(in, PASSWORD);
+        }
+        return store.getCertificate("ingest");
+    }
+
     @Test // #16
     void aKeystoreThatCannotBeRead_isAClearErrorNamingTheFile(@TempDir Path dir) throws Exception {
         var file = keystore(dir);
