@@ -35,6 +35,8 @@ final class LedgerFile {
     }
 
     private final Path file;
+    /** Held from the opening to the close: H2's lock is let go while a broken store is opened again. */
+    private final LedgerLock lock;
     /** The name H2 opens the file by (its file system scheme): a test's may hold or fail its writes. */
     private final java.util.function.Function<Path, String> names;
     private final Consumer<Maps> reopened;
@@ -60,8 +62,15 @@ final class LedgerFile {
             OPEN.addAll(keys);
         }
         try {
+            this.lock = LedgerLock.take((Path) keys.get(0));
+        } catch (RuntimeException | Error e) {
+            OPEN.removeAll(keys);
+            throw e;
+        }
+        try {
             this.maps = open(file, names);
         } catch (RuntimeException | Error e) {
+            lock.close();
             OPEN.removeAll(keys);
             throw e;
         }
@@ -214,6 +223,7 @@ final class LedgerFile {
                 m.store().close();
             }
         } finally {
+            lock.close();
             OPEN.removeAll(keys);
         }
     }

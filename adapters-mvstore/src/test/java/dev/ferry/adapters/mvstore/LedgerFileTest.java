@@ -114,6 +114,44 @@ class LedgerFileTest {
         new LedgerFile(file, m -> { }).close(); // and the file is free once closed
     }
 
+    @Test // left last round: H2's lock was let go with the broken store, and while its opening failed (a disk's outage)
+          // another process could open the file beside this one — two instances taking each other's claims for their own
+    void whileABrokenStoreIsOpenedAgain_anotherProcessCannotOpenTheFile() throws Exception {
+        new LedgerCommitsTest.HeldFilePath();
+        var file = dir.resolve("window.mv.db");
+        var files = new LedgerFile(file, path -> "ferry-held:" + path, m -> { });
+        try {
+            assertThat(anotherFerryOpens(file)).as("while it is open").startsWith("refused").contains("locked");
+            try {
+                files.current().store().panic(DataUtils.newMVStoreException(DataUtils.ERROR_WRITING_FAILED, "Input/output error"));
+            } catch (org.h2.mvstore.MVStoreException expected) {
+                // broken now
+            }
+            LedgerCommitsTest.HeldFilePath.failLedgerMapReads = true; // the disk still failing: the opening fails
+            assertThatThrownBy(files::maps).isInstanceOf(RuntimeException.class);
+            assertThat(anotherFerryOpens(file)).as("between the broken store's close and its opening")
+                    .startsWith("refused").contains(file.toString());
+        } finally {
+            LedgerCommitsTest.HeldFilePath.failLedgerMapReads = false;
+            files.close();
+        }
+        assertThat(anotherFerryOpens(file)).as("free once closed").startsWith("opened");
+    }
+
+    /** What another JVM's {@code MvStoreLedger.open(file)} did: "opened …" or "refused: WHY". */
+    private static String anotherFerryOpens(Path file) throws Exception {
+        String launcher = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        var child = new ProcessBuilder(launcher, "-cp", classpath, LedgerOpenChild.class.getName(), file.toString())
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            assertThat(child.waitFor(60, TimeUnit.SECONDS)).as("the other JVM finished").isTrue();
+            return new String(child.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+        } finally {
+            child.destroyForcibly();
+        }
+    }
+
     @Test // a review: H2 keeps why a file would not open in its cause; the start said only "Could not open file
           // ferry-uninterruptible:/data/ferry-ledger.db" (a volume owned by root, a directory, a read-only file system)
     void aFileThatWillNotOpen_saysWhy_underItsOwnName() throws Exception {
