@@ -227,8 +227,7 @@ final class Poller {
             checkIdle();
             return true;
         }
-        long answeredNanos = System.nanoTime();
-        lastReceiveNanos = answeredNanos;
+        long answeredNanos = lastReceiveNanos = System.nanoTime();
         var answered = s.clock().instant();
         s.counters().lastReceive = answered;
         var leaseUntil = answered.plus(s.config().lease());
@@ -355,6 +354,7 @@ final class Poller {
                 case Decoded.Malformed m -> {
                     s.counters().decodeFailures.increment();
                     var malformed = new InFlight(delivery, List.of(), null, null, leaseUntil, excuseUntil);
+                    malformed.excuseNanos = excuseNanos; // its lease kept by the monotonic clock while its dead letter waits
                     s.hands().take(inHand, slot, malformed);
                     var decision = FailureDecision.decide(new FailureDecision.Malformed(m.reason()), null, null, null);
                     var disposition = ((FailureDecision.Settle) decision).disposition();

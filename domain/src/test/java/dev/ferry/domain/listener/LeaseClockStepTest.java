@@ -90,6 +90,50 @@ class LeaseClockStepTest {
         assertThat(LeaseKeeper.askAgainIn(15 * second, -second)).as("past it: at once").isZero();
     }
 
+    @Test // a review: a malformed message dead-lettered at its poll kept its lease by the wall clock alone while its dead
+          // letter waited in the settler: stepped back, the clock let the lease lapse, and the message was dead-lettered twice
+    void malformedMessagesQueuedBehindASlowDeadLetterQueue_keepTheirLeases_throughAClockSteppedBack() throws Exception {
+        var dlq = InMemoryQueue.standard("poison-dlq");
+        var queue = InMemoryQueue.builder("poison").deadLetterQueue(dlq, 100).build(); // its leases run on the real clock
+        for (int i = 0; i < 50; i++) {
+            queue.send("!m" + i);
+        }
+        var clock = new SteppedClock();
+        var stepped = new java.util.concurrent.atomic.AtomicBoolean();
+        var slow = new dev.ferry.domain.transport.Acknowledger() {
+            @Override
+            public java.util.List<dev.ferry.domain.transport.Settlement.Failure> settle(
+                    java.util.List<dev.ferry.domain.transport.Settlement> settlements) {
+                if (stepped.compareAndSet(false, true)) { // the host's clock stepped back once they are all in hand
+                    Await.until(Duration.ofSeconds(5), () -> queue.inFlightCount() == 50);
+                    clock.step(Duration.ofHours(-1));
+                }
+                Await.until(Duration.ofMillis(1_500), () -> false); // a throttled dead-letter queue: 1.5 s a call
+                return queue.settle(settlements);
+            }
+
+            @Override
+            public java.util.List<dev.ferry.domain.model.Delivery> extendLeases(
+                    java.util.List<dev.ferry.domain.model.Delivery> deliveries, Duration lease) {
+                return queue.extendLeases(deliveries, lease);
+            }
+        };
+        var config = ListenerTest.fast().maxInFlight(1_000).batchSize(10).lease(Duration.ofSeconds(1)).build();
+        var listener = Listener.builder(queue, slow, new LineDecoder(), (event, delivery) -> Outcome.done()).clock(clock)
+                .config(config).build().start();
+        try {
+            assertThat(Await.until(Duration.ofSeconds(60), () -> queue.size() == 0 && queue.inFlightCount() == 0))
+                    .as("drained: " + listener.stats().line()).isTrue();
+        } finally {
+            listener.stop();
+        }
+        // lapsed, each came back and was dead-lettered again (the in-memory queue refuses the first receipt's copy then;
+        // SQS takes both: two copies in the dead-letter queue)
+        assertThat(listener.stats().received()).as("each received once: " + listener.stats().line()).isEqualTo(50);
+        assertThat(listener.stats().settleFailures()).as(listener.stats().line()).isZero();
+        assertThat(dlq.messages()).extracting(InMemoryQueue.Stored::body).doesNotHaveDuplicates().hasSize(50);
+    }
+
     @Test
     void aClockSteppedBack_stillExtendsTheLeaseInTime() {
         var queue = InMemoryQueue.standard("orders"); // its leases run on the real clock
