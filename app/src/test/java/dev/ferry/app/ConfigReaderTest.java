@@ -54,6 +54,19 @@ class ConfigReaderTest {
                 .anySatisfy(e -> assertThat(e).contains("sinks.k.timeout").contains("request.timeout.ms"));
     }
 
+    @Test // a review of the check above: a delivery.timeout.ms in properties replaces the sink's timeout, and was not read
+    void aKafkaSinksDeliveryTimeoutInProperties_isTheOneChecked() {
+        String sink = "sources: {s: {sqs: {queue: q}}}\nsinks: {k: {type: kafka, bootstrap-servers: \"127.0.0.1:9092\", "
+                + "topic: t, properties: {%s}}}\nroutes: [{to: [k]}]\n";
+        // Kafka's own defaults, copied in: refused as "timeout (30 s) under 30001 ms", though the producer takes them
+        assertThat(parse(sink.formatted("request.timeout.ms: \"30000\", delivery.timeout.ms: \"120000\"")))
+                .as("what the producer takes").isInstanceOf(ConfigReader.Result.Ok.class);
+        // passed as "timeout 30 s >= 10001 ms", then refused by the producer as the run opened the sink
+        assertThat(errors(sink.formatted("delivery.timeout.ms: \"5000\", request.timeout.ms: \"10000\"")))
+                .anySatisfy(e -> assertThat(e).contains("sinks.k.properties").contains("delivery.timeout.ms")
+                        .contains("10001 ms").contains("was 5000 ms"));
+    }
+
     @Test
     void theLocalExample_isValid() {
         FerryConfig config = read("local.yaml", Map.of());

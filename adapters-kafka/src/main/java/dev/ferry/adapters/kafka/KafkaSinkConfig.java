@@ -47,7 +47,14 @@ public record KafkaSinkConfig(String name, String bootstrapServers, String topic
         // requests to fit, unless request.timeout.ms is given): said here, not as the run opens the sink
         long linger = KafkaSink.millis(properties.get("linger.ms"), 1);
         long request = properties.containsKey("request.timeout.ms") ? KafkaSink.millis(properties.get("request.timeout.ms"), 0) : 1;
-        if (timeout != null && timeout.isPositive() && timeout.toMillis() < linger + request) {
+        // a delivery.timeout.ms in properties is the sink's timeout (given to the producer after it): that one is checked
+        if (properties.containsKey("delivery.timeout.ms")) {
+            long delivery = KafkaSink.millis(properties.get("delivery.timeout.ms"), 0);
+            if (delivery < linger + request) {
+                s.problem("properties", "delivery.timeout.ms must be at least linger.ms + request.timeout.ms (" + (linger + request)
+                        + " ms), was " + delivery + " ms");
+            }
+        } else if (timeout != null && timeout.isPositive() && timeout.toMillis() < linger + request) {
             s.problem("timeout", "must be at least linger.ms + request.timeout.ms (" + (linger + request) + " ms), was " + timeout);
         }
         if (properties.containsKey("bootstrap.servers")) { // the producer took it; the check for a sink into its source not
