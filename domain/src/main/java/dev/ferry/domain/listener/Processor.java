@@ -192,9 +192,9 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         }
         int first = item.nextEvent;
         while (item.nextEvent < item.events.size()) {
-            if (item.nextEvent > first && EventSteps.stale(s, item)) {
-                // an earlier event's handler ran past the lease: the transport has handed the message out again, and its
-                // copy takes up from here (finding the events done so far done); this one would run the rest beside it
+            if (item.nextEvent > first && (item.settled.get() || EventSteps.stale(s, item))) {
+                // an earlier event's handler ran past the lease or a stop's deadline: the message is handed out again (or
+                // given back), its copy takes up from here finding those done done; this one would run the rest beside it
                 return dropStale(item);
             }
             var setback = events.run(item, item.events.get(item.nextEvent));

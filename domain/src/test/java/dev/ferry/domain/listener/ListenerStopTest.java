@@ -125,6 +125,41 @@ class ListenerStopTest {
         assertThat(stillInterrupted).as("the caller's interrupt is given back").isTrue();
     }
 
+    @Test // a review: a handler that ended past the stop's deadline went on to its delivery's later events — the
+          // handler called after stop() returned, and events the stop had given back run here and by the copy's receiver
+    void aHandlerEndingPastTheStopsDeadline_runsNoLaterEventOfItsDelivery() throws Exception {
+        queue.send("k1\nk2\nk3");
+        var started = new CountDownLatch(1);
+        var letGo = new CountDownLatch(1);
+        var handled = new java.util.concurrent.CopyOnWriteArrayList<String>();
+        Handler slowFirst = (event, delivery) -> {
+            handled.add(event.key());
+            if (event.key().equals("k1")) {
+                started.countDown();
+                while (true) { // deaf to the stop's interrupt
+                    try {
+                        if (letGo.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                            break;
+                        }
+                    } catch (InterruptedException ignored) {
+                        // goes on
+                    }
+                }
+            }
+            return Outcome.done();
+        };
+        var l = start(slowFirst, config().shutdownDeadline(Duration.ofMillis(200)).build(), ListenerObserver.NONE);
+        assertThat(started.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+
+        var report = l.stop();
+        assertThat(report.releasedRunning()).as("given back while its handler ran").isEqualTo(1);
+        letGo.countDown();
+        Thread.sleep(500);
+
+        assertThat(handled).as("nothing of it run after stop() returned").containsExactly("k1");
+        assertThat(queue.size()).as("given back whole").isEqualTo(1);
+    }
+
     @Test // a review: an interrupt that came once the stop had begun ended every wait of it at once
     void anInterruptDuringTheStop_stillGivesARunningHandlerItsDeadline_andIsKept() throws Exception {
         queue.send("slow");
