@@ -8,17 +8,18 @@ import java.util.List;
 
 /**
  * The acknowledger's calls as the health check sees them: one under way that has not returned, and a run
- * of calls that each carried out nothing they were given (a role allowed to receive but not to delete:
- * every message came back each lease and ran again, for ever, while the listener stood ready). Thread-safe.
+ * of calls that each carried out none of the acks (a role allowed to receive but not to delete: every
+ * message came back each lease and ran again, for ever, while the listener stood ready) or none of the dead
+ * letters they were given. Thread-safe.
  */
 final class AckCalls {
 
     /** When the call under way began (nanoTime), 0 when none is. */
     private volatile long sendingSince;
-    /** When the run of calls that carried out nothing began (nanoTime), 0 while calls carry out what they are given. */
-    private volatile long failingSince;
-    private volatile long lastFailure;
-    private volatile String lastReason;
+    /** The run of calls whose acks all failed; the run of those whose dead letters all did (a copy refused: a DLQ
+     *  denied or missing, its KMS key refused — every poison message came back each lease, nothing said). */
+    private final Run acks = new Run();
+    private final Run deadLetters = new Run();
     /** A gap between failures longer than this starts a new run: the health check's limit, as it last asked. */
     private volatile long quietNanos = Duration.ofMinutes(1).toNanos();
 
@@ -48,29 +49,29 @@ final class AckCalls {
 
     /** A call threw (or answered nothing usable): nothing it was given was carried out. */
     void failed(String reason) {
-        long now = System.nanoTime() | 1;
-        long last = lastFailure;
-        lastReason = reason;
-        lastFailure = now;
-        if (failingSince == 0 || now - last > quietNanos) {
-            failingSince = now; // a failure after a quiet while (an idle listener makes no calls) starts a run of its own
-        }
+        acks.failed(reason, quietNanos);
     }
 
     /**
-     * A call answered for {@code given}; {@code failed} of them were not carried out. Judged by its acks alone: a
-     * role that may change visibility but not delete had its redeliveries carried out, and its acks' run hidden.
+     * A call answered for {@code given}; {@code failed} of them were not carried out. Acks and dead letters judged
+     * apart: a role that may change visibility but not delete had its redeliveries carried out, and its acks' run
+     * hidden; one whose dead-letter copies are refused has its acks carried out, and the copies' run hidden.
      */
     void answered(List<Settlement> given, List<Settlement.Failure> failed) {
-        long acks = given.stream().filter(s -> s.disposition() instanceof Disposition.Ack).count();
-        if (acks == 0) {
+        judge(acks, given, failed, Disposition.Ack.class);
+        judge(deadLetters, given, failed, Disposition.DeadLetter.class);
+    }
+
+    private void judge(Run run, List<Settlement> given, List<Settlement.Failure> failed, Class<? extends Disposition> kind) {
+        long count = given.stream().filter(s -> kind.isInstance(s.disposition())).count();
+        if (count == 0) {
             return;
         }
-        var failedAcks = failed.stream().filter(f -> f.settlement().disposition() instanceof Disposition.Ack).toList();
-        if (failedAcks.size() >= acks) {
-            failed(failedAcks.getFirst().reason());
+        var failures = failed.stream().filter(f -> kind.isInstance(f.settlement().disposition())).toList();
+        if (failures.size() >= count) {
+            run.failed(failures.getFirst().reason(), quietNanos);
         } else {
-            failingSince = 0;
+            run.since = 0;
         }
     }
 
@@ -79,15 +80,44 @@ final class AckCalls {
      * report; else null (a run that stopped when the messages did is not reported for ever).
      */
     String failing(Duration limit) {
-        long since = failingSince;
-        long last = lastFailure;
-        long now = System.nanoTime();
         long bound = Durations.nanos(limit);
         quietNanos = bound;
-        if (since == 0 || now - since <= bound || now - last > bound) {
-            return null;
+        var ackRun = acks.longerThan(bound);
+        if (ackRun != null) {
+            return "every acknowledgement call to the source has failed for " + ackRun
+                    + " (messages come back when their leases run out, and run again): " + acks.reason;
         }
-        return "every acknowledgement call to the source has failed for " + Durations.text(Duration.ofNanos(now - since))
-                + " (messages come back when their leases run out, and run again): " + lastReason;
+        var deadLetterRun = deadLetters.longerThan(bound);
+        return deadLetterRun == null ? null : "every dead-letter copy sent to the source has failed for " + deadLetterRun
+                + " (those messages come back when their leases run out, and are given up again; the dead-letter queue "
+                + "gets none of them): " + deadLetters.reason;
+    }
+
+    /** A run of calls that each carried out nothing of one kind. */
+    private static final class Run {
+        /** When the run began (nanoTime), 0 while calls carry out what they are given. */
+        volatile long since;
+        volatile long last;
+        volatile String reason;
+
+        void failed(String why, long quietNanos) {
+            long now = System.nanoTime() | 1;
+            long before = last;
+            reason = why;
+            last = now;
+            if (since == 0 || now - before > quietNanos) {
+                since = now; // a failure after a quiet while (an idle listener makes no calls) starts a run of its own
+            }
+        }
+
+        /** How long the run has lasted, in words, when longer than {@code bound} with its last failure within it. */
+        String longerThan(long bound) {
+            long began = since;
+            long now = System.nanoTime();
+            if (began == 0 || now - began <= bound || now - last > bound) {
+                return null;
+            }
+            return Durations.text(Duration.ofNanos(now - began));
+        }
     }
 }

@@ -88,6 +88,56 @@ class ListenerFaultsTest {
                 .as("ready again, the message deleted: %s", listener.health()).isTrue();
     }
 
+    @Test // a review: dead-letter copies all refused (a DLQ denied, its KMS key refused) while acks went through: every
+          // poison message came back each lease and was given up again, the DLQ empty, the listener ready
+    void deadLetterCopiesThatAllFail_takeTheListenerOutOfReadiness_whileAcksGoThrough_andBackWhenTheyWork() {
+        var dlqOut = InMemoryQueue.standard("poison-dlq");
+        var queue = InMemoryQueue.builder("poison").deadLetterQueue(dlqOut, 1000).build();
+        var refusing = new AtomicBoolean(true);
+        var acks = new Acknowledger() {
+            @Override
+            public List<Settlement.Failure> settle(List<Settlement> settlements) {
+                var refused = settlements.stream().filter(st -> refusing.get()
+                        && st.disposition() instanceof dev.ferry.domain.transport.Disposition.DeadLetter).toList();
+                var failures = new ArrayList<>(queue.settle(settlements.stream().filter(st -> !refused.contains(st)).toList()));
+                refused.forEach(st -> failures.add(new Settlement.Failure(st,
+                        "KMS.AccessDeniedException: not authorized to perform kms:GenerateDataKey (injected)", true)));
+                return failures;
+            }
+
+            @Override
+            public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
+                return queue.extendLeases(deliveries, lease);
+            }
+        };
+        var listener = start(Listener.builder(queue, acks, new LineDecoder(), (event, delivery) ->
+                event.key().startsWith("bad") ? Outcome.reject("poison") : Outcome.done()).config(ListenerTest.fast().build()));
+        var good = new AtomicInteger();
+        var feeding = Thread.ofVirtual().start(() -> { // good messages all along: acks carried out, every call
+            while (!Thread.currentThread().isInterrupted()) {
+                queue.send("good-" + good.incrementAndGet());
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+        try {
+            queue.send("bad-1");
+            assertThat(Await.until(LIMIT, () -> !listener.health().ready()))
+                    .as("not ready: %s", listener.health()).isTrue();
+            assertThat(listener.health().problems()).anySatisfy(p -> assertThat(p)
+                    .contains("every dead-letter copy sent to the source has failed").contains("kms:GenerateDataKey"));
+            assertThat(dlqOut.size()).as("nothing reached the dead-letter queue").isZero();
+            refusing.set(false); // the key's policy put right
+            assertThat(Await.until(LIMIT, () -> listener.health().ready() && dlqOut.size() == 1))
+                    .as("ready again, the poison message dead-lettered: %s", listener.health()).isTrue();
+        } finally {
+            feeding.interrupt();
+        }
+    }
+
     private Listener start(Listener.Builder builder) {
         var l = builder.build();
         listeners.add(l);
