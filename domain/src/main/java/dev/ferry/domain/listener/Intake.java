@@ -61,6 +61,13 @@ final class Intake {
 
     /** How long after the last ledger failure, with no ledger call since, the ledger is asked by a probe. */
     static final long PROBE_AFTER_NANOS = TimeUnit.SECONDS.toNanos(5);
+    /**
+     * Without a ledger of the listener's, how long a handler's ledger failure is said with none since: longer than the
+     * longest wait between a delivery's tries of a failing ledger (its store backoff's cap) — at 5 s, a lasting outage
+     * was ready half the time, "the ledger answers again" each cycle, its count and intake pause reset.
+     */
+    static final long SAID_WITHOUT_A_LEDGER_NANOS = 2 * dev.ferry.domain.model.Durations.nanos(
+            dev.ferry.domain.retry.FailureDecision.STORE_BACKOFF.max());
     private static final String PROBE_KEY = "p:ferry-readiness-probe"; // no event's or mark's key has this form
 
     private volatile long lastLedgerFailureNanos;
@@ -75,7 +82,7 @@ final class Intake {
      */
     void probeLedger() {
         if (ledger == null && consecutiveLedgerFailures.get() != 0
-                && System.nanoTime() - lastLedgerFailureNanos >= PROBE_AFTER_NANOS) {
+                && System.nanoTime() - lastLedgerFailureNanos >= SAID_WITHOUT_A_LEDGER_NANOS) {
             // no ledger of the listener's to ask: its handler's (LedgerFailedException) failed, and nothing else says it
             // ended when no event comes done (an HTTP endpoint out of rotation gets none) — said for as long, then not
             ledgerWorked();

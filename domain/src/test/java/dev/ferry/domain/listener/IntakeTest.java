@@ -37,6 +37,26 @@ class IntakeTest {
         assertThat(intake.problems()).extracting(p -> p.substring(0, 40)).isEmpty();
     }
 
+    @Test // a review: without a ledger of the listener's, a handler's ledger failure was said for 5 s after the last, and
+          // a delivery tries a failing ledger again up to 10 s apart: a lasting outage read ready half the time
+    void withoutALedger_aHandlersLedgerFailureIsSaid_longerThanTheLongestWaitBetweenTries() throws Exception {
+        var backoff = dev.ferry.domain.retry.FailureDecision.STORE_BACKOFF;
+        long longest = 0;
+        var random = new java.util.Random(7);
+        for (int attempt = 1; attempt < 64; attempt++) {
+            for (int i = 0; i < 100; i++) {
+                longest = Math.max(longest, backoff.delay(attempt, random).toNanos());
+            }
+        }
+        assertThat(Intake.SAID_WITHOUT_A_LEDGER_NANOS).as("the longest wait between tries: %s ns", longest)
+                .isGreaterThan(longest + TimeUnit.SECONDS.toNanos(1));
+
+        var intake = new Intake("l", Duration.ofMillis(1), Duration.ofMillis(1), null);
+        intake.ledgerFailed("mark", "the handler's ledger failed");
+        intake.probeLedger(); // the lease keeper's round, at once: still said
+        assertThat(intake.problems()).anySatisfy(p -> assertThat(p).contains("the handler's ledger failed"));
+    }
+
     @Test // a review: each of a burst's Throttled answers doubled the pause, 64 at once paused intake for its longest
     void aBurstOfThrottledAnswers_pausesPollingOnce_notDoubledPerAnswer() {
         var intake = new Intake("l", Duration.ofSeconds(1), Duration.ofSeconds(30), null);
