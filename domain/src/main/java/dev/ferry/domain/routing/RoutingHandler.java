@@ -61,11 +61,20 @@ public final class RoutingHandler implements Handler {
         return new RoutingHandler(router, sinks, null, null, null);
     }
 
-    /** With per-target tracking in {@code ledger}, so fan-out retries skip targets already done. */
+    /**
+     * With per-target tracking in {@code ledger}, so fan-out retries skip targets already done. {@code lease} bounds a
+     * target's claim while it is written, {@code ttl} how long a target done is remembered: both more than zero (a
+     * {@code ttl} of 0, taken for "the default", forgot each target as it was done, and every retry wrote it again).
+     */
     public static RoutingHandler tracked(Router router, Map<String, Sink> sinks, IdempotencyLedger ledger,
                                          Duration lease, Duration ttl) {
         Objects.requireNonNull(ledger, "ledger");
-        return new RoutingHandler(router, sinks, ledger, Objects.requireNonNull(lease), Objects.requireNonNull(ttl));
+        for (var d : new Duration[] {Objects.requireNonNull(lease, "lease"), Objects.requireNonNull(ttl, "ttl")}) {
+            if (!d.isPositive()) {
+                throw new IllegalArgumentException("lease and ttl must be more than 0, were " + lease + " and " + ttl);
+            }
+        }
+        return new RoutingHandler(router, sinks, ledger, lease, ttl);
     }
 
     @Override

@@ -151,6 +151,18 @@ class RoutingHandlerTest {
         assertThat(prod.received).hasSize(3);
     }
 
+    @Test // a review: a ttl of 0 (taken for "the default") forgot each target as it was done: every retry wrote it again
+    void trackedWithAZeroOrNegativeLeaseOrTtl_isRefused() {
+        var router = Router.of(Route.of("archive", EventMatcher.any(), "qa", "prod"));
+        Map<String, Sink> sinks = Map.of("qa", new ScriptedSink("qa"), "prod", new ScriptedSink("prod"));
+        var ledger = InMemoryLedger.create();
+        assertThatThrownBy(() -> RoutingHandler.tracked(router, sinks, ledger, Duration.ofMinutes(1), Duration.ZERO))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ttl");
+        assertThatThrownBy(() -> RoutingHandler.tracked(router, sinks, ledger, Duration.ofSeconds(-1), Duration.ofHours(1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("lease");
+        assertThat(RoutingHandler.tracked(router, sinks, ledger, Duration.ofMinutes(1), Duration.ofHours(1))).isNotNull();
+    }
+
     /**
      * The incident fix of a fan-out whose second sink keeps failing: the route loses that sink and is
      * redeployed. Every event that had reached the first sink came back to a route of one target, whose
