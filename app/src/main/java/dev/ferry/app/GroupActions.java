@@ -74,7 +74,10 @@ final class GroupActions {
         var elsewhere = parking.parkedGroups(DEFAULT_LIMIT).groups().stream().filter(p -> p.group().equals(group))
                 .map(ParkedGroup::source).distinct().toList();
         // parked only on a source this file lacks: asked again, the same answer — the command line's (or file's) mistake
-        return elsewhere.isEmpty() ? new IllegalArgumentException("group " + group + " is not parked")
+        // not parked: asked again, the same answer (released meanwhile, by another operator or as its copies passed, or
+        // a name mistyped) — a 409 said "run it again" (exit 1), and a script's retry loop spun for ever
+        return elsewhere.isEmpty() ? new BadSource("group " + group + " is not parked (released already, or never parked: "
+                + "'ferry groups list' shows those that are)")
                 : new BadSource("group " + group + " is parked on source(s) " + elsewhere + ", which this configuration does "
                         + "not have (sources: " + config.sources().keySet() + "): run the release with the configuration "
                         + "that has it");
@@ -104,6 +107,9 @@ final class GroupActions {
         var spec = config.sources().get(source);
         if (spec == null) {
             throw new BadSource("no source named '" + source + "' (sources: " + config.sources().keySet() + ")");
+        }
+        if (parking.parkedGroup(source, group).isEmpty()) {
+            throw notParked(group);
         }
         // one release per source at a time: a release reads the whole dead-letter queue, and holds the messages of
         // other groups while it does, which a release of one of those groups at the same moment would not see
@@ -182,7 +188,10 @@ final class GroupActions {
             case UNPARKED -> "group " + group + " released: " + moved + "; all handled, the group flows again";
             case CLOSING -> "group " + group + " released: " + moved + "; it flows again once the listeners have handled them";
             case NOT_YET -> "group " + group + ": " + moved + ", but some parked messages have not reached the dead-letter "
-                    + "queue within " + PATIENCE.toSeconds() + "s; the group stays parked: release it again";
+                    + "queue within " + PATIENCE.toSeconds() + "s; the group stays parked: release it again"
+                    + (r.redriven() + r.skipped() == 0 ? " — none of them was found: if they are gone from it (its "
+                    + "retention, or deleted by hand), --skip-head --head KEY drops the head and gives them up, and the group "
+                    + "flows again" : "");
         };
     }
 

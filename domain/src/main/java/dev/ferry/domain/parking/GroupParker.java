@@ -261,7 +261,7 @@ public final class GroupParker {
                     current.parked(), current.moved() + counted, current.releaseToken(),
                     current.redriven() + (ours ? redriven : 0), current.passed(), current.closing());
         });
-        ensureReleasing(after, source, group, token);
+        GroupRelease.ensureReleasing(after, source, group, token);
         return after;
     }
 
@@ -272,15 +272,25 @@ public final class GroupParker {
      * {@code settled} ago, longer than a dead letter takes to arrive. Else {@link Finish#NOT_YET}.
      */
     public Finish finish(String source, String group, String token, long parkedBefore, Duration settled) {
+        return finish(source, group, token, parkedBefore, settled, false);
+    }
+
+    /**
+     * As {@link #finish(String, String, String, long, Duration)}; {@code missingGivenUp}: the operator dropping the head
+     * they named gives up parked messages not found as well, even when none was (gone by the destination's retention or
+     * by hand: the group could never be released, every release "not yet").
+     */
+    public Finish finish(String source, String group, String token, long parkedBefore, Duration settled,
+                         boolean missingGivenUp) {
         var result = new Finish[1];
         Instant now = clock.instant();
         update(source, group, current -> {
-            ensureReleasing(current, source, group, token);
-            // a message counted twice is forgiven once the last park has settled, but only when something was moved:
-            // a mover that finds none of the group's messages at all is looking in the wrong place
-            // (or passed: messages of this release reached the listener, though the count of their move was lost)
+            GroupRelease.ensureReleasing(current, source, group, token);
+            // a message counted twice is forgiven once the last park has settled, but only when something was moved (or
+            // passed: its move's count lost): a mover that finds none of the group's messages is looking in the wrong place
             boolean quiet = current.parked() == parkedBefore && (current.moved() >= current.parked()
-                    || (current.moved() > 0 || current.passed() > 0) && !current.lastParked().plus(settled).isAfter(now));
+                    || (missingGivenUp || current.moved() > 0 || current.passed() > 0)
+                    && !current.lastParked().plus(settled).isAfter(now));
             if (!quiet) {
                 result[0] = Finish.NOT_YET;
                 return current;
@@ -380,16 +390,6 @@ public final class GroupParker {
     public Released release(String source, String group, boolean skipHead, String expectedHead, Mover mover,
                             Duration patience) throws InterruptedException {
         return new GroupRelease(this, source, group).run(skipHead, expectedHead, mover, patience);
-    }
-
-    static void ensureReleasing(ParkedGroup current, String source, String group, String token) {
-        if (current == null) {
-            throw new ReleaseInterrupted("group " + group + " of '" + source + "' was released by someone else meanwhile");
-        }
-        if (!current.passes(token)) {
-            throw new ReleaseInterrupted("group " + group + " of '" + source + "' was parked again behind " + current.head()
-                    + " (" + current.reason() + ") meanwhile; what was moved is counted: release it again");
-        }
     }
 
     private ParkedGroup update(String source, String group, UnaryOperator<ParkedGroup> change) {

@@ -35,7 +35,7 @@ final class GroupRelease {
         boolean headSkipped = false;
         while (true) {
             var state = parker.parked(source, group).orElse(null);
-            GroupParker.ensureReleasing(state, source, group, token);
+            ensureReleasing(state, source, group, token);
             if (skipHead && !headSkipped && expectedHead != null) {
                 headIs(state, source, group, expectedHead);
             }
@@ -67,7 +67,8 @@ final class GroupRelease {
                 throw new FerryException("releasing group " + group + " of '" + source + "' stopped after " + redriven
                         + " message(s): " + moved.problem(), true);
             }
-            var finish = parker.finish(source, group, token, state.parked(), patience);
+            // dropping the head they named, the operator gives up what is not found too (none, when all are gone)
+            var finish = parker.finish(source, group, token, state.parked(), patience, skipHead && expectedHead != null);
             if (finish != GroupParker.Finish.NOT_YET || System.nanoTime() - deadline > 0) {
                 // a shortfall forgiven once the last park settled: counted twice, or no longer there to be moved
                 // (less those that passed under this release beyond its count: sent back, their count lost — a kill between,
@@ -179,7 +180,7 @@ final class GroupRelease {
                 // by what was moved, or when nothing more was (a last batch whose deletes failed), by what went back
                 if (now != null && (counted > 0 ? now.moved() >= movedBefore + counted
                         : now.passes(token) && now.redriven() >= redrivenBefore + redriven)) {
-                    GroupParker.ensureReleasing(now, before.source(), before.group(), token);
+                    ensureReleasing(now, before.source(), before.group(), token);
                     return; // the failed write had landed
                 }
                 break; // it had not: written again
@@ -217,6 +218,17 @@ final class GroupRelease {
             }
         }
         return true;
+    }
+
+    /** The group is still under this release: else it was released by someone else, or parked again. */
+    static void ensureReleasing(ParkedGroup current, String source, String group, String token) {
+        if (current == null) {
+            throw new GroupParker.ReleaseInterrupted("group " + group + " of '" + source + "' was released by someone else meanwhile");
+        }
+        if (!current.passes(token)) {
+            throw new GroupParker.ReleaseInterrupted("group " + group + " of '" + source + "' was parked again behind " + current.head()
+                    + " (" + current.reason() + ") meanwhile; what was moved is counted: release it again");
+        }
     }
 
     private static void headIs(ParkedGroup current, String source, String group, String expectedHead) {
