@@ -96,6 +96,44 @@ final class HeaderValues {
         }
     }
 
+    /**
+     * An event type's header, cut to {@link #MAX_KEY_CHARS} (never inside a {@code %XX}): a type is not bounded by the
+     * decoders (a JSON pointer's, S3's eventName), and 45,000 CJK characters, 405 KB encoded, passed the JDK server's
+     * header limit — it closed the connection unanswered, and the event waited out a whole outage-patience for it.
+     */
+    static String boundedType(String header) {
+        if (header.length() <= MAX_KEY_CHARS) {
+            return header;
+        }
+        int end = MAX_KEY_CHARS;
+        int percent = header.lastIndexOf('%', end - 1);
+        if (percent >= 0 && percent > end - 3) {
+            end = percent; // not inside an escape
+        }
+        int lead = end; // nor inside a character's UTF-8 bytes: back to the lead byte of the last one, kept if whole
+        while (escapedByte(header, lead - 3) >= 0x80 && escapedByte(header, lead - 3) < 0xC0) {
+            lead -= 3;
+        }
+        int first = escapedByte(header, lead - 3);
+        if (first >= 0xC0) {
+            int length = first >= 0xF0 ? 4 : first >= 0xE0 ? 3 : 2;
+            if ((end - (lead - 3)) / 3 < length) {
+                end = lead - 3;
+            }
+        }
+        return header.substring(0, end);
+    }
+
+    /** The byte {@code %XX} at {@code at} stands for, or -1 when there is none there. */
+    private static int escapedByte(String text, int at) {
+        if (at < 0 || at + 3 > text.length() || text.charAt(at) != '%') {
+            return -1;
+        }
+        int high = Character.digit(text.charAt(at + 1), 16);
+        int low = Character.digit(text.charAt(at + 2), 16);
+        return high < 0 || low < 0 ? -1 : high * 16 + low;
+    }
+
     /** What the sink's own form of a key begins with. */
     static final String OWN_PREFIX = "ferry-sha256:";
     /** The sink's own form of a key ({@link #boundedKey}'s), which holds no {@code %XX}. */

@@ -105,11 +105,11 @@ final class SinkRequests {
         // key such as 文件.pdf), which no retry cures; such a key or type goes percent-encoded, and says so.
         if (HeaderValues.keyNeedsEncoding(event.key()) || HeaderValues.needsEncoding(event.type())) {
             request.header("Idempotency-Key", HeaderValues.boundedKey(event.key(), HeaderValues.percentEncode(event.key())))
-                    .header("X-Ferry-Event-Type", HeaderValues.percentEncode(event.type()))
+                    .header("X-Ferry-Event-Type", HeaderValues.boundedType(HeaderValues.percentEncode(event.type())))
                     .header(HeaderValues.ENCODING_HEADER, HeaderValues.PERCENT);
         } else {
             request.header("Idempotency-Key", HeaderValues.boundedKey(event.key(), event.key()))
-                    .header("X-Ferry-Event-Type", event.type());
+                    .header("X-Ferry-Event-Type", HeaderValues.boundedType(event.type()));
         }
         headers.forEach(request::header);
         Propagation.current().forEach((name, value) -> {
