@@ -23,6 +23,17 @@ final class RetryAfter {
 
     /** The delay the header asks for (at least {@link #MIN}), or {@code fallback} when it is absent or unreadable. */
     static Duration parse(String header, Clock clock, Duration fallback) {
+        return parse(header, null, clock, fallback);
+    }
+
+    /**
+     * The delay the header asks for, a date in it counted from the answer's own {@code Date} header when it has a
+     * readable one (RFC 9110: the two are the server's clock), else from {@code clock}: this host's clock an hour
+     * behind the server's held each event an hour longer than asked (a clock ahead cut every wait to a second, the
+     * endpoint asked again each second through its storm). A number too large to read is the longest wait, not
+     * {@code fallback}.
+     */
+    static Duration parse(String header, String date, Clock clock, Duration fallback) {
         if (header == null || header.isBlank()) {
             return fallback;
         }
@@ -31,14 +42,28 @@ final class RetryAfter {
             long seconds = Long.parseLong(value);
             return seconds < 0 ? fallback : cap(Duration.ofSeconds(seconds));     // at least MIN: see cap
         } catch (NumberFormatException notSeconds) {
+            if (value.chars().allMatch(c -> c >= '0' && c <= '9')) {
+                return MAX; // delay-seconds past a long's range
+            }
             try {
                 var at = ZonedDateTime.parse(value, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
-                var delay = Duration.between(clock.instant(), at);
-                return cap(delay);
+                return cap(Duration.between(serverNow(date, clock), at));
             } catch (DateTimeParseException notADate) {
                 return fallback;
             }
         }
+    }
+
+    /** The answer's {@code Date}, or this host's time when it has none that reads. */
+    private static java.time.Instant serverNow(String date, Clock clock) {
+        if (date != null) {
+            try {
+                return ZonedDateTime.parse(date.trim(), DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+            } catch (DateTimeParseException unreadable) {
+                // this host's clock, as without one
+            }
+        }
+        return clock.instant();
     }
 
     private static Duration cap(Duration d) {

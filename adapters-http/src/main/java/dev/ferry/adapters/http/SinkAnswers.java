@@ -210,8 +210,8 @@ final class SinkAnswers {
             return new Attempt.Final(Outcome.done());
         }
         if (status == 429) {
-            return new Attempt.Final(Outcome.throttled(RetryAfter.parse(
-                    response.headers().firstValue("Retry-After").orElse(null), clock, defaultThrottle)));
+            return new Attempt.Final(Outcome.throttled(RetryAfter.parse(response.headers().firstValue("Retry-After")
+                    .orElse(null), response.headers().firstValue("Date").orElse(null), clock, defaultThrottle)));
         }
         if (status / 100 == 3) {
             return redirect(where, target, status, response.headers().firstValue("Location"));
@@ -225,7 +225,8 @@ final class SinkAnswers {
         if (status == 503 && retryAfter.isPresent()) {
             // the endpoint said when it will be back (maintenance): not asked again in 100 ms, and the attempts
             // left are not spent before then
-            return new Attempt.Final(Outcome.retryAfter(RetryAfter.parse(retryAfter.get(), clock, defaultThrottle), reason), true);
+            return new Attempt.Final(Outcome.retryAfter(RetryAfter.parse(retryAfter.get(),
+                    response.headers().firstValue("Date").orElse(null), clock, defaultThrottle), reason), true);
         }
         if (status == 408 || status == 421 || status == 425 || status / 100 == 5) {
             // a gateway's or an overloaded endpoint's answer is an outage; a 500 may be this event's doing. 421 (a

@@ -32,6 +32,12 @@ class HttpAdapterUnitTest {
         assertThat(RetryAfter.parse("-5", NOW, FALLBACK)).isEqualTo(FALLBACK);
         assertThat(RetryAfter.parse(null, NOW, FALLBACK)).isEqualTo(FALLBACK);
         assertThat(RetryAfter.parse("999999", NOW, FALLBACK)).as("capped").isEqualTo(Duration.ofHours(12));
+        assertThat(RetryAfter.parse("99999999999999999999", NOW, FALLBACK)).as("past a long: the longest, not the fallback")
+                .isEqualTo(Duration.ofHours(12));
+        assertThat(RetryAfter.parse("Mon, 23 Nov 2026 10:01:30 GMT", "Mon, 23 Nov 2026 11:01:00 GMT", NOW, FALLBACK))
+                .as("counted from the answer's Date").isEqualTo(Duration.ofSeconds(1));
+        assertThat(RetryAfter.parse("Mon, 23 Nov 2026 10:01:30 GMT", "not a date", NOW, FALLBACK))
+                .as("an unreadable Date: this host's clock").isEqualTo(Duration.ofSeconds(90));
     }
 
     @Test
