@@ -1,5 +1,6 @@
 package dev.ferry.adapters.kafka;
 
+import dev.ferry.domain.model.Durations;
 import dev.ferry.domain.model.Thrown;
 import java.time.Duration;
 import java.util.Collection;
@@ -134,8 +135,8 @@ final class ConsumerLoop {
      */
     private void run(KafkaConsumer<byte[], byte[]> first) {
         var c = first;
-        long backoff = settings.restartBackoff().toNanos();
-        long maxBackoff = settings.maxRestartBackoff().toNanos();
+        long backoff = Durations.nanos(settings.restartBackoff()); // saturated: "for ever" overflowed
+        long maxBackoff = Durations.nanos(settings.maxRestartBackoff());
         try {
             while (true) {
                 long started = System.nanoTime();
@@ -162,10 +163,9 @@ final class ConsumerLoop {
                 unreadable.forgetAll();
                 commits.worked(); // what it left to commit was dropped with it: its failures are not the next one's
                 if (System.nanoTime() - started >= maxBackoff) {
-                    backoff = settings.restartBackoff().toNanos();      // it ran well for a while: start the pauses over
+                    backoff = Durations.nanos(settings.restartBackoff()); // it ran well for a while: pauses start over
                 }
-                LOG.error("Kafka source '" + name + "': its consumer died; a new one starts in "
-                        + dev.ferry.domain.model.Durations.text(Duration.ofNanos(backoff)), Thrown.loggable(death));
+                LOG.error("Kafka source '" + name + "': its consumer died; a new one starts in " + Durations.text(Duration.ofNanos(backoff)), Thrown.loggable(death));
                 c = null;
                 while (c == null) {
                     problem = "Kafka source '" + name + "': its consumer died (" + Thrown.describe(death) // whatever its text
@@ -173,7 +173,7 @@ final class ConsumerLoop {
                     if (closedWithin(backoff)) {
                         return;
                     }
-                    backoff = Math.min(maxBackoff, backoff * 2);
+                    backoff = backoff > maxBackoff / 2 ? maxBackoff : backoff * 2;
                     try {
                         c = newConsumer();
                     } catch (Throwable e) { // an Error too: the source goes on trying
@@ -267,7 +267,7 @@ final class ConsumerLoop {
                 }
                 buffers.positions.polled(records, rewind);      // a poll with no record may still have moved past a marker
                 lag = consumerLag.of(c, tp -> buffers.buffered(tp.topic(), tp.partition()).unfinished());
-                if (System.nanoTime() - lastCommit >= settings.commitInterval().toNanos()) {
+                if (System.nanoTime() - lastCommit >= Durations.nanos(settings.commitInterval())) {
                     commitAsync(c);
                     clearStrayInterrupt();
                     lastCommit = System.nanoTime();
@@ -332,7 +332,7 @@ final class ConsumerLoop {
         if (!buffers.inHand()) {
             return POLL;
         }
-        long due = settings.commitInterval().toNanos() - (System.nanoTime() - lastCommit);
+        long due = Durations.nanos(settings.commitInterval()) - (System.nanoTime() - lastCommit);
         return Duration.ofNanos(Math.clamp(due, TimeUnit.MILLISECONDS.toNanos(1), POLL.toNanos()));
     }
 

@@ -216,6 +216,36 @@ class KafkaIT {
         assertThat(secondListener.stats().duplicatesDropped()).as("replayed records dropped by the ledger").isPositive();
     }
 
+    @Test // a review: "for ever" (ChronoUnit.FOREVER) as the commit interval overflowed in nanoseconds on every loop turn:
+          // the consumer died and was replaced in a loop, nothing ever committed; as the restart backoff, the thread ended
+    void aCommitIntervalAndRestartBackoffOfForEver_commitOnlyAtClose_andTheConsumerLives() {
+        String topic = KafkaBroker.topic("forever", 2);
+        KafkaBroker.produce(topic, sequences(4, 10));
+        String group = "g-" + UUID.randomUUID();
+        var forever = java.time.temporal.ChronoUnit.FOREVER.getDuration();
+        var effects = new ConcurrentHashMap<String, AtomicInteger>();
+        Handler handler = (event, delivery) -> {
+            effects.computeIfAbsent(event.key(), k -> new AtomicInteger()).incrementAndGet();
+            return Outcome.done();
+        };
+        var first = KafkaSource.builder(KafkaBroker.bootstrap(), group, List.of(topic)).commitInterval(forever)
+                .restartBackoff(Duration.ofSeconds(1), forever).build().start();
+        var listener = Listener.builder(first, first, DECODER, handler)
+                .config(ListenerConfig.builder().pollWait(Duration.ofMillis(200)).build()).build().start();
+        try {
+            assertThat(Await.until(Duration.ofSeconds(30), () -> effects.size() == 40 && listener.stats().inFlight() == 0))
+                    .as("%s, %s", listener.stats(), first.problem()).isTrue();
+            assertThat(first.problem()).as("its consumer never died").isEmpty();
+        } finally {
+            listener.stop();
+            first.close(); // commits what finished
+        }
+        var second = listen(source(topic, group), handler, null);
+        assertThat(Await.until(Duration.ofSeconds(10), () -> second.stats().received() > 0)).as("committed at close: nothing "
+                + "read again").isFalse();
+        assertThat(effects.values()).allSatisfy(c -> assertThat(c.get()).isEqualTo(1));
+    }
+
     @Test
     void secondConsumerJoining_rebalancesWithoutLosingAnything() {
         String topic = KafkaBroker.topic("rebalance", 3);
