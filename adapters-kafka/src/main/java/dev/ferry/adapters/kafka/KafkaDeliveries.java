@@ -100,7 +100,8 @@ final class KafkaDeliveries {
         }
         var id = record.topic() + "-" + record.partition() + "@" + record.offset();
         return new Delivery(id, record.value() == null ? new byte[0] : record.value(), attributes, r.receives,
-                Instant.ofEpochMilli(record.timestamp()),
+                record.timestamp() >= 0 ? Instant.ofEpochMilli(record.timestamp()) : Instant.now(), // -1: none (v0 data),
+                // not 1969 — the event-age metric took 56 years for its sum, max and top bucket
                 KafkaKeys.text(record.key()), identity(record), name, r);
     }
 

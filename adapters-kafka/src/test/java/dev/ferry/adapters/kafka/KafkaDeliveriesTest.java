@@ -47,4 +47,21 @@ class KafkaDeliveriesTest {
                 .containsEntry(KafkaDeliveries.HEADERS_OMITTED, "200");
         assertThat(GroupParker.pass(attributes.get(GroupParker.RELEASE_ATTRIBUTE))).isEqualTo(new GroupParker.Pass("T", 2));
     }
+
+    @Test // a review: a record without a timestamp (-1, data of the v0 format) was dated 1969, 56 years of event age
+    void aRecordWithoutATimestamp_isDatedWhenReceived_notIn1969() {
+        var buffers = new PartitionBuffers("test", 4, 1 << 20);
+        buffers.assigned(List.of(TP));
+        var before = java.time.Instant.now();
+        ConsumerRecord<byte[], byte[]> none = new ConsumerRecord<>("t", 0, 0L, ConsumerRecord.NO_TIMESTAMP,
+                TimestampType.NO_TIMESTAMP_TYPE, 0, 1, "k1".getBytes(StandardCharsets.UTF_8), new byte[] {1}, new RecordHeaders(),
+                Optional.empty());
+        ConsumerRecord<byte[], byte[]> dated = new ConsumerRecord<>("t", 0, 1L, 1_700_000_000_000L, TimestampType.CREATE_TIME,
+                0, 1, "k2".getBytes(StandardCharsets.UTF_8), new byte[] {1}, new RecordHeaders(), Optional.empty());
+        buffers.take(new ConsumerRecords<>(Map.of(TP, List.of(none, dated)), Map.of()));
+        var out = buffers.handOut(2, System.nanoTime());
+        assertThat(out).hasSize(2);
+        assertThat(KafkaDeliveries.delivery(out.get(0), "s").sentAt()).isBetween(before, java.time.Instant.now());
+        assertThat(KafkaDeliveries.delivery(out.get(1), "s").sentAt()).isEqualTo(java.time.Instant.ofEpochMilli(1_700_000_000_000L));
+    }
 }
