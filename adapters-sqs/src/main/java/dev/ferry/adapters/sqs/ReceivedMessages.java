@@ -33,6 +33,9 @@ final class ReceivedMessages {
 
     /** Receives with an MD5 mismatch before a message is dead-lettered: damage in transit rarely repeats. */
     static final int MD5_RECEIVES = 3;
+    /** How long a message damaged in transit waits before its next receive: after the first damage, after later ones. */
+    static final java.time.Duration FIRST_DAMAGE_PAUSE = java.time.Duration.ofSeconds(2);
+    static final java.time.Duration LATER_DAMAGE_PAUSE = java.time.Duration.ofSeconds(10);
     private static final int MAX_DAMAGED_TRACKED = 10_000;
     private static final String MD5_MISMATCH = "MD5 ";
     private static final Logger LOG = LoggerFactory.getLogger(SqsSource.class);
@@ -105,7 +108,10 @@ final class ReceivedMessages {
                     LOG.warn("SQS '{}': message {} released to be received again (damaged receive {} of {} "
                             + "before it is dead-lettered): {}", source, m.messageId(), damaged, MD5_RECEIVES, problem);
                 }
-                refused.add(new Settlement(delivery, Disposition.RELEASE));
+                // after a pause that grows (2 s, then 10 s): released at once, a second of damage in transit (a proxy's
+                // incident) met all three receives in milliseconds, and the intact original was replaced by the damage
+                refused.add(new Settlement(delivery,
+                        Disposition.redeliver(damaged == 1 ? FIRST_DAMAGE_PAUSE : LATER_DAMAGE_PAUSE)));
                 if (fifo && delivery.groupKey() != null) {
                     // handed out now, its group's later messages would run before it comes back
                     if (groupsGivenBack == null) {
@@ -179,8 +185,19 @@ final class ReceivedMessages {
         return null;
     }
 
+    /** Said once: the server answered no receive counts. */
+    private final java.util.concurrent.atomic.AtomicBoolean countsMissingSaid = new java.util.concurrent.atomic.AtomicBoolean();
+
     Delivery toDelivery(Message m, long receivedAt) {
         var system = m.attributesAsStrings();
+        if (!system.containsKey(MessageSystemAttributeName.APPROXIMATE_RECEIVE_COUNT.toString())
+                && countsMissingSaid.compareAndSet(false, true)) {
+            // taken as a first receive, silently: max-receives never fired, a given-up message's owed copy was not looked
+            // for, a fan-out's lone target never asked for its mark (a server that ignores MessageSystemAttributeNames)
+            LOG.warn("SQS '{}': a message came without its ApproximateReceiveCount: the server does not return the system "
+                    + "attributes Ferry asks for, so every message counts as received once — max-receives cannot dead-letter "
+                    + "a message that keeps coming back, and a redelivery is not known as one; use a server that does", source);
+        }
         var own = m.messageAttributes();
         if (own.containsKey(MessageAttributes.OVERFLOW)) {
             // what a Ferry sink folded away is the handler's to see, by its own name; a sender's fold of thousands is

@@ -139,6 +139,25 @@ class SqsSourceIT {
         }
     }
 
+    @Test // a review: released at once, a second of damage in transit (a proxy's incident) met all three receives in
+          // milliseconds: the damaged body was dead-lettered ("the stored message itself disagrees") and the intact deleted
+    void aBurstOfDamageInTransit_isWaitedOut_theIntactMessageHandedOut() {
+        long burstEnds = System.nanoTime() + Duration.ofMillis(1_500).toNanos();
+        try (var damaging = clientWith(damaging(() -> System.nanoTime() - burstEnds < 0))) {
+            var q = queue(false, 1000);
+            var source = SqsSource.builder(damaging, q.url).build();
+            opened.add(source);
+            q.send("{\"amount\":700}", Map.of(), null);
+
+            var got = new ArrayList<Delivery>();
+            for (int i = 0; i < 20 && got.isEmpty() && source.stats().deadLettered() == 0; i++) {
+                got.addAll(source.poll(poll(10, 1, 30)));
+            }
+            assertThat(q.deadLetterMessages()).as("the burst's damage is not the stored message's").isEmpty();
+            assertThat(got).extracting(SqsSourceIT::body).containsExactly("{\"amount\":700}");
+        }
+    }
+
     @Test // a message received twice before (another instance, a lease run out) is not dead-lettered for one damage
     void bodyDamagedOnceOnItsThirdReceive_isReceivedAgainIntact_notDeadLettered() {
         var corruptOnce = new AtomicBoolean(true);
@@ -203,6 +222,56 @@ class SqsSourceIT {
 
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> source.poll(poll(10, 2, 30)))
                     .isInstanceOf(dev.ferry.domain.model.FerryException.class).hasMessageContaining("MessageGroupId");
+        }
+    }
+
+    @Test // a review: on a standard queue such a server's messages all counted as first receives, silently: max-receives
+          // never fired, redeliveries were not known as such
+    void aStandardReceiveWithoutReceiveCounts_isWarnedOfOnce() {
+        var warnings = new java.util.concurrent.CopyOnWriteArrayList<String>();
+        var handler = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                if (r.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue()) {
+                    warnings.add(String.valueOf(r.getMessage()) + " " + java.util.Arrays.toString(r.getParameters()));
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        var logger = java.util.logging.Logger.getLogger(SqsSource.class.getName());
+        var level = logger.getLevel(); // the tests' logging keeps SEVERE only
+        logger.setLevel(java.util.logging.Level.WARNING);
+        logger.addHandler(handler);
+        try (var withoutSystemAttributes = clientWith(new ExecutionInterceptor() {
+            @Override
+            public software.amazon.awssdk.core.SdkRequest modifyRequest(Context.ModifyRequest context,
+                                                                        ExecutionAttributes attributes) {
+                return context.request() instanceof software.amazon.awssdk.services.sqs.model.ReceiveMessageRequest r
+                        ? r.toBuilder().messageSystemAttributeNames(List.of()).build() : context.request();
+            }
+        })) {
+            var q = queue(false, 1000);
+            var source = SqsSource.builder(withoutSystemAttributes, q.url).build();
+            opened.add(source);
+            q.send("{\"n\":1}", Map.of(), null);
+            q.send("{\"n\":2}", Map.of(), null);
+            var got = new ArrayList<Delivery>();
+            for (int i = 0; i < 10 && got.size() < 2; i++) {
+                got.addAll(source.poll(poll(10, 1, 30)));
+            }
+            assertThat(got).hasSize(2);
+            assertThat(warnings.stream().filter(w -> w.contains("ApproximateReceiveCount")).toList())
+                    .as("said once").singleElement().asString().contains("max-receives");
+        } finally {
+            logger.removeHandler(handler);
+            logger.setLevel(level);
         }
     }
 
