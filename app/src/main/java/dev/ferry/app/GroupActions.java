@@ -108,9 +108,6 @@ final class GroupActions {
         if (spec == null) {
             throw new BadSource("no source named '" + source + "' (sources: " + config.sources().keySet() + ")");
         }
-        if (parking.parkedGroup(source, group).isEmpty()) {
-            throw notParked(group);
-        }
         // one release per source at a time: a release reads the whole dead-letter queue, and holds the messages of
         // other groups while it does, which a release of one of those groups at the same moment would not see
         var running = List.of(source);
@@ -127,13 +124,17 @@ final class GroupActions {
     private GroupParker.Released release(FerryConfig.SourceSpec spec, String source, String group, boolean skipHead,
                                          String expectedHead) throws InterruptedException {
         var parker = new GroupParker(parking, Clock.systemUTC());
-        if (spec.plan() instanceof KafkaSourceConfig kafka) {
-            return parker.release(source, group, skipHead, expectedHead, kafka.parkedGroupMover(), PATIENCE);
-        }
-        if (!(spec.plan() instanceof SqsSourceConfig sqs)) {
+        if (!(spec.plan() instanceof KafkaSourceConfig) && !(spec.plan() instanceof SqsSourceConfig)) {
             throw new BadSource("source '" + source + "' reads from " + spec.transport() + ", whose parked groups cannot "
                     + "be released by Ferry");
         }
+        if (parking.parkedGroup(source, group).isEmpty()) {
+            throw notParked(group);
+        }
+        if (spec.plan() instanceof KafkaSourceConfig kafka) {
+            return parker.release(source, group, skipHead, expectedHead, kafka.parkedGroupMover(), PATIENCE);
+        }
+        var sqs = (SqsSourceConfig) spec.plan();
         var queues = SqsQueues.of(client);
         String queueUrl = queues.url(sqs.queue());
         // a usage error, not "run it again": a retry loop spun on it until someone put the queue's RedrivePolicy back
