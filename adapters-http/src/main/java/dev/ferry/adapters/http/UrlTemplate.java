@@ -85,8 +85,17 @@ final class UrlTemplate {
             values[i] = inPath.get(i) ? fit(name, value) : value == null ? "" : value;
         }
         var next = new int[1];
-        return URI.create(expandWith(name -> values[next[0]++]));
+        String url = expandWith(name -> values[next[0]++]);
+        if (url.length() > MAX_URL_CHARS) {
+            // servers refuse (414) or, the JDK's among them, close the connection unanswered: waited out as an outage
+            throw new IllegalArgumentException("the url filled in for this event is " + url.length() + " characters, over "
+                    + MAX_URL_CHARS + " (servers refuse longer request lines): its " + names + " values are too long");
+        }
+        return URI.create(url);
     }
+
+    /** The longest URL a filled-in template may make: what common servers take in a request line (8 KiB). */
+    static final int MAX_URL_CHARS = 8_192;
 
     /**
      * A path placeholder's value, refused when it would move the request elsewhere: missing or empty (the
