@@ -59,8 +59,8 @@ final class EventSteps {
             }
             if (answer instanceof Claim.Acquired a) {
                 claim = new InFlight.HeldClaim(key, a.token());
-                if (s.redelivers() && leaseNanos - (System.nanoTime() - asked) < STALE_CHECKED_WITHIN
-                        && stale(s, item)) {
+                if (item.settled.get() || s.redelivers() && leaseNanos - (System.nanoTime() - asked) < STALE_CHECKED_WITHIN
+                        && stale(s, item)) { // or given back by a stop while the ledger answered: its handler is not called
                     // the lease ran out (or nearly) while the ledger answered a short claim, which the check of a slow
                     // answer below does not look at: run, the handler held a claim the keeper could not extend before
                     // it ended, and the copy the transport hands out now claimed it too. Let go, and left to that copy

@@ -105,4 +105,11 @@ final class InFlight {
     boolean effectDone() {
         return toComplete != null && events != null && nextEvent >= events.size() - 1;
     }
+
+    /** After its handler's own settlement: the group's next waits for one its handler put back, goes on after the others. */
+    static dev.ferry.domain.ordering.OrderingGroups.Step stepAfterHandlersOwn(InFlight item) {
+        var early = item.settledEarly.get();
+        return early instanceof Disposition.Ack || early instanceof Disposition.DeadLetter
+                ? dev.ferry.domain.ordering.OrderingGroups.Step.DONE : dev.ferry.domain.ordering.OrderingGroups.Step.FAILED;
+    }
 }

@@ -192,10 +192,10 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         }
         int first = item.nextEvent;
         while (item.nextEvent < item.events.size()) {
-            if (item.nextEvent > first && (item.settled.get() || EventSteps.stale(s, item))) {
-                // an earlier event's handler ran past the lease or a stop's deadline: the message is handed out again (or
-                // given back), its copy takes up from here finding those done done; this one would run the rest beside it
-                return dropStale(item);
+            if (item.settled.get() || item.nextEvent > first && EventSteps.stale(s, item)) {
+                // an earlier event's handler (or a lookup) ran past the lease or a stop's deadline: handed out again or given
+                // back, its copy takes up from here finding those done done; this one would run the rest beside it
+                return ledger.settledByItsHandler(item) ? InFlight.stepAfterHandlersOwn(item) : dropStale(item);
             }
             var setback = events.run(item, item.events.get(item.nextEvent));
             if (setback != null) {
@@ -245,8 +245,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
 
     private Step apply(InFlight item, FailureDecision.Decision decision) {
         if (ledger.settledByItsHandler(item)) { // not handled again (it was acked already, say), nor dead-lettered after it
-            var early = item.settledEarly.get(); // put back by its handler: the group's next waits for it, as in run()
-            return early instanceof Disposition.Ack || early instanceof Disposition.DeadLetter ? Step.DONE : Step.FAILED;
+            return InFlight.stepAfterHandlersOwn(item);
         }
         return switch (decision) {
             case FailureDecision.Hold h -> hold(item, h.delay());

@@ -160,6 +160,82 @@ class ListenerStopTest {
         assertThat(queue.size()).as("given back whole").isEqualTo(1);
     }
 
+    @Test // a review of the fix above: a claim that outlasted the stop's deadline (a ledger deaf to the interrupt) was
+          // followed by the handler's call, the delivery given back meanwhile
+    void aClaimEndingPastTheStopsDeadline_isNotFollowedByTheHandler() throws Exception {
+        queue.send("k1\nk2");
+        var inner = dev.ferry.domain.idempotency.InMemoryLedger.create();
+        var claiming = new CountDownLatch(1);
+        var letGo = new CountDownLatch(1);
+        var ledger = (dev.ferry.domain.idempotency.IdempotencyLedger) java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(), new Class<?>[] {dev.ferry.domain.idempotency.IdempotencyLedger.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("claim") && String.valueOf(args[0]).contains("k2")) {
+                        claiming.countDown();
+                        deafWait(letGo);
+                    }
+                    try {
+                        return method.invoke(inner, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        var handled = new java.util.concurrent.CopyOnWriteArrayList<String>();
+        var l = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
+            handled.add(event.key());
+            return Outcome.done();
+        }).ledger(ledger).config(config().shutdownDeadline(Duration.ofMillis(200)).build()).build();
+        listeners.add(l);
+        l.start();
+        assertThat(claiming.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+
+        assertThat(l.stop().releasedRunning()).as("given back while its claim was asked").isEqualTo(1);
+        letGo.countDown();
+        Thread.sleep(500);
+        assertThat(handled).as("nothing of it run after stop() returned").containsExactly("k1");
+    }
+
+    @Test // a review of the fix above: a handler that acked its delivery itself (skip-delete) had its claims released, not
+          // completed, when it ended past the stop's deadline: acked, yet its event not done in the ledger
+    void aHandlersOwnAck_endingPastTheStopsDeadline_completesItsEvent() throws Exception {
+        queue.send("k1\nk2");
+        var ledger = dev.ferry.domain.idempotency.InMemoryLedger.create();
+        var started = new CountDownLatch(1);
+        var letGo = new CountDownLatch(1);
+        var self = new AtomicReference<Listener>();
+        var l = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
+            if (event.key().equals("k1")) {
+                self.get().settle(delivery, Disposition.ACK); // the handler's own ack, before it ends
+                started.countDown();
+                deafWait(letGo);
+            }
+            return Outcome.done();
+        }).ledger(ledger).config(config().skipDelete(true).shutdownDeadline(Duration.ofMillis(200)).build()).build();
+        self.set(l);
+        listeners.add(l);
+        l.start();
+        assertThat(started.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+
+        l.stop();
+        letGo.countDown();
+        var k1 = dev.ferry.domain.idempotency.LedgerKeys.event("orders", "k1");
+        assertThat(Await.until(Duration.ofSeconds(5), () -> ledger.peek(k1).filter(
+                c -> c instanceof dev.ferry.domain.idempotency.Claim.Completed).isPresent()))
+                .as("completed as its handler's ack said: %s", ledger.peek(k1)).isTrue();
+    }
+
+    private static void deafWait(CountDownLatch latch) {
+        while (true) { // deaf to the stop's interrupt
+            try {
+                if (latch.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                    return;
+                }
+            } catch (InterruptedException ignored) {
+                // goes on
+            }
+        }
+    }
+
     @Test // a review: an interrupt that came once the stop had begun ended every wait of it at once
     void anInterruptDuringTheStop_stillGivesARunningHandlerItsDeadline_andIsKept() throws Exception {
         queue.send("slow");
