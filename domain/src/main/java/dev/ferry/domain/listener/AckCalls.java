@@ -47,9 +47,15 @@ final class AckCalls {
         return since == 0 ? "a while" : Durations.text(Duration.ofNanos(System.nanoTime() - since));
     }
 
-    /** A call threw (or answered nothing usable): nothing it was given was carried out. */
-    void failed(String reason) {
-        acks.failed(reason, quietNanos);
+    /** A call threw (or answered nothing usable): nothing it was given was carried out, dead letters included. */
+    void failed(String reason, List<Settlement> given) {
+        boolean deadLettersGiven = given.stream().anyMatch(s -> s.disposition() instanceof Disposition.DeadLetter);
+        if (deadLettersGiven) {
+            deadLetters.failed(reason, quietNanos);
+        }
+        if (!deadLettersGiven || given.stream().anyMatch(s -> s.disposition() instanceof Disposition.Ack)) {
+            acks.failed(reason, quietNanos); // a call of dead letters alone is theirs (an ack's next call would end the run)
+        }
     }
 
     /**
@@ -58,20 +64,26 @@ final class AckCalls {
      * hidden; one whose dead-letter copies are refused has its acks carried out, and the copies' run hidden.
      */
     void answered(List<Settlement> given, List<Settlement.Failure> failed) {
-        judge(acks, given, failed, Disposition.Ack.class);
-        judge(deadLetters, given, failed, Disposition.DeadLetter.class);
+        judge(acks, given, failed, Disposition.Ack.class, false);
+        judge(deadLetters, given, failed, Disposition.DeadLetter.class, true);
     }
 
-    private void judge(Run run, List<Settlement> given, List<Settlement.Failure> failed, Class<? extends Disposition> kind) {
+    /**
+     * {@code passingOnly}: failures that are not passing ones leave the run as it is — a dead letter refused for good (a
+     * source with no dead-letter queue, on purpose; a copy that can never fit) comes back each lease, and one such
+     * message took the whole app out of readiness until SQS's own redrive moved it.
+     */
+    private void judge(Run run, List<Settlement> given, List<Settlement.Failure> failed, Class<? extends Disposition> kind,
+                       boolean passingOnly) {
         long count = given.stream().filter(s -> kind.isInstance(s.disposition())).count();
         if (count == 0) {
             return;
         }
         var failures = failed.stream().filter(f -> kind.isInstance(f.settlement().disposition())).toList();
-        if (failures.size() >= count) {
-            run.failed(failures.getFirst().reason(), quietNanos);
-        } else {
+        if (failures.size() < count) {
             run.since = 0;
+        } else if (!passingOnly || failures.stream().allMatch(Settlement.Failure::retryable)) {
+            run.failed(failures.getFirst().reason(), quietNanos);
         }
     }
 

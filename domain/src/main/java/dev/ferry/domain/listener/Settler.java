@@ -377,7 +377,7 @@ final class Settler {
             } catch (Throwable e) {
                 countTaken(batch, batch.stream().map(q -> new Settlement.Failure(q.settlement(), JournalNotes.describe(e), true)).toList());
                 counters.settleFailures.add(batch.size());
-                calls.failed(JournalNotes.describe(e));
+                calls.failed(JournalNotes.describe(e), batch.stream().map(SettlementQueue.Queued::settlement).toList());
                 String told = "settling " + batch.size() + " message(s) of '" + name + "' failed; they come back when their lease runs out";
                 aside.write(() -> LOG.log(Level.WARNING, told, e)); // aside: under the send lock, a log that blocks held every ack
                 return;

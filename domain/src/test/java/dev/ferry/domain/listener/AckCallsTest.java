@@ -38,9 +38,10 @@ class AckCallsTest {
     void aFailureAfterAQuietWhile_startsARunOfItsOwn() throws Exception {
         var calls = new AckCalls();
         assertThat(calls.failing(LIMIT)).isNull(); // the health check's limit, as it asks
-        calls.failed("stale receipt");
+        var ack = List.of(settlement("m-1", Disposition.ACK));
+        calls.failed("stale receipt", ack);
         Thread.sleep(LIMIT.toMillis() * 3);
-        calls.failed("stale receipt again");
+        calls.failed("stale receipt again", ack);
         assertThat(calls.failing(LIMIT)).as("one failure, a moment ago").isNull();
     }
 
@@ -53,5 +54,35 @@ class AckCallsTest {
             Thread.sleep(15);
         }
         assertThat(calls.failing(LIMIT)).isNull();
+    }
+
+    @Test // a review of the dead letters' run: one refused for good (no dead-letter queue, on purpose) came back each lease
+          // and took the whole app out of readiness
+    void deadLettersRefusedForGood_startNoRun_thoseThatMayPassDo() throws Exception {
+        var calls = new AckCalls();
+        var dead = settlement("m-3", Disposition.deadLetter("poison"));
+        for (int i = 0; i < 8; i++) {
+            calls.answered(List.of(dead), List.of(new Settlement.Failure(dead, "has no dead-letter queue", false)));
+            Thread.sleep(15);
+        }
+        assertThat(calls.failing(LIMIT)).as("refused for good: not a run").isNull();
+        for (int i = 0; i < 8; i++) {
+            calls.answered(List.of(dead), List.of(new Settlement.Failure(dead, "KMS.AccessDeniedException (injected)", true)));
+            Thread.sleep(15);
+        }
+        assertThat(calls.failing(LIMIT)).contains("every dead-letter copy").contains("KMS.AccessDeniedException");
+    }
+
+    @Test // a review: a call of dead letters alone that threw counted toward the acks' run, and an ack's next call ended it
+    void aCallOfDeadLettersThatThrows_isTheirRun_notTheAcks() throws Exception {
+        var calls = new AckCalls();
+        var dead = List.of(settlement("m-3", Disposition.deadLetter("poison")));
+        var ack = settlement("m-1", Disposition.ACK);
+        for (int i = 0; i < 8; i++) {
+            calls.failed("IllegalStateException: dead-letter producer closed (injected)", dead);
+            calls.answered(List.of(ack), List.of()); // acks carried out beside them
+            Thread.sleep(15);
+        }
+        assertThat(calls.failing(LIMIT)).contains("every dead-letter copy").contains("producer closed");
     }
 }
