@@ -200,7 +200,8 @@ final class AdminGroups implements HttpHandler {
             answer(exchange, 401, Map.of("error", "a release needs Authorization: Bearer <admin.token>"));
             return;
         }
-        var query = AdminEvents.query(exchange.getRequestURI().getRawQuery(), Set.of("group", "source", "skip-head", "head"));
+        var query = AdminEvents.query(exchange.getRequestURI().getRawQuery(), Set.of("group", "source", "skip-head", "head",
+                "give-up-missing"));
         String group = query.get("group");
         if (group == null) { // "" is a group too: a Kafka record's empty key, parked like any other
             answer(exchange, 400, Map.of("error", "which group? ?group=G"));
@@ -225,8 +226,13 @@ final class AdminGroups implements HttpHandler {
                     + "(as GET /groups lists it), so that a head parked since is not dropped unseen"));
             return;
         }
+        String giveUp = query.get("give-up-missing");
+        if (giveUp != null && !giveUp.equals("true") && !giveUp.equals("false")) {
+            answer(exchange, 400, Map.of("error", "give-up-missing is true or false, was '" + giveUp + "'"));
+            return;
+        }
         try {
-            var released = actions.release(query.get("source"), group, skipHead, head);
+            var released = actions.release(query.get("source"), group, skipHead, head, "true".equals(giveUp));
             LOG.info("{}", GroupActions.text(group, released));
             answer(exchange, 200, GroupActions.json(released));
         } catch (GroupActions.BadSource e) { // a 409 told the CLI "run it again" (exit 1), a script's retry loop spun

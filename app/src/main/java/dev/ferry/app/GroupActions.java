@@ -93,6 +93,12 @@ final class GroupActions {
     /** As {@link #release(String, String, boolean)}, dropping the head only if it is still {@code expectedHead} (when given). */
     GroupParker.Released release(String source, String group, boolean skipHead, String expectedHead)
             throws InterruptedException {
+        return release(source, group, skipHead, expectedHead, false);
+    }
+
+    /** As above; {@code giveUpMissing}: the parked messages not found are gone, the operator says (see GroupParker). */
+    GroupParker.Released release(String source, String group, boolean skipHead, String expectedHead, boolean giveUpMissing)
+            throws InterruptedException {
         if (source == null) {
             // looked up on each configured source, not in a listing of every parked group (hundreds of thousands)
             var sources = config.sources().keySet().stream().filter(s -> parking.parkedGroup(s, group).isPresent()).toList();
@@ -115,14 +121,14 @@ final class GroupActions {
             throw new IllegalArgumentException("a release of a group of '" + source + "' is running: wait for it");
         }
         try {
-            return release(spec, source, group, skipHead, expectedHead);
+            return release(spec, source, group, skipHead, expectedHead, giveUpMissing);
         } finally {
             RELEASING.remove(running);
         }
     }
 
     private GroupParker.Released release(FerryConfig.SourceSpec spec, String source, String group, boolean skipHead,
-                                         String expectedHead) throws InterruptedException {
+                                         String expectedHead, boolean giveUpMissing) throws InterruptedException {
         var parker = new GroupParker(parking, Clock.systemUTC());
         if (!(spec.plan() instanceof KafkaSourceConfig) && !(spec.plan() instanceof SqsSourceConfig)) {
             throw new BadSource("source '" + source + "' reads from " + spec.transport() + ", whose parked groups cannot "
@@ -132,7 +138,7 @@ final class GroupActions {
             throw notParked(group);
         }
         if (spec.plan() instanceof KafkaSourceConfig kafka) {
-            return parker.release(source, group, skipHead, expectedHead, kafka.parkedGroupMover(), PATIENCE);
+            return parker.release(source, group, skipHead, expectedHead, kafka.parkedGroupMover(), PATIENCE, giveUpMissing);
         }
         var sqs = (SqsSourceConfig) spec.plan();
         var queues = SqsQueues.of(client);
@@ -153,7 +159,7 @@ final class GroupActions {
                     + "parked into, then release it");
         }
         return parker.release(source, group, skipHead, expectedHead, queues.parkedGroupMover(deadLetterQueueUrl, queueUrl),
-                PATIENCE);
+                PATIENCE, giveUpMissing);
     }
 
     /** A parked group as the admin endpoints answer it. */
@@ -190,9 +196,9 @@ final class GroupActions {
             case CLOSING -> "group " + group + " released: " + moved + "; it flows again once the listeners have handled them";
             case NOT_YET -> "group " + group + ": " + moved + ", but some parked messages have not reached the dead-letter "
                     + "queue within " + PATIENCE.toSeconds() + "s; the group stays parked: release it again"
-                    + (r.redriven() + r.skipped() == 0 ? " — none of them was found: if they are gone from it (its "
-                    + "retention, or deleted by hand), --skip-head --head KEY drops the head and gives them up, and the group "
-                    + "flows again" : "");
+                    + (r.redriven() + r.skipped() == 0 ? " — none of them was found: if they are truly gone from it (its "
+                    + "retention, or deleted by hand; not held by another release, nor in another queue), "
+                    + "--give-up-missing gives them up and the group flows again" : "");
         };
     }
 

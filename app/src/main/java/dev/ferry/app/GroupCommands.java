@@ -160,6 +160,12 @@ final class GroupCommands {
                 + "list --json' shows it. Refused when the group's head is another by now (parked again since).")
         private String head;
 
+        @Option(names = "--give-up-missing", description = "The group's parked messages this release does not find in the "
+                + "dead-letter queue are gone (its retention, deleted by hand): give them up, and let the group flow once "
+                + "those found are handled. Only when they are truly gone: one held by another release or still on its "
+                + "way would be left in the queue, out of its group's order.")
+        private boolean giveUpMissing;
+
         @Spec
         private CommandSpec spec;
 
@@ -206,7 +212,8 @@ final class GroupCommands {
             }
             String query = "group=" + URLEncoder.encode(group, StandardCharsets.UTF_8)
                     + (source != null ? "&source=" + URLEncoder.encode(source, StandardCharsets.UTF_8) : "")
-                    + (skipHead ? "&skip-head=true&head=" + URLEncoder.encode(head, StandardCharsets.UTF_8) : "");
+                    + (skipHead ? "&skip-head=true&head=" + URLEncoder.encode(head, StandardCharsets.UTF_8) : "")
+                    + (giveUpMissing ? "&give-up-missing=true" : "");
             var request = HttpRequest.newBuilder(admin.resolve("/groups/release?" + query))
                     .header("Authorization", "Bearer " + token).timeout(Duration.ofMinutes(5))
                     .POST(HttpRequest.BodyPublishers.noBody()).build();
@@ -233,7 +240,7 @@ final class GroupCommands {
             }
             GroupParker.Released released;
             try {
-                released = actions.release(source, group, skipHead, head);
+                released = actions.release(source, group, skipHead, head, giveUpMissing);
             } catch (GroupActions.BadSource e) { // the command line's mistake: exit 1 says "run it again"
                 io.err().println("ferry: " + Printable.of(Thrown.message(e)));
                 return Ferry.USAGE;

@@ -262,6 +262,9 @@ class AdminServerTest {
                     + TOKEN + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
             assertThat(answer).as(query).startsWith("HTTP/1.1 400").contains("head");
         }
+        var giveUp = send(admin, "POST /groups/release?group=A&give-up-missing=yes HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + "Authorization: Bearer " + TOKEN + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        assertThat(giveUp).as("give-up-missing too").startsWith("HTTP/1.1 400").contains("give-up-missing is true or false");
         assertThat(touched).isFalse();
     }
 

@@ -275,11 +275,7 @@ public final class GroupParker {
         return finish(source, group, token, parkedBefore, settled, false);
     }
 
-    /**
-     * As {@link #finish(String, String, String, long, Duration)}; {@code missingGivenUp}: the operator dropping the head
-     * they named gives up parked messages not found as well, even when none was (gone by the destination's retention or
-     * by hand: the group could never be released, every release "not yet").
-     */
+    /** As {@link #finish(String, String, String, long, Duration)}; {@code missingGivenUp}: see {@link #release}'s last. */
     public Finish finish(String source, String group, String token, long parkedBefore, Duration settled,
                          boolean missingGivenUp) {
         var result = new Finish[1];
@@ -342,9 +338,8 @@ public final class GroupParker {
     }
 
     /**
-     * What one {@link Mover#move} took out: {@code counted} parked messages, {@code redriven} of them
-     * sent back; {@code problem} says why it stopped early (null when it did not), what it moved
-     * before that still counts.
+     * What one {@link Mover#move} took out: {@code counted} parked messages, {@code redriven} of them sent back;
+     * {@code problem} says why it stopped early (null when it did not), what it moved before that still counts.
      */
     public record Moved(long counted, long redriven, String problem) {
         public Moved(long counted, long redriven) {
@@ -364,11 +359,10 @@ public final class GroupParker {
     }
 
     /**
-     * Releases a parked group: moves its parked messages back with {@code mover} until a pass finds
-     * them all back ({@link #finish}, waiting up to {@code patience} for messages still on their way
-     * to the dead-letter destination), then unparks it or leaves that to the listener that handles
-     * the last. {@link Finish#NOT_YET} means the patience ran out: the group stays parked, and a
-     * release can be run again. One release of a group at a time.
+     * Releases a parked group: moves its parked messages back with {@code mover} until a pass finds them all back
+     * ({@link #finish}, waiting up to {@code patience} for messages still on their way to the dead-letter destination),
+     * then unparks it or leaves that to the listener that handles the last. {@link Finish#NOT_YET} means the patience
+     * ran out: the group stays parked, and a release can be run again. One release of a group at a time.
      *
      * @throws ReleaseInterrupted when the group is not parked, or was parked again behind a new head meanwhile
      * @throws FerryException     when the mover stopped early: the group stays parked, and a release can
@@ -389,7 +383,14 @@ public final class GroupParker {
      */
     public Released release(String source, String group, boolean skipHead, String expectedHead, Mover mover,
                             Duration patience) throws InterruptedException {
-        return new GroupRelease(this, source, group).run(skipHead, expectedHead, mover, patience);
+        return release(source, group, skipHead, expectedHead, mover, patience, false);
+    }
+
+    /** As above; {@code giveUpMissing}: the operator says those not found are gone (retention, by hand): given up, the
+     *  group flows. Without it, none found stays "not yet": held by another reader, on their way, or looked for elsewhere. */
+    public Released release(String source, String group, boolean skipHead, String expectedHead, Mover mover,
+                            Duration patience, boolean giveUpMissing) throws InterruptedException {
+        return new GroupRelease(this, source, group).run(skipHead, expectedHead, mover, patience, giveUpMissing);
     }
 
     private ParkedGroup update(String source, String group, UnaryOperator<ParkedGroup> change) {

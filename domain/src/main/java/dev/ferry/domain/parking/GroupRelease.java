@@ -23,8 +23,8 @@ final class GroupRelease {
         this.group = group;
     }
 
-    GroupParker.Released run(boolean skipHead, String expectedHead, GroupParker.Mover mover, Duration patience)
-            throws InterruptedException {
+    GroupParker.Released run(boolean skipHead, String expectedHead, GroupParker.Mover mover, Duration patience,
+                             boolean giveUpMissing) throws InterruptedException {
         if (skipHead && expectedHead != null) {
             headIs(parker.parked(source, group).orElse(null), source, group, expectedHead);
         }
@@ -67,8 +67,7 @@ final class GroupRelease {
                 throw new FerryException("releasing group " + group + " of '" + source + "' stopped after " + redriven
                         + " message(s): " + moved.problem(), true);
             }
-            // dropping the head they named, the operator gives up what is not found too (none, when all are gone)
-            var finish = parker.finish(source, group, token, state.parked(), patience, skipHead && expectedHead != null);
+            var finish = parker.finish(source, group, token, state.parked(), patience, giveUpMissing);
             if (finish != GroupParker.Finish.NOT_YET || System.nanoTime() - deadline > 0) {
                 // a shortfall forgiven once the last park settled: counted twice, or no longer there to be moved
                 // (less those that passed under this release beyond its count: sent back, their count lost — a kill between,

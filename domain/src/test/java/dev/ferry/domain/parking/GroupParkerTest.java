@@ -386,17 +386,21 @@ class GroupParkerTest {
 
     @Test // a review: a group whose parked messages had all left the dead-letter destination (its retention, or by hand)
           // could never be released: every release found none and answered "not yet", --skip-head as well
-    void aGroupWhoseParkedMessagesAreAllGone_isLetGoByTheOperatorDroppingItsHead_saidNotFound() throws Exception {
+    void aGroupWhoseParkedMessagesAreAllGone_isLetGoWhenTheOperatorGivesThemUp_saidNotFound() throws Exception {
         parkThree();
         clock.advance(Duration.ofDays(15));
         GroupParker.Mover findsNone = (p, t, skip) -> new GroupParker.Moved(0, 0);
         var again = parker.release("s", "A", false, findsNone, Duration.ofMillis(300));
         assertThat(again.finish()).as("a plain release: the mover may be looking in the wrong place")
                 .isEqualTo(GroupParker.Finish.NOT_YET);
+        String head = parker.parked("s", "A").orElseThrow().head();
+        // a review of the first fix, which took dropping the head for giving up the rest: messages another release's
+        // reader holds for two minutes (SQS FIFO hands out none of the group meanwhile) were stranded, the group unparked
+        assertThat(parker.release("s", "A", true, head, findsNone, Duration.ofMillis(300)).finish())
+                .as("dropping the head alone").isEqualTo(GroupParker.Finish.NOT_YET);
         assertThat(parker.parked("s", "A")).isPresent();
 
-        String head = parker.parked("s", "A").orElseThrow().head();
-        var givenUp = parker.release("s", "A", true, head, findsNone, Duration.ofMillis(300));
+        var givenUp = parker.release("s", "A", false, null, findsNone, Duration.ofMillis(300), true);
         assertThat(givenUp.finish()).isEqualTo(GroupParker.Finish.UNPARKED);
         assertThat(givenUp.notFound()).as("all three said missing").isEqualTo(3);
         assertThat(parker.parked("s", "A")).as("the group flows again").isEmpty();
