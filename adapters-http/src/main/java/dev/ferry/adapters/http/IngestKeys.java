@@ -17,8 +17,9 @@ import javax.net.ssl.X509ExtendedKeyManager;
  * The key of an HTTP source's keystore, read again when the file's bytes change. A certificate renewed in place
  * (cert-manager's secret, a cron's {@code openssl pkcs12}) was served only after a restart: a Ferry that ran past
  * the old certificate's end failed every client's handshake. The file is looked at, at most every
- * {@link #LOOK_EVERY}, when a client's handshake asks for the key; a file that changed but cannot be used (half
- * written, a wrong password, no key, out of its dates) is warned of and the key read before is served on.
+ * {@link #LOOK_EVERY} and on a thread of its own, when a client's handshake asks for the key; a file that changed but
+ * cannot be used (half written, a wrong password, no key, out of its dates) is warned of, tried again each minute
+ * (a certificate valid from a moment ahead becomes usable), and the key read before is served on.
  *
  * <p>An alias handed to the TLS engine carries the generation of the keystore it came from, so a handshake that
  * chose its alias just before a renewal finds that alias's chain and key, not the new file's.
@@ -53,17 +54,43 @@ final class IngestKeys extends X509ExtendedKeyManager {
         endingSoon(System.nanoTime());
     }
 
-    /** Looks at the file when {@link #LOOK_EVERY} has passed since the last look; one caller at a time looks. */
+    /** Bytes refused are read again after this: a certificate valid from a moment ahead (a signer's clock) becomes usable. */
+    static volatile Duration REFUSED_TRIED_AGAIN = Duration.ofMinutes(1);
+    private volatile long refusedAt;
+    /** A look under way, on a thread of its own: a file system that hangs holds no handshake, and one look at a time. */
+    private final java.util.concurrent.atomic.AtomicBoolean looking = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /**
+     * Starts a look at the file, on a thread of its own, when {@link #LOOK_EVERY} has passed since the last; the handshake
+     * that asked goes on with the key it has (a renewal serves the next ones).
+     */
     void lookAgain() {
         long now = System.nanoTime();
         long next = nextLook.get();
-        if (now - next < 0 || !nextLook.compareAndSet(next, now + LOOK_EVERY.toNanos())) {
+        if (now - next < 0 || !nextLook.compareAndSet(next, now + LOOK_EVERY.toNanos()) || !looking.compareAndSet(false, true)) {
             return;
         }
+        try {
+            Thread.ofVirtual().name("ferry-keystore-look").start(() -> {
+                try {
+                    look(now);
+                } finally {
+                    looking.set(false);
+                }
+            });
+        } catch (RuntimeException | Error e) { // no thread to be had: looked at on a later handshake
+            looking.set(false);
+        }
+    }
+
+    /** Reads the file, and serves its key from now on when it changed and can be used. */
+    void look(long now) {
         var was = current;
         try {
             byte[] bytes = Files.readAllBytes(file);
-            if (!Arrays.equals(bytes, was.bytes()) && !Arrays.equals(bytes, refused)) {
+            boolean refusedBefore = Arrays.equals(bytes, refused);
+            if (!Arrays.equals(bytes, was.bytes())
+                    && (!refusedBefore || now - refusedAt >= dev.ferry.domain.model.Durations.nanos(REFUSED_TRIED_AGAIN))) {
                 try {
                     var read = IngestTls.read(file, bytes, password, was.generation() + 1);
                     previous = was;
@@ -73,8 +100,11 @@ final class IngestKeys extends X509ExtendedKeyManager {
                             read.until());
                 } catch (IllegalArgumentException e) {
                     refused = bytes;
-                    LOG.warn("keystore {} changed but cannot be used, the certificate read before (valid until {}) is "
-                            + "served on: {}", file, was.until(), e.getMessage());
+                    refusedAt = now;
+                    if (!refusedBefore) {
+                        LOG.warn("keystore {} changed but cannot be used, the certificate read before (valid until {}) is "
+                                + "served on (the file is tried again each minute): {}", file, was.until(), e.getMessage());
+                    }
                 }
             }
         } catch (java.io.IOException | RuntimeException e) {

@@ -117,6 +117,27 @@ class HttpSourceTlsIT {
         }
     }
 
+    @Test // a review of the fix: a renewal valid from a moment ahead (the signer's clock, a file staged early) was refused
+          // at its first look and never read again: the old certificate served to its end, then every handshake failed
+    void aRenewalValidFromAMomentAhead_isServedOnceItsTimeComes(@TempDir Path dir) throws Exception {
+        var file = keystore(dir);
+        var ahead = keystore(dir, "ahead.p12", "-startdate", "+3S", "-validity", "60");
+        var was = IngestKeys.LOOK_EVERY;
+        var retried = IngestKeys.REFUSED_TRIED_AGAIN;
+        IngestKeys.LOOK_EVERY = Duration.ofMillis(50);
+        IngestKeys.REFUSED_TRIED_AGAIN = Duration.ofMillis(200);
+        var old = certificate(file);
+        var renewal = certificate(ahead);
+        try (var source = HttpSource.builder().auth(IngestAuth.none()).tls(file, PASSWORD).build().start()) {
+            Files.copy(ahead, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            assertThat(served(source, old, renewal)).as("not valid yet: the one before").isEqualTo(old);
+            assertThat(servedWithin(source, renewal, old, renewal)).as("once valid").isTrue();
+        } finally {
+            IngestKeys.LOOK_EVERY = was;
+            IngestKeys.REFUSED_TRIED_AGAIN = retried;
+        }
+    }
+
     /** The certificate the endpoint serves a new connection (a new client, no session to resume), trusting both files. */
     private static java.security.cert.Certificate served(HttpSource source, java.security.cert.Certificate... trusted)
             throws Exception {
