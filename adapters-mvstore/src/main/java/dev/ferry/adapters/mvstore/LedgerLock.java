@@ -16,6 +16,9 @@ import java.nio.file.StandardOpenOption;
  */
 final class LedgerLock implements AutoCloseable {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LedgerFile.class);
+
+    /** Null when no lock file could be made (said at the opening). */
     private final FileChannel channel;
 
     private LedgerLock(FileChannel channel) {
@@ -32,8 +35,11 @@ final class LedgerLock implements AutoCloseable {
             }
             channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         } catch (IOException | RuntimeException e) {
-            throw new FerryException("cannot open the ledger file " + file + ": its lock file " + path + " cannot be made ("
-                    + e + ")", e, false);
+            // a ledger file mounted alone into a directory Ferry may not write, or a lock file made by another user (a
+            // CLI command run with sudo): such a start worked before there was a lock file — it goes on, on H2's lock
+            LOG.warn("ledger {}: its lock file {} cannot be made or written ({}); the file is locked by H2 alone, which lets "
+                    + "it go while a store broken by a failed write is opened again", file, path, String.valueOf(e));
+            return new LedgerLock(null);
         }
         java.nio.channels.FileLock lock;
         try {
@@ -53,7 +59,9 @@ final class LedgerLock implements AutoCloseable {
 
     @Override
     public void close() {
-        closeQuietly(channel, null); // closing the channel lets the lock go
+        if (channel != null) {
+            closeQuietly(channel, null); // closing the channel lets the lock go
+        }
     }
 
     private static void closeQuietly(FileChannel channel, Throwable into) {

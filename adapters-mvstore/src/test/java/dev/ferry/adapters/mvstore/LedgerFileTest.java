@@ -138,6 +138,21 @@ class LedgerFileTest {
         assertThat(anotherFerryOpens(file)).as("free once closed").startsWith("opened");
     }
 
+    @Test // a review of the fix: a lock file Ferry cannot make or write (a directory it may not write, one made by a CLI
+          // run with sudo) refused starts that worked before there was one
+    void aLockFileThatCannotBeMade_leavesTheLedgerToH2sLock_notRefused() throws Exception {
+        var file = dir.resolve("unlockable.mv.db");
+        java.nio.file.Files.createDirectories(dir.resolve("unlockable.mv.db.lock")); // no file can be written there
+        var files = new LedgerFile(file, m -> { });
+        try {
+            files.current().entries().put("e:1:s:a", "completed");
+            files.current().store().commit();
+            assertThat(files.current().entries()).containsKey("e:1:s:a");
+        } finally {
+            files.close();
+        }
+    }
+
     /** What another JVM's {@code MvStoreLedger.open(file)} did: "opened …" or "refused: WHY". */
     private static String anotherFerryOpens(Path file) throws Exception {
         String launcher = Path.of(System.getProperty("java.home"), "bin", "java").toString();
