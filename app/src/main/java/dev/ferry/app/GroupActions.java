@@ -67,15 +67,19 @@ final class GroupActions {
     }
 
     /**
-     * Why {@code group} is on no configured source: not parked, or parked on a source the configuration no longer
-     * has (renamed, removed) — looked for among the first {@link #DEFAULT_LIMIT} listed, on this path only.
+     * Why {@code group} is not parked where asked ({@code asked}: the source named, or null for any configured one):
+     * not parked at all, parked on another source of this configuration, or on a source the configuration no longer
+     * has (renamed, removed) — looked for among the first {@link #DEFAULT_LIMIT} listed, on this path only. Asked again,
+     * the same answer: the request's mistake (a 409 said "run it again", and a script's retry loop spun for ever).
      */
-    private IllegalArgumentException notParked(String group) {
+    private IllegalArgumentException notParked(String group, String asked) {
         var elsewhere = parking.parkedGroups(DEFAULT_LIMIT).groups().stream().filter(p -> p.group().equals(group))
                 .map(ParkedGroup::source).distinct().toList();
-        // parked only on a source this file lacks: asked again, the same answer — the command line's (or file's) mistake
-        // not parked: asked again, the same answer (released meanwhile, by another operator or as its copies passed, or
-        // a name mistyped) — a 409 said "run it again" (exit 1), and a script's retry loop spun for ever
+        var configured = elsewhere.stream().filter(config.sources()::containsKey).toList();
+        if (asked != null && !configured.isEmpty()) {
+            return new BadSource("group " + group + " is not parked on source '" + asked + "' but on " + configured
+                    + ": name that one (--source " + configured.getFirst() + ")");
+        }
         return elsewhere.isEmpty() ? new BadSource("group " + group + " is not parked (released already, or never parked: "
                 + "'ferry groups list' shows those that are)")
                 : new BadSource("group " + group + " is parked on source(s) " + elsewhere + ", which this configuration does "
@@ -103,7 +107,7 @@ final class GroupActions {
             // looked up on each configured source, not in a listing of every parked group (hundreds of thousands)
             var sources = config.sources().keySet().stream().filter(s -> parking.parkedGroup(s, group).isPresent()).toList();
             if (sources.isEmpty()) {
-                throw notParked(group);
+                throw notParked(group, null);
             }
             if (sources.size() > 1) {
                 throw new BadSource("group " + group + " is parked on several sources " + sources + ": name one with --source");
@@ -135,7 +139,7 @@ final class GroupActions {
                     + "be released by Ferry");
         }
         if (parking.parkedGroup(source, group).isEmpty()) {
-            throw notParked(group);
+            throw notParked(group, source);
         }
         if (spec.plan() instanceof KafkaSourceConfig kafka) {
             return parker.release(source, group, skipHead, expectedHead, kafka.parkedGroupMover(), PATIENCE, giveUpMissing);

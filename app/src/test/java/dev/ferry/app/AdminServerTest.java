@@ -358,6 +358,26 @@ class AdminServerTest {
                 });
     }
 
+    @Test // a review: a release naming the wrong source of this configuration said the configuration lacked the right one
+    void aReleaseNamingAnotherSourceOfThisConfiguration_saysWhichOneHasTheGroup() {
+        var ledger = dev.ferry.domain.idempotency.InMemoryLedger.create();
+        var now = java.time.Instant.now();
+        ledger.replaceParkedGroup(null, new dev.ferry.domain.parking.ParkedGroup("refunds", "G", "h", null, "poison", now,
+                now, 1, 0, null, 0, 0, false, 1));
+        var config = RunParts.config("""
+                ledger: {kind: memory}
+                sources:
+                  orders: {sqs: {queue: orders}}
+                  refunds: {sqs: {queue: refunds}}
+                sinks: {log: {type: log}}
+                routes: [{to: [log]}]
+                """);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new GroupActions(config, ledger, null).release("orders", "G", false))
+                .isInstanceOf(GroupActions.BadSource.class)
+                .hasMessageContaining("not parked on source 'orders' but on [refunds]").hasMessageContaining("--source refunds")
+                .hasMessageNotContaining("does not have");
+    }
+
     /** A configuration with one source, 'orders': a release by group name looks the group up on it. */
     private static dev.ferry.app.config.FerryConfig oneSource() {
         try {
