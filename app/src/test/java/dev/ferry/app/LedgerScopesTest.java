@@ -43,5 +43,11 @@ class LedgerScopesTest {
                   orders: {sqs: {queue: orders}, ledger-scope: orders}
                   refunds: {sqs: {queue: refunds}, ledger-scope: shared}
                 """ + SinkCallsTest.HTTP).warnings()).isEmpty();
+        // a review: a source named 'shared' is not the scope 'shared' another one writes
+        assertThat(SinkCallsTest.read("""
+                sources:
+                  shared: {sqs: {queue: orders}}
+                  refunds: {sqs: {queue: refunds}, ledger-scope: shared}
+                """ + SinkCallsTest.HTTP).warnings()).isEmpty();
     }
 }

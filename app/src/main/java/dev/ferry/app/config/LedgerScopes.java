@@ -22,7 +22,9 @@ final class LedgerScopes {
     /** Warns of each written scope that is another source's name, and so that source's default scope. */
     static void warnBorrowed(Map<String, FerryConfig.SourceSpec> sources) {
         for (var source : sources.values()) {
-            var owner = source.ledgerScope() == null ? null : sources.get(source.ledgerScope());
+            // 'shared' is the scope every source shares, not a source named so
+            var owner = source.ledgerScope() == null || "shared".equals(source.ledgerScope()) ? null
+                    : sources.get(source.ledgerScope());
             if (owner != null && owner != source && owner.ledgerScope() == null && !SHARED_BY_NATURE.contains(owner.format())) {
                 LOG.warn("source '{}' has ledger-scope: {}, the name of source '{}', whose default scope it is: an event id "
                                 + "both carry is handled once, by whichever reads it first; if they really carry the same "
