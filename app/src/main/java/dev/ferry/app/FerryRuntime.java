@@ -289,11 +289,13 @@ public final class FerryRuntime implements AutoCloseable {
         try {
             step.close();
         } catch (InterruptedException e) {
-            // kept for the end of the close: set now, every later bounded wait (the ledger's last commits) gave up at once
+            // kept for the end of the close: set now, every later bounded wait (the ledger's last commits) gave up at once;
+            // not waited for, what it ends (a redrive's batch, a release) was cut short: not a whole close
             closeInterrupted = true;
-            LOG.warn("{} was interrupted", what);
+            closedWhole = false;
+            StopSignals.aMoment(() -> LOG.warn("{} was interrupted", what));
         } catch (Throwable e) {
-            LOG.warn("{} failed: {}", what, String.valueOf(e));
+            StopSignals.aMoment(() -> LOG.warn("{} failed: {}", what, String.valueOf(e)));
         }
     }
 

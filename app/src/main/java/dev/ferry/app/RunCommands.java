@@ -54,7 +54,12 @@ final class RunCommands {
                     // not on this platform: the shutdown hook below still stops cleanly
                 }
             }
-            Runtime.getRuntime().addShutdownHook(new Thread(runtime::close, "ferry-shutdown"));
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                // a stop request too (SIGHUP, a JVM asked to end otherwise): a start under way starts no listener — they
+                // took messages only for this close to give them back, a receive of each spent
+                stopRequested.countDown();
+                runtime.close();
+            }, "ferry-shutdown"));
             try {
                 runtime.start(() -> stopRequested.getCount() == 0);
             } catch (RuntimeException | Error e) {

@@ -133,6 +133,39 @@ class ClosingTest {
         }
     }
 
+    @Test // a review: with the log's pipe blocked (a collector that stopped reading), the "did not end" warning held the
+          // closing thread for good — sources, sinks, the ledger and the admin server never closed, the process killed
+    void aCloseLeftRunning_isSaidAside_soABlockedLogDoesNotHoldTheCloseForGood() throws Exception {
+        var blocked = new CountDownLatch(1);
+        var appender = new ch.qos.logback.core.AppenderBase<ch.qos.logback.classic.spi.ILoggingEvent>() {
+            @Override
+            protected void append(ch.qos.logback.classic.spi.ILoggingEvent event) {
+                try {
+                    blocked.await(30, TimeUnit.SECONDS); // the pipe does not take the line
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        var ferry = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("ferry");
+        appender.start();
+        ferry.addAppender(appender);
+        var hangs = new CountDownLatch(1);
+        var next = new AtomicInteger();
+        try {
+            var closing = Thread.ofPlatform().start(() -> {
+                Closing.inParallel(List.of(() -> hangs.await(30, TimeUnit.SECONDS)), Duration.ofMillis(100));
+                next.incrementAndGet(); // the close goes on to its next step
+            });
+            assertThat(closing.join(Duration.ofSeconds(5))).as("the close went on past the line it could not write").isTrue();
+            assertThat(next).hasValue(1);
+        } finally {
+            blocked.countDown();
+            hangs.countDown();
+            ferry.detachAppender(appender);
+        }
+    }
+
     /** Each handler finishes only once every listener is stopping: stopped in turn, the first would run out its deadline. */
     @Test
     void listeners_stopTogether_soEachFinishesWhatItHolds_withinItsOwnDeadline() throws Exception {
