@@ -103,12 +103,14 @@ final class AdminGroups implements HttpHandler {
     static final int MAX_LIMIT = 100_000;
 
     /** A listing of {@code limit} groups and when it was read (nanoTime). */
-    private record Listed(int limit, dev.ferry.domain.parking.ParkedGroupListing listing, long at) {
+    private record Listed(int limit, dev.ferry.domain.parking.ParkedGroupListing listing, long at, long releases) {
     }
 
     /** How long a listing is answered again unread: the console's own pace. */
     static final long LISTING_FRESH_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(2);
     private volatile Listed lastListed;
+    /** Moved on as a release begins and as it ends: a listing read across either is not kept. */
+    private final java.util.concurrent.atomic.AtomicLong releases = new java.util.concurrent.atomic.AtomicLong();
 
     /**
      * The listing, read again when the last of that limit is older than {@link #LISTING_FRESH_NANOS} or a release ran
@@ -117,11 +119,16 @@ final class AdminGroups implements HttpHandler {
      */
     private dev.ferry.domain.parking.ParkedGroupListing listing(int limit) {
         var last = lastListed;
-        if (last != null && last.limit() == limit && System.nanoTime() - last.at() < LISTING_FRESH_NANOS) {
+        long before = releases.get();
+        if (last != null && last.limit() == limit && last.releases() == before
+                && System.nanoTime() - last.at() < LISTING_FRESH_NANOS) {
             return last.listing();
         }
         var listing = actions.list(limit);
-        lastListed = new Listed(limit, listing, System.nanoTime());
+        // a large one is not kept (hundreds of megabytes held for as long as no one asks again), nor one read while a
+        // release began or ended (the group it released shown parked after its 200)
+        lastListed = limit <= GroupActions.DEFAULT_LIMIT && releases.get() == before
+                ? new Listed(limit, listing, System.nanoTime(), before) : null;
         return listing;
     }
 
@@ -149,8 +156,10 @@ final class AdminGroups implements HttpHandler {
         if (awaitIdle(patience)) {
             return true;
         }
-        LOG.warn("a group release did not end within {} of the close: its group may stay parked with its count short, "
-                + "or a message be both sent back and still in the dead-letter queue; look at 'ferry groups list'", patience);
+        // said aside, a moment at most: with the log's pipe blocked, the line held the close here for good
+        StopSignals.aMoment(() -> LOG.warn("a group release did not end within {} of the close: its group may stay parked "
+                + "with its count short, or a message be both sent back and still in the dead-letter queue; look at 'ferry "
+                + "groups list'", patience));
         return false;
     }
 
@@ -169,7 +178,7 @@ final class AdminGroups implements HttpHandler {
     }
 
     private void release(HttpExchange exchange) throws IOException {
-        lastListed = null; // what the release changes is read again
+        releases.incrementAndGet(); // what the release changes is read again, as it begins and once it ended
         boolean refused;
         synchronized (releasing) {
             refused = stopping;
@@ -184,6 +193,7 @@ final class AdminGroups implements HttpHandler {
         try {
             releaseOne(exchange);
         } finally {
+            releases.incrementAndGet();
             synchronized (releasing) {
                 releasing.remove(Thread.currentThread());
                 releasing.notifyAll();

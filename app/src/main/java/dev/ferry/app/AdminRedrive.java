@@ -179,9 +179,10 @@ final class AdminRedrive implements HttpHandler {
         stopping();
         Thread thread = running;
         if (thread != null && !thread.join(patience)) {
-            LOG.warn("the console's redrive from {} did not end its batch within {} s (SQS slow to answer): up to ten "
-                    + "messages of it may be both copied and still in the dead-letter queue", status.get().from(),
-                    patience.toSeconds());
+            String from = status.get().from(); // said aside, a moment at most: a blocked log held the close for good
+            StopSignals.aMoment(() -> LOG.warn("the console's redrive from {} did not end its batch within {} s (SQS slow "
+                    + "to answer): up to ten messages of it may be both copied and still in the dead-letter queue", from,
+                    patience.toSeconds()));
             return false;
         }
         return true;
