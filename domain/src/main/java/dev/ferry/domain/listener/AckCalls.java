@@ -100,9 +100,9 @@ final class AckCalls {
                     + " (messages come back when their leases run out, and run again): " + acks.reason;
         }
         var deadLetterRun = deadLetters.longerThan(bound);
-        return deadLetterRun == null ? null : "every dead-letter copy sent to the source has failed for " + deadLetterRun
-                + " (those messages come back when their leases run out, and are given up again; the dead-letter queue "
-                + "gets none of them): " + deadLetters.reason;
+        return deadLetterRun == null ? null : "every dead letter sent to the source has failed for " + deadLetterRun
+                + " (its copy to the dead-letter queue, or the delete after it: those messages come back when their leases "
+                + "run out, and are given up again): " + deadLetters.reason;
     }
 
     /** A run of calls that each carried out nothing of one kind. */

@@ -70,7 +70,7 @@ class AckCallsTest {
             calls.answered(List.of(dead), List.of(new Settlement.Failure(dead, "KMS.AccessDeniedException (injected)", true)));
             Thread.sleep(15);
         }
-        assertThat(calls.failing(LIMIT)).contains("every dead-letter copy").contains("KMS.AccessDeniedException");
+        assertThat(calls.failing(LIMIT)).contains("every dead letter sent").contains("KMS.AccessDeniedException");
     }
 
     @Test // a review: a call of dead letters alone that threw counted toward the acks' run, and an ack's next call ended it
@@ -83,6 +83,6 @@ class AckCallsTest {
             calls.answered(List.of(ack), List.of()); // acks carried out beside them
             Thread.sleep(15);
         }
-        assertThat(calls.failing(LIMIT)).contains("every dead-letter copy").contains("producer closed");
+        assertThat(calls.failing(LIMIT)).contains("every dead letter sent").contains("producer closed");
     }
 }

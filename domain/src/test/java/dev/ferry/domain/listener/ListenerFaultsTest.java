@@ -128,7 +128,7 @@ class ListenerFaultsTest {
             assertThat(Await.until(LIMIT, () -> !listener.health().ready()))
                     .as("not ready: %s", listener.health()).isTrue();
             assertThat(listener.health().problems()).anySatisfy(p -> assertThat(p)
-                    .contains("every dead-letter copy sent to the source has failed").contains("kms:GenerateDataKey"));
+                    .contains("every dead letter sent to the source has failed").contains("kms:GenerateDataKey"));
             assertThat(dlqOut.size()).as("nothing reached the dead-letter queue").isZero();
             refusing.set(false); // the key's policy put right
             assertThat(Await.until(LIMIT, () -> listener.health().ready() && dlqOut.size() == 1))
