@@ -206,14 +206,7 @@ class SqsSourceIT {
     @Test // a server that does not read MessageSystemAttributeNames (ElasticMQ, LocalStack, moto before 2024) answers no
           // group ids: taken without them, one group's messages ran at once, out of order, unsaid
     void aFifoReceiveWithoutGroupIds_isRefusedLoudly_notTakenOutOfOrder() {
-        try (var withoutSystemAttributes = clientWith(new ExecutionInterceptor() {
-            @Override
-            public software.amazon.awssdk.core.SdkRequest modifyRequest(Context.ModifyRequest context,
-                                                                        ExecutionAttributes attributes) {
-                return context.request() instanceof software.amazon.awssdk.services.sqs.model.ReceiveMessageRequest r
-                        ? r.toBuilder().messageSystemAttributeNames(List.of()).build() : context.request();
-            }
-        })) {
+        try (var withoutSystemAttributes = clientWith(askingNoSystemAttributes())) {
             var q = queue(true, 1000);
             var source = SqsSource.builder(withoutSystemAttributes, q.url).build();
             opened.add(source);
@@ -249,14 +242,7 @@ class SqsSourceIT {
         var level = logger.getLevel(); // the tests' logging keeps SEVERE only
         logger.setLevel(java.util.logging.Level.WARNING);
         logger.addHandler(handler);
-        try (var withoutSystemAttributes = clientWith(new ExecutionInterceptor() {
-            @Override
-            public software.amazon.awssdk.core.SdkRequest modifyRequest(Context.ModifyRequest context,
-                                                                        ExecutionAttributes attributes) {
-                return context.request() instanceof software.amazon.awssdk.services.sqs.model.ReceiveMessageRequest r
-                        ? r.toBuilder().messageSystemAttributeNames(List.of()).build() : context.request();
-            }
-        })) {
+        try (var withoutSystemAttributes = clientWith(askingNoSystemAttributes())) {
             var q = queue(false, 1000);
             var source = SqsSource.builder(withoutSystemAttributes, q.url).build();
             opened.add(source);
@@ -350,6 +336,18 @@ class SqsSourceIT {
     }
 
     /** Replaces 7 with 8 in the body of the first message of a receive whenever {@code when} says so. */
+    /** A server that does not read MessageSystemAttributeNames, as ElasticMQ, LocalStack and moto before 2024 did. */
+    private static ExecutionInterceptor askingNoSystemAttributes() {
+        return new ExecutionInterceptor() {
+            @Override
+            public software.amazon.awssdk.core.SdkRequest modifyRequest(Context.ModifyRequest context,
+                                                                        ExecutionAttributes attributes) {
+                return context.request() instanceof software.amazon.awssdk.services.sqs.model.ReceiveMessageRequest r
+                        ? r.toBuilder().messageSystemAttributeNames(List.of()).build() : context.request();
+            }
+        };
+    }
+
     private static ExecutionInterceptor damaging(java.util.function.BooleanSupplier when) {
         return new ExecutionInterceptor() {
             @Override
