@@ -26,28 +26,29 @@ class LedgerScopesTest {
     @Test
     void scopesBothSectionsSay_orASharedFormatsSourceName_areNotWarnedOf() {
         // both name the scope: what docs/config.md says to write for sources that carry the same events
-        assertThat(SinkCallsTest.read("""
-                sources:
+        assertThat(warningsOf("""
                   orders: {sqs: {queue: orders}, ledger-scope: orders}
                   refunds: {sqs: {queue: refunds}, ledger-scope: orders}
-                """ + SinkCallsTest.HTTP).warnings()).isEmpty();
+                """)).isEmpty();
         // 'docs' reads S3 notifications: its own default scope is the shared one, not its name
-        assertThat(SinkCallsTest.read("""
-                sources:
+        assertThat(warningsOf("""
                   docs: {sqs: {queue: docs}, format: s3}
                   refunds: {sqs: {queue: refunds}, ledger-scope: docs}
-                """ + SinkCallsTest.HTTP).warnings()).isEmpty();
+                """)).isEmpty();
         // a scope of its own name, or shared
-        assertThat(SinkCallsTest.read("""
-                sources:
+        assertThat(warningsOf("""
                   orders: {sqs: {queue: orders}, ledger-scope: orders}
                   refunds: {sqs: {queue: refunds}, ledger-scope: shared}
-                """ + SinkCallsTest.HTTP).warnings()).isEmpty();
+                """)).isEmpty();
         // a review: a source named 'shared' is not the scope 'shared' another one writes
-        assertThat(SinkCallsTest.read("""
-                sources:
+        assertThat(warningsOf("""
                   shared: {sqs: {queue: orders}}
                   refunds: {sqs: {queue: refunds}, ledger-scope: shared}
-                """ + SinkCallsTest.HTTP).warnings()).isEmpty();
+                """)).isEmpty();
+    }
+
+    /** The start's warnings for these sources (YAML lines under {@code sources:}), with an HTTP sink and a route. */
+    private static java.util.List<String> warningsOf(String sources) {
+        return SinkCallsTest.read("sources:\n" + sources + SinkCallsTest.HTTP).warnings();
     }
 }
