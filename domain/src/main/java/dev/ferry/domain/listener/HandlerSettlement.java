@@ -11,6 +11,8 @@ import java.util.Objects;
  */
 final class HandlerSettlement {
 
+    private static final System.Logger LOG = System.getLogger(Listener.class.getName());
+
     private final Hands hands;
     private final Processor processor;
     private final Settler settler;
@@ -65,6 +67,12 @@ final class HandlerSettlement {
         }
         if (item != null) {
             processor.settledByHandler(item, disposition);
+        } else if (settler.removedOrRemoving(delivery)) {
+            // in no hand, and its message taken away (or being): a second settle of it (a callback that fired twice, a
+            // handler that returned and settled too) would delete again, or copy a handled message to the DLQ
+            LOG.log(System.Logger.Level.WARNING, "a settle of {0} ({1}) was ignored: it was acked or dead-lettered "
+                    + "already (settled twice?)", delivery, disposition);
+            return;
         }
         settler.enqueueFromHandler(delivery, disposition, kept);
     }

@@ -125,6 +125,11 @@ final class SettlementQueue {
         return n;
     }
 
+    /** What is queued now, read-only. Weakly consistent, as the queue's iteration is. */
+    Iterable<Queued> queued() {
+        return java.util.Collections.unmodifiableCollection(queue);
+    }
+
     /** Settlements queued and not yet taken by the consumer. */
     int size() {
         return size.get();

@@ -28,6 +28,8 @@ final class Settler {
     private final SettlementQueue pending = new SettlementQueue(BATCH);
     /** The batches drained from {@link #pending} and not yet counted (see {@link #passesWithAcksInFlight}); guarded by itself. */
     private final List<List<SettlementQueue.Queued>> sending = new ArrayList<>(2);
+    /** The receives taken away lately; guarded by {@link #sending}. */
+    private final RecentRemovals removed = new RecentRemovals();
     /** One send at a time. A lock, not a monitor: the stop's last flush gives up waiting for a send that hangs. */
     private final java.util.concurrent.locks.ReentrantLock sendLock = new java.util.concurrent.locks.ReentrantLock();
     /** The acknowledger's calls, as the health check sees them. */
@@ -51,10 +53,7 @@ final class Settler {
         this.lines = new SettlerLines(name, aside);
     }
 
-    /**
-     * More settlements queued than {@code limit}: a settled delivery leaves the window as it is queued, so with
-     * acknowledgements slow the pollers are held back by this, or they took the whole backlog in behind them.
-     */
+    /** More settlements queued than {@code limit}: with acknowledgements slow the pollers are held back by this. */
     boolean behind(int limit) {
         return pending.size() > limit;
     }
@@ -102,10 +101,10 @@ final class Settler {
     }
 
     /**
-     * A copy whose lease ran out while it waited behind its group: the transport has handed the message out
-     * again, so this copy's receipt is stale. It is dropped unhandled, its receive counted as a pass so only the
-     * newest copy runs — unless not {@code excused}: a copy whose own handling ran past its lease and failed
-     * answers for it (excused, a handler that always runs past the lease and fails would run for ever).
+     * A copy whose lease ran out while it waited behind its group: the transport has handed the message out again, so this
+     * copy's receipt is stale. It is dropped unhandled, its receive counted as a pass so only the newest copy runs — unless
+     * not {@code excused}: a copy whose own handling ran past its lease and failed answers for it (excused, a handler that
+     * always runs past the lease and fails would run for ever).
      */
     void dropStale(InFlight item, boolean excused) {
         if (hands.letGo(item)) {
@@ -113,6 +112,13 @@ final class Settler {
                 recordPass(item.delivery.id());
             }
             counters.staleDropped.increment();
+        }
+    }
+
+    /** Whether the transport took {@code delivery}'s receive away lately (acked, dead-lettered), or is asked to now. */
+    boolean removedOrRemoving(Delivery delivery) {
+        synchronized (sending) {
+            return removed.has(delivery, pending, sending);
         }
     }
 
@@ -171,12 +177,9 @@ final class Settler {
         }
     }
 
-    /**
-     * After the settler thread ended: sends what is queued, then every settlement as it comes, on the caller's
-     * thread. Set before the flush, read after the add: each settlement is sent by one or the other.
-     */
+    /** After the settler thread ended: sends what is queued, then every settlement as it comes, on the caller's thread. */
     void close() {
-        closed = true;
+        closed = true; // before the flush, read after the add: each settlement is sent by one or the other
         flush();
         lines.flush();
     }
@@ -239,11 +242,10 @@ final class Settler {
     }
 
     /**
-     * The message's passes (receives handed back through no fault of its own) and its acks made within
-     * its lease that the transport has not answered yet — queued, or in a call under way — read at once:
-     * a copy that came back meanwhile counts them all as excused receives. Asked only when its receives
-     * would otherwise dead-letter it (so the happy path keeps no count per message); exact, as an ack
-     * refused moves from one to the other under the same lock ({@link #countTaken}).
+     * The message's passes (receives handed back through no fault of its own) and its acks made within its lease that the
+     * transport has not answered yet — queued, or in a call under way — read at once: a copy that came back meanwhile counts
+     * them all as excused receives. Asked only when its receives would otherwise dead-letter it (so the happy path keeps no
+     * count per message); exact, as an ack refused moves from one to the other under the same lock ({@link #countTaken}).
      */
     int passesWithAcksInFlight(String id) {
         synchronized (sending) {
@@ -260,12 +262,11 @@ final class Settler {
     }
 
     /**
-     * A message whose ack or dead-letter copy the transport took is done with: its counts go. A dead
-     * letter it did not take is owed ({@link FailureCounts#oweDeadLetter}). One whose ack it did not
-     * take comes back; if it was handled within its lease, that receive is excused (a pass) — counted,
-     * a message that never failed would be dead-lettered for its receives once its acks had come too
-     * late often enough. Under {@link #sending}'s lock, with the batch leaving it: an excused ack is
-     * either in flight or a pass, never both or neither, for {@link #passesWithAcksInFlight}.
+     * A message whose ack or dead-letter copy the transport took is done with: its counts go. A dead letter it did not take
+     * is owed ({@link FailureCounts#oweDeadLetter}). One whose ack it did not take comes back; if it was handled within its
+     * lease, that receive is excused (a pass) — counted, a message that never failed would be dead-lettered for its receives
+     * once its acks had come too late often enough. Under {@link #sending}'s lock, with the batch leaving it: an excused ack
+     * is either in flight or a pass, never both or neither, for {@link #passesWithAcksInFlight}.
      */
     private void countTaken(List<SettlementQueue.Queued> batch, List<Settlement.Failure> failed) {
         synchronized (sending) {
@@ -290,6 +291,7 @@ final class Settler {
             var failure = notTaken.get(s);
             if (gone && failure == null) {
                 failureCounts.forget(s);
+                removed.record(s.delivery());
             } else if (q.excused()) {
                 failureCounts.recordPass(s.delivery().id());
             } else if (s.disposition() instanceof Disposition.DeadLetter dead) {
@@ -305,9 +307,9 @@ final class Settler {
     }
 
     /**
-     * Sends everything still queued, on the calling thread — with its interrupt set aside meanwhile: after
-     * the stop this runs on a worker the stop interrupted (a handler's or observer's settlement that ended
-     * late), whose wait for the send lock gave up at once, and the settlement with it.
+     * Sends everything still queued, on the calling thread — with its interrupt set aside meanwhile: after the stop this runs
+     * on a worker the stop interrupted (a handler's or observer's settlement that ended late), whose wait for the send lock
+     * gave up at once, and the settlement with it.
      */
     void flush() {
         boolean interrupted = Thread.interrupted();

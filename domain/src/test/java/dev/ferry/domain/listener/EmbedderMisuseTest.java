@@ -297,6 +297,62 @@ class EmbedderMisuseTest {
                 .hasValueSatisfying(c -> assertThat(c).isInstanceOf(dev.ferry.domain.idempotency.Claim.Completed.class));
     }
 
+    @Test // a callback that fired twice: the second settle went to the transport (on SQS, a handled message's DLQ copy)
+    void aKeptDeliverySettledTwiceByItsHandler_isSettledOnce() {
+        var kept = new AtomicReference<Delivery>();
+        var l = start(Listener.builder(queue, new LineDecoder(), (e, d) -> {
+            kept.set(d);
+            return Outcome.done();
+        }).config(ListenerTest.fast().skipDelete(true).build()));
+        queue.send("order-1");
+        assertThat(Await.until(LIMIT, () -> l.stats().handedOver() == 1)).isTrue();
+
+        l.settle(kept.get(), Disposition.ACK);
+        l.settle(kept.get(), Disposition.deadLetter("the callback's failure path"));
+        l.settle(kept.get(), Disposition.ACK);
+
+        assertThat(Await.until(LIMIT, () -> queue.size() == 0 && l.stats().acked() >= 1)).as(l.stats().line()).isTrue();
+        Await.until(Duration.ofMillis(300), () -> false); // a second settlement would be on its way by now
+        assertThat(l.stats().acked()).as(l.stats().line()).isEqualTo(1);
+        assertThat(l.stats().deadLettered()).isZero();
+        assertThat(l.stats().settleFailures()).as("nothing more sent for it").isZero();
+        assertThat(queue.deadLetterQueue().size()).isZero();
+    }
+
+    @Test // a handler that returned done and settled too, later: acked by the listener, then dead-lettered by the callback
+    void aDeliveryTheListenerAcked_settledLaterByItsHandler_isNotSentAgain() {
+        var handled = new AtomicReference<Delivery>();
+        var l = start(Listener.builder(queue, new LineDecoder(), (e, d) -> {
+            handled.set(d);
+            return Outcome.done();
+        }).config(ListenerTest.fast().build()));
+        queue.send("order-1");
+        assertThat(Await.until(LIMIT, () -> queue.size() == 0 && l.stats().acked() == 1)).as(l.stats().line()).isTrue();
+        assertThat(Await.until(LIMIT, () -> l.stats().inFlight() == 0)).isTrue();
+
+        l.settle(handled.get(), Disposition.deadLetter("a late callback"));
+
+        Await.until(Duration.ofMillis(300), () -> false);
+        assertThat(l.stats().deadLettered()).as(l.stats().line()).isZero();
+        assertThat(l.stats().settleFailures()).isZero();
+        assertThat(queue.deadLetterQueue().size()).isZero();
+    }
+
+    @Test // what the listener put back (not taken away) its handler may still settle: a stop's give-back, say
+    void aDeliveryPutBack_isStillSettledByItsHandler() {
+        var kept = new AtomicReference<Delivery>();
+        var l = start(Listener.builder(queue, new LineDecoder(), (e, d) -> {
+            kept.set(d);
+            return Outcome.done();
+        }).config(ListenerTest.fast().skipDelete(true).build()));
+        queue.send("order-1");
+        assertThat(Await.until(LIMIT, () -> l.stats().handedOver() == 1)).isTrue();
+        l.settle(kept.get(), Disposition.RELEASE); // put back, then (a callback fired twice) acked: the ack goes
+        l.settle(kept.get(), Disposition.ACK);
+
+        assertThat(Await.until(LIMIT, () -> l.stats().acked() == 1)).as(l.stats().line()).isTrue();
+    }
+
     @Test
     void startingAStoppedListener_saysSo() {
         var l = start(Listener.builder(queue, new LineDecoder(), (e, d) -> Outcome.done()).config(ListenerTest.fast().build()));

@@ -1,0 +1,55 @@
+package dev.ferry.domain.listener;
+
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.transport.Disposition;
+import java.util.List;
+
+/**
+ * The receives whose message the transport took away lately (an ack or a dead letter it answered for), and those it
+ * is asked to take now: a handler's settle of one of them again — a callback that fired twice, a handler that returned
+ * and settled too — is refused, or a handled message's copy reached the DLQ. The last {@link #SIZE} are kept, by id
+ * and receive count only (never a body). Guarded by the settler's lock on what it is sending.
+ */
+final class RecentRemovals {
+
+    static final int SIZE = 1 << 14;
+
+    private final String[] ids = new String[SIZE];
+    private final int[] receives = new int[SIZE];
+    private int next;
+
+    void record(Delivery delivery) {
+        int i = next;
+        ids[i] = delivery.id();
+        receives[i] = delivery.receiveCount();
+        next = (i + 1) & (SIZE - 1);
+    }
+
+    /** Whether {@code delivery}'s receive was taken away lately, or is queued or sent to be. */
+    boolean has(Delivery delivery, SettlementQueue pending, List<List<SettlementQueue.Queued>> sending) {
+        for (int i = 0; i < SIZE; i++) {
+            if (receives[i] == delivery.receiveCount() && delivery.id().equals(ids[i])) {
+                return true;
+            }
+        }
+        for (var batch : sending) {
+            for (var q : batch) {
+                if (removes(q, delivery)) {
+                    return true;
+                }
+            }
+        }
+        for (var q : pending.queued()) {
+            if (removes(q, delivery)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean removes(SettlementQueue.Queued q, Delivery delivery) {
+        var s = q.settlement();
+        return (s.disposition() instanceof Disposition.Ack || s.disposition() instanceof Disposition.DeadLetter)
+                && s.delivery().receiveCount() == delivery.receiveCount() && s.delivery().id().equals(delivery.id());
+    }
+}
