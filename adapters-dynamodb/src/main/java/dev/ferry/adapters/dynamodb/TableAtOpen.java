@@ -11,7 +11,8 @@ import software.amazon.awssdk.services.dynamodb.model.ResourceNotFoundException;
  * The ledger's table, looked at when the ledger opens. Without it a table name mistyped started a run
  * that stood ready while the queue was idle, then held its first message for ever, retried as an
  * outage. One read of the layout's item (a GetItem: a ledger's permissions stay GetItem and
- * UpdateItem, no DescribeTable). A table that does not exist, or is keyed otherwise, fails the open, naming it; any other
+ * UpdateItem, no DescribeTable). A table that does not exist, or is keyed otherwise, or credentials not found or not
+ * taken, fail the open, naming it; any other
  * failure (DynamoDB slow or unreachable for a moment) is only logged: the ledger's own check before
  * its first claim decides then, as it does for an outage.
  */
@@ -54,6 +55,12 @@ final class TableAtOpen {
                 pause();
             } catch (software.amazon.awssdk.services.dynamodb.model.DynamoDbException e) {
                 String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
+                if (code != null && REFUSED_CREDENTIALS.contains(code)) {
+                    if (askAgain(table, e, "refused, " + code, denialFails, end)) {
+                        continue;
+                    }
+                    return;
+                }
                 if ("AccessDeniedException".equals(code)) {
                     if (!denialFails) {
                         warn(table, e);
@@ -78,11 +85,57 @@ final class TableAtOpen {
                         + "string partition key '" + key + "', no sort key): "
                         + e.getMessage() + "; name another table (ferry ledger create-table makes one keyed so), or remove "
                         + "this one first", e, false);
+            } catch (software.amazon.awssdk.core.exception.SdkClientException e) {
+                if (!noCredentials(e)) {
+                    warn(table, e); // unreachable for a moment, slow: the first claim decides, as for an outage
+                    return;
+                }
+                if (!askAgain(table, e, "not found", denialFails, end)) {
+                    return;
+                }
             } catch (RuntimeException e) {
                 warn(table, e);
                 return;
             }
         }
+    }
+
+    /**
+     * The codes DynamoDB answers credentials it does not take with (a key of another account or partition, a session
+     * token expired, a request signed with a fake key): every call is refused the same way. Warned and started, a run stood
+     * ready while idle, then held its first message for ever as a ledger outage.
+     */
+    private static final java.util.Set<String> REFUSED_CREDENTIALS = java.util.Set.of("UnrecognizedClientException",
+            "InvalidSignatureException", "ExpiredTokenException", "MissingAuthenticationTokenException",
+            "MissingAuthenticationToken", "InvalidClientTokenId", "IncompleteSignatureException", "IncompleteSignature");
+
+    /** The SDK found no credentials at all (none in the environment, no profile, no instance role it could reach). */
+    private static boolean noCredentials(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t.getMessage() != null && t.getMessage().contains("Unable to load credentials")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Credentials not found or refused: asked again for the patience (a role's credentials come from instance metadata
+     * seconds after a container starts, a secret is mounted late), then the open fails naming them. Where the caller may
+     * not need to read items (making the table), warned of. True: ask again; false: warned, the open goes on.
+     */
+    private static boolean askAgain(String table, RuntimeException e, String what, boolean denialFails, long end) {
+        if (!denialFails) {
+            warn(table, e);
+            return false;
+        }
+        if (System.nanoTime() - end < 0) {
+            pause();
+            return true;
+        }
+        throw new FerryException("DynamoDB ledger table '" + table + "' could not be read: its credentials were " + what
+                + " (" + Thrown.describe(e) + "); give the run credentials for the ledger's account (environment, profile "
+                + "or role; an endpoint on 127.0.0.1 or localhost is given fixed local ones)", e, false);
     }
 
     private static void warn(String table, RuntimeException e) {

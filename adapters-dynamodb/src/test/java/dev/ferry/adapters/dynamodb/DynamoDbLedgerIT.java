@@ -205,6 +205,57 @@ class DynamoDbLedgerIT {
         assertThat(asked).as("asked until allowed").hasValue(3);
     }
 
+    @Test // a review: no credentials at all (keys never mounted, no role reachable) was warned of: the run stood ready while
+          // idle, then held its first message for ever as a ledger outage
+    void aRunWithoutCredentials_failsTheOpen_namingThem_afterAskingAgain() {
+        String table = tableKeyedAsTheLedgerReads();
+        var was = TableAtOpen.patience;
+        TableAtOpen.patience = Duration.ofSeconds(2);
+        var asked = new java.util.concurrent.atomic.AtomicInteger();
+        try (var none = DynamoDbClient.builder().endpointOverride(dynamo.endpoint())
+                .region(software.amazon.awssdk.regions.Region.US_EAST_1).credentialsProvider(() -> {
+                    asked.incrementAndGet();
+                    throw software.amazon.awssdk.core.exception.SdkClientException.create(
+                            "Unable to load credentials from any of the providers in the chain (injected)");
+                }).build()) {
+            assertThatThrownBy(() -> TableAtOpen.check(none, table, null)).isInstanceOf(FerryException.class)
+                    .hasMessageContaining("'" + table + "'").hasMessageContaining("credentials were not found");
+            assertThat(asked).as("asked again within the patience (a role's credentials come late)").hasValueGreaterThan(1);
+            TableAtOpen.check(none, table, null, DynamoDbLedger.Names.defaults().key(), false); // making it: warned only
+        } finally {
+            TableAtOpen.patience = was;
+        }
+    }
+
+    @Test // a review: credentials DynamoDB does not take (another partition's key, a session expired) were warned of too
+    void credentialsDynamoDbRefuses_failTheOpen_andOnesThatComeRightInAMoment_openIt() {
+        String table = tableKeyedAsTheLedgerReads();
+        var was = TableAtOpen.patience;
+        TableAtOpen.patience = Duration.ofSeconds(2);
+        try {
+            assertThatThrownBy(() -> TableAtOpen.check(refusedCredentials(n -> true), table, null))
+                    .isInstanceOf(FerryException.class).hasMessageContaining("credentials were refused")
+                    .hasMessageContaining("UnrecognizedClientException");
+            var calls = new java.util.concurrent.atomic.AtomicInteger();
+            TableAtOpen.check(refusedCredentials(n -> calls.incrementAndGet() <= 1), table, null); // a token refreshed
+            assertThat(calls).hasValue(2);
+        } finally {
+            TableAtOpen.patience = was;
+        }
+    }
+
+    private DynamoDbClient refusedCredentials(java.util.function.IntPredicate refused) {
+        var calls = new java.util.concurrent.atomic.AtomicInteger();
+        return intercepting((method, args) -> {
+            if (method.getName().equals("getItem") && refused.test(calls.incrementAndGet())) {
+                throw software.amazon.awssdk.services.dynamodb.model.DynamoDbException.builder()
+                        .message("The security token included in the request is invalid. (injected)").statusCode(400)
+                        .awsErrorDetails(software.amazon.awssdk.awscore.exception.AwsErrorDetails.builder()
+                                .errorCode("UnrecognizedClientException").build()).build();
+            }
+        });
+    }
+
     @Test // a review of the fix: making the table needs no GetItem; a provisioning role's create-table run again failed
     void creatingATableThatExists_withARoleThatMayNotReadItems_isDone_warned() {
         var denied = deniedGetItem(asked -> true);
