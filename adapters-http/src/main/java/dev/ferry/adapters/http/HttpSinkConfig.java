@@ -23,7 +23,7 @@ import java.util.Set;
  * max-concurrent: 64
  * throttle-default: 5m                         # a 429 without Retry-After puts the message back this long
  * on-auth-failure: retry                       # 401/403: retry with backoff (a rotated credential), or reject (to the DLQ)
- * outage-patience: 15m                         # unreachable, 502-504, 401/403: events wait this long (Throttled) first
+ * outage-patience: 15m                         # unreachable, 502-504 (52x), 401/403: wait this long (Throttled) first
  * </pre>
  */
 public record HttpSinkConfig(String name, String url, String method, String bearerTokenEnv, Path bearerTokenFile,

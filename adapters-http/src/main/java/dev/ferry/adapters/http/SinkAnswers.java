@@ -232,7 +232,7 @@ final class SinkAnswers {
             // a gateway's or an overloaded endpoint's answer is an outage; a 500 may be this event's doing. 421 (a
             // pooled connection to a host that no longer serves the name, after DNS or a load balancer moved) and 425
             // (too early) ask to be sent again: rejected, every event on that connection was dead-lettered
-            return new Attempt.Transient(Outcome.retry(reason), status == 502 || status == 503 || status == 504);
+            return new Attempt.Transient(Outcome.retry(reason), gateway(status));
         }
         if (status == 409) {
             // with the same Idempotency-Key: "that key is in use" — an earlier request (an attempt of this publish whose
@@ -243,6 +243,15 @@ final class SinkAnswers {
                     + "with this Idempotency-Key)"));
         }
         return new Attempt.Final(Outcome.reject(reason));
+    }
+
+    /**
+     * A gateway's answer that it could not reach the endpoint or had no answer from it: 502 to 504, and the 52x of a CDN in
+     * front of it (Cloudflare's 520 to 527 and 530: down, refused, timed out, no TLS) — each a 500 before, an outage of a
+     * minute behind a CDN spent the event's attempts in seconds, and a 524 (taken, no answer in time) was not unanswered.
+     */
+    static boolean gateway(int status) {
+        return status >= 502 && status <= 504 || status >= 520 && status <= 527 || status == 530;
     }
 
     /**

@@ -138,6 +138,18 @@ class HttpSinkIT extends ScriptedSinkFixture {
                 r -> assertThat(r.reason()).contains("HTTP 503").contains("maintenance").contains("waited out"));
     }
 
+    @Test // a review: behind a CDN an origin down for a minute answers 521/522/523: each a 500, attempts spent in seconds
+    void aCdnsGatewayAnswers_areAnOutage_asA502Is() {
+        for (int status : new int[] {520, 521, 522, 523, 524, 530}) {
+            server.script("/cdn" + status, Response.of(status, "origin unreachable"));
+            var patient = sink(to("/cdn" + status));
+            assertThat(patient.publish(event("a" + status))).as("HTTP " + status)
+                    .isEqualTo(Outcome.throttled(SinkAnswers.OUTAGE_WAIT));
+        }
+        server.script("/bug", Response.of(529, "not a gateway's")); // a 5xx outside them is still the event's own
+        assertThat(sink(to("/bug")).publish(event("b"))).isInstanceOf(Outcome.Retry.class);
+    }
+
     @Test
     void requestTimeout408_isRetried() {
         server.script("/slowly", Response.of(408), Response.of(201));

@@ -30,7 +30,7 @@ import java.util.Objects;
  * and, unlike {@code Throttled}, does not pause the source's intake.
  *
  * <p>Outcomes of several targets combine as: any {@code Reject} → Reject; else any {@code Retry}
- * → Retry (longest delay); else any {@code Throttled} → Throttled (longest wait); else a target's mark the ledger
+ * → Retry (longest delay, and not sooner than a throttled target's wait); else any {@code Throttled} → Throttled (longest wait); else a target's mark the ledger
  * failed at → {@link LedgerFailedException}; else any target held elsewhere → {@link HeldElsewhereException} (the
  * longest of their claims); else Done.
  */
@@ -283,6 +283,11 @@ public final class RoutingHandler implements Handler {
         }
         if (reject != null) {
             return reject;
+        }
+        if (retry != null && throttled != null && throttled.retryAfter().compareTo(retry.after()) > 0) {
+            // not sooner than a throttled target asked: tried again at once, it was sent more while it said "wait"
+            return Outcome.retryAfter(throttled.retryAfter(), retry.reason() + " (and a target asked to wait "
+                    + throttled.retryAfter().toSeconds() + " s)");
         }
         if (retry != null) {
             return retry;

@@ -130,7 +130,13 @@ class RoutingHandlerTest {
         var retry = Outcome.retry("500");
         var reject = Outcome.reject("400");
         assertThat(RoutingHandler.combine(List.of(Outcome.done(), slow))).isEqualTo(slow);
-        assertThat(RoutingHandler.combine(List.of(slow, retry))).isEqualTo(retry);
+        // a review: the Retry went on at once to a target that asked for five minutes
+        assertThat(RoutingHandler.combine(List.of(slow, retry))).isInstanceOfSatisfying(Outcome.Retry.class, r -> {
+            assertThat(r.after()).isEqualTo(Duration.ofMinutes(5));
+            assertThat(r.reason()).startsWith("500");
+        });
+        var later = Outcome.retryAfter(Duration.ofMinutes(10), "503");
+        assertThat(RoutingHandler.combine(List.of(later, slow))).as("a later retry stands").isEqualTo(later);
         assertThat(RoutingHandler.combine(List.of(retry, reject, slow))).isEqualTo(reject);
         assertThat(RoutingHandler.combine(List.of(Outcome.done(), Outcome.done()))).isEqualTo(Outcome.done());
     }
