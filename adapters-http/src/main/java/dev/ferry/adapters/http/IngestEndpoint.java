@@ -14,8 +14,6 @@ import dev.ferry.adapters.http.IngestRequest.Item;
 import dev.ferry.domain.transport.Disposition;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
@@ -150,8 +148,8 @@ final class IngestEndpoint {
     }
 
     private void handle(HttpExchange ex, ReadDeadlines.Deadline deadline) throws IOException {
-        if (closing) {
-            refuse(ex, deadline, 503, RETRY_AND_CLOSE, "shutting down");
+        if (closing) { // read first as other refusals are: answered unread past 64 KiB, the client met a reset, not the 503
+            refuseUnread(ex, deadline, 503, RETRY_AND_CLOSE, "shutting down");
             return;
         }
         if (!ex.getRequestURI().getPath().equals(path)) {
@@ -162,37 +160,21 @@ final class IngestEndpoint {
             refuseUnread(ex, deadline, 405, Map.of("Allow", "POST"), "method " + ex.getRequestMethod() + " not allowed; POST events");
             return;
         }
-        for (String name : BOUNDED_HEADERS) {
-            String value = ex.getRequestHeaders().getFirst(name);
-            if (value != null && value.length() > MAX_KEY_CHARS) {
-                // each event's id and the ledger's keys are made of it: a 300 KB key times a thousand events is gigabytes
-                refuseUnread(ex, deadline, 400, Map.of(), name + " of " + value.length() + " characters is over the limit of "
-                        + MAX_KEY_CHARS);
-                return;
-            }
-        }
-        if (auth instanceof IngestAuth.Bearer bearer) {
-            String header = ex.getRequestHeaders().getFirst("Authorization");
-            if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) { // the scheme in any case (RFC 9110)
-                refuseUnread(ex, deadline, 401, Map.of("WWW-Authenticate", "Bearer"), "missing bearer token");
-                return;
-            }
-            if (!MessageDigest.isEqual(header.substring(7).strip().getBytes(StandardCharsets.UTF_8),
-                    bearer.token().getBytes(StandardCharsets.UTF_8))) {
-                refuseUnread(ex, deadline, 403, Map.of(), "wrong bearer token");
-                return;
-            }
+        var refusal = IngestHeaders.check(ex.getRequestHeaders(), auth);
+        if (refusal != null) {
+            refuseUnread(ex, deadline, refusal.status(), refusal.headers(), refusal.reason());
+            return;
         }
         IngestSignatures.Signed signed = null;
         if (auth instanceof IngestAuth.HmacSha256 hmac) {
-            String refusal = null;
+            String badSignature = null;
             try {
                 signed = signatures.headers(ex, hmac);
             } catch (IllegalArgumentException e) {
-                refusal = e.getMessage();
+                badSignature = e.getMessage();
             }
-            if (refusal != null) {
-                refuseUnread(ex, deadline, 401, Map.of(), refusal);
+            if (badSignature != null) {
+                refuseUnread(ex, deadline, 401, Map.of(), badSignature);
                 return;
             }
         }
@@ -203,7 +185,7 @@ final class IngestEndpoint {
         long declared = ex.getRequestHeaders().getFirst("Content-Length") == null ? -1
                 : parseLong(ex.getRequestHeaders().getFirst("Content-Length"));
         int upload = uploads.take(declared);
-        if (upload < 0) {
+        if (upload < 0) { // not drained: a slow sender would hold a thread the bounds are there to keep (past 64 KiB, a reset)
             refuse(ex, deadline, 503, RETRY_AND_CLOSE, (upload == Uploads.TOO_MANY ? "too many requests being received at "
                     + "once (" + uploads.maxUploads() + ")" : "too many bytes being received at once") + "; try again shortly");
             return;
@@ -326,10 +308,6 @@ final class IngestEndpoint {
         deadline.awaitLateAnswer();
         throw new AbandonedRequest("request not read within " + readTimeout.toMillis() + " ms: answered 408, connection closed");
     }
-
-    /** Headers every event of a request is keyed or grouped by, and their longest value. */
-    private static final String[] BOUNDED_HEADERS = {"Idempotency-Key", "X-Ferry-Group"};
-    static final int MAX_KEY_CHARS = 1024;
 
     private Answer handOver(HttpExchange ex, JsonItems.Split.Items split, String[] dedups, Uploads.Held held,
                             Runnable notTaken) {

@@ -391,7 +391,7 @@ class HttpSourceHardeningIT extends IngestEndpointFixture {
     @Test
     void anIdempotencyKeyOrGroupOfAMegabyte_isRefused_beforeItIsMadeIntoAThousandIds() throws Exception {
         var source = start(HttpSource.builder().auth(IngestAuth.none()));
-        String huge = "k".repeat(IngestEndpoint.MAX_KEY_CHARS + 1);
+        String huge = "k".repeat(IngestHeaders.MAX_KEY_CHARS + 1);
 
         var keyed = post(source, "[{\"id\":\"a1\"},{\"id\":\"a2\"}]", "Idempotency-Key", huge);
         assertThat(keyed.statusCode()).isEqualTo(400);
@@ -399,7 +399,7 @@ class HttpSourceHardeningIT extends IngestEndpointFixture {
         var grouped = post(source, "{\"id\":\"a3\"}", "X-Ferry-Group", huge);
         assertThat(grouped.statusCode()).isEqualTo(400);
         assertThat(handled).isEmpty();
-        assertThat(post(source, "{\"id\":\"a4\"}", "Idempotency-Key", "k".repeat(IngestEndpoint.MAX_KEY_CHARS))
+        assertThat(post(source, "{\"id\":\"a4\"}", "Idempotency-Key", "k".repeat(IngestHeaders.MAX_KEY_CHARS))
                 .statusCode()).as("at the limit").isEqualTo(200);
     }
 
