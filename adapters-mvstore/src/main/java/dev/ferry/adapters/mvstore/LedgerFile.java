@@ -62,7 +62,7 @@ final class LedgerFile {
             OPEN.addAll(keys);
         }
         try {
-            this.lock = LedgerLock.take((Path) keys.get(0));
+            this.lock = LedgerLock.take(realFile(file, (Path) keys.get(0)));
         } catch (RuntimeException | Error e) {
             OPEN.removeAll(keys);
             throw e;
@@ -128,6 +128,18 @@ final class LedgerFile {
      */
     private static final java.util.Set<Object> OPEN = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final java.util.List<Object> keys;
+
+    /**
+     * The file's own real path where it exists (a link to it followed): its lock is beside the file, not beside a link's
+     * name — opened by a link here and by its target in another process, each took a lock of its own. Else {@code named}.
+     */
+    private static Path realFile(Path file, Path named) {
+        try {
+            return file.toRealPath();
+        } catch (java.io.IOException | RuntimeException notThereYet) {
+            return named;
+        }
+    }
 
     /**
      * The file as the file system knows it: its directory's real path (links and {@code ..} followed) and its name; and

@@ -153,6 +153,21 @@ class LedgerFileTest {
         }
     }
 
+    @Test // a review of the fix: opened through a link here, by its target in another process: two lock files, neither refused
+    void aLedgerOpenedThroughALink_holdsTheLockOfTheFileItself() throws Exception {
+        var target = dir.resolve("data").resolve("ledger.mv.db");
+        var first = new LedgerFile(target, m -> { }); // made, then closed: the file is there for the link
+        first.close();
+        var link = java.nio.file.Files.createSymbolicLink(dir.resolve("ledger-link.mv.db"), target);
+        var files = new LedgerFile(link, m -> { });
+        try {
+            assertThatThrownBy(() -> LedgerLock.take(target)).as("the target's lock is held").isInstanceOf(FerryException.class);
+        } finally {
+            files.close();
+        }
+        LedgerLock.take(target).close(); // let go at the close
+    }
+
     /** What another JVM's {@code MvStoreLedger.open(file)} did: "opened …" or "refused: WHY". */
     private static String anotherFerryOpens(Path file) throws Exception {
         String launcher = Path.of(System.getProperty("java.home"), "bin", "java").toString();
