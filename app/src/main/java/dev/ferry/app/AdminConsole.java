@@ -43,7 +43,8 @@ final class AdminConsole implements HttpHandler {
     /** The parked groups the console shows at most; it says how many there are in all. */
     static final int CONSOLE_GROUPS = 200;
 
-    private record GroupsRead(List<Object> groups, long total, String error, long at) {
+    /** {@code releases}: {@link GroupActions#releases} as it was read (-1: read across a release, not kept). */
+    private record GroupsRead(List<Object> groups, long total, String error, long at, long releases) {
     }
 
     private volatile GroupsRead groupsRead;
@@ -110,21 +111,22 @@ final class AdminConsole implements HttpHandler {
     private GroupsRead parkedGroups() {
         var last = groupsRead;
         long now = System.nanoTime();
-        if (last != null && now - last.at() < GROUPS_EVERY.toNanos()) {
+        long releases = groups.releases(); // a release since: read again (its group was shown parked, with its button)
+        if (last != null && last.releases() == releases && now - last.at() < GROUPS_EVERY.toNanos()) {
             return last;
         }
         if (!reading.tryLock()) {
-            return last != null ? last : new GroupsRead(List.of(), 0, "the parked groups are being read", now);
+            return last != null ? last : new GroupsRead(List.of(), 0, "the parked groups are being read", now, -1);
         }
         try {
             GroupsRead read;
             try {
                 var listing = groups.list(CONSOLE_GROUPS); // not every one of hundreds of thousands, every 3 s
                 read = new GroupsRead(listing.groups().stream().map(g -> (Object) GroupActions.json(g)).toList(),
-                        listing.total(), null, now);
+                        listing.total(), null, now, groups.releases() == releases ? releases : -1);
             } catch (RuntimeException e) { // the rest of the page is what an operator needs most while the ledger fails
                 read = new GroupsRead(last != null ? last.groups() : List.of(), last != null ? last.total() : 0,
-                        "the ledger could not list the parked groups: " + Thrown.message(e), System.nanoTime());
+                        "the ledger could not list the parked groups: " + Thrown.message(e), System.nanoTime(), releases);
             }
             groupsRead = read;
             return read;

@@ -109,8 +109,6 @@ final class AdminGroups implements HttpHandler {
     /** How long a listing is answered again unread: the console's own pace. */
     static final long LISTING_FRESH_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(2);
     private volatile Listed lastListed;
-    /** Moved on as a release begins and as it ends: a listing read across either is not kept. */
-    private final java.util.concurrent.atomic.AtomicLong releases = new java.util.concurrent.atomic.AtomicLong();
 
     /**
      * The listing, read again when the last of that limit is older than {@link #LISTING_FRESH_NANOS} or a release ran
@@ -119,7 +117,7 @@ final class AdminGroups implements HttpHandler {
      */
     private dev.ferry.domain.parking.ParkedGroupListing listing(int limit) {
         var last = lastListed;
-        long before = releases.get();
+        long before = actions.releases();
         if (last != null && last.limit() == limit && last.releases() == before
                 && System.nanoTime() - last.at() < LISTING_FRESH_NANOS) {
             return last.listing();
@@ -127,7 +125,7 @@ final class AdminGroups implements HttpHandler {
         var listing = actions.list(limit);
         // a large one is not kept (hundreds of megabytes held for as long as no one asks again), nor one read while a
         // release began or ended (the group it released shown parked after its 200)
-        lastListed = limit <= GroupActions.DEFAULT_LIMIT && releases.get() == before
+        lastListed = limit <= GroupActions.DEFAULT_LIMIT && actions.releases() == before
                 ? new Listed(limit, listing, System.nanoTime(), before) : null;
         return listing;
     }
@@ -178,7 +176,7 @@ final class AdminGroups implements HttpHandler {
     }
 
     private void release(HttpExchange exchange) throws IOException {
-        releases.incrementAndGet(); // what the release changes is read again, as it begins and once it ended
+        actions.releaseMoved(); // what the release changes is read again, as it begins and once it ended (here, the console)
         boolean refused;
         synchronized (releasing) {
             refused = stopping;
@@ -193,7 +191,7 @@ final class AdminGroups implements HttpHandler {
         try {
             releaseOne(exchange);
         } finally {
-            releases.incrementAndGet();
+            actions.releaseMoved();
             synchronized (releasing) {
                 releasing.remove(Thread.currentThread());
                 releasing.notifyAll();

@@ -127,8 +127,24 @@ final class GroupActions {
         try {
             return release(spec, source, group, skipHead, expectedHead, giveUpMissing);
         } finally {
+            releases.incrementAndGet(); // before its answer is sent: the listing its caller reads next is read anew
             RELEASING.remove(running);
         }
+    }
+
+    /**
+     * Moved on as a release begins and as it ends: a listing read across either is not kept (the admin API's, the
+     * console's) — the group a release took out was shown parked after its 200, with its button, for seconds.
+     */
+    private final java.util.concurrent.atomic.AtomicLong releases = new java.util.concurrent.atomic.AtomicLong();
+
+    long releases() {
+        return releases.get();
+    }
+
+    /** A release begins or ended (the admin API's, its answer not yet sent: the next listing is read anew). */
+    void releaseMoved() {
+        releases.incrementAndGet();
     }
 
     private GroupParker.Released release(FerryConfig.SourceSpec spec, String source, String group, boolean skipHead,

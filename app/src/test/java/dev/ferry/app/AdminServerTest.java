@@ -570,22 +570,8 @@ class AdminServerTest {
     @Test // a review: each GET /groups read the whole listing (DynamoDB: every index item, a thousand groups, consistent
           // reads): a scraper or a `watch ferry groups list` took the read units the claims need
     void listingsAskedAgainWithinTwoSeconds_areAnsweredWithoutReadingTheLedgerAgain() throws Exception {
-        var ledger = dev.ferry.domain.idempotency.InMemoryLedger.create();
-        var now = java.time.Instant.now();
-        ledger.replaceParkedGroup(null, new dev.ferry.domain.parking.ParkedGroup("orders", "G1", "h", null, "poison", now,
-                now, 1, 0, null, 0, 0, false, 1));
         var reads = new java.util.concurrent.atomic.AtomicInteger();
-        var counting = (GroupParking) Proxy.newProxyInstance(GroupParking.class.getClassLoader(),
-                new Class<?>[] {GroupParking.class}, (proxy, method, args) -> {
-                    if (method.getName().equals("parkedGroups")) {
-                        reads.incrementAndGet();
-                    }
-                    try {
-                        return method.invoke(ledger, args);
-                    } catch (java.lang.reflect.InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
+        var counting = oneParkedGroupCounted(reads);
         healthOf(Map.of(), Map.of());
         observability.groups(new AdminGroups(new GroupActions(null, counting, null), TOKEN));
         int admin = observability.serve(local(), true);
@@ -609,6 +595,45 @@ class AdminServerTest {
         send(admin, "POST /groups/release?group=G1 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
         get(admin, "/groups", "127.0.0.1");
         assertThat(reads).as("read again after a release").hasValue(7);
+    }
+
+    /** A ledger with one parked group (G1 of orders), each listing of it counted in {@code reads}. */
+    private static GroupParking oneParkedGroupCounted(java.util.concurrent.atomic.AtomicInteger reads) {
+        var ledger = dev.ferry.domain.idempotency.InMemoryLedger.create();
+        var now = java.time.Instant.now();
+        ledger.replaceParkedGroup(null, new dev.ferry.domain.parking.ParkedGroup("orders", "G1", "h", null, "poison", now,
+                now, 1, 0, null, 0, 0, false, 1));
+        return (GroupParking) Proxy.newProxyInstance(GroupParking.class.getClassLoader(),
+                new Class<?>[] {GroupParking.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("parkedGroups")) {
+                        reads.incrementAndGet();
+                    }
+                    try {
+                        return method.invoke(ledger, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    @Test // a review of the fix: the console's release refreshed from the console's own 3-second listing: the group it had
+          // just released still shown parked, with its button (clicked: "not parked")
+    void theConsolesListing_isReadAnewAfterARelease() throws Exception {
+        var reads = new java.util.concurrent.atomic.AtomicInteger();
+        var actions = new GroupActions(null, oneParkedGroupCounted(reads), null);
+        healthOf(Map.of(), Map.of());
+        observability.groups(new AdminGroups(actions, TOKEN));
+        int admin = observability.serve(local(), true);
+        var console = new AdminConsole(Map.of(), Map.of(), DeadLetterSamples.shared(), actions, "memory",
+                new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), null, TOKEN);
+        assertThat(console.state().get("groups").toString()).contains("G1");
+        console.state();
+        assertThat(reads).as("the console's own pace").hasValue(1);
+
+        send(admin, "POST /groups/release?group=G1 HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + TOKEN
+                + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        console.state();
+        assertThat(reads).as("read anew after a release").hasValue(2);
     }
 
     @Test // a bad deploy parks hundreds of thousands: a listing read them all, for the console every 3 s
