@@ -107,12 +107,26 @@ final class IngestKeys extends X509ExtendedKeyManager {
                     }
                 }
             }
-        } catch (java.io.IOException | RuntimeException e) {
-            LOG.warn("keystore {} cannot be read again, the certificate read before (valid until {}) is served on: {}", file,
-                    was.until(), String.valueOf(e));
+            unreadable = null;
+        } catch (java.io.IOException | RuntimeException | Error e) { // a file over 2 GB is an OutOfMemoryError: said too
+            String why = String.valueOf(e);
+            if (!why.equals(unreadable) || now - unreadableSaidAt >= WARN_EVERY.toNanos()) {
+                // once for each cause, then as often as an ending certificate: a file removed was said every 10 s
+                unreadable = why;
+                unreadableSaidAt = now;
+                unreadableSaid++;
+                LOG.warn("keystore {} cannot be read again, the certificate read before (valid until {}) is served on: {}",
+                        file, was.until(), why);
+            }
         }
         endingSoon(now);
     }
+
+    /** Why the file could not be read at the last look (null: it could), and when that was last said. */
+    private volatile String unreadable;
+    private volatile long unreadableSaidAt;
+    /** How often that was said (one look at a time writes it). */
+    volatile int unreadableSaid;
 
     private void endingSoon(long now) {
         var until = current.until();

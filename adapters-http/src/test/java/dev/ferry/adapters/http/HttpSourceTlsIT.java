@@ -177,6 +177,23 @@ class HttpSourceTlsIT {
         return store.getCertificate("ingest");
     }
 
+    @Test // a review of the fix: a keystore removed (or unreadable) was warned of at every look, each 10 s while clients came
+    void aKeystoreThatCannotBeReadAgain_isSaidOnceForEachCause_andServedOn(@TempDir Path dir) throws Exception {
+        var file = keystore(dir);
+        var keys = new IngestKeys(file, PASSWORD, IngestTls.read(file, Files.readAllBytes(file), PASSWORD, 0));
+        Files.delete(file);
+        for (int look = 0; look < 3; look++) {
+            keys.look(System.nanoTime());
+        }
+        assertThat(keys.unreadableSaid).as("said once while the cause stays").isEqualTo(1);
+        Files.createDirectory(file); // another cause: said again
+        keys.look(System.nanoTime());
+        keys.look(System.nanoTime());
+        assertThat(keys.unreadableSaid).isEqualTo(2);
+        assertThat(keys.getCertificateChain(keys.chooseServerAlias("EC", null, null))).as("the key read before, served on")
+                .isNotEmpty();
+    }
+
     @Test // #16
     void aKeystoreThatCannotBeRead_isAClearErrorNamingTheFile(@TempDir Path dir) throws Exception {
         var file = keystore(dir);
