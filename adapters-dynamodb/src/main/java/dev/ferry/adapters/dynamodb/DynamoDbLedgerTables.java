@@ -13,7 +13,7 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
  * <pre>java -cp ferry.jar dev.ferry.adapters.dynamodb.DynamoDbLedgerTables create-table --table ferry-ledger \
  *     [--region eu-west-1] [--endpoint http://127.0.0.1:8000] [--key pk --ttl expiresAt ...]</pre>
  *
- * Credentials come from the default chain. Exit code 0 when the table exists afterwards, 2 for bad
+ * Credentials, and the region unless given, come from the default chain. Exit code 0 when the table exists afterwards, 2 for bad
  * arguments, 1 when DynamoDB refused. The packaged app's {@code ferry} CLI calls the same code.
  */
 public final class DynamoDbLedgerTables {
@@ -48,7 +48,12 @@ public final class DynamoDbLedgerTables {
         var names = new DynamoDbLedger.Names(options.getOrDefault("key", d.key()), options.getOrDefault("state", d.state()),
                 options.getOrDefault("token", d.token()), options.getOrDefault("leaseUntil", d.leaseUntil()),
                 options.getOrDefault("completedAt", d.completedAt()), options.getOrDefault("ttl", d.ttl()));
-        var builder = DynamoDbClient.builder().region(Region.of(options.getOrDefault("region", "us-east-1")));
+        String region = options.get("region") != null ? options.get("region") : defaultRegion(options.get("endpoint"));
+        if (region == null) {
+            err.println("no AWS region set (AWS_REGION, the aws.region property or the profile) and none found: give --region");
+            return 2;
+        }
+        var builder = DynamoDbClient.builder().region(Region.of(region));
         if (options.containsKey("endpoint")) {
             builder.endpointOverride(URI.create(options.get("endpoint")));
         }
@@ -61,11 +66,29 @@ public final class DynamoDbLedgerTables {
         }
         try (var client = builder.build()) {
             DynamoDbLedger.createTable(client, table, names);
-            out.println("table '" + table + "' is ready (key '" + names.key() + "', TTL on '" + names.ttl() + "')");
+            out.println("table '" + table + "' is ready in " + region + " (key '" + names.key() + "', TTL on '" + names.ttl()
+                    + "')");
             return 0;
         } catch (RuntimeException e) {
-            err.println("could not create table '" + table + "': " + e.getMessage());
+            err.println("could not create table '" + table + "' in " + region + ": " + e.getMessage());
             return 1;
+        }
+    }
+
+    /**
+     * The region the SDK's chain names, as the app takes it; for a DynamoDB on this machine the aws.region property or
+     * AWS_REGION, else us-east-1 (nothing asked of instance metadata). Null when none is found. Always us-east-1 before:
+     * a table made there while the app, in its own region, failed its start "does not exist".
+     */
+    private static String defaultRegion(String endpoint) {
+        if (endpoint != null && (endpoint.contains("127.0.0.1") || endpoint.contains("localhost"))) {
+            String set = System.getProperty("aws.region", System.getenv("AWS_REGION"));
+            return set == null || set.isBlank() ? "us-east-1" : set;
+        }
+        try {
+            return software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain.builder().build().getRegion().id();
+        } catch (RuntimeException none) {
+            return null;
         }
     }
 }
