@@ -102,6 +102,10 @@ final class EventSteps {
         dev.ferry.domain.handle.HeldElsewhereException heldElsewhere = null;
         dev.ferry.domain.handle.LedgerFailedException ledgerFailed = null;
         var call = s.watch().begin(item.delivery.id());
+        boolean ledgerRetry = item.handlerStoreFailures > 0; // its ledger failing is still said while this try runs
+        if (ledgerRetry) {
+            s.intake().ledgerRetryRunning(1);
+        }
         try {
             outcome = s.handler().handle(event, item.delivery);
             if (outcome == null) {
@@ -114,6 +118,10 @@ final class EventSteps {
             // whatever its message or cause does (throws, runs out of memory): thrown out of here, past the claim's
             // release below, the delivery waited on its own claim for ever
             threw = heldElsewhere != null || ledgerFailed != null ? null : JournalNotes.describe(e);
+        } finally {
+            if (ledgerRetry) {
+                s.intake().ledgerRetryRunning(-1);
+            }
         }
         item.claim = null; // answered: past here, a throw of the engine's must not let go of a claim whose effect happened
         long took = System.nanoTime() - start;

@@ -70,7 +70,19 @@ final class Intake {
             dev.ferry.domain.retry.FailureDecision.STORE_BACKOFF.max());
     private static final String PROBE_KEY = "p:ferry-readiness-probe"; // no event's or mark's key has this form
 
-    private volatile long lastLedgerFailureNanos;
+    /** When a ledger failure was last reported (a test moves it back). */
+    volatile long lastLedgerFailureNanos;
+    /**
+     * Handlers running now on a delivery whose last try met its handler's ledger failing: without a ledger of the
+     * listener's, none of their calls has answered yet — one hung to its bound (DynamoDB's 10 s, or 30 s configured)
+     * outlasted {@link #SAID_WITHOUT_A_LEDGER_NANOS}, and a lasting outage read "the ledger answers again" every cycle.
+     */
+    private final java.util.concurrent.atomic.AtomicInteger ledgerRetriesRunning = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** A handler begins ({@code +1}) or ended ({@code -1}) a try after its ledger failed. */
+    void ledgerRetryRunning(int change) {
+        ledgerRetriesRunning.addAndGet(change);
+    }
     private final java.util.concurrent.atomic.AtomicBoolean probing = new java.util.concurrent.atomic.AtomicBoolean();
 
     /**
@@ -81,7 +93,7 @@ final class Intake {
      * made no call, and stayed not ready for good after the ledger came back. Called by the lease keeper's rounds.
      */
     void probeLedger() {
-        if (ledger == null && consecutiveLedgerFailures.get() != 0
+        if (ledger == null && consecutiveLedgerFailures.get() != 0 && ledgerRetriesRunning.get() == 0
                 && System.nanoTime() - lastLedgerFailureNanos >= SAID_WITHOUT_A_LEDGER_NANOS) {
             // no ledger of the listener's to ask: its handler's (LedgerFailedException) failed, and nothing else says it
             // ended when no event comes done (an HTTP endpoint out of rotation gets none) — said for as long, then not

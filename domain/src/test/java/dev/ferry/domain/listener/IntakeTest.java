@@ -57,6 +57,21 @@ class IntakeTest {
         assertThat(intake.problems()).anySatisfy(p -> assertThat(p).contains("the handler's ledger failed"));
     }
 
+    @Test // a review of the fix: the window counted from the last failure said, while the next try's ledger call hung to its
+          // bound (30 s configured): "the ledger answers again" each cycle of a lasting outage, readiness flapping
+    void withoutALedger_aTryUnderWayAfterTheHandlersLedgerFailed_keepsItSaid_pastTheWindow() {
+        var intake = new Intake("l", Duration.ofMillis(1), Duration.ofMillis(1), null);
+        intake.ledgerFailed("mark", "the handler's ledger failed");
+        intake.ledgerRetryRunning(1); // the next try, its ledger call hanging
+        intake.lastLedgerFailureNanos -= Intake.SAID_WITHOUT_A_LEDGER_NANOS + TimeUnit.SECONDS.toNanos(1);
+        intake.probeLedger();
+        assertThat(intake.problems()).as("still said while the try runs")
+                .anySatisfy(p -> assertThat(p).contains("the handler's ledger failed"));
+        intake.ledgerRetryRunning(-1); // it ended, and said nothing (an HTTP endpoint out of rotation gets no more)
+        intake.probeLedger();
+        assertThat(intake.problems()).as("no longer said past the window with none running").isEmpty();
+    }
+
     @Test // a review: each of a burst's Throttled answers doubled the pause, 64 at once paused intake for its longest
     void aBurstOfThrottledAnswers_pausesPollingOnce_notDoubledPerAnswer() {
         var intake = new Intake("l", Duration.ofSeconds(1), Duration.ofSeconds(30), null);
