@@ -98,6 +98,10 @@ final class Handout {
     List<Settlement.Failure> settle(List<Settlement> settlements) {
         List<Settlement.Failure> failures = List.of();
         for (var s : settlements) {
+            if (s.delivery().receipt() instanceof Item item && s.disposition() instanceof Disposition.Release
+                    && endpoint.isClosing()) {
+                item.givenBackAtStop = true; // before it is settled: the answer reads it then
+            }
             if (s.delivery().receipt() instanceof Item item && item.settle(s.disposition(), capacity)) {
                 if (item.request.ordered) {
                     var nextRun = item.request.runSettled(s.disposition(), endpoint.isClosing(), capacity);

@@ -72,6 +72,9 @@ final class IngestAnswers {
                     long seconds = request.ordered ? Math.max(1, retryAfter) : 1;
                     retryAfter = Math.max(retryAfter, seconds);
                     json.append("\"retry\",\"retryAfterSeconds\":").append(seconds);
+                    if (item.givenBackAtStop) { // a plain "retry" said it had not run: a client without a key ran it twice
+                        json.append(",\"reason\":\"given back at a stop; it may have been handled\"");
+                    }
                 }
             }
             json.append('}');

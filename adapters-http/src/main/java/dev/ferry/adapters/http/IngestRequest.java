@@ -166,6 +166,11 @@ final class IngestRequest {
         final Delivery delivery;
         final AtomicBoolean done = new AtomicBoolean();
         volatile Disposition disposition;
+        /**
+         * Released by the listener at its stop: its handler may have run (a stop gives back a delivery whose handler
+         * outlasts the deadline), so its client is told it may have been handled, as for a response timeout.
+         */
+        volatile boolean givenBackAtStop;
 
         Item(IngestRequest request, int index, Delivery delivery) {
             this.request = request;

@@ -108,6 +108,34 @@ class HttpSourceLifecycleIT {
         }
     }
 
+    @Test // a review: an event whose handler outlasted the stop's deadline was given back and answered a plain "retry": its
+          // client, told it had not run, sent it again without a key — run twice
+    void anEventGivenBackAtAStopWhileItsHandlerRan_isAnsweredItMayHaveBeenHandled() throws Exception {
+        var source = source(HttpSource.builder().responseTimeout(Duration.ofSeconds(20))).start();
+        var running = new java.util.concurrent.CountDownLatch(1);
+        var config = dev.ferry.domain.listener.ListenerConfig.builder().pollWait(Duration.ofMillis(200))
+                .shutdownDeadline(Duration.ofMillis(200)).build();
+        var listener = dev.ferry.domain.listener.Listener.builder(source, source, HttpSourceIT.DECODER, (event, delivery) -> {
+            running.countDown();
+            long until = System.nanoTime() + Duration.ofSeconds(2).toNanos(); // past the deadline, interrupts or not
+            while (System.nanoTime() - until < 0) {
+                java.util.concurrent.locks.LockSupport.parkNanos(10_000_000);
+            }
+            return dev.ferry.domain.handle.Outcome.done();
+        }).config(config).build().start();
+        var client = java.net.http.HttpClient.newHttpClient();
+        var request = java.net.http.HttpRequest.newBuilder(source.uri()).timeout(Duration.ofSeconds(15))
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"id\":\"e1\",\"type\":\"T\"}")).build();
+        var answer = client.sendAsync(request, java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(running.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+
+        listener.stop();
+
+        var response = answer.get(15, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(503);
+        assertThat(response.body()).contains("\"retry\"").contains("it may have been handled");
+    }
+
     @Test
     void aSourceClosedBeforeItsStart_isNotStartedEither() {
         var source = source(HttpSource.builder());
