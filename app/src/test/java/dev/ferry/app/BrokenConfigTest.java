@@ -252,6 +252,33 @@ class BrokenConfigTest {
                             sqs: {queue: "${HOME_DIR:?required}"}
                         """ + OK_TAIL, "ferry.yaml:3: sources.s.sqs.queue: '${HOME_DIR:?required}' holds a ${...} Ferry does "
                         + "not read: only ${NAME} and ${NAME:-default} are"),
+                broken("Spring's ${NAME:default}, a secret's default kept as the text anyone reads", """
+                        sources:
+                          s:
+                            http: {auth: bearer, token: "${INGEST_TOKEN:changeme-changeme}"}
+                        """ + OK_TAIL, "ferry.yaml:3: sources.s.http.token: '${INGEST_TOKEN:changeme-changeme}' holds a "
+                        + "${...} Ferry does not read"),
+                broken("a reference written with spaces", """
+                        sources:
+                          s:
+                            sqs: {queue: "${ HOME_DIR }"}
+                        """ + OK_TAIL, "ferry.yaml:3: sources.s.sqs.queue: '${ HOME_DIR }' holds a ${...} Ferry does not read"),
+                broken("a reference in a key", """
+                        sources:
+                          s: {sqs: {queue: q}}
+                        sinks: {log: {type: log}}
+                        routes:
+                          - match: {attributes: {"${HOME_DIR}": acme}}
+                            to: [log]
+                        """, "ferry.yaml:5: routes[0].match.attributes.${HOME_DIR}: a key is taken as written: ${...} is read in values only"),
+                broken("an empty JSON Pointer", """
+                        sources:
+                          s:
+                            sqs: {queue: q}
+                            format: json
+                            json: {id: ""}
+                        """ + OK_TAIL, "ferry.yaml:5: sources.s.json.id: a JSON Pointer starts with / (e.g. /order/id); "
+                        + "leave id out to read none"),
                 broken("a default holding another reference", """
                         sources:
                           s:

@@ -317,7 +317,9 @@ public final class ConfigReader {
 
     private static String pointer(Section p, String key, String fallback) {
         String v = p.string(key, fallback);
-        if (v != null && !v.isEmpty() && !v.startsWith("/")) {
+        if (v != null && v.isEmpty()) { // passed the check, then refused the start: "JSON Pointer must start with '/'"
+            p.error(key, "a JSON Pointer starts with / (e.g. /order/id); leave " + key + " out to read none");
+        } else if (v != null && !v.startsWith("/")) {
             p.error(key, "a JSON Pointer starts with / (e.g. /order/id), was '" + v + "'");
         }
         return v;

@@ -9,7 +9,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
 import org.snakeyaml.engine.v2.nodes.MappingNode;
 import org.snakeyaml.engine.v2.nodes.Node;
 import org.snakeyaml.engine.v2.nodes.ScalarNode;
@@ -33,6 +32,7 @@ final class Section implements Settings {
         if (node != null) {
             for (var t : node.getValue()) {
                 if (t.getKeyNode() instanceof ScalarNode k) {
+                    keyReference(k, at(k.getValue()));
                     if (values.containsKey(k.getValue())) {
                         reader.error(k, at(k.getValue()), "duplicate key (first at line "
                                 + ConfigReader.line(keyNodes.get(k.getValue())) + ")");
@@ -41,6 +41,16 @@ final class Section implements Settings {
                     keyNodes.put(k.getValue(), k);
                 }
             }
+        }
+    }
+
+    /**
+     * A key is taken as written: one holding {@code ${...}} (a route's attribute "${ATTR}", a source "${STAGE}-orders") was
+     * matched by nothing, or named the same in every stage — refused.
+     */
+    private void keyReference(ScalarNode key, String at) {
+        if (key.getValue().contains("${")) {
+            reader.error(key, at, "a key is taken as written: ${...} is read in values only");
         }
     }
 
@@ -326,6 +336,7 @@ final class Section implements Settings {
         var lines = new java.util.HashMap<String, Integer>();
         for (var t : m.getValue()) {
             if (t.getKeyNode() instanceof ScalarNode k && t.getValueNode() instanceof ScalarNode v) {
+                keyReference(k, at(key) + "." + k.getValue());
                 var first = lines.putIfAbsent(k.getValue(), ConfigReader.line(k));
                 if (first != null) { // {env: prod, env: dev} would quietly be dev
                     reader.error(k, at(key) + "." + k.getValue(), "duplicate key (first at line " + first + ")");
@@ -347,54 +358,7 @@ final class Section implements Settings {
         return out;
     }
 
-    /** A value that is only {@code $NAME} or {@code $(NAME)}: a shell's or Kubernetes' way, not read here. */
-    private static final java.util.regex.Pattern OTHER_REFERENCE =
-            java.util.regex.Pattern.compile("\\$(?:([A-Za-z_][A-Za-z0-9_]*)|\\(([A-Za-z_][A-Za-z0-9_]*)\\))");
-
-    /**
-     * A shell's other forms of a reference — {@code ${NAME:?msg}}, {@code ${NAME-x}}, {@code ${NAME:=x}}, {@code ${NAME+x}}
-     * — which Ferry does not read. A {@code ${word:...}} that is not one of them (a Kafka config provider's
-     * {@code ${file:/path:key}}, {@code ${env:PW}}) is text for whatever reads the value.
-     */
-    private static final java.util.regex.Pattern SHELL_FORM =
-            java.util.regex.Pattern.compile("\\$\\{[A-Za-z_][A-Za-z0-9_]*(?::?[?=+-])");
-    /** In a default, another reference of Ferry's own form (${B}, ${B:-x}), cut short where the default ends. */
-    private static final java.util.regex.Pattern NESTED =
-            java.util.regex.Pattern.compile("\\$\\{[A-Za-z_][A-Za-z0-9_]*(?::-.*)?$");
-
     private String substitute(String key, String value) {
-        var other = OTHER_REFERENCE.matcher(value.strip());
-        if (other.matches()) {
-            String name = other.group(1) != null ? other.group(1) : other.group(2);
-            if (reader.env.apply(name) != null) { // a token taken as the text "$INGEST_TOKEN": a secret anyone can guess
-                error(key, "'" + value.strip() + "' is taken as it is written, not as the variable " + name + "; write ${"
-                        + name + "}");
-                return value;
-            }
-        }
-        var m = ConfigReader.ENV.matcher(value);
-        if (SHELL_FORM.matcher(ConfigReader.ENV.matcher(value).replaceAll("")).find()) { // kept as text before
-            error(key, "'" + value + "' holds a ${...} Ferry does not read: only ${NAME} and ${NAME:-default} are");
-            return value;
-        }
-        var sb = new StringBuilder();
-        while (m.find()) {
-            if (m.group(2) != null && NESTED.matcher(m.group(2)).find()) { // ${A:-${B}}: read as "${B" and a "}" left over
-                error(key, "'" + value + "': a default holding another ${...} is not read; give the default as text");
-                return value;
-            }
-            String v = reader.env.apply(m.group(1));
-            if (v == null || v.isEmpty() && m.group(2) != null) {
-                v = m.group(2); // as the shell: ${VAR:-default} when VAR is unset or empty (SQS_ENDPOINT= in a .env)
-            }
-            if (v == null) {
-                error(key, "environment variable " + m.group(1) + " is not set (write ${" + m.group(1)
-                        + ":-default} for a default)");
-                v = "";
-            }
-            m.appendReplacement(sb, Matcher.quoteReplacement(v));
-        }
-        m.appendTail(sb);
-        return sb.toString();
+        return References.substitute(key, value, reader.env, message -> error(key, message));
     }
 }

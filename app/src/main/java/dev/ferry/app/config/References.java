@@ -1,0 +1,75 @@
+package dev.ferry.app.config;
+
+/**
+ * The environment references of a configuration value: {@code ${NAME}} and {@code ${NAME:-default}} are read; every
+ * other form is refused rather than kept as text (a secret anyone could read in the repository, a match that never
+ * matches), but a Kafka config provider's reference in a Kafka {@code properties} map, which is Kafka's to read.
+ */
+final class References {
+
+    private References() {
+    }
+
+    /** A value that is only {@code $NAME} or {@code $(NAME)}: a shell's or Kubernetes' way, not read here. */
+    private static final java.util.regex.Pattern OTHER_REFERENCE =
+            java.util.regex.Pattern.compile("\\$(?:([A-Za-z_][A-Za-z0-9_]*)|\\(([A-Za-z_][A-Za-z0-9_]*)\\))");
+
+    /**
+     * A shell's other forms of a reference — {@code ${NAME:?msg}}, {@code ${NAME-x}}, {@code ${NAME:=x}}, {@code ${NAME+x}}
+     * — which Ferry does not read. A {@code ${word:...}} that is not one of them is refused too, but in a Kafka source's
+     * or sink's {@code properties}: there a config provider's {@code ${file:/path:key}}, {@code ${env:PW}} is Kafka's.
+     */
+    private static final java.util.regex.Pattern SHELL_FORM =
+            java.util.regex.Pattern.compile("\\$\\{[A-Za-z_][A-Za-z0-9_]*(?::?[?=+-])");
+    /** A Kafka config provider's reference, {@code ${file:/path:key}}, {@code ${env:PW}}: text for Kafka, in its properties. */
+    private static final java.util.regex.Pattern PROVIDER = java.util.regex.Pattern.compile("\\$\\{[A-Za-z_][A-Za-z0-9_.-]*:[^}]+}");
+    /** In a default, another reference of Ferry's own form (${B}, ${B:-x}), cut short where the default ends. */
+    private static final java.util.regex.Pattern NESTED =
+            java.util.regex.Pattern.compile("\\$\\{[A-Za-z_][A-Za-z0-9_]*(?::-.*)?$");
+
+    /**
+     * {@code value} with its references filled in; {@code key} is what holds it (a Kafka {@code properties} map lets
+     * config providers' references through). What cannot be read is told to {@code error}, and the value is kept.
+     */
+    static String substitute(String key, String value, java.util.function.Function<String, String> env,
+                             java.util.function.Consumer<String> error) {
+        var other = OTHER_REFERENCE.matcher(value.strip());
+        if (other.matches()) {
+            String name = other.group(1) != null ? other.group(1) : other.group(2);
+            if (env.apply(name) != null) { // a token taken as the text "$INGEST_TOKEN": a secret anyone can guess
+                error.accept("'" + value.strip() + "' is taken as it is written, not as the variable " + name + "; write ${"
+                        + name + "}");
+                return value;
+            }
+        }
+        var m = ConfigReader.ENV.matcher(value);
+        String rest = ConfigReader.ENV.matcher(value).replaceAll("");
+        if (SHELL_FORM.matcher(rest).find()
+                || rest.contains("${") && !(key.equals("properties") && PROVIDER.matcher(rest).find())) { // kept as text
+            // before: ${TOKEN:changeme} (Spring's default), ${ TOKEN }, ${{ secrets.X }} — a secret anyone could read in
+            // the repository, a route's match that never matched. A Kafka config provider's ${file:...} in properties
+            // is Kafka's to read
+            error.accept("'" + value + "' holds a ${...} Ferry does not read: only ${NAME} and ${NAME:-default} are");
+            return value;
+        }
+        var sb = new StringBuilder();
+        while (m.find()) {
+            if (m.group(2) != null && NESTED.matcher(m.group(2)).find()) { // ${A:-${B}}: read as "${B" and a "}" left over
+                error.accept("'" + value + "': a default holding another ${...} is not read; give the default as text");
+                return value;
+            }
+            String v = env.apply(m.group(1));
+            if (v == null || v.isEmpty() && m.group(2) != null) {
+                v = m.group(2); // as the shell: ${VAR:-default} when VAR is unset or empty (SQS_ENDPOINT= in a .env)
+            }
+            if (v == null) {
+                error.accept("environment variable " + m.group(1) + " is not set (write ${" + m.group(1)
+                        + ":-default} for a default)");
+                v = "";
+            }
+            m.appendReplacement(sb, java.util.regex.Matcher.quoteReplacement(v));
+        }
+        m.appendTail(sb);
+        return sb.toString();
+    }
+}
