@@ -135,7 +135,7 @@ public final class FerryRuntime implements AutoCloseable {
         var sinks = new LinkedHashMap<String, Sink>();
         for (var spec : config.sinks().values()) {
             var sink = new MeteredSink(spec.name(), new TracedSink(context.open("sink '" + spec.name() + "' (type " + spec.type() + ")", spec.plan()),
-                    tracing, ConfigParts.system(spec.type())),
+                    tracing, ConfigParts.system(spec.type()), spec.name()),
                     observability.registry());
             sinks.put(spec.name(), sink);
             observability.watch(sink);

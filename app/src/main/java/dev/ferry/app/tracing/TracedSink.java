@@ -11,11 +11,20 @@ public final class TracedSink implements Sink {
     private final Sink sink;
     private final Tracing tracing;
     private final String system;
+    /** The span's destination: the configured name, not the plugin's own (asked per publish, one that threw failed each). */
+    private final String destination;
 
+    /** The sink's spans named by its own {@code name()}, asked once here. */
     public TracedSink(Sink sink, Tracing tracing, String system) {
+        this(sink, tracing, system, sink.name());
+    }
+
+    /** The sink's spans named {@code destination} (the name the configuration gives it). */
+    public TracedSink(Sink sink, Tracing tracing, String system, String destination) {
         this.sink = sink;
         this.tracing = tracing;
         this.system = system;
+        this.destination = destination;
     }
 
     @Override
@@ -25,7 +34,7 @@ public final class TracedSink implements Sink {
 
     @Override
     public Outcome publish(Event event) {
-        return tracing.publish(sink.name(), system, () -> sink.publish(event));
+        return tracing.publish(destination, system, () -> sink.publish(event));
     }
 
     @Override
