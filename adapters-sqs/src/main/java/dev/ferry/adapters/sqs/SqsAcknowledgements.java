@@ -33,6 +33,12 @@ final class SqsAcknowledgements {
     private final DeadLetterCopies deadLetterCopies;
     private final LongAdder invalidReceipts = new LongAdder();
     private final LongAdder settleFailures = new LongAdder();
+    /**
+     * The per-message lines of settlements refused (a stale receipt, a refused message that could not be dead-lettered):
+     * 20 in 10 s, then counted. Unbounded, a lasting fault (lease extensions failing on a FIFO queue, a DLQ refusing) wrote
+     * a line per message per settle — a million an hour — beside the listener's own, which are bounded so.
+     */
+    private final LineBudget lines;
 
     SqsAcknowledgements(SqsClient client, String queueUrl, String name, int settleRetries, ExecutorService calls,
                         DeadLetterCopies deadLetterCopies) {
@@ -42,6 +48,8 @@ final class SqsAcknowledgements {
         this.settleRetries = settleRetries;
         this.calls = calls;
         this.deadLetterCopies = deadLetterCopies;
+        this.lines = new LineBudget(20, java.time.Duration.ofSeconds(10), skipped -> LOG.warn("SQS '{}': {} more refused "
+                + "settlements not logged one by one (ferry_settle_failures_total counts them)", name, skipped));
     }
 
     long deadLettersCopied() {
@@ -100,6 +108,9 @@ final class SqsAcknowledgements {
     void settleRefused(List<Settlement> refused) {
         try {
             for (var failure : settle(refused)) {
+                if (!lines.take()) {
+                    continue;
+                }
                 LOG.warn("SQS '{}': message {} could not be {} ({}); it comes back when its visibility runs out", name,
                         failure.settlement().delivery().id(), refusedAction(failure.settlement()), failure.reason());
             }
@@ -182,6 +193,8 @@ final class SqsAcknowledgements {
             var error = e.getValue();
             if (error.invalidReceipt()) {
                 invalidReceipts.increment();
+            }
+            if (error.invalidReceipt() && lines.take()) {
                 LOG.warn("SQS '{}': {} of message {} used a stale receipt handle ({}); the message "
                         + "was received again since and its newer receipt settles it", name, operation,
                         e.getKey().delivery().id(), error);

@@ -540,6 +540,23 @@ class SqsSourceIT {
         assertThat(failures).singleElement().satisfies(f -> assertThat(f.retryable()).as(f.reason()).isTrue());
     }
 
+    @Test // a review: a line per stale receipt, unbounded beside the listener's bounded ones: a lasting fault wrote millions
+    void staleReceiptsInBulk_areLoggedTwentyAWindow_andAllCounted() {
+        var q = queue(false, 1000);
+        var forged = new ArrayList<Settlement>();
+        for (int i = 0; i < 50; i++) {
+            forged.add(new Settlement(new Delivery("forged-" + i, new byte[0], Map.of(), 1, java.time.Instant.now(), null,
+                    null, q.source().name(), new SqsReceipt("not-a-receipt-handle-" + i, System.nanoTime(), Map.of())),
+                    Disposition.ACK));
+        }
+        try (var log = new CapturedLog()) {
+            assertThat(q.source().settle(forged)).hasSize(50);
+            assertThat(log.lines.stream().filter(l -> l.contains("stale receipt handle")).count())
+                    .as(String.join("\n", log.lines)).isEqualTo(20);
+        }
+        assertThat(q.source().stats().invalidReceipts()).as("every one counted").isEqualTo(50);
+    }
+
     @Test
     void settle_withAnInvalidReceipt_failsThatEntryOnly_andCountsIt() {
         var q = queue(false, 1000);
