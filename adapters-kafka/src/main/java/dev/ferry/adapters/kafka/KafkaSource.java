@@ -185,11 +185,12 @@ public final class KafkaSource implements Source, Acknowledger {
             deadLetters.writeAll(pending, (i, dlqProblem) -> {
                 var s = pending.get(i);
                 confirmed[i] = dlqProblem == null;
-                buffers.deadLetterWritten((Rec) s.delivery().receipt(), confirmed[i]);
+                boolean ours = buffers.deadLetterWritten((Rec) s.delivery().receipt(), confirmed[i]);
                 marked[i] = true;
-                if (dlqProblem != null) {
-                    // not confirmed: the offset must not pass it; it is offered again shortly
-                    failures.add(new Settlement.Failure(s, dlqProblem, true));
+                if (dlqProblem != null || !ours) {
+                    // not confirmed: offered again shortly; or its partition went while it was written: read again there
+                    failures.add(new Settlement.Failure(s, dlqProblem != null ? dlqProblem : "partition of the record was "
+                            + "revoked while its dead letter was written; its next owner reads it again", dlqProblem != null));
                 }
             });
             return failures;

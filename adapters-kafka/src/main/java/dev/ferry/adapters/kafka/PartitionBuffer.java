@@ -120,10 +120,10 @@ final class PartitionBuffer {
     long requested = -1;
     /** The records in hand not yet done, and their bytes: what the caps count. */
     int live;
-    long bytes;
+    long bytes, peakBytes;
     int peakRecords;
-    long peakBytes;
     volatile boolean revoked; // read without the lock before each attempt of a record out (KafkaSource#holds)
+    boolean revoking; // its last commit under way (Revocations): a dead letter asked now is refused; under the lock
     /** Test hook: runs as a record is put in its place among the waiting ones; a test's throws, as no memory would. */
     Runnable queueing = () -> { };
 

@@ -284,8 +284,9 @@ final class PartitionBuffers {
                     failures.add(new Settlement.Failure(s, "not received from Kafka source '" + name + "'", false));
                     continue;
                 }
-                if (r.part.revoked || r.state != State.OUT) {
-                    failures.add(new Settlement.Failure(s, r.part.revoked
+                boolean gone = r.part.revoked || r.part.revoking && s.disposition() instanceof Disposition.DeadLetter;
+                if (gone || r.state != State.OUT) {
+                    failures.add(new Settlement.Failure(s, gone
                             ? "partition " + r.part.tp + " was revoked; its next owner reads the record again"
                             : "already settled", false));
                     continue;
@@ -344,13 +345,14 @@ final class PartitionBuffers {
 
     /**
      * A dead letter's write ended: written, the offset may pass the record; not confirmed, it must
-     * not, and the record is offered again a second later (its key held meanwhile).
+     * not, and the record is offered again a second later (its key held meanwhile). False when its partition was revoked
+     * meanwhile: the last commit did not pass it, and its next owner reads it again.
      */
-    void deadLetterWritten(Rec r, boolean written) {
+    boolean deadLetterWritten(Rec r, boolean written) {
         lock.lock();
         try {
             if (r.state != State.DEAD_LETTERING || r.part.revoked) { // moved once only; a revoked one's next owner's
-                return;
+                return !r.part.revoked;
             }
             if (written) {
                 r.part.done(r);
@@ -358,6 +360,7 @@ final class PartitionBuffers {
                 r.part.requeue(r, true, System.nanoTime() + TimeUnit.SECONDS.toNanos(1));
             }
             available.signalAll();
+            return true;
         } finally {
             lock.unlock();
         }

@@ -54,6 +54,14 @@ final class Revocations {
                 } catch (InterruptedException stray) { // a plugin's: nothing of Ferry's interrupts this thread
                 }
             }
+            // from here to the drop, a dead letter asked is refused: taken during the last commit (a slow coordinator's
+            // seconds), it was confirmed to the engine while the commit stayed below it, and the next owner ran it again
+            for (var tp : revoking) {
+                var part = buffers.part(tp);
+                if (part != null) {
+                    part.revoking = true;
+                }
+            }
         } finally {
             buffers.lock.unlock();
         }

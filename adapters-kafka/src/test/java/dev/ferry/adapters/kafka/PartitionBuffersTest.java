@@ -116,6 +116,31 @@ class PartitionBuffersTest {
         assertThat(buffers.toCommit(List.of(TP), false).offsets().get(TP).offset()).as("past the dead letter").isEqualTo(1L);
     }
 
+    @Test // a review: a dead letter asked during the last commit was taken, confirmed, and the commit stayed below it: the
+          // next owner ran the record again (a second dead-letter copy, a second parked copy)
+    void aDeadLetterAskedAfterTheRevocationsWait_isRefused_anAckStillTaken() {
+        buffers.take(records(0, "a", "b"));
+        var out = handOut(2);
+        Revocations.awaitDeadLetters(buffers, List.of(TP), java.util.concurrent.TimeUnit.SECONDS.toNanos(10)); // none: at once
+
+        var refused = buffers.settle(List.of(settlement(out.get(0), Disposition.deadLetter("poison"))));
+        assertThat(refused.deadLetters()).as("not written: its commit is being made").isEmpty();
+        assertThat(refused.failures()).singleElement().satisfies(f -> {
+            assertThat(f.reason()).contains("revoked");
+            assertThat(f.retryable()).isFalse();
+        });
+        assertThat(buffers.settle(List.of(settlement(out.get(1), Disposition.ACK))).failures()).as("an ack is taken").isEmpty();
+    }
+
+    @Test // a review: a dead letter whose write outlasted the revocation's wait was confirmed, its commit never made
+    void aDeadLetterWrittenAfterItsPartitionWent_isNotConfirmed() {
+        buffers.take(records(0, "k"));
+        var first = handOut(1).getFirst();
+        assertThat(buffers.settle(List.of(settlement(first, Disposition.deadLetter("poison")))).deadLetters()).hasSize(1);
+        buffers.drop(List.of(TP));
+        assertThat(buffers.deadLetterWritten(first, true)).as("its partition went: read again by its next owner").isFalse();
+    }
+
     @Test
     void aRevocationWithADeadLetterThatNeverAnswers_waitsOnlyItsBound() {
         buffers.take(records(0, "k"));
