@@ -332,6 +332,38 @@ class InMemoryQueueTest {
         assertThat(q.size()).isEqualTo(2);
     }
 
+    @Test // a review: the kit's sink checks were a part of the SQS sink's: a route tested here was done where SQS rejects it
+    void asASink_anAttributeSqsCannotCarry_orAMessageOverTheLimitWithItsTypes_isRejected() {
+        var q = InMemoryQueue.builder("q").clock(clock).build();
+        var cut = q.publish(new dev.ferry.domain.model.Event("k", "t", null, null, "ok".getBytes(StandardCharsets.UTF_8),
+                Map.of("preview", "ab\uD83D")));
+        assertThat(cut).isInstanceOfSatisfying(dev.ferry.domain.handle.Outcome.Reject.class,
+                r -> assertThat(r.reason()).contains("half a surrogate pair"));
+        var name = q.publish(new dev.ferry.domain.model.Event("k", "t", null, null, "ok".getBytes(StandardCharsets.UTF_8),
+                Map.of("p\uD83D", "v")));
+        assertThat(name).isInstanceOf(dev.ferry.domain.handle.Outcome.Reject.class);
+        var payload = new byte[SinkRefusals.MAX_MESSAGE_BYTES - 6];
+        java.util.Arrays.fill(payload, (byte) 'x');
+        var atTheEdge = q.publish(new dev.ferry.domain.model.Event("k", "t", null, null, payload, Map.of("k", "v")));
+        assertThat(atTheEdge).as("its attribute's type counts too").isInstanceOf(dev.ferry.domain.handle.Outcome.Reject.class);
+        assertThat(q.size()).isZero();
+    }
+
+    @Test // a review: downstream of the kit a FIFO key "order 42" arrived as written; behind Ferry's SQS sink, as its hash
+    void asAFifoSink_idsSqsWouldRefuse_arriveAsTheSqsSinkSendsThem() throws Exception {
+        var q = InMemoryQueue.builder("q.fifo").clock(clock).build();
+        assertThat(q.publish(new dev.ferry.domain.model.Event("order 42", "t", null, "kunde-\u00e4",
+                "x".getBytes(StandardCharsets.UTF_8), Map.of()))).isEqualTo(dev.ferry.domain.handle.Outcome.done());
+        assertThat(q.publish(new dev.ferry.domain.model.Event("order-43", "t", null, "plain",
+                "y".getBytes(StandardCharsets.UTF_8), Map.of()))).isEqualTo(dev.ferry.domain.handle.Outcome.done());
+        var sha = java.security.MessageDigest.getInstance("SHA-256");
+        var received = q.poll(new PollRequest(10, Duration.ZERO, Duration.ofSeconds(30)));
+        assertThat(received).extracting(dev.ferry.domain.model.Delivery::groupKey).containsExactly(
+                java.util.HexFormat.of().formatHex(sha.digest("kunde-\u00e4".getBytes(StandardCharsets.UTF_8))), "plain");
+        assertThat(received).extracting(dev.ferry.domain.model.Delivery::deduplicationId).containsExactly(
+                java.util.HexFormat.of().formatHex(sha.digest("order 42".getBytes(StandardCharsets.UTF_8))), "order-43");
+    }
+
     @Test
     void changeVisibility_afterLeaseRanOut_isRefused() {
         var q = InMemoryQueue.builder("q").clock(clock).build();

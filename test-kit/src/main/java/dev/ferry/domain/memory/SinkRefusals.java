@@ -1,5 +1,6 @@
 package dev.ferry.domain.memory;
 
+import dev.ferry.domain.idempotency.LedgerKeys;
 import dev.ferry.domain.model.Event;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -37,13 +38,44 @@ final class SinkRefusals {
         }
         long bytes = payload.length;
         for (Map.Entry<String, String> a : event.attributes().entrySet()) {
-            bytes += a.getKey().getBytes(StandardCharsets.UTF_8).length + a.getValue().getBytes(StandardCharsets.UTF_8).length;
+            if (!LedgerKeys.wellFormed(a.getKey()) || !LedgerKeys.wellFormed(a.getValue())) {
+                // a preview cut inside an emoji: done here, rejected (and dead-lettered on every redrive) by the SQS sink
+                return "event " + event.key() + "'s attribute '" + a.getKey() + "' holds half a surrogate pair, which SQS "
+                        + "does not carry (no UTF-8 text holds it): refused before sending it to queue '" + queue + "'";
+            }
+            // its name, its type ("String", as the SQS sink sends it) and its value count, as SQS counts them
+            bytes += a.getKey().getBytes(StandardCharsets.UTF_8).length + TYPE_BYTES
+                    + a.getValue().getBytes(StandardCharsets.UTF_8).length;
         }
         if (bytes > MAX_MESSAGE_BYTES) {
             return "event " + event.key() + " is " + bytes + " bytes with its attributes; SQS takes at most "
                     + MAX_MESSAGE_BYTES + ": refused before sending it to queue '" + queue + "'";
         }
         return null;
+    }
+
+    /** An attribute's data type as the SQS sink sends text: {@code String}, counted in the message's size. */
+    private static final int TYPE_BYTES = "String".length();
+    private static final java.util.regex.Pattern SQS_ID = java.util.regex.Pattern.compile("[\\p{Alnum}\\p{Punct}]{1,128}");
+
+    /**
+     * A FIFO group or deduplication id as Ferry's SQS sink sends it: the value when SQS takes it (1 to 128 printable ASCII
+     * characters), else its SHA-256 in hex (of its UTF-16 units, "u:"-prefixed, when it is not well-formed text). The
+     * downstream handler sees what it would see behind SQS: a key "order 42" arrives as its hash.
+     */
+    static String sqsId(String value) {
+        if (value == null || SQS_ID.matcher(value).matches()) {
+            return value;
+        }
+        if (!LedgerKeys.wellFormed(value)) {
+            return LedgerKeys.bounded(value);
+        }
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(value.getBytes(StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
     }
 
     /** Whether {@code payload} is UTF-8 of the characters an SQS body holds: tab, LF, CR, U+0020 on, no U+FFFE or U+FFFF. */
