@@ -258,6 +258,11 @@ class BrokenConfigTest {
                             http: {auth: bearer, token: "${INGEST_TOKEN:changeme-changeme}"}
                         """ + OK_TAIL, "ferry.yaml:3: sources.s.http.token: '${INGEST_TOKEN:changeme-changeme}' holds a "
                         + "${...} Ferry does not read"),
+                broken("an admin token no header can carry", """
+                        sources:
+                          s: {sqs: {queue: q}}
+                        admin: {token: "ferry\u2014admin\u2014token\u20142024"}
+                        """ + OK_TAIL, "ferry.yaml:3: admin.token: an admin token is sent in a header: visible ASCII only"),
                 broken("a reference written with spaces", """
                         sources:
                           s:
