@@ -263,6 +263,12 @@ class BrokenConfigTest {
                           s: {sqs: {queue: q}}
                         admin: {token: "ferry\u2014admin\u2014token\u20142024"}
                         """ + OK_TAIL, "ferry.yaml:3: admin.token: an admin token is sent in a header: visible ASCII only"),
+                broken("an embedded SQS server beside an endpoint elsewhere", """
+                        embedded-sqs: {port: 9324}
+                        aws: {endpoint: "https://sqs.eu-west-1.amazonaws.com"}
+                        sources:
+                          s: {sqs: {queue: q}}
+                        """ + OK_TAIL, "ferry.yaml:2: aws.endpoint: with embedded-sqs the endpoint is the embedded server's"),
                 broken("a reference written with spaces", """
                         sources:
                           s:

@@ -111,6 +111,13 @@ final class AppSections {
                 awsSection.error("endpoint", "not a URL: '" + endpoint + "'");
             }
         }
+        if (embeddedPort > 0 && endpointUri != null && !"127.0.0.1".equals(endpointUri.getHost())
+                && !"localhost".equals(endpointUri.getHost())) {
+            // the run's credentials are the embedded server's fixed ones: sent to AWS (refused, "security token invalid",
+            // after the queues were asked for), or to a server elsewhere whose queues the run took for in-memory ones
+            awsSection.error("endpoint", "with embedded-sqs the endpoint is the embedded server's (127.0.0.1); for an SQS "
+                    + "server elsewhere, or AWS, leave embedded-sqs out, was '" + endpoint + "'");
+        }
         // no region: the AWS SDK's default chain (AWS_REGION, the profile, the instance) decides at run time
         String region = awsSection.string("region", null);
         return new FerryConfig.Aws(region == null || region.isBlank() ? null : region.trim(), endpointUri);
