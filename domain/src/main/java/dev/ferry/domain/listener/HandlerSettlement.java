@@ -47,9 +47,32 @@ final class HandlerSettlement {
         }
     }
 
+    /**
+     * The handlers' settles under way, by delivery: a second of the same delivery at the same moment (a callback fired twice
+     * on two threads) found it in no hand while the first completed its claims, and went out beside it.
+     */
+    private final java.util.concurrent.ConcurrentHashMap<Delivery, Disposition> underWay =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
     private void settleCounted(Delivery delivery, Disposition disposition) {
+        var first = underWay.putIfAbsent(delivery, disposition);
+        if (first != null && removes(first)) {
+            ignored(delivery, disposition);
+            return;
+        }
+        try {
+            settleOnce(delivery, disposition);
+        } finally {
+            if (first == null) {
+                underWay.remove(delivery, disposition);
+            }
+        }
+    }
+
+    private void settleOnce(Delivery delivery, Disposition disposition) {
         var item = hands.takeBack(delivery);
         var kept = item;
+        boolean early = false;
         if (item == null) {
             // settled before its handle() returned: the runner completes its claims as it would hand it over —
             // unless it did so meanwhile, and then they are completed here (whoever takes it back does it)
@@ -58,7 +81,7 @@ final class HandlerSettlement {
                 // recorded, the runner completes its claims as it hands it over — unless it did so meanwhile; refused,
                 // the runner settled it first: handed over in between (then it is there to take back now, and no one
                 // else would complete its claims), or settled by the listener itself (then there is nothing to take)
-                hands.settleEarly(kept, disposition);
+                early = hands.settleEarly(kept, disposition);
                 item = hands.takeBack(delivery);
             } else {
                 // handed over between the two looks (in the handed-over set before it leaves flight): there now
@@ -67,13 +90,22 @@ final class HandlerSettlement {
         }
         if (item != null) {
             processor.settledByHandler(item, disposition);
-        } else if (settler.removedOrRemoving(delivery)) {
+        } else if (!early && settler.removedOrRemoving(delivery)) {
             // in no hand, and its message taken away (or being): a second settle of it (a callback that fired twice, a
-            // handler that returned and settled too) would delete again, or copy a handled message to the DLQ
-            LOG.log(System.Logger.Level.WARNING, "a settle of {0} ({1}) was ignored: it was acked or dead-lettered "
-                    + "already (settled twice?)", delivery, disposition);
+            // handler that returned and settled too) would delete again, or copy a handled message to the DLQ. Not asked
+            // of one recorded early: in hand, it is this receive's own (another with its id and count was removed)
+            ignored(delivery, disposition);
             return;
         }
         settler.enqueueFromHandler(delivery, disposition, kept);
+    }
+
+    private static boolean removes(Disposition d) {
+        return d instanceof Disposition.Ack || d instanceof Disposition.DeadLetter;
+    }
+
+    private static void ignored(Delivery delivery, Disposition disposition) {
+        LOG.log(System.Logger.Level.WARNING, "a settle of {0} ({1}) was ignored: it was acked or dead-lettered already "
+                + "(settled twice?)", delivery, disposition);
     }
 }

@@ -70,7 +70,7 @@ final class Intake {
             dev.ferry.domain.retry.FailureDecision.STORE_BACKOFF.max());
     private static final String PROBE_KEY = "p:ferry-readiness-probe"; // no event's or mark's key has this form
 
-    /** When a ledger failure was last reported (a test moves it back). */
+    /** When a ledger failure was last reported (a test moves it back, as the last try's start). */
     volatile long lastLedgerFailureNanos;
     /**
      * Handlers running now on a delivery whose last try met its handler's ledger failing: without a ledger of the
@@ -79,8 +79,19 @@ final class Intake {
      */
     private final java.util.concurrent.atomic.AtomicInteger ledgerRetriesRunning = new java.util.concurrent.atomic.AtomicInteger();
 
+    volatile long lastLedgerRetryNanos;
+    /**
+     * How long a try after a ledger failure holds the failure said: longer than a ledger call's bound (10 s, 30 s
+     * configured), not for as long as the try runs — one held by a sink that hangs, with no handler timeout, said the
+     * ledger failed for good after it answered again.
+     */
+    static final long LEDGER_RETRY_SAID_NANOS = TimeUnit.MINUTES.toNanos(1);
+
     /** A handler begins ({@code +1}) or ended ({@code -1}) a try after its ledger failed. */
     void ledgerRetryRunning(int change) {
+        if (change > 0) {
+            lastLedgerRetryNanos = System.nanoTime();
+        }
         ledgerRetriesRunning.addAndGet(change);
     }
     private final java.util.concurrent.atomic.AtomicBoolean probing = new java.util.concurrent.atomic.AtomicBoolean();
@@ -93,7 +104,8 @@ final class Intake {
      * made no call, and stayed not ready for good after the ledger came back. Called by the lease keeper's rounds.
      */
     void probeLedger() {
-        if (ledger == null && consecutiveLedgerFailures.get() != 0 && ledgerRetriesRunning.get() == 0
+        if (ledger == null && consecutiveLedgerFailures.get() != 0
+                && (ledgerRetriesRunning.get() == 0 || System.nanoTime() - lastLedgerRetryNanos >= LEDGER_RETRY_SAID_NANOS)
                 && System.nanoTime() - lastLedgerFailureNanos >= SAID_WITHOUT_A_LEDGER_NANOS) {
             // no ledger of the listener's to ask: its handler's (LedgerFailedException) failed, and nothing else says it
             // ended when no event comes done (an HTTP endpoint out of rotation gets none) — said for as long, then not

@@ -7,8 +7,10 @@ import java.util.List;
 /**
  * The receives whose message the transport took away lately (an ack or a dead letter it answered for), and those it
  * is asked to take now: a handler's settle of one of them again — a callback that fired twice, a handler that returned
- * and settled too — is refused, or a handled message's copy reached the DLQ. The last {@link #SIZE} are kept, by id
- * and receive count only (never a body). Guarded by the settler's lock on what it is sending.
+ * and settled too — is refused, or a handled message's copy reached the DLQ. The last {@link #SIZE} are kept, by id,
+ * receive count and the receipt's identity hash (never a body, nor the receipt itself): a Kafka record read again, an
+ * HTTP event sent again under its key, have the id and count of one removed before, and another receipt. Guarded by
+ * the settler's lock on what it is sending.
  */
 final class RecentRemovals {
 
@@ -16,19 +18,22 @@ final class RecentRemovals {
 
     private final String[] ids = new String[SIZE];
     private final int[] receives = new int[SIZE];
+    private final int[] receipts = new int[SIZE];
     private int next;
 
     void record(Delivery delivery) {
         int i = next;
         ids[i] = delivery.id();
         receives[i] = delivery.receiveCount();
+        receipts[i] = System.identityHashCode(delivery.receipt());
         next = (i + 1) & (SIZE - 1);
     }
 
     /** Whether {@code delivery}'s receive was taken away lately, or is queued or sent to be. */
     boolean has(Delivery delivery, SettlementQueue pending, List<List<SettlementQueue.Queued>> sending) {
+        int receipt = System.identityHashCode(delivery.receipt());
         for (int i = 0; i < SIZE; i++) {
-            if (receives[i] == delivery.receiveCount() && delivery.id().equals(ids[i])) {
+            if (receipts[i] == receipt && receives[i] == delivery.receiveCount() && delivery.id().equals(ids[i])) {
                 return true;
             }
         }
@@ -50,6 +55,6 @@ final class RecentRemovals {
     private static boolean removes(SettlementQueue.Queued q, Delivery delivery) {
         var s = q.settlement();
         return (s.disposition() instanceof Disposition.Ack || s.disposition() instanceof Disposition.DeadLetter)
-                && s.delivery().receiveCount() == delivery.receiveCount() && s.delivery().id().equals(delivery.id());
+                && s.delivery().equals(delivery);
     }
 }

@@ -338,6 +338,97 @@ class EmbedderMisuseTest {
         assertThat(queue.deadLetterQueue().size()).isZero();
     }
 
+    @Test // a review of the fix: a Kafka record read again, an HTTP event sent again under its key, has the id and receive
+          // count of one removed before: its handler's own settle inside handle() was refused, and nothing was ever sent
+    void aNewReceiveWithTheIdAndCountOfOneRemoved_isSettledByItsHandler() {
+        var same = new SameIdsSource(queue);
+        var listener = new AtomicReference<Listener>();
+        var l = start(Listener.builder(same, same, new LineDecoder(), (e, d) -> {
+            listener.get().settle(d, Disposition.ACK);
+            return Outcome.done();
+        }).config(ListenerTest.fast().build()));
+        listener.set(l);
+        queue.send("order-1");
+        assertThat(Await.until(LIMIT, () -> queue.size() == 0 && l.stats().inFlight() == 0)).as(l.stats().line()).isTrue();
+        queue.send("order-1"); // read again: the same id, a first receive, another receipt
+
+        assertThat(Await.until(LIMIT, () -> queue.size() == 0 && l.stats().inFlight() == 0 && l.stats().acked() == 2))
+                .as(l.stats().line()).isTrue();
+    }
+
+    @Test // a review of the fix: a callback fired twice at once; the second found the delivery in no hand while the first
+          // completed its claims, and went out beside it (on SQS, the handled message's copy in the DLQ)
+    void aKeptDeliverySettledTwiceAtOnce_isSettledOnce() throws Exception {
+        var completing = new java.util.concurrent.CountDownLatch(1);
+        var goOn = new java.util.concurrent.CountDownLatch(1);
+        var ledger = new dev.ferry.domain.testing.ForwardingLedger(InMemoryLedger.create()) {
+            @Override
+            public boolean complete(String key, long token, Duration ttl) {
+                completing.countDown();
+                try {
+                    goOn.await(10, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return super.complete(key, token, ttl);
+            }
+        };
+        var kept = new AtomicReference<Delivery>();
+        var l = start(Listener.builder(queue, new LineDecoder(), (e, d) -> {
+            kept.set(d);
+            return Outcome.done();
+        }).ledger(ledger).config(ListenerTest.fast().skipDelete(true).build()));
+        queue.send("order-1");
+        assertThat(Await.until(LIMIT, () -> l.stats().handedOver() == 1)).isTrue();
+
+        var first = Thread.ofVirtual().start(() -> l.settle(kept.get(), Disposition.ACK));
+        assertThat(completing.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        l.settle(kept.get(), Disposition.deadLetter("the callback's failure path, at the same moment"));
+        goOn.countDown();
+        first.join(10_000);
+
+        assertThat(Await.until(LIMIT, () -> queue.size() == 0 && l.stats().acked() == 1)).as(l.stats().line()).isTrue();
+        Await.until(Duration.ofMillis(300), () -> false);
+        assertThat(l.stats().deadLettered()).as(l.stats().line()).isZero();
+        assertThat(queue.deadLetterQueue().size()).isZero();
+    }
+
+    /** The queue's messages under their body as id, each a first receive: the same body twice is one id read again. */
+    private static final class SameIdsSource implements dev.ferry.domain.transport.Source,
+            dev.ferry.domain.transport.Acknowledger {
+        private final InMemoryQueue queue;
+
+        SameIdsSource(InMemoryQueue queue) {
+            this.queue = queue;
+        }
+
+        @Override
+        public String name() {
+            return queue.name();
+        }
+
+        @Override
+        public List<Delivery> poll(dev.ferry.domain.transport.PollRequest request) {
+            return queue.poll(request).stream().map(d -> new Delivery(new String(d.body(), StandardCharsets.UTF_8), d.body(),
+                    d.attributes(), 1, d.sentAt(), d.groupKey(), d.deduplicationId(), d.source(), d)).toList();
+        }
+
+        @Override
+        public List<dev.ferry.domain.transport.Settlement.Failure> settle(List<dev.ferry.domain.transport.Settlement> all) {
+            return queue.settle(all.stream().map(s -> new dev.ferry.domain.transport.Settlement(
+                    (Delivery) s.delivery().receipt(), s.disposition())).toList());
+        }
+
+        @Override
+        public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
+            return queue.extendLeases(deliveries.stream().map(d -> (Delivery) d.receipt()).toList(), lease);
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
     @Test // what the listener put back (not taken away) its handler may still settle: a stop's give-back, say
     void aDeliveryPutBack_isStillSettledByItsHandler() {
         var kept = new AtomicReference<Delivery>();

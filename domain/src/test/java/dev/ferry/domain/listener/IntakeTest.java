@@ -72,6 +72,17 @@ class IntakeTest {
         assertThat(intake.problems()).as("no longer said past the window with none running").isEmpty();
     }
 
+    @Test // a review of the fix: a try held by a sink that hangs (no handler timeout) held the ledger's failure said for good
+    void withoutALedger_aTryRunningPastAMinute_noLongerHoldsTheLedgersFailureSaid() {
+        var intake = new Intake("l", Duration.ofMillis(1), Duration.ofMillis(1), null);
+        intake.ledgerFailed("mark", "the handler's ledger failed");
+        intake.ledgerRetryRunning(1);
+        intake.lastLedgerFailureNanos -= Intake.SAID_WITHOUT_A_LEDGER_NANOS + TimeUnit.SECONDS.toNanos(1);
+        intake.lastLedgerRetryNanos -= Intake.LEDGER_RETRY_SAID_NANOS + TimeUnit.SECONDS.toNanos(1);
+        intake.probeLedger();
+        assertThat(intake.problems()).as("a try past any ledger call's bound is not the ledger's").isEmpty();
+    }
+
     @Test // a review: each of a burst's Throttled answers doubled the pause, 64 at once paused intake for its longest
     void aBurstOfThrottledAnswers_pausesPollingOnce_notDoubledPerAnswer() {
         var intake = new Intake("l", Duration.ofSeconds(1), Duration.ofSeconds(30), null);
