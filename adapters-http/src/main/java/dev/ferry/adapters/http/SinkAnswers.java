@@ -232,7 +232,7 @@ final class SinkAnswers {
             // a gateway's or an overloaded endpoint's answer is an outage; a 500 may be this event's doing. 421 (a
             // pooled connection to a host that no longer serves the name, after DNS or a load balancer moved) and 425
             // (too early) ask to be sent again: rejected, every event on that connection was dead-lettered
-            return new Attempt.Transient(Outcome.retry(reason), gateway(status));
+            return new Attempt.Transient(Outcome.retry(reason), gateway(status), !cdnNeverReached(status));
         }
         if (status == 409) {
             // with the same Idempotency-Key: "that key is in use" — an earlier request (an attempt of this publish whose
@@ -252,6 +252,14 @@ final class SinkAnswers {
      */
     static boolean gateway(int status) {
         return status >= 502 && status <= 504 || status >= 520 && status <= 527 || status == 530;
+    }
+
+    /**
+     * A CDN's answer that it got no connection to the endpoint (521 down, 522 and 523 unreachable, 525 and 526 no TLS, 530):
+     * nothing reached it, so a 409 after it is no request still at work (a real conflict held for the whole patience).
+     */
+    static boolean cdnNeverReached(int status) {
+        return status == 521 || status == 522 || status == 523 || status == 525 || status == 526 || status == 530;
     }
 
     /**

@@ -128,6 +128,15 @@ class HttpSinkSlowEndpointIT extends ScriptedSinkFixture {
         assertThat(server.count("/cdn")).isEqualTo(2);
     }
 
+    @Test // a review of the fix: a 521 (the CDN got no connection to the origin) reached nothing: a real conflict after it
+          // was waited out for the whole patience, its group held
+    void aConflictAfterACdnsOriginDown_isTheEventsOwn() {
+        server.script("/down", Response.of(521, "web server is down"), Response.of(409, "conflict"));
+        var sink = sink(to("/down").retries(2, Duration.ofMillis(10)));
+        assertThat(sink.publish(event("d"))).isInstanceOfSatisfying(Outcome.Retry.class,
+                r -> assertThat(r.reason()).contains("409"));
+    }
+
     /** As a listener of max-attempts 2 counts them: the second {@code Retry} would dead-letter the event. */
     private static final int MAX_ATTEMPTS = 2;
 
