@@ -262,7 +262,7 @@ class BrokenConfigTest {
                         sources:
                           s: {sqs: {queue: q}}
                         admin: {token: "ferry\u2014admin\u2014token\u20142024"}
-                        """ + OK_TAIL, "ferry.yaml:3: admin.token: an admin token is sent in a header: visible ASCII only"),
+                        """ + OK_TAIL, "ferry.yaml:3: admin.token: an admin token is sent in a header: printable ASCII only"),
                 broken("an embedded SQS server beside an endpoint elsewhere", """
                         embedded-sqs: {port: 9324}
                         aws: {endpoint: "https://sqs.eu-west-1.amazonaws.com"}
@@ -365,6 +365,16 @@ class BrokenConfigTest {
     @MethodSource("brokenConfigs")
     void brokenConfig_isRefused_withFileLineFieldAndReason(String what, String yaml, String expected) {
         assertThat(ConfigReaderTest.errors(yaml)).as(what).anySatisfy(error -> assertThat(error).startsWith(expected));
+    }
+
+    @org.junit.jupiter.api.Test // a review of the fix: a token with spaces inside worked end to end; it stays accepted
+    void anAdminTokenWithSpacesInside_isAccepted() {
+        var result = ConfigReaderTest.parse("""
+                sources:
+                  s: {sqs: {queue: q}}
+                admin: {token: "correct horse battery staple x"}
+                """ + OK_TAIL);
+        assertThat(result).as(String.valueOf(result)).isInstanceOf(dev.ferry.app.config.ConfigReader.Result.Ok.class);
     }
 
     @org.junit.jupiter.api.Test

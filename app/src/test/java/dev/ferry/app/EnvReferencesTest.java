@@ -24,12 +24,16 @@ class EnvReferencesTest {
                     kafka:
                       bootstrap-servers: "k1:9092"
                       topics: [orders]
-                      properties: {sasl.jaas.config: "x password=\\"${file:/etc/kafka/secrets:pw}\\";", ssl.key.password: "${env:PW}"}
+                      properties: {sasl.jaas.config: "x password=\\"${file:/etc/kafka/secrets:pw}\\";", ssl.key.password: "${env:PW}",
+                                   ssl.truststore.password: "${aws-secrets:kafka/prod:truststore}"}
                 """ + TAIL, Map.of("HOME_DIR", "/srv")::get, ConfigReaderTest.ADAPTERS);
         assertThat(result).as(String.valueOf(result)).isInstanceOf(ConfigReader.Result.Ok.class);
         var kafka = (KafkaSourceConfig) ((ConfigReader.Result.Ok) result).config().sources().get("s").plan();
         assertThat(kafka.properties()).containsEntry("sasl.jaas.config", "x password=\"${file:/etc/kafka/secrets:pw}\";")
-                .containsEntry("ssl.key.password", "${env:PW}");
+                .containsEntry("ssl.key.password", "${env:PW}")
+                .containsEntry("ssl.truststore.password", "${aws-secrets:kafka/prod:truststore}"); // a review: a provider's
+                // name with a hyphen was read as the shell's ${NAME-x}
+
     }
 
     @Test // a variable set to nothing made a route match no type: its events went the catch-all's way, or were dropped

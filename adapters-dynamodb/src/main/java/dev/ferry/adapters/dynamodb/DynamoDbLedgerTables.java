@@ -49,9 +49,10 @@ public final class DynamoDbLedgerTables {
                 options.getOrDefault("token", d.token()), options.getOrDefault("leaseUntil", d.leaseUntil()),
                 options.getOrDefault("completedAt", d.completedAt()), options.getOrDefault("ttl", d.ttl()));
         String region = options.get("region") != null ? options.get("region") : defaultRegion(options.get("endpoint"));
-        if (region == null) {
-            err.println("no AWS region set (AWS_REGION, the aws.region property or the profile) and none found: give --region");
-            return 2;
+        if (region == null) { // as the app: us-east-1, said
+            err.println("no AWS region set (AWS_REGION, the aws.region property or the profile) and none found: using "
+                    + "us-east-1 (give --region for another)");
+            region = "us-east-1";
         }
         var builder = DynamoDbClient.builder().region(Region.of(region));
         if (options.containsKey("endpoint")) {
@@ -77,11 +78,13 @@ public final class DynamoDbLedgerTables {
 
     /**
      * The region the SDK's chain names, as the app takes it; for a DynamoDB on this machine the aws.region property or
-     * AWS_REGION, else us-east-1 (nothing asked of instance metadata). Null when none is found. Always us-east-1 before:
+     * AWS_REGION, else us-east-1 (nothing asked of instance metadata). Null when none is found (us-east-1 then, said, as
+     * the app takes it). Always us-east-1 before, the chain unasked:
      * a table made there while the app, in its own region, failed its start "does not exist".
      */
     private static String defaultRegion(String endpoint) {
-        if (endpoint != null && (endpoint.contains("127.0.0.1") || endpoint.contains("localhost"))) {
+        if (endpoint != null && (endpoint.contains("127.0.0.1") || endpoint.contains("localhost")
+                || endpoint.contains("[::1]"))) {
             String set = System.getProperty("aws.region", System.getenv("AWS_REGION"));
             return set == null || set.isBlank() ? "us-east-1" : set;
         }

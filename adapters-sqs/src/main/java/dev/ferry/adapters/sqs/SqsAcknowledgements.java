@@ -38,7 +38,8 @@ final class SqsAcknowledgements {
      * 20 in 10 s, then counted. Unbounded, a lasting fault (lease extensions failing on a FIFO queue, a DLQ refusing) wrote
      * a line per message per settle — a million an hour — beside the listener's own, which are bounded so.
      */
-    private final LineBudget lines;
+    private final LineBudget staleLines;
+    private final LineBudget refusedLines; // apart: a new fault's first lines are not hidden behind routine stale receipts
 
     SqsAcknowledgements(SqsClient client, String queueUrl, String name, int settleRetries, ExecutorService calls,
                         DeadLetterCopies deadLetterCopies) {
@@ -48,8 +49,11 @@ final class SqsAcknowledgements {
         this.settleRetries = settleRetries;
         this.calls = calls;
         this.deadLetterCopies = deadLetterCopies;
-        this.lines = new LineBudget(20, java.time.Duration.ofSeconds(10), skipped -> LOG.warn("SQS '{}': {} more refused "
-                + "settlements not logged one by one (ferry_settle_failures_total counts them)", name, skipped));
+        this.staleLines = new LineBudget(20, java.time.Duration.ofSeconds(10), skipped -> LOG.warn("SQS '{}': {} more "
+                + "stale receipt handles not logged one by one (the source's stats count them: invalidReceipts)", name, skipped));
+        this.refusedLines = new LineBudget(20, java.time.Duration.ofSeconds(10), skipped -> LOG.warn("SQS '{}': {} more "
+                + "refused messages not dead-lettered or released not logged one by one (the source's stats count them: "
+                + "settleFailures)", name, skipped));
     }
 
     long deadLettersCopied() {
@@ -108,7 +112,7 @@ final class SqsAcknowledgements {
     void settleRefused(List<Settlement> refused) {
         try {
             for (var failure : settle(refused)) {
-                if (!lines.take()) {
+                if (!refusedLines.take()) {
                     continue;
                 }
                 LOG.warn("SQS '{}': message {} could not be {} ({}); it comes back when its visibility runs out", name,
@@ -194,7 +198,7 @@ final class SqsAcknowledgements {
             if (error.invalidReceipt()) {
                 invalidReceipts.increment();
             }
-            if (error.invalidReceipt() && lines.take()) {
+            if (error.invalidReceipt() && staleLines.take()) {
                 LOG.warn("SQS '{}': {} of message {} used a stale receipt handle ({}); the message "
                         + "was received again since and its newer receipt settles it", name, operation,
                         e.getKey().delivery().id(), error);

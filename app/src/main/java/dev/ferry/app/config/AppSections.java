@@ -173,11 +173,11 @@ final class AppSections {
         if (adminToken != null && adminToken.length() < 16) {
             adminSection.error("token", "an admin token lets whoever has it release parked groups: give it at least 16 "
                     + "characters (e.g. ${FERRY_ADMIN_TOKEN} from a secret)");
-        } else if (adminToken != null && !adminToken.chars().allMatch(c -> c >= 0x21 && c <= 0x7e)) {
-            // no client could send it (a header carries visible ASCII): every CLI command was told "not a Ferry admin
-            // endpoint, is admin.listen right?", and the console could not release
-            adminSection.error("token", "an admin token is sent in a header: visible ASCII only (letters, digits, "
-                    + "punctuation; no spaces, no other characters)");
+        } else if (adminToken != null && !adminToken.chars().allMatch(c -> c >= 0x20 && c <= 0x7e)) {
+            // no client could send it (a header carries printable ASCII): every CLI command was told "not a Ferry admin
+            // endpoint, is admin.listen right?", and the console could not release. Spaces inside pass, as they did
+            adminSection.error("token", "an admin token is sent in a header: printable ASCII only (letters, digits, "
+                    + "punctuation, spaces; no other characters)");
         }
         FerryConfig.Address adminAddress;
         // the container image sets FERRY_ADMIN_LISTEN=0.0.0.0:9465 for its probes

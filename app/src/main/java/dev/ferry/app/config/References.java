@@ -22,7 +22,8 @@ final class References {
     private static final java.util.regex.Pattern SHELL_FORM =
             java.util.regex.Pattern.compile("\\$\\{[A-Za-z_][A-Za-z0-9_]*(?::?[?=+-])");
     /** A Kafka config provider's reference, {@code ${file:/path:key}}, {@code ${env:PW}}: text for Kafka, in its properties. */
-    private static final java.util.regex.Pattern PROVIDER = java.util.regex.Pattern.compile("\\$\\{[A-Za-z_][A-Za-z0-9_.-]*:[^}]+}");
+    private static final java.util.regex.Pattern PROVIDER =
+            java.util.regex.Pattern.compile("\\$\\{[A-Za-z_][A-Za-z0-9_.-]*:(?![?=+-])[^}]+}");
     /** In a default, another reference of Ferry's own form (${B}, ${B:-x}), cut short where the default ends. */
     private static final java.util.regex.Pattern NESTED =
             java.util.regex.Pattern.compile("\\$\\{[A-Za-z_][A-Za-z0-9_]*(?::-.*)?$");
@@ -44,12 +45,15 @@ final class References {
         }
         var m = ConfigReader.ENV.matcher(value);
         String rest = ConfigReader.ENV.matcher(value).replaceAll("");
-        if (SHELL_FORM.matcher(rest).find()
-                || rest.contains("${") && !(key.equals("properties") && PROVIDER.matcher(rest).find())) { // kept as text
+        if (key.equals("properties")) {
+            rest = PROVIDER.matcher(rest).replaceAll(""); // Kafka's own ${aws-secrets:path:key}: not a shell's ${NAME-x}
+        }
+        if (SHELL_FORM.matcher(rest).find() || rest.contains("${")) { // kept as text
             // before: ${TOKEN:changeme} (Spring's default), ${ TOKEN }, ${{ secrets.X }} — a secret anyone could read in
             // the repository, a route's match that never matched. A Kafka config provider's ${file:...} in properties
             // is Kafka's to read
-            error.accept("'" + value + "' holds a ${...} Ferry does not read: only ${NAME} and ${NAME:-default} are");
+            error.accept("'" + value + "' holds a ${...} Ferry does not read: only ${NAME} and ${NAME:-default} are (a "
+                    + "value that holds ${ itself goes through a variable: ${NAME})");
             return value;
         }
         var sb = new StringBuilder();
