@@ -297,15 +297,21 @@ class EmbedderMisuseTest {
                 .hasValueSatisfying(c -> assertThat(c).isInstanceOf(dev.ferry.domain.idempotency.Claim.Completed.class));
     }
 
-    @Test // a callback that fired twice: the second settle went to the transport (on SQS, a handled message's DLQ copy)
-    void aKeptDeliverySettledTwiceByItsHandler_isSettledOnce() {
-        var kept = new AtomicReference<Delivery>();
+    /** A listener that keeps (skip-delete) the message "order-1" it is sent, handed over; its delivery in {@code kept}. */
+    private Listener keptOrder(AtomicReference<Delivery> kept) {
         var l = start(Listener.builder(queue, new LineDecoder(), (e, d) -> {
             kept.set(d);
             return Outcome.done();
         }).config(ListenerTest.fast().skipDelete(true).build()));
         queue.send("order-1");
         assertThat(Await.until(LIMIT, () -> l.stats().handedOver() == 1)).isTrue();
+        return l;
+    }
+
+    @Test // a callback that fired twice: the second settle went to the transport (on SQS, a handled message's DLQ copy)
+    void aKeptDeliverySettledTwiceByItsHandler_isSettledOnce() {
+        var kept = new AtomicReference<Delivery>();
+        var l = keptOrder(kept);
 
         l.settle(kept.get(), Disposition.ACK);
         l.settle(kept.get(), Disposition.deadLetter("the callback's failure path"));
@@ -432,12 +438,7 @@ class EmbedderMisuseTest {
     @Test // what the listener put back (not taken away) its handler may still settle: a stop's give-back, say
     void aDeliveryPutBack_isStillSettledByItsHandler() {
         var kept = new AtomicReference<Delivery>();
-        var l = start(Listener.builder(queue, new LineDecoder(), (e, d) -> {
-            kept.set(d);
-            return Outcome.done();
-        }).config(ListenerTest.fast().skipDelete(true).build()));
-        queue.send("order-1");
-        assertThat(Await.until(LIMIT, () -> l.stats().handedOver() == 1)).isTrue();
+        var l = keptOrder(kept);
         l.settle(kept.get(), Disposition.RELEASE); // put back, then (a callback fired twice) acked: the ack goes
         l.settle(kept.get(), Disposition.ACK);
 
