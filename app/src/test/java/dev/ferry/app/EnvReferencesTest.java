@@ -25,7 +25,8 @@ class EnvReferencesTest {
                       bootstrap-servers: "k1:9092"
                       topics: [orders]
                       properties: {sasl.jaas.config: "x password=\\"${file:/etc/kafka/secrets:pw}\\";", ssl.key.password: "${env:PW}",
-                                   ssl.truststore.password: "${aws-secrets:kafka/prod:truststore}"}
+                                   ssl.truststore.password: "${aws-secrets:kafka/prod:truststore}",
+                                   config.providers: "file, env,aws-secrets"}
                 """ + TAIL, Map.of("HOME_DIR", "/srv")::get, ConfigReaderTest.ADAPTERS);
         assertThat(result).as(String.valueOf(result)).isInstanceOf(ConfigReader.Result.Ok.class);
         var kafka = (KafkaSourceConfig) ((ConfigReader.Result.Ok) result).config().sources().get("s").plan();
@@ -34,6 +35,21 @@ class EnvReferencesTest {
                 .containsEntry("ssl.truststore.password", "${aws-secrets:kafka/prod:truststore}"); // a review: a provider's
                 // name with a hyphen was read as the shell's ${NAME-x}
 
+    }
+
+    @Test // a last review: Spring's ${BROKERS:localhost:9092} has a provider's shape; with no such provider Kafka keeps it
+          // as the text (a password sent as "${KAFKA_PW:changeme}")
+    void aReferenceOfAProviderKafkaIsNotGiven_isRefused() {
+        var result = ConfigReader.parse("ferry.yaml", """
+                sources:
+                  s:
+                    kafka:
+                      bootstrap-servers: "k1:9092"
+                      topics: [orders]
+                      properties: {sasl.jaas.config: "x password=\\"${KAFKA_PW:changeme}\\";", config.providers: file}
+                """ + TAIL, Map.<String, String>of()::get, ConfigReaderTest.ADAPTERS);
+        assertThat(result).as(String.valueOf(result)).isInstanceOfSatisfying(ConfigReader.Result.Invalid.class,
+                invalid -> assertThat(String.valueOf(invalid)).contains("holds a ${...} Ferry does not read"));
     }
 
     @Test // a variable set to nothing made a route match no type: its events went the catch-all's way, or were dropped

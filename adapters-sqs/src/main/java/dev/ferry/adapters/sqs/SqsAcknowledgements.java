@@ -50,9 +50,9 @@ final class SqsAcknowledgements {
         this.calls = calls;
         this.deadLetterCopies = deadLetterCopies;
         this.staleLines = new LineBudget(20, java.time.Duration.ofSeconds(10), skipped -> LOG.warn("SQS '{}': {} more "
-                + "stale receipt handles not logged one by one (the source's stats count them: invalidReceipts)", name, skipped));
+                + "stale receipt handles not logged one by one (a listener's count in ferry_settle_failures_total)", name, skipped));
         this.refusedLines = new LineBudget(20, java.time.Duration.ofSeconds(10), skipped -> LOG.warn("SQS '{}': {} more "
-                + "refused messages not dead-lettered or released not logged one by one (the source's stats count them: "
+                + "refused messages not dead-lettered or released not logged one by one (SqsSource.stats() counts them: "
                 + "settleFailures)", name, skipped));
     }
 

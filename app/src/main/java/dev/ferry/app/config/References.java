@@ -3,7 +3,7 @@ package dev.ferry.app.config;
 /**
  * The environment references of a configuration value: {@code ${NAME}} and {@code ${NAME:-default}} are read; every
  * other form is refused rather than kept as text (a secret anyone could read in the repository, a match that never
- * matches), but a Kafka config provider's reference in a Kafka {@code properties} map, which is Kafka's to read.
+ * matches), but a reference of a config provider a Kafka {@code properties} map names, which is Kafka's to read.
  */
 final class References {
 
@@ -23,17 +23,39 @@ final class References {
             java.util.regex.Pattern.compile("\\$\\{[A-Za-z_][A-Za-z0-9_]*(?::?[?=+-])");
     /** A Kafka config provider's reference, {@code ${file:/path:key}}, {@code ${env:PW}}: text for Kafka, in its properties. */
     private static final java.util.regex.Pattern PROVIDER =
-            java.util.regex.Pattern.compile("\\$\\{[A-Za-z_][A-Za-z0-9_.-]*:(?![?=+-])[^}]+}");
+            java.util.regex.Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_.-]*):(?![?=+-])[^}]+}");
     /** In a default, another reference of Ferry's own form (${B}, ${B:-x}), cut short where the default ends. */
     private static final java.util.regex.Pattern NESTED =
             java.util.regex.Pattern.compile("\\$\\{[A-Za-z_][A-Za-z0-9_]*(?::-.*)?$");
 
     /**
-     * {@code value} with its references filled in; {@code key} is what holds it (a Kafka {@code properties} map lets
-     * config providers' references through). What cannot be read is told to {@code error}, and the value is kept.
+     * The config providers a Kafka {@code properties} map names ({@code config.providers: file,env}): only their
+     * references pass as text — Spring's {@code ${BROKERS:localhost:9092}} has a provider's shape, and Kafka leaves a
+     * reference to a provider it does not have as it is (a password sent as the text).
+     */
+    static java.util.Set<String> providers(org.snakeyaml.engine.v2.nodes.MappingNode map) {
+        for (var t : map.getValue()) {
+            if (t.getKeyNode() instanceof org.snakeyaml.engine.v2.nodes.ScalarNode k && k.getValue().equals("config.providers")
+                    && t.getValueNode() instanceof org.snakeyaml.engine.v2.nodes.ScalarNode v) {
+                var names = new java.util.HashSet<String>();
+                for (String name : v.getValue().split(",")) {
+                    if (!name.isBlank()) {
+                        names.add(name.strip());
+                    }
+                }
+                return names;
+            }
+        }
+        return java.util.Set.of();
+    }
+
+    /**
+     * {@code value} with its references filled in; {@code key} is what holds it, {@code providers} the config providers
+     * of the Kafka {@code properties} map it is in (their references pass through as text), or none. What cannot be
+     * read is told to {@code error}, and the value is kept.
      */
     static String substitute(String key, String value, java.util.function.Function<String, String> env,
-                             java.util.function.Consumer<String> error) {
+                             java.util.function.Consumer<String> error, java.util.Set<String> providers) {
         var other = OTHER_REFERENCE.matcher(value.strip());
         if (other.matches()) {
             String name = other.group(1) != null ? other.group(1) : other.group(2);
@@ -45,8 +67,9 @@ final class References {
         }
         var m = ConfigReader.ENV.matcher(value);
         String rest = ConfigReader.ENV.matcher(value).replaceAll("");
-        if (key.equals("properties")) {
-            rest = PROVIDER.matcher(rest).replaceAll(""); // Kafka's own ${aws-secrets:path:key}: not a shell's ${NAME-x}
+        if (!providers.isEmpty()) { // Kafka's own ${aws-secrets:path:key}, of a provider it names: not a shell's ${NAME-x}
+            rest = PROVIDER.matcher(rest).replaceAll(r -> providers.contains(r.group(1)) ? ""
+                    : java.util.regex.Matcher.quoteReplacement(r.group()));
         }
         if (SHELL_FORM.matcher(rest).find() || rest.contains("${")) { // kept as text
             // before: ${TOKEN:changeme} (Spring's default), ${ TOKEN }, ${{ secrets.X }} — a secret anyone could read in

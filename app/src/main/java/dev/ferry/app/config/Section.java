@@ -334,6 +334,7 @@ final class Section implements Settings {
             return out;
         }
         var lines = new java.util.HashMap<String, Integer>();
+        var providers = key.equals("properties") ? References.providers(m) : Set.<String>of();
         for (var t : m.getValue()) {
             if (t.getKeyNode() instanceof ScalarNode k && t.getValueNode() instanceof ScalarNode v) {
                 keyReference(k, at(key) + "." + k.getValue());
@@ -346,7 +347,7 @@ final class Section implements Settings {
                             + "quote \"\" for an empty one); leave " + k.getValue() + " out to say there is none");
                     continue;
                 }
-                String value = substitute(key, v.getValue()); // a route's {tenant: "${T}"}, T empty: matched no event
+                String value = substitute(key, v.getValue(), providers); // a route's {tenant: "${T}"}, T empty: matched none
                 if (value.isBlank() && !value.equals(v.getValue()) && BLANK_REFUSED.contains(key)) { // "" quoted is one
                     reader.error(v, at(key) + "." + k.getValue(), "is blank ('" + v.getValue() + "' gave '" + value + "')");
                 }
@@ -359,6 +360,10 @@ final class Section implements Settings {
     }
 
     private String substitute(String key, String value) {
-        return References.substitute(key, value, reader.env, message -> error(key, message));
+        return substitute(key, value, Set.of());
+    }
+
+    private String substitute(String key, String value, Set<String> providers) {
+        return References.substitute(key, value, reader.env, message -> error(key, message), providers);
     }
 }

@@ -55,16 +55,39 @@ final class HandlerSettlement {
             new java.util.concurrent.ConcurrentHashMap<>();
 
     private void settleCounted(Delivery delivery, Disposition disposition) {
-        var first = underWay.putIfAbsent(delivery, disposition);
-        if (first != null && removes(first)) {
+        var owned = underWay(delivery, disposition);
+        if (owned == null) {
             ignored(delivery, disposition);
             return;
         }
         try {
             settleOnce(delivery, disposition);
         } finally {
-            if (first == null) {
+            if (owned) {
                 underWay.remove(delivery, disposition);
+            }
+        }
+    }
+
+    /**
+     * This settle registered as under way: null when one that removes the message is under way already (refused); else
+     * whether this one holds the entry — a settle that removes takes it over from one that puts back, so a third at the
+     * same moment sees it (two acks beside a release both went out).
+     */
+    private Boolean underWay(Delivery delivery, Disposition disposition) {
+        while (true) {
+            var prior = underWay.putIfAbsent(delivery, disposition);
+            if (prior == null) {
+                return true;
+            }
+            if (removes(prior)) {
+                return null;
+            }
+            if (!removes(disposition)) {
+                return false; // two that put back: each goes, as before
+            }
+            if (underWay.replace(delivery, prior, disposition)) {
+                return true;
             }
         }
     }
