@@ -56,24 +56,20 @@ final class TableAtOpen {
             } catch (software.amazon.awssdk.services.dynamodb.model.DynamoDbException e) {
                 String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
                 if (code != null && REFUSED_CREDENTIALS.contains(code)) {
-                    if (askAgain(table, e, "refused, " + code, denialFails, end)) {
+                    if (askAgain(table, e, denialFails, end, () -> credentials(table, e, "refused, " + code))) {
                         continue;
                     }
                     return;
                 }
                 if ("AccessDeniedException".equals(code)) {
-                    if (!denialFails) {
-                        warn(table, e);
-                        return;
-                    }
-                    if (System.nanoTime() - end < 0) {
-                        pause(); // a policy attached with the task takes effect within seconds: asked again meanwhile
+                    // a role without the ledger's permissions: warned and started, it stood ready while idle, then held
+                    // its first message for ever. A policy attached with the task takes effect within seconds: asked again
+                    if (askAgain(table, e, denialFails, end, () -> new FerryException("DynamoDB ledger table '" + table
+                            + "' may not be read with these credentials: " + e.getMessage() + "; the ledger needs "
+                            + "dynamodb:GetItem and dynamodb:UpdateItem on it", e, false))) {
                         continue;
                     }
-                    // a role without the ledger's permissions: warned and started, it stood ready while idle, then held
-                    // its first message for ever
-                    throw new FerryException("DynamoDB ledger table '" + table + "' may not be read with these credentials: "
-                            + e.getMessage() + "; the ledger needs dynamodb:GetItem and dynamodb:UpdateItem on it", e, false);
+                    return;
                 }
                 if (!"ValidationException".equals(code)) {
                     warn(table, e);
@@ -90,7 +86,7 @@ final class TableAtOpen {
                     warn(table, e); // unreachable for a moment, slow: the first claim decides, as for an outage
                     return;
                 }
-                if (!askAgain(table, e, "not found", denialFails, end)) {
+                if (!askAgain(table, e, denialFails, end, () -> credentials(table, e, "not found"))) {
                     return;
                 }
             } catch (RuntimeException e) {
@@ -120,11 +116,13 @@ final class TableAtOpen {
     }
 
     /**
-     * Credentials not found or refused: asked again for the patience (a role's credentials come from instance metadata
-     * seconds after a container starts, a secret is mounted late), then the open fails naming them. Where the caller may
-     * not need to read items (making the table), warned of. True: ask again; false: warned, the open goes on.
+     * Credentials or permissions refused: asked again for the patience (a role's credentials come from instance metadata
+     * seconds after a container starts, a secret is mounted late, a policy takes effect), then the open fails with
+     * {@code failure}. Where the caller may not need to read items (making the table), warned of. True: ask again;
+     * false: warned, the open goes on.
      */
-    private static boolean askAgain(String table, RuntimeException e, String what, boolean denialFails, long end) {
+    private static boolean askAgain(String table, RuntimeException e, boolean denialFails, long end,
+                                    java.util.function.Supplier<FerryException> failure) {
         if (!denialFails) {
             warn(table, e);
             return false;
@@ -133,7 +131,12 @@ final class TableAtOpen {
             pause();
             return true;
         }
-        throw new FerryException("DynamoDB ledger table '" + table + "' could not be read: its credentials were " + what
+        throw failure.get();
+    }
+
+    /** The open's failure for credentials not found or refused ({@code what}), naming them. */
+    private static FerryException credentials(String table, RuntimeException e, String what) {
+        return new FerryException("DynamoDB ledger table '" + table + "' could not be read: its credentials were " + what
                 + " (" + Thrown.describe(e) + "); give the run credentials for the ledger's account (environment, profile "
                 + "or role; an endpoint on 127.0.0.1 or localhost is given fixed local ones)", e, false);
     }

@@ -245,15 +245,8 @@ class DynamoDbLedgerIT {
     }
 
     private DynamoDbClient refusedCredentials(java.util.function.IntPredicate refused) {
-        var calls = new java.util.concurrent.atomic.AtomicInteger();
-        return intercepting((method, args) -> {
-            if (method.getName().equals("getItem") && refused.test(calls.incrementAndGet())) {
-                throw software.amazon.awssdk.services.dynamodb.model.DynamoDbException.builder()
-                        .message("The security token included in the request is invalid. (injected)").statusCode(400)
-                        .awsErrorDetails(software.amazon.awssdk.awscore.exception.AwsErrorDetails.builder()
-                                .errorCode("UnrecognizedClientException").build()).build();
-            }
-        });
+        return refusingGetItem("UnrecognizedClientException", "The security token included in the request is invalid.",
+                refused);
     }
 
     @Test // a review of the fix: making the table needs no GetItem; a provisioning role's create-table run again failed
@@ -355,13 +348,18 @@ class DynamoDbLedgerIT {
 
     /** A client whose GetItem is refused as a role without the permission is, while {@code refused} says so. */
     private DynamoDbClient deniedGetItem(java.util.function.IntPredicate refused) {
+        return refusingGetItem("AccessDeniedException", "User is not authorized to perform: dynamodb:GetItem", refused);
+    }
+
+    /** A client whose GetItem is answered {@code code} ({@code message}) while {@code refused} says so of the call's count. */
+    private DynamoDbClient refusingGetItem(String code, String message, java.util.function.IntPredicate refused) {
         var calls = new java.util.concurrent.atomic.AtomicInteger();
         return intercepting((method, args) -> {
             if (method.getName().equals("getItem") && refused.test(calls.incrementAndGet())) {
                 throw software.amazon.awssdk.services.dynamodb.model.DynamoDbException.builder()
-                        .message("User is not authorized to perform: dynamodb:GetItem (injected)").statusCode(400)
+                        .message(message + " (injected)").statusCode(400)
                         .awsErrorDetails(software.amazon.awssdk.awscore.exception.AwsErrorDetails.builder()
-                                .errorCode("AccessDeniedException").build()).build();
+                                .errorCode(code).build()).build();
             }
         });
     }
