@@ -130,14 +130,31 @@ final class LedgerFile {
     private final java.util.List<Object> keys;
 
     /**
-     * The file's own real path where it exists (a link to it followed): its lock is beside the file, not beside a link's
-     * name — opened by a link here and by its target in another process, each took a lock of its own. Else {@code named}.
+     * The file's own real path (links to it followed): its lock is beside the file, not beside a link's name — opened by
+     * a link here and by its target in another process, each took a lock of its own. A link to a file not made yet is
+     * followed too: the opening makes the file at its target. Else {@code named}.
      */
     private static Path realFile(Path file, Path named) {
+        var at = file.toAbsolutePath();
+        for (int hops = 0; hops < 40 && java.nio.file.Files.isSymbolicLink(at); hops++) { // 40: Linux's own bound
+            try {
+                return at.toRealPath();
+            } catch (java.io.IOException | RuntimeException notThereYet) {
+                try {
+                    at = at.resolveSibling(java.nio.file.Files.readSymbolicLink(at));
+                } catch (java.io.IOException | RuntimeException unreadable) {
+                    return named;
+                }
+            }
+        }
         try {
-            return file.toRealPath();
+            return at.toRealPath();
         } catch (java.io.IOException | RuntimeException notThereYet) {
-            return named;
+            try {
+                return at.getParent().toRealPath().resolve(at.getFileName());
+            } catch (java.io.IOException | RuntimeException noDirectory) {
+                return named;
+            }
         }
     }
 

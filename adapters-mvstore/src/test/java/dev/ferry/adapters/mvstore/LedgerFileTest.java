@@ -168,6 +168,22 @@ class LedgerFileTest {
         LedgerLock.take(target).close(); // let go at the close
     }
 
+    @Test // a link to a file not made yet (a volume's mount point named in the config): the opening makes the file at the
+          // link's target, so the lock is beside that file, whoever names it next
+    void aLedgerOpenedThroughALinkToAFileNotMadeYet_holdsTheLockOfTheFileItMakes() throws Exception {
+        var target = dir.resolve("volume").resolve("ledger.mv.db");
+        java.nio.file.Files.createDirectories(target.getParent());
+        var link = java.nio.file.Files.createSymbolicLink(dir.resolve("ledger-link.mv.db"), Path.of("volume", "ledger.mv.db"));
+        var files = new LedgerFile(link, m -> { });
+        try {
+            assertThat(target).as("the opening made the link's target").exists();
+            assertThatThrownBy(() -> LedgerLock.take(target)).as("the target's lock is held").isInstanceOf(FerryException.class);
+        } finally {
+            files.close();
+        }
+        LedgerLock.take(target).close(); // let go at the close
+    }
+
     /** What another JVM's {@code MvStoreLedger.open(file)} did: "opened …" or "refused: WHY". */
     private static String anotherFerryOpens(Path file) throws Exception {
         String launcher = Path.of(System.getProperty("java.home"), "bin", "java").toString();
