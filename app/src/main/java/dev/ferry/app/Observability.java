@@ -229,7 +229,9 @@ final class Observability implements AutoCloseable {
     /**
      * {@code ferry_sqs_refused_total{source,reason}}: messages an SQS source dead-lettered on arrival, unseen by its
      * listener — from a sender not allowed ({@code sender}), or whose body disagreed with its MD5 on every receive tried
-     * ({@code md5}, counted per damaged receive): a flood of them showed in no metric while the DLQ filled.
+     * ({@code md5}, counted per damaged receive): a flood of them showed in no metric while the DLQ filled. And
+     * {@code ferry_sqs_unsettled_total{source}}: those of them (and a refused FIFO head's later ones, held back) whose
+     * dead letter or release failed — counted only in {@code SqsSource.stats()} before.
      */
     void sqsRefused(String source, dev.ferry.adapters.sqs.SqsSource sqs) {
         String what = "receives refused on arrival, unseen by the listener (sender: dead-lettered; md5: released to be "
@@ -238,6 +240,9 @@ final class Observability implements AutoCloseable {
                 .description(what).tag("source", source).tag("reason", "sender").register(registry);
         io.micrometer.core.instrument.FunctionCounter.builder("ferry.sqs.refused", sqs, s -> s.stats().md5Mismatches())
                 .description(what).tag("source", source).tag("reason", "md5").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("ferry.sqs.unsettled", sqs, s -> s.stats().refusedUnsettled())
+                .description("messages refused or held back on arrival whose dead letter or release SQS did not take; "
+                        + "each comes back when its visibility runs out").tag("source", source).register(registry);
     }
 
     /**

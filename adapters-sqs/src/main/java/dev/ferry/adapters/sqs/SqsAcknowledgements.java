@@ -33,6 +33,7 @@ final class SqsAcknowledgements {
     private final DeadLetterCopies deadLetterCopies;
     private final LongAdder invalidReceipts = new LongAdder();
     private final LongAdder settleFailures = new LongAdder();
+    private final LongAdder refusedUnsettled = new LongAdder(); // screening's own settlements that failed
     /**
      * The per-message lines of settlements refused (a stale receipt, a refused message that could not be dead-lettered):
      * 20 in 10 s, then counted. Unbounded, a lasting fault (lease extensions failing on a FIFO queue, a DLQ refusing) wrote
@@ -52,8 +53,8 @@ final class SqsAcknowledgements {
         this.staleLines = new LineBudget(20, java.time.Duration.ofSeconds(10), skipped -> LOG.warn("SQS '{}': {} more "
                 + "stale receipt handles not logged one by one (a listener's count in ferry_settle_failures_total)", name, skipped));
         this.refusedLines = new LineBudget(20, java.time.Duration.ofSeconds(10), skipped -> LOG.warn("SQS '{}': {} more "
-                + "refused messages not dead-lettered or released not logged one by one (SqsSource.stats() counts them: "
-                + "settleFailures)", name, skipped));
+                + "refused messages not dead-lettered or released not logged one by one (counted in "
+                + "ferry_sqs_unsettled_total)", name, skipped));
     }
 
     long deadLettersCopied() {
@@ -66,6 +67,10 @@ final class SqsAcknowledgements {
 
     long settleFailures() {
         return settleFailures.sum();
+    }
+
+    long refusedUnsettled() {
+        return refusedUnsettled.sum();
     }
 
     List<Settlement.Failure> settle(List<Settlement> settlements) {
@@ -111,7 +116,9 @@ final class SqsAcknowledgements {
      */
     void settleRefused(List<Settlement> refused) {
         try {
-            for (var failure : settle(refused)) {
+            var failures = settle(refused);
+            refusedUnsettled.add(failures.size());
+            for (var failure : failures) {
                 if (!refusedLines.take()) {
                     continue;
                 }
@@ -119,6 +126,7 @@ final class SqsAcknowledgements {
                         failure.settlement().delivery().id(), refusedAction(failure.settlement()), failure.reason());
             }
         } catch (RuntimeException e) {
+            refusedUnsettled.add(refused.size());
             LOG.warn("SQS '{}': settling {} refused or held-back message(s) failed ({}); they come back when their "
                     + "visibility runs out", name, refused.size(), dev.ferry.domain.model.Thrown.describe(e));
         }

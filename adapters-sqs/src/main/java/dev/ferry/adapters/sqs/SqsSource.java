@@ -4,7 +4,6 @@ import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.model.FerryException;
 import dev.ferry.domain.retry.DeadLetterPolicy;
 import dev.ferry.domain.transport.Acknowledger;
-import dev.ferry.domain.transport.Disposition;
 import dev.ferry.domain.transport.PollRequest;
 import dev.ferry.domain.transport.Settlement;
 import dev.ferry.domain.transport.Source;
@@ -93,13 +92,16 @@ public final class SqsSource implements Source, Acknowledger {
     /** Runs receives (so a poll can be given up) and the extra chunks of a batch of acknowledgements. */
     private final ExecutorService calls;
     private volatile boolean closed;
-
     private final LongAdder received = new LongAdder();
     private final LongAdder releasedAfterInterrupt = new LongAdder();
 
-    /** Counters since the source was built. */
+    /** Counters since the source was built; {@code refusedUnsettled}: screening's dead letters and releases that failed. */
     public record Stats(long received, long deadLettered, long md5Mismatches, long foreignSenders,
-                        long invalidReceipts, long settleFailures, long releasedAfterInterrupt) {
+                        long invalidReceipts, long settleFailures, long releasedAfterInterrupt, long refusedUnsettled) {
+        public Stats(long received, long deadLettered, long md5Mismatches, long foreignSenders, // as before the last one
+                     long invalidReceipts, long settleFailures, long releasedAfterInterrupt) {
+            this(received, deadLettered, md5Mismatches, foreignSenders, invalidReceipts, settleFailures, releasedAfterInterrupt, 0);
+        }
     }
 
     private SqsSource(Builder b, SqsQueues.QueueInfo info, String deadLetterQueueUrl) {
@@ -154,7 +156,7 @@ public final class SqsSource implements Source, Acknowledger {
     public Stats stats() {
         return new Stats(received.sum(), acknowledgements.deadLettersCopied(), screening.md5Mismatches(),
                 screening.foreignSenders(), acknowledgements.invalidReceipts(), acknowledgements.settleFailures(),
-                releasedAfterInterrupt.sum());
+                releasedAfterInterrupt.sum(), acknowledgements.refusedUnsettled());
     }
 
     // ---------------------------------------------------------------- polling

@@ -513,6 +513,7 @@ class SqsAdapterUnitTest {
             assertThat(log.lines).anySatisfy(line -> assertThat(line).contains("message follower could not be released"))
                     .noneSatisfy(line -> assertThat(line).contains("dead-lettered"));
         }
+        assertThat(acks.refusedUnsettled()).as("counted for ferry_sqs_unsettled_total, not only logged").isEqualTo(1);
     }
 
     @Test
