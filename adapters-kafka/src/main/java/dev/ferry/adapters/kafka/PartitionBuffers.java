@@ -346,13 +346,15 @@ final class PartitionBuffers {
     /**
      * A dead letter's write ended: written, the offset may pass the record; not confirmed, it must
      * not, and the record is offered again a second later (its key held meanwhile). False when its partition was revoked
-     * meanwhile: the last commit did not pass it, and its next owner reads it again.
+     * meanwhile, or its revocation's wait ended before the write did: the last commit does not pass it, and its next
+     * owner reads it again.
      */
     boolean deadLetterWritten(Rec r, boolean written) {
         lock.lock();
         try {
-            if (r.state != State.DEAD_LETTERING || r.part.revoked) { // moved once only; a revoked one's next owner's
-                return !r.part.revoked;
+            boolean gone = r.part.revoked || r.part.revoking;
+            if (r.state != State.DEAD_LETTERING || gone) { // moved once only; a revoked one's next owner's
+                return !gone;
             }
             if (written) {
                 r.part.done(r);

@@ -141,6 +141,19 @@ class PartitionBuffersTest {
         assertThat(buffers.deadLetterWritten(first, true)).as("its partition went: read again by its next owner").isFalse();
     }
 
+    @Test // a review of the fix: a write that outlasted the wait and ended during the last commit was confirmed; the commit,
+          // read when the wait ended, stayed below it, and the next owner ran the record again
+    void aDeadLetterWrittenAfterTheRevocationsWait_isNotConfirmed_andTheCommitStaysBelowIt() {
+        buffers.take(records(0, "k"));
+        var first = handOut(1).getFirst();
+        assertThat(buffers.settle(List.of(settlement(first, Disposition.deadLetter("poison")))).deadLetters()).hasSize(1);
+        Revocations.awaitDeadLetters(buffers, List.of(TP), 0); // its bound passed with the write under way
+
+        assertThat(buffers.deadLetterWritten(first, true)).as("its commit is being made below it").isFalse();
+        var commit = buffers.toCommit(List.of(TP), false).offsets().get(TP);
+        assertThat(commit == null ? 0L : commit.offset()).as("the next owner reads it again").isEqualTo(0L);
+    }
+
     @Test
     void aRevocationWithADeadLetterThatNeverAnswers_waitsOnlyItsBound() {
         buffers.take(records(0, "k"));
