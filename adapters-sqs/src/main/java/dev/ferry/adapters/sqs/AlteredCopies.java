@@ -27,10 +27,10 @@ final class AlteredCopies {
 
     /**
      * An event's deduplication id: its key, or after {@code times} copies stored altered one of its own — a hash (a
-     * NUL is hashed), so that no other event's key is ever the same id.
+     * NUL is hashed), so that no other event's key is ever the same id (nor a key spelled like a hash: hashed as well).
      */
     static String eventDedupId(String key, Integer times) {
-        return SqsIds.of(times == null ? key : "\u0000altered-" + times + "\u0000" + key);
+        return SqsIds.dedupId(times == null ? key : "\u0000altered-" + times + "\u0000" + key);
     }
 
     /** How many copies of {@code id} were stored altered; null for none. */

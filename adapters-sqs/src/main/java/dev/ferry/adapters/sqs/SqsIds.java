@@ -11,6 +11,8 @@ import java.util.regex.Pattern;
 final class SqsIds {
 
     private static final Pattern SQS_ID = Pattern.compile("[\\p{Alnum}\\p{Punct}]{1,128}");
+    /** What {@link #of} makes of a value it hashes. */
+    private static final Pattern HASHED = Pattern.compile("(u:)?[0-9a-f]{64}");
 
     private SqsIds() {
     }
@@ -29,6 +31,18 @@ final class SqsIds {
         if (valid(value)) {
             return value;
         }
+        return hashed(value);
+    }
+
+    /**
+     * A deduplication id: as {@link #of}, but a value spelled like a hash {@code of} makes is hashed too — else a key
+     * spelled like another key's hash was that key's id, and SQS dropped the second event while answering success.
+     */
+    static String dedupId(String value) {
+        return valid(value) && !HASHED.matcher(value).matches() ? value : hashed(value);
+    }
+
+    private static String hashed(String value) {
         if (!LedgerKeys.wellFormed(value)) {
             return LedgerKeys.bounded(value); // "u:" and the units' SHA-256
         }

@@ -201,7 +201,7 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
         try {
             // FIFO ids as the SQS sink makes them: one SQS would refuse goes as its hash, and arrives so downstream
             send(new Message(event.payload(), event.attributes(), fifo ? SinkRefusals.sqsId(event.groupKey()) : event.groupKey(),
-                    fifo ? SinkRefusals.sqsId(event.key()) : null, null));
+                    fifo ? SinkRefusals.sqsDedupId(event.key()) : null, null));
             return Outcome.done();
         } catch (FerryException e) {
             return Outcome.retry(e.getMessage());
