@@ -113,10 +113,10 @@ final class HandlerSettlement {
         }
         if (item != null) {
             processor.settledByHandler(item, disposition);
-        } else if (!early && settler.removedOrRemoving(delivery)) {
-            // in no hand, and its message taken away (or being): a second settle of it (a callback that fired twice, a
-            // handler that returned and settled too) would delete again, or copy a handled message to the DLQ. Not asked
-            // of one recorded early: in hand, it is this receive's own (another with its id and count was removed)
+        } else if (!early && (hands.removingNow(delivery) || settler.removedOrRemoving(delivery))) {
+            // in no hand, and its message taken away (or being — the listener's own settle queued this instant): a second
+            // settle of it (a callback that fired twice, a handler that returned and settled too) would delete again, or
+            // copy a handled message to the DLQ. Not asked of one recorded early: in hand, it is this receive's own
             ignored(delivery, disposition);
             return;
         }

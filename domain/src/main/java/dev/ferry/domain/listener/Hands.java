@@ -1,6 +1,7 @@
 package dev.ferry.domain.listener;
 
 import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.transport.Disposition;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Map;
@@ -136,12 +137,13 @@ final class Hands {
      * ({@code Listener.settle}) before answering — that settlement went out then, and nothing is sent twice
      * (a second ack refused, a handled message dead-lettered as well); its slot is freed here.
      */
-    boolean settlingOurs(InFlight item) {
+    boolean settlingOurs(InFlight item, Disposition disposition) {
         synchronized (item) { // against a handler's settle deciding meanwhile (see settleEarly)
             if (!settling(item)) {
                 return false;
             }
             if (item.settledEarly.get() == null) {
+                item.ours = disposition;
                 return true;
             }
         }
@@ -150,7 +152,7 @@ final class Hands {
     }
 
     /** Records a handler's own settlement of an item still in hand; false when the listener settled it first. */
-    boolean settleEarly(InFlight item, dev.ferry.domain.transport.Disposition disposition) {
+    boolean settleEarly(InFlight item, Disposition disposition) {
         synchronized (item) {
             return !item.settled.get() && item.settledEarly.compareAndSet(null, disposition);
         }
@@ -243,6 +245,24 @@ final class Hands {
             }
         }
         return null;
+    }
+
+    /**
+     * Whether the listener is queueing a settlement of {@code delivery} that takes its message away (marked settled, its
+     * slot not yet freed): a handler's settle meanwhile finds it neither in hand nor queued. Asked before the queue is:
+     * the settlement is queued before the slot is freed.
+     */
+    boolean removingNow(Delivery delivery) {
+        for (var batch : batches) {
+            for (int i = 0; i < batch.items.length(); i++) {
+                if (batch.items.get(i) instanceof InFlight item && item.settled.get() && item.delivery.equals(delivery)
+                        && (item.ours instanceof Disposition.Ack
+                        || item.ours instanceof Disposition.DeadLetter)) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** The items in flight now (a copy; items let go meanwhile may still be in it). */

@@ -76,6 +76,8 @@ final class InFlight {
      * its claims are completed (or released) when the delivery would have been handed over.
      */
     final AtomicReference<Disposition> settledEarly = new AtomicReference<>();
+    /** The listener's own settlement, set as it is marked settled (from then until its slot is freed it is being queued). */
+    volatile Disposition ours;
     /** skip-delete: events that reached the handler (duplicates and event-less deliveries never do). */
     int handedToHandler;
     /** It could not be decoded, and never will (why): dead-lettered in its group's turn (on-poison park). */

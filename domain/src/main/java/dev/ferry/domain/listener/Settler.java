@@ -60,7 +60,7 @@ final class Settler {
 
     /** Settles a delivery in hand, once: later calls for the same item do nothing. */
     void settle(InFlight item, Disposition disposition) {
-        if (!hands.settlingOurs(item)) {
+        if (!hands.settlingOurs(item, disposition)) {
             return;
         }
         // in hand until its settlement is queued: a shutdown that sees nothing in hand then sends it

@@ -344,6 +344,45 @@ class EmbedderMisuseTest {
         assertThat(queue.deadLetterQueue().size()).isZero();
     }
 
+    @Test // a review of the fix: a callback's settle in the instant the listener queued its own ack (marked settled, not yet
+          // queued nor freed) was found nowhere: both went out, a handled message copied to the DLQ
+    void aHandlersSettleWhileTheListenerQueuesItsOwnAck_isNotSentToo() throws Exception {
+        var armed = new java.util.concurrent.atomic.AtomicBoolean();
+        var inNote = new java.util.concurrent.CountDownLatch(1);
+        var letGo = new java.util.concurrent.CountDownLatch(1);
+        var clock = new dev.ferry.domain.testing.FaultyClock(() -> { // holds the listener inside its own settle, once
+            if (StackWalker.getInstance().walk(frames -> frames.anyMatch(f -> f.getClassName().equals(Settler.class.getName())
+                    && f.getMethodName().equals("note"))) && armed.compareAndSet(true, false)) {
+                inNote.countDown();
+                try {
+                    letGo.await(15, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return null;
+        });
+        var handled = new AtomicReference<Delivery>();
+        var l = start(Listener.builder(queue, new LineDecoder(), (e, d) -> {
+            handled.set(d);
+            armed.set(true);
+            return Outcome.done();
+        }).config(ListenerTest.fast().build()).clock(clock));
+        queue.send("order-1");
+        assertThat(inNote.await(15, java.util.concurrent.TimeUnit.SECONDS)).as("the listener settles its ack").isTrue();
+
+        try {
+            l.settle(handled.get(), Disposition.deadLetter("a callback at the same instant"));
+        } finally {
+            letGo.countDown();
+        }
+
+        assertThat(Await.until(LIMIT, () -> l.stats().acked() == 1 && l.stats().inFlight() == 0)).as(l.stats().line()).isTrue();
+        Await.until(Duration.ofMillis(300), () -> false);
+        assertThat(l.stats().deadLettered()).as(l.stats().line()).isZero();
+        assertThat(queue.deadLetterQueue().size()).isZero();
+    }
+
     @Test // a review of the fix: a Kafka record read again, an HTTP event sent again under its key, has the id and receive
           // count of one removed before: its handler's own settle inside handle() was refused, and nothing was ever sent
     void aNewReceiveWithTheIdAndCountOfOneRemoved_isSettledByItsHandler() {
