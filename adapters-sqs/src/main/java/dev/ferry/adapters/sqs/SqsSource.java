@@ -93,6 +93,7 @@ public final class SqsSource implements Source, Acknowledger {
     private final ExecutorService calls;
     private volatile boolean closed;
     private final LongAdder received = new LongAdder();
+    private final IdleShortPolls idleShortPolls = new IdleShortPolls();
     private final LongAdder releasedAfterInterrupt = new LongAdder();
 
     /** Counters since the source was built; {@code refusedUnsettled}: screening's dead letters and releases that failed. */
@@ -184,7 +185,9 @@ public final class SqsSource implements Source, Acknowledger {
         long receivedAt = System.nanoTime();
         var response = CompletableFuture.supplyAsync(() -> client.receiveMessage(call), calls);
         try {
-            return accept(response.get().messages(), receivedAt, request.lease());
+            var messages = response.get().messages();
+            idleShortPolls.after(messages.isEmpty() && wait == 0, request.maxWait()); // max-wait 0s: no spin when idle
+            return accept(messages, receivedAt, request.lease());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             response.thenAccept(this::releaseOrphans);
@@ -217,10 +220,10 @@ public final class SqsSource implements Source, Acknowledger {
         if (fifo && messages.stream().anyMatch(m -> m.attributes().get(MessageSystemAttributeName.MESSAGE_GROUP_ID) == null)) {
             // a server that does not read MessageSystemAttributeNames (ElasticMQ, LocalStack, moto before 2024): taken
             // without their groups, one group's messages ran at once, out of order. Left to come back, said loudly
-            throw new FerryException("SQS FIFO queue '" + name + "' answered a message without its MessageGroupId: the "
-                    + "server does not return the system attributes Ferry asks for (MessageSystemAttributeNames), and "
-                    + "the group's order cannot be kept; nothing is handled (what was received comes back when its "
-                    + "visibility runs out, a receive counted) — use a server that does", false);
+            throw new FerryException("SQS FIFO queue '" + name + "' answered a message without its MessageGroupId: the server "
+                    + "does not return the system attributes Ferry asks for (MessageSystemAttributeNames), and the group's order "
+                    + "cannot be kept; nothing is handled (what was received comes back when its visibility runs out, a receive "
+                    + "counted) — use a server that does", false);
         }
         received.add(messages.size());
         var sorted = screening.sort(messages, receivedAt, fifo);
@@ -261,18 +264,16 @@ public final class SqsSource implements Source, Acknowledger {
     }
 
     /**
-     * Stops receiving and waits, at most {@link Builder#closeWait} (5 s by default), for receives still
-     * open to end and what they brought to be released, so that the client can be closed after. A
-     * receive still open after that keeps what it may yet bring invisible until its lease runs out:
-     * late, never lost. Idempotent.
+     * Stops receiving and waits, at most {@link Builder#closeWait} (5 s by default), for receives still open to end and
+     * what they brought to be released, so that the client can be closed after. A receive still open after that keeps
+     * what it may yet bring invisible until its lease runs out: late, never lost. Idempotent.
      */
     @Override
     public void close() {
         closed = true;
         calls.shutdown();
         try {
-            if (!calls.awaitTermination(closeWait.toMillis(), TimeUnit.MILLISECONDS)
-                    && closeWait.isPositive()) {
+            if (!calls.awaitTermination(closeWait.toMillis(), TimeUnit.MILLISECONDS) && closeWait.isPositive()) {
                 LOG.info("SQS '{}': a receive or acknowledgement call was still open {} after close; what it may "
                         + "bring, or had yet to settle, comes back when its lease runs out", name,
                         dev.ferry.domain.model.Durations.text(closeWait));
@@ -282,10 +283,8 @@ public final class SqsSource implements Source, Acknowledger {
         }
     }
 
-    /**
-     * Builds an {@link SqsSource}; {@link #build()} looks the queue up, so a missing queue fails here, and warns of
-     * a dead-letter queue that keeps messages less than 14 days (SQS deletes them after it, unsaid).
-     */
+    /** Builds an {@link SqsSource}; {@link #build()} looks the queue up (a missing queue fails here), and warns of a
+     *  dead-letter queue that keeps messages less than 14 days (SQS deletes them after it, unsaid). */
     public static final class Builder {
         private final SqsClient client;
         private final String queue;

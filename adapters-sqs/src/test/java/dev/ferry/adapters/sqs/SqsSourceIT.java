@@ -74,6 +74,27 @@ class SqsSourceIT {
         assertThat(got).extracting(SqsSourceIT::body).doesNotHaveDuplicates();
     }
 
+    @Test // a review: max-wait 0s (allowed, 0..20 s) sent WaitTimeSeconds=0 while the listener asked to wait 20 s, and an
+          // idle queue answered at once: the pollers went round without a pause, tens of paid receives a second each
+    void shortPollsOfAnIdleQueue_whileTheListenerWouldWait_pauseBetweenThem() {
+        try (var q = SqsFixture.create(ElasticMq.client(), false, 5, b -> b.maxWait(Duration.ZERO))) {
+            long end = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(2);
+            int polls = 0;
+            while (System.nanoTime() < end) {
+                assertThat(q.source().poll(new PollRequest(10, Duration.ofSeconds(20), Duration.ofSeconds(30)))).isEmpty();
+                polls++;
+            }
+            assertThat(polls).as("10 ms doubling to 1 s: a handful in two seconds, not hundreds").isBetween(2, 30);
+
+            q.send("order-1", Map.of(), null);
+            var got = new java.util.ArrayList<Delivery>();
+            for (int i = 0; i < 10 && got.isEmpty(); i++) {
+                got.addAll(q.source().poll(new PollRequest(10, Duration.ofSeconds(20), Duration.ofSeconds(30))));
+            }
+            assertThat(got).as("a message is still taken").hasSize(1);
+        }
+    }
+
     @Test
     void longPoll_waitsForAMessage_andWakesUpWhenItArrives() throws Exception {
         var q = queue(false, 1000);

@@ -45,8 +45,11 @@ final class Poller {
     private volatile long lastReceiveNanos = System.nanoTime();
     private volatile boolean warnedOverMax;
 
+    private final EmptyPolls emptyPolls;
+
     Poller(Shared shared) {
         this.s = shared;
+        this.emptyPolls = new EmptyPolls(shared.config().pollWait());
     }
 
     /** What a poller thread is inside now (the source's poll, the decoder, the before-poll hook), since (nanoTime). */
@@ -99,14 +102,9 @@ final class Poller {
                     return;
                 }
                 s.intake().awaitOpen(s.running());
-                if (pollOnce() && s.config().pollWait().isZero() && s.running().getAsBoolean()) {
-                    // short polls (pollWait 0) of an empty source answer at once: without a pause, a poller spun a core
-                    // and, on SQS, sent hundreds of paid requests a second. 10 ms, doubling to 1 s while they stay empty
-                    sleep(TimeUnit.MILLISECONDS.toNanos(Math.min(1_000, 10L << Math.min(emptyPolls.get(), 7))));
-                    emptyPolls.set(emptyPolls.get() + 1);
-                } else {
-                    emptyPolls.set(0);
-                }
+                long began = System.nanoTime();
+                boolean empty = pollOnce() && s.running().getAsBoolean();
+                sleep(emptyPolls.pauseAfter(empty, System.nanoTime() - began)); // a source that answers at once: no spin
             } catch (InterruptedException e) {
                 if (!s.running().getAsBoolean()) {
                     return;
@@ -121,8 +119,6 @@ final class Poller {
         }
     }
 
-    /** Empty polls in a row, per poller thread. */
-    private final ThreadLocal<Integer> emptyPolls = ThreadLocal.withInitial(() -> 0);
 
     /** One poll; true when the source answered with nothing. */
     private boolean pollOnce() throws InterruptedException {
