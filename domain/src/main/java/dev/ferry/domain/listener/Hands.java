@@ -255,10 +255,16 @@ final class Hands {
     boolean removingNow(Delivery delivery) {
         for (var batch : batches) {
             for (int i = 0; i < batch.items.length(); i++) {
-                if (batch.items.get(i) instanceof InFlight item && item.settled.get() && item.delivery.equals(delivery)
-                        && (item.ours instanceof Disposition.Ack
-                        || item.ours instanceof Disposition.DeadLetter)) {
-                    return true;
+                if (batch.items.get(i) instanceof InFlight item && item.settled.get() && item.delivery.equals(delivery)) {
+                    Disposition ours = item.ours;
+                    if (ours == null) {
+                        synchronized (item) { // marked settled, its settlement not yet noted: settlingOurs holds the lock
+                            ours = item.ours;
+                        }
+                    }
+                    if (ours instanceof Disposition.Ack || ours instanceof Disposition.DeadLetter) {
+                        return true;
+                    }
                 }
             }
         }

@@ -69,4 +69,23 @@ class HandsTest {
         assertThat(hands.inFlight()).isEmpty();
         assertThat(hands.size()).isZero();
     }
+
+    @Test // a review of the fix: the settle that takes a message away is marked settled, then noted as ours, under the item's
+          // lock; a handler's settle looking in between read no disposition, took it for none that removes, and sent its own
+    void aSettleBeingMarked_isSeenAsRemoving_evenBeforeItsDispositionIsNoted() throws Exception {
+        assertThat(capacity.acquire(1, 1_000_000)).isEqualTo(1);
+        var batch = hands.open(1);
+        var a = item("a");
+        hands.take(batch, 0, a);
+        var answer = new java.util.concurrent.atomic.AtomicReference<Boolean>();
+        Thread looking;
+        synchronized (a) { // as settlingOurs holds it: marked settled, its disposition not yet written
+            assertThat(hands.settling(a)).isTrue();
+            looking = Thread.ofPlatform().start(() -> answer.set(hands.removingNow(a.delivery)));
+            looking.join(300); // it waits for the lock, or answered without it
+            a.ours = dev.ferry.domain.transport.Disposition.ACK;
+        }
+        assertThat(looking.join(java.time.Duration.ofSeconds(5))).isTrue();
+        assertThat(answer.get()).as("the ack being queued is found").isTrue();
+    }
 }
