@@ -11,8 +11,8 @@ import java.util.regex.Pattern;
 final class SqsIds {
 
     private static final Pattern SQS_ID = Pattern.compile("[\\p{Alnum}\\p{Punct}]{1,128}");
-    /** What {@link #of} makes of a value it hashes. */
-    private static final Pattern HASHED = Pattern.compile("(u:)?[0-9a-f]{64}");
+    /** What a deduplication id {@link #dedupId} hashes begins with: no key SQS takes as it is does, unless hashed too. */
+    static final String HASHED = "ferry-sha256:";
 
     private SqsIds() {
     }
@@ -35,11 +35,12 @@ final class SqsIds {
     }
 
     /**
-     * A deduplication id: as {@link #of}, but a value spelled like a hash {@code of} makes is hashed too — else a key
-     * spelled like another key's hash was that key's id, and SQS dropped the second event while answering success.
+     * A deduplication id: the value itself when SQS takes it (a SHA-256 digest used as a key goes as it is), else
+     * {@value #HASHED} and its hash — and so is a value that begins so. A bare hash was another key's id: a key spelled
+     * like the hash of "order 42" was that event's id, and SQS dropped the second while answering success.
      */
     static String dedupId(String value) {
-        return valid(value) && !HASHED.matcher(value).matches() ? value : hashed(value);
+        return valid(value) && !value.startsWith(HASHED) ? value : HASHED + hashed(value);
     }
 
     private static String hashed(String value) {

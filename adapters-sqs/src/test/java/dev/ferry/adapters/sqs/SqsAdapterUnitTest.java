@@ -153,8 +153,11 @@ class SqsAdapterUnitTest {
         String altered = AlteredCopies.eventDedupId("k", 1);
         assertThat(AlteredCopies.eventDedupId(altered, null)).as("an altered copy's own id").isNotEqualTo(altered);
         assertThat(AlteredCopies.eventDedupId("doc-1#0", null)).as("a key SQS takes goes as it is").isEqualTo("doc-1#0");
-        assertThat(AlteredCopies.eventDedupId(hashOfOrder42.toUpperCase(java.util.Locale.ROOT), null)).as("not our shape")
-                .isEqualTo(hashOfOrder42.toUpperCase(java.util.Locale.ROOT));
+        assertThat(AlteredCopies.eventDedupId("a".repeat(64), null)).as("a digest used as a key goes as it is")
+                .isEqualTo("a".repeat(64));
+        assertThat(AlteredCopies.eventDedupId("order 42", null)).isEqualTo("ferry-sha256:" + hashOfOrder42);
+        String ours = AlteredCopies.eventDedupId("order 42", null);
+        assertThat(AlteredCopies.eventDedupId(ours, null)).as("a key spelled like our hash").isNotEqualTo(ours);
     }
 
     @Test

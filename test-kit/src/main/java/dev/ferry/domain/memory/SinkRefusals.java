@@ -57,7 +57,7 @@ final class SinkRefusals {
     /** An attribute's data type as the SQS sink sends text: {@code String}, counted in the message's size. */
     private static final int TYPE_BYTES = "String".length();
     private static final java.util.regex.Pattern SQS_ID = java.util.regex.Pattern.compile("[\\p{Alnum}\\p{Punct}]{1,128}");
-    private static final java.util.regex.Pattern HASHED = java.util.regex.Pattern.compile("(u:)?[0-9a-f]{64}");
+    private static final String HASHED = "ferry-sha256:";
 
     /**
      * A FIFO group or deduplication id as Ferry's SQS sink sends it: the value when SQS takes it (1 to 128 printable ASCII
@@ -71,9 +71,12 @@ final class SinkRefusals {
         return hashed(value);
     }
 
-    /** A FIFO deduplication id as the SQS sink sends it: as {@link #sqsId}, a value spelled like such a hash hashed too. */
+    /**
+     * A FIFO deduplication id as the SQS sink sends it: the value when SQS takes it, else "ferry-sha256:" and its hash (as
+     * {@link #sqsId} hashes), as is a value that begins so — no key is another's id.
+     */
     static String sqsDedupId(String value) {
-        return value == null || SQS_ID.matcher(value).matches() && !HASHED.matcher(value).matches() ? value : hashed(value);
+        return value == null || SQS_ID.matcher(value).matches() && !value.startsWith(HASHED) ? value : HASHED + hashed(value);
     }
 
     private static String hashed(String value) {
