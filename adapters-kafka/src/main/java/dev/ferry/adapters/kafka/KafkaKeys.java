@@ -69,10 +69,15 @@ final class KafkaKeys {
                 // the same, not even Base64: its text
             }
         }
-        if (!dev.ferry.domain.idempotency.LedgerKeys.wellFormed(groupKey)) {
-            return withLoneSurrogates(groupKey);
+        return textBytes(groupKey);
+    }
+
+    /** {@code text} in UTF-8, half a surrogate pair in the bytes it would have were it a character (not '?'). */
+    static byte[] textBytes(String text) {
+        if (!dev.ferry.domain.idempotency.LedgerKeys.wellFormed(text)) {
+            return withLoneSurrogates(text);
         }
-        return groupKey.getBytes(StandardCharsets.UTF_8);
+        return text.getBytes(StandardCharsets.UTF_8);
     }
 
     /**

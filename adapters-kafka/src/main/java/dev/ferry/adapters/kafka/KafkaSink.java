@@ -68,6 +68,13 @@ public final class KafkaSink implements Sink {
         this.valueAttribute = b.valueAttribute;
         this.sourceName = b.sourceName;
         var config = new HashMap<>(b.config);
+        if (!config.containsKey(ProducerConfig.MAX_REQUEST_SIZE_CONFIG)) {
+            // a record as large as its topic takes: the client's own 1 MiB refused larger ones, each dead-lettered as its
+            // own fault. As large as the buffer holds (a buffer.memory of the user's kept), compression left as it is
+            long buffer = millis(config.get(ProducerConfig.BUFFER_MEMORY_CONFIG), KafkaParkedGroupMover.MAX_RECORD);
+            config.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, (int) Math.min(KafkaParkedGroupMover.MAX_RECORD, buffer));
+            config.putIfAbsent(ProducerConfig.BUFFER_MEMORY_CONFIG, (long) KafkaParkedGroupMover.MAX_RECORD);
+        }
         long delivery = millis(config.get(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG), 120_000);
         long linger = millis(config.get(ProducerConfig.LINGER_MS_CONFIG), 5);
         long request = millis(config.get(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG), 30_000);
@@ -120,8 +127,8 @@ public final class KafkaSink implements Sink {
             value = v.getBytes(StandardCharsets.UTF_8);
         }
         var headers = new RecordHeaders();
-        headers.add("ferry.event.id", event.key().getBytes(StandardCharsets.UTF_8));
-        headers.add("ferry.event.type", event.type().getBytes(StandardCharsets.UTF_8));
+        headers.add("ferry.event.id", KafkaKeys.textBytes(event.key())); // half a surrogate pair kept apart, not '?'
+        headers.add("ferry.event.type", KafkaKeys.textBytes(event.type()));
         headers.add("ferry.event.source", sourceName.getBytes(StandardCharsets.UTF_8));
         Propagation.current().forEach((name, carried) -> {
             headers.remove(name);

@@ -187,6 +187,46 @@ class KafkaSinkIT {
         }
     }
 
+    @Test // a review: the ferry.event.id header was the key's UTF-8, where half a surrogate pair is '?': two events' ids one,
+          // and a consumer that deduplicates on the header dropped the second
+    void eventIdsThatDifferOnlyInHalfASurrogatePair_areTwoHeaderValues() {
+        String topic = KafkaBroker.topic("lone-surrogate-ids", 1);
+        try (var sink = KafkaSink.builder(KafkaBroker.bootstrap(), topic).build()) {
+            assertThat(sink.publish(new Event("a\uD800", "T", null, null, new byte[] {1}, Map.of()))).isEqualTo(Outcome.done());
+            assertThat(sink.publish(new Event("a\uD801", "T", null, null, new byte[] {2}, Map.of()))).isEqualTo(Outcome.done());
+        }
+        var out = KafkaBroker.readAll(topic, 2);
+        assertThat(out).hasSize(2);
+        assertThat(out.get(0).headers().lastHeader("ferry.event.id").value())
+                .isNotEqualTo(out.get(1).headers().lastHeader("ferry.event.id").value());
+    }
+
+    @Test // a review: the sink kept the client's 1 MiB max.request.size — a 2 MB record the topic takes was dead-lettered as
+          // "the record's own fault", and again after every release (the dead-letter producer was given room, the sink not)
+    void aRecordOverOneMebibyteThatTheTopicTakes_isWritten_notRejected() {
+        String topic = "large-records-" + java.util.UUID.randomUUID();
+        KafkaBroker.create(topic, 1, Map.of("max.message.bytes", "3000000"));
+        var payload = new byte[2_000_000];
+        new java.util.Random(7).nextBytes(payload); // random: not compressed below the client's old limit
+        try (var sink = KafkaSink.builder(KafkaBroker.bootstrap(), topic).build()) {
+            assertThat(sink.publish(new Event("big-1", "T", null, "k", payload, Map.of()))).isEqualTo(Outcome.done());
+        }
+        assertThat(KafkaBroker.readAll(topic, 1)).singleElement().satisfies(r -> assertThat(r.value()).isEqualTo(payload));
+    }
+
+    @Test // a review of the fix: a buffer.memory the user set (a small heap) was raised to the new request size
+    void aBufferMemoryTheUserSet_isKept_andBoundsTheRecordSize() {
+        String topic = "small-buffer-" + java.util.UUID.randomUUID();
+        KafkaBroker.create(topic, 1, Map.of("max.message.bytes", "3000000"));
+        var payload = new byte[2_000_000];
+        new java.util.Random(7).nextBytes(payload);
+        try (var sink = KafkaSink.builder(KafkaBroker.bootstrap(), topic)
+                .config("buffer.memory", String.valueOf(1 << 20)).build()) {
+            assertThat(sink.publish(new Event("big-2", "T", null, "k", payload, Map.of())))
+                    .as("larger than the buffer the user gave: refused by the client, not sent").isInstanceOf(Outcome.Reject.class);
+        }
+    }
+
     @Test
     void aTombstoneAttribute_fromAnotherTransport_isNoTombstone_theKeyIsNotDeleted() {
         // an SNS message attribute "kafka.tombstone: true" with an empty message reached a Kafka sink as a delete of its
