@@ -2,7 +2,6 @@ package dev.ferry.app;
 
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
@@ -24,8 +23,9 @@ final class StopSignals {
     private final IntConsumer halt;
     private final Consumer<Runnable> aside;
     private final org.slf4j.Logger log;
-    private final AtomicLong firstSignal = new AtomicLong();
-    private final AtomicBoolean first = new AtomicBoolean(true);
+    /** When the first stop request came (nanoTime), or {@link #NONE}: one atomic, taken and timed at once. */
+    private final AtomicLong firstSignal = new AtomicLong(NONE);
+    private static final long NONE = Long.MIN_VALUE;
 
     /**
      * @param halt  ends the process with a status at once ({@code Runtime.halt})
@@ -57,17 +57,17 @@ final class StopSignals {
     /** Signal {@code number} (15 for TERM, 2 for INT) arrived. */
     void received(int number) {
         long now = System.nanoTime();
-        if (!first.compareAndSet(true, false)) {
+        long prior = firstSignal.compareAndExchange(NONE, now); // taken and timed in one step: a second signal's thread
+        if (prior != NONE) {                                     // never sees it taken without its time (0: "long ago")
             // a second request a moment after the first is the same one sent twice (a wrapper forwarding INT and TERM):
             // only one that comes later means "now" — while starting or stopping: a stop that hangs (a plugin's close)
             // ends only with a kill -9 otherwise, and the operator asked twice
-            if (now - firstSignal.get() > SECOND_AFTER_NANOS) {
+            if (now - prior > SECOND_AFTER_NANOS) {
                 say(() -> log.warn("second stop request: exiting now")); // a moment at most: then the exit, said or not
                 halt.accept(128 + number);
             }
             return;
         }
-        firstSignal.set(now);
         stopRequested.countDown();
         boolean whileStarting = starting.getAsBoolean();
         say(() -> log.info(whileStarting ? "stop requested while starting: stopping once start-up is done (again to "

@@ -56,4 +56,32 @@ class StopSignalsTest {
         assertThat(stop.getCount()).isZero();
         assertThat(halted).as("not halted").hasValue(-1);
     }
+
+    @Test // a review: the first signal's thread took "first", then noted its time; a second signal's thread in between read
+          // no time (0), took it for a signal long ago, and halted — two signals at once (INT and TERM from a wrapper, each
+          // on a thread of its own)
+    void twoSignalsAtOnce_areTheSameOneSentTwice_neverAnExit() throws Exception {
+        var halts = new AtomicInteger();
+        for (int round = 0; round < 5_000 && halts.get() == 0; round++) {
+            var signals = new StopSignals(new CountDownLatch(1), () -> false, status -> halts.incrementAndGet(), line -> { },
+                    LOG);
+            var together = new java.util.concurrent.CyclicBarrier(2);
+            var other = Thread.ofPlatform().start(() -> {
+                await(together);
+                signals.received(2);
+            });
+            await(together);
+            signals.received(15);
+            assertThat(other.join(Duration.ofSeconds(5))).isTrue();
+        }
+        assertThat(halts).as("two signals at once are one stop request, not an exit").hasValue(0);
+    }
+
+    private static void await(java.util.concurrent.CyclicBarrier barrier) {
+        try {
+            barrier.await(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
 }
