@@ -202,17 +202,36 @@ final class QueueCommands {
                         new RedriveProgressLine(io.out(), RedriveProgressLine.onTerminal(), waiting), from, where);
             }
             var progress = new RedriveProgressLine(io.out(), RedriveProgressLine.onTerminal(), total);
-            var report = queues.redrive(dlqUrl, targetUrl, max == null ? Integer.MAX_VALUE : max, rate == null ? 0 : rate,
-                    progress::update);
-            progress.finish();
-            io.out().println("moved " + report.moved() + " message(s) from " + from + " to " + to
-                    + (report.cameBack() > 0 ? "; " + report.cameBack() + " of their copies came back failing again and "
-                            + "stay in " + from : "")
-                    + (report.failed() > 0 ? "; " + report.failed() + " stayed in " + from + " (send failed: "
-                            + Printable.of(report.problem()) + ")" : ""));
-            // copies that came back failing stay behind in the DLQ as surely as those whose send failed: a script's
-            // "redrive && echo drained" said drained with every message back where it was
-            return report.failed() > 0 || report.cameBack() > 0 ? Ferry.FAILED : Ferry.OK;
+            var stop = RedriveStop.onExit(from, java.time.Duration.ofSeconds(30), io.err()); // Ctrl-C: after the batch
+            try { // the run is over for the hook only once its last words are out: a stop halts the JVM right after
+                SqsQueues.RedriveReport report;
+                try {
+                    report = queues.redrive(dlqUrl, targetUrl, max == null ? Integer.MAX_VALUE : max,
+                            rate == null ? 0 : rate, stop.around(progress::update));
+                } catch (RuntimeException e) { // what moved before it ended is said, not only the error
+                    progress.finish();
+                    io.out().println("moved " + progress.moved() + " message(s) from " + from + " to " + where
+                            + " before the redrive ended");
+                    io.out().flush();
+                    if (stop.asked()) { // said here: past the hook, the JVM may halt before the error reaches stderr
+                        io.err().println("ferry: " + Printable.of(Thrown.message(e)));
+                        io.err().flush();
+                    }
+                    throw e;
+                }
+                progress.finish();
+                io.out().println("moved " + report.moved() + " message(s) from " + from + " to " + where
+                        + (report.cameBack() > 0 ? "; " + report.cameBack() + " of their copies came back failing again and "
+                                + "stay in " + from : "")
+                        + (report.failed() > 0 ? "; " + report.failed() + " stayed in " + from + " (send failed: "
+                                + Printable.of(report.problem()) + ")" : ""));
+                io.out().flush();
+                // copies that came back failing stay behind in the DLQ as surely as those whose send failed: a script's
+                // "redrive && echo drained" said drained with every message back where it was
+                return report.failed() > 0 || report.cameBack() > 0 ? Ferry.FAILED : Ferry.OK;
+            } finally {
+                stop.over();
+            }
         }
     }
 

@@ -67,6 +67,11 @@ final class RedriveProgressLine {
         }
     }
 
+    /** Moved so far, as last told. */
+    synchronized long moved() {
+        return moved;
+    }
+
     /** The last word: the bar ends its line; elsewhere a final line if anything moved since the last one. */
     synchronized void finish() {
         long now = nanos.getAsLong();

@@ -94,6 +94,83 @@ class QueueCommandsIT {
         }
     }
 
+    @Test // a review: a redrive that ended in an error (its DLQ gone, SQS unreachable) printed the error alone — how many
+          // had moved was never said, the last progress line up to 10 s old
+    void aRedriveThatEndsInAnError_saysHowManyMovedBeforeIt(@TempDir Path dir) throws Exception {
+        try (var sqs = new LocalSqs()) {
+            sqs.client.createQueue(b -> b.queueName("gone-dlq"));
+            sqs.client.createQueue(b -> b.queueName("kept"));
+            for (int i = 0; i < 60; i++) {
+                sqs.send("gone-dlq", "dead-" + i);
+            }
+            var file = dir.resolve("kept.yaml");
+            Files.writeString(file, """
+                    aws: {region: us-east-1, endpoint: "${AWS_ENDPOINT_URL}"}
+                    ledger: {kind: memory}
+                    sources:
+                      kept: {sqs: {queue: kept}, format: raw}
+                    sinks:
+                      log: {type: log}
+                    routes:
+                      - to: [log]
+                    """);
+            var env = new HashMap<>(System.getenv());
+            env.putAll(sqs.env());
+            env.put("FERRY_CONFIG", file.toString());
+            String dlqUrl = sqs.url("gone-dlq");
+            var deleting = Thread.ofVirtual().start(() -> { // the DLQ deleted under the run, after its first batches
+                dev.ferry.domain.testing.Await.until(java.time.Duration.ofMillis(1_500), () -> false);
+                sqs.client.deleteQueue(b -> b.queueUrl(dlqUrl));
+            });
+            int exit = Ferry.run(new String[] {"queues", "redrive", "--from", "gone-dlq", "--to", "kept", "--force",
+                    "--rate", "10"}, out, err, env::get);
+            deleting.join(10_000);
+
+            assertThat(exit).as(out + " " + err).isNotZero();
+            var said = java.util.regex.Pattern.compile("moved (\\d+) message\\(s\\) from gone-dlq to kept before the redrive ended")
+                    .matcher(out.toString());
+            assertThat(said.find()).as(out.toString()).isTrue();
+            int moved = Integer.parseInt(said.group(1));
+            assertThat(moved).isPositive().isLessThan(60);
+            assertThat(sqs.depth("kept")).as("what it said moved is in the target").isEqualTo(moved);
+        }
+    }
+
+    @Test // a review: Ctrl-C during a CLI redrive stopped the JVM wherever the run was — between a batch's copies and their
+          // deletes, up to ten messages were in both queues, sent again by the next run
+    void aStoppedRedrive_endsAfterTheBatchInHand_nothingInBothQueues() throws Exception {
+        try (var sqs = new LocalSqs()) {
+            sqs.client.createQueue(b -> b.queueName("stop-dlq"));
+            sqs.client.createQueue(b -> b.queueName("stop"));
+            for (int i = 0; i < 60; i++) {
+                sqs.send("stop-dlq", "dead-" + i);
+            }
+            var stop = new RedriveStop("stop-dlq", java.time.Duration.ofSeconds(30));
+            var thrown = new java.util.concurrent.atomic.AtomicReference<Throwable>();
+            var run = Thread.ofPlatform().start(() -> {
+                try {
+                    SqsQueues.of(sqs.client).redrive(sqs.url("stop-dlq"), sqs.url("stop"), Integer.MAX_VALUE, 10,
+                            stop.around((moved, failed) -> { }));
+                } catch (Throwable e) {
+                    thrown.set(e);
+                } finally {
+                    stop.over();
+                }
+            });
+            dev.ferry.domain.testing.Await.until(java.time.Duration.ofMillis(1_200), () -> false);
+
+            assertThat(stop.stop()).as("the run ended within the patience").isTrue();
+            run.join(10_000);
+
+            assertThat(thrown.get()).isNotNull().hasMessageContaining("stopped after the batch in hand");
+            var inTarget = sqs.drain("stop", 1, 10).stream().map(software.amazon.awssdk.services.sqs.model.Message::body).toList();
+            var inDlq = sqs.drain("stop-dlq", 1, 10).stream().map(software.amazon.awssdk.services.sqs.model.Message::body).toList();
+            assertThat(inTarget).as("some moved before the stop").isNotEmpty().doesNotHaveDuplicates();
+            assertThat(inDlq).as("nothing in both queues").doesNotContainAnyElementsOf(inTarget);
+            assertThat(inTarget.size() + inDlq.size()).isEqualTo(60);
+        }
+    }
+
     @Test // a review: exit 0 ("done") while every copy came back failing and stayed in the DLQ
     void aRedriveWhoseCopiesComeBackFailing_exits1(@TempDir Path dir) throws Exception {
         try (var sqs = new LocalSqs()) {

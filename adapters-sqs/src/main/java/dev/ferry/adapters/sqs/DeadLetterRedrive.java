@@ -141,7 +141,9 @@ final class DeadLetterRedrive {
         moved += sent.size();
         failed += notSent.size();
         if (problem == null && !notSent.isEmpty()) {
-            var first = notSent.values().iterator().next();
+            // the refusal itself, not one held back behind it (the map has no order: "HeldBack" nine times in ten)
+            var first = notSent.values().stream().filter(e -> !"HeldBack".equals(e.code())).findFirst()
+                    .orElse(notSent.values().iterator().next());
             problem = first.code() + ": " + first.message();
         }
         RuntimeException stopped = null;

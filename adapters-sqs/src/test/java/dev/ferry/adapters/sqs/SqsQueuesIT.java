@@ -399,6 +399,28 @@ class SqsQueuesIT {
         }
     }
 
+    @Test // a review: the run's problem was the first of the failures in no set order — nine times in ten "HeldBack" (the
+          // messages behind the head that failed), and SQS's own answer for the head never shown
+    void redrive_toAFifoQueue_whoseHeadIsRefused_saysWhySQSRefusedIt_notThatOthersWereHeldBack() {
+        try (var q = SqsFixture.create(ElasticMq.client(), true, 1000)) {
+            for (int i = 0; i < 10; i++) {
+                q.send("g-" + i, Map.of(), "g");
+            }
+            var got = new ArrayList<Delivery>();
+            for (int i = 0; i < 20 && got.size() < 10; i++) {
+                got.addAll(q.source().poll(new PollRequest(10, Duration.ofSeconds(1), Duration.ofSeconds(60))));
+            }
+            assertThat(q.source().settle(got.stream().map(d -> new Settlement(d, Disposition.deadLetter("test"))).toList())).isEmpty();
+            try (var client = ElasticMq.clientWith(new RefusedEntries("g-0", () -> true, "KMS.AccessDeniedException", true))) {
+
+                var report = SqsQueues.of(client).redrive(q.dlqUrl, q.url, 100);
+
+                assertThat(report.moved()).isZero();
+                assertThat(report.problem()).startsWith("KMS.AccessDeniedException");
+            }
+        }
+    }
+
     /** A client whose first SendMessageBatch carrying {@code body} reports that entry failed, as a server fault. */
     private static SqsClient refusingOnce(String body) {
         var refused = new AtomicBoolean();
