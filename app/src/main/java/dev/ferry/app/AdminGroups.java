@@ -240,9 +240,14 @@ final class AdminGroups implements HttpHandler {
             return;
         }
         try {
-            var released = actions.release(query.get("source"), group, skipHead, head, "true".equals(giveUp));
-            LOG.info("{}", GroupActions.text(group, released));
-            answer(exchange, 200, GroupActions.json(released));
+            String source = actions.sourceFor(query.get("source"), group);
+            var released = actions.release(source, group, skipHead, head, "true".equals(giveUp));
+            // which pipeline's group moved, and the event a skip gave up: the one action here that throws an event away
+            LOG.info("{}{}", GroupActions.text(source, group, released), skipHead && released.skipped() > 0
+                    ? "; its head " + Printable.of(head) + " given up (skip-head)" : "");
+            var answered = GroupActions.json(released);
+            answered.put("source", source);
+            answer(exchange, 200, answered);
         } catch (GroupActions.BadSource e) { // a 409 told the CLI "run it again" (exit 1), a script's retry loop spun
             answer(exchange, 400, Map.of("error", Thrown.message(e)));
         } catch (IllegalArgumentException | GroupParker.ReleaseInterrupted e) {

@@ -103,17 +103,7 @@ final class GroupActions {
     /** As above; {@code giveUpMissing}: the parked messages not found are gone, the operator says (see GroupParker). */
     GroupParker.Released release(String source, String group, boolean skipHead, String expectedHead, boolean giveUpMissing)
             throws InterruptedException {
-        if (source == null) {
-            // looked up on each configured source, not in a listing of every parked group (hundreds of thousands)
-            var sources = config.sources().keySet().stream().filter(s -> parking.parkedGroup(s, group).isPresent()).toList();
-            if (sources.isEmpty()) {
-                throw notParked(group, null);
-            }
-            if (sources.size() > 1) {
-                throw new BadSource("group " + group + " is parked on several sources " + sources + ": name one with --source");
-            }
-            source = sources.getFirst();
-        }
+        source = sourceFor(source, group);
         var spec = config.sources().get(source);
         if (spec == null) {
             throw new BadSource("no source named '" + source + "' (sources: " + config.sources().keySet() + ")");
@@ -205,8 +195,30 @@ final class GroupActions {
         return m;
     }
 
+    /** {@code source}, or when not given the one source {@code group} is parked on (else a refusal naming why). */
+    String sourceFor(String source, String group) {
+        if (source != null) {
+            return source;
+        }
+        // looked up on each configured source, not in a listing of every parked group (hundreds of thousands)
+        var sources = config.sources().keySet().stream().filter(s -> parking.parkedGroup(s, group).isPresent()).toList();
+        if (sources.isEmpty()) {
+            throw notParked(group, null);
+        }
+        if (sources.size() > 1) {
+            throw new BadSource("group " + group + " is parked on several sources " + sources + ": name one with --source");
+        }
+        return sources.getFirst();
+    }
+
     /** What the CLI prints for a release. */
     static String text(String group, GroupParker.Released r) {
+        return text(null, group, r);
+    }
+
+    /** What the CLI prints and the log says for a release of {@code group} of {@code source} (null: not known). */
+    static String text(String source, String group, GroupParker.Released r) {
+        group = source == null ? group : group + " of '" + source + "'"; // two sources may each have a group of this name
         String moved = r.redriven() + " message(s) sent back in order" + (r.skipped() > 0 ? ", " + r.skipped() + " skipped" : "")
                 + (r.notFound() > 0 ? "; " + r.notFound() + " parked message(s) counted were not in the dead-letter queue: "
                 + "counted twice (delivered twice), or gone from it (its retention, 4 days by default on SQS, or deleted by "

@@ -228,7 +228,8 @@ final class GroupCommands {
             var released = new GroupParker.Released(finish, ((Number) answer.get("redriven")).longValue(),
                     ((Number) answer.get("skipped")).longValue(),
                     answer.get("not-found") instanceof Number n ? n.longValue() : 0); // an older instance does not say
-            io.out().println(GroupActions.text(group, released));
+            // the source the instance chose when none was named (an older instance does not say)
+            io.out().println(GroupActions.text(answer.get("source") instanceof String s ? s : source, group, released));
             return finish == GroupParker.Finish.NOT_YET ? Ferry.FAILED : Ferry.OK;
         }
 
@@ -239,8 +240,10 @@ final class GroupCommands {
                 return Ferry.FAILED;
             }
             GroupParker.Released released;
+            String from;
             try {
-                released = actions.release(source, group, skipHead, head, giveUpMissing);
+                from = actions.sourceFor(source, group);
+                released = actions.release(from, group, skipHead, head, giveUpMissing);
             } catch (GroupActions.BadSource e) { // the command line's mistake: exit 1 says "run it again"
                 io.err().println("ferry: " + Printable.of(Thrown.message(e)));
                 return Ferry.USAGE;
@@ -249,7 +252,7 @@ final class GroupCommands {
                 io.err().println("ferry: " + Printable.of(Thrown.message(e)));
                 return Ferry.FAILED;
             }
-            io.out().println(GroupActions.text(group, released));
+            io.out().println(GroupActions.text(from, group, released));
             return released.finish() == GroupParker.Finish.NOT_YET ? Ferry.FAILED : Ferry.OK;
         }
     }
