@@ -68,6 +68,12 @@ public record Adapters(Map<String, SourceProvider> sources, Map<String, SinkProv
         if (map == null) {
             throw new IllegalStateException("plugin " + from + " listed its " + what + " as null (an empty map is none)");
         }
+        for (var e : map.entrySet()) { // a null in it said only "cannot load the adapters: null", no plugin named
+            if (e.getKey() == null || e.getValue() == null) {
+                throw new IllegalStateException("plugin " + from + " listed among its " + what + " "
+                        + (e.getKey() == null ? "one with a null name" : "'" + e.getKey() + "' as null"));
+            }
+        }
         return map;
     }
 

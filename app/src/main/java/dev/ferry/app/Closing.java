@@ -75,7 +75,7 @@ final class Closing {
                     c.close();
                 } catch (Throwable e) {
                     failed.set(true);
-                    LOG.warn("closing {} failed: {}", c, String.valueOf(e));
+                    LOG.warn("closing {} failed: {}", c, Thrown.describe(e)); // a plugin's that cannot print: said still
                 }
             }));
         }

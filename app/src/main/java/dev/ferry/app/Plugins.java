@@ -72,7 +72,7 @@ public record Plugins(Path folder) {
         } catch (java.util.ServiceConfigurationError | LinkageError e) {
             throw new IllegalStateException("a plugin could not be loaded (from the class path, or "
                     + (folder == null ? "no plugin folder" : folder) + "): " + e.getMessage()
-                    + (e.getCause() != null ? " (" + e.getCause() + ")" : ""), e);
+                    + (e.getCause() != null ? " (" + Thrown.describe(e.getCause()) + ")" : ""), e);
         }
     }
 

@@ -152,7 +152,7 @@ final class RunContext implements AdapterContext, AutoCloseable {
                     c.close();
                 } catch (Throwable e) { // an Error too: the others are still closed
                     org.slf4j.LoggerFactory.getLogger(RunContext.class).warn("closing {} failed: {}", o.getClass().getSimpleName(),
-                            String.valueOf(e));
+                            Thrown.describe(e)); // one that cannot print threw out of here, the others left open
                 }
             }
         }

@@ -265,4 +265,25 @@ class PluginFailuresTest {
         assertThat(error).isInstanceOf(IllegalStateException.class).hasMessageContaining("p.jar")
                 .hasMessageContaining("com/acme/Client");
     }
+
+    /** A plugin's map with a null entry (built from a lookup that missed) said only "cannot load the adapters: null". */
+    @Test
+    void aPluginThatListsANullAdapter_isNamed() {
+        var sinks = new java.util.HashMap<String, SinkProvider>();
+        sinks.put("acme", null);
+        var error = catchThrowable(() -> with(sinks(sinks)));
+        assertThat(error).isInstanceOf(IllegalStateException.class).hasMessageContaining("p.jar")
+                .hasMessageContaining("'acme'").hasMessageContaining("null");
+
+        var sources = new java.util.HashMap<String, SourceProvider>();
+        sources.put(null, settings -> context -> null);
+        var nullName = catchThrowable(() -> with(new FerryPlugin() {
+            @Override
+            public Map<String, SourceProvider> sources() {
+                return sources;
+            }
+        }));
+        assertThat(nullName).isInstanceOf(IllegalStateException.class).hasMessageContaining("p.jar")
+                .hasMessageContaining("null");
+    }
 }

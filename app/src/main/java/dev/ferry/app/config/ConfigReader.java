@@ -296,6 +296,7 @@ public final class ConfigReader {
             return configure.apply(section);
         } catch (RuntimeException | LinkageError | AssertionError e) { // a plugin built against other classes, too
             section.errorHere("the " + adapter + " adapter could not read its settings: " + dev.ferry.domain.model.Thrown.describe(e));
+            section.adapterFailed();
             return null;
         }
     }

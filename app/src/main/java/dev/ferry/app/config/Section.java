@@ -22,6 +22,8 @@ final class Section implements Settings {
     private final Map<String, Node> values = new LinkedHashMap<>();
     private final Map<String, Node> keyNodes = new LinkedHashMap<>();
     private final Set<String> asked = new LinkedHashSet<>();
+    /** Its adapter threw reading it: the keys it did not get to are not called unknown ({@link #reportUnread}). */
+    private boolean adapterFailed;
     private String name;
 
     Section(ConfigReader reader, String path, MappingNode node) {
@@ -103,8 +105,12 @@ final class Section implements Settings {
     }
 
     /** Every key nobody asked for is unknown: the adapter that owns the section knows its keys. */
+    void adapterFailed() {
+        adapterFailed = true;
+    }
+
     void reportUnread() {
-        for (var key : values.keySet()) {
+        for (var key : adapterFailed ? Set.<String>of() : values.keySet()) { // its keys were its reader's to judge
             if (!asked.contains(key)) {
                 reader.error(keyNodes.get(key), at(key), "unknown key; expected one of " + List.copyOf(asked));
             }
@@ -292,6 +298,9 @@ final class Section implements Settings {
     @Override
     public InetSocketAddress hostPort(String key, String fallback) {
         String v = string(key, fallback);
+        if (v == null) {
+            return null; // left out, and no fallback: as the test kit's settings answer (a plugin's optional address)
+        }
         int colon = v.lastIndexOf(':');
         try {
             int port = Integer.parseInt(v.substring(colon + 1));
@@ -301,7 +310,7 @@ final class Section implements Settings {
             }
             return InetSocketAddress.createUnresolved(host, port);
         } catch (RuntimeException e) {
-            error(key, "expected HOST:PORT such as " + fallback + ", was '" + v + "'");
+            error(key, "expected HOST:PORT such as " + (fallback != null ? fallback : "127.0.0.1:8080") + ", was '" + v + "'");
             return InetSocketAddress.createUnresolved("127.0.0.1", 0); // the file is refused for the error; never used
         }
     }
