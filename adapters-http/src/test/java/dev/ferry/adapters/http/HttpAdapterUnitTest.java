@@ -378,6 +378,10 @@ class HttpAdapterUnitTest {
     @Test
     void quote_escapesForJson() {
         assertThat(IngestAnswers.quote("a\"b\\c\nd\u0001")).isEqualTo("\"a\\\"b\\\\c\\nd\\u0001\"");
+        // a review: half a surrogate pair went out as '?' in UTF-8: two items' ids one, a client matching by id misled
+        assertThat(IngestAnswers.quote("\ud800x")).isEqualTo("\"\\ud800x\"");
+        assertThat(IngestAnswers.quote("\ud83d\ude00")).as("a whole pair stays as it is").isEqualTo("\"\ud83d\ude00\"");
+        assertThat(IngestAnswers.quote("\u2028")).as("a line separator JavaScript reads as a line end").isEqualTo("\"\\u2028\"");
     }
 
     private static String reason(String body) {
