@@ -41,6 +41,7 @@ public final class RoutingHandler implements Handler {
     private final IdempotencyLedger targetLedger;
     private final Duration lease;
     private final Duration ttl;
+    private final TargetMarks marks;
 
     private RoutingHandler(Router router, Map<String, Sink> sinks, IdempotencyLedger targetLedger,
                            Duration lease, Duration ttl) {
@@ -49,6 +50,7 @@ public final class RoutingHandler implements Handler {
         this.targetLedger = targetLedger;
         this.lease = lease;
         this.ttl = ttl;
+        this.marks = new TargetMarks(ttl, this::releaseAside);
         var missing = router.referencedSinks().stream().filter(s -> !this.sinks.containsKey(s)).toList();
         if (!missing.isEmpty()) {
             throw new IllegalArgumentException("routes refer to sinks that do not exist: " + missing
@@ -147,32 +149,68 @@ public final class RoutingHandler implements Handler {
      */
     private Outcome publishTracked(String target, Sink sink, Event event, Delivery delivery) {
         var key = LedgerKeys.target(dev.ferry.domain.listener.Listener.ledgerScopeOf(delivery), event.key(), target);
-        Claim claim;
-        try {
-            claim = Objects.requireNonNull(targetLedger.claim(key, lease), "the ledger returned no claim");
-        } catch (Throwable e) { // the store's fault, not the event's: waited out, no attempt spent, said as the ledger's
-            throw new LedgerFailedException("the claim of target " + target + "'s mark", e);
+        if (marks.written(key)) {
+            return Outcome.done(); // seen written at an earlier try: the ledger not asked again at every wait of a storm
         }
-        return switch (claim) {
-            case Claim.Completed c -> Outcome.done();
-            // another worker is writing this target (or died doing so, its mark not yet run out): wait for it in
-            // hand — not this event's fault, nor a throttled downstream (Throttled paused the whole source's intake)
-            case Claim.InProgress p -> throw new HeldElsewhereException("target " + target + " of event " + event.key(),
-                    p.leaseUntil() == null ? null : Duration.between(java.time.Instant.now(), p.leaseUntil()));
-            case Claim.Acquired a -> {
-                var outcome = publish(sink, event);
-                if (outcome instanceof Outcome.Done) {
-                    markWritten(key, a.token());
-                } else {
-                    try {
-                        targetLedger.release(key, a.token());
-                    } catch (Throwable e) {
-                        // not written: the mark runs out with its lease
-                    }
-                }
-                yield outcome;
+        var kept = keptMark(key, target);
+        long token;
+        long since;
+        if (kept != null) {
+            token = kept.token();
+            since = kept.sinceNanos();
+        } else {
+            Claim claim;
+            try {
+                claim = Objects.requireNonNull(targetLedger.claim(key, lease), "the ledger returned no claim");
+            } catch (Throwable e) { // the store's fault, not the event's: waited out, no attempt spent, said as the ledger's
+                throw new LedgerFailedException("the claim of target " + target + "'s mark", e);
             }
-        };
+            switch (claim) {
+                case Claim.Completed c -> {
+                    marks.wrote(key);
+                    return Outcome.done();
+                }
+                // another worker is writing this target (or died doing so, its mark not yet run out): wait for it in
+                // hand — not this event's fault, nor a throttled downstream (Throttled paused the whole source's intake)
+                case Claim.InProgress p -> throw new HeldElsewhereException("target " + target + " of event " + event.key(),
+                        p.leaseUntil() == null ? null : Duration.between(java.time.Instant.now(), p.leaseUntil()));
+                case Claim.Acquired a -> {
+                    token = a.token();
+                    since = System.nanoTime();
+                }
+            }
+        }
+        var outcome = publish(sink, event);
+        if (outcome instanceof Outcome.Done) {
+            markWritten(key, token);
+            marks.wrote(key);
+        } else if (outcome instanceof Outcome.Throttled t && t.retryAfter().toNanos() < lease.toNanos() / 2) {
+            marks.keep(key, token, since); // waited out, as the event's own claim is: kept for its next try, not let go
+        } else {
+            try {
+                targetLedger.release(key, token);
+            } catch (Throwable e) {
+                // not written: the mark runs out with its lease
+            }
+        }
+        return outcome;
+    }
+
+    /**
+     * The mark the event's last try kept (a throttled target), if it is still ours: fresh, used as it is; older than a
+     * quarter of its lease, extended first. Lost (its lease ran out), null: claimed anew.
+     */
+    private TargetMarks.Kept keptMark(String key, String target) {
+        var kept = marks.takeKept(key);
+        if (kept == null || System.nanoTime() - kept.sinceNanos() < lease.toNanos() / 4) {
+            return kept;
+        }
+        try {
+            return targetLedger.extend(key, kept.token(), lease) ? kept.extended() : null;
+        } catch (Throwable e) {
+            marks.keep(key, kept.token(), kept.sinceNanos()); // still ours, as far as is known: asked again
+            throw new LedgerFailedException("the extension of target " + target + "'s mark", e);
+        }
     }
 
     /**
@@ -214,6 +252,20 @@ public final class RoutingHandler implements Handler {
     private static final int MAX_MARKS_ASKED_AGAIN = 10_000;
     /** Marks being asked again in the background now. */
     private final java.util.concurrent.atomic.AtomicInteger marksAskedAgain = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** A kept claim pushed out of memory, let go on a thread of its own (never the caller's: it holds a lock). */
+    private void releaseAside(String key, long token) {
+        try {
+            Thread.ofVirtual().name("ferry-target-mark-release").start(() -> {
+                try {
+                    targetLedger.release(key, token);
+                } catch (Throwable e) {
+                    // not let go: it runs out with its lease
+                }
+            });
+        } catch (Throwable e) { // no thread to be had: it runs out with its lease
+        }
+    }
 
     /**
      * 0 when the mark is recorded, or another worker holds it now (fenced: its write is its own); else the token to record

@@ -157,6 +157,43 @@ class RoutingHandlerTest {
         assertThat(prod.received).hasSize(3);
     }
 
+    @Test // a review of the fix: the throttled target's kept claim was kept for one delivery object; an HTTP client's retry
+          // (a new delivery of the event) found its own leftover claim held and waited a whole lease
+    void aThrottledTargetsKeptClaim_isTheEventsNextTry_whicheverDeliveryBringsIt() {
+        var fine = new ScriptedSink("fine");
+        var storm = new ScriptedSink("storm", Outcome.throttled(Duration.ofSeconds(1)));
+        var handler = RoutingHandler.tracked(Router.of(Route.of("both", EventMatcher.any(), "fine", "storm")),
+                Map.of("fine", fine, "storm", storm), InMemoryLedger.create(), Duration.ofMinutes(1), Duration.ofHours(1));
+        var e = event("order-1", "A", Map.of());
+
+        assertThat(handler.handle(e, DELIVERY)).isInstanceOf(Outcome.Throttled.class);
+        var retried = new Delivery("m-1", new byte[0], Map.of(), 1, Instant.EPOCH, null, null, "q", null);
+        assertThat(handler.handle(e, retried)).as("its own kept claim, not another worker's").isEqualTo(Outcome.done());
+        assertThat(fine.received).containsExactly("order-1");
+        assertThat(storm.received).hasSize(2);
+    }
+
+    @Test // a review of the fix: a kept claim pushed out of the bounded memory stayed held in the ledger: the event's next
+          // try found it held by "another worker" and waited a whole lease, asking again each second
+    void aKeptClaimPushedOutOfMemory_isLetGo() {
+        var ledger = InMemoryLedger.create();
+        var calls = new java.util.concurrent.atomic.AtomicInteger();
+        var storm = dev.ferry.domain.testing.TestSinks.of("storm", event -> calls.incrementAndGet() <= 1_025
+                ? Outcome.throttled(Duration.ofSeconds(1)) : Outcome.done());
+        var handler = RoutingHandler.tracked(Router.of(Route.of("both", EventMatcher.any(), "fine", "storm")),
+                Map.of("fine", new ScriptedSink("fine"), "storm", storm), ledger, Duration.ofMinutes(1), Duration.ofHours(1));
+        for (int i = 0; i < 1_025; i++) {
+            assertThat(handler.handle(event("order-" + i, "A", Map.of()), DELIVERY)).isInstanceOf(Outcome.Throttled.class);
+        }
+        assertThat(dev.ferry.domain.testing.Await.until(Duration.ofSeconds(10), () -> {
+            try {
+                return handler.handle(event("order-0", "A", Map.of()), DELIVERY) instanceof Outcome.Done;
+            } catch (dev.ferry.domain.handle.HeldElsewhereException heldByItself) {
+                return false;
+            }
+        })).as("the first event's claim, pushed out, let go: its next try writes it").isTrue();
+    }
+
     @Test // a review: a ttl of 0 (taken for "the default") forgot each target as it was done: every retry wrote it again
     void trackedWithAZeroOrNegativeLeaseOrTtl_isRefused() {
         var router = Router.of(Route.of("archive", EventMatcher.any(), "qa", "prod"));
