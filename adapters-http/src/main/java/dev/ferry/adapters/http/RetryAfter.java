@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeFormatterBuilder;
 import java.time.format.DateTimeParseException;
 
 /** The {@code Retry-After} header (RFC 9110 10.2.3): delay-seconds or an HTTP-date. */
@@ -13,6 +14,30 @@ final class RetryAfter {
     private static final Duration MAX = Duration.ofHours(12);
 
     private RetryAfter() {
+    }
+
+    /** RFC 850's date ({@code Sunday, 06-Nov-94 08:49:37 GMT}): a two-digit year read as 1970..2069. */
+    private static final DateTimeFormatter RFC_850 = new DateTimeFormatterBuilder().appendPattern("EEEE, dd-MMM-")
+            .appendValueReduced(java.time.temporal.ChronoField.YEAR, 2, 2, 1970).appendPattern(" HH:mm:ss 'GMT'")
+            .toFormatter(java.util.Locale.US).withZone(java.time.ZoneOffset.UTC);
+    /** C's asctime() ({@code Sun Nov  6 08:49:37 1994}). */
+    private static final DateTimeFormatter ASCTIME = DateTimeFormatter.ofPattern("EEE MMM ppd HH:mm:ss yyyy",
+            java.util.Locale.US).withZone(java.time.ZoneOffset.UTC);
+
+    /**
+     * An HTTP-date in any of the three forms a recipient must read (RFC 9110 5.6.7): an endpoint's RFC 850 or asctime
+     * date was the fallback (5 minutes) where it asked for 30 s.
+     */
+    static java.time.Instant httpDate(String value) {
+        String text = value.trim();
+        for (var form : java.util.List.of(DateTimeFormatter.RFC_1123_DATE_TIME, RFC_850, ASCTIME)) {
+            try {
+                return ZonedDateTime.parse(text, form).toInstant();
+            } catch (DateTimeParseException notThisForm) {
+                // the next
+            }
+        }
+        throw new DateTimeParseException("not an HTTP-date", text, 0);
     }
 
     /**
@@ -46,7 +71,7 @@ final class RetryAfter {
                 return MAX; // delay-seconds past a long's range
             }
             try {
-                var at = ZonedDateTime.parse(value, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+                var at = httpDate(value);
                 return cap(Duration.between(serverNow(date, clock), at));
             } catch (DateTimeParseException notADate) {
                 return fallback;
@@ -58,7 +83,7 @@ final class RetryAfter {
     private static java.time.Instant serverNow(String date, Clock clock) {
         if (date != null) {
             try {
-                return ZonedDateTime.parse(date.trim(), DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+                return httpDate(date);
             } catch (DateTimeParseException unreadable) {
                 // this host's clock, as without one
             }

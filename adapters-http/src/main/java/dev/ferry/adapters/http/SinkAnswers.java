@@ -192,6 +192,10 @@ final class SinkAnswers {
         if (e instanceof ConnectException) {
             return new Attempt.Transient(Outcome.retry(where + ": connection refused"), true, false);
         }
+        if (e instanceof javax.net.ssl.SSLHandshakeException) { // no request sent: a 409 after it is no earlier request's
+            return new Attempt.Transient(Outcome.retry(where + ": TLS handshake failed: "
+                    + dev.ferry.domain.model.Thrown.message(e)), true, false);
+        }
         // the JDK's messages do not quote the URL today; should one ever, it is redacted too
         String text = dev.ferry.domain.model.Thrown.message(e); // a plugin HttpClient's may throw
         if (streamsFull(e)) {
@@ -281,9 +285,12 @@ final class SinkAnswers {
             // default) — the request was taken — or an app's own login page: which cannot be told. Handled as a lapsed
             // credential, the POST was sent again every few seconds for the whole outage patience; rejected, it is sent
             // once and its reason says what to change (answer 201 or 303)
-            return new Attempt.Final(Outcome.reject(where + " answered HTTP " + status + " (a redirect to " + location
-                    + " on its own host, not followed): it may have taken the request (post/redirect/get: have it answer 201 "
-                    + "or 303) or asked for a login"));
+            // a 307 asks for the same request there (RFC 9110 15.4.8): not taken — a framework's trailing-slash redirect
+            return new Attempt.Final(Outcome.reject(status == 307
+                    ? where + " answered HTTP 307 (send it again to " + location + ", on its own host; not followed): the "
+                    + "request was not taken — point the url there (a trailing slash?) — or it asks for a login"
+                    : where + " answered HTTP " + status + " (a redirect to " + location + " on its own host, not followed): it "
+                    + "may have taken the request (post/redirect/get: have it answer 201 or 303) or asked for a login"));
         }
         if (status == 302 || status == 303 || status == 307) {
             // an auth proxy in front of the endpoint (IAP, oauth2-proxy, Cloudflare Access) sends a request whose token

@@ -28,6 +28,11 @@ class HttpAdapterUnitTest {
                 .isEqualTo(RetryAfter.MIN);
         assertThat(RetryAfter.parse("Mon, 23 Nov 2026 10:01:30 GMT", NOW, FALLBACK)).isEqualTo(Duration.ofSeconds(90));
         assertThat(RetryAfter.parse("Mon, 23 Nov 2026 09:00:00 GMT", NOW, FALLBACK)).as("in the past").isEqualTo(RetryAfter.MIN);
+        // a review: the two older HTTP-date forms a recipient must read (RFC 9110 5.6.7) were the 5-minute fallback
+        assertThat(RetryAfter.parse("Monday, 23-Nov-26 10:01:30 GMT", NOW, FALLBACK)).as("RFC 850").isEqualTo(Duration.ofSeconds(90));
+        assertThat(RetryAfter.parse("Mon Nov 23 10:01:30 2026", NOW, FALLBACK)).as("asctime").isEqualTo(Duration.ofSeconds(90));
+        assertThat(RetryAfter.parse("Mon Nov  2 10:01:30 2026", NOW, FALLBACK)).as("asctime, a day of one digit, past")
+                .isEqualTo(RetryAfter.MIN);
         assertThat(RetryAfter.parse("soon", NOW, FALLBACK)).isEqualTo(FALLBACK);
         assertThat(RetryAfter.parse("-5", NOW, FALLBACK)).isEqualTo(FALLBACK);
         assertThat(RetryAfter.parse(null, NOW, FALLBACK)).isEqualTo(FALLBACK);

@@ -106,10 +106,21 @@ class HttpSinkRedirectIT extends ScriptedSinkFixture {
             server.script("/orders" + status, Response.of(status).header("Location", "/orders/42"));
             var sink = sink(to("/orders" + status));
             assertThat(sink.publish(event("a"))).as("HTTP %d", status).isInstanceOfSatisfying(Outcome.Reject.class,
-                    r -> assertThat(r.reason()).contains("HTTP " + status).contains("on its own host").contains("201 or 303"));
+                    r -> assertThat(r.reason()).contains("HTTP " + status).contains("on its own host"));
             assertThat(server.count("/orders" + status)).as("HTTP %d: sent once", status).isEqualTo(1);
             assertThat(sink.authFailures()).as("HTTP %d: not taken for a lapsed credential", status).isZero();
         }
+    }
+
+    @Test // a review: a 307 asks for the same request elsewhere — not taken (FastAPI's trailing-slash redirect) — and its
+          // reason said "it may have taken the request", which argued against redriving events that never arrived
+    void aSameHost307_saysTheRequestWasNotTaken_a302ThatItMayHaveBeen() {
+        server.script("/hooks307", Response.of(307).header("Location", "/hooks307/"));
+        assertThat(sink(to("/hooks307")).publish(event("a"))).isInstanceOfSatisfying(Outcome.Reject.class,
+                r -> assertThat(r.reason()).contains("not taken").contains("trailing slash").doesNotContain("may have taken"));
+        server.script("/made302", Response.of(302).header("Location", "/made302/42"));
+        assertThat(sink(to("/made302")).publish(event("b"))).isInstanceOfSatisfying(Outcome.Reject.class,
+                r -> assertThat(r.reason()).contains("may have taken the request").contains("201 or 303"));
     }
 
     @Test // #16, and the review: a permanent redirect is the one that says "the url moved"

@@ -33,6 +33,17 @@ class StreamsFullTest {
         assertThat(other.unreachable()).as("any other I/O failure is still an outage").isTrue();
     }
 
+    @Test // a review: a failed TLS handshake (nothing sent) was marked "may have reached the endpoint": a real 409 after the
+          // certificate was mended was taken for the earlier request still at work, and held for the whole patience
+    void aFailedTlsHandshake_sentNothing() {
+        var attempt = answers.failed("POST " + target, target, new javax.net.ssl.SSLHandshakeException("PKIX path building failed"));
+        assertThat(attempt).isInstanceOfSatisfying(Attempt.Transient.class, t -> {
+            assertThat(t.reached()).as("no request went out").isFalse();
+            assertThat(t.unreachable()).as("still an outage while it lasts").isTrue();
+            assertThat(t.outcome()).isInstanceOfSatisfying(Outcome.Retry.class, r -> assertThat(r.reason()).contains("TLS"));
+        });
+    }
+
     @Test // a review of the fix: taken as an answer, it reset the breaker's count and the outage's timing: a dead
           // endpoint whose timeouts alternated with it never opened the breaker
     void streamsFull_isNeitherAnAnswerNorAFailure_aDeadEndpointStillOpensTheBreaker() {
