@@ -211,7 +211,8 @@ final class QueueCommands {
                 } catch (RuntimeException e) { // what moved before it ended is said, not only the error
                     progress.finish();
                     io.out().println("moved " + progress.moved() + " message(s) from " + from + " to " + where
-                            + " before the redrive ended");
+                            + " before the redrive ended" + (progress.failed() > 0 ? "; " + progress.failed()
+                            + " stayed in " + from + " (their copies failed)" : ""));
                     io.out().flush();
                     if (stop.asked()) { // said here: past the hook, the JVM may halt before the error reaches stderr
                         io.err().println("ferry: " + Printable.of(Thrown.message(e)));

@@ -72,6 +72,11 @@ final class RedriveProgressLine {
         return moved;
     }
 
+    /** Left behind so far (their copies failed), as last told. */
+    synchronized long failed() {
+        return failed;
+    }
+
     /** The last word: the bar ends its line; elsewhere a final line if anything moved since the last one. */
     synchronized void finish() {
         long now = nanos.getAsLong();

@@ -98,25 +98,7 @@ class QueueCommandsIT {
           // had moved was never said, the last progress line up to 10 s old
     void aRedriveThatEndsInAnError_saysHowManyMovedBeforeIt(@TempDir Path dir) throws Exception {
         try (var sqs = new LocalSqs()) {
-            sqs.client.createQueue(b -> b.queueName("gone-dlq"));
-            sqs.client.createQueue(b -> b.queueName("kept"));
-            for (int i = 0; i < 60; i++) {
-                sqs.send("gone-dlq", "dead-" + i);
-            }
-            var file = dir.resolve("kept.yaml");
-            Files.writeString(file, """
-                    aws: {region: us-east-1, endpoint: "${AWS_ENDPOINT_URL}"}
-                    ledger: {kind: memory}
-                    sources:
-                      kept: {sqs: {queue: kept}, format: raw}
-                    sinks:
-                      log: {type: log}
-                    routes:
-                      - to: [log]
-                    """);
-            var env = new HashMap<>(System.getenv());
-            env.putAll(sqs.env());
-            env.put("FERRY_CONFIG", file.toString());
+            var env = deadLettersBeside(sqs, dir, "gone-dlq", "kept", 60);
             String dlqUrl = sqs.url("gone-dlq");
             var deleting = Thread.ofVirtual().start(() -> { // the DLQ deleted under the run, after its first batches
                 dev.ferry.domain.testing.Await.until(java.time.Duration.ofMillis(1_500), () -> false);
@@ -174,25 +156,7 @@ class QueueCommandsIT {
     @Test // a review: exit 0 ("done") while every copy came back failing and stayed in the DLQ
     void aRedriveWhoseCopiesComeBackFailing_exits1(@TempDir Path dir) throws Exception {
         try (var sqs = new LocalSqs()) {
-            sqs.client.createQueue(b -> b.queueName("back-dlq"));
-            sqs.client.createQueue(b -> b.queueName("back"));
-            for (int i = 0; i < 5; i++) {
-                sqs.send("back-dlq", "dead-" + i);
-            }
-            var file = dir.resolve("back.yaml");
-            Files.writeString(file, """
-                    aws: {region: us-east-1, endpoint: "${AWS_ENDPOINT_URL}"}
-                    ledger: {kind: memory}
-                    sources:
-                      back: {sqs: {queue: back}, format: raw}
-                    sinks:
-                      log: {type: log}
-                    routes:
-                      - to: [log]
-                    """);
-            var env = new HashMap<>(System.getenv());
-            env.putAll(sqs.env());
-            env.put("FERRY_CONFIG", file.toString());
+            var env = deadLettersBeside(sqs, dir, "back-dlq", "back", 5);
             int exit;
             try (var failing = sqs.failingConsumer("back", "back-dlq")) { // each copy back to the DLQ
                 exit = Ferry.run(new String[] {"queues", "redrive", "--from", "back-dlq", "--to", "back", "--force"}, out, err,
@@ -214,5 +178,33 @@ class QueueCommandsIT {
         assertThat(QueueCommands.AllowMturk.leftAsItIs(sns, mturk, true)).as("--replace").isFalse();
         assertThat(QueueCommands.AllowMturk.leftAsItIs(null, mturk, false)).as("none yet").isFalse();
         assertThat(QueueCommands.AllowMturk.leftAsItIs(mturk, mturk, false)).as("MTurk's already: set again").isFalse();
+    }
+
+    /**
+     * A queue {@code source} and a queue {@code dlq} holding {@code count} dead letters, and the environment of a
+     * config file with {@code source} as its one source.
+     */
+    private static java.util.Map<String, String> deadLettersBeside(LocalSqs sqs, Path dir, String dlq, String source, int count)
+            throws java.io.IOException {
+        sqs.client.createQueue(b -> b.queueName(dlq));
+        sqs.client.createQueue(b -> b.queueName(source));
+        for (int i = 0; i < count; i++) {
+            sqs.send(dlq, "dead-" + i);
+        }
+        var file = dir.resolve(source + ".yaml");
+        Files.writeString(file, """
+                aws: {region: us-east-1, endpoint: "${AWS_ENDPOINT_URL}"}
+                ledger: {kind: memory}
+                sources:
+                  %s: {sqs: {queue: %s}, format: raw}
+                sinks:
+                  log: {type: log}
+                routes:
+                  - to: [log]
+                """.formatted(source, source));
+        var env = new HashMap<>(System.getenv());
+        env.putAll(sqs.env());
+        env.put("FERRY_CONFIG", file.toString());
+        return env;
     }
 }
