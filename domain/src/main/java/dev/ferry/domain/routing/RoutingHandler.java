@@ -184,7 +184,8 @@ public final class RoutingHandler implements Handler {
         if (outcome instanceof Outcome.Done) {
             markWritten(key, token);
             marks.wrote(key);
-        } else if (outcome instanceof Outcome.Throttled t && t.retryAfter().toNanos() < lease.toNanos() / 2) {
+        } else if (outcome instanceof Outcome.Throttled t && t.retryAfter().compareTo(lease.dividedBy(2)) < 0) {
+            // compared, not in nanoseconds: a plugin's "for ever" (centuries) overflowed, and the fan-out threw
             marks.keep(key, token, since); // waited out, as the event's own claim is: kept for its next try, not let go
         } else {
             try {
@@ -202,7 +203,7 @@ public final class RoutingHandler implements Handler {
      */
     private TargetMarks.Kept keptMark(String key, String target) {
         var kept = marks.takeKept(key);
-        if (kept == null || System.nanoTime() - kept.sinceNanos() < lease.toNanos() / 4) {
+        if (kept == null || System.nanoTime() - kept.sinceNanos() < dev.ferry.domain.model.Durations.nanos(lease) / 4) {
             return kept;
         }
         try {
@@ -232,7 +233,7 @@ public final class RoutingHandler implements Handler {
         try {
             Thread.ofVirtual().name("ferry-target-mark").start(() -> {
                 try {
-                    long until = System.nanoTime() + lease.toNanos();
+                    long until = System.nanoTime() + dev.ferry.domain.model.Durations.nanos(lease); // an embedder's centuries too
                     long current = left;
                     for (long pause = 200; current != 0 && System.nanoTime() - until < 0; pause = Math.min(pause * 2, 5_000)) {
                         Thread.sleep(pause);

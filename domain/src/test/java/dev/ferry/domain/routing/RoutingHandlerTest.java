@@ -173,6 +173,19 @@ class RoutingHandlerTest {
         assertThat(storm.received).hasSize(2);
     }
 
+    @Test // a last review: a plugin sink's "wait for ever" (Throttled of centuries) overflowed the kept-claim test
+          // (Duration.toNanos): the fan-out threw, an attempt was spent, and the target's claim was left held
+    void aTargetThatAsksToWaitForEver_isThrottled_notAFailure() {
+        var storm = new ScriptedSink("storm", Outcome.throttled(java.time.temporal.ChronoUnit.FOREVER.getDuration()));
+        var handler = RoutingHandler.tracked(Router.of(Route.of("both", EventMatcher.any(), "fine", "storm")),
+                Map.of("fine", new ScriptedSink("fine"), "storm", storm), InMemoryLedger.create(), Duration.ofMinutes(1),
+                Duration.ofHours(1));
+        var e = event("order-1", "A", Map.of());
+
+        assertThat(handler.handle(e, DELIVERY)).isInstanceOf(Outcome.Throttled.class);
+        assertThat(handler.handle(e, DELIVERY)).as("its claim let go: tried again, not held by itself").isEqualTo(Outcome.done());
+    }
+
     @Test // a review of the fix: a kept claim pushed out of the bounded memory stayed held in the ledger: the event's next
           // try found it held by "another worker" and waited a whole lease, asking again each second
     void aKeptClaimPushedOutOfMemory_isLetGo() {
