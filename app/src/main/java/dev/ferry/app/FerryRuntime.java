@@ -145,6 +145,7 @@ public final class FerryRuntime implements AutoCloseable {
         var routing = RoutingHandler.tracked(Router.of(routes,
                 config.deadLetterUnmatched() ? Router.Unmatched.REJECT : Router.Unmatched.IGNORE), sinks, ledger,
                 config.listener().lease(), config.ledger().ttl());
+        closeables.add(Closing.named("the routes' kept target claims", routing)); // closed before the sinks and the ledger
         var systems = new java.util.HashMap<String, String>();
         config.sources().values().forEach(s -> systems.put(s.name(), ConfigParts.system(s.transport())));
         var traced = tracing;

@@ -33,8 +33,13 @@ import java.util.Objects;
  * → Retry (longest delay, and not sooner than a throttled target's wait); else any {@code Throttled} → Throttled (longest wait); else a target's mark the ledger
  * failed at → {@link LedgerFailedException}; else any target held elsewhere → {@link HeldElsewhereException} (the
  * longest of their claims); else Done.
+ *
+ * <p>A target that asked to wait (throttled) keeps its mark's claim for the event's next try in hand here, so that a
+ * 429 storm does not ask the ledger twice at every wait. {@link #close()} lets those claims go: call it after the
+ * listeners using this handler stopped, so that another instance taking their events over need not wait a lease for
+ * them. An event rejected here (dead-lettered) lets its targets' kept claims go at once.
  */
-public final class RoutingHandler implements Handler {
+public final class RoutingHandler implements Handler, AutoCloseable {
 
     private final Router router;
     private final Map<String, Sink> sinks;
@@ -123,6 +128,16 @@ public final class RoutingHandler implements Handler {
             }
         }
         var combined = combine(outcomes);
+        if (tracked && combined instanceof Outcome.Reject) {
+            // dead-lettered: its next try (a redrive) may be another instance's, which would wait out a kept claim
+            for (var target : targets) {
+                var key = markKey(delivery, event, target);
+                var kept = marks.takeKept(key);
+                if (kept != null) {
+                    release(key, kept.token());
+                }
+            }
+        }
         if (combined instanceof Outcome.Done && troubled != null) {
             throw troubled;
         }
@@ -148,7 +163,7 @@ public final class RoutingHandler implements Handler {
      * clusters), in the scope the event itself was claimed in (a source sharing it must find the mark).
      */
     private Outcome publishTracked(String target, Sink sink, Event event, Delivery delivery) {
-        var key = LedgerKeys.target(dev.ferry.domain.listener.Listener.ledgerScopeOf(delivery), event.key(), target);
+        var key = markKey(delivery, event, target);
         if (marks.written(key)) {
             return Outcome.done(); // seen written at an earlier try: the ledger not asked again at every wait of a storm
         }
@@ -186,15 +201,35 @@ public final class RoutingHandler implements Handler {
             marks.wrote(key);
         } else if (outcome instanceof Outcome.Throttled t && t.retryAfter().compareTo(lease.dividedBy(2)) < 0) {
             // compared, not in nanoseconds: a plugin's "for ever" (centuries) overflowed, and the fan-out threw
-            marks.keep(key, token, since); // waited out, as the event's own claim is: kept for its next try, not let go
-        } else {
-            try {
-                targetLedger.release(key, token);
-            } catch (Throwable e) {
-                // not written: the mark runs out with its lease
+            if (!marks.keep(key, token, since)) { // waited out, as the event's own claim is: kept for its next try
+                release(key, token); // closed: nothing kept past the stop
             }
+        } else {
+            release(key, token);
         }
         return outcome;
+    }
+
+    private static String markKey(Delivery delivery, Event event, String target) {
+        return LedgerKeys.target(dev.ferry.domain.listener.Listener.ledgerScopeOf(delivery), event.key(), target);
+    }
+
+    private void release(String key, long token) {
+        try {
+            targetLedger.release(key, token);
+        } catch (Throwable e) {
+            // not let go: the mark runs out with its lease
+        }
+    }
+
+    /**
+     * Lets go of the claims kept for throttled targets' next tries (an instance that takes their events over would wait a
+     * lease for each); later ones are let go at once. Call it after the listeners using this handler stopped. Safe to
+     * call twice; a ledger that fails leaves the claims to run out with their lease.
+     */
+    @Override
+    public void close() {
+        marks.close().forEach((key, kept) -> release(key, kept.token()));
     }
 
     /**
@@ -209,7 +244,9 @@ public final class RoutingHandler implements Handler {
         try {
             return targetLedger.extend(key, kept.token(), lease) ? kept.extended() : null;
         } catch (Throwable e) {
-            marks.keep(key, kept.token(), kept.sinceNanos()); // still ours, as far as is known: asked again
+            if (!marks.keep(key, kept.token(), kept.sinceNanos())) { // still ours, as far as is known: asked again
+                release(key, kept.token());
+            }
             throw new LedgerFailedException("the extension of target " + target + "'s mark", e);
         }
     }
@@ -257,13 +294,7 @@ public final class RoutingHandler implements Handler {
     /** A kept claim pushed out of memory, let go on a thread of its own (never the caller's: it holds a lock). */
     private void releaseAside(String key, long token) {
         try {
-            Thread.ofVirtual().name("ferry-target-mark-release").start(() -> {
-                try {
-                    targetLedger.release(key, token);
-                } catch (Throwable e) {
-                    // not let go: it runs out with its lease
-                }
-            });
+            Thread.ofVirtual().name("ferry-target-mark-release").start(() -> release(key, token));
         } catch (Throwable e) { // no thread to be had: it runs out with its lease
         }
     }

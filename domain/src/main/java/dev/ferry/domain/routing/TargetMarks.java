@@ -28,6 +28,7 @@ final class TargetMarks {
     private final long ttlNanos;
     private final Map<String, Long> written = bounded(null); // when (nanoTime): forgotten after the marks' ttl, as the ledger
     private final Map<String, Kept> kept;
+    private boolean closed;
 
     /**
      * {@code ttl}: how long the ledger remembers a target done (null: no tracking); {@code release}: lets go of a kept
@@ -67,8 +68,21 @@ final class TargetMarks {
         kept.remove(key);
     }
 
-    synchronized void keep(String key, long token, long sinceNanos) {
+    /** False when closed (nothing is kept past the stop: let it go now). */
+    synchronized boolean keep(String key, long token, long sinceNanos) {
+        if (closed) {
+            return false;
+        }
         kept.put(key, new Kept(token, sinceNanos));
+        return true;
+    }
+
+    /** Every claim kept, taken out; none kept after this. */
+    synchronized Map<String, Kept> close() {
+        closed = true;
+        var all = Map.copyOf(kept);
+        kept.clear();
+        return all;
     }
 
     /** The claim kept for the event's target, taken out (while this try uses it, no other finds it); null when none. */

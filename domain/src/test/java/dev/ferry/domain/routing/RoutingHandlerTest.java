@@ -207,6 +207,34 @@ class RoutingHandlerTest {
         })).as("the first event's claim, pushed out, let go: its next try writes it").isTrue();
     }
 
+    @Test // left by the last round: a throttled target's kept claim stayed held when its event left the instance (a stop, a
+          // dead letter): the instance that took the event over found the target "held elsewhere" and waited up to a lease
+    void keptClaims_areLetGo_atCloseAndWhenTheEventIsDeadLettered() {
+        var ledger = InMemoryLedger.create();
+        var fixed = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.function.Function<Outcome, RoutingHandler> instance = storm -> RoutingHandler.tracked(
+                Router.of(Route.of("all", EventMatcher.any(), "fine", "storm", "picky")),
+                Map.of("fine", new ScriptedSink("fine"), "storm", dev.ferry.domain.testing.TestSinks.of("storm", e -> storm),
+                        "picky", dev.ferry.domain.testing.TestSinks.of("picky", e -> e.key().startsWith("bad") && !fixed.get()
+                                ? Outcome.reject("no") : Outcome.done())),
+                ledger, Duration.ofMinutes(1), Duration.ofHours(1));
+        var throttled = Outcome.throttled(Duration.ofSeconds(1));
+        var stopping = instance.apply(throttled);
+        assertThat(stopping.handle(event("order-1", "A", Map.of()), DELIVERY)).isInstanceOf(Outcome.Throttled.class);
+        stopping.close();
+        assertThat(instance.apply(Outcome.done()).handle(event("order-1", "A", Map.of()), DELIVERY))
+                .as("the next instance writes the throttled target at once").isEqualTo(Outcome.done());
+        assertThat(stopping.handle(event("order-2", "A", Map.of()), DELIVERY)).isInstanceOf(Outcome.Throttled.class);
+        assertThat(instance.apply(Outcome.done()).handle(event("order-2", "A", Map.of()), DELIVERY))
+                .as("closed, nothing kept past the stop").isEqualTo(Outcome.done());
+
+        assertThat(instance.apply(throttled).handle(event("bad-1", "A", Map.of()), DELIVERY)).isInstanceOf(Outcome.Reject.class);
+        fixed.set(true); // the picky target mended, the dead letter redriven to another instance
+        assertThat(instance.apply(Outcome.done()).handle(event("bad-1", "A", Map.of()), DELIVERY))
+                .as("the throttled target's claim let go with the dead letter: the redrive does not wait for it")
+                .isEqualTo(Outcome.done());
+    }
+
     @Test // a review: a ttl of 0 (taken for "the default") forgot each target as it was done: every retry wrote it again
     void trackedWithAZeroOrNegativeLeaseOrTtl_isRefused() {
         var router = Router.of(Route.of("archive", EventMatcher.any(), "qa", "prod"));
