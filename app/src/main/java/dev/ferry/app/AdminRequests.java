@@ -86,44 +86,41 @@ final class AdminRequests implements AutoCloseable {
 
     /**
      * An executor for one JDK server: each request on a new thread, read under the deadline, up to {@link #MAX_AT_ONCE}
-     * at once for this server. What it refuses (past them, or the server stopping) it throws: the JDK's server then
-     * closes the connection — swallowed, the connection stayed open and in its books, never answered. Each server has
-     * slots of its own: shared, a flood of stalled clients on a metrics address (often opened wider) filled them all, and
-     * the admin address's health probes were closed unanswered — a pod restarted by its liveness probe at will.
+     * at once for this server, past them the oldest waiting on its client cut off ({@link AdminSlots}). What it refuses
+     * (every slot's handler at work, or the server stopping) it throws: the JDK's server then closes the connection —
+     * swallowed, the connection stayed open and in its books, never answered. Each server has slots of its own: shared,
+     * stalled clients on a metrics address (often opened wider) took the admin address's health probes' slots.
      */
     Executor executor() {
-        var slots = new Semaphore(maxAtOnce);
+        var slots = new AdminSlots(maxAtOnce);
         return exchange -> {
-            if (!slots.tryAcquire()) {
+            var slot = slots.take();
+            if (slot == null) {
                 throw new RejectedExecutionException("more than " + maxAtOnce + " admin requests at once");
             }
             boolean started = false;
             try {
-                threads.execute(() -> {
-                    try {
-                        run(exchange);
-                    } finally {
-                        slots.release();
-                    }
-                });
+                threads.execute(() -> run(exchange, slot));
                 started = true;
             } finally {
                 if (!started) { // refused (stopping), or no thread to be had
-                    slots.release();
+                    slot.letGo();
                 }
             }
         };
     }
 
-    private void run(Runnable exchange) {
+    private void run(Runnable exchange, AdminSlots.Slot slot) {
         var reading = new Reading(Thread.currentThread());
         current.set(reading);
         reading.arm(timeoutNanos);
+        slot.running(reading::cut);
         try {
             exchange.run();
         } finally {
             current.remove();
             reading.end();
+            slot.letGo();
         }
     }
 
@@ -356,10 +353,18 @@ final class AdminRequests implements AutoCloseable {
         }
 
         private void expire(int generation) {
-            if (armed.get() == generation
-                    && (state.compareAndSet(READING, LATE) || state.compareAndSet(WRITING, LATE))) {
-                reader.interrupt(); // the blocked read or write ends, its channel closed with the connection
+            if (armed.get() == generation) {
+                cut();
             }
+        }
+
+        /** Ends it now if it waits on its client (reading it, or writing to it); false when its handler is at work. */
+        boolean cut() {
+            if (state.compareAndSet(READING, LATE) || state.compareAndSet(WRITING, LATE)) {
+                reader.interrupt(); // the blocked read or write ends, its channel closed with the connection
+                return true;
+            }
+            return false;
         }
     }
 }

@@ -282,20 +282,42 @@ class AdminRequestsTest {
         }
     }
 
-    @Test // a review: no bound on the threads a flood of stalled clients held — one each, until its deadline
-    void connectionsPastTheMostServedAtOnce_areClosedUnanswered_andServedOnceASlotIsFree() throws Exception {
+    @Test // a review: no bound on the threads a flood of stalled clients held — one each, until its deadline; then
+          // (thirty-sixth round) a dozen such clients a second kept the bounded slots full, and every probe was closed
+          // unanswered: the oldest stalled one is cut off for a newcomer now, and only handlers at work refuse it
+    void pastTheMostServedAtOnce_theOldestStalledIsCutOff_andOnlyHandlersAtWorkRefuseANewcomer() throws Exception {
         var server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        var working = new java.util.concurrent.CountDownLatch(1);
         try (var requests = new AdminRequests(Duration.ofMinutes(1), Runtime.version().feature(), 2)) {
             server.setExecutor(requests.executor());
             server.createContext("/", exchange -> {
                 requests.read(exchange);
+                if (exchange.getRequestURI().getPath().equals("/slow")) {
+                    try {
+                        working.await(20, TimeUnit.SECONDS); // a handler at work (a ledger's listing)
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
                 exchange.sendResponseHeaders(204, -1);
                 exchange.close();
             });
             server.start();
             int port = server.getAddress().getPort();
-            var first = open(port, "G"); // each holds a request's thread: within the minute's deadline, for good here
-            var second = open(port, "G");
+            var stalled = new ArrayList<Socket>();
+            for (int i = 0; i < 6; i++) {
+                stalled.add(open(port, "G")); // each holds a request's thread: within the minute's deadline, for good here
+                Thread.sleep(20);
+            }
+            for (int i = 0; i < 3; i++) {
+                var probe = open(port, "GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+                assertThat(untilClosed(probe)).as("probe %d, past a flood of stalled clients", i).startsWith("HTTP/1.1 204");
+            }
+            assertThat(closedByServer(stalled.getFirst())).as("the oldest stalled client, cut off").isTrue();
+
+            var slow = List.of(open(port, "GET /slow HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"),
+                    open(port, "GET /slow HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"));
+            Thread.sleep(200); // both at work in their handler
             var third = open(port, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
             String answered;
             try {
@@ -305,42 +327,54 @@ class AdminRequestsTest {
             } catch (java.net.SocketException reset) { // closed with the request unread: reset
                 answered = "";
             }
-            assertThat(answered).as("past the two served at once: closed, unanswered").isEmpty();
-
-            first.close(); // its request's thread reads the end and is free
-            boolean served = false;
-            for (int i = 0; i < 100 && !served; i++) {
-                var next = open(port, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-                try {
-                    served = untilClosed(next).startsWith("HTTP/1.1 204");
-                } catch (java.net.SocketException reset) {
-                    served = false; // the slot not free yet
-                }
-                Thread.sleep(50);
+            assertThat(answered).as("every slot's handler at work: closed, unanswered").isEmpty();
+            working.countDown();
+            for (var s : slow) {
+                assertThat(untilClosed(s)).as("a handler at work is never cut off").startsWith("HTTP/1.1 204");
             }
-            assertThat(served).as("served once a slot was free").isTrue();
-            second.close();
         } finally {
+            working.countDown();
             server.stop(0);
         }
     }
+
+    /** Whether the server closed {@code socket} (its read ends, or is reset) within the socket's timeout. */
+    private static boolean closedByServer(Socket socket) throws IOException {
+        try {
+            return socket.getInputStream().read() == -1;
+        } catch (java.net.SocketException reset) {
+            return true;
+        } catch (SocketTimeoutException stillOpen) {
+            return false;
+        }
+    }
+
     @Test // a review: one pool of slots for both servers; stalled clients on the metrics address starved the admin's probes
     void connectionsStalledOnOneServer_leaveAnotherServerOfTheSameRequestsServing() throws Exception {
         var metrics = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
         var admin = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        var working = new java.util.concurrent.CountDownLatch(1);
         try (var requests = new AdminRequests(Duration.ofMinutes(1), Runtime.version().feature(), 2)) {
             for (var server : List.of(metrics, admin)) {
                 server.setExecutor(requests.executor());
                 server.createContext("/", exchange -> {
                     requests.read(exchange);
+                    if (exchange.getRequestURI().getPath().equals("/slow")) {
+                        try {
+                            working.await(20, TimeUnit.SECONDS); // its handler at work: never cut off for a newcomer
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
                     exchange.sendResponseHeaders(204, -1);
                     exchange.close();
                 });
                 server.start();
             }
             int flooded = metrics.getAddress().getPort();
-            open(flooded, "G"); // each holds one of the metrics server's two slots, within the minute's deadline
-            open(flooded, "G");
+            open(flooded, "GET /slow HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"); // each holds one of
+            open(flooded, "GET /slow HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"); // its two slots
+            Thread.sleep(200);
             var refused = open(flooded, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
             String past;
             try {
@@ -353,6 +387,7 @@ class AdminRequestsTest {
             var probe = open(admin.getAddress().getPort(), "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
             assertThat(untilClosed(probe)).as("the other server answers").startsWith("HTTP/1.1 204");
         } finally {
+            working.countDown();
             metrics.stop(0);
             admin.stop(0);
         }
