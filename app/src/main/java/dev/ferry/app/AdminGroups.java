@@ -176,6 +176,16 @@ final class AdminGroups implements HttpHandler {
     }
 
     private void release(HttpExchange exchange) throws IOException {
+        // refused before anything else: a peer (a cross-site form) posting without the token threw away every listing
+        // kept, each console's next poll a whole ledger read, and held a close's wait while its refusal was written
+        if (token == null) {
+            answer(exchange, 403, Map.of("error", "nothing may be changed here: set admin.token to allow releases"));
+            return;
+        }
+        if (!AdminAccess.bearer(exchange.getRequestHeaders().getFirst("Authorization"), token)) {
+            answer(exchange, 401, Map.of("error", "a release needs Authorization: Bearer <admin.token>"));
+            return;
+        }
         actions.releaseMoved(); // what the release changes is read again, as it begins and once it ended (here, the console)
         boolean refused;
         synchronized (releasing) {
@@ -200,14 +210,6 @@ final class AdminGroups implements HttpHandler {
     }
 
     private void releaseOne(HttpExchange exchange) throws IOException {
-        if (token == null) {
-            answer(exchange, 403, Map.of("error", "nothing may be changed here: set admin.token to allow releases"));
-            return;
-        }
-        if (!AdminAccess.bearer(exchange.getRequestHeaders().getFirst("Authorization"), token)) {
-            answer(exchange, 401, Map.of("error", "a release needs Authorization: Bearer <admin.token>"));
-            return;
-        }
         var query = AdminEvents.query(exchange.getRequestURI().getRawQuery(), Set.of("group", "source", "skip-head", "head",
                 "give-up-missing"));
         String group = query.get("group");
