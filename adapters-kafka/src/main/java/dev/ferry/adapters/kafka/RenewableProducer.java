@@ -90,17 +90,35 @@ final class RenewableProducer {
 
     /**
      * The failure, or what caused it, after which a producer fails every later send too; null when none. A producer in
-     * that state throws from {@code send()} itself a plain {@code KafkaException} ("in an error state") caused by it.
+     * that state throws from {@code send()} itself a plain {@code KafkaException} ("in an error state") caused by it —
+     * whatever put it there: the client does so for causes of its own too (an {@code InitProducerId} answered
+     * {@code UNKNOWN_SERVER_ERROR}, a request it could not make sense of), a plain {@code KafkaException} that names no
+     * class, and a producer kept for those failed every send at once until a restart.
      */
     static Throwable fatalCause(Throwable failure) {
         for (int depth = 0; failure != null && depth < 8; failure = failure.getCause(), depth++) {
             if (failure instanceof ClusterAuthorizationException || failure instanceof AuthenticationException
                     || failure instanceof ProducerFencedException || failure instanceof OutOfOrderSequenceException
-                    || failure instanceof UnsupportedVersionException) {
+                    || failure instanceof UnsupportedVersionException
+                    || failure instanceof org.apache.kafka.common.errors.InvalidProducerEpochException
+                    || inErrorState(failure)) {
                 return failure;
             }
         }
         return null;
+    }
+
+    /** What a producer in the client's error state throws from {@code send()}: made where it checks that state. */
+    private static boolean inErrorState(Throwable failure) {
+        if (failure instanceof org.apache.kafka.common.KafkaException || failure instanceof IllegalStateException) {
+            var stack = failure.getStackTrace();
+            if (stack.length > 0 && stack[0].getMethodName().equals("maybeFailWithError")
+                    && stack[0].getClassName().endsWith(".TransactionManager")) {
+                return true;
+            }
+            return String.valueOf(failure.getMessage()).contains("because we are in an error state");
+        }
+        return false;
     }
 
     /** Replaces {@code broken} unless it was replaced already, this is closed, or the last replacement was too recent. */

@@ -166,6 +166,40 @@ class KafkaSinkIT {
         }
     }
 
+    @Test // thirty-sixth round: the client puts a producer in its fatal state for causes of its own too (an
+          // InitProducerId answered UNKNOWN_SERVER_ERROR: a plain KafkaException); only named causes replaced it, and
+          // every later send failed at once, as Retry, until a restart: each event routed there dead-lettered in turn
+    void aProducerInTheFatalStateForAnUnnamedCause_isReplaced_notSpentAsAttempts() throws Exception {
+        String topic = KafkaBroker.topic("fatal-unnamed", 1);
+        try (var sink = KafkaSink.builder(KafkaBroker.bootstrap(), topic).timeout(Duration.ofSeconds(5)).build()) {
+            assertThat(sink.publish(event("e1"))).isEqualTo(Outcome.done());
+            var renewable = field(sink, "producer");
+            var producer = renewable.getClass().getDeclaredMethod("current");
+            producer.setAccessible(true);
+            var transactions = field(producer.invoke(renewable), "transactionManager");
+            var fatal = transactions.getClass().getDeclaredMethod("transitionToFatalError", RuntimeException.class);
+            fatal.setAccessible(true);
+            fatal.invoke(transactions, new org.apache.kafka.common.KafkaException("Unexpected error in InitProducerIdResponse; "
+                    + "The server experienced an unexpected error when processing the request."));
+            var answers = new java.util.ArrayList<Outcome>();
+            assertThat(dev.ferry.domain.testing.Await.until(Duration.ofSeconds(20), () -> {
+                var answer = sink.publish(event("e2"));
+                answers.add(answer);
+                if (!(answer instanceof Outcome.Done)) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(500_000_000L);
+                }
+                return answer instanceof Outcome.Done;
+            })).as("written once the producer was replaced: %s answers, the last %s", answers.size(), answers.getLast()).isTrue();
+            assertThat(answers).as("none spent an attempt").filteredOn(a -> a instanceof Outcome.Retry).isEmpty();
+        }
+    }
+
+    private static Object field(Object owner, String name) throws ReflectiveOperationException {
+        var f = owner.getClass().getDeclaredField(name);
+        f.setAccessible(true);
+        return f.get(owner);
+    }
+
     @Test
     void anAuthorizationRefusal_isWaitedOut_notADeadLetter_andPassesWhenTheAclIsBack() {
         // an ACL missing for a few seconds (or credentials being rotated) is the cluster's fault, not the event's:
