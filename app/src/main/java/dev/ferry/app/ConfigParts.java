@@ -63,17 +63,25 @@ final class ConfigParts {
 
     static Decoder decoder(FerryConfig.SourceSpec spec) {
         var limits = JsonLimits.defaults();
-        if (spec.plan() instanceof dev.ferry.adapters.http.HttpSourceConfig http && http.maxBodyBytes() > limits.maxBodyBytes()) {
-            // the body the source takes, the decoder reads: with its own 1 MiB it answered every larger one 422, malformed;
-            // and a string in it may be as long, less a little (one base64 field, say)
-            limits = new JsonLimits(http.maxBodyBytes(), limits.maxDepth(), Math.max(limits.maxStringLength(),
-                    http.maxBodyBytes() - 1024), limits.maxNumberLength());
+        if (spec.plan() instanceof dev.ferry.adapters.http.HttpSourceConfig http) {
+            // the body the source takes, the decoder reads: with its own 1 MiB it answered every larger one 422, malformed
+            limits = reading(limits, http.maxBodyBytes());
+        } else if (spec.plan() instanceof dev.ferry.adapters.kafka.KafkaSourceConfig) {
+            // what a topic holds (a Ferry Kafka sink writes up to this): with 1 MiB, every larger record was a poison
+            // dead-lettered unhandled, its key parked behind it under on-poison: park, and released only to fail again
+            limits = reading(limits, dev.ferry.adapters.kafka.KafkaSourceConfig.MAX_RECORD_BYTES);
         }
         if (spec.json() != null) {
             var p = spec.json();
             return Codecs.json(limits, p.id(), p.type(), p.group(), p.time(), p.defaultType());
         }
         return Codecs.named(spec.format(), limits);
+    }
+
+    /** {@code limits} reading bodies up to {@code bytes}, a string in them as long, less a little (one base64 field). */
+    private static JsonLimits reading(JsonLimits limits, int bytes) {
+        return bytes <= limits.maxBodyBytes() ? limits : new JsonLimits(bytes, limits.maxDepth(),
+                Math.max(limits.maxStringLength(), bytes - 1024), limits.maxNumberLength());
     }
 
     /** The config's SQS queues as {@code ferry queues create} makes them, each with a DLQ; what exists is kept. */

@@ -266,6 +266,22 @@ class ConfigReaderTest {
                 .isInstanceOf(dev.ferry.domain.decode.Decoded.Events.class);
     }
 
+    @Test // thirty-sixth round: a Kafka source decoded up to 1 MiB, SQS's largest message: a topic's 3 MB record (one
+          // a Ferry Kafka sink writes by default) was a poison, dead-lettered unhandled
+    void aKafkaSourcesDecoder_readsTheRecordsATopicHolds_andAnSqsSourcesStaysAtSqssLargest() {
+        var yaml = "sources: {k: {kafka: {bootstrap-servers: 127.0.0.1:9, topics: [t]}, format: raw},\n"
+                + "  q: {sqs: {queue: q}, format: raw}}\nsinks: {log: {type: log}}\nroutes:\n  - to: [log]\n";
+        var config = ((ConfigReader.Result.Ok) ConfigReader.parse("f.yaml", yaml, k -> null, ADAPTERS)).config();
+        var body = new byte[3 << 20];
+        java.util.Arrays.fill(body, (byte) 'x');
+        var record = new dev.ferry.domain.model.Delivery("t-0@1", body, Map.of(), 1, java.time.Instant.now(), null, null, "k", null);
+        var decoded = ConfigParts.decoder(config.sources().get("k")).decode(record);
+        assertThat(decoded).isInstanceOf(dev.ferry.domain.decode.Decoded.Events.class);
+        assertThat(((dev.ferry.domain.decode.Decoded.Events) decoded).events().getFirst().payload()).hasSize(3 << 20);
+        assertThat(ConfigParts.decoder(config.sources().get("q")).decode(record))
+                .as("no SQS message is that large: refused as before").isInstanceOf(dev.ferry.domain.decode.Decoded.Malformed.class);
+    }
+
     @Test
     void admin_isOnByDefault_onLoopback_orOff_orWhereTheFileSays() {
         var tail = "sources: {s: {sqs: {queue: q}}}\nsinks: {log: {type: log}}\nroutes:\n  - to: [log]\n";

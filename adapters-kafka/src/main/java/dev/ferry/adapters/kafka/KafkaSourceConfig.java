@@ -27,6 +27,12 @@ public record KafkaSourceConfig(String name, String bootstrapServers, List<Strin
                                 long maxBufferedBytesPerPartition)
         implements Plan<OpenedSource> {
 
+    /**
+     * The largest record value a Kafka source's decoder reads in the packaged app: the most a Ferry Kafka sink writes
+     * (about 100 MiB, under a broker's request limit). A topic's own {@code max.message.bytes} bounds what it holds.
+     */
+    public static final int MAX_RECORD_BYTES = KafkaParkedGroupMover.MAX_RECORD;
+
     /** The byte cap's default: 16 MiB per partition. */
     public static final long DEFAULT_MAX_BUFFERED_BYTES_PER_PARTITION = 16L * 1024 * 1024;
 
