@@ -164,6 +164,13 @@ final class LeaseKeeper {
         if (due.isEmpty()) {
             return;
         }
+        for (var item : due) {
+            // before the transport's call, each on a thread of its own, and whatever it answers (a refused lease keeps its
+            // claims all the same): extended once the whole call answered, one slow chunk of it (an SQS call may take
+            // 15 s) outlasted the claims' margin, every claim of the round was refused as ended — lost for good — and a
+            // copy ran beside its handler
+            claims.extendClaimsOf(item, config.lease());
+        }
         extendingSince = System.nanoTime() | 1; // never 0 while a call is under way
         List<Delivery> answer;
         Throwable failed = null;
@@ -182,10 +189,9 @@ final class LeaseKeeper {
         int extended = 0;
         for (var item : due) {
             if (notExtended.contains(item.delivery)) {
-                // its ledger claims are kept all the same: the transport may have handed the message to another
+                // its ledger claims were extended all the same: the transport may have handed the message to another
                 // worker (a lease ended, a Kafka partition revoked), and while this one's handler still runs, the
                 // claim is what keeps the copy from running beside it (the copy waits, then finds it done)
-                claims.extendClaimsOf(item, config.lease());
                 // refused: tried again next round while its lease lasts (a throttled round passes); once the
                 // lease is over the message is gone or someone else's, and an async handler's late settle fails
                 if (!now.isBefore(item.leaseUntil)) {
@@ -214,7 +220,6 @@ final class LeaseKeeper {
             }
             extendedTo(item, newLease, nowNanos);
             extended++;
-            claims.extendClaimsOf(item, remaining(item));
         }
         counters.leaseExtensions.add(extended);
         tell(extended);
@@ -390,8 +395,4 @@ final class LeaseKeeper {
         } while (untold.get() > 0 && telling.compareAndSet(false, true)); // added after the last look: told here
     }
 
-    private Duration remaining(InFlight item) {
-        var left = Duration.between(clock.instant(), item.leaseUntil);
-        return left.compareTo(Duration.ofMillis(1)) < 0 ? Duration.ofMillis(1) : left;
-    }
 }

@@ -133,6 +133,44 @@ class ClaimLeaseOutageTest {
         assertThat(runs).as("the copy found it done").hasValue(1);
     }
 
+    @Test // thirty-sixth round: the claims were extended only once the transport's whole extension call answered; one
+          // slow chunk of it (15 s per SQS call, a silent connection) outlasted the margin, every claim of the round was
+          // refused as ended — lost for good — and a copy ran beside the handler
+    void aSlowTransportExtension_doesNotHoldBackTheClaimsExtension() {
+        var queue = InMemoryQueue.standard("slow-transport");
+        var calls = new AtomicInteger();
+        var answered = new AtomicInteger();
+        var slowTransport = new RefusingExtensions(queue) {
+            @Override
+            public List<dev.ferry.domain.model.Delivery> extendLeases(List<dev.ferry.domain.model.Delivery> deliveries,
+                                                                      Duration lease) {
+                var refused = queue.extendLeases(deliveries, lease); // applied at once, answered late
+                if (calls.incrementAndGet() == 1) {
+                    Await.until(Duration.ofMillis(1_600), () -> false); // past the claim's margin (a 2 s lease, 1 s left)
+                }
+                answered.incrementAndGet();
+                return refused;
+            }
+        };
+        var runs = new AtomicInteger();
+        Handler slow = (event, delivery) -> {
+            runs.incrementAndGet();
+            Await.until(Duration.ofMillis(5_000), () -> false);
+            return Outcome.done();
+        };
+        listener = Listener.builder(queue, slowTransport, new LineDecoder(), slow).ledger(InMemoryLedger.create())
+                .config(ListenerTest.fast().lease(Duration.ofSeconds(2)).build()).build().start();
+
+        queue.send("a");
+        assertThat(Await.until(Duration.ofSeconds(10), () -> answered.get() >= 1)).as(listener.stats().line()).isTrue();
+        queue.send("a"); // a copy (an SQS duplicate, a resend): it must wait on the claim
+        assertThat(Await.until(Duration.ofSeconds(20), () -> listener.stats().acked() == 2))
+                .as(listener.stats().line()).isTrue();
+
+        assertThat(listener.stats().claimsLost()).as("the claim was kept").isZero();
+        assertThat(runs).as("the copy found it done").hasValue(1);
+    }
+
     @Test
     void aLedgerThatStaysDown_isProbedByOneClaimARound_notAskedByEveryClaimEveryRound() {
         // every claim in hand asked again every round (a second by default), a throttled ledger was asked by all of them
