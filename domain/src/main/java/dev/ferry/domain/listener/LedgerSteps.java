@@ -1,6 +1,5 @@
 package dev.ferry.domain.listener;
 
-import dev.ferry.domain.idempotency.Claim;
 import dev.ferry.domain.retry.FailureDecision;
 import dev.ferry.domain.retry.FailureDecision.Setback;
 import dev.ferry.domain.transport.Disposition;
@@ -8,7 +7,6 @@ import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -28,7 +26,7 @@ final class LedgerSteps {
     private final Processor.Shared s;
     private final Consumer<InFlight> giveBack;
     /** Completions owed (see {@link #owe}) and not yet recorded. */
-    private final Set<InFlight.HeldClaim> owed = ConcurrentHashMap.newKeySet();
+    private final OwedCompletions owed;
     /** A transport-ordered group's delivery whose completion is being recorded off its worker, by group. */
     private final Map<String, InFlight> recording = new ConcurrentHashMap<>();
 
@@ -36,6 +34,17 @@ final class LedgerSteps {
     LedgerSteps(Processor.Shared shared, Consumer<InFlight> giveBack) {
         this.s = shared;
         this.giveBack = giveBack;
+        this.owed = new OwedCompletions(shared);
+    }
+
+    /** An effect happened whose completion could not be recorded now: see {@link OwedCompletions#owe}. */
+    void owe(InFlight.HeldClaim claim) {
+        owed.owe(claim);
+    }
+
+    /** At the end of a stop: see {@link OwedCompletions#settle}. */
+    void settleOwed(Duration within, List<InFlight.HeldClaim> alsoOwed) {
+        owed.settle(within, alsoOwed);
     }
 
     /** Completes a claim whose effect happened; null when done (or fenced), else the store failure. */
@@ -51,7 +60,7 @@ final class LedgerSteps {
             s.counters().fenced.increment();
             LOG.log(Level.WARNING, "completion of {0} was fenced: its claim expired while the handler ran "
                     + "(message {1}); extend the lease or shorten the handler", claim.key(), item.delivery.id());
-            recordFencedEffect(claim.key());
+            owed.recordFencedEffect(claim.key());
         }
         return null;
     }
@@ -136,7 +145,21 @@ final class LedgerSteps {
         }
         boolean freed = false;
         try {
-            if (item.settled.get() || item.toComplete == null) {
+            if (item.toComplete == null) {
+                return;
+            }
+            if (item.settled.get()) {
+                // given back by a stop's deadline while its handler ran on, which then answered Done: the effect happened.
+                // Recorded, as a worker records it where completions do not wait on the ledger — dropped, the copy put
+                // back waited out the claim and ran the effect again
+                var claim = item.toComplete;
+                if (complete(item, claim) != null) {
+                    owe(claim);
+                }
+                item.toComplete = null;
+                if (item.orderingKey != null) {
+                    recording.remove(item.orderingKey, item);
+                }
                 return;
             }
             var setback = complete(item, item.toComplete);
@@ -182,96 +205,6 @@ final class LedgerSteps {
     }
 
     /**
-     * The effect happened, but the claim had expired. If nobody holds the key now, claim it anew and complete it, so
-     * later copies see the effect as done instead of running it again and again (a handler that always outlasts an
-     * unextended lease would otherwise never settle). A live holder is left alone: fencing still holds.
-     */
-    private void recordFencedEffect(String key) {
-        try {
-            if (s.ledger().claim(key, s.config().lease()) instanceof Claim.Acquired again) {
-                s.ledger().complete(key, again.token(), s.config().completedTtl());
-            }
-        } catch (Throwable e) {
-            LOG.log(Level.DEBUG, "recording the fenced effect of " + key + " failed; a later copy may run it again", e);
-        }
-    }
-
-    /**
-     * A completion owed: the event's effect happened, but its delivery leaves (put back, or on to its
-     * next event) with the completion unrecorded — the store failed and the delivery could not wait
-     * in hand for it. Asked again in the background after the store backoff, for as long as a lease:
-     * meanwhile the claim keeps other copies waiting, and the copy that comes back finds it completed.
-     */
-    void owe(InFlight.HeldClaim claim) {
-        if (claim == null || !s.running().getAsBoolean() && recordOwed(claim)) {
-            return; // stopping: tried now, the scheduler goes with the listener
-        }
-        owed.add(claim);
-        oweAgain(claim, 1, System.nanoTime() + s.config().lease().toNanos());
-    }
-
-    private void oweAgain(InFlight.HeldClaim claim, int attempt, long untilNanos) {
-        long delay = dev.ferry.domain.model.Durations.nanos(s.policies().storeBackoff().delay(attempt, s.nextRandom()));
-        if (System.nanoTime() + delay - untilNanos > 0) {
-            owed.remove(claim);
-            LOG.log(Level.WARNING, "the completion of {0} could not be recorded within a lease; a later copy may "
-                    + "run its effect again", claim.key());
-            return;
-        }
-        try {
-            // the timer only: the ledger's I/O goes on a thread of its own, never on the scheduler's one thread
-            s.scheduler().schedule(() -> Thread.ofVirtual().name("ferry-" + s.name() + "-owed").start(() -> {
-                if (owed.contains(claim) && !recordOwed(claim)) {
-                    oweAgain(claim, attempt + 1, untilNanos);
-                }
-            }), delay, TimeUnit.NANOSECONDS);
-        } catch (RejectedExecutionException stopping) {
-            recordOwed(claim); // the listener stops: one last try, now
-        }
-    }
-
-    /**
-     * At the end of a stop: each completion still owed, and {@code alsoOwed}, is tried once more, now, all at once
-     * and for no longer than {@code within} (a ledger that hangs must not hold the stop); what fails is logged.
-     */
-    void settleOwed(Duration within, List<InFlight.HeldClaim> alsoOwed) {
-        var claims = java.util.stream.Stream.concat(owed.stream(), alsoOwed.stream()).distinct().toList();
-        if (claims.isEmpty()) {
-            return;
-        }
-        var recorded = new java.util.concurrent.atomic.AtomicInteger();
-        var threads = new java.util.ArrayList<Thread>(claims.size());
-        for (var claim : claims) {
-            threads.add(Thread.ofVirtual().name("ferry-" + s.name() + "-owed").start(() -> {
-                if (recordOwed(claim)) {
-                    recorded.incrementAndGet();
-                }
-            }));
-        }
-        Shutdown.joinQuietly(threads, within);
-        int failed = claims.size() - recorded.get();
-        if (failed > 0) {
-            LOG.log(Level.WARNING, "{0} completion(s) of ''{1}'' could not be recorded before it stopped; a later copy "
-                    + "may run their effects again", failed, s.name());
-        }
-    }
-
-    /** True when the owed completion is recorded (or fenced, its effect then recorded anew); false when the store failed. */
-    private boolean recordOwed(InFlight.HeldClaim claim) {
-        try {
-            if (!s.ledger().complete(claim.key(), claim.token(), s.config().completedTtl())) {
-                recordFencedEffect(claim.key());
-            }
-            owed.remove(claim);
-            s.intake().ledgerWorked();
-            return true;
-        } catch (Throwable e) {
-            s.counters().ledgerFailures.increment();
-            return false;
-        }
-    }
-
-    /**
      * Lets go of the claim held for a handler that never answered (its step threw: a log, no memory). Left marked
      * the delivery's, the lease keeper extended it, and every later try found the key held — by the delivery itself.
      */
@@ -310,7 +243,7 @@ final class LedgerSteps {
             try {
                 if (!s.ledger().complete(claim.key(), claim.token(), s.config().completedTtl())) {
                     s.counters().fenced.increment();
-                    recordFencedEffect(claim.key()); // its effect happened: a later copy must find it done
+                    owed.recordFencedEffect(claim.key()); // its effect happened: a later copy must find it done
                 }
             } catch (Throwable e) {
                 // owed as the engine's own completions are: only logged, the claim ran out and the next copy ran it again

@@ -1,0 +1,117 @@
+package dev.ferry.domain.listener;
+
+import dev.ferry.domain.idempotency.Claim;
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Completions owed: an event's effect happened but its claim's completion could not be recorded then (the ledger failing,
+ * the listener stopping). Each is asked again in the background, backing off, while a lease lasts, and once more at the
+ * end of a stop; a fenced one (its claim ran out) has its effect recorded anew when nobody holds the key.
+ */
+final class OwedCompletions {
+
+    private static final System.Logger LOG = System.getLogger(Listener.class.getName());
+
+    private final Processor.Shared s;
+    private final Set<InFlight.HeldClaim> owed = ConcurrentHashMap.newKeySet();
+
+    OwedCompletions(Processor.Shared shared) {
+        this.s = shared;
+    }
+
+    /**
+     * The effect happened, but the claim had expired. If nobody holds the key now, claim it anew and complete it, so
+     * later copies see the effect as done instead of running it again and again (a handler that always outlasts an
+     * unextended lease would otherwise never settle). A live holder is left alone: fencing still holds.
+     */
+    void recordFencedEffect(String key) {
+        try {
+            if (s.ledger().claim(key, s.config().lease()) instanceof Claim.Acquired again) {
+                s.ledger().complete(key, again.token(), s.config().completedTtl());
+            }
+        } catch (Throwable e) {
+            LOG.log(Level.DEBUG, "recording the fenced effect of " + key + " failed; a later copy may run it again", e);
+        }
+    }
+
+    /**
+     * A completion owed: the event's effect happened, but its delivery leaves (put back, or on to its
+     * next event) with the completion unrecorded — the store failed and the delivery could not wait
+     * in hand for it. Asked again in the background after the store backoff, for as long as a lease:
+     * meanwhile the claim keeps other copies waiting, and the copy that comes back finds it completed.
+     */
+    void owe(InFlight.HeldClaim claim) {
+        if (claim == null || !s.running().getAsBoolean() && recordOwed(claim)) {
+            return; // stopping: tried now, the scheduler goes with the listener
+        }
+        owed.add(claim);
+        oweAgain(claim, 1, System.nanoTime() + s.config().lease().toNanos());
+    }
+
+    private void oweAgain(InFlight.HeldClaim claim, int attempt, long untilNanos) {
+        long delay = dev.ferry.domain.model.Durations.nanos(s.policies().storeBackoff().delay(attempt, s.nextRandom()));
+        if (System.nanoTime() + delay - untilNanos > 0) {
+            owed.remove(claim);
+            LOG.log(Level.WARNING, "the completion of {0} could not be recorded within a lease; a later copy may "
+                    + "run its effect again", claim.key());
+            return;
+        }
+        try {
+            // the timer only: the ledger's I/O goes on a thread of its own, never on the scheduler's one thread
+            s.scheduler().schedule(() -> Thread.ofVirtual().name("ferry-" + s.name() + "-owed").start(() -> {
+                if (owed.contains(claim) && !recordOwed(claim)) {
+                    oweAgain(claim, attempt + 1, untilNanos);
+                }
+            }), delay, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException stopping) {
+            recordOwed(claim); // the listener stops: one last try, now
+        }
+    }
+
+    /**
+     * At the end of a stop: each completion still owed, and {@code alsoOwed}, is tried once more, now, all at once
+     * and for no longer than {@code within} (a ledger that hangs must not hold the stop); what fails is logged.
+     */
+    void settle(Duration within, List<InFlight.HeldClaim> alsoOwed) {
+        var claims = java.util.stream.Stream.concat(owed.stream(), alsoOwed.stream()).distinct().toList();
+        if (claims.isEmpty()) {
+            return;
+        }
+        var recorded = new java.util.concurrent.atomic.AtomicInteger();
+        var threads = new java.util.ArrayList<Thread>(claims.size());
+        for (var claim : claims) {
+            threads.add(Thread.ofVirtual().name("ferry-" + s.name() + "-owed").start(() -> {
+                if (recordOwed(claim)) {
+                    recorded.incrementAndGet();
+                }
+            }));
+        }
+        Shutdown.joinQuietly(threads, within);
+        int failed = claims.size() - recorded.get();
+        if (failed > 0) {
+            LOG.log(Level.WARNING, "{0} completion(s) of ''{1}'' could not be recorded before it stopped; a later copy "
+                    + "may run their effects again", failed, s.name());
+        }
+    }
+
+    /** True when the owed completion is recorded (or fenced, its effect then recorded anew); false when the store failed. */
+    private boolean recordOwed(InFlight.HeldClaim claim) {
+        try {
+            if (!s.ledger().complete(claim.key(), claim.token(), s.config().completedTtl())) {
+                recordFencedEffect(claim.key());
+            }
+            owed.remove(claim);
+            s.intake().ledgerWorked();
+            return true;
+        } catch (Throwable e) {
+            s.counters().ledgerFailures.increment();
+            return false;
+        }
+    }
+}
