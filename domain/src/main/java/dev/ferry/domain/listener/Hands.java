@@ -218,13 +218,19 @@ final class Hands {
         }
     }
 
-    /** Out of flight, into the handler's keeping (skip-delete). */
-    boolean handOver(InFlight item) {
+    /**
+     * Out of flight, into the handler's keeping (skip-delete); false when it was settled already — then, {@code
+     * givenBack} (a stop gave it back while its handler kept it), left where its handler's later settle finds its claims:
+     * found nowhere, they stayed held, and the copy put back waited them out and ran the effect again.
+     */
+    boolean handOver(InFlight item, boolean givenBack) {
         // in the handed-over set before it leaves flight: a handler settling it from another thread in between
         // finds it in one or the other, never in neither (and its claims would go uncompleted)
         handedOver.put(item.delivery, item);
         if (!letGo(item)) {
-            handedOver.remove(item.delivery, item);
+            if (!givenBack) {
+                handedOver.remove(item.delivery, item);
+            }
             return false;
         }
         return true;

@@ -215,7 +215,8 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             return Step.DONE;
         }
         if (s.config().skipDelete() && item.handedToHandler > 0) {
-            boolean handedOver = s.settler().handOver(item);
+            // given back by the stop while its handle() ran, yet kept by its handler (unless it settled early: below)
+            boolean handedOver = s.settler().handOver(item, item.settledEarly.get() == null && !s.running().getAsBoolean());
             if (handedOver) {
                 s.counters().handedOver.increment();
             }
@@ -288,9 +289,9 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
     }
 
     /**
-     * Drops a copy whose lease ran out (the transport handed the message out again). On a transport that locks a group (a
-     * delivery with a group key: SQS FIFO), its later messages waiting here go too: run now, they would overtake the new
-     * copy, which the transport hands out only after them.
+     * Drops a copy whose lease ran out (the transport handed the message out again). On a transport that locks a group (SQS
+     * FIFO: a delivery with a group key), its later messages waiting here go too: run now, they would overtake the new copy,
+     * which the transport hands out only after them.
      */
     private Step dropStale(InFlight item) {
         return dropStale(item, false);
@@ -352,8 +353,8 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
 
     /**
      * Hands a delivery back that is held or waiting (shutdown): released, so it comes back at once — unless all its events
-     * are done and only the ledger's completion is missing, then acked (handled again, its effect would repeat). True when
-     * it was released.
+     * are done and only the ledger's completion is missing, then acked (handled again, its effect would repeat). True
+     * when released.
      */
     boolean giveBack(InFlight item) {
         if (ledger.settledByItsHandler(item)) {

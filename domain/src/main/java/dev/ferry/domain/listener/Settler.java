@@ -101,10 +101,9 @@ final class Settler {
     }
 
     /**
-     * A copy whose lease ran out while it waited behind its group: the transport has handed the message out again, so this
-     * copy's receipt is stale. It is dropped unhandled, its receive counted as a pass so only the newest copy runs — unless
-     * not {@code excused}: a copy whose own handling ran past its lease and failed answers for it (excused, a handler that
-     * always runs past the lease and fails would run for ever).
+     * A copy whose lease ran out while it waited behind its group (handed out again: its receipt stale), dropped unhandled,
+     * its receive counted as a pass so only the newest copy runs — unless not {@code excused}: a copy whose own handling
+     * ran past its lease and failed answers for it (excused, one always past its lease that fails would run for ever).
      */
     void dropStale(InFlight item, boolean excused) {
         if (hands.letGo(item)) {
@@ -122,9 +121,9 @@ final class Settler {
         }
     }
 
-    /** Out of flight into the handler's keeping (skip-delete); false when it was settled already. */
-    boolean handOver(InFlight item) {
-        return hands.handOver(item);
+    /** Out of flight into the handler's keeping (skip-delete): see {@link Hands#handOver}. */
+    boolean handOver(InFlight item, boolean givenBack) {
+        return hands.handOver(item, givenBack);
     }
 
     /** The handed-over item of a delivery, taken back (once), or null. */
@@ -307,9 +306,8 @@ final class Settler {
     }
 
     /**
-     * Sends everything still queued, on the calling thread — with its interrupt set aside meanwhile: after the stop this runs
-     * on a worker the stop interrupted (a handler's or observer's settlement that ended late), whose wait for the send lock
-     * gave up at once, and the settlement with it.
+     * Sends everything still queued on the calling thread, its interrupt set aside: after the stop it runs on a worker the
+     * stop interrupted (a late settlement), whose wait for the send lock gave up at once, and the settlement with it.
      */
     void flush() {
         boolean interrupted = Thread.interrupted();
@@ -373,8 +371,8 @@ final class Settler {
                 if (failed == null) {
                     throw new NullPointerException("acknowledger returned null");
                 }
-                if (Poller.anyNull(failed)) { // what it did say stands; a null says nothing
-                    failed = failed.stream().filter(java.util.Objects::nonNull).toList();
+                if (!failed.isEmpty()) { // what it did say of this call stands: a null says nothing, and one of another call
+                    failed = AckCalls.ours(settlements, failed); // or said twice made the counts and the health check lie
                 }
             } catch (Throwable e) {
                 countTaken(batch, batch.stream().map(q -> new Settlement.Failure(q.settlement(), JournalNotes.describe(e), true)).toList());

@@ -52,7 +52,7 @@ class HandsTest {
         var other = item("other");
         hands.take(batch, 0, kept);
         hands.take(batch, 1, other);
-        assertThat(hands.handOver(kept)).isTrue();
+        assertThat(hands.handOver(kept, false)).isTrue();
         assertThat(kept.batch).isNull();
         assertThat(hands.takeBack(kept.delivery)).isSameAs(kept);
         assertThat(hands.inFlight()).containsExactly(other);

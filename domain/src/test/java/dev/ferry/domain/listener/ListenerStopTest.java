@@ -224,6 +224,35 @@ class ListenerStopTest {
                 .as("completed as its handler's ack said: %s", ledger.peek(k1)).isTrue();
     }
 
+    @Test // thirty-sixth round: the same, its handle() returning Done past the deadline and its ack coming after: the
+          // hand-over was refused (the stop had given the delivery back), its claim neither completed nor let go, and the
+          // later ack found nothing to complete — the copy put back waited out the claim and ran the effect again
+    void aHandlersAckAfterItsHandleEndedPastTheStopsDeadline_completesItsEvent() throws Exception {
+        queue.send("k1");
+        var ledger = dev.ferry.domain.idempotency.InMemoryLedger.create();
+        var started = new CountDownLatch(1);
+        var letGo = new CountDownLatch(1);
+        var captured = new AtomicReference<dev.ferry.domain.model.Delivery>();
+        var l = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
+            captured.set(delivery);
+            started.countDown();
+            deafWait(letGo);
+            return Outcome.done(); // kept: its work goes on, and it acks once done
+        }).ledger(ledger).config(config().skipDelete(true).shutdownDeadline(Duration.ofMillis(200)).build()).build();
+        listeners.add(l);
+        l.start();
+        assertThat(started.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+
+        l.stop();
+        letGo.countDown();
+        Await.until(Duration.ofMillis(300), () -> false); // handle() returned
+        l.settle(captured.get(), Disposition.ACK);
+        var k1 = dev.ferry.domain.idempotency.LedgerKeys.event("orders", "k1");
+        assertThat(Await.until(Duration.ofSeconds(5), () -> ledger.peek(k1).filter(
+                c -> c instanceof dev.ferry.domain.idempotency.Claim.Completed).isPresent()))
+                .as("completed as its handler's ack said: %s", ledger.peek(k1)).isTrue();
+    }
+
     private static void deafWait(CountDownLatch latch) {
         while (true) { // deaf to the stop's interrupt
             try {
