@@ -106,6 +106,22 @@ final class AckCalls {
     }
 
     /** A run of calls that each carried out nothing of one kind. */
+    /**
+     * The failures an acknowledger reported of {@code sent}, once each: not a null, not one of a settlement it was not
+     * given (a plugin re-reporting an earlier call's), not one said twice. Counted as they came, the sent count went
+     * negative and a run of failing calls began while every ack landed: readiness went down after a minute.
+     */
+    static List<Settlement.Failure> ours(Settlement[] sent, List<Settlement.Failure> failed) {
+        var given = new java.util.HashSet<>(java.util.Arrays.asList(sent));
+        var once = new java.util.LinkedHashMap<Settlement, Settlement.Failure>();
+        for (var failure : failed) {
+            if (failure != null && failure.settlement() != null && given.contains(failure.settlement())) {
+                once.putIfAbsent(failure.settlement(), failure);
+            }
+        }
+        return once.size() == failed.size() ? failed : List.copyOf(once.values());
+    }
+
     private static final class Run {
         /** When the run began (nanoTime), 0 while calls carry out what they are given. */
         volatile long since;

@@ -46,6 +46,40 @@ class SettleFaultTest {
         assertThat(failOnce).as("the fault was injected").isFalse();
     }
 
+    @Test // thirty-sixth round: an acknowledger that re-reported an earlier call's failure (an asynchronous plugin), or one
+          // twice, had them counted as this call's: the sent count went negative, and a run of failing calls began while
+          // every ack landed — readiness down after a minute
+    void failuresOfSettlementsTheAcknowledgerWasNotGiven_areNotThisCallsFailures() {
+        var stranger = new dev.ferry.domain.transport.Settlement(new dev.ferry.domain.model.Delivery("m-elsewhere", new byte[0],
+                java.util.Map.of(), 1, java.time.Instant.EPOCH, null, null, "orders", null), dev.ferry.domain.transport.Disposition.ACK);
+        var echoing = new RefusingExtensions(queue) {
+            @Override
+            public java.util.List<dev.ferry.domain.transport.Settlement.Failure> settle(
+                    java.util.List<dev.ferry.domain.transport.Settlement> settlements) {
+                var failed = new java.util.ArrayList<>(queue.settle(settlements));
+                failed.add(new dev.ferry.domain.transport.Settlement.Failure(stranger, "an earlier call's (injected)", true));
+                failed.add(new dev.ferry.domain.transport.Settlement.Failure(stranger, "said twice (injected)", true));
+                return failed;
+            }
+
+            @Override
+            public java.util.List<dev.ferry.domain.model.Delivery> extendLeases(
+                    java.util.List<dev.ferry.domain.model.Delivery> deliveries, Duration lease) {
+                return queue.extendLeases(deliveries, lease);
+            }
+        };
+        listener = Listener.builder(queue, echoing, new LineDecoder(), (event, delivery) -> Outcome.done())
+                .config(ListenerTest.fast().build()).build().start();
+        queue.send("a");
+        assertThat(Await.until(Duration.ofSeconds(10), () -> queue.size() == 0)).as(listener.stats().line()).isTrue();
+
+        var report = listener.stop();
+        listener = null;
+        assertThat(report.stats().settleFailures()).as("none of its own failed").isZero();
+        assertThat(report.stats().acked()).isEqualTo(1);
+        assertThat(report.flushed()).as("never negative").isNotNegative();
+    }
+
     @Test
     void anErrorWhileAHandlersOwnSettlementIsNoted_leavesItQueuedAllTheSame() throws Exception {
         // skip-delete: the handler settles the delivery it kept; the clock read for the ack's excuse threw after the
