@@ -224,13 +224,17 @@ public final class RoutingHandler implements Handler, AutoCloseable {
 
     /**
      * Lets go of the claims kept for throttled targets' next tries (an instance that takes their events over would wait a
-     * lease for each); later ones are let go at once. Call it after the listeners using this handler stopped. Safe to
-     * call twice; a ledger that fails leaves the claims to run out with their lease.
+     * lease for each); later ones are let go at once. Call it after the listeners using this handler stopped. All at once,
+     * waited for {@link #CLOSE_WAIT} at most (one after another, a slow ledger held a stop for minutes): those not let go
+     * by then, or that a failing ledger refuses, run out with their lease. Safe to call twice.
      */
     @Override
     public void close() {
-        marks.close().forEach((key, kept) -> release(key, kept.token()));
+        marks.close(this::release, CLOSE_WAIT);
     }
+
+    /** The longest {@link #close()} waits for the kept claims to be let go. */
+    public static final Duration CLOSE_WAIT = Duration.ofSeconds(3);
 
     /**
      * The mark the event's last try kept (a throttled target), if it is still ours: fresh, used as it is; older than a

@@ -77,12 +77,32 @@ final class TargetMarks {
         return true;
     }
 
-    /** Every claim kept, taken out; none kept after this. */
-    synchronized Map<String, Kept> close() {
-        closed = true;
-        var all = Map.copyOf(kept);
-        kept.clear();
-        return all;
+    /** Every claim kept, taken out and let go all at once, waited for {@code wait} at most; none kept after this. */
+    void close(BiConsumer<String, Long> release, java.time.Duration wait) {
+        Map<String, Kept> all;
+        synchronized (this) {
+            closed = true;
+            all = Map.copyOf(kept);
+            kept.clear();
+        }
+        var releases = new java.util.ArrayList<Thread>();
+        all.forEach((key, k) -> {
+            try {
+                releases.add(Thread.ofVirtual().name("ferry-target-mark-release").start(() -> release.accept(key, k.token())));
+            } catch (Throwable e) { // no thread to be had: it runs out with its lease
+            }
+        });
+        long end = System.nanoTime() + wait.toNanos();
+        try {
+            for (var thread : releases) {
+                long left = end - System.nanoTime();
+                if (left <= 0 || !thread.join(java.time.Duration.ofNanos(left))) {
+                    return; // the rest run out with their lease
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** The claim kept for the event's target, taken out (while this try uses it, no other finds it); null when none. */

@@ -235,6 +235,36 @@ class RoutingHandlerTest {
                 .isEqualTo(Outcome.done());
     }
 
+    @Test // a review of the fix: the kept claims were let go one after another on the stop's thread; a slow ledger (a
+          // DynamoDB call may take 10 s) held the stop past its close bound, and the run ended "failed"
+    void keptClaims_areLetGoAllAtOnce_atClose() {
+        var under = new java.util.concurrent.atomic.AtomicInteger();
+        var most = new java.util.concurrent.atomic.AtomicInteger();
+        var all = new java.util.concurrent.CountDownLatch(15);
+        var ledger = new dev.ferry.domain.testing.ForwardingLedger(InMemoryLedger.create()) {
+            @Override
+            public boolean release(String key, long token) {
+                most.accumulateAndGet(under.incrementAndGet(), Math::max);
+                all.countDown();
+                try {
+                    all.await(1, java.util.concurrent.TimeUnit.SECONDS); // a slow ledger
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                under.decrementAndGet();
+                return super.release(key, token);
+            }
+        };
+        var handler = RoutingHandler.tracked(Router.of(Route.of("both", EventMatcher.any(), "fine", "storm")),
+                Map.of("fine", new ScriptedSink("fine"), "storm", dev.ferry.domain.testing.TestSinks.of("storm",
+                        e -> Outcome.throttled(Duration.ofSeconds(1)))), ledger, Duration.ofMinutes(1), Duration.ofHours(1));
+        for (int i = 0; i < 15; i++) {
+            assertThat(handler.handle(event("order-" + i, "A", Map.of()), DELIVERY)).isInstanceOf(Outcome.Throttled.class);
+        }
+        handler.close();
+        assertThat(most.get()).as("let go all at once, not one after another").isGreaterThan(1);
+    }
+
     @Test // a review: a ttl of 0 (taken for "the default") forgot each target as it was done: every retry wrote it again
     void trackedWithAZeroOrNegativeLeaseOrTtl_isRefused() {
         var router = Router.of(Route.of("archive", EventMatcher.any(), "qa", "prod"));
