@@ -51,7 +51,7 @@ final class RawDecoder implements Decoder {
     }
 
     /** True when SQS handed {@code dedup} out as the message's deduplication id and it is the body's hash. */
-    private static boolean sqsContentBased(Delivery delivery, String dedup) {
+    static boolean sqsContentBased(Delivery delivery, String dedup) {
         return dedup.equals(delivery.attributes().get(SQS_DEDUPLICATION_ID)) && isContentHash(dedup, delivery.body());
     }
 

@@ -192,9 +192,15 @@ final class SnsDecoder extends JsonSupport {
         // SNS delivers at least once: the same notification in two SQS messages is deduplicated by its own id (what
         // the raw decoder keys an event by), not by the SQS message that happened to carry it
         var snsMessageId = envelope.get("sns.MessageId");
+        var outer = delivery.deduplicationId();
         var inner = new Delivery(delivery.id(), message, delivery.attributes(), delivery.receiveCount(),
                 delivery.sentAt(), delivery.groupKey(), snsMessageId != null && !snsMessageId.isEmpty()
-                ? "sns:" + snsMessageId : delivery.deduplicationId(), delivery.source(), delivery.receipt());
+                ? "sns:" + snsMessageId
+                // an envelope without an id on a content-based FIFO queue: the envelope's hash is SQS's five minutes, not
+                // an identity — passed on, the inner body no longer matched it, and an envelope sent again an hour later
+                // was dropped as a duplicate
+                : outer != null && RawDecoder.sqsContentBased(delivery, outer) ? null : outer,
+                delivery.source(), delivery.receipt());
         var decoded = decodeNext(inner);
         try {
             return merged(decoded, topicArn, envelope);

@@ -390,6 +390,24 @@ class CodecsTest {
         assertThat(((Decoded.Events) Codecs.raw("t", LIMITS).decode(explicit)).events().getFirst().key()).isEqualTo("trade-42");
     }
 
+    @Test // thirty-sixth round: an SNS envelope without a MessageId on a content-based FIFO queue was keyed by the
+          // envelope's hash (the inner body no longer matched it): the same envelope an hour later dropped as a duplicate
+    void sns_anEnvelopeWithoutAnId_onAContentBasedQueue_isKeyedByItsMessageId_notTheEnvelopesHash() throws Exception {
+        var envelope = "{\"Type\":\"Notification\",\"TopicArn\":\"arn:aws:sns:us-east-1:123456789012:t\",\"Message\":\"pay 5\"}"
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        var hash = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(envelope));
+        var base = Samples.delivery(envelope);
+        var sqsAttributes = new java.util.HashMap<>(base.attributes());
+        sqsAttributes.put("MessageDeduplicationId", hash);
+        var contentBased = new dev.ferry.domain.model.Delivery("m-1", envelope, sqsAttributes, 1, base.sentAt(), "g", hash,
+                base.source(), null);
+        for (var format : new String[] {"sns", "auto"}) {
+            var decoded = Codecs.named(format, LIMITS).decode(contentBased);
+            assertThat(decoded).as(format).isInstanceOf(Decoded.Events.class);
+            assertThat(((Decoded.Events) decoded).events().getFirst().key()).as(format).isEqualTo("m-1");
+        }
+    }
+
     @Test
     void raw_anHttpIdempotencyKeyThatIsTheBodysHash_isTheSendersIdentity_notSqsContentDeduplication() throws Exception {
         // a client deriving its Idempotency-Key from the content was keyed by the request's random delivery id, so its
