@@ -232,4 +232,44 @@ final class LedgerCommits {
     void close() {
         committer.shutdown();
     }
+
+    /**
+     * Runs {@code last} (the file's close) on the committer's thread, after the commits queued before it, and ends that
+     * thread: a commit whose write failed while the close ran on another thread left H2's close spinning for ever (it
+     * closes at once a store it is itself stopping, under its own lock). Waits for it, uninterruptibly, as a commit is.
+     */
+    void closeWith(Runnable last) {
+        java.util.concurrent.Future<?> closing;
+        try {
+            closing = committer.submit(last);
+        } catch (java.util.concurrent.RejectedExecutionException closedAlready) {
+            last.run();
+            return;
+        } finally {
+            committer.shutdown();
+        }
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    closing.get();
+                    return;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof RuntimeException r) {
+                        throw r;
+                    }
+                    if (e.getCause() instanceof Error r) {
+                        throw r;
+                    }
+                    throw new FerryException("closing ledger " + file + " failed: " + e.getCause(), e.getCause(), false);
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
 }

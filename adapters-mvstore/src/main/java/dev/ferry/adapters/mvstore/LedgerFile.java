@@ -116,8 +116,11 @@ final class LedgerFile {
         }
         replaced = "the ledger file " + file + " was removed or replaced while Ferry had it open: its completions and "
                 + "parked groups are in the file removed, not the one at the path; Ferry holds every message until it is "
-                + "restarted (put the file back first, or the restart begins an empty ledger: events done within their TTL "
-                + "may run again, and parked groups' later messages run ahead of their heads)";
+                + "restarted. Removed, its only copy is the one Ferry holds open: copy it out BEFORE stopping Ferry (on "
+                + "Linux: cp /proc/" + ProcessHandle.current().pid() + "/fd/N " + file + ".saved, N the descriptor "
+                + "`ls -l /proc/" + ProcessHandle.current().pid() + "/fd` shows as " + file + " (deleted)), then put it "
+                + "back at the path; stopped first, it is gone, and the restart begins an empty ledger: events done within "
+                + "their TTL may run again, and parked groups' later messages run ahead of their heads";
         LOG.error("ledger {}", replaced);
     }
 
@@ -246,6 +249,16 @@ final class LedgerFile {
         closed = true;
         try {
             var m = maps;
+            if (!m.broken()) {
+                try {
+                    // H2's background writer stopped first, a write of its under way waited for: one that fails now shows
+                    // as broken below — failing inside H2's close instead, it left that close spinning for ever (it closes
+                    // at once a store it is itself stopping, under its own lock)
+                    m.store().setAutoCommitDelay(0);
+                } catch (RuntimeException e) {
+                    LOG.debug("stopping the ledger store's background writer failed", e);
+                }
+            }
             if (m.broken()) {
                 m.store().closeImmediately(); // nothing to save: H2 refuses to write to a store that broke
             } else {

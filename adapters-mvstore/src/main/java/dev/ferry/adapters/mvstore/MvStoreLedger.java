@@ -328,7 +328,7 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
         try {
             LedgerFile.uninterrupted(() -> {
                 boolean interrupted = !sweeper.stop();
-                files.close(); // writes what is not committed yet: on a thread whose flag is clear
+                commits.closeWith(files::close); // writes what is not committed yet: after the commits under way
                 if (interrupted) {
                     Thread.currentThread().interrupt();
                 }

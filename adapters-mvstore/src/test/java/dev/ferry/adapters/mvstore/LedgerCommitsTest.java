@@ -26,6 +26,10 @@ class LedgerCommitsTest {
         static volatile CountDownLatch held = new CountDownLatch(0);
         static final CountDownLatch heldOne = new CountDownLatch(1);
         static volatile boolean failForce;
+        /** A write held fails once it is let go (a hung NFS mount that answers EIO at last). */
+        static volatile boolean failHeldWrite;
+        /** Counted down as a write is held (made anew by a test that needs it). */
+        static volatile CountDownLatch entered = new CountDownLatch(1);
         /** The file system is read-only (remounted so after an I/O error): the file may not be written, writes fail. */
         static volatile boolean readOnly;
         /** Reads of a map's pages by the ledger's opening of its maps fail (a disk's EIO), the store's own open does not. */
@@ -74,10 +78,14 @@ class LedgerCommitsTest {
                     }
                     if (Thread.currentThread().getName().startsWith("H2-save") && held.getCount() > 0) {
                         heldOne.countDown();
+                        entered.countDown();
                         try {
                             held.await(30, TimeUnit.SECONDS);
                         } catch (InterruptedException e) {
                             throw new IOException(e);
+                        }
+                        if (failHeldWrite) {
+                            throw new IOException("Input/output error");
                         }
                     }
                     return channel.write(src, at);
@@ -156,6 +164,42 @@ class LedgerCommitsTest {
             HeldFilePath.held.countDown();
             commits.close();
             store.closeImmediately();
+        }
+    }
+
+    @Test // thirty-sixth round: H2's background write, under way as the ledger closed, failed inside H2's close: that close
+          // closed at once a store it was itself stopping, under its own lock, and spun for ever on a core
+    void aBackgroundWriteThatFailsWhileTheLedgerCloses_doesNotHoldTheCloseForEver() throws Exception {
+        var file = dir.resolve("closing.mv.db");
+        new HeldFilePath();
+        var ledger = MvStoreLedger.builder(file).names(p -> "ferry-held:" + p).build();
+        Thread closing = null;
+        try {
+            HeldFilePath.entered = new CountDownLatch(1);
+            HeldFilePath.held = new CountDownLatch(1); // H2's next write (its autocommit, within a second) waits
+            ledger.claim("k", java.time.Duration.ofMinutes(5));
+            assertThat(HeldFilePath.entered.await(10, TimeUnit.SECONDS)).as("H2's background write under way").isTrue();
+            closing = Thread.ofPlatform().daemon().start(ledger::close);
+            var closer = closing;
+            assertThat(dev.ferry.domain.testing.Await.until(java.time.Duration.ofSeconds(5),
+                    () -> closer.getState() == Thread.State.WAITING || closer.getState() == Thread.State.TIMED_WAITING))
+                    .as("the close waits for the write").isTrue();
+            HeldFilePath.failHeldWrite = true;
+            HeldFilePath.held.countDown(); // the disk answers at last: an I/O error
+            closing.join(10_000);
+            assertThat(closing.isAlive()).as("the close ended: " + java.util.Arrays.toString(closing.getStackTrace())).isFalse();
+        } finally {
+            HeldFilePath.held.countDown();
+            HeldFilePath.failHeldWrite = false;
+            if (closing != null && closing.isAlive()) {
+                closing.interrupt();
+            }
+        }
+        var reopened = MvStoreLedger.builder(file).build();
+        try {
+            assertThat(reopened.peek("k")).as("the file opens again, as after a crash").isNotNull();
+        } finally {
+            reopened.close();
         }
     }
 

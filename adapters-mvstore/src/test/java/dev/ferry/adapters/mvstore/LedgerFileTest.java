@@ -64,7 +64,11 @@ class LedgerFileTest {
                 // broken now
             }
             assertThatThrownBy(files::maps).isInstanceOf(FerryException.class).hasMessageContaining("removed or replaced")
-                    .satisfies(e -> assertThat(((FerryException) e).retryable()).as("messages held, not failed").isTrue());
+                    .satisfies(e -> assertThat(((FerryException) e).retryable()).as("messages held, not failed").isTrue())
+                    // thirty-sixth round: "put the file back first" — but its only copy is the descriptor Ferry holds, gone
+                    // once Ferry stops: said how to copy it out before stopping
+                    .hasMessageContaining("BEFORE stopping Ferry").hasMessageContaining("/proc/" + ProcessHandle.current().pid()
+                            + "/fd/");
             assertThat(java.nio.file.Files.exists(file)).as("no empty ledger made at the path").isFalse();
         } finally {
             files.close();
