@@ -226,9 +226,10 @@ final class SinkAnswers {
         }
         String reason = where + " answered HTTP " + status + Attempt.bodySnippet(response.body());
         var retryAfter = response.headers().firstValue("Retry-After");
-        if (status == 503 && retryAfter.isPresent()) {
+        if ((status == 503 || status == 413) && retryAfter.isPresent()) {
             // the endpoint said when it will be back (maintenance): not asked again in 100 ms, and the attempts
-            // left are not spent before then
+            // left are not spent before then. A 413 with a Retry-After says the condition is temporary (RFC 9110: a
+            // server shedding large bodies under load): dead-lettered at once before, as a body it would never take
             return new Attempt.Final(Outcome.retryAfter(RetryAfter.parse(retryAfter.get(),
                     response.headers().firstValue("Date").orElse(null), clock, defaultThrottle), reason), true);
         }

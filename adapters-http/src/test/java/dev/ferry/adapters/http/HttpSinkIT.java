@@ -196,6 +196,15 @@ class HttpSinkIT extends ScriptedSinkFixture {
         assertThat(server.count("/maint")).isEqualTo(2);
     }
 
+    @Test // thirty-sixth round: a 413 with Retry-After (temporary, RFC 9110: a server shedding large bodies under load)
+          // was dead-lettered at once, as a body it would never take
+    void payloadTooLarge_withRetryAfter_isWaitedOut_andWithoutIt_isRejected() {
+        server.script("/shed", Response.of(413).header("Retry-After", "30"));
+        assertThat(sink(to("/shed")).publish(event("a"))).isEqualTo(Outcome.throttled(Duration.ofSeconds(30)));
+        server.script("/never", Response.of(413));
+        assertThat(sink(to("/never")).publish(event("a"))).isInstanceOf(Outcome.Reject.class);
+    }
+
     @Test
     void tooManyRequests_withRetryAfterZero_waitsASecond_notAtOnce() {
         server.script("/busy0", Response.of(429).header("Retry-After", "0"));
