@@ -335,11 +335,11 @@ public final class HttpSource implements Source, Acknowledger {
         }
 
         /**
-         * The bytes all bodies held may take at once, being read or read and waiting for their request's
-         * answer (a quarter of the heap by default): beyond it a request gets 503 at once. A body counts its
-         * {@code Content-Length}, or {@code maxBodyBytes} while it is read when chunked. Without it
-         * {@code maxUploads} slow senders of bodies at the limit — no valid signature needed to send one —
-         * held that many megabytes, and the heap ran out under every pipeline.
+         * The bytes all bodies held may take at once, being read or read and waiting for their request's answer (by
+         * default a quarter of the heap, shared by every HTTP source of the process that does not set its own): beyond
+         * it a request gets 503 at once. A body counts its {@code Content-Length}, or {@code maxBodyBytes} while it is
+         * read when chunked. Without it {@code maxUploads} slow senders of bodies at the limit — no valid signature
+         * needed to send one — held that many megabytes, and the heap ran out under every pipeline.
          */
         public Builder maxUploadBytes(long bytes) {
             if (bytes < 1024) {
@@ -349,7 +349,7 @@ public final class HttpSource implements Source, Acknowledger {
             return this;
         }
 
-        private long maxUploadBytes = Runtime.getRuntime().maxMemory() / 4;
+        private long maxUploadBytes = -1; // the process's shared quarter of the heap
 
         /** Requests whose body is being read at once (1000 by default); beyond it requests get 503 at once. */
         public Builder maxUploads(int uploads) {

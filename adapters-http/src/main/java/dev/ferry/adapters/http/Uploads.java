@@ -22,13 +22,31 @@ final class Uploads {
     private final Semaphore count;
     private final Semaphore kib;
 
+    /** The bytes the default leaves to bodies: a quarter of the heap, for every source that did not set its own. */
+    static final long SHARED_BUDGET = Runtime.getRuntime().maxMemory() / 4;
+    /**
+     * The default's KiB, shared by every HTTP source of the process that did not set its own budget: a quarter of the heap
+     * each, two sources took half of it, four the whole, to senders who need no valid signature to hold it.
+     */
+    private static final Semaphore SHARED = new Semaphore(kib(SHARED_BUDGET));
+
+    /** {@code maxUploadBytes}: the source's own budget, or {@code -1} for the process's shared one. */
     Uploads(int maxUploads, long maxUploadBytes, int maxBodyBytes) {
+        this(maxUploads, maxUploadBytes, maxBodyBytes, SHARED);
+    }
+
+    Uploads(int maxUploads, long maxUploadBytes, int maxBodyBytes, Semaphore shared) {
         this.maxUploads = maxUploads;
         this.maxBodyBytes = maxBodyBytes;
         this.count = new Semaphore(maxUploads);
         // never less than one body at the limit: a budget smaller would refuse every such body for ever, answered 503
-        long budget = Math.max(maxUploadBytes, (long) maxBodyBytes + 2048);
-        this.kib = new Semaphore((int) Math.min(Integer.MAX_VALUE, budget / 1024));
+        long leastBudget = (long) maxBodyBytes + 2048;
+        this.kib = maxUploadBytes < 0 && SHARED_BUDGET >= leastBudget ? shared
+                : new Semaphore(kib(Math.max(maxUploadBytes < 0 ? SHARED_BUDGET : maxUploadBytes, leastBudget)));
+    }
+
+    private static int kib(long bytes) {
+        return (int) Math.min(Integer.MAX_VALUE, bytes / 1024);
     }
 
     /**
