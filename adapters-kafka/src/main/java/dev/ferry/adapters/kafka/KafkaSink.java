@@ -198,7 +198,11 @@ public final class KafkaSink implements Sink {
         var fatal = RenewableProducer.fatalCause(failure);
         // a producer in the client's fatal state fails each send from send() itself ("in an error state"), whatever the
         // record: the producer's fault, not the event's — waited out until it is replaced, as an outage
-        boolean brokenProducer = fatal != null || this.producer.awaitsRenewal(producer);
+        boolean brokenProducer = fatal != null || this.producer.awaitsRenewal(producer)
+                // a failure that names no class is the producer's, not the record's (each of those has its own): the
+                // batches a producer in the client's fatal state held (an InitProducerId answered UNKNOWN_SERVER_ERROR),
+                // or those a replaced producer's close aborted — each spent an attempt, as the event's own fault
+                || failure.getClass() == org.apache.kafka.common.KafkaException.class && !partOfABadBatch(failure);
         if (fatal != null) {
             this.producer.renew(producer, reason);
         }
@@ -217,8 +221,8 @@ public final class KafkaSink implements Sink {
                 record, failure)) {
             return Outcome.reject(reason); // the record's own: it would fail the same again
         }
-        if (failure.getClass() == org.apache.kafka.common.KafkaException.class && String.valueOf(reason).contains(
-                "part of a batch which had")) { // another record of its batch was invalid: this one is not, and a Retry
+        if (failure.getClass() == org.apache.kafka.common.KafkaException.class && partOfABadBatch(failure)) {
+            // another record of its batch was invalid: this one is not, and a Retry
             return Outcome.throttled(OUTAGE_WAIT); // spent its attempts each time it shared a batch with such a record
         }
         return Outcome.retry(reason);
@@ -229,6 +233,11 @@ public final class KafkaSink implements Sink {
      * records {@code InvalidRecordException} whatever the broker said of each (timestamps out of range, a clock skewed:
      * the cluster's or the host's, not the record's — those stay Retry).
      */
+    /** The client's word for a record refused only because another record of its batch was invalid. */
+    private static boolean partOfABadBatch(Throwable failure) {
+        return String.valueOf(failure.getMessage()).contains("part of a batch which had");
+    }
+
     private static boolean keylessOnCompacted(ProducerRecord<byte[], byte[]> record, Throwable failure) {
         return record.key() == null && failure instanceof org.apache.kafka.common.InvalidRecordException
                 && dev.ferry.domain.model.Thrown.message(failure).toLowerCase(java.util.Locale.ROOT).contains("without key");

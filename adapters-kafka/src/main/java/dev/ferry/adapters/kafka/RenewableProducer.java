@@ -99,9 +99,7 @@ final class RenewableProducer {
         for (int depth = 0; failure != null && depth < 8; failure = failure.getCause(), depth++) {
             if (failure instanceof ClusterAuthorizationException || failure instanceof AuthenticationException
                     || failure instanceof ProducerFencedException || failure instanceof OutOfOrderSequenceException
-                    || failure instanceof UnsupportedVersionException
-                    || failure instanceof org.apache.kafka.common.errors.InvalidProducerEpochException
-                    || inErrorState(failure)) {
+                    || failure instanceof UnsupportedVersionException || inErrorState(failure)) {
                 return failure;
             }
         }

@@ -194,6 +194,30 @@ class KafkaSinkIT {
         }
     }
 
+    @Test // a review of the fix: the records the producer held as it went into that state are failed with the same plain
+          // KafkaException (no class of its own, no "error state"): each spent an attempt, as the event's own fault
+    void recordsHeldByAProducerThatWentIntoTheFatalState_areNotSpentAsAttempts() throws Exception {
+        String topic = KafkaBroker.topic("fatal-held", 1);
+        try (var sink = KafkaSink.builder(KafkaBroker.bootstrap(), topic).config("linger.ms", "3000")
+                .timeout(Duration.ofSeconds(15)).build()) {
+            var renewable = field(sink, "producer");
+            var current = renewable.getClass().getDeclaredMethod("current");
+            current.setAccessible(true);
+            var producer = (org.apache.kafka.clients.producer.KafkaProducer<?, ?>) current.invoke(renewable);
+            producer.partitionsFor(topic); // its metadata known: the send below is queued at once, lingering
+            var answer = new java.util.concurrent.CompletableFuture<Outcome>();
+            Thread.ofPlatform().daemon().start(() -> answer.complete(sink.publish(event("held"))));
+            Thread.sleep(500); // queued, lingering
+            var transactions = field(producer, "transactionManager");
+            var fatal = transactions.getClass().getDeclaredMethod("transitionToFatalError", RuntimeException.class);
+            fatal.setAccessible(true);
+            fatal.invoke(transactions, new org.apache.kafka.common.KafkaException("Unexpected error in InitProducerIdResponse; "
+                    + "The server experienced an unexpected error when processing the request."));
+            assertThat(answer.get(30, java.util.concurrent.TimeUnit.SECONDS)).as("the producer's fault, waited out")
+                    .isNotInstanceOf(Outcome.Retry.class);
+        }
+    }
+
     private static Object field(Object owner, String name) throws ReflectiveOperationException {
         var f = owner.getClass().getDeclaredField(name);
         f.setAccessible(true);
