@@ -122,8 +122,10 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
         Pass pass = null;
         ReleaseBatches batches = null;
         try (var consumer = new KafkaConsumer<>(consumerConfig, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-             var producer = new KafkaProducer<>(producerConfig, new ByteArraySerializer(), new ByteArraySerializer())) {
-            batches = new ReleaseBatches(consumer, producer, sendWait, parked, token, skipHead, progress, this::original);
+             var producer = new KafkaProducer<>(producerConfig, new ByteArraySerializer(), new ByteArraySerializer());
+             var denser = new DenserProducer(producerConfig)) {
+            batches = new ReleaseBatches(consumer, producer, sendWait, parked, token, skipHead, progress, this::original,
+                    DenserProducer.differs(producerConfig) ? denser : null);
             pass = pass(consumer, batches, parked, token);
         } catch (RuntimeException e) {
             if (pass == null) {

@@ -43,6 +43,8 @@ final class ReleaseBatches {
 
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final KafkaProducer<byte[], byte[]> producer;
+    /** For a record too large for its topic as {@link #producer} compresses it; null when it would compress alike. */
+    private final DenserProducer denser;
     private final Duration sendWait;
     private final ParkedGroup parked;
     private final String token;
@@ -80,9 +82,11 @@ final class ReleaseBatches {
     private RuntimeException uncounted;
 
     ReleaseBatches(KafkaConsumer<byte[], byte[]> consumer, KafkaProducer<byte[], byte[]> producer, Duration sendWait,
-                   ParkedGroup parked, String token, boolean skipHead, GroupParker.Progress progress, Originals originals) {
+                   ParkedGroup parked, String token, boolean skipHead, GroupParker.Progress progress, Originals originals,
+                   DenserProducer denser) {
         this.consumer = consumer;
         this.producer = producer;
+        this.denser = denser;
         this.sendWait = sendWait;
         this.parked = parked;
         this.token = token;
@@ -294,9 +298,22 @@ final class ReleaseBatches {
         // before the cursor was committed sends it again, and the ledger then drops it as a duplicate)
         headers.remove(KafkaSource.ORIGIN);
         headers.add(KafkaSource.ORIGIN, KafkaDeliveries.origin(topic, record).getBytes(StandardCharsets.UTF_8));
+        var back = new ProducerRecord<>(topic, null, record.key(), original.value(), headers);
         try {
-            producer.send(new ProducerRecord<>(topic, null, record.key(), original.value(), headers))
-                    .get(sendWait.toMillis(), TimeUnit.MILLISECONDS);
+            try {
+                producer.send(back).get(sendWait.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof org.apache.kafka.common.errors.RecordTooLargeException) || denser == null) {
+                    throw e;
+                }
+                try { // refused before it was written (too large as lz4 made it): sent once more, compressed denser
+                    denser.get().send(back).get(sendWait.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (ExecutionException | TimeoutException | InterruptedException | InterruptException again) {
+                    throw again;
+                } catch (Throwable noZstd) { // zstd not to be had here (its native library): the first refusal stands
+                    throw e;
+                }
+            }
             return null;
         } catch (InterruptedException | InterruptException e) {
             // the operator's stop while the write was under way (it may land: not counted, the cursor stays at it, and
