@@ -17,8 +17,11 @@ final class HandlerSettlement {
     private final Processor processor;
     private final Settler settler;
     private final OwnThreads threads;
+    private final java.util.function.BooleanSupplier running;
 
-    HandlerSettlement(Hands hands, Processor processor, Settler settler, OwnThreads threads) {
+    HandlerSettlement(Hands hands, Processor processor, Settler settler, OwnThreads threads,
+                      java.util.function.BooleanSupplier running) {
+        this.running = running;
         this.threads = threads;
         this.hands = hands;
         this.processor = processor;
@@ -110,6 +113,11 @@ final class HandlerSettlement {
                 // handed over between the two looks (in the handed-over set before it leaves flight): there now
                 item = kept = hands.takeBack(delivery);
             }
+        }
+        if (item == null && !early && !running.getAsBoolean()) {
+            // the stop gave it back while its handle() still ran: its runner (or this, if it kept it meanwhile) completes
+            // its claims as this settle says — else they stayed held, and the copy put back waited them out and ran again
+            item = kept = hands.settledWhileGivenBack(delivery, disposition);
         }
         if (item != null) {
             processor.settledByHandler(item, disposition);

@@ -228,12 +228,34 @@ final class Hands {
         // finds it in one or the other, never in neither (and its claims would go uncompleted)
         handedOver.put(item.delivery, item);
         if (!letGo(item)) {
-            if (!givenBack) {
+            var settledMeanwhile = givenBack ? settledGivenBack.remove(item.delivery) : null;
+            if (!givenBack || settledMeanwhile != null) {
                 handedOver.remove(item.delivery, item);
+            }
+            if (settledMeanwhile != null) {
+                item.settledEarly.compareAndSet(null, settledMeanwhile); // its runner completes its claims as it said
             }
             return false;
         }
         return true;
+    }
+
+    /** Handlers' settles of deliveries a stop gave back while their handle() still ran: for their runners to find. */
+    private final Map<Delivery, Disposition> settledGivenBack = new ConcurrentHashMap<>();
+
+    /**
+     * A handler settled a delivery the stop gave back, before its handle() returned: noted for its runner, which then
+     * completes its claims as it said — or, when the runner kept it for its handler meanwhile, its item, taken back (the
+     * caller completes them). One or the other, never both.
+     */
+    InFlight settledWhileGivenBack(Delivery delivery, Disposition disposition) {
+        settledGivenBack.put(delivery, disposition);
+        var kept = handedOver.get(delivery);
+        if (kept != null && settledGivenBack.remove(delivery, disposition)) {
+            handedOver.remove(delivery, kept);
+            return kept;
+        }
+        return null;
     }
 
     /** The handed-over item of a delivery the handler settles now, or null when none. */

@@ -97,7 +97,7 @@ public final class Listener implements AutoCloseable {
                 b.source.redeliversAfterLease(), b.decoder, watch));
         this.groups = new OrderingGroups<>(threads.workers, config.concurrency(), processor);
         processor.groups(groups);
-        this.handlerSettlement = new HandlerSettlement(hands, processor, settler, threads);
+        this.handlerSettlement = new HandlerSettlement(hands, processor, settler, threads, this::isRunning);
         this.leaseKeeper = new LeaseKeeper(name, b.acknowledger, b.ledger, config, b.clock, hands, counters, observer, settler);
         this.poller = new Poller(new Poller.Shared(name, b.source, b.decoder, config, b.clock, hands, intake, counters,
                 observer, groups, settler, b.beforePoll, this::stopAsync, this::isRunning, this::stats, processor.notes(),

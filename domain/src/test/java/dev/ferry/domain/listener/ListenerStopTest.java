@@ -228,6 +228,15 @@ class ListenerStopTest {
           // hand-over was refused (the stop had given the delivery back), its claim neither completed nor let go, and the
           // later ack found nothing to complete — the copy put back waited out the claim and ran the effect again
     void aHandlersAckAfterItsHandleEndedPastTheStopsDeadline_completesItsEvent() throws Exception {
+        handleEndsPastTheStopsDeadline(false);
+    }
+
+    @Test // a review of the fix: the same, its ack coming before its handle() returned (its work done on another thread)
+    void aHandlersAckBeforeItsHandleEndedPastTheStopsDeadline_completesItsEvent() throws Exception {
+        handleEndsPastTheStopsDeadline(true);
+    }
+
+    private void handleEndsPastTheStopsDeadline(boolean ackFirst) throws Exception {
         queue.send("k1");
         var ledger = dev.ferry.domain.idempotency.InMemoryLedger.create();
         var started = new CountDownLatch(1);
@@ -244,9 +253,14 @@ class ListenerStopTest {
         assertThat(started.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
 
         l.stop();
+        if (ackFirst) {
+            l.settle(captured.get(), Disposition.ACK);
+        }
         letGo.countDown();
         Await.until(Duration.ofMillis(300), () -> false); // handle() returned
-        l.settle(captured.get(), Disposition.ACK);
+        if (!ackFirst) {
+            l.settle(captured.get(), Disposition.ACK);
+        }
         var k1 = dev.ferry.domain.idempotency.LedgerKeys.event("orders", "k1");
         assertThat(Await.until(Duration.ofSeconds(5), () -> ledger.peek(k1).filter(
                 c -> c instanceof dev.ferry.domain.idempotency.Claim.Completed).isPresent()))
