@@ -107,19 +107,31 @@ final class AckCalls {
 
     /** A run of calls that each carried out nothing of one kind. */
     /**
-     * The failures an acknowledger reported of {@code sent}, once each: not a null, not one of a settlement it was not
-     * given (a plugin re-reporting an earlier call's), not one said twice. Counted as they came, the sent count went
-     * negative and a run of failing calls began while every ack landed: readiness went down after a minute.
+     * The failures an acknowledger reported of {@code sent}, once each: not a null, not one of a message it was not given
+     * (a plugin re-reporting an earlier call's), not one said twice. Counted as they came, the sent count went negative
+     * and a run of failing calls began while every ack landed: readiness went down after a minute. A failure is matched
+     * by its message (source and id) and the kind of its settlement, not by the whole of it: one an acknowledger rebuilt
+     * (another receipt, a reason of its own) is still this call's.
      */
     static List<Settlement.Failure> ours(Settlement[] sent, List<Settlement.Failure> failed) {
-        var given = new java.util.HashSet<>(java.util.Arrays.asList(sent));
-        var once = new java.util.LinkedHashMap<Settlement, Settlement.Failure>();
+        var given = new java.util.HashSet<String>();
+        for (var settlement : sent) {
+            given.add(matching(settlement));
+        }
+        var once = new java.util.LinkedHashMap<String, Settlement.Failure>();
         for (var failure : failed) {
-            if (failure != null && failure.settlement() != null && given.contains(failure.settlement())) {
-                once.putIfAbsent(failure.settlement(), failure);
+            var key = failure == null || failure.settlement() == null || failure.settlement().delivery() == null
+                    || failure.settlement().disposition() == null ? null : matching(failure.settlement());
+            if (key != null && given.contains(key)) {
+                once.putIfAbsent(key, failure);
             }
         }
         return once.size() == failed.size() ? failed : List.copyOf(once.values());
+    }
+
+    private static String matching(Settlement settlement) {
+        var d = settlement.delivery();
+        return d.source() + '\n' + d.id() + '\n' + settlement.disposition().getClass().getName();
     }
 
     private static final class Run {

@@ -80,6 +80,26 @@ class SettleFaultTest {
         assertThat(report.flushed()).as("never negative").isNotNegative();
     }
 
+    @Test // a review of the fix: failures matched whole dropped those an acknowledger rebuilt (another receipt): one that
+          // deleted nothing never showed as failing, and its messages came back every lease, unseen
+    void aFailureTheAcknowledgerRebuilt_isStillThisCallsFailure() {
+        var rebuilding = new RefusingExtensions(queue) {
+            @Override
+            public java.util.List<dev.ferry.domain.transport.Settlement.Failure> settle(
+                    java.util.List<dev.ferry.domain.transport.Settlement> settlements) {
+                return settlements.stream().map(s -> new dev.ferry.domain.transport.Settlement.Failure(
+                        new dev.ferry.domain.transport.Settlement(new dev.ferry.domain.model.Delivery(s.delivery().id(),
+                                new byte[0], java.util.Map.of(), s.delivery().receiveCount(), s.delivery().sentAt(), null, null,
+                                s.delivery().source(), "another receipt"), s.disposition()), "refused (injected)", true)).toList();
+            }
+        };
+        listener = Listener.builder(queue, rebuilding, new LineDecoder(), (event, delivery) -> Outcome.done())
+                .config(ListenerTest.fast().build()).build().start();
+        queue.send("a");
+        assertThat(Await.until(Duration.ofSeconds(10), () -> listener.stats().settleFailures() > 0))
+                .as("its refusal counted: " + listener.stats().line()).isTrue();
+    }
+
     @Test
     void anErrorWhileAHandlersOwnSettlementIsNoted_leavesItQueuedAllTheSame() throws Exception {
         // skip-delete: the handler settles the delivery it kept; the clock read for the ack's excuse threw after the
