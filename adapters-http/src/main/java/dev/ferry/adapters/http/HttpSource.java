@@ -200,6 +200,7 @@ public final class HttpSource implements Source, Acknowledger {
                     break;
                 }
             }
+            endpoint.giveBackHeld(); // the bodies of events handed out and never settled: the budget is the process's
             synchronized (this) {
                 if (server != null) {
                     server.stop();
@@ -335,11 +336,10 @@ public final class HttpSource implements Source, Acknowledger {
         }
 
         /**
-         * The bytes all bodies held may take at once, being read or read and waiting for their request's answer (by
-         * default a quarter of the heap, shared by every HTTP source of the process that does not set its own): beyond
-         * it a request gets 503 at once. A body counts its {@code Content-Length}, or {@code maxBodyBytes} while it is
-         * read when chunked. Without it {@code maxUploads} slow senders of bodies at the limit — no valid signature
-         * needed to send one — held that many megabytes, and the heap ran out under every pipeline.
+         * The bytes all bodies held may take at once, read or being read (by default a quarter of the heap, shared by
+         * every HTTP source of the process that sets none of its own): beyond it a request gets 503 at once. A body counts
+         * its {@code Content-Length}, or {@code maxBodyBytes} while read when chunked. Without it slow senders of bodies
+         * at the limit (no valid signature needed to send one) held that many megabytes, and the heap ran out.
          */
         public Builder maxUploadBytes(long bytes) {
             if (bytes < 1024) {

@@ -90,6 +90,18 @@ final class IngestEndpoint {
         closing = true;
     }
 
+    /** The bodies' bytes held by events not yet settled: given back at the source's close ({@link #giveBackHeld}). */
+    private final java.util.Set<Runnable> heldByEvents = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * At the source's close: the bytes of events handed out and never settled (a stop that did not end, a delivery its
+     * handler kept) given back — the default budget is shared by the process's HTTP sources, and what a closed source
+     * kept was lost to every other one until a restart.
+     */
+    void giveBackHeld() {
+        heldByEvents.forEach(Runnable::run);
+    }
+
     /** Takes requests in again after {@link #closing} (not after the source's close, which never comes back). */
     void open() {
         closing = false;
@@ -332,7 +344,14 @@ final class IngestEndpoint {
             throw e;
         }
         held.retain(); // the events hold the body's bytes until they are settled, answered or not
-        request.whenSettled(held::release);
+        var giveBack = new java.util.concurrent.atomic.AtomicReference<Runnable>();
+        giveBack.set(() -> { // once: settled, or given back at the close, whichever comes first
+            if (heldByEvents.remove(giveBack.get())) {
+                held.release();
+            }
+        });
+        heldByEvents.add(giveBack.get());
+        request.whenSettled(giveBack.get());
         enqueue(request);
         boolean all;
         try {

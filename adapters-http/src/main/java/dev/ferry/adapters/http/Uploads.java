@@ -45,6 +45,11 @@ final class Uploads {
                 : new Semaphore(kib(Math.max(maxUploadBytes < 0 ? SHARED_BUDGET : maxUploadBytes, leastBudget)));
     }
 
+    /** The shared default's KiB not taken now (a test's look). */
+    static int sharedKibLeft() {
+        return SHARED.availablePermits();
+    }
+
     private static int kib(long bytes) {
         return (int) Math.min(Integer.MAX_VALUE, bytes / 1024);
     }

@@ -273,6 +273,22 @@ class HttpSourceSlowClientsIT extends IngestEndpointFixture {
                 .as("given back once they were settled").isTrue();
     }
 
+    @Test // a review of the shared budget: a source closed with events handed out and never settled (a stop that did not
+          // end, a delivery its handler kept) kept their bytes: lost to every HTTP source of the process until a restart
+    void aSourceClosedWithEventsNeverSettled_givesTheirBytesBackToTheSharedBudget() throws Exception {
+        int before = Uploads.sharedKibLeft();
+        var source = HttpSource.builder().auth(IngestAuth.none()).maxBodyBytes(1 << 20)
+                .responseTimeout(Duration.ofMillis(300)).build().start();
+        opened.add(source);
+        var polled = java.util.concurrent.CompletableFuture.supplyAsync(() -> source.poll(
+                new dev.ferry.domain.transport.PollRequest(10, Duration.ofSeconds(5), Duration.ofMinutes(1))));
+        status(source, ofSize("kept", 512 * 1024)); // answered at its response timeout, its event still unsettled
+        assertThat(polled.get(10, TimeUnit.SECONDS)).as("handed out, never settled").hasSize(1);
+        assertThat(Uploads.sharedKibLeft()).as("its bytes held").isLessThan(before);
+        source.close();
+        assertThat(Uploads.sharedKibLeft()).as("given back at the close").isEqualTo(before);
+    }
+
     /** A single event whose body is {@code bytes} long. */
     private static String ofSize(String id, int bytes) {
         String start = "{\"id\":\"" + id + "\",\"type\":\"Good\",\"pad\":\"";
