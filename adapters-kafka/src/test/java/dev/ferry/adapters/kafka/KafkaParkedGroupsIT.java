@@ -399,35 +399,24 @@ class KafkaParkedGroupsIT {
     @Test // a review: a record its producer sent compressed fits a topic of default settings; read back whole and sent
           // uncompressed by the release, the broker refused it against the topic's max.message.bytes, at every release
     void aLargeRecordItsProducerCompressed_goesBackWhole_toATopicOfDefaultSettings() throws Exception {
-        String topic = KafkaBroker.topic("parked-compressed", 1);
-        KafkaBroker.create(topic + ".dlq", 1);
-        var ledger = InMemoryLedger.create();
-        var parker = new GroupParker(ledger, Clock.systemUTC());
-        var source = KafkaSource.builder(KafkaBroker.bootstrap(), "g-" + UUID.randomUUID(), List.of(topic)).name("orders")
-                .deadLetterTopic(t -> t + ".dlq").build().start();
-        listener = lengthListener(source, ledger);
-        var mover = new KafkaSourceConfig("orders", KafkaBroker.bootstrap(), List.of(topic), "unused", ".dlq", 5000, Map.of())
-                .parkedGroupMover();
-
-        poison.add("a2");
-        String large = "a3" + "x".repeat(2_000_000);
-        produceCompressed(topic, "lz4", "A", "a1", "a2", large, "a4");
-        assertThat(Await.until(LIMIT, () -> parker.parked("orders", "A").map(p -> p.parked() >= 3).orElse(false)))
-                .as(() -> "parked, handled " + handled).isTrue();
-        assertThat(handled("A")).containsExactly("a1:2");
-
-        poison.clear();
-        var released = parker.release("orders", "A", false, mover, Duration.ofSeconds(30));
-        assertThat(released.redriven()).isGreaterThanOrEqualTo(3);
-        assertThat(Await.until(LIMIT, () -> handled("A").size() == 4)).as(() -> "handled " + handled).isTrue();
-        assertThat(handled("A")).containsExactly("a1:2", "a2:2", "a3:" + large.length(), "a4:2");
+        parkedAndReleasedWhole("parked-compressed", "lz4", "a3" + "x".repeat(2_000_000));
     }
 
     @Test // thirty-sixth round: a record its producer wrote zstd-compressed fit its topic (1 MiB) so; sent back lz4 — whose
           // 64 KiB window misses a repeat zstd finds — it did not: every release stopped at it, and behind the head it
           // could not be skipped, its key parked for good
     void aRecordOnlyADenserCompressionFitsItsTopic_goesBackWhole() throws Exception {
-        String topic = KafkaBroker.topic("parked-zstd", 1);
+        var random = new java.util.Random(36);
+        var block = new StringBuilder();
+        for (int i = 0; i < 600_000; i++) {
+            block.append((char) ('!' + random.nextInt(90)));
+        }
+        parkedAndReleasedWhole("parked-zstd", "zstd", "a3" + block + block); // 1.2 MB: zstd sees the repeat, lz4 does not
+    }
+
+    /** a1, a2 (poison), {@code large} and a4 of key A produced {@code compression}-compressed: parked, then released whole. */
+    private void parkedAndReleasedWhole(String name, String compression, String large) throws Exception {
+        String topic = KafkaBroker.topic(name, 1);
         KafkaBroker.create(topic + ".dlq", 1);
         var ledger = InMemoryLedger.create();
         var parker = new GroupParker(ledger, Clock.systemUTC());
@@ -438,15 +427,10 @@ class KafkaParkedGroupsIT {
                 .parkedGroupMover();
 
         poison.add("a2");
-        var random = new java.util.Random(36);
-        var block = new StringBuilder();
-        for (int i = 0; i < 600_000; i++) {
-            block.append((char) ('!' + random.nextInt(90)));
-        }
-        String large = "a3" + block + block; // 1.2 MB: zstd sees the repeat, lz4's 64 KiB window does not
-        produceCompressed(topic, "zstd", "A", "a1", "a2", large, "a4");
+        produceCompressed(topic, compression, "A", "a1", "a2", large, "a4");
         assertThat(Await.until(LIMIT, () -> parker.parked("orders", "A").map(p -> p.parked() >= 3).orElse(false)))
                 .as(() -> "parked, handled " + handled).isTrue();
+        assertThat(handled("A")).containsExactly("a1:2");
 
         poison.clear();
         var released = parker.release("orders", "A", false, mover, Duration.ofSeconds(30));

@@ -151,16 +151,7 @@ class KafkaSinkIT {
             assertThat(sink.publish(event("e2"))).isInstanceOf(Outcome.Throttled.class);
             RefusingPartitioner.allow(topic); // credentials put right
             // its later sends throw "in an error state" from send() itself: waited out, not spent as attempts
-            var answers = new java.util.ArrayList<Outcome>();
-            assertThat(dev.ferry.domain.testing.Await.until(Duration.ofSeconds(20), () -> {
-                var answer = sink.publish(event("e3"));
-                answers.add(answer);
-                if (!(answer instanceof Outcome.Done)) {
-                    java.util.concurrent.locks.LockSupport.parkNanos(500_000_000L);
-                }
-                return answer instanceof Outcome.Done;
-            })).as("written once the producer was replaced: %s answers, the last %s", answers.size(), answers.getLast()).isTrue();
-            assertThat(answers).as("none spent an attempt").filteredOn(a -> a instanceof Outcome.Retry).isEmpty();
+            writtenOnceReplaced(sink, "e3");
         } finally {
             RefusingPartitioner.allow(topic);
         }
@@ -181,16 +172,7 @@ class KafkaSinkIT {
             fatal.setAccessible(true);
             fatal.invoke(transactions, new org.apache.kafka.common.KafkaException("Unexpected error in InitProducerIdResponse; "
                     + "The server experienced an unexpected error when processing the request."));
-            var answers = new java.util.ArrayList<Outcome>();
-            assertThat(dev.ferry.domain.testing.Await.until(Duration.ofSeconds(20), () -> {
-                var answer = sink.publish(event("e2"));
-                answers.add(answer);
-                if (!(answer instanceof Outcome.Done)) {
-                    java.util.concurrent.locks.LockSupport.parkNanos(500_000_000L);
-                }
-                return answer instanceof Outcome.Done;
-            })).as("written once the producer was replaced: %s answers, the last %s", answers.size(), answers.getLast()).isTrue();
-            assertThat(answers).as("none spent an attempt").filteredOn(a -> a instanceof Outcome.Retry).isEmpty();
+            writtenOnceReplaced(sink, "e2");
         }
     }
 
@@ -216,6 +198,20 @@ class KafkaSinkIT {
             assertThat(answer.get(30, java.util.concurrent.TimeUnit.SECONDS)).as("the producer's fault, waited out")
                     .isNotInstanceOf(Outcome.Retry.class);
         }
+    }
+
+    /** Publishes {@code key} every half second until written (20 s at most), none of the answers an attempt spent. */
+    private static void writtenOnceReplaced(KafkaSink sink, String key) {
+        var answers = new java.util.ArrayList<Outcome>();
+        assertThat(dev.ferry.domain.testing.Await.until(Duration.ofSeconds(20), () -> {
+            var answer = sink.publish(event(key));
+            answers.add(answer);
+            if (!(answer instanceof Outcome.Done)) {
+                java.util.concurrent.locks.LockSupport.parkNanos(500_000_000L);
+            }
+            return answer instanceof Outcome.Done;
+        })).as("written once the producer was replaced: %s answers, the last %s", answers.size(), answers.getLast()).isTrue();
+        assertThat(answers).as("none spent an attempt").filteredOn(a -> a instanceof Outcome.Retry).isEmpty();
     }
 
     private static Object field(Object owner, String name) throws ReflectiveOperationException {
