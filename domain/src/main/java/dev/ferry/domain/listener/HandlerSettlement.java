@@ -114,7 +114,8 @@ final class HandlerSettlement {
                 item = kept = hands.takeBack(delivery);
             }
         }
-        if (item == null && !early && !running.getAsBoolean()) {
+        if (item == null && !early && !running.getAsBoolean() && !hands.removingNow(delivery)
+                && !settler.removedOrRemoving(delivery)) { // one refused below (settled twice) decides nothing
             // the stop gave it back while its handle() still ran: its runner (or this, if it kept it meanwhile) completes
             // its claims as this settle says — else they stayed held, and the copy put back waited them out and ran again
             item = kept = hands.settledWhileGivenBack(delivery, disposition);

@@ -229,7 +229,7 @@ final class Hands {
         handedOver.put(item.delivery, item);
         if (!letGo(item)) {
             var settledMeanwhile = givenBack ? settledGivenBack.remove(item.delivery) : null;
-            if (!givenBack || settledMeanwhile != null) {
+            if (!givenBack || settledMeanwhile != null || item.settledEarly.get() != null) {
                 handedOver.remove(item.delivery, item);
             }
             if (settledMeanwhile != null) {
@@ -249,7 +249,7 @@ final class Hands {
      * caller completes them). One or the other, never both.
      */
     InFlight settledWhileGivenBack(Delivery delivery, Disposition disposition) {
-        settledGivenBack.put(delivery, disposition);
+        settledGivenBack.putIfAbsent(delivery, disposition); // the first settle decides, as in hand
         var kept = handedOver.get(delivery);
         if (kept != null && settledGivenBack.remove(delivery, disposition)) {
             handedOver.remove(delivery, kept);

@@ -236,6 +236,34 @@ class ListenerStopTest {
         handleEndsPastTheStopsDeadline(true);
     }
 
+    @Test // a last review: a second settle, refused (settled twice), still decided the claims: a dead letter then a stray
+          // ack completed the claims of an effect that never happened, and the copy put back was acked unrun
+    void aRefusedSecondSettle_ofADeliveryTheStopGaveBack_decidesNothing() throws Exception {
+        queue.send("k1");
+        var ledger = dev.ferry.domain.idempotency.InMemoryLedger.create();
+        var started = new CountDownLatch(1);
+        var letGo = new CountDownLatch(1);
+        var captured = new AtomicReference<dev.ferry.domain.model.Delivery>();
+        var l = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
+            captured.set(delivery);
+            started.countDown();
+            deafWait(letGo);
+            return Outcome.done();
+        }).ledger(ledger).config(config().skipDelete(true).shutdownDeadline(Duration.ofMillis(200)).build()).build();
+        listeners.add(l);
+        l.start();
+        assertThat(started.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+
+        l.stop();
+        l.settle(captured.get(), Disposition.deadLetter("its effect failed"));
+        l.settle(captured.get(), Disposition.ACK); // a callback fired twice: refused
+        letGo.countDown();
+        Await.until(Duration.ofMillis(500), () -> false); // handle() returned, its runner done
+        var k1 = dev.ferry.domain.idempotency.LedgerKeys.event("orders", "k1");
+        assertThat(ledger.peek(k1).filter(c -> c instanceof dev.ferry.domain.idempotency.Claim.Completed))
+                .as("not completed: its effect failed, %s", ledger.peek(k1)).isEmpty();
+    }
+
     private void handleEndsPastTheStopsDeadline(boolean ackFirst) throws Exception {
         queue.send("k1");
         var ledger = dev.ferry.domain.idempotency.InMemoryLedger.create();
