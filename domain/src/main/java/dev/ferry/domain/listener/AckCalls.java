@@ -107,26 +107,38 @@ final class AckCalls {
 
     /** A run of calls that each carried out nothing of one kind. */
     /**
-     * The failures an acknowledger reported of {@code sent}, once each: not a null, not one of a message it was not given
-     * (a plugin re-reporting an earlier call's), not one said twice. Counted as they came, the sent count went negative
-     * and a run of failing calls began while every ack landed: readiness went down after a minute. A failure is matched
-     * by its message (source and id) and the kind of its settlement, not by the whole of it: one an acknowledger rebuilt
-     * (another receipt, a reason of its own) is still this call's.
+     * The failures an acknowledger reported of {@code sent}, once each and as settlements it was given: not a null, not
+     * one of a message it was not given (a plugin re-reporting an earlier call's), not one said twice. Counted as they
+     * came, the sent count went negative and a run of failing calls began while every ack landed: readiness went down
+     * after a minute. One it rebuilt (another receipt, a reason of its own) is matched by its message and kind to one
+     * given and not yet failed, and stands for it: what counts and owes the refused ones looks them up whole.
      */
     static List<Settlement.Failure> ours(Settlement[] sent, List<Settlement.Failure> failed) {
-        var given = new java.util.HashSet<String>();
-        for (var settlement : sent) {
-            given.add(matching(settlement));
-        }
-        var once = new java.util.LinkedHashMap<String, Settlement.Failure>();
+        var given = new java.util.HashSet<>(java.util.Arrays.asList(sent));
+        var failedAlready = new java.util.HashSet<Settlement>();
+        var ours = new java.util.ArrayList<Settlement.Failure>(failed.size());
+        var rebuilt = new java.util.ArrayList<Settlement.Failure>(0);
         for (var failure : failed) {
-            var key = failure == null || failure.settlement() == null || failure.settlement().delivery() == null
-                    || failure.settlement().disposition() == null ? null : matching(failure.settlement());
-            if (key != null && given.contains(key)) {
-                once.putIfAbsent(key, failure);
+            if (failure == null || failure.settlement() == null || failure.settlement().delivery() == null
+                    || failure.settlement().disposition() == null) {
+                continue;
+            }
+            if (!given.contains(failure.settlement())) {
+                rebuilt.add(failure);
+            } else if (failedAlready.add(failure.settlement())) {
+                ours.add(failure);
             }
         }
-        return once.size() == failed.size() ? failed : List.copyOf(once.values());
+        for (var failure : rebuilt) {
+            var key = matching(failure.settlement());
+            for (var settlement : sent) {
+                if (matching(settlement).equals(key) && failedAlready.add(settlement)) {
+                    ours.add(new Settlement.Failure(settlement, failure.reason(), failure.retryable()));
+                    break;
+                }
+            }
+        }
+        return ours.size() == failed.size() && rebuilt.isEmpty() ? failed : List.copyOf(ours);
     }
 
     private static String matching(Settlement settlement) {

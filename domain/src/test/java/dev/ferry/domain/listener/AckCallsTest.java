@@ -14,6 +14,27 @@ import org.junit.jupiter.api.Test;
 /** What the health check makes of the acknowledger's calls: a run of acks carried out by none, not more, not less. */
 class AckCallsTest {
 
+    private static Settlement ack(String id, String receipt) {
+        return new Settlement(new Delivery(id, new byte[0], Map.of(), 1, Instant.EPOCH, null, null, "q", receipt), Disposition.ACK);
+    }
+
+    @Test // reviews of the filter: a failure the acknowledger rebuilt (another receipt) must stand for the settlement it was
+          // given, whole (what owes a refused dead letter looks it up so); two receives of one message are two failures
+    void anAcknowledgersFailures_areTheCallsOwn_onceEach_asTheSettlementsItWasGiven() {
+        var first = ack("m-1", "r-1");
+        var second = ack("m-1", "r-2"); // a standard queue's duplicate receive, in the same call
+        var other = ack("m-2", "r-3");
+        var failed = List.of(new Settlement.Failure(first, "no", true), new Settlement.Failure(second, "no", true),
+                new Settlement.Failure(second, "said twice", true), new Settlement.Failure(ack("m-9", "r-9"), "another call's", true),
+                new Settlement.Failure(ack("m-2", "rebuilt"), "rebuilt", true));
+
+        var ours = AckCalls.ours(new Settlement[] {first, second, other}, failed);
+
+        assertThat(ours).extracting(Settlement.Failure::settlement).containsExactly(first, second, other);
+        assertThat(ours.get(2).settlement()).as("the one given, not the rebuilt").isSameAs(other);
+        assertThat(ours.get(2).reason()).isEqualTo("rebuilt");
+    }
+
     private static final Duration LIMIT = Duration.ofMillis(50);
 
     private static Settlement settlement(String id, Disposition disposition) {
