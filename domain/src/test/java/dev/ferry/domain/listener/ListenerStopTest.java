@@ -239,22 +239,11 @@ class ListenerStopTest {
     @Test // a last review: a second settle, refused (settled twice), still decided the claims: a dead letter then a stray
           // ack completed the claims of an effect that never happened, and the copy put back was acked unrun
     void aRefusedSecondSettle_ofADeliveryTheStopGaveBack_decidesNothing() throws Exception {
-        queue.send("k1");
-        var ledger = dev.ferry.domain.idempotency.InMemoryLedger.create();
-        var started = new CountDownLatch(1);
-        var letGo = new CountDownLatch(1);
-        var captured = new AtomicReference<dev.ferry.domain.model.Delivery>();
-        var l = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
-            captured.set(delivery);
-            started.countDown();
-            deafWait(letGo);
-            return Outcome.done();
-        }).ledger(ledger).config(config().skipDelete(true).shutdownDeadline(Duration.ofMillis(200)).build()).build();
-        listeners.add(l);
-        l.start();
-        assertThat(started.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
-
-        l.stop();
+        var k = keptPastTheStopsDeadline();
+        var l = k.listener();
+        var ledger = k.ledger();
+        var captured = k.delivery();
+        var letGo = k.letGo();
         l.settle(captured.get(), Disposition.deadLetter("its effect failed"));
         l.settle(captured.get(), Disposition.ACK); // a callback fired twice: refused
         letGo.countDown();
@@ -264,7 +253,11 @@ class ListenerStopTest {
                 .as("not completed: its effect failed, %s", ledger.peek(k1)).isEmpty();
     }
 
-    private void handleEndsPastTheStopsDeadline(boolean ackFirst) throws Exception {
+    /** A listener stopped while its one handler (skip-delete, deaf to the interrupt) keeps k1 past the deadline. */
+    private record Kept(Listener listener, dev.ferry.domain.idempotency.InMemoryLedger ledger,
+                        AtomicReference<dev.ferry.domain.model.Delivery> delivery, CountDownLatch letGo) { }
+
+    private Kept keptPastTheStopsDeadline() throws InterruptedException {
         queue.send("k1");
         var ledger = dev.ferry.domain.idempotency.InMemoryLedger.create();
         var started = new CountDownLatch(1);
@@ -274,13 +267,21 @@ class ListenerStopTest {
             captured.set(delivery);
             started.countDown();
             deafWait(letGo);
-            return Outcome.done(); // kept: its work goes on, and it acks once done
+            return Outcome.done(); // kept: its work goes on, and it settles once done
         }).ledger(ledger).config(config().skipDelete(true).shutdownDeadline(Duration.ofMillis(200)).build()).build();
         listeners.add(l);
         l.start();
         assertThat(started.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
-
         l.stop();
+        return new Kept(l, ledger, captured, letGo);
+    }
+
+    private void handleEndsPastTheStopsDeadline(boolean ackFirst) throws Exception {
+        var k = keptPastTheStopsDeadline();
+        var l = k.listener();
+        var ledger = k.ledger();
+        var captured = k.delivery();
+        var letGo = k.letGo();
         if (ackFirst) {
             l.settle(captured.get(), Disposition.ACK);
         }
