@@ -330,4 +330,16 @@ class MessageAttributesTest {
         var all = unfoldAll(copy);
         assertThat(all).containsAllEntriesOf(big).containsEntry("not a valid name", MessageAttributes.string("folded, not sent as it is"));
     }
+
+    @Test // the test kit's InMemoryQueue counts an event's attributes by these same figures (InMemoryQueueTest): kept equal
+    void twelveAttributes_weighNineOfTheirOwnAndAFoldOfThree() {
+        var attributes = new HashMap<String, String>();
+        for (int i = 0; i < 12; i++) {
+            attributes.put(String.format("a%02d", i), "v");
+        }
+        var sent = MessageAttributes.fromEvent(attributes);
+        assertThat(sent).hasSize(10).containsKey(MessageAttributes.OVERFLOW);
+        assertThat(sent.get(MessageAttributes.OVERFLOW).stringValue()).isEqualTo("3:a096:String1:v3:a106:String1:v3:a116:String1:v");
+        assertThat(MessageAttributes.bytes(sent)).isEqualTo(9 * 10 + 14 + 6 + 3 * 16);
+    }
 }

@@ -349,6 +349,33 @@ class InMemoryQueueTest {
         assertThat(q.size()).isZero();
     }
 
+    @Test // left a round: past ten attributes the SQS sink folds the rest (with their types and lengths): a test passed by
+          // a few dozen bytes what production refused
+    void asASink_moreThanTenAttributes_countAsTheSqsSinkFoldsThem() {
+        var q = InMemoryQueue.builder("q").clock(clock).build();
+        var attributes = new java.util.HashMap<String, String>();
+        for (int i = 0; i < 12; i++) {
+            attributes.put(String.format("a%02d", i), "v");
+        }
+        // nine of their own (3 + 6 + 1 bytes each), three folded as "3:a096:String1:v" into ferry.overflow (14 + 6 + 48)
+        long sent = 9 * 10 + 14 + 6 + 3 * 16;
+        java.util.function.IntFunction<dev.ferry.domain.handle.Outcome> withPayload = n -> {
+            var payload = new byte[n];
+            java.util.Arrays.fill(payload, (byte) 'x');
+            return q.publish(new dev.ferry.domain.model.Event("k", "t", null, null, payload, attributes));
+        };
+        assertThat(withPayload.apply((int) (SinkRefusals.MAX_MESSAGE_BYTES - sent + 1)))
+                .as("one byte over, counted as the sink sends it").isInstanceOfSatisfying(
+                        dev.ferry.domain.handle.Outcome.Reject.class,
+                        r -> assertThat(r.reason()).contains((SinkRefusals.MAX_MESSAGE_BYTES + 1) + " bytes"));
+        assertThat(withPayload.apply((int) (SinkRefusals.MAX_MESSAGE_BYTES - sent)))
+                .as("at the limit").isEqualTo(dev.ferry.domain.handle.Outcome.done());
+        var controlChar = q.publish(new dev.ferry.domain.model.Event("k", "t", null, null,
+                new byte[] {'x'}, Map.of("bad name", "v", "key", "a\u0001b")));
+        assertThat(controlChar).as("folded, and bytes, but carried").isEqualTo(dev.ferry.domain.handle.Outcome.done());
+        assertThat(q.size()).isEqualTo(2);
+    }
+
     @Test // a review: downstream of the kit a FIFO key "order 42" arrived as written; behind Ferry's SQS sink, as its hash
     void asAFifoSink_idsSqsWouldRefuse_arriveAsTheSqsSinkSendsThem() throws Exception {
         var q = InMemoryQueue.builder("q.fifo").clock(clock).build();

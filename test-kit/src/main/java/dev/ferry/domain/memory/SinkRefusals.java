@@ -36,17 +36,15 @@ final class SinkRefusals {
             return "event " + event.key() + "'s payload is not text SQS takes (UTF-8 without control characters other "
                     + "than tab, LF and CR): refused before sending it to queue '" + queue + "'";
         }
-        long bytes = payload.length;
         for (Map.Entry<String, String> a : event.attributes().entrySet()) {
             if (!LedgerKeys.wellFormed(a.getKey()) || !LedgerKeys.wellFormed(a.getValue())) {
                 // a preview cut inside an emoji: done here, rejected (and dead-lettered on every redrive) by the SQS sink
                 return "event " + event.key() + "'s attribute '" + a.getKey() + "' holds half a surrogate pair, which SQS "
                         + "does not carry (no UTF-8 text holds it): refused before sending it to queue '" + queue + "'";
             }
-            // its name, its type ("String", as the SQS sink sends it) and its value count, as SQS counts them
-            bytes += a.getKey().getBytes(StandardCharsets.UTF_8).length + TYPE_BYTES
-                    + a.getValue().getBytes(StandardCharsets.UTF_8).length;
         }
+        // names, types and values as the SQS sink sends them (past ten, or refused by SQS, folded into one), as SQS counts
+        long bytes = payload.length + SqsAttributeBytes.of(event.attributes());
         if (bytes > MAX_MESSAGE_BYTES) {
             return "event " + event.key() + " is " + bytes + " bytes with its attributes; SQS takes at most "
                     + MAX_MESSAGE_BYTES + ": refused before sending it to queue '" + queue + "'";
@@ -54,8 +52,6 @@ final class SinkRefusals {
         return null;
     }
 
-    /** An attribute's data type as the SQS sink sends text: {@code String}, counted in the message's size. */
-    private static final int TYPE_BYTES = "String".length();
     private static final java.util.regex.Pattern SQS_ID = java.util.regex.Pattern.compile("[\\p{Alnum}\\p{Punct}]{1,128}");
     private static final String HASHED = "ferry-sha256:";
 
