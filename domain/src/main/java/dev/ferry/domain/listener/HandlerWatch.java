@@ -18,12 +18,16 @@ final class HandlerWatch {
 
     private static final System.Logger LOG = System.getLogger(Listener.class.getName());
 
-    /** One handler call under way. Interrupted under its own lock, so an interrupt never reaches a later call. */
+    /**
+     * One handler call under way. Interrupted under its own lock, so an interrupt never reaches a later call, and from a
+     * thread of its own ({@link Interrupts}): a call blocked in a file's I/O held the one that interrupts it.
+     */
     static final class Call {
         final Thread thread = Thread.currentThread();
         final long startNanos = System.nanoTime();
         final String messageId;
-        private boolean interrupted;
+        /** Set once, under the lock; read first without it (the lock may be held by an interrupt that hangs). */
+        private volatile boolean interrupted;
 
         private Call(String messageId) {
             this.messageId = messageId;
@@ -82,7 +86,7 @@ final class HandlerWatch {
         }
         long now = System.nanoTime();
         for (var call : calls.values()) {
-            if (now - call.startNanos < timeoutNanos) {
+            if (now - call.startNanos < timeoutNanos || call.interrupted) {
                 continue;
             }
             StackTraceElement[] stack;
@@ -92,8 +96,14 @@ final class HandlerWatch {
                 }
                 stack = call.thread.getStackTrace(); // under the lock: the call's own, not the next one's
                 call.interrupted = true;
-                call.thread.interrupt();
             }
+            Interrupts.send("ferry-" + name + "-handler-timeout", () -> {
+                synchronized (call) {
+                    if (calls.get(call.thread) == call) { // not returned meanwhile: never the thread's next call
+                        call.thread.interrupt();
+                    }
+                }
+            });
             aside.write(() -> LOG.log(Level.WARNING, "the handler of '" + name + "' has run for "
                     + Durations.text(Duration.ofNanos(now - call.startNanos)) + " on message " + call.messageId
                     + ", past its timeout of " + Durations.text(Duration.ofNanos(timeoutNanos))

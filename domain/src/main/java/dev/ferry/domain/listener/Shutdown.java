@@ -111,7 +111,7 @@ final class Shutdown {
         long begin = System.nanoTime();
         long settledBefore = before.settled();
         long sentBefore = before.sent();
-        pollers.forEach(Thread::interrupt);
+        Interrupts.send("ferry-" + name + "-stop-pollers", () -> pollers.forEach(Thread::interrupt));
         join(pollers, Duration.ofSeconds(5));
         tellStopping(); // an endpoint that takes work in refuses it now: nothing polls for it any more
         keepInterrupt();
@@ -171,10 +171,13 @@ final class Shutdown {
         settler.wake();
         join(List.of(settlerThread), Duration.ofSeconds(5));
         settler.close();
-        leaseThread.interrupt();
-        holds.shutdownNow();
-        workers.shutdownNow();
-        completer.shutdownNow();
+        // from a thread of their own, a while at most: a worker in a file's write to a disk that hangs held the stop
+        join(List.of(Interrupts.send("ferry-" + name + "-stop-workers", () -> {
+            leaseThread.interrupt();
+            holds.shutdownNow();
+            workers.shutdownNow();
+            completer.shutdownNow();
+        })), Duration.ofSeconds(1));
         keepInterrupt();
         processor.settleOwed(OWED_WAIT, ackedUnrecorded); // their timers went with the scheduler
         keepInterrupt();
@@ -242,9 +245,11 @@ final class Shutdown {
             LOG.log(System.Logger.Level.ERROR, "the shutdown of ''{0}'' failed: {1}", name, failure);
         }
         settler.close();
-        for (var executor : executors) {
-            executor.shutdownNow();
-        }
+        joinQuietly(List.of(Interrupts.send("ferry-" + name + "-stop-workers", () -> {
+            for (var executor : executors) {
+                executor.shutdownNow();
+            }
+        })), Duration.ofSeconds(1));
         return new ShutdownReport(reason + " (the shutdown failed: " + failure + ")", 0, 0, 0, 0, Duration.ZERO, stats,
                 0, true);
     }
