@@ -53,6 +53,12 @@ final class InFlight {
     /** The ledger claim held right now, extended with the lease; null when none. */
     volatile HeldClaim claim;
     /**
+     * The lease keeper has read its claims and asks the transport for a longer lease: a claim taken meanwhile is not
+     * among those it extended, and its taker extends it (set before the keeper reads {@link #claim}, which its taker sets
+     * before reading this; cleared once the lease moved).
+     */
+    volatile boolean extending;
+    /**
      * The claim of an event that answered Throttled or Retry with a wait well within what is left of the claim's lease,
      * kept (not extended) while the delivery waits in hand, taken up by the next try; released when the delivery leaves
      * the listener's hands. Taken by whoever takes it first ({@code getAndSet(null)}): released once, or taken up once.

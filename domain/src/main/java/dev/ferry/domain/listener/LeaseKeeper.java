@@ -167,8 +167,9 @@ final class LeaseKeeper {
         for (var item : due) {
             // before the transport's call, each on a thread of its own, and whatever it answers (a refused lease keeps its
             // claims all the same): extended once the whole call answered, one slow chunk of it (an SQS call may take
-            // 15 s) outlasted the claims' margin, every claim of the round was refused as ended — lost for good — and a
-            // copy ran beside its handler
+            // 15 s) outlasted the claims' margin, every claim of the round was lost for good, a copy ran beside its
+            // handler. One taken during the call is extended by its taker (extending: the keeper read the claims before)
+            item.extending = true;
             claims.extendClaimsOf(item, config.lease());
         }
         extendingSince = System.nanoTime() | 1; // never 0 while a call is under way
@@ -189,11 +190,10 @@ final class LeaseKeeper {
         int extended = 0;
         for (var item : due) {
             if (notExtended.contains(item.delivery)) {
-                // its ledger claims were extended all the same: the transport may have handed the message to another
-                // worker (a lease ended, a Kafka partition revoked), and while this one's handler still runs, the
-                // claim is what keeps the copy from running beside it (the copy waits, then finds it done)
-                // refused: tried again next round while its lease lasts (a throttled round passes); once the
-                // lease is over the message is gone or someone else's, and an async handler's late settle fails
+                item.extending = false; // its lease unmoved: a claim taken from here on ends with it
+                // its claims were extended all the same: the transport may have handed the message to another worker (a
+                // lease ended, a Kafka partition revoked); while this handler runs, the claim keeps the copy from running
+                // beside it. Tried again next round while its lease lasts; past it the message is gone or another's
                 if (!now.isBefore(item.leaseUntil)) {
                     if (kept.contains(item)) {
                         // kept by its handler, still at work on it: its claims are kept until it settles the delivery (the
@@ -315,6 +315,7 @@ final class LeaseKeeper {
     /** {@code item}'s lease extended, asked at {@code nowNanos}, to {@code newLease}. */
     private void extendedTo(InFlight item, java.time.Instant newLease, long nowNanos) {
         item.leaseUntil = newLease;
+        item.extending = false;           // after the lease moved: a claim taken from here on sees it moved (hold)
         item.excuseUntil = newLease;      // taken before the call: never later than the transport's
         item.excuseNanos = nanosAfter(nowNanos, config.lease());
         item.askAgainNanos = InFlight.NO_NANOS;

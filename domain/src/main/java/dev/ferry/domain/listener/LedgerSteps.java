@@ -293,8 +293,10 @@ final class LedgerSteps {
      * <li>answered after its own lease ran out (a throttled ledger, its retries, a disk that hung): another
      *     instance may hold the key by now, and the lease keeper's extension would be refused — run on, the
      *     event could be handled twice;
-     * <li>answered while the lease keeper extended the delivery's lease, before the keeper could see the claim:
-     *     extended now to match, or it could lapse before the keeper's next round; refused or failing, let go.
+     * <li>answered while the lease keeper extended the delivery's lease, before the keeper could see the claim (it
+     *     read the claims before its call to the transport, or moved the lease since): extended now to match (to a
+     *     whole lease while the call is under way), or it could lapse before the keeper's next round; refused or
+     *     failing, let go.
      * </ul>
      */
     Setback hold(InFlight item, InFlight.HeldClaim claim, Duration lease, long tookNanos, java.time.Instant leaseBefore) {
@@ -305,10 +307,11 @@ final class LedgerSteps {
                     + dev.ferry.domain.model.Durations.text(Duration.ofNanos(tookNanos)) + ")", true));
         }
         item.claim = claim; // from here on the lease keeper extends it with its delivery
-        if (!leaseBefore.equals(item.leaseUntil)) {
+        boolean extending = item.extending; // read after the claim is set: the keeper sets it before reading the claim
+        if (extending || !leaseBefore.equals(item.leaseUntil)) {
             Throwable failed;
             try {
-                var left = Duration.between(s.clock().instant(), item.leaseUntil);
+                var left = extending ? s.config().lease() : Duration.between(s.clock().instant(), item.leaseUntil);
                 failed = s.ledger().extend(claim.key(), claim.token(), left.isNegative() ? Duration.ofMillis(1) : left) ? null
                         : new dev.ferry.domain.model.FerryException("the claim ran out before it could be extended with "
                                 + "its message's lease (the ledger answered slowly)", true);

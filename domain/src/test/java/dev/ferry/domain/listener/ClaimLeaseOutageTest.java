@@ -171,6 +171,47 @@ class ClaimLeaseOutageTest {
         assertThat(runs).as("the copy found it done").hasValue(1);
     }
 
+    @Test // a review of the fix above: a claim taken while the transport's call was under way was extended by neither
+          // the keeper (it read the claims before the call) nor its taker (the lease had not moved yet): lost
+    void aClaimTakenDuringASlowTransportExtension_isExtendedByItsTaker() {
+        var queue = InMemoryQueue.standard("slow-transport");
+        var calls = new AtomicInteger();
+        var answered = new AtomicInteger();
+        var slowTransport = new RefusingExtensions(queue) {
+            @Override
+            public List<dev.ferry.domain.model.Delivery> extendLeases(List<dev.ferry.domain.model.Delivery> deliveries,
+                                                                      Duration lease) {
+                var refused = queue.extendLeases(deliveries, lease); // applied at once, answered late
+                if (calls.incrementAndGet() == 1) {
+                    Await.until(Duration.ofMillis(1_600), () -> false); // past the second claim's lease (what was left)
+                }
+                answered.incrementAndGet();
+                return refused;
+            }
+        };
+        var secondRuns = new AtomicInteger();
+        Handler handler = (event, delivery) -> {
+            if (event.key().equals("first")) {
+                Await.until(Duration.ofSeconds(10), () -> calls.get() >= 1); // the second is claimed during the call
+                return Outcome.done();
+            }
+            secondRuns.incrementAndGet();
+            Await.until(Duration.ofMillis(5_000), () -> false);
+            return Outcome.done();
+        };
+        listener = Listener.builder(queue, slowTransport, new LineDecoder(), handler).ledger(InMemoryLedger.create())
+                .config(ListenerTest.fast().lease(Duration.ofSeconds(2)).build()).build().start();
+
+        queue.send("first\nsecond");
+        assertThat(Await.until(Duration.ofSeconds(10), () -> answered.get() >= 1)).as(listener.stats().line()).isTrue();
+        queue.send("first\nsecond"); // a copy (an SQS duplicate, a resend): its second event must wait on the claim
+        assertThat(Await.until(Duration.ofSeconds(20), () -> listener.stats().acked() == 2))
+                .as(listener.stats().line()).isTrue();
+
+        assertThat(listener.stats().claimsLost()).as("the claim taken during the call was kept").isZero();
+        assertThat(secondRuns).as("the copy found it done").hasValue(1);
+    }
+
     @Test
     void aLedgerThatStaysDown_isProbedByOneClaimARound_notAskedByEveryClaimEveryRound() {
         // every claim in hand asked again every round (a second by default), a throttled ledger was asked by all of them
