@@ -48,7 +48,10 @@ public final class Outage {
     /** After this long without failing, an event's wait starts again. */
     private final long forgetNanos;
     private final LongSupplier nanoTime;
-    /** Each event met by the outage: {first met, last failed} (nanoTime), least recently failed first; guarded by this. */
+    /**
+     * Each event met by the outage: {first met, last failed, the wait it was told then} (nanoTime, nanos), least recently
+     * failed first; guarded by this.
+     */
     private final Map<String, long[]> since = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, long[]> eldest) {
@@ -104,11 +107,12 @@ public final class Outage {
             failingSince = now;
         }
         var times = since.get(key);
-        if (times == null || now - times[1] > forgetNanos) {
-            times = new long[] {now, now};
+        if (times == null || forgotten(times, now)) {
+            times = new long[] {now, now, 0};
             since.put(key, times);
         }
         times[1] = now;
+        times[2] = wait == null || wait.isNegative() ? 0 : Durations.nanos(wait);
         engaged = true;
         this.problem = problem;
         this.brief = Objects.requireNonNull(brief, "brief");
@@ -138,11 +142,17 @@ public final class Outage {
             // and the events whose waits are over — gone to the DLQ, handled elsewhere, given back at a stop: never marked
             // worked, they kept the map filling and every call that works on this lock, for good
             long now = nanoTime.getAsLong();
-            for (var it = since.values().iterator(); it.hasNext(); ) {
-                if (now - it.next()[1] <= forgetNanos) {
+            int waitingLong = 0;
+            for (var it = since.values().iterator(); it.hasNext() && waitingLong < SCANNED; ) {
+                var times = it.next();
+                if (now - times[1] <= forgetNanos) {
                     break; // least recently failed first: the rest failed later
                 }
-                it.remove();
+                if (forgotten(times, now)) {
+                    it.remove();
+                } else {
+                    waitingLong++; // told to wait longer than that: still timed (a few looked at each time)
+                }
             }
             engaged = !since.isEmpty();
             if (!engaged) {
@@ -151,6 +161,19 @@ public final class Outage {
             }
         }
     }
+
+    /**
+     * Whether an event's wait is over: not seen failing for longer than the patience (at least a minute) after the wait
+     * it was told. Counted from its last failure alone, an event told to wait longer than that (a 503 or 413 with a
+     * {@code Retry-After} of an hour) met its outage anew each time it came back: waited out for ever, never
+     * dead-lettered, its group held.
+     */
+    private boolean forgotten(long[] times, long now) {
+        return now - times[1] - times[2] > forgetNanos;
+    }
+
+    /** How many events told to wait long one success looks past, at most, for those whose wait is over. */
+    private static final int SCANNED = 64;
 
     /** Events timed now (for tests). */
     synchronized int timed() {

@@ -34,6 +34,26 @@ class OutageTest {
         assertThat(outage.timed()).isZero();
     }
 
+    @Test // a review: told to wait an hour (a 413 or 503 with Retry-After: 3600), an event came back after the patience
+          // had passed since its last failure, met the outage anew, and was waited out again: for ever, its group held
+    void anEventToldToWaitLongerThanThePatience_isStillTimedWhenItComesBack_andSpendsAttemptsPastThePatience() {
+        var hour = Duration.ofHours(1);
+        assertThat(outage.failed("big", "413 Content Too Large", hour)).isEqualTo(Outcome.throttled(hour));
+        for (int i = 0; i < 2; i++) {
+            minutes(30);
+            outage.failed("other-" + i, "503", SECOND); // the sink's own run of failures starts again meanwhile
+            outage.worked("other-" + i); // and another event gets through: the waits that are over are forgotten
+        }
+        minutes(1);
+        assertThat(outage.failed("big", "413 Content Too Large", hour)).as("back after its hour, past the patience")
+                .isInstanceOfSatisfying(Outcome.Retry.class, r -> assertThat(r.reason()).contains("413 Content Too Large"));
+
+        minutes(60 + 16); // past its wait and then the patience, with nothing from it: a new wait if it comes back
+        outage.worked("x");
+        assertThat(outage.timed()).isZero();
+        assertThat(outage.failed("big", "413 Content Too Large", hour)).isEqualTo(Outcome.throttled(hour));
+    }
+
     @Test // a review: each key an outage met was kept whole; an id field of 256 Ki characters held 1 GiB per 4,000 events
     void longKeys_areNotKeptWhole_yetEachIsStillTimedAndEnded() {
         var keys = new java.util.ArrayList<java.lang.ref.WeakReference<String>>();
