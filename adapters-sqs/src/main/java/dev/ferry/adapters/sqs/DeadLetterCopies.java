@@ -260,12 +260,39 @@ final class DeadLetterCopies {
         return entry.build();
     }
 
-    /** The copy's attributes: Ferry's (the reason first) and the original's. */
+    /**
+     * The copy's attributes: Ferry's (the reason first) and the original's. A message near SQS's largest is given a
+     * reason cut to fit: Ferry's attributes (a reason of up to 12 KB) made its copy one SQS refused for good, every lease
+     * — the message back each time, its FIFO group held, its dead letter never written.
+     */
     private Map<String, MessageAttributeValue> attributes(Settlement s) {
         var d = s.delivery();
+        var own = ((SqsReceipt) d.receipt()).messageAttributes();
         String reason = sanitize(((Disposition.DeadLetter) s.disposition()).reason());
-        return MessageAttributes.forDeadLetter(((SqsReceipt) d.receipt()).messageAttributes(), reason, queueName, name,
+        var attributes = MessageAttributes.forDeadLetter(own, reason, queueName, name, d.receiveCount(), identity(d));
+        int over = d.body().length + MessageAttributes.bytes(attributes) - SqsSink.MAX_BATCH_BYTES;
+        return over <= 0 ? attributes : MessageAttributes.forDeadLetter(own, cut(reason, over), queueName, name,
                 d.receiveCount(), identity(d));
+    }
+
+    private static final String CUT = "... (cut to fit SQS's largest message)";
+
+    /** {@code reason} made {@code over} UTF-8 bytes shorter, saying so; never empty (SQS refuses an empty attribute). */
+    static String cut(String reason, int over) {
+        long keep = (long) reason.getBytes(StandardCharsets.UTF_8).length - over - CUT.length();
+        var sb = new StringBuilder();
+        int bytes = 0;
+        for (int i = 0; i < reason.length(); ) {
+            int c = reason.codePointAt(i);
+            int size = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+            if (bytes + size > keep) {
+                break;
+            }
+            sb.appendCodePoint(c);
+            bytes += size;
+            i += Character.charCount(c);
+        }
+        return sb.isEmpty() ? CUT.substring(4) : sb.append(CUT).toString();
     }
 
     /**

@@ -81,6 +81,29 @@ class DeadLetterCopyIT {
         assertThat(q.deadLetterMessages()).hasSize(10);
     }
 
+    @Test // a review: Ferry's attributes (a 12 KB reason) made the copy of a message near SQS's largest one SQS refuses,
+          // for good: the message came back every lease, its FIFO group held, its dead letter never written
+    void aMessageNearSqsLargest_isCopiedWithItsReasonCutToFit() {
+        var q = SqsFixture.create(measuringClient(), true, 1000);
+        opened.add(q);
+        q.send("x".repeat(SqsSink.MAX_BATCH_BYTES - 2_000), Map.of("origin-system", "billing"), "g");
+        var d = q.source().poll(new PollRequest(1, Duration.ofSeconds(5), Duration.ofSeconds(60))).getFirst();
+        var reason = "handler threw: " + "€".repeat(4_000);
+
+        var failures = q.source().settle(List.of(new Settlement(d, Disposition.deadLetter(reason))));
+
+        assertThat(failures).isEmpty();
+        assertThat(batchBytes).isNotEmpty().allSatisfy(b -> assertThat(b).isLessThanOrEqualTo(SqsSink.MAX_BATCH_BYTES));
+        var copy = q.deadLetterMessages();
+        assertThat(copy).singleElement().satisfies(m -> {
+            assertThat(m.body()).hasSize(SqsSink.MAX_BATCH_BYTES - 2_000);
+            assertThat(m.messageAttributes().get("origin-system").stringValue()).isEqualTo("billing");
+            assertThat(m.messageAttributes().get(dev.ferry.domain.transport.DeadLetterAttributes.REASON).stringValue())
+                    .startsWith("handler threw: €€€").endsWith("(cut to fit SQS's largest message)");
+        });
+        assertThat(DeadLetterCopies.cut("€".repeat(10), 100)).as("never empty").isNotEmpty();
+    }
+
     @Test // a review: on FIFO, the copy sent again after one stored altered went under the same deduplication id — SQS
           // dropped it as a duplicate and answered with the hash of what was sent: the original was deleted, the DLQ
           // kept only the altered copy
