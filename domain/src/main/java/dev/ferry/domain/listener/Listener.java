@@ -272,7 +272,7 @@ public final class Listener implements AutoCloseable {
         });
         try {
             if (closeSourceWhenStopped) { // close() was called on the listener's own thread, which could not wait for the
-                closeSource(); // stop: closed before the report, as awaitStop's caller may end the JVM once it has it
+                sourceClose.closeWithinBound(); // stop: before the report (awaitStop's caller may end the JVM), a while
             }
         } finally { // whatever the close threw: unpublished, every later stop() waited for the report for ever
             finish(r, true);

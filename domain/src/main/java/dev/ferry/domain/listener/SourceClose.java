@@ -49,6 +49,21 @@ final class SourceClose {
         }
     }
 
+    /**
+     * {@link #close()} on a thread of its own, waited for {@code wait} at most: the close a stop makes before it publishes
+     * its report (asked on the listener's own thread). A plugin source whose close hung held the report, and every other
+     * {@code stop()} waiting for it — a shutdown hook's: the JVM never ended.
+     */
+    void closeWithin(java.time.Duration wait) {
+        Thread.ofPlatform().daemon().name("ferry-" + name + "-source-close").start(this::close);
+        awaitFirst(wait);
+    }
+
+    /** {@link #closeWithin(java.time.Duration)} for as long as a second close waits for the first. */
+    void closeWithinBound() {
+        closeWithin(java.time.Duration.ofSeconds(WAIT_SECONDS));
+    }
+
     private void warn(Throwable e) {
         try {
             LOG.log(Level.WARNING, "closing the source of '" + name + "' failed", dev.ferry.domain.model.Thrown.loggable(e));
@@ -58,13 +73,17 @@ final class SourceClose {
     }
 
     private void awaitFirst() {
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+        awaitFirst(java.time.Duration.ofSeconds(WAIT_SECONDS));
+    }
+
+    private void awaitFirst(java.time.Duration wait) {
+        long until = System.nanoTime() + dev.ferry.domain.model.Durations.nanos(wait);
         boolean interrupted = false;
         while (true) {
             try {
                 if (!done.await(Math.max(0, until - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-                    LOG.log(Level.WARNING, "the source of ''{0}'' is still closing after {1} s (another close is under "
-                            + "way); not waited for longer", name, WAIT_SECONDS);
+                    LOG.log(Level.WARNING, "the source of ''{0}'' is still closing after {1} (its close is under way); "
+                            + "not waited for longer", name, dev.ferry.domain.model.Durations.text(wait));
                 }
                 break;
             } catch (InterruptedException e) {
