@@ -98,14 +98,15 @@ public record KafkaSourceConfig(String name, String bootstrapServers, List<Strin
         }
         String strategy = properties.get("partition.assignment.strategy");
         if (strategy != null) {
-            for (String assignor : strategy.split(",")) {
-                String name = assignor.trim();
-                if (!name.isEmpty() && !name.endsWith("CooperativeStickyAssignor") && !name.equals("cooperative-sticky")) {
-                    refused.add("'partition.assignment.strategy' names " + name + ": an eager assignor takes every "
-                            + "partition back at each rebalance, and the records in hand run twice; Ferry uses the "
-                            + "CooperativeStickyAssignor (leave the property out)");
-                    break;
-                }
+            // the cooperative one first: a group moved from an eager assignor by rolling restarts lists the old one after
+            // it for the first round (KIP-429; refused, a group of RangeAssignor members could not take a new one)
+            String first = java.util.Arrays.stream(strategy.split(",")).map(String::trim).filter(n -> !n.isEmpty())
+                    .findFirst().orElse("");
+            if (!first.isEmpty() && !first.endsWith("CooperativeStickyAssignor") && !first.equals("cooperative-sticky")) {
+                refused.add("'partition.assignment.strategy' names " + first + " first: an eager assignor takes every "
+                        + "partition back at each rebalance, and the records in hand run twice; Ferry uses the "
+                        + "CooperativeStickyAssignor (leave the property out; to move a group off an eager assignor by "
+                        + "rolling restarts, list it after CooperativeStickyAssignor for the first round)");
             }
         }
         refused.addAll(keyOrderUndone(properties)); // the source's properties go to its dead-letter and release producers

@@ -57,6 +57,16 @@ class KafkaSourceConfigTest {
                 "org.apache.kafka.clients.consumer.CooperativeStickyAssignor"))).isEmpty();
     }
 
+    @Test // a review: a group of RangeAssignor members (an older Ferry's, set so) could take no member of this one, and
+          // the list Kafka's rolling move off an eager assignor needs (KIP-429) was refused: only a whole-group stop
+    void theCooperativeAssignorFirst_withTheOldOneAfterIt_isTakenForARollingMove() {
+        assertThat(problems(Map.of("partition.assignment.strategy",
+                "org.apache.kafka.clients.consumer.CooperativeStickyAssignor, org.apache.kafka.clients.consumer.RangeAssignor")))
+                .isEmpty();
+        assertThat(problems(Map.of("partition.assignment.strategy", " , range, cooperative-sticky"))).singleElement()
+                .asString().contains("names range first").contains("list it after CooperativeStickyAssignor");
+    }
+
     @Test // a review: a sink's group spread over partitions, a release's records of one key sent back to several
     void partitionerSettingsThatSpreadAKey_areRefused_forTheSourceTheSinkAndInCode() {
         assertThat(problems(Map.of("partitioner.ignore.keys", "true"))).singleElement().asString()
