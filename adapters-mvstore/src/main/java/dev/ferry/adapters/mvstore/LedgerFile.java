@@ -207,8 +207,24 @@ final class LedgerFile {
         return maps;
     }
 
+    /**
+     * Held while the file is opened again or closed: a lock, not a monitor — a virtual thread (a claim's extension, a
+     * completion) waiting on a monitor pins its carrier on JDK 21, and a reopen on a slow disk held every carrier, and so
+     * every virtual thread of the process, for as long as it took.
+     */
+    final java.util.concurrent.locks.ReentrantLock opening = new java.util.concurrent.locks.ReentrantLock();
+
     /** The maps of a new opening; null when {@code broken} was replaced already. */
-    private synchronized Maps reopen(Maps broken) {
+    private Maps reopen(Maps broken) {
+        opening.lock();
+        try {
+            return reopenLocked(broken);
+        } finally {
+            opening.unlock();
+        }
+    }
+
+    private Maps reopenLocked(Maps broken) {
         if (closed) { // closed while this caller waited for the lock: opened now, the file would stay locked for good
             throw new FerryException("ledger " + file + " is closed", false);
         }
@@ -242,7 +258,16 @@ final class LedgerFile {
         return fresh;
     }
 
-    synchronized void close() {
+    void close() {
+        opening.lock();
+        try {
+            closeLocked();
+        } finally {
+            opening.unlock();
+        }
+    }
+
+    private void closeLocked() {
         if (closed) {
             return;
         }

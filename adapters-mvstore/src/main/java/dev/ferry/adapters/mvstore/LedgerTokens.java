@@ -35,13 +35,21 @@ final class LedgerTokens {
         return token;
     }
 
-    private synchronized void reserve(long needed) {
-        while (needed >= reserved) {
-            long next = reserved + BLOCK;
-            var m = files.maps();
-            m.meta().put(RESERVED, next);
-            commits.commit(m.store(), false);
-            reserved = next;
+    /** A lock, not a monitor: a virtual thread waiting on a monitor pins its carrier on JDK 21 (a commit waits up to 60 s). */
+    private final java.util.concurrent.locks.ReentrantLock reserving = new java.util.concurrent.locks.ReentrantLock();
+
+    private void reserve(long needed) {
+        reserving.lock();
+        try {
+            while (needed >= reserved) {
+                long next = reserved + BLOCK;
+                var m = files.maps();
+                m.meta().put(RESERVED, next);
+                commits.commit(m.store(), false);
+                reserved = next;
+            }
+        } finally {
+            reserving.unlock();
         }
     }
 
@@ -49,8 +57,13 @@ final class LedgerTokens {
      * The file was opened again after a failed write: the reservation tokens are handed out of is
      * written again (the last one may not have reached the file), so tokens keep growing.
      */
-    synchronized void reopened(LedgerFile.Maps m) {
-        m.meta().put(RESERVED, Math.max(reserved, m.meta().getOrDefault(RESERVED, 0L)));
-        commits.commit(m.store(), false);
+    void reopened(LedgerFile.Maps m) {
+        reserving.lock();
+        try {
+            m.meta().put(RESERVED, Math.max(reserved, m.meta().getOrDefault(RESERVED, 0L)));
+            commits.commit(m.store(), false);
+        } finally {
+            reserving.unlock();
+        }
     }
 }

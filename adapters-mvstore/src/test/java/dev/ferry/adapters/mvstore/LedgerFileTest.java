@@ -27,7 +27,8 @@ class LedgerFileTest {
         }
         var thrown = new AtomicReference<Throwable>();
         Thread caller;
-        synchronized (files) { // the caller passes the closed check, then waits for the lock to open the file again
+        files.opening.lock(); // the caller passes the closed check, then waits for the lock to open the file again
+        try {
             caller = Thread.ofPlatform().start(() -> {
                 try {
                     files.maps();
@@ -36,11 +37,13 @@ class LedgerFileTest {
                 }
             });
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (caller.getState() != Thread.State.BLOCKED && System.nanoTime() < deadline) {
+            while (!files.opening.hasQueuedThread(caller) && System.nanoTime() < deadline) {
                 Thread.sleep(1);
             }
-            assertThat(caller.getState()).isEqualTo(Thread.State.BLOCKED);
+            assertThat(files.opening.hasQueuedThread(caller)).isTrue();
             files.close();
+        } finally {
+            files.opening.unlock();
         }
         caller.join(10_000);
 
