@@ -167,6 +167,52 @@ class DeferredCompletionTest {
                 .as("recorded: its copy, put back, finds it done, " + ledger.inner.peek(key)).isTrue();
     }
 
+    @Test // a review: a handler that answered Done after the stop's interrupts kept the interrupt (as well-behaved code
+          // does); the AWS SDK aborts a call on an interrupted thread, unsent: its completion and the owed one after it
+          // failed on that thread, the stop's last pass over them long done — the copy put back ran the effect again
+    void aHandlerThatAnswersAfterTheStopsInterrupts_keepingTheInterrupt_hasItsCompletionRecorded() {
+        var ledger = new SlowLedger() {
+            @Override
+            public boolean complete(String key, long token, Duration ttl) {
+                if (Thread.currentThread().isInterrupted()) { // as the AWS SDK does: the request never sent
+                    throw new dev.ferry.domain.model.FerryException("AbortedException: thread was interrupted (injected)",
+                            true);
+                }
+                return super.complete(key, token, ttl);
+            }
+        };
+        var finish = new CountDownLatch(1);
+        Handler stubborn = (event, delivery) -> {
+            effects.add(event.key());
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    if (finish.await(LIMIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                        break; // its effect happened after all
+                    }
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt(); // given back, as it should be
+            }
+            return Outcome.done();
+        };
+        fifo.send(InMemoryQueue.Message.of("o1", "customer-7"));
+        var listener = Listener.builder(fifo, fifo, new LineDecoder(), stubborn).ledger(ledger)
+                .config(ListenerTest.fast().shutdownDeadline(Duration.ofMillis(200)).build()).seed(7).build().start();
+        listeners.add(listener);
+        assertThat(Await.until(LIMIT, () -> effects.size() == 1)).isTrue();
+
+        listener.stop(); // past the deadline: released, its worker interrupted
+        finish.countDown();
+
+        var key = LedgerKeys.event("orders.fifo", "o1");
+        assertThat(Await.until(Duration.ofSeconds(5), () -> ledger.inner.peek(key).orElse(null) instanceof Claim.Completed))
+                .as("recorded: its copy, put back, finds it done, " + ledger.inner.peek(key)).isTrue();
+    }
+
     @Test
     void aLedgerThatThrowsWhenAskedHowItCompletes_keepsCompletionsOnTheWorkers_andTheEffectRunsOnce() {
         var ledger = new SlowLedger() {
