@@ -139,7 +139,7 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
     }
 
     private Map<String, AttributeValue> key(String key) {
-        return Map.of(n.key(), s(key));
+        return Map.of(n.key(), s(ItemKeys.storable(key)));
     }
 
     private static AttributeValue s(String value) {
