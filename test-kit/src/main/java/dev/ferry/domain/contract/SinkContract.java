@@ -107,6 +107,19 @@ public abstract class SinkContract {
         assertThat(received).hasSize(40).doesNotHaveDuplicates();
     }
 
+    /**
+     * Two events of one payload are two events: a sink that keys what it sends by the body (an idempotency key of its
+     * hash, a FIFO queue's content-based deduplication) lost the second within its window and answered it done.
+     */
+    @Test
+    void twoEventsOfOnePayload_areBothDelivered() {
+        var f = fixture();
+        String payload = "{\"same\":true}";
+        assertThat(f.sink().publish(event("same-1", payload))).isEqualTo(Outcome.done());
+        assertThat(f.sink().publish(event("same-2", payload))).isEqualTo(Outcome.done());
+        assertThat(f.received(2)).as("the second event of the same payload arrives too").containsExactly(payload, payload);
+    }
+
     @Test
     void name_isNotBlank() {
         assertThat(fixture().sink().name()).isNotBlank();
