@@ -22,19 +22,32 @@ final class SourceClose {
     private final Source source;
     private final AtomicBoolean started = new AtomicBoolean();
     private final CountDownLatch done = new CountDownLatch(1);
+    /** When the close began (nanoTime), 0 until then: every wait for it ends {@value #WAIT_SECONDS} s after, at most. */
+    private volatile long startedAt;
+    private final AtomicBoolean saidStillClosing = new AtomicBoolean();
+
+    /** How long, from its start, the close is waited for at most: {@value #WAIT_SECONDS} s (a test's less). */
+    private final java.time.Duration bound;
 
     SourceClose(String name, Source source) {
+        this(name, source, java.time.Duration.ofSeconds(WAIT_SECONDS));
+    }
+
+    SourceClose(String name, Source source, java.time.Duration bound) {
         this.name = name;
         this.source = source;
+        this.bound = bound;
     }
 
     void close() {
         boolean interrupted = Thread.interrupted();
         try {
+            long now = System.nanoTime();
             if (!started.compareAndSet(false, true)) {
                 awaitFirst();
                 return;
             }
+            startedAt = now | 1;
             try {
                 source.close();
             } catch (Throwable e) { // an Error of a plugin's too: thrown on, it kept the stop's report from being published
@@ -61,7 +74,7 @@ final class SourceClose {
 
     /** {@link #closeWithin(java.time.Duration)} for as long as a second close waits for the first. */
     void closeWithinBound() {
-        closeWithin(java.time.Duration.ofSeconds(WAIT_SECONDS));
+        closeWithin(bound);
     }
 
     private void warn(Throwable e) {
@@ -73,17 +86,28 @@ final class SourceClose {
     }
 
     private void awaitFirst() {
-        awaitFirst(java.time.Duration.ofSeconds(WAIT_SECONDS));
+        awaitFirst(bound);
     }
 
+    /**
+     * Waits for the close under way, {@code wait} at most, and never past {@value #WAIT_SECONDS} s from its start: a
+     * close that hung held a listener's {@code close()} three times over (before the report, after it, and its own).
+     */
     private void awaitFirst(java.time.Duration wait) {
         long until = System.nanoTime() + dev.ferry.domain.model.Durations.nanos(wait);
+        long began = startedAt;
+        long boundNanos = dev.ferry.domain.model.Durations.nanos(bound);
+        if (began != 0 && began + boundNanos - until < 0) {
+            until = began + boundNanos;
+        }
         boolean interrupted = false;
         while (true) {
             try {
-                if (!done.await(Math.max(0, until - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-                    LOG.log(Level.WARNING, "the source of ''{0}'' is still closing after {1} (its close is under way); "
-                            + "not waited for longer", name, dev.ferry.domain.model.Durations.text(wait));
+                if (!done.await(Math.max(0, until - System.nanoTime()), TimeUnit.NANOSECONDS)
+                        && saidStillClosing.compareAndSet(false, true)) {
+                    long since = startedAt == 0 ? 0 : System.nanoTime() - startedAt;
+                    LOG.log(Level.WARNING, "the source of ''{0}'' is still closing {1} after its close began; not waited "
+                            + "for longer", name, dev.ferry.domain.model.Durations.text(java.time.Duration.ofNanos(since)));
                 }
                 break;
             } catch (InterruptedException e) {

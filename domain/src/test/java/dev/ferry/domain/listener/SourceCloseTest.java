@@ -41,6 +41,24 @@ class SourceCloseTest {
         }
     }
 
+    @Test // a review of the fix: a listener's close() waited for a hung close three times over (before the report, after
+          // it, and its own), the bound each time
+    void everyWaitForAHungClose_endsOnceItsBoundFromTheStartHasPassed() throws Exception {
+        var source = new HangingClose();
+        var close = new SourceClose("orders", source, Duration.ofSeconds(1));
+        try {
+            long began = System.nanoTime();
+            CompletableFuture.runAsync(close::closeWithinBound).get(5, TimeUnit.SECONDS);
+            CompletableFuture.runAsync(close::close).get(5, TimeUnit.SECONDS); // after the report
+            CompletableFuture.runAsync(close::close).get(5, TimeUnit.SECONDS); // close()'s own
+            assertThat(Duration.ofNanos(System.nanoTime() - began)).as("the bound once, not three times")
+                    .isLessThan(Duration.ofMillis(2_500)); // three times over: 3 s or more
+            assertThat(source.closed.getCount()).as("still closing").isEqualTo(1);
+        } finally {
+            source.back.countDown();
+        }
+    }
+
     @Test // a review: asked on the listener's own thread, the stop closed its source before publishing its report, without
           // a bound: a close that hung held every other stop() (a shutdown hook's: the JVM never ended)
     void theCloseBeforeAStopsReport_isWaitedForAWhile_thenGoesOnWithoutItsCaller() throws Exception {
