@@ -341,5 +341,8 @@ class MessageAttributesTest {
         assertThat(sent).hasSize(10).containsKey(MessageAttributes.OVERFLOW);
         assertThat(sent.get(MessageAttributes.OVERFLOW).stringValue()).isEqualTo("3:a096:String1:v3:a106:String1:v3:a116:String1:v");
         assertThat(MessageAttributes.bytes(sent)).isEqualTo(9 * 10 + 14 + 6 + 3 * 16);
+        String traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        assertThat(MessageAttributes.bytes(MessageAttributes.fromEvent(Map.of("ferry.redrive", "run-1", "ferry.origin",
+                "arn|id"), Map.of("traceparent", traceparent)))).as("as InMemoryQueueTest counts them").isEqualTo(11 + 6 + 55);
     }
 }

@@ -376,6 +376,22 @@ class InMemoryQueueTest {
         assertThat(q.size()).isEqualTo(2);
     }
 
+    @Test // a review: the SQS sink sends the trace context it propagates (72 bytes of traceparent) and not the marks of a
+          // message moved back: the kit counted neither way
+    void asASink_theTraceContextCounts_andTheMarksTheSinkDropsDoNot() {
+        var q = InMemoryQueue.builder("q").clock(clock).build();
+        String traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"; // 55 characters
+        var payload = new byte[SinkRefusals.MAX_MESSAGE_BYTES - 71];
+        java.util.Arrays.fill(payload, (byte) 'x');
+        var traced = dev.ferry.domain.transport.Propagation.with(Map.of("traceparent", traceparent),
+                () -> q.publish(new dev.ferry.domain.model.Event("k", "t", null, null, payload, Map.of())));
+        assertThat(traced).as("11 + 6 + 55 bytes of traceparent: one over").isInstanceOf(
+                dev.ferry.domain.handle.Outcome.Reject.class);
+        var marked = q.publish(new dev.ferry.domain.model.Event("k", "t", null, null, payload,
+                Map.of("ferry.redrive", "run-1", "ferry.origin", "arn|id")));
+        assertThat(marked).as("not sent on by the sink: not counted").isEqualTo(dev.ferry.domain.handle.Outcome.done());
+    }
+
     @Test // a review: downstream of the kit a FIFO key "order 42" arrived as written; behind Ferry's SQS sink, as its hash
     void asAFifoSink_idsSqsWouldRefuse_arriveAsTheSqsSinkSendsThem() throws Exception {
         var q = InMemoryQueue.builder("q.fifo").clock(clock).build();

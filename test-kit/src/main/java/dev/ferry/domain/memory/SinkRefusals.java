@@ -44,7 +44,7 @@ final class SinkRefusals {
             }
         }
         // names, types and values as the SQS sink sends them (past ten, or refused by SQS, folded into one), as SQS counts
-        long bytes = payload.length + SqsAttributeBytes.of(event.attributes());
+        long bytes = payload.length + SqsAttributeBytes.of(event.attributes(), dev.ferry.domain.transport.Propagation.current());
         if (bytes > MAX_MESSAGE_BYTES) {
             return "event " + event.key() + " is " + bytes + " bytes with its attributes; SQS takes at most "
                     + MAX_MESSAGE_BYTES + ": refused before sending it to queue '" + queue + "'";

@@ -24,13 +24,35 @@ final class SqsAttributeBytes {
     private SqsAttributeBytes() {
     }
 
-    static long of(Map<String, String> attributes) {
+    /** What the SQS sink does not send on: the marks of a message moved back, a dead letter's identity. */
+    private static final java.util.Set<String> NOT_SENT_ON = java.util.Set.of("ferry.origin",
+            dev.ferry.domain.transport.DeadLetterAttributes.REDRIVE, dev.ferry.domain.parking.GroupParker.RELEASE_ATTRIBUTE,
+            dev.ferry.domain.transport.DeadLetterAttributes.PREFIX + "origin");
+    /** What a fresh trace context replaces. */
+    private static final java.util.Set<String> STALE_TRACE = java.util.Set.of("traceparent", "tracestate", "AWSTraceHeader");
+
+    /** {@code attributes} as the sink sends them with the trace context it propagates ({@code propagated}) first. */
+    static long of(Map<String, String> attributes, Map<String, String> propagated) {
+        var first = new java.util.LinkedHashMap<String, String>();
+        propagated.forEach((name, value) -> {
+            if (validName(name) && !value.isEmpty() && first.size() < MAX - 1) {
+                first.put(name, value);
+            }
+        });
+        boolean freshTrace = first.containsKey("traceparent");
         var valid = new TreeMap<String, String>();
         var invalid = new TreeMap<String, String>();
-        attributes.forEach((name, value) -> (validName(name) && !value.isEmpty() ? valid : invalid).put(name, value));
-        boolean overflows = !invalid.isEmpty() || valid.size() > MAX;
-        int room = MAX - (overflows ? 1 : 0);
+        attributes.forEach((name, value) -> {
+            if (!first.containsKey(name) && !(freshTrace && STALE_TRACE.contains(name)) && !NOT_SENT_ON.contains(name)) {
+                (validName(name) && !value.isEmpty() ? valid : invalid).put(name, value);
+            }
+        });
+        boolean overflows = !invalid.isEmpty() || first.size() + valid.size() > MAX;
+        int room = MAX - first.size() - (overflows ? 1 : 0);
         long bytes = 0;
+        for (var e : first.entrySet()) {
+            bytes += weight(e.getKey(), e.getValue());
+        }
         var fold = new StringBuilder();
         int kept = 0;
         for (var e : valid.entrySet()) {
