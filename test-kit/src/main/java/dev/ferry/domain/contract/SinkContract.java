@@ -115,8 +115,8 @@ public abstract class SinkContract {
     void twoEventsOfOnePayload_areBothDelivered() {
         var f = fixture();
         String payload = "{\"same\":true}";
-        assertThat(f.sink().publish(event("same-1", payload))).isEqualTo(Outcome.done());
-        assertThat(f.sink().publish(event("same-2", payload))).isEqualTo(Outcome.done());
+        assertThat(publish(f, event("same-1", payload))).isEqualTo(Outcome.done());
+        assertThat(publish(f, event("same-2", payload))).isEqualTo(Outcome.done());
         assertThat(f.received(2)).as("the second event of the same payload arrives too").containsExactly(payload, payload);
     }
 
