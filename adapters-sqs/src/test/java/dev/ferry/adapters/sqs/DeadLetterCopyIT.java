@@ -104,6 +104,30 @@ class DeadLetterCopyIT {
         assertThat(DeadLetterCopies.cut("€".repeat(10), 100)).as("never empty").isNotEmpty();
     }
 
+    @Test // a review of the fix above: past ten attributes with Ferry's, the rest were folded by name, a large Binary one
+          // among them written in Base64, a third larger: a message that fit SQS as sent had a copy 250 KB over
+    void aMessageWithALargeBinaryAttribute_isCopiedWithItKeptWhole_notFoldedInBase64() {
+        var q = SqsFixture.create(measuringClient(), false, 1000);
+        opened.add(q);
+        var attributes = new java.util.HashMap<String, software.amazon.awssdk.services.sqs.model.MessageAttributeValue>();
+        for (String name : List.of("a", "b", "c", "d", "e", "f")) {
+            attributes.put(name, MessageAttributes.string("v"));
+        }
+        attributes.put("z", software.amazon.awssdk.services.sqs.model.MessageAttributeValue.builder().dataType("Binary")
+                .binaryValue(software.amazon.awssdk.core.SdkBytes.fromByteArray(new byte[900_000])).build());
+        q.client.sendMessage(b -> b.queueUrl(q.url).messageBody("payload").messageAttributes(attributes));
+        var d = q.source().poll(new PollRequest(1, Duration.ofSeconds(5), Duration.ofSeconds(60))).getFirst();
+
+        var failures = q.source().settle(List.of(new Settlement(d, Disposition.deadLetter("boom"))));
+
+        assertThat(failures).isEmpty();
+        assertThat(batchBytes).isNotEmpty().allSatisfy(b -> assertThat(b).isLessThanOrEqualTo(SqsSink.MAX_BATCH_BYTES));
+        assertThat(q.deadLetterMessages()).singleElement().satisfies(m -> {
+            assertThat(m.messageAttributes().get("z").binaryValue().asByteArray()).hasSize(900_000);
+            assertThat(MessageAttributes.expand(m.messageAttributes())).containsKeys("a", "b", "c", "d", "e", "f");
+        });
+    }
+
     @Test // a review: on FIFO, the copy sent again after one stored altered went under the same deduplication id — SQS
           // dropped it as a duplicate and answered with the hash of what was sent: the original was deleted, the DLQ
           // kept only the altered copy
