@@ -61,17 +61,27 @@ final class DeadLetterRetention {
      * @param fifo   whether the queue is FIFO: only FIFO queues' groups are parked ({@code on-poison: park})
      */
     static void check(SqsClient client, String dlqUrl, String source, boolean fifo) {
+        check(client, dlqUrl, source, fifo, null);
+    }
+
+    /** {@link #check(SqsClient, String, String, boolean)}, and its largest message against its source queue's (unless null). */
+    static void check(SqsClient client, String dlqUrl, String source, boolean fifo, String sourceUrl) {
         String name = dlqUrl.substring(dlqUrl.lastIndexOf('/') + 1);
-        String seconds;
+        Map<QueueAttributeName, String> attributes;
         try {
-            seconds = client.getQueueAttributes(b -> b.queueUrl(dlqUrl).overrideConfiguration(SqsTimeouts.CALLS)
-                    .attributeNames(QueueAttributeName.MESSAGE_RETENTION_PERIOD)).attributes()
-                    .get(QueueAttributeName.MESSAGE_RETENTION_PERIOD);
+            attributes = client.getQueueAttributes(b -> b.queueUrl(dlqUrl).overrideConfiguration(SqsTimeouts.CALLS)
+                    .attributeNames(QueueAttributeName.MESSAGE_RETENTION_PERIOD, QueueAttributeName.MAXIMUM_MESSAGE_SIZE))
+                    .attributes();
         } catch (RuntimeException e) {
             LOG.warn("SQS dead-letter queue '{}': its MessageRetentionPeriod could not be read ({}); SQS deletes dead "
                     + "letters once it has passed, so make sure it is 14 days", name, SqsErrors.of(e));
             return;
         }
+        if (sourceUrl != null) {
+            DeadLetterSizes.check(client, name, dlqUrl, attributes.get(QueueAttributeName.MAXIMUM_MESSAGE_SIZE), sourceUrl,
+                    source);
+        }
+        String seconds = attributes.get(QueueAttributeName.MESSAGE_RETENTION_PERIOD);
         if (seconds == null || !seconds.matches("\\d{1,9}")) {
             // ElasticMQ (the embedded server too) keeps messages until they are deleted and says no retention
             LOG.debug("SQS dead-letter queue '{}' does not say its MessageRetentionPeriod ({}): not checked", name, seconds);
