@@ -107,6 +107,13 @@ public record KafkaSourceConfig(String name, String bootstrapServers, List<Strin
                         + "partition back at each rebalance, and the records in hand run twice; Ferry uses the "
                         + "CooperativeStickyAssignor (leave the property out; to move a group off an eager assignor by "
                         + "rolling restarts, list it after CooperativeStickyAssignor for the first round)");
+            } else if (!strategy.replaceAll("[\\s,]|[^\\s,]*CooperativeStickyAssignor|cooperative-sticky", "").isEmpty()) {
+                // a consumer keeps the protocol every assignor it lists supports: eager, while an eager one is listed
+                org.slf4j.LoggerFactory.getLogger(KafkaSource.class).warn("'partition.assignment.strategy' lists an eager "
+                        + "assignor after the cooperative one ({}): right for the first round of a rolling move off it, "
+                        + "but while it is listed the consumer rebalances eagerly — every partition taken back each time, "
+                        + "the records in hand read again. Once every member runs this list, leave the property out in a "
+                        + "second round", strategy.trim());
             }
         }
         refused.addAll(keyOrderUndone(properties)); // the source's properties go to its dead-letter and release producers

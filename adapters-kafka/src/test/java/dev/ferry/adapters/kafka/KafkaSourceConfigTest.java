@@ -59,10 +59,17 @@ class KafkaSourceConfigTest {
 
     @Test // a review: a group of RangeAssignor members (an older Ferry's, set so) could take no member of this one, and
           // the list Kafka's rolling move off an eager assignor needs (KIP-429) was refused: only a whole-group stop
-    void theCooperativeAssignorFirst_withTheOldOneAfterIt_isTakenForARollingMove() {
-        assertThat(problems(Map.of("partition.assignment.strategy",
-                "org.apache.kafka.clients.consumer.CooperativeStickyAssignor, org.apache.kafka.clients.consumer.RangeAssignor")))
-                .isEmpty();
+    void theCooperativeAssignorFirst_withTheOldOneAfterIt_isTakenForARollingMove_andItsSecondRoundSaid() {
+        try (var log = new CapturedLog()) {
+            assertThat(problems(Map.of("partition.assignment.strategy",
+                    "org.apache.kafka.clients.consumer.CooperativeStickyAssignor, org.apache.kafka.clients.consumer.RangeAssignor")))
+                    .isEmpty();
+            // a review: a consumer keeps the protocol all its assignors support — eager, for as long as Range is listed
+            assertThat(log.lines).singleElement().asString().contains("rebalances eagerly").contains("second round");
+            assertThat(problems(Map.of("partition.assignment.strategy", "cooperative-sticky,"
+                    + "org.apache.kafka.clients.consumer.CooperativeStickyAssignor"))).isEmpty();
+            assertThat(log.lines).as("the cooperative one alone, restated: nothing to say").hasSize(1);
+        }
         assertThat(problems(Map.of("partition.assignment.strategy", " , range, cooperative-sticky"))).singleElement()
                 .asString().contains("names range first").contains("list it after CooperativeStickyAssignor");
     }
