@@ -7,7 +7,8 @@ import java.nio.charset.StandardCharsets;
  * A ledger key as an item's key: as it is, or its hash ({@link LedgerKeys#bounded}) when DynamoDB would refuse it (over
  * 2,048 bytes: every claim of a handler's own step keyed by a long Kafka key failed, its delivery held for good) or store
  * another (half a surrogate pair, stored as '?': two steps one, the second never run). Ferry's own keys are neither,
- * and keys that were stored before are stored the same.
+ * and a key DynamoDB took whole before is stored the same; one with half a pair, stored with '?' before, is looked for
+ * under its hash now (such a step of a handler's own runs once more after the upgrade).
  */
 final class ItemKeys {
 
