@@ -78,11 +78,39 @@ sealed interface Attempt {
 
     /** {@code ": "} and the body's first characters on one line, or nothing for an empty body. */
     static String bodySnippet(byte[] body) {
+        return bodySnippet(body, null);
+    }
+
+    /**
+     * {@link #bodySnippet(byte[])}, without what {@code sent} carried in its headers (its bearer token, an API key): an
+     * endpoint that echoes them in an error ("invalid token: eyJ...") put them in the log, the dead letter's reason —
+     * read by many more than the configuration — the console and, through an HTTP source, its caller.
+     */
+    static String bodySnippet(byte[] body, java.net.http.HttpRequest sent) {
         if (body == null || body.length == 0) {
             return "";
         }
         String text = new String(body, 0, Math.min(body.length, REASON_BODY_CHARS * 4), StandardCharsets.UTF_8);
+        if (sent != null) {
+            for (var header : sent.headers().map().entrySet()) {
+                if (!NOT_SECRET.contains(header.getKey().toLowerCase(java.util.Locale.ROOT))) {
+                    for (String value : header.getValue()) {
+                        text = withoutEcho(text, value);
+                        int blank = value.indexOf(' '); // "Bearer TOKEN": the token alone too
+                        text = blank < 0 ? text : withoutEcho(text, value.substring(blank + 1).strip());
+                    }
+                }
+            }
+        }
         text = text.length() > REASON_BODY_CHARS ? text.substring(0, REASON_BODY_CHARS) + "..." : text;
         return ": " + text.replaceAll("\\s+", " ").strip();
+    }
+
+    /** Headers whose values are no secret (and often short words an error body holds anyway). */
+    java.util.Set<String> NOT_SECRET = java.util.Set.of("content-type", "accept", "user-agent",
+            "idempotency-key", "traceparent", "tracestate");
+
+    private static String withoutEcho(String text, String value) {
+        return value.length() < 8 ? text : text.replace(value, "(a header's value)");
     }
 }

@@ -222,9 +222,9 @@ final class SinkAnswers {
         }
         if (status == 401 || status == 403) {
             return authFailure(where + " answered HTTP " + status + ": a credential problem (credentials refused: rotated,"
-                    + " expired or wrong?)" + Attempt.bodySnippet(response.body()));
+                    + " expired or wrong?)" + Attempt.bodySnippet(response.body(), response.request()));
         }
-        String reason = where + " answered HTTP " + status + Attempt.bodySnippet(response.body());
+        String reason = where + " answered HTTP " + status + Attempt.bodySnippet(response.body(), response.request());
         var retryAfter = response.headers().firstValue("Retry-After");
         if ((status == 503 || status == 413) && retryAfter.isPresent()) {
             // the endpoint said when it will be back (maintenance): not asked again in 100 ms, and the attempts

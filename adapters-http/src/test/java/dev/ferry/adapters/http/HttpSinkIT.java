@@ -357,6 +357,19 @@ class HttpSinkIT extends ScriptedSinkFixture {
         }
     }
 
+    @Test // a review: an endpoint that echoed the credential it refused put it in the reason: the log, the dead letter's
+          // attributes, the console, an HTTP source's caller
+    void aCredentialOrHeaderTheEndpointEchoes_isNotInTheReason() {
+        server.script("/echo-auth", Response.of(401, "{\"error\":\"invalid token\",\"got\":\"Bearer tok-123456789\"}"));
+        var sink = sink(to("/echo-auth").bearerToken(() -> "tok-123456789").onAuthFailure(HttpSink.AuthFailures.REJECT));
+        assertThat(sink.publish(event("a"))).isInstanceOfSatisfying(Outcome.Reject.class, r -> assertThat(r.reason())
+                .contains("HTTP 401").contains("invalid token").doesNotContain("tok-123456789"));
+        server.script("/echo-key", Response.of(400, "Invalid API key: sk_live_abcdef123456"));
+        assertThat(sink(to("/echo-key").header("X-Api-Key", "sk_live_abcdef123456")).publish(event("b")))
+                .isInstanceOfSatisfying(Outcome.Reject.class, r -> assertThat(r.reason()).contains("HTTP 400")
+                        .contains("Invalid API key").doesNotContain("sk_live_abcdef123456"));
+    }
+
     @Test // #16
     void credentialRefused_withOnAuthFailureReject_isRejected() {
         server.script("/forbidden", Response.of(403));
