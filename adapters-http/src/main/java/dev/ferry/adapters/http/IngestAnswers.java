@@ -54,7 +54,7 @@ final class IngestAnswers {
                 case Disposition.Ack a -> json.append("\"done\"");
                 case Disposition.DeadLetter dl -> {
                     anyRejected = true;
-                    json.append("\"rejected\",\"reason\":").append(quote(dl.reason()));
+                    json.append("\"rejected\",\"reason\":").append(quote(CallerReasons.of(dl.reason())));
                 }
                 case Disposition.Redeliver r -> {
                     anyRetry = true;

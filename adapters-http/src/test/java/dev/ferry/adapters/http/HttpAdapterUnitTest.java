@@ -348,6 +348,28 @@ class HttpAdapterUnitTest {
         assertThat(answer.json()).contains("\"retryAfterSeconds\":43200");
     }
 
+    @Test // a review: the caller was told a sink's refusal word for word: an internal host, an endpoint's error body, an
+          // IAM role, the account and the queue
+    void aRejectedEventsReason_isToldTheCaller_withoutTheServicesBehindIt() {
+        var request = new IngestRequest(3, false);
+        String[] reasons = {
+            "failed 5 time(s), the last 3s ago; last failure: SQS queue 'orders': AccessDenied: User: "
+                    + "arn:aws:sts::123456789012:assumed-role/ferry-prod/i-0abc is not authorized",
+            "rejected: POST https://billing.internal:8443/… answered HTTP 400: {\"echo\":\"secret-xyz\"}",
+            "line 1, offset 7: expected ':' after the field name"};
+        for (int i = 0; i < 3; i++) {
+            var delivery = new dev.ferry.domain.model.Delivery("m-" + i, new byte[0], Map.of(), 1, Instant.EPOCH, null, null,
+                    "in", null);
+            request.items[i] = new IngestRequest.Item(request, i, delivery);
+            request.items[i].settle(dev.ferry.domain.transport.Disposition.deadLetter(reasons[i]),
+                    new java.util.concurrent.Semaphore(0));
+        }
+        var json = IngestAnswers.answer(request, true, false, Duration.ofSeconds(30)).json();
+        assertThat(json).doesNotContain("123456789012").doesNotContain("assumed-role").doesNotContain("billing.internal")
+                .doesNotContain("secret-xyz").contains("AccessDenied").contains("answered HTTP 400")
+                .contains("line 1, offset 7: expected ':' after the field name");
+    }
+
     @Test // a review: the events behind a failed head of an ordered batch were told 1 s, the head 300 s
     void anOrderedBatch_tellsNoEventToComeBackSoonerThanAnEventBeforeIt() {
         var request = new IngestRequest(3, true);
