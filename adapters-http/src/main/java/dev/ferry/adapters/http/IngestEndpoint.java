@@ -51,6 +51,7 @@ final class IngestEndpoint {
     private final Semaphore capacity;
     /** The events the endpoint holds at most (all of {@link #capacity}'s permits). */
     private final int capacityTotal;
+    private final Admission admission;
     private final Semaphore requests;
     private final Uploads uploads;
     private final IngestSignatures signatures;
@@ -77,6 +78,7 @@ final class IngestEndpoint {
         this.ready = ready;
         this.capacity = capacity;
         this.capacityTotal = capacity.availablePermits();
+        this.admission = new Admission(capacity);
         this.refusals = new HttpRefusals(s.name());
     }
 
@@ -330,7 +332,7 @@ final class IngestEndpoint {
             return new Answer(413, Map.of(), error("a batch of " + n + " events is more than the endpoint holds at once ("
                     + capacityTotal + "): send at most " + capacityTotal + " per request"));
         }
-        if (!capacity.tryAcquire(n)) {
+        if (!admission.take(n)) {
             notTaken.run();
             refusals.count(429, "back-pressure");
             return new Answer(429, Map.of("Retry-After", "1"), error("back-pressure: " + n
