@@ -150,7 +150,7 @@ final class RunCommands {
 
     @Command(name = "print", mixinStandardHelpOptions = true, versionProvider = Ferry.Version.class,
             description = {"Prints the configuration with every ${VAR} resolved from the environment and every secret "
-                    + "(tokens, passwords, keys, authorization headers, passwords in URLs) masked. "
+                    + "(tokens, passwords, keys, an HTTP sink's header values but Content-Type, Accept and User-Agent, passwords in URLs) masked. "
                     + "The file is validated first; exit 2 when it has errors."})
     static final class Print implements Callable<Integer> {
         private final Ferry.Io io;

@@ -169,7 +169,8 @@ class FerryCliTest {
                 """);
         assertThat(ferry(Map.of("INGEST_TOKEN", "t0ps3cr3t-and-long-enough", "REGION", "us-west-2"),
                 "config", "print", "-c", file.toString())).as(err.toString()).isZero();
-        assertThat(out.toString()).contains("region: us-west-2").contains("X-Team: payments")
+        // every header but the plain ones masked, whatever its name: X-Team too (a review: X-Honeycomb-Team held a key)
+        assertThat(out.toString()).contains("region: us-west-2").contains("X-Team: '****'")
                 .contains("token: '****'").contains("Authorization: '****'")
                 // a webhook keeps its secret in the path: printed as the HTTP adapter prints URLs, host and no more
                 .contains("url: https://hooks.slack.com/\u2026").doesNotContain("XXXXslackpathsecret").doesNotContain("/services")
@@ -217,6 +218,20 @@ class FerryCliTest {
                 // ${VAR} resolved to — with credential parameters still masked
                 .contains("https://sqs.eu-west-1.amazonaws.com/123456789012/prod-orders?X-Amz-Signature=****")
                 .doesNotContain("sigsecret").contains("http://LOCALHOST:9324/000000000000/local-orders");
+    }
+
+    @Test // a review: an HTTP sink's header whose name no pattern knows (X-Honeycomb-Team) was printed with its key
+    void configPrint_masksEveryHttpSinkHeaderValue_butThePlainOnes() {
+        String yaml = """
+                sinks:
+                  events:
+                    type: http
+                    url: http://127.0.0.1:9/events
+                    headers: {X-Honeycomb-Team: "${HC_KEY}", X-Auth: abcd1234efgh5678, Content-Type: application/cloudevents+json}
+                """;
+        String printed = dev.ferry.app.config.ConfigPrinter.resolved(yaml, name -> name.equals("HC_KEY") ? "hc0123456789" : null);
+        assertThat(printed).doesNotContain("hc0123456789").doesNotContain("abcd1234efgh5678")
+                .contains("X-Honeycomb-Team: '****'").contains("Content-Type: application/cloudevents+json");
     }
 
     @Test

@@ -50,11 +50,28 @@ public final class ConfigPrinter {
         return new Dump(settings).dumpToString(walk(tree, null, env, secrets));
     }
 
+    /**
+     * The headers of an HTTP sink whose values say nothing secret; every other header's value is masked whatever its
+     * name: an API key goes under names no pattern knows ({@code X-Honeycomb-Team}, {@code X-Auth}, {@code X-Sentry-Auth}).
+     */
+    private static final java.util.Set<String> PLAIN_HEADERS = java.util.Set.of("content-type", "accept", "user-agent");
+
+    private static boolean secretHeader(String parentKey, Object header) {
+        return "headers".equals(parentKey)
+                && !PLAIN_HEADERS.contains(String.valueOf(header).toLowerCase(java.util.Locale.ROOT));
+    }
+
     private static void collectSecrets(Object node, boolean secret, Function<String, String> env, java.util.Set<String> into) {
+        collectSecrets(node, null, secret, env, into);
+    }
+
+    private static void collectSecrets(Object node, String key, boolean secret, Function<String, String> env,
+                                       java.util.Set<String> into) {
         if (node instanceof Map<?, ?> map) {
-            map.forEach((k, v) -> collectSecrets(v, secret || SECRET_KEY.matcher(String.valueOf(k)).matches(), env, into));
+            map.forEach((k, v) -> collectSecrets(v, String.valueOf(k), secret || secretHeader(key, k)
+                    || SECRET_KEY.matcher(String.valueOf(k)).matches(), env, into));
         } else if (node instanceof List<?> list) {
-            list.forEach(item -> collectSecrets(item, secret, env, into));
+            list.forEach(item -> collectSecrets(item, null, secret, env, into));
         } else if (secret && node != null) {
             String value = node instanceof String text ? substitute(text, env) : String.valueOf(node);
             if (value.length() >= 4) {
@@ -72,7 +89,7 @@ public final class ConfigPrinter {
         }
         if (node instanceof Map<?, ?> map) {
             var out = new LinkedHashMap<Object, Object>();
-            map.forEach((k, v) -> out.put(k, walk(v, String.valueOf(k), env, secrets)));
+            map.forEach((k, v) -> out.put(k, secretHeader(key, k) ? MASK : walk(v, String.valueOf(k), env, secrets)));
             return out;
         }
         if (node instanceof List<?> list) {
