@@ -133,6 +133,25 @@ class ClaimLeaseOutageTest {
         assertThat(runs).as("the copy found it done").hasValue(1);
     }
 
+    /**
+     * The transport of {@code queue} whose first extension call answers 1.6 s late (applied at once): past the claims'
+     * margin of a 2 s lease. {@code calls} counts the calls begun, {@code answered} those answered.
+     */
+    private static RefusingExtensions slowFirstExtension(InMemoryQueue queue, AtomicInteger calls, AtomicInteger answered) {
+        return new RefusingExtensions(queue) {
+            @Override
+            public List<dev.ferry.domain.model.Delivery> extendLeases(List<dev.ferry.domain.model.Delivery> deliveries,
+                                                                      Duration lease) {
+                var refused = queue.extendLeases(deliveries, lease); // applied at once, answered late
+                if (calls.incrementAndGet() == 1) {
+                    Await.until(Duration.ofMillis(1_600), () -> false);
+                }
+                answered.incrementAndGet();
+                return refused;
+            }
+        };
+    }
+
     @Test // thirty-sixth round: the claims were extended only once the transport's whole extension call answered; one
           // slow chunk of it (15 s per SQS call, a silent connection) outlasted the margin, every claim of the round was
           // refused as ended — lost for good — and a copy ran beside the handler
@@ -140,18 +159,7 @@ class ClaimLeaseOutageTest {
         var queue = InMemoryQueue.standard("slow-transport");
         var calls = new AtomicInteger();
         var answered = new AtomicInteger();
-        var slowTransport = new RefusingExtensions(queue) {
-            @Override
-            public List<dev.ferry.domain.model.Delivery> extendLeases(List<dev.ferry.domain.model.Delivery> deliveries,
-                                                                      Duration lease) {
-                var refused = queue.extendLeases(deliveries, lease); // applied at once, answered late
-                if (calls.incrementAndGet() == 1) {
-                    Await.until(Duration.ofMillis(1_600), () -> false); // past the claim's margin (a 2 s lease, 1 s left)
-                }
-                answered.incrementAndGet();
-                return refused;
-            }
-        };
+        var slowTransport = slowFirstExtension(queue, calls, answered);
         var runs = new AtomicInteger();
         Handler slow = (event, delivery) -> {
             runs.incrementAndGet();
@@ -177,18 +185,7 @@ class ClaimLeaseOutageTest {
         var queue = InMemoryQueue.standard("slow-transport");
         var calls = new AtomicInteger();
         var answered = new AtomicInteger();
-        var slowTransport = new RefusingExtensions(queue) {
-            @Override
-            public List<dev.ferry.domain.model.Delivery> extendLeases(List<dev.ferry.domain.model.Delivery> deliveries,
-                                                                      Duration lease) {
-                var refused = queue.extendLeases(deliveries, lease); // applied at once, answered late
-                if (calls.incrementAndGet() == 1) {
-                    Await.until(Duration.ofMillis(1_600), () -> false); // past the second claim's lease (what was left)
-                }
-                answered.incrementAndGet();
-                return refused;
-            }
-        };
+        var slowTransport = slowFirstExtension(queue, calls, answered);
         var secondRuns = new AtomicInteger();
         Handler handler = (event, delivery) -> {
             if (event.key().equals("first")) {
