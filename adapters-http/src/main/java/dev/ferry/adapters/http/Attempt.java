@@ -90,10 +90,19 @@ sealed interface Attempt {
         if (body == null || body.length == 0) {
             return "";
         }
-        String text = new String(body, 0, Math.min(body.length, REASON_BODY_CHARS * 4), StandardCharsets.UTF_8);
+        int longest = 0; // a token that begins in what is kept is read whole, to be found (a JWT runs to 1 KB and more)
+        if (sent != null) {
+            for (var values : sent.headers().map().values()) {
+                for (String value : values) {
+                    longest = Math.max(longest, value.length() * 4);
+                }
+            }
+        }
+        String text = new String(body, 0, Math.min(body.length, REASON_BODY_CHARS * 4 + longest), StandardCharsets.UTF_8);
         if (sent != null) {
             for (var header : sent.headers().map().entrySet()) {
-                if (!NOT_SECRET.contains(header.getKey().toLowerCase(java.util.Locale.ROOT))) {
+                String lower = header.getKey().toLowerCase(java.util.Locale.ROOT);
+                if (!NOT_SECRET.contains(lower) && !lower.startsWith("x-ferry-")) { // Ferry's own: the event's type, ...
                     for (String value : header.getValue()) {
                         text = withoutEcho(text, value);
                         int blank = value.indexOf(' '); // "Bearer TOKEN": the token alone too

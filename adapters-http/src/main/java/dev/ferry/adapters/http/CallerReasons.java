@@ -11,8 +11,12 @@ import java.util.regex.Pattern;
  */
 final class CallerReasons {
 
-    /** What an endpoint answered, after its status: its error body may echo a credential or another's data. */
-    private static final Pattern ANSWERED = Pattern.compile("(answered HTTP \\d{3})(: a credential problem \\([^)]*\\))?: [^;]*");
+    /**
+     * What an endpoint answered, after its status, to the end: its error body may echo a credential or another's data,
+     * and hold a ';' of its own ("could not execute statement; SQL [insert ...]").
+     */
+    private static final Pattern ANSWERED = Pattern.compile("(answered HTTP \\d{3})(: a credential problem \\([^)]*\\))?: .*",
+            Pattern.DOTALL);
     /** A URL: the host and port of a service inside. */
     private static final Pattern URL = Pattern.compile("\\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\\s;,'\"()<>]+");
     /** An Amazon Resource Name: its partition kept, the rest (region, account, resource) not. */

@@ -368,6 +368,9 @@ class HttpAdapterUnitTest {
         assertThat(json).doesNotContain("123456789012").doesNotContain("assumed-role").doesNotContain("billing.internal")
                 .doesNotContain("secret-xyz").contains("AccessDenied").contains("answered HTTP 400")
                 .contains("line 1, offset 7: expected ':' after the field name");
+        // a last look: the answer's own ';' ended what was taken out, and the rest of the endpoint's words went on
+        assertThat(CallerReasons.of("POST https://x/… answered HTTP 500: could not execute statement; SQL [insert "
+                + "'alice@example.com']; constraint [users_email_key]")).isEqualTo("POST (an endpoint) answered HTTP 500");
     }
 
     @Test // a review: the events behind a failed head of an ordered batch were told 1 s, the head 300 s
