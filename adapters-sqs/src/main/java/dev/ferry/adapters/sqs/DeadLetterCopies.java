@@ -27,6 +27,8 @@ import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
 final class DeadLetterCopies {
 
     private static final int MAX_REASON_CHARS = 4_000;
+    /** The dead-letter queue's largest message: SQS's unless it said less (a queue kept at 256 KiB). */
+    private volatile int largest = SqsSink.MAX_BATCH_BYTES;
     /** The group of copies of messages that had none (a FIFO queue's messages always have one). */
     private static final String UNGROUPED = "ferry-dead-letters";
 
@@ -270,12 +272,17 @@ final class DeadLetterCopies {
         var own = ((SqsReceipt) d.receipt()).messageAttributes();
         String reason = sanitize(((Disposition.DeadLetter) s.disposition()).reason());
         var attributes = MessageAttributes.forDeadLetter(own, reason, queueName, name, d.receiveCount(), identity(d));
-        int over = d.body().length + MessageAttributes.bytes(attributes) - SqsSink.MAX_BATCH_BYTES;
+        int over = d.body().length + MessageAttributes.bytes(attributes) - largest;
         return over <= 0 ? attributes : MessageAttributes.forDeadLetter(own, cut(reason, over), queueName, name,
                 d.receiveCount(), identity(d));
     }
 
-    private static final String CUT = "... (cut to fit SQS's largest message)";
+    /** The dead-letter queue's largest message as it says (MaximumMessageSize); 0 or more than SQS's: SQS's. */
+    void largest(int bytes) {
+        largest = bytes > 0 && bytes < SqsSink.MAX_BATCH_BYTES ? bytes : SqsSink.MAX_BATCH_BYTES;
+    }
+
+    private static final String CUT = "... (cut to fit the dead-letter queue's largest message)";
 
     /** {@code reason} made {@code over} UTF-8 bytes shorter, saying so; never empty (SQS refuses an empty attribute). */
     static String cut(String reason, int over) {

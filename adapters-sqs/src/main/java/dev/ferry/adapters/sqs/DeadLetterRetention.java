@@ -64,8 +64,11 @@ final class DeadLetterRetention {
         check(client, dlqUrl, source, fifo, null);
     }
 
-    /** {@link #check(SqsClient, String, String, boolean)}, and its largest message against its source queue's (unless null). */
-    static void check(SqsClient client, String dlqUrl, String source, boolean fifo, String sourceUrl) {
+    /**
+     * {@link #check(SqsClient, String, String, boolean)}, and its largest message against its source queue's (unless
+     * null); the dead-letter queue's largest message (MaximumMessageSize), or 0 when it does not say.
+     */
+    static int check(SqsClient client, String dlqUrl, String source, boolean fifo, String sourceUrl) {
         String name = dlqUrl.substring(dlqUrl.lastIndexOf('/') + 1);
         Map<QueueAttributeName, String> attributes;
         try {
@@ -75,19 +78,20 @@ final class DeadLetterRetention {
         } catch (RuntimeException e) {
             LOG.warn("SQS dead-letter queue '{}': its MessageRetentionPeriod could not be read ({}); SQS deletes dead "
                     + "letters once it has passed, so make sure it is 14 days", name, SqsErrors.of(e));
-            return;
+            return 0;
         }
+        String largest = attributes.get(QueueAttributeName.MAXIMUM_MESSAGE_SIZE);
         if (sourceUrl != null) {
-            DeadLetterSizes.check(client, name, dlqUrl, attributes.get(QueueAttributeName.MAXIMUM_MESSAGE_SIZE), sourceUrl,
-                    source);
+            DeadLetterSizes.check(client, name, dlqUrl, largest, sourceUrl, source);
         }
         String seconds = attributes.get(QueueAttributeName.MESSAGE_RETENTION_PERIOD);
         if (seconds == null || !seconds.matches("\\d{1,9}")) {
             // ElasticMQ (the embedded server too) keeps messages until they are deleted and says no retention
             LOG.debug("SQS dead-letter queue '{}' does not say its MessageRetentionPeriod ({}): not checked", name, seconds);
-            return;
+        } else {
+            warning(name, dlqUrl, Duration.ofSeconds(Long.parseLong(seconds)), source, fifo).ifPresent(w -> LOG.warn(w));
         }
-        warning(name, dlqUrl, Duration.ofSeconds(Long.parseLong(seconds)), source, fifo).ifPresent(w -> LOG.warn(w));
+        return largest != null && largest.matches("\\d{1,9}") ? Integer.parseInt(largest) : 0;
     }
 
     /** The line for a dead-letter queue that keeps messages {@code retention}; empty when that is the longest. */

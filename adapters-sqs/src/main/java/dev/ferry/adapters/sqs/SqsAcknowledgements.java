@@ -61,6 +61,11 @@ final class SqsAcknowledgements {
         return deadLetterCopies.copied();
     }
 
+    /** The dead-letter queue's largest message, as it says ({@code 0}: it does not): copies are cut to fit it. */
+    void deadLetterLargest(int bytes) {
+        deadLetterCopies.largest(bytes);
+    }
+
     long invalidReceipts() {
         return invalidReceipts.sum();
     }

@@ -387,7 +387,8 @@ public final class SqsSource implements Source, Acknowledger {
                     : info.redrive().map(p -> queues.url(p.deadLetterTargetArn())).orElse(null);
             var source = new SqsSource(this, info, dlq);
             if (dlq != null) {
-                DeadLetterRetention.check(client, dlq, source.name(), info.fifo(), info.url());
+                source.acknowledgements.deadLetterLargest(DeadLetterRetention.check(client, dlq, source.name(), info.fifo(),
+                        info.url()));
             } else if (!noDeadLetterQueue) {
                 LOG.warn("SQS queue '{}' has no dead-letter queue: messages Ferry dead-letters stay in "
                         + "the queue. Give it a RedrivePolicy or configure one.", info.name());

@@ -99,9 +99,34 @@ class DeadLetterCopyIT {
             assertThat(m.body()).hasSize(SqsSink.MAX_BATCH_BYTES - 2_000);
             assertThat(m.messageAttributes().get("origin-system").stringValue()).isEqualTo("billing");
             assertThat(m.messageAttributes().get(dev.ferry.domain.transport.DeadLetterAttributes.REASON).stringValue())
-                    .startsWith("handler threw: €€€").endsWith("(cut to fit SQS's largest message)");
+                    .startsWith("handler threw: €€€").endsWith("(cut to fit the dead-letter queue's largest message)");
         });
         assertThat(DeadLetterCopies.cut("€".repeat(10), 100)).as("never empty").isNotEmpty();
+    }
+
+    @Test // a last look: the reason was cut to fit SQS's 1 MiB, not the dead-letter queue's own largest message (a queue
+          // kept at 256 KiB): a message near that refused for good all the same
+    void aCopyIsCutToFitTheDeadLetterQueuesOwnLargestMessage() {
+        var q = SqsFixture.create(measuringClient(), false, 1000);
+        opened.add(q);
+        q.send("x".repeat(262_144 - 2_000), Map.of(), null);
+        var d = q.source().poll(new PollRequest(1, Duration.ofSeconds(5), Duration.ofSeconds(60))).getFirst();
+        var calls = java.util.concurrent.Executors.newCachedThreadPool();
+        try {
+            // as the source makes them once its dead-letter queue said MaximumMessageSize 262144 (ElasticMQ does not say)
+            var copies = new DeadLetterCopies(q.client, q.dlqUrl, "q", "q", 2, calls);
+            copies.largest(262_144);
+            var failures = new ArrayList<Settlement.Failure>();
+            var sent = copies.send(List.of(new Settlement(d, Disposition.deadLetter("boom: " + "r".repeat(3_000)))), failures);
+            assertThat(failures).isEmpty();
+            assertThat(sent).hasSize(1);
+        } finally {
+            calls.shutdownNow();
+        }
+        assertThat(batchBytes).isNotEmpty().allSatisfy(b -> assertThat(b).isLessThanOrEqualTo(262_144));
+        assertThat(q.deadLetterMessages()).singleElement().satisfies(m -> assertThat(m.messageAttributes()
+                .get(dev.ferry.domain.transport.DeadLetterAttributes.REASON).stringValue()).startsWith("boom: rrr")
+                .endsWith("(cut to fit the dead-letter queue's largest message)"));
     }
 
     @Test // a review of the fix above: past ten attributes with Ferry's, the rest were folded by name, a large Binary one
