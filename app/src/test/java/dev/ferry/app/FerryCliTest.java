@@ -223,15 +223,19 @@ class FerryCliTest {
     @Test // a review: an HTTP sink's header whose name no pattern knows (X-Honeycomb-Team) was printed with its key
     void configPrint_masksEveryHttpSinkHeaderValue_butThePlainOnes() {
         String yaml = """
+                sources:
+                  payments: {sqs: {queue: payments}}
                 sinks:
                   events:
                     type: http
                     url: http://127.0.0.1:9/events
-                    headers: {X-Honeycomb-Team: "${HC_KEY}", X-Auth: abcd1234efgh5678, Content-Type: application/cloudevents+json}
+                    headers: {X-Honeycomb-Team: "${HC_KEY}", X-Auth: abcd1234efgh5678, X-Team: payments,
+                              Content-Type: application/cloudevents+json}
                 """;
         String printed = dev.ferry.app.config.ConfigPrinter.resolved(yaml, name -> name.equals("HC_KEY") ? "hc0123456789" : null);
         assertThat(printed).doesNotContain("hc0123456789").doesNotContain("abcd1234efgh5678")
-                .contains("X-Honeycomb-Team: '****'").contains("Content-Type: application/cloudevents+json");
+                .contains("X-Honeycomb-Team: '****'").contains("Content-Type: application/cloudevents+json")
+                .as("masked where it is, not everywhere it is spelled").contains("queue: payments");
     }
 
     @Test

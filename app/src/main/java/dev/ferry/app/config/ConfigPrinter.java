@@ -62,16 +62,12 @@ public final class ConfigPrinter {
     }
 
     private static void collectSecrets(Object node, boolean secret, Function<String, String> env, java.util.Set<String> into) {
-        collectSecrets(node, null, secret, env, into);
-    }
-
-    private static void collectSecrets(Object node, String key, boolean secret, Function<String, String> env,
-                                       java.util.Set<String> into) {
         if (node instanceof Map<?, ?> map) {
-            map.forEach((k, v) -> collectSecrets(v, String.valueOf(k), secret || secretHeader(key, k)
-                    || SECRET_KEY.matcher(String.valueOf(k)).matches(), env, into));
+            // a header's value is masked where it is (walk), not everywhere it is spelled: X-Team: payments masked a
+            // queue named payments. What a secret's own key names is, wherever it is spelled
+            map.forEach((k, v) -> collectSecrets(v, secret || SECRET_KEY.matcher(String.valueOf(k)).matches(), env, into));
         } else if (node instanceof List<?> list) {
-            list.forEach(item -> collectSecrets(item, null, secret, env, into));
+            list.forEach(item -> collectSecrets(item, secret, env, into));
         } else if (secret && node != null) {
             String value = node instanceof String text ? substitute(text, env) : String.valueOf(node);
             if (value.length() >= 4) {
