@@ -14,19 +14,9 @@ final class Interrupts {
 
     /**
      * Runs {@code interrupting} on a new daemon thread named {@code name}; the thread, to join for a while if need be. When
-     * no thread can be had (a process at its native-thread limit, often the moment it is stopped) it runs here: thrown,
-     * a stop published no report (every later {@code stop()} waited for ever) and a call past its timeout was never
-     * interrupted.
+     * no thread can be had it runs here ({@link SpareThreads}).
      */
     static Thread send(String name, Runnable interrupting) {
-        try {
-            return Thread.ofPlatform().daemon().name(name).start(interrupting);
-        } catch (Throwable noThread) {
-            interrupting.run();
-            return DONE;
-        }
+        return SpareThreads.start(SpareThreads.named(name), interrupting);
     }
-
-    /** A thread never started: joined, it returns at once. */
-    private static final Thread DONE = Thread.ofPlatform().unstarted(() -> { });
 }

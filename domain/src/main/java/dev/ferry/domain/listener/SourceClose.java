@@ -28,15 +28,22 @@ final class SourceClose {
 
     /** How long, from its start, the close is waited for at most: {@value #WAIT_SECONDS} s (a test's less). */
     private final java.time.Duration bound;
+    /** Where {@link #closeWithin(java.time.Duration)} gets its thread. */
+    private final java.util.concurrent.ThreadFactory threads;
 
     SourceClose(String name, Source source) {
         this(name, source, java.time.Duration.ofSeconds(WAIT_SECONDS));
     }
 
     SourceClose(String name, Source source, java.time.Duration bound) {
+        this(name, source, bound, SpareThreads.named("ferry-" + name + "-source-close"));
+    }
+
+    SourceClose(String name, Source source, java.time.Duration bound, java.util.concurrent.ThreadFactory threads) {
         this.name = name;
         this.source = source;
         this.bound = bound;
+        this.threads = threads;
     }
 
     void close() {
@@ -65,10 +72,11 @@ final class SourceClose {
     /**
      * {@link #close()} on a thread of its own, waited for {@code wait} at most: the close a stop makes before it publishes
      * its report (asked on the listener's own thread). A plugin source whose close hung held the report, and every other
-     * {@code stop()} waiting for it — a shutdown hook's: the JVM never ended.
+     * {@code stop()} waiting for it — a shutdown hook's: the JVM never ended. Where no thread can be had it closes here
+     * ({@link SpareThreads}): thrown, the stop published no report.
      */
     void closeWithin(java.time.Duration wait) {
-        Thread.ofPlatform().daemon().name("ferry-" + name + "-source-close").start(this::close);
+        SpareThreads.start(threads, this::close);
         awaitFirst(wait);
     }
 

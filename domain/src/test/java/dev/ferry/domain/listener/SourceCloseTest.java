@@ -76,4 +76,16 @@ class SourceCloseTest {
         second.get(5, TimeUnit.SECONDS); // closed once: a later close returns at once
         assertThat(source.closed.getCount()).isZero();
     }
+
+    @Test // the last look at the thirty-seventh round: where no thread could be had for the close (a process at its
+          // native-thread limit, often the moment it is stopped), closeWithin threw and the stop published no report
+    void whenNoThreadCanBeHad_theCloseIsMadeOnTheCallersThread() throws Exception {
+        var source = new HangingClose();
+        source.back.countDown(); // this close does not hang
+        var close = new SourceClose("orders", source, Duration.ofSeconds(1), task -> {
+            throw new OutOfMemoryError("unable to create native thread: possibly out of memory or process/resource limits reached");
+        });
+        CompletableFuture.runAsync(() -> close.closeWithin(Duration.ofMillis(200))).get(5, TimeUnit.SECONDS); // not thrown
+        assertThat(source.closed.getCount()).as("closed before closeWithin returned").isZero();
+    }
 }
