@@ -19,6 +19,19 @@ final class HealthText {
     /** A URL's query, which may carry a signature or a token. */
     private static final Pattern QUERY = Pattern.compile("(://[^\\s?#]{1,2048})\\?[^\\s\"']*");
 
+    /**
+     * A credential a signing error quotes: SQS's {@code SignatureDoesNotMatch} spells out the canonical request with
+     * its {@code x-amz-security-token} (a session token); a presigned request's {@code X-Amz-Credential} names the key.
+     */
+    private static final Pattern SIGNED_HEADER = Pattern.compile(
+            "(?i)(x-amz-security-token|x-amz-credential)([:=] *)[^\\s'\"&,;]+");
+    /** An {@code Authorization} header's value, quoted by a service or a proxy. */
+    private static final Pattern AUTHORIZATION = Pattern.compile(
+            "(?i)(authorization[:=] *)(?:AWS4-HMAC-SHA256|Bearer|Basic)\\b[^\\n'\"]*");
+    /** An access key id (AKIA…, ASIA… for session keys) or a principal's unique id (AROA…, AIDA…). */
+    private static final Pattern KEY_ID =
+            Pattern.compile("(?<![A-Z0-9])(?:AKIA|ASIA|AROA|AIDA)[A-Z0-9]{16}(?![A-Z0-9])");
+
     private HealthText() {
     }
 
@@ -27,6 +40,9 @@ final class HealthText {
             return null;
         }
         String s = ARN.matcher(problem).replaceAll("arn:$1:…");
+        s = SIGNED_HEADER.matcher(s).replaceAll("$1$2…");
+        s = AUTHORIZATION.matcher(s).replaceAll("$1…");
+        s = KEY_ID.matcher(s).replaceAll("…");
         s = USERINFO.matcher(s).replaceAll("$1…@");
         s = QUERY.matcher(s).replaceAll("$1?…");
         return ACCOUNT.matcher(s).replaceAll("…");
