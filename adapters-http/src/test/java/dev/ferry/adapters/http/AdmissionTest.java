@@ -65,4 +65,62 @@ class AdmissionTest {
         assertThat(admission.take(10)).as("kept again after that").isFalse();
         assertThat(admission.take(2)).isFalse();
     }
+
+    /** Requests in a simulated stream: how many of each size got in. */
+    private record Taken(int large, int small) {
+    }
+
+    /**
+     * {@code seconds} of a stream against an endpoint of 1,000 events, full at the start, whose events settle at {@code
+     * rate} a second: each second {@code largeClients} batches of {@code large}, and half a second later three of 100.
+     */
+    private Taken stream(int seconds, int rate, int large, int largeClients) {
+        var capacity = new Semaphore(1_000);
+        var admission = new Admission(capacity, now::get);
+        capacity.acquireUninterruptibly(1_000);
+        int largeIn = 0;
+        int smallIn = 0;
+        for (int s = 0; s < seconds; s++) {
+            capacity.release(Math.min(rate, 1_000 - capacity.availablePermits()));
+            for (int c = 0; c < largeClients; c++) {
+                largeIn += admission.take(large) ? 1 : 0;
+            }
+            seconds(0.5);
+            for (int c = 0; c < 3; c++) {
+                smallIn += admission.take(100) ? 1 : 0;
+            }
+            seconds(0.5);
+        }
+        return new Taken(largeIn, smallIn);
+    }
+
+    @Test // a second look at the thirty-seventh round: room was kept 3 s from the first refusal, then none for 3 s; where
+          // events settle slower than that, the room never grew to the batch, and the batch got in 0 times in 120 s
+    void whereEventsSettleSlowly_aLargeBatchStillGetsIn_andTheSmallOnesToo() {
+        var taken = stream(60, 100, 800, 1);
+        assertThat(taken.large()).as("the batch of 800, settling 100 a second").isGreaterThanOrEqualTo(3);
+        assertThat(taken.small()).as("the batches of 100").isGreaterThanOrEqualTo(10);
+    }
+
+    @Test // a second look: once a batch room was kept for got in, room was kept for the next large batch at once; under a
+          // stream of batches of 800, 0 of 360 batches of 100 got in
+    void aStreamOfLargeBatches_doesNotStarveTheSmallOnes() {
+        var taken = stream(60, 400, 800, 3);
+        assertThat(taken.small()).as("the batches of 100, among three clients of 800").isGreaterThanOrEqualTo(10);
+        assertThat(taken.large()).as("the batches of 800").isGreaterThanOrEqualTo(10);
+    }
+
+    @Test
+    void roomIsNoLongerKept_forABatchThatStoppedComingBack() {
+        var capacity = new Semaphore(10);
+        var admission = new Admission(capacity, now::get);
+        assertThat(admission.take(8)).isTrue(); // 2 free
+        assertThat(admission.take(6)).as("refused, and gone").isFalse();
+        for (int s = 0; s < 3; s++) {
+            seconds(1);
+            capacity.release(1); // the room grows, but the batch never asks again
+        }
+        seconds(0.1);
+        assertThat(admission.take(2)).as("room no longer kept for a batch that stopped asking").isTrue();
+    }
 }
