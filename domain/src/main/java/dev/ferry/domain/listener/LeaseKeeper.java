@@ -1,7 +1,6 @@
 package dev.ferry.domain.listener;
 
 import dev.ferry.domain.model.Delivery;
-
 import dev.ferry.domain.idempotency.IdempotencyLedger;
 import dev.ferry.domain.transport.Acknowledger;
 import java.lang.System.Logger.Level;
@@ -172,10 +171,12 @@ final class LeaseKeeper {
             item.extending = true;
             claims.extendClaimsOf(item, config.lease());
         }
-        extendingSince = System.nanoTime() | 1; // never 0 while a call is under way
+        long callStart = System.nanoTime();
+        extendingSince = callStart | 1; // never 0 while a call is under way; the claims kept on their own schedule meanwhile
         List<Delivery> answer;
         Throwable failed = null;
-        try {
+        try (var during = ledger == null ? null
+                : ClaimsDuringCall.start(name, hands, claims, config, Set.copyOf(due), callStart, tickNanos(config))) {
             answer = acknowledger.extendLeases(due.stream().map(i -> i.delivery).toList(), config.lease());
         } catch (Throwable e) {
             // the transport unreachable a while: every lease refused — the claims kept (the copies may go to another

@@ -138,13 +138,18 @@ class ClaimLeaseOutageTest {
      * margin of a 2 s lease. {@code calls} counts the calls begun, {@code answered} those answered.
      */
     private static RefusingExtensions slowFirstExtension(InMemoryQueue queue, AtomicInteger calls, AtomicInteger answered) {
+        return slowFirstExtension(queue, calls, answered, Duration.ofMillis(1_600));
+    }
+
+    private static RefusingExtensions slowFirstExtension(InMemoryQueue queue, AtomicInteger calls, AtomicInteger answered,
+                                                         Duration slow) {
         return new RefusingExtensions(queue) {
             @Override
             public List<dev.ferry.domain.model.Delivery> extendLeases(List<dev.ferry.domain.model.Delivery> deliveries,
                                                                       Duration lease) {
                 var refused = queue.extendLeases(deliveries, lease); // applied at once, answered late
                 if (calls.incrementAndGet() == 1) {
-                    Await.until(Duration.ofMillis(1_600), () -> false);
+                    Await.until(slow, () -> false);
                 }
                 answered.incrementAndGet();
                 return refused;
@@ -176,6 +181,33 @@ class ClaimLeaseOutageTest {
                 .as(listener.stats().line()).isTrue();
 
         assertThat(listener.stats().claimsLost()).as("the claim was kept").isZero();
+        assertThat(runs).as("the copy found it done").hasValue(1);
+    }
+
+    @Test // thirty-eighth round: the claims were extended before the transport's call, then not again until after it; an
+          // SQS extension over a silent connection, tried again, took a minute: every claim ran out under its handler
+    void aTransportExtensionLastingLeases_keepsTheClaimsExtendedMeanwhile() {
+        var queue = InMemoryQueue.standard("slower-transport");
+        var calls = new AtomicInteger();
+        var answered = new AtomicInteger();
+        var slowTransport = slowFirstExtension(queue, calls, answered, Duration.ofMillis(5_000)); // 2.5 leases
+        var runs = new AtomicInteger();
+        Handler slow = (event, delivery) -> {
+            runs.incrementAndGet();
+            Await.until(Duration.ofMillis(8_000), () -> false);
+            return Outcome.done();
+        };
+        listener = Listener.builder(queue, slowTransport, new LineDecoder(), slow).ledger(InMemoryLedger.create())
+                .config(ListenerTest.fast().lease(Duration.ofSeconds(2)).build()).build().start();
+
+        queue.send("a");
+        assertThat(Await.until(Duration.ofSeconds(10), () -> calls.get() >= 1)).as(listener.stats().line()).isTrue();
+        Await.until(Duration.ofMillis(3_000), () -> false); // past the claim's lease, the call still under way
+        queue.send("a"); // a copy: it must wait on the claim (as must the message itself, its lease lapsed meanwhile)
+        assertThat(Await.until(Duration.ofSeconds(30), () -> listener.stats().acked() >= 2
+                && listener.stats().inFlight() == 0)).as(listener.stats().line()).isTrue();
+
+        assertThat(listener.stats().claimsLost()).as("the claims were kept during the call").isZero();
         assertThat(runs).as("the copy found it done").hasValue(1);
     }
 

@@ -1,0 +1,99 @@
+package dev.ferry.domain.listener;
+
+import dev.ferry.domain.model.Durations;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The ledger claims of what the listener holds, extended on their own schedule while the lease keeper waits for the
+ * transport's extension call. They were extended once before the call and then only by the keeper's next round, after
+ * it: an SQS call over a silent connection, tried again, took a minute — four 30 s leases of 2 s, or two of the default
+ * 30 s — and every claim in hand ran out under its handler; a copy the transport handed out meanwhile ran beside it.
+ */
+final class ClaimsDuringCall implements AutoCloseable {
+
+    private final Thread thread;
+    private volatile boolean over;
+
+    private ClaimsDuringCall(Thread thread) {
+        this.thread = thread;
+    }
+
+    /**
+     * Starts the watch of a call begun at {@code startNanos}, whose {@code extendedNow} had their claims extended just
+     * before it: from then on every claim in hand is extended once {@code extendAfter} has passed since it last was (or,
+     * for one not extended before the call, once its delivery falls due), each {@code tickNanos}, until closed.
+     */
+    static ClaimsDuringCall start(String name, Hands hands, ClaimLeases claims, ListenerConfig config,
+                                  Set<InFlight> extendedNow, long startNanos, long tickNanos) {
+        var watch = new Watch(hands, claims, config, extendedNow, startNanos);
+        var result = new ClaimsDuringCall[1];
+        Runnable loop = () -> {
+            while (!result[0].over) {
+                try {
+                    TimeUnit.NANOSECONDS.sleep(tickNanos);
+                } catch (InterruptedException e) {
+                    return; // closed
+                }
+                if (!result[0].over) {
+                    watch.round(System.nanoTime());
+                }
+            }
+        };
+        Thread thread = Thread.ofVirtual().name("ferry-" + name + "-claims-during-call").unstarted(loop);
+        result[0] = new ClaimsDuringCall(thread);
+        try {
+            thread.start();
+        } catch (Throwable noThread) { // none to be had: the claims wait for the keeper's next round, as before
+            result[0].over = true;
+        }
+        return result[0];
+    }
+
+    @Override
+    public void close() {
+        over = true;
+        thread.interrupt();
+    }
+
+    /** What the watch knows: when each claim in hand is next due (nanoTime). Used by its own thread only. */
+    private static final class Watch {
+        private final Hands hands;
+        private final ClaimLeases claims;
+        private final ListenerConfig config;
+        private final long every;
+        private final Map<InFlight, Long> dueAt = new HashMap<>();
+
+        Watch(Hands hands, ClaimLeases claims, ListenerConfig config, Set<InFlight> extendedNow, long startNanos) {
+            this.hands = hands;
+            this.claims = claims;
+            this.config = config;
+            this.every = Durations.nanos(config.extendAfter());
+            for (var item : extendedNow) {
+                dueAt.put(item, startNanos + every);
+            }
+        }
+
+        void round(long nowNanos) {
+            long ahead = Durations.nanos(config.lease()) - every;
+            for (var items : List.of(hands.inFlight(), hands.handedOver())) {
+                for (var item : items) {
+                    if (item.settled.get()) {
+                        continue;
+                    }
+                    Long due = dueAt.get(item);
+                    // one not extended before the call: due as its delivery is (its claims were extended with its lease)
+                    boolean now = due != null ? nowNanos - due >= 0 : item.excuseNanos != InFlight.NO_NANOS
+                            && item.excuseNanos - ahead - nowNanos <= 0;
+                    if (now) {
+                        claims.extendClaimsOf(item, config.lease());
+                        dueAt.put(item, nowNanos + every);
+                    }
+                }
+            }
+        }
+    }
+}
