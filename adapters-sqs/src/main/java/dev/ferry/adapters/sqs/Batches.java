@@ -43,7 +43,7 @@ final class Batches {
 
     /** Items that finally failed, with their last error; empty when all succeeded. Chunks in order. */
     static <T> Map<T, EntryError> run(List<T> items, ToIntFunction<T> bytes, int maxBytes, int retries, Call<T> call) {
-        return run(items, bytes, maxBytes, retries, null, call);
+        return run(items, bytes, maxBytes, retries, null, NO_DEADLINE, call);
     }
 
     /**
@@ -52,11 +52,14 @@ final class Batches {
      */
     static <T> Map<T, EntryError> runConcurrently(List<T> items, ToIntFunction<T> bytes, int maxBytes, int retries,
                                                   Executor executor, Call<T> call) {
-        return run(items, bytes, maxBytes, retries, executor, call);
+        return run(items, bytes, maxBytes, retries, executor, NO_DEADLINE, call);
     }
 
+    /** No time by which the whole operation, its retries too, must be over. */
+    private static final long NO_DEADLINE = Long.MIN_VALUE;
+
     private static <T> Map<T, EntryError> run(List<T> items, ToIntFunction<T> bytes, int maxBytes, int retries,
-                                              Executor executor, Call<T> call) {
+                                              Executor executor, long deadline, Call<T> call) {
         var failed = new IdentityHashMap<T, EntryError>();
         var pending = items;
         boolean throttled = false;
@@ -71,9 +74,10 @@ final class Batches {
             throttled = false;
             var chunks = chunks(pending, bytes, maxBytes);
             var outcomes = executor != null && chunks.size() > 1 ? sendAll(chunks, executor, call) : sendInTurn(chunks, call);
+            boolean late = deadline != NO_DEADLINE && System.nanoTime() - deadline >= 0; // no time left to try again
             for (var outcome : outcomes) {
                 for (var e : outcome.entrySet()) {
-                    if (e.getValue().retryable() && attempt < retries) {
+                    if (e.getValue().retryable() && attempt < retries && !late) {
                         again.add(e.getKey());
                         throttled |= e.getValue().throttled();
                     } else {
@@ -106,7 +110,25 @@ final class Batches {
     static <T> Map<T, EntryError> changeVisibility(SqsClient client, String queueUrl, List<T> items,
                                                    Function<T, String> handle, ToIntFunction<T> seconds, int retries,
                                                    Executor executor) {
-        return runConcurrently(items, item -> 0, Integer.MAX_VALUE, retries, executor, chunk -> {
+        return changeVisibility(client, queueUrl, items, handle, seconds, retries, executor, NO_DEADLINE);
+    }
+
+    /**
+     * {@link #changeVisibility} of leases in hand: the whole of it, waves and retries too, within one call's bound
+     * ({@link SqsTimeouts#EXTENSION_CALL}). Over a silent connection each wave and each retry had the whole 15 s again:
+     * two minutes of the lease keeper's thread for a window of 100, every lease and claim in hand run out meanwhile.
+     */
+    static <T> Map<T, EntryError> extendVisibility(SqsClient client, String queueUrl, List<T> items,
+                                                   Function<T, String> handle, ToIntFunction<T> seconds, int retries,
+                                                   Executor executor) {
+        long deadline = System.nanoTime() + SqsTimeouts.EXTENSION_CALL.toNanos();
+        return changeVisibility(client, queueUrl, items, handle, seconds, retries, executor, deadline | 1);
+    }
+
+    private static <T> Map<T, EntryError> changeVisibility(SqsClient client, String queueUrl, List<T> items,
+                                                           Function<T, String> handle, ToIntFunction<T> seconds,
+                                                           int retries, Executor executor, long deadline) {
+        return run(items, item -> 0, Integer.MAX_VALUE, retries, executor, deadline, chunk -> {
             var entries = new ArrayList<ChangeMessageVisibilityBatchRequestEntry>(chunk.size());
             for (int i = 0; i < chunk.size(); i++) {
                 var item = chunk.get(i);
@@ -114,7 +136,8 @@ final class Batches {
                         .receiptHandle(handle.apply(item)).visibilityTimeout(seconds.applyAsInt(item)).build());
             }
             var answer = client.changeMessageVisibilityBatch(b -> b.queueUrl(queueUrl).entries(entries)
-                    .overrideConfiguration(SqsTimeouts.EXTENSIONS));
+                    .overrideConfiguration(deadline == NO_DEADLINE ? SqsTimeouts.EXTENSIONS
+                            : SqsTimeouts.extensionsUntil(deadline)));
             return SendAnswers.unnamed(entries.size(), answer.failed(), answer.successful().stream()
                     .map(software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchResultEntry::id).toList());
         });

@@ -245,7 +245,7 @@ final class SqsAcknowledgements {
         for (var d : extend) {
             granted.put(d, Math.min(seconds, remainingSeconds(receipt(d)))); // read once: the call and the answer agree
         }
-        var errors = Batches.changeVisibility(client, queueUrl, extend, d -> receipt(d).handle(), granted::get,
+        var errors = Batches.extendVisibility(client, queueUrl, extend, d -> receipt(d).handle(), granted::get,
                 settleRetries, calls);
         notExtended.putAll(errors);
         for (var d : extend) {

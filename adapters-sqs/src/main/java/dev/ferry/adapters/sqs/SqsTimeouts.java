@@ -37,9 +37,19 @@ final class SqsTimeouts {
 
     /** For calls that answer at once. */
     static final Consumer<AwsRequestOverrideConfiguration.Builder> CALLS = o -> o.apiCallAttemptTimeout(ATTEMPT).apiCallTimeout(CALL);
-    /** For lease extensions. */
+    /** For lease extensions, and other visibility changes. */
     static final Consumer<AwsRequestOverrideConfiguration.Builder> EXTENSIONS =
             o -> o.apiCallAttemptTimeout(EXTENSION_ATTEMPT).apiCallTimeout(EXTENSION_CALL);
+
+    /**
+     * For a lease extension that must be over by {@code deadline} (nanoTime), its other waves and retries included: what
+     * is left of it, {@link #EXTENSION_CALL} at most (a millisecond when nothing is: the call fails at once).
+     */
+    static Consumer<AwsRequestOverrideConfiguration.Builder> extensionsUntil(long deadline) {
+        var left = Duration.ofNanos(Math.max(1_000_000, Math.min(deadline - System.nanoTime(), EXTENSION_CALL.toNanos())));
+        var attempt = left.compareTo(EXTENSION_ATTEMPT) < 0 ? left : EXTENSION_ATTEMPT;
+        return o -> o.apiCallAttemptTimeout(attempt).apiCallTimeout(left);
+    }
 
     /** For a long poll of {@code waitSeconds}: the wait and 10 s more per attempt, two attempts' worth in all. */
     static Consumer<AwsRequestOverrideConfiguration.Builder> receive(int waitSeconds) {

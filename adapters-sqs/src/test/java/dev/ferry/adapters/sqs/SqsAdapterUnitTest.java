@@ -62,6 +62,24 @@ class SqsAdapterUnitTest {
         }
     }
 
+    @Test // thirty-eighth round: each wave of chunks and each of Ferry's own retries had the whole 15 s again; the lease
+          // keeper's thread spent two minutes on one round, and every claim in hand ran out meanwhile
+    void aLeaseExtensionOverASilentConnection_isOverWithinOneCallsBound_itsWavesAndRetriesTogether() throws Exception {
+        try (var silent = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+             var client = SqsClients.builder().endpoint(java.net.URI.create("http://127.0.0.1:" + silent.getLocalPort()))
+                     .staticCredentials("x", "x").build()) {
+            var handles = java.util.stream.IntStream.range(0, 25).mapToObj(i -> "r" + i).toList(); // three chunks
+            long start = System.nanoTime();
+            var errors = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(60),
+                    () -> Batches.extendVisibility(client, "http://127.0.0.1:" + silent.getLocalPort() + "/q", handles,
+                            r -> r, r -> 30, 3, null));
+            var took = Duration.ofNanos(System.nanoTime() - start);
+            assertThat(errors).as("every one reported failed").containsOnlyKeys(handles);
+            assertThat(errors.values()).allSatisfy(e -> assertThat(e.retryable()).isTrue());
+            assertThat(took).as("one call's bound for the whole").isLessThanOrEqualTo(SqsTimeouts.EXTENSION_CALL.plusSeconds(5));
+        }
+    }
+
     @Test // 40 sources at 2 pollers filled the 64 connections with long polls; extensions waited until leases ran out
     void aRunsClient_hasAConnectionForEveryPoller_andRoomBesideThem() {
         assertThat(SqsClients.connectionsFor(context(80))).isEqualTo(80 + SqsClients.DEFAULT_CONNECTIONS);
