@@ -128,7 +128,12 @@ final class UrlTemplate {
         var sb = new StringBuilder(template.length() + 32);
         for (int i = 0; i < names.size(); i++) {
             sb.append(literals.get(i));
-            sb.append(URLEncoder.encode(values.apply(names.get(i)), StandardCharsets.UTF_8).replace("+", "%20"));
+            String value = values.apply(names.get(i));
+            // half a surrogate pair is no character: encoded, it was '?' (%3F), and "a\uD800", "a\uDBFF" and "a?" put one
+            // document — the second event's PUT overwrote the first's. Such a value goes as the ledger's hash of it
+            value = dev.ferry.domain.idempotency.LedgerKeys.wellFormed(value) ? value
+                    : dev.ferry.domain.idempotency.LedgerKeys.bounded(value);
+            sb.append(URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20"));
         }
         return sb.append(literals.getLast()).toString();
     }

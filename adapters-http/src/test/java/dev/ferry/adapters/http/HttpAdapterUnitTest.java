@@ -53,6 +53,16 @@ class HttpAdapterUnitTest {
                 .isEqualTo("https://api.example.com/v1/HIT%2FReviewable/doc%201%230?g=H%261&t=a%20b");
     }
 
+    @Test // thirty-eighth round: half a surrogate pair was encoded as '?': three keys filled {key} with one value
+    void urlTemplate_keepsKeysThatDifferInHalfASurrogatePair_apart() {
+        var t = new UrlTemplate("http://h.example/docs/{key}");
+        var urls = java.util.stream.Stream.of("a\uD800", "a\uDBFF", "a?")
+                .map(key -> t.expand(new Event(key, "T", null, null, new byte[0], Map.of())).toString()).toList();
+        assertThat(urls).doesNotHaveDuplicates().contains("http://h.example/docs/a%3F");
+        assertThat(t.expand(new Event("a\uD800", "T", null, null, new byte[0], Map.of())).toString())
+                .as("the same key, the same document").isEqualTo(urls.getFirst());
+    }
+
     @Test
     void urlTemplate_withAHostTheClientRefuses_isRefusedWhenBuilt_notOnEveryEvent() {
         // 'my_api' parses as a registry authority: accepted at start, every event then failed, retried and dead-lettered
