@@ -109,17 +109,26 @@ final class ConsumerLag {
         }
         long now = System.nanoTime();
         long since = now - askedAt;
-        boolean unknown = !pausedEnds.keySet().containsAll(paused);
+        boolean unknown = !pausedEnds.keySet().containsAll(paused) && !askFailed;
         if (paused.isEmpty() || since < TimeUnit.NANOSECONDS.convert(unknown ? ASK_UNKNOWN_EVERY : ASK_EVERY)) {
             return;
         }
-        askedAt = now;
         try {
             pausedEnds = Map.copyOf(c.endOffsets(paused, ASK_WITHIN));
+            askFailed = false;
         } catch (Throwable e) {
             // the cluster slow or away (a wakeup from close, too: the loop sees it closed): the ends known before stand
+            askFailed = true;
+        } finally {
+            // counted from the answer, and after one that failed not again for ASK_EVERY: counted from the ask, a second
+            // past the 1 s it may wait, a partition whose leader was being elected was asked about at every poll — the
+            // consumer thread spent its time here, the partitions still flowing polled once a second
+            askedAt = System.nanoTime();
         }
     }
+
+    /** Whether the last ask for the paused partitions' ends failed (timed out): then not asked again for a while. */
+    private boolean askFailed;
 
     private long pausedLag(KafkaConsumer<byte[], byte[]> c, TopicPartition partition) {
         Long end = pausedEnds.get(partition);
