@@ -30,7 +30,7 @@ final class OwnThreads {
     private final AsideLog aside = new AsideLog("ferry-threads-log");
 
     /** The handler threads: {@code concurrency} at most, idle ones ending after 30 s. */
-    final java.util.concurrent.ThreadPoolExecutor workers;
+    final WorkerPool workers;
     /** The one thread that times the waits in hand. */
     final java.util.concurrent.ScheduledThreadPoolExecutor holds;
     /** Records completions that wait on the ledger's I/O, one virtual thread each (bounded by the in-flight window). */
@@ -39,9 +39,7 @@ final class OwnThreads {
     OwnThreads(Listener owner, String name, int concurrency) {
         this.owner = owner;
         this.name = name;
-        this.workers = new java.util.concurrent.ThreadPoolExecutor(concurrency, concurrency, 30,
-                java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), r -> unstarted("worker", r));
-        workers.allowCoreThreadTimeOut(true);
+        this.workers = new WorkerPool(name, concurrency, r -> unstarted("worker", r));
         this.holds = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> unstarted("holds", r));
         holds.setRemoveOnCancelPolicy(true);
         var completions = Thread.ofVirtual().name("ferry-" + name + "-complete-", 1).factory();

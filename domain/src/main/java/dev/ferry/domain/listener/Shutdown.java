@@ -171,13 +171,12 @@ final class Shutdown {
         settler.wake();
         join(List.of(settlerThread), Duration.ofSeconds(5));
         settler.close();
-        // from a thread of their own, a while at most: a worker in a file's write to a disk that hangs held the stop
-        join(List.of(Interrupts.send("ferry-" + name + "-stop-workers", () -> {
-            leaseThread.interrupt();
-            holds.shutdownNow();
-            workers.shutdownNow();
-            completer.shutdownNow();
-        })), Duration.ofSeconds(1));
+        // from threads of their own, a while at most: a worker in a file's write to a disk that hangs held the stop; one
+        // each, the workers' too (WorkerPool): sent in turn, that worker held every interrupt after its own
+        join(List.of(Interrupts.send("ferry-" + name + "-stop-lease", leaseThread::interrupt),
+                Interrupts.send("ferry-" + name + "-stop-holds", holds::shutdownNow),
+                Interrupts.send("ferry-" + name + "-stop-workers", workers::shutdownNow),
+                Interrupts.send("ferry-" + name + "-stop-completer", completer::shutdownNow)), Duration.ofSeconds(1));
         keepInterrupt();
         processor.settleOwed(OWED_WAIT, ackedUnrecorded); // their timers went with the scheduler
         keepInterrupt();

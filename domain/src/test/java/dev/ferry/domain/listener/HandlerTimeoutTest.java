@@ -267,6 +267,46 @@ class HandlerTimeoutTest {
         }
     }
 
+    @Test // thirty-eighth round: the stop's interrupts of its workers went one after another on one thread, under the
+          // pool's lock; the worker in a hung write held every interrupt after its own, and those handlers ran on
+    void aStop_interruptsEveryOtherWorker_evenWhenOneIsInAWriteToADiskThatHangs() throws Exception {
+        var disk = new HungDisk();
+        var started = new CountDownLatch(4);
+        var interrupted = new CountDownLatch(3);
+        try {
+            start((e, d) -> {
+                started.countDown();
+                if (new String(e.payload(), java.nio.charset.StandardCharsets.UTF_8).equals("on-the-disk")) {
+                    try {
+                        disk.write();
+                    } catch (java.io.IOException ex) {
+                        throw new java.io.UncheckedIOException(ex);
+                    }
+                    return Outcome.done();
+                }
+                try {
+                    new CountDownLatch(1).await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException ex) {
+                    interrupted.countDown();
+                }
+                return Outcome.done();
+            }, ListenerTest.fast().concurrency(4).shutdownDeadline(Duration.ofMillis(300)));
+            queue.send("on-the-disk");
+            assertThat(Await.until(Duration.ofSeconds(10), () -> started.getCount() == 3)).isTrue();
+            queue.send("sleeps-1");
+            queue.send("sleeps-2");
+            queue.send("sleeps-3");
+            assertThat(started.await(10, TimeUnit.SECONDS)).as("four handlers at once").isTrue();
+
+            var stop = java.util.concurrent.CompletableFuture.supplyAsync(listener::stop);
+            assertThat(interrupted.await(5, TimeUnit.SECONDS)).as("every other worker interrupted; left: "
+                    + interrupted.getCount()).isTrue();
+            assertThat(Await.until(Duration.ofSeconds(10), stop::isDone)).as("the stop returned").isTrue();
+        } finally {
+            disk.back.countDown();
+        }
+    }
+
     @Test
     void theTimeout_isCheckedLikeTheOtherDurations() {
         assertThatThrownBy(() -> ListenerConfig.builder().handlerTimeout(Duration.ofMillis(-1)).build())
