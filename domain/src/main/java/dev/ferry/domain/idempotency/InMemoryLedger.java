@@ -59,6 +59,12 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
     private static final Duration SWEEP_AT_LEAST_EVERY = Duration.ofSeconds(1);
 
     private InMemoryLedger(Clock clock, int maxEntries) {
+        this(clock, maxEntries, KeyTable.MAX_ARRAY);
+    }
+
+    /** With {@code maxChars} for all keys' characters (a test's fewer than the largest array's). */
+    InMemoryLedger(Clock clock, int maxEntries, long maxChars) {
+        this.maxChars = maxChars;
         this.clock = Objects.requireNonNull(clock, "clock");
         if (maxEntries < 1) {
             throw new IllegalArgumentException("maxEntries must be >= 1, was " + maxEntries);
@@ -86,6 +92,7 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
         synchronized (keys) {
             int id = keys.find(key, h);
             if (id == KeyTable.NONE) {
+                roomForKey(key.length(), nowNanos);
                 long token = ++tokens;
                 keys.add(key, h, token, leaseUntilNanos);
                 evictIfNeeded(nowNanos);
@@ -192,6 +199,37 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
         if (keys.size() > maxEntries && now >= nextSweep) {
             sweeps++;
             nextSweep = keys.dropRunOutClaims(now, plus(now, SWEEP_AT_LEAST_EVERY));
+        }
+    }
+
+    /** The characters all keys may take together. */
+    private final long maxChars;
+
+    /**
+     * Room for a key of {@code length} characters beside those held, made as over the bound of entries: completions past
+     * their TTL first, then the oldest (counted and said). Keys of 40 characters fill the largest array at about 52
+     * million, within the entries the app allows: every new claim then failed — held, retried, intake paused — until a
+     * restart, and completions past their TTL were never dropped (only a write that succeeded drops them).
+     */
+    private void roomForKey(int length, long now) {
+        int head;
+        while (keys.charsHeld() + length > maxChars && (head = keys.oldestCompletion()) != KeyTable.NONE) {
+            if (keys.expiresAt(head) > now && now >= nextExpiryWalk) {
+                nextExpiryWalk = keys.dropExpiredCompletions(now, Long.MAX_VALUE);
+                continue;
+            }
+            if (keys.expiresAt(head) > now) {
+                forgotLive(now);
+            }
+            keys.dropOldestCompletion();
+        }
+        if (keys.charsHeld() + length > maxChars && now >= nextSweep) { // only claims held: those run out go
+            sweeps++;
+            nextSweep = keys.dropRunOutClaims(now, plus(now, SWEEP_AT_LEAST_EVERY));
+        }
+        if (keys.charsHeld() + length > maxChars) {
+            throw new IllegalStateException("the in-memory ledger's claims held take " + keys.charsHeld() + " characters: "
+                    + "no room for a key of " + length);
         }
     }
 

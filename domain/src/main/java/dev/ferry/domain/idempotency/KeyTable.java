@@ -47,7 +47,7 @@ final class KeyTable {
     private char[] probe = new char[64];
 
     private static final int FIRST_CHARS = 4096;
-    private static final int MAX_ARRAY = Integer.MAX_VALUE - 16;
+    static final int MAX_ARRAY = Integer.MAX_VALUE - 16;
     /** A key longer than this is compared through an array of its own, not kept for the next one. */
     private static final int PROBE_KEPT = 4096;
     private char[] chars = new char[FIRST_CHARS];
@@ -61,6 +61,11 @@ final class KeyTable {
 
     int size() {
         return size;
+    }
+
+    /** The characters of the keys held: at most {@link #MAX_ARRAY}, or {@link #add} throws. */
+    long charsHeld() {
+        return (long) charsUsed - charsDropped;
     }
 
     /** The key's id, or {@link #NONE} when it is not held; {@code h} is its {@link #hashOf}. */
@@ -199,31 +204,26 @@ final class KeyTable {
 
     /** Drops every completion whose TTL ended by {@code now}; the earliest expiry left, or {@code orLater}. */
     long dropExpiredCompletions(long now, long orLater) {
-        long earliest = orLater;
-        for (int id = 0; id < nextId; id++) {
-            if (token[id] == FREE || completedAt[id] == IN_PROGRESS) {
-                continue;
-            }
-            if (expiresAt[id] <= now) {
-                remove(id); // its place in the order of completions is skipped when it comes up
-            } else {
-                earliest = Math.min(earliest, expiresAt[id]);
-            }
-        }
-        return earliest;
+        return dropEnded(now, orLater, true);
     }
 
     /** Drops every held claim (not completed) whose lease ended by {@code now}; the earliest lease left, or {@code orLater}. */
     long dropRunOutClaims(long now, long orLater) {
+        return dropEnded(now, orLater, false);
+    }
+
+    /** Completions (their places in the order skipped when they come up), or claims, that ended by {@code now}. */
+    private long dropEnded(long now, long orLater, boolean completions) {
         long earliest = orLater;
         for (int id = 0; id < nextId; id++) {
-            if (token[id] == FREE || completedAt[id] != IN_PROGRESS) {
+            if (token[id] == FREE || (completedAt[id] != IN_PROGRESS) != completions) {
                 continue;
             }
-            if (leaseUntil[id] <= now) {
+            long end = completions ? expiresAt[id] : leaseUntil[id];
+            if (end <= now) {
                 remove(id);
             } else {
-                earliest = Math.min(earliest, leaseUntil[id]);
+                earliest = Math.min(earliest, end);
             }
         }
         return earliest;
