@@ -160,7 +160,10 @@ public final class SqsSource implements Source, Acknowledger {
                 releasedAfterInterrupt.sum(), acknowledgements.refusedUnsettled());
     }
 
-    // ---------------------------------------------------------------- polling
+    @Override // SQS's longest visibility timeout: a longer lease was cut to it unsaid, a copy ran beside its handler
+    public Duration longestLease() {
+        return Duration.ofSeconds(MAX_VISIBILITY_SECONDS);
+    }
 
     @Override
     public List<Delivery> poll(PollRequest request) {
@@ -251,8 +254,6 @@ public final class SqsSource implements Source, Acknowledger {
                 response.messages().stream().map(m -> screening.toDelivery(m, now)).toList()));
     }
 
-    // ---------------------------------------------------------------- settling
-
     @Override
     public List<Settlement.Failure> settle(List<Settlement> settlements) {
         return acknowledgements.settle(settlements);
@@ -275,8 +276,7 @@ public final class SqsSource implements Source, Acknowledger {
         try {
             if (!calls.awaitTermination(closeWait.toMillis(), TimeUnit.MILLISECONDS) && closeWait.isPositive()) {
                 LOG.info("SQS '{}': a receive or acknowledgement call was still open {} after close; what it may "
-                        + "bring, or had yet to settle, comes back when its lease runs out", name,
-                        dev.ferry.domain.model.Durations.text(closeWait));
+                        + "bring, or had yet to settle, comes back when its lease runs out", name, Durations.text(closeWait));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -53,6 +53,11 @@ public final class TracedSource implements Source {
     }
 
     @Override
+    public Duration longestLease() {
+        return source.longestLease();
+    }
+
+    @Override
     public boolean redeliversAfterLease() {
         return source.redeliversAfterLease(); // false for Kafka and HTTP: the engine must not drop their late copies
     }

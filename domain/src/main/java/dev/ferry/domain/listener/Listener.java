@@ -393,7 +393,7 @@ public final class Listener implements AutoCloseable {
         }
 
         public Listener build() {
-            ListenerPolicies.checkOnPoison(onPoison, config, ledger);
+            ListenerPolicies.check(onPoison, config, ledger, source);
             return new Listener(this);
         }
     }

@@ -14,6 +14,19 @@ final class ListenerPolicies {
     private ListenerPolicies() {
     }
 
+    /** Refuses what the listener cannot work with: see {@link #checkOnPoison}, and a lease its source cannot grant. */
+    static void check(dev.ferry.domain.parking.OnPoison onPoison, ListenerConfig config, IdempotencyLedger ledger,
+                      Source source) {
+        checkOnPoison(onPoison, config, ledger);
+        var longest = source.longestLease();
+        if (longest != null && config.lease().compareTo(longest) > 0) {
+            throw new IllegalArgumentException("lease " + dev.ferry.domain.model.Durations.text(config.lease())
+                    + " is longer than the source '" + source.name() + "' can lease a message ("
+                    + dev.ferry.domain.model.Durations.text(longest) + "): each lease would be cut to it while the "
+                    + "listener counted on the whole, and a copy handed out meanwhile would run beside its handler");
+        }
+    }
+
     /** Refuses what on-poison park cannot work with: skip-delete, a ledger that does not keep parked groups. */
     static void checkOnPoison(dev.ferry.domain.parking.OnPoison onPoison, ListenerConfig config, IdempotencyLedger ledger) {
         if (onPoison == dev.ferry.domain.parking.OnPoison.PARK && config.skipDelete()) {

@@ -31,6 +31,16 @@ public interface Source extends AutoCloseable {
     }
 
     /**
+     * The longest lease this transport grants a message (SQS: 12 hours, its longest visibility timeout). A listener
+     * whose lease is longer is refused when built: the transport would cut each lease short, unsaid, while the
+     * listener counted on it — a copy handed out before the first extension ran beside its handler. Unbounded
+     * (a century) by default.
+     */
+    default java.time.Duration longestLease() {
+        return java.time.Duration.ofDays(36_500);
+    }
+
+    /**
      * Whether the transport hands a message out again once its lease ran out (SQS: its visibility
      * timeout), so that a copy still waiting in hand past its lease is stale — another copy is out
      * there, and this one is dropped unhandled. A source whose messages stay its own until settled

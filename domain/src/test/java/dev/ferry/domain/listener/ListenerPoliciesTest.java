@@ -35,4 +35,36 @@ class ListenerPoliciesTest {
         assertThat(shortPause.throttleFloor()).isEqualTo(Duration.ofMillis(40));
         assertThat(longPause.throttleFloor()).isEqualTo(FailureDecision.THROTTLE_FLOOR);
     }
+
+    /** A source whose transport grants 12 hours at most, as SQS. */
+    private static final class TwelveHours implements dev.ferry.domain.transport.Source {
+        @Override
+        public String name() {
+            return "orders";
+        }
+
+        @Override
+        public java.util.List<dev.ferry.domain.model.Delivery> poll(dev.ferry.domain.transport.PollRequest request) {
+            return java.util.List.of();
+        }
+
+        @Override
+        public Duration longestLease() {
+            return Duration.ofHours(12);
+        }
+    }
+
+    @Test // thirty-eighth round: SQS cut a 24-hour lease to 12 unsaid while the listener counted on 24: a copy handed
+          // out at 12 hours ran beside its handler, and decisions made in that time were not taken as stale
+    void aLeaseLongerThanTheSourceGrants_isRefusedWhenTheListenerIsBuilt() {
+        var queue = InMemoryQueue.standard("orders");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Listener.builder(new TwelveHours(), queue,
+                        new dev.ferry.domain.testing.LineDecoder(), (e, d) -> Outcome.done())
+                        .config(ListenerConfig.builder().lease(Duration.ofHours(24)).build()).build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("lease 1d").hasMessageContaining("'orders'").hasMessageContaining("12h");
+        assertThat(Listener.builder(new TwelveHours(), queue, new dev.ferry.domain.testing.LineDecoder(), (e, d) -> Outcome.done())
+                .config(ListenerConfig.builder().lease(Duration.ofHours(12)).build()).build()).as("12 hours: granted")
+                .isNotNull();
+    }
 }
