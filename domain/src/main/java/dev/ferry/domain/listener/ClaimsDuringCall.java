@@ -25,14 +25,16 @@ final class ClaimsDuringCall implements AutoCloseable {
     /**
      * Starts the watch of a call begun at {@code startNanos}, whose {@code extendedNow} had their claims extended just
      * before it: from then on every claim in hand is extended once {@code extendAfter} has passed since it last was (or,
-     * for one not extended before the call, once its delivery falls due), each {@code tickNanos}, until closed.
+     * for one not extended before the call, once its delivery falls due), each {@code tickNanos}, until closed, and
+     * {@link LeaseKeeper#KEPT_PAST_LEASE} at most (a call that never returns).
      */
     static ClaimsDuringCall start(String name, Hands hands, ClaimLeases claims, ListenerConfig config,
                                   Set<InFlight> extendedNow, long startNanos, long tickNanos) {
         var watch = new Watch(hands, claims, config, extendedNow, startNanos);
         var result = new ClaimsDuringCall[1];
+        long until = startNanos + Durations.nanos(LeaseKeeper.KEPT_PAST_LEASE); // a call that never returns: not for ever
         Runnable loop = () -> {
-            while (!result[0].over) {
+            while (!result[0].over && System.nanoTime() - until < 0) {
                 try {
                     TimeUnit.NANOSECONDS.sleep(tickNanos);
                 } catch (InterruptedException e) {
@@ -81,8 +83,8 @@ final class ClaimsDuringCall implements AutoCloseable {
             long ahead = Durations.nanos(config.lease()) - every;
             for (var items : List.of(hands.inFlight(), hands.handedOver())) {
                 for (var item : items) {
-                    if (item.settled.get()) {
-                        continue;
+                    if (item.settled.get() || item.keptPastLeaseNanos != InFlight.NO_NANOS) {
+                        continue; // a kept delivery past its lease: its claims kept by the keeper's rounds, 15 min at most
                     }
                     Long due = dueAt.get(item);
                     // one not extended before the call: due as its delivery is (its claims were extended with its lease)

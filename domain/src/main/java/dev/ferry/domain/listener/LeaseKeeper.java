@@ -113,11 +113,7 @@ final class LeaseKeeper {
     /** When the extension call under way began (nanoTime), 0 when none is: see {@link #stuckExtension}. */
     private volatile long extendingSince;
 
-    /**
-     * How long the transport's lease extension under way has gone on, when that is longer than
-     * {@code limit}; null when none has. A call that never returns extends nothing more, and every
-     * lease then runs out while the listener counts on them: only this tells it.
-     */
+    /** How long the transport's extension under way has gone on, when longer than {@code limit}; null when not. */
     java.time.Duration stuckExtension(java.time.Duration limit) {
         long since = extendingSince;
         if (since == 0) {
@@ -175,8 +171,7 @@ final class LeaseKeeper {
         extendingSince = callStart | 1; // never 0 while a call is under way; the claims kept on their own schedule meanwhile
         List<Delivery> answer;
         Throwable failed = null;
-        try (var during = ledger == null ? null
-                : ClaimsDuringCall.start(name, hands, claims, config, Set.copyOf(due), callStart, tickNanos(config))) {
+        try (var during = claimsDuring(Set.copyOf(due), callStart)) {
             answer = acknowledger.extendLeases(due.stream().map(i -> i.delivery).toList(), config.lease());
         } catch (Throwable e) {
             // the transport unreachable a while: every lease refused — the claims kept (the copies may go to another
@@ -278,7 +273,7 @@ final class LeaseKeeper {
         }
         List<Delivery> answer;
         extendingSince = System.nanoTime() | 1;
-        try {
+        try (var during = claimsDuring(Set.of(), extendingSince)) { // the claims in hand kept meanwhile too (a review)
             answer = acknowledger.extendLeases(due.stream().map(i -> i.delivery).toList(), config.lease());
         } catch (Throwable e) { // the transport failing a while: asked again as a refusal is
             answer = due.stream().map(i -> i.delivery).toList();
@@ -320,6 +315,11 @@ final class LeaseKeeper {
         item.excuseUntil = newLease;      // taken before the call: never later than the transport's
         item.excuseNanos = nanosAfter(nowNanos, config.lease());
         item.askAgainNanos = InFlight.NO_NANOS;
+    }
+
+    /** The claims in hand kept while the transport's call under way, begun at {@code start}, lasts; null without a ledger. */
+    private ClaimsDuringCall claimsDuring(Set<InFlight> extendedNow, long start) {
+        return ledger == null ? null : ClaimsDuringCall.start(name, hands, claims, config, extendedNow, start, tickNanos(config));
     }
 
     /** Its warnings, written aside: a log that blocks must not hold the one thread that keeps every lease. */

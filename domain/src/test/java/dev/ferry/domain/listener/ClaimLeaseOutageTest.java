@@ -211,6 +211,58 @@ class ClaimLeaseOutageTest {
         assertThat(runs).as("the copy found it done").hasValue(1);
     }
 
+    @Test // a review of the fix above: the claims were kept during the call for leases in hand, not during the call for
+          // the settlements queued that follows it on the same thread: a claim ran out there
+    void aSlowExtensionOfQueuedSettlements_keepsTheClaimsInHandExtendedMeanwhile() {
+        var queue = InMemoryQueue.standard("slow-queued");
+        var slowQueued = new RefusingExtensions(queue) {
+            @Override
+            public List<dev.ferry.domain.transport.Settlement.Failure> settle(
+                    List<dev.ferry.domain.transport.Settlement> settlements) {
+                if (holdsB(settlements.stream().map(dev.ferry.domain.transport.Settlement::delivery).toList())) {
+                    Await.until(Duration.ofMillis(4_000), () -> false); // a delete that hangs a while (under 5 s)
+                }
+                return queue.settle(settlements);
+            }
+
+            @Override
+            public List<dev.ferry.domain.model.Delivery> extendLeases(List<dev.ferry.domain.model.Delivery> deliveries,
+                                                                      Duration lease) {
+                var refused = queue.extendLeases(deliveries, lease); // applied at once, answered late when b is queued
+                if (holdsB(deliveries)) {
+                    Await.until(Duration.ofMillis(3_000), () -> false);
+                }
+                return refused;
+            }
+
+            private boolean holdsB(List<dev.ferry.domain.model.Delivery> deliveries) {
+                return deliveries.stream().anyMatch(d -> new String(d.body(), java.nio.charset.StandardCharsets.UTF_8)
+                        .equals("b"));
+            }
+        };
+        var runs = new AtomicInteger();
+        Handler handler = (event, delivery) -> {
+            if (event.key().equals("a")) {
+                runs.incrementAndGet();
+                Await.until(Duration.ofMillis(8_000), () -> false);
+            }
+            return Outcome.done();
+        };
+        listener = Listener.builder(queue, slowQueued, new LineDecoder(), handler).ledger(InMemoryLedger.create())
+                .config(ListenerTest.fast().lease(Duration.ofSeconds(2)).build()).build().start();
+
+        queue.send("a");
+        assertThat(Await.until(Duration.ofSeconds(10), () -> runs.get() == 1)).isTrue();
+        queue.send("b");
+        Await.until(Duration.ofMillis(4_000), () -> false);
+        queue.send("a"); // a copy: it must wait on the claim
+        assertThat(Await.until(Duration.ofSeconds(30), () -> listener.stats().acked() >= 3
+                && listener.stats().inFlight() == 0)).as(listener.stats().line()).isTrue();
+
+        assertThat(listener.stats().claimsLost()).as("the claims were kept during the queued call").isZero();
+        assertThat(runs).as("the copy found it done").hasValue(1);
+    }
+
     @Test // a review of the fix above: a claim taken while the transport's call was under way was extended by neither
           // the keeper (it read the claims before the call) nor its taker (the lease had not moved yet): lost
     void aClaimTakenDuringASlowTransportExtension_isExtendedByItsTaker() {
