@@ -51,7 +51,7 @@ final class LedgerSteps {
     Setback complete(InFlight item, InFlight.HeldClaim claim) {
         boolean completed;
         try {
-            completed = Uninterrupted.call(() -> s.ledger().complete(claim.key(), claim.token(), s.config().completedTtl()));
+            completed = Uninterrupted.complete(s.ledger(), claim.key(), claim.token(), s.config().completedTtl());
         } catch (Throwable e) {
             return storeFailed(item, "complete", e);
         }
@@ -241,7 +241,7 @@ final class LedgerSteps {
                 continue;
             }
             try {
-                if (!Uninterrupted.call(() -> s.ledger().complete(claim.key(), claim.token(), s.config().completedTtl()))) {
+                if (!Uninterrupted.complete(s.ledger(), claim.key(), claim.token(), s.config().completedTtl())) {
                     s.counters().fenced.increment();
                     owed.recordFencedEffect(claim.key()); // its effect happened: a later copy must find it done
                 }

@@ -33,7 +33,7 @@ final class OwedCompletions {
     void recordFencedEffect(String key) {
         try {
             if (Uninterrupted.call(() -> s.ledger().claim(key, s.config().lease())) instanceof Claim.Acquired again) {
-                Uninterrupted.call(() -> s.ledger().complete(key, again.token(), s.config().completedTtl()));
+                Uninterrupted.complete(s.ledger(), key, again.token(), s.config().completedTtl());
             }
         } catch (Throwable e) {
             LOG.log(Level.DEBUG, "recording the fenced effect of " + key + " failed; a later copy may run it again", e);
@@ -103,7 +103,7 @@ final class OwedCompletions {
     /** True when the owed completion is recorded (or fenced, its effect then recorded anew); false when the store failed. */
     private boolean recordOwed(InFlight.HeldClaim claim) {
         try {
-            if (!Uninterrupted.call(() -> s.ledger().complete(claim.key(), claim.token(), s.config().completedTtl()))) {
+            if (!Uninterrupted.complete(s.ledger(), claim.key(), claim.token(), s.config().completedTtl())) {
                 recordFencedEffect(claim.key());
             }
             owed.remove(claim);

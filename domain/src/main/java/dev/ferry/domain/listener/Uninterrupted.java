@@ -1,5 +1,8 @@
 package dev.ferry.domain.listener;
 
+import dev.ferry.domain.idempotency.Claim;
+import dev.ferry.domain.idempotency.IdempotencyLedger;
+import java.time.Duration;
 import java.util.function.Supplier;
 
 /**
@@ -15,16 +18,32 @@ final class Uninterrupted {
     }
 
     static <T> T call(Supplier<T> call) {
+        return call(call, call);
+    }
+
+    /**
+     * The completion of {@code key}'s claim {@code token}, made as {@link #call} makes it. The SDK looks for an interrupt
+     * after the answer came too: a first call cut short may have been applied, and the second is then refused (the claim
+     * is no longer held) — reported fenced, a warning to extend a lease that was fine at every stop with a completion
+     * under way. When the second is refused after a first cut short, the key completed (as the ledger tells,
+     * {@link IdempotencyLedger#peek}) is taken as this completion.
+     */
+    static boolean complete(IdempotencyLedger ledger, String key, long token, Duration ttl) {
+        return call(() -> ledger.complete(key, token, ttl),
+                () -> ledger.complete(key, token, ttl) || ledger.peek(key).orElse(null) instanceof Claim.Completed);
+    }
+
+    private static <T> T call(Supplier<T> first, Supplier<T> again) {
         boolean interrupted = Thread.interrupted();
         try {
             try {
-                return call.get();
+                return first.get();
             } catch (RuntimeException e) {
                 if (!Thread.interrupted()) {
                     throw e;
                 }
                 interrupted = true; // cut short by an interrupt: once more without it
-                return call.get();
+                return again.get();
             }
         } finally {
             if (interrupted) {
