@@ -27,6 +27,8 @@ final class Hands {
         /** Per slot: null before it is taken, the item while in hand, {@link #GONE} once let go. */
         private final AtomicReferenceArray<Object> items;
         private final AtomicInteger left;
+        /** The groups of this poll one of whose messages was dead-lettered for its receives ({@link ReceiveLimit}). */
+        final java.util.Set<String> deadLetteredForReceives = ReceiveLimit.groups();
 
         private Batch(int size) {
             this.items = new AtomicReferenceArray<>(size);

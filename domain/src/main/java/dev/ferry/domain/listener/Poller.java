@@ -323,11 +323,12 @@ final class Poller {
     private InFlight accept(Delivery delivery, Instant leaseUntil, Instant excuseUntil, long excuseNanos, Hands.Batch inHand,
                             int slot) {
         s.observer().received(delivery);
-        Decoded decoded;
-        String problem = null;
+        Decoded decoded = null;
+        String problem = ReceiveLimit.pastAlready(s.settler(), s.config().deadLetter(), s.source().redeliversAfterLease(),
+                delivery); // past the limit, and back: its decoding may have killed the process, not tried again
         try {
-            decoded = s.decoder().decode(delivery);
-            if (decoded == null) {
+            decoded = problem != null ? null : s.decoder().decode(delivery);
+            if (decoded == null && problem == null) {
                 problem = "null (a decoder must return Events or Malformed)";
             }
         } catch (Throwable e) {

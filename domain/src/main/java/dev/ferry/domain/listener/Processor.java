@@ -157,11 +157,11 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
                 } catch (Throwable e) { // it may be done: not dead-lettered blind, it waits for the ledger in hand
                     return decide(item, ledger.storeFailed(item, "duplicate check", e));
                 }
-                if (!done) {
+                if (!done && !ReceiveLimit.behindItsGroupsPoison(item)) {
                     item.started = true;
                     if (item.events == null) { // its decoder threw on this receive too: the reason says what with
                         dead = new FailureDecision.Settle(Disposition.deadLetter(((Disposition.DeadLetter) dead.disposition())
-                                .reason() + "; the decoder threw " + item.decodeProblem), false);
+                                .reason() + "; " + ReceiveLimit.decodeProblem(item.decodeProblem)), false);
                     }
                     return apply(item, dead);
                 }

@@ -23,7 +23,7 @@ final class Settler {
     private final Acknowledger acknowledger;
     private final Hands hands;
     private final Counters counters;
-    private final FailureCounts failureCounts;
+    final FailureCounts failureCounts; // read by ReceiveLimit too
     private final ListenerObserver observer;
     private final SettlementQueue pending = new SettlementQueue(BATCH);
     /** The batches drained from {@link #pending} and not yet counted (see {@link #passesWithAcksInFlight}); guarded by itself. */

@@ -1,0 +1,98 @@
+package dev.ferry.domain.listener;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.decode.Decoder;
+import dev.ferry.domain.handle.Handler;
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.memory.InMemoryQueue;
+import dev.ferry.domain.retry.DeadLetterPolicy;
+import dev.ferry.domain.testing.Await;
+import dev.ferry.domain.testing.LineDecoder;
+import dev.ferry.domain.transport.PollRequest;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A message that kills the process: the receive limit is its net, and only its — not the messages that waited beside
+ * it — and it must be reached before the part that kills.
+ */
+class CrashingMessageTest {
+
+    private static final Duration LIMIT = Duration.ofSeconds(20);
+    private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+
+    @AfterEach
+    void stop() {
+        listeners.forEach(Listener::stop);
+    }
+
+    private Listener start(Listener.Builder builder) {
+        var l = builder.build();
+        listeners.add(l);
+        return l.start();
+    }
+
+    /** As consumers that received what {@code queue} had and died {@code times} times, without a word. */
+    private static void diedHolding(InMemoryQueue queue, int times) {
+        for (int i = 0; i < times; i++) {
+            assertThat(queue.poll(new PollRequest(10, Duration.ZERO, Duration.ofMillis(1)))).isNotEmpty();
+            Await.until(Duration.ofMillis(5), () -> false);
+        }
+    }
+
+    @Test // thirty-eighth round: the limit was checked after decoding; a body whose decoding killed the process (out of
+          // memory, a native crash) or hung it was decoded at every receive, past the limit for ever
+    void aMessagePastTheLimitAtItsLastReceiveAlready_isDeadLetteredWithoutBeingDecodedAgain() {
+        var dlq = InMemoryQueue.standard("orders-dlq");
+        var queue = InMemoryQueue.builder("orders").deadLetterQueue(dlq).build();
+        queue.send("crasher");
+        diedHolding(queue, 3); // past the limit of 2 at the third receive already: that process died decoding it
+        var decoded = new AtomicInteger();
+        Decoder decoder = delivery -> {
+            decoded.incrementAndGet();
+            return new LineDecoder().decode(delivery);
+        };
+        var effects = new CopyOnWriteArrayList<String>();
+        var l = start(Listener.builder(queue, queue, decoder, (event, delivery) -> {
+            effects.add(event.key());
+            return Outcome.done();
+        }).config(ListenerTest.fast().deadLetter(DeadLetterPolicy.maxReceives(2)).build()));
+
+        assertThat(Await.until(LIMIT, () -> dlq.size() == 1)).as(l.stats().line()).isTrue();
+        assertThat(dlq.messages().getFirst().attributes().get(InMemoryQueue.REASON_ATTRIBUTE))
+                .startsWith("received 4 times").contains("it was not decoded");
+        assertThat(decoded).as("not decoded again").hasValue(0);
+        assertThat(effects).isEmpty();
+
+        queue.send("fine");
+        assertThat(Await.until(LIMIT, () -> effects.contains("fine"))).as("others are decoded").isTrue();
+    }
+
+    @Test // thirty-eighth round: a FIFO group's receive of ten, the process dying of the first each time: every one of
+          // them was past the limit together, and the nine that waited behind it were dead-lettered beside it, unrun
+    void theMessagesThatWaitedBehindAGroupsPoison_inItsReceive_areRun_notDeadLetteredBesideIt() {
+        var dlq = InMemoryQueue.builder("trades-dlq.fifo").build();
+        var fifo = InMemoryQueue.builder("trades.fifo").contentBasedDeduplication(true).deadLetterQueue(dlq).build();
+        for (String body : new String[] {"P", "T1", "T2"}) {
+            fifo.send(InMemoryQueue.Message.of(body, "g"));
+        }
+        diedHolding(fifo, 2); // the process died of P twice, T1 and T2 waiting in hand behind it
+        var effects = new CopyOnWriteArrayList<String>();
+        Handler handler = (event, delivery) -> {
+            effects.add(event.key());
+            return Outcome.done();
+        };
+        var l = start(Listener.builder(fifo, fifo, new LineDecoder(), handler)
+                .config(ListenerTest.fast().deadLetter(DeadLetterPolicy.maxReceives(2)).build()));
+
+        assertThat(Await.until(LIMIT, () -> fifo.size() == 0)).as(l.stats().line()).isTrue();
+        assertThat(dlq.messages()).as("only the first of the group past the limit").singleElement()
+                .satisfies(m -> assertThat(m.body()).isEqualTo("P"));
+        assertThat(effects).containsExactly("T1", "T2");
+    }
+}
