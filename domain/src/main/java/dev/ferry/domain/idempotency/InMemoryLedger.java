@@ -243,9 +243,10 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
         if (now - lastForgotWarning >= WARN_EVERY_NANOS || forgottenLive == 1) {
             lastForgotWarning = now;
             long forgotten = forgottenLive;
-            Runnable warn = () -> LOG.log(System.Logger.Level.WARNING, "the in-memory ledger is full ({0} keys): completed "
-                    + "keys still within their TTL are forgotten ({1} so far), and a duplicate of one is handled again — "
-                    + "give it more entries, or a ledger kept on disk", maxEntries, forgotten);
+            Runnable warn = () -> LOG.log(System.Logger.Level.WARNING, "the in-memory ledger is full ({0} keys, or its "
+                    + "keys'' characters: {1}): completed keys still within their TTL are forgotten ({2} so far), and a "
+                    + "duplicate of one is handled again — give it more entries, or a ledger kept on disk", maxEntries,
+                    maxChars, forgotten);
             try {
                 Thread.ofVirtual().name("ferry-ledger-full").start(warn); // not under the lock: a log that blocks holds no claim
             } catch (Throwable e) { // no thread to be had: said next time
