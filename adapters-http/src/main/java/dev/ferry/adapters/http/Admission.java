@@ -9,28 +9,33 @@ import java.util.function.LongSupplier;
  * and small ones not starved by large. A batch is taken only when all its events fit at once, and permits come back one
  * event at a time: small requests took each as it came back, and a batch of 800 in a stream of batches of 100 was
  * answered 429 for as long as the stream lasted. So the largest batch refused is kept room for — smaller requests are
- * taken only when they leave it that much — for as long as the room grows and the batch keeps coming back (its
- * {@code Retry-After} is 1 s), however slowly the endpoint's events settle. Once it is in, or the room stopped growing
- * for {@link #HELD_FOR} (events held that do not settle) or the batch stopped coming back, no room is kept for as long:
- * requests of every size take turns, and a stream of large batches does not starve the small.
+ * taken only when they leave it that much — for as long as it keeps coming back (its {@code Retry-After} is 1 s) and
+ * the room still grows now and then, however slowly or unevenly events settle. Once it is in (or the room stopped
+ * growing for {@link #STALLED}: events held that do not settle), the others have their turn: no room is kept until
+ * smaller requests have taken as many events as the batch waited for, or stopped coming. Each side has half of what
+ * settles, whatever the rate; a turn counted in seconds starved one side or the other at some rate.
  */
 final class Admission {
 
-    /** How long a hold lasts without progress or without its batch asking again; and how long none is kept after one. */
-    static final long HELD_FOR = TimeUnit.SECONDS.toNanos(3);
+    /** How long a hold, or the others' turn, lasts once its requests stopped coming back. */
+    static final long ASKED_WITHIN = TimeUnit.SECONDS.toNanos(3);
+    /** How long a hold lasts with no permit coming back. */
+    static final long STALLED = TimeUnit.SECONDS.toNanos(10);
 
     private final Semaphore capacity;
     private final LongSupplier nanoTime;
     /** The events of the batch room is kept for (0: none); guarded by this, like the rest. */
     private int waiting;
-    /** The most permits free seen while room was kept, and when they last grew. */
+    /** The most permits free seen while room was kept, and when they last grew (nanoTime). */
     private int mostFree;
     private long grewAt;
     /** When the batch room is kept for last asked. */
     private long askedAt;
-    /** Until when no room is kept (after a hold), and whether that applies. */
-    private long freeUntil;
-    private boolean cooling;
+    /** The others' turn: events requests smaller than {@link #turnBelow} may still take before room is kept again. */
+    private long turnLeft;
+    private int turnBelow;
+    /** When one of them last asked. */
+    private long othersAskedAt;
 
     Admission(Semaphore capacity) {
         this(capacity, System::nanoTime);
@@ -46,10 +51,18 @@ final class Admission {
     synchronized boolean take(int n) {
         long now = nanoTime.getAsLong();
         int room = room(now);
+        boolean other = turnLeft > 0 && n < turnBelow;
+        if (other) {
+            othersAskedAt = now;
+        } else if (turnLeft > 0 && now - othersAskedAt - ASKED_WITHIN >= 0) {
+            turnLeft = 0; // the others stopped coming: their turn is over
+        }
         if (n >= room) {
             if (capacity.tryAcquire(n)) {
                 if (room != 0) {
-                    endHold(now); // the batch room was kept for (or a larger one) is in: the others' turn
+                    endHold(now, room); // the batch room was kept for (or a larger one) is in: the others' turn
+                } else if (other) {
+                    turnLeft = Math.max(0, turnLeft - n);
                 }
                 return true;
             }
@@ -59,7 +72,7 @@ final class Admission {
         if (n == 1) {
             return false; // one event fits whenever a permit is free: no room kept for it
         }
-        if (room == 0 && (!cooling || now - freeUntil >= 0)) {
+        if (room == 0 && turnLeft == 0) {
             waiting = n;
             mostFree = capacity.availablePermits();
             grewAt = now;
@@ -71,7 +84,7 @@ final class Admission {
         return false;
     }
 
-    /** The room kept now: none once it stopped growing, or its batch stopped asking, for {@link #HELD_FOR}. */
+    /** The room kept now: none once it stopped growing for {@link #STALLED}, or its batch stopped asking. */
     private int room(long now) {
         if (waiting == 0) {
             return 0;
@@ -81,16 +94,18 @@ final class Admission {
             mostFree = free;
             grewAt = now;
         }
-        if (now - grewAt - HELD_FOR >= 0 || now - askedAt - HELD_FOR >= 0) {
-            endHold(now);
+        if (now - grewAt - STALLED >= 0 || now - askedAt - ASKED_WITHIN >= 0) {
+            endHold(now, waiting);
             return 0;
         }
         return waiting;
     }
 
-    private void endHold(long now) {
+    /** Room no longer kept: the others' turn, for as many events as were waited for. */
+    private void endHold(long now, int events) {
         waiting = 0;
-        freeUntil = now + HELD_FOR;
-        cooling = true;
+        turnLeft = events;
+        turnBelow = events;
+        othersAskedAt = now;
     }
 }

@@ -47,21 +47,24 @@ class AdmissionTest {
 
     @Test // a last look: renewed by each refusal, room kept for a batch that could never fit (an event held that never
           // settles) refused every other request for as long as the batch was retried
-    void roomForABatchThatCannotFit_isKeptAWhile_thenNotForAsLong_soOthersGetIn() {
+    void roomForABatchThatCannotFit_isKeptUntilTheRoomStopsGrowing_thenTheOthersHaveTheirTurn() {
         var capacity = new Semaphore(10);
         var admission = new Admission(capacity, now::get);
         assertThat(admission.take(1)).isTrue(); // held for good: 9 free at most
         assertThat(admission.take(10)).isFalse();
         seconds(1);
         assertThat(admission.take(2)).as("room kept").isFalse();
-        assertThat(admission.take(10)).as("retried").isFalse();
-        seconds(2.1); // three seconds from its first refusal, not from its last
+        for (int s = 1; s <= 9; s++) {
+            assertThat(admission.take(10)).as("retried each second").isFalse();
+            seconds(1);
+        }
+        seconds(0.1); // the room has not grown for ten seconds
         assertThat(admission.take(10)).as("retried again").isFalse();
-        assertThat(admission.take(2)).as("no room kept now").isTrue();
+        assertThat(admission.take(2)).as("no room kept now: the others' turn").isTrue();
         seconds(1);
         assertThat(admission.take(10)).isFalse();
-        assertThat(admission.take(2)).as("none kept again within as long").isTrue();
-        seconds(2.5);
+        assertThat(admission.take(2)).as("their turn goes on").isTrue();
+        seconds(3.1); // the others stopped coming
         assertThat(admission.take(10)).as("kept again after that").isFalse();
         assertThat(admission.take(2)).isFalse();
     }
@@ -108,6 +111,37 @@ class AdmissionTest {
         var taken = stream(60, 400, 800, 3);
         assertThat(taken.small()).as("the batches of 100, among three clients of 800").isGreaterThanOrEqualTo(10);
         assertThat(taken.large()).as("the batches of 800").isGreaterThanOrEqualTo(10);
+    }
+
+    @Test // a review of the fix: a turn of 3 s for the others, however few events came back in it: settling 20 a second,
+          // the batches of 100 got 0 in 120 s
+    void whereEventsSettleVerySlowly_bothSidesStillGetIn() {
+        var taken = stream(120, 20, 800, 1);
+        assertThat(taken.large()).as("the batch of 800, settling 20 a second").isGreaterThanOrEqualTo(2);
+        assertThat(taken.small()).as("the batches of 100").isGreaterThanOrEqualTo(5);
+    }
+
+    @Test // a review of the fix: room kept only while it grew within 3 s; settles coming in bursts 5 s apart, the room
+          // never built past one burst, and the batch of 800 got in 0 times
+    void whereEventsSettleInBurstsSecondsApart_theLargeBatchStillGetsIn() {
+        var capacity = new Semaphore(1_000);
+        var admission = new Admission(capacity, now::get);
+        capacity.acquireUninterruptibly(1_000);
+        int large = 0;
+        int small = 0;
+        for (int s = 0; s < 120; s++) {
+            if (s % 5 == 0) {
+                capacity.release(Math.min(500, 1_000 - capacity.availablePermits()));
+            }
+            large += admission.take(800) ? 1 : 0;
+            seconds(0.5);
+            for (int c = 0; c < 3; c++) {
+                small += admission.take(100) ? 1 : 0;
+            }
+            seconds(0.5);
+        }
+        assertThat(large).as("the batch of 800").isGreaterThanOrEqualTo(3);
+        assertThat(small).as("the batches of 100").isGreaterThanOrEqualTo(10);
     }
 
     @Test
