@@ -130,9 +130,11 @@ final class UrlTemplate {
             sb.append(literals.get(i));
             String value = values.apply(names.get(i));
             // half a surrogate pair is no character: encoded, it was '?' (%3F), and "a\uD800", "a\uDBFF" and "a?" put one
-            // document — the second event's PUT overwrote the first's. Such a value goes as the ledger's hash of it
-            value = dev.ferry.domain.idempotency.LedgerKeys.wellFormed(value) ? value
-                    : dev.ferry.domain.idempotency.LedgerKeys.bounded(value);
+            // document — the second event's PUT overwrote the first's. Such a value goes as the sink's own hash of it,
+            // as does one spelled like that hash (else the two were one document again)
+            if (!dev.ferry.domain.idempotency.LedgerKeys.wellFormed(value) || HeaderValues.OWN_FORM.matcher(value).matches()) {
+                value = HeaderValues.boundedKey(value, value);
+            }
             sb.append(URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20"));
         }
         return sb.append(literals.getLast()).toString();

@@ -59,6 +59,12 @@ class HttpAdapterUnitTest {
         var urls = java.util.stream.Stream.of("a\uD800", "a\uDBFF", "a?")
                 .map(key -> t.expand(new Event(key, "T", null, null, new byte[0], Map.of())).toString()).toList();
         assertThat(urls).doesNotHaveDuplicates().contains("http://h.example/docs/a%3F");
+        String ledgerForm = dev.ferry.domain.idempotency.LedgerKeys.bounded("a\uD800"); // "u:" and a hash
+        assertThat(t.expand(new Event(ledgerForm, "T", null, null, new byte[0], Map.of())).toString())
+                .as("a key spelled like the ledger's form (a review)").isNotEqualTo(urls.getFirst());
+        String hashed = HeaderValues.boundedKey("a\uD800", "a\uD800");
+        assertThat(t.expand(new Event(hashed, "T", null, null, new byte[0], Map.of())).toString())
+                .as("a key spelled like the hash form (a review)").isNotEqualTo(urls.getFirst());
         assertThat(t.expand(new Event("a\uD800", "T", null, null, new byte[0], Map.of())).toString())
                 .as("the same key, the same document").isEqualTo(urls.getFirst());
     }
