@@ -196,6 +196,14 @@ class HttpSinkIT extends ScriptedSinkFixture {
         assertThat(server.count("/maint")).isEqualTo(2);
     }
 
+    @Test // thirty-eighth round: only a 503 was taken at its word; a gateway's 504 with Retry-After: 60 was asked three
+          // times in process, then again every 5 s, until the breaker opened
+    void aGatewaysTimeout_withRetryAfter_isWaitedOutAsLongAsItSaid_askedOnce() {
+        server.script("/gateway", Response.of(504).header("Retry-After", "60"));
+        assertThat(sink(to("/gateway")).publish(event("a"))).isEqualTo(Outcome.throttled(Duration.ofSeconds(60)));
+        assertThat(server.count("/gateway")).as("not asked again in process").isEqualTo(1);
+    }
+
     @Test // thirty-sixth round: a 413 with Retry-After (temporary, RFC 9110: a server shedding large bodies under load)
           // was dead-lettered at once, as a body it would never take
     void payloadTooLarge_withRetryAfter_isWaitedOut_andWithoutIt_isRejected() {
