@@ -284,9 +284,21 @@ final class DeadLetterCopies {
 
     private static final String CUT = "... (cut to fit the dead-letter queue's largest message)";
 
-    /** {@code reason} made {@code over} UTF-8 bytes shorter, saying so; never empty (SQS refuses an empty attribute). */
+    /**
+     * {@code reason} made {@code over} UTF-8 bytes shorter, saying so; never empty (SQS refuses an empty attribute). A
+     * parked group's words ("group G parked at H: ") are kept whole, with a shorter note, when they fit: a release
+     * matches its dead letters by them, and cut inside them, the group's head was sent back instead of dropped, or
+     * every release stopped at it ("not parked with it").
+     */
     static String cut(String reason, int over) {
-        long keep = (long) reason.getBytes(StandardCharsets.UTF_8).length - over - CUT.length();
+        long room = (long) reason.getBytes(StandardCharsets.UTF_8).length - over;
+        long keep = room - CUT.length();
+        String note = CUT;
+        int parkWords = reason.substring(0, parkWords(reason)).getBytes(StandardCharsets.UTF_8).length;
+        if (keep < parkWords && parkWords + SHORT_CUT.length() <= room) {
+            keep = room - SHORT_CUT.length();
+            note = SHORT_CUT;
+        }
         var sb = new StringBuilder();
         int bytes = 0;
         for (int i = 0; i < reason.length(); ) {
@@ -299,7 +311,16 @@ final class DeadLetterCopies {
             bytes += size;
             i += Character.charCount(c);
         }
-        return sb.isEmpty() ? CUT.substring(4) : sb.append(CUT).toString();
+        return sb.isEmpty() ? CUT.substring(4) : sb.append(note).toString();
+    }
+
+    private static final String SHORT_CUT = "...";
+
+    /** How many characters of {@code reason} are a parked group's words ("group G parked at H: "); 0 when none. */
+    static int parkWords(String reason) {
+        int parked = reason.startsWith("group ") ? reason.indexOf(" parked ") : -1;
+        int colon = parked < 0 ? -1 : reason.indexOf(": ", parked);
+        return colon < 0 ? 0 : colon + 2;
     }
 
     /**

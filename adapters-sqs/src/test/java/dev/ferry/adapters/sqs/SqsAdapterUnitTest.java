@@ -72,12 +72,37 @@ class SqsAdapterUnitTest {
             long start = System.nanoTime();
             var errors = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(60),
                     () -> Batches.extendVisibility(client, "http://127.0.0.1:" + silent.getLocalPort() + "/q", handles,
-                            r -> r, r -> 30, 3, null));
+                            r -> r, r -> 30, 3, null, Duration.ofSeconds(30)));
             var took = Duration.ofNanos(System.nanoTime() - start);
             assertThat(errors).as("every one reported failed").containsOnlyKeys(handles);
             assertThat(errors.values()).allSatisfy(e -> assertThat(e.retryable()).isTrue());
             assertThat(took).as("one call's bound for the whole").isLessThanOrEqualTo(SqsTimeouts.EXTENSION_CALL.plusSeconds(5));
+
+            long shortStart = System.nanoTime(); // a review: a lease of 8 s is extended with 4 s left, not 15
+            org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(30),
+                    () -> Batches.extendVisibility(client, "http://127.0.0.1:" + silent.getLocalPort() + "/q", handles,
+                            r -> r, r -> 8, 3, null, Duration.ofSeconds(8)));
+            assertThat(Duration.ofNanos(System.nanoTime() - shortStart)).as("half the lease for the whole")
+                    .isLessThanOrEqualTo(Duration.ofSeconds(4).plusSeconds(3));
         }
+    }
+
+    @Test // thirty-eighth round: cut to fit, a parked head's reason lost its park words ("group g parked at k-1: "),
+          // which a release matches on: the head was sent back instead of dropped, or every release stopped at it
+    void aParkedHeadsReasonCutToFit_keepsItsParkWordsWhole_whenTheyFit() {
+        String words = "group g parked at k-1: ";
+        String reason = words + "handler threw: " + "x".repeat(1_000);
+        int bytes = reason.length(); // ASCII
+        String cut = DeadLetterCopies.cut(reason, bytes - 40); // room for 40 bytes: the words and a short note
+        assertThat(cut).startsWith(words).endsWith("...");
+        assertThat(cut.getBytes(java.nio.charset.StandardCharsets.UTF_8).length).isLessThanOrEqualTo(40);
+        assertThat(dev.ferry.domain.parking.GroupParker.parkedWith(cut, "g")).isTrue();
+
+        assertThat(DeadLetterCopies.cut(reason, 100)).as("room to spare: the long note").startsWith(words)
+                .endsWith("(cut to fit the dead-letter queue's largest message)");
+        String plain = "handler threw: " + "x".repeat(1_000);
+        assertThat(DeadLetterCopies.cut(plain, plain.length() - 200)).as("no park words")
+                .startsWith("handler threw: x").endsWith("(cut to fit the dead-letter queue's largest message)");
     }
 
     @Test // 40 sources at 2 pollers filled the 64 connections with long polls; extensions waited until leases ran out
