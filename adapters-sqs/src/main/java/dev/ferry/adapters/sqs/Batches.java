@@ -115,13 +115,15 @@ final class Batches {
 
     /**
      * {@link #changeVisibility} of leases in hand: the whole of it, waves and retries too, within one call's bound
-     * ({@link SqsTimeouts#EXTENSION_CALL}). Over a silent connection each wave and each retry had the whole 15 s again:
-     * two minutes of the lease keeper's thread for a window of 100, every lease and claim in hand run out meanwhile.
+     * ({@link SqsTimeouts#EXTENSION_CALL}), and within half the {@code lease} asked for (a lease of 10 s is extended
+     * with 5 s left, by default). Over a silent connection each wave and each retry had the whole 15 s again: two
+     * minutes of the lease keeper's thread for a window of 100, every lease and claim in hand run out meanwhile.
      */
     static <T> Map<T, EntryError> extendVisibility(SqsClient client, String queueUrl, List<T> items,
                                                    Function<T, String> handle, ToIntFunction<T> seconds, int retries,
-                                                   Executor executor) {
-        long deadline = System.nanoTime() + SqsTimeouts.EXTENSION_CALL.toNanos();
+                                                   Executor executor, java.time.Duration lease) {
+        long half = Math.max(1_000_000_000L, dev.ferry.domain.model.Durations.nanos(lease) / 2);
+        long deadline = System.nanoTime() + Math.min(SqsTimeouts.EXTENSION_CALL.toNanos(), half);
         return changeVisibility(client, queueUrl, items, handle, seconds, retries, executor, deadline | 1);
     }
 

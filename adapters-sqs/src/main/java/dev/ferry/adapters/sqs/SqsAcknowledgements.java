@@ -246,7 +246,7 @@ final class SqsAcknowledgements {
             granted.put(d, Math.min(seconds, remainingSeconds(receipt(d)))); // read once: the call and the answer agree
         }
         var errors = Batches.extendVisibility(client, queueUrl, extend, d -> receipt(d).handle(), granted::get,
-                settleRetries, calls);
+                settleRetries, calls, lease);
         notExtended.putAll(errors);
         for (var d : extend) {
             if (granted.get(d) < seconds && !errors.containsKey(d)) {
