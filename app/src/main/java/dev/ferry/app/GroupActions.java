@@ -103,6 +103,7 @@ final class GroupActions {
     /** As above; {@code giveUpMissing}: the parked messages not found are gone, the operator says (see GroupParker). */
     GroupParker.Released release(String source, String group, boolean skipHead, String expectedHead, boolean giveUpMissing)
             throws InterruptedException {
+        group = asParked(source, group);
         source = sourceFor(source, group);
         var spec = config.sources().get(source);
         if (spec == null) {
@@ -195,11 +196,34 @@ final class GroupActions {
         return m;
     }
 
+    /**
+     * {@code group} as it is parked: as given, or — not parked so — as {@code ferry groups list --json} writes it, its
+     * escapes read back. A Kafka key of a number (LongSerializer's, IntegerSerializer's) begins with NUL bytes, which no
+     * command line carries: listed with them escaped, the group was "not parked" when released by that spelling.
+     */
+    private String asParked(String source, String group) {
+        if (group == null || group.indexOf('\\') < 0 || parkedOn(source, group)) {
+            return group;
+        }
+        try {
+            return Json.parse("\"" + group + "\"") instanceof String read && parkedOn(source, read) ? read : group;
+        } catch (RuntimeException notJson) { // a backslash of its own: the group as given
+            return group;
+        }
+    }
+
+    /** Whether {@code group} is parked on {@code source}, or on any source configured when it is null. */
+    private boolean parkedOn(String source, String group) {
+        return source != null ? parking.parkedGroup(source, group).isPresent()
+                : config.sources().keySet().stream().anyMatch(s -> parking.parkedGroup(s, group).isPresent());
+    }
+
     /** {@code source}, or when not given the one source {@code group} is parked on (else a refusal naming why). */
-    String sourceFor(String source, String group) {
+    String sourceFor(String source, String asked) {
         if (source != null) {
             return source;
         }
+        String group = asParked(null, asked);
         // looked up on each configured source, not in a listing of every parked group (hundreds of thousands)
         var sources = config.sources().keySet().stream().filter(s -> parking.parkedGroup(s, group).isPresent()).toList();
         if (sources.isEmpty()) {
