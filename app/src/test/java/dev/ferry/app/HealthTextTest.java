@@ -36,6 +36,19 @@ class HealthTextTest {
                 .contains("is not valid").contains("'Authorization: …'");
     }
 
+    @Test // a review: JSON and a Java map's print kept the token, and the rest of the line (the status code) went too
+    void authorizationAsJsonOrAMapPrintsIt_isTakenOut_theRestOfTheLineKept() {
+        assertThat(HealthText.brief("{\"Authorization\":\"Bearer eyJabc.def\",\"x-amz-security-token\":\"IQoJtok\"}"))
+                .doesNotContain("eyJabc").doesNotContain("IQoJtok").contains("\"Authorization\":\"…\"");
+        assertThat(HealthText.brief("headers {Authorization=[Token ghp_secret1], Accept=[*/*]}"))
+                .doesNotContain("ghp_secret1").contains("Accept=[*/*]");
+        assertThat(HealthText.brief("authorization: Bearer xyz (Service: Sqs, Status Code: 403)"))
+                .doesNotContain("xyz").contains("Status Code: 403");
+        assertThat(HealthText.brief("Authorization: AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/x, "
+                + "SignedHeaders=host, Signature=fe5f80f77d5fa3be (Status Code: 403)"))
+                .doesNotContain("fe5f80f77d5fa3be").doesNotContain("AKIAIOSFODNN7EXAMPLE").contains("Status Code: 403");
+    }
+
     @Test
     void wordsThatOnlyLookLikeCredentials_areKept() {
         String problem = "User is not authorized to perform sqs:ReceiveMessage (authorization failed); "
