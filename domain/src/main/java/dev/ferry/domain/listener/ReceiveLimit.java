@@ -22,16 +22,33 @@ final class ReceiveLimit {
      * {@link #NOT_DECODED} when {@code delivery} was past the limit at its last receive already — it should have been
      * dead-lettered then, and came back: the process likely died decoding it (a decoder that runs out of memory or
      * crashes natively, on every instance in turn), or hung there until restarted. Null otherwise: decode it. The
-     * limit was checked only after decoding, in the delivery's turn, and such a message was received for ever.
+     * limit was checked only after decoding, in the delivery's turn, and such a message was received for ever. Only
+     * the first of a group in the poll: those behind it waited while the process died of it, and run once it is gone.
      */
-    static String pastAlready(Settler settler, DeadLetterPolicy policy, boolean redelivers, Delivery delivery) {
+    static String pastAlready(Settler settler, DeadLetterPolicy policy, boolean redelivers, Delivery delivery,
+                              Hands.Batch poll) {
         if (!redelivers || !policy.exceeded(delivery.receiveCount() - 1)) {
             return null; // the common case, without a look at the counts
+        }
+        if (delivery.groupKey() != null && !poll.pastLimitGroups.add(delivery.groupKey())) {
+            return null; // behind its group's first past the limit in this poll: decoded, and run (a last look)
         }
         int throttles = settler.failureCounts.get(delivery.id()).throttles();
         int passes = settler.passesWithAcksInFlight(delivery.id());
         var before = new FailureDecision.Counts(delivery.receiveCount() - 1, 0, throttles, passes);
         return FailureDecision.onReceive(before, policy) == null ? null : NOT_DECODED;
+    }
+
+    /**
+     * {@code item}, decoded now if it was not ({@link #pastAlready}) and a ledger can tell whether its events are done:
+     * a done message's copy is not dead-lettered (its ack lost twice), and its keys come from decoding it. With a ledger,
+     * so, a decoding that kills the process is still tried in the delivery's turn; without one, never again.
+     */
+    static InFlight decodedToLookUp(InFlight item, EventSteps events, boolean ledger) {
+        if (ledger && item.events == null && NOT_DECODED.equals(item.decodeProblem)) {
+            events.decodeAgain(item);
+        }
+        return item;
     }
 
     /** How a dead letter's reason says why it was not decoded ({@code problem}: {@link #NOT_DECODED} or a decoder's). */

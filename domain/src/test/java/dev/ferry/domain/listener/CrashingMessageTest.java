@@ -95,4 +95,24 @@ class CrashingMessageTest {
                 .satisfies(m -> assertThat(m.body()).isEqualTo("P"));
         assertThat(effects).containsExactly("T1", "T2");
     }
+
+    @Test // a last look: past the limit at their last receive already, the messages behind the poison were not decoded
+          // either, and went one by one, each first of its group in the next poll
+    void theMessagesBehindAGroupsPoison_pastTheLimitAlready_areDecodedAndRun() {
+        var dlq = InMemoryQueue.builder("trades-dlq.fifo").build();
+        var fifo = InMemoryQueue.builder("trades.fifo").contentBasedDeduplication(true).deadLetterQueue(dlq).build();
+        for (String body : new String[] {"P", "T1", "T2"}) {
+            fifo.send(InMemoryQueue.Message.of(body, "g"));
+        }
+        diedHolding(fifo, 3); // the process died decoding P three times: all three past the limit of 2 already
+        var effects = new CopyOnWriteArrayList<String>();
+        var l = start(Listener.builder(fifo, fifo, new LineDecoder(), (event, delivery) -> {
+            effects.add(event.key());
+            return Outcome.done();
+        }).config(ListenerTest.fast().deadLetter(DeadLetterPolicy.maxReceives(2)).build()));
+
+        assertThat(Await.until(LIMIT, () -> fifo.size() == 0)).as(l.stats().line()).isTrue();
+        assertThat(dlq.messages()).singleElement().satisfies(m -> assertThat(m.body()).isEqualTo("P"));
+        assertThat(effects).containsExactly("T1", "T2");
+    }
 }
