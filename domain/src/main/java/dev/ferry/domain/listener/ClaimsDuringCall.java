@@ -68,6 +68,7 @@ final class ClaimsDuringCall implements AutoCloseable {
         private final ListenerConfig config;
         private final long every;
         private final Map<InFlight, Long> dueAt = new HashMap<>();
+        private final long keptFor = Durations.nanos(LeaseKeeper.KEPT_PAST_LEASE);
 
         Watch(Hands hands, ClaimLeases claims, ListenerConfig config, Set<InFlight> extendedNow, long startNanos) {
             this.hands = hands;
@@ -83,13 +84,17 @@ final class ClaimsDuringCall implements AutoCloseable {
             long ahead = Durations.nanos(config.lease()) - every;
             for (var items : List.of(hands.inFlight(), hands.handedOver())) {
                 for (var item : items) {
-                    if (item.settled.get() || item.keptPastLeaseNanos != InFlight.NO_NANOS) {
-                        continue; // a kept delivery past its lease: its claims kept by the keeper's rounds, 15 min at most
+                    long kept = item.keptPastLeaseNanos;
+                    if (item.settled.get() || kept != InFlight.NO_NANOS && nowNanos - kept - keptFor > 0) {
+                        continue; // kept past its lease longer than the keeper keeps such claims: let run out
                     }
                     Long due = dueAt.get(item);
-                    // one not extended before the call: due as its delivery is (its claims were extended with its lease)
-                    boolean now = due != null ? nowNanos - due >= 0 : item.excuseNanos != InFlight.NO_NANOS
-                            && item.excuseNanos - ahead - nowNanos <= 0;
+                    // one not extended before the call: due as its delivery is (its claims were extended with its lease),
+                    // or, kept past its lease, when the keeper would ask again (its rounds wait for this call)
+                    long askAgain = item.askAgainNanos;
+                    boolean now = due != null ? nowNanos - due >= 0
+                            : kept != InFlight.NO_NANOS ? askAgain == InFlight.NO_NANOS || nowNanos - askAgain >= 0
+                            : item.excuseNanos != InFlight.NO_NANOS && item.excuseNanos - ahead - nowNanos <= 0;
                     if (now) {
                         claims.extendClaimsOf(item, config.lease());
                         dueAt.put(item, nowNanos + every);
