@@ -190,7 +190,7 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
                 continue;
             }
             if (live) {
-                forgotLive(now);
+                forgotLive(now, false);
             }
             keys.dropOldestCompletion();
         }
@@ -219,7 +219,7 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
                 continue;
             }
             if (keys.expiresAt(head) > now) {
-                forgotLive(now);
+                forgotLive(now, true);
             }
             keys.dropOldestCompletion();
         }
@@ -238,15 +238,15 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
      * be handled again. Counted, and said at most once a minute: a bound too small for the keys seen per TTL
      * shows in the log, not only in a sink written twice.
      */
-    private void forgotLive(long now) {
+    private void forgotLive(long now, boolean byChars) {
         forgottenLive++;
         if (now - lastForgotWarning >= WARN_EVERY_NANOS || forgottenLive == 1) {
             lastForgotWarning = now;
             long forgotten = forgottenLive;
-            Runnable warn = () -> LOG.log(System.Logger.Level.WARNING, "the in-memory ledger is full ({0} keys, or its "
-                    + "keys'' characters: {1}): completed keys still within their TTL are forgotten ({2} so far), and a "
-                    + "duplicate of one is handled again — give it more entries, or a ledger kept on disk", maxEntries,
-                    maxChars, forgotten);
+            String bound = byChars ? maxChars + " characters of keys" : maxEntries + " keys";
+            Runnable warn = () -> LOG.log(System.Logger.Level.WARNING, "the in-memory ledger is full ({0}): completed "
+                    + "keys still within their TTL are forgotten ({1} so far), and a duplicate of one is handled again — "
+                    + "give it more entries, or a ledger kept on disk", bound, forgotten);
             try {
                 Thread.ofVirtual().name("ferry-ledger-full").start(warn); // not under the lock: a log that blocks holds no claim
             } catch (Throwable e) { // no thread to be had: said next time
