@@ -197,6 +197,19 @@ class HandlerTimeoutTest {
             }
         }
 
+        /** Writes for an event "on-the-disk" (true once the write returns); false for any other. */
+        boolean wroteFor(dev.ferry.domain.model.Event e) {
+            if (!new String(e.payload(), java.nio.charset.StandardCharsets.UTF_8).equals("on-the-disk")) {
+                return false;
+            }
+            try {
+                write();
+            } catch (java.io.IOException ex) {
+                throw new java.io.UncheckedIOException(ex);
+            }
+            return true;
+        }
+
         @Override
         protected void implCloseChannel() {
             closing.countDown();
@@ -214,12 +227,7 @@ class HandlerTimeoutTest {
         var secondInterrupted = new CountDownLatch(1);
         try {
             start((e, d) -> {
-                if (new String(e.payload(), java.nio.charset.StandardCharsets.UTF_8).equals("on-the-disk")) {
-                    try {
-                        disk.write();
-                    } catch (java.io.IOException ex) {
-                        throw new java.io.UncheckedIOException(ex);
-                    }
+                if (disk.wroteFor(e)) {
                     return Outcome.done();
                 }
                 try {
@@ -276,12 +284,7 @@ class HandlerTimeoutTest {
         try {
             start((e, d) -> {
                 started.countDown();
-                if (new String(e.payload(), java.nio.charset.StandardCharsets.UTF_8).equals("on-the-disk")) {
-                    try {
-                        disk.write();
-                    } catch (java.io.IOException ex) {
-                        throw new java.io.UncheckedIOException(ex);
-                    }
+                if (disk.wroteFor(e)) {
                     return Outcome.done();
                 }
                 try {
