@@ -226,11 +226,12 @@ final class SinkAnswers {
         }
         String reason = where + " answered HTTP " + status + Attempt.bodySnippet(response.body(), response.request());
         var retryAfter = response.headers().firstValue("Retry-After");
-        if ((status == 413 || status / 100 == 5) && retryAfter.isPresent()) {
+        if ((status == 413 || status == 503 || gateway(status)) && retryAfter.isPresent()) {
             // the endpoint said when it will be back (maintenance): not asked again in 100 ms, and the attempts
             // left are not spent before then. A 413 with a Retry-After says the condition is temporary (RFC 9110: a
             // server shedding large bodies under load): dead-lettered at once before, as a body it would never take.
-            // Any 5xx that says so too (a gateway's 504 with Retry-After: 60): asked three times every 5 s before
+            // A gateway's that says so too (a 504 with Retry-After: 60): asked three times every 5 s before. Not a 500,
+            // which may be this event's doing (a last look): taken as an outage, it held its group for the patience
             return new Attempt.Final(Outcome.retryAfter(RetryAfter.parse(retryAfter.get(),
                     response.headers().firstValue("Date").orElse(null), clock, defaultThrottle), reason), true);
         }

@@ -202,6 +202,9 @@ class HttpSinkIT extends ScriptedSinkFixture {
         server.script("/gateway", Response.of(504).header("Retry-After", "60"));
         assertThat(sink(to("/gateway")).publish(event("a"))).isEqualTo(Outcome.throttled(Duration.ofSeconds(60)));
         assertThat(server.count("/gateway")).as("not asked again in process").isEqualTo(1);
+        server.script("/crashed", Response.of(500).header("Retry-After", "1")); // a last look: may be the event's doing
+        assertThat(sink(to("/crashed")).publish(event("a"))).as("an attempt spent, not an outage waited out")
+                .isInstanceOf(Outcome.Retry.class);
     }
 
     @Test // thirty-sixth round: a 413 with Retry-After (temporary, RFC 9110: a server shedding large bodies under load)
