@@ -27,10 +27,11 @@ final class HealthText {
             "(?i)(x-amz-security-token|x-amz-credential)(\"? *[:=] *\"?\\[?)[^\\s'\"&,;\\]]+");
     /**
      * An {@code Authorization} header's value, quoted by a service or a proxy, as a header line, in JSON or as a Java
-     * map prints it: the scheme's one token (Bearer, Basic, Token, AWS), or SigV4's parameters — not the rest of the line.
+     * map or a Python dict prints it: a scheme's one token (Bearer, Splunk, SSWS, ...), a bare token, or SigV4's
+     * parameters — not the rest of the line.
      */
-    private static final Pattern AUTHORIZATION = Pattern.compile("(?i)(authorization\"? *[:=] *\"?\\[?)(?:(?:Bearer|Basic"
-            + "|Token|AWS) +[^\\s'\"\\],;]+|AWS4-HMAC-SHA256(?:[ ,]+[A-Za-z]+=[^\\s,'\"\\]]+)+)");
+    private static final Pattern AUTHORIZATION = Pattern.compile("(?i)(authorization['\"]? *[:=] *['\"]?\\[?)(?:"
+            + "AWS4-HMAC-SHA256(?:[ ,]+[A-Za-z]+=[^\\s,'\"\\]]+)+|[A-Za-z][\\w-]* +[^\\s'\"\\],;]+|[^\\s'\"\\],;]+)");
     /** An access key id (AKIA…, ASIA… for session keys) or a principal's unique id (AROA…, AIDA…). */
     private static final Pattern KEY_ID =
             Pattern.compile("(?<![A-Z0-9])(?:AKIA|ASIA|AROA|AIDA)[A-Z0-9]{16}(?![A-Z0-9])");

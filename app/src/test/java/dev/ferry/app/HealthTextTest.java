@@ -42,6 +42,8 @@ class HealthTextTest {
                 .doesNotContain("eyJabc").doesNotContain("IQoJtok").contains("\"Authorization\":\"…\"");
         assertThat(HealthText.brief("headers {Authorization=[Token ghp_secret1], Accept=[*/*]}"))
                 .doesNotContain("ghp_secret1").contains("Accept=[*/*]");
+        assertThat(HealthText.brief("{'Authorization': 'Splunk 8a1f-hec', 'X': 1} and Authorization: SSWS 00abc"))
+                .as("other schemes, a Python dict (a last look)").doesNotContain("8a1f-hec").doesNotContain("00abc");
         assertThat(HealthText.brief("authorization: Bearer xyz (Service: Sqs, Status Code: 403)"))
                 .doesNotContain("xyz").contains("Status Code: 403");
         assertThat(HealthText.brief("Authorization: AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/x, "
