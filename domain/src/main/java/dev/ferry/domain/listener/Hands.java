@@ -29,8 +29,6 @@ final class Hands {
         private final AtomicInteger left;
         /** The groups of this poll one of whose messages was dead-lettered for its receives ({@link ReceiveLimit}). */
         final java.util.Set<String> deadLetteredForReceives = ReceiveLimit.groups();
-        /** The groups of this poll one of whose messages was past the limit at its last receive already. */
-        final java.util.Set<String> pastLimitGroups = ReceiveLimit.groups();
 
         private Batch(int size) {
             this.items = new AtomicReferenceArray<>(size);

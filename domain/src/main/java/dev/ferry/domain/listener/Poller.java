@@ -325,7 +325,7 @@ final class Poller {
         s.observer().received(delivery);
         Decoded decoded = null;
         String problem = ReceiveLimit.pastAlready(s.settler(), s.config().deadLetter(), s.source().redeliversAfterLease(),
-                delivery, inHand); // past the limit, and back: its decoding may have killed the process, not tried again
+                delivery); // past the limit, and back: its decoding may have killed the process, not tried again
         try {
             decoded = problem != null ? null : s.decoder().decode(delivery);
             if (decoded == null && problem == null) {

@@ -153,7 +153,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             if (dead != null) {
                 boolean done;
                 try {
-                    done = keys.allDone(ReceiveLimit.decodedToLookUp(item, events, s.ledger() != null));
+                    done = keys.allDone(ReceiveLimit.decoded(item, events, s.ledger()));
                 } catch (Throwable e) { // it may be done: not dead-lettered blind, it waits for the ledger in hand
                     return decide(item, ledger.storeFailed(item, "duplicate check", e));
                 }

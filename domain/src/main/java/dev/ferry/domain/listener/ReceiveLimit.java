@@ -1,5 +1,8 @@
 package dev.ferry.domain.listener;
 
+import dev.ferry.domain.idempotency.Claim;
+import dev.ferry.domain.idempotency.IdempotencyLedger;
+import dev.ferry.domain.idempotency.LedgerKeys;
 import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.retry.DeadLetterPolicy;
 import dev.ferry.domain.retry.FailureDecision;
@@ -22,16 +25,13 @@ final class ReceiveLimit {
      * {@link #NOT_DECODED} when {@code delivery} was past the limit at its last receive already — it should have been
      * dead-lettered then, and came back: the process likely died decoding it (a decoder that runs out of memory or
      * crashes natively, on every instance in turn), or hung there until restarted. Null otherwise: decode it. The
-     * limit was checked only after decoding, in the delivery's turn, and such a message was received for ever. Only
-     * the first of a group in the poll: those behind it waited while the process died of it, and run once it is gone.
+     * limit was checked only after decoding, in the delivery's turn, and such a message was received for ever. Every
+     * one of a poll past the limit so: a poll's deliveries are decoded in turn before any runs, and the one the process
+     * died of is the last decoded, not the first (those behind their group's first are decoded in their turn).
      */
-    static String pastAlready(Settler settler, DeadLetterPolicy policy, boolean redelivers, Delivery delivery,
-                              Hands.Batch poll) {
+    static String pastAlready(Settler settler, DeadLetterPolicy policy, boolean redelivers, Delivery delivery) {
         if (!redelivers || !policy.exceeded(delivery.receiveCount() - 1)) {
             return null; // the common case, without a look at the counts
-        }
-        if (delivery.groupKey() != null && !poll.pastLimitGroups.add(delivery.groupKey())) {
-            return null; // behind its group's first past the limit in this poll: decoded, and run (a last look)
         }
         int throttles = settler.failureCounts.get(delivery.id()).throttles();
         int passes = settler.passesWithAcksInFlight(delivery.id());
@@ -39,14 +39,32 @@ final class ReceiveLimit {
         return FailureDecision.onReceive(before, policy) == null ? null : NOT_DECODED;
     }
 
+    /** How long a decoding past the limit that never finished keeps its message from being decoded again. */
+    static final java.time.Duration UNFINISHED = java.time.Duration.ofHours(1);
+
     /**
-     * {@code item}, decoded now if it was not ({@link #pastAlready}) and a ledger can tell whether its events are done:
-     * a done message's copy is not dead-lettered (its ack lost twice), and its keys come from decoding it. With a ledger,
-     * so, a decoding that kills the process is still tried in the delivery's turn; without one, never again.
+     * {@code item}, decoded in its turn if {@link #pastAlready} left it undecoded and either it waits behind its group's
+     * message dead-lettered for its receives in this poll (it runs: its decoding is tried, after that one went), or a
+     * ledger can tell whether it is done (a done message's copy is not dead-lettered: its keys come from decoding it).
+     * With a ledger the decoding is marked on it first and the mark taken off after: a decoding past the limit that
+     * never finished (the process died in it) is not tried again for {@link #UNFINISHED}, whichever instance asks.
      */
-    static InFlight decodedToLookUp(InFlight item, EventSteps events, boolean ledger) {
-        if (ledger && item.events == null && NOT_DECODED.equals(item.decodeProblem)) {
+    static InFlight decoded(InFlight item, EventSteps events, IdempotencyLedger ledger) {
+        if (item.events != null || !NOT_DECODED.equals(item.decodeProblem)) {
+            return item;
+        }
+        boolean behind = item.delivery.groupKey() != null && item.batch != null
+                && item.batch.deadLetteredForReceives.contains(item.orderingKey);
+        if (ledger == null) {
+            if (behind) {
+                events.decodeAgain(item);
+            }
+            return item;
+        }
+        String mark = LedgerKeys.bounded("decoding:" + item.delivery.source() + ":" + item.delivery.id());
+        if (ledger.claim(mark, UNFINISHED) instanceof Claim.Acquired a) {
             events.decodeAgain(item);
+            ledger.release(mark, a.token());
         }
         return item;
     }

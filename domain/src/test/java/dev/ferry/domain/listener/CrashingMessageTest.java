@@ -37,12 +37,15 @@ class CrashingMessageTest {
         return l.start();
     }
 
-    /** As consumers that received what {@code queue} had and died {@code times} times, without a word. */
-    private static void diedHolding(InMemoryQueue queue, int times) {
+    /** As consumers that received what {@code queue} had and died {@code times} times, without a word; the last poll. */
+    private static List<dev.ferry.domain.model.Delivery> diedHolding(InMemoryQueue queue, int times) {
+        List<dev.ferry.domain.model.Delivery> last = List.of();
         for (int i = 0; i < times; i++) {
-            assertThat(queue.poll(new PollRequest(10, Duration.ZERO, Duration.ofMillis(1)))).isNotEmpty();
+            last = queue.poll(new PollRequest(10, Duration.ZERO, Duration.ofMillis(1)));
+            assertThat(last).isNotEmpty();
             Await.until(Duration.ofMillis(5), () -> false);
         }
+        return last;
     }
 
     @Test // thirty-eighth round: the limit was checked after decoding; a body whose decoding killed the process (out of
@@ -114,5 +117,52 @@ class CrashingMessageTest {
         assertThat(Await.until(LIMIT, () -> fifo.size() == 0)).as(l.stats().line()).isTrue();
         assertThat(dlq.messages()).singleElement().satisfies(m -> assertThat(m.body()).isEqualTo("P"));
         assertThat(effects).containsExactly("T1", "T2");
+    }
+
+    @Test // a last look: with a ledger (the packaged app always has one) it was decoded in its turn all the same, to look
+          // up whether it was done: the process died there at every receive
+    void withALedger_aDecodingPastTheLimitThatNeverFinished_isNotTriedAgain() {
+        var dlq = InMemoryQueue.standard("orders-dlq");
+        var queue = InMemoryQueue.builder("orders").deadLetterQueue(dlq).build();
+        queue.send("crasher");
+        var held = diedHolding(queue, 3).getFirst();
+        var ledger = dev.ferry.domain.idempotency.InMemoryLedger.create();
+        // the process that died decoding it past the limit had marked the decoding, and never took the mark off
+        ledger.claim(dev.ferry.domain.idempotency.LedgerKeys.bounded("decoding:" + held.source() + ":" + held.id()),
+                ReceiveLimit.UNFINISHED);
+        var decoded = new AtomicInteger();
+        Decoder decoder = delivery -> {
+            decoded.incrementAndGet();
+            return new LineDecoder().decode(delivery);
+        };
+        var l = start(Listener.builder(queue, queue, decoder, (event, delivery) -> Outcome.done()).ledger(ledger)
+                .config(ListenerTest.fast().deadLetter(DeadLetterPolicy.maxReceives(2)).build()));
+
+        assertThat(Await.until(LIMIT, () -> dlq.size() == 1)).as(l.stats().line()).isTrue();
+        assertThat(decoded).as("not decoded again").hasValue(0);
+    }
+
+    @Test // a last look: a poll's deliveries are decoded in turn before any runs, so the one the process died of is the
+          // last decoded; the first of the group past the limit was left undecoded, the culprit behind it decoded again
+    void aMessageBehindItsGroupsFirstPastTheLimit_isDecodedOnlyInItsTurn_afterThatOneWent() {
+        var dlq = InMemoryQueue.builder("trades-dlq.fifo").build();
+        var fifo = InMemoryQueue.builder("trades.fifo").contentBasedDeduplication(true).deadLetterQueue(dlq).build();
+        fifo.send(InMemoryQueue.Message.of("T1", "g"));
+        fifo.send(InMemoryQueue.Message.of("P", "g"));
+        diedHolding(fifo, 3); // the process died decoding P: both past the limit of 2 already
+        var decodedPOn = new CopyOnWriteArrayList<String>();
+        Decoder decoder = delivery -> {
+            if (new String(delivery.body(), java.nio.charset.StandardCharsets.UTF_8).equals("P")) {
+                decodedPOn.add(Thread.currentThread().getName());
+            }
+            return new LineDecoder().decode(delivery);
+        };
+        var l = start(Listener.builder(fifo, fifo, decoder, (event, delivery) -> Outcome.done())
+                .config(ListenerTest.fast().deadLetter(DeadLetterPolicy.maxReceives(2)).build()));
+
+        assertThat(Await.until(LIMIT, () -> fifo.size() == 0)).as(l.stats().line()).isTrue();
+        assertThat(decodedPOn).as("P decoded once, in its turn on a worker, after the first of its group was dead-"
+                + "lettered — not in the poll, before any of them ran").singleElement().asString().contains("-worker-");
+        assertThat(dlq.messages()).singleElement().satisfies(m -> assertThat(m.body()).isEqualTo("T1"));
     }
 }
