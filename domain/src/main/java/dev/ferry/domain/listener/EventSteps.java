@@ -346,6 +346,24 @@ final class EventSteps {
     }
 
     /** Decodes a held delivery again, after its decoder threw: its events when that works now. */
+    /**
+     * {@link #decodeAgain}, watched as a handler call is: past the handler timeout it is interrupted, and one that does
+     * not return is a wedge the health says (a decoding tried in the delivery's turn, past the receive limit, which a
+     * hang held a worker and its group in silence, the lease extended for ever). A malformed answer is its problem.
+     */
+    dev.ferry.domain.decode.Decoded decodeWatched(InFlight item) {
+        var call = s.watch().begin(item.delivery.id());
+        try {
+            var decoded = decodeAgain(item);
+            if (decoded instanceof dev.ferry.domain.decode.Decoded.Malformed m) {
+                item.decodeProblem = "malformed: " + m.reason();
+            }
+            return decoded;
+        } finally {
+            s.watch().end(call);
+        }
+    }
+
     dev.ferry.domain.decode.Decoded decodeAgain(InFlight item) {
         try {
             var decoded = s.decoder().decode(item.delivery);

@@ -57,13 +57,13 @@ final class ReceiveLimit {
                 && item.batch.deadLetteredForReceives.contains(item.orderingKey);
         if (ledger == null) {
             if (behind) {
-                events.decodeAgain(item);
+                events.decodeWatched(item);
             }
             return item;
         }
         String mark = LedgerKeys.bounded("decoding:" + item.delivery.source() + ":" + item.delivery.id());
         if (ledger.claim(mark, UNFINISHED) instanceof Claim.Acquired a) {
-            events.decodeAgain(item);
+            events.decodeWatched(item);
             ledger.release(mark, a.token());
         }
         return item;
@@ -71,7 +71,7 @@ final class ReceiveLimit {
 
     /** How a dead letter's reason says why it was not decoded ({@code problem}: {@link #NOT_DECODED} or a decoder's). */
     static String decodeProblem(String problem) {
-        return NOT_DECODED.equals(problem) ? problem : "the decoder threw " + problem;
+        return NOT_DECODED.equals(problem) || problem.startsWith("malformed: ") ? problem : "the decoder threw " + problem;
     }
 
     /**

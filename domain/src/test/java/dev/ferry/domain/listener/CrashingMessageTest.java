@@ -165,4 +165,34 @@ class CrashingMessageTest {
                 + "lettered — not in the poll, before any of them ran").singleElement().asString().contains("-worker-");
         assertThat(dlq.messages()).singleElement().satisfies(m -> assertThat(m.body()).isEqualTo("T1"));
     }
+
+    @Test // a last look: decoded in its turn on a worker, a decoder that hung there was timed by nothing — the worker and
+          // its group held, the lease extended for ever, nothing said
+    void aDecodingInItsTurnThatHangs_isInterruptedAtTheHandlerTimeout_andTheMessageGoes() {
+        var dlq = InMemoryQueue.standard("orders-dlq");
+        var queue = InMemoryQueue.builder("orders").deadLetterQueue(dlq).build();
+        queue.send("hang");
+        diedHolding(queue, 3);
+        var interrupted = new AtomicInteger();
+        Decoder decoder = delivery -> {
+            if (new String(delivery.body(), java.nio.charset.StandardCharsets.UTF_8).equals("hang")) {
+                try {
+                    new java.util.concurrent.CountDownLatch(1).await(60, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    interrupted.incrementAndGet();
+                    throw new IllegalStateException("decoding interrupted");
+                }
+            }
+            return new LineDecoder().decode(delivery);
+        };
+        var l = start(Listener.builder(queue, queue, decoder, (event, delivery) -> Outcome.done())
+                .ledger(dev.ferry.domain.idempotency.InMemoryLedger.create())
+                .config(ListenerTest.fast().deadLetter(DeadLetterPolicy.maxReceives(2))
+                        .handlerTimeout(Duration.ofSeconds(1)).build()));
+
+        assertThat(Await.until(Duration.ofSeconds(15), () -> dlq.size() == 1)).as(l.stats().line()).isTrue();
+        assertThat(interrupted).as("interrupted at the handler timeout").hasValue(1);
+        assertThat(dlq.messages().getFirst().attributes().get(InMemoryQueue.REASON_ATTRIBUTE))
+                .contains("decoding interrupted");
+    }
 }
