@@ -175,31 +175,9 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
         }
     }
 
-    /** Under the lock: drops expired completions, and the oldest live ones while over the bound. */
+    /** Under the lock: drops expired completions, and the oldest live ones while over the bound of entries. */
     private void evictIfNeeded(long now) {
-        int head;
-        while ((head = keys.oldestCompletion()) != KeyTable.NONE) {
-            boolean live = keys.expiresAt(head) > now;
-            if (live && keys.size() <= maxEntries) {
-                return; // the oldest completion is live and there is room: nothing to evict
-            }
-            if (live && now >= nextExpiryWalk) {
-                // over the bound with the oldest completion live: completions with shorter TTLs that expired behind
-                // it go first (a walk, only when one of them can have expired since the last)
-                nextExpiryWalk = keys.dropExpiredCompletions(now, Long.MAX_VALUE);
-                continue;
-            }
-            if (live) {
-                forgotLive(now, false);
-            }
-            keys.dropOldestCompletion();
-        }
-        // Over the bound with no completion left to evict: only claims are held. Those of crashed workers
-        // are dropped — a walk of every key, so only when one of them can have run out since the last walk.
-        if (keys.size() > maxEntries && now >= nextSweep) {
-            sweeps++;
-            nextSweep = keys.dropRunOutClaims(now, plus(now, SWEEP_AT_LEAST_EVERY));
-        }
+        makeRoom(now, false, 0);
     }
 
     /** The characters all keys may take together. */
@@ -212,24 +190,42 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
      * restart, and completions past their TTL were never dropped (only a write that succeeded drops them).
      */
     private void roomForKey(int length, long now) {
+        makeRoom(now, true, length);
+        if (over(true, length)) {
+            throw new IllegalStateException("the in-memory ledger's claims held take " + keys.charsHeld() + " characters: "
+                    + "no room for a key of " + length);
+        }
+    }
+
+    /** Over the bound of characters (with {@code length} more), or of entries. */
+    private boolean over(boolean byChars, int length) {
+        return byChars ? keys.charsHeld() + length > maxChars : keys.size() > maxEntries;
+    }
+
+    /** Under the lock: drops expired completions, and the oldest live ones while over the bound; then run-out claims. */
+    private void makeRoom(long now, boolean byChars, int length) {
         int head;
-        while (keys.charsHeld() + length > maxChars && (head = keys.oldestCompletion()) != KeyTable.NONE) {
-            if (keys.expiresAt(head) > now && now >= nextExpiryWalk) {
+        while ((head = keys.oldestCompletion()) != KeyTable.NONE) {
+            boolean live = keys.expiresAt(head) > now;
+            if (live && !over(byChars, length)) {
+                break; // the oldest completion is live and there is room: nothing to evict
+            }
+            if (live && now >= nextExpiryWalk) {
+                // over the bound with the oldest completion live: completions with shorter TTLs that expired behind
+                // it go first (a walk, only when one of them can have expired since the last)
                 nextExpiryWalk = keys.dropExpiredCompletions(now, Long.MAX_VALUE);
                 continue;
             }
-            if (keys.expiresAt(head) > now) {
-                forgotLive(now, true);
+            if (live) {
+                forgotLive(now, byChars);
             }
             keys.dropOldestCompletion();
         }
-        if (keys.charsHeld() + length > maxChars && now >= nextSweep) { // only claims held: those run out go
+        // Over the bound with no completion left to evict: only claims are held. Those of crashed workers
+        // are dropped — a walk of every key, so only when one of them can have run out since the last walk.
+        if (over(byChars, length) && now >= nextSweep) {
             sweeps++;
             nextSweep = keys.dropRunOutClaims(now, plus(now, SWEEP_AT_LEAST_EVERY));
-        }
-        if (keys.charsHeld() + length > maxChars) {
-            throw new IllegalStateException("the in-memory ledger's claims held take " + keys.charsHeld() + " characters: "
-                    + "no room for a key of " + length);
         }
     }
 
