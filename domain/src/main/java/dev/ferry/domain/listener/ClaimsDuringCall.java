@@ -15,11 +15,17 @@ import java.util.concurrent.TimeUnit;
  */
 final class ClaimsDuringCall implements AutoCloseable {
 
+    private final Watch watch;
+    private final long untilNanos;
+    private final long tickNanos;
     private final Thread thread;
     private volatile boolean over;
 
-    private ClaimsDuringCall(Thread thread) {
-        this.thread = thread;
+    private ClaimsDuringCall(String name, Watch watch, long untilNanos, long tickNanos) {
+        this.watch = watch;
+        this.untilNanos = untilNanos;
+        this.tickNanos = tickNanos;
+        this.thread = Thread.ofVirtual().name("ferry-" + name + "-claims-during-call").unstarted(this::run);
     }
 
     /**
@@ -31,28 +37,27 @@ final class ClaimsDuringCall implements AutoCloseable {
     static ClaimsDuringCall start(String name, Hands hands, ClaimLeases claims, ListenerConfig config,
                                   Set<InFlight> extendedNow, long startNanos, long tickNanos) {
         var watch = new Watch(hands, claims, config, extendedNow, startNanos);
-        var result = new ClaimsDuringCall[1];
         long until = startNanos + Durations.nanos(LeaseKeeper.KEPT_PAST_LEASE); // a call that never returns: not for ever
-        Runnable loop = () -> {
-            while (!result[0].over && System.nanoTime() - until < 0) {
-                try {
-                    TimeUnit.NANOSECONDS.sleep(tickNanos);
-                } catch (InterruptedException e) {
-                    return; // closed
-                }
-                if (!result[0].over) {
-                    watch.round(System.nanoTime());
-                }
-            }
-        };
-        Thread thread = Thread.ofVirtual().name("ferry-" + name + "-claims-during-call").unstarted(loop);
-        result[0] = new ClaimsDuringCall(thread);
+        var call = new ClaimsDuringCall(name, watch, until, tickNanos);
         try {
-            thread.start();
+            call.thread.start();
         } catch (Throwable noThread) { // none to be had: the claims wait for the keeper's next round, as before
-            result[0].over = true;
+            call.over = true;
         }
-        return result[0];
+        return call;
+    }
+
+    private void run() {
+        while (!over && System.nanoTime() - untilNanos < 0) {
+            try {
+                TimeUnit.NANOSECONDS.sleep(tickNanos);
+            } catch (InterruptedException e) {
+                return; // closed
+            }
+            if (!over) {
+                watch.round(System.nanoTime());
+            }
+        }
     }
 
     @Override

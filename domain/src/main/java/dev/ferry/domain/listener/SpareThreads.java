@@ -25,15 +25,13 @@ final class SpareThreads {
      * an {@code OutOfMemoryError} too, or gives none), runs {@code task} here and returns {@link #DONE}.
      */
     static Thread start(ThreadFactory threads, Runnable task) {
-        Thread thread;
         try {
-            thread = threads.newThread(task);
+            Thread thread = threads.newThread(task);
             if (thread != null) {
                 thread.start();
                 return thread;
             }
-        } catch (Throwable noThread) {
-            thread = null;
+        } catch (Throwable noThread) { // none to be had: run here
         }
         task.run();
         return DONE;
