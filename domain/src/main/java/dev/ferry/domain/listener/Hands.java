@@ -28,7 +28,8 @@ final class Hands {
         private final AtomicReferenceArray<Object> items;
         private final AtomicInteger left;
         /** The groups of this poll one of whose messages was dead-lettered for its receives ({@link ReceiveLimit}). */
-        final java.util.Set<String> deadLetteredForReceives = ReceiveLimit.groups();
+        final java.util.Set<String> deadLetteredForReceives =
+                java.util.concurrent.ConcurrentHashMap.newKeySet();
 
         private Batch(int size) {
             this.items = new AtomicReferenceArray<>(size);

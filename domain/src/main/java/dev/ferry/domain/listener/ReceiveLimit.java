@@ -6,7 +6,6 @@ import dev.ferry.domain.idempotency.LedgerKeys;
 import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.retry.DeadLetterPolicy;
 import dev.ferry.domain.retry.FailureDecision;
-import java.util.Set;
 
 /**
  * The receive limit ({@code maxReceives}) where the process may have died of the message: its net for messages that
@@ -86,10 +85,5 @@ final class ReceiveLimit {
             return false;
         }
         return !item.batch.deadLetteredForReceives.add(item.orderingKey);
-    }
-
-    /** A set of the groups of a poll, for {@link #behindItsGroupsPoison}. */
-    static Set<String> groups() {
-        return java.util.concurrent.ConcurrentHashMap.newKeySet();
     }
 }
