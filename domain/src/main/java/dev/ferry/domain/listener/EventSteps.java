@@ -357,6 +357,7 @@ final class EventSteps {
             var decoded = decodeAgain(item);
             if (decoded instanceof dev.ferry.domain.decode.Decoded.Malformed m) {
                 item.decodeProblem = "malformed: " + m.reason();
+                item.malformed = m.reason(); // run in its turn (behind its group's poison), it goes as malformed
             }
             return decoded;
         } finally {

@@ -172,11 +172,12 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
                 && events.decodeAgain(item) instanceof dev.ferry.domain.decode.Decoded.Malformed m) {
             return apply(item, FailureDecision.decide(new FailureDecision.Malformed(m.reason()), null, null, null));
         }
+        if (item.malformed != null) { // decoded in its turn, behind its group's poison past the limit: malformed
+            return apply(item, FailureDecision.decide(new FailureDecision.Malformed(item.malformed), null, null, null));
+        }
         if (item.events == null) {
-            // a decoder's throw was repeated from memory on every attempt in hand, and the message dead-lettered though
-            // the decoder's trouble (a schema registry, a key service) had passed. A transport that hands it out again
-            // takes it back, to be decoded by its next poll in its group's order; held in hand (Kafka, HTTP: a partition's
-            // or a request's order, kept by the source), it is decoded again on each attempt (above)
+            // a decoder's throw: a transport that hands it out again takes it back, decoded by its next poll in its group's
+            // order (repeated from memory, the trouble passing went unseen); held in hand, it is decoded on each attempt
             notes.decodeFailed(item, "the decoder threw " + item.decodeProblem); // said by message id, as a handler's is
             var decision = decision(item, new FailureDecision.Threw("the decoder", item.decodeProblem));
             return apply(item, s.redelivers() && decision instanceof FailureDecision.Hold h

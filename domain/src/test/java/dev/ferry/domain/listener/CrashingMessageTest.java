@@ -142,6 +142,28 @@ class CrashingMessageTest {
         assertThat(decoded).as("not decoded again").hasValue(0);
     }
 
+    @Test // the mark is written before the decoding past the limit, and taken off after it
+    void withALedger_aDecodingPastTheLimit_isMarkedWhileItRuns_andUnmarkedAfter() {
+        var dlq = InMemoryQueue.standard("orders-dlq");
+        var queue = InMemoryQueue.builder("orders").deadLetterQueue(dlq).build();
+        queue.send("crasher");
+        var held = diedHolding(queue, 3).getFirst();
+        var ledger = dev.ferry.domain.idempotency.InMemoryLedger.create();
+        String mark = dev.ferry.domain.idempotency.LedgerKeys.bounded("decoding:" + held.source() + ":" + held.id());
+        var seen = new CopyOnWriteArrayList<Object>();
+        Decoder decoder = delivery -> {
+            seen.add(ledger.peek(mark).map(Object::getClass).orElse(null));
+            return new LineDecoder().decode(delivery);
+        };
+        var l = start(Listener.builder(queue, queue, decoder, (event, delivery) -> Outcome.done()).ledger(ledger)
+                .config(ListenerTest.fast().deadLetter(DeadLetterPolicy.maxReceives(2)).build()));
+
+        assertThat(Await.until(LIMIT, () -> dlq.size() == 1)).as(l.stats().line()).isTrue();
+        assertThat(seen).as("decoded once, with the decoding marked on the ledger")
+                .containsExactly(dev.ferry.domain.idempotency.Claim.InProgress.class);
+        assertThat(Await.until(LIMIT, () -> ledger.peek(mark).isEmpty())).as("the mark taken off").isTrue();
+    }
+
     @Test // a last look: a poll's deliveries are decoded in turn before any runs, so the one the process died of is the
           // last decoded; the first of the group past the limit was left undecoded, the culprit behind it decoded again
     void aMessageBehindItsGroupsFirstPastTheLimit_isDecodedOnlyInItsTurn_afterThatOneWent() {
@@ -164,6 +186,25 @@ class CrashingMessageTest {
         assertThat(decodedPOn).as("P decoded once, in its turn on a worker, after the first of its group was dead-"
                 + "lettered — not in the poll, before any of them ran").singleElement().asString().contains("-worker-");
         assertThat(dlq.messages()).singleElement().satisfies(m -> assertThat(m.body()).isEqualTo("T1"));
+    }
+
+    @Test // a review: decoded in its turn behind its group's poison and malformed, it was taken as a decoder's throw — sent
+          // back with a delay (its group held), then dead-lettered undecoded as the first of its group
+    void aMalformedMessageBehindItsGroupsFirstPastTheLimit_goesAsMalformed_atOnce() {
+        var dlq = InMemoryQueue.builder("trades-dlq.fifo").build();
+        var fifo = InMemoryQueue.builder("trades.fifo").contentBasedDeduplication(true).deadLetterQueue(dlq).build();
+        fifo.send(InMemoryQueue.Message.of("T1", "g"));
+        fifo.send(InMemoryQueue.Message.of("M", "g"));
+        diedHolding(fifo, 3);
+        Decoder decoder = delivery -> new String(delivery.body(), java.nio.charset.StandardCharsets.UTF_8).equals("M")
+                ? dev.ferry.domain.decode.Decoded.malformed("no such shape") : new LineDecoder().decode(delivery);
+        var l = start(Listener.builder(fifo, fifo, decoder, (event, delivery) -> Outcome.done())
+                .config(ListenerTest.fast().deadLetter(DeadLetterPolicy.maxReceives(2)).build()));
+
+        assertThat(Await.until(LIMIT, () -> dlq.size() == 2)).as(l.stats().line()).isTrue();
+        assertThat(dlq.messages().get(1).body()).isEqualTo("M");
+        assertThat(dlq.messages().get(1).attributes().get(InMemoryQueue.REASON_ATTRIBUTE))
+                .as("dead-lettered as malformed, in its turn").contains("no such shape");
     }
 
     @Test // a last look: decoded in its turn on a worker, a decoder that hung there was timed by nothing — the worker and
