@@ -197,7 +197,11 @@ class LedgerCommitsTest {
         }
         var reopened = MvStoreLedger.builder(file).build();
         try {
-            assertThat(reopened.peek("k")).as("the file opens again, as after a crash").isNotNull();
+            // the file opens again, as after a crash, and takes claims: "k" as it was left, or anew
+            assertThat(reopened.peek("k").filter(c -> c instanceof dev.ferry.domain.idempotency.Claim.Completed))
+                    .as("k was never completed").isEmpty();
+            assertThat(reopened.claim("after", java.time.Duration.ofMinutes(5)))
+                    .as("the reopened file takes a claim").isInstanceOf(dev.ferry.domain.idempotency.Claim.Acquired.class);
         } finally {
             reopened.close();
         }

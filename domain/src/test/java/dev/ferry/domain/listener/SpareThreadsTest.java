@@ -34,7 +34,8 @@ class SpareThreadsTest {
             }
         }, () -> ranOn.set(Thread.currentThread()));
         assertThat(ranOn.get()).isSameAs(Thread.currentThread());
-        thread.join(); // a thread never started: returns at once (bounded by the test's own timeout otherwise)
+        assertThat(thread).as("a thread never started").isSameAs(SpareThreads.DONE);
+        thread.join(5_000); // as the stop joins it (by millis: join(Duration) throws for a thread never started)
         assertThat(thread.isAlive()).isFalse();
     }
 
