@@ -27,6 +27,21 @@ record LedgerEntry(String state, long token, long first, long second) {
         return String.format("%020d|%s", expiresAt, key);
     }
 
+    /** The state {@code value} (null: absent) says at {@code now}, as {@code peek} answers it. */
+    static java.util.Optional<dev.ferry.domain.idempotency.Claim> asClaim(String key, String value, long now) {
+        if (value == null) {
+            return java.util.Optional.empty();
+        }
+        var e = parse(value);
+        long until = e.completed() ? e.second() : e.first();
+        if (until <= now) {
+            return java.util.Optional.empty();
+        }
+        var at = java.time.Instant.ofEpochMilli(e.first());
+        return java.util.Optional.of(e.completed() ? new dev.ferry.domain.idempotency.Claim.Completed(key, at)
+                : new dev.ferry.domain.idempotency.Claim.InProgress(key, at));
+    }
+
     boolean completed() {
         return state.equals(COMPLETED);
     }

@@ -217,17 +217,17 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
 
     private Optional<Claim> peekNow(String key) {
         ensureOpen();
-        var m = files.maps();
-        String value = m.entries().get(key);
-        if (value == null) {
-            return Optional.empty();
-        }
-        var e = LedgerEntry.parse(value);
-        long now = clock.millis();
-        if (e.completed()) {
-            return e.second() > now ? Optional.of(new Claim.Completed(key, Instant.ofEpochMilli(e.first()))) : Optional.empty();
-        }
-        return e.first() > now ? Optional.of(new Claim.InProgress(key, Instant.ofEpochMilli(e.first()))) : Optional.empty();
+        return LedgerEntry.asClaim(key, files.maps().entries().get(key), clock.millis());
+    }
+
+    /** Claims are not forced to disk: this waits for a commit that covers those made so far. */
+    @Override
+    public boolean persist() {
+        return LedgerFile.uninterrupted(() -> {
+            ensureOpen();
+            commits.awaitDurable(files.maps());
+            return true;
+        });
     }
 
     @Override

@@ -50,4 +50,33 @@ class MvStoreLedgerRestartIT {
         }
         assertThat(new File(file.toString())).exists();
     }
+
+    @Test // the receive limit's mark of a decoding that may kill the process: a claim was written with the next commit, a
+          // second later, and a crash in the decoding lost it — the message was decoded again at every receive
+    void claimsPersisted_surviveKillMinus9_ofTheChildJvm(@TempDir Path dir) throws Exception {
+        var file = dir.resolve("ledger.db");
+        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        var child = new ProcessBuilder(java, "-cp", classpath, LedgerChild.class.getName(), file.toString(), "persist")
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        var persisted = new ArrayList<String>();
+        try (var out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            String line;
+            while (persisted.size() < 50 && System.nanoTime() < end && (line = out.readLine()) != null) {
+                persisted.add(line.split(" ")[1]);
+            }
+            child.destroyForcibly(); // SIGKILL, as a decoding that crashes the process natively
+            assertThat(child.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        } finally {
+            child.destroyForcibly();
+        }
+        assertThat(persisted).as("the child made claims outlive it before it was killed").hasSize(50);
+
+        try (var ledger = MvStoreLedger.open(file)) {
+            for (String key : persisted) {
+                assertThat(ledger.peek(key)).as(key).get().isInstanceOf(Claim.InProgress.class);
+            }
+        }
+    }
 }

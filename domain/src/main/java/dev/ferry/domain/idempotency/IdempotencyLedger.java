@@ -77,6 +77,17 @@ public interface IdempotencyLedger {
     }
 
     /**
+     * Makes the claims and completions made so far outlive this process, and says whether they do: true for a ledger
+     * kept in a service or on disk (one that writes in batches waits for a write that covers them), false for one kept
+     * in this process's memory. The listener asks before it runs what may kill the process — a message decoded past
+     * its receive limit, whose mark a crash must not lose. The default: true, for a ledger that writes each call
+     * through before it answers.
+     */
+    default boolean persist() {
+        return true;
+    }
+
+    /**
      * The key's state without changing it: {@link Claim.InProgress} (until when) or
      * {@link Claim.Completed} (since when); empty when absent or expired — or when the ledger cannot
      * tell (the default). For {@code ferry events show}; the listener also asks it before

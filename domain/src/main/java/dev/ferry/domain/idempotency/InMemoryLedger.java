@@ -168,6 +168,12 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
         return id == KeyTable.NONE || keys.token(id) != token || keys.completed(id) ? KeyTable.NONE : id;
     }
 
+    /** Held in this process's memory: nothing outlives it. */
+    @Override
+    public boolean persist() {
+        return false;
+    }
+
     /** Number of keys held (in progress or completed and not yet evicted). */
     public int size() {
         synchronized (keys) {

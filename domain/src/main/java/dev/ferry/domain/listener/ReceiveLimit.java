@@ -45,25 +45,32 @@ final class ReceiveLimit {
      * {@code item}, decoded in its turn if {@link #pastAlready} left it undecoded and either it waits behind its group's
      * message dead-lettered for its receives in this poll (it runs: its decoding is tried, after that one went), or a
      * ledger can tell whether it is done (a done message's copy is not dead-lettered: its keys come from decoding it).
-     * With a ledger the decoding is marked on it first and the mark taken off after: a decoding past the limit that
-     * never finished (the process died in it) is not tried again for {@link #UNFINISHED}, whichever instance asks.
+     * With a ledger the decoding is marked on it first, the mark made to outlive the process ({@link
+     * IdempotencyLedger#persist}), and taken off after: a decoding past the limit that never finished (the process died
+     * in it) is not tried again for {@link #UNFINISHED}, whichever instance asks. A ledger held in memory loses the mark
+     * with the process, and the decoding was tried at every receive: it counts as none here.
      */
     static InFlight decoded(InFlight item, EventSteps events, IdempotencyLedger ledger) {
         if (item.events != null || !NOT_DECODED.equals(item.decodeProblem)) {
             return item;
         }
-        boolean behind = item.delivery.groupKey() != null && item.batch != null
-                && item.batch.deadLetteredForReceives.contains(item.orderingKey);
-        if (ledger == null) {
-            if (behind) {
-                events.decodeWatched(item);
+        if (ledger != null) {
+            String mark = LedgerKeys.bounded("decoding:" + item.delivery.source() + ":" + item.delivery.id());
+            if (!(ledger.claim(mark, UNFINISHED) instanceof Claim.Acquired a)) {
+                return item; // a decoding that never finished, or one under way: not decoded
             }
-            return item;
+            try {
+                if (ledger.persist()) { // the mark outlives the process dying in the decoding (an MVStore claim waits
+                    events.decodeWatched(item); // for its commit); one held in memory is lost with it: as no ledger
+                    return item;
+                }
+            } finally {
+                ledger.release(mark, a.token());
+            }
         }
-        String mark = LedgerKeys.bounded("decoding:" + item.delivery.source() + ":" + item.delivery.id());
-        if (ledger.claim(mark, UNFINISHED) instanceof Claim.Acquired a) {
-            events.decodeWatched(item);
-            ledger.release(mark, a.token());
+        if (item.delivery.groupKey() != null && item.batch != null
+                && item.batch.deadLetteredForReceives.contains(item.orderingKey)) {
+            events.decodeWatched(item); // behind its group's poison: decoded in its turn, after that one went
         }
         return item;
     }

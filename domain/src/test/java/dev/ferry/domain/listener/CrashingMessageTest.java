@@ -126,7 +126,7 @@ class CrashingMessageTest {
         var queue = InMemoryQueue.builder("orders").deadLetterQueue(dlq).build();
         queue.send("crasher");
         var held = diedHolding(queue, 3).getFirst();
-        var ledger = dev.ferry.domain.idempotency.InMemoryLedger.create();
+        var ledger = new OnDisk();
         // the process that died decoding it past the limit had marked the decoding, and never took the mark off
         ledger.claim(dev.ferry.domain.idempotency.LedgerKeys.bounded("decoding:" + held.source() + ":" + held.id()),
                 ReceiveLimit.UNFINISHED);
@@ -142,16 +142,39 @@ class CrashingMessageTest {
         assertThat(decoded).as("not decoded again").hasValue(0);
     }
 
+    @Test // two reviews: the in-memory ledger's mark died with the process that died decoding — a restart's ledger had
+          // none, and the decoding was tried at every receive again (a crash loop with a ledger, none without one)
+    void withALedgerHeldInMemory_aMessagePastTheLimitAtItsLastReceive_isNotDecoded() {
+        var dlq = InMemoryQueue.standard("orders-dlq");
+        var queue = InMemoryQueue.builder("orders").deadLetterQueue(dlq).build();
+        queue.send("crasher");
+        diedHolding(queue, 3);
+        var decoded = new AtomicInteger();
+        Decoder decoder = delivery -> {
+            decoded.incrementAndGet();
+            return new LineDecoder().decode(delivery);
+        };
+        var l = start(Listener.builder(queue, queue, decoder, (event, delivery) -> Outcome.done())
+                .ledger(dev.ferry.domain.idempotency.InMemoryLedger.create()) // a restart's: the one that died is gone
+                .config(ListenerTest.fast().deadLetter(DeadLetterPolicy.maxReceives(2)).build()));
+
+        assertThat(Await.until(LIMIT, () -> dlq.size() == 1)).as(l.stats().line()).isTrue();
+        assertThat(decoded).as("not decoded again").hasValue(0);
+        assertThat(dlq.messages().getFirst().attributes().get(InMemoryQueue.REASON_ATTRIBUTE))
+                .contains(ReceiveLimit.NOT_DECODED);
+    }
+
     @Test // the mark is written before the decoding past the limit, and taken off after it
     void withALedger_aDecodingPastTheLimit_isMarkedWhileItRuns_andUnmarkedAfter() {
         var dlq = InMemoryQueue.standard("orders-dlq");
         var queue = InMemoryQueue.builder("orders").deadLetterQueue(dlq).build();
         queue.send("crasher");
         var held = diedHolding(queue, 3).getFirst();
-        var ledger = dev.ferry.domain.idempotency.InMemoryLedger.create();
+        var ledger = new OnDisk();
         String mark = dev.ferry.domain.idempotency.LedgerKeys.bounded("decoding:" + held.source() + ":" + held.id());
         var seen = new CopyOnWriteArrayList<Object>();
         Decoder decoder = delivery -> {
+            assertThat(ledger.persists).as("the mark made to outlive the process before the decoding").hasPositiveValue();
             seen.add(ledger.peek(mark).map(Object::getClass).orElse(null));
             return new LineDecoder().decode(delivery);
         };
@@ -227,7 +250,7 @@ class CrashingMessageTest {
             return new LineDecoder().decode(delivery);
         };
         var l = start(Listener.builder(queue, queue, decoder, (event, delivery) -> Outcome.done())
-                .ledger(dev.ferry.domain.idempotency.InMemoryLedger.create())
+                .ledger(new OnDisk())
                 .config(ListenerTest.fast().deadLetter(DeadLetterPolicy.maxReceives(2))
                         .handlerTimeout(Duration.ofSeconds(1)).build()));
 
@@ -235,5 +258,25 @@ class CrashingMessageTest {
         assertThat(interrupted).as("interrupted at the handler timeout").hasValue(1);
         assertThat(dlq.messages().getFirst().attributes().get(InMemoryQueue.REASON_ATTRIBUTE))
                 .contains("decoding interrupted");
+    }
+
+    /** A ledger whose claims outlive the process, as one on disk or in a service does (held in memory here). */
+    private static final class OnDisk extends dev.ferry.domain.testing.ForwardingLedger {
+        final AtomicInteger persists = new AtomicInteger();
+
+        OnDisk() {
+            super(dev.ferry.domain.idempotency.InMemoryLedger.create());
+        }
+
+        @Override
+        public java.util.Optional<dev.ferry.domain.idempotency.Claim> peek(String key) {
+            return ledger.peek(key);
+        }
+
+        @Override
+        public boolean persist() {
+            persists.incrementAndGet();
+            return true;
+        }
     }
 }
