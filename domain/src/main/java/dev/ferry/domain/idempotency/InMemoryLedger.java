@@ -12,38 +12,34 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
- * An {@link IdempotencyLedger} in this process's memory: for tests, a single instance, or a
- * first run. It forgets everything on restart.
+ * An {@link IdempotencyLedger} in this process's memory: for tests, a single instance, or a first run. It forgets
+ * everything on restart.
  *
- * <p>Memory is bounded by {@code maxEntries}: completed keys are dropped when their TTL runs out,
- * and when the ledger is full the expired ones go first (those with a shorter TTL behind a live one
- * too), then the oldest completed keys (a duplicate of an evicted key would be handled again, so
- * size it above the number of distinct keys seen per TTL).
- * In-progress claims are never evicted. Every call on keys takes one lock, held briefly — and for a
- * walk of every key when its table doubles, its keys' characters are compacted, or (over the bound
- * with nothing completed left to evict) claims whose lease ran out are looked for, only once one of
- * them can have run out since the last look. The keys are held in arrays of primitives (a {@code KeyTable}), so a million held keys cost
- * the collector nothing to trace or copy; the arrays keep the size of the largest burst of keys
- * held. A key's hash is seeded per ledger, so keys written to collide cannot slow it. It keeps parked
- * groups too ({@link GroupParking}), for the listeners of this process, and an event journal
- * ({@link EventJournal}) of at most a tenth as many entries (at least 1,000), the oldest going first.
+ * <p>Memory is bounded by {@code maxEntries}: completed keys are dropped when their TTL runs out, and when the ledger
+ * is full the expired ones go first (those with a shorter TTL behind a live one too), then the oldest completed keys (a
+ * duplicate of an evicted key would be handled again, so size it above the number of distinct keys seen per TTL).
+ * In-progress claims are never evicted. Every call on keys takes one lock, held briefly — and for a walk of every key
+ * when its table doubles, its keys' characters are compacted, or (over the bound with nothing completed left to evict)
+ * claims whose lease ran out are looked for, only once one of them can have run out since the last look. The keys are
+ * held in arrays of primitives (a {@code KeyTable}), so a million held keys cost the collector nothing to trace or
+ * copy; the arrays keep the size of the largest burst of keys held. A key's hash is seeded per ledger, so keys written
+ * to collide cannot slow it. It keeps parked groups too ({@link GroupParking}), for the listeners of this process, and
+ * an event journal ({@link EventJournal}) of at most a tenth as many entries (at least 1,000), the oldest going first.
  */
 public final class InMemoryLedger implements IdempotencyLedger, GroupParking, EventJournal {
 
     /** The claims and completions held, in arrays the collector does not trace; guarded by its own lock. */
-    private final KeyTable keys = new KeyTable();
+    private final KeyTable keys;
     private final Clock clock;
     /** The epoch second the keys' times count from: the ledger's creation, so any realistic clock fits a long. */
     private final long base;
     private final int maxEntries;
+    private final long maxChars; // the characters all keys may take together
     /** The last token handed out (guarded by {@link #keys}' lock). */
     private long tokens;
     /** When the next walk for abandoned claims may find one (guarded by {@link #keys}' lock). */
     private long nextSweep = Long.MIN_VALUE;
-    /**
-     * When a completion behind the oldest one may have expired (TTLs differ): over the bound, a walk then
-     * drops those before a live one goes (guarded by {@link #keys}' lock).
-     */
+    /** When a completion behind the oldest may have expired (TTLs differ): over the bound, a walk drops those first. */
     private long nextExpiryWalk = Long.MIN_VALUE;
     private long sweeps;
     /** Completions forgotten within their TTL, and when that was last said (guarded by {@link #keys}' lock). */
@@ -58,12 +54,22 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
     /** A claim made after a walk for abandoned claims may have a lease shorter than any it saw: walk again by then. */
     private static final Duration SWEEP_AT_LEAST_EVERY = Duration.ofSeconds(1);
 
-    private InMemoryLedger(Clock clock, int maxEntries) {
-        this(clock, maxEntries, KeyTable.MAX_ARRAY);
+    /**
+     * Keys whose characters take 7/8 of the largest array at most ({@code maxArray}: a test's less than Java's). At the
+     * largest array's size itself, each new key past the bound compacted the whole array (4 GiB, copied under the lock)
+     * to gain one key's room; with an eighth kept free, a compaction comes once per eighth of an array of new keys.
+     */
+    static InMemoryLedger withLargestArray(Clock clock, int maxEntries, int maxArray) {
+        return new InMemoryLedger(clock, maxEntries, new KeyTable(maxArray), maxArray / 8 * 7);
     }
 
     /** With {@code maxChars} for all keys' characters (a test's fewer than the largest array's). */
     InMemoryLedger(Clock clock, int maxEntries, long maxChars) {
+        this(clock, maxEntries, new KeyTable(KeyTable.MAX_ARRAY), maxChars);
+    }
+
+    private InMemoryLedger(Clock clock, int maxEntries, KeyTable keys, long maxChars) {
+        this.keys = keys;
         this.maxChars = maxChars;
         this.clock = Objects.requireNonNull(clock, "clock");
         if (maxEntries < 1) {
@@ -74,11 +80,11 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
     }
 
     public static InMemoryLedger create() {
-        return new InMemoryLedger(Clock.systemUTC(), 1_000_000);
+        return withLargestArray(Clock.systemUTC(), 1_000_000, KeyTable.MAX_ARRAY);
     }
 
     public static InMemoryLedger of(Clock clock, int maxEntries) {
-        return new InMemoryLedger(clock, maxEntries);
+        return withLargestArray(clock, maxEntries, KeyTable.MAX_ARRAY);
     }
 
     @Override
@@ -168,8 +174,7 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
         return id == KeyTable.NONE || keys.token(id) != token || keys.completed(id) ? KeyTable.NONE : id;
     }
 
-    /** Held in this process's memory: nothing outlives it. */
-    @Override
+    @Override // held in this process's memory: nothing outlives it
     public boolean persist() {
         return false;
     }
@@ -185,9 +190,6 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
     private void evictIfNeeded(long now) {
         makeRoom(now, false, 0);
     }
-
-    /** The characters all keys may take together. */
-    private final long maxChars;
 
     /**
      * Room for a key of {@code length} characters beside those held, made as over the bound of entries: completions past
@@ -219,7 +221,7 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
             if (live && now >= nextExpiryWalk) {
                 // over the bound with the oldest completion live: completions with shorter TTLs that expired behind
                 // it go first (a walk, only when one of them can have expired since the last)
-                nextExpiryWalk = keys.dropExpiredCompletions(now, Long.MAX_VALUE);
+                nextExpiryWalk = keys.dropEnded(now, Long.MAX_VALUE, true);
                 continue;
             }
             if (live) {
@@ -231,7 +233,7 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
         // are dropped — a walk of every key, so only when one of them can have run out since the last walk.
         if (over(byChars, length) && now >= nextSweep) {
             sweeps++;
-            nextSweep = keys.dropRunOutClaims(now, plus(now, SWEEP_AT_LEAST_EVERY));
+            nextSweep = keys.dropEnded(now, plus(now, SWEEP_AT_LEAST_EVERY), false);
         }
     }
 
@@ -268,6 +270,13 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
     long sweeps() {
         synchronized (keys) {
             return sweeps;
+        }
+    }
+
+    /** How many times the keys' characters were compacted (for tests). */
+    int compactions() {
+        synchronized (keys) {
+            return keys.compactions();
         }
     }
 

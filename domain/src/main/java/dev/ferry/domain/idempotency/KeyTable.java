@@ -3,18 +3,16 @@ package dev.ferry.domain.idempotency;
 import java.util.Arrays;
 
 /**
- * The keys an {@link InMemoryLedger} holds and their state, kept in arrays of primitives: a held key
- * costs the collector nothing to trace or copy, however long it is kept. (Kept as objects — an
- * entry, a map node, the key's string — every held key outlived the young collections and was
- * copied by each, and the table of a ledger no longer used kept its entries alive until the old
- * generation was collected: most of the engine's collector time.) Not thread-safe: the ledger holds
- * its lock around every call.
+ * The keys an {@link InMemoryLedger} holds and their state, kept in arrays of primitives: a held key costs the
+ * collector nothing to trace or copy, however long it is kept (as objects, every held key outlived the young
+ * collections and was copied by each: most of the engine's collector time). Not thread-safe: the ledger holds its lock
+ * around every call.
  *
- * <p>A key has an id, the same while it is held, indexing its fields; the ids of keys dropped are
- * reused. An open-addressing index (linear probing, deletion by shifting back, so no tombstones)
- * finds a key's id from its hash; its characters live in one array, compacted when it fills with
- * dropped keys'. Completions are kept in the order they were made, as (id, token) pairs: a pair
- * whose key was dropped or claimed again since has a token that no longer matches, and is skipped.
+ * <p>A key has an id, the same while it is held, indexing its fields; the ids of keys dropped are reused. An
+ * open-addressing index (linear probing, deletion by shifting back, so no tombstones) finds a key's id from its hash;
+ * its characters live in one array, compacted when it fills with dropped keys'. Completions are kept in the order they
+ * were made, as (id, token) pairs: a pair whose key was dropped or claimed again since has a token that no longer
+ * matches, and is skipped.
  */
 final class KeyTable {
 
@@ -38,16 +36,15 @@ final class KeyTable {
     private int size;
     private final long seed = SEEDS.nextLong();
 
-    /**
-     * Each slot: the key's hash in the high half, its id + 1 in the low half, 0 when empty (so most
-     * keys that are not the one looked for are passed over without reading anything else); at most half full.
-     */
+    /** Each slot: the key's hash in the high half, its id + 1 in the low half, 0 when empty; at most half full. */
     private long[] index = new long[128];
     /** The characters of the key being looked for, to compare with a stored one in one vectorized call. */
     private char[] probe = new char[64];
 
     private static final int FIRST_CHARS = 4096;
     static final int MAX_ARRAY = Integer.MAX_VALUE - 16;
+    private final int maxArray; // the largest the characters' array grows to: MAX_ARRAY, or a test's less
+    private int compactions;
     /** A key longer than this is compared through an array of its own, not kept for the next one. */
     private static final int PROBE_KEPT = 4096;
     private char[] chars = new char[FIRST_CHARS];
@@ -59,8 +56,16 @@ final class KeyTable {
     private int orderHead;
     private int orderCount;
 
+    KeyTable(int maxArray) {
+        this.maxArray = maxArray;
+    }
+
     int size() {
         return size;
+    }
+
+    int compactions() {
+        return compactions;
     }
 
     /** The characters of the keys held: at most {@link #MAX_ARRAY}, or {@link #add} throws. */
@@ -202,18 +207,11 @@ final class KeyTable {
         remove(id);
     }
 
-    /** Drops every completion whose TTL ended by {@code now}; the earliest expiry left, or {@code orLater}. */
-    long dropExpiredCompletions(long now, long orLater) {
-        return dropEnded(now, orLater, true);
-    }
-
-    /** Drops every held claim (not completed) whose lease ended by {@code now}; the earliest lease left, or {@code orLater}. */
-    long dropRunOutClaims(long now, long orLater) {
-        return dropEnded(now, orLater, false);
-    }
-
-    /** Completions (their places in the order skipped when they come up), or claims, that ended by {@code now}. */
-    private long dropEnded(long now, long orLater, boolean completions) {
+    /**
+     * Drops every completion whose TTL ended by {@code now} (their places in the order skipped when they come up), or
+     * every held claim whose lease did; the earliest end left of those, or {@code orLater}.
+     */
+    long dropEnded(long now, long orLater, boolean completions) {
         long earliest = orLater;
         for (int id = 0; id < nextId; id++) {
             if (token[id] == FREE || (completedAt[id] != IN_PROGRESS) != completions) {
@@ -298,11 +296,12 @@ final class KeyTable {
     /** Compacts the characters (dropping dropped keys') into an array with room for {@code length} more. */
     private void makeRoom(int length) {
         long live = (long) charsUsed - charsDropped;
-        if (live + length > MAX_ARRAY) {
-            throw new IllegalStateException("the ledger's keys would take more than " + MAX_ARRAY + " characters");
+        if (live + length > maxArray) {
+            throw new IllegalStateException("the ledger's keys would take more than " + maxArray + " characters");
         }
+        compactions++;
         // twice what is live (and at least the first size): shrinks after a burst of long keys, grows as needed
-        long wanted = Math.min(MAX_ARRAY, Math.max(FIRST_CHARS, 2 * (live + length)));
+        long wanted = Math.min(maxArray, Math.max(FIRST_CHARS, 2 * (live + length)));
         var compacted = new char[(int) wanted];
         int used = 0;
         for (int id = 0; id < nextId; id++) {

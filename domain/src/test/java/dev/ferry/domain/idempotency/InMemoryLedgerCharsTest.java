@@ -61,4 +61,16 @@ class InMemoryLedgerCharsTest {
         clock.advance(Duration.ofMinutes(6)); // run out (a crashed worker's): they make room
         assertThat(ledger.claim(key(1_000), Duration.ofSeconds(30))).isInstanceOf(Claim.Acquired.class);
     }
+
+    @Test // a review: at the bound (the largest array's size), each new key compacted the whole array — 4 GiB copied
+          // under the lock, beside the old one — to gain one key's room
+    void atTheCharactersBound_theCharactersAreCompactedOncePerEighthOfTheArray_notForEachNewKey() {
+        var full = InMemoryLedger.withLargestArray(clock, 1_000_000, 1 << 16); // 65,536 characters at most
+        for (int i = 0; i < 10_000; i++) { // 450,000 characters: the bound passed about 8,700 times over
+            var claim = (Claim.Acquired) full.claim(key(i), Duration.ofSeconds(30));
+            assertThat(full.complete(key(i), claim.token(), Duration.ofDays(7))).isTrue();
+        }
+        assertThat(full.forgottenWithinTtl()).as("the bound reached").isGreaterThan(8_000);
+        assertThat(full.compactions()).as("one per 8,192 characters of new keys, about 55").isLessThan(200);
+    }
 }

@@ -19,7 +19,7 @@ class KeyTableTest {
     void randomAddsClaimsCompletionsAndRemovals_matchAPlainMap() {
         for (long seed = 1; seed <= 20; seed++) {
             var random = new SplittableRandom(seed);
-            var table = new KeyTable();
+            var table = new KeyTable(KeyTable.MAX_ARRAY);
             var model = new HashMap<String, Held>();
             var order = new ArrayList<String>(); // completions in order, for the oldest-first check
             long tokens = 0;
@@ -93,12 +93,12 @@ class KeyTableTest {
 
     @Test
     void runOutClaimsAreDropped_completionsAndLiveClaimsStay_andTheEarliestLeaseLeftIsReturned() {
-        var table = new KeyTable();
+        var table = new KeyTable(KeyTable.MAX_ARRAY);
         table.add("run-out", table.hashOf("run-out"), 1, 10);
         table.add("live", table.hashOf("live"), 2, 30);
         int done = table.add("done", table.hashOf("done"), 3, 5);
         table.complete(done, 4, 100);
-        assertThat(table.dropRunOutClaims(20, 1_000)).isEqualTo(30);
+        assertThat(table.dropEnded(20, 1_000, false)).isEqualTo(30);
         assertThat(table.find("run-out", table.hashOf("run-out"))).isEqualTo(KeyTable.NONE);
         assertThat(table.find("live", table.hashOf("live"))).isNotEqualTo(KeyTable.NONE);
         assertThat(table.find("done", table.hashOf("done"))).isNotEqualTo(KeyTable.NONE);
@@ -118,7 +118,7 @@ class KeyTableTest {
             keys.add(key.toString());
         }
         assertThat(keys.stream().mapToInt(String::hashCode).distinct().count()).isEqualTo(1);
-        var table = new KeyTable();
+        var table = new KeyTable(KeyTable.MAX_ARRAY);
         assertThat(keys.stream().mapToInt(table::hashOf).distinct().count()).as("distinct hashes of 4,096 keys")
                 .isGreaterThan(4_000);
     }
