@@ -52,6 +52,9 @@ final class LedgerSteps {
         boolean completed;
         try {
             completed = Uninterrupted.complete(s.ledger(), claim.key(), claim.token(), s.config().completedTtl());
+            if (!completed) {
+                owed.recordFencedEffect(claim.key()); // its effect happened: recorded anew before the delivery goes
+            }
         } catch (Throwable e) {
             return storeFailed(item, "complete", e);
         }
@@ -60,7 +63,6 @@ final class LedgerSteps {
             s.counters().fenced.increment();
             LOG.log(Level.WARNING, "completion of {0} was fenced: its claim expired while the handler ran "
                     + "(message {1}); extend the lease or shorten the handler", claim.key(), item.delivery.id());
-            owed.recordFencedEffect(claim.key());
         }
         return null;
     }

@@ -28,15 +28,23 @@ final class OwedCompletions {
     /**
      * The effect happened, but the claim had expired. If nobody holds the key now, claim it anew and complete it, so
      * later copies see the effect as done instead of running it again and again (a handler that always outlasts an
-     * unextended lease would otherwise never settle). A live holder is left alone: fencing still holds.
+     * unextended lease would otherwise never settle). A live holder is left alone: fencing still holds. A store failure
+     * is thrown: the caller waits it out as any completion's (swallowed, the delivery was acked unrecorded, its ledger
+     * said to work, and a later copy ran the effect again); the claim taken anew is let go of first, so the next try
+     * can take it again.
      */
     void recordFencedEffect(String key) {
-        try {
-            if (Uninterrupted.call(() -> s.ledger().claim(key, s.config().lease())) instanceof Claim.Acquired again) {
+        if (Uninterrupted.call(() -> s.ledger().claim(key, s.config().lease())) instanceof Claim.Acquired again) {
+            try {
                 Uninterrupted.complete(s.ledger(), key, again.token(), s.config().completedTtl());
+            } catch (Throwable e) {
+                try {
+                    s.ledger().release(key, again.token());
+                } catch (Throwable alsoDown) {
+                    e.addSuppressed(alsoDown); // held until its lease runs out: the next try finds it in progress
+                }
+                throw e;
             }
-        } catch (Throwable e) {
-            LOG.log(Level.DEBUG, "recording the fenced effect of " + key + " failed; a later copy may run it again", e);
         }
     }
 

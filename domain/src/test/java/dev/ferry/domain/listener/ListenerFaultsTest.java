@@ -861,6 +861,42 @@ class ListenerFaultsTest {
         assertThat(effects).containsExactly("A1");
     }
 
+    @Test // a review: a fenced completion is recorded anew (claim, complete); a store failure there was swallowed and the
+          // delivery acked unrecorded — its ledger said to work, and a later copy ran the effect again
+    void aFencedCompletionWhoseRecordingAnewFails_isHeldAndTriedAgain_notAckedUnrecorded() {
+        var queue = InMemoryQueue.standard("fenced");
+        var inner = InMemoryLedger.create();
+        var fencedOnce = new AtomicBoolean(true);
+        var claimsRefused = new AtomicInteger();
+        var ledger = new dev.ferry.domain.testing.ForwardingLedger(inner) {
+            @Override
+            public dev.ferry.domain.idempotency.Claim claim(String key, Duration lease) {
+                if (!fencedOnce.get() && claimsRefused.get() < 3) { // the disk full for a moment: the claim anew fails
+                    claimsRefused.incrementAndGet();
+                    throw new dev.ferry.domain.model.FerryException("No space left on device (injected)", true);
+                }
+                return inner.claim(key, lease);
+            }
+
+            @Override
+            public boolean complete(String key, long token, Duration ttl) {
+                if (fencedOnce.getAndSet(false)) {
+                    return false; // its claim ran out under the handler (a file reopened after a failed write lost it)
+                }
+                return inner.complete(key, token, ttl);
+            }
+        };
+        var l = start(Listener.builder(queue, queue, new LineDecoder(), recording()).ledger(ledger)
+                .config(ListenerTest.fast().lease(Duration.ofSeconds(30)).build()));
+        queue.send("e1");
+        assertThat(Await.until(LIMIT, () -> queue.size() == 0 && l.stats().inFlight() == 0)).as(l.stats().line()).isTrue();
+        assertThat(claimsRefused).as("the recording anew failed").hasValue(1);
+        assertThat(inner.peek(dev.ferry.domain.idempotency.LedgerKeys.event(queue.name(), "e1")))
+                .as("recorded before the message was deleted").get()
+                .isInstanceOf(dev.ferry.domain.idempotency.Claim.Completed.class);
+        assertThat(effects).containsExactly("e1");
+    }
+
     @Test // a message the ledger has done is a duplicate, whatever its receive count: never dead-lettered for it
     void aCopyOfADoneMessage_pastTheReceiveLimit_isDroppedAsADuplicate_notDeadLettered() {
         var inner = InMemoryLedger.create();
