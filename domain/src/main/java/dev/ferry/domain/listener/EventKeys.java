@@ -38,14 +38,16 @@ final class EventKeys {
      * Whether the ledger has every event of the delivery done already: a copy of a message that was
      * handled (its earlier copy's ack came a moment past its lease, say) is not dead-lettered for its
      * receives; it goes on and is dropped as a duplicate. False when there is no ledger or no event;
-     * throws what the ledger threw when it cannot say (the delivery then waits for it, as for a claim).
+     * throws what the ledger threw when it cannot say (the delivery then waits for it, as for a claim). When false, the
+     * delivery's next event is its first not done.
      */
     boolean allDone(InFlight item) {
         if (ledger == null || item.events == null || item.events.isEmpty()) {
             return false;
         }
-        for (var event : item.events) {
-            if (!(ledger.peek(of(item, event)).orElse(null) instanceof Claim.Completed)) {
+        for (int i = item.nextEvent; i < item.events.size(); i++) {
+            if (!(ledger.peek(of(item, item.events.get(i))).orElse(null) instanceof Claim.Completed)) {
+                item.nextEvent = i; // those before it done: a group parked for it is parked at this one, not at one done
                 return false;
             }
         }
