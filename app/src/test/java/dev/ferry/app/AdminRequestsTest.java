@@ -288,11 +288,13 @@ class AdminRequestsTest {
     void pastTheMostServedAtOnce_theOldestStalledIsCutOff_andOnlyHandlersAtWorkRefuseANewcomer() throws Exception {
         var server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
         var working = new java.util.concurrent.CountDownLatch(1);
+        var atWork = new java.util.concurrent.CountDownLatch(2);
         try (var requests = new AdminRequests(Duration.ofMinutes(1), Runtime.version().feature(), 2)) {
             server.setExecutor(requests.executor());
             server.createContext("/", exchange -> {
                 requests.read(exchange);
                 if (exchange.getRequestURI().getPath().equals("/slow")) {
+                    atWork.countDown();
                     try {
                         working.await(20, TimeUnit.SECONDS); // a handler at work (a ledger's listing)
                     } catch (InterruptedException e) {
@@ -317,7 +319,7 @@ class AdminRequestsTest {
 
             var slow = List.of(open(port, "GET /slow HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"),
                     open(port, "GET /slow HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"));
-            Thread.sleep(200); // both at work in their handler
+            assertThat(atWork.await(10, TimeUnit.SECONDS)).as("both at work in their handler").isTrue();
             var third = open(port, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
             String answered;
             try {
@@ -354,12 +356,14 @@ class AdminRequestsTest {
         var metrics = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
         var admin = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
         var working = new java.util.concurrent.CountDownLatch(1);
+        var atWork = new java.util.concurrent.CountDownLatch(2);
         try (var requests = new AdminRequests(Duration.ofMinutes(1), Runtime.version().feature(), 2)) {
             for (var server : List.of(metrics, admin)) {
                 server.setExecutor(requests.executor());
                 server.createContext("/", exchange -> {
                     requests.read(exchange);
                     if (exchange.getRequestURI().getPath().equals("/slow")) {
+                        atWork.countDown();
                         try {
                             working.await(20, TimeUnit.SECONDS); // its handler at work: never cut off for a newcomer
                         } catch (InterruptedException e) {
@@ -374,7 +378,7 @@ class AdminRequestsTest {
             int flooded = metrics.getAddress().getPort();
             open(flooded, "GET /slow HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"); // each holds one of
             open(flooded, "GET /slow HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"); // its two slots
-            Thread.sleep(200);
+            assertThat(atWork.await(10, TimeUnit.SECONDS)).as("both at work in their handler").isTrue();
             var refused = open(flooded, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
             String past;
             try {

@@ -82,7 +82,9 @@ class HandsTest {
         synchronized (a) { // as settlingOurs holds it: marked settled, its disposition not yet written
             assertThat(hands.settling(a)).isTrue();
             looking = Thread.ofPlatform().start(() -> answer.set(hands.removingNow(a.delivery)));
-            looking.join(300); // it waits for the lock, or answered without it
+            var lookingThread = looking; // it waits for the lock, or answered without it (never read before it looked)
+            assertThat(dev.ferry.domain.testing.Await.until(java.time.Duration.ofSeconds(5), () -> lookingThread.getState()
+                    == Thread.State.BLOCKED || !lookingThread.isAlive())).as("it looked").isTrue();
             a.ours = dev.ferry.domain.transport.Disposition.ACK;
         }
         assertThat(looking.join(java.time.Duration.ofSeconds(5))).isTrue();

@@ -247,33 +247,37 @@ class ListenerStopTest {
         l.settle(captured.get(), Disposition.deadLetter("its effect failed"));
         l.settle(captured.get(), Disposition.ACK); // a callback fired twice: refused
         letGo.countDown();
-        Await.until(Duration.ofMillis(500), () -> false); // handle() returned, its runner done
         var k1 = dev.ferry.domain.idempotency.LedgerKeys.event("orders", "k1");
+        assertThat(Await.until(LIMIT, () -> !(ledger.peek(k1).orElse(null) instanceof dev.ferry.domain.idempotency.Claim
+                .InProgress))).as("its claim decided: %s", ledger.peek(k1)).isTrue(); // handle() returned, its runner done
         assertThat(ledger.peek(k1).filter(c -> c instanceof dev.ferry.domain.idempotency.Claim.Completed))
                 .as("not completed: its effect failed, %s", ledger.peek(k1)).isEmpty();
     }
 
     /** A listener stopped while its one handler (skip-delete, deaf to the interrupt) keeps k1 past the deadline. */
     private record Kept(Listener listener, dev.ferry.domain.idempotency.InMemoryLedger ledger,
-                        AtomicReference<dev.ferry.domain.model.Delivery> delivery, CountDownLatch letGo) { }
+                        AtomicReference<dev.ferry.domain.model.Delivery> delivery, CountDownLatch letGo,
+                        CountDownLatch returning) { }
 
     private Kept keptPastTheStopsDeadline() throws InterruptedException {
         queue.send("k1");
         var ledger = dev.ferry.domain.idempotency.InMemoryLedger.create();
         var started = new CountDownLatch(1);
         var letGo = new CountDownLatch(1);
+        var returning = new CountDownLatch(1);
         var captured = new AtomicReference<dev.ferry.domain.model.Delivery>();
         var l = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
             captured.set(delivery);
             started.countDown();
             deafWait(letGo);
+            returning.countDown();
             return Outcome.done(); // kept: its work goes on, and it settles once done
         }).ledger(ledger).config(config().skipDelete(true).shutdownDeadline(Duration.ofMillis(200)).build()).build();
         listeners.add(l);
         l.start();
         assertThat(started.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
         l.stop();
-        return new Kept(l, ledger, captured, letGo);
+        return new Kept(l, ledger, captured, letGo, returning);
     }
 
     private void handleEndsPastTheStopsDeadline(boolean ackFirst) throws Exception {
@@ -286,7 +290,8 @@ class ListenerStopTest {
             l.settle(captured.get(), Disposition.ACK);
         }
         letGo.countDown();
-        Await.until(Duration.ofMillis(300), () -> false); // handle() returned
+        assertThat(k.returning().await(LIMIT.toMillis(), TimeUnit.MILLISECONDS)).as("handle() returning").isTrue();
+        Await.until(Duration.ofMillis(200), () -> false); // and its runner done with what it returned
         if (!ackFirst) {
             l.settle(captured.get(), Disposition.ACK);
         }
