@@ -2,7 +2,6 @@ package dev.ferry.domain.listener;
 
 import dev.ferry.domain.model.Durations;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -86,25 +85,34 @@ final class ClaimsDuringCall implements AutoCloseable {
         }
 
         void round(long nowNanos) {
-            long ahead = Durations.nanos(config.lease()) - every;
-            for (var items : List.of(hands.inFlight(), hands.handedOver())) {
-                for (var item : items) {
-                    long kept = item.keptPastLeaseNanos;
-                    if (item.settled.get() || kept != InFlight.NO_NANOS && nowNanos - kept - keptFor > 0) {
-                        continue; // kept past its lease longer than the keeper keeps such claims: let run out
-                    }
-                    Long due = dueAt.get(item);
-                    // one not extended before the call: due as its delivery is (its claims were extended with its lease),
-                    // or, kept past its lease, when the keeper would ask again (its rounds wait for this call)
-                    long askAgain = item.askAgainNanos;
-                    boolean now = due != null ? nowNanos - due >= 0
-                            : kept != InFlight.NO_NANOS ? askAgain == InFlight.NO_NANOS || nowNanos - askAgain >= 0
-                            : item.excuseNanos != InFlight.NO_NANOS && item.excuseNanos - ahead - nowNanos <= 0;
-                    if (now) {
-                        claims.extendClaimsOf(item, config.lease());
-                        dueAt.put(item, nowNanos + every);
-                    }
+            for (var item : hands.inFlight()) {
+                if (!item.settled.get()) { // one settled is on its way out: its claims completed or let go
+                    keep(item, nowNanos);
                 }
+            }
+            for (var item : hands.handedOver()) {
+                // kept by its handler (skip-delete): out of flight, so marked settled, its claims still held — skipped as
+                // settled, no kept delivery's claims were kept during a call (a copy ran beside its handler)
+                keep(item, nowNanos);
+            }
+        }
+
+        private void keep(InFlight item, long nowNanos) {
+            long kept = item.keptPastLeaseNanos;
+            if (kept != InFlight.NO_NANOS && nowNanos - kept - keptFor > 0) {
+                return; // kept past its lease longer than the keeper keeps such claims: let run out
+            }
+            Long due = dueAt.get(item);
+            // one not extended before the call: due as its delivery is (its claims were extended with its lease),
+            // or, kept past its lease, when the keeper would ask again (its rounds wait for this call)
+            long askAgain = item.askAgainNanos;
+            long ahead = Durations.nanos(config.lease()) - every;
+            boolean now = due != null ? nowNanos - due >= 0
+                    : kept != InFlight.NO_NANOS ? askAgain == InFlight.NO_NANOS || nowNanos - askAgain >= 0
+                    : item.excuseNanos != InFlight.NO_NANOS && item.excuseNanos - ahead - nowNanos <= 0;
+            if (now) {
+                claims.extendClaimsOf(item, config.lease());
+                dueAt.put(item, nowNanos + every);
             }
         }
     }

@@ -263,6 +263,55 @@ class ClaimLeaseOutageTest {
         assertThat(runs).as("the copy found it done").hasValue(1);
     }
 
+    @Test // a last look at the thirty-eighth round (tested in the thirty-ninth): a delivery kept past a lease the transport
+          // refused had its claims kept by the keeper's rounds only; during a long call of the keeper's they ran out and
+          // the copy the transport handed out ran beside the handler still at work on it
+    void aKeptDeliveryPastItsLease_keepsItsClaims_duringALongTransportCallOfTheKeeper() {
+        var queue = InMemoryQueue.standard("kept-past");
+        var held = new AtomicInteger();
+        var slowForB = new RefusingExtensions(queue) {
+            @Override
+            public List<dev.ferry.domain.model.Delivery> extendLeases(List<dev.ferry.domain.model.Delivery> deliveries,
+                                                                      Duration lease) {
+                var refused = new java.util.ArrayList<>(deliveries.stream().filter(d -> body(d).equals("a")).toList());
+                refused.addAll(queue.extendLeases(deliveries.stream().filter(d -> !body(d).equals("a")).toList(), lease));
+                if (deliveries.stream().anyMatch(d -> body(d).equals("b")) && held.getAndIncrement() == 0) {
+                    Await.until(Duration.ofMillis(5_000), () -> false); // a call that hangs 2.5 leases, once
+                }
+                return refused;
+            }
+        };
+        var runsOfA = new AtomicInteger();
+        var kept = new java.util.concurrent.atomic.AtomicReference<dev.ferry.domain.model.Delivery>();
+        Handler keeping = (event, delivery) -> {
+            if (event.key().equals("a")) {
+                runsOfA.incrementAndGet();
+                kept.compareAndSet(null, delivery); // its work goes on elsewhere: settled by the test when done
+            }
+            return Outcome.done();
+        };
+        listener = Listener.builder(queue, slowForB, new LineDecoder(), keeping).ledger(InMemoryLedger.create())
+                .config(ListenerTest.fast().skipDelete(true).lease(Duration.ofSeconds(2)).build()).build().start();
+
+        queue.send("a"); // its lease refused: past it at 2 s, its message handed out again by the queue
+        assertThat(Await.until(Duration.ofSeconds(10), () -> kept.get() != null)).isTrue();
+        Await.until(Duration.ofMillis(2_500), () -> false);
+        queue.send("b"); // kept too: its extension is the keeper's call that hangs
+        assertThat(Await.until(Duration.ofSeconds(10), () -> held.get() >= 1)).as(listener.stats().line()).isTrue();
+        Await.until(Duration.ofMillis(5_500), () -> false); // the call over, a's copies waited on its claim meanwhile
+        listener.settle(kept.get(), dev.ferry.domain.transport.Disposition.ACK); // a's work done at last
+        assertThat(Await.until(Duration.ofSeconds(20), () -> queue.size() <= 1 && runsOfA.get() >= 1
+                && listener.stats().duplicatesDropped() >= 1)).as("%s runsOfA=%s held=%s", listener.stats().line(),
+                runsOfA, held).isTrue();
+
+        assertThat(runsOfA).as("a's copies waited on its claim, then found it done").hasValue(1);
+        assertThat(listener.stats().claimsLost()).as("the kept delivery's claims were kept during the call").isZero();
+    }
+
+    private static String body(dev.ferry.domain.model.Delivery d) {
+        return new String(d.body(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     @Test // a review of the fix above: a claim taken while the transport's call was under way was extended by neither
           // the keeper (it read the claims before the call) nor its taker (the lease had not moved yet): lost
     void aClaimTakenDuringASlowTransportExtension_isExtendedByItsTaker() {
