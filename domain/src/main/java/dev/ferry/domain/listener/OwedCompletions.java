@@ -30,21 +30,34 @@ final class OwedCompletions {
      * later copies see the effect as done instead of running it again and again (a handler that always outlasts an
      * unextended lease would otherwise never settle). A live holder is left alone: fencing still holds. A store failure
      * is thrown: the caller waits it out as any completion's (swallowed, the delivery was acked unrecorded, its ledger
-     * said to work, and a later copy ran the effect again); the claim taken anew is let go of first, so the next try
-     * can take it again.
+     * said to work, and a later copy ran the effect again).
      */
     void recordFencedEffect(String key) {
+        Long taken = takenAnew.remove(key);
+        if (taken != null && completeAnew(key, taken)) {
+            return;
+        }
         if (Uninterrupted.call(() -> s.ledger().claim(key, s.config().lease())) instanceof Claim.Acquired again) {
-            try {
-                Uninterrupted.complete(s.ledger(), key, again.token(), s.config().completedTtl());
-            } catch (Throwable e) {
-                try {
-                    s.ledger().release(key, again.token());
-                } catch (Throwable alsoDown) {
-                    e.addSuppressed(alsoDown); // held until its lease runs out: the next try finds it in progress
-                }
-                throw e;
+            completeAnew(key, again.token());
+        }
+    }
+
+    /** Claims taken anew whose completion failed, by key: the next try completes that one (bounded: a few per outage). */
+    private final java.util.Map<String, Long> takenAnew = new ConcurrentHashMap<>();
+
+    /**
+     * Completes a claim taken anew; on a store failure it is kept for the next try, which completes it. Let go of
+     * instead (and a release can fail too), the next try's claim found the key held — by this claim — took that for a
+     * live holder's, and the delivery was acked with its effect unrecorded.
+     */
+    private boolean completeAnew(String key, long token) {
+        try {
+            return Uninterrupted.complete(s.ledger(), key, token, s.config().completedTtl());
+        } catch (Throwable e) {
+            if (takenAnew.size() < 10_000) {
+                takenAnew.put(key, token);
             }
+            throw e;
         }
     }
 

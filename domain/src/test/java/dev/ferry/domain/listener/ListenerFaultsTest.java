@@ -897,6 +897,42 @@ class ListenerFaultsTest {
         assertThat(effects).containsExactly("e1");
     }
 
+    @Test // a review of the fix above: the claim taken anew, its completion failing and its release too, was left held;
+          // the next try's claim found it in progress, took it for a live holder's, and the delivery was acked unrecorded
+    void aFencedCompletionWhoseClaimTakenAnewCannotBeCompleted_isCompletedByTheNextTry() {
+        var queue = InMemoryQueue.standard("fenced-anew");
+        var inner = InMemoryLedger.create();
+        var fencedOnce = new AtomicBoolean(true);
+        var failed = new AtomicInteger();
+        var ledger = new dev.ferry.domain.testing.ForwardingLedger(inner) {
+            @Override
+            public boolean complete(String key, long token, Duration ttl) {
+                if (fencedOnce.getAndSet(false)) {
+                    inner.release(key, token); // its claim ran out under the handler: the key free, the completion refused
+                    return false;
+                }
+                if (token > 1 && failed.getAndIncrement() == 0) { // the claim taken anew: the table throttled a moment
+                    throw new dev.ferry.domain.model.FerryException("ProvisionedThroughputExceeded (injected)", true);
+                }
+                return inner.complete(key, token, ttl);
+            }
+
+            @Override
+            public boolean release(String key, long token) {
+                throw new dev.ferry.domain.model.FerryException("ProvisionedThroughputExceeded (injected)", true);
+            }
+        };
+        var l = start(Listener.builder(queue, queue, new LineDecoder(), recording()).ledger(ledger)
+                .config(ListenerTest.fast().lease(Duration.ofSeconds(30)).build()));
+        queue.send("e1");
+        assertThat(Await.until(LIMIT, () -> queue.size() == 0 && l.stats().inFlight() == 0)).as(l.stats().line()).isTrue();
+        assertThat(failed.get()).as("the completion of the claim taken anew failed once").isGreaterThanOrEqualTo(1);
+        assertThat(inner.peek(dev.ferry.domain.idempotency.LedgerKeys.event(queue.name(), "e1")))
+                .as("recorded before the message was deleted").get()
+                .isInstanceOf(dev.ferry.domain.idempotency.Claim.Completed.class);
+        assertThat(effects).containsExactly("e1");
+    }
+
     @Test // a message the ledger has done is a duplicate, whatever its receive count: never dead-lettered for it
     void aCopyOfADoneMessage_pastTheReceiveLimit_isDroppedAsADuplicate_notDeadLettered() {
         var inner = InMemoryLedger.create();
