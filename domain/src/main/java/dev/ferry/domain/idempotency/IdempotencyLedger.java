@@ -80,11 +80,11 @@ public interface IdempotencyLedger {
      * Makes the claims and completions made so far outlive this process, and says whether they do: true for a ledger
      * kept in a service or on disk (one that writes in batches waits for a write that covers them), false for one kept
      * in this process's memory. The listener asks before it runs what may kill the process — a message decoded past
-     * its receive limit, whose mark a crash must not lose. The default: true, for a ledger that writes each call
-     * through before it answers.
+     * its receive limit, whose mark a crash must not lose. The default: false (a ledger that does not say is not
+     * counted on to outlive a crash; a ledger that writes each call through before it answers returns true).
      */
     default boolean persist() {
-        return true;
+        return false;
     }
 
     /**

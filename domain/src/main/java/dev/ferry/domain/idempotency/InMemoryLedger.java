@@ -174,11 +174,6 @@ public final class InMemoryLedger implements IdempotencyLedger, GroupParking, Ev
         return id == KeyTable.NONE || keys.token(id) != token || keys.completed(id) ? KeyTable.NONE : id;
     }
 
-    @Override // held in this process's memory: nothing outlives it
-    public boolean persist() {
-        return false;
-    }
-
     /** Number of keys held (in progress or completed and not yet evicted). */
     public int size() {
         synchronized (keys) {

@@ -60,8 +60,11 @@ final class ReceiveLimit {
                 return item; // a decoding that never finished, or one under way: not decoded
             }
             try {
-                if (ledger.persist()) { // the mark outlives the process dying in the decoding (an MVStore claim waits
-                    events.decodeWatched(item); // for its commit); one held in memory is lost with it: as no ledger
+                // the mark made to outlive the process dying in the decoding (an MVStore claim waits for its commit), and
+                // still there (a file reopened after a failed write meanwhile has lost it); one held in memory, or a
+                // ledger that does not say, is lost with the process: as no ledger
+                if (ledger.persist() && ledger.peek(mark).orElse(null) instanceof Claim.InProgress) {
+                    events.decodeWatched(item);
                     return item;
                 }
             } finally {

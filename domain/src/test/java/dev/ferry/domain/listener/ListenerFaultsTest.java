@@ -941,6 +941,11 @@ class ListenerFaultsTest {
             public java.util.Optional<dev.ferry.domain.idempotency.Claim> peek(String k) {
                 return inner.peek(k);
             }
+
+            @Override
+            public boolean persist() {
+                return true;
+            }
         };
         var key = dev.ferry.domain.idempotency.LedgerKeys.event(fifo.name(), "A1");
         var claim = (dev.ferry.domain.idempotency.Claim.Acquired) ledger.claim(key, Duration.ofMinutes(1));
@@ -972,6 +977,11 @@ class ListenerFaultsTest {
                     throw new IllegalStateException("ProvisionedThroughputExceeded (a throttled table)");
                 }
                 return inner.peek(k);
+            }
+
+            @Override
+            public boolean persist() {
+                return true; // a table's: each call written before it answers
             }
         };
         fifo.send(InMemoryQueue.Message.of("A1", "A"));
