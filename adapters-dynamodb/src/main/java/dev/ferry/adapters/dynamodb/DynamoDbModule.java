@@ -82,7 +82,18 @@ public final class DynamoDbModule {
     static void prepare(DynamoDbClient client, String table, boolean create, AdapterContext context) {
         // a command reading what exists (events show, groups) makes no table: an empty one answered "never seen"
         if ((create || context.provisionOnly()) && !context.existingOnly()) {
-            DynamoDbLedger.createTable(client, table, DynamoDbLedger.Names.defaults());
+            try {
+                DynamoDbLedger.createTable(client, table, DynamoDbLedger.Names.defaults());
+            } catch (RuntimeException e) {
+                if (context.provisionOnly()) {
+                    throw e; // ferry ledger create-table: what it is for failed
+                }
+                // a run: DynamoDB unreachable or slow a moment, credentials not there yet, CreateTable not allowed on a
+                // table that exists — the start failed "cannot create" (with create-table: false it went on, warned);
+                // the table is looked at as it is below, with the patience and the rules a run's start has
+                LOG.log(System.Logger.Level.WARNING, "DynamoDB ledger table ''{0}'' could not be created or checked now "
+                        + "({1}); looking at it as it is", table, e.getMessage());
+            }
             if (context.provisionOnly()) {
                 return; // only making it (ferry ledger create-table): a provisioning role may not read items, warned of
             }

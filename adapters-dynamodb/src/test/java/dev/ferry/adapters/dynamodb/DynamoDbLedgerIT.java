@@ -306,6 +306,24 @@ class DynamoDbLedgerIT {
         }
     }
 
+    @Test // a review: with create-table: true, DynamoDB unreachable at the start (or slow, or credentials not there yet)
+          // failed the start "cannot create" — every route down until a restart; with create-table: false it went on
+    void aRunThatMakesItsTable_whileDynamoDbCannotBeReached_startsWarned_asOneThatDoesNot() {
+        try (var unreachable = software.amazon.awssdk.services.dynamodb.DynamoDbClient.builder()
+                .endpointOverride(java.net.URI.create("http://127.0.0.1:1")) // nothing listens: refused at once
+                .region(software.amazon.awssdk.regions.Region.US_EAST_1)
+                .credentialsProvider(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
+                        software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create("local", "local")))
+                .overrideConfiguration(o -> o.retryStrategy(r -> r.maxAttempts(1))
+                        .apiCallTimeout(java.time.Duration.ofSeconds(5)))
+                .build()) {
+            DynamoDbModule.prepare(unreachable, "orders-ledger", true, run(false)); // warned: the first claim decides
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> DynamoDbModule.prepare(unreachable, "orders-ledger",
+                    true, run(true))).as("ferry ledger create-table: said as it is")
+                    .isInstanceOf(dev.ferry.domain.model.FerryException.class).hasMessageContaining("cannot create");
+        }
+    }
+
     private static dev.ferry.domain.spi.AdapterContext run(boolean provisionOnly) {
         return run(provisionOnly, provisionOnly);
     }
