@@ -33,7 +33,8 @@ public sealed interface Outcome {
      * attempts and never sends a message to the dead-letter queue on its own; it slows polling. The
      * message waits {@code retryAfter} and up to a tenth more (a minute at most), never less, so
      * messages throttled together do not all come back in the same instant. Put back on its transport, it comes back
-     * after 12 hours at most, and is tried again.
+     * after 12 hours at most, and is tried again; its receives are excused by the instance that was told to wait, in
+     * memory (another instance, or this one after a restart, counts the receive towards the dead-letter limit).
      */
     record Throttled(Duration retryAfter) implements Outcome {
         public Throttled {

@@ -8,8 +8,10 @@ import java.util.List;
  * Port: carries out the core's decisions on deliveries a {@link Source} handed out.
  *
  * <p>Contract: {@link #settle} carries out every settlement it can, in batches where the transport
- * allows, and returns those it could not (a stale receipt, a DLQ that refused the message);
- * it does not throw for a partial failure. A {@code DeadLetter} removes the message only after the
+ * allows, and returns those it could not (a stale receipt, a DLQ that refused the message), each
+ * saying whether it may succeed later ({@link Settlement.Failure#retryable}: for a dead letter, it
+ * decides whether the next copy goes to the DLQ unrun or runs again); it does not throw for a
+ * partial failure. A {@code DeadLetter} removes the message only after the
  * dead-letter destination confirmed it. Everything not settled becomes visible again when its lease
  * runs out, so a failure here can cause a redelivery, never a loss. Thread-safe.
  */

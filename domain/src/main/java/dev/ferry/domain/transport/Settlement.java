@@ -11,7 +11,15 @@ public record Settlement(Delivery delivery, Disposition disposition) {
         Objects.requireNonNull(disposition, "disposition");
     }
 
-    /** A settlement the acknowledger could not carry out, and why. */
+    /**
+     * A settlement the acknowledger could not carry out, and why.
+     *
+     * @param retryable whether the same settlement may succeed later (a timeout, a throttled or unreachable service).
+     *                  For a {@code DeadLetter} it decides the message's fate: true, the dead letter is owed — the next
+     *                  copy goes to the dead-letter destination unrun, on any instance; false (refused for good: a DLQ
+     *                  that does not exist, a message it can never take), the next copy runs again with its attempts
+     *                  anew. Report a dead-letter write that timed out, or whose answer was lost, as retryable.
+     */
     public record Failure(Settlement settlement, String reason, boolean retryable) {
     }
 }
