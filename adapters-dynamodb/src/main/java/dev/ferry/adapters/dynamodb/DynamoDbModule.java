@@ -81,6 +81,7 @@ public final class DynamoDbModule {
      */
     static void prepare(DynamoDbClient client, String table, boolean create, AdapterContext context) {
         // a command reading what exists (events show, groups) makes no table: an empty one answered "never seen"
+        RuntimeException notCreated = null;
         if ((create || context.provisionOnly()) && !context.existingOnly()) {
             try {
                 DynamoDbLedger.createTable(client, table, DynamoDbLedger.Names.defaults());
@@ -93,6 +94,7 @@ public final class DynamoDbModule {
                 // the table is looked at as it is below, with the patience and the rules a run's start has
                 LOG.log(System.Logger.Level.WARNING, "DynamoDB ledger table ''{0}'' could not be created or checked now "
                         + "({1}); looking at it as it is", table, e.getMessage());
+                notCreated = e;
             }
             if (context.provisionOnly()) {
                 return; // only making it (ferry ledger create-table): a provisioning role may not read items, warned of
@@ -100,7 +102,18 @@ public final class DynamoDbModule {
         }
         // a table mistyped, keyed otherwise or not readable with these credentials fails the start, named; a run with
         // create-table: true too — it reads and writes items, and a denial warned of left it ready, then holding its first
-        TableAtOpen.check(client, table, context.awsRegion());
+        try {
+            TableAtOpen.check(client, table, context.awsRegion());
+        } catch (RuntimeException e) {
+            if (notCreated == null) {
+                throw e;
+            }
+            // "does not exist: set create-table: true" said of a run with it set hid why: the CreateTable's refusal
+            var failed = new dev.ferry.domain.model.FerryException("DynamoDB ledger table '" + table + "' could not be created (create-table: "
+                    + "true): " + notCreated.getMessage() + "; and then: " + e.getMessage(), notCreated, false);
+            failed.addSuppressed(e);
+            throw failed;
+        }
     }
 
     /**

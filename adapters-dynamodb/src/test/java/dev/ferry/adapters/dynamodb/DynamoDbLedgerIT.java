@@ -324,6 +324,30 @@ class DynamoDbLedgerIT {
         }
     }
 
+    @Test // a review of the fix above: a CreateTable refused for good (no dynamodb:CreateTable) then failed the start with
+          // "does not exist: set create-table: true" — a setting already on, its refusal in an earlier line only
+    void aRunWhoseCreateTableIsRefused_andWhoseTableIsNotThere_failsNamingTheRefusal() {
+        var was = TableAtOpen.patience;
+        TableAtOpen.patience = java.time.Duration.ofSeconds(1);
+        var refusing = intercepting((method, args) -> {
+            if (method.getName().equals("createTable")) {
+                throw software.amazon.awssdk.services.dynamodb.model.DynamoDbException.builder()
+                        .message("User is not authorized to perform: dynamodb:CreateTable (injected)").statusCode(400)
+                        .awsErrorDetails(software.amazon.awssdk.awscore.exception.AwsErrorDetails.builder()
+                                .errorCode("AccessDeniedException").build()).build();
+            }
+        });
+        String table = "never-made-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        try {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> DynamoDbModule.prepare(refusing, table, true, run(false)))
+                    .isInstanceOf(dev.ferry.domain.model.FerryException.class)
+                    .hasMessageContaining("could not be created (create-table: true)")
+                    .hasMessageContaining("dynamodb:CreateTable");
+        } finally {
+            TableAtOpen.patience = was;
+        }
+    }
+
     private static dev.ferry.domain.spi.AdapterContext run(boolean provisionOnly) {
         return run(provisionOnly, provisionOnly);
     }
