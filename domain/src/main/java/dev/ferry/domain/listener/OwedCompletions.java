@@ -44,6 +44,7 @@ final class OwedCompletions {
 
     /** Claims taken anew whose completion failed, by key: the next try completes that one (bounded: a few per outage). */
     private final java.util.Map<String, Long> takenAnew = new ConcurrentHashMap<>();
+    private static final int MAX_TAKEN_ANEW = 10_000;
 
     /**
      * Completes a claim taken anew; on a store failure it is kept for the next try, which completes it. Let go of
@@ -54,8 +55,14 @@ final class OwedCompletions {
         try {
             return Uninterrupted.complete(s.ledger(), key, token, s.config().completedTtl());
         } catch (Throwable e) {
-            if (takenAnew.size() < 10_000) {
+            if (takenAnew.size() < MAX_TAKEN_ANEW) {
                 takenAnew.put(key, token);
+            } else { // full (deliveries that left without another try): let go of, at least the next claim may take it
+                try {
+                    s.ledger().release(key, token);
+                } catch (Throwable alsoDown) {
+                    e.addSuppressed(alsoDown);
+                }
             }
             throw e;
         }
