@@ -122,52 +122,26 @@ class CrashingMessageTest {
     @Test // a last look: with a ledger (the packaged app always has one) it was decoded in its turn all the same, to look
           // up whether it was done: the process died there at every receive
     void withALedger_aDecodingPastTheLimitThatNeverFinished_isNotTriedAgain() {
-        var dlq = InMemoryQueue.standard("orders-dlq");
-        var queue = InMemoryQueue.builder("orders").deadLetterQueue(dlq).build();
-        queue.send("crasher");
-        var held = diedHolding(queue, 3).getFirst();
-        var ledger = new OnDisk();
-        // the process that died decoding it past the limit had marked the decoding, and never took the mark off
-        ledger.claim(dev.ferry.domain.idempotency.LedgerKeys.bounded("decoding:" + held.source() + ":" + held.id()),
-                ReceiveLimit.UNFINISHED);
-        var decoded = new AtomicInteger();
-        Decoder decoder = delivery -> {
-            decoded.incrementAndGet();
-            return new LineDecoder().decode(delivery);
-        };
-        var l = start(Listener.builder(queue, queue, decoder, (event, delivery) -> Outcome.done()).ledger(ledger)
-                .config(ListenerTest.fast().deadLetter(DeadLetterPolicy.maxReceives(2)).build()));
-
-        assertThat(Await.until(LIMIT, () -> dlq.size() == 1)).as(l.stats().line()).isTrue();
-        assertThat(decoded).as("not decoded again").hasValue(0);
+        assertNotDecodedWith(held -> {
+            var ledger = new OnDisk();
+            // the process that died decoding it past the limit had marked the decoding, and never took the mark off
+            ledger.claim(dev.ferry.domain.idempotency.LedgerKeys.bounded("decoding:" + held.source() + ":" + held.id()),
+                    ReceiveLimit.UNFINISHED);
+            return ledger;
+        });
     }
 
     @Test // two reviews: the in-memory ledger's mark died with the process that died decoding — a restart's ledger had
           // none, and the decoding was tried at every receive again (a crash loop with a ledger, none without one)
     void withALedgerHeldInMemory_aMessagePastTheLimitAtItsLastReceive_isNotDecoded() {
-        var dlq = InMemoryQueue.standard("orders-dlq");
-        var queue = InMemoryQueue.builder("orders").deadLetterQueue(dlq).build();
-        queue.send("crasher");
-        diedHolding(queue, 3);
-        var decoded = new AtomicInteger();
-        Decoder decoder = delivery -> {
-            decoded.incrementAndGet();
-            return new LineDecoder().decode(delivery);
-        };
-        var l = start(Listener.builder(queue, queue, decoder, (event, delivery) -> Outcome.done())
-                .ledger(dev.ferry.domain.idempotency.InMemoryLedger.create()) // a restart's: the one that died is gone
-                .config(ListenerTest.fast().deadLetter(DeadLetterPolicy.maxReceives(2)).build()));
-
-        assertThat(Await.until(LIMIT, () -> dlq.size() == 1)).as(l.stats().line()).isTrue();
-        assertThat(decoded).as("not decoded again").hasValue(0);
-        assertThat(dlq.messages().getFirst().attributes().get(InMemoryQueue.REASON_ATTRIBUTE))
+        assertThat(assertNotDecodedWith(held -> dev.ferry.domain.idempotency.InMemoryLedger.create())) // a restart's
                 .contains(ReceiveLimit.NOT_DECODED);
     }
 
     @Test // a review: a ledger that does not say it outlives the process (a plugin's, held in memory) was taken for one
           // that does — the mark died with the process, and the decoding was tried at every receive
     void withALedgerThatDoesNotSayItOutlivesTheProcess_aMessagePastTheLimitAtItsLastReceive_isNotDecoded() {
-        assertNotDecodedWith(new dev.ferry.domain.testing.ForwardingLedger(
+        assertNotDecodedWith(held -> new dev.ferry.domain.testing.ForwardingLedger(
                 dev.ferry.domain.idempotency.InMemoryLedger.create()));
     }
 
@@ -175,7 +149,7 @@ class CrashingMessageTest {
           // thread's failed write) — the decoding ran unmarked
     void withALedgerThatLostTheMarkAsItPersisted_aMessagePastTheLimitAtItsLastReceive_isNotDecoded() {
         var inner = dev.ferry.domain.idempotency.InMemoryLedger.create();
-        assertNotDecodedWith(new OnDisk(inner) {
+        assertNotDecodedWith(held -> new OnDisk(inner) {
             @Override
             public boolean persist() {
                 dropMarks = true;
@@ -184,11 +158,14 @@ class CrashingMessageTest {
         });
     }
 
-    private void assertNotDecodedWith(dev.ferry.domain.idempotency.IdempotencyLedger ledger) {
+    /** A message past the limit at its last receive, with the ledger made for it: not decoded; its DLQ reason. */
+    private String assertNotDecodedWith(
+            java.util.function.Function<dev.ferry.domain.model.Delivery, dev.ferry.domain.idempotency.IdempotencyLedger>
+                    ledgerFor) {
         var dlq = InMemoryQueue.standard("orders-dlq");
         var queue = InMemoryQueue.builder("orders").deadLetterQueue(dlq).build();
         queue.send("crasher");
-        diedHolding(queue, 3);
+        var ledger = ledgerFor.apply(diedHolding(queue, 3).getFirst());
         var decoded = new AtomicInteger();
         Decoder decoder = delivery -> {
             decoded.incrementAndGet();
@@ -199,6 +176,7 @@ class CrashingMessageTest {
 
         assertThat(Await.until(LIMIT, () -> dlq.size() == 1)).as(l.stats().line()).isTrue();
         assertThat(decoded).as("not decoded again").hasValue(0);
+        return dlq.messages().getFirst().attributes().get(InMemoryQueue.REASON_ATTRIBUTE);
     }
 
     @Test // the mark is written before the decoding past the limit, and taken off after it
