@@ -88,6 +88,8 @@ final class InFlight {
     int handedToHandler;
     /** It could not be decoded, and never will (why): dead-lettered in its group's turn (on-poison park). */
     String malformed;
+    /** The token of this delivery's receive-limit decoding mark while it is held ({@link ReceiveLimit}), else 0. */
+    long decodingMark;
     /** on-poison park: whether its group was asked about; the token of the release it belongs to, if any. */
     boolean parkChecked;
     /** on-poison park: dead-lettered for waiting behind its group's head (not for a failure of its own). */

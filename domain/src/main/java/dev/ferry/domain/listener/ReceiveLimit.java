@@ -56,9 +56,14 @@ final class ReceiveLimit {
         }
         if (ledger != null) {
             String mark = LedgerKeys.bounded("decoding:" + item.delivery.source() + ":" + item.delivery.id());
+            if (item.decodingMark != 0) { // its own, held since a failed try (a peek, then the release, threw): let go
+                ledger.release(mark, item.decodingMark); // of first — found held, it was taken for a decoding that never
+                item.decodingMark = 0;                   // finished, and a done message's copy was dead-lettered
+            }
             if (!(ledger.claim(mark, UNFINISHED) instanceof Claim.Acquired a)) {
                 return item; // a decoding that never finished, or one under way: not decoded
             }
+            item.decodingMark = a.token();
             try {
                 // the mark made to outlive the process dying in the decoding (an MVStore claim waits for its commit), and
                 // still there (a file reopened after a failed write meanwhile has lost it); one held in memory, or a
@@ -69,6 +74,7 @@ final class ReceiveLimit {
                 }
             } finally {
                 ledger.release(mark, a.token());
+                item.decodingMark = 0;
             }
         }
         if (item.delivery.groupKey() != null && item.batch != null

@@ -158,6 +158,44 @@ class CrashingMessageTest {
         });
     }
 
+    @Test // a review: the mark's peek threw, then its release too — the mark stayed held an hour, and the delivery's retry
+          // found it "a decoding that never finished": a done message's copy was dead-lettered undecoded
+    void aMarkLeftHeldByAFailedTry_isLetGoOfByTheRetry_andADoneCopyIsDroppedAsADuplicate() {
+        var dlq = InMemoryQueue.standard("orders-dlq");
+        var queue = InMemoryQueue.builder("orders").deadLetterQueue(dlq).build();
+        var peeksRefused = new AtomicInteger();
+        var releasesRefused = new AtomicInteger();
+        var ledger = new OnDisk() {
+            @Override
+            public java.util.Optional<dev.ferry.domain.idempotency.Claim> peek(String key) {
+                if (key.startsWith("decoding:") && peeksRefused.getAndIncrement() == 0) {
+                    throw new dev.ferry.domain.model.FerryException("ProvisionedThroughputExceeded (injected)", true);
+                }
+                return super.peek(key);
+            }
+
+            @Override
+            public boolean release(String key, long token) {
+                if (releasesRefused.getAndIncrement() == 0) {
+                    throw new dev.ferry.domain.model.FerryException("ProvisionedThroughputExceeded (injected)", true);
+                }
+                return super.release(key, token);
+            }
+        };
+        String key = dev.ferry.domain.idempotency.LedgerKeys.event(queue.name(), "done-1");
+        var claim = (dev.ferry.domain.idempotency.Claim.Acquired) ledger.claim(key, Duration.ofMinutes(1));
+        ledger.complete(key, claim.token(), Duration.ofHours(1)); // handled; its ack lost, it came back past the limit
+        queue.send("done-1");
+        diedHolding(queue, 3);
+        var l = start(Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> Outcome.done()).ledger(ledger)
+                .config(ListenerTest.fast().deadLetter(DeadLetterPolicy.maxReceives(2)).build()));
+
+        assertThat(Await.until(LIMIT, () -> queue.size() == 0 && l.stats().inFlight() == 0)).as(l.stats().line()).isTrue();
+        assertThat(peeksRefused.get()).as("the try that failed").isGreaterThanOrEqualTo(1);
+        assertThat(dlq.size()).as("done: not dead-lettered").isZero();
+        assertThat(l.stats().duplicatesDropped()).isEqualTo(1);
+    }
+
     /** A message past the limit at its last receive, with the ledger made for it: not decoded; its DLQ reason. */
     private String assertNotDecodedWith(
             java.util.function.Function<dev.ferry.domain.model.Delivery, dev.ferry.domain.idempotency.IdempotencyLedger>
