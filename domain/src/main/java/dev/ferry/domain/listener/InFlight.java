@@ -88,8 +88,15 @@ final class InFlight {
     int handedToHandler;
     /** It could not be decoded, and never will (why): dead-lettered in its group's turn (on-poison park). */
     String malformed;
-    /** The token of this delivery's receive-limit decoding mark while it is held ({@link ReceiveLimit}), else 0. */
-    long decodingMark;
+    /** This delivery's receive-limit decoding mark while it is held ({@link ReceiveLimit}), else null. */
+    volatile HeldClaim decodingMark;
+
+    /** The decoding mark held, taken off this item (null when none): to let go of. */
+    HeldClaim takeDecodingMark() {
+        var mark = decodingMark;
+        decodingMark = null;
+        return mark;
+    }
     /** on-poison park: whether its group was asked about; the token of the release it belongs to, if any. */
     boolean parkChecked;
     /** on-poison park: dead-lettered for waiting behind its group's head (not for a failure of its own). */

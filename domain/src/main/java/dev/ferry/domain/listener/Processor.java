@@ -87,11 +87,10 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
 
     @Override
     public void release(InFlight item) {
-        // a group's later item, never started, goes back as it is; one whose step threw may have claims to let go of, or
-        // an effect done whose completion is missing (then it is recorded and the delivery acked)
-        if (item.started) {
+        if (item.started) { // one whose step threw may have claims to let go of, or an effect done unrecorded
             giveBack(item);
         } else {
+            ledger.release(item.takeDecodingMark()); // never started: as it is, less a failed try's receive-limit mark
             s.settler().settle(item, Disposition.RELEASE);
         }
     }
@@ -321,6 +320,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             ledger.release(claim);
         }
         item.asyncClaims.clear();
+        ledger.release(item.takeDecodingMark()); // a receive-limit mark left by a try that failed
         ledger.owe(item.toComplete);
         item.toComplete = null;
     }

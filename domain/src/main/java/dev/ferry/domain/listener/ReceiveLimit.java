@@ -51,19 +51,20 @@ final class ReceiveLimit {
      * with the process, and the decoding was tried at every receive: it counts as none here.
      */
     static InFlight decoded(InFlight item, EventSteps events, IdempotencyLedger ledger) {
+        var left = item.decodingMark;
+        if (left != null) { // its own, held since a failed try (a peek, then the release, threw): let go of first —
+            ledger.release(left.key(), left.token()); // found held, it was taken for a decoding that never finished,
+            item.decodingMark = null;                 // and a done message's copy was dead-lettered
+        }
         if (item.events != null || !NOT_DECODED.equals(item.decodeProblem)) {
             return item;
         }
         if (ledger != null) {
             String mark = LedgerKeys.bounded("decoding:" + item.delivery.source() + ":" + item.delivery.id());
-            if (item.decodingMark != 0) { // its own, held since a failed try (a peek, then the release, threw): let go
-                ledger.release(mark, item.decodingMark); // of first — found held, it was taken for a decoding that never
-                item.decodingMark = 0;                   // finished, and a done message's copy was dead-lettered
-            }
             if (!(ledger.claim(mark, UNFINISHED) instanceof Claim.Acquired a)) {
                 return item; // a decoding that never finished, or one under way: not decoded
             }
-            item.decodingMark = a.token();
+            item.decodingMark = new InFlight.HeldClaim(mark, a.token());
             try {
                 // the mark made to outlive the process dying in the decoding (an MVStore claim waits for its commit), and
                 // still there (a file reopened after a failed write meanwhile has lost it); one held in memory, or a
@@ -74,7 +75,7 @@ final class ReceiveLimit {
                 }
             } finally {
                 ledger.release(mark, a.token());
-                item.decodingMark = 0;
+                item.decodingMark = null;
             }
         }
         if (item.delivery.groupKey() != null && item.batch != null

@@ -161,6 +161,16 @@ class CrashingMessageTest {
     @Test // a review: the mark's peek threw, then its release too — the mark stayed held an hour, and the delivery's retry
           // found it "a decoding that never finished": a done message's copy was dead-lettered undecoded
     void aMarkLeftHeldByAFailedTry_isLetGoOfByTheRetry_andADoneCopyIsDroppedAsADuplicate() {
+        markLeftHeldByAFailedTry(ListenerTest.fast().deadLetter(DeadLetterPolicy.maxReceives(2)));
+    }
+
+    @Test // a last look: the same, the delivery put back rather than tried again in hand (no hold limit; a stop; its
+          // lease run out) — its copy, a new item, found the mark held
+    void aMarkLeftHeldByAFailedTry_isLetGoOfWhenItsDeliveryIsPutBack() {
+        markLeftHeldByAFailedTry(ListenerTest.fast().deadLetter(DeadLetterPolicy.maxReceives(2)).holdLimit(Duration.ZERO));
+    }
+
+    private void markLeftHeldByAFailedTry(ListenerConfig.Builder config) {
         var dlq = InMemoryQueue.standard("orders-dlq");
         var queue = InMemoryQueue.builder("orders").deadLetterQueue(dlq).build();
         var peeksRefused = new AtomicInteger();
@@ -188,7 +198,7 @@ class CrashingMessageTest {
         queue.send("done-1");
         diedHolding(queue, 3);
         var l = start(Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> Outcome.done()).ledger(ledger)
-                .config(ListenerTest.fast().deadLetter(DeadLetterPolicy.maxReceives(2)).build()));
+                .config(config.build()));
 
         assertThat(Await.until(LIMIT, () -> queue.size() == 0 && l.stats().inFlight() == 0)).as(l.stats().line()).isTrue();
         assertThat(peeksRefused.get()).as("the try that failed").isGreaterThanOrEqualTo(1);
