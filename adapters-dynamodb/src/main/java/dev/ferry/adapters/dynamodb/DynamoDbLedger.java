@@ -47,13 +47,11 @@ import software.amazon.awssdk.services.dynamodb.model.ReturnValuesOnConditionChe
  *       Expired items DynamoDB has not deleted yet are treated as absent.</li>
  * </ul>
  *
- * <p>Round trips: one per claim and one per completion. DynamoDB has no conditional batch write
- * (BatchWriteItem takes no conditions; a transaction fails whole when one key is a duplicate), so
- * {@link #claimAll} sends a batch's claims concurrently: one round trip of latency, one request
- * per key. Time comes from the injected clock, not from DynamoDB. Thread-safe.
- *
- * <p>Parked groups ({@link GroupParking}) and the event journal ({@link EventJournal}) live in the
- * same table: see {@link DynamoDbParkedGroups} and {@link DynamoDbJournal}.
+ * <p>Round trips: one per claim and one per completion. DynamoDB has no conditional batch write (BatchWriteItem takes
+ * no conditions; a transaction fails whole when one key is a duplicate), so {@link #claimAll} sends a batch's claims
+ * concurrently: one round trip of latency, one request per key. Time comes from the injected clock, not from DynamoDB.
+ * Thread-safe. Parked groups ({@link GroupParking}) and the event journal ({@link EventJournal}) live in the same
+ * table: see {@link DynamoDbParkedGroups} and {@link DynamoDbJournal}.
  */
 public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, EventJournal, AutoCloseable {
 
@@ -119,20 +117,19 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
     }
 
     /**
-     * How far DynamoDB's clock was ahead of this instance's (negative: behind) at the last check — the
-     * first claim, then every ten minutes — to within a second (the {@code Date} header's) and the round
-     * trip; zero when that is all that can be said. Null before the first. Two seconds or more is logged:
-     * claims are timed by each instance's own clock.
+     * How far DynamoDB's clock was ahead of this instance's (negative: behind) at the last check — the first claim,
+     * then every ten minutes — to within a second (the {@code Date} header's) and the round trip; zero when that is
+     * all that can be said. Null before the first. Two seconds or more is logged: claims are timed by each instance's
+     * own clock.
      */
     public Duration clockSkew() {
         return clockCheck.skew();
     }
 
     /**
-     * Creates the table (on-demand billing, the key as its partition key) and turns on TTL on the
-     * expiry attribute. A table that exists already keeps its settings, but gets TTL on the expiry
-     * attribute when it has none — a first run whose TTL call was refused (a missing permission),
-     * then run again, left a table whose items never expired. For the CLI and tests.
+     * Creates the table (on-demand billing, the key as its partition key) and turns on TTL on the expiry attribute. A
+     * table that exists already keeps its settings, but gets TTL on the expiry attribute when it has none — a first run
+     * whose TTL call was refused (a missing permission), then run again, left a table whose items never expired.
      */
     public static void createTable(DynamoDbClient client, String table, Names names) {
         LedgerTables.create(client, table, names);
