@@ -4,6 +4,7 @@ import dev.ferry.domain.idempotency.Claim;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
@@ -17,9 +18,12 @@ import java.util.concurrent.TimeUnit;
 final class OwedCompletions {
 
     private static final System.Logger LOG = System.getLogger(Listener.class.getName());
+    private static final int MAX_TAKEN_ANEW = 10_000;
 
     private final Processor.Shared s;
     private final Set<InFlight.HeldClaim> owed = ConcurrentHashMap.newKeySet();
+    /** Claims taken anew whose completion failed, by key: the next try completes that one (bounded: a few per outage). */
+    private final Map<String, Long> takenAnew = new ConcurrentHashMap<>();
 
     OwedCompletions(Processor.Shared shared) {
         this.s = shared;
@@ -41,10 +45,6 @@ final class OwedCompletions {
             completeAnew(key, again.token());
         }
     }
-
-    /** Claims taken anew whose completion failed, by key: the next try completes that one (bounded: a few per outage). */
-    private final java.util.Map<String, Long> takenAnew = new ConcurrentHashMap<>();
-    private static final int MAX_TAKEN_ANEW = 10_000;
 
     /**
      * Completes a claim taken anew; on a store failure it is kept for the next try, which completes it. Let go of
