@@ -216,6 +216,11 @@ final class LedgerSteps {
         release(claim);
     }
 
+    /** Lets go of the receive-limit mark a failed try of {@code item} left held ({@link ReceiveLimit}), if any. */
+    void letGoOfMark(InFlight item) {
+        release(item.takeDecodingMark());
+    }
+
     /** Releases a claim whose event will run again; a failure only logs (the claim's lease runs out). */
     void release(InFlight.HeldClaim claim) {
         if (claim == null) {

@@ -90,7 +90,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         if (item.started) { // one whose step threw may have claims to let go of, or an effect done unrecorded
             giveBack(item);
         } else {
-            ledger.release(item.takeDecodingMark()); // never started: as it is, less a failed try's receive-limit mark
+            ledger.letGoOfMark(item); // never started: as it is, less a failed try's receive-limit mark
             s.settler().settle(item, Disposition.RELEASE);
         }
     }
@@ -320,7 +320,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             ledger.release(claim);
         }
         item.asyncClaims.clear();
-        ledger.release(item.takeDecodingMark()); // a receive-limit mark left by a try that failed
+        ledger.letGoOfMark(item); // a receive-limit mark left by a try that failed
         ledger.owe(item.toComplete);
         item.toComplete = null;
     }
