@@ -10,6 +10,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,24 +22,12 @@ class MvStoreLedgerRestartIT {
     @Test
     void completedKeys_surviveKillMinus9_ofTheChildJvm(@TempDir Path dir) throws Exception {
         var file = dir.resolve("ledger.db");
-        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        var child = new ProcessBuilder(java, "-cp", classpath, LedgerChild.class.getName(), file.toString())
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        var lines = linesUntilKilled(file, 2_000);
         var completed = new ArrayList<String>();
         long maxToken = 0;
-        try (var out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            String line;
-            while (completed.size() < 2_000 && System.nanoTime() < end && (line = out.readLine()) != null) {
-                var parts = line.split(" ");
-                completed.add(parts[1]);
-                maxToken = Math.max(maxToken, Long.parseLong(parts[2]));
-            }
-            child.destroyForcibly(); // SIGKILL: no shutdown hook, no close, mid-write
-            assertThat(child.waitFor(10, TimeUnit.SECONDS)).isTrue();
-        } finally {
-            child.destroyForcibly();
+        for (var parts : lines) {
+            completed.add(parts[1]);
+            maxToken = Math.max(maxToken, Long.parseLong(parts[2]));
         }
         assertThat(completed).as("the child completed keys before it was killed").hasSizeGreaterThanOrEqualTo(2_000);
 
@@ -55,21 +45,9 @@ class MvStoreLedgerRestartIT {
           // second later, and a crash in the decoding lost it — the message was decoded again at every receive
     void claimsPersisted_surviveKillMinus9_ofTheChildJvm(@TempDir Path dir) throws Exception {
         var file = dir.resolve("ledger.db");
-        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        var child = new ProcessBuilder(java, "-cp", classpath, LedgerChild.class.getName(), file.toString(), "persist")
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
         var persisted = new ArrayList<String>();
-        try (var out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            String line;
-            while (persisted.size() < 50 && System.nanoTime() < end && (line = out.readLine()) != null) {
-                persisted.add(line.split(" ")[1]);
-            }
-            child.destroyForcibly(); // SIGKILL, as a decoding that crashes the process natively
-            assertThat(child.waitFor(10, TimeUnit.SECONDS)).isTrue();
-        } finally {
-            child.destroyForcibly();
+        for (var parts : linesUntilKilled(file, 50, "persist")) {
+            persisted.add(parts[1]);
         }
         assertThat(persisted).as("the child made claims outlive it before it was killed").hasSize(50);
 
@@ -78,5 +56,31 @@ class MvStoreLedgerRestartIT {
                 assertThat(ledger.peek(key)).as(key).get().isInstanceOf(Claim.InProgress.class);
             }
         }
+    }
+
+    /**
+     * Runs {@link LedgerChild} on {@code file}, takes the first {@code enough} lines it prints (split at spaces), then
+     * kills it with SIGKILL — no shutdown hook, no close, mid-write, as a decoding that crashes the process natively. A
+     * child that hangs is killed after a minute, which ends the read.
+     */
+    private static List<String[]> linesUntilKilled(Path file, int enough, String... mode) throws Exception {
+        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        var command = new ArrayList<>(List.of(java, "-cp", classpath, LedgerChild.class.getName(), file.toString()));
+        command.addAll(List.of(mode));
+        var child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        CompletableFuture.delayedExecutor(60, TimeUnit.SECONDS).execute(child::destroyForcibly);
+        var lines = new ArrayList<String[]>();
+        try (var out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while (lines.size() < enough && (line = out.readLine()) != null) {
+                lines.add(line.split(" "));
+            }
+            child.destroyForcibly();
+            assertThat(child.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        } finally {
+            child.destroyForcibly();
+        }
+        return lines;
     }
 }
