@@ -22,8 +22,14 @@ final class OwedCompletions {
 
     private final Processor.Shared s;
     private final Set<InFlight.HeldClaim> owed = ConcurrentHashMap.newKeySet();
-    /** Claims taken anew whose completion failed, by key: the next try completes that one (bounded: a few per outage). */
-    private final Map<String, Long> takenAnew = new ConcurrentHashMap<>();
+    /**
+     * Claims taken anew whose completion failed, by key: the next try completes that one. Bounded by count; one whose
+     * lease has run out holds nothing any more and makes room (the next try's claim takes the key again).
+     */
+    private final Map<String, TakenAnew> takenAnew = new ConcurrentHashMap<>();
+
+    /** A claim taken anew: its token, and when it was asked for ({@link System#nanoTime}), to tell its lease ran out. */
+    private record TakenAnew(long token, long askedAt) {}
 
     OwedCompletions(Processor.Shared shared) {
         this.s = shared;
@@ -37,12 +43,13 @@ final class OwedCompletions {
      * said to work, and a later copy ran the effect again).
      */
     void recordFencedEffect(String key) {
-        Long taken = takenAnew.remove(key);
+        var taken = takenAnew.remove(key);
         if (taken != null && completeAnew(key, taken)) {
             return;
         }
+        long askedAt = System.nanoTime();
         if (Uninterrupted.call(() -> s.ledger().claim(key, s.config().lease())) instanceof Claim.Acquired again) {
-            completeAnew(key, again.token());
+            completeAnew(key, new TakenAnew(again.token(), askedAt));
         }
     }
 
@@ -51,15 +58,20 @@ final class OwedCompletions {
      * instead (and a release can fail too), the next try's claim found the key held — by this claim — took that for a
      * live holder's, and the delivery was acked with its effect unrecorded.
      */
-    private boolean completeAnew(String key, long token) {
+    private boolean completeAnew(String key, TakenAnew taken) {
         try {
-            return Uninterrupted.complete(s.ledger(), key, token, s.config().completedTtl());
+            return Uninterrupted.complete(s.ledger(), key, taken.token(), s.config().completedTtl());
         } catch (Throwable e) {
+            if (takenAnew.size() >= MAX_TAKEN_ANEW) { // deliveries that left without another try: those run out go
+                long now = System.nanoTime();
+                long lease = s.config().lease().toNanos();
+                takenAnew.values().removeIf(t -> now - t.askedAt() > lease);
+            }
             if (takenAnew.size() < MAX_TAKEN_ANEW) {
-                takenAnew.put(key, token);
-            } else { // full (deliveries that left without another try): let go of, at least the next claim may take it
+                takenAnew.put(key, taken);
+            } else { // full of live claims: let go of, at least the next claim may take it
                 try {
-                    s.ledger().release(key, token);
+                    s.ledger().release(key, taken.token());
                 } catch (Throwable alsoDown) {
                     e.addSuppressed(alsoDown);
                 }
