@@ -17,6 +17,7 @@ import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedExce
  */
 final class DynamoDbLayout {
 
+    private static final System.Logger LOG = System.getLogger(DynamoDbLedger.class.getName());
     static final long LAYOUT = 1;
     /** The stamp's item: no key Ferry writes for an event, a mark or a parked group has this form. */
     static final String KEY = "ferry:layout";
@@ -32,6 +33,9 @@ final class DynamoDbLayout {
     private final String keyName;
     private final Failure failure;
     private volatile boolean known;
+    /** The table a run's start was to make and could not (create-table: true, DynamoDB not reachable then), or null. */
+    private volatile Runnable owedTable;
+    private final java.util.concurrent.atomic.AtomicLong owedTriedAt = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.function.Consumer<software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration.Builder> bounds;
 
     DynamoDbLayout(DynamoDbClient client, String table, String keyName, Failure failure,
@@ -43,10 +47,22 @@ final class DynamoDbLayout {
         this.failure = failure;
     }
 
+    /**
+     * The table a run's start could not make ({@code make}: its CreateTable, and TTL turned on): made by the first check
+     * that can. Looked at as it was, the start went on, warned, and when DynamoDB came up without it, nothing made it —
+     * every claim refused as an outage until a restart by hand.
+     */
+    void owe(Runnable make) {
+        owedTable = make;
+    }
+
     /** Returns once the table is known to be of this layout (one volatile read after the first time); throws otherwise. */
     void check() {
         if (known) {
             return;
+        }
+        if (owedTable != null) {
+            makeOwedTable();
         }
         try {
             var stamp = read();
@@ -74,6 +90,33 @@ final class DynamoDbLayout {
         }
         known = true;
     }
+
+    /**
+     * Makes the owed table, one caller at a time and once in {@link #OWED_EVERY} at most (a DynamoDB still down is asked
+     * by the claims' own checks, not by a CreateTable each). A failure is warned of and the check goes on: a table made
+     * meanwhile by someone else (or a role refused CreateTable on one that exists) is read as it is.
+     */
+    private void makeOwedTable() {
+        long now = System.nanoTime() | 1;
+        long last = owedTriedAt.get();
+        if (last != 0 && now - last < OWED_EVERY.toNanos() || !owedTriedAt.compareAndSet(last, now)) {
+            return;
+        }
+        var make = owedTable;
+        if (make == null) {
+            return;
+        }
+        try {
+            make.run();
+            owedTable = null;
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "DynamoDB ledger table ''{0}'' (create-table: true) could not be made yet: "
+                    + "{1}", table, e.getMessage());
+        }
+    }
+
+    /** How often a table owed is asked to be made, at most. */
+    static final java.time.Duration OWED_EVERY = java.time.Duration.ofSeconds(5);
 
     private Map<String, AttributeValue> read() {
         return client.getItem(b -> b.overrideConfiguration(bounds).tableName(table)

@@ -26,25 +26,23 @@ import software.amazon.awssdk.services.dynamodb.model.ReturnValue;
 import software.amazon.awssdk.services.dynamodb.model.ReturnValuesOnConditionCheckFailure;
 
 /**
- * An {@link IdempotencyLedger} many Ferry instances share, in one DynamoDB table: one item per
- * key, every change a conditional write, so two instances never both hold a key.
+ * An {@link IdempotencyLedger} many instances share in one DynamoDB table: one item per key, each change conditional.
  *
  * <ul>
- *   <li>claim: {@code UpdateItem} that sets the key in progress with its lease and adds 1 to its
- *       fencing token, on condition the key is absent, its lease ran out, it was released, or its
- *       completion expired; the new token comes back with the answer. A refused claim returns the
- *       current item, telling in progress (until when) from completed.</li>
- *   <li>complete / release / extend: conditional on the caller's token (and, for extend, a lease
- *       still running), so a worker whose lease expired and whose key was claimed again can
- *       neither complete it nor overwrite the new holder's state.</li>
- *   <li>release does not delete the item: it marks it RELEASED and keeps its token, so the next
- *       claim's {@code ADD} gives a larger one. Tokens never go backwards for a key while its item
- *       exists; a new item's first token is the clock's microseconds (not 1), so one made after TTL
- *       deleted a completed item starts above every token the old one gave out, and a zombie still
- *       holding one cannot complete or release the next holder's claim (#16).</li>
- *   <li>a TTL attribute (epoch seconds) on every item for DynamoDB's own expiry: a completion's TTL,
- *       or a day past a claim's lease or a release so abandoned and released claims go too.
- *       Expired items DynamoDB has not deleted yet are treated as absent.</li>
+ *   <li>claim: {@code UpdateItem} that sets the key in progress with its lease and adds 1 to its fencing token, on
+ *       condition the key is absent, its lease ran out, it was released, or its completion expired; the new token comes
+ *       back with the answer. A refused claim returns the current item, telling in progress (until when) from
+ *       completed.</li>
+ *   <li>complete / release / extend: conditional on the caller's token (and, for extend, a lease still running), so a
+ *       worker whose lease expired and whose key was claimed again can neither complete it nor overwrite the new
+ *       holder's state.</li>
+ *   <li>release does not delete the item: it marks it RELEASED and keeps its token, so the next claim's {@code ADD}
+ *       gives a larger one. Tokens never go backwards for a key while its item exists; a new item's first token is the
+ *       clock's microseconds (not 1), so one made after TTL deleted a completed item starts above every token the old
+ *       one gave out, and a zombie still holding one cannot complete or release the next holder's claim (#16).</li>
+ *   <li>a TTL attribute (epoch seconds) on every item for DynamoDB's own expiry: a completion's TTL, or a day past a
+ *       claim's lease or a release so abandoned and released claims go too. Expired items DynamoDB has not deleted yet
+ *       are treated as absent.</li>
  * </ul>
  *
  * <p>Round trips: one per claim and one per completion. DynamoDB has no conditional batch write (BatchWriteItem takes
@@ -116,11 +114,13 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
         return parkedGroups.unlisted();
     }
 
+    /** A table the run's start could not make: made by the first claim or read that finds DynamoDB answering. */
+    void oweTable(Runnable make) { layout.owe(make); }
+
     /**
-     * How far DynamoDB's clock was ahead of this instance's (negative: behind) at the last check — the first claim,
-     * then every ten minutes — to within a second (the {@code Date} header's) and the round trip; zero when that is
-     * all that can be said. Null before the first. Two seconds or more is logged: claims are timed by each instance's
-     * own clock.
+     * How far DynamoDB's clock was ahead of this instance's (negative: behind) at the last check (the first claim, then
+     * every ten minutes), to a second and the round trip; zero when that is all that can be said; null before the first.
+     * Two seconds or more is logged: claims are timed by each instance's own clock.
      */
     public Duration clockSkew() {
         return clockCheck.skew();
@@ -273,15 +273,14 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
     }
 
     /**
-     * Marks the claim RELEASED instead of deleting the item (#16): the item keeps its token, so the
-     * next claim adds 1 to it and the released token stays fenced. Deleting it would restart the
-     * key's token at 1, and a zombie still holding an old token 1 could then complete or release
-     * the next holder's claim.
+     * Marks the claim RELEASED instead of deleting the item (#16): the item keeps its token, so the next claim adds 1
+     * to it and the released token stays fenced. Deleting it would restart the key's token at 1, and a zombie still
+     * holding an old token 1 could then complete or release the next holder's claim.
      *
-     * <p>The released item's TTL is a day past the release, the same margin an abandoned claim gets
-     * past its lease: every holder of an older token had its lease end before this release, and the
-     * ledger already assumes no worker outlives its lease by a day. Until DynamoDB deletes the item
-     * the token only grows; once it is gone, every token it fenced is a day stale.
+     * <p>The released item's TTL is a day past the release, the same margin an abandoned claim gets past its lease:
+     * every holder of an older token had its lease end before this release, and the ledger already assumes no worker
+     * outlives its lease by a day. Until DynamoDB deletes the item the token only grows; once gone, all it fenced are
+     * a day stale.
      */
     @Override
     public boolean release(String key, long token) {

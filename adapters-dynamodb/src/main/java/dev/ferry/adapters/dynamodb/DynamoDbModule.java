@@ -67,19 +67,29 @@ public final class DynamoDbModule {
             }
             return context -> {
                 var client = client(context, endpoint, timeout);
-                prepare(client, table, create || endpoint != null && context.provision(), context);
-                return DynamoDbLedger.of(client, table);
+                return open(client, table, create || endpoint != null && context.provision(), context);
             };
         };
+    }
+
+    /** The run's ledger on {@code table}, {@link #prepare prepared}; a table it was to make and could not, made later. */
+    static DynamoDbLedger open(DynamoDbClient client, String table, boolean create, AdapterContext context) {
+        boolean owed = prepare(client, table, create, context);
+        var ledger = DynamoDbLedger.of(client, table);
+        if (owed) {
+            ledger.oweTable(() -> DynamoDbLedger.createTable(client, table, DynamoDbLedger.Names.defaults()));
+        }
+        return ledger;
     }
 
     /**
      * The table before the ledger opens on it: made where the file ({@code create}: create-table, or a local run's DynamoDB
      * of its own endpoint) or the command says so, looked at either way. Not by a local run's provisioning alone: an
      * embedded SQS server's run against a table in AWS made (or joined, turning its TTL on) a table in the account its
-     * credentials named — a production config tried locally shared the production table's keys.
+     * credentials named — a production config tried locally shared the production table's keys. True when a table to make
+     * could not be made, nor seen: the ledger makes it once DynamoDB answers.
      */
-    static void prepare(DynamoDbClient client, String table, boolean create, AdapterContext context) {
+    static boolean prepare(DynamoDbClient client, String table, boolean create, AdapterContext context) {
         // a command reading what exists (events show, groups) makes no table: an empty one answered "never seen"
         RuntimeException notCreated = null;
         if ((create || context.provisionOnly()) && !context.existingOnly()) {
@@ -97,13 +107,13 @@ public final class DynamoDbModule {
                 notCreated = e;
             }
             if (context.provisionOnly()) {
-                return; // only making it (ferry ledger create-table): a provisioning role may not read items, warned of
+                return false; // only making it (ferry ledger create-table): a provisioning role may not read items, warned of
             }
         }
         // a table mistyped, keyed otherwise or not readable with these credentials fails the start, named; a run with
         // create-table: true too — it reads and writes items, and a denial warned of left it ready, then holding its first
         try {
-            TableAtOpen.check(client, table, context.awsRegion());
+            return !TableAtOpen.check(client, table, context.awsRegion()) && notCreated != null;
         } catch (RuntimeException e) {
             if (notCreated == null) {
                 throw e;

@@ -26,26 +26,27 @@ final class TableAtOpen {
     /** How long a table that is not there yet is waited for: one being created (not yet ACTIVE) answers as missing. */
     static volatile java.time.Duration patience = java.time.Duration.ofSeconds(20); // a test's, shorter
 
-    static void check(DynamoDbClient client, String table, String region) {
-        check(client, table, region, DynamoDbLedger.Names.defaults().key());
+    /** True when the table was seen; false when it could not be asked (DynamoDB unreachable or slow a moment), warned. */
+    static boolean check(DynamoDbClient client, String table, String region) {
+        return check(client, table, region, DynamoDbLedger.Names.defaults().key());
     }
 
     /** As {@link #check(DynamoDbClient, String, String)}, for a ledger whose partition key is {@code key}. */
-    static void check(DynamoDbClient client, String table, String region, String key) {
-        check(client, table, region, key, true);
+    static boolean check(DynamoDbClient client, String table, String region, String key) {
+        return check(client, table, region, key, true);
     }
 
     /**
      * {@code denialFails}: false where the caller may not need to read items (making the table: a provisioning role holds
      * CreateTable and the TTL permissions, not GetItem), so a denial is warned of, not waited out and failed.
      */
-    static void check(DynamoDbClient client, String table, String region, String key, boolean denialFails) {
+    static boolean check(DynamoDbClient client, String table, String region, String key, boolean denialFails) {
         long end = System.nanoTime() + patience.toNanos();
         while (true) {
             try {
                 client.getItem(b -> b.tableName(table)
                         .key(Map.of(key, AttributeValue.fromS(DynamoDbLayout.KEY))));
-                return;
+                return true;
             } catch (ResourceNotFoundException e) {
                 if (System.nanoTime() - end >= 0) {
                     throw new FerryException("DynamoDB ledger table '" + table + "' does not exist" + (region == null ? ""
@@ -59,7 +60,7 @@ final class TableAtOpen {
                     if (askAgain(table, e, denialFails, end, () -> credentials(table, e, "refused, " + code))) {
                         continue;
                     }
-                    return;
+                    return false;
                 }
                 if ("AccessDeniedException".equals(code)) {
                     // a role without the ledger's permissions: warned and started, it stood ready while idle, then held
@@ -69,11 +70,11 @@ final class TableAtOpen {
                             + "dynamodb:GetItem and dynamodb:UpdateItem on it", e, false))) {
                         continue;
                     }
-                    return;
+                    return false;
                 }
                 if (!"ValidationException".equals(code)) {
                     warn(table, e);
-                    return;
+                    return false;
                 }
                 // a table keyed otherwise ("PK", "id", a sort key, a number): every claim would be refused the same way,
                 // an outage to the engine — ready while idle, then its first message held for ever
@@ -84,14 +85,14 @@ final class TableAtOpen {
             } catch (software.amazon.awssdk.core.exception.SdkClientException e) {
                 if (!noCredentials(e)) {
                     warn(table, e); // unreachable for a moment, slow: the first claim decides, as for an outage
-                    return;
+                    return false;
                 }
                 if (!askAgain(table, e, denialFails, end, () -> credentials(table, e, "not found"))) {
-                    return;
+                    return false;
                 }
             } catch (RuntimeException e) {
                 warn(table, e);
-                return;
+                return false;
             }
         }
     }

@@ -324,6 +324,37 @@ class DynamoDbLedgerIT {
         }
     }
 
+    @Test // a review of the fix above: the start went on, warned, and when DynamoDB came up without the table nothing made
+          // it — every claim refused as an outage ("the layout check ... ResourceNotFound") until a restart by hand
+    void aTableARunCouldNotMakeAtItsStart_isMadeByItsFirstClaimOnceDynamoDbAnswers() {
+        var down = new java.util.concurrent.atomic.AtomicBoolean(true);
+        var flaky = intercepting((method, args) -> {
+            if (down.get() && List.of("createTable", "getItem", "updateItem", "waiter").contains(method.getName())) {
+                throw software.amazon.awssdk.core.exception.SdkClientException.create("Unable to execute HTTP request: "
+                        + "Connection refused (injected)");
+            }
+        });
+        String table = "made-late-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        try (var ledger = DynamoDbModule.open(flaky, table, true, run(false))) { // warned: DynamoDB not there yet
+            assertThat(client.listTables().tableNames()).doesNotContain(table);
+            assertThatThrownBy(() -> ledger.claim("while-down", Duration.ofSeconds(30))).isInstanceOf(FerryException.class);
+
+            down.set(false); // DynamoDB up, empty
+
+            // a claim refused meanwhile is the ledger's outage (held, asked again); made within one retry's pause of 5 s
+            assertThat(dev.ferry.domain.testing.Await.until(Duration.ofSeconds(20), () -> {
+                try {
+                    return ledger.claim("order-1", Duration.ofSeconds(30)) instanceof Claim.Acquired;
+                } catch (FerryException stillDown) {
+                    return false;
+                }
+            })).as("the table made once DynamoDB answers, and the claim taken").isTrue();
+            assertThat(client.listTables().tableNames()).contains(table);
+            assertThat(client.describeTimeToLive(b -> b.tableName(table)).timeToLiveDescription().timeToLiveStatus())
+                    .as("made whole: its TTL on").isIn(TimeToLiveStatus.ENABLED, TimeToLiveStatus.ENABLING);
+        }
+    }
+
     @Test // a review of the fix above: a CreateTable refused for good (no dynamodb:CreateTable) then failed the start with
           // "does not exist: set create-table: true" — a setting already on, its refusal in an earlier line only
     void aRunWhoseCreateTableIsRefused_andWhoseTableIsNotThere_failsNamingTheRefusal() {
