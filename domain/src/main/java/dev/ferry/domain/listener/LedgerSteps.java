@@ -37,6 +37,12 @@ final class LedgerSteps {
         this.owed = new OwedCompletions(shared);
     }
 
+    /** The completion {@code item} holds undone, if any, taken off it and owed (see {@link #owe(InFlight.HeldClaim)}). */
+    void oweCompletion(InFlight item) {
+        owe(item.toComplete);
+        item.toComplete = null;
+    }
+
     /** An effect happened whose completion could not be recorded now: see {@link OwedCompletions#owe}. */
     void owe(InFlight.HeldClaim claim) {
         owed.owe(claim);

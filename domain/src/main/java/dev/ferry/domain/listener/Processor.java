@@ -20,10 +20,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 /**
- * The middle of a delivery's path, run in its group's turn: claim each event in the ledger,
- * handle it, complete it — and when anything goes otherwise, ask {@link FailureDecision} and carry
- * the decision out: hold the delivery in hand and try again later (its group waits), or settle it.
- * Whatever the handler, sink, decoder or ledger throws — an {@code Error} too — ends in a decision.
+ * The middle of a delivery's path, run in its group's turn: claim each event in the ledger, handle it, complete it —
+ * and when anything goes otherwise, ask {@link FailureDecision} and carry the decision out: hold the delivery in hand
+ * and try again later (its group waits), or settle it. Whatever the handler, sink, decoder or ledger throws — an
+ * {@code Error} too — ends in a decision.
  */
 final class Processor implements OrderingGroups.Worker<InFlight> {
 
@@ -100,8 +100,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         // past a slow parked-group lookup, and handled all the same) — said before the look below, which sees its give-back
         item.held = false;
         if (item.settled.get() || ledger.settledByItsHandler(item)) { // settled by its handler while it waited in hand
-            ledger.owe(item.toComplete); // acked by a stop while its completion was asked, and that failed: owed, not lost
-            item.toComplete = null;
+            ledger.oweCompletion(item); // acked by a stop while its completion was asked, and that failed: owed, not lost
             return Step.FAILED;
         }
         if (EventSteps.stale(s, item)) {
@@ -289,9 +288,8 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
     }
 
     /**
-     * Drops a copy whose lease ran out (the transport handed the message out again). On a transport that locks a group (SQS
-     * FIFO: a delivery with a group key), its later messages waiting here go too: run now, they would overtake the new copy,
-     * which the transport hands out only after them.
+     * Drops a copy whose lease ran out (the transport handed the message out again). On a transport that locks a group
+     * (SQS FIFO: a delivery with a group key), its later messages here go too: run now, they overtook the new copy.
      */
     private Step dropStale(InFlight item) {
         return dropStale(item, false);
@@ -321,11 +319,13 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         }
         item.asyncClaims.clear();
         ledger.letGoOfMark(item); // a receive-limit mark left by a try that failed
-        ledger.owe(item.toComplete);
-        item.toComplete = null;
+        ledger.oweCompletion(item);
     }
 
     private Step hold(InFlight item, Duration delay) {
+        if (item.settled.get()) { // given back by a stop as its completion failed: a hold the stop drops, or resumes
+            ledger.oweCompletion(item); // to find it settled, owed it to no one — its copy ran the effect again
+        }
         item.held = true;
         s.counters().held.increment();
         try {
@@ -354,8 +354,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
 
     /**
      * Hands a delivery back that is held or waiting (shutdown): released, so it comes back at once — unless all its events
-     * are done and only the ledger's completion is missing, then acked (handled again, its effect would repeat). True
-     * when released.
+     * are done and only the ledger's completion is missing, then acked (run again, its effect repeated). True if released.
      */
     boolean giveBack(InFlight item) {
         if (ledger.settledByItsHandler(item)) {

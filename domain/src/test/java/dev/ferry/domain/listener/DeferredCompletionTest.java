@@ -167,6 +167,61 @@ class DeferredCompletionTest {
                 .as("recorded: its copy, put back, finds it done, " + ledger.inner.peek(key)).isTrue();
     }
 
+    @Test // a review: a completion made on the worker (every one, with a ledger held in memory) that failed just after the
+          // stop gave its delivery back was held for the ledger — the hold dropped by the stop, or resumed to find the
+          // delivery settled: the completion was owed to no one, and the copy put back ran the effect again
+    void aCompletionOnTheWorker_thatFailsAfterTheStopGaveItsDeliveryBack_isOwed() {
+        var failOnce = new java.util.concurrent.atomic.AtomicBoolean(true);
+        var ledger = new dev.ferry.domain.testing.ForwardingLedger(InMemoryLedger.create()) {
+            @Override
+            public boolean complete(String key, long token, Duration ttl) {
+                if (failOnce.compareAndSet(true, false)) {
+                    throw new FerryException("ledger throttled (injected)", true);
+                }
+                return super.complete(key, token, ttl);
+            }
+
+            @Override
+            public java.util.Optional<Claim> peek(String key) {
+                return ledger.peek(key);
+            }
+        };
+        var finish = new CountDownLatch(1);
+        Handler stubborn = (event, delivery) -> {
+            effects.add(event.key());
+            while (true) {
+                try {
+                    if (finish.await(LIMIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                        return Outcome.done(); // its effect happened after all
+                    }
+                } catch (InterruptedException ignoredAsHandlersDo) {
+                    // a handler that does not stop when told
+                }
+            }
+        };
+        var observer = new ListenerObserver() {
+            @Override
+            public void settled(dev.ferry.domain.model.Delivery delivery, dev.ferry.domain.transport.Disposition disposition) {
+                if (disposition instanceof dev.ferry.domain.transport.Disposition.Release) {
+                    finish.countDown(); // the handler answers just after the stop gave its delivery back
+                    Await.until(Duration.ofMillis(300), () -> false); // the stop's settling goes on meanwhile
+                }
+            }
+        };
+        fifo.send(InMemoryQueue.Message.of("o1", "customer-7"));
+        var listener = Listener.builder(fifo, fifo, new LineDecoder(), stubborn).ledger(ledger).observer(observer)
+                .config(ListenerTest.fast().shutdownDeadline(Duration.ofMillis(200)).build()).seed(7).build().start();
+        listeners.add(listener);
+        assertThat(Await.until(LIMIT, () -> effects.size() == 1)).isTrue();
+
+        listener.stop();
+
+        var key = LedgerKeys.event("orders.fifo", "o1");
+        assertThat(Await.until(Duration.ofSeconds(5), () -> ledger.peek(key).orElse(null) instanceof Claim.Completed))
+                .as("recorded: its copy, put back, finds it done, " + ledger.peek(key)).isTrue();
+        assertThat(failOnce).as("the completion failed once, as the test means").isFalse();
+    }
+
     @Test // a review: a handler that answered Done after the stop's interrupts kept the interrupt (as well-behaved code
           // does); the AWS SDK aborts a call on an interrupted thread, unsent: its completion and the owed one after it
           // failed on that thread, the stop's last pass over them long done — the copy put back ran the effect again
