@@ -1,5 +1,6 @@
 package dev.ferry.domain.idempotency;
 
+import java.time.Instant;
 import java.util.Optional;
 
 /**
@@ -48,12 +49,21 @@ public final class EventLookup {
                         + "the dead-letter queue already)";
             }
             // the ledger holds no live entry: done events are forgotten after its TTL, while the journal is kept a week
-            // from its last note — "failed, to be tried again" of an event handled since had an operator send it again
-            if (journal != null && journal.duplicates() > 0) {
+            // from its last note, and its latest note says where the event stands — "failed, to be tried again" of an
+            // event handled since had an operator send it again; "dead-lettered" of one moved back (a redrive, a group's
+            // release) and failing since had them redrive it again, or look for it in the dead-letter queue
+            Instant dead = journal == null || journal.deadLetterReason() == null ? null : at(journal.deadLetteredAt());
+            Instant failed = journal == null || journal.failures() == 0 ? null : at(journal.lastFailure());
+            if (journal != null && journal.duplicates() > 0 && (dead == null || !dead.isAfter(at(journal.lastDuplicate())))
+                    && (failed == null || !failed.isAfter(at(journal.lastDuplicate())))) {
                 return "done (delivered again as a duplicate since; no longer in the ledger, whose TTL has passed)";
             }
-            if (journal != null && journal.deadLetterReason() != null) {
+            if (dead != null && (failed == null || !failed.isAfter(dead))) {
                 return "dead-lettered";
+            }
+            if (dead != null) {
+                return "failed since it was dead-lettered at " + dead + " (moved back since); not done as far as the "
+                        + "ledger knows";
             }
             if (journal != null && journal.failures() > 0 && ledgerKey == null) {
                 // only its decoder's failures were noted under the message: decoded and done since leaves nothing here
@@ -65,6 +75,11 @@ public final class EventLookup {
             }
             return "unknown";
         }
+    }
+
+    /** A note's time, the earliest there is when a journal written before it was kept has none. */
+    private static Instant at(Instant noted) {
+        return noted != null ? noted : Instant.MIN;
     }
 
     /** The event {@code eventKey} of ledger scope {@code scope} ({@link LedgerKeys#SHARED} for the shared one). */

@@ -304,6 +304,28 @@ class EventLookupTest {
         }
     }
 
+    @Test // a review: an event moved back from the dead-letter queue (a redrive, a group's release) and failing since read
+          // "dead-lettered" — its operator took the redrive for one that did nothing, while the event was being retried
+    void anEventThatFailedSinceItWasDeadLettered_isNotSaidDeadLettered_andOneDoneSinceIsSaidDone() {
+        var at = java.time.Instant.parse("2026-11-30T10:00:00Z");
+        var dead = EventJournal.Journal.EMPTY
+                .with(new EventJournal.Note.Failed("k", "HTTP 503", "m1", at))
+                .with(new EventJournal.Note.DeadLettered("k", "out of attempts", "m1", at.plusSeconds(1)));
+        assertThat(new EventLookup.Report("e:1:q:k", null, dead).status()).isEqualTo("dead-lettered");
+
+        var failingSince = dead.with(new EventJournal.Note.Failed("k", "HTTP 503", "m2", at.plusSeconds(60)));
+        assertThat(new EventLookup.Report("e:1:q:k", null, failingSince).status())
+                .startsWith("failed since it was dead-lettered at 2026-11-30T10:00:01Z");
+
+        var doneSince = failingSince.with(new EventJournal.Note.Duplicate("k", "m3", at.plusSeconds(120)));
+        assertThat(new EventLookup.Report("e:1:q:k", null, doneSince).status()).startsWith("done (delivered again");
+
+        var doneThenDead = EventJournal.Journal.EMPTY.with(new EventJournal.Note.Duplicate("k", "m1", at))
+                .with(new EventJournal.Note.DeadLettered("k", "rejected", "m2", at.plusSeconds(5)));
+        assertThat(new EventLookup.Report("e:1:q:k", null, doneThenDead).status())
+                .as("done, forgotten after the ledger's TTL, then sent again and dead-lettered").isEqualTo("dead-lettered");
+    }
+
     @Test
     void journalEntries_keepTheirOrderOfNotes() {
         var at = java.time.Instant.parse("2026-11-30T10:00:00Z");
