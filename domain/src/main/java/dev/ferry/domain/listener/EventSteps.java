@@ -355,6 +355,9 @@ final class EventSteps {
         var call = s.watch().begin(item.delivery.id());
         try {
             var decoded = decodeAgain(item);
+            if (!(decoded instanceof dev.ferry.domain.decode.Decoded.Events)) {
+                s.counters().decodeFailures.increment(); // first tried here: a delivery past the receive limit
+            }
             if (decoded instanceof dev.ferry.domain.decode.Decoded.Malformed m) {
                 item.decodeProblem = "malformed: " + m.reason();
                 item.malformed = m.reason(); // run in its turn (behind its group's poison), it goes as malformed

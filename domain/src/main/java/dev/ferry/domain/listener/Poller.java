@@ -337,7 +337,9 @@ final class Poller {
         }
         InFlight item;
         if (decoded == null) {
-            s.counters().decodeFailures.increment();
+            if (!ReceiveLimit.NOT_DECODED.equals(problem)) { // not tried: counted if its decoding in its turn fails
+                s.counters().decodeFailures.increment();
+            }
             item = new InFlight(delivery, null, problem, delivery.groupKey(), leaseUntil, excuseUntil);
         } else {
             item = switch (decoded) {
