@@ -151,7 +151,7 @@ final class RunLogLines {
                         case Outcome.Throttled t -> seldom(source + "/throttled", "'" + source + "' is throttled by a sink: "
                                 + "event " + key + " back in " + Durations.text(t.retryAfter()) + ", polling slows down");
                         case Outcome.Retry r -> seldom(source + "/retry", "event " + key + " from '" + source
-                                + "' failed, will retry: " + LogContext.cut(r.reason()));
+                                + "' failed (tried again, or dead-lettered once out of attempts): " + LogContext.cut(r.reason()));
                         case Outcome.Reject r -> LOG.warn("event {} from '{}' rejected: {}", key, source, LogContext.cut(r.reason()));
                         case Outcome.Done d -> {
                         }

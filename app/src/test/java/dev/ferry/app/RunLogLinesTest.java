@@ -47,6 +47,23 @@ class RunLogLinesTest {
         }
     }
 
+    @Test // a review: the line said "will retry" on the attempt that ended a message's attempts (max-attempts: 1, each)
+    void aFailedAttemptsLine_promisesNoRetry_theDeadLetterLineSaysWhereItWent() {
+        var logger = (Logger) org.slf4j.LoggerFactory.getLogger("ferry");
+        var lines = new ListAppender<ILoggingEvent>();
+        lines.start();
+        logger.addAppender(lines);
+        try {
+            new RunLogLines().forSource("orders").handled(Event.of("e-1", "Order", new byte[0]),
+                    Outcome.retry("HTTP 503"), 1);
+            assertThat(lines.list).hasSize(1);
+            assertThat(lines.list.getFirst().getFormattedMessage()).contains("e-1", "HTTP 503", "dead-lettered once out of")
+                    .doesNotContain("will retry");
+        } finally {
+            logger.detachAppender(lines);
+        }
+    }
+
     @Test // a poison storm: a million messages wrote two million lines
     void aStormOfDeadLetters_writesABurstWhole_thenCountsTheRest_andSaysHowManyAtTheNextFlush() {
         var logger = (Logger) org.slf4j.LoggerFactory.getLogger("ferry");
