@@ -122,6 +122,11 @@ final class HandlerSettlement {
         }
         if (item != null) {
             processor.settledByHandler(item, disposition);
+            if (item.partlyKept) { // put back for a later event (or dead-lettered): its copy is the transport's now — an
+                LOG.log(System.Logger.Level.DEBUG, "the settle of {0} ({1}) completed or released the events its handler "
+                        + "kept; the message itself was settled by the listener already", delivery.id(), disposition);
+                return; // ack of this receive deleted the message, and the events after the kept ones never ran
+            }
         } else if (!early && (hands.removingNow(delivery) || settler.removedOrRemoving(delivery))) {
             // in no hand, and its message taken away (or being — the listener's own settle queued this instant): a second
             // settle of it (a callback that fired twice, a handler that returned and settled too) would delete again, or

@@ -243,6 +243,23 @@ final class Hands {
         return true;
     }
 
+    /**
+     * skip-delete: a delivery leaving unacknowledged (put back for a later event, dead-lettered, dropped stale, given
+     * back) with events its handler kept: kept where its handler's settle finds them, their claims kept for it as a kept
+     * delivery's past its lease are (the message is back on the transport: its lease is not). Let go of, the copy ran
+     * those events beside the handler, and the handler's ack deleted the message — the events after them never ran.
+     * False when none was kept, or its handler settled it already.
+     */
+    boolean keepPart(InFlight item) {
+        if (item.handedToHandler == 0 || item.settledEarly.get() != null) {
+            return false;
+        }
+        item.partlyKept = true;
+        item.keptPastLeaseNanos = System.nanoTime();
+        handedOver.put(item.delivery, item);
+        return true;
+    }
+
     /** Handlers' settles of deliveries a stop gave back while their handle() still ran: for their runners to find. */
     private final Map<Delivery, Disposition> settledGivenBack = new ConcurrentHashMap<>();
 

@@ -45,6 +45,11 @@ final class InFlight {
     volatile long askAgainNanos = NO_NANOS;
     /** Kept by its handler (skip-delete) past a lease the transport would not extend: since when (nanoTime). */
     volatile long keptPastLeaseNanos = NO_NANOS;
+    /**
+     * skip-delete: put back (or dead-lettered, or dropped stale) by the listener with events its handler kept: their
+     * claims stay with the handler, whose settle completes or releases them and is not sent to the transport.
+     */
+    volatile boolean partlyKept;
     volatile boolean started;
     /** Waiting in hand to be tried again (throttled, retrying, ledger down); its group waits too. */
     volatile boolean held;

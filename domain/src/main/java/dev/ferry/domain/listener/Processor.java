@@ -215,12 +215,12 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         }
         if (s.config().skipDelete() && item.handedToHandler > 0) {
             // given back by the stop while its handle() ran, yet kept by its handler (unless it settled early: below)
-            boolean handedOver = s.settler().handOver(item, item.settledEarly.get() == null && !s.running().getAsBoolean());
+            boolean handedOver = s.settler().hands().handOver(item, item.settledEarly.get() == null && !s.running().getAsBoolean());
             if (handedOver) {
                 s.counters().handedOver.increment();
             }
             var early = item.settledEarly.get(); // the handler settled it before handle() returned (a stop took it meanwhile)
-            if (early != null && (!handedOver || s.settler().takeBack(item.delivery) != null)) {
+            if (early != null && (!handedOver || s.settler().hands().takeBack(item.delivery) != null)) {
                 ledger.settledByHandler(item, early);
             }
             return Step.DONE;
@@ -314,10 +314,10 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
 
     /** Leaving unacknowledged: the claims of its sinks still waiting are released; an effect done stays owed to the ledger. */
     private void letGoOfClaims(InFlight item) {
-        for (var claim : item.asyncClaims) {
-            ledger.release(claim);
+        if (!s.settler().hands().keepPart(item)) { // events its handler kept (skip-delete): their claims stay with it
+            item.asyncClaims.forEach(ledger::release);
+            item.asyncClaims.clear();
         }
-        item.asyncClaims.clear();
         ledger.letGoOfMark(item); // a receive-limit mark left by a try that failed
         ledger.oweCompletion(item);
     }

@@ -121,14 +121,9 @@ final class Settler {
         }
     }
 
-    /** Out of flight into the handler's keeping (skip-delete): see {@link Hands#handOver}. */
-    boolean handOver(InFlight item, boolean givenBack) {
-        return hands.handOver(item, givenBack);
-    }
-
-    /** The handed-over item of a delivery, taken back (once), or null. */
-    InFlight takeBack(Delivery delivery) {
-        return hands.takeBack(delivery);
+    /** What the listener holds: deliveries in hand, and those in their handlers' keeping (skip-delete). */
+    Hands hands() {
+        return hands;
     }
 
     /**

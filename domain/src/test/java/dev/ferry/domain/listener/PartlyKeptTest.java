@@ -1,0 +1,97 @@
+package dev.ferry.domain.listener;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.idempotency.Claim;
+import dev.ferry.domain.idempotency.InMemoryLedger;
+import dev.ferry.domain.idempotency.LedgerKeys;
+import dev.ferry.domain.memory.InMemoryQueue;
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.testing.Await;
+import dev.ferry.domain.testing.LineDecoder;
+import dev.ferry.domain.transport.Disposition;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * skip-delete with a message of several events: the handler keeps the first (its effect is under way), and the
+ * listener puts the message back for a later one (or dead-letters it). The kept events' claims were let go of — the
+ * copy ran them beside the handler — and the handler's later ack deleted the message, so the events after the kept
+ * ones never ran. The kept claims stay with the handler now: its settle completes (or releases) them, and goes no
+ * further than that.
+ */
+class PartlyKeptTest {
+
+    private static final Duration LIMIT = Duration.ofSeconds(20);
+
+    @Test
+    void eventsKept_ofAMessagePutBackForALaterEvent_stayWithTheHandler_andItsAckLeavesTheMessage() {
+        var queue = InMemoryQueue.standard("partly-kept");
+        var aRuns = new AtomicInteger();
+        var bDone = new AtomicInteger();
+        var bFailedOnce = new AtomicBoolean();
+        var kept = new CopyOnWriteArrayList<Delivery>();
+        var listener = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
+            if (event.key().equals("a")) {
+                aRuns.incrementAndGet();
+                kept.add(delivery); // its effect under way: the handler settles the delivery once it is made
+                return Outcome.done();
+            }
+            if (bFailedOnce.compareAndSet(false, true)) {
+                return Outcome.retry("not yet");
+            }
+            bDone.incrementAndGet();
+            kept.add(delivery);
+            return Outcome.done();
+        }).ledger(InMemoryLedger.create())
+                .config(ListenerTest.fast().skipDelete(true).holdLimit(Duration.ZERO).build()).build().start();
+        try {
+            queue.send("a\nb");
+            assertThat(Await.until(LIMIT, () -> listener.stats().redelivered() >= 1)).as(listener.stats().line()).isTrue();
+
+            listener.settle(kept.getFirst(), Disposition.ACK); // a's effect made
+
+            assertThat(Await.until(LIMIT, () -> bDone.get() == 1)).as("b ran: " + listener.stats().line()).isTrue();
+            listener.settle(kept.getLast(), Disposition.ACK);
+            assertThat(Await.until(LIMIT, () -> queue.size() == 0 && queue.inFlightCount() == 0)).isTrue();
+            assertThat(aRuns).as("a once: the copy found it done").hasValue(1);
+        } finally {
+            listener.stop();
+        }
+    }
+
+    @Test
+    void eventsKept_ofAMessageDeadLetteredForALaterEvent_areCompletedByTheHandlersAck() {
+        var dlq = InMemoryQueue.standard("partly-kept-dlq");
+        var queue = InMemoryQueue.builder("partly-kept").deadLetterQueue(dlq).build();
+        var ledger = InMemoryLedger.create();
+        var kept = new CopyOnWriteArrayList<Delivery>();
+        var listener = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
+            if (event.key().equals("a")) {
+                kept.add(delivery);
+                return Outcome.done();
+            }
+            return Outcome.reject("b is poison");
+        }).ledger(ledger).config(ListenerTest.fast().skipDelete(true).build()).build().start();
+        try {
+            queue.send("a\nb");
+            assertThat(Await.until(LIMIT, () -> dlq.size() == 1)).as(listener.stats().line()).isTrue();
+            var key = LedgerKeys.event("partly-kept", "a");
+            assertThat(ledger.peek(key)).as("a's claim kept for its handler").get().isInstanceOf(Claim.InProgress.class);
+
+            listener.settle(kept.getFirst(), Disposition.ACK);
+
+            assertThat(Await.until(LIMIT, () -> ledger.peek(key).orElse(null) instanceof Claim.Completed))
+                    .as("a recorded done: redriven, the message runs b only").isTrue();
+            assertThat(dlq.messages()).hasSize(1);
+            assertThat(List.of(queue.size(), queue.inFlightCount())).containsExactly(0, 0);
+        } finally {
+            listener.stop();
+        }
+    }
+}
