@@ -145,12 +145,15 @@ final class Shutdown {
             if (!item.settled.get()) {
                 // one whose effect happened and whose completion is still being recorded is acknowledged:
                 // put back, it would run again. Its completion is owed too: the call under way may fail after this
-                var completing = item.toComplete;
                 boolean effectDone = item.effectDone();
-                if (effectDone && completing != null) {
+                settler.settle(item, effectDone ? Disposition.ACK : Disposition.RELEASE);
+                // read after it is marked settled, as its worker sets it before it looks (Processor.hold): a completion
+                // that failed as the stop came is owed by one or the other — of an event before the last too, whose
+                // delivery goes back (owed by neither, its copy ran the effect again); twice is harmless
+                var completing = item.toComplete;
+                if (completing != null) {
                     ackedUnrecorded.add(completing);
                 }
-                settler.settle(item, effectDone ? Disposition.ACK : Disposition.RELEASE);
                 releasedRunning += effectDone || item.settledEarly.get() != null ? 0 : 1; // its handler's settlement stood
             }
         }
