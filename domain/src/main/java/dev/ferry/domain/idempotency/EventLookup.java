@@ -59,7 +59,9 @@ public final class EventLookup {
                 return "done (delivered again as a duplicate since; no longer in the ledger, whose TTL has passed)";
             }
             if (dead != null && (failed == null || !failed.isAfter(dead))) {
-                return "dead-lettered";
+                // a success leaves no note: one moved back since and done says the same once the ledger's TTL has passed
+                return "dead-lettered (its last note; moved back since and done, an event leaves none after the ledger's "
+                        + "TTL)";
             }
             if (dead != null) {
                 return "failed since it was dead-lettered at " + dead + " (moved back since); not done as far as the "
