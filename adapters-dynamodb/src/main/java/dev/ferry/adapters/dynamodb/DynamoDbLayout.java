@@ -36,6 +36,7 @@ final class DynamoDbLayout {
     /** The table a run's start was to make and could not (create-table: true, DynamoDB not reachable then), or null. */
     private volatile Runnable owedTable;
     private final java.util.concurrent.atomic.AtomicLong owedTriedAt = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicBoolean making = new java.util.concurrent.atomic.AtomicBoolean();
     private final java.util.function.Consumer<software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration.Builder> bounds;
 
     DynamoDbLayout(DynamoDbClient client, String table, String keyName, Failure failure,
@@ -58,11 +59,11 @@ final class DynamoDbLayout {
 
     /** Returns once the table is known to be of this layout (one volatile read after the first time); throws otherwise. */
     void check() {
+        if (owedTable != null) { // a table made whose TTL could not be turned on is still owed that, checked or not
+            makeOwedTable();
+        }
         if (known) {
             return;
-        }
-        if (owedTable != null) {
-            makeOwedTable();
         }
         try {
             var stamp = read();
@@ -94,24 +95,32 @@ final class DynamoDbLayout {
     /**
      * Makes the owed table, one caller at a time and once in {@link #OWED_EVERY} at most (a DynamoDB still down is asked
      * by the claims' own checks, not by a CreateTable each). A failure is warned of and the check goes on: a table made
-     * meanwhile by someone else (or a role refused CreateTable on one that exists) is read as it is.
+     * meanwhile by someone else (or a role refused CreateTable on one that exists) is read as it is. Made but its TTL
+     * not turned on, it is asked once more after the table was read (the TTL then best effort), then left.
      */
     private void makeOwedTable() {
         long now = System.nanoTime() | 1;
         long last = owedTriedAt.get();
-        if (last != 0 && now - last < OWED_EVERY.toNanos() || !owedTriedAt.compareAndSet(last, now)) {
-            return;
-        }
-        var make = owedTable;
-        if (make == null) {
-            return;
+        if (last != 0 && now - last < OWED_EVERY.toNanos() || !making.compareAndSet(false, true)) {
+            return; // one at a time: a CreateTable in AWS and its wait take 20 s and more
         }
         try {
-            make.run();
+            var make = owedTable;
+            if (make == null) {
+                return;
+            }
+            make.run(); // made again, it is there: its TTL turned on where it is off, best effort
             owedTable = null;
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "DynamoDB ledger table ''{0}'' (create-table: true) could not be made yet: "
-                    + "{1}", table, e.getMessage());
+            if (known) { // there and read, a second time refused (CreateTable not allowed on it): left as it is
+                owedTable = null;
+            }
+            LOG.log(System.Logger.Level.WARNING, "DynamoDB ledger table ''{0}'' (create-table: true) could not be made "
+                    + "whole: {1}; {2}", table, e.getMessage(), known ? "left as it is (if its TTL is off, nothing in it "
+                    + "expires: turn it on by hand)" : "asked again");
+        } finally {
+            owedTriedAt.set(System.nanoTime() | 1);
+            making.set(false);
         }
     }
 
