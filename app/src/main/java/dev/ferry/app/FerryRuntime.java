@@ -103,7 +103,7 @@ public final class FerryRuntime implements AutoCloseable {
                 tracingSetup = TracingSetup.start(config.tracing());
                 tracing = tracingSetup.tracing();
             }
-            context = new RunContext(config, config.embeddedSqsPort() > 0);
+            context = new RunContext(config, config.embeddedSqsPort() > 0).forRun(() -> stopRequested.getAsBoolean());
             ledger = context.open("the ledger (kind " + config.ledger().kind() + ")", config.ledger().plan());
             if (server != null && usesSqs()) {
                 dev.ferry.adapters.sqs.SqsClients.shared(context);

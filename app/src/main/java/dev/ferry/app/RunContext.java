@@ -28,6 +28,29 @@ final class RunContext implements AdapterContext, AutoCloseable {
         this.provision = provision;
     }
 
+    /** How long a run's parts wait for a dependency not reachable yet at its start: see {@link #dependencyPatience}. */
+    static final java.time.Duration RUN_PATIENCE = java.time.Duration.ofMinutes(1);
+
+    private java.time.Duration patience = java.time.Duration.ZERO;
+    private java.util.function.BooleanSupplier stopping = () -> false;
+
+    /** For a run: its parts wait {@link #RUN_PATIENCE} for a dependency not reachable yet, unless a stop is asked for. */
+    RunContext forRun(java.util.function.BooleanSupplier stopRequested) {
+        this.patience = RUN_PATIENCE;
+        this.stopping = stopRequested;
+        return this;
+    }
+
+    @Override
+    public java.time.Duration dependencyPatience() {
+        return patience;
+    }
+
+    @Override
+    public boolean stopping() {
+        return stopping.getAsBoolean();
+    }
+
     /** For a command that works on what exists: see {@link AdapterContext#existingOnly}. */
     RunContext forExistingOnly() {
         this.existingOnly = true;

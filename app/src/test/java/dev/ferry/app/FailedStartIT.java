@@ -46,4 +46,50 @@ class FailedStartIT {
                     .get(MessageSystemAttributeName.APPROXIMATE_RECEIVE_COUNT)).as("received before now").isEqualTo("1"));
         }
     }
+
+    @Test // SQS not reachable yet at a run's start (a sidecar proxy, the network, an endpoint restarting) failed the start,
+          // every route with it, until a restart: its queues are asked again for a minute
+    void aRunStartedWhileSqsCannotBeReached_startsOnceItAnswers(@TempDir Path dir) throws Exception {
+        int port;
+        try (var probe = new ServerSocket(0)) {
+            port = probe.getLocalPort();
+        }
+        var out = dir.resolve("out.jsonl");
+        var file = dir.resolve("ferry.yaml");
+        Files.writeString(file, """
+                aws: {region: us-east-1, endpoint: "http://127.0.0.1:%d"}
+                ledger: {kind: memory}
+                admin: {listen: "off"}
+                sources:
+                  orders: {sqs: {queue: orders, max-wait: 1s}, format: json, json: {id: /id}}
+                sinks: {out: {type: file, path: "%s"}}
+                routes: [{to: [out]}]
+                """.formatted(port, out.toString().replace("\\", "/")));
+        var config = ((ConfigReader.Result.Ok) ConfigReader.read(file, System::getenv, ConfigReaderTest.ADAPTERS)).config();
+        var runtime = FerryAppIT.runtime(config);
+        try {
+            var start = java.util.concurrent.CompletableFuture.runAsync(runtime::start);
+            dev.ferry.domain.testing.Await.until(java.time.Duration.ofMillis(1500), () -> false); // SQS down a moment
+            assertThat(start).as("still waiting for SQS, not failed").isNotDone();
+
+            try (var sqs = new LocalSqs(port)) {
+                sqs.client.createQueue(b -> b.queueName("orders"));
+                sqs.send("orders", "{\"id\":\"o-1\"}");
+                start.get(60, java.util.concurrent.TimeUnit.SECONDS);
+                assertThat(dev.ferry.domain.testing.Await.until(java.time.Duration.ofSeconds(20),
+                        () -> Files.exists(out) && readQuietly(out).contains("o-1"))).as("handled once started").isTrue();
+                runtime.close();
+            }
+        } finally {
+            runtime.close();
+        }
+    }
+
+    private static String readQuietly(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (java.io.IOException e) {
+            return "";
+        }
+    }
 }

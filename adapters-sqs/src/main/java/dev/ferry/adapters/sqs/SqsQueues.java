@@ -184,7 +184,8 @@ public final class SqsQueues {
         String queueName = name;
         String account = owner;
         try {
-            return client.getQueueUrl(b -> b.queueName(queueName).queueOwnerAWSAccountId(account)).queueUrl();
+            return client.getQueueUrl(b -> b.queueName(queueName).queueOwnerAWSAccountId(account)
+                    .overrideConfiguration(SqsTimeouts.CALLS)).queueUrl(); // an endpoint that never answers: 30 s, not 2 min
         } catch (RuntimeException e) {
             throw SqsErrors.translate("GetQueueUrl", queue, e);
         }
@@ -193,7 +194,8 @@ public final class SqsQueues {
     public QueueInfo describe(String queueUrl) {
         Map<QueueAttributeName, String> a;
         try {
-            a = client.getQueueAttributes(b -> b.queueUrl(queueUrl).attributeNames(QueueAttributeName.ALL)).attributes();
+            a = client.getQueueAttributes(b -> b.queueUrl(queueUrl).attributeNames(QueueAttributeName.ALL)
+                    .overrideConfiguration(SqsTimeouts.CALLS)).attributes();
         } catch (RuntimeException e) {
             throw SqsErrors.translate("GetQueueAttributes", queueUrl, e);
         }

@@ -75,8 +75,9 @@ public record SqsSinkConfig(String name, String queue, SqsSink.Deduplication ded
         if (context.provision()) {
             SqsQueues.of(client).create(queueSpec());
         }
-        return SqsSink.builder(client, queue).name(name).deduplication(deduplication).messageGroup(messageGroup)
-                .delay(delay).outagePatience(outagePatience).build();
+        var builder = SqsSink.builder(client, queue).name(name).deduplication(deduplication).messageGroup(messageGroup)
+                .delay(delay).outagePatience(outagePatience);
+        return StartPatience.open(context, "sink '" + name + "' (queue " + queue + ")", builder::build);
     }
 
     /** The queue as {@code ferry queues create} and the embedded default make it, with a DLQ. */

@@ -44,11 +44,12 @@ public record SqsSourceConfig(String name, String queue, Set<String> allowedSend
         if (context.provision()) {
             SqsQueues.of(client).create(queueSpec());
         }
-        var source = SqsSource.builder(client, queue).name(name).allowedSenders(allowedSenders)
+        var builder = SqsSource.builder(client, queue).name(name).allowedSenders(allowedSenders)
                 .maxWait(maxWait).ferryMaxReceives(context.maxReceives())
                 // a long poll open at close would be waited for to release what it brings: not worth it
                 // when the queue goes with the run (Ctrl-C on a local run took 5 s)
-                .closeWait(context.queuesEndWithRun() ? Duration.ZERO : SqsSource.DEFAULT_CLOSE_WAIT).build();
+                .closeWait(context.queuesEndWithRun() ? Duration.ZERO : SqsSource.DEFAULT_CLOSE_WAIT);
+        var source = StartPatience.open(context, "source '" + name + "' (queue " + queue + ")", builder::build);
         return OpenedSource.of(source, source.queueUrl());
     }
 

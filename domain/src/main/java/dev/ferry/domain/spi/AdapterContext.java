@@ -50,6 +50,21 @@ public interface AdapterContext {
         return false;
     }
 
+    /**
+     * How long a part opened for a run waits for a dependency it cannot reach yet (a network or a proxy not up, a service
+     * restarting, credentials not there yet), asking again, before its open fails — and the run's start with it. Zero
+     * (the default, and a command's) fails at once. A refusal that waiting does not mend (what is named does not exist,
+     * access denied) fails at once whatever this says.
+     */
+    default java.time.Duration dependencyPatience() {
+        return java.time.Duration.ZERO;
+    }
+
+    /** True once a stop was asked for: a part waiting for a dependency ({@link #dependencyPatience()}) gives up then. */
+    default boolean stopping() {
+        return false;
+    }
+
     /** How many receives a message gets before it is dead-lettered (the listener's setting). */
     int maxReceives();
 
