@@ -189,7 +189,9 @@ class KafkaSinkIT {
             producer.partitionsFor(topic); // its metadata known: the send below is queued at once, lingering
             var answer = new java.util.concurrent.CompletableFuture<Outcome>();
             Thread.ofPlatform().daemon().start(() -> answer.complete(sink.publish(event("held"))));
-            Thread.sleep(500); // queued, lingering
+            assertThat(dev.ferry.domain.testing.Await.until(Duration.ofSeconds(10),
+                    () -> metric(producer, "buffer-available-bytes") < metric(producer, "buffer-total-bytes")))
+                    .as("queued in the producer's buffer, lingering").isTrue();
             var transactions = field(producer, "transactionManager");
             var fatal = transactions.getClass().getDeclaredMethod("transitionToFatalError", RuntimeException.class);
             fatal.setAccessible(true);
@@ -212,6 +214,13 @@ class KafkaSinkIT {
             return answer instanceof Outcome.Done;
         })).as("written once the producer was replaced: %s answers, the last %s", answers.size(), answers.getLast()).isTrue();
         assertThat(answers).as("none spent an attempt").filteredOn(a -> a instanceof Outcome.Retry).isEmpty();
+    }
+
+    /** A producer metric's value by name ({@code producer-metrics} group). */
+    private static double metric(org.apache.kafka.clients.producer.KafkaProducer<?, ?> producer, String name) {
+        return producer.metrics().entrySet().stream()
+                .filter(m -> m.getKey().name().equals(name) && m.getKey().group().equals("producer-metrics"))
+                .mapToDouble(m -> ((Number) m.getValue().metricValue()).doubleValue()).findFirst().orElseThrow();
     }
 
     private static Object field(Object owner, String name) throws ReflectiveOperationException {
