@@ -248,16 +248,46 @@ final class Hands {
      * back) with events its handler kept: kept where its handler's settle finds them, their claims kept for it as a kept
      * delivery's past its lease are (the message is back on the transport: its lease is not). Let go of, the copy ran
      * those events beside the handler, and the handler's ack deleted the message — the events after them never ran.
-     * False when none was kept, or its handler settled it already.
+     * False when none was kept, or its handler settled it already. The delivery is remembered a while as put back (see
+     * {@link #putBackWithKept}), kept claims or none (no ledger, or every kept event a duplicate).
      */
     boolean keepPart(InFlight item) {
         if (item.handedToHandler == 0 || item.settledEarly.get() != null) {
             return false;
         }
-        item.partlyKept = true;
-        item.keptPastLeaseNanos = System.nanoTime();
-        handedOver.put(item.delivery, item);
+        if (!item.partlyKept) { // once: a second call (a stale dead letter's) after the handler's settle took it back
+            item.partlyKept = true;
+            synchronized (putBack) {
+                putBack.put(item.delivery, System.nanoTime());
+            }
+            if (!item.asyncClaims.isEmpty()) { // else nothing to keep: the stop need not wait for its handler
+                item.keptPastLeaseNanos = System.nanoTime();
+                handedOver.put(item.delivery, item);
+            }
+        }
         return true;
+    }
+
+    /** Deliveries put back with events their handlers kept, and when (nanoTime): the newest, an hour at most. */
+    private final Map<Delivery, Long> putBack = new java.util.LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Delivery, Long> eldest) {
+            return size() > PUT_BACK_REMEMBERED;
+        }
+    };
+    private static final int PUT_BACK_REMEMBERED = 10_000;
+    private static final long PUT_BACK_NANOS = java.time.Duration.ofHours(1).toNanos();
+
+    /**
+     * Whether the listener put {@code delivery} back (or dead-lettered it) with events its handler kept, lately: a
+     * handler's settle of it then reaches no transport — a second one (a callback fired twice, a settle per kept
+     * event), one with nothing kept to complete, or one after its claims were let run out deleted the message.
+     */
+    boolean putBackWithKept(Delivery delivery) {
+        synchronized (putBack) {
+            var at = putBack.get(delivery);
+            return at != null && System.nanoTime() - at < PUT_BACK_NANOS;
+        }
     }
 
     /** Handlers' settles of deliveries a stop gave back while their handle() still ran: for their runners to find. */

@@ -323,8 +323,8 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
     }
 
     private Step hold(InFlight item, Duration delay) {
-        if (item.settled.get()) { // given back by a stop as its completion failed: a hold the stop drops, or resumes
-            ledger.oweCompletion(item); // to find it settled, owed it to no one — its copy ran the effect again
+        if (item.settled.get()) { // given back by a stop as it failed: a hold the stop drops, or resumes to find it settled,
+            letGoOfClaims(item); // let go of nothing — a completion owed to no one, events its handler kept left to no one
         }
         item.held = true;
         s.counters().held.increment();
