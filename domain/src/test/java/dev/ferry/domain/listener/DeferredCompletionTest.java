@@ -47,6 +47,42 @@ class DeferredCompletionTest {
         return Outcome.done();
     };
 
+    /**
+     * Handles "o1" on {@code ledger} with a handler that ignores the stop's interrupts and answers Done just after the
+     * stop's deadline gave its delivery back (the stop's settling going on meanwhile), and stops the listener.
+     */
+    private void stopAsTheHandlerAnswersAfterTheDeadline(IdempotencyLedger ledger) {
+        var finish = new CountDownLatch(1);
+        Handler stubborn = (event, delivery) -> {
+            effects.add(event.key());
+            while (true) {
+                try {
+                    if (finish.await(LIMIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                        return Outcome.done(); // its effect happened after all
+                    }
+                } catch (InterruptedException ignoredAsHandlersDo) {
+                    // a handler that does not stop when told
+                }
+            }
+        };
+        var observer = new ListenerObserver() {
+            @Override
+            public void settled(dev.ferry.domain.model.Delivery delivery, dev.ferry.domain.transport.Disposition disposition) {
+                if (disposition instanceof dev.ferry.domain.transport.Disposition.Release) {
+                    finish.countDown(); // the handler answers just after the stop gave its delivery back
+                    Await.until(Duration.ofMillis(300), () -> false); // the stop's settling goes on meanwhile
+                }
+            }
+        };
+        fifo.send(InMemoryQueue.Message.of("o1", "customer-7"));
+        var listener = Listener.builder(fifo, fifo, new LineDecoder(), stubborn).ledger(ledger).observer(observer)
+                .config(ListenerTest.fast().shutdownDeadline(Duration.ofMillis(200)).build()).seed(7).build().start();
+        listeners.add(listener);
+        assertThat(Await.until(LIMIT, () -> effects.size() == 1)).isTrue();
+
+        listener.stop();
+    }
+
     private Listener start(IdempotencyLedger ledger, ListenerConfig config) {
         var listener = Listener.builder(fifo, fifo, new LineDecoder(), recording).ledger(ledger).config(config).seed(7)
                 .build();
@@ -132,35 +168,7 @@ class DeferredCompletionTest {
           // completion dropped (the item was settled): its copy, put back, waited out the claim and ran the effect again
     void aHandlerThatAnswersAfterTheStopsDeadline_hasItsCompletionRecorded() {
         var ledger = new SlowLedger();
-        var finish = new CountDownLatch(1);
-        Handler stubborn = (event, delivery) -> {
-            effects.add(event.key());
-            while (true) {
-                try {
-                    if (finish.await(LIMIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
-                        return Outcome.done(); // its effect happened after all
-                    }
-                } catch (InterruptedException ignoredAsHandlersDo) {
-                    // a handler that does not stop when told
-                }
-            }
-        };
-        var observer = new ListenerObserver() {
-            @Override
-            public void settled(dev.ferry.domain.model.Delivery delivery, dev.ferry.domain.transport.Disposition disposition) {
-                if (disposition instanceof dev.ferry.domain.transport.Disposition.Release) {
-                    finish.countDown(); // the handler answers just after the stop gave its delivery back
-                    Await.until(Duration.ofMillis(300), () -> false); // the stop's settling goes on meanwhile
-                }
-            }
-        };
-        fifo.send(InMemoryQueue.Message.of("o1", "customer-7"));
-        var listener = Listener.builder(fifo, fifo, new LineDecoder(), stubborn).ledger(ledger).observer(observer)
-                .config(ListenerTest.fast().shutdownDeadline(Duration.ofMillis(200)).build()).seed(7).build().start();
-        listeners.add(listener);
-        assertThat(Await.until(LIMIT, () -> effects.size() == 1)).isTrue();
-
-        listener.stop();
+        stopAsTheHandlerAnswersAfterTheDeadline(ledger);
 
         var key = LedgerKeys.event("orders.fifo", "o1");
         assertThat(Await.until(Duration.ofSeconds(5), () -> ledger.inner.peek(key).orElse(null) instanceof Claim.Completed))
@@ -186,35 +194,7 @@ class DeferredCompletionTest {
                 return ledger.peek(key);
             }
         };
-        var finish = new CountDownLatch(1);
-        Handler stubborn = (event, delivery) -> {
-            effects.add(event.key());
-            while (true) {
-                try {
-                    if (finish.await(LIMIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
-                        return Outcome.done(); // its effect happened after all
-                    }
-                } catch (InterruptedException ignoredAsHandlersDo) {
-                    // a handler that does not stop when told
-                }
-            }
-        };
-        var observer = new ListenerObserver() {
-            @Override
-            public void settled(dev.ferry.domain.model.Delivery delivery, dev.ferry.domain.transport.Disposition disposition) {
-                if (disposition instanceof dev.ferry.domain.transport.Disposition.Release) {
-                    finish.countDown(); // the handler answers just after the stop gave its delivery back
-                    Await.until(Duration.ofMillis(300), () -> false); // the stop's settling goes on meanwhile
-                }
-            }
-        };
-        fifo.send(InMemoryQueue.Message.of("o1", "customer-7"));
-        var listener = Listener.builder(fifo, fifo, new LineDecoder(), stubborn).ledger(ledger).observer(observer)
-                .config(ListenerTest.fast().shutdownDeadline(Duration.ofMillis(200)).build()).seed(7).build().start();
-        listeners.add(listener);
-        assertThat(Await.until(LIMIT, () -> effects.size() == 1)).isTrue();
-
-        listener.stop();
+        stopAsTheHandlerAnswersAfterTheDeadline(ledger);
 
         var key = LedgerKeys.event("orders.fifo", "o1");
         assertThat(Await.until(Duration.ofSeconds(5), () -> ledger.peek(key).orElse(null) instanceof Claim.Completed))
