@@ -113,7 +113,10 @@ public final class DynamoDbModule {
         // a table mistyped, keyed otherwise or not readable with these credentials fails the start, named; a run with
         // create-table: true too — it reads and writes items, and a denial warned of left it ready, then holding its first
         try {
-            return !TableAtOpen.check(client, table, context.awsRegion()) && notCreated != null;
+            boolean seen = TableAtOpen.check(client, table, context.awsRegion());
+            // made but its wait or its TTL failed (a blip), or not seen: owed, made whole by the first claim that can —
+            // unless CreateTable is not allowed, on a table that is there (a second refusal drops it anyway)
+            return notCreated != null && (!seen || !refused(notCreated));
         } catch (RuntimeException e) {
             if (notCreated == null) {
                 throw e;
@@ -124,6 +127,17 @@ public final class DynamoDbModule {
             failed.addSuppressed(e);
             throw failed;
         }
+    }
+
+    /** Whether {@code e} is DynamoDB's refusal of the call to these credentials (no permission for it). */
+    private static boolean refused(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof software.amazon.awssdk.awscore.exception.AwsServiceException ase && ase.awsErrorDetails() != null
+                    && String.valueOf(ase.awsErrorDetails().errorCode()).contains("AccessDenied")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -363,6 +363,27 @@ class DynamoDbLedgerIT {
         }
     }
 
+    @Test // a review of the fix: a table made at the start whose TTL (or wait) failed on a blip was seen, and not owed —
+          // nothing in it expired for the life of the process
+    void aTableMadeAtTheStartWhoseTtlFailed_isMadeWholeByItsFirstClaim() {
+        var ttlRefusals = new AtomicInteger(1);
+        var blip = intercepting((method, args) -> {
+            if (method.getName().equals("updateTimeToLive") && ttlRefusals.getAndDecrement() > 0) {
+                throw software.amazon.awssdk.core.exception.SdkClientException.create("Read timed out (injected)");
+            }
+        });
+        String table = "ttl-late-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        try (var ledger = DynamoDbModule.open(blip, table, true, run(false))) {
+            assertThat(client.describeTimeToLive(b -> b.tableName(table)).timeToLiveDescription().timeToLiveStatus())
+                    .as("made, its TTL refused at the start").isEqualTo(TimeToLiveStatus.DISABLED);
+
+            assertThat(ledger.claim("order-1", Duration.ofSeconds(30))).isInstanceOf(Claim.Acquired.class);
+
+            assertThat(client.describeTimeToLive(b -> b.tableName(table)).timeToLiveDescription().timeToLiveStatus())
+                    .as("made whole by the first claim").isIn(TimeToLiveStatus.ENABLED, TimeToLiveStatus.ENABLING);
+        }
+    }
+
     @Test // a review of the fix above: a CreateTable refused for good (no dynamodb:CreateTable) then failed the start with
           // "does not exist: set create-table: true" — a setting already on, its refusal in an earlier line only
     void aRunWhoseCreateTableIsRefused_andWhoseTableIsNotThere_failsNamingTheRefusal() {
