@@ -63,6 +63,10 @@ final class RunCommands {
             try {
                 runtime.start(() -> stopRequested.getCount() == 0);
             } catch (RuntimeException | Error e) {
+                if (stopRequested.getCount() == 0) { // a stop asked for while the start waited (SQS not reachable yet):
+                    LOG.warn("stopped while starting, before any source ran: {}", Thrown.describe(e)); // a clean stop
+                    return Ferry.OK; // (systemd took the exit 1 for a failed unit, an alert named SQS, not the stop)
+                }
                 LOG.error("could not start: {}", e instanceof Error ? Thrown.describe(e) : Thrown.message(e)); // text that may throw
                 return Ferry.FAILED;
             } finally {

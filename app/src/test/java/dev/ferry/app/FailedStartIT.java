@@ -50,10 +50,15 @@ class FailedStartIT {
     @Test // SQS not reachable yet at a run's start (a sidecar proxy, the network, an endpoint restarting) failed the start,
           // every route with it, until a restart: its queues are asked again for a minute
     void aRunStartedWhileSqsCannotBeReached_startsOnceItAnswers(@TempDir Path dir) throws Exception {
-        int port;
-        try (var probe = new ServerSocket(0)) {
-            port = probe.getLocalPort();
+        try (var sqs = new LocalSqs(); var late = new dev.ferry.domain.testing.LateEndpoint(sqs.port)) {
+            sqs.client.createQueue(b -> b.queueName("orders"));
+            sqs.send("orders", "{\"id\":\"o-1\"}");
+            startsOnceItAnswers(dir, late);
         }
+    }
+
+    private static void startsOnceItAnswers(Path dir, dev.ferry.domain.testing.LateEndpoint late) throws Exception {
+        int port = late.port();
         var out = dir.resolve("out.jsonl");
         var file = dir.resolve("ferry.yaml");
         Files.writeString(file, """
@@ -72,14 +77,10 @@ class FailedStartIT {
             dev.ferry.domain.testing.Await.until(java.time.Duration.ofMillis(1500), () -> false); // SQS down a moment
             assertThat(start).as("still waiting for SQS, not failed").isNotDone();
 
-            try (var sqs = new LocalSqs(port)) {
-                sqs.client.createQueue(b -> b.queueName("orders"));
-                sqs.send("orders", "{\"id\":\"o-1\"}");
-                start.get(60, java.util.concurrent.TimeUnit.SECONDS);
-                assertThat(dev.ferry.domain.testing.Await.until(java.time.Duration.ofSeconds(20),
-                        () -> Files.exists(out) && readQuietly(out).contains("o-1"))).as("handled once started").isTrue();
-                runtime.close();
-            }
+            late.open();
+            start.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(dev.ferry.domain.testing.Await.until(java.time.Duration.ofSeconds(20),
+                    () -> Files.exists(out) && readQuietly(out).contains("o-1"))).as("handled once started").isTrue();
         } finally {
             runtime.close();
         }

@@ -15,7 +15,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
-import org.elasticmq.rest.sqs.SQSRestServerBuilder;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -91,31 +90,28 @@ class StartPatienceIT {
 
     @Test
     void aSourceAndASinkOpenedWhileSqsCannotBeReached_openOnceItAnswers() throws Exception {
-        int port = freePort();
-        var context = run(URI.create("http://127.0.0.1:" + port)); // nothing listens yet: refused
-        var source = CompletableFuture.supplyAsync(() -> new SqsSourceConfig("orders", "late-orders", Set.of(),
-                Duration.ofSeconds(1)).open(context));
-        var sink = CompletableFuture.supplyAsync(() -> new SqsSinkConfig("audit", "late-audit",
-                SqsSink.Deduplication.EVENT_KEY, null, Duration.ZERO, Duration.ofMinutes(2)).open(context));
-        dev.ferry.domain.testing.Await.until(Duration.ofMillis(1500), () -> false); // SQS down a moment
-        assertThat(source).as("still waiting for SQS").isNotDone();
+        String orders = ElasticMq.uniqueName("late-orders", false);
+        String audit = ElasticMq.uniqueName("late-audit", false);
+        ElasticMq.client().createQueue(b -> b.queueName(orders));
+        ElasticMq.client().createQueue(b -> b.queueName(audit));
+        try (var sqs = new dev.ferry.domain.testing.LateEndpoint(ElasticMq.endpoint().getPort())) {
+            var context = run(URI.create(sqs.endpoint())); // nothing listens yet: refused
+            var source = CompletableFuture.supplyAsync(() -> new SqsSourceConfig("orders", orders, Set.of(),
+                    Duration.ofSeconds(1)).open(context));
+            var sink = CompletableFuture.supplyAsync(() -> new SqsSinkConfig("audit", audit,
+                    SqsSink.Deduplication.EVENT_KEY, null, Duration.ZERO, Duration.ofMinutes(2)).open(context));
+            dev.ferry.domain.testing.Await.until(Duration.ofMillis(1500), () -> false); // SQS down a moment
+            assertThat(source).as("still waiting for SQS").isNotDone();
 
-        var rest = SQSRestServerBuilder.withInterface("127.0.0.1").withPort(port).start();
-        try {
-            rest.waitUntilStarted();
-            try (var client = ElasticMq.newClient(URI.create("http://127.0.0.1:" + port))) {
-                client.createQueue(b -> b.queueName("late-orders"));
-                client.createQueue(b -> b.queueName("late-audit"));
-            }
+            sqs.open();
+
             var opened = source.get(60, TimeUnit.SECONDS);
             assertThat(opened.source().name()).isEqualTo("orders");
-            assertThat(((SqsSource) opened.source()).queueUrl()).endsWith("/late-orders");
-            try (var opened2 = (SqsSink) sink.get(60, TimeUnit.SECONDS)) {
-                assertThat(opened2.name()).isEqualTo("audit");
+            assertThat(((SqsSource) opened.source()).queueUrl()).endsWith("/" + orders);
+            try (var openedSink = (SqsSink) sink.get(60, TimeUnit.SECONDS)) {
+                assertThat(openedSink.name()).isEqualTo("audit");
             }
             ((SqsSource) opened.source()).close();
-        } finally {
-            rest.stopAndWait();
         }
     }
 
