@@ -97,7 +97,7 @@ final class HandlerSettlement {
 
     private void settleOnce(Delivery delivery, Disposition disposition) {
         var item = hands.takeBack(delivery);
-        if (item == null && hands.putBackWithKept(delivery)) {
+        if (item == null && hands.putBackWithKept(delivery) && (item = hands.takeBack(delivery)) == null) {
             LOG.log(System.Logger.Level.DEBUG, "a settle of {0} ({1}) reaches no transport: the listener settled the "
                     + "message already, with events its handler kept", delivery.id(), disposition);
             return; // its claims completed or released by a first settle, or let run out; an ack deleted the message

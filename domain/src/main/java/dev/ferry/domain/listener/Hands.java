@@ -257,21 +257,33 @@ final class Hands {
         }
         if (!item.partlyKept) { // once: a second call (a stale dead letter's) after the handler's settle took it back
             item.partlyKept = true;
-            synchronized (putBack) {
-                putBack.put(item.delivery, System.nanoTime());
-            }
             if (!item.asyncClaims.isEmpty()) { // else nothing to keep: the stop need not wait for its handler
                 item.keptPastLeaseNanos = System.nanoTime();
-                handedOver.put(item.delivery, item);
+                handedOver.put(item.delivery, item); // before it is remembered: a settle that finds it remembered looks
+            }                                        // here again (the worker between its two looks, its ack was lost)
+            long now = System.nanoTime();
+            synchronized (putBack) {
+                putBack.put(Receive.of(item.delivery), now);
+                var eldest = putBack.entrySet().iterator(); // those past the hour go (an outage's put-backs: memory)
+                while (eldest.hasNext() && now - eldest.next().getValue() >= PUT_BACK_NANOS) {
+                    eldest.remove();
+                }
             }
         }
         return true;
     }
 
-    /** Deliveries put back with events their handlers kept, and when (nanoTime): the newest, an hour at most. */
-    private final Map<Delivery, Long> putBack = new java.util.LinkedHashMap<>(16, 0.75f, false) {
+    /** One receive of a message, without its body: what a delivery remembered as put back is known by. */
+    private record Receive(String source, String id, int receiveCount) {
+        static Receive of(Delivery d) {
+            return new Receive(d.source(), d.id(), d.receiveCount());
+        }
+    }
+
+    /** Receives put back with events their handlers kept, and when (nanoTime): the newest 10,000, an hour at most. */
+    private final Map<Receive, Long> putBack = new java.util.LinkedHashMap<>(16, 0.75f, false) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<Delivery, Long> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<Receive, Long> eldest) {
             return size() > PUT_BACK_REMEMBERED;
         }
     };
@@ -285,7 +297,7 @@ final class Hands {
      */
     boolean putBackWithKept(Delivery delivery) {
         synchronized (putBack) {
-            var at = putBack.get(delivery);
+            var at = putBack.get(Receive.of(delivery));
             return at != null && System.nanoTime() - at < PUT_BACK_NANOS;
         }
     }
