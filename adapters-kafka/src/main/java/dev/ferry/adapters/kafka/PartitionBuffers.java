@@ -285,9 +285,12 @@ final class PartitionBuffers {
                     continue;
                 }
                 boolean gone = r.part.revoked || r.part.revoking && s.disposition() instanceof Disposition.DeadLetter;
-                if (gone || r.state != State.OUT) {
+                if (gone || r.state != State.OUT || s.delivery().receiveCount() != r.receives) {
+                    // an earlier receive's (a handler's late settle): applied to the copy out now, its ack committed past
+                    // a record whose copy was still to run, and the copy's own settlement was refused "already settled"
                     failures.add(new Settlement.Failure(s, gone
                             ? "partition " + r.part.tp + " was revoked; its next owner reads the record again"
+                            : r.state == State.OUT ? "an earlier receive's: the record was handed out again since"
                             : "already settled", false));
                     continue;
                 }

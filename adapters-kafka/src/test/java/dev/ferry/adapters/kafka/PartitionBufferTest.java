@@ -238,7 +238,7 @@ class PartitionBufferTest {
     }
 
     private static Settlement settlement(Rec r, Disposition disposition) {
-        return new Settlement(new Delivery("t-0@" + r.offset(), new byte[] {1}, Map.of(), 1, Instant.EPOCH, null, null, "test", r),
+        return new Settlement(new Delivery("t-0@" + r.offset(), new byte[] {1}, Map.of(), r.receives, Instant.EPOCH, null, null, "test", r),
                 disposition);
     }
 

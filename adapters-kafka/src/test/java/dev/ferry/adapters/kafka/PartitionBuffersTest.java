@@ -48,8 +48,29 @@ class PartitionBuffersTest {
     }
 
     private static Settlement settlement(Rec r, Disposition disposition) {
-        return new Settlement(new Delivery("t-0@" + r.offset(), new byte[] {1}, Map.of(), 1, Instant.EPOCH, null, null, "test", r),
-                disposition);
+        return settlement(r, r.receives, disposition);
+    }
+
+    /** A settlement of {@code r}'s receive number {@code receive}. */
+    private static Settlement settlement(Rec r, int receive, Disposition disposition) {
+        return new Settlement(new Delivery("t-0@" + r.offset(), new byte[] {1}, Map.of(), receive, Instant.EPOCH, null, null,
+                "test", r), disposition);
+    }
+
+    @Test // a review: a handler's late settle of an earlier receive (skip-delete) was applied to the copy out now — its
+          // ack committed past the record while the copy was still to run, and the copy's own put-back was refused
+    void aSettlementOfAnEarlierReceive_isRefused_andTheCopyOutNowStaysOut() {
+        buffers.take(records(0, "k"));
+        var first = handOut(1).getFirst();
+        buffers.settle(List.of(settlement(first, Disposition.RELEASE)));
+        var again = handOut(1).getFirst();
+        assertThat(again.receives).isEqualTo(2);
+
+        var stale = buffers.settle(List.of(settlement(again, 1, Disposition.ACK)));
+
+        assertThat(stale.failures()).singleElement().satisfies(f -> assertThat(f.reason()).contains("an earlier receive's"));
+        assertThat(buffers.settle(List.of(settlement(again, Disposition.RELEASE))).failures()).as("the copy's own").isEmpty();
+        assertThat(handOut(1)).extracting(Rec::offset).as("back, to run again").containsExactly(0L);
     }
 
     @Test
