@@ -39,12 +39,17 @@ class TakenAnewTest {
         }
     }
 
+    /** The owed completions of a running listener on {@code ledger} whose claims last {@code lease}. */
+    private static OwedCompletions owed(CompletionsDown ledger, Duration lease) {
+        var config = ListenerTest.fast().lease(lease).build();
+        return new OwedCompletions(new Processor.Shared("taken-anew", null, ledger, config, null, null, null, null, null,
+                null, null, null, () -> true, null, null, null, null, false, null, null));
+    }
+
     @Test
     void claimsWhoseLeaseRanOut_makeRoom_forANewOneToBeKept() throws Exception {
         var ledger = new CompletionsDown();
-        var config = ListenerTest.fast().lease(Duration.ofMillis(100)).build();
-        var owed = new OwedCompletions(new Processor.Shared("taken-anew", null, ledger, config, null, null, null, null,
-                null, null, null, null, () -> true, null, null, null, null, false, null, null));
+        var owed = owed(ledger, Duration.ofMillis(100));
         for (int i = 0; i < 10_000; i++) {
             String key = "left-" + i;
             assertThatThrownBy(() -> owed.recordFencedEffect(key)).isInstanceOf(FerryException.class);
@@ -63,9 +68,7 @@ class TakenAnewTest {
     @Test
     void liveClaims_fillingTheRoom_letANewOneGo() {
         var ledger = new CompletionsDown();
-        var config = ListenerTest.fast().lease(Duration.ofSeconds(30)).build();
-        var owed = new OwedCompletions(new Processor.Shared("taken-anew", null, ledger, config, null, null, null, null,
-                null, null, null, null, () -> true, null, null, null, null, false, null, null));
+        var owed = owed(ledger, Duration.ofSeconds(30));
         for (int i = 0; i < 10_000; i++) {
             String key = "held-" + i;
             assertThatThrownBy(() -> owed.recordFencedEffect(key)).isInstanceOf(FerryException.class);
