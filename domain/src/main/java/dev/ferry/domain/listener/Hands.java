@@ -257,11 +257,11 @@ final class Hands {
         }
         if (!item.partlyKept) { // once: a second call (a stale dead letter's) after the handler's settle took it back
             item.partlyKept = true;
+            long now = System.nanoTime();
             if (!item.asyncClaims.isEmpty()) { // else nothing to keep: the stop need not wait for its handler
-                item.keptPastLeaseNanos = System.nanoTime();
+                item.keptPastLeaseNanos = now;
                 handedOver.put(item.delivery, item); // before it is remembered: a settle that finds it remembered looks
             }                                        // here again (the worker between its two looks, its ack was lost)
-            long now = System.nanoTime();
             synchronized (putBack) {
                 putBack.put(Receive.of(item.delivery), now);
                 var eldest = putBack.entrySet().iterator(); // those past the hour go (an outage's put-backs: memory)
