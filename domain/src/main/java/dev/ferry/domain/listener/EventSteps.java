@@ -106,6 +106,9 @@ final class EventSteps {
         if (ledgerRetry) {
             s.intake().ledgerRetryRunning(1);
         }
+        if (s.config().skipDelete()) {
+            EarlyAcks.calling(item);
+        }
         try {
             outcome = s.handler().handle(event, item.delivery);
             if (outcome == null) {
@@ -166,10 +169,7 @@ final class EventSteps {
             item.handlerStoreFailures = 0;
             s.intake().succeeded();
             if (s.config().skipDelete()) {
-                item.handedToHandler++;
-                if (claim != null) {
-                    item.asyncClaims.add(claim); // completed when the handler settles the delivery
-                }
+                EarlyAcks.kept(item, claim);
                 return null;
             }
             if (claim != null) {

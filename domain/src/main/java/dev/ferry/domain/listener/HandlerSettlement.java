@@ -108,6 +108,14 @@ final class HandlerSettlement {
             // settled before its handle() returned: the runner completes its claims as it would hand it over —
             // unless it did so meanwhile, and then they are completed here (whoever takes it back does it)
             kept = hands.inFlight(delivery);
+            var acked = kept != null && disposition instanceof Disposition.Ack ? EarlyAcks.ackLater(kept) : null;
+            if (acked != null) {
+                processor.completeAcked(acked);
+                LOG.log(System.Logger.Level.DEBUG, "the ack of {0} came while later events of it were still to run: it "
+                        + "settles the events its handler took so far, the message leaves once the rest are done",
+                        delivery.id());
+                return;
+            }
             if (kept != null) {
                 // recorded, the runner completes its claims as it hands it over — unless it did so meanwhile; refused,
                 // the runner settled it first: handed over in between (then it is there to take back now, and no one

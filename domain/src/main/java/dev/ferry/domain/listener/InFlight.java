@@ -89,8 +89,14 @@ final class InFlight {
     final AtomicReference<Disposition> settledEarly = new AtomicReference<>();
     /** The listener's own settlement, set as it is marked settled (from then until its slot is freed it is being queued). */
     volatile Disposition ours;
-    /** skip-delete: events that reached the handler (duplicates and event-less deliveries never do). */
-    int handedToHandler;
+    /** skip-delete: events the handler kept (duplicates and event-less deliveries never reach it). */
+    volatile int handedToHandler;
+    /** A handler's ack taken while the worker was among its events, and its state ({@link EarlyAcks}; the item's lock). */
+    boolean ackedEarly;
+    boolean ackSinceCall;
+    boolean keptAfterAck;
+    boolean eventsOver;
+    java.util.Set<HeldClaim> ackedClaims;
     /** It could not be decoded, and never will (why): dead-lettered in its group's turn (on-poison park). */
     String malformed;
     /** This delivery's receive-limit decoding mark while it is held ({@link ReceiveLimit}), else null. */

@@ -223,6 +223,19 @@ final class LedgerSteps {
     }
 
     /** Lets go of the receive-limit mark a failed try of {@code item} left held ({@link ReceiveLimit}), if any. */
+    /** Leaving unacknowledged: the claims of its sinks still waiting are released; an effect done stays owed to the ledger. */
+    void letGoOfClaims(InFlight item) {
+        boolean ackedAll = item.settledEarly.get() == null && EarlyAcks.over(item); // every event its handler kept
+        if (ackedAll || !s.settler().hands().keepPart(item)) { // else those its handler kept stay with it (skip-delete)
+            settledByHandler(item, ackedAll ? Disposition.ACK : LET_GO); // those it acked done, the others released
+            item.asyncClaims.clear();
+        }
+        letGoOfMark(item); // a receive-limit mark left by a try that failed
+        oweCompletion(item);
+    }
+
+    private static final Disposition LET_GO = Disposition.redeliver(Duration.ZERO);
+
     void letGoOfMark(InFlight item) {
         release(item.takeDecodingMark());
     }
@@ -249,22 +262,33 @@ final class LedgerSteps {
             return;
         }
         for (var claim : item.asyncClaims) {
-            if (!(disposition instanceof Disposition.Ack)) {
+            if (!(disposition instanceof Disposition.Ack) && !EarlyAcks.acked(item, claim)) { // acked before: done
                 release(claim);
-                continue;
+            } else {
+                completeKept(claim);
             }
-            try {
-                if (!Uninterrupted.complete(s.ledger(), claim.key(), claim.token(), s.config().completedTtl())) {
-                    s.counters().fenced.increment();
-                    owed.recordFencedEffect(claim.key()); // its effect happened: a later copy must find it done
-                }
-            } catch (Throwable e) {
-                // owed as the engine's own completions are: only logged, the claim ran out and the next copy ran it again
-                s.counters().ledgerFailures.increment();
-                LOG.log(Level.WARNING, "ledger completion of {0} failed after its asynchronous work was settled; "
-                        + "tried again while its claim lasts: {1}", claim.key(), JournalNotes.describe(e));
-                owe(claim);
+        }
+    }
+
+    /** Claims of events a handler acked while later ones were still to run ({@link EarlyAcks}): completed now. */
+    void completeAcked(List<InFlight.HeldClaim> acked) {
+        if (s.ledger() != null) {
+            acked.forEach(this::completeKept);
+        }
+    }
+
+    private void completeKept(InFlight.HeldClaim claim) {
+        try {
+            if (!Uninterrupted.complete(s.ledger(), claim.key(), claim.token(), s.config().completedTtl())) {
+                s.counters().fenced.increment();
+                owed.recordFencedEffect(claim.key()); // its effect happened: a later copy must find it done
             }
+        } catch (Throwable e) {
+            // owed as the engine's own completions are: only logged, the claim ran out and the next copy ran it again
+            s.counters().ledgerFailures.increment();
+            LOG.log(Level.WARNING, "ledger completion of {0} failed after its asynchronous work was settled; "
+                    + "tried again while its claim lasts: {1}", claim.key(), JournalNotes.describe(e));
+            owe(claim);
         }
     }
 

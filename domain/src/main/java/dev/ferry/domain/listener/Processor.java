@@ -213,6 +213,12 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             ledger.completeLater(item);
             return Step.DONE;
         }
+        if (s.config().skipDelete() && item.handedToHandler > 0 && item.settledEarly.get() == null && EarlyAcks.over(item)) {
+            ledger.settledByHandler(item, Disposition.ACK); // its handler acked every event it kept while later ones ran
+            item.asyncClaims.clear();
+            s.settler().settle(item, Disposition.ACK);
+            return Step.DONE;
+        }
         if (s.config().skipDelete() && item.handedToHandler > 0) {
             // given back by the stop while its handle() ran, yet kept by its handler (unless it settled early: below)
             boolean handedOver = s.settler().hands().handOver(item, item.settledEarly.get() == null && !s.running().getAsBoolean());
@@ -272,7 +278,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
                     s.failureCounts().recordThrottle(item.delivery.id());
                 }
                 if (!(disposition instanceof Disposition.Ack)) {
-                    letGoOfClaims(item);
+                    ledger.letGoOfClaims(item);
                 }
                 if (stale) {
                     // its lease ran out while it was decided on: the transport has handed the message out again, and
@@ -297,7 +303,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
 
     /** {@code ranAndFailed}: its own handling ran past the lease and failed (its receive is not excused). */
     private Step dropStale(InFlight item, boolean ranAndFailed) {
-        letGoOfClaims(item); // a completion that failed before its lease ran out (held for the ledger) is still owed
+        ledger.letGoOfClaims(item); // a completion that failed before its lease ran out (held for the ledger) is still owed
         s.settler().dropStale(item, !ranAndFailed);
         return item.delivery.groupKey() != null ? Step.FAILED : Step.DONE;
     }
@@ -312,19 +318,9 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         }
     }
 
-    /** Leaving unacknowledged: the claims of its sinks still waiting are released; an effect done stays owed to the ledger. */
-    private void letGoOfClaims(InFlight item) {
-        if (!s.settler().hands().keepPart(item)) { // events its handler kept (skip-delete): their claims stay with it
-            item.asyncClaims.forEach(ledger::release);
-            item.asyncClaims.clear();
-        }
-        ledger.letGoOfMark(item); // a receive-limit mark left by a try that failed
-        ledger.oweCompletion(item);
-    }
-
     private Step hold(InFlight item, Duration delay) {
         if (item.settled.get()) { // given back by a stop as it failed: a hold the stop drops, or resumes to find it settled,
-            letGoOfClaims(item); // let go of nothing — a completion owed to no one, events its handler kept left to no one
+            ledger.letGoOfClaims(item); // let go of nothing — a completion owed to no one, events its handler kept left to no one
         }
         item.held = true;
         s.counters().held.increment();
@@ -376,7 +372,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             }
             return false;
         }
-        letGoOfClaims(item); // an earlier event's effect happened: recorded, though the delivery goes back
+        ledger.letGoOfClaims(item); // an earlier event's effect happened: recorded, though the delivery goes back
         s.settler().settle(item, Disposition.RELEASE);
         return true;
     }
@@ -389,6 +385,10 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
     /** skip-delete: the handler settled a delivery it kept; see {@link LedgerSteps#settledByHandler}. */
     void settledByHandler(InFlight item, Disposition disposition) {
         ledger.settledByHandler(item, disposition);
+    }
+
+    void completeAcked(java.util.List<InFlight.HeldClaim> acked) {
+        ledger.completeAcked(acked);
     }
 
     private FailureDecision.Counts counts(InFlight item, int failures) {

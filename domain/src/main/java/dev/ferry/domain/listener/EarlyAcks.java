@@ -1,0 +1,78 @@
+package dev.ferry.domain.listener;
+
+/**
+ * A handler's ack of a delivery of several events that comes while the listener is still among its events (skip-delete:
+ * the first event's effect made while a later one runs, or waits in hand for a retry). It settled the message — deleted
+ * it — and the later events never ran. Now it settles the events handed to the handler so far, the one in its hands at
+ * that moment too, and not the message: the later events still run, and the message leaves once they are done and the
+ * handler has acked after the last one it kept. Left before (put back or dead-lettered for a later event, given back),
+ * the events it acked are recorded done and those kept after it stay with the handler. All under the item's lock.
+ */
+final class EarlyAcks {
+
+    private EarlyAcks() {
+    }
+
+    /**
+     * A handler's ack of {@code item} while it is among its events: taken here, with the claims of the events it kept so
+     * far, taken off the item (the caller completes them: their effects are made) — or null, and it settles the message.
+     */
+    static java.util.List<InFlight.HeldClaim> ackLater(InFlight item) {
+        synchronized (item) {
+            if (item.eventsOver || item.settled.get() || item.settledEarly.get() != null || item.events == null
+                    || item.events.size() < 2) {
+                return null;
+            }
+            item.ackedEarly = true;
+            item.ackSinceCall = true; // the event in the handler's hands now is covered, should it keep it
+            item.keptAfterAck = false;
+            if (item.ackedClaims == null) {
+                item.ackedClaims = new java.util.HashSet<>();
+            }
+            var acked = java.util.List.copyOf(item.asyncClaims);
+            item.asyncClaims.clear(); // taken off here: no one else completes (or releases) them
+            return acked;
+        }
+    }
+
+    /** The worker is about to hand the handler the item's next event (or the same one again). */
+    static void calling(InFlight item) {
+        synchronized (item) {
+            item.ackSinceCall = false;
+        }
+    }
+
+    /** The handler kept an event (done, skip-delete), holding {@code claim} (null when none). */
+    static void kept(InFlight item, InFlight.HeldClaim claim) {
+        synchronized (item) {
+            item.handedToHandler++;
+            if (claim != null) {
+                item.asyncClaims.add(claim); // completed when the handler settles the delivery
+                if (item.ackedEarly && item.ackSinceCall) {
+                    item.ackedClaims.add(claim);
+                }
+            }
+            if (!item.ackSinceCall) {
+                item.keptAfterAck = true;
+            }
+        }
+    }
+
+    /**
+     * The worker is past the item's events, or lets it go: from now on a handler's ack settles the delivery. True when an
+     * ack taken earlier covers every event its handler kept.
+     */
+    static boolean over(InFlight item) {
+        synchronized (item) {
+            item.eventsOver = true;
+            return item.ackedEarly && !item.keptAfterAck;
+        }
+    }
+
+    /** Whether the handler acked {@code claim}'s event already: a later settle that is no ack does not release it. */
+    static boolean acked(InFlight item, InFlight.HeldClaim claim) {
+        synchronized (item) {
+            return item.ackedClaims != null && item.ackedClaims.contains(claim);
+        }
+    }
+}

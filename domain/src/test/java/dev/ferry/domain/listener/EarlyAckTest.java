@@ -1,0 +1,146 @@
+package dev.ferry.domain.listener;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.idempotency.Claim;
+import dev.ferry.domain.idempotency.InMemoryLedger;
+import dev.ferry.domain.idempotency.LedgerKeys;
+import dev.ferry.domain.memory.InMemoryQueue;
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.testing.Await;
+import dev.ferry.domain.testing.LineDecoder;
+import dev.ferry.domain.transport.Disposition;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * skip-delete with a message of several events: the handler acks the message once the first event's effect is made,
+ * while a later event still waits in hand for a retry. That ack deleted the message, and the later event never ran.
+ * An ack that comes while the listener is still among the message's events settles the events handed to the handler so
+ * far: the later ones still run, and the message leaves once they are done and the handler acked after the last.
+ */
+class EarlyAckTest {
+
+    private static final Duration LIMIT = Duration.ofSeconds(20);
+
+    private final InMemoryLedger ledger = InMemoryLedger.create();
+    private final List<Delivery> kept = new CopyOnWriteArrayList<>();
+    private final AtomicInteger aRuns = new AtomicInteger();
+    private final AtomicInteger bCalls = new AtomicInteger();
+
+    @Test
+    void anAckWhileALaterEventWaitsForItsRetry_doesNotDeleteTheMessage_theLaterEventStillRuns() {
+        var queue = InMemoryQueue.standard("early-ack");
+        var listener = start(queue, Outcome.done());
+        try {
+            queue.send("a\nb");
+            assertThat(Await.until(LIMIT, () -> bCalls.get() == 1)).as(listener.stats().line()).isTrue();
+
+            listener.settle(kept.getFirst(), Disposition.ACK); // a's effect made; b waits a second for its retry
+
+            assertThat(Await.until(LIMIT, () -> bCalls.get() == 2)).as("b ran: " + listener.stats().line()).isTrue();
+            assertThat(Await.until(LIMIT, () -> kept.size() == 2)).isTrue();
+            assertThat(queue.inFlightCount()).as("b kept by its handler: the message waits for its ack").isEqualTo(1);
+            assertThat(ledger.peek(key("a"))).as("a acked: done").get().isInstanceOf(Claim.Completed.class);
+
+            listener.settle(kept.getLast(), Disposition.ACK);
+
+            assertThat(Await.until(LIMIT, () -> queue.size() == 0 && queue.inFlightCount() == 0)).isTrue();
+            assertThat(Await.until(LIMIT, () -> ledger.peek(key("b")).orElse(null) instanceof Claim.Completed)).isTrue();
+            assertThat(aRuns).hasValue(1);
+        } finally {
+            listener.stop();
+        }
+    }
+
+    @Test
+    void anAckDuringTheLastEventsCall_coversIt_theMessageLeavesWithNoFurtherSettle() {
+        var queue = InMemoryQueue.standard("early-ack");
+        var listener = new Listener[1];
+        listener[0] = start(queue, null, (delivery) -> listener[0].settle(delivery, Disposition.ACK));
+        try {
+            queue.send("a\nb");
+
+            assertThat(Await.until(LIMIT, () -> queue.size() == 0 && queue.inFlightCount() == 0))
+                    .as("b's own call acked a and b: " + listener[0].stats().line()).isTrue();
+            assertThat(bCalls).hasValue(2);
+            assertThat(ledger.peek(key("a"))).get().isInstanceOf(Claim.Completed.class);
+            assertThat(ledger.peek(key("b"))).get().isInstanceOf(Claim.Completed.class);
+        } finally {
+            listener[0].stop();
+        }
+    }
+
+    @Test
+    void anAckWhileALaterEventWaits_thatEventRejected_theMessageIsDeadLettered_theAckedEventRecordedDone() {
+        var dlq = InMemoryQueue.standard("early-ack-dlq");
+        var queue = InMemoryQueue.builder("early-ack").deadLetterQueue(dlq).build();
+        var listener = start(queue, Outcome.reject("b is poison"));
+        try {
+            queue.send("a\nb");
+            assertThat(Await.until(LIMIT, () -> bCalls.get() == 1)).as(listener.stats().line()).isTrue();
+
+            listener.settle(kept.getFirst(), Disposition.ACK);
+
+            assertThat(Await.until(LIMIT, () -> dlq.size() == 1)).as("dead-lettered for b: " + listener.stats().line())
+                    .isTrue();
+            assertThat(Await.until(LIMIT, () -> ledger.peek(key("a")).orElse(null) instanceof Claim.Completed))
+                    .as("a recorded done: redriven, the message runs b only").isTrue();
+            assertThat(List.of(queue.size(), queue.inFlightCount())).containsExactly(0, 0);
+        } finally {
+            listener.stop();
+        }
+    }
+
+    @Test
+    void anAckWhileALaterEventWaits_thenTheHandlerDeadLettersTheLaterOne_theAckedEventStaysDone() {
+        var dlq = InMemoryQueue.standard("early-ack-then-dlq");
+        var queue = InMemoryQueue.builder("early-ack").deadLetterQueue(dlq).build();
+        var listener = start(queue, Outcome.done());
+        try {
+            queue.send("a\nb");
+            assertThat(Await.until(LIMIT, () -> bCalls.get() == 1)).as(listener.stats().line()).isTrue();
+            listener.settle(kept.getFirst(), Disposition.ACK);
+            assertThat(Await.until(LIMIT, () -> kept.size() == 2)).as(listener.stats().line()).isTrue();
+
+            listener.settle(kept.getLast(), Disposition.deadLetter("b's effect failed"));
+
+            assertThat(Await.until(LIMIT, () -> dlq.size() == 1)).as(listener.stats().line()).isTrue();
+            assertThat(ledger.peek(key("a"))).as("acked before: done").get().isInstanceOf(Claim.Completed.class);
+            assertThat(ledger.peek(key("b"))).as("released: redriven, b runs again").isEmpty();
+        } finally {
+            listener.stop();
+        }
+    }
+
+    private static String key(String event) {
+        return LedgerKeys.event("early-ack", event); // every test's source queue is named so
+    }
+
+    /** a kept; b's first call answers a retry in a second (held in hand), its second {@code bAgain} (null: done). */
+    private Listener start(InMemoryQueue queue, Outcome bAgain) {
+        return start(queue, bAgain, null);
+    }
+
+    private Listener start(InMemoryQueue queue, Outcome bAgain, java.util.function.Consumer<Delivery> inBsSecondCall) {
+        return Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
+            if (event.key().equals("a")) {
+                aRuns.incrementAndGet();
+                kept.add(delivery); // its effect under way: the handler settles the delivery once it is made
+                return Outcome.done();
+            }
+            if (bCalls.incrementAndGet() == 1) {
+                return new Outcome.Retry(Duration.ofSeconds(1), "not yet"); // waited out in hand
+            }
+            if (inBsSecondCall != null) {
+                inBsSecondCall.accept(delivery);
+            }
+            kept.add(delivery);
+            return bAgain != null ? bAgain : Outcome.done();
+        }).ledger(ledger).config(ListenerTest.fast().skipDelete(true).build()).build().start();
+    }
+}
