@@ -273,21 +273,25 @@ final class Hands {
         return true;
     }
 
-    /** One receive of a message, without its body: what a delivery remembered as put back is known by. */
-    private record Receive(String source, String id, int receiveCount) {
+    /**
+     * One receive of a message, without its body or receipt: what a delivery remembered as put back is known by. With its
+     * receipt's hash: a source that numbers each receive 1 (an HTTP request sent again with its idempotency key, a Kafka
+     * record read again after a rebalance) had its next receive's settle taken for the one put back, and kept for ever.
+     */
+    private record Receive(String source, String id, int receiveCount, int receipt) {
         static Receive of(Delivery d) {
-            return new Receive(d.source(), d.id(), d.receiveCount());
+            return new Receive(d.source(), d.id(), d.receiveCount(), java.util.Objects.hashCode(d.receipt()));
         }
     }
 
-    /** Receives put back with events their handlers kept, and when (nanoTime): the newest 10,000, an hour at most. */
+    /** Receives put back with events their handlers kept, and when (nanoTime): the newest 100,000, an hour at most. */
     private final Map<Receive, Long> putBack = new java.util.LinkedHashMap<>(16, 0.75f, false) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<Receive, Long> eldest) {
             return size() > PUT_BACK_REMEMBERED;
         }
     };
-    private static final int PUT_BACK_REMEMBERED = 10_000;
+    private static final int PUT_BACK_REMEMBERED = 100_000;
     private static final long PUT_BACK_NANOS = java.time.Duration.ofHours(1).toNanos();
 
     /**

@@ -126,4 +126,72 @@ class PartlyKeptTest {
             listener.stop();
         }
     }
+
+    @Test // a review: a receive was remembered by its source, id and number — a source that numbers every receive 1 (an
+          // HTTP request sent again with its idempotency key, a Kafka record read again after a rebalance) had the
+          // settle of its new receive taken for the put-back one's: it reached nothing, and the message was kept for ever
+    void aNewReceiveOfTheSameNumber_isNotTakenForTheOnePutBack() {
+        var queue = InMemoryQueue.standard("partly-kept");
+        var source = new NumberedOne(queue);
+        var kept = new CopyOnWriteArrayList<Delivery>();
+        var bCalls = new AtomicInteger();
+        var listener = new Listener[1];
+        listener[0] = Listener.builder(source, source, new LineDecoder(), (event, delivery) -> {
+            if (event.key().equals("a")) {
+                kept.add(delivery);
+                return Outcome.done();
+            }
+            if (bCalls.incrementAndGet() == 1) {
+                return new Outcome.Retry(Duration.ofMillis(300), "not yet"); // put back
+            }
+            listener[0].settle(delivery, Disposition.ACK); // the copy: its every event made
+            return Outcome.done();
+        }).ledger(InMemoryLedger.create()).config(ListenerTest.fast().skipDelete(true).holdLimit(Duration.ZERO)
+                .shutdownDeadline(Duration.ofSeconds(5)).build()).build().start();
+        ShutdownReport report;
+        try {
+            queue.send("a\nb");
+            assertThat(Await.until(LIMIT, () -> listener[0].stats().redelivered() >= 1)).isTrue();
+            listener[0].settle(kept.getFirst(), Disposition.ACK); // a made: done for the copy
+
+            assertThat(Await.until(LIMIT, () -> queue.size() == 0 && queue.inFlightCount() == 0))
+                    .as("the copy's ack reached the queue: " + listener[0].stats().line()).isTrue();
+        } finally {
+            report = listener[0].stop();
+        }
+        assertThat(report.keptPastDeadline()).as(report.toString()).isZero();
+        assertThat(bCalls).hasValue(2);
+    }
+
+    /** Hands out the queue's receives each numbered 1, as an HTTP source and a Kafka one after a rebalance may. */
+    private record NumberedOne(InMemoryQueue queue) implements dev.ferry.domain.transport.Source,
+            dev.ferry.domain.transport.Acknowledger {
+        private record Receipt(Delivery original) {
+        }
+
+        @Override
+        public String name() {
+            return queue.name();
+        }
+
+        @Override
+        public List<Delivery> poll(dev.ferry.domain.transport.PollRequest request) {
+            return queue.poll(request).stream().map(d -> new Delivery(d.id(), d.body(), d.attributes(), 1, d.sentAt(),
+                    d.groupKey(), d.deduplicationId(), d.source(), new Receipt(d))).toList();
+        }
+
+        @Override
+        public List<dev.ferry.domain.transport.Settlement.Failure> settle(
+                List<dev.ferry.domain.transport.Settlement> settlements) {
+            return queue.settle(settlements.stream().map(s -> new dev.ferry.domain.transport.Settlement(
+                    ((Receipt) s.delivery().receipt()).original(), s.disposition())).toList());
+        }
+
+        @Override
+        public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
+            var originals = deliveries.stream().map(d -> ((Receipt) d.receipt()).original()).toList();
+            var refused = queue.extendLeases(originals, lease);
+            return deliveries.stream().filter(d -> refused.contains(((Receipt) d.receipt()).original())).toList();
+        }
+    }
 }
