@@ -201,8 +201,13 @@ final class Settler {
                     pending.linger(LINGER_NANOS);
                 }
             } catch (Throwable e) { // the settler must outlive anything: what it failed to send comes back by lease
-                batch.clear(); // below, a text that throws (a plugin's receipt's, say) would end the settler: a stand-in
-                LOG.log(Level.ERROR, "settler of '" + name + "' hit an unexpected error; it goes on", Thrown.loggable(e));
+                batch.clear(); // below, a text that throws (a plugin's receipt's, say) would end the settler: a stand-in;
+                try { // written aside: a log that blocks held every ack after it, one that threw an Error ended the settler
+                    var loggable = Thrown.loggable(e);
+                    aside.write(() -> LOG.log(Level.ERROR, "settler of '" + name + "' hit an unexpected error; it goes on",
+                            loggable));
+                } catch (Throwable lineFailed) { // out of memory for the line: the settler goes on without it
+                }
             }
         }
     }

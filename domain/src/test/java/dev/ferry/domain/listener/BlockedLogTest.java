@@ -96,6 +96,56 @@ class BlockedLogTest {
     }
 
     /** The listener's log, its lines that start with {@code prefix} blocking (the log's pipe full) until closed. */
+    @Test // a review: the settler wrote its own "unexpected error" line itself: a log that blocked held every ack after it
+    void theSettlersUnexpectedErrorLine_doesNotHoldTheNextAcknowledgements() {
+        var queue = InMemoryQueue.standard("orders");
+        var calls = new java.util.concurrent.atomic.AtomicInteger();
+        var acknowledger = new Acknowledger() {
+            @Override
+            public List<Settlement.Failure> settle(List<Settlement> settlements) {
+                var failed = queue.settle(settlements);
+                if (calls.getAndIncrement() > 0) {
+                    return failed;
+                }
+                return new java.util.AbstractList<>() { // a plugin's answer that throws when it is counted the second time
+                    private int sizes;
+
+                    @Override
+                    public Settlement.Failure get(int index) {
+                        throw new IndexOutOfBoundsException(index);
+                    }
+
+                    @Override
+                    public int size() {
+                        if (sizes++ > 0) {
+                            throw new IllegalStateException("a plugin's list (injected)");
+                        }
+                        return 0;
+                    }
+                };
+            }
+
+            @Override
+            public List<Delivery> extendLeases(List<Delivery> deliveries, Duration lease) {
+                return queue.extendLeases(deliveries, lease);
+            }
+        };
+        var blocked = new BlockingLog("settler of");
+        var listener = Listener.builder(queue, acknowledger, new LineDecoder(), (e, d) -> Outcome.done())
+                .config(ListenerTest.fast().build()).build().start();
+        try {
+            queue.send("first");
+            assertThat(Await.until(Duration.ofSeconds(10), () -> calls.get() == 1)).isTrue();
+            queue.send("second");
+            assertThat(Await.until(Duration.ofSeconds(10),
+                    () -> queue.messages().stream().noneMatch(m -> m.body().equals("second"))))
+                    .as("the second acknowledged while the settler's error line waits for the log").isTrue();
+        } finally {
+            blocked.close();
+            listener.stop();
+        }
+    }
+
     private static final class BlockingLog extends Handler implements AutoCloseable {
         private final String prefix;
         private final CountDownLatch unblock = new CountDownLatch(1);
