@@ -3,10 +3,10 @@ package dev.ferry.domain.listener;
 /**
  * A handler's ack of a delivery of several events that comes while the listener is still among its events (skip-delete:
  * the first event's effect made while a later one runs, or waits in hand for a retry). It settled the message — deleted
- * it — and the later events never ran. Now it settles the events handed to the handler so far, the one in its hands at
- * that moment too, and not the message: the later events still run, and the message leaves once they are done and the
- * handler has acked after the last one it kept. Left before (put back or dead-lettered for a later event, given back),
- * the events it acked are recorded done and those kept after it stay with the handler. All under the item's lock.
+ * it — and the later events never ran. Now it settles the events the handler kept so far (and the one in its call, when
+ * made from within that call), not the message: the later events still run, and the message leaves once they are done
+ * and the handler has acked after the last one it kept. Left before (put back or dead-lettered for a later event, given
+ * back), the events it acked are recorded done and those kept after it stay with the handler. All under the item's lock.
  */
 final class EarlyAcks {
 
@@ -19,12 +19,14 @@ final class EarlyAcks {
      */
     static java.util.List<InFlight.HeldClaim> ackLater(InFlight item) {
         synchronized (item) {
-            if (item.eventsOver || item.settled.get() || item.settledEarly.get() != null || item.events == null
-                    || item.events.size() < 2) {
+            if (item.caller == null || item.eventsOver || item.settled.get() || item.settledEarly.get() != null
+                    || item.events == null || item.events.size() < 2) { // no call made (or no skip-delete): as before
                 return null;
             }
             item.ackedEarly = true;
-            item.ackSinceCall = true; // the event in the handler's hands now is covered, should it keep it
+            // made from within the call under way, it speaks for that event too; from elsewhere (an earlier event's
+            // callback) not: that event's effect may still fail, and its handler's dead letter then reached nothing
+            item.ackSinceCall = item.caller == Thread.currentThread();
             item.keptAfterAck = false;
             if (item.ackedClaims == null) {
                 item.ackedClaims = new java.util.HashSet<>();
@@ -35,9 +37,10 @@ final class EarlyAcks {
         }
     }
 
-    /** The worker is about to hand the handler the item's next event (or the same one again). */
+    /** The worker is about to hand the handler the item's next event (or the same one again), skip-delete only. */
     static void calling(InFlight item) {
         synchronized (item) {
+            item.caller = Thread.currentThread();
             item.ackSinceCall = false;
         }
     }

@@ -96,6 +96,7 @@ final class InFlight {
     boolean ackSinceCall;
     boolean keptAfterAck;
     boolean eventsOver;
+    Thread caller;
     java.util.Set<HeldClaim> ackedClaims;
     /** It could not be decoded, and never will (why): dead-lettered in its group's turn (on-poison park). */
     String malformed;

@@ -225,9 +225,20 @@ final class LedgerSteps {
     /** Lets go of the receive-limit mark a failed try of {@code item} left held ({@link ReceiveLimit}), if any. */
     /** Leaving unacknowledged: the claims of its sinks still waiting are released; an effect done stays owed to the ledger. */
     void letGoOfClaims(InFlight item) {
-        boolean ackedAll = item.settledEarly.get() == null && EarlyAcks.over(item); // every event its handler kept
-        if (ackedAll || !s.settler().hands().keepPart(item)) { // else those its handler kept stay with it (skip-delete)
-            settledByHandler(item, ackedAll ? Disposition.ACK : LET_GO); // those it acked done, the others released
+        List<InFlight.HeldClaim> acked = null;
+        boolean keptPart;
+        synchronized (item) { // one step for a handler's ack: taken before it (EarlyAcks), or finding it remembered after
+            if (item.settledEarly.get() == null && EarlyAcks.over(item)) { // its handler acked every event it kept
+                acked = List.copyOf(item.asyncClaims);
+                item.asyncClaims.clear();
+            }
+            keptPart = s.settler().hands().keepPart(item); // remembered as put back: a settle of it reaches no transport
+        }
+        if (acked != null) {
+            completeAcked(acked);
+        }
+        if (!keptPart) { // else the events its handler kept (skip-delete) stay with it
+            settledByHandler(item, LET_GO); // those it acked done, the others released
             item.asyncClaims.clear();
         }
         letGoOfMark(item); // a receive-limit mark left by a try that failed

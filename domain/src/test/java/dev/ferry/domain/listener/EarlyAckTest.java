@@ -117,6 +117,96 @@ class EarlyAckTest {
         }
     }
 
+    @Test // a review: acked from within b's call, then put back for c — the message was not remembered as put back, and
+          // a second ack of it (a callback fired twice) deleted it: c never ran
+    void anAckCoveringEveryKeptEvent_thenAPutBackForALaterOne_aSecondAckDoesNotDeleteTheMessage() {
+        var queue = InMemoryQueue.standard("early-ack");
+        var cCalls = new AtomicInteger();
+        var listener = new Listener[1];
+        listener[0] = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
+            switch (event.key()) {
+                case "a" -> kept.add(delivery);
+                case "b" -> listener[0].settle(delivery, Disposition.ACK); // a's and b's effects made, from b's call
+                default -> {
+                    if (cCalls.incrementAndGet() == 1) {
+                        return new Outcome.Retry(Duration.ofMillis(500), "not yet"); // put back
+                    }
+                    kept.add(delivery);
+                }
+            }
+            return Outcome.done();
+        }).ledger(ledger).config(ListenerTest.fast().skipDelete(true).holdLimit(Duration.ZERO).build()).build().start();
+        try {
+            queue.send("a\nb\nc");
+            assertThat(Await.until(LIMIT, () -> listener[0].stats().redelivered() >= 1)).isTrue();
+
+            listener[0].settle(kept.getFirst(), Disposition.ACK); // the same ack again
+
+            assertThat(Await.until(LIMIT, () -> cCalls.get() == 2)).as("c ran: " + listener[0].stats().line()).isTrue();
+            assertThat(ledger.peek(key("a"))).get().isInstanceOf(Claim.Completed.class);
+            assertThat(ledger.peek(key("b"))).get().isInstanceOf(Claim.Completed.class);
+            listener[0].settle(kept.getLast(), Disposition.ACK);
+            assertThat(Await.until(LIMIT, () -> queue.size() == 0 && queue.inFlightCount() == 0)).isTrue();
+        } finally {
+            listener[0].stop();
+        }
+    }
+
+    @Test // a review: an ack from another thread (a's callback) during b's call spoke for b too — b's effect then failed,
+          // and its handler's dead letter reached nothing: the message acked, b recorded done
+    void anAckFromAnotherThreadDuringALaterCall_doesNotSpeakForThatEvent() throws Exception {
+        var dlq = InMemoryQueue.standard("early-ack-dlq");
+        var queue = InMemoryQueue.builder("early-ack").deadLetterQueue(dlq).build();
+        var inB = new java.util.concurrent.CountDownLatch(1);
+        var acked = new java.util.concurrent.CountDownLatch(1);
+        var listener = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
+            kept.add(delivery);
+            if (event.key().equals("b")) {
+                inB.countDown();
+                Await.until(Duration.ofSeconds(10), () -> acked.getCount() == 0);
+            }
+            return Outcome.done();
+        }).ledger(ledger).config(ListenerTest.fast().skipDelete(true).build()).build().start();
+        try {
+            queue.send("a\nb");
+            assertThat(inB.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            listener.settle(kept.getFirst(), Disposition.ACK); // a's effect made, from this thread, as b's call runs
+            acked.countDown();
+            assertThat(Await.until(LIMIT, () -> ledger.peek(key("a")).orElse(null) instanceof Claim.Completed)).isTrue();
+
+            listener.settle(kept.getLast(), Disposition.deadLetter("b's effect failed"));
+
+            assertThat(Await.until(LIMIT, () -> dlq.size() == 1)).as(listener.stats().line()).isTrue();
+            assertThat(ledger.peek(key("b"))).as("released: redriven, b runs again").isEmpty();
+        } finally {
+            listener.stop();
+        }
+    }
+
+    @Test // a review: without skip-delete a handler's ack from within a's call was held for the end, and the message put
+          // back for b ran a again
+    void withoutSkipDelete_anAckFromWithinACall_settlesTheMessageAtOnce_asBefore() {
+        var queue = InMemoryQueue.standard("early-ack");
+        var listener = new Listener[1];
+        listener[0] = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
+            if (event.key().equals("a")) {
+                aRuns.incrementAndGet();
+                listener[0].settle(delivery, Disposition.ACK);
+                return Outcome.done();
+            }
+            bCalls.incrementAndGet();
+            return new Outcome.Retry(Duration.ofMillis(200), "not yet");
+        }).config(ListenerTest.fast().holdLimit(Duration.ZERO).build()).build().start();
+        try {
+            queue.send("a\nb");
+            assertThat(Await.until(LIMIT, () -> queue.size() == 0 && queue.inFlightCount() == 0)).isTrue();
+            Await.until(Duration.ofMillis(600), () -> false); // past the retry's 200 ms, were it put back
+            assertThat(aRuns).as("a once: the handler's ack settled the message").hasValue(1);
+        } finally {
+            listener[0].stop();
+        }
+    }
+
     private static String key(String event) {
         return LedgerKeys.event("early-ack", event); // every test's source queue is named so
     }
