@@ -76,6 +76,7 @@ final class DeadLetterRedrive {
 
     private void moveUpTo(int maxMessages, double perSecond, SqsQueues.RedriveProgress progress) {
         int nothingToMove = 0;
+        int emptyAnswers = 0;
         long started = System.nanoTime();
         while (moved + failed < maxMessages) {
             int want = Math.min(Batches.MAX_ENTRIES, maxMessages - moved - failed);
@@ -87,9 +88,13 @@ final class DeadLetterRedrive {
                 }
             }
             var batch = receive(want);
-            if (batch.isEmpty()) {
+            if (batch.isEmpty()) { // a receive may answer empty while messages wait (SQS samples its servers): one ended
+                if (++emptyAnswers < ParkedGroupMover.EMPTY_ANSWERS_BELIEVED) { // the redrive, said as a success
+                    continue;
+                }
                 return;
             }
+            emptyAnswers = 0;
             batch = withoutCopiesThatCameBack(batch);
             if (batch.isEmpty()) {
                 if (++nothingToMove >= Math.max(3, 30 / want)) {

@@ -94,6 +94,32 @@ class SqsQueuesIT {
         }
     }
 
+    @Test // a review: one empty receive ended the redrive, reported as a success with messages still in the DLQ (SQS
+          // samples its servers: a receive may answer empty while messages wait)
+    void anEmptyAnswerWhileDeadLettersWait_doesNotEndTheRedrive() {
+        try (var q = SqsFixture.create(ElasticMq.client(), false, 1000);
+             var empty = SqsFixture.create(ElasticMq.client(), false, 1000)) {
+            deadLetter(q, 25);
+            var receives = new java.util.concurrent.atomic.AtomicInteger();
+            try (var sampling = ElasticMq.clientWith(new software.amazon.awssdk.core.interceptor.ExecutionInterceptor() {
+                @Override
+                public software.amazon.awssdk.core.SdkRequest modifyRequest(
+                        software.amazon.awssdk.core.interceptor.Context.ModifyRequest context,
+                        software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
+                    // the second receive asks a server that has none of them
+                    return context.request() instanceof software.amazon.awssdk.services.sqs.model.ReceiveMessageRequest r
+                            && receives.incrementAndGet() == 2 ? r.toBuilder().queueUrl(empty.dlqUrl).build()
+                            : context.request();
+                }
+            })) {
+                var report = SqsQueues.of(sampling).redrive(q.dlqUrl, q.url, Integer.MAX_VALUE);
+
+                assertThat(report.moved()).isEqualTo(25);
+                assertThat(q.deadLetters()).isEmpty();
+            }
+        }
+    }
+
     @Test // a review: a redrive stopped as Ferry closed said only "stopped", not that a batch's copies were left undeleted
     void aRedriveStoppedWhileItsDeletesFail_saysTheCopiesLeftInBothQueues_notJustStopped() {
         software.amazon.awssdk.core.interceptor.ExecutionInterceptor deletesFail =
