@@ -264,9 +264,16 @@ public final class FerryRuntime implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
-            logLines.flush(); // what a storm of dead letters left out of the log, said at least this often
-            for (var listener : listeners) {
-                line("stats " + listener.name() + ": " + listener.stats().line());
+            try { // one throw here (an appender's Error, memory out as a line is built) ended every stats line after it
+                logLines.flush(); // what a storm of dead letters left out of the log, said at least this often
+                for (var listener : listeners) {
+                    line("stats " + listener.name() + ": " + listener.stats().line());
+                }
+            } catch (Throwable e) {
+                try {
+                    LOG.warn("a stats line failed; the next comes in {}", config.statsEvery(), Thrown.loggable(e));
+                } catch (Throwable lineFailed) { // the log itself: the next round tries again
+                }
             }
         }
     }
