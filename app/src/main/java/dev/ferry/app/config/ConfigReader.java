@@ -89,6 +89,7 @@ public final class ConfigReader {
             return new Result.Invalid(List.of(new ConfigError(file, root == null ? 0 : line(root), "(root)",
                     "expected a mapping of settings (sources, sinks, routes, ...)")));
         }
+        YamlTags.check(root, reader);
         var config = reader.config(new Section(reader, "", (MappingNode) root));
         reader.read = true;
         // in the order of the file's lines, as an editor shows them (the order found within a line kept)

@@ -41,6 +41,9 @@ final class Section implements Settings {
                     }
                     values.put(k.getValue(), t.getValueNode());
                     keyNodes.put(k.getValue(), k);
+                } else { // [concurrency]: 8 — dropped with its value, the default used where the user wrote something
+                    reader.error(t.getKeyNode(), path.isEmpty() ? "(root)" : path, "a key must be a single value, not a "
+                            + "list or a mapping");
                 }
             }
         }
