@@ -10,7 +10,6 @@ import dev.ferry.domain.spi.LedgerProvider;
 import dev.ferry.domain.spi.SinkProvider;
 import dev.ferry.domain.spi.SourceProvider;
 import jakarta.inject.Singleton;
-import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
 
@@ -56,7 +55,7 @@ abstract class FerryModule {
             String name = settings.name();
             String path = settings.required("path");
             String content = settings.oneOf("content", "json", Set.of("json", "payload"));
-            return context -> FileSink.open(name, Path.of(path), content.equals("json"));
+            return context -> FileSink.open(name, dev.ferry.app.config.FilePaths.of(path), content.equals("json"));
         };
     }
 

@@ -354,7 +354,24 @@ class BrokenConfigTest {
                 broken("a boolean that is not one", """
                         sources: {s: {sqs: {queue: q}}}
                         ledger: {kind: dynamodb, create-table: sometimes}
-                        """ + OK_TAIL, "ferry.yaml:2: ledger.create-table: expected true or false, was 'sometimes'"));
+                        """ + OK_TAIL, "ferry.yaml:2: ledger.create-table: expected true or false, was 'sometimes'"),
+                broken("a tag this reader does not read (a review: !ENV NAME became the text NAME, a token anyone knows)",
+                        """
+                        sources: {s: {sqs: {queue: q}}}
+                        admin: {token: !ENV FERRY_ADMIN_TOKEN}
+                        """ + OK_TAIL, "ferry.yaml:2: (yaml): the tag !ENV is not read here"),
+                broken("a key that is a list (a review: dropped with its value, the default used)", """
+                        sources: {s: {sqs: {queue: q}}}
+                        listener: {[concurrency]: 8}
+                        """ + OK_TAIL, "ferry.yaml:2: listener: a key must be a single value, not a list or a mapping"),
+                broken("two file sinks on one file (a review: validated, then the second refused at start)", """
+                        sources: {s: {sqs: {queue: q}}}
+                        sinks:
+                          a: {type: file, path: ~/out.jsonl}
+                          b: {type: file, path: "%s/./out.jsonl"}
+                        routes:
+                          - to: [a, b]
+                        """.formatted(System.getProperty("user.home")), "ferry.yaml:4: sinks.b.path: sink 'a' writes "));
     }
 
     private static Arguments broken(String what, String yaml, String expected) {

@@ -580,4 +580,13 @@ class ConfigReaderTest {
         assertThat(errors("sources:\n  a:\n    sqs: {queue: q}\n  a:\n    sqs: {queue: r}\nroutes: []\n"))
                 .anySatisfy(e -> assertThat(e).containsIgnoringCase("duplicate"));
     }
+
+    @Test // a review: a file sink's path ~/... wrote into a folder named "~" under the working directory
+    void aLeadingTilde_isTheHomeDirectory_asForTheLedger() {
+        var home = System.getProperty("user.home");
+        assertThat(dev.ferry.app.config.FilePaths.of("~/ferry/audit.jsonl")).isEqualTo(Path.of(home, "ferry", "audit.jsonl"));
+        assertThat(dev.ferry.app.config.FilePaths.of("~")).isEqualTo(Path.of(home));
+        assertThat(dev.ferry.app.config.FilePaths.of("out/~x.jsonl")).isEqualTo(Path.of("out/~x.jsonl"));
+        assertThat(dev.ferry.app.config.FilePaths.of("~other/x")).as("another user's home is not read").isEqualTo(Path.of("~other/x"));
+    }
 }

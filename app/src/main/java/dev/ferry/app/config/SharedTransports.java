@@ -23,11 +23,32 @@ final class SharedTransports {
     private SharedTransports() {
     }
 
+    /** Two file sinks on one file: validated, then the second refused at start (the first holds the file's lock). */
+    private static void oneFilePerSink(Map<String, FerryConfig.SinkSpec> sinks, Map<String, Section> sinkSections) {
+        var files = new java.util.HashMap<java.nio.file.Path, String>();
+        for (var sink : sinks.values()) {
+            var section = sinkSections.get(sink.name());
+            String path = section == null || !"file".equals(sink.type()) ? null : section.string("path", null);
+            java.nio.file.Path file;
+            try {
+                file = path == null ? null : FilePaths.of(path).toAbsolutePath().normalize();
+            } catch (RuntimeException invalid) { // a path no file can have: said when the sink opens it
+                continue;
+            }
+            String first = file == null ? null : files.putIfAbsent(file, sink.name());
+            if (first != null) {
+                section.error("path", "sink '" + first + "' writes " + file + " already; give each file sink a file of "
+                        + "its own (the second would be refused at start)");
+            }
+        }
+    }
+
     static void check(Map<String, FerryConfig.SourceSpec> sources, Map<String, Section> sourceSections,
                       Map<String, FerryConfig.SinkSpec> sinks, Map<String, Section> sinkSections,
                       java.util.List<FerryConfig.RouteSpec> routes) {
         kafkaGroups(sources, sourceSections);
         twiceInARoute(sinks, sinkSections, routes);
+        oneFilePerSink(sinks, sinkSections);
         // a route with an attribute to match may tell one source's events from another's (kafka.topic: in): a staged
         // pipeline in one process; one without sends every source's events of its types there, those read back too
         var everySource = new HashSet<String>();
