@@ -63,12 +63,16 @@ final class HandlerSettlement {
             ignored(delivery, disposition);
             return;
         }
+        java.util.List<InFlight.HeldClaim> ackedEarly;
         try {
-            settleOnce(delivery, disposition);
+            ackedEarly = settleOnce(delivery, disposition);
         } finally {
             if (owned) {
                 underWay.remove(delivery, disposition);
             }
+        }
+        if (ackedEarly != null) { // an ack that removes nothing, off the settles under way: one of the same delivery
+            processor.completeAcked(ackedEarly); // meanwhile (a later event's, kept) was refused while the ledger answered
         }
     }
 
@@ -95,12 +99,15 @@ final class HandlerSettlement {
         }
     }
 
-    private void settleOnce(Delivery delivery, Disposition disposition) {
+    /** Settles it; the claims an early ack took ({@link EarlyAcks}), to complete, or null. */
+    private java.util.List<InFlight.HeldClaim> settleOnce(Delivery delivery, Disposition disposition) {
         var item = hands.takeBack(delivery);
-        if (item == null && hands.putBackWithKept(delivery) && (item = hands.takeBack(delivery)) == null) {
+        // not asked of a receive in hand: one numbered as the one put back (an HTTP resend, a Kafka re-read) was taken for it
+        if (item == null && hands.inFlight(delivery) == null && hands.putBackWithKept(delivery)
+                && (item = hands.takeBack(delivery)) == null) {
             LOG.log(System.Logger.Level.DEBUG, "a settle of {0} ({1}) reaches no transport: the listener settled the "
                     + "message already, with events its handler kept", delivery.id(), disposition);
-            return; // its claims completed or released by a first settle, or let run out; an ack deleted the message
+            return null; // its claims completed or released by a first settle, or let run out; an ack deleted the message
         }
         var kept = item;
         boolean early = false;
@@ -110,11 +117,10 @@ final class HandlerSettlement {
             kept = hands.inFlight(delivery);
             var acked = kept != null && disposition instanceof Disposition.Ack ? EarlyAcks.ackLater(kept) : null;
             if (acked != null) {
-                processor.completeAcked(acked);
                 LOG.log(System.Logger.Level.DEBUG, "the ack of {0} came while later events of it were still to run: it "
                         + "settles the events its handler took so far, the message leaves once the rest are done",
                         delivery.id());
-                return;
+                return acked;
             }
             if (kept != null) {
                 // recorded, the runner completes its claims as it hands it over — unless it did so meanwhile; refused,
@@ -138,16 +144,17 @@ final class HandlerSettlement {
             if (item.partlyKept) { // put back for a later event (or dead-lettered): its copy is the transport's now — an
                 LOG.log(System.Logger.Level.DEBUG, "the settle of {0} ({1}) completed or released the events its handler "
                         + "kept; the message itself was settled by the listener already", delivery.id(), disposition);
-                return; // ack of this receive deleted the message, and the events after the kept ones never ran
+                return null; // ack of this receive deleted the message, and the events after the kept ones never ran
             }
         } else if (!early && (hands.removingNow(delivery) || settler.removedOrRemoving(delivery))) {
             // in no hand, and its message taken away (or being — the listener's own settle queued this instant): a second
             // settle of it (a callback that fired twice, a handler that returned and settled too) would delete again, or
             // copy a handled message to the DLQ. Not asked of one recorded early: in hand, it is this receive's own
             ignored(delivery, disposition);
-            return;
+            return null;
         }
         settler.enqueueFromHandler(delivery, disposition, kept);
+        return null;
     }
 
     private static boolean removes(Disposition d) {

@@ -273,14 +273,24 @@ final class Hands {
         return true;
     }
 
+    /** A stop lets go of a delivery of several events still running, some kept by its handler: as its worker's let-go. */
+    void keepPartAtStop(InFlight item) {
+        if (item.handedToHandler > 0 && item.events != null && item.events.size() > 1) {
+            synchronized (item) { // the handler's ack taken before, or finding it remembered (it deleted the message released)
+                EarlyAcks.over(item);
+                keepPart(item);
+            }
+        }
+    }
+
     /**
-     * One receive of a message, without its body or receipt: what a delivery remembered as put back is known by. With its
-     * receipt's hash: a source that numbers each receive 1 (an HTTP request sent again with its idempotency key, a Kafka
-     * record read again after a rebalance) had its next receive's settle taken for the one put back, and kept for ever.
+     * One receive of a message, without its body or receipt: what a delivery remembered as put back is known by. A source
+     * that numbers each receive 1 (an HTTP request sent again with its idempotency key, a Kafka record read again after a
+     * rebalance) hands out another receive known so too: asked of one in hand, this is never asked (see its caller).
      */
-    private record Receive(String source, String id, int receiveCount, int receipt) {
+    private record Receive(String source, String id, int receiveCount) {
         static Receive of(Delivery d) {
-            return new Receive(d.source(), d.id(), d.receiveCount(), java.util.Objects.hashCode(d.receipt()));
+            return new Receive(d.source(), d.id(), d.receiveCount());
         }
     }
 

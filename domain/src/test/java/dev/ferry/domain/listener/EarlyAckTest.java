@@ -207,6 +207,89 @@ class EarlyAckTest {
         }
     }
 
+    @Test // a review: the early ack's completion ran with its settle still marked under way, as an ack: the handler's
+          // settle of the later event, kept meanwhile, was refused as "acked already" — the message kept for hours
+    void aSettleWhileAnEarlyAcksCompletionWaitsForTheLedger_isNotRefused() throws Exception {
+        var queue = InMemoryQueue.standard("early-ack");
+        var gate = new java.util.concurrent.CountDownLatch(1);
+        var completingA = new java.util.concurrent.CountDownLatch(1);
+        var slowForA = new dev.ferry.domain.testing.ForwardingLedger(ledger) {
+            @Override
+            public boolean complete(String k, long token, Duration ttl) {
+                if (k.equals(key("a"))) {
+                    completingA.countDown();
+                    Await.until(Duration.ofSeconds(10), () -> gate.getCount() == 0); // a ledger slow to answer
+                }
+                return super.complete(k, token, ttl);
+            }
+        };
+        var inB = new java.util.concurrent.CountDownLatch(1);
+        var listener = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
+            kept.add(delivery);
+            if (event.key().equals("b")) {
+                inB.countDown();
+                Await.until(Duration.ofSeconds(10), () -> completingA.getCount() == 0);
+            }
+            return Outcome.done();
+        }).ledger(slowForA).config(ListenerTest.fast().skipDelete(true).build()).build().start();
+        var aAcked = Thread.ofPlatform().unstarted(() -> listener.settle(kept.getFirst(), Disposition.ACK));
+        try {
+            queue.send("a\nb");
+            assertThat(inB.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            aAcked.start(); // a's effect made, as b's call runs: its completion waits for the ledger
+            assertThat(Await.until(LIMIT, () -> listener.stats().handedOver() == 1)).as(listener.stats().line()).isTrue();
+
+            listener.settle(kept.getLast(), Disposition.ACK); // b's effect made
+
+            gate.countDown();
+            assertThat(Await.until(LIMIT, () -> queue.size() == 0 && queue.inFlightCount() == 0))
+                    .as("b's ack went out: " + listener.stats().line()).isTrue();
+            assertThat(Await.until(LIMIT, () -> ledger.peek(key("a")).orElse(null) instanceof Claim.Completed)).isTrue();
+            assertThat(ledger.peek(key("b"))).get().isInstanceOf(Claim.Completed.class);
+        } finally {
+            gate.countDown();
+            aAcked.join(10_000);
+            listener.stop();
+        }
+    }
+
+    @Test // a review: a stop's deadline released a delivery whose later event still ran; the handler's ack of the earlier
+          // one, kept, then deleted the message released — the later event never ran anywhere
+    void aStopReleasingADeliveryWhoseLaterEventRuns_theHandlersAckDoesNotDeleteTheMessage() throws Exception {
+        var queue = InMemoryQueue.standard("early-ack");
+        var inB = new java.util.concurrent.CountDownLatch(1);
+        var bGo = new java.util.concurrent.CountDownLatch(1);
+        var listener = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
+            kept.add(delivery);
+            if (event.key().equals("b")) {
+                inB.countDown();
+                Await.until(Duration.ofSeconds(10), () -> bGo.getCount() == 0);
+                return Outcome.retry("b's sink failed");
+            }
+            return Outcome.done();
+        }).ledger(ledger).config(ListenerTest.fast().skipDelete(true).shutdownDeadline(Duration.ofMillis(300)).build())
+                .build().start();
+        var stopping = Thread.ofPlatform().unstarted(listener::stop);
+        try {
+            queue.send("a\nb");
+            assertThat(inB.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            stopping.start();
+            assertThat(Await.until(LIMIT, () -> queue.size() == 1 && queue.inFlightCount() == 0))
+                    .as("released by the stop past its deadline").isTrue();
+
+            listener.settle(kept.getFirst(), Disposition.ACK); // a's effect made
+
+            bGo.countDown();
+            stopping.join(20_000);
+            assertThat(List.of(queue.size(), queue.inFlightCount())).as("b still to run: the message stays")
+                    .containsExactly(1, 0);
+            assertThat(ledger.peek(key("a"))).as("a acked: done").get().isInstanceOf(Claim.Completed.class);
+        } finally {
+            bGo.countDown();
+            stopping.join(20_000);
+        }
+    }
+
     private static String key(String event) {
         return LedgerKeys.event("early-ack", event); // every test's source queue is named so
     }
