@@ -246,21 +246,28 @@ abstract class JsonSupport implements Decoder {
 
     /**
      * Reads a non-empty array of objects (S3 {@code Records}, MTurk {@code Events}), each with
-     * {@code reader}; {@code noun} names an element in messages ("record", "event").
+     * {@code reader}; {@code noun} names an element in messages ("record", "event"). Past
+     * {@link EntrySlots#MAX_ENTRIES} they are counted, not kept: {@code counted} is told how many there were.
      */
-    static <T> List<T> objects(JsonParser p, JsonToken t, String field, String noun, ElementReader<T> reader)
-            throws IOException, Failure {
+    static <T> List<T> objects(JsonParser p, JsonToken t, String field, String noun, ElementReader<T> reader,
+                               java.util.function.IntConsumer counted) throws IOException, Failure {
         expect(t, JsonToken.START_ARRAY, field, -1, null, "an array of " + noun + "s");
         var elements = new ArrayList<T>(4);
         JsonToken next;
+        int count = 0;
         while ((next = p.nextToken()) != JsonToken.END_ARRAY) {
-            int i = elements.size();
+            int i = count++;
             expect(next, JsonToken.START_OBJECT, field, i, null, article(noun) + " " + noun + " object");
-            elements.add(reader.read(p, i));
+            if (i < EntrySlots.MAX_ENTRIES) {
+                elements.add(reader.read(p, i));
+            } else { // past what one message may hold: counted, not kept — a body of millions of small ones held them all
+                p.skipChildren();
+            }
         }
         if (elements.isEmpty()) {
             throw new Failure(field + ": empty, expected at least one " + noun);
         }
+        counted.accept(count);
         return elements;
     }
 

@@ -55,6 +55,7 @@ final class MturkDecoder extends JsonSupport {
         String version;
         String customer;
         List<Entry> entries;
+        int entryCount;
     }
 
     @Override
@@ -83,7 +84,7 @@ final class MturkDecoder extends JsonSupport {
             throw new Failure("Events: missing, expected an array of events");
         }
         // with MAX_DOC_ID, it bounds the keys' characters by SnsDecoder.MAX_COPIED too: 1,024 times 1,000
-        EntrySlots.notTooMany(entries.size(), "Events", "event");
+        EntrySlots.notTooMany(d.entryCount, "Events", "event");
         var body = delivery.body();
         var events = new Event[entries.size()];
         var keyPrefix = "mturk:" + docId + "#";
@@ -126,7 +127,7 @@ final class MturkDecoder extends JsonSupport {
             case 0 -> d.docId = requireString(p, t, null, -1, name);
             case 1 -> d.version = string(p, t, null, -1, name);
             case 2 -> d.customer = string(p, t, null, -1, name);
-            default -> d.entries = objects(p, t, "Events", "event", MturkDecoder::entry);
+            default -> d.entries = objects(p, t, "Events", "event", MturkDecoder::entry, n -> d.entryCount = n);
         }
     }
 

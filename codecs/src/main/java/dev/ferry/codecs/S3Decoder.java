@@ -65,6 +65,7 @@ final class S3Decoder extends JsonSupport {
     /** A notification as the Jackson path reads it: its records, or a test event's fields (1..5, as in NOTIFICATION). */
     private static final class Notification {
         List<Record> records;
+        int recordCount;
         final String[] test = new String[6];
     }
 
@@ -82,7 +83,7 @@ final class S3Decoder extends JsonSupport {
         String requestId = n.test[5];
         var body = delivery.body();
         if (records != null) {
-            EntrySlots.notTooMany(records.size(), "Records", "record");
+            EntrySlots.notTooMany(n.recordCount, "Records", "record");
             var events = new Event[records.size()];
             for (int i = 0; i < events.length; i++) {
                 events[i] = event(records.get(i), i, body, events.length == 1);
@@ -100,7 +101,7 @@ final class S3Decoder extends JsonSupport {
 
     private static void notificationField(Notification n, JsonParser p, int field, JsonToken t) throws IOException, Failure {
         if (field == RECORDS) {
-            n.records = objects(p, t, "Records", "record", S3Decoder::record);
+            n.records = objects(p, t, "Records", "record", S3Decoder::record, count -> n.recordCount = count);
         } else {
             n.test[field] = string(p, t, null, -1, NOTIFICATION.name(field));
         }
