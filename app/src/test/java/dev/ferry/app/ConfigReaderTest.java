@@ -589,4 +589,13 @@ class ConfigReaderTest {
         assertThat(dev.ferry.app.config.FilePaths.of("out/~x.jsonl")).isEqualTo(Path.of("out/~x.jsonl"));
         assertThat(dev.ferry.app.config.FilePaths.of("~other/x")).as("another user's home is not read").isEqualTo(Path.of("~other/x"));
     }
+
+    @Test // a review of the fix: each file sink's path was read a second time — an unset variable was said twice, and the
+          // "" it left was one file both sinks wrote
+    void fileSinksOnUnsetVariables_saySoOnce_andAreNotTakenForOneFile() {
+        var errors = errors("sources: {s: {sqs: {queue: q}}}\nsinks:\n  a:\n    type: file\n    path: ${FERRY_TEST_UNSET_A}\n"
+                + "  b:\n    type: file\n    path: ${FERRY_TEST_UNSET_B}\nroutes: [{to: [a, b]}]\n");
+        assertThat(errors.stream().filter(e -> e.contains("FERRY_TEST_UNSET_A is not set"))).as(errors.toString()).hasSize(1);
+        assertThat(errors).noneMatch(e -> e.contains(" writes "));
+    }
 }

@@ -115,7 +115,9 @@ public final class ConfigReader {
             // reported from an adapter's open, after the errors were collected: it was dropped and the run started
             throw new IllegalStateException(error.toString());
         }
-        errors.add(error);
+        if (!errors.contains(error)) { // one section read twice (admin's by two readers) said each problem twice
+            errors.add(error);
+        }
     }
 
     private FerryConfig config(Section root) {

@@ -89,6 +89,11 @@ final class Section implements Settings {
     }
 
     /** The value of {@code key}, remembering that it is a known key. */
+    /** The value at {@code key} as written, when it is plain text with no variable in it; else null. Reports nothing. */
+    String plain(String key) {
+        return value(key) instanceof ScalarNode s && !isNull(s) && !s.getValue().contains("$") ? s.getValue() : null;
+    }
+
     private Node value(String key) {
         asked.add(key);
         return values.get(key);

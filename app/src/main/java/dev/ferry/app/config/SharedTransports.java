@@ -28,7 +28,9 @@ final class SharedTransports {
         var files = new java.util.HashMap<java.nio.file.Path, String>();
         for (var sink : sinks.values()) {
             var section = sinkSections.get(sink.name());
-            String path = section == null || !"file".equals(sink.type()) ? null : section.string("path", null);
+            // as written, variables left out: read again here, each problem of it was said twice, an unset one made a
+            // path of "" that every such sink shared
+            String path = section == null || !"file".equals(sink.type()) ? null : section.plain("path");
             java.nio.file.Path file;
             try {
                 file = path == null ? null : FilePaths.of(path).toAbsolutePath().normalize();
