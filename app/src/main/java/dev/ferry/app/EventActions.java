@@ -101,6 +101,9 @@ final class EventActions {
         var m = new LinkedHashMap<String, Object>();
         m.put("source", f.source());
         m.put("key", f.key());
+        if (f.key() == null && f.report().ledgerKey() != null) { // one past 1,024 bytes (or half a surrogate pair): held
+            m.put("key_hashed", true);                              // hashed in the ledger, it was said "not decoded"
+        }
         m.put("status", f.report().status());
         var state = f.report().state();
         if (state instanceof Claim.Completed c) {
@@ -133,7 +136,8 @@ final class EventActions {
         var out = new StringBuilder();
         for (var f : found) {
             Object key = f.get("key");
-            out.append("event ").append(key == null ? "(not decoded)" : Printable.of(key)).append(" of source ")
+            out.append("event ").append(key != null ? Printable.of(key) : Boolean.TRUE.equals(f.get("key_hashed"))
+                    ? "(its key is held hashed, too long to show: look it up by key)" : "(not decoded)").append(" of source ")
                     .append(Printable.of(f.get("source"))).append(": ").append(Printable.of(f.get("status"))).append('\n');
             line(out, f, "done_at", "  done at %s");
             line(out, f, "lease_until", "  being handled, its claim until %s");

@@ -34,4 +34,18 @@ class PrintableTest {
         assertThat(table).contains("\\u001b[2J");
         assertThat(Printable.of("plain key é 😀")).isEqualTo("plain key é 😀");
     }
+
+    @Test // a review: an event whose key the ledger holds hashed (past 1,024 bytes), looked up by message id, was said
+          // "not decoded" — a done or dead-lettered event
+    void anEventWhoseKeyIsHeldHashed_isNotSaidNotDecoded() {
+        var report = new dev.ferry.domain.idempotency.EventLookup.Report("h:0123abcd",
+                new dev.ferry.domain.idempotency.Claim.Completed("h:0123abcd", Instant.EPOCH), null);
+        var json = EventActions.json(new EventActions.Found("s", null, report, Map.of()));
+
+        assertThat(json).containsEntry("key_hashed", true);
+        assertThat(EventActions.text(List.of(json))).contains("held hashed").doesNotContain("not decoded");
+        var undecoded = EventActions.json(new EventActions.Found("s", null,
+                new dev.ferry.domain.idempotency.EventLookup.Report(null, null, null), Map.of()));
+        assertThat(EventActions.text(List.of(undecoded))).contains("(not decoded)");
+    }
 }
