@@ -116,6 +116,16 @@ class ConsoleBrowserIT {
 
                     poisoned = false; // the cause is fixed downstream
                     driver.findElement(By.id("token")).sendKeys(TOKEN);
+                    // a review: the table is drawn again each second, and a row that moved under the pointer put another
+                    // group's "drop head" there — the press dropped that group's head unasked. It asks first now
+                    wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class).until(d -> {
+                        d.findElement(By.cssSelector("button.release-skip[data-group='acct-7']")).click();
+                        return true;
+                    });
+                    var asked = wait.until(org.openqa.selenium.support.ui.ExpectedConditions.alertIsPresent());
+                    assertThat(asked.getText()).startsWith("Drop the head ").contains(" of group acct-7 (trades)");
+                    asked.dismiss();
+                    assertThat(driver.findElement(By.id("release-result")).isDisplayed()).as("nothing sent").isFalse();
                     // the console redraws its lists as it refreshes: a button found just before a redraw is gone, so find it again
                     wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class).until(d -> {
                         d.findElement(By.cssSelector("button.release[data-group='acct-7']")).click();
