@@ -222,7 +222,6 @@ final class LedgerSteps {
         release(claim);
     }
 
-    /** Lets go of the receive-limit mark a failed try of {@code item} left held ({@link ReceiveLimit}), if any. */
     /** Leaving unacknowledged: the claims of its sinks still waiting are released; an effect done stays owed to the ledger. */
     void letGoOfClaims(InFlight item) {
         List<InFlight.HeldClaim> acked = null;
@@ -247,6 +246,7 @@ final class LedgerSteps {
 
     private static final Disposition LET_GO = Disposition.redeliver(Duration.ZERO);
 
+    /** Lets go of the receive-limit mark a failed try of {@code item} left held ({@link ReceiveLimit}), if any. */
     void letGoOfMark(InFlight item) {
         release(item.takeDecodingMark());
     }
