@@ -33,7 +33,21 @@ final class EarlyAcks {
             }
             var acked = java.util.List.copyOf(item.asyncClaims);
             item.asyncClaims.clear(); // taken off here: no one else completes (or releases) them
+            item.ackedClaims.addAll(acked); // still this item's own while their completions are under way
             return acked;
+        }
+    }
+
+    /**
+     * Whether {@code key}'s claim is this item's own: kept for its handler, or acked and being completed — the same event
+     * twice in one message (S3 records repeating a sequencer) is a duplicate then, not another's claim to wait out.
+     */
+    static boolean owns(InFlight item, String key) {
+        if (item.asyncClaims.stream().anyMatch(c -> c.key().equals(key))) {
+            return true;
+        }
+        synchronized (item) {
+            return item.ackedClaims != null && item.ackedClaims.stream().anyMatch(c -> c.key().equals(key));
         }
     }
 

@@ -79,7 +79,7 @@ final class EventSteps {
                         notes.duplicate(item, key);
                         return null;
                     }
-                    case Claim.InProgress p when item.asyncClaims.stream().anyMatch(c -> c.key().equals(key)) -> {
+                    case Claim.InProgress p when EarlyAcks.owns(item, key) -> {
                         // skip-delete: an earlier event of this very delivery holds it, kept for its handler: the same
                         // event twice in one message (S3 records repeating a sequencer) — asked again, it waited for ever
                         s.counters().duplicates.increment();

@@ -102,9 +102,9 @@ final class HandlerSettlement {
     /** Settles it; the claims an early ack took ({@link EarlyAcks}), to complete, or null. */
     private java.util.List<InFlight.HeldClaim> settleOnce(Delivery delivery, Disposition disposition) {
         var item = hands.takeBack(delivery);
+        var inHand = item == null ? hands.inFlight(delivery) : null; // looked for once: a scan of the whole window
         // not asked of a receive in hand: one numbered as the one put back (an HTTP resend, a Kafka re-read) was taken for it
-        if (item == null && hands.inFlight(delivery) == null && hands.putBackWithKept(delivery)
-                && (item = hands.takeBack(delivery)) == null) {
+        if (item == null && inHand == null && hands.putBackWithKept(delivery) && (item = hands.takeBack(delivery)) == null) {
             LOG.log(System.Logger.Level.DEBUG, "a settle of {0} ({1}) reaches no transport: the listener settled the "
                     + "message already, with events its handler kept", delivery.id(), disposition);
             return null; // its claims completed or released by a first settle, or let run out; an ack deleted the message
@@ -114,7 +114,7 @@ final class HandlerSettlement {
         if (item == null) {
             // settled before its handle() returned: the runner completes its claims as it would hand it over —
             // unless it did so meanwhile, and then they are completed here (whoever takes it back does it)
-            kept = hands.inFlight(delivery);
+            kept = inHand;
             var acked = kept != null && disposition instanceof Disposition.Ack ? EarlyAcks.ackLater(kept) : null;
             if (acked != null) {
                 LOG.log(System.Logger.Level.DEBUG, "the ack of {0} came while later events of it were still to run: it "

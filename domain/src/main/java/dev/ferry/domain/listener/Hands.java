@@ -273,16 +273,6 @@ final class Hands {
         return true;
     }
 
-    /** A stop lets go of a delivery of several events still running, some kept by its handler: as its worker's let-go. */
-    void keepPartAtStop(InFlight item) {
-        if (item.handedToHandler > 0 && item.events != null && item.events.size() > 1) {
-            synchronized (item) { // the handler's ack taken before, or finding it remembered (it deleted the message released)
-                EarlyAcks.over(item);
-                keepPart(item);
-            }
-        }
-    }
-
     /**
      * One receive of a message, without its body or receipt: what a delivery remembered as put back is known by. A source
      * that numbers each receive 1 (an HTTP request sent again with its idempotency key, a Kafka record read again after a

@@ -253,40 +253,49 @@ class EarlyAckTest {
         }
     }
 
-    @Test // a review: a stop's deadline released a delivery whose later event still ran; the handler's ack of the earlier
-          // one, kept, then deleted the message released — the later event never ran anywhere
-    void aStopReleasingADeliveryWhoseLaterEventRuns_theHandlersAckDoesNotDeleteTheMessage() throws Exception {
+    @Test // a review: the same event twice in one message, acked between its claim being taken off the item and its
+          // completion landing — the second copy took the claim for another's: it waited its lease out, then ran again
+    void theSameEventAgainInTheMessage_whileItsAckedClaimIsBeingCompleted_isADuplicate() throws Exception {
         var queue = InMemoryQueue.standard("early-ack");
-        var inB = new java.util.concurrent.CountDownLatch(1);
-        var bGo = new java.util.concurrent.CountDownLatch(1);
+        var gate = new java.util.concurrent.CountDownLatch(1);
+        var completingA = new java.util.concurrent.CountDownLatch(1);
+        var slowForA = new dev.ferry.domain.testing.ForwardingLedger(ledger) {
+            @Override
+            public boolean complete(String k, long token, Duration ttl) {
+                if (k.equals(key("a"))) {
+                    completingA.countDown();
+                    Await.until(Duration.ofSeconds(10), () -> gate.getCount() == 0); // a ledger slow to answer
+                }
+                return super.complete(k, token, ttl);
+            }
+        };
         var listener = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
             kept.add(delivery);
-            if (event.key().equals("b")) {
-                inB.countDown();
-                Await.until(Duration.ofSeconds(10), () -> bGo.getCount() == 0);
-                return Outcome.retry("b's sink failed");
+            if (event.key().equals("a")) {
+                aRuns.incrementAndGet();
+            } else {
+                Await.until(Duration.ofSeconds(10), () -> completingA.getCount() == 0); // a acked meanwhile
             }
             return Outcome.done();
-        }).ledger(ledger).config(ListenerTest.fast().skipDelete(true).shutdownDeadline(Duration.ofMillis(300)).build())
-                .build().start();
-        var stopping = Thread.ofPlatform().unstarted(listener::stop);
+        }).ledger(slowForA).config(ListenerTest.fast().skipDelete(true).build()).build().start();
+        var aAcked = Thread.ofPlatform().unstarted(() -> listener.settle(kept.getFirst(), Disposition.ACK));
         try {
-            queue.send("a\nb");
-            assertThat(inB.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
-            stopping.start();
-            assertThat(Await.until(LIMIT, () -> queue.size() == 1 && queue.inFlightCount() == 0))
-                    .as("released by the stop past its deadline").isTrue();
+            queue.send("a\nb\na");
+            assertThat(Await.until(LIMIT, () -> kept.size() == 2)).as(listener.stats().line()).isTrue();
+            aAcked.start(); // a's effect made, from another thread, as b's call runs: its completion waits for the ledger
 
-            listener.settle(kept.getFirst(), Disposition.ACK); // a's effect made
-
-            bGo.countDown();
-            stopping.join(20_000);
-            assertThat(List.of(queue.size(), queue.inFlightCount())).as("b still to run: the message stays")
-                    .containsExactly(1, 0);
-            assertThat(ledger.peek(key("a"))).as("a acked: done").get().isInstanceOf(Claim.Completed.class);
+            assertThat(Await.until(Duration.ofSeconds(5), () -> listener.stats().duplicatesDropped() == 1))
+                    .as("the second a, a duplicate while the first's completion is under way: " + listener.stats().line())
+                    .isTrue();
+            gate.countDown();
+            assertThat(Await.until(LIMIT, () -> listener.stats().handedOver() == 1)).isTrue();
+            listener.settle(kept.getLast(), Disposition.ACK);
+            assertThat(Await.until(LIMIT, () -> queue.size() == 0 && queue.inFlightCount() == 0)).isTrue();
+            assertThat(aRuns).as("a once").hasValue(1);
         } finally {
-            bGo.countDown();
-            stopping.join(20_000);
+            gate.countDown();
+            aAcked.join(10_000);
+            listener.stop();
         }
     }
 
