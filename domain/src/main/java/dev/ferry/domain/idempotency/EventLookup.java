@@ -101,8 +101,15 @@ public final class EventLookup {
             return found;
         }
         var byMessage = journal.journal(EventJournal.messageKey(source, j.messageId())).orElse(null);
-        return byMessage != null && found.get().ledgerKey().equals(byMessage.eventKey())
+        // the owed note names the message's first event still to run; the others of it dead-lettered with it are owed too
+        return byMessage != null && (found.get().ledgerKey().equals(byMessage.eventKey()) || sameDeadLetter(j, byMessage))
                 ? Optional.of(owedOver(found.get(), byMessage)) : found;
+    }
+
+    /** An event of the message whose owed note this is, dead-lettered with it: its own note no later than the message's. */
+    private static boolean sameDeadLetter(EventJournal.Journal event, EventJournal.Journal byMessage) {
+        return event.deadLetteredAt() != null && byMessage.deadLetteredAt() != null
+                && !event.deadLetteredAt().isAfter(byMessage.deadLetteredAt());
     }
 
     /** The event at ledger key {@code ledgerKey}. */

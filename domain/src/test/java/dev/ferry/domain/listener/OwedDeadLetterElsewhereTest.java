@@ -98,6 +98,26 @@ class OwedDeadLetterElsewhereTest {
                 .hasValueSatisfying(r -> assertThat(r.status()).startsWith("dead-lettered ("));
     }
 
+    @Test // a review: the owed mark names the message's first event still to run; looked up by key, the others of the
+          // message (its second and third) said "dead-lettered" while it was still in the queue
+    void everyEventOfAMessageWhoseDeadLetterIsOwed_isShownOwed_notOnlyTheFirst() {
+        fifo.send(InMemoryQueue.Message.of("A1\nA2\nA3", "G"));
+        var refusals = new AtomicInteger(1);
+        var first = start(ListenerFaultsTest.refusingDeadLetters(fifo, refusals, "SendMessageBatch throttled", true),
+                (event, delivery) -> {
+                    a1.set(delivery.id());
+                    return event.key().equals("A1") ? Outcome.reject("poison") : Outcome.done();
+                }, Duration.ofSeconds(4));
+        assertThat(Await.until(LIMIT, () -> refusals.get() <= 0)).as(first.stats().line()).isTrue();
+        assertThat(Await.until(LIMIT, () -> ledger.journal(EventJournal.messageKey(fifo.name(), a1.get()))
+                .map(j -> String.valueOf(j.deadLetterReason()).startsWith(JournalNotes.OWED)).orElse(false))).isTrue();
+
+        for (String key : List.of("A1", "A2", "A3")) {
+            assertThat(dev.ferry.domain.idempotency.EventLookup.event(ledger, fifo.name(), key, fifo.name()))
+                    .hasValueSatisfying(r -> assertThat(r.status()).as(key).startsWith("to be dead-lettered"));
+        }
+    }
+
     @Test // a review: the decision was noted plainly under the message's id; a copy back after its dead-letter copy was cut
           // short (a kill -9, a send that hung, a stop that gave it up) was not owed, and ran after its group's later one
     void aDeadLetterWhoseCopyNeverLanded_isOwedFromTheDecision_notRunAfterItsGroupsLaterMessage() {
