@@ -102,14 +102,20 @@ public final class EventLookup {
         }
         var byMessage = journal.journal(EventJournal.messageKey(source, j.messageId())).orElse(null);
         // the owed note names the message's first event still to run; the others of it dead-lettered with it are owed too
-        return byMessage != null && (found.get().ledgerKey().equals(byMessage.eventKey()) || sameDeadLetter(j, byMessage))
-                ? Optional.of(owedOver(found.get(), byMessage)) : found;
+        return byMessage != null && (found.get().ledgerKey().equals(byMessage.eventKey())
+                || sameDeadLetter(j, journal, byMessage)) ? Optional.of(owedOver(found.get(), byMessage)) : found;
     }
 
-    /** An event of the message whose owed note this is, dead-lettered with it: its own note no later than the message's. */
-    private static boolean sameDeadLetter(EventJournal.Journal event, EventJournal.Journal byMessage) {
-        return event.deadLetteredAt() != null && byMessage.deadLetteredAt() != null
-                && !event.deadLetteredAt().isAfter(byMessage.deadLetteredAt());
+    /**
+     * An event dead-lettered with the one the owed note names, in the same decision (every event of it noted at one
+     * time): an older dead letter of the message's id (an id given again, a receive before a refusal) is not owed.
+     */
+    private static boolean sameDeadLetter(EventJournal.Journal event, EventJournal journal, EventJournal.Journal byMessage) {
+        if (event.deadLetteredAt() == null || byMessage.eventKey() == null) {
+            return false;
+        }
+        var named = journal.journal(byMessage.eventKey()).orElse(null);
+        return named != null && event.deadLetteredAt().equals(named.deadLetteredAt());
     }
 
     /** The event at ledger key {@code ledgerKey}. */
