@@ -128,6 +128,11 @@ final class HandlerSettlement {
                 // else would complete its claims), or settled by the listener itself (then there is nothing to take)
                 early = hands.settleEarly(kept, disposition);
                 item = hands.takeBack(delivery);
+                if (!early && item == null && kept.partlyKept) { // put back with events its handler kept, as this came (no
+                    LOG.log(System.Logger.Level.DEBUG, "a settle of {0} ({1}) reaches no transport: the listener put "
+                            + "the message back as it came", delivery.id(), disposition); // ledger: none to take back)
+                    return null;
+                }
             } else {
                 // handed over between the two looks (in the handed-over set before it leaves flight): there now
                 item = kept = hands.takeBack(delivery);

@@ -157,7 +157,9 @@ final class Hands {
     /** Records a handler's own settlement of an item still in hand; false when the listener settled it first. */
     boolean settleEarly(InFlight item, Disposition disposition) {
         synchronized (item) {
-            return !item.settled.get() && item.settledEarly.compareAndSet(null, disposition);
+            // refused once put back with events its handler kept (LedgerSteps.letGoOfClaims, under this lock): its
+            // ack went out before the listener's put-back, and deleted the message with the later events to run
+            return !item.settled.get() && !item.partlyKept && item.settledEarly.compareAndSet(null, disposition);
         }
     }
 
