@@ -165,10 +165,9 @@ public final class Listener implements AutoCloseable {
     }
 
     /**
-     * Settles a delivery the handler kept (skip-delete), or any this listener handed out, with the next settlement batch;
-     * with a ledger, the events the handler took are completed now on an {@code Ack}, else released. Skip-delete, several
-     * events: an {@code Ack} while later ones still run settles those kept so far (and the one in {@code handle()}, made
-     * from within it); the message leaves once the later ones are done and the handler acked after the last it kept.
+     * Settles a delivery the handler kept (skip-delete), or any handed out, with the next batch; with a ledger, the events
+     * the handler took are completed now on an {@code Ack}, else released. Skip-delete, several events: an {@code Ack}
+     * while later ones still run settles those kept so far (and the one in {@code handle()}, made from within it).
      */
     public void settle(Delivery delivery, Disposition disposition) {
         handlerSettlement.settle(delivery, disposition);
