@@ -215,16 +215,7 @@ class EarlyAckTest {
         var queue = InMemoryQueue.standard("early-ack");
         var gate = new java.util.concurrent.CountDownLatch(1);
         var completingA = new java.util.concurrent.CountDownLatch(1);
-        var slowForA = new dev.ferry.domain.testing.ForwardingLedger(ledger) {
-            @Override
-            public boolean complete(String k, long token, Duration ttl) {
-                if (k.equals(key("a"))) {
-                    completingA.countDown();
-                    Await.until(Duration.ofSeconds(10), () -> gate.getCount() == 0); // a ledger slow to answer
-                }
-                return super.complete(k, token, ttl);
-            }
-        };
+        var slowForA = slowToCompleteA(completingA, gate);
         var inB = new java.util.concurrent.CountDownLatch(1);
         var listener = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
             kept.add(delivery);
@@ -261,16 +252,7 @@ class EarlyAckTest {
         var queue = InMemoryQueue.standard("early-ack");
         var gate = new java.util.concurrent.CountDownLatch(1);
         var completingA = new java.util.concurrent.CountDownLatch(1);
-        var slowForA = new dev.ferry.domain.testing.ForwardingLedger(ledger) {
-            @Override
-            public boolean complete(String k, long token, Duration ttl) {
-                if (k.equals(key("a"))) {
-                    completingA.countDown();
-                    Await.until(Duration.ofSeconds(10), () -> gate.getCount() == 0); // a ledger slow to answer
-                }
-                return super.complete(k, token, ttl);
-            }
-        };
+        var slowForA = slowToCompleteA(completingA, gate);
         var listener = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
             kept.add(delivery);
             if (event.key().equals("a")) {
@@ -299,6 +281,21 @@ class EarlyAckTest {
             aAcked.join(10_000);
             listener.stop();
         }
+    }
+
+    /** The test's ledger, its completion of a's claim waiting for {@code gate} (a ledger slow to answer). */
+    private dev.ferry.domain.testing.ForwardingLedger slowToCompleteA(java.util.concurrent.CountDownLatch completingA,
+                                                                      java.util.concurrent.CountDownLatch gate) {
+        return new dev.ferry.domain.testing.ForwardingLedger(ledger) {
+            @Override
+            public boolean complete(String k, long token, Duration ttl) {
+                if (k.equals(key("a"))) {
+                    completingA.countDown();
+                    Await.until(Duration.ofSeconds(10), () -> gate.getCount() == 0);
+                }
+                return super.complete(k, token, ttl);
+            }
+        };
     }
 
     private static String key(String event) {
