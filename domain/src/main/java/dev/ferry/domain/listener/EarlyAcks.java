@@ -19,7 +19,8 @@ final class EarlyAcks {
      */
     static java.util.List<InFlight.HeldClaim> ackLater(InFlight item) {
         synchronized (item) {
-            if (item.caller == null || item.eventsOver || item.settled.get() || item.settledEarly.get() != null
+            if (item.caller == null || item.eventsOver || item.settled.get() && !item.partlyKept // let go of at a stop: kept
+                    || item.settledEarly.get() != null
                     || item.events == null || item.events.size() < 2) { // no call made (or no skip-delete): as before
                 return null;
             }

@@ -109,6 +109,12 @@ final class HandlerSettlement {
                     + "message already, with events its handler kept", delivery.id(), disposition);
             return null; // its claims completed or released by a first settle, or let run out; an ack deleted the message
         }
+        if (item != null && item.partlyKept && disposition instanceof Disposition.Ack) {
+            var acked = EarlyAcks.ackLater(item); // let go of by a stop while a later event runs (Hands.settlingOurs):
+            if (acked != null) {                  // its worker still among its events, an ack made in its call covers it
+                return acked;
+            }
+        }
         var kept = item;
         boolean early = false;
         if (item == null) {

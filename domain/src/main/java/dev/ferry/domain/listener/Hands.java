@@ -140,13 +140,16 @@ final class Hands {
      * ({@code Listener.settle}) before answering — that settlement went out then, and nothing is sent twice
      * (a second ack refused, a handled message dead-lettered as well); its slot is freed here.
      */
-    boolean settlingOurs(InFlight item, Disposition disposition) {
+    boolean settlingOurs(InFlight item, Disposition disposition, boolean stillRunning) {
         synchronized (item) { // against a handler's settle deciding meanwhile (see settleEarly)
             if (!settling(item)) {
                 return false;
             }
             if (item.settledEarly.get() == null) {
                 item.ours = disposition;
+                if (stillRunning && !item.eventsOver) { // decided with its worker's hand-over (EarlyAcks.over): let go
+                    keepPart(item); // of at a stop, the events its handler kept stay with it — its ack deleted the
+                }                   // message, and the event cut short never ran again
                 return true;
             }
         }

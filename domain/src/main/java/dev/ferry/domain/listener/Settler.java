@@ -34,8 +34,7 @@ final class Settler {
     private final java.util.concurrent.locks.ReentrantLock sendLock = new java.util.concurrent.locks.ReentrantLock();
     /** The acknowledger's calls, as the health check sees them. */
     final AckCalls calls = new AckCalls();
-    /** How long the last flush (after the stop) waits for a send under way before it gives up. */
-    static final java.time.Duration CLOSE_WAIT = java.time.Duration.ofSeconds(5);
+    static final java.time.Duration CLOSE_WAIT = java.time.Duration.ofSeconds(5); // the last flush's wait for a send
     private volatile boolean closed;
     private final Clock clock;
     private final AsideLog aside = new AsideLog("ferry-settler-log");
@@ -60,10 +59,14 @@ final class Settler {
 
     /** Settles a delivery in hand, once: later calls for the same item do nothing. */
     void settle(InFlight item, Disposition disposition) {
-        if (!hands.settlingOurs(item, disposition)) {
+        settle(item, disposition, false);
+    }
+
+    /** {@link #settle}; {@code stillRunning}: a stop lets go of it while its worker is among its events. */
+    void settle(InFlight item, Disposition disposition, boolean stillRunning) {
+        if (!hands.settlingOurs(item, disposition, stillRunning)) {
             return;
-        }
-        // in hand until its settlement is queued: a shutdown that sees nothing in hand then sends it
+        } // in hand until its settlement is queued: a shutdown that sees nothing in hand then sends it
         try {
             boolean excused;
             try {

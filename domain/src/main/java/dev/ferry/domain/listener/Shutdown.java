@@ -146,7 +146,7 @@ final class Shutdown {
                 // one whose effect happened and whose completion is still being recorded is acknowledged:
                 // put back, it would run again. Its completion is owed too: the call under way may fail after this
                 boolean effectDone = item.effectDone();
-                settler.settle(item, effectDone ? Disposition.ACK : Disposition.RELEASE);
+                settler.settle(item, effectDone ? Disposition.ACK : Disposition.RELEASE, !effectDone);
                 // read after it is marked settled, as its worker sets it before it looks (Processor.hold): a completion
                 // that failed as the stop came is owed by one or the other — of an event before the last too, whose
                 // delivery goes back (owed by neither, its copy ran the effect again); twice is harmless
