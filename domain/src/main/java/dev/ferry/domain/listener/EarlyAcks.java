@@ -26,8 +26,10 @@ final class EarlyAcks {
             }
             item.ackedEarly = true;
             // made from within the call under way, it speaks for that event too; from elsewhere (an earlier event's
-            // callback) not: that event's effect may still fail, and its handler's dead letter then reached nothing
-            item.ackSinceCall = item.caller == Thread.currentThread();
+            // callback) not: that event's effect may still fail, and its handler's dead letter then reached nothing.
+            // Kept once made (calling() clears it): another thread's ack after it took the cover back, and the message
+            // waited for a settle that never came
+            item.ackSinceCall |= item.caller == Thread.currentThread();
             item.keptAfterAck = false;
             if (item.ackedClaims == null) {
                 item.ackedClaims = new java.util.HashSet<>();

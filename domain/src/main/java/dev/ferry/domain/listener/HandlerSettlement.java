@@ -73,6 +73,7 @@ final class HandlerSettlement {
         }
         if (ackedEarly != null) { // an ack that removes nothing, off the settles under way: one of the same delivery
             processor.completeAcked(ackedEarly); // meanwhile (a later event's, kept) was refused while the ledger answered
+            tookEarly(delivery); // its line too: a log that blocked held the mark, and one that threw left claims owed
         }
     }
 
@@ -123,9 +124,6 @@ final class HandlerSettlement {
             kept = inHand;
             var acked = kept != null && disposition instanceof Disposition.Ack ? EarlyAcks.ackLater(kept) : null;
             if (acked != null) {
-                LOG.log(System.Logger.Level.DEBUG, "the ack of {0} came while later events of it were still to run: it "
-                        + "settles the events its handler took so far, the message leaves once the rest are done",
-                        delivery.id());
                 return acked;
             }
             if (kept != null) {
@@ -166,6 +164,14 @@ final class HandlerSettlement {
         }
         settler.enqueueFromHandler(delivery, disposition, kept);
         return null;
+    }
+
+    private static void tookEarly(Delivery delivery) {
+        try {
+            LOG.log(System.Logger.Level.DEBUG, "the ack of {0} came while later events of it were still to run: it "
+                    + "settles the events its handler took so far, the message leaves once the rest are done", delivery.id());
+        } catch (Throwable e) { // the log's own failure: the ack is taken all the same
+        }
     }
 
     private static boolean removes(Disposition d) {

@@ -75,6 +75,107 @@ class EarlyAckTest {
         }
     }
 
+    @Test // a review: a second ack from another thread (a's late callback) before b's call returned took back the cover of
+          // b's own in-call ack — the message was handed over to wait for a settle that never came: held, then b ran again
+    void anAckInTheLastEventsCall_thenAnotherThreadsAckBeforeItReturns_stillCoversIt() {
+        var queue = InMemoryQueue.standard("early-ack");
+        var listener = new Listener[1];
+        listener[0] = start(queue, null, (delivery) -> {
+            listener[0].settle(delivery, Disposition.ACK); // b's effect made, in its call
+            var late = Thread.ofPlatform().start(() -> listener[0].settle(delivery, Disposition.ACK)); // a's callback
+            try {
+                late.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        try {
+            queue.send("a\nb");
+
+            assertThat(Await.until(LIMIT, () -> queue.size() == 0 && queue.inFlightCount() == 0))
+                    .as("b's own ack covers it: " + listener[0].stats().line()).isTrue();
+            assertThat(bCalls).hasValue(2);
+            assertThat(ledger.peek(key("b"))).get().isInstanceOf(Claim.Completed.class);
+        } finally {
+            listener[0].stop();
+        }
+    }
+
+    @Test // a review: the early ack's line was written with its settle still marked under way — a log that blocked held
+          // that mark, and b's ack from another thread meanwhile was refused as "settled twice": the message kept for hours
+    void anEarlyAcksLineBlocked_doesNotRefuseTheNextSettleOfTheMessage() throws Exception {
+        var queue = InMemoryQueue.standard("early-ack");
+        var inB = new java.util.concurrent.CountDownLatch(1);
+        var mayEndB = new java.util.concurrent.CountDownLatch(1);
+        var listener = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
+            kept.add(delivery);
+            if (event.key().equals("b")) {
+                inB.countDown();
+                Await.until(Duration.ofSeconds(10), () -> mayEndB.getCount() == 0);
+            }
+            return Outcome.done();
+        }).ledger(ledger).config(ListenerTest.fast().skipDelete(true).build()).build().start();
+        var log = new FineLogBlocking("the ack of");
+        var aAcked = Thread.ofPlatform().unstarted(() -> listener.settle(kept.getFirst(), Disposition.ACK));
+        try {
+            queue.send("a\nb");
+            assertThat(inB.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            aAcked.start(); // a's effect made, as b's call runs: its line waits for the log
+            assertThat(log.blocked.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            mayEndB.countDown();
+            assertThat(Await.until(LIMIT, () -> listener.stats().handedOver() == 1)).as(listener.stats().line()).isTrue();
+
+            listener.settle(kept.getLast(), Disposition.ACK); // b's effect made
+
+            assertThat(Await.until(LIMIT, () -> queue.size() == 0 && queue.inFlightCount() == 0))
+                    .as("b's ack went out: " + listener.stats().line()).isTrue();
+            assertThat(ledger.peek(key("b"))).get().isInstanceOf(Claim.Completed.class);
+        } finally {
+            mayEndB.countDown();
+            log.close();
+            aAcked.join(10_000);
+            listener.stop();
+        }
+    }
+
+    /** The listener's debug lines starting with {@code prefix} wait until closed (a log whose pipe is full). */
+    private static final class FineLogBlocking extends java.util.logging.Handler implements AutoCloseable {
+        private final String prefix;
+        final java.util.concurrent.CountDownLatch blocked = new java.util.concurrent.CountDownLatch(1);
+        private final java.util.concurrent.CountDownLatch unblock = new java.util.concurrent.CountDownLatch(1);
+        private final java.util.logging.Logger logger = java.util.logging.Logger.getLogger(Listener.class.getName());
+        private final java.util.logging.Level level = logger.getLevel();
+
+        FineLogBlocking(String prefix) {
+            this.prefix = prefix;
+            logger.setLevel(java.util.logging.Level.FINE);
+            logger.addHandler(this);
+        }
+
+        @Override
+        public void publish(java.util.logging.LogRecord r) {
+            if (String.valueOf(r.getMessage()).startsWith(prefix)) {
+                blocked.countDown();
+                try {
+                    unblock.await(20, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+            unblock.countDown();
+            logger.removeHandler(this);
+            logger.setLevel(level);
+        }
+    }
+
     @Test
     void anAckWhileALaterEventWaits_thatEventRejected_theMessageIsDeadLettered_theAckedEventRecordedDone() {
         var dlq = InMemoryQueue.standard("early-ack-dlq");
