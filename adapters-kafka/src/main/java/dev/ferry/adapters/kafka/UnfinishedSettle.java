@@ -78,9 +78,14 @@ final class UnfinishedSettle {
         }
     }
 
-    /** Queues {@code s}'s record again when it is still in state {@code from}; not a revoked partition's (its next owner reads it). */
+    /**
+     * Queues {@code s}'s record again when it is still in state {@code from}, under {@code s}'s receive (an earlier
+     * receive's settle names a record out again since: queued, it was handed out beside the copy still running); not a
+     * revoked partition's (its next owner reads it).
+     */
     private static void giveBack(Settlement s, State from) {
-        if (s != null && s.delivery().receipt() instanceof Rec r && r.state == from && !r.part.revoked) {
+        if (s != null && s.delivery().receipt() instanceof Rec r && r.state == from && !r.part.revoked
+                && s.delivery().receiveCount() == r.receives) {
             try {
                 r.part.requeue(r, false, 0);
             } catch (Throwable e) { // each on its own: the next may find the memory this one did not

@@ -500,6 +500,25 @@ class PartitionBuffersTest {
         assertThat(buffers.toCommit(null, false).offsets().get(TP).offset()).isEqualTo(4L);
     }
 
+    @Test // a review: the hand-back of a settle that threw partway queued again a record out under a newer receive, as an
+          // earlier receive's settlement in the call named it — handed out a third time while the second still ran
+    void aSettleThatThrowsPartway_doesNotQueueAgainARecordOutUnderANewerReceive() {
+        buffers.take(records(0, "k", "m"));
+        var first = handOut(10);
+        assertThat(buffers.settle(List.of(settlement(first.get(0), Disposition.RELEASE))).failures()).isEmpty();
+        var again = handOut(10);
+        assertThat(again).extracting(Rec::offset).containsExactly(0L);
+        assertThat(again.get(0).receives).isEqualTo(2);
+
+        var settlements = List.of(settlement(again.get(0), 1, Disposition.ACK), settlement(first.get(1), Disposition.RELEASE));
+        assertThatThrownBy(() -> buffers.settle(throwingOnceAt(1, settlements))).isInstanceOf(OutOfMemoryError.class);
+
+        assertThat(handOut(10)).as("the second receive of k is still out: only m comes back").extracting(Rec::offset)
+                .containsExactly(1L);
+        assertThat(buffers.settle(List.of(settlement(again.get(0), Disposition.ACK))).failures())
+                .as("the second receive's own ack is taken").isEmpty();
+    }
+
     @Test // a review: a hand-back queued its records again one after another with nothing around each; an Error on one
           // (no memory) left every record it had not reached out for good, their keys stopped and the commits with them
     void aHandBackThatFailsOnOneRecord_stillQueuesTheOthersAgain_andThrowsWhatFailed() {
