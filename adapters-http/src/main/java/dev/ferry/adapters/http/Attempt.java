@@ -26,6 +26,14 @@ sealed interface Attempt {
     }
 
     /**
+     * Whether the request may have reached the endpoint, which may be at work on it still: a 409 "key in use" after it
+     * is that request, not a conflict. Only a {@link Transient} or a {@link Final} attempt says so.
+     */
+    default boolean reached() {
+        return false;
+    }
+
+    /**
      * The endpoint may answer otherwise in a moment: 408, 5xx, no connection, a timeout. {@code reached}: the request
      * may have reached the endpoint (false only when no connection was made: nothing was sent).
      */
@@ -39,10 +47,17 @@ sealed interface Attempt {
         }
     }
 
-    /** Asked again at once, the endpoint would answer the same. */
-    record Final(Outcome outcome, boolean unreachable) implements Attempt {
+    /**
+     * Asked again at once, the endpoint would answer the same. {@code reached}: a gateway's answer with Retry-After (a
+     * 504, a 524) that the request got past it to the endpoint, which may be at work on it still.
+     */
+    record Final(Outcome outcome, boolean unreachable, boolean reached) implements Attempt {
         Final(Outcome outcome) {
-            this(outcome, false);
+            this(outcome, false, false);
+        }
+
+        Final(Outcome outcome, boolean unreachable) {
+            this(outcome, unreachable, false);
         }
     }
 

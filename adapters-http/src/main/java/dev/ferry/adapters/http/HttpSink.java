@@ -81,7 +81,7 @@ public final class HttpSink implements Sink {
         this.timeout = b.timeout;
         this.busyWait = b.busyWait;
         this.ownsClient = b.client == null;
-        this.client = b.client != null ? b.client : SinkRequests.client(b.version, b.connectTimeout);
+        this.client = b.client != null ? b.client : SinkRequests.client(b.version, b.connectTimeout, b.timeout);
         this.permits = new Semaphore(b.maxConcurrent);
         this.retry = Retry.of("ferry-http-" + name, RetryConfig.<Attempt>custom()
                 .maxAttempts(b.attempts)

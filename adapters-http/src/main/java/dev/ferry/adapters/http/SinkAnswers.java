@@ -83,9 +83,10 @@ final class SinkAnswers {
     /** Notes each attempt of {@code key} as it is made: one that went unanswered makes a later 409 "still at work". */
     Attempt heard(String key, Attempt attempt) {
         // only an attempt that may have reached the endpoint without an answer: a 401, a login redirect or a 503 with
-        // Retry-After was answered, nothing taken, and a 409 after it is a conflict (waited out, it held the group)
+        // Retry-After was answered, nothing taken, and a 409 after it is a conflict (waited out, it held the group).
+        // A gateway's 504 or 524 with Retry-After was not: taken for answered, its 409s spent the event's attempts
         // (and one interrupted while its request was under way: it may have reached the endpoint, which may be at it still)
-        if (attempt instanceof Attempt.Transient t && t.unreachable() && t.reached() || attempt instanceof Attempt.Interrupted) {
+        if (attempt.unreachable() && attempt.reached() || attempt instanceof Attempt.Interrupted) {
             unanswered.add(key);
         }
         return attempt;
@@ -231,9 +232,13 @@ final class SinkAnswers {
             // left are not spent before then. A 413 with a Retry-After says the condition is temporary (RFC 9110: a
             // server shedding large bodies under load): dead-lettered at once before, as a body it would never take.
             // A gateway's that says so too (a 504 with Retry-After: 60): asked three times every 5 s before. Not a 500,
-            // which may be this event's doing (a last look): taken as an outage, it held its group for the patience
-            return new Attempt.Final(Outcome.retryAfter(RetryAfter.parse(retryAfter.get(),
-                    response.headers().firstValue("Date").orElse(null), clock, defaultThrottle), reason), true);
+            // which may be this event's doing (a last look): taken as an outage, it held its group for the patience.
+            // A gateway that gave up on the endpoint (a 504, a 524) may have left it at work on the request: reached.
+            // A 503 (maintenance) and a 413 took nothing, nor did a CDN's that got no connection (a 521)
+            boolean reached = gateway(status) && status != 503 && !cdnNeverReached(status);
+            var after = RetryAfter.parse(retryAfter.get(), response.headers().firstValue("Date").orElse(null), clock,
+                    defaultThrottle);
+            return new Attempt.Final(Outcome.retryAfter(after, reason), true, reached);
         }
         if (status == 408 || status == 421 || status == 425 || status / 100 == 5) {
             // a gateway's or an overloaded endpoint's answer is an outage; a 500 may be this event's doing. 421 (a

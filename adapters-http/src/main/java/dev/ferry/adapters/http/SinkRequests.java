@@ -13,11 +13,18 @@ final class SinkRequests {
     private SinkRequests() {
     }
 
-    /** The sink's own client. */
-    static java.net.http.HttpClient client(java.net.http.HttpClient.Version version, Duration connectTimeout) {
+    /**
+     * The sink's own client. Its connect timeout is at most half the request's {@code timeout}: at 5 s, past a shorter
+     * timeout, a connection that never came (a full accept queue, a dropped SYN) was cut by the request's timeout,
+     * "no answer", and taken for a request that reached the endpoint (a real 409 after it waited out for the whole
+     * outage patience). At the timeout itself, the request's wait, begun first, still ended first.
+     */
+    static java.net.http.HttpClient client(java.net.http.HttpClient.Version version, Duration connectTimeout,
+                                           Duration timeout) {
+        var half = timeout.dividedBy(2).isZero() ? timeout : timeout.dividedBy(2); // the client refuses zero
         return java.net.http.HttpClient.newBuilder()
                 .version(version)
-                .connectTimeout(connectTimeout)
+                .connectTimeout(connectTimeout.compareTo(half) < 0 ? connectTimeout : half)
                 // #16: never follow. A 301/302/303 turns the POST into a GET without a body, and a 200
                 // to that would mark the event done though it never arrived.
                 .followRedirects(java.net.http.HttpClient.Redirect.NEVER)

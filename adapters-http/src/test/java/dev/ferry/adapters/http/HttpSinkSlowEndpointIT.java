@@ -137,6 +137,64 @@ class HttpSinkSlowEndpointIT extends ScriptedSinkFixture {
                 r -> assertThat(r.reason()).contains("409"));
     }
 
+    @Test // a review: a gateway's 504 or 524 with Retry-After (it gave up waiting, the origin took the request) was an
+          // answer, nothing taken: the 409s "key in use" after it spent the event's attempts while the origin ran on
+    void aConflictAfterAGatewaysTimeoutWithRetryAfter_isWaitedOut() {
+        for (int status : new int[] {504, 524}) {
+            String path = "/gw" + status;
+            server.script(path, Response.of(status, "timed out").header("Retry-After", "1"),
+                    Response.of(409, "key in use"));
+            var sink = sink(to(path));
+            assertThat(sink.publish(event("g"))).as("%s with Retry-After: 1", status)
+                    .isEqualTo(Outcome.throttled(Duration.ofSeconds(1)));
+            assertThat(sink.publish(event("g"))).as("'in use' after %s: the origin may be at work on it still", status)
+                    .isEqualTo(Outcome.throttled(SinkAnswers.OUTAGE_WAIT));
+            assertThat(server.count(path)).isEqualTo(2);
+        }
+    }
+
+    @Test // a review: the connect timeout was 5 s whatever the request's timeout: a connection that never came, cut by
+          // a shorter timeout, was "no answer" — a request that reached the endpoint, a real 409 after it waited out
+    void aConnectionThatNeverComes_isNoConnection_notAnAttemptLeftUnanswered() throws Exception {
+        try (var full = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            var queued = fillAcceptQueue(full);
+            try {
+                var sink = sink(HttpSink.builder("http://127.0.0.1:" + full.getLocalPort() + "/k/{key}")
+                        .timeout(Duration.ofSeconds(1)).outagePatience(Duration.ZERO));
+                var outcome = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(30),
+                        () -> sink.publish(event("a")));
+                assertThat(outcome).isInstanceOfSatisfying(Outcome.Retry.class,
+                        r -> assertThat(r.reason()).contains("no connection within"));
+            } finally {
+                for (var socket : queued) {
+                    socket.close();
+                }
+            }
+        }
+    }
+
+    /**
+     * Connections to {@code server}, never accepted, until its accept queue is full: Linux drops a SYN to a full queue
+     * (since 4.9), so a connection to it never comes — a plain connect times out, and the filling stops there.
+     */
+    private static List<java.net.Socket> fillAcceptQueue(ServerSocket server) throws IOException {
+        var queued = new ArrayList<java.net.Socket>();
+        for (int i = 0; i < 16; i++) {
+            var socket = new java.net.Socket();
+            try {
+                socket.connect(server.getLocalSocketAddress(), 500);
+                queued.add(socket);
+            } catch (java.net.SocketTimeoutException full) {
+                socket.close();
+                return queued;
+            }
+        }
+        for (var socket : queued) {
+            socket.close();
+        }
+        throw new AssertionError("the accept queue never filled: " + queued.size() + " connections made");
+    }
+
     /** As a listener of max-attempts 2 counts them: the second {@code Retry} would dead-letter the event. */
     private static final int MAX_ATTEMPTS = 2;
 
