@@ -55,7 +55,7 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
         this.files = new LedgerFile(file, b.names, this::reopened);
         this.commits = new LedgerCommits(file, files, b.fsync, b.commitBound); // its thread starts with its first commit
         try {
-            this.tokens = new LedgerTokens(files, commits);
+            this.tokens = LedgerFile.uninterrupted(file, () -> new LedgerTokens(files, commits));
             this.sweeper = new LedgerSweeper(file, files, clock, commits, b.sweepEvery);
         } catch (RuntimeException | Error e) { // neither the file (its lock) nor a thread outlives a ledger never made
             commits.close();
@@ -75,7 +75,7 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
 
     @Override
     public Claim claim(String key, Duration lease) {
-        return LedgerFile.uninterrupted(() -> claimNow(key, lease));
+        return LedgerFile.uninterrupted(file, () -> claimNow(key, lease));
     }
 
     private Claim claimNow(String key, Duration lease) {
@@ -111,7 +111,7 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
 
     @Override
     public boolean complete(String key, long token, Duration ttl) {
-        return LedgerFile.uninterrupted(() -> completeNow(key, token, ttl));
+        return LedgerFile.uninterrupted(file, () -> completeNow(key, token, ttl));
     }
 
     private boolean completeNow(String key, long token, Duration ttl) {
@@ -144,7 +144,7 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
 
     @Override
     public boolean release(String key, long token) {
-        return LedgerFile.uninterrupted(() -> releaseNow(key, token));
+        return LedgerFile.uninterrupted(file, () -> releaseNow(key, token));
     }
 
     private boolean releaseNow(String key, long token) {
@@ -167,7 +167,7 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
 
     @Override
     public boolean extend(String key, long token, Duration lease) {
-        return LedgerFile.uninterrupted(() -> extendNow(key, token, lease));
+        return LedgerFile.uninterrupted(file, () -> extendNow(key, token, lease));
     }
 
     private boolean extendNow(String key, long token, Duration lease) {
@@ -191,7 +191,7 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
 
     /** Keys held: in progress, or completed and not yet swept. */
     public long size() {
-        return files.maps().entries().sizeAsLong();
+        return LedgerFile.uninterrupted(file, () -> files.maps().entries().sizeAsLong());
     }
 
     public Path file() {
@@ -207,12 +207,12 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
 
     /** Removes completed keys whose TTL ran out and claims abandoned for a day; returns how many. */
     public int sweep() {
-        return LedgerFile.uninterrupted(sweeper::sweep);
+        return LedgerFile.uninterrupted(file, sweeper::sweep);
     }
 
     @Override
     public Optional<Claim> peek(String key) {
-        return LedgerFile.uninterrupted(() -> peekNow(key));
+        return LedgerFile.uninterrupted(file, () -> peekNow(key));
     }
 
     private Optional<Claim> peekNow(String key) {
@@ -223,7 +223,7 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
     /** Claims are not forced to disk: this waits for a commit that covers those made so far. */
     @Override
     public boolean persist() {
-        return LedgerFile.uninterrupted(() -> {
+        return LedgerFile.uninterrupted(file, () -> {
             ensureOpen();
             commits.awaitDurable(files.maps());
             return true;
@@ -232,7 +232,7 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
 
     @Override
     public void note(String key, Note note) {
-        LedgerFile.uninterrupted(() -> {
+        LedgerFile.uninterrupted(file, () -> {
             noteNow(key, note);
             return null;
         });
@@ -249,7 +249,7 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
 
     @Override
     public Optional<Journal> journal(String key) {
-        return LedgerFile.uninterrupted(() -> journalNow(key));
+        return LedgerFile.uninterrupted(file, () -> journalNow(key));
     }
 
     private Optional<Journal> journalNow(String key) {
@@ -260,7 +260,7 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
 
     @Override
     public Optional<ParkedGroup> parkedGroup(String source, String group) {
-        return LedgerFile.uninterrupted(() -> parkedGroupNow(source, group));
+        return LedgerFile.uninterrupted(file, () -> parkedGroupNow(source, group));
     }
 
     private Optional<ParkedGroup> parkedGroupNow(String source, String group) {
@@ -274,7 +274,7 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
 
     @Override
     public boolean replaceParkedGroup(ParkedGroup expected, ParkedGroup next) {
-        return LedgerFile.uninterrupted(() -> replaceParkedGroupNow(expected, next));
+        return LedgerFile.uninterrupted(file, () -> replaceParkedGroupNow(expected, next));
     }
 
     private boolean replaceParkedGroupNow(ParkedGroup expected, ParkedGroup next) {
@@ -306,7 +306,7 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
     /** Reads at most {@code limit} of the map's entries; counts them all by its size. */
     @Override
     public dev.ferry.domain.parking.ParkedGroupListing parkedGroups(int limit) {
-        return LedgerFile.uninterrupted(() -> {
+        return LedgerFile.uninterrupted(file, () -> {
             ensureOpen();
             return ParkedGroups.some(files.maps().parked(), limit);
         });
@@ -326,7 +326,7 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
         }
         closed = true;
         try {
-            LedgerFile.uninterrupted(() -> {
+            LedgerFile.uninterrupted(file, () -> {
                 boolean interrupted = !sweeper.stop();
                 commits.closeWith(files::close); // writes what is not committed yet: after the commits under way
                 if (interrupted) {

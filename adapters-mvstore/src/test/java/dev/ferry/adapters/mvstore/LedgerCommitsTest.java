@@ -34,6 +34,8 @@ class LedgerCommitsTest {
         static volatile boolean readOnly;
         /** Reads of a map's pages by the ledger's opening of its maps fail (a disk's EIO), the store's own open does not. */
         static volatile boolean failLedgerMapReads;
+        /** Reads of the file by this thread fail (a disk's EIO for a moment, an NFS hiccup); null: none fail. */
+        static volatile Thread failReadsOf;
 
         private static boolean readingALedgerMap() {
             return StackWalker.getInstance().walk(frames -> frames.anyMatch(f -> f.getClassName().equals(LedgerFile.class.getName())
@@ -65,7 +67,7 @@ class LedgerCommitsTest {
             return new FileBase() {
                 @Override
                 public int read(ByteBuffer dst, long at) throws IOException {
-                    if (failLedgerMapReads && readingALedgerMap()) {
+                    if ((failLedgerMapReads && readingALedgerMap()) || Thread.currentThread() == failReadsOf) {
                         throw new IOException("Input/output error");
                     }
                     return channel.read(dst, at);

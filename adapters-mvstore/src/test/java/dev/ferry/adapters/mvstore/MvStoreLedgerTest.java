@@ -176,6 +176,42 @@ class MvStoreLedgerTest {
         assertThat(ledger.complete("after", done.token(), Duration.ofHours(1))).isTrue();
     }
 
+    @Test // a review: H2's failures left the ledger as H2 threw them, not as the FerryException the ports say: the
+          // listener took a journal read that failed for a moment for a damaged note ("no dead letter owed"), and ran
+          // the message again
+    void aReadThatFailsUnderTheStore_isARetryableFerryException_withH2sCause_andPassesWithTheDisk() {
+        new LedgerCommitsTest.HeldFilePath(); // registers the scheme
+        var file = dir.resolve("eio.db");
+        var at = java.time.Instant.parse("2026-12-05T10:00:00Z");
+        var first = MvStoreLedger.builder(file).names(p -> "ferry-held:" + p).build();
+        opened.add(first);
+        for (int i = 0; i < 1_000; i++) { // pages enough that a key's is read from the file, not held since the opening
+            first.claim("k-" + i, Duration.ofMinutes(5));
+            first.note(dev.ferry.domain.idempotency.EventJournal.messageKey("orders", "m-" + i),
+                    new dev.ferry.domain.idempotency.EventJournal.Note.Failed(null, "HTTP 503", "m-" + i, at));
+        }
+        first.close(); // commits all: the next opening reads its pages from the file as they are asked for
+        opened.remove(first);
+        var ledger = MvStoreLedger.builder(file).names(p -> "ferry-held:" + p).build();
+        opened.add(ledger);
+        String key = dev.ferry.domain.idempotency.EventJournal.messageKey("orders", "m-500");
+        try {
+            LedgerCommitsTest.HeldFilePath.failReadsOf = Thread.currentThread(); // EIO, for this caller's reads alone
+            assertThatThrownBy(() -> ledger.journal(key)).as("a journal read").isInstanceOf(FerryException.class)
+                    .hasCauseInstanceOf(org.h2.mvstore.MVStoreException.class)
+                    .satisfies(e -> assertThat(((FerryException) e).retryable()).as("it may pass").isTrue());
+            assertThatThrownBy(() -> ledger.claim("k-500", Duration.ofMinutes(5))).as("a claim")
+                    .isInstanceOf(FerryException.class).hasCauseInstanceOf(org.h2.mvstore.MVStoreException.class)
+                    .satisfies(e -> assertThat(((FerryException) e).retryable()).as("it may pass").isTrue());
+        } finally {
+            LedgerCommitsTest.HeldFilePath.failReadsOf = null;
+        }
+        assertThat(ledger.journal(key)).as("the disk back").hasValueSatisfying(j ->
+                assertThat(j.lastReason()).isEqualTo("HTTP 503"));
+        assertThat(ledger.claim("k-500", Duration.ofMinutes(5))).as("still held by its claim")
+                .isInstanceOf(Claim.InProgress.class);
+    }
+
     @Test
     void aLedgerClosedOnPurpose_isNotOpenedAgainBehindItsBack_andFreesItsFile() {
         var clock = new MutableClock(java.time.Instant.parse("2026-11-23T10:00:00Z"));
