@@ -145,9 +145,9 @@ final class SqsAcknowledgements {
     /**
      * {@code accepted} with their leases made whole (after slow work inside the poll); those SQS would not extend (their
      * visibility lapsed: another receiver may have them) are not handed out, nor are their groups' later ones, which are
-     * released so that the group's head comes back first.
+     * released so that the group's head comes back first. {@code answeredNanos}: when their receive answered.
      */
-    List<Delivery> renewed(List<Delivery> accepted, Duration lease) {
+    List<Delivery> renewed(List<Delivery> accepted, Duration lease, long answeredNanos) {
         var notExtended = notExtended(accepted, lease);
         if (notExtended.isEmpty()) {
             return accepted;
@@ -158,10 +158,11 @@ final class SqsAcknowledgements {
             // a refusal of SQS's own (throttled, failing) leaves the visibility the receive gave: not lapsed — taken for
             // lapsed, a throttling storm left good messages of other groups invisible a lease, unseen. Handed out while
             // three quarters of the lease are left (the listener extends it first half a lease in), else sent back, as
-            // the later ones of its group
+            // the later ones of its group. Counted from when SQS leased it: counted from the ask, a quiet queue's long
+            // poll (8 s) took a lease of 30 s for a third spent, and good messages were sent back, a receive spent each
             if (e.getValue() == null || e.getValue().invalidReceipt()) {
                 lapsed.add(e.getKey());
-            } else if ((System.nanoTime() - receipt(e.getKey()).receivedAtNanos()) * 4 > lease.toNanos()) {
+            } else if ((System.nanoTime() - leaseStart(receipt(e.getKey()), answeredNanos)) * 4 > lease.toNanos()) {
                 shortened.add(e.getKey());
             }
         }
@@ -256,6 +257,20 @@ final class SqsAcknowledgements {
             }
         }
         return notExtended;
+    }
+
+    /** The longest a receive's answer is taken to travel after SQS leased what it carries (as the listener's). */
+    private static final long ANSWER_TRAVEL_NANOS = 1_000_000_000L;
+
+    /**
+     * When SQS began a receive's lease, at the earliest: not before the receive was asked for, nor more than
+     * {@link #ANSWER_TRAVEL_NANOS} before it answered. SQS leases what it hands out at the end of a long poll's wait,
+     * which is no part of the lease (the listener's Poller.leaseStart does the same). Only to judge what of a lease is
+     * spent: SQS's 12 hours and a dead-letter copy's blocker count from the ask ({@code receivedAtNanos}), the safe
+     * side there.
+     */
+    private static long leaseStart(SqsReceipt r, long answeredNanos) {
+        return r.receivedAtNanos() + Math.max(0, answeredNanos - ANSWER_TRAVEL_NANOS - r.receivedAtNanos());
     }
 
     private static SqsReceipt receipt(Delivery d) {

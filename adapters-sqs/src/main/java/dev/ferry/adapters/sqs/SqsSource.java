@@ -185,12 +185,12 @@ public final class SqsSource implements Source, Acknowledger {
             receive.receiveRequestAttemptId(UUID.randomUUID().toString());
         }
         var call = receive.build();
-        long receivedAt = System.nanoTime();
+        long receivedAt = System.nanoTime(); // the ask: SQS's 12 hours count from no earlier
         var response = CompletableFuture.supplyAsync(() -> client.receiveMessage(call), calls);
         try {
             var messages = response.get().messages();
             idleShortPolls.after(messages.isEmpty() && wait == 0, request.maxWait()); // max-wait 0s: no spin when idle
-            return accept(messages, receivedAt, request.lease());
+            return accept(messages, receivedAt, System.nanoTime(), request.lease()); // answered: SQS leased them ~then
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             response.thenAccept(this::releaseOrphans);
@@ -216,7 +216,7 @@ public final class SqsSource implements Source, Acknowledger {
     /** Copies of refused messages to the DLQ under way beside the polls (standard queues): two at most. */
     private final RefusedCopies refusedCopies;
 
-    private List<Delivery> accept(List<Message> messages, long receivedAt, Duration lease) {
+    private List<Delivery> accept(List<Message> messages, long receivedAt, long answeredAt, Duration lease) {
         if (messages.isEmpty()) {
             return List.of();
         }
@@ -236,7 +236,7 @@ public final class SqsSource implements Source, Acknowledger {
                 acknowledgements.settleRefused(sorted.refused()); // before its group's later messages go out: in order
                 if (System.nanoTime() - began > SLOW_SETTLE_NANOS && !sorted.accepted().isEmpty()) {
                     // the listener counts the lease from the poll's end: after copies that took a while, SQS is told so
-                    return acknowledgements.renewed(sorted.accepted(), lease);
+                    return acknowledgements.renewed(sorted.accepted(), lease, answeredAt);
                 }
             } else {
                 refusedCopies.start(() -> acknowledgements.settleRefused(sorted.refused())); // or copied by a later receive

@@ -593,7 +593,7 @@ class SqsAdapterUnitTest {
         var b1 = delivery.apply("b1", "B");
         var acks = new SqsAcknowledgements(client, "q", "q", 0, null, null);
 
-        var kept = acks.renewed(List.of(a1, a2, b1), Duration.ofSeconds(30));
+        var kept = acks.renewed(List.of(a1, a2, b1), Duration.ofSeconds(30), now);
 
         assertThat(kept).containsExactly(b1);
         assertThat(asked).contains("h-a2=0").doesNotContain("h-a1=0").contains("h-b1=30");
@@ -611,13 +611,98 @@ class SqsAdapterUnitTest {
                         null, "q", new SqsReceipt("h-" + id, receivedAt, Map.of()));
         long now = System.nanoTime();
         var fresh = List.of(delivery.apply("a1", now), delivery.apply("a2", now), delivery.apply("b1", now));
-        assertThat(acks.renewed(fresh, Duration.ofSeconds(30))).as("their visibility stands: handed out").isEqualTo(fresh);
+        assertThat(acks.renewed(fresh, Duration.ofSeconds(30), now)).as("their visibility stands: handed out")
+                .isEqualTo(fresh);
         assertThat(asked).noneMatch(a -> a.endsWith("=0"));
 
         long longAgo = now - Duration.ofSeconds(20).toNanos(); // two thirds of the lease gone in the slow copies
-        var late = List.of(delivery.apply("c1", longAgo), delivery.apply("c2", now));
-        assertThat(acks.renewed(late, Duration.ofSeconds(30))).as("c1 short of its lease, c2 behind it: sent back").isEmpty();
+        var late = List.of(delivery.apply("c1", longAgo), delivery.apply("c2", now)); // c1's receive answered at once
+        assertThat(acks.renewed(late, Duration.ofSeconds(30), longAgo))
+                .as("c1 short of its lease, c2 behind it: sent back").isEmpty();
         assertThat(asked).contains("h-c1=0", "h-c2=0");
+    }
+
+    @Test // a review: the lease was counted from the ask of a long poll, its wait taken for lease spent — after a
+          // slow dead-letter copy, good messages whose renewal SQS throttled were sent back, a receive spent each
+    void leasesRenewedAfterSlowWork_areCountedFromWhenTheLongPollAnswered_notFromWhenItWasAsked() {
+        var asked = new java.util.concurrent.CopyOnWriteArrayList<String>();
+        var throttling = visibilityRefusing(asked, e -> e.visibilityTimeout() > 0, BatchResultErrorEntry.builder()
+                .code("RequestThrottled").senderFault(false).message("Rate exceeded (injected)").build());
+        var client = new FakeSqs() {
+            @Override
+            public software.amazon.awssdk.services.sqs.model.GetQueueAttributesResponse getQueueAttributes(
+                    software.amazon.awssdk.services.sqs.model.GetQueueAttributesRequest request) {
+                return software.amazon.awssdk.services.sqs.model.GetQueueAttributesResponse.builder().attributes(Map.of(
+                        software.amazon.awssdk.services.sqs.model.QueueAttributeName.FIFO_QUEUE, "true",
+                        software.amazon.awssdk.services.sqs.model.QueueAttributeName.QUEUE_ARN,
+                        "arn:aws:sqs:us-east-1:000000000000:q.fifo")).build();
+            }
+
+            @Override
+            public software.amazon.awssdk.services.sqs.model.ReceiveMessageResponse receiveMessage(
+                    software.amazon.awssdk.services.sqs.model.ReceiveMessageRequest request) {
+                sleep(3_500); // a quiet queue: the long poll waits, then SQS hands these out (and leases them) at once
+                return software.amazon.awssdk.services.sqs.model.ReceiveMessageResponse.builder().messages(
+                        fifoMessage("f1", "F", "AIDA-FOREIGN"), fifoMessage("a1", "A", "AIDA-OURS"),
+                        fifoMessage("b1", "B", "AIDA-OURS")).build();
+            }
+
+            @Override
+            public software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse sendMessageBatch(
+                    software.amazon.awssdk.services.sqs.model.SendMessageBatchRequest request) {
+                sleep(1_100); // the foreign sender's dead-letter copy: slow enough for the leases to be renewed
+                return software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse.builder().successful(
+                        request.entries().stream().map(e -> software.amazon.awssdk.services.sqs.model
+                                .SendMessageBatchResultEntry.builder().id(e.id()).build()).toList()).build();
+            }
+
+            @Override
+            public software.amazon.awssdk.services.sqs.model.DeleteMessageBatchResponse deleteMessageBatch(
+                    software.amazon.awssdk.services.sqs.model.DeleteMessageBatchRequest request) {
+                return software.amazon.awssdk.services.sqs.model.DeleteMessageBatchResponse.builder().successful(
+                        request.entries().stream().map(e -> software.amazon.awssdk.services.sqs.model
+                                .DeleteMessageBatchResultEntry.builder().id(e.id()).build()).toList()).build();
+            }
+
+            @Override
+            public software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchResponse changeMessageVisibilityBatch(
+                    software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchRequest request) {
+                return throttling.changeMessageVisibilityBatch(request);
+            }
+        };
+        // lease 16 s, a quarter of it 4 s: counted from the ask, 3.5 s of wait and 1.1 s of copy are more; counted
+        // from a second before the answer, that second and the 1.1 s of copy are well within it
+        try (var source = SqsSource.builder(client, "http://sqs.invalid/000000000000/q.fifo")
+                .deadLetterQueue("http://sqs.invalid/000000000000/q-dlq.fifo").allowedSenders(List.of("AIDA-OURS"))
+                .settleRetries(0).build()) {
+            var poll = new dev.ferry.domain.transport.PollRequest(10, Duration.ofSeconds(20), Duration.ofSeconds(16));
+            var got = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(30),
+                    () -> source.poll(poll));
+
+            assertThat(got).as("their visibility stands: handed out").extracting(dev.ferry.domain.model.Delivery::id)
+                    .containsExactly("a1", "b1");
+            assertThat(asked).as("renewed after the slow copy, SQS throttled it").contains("h-a1=16", "h-b1=16")
+                    .doesNotContain("h-a1=0", "h-b1=0");
+            assertThat(source.stats().deadLettered()).isEqualTo(1);
+        }
+    }
+
+    /** A FIFO queue's message of {@code group} sent by {@code sender}, with the system attributes SQS answers. */
+    private static software.amazon.awssdk.services.sqs.model.Message fifoMessage(String id, String group,
+                                                                                 String sender) {
+        return software.amazon.awssdk.services.sqs.model.Message.builder().messageId(id).receiptHandle("h-" + id)
+                .body("body of " + id).attributesWithStrings(Map.of("MessageGroupId", group, "SenderId", sender,
+                        "ApproximateReceiveCount", "1"))
+                .build();
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     @Test // a review: the SDK does not retry KMS.ThrottlingException (HTTP 400); Ferry's 300 ms of retries gave up within it
