@@ -89,6 +89,17 @@ final class EarlyAcks {
         }
     }
 
+    /**
+     * Whether a stop let go of the item while its worker is still among its events (Hands.settlingOurs): a handler's settle
+     * finds it where it was, for the next — taken away, the ack of an event kept after it found nothing, and that event's
+     * claim ran out: it ran again.
+     */
+    static boolean stillAmong(InFlight item) {
+        synchronized (item) {
+            return item.partlyKept && !item.eventsOver;
+        }
+    }
+
     /** Whether the handler acked {@code claim}'s event already: a later settle that is no ack does not release it. */
     static boolean acked(InFlight item, InFlight.HeldClaim claim) {
         synchronized (item) {

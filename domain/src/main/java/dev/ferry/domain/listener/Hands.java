@@ -329,9 +329,10 @@ final class Hands {
         return null;
     }
 
-    /** The handed-over item of a delivery the handler settles now, or null when none. */
+    /** The handed-over item of a delivery the handler settles now, or null (one a stop let go of among its events stays). */
     InFlight takeBack(Delivery delivery) {
-        return handedOver.remove(delivery);
+        var item = handedOver.get(delivery);
+        return item == null || EarlyAcks.stillAmong(item) ? item : handedOver.remove(delivery);
     }
 
     /** The item of a delivery still in flight (not settled, not handed over), or null; a scan of the window. */

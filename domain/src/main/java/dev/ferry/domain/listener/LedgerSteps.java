@@ -272,7 +272,12 @@ final class LedgerSteps {
         if (s.ledger() == null) {
             return;
         }
-        for (var claim : item.asyncClaims) {
+        List<InFlight.HeldClaim> decided;
+        synchronized (item) { // decided once: a stop let go of it among its events, a second settle (a later event's) came
+            decided = List.copyOf(item.asyncClaims); // and an event put back was completed by it, recorded done
+            item.asyncClaims.clear();
+        }
+        for (var claim : decided) {
             if (!(disposition instanceof Disposition.Ack) && !EarlyAcks.acked(item, claim)) { // acked before: done
                 release(claim);
             } else {

@@ -97,6 +97,65 @@ class StopReleaseKeptTest {
         assertNextRunFindsBothDone(queue);
     }
 
+    @Test // a review: a's ack took the delivery out of where a settle finds it, and b's ack after b was kept found nothing —
+          // b's claim neither completed nor released: it ran out, and b ran again
+    void afterTheRelease_anEarlierEventsAck_thenTheLaterEventsAck_completesItToo() throws Exception {
+        var queue = InMemoryQueue.standard("stop-release");
+        var listener = start(queue, Outcome.done());
+        try {
+            queue.send("a\nb\nc");
+            assertThat(bRunning.await(LIMIT.toSeconds(), TimeUnit.SECONDS)).as(listener.stats().line()).isTrue();
+            listener.stop();
+            listener.settle(kept.getFirst(), Disposition.ACK); // a's effect made
+            bMayEnd.countDown();
+            assertThat(Await.until(LIMIT, () -> kept.size() == 2)).as("b kept after the stop").isTrue();
+
+            listener.settle(kept.getLast(), Disposition.ACK); // b's effect made
+
+            assertThat(ledger.peek(key("a"))).get().isInstanceOf(Claim.Completed.class);
+            assertThat(ledger.peek(key("b"))).as("b acked: done").get().isInstanceOf(Claim.Completed.class);
+            assertThat(ledger.peek(key("c"))).as("c never ran: the message comes back for it").isEmpty();
+        } finally {
+            bMayEnd.countDown();
+            listener.stop();
+        }
+    }
+
+    @Test // a review: a's failure (a put-back of it) released its claim, then b's ack of the same delivery completed it
+          // again — fenced, then recorded done: a's effect, failed, never ran again
+    void afterTheRelease_anEarlierEventsFailure_thenTheLaterEventsAck_leavesTheEarlierToRunAgain() throws Exception {
+        var queue = InMemoryQueue.standard("stop-release");
+        var listener = start(queue, Outcome.done());
+        try {
+            queue.send("a\nb");
+            assertThat(bRunning.await(LIMIT.toSeconds(), TimeUnit.SECONDS)).as(listener.stats().line()).isTrue();
+            listener.stop();
+            listener.settle(kept.getFirst(), Disposition.redeliver(Duration.ZERO)); // a's effect failed
+            bMayEnd.countDown();
+            assertThat(Await.until(LIMIT, () -> kept.size() == 2)).as("b kept after the stop").isTrue();
+
+            listener.settle(kept.getLast(), Disposition.ACK); // b's effect made
+
+            assertThat(ledger.peek(key("a"))).as("a failed: released, not done").isEmpty();
+            assertThat(ledger.peek(key("b"))).get().isInstanceOf(Claim.Completed.class);
+        } finally {
+            bMayEnd.countDown();
+            listener.stop();
+        }
+        var ran = new CopyOnWriteArrayList<String>();
+        var next = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
+            ran.add(event.key());
+            return Outcome.done();
+        }).ledger(ledger).config(ListenerTest.fast().build()).build().start();
+        try {
+            assertThat(Await.until(LIMIT, () -> queue.size() == 0 && queue.inFlightCount() == 0))
+                    .as(next.stats().line()).isTrue();
+            assertThat(ran).as("a again, b found done").containsExactly("a");
+        } finally {
+            next.stop();
+        }
+    }
+
     private void assertNextRunFindsBothDone(InMemoryQueue queue) {
         var calls = new java.util.concurrent.atomic.AtomicInteger();
         var next = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
@@ -134,7 +193,7 @@ class StopReleaseKeptTest {
 
     private Listener start(InMemoryQueue queue, Outcome bAnswer, java.util.function.Consumer<Delivery> inBsCall) {
         return Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
-            if (event.key().equals("a")) {
+            if (!event.key().equals("b")) {
                 kept.add(delivery);
                 return Outcome.done();
             }
