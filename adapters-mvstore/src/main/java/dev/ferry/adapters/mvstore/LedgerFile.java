@@ -379,17 +379,15 @@ final class LedgerFile {
      * and H2 then gives up the store (see above) — and H2 stops waiting for a commit's
      * write when interrupted. Callers are interrupted in the normal course of things: a handler past
      * the shutdown deadline keeps its flag, and its delivery's completion is recorded on its thread.
-     * What H2 throws (a read's EIO, a commit failing, a store it closed) leaves as a retryable
-     * {@link FerryException}, as the ports say: let out as it was, a journal read failing for a moment
-     * was taken for a damaged note, "no dead letter owed", and the message ran again.
+     * What H2 throws (a read's EIO, a commit failing, a store it closed) leaves as a {@link FerryException},
+     * as the ports say: retryable unless the file is damaged ({@link StoreFailure}).
      */
     static <T> T uninterrupted(Path file, java.util.function.Supplier<T> call) {
         boolean interrupted = Thread.interrupted();
         try {
             return call.get();
         } catch (MVStoreException e) { // only H2's: a note that does not parse is damaged, and stays so
-            throw new FerryException("ledger " + file + ": the store failed, perhaps for a moment: "
-                    + dev.ferry.domain.model.Thrown.message(e), e, true);
+            throw StoreFailure.of(file, e);
         } finally {
             if (interrupted) {
                 Thread.currentThread().interrupt();

@@ -36,6 +36,8 @@ class LedgerCommitsTest {
         static volatile boolean failLedgerMapReads;
         /** Reads of the file by this thread fail (a disk's EIO for a moment, an NFS hiccup); null: none fail. */
         static volatile Thread failReadsOf;
+        /** Reads of the file by this thread come back as zeros (a damaged page); null: none do. */
+        static volatile Thread corruptReadsOf;
 
         private static boolean readingALedgerMap() {
             return StackWalker.getInstance().walk(frames -> frames.anyMatch(f -> f.getClassName().equals(LedgerFile.class.getName())
@@ -69,6 +71,13 @@ class LedgerCommitsTest {
                 public int read(ByteBuffer dst, long at) throws IOException {
                     if ((failLedgerMapReads && readingALedgerMap()) || Thread.currentThread() == failReadsOf) {
                         throw new IOException("Input/output error");
+                    }
+                    if (Thread.currentThread() == corruptReadsOf) {
+                        int n = channel.read(dst, at);
+                        for (int i = dst.position() - Math.max(n, 0); i < dst.position(); i++) {
+                            dst.put(i, (byte) 0);
+                        }
+                        return n;
                     }
                     return channel.read(dst, at);
                 }

@@ -212,6 +212,33 @@ class MvStoreLedgerTest {
                 .isInstanceOf(Claim.InProgress.class);
     }
 
+    @Test // a review of the fix above: every H2 failure taken as passing, a damaged page held each message whose journal
+          // note is on it for ever, said "perhaps for a moment" — a note it cannot read owes nothing
+    void aDamagedPageUnderTheStore_isAFerryExceptionNotRetryable() {
+        new LedgerCommitsTest.HeldFilePath(); // registers the scheme
+        var file = dir.resolve("damaged.db");
+        var at = java.time.Instant.parse("2026-12-05T10:00:00Z");
+        var first = MvStoreLedger.builder(file).names(p -> "ferry-held:" + p).build();
+        opened.add(first);
+        for (int i = 0; i < 1_000; i++) {
+            first.note(dev.ferry.domain.idempotency.EventJournal.messageKey("orders", "m-" + i),
+                    new dev.ferry.domain.idempotency.EventJournal.Note.Failed(null, "HTTP 503", "m-" + i, at));
+        }
+        first.close();
+        opened.remove(first);
+        var ledger = MvStoreLedger.builder(file).names(p -> "ferry-held:" + p).build();
+        opened.add(ledger);
+        String key = dev.ferry.domain.idempotency.EventJournal.messageKey("orders", "m-500");
+        try {
+            LedgerCommitsTest.HeldFilePath.corruptReadsOf = Thread.currentThread(); // zeros, for this caller's reads
+            assertThatThrownBy(() -> ledger.journal(key)).isInstanceOf(FerryException.class)
+                    .hasCauseInstanceOf(org.h2.mvstore.MVStoreException.class).hasMessageContaining("damaged")
+                    .satisfies(e -> assertThat(((FerryException) e).retryable()).as("a retry does not mend it").isFalse());
+        } finally {
+            LedgerCommitsTest.HeldFilePath.corruptReadsOf = null;
+        }
+    }
+
     @Test
     void aLedgerClosedOnPurpose_isNotOpenedAgainBehindItsBack_andFreesItsFile() {
         var clock = new MutableClock(java.time.Instant.parse("2026-11-23T10:00:00Z"));
