@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -106,7 +107,10 @@ final class KafkaDeadLetters implements AutoCloseable {
         KafkaStartChecks.refuse(name, producerConfig, topics, topicOf);
     }
 
-    /** What came of one of a settle's dead-letter writes: null once the broker confirmed it, else what went wrong. */
+    /**
+     * What came of one of a settle's dead-letter writes: null once the broker confirmed it, or when it was not sent
+     * because its partition went (the caller finds it gone, as for one written after it went); else what went wrong.
+     */
     interface Written {
         void written(int index, String problem);
     }
@@ -117,9 +121,10 @@ final class KafkaDeadLetters implements AutoCloseable {
      * a hundred dead letters held every ack of the source for a hundred round trips); records of one key
      * one after another, in their order, as a release reads them back; once one of a key fails, not the key's later
      * ones (each waited out the delivery timeout in turn: twenty held every ack ten minutes, then landed ahead of the
-     * one that failed). Never throws for a write; throws only what {@code written} throws.
+     * one that failed). A record whose partition is {@code gone} (asked as its write would start) is not sent. Never
+     * throws for a write; throws only what {@code gone} or {@code written} throws.
      */
-    void writeAll(List<Settlement> deadLetters, Written written) {
+    void writeAll(List<Settlement> deadLetters, Predicate<Rec> gone, Written written) {
         var left = new ArrayList<Integer>(deadLetters.size());
         var keyOf = new ArrayList<List<Object>>(deadLetters.size());
         for (int i = 0; i < deadLetters.size(); i++) {
@@ -155,11 +160,15 @@ final class KafkaDeadLetters implements AutoCloseable {
             var sent = new ArrayList<Sent>(round.size());
             for (int i : round) {
                 var s = deadLetters.get(i);
-                sent.add(start(rec(s), ((Disposition.DeadLetter) s.disposition()).reason()));
+                var reason = ((Disposition.DeadLetter) s.disposition()).reason();
+                // its revocation stopped waiting while an earlier round was written: sent, it landed for a partition not
+                // ours, and its next owner read the record again and dead-lettered (or ran) it a second time
+                sent.add(gone.test(rec(s)) ? null : start(rec(s), reason));
             }
             long deadline = System.nanoTime() + wait.toNanos(); // all sent by now: waited for as one
             for (int k = 0; k < round.size(); k++) {
-                String problem = finish(sent.get(k), deadline);
+                // not sent, its partition gone: told as the caller tells one written after its partition went
+                String problem = sent.get(k) == null ? null : finish(sent.get(k), deadline);
                 if (problem != null && keyOf.get(round.get(k)) != null) {
                     failedKeys.put(keyOf.get(round.get(k)), problem);
                 }

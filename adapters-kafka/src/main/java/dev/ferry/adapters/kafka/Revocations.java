@@ -67,6 +67,21 @@ final class Revocations {
         }
     }
 
+    /**
+     * Whether {@code r}'s partition went, or its revocation stopped waiting for its dead letters (its last commit stays
+     * below the record): a dead letter of it not sent yet is not sent. A key's later dead letter waits for its earlier
+     * one's write; sent once that outlasted the wait, it landed for a partition no longer ours, and the next owner read
+     * the record again and dead-lettered (or ran) it a second time.
+     */
+    static boolean gone(PartitionBuffers buffers, Rec r) {
+        buffers.lock.lock();
+        try {
+            return r.part.revoked || r.part.revoking;
+        } finally {
+            buffers.lock.unlock();
+        }
+    }
+
     private static boolean deadLettering(PartitionBuffers buffers, Collection<TopicPartition> revoking) {
         for (var tp : revoking) {
             var part = buffers.part(tp);

@@ -16,6 +16,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -146,6 +147,51 @@ class KafkaDeadLetterTopicIT {
                 CountingInterceptor.open(dlq);
             }
         }
+    }
+
+    @Test // a review: a key's second dead letter waits for its first's write; once that outlasted the revocation's wait
+          // for it, the second was still sent, for a partition no longer ours: its next owner read it again and
+          // dead-lettered (or parked, or ran) it a second time
+    void aKeysLaterDeadLetter_isNotSent_onceItsPartitionsRevocationStoppedWaiting() throws Exception {
+        String topic = KafkaBroker.topic("dlq-revoked-between", 1);
+        String dlq = topic + ".dlq";
+        KafkaBroker.create(dlq, 1);
+        KafkaBroker.produce(topic, List.of(new String[] {"same", "first"}, new String[] {"same", "second"}));
+        try (var source = KafkaSource.builder(KafkaBroker.bootstrap(), "g-" + UUID.randomUUID(), List.of(topic))
+                .producerConfig(ProducerConfig.INTERCEPTOR_CLASSES_CONFIG, CountingInterceptor.class.getName())
+                .build().start()) {
+            var got = handedOut(source, 2);
+            var buffers = buffers(source);
+            var tp = new TopicPartition(topic, 0);
+            CountingInterceptor.shut(dlq); // the first's answer held back: its write outlasts the revocation's wait
+            try {
+                var settled = CompletableFuture.supplyAsync(() -> source.settle(
+                        got.stream().map(d -> new Settlement(d, Disposition.deadLetter("poison"))).toList()));
+                assertThat(Await.until(Duration.ofSeconds(20), () -> CountingInterceptor.sends(dlq) >= 1))
+                        .as("the key's first sent").isTrue();
+                // as the consumer's rebalance does: its wait for the dead letters under way ends; the partition goes
+                Revocations.awaitDeadLetters(buffers, List.of(tp), TimeUnit.MILLISECONDS.toNanos(100));
+                buffers.drop(List.of(tp));
+                CountingInterceptor.open(dlq);
+                assertThat(settled.get(60, TimeUnit.SECONDS)).as("neither taken: the next owner reads both again")
+                        .hasSize(2).allSatisfy(f -> {
+                            assertThat(f.reason()).contains("revoked");
+                            assertThat(f.retryable()).as("not owed here").isFalse();
+                        });
+            } finally {
+                CountingInterceptor.open(dlq);
+            }
+            assertThat(CountingInterceptor.sends(dlq)).as("the key's second not sent, its partition gone").isEqualTo(1);
+            assertThat(KafkaBroker.readAll(dlq, 1)).extracting(r -> KafkaBroker.text(r.value()))
+                    .containsExactly("first");
+        }
+    }
+
+    /** The source's buffers, to revoke a partition as its consumer's rebalance does. */
+    private static PartitionBuffers buffers(KafkaSource source) throws ReflectiveOperationException {
+        var field = KafkaSource.class.getDeclaredField("buffers");
+        field.setAccessible(true);
+        return (PartitionBuffers) field.get(source);
     }
 
     /** Polls until {@code count} records are handed out (30 s at most). */

@@ -380,7 +380,8 @@ class KafkaSinkIT {
     private static String written(KafkaDeadLetters letters, PartitionBuffer.Rec r) {
         var told = new String[] {"(not told)"};
         letters.writeAll(List.of(new dev.ferry.domain.transport.Settlement(KafkaDeliveries.delivery(r, "src"),
-                dev.ferry.domain.transport.Disposition.deadLetter("poison"))), (i, problem) -> told[i] = problem);
+                dev.ferry.domain.transport.Disposition.deadLetter("poison"))), rec -> false,
+                (i, problem) -> told[i] = problem);
         return told[0];
     }
 }
