@@ -2,13 +2,22 @@ package dev.ferry.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.adapters.dynamodb.DynamoDbLedger;
 import dev.ferry.adapters.dynamodb.DynamoDbLocal;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeDefinition;
+import software.amazon.awssdk.services.dynamodb.model.BillingMode;
+import software.amazon.awssdk.services.dynamodb.model.KeySchemaElement;
+import software.amazon.awssdk.services.dynamodb.model.KeyType;
+import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
 import software.amazon.awssdk.services.dynamodb.model.TimeToLiveStatus;
 
 /** {@code ferry ledger create-table}: the config's DynamoDB ledger table, made by the ledger's own code. */
@@ -39,6 +48,68 @@ class DynamoDbLedgerCommandIT {
                     .timeToLiveStatus()).isIn(TimeToLiveStatus.ENABLED, TimeToLiveStatus.ENABLING);
         }
     }
+
+    @Test // a review: on a table there with TTL off, UpdateTimeToLive refused (a role without it), the command said
+          // "with TTL on" and exited 0 — a provisioning script took it for done, and nothing in it ever expired
+    void createTable_onATableWhoseTtlCannotBeTurnedOn_saysSo_andExits1(@TempDir Path dir) throws Exception {
+        try (var dynamo = DynamoDbLocal.start(); var client = dynamo.newClient();
+             var refusing = dynamo.refusing("UpdateTimeToLive")) {
+            createWithoutTtl(client, "orders-ledger");
+            var out = new ByteArrayOutputStream();
+            var err = new ByteArrayOutputStream();
+
+            int exit = Ferry.run(new String[] {"ledger", "create-table", "--config",
+                    ledgerAt(dir, refusing.endpoint()).toString()}, new PrintStream(out), new PrintStream(err));
+
+            assertThat(exit).as(out + " " + err).isEqualTo(1);
+            assertThat(out.toString()).doesNotContain("TTL on");
+            assertThat(err.toString()).contains("'orders-ledger'").contains("TTL could not be turned on")
+                    .contains("dynamodb:UpdateTimeToLive").contains("turn it on by hand for attribute 'expiresAt'");
+            assertThat(client.describeTimeToLive(b -> b.tableName("orders-ledger")).timeToLiveDescription()
+                    .timeToLiveStatus()).isEqualTo(TimeToLiveStatus.DISABLED);
+        }
+    }
+
+    @Test // the same review: TTL on another attribute than the ledger's was warned of, and the command said it was on
+    void createTable_onATableWithTtlOnAnotherAttribute_saysSo_andExits1(@TempDir Path dir) throws Exception {
+        try (var dynamo = DynamoDbLocal.start(); var client = dynamo.newClient()) {
+            createWithoutTtl(client, "orders-ledger");
+            client.updateTimeToLive(b -> b.tableName("orders-ledger")
+                    .timeToLiveSpecification(t -> t.attributeName("deleteAt").enabled(true)));
+            var out = new ByteArrayOutputStream();
+            var err = new ByteArrayOutputStream();
+
+            int exit = Ferry.run(new String[] {"ledger", "create-table", "--config",
+                    ledgerAt(dir, dynamo.endpoint()).toString()}, new PrintStream(out), new PrintStream(err));
+
+            assertThat(exit).as(out + " " + err).isEqualTo(1);
+            assertThat(out.toString()).doesNotContain("TTL on");
+            assertThat(err.toString()).contains("TTL is on 'deleteAt', not on 'expiresAt'");
+        }
+    }
+
+    /** A config whose ledger is the DynamoDB table orders-ledger at {@code endpoint}. */
+    private static Path ledgerAt(Path dir, URI endpoint) throws IOException {
+        return Files.writeString(dir.resolve("ferry.yaml"), """
+                ledger:
+                  kind: dynamodb
+                  table: orders-ledger
+                  endpoint: %s
+                sources: {s: {sqs: {queue: q}}}
+                sinks: {log: {type: log}}
+                routes: [{to: [log]}]
+                """.formatted(endpoint));
+    }
+
+    /** {@code table} as one made by hand: keyed as the ledger reads it, TTL off. */
+    private static void createWithoutTtl(DynamoDbClient client, String table) {
+        String key = DynamoDbLedger.Names.defaults().key();
+        client.createTable(b -> b.tableName(table).billingMode(BillingMode.PAY_PER_REQUEST)
+                .attributeDefinitions(AttributeDefinition.builder().attributeName(key)
+                        .attributeType(ScalarAttributeType.S).build())
+                .keySchema(KeySchemaElement.builder().attributeName(key).keyType(KeyType.HASH).build()));
+    }
+
     @Test // a review: with create-table on, a command reading the ledger made an empty table and said "never seen"
     void eventsShow_withNoFerryAnswering_doesNotCreateTheTable_andSaysItIsMissing(@TempDir Path dir) throws Exception {
         try (var dynamo = DynamoDbLocal.start(); var client = dynamo.newClient();

@@ -14,7 +14,8 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
  *     [--region eu-west-1] [--endpoint http://127.0.0.1:8000] [--key pk --ttl expiresAt ...]</pre>
  *
  * Credentials, and the region unless given, come from the default chain. Exit code 0 when the table exists afterwards, 2 for bad
- * arguments, 1 when DynamoDB refused. The packaged app's {@code ferry} CLI calls the same code.
+ * arguments, 1 when DynamoDB refused, or when TTL is not on the expiry attribute afterwards (on another, or not allowed
+ * to be turned on). The packaged app's {@code ferry} CLI calls the same code.
  */
 public final class DynamoDbLedgerTables {
 
@@ -66,7 +67,12 @@ public final class DynamoDbLedgerTables {
             return 2;
         }
         try (var client = builder.build()) {
-            DynamoDbLedger.createTable(client, table, names);
+            var ttl = LedgerTables.create(client, table, names);
+            if (!ttl.on()) { // said "TTL on" and 0 before: a provisioning script took it for done, and nothing expired
+                err.println("table '" + table + "' is there in " + region + " (key '" + names.key() + "'), but "
+                        + ttl.why() + ": nothing in it expires");
+                return 1;
+            }
             out.println("table '" + table + "' is ready in " + region + " (key '" + names.key() + "', TTL on '" + names.ttl()
                     + "')");
             return 0;

@@ -93,8 +93,9 @@ public final class DynamoDbModule {
         // a command reading what exists (events show, groups) makes no table: an empty one answered "never seen"
         RuntimeException notCreated = null;
         if ((create || context.provisionOnly()) && !context.existingOnly()) {
+            var ttl = LedgerTables.Ttl.ON;
             try {
-                DynamoDbLedger.createTable(client, table, DynamoDbLedger.Names.defaults());
+                ttl = LedgerTables.create(client, table, DynamoDbLedger.Names.defaults());
             } catch (RuntimeException e) {
                 if (context.provisionOnly()) {
                     throw e; // ferry ledger create-table: what it is for failed
@@ -107,6 +108,12 @@ public final class DynamoDbModule {
                 notCreated = e;
             }
             if (context.provisionOnly()) {
+                // TTL not on the ledger's attribute: a run goes on, warned (it worked before without); not this
+                // command, whose exit 0 a provisioning script took for a table whose items expire — they never did
+                if (!ttl.on()) {
+                    throw new dev.ferry.domain.model.FerryException("DynamoDB ledger table '" + table + "' exists, but "
+                            + ttl.why() + ": nothing the ledger writes in it expires", false);
+                }
                 return false; // only making it (ferry ledger create-table): a provisioning role may not read items, warned of
             }
         }

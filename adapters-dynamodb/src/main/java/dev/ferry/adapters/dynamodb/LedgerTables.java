@@ -17,7 +17,20 @@ final class LedgerTables {
     private LedgerTables() {
     }
 
-    static void create(DynamoDbClient client, String table, DynamoDbLedger.Names names) {
+    /**
+     * Whether TTL is on the ledger's expiry attribute once {@link #create} is done; when not, {@code why}, in words
+     * that say what to do. A table that exists is left to work without it (warned), but {@code ferry ledger
+     * create-table} said "with TTL on" and exited 0: a provisioning script took it for done, and nothing ever expired.
+     */
+    record Ttl(boolean on, String why) {
+        static final Ttl ON = new Ttl(true, null);
+
+        static Ttl off(String why) {
+            return new Ttl(false, why);
+        }
+    }
+
+    static Ttl create(DynamoDbClient client, String table, DynamoDbLedger.Names names) {
         try {
             client.createTable(b -> b.tableName(table)
                     .billingMode(BillingMode.PAY_PER_REQUEST)
@@ -33,20 +46,24 @@ final class LedgerTables {
             }
             // one made by hand or another tool, keyed otherwise: every claim would be refused as an outage, for ever
             TableAtOpen.check(client, table, null, names.key(), false);
-            if (!ttlOn(client, table, names)) {
+            Ttl ttl = ttlAsItIs(client, table, names);
+            if (ttl == null) {
                 try { // best effort on a table that exists: it worked before without, and a role may not be allowed to
                     client.updateTimeToLive(b -> b.tableName(table)
                             .timeToLiveSpecification(t -> t.attributeName(names.ttl()).enabled(true)));
+                    ttl = Ttl.ON;
                 } catch (RuntimeException e) {
-                    if (String.valueOf(e.getMessage()).contains("already enabled")) {
-                        return; // on already, which could not be asked
-                    }
-                    LOG.log(System.Logger.Level.WARNING, "DynamoDB table ''{0}'' may have no TTL on ''{1}'' (it was off, or could "
-                            + "not be asked about), and it could not be "
-                            + "turned on ({2}): nothing in it expires; turn it on by hand", table, names.ttl(), e.getMessage());
+                    ttl = String.valueOf(e.getMessage()).contains("already enabled")
+                            ? Ttl.ON // on already, which could not be asked
+                            : Ttl.off("TTL could not be turned on: " + e.getMessage() + "; turn it on by hand for "
+                                    + "attribute '" + names.ttl() + "'");
                 }
             }
-            return;
+            if (!ttl.on()) {
+                LOG.log(System.Logger.Level.WARNING, "DynamoDB table ''{0}'': {1}; nothing the ledger writes expires",
+                        table, ttl.why());
+            }
+            return ttl;
         } catch (RuntimeException e) {
             throw new FerryException("cannot create DynamoDB table '" + table + "': " + e.getMessage(), e, false);
         }
@@ -55,11 +72,12 @@ final class LedgerTables {
                     .timeToLiveSpecification(t -> t.attributeName(names.ttl()).enabled(true)));
         } catch (RuntimeException e) {
             if (ttlTurnedOnElsewhere(client, table, names)) {
-                return; // another instance, starting at the same time, turned it on first
+                return Ttl.ON; // another instance, starting at the same time, turned it on first
             }
             throw new FerryException("DynamoDB table '" + table + "' was created but TTL on '" + names.ttl()
                     + "' could not be turned on: " + e.getMessage(), e, false);
         }
+        return Ttl.ON;
     }
 
     /** Whether TTL is on (or being turned on) on the ledger's attribute, as the table says: false when it cannot be asked. */
@@ -74,25 +92,29 @@ final class LedgerTables {
     }
 
     /**
-     * Whether TTL is on (or being turned on, or off) for the table: then it is left as it is — on another
-     * attribute than the ledger's, with a warning, as nothing the ledger writes then expires.
+     * TTL as the table has it, when it is on (or being turned on, or off): on the ledger's attribute, or why not — on
+     * another attribute it is left as it is, as nothing the ledger writes then expires. Null when it is off, or cannot
+     * be asked about: to be turned on.
      */
-    private static boolean ttlOn(DynamoDbClient client, String table, DynamoDbLedger.Names names) {
+    private static Ttl ttlAsItIs(DynamoDbClient client, String table, DynamoDbLedger.Names names) {
         try {
             var ttl = client.describeTimeToLive(b -> b.tableName(table)).timeToLiveDescription();
             var status = ttl.timeToLiveStatusAsString();
             if ("DISABLED".equals(status)) {
-                return false;
+                return null;
+            }
+            if ("DISABLING".equals(status)) { // DynamoDB takes no change to it until it is off
+                return Ttl.off("TTL is being turned off; once it is off, turn it on by hand for attribute '"
+                        + names.ttl() + "'");
             }
             if (ttl.attributeName() != null && !ttl.attributeName().equals(names.ttl())) {
-                LOG.log(System.Logger.Level.WARNING, "DynamoDB table ''{0}'' has TTL on ''{1}'', not on ''{2}'': nothing the "
-                        + "ledger writes expires", table, ttl.attributeName(), names.ttl());
+                return Ttl.off("TTL is on '" + ttl.attributeName() + "', not on '" + names.ttl() + "'");
             }
-            return true;
+            return Ttl.ON;
         } catch (RuntimeException e) {
             // not allowed to ask (DescribeTimeToLive is an action of its own, which a role may lack): turned on all the
             // same — taken for on, TTL stayed off on every table made by hand or by a first run refused it, for good
-            return false;
+            return null;
         }
     }
 }

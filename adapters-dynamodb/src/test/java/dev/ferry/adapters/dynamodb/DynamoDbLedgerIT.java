@@ -612,6 +612,80 @@ class DynamoDbLedgerIT {
         assertThat(err.toString()).contains("--table is required");
     }
 
+    @Test // a review: on a table there with TTL off, UpdateTimeToLive refused (a role without it), the command said
+          // "TTL on 'expiresAt'" and exited 0 — a provisioning script took it for done, and nothing in it ever expired
+    void commandLine_onATableWhoseTtlCannotBeTurnedOn_saysSo_andFails() {
+        String table = tableKeyedAsTheLedgerReads(); // there, TTL off
+        var out = new java.io.ByteArrayOutputStream();
+        var err = new java.io.ByteArrayOutputStream();
+        int code;
+        try (var refusing = dynamo.refusing("UpdateTimeToLive")) {
+            code = commandLine(out, err, "create-table", "--table", table,
+                    "--endpoint", refusing.endpoint().toString());
+        }
+        assertThat(code).as(out + " " + err).isEqualTo(1);
+        assertThat(out.toString()).doesNotContain("TTL on");
+        assertThat(err.toString()).contains("'" + table + "' is there").contains("TTL could not be turned on")
+                .contains("dynamodb:UpdateTimeToLive").contains("turn it on by hand for attribute 'expiresAt'");
+        assertThat(client.describeTimeToLive(b -> b.tableName(table)).timeToLiveDescription().timeToLiveStatus())
+                .isEqualTo(TimeToLiveStatus.DISABLED);
+    }
+
+    @Test // the same review: TTL on another attribute than the ledger's was warned of, and the command said it was on
+    void commandLine_onATableWithTtlOnAnotherAttribute_saysSo_andFails() {
+        String table = tableKeyedAsTheLedgerReads();
+        client.updateTimeToLive(b -> b.tableName(table)
+                .timeToLiveSpecification(t -> t.attributeName("deleteAt").enabled(true)));
+        var out = new java.io.ByteArrayOutputStream();
+        var err = new java.io.ByteArrayOutputStream();
+
+        int code = commandLine(out, err, "create-table", "--table", table, "--endpoint", dynamo.endpoint().toString());
+
+        assertThat(code).as(out + " " + err).isEqualTo(1);
+        assertThat(out.toString()).doesNotContain("TTL on");
+        assertThat(err.toString()).contains("TTL is on 'deleteAt', not on 'expiresAt'");
+    }
+
+    @Test // the same review, for `ferry ledger create-table` (a provisioning command): it fails, saying so; a run
+          // goes on, warned, as before
+    void provisioningATableWhoseTtlCannotBeTurnedOn_failsSayingSo_aRunGoesOnWarned() {
+        String table = tableKeyedAsTheLedgerReads(); // there, TTL off
+        var refused = intercepting((method, args) -> {
+            if (method.getName().equals("updateTimeToLive")) {
+                throw software.amazon.awssdk.services.dynamodb.model.DynamoDbException.builder()
+                        .message("User is not authorized to perform: dynamodb:UpdateTimeToLive (injected)")
+                        .statusCode(400)
+                        .awsErrorDetails(software.amazon.awssdk.awscore.exception.AwsErrorDetails.builder()
+                                .errorCode("AccessDeniedException").build()).build();
+            }
+        });
+
+        assertThatThrownBy(() -> DynamoDbModule.prepare(refused, table, true, run(true)))
+                .isInstanceOf(FerryException.class)
+                .hasMessageContaining("'" + table + "'").hasMessageContaining("TTL could not be turned on")
+                .hasMessageContaining("turn it on by hand for attribute 'expiresAt'");
+        assertThat(DynamoDbModule.prepare(refused, table, true, run(false))).as("a run: warned, nothing owed")
+                .isFalse();
+        assertThat(DynamoDbModule.prepare(client, table, true, run(true))).as("allowed: turned on, done").isFalse();
+        assertThat(client.describeTimeToLive(b -> b.tableName(table)).timeToLiveDescription().attributeName())
+                .isEqualTo(DynamoDbLedger.Names.defaults().ttl());
+    }
+
+    /** {@link DynamoDbLedgerTables#run}, its credentials and region from system properties, as the test above. */
+    private static int commandLine(java.io.ByteArrayOutputStream out, java.io.ByteArrayOutputStream err,
+                                   String... args) {
+        System.setProperty("aws.accessKeyId", "x");
+        System.setProperty("aws.secretAccessKey", "x");
+        System.setProperty("aws.region", "eu-west-1");
+        try {
+            return DynamoDbLedgerTables.run(args, new java.io.PrintStream(out), new java.io.PrintStream(err));
+        } finally {
+            System.clearProperty("aws.accessKeyId");
+            System.clearProperty("aws.secretAccessKey");
+            System.clearProperty("aws.region");
+        }
+    }
+
     @Test
     void theFirstClaim_stampsTheTablesLayout_andATableOfALaterLayoutIsRefusedAsALedgerThatIsDown() {
         var names = DynamoDbLedger.Names.defaults();
