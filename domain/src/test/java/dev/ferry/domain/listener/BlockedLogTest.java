@@ -146,21 +146,29 @@ class BlockedLogTest {
         }
     }
 
-    private static final class BlockingLog extends Handler implements AutoCloseable {
+    /** The listener's lines starting with {@code prefix} wait until closed (a log whose pipe is full). */
+    static final class BlockingLog extends Handler implements AutoCloseable {
         private final String prefix;
+        /** Counted down as a line starts to wait. */
+        final CountDownLatch blocked = new CountDownLatch(1);
         private final CountDownLatch unblock = new CountDownLatch(1);
         private final Logger logger = Logger.getLogger(Listener.class.getName());
         private final Level level = logger.getLevel();
 
         BlockingLog(String prefix) {
+            this(prefix, Level.WARNING); // the tests' logging keeps SEVERE only
+        }
+
+        BlockingLog(String prefix, Level from) {
             this.prefix = prefix;
-            logger.setLevel(Level.WARNING); // the tests' logging keeps SEVERE only
+            logger.setLevel(from);
             logger.addHandler(this);
         }
 
         @Override
         public void publish(LogRecord r) {
             if (String.valueOf(r.getMessage()).startsWith(prefix)) {
+                blocked.countDown();
                 try {
                     unblock.await(20, TimeUnit.SECONDS);
                 } catch (InterruptedException e) {

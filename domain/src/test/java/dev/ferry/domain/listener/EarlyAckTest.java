@@ -115,7 +115,7 @@ class EarlyAckTest {
             }
             return Outcome.done();
         }).ledger(ledger).config(ListenerTest.fast().skipDelete(true).build()).build().start();
-        var log = new FineLogBlocking("the ack of");
+        var log = new BlockedLogTest.BlockingLog("the ack of", java.util.logging.Level.FINE);
         var aAcked = Thread.ofPlatform().unstarted(() -> listener.settle(kept.getFirst(), Disposition.ACK));
         try {
             queue.send("a\nb");
@@ -135,44 +135,6 @@ class EarlyAckTest {
             log.close();
             aAcked.join(10_000);
             listener.stop();
-        }
-    }
-
-    /** The listener's debug lines starting with {@code prefix} wait until closed (a log whose pipe is full). */
-    private static final class FineLogBlocking extends java.util.logging.Handler implements AutoCloseable {
-        private final String prefix;
-        final java.util.concurrent.CountDownLatch blocked = new java.util.concurrent.CountDownLatch(1);
-        private final java.util.concurrent.CountDownLatch unblock = new java.util.concurrent.CountDownLatch(1);
-        private final java.util.logging.Logger logger = java.util.logging.Logger.getLogger(Listener.class.getName());
-        private final java.util.logging.Level level = logger.getLevel();
-
-        FineLogBlocking(String prefix) {
-            this.prefix = prefix;
-            logger.setLevel(java.util.logging.Level.FINE);
-            logger.addHandler(this);
-        }
-
-        @Override
-        public void publish(java.util.logging.LogRecord r) {
-            if (String.valueOf(r.getMessage()).startsWith(prefix)) {
-                blocked.countDown();
-                try {
-                    unblock.await(20, java.util.concurrent.TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-            unblock.countDown();
-            logger.removeHandler(this);
-            logger.setLevel(level);
         }
     }
 

@@ -38,8 +38,7 @@ class StopReleaseKeptTest {
         var queue = InMemoryQueue.standard("stop-release");
         var listener = start(queue, Outcome.done());
         try {
-            queue.send("a\nb");
-            assertThat(bRunning.await(LIMIT.toSeconds(), TimeUnit.SECONDS)).as(listener.stats().line()).isTrue();
+            sendAndAwaitB(queue, "a\nb", listener);
 
             listener.stop(); // b still runs past the deadline: released
             listener.settle(kept.getFirst(), Disposition.ACK); // a's effect made
@@ -58,8 +57,7 @@ class StopReleaseKeptTest {
         var queue = InMemoryQueue.standard("stop-release");
         var listener = start(queue, Outcome.done());
         try {
-            queue.send("a\nb");
-            assertThat(bRunning.await(LIMIT.toSeconds(), TimeUnit.SECONDS)).as(listener.stats().line()).isTrue();
+            sendAndAwaitB(queue, "a\nb", listener);
             listener.stop();
             bMayEnd.countDown();
             assertThat(Await.until(LIMIT, () -> kept.size() == 2)).as("b kept after the stop").isTrue();
@@ -82,8 +80,7 @@ class StopReleaseKeptTest {
         var listener = new Listener[1];
         listener[0] = start(queue, Outcome.done(), delivery -> listener[0].settle(delivery, Disposition.ACK));
         try {
-            queue.send("a\nb");
-            assertThat(bRunning.await(LIMIT.toSeconds(), TimeUnit.SECONDS)).as(listener[0].stats().line()).isTrue();
+            sendAndAwaitB(queue, "a\nb", listener[0]);
             listener[0].stop();
             bMayEnd.countDown();
 
@@ -103,8 +100,7 @@ class StopReleaseKeptTest {
         var queue = InMemoryQueue.standard("stop-release");
         var listener = start(queue, Outcome.done());
         try {
-            queue.send("a\nb\nc");
-            assertThat(bRunning.await(LIMIT.toSeconds(), TimeUnit.SECONDS)).as(listener.stats().line()).isTrue();
+            sendAndAwaitB(queue, "a\nb\nc", listener);
             listener.stop();
             listener.settle(kept.getFirst(), Disposition.ACK); // a's effect made
             bMayEnd.countDown();
@@ -127,8 +123,7 @@ class StopReleaseKeptTest {
         var queue = InMemoryQueue.standard("stop-release");
         var listener = start(queue, Outcome.done());
         try {
-            queue.send("a\nb");
-            assertThat(bRunning.await(LIMIT.toSeconds(), TimeUnit.SECONDS)).as(listener.stats().line()).isTrue();
+            sendAndAwaitB(queue, "a\nb", listener);
             listener.stop();
             listener.settle(kept.getFirst(), Disposition.redeliver(Duration.ZERO)); // a's effect failed
             bMayEnd.countDown();
@@ -169,6 +164,12 @@ class StopReleaseKeptTest {
         } finally {
             next.stop();
         }
+    }
+
+    /** Sends {@code body} and waits until b's call runs (past which the test stops the listener). */
+    private void sendAndAwaitB(InMemoryQueue queue, String body, Listener listener) throws InterruptedException {
+        queue.send(body);
+        assertThat(bRunning.await(LIMIT.toSeconds(), TimeUnit.SECONDS)).as(listener.stats().line()).isTrue();
     }
 
     private static void waitDeaf(CountDownLatch latch) {
