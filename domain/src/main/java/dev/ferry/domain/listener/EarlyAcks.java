@@ -89,6 +89,13 @@ final class EarlyAcks {
         }
     }
 
+    /** Whether the worker is among the events of a message of several, skip-delete (a call made, the events not over). */
+    static boolean amongSeveral(InFlight item) {
+        synchronized (item) {
+            return item.caller != null && !item.eventsOver && item.events != null && item.events.size() > 1;
+        }
+    }
+
     /**
      * Whether a stop let go of the item while its worker is still among its events (Hands.settlingOurs): a handler's settle
      * finds it where it was, for the next — taken away, the ack of an event kept after it found nothing, and that event's

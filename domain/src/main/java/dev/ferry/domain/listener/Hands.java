@@ -19,17 +19,15 @@ import java.util.concurrent.atomic.LongAdder;
 final class Hands {
 
     /**
-     * The deliveries of one poll: a slot each, filled as each is decoded and taken in hand, emptied
-     * when it is let go (so a settled delivery is not kept in memory by a slow neighbour); gone from
-     * the set once every slot was let go or given up.
+     * The deliveries of one poll: a slot each, filled as each is decoded and taken in hand, emptied when it is let go (a
+     * settled delivery is not kept in memory by a slow neighbour); gone from the set once every slot was let go or given up.
      */
     static final class Batch {
         /** Per slot: null before it is taken, the item while in hand, {@link #GONE} once let go. */
         private final AtomicReferenceArray<Object> items;
         private final AtomicInteger left;
         /** The groups of this poll one of whose messages was dead-lettered for its receives ({@link ReceiveLimit}). */
-        final java.util.Set<String> deadLetteredForReceives =
-                java.util.concurrent.ConcurrentHashMap.newKeySet();
+        final Set<String> deadLetteredForReceives = ConcurrentHashMap.newKeySet();
 
         private Batch(int size) {
             this.items = new AtomicReferenceArray<>(size);
@@ -46,18 +44,13 @@ final class Hands {
     private final LongAdder inFlightCount = new LongAdder();
     private final Map<Delivery, InFlight> handedOver = new ConcurrentHashMap<>();
     /**
-     * Handlers' settles under way: one takes its delivery back before its claims are completed and its settlement
-     * queued, and a stop must wait for those too (counted before the take-back, so a stop that finds the handed-over
-     * set empty finds the settle counted).
+     * Handlers' settles under way, counted before their take-back: a stop that finds the handed-over set empty finds the
+     * settle counted, and waits for its claims to be completed and its settlement queued.
      */
     final java.util.concurrent.atomic.AtomicInteger handlerSettling = new java.util.concurrent.atomic.AtomicInteger();
 
     /** The ledger a claim kept by a waiting item ({@link InFlight#pausedClaim}) is released to when it leaves; or null. */
     private final dev.ferry.domain.idempotency.IdempotencyLedger ledger;
-
-    Hands(Capacity capacity) {
-        this(capacity, null);
-    }
 
     Hands(Capacity capacity, dev.ferry.domain.idempotency.IdempotencyLedger ledger) {
         this.capacity = capacity;
@@ -147,9 +140,9 @@ final class Hands {
             }
             if (item.settledEarly.get() == null) {
                 item.ours = disposition;
-                if (stillRunning && !item.eventsOver) { // decided with its worker's hand-over (EarlyAcks.over): let go
-                    keepPart(item); // of at a stop, the events its handler kept stay with it — its ack deleted the
-                }                   // message, and the event cut short never ran again
+                if (stillRunning && EarlyAcks.amongSeveral(item)) { // decided with its worker's hand-over (EarlyAcks.over):
+                    keepPart(item, true); // what its handler kept (or acks in its call) stays with it — its ack deleted
+                }                         // the message, and the event cut short never ran again
                 return true;
             }
         }
@@ -250,20 +243,24 @@ final class Hands {
 
     /**
      * skip-delete: a delivery leaving unacknowledged (put back for a later event, dead-lettered, dropped stale, given
-     * back) with events its handler kept: kept where its handler's settle finds them, their claims kept for it as a kept
-     * delivery's past its lease are (the message is back on the transport: its lease is not). Let go of, the copy ran
-     * those events beside the handler, and the handler's ack deleted the message — the events after them never ran.
-     * False when none was kept, or its handler settled it already. The delivery is remembered a while as put back (see
-     * {@link #putBackWithKept}), kept claims or none (no ledger, or every kept event a duplicate).
+     * back) with events its handler kept: kept where its handler's settle finds them, their claims kept as a kept
+     * delivery's past its lease are. Let go of, the copy ran those events beside the handler, and the handler's ack
+     * deleted the message — the events after them never ran. False when none was kept, or its handler settled it
+     * already. Remembered a while as put back (see {@link #putBackWithKept}), kept claims or none.
      */
     boolean keepPart(InFlight item) {
-        if (item.handedToHandler == 0 || item.settledEarly.get() != null) {
+        return keepPart(item, false);
+    }
+
+    /** {@link #keepPart}; {@code atStop}: let go of among its events, findable whatever its handler kept so far. */
+    private boolean keepPart(InFlight item, boolean atStop) {
+        if (item.handedToHandler == 0 && !atStop || item.settledEarly.get() != null) {
             return false;
         }
         if (!item.partlyKept) { // once: a second call (a stale dead letter's) after the handler's settle took it back
             item.partlyKept = true;
             long now = System.nanoTime();
-            if (!item.asyncClaims.isEmpty()) { // else nothing to keep: the stop need not wait for its handler
+            if (atStop || !item.asyncClaims.isEmpty()) { // else nothing to keep: the stop need not wait for its handler
                 item.keptPastLeaseNanos = now;
                 handedOver.put(item.delivery, item); // before it is remembered: a settle that finds it remembered looks
             }                                        // here again (the worker between its two looks, its ack was lost)
@@ -323,7 +320,9 @@ final class Hands {
         settledGivenBack.putIfAbsent(delivery, disposition); // the first settle decides, as in hand
         var kept = handedOver.get(delivery);
         if (kept != null && settledGivenBack.remove(delivery, disposition)) {
-            handedOver.remove(delivery, kept);
+            if (!EarlyAcks.stillAmong(kept)) { // else found by the next settle too (see takeBack)
+                handedOver.remove(delivery, kept);
+            }
             return kept;
         }
         return null;

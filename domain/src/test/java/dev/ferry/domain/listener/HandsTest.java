@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 class HandsTest {
 
     private final Capacity capacity = new Capacity(10, 1, 0);
-    private final Hands hands = new Hands(capacity);
+    private final Hands hands = new Hands(capacity, null);
 
     private static InFlight item(String id) {
         var delivery = new Delivery(id, new byte[0], Map.of(), 1, Instant.EPOCH, null, null, "q", null);

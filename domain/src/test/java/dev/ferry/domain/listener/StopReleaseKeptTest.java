@@ -151,6 +151,79 @@ class StopReleaseKeptTest {
         }
     }
 
+    @Test // a last look: a acked before the stop, nothing was left kept as the release came — the delivery was put where
+          // no settle finds it, and b's ack after b was kept reached nothing: b's claim ran out, and b ran again
+    void anEarlierEventAckedBeforeTheStop_thenTheLaterEventsAckAfterTheRelease_completesIt() throws Exception {
+        var queue = InMemoryQueue.standard("stop-release");
+        var listener = start(queue, Outcome.done());
+        try {
+            sendAndAwaitB(queue, "a\nb\nc", listener);
+            listener.settle(kept.getFirst(), Disposition.ACK); // a's effect made, as b runs
+            listener.stop();
+            bMayEnd.countDown();
+            assertThat(Await.until(LIMIT, () -> kept.size() == 2)).as("b kept after the stop").isTrue();
+
+            listener.settle(kept.getLast(), Disposition.ACK); // b's effect made
+
+            assertThat(ledger.peek(key("a"))).get().isInstanceOf(Claim.Completed.class);
+            assertThat(ledger.peek(key("b"))).as("b acked: done").get().isInstanceOf(Claim.Completed.class);
+            assertThat(queue.size() + queue.inFlightCount()).as("the message waits for c").isEqualTo(1);
+        } finally {
+            bMayEnd.countDown();
+            listener.stop();
+        }
+    }
+
+    @Test // a last look: the same, b acked in its own call — refused as a settle of a message put back, b's cover lost
+    void anEarlierEventAckedBeforeTheStop_thenAnAckInTheLaterEventsCall_coversIt() throws Exception {
+        var queue = InMemoryQueue.standard("stop-release");
+        var listener = new Listener[1];
+        listener[0] = start(queue, Outcome.done(), delivery -> listener[0].settle(delivery, Disposition.ACK));
+        try {
+            sendAndAwaitB(queue, "a\nb", listener[0]);
+            listener[0].settle(kept.getFirst(), Disposition.ACK); // a's effect made, as b runs
+            listener[0].stop();
+            bMayEnd.countDown();
+
+            assertThat(Await.until(LIMIT, () -> ledger.peek(key("b")).orElse(null) instanceof Claim.Completed))
+                    .as("b acked in its call: done").isTrue();
+            assertThat(ledger.peek(key("a"))).get().isInstanceOf(Claim.Completed.class);
+        } finally {
+            bMayEnd.countDown();
+            listener[0].stop();
+        }
+        assertNextRunFindsBothDone(queue);
+    }
+
+    @Test // a last look: nothing kept yet as the release came (the first event still in its call), that event's ack in
+          // its call went to the transport and deleted the released message — the events after it never ran
+    void theFirstEventsAckInItsCall_afterTheRelease_doesNotDeleteTheMessage() throws Exception {
+        var queue = InMemoryQueue.standard("stop-release");
+        var listener = new Listener[1];
+        listener[0] = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
+            if (event.key().equals("a")) {
+                bRunning.countDown(); // (the first event is the one that runs on here)
+                waitDeaf(bMayEnd);
+                listener[0].settle(delivery, Disposition.ACK); // a's effect made, in its call
+            }
+            kept.add(delivery);
+            return Outcome.done();
+        }).ledger(ledger).config(ListenerTest.fast().skipDelete(true).shutdownDeadline(Duration.ofMillis(200)).build())
+                .build().start();
+        try {
+            sendAndAwaitB(queue, "a\nb", listener[0]);
+            listener[0].stop();
+            bMayEnd.countDown();
+
+            assertThat(Await.until(LIMIT, () -> ledger.peek(key("a")).orElse(null) instanceof Claim.Completed))
+                    .as("a acked in its call: done").isTrue();
+            assertThat(queue.size() + queue.inFlightCount()).as("the message waits for b").isEqualTo(1);
+        } finally {
+            bMayEnd.countDown();
+            listener[0].stop();
+        }
+    }
+
     private void assertNextRunFindsBothDone(InMemoryQueue queue) {
         var calls = new java.util.concurrent.atomic.AtomicInteger();
         var next = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
