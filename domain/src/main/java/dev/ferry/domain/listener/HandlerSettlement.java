@@ -110,12 +110,6 @@ final class HandlerSettlement {
                     + "message already, with events its handler kept", delivery.id(), disposition);
             return null; // its claims completed or released by a first settle, or let run out; an ack deleted the message
         }
-        if (item != null && item.partlyKept && disposition instanceof Disposition.Ack) {
-            var acked = EarlyAcks.ackLater(item); // let go of by a stop while a later event runs (Hands.settlingOurs):
-            if (acked != null) {                  // its worker still among its events, an ack made in its call covers it
-                return acked;
-            }
-        }
         var kept = item;
         boolean early = false;
         if (item == null) {
@@ -147,6 +141,12 @@ final class HandlerSettlement {
             // the stop gave it back while its handle() still ran: its runner (or this, if it kept it meanwhile) completes
             // its claims as this settle says — else they stayed held, and the copy put back waited them out and ran again
             item = kept = hands.settledWhileGivenBack(delivery, disposition);
+        }
+        if (item != null && item.partlyKept && disposition instanceof Disposition.Ack) {
+            var acked = EarlyAcks.ackLater(item); // let go of by a stop while a later event runs (Hands.settlingOurs),
+            if (acked != null) {                  // however found: its worker still among its events, an ack made in
+                return acked;                     // its call covers it
+            }
         }
         if (item != null) {
             processor.settledByHandler(item, disposition);

@@ -47,7 +47,7 @@ final class Hands {
      * Handlers' settles under way, counted before their take-back: a stop that finds the handed-over set empty finds the
      * settle counted, and waits for its claims to be completed and its settlement queued.
      */
-    final java.util.concurrent.atomic.AtomicInteger handlerSettling = new java.util.concurrent.atomic.AtomicInteger();
+    final AtomicInteger handlerSettling = new AtomicInteger();
 
     /** The ledger a claim kept by a waiting item ({@link InFlight#pausedClaim}) is released to when it leaves; or null. */
     private final dev.ferry.domain.idempotency.IdempotencyLedger ledger;
@@ -111,11 +111,11 @@ final class Hands {
 
     /** Takes the item out of flight and frees its slot; true only for the first call. */
     boolean letGo(InFlight item) {
-        if (!settling(item)) {
-            return false;
+        boolean first = settling(item);
+        if (first) {
+            free(item);
         }
-        free(item);
-        return true;
+        return first;
     }
 
     /**
@@ -139,16 +139,19 @@ final class Hands {
                 return false;
             }
             if (item.settledEarly.get() == null) {
-                item.ours = disposition;
                 if (stillRunning && EarlyAcks.amongSeveral(item)) { // decided with its worker's hand-over (EarlyAcks.over):
+                    releasingAtStop.run();
                     keepPart(item, true); // what its handler kept (or acks in its call) stays with it — its ack deleted
                 }                         // the message, and the event cut short never ran again
-                return true;
+                item.ours = disposition; // last: a settle finding it marked settled waits for this (removingNow), then
+                return true;             // finds it kept — noted before, it found it nowhere and went out ahead of this
             }
         }
         free(item);
         return false;
     }
+
+    Runnable releasingAtStop = () -> { }; // a test's pause in the stop's release: item marked settled, locked, not kept
 
     /** Records a handler's own settlement of an item still in hand; false when the listener settled it first. */
     boolean settleEarly(InFlight item, Disposition disposition) {
@@ -201,7 +204,7 @@ final class Hands {
     }
 
     /** Kept claims being released now. */
-    private final java.util.concurrent.atomic.AtomicInteger releasing = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger releasing = new AtomicInteger();
 
     /**
      * At a stop: waits, at most {@code within}, for the kept claims being released — the ledger closes after the stop, and

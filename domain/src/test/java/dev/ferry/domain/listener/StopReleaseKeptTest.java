@@ -32,6 +32,7 @@ class StopReleaseKeptTest {
     private final List<Delivery> kept = new CopyOnWriteArrayList<>();
     private final CountDownLatch bRunning = new CountDownLatch(1);
     private final CountDownLatch bMayEnd = new CountDownLatch(1);
+    private volatile Thread bCaller;
 
     @Test
     void anAckOfAKeptEventAfterTheStopReleasedTheMessage_doesNotDeleteIt() throws Exception {
@@ -224,6 +225,74 @@ class StopReleaseKeptTest {
         }
     }
 
+    @Test // a last look: a's ack came as the stop had marked the message settled and not yet kept it — it found the
+          // delivery nowhere, took it for let go of, and went to the transport ahead of the release: b never ran again
+    void anAckAsTheStopReleasesTheMessage_waitsForTheRelease_andDoesNotDeleteIt() throws Exception {
+        var queue = InMemoryQueue.standard("stop-release");
+        var listener = start(queue, Outcome.done());
+        try {
+            sendAndAwaitB(queue, "a\nb", listener);
+            var ack = new Thread[1];
+            pauseTheRelease(listener, () -> { // a's effect made, acked from its own thread, as the stop releases
+                ack[0] = Thread.ofPlatform().start(() -> listener.settle(kept.getFirst(), Disposition.ACK));
+                awaitLockedOrDone(ack[0]);
+            });
+
+            listener.stop();
+            ack[0].join(LIMIT.toMillis());
+
+            assertThat(ack[0].isAlive()).as("the ack answered").isFalse();
+            assertThat(queue.size() + queue.inFlightCount()).as("the message waits for b").isEqualTo(1);
+            assertThat(ledger.peek(key("a"))).as("a acked: done").get().isInstanceOf(Claim.Completed.class);
+        } finally {
+            bMayEnd.countDown();
+            listener.stop();
+        }
+    }
+
+    @Test // the same, b acked in its own call as the stop releases: its cover lost, b's claim ran out and b ran again
+    void anAckInTheLaterEventsCallAsTheStopReleases_coversIt_theNextRunFindsBothDone() throws Exception {
+        var queue = InMemoryQueue.standard("stop-release");
+        var listener = new Listener[1];
+        listener[0] = start(queue, Outcome.done(), delivery -> listener[0].settle(delivery, Disposition.ACK));
+        try {
+            sendAndAwaitB(queue, "a\nb", listener[0]);
+            pauseTheRelease(listener[0], () -> { // b's call acks now, as the stop releases
+                bMayEnd.countDown();
+                awaitLockedOrDone(bCaller);
+            });
+
+            listener[0].stop();
+
+            assertThat(Await.until(LIMIT, () -> ledger.peek(key("b")).orElse(null) instanceof Claim.Completed))
+                    .as("b acked in its call: done").isTrue();
+            assertThat(ledger.peek(key("a"))).get().isInstanceOf(Claim.Completed.class);
+            assertThat(queue.size() + queue.inFlightCount()).as("released, not deleted").isEqualTo(1);
+        } finally {
+            bMayEnd.countDown();
+            listener[0].stop();
+        }
+        assertNextRunFindsBothDone(queue);
+    }
+
+    /** Runs {@code pause} inside the stop's release of the message among its events (marked settled, under its lock). */
+    private static void pauseTheRelease(Listener listener, Runnable pause) throws ReflectiveOperationException {
+        var hands = Listener.class.getDeclaredField("hands");
+        hands.setAccessible(true);
+        ((Hands) hands.get(listener)).releasingAtStop = pause;
+    }
+
+    /** Waits, a few seconds at most, until {@code thread} waits for a delivery's lock (the stop's) or has ended. */
+    private static void awaitLockedOrDone(Thread thread) {
+        var threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        Await.until(Duration.ofSeconds(5), () -> {
+            var info = threads.getThreadInfo(thread.threadId());
+            return info == null || info.getThreadState() == Thread.State.TERMINATED
+                    || info.getThreadState() == Thread.State.BLOCKED && info.getLockName() != null
+                    && info.getLockName().startsWith(InFlight.class.getName() + "@");
+        });
+    }
+
     private void assertNextRunFindsBothDone(InMemoryQueue queue) {
         var calls = new java.util.concurrent.atomic.AtomicInteger();
         var next = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
@@ -271,6 +340,7 @@ class StopReleaseKeptTest {
                 kept.add(delivery);
                 return Outcome.done();
             }
+            bCaller = Thread.currentThread();
             bRunning.countDown();
             waitDeaf(bMayEnd); // past the stop's deadline, deaf to its interrupt
             if (inBsCall != null) {
