@@ -166,7 +166,9 @@ final class Shutdown {
         // a kept delivery (skip-delete) counts once handed over, again when its handler settles it: finished is what
         // the transport was told, so one kept past the deadline is not finished (it was, and the stop "clean"), one
         // settled is, once
-        int keptPastDeadline = hands.handedOver().size(); // read with finished: one settled between would count in both
+        // read with finished: one settled between would count in both. One released above among its events (its worker
+        // past the deadline) is kept only for what its handler holds: with none, it counted as released and kept too
+        long keptPastDeadline = hands.handedOver().stream().filter(i -> !i.partlyKept || !i.asyncClaims.isEmpty()).count();
         var after = stats.get();
         long finished = after.settled() - after.handedOver() - settledBefore - releasedWaiting - releasedRunning;
         markStopped.run();

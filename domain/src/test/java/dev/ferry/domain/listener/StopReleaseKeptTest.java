@@ -41,9 +41,10 @@ class StopReleaseKeptTest {
         try {
             sendAndAwaitB(queue, "a\nb", listener);
 
-            listener.stop(); // b still runs past the deadline: released
+            var report = listener.stop(); // b still runs past the deadline: released
             listener.settle(kept.getFirst(), Disposition.ACK); // a's effect made
 
+            assertThat(report.keptPastDeadline()).as("a kept by its handler").isEqualTo(1);
             assertThat(queue.size() + queue.inFlightCount()).as("the message waits for b").isEqualTo(1);
             assertThat(ledger.peek(key("a"))).as("a acked: done").get().isInstanceOf(Claim.Completed.class);
             assertThat(ledger.peek(key("b")).orElse(null)).as("b not done").isNotInstanceOf(Claim.Completed.class);
@@ -213,9 +214,11 @@ class StopReleaseKeptTest {
                 .build().start();
         try {
             sendAndAwaitB(queue, "a\nb", listener[0]);
-            listener[0].stop();
+            var report = listener[0].stop();
             bMayEnd.countDown();
 
+            assertThat(report.releasedRunning()).as(report.toString()).isEqualTo(1);
+            assertThat(report.keptPastDeadline()).as("nothing kept by its handler: released only").isZero();
             assertThat(Await.until(LIMIT, () -> ledger.peek(key("a")).orElse(null) instanceof Claim.Completed))
                     .as("a acked in its call: done").isTrue();
             assertThat(queue.size() + queue.inFlightCount()).as("the message waits for b").isEqualTo(1);
