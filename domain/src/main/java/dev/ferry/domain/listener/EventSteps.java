@@ -28,6 +28,11 @@ final class EventSteps {
         this.ledger = ledger;
     }
 
+    /** The listener's name: what a mark of its own on the ledger is keyed by ({@link ReceiveLimit#decodingMark}). */
+    String listener() {
+        return s.name();
+    }
+
     /** Runs one event; null when it is done (or a duplicate), else what stood in the way. */
     Setback run(InFlight item, Event event) {
         InFlight.HeldClaim claim = null;

@@ -105,7 +105,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         }
         if (EventSteps.stale(s, item)) {
             // the transport handed this message out again (or is about to): a newer copy runs, this one is stale
-            return dropStale(item);
+            return dropStale(item, false);
         }
         var earlier = ledger.earlierCompletionPending(item);
         if (earlier != null) {
@@ -131,7 +131,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         if (!item.started) {
             if (owed != null) { // given up on before, its copy refused: it goes there now, not to its handler again
                 if (EventSteps.stale(s, item)) { // its lease ran out (the journal's read was slow): the copy out now goes
-                    return dropStale(item);
+                    return dropStale(item, false);
                 }
                 item.started = true;
                 notes.deadLettered(item, owed);
@@ -149,13 +149,18 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
                         c.throttles(), passes), s.config().deadLetter());
             }
             if (dead != null) {
-                boolean done;
+                dev.ferry.domain.idempotency.Claim done; // see EventKeys#state: all done, held elsewhere, or neither
                 try {
-                    done = keys.allDone(ReceiveLimit.decoded(item, events, s.ledger()));
+                    done = keys.state(ReceiveLimit.decoded(item, events, s.ledger()), s.clock());
                 } catch (Throwable e) { // it may be done: not dead-lettered blind, it waits for the ledger in hand
                     return decide(item, ledger.storeFailed(item, "duplicate check", e));
                 }
-                if (!done && !ReceiveLimit.behindItsGroupsPoison(item)) {
+                if (done instanceof dev.ferry.domain.idempotency.Claim.InProgress held) {
+                    // another's handler may run on and finish it: it waits, as below the limit, not started — when it
+                    // resumes, the limit is checked again (a holder that died lets its claim lapse: dead-lettered then)
+                    return decide(item, EventKeys.waitFor(held, s.clock()));
+                }
+                if (done == null && !ReceiveLimit.behindItsGroupsPoison(item)) {
                     item.started = true;
                     if (item.events == null) { // its decoder threw on this receive too: the reason says what with
                         dead = new FailureDecision.Settle(Disposition.deadLetter(((Disposition.DeadLetter) dead.disposition())
@@ -194,7 +199,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
             if (item.settled.get() || item.nextEvent > first && EventSteps.stale(s, item)) {
                 // an earlier event's handler (or a lookup) ran past the lease or a stop's deadline: handed out again or given
                 // back, its copy takes up from here finding those done done; this one would run the rest beside it
-                return ledger.settledByItsHandler(item) ? InFlight.stepAfterHandlersOwn(item) : dropStale(item);
+                return ledger.settledByItsHandler(item) ? InFlight.stepAfterHandlersOwn(item) : dropStale(item, false);
             }
             var setback = events.run(item, item.events.get(item.nextEvent));
             if (setback != null) {
@@ -296,12 +301,8 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
     /**
      * Drops a copy whose lease ran out (the transport handed the message out again). On a transport that locks a group
      * (SQS FIFO: a delivery with a group key), its later messages here go too: run now, they overtook the new copy.
+     * {@code ranAndFailed}: its own handling ran past the lease and failed (its receive is not excused).
      */
-    private Step dropStale(InFlight item) {
-        return dropStale(item, false);
-    }
-
-    /** {@code ranAndFailed}: its own handling ran past the lease and failed (its receive is not excused). */
     private Step dropStale(InFlight item, boolean ranAndFailed) {
         ledger.letGoOfClaims(item); // a completion that failed before its lease ran out (held for the ledger) is still owed
         s.settler().dropStale(item, !ranAndFailed);

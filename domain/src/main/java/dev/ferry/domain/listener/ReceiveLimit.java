@@ -60,7 +60,7 @@ final class ReceiveLimit {
             return item;
         }
         if (ledger != null) {
-            String mark = LedgerKeys.bounded("decoding:" + item.delivery.source() + ":" + item.delivery.id());
+            String mark = decodingMark(events.listener(), item.delivery.id());
             if (!(ledger.claim(mark, UNFINISHED) instanceof Claim.Acquired a)) {
                 return item; // a decoding that never finished, or one under way: not decoded
             }
@@ -83,6 +83,17 @@ final class ReceiveLimit {
             events.decodeWatched(item); // behind its group's poison: decoded in its turn, after that one went
         }
         return item;
+    }
+
+    /**
+     * The ledger key of the mark on the decoding of message {@code id} of the listener {@code name}: keyed by the
+     * listener's name (the one the file gives its source), not by the source's own, and each part with its length, as
+     * {@link LedgerKeys} writes its keys. Two sources of one plugin type on queues both called "orders" number their
+     * messages alike ("orders-7" on both): the mark one left held, its process dead, kept the other's same-id message
+     * from being decoded, and a done copy of it was dead-lettered.
+     */
+    static String decodingMark(String name, String id) {
+        return LedgerKeys.bounded("decoding:" + name.length() + ':' + name + ':' + id);
     }
 
     /** How a dead letter's reason says why it was not decoded ({@code problem}: {@link #NOT_DECODED} or a decoder's). */

@@ -5,14 +5,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.ferry.domain.decode.Decoder;
 import dev.ferry.domain.handle.Handler;
 import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.idempotency.Claim;
+import dev.ferry.domain.idempotency.IdempotencyLedger;
+import dev.ferry.domain.idempotency.InMemoryLedger;
+import dev.ferry.domain.idempotency.LedgerKeys;
 import dev.ferry.domain.memory.InMemoryQueue;
 import dev.ferry.domain.retry.DeadLetterPolicy;
 import dev.ferry.domain.testing.Await;
 import dev.ferry.domain.testing.LineDecoder;
+import dev.ferry.domain.testing.MutableClock;
 import dev.ferry.domain.transport.PollRequest;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -125,7 +131,7 @@ class CrashingMessageTest {
         assertNotDecodedWith(held -> {
             var ledger = new OnDisk();
             // the process that died decoding it past the limit had marked the decoding, and never took the mark off
-            ledger.claim(dev.ferry.domain.idempotency.LedgerKeys.bounded("decoding:" + held.source() + ":" + held.id()),
+            ledger.claim(ReceiveLimit.decodingMark(held.source(), held.id()),
                     ReceiveLimit.UNFINISHED);
             return ledger;
         });
@@ -234,7 +240,7 @@ class CrashingMessageTest {
         queue.send("crasher");
         var held = diedHolding(queue, 3).getFirst();
         var ledger = new OnDisk();
-        String mark = dev.ferry.domain.idempotency.LedgerKeys.bounded("decoding:" + held.source() + ":" + held.id());
+        String mark = ReceiveLimit.decodingMark(held.source(), held.id());
         var seen = new CopyOnWriteArrayList<Object>();
         Decoder decoder = delivery -> {
             assertThat(ledger.persists).as("the mark made to outlive the process before the decoding").hasPositiveValue();
@@ -346,6 +352,111 @@ class CrashingMessageTest {
         assertThat(interrupted).as("interrupted at the handler timeout").hasValue(1);
         assertThat(dlq.messages().getFirst().attributes().get(InMemoryQueue.REASON_ATTRIBUTE))
                 .contains("decoding interrupted");
+    }
+
+    @Test // a review: a copy past the limit whose event a live holder handled (its handler ran on, its lease's
+          // extension refused, its claim kept) was dead-lettered "received 3 times" — then that handler finished, Done:
+          // dead-lettered though its effect happened. Below the limit the copy waited, and was dropped as a duplicate
+    void aCopyPastTheLimit_whoseEventALiveHolderHandles_waitsForIt_andIsDroppedAsADuplicate() {
+        var dlq = InMemoryQueue.standard("orders-dlq");
+        var queue = InMemoryQueue.builder("orders").deadLetterQueue(dlq).build();
+        String key = LedgerKeys.event(queue.name(), "m-1");
+        var seenHeld = new AtomicInteger();
+        var ledger = seeingHeld(InMemoryLedger.create(), key, seenHeld);
+        queue.send("m-1");
+        diedHolding(queue, 2); // its next receive is past the limit of 2
+        // the handler of an earlier copy, running on (a lease long enough not to lapse on a slow machine: the copy
+        // asks again after a second at most, whatever is left of it)
+        var holder = (Claim.Acquired) ledger.claim(key, Duration.ofMinutes(1));
+        var effects = new CopyOnWriteArrayList<String>();
+        var l = start(Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
+            effects.add(event.key());
+            return Outcome.done();
+        }).ledger(ledger).config(ListenerTest.fast().deadLetter(DeadLetterPolicy.maxReceives(2)).build()));
+        var completed = new AtomicBoolean();
+        var finisher = new Thread(() -> { // it finishes once the copy found its claim (before, the copy found it done)
+            if (Await.until(LIMIT, () -> seenHeld.get() > 0)) {
+                Await.until(Duration.ofMillis(500), () -> false);
+                completed.set(ledger.complete(key, holder.token(), Duration.ofHours(1)));
+            }
+        });
+        finisher.start();
+
+        assertThat(Await.until(LIMIT, () -> !finisher.isAlive())).isTrue();
+        assertThat(completed).as("the holder's handler finished, its claim still its own").isTrue();
+        assertThat(Await.until(LIMIT, () -> queue.size() == 0 && l.stats().inFlight() == 0))
+                .as(l.stats().line()).isTrue();
+        assertThat(dlq.size()).as("its effect happened: not dead-lettered").isZero();
+        assertThat(l.stats().duplicatesDropped()).isEqualTo(1);
+        assertThat(effects).as("not handled twice").isEmpty();
+    }
+
+    @Test // the same copy, its holder dead (the process died in the handler): the claim lapses with its lease, and the
+          // copy that waited on it is dead-lettered then — still the net for a message that kills the process
+    void aCopyPastTheLimit_whoseEventsHolderDied_isDeadLetteredOnceTheClaimLapses() {
+        var dlq = InMemoryQueue.standard("orders-dlq");
+        var queue = InMemoryQueue.builder("orders").deadLetterQueue(dlq).build();
+        String key = LedgerKeys.event(queue.name(), "m-1");
+        var seenHeld = new AtomicInteger();
+        var ledgerClock = MutableClock.startingNow(); // moved by the test: the claim lapses when it says, not before
+        var ledger = seeingHeld(InMemoryLedger.of(ledgerClock, 1_000), key, seenHeld);
+        queue.send("m-1");
+        diedHolding(queue, 2);
+        ledger.claim(key, Duration.ofMinutes(1)); // taken by the handler the process died in
+        var effects = new CopyOnWriteArrayList<String>();
+        var l = start(Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
+            effects.add(event.key());
+            return Outcome.done();
+        }).ledger(ledger).config(ListenerTest.fast().deadLetter(DeadLetterPolicy.maxReceives(2)).build()));
+
+        assertThat(Await.until(LIMIT, () -> seenHeld.get() > 0)).as(l.stats().line()).isTrue();
+        ledgerClock.advance(Duration.ofMinutes(2)); // its lease ran out, nobody to extend it
+
+        assertThat(Await.until(LIMIT, () -> dlq.size() == 1)).as(l.stats().line()).isTrue();
+        assertThat(dlq.messages().getFirst().attributes().get(InMemoryQueue.REASON_ATTRIBUTE))
+                .startsWith("received ").contains("more than maxReceives 2");
+        assertThat(effects).as("not handled: it goes for its receives").isEmpty();
+    }
+
+    @Test // a review of the fix above: a plugin ledger's peek that says "in progress" with a lease ended (it does not look
+          // at its clock, as claim does) held the copy past the limit for ever, asked again every 25 ms
+    void aCopyPastTheLimit_whoseLedgerSaysHeldWithALeaseEnded_isDeadLettered() {
+        var dlq = InMemoryQueue.standard("orders-dlq");
+        var queue = InMemoryQueue.builder("orders").deadLetterQueue(dlq).build();
+        String key = LedgerKeys.event(queue.name(), "m-1");
+        var peeks = new AtomicInteger();
+        var ledger = new OnDisk(InMemoryLedger.create()) {
+            @Override
+            public java.util.Optional<Claim> peek(String peeked) {
+                if (!peeked.equals(key)) {
+                    return super.peek(peeked);
+                }
+                peeks.incrementAndGet();
+                return java.util.Optional.of(new Claim.InProgress(key, java.time.Instant.now().minusSeconds(60)));
+            }
+        };
+        queue.send("m-1");
+        diedHolding(queue, 2);
+        var l = start(Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> Outcome.done())
+                .ledger(ledger).config(ListenerTest.fast().deadLetter(DeadLetterPolicy.maxReceives(2)).build()));
+
+        assertThat(Await.until(LIMIT, () -> dlq.size() == 1)).as(l.stats().line() + ", " + peeks + " peeks").isTrue();
+        assertThat(dlq.messages().getFirst().attributes().get(InMemoryQueue.REASON_ATTRIBUTE))
+                .contains("more than maxReceives 2");
+    }
+
+    /** {@code inner}, as a ledger that outlives the process, counting the peeks of {@code key} that found it held. */
+    private static OnDisk seeingHeld(IdempotencyLedger inner, String key, AtomicInteger seenHeld) {
+        return new OnDisk(inner) {
+            @Override
+            public java.util.Optional<Claim> peek(String peeked) {
+                var answer = super.peek(peeked);
+                if (peeked.equals(key) && answer.orElse(null) instanceof Claim.InProgress) {
+                    seenHeld.incrementAndGet();
+                }
+                return answer;
+            }
+        };
     }
 
     /** A ledger whose claims outlive the process, as one on disk or in a service does (held in memory here). */
