@@ -92,8 +92,11 @@ final class ClaimLeases {
     }
 
     /**
-     * Each round: the claims whose extension failed are asked again, for what is left of the lease they asked for, while
-     * the listener still holds them; lost claims of deliveries that left its hands are forgotten.
+     * Each round: the claims whose extension failed are asked again, for what is left of the lease they asked for,
+     * while the listener still holds them; lost claims of deliveries that left its hands are forgotten. The keeper's
+     * rounds call it, and those of the watch while it waits on the transport ({@link ClaimsDuringCall}); the two may
+     * meet as the call ends: each failed ask is taken out once (removed by value), and a claim still being asked waits
+     * for its answer.
      */
     void round() {
         if (failed.isEmpty() && lost.isEmpty() && next.isEmpty()) {

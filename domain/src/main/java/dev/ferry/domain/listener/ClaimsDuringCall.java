@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
  * transport's extension call. They were extended once before the call and then only by the keeper's next round, after
  * it: an SQS call over a silent connection, tried again, took a minute — four 30 s leases of 2 s, or two of the default
  * 30 s — and every claim in hand ran out under its handler; a copy the transport handed out meanwhile ran beside it.
+ * The extensions that failed are asked again each tick too, as the keeper's rounds ask them.
  */
 final class ClaimsDuringCall implements AutoCloseable {
 
@@ -95,6 +96,11 @@ final class ClaimsDuringCall implements AutoCloseable {
                 // settled, no kept delivery's claims were kept during a call (a copy ran beside its handler)
                 keep(item, nowNanos);
             }
+            // the extensions that failed (the ledger down a moment) asked again, as the keeper's rounds do, after those
+            // due now (asked afresh, the failed ask dropped): left to the keeper's next round, after the call, the
+            // ledger back in seconds was asked only on the schedule above, once the claim had run out — lost, a copy
+            // ran beside its handler. A ledger still down is probed by one claim a tick, as by the keeper's rounds
+            claims.round();
         }
 
         private void keep(InFlight item, long nowNanos) {
