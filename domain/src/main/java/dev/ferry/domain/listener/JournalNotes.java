@@ -13,7 +13,8 @@ import java.time.Clock;
  * by a thread of its own from a bounded queue, in the order noted, so a slow or failing journal
  * (a throttled table) never holds up a worker: when the queue is full, notes are dropped and
  * counted. Best effort: a journal that fails is logged, never allowed to change what happens to
- * the message. At shutdown what is queued gets a moment to be written.
+ * the message — but an owed dead letter's mark that fails is kept and tried again ({@link KeptMarks}): lost, its copy
+ * back elsewhere ran after its group's later messages. At shutdown what is queued gets a moment to be written.
  */
 final class JournalNotes {
 
@@ -29,6 +30,10 @@ final class JournalNotes {
     private volatile Thread writer;
     private volatile boolean closed;
     private volatile long lastWarning;
+    /** Owed marks whose write failed, tried again by the writer; see {@link KeptMarks}. */
+    private final KeptMarks<Pending> kept = new KeptMarks<>();
+    /** Set by the stop before {@link #closed}: the writer tries the marks kept until then at most. */
+    private volatile long closeBy;
     private final AsideLog aside = new AsideLog("ferry-journal-log");
 
     /** Notes waiting to be written at most; beyond, new ones are dropped (and counted). */
@@ -152,6 +157,7 @@ final class JournalNotes {
             noted(() -> {
                 var done = new EventJournal.Note.DeadLettered(null, cut(reason), messageId, clock.instant());
                 if (closed) { // a handler's own settlement after the stop: the mark would say owed for good
+                    kept.forget(messageId); // nor may the writer write its owed mark, still kept, over this
                     journal.note(EventJournal.messageKey(source, messageId), done);
                 } else {
                     note(messageId, done);
@@ -280,10 +286,11 @@ final class JournalNotes {
     }
 
     private void writeLoop() {
-        while (!closed || !queue.isEmpty()) {
+        while (!closed || !queue.isEmpty() || (!kept.isEmpty() && System.nanoTime() - closeBy < 0)) {
             Pending pending;
             try {
-                pending = queue.poll(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+                long wait = Math.min(100_000_000L, kept.untilDue()); // no longer than the next try of a mark kept
+                pending = queue.poll(wait, java.util.concurrent.TimeUnit.NANOSECONDS);
             } catch (InterruptedException e) { // no one interrupts the writer: a plugin journal's client left the flag
                 continue; // set, and ending here left every later note queued, dropped as "behind", unseen
             }
@@ -295,23 +302,47 @@ final class JournalNotes {
                     // later note of the source queued and dropped unseen until a restart
                 }
             }
+            try {
+                kept.retry(this::writeNow); // after the note just dequeued, which may have replaced one of them
+            } catch (Throwable e) { // no memory: the writer outlives it, as above
+            }
         }
     }
 
     private void write(Pending pending) {
-        var note = pending.note();
+        // under the message's id, a dead-letter note replaces the one before it: an owed mark kept is out of date
+        boolean replaces = pending.messageId() != null && pending.note() instanceof EventJournal.Note.DeadLettered;
+        if (replaces) {
+            kept.forget(pending.messageId());
+        }
         try {
-            if (note.eventKey() != null && !pending.messageOnly()) {
-                journal.note(note.eventKey(), note);
-            }
-            if (pending.messageId() != null) {
-                journal.note(EventJournal.messageKey(source, pending.messageId()), note);
-            }
+            writeNow(pending);
         } catch (Throwable e) {
+            if (replaces && dev.ferry.domain.idempotency.EventLookup.owed(
+                    ((EventJournal.Note.DeadLettered) pending.note()).reason())) {
+                // dropped, the copy that came back elsewhere found no mark and ran after its group's later messages
+                if (kept.keep(pending.messageId(), pending)) {
+                    dropped.incrementAndGet(); // the oldest kept, past the bound
+                }
+                warn("the event journal of ''{0}'' failed; the dead letter owed for message {2} is noted again when it "
+                        + "takes notes: {1}", describe(e), pending.messageId());
+                return;
+            }
             // the message id is a parameter, never part of the pattern: a sender's "{3F25...}" made the pattern
             // unparsable, and the logging bridge threw while formatting it
             warn("the event journal of ''{0}'' failed; what happened to message {2} is not recorded: {1}",
                     describe(e), pending.messageId());
+        }
+    }
+
+    /** Writes {@code pending}, throwing what the journal threw. */
+    private void writeNow(Pending pending) {
+        var note = pending.note();
+        if (note.eventKey() != null && !pending.messageOnly()) {
+            journal.note(note.eventKey(), note);
+        }
+        if (pending.messageId() != null) {
+            journal.note(EventJournal.messageKey(source, pending.messageId()), note);
         }
     }
 
@@ -336,8 +367,13 @@ final class JournalNotes {
      * Stops taking notes; waits up to {@code patience} for the queued ones to be written, then drops the
      * rest (counted). The writer is not interrupted: an interrupt in the middle of a write into a store
      * that shares a file with the ledger (MVStore) closes that file under every other user of it.
+     * Owed marks kept are tried at once, and again, within the same patience.
      */
     void close(java.time.Duration patience) {
+        long hour = 3_600_000L; // past it (centuries) toMillis overflows, and it must not throw before closed is set
+        closeBy = System.nanoTime() + Math.max(0, patience.compareTo(java.time.Duration.ofMillis(hour)) > 0 ? hour
+                : patience.toMillis()) * 1_000_000L;
+        kept.dueNow();
         closed = true;
         var w = writer;
         if (w != null) {
@@ -348,6 +384,7 @@ final class JournalNotes {
             }
             int left = queue.size();
             queue.clear(); // the writer ends after the note it is writing
+            left += kept.clear(); // and tries these no more past closeBy
             dropped.addAndGet(left);
         }
     }

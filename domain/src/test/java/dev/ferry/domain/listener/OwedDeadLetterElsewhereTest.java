@@ -98,6 +98,64 @@ class OwedDeadLetterElsewhereTest {
                 .hasValueSatisfying(r -> assertThat(r.status()).startsWith("dead-lettered ("));
     }
 
+    @Test // a review: the owed mark's write failed (the ledger down for seconds), and it was dropped for good; the copy
+          // that came back to the next instance after the journal was back found no mark, and ran after B2
+    void anOwedMarkWhoseWriteFailed_isWrittenOnceTheJournalIsBack_andTheCopyBackElsewhereIsNotRun() {
+        fifo.send(InMemoryQueue.Message.of("A1", "G"));
+        fifo.send(InMemoryQueue.Message.of("B2", "G"));
+        var down = new java.util.concurrent.atomic.AtomicBoolean(true);
+        var refusedMarks = new AtomicInteger(); // owed marks of the refused copy whose write failed
+        var flaky = (dev.ferry.domain.idempotency.IdempotencyLedger) java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(), ledger.getClass().getInterfaces(), (proxy, method, args) -> {
+                    if (method.getName().equals("note") && down.get()) {
+                        if (args[1] instanceof EventJournal.Note.DeadLettered d && d.eventKey() == null
+                                && dev.ferry.domain.idempotency.EventLookup.owed(d.reason())) {
+                            refusedMarks.incrementAndGet();
+                        }
+                        throw new dev.ferry.domain.model.FerryException("the journal's table is throttled", true);
+                    }
+                    try {
+                        return method.invoke(ledger, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        var refusals = new AtomicInteger(1);
+        var received = new java.util.concurrent.atomic.AtomicReference<dev.ferry.domain.model.Delivery>();
+        var first = Listener.builder(fifo, ListenerFaultsTest.refusingDeadLetters(fifo, refusals, "SendMessageBatch "
+                + "throttled", true), new LineDecoder(), (event, delivery) -> {
+                    if (event.key().equals("A1")) {
+                        received.set(delivery);
+                        a1.set(delivery.id());
+                        return Outcome.reject("poison");
+                    }
+                    effects.add(event.key());
+                    return Outcome.done();
+                }).ledger(flaky).config(ListenerTest.fast().deadLetter(DeadLetterPolicy.maxReceives(10))
+                .lease(Duration.ofSeconds(60)).build()).seed(7).build(); // A1 comes back when the test lets it
+        listeners.add(first);
+        first.start();
+        // the copy refused, and the mark it left tried (after the decision's): every owed mark of A1 failed
+        assertThat(Await.until(LIMIT, () -> refusals.get() <= 0 && effects.contains("B2") && refusedMarks.get() >= 1))
+                .as(first.stats().line()).isTrue();
+        down.set(false);
+
+        assertThat(Await.until(LIMIT, () -> ledger.journal(EventJournal.messageKey(fifo.name(), a1.get()))
+                .map(j -> dev.ferry.domain.idempotency.EventLookup.owed(j.deadLetterReason())).orElse(false)))
+                .as("the owed mark whose write failed, written once the journal is back").isTrue();
+        first.stop();
+        assertThat(dlq.size()).as("A1 did not come back to the first instance").isZero();
+        fifo.extendLeases(List.of(received.get()), Duration.ZERO); // its lease runs out: the copy is the next one's
+
+        var next = start(fifo, (event, delivery) -> {
+            effects.add(event.key() + "#" + delivery.receiveCount());
+            return Outcome.done();
+        });
+
+        assertThat(Await.until(LIMIT, () -> dlq.size() == 1 && fifo.size() == 0)).as(next.stats().line()).isTrue();
+        assertThat(effects).as("A1 was given up on; it is not handled after B2").containsExactly("B2");
+    }
+
     @Test // a review: the owed mark names the message's first event still to run; looked up by key, the others of the
           // message (its second and third) said "dead-lettered" while it was still in the queue
     void everyEventOfAMessageWhoseDeadLetterIsOwed_isShownOwed_notOnlyTheFirst() {
