@@ -98,7 +98,7 @@ final class Intake {
 
     /**
      * While the ledger is reported failing and no ledger call has said otherwise for {@link #PROBE_AFTER_NANOS}, asks
-     * it (a read of a key of its own, on a thread of its own: a hung ledger holds no caller) and reports what it
+     * it (a write to a key of its own, on a thread of its own: a hung ledger holds no caller) and reports what it
      * answered. Readiness was cleared only by a delivery's own ledger call: a source that holds nothing in hand to try
      * again (an HTTP endpoint, its client answered at once) taken out of rotation for the failure got no request, so
      * made no call, and stayed not ready for good after the ledger came back. Called by the lease keeper's rounds.
@@ -120,12 +120,15 @@ final class Intake {
             Thread.ofVirtual().name("ferry-" + name + "-ledger-probe").start(() -> {
                 try {
                     if (peeks) {
+                        // its peek runs what its claims run first (DynamoDB's layout check, the table owed made); an
+                        // extension does not: alone, it took a table of a later layout, every claim refused, as working
                         ledger.peek(PROBE_KEY);
-                    } else {
-                        // a plugin's ledger whose peek is the port's (answers without asking): an extension of a claim
-                        // nobody holds asks the store, changes nothing. Unasked, its readiness stayed down for good
-                        ledger.extend(PROBE_KEY, 0, java.time.Duration.ofMillis(1));
                     }
+                    // and a write, as a claim and a completion are: an extension of a claim nobody holds asks the
+                    // store, changes nothing (false), and is throttled as any write. A read alone answered while the
+                    // writes failed (a table out of write capacity): readiness up, "the ledger answers again", intake
+                    // paused 100 ms, the held try failed again "1 in a row" — flapping. A plugin's peek asks nothing
+                    ledger.extend(PROBE_KEY, 0, java.time.Duration.ofMillis(1));
                     ledgerWorked();
                 } catch (Throwable e) {
                     ledgerFailed("probe", dev.ferry.domain.model.Thrown.describe(e));

@@ -83,6 +83,61 @@ class IntakeTest {
         assertThat(intake.problems()).as("a try past any ledger call's bound is not the ledger's").isEmpty();
     }
 
+    @Test // a review: the probe read (a peek, a GetItem) while the writes failed (a table out of write capacity):
+          // readiness up, "the ledger answers again", the held try failed again "1 in a row" — flapping
+    void aLedgerWhoseReadsAnswer_butWhoseWritesAreThrottled_staysNotReady_pastTheProbe() {
+        var ledger = new WritesThrottled();
+        var intake = new Intake("l", Duration.ofMillis(1), Duration.ofMillis(1), ledger);
+        intake.ledgerFailed("claim", "throttled (write capacity exceeded)");
+        intake.lastLedgerFailureNanos -= Intake.PROBE_AFTER_NANOS + TimeUnit.SECONDS.toNanos(1);
+
+        intake.probeLedger(); // the lease keeper's round, past the probe's 5 s: asked on a thread of its own
+
+        assertThat(dev.ferry.domain.testing.Await.until(Duration.ofSeconds(20), () -> {
+            var problems = intake.problems();
+            return problems.isEmpty() || problems.toString().contains("ledger probe failing");
+        })).as("the probe answered").isTrue();
+        assertThat(intake.problems()).as("the writes still fail: not ready")
+                .anySatisfy(p -> assertThat(p).contains("ledger probe failing"));
+        assertThat(ledger.writes.get()).as("the probe wrote").isPositive();
+    }
+
+    /** A ledger whose reads answer and whose every write is throttled, as DynamoDB's table out of write capacity. */
+    private static final class WritesThrottled implements dev.ferry.domain.idempotency.IdempotencyLedger {
+
+        final java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
+
+        private RuntimeException throttled() {
+            writes.incrementAndGet();
+            return new dev.ferry.domain.model.FerryException("throttled (write capacity exceeded, injected)", true);
+        }
+
+        @Override
+        public dev.ferry.domain.idempotency.Claim claim(String key, Duration lease) {
+            throw throttled();
+        }
+
+        @Override
+        public boolean complete(String key, long token, Duration ttl) {
+            throw throttled();
+        }
+
+        @Override
+        public boolean release(String key, long token) {
+            throw throttled();
+        }
+
+        @Override
+        public boolean extend(String key, long token, Duration lease) {
+            throw throttled();
+        }
+
+        @Override
+        public java.util.Optional<dev.ferry.domain.idempotency.Claim> peek(String key) {
+            return java.util.Optional.empty(); // a GetItem: answered
+        }
+    }
+
     @Test // a review: each of a burst's Throttled answers doubled the pause, 64 at once paused intake for its longest
     void aBurstOfThrottledAnswers_pausesPollingOnce_notDoubledPerAnswer() {
         var intake = new Intake("l", Duration.ofSeconds(1), Duration.ofSeconds(30), null);
