@@ -93,13 +93,21 @@ final class ParkingSteps {
         return true;
     }
 
-    /** {@link #passed}, for a delivery acknowledged at shutdown: a failure is logged, the group stays parked. */
+    /**
+     * {@link #passed}, for a delivery acknowledged at shutdown: a failure is logged. Was it the last one sent back, the
+     * group stays parked, closing, and a release does not end it (it finds nothing to move, and that pass never comes):
+     * a new message of the group, parked behind it and sent back by a release, does — its pass is the last one then.
+     */
     void passedQuietly(InFlight item) {
         try {
             passed(item);
         } catch (Throwable e) {
-            LOG.log(Level.WARNING, "could not record that released message {0} of group {1} was handled; the group stays "
-                    + "parked until it is released again: {2}", item.delivery.id(), item.delivery.groupKey(), JournalNotes.describe(e));
+            // no apostrophes: MessageFormat reads them as quotes
+            LOG.log(Level.WARNING, "could not record that released message {0} of group {1} was handled: {2}; "
+                    + "if it was the last one sent back, the group stays parked and a release, even with "
+                    + "--give-up-missing, does not end it: it flows again once a new message of the group parks "
+                    + "behind it and ferry groups release sends that one back",
+                    item.delivery.id(), item.delivery.groupKey(), JournalNotes.describe(e));
         }
     }
 

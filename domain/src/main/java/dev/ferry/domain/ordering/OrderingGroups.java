@@ -164,7 +164,8 @@ public final class OrderingGroups<T> {
 
     /**
      * Puts an item that {@link Step#HELD held} its group back at the head of that group, to run
-     * again before the group's later items.
+     * again before the group's later items. Does not throw once the item is queued: a runner that
+     * cannot start (no thread to be had) is started by {@link #startMissingRunners}.
      */
     public void resume(String group, T item) {
         Objects.requireNonNull(item, "item");
@@ -186,7 +187,12 @@ public final class OrderingGroups<T> {
         } finally {
             lock.unlock();
         }
-        startRunners(start);
+        try {
+            startRunners(start);
+        } catch (Throwable noRunner) {
+            // the item is queued now and a runner takes it later: thrown to the caller, it was given back (released)
+            // while still queued, and run again. Uncounted by startRunners; the next lease round starts one
+        }
     }
 
     /**

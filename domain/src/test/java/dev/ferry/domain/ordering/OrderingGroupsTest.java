@@ -174,6 +174,60 @@ class OrderingGroupsTest {
         assertThat(processed).containsExactlyInAnyOrder(new Item("g", 1, false), new Item("h", 1, false));
     }
 
+    @Test // resume threw with the item queued: its caller gave it back (released) while a runner could still take it
+    void resume_whenNoRunnerCanStart_keepsTheItemQueued_andDoesNotThrow() throws Exception {
+        var one = Executors.newSingleThreadExecutor();
+        try {
+            var refuse = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.Executor flaky = task -> {
+                if (refuse.get()) {
+                    throw new OutOfMemoryError("unable to create native thread: possibly out of memory or "
+                            + "process/resource limits reached");
+                }
+                one.execute(task);
+            };
+            var stepped = new CopyOnWriteArrayList<Item>();
+            var releasedItems = new CopyOnWriteArrayList<Item>();
+            var held = new CountDownLatch(1);
+            var groups = new OrderingGroups<Item>(flaky, 1, new OrderingGroups.Worker<>() {
+                @Override
+                public Step step(Item item) {
+                    stepped.add(item);
+                    if (stepped.size() == 1) {
+                        held.countDown();
+                        return Step.HELD;
+                    }
+                    return Step.DONE;
+                }
+
+                @Override
+                public void release(Item item) {
+                    releasedItems.add(item);
+                }
+            });
+            var item = new Item("g", 1, false);
+            groups.submit("g", item);
+            assertThat(held.await(10, TimeUnit.SECONDS)).isTrue();
+            // one thread: once this ran, the runner that held the item has ended, so resume must start a new one
+            one.submit(() -> { }).get(10, TimeUnit.SECONDS);
+            refuse.set(true);
+            org.assertj.core.api.Assertions.assertThatCode(() -> groups.resume("g", item)).doesNotThrowAnyException();
+            assertThat(groups.waiting()).isOne();
+            refuse.set(false);
+            groups.startMissingRunners(); // the listener's lease round
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (stepped.size() < 2 && System.nanoTime() < end) {
+                Thread.sleep(10);
+            }
+            one.submit(() -> { }).get(10, TimeUnit.SECONDS); // the runner is done: nothing more to run
+            assertThat(stepped).containsExactly(item, item); // held once, then run once
+            assertThat(releasedItems).isEmpty();
+            assertThat(groups.waiting()).isZero();
+        } finally {
+            one.shutdownNow();
+        }
+    }
+
     @Test
     void drainWaiting_returnsEverythingNotStarted() throws Exception {
         var started = new CountDownLatch(1);
