@@ -117,7 +117,11 @@ final class OwnThreads {
                 // aside: this is the lease keeper's thread, which a log that blocks must not hold
                 aside.write(() -> LOG.log(System.Logger.Level.ERROR, "poller thread {0} of ''{1}'' died; starting a new "
                         + "one", t.getName(), name));
-                pollers.set(i, start("poller-" + (i + 1), poll));
+                try {
+                    pollers.set(i, start("poller-" + (i + 1), poll));
+                } catch (Throwable noThread) { // tried again next round; thrown out, it ended the lease keeper's round
+                    // every round while threads stayed short: the handler-timeout check and the ledger probe never ran
+                }
             }
         }
     }

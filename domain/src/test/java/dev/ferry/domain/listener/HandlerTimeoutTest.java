@@ -72,6 +72,31 @@ class HandlerTimeoutTest {
         assertThat(queue.deadLetterQueue().size()).isZero();
     }
 
+    @Test // a dead poller whose replacement could not be had (no thread) threw out of the lease keeper's round, every
+          // round, before the handler-timeout check: a hanging call held its message for ever
+    void aDeadPollerThatCannotBeReplaced_doesNotKeepAHangingCallFromItsTimeout() throws Exception {
+        var calls = new AtomicInteger();
+        start((e, d) -> {
+            if (calls.incrementAndGet() == 1) {
+                hang();
+            }
+            return Outcome.done();
+        }, ListenerTest.fast().handlerTimeout(Duration.ofMillis(300)));
+        var dead = Thread.ofPlatform().start(() -> { });
+        dead.join();
+        // the listener's pollers, as the lease keeper sees them: one dead, and no room to put another in its place
+        var threads = Listener.class.getDeclaredField("threads");
+        threads.setAccessible(true);
+        var pollers = OwnThreads.class.getDeclaredField("pollers");
+        pollers.setAccessible(true);
+        pollers.set(threads.get(listener), java.util.List.of(dead));
+
+        queue.send("order-1");
+
+        assertThat(Await.until(LIMIT, () -> listener.stats().acked() == 1)).as(listener.stats().line()).isTrue();
+        assertThat(calls).as("the first call interrupted, the second done").hasValue(2);
+    }
+
     @Test
     void aCallThatAlwaysHangs_isDeadLetteredWithItsTimeoutAsTheReason() {
         start((e, d) -> {
