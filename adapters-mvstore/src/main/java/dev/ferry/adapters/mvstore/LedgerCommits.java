@@ -178,8 +178,9 @@ final class LedgerCommits {
             // a commit with nothing unsaved returns at once, though H2's background commit may have taken what it is
             // to cover and queued the write on H2's own threads, where it is not on disk yet (or fails). This waits
             // for every write queued there and throws what one failed with; on a closed store it throws too, instead
-            // of returning as if written
-            store.executeFilestoreOperation(() -> { });
+            // of returning as if written. The newest chunk written then is what a reopening must read back (notOlder)
+            long[] written = new long[1];
+            store.executeFilestoreOperation(() -> written[0] = store.getFileStore().lastChunkVersion());
             if (sync) {
                 try {
                     store.sync();
@@ -194,6 +195,9 @@ final class LedgerCommits {
                     }
                     throw failed;
                 }
+            }
+            if (files != null) { // null in a test of the commits alone
+                files.committed.accumulateAndGet(written[0], Math::max);
             }
             return null;
         });
@@ -222,6 +226,23 @@ final class LedgerCommits {
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
+        }
+    }
+
+    /**
+     * Refuses an opening of the file older than a commit its callers were told is on disk. H2 recovers a store that
+     * was not closed cleanly by looking for its newest chunk, and takes a read that fails meanwhile (the disk that
+     * broke the store, still failing) for a chunk not there: it opened, unsaid, at an older one, and its next commit
+     * was written over the newer ones — completions that had returned were lost for good (a later copy of an acked
+     * message ran again), parks too. Closed at once instead, nothing written, the file is opened again later (at most
+     * once a second): once its reads work, with all that was committed. 0 (a first opening): any version.
+     */
+    static void notOlder(Path file, MVStore store, long committed) {
+        long read = store.getFileStore().lastChunkVersion();
+        if (read < committed) {
+            store.closeImmediately();
+            throw new FerryException("ledger " + file + ": the file read back older than what was committed (version "
+                    + read + ", committed " + committed + "): the disk may still be failing; it is tried again", true);
         }
     }
 

@@ -38,6 +38,8 @@ class LedgerCommitsTest {
         static volatile Thread failReadsOf;
         /** Reads of the file by this thread come back as zeros (a damaged page); null: none do. */
         static volatile Thread corruptReadsOf;
+        /** Reads reaching past this position fail, by any thread (a disk failing where the newest chunks are). */
+        static volatile long failReadsPast = Long.MAX_VALUE;
 
         private static boolean readingALedgerMap() {
             return StackWalker.getInstance().walk(frames -> frames.anyMatch(f -> f.getClassName().equals(LedgerFile.class.getName())
@@ -69,7 +71,8 @@ class LedgerCommitsTest {
             return new FileBase() {
                 @Override
                 public int read(ByteBuffer dst, long at) throws IOException {
-                    if ((failLedgerMapReads && readingALedgerMap()) || Thread.currentThread() == failReadsOf) {
+                    if ((failLedgerMapReads && readingALedgerMap()) || Thread.currentThread() == failReadsOf
+                            || at + dst.remaining() > failReadsPast) {
                         throw new IOException("Input/output error");
                     }
                     if (Thread.currentThread() == corruptReadsOf) {

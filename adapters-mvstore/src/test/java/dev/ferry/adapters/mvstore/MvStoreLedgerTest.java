@@ -176,6 +176,49 @@ class MvStoreLedgerTest {
         assertThat(ledger.complete("after", done.token(), Duration.ofHours(1))).isTrue();
     }
 
+    @Test // a review: opened again while the disk still failed, H2 took the newest chunk it could not read for one not
+          // there and opened at an older one, unsaid; its next commit was written over the newer: a completion that had
+          // returned was lost for good, and a later copy of the acked message ran again
+    void aReopenThatReadsTheFileBackOlderThanACommit_isRefused_untilItsReadsWork() throws Exception {
+        new LedgerCommitsTest.HeldFilePath(); // registers the scheme
+        var clock = new MutableClock(java.time.Instant.parse("2026-12-05T10:00:00Z"));
+        var file = dir.resolve("older.db");
+        var ledger = MvStoreLedger.builder(file).clock(clock).names(p -> "ferry-held:" + p).build();
+        opened.add(ledger);
+        var a = (Claim.Acquired) ledger.claim("A", Duration.ofMinutes(5));
+        assertThat(ledger.persist()).isTrue(); // the claim on disk: what the chunks before A's completion hold of A
+        long newest = java.nio.file.Files.size(file); // H2 writes its next chunks past here (it appends them)
+        assertThat(ledger.complete("A", a.token(), Duration.ofHours(1))).as("durably committed").isTrue();
+        try {
+            ledger.breakForTest(org.h2.mvstore.DataUtils.newMVStoreException(
+                    org.h2.mvstore.DataUtils.ERROR_WRITING_FAILED, "disk full (injected)"));
+        } catch (org.h2.mvstore.MVStoreException thrown) {
+            // H2 throws what broke it
+        }
+        try {
+            LedgerCommitsTest.HeldFilePath.failReadsPast = newest; // the disk fails where the newest chunks are
+            // opened again at once: it opened at the chunk before A's completion, and answered A in progress
+            assertThatThrownBy(() -> ledger.peek("A")).isInstanceOf(FerryException.class)
+                    .hasMessageContaining("older than what was committed")
+                    .satisfies(e -> assertThat(((FerryException) e).retryable()).as("it may pass").isTrue());
+        } finally {
+            LedgerCommitsTest.HeldFilePath.failReadsPast = Long.MAX_VALUE;
+        }
+
+        java.util.Optional<Claim> after = null;
+        long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (after == null && System.nanoTime() < end) {
+            try {
+                after = ledger.peek("A");
+            } catch (FerryException e) {
+                assertThat(e.retryable()).as("worth asking again: " + e).isTrue();
+                Thread.sleep(100); // opened again a second after the last try
+            }
+        }
+        assertThat(after).as("the completion that returned, once the disk reads again")
+                .hasValueSatisfying(c -> assertThat(c).isInstanceOf(Claim.Completed.class));
+    }
+
     @Test // a review: H2's failures left the ledger as H2 threw them, not as the FerryException the ports say: the
           // listener took a journal read that failed for a moment for a damaged note ("no dead letter owed"), and ran
           // the message again
