@@ -107,6 +107,8 @@ final class Handout {
                     var nextRun = item.request.runSettled(s.disposition(), endpoint.isClosing(), capacity);
                     requeue(nextRun);
                 }
+                // taken whatever its request heard: a dead letter it never heard is told to its resend instead
+                endpoint.unheard.settled(item, s.disposition());
             } else {
                 if (failures.isEmpty()) {
                     failures = new ArrayList<>();

@@ -54,7 +54,7 @@ final class IngestAnswers {
                 case Disposition.Ack a -> json.append("\"done\"");
                 case Disposition.DeadLetter dl -> {
                     anyRejected = true;
-                    json.append("\"rejected\",\"reason\":").append(quote(CallerReasons.of(dl.reason())));
+                    rejected(json, CallerReasons.of(dl.reason()));
                 }
                 case Disposition.Redeliver r -> {
                     anyRetry = true;
@@ -87,6 +87,21 @@ final class IngestAnswers {
             status = anyRejected ? 422 : 200;
         }
         return new Answer(status, anyRetry ? Map.of("Retry-After", Long.toString(retryAfter)) : Map.of(), json.toString());
+    }
+
+    /**
+     * The answer {@link #answer} gives one event under {@code id} that was dead-lettered for {@code told} (its reason as
+     * the caller is told it): for a resend of an event whose dead letter its request never heard ({@link
+     * UnheardDeadLetters}).
+     */
+    static Answer rejected(String id, String told) {
+        var json = new StringBuilder(64 + id.length() + told.length()).append("{\"results\":[{\"index\":0,\"id\":")
+                .append(quote(id)).append(",\"status\":");
+        return new Answer(422, Map.of(), rejected(json, told).append("}]}").toString());
+    }
+
+    private static StringBuilder rejected(StringBuilder json, String told) {
+        return json.append("\"rejected\",\"reason\":").append(quote(told));
     }
 
     /** The most of a refused body read and dropped so its client hears the answer; beyond it the connection closes. */

@@ -57,6 +57,7 @@ final class IngestEndpoint {
     private final IngestSignatures signatures;
     /** Requests refused before the listener saw them. */
     final HttpRefusals refusals;
+    final UnheardDeadLetters unheard = new UnheardDeadLetters(); // noted as the Handout settles, told to their resends
     private final BlockingQueue<Item> ready;
     private final AtomicInteger openRequests = new AtomicInteger();
     private volatile boolean closing;
@@ -281,7 +282,8 @@ final class IngestEndpoint {
         }
         Answer answer;
         try {
-            answer = handOver(ex, items, dedups, held, notTaken);
+            answer = unheard.answer(dedups, items); // null but for a resend of a dead letter its request never heard
+            answer = answer != null ? answer : handOver(ex, items, dedups, held, notTaken);
         } finally {
             requests.release();
         }

@@ -11,6 +11,7 @@ import dev.ferry.domain.handle.Outcome;
 import dev.ferry.domain.listener.Listener;
 import dev.ferry.domain.listener.ListenerConfig;
 import dev.ferry.domain.model.Event;
+import dev.ferry.domain.testing.Await;
 import dev.ferry.domain.transport.Acknowledger;
 import dev.ferry.domain.transport.Source;
 import java.io.IOException;
@@ -29,6 +30,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Nested;
@@ -187,6 +190,97 @@ class HttpSourceIT {
         assertThat(statuses).as("retry, then given up on at the second attempt").containsExactly(429, 422);
         assertThat(post(source.uri(), "{\"id\":\"q\",\"type\":\"Poison\"}").statusCode())
                 .as("without a key there is nothing to count across requests").isEqualTo(429);
+    }
+
+    @Test // a review: each attempt outlasted the response timeout, so each request was answered 429; the dead letter at
+          // max attempts landed on a request answered already, was taken unheard and its failures forgotten: the resend
+          // started at failure 1 again, for ever, and the client never heard its 422. Then a review of the fix: its
+          // dead letter reported not carried out counted as one that failed, and took the listener's readiness with it
+    void aPoisonEventSlowerThanTheResponseTimeout_isAnswered422OnItsResend_afterItsMaxAttempts() throws Exception {
+        var runs = new AtomicInteger();
+        var slow = slowerThanTheResponseTimeout(runs, () -> {
+            throw new IllegalStateException("slow poison");
+        });
+
+        var answer = resendUntilNot429(slow.source(), "{\"id\":\"s\",\"type\":\"Poison\"}", "slow-poison-1", runs);
+
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(422);
+        assertThat(answer.body()).contains("\"id\":\"slow-poison-1\"").contains("\"status\":\"rejected\"")
+                .contains("failed 2 time(s)").contains("slow poison");
+        assertThat(runs.get()).as("its two attempts, then answered 422 unrun").isEqualTo(2);
+        assertThat(slow.listener().stats().settleFailures()).as("its dead letter was taken, not reported failed: "
+                + slow.listener().stats().line()).isZero();
+        assertThat(slow.listener().health().ready()).as(slow.listener().health().problems().toString()).isTrue();
+        var otherBody = post(slow.source().uri(), "{\"id\":\"t\",\"type\":\"Poison\"}", "Idempotency-Key",
+                "slow-poison-1");
+        assertThat(otherBody.statusCode()).as("another body under the key is another event: run, not told the 422")
+                .isEqualTo(429);
+        assertThat(Await.until(Duration.ofSeconds(5), () -> runs.get() == 3)).isTrue();
+    }
+
+    @Test // the same review: a slow handler's Reject landed on a request answered already, taken unheard; the resend
+          // ran the handler again, and its Reject was lost again
+    void anEventRejectedAfterTheResponseTimeout_isAnswered422OnItsResend_unrun() throws Exception {
+        var runs = new AtomicInteger();
+        var slow = slowerThanTheResponseTimeout(runs, () -> Outcome.reject("customer r does not exist"));
+
+        var answer = resendUntilNot429(slow.source(), "{\"id\":\"r\",\"type\":\"Slow\"}", "slow-reject-1", runs);
+
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(422);
+        assertThat(answer.body()).contains("\"status\":\"rejected\"").contains("customer r does not exist");
+        assertThat(runs.get()).as("run once; its resend answered 422 unrun").isEqualTo(1);
+        assertThat(slow.listener().stats().settleFailures()).as(slow.listener().stats().line()).isZero();
+    }
+
+    /** A source and the listener behind it. */
+    private record Slow(HttpSource source, Listener listener) {
+    }
+
+    /**
+     * A source that answers at 200 ms, before its handler ends: the handler takes 500 ms, counts its run in
+     * {@code runs}, then ends as {@code ending} says. Two attempts, 10 ms apart.
+     */
+    private Slow slowerThanTheResponseTimeout(AtomicInteger runs, Supplier<Outcome> ending) {
+        var source = HttpSource.builder().auth(IngestAuth.none()).responseTimeout(Duration.ofMillis(200)).build()
+                .start();
+        opened.add(source);
+        Handler slow = (event, delivery) -> {
+            try {
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            runs.incrementAndGet();
+            return ending.get();
+        };
+        var listener = Listener.builder(source, source, DECODER, slow)
+                .config(ListenerConfig.builder().pollWait(Duration.ofMillis(200)).lease(Duration.ofSeconds(30))
+                        .retry(dev.ferry.domain.retry.RetryPolicy.of(2,
+                                dev.ferry.domain.retry.Backoff.fixed(Duration.ofMillis(10))))
+                        .shutdownDeadline(Duration.ofMillis(200)).build())
+                .build().start();
+        opened.add(listener);
+        return new Slow(source, listener);
+    }
+
+    /**
+     * Posts {@code body} under {@code key} until it is answered other than 429, at most 15 times. Each resend waits
+     * (bounded) for the handler's runs so far to end, then 300 ms: it comes after the last attempt was settled, not
+     * beside it.
+     */
+    private HttpResponse<String> resendUntilNot429(HttpSource source, String body, String key, AtomicInteger runs)
+            throws Exception {
+        HttpResponse<String> answer = null;
+        for (int sent = 1; sent <= 15; sent++) {
+            answer = post(source.uri(), body, "Idempotency-Key", key);
+            if (answer.statusCode() != 429) {
+                return answer;
+            }
+            int answeredRetry = sent;
+            Await.until(Duration.ofSeconds(5), () -> runs.get() >= answeredRetry);
+            Thread.sleep(300);
+        }
+        return answer;
     }
 
     private HttpSource withListener(ListenerConfig.Builder config, Decoder decoder, Handler h) {
