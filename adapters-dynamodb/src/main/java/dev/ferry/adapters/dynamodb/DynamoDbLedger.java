@@ -127,12 +127,13 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
     }
 
     /**
-     * Creates the table (on-demand billing, the key as its partition key) and turns on TTL on the expiry attribute. A
-     * table that exists already keeps its settings, but gets TTL on the expiry attribute when it has none — a first run
-     * whose TTL call was refused (a missing permission), then run again, left a table whose items never expired.
+     * Creates the table (on-demand billing, the key as its partition key) and turns on TTL on the expiry attribute;
+     * one that exists keeps its settings, but gets TTL on that attribute when it has none. Throws a {@link
+     * FerryException} when the table cannot be made, is keyed otherwise, or is seen without TTL on that attribute
+     * afterwards (on another, or off and not turned on); only warns when it could be neither asked about nor turned on.
      */
     public static void createTable(DynamoDbClient client, String table, Names names) {
-        LedgerTables.create(client, table, names);
+        LedgerTables.createWithTtl(client, table, names);
     }
 
     private Map<String, AttributeValue> key(String key) {

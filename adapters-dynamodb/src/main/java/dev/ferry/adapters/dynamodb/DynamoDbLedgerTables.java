@@ -14,8 +14,10 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
  *     [--region eu-west-1] [--endpoint http://127.0.0.1:8000] [--key pk --ttl expiresAt ...]</pre>
  *
  * Credentials, and the region unless given, come from the default chain. Exit code 0 when the table exists afterwards, 2 for bad
- * arguments, 1 when DynamoDB refused, or when TTL is not on the expiry attribute afterwards (on another, or not allowed
- * to be turned on). The packaged app's {@code ferry} CLI calls the same code.
+ * arguments, 1 when DynamoDB refused, or when TTL is not on the expiry attribute afterwards (on another, or off and not
+ * allowed to be turned on). TTL that could be neither asked about nor turned on is warned of, "not confirmed", exit 0:
+ * it may well be on, and a role without the TTL actions failed every time. The packaged app's {@code ferry} CLI calls
+ * the same code.
  */
 public final class DynamoDbLedgerTables {
 
@@ -68,10 +70,16 @@ public final class DynamoDbLedgerTables {
         }
         try (var client = builder.build()) {
             var ttl = LedgerTables.create(client, table, names);
-            if (!ttl.on()) { // said "TTL on" and 0 before: a provisioning script took it for done, and nothing expired
+            if (!ttl.on() && ttl.known()) { // said "TTL on" and 0 before: taken for done, and nothing expired
                 err.println("table '" + table + "' is there in " + region + " (key '" + names.key() + "'), but "
                         + ttl.why() + ": nothing in it expires");
                 return 1;
+            }
+            if (!ttl.on()) { // not known either way: 1 failed a role without the TTL actions, on a table with TTL on
+                err.println("warning: table '" + table + "': " + ttl.why());
+                out.println("table '" + table + "' is ready in " + region + " (key '" + names.key() + "'), its TTL "
+                        + "for '" + names.ttl() + "' not confirmed");
+                return 0;
             }
             out.println("table '" + table + "' is ready in " + region + " (key '" + names.key() + "', TTL on '" + names.ttl()
                     + "')");

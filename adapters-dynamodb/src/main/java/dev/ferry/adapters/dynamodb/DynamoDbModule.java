@@ -77,7 +77,8 @@ public final class DynamoDbModule {
         boolean owed = prepare(client, table, create, context);
         var ledger = DynamoDbLedger.of(client, table);
         if (owed) {
-            ledger.oweTable(() -> DynamoDbLedger.createTable(client, table, DynamoDbLedger.Names.defaults()));
+            // not createTable, which throws when TTL is not on: a run goes on without it, warned
+            ledger.oweTable(() -> LedgerTables.create(client, table, DynamoDbLedger.Names.defaults()));
         }
         return ledger;
     }
@@ -109,10 +110,12 @@ public final class DynamoDbModule {
             }
             if (context.provisionOnly()) {
                 // TTL not on the ledger's attribute: a run goes on, warned (it worked before without); not this
-                // command, whose exit 0 a provisioning script took for a table whose items expire — they never did
-                if (!ttl.on()) {
+                // command, whose exit 0 a provisioning script took for a table whose items expire — they never did.
+                // TTL that could be neither asked about nor turned on is only warned of (by LedgerTables): a role
+                // without the TTL actions, on a table made with TTL on by another tool, failed every time
+                if (!ttl.on() && ttl.known()) {
                     throw new dev.ferry.domain.model.FerryException("DynamoDB ledger table '" + table + "' exists, but "
-                            + ttl.why() + ": nothing the ledger writes in it expires", false);
+                            + ttl.why() + ": nothing the ledger writes in it expires", ttl.refusal(), ttl.retryable());
                 }
                 return false; // only making it (ferry ledger create-table): a provisioning role may not read items, warned of
             }

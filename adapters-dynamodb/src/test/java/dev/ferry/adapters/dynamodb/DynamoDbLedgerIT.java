@@ -671,6 +671,107 @@ class DynamoDbLedgerIT {
                 .isEqualTo(DynamoDbLedger.Names.defaults().ttl());
     }
 
+    @Test // a review: two instances turning TTL on at once (a deploy's create-table beside a run's start): the second's
+          // UpdateTimeToLive refused in words without "already enabled" was taken for TTL off, and the command exited 1
+          // saying it could not be turned on — while it was on its way on the ledger's attribute
+    void aTableThatExists_whoseTtlAnotherInstanceTurnsOnMeanwhile_isOn_notFailed() {
+        var names = DynamoDbLedger.Names.defaults();
+        var racing = intercepting((method, args) -> {
+            if (method.getName().equals("updateTimeToLive")) {
+                method.invoke(client, args); // the other instance, first
+                throw software.amazon.awssdk.services.dynamodb.model.DynamoDbException.builder()
+                        .message("Time to live has been modified multiple times within a fixed interval (injected)")
+                        .statusCode(400)
+                        .awsErrorDetails(software.amazon.awssdk.awscore.exception.AwsErrorDetails.builder()
+                                .errorCode("ValidationException").build()).build();
+            }
+        });
+
+        String table = tableKeyedAsTheLedgerReads(); // there, TTL off
+        var turnedOn = LedgerTables.create(racing, table, names);
+        assertThat(turnedOn.on()).as("said: %s", turnedOn.why()).isTrue();
+        String provisioned = tableKeyedAsTheLedgerReads();
+        assertThat(DynamoDbModule.prepare(racing, provisioned, true, run(true))).as("ferry ledger create-table: done")
+                .isFalse();
+        for (var each : List.of(table, provisioned)) {
+            var ttl = client.describeTimeToLive(b -> b.tableName(each)).timeToLiveDescription();
+            assertThat(ttl.timeToLiveStatus()).isIn(TimeToLiveStatus.ENABLED, TimeToLiveStatus.ENABLING);
+            assertThat(ttl.attributeName()).isEqualTo(names.ttl());
+        }
+    }
+
+    @Test // a review: an embedder's createTable on a table with TTL on another attribute only logged a warning, while
+          // its javadoc said it turns TTL on — provisioning code went on, and nothing the ledger wrote ever expired
+    void createTable_onATableWithTtlOnAnotherAttribute_throwsNamingIt_aRunOnlyWarns() {
+        String table = tableKeyedAsTheLedgerReads();
+        client.updateTimeToLive(b -> b.tableName(table)
+                .timeToLiveSpecification(t -> t.attributeName("deleteAt").enabled(true)));
+
+        assertThatThrownBy(() -> DynamoDbLedger.createTable(client, table, DynamoDbLedger.Names.defaults()))
+                .isInstanceOf(FerryException.class)
+                .hasMessageContaining("'" + table + "'")
+                .hasMessageContaining("TTL is on 'deleteAt', not on 'expiresAt'")
+                .hasMessageContaining("turn it on for 'expiresAt'")
+                .satisfies(e -> assertThat(((FerryException) e).retryable()).isFalse());
+        assertThat(DynamoDbModule.prepare(client, table, true, run(false))).as("a run: warned, nothing owed")
+                .isFalse();
+        assertThat(client.describeTimeToLive(b -> b.tableName(table)).timeToLiveDescription().attributeName())
+                .as("left as it is").isEqualTo("deleteAt");
+    }
+
+    @Test // a review: a role with CreateTable and DescribeTable but neither TTL action, on a table Terraform made with
+          // TTL on: TTL it could not ask about nor turn on was taken for off, and every start calling createTable failed
+          // "nothing the ledger writes would expire" — TTL on all along
+    void createTable_whoseTtlCanBeNeitherAskedAboutNorTurnedOn_onATableWithItOn_warnsNamingWhatToCheck_notThrows() {
+        var names = DynamoDbLedger.Names.defaults();
+        String table = tableKeyedAsTheLedgerReads();
+        client.updateTimeToLive(b -> b.tableName(table)
+                .timeToLiveSpecification(t -> t.attributeName(names.ttl()).enabled(true)));
+        var noTtlActions = intercepting((method, args) -> {
+            if (method.getName().equals("describeTimeToLive") || method.getName().equals("updateTimeToLive")) {
+                throw software.amazon.awssdk.services.dynamodb.model.DynamoDbException.builder()
+                        .message("User is not authorized to perform: dynamodb:" + method.getName() + " (injected)")
+                        .statusCode(400)
+                        .awsErrorDetails(software.amazon.awssdk.awscore.exception.AwsErrorDetails.builder()
+                                .errorCode("AccessDeniedException").build()).build();
+            }
+        });
+        var log = new java.util.concurrent.CopyOnWriteArrayList<String>();
+        var jul = java.util.logging.Logger.getLogger(DynamoDbLedger.class.getName());
+        var handler = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                log.add(java.text.MessageFormat.format(r.getMessage(), r.getParameters()));
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        var level = jul.getLevel();
+        jul.setLevel(java.util.logging.Level.WARNING); // the tests' root level is SEVERE
+        jul.addHandler(handler);
+        try {
+            DynamoDbLedger.createTable(noTtlActions, table, names);
+
+            assertThat(log).as("warned: what could not be checked, what to check by hand").anyMatch(line ->
+                    line.contains("'" + table + "'") && line.contains("nor could it be asked about")
+                            && line.contains("Check by hand that TTL is on for attribute 'expiresAt'"));
+            assertThat(DynamoDbModule.prepare(noTtlActions, table, true, run(true)))
+                    .as("ferry ledger create-table: warned, done").isFalse();
+        } finally {
+            jul.removeHandler(handler);
+            jul.setLevel(level);
+        }
+        var ttl = client.describeTimeToLive(b -> b.tableName(table)).timeToLiveDescription();
+        assertThat(ttl.attributeName()).as("left as it is").isEqualTo(names.ttl());
+        assertThat(ttl.timeToLiveStatus()).isIn(TimeToLiveStatus.ENABLED, TimeToLiveStatus.ENABLING);
+    }
+
     /** {@link DynamoDbLedgerTables#run}, its credentials and region from system properties, as the test above. */
     private static int commandLine(java.io.ByteArrayOutputStream out, java.io.ByteArrayOutputStream err,
                                    String... args) {
