@@ -146,14 +146,14 @@ public final class FerryRuntime implements AutoCloseable {
                 config.deadLetterUnmatched() ? Router.Unmatched.REJECT : Router.Unmatched.IGNORE), sinks, ledger,
                 config.listener().lease(), config.ledger().ttl());
         closeables.add(Closing.named("the routes' kept target claims", routing)); // closed before the sinks and the ledger
-        var systems = new java.util.HashMap<String, String>();
-        config.sources().values().forEach(s -> systems.put(s.name(), ConfigParts.system(s.transport())));
         var traced = tracing;
-        Handler handler = (event, delivery) -> {
+        // one per source, named as the file names it: a plugin's source names its deliveries as its author chose (a
+        // queue's name), and two sources of one plugin type on queues both called "orders" logged and traced as one
+        java.util.function.BiFunction<String, String, Handler> handlerOf = (name, system) -> (event, delivery) -> {
             LogContext.set(delivery, event); // every line a route or sink writes carries the message's context
+            LogContext.put(LogContext.SOURCE, name);
             try {
-                return traced.process(delivery.source(), systems.getOrDefault(delivery.source(), "ferry"), delivery, event,
-                        () -> routing.handle(event, delivery));
+                return traced.process(name, system, delivery, event, () -> routing.handle(event, delivery));
             } finally {
                 LogContext.clear();
             }
@@ -171,6 +171,7 @@ public final class FerryRuntime implements AutoCloseable {
             var metrics = observability.metrics(spec.name());
             var source = new TracedSource(opened.source(), tracing, ConfigParts.system(spec.transport()), spec.name());
             var decoder = ConfigParts.decoder(spec);
+            var handler = handlerOf.apply(spec.name(), ConfigParts.system(spec.transport()));
             var builder = Listener.builder(source, opened.acknowledger(), decoder, handler);
             if (spec.ledgerScope() != null) {
                 builder.ledgerScope(spec.listenerScope());

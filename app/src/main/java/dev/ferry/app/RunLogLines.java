@@ -128,6 +128,7 @@ final class RunLogLines {
                 if (disposition instanceof Disposition.DeadLetter dl && burst(source, "dead letters")) {
                     // the one line per dead letter (the domain's own is off in the app), with the message's context
                     LogContext.set(delivery, null);
+                    LogContext.put(LogContext.SOURCE, source); // the file's name: a plugin's source gives its own
                     try {
                         LOG.warn("dead-lettered message {} from '{}': {}", LogContext.cut(delivery.id()), source,
                                 LogContext.cut(dl.reason()));

@@ -3,6 +3,7 @@ package dev.ferry.app;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.app.config.ConfigReader;
+import dev.ferry.app.logging.LogContext;
 import dev.ferry.domain.memory.InMemoryQueue;
 import dev.ferry.domain.spi.FerryPlugin;
 import dev.ferry.domain.spi.OpenedSource;
@@ -70,15 +71,72 @@ class PluginSourceScopeTest {
         }
     }
 
+    @Test // a review: the lines of a plugin source's messages (a sink's, a dead letter's) said the plugin's own name in
+          // their context, "orders" for both brokers' queues, and their spans fell back to messaging.system "ferry"
+    void theLogLinesOfAPluginSourcesMessages_carryTheNameTheFileGivesIt(@TempDir Path dir) throws Exception {
+        SourceProvider memq = settings -> {
+            String broker = settings.string("broker", "?");
+            return context -> OpenedSource.of(queues.computeIfAbsent(broker, b -> InMemoryQueue.builder("orders")
+                    .deadLetterQueue(InMemoryQueue.standard("orders-dlq"), 1).build()), "the orders queue of " + broker);
+        };
+        var lines = new java.util.concurrent.CopyOnWriteArrayList<String>();
+        var appender = new ch.qos.logback.core.AppenderBase<ch.qos.logback.classic.spi.ILoggingEvent>() {
+            @Override
+            protected void append(ch.qos.logback.classic.spi.ILoggingEvent line) {
+                // the context read now, on the thread that wrote the line (logback reads it lazily, on first ask)
+                lines.add(line.getMDCPropertyMap().get(LogContext.SOURCE) + " | " + line.getLoggerName() + " | "
+                        + line.getFormattedMessage());
+            }
+        };
+        appender.start();
+        var logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("ferry"); // ferry.sink.out's too
+        logger.addAppender(appender);
+        try (var runtime = start(dir, memq, """
+                sources:
+                  eu: {memq: {broker: eu}, format: json, json: {id: /id}}
+                  us: {memq: {broker: us}, format: json, json: {id: /id}}
+                """, "{type: log}")) {
+            for (String broker : List.of("eu", "us")) {
+                queues.get(broker).send("{\"id\": \"1001\", \"from\": \"" + broker + "\"}");
+                queues.get(broker).send("not json");
+            }
+            assertThat(Await.until(Duration.ofSeconds(20), () -> queues.values().stream()
+                    .allMatch(q -> q.deadLetterQueue().size() == 1) && sinkLines(lines).size() == 2))
+                    .as("both events written and both dead letters sent: %s", lines).isTrue();
+            assertThat(Await.until(Duration.ofSeconds(20), () -> deadLetterLines(lines).size() == 2))
+                    .as("a line per dead letter: %s", lines).isTrue();
+        } finally {
+            logger.detachAppender(appender);
+        }
+        assertThat(sinkLines(lines)).as("the sink's line of each").extracting(l -> l.substring(0, l.indexOf(" | ")))
+                .containsExactlyInAnyOrder("eu", "us");
+        assertThat(deadLetterLines(lines)).as("the dead letter's line of each")
+                .extracting(l -> l.substring(0, l.indexOf(" | "))).containsExactlyInAnyOrder("eu", "us");
+    }
+
+    private static List<String> sinkLines(List<String> lines) {
+        return lines.stream().filter(l -> l.contains(" | ferry.sink.out | ")).toList();
+    }
+
+    private static List<String> deadLetterLines(List<String> lines) {
+        return lines.stream().filter(l -> l.contains(" | ferry | dead-lettered message ")).toList();
+    }
+
     /** Starts Ferry on a memory ledger with the given sources, every event routed to {@code out.jsonl} in {@code dir}. */
     private static FerryRuntime start(Path dir, SourceProvider memq, String sources) throws Exception {
+        return start(dir, memq, sources, "{type: file, path: \"%s\"}"
+                .formatted(dir.resolve("out.jsonl").toString().replace('\\', '/')));
+    }
+
+    /** Starts Ferry on a memory ledger with the given sources, every event routed to the sink {@code out}. */
+    private static FerryRuntime start(Path dir, SourceProvider memq, String sources, String out) throws Exception {
         var file = dir.resolve("ferry.yaml");
         Files.writeString(file, "ledger: {kind: memory}\n" + sources + """
                 sinks:
-                  out: {type: file, path: "%s"}
+                  out: %s
                 routes:
                   - to: [out]
-                """.formatted(dir.resolve("out.jsonl").toString().replace('\\', '/')));
+                """.formatted(out));
         var read = ConfigReader.read(file, name -> null, withPlugin(memq));
         assertThat(read).as(String.valueOf(read)).isInstanceOf(ConfigReader.Result.Ok.class);
         return FerryAppIT.runtime(((ConfigReader.Result.Ok) read).config()).start();
