@@ -342,7 +342,8 @@ final class QueueCommands {
                     c.close();
                 }
             }
-            io.out().println("the DynamoDB ledger table exists (created if it was missing, with TTL on)");
+            // TTL that could be neither asked about nor turned on (a role without the TTL actions) is warned of above
+            io.out().println("the DynamoDB ledger table exists (created if it was missing; TTL on, unless warned above)");
             return Ferry.OK;
         }
     }

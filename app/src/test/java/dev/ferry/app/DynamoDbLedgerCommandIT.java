@@ -26,22 +26,11 @@ class DynamoDbLedgerCommandIT {
     @Test
     void createTable_makesTheConfiguredTable_withTtl_andIsRepeatable(@TempDir Path dir) throws Exception {
         try (var dynamo = DynamoDbLocal.start(); var client = dynamo.newClient()) {
-            var config = dir.resolve("ferry.yaml");
-            Files.writeString(config, """
-                    ledger:
-                      kind: dynamodb
-                      table: orders-ledger
-                      endpoint: %s
-                    sources: {s: {sqs: {queue: q}}}
-                    sinks: {log: {type: log}}
-                    routes: [{to: [log]}]
-                    """.formatted(dynamo.endpoint()));
+            var config = ledgerAt(dir, dynamo.endpoint());
             for (int run = 0; run < 2; run++) {
-                var out = new ByteArrayOutputStream();
-                var err = new ByteArrayOutputStream();
-                assertThat(Ferry.run(new String[] {"ledger", "create-table", "--config", config.toString()},
-                        new PrintStream(out), new PrintStream(err))).as(err.toString()).isZero();
-                assertThat(out.toString()).contains("the DynamoDB ledger table exists");
+                var made = createTable(config);
+                assertThat(made.exit()).as(made.err()).isZero();
+                assertThat(made.out()).contains("the DynamoDB ledger table exists");
             }
             assertThat(client.listTables().tableNames()).contains("orders-ledger");
             assertThat(client.describeTimeToLive(b -> b.tableName("orders-ledger")).timeToLiveDescription()
@@ -55,15 +44,12 @@ class DynamoDbLedgerCommandIT {
         try (var dynamo = DynamoDbLocal.start(); var client = dynamo.newClient();
              var refusing = dynamo.refusing("UpdateTimeToLive")) {
             createWithoutTtl(client, "orders-ledger");
-            var out = new ByteArrayOutputStream();
-            var err = new ByteArrayOutputStream();
 
-            int exit = Ferry.run(new String[] {"ledger", "create-table", "--config",
-                    ledgerAt(dir, refusing.endpoint()).toString()}, new PrintStream(out), new PrintStream(err));
+            var made = createTable(ledgerAt(dir, refusing.endpoint()));
 
-            assertThat(exit).as(out + " " + err).isEqualTo(1);
-            assertThat(out.toString()).doesNotContain("TTL on");
-            assertThat(err.toString()).contains("'orders-ledger'").contains("TTL could not be turned on")
+            assertThat(made.exit()).as(made.out() + " " + made.err()).isEqualTo(1);
+            assertThat(made.out()).doesNotContain("TTL on");
+            assertThat(made.err()).contains("'orders-ledger'").contains("TTL could not be turned on")
                     .contains("dynamodb:UpdateTimeToLive").contains("turn it on by hand for attribute 'expiresAt'");
             assertThat(client.describeTimeToLive(b -> b.tableName("orders-ledger")).timeToLiveDescription()
                     .timeToLiveStatus()).isEqualTo(TimeToLiveStatus.DISABLED);
@@ -76,17 +62,25 @@ class DynamoDbLedgerCommandIT {
             createWithoutTtl(client, "orders-ledger");
             client.updateTimeToLive(b -> b.tableName("orders-ledger")
                     .timeToLiveSpecification(t -> t.attributeName("deleteAt").enabled(true)));
-            var out = new ByteArrayOutputStream();
-            var err = new ByteArrayOutputStream();
 
-            int exit = Ferry.run(new String[] {"ledger", "create-table", "--config",
-                    ledgerAt(dir, dynamo.endpoint()).toString()}, new PrintStream(out), new PrintStream(err));
+            var made = createTable(ledgerAt(dir, dynamo.endpoint()));
 
-            assertThat(exit).as(out + " " + err).isEqualTo(1);
-            assertThat(out.toString()).doesNotContain("TTL on");
-            assertThat(err.toString()).contains("TTL is on 'deleteAt', not on 'expiresAt'");
+            assertThat(made.exit()).as(made.out() + " " + made.err()).isEqualTo(1);
+            assertThat(made.out()).doesNotContain("TTL on");
+            assertThat(made.err()).contains("TTL is on 'deleteAt', not on 'expiresAt'");
         }
     }
+
+    /** {@code ferry ledger create-table --config config}: its exit code, and what it printed on each stream. */
+    private static Run createTable(Path config) {
+        var out = new ByteArrayOutputStream();
+        var err = new ByteArrayOutputStream();
+        int exit = Ferry.run(new String[] {"ledger", "create-table", "--config", config.toString()},
+                new PrintStream(out), new PrintStream(err));
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    private record Run(int exit, String out, String err) { }
 
     /** A config whose ledger is the DynamoDB table orders-ledger at {@code endpoint}. */
     private static Path ledgerAt(Path dir, URI endpoint) throws IOException {
