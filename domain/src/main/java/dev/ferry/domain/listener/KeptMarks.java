@@ -88,6 +88,9 @@ final class KeptMarks<T> {
                 write.accept(mark); // outside the lock: a slow journal holds up only the writer
             } catch (Throwable e) { // warned of when it was kept; the log is at most a line a minute anyway
                 synchronized (this) {
+                    if (kept.remove(messageId, mark)) { // to the back: one the journal always refuses (a size it takes
+                        kept.put(messageId, mark);      // for too big) held every mark behind it, never written
+                    }
                     backoff = Math.min(backoff * 2, MOST_NANOS);
                     due = System.nanoTime() + backoff;
                 }
