@@ -91,7 +91,9 @@ final class UnheardDeadLetters {
      * Answered unrun: its dead letter is made already (see the class for a copy still running).
      */
     Answer answer(String[] dedups, JsonItems.Split.Items items) {
-        if (!any || dedups == null || items.batch()) {
+        // an array of one is one event too (its id the key and its digest, as noted): clients that always send arrays
+        // were never told, and their poison ran for ever as before
+        if (!any || dedups == null || items.items().size() != 1) {
             return null;
         }
         Unheard unheard;

@@ -35,7 +35,11 @@ class UnheardDeadLettersTest {
 
         assertThat(unheard.answer(new String[] {"k-1"}, one("{\"id\":\"b\"}", false))).as("another body").isNull();
         assertThat(unheard.answer(new String[] {"k-2"}, one(BODY, false))).as("another key").isNull();
-        assertThat(unheard.answer(new String[] {"k-1"}, one(BODY, true))).as("a batch").isNull();
+        assertThat(unheard.answer(new String[] {"k-1"}, one(BODY, true))).as("an array of one (a last look)")
+                .isEqualTo(told);
+        assertThat(unheard.answer(new String[] {"k-1", "k-1b"}, new JsonItems.Split.Items(
+                List.of(BODY.getBytes(StandardCharsets.UTF_8), BODY.getBytes(StandardCharsets.UTF_8)), true)))
+                .as("a batch").isNull();
         assertThat(unheard.answer(null, one(BODY, false))).as("no key").isNull();
     }
 
