@@ -736,36 +736,14 @@ class DynamoDbLedgerIT {
                                 .errorCode("AccessDeniedException").build()).build();
             }
         });
-        var log = new java.util.concurrent.CopyOnWriteArrayList<String>();
-        var jul = java.util.logging.Logger.getLogger(DynamoDbLedger.class.getName());
-        var handler = new java.util.logging.Handler() {
-            @Override
-            public void publish(java.util.logging.LogRecord r) {
-                log.add(java.text.MessageFormat.format(r.getMessage(), r.getParameters()));
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        var level = jul.getLevel();
-        jul.setLevel(java.util.logging.Level.WARNING); // the tests' root level is SEVERE
-        jul.addHandler(handler);
-        try {
+        try (var warnings = LedgerWarnings.collected()) {
             DynamoDbLedger.createTable(noTtlActions, table, names);
 
-            assertThat(log).as("warned: what could not be checked, what to check by hand").anyMatch(line ->
+            assertThat(warnings.lines()).as("warned: what could not be checked, what to check by hand").anyMatch(line ->
                     line.contains("'" + table + "'") && line.contains("nor could it be asked about")
                             && line.contains("Check by hand that TTL is on for attribute 'expiresAt'"));
             assertThat(DynamoDbModule.prepare(noTtlActions, table, true, run(true)))
                     .as("ferry ledger create-table: warned, done").isFalse();
-        } finally {
-            jul.removeHandler(handler);
-            jul.setLevel(level);
         }
         var ttl = client.describeTimeToLive(b -> b.tableName(table)).timeToLiveDescription();
         assertThat(ttl.attributeName()).as("left as it is").isEqualTo(names.ttl());
@@ -868,35 +846,12 @@ class DynamoDbLedgerIT {
         // DynamoDB applied a failure, its key held by no one for a whole lease
         var names = DynamoDbLedger.Names.defaults();
         String table = newTable(names);
-        var jul = java.util.logging.Logger.getLogger(DynamoDbLedger.class.getName());
-        var threw = new java.util.concurrent.atomic.AtomicBoolean();
-        var handler = new java.util.logging.Handler() {
-            @Override
-            public void publish(java.util.logging.LogRecord r) {
-                threw.set(true);
-                throw new IllegalStateException("a log handler's bug (injected)");
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        var level = jul.getLevel();
-        jul.setLevel(java.util.logging.Level.WARNING);
-        jul.addHandler(handler);
-        try {
+        try (var warnings = LedgerWarnings.throwingOnEach()) {
             var ahead = DynamoDbLedger.of(client, table, names,
                     java.time.Clock.offset(java.time.Clock.systemUTC(), Duration.ofSeconds(20)));
             assertThat(ahead.claim("k-ahead", Duration.ofSeconds(30)))
                     .isInstanceOf(dev.ferry.domain.idempotency.Claim.Acquired.class);
-            assertThat(threw).as("the warning was written, and its handler threw").isTrue();
-        } finally {
-            jul.removeHandler(handler);
-            jul.setLevel(level);
+            assertThat(warnings.lines()).as("the warning was written, and its handler threw").isNotEmpty();
         }
     }
 
@@ -904,41 +859,68 @@ class DynamoDbLedgerIT {
     void aClockAheadOfDynamoDbs_isMeasuredAndLogged_aSynchronizedOneIsNot() {
         var names = DynamoDbLedger.Names.defaults();
         String table = newTable(names);
-        var log = new java.util.concurrent.CopyOnWriteArrayList<String>();
-        var jul = java.util.logging.Logger.getLogger(DynamoDbLedger.class.getName());
-        var handler = new java.util.logging.Handler() {
-            @Override
-            public void publish(java.util.logging.LogRecord r) {
-                log.add(java.text.MessageFormat.format(r.getMessage(), r.getParameters()));
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        var level = jul.getLevel();
-        jul.setLevel(java.util.logging.Level.WARNING); // the tests' root level is SEVERE
-        jul.addHandler(handler);
-        try {
+        try (var warnings = LedgerWarnings.collected()) {
             var synced = DynamoDbLedger.of(client, table, names, java.time.Clock.systemUTC());
             assertThat(synced.clockSkew()).as("before the first claim").isNull();
             synced.claim("k-synced", Duration.ofSeconds(30));
             assertThat(synced.clockSkew()).as("the same machine's clock: within the header's second")
                     .isBetween(Duration.ofSeconds(-1), Duration.ofSeconds(1));
-            assertThat(log).noneMatch(line -> line.contains("clock"));
+            assertThat(warnings.lines()).noneMatch(line -> line.contains("clock"));
 
             var ahead = DynamoDbLedger.of(client, table, names,
                     java.time.Clock.offset(java.time.Clock.systemUTC(), Duration.ofSeconds(20)));
             ahead.claim("k-ahead", Duration.ofSeconds(30));
             assertThat(ahead.clockSkew()).as("DynamoDB 20 s behind this instance's clock")
                     .isBetween(Duration.ofSeconds(-21), Duration.ofSeconds(-18));
-            assertThat(log).anyMatch(line -> line.contains("s ahead of DynamoDB's") && line.contains(table)
+            assertThat(warnings.lines()).anyMatch(line -> line.contains("s ahead of DynamoDB's") && line.contains(table)
                     && line.contains("run twice"));
-        } finally {
+        }
+    }
+
+    /** The ledger's JUL warnings, their text collected until closed; the tests' root level is SEVERE. */
+    private static final class LedgerWarnings implements AutoCloseable {
+        private final java.util.logging.Logger jul = java.util.logging.Logger.getLogger(DynamoDbLedger.class.getName());
+        private final java.util.logging.Level level = jul.getLevel();
+        private final List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+        private final java.util.logging.Handler handler;
+
+        private LedgerWarnings(boolean throwing) {
+            handler = new java.util.logging.Handler() {
+                @Override
+                public void publish(java.util.logging.LogRecord r) {
+                    lines.add(java.text.MessageFormat.format(r.getMessage(), r.getParameters()));
+                    if (throwing) {
+                        throw new IllegalStateException("a log handler's bug (injected)");
+                    }
+                }
+
+                @Override
+                public void flush() {
+                }
+
+                @Override
+                public void close() {
+                }
+            };
+            jul.setLevel(java.util.logging.Level.WARNING);
+            jul.addHandler(handler);
+        }
+
+        static LedgerWarnings collected() {
+            return new LedgerWarnings(false);
+        }
+
+        /** A log handler with a bug: each warning is collected, then its handler throws. */
+        static LedgerWarnings throwingOnEach() {
+            return new LedgerWarnings(true);
+        }
+
+        List<String> lines() {
+            return lines;
+        }
+
+        @Override
+        public void close() {
             jul.removeHandler(handler);
             jul.setLevel(level);
         }
