@@ -56,15 +56,20 @@ class HandlerTimeoutTest {
         }
     }
 
-    @Test
-    void aHangingCall_isInterruptedAtItsTimeout_andTriedAgain() {
-        var calls = new AtomicInteger();
-        start((e, d) -> {
+    /** Hangs on its first call, each counted in {@code calls}; done on every later one. */
+    private static Handler hangingOnTheFirstCall(AtomicInteger calls) {
+        return (e, d) -> {
             if (calls.incrementAndGet() == 1) {
                 hang();
             }
             return Outcome.done();
-        }, ListenerTest.fast().handlerTimeout(Duration.ofMillis(300)));
+        };
+    }
+
+    @Test
+    void aHangingCall_isInterruptedAtItsTimeout_andTriedAgain() {
+        var calls = new AtomicInteger();
+        start(hangingOnTheFirstCall(calls), ListenerTest.fast().handlerTimeout(Duration.ofMillis(300)));
         queue.send("order-1");
 
         assertThat(Await.until(LIMIT, () -> listener.stats().acked() == 1)).as(listener.stats().line()).isTrue();
@@ -76,12 +81,7 @@ class HandlerTimeoutTest {
           // round, before the handler-timeout check: a hanging call held its message for ever
     void aDeadPollerThatCannotBeReplaced_doesNotKeepAHangingCallFromItsTimeout() throws Exception {
         var calls = new AtomicInteger();
-        start((e, d) -> {
-            if (calls.incrementAndGet() == 1) {
-                hang();
-            }
-            return Outcome.done();
-        }, ListenerTest.fast().handlerTimeout(Duration.ofMillis(300)));
+        start(hangingOnTheFirstCall(calls), ListenerTest.fast().handlerTimeout(Duration.ofMillis(300)));
         var dead = Thread.ofPlatform().start(() -> { });
         dead.join();
         // the listener's pollers, as the lease keeper sees them: one dead, and no room to put another in its place
