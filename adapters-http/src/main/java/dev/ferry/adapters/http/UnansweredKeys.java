@@ -2,8 +2,6 @@ package dev.ferry.adapters.http;
 
 import dev.ferry.domain.model.Durations;
 import java.time.Duration;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.function.LongSupplier;
 
 /**
@@ -22,35 +20,20 @@ final class UnansweredKeys {
     /** Remembered at least this long: a patience of zero still waits nothing, but a 409 right after is still known. */
     private static final long AT_LEAST_NANOS = Duration.ofMinutes(1).toNanos();
 
-    private final long forgetNanos;
-    private final LongSupplier nanoTime;
-    /** Each event and when its last attempt went unanswered (nanoTime), noted longest ago first; guarded by this. */
-    private final Map<String, Long> since = new LinkedHashMap<>() {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
-            return size() > MAX_KEYS;
-        }
-    };
-    /** Whether any event is remembered: read without the lock on the path of every answer. */
-    private volatile boolean any;
+    /** Each event, from its last attempt that went unanswered. */
+    private final RememberedKeys<Boolean> since;
 
     UnansweredKeys(Duration patience) {
         this(patience, System::nanoTime);
     }
 
     UnansweredKeys(Duration patience, LongSupplier nanoTime) {
-        this.forgetNanos = Math.max(Durations.nanos(patience), AT_LEAST_NANOS);
-        this.nanoTime = nanoTime;
+        this.since = new RememberedKeys<>(MAX_KEYS, Math.max(Durations.nanos(patience), AT_LEAST_NANOS), nanoTime);
     }
 
     /** An attempt of {@code key} went unanswered. */
     void add(String key) {
-        String held = held(key);
-        synchronized (this) {
-            since.remove(held); // put back last: the map stays ordered by when each was noted
-            since.put(held, nanoTime.getAsLong());
-            any = true;
-        }
+        since.put(held(key), Boolean.TRUE);
     }
 
     /**
@@ -64,39 +47,18 @@ final class UnansweredKeys {
 
     /** Whether an attempt of {@code key} went unanswered, within the time remembered, and nothing answered it since. */
     boolean contains(String key) {
-        if (!any) {
-            return false;
-        }
-        synchronized (this) {
-            forgetOld();
-            return since.containsKey(held(key));
-        }
+        return since.any() && since.get(held(key)) != null;
     }
 
     /** {@code key} was answered (taken, refused, or a 409 with nothing unanswered before it): its wait is over. */
     void remove(String key) {
-        if (!any) {
-            return;
-        }
-        synchronized (this) {
-            since.remove(held(key));
-            forgetOld(); // and those that went elsewhere (the DLQ, a stop) and were never answered here
+        if (since.any()) { // and those past their time, that went elsewhere (the DLQ, a stop), are forgotten with it
+            since.removeIf(held(key), unanswered -> true);
         }
     }
 
     /** Events remembered now (for tests). */
-    synchronized int size() {
+    int size() {
         return since.size();
-    }
-
-    private void forgetOld() {
-        long now = nanoTime.getAsLong();
-        for (var it = since.values().iterator(); it.hasNext(); ) {
-            if (now - it.next() <= forgetNanos) {
-                break; // noted longest ago first: the rest are younger
-            }
-            it.remove();
-        }
-        any = !since.isEmpty();
     }
 }

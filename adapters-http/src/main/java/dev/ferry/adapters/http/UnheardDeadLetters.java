@@ -4,8 +4,6 @@ import dev.ferry.adapters.http.IngestAnswers.Answer;
 import dev.ferry.adapters.http.IngestRequest.Item;
 import dev.ferry.domain.transport.Disposition;
 import java.time.Duration;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.function.LongSupplier;
 import java.util.zip.CRC32;
 
@@ -31,7 +29,7 @@ import java.util.zip.CRC32;
  * <p>Bounded: {@link #MAX_KEYS} keys at most, the one noted longest ago forgotten first, each for {@link #KEPT} at
  * most, its reason cut at {@link #MAX_REASON} characters — with keys of 1,024 characters at most, 30 to 60 MB at
  * worst. Noted for a request of one event only: a batch's are never looked for. Noted on the listener's settling
- * thread, read on the server's: guarded by this.
+ * thread, read on the server's ({@link RememberedKeys} is thread-safe).
  */
 final class UnheardDeadLetters {
 
@@ -41,27 +39,19 @@ final class UnheardDeadLetters {
     /** The reason kept, in characters: as much as the journal keeps. */
     static final int MAX_REASON = 2_000;
 
-    /** A dead letter unheard: its body's fingerprint, its reason as the caller is told it, when noted (nanoTime). */
-    private record Unheard(long fingerprint, String told, long noted) {
+    /** A dead letter unheard: its body's fingerprint, its reason as the caller is told it. */
+    private record Unheard(long fingerprint, String told) {
     }
 
-    private final LongSupplier nanoTime;
-    /** By key, noted longest ago first; guarded by this. */
-    private final Map<String, Unheard> byKey = new LinkedHashMap<>() {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Unheard> eldest) {
-            return size() > MAX_KEYS;
-        }
-    };
-    /** Whether any is noted: read without the lock on the path of every request and settlement. */
-    private volatile boolean any;
+    /** By key. */
+    private final RememberedKeys<Unheard> byKey;
 
     UnheardDeadLetters() {
         this(System::nanoTime);
     }
 
     UnheardDeadLetters(LongSupplier nanoTime) {
-        this.nanoTime = nanoTime;
+        this.byKey = new RememberedKeys<>(MAX_KEYS, KEPT.toNanos(), nanoTime);
     }
 
     /**
@@ -78,9 +68,10 @@ final class UnheardDeadLetters {
         }
         try {
             if (disposition instanceof Disposition.DeadLetter dead && item.request.abandoned) {
-                note(key, fingerprint(item.delivery.body()), told(dead.reason()));
-            } else if (disposition instanceof Disposition.Ack && any) {
-                forget(key, fingerprint(item.delivery.body()));
+                byKey.put(key, new Unheard(fingerprint(item.delivery.body()), told(dead.reason())));
+            } else if (disposition instanceof Disposition.Ack && byKey.any()) {
+                long fingerprint = fingerprint(item.delivery.body());
+                byKey.removeIf(key, unheard -> unheard.fingerprint() == fingerprint);
             }
         } catch (RuntimeException | Error e) { // no memory: untold, as before this
         }
@@ -93,47 +84,17 @@ final class UnheardDeadLetters {
     Answer answer(String[] dedups, JsonItems.Split.Items items) {
         // an array of one is one event too (its id the key and its digest, as noted): clients that always send arrays
         // were never told, and their poison ran for ever as before
-        if (!any || dedups == null || items.items().size() != 1) {
+        if (!byKey.any() || dedups == null || items.items().size() != 1) {
             return null;
         }
-        Unheard unheard;
-        synchronized (this) {
-            forgetOld();
-            unheard = byKey.get(dedups[0]);
-        }
+        Unheard unheard = byKey.get(dedups[0]);
         return unheard == null || unheard.fingerprint() != fingerprint(items.items().get(0)) ? null
                 : IngestAnswers.rejected(dedups[0], unheard.told());
     }
 
     /** Dead letters noted now (for tests). */
-    synchronized int size() {
+    int size() {
         return byKey.size();
-    }
-
-    private synchronized void note(String key, long fingerprint, String told) {
-        byKey.remove(key); // put back last: the map stays ordered by when each was noted
-        byKey.put(key, new Unheard(fingerprint, told, nanoTime.getAsLong()));
-        any = true;
-        forgetOld();
-    }
-
-    private synchronized void forget(String key, long fingerprint) {
-        var unheard = byKey.get(key);
-        if (unheard != null && unheard.fingerprint() == fingerprint) {
-            byKey.remove(key);
-        }
-        forgetOld();
-    }
-
-    private void forgetOld() {
-        long now = nanoTime.getAsLong();
-        for (var it = byKey.values().iterator(); it.hasNext(); ) {
-            if (now - it.next().noted() <= KEPT.toNanos()) {
-                break; // noted longest ago first: the rest are younger
-            }
-            it.remove();
-        }
-        any = !byKey.isEmpty();
     }
 
     /** The body's length and CRC32, in one long: another body under the key is another event. */
