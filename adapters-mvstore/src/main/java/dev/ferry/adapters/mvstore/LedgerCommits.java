@@ -66,7 +66,12 @@ final class LedgerCommits {
             committer.execute(() -> {
                 commitQueued.set(false); // a note made while this commits asks for the next
                 try {
-                    files.current().store().commit();
+                    var store = files.current().store();
+                    store.commit();
+                    // on disk now as far as the journal's writer knows (it retries no more): a reopening that reads the
+                    // file back older than this chunk drops the mark unsaid, and the copy that comes back runs after its
+                    // group's later messages. Counted as committed, such an opening is refused (notOlder)
+                    files.committed.accumulateAndGet(newestChunk(store), Math::max);
                 } catch (Throwable e) { // H2 broke the store: what it held uncommitted is gone with it (opened again from disk)
                     org.slf4j.LoggerFactory.getLogger(LedgerCommits.class).warn("ledger {}: a commit of owed dead-letter "
                             + "marks failed ({}); those not yet committed are lost with the store, and their messages may "
@@ -179,8 +184,7 @@ final class LedgerCommits {
             // to cover and queued the write on H2's own threads, where it is not on disk yet (or fails). This waits
             // for every write queued there and throws what one failed with; on a closed store it throws too, instead
             // of returning as if written. The newest chunk written then is what a reopening must read back (notOlder)
-            long[] written = new long[1];
-            store.executeFilestoreOperation(() -> written[0] = store.getFileStore().lastChunkVersion());
+            long written = newestChunk(store);
             if (sync) {
                 try {
                     store.sync();
@@ -197,7 +201,7 @@ final class LedgerCommits {
                 }
             }
             if (files != null) { // null in a test of the commits alone
-                files.committed.accumulateAndGet(written[0], Math::max);
+                files.committed.accumulateAndGet(written, Math::max);
             }
             return null;
         });
@@ -227,6 +231,13 @@ final class LedgerCommits {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    /** The newest chunk H2 has written, once every write queued on its own threads is done (throws what one failed with). */
+    private static long newestChunk(MVStore store) {
+        long[] written = new long[1];
+        store.executeFilestoreOperation(() -> written[0] = store.getFileStore().lastChunkVersion());
+        return written[0];
     }
 
     /**

@@ -219,6 +219,54 @@ class MvStoreLedgerTest {
                 .hasValueSatisfying(c -> assertThat(c).isInstanceOf(Claim.Completed.class));
     }
 
+    @Test // a review: an owed dead letter's mark is committed soon, not waited for, and that commit was not counted: a
+          // reopening that read the file back older opened without it, unsaid, and the copy that came back ran after
+          // its group's later messages
+    void anOwedMarksCommit_countsAsCommitted_soAReopenThatReadsTheFileBackOlderIsRefused() throws Exception {
+        new LedgerCommitsTest.HeldFilePath(); // registers the scheme
+        var at = java.time.Instant.parse("2026-12-05T10:00:00Z");
+        var file = dir.resolve("owed-older.db");
+        var ledger = MvStoreLedger.builder(file).names(p -> "ferry-held:" + p).build();
+        opened.add(ledger);
+        ledger.claim("A", Duration.ofMinutes(5));
+        assertThat(ledger.persist()).isTrue();
+        long newest = java.nio.file.Files.size(file); // H2 writes its next chunks past here (it appends them)
+        String key = dev.ferry.domain.idempotency.EventJournal.messageKey("orders", "m-1");
+        ledger.note(key, new dev.ferry.domain.idempotency.EventJournal.Note.DeadLettered(null,
+                dev.ferry.domain.idempotency.EventLookup.OWED + " (a stop)", "m-1", at));
+        long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (java.nio.file.Files.size(file) <= newest && System.nanoTime() < end) {
+            Thread.sleep(10); // the mark's commit, soon
+        }
+        assertThat(java.nio.file.Files.size(file)).as("the mark's chunk written").isGreaterThan(newest);
+        try {
+            ledger.breakForTest(org.h2.mvstore.DataUtils.newMVStoreException(
+                    org.h2.mvstore.DataUtils.ERROR_WRITING_FAILED, "disk full (injected)"));
+        } catch (org.h2.mvstore.MVStoreException thrown) {
+            // H2 throws what broke it
+        }
+        try {
+            LedgerCommitsTest.HeldFilePath.failReadsPast = newest; // the disk fails where the mark's chunk is
+            assertThatThrownBy(() -> ledger.journal(key)).as("opened older than the mark's commit: refused")
+                    .isInstanceOf(FerryException.class).hasMessageContaining("older than what was committed");
+        } finally {
+            LedgerCommitsTest.HeldFilePath.failReadsPast = Long.MAX_VALUE;
+        }
+
+        java.util.Optional<dev.ferry.domain.idempotency.EventJournal.Journal> after = null;
+        end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (after == null && System.nanoTime() < end) {
+            try {
+                after = ledger.journal(key);
+            } catch (FerryException e) {
+                assertThat(e.retryable()).as("worth asking again: " + e).isTrue();
+                Thread.sleep(100); // opened again a second after the last try
+            }
+        }
+        assertThat(after).as("the mark, once the disk reads again").hasValueSatisfying(j ->
+                assertThat(dev.ferry.domain.idempotency.EventLookup.owed(j.deadLetterReason())).isTrue());
+    }
+
     @Test // a review: H2's failures left the ledger as H2 threw them, not as the FerryException the ports say: the
           // listener took a journal read that failed for a moment for a damaged note ("no dead letter owed"), and ran
           // the message again
