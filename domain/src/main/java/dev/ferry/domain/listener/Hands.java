@@ -26,8 +26,8 @@ final class Hands {
         /** Per slot: null before it is taken, the item while in hand, {@link #GONE} once let go. */
         private final AtomicReferenceArray<Object> items;
         private final AtomicInteger left;
-        /** The groups of this poll one of whose messages was dead-lettered for its receives ({@link ReceiveLimit}). */
-        final Set<String> deadLetteredForReceives = ConcurrentHashMap.newKeySet();
+        /** By group: this poll's first message past the receive limit, by its id ({@link ReceiveLimit}). */
+        final Map<String, String> firstPastTheLimit = new ConcurrentHashMap<>();
 
         private Batch(int size) {
             this.items = new AtomicReferenceArray<>(size);

@@ -155,12 +155,12 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
                 } catch (Throwable e) { // it may be done: not dead-lettered blind, it waits for the ledger in hand
                     return decide(item, ledger.storeFailed(item, "duplicate check", e));
                 }
+                boolean behind = ReceiveLimit.behindItsGroupsPoison(item); // or its first: waiting, or found done, too
                 if (done instanceof dev.ferry.domain.idempotency.Claim.InProgress held) {
-                    // another's handler may run on and finish it: it waits, as below the limit, not started — when it
-                    // resumes, the limit is checked again (a holder that died lets its claim lapse: dead-lettered then)
+                    // another's handler may finish it: it waits, as below the limit (a dead one's claim lapses)
                     return decide(item, EventKeys.waitFor(held, s.clock()));
                 }
-                if (done == null && !ReceiveLimit.behindItsGroupsPoison(item)) {
+                if (done == null && !behind) {
                     item.started = true;
                     if (item.events == null) { // its decoder threw on this receive too: the reason says what with
                         dead = new FailureDecision.Settle(Disposition.deadLetter(((Disposition.DeadLetter) dead.disposition())

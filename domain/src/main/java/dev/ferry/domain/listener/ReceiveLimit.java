@@ -79,7 +79,7 @@ final class ReceiveLimit {
             }
         }
         if (item.delivery.groupKey() != null && item.batch != null
-                && item.batch.deadLetteredForReceives.contains(item.orderingKey)) {
+                && item.batch.firstPastTheLimit.containsKey(item.orderingKey)) {
             events.decodeWatched(item); // behind its group's poison: decoded in its turn, after that one went
         }
         return item;
@@ -107,11 +107,14 @@ final class ReceiveLimit {
      * ten, each crash a receive more for all of them), and each was dead-lettered beside it, unrun and with its reason.
      * The first of its group past the limit in a poll goes; those after it are run. Counted in memory: after a crash,
      * the first of the group is the first past the limit again, so a message that crashes the process still goes.
+     * Also the first when it was found done, or waited for another's live claim on it: not the poison then, it was
+     * never dead-lettered — and the next, unmarked, was taken for the first and went to the DLQ unrun.
      */
     static boolean behindItsGroupsPoison(InFlight item) {
         if (item.delivery.groupKey() == null || item.batch == null) {
             return false;
         }
-        return !item.batch.deadLetteredForReceives.add(item.orderingKey);
+        String first = item.batch.firstPastTheLimit.putIfAbsent(item.orderingKey, item.delivery.id());
+        return first != null && !first.equals(item.delivery.id()); // itself, come back from its wait: still the first
     }
 }

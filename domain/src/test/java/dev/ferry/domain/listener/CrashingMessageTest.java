@@ -391,6 +391,55 @@ class CrashingMessageTest {
         assertThat(effects).as("not handled twice").isEmpty();
     }
 
+    @Test // a review: the first of a FIFO group past the limit, found done (its holder's ack lost), was dropped as a
+          // duplicate, and did not count as the group's first: the healthy message behind it, past the limit too
+          // (it rode every one of that one's receives), was taken for the first and dead-lettered unrun
+    void aGroupsFirstPastTheLimit_foundDone_isStillItsFirst_andTheMessageBehindItRuns() {
+        var dlq = InMemoryQueue.builder("trades-dlq.fifo").build();
+        var fifo = InMemoryQueue.builder("trades.fifo").contentBasedDeduplication(true).deadLetterQueue(dlq).build();
+        fifo.send(InMemoryQueue.Message.of("P", "g"));
+        fifo.send(InMemoryQueue.Message.of("T1", "g"));
+        diedHolding(fifo, 2); // its holders' leases lapsed twice, P and T1 in hand together each time
+        var ledger = new OnDisk();
+        String key = LedgerKeys.event(fifo.name(), "P");
+        var holder = (Claim.Acquired) ledger.claim(key, Duration.ofMinutes(1));
+        assertThat(ledger.complete(key, holder.token(), Duration.ofHours(1))).as("P's effect happened").isTrue();
+        var effects = new CopyOnWriteArrayList<String>();
+        var l = start(Listener.builder(fifo, fifo, new LineDecoder(), (event, delivery) -> {
+            effects.add(event.key());
+            return Outcome.done();
+        }).ledger(ledger).config(ListenerTest.fast().deadLetter(DeadLetterPolicy.maxReceives(2)).build()));
+
+        assertThat(Await.until(LIMIT, () -> fifo.size() == 0 && l.stats().inFlight() == 0)).as(l.stats().line()).isTrue();
+        assertThat(dlq.messages()).as("nothing dead-lettered: P was done, T1 healthy").isEmpty();
+        assertThat(effects).containsExactly("T1");
+        assertThat(l.stats().duplicatesDropped()).isEqualTo(1);
+    }
+
+    @Test // the same, P held by a live handler elsewhere: P waits for it, is dropped once it finishes, and T1 runs
+    void aGroupsFirstPastTheLimit_thatWaitedForALiveHolder_isStillItsFirst_andTheMessageBehindItRuns() {
+        var dlq = InMemoryQueue.builder("trades-dlq.fifo").build();
+        var fifo = InMemoryQueue.builder("trades.fifo").contentBasedDeduplication(true).deadLetterQueue(dlq).build();
+        fifo.send(InMemoryQueue.Message.of("P", "g"));
+        fifo.send(InMemoryQueue.Message.of("T1", "g"));
+        diedHolding(fifo, 2);
+        String key = LedgerKeys.event(fifo.name(), "P");
+        var seenHeld = new AtomicInteger();
+        var ledger = seeingHeld(InMemoryLedger.create(), key, seenHeld);
+        var holder = (Claim.Acquired) ledger.claim(key, Duration.ofMinutes(1));
+        var effects = new CopyOnWriteArrayList<String>();
+        var l = start(Listener.builder(fifo, fifo, new LineDecoder(), (event, delivery) -> {
+            effects.add(event.key());
+            return Outcome.done();
+        }).ledger(ledger).config(ListenerTest.fast().deadLetter(DeadLetterPolicy.maxReceives(2)).build()));
+        assertThat(Await.until(LIMIT, () -> seenHeld.get() > 0)).as(l.stats().line()).isTrue();
+        assertThat(ledger.complete(key, holder.token(), Duration.ofHours(1))).as("the holder finished").isTrue();
+
+        assertThat(Await.until(LIMIT, () -> fifo.size() == 0 && l.stats().inFlight() == 0)).as(l.stats().line()).isTrue();
+        assertThat(dlq.messages()).as("nothing dead-lettered: P was done, T1 healthy").isEmpty();
+        assertThat(effects).containsExactly("T1");
+    }
+
     @Test // the same copy, its holder dead (the process died in the handler): the claim lapses with its lease, and the
           // copy that waited on it is dead-lettered then — still the net for a message that kills the process
     void aCopyPastTheLimit_whoseEventsHolderDied_isDeadLetteredOnceTheClaimLapses() {
