@@ -156,8 +156,9 @@ final class JournalNotes {
         if (journal != null && readsOwed && messageId != null) {
             noted(() -> {
                 var done = new EventJournal.Note.DeadLettered(null, cut(reason), messageId, clock.instant());
+                // nor may the writer write its owed mark, still kept, over this — nor after it when this note is dropped
+                kept.forget(messageId); // (the journal behind): the mark said owed for a message in the DLQ
                 if (closed) { // a handler's own settlement after the stop: the mark would say owed for good
-                    kept.forget(messageId); // nor may the writer write its owed mark, still kept, over this
                     journal.note(EventJournal.messageKey(source, messageId), done);
                 } else {
                     note(messageId, done);

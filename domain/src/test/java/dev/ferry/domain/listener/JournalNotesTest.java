@@ -91,6 +91,69 @@ class JournalNotesTest {
                 .isEqualTo(JournalNotes.OWED + JournalNotes.fingerprint(m1) + "refused downstream");
     }
 
+    @Test // a review: an owed mark the journal refused is kept to be written again; the note that its dead letter was
+          // taken, dropped as the journal was behind, left it kept: written once the journal answered, the journal said
+          // "owed" for a message already in the DLQ
+    void anOwedMarkKept_isForgottenOnceItsDeadLetterIsTaken_thoughTheNoteSayingSoIsDropped() {
+        var inner = InMemoryLedger.create();
+        var failing = new AtomicBoolean(true);
+        var blocking = new AtomicBoolean();
+        var unblocked = new java.util.concurrent.CountDownLatch(1);
+        var writes = new java.util.concurrent.atomic.AtomicInteger();
+        class Slow extends ForwardingLedger implements EventJournal {
+            Slow() {
+                super(inner);
+            }
+
+            @Override
+            public void note(String key, Note note) {
+                writes.incrementAndGet();
+                if (blocking.get() && note instanceof Note.Failed) { // the mark's own retries fail at once, as before
+                    try {
+                        unblocked.await(20, java.util.concurrent.TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                if (failing.get()) {
+                    throw new dev.ferry.domain.model.FerryException("journal down (injected)", true);
+                }
+                inner.note(key, note);
+            }
+
+            @Override
+            public Optional<Journal> journal(String key) {
+                return inner.journal(key);
+            }
+        }
+        var notes = new JournalNotes(new Slow(), "orders", null, Clock.systemUTC());
+        try {
+            var m1 = item("m1").delivery;
+            notes.deadLetterOwed(m1, "DLQ throttled");
+            assertThat(Await.until(Duration.ofSeconds(10), () -> writes.get() >= 1)).as("the mark tried, refused").isTrue();
+            blocking.set(true); // the journal slow now: the writer held in its next write, the queue fills behind it
+            for (int i = 0; i <= JournalNotes.CAPACITY + 1; i++) {
+                notes.failed(item("x-" + i), "key-x-" + i, "boom");
+            }
+            assertThat(notes.dropped()).as("the journal behind: notes dropped").isPositive();
+            long before = notes.dropped();
+            notes.deadLetterSettled(m1, "taken by the DLQ");
+            assertThat(notes.dropped()).as("the note that it was taken, dropped too").isGreaterThan(before);
+
+            failing.set(false);
+            blocking.set(false);
+            unblocked.countDown();
+            String m1Key = EventJournal.messageKey("orders", "m1");
+            assertThat(Await.until(Duration.ofSeconds(20), () -> inner.journal("key-x-" + (JournalNotes.CAPACITY - 1))
+                    .isPresent())).as("the queue written").isTrue();
+            assertThat(Await.until(Duration.ofSeconds(6), () -> inner.journal(m1Key).isPresent()))
+                    .as("no owed mark written for a message whose dead letter was taken").isFalse();
+        } finally {
+            unblocked.countDown();
+            notes.close(Duration.ofSeconds(5));
+        }
+    }
+
     private static InFlight item(String id) {
         var delivery = new Delivery(id, new byte[0], Map.of(), 1, Instant.EPOCH, null, null, "orders", null);
         return new InFlight(delivery, List.of(), null, null, Instant.now().plusSeconds(60), Instant.now().plusSeconds(60));
