@@ -55,7 +55,10 @@ abstract class FerryModule {
             String name = settings.name();
             String path = settings.required("path");
             String content = settings.oneOf("content", "json", Set.of("json", "payload"));
-            return context -> FileSink.open(name, dev.ferry.app.config.FilePaths.of(path), content.equals("json"));
+            // a write that keeps failing (a disk remounted read-only) is waited out this long, as the other sinks wait
+            var patience = settings.duration("outage-patience", dev.ferry.domain.transport.Outage.DEFAULT_PATIENCE);
+            return context -> FileSink.open(name, dev.ferry.app.config.FilePaths.of(path), content.equals("json"),
+                    patience);
         };
     }
 

@@ -3,6 +3,7 @@ package dev.ferry.app;
 import com.fasterxml.jackson.core.JsonFactory;
 import dev.ferry.domain.handle.Outcome;
 import dev.ferry.domain.model.Event;
+import dev.ferry.domain.transport.Outage;
 import dev.ferry.domain.transport.Sink;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -22,7 +23,8 @@ import java.nio.file.StandardOpenOption;
  *
  * <p>A write that fails (a full disk, an I/O error) is the file's fault, not the event's: it is
  * answered {@code Throttled}, so the event waits without spending its attempts (a disk full for a
- * minute dead-lettered every event of that minute), and health names the sink while it lasts.
+ * minute dead-lettered every event of that minute), and health names the sink while it lasts — for
+ * the {@code outage-patience} at most, as the other sinks wait out theirs: then {@code Retry}.
  */
 final class FileSink implements Sink {
 
@@ -36,24 +38,36 @@ final class FileSink implements Sink {
     private final Path path;
     private FileChannel channel;
     private final boolean json;
+    /** How long a write that keeps failing is waited out (a disk remounted read-only held every route for ever). */
+    private final Outage outage;
     private boolean closed;
     /** What the last write failed with; null once one worked. */
     private volatile String failing;
     private long lastLogNanos = System.nanoTime() - LOG_EVERY_NANOS;
 
-    private FileSink(String name, Path path, FileChannel channel, boolean json) {
+    private FileSink(String name, Path path, FileChannel channel, boolean json, Outage outage) {
         this.name = name;
         this.path = path;
         this.channel = channel;
         this.json = json;
+        this.outage = outage;
     }
 
-    /** Over a channel already open (a test's, to make its writes fail). */
+    /** Over a channel already open (a test's, to make its writes fail), with an outage of the test's own clock. */
+    static FileSink over(String name, Path path, FileChannel channel, boolean json, Outage outage) {
+        return new FileSink(name, path, channel, json, outage);
+    }
+
+    /** Over a channel already open, waiting a failing write out for the default patience. */
     static FileSink over(String name, Path path, FileChannel channel, boolean json) {
-        return new FileSink(name, path, channel, json);
+        return over(name, path, channel, json, new Outage(Outage.DEFAULT_PATIENCE));
     }
 
     static FileSink open(String name, Path path, boolean json) {
+        return open(name, path, json, Outage.DEFAULT_PATIENCE);
+    }
+
+    static FileSink open(String name, Path path, boolean json, java.time.Duration outagePatience) {
         try {
             if (path.getParent() != null) {
                 Files.createDirectories(path.getParent());
@@ -64,7 +78,7 @@ final class FileSink implements Sink {
                 throw new IOException("not a regular file (a pipe, a terminal, a device): a file sink seeks and syncs "
                         + "its file; for standard output use a sink of type log");
             }
-            var sink = new FileSink(name, path, openForAppending(path), json);
+            var sink = new FileSink(name, path, openForAppending(path), json, new Outage(outagePatience));
             try {
                 sink.lockAndNote(sink.channel);
             } catch (IOException | RuntimeException e) {
@@ -219,6 +233,7 @@ final class FileSink implements Sink {
                 writeAll(out, ByteBuffer.wrap(line));
                 out.force(false);
                 failing = null;
+                outage.worked(event.key());
                 return Outcome.done();
             } catch (IOException e) {
                 // a line half written, or written and not forced: cut back, or the retry writes after it (twice, or garbled).
@@ -236,13 +251,16 @@ final class FileSink implements Sink {
                     LOG.warn("file sink '{}': cannot write {}: {}{}; events wait and are tried again (said at most every "
                             + "10 s)", name, path, e, cut);
                 }
+                String reason = "file sink '" + name + "': cannot write " + path + ": " + e + cut;
                 if (e instanceof java.nio.file.AccessDeniedException || e instanceof java.nio.file.NoSuchFileException
                         || e instanceof java.nio.file.NotDirectoryException || e instanceof java.nio.file.FileSystemLoopException) {
                     // nothing that passes by waiting (a permission taken away, the directory gone): attempts are spent,
                     // and the event is dead-lettered in the end rather than every route waiting on this sink for ever
-                    return Outcome.retry("file sink '" + name + "': cannot write " + path + ": " + e + cut);
+                    return Outcome.retry(reason);
                 }
-                return Outcome.throttled(RETRY_AFTER);
+                // a disk full for a minute is waited out; a disk remounted read-only, a quota, "File too large", a
+                // dying disk never clear: past the patience the event's attempts are spent, its group not held for good
+                return outage.failed(event.key(), reason, RETRY_AFTER);
             } finally {
                 if (interrupted) {
                     Thread.currentThread().interrupt();
@@ -269,6 +287,9 @@ final class FileSink implements Sink {
         if (!channel.isOpen() || rotated) {
             if (rotated) {
                 channel.close();
+                if (path.getParent() != null) { // its directory deleted or moved too: made again, as at the open
+                    Files.createDirectories(path.getParent());
+                }
             }
             var opened = openForAppending(path);
             if (fileKey != null) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.domain.handle.Outcome;
 import dev.ferry.domain.model.Event;
+import dev.ferry.domain.transport.Outage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
@@ -15,8 +16,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -114,6 +117,70 @@ class FileSinkTest {
         }
     }
 
+    @Test
+    void aWriteThatNeverClears_isWaitedOutForTheOutagePatience_thenSpendsItsAttempts() throws IOException {
+        // a disk remounted read-only (a quota, "File too large", a dying disk) was answered Throttled on every call,
+        // for ever: every event routed to the file held, its FIFO group or Kafka partition stopped for good
+        var file = dir.resolve("read-only.jsonl");
+        var real = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.APPEND);
+        var failing = new Failing(real, new AtomicBoolean(false), new IOException("Read-only file system (injected)"));
+        var now = new AtomicLong();
+        var sink = FileSink.over("out", file, failing, true, new Outage(Duration.ofMinutes(15), now::get));
+        try {
+            assertThat(sink.publish(event("first"))).isEqualTo(Outcome.done());
+            failing.writesFailForGood.set(true);
+            assertThat(sink.publish(event("second"))).as("waited out, as a disk full for a minute")
+                    .isInstanceOf(Outcome.Throttled.class);
+            now.addAndGet(Duration.ofMinutes(14).toNanos());
+            assertThat(sink.publish(event("second"))).as("within the patience").isInstanceOf(Outcome.Throttled.class);
+            now.addAndGet(Duration.ofMinutes(2).toNanos());
+            assertThat(sink.publish(event("second"))).as("past the patience: an attempt spent, a dead letter at last")
+                    .isInstanceOfSatisfying(Outcome.Retry.class,
+                            r -> assertThat(r.reason()).contains("Read-only file system"));
+        } finally {
+            sink.close();
+        }
+        assertThat(Files.readAllLines(file)).singleElement().asString().contains("first");
+    }
+
+    @Test
+    void anOutagePatienceOfNone_spendsTheAttemptsOfAWriteThatFails_atOnce() throws IOException {
+        var file = dir.resolve("impatient.jsonl");
+        var real = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.APPEND);
+        var failing = new Failing(real, new AtomicBoolean(false), new IOException("Read-only file system (injected)"));
+        failing.writesFailForGood.set(true);
+        var sink = FileSink.over("out", file, failing, true, new Outage(Duration.ZERO));
+        try {
+            assertThat(sink.publish(event("first"))).isInstanceOf(Outcome.Retry.class);
+        } finally {
+            sink.close();
+        }
+    }
+
+    @Test
+    void aDirectoryDeletedUnderTheSink_isMadeAgain_andTheNextLineWrittenInIt() throws IOException {
+        // opening made the directories, reopening after the file was gone did not: every later event was answered
+        // Retry ("cannot write ... NoSuchFileException") and dead-lettered, until a restart
+        var sub = dir.resolve("sub");
+        var file = sub.resolve("out.jsonl");
+        var sink = FileSink.open("out", file, true);
+        try {
+            assertThat(sink.publish(event("before"))).isEqualTo(Outcome.done());
+            try (var walk = Files.walk(sub)) {
+                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+            assertThat(sink.publish(event("after"))).isEqualTo(Outcome.done());
+            assertThat(sink.holdingBack()).isEmpty();
+        } finally {
+            sink.close();
+        }
+        assertThat(Files.readAllLines(file)).singleElement().asString().contains("\"key\":\"after\"");
+    }
+
     /** A real channel whose second force fails once, as a disk may (EIO), after the bytes were written. */
     private static final class Failing extends FileChannel {
         private final FileChannel real;
@@ -123,6 +190,8 @@ class FileSinkTest {
         /** The next write stops half way (a full disk) and throws; the cut-back after it fails too. */
         final AtomicBoolean tearNextWrite = new AtomicBoolean();
         final AtomicBoolean truncateFails = new AtomicBoolean();
+        /** Every write fails with the failure given (a disk remounted read-only), until cleared. */
+        final AtomicBoolean writesFailForGood = new AtomicBoolean();
 
         Failing(FileChannel real, AtomicBoolean failOnce) {
             this(real, failOnce, new IOException("Input/output error (injected)"));
@@ -149,6 +218,9 @@ class FileSinkTest {
         @Override public int read(ByteBuffer dst) throws IOException { return real.read(dst); }
         @Override public long read(ByteBuffer[] dsts, int offset, int length) throws IOException { return real.read(dsts, offset, length); }
         @Override public int write(ByteBuffer src) throws IOException {
+            if (writesFailForGood.get()) {
+                throw failure;
+            }
             if (tearNextWrite.getAndSet(false)) {
                 var half = src.duplicate();
                 half.limit(src.position() + src.remaining() / 2);
