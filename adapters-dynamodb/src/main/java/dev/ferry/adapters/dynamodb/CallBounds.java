@@ -10,22 +10,60 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
  * waits for an answer as long as its HTTP client's read timeout on every attempt, minutes in all: a claim extension
  * held there on a silent connection let the claim lapse, and a copy of the event ran beside its handler. A client
  * built with a call timeout (the app's, from {@code timeout:}) keeps its own.
+ *
+ * <p>A claim's extension is bounded by half the lease it asks for too ({@link #extending}).
  */
-final class CallBounds {
+final class CallBounds implements Consumer<AwsRequestOverrideConfiguration.Builder> {
 
     /** A call's bound, its attempts half of it: the app's default {@code timeout}. */
     static final Duration CALL = DynamoDbModule.DEFAULT_TIMEOUT;
 
-    private CallBounds() {
+    /**
+     * The least an extension is given, however short its lease: a healthy call on a new connection (TLS, signing,
+     * a region far off) takes some hundreds of ms, and a bound that fails those fails every extension for sure,
+     * while a longer one only may outlast a claim on a silent connection. A lease of 2 s (the app's least) has it.
+     */
+    static final Duration LEAST_EXTENSION = Duration.ofSeconds(1);
+
+    /** A call's bound on this client: its own, or {@link #CALL}. */
+    private final Duration call;
+    private final boolean own;
+
+    private CallBounds(Duration call, boolean own) {
+        this.call = call;
+        this.own = own;
     }
 
-    static Consumer<AwsRequestOverrideConfiguration.Builder> of(DynamoDbClient client) {
-        boolean own;
+    static CallBounds of(DynamoDbClient client) {
+        Duration own;
         try {
-            own = client.serviceClientConfiguration().overrideConfiguration().apiCallTimeout().isPresent();
+            own = client.serviceClientConfiguration().overrideConfiguration().apiCallTimeout().orElse(null);
         } catch (RuntimeException e) { // a client that cannot say (a test double): bounded here
-            own = false;
+            own = null;
         }
-        return own ? o -> { } : o -> o.apiCallTimeout(CALL).apiCallAttemptTimeout(CALL.dividedBy(2));
+        return own != null ? new CallBounds(own, true) : new CallBounds(CALL, false);
+    }
+
+    @Override
+    public void accept(AwsRequestOverrideConfiguration.Builder o) {
+        if (!own) {
+            o.apiCallTimeout(CALL).apiCallAttemptTimeout(CALL.dividedBy(2));
+        }
+    }
+
+    /**
+     * The bounds of an extension that asks for {@code lease}: a call's, or half the lease when that is less (at least
+     * {@link #LEAST_EXTENSION}). The keeper extends a claim with about half its lease left (extend-every is half the
+     * lease by default): a call of 10 s on a silent connection answered after the claim ran out, another instance
+     * claimed the key meanwhile, and ran the event beside its handler. Bounded, it fails while the claim still holds,
+     * and the keeper asks again at its next round. As the SQS adapter bounds its visibility extension.
+     */
+    Consumer<AwsRequestOverrideConfiguration.Builder> extending(Duration lease) {
+        Duration half = lease.dividedBy(2);
+        Duration bound = half.compareTo(LEAST_EXTENSION) < 0 ? LEAST_EXTENSION : half;
+        if (bound.compareTo(call) >= 0) {
+            return this;
+        }
+        return o -> o.apiCallTimeout(bound).apiCallAttemptTimeout(bound.dividedBy(2));
     }
 }

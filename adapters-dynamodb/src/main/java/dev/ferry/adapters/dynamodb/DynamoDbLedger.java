@@ -67,7 +67,7 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
     private final DynamoDbJournal journal;
     private final DynamoDbLayout layout;
     private final ClockCheck clockCheck;
-    private final java.util.function.Consumer<software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration.Builder> bounds;
+    private final CallBounds bounds;
 
     /** Table and attribute names; all configurable. */
     public record Names(String key, String state, String token, String leaseUntil, String completedAt, String ttl) {
@@ -297,7 +297,7 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
     public boolean extend(String key, long token, Duration lease) {
         long now = clock.millis();
         long leaseUntil = Durations.plusMillis(now, lease);
-        return conditional("extend", key, b -> b
+        return conditional("extend", key, b -> b.overrideConfiguration(bounds.extending(lease)) // half the lease at most
                 .updateExpression("SET #lease = :leaseUntil, #ttl = :claimTtl")
                 .conditionExpression("#token = :token AND #state = :inProgress AND #lease > :now")
                 .expressionAttributeValues(Map.of(":leaseUntil", num(leaseUntil), ":token", num(token),

@@ -840,6 +840,31 @@ class DynamoDbLedgerIT {
         }
     }
 
+    @Test // a review: the app's client bounds each call at its timeout (10 s), and the keeper extends a claim with
+          // half its lease left: an extension of a 10 s lease on a silent connection failed after the claim ran out,
+          // another instance claimed the key meanwhile and ran the event beside its handler
+    void aClaimExtensionOnASilentConnection_failsWithinHalfTheLease_notTheCallsTimeout() throws Exception {
+        try (var silent = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+             var stalled = DynamoDbModule.bounded(software.amazon.awssdk.services.dynamodb.DynamoDbClient.builder(),
+                             DynamoDbModule.DEFAULT_TIMEOUT) // the app's, timeout: 10s
+                     .endpointOverride(java.net.URI.create("http://127.0.0.1:" + silent.getLocalPort()))
+                     .region(software.amazon.awssdk.regions.Region.US_EAST_1)
+                     .credentialsProvider(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
+                             software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create("local", "local")))
+                     .build();
+             var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            var ledger = DynamoDbLedger.of(stalled, "never-answers");
+            var extension = java.util.concurrent.CompletableFuture.runAsync(
+                    () -> ledger.extend("k", 1L, Duration.ofSeconds(4)), threads);
+            // bounded at half the lease asked for (2 s), not the call's 10 s: it fails while the claim still holds
+            assertThatThrownBy(() -> extension.get(3500, java.util.concurrent.TimeUnit.MILLISECONDS))
+                    .as("failed within half the lease, not still waiting for the call's timeout")
+                    .isInstanceOf(java.util.concurrent.ExecutionException.class)
+                    .cause().isInstanceOfSatisfying(FerryException.class,
+                            e -> assertThat(e.retryable()).as("asked again at the keeper's next round").isTrue());
+        }
+    }
+
     @Test
     void aClaimWon_whileItsClockWarningsLogThrows_isWon() {
         // the warning of a skewed clock is written inside the claim: a log handler that threw there made the claim that
