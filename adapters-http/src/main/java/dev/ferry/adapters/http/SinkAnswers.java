@@ -4,10 +4,13 @@ import dev.ferry.domain.handle.Outcome;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.net.UnknownHostException;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
+import java.nio.channels.UnresolvedAddressException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
@@ -166,12 +169,14 @@ final class SinkAnswers {
 
     /** A reason's method, redacted target and how the call failed: its status, a timeout, a refusal, what was thrown. */
     private static final Pattern BRIEF = Pattern.compile(
-            "[A-Z]+ \\S+(?: answered HTTP \\d{3}|: no answer within \\S+|: connection refused|: [A-Za-z][A-Za-z0-9_$]*)");
+            "[A-Z]+ \\S+(?: answered HTTP \\d{3}|: no answer within \\S+|: connection refused"
+            + "|: host name did not resolve|: could not connect: [A-Za-z][A-Za-z0-9_$]*|: [A-Za-z][A-Za-z0-9_$]*)");
 
     /**
      * {@code reason} without what the endpoint sent — an error body may echo a credential or the payload's fields,
      * a JDK message may quote a status line — for what anyone may read (health): {@code POST https://host/…
-     * answered HTTP 503}, {@code POST https://host/…: connection refused}. A reason of another form is not shown.
+     * answered HTTP 503}, {@code POST https://host/…: connection refused}, {@code …: could not connect:
+     * NoRouteToHostException}. A reason of another form is not shown.
      */
     static String brief(String reason) {
         var m = BRIEF.matcher(reason);
@@ -190,8 +195,8 @@ final class SinkAnswers {
         if (e instanceof HttpTimeoutException) {
             return new Attempt.Transient(Outcome.retry(where + ": no answer within " + timeout), true);
         }
-        if (e instanceof ConnectException) {
-            return new Attempt.Transient(Outcome.retry(where + ": connection refused"), true, false);
+        if (e instanceof ConnectException) { // no connection, nothing sent: a 409 after it is no earlier request's
+            return new Attempt.Transient(Outcome.retry(where + ": " + noConnection(e, target)), true, false);
         }
         if (e instanceof javax.net.ssl.SSLHandshakeException) { // no request sent: a 409 after it is no earlier request's
             return new Attempt.Transient(Outcome.retry(where + ": TLS handshake failed: "
@@ -207,6 +212,36 @@ final class SinkAnswers {
         }
         String message = text == null ? "" : " " + text.replace(target.toString(), Redact.url(target));
         return new Attempt.Transient(Outcome.retry(where + ": " + e.getClass().getSimpleName() + message), true);
+    }
+
+    /**
+     * Why no connection was made. The JDK's client throws a ConnectException for a host name that did not resolve and a
+     * host or network out of reach too (its cause says which): each was "connection refused", and the operator looked
+     * for a closed port while DNS or the route was at fault.
+     */
+    private static String noConnection(Throwable e, URI target) {
+        Throwable last = e;
+        boolean refused = false;
+        int depth = 0;
+        for (Throwable t = e; t != null && depth++ < 16; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof UnresolvedAddressException || t instanceof UnknownHostException) {
+                return "host name did not resolve";
+            }
+            // the JDK's client says a refused connection as a ConnectException without a message over a
+            // ClosedChannelException (21 to 25); another client, or the JDK's synchronous socket, says "refused"
+            refused |= t instanceof java.nio.channels.ClosedChannelException || t instanceof ConnectException
+                    && dev.ferry.domain.model.Thrown.message(t).toLowerCase(Locale.ROOT).contains("connection refused");
+            last = t;
+        }
+        if (refused) {
+            return "connection refused";
+        }
+        // the deepest cause names it (NoRouteToHostException, SocketException "Network is unreachable"); its message
+        // only when it has one (else Thrown gives its class name again)
+        String said = dev.ferry.domain.model.Thrown.message(last);
+        String message = said.equals(dev.ferry.domain.model.Thrown.describe(last)) ? ""
+                : " " + said.replace(target.toString(), Redact.url(target));
+        return "could not connect: " + last.getClass().getSimpleName() + message;
     }
 
     Attempt outcome(String where, URI target, HttpResponse<byte[]> response, int attemptNumber) {

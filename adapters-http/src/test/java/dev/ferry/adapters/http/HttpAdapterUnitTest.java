@@ -194,9 +194,46 @@ class HttpAdapterUnitTest {
                 + "with this Idempotency-Key)")).isEqualTo(where + " answered HTTP 409");
         assertThat(SinkAnswers.brief(where + ": no answer within PT10S")).isEqualTo(where + ": no answer within PT10S");
         assertThat(SinkAnswers.brief(where + ": connection refused")).isEqualTo(where + ": connection refused");
+        assertThat(SinkAnswers.brief(where + ": host name did not resolve"))
+                .isEqualTo(where + ": host name did not resolve");
+        assertThat(SinkAnswers.brief(where + ": could not connect: NoRouteToHostException No route to host"))
+                .as("what was thrown, not its message")
+                .isEqualTo(where + ": could not connect: NoRouteToHostException");
         assertThat(SinkAnswers.brief(where + ": ProtocolException Invalid status line: \"HTTP/1.1 200 card 4111\""))
                 .as("what was thrown, not its message").isEqualTo(where + ": ProtocolException");
         assertThat(SinkAnswers.brief("card 4111: of another form")).doesNotContain("4111");
+    }
+
+    @Test // a review: the JDK's client throws a ConnectException for a host name that did not resolve and a host or
+          // network out of reach too: each said "connection refused", and the operator looked for a closed port
+    void aConnectionNotMade_saysWhy_refusedOnlyWhenItWas() {
+        var answers = new SinkAnswers("api", Duration.ofSeconds(10), NOW, FALLBACK, HttpSink.AuthFailures.RETRY,
+                Duration.ZERO);
+        var target = URI.create("http://hooks.example.com:8080/x");
+        String where = "POST http://hooks.example.com:8080/\u2026";
+        var unresolved = new java.net.ConnectException(); // as the JDK's client wraps it: no message of its own
+        unresolved.initCause(new java.nio.channels.UnresolvedAddressException());
+        var noRoute = new java.net.ConnectException("No route to host");
+        noRoute.initCause(new java.net.NoRouteToHostException("No route to host"));
+        var refusedWrapped = new java.net.ConnectException();
+        refusedWrapped.initCause(new java.net.ConnectException("Connection refused"));
+        var refusedAsTheJdkSaysIt = new java.net.ConnectException(); // 21 to 25: no message, over a closed channel
+        refusedAsTheJdkSaysIt.initCause(new java.net.ConnectException());
+        refusedAsTheJdkSaysIt.getCause().initCause(new java.nio.channels.ClosedChannelException());
+        var cases = new java.util.LinkedHashMap<Throwable, String>();
+        cases.put(refusedAsTheJdkSaysIt, where + ": connection refused");
+        cases.put(new java.net.ConnectException("Connection refused"), where + ": connection refused");
+        cases.put(refusedWrapped, where + ": connection refused");
+        cases.put(unresolved, where + ": host name did not resolve");
+        cases.put(noRoute, where + ": could not connect: NoRouteToHostException No route to host");
+        cases.put(new java.net.ConnectException("Connection timed out"),
+                where + ": could not connect: ConnectException Connection timed out");
+        cases.forEach((thrown, reason) -> assertThat(answers.failed(where, target, thrown)).as(reason)
+                .isInstanceOfSatisfying(Attempt.Transient.class, t -> {
+                    assertThat(t.outcome()).isEqualTo(Outcome.retry(reason));
+                    assertThat(t.unreachable()).as("an outage, as before").isTrue();
+                    assertThat(t.reached()).as("no connection: nothing sent").isFalse();
+                }));
     }
 
     @Test // #16

@@ -309,6 +309,22 @@ class HttpSinkIT extends ScriptedSinkFixture {
         var sink = sink(HttpSink.builder("http://127.0.0.1:" + closedPort + "/x").outagePatience(Duration.ZERO));
         assertThat(sink.publish(event("a"))).isInstanceOfSatisfying(Outcome.Retry.class,
                 r -> assertThat(r.reason()).contains("connection refused"));
+        assertThat(sink.holdingBackInBrief()).as("health")
+                .hasValue("POST http://127.0.0.1:" + closedPort + "/\u2026: connection refused");
+    }
+
+    @Test // a review: the JDK's client throws a ConnectException for a host name that did not resolve too: it said
+          // "connection refused" in the dead letter, the log and health, and the operator looked for a closed port
+    void aHostNameThatDoesNotResolve_isSaidSo_notConnectionRefused() {
+        // .invalid never resolves (RFC 6761): nothing goes out but the lookup. A lookup slower than the connect timeout
+        // (a resolver with no server) is "no connection within": each attempt is bounded by the sink's timeouts
+        var sink = sink(HttpSink.builder("http://no-such-host.invalid/x").outagePatience(Duration.ZERO));
+        var outcome = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(60),
+                () -> sink.publish(event("a")));
+        String unresolved = "POST http://no-such-host.invalid/\u2026: host name did not resolve";
+        assertThat(outcome).isInstanceOfSatisfying(Outcome.Retry.class,
+                r -> assertThat(r.reason()).startsWith(unresolved).doesNotContain("refused"));
+        assertThat(sink.holdingBackInBrief()).as("health").hasValue(unresolved);
     }
 
     @Test
