@@ -29,6 +29,7 @@ final class LedgerSteps {
     private final OwedCompletions owed;
     /** A transport-ordered group's delivery whose completion is being recorded off its worker, by group. */
     private final Map<String, InFlight> recording = new ConcurrentHashMap<>();
+    java.util.concurrent.Executor completer; // for tests: one other than the listener's, set before its start
 
     /** {@code giveBack} settles a delivery the completer cannot take any more (shutdown). */
     LedgerSteps(Processor.Shared shared, Consumer<InFlight> giveBack) {
@@ -134,10 +135,24 @@ final class LedgerSteps {
     /** Hands the completion to the completer (again, after a failure: the group's later deliveries may be waiting on it). */
     private void recordLater(InFlight item) {
         try {
-            s.completer().execute(() -> finishCompletion(item));
+            (completer != null ? completer : s.completer()).execute(() -> finishCompletion(item));
         } catch (RejectedExecutionException stopping) {
             giveBack.accept(item); // records it here, then acknowledges
+        } catch (Throwable noThread) { // no thread to be had (OutOfMemoryError): thrown on, it ended unlogged in the
+            if (item.toComplete != null && item.completing.compareAndSet(false, true)) { // timer's task, left in hand
+                ackOwing(item, "finding a thread to record", noThread); // owed: recorded here, I/O would hold the timer
+                item.completing.set(false); // (else a stop is giving it back: that settles it)
+            }
         }
+    }
+
+    /** A fault of the engine itself: the effect happened, so the delivery is acknowledged and its completion owed. */
+    private void ackOwing(InFlight item, String failed, Throwable e) {
+        owe(item.toComplete); // a copy within the lease, or a duplicate, finds it done
+        s.settler().settle(item, Disposition.ACK);
+        item.toComplete = null; // after the settle: a shutdown in between must not see it finished
+        LOG.log(Level.ERROR, failed + " the completion of message " + item.delivery.id() + " of '" + s.name()
+                + "' failed; acknowledged, its completion owed", e);
     }
 
     /**
@@ -199,12 +214,8 @@ final class LedgerSteps {
         } catch (RejectedExecutionException stopping) {
             owe(item.toComplete); // its completion failed as the listener stopped: owed, the stop's last pass tries it
             s.settler().settle(item, Disposition.ACK);
-        } catch (Throwable e) { // a fault of the engine itself: the effect happened, so the delivery is acknowledged
-            owe(item.toComplete); // and its completion still owed: a copy within the lease, or a duplicate, finds it done
-            s.settler().settle(item, Disposition.ACK);
-            item.toComplete = null; // after the settle, as above
-            LOG.log(Level.ERROR, "recording the completion of message " + item.delivery.id() + " of '" + s.name()
-                    + "' failed; acknowledged, its completion owed", e);
+        } catch (Throwable e) {
+            ackOwing(item, "recording", e);
         } finally {
             if (!freed) {
                 item.completing.set(false);

@@ -277,6 +277,60 @@ class OwedCompletionTest {
         }
     }
 
+    @Test
+    void aDeferredCompletionAskedAgain_withNoThreadToBeHad_isAcknowledged_andItsCompletionOwed() throws Exception {
+        // the ledger failed the completion, and when it was asked again the completer could not start a thread (an
+        // OutOfMemoryError, "unable to create native thread"): the error ended, unlogged, in the timer's task, and the
+        // delivery stayed in hand, neither held nor recorded: its lease extended, nothing took it up till the stop
+        queue.send("pay-invoice-8");
+        var inner = dev.ferry.domain.idempotency.InMemoryLedger.create();
+        var completes = new AtomicInteger();
+        var completing = new CopyOnWriteArrayList<String>();
+        var ledger = new dev.ferry.domain.testing.ForwardingLedger(inner) {
+            @Override
+            public boolean completionWaits() {
+                return true; // recorded on the completer, off the worker
+            }
+
+            @Override
+            public boolean complete(String key, long token, Duration ttl) {
+                completing.add(key);
+                if (completes.incrementAndGet() == 1) {
+                    throw new dev.ferry.domain.model.FerryException("ledger unreachable (injected)", true);
+                }
+                return super.complete(key, token, ttl);
+            }
+        };
+        var config = ListenerTest.fast().lease(Duration.ofSeconds(30)).build();
+        var l = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> Outcome.done()).config(config)
+                .ledger(ledger).build();
+        listeners.add(l);
+        // the listener's completer, failing its second task: the completion asked again after the ledger's failure
+        var threads = Listener.class.getDeclaredField("threads");
+        threads.setAccessible(true);
+        var completer = ((OwnThreads) threads.get(l)).completer;
+        var processor = Listener.class.getDeclaredField("processor");
+        processor.setAccessible(true);
+        var steps = Processor.class.getDeclaredField("ledger");
+        steps.setAccessible(true);
+        var executes = new AtomicInteger();
+        ((LedgerSteps) steps.get(processor.get(l))).completer = task -> {
+            if (executes.incrementAndGet() == 2) {
+                throw new OutOfMemoryError("unable to create native thread: possibly out of memory (injected)");
+            }
+            completer.execute(task);
+        };
+        l.start();
+
+        assertThat(Await.until(LIMIT, () -> executes.get() >= 2)).as("asked again; stats " + l.stats()).isTrue();
+        assertThat(Await.until(LIMIT, () -> queue.size() == 0 && queue.inFlightCount() == 0))
+                .as("acknowledged, not left in hand; stats " + l.stats()).isTrue();
+        assertThat(l.stats().acked()).as(l.stats().line()).isEqualTo(1);
+        assertThat(Await.until(LIMIT, () -> inner.peek(completing.getFirst()).orElse(null)
+                instanceof dev.ferry.domain.idempotency.Claim.Completed)).as("its completion owed, then recorded")
+                .isTrue();
+    }
+
     private static void sleep(long millis) {
         try {
             Thread.sleep(millis);
