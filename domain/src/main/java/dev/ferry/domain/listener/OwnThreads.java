@@ -28,6 +28,8 @@ final class OwnThreads {
     private final String name;
     private final AtomicInteger workerIds = new AtomicInteger();
     private final AsideLog aside = new AsideLog("ferry-threads-log");
+    /** Dead pollers said, each to whether its replacement's failure was said too; the lease keeper's alone. */
+    private final java.util.Map<Thread, Boolean> deadSaid = new java.util.HashMap<>();
 
     /** The handler threads: {@code concurrency} at most, idle ones ending after 30 s. */
     final WorkerPool workers;
@@ -114,20 +116,33 @@ final class OwnThreads {
         for (int i = 0; i < pollers.size() && running.getAsBoolean(); i++) {
             var t = pollers.get(i);
             if (!t.isAlive()) {
-                // aside: this is the lease keeper's thread, which a log that blocks must not hold
-                aside.write(() -> LOG.log(System.Logger.Level.ERROR, "poller thread {0} of ''{1}'' died; starting a new "
-                        + "one", t.getName(), name));
+                // said once: with no thread to be had it stays in place, and it was said again every round (a second)
+                if (deadSaid.putIfAbsent(t, false) == null) {
+                    // aside: this is the lease keeper's thread, which a log that blocks must not hold
+                    aside.write(() -> LOG.log(System.Logger.Level.ERROR, "poller thread {0} of ''{1}'' died; "
+                            + "starting a new one", t.getName(), name));
+                }
                 try {
                     pollers.set(i, start("poller-" + (i + 1), poll));
+                    deadSaid.remove(t);
                 } catch (Throwable noThread) { // tried again next round; thrown out, it ended the lease keeper's round
-                    // every round while threads stayed short: the handler-timeout check and the ledger probe never ran
+                    // every round while threads stayed short: the handler-timeout check and the ledger probe never ran.
+                    // Said once, with why: unsaid, the line above claimed a new one started, and none was
+                    if (!deadSaid.put(t, true)) {
+                        aside.write(() -> LOG.log(System.Logger.Level.WARNING, "no new poller thread could be "
+                                + "started in place of " + t.getName() + " of '" + name + "'; tried again each round",
+                                noThread));
+                    }
                 }
             }
         }
     }
 
-    /** A daemon thread of this listener, started. */
+    /** A daemon thread of this listener, started; the holds' thread before the listener's first. */
     Thread start(String role, Runnable body) {
+        // not left to the first hold's schedule(), which queues the resume, then starts the thread: thrown there (no
+        // thread to be had), the hold was taken for failed and held again, its resume queued twice — run twice at once
+        holds.prestartCoreThread(); // does nothing once it runs: it ends only with the stop's shutdown
         var t = unstarted(role, body);
         t.start();
         return t;

@@ -14,9 +14,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.SplittableRandom;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -29,7 +27,6 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
 
     private static final System.Logger LOG = System.getLogger(Listener.class.getName());
 
-    /** What the processor shares with the listener. */
     record Shared(String name, Handler handler, IdempotencyLedger ledger, ListenerConfig config, Clock clock,
                   Intake intake, Counters counters, ListenerObserver observer, Settler settler,
                   FailureCounts failureCounts, FailureDecision.Policies policies, ScheduledExecutorService scheduler,
@@ -240,7 +237,6 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         return Step.DONE;
     }
 
-    /** Asks the failure decision and carries it out. */
     private Step decide(InFlight item, Setback setback) {
         return apply(item, decision(item, setback));
     }
@@ -326,9 +322,14 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         item.held = true;
         s.counters().held.increment();
         try {
-            s.scheduler().schedule(() -> resume(item), Math.max(0, dev.ferry.domain.model.Durations.nanos(delay)), TimeUnit.NANOSECONDS);
-        } catch (RejectedExecutionException stopping) {
+            long nanos = Math.max(0, dev.ferry.domain.model.Durations.nanos(delay));
+            s.scheduler().schedule(() -> resume(item), nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException stopping) {
             giveBack(item);
+        } catch (Throwable e) { // before its resume was queued (OwnThreads#start): held, its group waited for good
+            Step step = giveBack(item) ? Step.FAILED : Step.DONE; // given back: its group goes on, as after a failure
+            LOG.log(Level.ERROR, "holding message " + item.delivery.id() + " of '" + s.name() + "' failed", e);
+            return step;
         }
         return Step.HELD;
     }
@@ -383,8 +384,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         ledger.settleOwed(within, acked); // acked by the stop while their completion was asked: tried too, in parallel
     }
 
-    /** skip-delete: the handler settled a delivery it kept; see {@link LedgerSteps#settledByHandler}. */
-    void settledByHandler(InFlight item, Disposition disposition) {
+    void settledByHandler(InFlight item, Disposition disposition) { // skip-delete: see LedgerSteps#settledByHandler
         ledger.settledByHandler(item, disposition);
     }
 
