@@ -197,15 +197,14 @@ public final class Listener implements AutoCloseable {
         if (closesSource) {
             closeSourceWhenStopped = true;
         }
-        stop();
-        // on the listener's own thread the stop goes on after stop() returns: it closes the source at its end
-        if (closesSource && (!threads.here() || report.ended())) {
-            closeSource();
+        try {
+            stop();
+        } finally { // a stop that threw (a log failing on every line) closes it too: Kafka's last commit, its leave
+            // on the listener's own thread the stop goes on after stop() returns: it closes the source at its end
+            if (closesSource && (!threads.here() || report.ended())) {
+                sourceClose.close();
+            }
         }
-    }
-
-    private void closeSource() {
-        sourceClose.close();
     }
 
     /**
@@ -259,26 +258,27 @@ public final class Listener implements AutoCloseable {
     }
 
     private ShutdownReport shutDown(String reason, Shutdown.Before before) {
-        // run as the listener's own thread: what the shutdown calls (an observer, as it settles) may stop it too
-        var r = threads.asOwn(() -> {
-            try {
-                return new Shutdown(name, source, config, hands, groups, settler, processor, counters, this::stats, threads::owned)
-                        .run(reason, before, threads.pollers, () -> state.set(STOPPED), threads.settler, threads.leases, threads.holds,
-                                threads.workers, threads.completer);
-            } catch (Throwable e) { // stopped all the same: no later stop() waits for ever, nothing settled later is lost
-                state.set(STOPPED);
-                return Shutdown.failed(name, reason, e, settler, stats(), threads.holds, threads.workers, threads.completer);
+        ShutdownReport r = null;
+        try { // run as the listener's own thread: what the shutdown calls (an observer, as it settles) may stop it too
+            r = threads.asOwn(() -> {
+                try {
+                    return new Shutdown(name, source, config, hands, groups, settler, processor, counters, this::stats,
+                            threads::owned).run(reason, before, threads.pollers, () -> state.set(STOPPED),
+                            threads.settler, threads.leases, threads.holds, threads.workers, threads.completer);
+                } catch (Throwable e) { // stopped all the same: no stop() waits for ever, nothing settled later is lost
+                    state.set(STOPPED);
+                    return Shutdown.failed(name, reason, e, settler, stats(), threads.holds, threads.workers,
+                            threads.completer);
+                }
+            });
+            if (closeSourceWhenStopped) { // close() asked on the listener's own thread, which could not wait for
+                sourceClose.closeWithinBound(); // the stop: before the report (awaitStop's caller may end the JVM)
             }
-        });
-        try {
-            if (closeSourceWhenStopped) { // close() was called on the listener's own thread, which could not wait for the
-                sourceClose.closeWithinBound(); // stop: before the report (awaitStop's caller may end the JVM), a while
-            }
-        } finally { // whatever the close threw: unpublished, every later stop() waited for the report for ever
-            finish(r, true);
+        } finally { // whatever threw (the close, a log failing on every line): unpublished, every later stop() hung
+            finish(r != null ? r : Shutdown.unreported(reason, stats()), true);
         }
         if (closeSourceWhenStopped) {
-            closeSource(); // close() called by the observer told of the stop
+            sourceClose.close(); // close() called by the observer told of the stop
         }
         return r;
     }

@@ -246,7 +246,11 @@ final class Shutdown {
         try {
             LOG.log(System.Logger.Level.ERROR, "the shutdown of '" + name + "' failed", e);
         } catch (Throwable unprintable) {
-            LOG.log(System.Logger.Level.ERROR, "the shutdown of ''{0}'' failed: {1}", name, failure);
+            try {
+                LOG.log(System.Logger.Level.ERROR, "the shutdown of ''{0}'' failed: {1}", name, failure);
+            } catch (Throwable logFailing) { // a log that throws on every line must not stop the stop: thrown on, the
+                // report was never published and every later stop() waited for it for ever
+            }
         }
         settler.close();
         joinQuietly(List.of(Interrupts.send("ferry-" + name + "-stop-workers", () -> {
@@ -256,6 +260,14 @@ final class Shutdown {
         })), Duration.ofSeconds(1));
         return new ShutdownReport(reason + " (the shutdown failed: " + failure + ")", 0, 0, 0, 0, Duration.ZERO, stats,
                 0, true);
+    }
+
+    /**
+     * The report of a stop that threw past {@link #failed} too: published all the same, so that no later stop() waits
+     * for it for ever; what the stop did is not known.
+     */
+    static ShutdownReport unreported(String reason, ListenerStats stats) {
+        return new ShutdownReport(reason + " (the shutdown failed)", 0, 0, 0, 0, Duration.ZERO, stats, 0, true);
     }
 
     static void joinQuietly(List<Thread> threads, Duration timeout) {
