@@ -13,11 +13,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * The processor's part in the idempotency ledger once an event's effect happened: completing its
- * claim (on the worker, or later on the completer while the group goes on), recording an effect
- * whose claim was fenced, releasing a claim whose event will run again, and counting the store's
- * failures and recoveries. Failures come back as a {@link Setback} for the processor to decide on;
- * nothing here throws.
+ * The processor's part in the idempotency ledger once an event's effect happened: completing its claim (on the worker,
+ * or later on the completer while the group goes on), recording an effect whose claim was fenced, releasing a claim
+ * whose event will run again, and counting the store's failures and recoveries. Failures come back as a {@link Setback}
+ * for the processor to decide on; nothing here throws.
  */
 final class LedgerSteps {
 
@@ -134,6 +133,7 @@ final class LedgerSteps {
 
     /** Hands the completion to the completer (again, after a failure: the group's later deliveries may be waiting on it). */
     private void recordLater(InFlight item) {
+        item.held = false; // (when asked again) no longer waiting in hand
         try {
             (completer != null ? completer : s.completer()).execute(() -> finishCompletion(item));
         } catch (RejectedExecutionException stopping) {
@@ -141,18 +141,36 @@ final class LedgerSteps {
         } catch (Throwable noThread) { // no thread to be had (OutOfMemoryError): thrown on, it ended unlogged in the
             if (item.toComplete != null && item.completing.compareAndSet(false, true)) { // timer's task, left in hand
                 ackOwing(item, "finding a thread to record", noThread); // owed: recorded here, I/O would hold the timer
-                item.completing.set(false); // (else a stop is giving it back: that settles it)
-            }
+            } // (else a stop is giving it back: that settles it)
         }
     }
 
     /** A fault of the engine itself: the effect happened, so the delivery is acknowledged and its completion owed. */
     private void ackOwing(InFlight item, String failed, Throwable e) {
-        owe(item.toComplete); // a copy within the lease, or a duplicate, finds it done
-        s.settler().settle(item, Disposition.ACK);
-        item.toComplete = null; // after the settle: a shutdown in between must not see it finished
-        LOG.log(Level.ERROR, failed + " the completion of message " + item.delivery.id() + " of '" + s.name()
-                + "' failed; acknowledged, its completion owed", e);
+        try {
+            owe(item.toComplete); // a copy within the lease, or a duplicate, finds it done
+            s.settler().settle(item, Disposition.ACK);
+            item.toComplete = null; // after the settle: a shutdown in between must not see it finished
+            LOG.log(Level.ERROR, failed + " the completion of message " + item.delivery.id() + " of '" + s.name()
+                    + "' failed; acknowledged, its completion owed", e);
+        } catch (Throwable again) { // this allocates too (OutOfMemoryError): thrown on, it left the delivery taken, in
+        } finally { // hand, neither held nor asked again — its lease extended, its group waiting — until the stop
+            item.completing.set(false); // (taken by its caller) freed before the retry below is scheduled
+        }
+        try {
+            if (item.toComplete != null) { // not acknowledged: held, and asked again as a failed completion is
+                holdAndAskAgain(item);
+            }
+        } catch (Throwable notEven) { // held all the same: the stop gives it back (giveBackHeld), which settles it
+        }
+    }
+
+    private void holdAndAskAgain(InFlight item) {
+        item.held = true; // first: should the rest fail, the stop gives it back
+        s.counters().held.increment();
+        var delay = s.policies().storeBackoff().delay(Math.max(1, item.storeFailures), s.nextRandom());
+        s.scheduler().schedule(() -> recordLater(item), dev.ferry.domain.model.Durations.nanos(delay),
+                TimeUnit.NANOSECONDS);
     }
 
     /**
@@ -171,29 +189,16 @@ final class LedgerSteps {
             if (item.toComplete == null) {
                 return;
             }
-            if (item.settled.get()) {
-                // given back by a stop's deadline while its handler ran on, which then answered Done: the effect happened.
-                // Recorded, as a worker records it where completions do not wait on the ledger — dropped, the copy put
-                // back waited out the claim and ran the effect again
-                var claim = item.toComplete;
-                if (complete(item, claim) != null) {
-                    owe(claim);
-                }
-                item.toComplete = null;
-                if (item.orderingKey != null) {
-                    recording.remove(item.orderingKey, item);
-                }
-                return;
-            }
-            var setback = complete(item, item.toComplete);
-            boolean stale = s.redelivers() && !s.clock().instant().isBefore(item.leaseUntil);
-            if (setback == null || stale || !s.running().getAsBoolean()) {
+            boolean settled = item.settled.get(); // given back by a stop's deadline while its handler ran on, then
+            var setback = complete(item, item.toComplete); // Done: recorded even so (dropped, its copy ran it again)
+            boolean stale = !settled && s.redelivers() && !s.clock().instant().isBefore(item.leaseUntil);
+            if (settled || setback == null || stale || !s.running().getAsBoolean()) {
                 if (setback != null) {
                     owe(item.toComplete); // the effect happened: recorded once the ledger answers, or its copy runs it again
                 }
                 if (stale) {
                     s.settler().dropStale(item, true);
-                } else {
+                } else if (!settled) {
                     s.settler().settle(item, Disposition.ACK);
                 }
                 item.toComplete = null; // after the settle: a shutdown in between must not see it finished
@@ -202,20 +207,17 @@ final class LedgerSteps {
                 }
                 return;
             }
-            item.held = true;
-            s.counters().held.increment();
-            var delay = s.policies().storeBackoff().delay(item.storeFailures, s.nextRandom());
             freed = true; // before the retry is scheduled: one that began before this thread went on found it taken, and
             item.completing.set(false); // returned — nothing asked again, the delivery in hand for good
-            s.scheduler().schedule(() -> {
-                item.held = false;
-                recordLater(item);
-            }, dev.ferry.domain.model.Durations.nanos(delay), TimeUnit.NANOSECONDS);
+            holdAndAskAgain(item);
         } catch (RejectedExecutionException stopping) {
             owe(item.toComplete); // its completion failed as the listener stopped: owed, the stop's last pass tries it
             s.settler().settle(item, Disposition.ACK);
-        } catch (Throwable e) {
-            ackOwing(item, "recording", e);
+        } catch (Throwable e) { // if freed (its retry not scheduled), taken again: unless a stop is giving it back
+            if (!freed || item.completing.compareAndSet(false, true)) {
+                freed = true; // ackOwing frees it, before it asks again
+                ackOwing(item, "recording", e);
+            }
         } finally {
             if (!freed) {
                 item.completing.set(false);
@@ -275,9 +277,8 @@ final class LedgerSteps {
     }
 
     /**
-     * skip-delete: the handler settled a delivery it kept. On {@code Ack} its events are completed
-     * in the ledger now (their effect is confirmed); on anything else their claims are released so
-     * the redelivery runs them again.
+     * skip-delete: the handler settled a delivery it kept. On {@code Ack} its events are completed in the ledger now
+     * (their effect is confirmed); on anything else their claims are released so the redelivery runs them again.
      */
     void settledByHandler(InFlight item, Disposition disposition) {
         if (s.ledger() == null) {
@@ -310,9 +311,8 @@ final class LedgerSteps {
                 s.counters().fenced.increment();
                 owed.recordFencedEffect(claim.key()); // its effect happened: a later copy must find it done
             }
-        } catch (Throwable e) {
-            // owed as the engine's own completions are: only logged, the claim ran out and the next copy ran it again
-            s.counters().ledgerFailures.increment();
+        } catch (Throwable e) { // owed as the engine's own completions are: only logged, the claim ran out and the
+            s.counters().ledgerFailures.increment(); // next copy ran it again
             LOG.log(Level.WARNING, "ledger completion of {0} failed after its asynchronous work was settled; "
                     + "tried again while its claim lasts: {1}", claim.key(), JournalNotes.describe(e));
             owe(claim);

@@ -331,6 +331,97 @@ class OwedCompletionTest {
                 .isTrue();
     }
 
+    @Test
+    void aCompletionOwedAsNoThreadWasToBeHad_thatFailsToBeOwedToo_isAskedAgain_andAcknowledged() throws Exception {
+        // as above, and owing the completion failed too (no memory: owing it allocates): thrown on, the error left the
+        // delivery taken, neither held nor asked again — in hand, its lease extended, its group waiting, till the stop
+        queue.send("pay-invoice-9");
+        var inner = dev.ferry.domain.idempotency.InMemoryLedger.create();
+        var completes = new AtomicInteger();
+        var completing = new CopyOnWriteArrayList<String>();
+        var ledger = new dev.ferry.domain.testing.ForwardingLedger(inner) {
+            @Override
+            public boolean completionWaits() {
+                return true; // recorded on the completer, off the worker
+            }
+
+            @Override
+            public boolean complete(String key, long token, Duration ttl) {
+                completing.add(key);
+                if (completes.incrementAndGet() == 1) {
+                    throw new dev.ferry.domain.model.FerryException("ledger unreachable (injected)", true);
+                }
+                return super.complete(key, token, ttl);
+            }
+        };
+        var config = ListenerTest.fast().lease(Duration.ofSeconds(30)).build();
+        var l = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> Outcome.done()).config(config)
+                .ledger(ledger).build();
+        listeners.add(l);
+        var threads = Listener.class.getDeclaredField("threads");
+        threads.setAccessible(true);
+        var completer = ((OwnThreads) threads.get(l)).completer;
+        var processor = Listener.class.getDeclaredField("processor");
+        processor.setAccessible(true);
+        var stepsField = Processor.class.getDeclaredField("ledger");
+        stepsField.setAccessible(true);
+        var steps = (LedgerSteps) stepsField.get(processor.get(l));
+        // the completion asked again after the ledger's failure finds no thread to be had ...
+        var executes = new AtomicInteger();
+        steps.completer = task -> {
+            if (executes.incrementAndGet() == 2) {
+                throw new OutOfMemoryError("unable to create native thread: possibly out of memory (injected)");
+            }
+            completer.execute(task);
+        };
+        // ... and owing it fails once: the first completion owed, as it is added to those owed
+        var owedField = LedgerSteps.class.getDeclaredField("owed");
+        owedField.setAccessible(true);
+        var owedSet = OwedCompletions.class.getDeclaredField("owed");
+        owedSet.setAccessible(true);
+        var owes = new AtomicInteger();
+        var owed = java.util.concurrent.ConcurrentHashMap.<InFlight.HeldClaim>newKeySet();
+        owedSet.set(owedField.get(steps), new java.util.AbstractSet<InFlight.HeldClaim>() {
+            @Override
+            public boolean add(InFlight.HeldClaim claim) {
+                if (owes.incrementAndGet() == 1) {
+                    throw new OutOfMemoryError("Java heap space (injected)");
+                }
+                return owed.add(claim);
+            }
+
+            @Override
+            public boolean remove(Object claim) {
+                return owed.remove(claim);
+            }
+
+            @Override
+            public boolean contains(Object claim) {
+                return owed.contains(claim);
+            }
+
+            @Override
+            public java.util.Iterator<InFlight.HeldClaim> iterator() {
+                return owed.iterator();
+            }
+
+            @Override
+            public int size() {
+                return owed.size();
+            }
+        });
+        l.start();
+
+        assertThat(Await.until(LIMIT, () -> owes.get() >= 1)).as("owing it failed; stats " + l.stats()).isTrue();
+        assertThat(Await.until(LIMIT, () -> queue.size() == 0 && queue.inFlightCount() == 0
+                && l.stats().inFlight() == 0)).as("asked again and acknowledged, not left in hand till the stop; stats "
+                + l.stats()).isTrue();
+        assertThat(executes.get()).as("asked again after the failures").isGreaterThanOrEqualTo(3);
+        assertThat(l.stats().acked()).as(l.stats().line()).isEqualTo(1);
+        assertThat(Await.until(LIMIT, () -> inner.peek(completing.getFirst()).orElse(null)
+                instanceof dev.ferry.domain.idempotency.Claim.Completed)).as("its completion recorded").isTrue();
+    }
+
     private static void sleep(long millis) {
         try {
             Thread.sleep(millis);
