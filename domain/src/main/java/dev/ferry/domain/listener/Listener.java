@@ -276,9 +276,9 @@ public final class Listener implements AutoCloseable {
             }
         } finally { // whatever threw (the close, a log failing on every line): unpublished, every later stop() hung
             finish(r != null ? r : Shutdown.unreported(reason, stats()), true);
-        }
-        if (closeSourceWhenStopped) {
-            sourceClose.close(); // close() called by the observer told of the stop
+            if (closeSourceWhenStopped) { // close() called by the observer told of the stop, or on a handler's thread
+                sourceClose.close(); // (whose close() could not wait for the stop: thrown past, nothing closed it)
+            }
         }
         return r;
     }
