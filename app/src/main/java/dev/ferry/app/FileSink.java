@@ -15,16 +15,15 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * {@code type: file}: appends one line per event to a file and forces it to disk before saying
- * {@code Done}, so an acked message's event is on disk. {@code content: json} (the default) writes
- * a JSON object per line (key, type, group, time, attributes, payload as text — or, when the payload
- * is not UTF-8, {@code payload_base64}); {@code payload} writes the payload as it is (its own
- * newlines included).
+ * {@code type: file}: appends one line per event to a file and forces it to disk before saying {@code Done}, so an
+ * acked message's event is on disk. {@code content: json} (the default) writes a JSON object per line (key, type,
+ * group, time, attributes, payload as text — or, when the payload is not UTF-8, {@code payload_base64});
+ * {@code payload} writes the payload as it is (its own newlines included).
  *
- * <p>A write that fails (a full disk, an I/O error) is the file's fault, not the event's: it is
- * answered {@code Throttled}, so the event waits without spending its attempts (a disk full for a
- * minute dead-lettered every event of that minute), and health names the sink while it lasts — for
- * the {@code outage-patience} at most, as the other sinks wait out theirs: then {@code Retry}.
+ * <p>A write that fails (a full disk, an I/O error) is the file's fault, not the event's: it is answered
+ * {@code Throttled}, so the event waits without spending its attempts (a disk full for a minute dead-lettered every
+ * event of that minute), and health names the sink while it lasts — for the {@code outage-patience} at most, as the
+ * other sinks wait out theirs: then {@code Retry}.
  */
 final class FileSink implements Sink {
 
@@ -41,9 +40,17 @@ final class FileSink implements Sink {
     /** How long a write that keeps failing is waited out (a disk remounted read-only held every route for ever). */
     private final Outage outage;
     private boolean closed;
-    /** What the last write failed with; null once one worked. */
-    private volatile String failing;
+    private volatile String failing; // what the last write failed with; null once one worked
     private long lastLogNanos = System.nanoTime() - LOG_EVERY_NANOS;
+    private boolean saidSpent; // whether the last warning said attempts are spent
+    private Object store; // the file system of the file's directory at the open; null when not known
+    java.util.function.Function<Path, Object> storeOf = p -> { // the file system a path is on (a seam for tests)
+        try {
+            return Files.getFileStore(p);
+        } catch (IOException unknown) { // not the same: the directory is not made again
+            return null;
+        }
+    };
 
     private FileSink(String name, Path path, FileChannel channel, boolean json, Outage outage) {
         this.name = name;
@@ -58,27 +65,21 @@ final class FileSink implements Sink {
         return new FileSink(name, path, channel, json, outage);
     }
 
-    /** Over a channel already open, waiting a failing write out for the default patience. */
-    static FileSink over(String name, Path path, FileChannel channel, boolean json) {
-        return over(name, path, channel, json, new Outage(Outage.DEFAULT_PATIENCE));
-    }
-
     static FileSink open(String name, Path path, boolean json) {
         return open(name, path, json, Outage.DEFAULT_PATIENCE);
     }
 
     static FileSink open(String name, Path path, boolean json, java.time.Duration outagePatience) {
         try {
-            if (path.getParent() != null) {
-                Files.createDirectories(path.getParent());
-            }
             if (Files.exists(path) && !Files.isRegularFile(path)) {
                 // a pipe or a terminal (/dev/stdout in a container) cannot be sought or synced: every write failed and
                 // was answered throttled, for ever — the route wedged, nothing dead-lettered
                 throw new IOException("not a regular file (a pipe, a terminal, a device): a file sink seeks and syncs "
                         + "its file; for standard output use a sink of type log");
             }
+            Files.createDirectories(path.toAbsolutePath().getParent());
             var sink = new FileSink(name, path, openForAppending(path), json, new Outage(outagePatience));
+            sink.store = sink.storeOf.apply(path.toAbsolutePath().getParent());
             try {
                 sink.lockAndNote(sink.channel);
             } catch (IOException | RuntimeException e) {
@@ -119,12 +120,12 @@ final class FileSink implements Sink {
     }
 
     /**
-     * The file, to be read and written at its end. One descriptor for both: the lock is a POSIX lock on Linux,
-     * and the kernel drops all of a process's locks on a file when any descriptor of it is closed — a second
-     * channel opened to read the file's last byte and closed again left every restart on a non-empty file
-     * unlocked, and a second instance writing it (each cutting the other's acknowledged lines back on a
-     * failed write). Not opened to append (Java refuses reading with it): every write starts at the end. A file
-     * this process may write but not read is opened to append, as before, its last line not looked at.
+     * The file, to be read and written at its end. One descriptor for both: the lock is a POSIX lock on Linux, and the
+     * kernel drops all of a process's locks on a file when any descriptor of it is closed — a second channel opened to
+     * read the file's last byte and closed again left every restart on a non-empty file unlocked, and a second
+     * instance writing it (each cutting the other's acknowledged lines back on a failed write). Not opened to append
+     * (Java refuses reading with it): every write starts at the end. A file this process may write but not read is
+     * opened to append, as before, its last line not looked at.
      */
     private static FileChannel openForAppending(Path path) throws IOException {
         try {
@@ -135,10 +136,9 @@ final class FileSink implements Sink {
     }
 
     /**
-     * Ends a last line left without its newline — a write cut short by a kill, or a failed cut-back — so
-     * that the next event starts a line of its own instead of being appended to the fragment (one garbled
-     * line). The fragment stays, on a line of its own: it was never reported written, and it may be
-     * someone else's. Under the lock, or before the sink is in use.
+     * Ends a last line left without its newline — a write cut short by a kill, or a failed cut-back — so that the next
+     * event starts a line of its own instead of being appended to the fragment (one garbled line). The fragment stays,
+     * on a line of its own: it was never reported written, and it may be someone else's. Under the lock, or before.
      */
     void endPartialLine(FileChannel opened) throws IOException {
         long size = opened.size();
@@ -181,9 +181,23 @@ final class FileSink implements Sink {
      */
     private long cutTo = -1;
     private Object cutFile;
-
     /** The file the channel writes (its inode), when known: a different one at the path means it was rotated. */
     private Object fileKey;
+
+    /** Makes the file's directory again (deleted, moved), as at the open: only on the file system it was on then. */
+    private void makeDirectoryAgain() throws IOException {
+        Path dir = path.toAbsolutePath().getParent();
+        Path existing = dir;
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        if (existing != null && !existing.equals(dir) && (store == null || !store.equals(storeOf.apply(existing)))) {
+            // a volume unmounted (umount -l): made on the disk below, its acknowledged lines hidden once it was back
+            throw new java.nio.file.NoSuchFileException(dir.toString(), null, "the directory is gone, and where it was "
+                    + "is on another file system now (a volume unmounted?): not made again");
+        }
+        Files.createDirectories(dir);
+    }
 
     /** Whether the path names another file than the one open now (renamed away, deleted). */
     private boolean rotated() {
@@ -245,22 +259,24 @@ final class FileSink implements Sink {
                     cutFile = fileKey;
                 }
                 failing = e + cut;
-                long now = System.nanoTime();
-                if (now - lastLogNanos >= LOG_EVERY_NANOS) {
-                    lastLogNanos = now;
-                    LOG.warn("file sink '{}': cannot write {}: {}{}; events wait and are tried again (said at most every "
-                            + "10 s)", name, path, e, cut);
-                }
                 String reason = "file sink '" + name + "': cannot write " + path + ": " + e + cut;
-                if (e instanceof java.nio.file.AccessDeniedException || e instanceof java.nio.file.NoSuchFileException
-                        || e instanceof java.nio.file.NotDirectoryException || e instanceof java.nio.file.FileSystemLoopException) {
-                    // nothing that passes by waiting (a permission taken away, the directory gone): attempts are spent,
-                    // and the event is dead-lettered in the end rather than every route waiting on this sink for ever
-                    return Outcome.retry(reason);
+                // nothing waiting mends (a permission taken away, the directory gone): attempts spent, no route held
+                boolean forGood = e instanceof java.nio.file.AccessDeniedException
+                        || e instanceof java.nio.file.NoSuchFileException
+                        || e instanceof java.nio.file.NotDirectoryException
+                        || e instanceof java.nio.file.FileSystemLoopException;
+                // a full disk is waited out; read-only, a quota, "File too large" never clear: spent after the patience
+                var outcome = forGood ? Outcome.retry(reason) : outage.failed(event.key(), reason, RETRY_AFTER);
+                long now = System.nanoTime();
+                if (now - lastLogNanos >= LOG_EVERY_NANOS || outcome instanceof Outcome.Retry && !saidSpent) {
+                    lastLogNanos = now; // and at once when attempts begin to be spent: "events wait" hid the DLQ
+                    saidSpent = outcome instanceof Outcome.Retry;
+                    LOG.warn("file sink '{}': cannot write {}: {}{}; {} (said at most every 10 s)", name, path, e, cut,
+                            !saidSpent ? "events wait and are tried again" : (forGood ? "nothing waiting mends"
+                            : "the writes have failed for longer than the outage-patience")
+                            + ": events spend their attempts and are dead-lettered");
                 }
-                // a disk full for a minute is waited out; a disk remounted read-only, a quota, "File too large", a
-                // dying disk never clear: past the patience the event's attempts are spent, its group not held for good
-                return outage.failed(event.key(), reason, RETRY_AFTER);
+                return outcome;
             } finally {
                 if (interrupted) {
                     Thread.currentThread().interrupt();
@@ -271,8 +287,7 @@ final class FileSink implements Sink {
 
     @Override
     public java.util.Optional<String> holdingBack() {
-        var problem = failing;
-        return problem == null ? java.util.Optional.empty() : java.util.Optional.of("cannot write " + path + ": " + problem);
+        return java.util.Optional.ofNullable(failing).map(problem -> "cannot write " + path + ": " + problem);
     }
 
     /**
@@ -287,9 +302,7 @@ final class FileSink implements Sink {
         if (!channel.isOpen() || rotated) {
             if (rotated) {
                 channel.close();
-                if (path.getParent() != null) { // its directory deleted or moved too: made again, as at the open
-                    Files.createDirectories(path.getParent());
-                }
+                makeDirectoryAgain(); // when it was deleted or moved too
             }
             var opened = openForAppending(path);
             if (fileKey != null) {
@@ -381,8 +394,7 @@ final class FileSink implements Sink {
         closed = true;
         try {
             channel.close();
-        } catch (IOException e) {
-            // nothing is pending: every write was forced before its Done
+        } catch (IOException nothingPending) { // every write was forced before its Done
         }
     }
 }

@@ -33,12 +33,25 @@ class FileSinkTest {
         return new Event(key, "Test", null, null, ("{\"key\":\"" + key + "\"}").getBytes(StandardCharsets.UTF_8), Map.of());
     }
 
+    /** Over a channel already open, waiting a failing write out for the default patience. */
+    private static FileSink over(String name, Path path, FileChannel channel, boolean json) {
+        return FileSink.over(name, path, channel, json, new Outage(Outage.DEFAULT_PATIENCE));
+    }
+
+    private static void deleteRecursively(Path top) throws IOException {
+        try (var walk = Files.walk(top)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
     @Test
     void aLineWrittenButNotForced_isCutBack_soTheRetryWritesItOnce() throws IOException {
         var file = dir.resolve("out.jsonl");
         var failOnce = new AtomicBoolean(true);
         var real = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
-        var sink = FileSink.over("out", file, new Failing(real, failOnce), true);
+        var sink = over("out", file, new Failing(real, failOnce), true);
         try {
             assertThat(sink.publish(event("first"))).isEqualTo(Outcome.done());
 
@@ -64,7 +77,7 @@ class FileSinkTest {
         // whose reopened channel closed at once — the line stayed, and the retry wrote it a second time
         var file = dir.resolve("interrupted.jsonl");
         var real = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
-        var sink = FileSink.over("out", file, new Failing(real, new AtomicBoolean(true),
+        var sink = over("out", file, new Failing(real, new AtomicBoolean(true),
                 new java.nio.channels.ClosedByInterruptException()), true);
         try {
             assertThat(sink.publish(event("first"))).isEqualTo(Outcome.done());
@@ -85,7 +98,7 @@ class FileSinkTest {
         var file = dir.resolve("nolocks.jsonl");
         var real = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
         var channel = new Failing(real, new AtomicBoolean(false), new IOException("No locks available (injected)"));
-        var sink = FileSink.over("out", file, channel, true);
+        var sink = over("out", file, channel, true);
         try {
             sink.lockAndNote(channel);
             assertThat(channel.isOpen()).isTrue();
@@ -96,7 +109,7 @@ class FileSinkTest {
         assertThat(Files.readAllLines(file)).hasSize(1);
         var closed = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
         closed.close();
-        var again = FileSink.over("out", file, closed, true);
+        var again = over("out", file, closed, true);
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> again.lockAndNote(closed))
                 .as("a channel closed under it is not a file system without locks")
                 .isInstanceOf(java.nio.channels.ClosedChannelException.class);
@@ -107,7 +120,7 @@ class FileSinkTest {
         // a permission taken away does not pass by waiting: Throttled would keep every route waiting on this sink, for ever
         var file = dir.resolve("denied.jsonl");
         var real = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
-        var sink = FileSink.over("out", file, new Failing(real, new AtomicBoolean(true),
+        var sink = over("out", file, new Failing(real, new AtomicBoolean(true),
                 new java.nio.file.AccessDeniedException(file.toString())), true);
         try {
             assertThat(sink.publish(event("first"))).isEqualTo(Outcome.done());
@@ -168,17 +181,74 @@ class FileSinkTest {
         var sink = FileSink.open("out", file, true);
         try {
             assertThat(sink.publish(event("before"))).isEqualTo(Outcome.done());
-            try (var walk = Files.walk(sub)) {
-                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
-            }
+            deleteRecursively(sub);
             assertThat(sink.publish(event("after"))).isEqualTo(Outcome.done());
             assertThat(sink.holdingBack()).isEmpty();
         } finally {
             sink.close();
         }
         assertThat(Files.readAllLines(file)).singleElement().asString().contains("\"key\":\"after\"");
+    }
+
+    @Test
+    void aDirectoryGoneWhereAnotherFileSystemIsNow_isNotMadeAgain_soNoLineGoesToTheDiskBelow() throws IOException {
+        // a volume unmounted under the sink (umount -l): its directory was made again on the disk below the mount
+        // point, lines forced there and answered Done, then hidden once the volume was mounted again: events lost
+        var sub = dir.resolve("sub");
+        var file = sub.resolve("out.jsonl");
+        var sink = FileSink.open("out", file, true);
+        try {
+            assertThat(sink.publish(event("before"))).isEqualTo(Outcome.done());
+            var real = sink.storeOf;
+            sink.storeOf = p -> p.equals(dir.toAbsolutePath()) ? "the disk below the mount point" : real.apply(p);
+            deleteRecursively(sub);
+
+            assertThat(sink.publish(event("after"))).isInstanceOfSatisfying(Outcome.Retry.class,
+                    r -> assertThat(r.reason()).contains("NoSuchFileException").contains("another file system")
+                            .contains("not made again"));
+            assertThat(sink.publish(event("after"))).as("nor on the retry").isInstanceOf(Outcome.Retry.class);
+        } finally {
+            sink.close();
+        }
+        assertThat(sub).doesNotExist();
+        try (var walk = Files.walk(dir)) {
+            assertThat(walk.filter(Files::isRegularFile).toList()).as("no line written anywhere").isEmpty();
+        }
+    }
+
+    @Test
+    void pastTheOutagePatience_theWarningSaysAttemptsAreSpent_notThatEventsWait() throws IOException {
+        // the line was written before the outage decided: it said "events wait and are tried again" while they were
+        // spending their attempts and going to the DLQ (and, said at most every 10 s, the change was not said at all)
+        var logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(FileSink.class);
+        var level = logger.getLevel();
+        var lines = new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
+        lines.start();
+        logger.addAppender(lines);
+        logger.setLevel(ch.qos.logback.classic.Level.WARN);
+        var file = dir.resolve("read-only-said.jsonl");
+        var real = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.APPEND);
+        var failing = new Failing(real, new AtomicBoolean(false), new IOException("Read-only file system (injected)"));
+        failing.writesFailForGood.set(true);
+        var now = new AtomicLong();
+        var sink = FileSink.over("out", file, failing, true, new Outage(Duration.ofMinutes(15), now::get));
+        try {
+            assertThat(sink.publish(event("first"))).isInstanceOf(Outcome.Throttled.class);
+            now.addAndGet(Duration.ofMinutes(14).toNanos()); // tried again meanwhile, as a held event is: one outage
+            assertThat(sink.publish(event("first"))).isInstanceOf(Outcome.Throttled.class);
+            now.addAndGet(Duration.ofMinutes(2).toNanos());
+            assertThat(sink.publish(event("first"))).isInstanceOf(Outcome.Retry.class);
+        } finally {
+            sink.close();
+            logger.detachAppender(lines);
+            logger.setLevel(level);
+        }
+        assertThat(lines.list).extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                .satisfiesExactly(waiting -> assertThat(waiting).contains("events wait and are tried again"),
+                        spent -> assertThat(spent).contains("Read-only file system").doesNotContain("events wait")
+                                .contains("failed for longer than the outage-patience")
+                                .contains("spend their attempts").contains("dead-lettered"));
     }
 
     /** A real channel whose second force fails once, as a disk may (EIO), after the bytes were written. */
@@ -315,7 +385,7 @@ class FileSinkTest {
         var real = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
         var failing = new Failing(real, new AtomicBoolean(true));
         failing.truncateFails.set(true);
-        var sink = FileSink.over("out", file, failing, true);
+        var sink = over("out", file, failing, true);
         try {
             assertThat(sink.publish(event("first"))).isEqualTo(Outcome.done());
             assertThat(sink.publish(event("second"))).as("its force fails, then its cut-back").isInstanceOf(Outcome.Throttled.class);
@@ -331,7 +401,7 @@ class FileSinkTest {
         var file = dir.resolve("torn-open.jsonl");
         var real = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
         var failing = new Failing(real, new AtomicBoolean(false));
-        var sink = FileSink.over("out", file, failing, true);
+        var sink = over("out", file, failing, true);
         try {
             assertThat(sink.publish(event("first"))).isEqualTo(Outcome.done());
             failing.tearNextWrite.set(true);
