@@ -227,7 +227,7 @@ public final class HttpSink implements Sink {
         }
         private Supplier<String> bearerToken;
         private Duration timeout = Duration.ofSeconds(10);
-        private Duration connectTimeout = Duration.ofSeconds(5);
+        private Duration connectTimeout = SinkRequests.CONNECT_TIMEOUT;
         private HttpClient.Version version = HttpClient.Version.HTTP_2;
         private int maxConcurrent = 64;
         private Duration busyWait = SinkRequests.SLOT_WAIT;

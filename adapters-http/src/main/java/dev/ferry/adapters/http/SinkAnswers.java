@@ -169,7 +169,7 @@ final class SinkAnswers {
 
     /** A reason's method, redacted target and how the call failed: its status, a timeout, a refusal, what was thrown. */
     private static final Pattern BRIEF = Pattern.compile(
-            "[A-Z]+ \\S+(?: answered HTTP \\d{3}|: no answer within \\S+|: connection refused"
+            "[A-Z]+ \\S+(?: answered HTTP \\d{3}|: no (?:answer|connection) within \\S+|: connection refused"
             + "|: host name did not resolve|: could not connect: [A-Za-z][A-Za-z0-9_$]*|: [A-Za-z][A-Za-z0-9_$]*)");
 
     /**
@@ -190,7 +190,8 @@ final class SinkAnswers {
 
     Attempt failed(String where, URI target, Throwable e) {
         if (e instanceof java.net.http.HttpConnectTimeoutException) { // nothing sent: a 409 after it is no earlier request's
-            return new Attempt.Transient(Outcome.retry(where + ": no connection within " + timeout), true, false);
+            return new Attempt.Transient(Outcome.retry(where + ": no connection within "
+                    + SinkRequests.connectTimeout(SinkRequests.CONNECT_TIMEOUT, timeout)), true, false);
         }
         if (e instanceof HttpTimeoutException) {
             return new Attempt.Transient(Outcome.retry(where + ": no answer within " + timeout), true);

@@ -21,14 +21,26 @@ final class SinkRequests {
      */
     static java.net.http.HttpClient client(java.net.http.HttpClient.Version version, Duration connectTimeout,
                                            Duration timeout) {
-        var half = timeout.dividedBy(2).isZero() ? timeout : timeout.dividedBy(2); // the client refuses zero
         return java.net.http.HttpClient.newBuilder()
                 .version(version)
-                .connectTimeout(connectTimeout.compareTo(half) < 0 ? connectTimeout : half)
+                .connectTimeout(connectTimeout(connectTimeout, timeout))
                 // #16: never follow. A 301/302/303 turns the POST into a GET without a body, and a 200
                 // to that would mark the event done though it never arrived.
                 .followRedirects(java.net.http.HttpClient.Redirect.NEVER)
                 .build();
+    }
+
+    /** A sink's connect timeout unless its builder says. */
+    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+
+    /**
+     * The connect timeout of the sink's own client: {@code connectTimeout}, at most half the request's {@code timeout}.
+     * A connection not made in time is said with this, not the request's timeout (which said "PT10S" of a connection
+     * given 5 s); the answers know the request's timeout only, so with the default connect timeout.
+     */
+    static Duration connectTimeout(Duration connectTimeout, Duration timeout) {
+        var half = timeout.dividedBy(2).isZero() ? timeout : timeout.dividedBy(2); // the client refuses zero
+        return connectTimeout.compareTo(half) < 0 ? connectTimeout : half;
     }
 
     /**

@@ -194,6 +194,8 @@ class HttpAdapterUnitTest {
                 + "with this Idempotency-Key)")).isEqualTo(where + " answered HTTP 409");
         assertThat(SinkAnswers.brief(where + ": no answer within PT10S")).isEqualTo(where + ": no answer within PT10S");
         assertThat(SinkAnswers.brief(where + ": connection refused")).isEqualTo(where + ": connection refused");
+        assertThat(SinkAnswers.brief(where + ": no connection within PT5S")).as("a dropped SYN, a silent resolver")
+                .isEqualTo(where + ": no connection within PT5S");
         assertThat(SinkAnswers.brief(where + ": host name did not resolve"))
                 .isEqualTo(where + ": host name did not resolve");
         assertThat(SinkAnswers.brief(where + ": could not connect: NoRouteToHostException No route to host"))
@@ -234,6 +236,26 @@ class HttpAdapterUnitTest {
                     assertThat(t.unreachable()).as("an outage, as before").isTrue();
                     assertThat(t.reached()).as("no connection: nothing sent").isFalse();
                 }));
+    }
+
+    @Test // a review: a connection not made in time (a firewall dropping the SYN, a resolver that does not answer)
+          // named the request's timeout, not the connect timeout it ran into, and health cut it to "…: no"
+    void aConnectionNotMadeInTime_namesTheConnectTimeout_andHealthKeepsIt() {
+        var target = URI.create("https://hooks.example.com/x");
+        String where = "POST https://hooks.example.com/\u2026";
+        // the connect timeout: 5 s, at most half the request's
+        var cases = Map.of(Duration.ofSeconds(10), "PT5S", Duration.ofSeconds(4), "PT2S");
+        cases.forEach((timeout, within) -> {
+            var answers = new SinkAnswers("api", timeout, NOW, FALLBACK, HttpSink.AuthFailures.RETRY, Duration.ZERO);
+            var attempt = answers.failed(where, target,
+                    new java.net.http.HttpConnectTimeoutException("HTTP connect timed out"));
+            String reason = where + ": no connection within " + within;
+            assertThat(attempt).as("a timeout of %s", timeout).isInstanceOfSatisfying(Attempt.Transient.class, t -> {
+                assertThat(t.outcome()).isEqualTo(Outcome.retry(reason));
+                assertThat(t.reached()).as("no connection: nothing sent").isFalse();
+            });
+            assertThat(SinkAnswers.brief(reason)).as("health").isEqualTo(reason);
+        });
     }
 
     @Test // #16
