@@ -19,9 +19,10 @@ final class CallBounds implements Consumer<AwsRequestOverrideConfiguration.Build
     static final Duration CALL = DynamoDbModule.DEFAULT_TIMEOUT;
 
     /**
-     * The least an extension is given, however short its lease: a healthy call on a new connection (TLS, signing,
-     * a region far off) takes some hundreds of ms, and a bound that fails those fails every extension for sure,
-     * while a longer one only may outlast a claim on a silent connection. A lease of 2 s (the app's least) has it.
+     * The least bound an extension is given by its lease: a healthy call on a new connection (TLS, signing, a region
+     * far off) takes some hundreds of ms, and a bound that fails those fails every extension for sure, while a longer
+     * one only may outlast a claim on a silent connection. A lease of 2 s (the app's least) has it; one shorter keeps
+     * the call's bound.
      */
     static final Duration LEAST_EXTENSION = Duration.ofSeconds(1);
 
@@ -56,14 +57,17 @@ final class CallBounds implements Consumer<AwsRequestOverrideConfiguration.Build
      * {@link #LEAST_EXTENSION}). The keeper extends a claim with about half its lease left (extend-every is half the
      * lease by default): a call of 10 s on a silent connection answered after the claim ran out, another instance
      * claimed the key meanwhile, and ran the event beside its handler. Bounded, it fails while the claim still holds,
-     * and the keeper asks again at its next round. As the SQS adapter bounds its visibility extension.
+     * and the keeper asks again at its next round. As the SQS adapter bounds its visibility extension. One attempt
+     * has the whole bound: cut at half of it, a far region's new connection (TCP, TLS, the call: some hundreds of ms)
+     * failed on each attempt, and every extension with it. A lease shorter than twice {@link #LEAST_EXTENSION} is no
+     * claim's (the app's least is 2 s) but the readiness probe's extension of a key nobody holds: it keeps the call's
+     * bound, or a slow but healthy ledger was never found answering again.
      */
     Consumer<AwsRequestOverrideConfiguration.Builder> extending(Duration lease) {
-        Duration half = lease.dividedBy(2);
-        Duration bound = half.compareTo(LEAST_EXTENSION) < 0 ? LEAST_EXTENSION : half;
-        if (bound.compareTo(call) >= 0) {
+        Duration bound = lease.dividedBy(2);
+        if (bound.compareTo(LEAST_EXTENSION) < 0 || bound.compareTo(call) >= 0) {
             return this;
         }
-        return o -> o.apiCallTimeout(bound).apiCallAttemptTimeout(bound.dividedBy(2));
+        return o -> o.apiCallTimeout(bound).apiCallAttemptTimeout(bound);
     }
 }

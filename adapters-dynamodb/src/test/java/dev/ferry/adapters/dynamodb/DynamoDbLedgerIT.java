@@ -865,6 +865,28 @@ class DynamoDbLedgerIT {
         }
     }
 
+    @Test // a review of the bound above: cut at half of it per attempt, and at 1 s for the readiness probe's extension of
+          // a 1 ms lease, a slow but healthy DynamoDB (a far region: a new connection takes some hundreds of ms) failed
+          // every extension, and the probe never found the ledger answering again
+    void aSlowButHealthyDynamoDb_extendsAClaimWithinHalfItsLease_andAnswersTheReadinessProbe() {
+        var names = DynamoDbLedger.Names.defaults();
+        String table = newTable(names);
+        var held = (Claim.Acquired) DynamoDbLedger.of(client, table).claim("k-slow", Duration.ofSeconds(30));
+        try (var slow = dynamo.slowing("UpdateItem", Duration.ofMillis(1_300));
+             var slowClient = DynamoDbModule.bounded(DynamoDbClient.builder(), DynamoDbModule.DEFAULT_TIMEOUT)
+                     .endpointOverride(slow.endpoint())
+                     .region(software.amazon.awssdk.regions.Region.US_EAST_1)
+                     .credentialsProvider(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
+                             software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create("x", "x")))
+                     .build()) {
+            var ledger = DynamoDbLedger.of(slowClient, table);
+            assertThat(ledger.extend("k-slow", held.token(), Duration.ofSeconds(4)))
+                    .as("1.3 s within the 2 s half of its lease: one attempt has it all").isTrue();
+            assertThat(ledger.extend("p:ferry-readiness-probe", 0, Duration.ofMillis(1)))
+                    .as("the probe's extension of a key nobody holds: answered, with the call's bound").isFalse();
+        }
+    }
+
     @Test
     void aClaimWon_whileItsClockWarningsLogThrows_isWon() {
         // the warning of a skewed clock is written inside the claim: a log handler that threw there made the claim that

@@ -65,6 +65,19 @@ public final class DynamoDbLocal implements AutoCloseable {
      * itself from an endpoint (the command lines). Close it after.
      */
     public Front refusing(String operation) {
+        return front(operation, null);
+    }
+
+    /**
+     * This server behind another on 127.0.0.1 that holds each call of {@code operation} {@code delay} before passing it
+     * on (a far region, a DynamoDB slow to answer), and passes every other call on at once. Close it after.
+     */
+    public Front slowing(String operation, Duration delay) {
+        return front(operation, delay);
+    }
+
+    /** {@code operation} refused (a null {@code delay}), or held that long before it is passed on. */
+    private Front front(String operation, Duration delay) {
         var http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(5)).build();
         HttpServer front;
@@ -77,7 +90,10 @@ public final class DynamoDbLocal implements AutoCloseable {
             try (exchange) {
                 byte[] body = exchange.getRequestBody().readAllBytes();
                 var headers = exchange.getRequestHeaders();
-                if (("DynamoDB_20120810." + operation).equals(headers.getFirst("X-Amz-Target"))) {
+                boolean it = ("DynamoDB_20120810." + operation).equals(headers.getFirst("X-Amz-Target"));
+                if (it && delay != null) {
+                    Thread.sleep(delay.toMillis());
+                } else if (it) {
                     answer(exchange, 400, "application/x-amz-json-1.0", ("{\"__type\":\"com.amazon.coral.service#"
                             + "AccessDeniedException\",\"message\":\"User is not authorized to perform: dynamodb:"
                             + operation + " (injected)\"}").getBytes(StandardCharsets.UTF_8));
