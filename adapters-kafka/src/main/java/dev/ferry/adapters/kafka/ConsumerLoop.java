@@ -153,7 +153,7 @@ final class ConsumerLoop {
                     // is a plugin's (an interceptor, an agent), and Kafka's InterruptException sets it again as it is
                     // thrown. Left set, the close skipped its commit and the wait below ended the thread for good
                     Thread.interrupted();
-                    closeQuietly(c);
+                    ConsumerStop.close(c, name);
                 }
                 if (closed || death == null) {
                     return;
@@ -273,11 +273,11 @@ final class ConsumerLoop {
                     lastCommit = System.nanoTime();
                 }
             }
-            commit(c, null);
+            ConsumerStop.commit(c, name, () -> commit(c, null)); // through a rebalance too
             return null;
         } catch (WakeupException e) {
             if (closed) {
-                commit(c, null);
+                ConsumerStop.commit(c, name, () -> commit(c, null));
                 return null;
             }
             return e;
@@ -294,14 +294,6 @@ final class ConsumerLoop {
         if (Thread.interrupted() && System.nanoTime() - strayWarned > 60_000_000_000L) {
             strayWarned = System.nanoTime();
             LOG.warn("Kafka source '{}': its consumer thread was interrupted, not by Ferry; it goes on", name);
-        }
-    }
-
-    private void closeQuietly(KafkaConsumer<byte[], byte[]> c) {
-        try {
-            c.close(Duration.ofSeconds(5));        // a subscribed consumer revokes (and commits) its partitions first
-        } catch (Throwable e) { // an Error too: thrown from run()'s finally, it ended the thread
-            LOG.warn("Kafka source '{}': closing the consumer failed: {}", name, Thrown.describe(e));
         }
     }
 
@@ -376,11 +368,11 @@ final class ConsumerLoop {
     private final CommitHealth commits;
     private static final long COMMIT_WARN_EVERY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
 
-    /** Commits finished work of {@code only} (all assigned partitions when null), waiting for the broker. */
-    private void commit(KafkaConsumer<byte[], byte[]> c, Collection<TopicPartition> only) {
+    /** Commits finished work of {@code only} (all assigned when null), waiting for the broker; its failure, or null. */
+    private RuntimeException commit(KafkaConsumer<byte[], byte[]> c, Collection<TopicPartition> only) {
         var commit = buffers.toCommit(only, false);
         if (commit.isEmpty()) {
-            return;
+            return null;
         }
         try {
             try {
@@ -392,9 +384,10 @@ final class ConsumerLoop {
             commits.failed(e);
             LOG.warn("Kafka source '{}': commit failed ({}); finished records may be read again "
                     + "and dropped by the ledger", name, e.getMessage());
-            return;
+            return e;
         }
         buffers.committed(commit);
         commits.worked();
+        return null;
     }
 }

@@ -16,14 +16,22 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.GroupState;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -32,7 +40,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The source's consumer thread against a broker: what it commits (up to where it reads, past a transaction's commit
- * marker; with the leader epoch of the records), and that an interrupt left on it by a plugin does not end it.
+ * marker; with the leader epoch of the records; at a stop while the group rebalances), and that an interrupt left on
+ * it by a plugin does not end it.
  */
 @ExtendWith(KafkaBroker.class)
 class KafkaConsumerLoopIT {
@@ -148,6 +157,82 @@ class KafkaConsumerLoopIT {
         }
     }
 
+    @Test // a review: mid-rebalance every commit is refused at once, and the close calls onPartitionsLost (no
+          // revocation, no commit): a stop (a rolling deploy's SIGTERM) while a member was slow to rejoin committed
+          // nothing finished since the rebalance began, all of it read again by the next owners
+    void aStopWhileTheGroupRebalances_waitsForItsEnd_andCommitsWhatWasFinished() throws Exception {
+        String topic = KafkaBroker.topic("stop-rebalancing", 1);
+        var partition = new TopicPartition(topic, 0);
+        KafkaBroker.produce(topic, records("s-", 3));
+        String group = "g-" + UUID.randomUUID();
+        var slowJoined = new AtomicBoolean();
+        try (var log = new CapturedLog();
+             var admin = admin();
+             var source = KafkaSource.builder(KafkaBroker.bootstrap(), group, List.of(topic))
+                     .consumerConfig("group.protocol", "classic")
+                     // the group's leader rejoins when its topics gain a partition: seen this soon, it rebalances
+                     .consumerConfig("metadata.max.age.ms", 200).build().start();
+             var slow = new KafkaConsumer<>(Map.<String, Object>of(
+                     ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaBroker.bootstrap(),
+                     ConsumerConfig.GROUP_ID_CONFIG, group, ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic",
+                     ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, ClientConfigs.COOPERATIVE_ASSIGNOR,
+                     ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+                     // it leaves by itself only this long after its last poll: the test is over by then
+                     ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 60_000,
+                     ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 500), // polled again, it rejoins soon
+                     new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            // alone in the group, the source leads it and holds the records, not yet acked
+            var got = new ArrayList<Delivery>();
+            assertThat(Await.until(Duration.ofSeconds(60), () -> {
+                got.addAll(source.poll(new PollRequest(10, Duration.ofMillis(200), Duration.ofSeconds(30))));
+                return got.size() >= 3;
+            })).as("handed out " + got.size() + "; the source's problem: " + source.problem()).isTrue();
+
+            // a second member joins, then polls no more: the group's next rebalance waits for it
+            slow.subscribe(List.of(topic), new ConsumerRebalanceListener() {
+                @Override
+                public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
+                }
+
+                @Override
+                public void onPartitionsAssigned(Collection<TopicPartition> assigned) {
+                    slowJoined.set(true);
+                }
+            });
+            assertThat(Await.until(Duration.ofSeconds(60), () -> {
+                slow.poll(Duration.ofMillis(100));
+                return slowJoined.get();
+            })).as("the second member joined").isTrue();
+            assertThat(slow.assignment()).as("the source kept its partition (sticky)").isEmpty();
+
+            // the source's consumer, the leader, rejoins for the new partition: the only member that can start a
+            // rebalance now, so the group rebalancing says it has (its commits refused until the slow one is back)
+            admin.createPartitions(Map.of(topic, NewPartitions.increaseTo(2))).all().get(30, TimeUnit.SECONDS);
+            assertThat(Await.until(Duration.ofSeconds(30),
+                    () -> state(admin, group) == GroupState.PREPARING_REBALANCE))
+                    .as("the group rebalances; its state: " + state(admin, group)).isTrue();
+
+            // finished during the rebalance, then the stop
+            assertThat(source.settle(got.stream().map(d -> new Settlement(d, Disposition.ACK)).toList())).isEmpty();
+            var stopping = CompletableFuture.runAsync(source::close);
+            assertThat(Await.until(Duration.ofSeconds(30), () -> log.lines.stream()
+                    .anyMatch(l -> l.contains("may be read again") && l.contains("rebalanc"))))
+                    .as("the stop's commit was refused for the rebalance; the log: " + log.lines).isTrue();
+
+            // the slow member is back (polls again, rejoins): the rebalance ends, within the stop's wait for it
+            assertThat(Await.until(Duration.ofSeconds(60), () -> {
+                slow.poll(Duration.ofMillis(100));
+                return stopping.isDone();
+            })).as("the source stopped").isTrue();
+            stopping.get(1, TimeUnit.SECONDS);
+
+            Await.until(Duration.ofSeconds(10), () -> offset(committed(admin, group, partition)) == 3);
+            assertThat(offset(committed(admin, group, partition)))
+                    .as("the group's offset: past the three finished during the rebalance; the log: " + log.lines)
+                    .isEqualTo(3);
+        }
+    }
+
     // ---------------------------------------------------------------- helpers
 
     /**
@@ -190,6 +275,16 @@ class KafkaConsumerLoopIT {
     private static OffsetAndMetadata committed(Admin admin, String group, TopicPartition tp) {
         try {
             return admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS).get(tp);
+        } catch (Exception e) { // not answered: asked again
+            return null;
+        }
+    }
+
+    /** The group's state; null while the broker did not answer. */
+    private static GroupState state(Admin admin, String group) {
+        try {
+            return admin.describeConsumerGroups(List.of(group)).all().get(10, TimeUnit.SECONDS).get(group)
+                    .groupState();
         } catch (Exception e) { // not answered: asked again
             return null;
         }
