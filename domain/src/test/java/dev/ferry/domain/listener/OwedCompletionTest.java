@@ -283,52 +283,17 @@ class OwedCompletionTest {
         // OutOfMemoryError, "unable to create native thread"): the error ended, unlogged, in the timer's task, and the
         // delivery stayed in hand, neither held nor recorded: its lease extended, nothing took it up till the stop
         queue.send("pay-invoice-8");
-        var inner = dev.ferry.domain.idempotency.InMemoryLedger.create();
-        var completes = new AtomicInteger();
-        var completing = new CopyOnWriteArrayList<String>();
-        var ledger = new dev.ferry.domain.testing.ForwardingLedger(inner) {
-            @Override
-            public boolean completionWaits() {
-                return true; // recorded on the completer, off the worker
-            }
-
-            @Override
-            public boolean complete(String key, long token, Duration ttl) {
-                completing.add(key);
-                if (completes.incrementAndGet() == 1) {
-                    throw new dev.ferry.domain.model.FerryException("ledger unreachable (injected)", true);
-                }
-                return super.complete(key, token, ttl);
-            }
-        };
-        var config = ListenerTest.fast().lease(Duration.ofSeconds(30)).build();
-        var l = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> Outcome.done()).config(config)
-                .ledger(ledger).build();
-        listeners.add(l);
-        // the listener's completer, failing its second task: the completion asked again after the ledger's failure
-        var threads = Listener.class.getDeclaredField("threads");
-        threads.setAccessible(true);
-        var completer = ((OwnThreads) threads.get(l)).completer;
-        var processor = Listener.class.getDeclaredField("processor");
-        processor.setAccessible(true);
-        var steps = Processor.class.getDeclaredField("ledger");
-        steps.setAccessible(true);
+        var ledger = new FailingFirstCompletion();
+        var l = deferring(ledger);
         var executes = new AtomicInteger();
-        ((LedgerSteps) steps.get(processor.get(l))).completer = task -> {
-            if (executes.incrementAndGet() == 2) {
-                throw new OutOfMemoryError("unable to create native thread: possibly out of memory (injected)");
-            }
-            completer.execute(task);
-        };
+        completerFailingItsSecondTask(l, executes); // the completion asked again after the ledger's failure
         l.start();
 
         assertThat(Await.until(LIMIT, () -> executes.get() >= 2)).as("asked again; stats " + l.stats()).isTrue();
         assertThat(Await.until(LIMIT, () -> queue.size() == 0 && queue.inFlightCount() == 0))
                 .as("acknowledged, not left in hand; stats " + l.stats()).isTrue();
         assertThat(l.stats().acked()).as(l.stats().line()).isEqualTo(1);
-        assertThat(Await.until(LIMIT, () -> inner.peek(completing.getFirst()).orElse(null)
-                instanceof dev.ferry.domain.idempotency.Claim.Completed)).as("its completion owed, then recorded")
-                .isTrue();
+        assertThat(Await.until(LIMIT, ledger::firstCompleted)).as("its completion owed, then recorded").isTrue();
     }
 
     @Test
@@ -336,44 +301,11 @@ class OwedCompletionTest {
         // as above, and owing the completion failed too (no memory: owing it allocates): thrown on, the error left the
         // delivery taken, neither held nor asked again — in hand, its lease extended, its group waiting, till the stop
         queue.send("pay-invoice-9");
-        var inner = dev.ferry.domain.idempotency.InMemoryLedger.create();
-        var completes = new AtomicInteger();
-        var completing = new CopyOnWriteArrayList<String>();
-        var ledger = new dev.ferry.domain.testing.ForwardingLedger(inner) {
-            @Override
-            public boolean completionWaits() {
-                return true; // recorded on the completer, off the worker
-            }
-
-            @Override
-            public boolean complete(String key, long token, Duration ttl) {
-                completing.add(key);
-                if (completes.incrementAndGet() == 1) {
-                    throw new dev.ferry.domain.model.FerryException("ledger unreachable (injected)", true);
-                }
-                return super.complete(key, token, ttl);
-            }
-        };
-        var config = ListenerTest.fast().lease(Duration.ofSeconds(30)).build();
-        var l = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> Outcome.done()).config(config)
-                .ledger(ledger).build();
-        listeners.add(l);
-        var threads = Listener.class.getDeclaredField("threads");
-        threads.setAccessible(true);
-        var completer = ((OwnThreads) threads.get(l)).completer;
-        var processor = Listener.class.getDeclaredField("processor");
-        processor.setAccessible(true);
-        var stepsField = Processor.class.getDeclaredField("ledger");
-        stepsField.setAccessible(true);
-        var steps = (LedgerSteps) stepsField.get(processor.get(l));
-        // the completion asked again after the ledger's failure finds no thread to be had ...
+        var ledger = new FailingFirstCompletion();
+        var l = deferring(ledger);
         var executes = new AtomicInteger();
-        steps.completer = task -> {
-            if (executes.incrementAndGet() == 2) {
-                throw new OutOfMemoryError("unable to create native thread: possibly out of memory (injected)");
-            }
-            completer.execute(task);
-        };
+        // the completion asked again after the ledger's failure finds no thread to be had ...
+        var steps = completerFailingItsSecondTask(l, executes);
         // ... and owing it fails once: the first completion owed, as it is added to those owed
         var owedField = LedgerSteps.class.getDeclaredField("owed");
         owedField.setAccessible(true);
@@ -418,8 +350,74 @@ class OwedCompletionTest {
                 + l.stats()).isTrue();
         assertThat(executes.get()).as("asked again after the failures").isGreaterThanOrEqualTo(3);
         assertThat(l.stats().acked()).as(l.stats().line()).isEqualTo(1);
-        assertThat(Await.until(LIMIT, () -> inner.peek(completing.getFirst()).orElse(null)
-                instanceof dev.ferry.domain.idempotency.Claim.Completed)).as("its completion recorded").isTrue();
+        assertThat(Await.until(LIMIT, ledger::firstCompleted)).as("its completion recorded").isTrue();
+    }
+
+    /** A ledger whose completions wait (recorded on the completer), the first of which fails for a moment. */
+    private static final class FailingFirstCompletion extends dev.ferry.domain.testing.ForwardingLedger {
+        private final dev.ferry.domain.idempotency.InMemoryLedger inner;
+        private final AtomicInteger completes = new AtomicInteger();
+        private final CopyOnWriteArrayList<String> completing = new CopyOnWriteArrayList<>();
+
+        FailingFirstCompletion() {
+            this(dev.ferry.domain.idempotency.InMemoryLedger.create());
+        }
+
+        private FailingFirstCompletion(dev.ferry.domain.idempotency.InMemoryLedger inner) {
+            super(inner);
+            this.inner = inner;
+        }
+
+        @Override
+        public boolean completionWaits() {
+            return true; // recorded on the completer, off the worker
+        }
+
+        @Override
+        public boolean complete(String key, long token, Duration ttl) {
+            completing.add(key);
+            if (completes.incrementAndGet() == 1) {
+                throw new dev.ferry.domain.model.FerryException("ledger unreachable (injected)", true);
+            }
+            return super.complete(key, token, ttl);
+        }
+
+        /** Whether the first completion asked for is recorded by now. */
+        boolean firstCompleted() {
+            return !completing.isEmpty() && inner.peek(completing.getFirst()).orElse(null)
+                    instanceof dev.ferry.domain.idempotency.Claim.Completed;
+        }
+    }
+
+    /** A listener, not started, of a no-op handler over {@code ledger}, with a lease no wait here outlasts. */
+    private Listener deferring(dev.ferry.domain.idempotency.IdempotencyLedger ledger) {
+        var config = ListenerTest.fast().lease(Duration.ofSeconds(30)).build();
+        var l = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> Outcome.done()).config(config)
+                .ledger(ledger).build();
+        listeners.add(l);
+        return l;
+    }
+
+    /**
+     * Makes {@code l}'s completer, before it starts, throw as a thread cannot be had on its second task, each counted
+     * in {@code executes}; its ledger steps, whose completer that is.
+     */
+    private static LedgerSteps completerFailingItsSecondTask(Listener l, AtomicInteger executes) throws Exception {
+        var threads = Listener.class.getDeclaredField("threads");
+        threads.setAccessible(true);
+        var completer = ((OwnThreads) threads.get(l)).completer;
+        var processor = Listener.class.getDeclaredField("processor");
+        processor.setAccessible(true);
+        var stepsField = Processor.class.getDeclaredField("ledger");
+        stepsField.setAccessible(true);
+        var steps = (LedgerSteps) stepsField.get(processor.get(l));
+        steps.completer = task -> {
+            if (executes.incrementAndGet() == 2) {
+                throw new OutOfMemoryError("unable to create native thread: possibly out of memory (injected)");
+            }
+            completer.execute(task);
+        };
+        return steps;
     }
 
     private static void sleep(long millis) {
