@@ -31,8 +31,12 @@ final class OwedCompletions {
     /** A claim taken anew: its token, and when it was asked for ({@link System#nanoTime}), to tell its lease ran out. */
     private record TakenAnew(long token, long askedAt) {}
 
+    /** The threads the ledger's I/O goes on (a seam for tests: one that cannot start them). */
+    java.util.concurrent.ThreadFactory threads;
+
     OwedCompletions(Processor.Shared shared) {
         this.s = shared;
+        this.threads = Thread.ofVirtual().name("ferry-" + shared.name() + "-owed").factory();
     }
 
     /**
@@ -104,11 +108,17 @@ final class OwedCompletions {
         }
         try {
             // the timer only: the ledger's I/O goes on a thread of its own, never on the scheduler's one thread
-            s.scheduler().schedule(() -> Thread.ofVirtual().name("ferry-" + s.name() + "-owed").start(() -> {
-                if (owed.contains(claim) && !recordOwed(claim)) {
-                    oweAgain(claim, attempt + 1, untilNanos);
+            s.scheduler().schedule(() -> {
+                try {
+                    threads.newThread(() -> {
+                        if (owed.contains(claim) && !recordOwed(claim)) {
+                            oweAgain(claim, attempt + 1, untilNanos);
+                        }
+                    }).start();
+                } catch (Throwable noThread) { // (OutOfMemoryError) thrown into the timer's task, it was dropped unlogged:
+                    oweAgain(claim, attempt + 1, untilNanos); // never asked again, a later copy ran the effect again
                 }
-            }), delay, TimeUnit.NANOSECONDS);
+            }, delay, TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException stopping) {
             recordOwed(claim); // the listener stops: one last try, now
         }

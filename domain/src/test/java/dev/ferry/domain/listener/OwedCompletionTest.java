@@ -67,6 +67,48 @@ class OwedCompletionTest {
                 .isTrue();
     }
 
+    @Test // a last look: the owed completion's next try, started from the timer, found no thread to be had (thrown into
+          // the timer's task, dropped unlogged): never asked again, its claim ran out, and a later copy ran the effect again
+    void anOwedCompletionWhoseNextTryFindsNoThread_isAskedAgain_whileTheListenerRuns() throws Exception {
+        queue.send("pay-invoice-10");
+        var inner = dev.ferry.domain.idempotency.InMemoryLedger.create();
+        var ledger = new FlakyLedger(inner);
+        Handler handler = (event, delivery) -> {
+            ledger.fault(FlakyLedger.Fault.STORE_DOWN); // this effect's completion fails ...
+            Thread.ofVirtual().start(() -> {
+                sleep(500);
+                ledger.fault(FlakyLedger.Fault.NONE); // ... and the ledger is back half a second later
+            });
+            return Outcome.done();
+        };
+        var config = ListenerTest.fast().holdLimit(Duration.ZERO).lease(Duration.ofSeconds(30)).build();
+        var l = Listener.builder(queue, queue, new LineDecoder(), handler).config(config).ledger(ledger).build();
+        listeners.add(l);
+        var processor = Listener.class.getDeclaredField("processor");
+        processor.setAccessible(true);
+        var stepsField = Processor.class.getDeclaredField("ledger");
+        stepsField.setAccessible(true);
+        var owedField = LedgerSteps.class.getDeclaredField("owed");
+        owedField.setAccessible(true);
+        var owed = (OwedCompletions) owedField.get(stepsField.get(processor.get(l)));
+        var made = new AtomicInteger();
+        var virtual = owed.threads;
+        owed.threads = task -> {
+            if (made.incrementAndGet() == 1) {
+                throw new OutOfMemoryError("unable to create native thread: possibly out of memory (injected)");
+            }
+            return virtual.newThread(task);
+        };
+        l.start();
+
+        assertThat(Await.until(LIMIT, () -> queue.size() == 0 && queue.inFlightCount() == 0))
+                .as("acknowledged, its completion owed; stats " + l.stats()).isTrue();
+        assertThat(Await.until(LIMIT, () -> !ledger.keys.isEmpty() && inner.peek(ledger.keys.getFirst()).orElse(null)
+                instanceof dev.ferry.domain.idempotency.Claim.Completed))
+                .as("asked again after the thread that could not be had, before any stop; threads asked " + made).isTrue();
+        assertThat(made.get()).as("the first try found no thread").isGreaterThanOrEqualTo(2);
+    }
+
     @Test
     void aDeferredCompletionThatFailed_asTheLeaseRanOut_isOwed_andTheCopyIsNotHandledAgain() {
         // a ledger whose completion waits on I/O (MVStore, DynamoDB) has it recorded off the worker; failing as the lease
