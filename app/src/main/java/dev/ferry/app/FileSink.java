@@ -29,16 +29,14 @@ final class FileSink implements Sink {
 
     private static final JsonFactory JSON = new JsonFactory();
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(FileSink.class);
-    /** How long an event waits after a failed write before it is tried again. */
-    static final java.time.Duration RETRY_AFTER = java.time.Duration.ofSeconds(1);
+    static final java.time.Duration RETRY_AFTER = java.time.Duration.ofSeconds(1); // an event's wait after a failed write
     private static final long LOG_EVERY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
 
     private final String name;
     private final Path path;
     private FileChannel channel;
     private final boolean json;
-    /** How long a write that keeps failing is waited out (a disk remounted read-only held every route for ever). */
-    private final Outage outage;
+    private final Outage outage; // a write that keeps failing waited out so long (read-only held every route for ever)
     private boolean closed;
     private volatile String failing; // what the last write failed with; null once one worked
     private long lastLogNanos = System.nanoTime() - LOG_EVERY_NANOS;
@@ -184,17 +182,20 @@ final class FileSink implements Sink {
     /** The file the channel writes (its inode), when known: a different one at the path means it was rotated. */
     private Object fileKey;
 
-    /** Makes the file's directory again (deleted, moved), as at the open: only on the file system it was on then. */
+    /**
+     * The directory made again (deleted, moved) and the file reopened only on the file system they were on at the open:
+     * under a volume unmounted (umount -l), acknowledged lines were hidden once it was back. Refused, events wait.
+     */
     private void makeDirectoryAgain() throws IOException {
         Path dir = path.toAbsolutePath().getParent();
         Path existing = dir;
         while (existing != null && !Files.exists(existing)) {
             existing = existing.getParent();
         }
-        if (existing != null && !existing.equals(dir) && (store == null || !store.equals(storeOf.apply(existing)))) {
-            // a volume unmounted (umount -l): made on the disk below, its acknowledged lines hidden once it was back
-            throw new java.nio.file.NoSuchFileException(dir.toString(), null, "the directory is gone, and where it was "
-                    + "is on another file system now (a volume unmounted?): not made again");
+        boolean gone = existing != null && !existing.equals(dir); // a file deleted alone: an unknown store is no bar
+        if (existing != null && (gone || store != null) && (store == null || !store.equals(storeOf.apply(existing)))) {
+            throw new java.nio.file.FileSystemException(dir.toString(), null, "on another file system than at the "
+                    + "open (a volume unmounted?): not written there");
         }
         Files.createDirectories(dir);
     }
@@ -379,8 +380,7 @@ final class FileSink implements Sink {
         return out.toByteArray();
     }
 
-    /** The payload as text, or null when it is not UTF-8. */
-    private static String utf8(byte[] payload) {
+    private static String utf8(byte[] payload) { // the payload as text, or null when it is not UTF-8
         try {
             return StandardCharsets.UTF_8.newDecoder().onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
                     .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT).decode(ByteBuffer.wrap(payload)).toString();

@@ -203,10 +203,12 @@ class FileSinkTest {
             sink.storeOf = p -> p.equals(dir.toAbsolutePath()) ? "the disk below the mount point" : real.apply(p);
             deleteRecursively(sub);
 
-            assertThat(sink.publish(event("after"))).isInstanceOfSatisfying(Outcome.Retry.class,
-                    r -> assertThat(r.reason()).contains("NoSuchFileException").contains("another file system")
-                            .contains("not made again"));
-            assertThat(sink.publish(event("after"))).as("nor on the retry").isInstanceOf(Outcome.Retry.class);
+            // a last look: refused as "nothing waiting mends", a volume back after two minutes had every event of them
+            // dead-lettered, behind their groups' later ones: the event waits, as for a failing disk
+            assertThat(sink.publish(event("after"))).isInstanceOf(Outcome.Throttled.class);
+            assertThat(sink.holdingBack()).hasValueSatisfying(h -> assertThat(h).contains("another file system")
+                    .contains("not written there"));
+            assertThat(sink.publish(event("after"))).as("nor on the retry").isInstanceOf(Outcome.Throttled.class);
         } finally {
             sink.close();
         }
@@ -214,6 +216,26 @@ class FileSinkTest {
         try (var walk = Files.walk(dir)) {
             assertThat(walk.filter(Files::isRegularFile).toList()).as("no line written anywhere").isEmpty();
         }
+    }
+
+    @Test // a last look: a volume mounted at the file's own directory, unmounted, left the mount point there, empty, on
+          // the disk below — the file was made again in it, lines forced and acknowledged, hidden once the volume was back
+    void aFileGoneWhereItsDirectoryIsOnAnotherFileSystemNow_isNotMadeAgain() throws IOException {
+        var sub = dir.resolve("data");
+        var file = sub.resolve("out.jsonl");
+        var sink = FileSink.open("out", file, true);
+        try {
+            assertThat(sink.publish(event("before"))).isEqualTo(Outcome.done());
+            var real = sink.storeOf;
+            sink.storeOf = p -> p.equals(sub.toAbsolutePath()) ? "the disk below the mount point" : real.apply(p);
+            Files.delete(file); // the volume's file out of sight: the mount point's own directory, empty
+
+            assertThat(sink.publish(event("after"))).isInstanceOf(Outcome.Throttled.class);
+            assertThat(sink.holdingBack()).hasValueSatisfying(h -> assertThat(h).contains("another file system"));
+        } finally {
+            sink.close();
+        }
+        assertThat(file).as("not made on the disk below").doesNotExist();
     }
 
     @Test
