@@ -273,11 +273,12 @@ final class ConsumerLoop {
                     lastCommit = System.nanoTime();
                 }
             }
-            ConsumerStop.commit(c, name, () -> commit(c, null)); // through a rebalance too
+            // through a rebalance too
+            ConsumerStop.commit(c, name, () -> !buffers.toCommit(null, false).isEmpty(), () -> commit(c, null));
             return null;
         } catch (WakeupException e) {
             if (closed) {
-                ConsumerStop.commit(c, name, () -> commit(c, null));
+                ConsumerStop.commit(c, name, () -> !buffers.toCommit(null, false).isEmpty(), () -> commit(c, null));
                 return null;
             }
             return e;

@@ -34,8 +34,10 @@ final class ConsumerStop {
      * with every partition paused until the group's generation moves on (the revocation callback commits what the
      * rebalance takes back, in the poll) and runs it again; up to {@link #REBALANCE_WAITED} in all. What those polls
      * return is neither handed out nor committed: paused, nothing should come, and what does is the next owner's.
+     * {@code anyToCommit}: whether anything finished is left to commit (the rebalance may have lost it all).
      */
-    static void commit(KafkaConsumer<byte[], byte[]> c, String name, Supplier<RuntimeException> commit) {
+    static void commit(KafkaConsumer<byte[], byte[]> c, String name, java.util.function.BooleanSupplier anyToCommit,
+                       Supplier<RuntimeException> commit) {
         if (!rebalancing(commit.get())) {
             return;
         }
@@ -57,8 +59,9 @@ final class ConsumerStop {
                 }
                 int now = c.groupMetadata().generationId();
                 if (now != generation) {
-                    var failed = commit.get();
-                    if (failed == null) { // after the warning of the refused one
+                    boolean any = anyToCommit.getAsBoolean(); // none: the partitions lost, not revoked — the warning
+                    var failed = commit.get();                // of the refused commit stands
+                    if (failed == null && any) { // after the warning of the refused one
                         LOG.info("Kafka source '{}': committed at the stop, once the group's rebalance ended", name);
                     }
                     if (!rebalancing(failed)) {
