@@ -83,8 +83,13 @@ final class Breaker {
         }
     }
 
+    /**
+     * Whether calls are held back now: open, within its cool-down or with its probe under way. Past the cool-down the
+     * next call goes through as the probe — said open till then, a quiet route's health, its gauge and the console
+     * said "holding back" for hours after the endpoint was back (its events back in the queue, no call to close it).
+     */
     boolean isOpen() {
-        return open;
+        return open && (openUntil - System.nanoTime() > 0 || probe.get() != null);
     }
 
     /**

@@ -355,15 +355,15 @@ final class SinkAnswers {
     /**
      * Whether {@code location} points at the target's own scheme, host and port (a relative one does): a
      * 303 there is the endpoint's own result; one to another host (a login portal) is not taken for it. An
-     * {@code http://} one on the host of an {@code https://} target, both on their default ports, is its own too: an app
-     * behind a proxy that ends TLS writes its redirects so unless told of the proxy (Django, Spring) — taken for a login
-     * page, its POST was sent again every few seconds for the outage patience, each one taken, then dead-lettered.
+     * {@code http://} one on the host of an {@code https://} target, on their default ports or the target's own (a proxy
+     * on 8443), is its own too: an app behind a proxy that ends TLS writes its redirects so unless told of the proxy —
+     * taken for a login page, its POST was sent again every few seconds for the outage patience, then dead-lettered.
      */
     static boolean sameOrigin(URI target, String location) {
         try {
             URI to = target.resolve(new URI(location.strip()));
             boolean behindTls = "https".equalsIgnoreCase(target.getScheme()) && "http".equalsIgnoreCase(to.getScheme())
-                    && port(target) == 443 && port(to) == 80;
+                    && (port(target) == 443 && port(to) == 80 || port(to) == port(target));
             return to.getScheme() != null && (behindTls || to.getScheme().equalsIgnoreCase(target.getScheme())
                     && port(to) == port(target)) && host(to) != null && host(to).equalsIgnoreCase(host(target));
         } catch (URISyntaxException | IllegalArgumentException e) {

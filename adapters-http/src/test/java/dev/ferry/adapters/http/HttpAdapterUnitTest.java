@@ -138,8 +138,22 @@ class HttpAdapterUnitTest {
         assertThat(b.admit()).as("the probe").isZero();
         assertThat(b.admit()).as("only one probe at a time").isPositive();
         b.skipped();
-        assertThat(b.isOpen()).as("nothing was learnt").isTrue();
+        assertThat(b.isOpen()).as("nothing was learnt, and past its cool-down nothing is held back").isFalse();
         assertThat(b.admit()).as("the next caller probes").isZero();
+    }
+
+    @Test // a last look: said open until a call closed it, a quiet route's health, gauge and console said "holding back"
+          // for hours after the endpoint was back (its events back in the queue, no call to close it)
+    void breaker_pastItsCoolDown_isNotSaidOpen_andItsProbeIs() throws Exception {
+        var b = new Breaker(1, Duration.ofMillis(50));
+        b.failure();
+        assertThat(b.isOpen()).as("within its cool-down").isTrue();
+        Thread.sleep(100);
+        assertThat(b.isOpen()).as("past it: the next call goes through").isFalse();
+        assertThat(b.admit()).as("the probe").isZero();
+        assertThat(b.isOpen()).as("its probe under way: the others held back").isTrue();
+        b.failure();
+        assertThat(b.isOpen()).as("reopened by the probe's failure").isTrue();
     }
 
     @Test // a review: a call admitted before the breaker opened, skipped while the probe was out, let a second probe through

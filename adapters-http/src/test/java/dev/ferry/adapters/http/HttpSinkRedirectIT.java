@@ -168,5 +168,10 @@ class HttpSinkRedirectIT extends ScriptedSinkFixture {
                 .as("another scheme, the other way").isFalse();
         assertThat(SinkAnswers.sameOrigin(target, "https://api.example.com:8443/orders/42")).as("another port").isFalse();
         assertThat(SinkAnswers.sameOrigin(target, "https://api.example.com/a b")).as("does not parse").isFalse();
+        var onItsOwnPort = URI.create("https://api.example.com:8443/hooks/SECRET"); // a last look: a proxy on 8443
+        assertThat(SinkAnswers.sameOrigin(onItsOwnPort, "http://api.example.com:8443/orders/42"))
+                .as("the app behind a proxy on the target's own port").isTrue();
+        assertThat(SinkAnswers.sameOrigin(onItsOwnPort, "http://api.example.com:9000/orders/42")).as("another port")
+                .isFalse();
     }
 }
