@@ -42,13 +42,16 @@ final class FileSink implements Sink {
     private long lastLogNanos = System.nanoTime() - LOG_EVERY_NANOS;
     private boolean saidSpent; // whether the last warning said attempts are spent
     private Object store; // the file system of the file's directory at the open; null when not known
-    java.util.function.Function<Path, Object> storeOf = p -> { // the file system a path is on (a seam for tests)
+    private Object uncovered; // the one below the nearest mount above the directory at the open; null: no mount between
+    private java.util.function.Function<Path, Object> storeOf = FileSink::fileStore; // a test's, given at the open
+
+    private static Object fileStore(Path p) { // the file system a path is on; null when not known
         try {
             return Files.getFileStore(p);
-        } catch (IOException unknown) { // not the same: the directory is not made again
+        } catch (IOException unknown) {
             return null;
         }
-    };
+    }
 
     private FileSink(String name, Path path, FileChannel channel, boolean json, Outage outage) {
         this.name = name;
@@ -58,8 +61,7 @@ final class FileSink implements Sink {
         this.outage = outage;
     }
 
-    /** Over a channel already open (a test's, to make its writes fail), with an outage of the test's own clock. */
-    static FileSink over(String name, Path path, FileChannel channel, boolean json, Outage outage) {
+    static FileSink over(String name, Path path, FileChannel channel, boolean json, Outage outage) { // a test's channel
         return new FileSink(name, path, channel, json, outage);
     }
 
@@ -68,6 +70,11 @@ final class FileSink implements Sink {
     }
 
     static FileSink open(String name, Path path, boolean json, java.time.Duration outagePatience) {
+        return open(name, path, json, outagePatience, FileSink::fileStore);
+    }
+
+    static FileSink open(String name, Path path, boolean json, java.time.Duration outagePatience,
+            java.util.function.Function<Path, Object> storeOf) { // the file systems paths are on: a test's own
         try {
             if (Files.exists(path) && !Files.isRegularFile(path)) {
                 // a pipe or a terminal (/dev/stdout in a container) cannot be sought or synced: every write failed and
@@ -75,9 +82,17 @@ final class FileSink implements Sink {
                 throw new IOException("not a regular file (a pipe, a terminal, a device): a file sink seeks and syncs "
                         + "its file; for standard output use a sink of type log");
             }
-            Files.createDirectories(path.toAbsolutePath().getParent());
+            Path dir = path.toAbsolutePath().getParent();
+            Files.createDirectories(dir);
             var sink = new FileSink(name, path, openForAppending(path), json, new Outage(outagePatience));
-            sink.store = sink.storeOf.apply(path.toAbsolutePath().getParent());
+            sink.storeOf = storeOf;
+            sink.store = storeOf.apply(dir);
+            // what shows at the nearest mount above the directory should it go (umount -l): the file system below it
+            for (Path up = dir.getParent(); up != null && sink.store != null && sink.uncovered == null;
+                    up = up.getParent()) {
+                Object below = storeOf.apply(up);
+                sink.uncovered = sink.store.equals(below) ? null : below;
+            }
             try {
                 sink.lockAndNote(sink.channel);
             } catch (IOException | RuntimeException e) {
@@ -91,11 +106,9 @@ final class FileSink implements Sink {
         }
     }
 
-    /**
-     * Takes the file's lock and notes which file it is. A second writer (another sink on the same path,
-     * another process) would cut the first one's lines back when its own write failed; a file renamed
-     * away (log rotation) would take the lines while the path has a new file.
-     */
+    // Takes the file's lock and notes which file it is. A second writer (another sink on the same path, another
+    // process) would cut the first one's lines back when its own write failed; a file renamed away (log rotation) would
+    // take the lines while the path has a new file.
     void lockAndNote(FileChannel opened) throws IOException {
         boolean locked;
         try {
@@ -117,14 +130,12 @@ final class FileSink implements Sink {
         fileKey = Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
     }
 
-    /**
-     * The file, to be read and written at its end. One descriptor for both: the lock is a POSIX lock on Linux, and the
-     * kernel drops all of a process's locks on a file when any descriptor of it is closed — a second channel opened to
-     * read the file's last byte and closed again left every restart on a non-empty file unlocked, and a second
-     * instance writing it (each cutting the other's acknowledged lines back on a failed write). Not opened to append
-     * (Java refuses reading with it): every write starts at the end. A file this process may write but not read is
-     * opened to append, as before, its last line not looked at.
-     */
+    // The file, to be read and written at its end. One descriptor for both: the lock is a POSIX lock on Linux, and the
+    // kernel drops all of a process's locks on a file when any descriptor of it is closed — a second channel opened to
+    // read the file's last byte and closed again left every restart on a non-empty file unlocked, and a second
+    // instance writing it (each cutting the other's acknowledged lines back on a failed write). Not opened to append
+    // (Java refuses reading with it): every write starts at the end. A file this process may write but not read is
+    // opened to append, as before, its last line not looked at.
     private static FileChannel openForAppending(Path path) throws IOException {
         try {
             return FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
@@ -133,11 +144,9 @@ final class FileSink implements Sink {
         }
     }
 
-    /**
-     * Ends a last line left without its newline — a write cut short by a kill, or a failed cut-back — so that the next
-     * event starts a line of its own instead of being appended to the fragment (one garbled line). The fragment stays,
-     * on a line of its own: it was never reported written, and it may be someone else's. Under the lock, or before.
-     */
+    // Ends a last line left without its newline — a write cut short by a kill, or a failed cut-back — so that the next
+    // event starts a line of its own instead of being appended to the fragment (one garbled line). The fragment stays,
+    // on a line of its own: it was never reported written, and it may be someone else's. Under the lock, or before.
     void endPartialLine(FileChannel opened) throws IOException {
         long size = opened.size();
         if (size == 0) {
@@ -159,8 +168,7 @@ final class FileSink implements Sink {
                 + "next event starts a line of its own", name, path);
     }
 
-    /** {@link #endPartialLine}, or, when that fails (a full disk), before the next write. */
-    private void endPartialLineOrLater(FileChannel opened) {
+    private void endPartialLineOrLater(FileChannel opened) { // or, when that fails (a full disk), before the next write
         try {
             endPartialLine(opened);
         } catch (IOException e) {
@@ -170,38 +178,33 @@ final class FileSink implements Sink {
         }
     }
 
-    /** The file ends in part of a line whose newline could not be written at open: written before the next line. */
-    private boolean endLineFirst;
-    /**
-     * Where a failed write's line begins, when cutting it back failed too (-1: none), and in which file:
-     * cut back before the next write — appended after it, the retry was glued to half a line, or, after a
-     * whole line whose force failed, written twice.
-     */
+    private boolean endLineFirst; // the file ends in part of a line whose newline could not be written at open
+    // Where a failed write's line begins, when cutting it back failed too (-1: none), and in which file: cut back
+    // before the next write — appended after it, the retry was glued to half a line, or, after a whole line whose force
+    // failed, written twice.
     private long cutTo = -1;
     private Object cutFile;
-    /** The file the channel writes (its inode), when known: a different one at the path means it was rotated. */
-    private Object fileKey;
+    private Object fileKey; // the file the channel writes (its inode), when known: another one at the path: rotated
 
-    /**
-     * The directory made again (deleted, moved) and the file reopened only on the file system they were on at the open:
-     * under a volume unmounted (umount -l), acknowledged lines were hidden once it was back. Refused, events wait.
-     */
+    // The directory made again (deleted, moved) and the file reopened, but not where the file system below the nearest
+    // mount above them at the open shows now: a volume unmounted (umount -l) left its mount point there, empty, and
+    // acknowledged lines were hidden once it was back. Refused, events wait. Not refused for any other file system:
+    // a volume mounted again (a FUSE daemon restarted: a new device), or mounted there late, was refused for ever.
     private void makeDirectoryAgain() throws IOException {
         Path dir = path.toAbsolutePath().getParent();
         Path existing = dir;
         while (existing != null && !Files.exists(existing)) {
             existing = existing.getParent();
         }
-        boolean gone = existing != null && !existing.equals(dir); // a file deleted alone: an unknown store is no bar
-        if (existing != null && (gone || store != null) && (store == null || !store.equals(storeOf.apply(existing)))) {
+        if (existing != null && (uncovered != null && uncovered.equals(storeOf.apply(existing))
+                || store == null && !existing.equals(dir))) { // a file deleted alone: an unknown store is no bar
             throw new java.nio.file.FileSystemException(dir.toString(), null, "on another file system than at the "
                     + "open (a volume unmounted?): not written there");
         }
         Files.createDirectories(dir);
     }
 
-    /** Whether the path names another file than the one open now (renamed away, deleted). */
-    private boolean rotated() {
+    private boolean rotated() { // whether the path names another file than the one open now (renamed away, deleted)
         if (fileKey == null) {
             return false;
         }
@@ -291,10 +294,8 @@ final class FileSink implements Sink {
         return java.util.Optional.ofNullable(failing).map(problem -> "cannot write " + path + ": " + problem);
     }
 
-    /**
-     * The channel, opened again when something closed it (an interrupt during a write) or the file was
-     * rotated away (the lines go to the file the path names); under the lock.
-     */
+    // The channel, opened again when something closed it (an interrupt during a write) or the file was rotated away
+    // (the lines go to the file the path names); under the lock.
     private FileChannel channel() throws IOException {
         if (closed) {
             return channel;
@@ -324,8 +325,7 @@ final class FileSink implements Sink {
         return ByteBuffer.wrap(new byte[] {'\n'});
     }
 
-    /** Writes {@code bytes} at the end of the file (the lock keeps other writers off). */
-    private static void writeAll(FileChannel out, ByteBuffer bytes) throws IOException {
+    private static void writeAll(FileChannel out, ByteBuffer bytes) throws IOException { // at the end (the lock holds)
         out.position(out.size());
         while (bytes.hasRemaining()) {
             out.write(bytes);

@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -190,17 +191,23 @@ class FileSinkTest {
         assertThat(Files.readAllLines(file)).singleElement().asString().contains("\"key\":\"after\"");
     }
 
+    /** The file systems paths are on, as a test tells them: {@code mount} and what is under it on {@code volume}'s. */
+    private static java.util.function.Function<Path, Object> mountedAt(Path mount, AtomicReference<Object> volume) {
+        return p -> p.startsWith(mount.toAbsolutePath()) ? volume.get() : "root";
+    }
+
     @Test
     void aDirectoryGoneWhereAnotherFileSystemIsNow_isNotMadeAgain_soNoLineGoesToTheDiskBelow() throws IOException {
-        // a volume unmounted under the sink (umount -l): its directory was made again on the disk below the mount
-        // point, lines forced there and answered Done, then hidden once the volume was mounted again: events lost
-        var sub = dir.resolve("sub");
+        // a volume unmounted above the sink's directory (umount -l): its directory was made again on the disk below the
+        // mount point, lines forced there and answered Done, then hidden once the volume was mounted again: events lost
+        var vol = dir.resolve("vol");
+        var sub = vol.resolve("sub");
         var file = sub.resolve("out.jsonl");
-        var sink = FileSink.open("out", file, true);
+        var volume = new AtomicReference<Object>("vol");
+        var sink = FileSink.open("out", file, true, Outage.DEFAULT_PATIENCE, mountedAt(vol, volume));
         try {
             assertThat(sink.publish(event("before"))).isEqualTo(Outcome.done());
-            var real = sink.storeOf;
-            sink.storeOf = p -> p.equals(dir.toAbsolutePath()) ? "the disk below the mount point" : real.apply(p);
+            volume.set("root"); // unmounted: the mount point's empty directory, on the disk below
             deleteRecursively(sub);
 
             // a last look: refused as "nothing waiting mends", a volume back after two minutes had every event of them
@@ -221,13 +228,13 @@ class FileSinkTest {
     @Test // a last look: a volume mounted at the file's own directory, unmounted, left the mount point there, empty, on
           // the disk below — the file was made again in it, lines forced and acknowledged, hidden once the volume was back
     void aFileGoneWhereItsDirectoryIsOnAnotherFileSystemNow_isNotMadeAgain() throws IOException {
-        var sub = dir.resolve("data");
-        var file = sub.resolve("out.jsonl");
-        var sink = FileSink.open("out", file, true);
+        var data = dir.resolve("data");
+        var file = data.resolve("out.jsonl");
+        var volume = new AtomicReference<Object>("vol");
+        var sink = FileSink.open("out", file, true, Outage.DEFAULT_PATIENCE, mountedAt(data, volume));
         try {
             assertThat(sink.publish(event("before"))).isEqualTo(Outcome.done());
-            var real = sink.storeOf;
-            sink.storeOf = p -> p.equals(sub.toAbsolutePath()) ? "the disk below the mount point" : real.apply(p);
+            volume.set("root");
             Files.delete(file); // the volume's file out of sight: the mount point's own directory, empty
 
             assertThat(sink.publish(event("after"))).isInstanceOf(Outcome.Throttled.class);
@@ -236,6 +243,51 @@ class FileSinkTest {
             sink.close();
         }
         assertThat(file).as("not made on the disk below").doesNotExist();
+    }
+
+    @Test
+    void aVolumeMountedAgainAtTheDirectory_isWrittenTo() throws IOException {
+        // a FUSE daemon restarted (NFS, overlay, tmpfs mounted again): a new device, another file store than at the
+        // open — refused for ever as "a volume unmounted?", every event waited, then was dead-lettered
+        var data = dir.resolve("data");
+        var file = data.resolve("out.jsonl");
+        var volume = new AtomicReference<Object>("vol");
+        var sink = FileSink.open("out", file, true, Outage.DEFAULT_PATIENCE, mountedAt(data, volume));
+        try {
+            assertThat(sink.publish(event("before"))).isEqualTo(Outcome.done());
+            volume.set("vol-2");
+            Files.delete(file); // the new mount's directory, without the file
+
+            assertThat(sink.publish(event("after"))).isEqualTo(Outcome.done());
+            assertThat(sink.holdingBack()).isEmpty();
+        } finally {
+            sink.close();
+        }
+        assertThat(Files.readAllLines(file)).singleElement().asString().contains("\"key\":\"after\"");
+    }
+
+    @Test
+    void aFileGoneWhereNoMountIsAboveItsDirectory_isMadeAgain_andUnderAVolumeMountedThereLateToo() throws IOException {
+        // nothing mounted between the directory and the root: nothing to uncover, so nothing refused — a volume mounted
+        // at the directory after the open (the sink started before it) was refused for ever, as another file system
+        var data = dir.resolve("data");
+        var file = data.resolve("out.jsonl");
+        var volume = new AtomicReference<Object>("root");
+        var sink = FileSink.open("out", file, true, Outage.DEFAULT_PATIENCE, mountedAt(data, volume));
+        try {
+            assertThat(sink.publish(event("before"))).isEqualTo(Outcome.done());
+            Files.delete(file);
+            assertThat(sink.publish(event("again"))).as("made again").isEqualTo(Outcome.done());
+            assertThat(Files.readAllLines(file)).singleElement().asString().contains("\"key\":\"again\"");
+
+            volume.set("vol"); // mounted late at the directory: the file the sink wrote out of sight
+            Files.delete(file);
+            assertThat(sink.publish(event("late"))).as("on the volume").isEqualTo(Outcome.done());
+            assertThat(sink.holdingBack()).isEmpty();
+        } finally {
+            sink.close();
+        }
+        assertThat(Files.readAllLines(file)).singleElement().asString().contains("\"key\":\"late\"");
     }
 
     @Test
