@@ -41,17 +41,7 @@ final class FileSink implements Sink {
     private volatile String failing; // what the last write failed with; null once one worked
     private long lastLogNanos = System.nanoTime() - LOG_EVERY_NANOS;
     private boolean saidSpent; // whether the last warning said attempts are spent
-    private Object store; // the file system of the file's directory at the open; null when not known
-    private Object uncovered; // the one below the nearest mount above the directory at the open; null: no mount between
-    private java.util.function.Function<Path, Object> storeOf = FileSink::fileStore; // a test's, given at the open
-
-    private static Object fileStore(Path p) { // the file system a path is on; null when not known
-        try {
-            return Files.getFileStore(p);
-        } catch (IOException unknown) {
-            return null;
-        }
-    }
+    private FileMounts mounts = new FileMounts(FileMounts::fileStore); // where its directory is (see FileMounts)
 
     private FileSink(String name, Path path, FileChannel channel, boolean json, Outage outage) {
         this.name = name;
@@ -70,7 +60,7 @@ final class FileSink implements Sink {
     }
 
     static FileSink open(String name, Path path, boolean json, java.time.Duration outagePatience) {
-        return open(name, path, json, outagePatience, FileSink::fileStore);
+        return open(name, path, json, outagePatience, FileMounts::fileStore);
     }
 
     static FileSink open(String name, Path path, boolean json, java.time.Duration outagePatience,
@@ -85,14 +75,8 @@ final class FileSink implements Sink {
             Path dir = path.toAbsolutePath().getParent();
             Files.createDirectories(dir);
             var sink = new FileSink(name, path, openForAppending(path), json, new Outage(outagePatience));
-            sink.storeOf = storeOf;
-            sink.store = storeOf.apply(dir);
-            // what shows at the nearest mount above the directory should it go (umount -l): the file system below it
-            for (Path up = dir.getParent(); up != null && sink.store != null && sink.uncovered == null;
-                    up = up.getParent()) {
-                Object below = storeOf.apply(up);
-                sink.uncovered = sink.store.equals(below) ? null : below;
-            }
+            sink.mounts = new FileMounts(storeOf);
+            sink.mounts.note(dir);
             try {
                 sink.lockAndNote(sink.channel);
             } catch (IOException | RuntimeException e) {
@@ -185,24 +169,6 @@ final class FileSink implements Sink {
     private long cutTo = -1;
     private Object cutFile;
     private Object fileKey; // the file the channel writes (its inode), when known: another one at the path: rotated
-
-    // The directory made again (deleted, moved) and the file reopened, but not where the file system below the nearest
-    // mount above them at the open shows now: a volume unmounted (umount -l) left its mount point there, empty, and
-    // acknowledged lines were hidden once it was back. Refused, events wait. Not refused for any other file system:
-    // a volume mounted again (a FUSE daemon restarted: a new device), or mounted there late, was refused for ever.
-    private void makeDirectoryAgain() throws IOException {
-        Path dir = path.toAbsolutePath().getParent();
-        Path existing = dir;
-        while (existing != null && !Files.exists(existing)) {
-            existing = existing.getParent();
-        }
-        if (existing != null && (uncovered != null && uncovered.equals(storeOf.apply(existing))
-                || store == null && !existing.equals(dir))) { // a file deleted alone: an unknown store is no bar
-            throw new java.nio.file.FileSystemException(dir.toString(), null, "on another file system than at the "
-                    + "open (a volume unmounted?): not written there");
-        }
-        Files.createDirectories(dir);
-    }
 
     private boolean rotated() { // whether the path names another file than the one open now (renamed away, deleted)
         if (fileKey == null) {
@@ -304,7 +270,7 @@ final class FileSink implements Sink {
         if (!channel.isOpen() || rotated) {
             if (rotated) {
                 channel.close();
-                makeDirectoryAgain(); // when it was deleted or moved too
+                mounts.makeAgain(path.toAbsolutePath().getParent()); // deleted or moved too: made again, if allowed
             }
             var opened = openForAppending(path);
             if (fileKey != null) {
@@ -317,6 +283,9 @@ final class FileSink implements Sink {
             }
             endPartialLineOrLater(opened);
             channel = opened;
+            if (rotated) {
+                mounts.note(path.toAbsolutePath().getParent()); // a volume mounted late: unmounted, what shows is refused
+            }
         }
         return channel;
     }

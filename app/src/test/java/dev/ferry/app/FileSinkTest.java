@@ -290,6 +290,53 @@ class FileSinkTest {
         assertThat(Files.readAllLines(file)).singleElement().asString().contains("\"key\":\"late\"");
     }
 
+    @Test // a last look: only the file system below the nearest mount was noted — with a volume inside a volume
+          // (/srv/data in /srv), the outer one unmounted showed the root disk's, and lines went there, hidden later
+    void aVolumeWithinAVolume_bothUnmounted_isNotWrittenUnder() throws IOException {
+        var srv = dir.resolve("srv");
+        var data = srv.resolve("data");
+        var file = data.resolve("ferry").resolve("out.jsonl");
+        var outer = new AtomicReference<Object>("disk-a");
+        var inner = new AtomicReference<Object>("volume-b");
+        java.util.function.Function<Path, Object> stores = p -> p.startsWith(data.toAbsolutePath()) ? inner.get()
+                : p.startsWith(srv.toAbsolutePath()) ? outer.get() : "root";
+        var sink = FileSink.open("out", file, true, Outage.DEFAULT_PATIENCE, stores);
+        try {
+            assertThat(sink.publish(event("before"))).isEqualTo(Outcome.done());
+            outer.set("root"); // umount -l /srv: /srv/data with it, /srv left empty on the root disk
+            inner.set("root");
+            deleteRecursively(data);
+
+            assertThat(sink.publish(event("after"))).isInstanceOf(Outcome.Throttled.class);
+        } finally {
+            sink.close();
+        }
+        assertThat(data).as("not made on the disk below").doesNotExist();
+    }
+
+    @Test // a last look: where a reopen landed was not noted — a sink that followed a volume mounted late wrote on the
+          // disk below once that volume was unmounted again
+    void aVolumeMountedLate_thenUnmounted_isNotWrittenUnder() throws IOException {
+        var data = dir.resolve("data");
+        var file = data.resolve("out.jsonl");
+        var volume = new AtomicReference<Object>("root");
+        var sink = FileSink.open("out", file, true, Outage.DEFAULT_PATIENCE, mountedAt(data, volume));
+        try {
+            assertThat(sink.publish(event("before"))).isEqualTo(Outcome.done());
+            volume.set("vol"); // mounted late: the sink follows it
+            Files.delete(file);
+            assertThat(sink.publish(event("on the volume"))).isEqualTo(Outcome.done());
+            volume.set("root"); // unmounted again: the root disk's file shows at the path
+            Files.delete(file);
+            Files.writeString(file, "what the root disk had\n");
+
+            assertThat(sink.publish(event("after"))).isInstanceOf(Outcome.Throttled.class);
+        } finally {
+            sink.close();
+        }
+        assertThat(Files.readString(file)).as("not written on the disk below").isEqualTo("what the root disk had\n");
+    }
+
     @Test
     void pastTheOutagePatience_theWarningSaysAttemptsAreSpent_notThatEventsWait() throws IOException {
         // the line was written before the outage decided: it said "events wait and are tried again" while they were
