@@ -231,13 +231,15 @@ class MvStoreLedgerTest {
         ledger.claim("A", Duration.ofMinutes(5));
         assertThat(ledger.persist()).isTrue();
         long newest = java.nio.file.Files.size(file); // H2 writes its next chunks past here (it appends them)
+        long before = committed(ledger);
         String key = dev.ferry.domain.idempotency.EventJournal.messageKey("orders", "m-1");
         ledger.note(key, new dev.ferry.domain.idempotency.EventJournal.Note.DeadLettered(null,
                 dev.ferry.domain.idempotency.EventLookup.OWED + " (a stop)", "m-1", at));
         long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (java.nio.file.Files.size(file) <= newest && System.nanoTime() < end) {
-            Thread.sleep(10); // the mark's commit, soon
+        while (committed(ledger) <= before && System.nanoTime() < end) {
+            Thread.sleep(10); // the mark's commit, soon, and counted: not merely its chunk under way (a break then lost it)
         }
+        assertThat(committed(ledger)).as("the mark's commit counted").isGreaterThan(before);
         assertThat(java.nio.file.Files.size(file)).as("the mark's chunk written").isGreaterThan(newest);
         try {
             ledger.breakForTest(org.h2.mvstore.DataUtils.newMVStoreException(
@@ -509,5 +511,12 @@ class MvStoreLedgerTest {
         assertThat(MvStoreModule.ledgerPath("a~/b.db")).isEqualTo(java.nio.file.Path.of("a~/b.db"));
         assertThat(MvStoreModule.ledgerPath("~other/b.db")).as("another user's home is not guessed")
                 .isEqualTo(java.nio.file.Path.of("~other/b.db"));
+    }
+
+    /** The newest chunk the ledger has counted as committed (a reopening older than it is refused). */
+    private static long committed(MvStoreLedger ledger) throws ReflectiveOperationException {
+        var files = MvStoreLedger.class.getDeclaredField("files");
+        files.setAccessible(true);
+        return ((LedgerFile) files.get(ledger)).committed.get();
     }
 }
