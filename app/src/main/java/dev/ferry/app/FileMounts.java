@@ -30,15 +30,31 @@ final class FileMounts {
 
     static Object fileStore(Path p) {
         try {
-            return Files.getFileStore(p);
+            return mountOf(Files.getFileStore(p));
         } catch (IOException unknown) {
             return null;
         }
     }
 
-    /** Notes where {@code dir} is now. */
+    /**
+     * A file system by its mount: where it is mounted and what from ({@code /srv (nfs:/srv)}), as its {@code toString}
+     * says; not by {@link java.nio.file.FileStore#equals}, which compares device numbers too. A FUSE or NFS volume
+     * mounted again has a new one: the outer of two such volumes, back before the inner one, passed for another file
+     * system, and the directory was made under the inner one's mount point, its lines hidden once that was back. And a
+     * btrfs subvolume has its own number, no mount of its own: its parent's store counted as one above it, and its
+     * directory, deleted, was refused until a restart, as "a volume unmounted?".
+     */
+    static String mountOf(java.nio.file.FileStore store) {
+        return store.toString();
+    }
+
+    /** Notes where {@code dir} is now; what was noted stays when it cannot be asked (the directory gone meanwhile). */
     void note(Path dir) {
-        store = storeOf.apply(dir);
+        Object now = storeOf.apply(dir);
+        if (now == null && store != null) {
+            return;
+        }
+        store = now;
         var others = new HashSet<Object>();
         for (Path up = dir.getParent(); up != null && store != null; up = up.getParent()) {
             others.add(storeOf.apply(up));

@@ -45,7 +45,7 @@ final class FileSink implements Sink {
 
     private FileSink(String name, Path path, FileChannel channel, boolean json, Outage outage) {
         this.name = name;
-        this.path = path;
+        this.path = path.toAbsolutePath();
         this.channel = channel;
         this.json = json;
         this.outage = outage;
@@ -65,6 +65,8 @@ final class FileSink implements Sink {
 
     static FileSink open(String name, Path path, boolean json, java.time.Duration outagePatience,
             java.util.function.Function<Path, Object> storeOf) { // the file systems paths are on: a test's own
+        path = path.toAbsolutePath(); // made again where it is opened: a relative one, against a working directory
+        // replaced under the process, was made again under user.dir and opened against the one deleted
         try {
             if (Files.exists(path) && !Files.isRegularFile(path)) {
                 // a pipe or a terminal (/dev/stdout in a container) cannot be sought or synced: every write failed and
@@ -72,7 +74,7 @@ final class FileSink implements Sink {
                 throw new IOException("not a regular file (a pipe, a terminal, a device): a file sink seeks and syncs "
                         + "its file; for standard output use a sink of type log");
             }
-            Path dir = path.toAbsolutePath().getParent();
+            Path dir = path.getParent();
             Files.createDirectories(dir);
             var sink = new FileSink(name, path, openForAppending(path), json, new Outage(outagePatience));
             sink.mounts = new FileMounts(storeOf);
@@ -270,7 +272,7 @@ final class FileSink implements Sink {
         if (!channel.isOpen() || rotated) {
             if (rotated) {
                 channel.close();
-                mounts.makeAgain(path.toAbsolutePath().getParent()); // deleted or moved too: made again, if allowed
+                mounts.makeAgain(path.getParent()); // deleted or moved too: made again, if allowed
             }
             var opened = openForAppending(path);
             if (fileKey != null) {
@@ -284,7 +286,7 @@ final class FileSink implements Sink {
             endPartialLineOrLater(opened);
             channel = opened;
             if (rotated) {
-                mounts.note(path.toAbsolutePath().getParent()); // a volume mounted late: unmounted, what shows is refused
+                mounts.note(path.getParent()); // a volume mounted late: unmounted, what shows is refused
             }
         }
         return channel;
