@@ -43,9 +43,9 @@ final class LineBurst {
     synchronized boolean take() {
         long now = System.nanoTime();
         if (now - windowStart >= WINDOW_NANOS) {
-            flush();
-            windowStart = now;
+            windowStart = now; // first: should the count's line fail, the new window stands all the same
             written = 0;
+            flush();
         }
         if (written < BURST) {
             written++;
@@ -55,13 +55,20 @@ final class LineBurst {
         return false;
     }
 
-    /** Says how many were left out and not said yet. */
+    /**
+     * Says how many were left out and not said yet; never throws. A log that throws on every line threw here on the
+     * caller's thread, the count kept for the next flush: the stop's flush threw, and again in its fallback, whose
+     * threads were then never ended.
+     */
     synchronized void flush() {
         if (leftOut > 0) {
             long n = leftOut;
-            writer.accept(() -> log.log(Level.WARNING, "{0} more {1} not logged one by one (at most {2} such lines in 10s{3})", n,
-                    what, BURST, where == null ? "" : "; " + where));
-            leftOut = 0;
+            leftOut = 0; // before the write: a count the log refused is lost with its line, not said again and again
+            try {
+                writer.accept(() -> log.log(Level.WARNING, "{0} more {1} not logged one by one (at most {2} such "
+                        + "lines in 10s{3})", n, what, BURST, where == null ? "" : "; " + where));
+            } catch (Throwable logFailing) { // what called — the settler, the stop — goes on
+            }
         }
     }
 }

@@ -263,7 +263,7 @@ public final class Listener implements AutoCloseable {
             r = threads.asOwn(() -> {
                 try {
                     return new Shutdown(name, source, config, hands, groups, settler, processor, counters, this::stats,
-                            threads::owned).run(reason, before, threads.pollers, () -> state.set(STOPPED),
+                            threads).run(reason, before, threads.pollers, () -> state.set(STOPPED),
                             threads.settler, threads.leases, threads.holds, threads.workers, threads.completer);
                 } catch (Throwable e) { // stopped all the same: no stop() waits for ever, nothing settled later is lost
                     state.set(STOPPED);

@@ -134,15 +134,27 @@ final class OwedCompletions {
             return;
         }
         var recorded = new java.util.concurrent.atomic.AtomicInteger();
-        var threads = new java.util.ArrayList<Thread>(claims.size());
+        var started = new java.util.ArrayList<Thread>(claims.size());
+        Throwable noThread = null;
         for (var claim : claims) {
-            threads.add(Thread.ofVirtual().name("ferry-" + s.name() + "-owed").start(() -> {
-                if (recordOwed(claim)) {
-                    recorded.incrementAndGet();
-                }
-            }));
+            try {
+                var t = threads.newThread(() -> {
+                    if (recordOwed(claim)) {
+                        recorded.incrementAndGet();
+                    }
+                });
+                t.start();
+                started.add(t);
+            } catch (Throwable e) { // (OutOfMemoryError) thrown on, the rest were skipped and the stop failed half-way.
+                noThread = e; // Not tried here instead: a ledger that hangs would hold the stop. Counted as failed
+            }
         }
-        Shutdown.joinQuietly(threads, within);
+        if (noThread != null) {
+            LOG.log(Level.WARNING, "no thread to be had to record {0} owed completion(s) of ''{1}'' at its stop ({2}): "
+                    + "not recorded, a later copy may run their effects again", claims.size() - started.size(),
+                    s.name(), JournalNotes.describe(noThread));
+        }
+        Shutdown.joinQuietly(started, within);
         int failed = claims.size() - recorded.get();
         if (failed > 0) {
             LOG.log(Level.WARNING, "{0} completion(s) of ''{1}'' could not be recorded before it stopped; a later copy "

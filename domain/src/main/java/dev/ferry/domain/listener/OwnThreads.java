@@ -37,6 +37,8 @@ final class OwnThreads {
     final java.util.concurrent.ScheduledThreadPoolExecutor holds;
     /** Records completions that wait on the ledger's I/O, one virtual thread each (bounded by the in-flight window). */
     final java.util.concurrent.ExecutorService completer;
+    /** The threads a stop gives held deliveries back on, one each (a seam for tests: one that cannot start them). */
+    java.util.concurrent.ThreadFactory giveBacks;
 
     OwnThreads(Listener owner, String name, int concurrency) {
         this.owner = owner;
@@ -46,6 +48,7 @@ final class OwnThreads {
         holds.setRemoveOnCancelPolicy(true);
         var completions = Thread.ofVirtual().name("ferry-" + name + "-complete-", 1).factory();
         this.completer = java.util.concurrent.Executors.newThreadPerTaskExecutor(r -> completions.newThread(owned(r)));
+        this.giveBacks = Thread.ofVirtual().name("ferry-" + name + "-give-back").factory();
     }
 
     /** The listener whose thread this is, or null. */

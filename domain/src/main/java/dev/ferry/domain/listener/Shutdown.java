@@ -27,13 +27,13 @@ final class Shutdown {
     private final Processor processor;
     private final Counters counters;
     private final Supplier<ListenerStats> stats;
-    /** Marks a body's thread as the listener's own (what a give-back calls may stop the listener too). */
-    private final java.util.function.UnaryOperator<Runnable> owned;
+    /** The listener's threads: a give-back's is the listener's own (what it calls may stop the listener too). */
+    private final OwnThreads threads;
 
     Shutdown(String name, dev.ferry.domain.transport.Source source, ListenerConfig config, Hands hands,
              OrderingGroups<InFlight> groups, Settler settler, Processor processor, Counters counters,
-             Supplier<ListenerStats> stats, java.util.function.UnaryOperator<Runnable> owned) {
-        this.owned = owned;
+             Supplier<ListenerStats> stats, OwnThreads threads) {
+        this.threads = threads;
         this.name = name;
         this.source = source;
         this.config = config;
@@ -207,6 +207,8 @@ final class Shutdown {
     private final java.util.concurrent.atomic.AtomicLong givenBack = new java.util.concurrent.atomic.AtomicLong();
     /** Give-backs under way (started, not yet counted). */
     private final java.util.concurrent.atomic.AtomicInteger givingBackNow = new java.util.concurrent.atomic.AtomicInteger();
+    /** Whether a give-back found no thread to be had (said once). Only the stopping thread reads and writes it. */
+    private boolean noGiveBackThreadSaid;
 
     /**
      * Gives back every delivery held in hand to be tried later: at shutdown it goes back now. Each on
@@ -218,21 +220,46 @@ final class Shutdown {
         for (var item : List.copyOf(hands.inFlight())) {
             if (item.held && !item.settled.get() && givingBack.add(item)) {
                 givingBackNow.incrementAndGet();
-                // the listener's own: an observer it calls may stop the listener, and must not wait for this stop
-                Thread.ofVirtual().name("ferry-" + name + "-give-back").start(owned.apply(() -> {
-                    try {
-                        if (!item.held || item.settled.get()) {
-                            givingBack.remove(item); // resumed (or settled) meanwhile: the next pass looks again
-                        } else if (processor.giveBack(item)) {
-                            givenBack.incrementAndGet();
-                        }
-                    } catch (Throwable e) { // the stop's last pass settles it
-                        LOG.log(Level.WARNING, "giving back message " + item.delivery.id() + " of '" + name + "' failed", e);
-                    } finally {
-                        givingBackNow.decrementAndGet();
-                    }
-                }));
+                try {
+                    // the listener's own: an observer it calls may stop the listener, and must not wait for this stop
+                    threads.giveBacks.newThread(threads.owned(() -> giveBack(item))).start();
+                } catch (Throwable noThread) { // (OutOfMemoryError) thrown on, the stop failed half-way: the delivery
+                    // neither acked nor released, its completion neither recorded nor owed. Undone, the next pass
+                    // tries again, and the deadline's last pass settles it (acked and its completion owed, if done)
+                    givingBack.remove(item);
+                    givingBackNow.decrementAndGet();
+                    sayNoThread(item, noThread);
+                }
             }
+        }
+    }
+
+    /** Gives back one held delivery, on its own thread. */
+    private void giveBack(InFlight item) {
+        try {
+            if (!item.held || item.settled.get()) {
+                givingBack.remove(item); // resumed (or settled) meanwhile: the next pass looks again
+            } else if (processor.giveBack(item)) {
+                givenBack.incrementAndGet();
+            }
+        } catch (Throwable e) { // the stop's last pass settles it
+            LOG.log(Level.WARNING, "giving back message " + item.delivery.id() + " of '" + name + "' failed", e);
+        } finally {
+            givingBackNow.decrementAndGet();
+        }
+    }
+
+    /** Says, once a stop, that a held delivery could not be given back on a thread of its own. */
+    private void sayNoThread(InFlight item, Throwable noThread) {
+        if (noGiveBackThreadSaid) {
+            return;
+        }
+        noGiveBackThreadSaid = true;
+        try { // a log that throws must not fail the stop: its last pass is what settles these
+            LOG.log(Level.WARNING, "no thread to be had to give back message " + item.delivery.id() + " of '"
+                    + name + "' (said once a stop): tried again until the deadline, then acknowledged, its "
+                    + "completion owed, if its effect happened, else released", noThread);
+        } catch (Throwable logFailing) {
         }
     }
 
@@ -252,7 +279,11 @@ final class Shutdown {
                 // report was never published and every later stop() waited for it for ever
             }
         }
-        settler.close();
+        try {
+            settler.close();
+        } catch (Throwable closing) { // a log that throws on every line: thrown on, the executors below were never
+            // ended — handlers past the deadline never interrupted, the holds' and workers' threads left running
+        }
         joinQuietly(List.of(Interrupts.send("ferry-" + name + "-stop-workers", () -> {
             for (var executor : executors) {
                 executor.shutdownNow();

@@ -3,17 +3,25 @@ package dev.ferry.domain.listener;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.idempotency.Claim;
+import dev.ferry.domain.idempotency.InMemoryLedger;
 import dev.ferry.domain.memory.InMemoryQueue;
+import dev.ferry.domain.model.FerryException;
 import dev.ferry.domain.retry.Backoff;
 import dev.ferry.domain.retry.RetryPolicy;
 import dev.ferry.domain.testing.Await;
+import dev.ferry.domain.testing.ForwardingLedger;
 import dev.ferry.domain.testing.LineDecoder;
 import java.time.Duration;
 import java.util.AbstractList;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -41,6 +49,16 @@ class ThreadShortageTest {
         var threads = Listener.class.getDeclaredField("threads");
         threads.setAccessible(true);
         return (OwnThreads) threads.get(listener);
+    }
+
+    private static OwedCompletions owedOf(Listener listener) throws ReflectiveOperationException {
+        var processor = Listener.class.getDeclaredField("processor");
+        processor.setAccessible(true);
+        var steps = Processor.class.getDeclaredField("ledger");
+        steps.setAccessible(true);
+        var owed = LedgerSteps.class.getDeclaredField("owed");
+        owed.setAccessible(true);
+        return (OwedCompletions) owed.get(steps.get(processor.get(listener)));
     }
 
     private static long lines(CapturedLog log, String text) {
@@ -129,5 +147,90 @@ class ThreadShortageTest {
                     .as("%s", log.lines).isTrue();
             assertThat(lines(log, "no new poller thread could be started")).as("%s", log.lines).isEqualTo(1);
         }
+    }
+
+    @Test // a review: the stop's give-back of a held delivery, its thread not to be had, threw out of the stop half-way
+    void aHeldDeliveryWhoseGiveBackFindsNoThread_isStillAcknowledged_andItsCompletionRecorded() throws Exception {
+        // held for its completion (the ledger failing), then the stop: thrown out of it, the delivery was neither acked
+        // nor released, its completion neither recorded nor owed, the last pass skipped and the report failed
+        var stopping = new AtomicBoolean();
+        var completing = new CopyOnWriteArrayList<String>();
+        var inner = InMemoryLedger.create();
+        var ledger = new ForwardingLedger(inner) {
+            @Override
+            public boolean complete(String key, long token, Duration ttl) {
+                completing.add(key);
+                if (!stopping.get()) {
+                    throw new FerryException("ledger blip (injected)", true);
+                }
+                return super.complete(key, token, ttl);
+            }
+        };
+        var config = ListenerTest.fast().lease(Duration.ofSeconds(30)).shutdownDeadline(Duration.ofMillis(300)).build();
+        listener = Listener.builder(queue, new LineDecoder(), (e, d) -> Outcome.done()).ledger(ledger).config(config)
+                .build();
+        var refused = new AtomicInteger();
+        threadsOf(listener).giveBacks = task -> {
+            refused.incrementAndGet();
+            throw new OutOfMemoryError("unable to create native thread (injected)");
+        };
+        listener.start();
+        queue.send("order-2");
+        // asked again after the store's backoff (200 ms, doubling): held a third time, it waits 400 ms at least, and
+        // the stop below finds it held
+        assertThat(Await.until(LIMIT, () -> listener.stats().held() >= 3)).as(listener.stats().line()).isTrue();
+
+        stopping.set(true);
+        var report = listener.stop();
+
+        assertThat(report.failed()).as("%s", report).isFalse();
+        assertThat(refused).as("its give-back's thread asked for, and refused").hasPositiveValue();
+        assertThat(inner.peek(completing.getFirst())).as("its completion recorded")
+                .containsInstanceOf(Claim.Completed.class);
+        assertThat(queue.size()).as("acknowledged: its effect happened").isZero();
+        assertThat(queue.inFlightCount()).as("not left in flight").isZero();
+    }
+
+    @Test // a review: the stop's last try of the owed completions, a thread not to be had for one, skipped the rest
+    void anOwedCompletionThatFindsNoThreadAtTheStop_leavesTheStopWhole_andTheOthersRecorded() throws Exception {
+        var completing = new CopyOnWriteArraySet<String>();
+        var inner = InMemoryLedger.create();
+        var timers = new AtomicReference<ExecutorService>();
+        var ledger = new ForwardingLedger(inner) {
+            @Override
+            public boolean complete(String key, long token, Duration ttl) {
+                completing.add(key);
+                if (!timers.get().isShutdown()) { // down until the stop ends the timers: only its last try records them
+                    throw new FerryException("ledger unreachable (injected)", true);
+                }
+                return super.complete(key, token, ttl);
+            }
+        };
+        listener = Listener.builder(queue, new LineDecoder(), (e, d) -> Outcome.done()).ledger(ledger)
+                .config(ListenerTest.fast().holdLimit(Duration.ZERO).lease(Duration.ofSeconds(30)).build()).build();
+        timers.set(threadsOf(listener).holds);
+        var owed = owedOf(listener);
+        var virtual = owed.threads;
+        var stopper = Thread.currentThread();
+        var refused = new AtomicInteger();
+        owed.threads = task -> { // the stop's first: no thread to be had
+            if (Thread.currentThread() == stopper && refused.getAndIncrement() == 0) {
+                throw new OutOfMemoryError("unable to create native thread (injected)");
+            }
+            return virtual.newThread(task);
+        };
+        listener.start();
+        queue.send("order-3");
+        queue.send("order-4");
+        // no wait in hand: acked, their completions owed
+        assertThat(Await.until(LIMIT, () -> listener.stats().acked() >= 2)).as(listener.stats().line()).isTrue();
+
+        var report = listener.stop();
+
+        assertThat(refused).as("a thread asked for by the stop's last try, and refused").hasPositiveValue();
+        assertThat(report.failed()).as("%s", report).isFalse();
+        assertThat(completing).hasSize(2);
+        assertThat(completing.stream().filter(k -> inner.peek(k).orElse(null) instanceof Claim.Completed))
+                .as("the other recorded all the same").isNotEmpty();
     }
 }
