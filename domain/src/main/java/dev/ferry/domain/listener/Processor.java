@@ -260,8 +260,8 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
                     giveBack(item) ? Step.FAILED : Step.DONE;
             case FailureDecision.Settle st -> {
                 var disposition = st.disposition();
-                boolean stale = disposition instanceof Disposition.DeadLetter && (s.redelivers()
-                        ? !s.clock().instant().isBefore(item.leaseUntil) : EventSteps.gone(s, item)); // not parked, noted
+                boolean stale = disposition instanceof Disposition.DeadLetter && (item.settled.get() || (s.redelivers()
+                        ? !s.clock().instant().isBefore(item.leaseUntil) : EventSteps.gone(s, item))); // not parked
                 if (disposition instanceof Disposition.DeadLetter dead && !stale && parking.parks(item)) {
                     try { // before it leaves: the group's next message must find the group parked
                         disposition = parking.park(item, dead);
@@ -282,9 +282,9 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
                     ledger.letGoOfClaims(item);
                 }
                 if (stale) {
-                    // its lease ran out while it was decided on: the transport has handed the message out again, and
-                    // that copy decides (a dead-letter copy sent now would sit in the DLQ beside the new copy's outcome).
-                    // Its receive is not excused: it ran and failed, and the receive limit must still catch it
+                    // its lease ran out while it was decided on, or a stop gave it back: the copy out again decides (a
+                    // dead letter sent now would sit in the DLQ beside its outcome, a park hold its group behind a head
+                    // in no DLQ). Not excused: it ran and failed, and the receive limit must still catch it
                     yield dropStale(item, item.started);
                 }
                 s.settler().settle(item, disposition);

@@ -11,7 +11,11 @@ import dev.ferry.domain.idempotency.LedgerKeys;
 import dev.ferry.domain.memory.InMemoryQueue;
 import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.model.Event;
+import dev.ferry.domain.parking.GroupParker;
+import dev.ferry.domain.parking.OnPoison;
+import dev.ferry.domain.retry.Backoff;
 import dev.ferry.domain.retry.DeadLetterPolicy;
+import dev.ferry.domain.retry.RetryPolicy;
 import dev.ferry.domain.testing.Await;
 import dev.ferry.domain.testing.FlakyLedger;
 import dev.ferry.domain.testing.LineDecoder;
@@ -21,12 +25,15 @@ import dev.ferry.domain.transport.PollRequest;
 import dev.ferry.domain.transport.Settlement;
 import dev.ferry.domain.transport.Source;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -1075,6 +1082,59 @@ class ListenerFaultsTest {
         assertThat(Await.until(LIMIT, () -> b.size() == 0)).isTrue();
         assertThat(effects).containsExactly("doc-1#0");
         assertThat(lb.stats().duplicatesDropped()).isEqualTo(1);
+    }
+
+    @Test // a review: a delivery the stop had given back still parked its group when its last try failed after the
+          // deadline — at a head the next instance then ran and deleted: the group's later messages went to the DLQ
+          // behind a head in no DLQ, until a release
+    void aDeliveryTheStopGaveBack_failingForGoodAfterIt_doesNotParkItsGroup() throws Exception {
+        var ledger = InMemoryLedger.create(); // the instances' shared ledger, which keeps the parked groups
+        var parker = new GroupParker(ledger, Clock.systemUTC());
+        var running = new CountDownLatch(1);
+        var fail = new CountDownLatch(1);
+        Handler failingLate = (event, delivery) -> {
+            running.countDown();
+            deafWait(fail); // past the stop's deadline
+            throw new IllegalStateException(event.key() + " fails (injected)");
+        };
+        // one attempt: its failure is a dead letter; a long lease: it is not stale by its lease when it fails
+        var config = ListenerTest.fast().retry(RetryPolicy.of(1, Backoff.fixed(Duration.ofMillis(1))))
+                .lease(Duration.ofSeconds(30)).shutdownDeadline(Duration.ofMillis(100)).build();
+        fifo.send(InMemoryQueue.Message.of("a", "G"));
+        fifo.send(InMemoryQueue.Message.of("b", "G"));
+        var first = start(on(fifo, fifo, failingLate, config).ledger(ledger).onPoison(OnPoison.PARK));
+        try {
+            assertThat(running.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS)).as("a's handler runs").isTrue();
+            var stopping = Thread.ofVirtual().start(first::stop);
+            assertThat(Await.until(LIMIT, () -> fifo.messages().stream()
+                    .anyMatch(m -> m.body().equals("a") && !m.inFlight())))
+                    .as("a given back by the stop at its deadline, its handler still running").isTrue();
+            start(on(fifo, fifo, recording(), config).ledger(ledger).onPoison(OnPoison.PARK));
+            assertThat(Await.until(LIMIT, () -> fifo.messages().stream()
+                    .anyMatch(m -> m.body().equals("a") && m.inFlight())))
+                    .as("a taken by the second instance, which waits on the first one's claim").isTrue();
+            fail.countDown(); // a's last try fails on the first instance
+            assertThat(Await.until(LIMIT, () -> effects.contains("b") || !dlq.messages().isEmpty()))
+                    .as("b handled or dead-lettered; effects %s", effects).isTrue();
+            assertThat(stopping.join(LIMIT)).as("the first instance's stop returned").isTrue();
+            assertThat(dlq.messages()).extracting(InMemoryQueue.Stored::body).as("nothing dead-lettered").isEmpty();
+            assertThat(parker.parked(fifo.name(), "G")).as("the group not parked").isEmpty();
+            assertThat(effects).containsExactly("a", "b");
+        } finally {
+            fail.countDown();
+        }
+    }
+
+    /** Waits for {@code latch} as a handler deaf to interrupts would, at most {@link #LIMIT}. */
+    private static void deafWait(CountDownLatch latch) {
+        long deadline = System.nanoTime() + LIMIT.toNanos();
+        while (latch.getCount() > 0 && System.nanoTime() - deadline < 0) {
+            try {
+                latch.await(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+            } catch (InterruptedException ignored) {
+                // goes on: it runs past the stop's deadline all the same
+            }
+        }
     }
 
     private static void sleep(Duration d) {
