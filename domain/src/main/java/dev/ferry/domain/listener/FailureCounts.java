@@ -98,7 +98,8 @@ final class FailureCounts {
         if (deadLettersOwed.size() >= maxEntries) {
             deadLettersOwed.clear();
         }
-        deadLettersOwed.put(delivery.id(), JournalNotes.fingerprint(delivery) + reason);
+        // cut as the journal cuts it (what other instances read): kept whole, 100,000 reasons of 8 Ki held a gigabyte
+        deadLettersOwed.put(delivery.id(), JournalNotes.fingerprint(delivery) + JournalNotes.cut(reason));
         var noting = owedNotes;
         if (noting != null) {
             noting.accept(delivery, reason);

@@ -103,7 +103,7 @@ final class JournalNotes {
         }
     }
 
-    private static String cut(String reason) {
+    static String cut(String reason) {
         return reason == null || reason.length() <= MAX_REASON ? reason : reason.substring(0, MAX_REASON) + "…";
     }
 

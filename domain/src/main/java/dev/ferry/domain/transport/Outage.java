@@ -108,6 +108,9 @@ public final class Outage {
         }
         var times = since.get(key);
         if (times == null || forgotten(times, now)) {
+            // a service down past the patience: every event dead-lettered left its key here, none ever worked, and
+            // the map kept 100,000 of them (keys of up to 1 Ki) until the service answered — those over go first
+            forgetWaitsOver(now);
             times = new long[] {now, now, 0};
             since.put(key, times);
         }
@@ -141,19 +144,7 @@ public final class Outage {
             failing = false;
             // and the events whose waits are over — gone to the DLQ, handled elsewhere, given back at a stop: never marked
             // worked, they kept the map filling and every call that works on this lock, for good
-            long now = nanoTime.getAsLong();
-            int waitingLong = 0;
-            for (var it = since.values().iterator(); it.hasNext() && waitingLong < SCANNED; ) {
-                var times = it.next();
-                if (now - times[1] <= forgetNanos) {
-                    break; // least recently failed first: the rest failed later
-                }
-                if (forgotten(times, now)) {
-                    it.remove();
-                } else {
-                    waitingLong++; // told to wait longer than that: still timed (a few looked at each time)
-                }
-            }
+            forgetWaitsOver(nanoTime.getAsLong());
             engaged = !since.isEmpty();
             if (!engaged) {
                 problem = null;
@@ -170,6 +161,22 @@ public final class Outage {
      */
     private boolean forgotten(long[] times, long now) {
         return now - times[1] - times[2] > forgetNanos;
+    }
+
+    /** Forgets the events whose waits are over, least recently failed first; looks past a few still told to wait. */
+    private void forgetWaitsOver(long now) {
+        int waitingLong = 0;
+        for (var it = since.values().iterator(); it.hasNext() && waitingLong < SCANNED; ) {
+            var times = it.next();
+            if (now - times[1] <= forgetNanos) {
+                break; // least recently failed first: the rest failed later
+            }
+            if (forgotten(times, now)) {
+                it.remove();
+            } else {
+                waitingLong++; // told to wait longer than that: still timed (a few looked at each time)
+            }
+        }
     }
 
     /** How many events told to wait long one success looks past, at most, for those whose wait is over. */

@@ -30,6 +30,15 @@ class FailureCountsTest {
         assertThat(counts.deadLetterOwed(delivery("m-2", "poison", sent))).as("another id").isNull();
     }
 
+    @Test // a review: a reason was kept whole, up to 8 Ki characters each, 100,000 of them — a gigabyte, held for good
+    void anOwedDeadLettersReason_isKeptCutAsTheJournalCutsIt() {
+        var counts = new FailureCounts(100);
+        var d = delivery("m-1", "poison", Instant.EPOCH);
+        counts.oweDeadLetter(d, "x".repeat(8_192));
+
+        assertThat(counts.deadLetterOwed(d)).hasSize(2_001).startsWith("xxxx").endsWith("…");
+    }
+
     @Test
     void anOwedDeadLetterForgotten_isOwedNoMore() {
         var counts = new FailureCounts(100);

@@ -34,6 +34,17 @@ class OutageTest {
         assertThat(outage.timed()).isZero();
     }
 
+    @Test // a review: a service down past the patience — every new event dead-lettered left its key, none ever worked,
+          // and 100,000 keys stayed timed until the service answered again
+    void eventsWhoseWaitsAreOver_areForgotten_whileTheServiceStaysDown() {
+        for (int i = 0; i < 1_000; i++) {
+            outage.failed("gone-" + i, "broker unreachable", SECOND);
+            minutes(1); // each met once, then gone: to the DLQ, past the patience
+        }
+        assertThat(outage.timed()).as("only those met within the patience and a few more; service still down")
+                .isLessThan(100);
+    }
+
     @Test // a review: told to wait an hour (a 413 or 503 with Retry-After: 3600), an event came back after the patience
           // had passed since its last failure, met the outage anew, and was waited out again: for ever, its group held
     void anEventToldToWaitLongerThanThePatience_isStillTimedWhenItComesBack_andSpendsAttemptsPastThePatience() {
