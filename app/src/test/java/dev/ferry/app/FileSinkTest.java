@@ -179,16 +179,26 @@ class FileSinkTest {
         // Retry ("cannot write ... NoSuchFileException") and dead-lettered, until a restart
         var sub = dir.resolve("sub");
         var file = sub.resolve("out.jsonl");
-        var sink = FileSink.open("out", file, true);
-        try {
-            assertThat(sink.publish(event("before"))).isEqualTo(Outcome.done());
-            deleteRecursively(sub);
-            assertThat(sink.publish(event("after"))).isEqualTo(Outcome.done());
-            assertThat(sink.holdingBack()).isEmpty();
-        } finally {
-            sink.close();
-        }
+        var sink = writtenOn(file, FileMounts::fileStore);
+        deleteRecursively(sub);
+        assertThat(sink.publish(event("after"))).isEqualTo(Outcome.done());
+        assertThat(sink.holdingBack()).isEmpty();
         assertThat(Files.readAllLines(file)).singleElement().asString().contains("\"key\":\"after\"");
+    }
+
+    private final java.util.List<FileSink> opened = new java.util.ArrayList<>();
+
+    @org.junit.jupiter.api.AfterEach
+    void closeSinks() {
+        opened.forEach(FileSink::close);
+    }
+
+    /** A sink on {@code file}, its file systems as {@code stores} tells them, that has written its first line. */
+    private FileSink writtenOn(Path file, java.util.function.Function<Path, Object> stores) {
+        var sink = FileSink.open("out", file, true, Outage.DEFAULT_PATIENCE, stores);
+        opened.add(sink);
+        assertThat(sink.publish(event("before"))).isEqualTo(Outcome.done());
+        return sink;
     }
 
     /** The file systems paths are on, as a test tells them: {@code mount} and what is under it on {@code volume}'s. */
@@ -204,21 +214,16 @@ class FileSinkTest {
         var sub = vol.resolve("sub");
         var file = sub.resolve("out.jsonl");
         var volume = new AtomicReference<Object>("vol");
-        var sink = FileSink.open("out", file, true, Outage.DEFAULT_PATIENCE, mountedAt(vol, volume));
-        try {
-            assertThat(sink.publish(event("before"))).isEqualTo(Outcome.done());
-            volume.set("root"); // unmounted: the mount point's empty directory, on the disk below
-            deleteRecursively(sub);
+        var sink = writtenOn(file, mountedAt(vol, volume));
+        volume.set("root"); // unmounted: the mount point's empty directory, on the disk below
+        deleteRecursively(sub);
 
-            // a last look: refused as "nothing waiting mends", a volume back after two minutes had every event of them
-            // dead-lettered, behind their groups' later ones: the event waits, as for a failing disk
-            assertThat(sink.publish(event("after"))).isInstanceOf(Outcome.Throttled.class);
-            assertThat(sink.holdingBack()).hasValueSatisfying(h -> assertThat(h).contains("another file system")
-                    .contains("not written there"));
-            assertThat(sink.publish(event("after"))).as("nor on the retry").isInstanceOf(Outcome.Throttled.class);
-        } finally {
-            sink.close();
-        }
+        // a last look: refused as "nothing waiting mends", a volume back after two minutes had every event of them
+        // dead-lettered, behind their groups' later ones: the event waits, as for a failing disk
+        assertThat(sink.publish(event("after"))).isInstanceOf(Outcome.Throttled.class);
+        assertThat(sink.holdingBack()).hasValueSatisfying(h -> assertThat(h).contains("another file system")
+                .contains("not written there"));
+        assertThat(sink.publish(event("after"))).as("nor on the retry").isInstanceOf(Outcome.Throttled.class);
         assertThat(sub).doesNotExist();
         try (var walk = Files.walk(dir)) {
             assertThat(walk.filter(Files::isRegularFile).toList()).as("no line written anywhere").isEmpty();
@@ -231,17 +236,12 @@ class FileSinkTest {
         var data = dir.resolve("data");
         var file = data.resolve("out.jsonl");
         var volume = new AtomicReference<Object>("vol");
-        var sink = FileSink.open("out", file, true, Outage.DEFAULT_PATIENCE, mountedAt(data, volume));
-        try {
-            assertThat(sink.publish(event("before"))).isEqualTo(Outcome.done());
-            volume.set("root");
-            Files.delete(file); // the volume's file out of sight: the mount point's own directory, empty
+        var sink = writtenOn(file, mountedAt(data, volume));
+        volume.set("root");
+        Files.delete(file); // the volume's file out of sight: the mount point's own directory, empty
 
-            assertThat(sink.publish(event("after"))).isInstanceOf(Outcome.Throttled.class);
-            assertThat(sink.holdingBack()).hasValueSatisfying(h -> assertThat(h).contains("another file system"));
-        } finally {
-            sink.close();
-        }
+        assertThat(sink.publish(event("after"))).isInstanceOf(Outcome.Throttled.class);
+        assertThat(sink.holdingBack()).hasValueSatisfying(h -> assertThat(h).contains("another file system"));
         assertThat(file).as("not made on the disk below").doesNotExist();
     }
 
@@ -252,17 +252,12 @@ class FileSinkTest {
         var data = dir.resolve("data");
         var file = data.resolve("out.jsonl");
         var volume = new AtomicReference<Object>("vol");
-        var sink = FileSink.open("out", file, true, Outage.DEFAULT_PATIENCE, mountedAt(data, volume));
-        try {
-            assertThat(sink.publish(event("before"))).isEqualTo(Outcome.done());
-            volume.set("vol-2");
-            Files.delete(file); // the new mount's directory, without the file
+        var sink = writtenOn(file, mountedAt(data, volume));
+        volume.set("vol-2");
+        Files.delete(file); // the new mount's directory, without the file
 
-            assertThat(sink.publish(event("after"))).isEqualTo(Outcome.done());
-            assertThat(sink.holdingBack()).isEmpty();
-        } finally {
-            sink.close();
-        }
+        assertThat(sink.publish(event("after"))).isEqualTo(Outcome.done());
+        assertThat(sink.holdingBack()).isEmpty();
         assertThat(Files.readAllLines(file)).singleElement().asString().contains("\"key\":\"after\"");
     }
 
@@ -273,20 +268,15 @@ class FileSinkTest {
         var data = dir.resolve("data");
         var file = data.resolve("out.jsonl");
         var volume = new AtomicReference<Object>("root");
-        var sink = FileSink.open("out", file, true, Outage.DEFAULT_PATIENCE, mountedAt(data, volume));
-        try {
-            assertThat(sink.publish(event("before"))).isEqualTo(Outcome.done());
-            Files.delete(file);
-            assertThat(sink.publish(event("again"))).as("made again").isEqualTo(Outcome.done());
-            assertThat(Files.readAllLines(file)).singleElement().asString().contains("\"key\":\"again\"");
+        var sink = writtenOn(file, mountedAt(data, volume));
+        Files.delete(file);
+        assertThat(sink.publish(event("again"))).as("made again").isEqualTo(Outcome.done());
+        assertThat(Files.readAllLines(file)).singleElement().asString().contains("\"key\":\"again\"");
 
-            volume.set("vol"); // mounted late at the directory: the file the sink wrote out of sight
-            Files.delete(file);
-            assertThat(sink.publish(event("late"))).as("on the volume").isEqualTo(Outcome.done());
-            assertThat(sink.holdingBack()).isEmpty();
-        } finally {
-            sink.close();
-        }
+        volume.set("vol"); // mounted late at the directory: the file the sink wrote out of sight
+        Files.delete(file);
+        assertThat(sink.publish(event("late"))).as("on the volume").isEqualTo(Outcome.done());
+        assertThat(sink.holdingBack()).isEmpty();
         assertThat(Files.readAllLines(file)).singleElement().asString().contains("\"key\":\"late\"");
     }
 
@@ -300,17 +290,12 @@ class FileSinkTest {
         var inner = new AtomicReference<Object>("volume-b");
         java.util.function.Function<Path, Object> stores = p -> p.startsWith(data.toAbsolutePath()) ? inner.get()
                 : p.startsWith(srv.toAbsolutePath()) ? outer.get() : "root";
-        var sink = FileSink.open("out", file, true, Outage.DEFAULT_PATIENCE, stores);
-        try {
-            assertThat(sink.publish(event("before"))).isEqualTo(Outcome.done());
-            outer.set("root"); // umount -l /srv: /srv/data with it, /srv left empty on the root disk
-            inner.set("root");
-            deleteRecursively(data);
+        var sink = writtenOn(file, stores);
+        outer.set("root"); // umount -l /srv: /srv/data with it, /srv left empty on the root disk
+        inner.set("root");
+        deleteRecursively(data);
 
-            assertThat(sink.publish(event("after"))).isInstanceOf(Outcome.Throttled.class);
-        } finally {
-            sink.close();
-        }
+        assertThat(sink.publish(event("after"))).isInstanceOf(Outcome.Throttled.class);
         assertThat(data).as("not made on the disk below").doesNotExist();
     }
 
@@ -320,20 +305,15 @@ class FileSinkTest {
         var data = dir.resolve("data");
         var file = data.resolve("out.jsonl");
         var volume = new AtomicReference<Object>("root");
-        var sink = FileSink.open("out", file, true, Outage.DEFAULT_PATIENCE, mountedAt(data, volume));
-        try {
-            assertThat(sink.publish(event("before"))).isEqualTo(Outcome.done());
-            volume.set("vol"); // mounted late: the sink follows it
-            Files.delete(file);
-            assertThat(sink.publish(event("on the volume"))).isEqualTo(Outcome.done());
-            volume.set("root"); // unmounted again: the root disk's file shows at the path
-            Files.delete(file);
-            Files.writeString(file, "what the root disk had\n");
+        var sink = writtenOn(file, mountedAt(data, volume));
+        volume.set("vol"); // mounted late: the sink follows it
+        Files.delete(file);
+        assertThat(sink.publish(event("on the volume"))).isEqualTo(Outcome.done());
+        volume.set("root"); // unmounted again: the root disk's file shows at the path
+        Files.delete(file);
+        Files.writeString(file, "what the root disk had\n");
 
-            assertThat(sink.publish(event("after"))).isInstanceOf(Outcome.Throttled.class);
-        } finally {
-            sink.close();
-        }
+        assertThat(sink.publish(event("after"))).isInstanceOf(Outcome.Throttled.class);
         assertThat(Files.readString(file)).as("not written on the disk below").isEqualTo("what the root disk had\n");
     }
 

@@ -45,11 +45,7 @@ class OwedCompletionTest {
         Handler handler = (event, delivery) -> {
             effects.add(event.key());
             if (effects.size() == 1) {
-                ledger.fault(FlakyLedger.Fault.STORE_DOWN); // this effect's completion fails ...
-                Thread.ofVirtual().start(() -> {
-                    sleep(500);
-                    ledger.fault(FlakyLedger.Fault.NONE); // ... and the ledger is back half a second later
-                });
+                downFor(ledger, 500); // this effect's completion fails, and the ledger is back half a second later
             }
             return Outcome.done();
         };
@@ -74,11 +70,7 @@ class OwedCompletionTest {
         var inner = dev.ferry.domain.idempotency.InMemoryLedger.create();
         var ledger = new FlakyLedger(inner);
         Handler handler = (event, delivery) -> {
-            ledger.fault(FlakyLedger.Fault.STORE_DOWN); // this effect's completion fails ...
-            Thread.ofVirtual().start(() -> {
-                sleep(500);
-                ledger.fault(FlakyLedger.Fault.NONE); // ... and the ledger is back half a second later
-            });
+            downFor(ledger, 500); // this effect's completion fails, and the ledger is back half a second later
             return Outcome.done();
         };
         var config = ListenerTest.fast().holdLimit(Duration.ZERO).lease(Duration.ofSeconds(30)).build();
@@ -157,11 +149,7 @@ class OwedCompletionTest {
             effects.add(event.key());
             if (effects.size() == 1) {
                 clock.advance(Duration.ofSeconds(3)); // past the 2 s lease
-                flaky.fault(FlakyLedger.Fault.STORE_DOWN); // and the completion fails ...
-                Thread.ofVirtual().start(() -> {
-                    sleep(300);
-                    flaky.fault(FlakyLedger.Fault.NONE); // ... until the ledger is back a moment later
-                });
+                downFor(flaky, 300); // and the completion fails, until the ledger is back a moment later
             }
             return Outcome.done();
         };
@@ -460,6 +448,15 @@ class OwedCompletionTest {
             completer.execute(task);
         };
         return steps;
+    }
+
+    /** The ledger's store down from now, back {@code millis} later. */
+    private static void downFor(FlakyLedger ledger, long millis) {
+        ledger.fault(FlakyLedger.Fault.STORE_DOWN);
+        Thread.ofVirtual().start(() -> {
+            sleep(millis);
+            ledger.fault(FlakyLedger.Fault.NONE);
+        });
     }
 
     private static void sleep(long millis) {
