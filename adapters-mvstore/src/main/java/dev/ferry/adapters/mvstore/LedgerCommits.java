@@ -68,10 +68,16 @@ final class LedgerCommits {
                 try {
                     var store = files.current().store();
                     store.commit();
+                    long written = newestChunk(store);
+                    if (fsync) {
+                        // with fsync on, only a chunk synced counts: one in the page cache alone, its write-back failed,
+                        // read back older at every reopen — each refused, nothing newer written: wedged until a restart
+                        syncOrBreak(store);
+                    }
                     // on disk now as far as the journal's writer knows (it retries no more): a reopening that reads the
                     // file back older than this chunk drops the mark unsaid, and the copy that comes back runs after its
                     // group's later messages. Counted as committed, such an opening is refused (notOlder)
-                    files.committed.accumulateAndGet(newestChunk(store), Math::max);
+                    files.committed.accumulateAndGet(written, Math::max);
                 } catch (Throwable e) { // H2 broke the store: what it held uncommitted is gone with it (opened again from disk)
                     org.slf4j.LoggerFactory.getLogger(LedgerCommits.class).warn("ledger {}: a commit of owed dead-letter "
                             + "marks failed ({}); those not yet committed are lost with the store, and their messages may "
@@ -186,21 +192,11 @@ final class LedgerCommits {
             // of returning as if written. The newest chunk written then is what a reopening must read back (notOlder)
             long written = newestChunk(store);
             if (sync) {
-                try {
-                    store.sync();
-                } catch (RuntimeException failed) {
-                    // H2 goes on after a failed sync with memory ahead of the disk: a completion retried would find itself
-                    // done though the disk may not have it. Broken instead, the store is opened again from what is on disk
-                    try {
-                        store.panic(org.h2.mvstore.DataUtils.newMVStoreException(
-                                org.h2.mvstore.DataUtils.ERROR_WRITING_FAILED, "sync failed: {0}", failed.toString(), failed));
-                    } catch (RuntimeException broken) {
-                        // panic throws what it broke the store with
-                    }
-                    throw failed;
-                }
+                syncOrBreak(store);
             }
-            if (files != null) { // null in a test of the commits alone
+            // with fsync on, a chunk not synced (a sweep's, a token reservation's) is not counted: its write-back failed,
+            // every reopen read the file back older and was refused, nothing newer written — wedged until a restart
+            if (files != null && (sync || !fsync)) { // files: null in a test of the commits alone
                 files.committed.accumulateAndGet(written, Math::max);
             }
             return null;
@@ -230,6 +226,22 @@ final class LedgerCommits {
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
+        }
+    }
+
+    private static void syncOrBreak(MVStore store) {
+        try {
+            store.sync();
+        } catch (RuntimeException failed) {
+            // H2 goes on after a failed sync with memory ahead of the disk: a completion retried would find itself
+            // done though the disk may not have it. Broken instead, the store is opened again from what is on disk
+            try {
+                store.panic(org.h2.mvstore.DataUtils.newMVStoreException(
+                        org.h2.mvstore.DataUtils.ERROR_WRITING_FAILED, "sync failed: {0}", failed.toString(), failed));
+            } catch (RuntimeException broken) {
+                // panic throws what it broke the store with
+            }
+            throw failed;
         }
     }
 

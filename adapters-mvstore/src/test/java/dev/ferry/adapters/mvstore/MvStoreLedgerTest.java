@@ -269,6 +269,97 @@ class MvStoreLedgerTest {
                 assertThat(dev.ferry.domain.idempotency.EventLookup.owed(j.deadLetterReason())).isTrue());
     }
 
+    @Test // a second look: with fsync on, the owed mark's commit counted a chunk never synced — its write-back failed, the
+          // file read back older at every reopen, each refused: the ledger wedged on a healthy disk until a restart
+    void withFsync_anOwedMarksCommitWhoseSyncFails_isNotCounted_soTheLedgerOpensAgainFromWhatTheDiskHas() throws Exception {
+        new LedgerCommitsTest.HeldFilePath(); // registers the scheme
+        var file = dir.resolve("owed-unsynced.db");
+        var ledger = MvStoreLedger.builder(file).names(p -> "ferry-held:" + p).fsync(true).build();
+        opened.add(ledger);
+        ledger.claim("A", Duration.ofMinutes(5));
+        assertThat(ledger.persist()).isTrue();
+        long newest = java.nio.file.Files.size(file);
+        long before = committed(ledger);
+        String key = dev.ferry.domain.idempotency.EventJournal.messageKey("orders", "m-2");
+        try {
+            LedgerCommitsTest.HeldFilePath.failForce = true; // the mark's chunk written to the page cache, never synced
+            ledger.note(key, new dev.ferry.domain.idempotency.EventJournal.Note.DeadLettered(null,
+                    dev.ferry.domain.idempotency.EventLookup.OWED + " (a stop)", "m-2",
+                    java.time.Instant.parse("2026-12-07T10:00:00Z")));
+            long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (committed(ledger) <= before && !broken(ledger) && System.nanoTime() < end) {
+                Thread.sleep(10); // the mark's commit, soon: counted, or its store broken by the failed sync
+            }
+            LedgerCommitsTest.HeldFilePath.failForce = false;
+            if (!broken(ledger)) {
+                try {
+                    ledger.breakForTest(org.h2.mvstore.DataUtils.newMVStoreException(
+                            org.h2.mvstore.DataUtils.ERROR_WRITING_FAILED, "write-back failed (injected)"));
+                } catch (org.h2.mvstore.MVStoreException thrown) {
+                    // H2 throws what broke it
+                }
+            }
+            LedgerCommitsTest.HeldFilePath.failReadsPast = newest; // the chunk never reached the disk: gone for good
+
+            java.util.Optional<Claim> a = null;
+            end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (a == null && System.nanoTime() < end) {
+                try {
+                    a = ledger.peek("A");
+                } catch (FerryException e) {
+                    Thread.sleep(100); // opened again a second after the last try
+                }
+            }
+            assertThat(a).as("opened again from what the disk has, the claim before the mark in it").isNotNull()
+                    .hasValueSatisfying(c -> assertThat(c).isInstanceOf(Claim.InProgress.class));
+        } finally {
+            LedgerCommitsTest.HeldFilePath.failForce = false;
+            LedgerCommitsTest.HeldFilePath.failReadsPast = Long.MAX_VALUE;
+        }
+    }
+
+    @Test // a review of the fix above: a sweep's commit (not synced, fsync or not) was counted all the same — its
+          // write-back failed, every reopen read the file back older and was refused: wedged until a restart
+    void withFsync_aSweepsCommit_isNotCounted_soTheLedgerOpensAgainFromWhatTheDiskHas() throws Exception {
+        new LedgerCommitsTest.HeldFilePath(); // registers the scheme
+        var clock = new MutableClock(java.time.Instant.parse("2026-12-07T10:00:00Z"));
+        var file = dir.resolve("swept-unsynced.db");
+        var ledger = MvStoreLedger.builder(file).names(p -> "ferry-held:" + p).fsync(true).clock(clock).build();
+        opened.add(ledger);
+        var a = (Claim.Acquired) ledger.claim("A", Duration.ofMinutes(5));
+        assertThat(ledger.complete("A", a.token(), Duration.ofMinutes(1))).isTrue(); // committed and synced
+        ledger.claim("B", Duration.ofMinutes(5));
+        assertThat(ledger.persist()).isTrue();
+        long synced = java.nio.file.Files.size(file);
+        long before = committed(ledger);
+        clock.advance(Duration.ofMinutes(2));
+        assertThat(ledger.sweep()).as("A's completion expired: swept, committed, not synced").isEqualTo(1);
+        assertThat(java.nio.file.Files.size(file)).as("the sweep's chunk written").isGreaterThan(synced);
+        try {
+            ledger.breakForTest(org.h2.mvstore.DataUtils.newMVStoreException(
+                    org.h2.mvstore.DataUtils.ERROR_WRITING_FAILED, "write-back failed (injected)"));
+        } catch (org.h2.mvstore.MVStoreException thrown) {
+            // H2 throws what broke it
+        }
+        try {
+            LedgerCommitsTest.HeldFilePath.failReadsPast = synced; // the sweep's chunk never reached the disk
+            java.util.Optional<Claim> b = null;
+            long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (b == null && System.nanoTime() < end) {
+                try {
+                    b = ledger.peek("B");
+                } catch (FerryException e) {
+                    Thread.sleep(100); // opened again a second after the last try
+                }
+            }
+            assertThat(b).as("opened again from what the disk has; counted " + before + " before the sweep, "
+                    + committed(ledger) + " after").isNotNull()
+                    .hasValueSatisfying(c -> assertThat(c).isInstanceOf(Claim.InProgress.class));
+        } finally {
+            LedgerCommitsTest.HeldFilePath.failReadsPast = Long.MAX_VALUE;
+        }
+    }
+
     @Test // a review: H2's failures left the ledger as H2 threw them, not as the FerryException the ports say: the
           // listener took a journal read that failed for a moment for a damaged note ("no dead letter owed"), and ran
           // the message again
@@ -511,6 +602,13 @@ class MvStoreLedgerTest {
         assertThat(MvStoreModule.ledgerPath("a~/b.db")).isEqualTo(java.nio.file.Path.of("a~/b.db"));
         assertThat(MvStoreModule.ledgerPath("~other/b.db")).as("another user's home is not guessed")
                 .isEqualTo(java.nio.file.Path.of("~other/b.db"));
+    }
+
+    /** Whether the ledger's store now open was broken (closed by a failed write or sync). */
+    private static boolean broken(MvStoreLedger ledger) throws ReflectiveOperationException {
+        var files = MvStoreLedger.class.getDeclaredField("files");
+        files.setAccessible(true);
+        return ((LedgerFile) files.get(ledger)).current().store().isClosed();
     }
 
     /** The newest chunk the ledger has counted as committed (a reopening older than it is refused). */
