@@ -140,13 +140,9 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
         return Map.of(n.key(), s(ItemKeys.storable(key)));
     }
 
-    private static AttributeValue s(String value) {
-        return AttributeValue.fromS(value);
-    }
+    private static AttributeValue s(String value) { return AttributeValue.fromS(value); }
 
-    private static AttributeValue num(long value) {
-        return AttributeValue.fromN(Long.toString(value));
-    }
+    private static AttributeValue num(long value) { return AttributeValue.fromN(Long.toString(value)); }
 
     private static Map<String, String> names(Names n) {
         return Map.of("#k", n.key(), "#state", n.state(), "#token", n.token(), "#lease", n.leaseUntil(),
@@ -294,10 +290,13 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
     }
 
     @Override
-    public boolean extend(String key, long token, Duration lease) {
+    public boolean extend(String key, long token, Duration lease) { return extend(key, token, lease, null); }
+
+    @Override // bounded by answerWithin too when given, not null: the claim's end is near (CallBounds)
+    public boolean extend(String key, long token, Duration lease, Duration answerWithin) {
         long now = clock.millis();
         long leaseUntil = Durations.plusMillis(now, lease);
-        return conditional("extend", key, b -> b.overrideConfiguration(bounds.extending(lease)) // half the lease at most
+        return conditional("extend", key, b -> b.overrideConfiguration(bounds.extending(lease, answerWithin))
                 .updateExpression("SET #lease = :leaseUntil, #ttl = :claimTtl")
                 .conditionExpression("#token = :token AND #state = :inProgress AND #lease > :now")
                 .expressionAttributeValues(Map.of(":leaseUntil", num(leaseUntil), ":token", num(token),

@@ -66,6 +66,17 @@ public interface IdempotencyLedger {
     boolean extend(String key, long token, Duration lease);
 
     /**
+     * {@link #extend(String, long, Duration)}, with {@code answerWithin}: the time within which an answer is still of
+     * use. The claim's end as last confirmed is near: an answer that comes after it finds the claim gone, and the
+     * listener, had the call failed in time, would have asked again while it held. A ledger whose call may hang (a
+     * silent connection) and that can bound it should bound it by this too, and fail rather than answer late. The
+     * default ignores it. A wrapper that forwards its calls forwards this one, or the bound is lost behind it.
+     */
+    default boolean extend(String key, long token, Duration lease, Duration answerWithin) {
+        return extend(key, token, lease);
+    }
+
+    /**
      * True when {@link #complete} waits on I/O (a disk commit, a network round trip). A listener then
      * records a delivery's last completion on a thread of its own, and its worker goes on with other
      * groups meanwhile (a transport-ordered group's next delivery waits until it is recorded); the

@@ -16,7 +16,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * extension on a thread of its own, a refused claim said once and asked no more, and an extension that failed (the
  * ledger unreachable a while) asked again each round — one claim for all while the ledger fails, every one once it
  * answers — until its lease is over: not only at the next transport round, which comes when the claim is due to end,
- * too late for a ledger back after ten seconds.
+ * too late for a ledger back after ten seconds. Each extension is given half of what is left of the claim, as last
+ * confirmed, to answer in ({@link IdempotencyLedger#extend(String, long, Duration, Duration)}).
  */
 final class ClaimLeases {
 
@@ -38,6 +39,16 @@ final class ClaimLeases {
     private final Map<InFlight.HeldClaim, Asked> next = new ConcurrentHashMap<>();
     /** Claims whose extension failed, with what it asked for: the lease wanted and when (nanoTime). */
     private final Map<InFlight.HeldClaim, Asked> failed = new ConcurrentHashMap<>();
+    /**
+     * The ends claims' last extensions confirmed (nanoTime: the send, plus the lease it asked for). Those of claims let
+     * go of are forgotten each round once as many again have gathered as were kept at the last such round.
+     */
+    private final Map<InFlight.HeldClaim, Confirmed> confirmed = new ConcurrentHashMap<>();
+
+    /** An end confirmed ({@code end}) of a claim as taken ({@code takenUntil}: its {@link InFlight.HeldClaim#untilNanos}). */
+    private record Confirmed(long takenUntil, long end) { }
+    private volatile int pruneAt = PRUNE_AT_LEAST;
+    private static final int PRUNE_AT_LEAST = 256;
 
     private record Asked(Duration lease, long atNanos) {
         /** What is left of the lease asked for (at least a millisecond: the ledger then says whether the claim is still ours). */
@@ -99,13 +110,15 @@ final class ClaimLeases {
      * for its answer.
      */
     void round() {
-        if (failed.isEmpty() && lost.isEmpty() && next.isEmpty()) {
+        if (failed.isEmpty() && lost.isEmpty() && next.isEmpty() && confirmed.size() < pruneAt) {
             return;
         }
         var held = held();
         lost.retainAll(held);
         next.keySet().retainAll(held); // asked while a call that never answers was under way
         failed.keySet().retainAll(held);
+        confirmed.keySet().retainAll(held);
+        pruneAt = Math.max(PRUNE_AT_LEAST, 2 * confirmed.size());
         long nowNanos = System.nanoTime();
         boolean all = answering;
         for (var entry : failed.entrySet()) {
@@ -138,6 +151,12 @@ final class ClaimLeases {
      * Extends the claim on a virtual thread of its own, without waiting: a ledger that is slow to answer (throttled, a
      * hung connection) must not hold the lease keeper's thread, which extends every other message's transport lease. A
      * claim whose last extension has not answered yet is not asked again meanwhile.
+     *
+     * <p>The ledger is given half of what is left of the claim, as last confirmed, to answer in. Re-asked after a
+     * failure for what is left of the transport's lease — more than is left of the claim — a call bounded by that
+     * lease alone (DynamoDB's, on a silent connection) failed after the claim ended, the next ask was refused, and the
+     * claim was lost: a copy of the event could run beside its handler. Failed half-way, it leaves the keeper's next
+     * round the other half to ask again in.
      */
     private void extend(InFlight.HeldClaim claim, Asked asked) {
         if (lost.contains(claim)) {
@@ -161,8 +180,20 @@ final class ClaimLeases {
                 boolean kept;
                 Throwable failure = null;
                 try {
-                    kept = ledger.extend(claim.key(), claim.token(), sent.left(System.nanoTime()));
+                    long at = System.nanoTime();
+                    var lease = sent.left(at);
+                    long end = confirmedEnd(claim);
+                    var within = Duration.ofNanos(Math.max(0, end - at) / 2); // half of what is left of the claim
+                    // past it, or not known: extended since by what this does not see (a hold's), or gone anyway
+                    kept = end == InFlight.NO_NANOS || end - at <= 0 ? ledger.extend(claim.key(), claim.token(), lease)
+                            : ledger.extend(claim.key(), claim.token(), lease, within);
                     answering = true;
+                    if (kept) {
+                        // before it is free to be asked again
+                        confirmed.put(claim, new Confirmed(claim.untilNanos(), LeaseKeeper.nanosAfter(at, lease)));
+                    } else {
+                        confirmed.remove(claim);
+                    }
                 } catch (Throwable e) {
                     answering = false;
                     kept = true;
@@ -189,6 +220,22 @@ final class ClaimLeases {
             extending.remove(claim);
             again(claim, sent);
         }
+    }
+
+    /**
+     * The end {@code claim} was last confirmed to (nanoTime): the later of the one it was taken to and the one its last
+     * extension confirmed; {@link InFlight#NO_NANOS} when neither is known (then its extension is not bounded by it).
+     */
+    private long confirmedEnd(InFlight.HeldClaim claim) {
+        var last = confirmed.get(claim);
+        long taken = claim.untilNanos();
+        // one confirmed for the claim as it was taken before: paused and taken up again, it was cut back to what was
+        // left of its message's lease, and the older, later end gave its extensions more time than the claim had
+        if (last == null || last.takenUntil() != taken) {
+            return taken;
+        }
+        long extended = last.end();
+        return taken == InFlight.NO_NANOS || extended - taken >= 0 ? extended : taken;
     }
 
     /**

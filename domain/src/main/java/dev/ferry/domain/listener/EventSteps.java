@@ -63,7 +63,7 @@ final class EventSteps {
                 return ledger.storeFailed(item, "claim", e);
             }
             if (answer instanceof Claim.Acquired a) {
-                claim = new InFlight.HeldClaim(key, a.token());
+                claim = new InFlight.HeldClaim(key, a.token(), LeaseKeeper.nanosAfter(asked, lease)); // held till then
                 if (item.settled.get() || s.redelivers() && leaseNanos - (System.nanoTime() - asked) < STALE_CHECKED_WITHIN
                         && stale(s, item)) { // or given back by a stop while the ledger answered: its handler is not called
                     // the lease ran out (or nearly) while the ledger answered a short claim, which the check of a slow

@@ -15,8 +15,27 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 final class InFlight {
 
-    /** A ledger claim this delivery holds: extended with its lease, completed or released at the end. */
-    record HeldClaim(String key, long token) {
+    /**
+     * A ledger claim this delivery holds: extended with its lease, completed or released at the end.
+     * {@code untilNanos}: the end it was taken to at the least (nanoTime: when it was asked, plus the lease asked for),
+     * or {@link #NO_NANOS}; what its extensions may take to answer is bounded by it ({@link ClaimLeases}). Not part of
+     * what the claim is: one key and token are one claim, however it was taken.
+     */
+    record HeldClaim(String key, long token, long untilNanos) {
+
+        HeldClaim(String key, long token) {
+            this(key, token, NO_NANOS);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof HeldClaim c && c.token == token && java.util.Objects.equals(c.key, key);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * java.util.Objects.hashCode(key) + Long.hashCode(token);
+        }
     }
 
     final Delivery delivery;

@@ -77,4 +77,9 @@ public final class FlakyLedger implements IdempotencyLedger {
     public boolean extend(String key, long token, Duration lease) {
         return call(() -> inner.extend(key, token, lease), false);
     }
+
+    @Override
+    public boolean extend(String key, long token, Duration lease, Duration answerWithin) {
+        return call(() -> inner.extend(key, token, lease, answerWithin), false); // the bound forwarded with it
+    }
 }
