@@ -3,6 +3,8 @@ package dev.ferry.adapters.http;
 import com.sun.net.httpserver.HttpExchange;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -12,6 +14,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,10 +29,24 @@ import org.slf4j.LoggerFactory;
  * blocked in the server's {@code synchronized} reads would pin its carrier, and a few slow clients
  * would stall every request. The deadline interrupts that thread: its socket channel is
  * interruptible, so a blocked read ends and the connection is closed.
+ *
+ * <p>At most {@link #MAX_READING_HEADERS} requests read their request line and headers at once: past them the oldest
+ * of those is cut off (its connection closed), once it has read them for longer than {@link #HEADERS_GRACE} — a burst
+ * of new TLS connections (clients back after an outage) reads its handshakes here too, a round trip each, and was cut
+ * as a flood — or at once past four times as many. The JDK server reads the headers on that thread before the handler runs,
+ * so before any credential is checked or any other bound counts the request, and holds up to 380 KiB of headers in a
+ * buffer that doubles as it grows (a header left unfinished holds about 1.3 MB for the read timeout): 640 peers that
+ * each send most of one hold 800 MiB, and take the process down with them. A client sends its headers whole and at
+ * once: the flood's older connections go before it.
  */
 final class ReadDeadlines implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ReadDeadlines.class);
+    /** Requests reading their headers at once, past which the oldest of them is cut off. */
+    static final int MAX_READING_HEADERS = 128;
+    /** How long a request may read its headers before it may be cut off for a newcomer (under four times the bound). */
+    static final Duration HEADERS_GRACE = Duration.ofSeconds(1);
+    private static final long WARN_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     /** Writes the 408 answer of an exchange whose body is late, without closing the exchange. */
     @FunctionalInterface
@@ -43,8 +60,25 @@ final class ReadDeadlines implements AutoCloseable {
     private final ExecutorService tasks;
     private final ScheduledThreadPoolExecutor timer;
     private final ThreadLocal<Deadline> current = new ThreadLocal<>();
+    private final String name;
+    private final int maxReadingHeaders;
+    private final long graceNanos;
+    private final Set<Deadline> readingHeaders = new LinkedHashSet<>(); // guarded by itself; oldest first
+    private final AtomicLong nextWarning = new AtomicLong(System.nanoTime());
+    private final AtomicLong unsaid = new AtomicLong();
 
     ReadDeadlines(String name, Duration timeout, Late late) {
+        this(name, timeout, late, MAX_READING_HEADERS, HEADERS_GRACE);
+    }
+
+    /** With another bound on the requests reading their headers at once, and another grace (a test's). */
+    ReadDeadlines(String name, Duration timeout, Late late, int maxReadingHeaders, Duration grace) {
+        if (maxReadingHeaders < 1) {
+            throw new IllegalArgumentException("maxReadingHeaders must be >= 1, was " + maxReadingHeaders);
+        }
+        this.name = name;
+        this.maxReadingHeaders = maxReadingHeaders;
+        this.graceNanos = grace.toNanos();
         this.timeoutNanos = timeout.toNanos();
         this.late = late;
         Thread.Builder builder;
@@ -69,21 +103,69 @@ final class ReadDeadlines implements AutoCloseable {
     }
 
     private void run(Runnable exchange) {
-        var deadline = new Deadline(Thread.currentThread());
+        var deadline = new Deadline(Thread.currentThread(), true);
         deadline.arm();
         current.set(deadline);
         try {
+            startsReadingHeaders(deadline); // in here: thrown (a log that throws), the exchange still ends
             exchange.run();
         } finally {
             current.remove();
+            deadline.headersRead(); // done already if the handler ran; else the server gave up on the request
             deadline.end();
         }
     }
 
-    /** The deadline of the request this thread reads (one that never passes outside the server's threads). */
+    /**
+     * A request starts reading its headers: past the bound, the oldest ones still reading them are cut off, those
+     * past the grace, and past four times the bound any.
+     */
+    private void startsReadingHeaders(Deadline deadline) {
+        var cut = new java.util.ArrayList<Deadline>();
+        synchronized (readingHeaders) {
+            readingHeaders.add(deadline);
+            long now = System.nanoTime();
+            for (var oldest = readingHeaders.iterator(); readingHeaders.size() > maxReadingHeaders && oldest.hasNext(); ) {
+                var d = oldest.next();
+                if (now - d.startedNanos <= graceNanos && readingHeaders.size() <= 4L * maxReadingHeaders) {
+                    break; // oldest first: the rest came later
+                }
+                oldest.remove();
+                cut.add(d);
+            }
+        }
+        int n = 0;
+        for (var d : cut) {
+            n += d.cutReadingHeaders() ? 1 : 0;
+        }
+        if (n == 0) {
+            return;
+        }
+        long now = System.nanoTime();
+        long next = nextWarning.get();
+        if (now - next < 0 || !nextWarning.compareAndSet(next, now + WARN_EVERY_NANOS)) {
+            unsaid.addAndGet(n);
+            return;
+        }
+        try {
+            LOG.warn("HTTP source '{}': {} request(s) cut off while reading their headers: more than {} at once, the "
+                    + "oldest closed (a flood of unfinished requests?) (said at most every 10 s)", name,
+                    unsaid.getAndSet(0) + n, maxReadingHeaders);
+        } catch (RuntimeException | Error logFailing) { // the newcomer's request goes on
+        }
+    }
+
+    /**
+     * The deadline of the request this thread reads (one that never passes outside the server's threads). The handler's
+     * first call: the request's headers are read, and it is no longer cut off for a newcomer.
+     */
     Deadline current() {
         var deadline = current.get();
-        return deadline != null ? deadline : new Deadline(Thread.currentThread());
+        if (deadline == null) {
+            return new Deadline(Thread.currentThread(), false);
+        }
+        deadline.headersRead();
+        return deadline;
     }
 
     /** Stops the timer and waits for the request threads (after the server has stopped). */
@@ -105,9 +187,12 @@ final class ReadDeadlines implements AutoCloseable {
         private int state = READING;            // guarded by this
         private HttpExchange exchange;          // guarded by this
         private ScheduledFuture<?> expiry;      // guarded by this
+        private boolean inHeaders;              // guarded by this: in readingHeaders, the handler not yet called
+        private final long startedNanos = System.nanoTime();
 
-        Deadline(Thread reader) {
+        Deadline(Thread reader, boolean inHeaders) {
             this.reader = reader;
+            this.inHeaders = inHeaders;
         }
 
         private synchronized void arm() {
@@ -120,6 +205,7 @@ final class ReadDeadlines implements AutoCloseable {
 
         /** The handler has the exchange, so a late body can be answered 408; false if it is late already. */
         synchronized boolean attach(HttpExchange ex) {
+            headersRead();
             exchange = ex;
             return state != LATE;
         }
@@ -129,6 +215,7 @@ final class ReadDeadlines implements AutoCloseable {
          * answered 408 instead. The deadline goes on bounding what the server reads of the body after.
          */
         synchronized boolean answering() {
+            headersRead();
             if (state == READING) {
                 state = ANSWERING;
             }
@@ -137,6 +224,7 @@ final class ReadDeadlines implements AutoCloseable {
 
         /** The request is read; false if it was late (then it is answered 408 and closed). */
         synchronized boolean done() {
+            headersRead();
             if (state == READING || state == ANSWERING) {
                 state = DONE;
                 disarm();
@@ -173,6 +261,34 @@ final class ReadDeadlines implements AutoCloseable {
             } catch (InterruptedException e) {
                 // this deadline's own interrupt, sent once the answer is written
             }
+        }
+
+        /** The headers are read, or never will be: out of readingHeaders (never held while this lock is taken). */
+        private void headersRead() {
+            synchronized (this) {
+                if (!inHeaders) {
+                    return;
+                }
+                inHeaders = false;
+            }
+            synchronized (readingHeaders) {
+                readingHeaders.remove(this);
+            }
+        }
+
+        /** Cut off for a newcomer as the expiry would, its headers unfinished; false if they are read already. */
+        private boolean cutReadingHeaders() {
+            synchronized (this) {
+                if (!inHeaders || state != READING) {
+                    return false;
+                }
+                inHeaders = false;
+                state = LATE;
+                disarm();
+            }
+            lateAnswered.countDown();
+            reader.interrupt(); // closes its interruptible channel: the blocked read ends, and the server drops it
+            return true;
         }
 
         private synchronized void end() {

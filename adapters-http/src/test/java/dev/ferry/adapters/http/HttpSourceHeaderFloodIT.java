@@ -1,0 +1,146 @@
+package dev.ferry.adapters.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.ferry.domain.testing.Await;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A review: the headers of a request had no bound on their count. The JDK server reads them before the handler
+ * runs, so before the credentials, the uploads' limit and their byte budget; an unfinished header holds about
+ * 1.3 MB for the read timeout, and some hundreds of peers that each sent one took the heap. Past {@link
+ * ReadDeadlines#MAX_READING_HEADERS} the oldest still reading its headers is cut off. Real sockets on 127.0.0.1.
+ */
+class HttpSourceHeaderFloodIT extends IngestEndpointFixture {
+
+    /** A request that sends its request line and a few KiB of one header, and never ends it. */
+    private Socket unfinishedHeaders(int port) throws IOException {
+        var socket = new Socket();
+        sockets.add(socket);
+        socket.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
+        socket.getOutputStream().write(("POST /events HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: " + "a".repeat(4096))
+                .getBytes(StandardCharsets.US_ASCII));
+        socket.getOutputStream().flush();
+        return socket;
+    }
+
+    /** Whether the server has closed the socket, seen without waiting (nothing is sent to an unfinished request). */
+    private static boolean closed(Socket socket) {
+        try {
+            socket.setSoTimeout(1);
+            return socket.getInputStream().read() == -1;
+        } catch (SocketTimeoutException open) {
+            return false;
+        } catch (IOException reset) {
+            return true;
+        }
+    }
+
+    private static long closedCount(List<Socket> flood) {
+        return flood.stream().filter(HttpSourceHeaderFloodIT::closed).count();
+    }
+
+    @Test
+    void unfinishedHeadersPastTheDefaultBound_areCutOff_andAGoodRequestIsAnswered() throws Exception {
+        // a long read timeout: within the test, only the bound closes a connection
+        var source = start(HttpSource.builder().auth(IngestAuth.none()).readTimeout(Duration.ofSeconds(60)));
+        int past = 12;
+        var flood = new ArrayList<Socket>();
+        try {
+            for (int i = 0; i < ReadDeadlines.MAX_READING_HEADERS + past; i++) {
+                flood.add(unfinishedHeaders(source.port()));
+            }
+            Thread.sleep(ReadDeadlines.HEADERS_GRACE.toMillis() + 200); // past the grace a burst of handshakes has
+            flood.add(unfinishedHeaders(source.port())); // a newcomer: those past the bound and the grace go
+            assertThat(Await.until(Duration.ofSeconds(20), () -> closedCount(flood) >= past))
+                    .as("%d past the bound cut off long before the read timeout, %d seen", past, closedCount(flood))
+                    .isTrue();
+
+            var response = post(source, "{\"id\":\"good\",\"type\":\"Good\"}");
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+            assertThat(handled).containsExactly("good");
+        } finally {
+            for (var socket : flood) {
+                socket.close();
+            }
+        }
+    }
+
+    /** The server as IngestServer sets it up; the handler's first call is current(), as the endpoint's is. */
+    private static HttpServer serving(ReadDeadlines deadlines) throws IOException {
+        var server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.setExecutor(deadlines.executor());
+        server.createContext("/", ex -> {
+            var deadline = deadlines.current();
+            ex.getRequestBody().readAllBytes();
+            deadline.done();
+            ex.sendResponseHeaders(200, -1);
+            ex.close();
+        });
+        server.start();
+        return server;
+    }
+
+    @Test
+    void unfinishedHeadersPastASmallBound_andItsGrace_areCutOff_theYoungestKept() throws Exception {
+        var deadlines = new ReadDeadlines("flood", Duration.ofSeconds(60), ex -> { }, 8, Duration.ofMillis(100));
+        var server = serving(deadlines);
+        var flood = new ArrayList<Socket>();
+        try {
+            for (int i = 0; i < 20; i++) {
+                flood.add(unfinishedHeaders(server.getAddress().getPort()));
+            }
+            Thread.sleep(300); // past the grace
+            flood.add(unfinishedHeaders(server.getAddress().getPort()));
+            assertThat(Await.until(Duration.ofSeconds(20), () -> closedCount(flood) >= 13))
+                    .as("the 13 past the bound cut off long before the read timeout, %d seen", closedCount(flood))
+                    .isTrue();
+            assertThat(closedCount(flood)).as("the 8 youngest kept").isEqualTo(13);
+
+            var response = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                            + server.getAddress().getPort() + "/events")).timeout(Duration.ofSeconds(10))
+                    .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(response.statusCode()).isEqualTo(200);
+        } finally {
+            for (var socket : flood) {
+                socket.close();
+            }
+            server.stop(0);
+            deadlines.close();
+        }
+    }
+
+    @Test // a review: a burst of new TLS connections reads its handshakes while it reads its headers, a round trip
+          // each — more than the bound at once within one round trip were cut off as a flood, healthy clients reset
+    void aBurstWithinTheGrace_isAdmittedUpToFourTimesTheBound_thenTheOldestGo() throws Exception {
+        var deadlines = new ReadDeadlines("burst", Duration.ofSeconds(60), ex -> { }, 8, Duration.ofSeconds(60));
+        var server = serving(deadlines);
+        var burst = new ArrayList<Socket>();
+        try {
+            for (int i = 0; i < 40; i++) {
+                burst.add(unfinishedHeaders(server.getAddress().getPort()));
+            }
+            assertThat(Await.until(Duration.ofSeconds(20), () -> closedCount(burst) >= 8))
+                    .as("past four times the bound (32), the oldest go, %d seen", closedCount(burst)).isTrue();
+            assertThat(closedCount(burst)).as("the 32 youngest admitted, within the grace").isEqualTo(8);
+        } finally {
+            for (var socket : burst) {
+                socket.close();
+            }
+            server.stop(0);
+            deadlines.close();
+        }
+    }
+}
