@@ -5,7 +5,6 @@ import dev.ferry.domain.model.Durations;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -50,16 +49,27 @@ final class ClaimLeases {
     private volatile int pruneAt = PRUNE_AT_LEAST;
     private static final int PRUNE_AT_LEAST = 256;
 
-    private record Asked(Duration lease, long atNanos) {
+    /**
+     * An ask: the lease wanted, when, and {@code by} the claim as it was taken then — a resume takes a paused claim up
+     * again (one of equal key and token, a new end): an ask queued or failed before it, sent later with the older one,
+     * was given the time to answer of the end confirmed before the pause, more than the claim had after it.
+     */
+    private record Asked(Duration lease, long atNanos, InFlight.HeldClaim by) {
         /** What is left of the lease asked for (at least a millisecond: the ledger then says whether the claim is still ours). */
         Duration left(long nowNanos) {
             long left = Durations.nanos(lease) - (nowNanos - atNanos);
             return Duration.ofNanos(Math.max(left, 1_000_000));
         }
 
-        /** Whichever of the two asks for the later end. */
+        /** Whichever of the two asks for the later end, by the claim as the newer of them found it. */
         static Asked later(Asked a, Asked b) {
-            return a.atNanos - b.atNanos + Durations.nanos(a.lease) - Durations.nanos(b.lease) >= 0 ? a : b;
+            var end = endsNoEarlier(a, b) ? a : b;
+            var newer = a.atNanos - b.atNanos >= 0 ? a : b;
+            return end.by == newer.by ? end : new Asked(end.lease, end.atNanos, newer.by);
+        }
+
+        static boolean endsNoEarlier(Asked a, Asked b) {
+            return a.atNanos - b.atNanos + Durations.nanos(a.lease) - Durations.nanos(b.lease) >= 0;
         }
 
         /** Whether the lease asked for is over: the claim has run out by now, and asking again changes nothing. */
@@ -98,7 +108,7 @@ final class ClaimLeases {
         long nowNanos = System.nanoTime();
         for (var claim : claims) {
             failed.remove(claim); // asked now, for a lease of its own
-            extend(claim, new Asked(lease, nowNanos));
+            extend(claim, new Asked(lease, nowNanos, claim));
         }
     }
 
@@ -113,7 +123,8 @@ final class ClaimLeases {
         if (failed.isEmpty() && lost.isEmpty() && next.isEmpty() && confirmed.size() < pruneAt) {
             return;
         }
-        var held = held();
+        var current = held(); // each claim held, as it was last taken
+        var held = current.keySet();
         lost.retainAll(held);
         next.keySet().retainAll(held); // asked while a call that never answers was under way
         failed.keySet().retainAll(held);
@@ -125,21 +136,25 @@ final class ClaimLeases {
             if (!failed.remove(entry.getKey(), entry.getValue()) || entry.getValue().over(nowNanos)) {
                 continue;
             }
-            extend(entry.getKey(), entry.getValue());
+            var asked = entry.getValue();
+            var now = current.get(entry.getKey());
+            extend(entry.getKey(), now == null || now == asked.by ? asked : new Asked(asked.lease, asked.atNanos, now));
             if (!all) {
                 return; // the ledger still failing: this one asks for all of them
             }
         }
     }
 
-    private Set<InFlight.HeldClaim> held() {
-        var held = new HashSet<InFlight.HeldClaim>();
+    private Map<InFlight.HeldClaim, InFlight.HeldClaim> held() {
+        var held = new java.util.HashMap<InFlight.HeldClaim, InFlight.HeldClaim>();
         for (var items : List.of(hands.inFlight(), hands.handedOver())) {
             for (var item : items) {
-                held.addAll(item.asyncClaims);
+                for (var claim : item.asyncClaims) {
+                    held.put(claim, claim);
+                }
                 for (var claim : new InFlight.HeldClaim[] {item.claim, item.toComplete}) {
                     if (claim != null) {
-                        held.add(claim);
+                        held.put(claim, claim);
                     }
                 }
             }
@@ -182,7 +197,7 @@ final class ClaimLeases {
                 try {
                     long at = System.nanoTime();
                     var lease = sent.left(at);
-                    long end = confirmedEnd(claim);
+                    long end = confirmedEnd(sent.by());
                     var within = Duration.ofNanos(Math.max(0, end - at) / 2); // half of what is left of the claim
                     // past it, or not known: extended since by what this does not see (a hold's), or gone anyway
                     kept = end == InFlight.NO_NANOS || end - at <= 0 ? ledger.extend(claim.key(), claim.token(), lease)
@@ -190,7 +205,7 @@ final class ClaimLeases {
                     answering = true;
                     if (kept) {
                         // before it is free to be asked again
-                        confirmed.put(claim, new Confirmed(claim.untilNanos(), LeaseKeeper.nanosAfter(at, lease)));
+                        confirmed.put(claim, new Confirmed(sent.by().untilNanos(), LeaseKeeper.nanosAfter(at, lease)));
                     } else {
                         confirmed.remove(claim);
                     }
@@ -206,7 +221,7 @@ final class ClaimLeases {
                     // asked again soon, not when the claim is about to end; only once it is free to be asked: a round
                     // that found it here still being asked took it out and dropped it
                     again(claim, later == null ? sent : Asked.later(later, sent));
-                } else if (kept && later != null && Asked.later(later, sent) == later) {
+                } else if (kept && later != null && Asked.endsNoEarlier(later, sent)) {
                     extend(claim, later);
                 }
                 if (!kept && stillOpen(claim)) {
