@@ -220,14 +220,22 @@ final class Shutdown {
         for (var item : List.copyOf(hands.inFlight())) {
             if (item.held && !item.settled.get() && givingBack.add(item)) {
                 givingBackNow.incrementAndGet();
+                // one of the two, once: a start that throws may have handed the thread to a carrier already
+                var once = new java.util.concurrent.atomic.AtomicBoolean();
                 try {
                     // the listener's own: an observer it calls may stop the listener, and must not wait for this stop
-                    threads.giveBacks.newThread(threads.owned(() -> giveBack(item))).start();
+                    threads.giveBacks.newThread(threads.owned(() -> {
+                        if (once.compareAndSet(false, true)) {
+                            giveBack(item);
+                        }
+                    })).start();
                 } catch (Throwable noThread) { // (OutOfMemoryError) thrown on, the stop failed half-way: the delivery
                     // neither acked nor released, its completion neither recorded nor owed. Undone, the next pass
                     // tries again, and the deadline's last pass settles it (acked and its completion owed, if done)
-                    givingBack.remove(item);
-                    givingBackNow.decrementAndGet();
+                    if (once.compareAndSet(false, true)) {
+                        givingBack.remove(item);
+                        givingBackNow.decrementAndGet();
+                    }
                     sayNoThread(item, noThread);
                 }
             }

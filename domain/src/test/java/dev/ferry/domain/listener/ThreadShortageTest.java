@@ -191,6 +191,75 @@ class ThreadShortageTest {
         assertThat(queue.inFlightCount()).as("not left in flight").isZero();
     }
 
+    @Test // a review: a give-back's thread whose start threw once it had started it (a virtual thread's start hands it
+          // to a carrier, then fails to add one: OutOfMemoryError) was both run and undone — the next pass gave the
+          // delivery back a second time beside the first: counted twice in the report, its completion recorded twice
+    void aGiveBackWhoseThreadStartsThenThrows_givesTheHeldDeliveryBackOnce() throws Exception {
+        // two events, the first done and its completion failing: held for it, the delivery goes back at the stop (its
+        // effect not all done), that completion recorded by its give-back (owed, the listener stopping) — slowly
+        var stopping = new AtomicBoolean();
+        var giveBackThreads = java.util.concurrent.ConcurrentHashMap.<Thread>newKeySet();
+        var entered = java.util.concurrent.ConcurrentHashMap.<Thread>newKeySet();
+        var completedByGiveBacks = new CopyOnWriteArrayList<String>();
+        var first = new AtomicBoolean();
+        var another = new CountDownLatch(1);
+        var inner = InMemoryLedger.create();
+        var ledger = new ForwardingLedger(inner) {
+            @Override
+            public boolean complete(String key, long token, Duration ttl) {
+                if (!stopping.get()) {
+                    throw new FerryException("ledger blip (injected)", true);
+                }
+                if (giveBackThreads.contains(Thread.currentThread())) {
+                    completedByGiveBacks.add(key);
+                    entered.add(Thread.currentThread());
+                    if (first.compareAndSet(false, true)) {
+                        try { // under way past the stop's next pass (5 ms on), or until a second give-back comes
+                            another.await(150, TimeUnit.MILLISECONDS);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    } else {
+                        another.countDown();
+                    }
+                }
+                return super.complete(key, token, ttl);
+            }
+        };
+        listener = Listener.builder(queue, new LineDecoder(), (e, d) -> Outcome.done()).ledger(ledger)
+                .config(ListenerTest.fast().lease(Duration.ofSeconds(30)).build()).build();
+        var refused = new AtomicInteger();
+        threadsOf(listener).giveBacks = task -> {
+            var thread = new Thread(task, "give-back-started-then-refused") {
+                @Override
+                public void start() {
+                    super.start(); // handed on and under way (its give-back in the ledger's call) when the start throws
+                    Await.until(Duration.ofSeconds(2), () -> entered.contains(this) || !isAlive());
+                    refused.incrementAndGet();
+                    throw new OutOfMemoryError("unable to create native thread (injected)");
+                }
+            };
+            thread.setDaemon(true);
+            giveBackThreads.add(thread);
+            return thread;
+        };
+        listener.start();
+        queue.send("order-5\norder-6");
+        // asked again after the store's backoff (200 ms, doubling): held a third time, it waits 400 ms at least, and
+        // the stop below finds it held
+        assertThat(Await.until(LIMIT, () -> listener.stats().held() >= 3)).as(listener.stats().line()).isTrue();
+
+        stopping.set(true);
+        var report = listener.stop();
+
+        assertThat(refused).as("its give-back's thread started, then its start threw").hasPositiveValue();
+        assertThat(report.failed()).as("%s", report).isFalse();
+        assertThat(completedByGiveBacks).as("its owed completion recorded by one give-back").hasSize(1);
+        assertThat(report.releasedWaiting()).as("given back once: %s", report).isEqualTo(1);
+        assertThat(inner.peek(completedByGiveBacks.getFirst())).as("its completion recorded")
+                .containsInstanceOf(Claim.Completed.class);
+    }
+
     @Test // a review: the stop's last try of the owed completions, a thread not to be had for one, skipped the rest
     void anOwedCompletionThatFindsNoThreadAtTheStop_leavesTheStopWhole_andTheOthersRecorded() throws Exception {
         var completing = new CopyOnWriteArraySet<String>();
