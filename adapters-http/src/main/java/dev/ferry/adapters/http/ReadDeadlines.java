@@ -66,6 +66,8 @@ final class ReadDeadlines implements AutoCloseable {
     private final Set<Deadline> readingHeaders = new LinkedHashSet<>(); // guarded by itself; oldest first
     private final AtomicLong nextWarning = new AtomicLong(System.nanoTime());
     private final AtomicLong unsaid = new AtomicLong();
+    /** Whether a look at those reading their headers is due on the timer. */
+    private final java.util.concurrent.atomic.AtomicBoolean trimQueued = new java.util.concurrent.atomic.AtomicBoolean();
 
     ReadDeadlines(String name, Duration timeout, Late late) {
         this(name, timeout, late, MAX_READING_HEADERS, HEADERS_GRACE);
@@ -121,17 +123,40 @@ final class ReadDeadlines implements AutoCloseable {
      * past the grace, and past four times the bound any.
      */
     private void startsReadingHeaders(Deadline deadline) {
-        var cut = new java.util.ArrayList<Deadline>();
         synchronized (readingHeaders) {
             readingHeaders.add(deadline);
+        }
+        trimReadingHeaders();
+    }
+
+    /**
+     * Cuts off those past the bound and the grace; while some past the bound are still within it, looks again once the
+     * oldest of them is past it — looked at only as requests came, 512 unfinished ones sent within a second to a quiet
+     * source held the heap for the whole read timeout.
+     */
+    private void trimReadingHeaders() {
+        var cut = new java.util.ArrayList<Deadline>();
+        long again = -1;
+        synchronized (readingHeaders) {
             long now = System.nanoTime();
             for (var oldest = readingHeaders.iterator(); readingHeaders.size() > maxReadingHeaders && oldest.hasNext(); ) {
                 var d = oldest.next();
                 if (now - d.startedNanos <= graceNanos && readingHeaders.size() <= 4L * maxReadingHeaders) {
-                    break; // oldest first: the rest came later
+                    again = d.startedNanos + graceNanos - now + 1; // oldest first: the rest came later
+                    break;
                 }
                 oldest.remove();
                 cut.add(d);
+            }
+        }
+        if (again >= 0 && trimQueued.compareAndSet(false, true)) {
+            try {
+                timer.schedule(() -> {
+                    trimQueued.set(false);
+                    trimReadingHeaders();
+                }, again, TimeUnit.NANOSECONDS);
+            } catch (RejectedExecutionException stopping) {
+                trimQueued.set(false); // the source is closing, and the server with it
             }
         }
         int n = 0;
@@ -151,7 +176,7 @@ final class ReadDeadlines implements AutoCloseable {
             LOG.warn("HTTP source '{}': {} request(s) cut off while reading their headers: more than {} at once, the "
                     + "oldest closed (a flood of unfinished requests?) (said at most every 10 s)", name,
                     unsaid.getAndSet(0) + n, maxReadingHeaders);
-        } catch (RuntimeException | Error logFailing) { // the newcomer's request goes on
+        } catch (RuntimeException | Error logFailing) { // the newcomer's request goes on, and the timer
         }
     }
 
