@@ -820,6 +820,16 @@ class DynamoDbLedgerIT {
         }
     }
 
+    /** The app's client (timeout: 10s) on a server that takes connections and never answers. */
+    private static DynamoDbClient appsClientOf(java.net.ServerSocket silent) {
+        return DynamoDbModule.bounded(DynamoDbClient.builder(), DynamoDbModule.DEFAULT_TIMEOUT)
+                .endpointOverride(java.net.URI.create("http://127.0.0.1:" + silent.getLocalPort()))
+                .region(software.amazon.awssdk.regions.Region.US_EAST_1)
+                .credentialsProvider(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
+                        software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create("local", "local")))
+                .build();
+    }
+
     @Test // a review: an embedder's own client (no call timeout) held a claim extension minutes on a silent connection,
           // past the claim's lease, and a copy of the event could run beside its handler
     void anEmbeddersClientWithoutTimeouts_hasEachLedgerCallBounded() throws Exception {
@@ -845,13 +855,7 @@ class DynamoDbLedgerIT {
           // another instance claimed the key meanwhile and ran the event beside its handler
     void aClaimExtensionOnASilentConnection_failsWithinAQuarterOfTheLease_notTheCallsTimeout() throws Exception {
         try (var silent = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
-             var stalled = DynamoDbModule.bounded(software.amazon.awssdk.services.dynamodb.DynamoDbClient.builder(),
-                             DynamoDbModule.DEFAULT_TIMEOUT) // the app's, timeout: 10s
-                     .endpointOverride(java.net.URI.create("http://127.0.0.1:" + silent.getLocalPort()))
-                     .region(software.amazon.awssdk.regions.Region.US_EAST_1)
-                     .credentialsProvider(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
-                             software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create("local", "local")))
-                     .build();
+             var stalled = appsClientOf(silent); // the app's, timeout: 10s
              var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
             var ledger = DynamoDbLedger.of(stalled, "never-answers");
             var extension = java.util.concurrent.CompletableFuture.runAsync(
@@ -876,13 +880,7 @@ class DynamoDbLedgerIT {
         var held = (Claim.Acquired) DynamoDbLedger.of(client, table).claim("k-kept", lease);
         long claimed = System.nanoTime();
         try (var silent = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
-             var stalled = DynamoDbModule.bounded(software.amazon.awssdk.services.dynamodb.DynamoDbClient.builder(),
-                             DynamoDbModule.DEFAULT_TIMEOUT)
-                     .endpointOverride(java.net.URI.create("http://127.0.0.1:" + silent.getLocalPort()))
-                     .region(software.amazon.awssdk.regions.Region.US_EAST_1)
-                     .credentialsProvider(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
-                             software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create("local", "local")))
-                     .build()) {
+             var stalled = appsClientOf(silent)) {
             Thread.sleep(Math.max(0, lease.dividedBy(2).toMillis() - (System.nanoTime() - claimed) / 1_000_000 + 50));
             // asked as the keeper asks it, with half the lease left: on the silent connection, it fails ...
             assertThatThrownBy(() -> DynamoDbLedger.of(stalled, table).extend("k-kept", held.token(), lease))
@@ -904,13 +902,7 @@ class DynamoDbLedgerIT {
         var held = (Claim.Acquired) DynamoDbLedger.of(client, table).claim("k-late", claimLease);
         long claimed = System.nanoTime();
         try (var silent = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
-             var stalled = DynamoDbModule.bounded(software.amazon.awssdk.services.dynamodb.DynamoDbClient.builder(),
-                             DynamoDbModule.DEFAULT_TIMEOUT)
-                     .endpointOverride(java.net.URI.create("http://127.0.0.1:" + silent.getLocalPort()))
-                     .region(software.amazon.awssdk.regions.Region.US_EAST_1)
-                     .credentialsProvider(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
-                             software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create("local", "local")))
-                     .build()) {
+             var stalled = appsClientOf(silent)) {
             Thread.sleep(Math.max(0, 6_000 - (System.nanoTime() - claimed) / 1_000_000)); // 4 s of the claim left
             // asked for 20 s (a quarter: 5 s, past the claim's end), of use within 1 s: it fails within that ...
             assertThatThrownBy(() -> DynamoDbLedger.of(stalled, table)

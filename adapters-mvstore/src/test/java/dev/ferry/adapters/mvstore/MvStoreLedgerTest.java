@@ -124,12 +124,7 @@ class MvStoreLedgerTest {
         ledger.note(key, new dev.ferry.domain.idempotency.EventJournal.Note.DeadLettered(null,
                 dev.ferry.domain.idempotency.EventLookup.OWED + "poison", "m-1", clock.instant()));
         Thread.sleep(300); // within the autocommit's second: a commit asked at once has run by now
-        try {
-            ledger.breakForTest(org.h2.mvstore.DataUtils.newMVStoreException(
-                    org.h2.mvstore.DataUtils.ERROR_WRITING_FAILED, "disk full (injected)"));
-        } catch (org.h2.mvstore.MVStoreException thrown) {
-            // H2 throws what broke it
-        }
+        breakStore(ledger, "disk full (injected)");
         java.util.Optional<dev.ferry.domain.idempotency.EventJournal.Journal> after = null;
         long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (after == null && System.nanoTime() < end) {
@@ -150,12 +145,7 @@ class MvStoreLedgerTest {
         var ledger = open(dir.resolve("broken.db"), clock);
         var before = (Claim.Acquired) ledger.claim("done-before", Duration.ofMinutes(5));
         assertThat(ledger.complete("done-before", before.token(), Duration.ofHours(1))).isTrue();
-        try {
-            ledger.breakForTest(org.h2.mvstore.DataUtils.newMVStoreException(
-                    org.h2.mvstore.DataUtils.ERROR_WRITING_FAILED, "disk full (injected)"));
-        } catch (org.h2.mvstore.MVStoreException thrown) {
-            // H2 throws what broke it
-        }
+        breakStore(ledger, "disk full (injected)");
 
         Claim after = null;
         long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
@@ -189,12 +179,7 @@ class MvStoreLedgerTest {
         assertThat(ledger.persist()).isTrue(); // the claim on disk: what the chunks before A's completion hold of A
         long newest = java.nio.file.Files.size(file); // H2 writes its next chunks past here (it appends them)
         assertThat(ledger.complete("A", a.token(), Duration.ofHours(1))).as("durably committed").isTrue();
-        try {
-            ledger.breakForTest(org.h2.mvstore.DataUtils.newMVStoreException(
-                    org.h2.mvstore.DataUtils.ERROR_WRITING_FAILED, "disk full (injected)"));
-        } catch (org.h2.mvstore.MVStoreException thrown) {
-            // H2 throws what broke it
-        }
+        breakStore(ledger, "disk full (injected)");
         try {
             LedgerCommitsTest.HeldFilePath.failReadsPast = newest; // the disk fails where the newest chunks are
             // opened again at once: it opened at the chunk before A's completion, and answered A in progress
@@ -241,12 +226,7 @@ class MvStoreLedgerTest {
         }
         assertThat(committed(ledger)).as("the mark's commit counted").isGreaterThan(before);
         assertThat(java.nio.file.Files.size(file)).as("the mark's chunk written").isGreaterThan(newest);
-        try {
-            ledger.breakForTest(org.h2.mvstore.DataUtils.newMVStoreException(
-                    org.h2.mvstore.DataUtils.ERROR_WRITING_FAILED, "disk full (injected)"));
-        } catch (org.h2.mvstore.MVStoreException thrown) {
-            // H2 throws what broke it
-        }
+        breakStore(ledger, "disk full (injected)");
         try {
             LedgerCommitsTest.HeldFilePath.failReadsPast = newest; // the disk fails where the mark's chunk is
             assertThatThrownBy(() -> ledger.journal(key)).as("opened older than the mark's commit: refused")
@@ -292,12 +272,7 @@ class MvStoreLedgerTest {
             }
             LedgerCommitsTest.HeldFilePath.failForce = false;
             if (!broken(ledger)) {
-                try {
-                    ledger.breakForTest(org.h2.mvstore.DataUtils.newMVStoreException(
-                            org.h2.mvstore.DataUtils.ERROR_WRITING_FAILED, "write-back failed (injected)"));
-                } catch (org.h2.mvstore.MVStoreException thrown) {
-                    // H2 throws what broke it
-                }
+                breakStore(ledger, "write-back failed (injected)");
             }
             LedgerCommitsTest.HeldFilePath.failReadsPast = newest; // the chunk never reached the disk: gone for good
 
@@ -335,12 +310,7 @@ class MvStoreLedgerTest {
         clock.advance(Duration.ofMinutes(2));
         assertThat(ledger.sweep()).as("A's completion expired: swept, committed, not synced").isEqualTo(1);
         assertThat(java.nio.file.Files.size(file)).as("the sweep's chunk written").isGreaterThan(synced);
-        try {
-            ledger.breakForTest(org.h2.mvstore.DataUtils.newMVStoreException(
-                    org.h2.mvstore.DataUtils.ERROR_WRITING_FAILED, "write-back failed (injected)"));
-        } catch (org.h2.mvstore.MVStoreException thrown) {
-            // H2 throws what broke it
-        }
+        breakStore(ledger, "write-back failed (injected)");
         try {
             LedgerCommitsTest.HeldFilePath.failReadsPast = synced; // the sweep's chunk never reached the disk
             java.util.Optional<Claim> b = null;
@@ -602,6 +572,16 @@ class MvStoreLedgerTest {
         assertThat(MvStoreModule.ledgerPath("a~/b.db")).isEqualTo(java.nio.file.Path.of("a~/b.db"));
         assertThat(MvStoreModule.ledgerPath("~other/b.db")).as("another user's home is not guessed")
                 .isEqualTo(java.nio.file.Path.of("~other/b.db"));
+    }
+
+    /** Breaks the ledger's store as H2 does when a write fails under it. */
+    private static void breakStore(MvStoreLedger ledger, String why) {
+        try {
+            ledger.breakForTest(org.h2.mvstore.DataUtils.newMVStoreException(
+                    org.h2.mvstore.DataUtils.ERROR_WRITING_FAILED, why));
+        } catch (org.h2.mvstore.MVStoreException thrown) {
+            // H2 throws what broke it
+        }
     }
 
     /** Whether the ledger's store now open was broken (closed by a failed write or sync). */
