@@ -1,8 +1,7 @@
 package dev.ferry.adapters.http;
 
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLongArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,15 +17,13 @@ import org.slf4j.LoggerFactory;
 public final class HttpRefusals {
 
     private static final Logger LOG = LoggerFactory.getLogger(HttpSource.class);
-    private static final long WARN_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
 
     /** The statuses counted, each a tag value of its own. */
     public static final List<Integer> STATUSES = List.of(400, 401, 403, 404, 405, 413, 429, 503);
 
     private final String name;
     private final AtomicLongArray counts = new AtomicLongArray(STATUSES.size());
-    private final AtomicLong nextWarning = new AtomicLong(System.nanoTime());
-    private final AtomicLong unsaid = new AtomicLong();
+    private final RateLimitedWarning credentialsRefused = new RateLimitedWarning(Duration.ofMinutes(1), Runnable::run);
 
     HttpRefusals(String name) {
         this.name = name;
@@ -46,15 +43,8 @@ public final class HttpRefusals {
         if (status != 401 && status != 403) {
             return;
         }
-        long now = System.nanoTime();
-        long next = nextWarning.get();
-        if (now - next < 0 || !nextWarning.compareAndSet(next, now + WARN_EVERY_NANOS)) {
-            unsaid.incrementAndGet();
-            return;
-        }
-        long more = unsaid.getAndSet(0);
-        LOG.warn("HTTP source '{}' refused a request {} ({}){}: its sender's credentials or signatures are not accepted; "
+        credentialsRefused.count(1, total -> LOG.warn("HTTP source '{}' refused a request {} ({}){}: its sender's credentials or signatures are not accepted; "
                 + "counted in ferry_http_refused_total", name, status, reason,
-                more == 0 ? "" : ", and " + more + " more refusals of credentials since the last warning");
+                total == 1 ? "" : ", and " + (total - 1) + " more refusals of credentials since the last warning"));
     }
 }

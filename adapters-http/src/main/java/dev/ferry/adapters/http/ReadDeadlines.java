@@ -14,7 +14,6 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,7 +45,6 @@ final class ReadDeadlines implements AutoCloseable {
     static final int MAX_READING_HEADERS = 128;
     /** How long a request may read its headers before it may be cut off for a newcomer (under four times the bound). */
     static final Duration HEADERS_GRACE = Duration.ofSeconds(1);
-    private static final long WARN_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     /** Writes the 408 answer of an exchange whose body is late, without closing the exchange. */
     @FunctionalInterface
@@ -64,8 +62,8 @@ final class ReadDeadlines implements AutoCloseable {
     private final int maxReadingHeaders;
     private final long graceNanos;
     private final Set<Deadline> readingHeaders = new LinkedHashSet<>(); // guarded by itself; oldest first
-    private final AtomicLong nextWarning = new AtomicLong(System.nanoTime());
-    private final AtomicLong unsaid = new AtomicLong();
+    /** Written on a request's thread of its own: the timer trims too, and must not wait for a blocked log. */
+    private final RateLimitedWarning cutOff;
     /** Whether a look at those reading their headers is due on the timer. */
     private final java.util.concurrent.atomic.AtomicBoolean trimQueued = new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -97,6 +95,8 @@ final class ReadDeadlines implements AutoCloseable {
             return t;
         });
         timer.setRemoveOnCancelPolicy(true);
+        // not one of tasks: the stop waits for those, and would wait for the log
+        this.cutOff = new RateLimitedWarning(Duration.ofSeconds(10), r -> threads.newThread(r).start());
     }
 
     /** The executor for the JDK server: each request on a new thread, under a deadline. */
@@ -163,20 +163,10 @@ final class ReadDeadlines implements AutoCloseable {
         for (var d : cut) {
             n += d.cutReadingHeaders() ? 1 : 0;
         }
-        if (n == 0) {
-            return;
-        }
-        long now = System.nanoTime();
-        long next = nextWarning.get();
-        if (now - next < 0 || !nextWarning.compareAndSet(next, now + WARN_EVERY_NANOS)) {
-            unsaid.addAndGet(n);
-            return;
-        }
-        try {
-            LOG.warn("HTTP source '{}': {} request(s) cut off while reading their headers: more than {} at once, the "
-                    + "oldest closed (a flood of unfinished requests?) (said at most every 10 s)", name,
-                    unsaid.getAndSet(0) + n, maxReadingHeaders);
-        } catch (RuntimeException | Error logFailing) { // the newcomer's request goes on, and the timer
+        if (n > 0) { // the newcomer's request goes on, and the timer: the line is written on a thread of its own
+            cutOff.count(n, total -> LOG.warn("HTTP source '{}': {} request(s) cut off while reading their headers: "
+                    + "more than {} at once, the oldest closed (a flood of unfinished requests?) (said at most every "
+                    + "10 s)", name, total, maxReadingHeaders));
         }
     }
 

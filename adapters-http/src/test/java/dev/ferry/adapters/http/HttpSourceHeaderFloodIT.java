@@ -15,6 +15,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -159,6 +164,65 @@ class HttpSourceHeaderFloodIT extends IngestEndpointFixture {
                             closedCount(flood)).isTrue();
             assertThat(closedCount(flood)).as("the 8 youngest kept").isEqualTo(24);
         } finally {
+            for (var socket : flood) {
+                socket.close();
+            }
+            server.stop(0);
+            deadlines.close();
+        }
+    }
+
+    @Test // a last look: the trim on the timer wrote its warning there — with the log blocked (stdout backed up), the
+          // source's one deadline timer waited for it: no read deadline fired, and a slow request held its thread
+    void aBlockedLog_holdsNoDeadline_afterTheTimerCutAFlood() throws Exception {
+        var entered = new CountDownLatch(1);
+        var release = new CountDownLatch(1);
+        var blocking = new java.util.logging.Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                entered.countDown();
+                try {
+                    release.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        Logger log = Logger.getLogger(ReadDeadlines.class.getName()); // held: java.util.logging keeps loggers weakly
+        log.setLevel(Level.WARNING); // the tests' logging.properties lets only SEVERE through
+        log.addHandler(blocking);
+        log.setUseParentHandlers(false);
+        // a grace long enough that only the timer cuts: the flood's own requests find none past it
+        var deadlines = new ReadDeadlines("blocked", Duration.ofSeconds(2), ex -> { }, 2, Duration.ofMillis(500));
+        var server = serving(deadlines);
+        var flood = new ArrayList<Socket>();
+        try {
+            for (int i = 0; i < 4; i++) {
+                flood.add(unfinishedHeaders(server.getAddress().getPort()));
+            }
+            assertThat(entered.await(20, TimeUnit.SECONDS)).as("the cut off said, and its line held").isTrue();
+
+            var slow = new Socket(); // its headers read, its body never sent: its read deadline (2 s) closes it
+            sockets.add(slow);
+            slow.connect(new InetSocketAddress("127.0.0.1", server.getAddress().getPort()), 5_000);
+            slow.getOutputStream().write("POST /events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            slow.getOutputStream().flush();
+            assertThat(Await.until(Duration.ofSeconds(15), () -> closed(slow)))
+                    .as("closed by its read deadline while the warning waits for the log").isTrue();
+        } finally {
+            release.countDown();
+            log.removeHandler(blocking);
+            log.setLevel(null);
+            log.setUseParentHandlers(true);
             for (var socket : flood) {
                 socket.close();
             }
