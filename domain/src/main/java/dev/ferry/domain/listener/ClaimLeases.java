@@ -222,7 +222,7 @@ final class ClaimLeases {
                     // that found it here still being asked took it out and dropped it
                     again(claim, later == null ? sent : Asked.later(later, sent));
                 } else if (kept && later != null && Asked.endsNoEarlier(later, sent)) {
-                    extend(claim, later);
+                    sendQueued(claim, later);
                 }
                 if (!kept && stillOpen(claim)) {
                     lostClaim(claim);
@@ -235,6 +235,38 @@ final class ClaimLeases {
             extending.remove(claim);
             again(claim, sent);
         }
+    }
+
+    /**
+     * Sends an ask that waited for the last call to answer, with the claim as held now, or drops it if it is held no
+     * more — queued before a pause (a Throttled) and sent after the claim was taken up again, cut back to what was left
+     * of its message's lease, it was given half of the end confirmed before the pause to answer in: more than the claim
+     * had. Looked up only here: an ask waits behind another only while the ledger is slow.
+     */
+    private void sendQueued(InFlight.HeldClaim claim, Asked later) {
+        var now = heldNow(claim);
+        if (now != null) {
+            extend(claim, now == later.by() ? later : new Asked(later.lease(), later.atNanos(), now));
+        }
+    }
+
+    /** The claim equal to {@code claim} as it is held now (taken up again after a pause: a new end), or null. */
+    private InFlight.HeldClaim heldNow(InFlight.HeldClaim claim) {
+        for (var items : List.of(hands.inFlight(), hands.handedOver())) {
+            for (var item : items) {
+                for (var held : new InFlight.HeldClaim[] {item.claim, item.toComplete}) {
+                    if (claim.equals(held)) {
+                        return held;
+                    }
+                }
+                for (var held : item.asyncClaims) {
+                    if (claim.equals(held)) {
+                        return held;
+                    }
+                }
+            }
+        }
+        return null;
     }
 
     /**

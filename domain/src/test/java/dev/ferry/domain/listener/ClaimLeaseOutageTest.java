@@ -343,6 +343,59 @@ class ClaimLeaseOutageTest {
         assertThat(listener.stats().claimsLost()).as("the claim was kept").isZero();
     }
 
+    @Test // a last look: an ask queued behind a call still answering before the pause was sent once that answered —
+          // after the claim was taken up again, cut back to what was left of its message's lease — with the claim as
+          // it was before the pause, given half of the end confirmed then to answer in: more than the claim had
+    void anAskQueuedBeforeAThrottle_isSentWithTheClaimAsTakenUpAgain() {
+        var queue = InMemoryQueue.standard("throttled-ask-queued-before");
+        var noted = new NotedExtensions();
+        var refusing = new RefusingExtensions(queue); // the message's lease stays where it was received to
+        var queuedBehind = new AtomicBoolean();
+        var resumed = new AtomicBoolean();
+        var slowFirstAnswer = new ForwardingLedger(noted) {
+            private final AtomicBoolean slowed = new AtomicBoolean();
+
+            @Override
+            public boolean extend(String key, long token, Duration lease, Duration answerWithin) {
+                boolean kept = ledger.extend(key, token, lease, answerWithin); // applied and noted at once
+                if (kept && key.equals(noted.key.get()) && Thread.currentThread().getName().endsWith("-claim-lease")
+                        && slowed.compareAndSet(false, true)) {
+                    // the keeper asks again (its transport refused) before the pause: queued behind this call. Its
+                    // round's transport call may come before or after this one: a later round is past both
+                    int at = refusing.asked.get();
+                    queuedBehind.set(Await.until(Duration.ofSeconds(3), () -> refusing.asked.get() > at + 1));
+                    Await.until(Duration.ofSeconds(5), resumed::get); // answered once the claim is taken up again
+                }
+                return kept;
+            }
+        };
+        var pausedAt = new AtomicLong();
+        var runs = new AtomicInteger();
+        var ran = new AtomicBoolean();
+        Handler throttledOnce = (event, delivery) -> {
+            if (runs.incrementAndGet() == 1) {
+                Await.until(Duration.ofSeconds(10), queuedBehind::get);
+                pausedAt.set(System.nanoTime());
+                return Outcome.throttled(Duration.ofMillis(100)); // well within half of what is left: its claim kept
+            }
+            resumed.set(true);
+            long at = System.nanoTime(); // at work until the queued ask, or a keeper's, was sent after the resume
+            Await.until(Duration.ofSeconds(5), () -> noted.asks.stream().anyMatch(a -> a.keeper()
+                    && a.atNanos() - at > 0));
+            ran.set(true);
+            return Outcome.done();
+        };
+        listener = Listener.builder(queue, refusing, new LineDecoder(), throttledOnce).ledger(slowFirstAnswer)
+                .config(ListenerTest.fast().lease(Duration.ofSeconds(4)).build()).build().start();
+
+        queue.send("a");
+        assertThat(Await.until(Duration.ofSeconds(20), ran::get)).as(listener.stats().line()).isTrue();
+
+        assertThat(queuedBehind).as("the keeper asked again before the pause, its first call still open").isTrue();
+        givenAtMostHalfOfWhatIsLeftSinceTheResume(noted, pausedAt.get());
+        assertThat(listener.stats().claimsLost()).as("the claim was kept").isZero();
+    }
+
     @Test // a review: a round's claim extension met one still under way and was dropped; the late answer left the claim
           // at the older round's end, which the next round found over: lost, and a copy ran beside the handler
     void aClaimExtensionAskedWhileTheLastIsStillAnswering_isSentOnceItAnswers() {
