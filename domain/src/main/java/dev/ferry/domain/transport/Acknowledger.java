@@ -13,7 +13,13 @@ import java.util.List;
  * decides whether the next copy goes to the DLQ unrun or runs again); it does not throw for a
  * partial failure. A {@code DeadLetter} removes the message only after the
  * dead-letter destination confirmed it. Everything not settled becomes visible again when its lease
- * runs out, so a failure here can cause a redelivery, never a loss. Thread-safe.
+ * runs out, so a failure here can cause a redelivery, never a loss.
+ *
+ * <p>The core does not send a settlement it got back again (a dead letter refused for a passing
+ * reason is owed instead: the next copy goes to the dead-letter destination unrun). A transport that
+ * keeps a message until it is settled, with no lease to run out ({@link Source#redeliversAfterLease()}
+ * false), must offer a refused settlement again itself — a release or redelivery it refused left the
+ * message with no one until its next owner — as Ferry's Kafka source does. Thread-safe.
  */
 public interface Acknowledger {
 

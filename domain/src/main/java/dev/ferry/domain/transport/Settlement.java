@@ -19,6 +19,8 @@ public record Settlement(Delivery delivery, Disposition disposition) {
      *                  copy goes to the dead-letter destination unrun, on any instance; false (refused for good: a DLQ
      *                  that does not exist, a message it can never take), the next copy runs again with its attempts
      *                  anew. Report a dead-letter write that timed out, or whose answer was lost, as retryable.
+     *                  Any other settlement is not sent again by the core, whatever this says: see {@link
+     *                  Acknowledger}.
      */
     public record Failure(Settlement settlement, String reason, boolean retryable) {
     }
