@@ -874,21 +874,10 @@ class DynamoDbLedgerIT {
           // instance could claim the key and run the event beside its handler
     void aClaimExtensionOnASilentConnection_asTheKeeperAsksIt_failsWhileTheClaimHolds_soTheNextAskKeepsIt()
             throws Exception {
-        var names = DynamoDbLedger.Names.defaults();
-        String table = newTable(names);
         var lease = Duration.ofSeconds(10);
-        var held = (Claim.Acquired) DynamoDbLedger.of(client, table).claim("k-kept", lease);
-        long claimed = System.nanoTime();
-        try (var silent = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
-             var stalled = appsClientOf(silent)) {
-            Thread.sleep(Math.max(0, lease.dividedBy(2).toMillis() - (System.nanoTime() - claimed) / 1_000_000 + 50));
-            // asked as the keeper asks it, with half the lease left: on the silent connection, it fails ...
-            assertThatThrownBy(() -> DynamoDbLedger.of(stalled, table).extend("k-kept", held.token(), lease))
-                    .isInstanceOf(FerryException.class);
-            // ... and the keeper's next round asks again, on a connection that answers: the claim still held
-            assertThat(DynamoDbLedger.of(client, table).extend("k-kept", held.token(), lease))
-                    .as("kept: the silent call failed before the claim ran out").isTrue();
-        }
+        // asked as the keeper asks it, with half the lease left
+        failsOnASilentConnection_thenFindsTheClaimHeld("k-kept", lease, lease.dividedBy(2).toMillis() + 50,
+                (stalled, token) -> stalled.extend("k-kept", token, lease), lease);
     }
 
     @Test // a review of the bound above: asked again after a failure, for what is left of the transport's lease — more
@@ -896,20 +885,32 @@ class DynamoDbLedgerIT {
           // refused, the claim lost. Bounded by the time the listener gives it (half of what is left of the claim)
     void aClaimExtensionAskedLateInTheClaim_onASilentConnection_failsWithinTheTimeGiven_soTheNextAskKeepsIt()
             throws Exception {
-        var names = DynamoDbLedger.Names.defaults();
-        String table = newTable(names);
-        var claimLease = Duration.ofSeconds(10);
-        var held = (Claim.Acquired) DynamoDbLedger.of(client, table).claim("k-late", claimLease);
+        // 4 s of the claim left; asked for 20 s (a quarter: 5 s, past the claim's end), of use within 1 s
+        failsOnASilentConnection_thenFindsTheClaimHeld("k-late", Duration.ofSeconds(10), 6_000,
+                (stalled, token) -> stalled.extend("k-late", token, Duration.ofSeconds(20), Duration.ofSeconds(1)),
+                Duration.ofSeconds(20));
+    }
+
+    /** An extension of a claim, asked of a ledger on a silent connection. */
+    private interface SilentAsk {
+        boolean extend(DynamoDbLedger stalled, long token);
+    }
+
+    /**
+     * A claim of {@code lease} on {@code key}; {@code intoClaimMillis} after it was taken, {@code ask} on a silent
+     * connection fails, and the next ask, on a connection that answers, finds the claim still held.
+     */
+    private void failsOnASilentConnection_thenFindsTheClaimHeld(String key, Duration lease, long intoClaimMillis,
+            SilentAsk ask, Duration nextLease) throws Exception {
+        String table = newTable(DynamoDbLedger.Names.defaults());
+        var held = (Claim.Acquired) DynamoDbLedger.of(client, table).claim(key, lease);
         long claimed = System.nanoTime();
         try (var silent = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
              var stalled = appsClientOf(silent)) {
-            Thread.sleep(Math.max(0, 6_000 - (System.nanoTime() - claimed) / 1_000_000)); // 4 s of the claim left
-            // asked for 20 s (a quarter: 5 s, past the claim's end), of use within 1 s: it fails within that ...
-            assertThatThrownBy(() -> DynamoDbLedger.of(stalled, table)
-                    .extend("k-late", held.token(), Duration.ofSeconds(20), Duration.ofSeconds(1)))
+            Thread.sleep(Math.max(0, intoClaimMillis - (System.nanoTime() - claimed) / 1_000_000));
+            assertThatThrownBy(() -> ask.extend(DynamoDbLedger.of(stalled, table), held.token()))
                     .isInstanceOf(FerryException.class);
-            // ... and the next ask, on a connection that answers, finds the claim still held
-            assertThat(DynamoDbLedger.of(client, table).extend("k-late", held.token(), Duration.ofSeconds(20)))
+            assertThat(DynamoDbLedger.of(client, table).extend(key, held.token(), nextLease))
                     .as("kept: the silent call failed before the claim ran out").isTrue();
         }
     }
