@@ -554,6 +554,31 @@ class ConfigReaderTest {
                 .contains("on-poison").contains("forgets them on restart");
     }
 
+    @Test // a review: a json source without a group pointer made keyless events, so a FIFO sink was refused after it
+          // even where the queue or the topic gave every delivery a group; its events now carry the delivery's group
+    void aFifoSinkAfterJsonWithoutAGroupPointer_isTakenFromAFifoQueueOrKafka_notFromAStandardQueueOrHttp() {
+        String tail = "sinks: {out: {type: sqs, queue: out.fifo}}\nroutes: [{to: [out]}]\n";
+        for (var source : List.of("{sqs: {queue: in.fifo}, format: json}",
+                "{kafka: {bootstrap-servers: 127.0.0.1:9, topics: [t]}, format: json, json: {id: /id}}")) {
+            var result = parse("sources: {s: " + source + "}\n" + tail);
+            assertThat(result).as(source + ": " + result).isInstanceOf(ConfigReader.Result.Ok.class);
+        }
+        // what the sink sends as the MessageGroupId: the FIFO queue's group the delivery came in
+        var fifo = (ConfigReader.Result.Ok) parse("sources: {s: {sqs: {queue: in.fifo}, format: json}}\n" + tail);
+        var body = "{\"id\":\"o-1\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        var decoded = ConfigParts.decoder(fifo.config().sources().get("s")).decode(new dev.ferry.domain.model.Delivery(
+                "m-1", body, Map.of(), 1, java.time.Instant.now(), "G", null, "s", null));
+        assertThat(((dev.ferry.domain.decode.Decoded.Events) decoded).events().getFirst().groupKey()).isEqualTo("G");
+
+        // a standard queue gives no group, an HTTP client only when it sends X-Ferry-Group: refused as before
+        for (var source : List.of("{sqs: {queue: in}, format: json}", "{http: {auth: none}, format: json}")) {
+            assertThat(errors("sources: {s: " + source + "}\n" + tail)).as(source)
+                    .anySatisfy(e -> assertThat(e).contains("sinks.out.queue").contains("may have no group key"));
+        }
+        assertThat(parse("sources: {s: {sqs: {queue: in}, format: json, json: {group: /account}}}\n" + tail))
+                .as("a group pointer: the document's group").isInstanceOf(ConfigReader.Result.Ok.class);
+    }
+
     @Test
     void environmentVariables_areSubstituted_withDefaults() {
         var result = parse("""

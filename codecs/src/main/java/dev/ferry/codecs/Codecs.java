@@ -31,7 +31,7 @@ public final class Codecs {
     /**
      * Any JSON object; id, type, group key and time read at JSON Pointers ({@code /order/id}).
      * {@code typePointer}, {@code groupPointer}, {@code timePointer} may be null; events without a
-     * type get {@code defaultType}.
+     * type get {@code defaultType}, those without a group the delivery's group key (FIFO group, Kafka key).
      */
     public static Decoder json(JsonLimits limits, String idPointer, String typePointer, String groupPointer,
                                String timePointer, String defaultType) {

@@ -15,7 +15,7 @@ import java.util.Objects;
  * Pointers (RFC 6901); the whole document is the payload. The id pointer is required and must
  * find a string or a whole number (anything else — a boolean, a fraction, an object — is malformed:
  * as a key, {@code true} would be every such document's); a missing type falls back to the
- * configured default type.
+ * configured default type, a missing group (or no group pointer) to the delivery's own group key.
  */
 final class JsonPointerDecoder extends JsonSupport {
 
@@ -133,7 +133,11 @@ final class JsonPointerDecoder extends JsonSupport {
             throw new Failure(pointers.id() + ": missing, the event id is read there");
         }
         var type = found[1] != null ? found[1] : pointers.defaultType();
-        return Decoded.of(List.of(new Event(found[0], type, time(found[3]), found[2], delivery.body(), null)));
+        // nothing at the group pointer (none set, the field missing or null): the delivery's group, the FIFO group or
+        // Kafka key the engine ordered it by, as the raw decoder gives it. Left null, a Kafka sink wrote the event
+        // keyless (its group spread over partitions, read out of order) and a FIFO SQS sink refused it
+        var group = found[2] != null ? found[2] : delivery.groupKey();
+        return Decoded.of(List.of(new Event(found[0], type, time(found[3]), group, delivery.body(), null)));
     }
 
     /** A number read as a group, written one way for one value: 1.0 and 1e0 as 1, 1.50 and 15e-1 as 1.5. */

@@ -3,7 +3,10 @@ package dev.ferry.codecs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.domain.decode.Decoded;
+import dev.ferry.domain.model.Delivery;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The group a {@code json} source reads at a pointer: one group for one value, however it is written. */
@@ -39,5 +42,25 @@ class JsonGroupPointerTest {
             assertThat(decode("{\"id\":\"f\",\"account\":" + bad + "}")).as(bad)
                     .isInstanceOfSatisfying(Decoded.Malformed.class, m -> assertThat(m.reason()).contains("/account"));
         }
+    }
+
+    /** The group of the one event decoded from a delivery of group "G", as a FIFO queue or a Kafka key gives it. */
+    private static String groupInG(dev.ferry.domain.decode.Decoder json, String body) {
+        var delivery = new Delivery("msg-1", body.getBytes(StandardCharsets.UTF_8), Map.of(), 1, Instant.EPOCH, "G",
+                null, "orders.fifo", null);
+        var decoded = json.decode(delivery);
+        assertThat(decoded).as(body).isInstanceOf(Decoded.Events.class);
+        return ((Decoded.Events) decoded).events().getFirst().groupKey();
+    }
+
+    @Test // a review: the events of one FIFO group or Kafka key went to a Kafka sink keyless, spread over partitions
+    void withoutAGroupAtThePointer_theEventTakesTheDeliverysGroup_andAGroupFoundWins() {
+        var noPointer = Codecs.json(JsonLimits.defaults(), "/id", null, null, null, "Event");
+        assertThat(groupInG(noPointer, "{\"id\":\"a\",\"account\":\"acct-1\"}")).as("no group pointer").isEqualTo("G");
+        assertThat(groupInG(decoder, "{\"id\":\"b\"}")).as("the field missing").isEqualTo("G");
+        assertThat(groupInG(decoder, "{\"id\":\"c\",\"account\":null}")).as("the field null").isEqualTo("G");
+        assertThat(groupInG(decoder, "{\"id\":\"d\",\"account\":\"acct-1\"}")).as("the field's value wins")
+                .isEqualTo("acct-1");
+        assertThat(groupInG(decoder, "{\"id\":\"e\",\"account\":1.0}")).isEqualTo("1");
     }
 }

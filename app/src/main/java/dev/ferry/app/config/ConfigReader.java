@@ -331,7 +331,9 @@ public final class ConfigReader {
 
     /**
      * A FIFO SQS sink puts every message in a group: the event's group key unless the sink names
-     * one group. Refuses a FIFO sink without one when a source's events may have no group key.
+     * one group. Refuses a FIFO sink without one when a source's events may have no group key: one
+     * its format reads (s3, mturk, a json group pointer), or the delivery's own, which raw, auto,
+     * sns and json (where the pointer finds nothing) pass on from a FIFO queue or a Kafka key.
      */
     private void fifoSinksNeedGroups(Map<String, FerryConfig.SourceSpec> sources, Map<String, FerryConfig.SinkSpec> sinks,
                                      Map<String, Section> sections) {
@@ -354,8 +356,18 @@ public final class ConfigReader {
     private static boolean hasGroupKeys(FerryConfig.SourceSpec source) {
         return switch (source.format()) {
             case "s3", "mturk", "sns+s3", "sns+mturk" -> true;
-            case "json" -> source.json() != null && source.json().group() != null;
-            default -> source.plan() instanceof SqsSourceConfig sqs ? sqs.fifo() : "kafka".equals(source.transport());
+            // a json source without a group pointer was refused here, its events then keyless: they now carry the
+            // delivery's group, as raw's do, so a FIFO queue or a Kafka topic gives them one
+            case "json" -> (source.json() != null && source.json().group() != null) || groupedDeliveries(source);
+            default -> groupedDeliveries(source);
         };
+    }
+
+    /**
+     * Whether the source gives its deliveries a group: a FIFO queue's MessageGroupId, a Kafka record's key. A standard
+     * queue gives none, nor an HTTP source (X-Ferry-Group is the client's to send or not).
+     */
+    private static boolean groupedDeliveries(FerryConfig.SourceSpec source) {
+        return source.plan() instanceof SqsSourceConfig sqs ? sqs.fifo() : "kafka".equals(source.transport());
     }
 }
