@@ -13,8 +13,8 @@ import java.util.function.Function;
  * whose file is gone makes its directory again and reopens the file, but not where one of those shows now: the
  * volume's mount point, left empty on the disk below, took lines forced and acknowledged, hidden once the volume was
  * mounted again. Any other file system is no bar: a volume mounted again (a FUSE or NFS one gets a new device number),
- * or mounted late, was refused for ever. Noted at the open, and again where a reopen landed. Not thread-safe: the
- * sink's lock guards it.
+ * or mounted late, was refused for ever. File systems are told apart by their mount points (see {@link #mountOf}).
+ * Noted at the open, and again where a reopen landed. Not thread-safe: the sink's lock guards it.
  */
 final class FileMounts {
 
@@ -37,15 +37,21 @@ final class FileMounts {
     }
 
     /**
-     * A file system by its mount: where it is mounted and what from ({@code /srv (nfs:/srv)}), as its {@code toString}
-     * says; not by {@link java.nio.file.FileStore#equals}, which compares device numbers too. A FUSE or NFS volume
-     * mounted again has a new one: the outer of two such volumes, back before the inner one, passed for another file
-     * system, and the directory was made under the inner one's mount point, its lines hidden once that was back. And a
-     * btrfs subvolume has its own number, no mount of its own: its parent's store counted as one above it, and its
-     * directory, deleted, was refused until a restart, as "a volume unmounted?".
+     * A file system by its mount point ({@code /srv}): its {@code toString} without the {@code " (" + name() + ")"}
+     * the JDK ends it with on Linux and macOS ({@code /srv (/dev/sdb1)}); the whole of it where it does not end so.
+     * Not by {@link java.nio.file.FileStore#equals}, which compares device numbers too. A FUSE or NFS volume mounted
+     * again has a new one: the outer of two such volumes, back before the inner one, passed for another file system,
+     * and the directory was made under the inner one's mount point, its lines hidden once that was back. Nor by what
+     * is mounted, which a remount can rename as well: a disk that drops and comes back is found again as /dev/sdd1,
+     * even from an fstab UUID= line, an NFS volume under autofs comes back from the other server; the mount point is
+     * the one thing that stays. And a btrfs subvolume has its own number, no mount of its own: its parent's store
+     * counted as one above it, and its directory, deleted, was refused until a restart, as "a volume unmounted?".
      */
     static String mountOf(java.nio.file.FileStore store) {
-        return store.toString();
+        String named = store.toString();
+        // cut by the name itself, not at the first " (" or last ")": a name can hold parentheses, or be empty
+        String from = " (" + store.name() + ")";
+        return named.endsWith(from) ? named.substring(0, named.length() - from.length()) : named;
     }
 
     /** Notes where {@code dir} is now; what was noted stays when it cannot be asked (the directory gone meanwhile). */
