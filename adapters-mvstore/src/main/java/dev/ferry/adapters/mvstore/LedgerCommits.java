@@ -50,6 +50,12 @@ final class LedgerCommits {
         this.files = files;
         this.fsync = fsync;
         this.boundNanos = bound.toNanos();
+        if (files != null && !fsync) {
+            // with fsync off, a commit is counted once in the page cache: its write-back failed, and every reopening
+            // read the file back older, refused until a restart. The same older one read back for longer than a commit
+            // may take is what the disk has: opened then, what is lost said (fsync on: a refusal means real loss)
+            files.committed.openOlderAfter(bound);
+        }
     }
 
     /**
@@ -77,7 +83,7 @@ final class LedgerCommits {
                     // on disk now as far as the journal's writer knows (it retries no more): a reopening that reads the
                     // file back older than this chunk drops the mark unsaid, and the copy that comes back runs after its
                     // group's later messages. Counted as committed, such an opening is refused (notOlder)
-                    files.committed.accumulateAndGet(written, Math::max);
+                    files.committed.raise(written);
                 } catch (Throwable e) { // H2 broke the store: what it held uncommitted is gone with it (opened again from disk)
                     org.slf4j.LoggerFactory.getLogger(LedgerCommits.class).warn("ledger {}: a commit of owed dead-letter "
                             + "marks failed ({}); those not yet committed are lost with the store, and their messages may "
@@ -197,7 +203,7 @@ final class LedgerCommits {
             // with fsync on, a chunk not synced (a sweep's, a token reservation's) is not counted: its write-back failed,
             // every reopen read the file back older and was refused, nothing newer written — wedged until a restart
             if (files != null && (sync || !fsync)) { // files: null in a test of the commits alone
-                files.committed.accumulateAndGet(written, Math::max);
+                files.committed.raise(written);
             }
             return null;
         });
@@ -250,23 +256,6 @@ final class LedgerCommits {
         long[] written = new long[1];
         store.executeFilestoreOperation(() -> written[0] = store.getFileStore().lastChunkVersion());
         return written[0];
-    }
-
-    /**
-     * Refuses an opening of the file older than a commit its callers were told is on disk. H2 recovers a store that
-     * was not closed cleanly by looking for its newest chunk, and takes a read that fails meanwhile (the disk that
-     * broke the store, still failing) for a chunk not there: it opened, unsaid, at an older one, and its next commit
-     * was written over the newer ones — completions that had returned were lost for good (a later copy of an acked
-     * message ran again), parks too. Closed at once instead, nothing written, the file is opened again later (at most
-     * once a second): once its reads work, with all that was committed. 0 (a first opening): any version.
-     */
-    static void notOlder(Path file, MVStore store, long committed) {
-        long read = store.getFileStore().lastChunkVersion();
-        if (read < committed) {
-            store.closeImmediately();
-            throw new FerryException("ledger " + file + ": the file read back older than what was committed (version "
-                    + read + ", committed " + committed + "): the disk may still be failing; it is tried again", true);
-        }
     }
 
     boolean fsync() {

@@ -43,8 +43,8 @@ final class LedgerFile {
     private volatile Maps maps;
     private volatile boolean closed;
     private long lastAttempt;
-    /** The store version of the last commit callers were told is on disk (0: none yet): LedgerCommits#notOlder. */
-    final java.util.concurrent.atomic.AtomicLong committed = new java.util.concurrent.atomic.AtomicLong();
+    /** The store version of the last commit callers were told is on disk (0: none yet): CommittedVersion#notOlder. */
+    final CommittedVersion committed = new CommittedVersion();
 
     /** Opens {@code file}; {@code reopened} is told of each later opening (not of this first one). */
     LedgerFile(Path file, Consumer<Maps> reopened) {
@@ -70,7 +70,7 @@ final class LedgerFile {
             throw e;
         }
         try {
-            this.maps = open(file, names, 0L);
+            this.maps = open(file, names, committed); // none yet: any version
         } catch (RuntimeException | Error e) {
             lock.close();
             OPEN.removeAll(keys);
@@ -250,7 +250,7 @@ final class LedgerFile {
         }
         Maps fresh;
         try {
-            fresh = open(file, names, committed.get());
+            fresh = open(file, names, committed);
         } catch (FerryException e) {
             throw new FerryException(e.getMessage(), e.getCause(), true); // the disk may come back: asked again later
         }
@@ -308,14 +308,14 @@ final class LedgerFile {
                 + dev.ferry.domain.model.Thrown.message(cause).replace(internal, file.toString()) + ")";
     }
 
-    private static Maps open(Path file, java.util.function.Function<Path, String> names, long committed) {
+    private static Maps open(Path file, java.util.function.Function<Path, String> names, CommittedVersion committed) {
         MVStore store;
         try {
             if (file.getParent() != null) {
                 Files.createDirectories(file.getParent());
             }
             store = new MVStore.Builder().fileName(names.apply(file)).open();
-            LedgerCommits.notOlder(file, store, committed); // before anything is written over what it could not read
+            committed.notOlder(file, store); // before anything is written over what it could not read
             store.setAutoCommitDelay(1000);
         } catch (MVStoreException e) {
             throw new FerryException("cannot open the ledger file " + file + ": " + why(e, names.apply(file), file)

@@ -330,6 +330,70 @@ class MvStoreLedgerTest {
         }
     }
 
+    @Test // a review of the fix above: with fsync off (the default) a sweep's commit is counted, though in the page
+          // cache only — its write-back failed, every reopen read the file back older and was refused, every call
+          // failing until a restart, which opened that older file anyway. Read back the same past the bound: opened
+    void withoutFsync_aFileReadBackOlderForLongerThanTheBound_isOpenedAsItIs_andWhatIsLostSaid() throws Exception {
+        new LedgerCommitsTest.HeldFilePath(); // registers the scheme
+        var clock = new MutableClock(java.time.Instant.parse("2026-12-07T10:00:00Z"));
+        var file = dir.resolve("swept-unwritten.db");
+        var ledger = MvStoreLedger.builder(file).names(p -> "ferry-held:" + p).clock(clock)
+                .commitBound(Duration.ofSeconds(2)).build(); // fsync off
+        opened.add(ledger);
+        var a = (Claim.Acquired) ledger.claim("A", Duration.ofMinutes(5));
+        assertThat(ledger.complete("A", a.token(), Duration.ofMinutes(1))).isTrue();
+        ledger.claim("B", Duration.ofMinutes(5));
+        assertThat(ledger.persist()).isTrue();
+        long written = java.nio.file.Files.size(file);
+        long before = committed(ledger);
+        clock.advance(Duration.ofMinutes(2));
+        assertThat(ledger.sweep()).as("A's completion expired: swept, committed").isEqualTo(1);
+        assertThat(java.nio.file.Files.size(file)).as("the sweep's chunk written").isGreaterThan(written);
+        long swept = committed(ledger);
+        assertThat(swept).as("fsync off: the sweep's commit counted").isGreaterThan(before);
+        breakStore(ledger, "write-back failed (injected)");
+        var errors = new java.util.concurrent.CopyOnWriteArrayList<String>();
+        var handler = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                if (r.getLevel().intValue() >= java.util.logging.Level.SEVERE.intValue()) {
+                    errors.add(String.valueOf(r.getMessage())); // slf4j hands its lines over formatted
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        var log = java.util.logging.Logger.getLogger(MvStoreLedger.class.getPackageName()); // the ledger's classes'
+        log.addHandler(handler);
+        try {
+            LedgerCommitsTest.HeldFilePath.failReadsPast = written; // the sweep's chunk never reached the disk
+            java.util.Optional<Claim> b = null;
+            long end = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+            while (b == null && System.nanoTime() < end) {
+                try {
+                    b = ledger.peek("B");
+                } catch (FerryException e) {
+                    assertThat(e.retryable()).as("worth asking again: " + e).isTrue();
+                    Thread.sleep(100); // opened again a second after the last try
+                }
+            }
+            assertThat(b).as("read back older for the bound's 2 s: opened as it is, as a restart would (counted "
+                    + swept + ")").isNotNull()
+                    .hasValueSatisfying(c -> assertThat(c).isInstanceOf(Claim.InProgress.class));
+            assertThat(errors).as("what is lost said").anySatisfy(line -> assertThat(line)
+                    .contains("as a restart would").contains("is lost").contains(String.valueOf(swept)));
+        } finally {
+            log.removeHandler(handler);
+            LedgerCommitsTest.HeldFilePath.failReadsPast = Long.MAX_VALUE;
+        }
+    }
+
     @Test // a review: H2's failures left the ledger as H2 threw them, not as the FerryException the ports say: the
           // listener took a journal read that failed for a moment for a damaged note ("no dead letter owed"), and ran
           // the message again

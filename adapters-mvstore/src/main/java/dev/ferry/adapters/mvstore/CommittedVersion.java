@@ -1,0 +1,86 @@
+package dev.ferry.adapters.mvstore;
+
+import dev.ferry.domain.model.Durations;
+import dev.ferry.domain.model.FerryException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
+import org.h2.mvstore.MVStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The store version of the last commit callers were told is on disk (0: none yet), and what an opening of the file
+ * that reads it back older does: refused ({@link #notOlder}), and with fsync off, not for ever.
+ */
+final class CommittedVersion {
+
+    private static final Logger LOG = LoggerFactory.getLogger(CommittedVersion.class);
+
+    private final AtomicLong version = new AtomicLong();
+    /** How long the same older version is refused before it is opened as it is; null (fsync on): for ever. */
+    private volatile Duration openOlderAfter;
+    /** The older version the last refused opening read back (-1: none), and since when: under LedgerFile#opening. */
+    private long refused = -1;
+    private long refusedSince;
+
+    long get() {
+        return version.get();
+    }
+
+    /** A commit whose newest chunk is {@code written} was reported on disk. */
+    void raise(long written) {
+        version.accumulateAndGet(written, Math::max);
+    }
+
+    /**
+     * With fsync off, a commit counted is in the page cache only: its write-back may fail, its pages dropped, and
+     * every reopening then reads the file back older, for good — each refused, the ledger failing every call until a
+     * restart, which opens that older file anyway. Read back the same for longer than {@code bound}, it is opened.
+     */
+    void openOlderAfter(Duration bound) {
+        this.openOlderAfter = bound;
+    }
+
+    /**
+     * Refuses an opening of the file older than a commit its callers were told is on disk. H2 recovers a store that
+     * was not closed cleanly by looking for its newest chunk, and takes a read that fails meanwhile (the disk that
+     * broke the store, still failing) for a chunk not there: it opened, unsaid, at an older one, and its next commit
+     * was written over the newer ones — completions that had returned were lost for good (a later copy of an acked
+     * message ran again), parks too. Closed at once instead, nothing written, the file is opened again later (at most
+     * once a second): once its reads work, with all that was committed. 0 (a first opening): any version.
+     *
+     * <p>With fsync off ({@link #openOlderAfter}), the same older version read back for longer than the bound is taken
+     * for what the disk has: opened, what is lost said, as a restart would have opened it — without the restart.
+     */
+    void notOlder(Path file, MVStore store) {
+        long read = store.getFileStore().lastChunkVersion();
+        long committed = version.get();
+        if (read >= committed) {
+            refused = -1;
+            return;
+        }
+        long now = System.nanoTime();
+        if (read != refused) { // another version read back: the disk is still changing its answer, waited for anew
+            refused = read;
+            refusedSince = now;
+        }
+        var after = openOlderAfter;
+        // not lowered past a commit counted meanwhile (a commit on the store that broke, finishing late): refused then
+        if (after != null && now - refusedSince >= after.toNanos() && version.compareAndSet(committed, read)) {
+            refused = -1;
+            LOG.error("ledger {}: the file has read back at version {} for {}, older than version {} committed; with "
+                    + "fsync off those commits reached the page cache only, and their write-back failed. Opened at "
+                    + "version {}, as a restart would: what versions {} to {} held is lost — completions (their "
+                    + "messages may run again), parks (a group's later messages may overtake its head), owed "
+                    + "dead-letter marks", file, read, Durations.text(Duration.ofNanos(now - refusedSince)), committed,
+                    read, read + 1, committed);
+            return;
+        }
+        store.closeImmediately();
+        throw new FerryException("ledger " + file + ": the file read back older than what was committed (version "
+                + read + ", committed " + committed + "): the disk may still be failing; it is tried again"
+                + (after == null ? "" : " (fsync is off: read back so for " + Durations.text(after) + ", it is opened "
+                + "as it is, and what it lacks is lost)"), true);
+    }
+}
