@@ -62,9 +62,16 @@ final class IngestEndpoint {
     private final AtomicInteger openRequests = new AtomicInteger();
     private volatile boolean closing;
     private volatile ReadDeadlines deadlines;
+    /** The bodies' bytes held by events not yet settled: given back at the source's close ({@link #giveBackHeld}). */
+    private final HeldByEvents heldByEvents;
 
     /** Events go to {@code ready}; each takes a permit of {@code capacity}, given back when it is settled. */
     IngestEndpoint(Settings s, BlockingQueue<Item> ready, Semaphore capacity) {
+        this(s, ready, capacity, new HeldByEvents());
+    }
+
+    /** With the events' holds of a test's (one whose set throws). */
+    IngestEndpoint(Settings s, BlockingQueue<Item> ready, Semaphore capacity, HeldByEvents heldByEvents) {
         this.name = s.name();
         this.path = s.path();
         this.auth = s.auth();
@@ -81,6 +88,7 @@ final class IngestEndpoint {
         this.capacityTotal = capacity.availablePermits();
         this.admission = new Admission(capacity);
         this.refusals = new HttpRefusals(s.name());
+        this.heldByEvents = heldByEvents;
     }
 
     /** The read deadlines of the server the endpoint is served by; set before the first request. */
@@ -93,16 +101,13 @@ final class IngestEndpoint {
         closing = true;
     }
 
-    /** The bodies' bytes held by events not yet settled: given back at the source's close ({@link #giveBackHeld}). */
-    private final java.util.Set<Runnable> heldByEvents = java.util.concurrent.ConcurrentHashMap.newKeySet();
-
     /**
      * At the source's close: the bytes of events handed out and never settled (a stop that did not end, a delivery its
      * handler kept) given back — the default budget is shared by the process's HTTP sources, and what a closed source
      * kept was lost to every other one until a restart.
      */
     void giveBackHeld() {
-        heldByEvents.forEach(Runnable::run);
+        heldByEvents.giveBackAll();
     }
 
     /** Takes requests in again after {@link #closing} (not after the source's close, which never comes back). */
@@ -343,19 +348,11 @@ final class IngestEndpoint {
         IngestRequest request;
         try {
             request = IngestRequest.of(ex, split, dedups, path, name, clock.instant());
-        } catch (RuntimeException | Error e) { // nothing was queued: the permits would be held for ever
-            capacity.release(n);
+            heldByEvents.hold(request, held); // the events hold the body's bytes until they are settled, answered or not
+        } catch (RuntimeException | Error e) { // nothing queued: the permits were held for ever, every request 429
+            capacity.release(n); // until a restart (a throw in hold lets go of the bytes there)
             throw e;
         }
-        held.retain(); // the events hold the body's bytes until they are settled, answered or not
-        var giveBack = new java.util.concurrent.atomic.AtomicReference<Runnable>();
-        giveBack.set(() -> { // once: settled, or given back at the close, whichever comes first
-            if (heldByEvents.remove(giveBack.get())) {
-                held.release();
-            }
-        });
-        heldByEvents.add(giveBack.get());
-        request.whenSettled(giveBack.get());
         enqueue(request);
         boolean all;
         try {

@@ -105,16 +105,34 @@ final class ReadDeadlines implements AutoCloseable {
     }
 
     private void run(Runnable exchange) {
-        var deadline = new Deadline(Thread.currentThread(), true);
-        deadline.arm();
-        current.set(deadline);
+        Deadline deadline = null;
+        Throwable notSetUp = null;
         try {
-            startsReadingHeaders(deadline); // in here: thrown (a log that throws), the exchange still ends
+            deadline = new Deadline(Thread.currentThread(), true);
+            deadline.arm();
+            current.set(deadline);
+            startsReadingHeaders(deadline);
+        } catch (Throwable t) {
+            // an OutOfMemoryError (the set's add, a list, the timer's task: likeliest in the header flood this bounds):
+            // the exchange runs all the same. The JDK took its channel out of its selector and sets no maxReqTime by
+            // default: skipped, nothing closed the connection, its socket held until a restart
+            notSetUp = t;
+        }
+        try {
             exchange.run();
         } finally {
             current.remove();
-            deadline.headersRead(); // done already if the handler ran; else the server gave up on the request
-            deadline.end();
+            if (deadline != null) {
+                deadline.headersRead(); // done already if the handler ran; else the server gave up on the request
+                deadline.end();
+            }
+            if (notSetUp != null) {
+                try {
+                    LOG.warn("HTTP source '{}': a request's read deadline or header bound not set up; served all the "
+                            + "same", name, notSetUp);
+                } catch (RuntimeException | Error logFailing) { // the request is served; its thread ends
+                }
+            }
         }
     }
 

@@ -84,9 +84,12 @@ final class Uploads {
      */
     Held read(int taken, int bodyBytes) {
         int kept = Math.min(taken, bodyBytes / 1024 + 1);
+        // made first: should it throw (an OutOfMemoryError), the caller gives back all it took (release). Made after
+        // the give-back, a slot and up to a body's bytes were given back twice: the bounds grown for good, each time
+        var held = new Held(kept);
         kib.release(taken - kept);
         count.release();
-        return new Held(kept);
+        return held;
     }
 
     /**

@@ -1,0 +1,89 @@
+package dev.ferry.adapters.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.adapters.http.IngestRequest.Item;
+import dev.ferry.domain.transport.Disposition;
+import dev.ferry.domain.transport.PollRequest;
+import dev.ferry.domain.transport.Settlement;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArraySet;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A review: a throw (an OutOfMemoryError, a large batch under heap pressure) as a request's events were set to hold
+ * its body's bytes — its capacity taken, its events not queued yet — kept both for good: the request answered 500,
+ * every later one 429 "back-pressure" until a restart, the shared budget short of the body. Now both are given back.
+ * A real server on 127.0.0.1 around an endpoint and a handout built as HttpSource builds them, the events' holds kept
+ * in a set of the test's.
+ */
+class IngestHoldFaultIT extends IngestEndpointFixture {
+
+    private static final int CAPACITY = 10;
+
+    /** The events' holds; its next add throws once told to. */
+    static final class FailingSet extends CopyOnWriteArraySet<Runnable> {
+        final AtomicBoolean failNextAdd = new AtomicBoolean();
+
+        @Override
+        public boolean add(Runnable hold) {
+            if (failNextAdd.getAndSet(false)) {
+                throw new OutOfMemoryError("test");
+            }
+            return super.add(hold);
+        }
+    }
+
+    @Test
+    void aHoldThatThrows_givesTheCapacityAndTheBytesBack_andTheNextRequestIsTakenIn() throws Exception {
+        var holds = new FailingSet();
+        var ready = new LinkedBlockingQueue<Item>();
+        var capacity = new Semaphore(CAPACITY);
+        // the process's shared budget (maxUploadBytes -1), as a source that sets none of its own
+        var endpoint = new IngestEndpoint(new IngestEndpoint.Settings("hold-fault", "/events", IngestAuth.none(),
+                1 << 20, 100, Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofMinutes(5), Clock.systemUTC(),
+                8, 8, 100, -1), ready, capacity, new HeldByEvents(holds));
+        var handout = new Handout("hold-fault", ready, capacity, endpoint);
+        var server = IngestServer.start("hold-fault", "127.0.0.1", 0, null, Duration.ofSeconds(10), endpoint);
+        opened.add(server::stop);
+        var uri = URI.create("http://127.0.0.1:" + server.port() + "/events");
+        int before = Uploads.sharedKibLeft();
+
+        holds.failNextAdd.set(true);
+        var batch = IntStream.range(0, CAPACITY).mapToObj(i -> "{\"id\":\"e" + i + "\",\"type\":\"Good\"}")
+                .collect(Collectors.joining(",", "[", "]"));
+        var failed = send(uri, batch);
+
+        assertThat(failed.statusCode()).as(failed.body()).isEqualTo(500);
+        // both given back before the 500 is written: no wait needed
+        assertThat(capacity.availablePermits()).as("the batch's capacity given back").isEqualTo(CAPACITY);
+        assertThat(Uploads.sharedKibLeft()).as("the body's bytes given back to the shared budget").isEqualTo(before);
+        assertThat(holds).as("no hold kept").isEmpty();
+
+        var acked = CompletableFuture.supplyAsync(() -> { // the listener's part: the next request's event, done
+            var polled = handout.poll(new PollRequest(10, Duration.ofSeconds(5), Duration.ofMinutes(1)));
+            polled.forEach(d -> handout.settle(List.of(new Settlement(d, Disposition.ACK))));
+            return polled.size();
+        });
+        var next = send(uri, "{\"id\":\"next\",\"type\":\"Good\"}");
+        assertThat(next.statusCode()).as("taken in, not 429 back-pressure: %s", next.body()).isEqualTo(200);
+        assertThat(acked.get(10, TimeUnit.SECONDS)).isEqualTo(1);
+    }
+
+    private HttpResponse<String> send(URI uri, String body) throws Exception {
+        return client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10))
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+}
