@@ -119,7 +119,6 @@ final class Poller {
         }
     }
 
-
     /** One poll; true when the source answered with nothing. */
     private boolean pollOnce() throws InterruptedException {
         // acks slow: taken in, each waited unextended behind the settler, came back, ran again. Held here (back through the
@@ -129,11 +128,15 @@ final class Poller {
             TimeUnit.MILLISECONDS.sleep(10);
         }
         var capacity = s.hands().capacity();
+        // made before the window's places are taken: made after the answer, outside both guards, an Error there (no
+        // memory) stranded the poll — its places never given back, its deliveries never settled (a Kafka key blocked)
+        var taking = new Taking();
         int permits = capacity.acquire(s.config().batchSize(), TimeUnit.MILLISECONDS.toNanos(100));
         if (permits == 0) {
+            lastReceiveNanos = System.nanoTime(); // a full window is work in hand, not idle (see checkIdle)
             return false;
         }
-        List<Delivery> batch;
+        taking.held = permits;
         Instant polled;
         long polledNanos = System.nanoTime();
         try {
@@ -141,11 +144,11 @@ final class Poller {
             s.counters().polls.increment();
             polling.put(Thread.currentThread(), new Busy("a poll of the source", polledNanos));
             try {
-                batch = s.source().poll(new PollRequest(permits, s.config().pollWait(), s.config().lease()));
+                taking.batch = s.source().poll(new PollRequest(permits, s.config().pollWait(), s.config().lease()));
             } finally {
                 polling.remove(Thread.currentThread());
             }
-            if (batch == null) {
+            if (taking.batch == null) {
                 throw new NullPointerException("source '" + s.name() + "' returned null from poll");
             }
         } catch (Throwable e) {
@@ -162,18 +165,13 @@ final class Poller {
             sleep(s.intake().pollRetryNanos());
             return false;
         }
-        var taking = new Taking(batch, permits);
         try { // decoding (a schema registry without a timeout) and telling held intake here, unseen by the wedge check
             return watched("decoding a poll's messages (the decoder, or an observer told of them)",
                     busy -> take(taking, capacity, polled, polledNanos, busy));
         } catch (Throwable e) { // between the answer and the hand (a clock, no memory): given back, not stranded
             if (!taking.settledFor) {
                 capacity.release(taking.held); // first: it cannot throw, a give-back can
-                for (var delivery : taking.batch) {
-                    if (delivery != null) {
-                        s.settler().enqueue(delivery, Disposition.RELEASE);
-                    }
-                }
+                taking.batch.forEach(s.settler()::giveBackUnhandled);
             }
             throw e;
         }
@@ -188,11 +186,16 @@ final class Poller {
         int held;
         boolean settledFor;
 
-        Taking(List<Delivery> batch, int held) {
-            this.batch = batch;
-            this.held = held;
+        Taking() {
+            var fault = takingFault;
+            if (fault != null) {
+                fault.run();
+            }
         }
     }
+
+    /** A test's stand-in for an Error where a {@link Taking} is made (no memory); null outside tests. */
+    static volatile Runnable takingFault;
 
     /** Takes a poll's answer in hand; true when it was empty. */
     private boolean take(Taking taking, Capacity capacity, Instant polled, long polledNanos, Busy busy) {
@@ -206,11 +209,7 @@ final class Poller {
             int answered = batch.size();
             batch = new ArrayList<>(batch.subList(0, permits));
             taking.batch = batch; // before the give-back: a throw after it must not give those beyond back twice
-            for (var extra : beyond) {
-                if (extra != null) {
-                    s.settler().enqueue(extra, Disposition.RELEASE);
-                }
-            }
+            beyond.forEach(s.settler()::giveBackUnhandled); // each a pass: never run, its receive is not its own
             if (!warnedOverMax) {
                 warnedOverMax = true;
                 aside.write(() -> LOG.log(Level.WARNING, "source ''{0}'' returned {1} deliveries for a poll of at most {2}; "
@@ -236,11 +235,7 @@ final class Poller {
             // partitions, an HTTP client waiting) would hold them for ever
             taking.settledFor = true; // given back here, once
             capacity.release(batch.size());
-            for (var delivery : batch) {
-                if (delivery != null) {
-                    s.settler().enqueue(delivery, Disposition.RELEASE);
-                }
-            }
+            batch.forEach(s.settler()::giveBackUnhandled);
             throw new NullPointerException("source '" + s.name() + "' returned a null delivery in a poll; the poll's "
                     + "other deliveries were released");
         }
@@ -266,7 +261,7 @@ final class Poller {
                 } else {
                     s.hands().skip(inHand);
                     capacity.release(1);
-                    s.settler().enqueue(delivery, Disposition.RELEASE);
+                    s.settler().giveBackUnhandled(delivery);
                 }
                 continue;
             }
@@ -309,9 +304,14 @@ final class Poller {
     /** The longest a transport's answer is taken to travel (and wait for the poller) after its lease began. */
     static final Duration ANSWER_TRAVEL = Duration.ofSeconds(1);
 
+    /** Stops the listener idle for its idle timeout; work in hand (running, held, kept by its handler) is not idle. */
     private void checkIdle() {
         var idle = s.config().idleTimeout();
-        if (!idle.isZero() && System.nanoTime() - lastReceiveNanos >= dev.ferry.domain.model.Durations.nanos(idle)) {
+        if (!s.hands().isEmpty() || !s.hands().handedOver().isEmpty()) {
+            // its clock moved only on a receive: a handler running past the timeout had the listener stopped under it,
+            // its delivery released past the shutdown deadline and the handler interrupted — its effect may run again
+            lastReceiveNanos = System.nanoTime();
+        } else if (!idle.isZero() && System.nanoTime() - lastReceiveNanos >= Durations.nanos(idle)) {
             s.stopAsync().accept("idle for " + idle);
         }
     }

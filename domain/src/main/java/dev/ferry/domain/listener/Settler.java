@@ -53,9 +53,7 @@ final class Settler {
     }
 
     /** More settlements queued than {@code limit}: with acknowledgements slow the pollers are held back by this. */
-    boolean behind(int limit) {
-        return pending.size() > limit;
-    }
+    boolean behind(int limit) { return pending.size() > limit; }
 
     /** Settles a delivery in hand, once: later calls for the same item do nothing. */
     void settle(InFlight item, Disposition disposition) {
@@ -125,9 +123,7 @@ final class Settler {
     }
 
     /** What the listener holds: deliveries in hand, and those in their handlers' keeping (skip-delete). */
-    Hands hands() {
-        return hands;
-    }
+    Hands hands() { return hands; }
 
     /**
      * Queues the handler's own settlement of a delivery it kept (skip-delete): an ack within the delivery's lease is
@@ -143,9 +139,14 @@ final class Settler {
         enqueue(delivery, disposition, excused, kept);
     }
 
-    /** Queues a settlement for a delivery no longer (or never) in hand. */
-    void enqueue(Delivery delivery, Disposition disposition) {
-        enqueue(delivery, disposition, false, null);
+    /** Gives back a delivery never in hand (beyond a poll's max, the rest of a poll failed on its way; null: none). */
+    void giveBackUnhandled(Delivery delivery) {
+        // with a pass, as note() records one given back unstarted: without it, its receive counted against maxReceives,
+        // and a source that answered beyond the max had messages dead-lettered that never ran
+        if (delivery != null) {
+            recordPass(delivery.id()); // before it is queued: its copy, received once it is back, sees the pass
+            enqueue(delivery, Disposition.RELEASE, false, null);
+        }
     }
 
     /** The deliveries whose settlements are queued or in a call not yet answered: their leases are kept meanwhile. */
@@ -304,9 +305,7 @@ final class Settler {
         }
     }
 
-    void wake() {
-        pending.wake();
-    }
+    void wake() { pending.wake(); }
 
     /**
      * Sends everything still queued on the calling thread, its interrupt set aside: after the stop it runs on a worker the

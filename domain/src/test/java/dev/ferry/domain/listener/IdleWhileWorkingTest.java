@@ -1,0 +1,68 @@
+package dev.ferry.domain.listener;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.memory.InMemoryQueue;
+import dev.ferry.domain.testing.LineDecoder;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The idle timeout while a handler runs longer than it: work in hand is not idle. Its clock moved only on a receive,
+ * and the listener was stopped under the handler — past the shutdown deadline its delivery was released and the
+ * handler interrupted, and its effect could run again.
+ */
+class IdleWhileWorkingTest {
+
+    private final InMemoryQueue queue = InMemoryQueue.standard("idle-working");
+    private Listener listener;
+
+    @AfterEach
+    void stop() {
+        if (listener != null) {
+            listener.stop();
+        }
+    }
+
+    /** Sleeps {@code millis}, an interrupt kept for after: a handler that does not stop when asked. */
+    private static void sleepThroughInterrupts(long millis) {
+        long until = System.nanoTime() + Duration.ofMillis(millis).toNanos();
+        boolean interrupted = false;
+        long left;
+        while ((left = until - System.nanoTime()) > 0) {
+            try {
+                Thread.sleep(Duration.ofNanos(left));
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Test
+    void aHandlerRunningPastTheIdleTimeout_isNotStoppedUnder_theListenerIdlesOnceItIsDone() throws Exception {
+        var finished = new AtomicInteger();
+        queue.send("slow");
+        listener = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
+            sleepThroughInterrupts(1_500);
+            finished.incrementAndGet();
+            return Outcome.done();
+        }).config(ListenerTest.fast().idleTimeout(Duration.ofMillis(300)).shutdownDeadline(Duration.ofMillis(200))
+                .build()).build().start();
+
+        var report = listener.awaitStop(Duration.ofSeconds(10));
+
+        assertThat(report).as("stopped by its idle timeout, after the work").hasValueSatisfying(r -> {
+            assertThat(r.reason()).isEqualTo("idle for PT0.3S");
+            assertThat(r.releasedRunning()).as("the running delivery not released, its handler not interrupted")
+                    .isZero();
+        });
+        assertThat(finished).hasValue(1);
+        assertThat(queue.size()).as("acked, not given back to run again").isZero();
+    }
+}
