@@ -267,8 +267,8 @@ public final class Listener implements AutoCloseable {
                             threads.settler, threads.leases, threads.holds, threads.workers, threads.completer);
                 } catch (Throwable e) { // stopped all the same: no stop() waits for ever, nothing settled later is lost
                     state.set(STOPPED);
-                    return Shutdown.failed(name, reason, e, settler, stats(), threads.holds, threads.workers,
-                            threads.completer);
+                    return Shutdown.failed(name, reason, e, settler, processor.notes(), stats(), threads.holds,
+                            threads.workers, threads.completer);
                 }
             });
             if (closeSourceWhenStopped) { // close() asked on the listener's own thread, which could not wait for

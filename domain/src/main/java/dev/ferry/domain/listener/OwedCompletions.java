@@ -109,14 +109,19 @@ final class OwedCompletions {
         try {
             // the timer only: the ledger's I/O goes on a thread of its own, never on the scheduler's one thread
             s.scheduler().schedule(() -> {
+                // one of the two, once: a start that throws may have handed the thread on already (both, and the
+                // claim was asked again twice over each round after)
+                var once = new java.util.concurrent.atomic.AtomicBoolean();
                 try {
                     threads.newThread(() -> {
-                        if (owed.contains(claim) && !recordOwed(claim)) {
+                        if (once.compareAndSet(false, true) && owed.contains(claim) && !recordOwed(claim)) {
                             oweAgain(claim, attempt + 1, untilNanos);
                         }
                     }).start();
                 } catch (Throwable noThread) { // (OutOfMemoryError) thrown into the timer's task, it was dropped unlogged:
-                    oweAgain(claim, attempt + 1, untilNanos); // never asked again, a later copy ran the effect again
+                    if (once.compareAndSet(false, true)) { // never asked again, a later copy ran the effect again
+                        oweAgain(claim, attempt + 1, untilNanos);
+                    }
                 }
             }, delay, TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException stopping) {
@@ -136,29 +141,47 @@ final class OwedCompletions {
         var recorded = new java.util.concurrent.atomic.AtomicInteger();
         var started = new java.util.ArrayList<Thread>(claims.size());
         Throwable noThread = null;
+        int notStarted = 0;
         for (var claim : claims) {
+            // one of the two, once: a start that throws may have handed the thread on already, which then records it
+            // (counted "not recorded" all the same, a later copy said to run again an effect whose completion was)
+            var once = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread t = null;
             try {
-                var t = threads.newThread(() -> {
-                    if (recordOwed(claim)) {
+                t = threads.newThread(() -> {
+                    if (once.compareAndSet(false, true) && recordOwed(claim)) {
                         recorded.incrementAndGet();
                     }
                 });
                 t.start();
                 started.add(t);
             } catch (Throwable e) { // (OutOfMemoryError) thrown on, the rest were skipped and the stop failed half-way.
-                noThread = e; // Not tried here instead: a ledger that hangs would hold the stop. Counted as failed
+                // Not tried here instead: a ledger that hangs would hold the stop. Counted as failed
+                if (once.compareAndSet(false, true)) {
+                    noThread = e;
+                    notStarted++;
+                } else if (t != null) { // under way all the same: waited for with the others, it counts itself
+                    started.add(t);
+                }
             }
         }
         if (noThread != null) {
-            LOG.log(Level.WARNING, "no thread to be had to record {0} owed completion(s) of ''{1}'' at its stop ({2}): "
-                    + "not recorded, a later copy may run their effects again", claims.size() - started.size(),
-                    s.name(), JournalNotes.describe(noThread));
+            say("no thread to be had to record {0} owed completion(s) of ''{1}'' at its stop ({2}): not recorded, a "
+                    + "later copy may run their effects again", notStarted, s.name(), JournalNotes.describe(noThread));
         }
         Shutdown.joinQuietly(started, within);
         int failed = claims.size() - recorded.get();
         if (failed > 0) {
-            LOG.log(Level.WARNING, "{0} completion(s) of ''{1}'' could not be recorded before it stopped; a later copy "
-                    + "may run their effects again", failed, s.name());
+            say("{0} completion(s) of ''{1}'' could not be recorded before it stopped; a later copy may run their "
+                    + "effects again", failed, s.name());
+        }
+    }
+
+    /** A warning of the stop's; a log that throws on every line must not fail it (its journal's notes left open). */
+    private static void say(String message, Object... params) {
+        try {
+            LOG.log(Level.WARNING, message, params);
+        } catch (Throwable logFailing) {
         }
     }
 

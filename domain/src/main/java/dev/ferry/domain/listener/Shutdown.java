@@ -47,15 +47,11 @@ final class Shutdown {
 
     /**
      * Tells the source the listener is stopping (see {@link dev.ferry.domain.transport.Source#stopping}), once no poller
-     * polls it; what it throws is logged, not obeyed.
+     * polls it; what it throws is logged, not obeyed. On a thread of its own, waited for a while at most: one that
+     * blocked held the stop for good ({@link SourceStopping}).
      */
     private void tellStopping() {
-        try {
-            source.stopping();
-        } catch (Throwable e) {
-            LOG.log(System.Logger.Level.WARNING, "source of ''{0}'' failed when told the listener is stopping: {1}", name,
-                    dev.ferry.domain.model.Thrown.describe(e));
-        }
+        new SourceStopping(name, source).tell();
     }
 
     /** How long, past the deadline, a settlement already under way is waited for before the last flush. */
@@ -273,10 +269,10 @@ final class Shutdown {
 
     /**
      * After a shutdown that threw: stopped all the same — the settler flushes from its callers from now
-     * on, the executors end — and a report that says so.
+     * on, the executors end, the journal's notes close — and a report that says so.
      */
-    static ShutdownReport failed(String name, String reason, Throwable e, Settler settler, ListenerStats stats,
-                                 java.util.concurrent.ExecutorService... executors) {
+    static ShutdownReport failed(String name, String reason, Throwable e, Settler settler, JournalNotes notes,
+                                 ListenerStats stats, java.util.concurrent.ExecutorService... executors) {
         String failure = JournalNotes.describe(e); // what cannot be printed must not stop this stop
         try {
             LOG.log(System.Logger.Level.ERROR, "the shutdown of '" + name + "' failed", e);
@@ -297,6 +293,10 @@ final class Shutdown {
                 executor.shutdownNow();
             }
         })), Duration.ofSeconds(1));
+        try { // left open, its writer polled for the JVM's life (one a failed stop), and owed dead-letter marks kept
+            notes.close(Duration.ofSeconds(2)); // missed their last try
+        } catch (Throwable closing) {
+        }
         return new ShutdownReport(reason + " (the shutdown failed: " + failure + ")", 0, 0, 0, 0, Duration.ZERO, stats,
                 0, true);
     }

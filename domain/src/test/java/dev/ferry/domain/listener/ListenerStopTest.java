@@ -403,6 +403,39 @@ class ListenerStopTest {
         assertThat(queue.size()).as("acked").isZero();
     }
 
+    @Test // a review: a source whose stopping() blocked (a push source that drains: a gRPC server's shutdown, then its
+          // awaitTermination) held the stop for good — no deadline started, running handlers never released
+    void aSourceWhoseStoppingNeverReturns_stillEndsTheStop_andReleasesTheRunningHandlerPastTheDeadline()
+            throws Exception {
+        var drained = new CountDownLatch(1); // never counted down but at the test's end
+        var source = queueSource(() -> deafWait(drained), () -> { });
+        queue.send("slow");
+        var started = new CountDownLatch(1);
+        var letGo = new CountDownLatch(1);
+        Handler slow = (event, delivery) -> {
+            started.countDown();
+            deafWait(letGo); // past the deadline, and past the stop's wait for stopping()
+            return Outcome.done();
+        };
+        var l = Listener.builder(source, queue, new LineDecoder(), slow)
+                .config(config().shutdownDeadline(Duration.ofMillis(500)).build()).build();
+        listeners.add(l);
+        try (var log = new CapturedLog()) {
+            l.start();
+            assertThat(started.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+
+            var stopped = CompletableFuture.supplyAsync(l::stop);
+
+            assertThat(Await.until(LIMIT, stopped::isDone)).as("stop() returned").isTrue();
+            assertThat(stopped.get().releasedRunning()).as("released past the deadline: %s", stopped.get())
+                    .isEqualTo(1);
+            assertThat(log.lines).as("said").anyMatch(line -> line.contains("has not returned from stopping()"));
+        } finally {
+            drained.countDown();
+            letGo.countDown();
+        }
+    }
+
     @Test
     void aSecondStopOnAnInterruptedThread_returnsTheReport_notNull() throws Exception {
         queue.send("slow");

@@ -358,6 +358,65 @@ class LogFaultTest {
         }
     }
 
+    @Test // a review: the stop's line on the owed completions it could not record, thrown by the log, failed the stop
+          // before it closed the journal's notes, and the failed stop's fallback left them open too: their writer
+          // thread polled for the JVM's life (one a failed stop), and owed dead-letter marks missed their last try
+    void aLogThatThrowsOnEveryLineOfTheStop_withACompletionOwed_stillEndsTheJournalsWriter() {
+        var stopping = new AtomicBoolean();
+        onRecords(Level.INFO, r -> stopping.get(), () -> {
+            throw new IllegalStateException("log appender failed (injected)");
+        });
+        var inner = InMemoryLedger.create();
+        class Journaled extends ForwardingLedger implements dev.ferry.domain.idempotency.EventJournal {
+            Journaled() {
+                super(inner);
+            }
+
+            @Override
+            public boolean complete(String key, long token, Duration ttl) { // down: owed, and the stop's last try fails
+                throw new dev.ferry.domain.model.FerryException("ledger unreachable (injected)", true);
+            }
+
+            @Override
+            public void note(String key, Note note) {
+                inner.note(key, note);
+            }
+
+            @Override
+            public java.util.Optional<Journal> journal(String key) {
+                return inner.journal(key);
+            }
+        }
+        var tries = new AtomicInteger();
+        var queue = InMemoryQueue.standard("journaled");
+        // the first try fails (noted in the journal: its writer starts), the second is done and its completion owed —
+        // no wait in hand: acked
+        var config = ListenerTest.fast().holdLimit(Duration.ZERO).lease(Duration.ofSeconds(30)).build();
+        listener = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) ->
+                        tries.incrementAndGet() == 1 ? Outcome.retry("the first try fails") : Outcome.done())
+                .ledger(new Journaled()).config(config).build().start();
+        queue.send("e");
+        var writer = "ferry-" + queue.name() + "-journal";
+        assertThat(Await.until(Duration.ofSeconds(15), () -> listener.stats().acked() >= 1 && alive(writer)))
+                .as("acked, its completion owed, its first try noted: %s", listener.stats().line()).isTrue();
+
+        stopping.set(true);
+        Throwable thrown = null;
+        try {
+            listener.stop();
+        } catch (Throwable e) { // thrown or not: the writer's end is the point
+            thrown = e;
+        }
+
+        assertThat(Await.until(Duration.ofSeconds(3), () -> !alive(writer)))
+                .as("the journal's writer ended (the stop threw %s)", thrown).isTrue();
+    }
+
+    private static boolean alive(String threadName) {
+        return Thread.getAllStackTraces().keySet().stream()
+                .anyMatch(t -> t.isAlive() && t.getName().equals(threadName));
+    }
+
     private static void sleep(long millis) {
         try {
             Thread.sleep(millis);

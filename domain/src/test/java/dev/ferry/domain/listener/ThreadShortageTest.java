@@ -260,6 +260,64 @@ class ThreadShortageTest {
                 .containsInstanceOf(Claim.Completed.class);
     }
 
+    @Test // a review: the stop's last try of an owed completion, its thread's start throwing once it had started it,
+          // was counted as not started: said "not recorded, a later copy may run their effects again" of a completion
+          // its thread had recorded
+    void anOwedCompletionWhoseThreadStartsThenThrowsAtTheStop_isRecordedOnce_andNotSaidUnrecorded() throws Exception {
+        var recorded = new CopyOnWriteArrayList<String>();
+        var inner = InMemoryLedger.create();
+        var timers = new AtomicReference<ExecutorService>();
+        var ledger = new ForwardingLedger(inner) {
+            @Override
+            public boolean complete(String key, long token, Duration ttl) {
+                if (!timers.get().isShutdown()) { // down until the stop ends the timers: only its last try records it
+                    throw new FerryException("ledger unreachable (injected)", true);
+                }
+                boolean completed = super.complete(key, token, ttl);
+                recorded.add(key);
+                return completed;
+            }
+        };
+        listener = Listener.builder(queue, new LineDecoder(), (e, d) -> Outcome.done()).ledger(ledger)
+                .config(ListenerTest.fast().holdLimit(Duration.ZERO).lease(Duration.ofSeconds(30)).build()).build();
+        timers.set(threadsOf(listener).holds);
+        var owed = owedOf(listener);
+        var virtual = owed.threads;
+        var stopper = Thread.currentThread();
+        var refused = new AtomicInteger();
+        owed.threads = task -> {
+            if (Thread.currentThread() != stopper) {
+                return virtual.newThread(task);
+            }
+            var thread = new Thread(task, "owed-started-then-refused") {
+                @Override
+                public void start() {
+                    super.start(); // handed on, and run to its end, when the start throws
+                    Await.until(Duration.ofSeconds(2), () -> !isAlive());
+                    refused.incrementAndGet();
+                    throw new OutOfMemoryError("unable to create native thread (injected)");
+                }
+            };
+            thread.setDaemon(true);
+            return thread;
+        };
+        listener.start();
+        queue.send("order-7");
+        // no wait in hand: acked, its completion owed
+        assertThat(Await.until(LIMIT, () -> listener.stats().acked() >= 1)).as(listener.stats().line()).isTrue();
+
+        try (var log = new CapturedLog()) {
+            var report = listener.stop();
+
+            assertThat(refused).as("the stop's thread started, then its start threw").hasPositiveValue();
+            assertThat(report.failed()).as("%s", report).isFalse();
+            assertThat(recorded).as("its completion recorded once").hasSize(1);
+            assertThat(inner.peek(recorded.getFirst())).containsInstanceOf(Claim.Completed.class);
+            assertThat(log.lines).as("nothing said unrecorded").noneMatch(l -> l.contains("not recorded")
+                    || l.contains("could not be recorded"));
+        }
+    }
+
     @Test // a review: the stop's last try of the owed completions, a thread not to be had for one, skipped the rest
     void anOwedCompletionThatFindsNoThreadAtTheStop_leavesTheStopWhole_andTheOthersRecorded() throws Exception {
         var completing = new CopyOnWriteArraySet<String>();
