@@ -140,6 +140,10 @@ public record ListenerConfig(
         return builder().build();
     }
 
+    /**
+     * A builder holding these settings. A {@code maxInFlight} equal to {@link #defaultMaxInFlight} of the others is
+     * taken for unset (a record keeps no mark of it), so it follows the concurrency, pollers or batch size set next.
+     */
     public Builder toBuilder() {
         var b = new Builder();
         b.pollers = pollers;
@@ -147,7 +151,9 @@ public record ListenerConfig(
         b.pollWait = pollWait;
         b.lease = lease;
         b.extendAt = extendAt;
-        b.maxInFlight = maxInFlight;
+        // kept, defaults().toBuilder().concurrency(200) left 100 of 200 handler threads busy, and a batch of 200 was
+        // refused against a window never set
+        b.maxInFlight = maxInFlight == defaultMaxInFlight(concurrency, pollers, batchSize) ? null : maxInFlight;
         b.concurrency = concurrency;
         b.retry = retry;
         b.deadLetter = deadLetter;

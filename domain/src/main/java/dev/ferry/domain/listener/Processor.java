@@ -98,7 +98,7 @@ final class Processor implements OrderingGroups.Worker<InFlight> {
         item.held = false;
         if (item.settled.get() || ledger.settledByItsHandler(item)) { // settled by its handler while it waited in hand
             ledger.oweCompletion(item); // acked by a stop while its completion was asked, and that failed: owed, not lost
-            return Step.FAILED;
+            return InFlight.stepAfterHandlersOwn(item); // its handler's ack or dead letter: its group goes on
         }
         if (EventSteps.stale(s, item)) {
             // the transport handed this message out again (or is about to): a newer copy runs, this one is stale

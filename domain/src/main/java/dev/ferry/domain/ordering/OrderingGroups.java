@@ -52,7 +52,8 @@ public final class OrderingGroups<T> {
 
         /**
          * An item that will not be processed, because an earlier item of its group failed — or an
-         * item whose {@link #step} threw, which can then have decided nothing about it.
+         * item whose {@link #step} threw, which can then have decided nothing about it, or one that
+         * {@link OrderingGroups#submitAll} could not queue.
          */
         void release(T item);
     }
@@ -106,19 +107,47 @@ public final class OrderingGroups<T> {
     /**
      * Queues several items at once, atomically: no item of the batch starts before all are queued,
      * so a failure of an early item of a group releases every later item of that group in the batch.
+     * One that cannot be queued (no memory for its lane) is released with every item after it, then
+     * what that threw is thrown; those queued before it run.
      */
     public void submitAll(List<T> items, Function<T, String> groupOf) {
         int start;
+        int queued = 0;
+        Throwable failed = null; // caught as RuntimeException or Error only
         lock();
         try {
-            for (var item : items) {
-                enqueue(groupOf.apply(item), Objects.requireNonNull(item, "item"));
+            try {
+                for (var item : items) {
+                    enqueue(groupOf.apply(item), Objects.requireNonNull(item, "item"));
+                    queued++;
+                }
+            } catch (RuntimeException | Error e) { // no memory for a lane: those queued run all the same
+                failed = e;
             }
             start = runnersToStart();
         } finally {
             lock.unlock();
         }
-        startRunners(start);
+        try {
+            startRunners(start);
+        } catch (Throwable noRunner) {
+            if (failed == null) {
+                throw noRunner;
+            } // else uncounted by startRunners, started by the next lease round (startMissingRunners)
+        }
+        // the rest are in the caller's hand and in no lane: nothing would run them, nor give them back (their
+        // leases kept for ever, their room in the window with them)
+        for (int i = queued; i < items.size(); i++) {
+            if (items.get(i) != null) {
+                releaseQuietly(items.get(i));
+            }
+        }
+        if (failed instanceof Error error) {
+            throw error;
+        }
+        if (failed != null) {
+            throw (RuntimeException) failed;
+        }
     }
 
     private void enqueue(String group, T item) {

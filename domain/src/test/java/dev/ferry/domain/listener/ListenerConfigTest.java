@@ -33,4 +33,16 @@ class ListenerConfigTest {
         assertThatThrownBy(() -> ListenerConfig.builder().maxInFlight(5).batchSize(10).build())
                 .hasMessageContaining("batchSize (10) must be <= maxInFlight (5)");
     }
+
+    @Test // a review: toBuilder took the window worked out for a set one: 100 of 200 handler threads busy, silently,
+          // and a batch of 200 refused against a maxInFlight never set
+    void maxInFlight_unset_isWorkedOutAgain_afterToBuilder() {
+        assertThat(ListenerConfig.defaults().toBuilder().concurrency(200).build().maxInFlight())
+                .isEqualTo(ListenerConfig.builder().concurrency(200).build().maxInFlight()).isEqualTo(200 + 2 * 10);
+        assertThat(ListenerConfig.defaults().toBuilder().batchSize(200).build().maxInFlight())
+                .isEqualTo(ListenerConfig.builder().batchSize(200).build().maxInFlight()).isEqualTo(16 + 2 * 200);
+        var wide = ListenerConfig.builder().concurrency(64).pollers(4).build();
+        assertThat(wide.toBuilder().concurrency(8).build().maxInFlight()).as("narrower, back to the least")
+                .isEqualTo(100);
+    }
 }
