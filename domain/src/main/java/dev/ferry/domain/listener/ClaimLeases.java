@@ -36,7 +36,10 @@ final class ClaimLeases {
     private final Set<InFlight.HeldClaim> extending = ConcurrentHashMap.newKeySet();
     /** Claims asked again while their extension was under way: sent once it answers, when it asks for longer. */
     private final Map<InFlight.HeldClaim, Asked> next = new ConcurrentHashMap<>();
-    /** Claims whose extension failed, with what it asked for: the lease wanted and when (nanoTime). */
+    /**
+     * Claims whose extension failed, with what it asked for: the lease wanted and when (nanoTime) — or whose ask,
+     * queued behind a call, found them held nowhere for a moment as that call answered.
+     */
     private final Map<InFlight.HeldClaim, Asked> failed = new ConcurrentHashMap<>();
     /**
      * The ends claims' last extensions confirmed (nanoTime: the send, plus the lease it asked for). Those of claims let
@@ -238,14 +241,19 @@ final class ClaimLeases {
     }
 
     /**
-     * Sends an ask that waited for the last call to answer, with the claim as held now, or drops it if it is held no
-     * more — queued before a pause (a Throttled) and sent after the claim was taken up again, cut back to what was left
-     * of its message's lease, it was given half of the end confirmed before the pause to answer in: more than the claim
-     * had. Looked up only here: an ask waits behind another only while the ledger is slow.
+     * Sends an ask that waited for the last call to answer, with the claim as held now — queued before a pause (a
+     * Throttled) and sent after the claim was taken up again, cut back to what was left of its message's lease, it was
+     * given half of the end confirmed before the pause to answer in: more than the claim had. Held nowhere now, it is
+     * left to the next round, which drops it if the claim is still held nowhere then. Looked up only here: an ask waits
+     * behind another only while the ledger is slow.
      */
     private void sendQueued(InFlight.HeldClaim claim, Asked later) {
         var now = heldNow(claim);
-        if (now != null) {
+        if (now == null) {
+            // maybe between its handler's answer and its keeping (to complete, or kept for the handler), while its
+            // worker tells the observer: dropped there, it was asked again only at its message's next due round
+            again(claim, later);
+        } else {
             extend(claim, now == later.by() ? later : new Asked(later.lease(), later.atNanos(), now));
         }
     }

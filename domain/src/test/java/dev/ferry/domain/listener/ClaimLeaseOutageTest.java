@@ -363,7 +363,7 @@ class ClaimLeaseOutageTest {
                     // the keeper asks again (its transport refused) before the pause: queued behind this call. Its
                     // round's transport call may come before or after this one: a later round is past both
                     int at = refusing.asked.get();
-                    queuedBehind.set(Await.until(Duration.ofSeconds(3), () -> refusing.asked.get() > at + 1));
+                    queuedBehind.set(Await.until(Duration.ofSeconds(5), () -> refusing.asked.get() > at + 1));
                     Await.until(Duration.ofSeconds(5), resumed::get); // answered once the claim is taken up again
                 }
                 return kept;
@@ -386,13 +386,95 @@ class ClaimLeaseOutageTest {
             return Outcome.done();
         };
         listener = Listener.builder(queue, refusing, new LineDecoder(), throttledOnce).ledger(slowFirstAnswer)
-                .config(ListenerTest.fast().lease(Duration.ofSeconds(4)).build()).build().start();
+                // a lease long enough that the keeper asks twice and the pause comes well within it: late in it, the
+                // claim is let go at the pause, not kept and taken up again
+                .config(ListenerTest.fast().lease(Duration.ofSeconds(8)).build()).build().start();
 
         queue.send("a");
         assertThat(Await.until(Duration.ofSeconds(20), ran::get)).as(listener.stats().line()).isTrue();
 
         assertThat(queuedBehind).as("the keeper asked again before the pause, its first call still open").isTrue();
         givenAtMostHalfOfWhatIsLeftSinceTheResume(noted, pausedAt.get());
+        assertThat(listener.stats().claimsLost()).as("the claim was kept").isZero();
+    }
+
+    @Test // a review of the fix above: an ask queued behind a call that answered while the claim was in none of the
+          // places looked at — its handler answered, its worker telling the observer before keeping the claim for the
+          // handler (skip-delete) — was dropped: nothing asked for the claim again until its message's next due round
+    void anAskQueuedBehindACallThatAnswersBetweenTheHandlersAnswerAndTheClaimsKeeping_isSentAtTheNextRound() {
+        var queue = InMemoryQueue.standard("queued-ask-handler-answered");
+        var noted = new NotedExtensions();
+        var transport = new RefusingExtensions(queue) {
+            @Override
+            public List<dev.ferry.domain.model.Delivery> extendLeases(List<dev.ferry.domain.model.Delivery> deliveries,
+                                                                      Duration lease) {
+                // the first refused: the keeper asks again a tick on (1 s), behind the claim's first extension still
+                // answering; the rest extended, so the message is next due half a lease (4 s) after that
+                return asked.incrementAndGet() == 1 ? deliveries : queue.extendLeases(deliveries, lease);
+            }
+        };
+        var firstCall = new java.util.concurrent.atomic.AtomicReference<Thread>();
+        var queuedBehind = new AtomicBoolean();
+        var inHandled = new AtomicBoolean();
+        var slowFirstAnswer = new ForwardingLedger(noted) {
+            private final AtomicBoolean slowed = new AtomicBoolean();
+
+            @Override
+            public boolean extend(String key, long token, Duration lease) {
+                return slowedOnce(key, ledger.extend(key, token, lease));
+            }
+
+            @Override
+            public boolean extend(String key, long token, Duration lease, Duration answerWithin) {
+                return slowedOnce(key, ledger.extend(key, token, lease, answerWithin)); // applied and noted at once
+            }
+
+            private boolean slowedOnce(String key, boolean kept) {
+                if (key.equals(noted.key.get()) && Thread.currentThread().getName().endsWith("-claim-lease")
+                        && slowed.compareAndSet(false, true)) {
+                    firstCall.set(Thread.currentThread());
+                    // made before its round's transport call: a second call is the next round's, whose ask found
+                    // this one open and queued behind it
+                    queuedBehind.set(Await.until(Duration.ofSeconds(5), () -> transport.asked.get() >= 2));
+                    Await.until(Duration.ofSeconds(10), inHandled::get); // answered once the handler has
+                }
+                return kept;
+            }
+        };
+        var handledReturned = new AtomicLong();
+        var observer = new ListenerObserver() {
+            @Override
+            public void handled(dev.ferry.domain.model.Event event, Outcome outcome, long nanos) {
+                if (!inHandled.compareAndSet(false, true)) {
+                    return;
+                }
+                // the claim off the call, not kept yet: here until the first call has answered and its thread is
+                // done with the ask queued behind it
+                Await.until(Duration.ofSeconds(10), () -> firstCall.get() != null && !firstCall.get().isAlive());
+                handledReturned.set(System.nanoTime());
+            }
+        };
+        var kept = new java.util.concurrent.atomic.AtomicReference<dev.ferry.domain.model.Delivery>();
+        Handler keeping = (event, delivery) -> {
+            kept.compareAndSet(null, delivery); // its work goes on elsewhere: settled by the test
+            Await.until(Duration.ofSeconds(20), () -> transport.asked.get() >= 2); // the ask queued meanwhile
+            return Outcome.done();
+        };
+        listener = Listener.builder(queue, transport, new LineDecoder(), keeping).ledger(slowFirstAnswer)
+                .observer(observer)
+                .config(ListenerTest.fast().skipDelete(true).lease(Duration.ofSeconds(8)).build()).build().start();
+
+        queue.send("a");
+        assertThat(Await.until(Duration.ofSeconds(30), () -> handledReturned.get() != 0))
+                .as(listener.stats().line()).isTrue();
+        long after = handledReturned.get();
+        // rounds each second (a lease of 8 s): the next sends the ask; dropped, none until the next due round, 4 s on
+        boolean askedSoon = Await.until(Duration.ofSeconds(2), () -> noted.asks.stream().anyMatch(a -> a.keeper()
+                && a.atNanos() - after > 0));
+
+        assertThat(queuedBehind).as("the keeper asked again while the first call was open").isTrue();
+        assertThat(askedSoon).as("the claim kept for the handler asked for at the next round: %s", noted.asks).isTrue();
+        listener.settle(kept.get(), dev.ferry.domain.transport.Disposition.ACK);
         assertThat(listener.stats().claimsLost()).as("the claim was kept").isZero();
     }
 
