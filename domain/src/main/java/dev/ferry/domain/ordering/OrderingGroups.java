@@ -58,15 +58,8 @@ public final class OrderingGroups<T> {
         void release(T item);
     }
 
-    private static final class Lane<T> {
-        final String group;
-        final ArrayDeque<T> items = new ArrayDeque<>(4);
-        boolean scheduled;
-
-        Lane(String group) {
-            this.group = group;
-        }
-    }
+    /** A test's stand-in for an Error where a lane is put in the ready queue (no memory); null outside tests. */
+    static volatile Runnable readyFault;
 
     private final Executor executor;
     private final int maxConcurrency;
@@ -155,10 +148,20 @@ public final class OrderingGroups<T> {
             unordered.add(item);
         } else {
             var lane = lanes.computeIfAbsent(group, Lane::new);
-            lane.items.add(item);
-            if (!lane.scheduled) {
-                lane.scheduled = true;
-                ready.add(lane);
+            try {
+                lane.items.add(item);
+                if (!lane.scheduled) {
+                    lane.scheduleIn(ready);
+                }
+            } catch (Throwable e) { // no memory: not queued at all. Left in its lane, marked scheduled out of the
+                // ready queue, it was released by submitAll while still queued, and its group's later items never ran
+                if (lane.items.peekLast() == item) { // stored before the deque grew (if that failed): taken back
+                    lane.items.pollLast();
+                }
+                if (!lane.scheduled && lane.items.isEmpty()) {
+                    lanes.remove(group, lane);
+                }
+                throw e;
             }
         }
         waiting++;
@@ -194,27 +197,43 @@ public final class OrderingGroups<T> {
     /**
      * Puts an item that {@link Step#HELD held} its group back at the head of that group, to run
      * again before the group's later items. Does not throw once the item is queued: a runner that
-     * cannot start (no thread to be had) is started by {@link #startMissingRunners}.
+     * cannot start (no thread to be had) is started by {@link #startMissingRunners}. One that cannot
+     * be queued (no memory) is not, and what that threw is thrown: the group's later items are released.
      */
     public void resume(String group, T item) {
         Objects.requireNonNull(item, "item");
         int start;
+        Lane<T> dropped = null;
         lock();
         try {
             if (group == null) {
                 unordered.addFirst(item);
             } else {
                 var lane = lanes.computeIfAbsent(group, Lane::new);
-                lane.items.addFirst(item);
-                lane.scheduled = true;
-                if (!ready.contains(lane)) {
-                    ready.add(lane);
+                try {
+                    lane.items.addFirst(item);
+                    if (!ready.contains(lane)) {
+                        lane.scheduleIn(ready);
+                    }
+                } catch (Throwable e) { // no memory: given back by the caller. Its lane, held, was left out of the
+                    // ready queue for good: dropped, its group's later items go back behind it, as after a failure
+                    if (lane.items.peekFirst() == item) { // stored before the deque grew (if that failed): taken back
+                        lane.items.pollFirst();
+                    }
+                    if (!ready.contains(lane)) {
+                        lanes.remove(group, lane);
+                        dropped = lane;
+                    }
+                    throw e;
                 }
             }
             waiting++;
             start = runnersToStart();
         } finally {
             lock.unlock();
+            if (dropped != null) {
+                releaseRest(dropped);
+            }
         }
         try {
             startRunners(start);

@@ -23,7 +23,19 @@ class OrderingGroupsTest {
 
     @AfterEach
     void stop() {
+        OrderingGroups.readyFault = null;
         pool.shutdownNow();
+    }
+
+    /** No memory once where this thread puts a lane in the ready queue. */
+    private static void noRoomInTheReadyQueueOnce() {
+        var armed = new java.util.concurrent.atomic.AtomicBoolean(true);
+        var caller = Thread.currentThread();
+        OrderingGroups.readyFault = () -> {
+            if (Thread.currentThread() == caller && armed.compareAndSet(true, false)) {
+                throw new OutOfMemoryError("Java heap space (injected: the ready queue growing)");
+            }
+        };
     }
 
     @Test
@@ -322,6 +334,84 @@ class OrderingGroupsTest {
         assertThat(processed).as("queued before it: run").containsExactly(batch.get(0));
         assertThat(releasedItems).as("it and the rest: given back once each, in order")
                 .containsExactlyElementsOf(batch.subList(1, batch.size()));
+        assertThat(groups.waiting()).isZero();
+    }
+
+    @Test // a review: no memory putting a new group's lane in the ready queue left its item in the lane, the lane
+          // marked scheduled: the item was released (and queued), and the group's later items never ran
+    void submitAll_aLaneThatCannotBeMadeReady_leavesNothingQueued_andItsGroupRunsLater() throws Exception {
+        var processed = new CopyOnWriteArrayList<Item>();
+        var releasedItems = new CopyOnWriteArrayList<Item>();
+        var groups = new OrderingGroups<Item>(pool, 4, new OrderingGroups.Worker<>() {
+            @Override
+            public boolean process(Item item) {
+                processed.add(item);
+                return true;
+            }
+
+            @Override
+            public void release(Item item) {
+                releasedItems.add(item);
+            }
+        });
+        noRoomInTheReadyQueueOnce();
+        var first = new Item("A", 1, false);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> groups.submitAll(List.of(first), Item::group))
+                .isInstanceOf(OutOfMemoryError.class);
+        assertThat(releasedItems).as("given back to the caller's queue").containsExactly(first);
+        assertThat(groups.waiting()).as("nothing left queued").isZero();
+
+        var next = new Item("A", 2, false);
+        groups.submitAll(List.of(next), Item::group);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (processed.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(processed).as("the group's next item runs; waiting " + groups.waiting()).containsExactly(next);
+        assertThat(groups.waiting()).isZero();
+        assertThat(releasedItems).as("released once, never run").containsExactly(first);
+    }
+
+    @Test // the same at a resume: the held head was given back by its caller, and its group's later items waited in a
+          // lane marked scheduled out of the ready queue for good
+    void resume_aLaneThatCannotBeMadeReady_releasesTheGroupsLaterItems_andTheGroupRunsLater() throws Exception {
+        var processed = new CopyOnWriteArrayList<Item>();
+        var releasedItems = new CopyOnWriteArrayList<Item>();
+        var held = new CountDownLatch(1);
+        var head = new Item("G", 1, false);
+        var groups = new OrderingGroups<Item>(pool, 4, new OrderingGroups.Worker<>() {
+            @Override
+            public Step step(Item item) {
+                if (item.equals(head)) {
+                    held.countDown();
+                    return Step.HELD;
+                }
+                processed.add(item);
+                return Step.DONE;
+            }
+
+            @Override
+            public void release(Item item) {
+                releasedItems.add(item);
+            }
+        });
+        groups.submit("G", head);
+        assertThat(held.await(10, TimeUnit.SECONDS)).isTrue();
+        var behind = new Item("G", 2, false);
+        groups.submit("G", behind); // waits behind the held head
+        noRoomInTheReadyQueueOnce();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> groups.resume("G", head))
+                .as("told to the caller, who gives the head back").isInstanceOf(OutOfMemoryError.class);
+        assertThat(releasedItems).as("the group's later item goes back behind its head").containsExactly(behind);
+        assertThat(groups.waiting()).as("nothing left queued").isZero();
+
+        var later = new Item("G", 3, false);
+        groups.submit("G", later);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (processed.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(processed).as("the group runs again; waiting " + groups.waiting()).containsExactly(later);
         assertThat(groups.waiting()).isZero();
     }
 
