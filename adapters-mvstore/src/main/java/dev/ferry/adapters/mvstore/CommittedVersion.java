@@ -28,6 +28,27 @@ final class CommittedVersion {
         return version.get();
     }
 
+    /**
+     * Where the store's file fails to read (a disk failing where the newest chunks are does), or -1 when it reads
+     * through to its end. Read through the store's own channel: a second descriptor of the file, closed, would drop
+     * every lock the process holds on it (H2's own).
+     */
+    private static long unreadableAt(MVStore store) {
+        var files = store.getFileStore();
+        long size = files.size();
+        long at = 0;
+        try {
+            while (at < size) {
+                int n = (int) Math.min(64 * 1024, size - at);
+                files.readFully(null, at, n); // a single file's store reads at the position, whatever the chunk
+                at += n;
+            }
+            return -1;
+        } catch (RuntimeException e) {
+            return at;
+        }
+    }
+
     /** A commit whose newest chunk is {@code written} was reported on disk. */
     void raise(long written) {
         version.accumulateAndGet(written, Math::max);
@@ -50,8 +71,9 @@ final class CommittedVersion {
      * message ran again), parks too. Closed at once instead, nothing written, the file is opened again later (at most
      * once a second): once its reads work, with all that was committed. 0 (a first opening): any version.
      *
-     * <p>With fsync off ({@link #openOlderAfter}), the same older version read back for longer than the bound is taken
-     * for what the disk has: opened, what is lost said, as a restart would have opened it — without the restart.
+     * <p>With fsync off ({@link #openOlderAfter}), the same older version read back for longer than the bound, from a
+     * file that reads through to its end, is taken for what the disk has: opened, what is lost said, as a restart would
+     * have opened it — without the restart.
      */
     void notOlder(Path file, MVStore store) {
         long read = store.getFileStore().lastChunkVersion();
@@ -66,8 +88,16 @@ final class CommittedVersion {
             refusedSince = now;
         }
         var after = openOlderAfter;
+        boolean due = after != null && now - refusedSince >= after.toNanos();
+        long unreadable = due ? unreadableAt(store) : -1;
+        if (unreadable >= 0) {
+            // the disk still failing where the newer chunks are (H2 takes a read that fails for a chunk not there): it
+            // may heal, with all that was committed — opened older after the bound, what came back was lost for good
+            refusedSince = now;
+            due = false;
+        }
         // not lowered past a commit counted meanwhile (a commit on the store that broke, finishing late): refused then
-        if (after != null && now - refusedSince >= after.toNanos() && version.compareAndSet(committed, read)) {
+        if (due && version.compareAndSet(committed, read)) {
             refused = -1;
             LOG.error("ledger {}: the file has read back at version {} for {}, older than version {} committed; with "
                     + "fsync off those commits reached the page cache only, and their write-back failed. Opened at "
@@ -80,7 +110,8 @@ final class CommittedVersion {
         store.closeImmediately();
         throw new FerryException("ledger " + file + ": the file read back older than what was committed (version "
                 + read + ", committed " + committed + "): the disk may still be failing; it is tried again"
-                + (after == null ? "" : " (fsync is off: read back so for " + Durations.text(after) + ", it is opened "
-                + "as it is, and what it lacks is lost)"), true);
+                + (unreadable >= 0 ? " (the file fails to read at byte " + unreadable + ": it is not opened older while "
+                + "it does)" : after == null ? "" : " (fsync is off: read back so for " + Durations.text(after)
+                + " from a file that reads through, it is opened as it is, and what it lacks is lost)"), true);
     }
 }

@@ -372,7 +372,11 @@ class MvStoreLedgerTest {
         var log = java.util.logging.Logger.getLogger(MvStoreLedger.class.getPackageName()); // the ledger's classes'
         log.addHandler(handler);
         try {
-            LedgerCommitsTest.HeldFilePath.failReadsPast = written; // the sweep's chunk never reached the disk
+            // the sweep's chunk never reached the disk: the file reads through, older (a disk that fails reads where
+            // the newer chunks are is waited for: the next test)
+            try (var channel = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+                channel.truncate(written);
+            }
             java.util.Optional<Claim> b = null;
             long end = System.nanoTime() + Duration.ofSeconds(15).toNanos();
             while (b == null && System.nanoTime() < end) {
@@ -392,6 +396,53 @@ class MvStoreLedgerTest {
             log.removeHandler(handler);
             LedgerCommitsTest.HeldFilePath.failReadsPast = Long.MAX_VALUE;
         }
+    }
+
+    @Test // a review of the fix above: a disk that failed its reads where the newest chunks are, for longer than the
+          // bound, read back the same older version each time: opened older, and the completion that had returned was
+          // lost once the disk healed. A file that does not read through is waited for, whatever the bound
+    void withoutFsync_aFileThatFailsItsReadsPastTheBound_isStillRefused_andOpenedWhole_onceItsReadsWork()
+            throws Exception {
+        new LedgerCommitsTest.HeldFilePath(); // registers the scheme
+        var file = dir.resolve("failing-long.db");
+        var ledger = MvStoreLedger.builder(file).names(p -> "ferry-held:" + p).commitBound(Duration.ofSeconds(1))
+                .build(); // fsync off
+        opened.add(ledger);
+        var a = (Claim.Acquired) ledger.claim("A", Duration.ofMinutes(5));
+        assertThat(ledger.persist()).isTrue();
+        long newest = java.nio.file.Files.size(file); // H2 writes its next chunks past here (it appends them)
+        assertThat(ledger.complete("A", a.token(), Duration.ofHours(1))).as("committed").isTrue();
+        breakStore(ledger, "disk full (injected)");
+        try {
+            LedgerCommitsTest.HeldFilePath.failReadsPast = newest; // the disk fails where the newest chunks are
+            long end = System.nanoTime() + Duration.ofSeconds(3).toNanos(); // three times the bound
+            var refusals = new java.util.ArrayList<String>();
+            while (System.nanoTime() < end) {
+                try {
+                    ledger.peek("A");
+                    org.junit.jupiter.api.Assertions.fail("answered while its reads fail, opened older");
+                } catch (FerryException refused) {
+                    refusals.add(refused.getMessage()); // the store that broke between openings (one a second)
+                }
+                Thread.sleep(200);
+            }
+            assertThat(refusals).as("an opening past the bound refused, saying where the file fails to read")
+                    .anySatisfy(m -> assertThat(m).contains("older than what was committed")
+                            .contains("fails to read at byte"));
+        } finally {
+            LedgerCommitsTest.HeldFilePath.failReadsPast = Long.MAX_VALUE;
+        }
+        java.util.Optional<Claim> after = null;
+        long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (after == null && System.nanoTime() < end) {
+            try {
+                after = ledger.peek("A");
+            } catch (FerryException e) {
+                Thread.sleep(100); // opened again a second after the last try
+            }
+        }
+        assertThat(after).as("the completion that returned, once the disk reads again")
+                .hasValueSatisfying(c -> assertThat(c).isInstanceOf(Claim.Completed.class));
     }
 
     @Test // a review: H2's failures left the ledger as H2 threw them, not as the FerryException the ports say: the
