@@ -351,6 +351,7 @@ final class IngestEndpoint {
             heldByEvents.hold(request, held); // the events hold the body's bytes until they are settled, answered or not
         } catch (RuntimeException | Error e) { // nothing queued: the permits were held for ever, every request 429
             capacity.release(n); // until a restart (a throw in hold lets go of the bytes there)
+            notTaken.run(); // answered 500, nothing taken: a resend of the same signed bytes is no replay
             throw e;
         }
         enqueue(request);

@@ -64,6 +64,7 @@ final class ReadDeadlines implements AutoCloseable {
     private final Set<Deadline> readingHeaders = new LinkedHashSet<>(); // guarded by itself; oldest first
     /** Written on a request's thread of its own: the timer trims too, and must not wait for a blocked log. */
     private final RateLimitedWarning cutOff;
+    private final RateLimitedWarning notSetUpWarning = new RateLimitedWarning(Duration.ofSeconds(10), Runnable::run);
     /** Whether a look at those reading their headers is due on the timer. */
     private final java.util.concurrent.atomic.AtomicBoolean trimQueued = new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -109,8 +110,8 @@ final class ReadDeadlines implements AutoCloseable {
         Throwable notSetUp = null;
         try {
             deadline = new Deadline(Thread.currentThread(), true);
+            current.set(deadline); // before it is armed: one armed that the handler cannot see cut its request short
             deadline.arm();
-            current.set(deadline);
             startsReadingHeaders(deadline);
         } catch (Throwable t) {
             // an OutOfMemoryError (the set's add, a list, the timer's task: likeliest in the header flood this bounds):
@@ -126,12 +127,10 @@ final class ReadDeadlines implements AutoCloseable {
                 deadline.headersRead(); // done already if the handler ran; else the server gave up on the request
                 deadline.end();
             }
-            if (notSetUp != null) {
-                try {
-                    LOG.warn("HTTP source '{}': a request's read deadline or header bound not set up; served all the "
-                            + "same", name, notSetUp);
-                } catch (RuntimeException | Error logFailing) { // the request is served; its thread ends
-                }
+            if (notSetUp != null) { // one line at most every 10 s: a heap short enough for this fails many requests
+                String why = notSetUp.toString();
+                notSetUpWarning.count(1, total -> LOG.warn("HTTP source '{}': {} request(s)' read deadline or header "
+                        + "bound not set up ({}); served all the same (said at most every 10 s)", name, total, why));
             }
         }
     }

@@ -257,6 +257,53 @@ class HttpSourceHeaderFloodIT extends IngestEndpointFixture {
         }
     }
 
+    @Test // a review of the fix above: the deadline was armed before it was made the thread's; should that throw (a
+          // fresh thread's ThreadLocal map, no memory), the handler was given another, and the armed one, unseen,
+          // interrupted the request at the read timeout while its handler still worked on it
+    void aDeadlineThatCannotBeMadeTheThreads_isNotArmed_andTheRequestIsNotCutShort() throws Exception {
+        var deadlines = new ReadDeadlines("unseen", Duration.ofSeconds(1), ex -> { }, 8, Duration.ofSeconds(1));
+        var throwing = new ThreadLocal<ReadDeadlines.Deadline>() {
+            final AtomicBoolean thrown = new AtomicBoolean();
+
+            @Override
+            public void set(ReadDeadlines.Deadline value) {
+                if (thrown.compareAndSet(false, true)) {
+                    throw new OutOfMemoryError("test");
+                }
+                super.set(value);
+            }
+        };
+        var current = ReadDeadlines.class.getDeclaredField("current"); // the thread's own: no seam for it
+        current.setAccessible(true);
+        current.set(deadlines, throwing);
+        var server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.setExecutor(deadlines.executor());
+        server.createContext("/", ex -> {
+            var deadline = deadlines.current();
+            ex.getRequestBody().readAllBytes();
+            deadline.done();
+            try {
+                Thread.sleep(2_000); // at work past the read timeout, the request read whole
+            } catch (InterruptedException e) {
+                ex.close(); // cut short: no answer
+                return;
+            }
+            ex.sendResponseHeaders(200, -1);
+            ex.close();
+        });
+        server.start();
+        try {
+            var response = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                            + server.getAddress().getPort() + "/events")).timeout(Duration.ofSeconds(10))
+                    .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(response.statusCode()).as("answered, not cut short at the read timeout").isEqualTo(200);
+            assertThat(throwing.thrown.get()).as("the first set threw").isTrue();
+        } finally {
+            server.stop(0);
+            deadlines.close();
+        }
+    }
+
     /** The set of those reading their headers, whose first add throws as a full heap would. */
     private static final class ThrowingOnce extends LinkedHashSet<ReadDeadlines.Deadline> {
         final AtomicBoolean thrown = new AtomicBoolean();

@@ -82,6 +82,42 @@ class IngestHoldFaultIT extends IngestEndpointFixture {
         assertThat(acked.get(10, TimeUnit.SECONDS)).isEqualTo(1);
     }
 
+    @Test // a review of the fix above: a signed request answered 500 with nothing taken kept its signature remembered,
+          // and the client's resend of the same bytes was refused as a replay (401): its event lost upstream
+    void aSignedRequestAnswered500_forAHoldThatThrew_isTakenWhenSentAgain() throws Exception {
+        var holds = new FailingSet();
+        var ready = new LinkedBlockingQueue<Item>();
+        var capacity = new Semaphore(CAPACITY);
+        var hmac = (IngestAuth.HmacSha256) IngestAuth.hmacSha256("0123456789abcdef-secret");
+        var endpoint = new IngestEndpoint(new IngestEndpoint.Settings("hold-signed", "/events", hmac,
+                1 << 20, 100, Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofMinutes(5), Clock.systemUTC(),
+                8, 8, 100, -1), ready, capacity, new HeldByEvents(holds));
+        var handout = new Handout("hold-signed", ready, capacity, endpoint);
+        var server = IngestServer.start("hold-signed", "127.0.0.1", 0, null, Duration.ofSeconds(10), endpoint);
+        opened.add(server::stop);
+        var uri = URI.create("http://127.0.0.1:" + server.port() + "/events");
+        String body = "{\"id\":\"signed\",\"type\":\"Good\"}";
+        long ts = java.time.Instant.now().getEpochSecond();
+        String signature = hmac.sign(ts, "POST", "/events", null, null,
+                body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        var request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10))
+                .header(IngestAuth.HmacSha256.TIMESTAMP_HEADER, Long.toString(ts)).header("X-Ferry-Signature", signature)
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+
+        holds.failNextAdd.set(true);
+        var failed = client.send(request, HttpResponse.BodyHandlers.ofString());
+        assertThat(failed.statusCode()).as(failed.body()).isEqualTo(500);
+
+        var acked = CompletableFuture.supplyAsync(() -> { // the listener's part: the resent event, done
+            var polled = handout.poll(new PollRequest(10, Duration.ofSeconds(5), Duration.ofMinutes(1)));
+            polled.forEach(d -> handout.settle(List.of(new Settlement(d, Disposition.ACK))));
+            return polled.size();
+        });
+        var again = client.send(request, HttpResponse.BodyHandlers.ofString()); // the same bytes, as a retry sends them
+        assertThat(again.statusCode()).as("taken, not refused as a replay: %s", again.body()).isEqualTo(200);
+        assertThat(acked.get(10, TimeUnit.SECONDS)).isEqualTo(1);
+    }
+
     private HttpResponse<String> send(URI uri, String body) throws Exception {
         return client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10))
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
