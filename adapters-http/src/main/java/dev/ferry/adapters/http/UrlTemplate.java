@@ -21,7 +21,10 @@ final class UrlTemplate {
     private final String template;
     private final List<String> literals = new ArrayList<>();
     private final List<String> names = new ArrayList<>();
-    /** Per placeholder, whether it is in the path (before any {@code ?}): there an empty value or {@code ..} moves the request. */
+    /**
+     * Per placeholder, whether it is in the path (no literal {@code ?} or {@code #} before it): there an empty value
+     * or {@code ..} moves the request.
+     */
     private final List<Boolean> inPath = new ArrayList<>();
     /** The URI itself when there is nothing to fill in: parsed once. */
     private final URI fixed;
@@ -30,6 +33,7 @@ final class UrlTemplate {
         this.template = template;
         var m = PLACEHOLDER.matcher(template);
         int at = 0;
+        boolean pathSoFar = true;
         while (m.find()) {
             String name = m.group(1);
             if (!name.equals("key") && !name.equals("type") && !name.equals("group") && !name.startsWith("attr.")) {
@@ -44,9 +48,13 @@ final class UrlTemplate {
                 throw new IllegalArgumentException("url '" + Redact.url(template) + "': placeholder {" + name
                         + "} before the path; the scheme, host and port are fixed, placeholders go in the path or query");
             }
-            literals.add(template.substring(at, m.start()));
+            String literal = template.substring(at, m.start());
+            literals.add(literal);
             names.add(name);
-            inPath.add(template.lastIndexOf('?', m.start()) < 0 && template.lastIndexOf('#', m.start()) < 0);
+            // the literal text only: a '?' in an earlier {attr.NAME} (a Kafka header may be named so) is no query, and
+            // reading it as one let this placeholder's '..' or empty value through to the path
+            pathSoFar = pathSoFar && literal.indexOf('?') < 0 && literal.indexOf('#') < 0;
+            inPath.add(pathSoFar);
             at = m.end();
         }
         literals.add(template.substring(at));

@@ -101,6 +101,20 @@ class HttpAdapterUnitTest {
         }
     }
 
+    @Test // a review: a '?' or '#' in an attribute's name was read as the query's start: later path values unchecked
+    void urlTemplate_aQuestionMarkInAnAttributeName_doesNotEndThePath() {
+        var t = new UrlTemplate("https://h.example/t/{attr.a?b}/{key}");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> t.expand(new Event("..", "T", null, null, new byte[0],
+                Map.of("a?b", "V")))).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("another path");
+        var hash = new UrlTemplate("https://h.example/t/{attr.a#b}/{group}");
+        var noGroup = new Event("k", "T", null, null, new byte[0], Map.of("a#b", "V"));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> hash.expand(noGroup)).as("no group: /t/V/")
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no value");
+        var query = new UrlTemplate("https://h.example/t/{attr.a?b}/x?k={key}&g={group}");
+        assertThat(query.expand(new Event("..", "T", null, null, new byte[0], Map.of("a?b", "V"))).toString())
+                .as("after a literal '?', as before").isEqualTo("https://h.example/t/V/x?k=..&g=");
+    }
+
     @Test
     void breaker_opensAfterTheThreshold_letsOneProbeThrough_andClosesOnSuccess() throws Exception {
         var b = new Breaker(2, Duration.ofMillis(100));
