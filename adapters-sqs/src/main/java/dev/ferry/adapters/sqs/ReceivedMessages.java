@@ -83,7 +83,7 @@ final class ReceivedMessages {
         List<Settlement> refused = List.of();
         Set<String> groupsGivenBack = null; // FIFO: a group whose earlier message of this receive went back
         for (var m : messages) {
-            var delivery = toDelivery(m, receivedAt);
+            var delivery = toDelivery(m, receivedAt, fifo);
             if (groupsGivenBack != null && delivery.groupKey() != null && groupsGivenBack.contains(delivery.groupKey())) {
                 refused.add(new Settlement(delivery, Disposition.RELEASE)); // behind its released head, in order
                 continue;
@@ -176,7 +176,7 @@ final class ReceivedMessages {
         }
         if (!allowedSenders.isEmpty()) {
             String sender = m.attributes().get(MessageSystemAttributeName.SENDER_ID);
-            if (sender == null || !allowedSenders.contains(sender)) {
+            if (sender == null || !allowed(sender)) {
                 foreignSenders.increment();
                 return "SenderId " + (sender == null ? "missing" : "'" + sender + "'") + " is not in the allowlist "
                         + allowedSenders.stream().sorted().toList() + " of queue '" + source + "'";
@@ -185,10 +185,32 @@ final class ReceivedMessages {
         return null;
     }
 
+    /**
+     * Whether {@code sender} may send here: listed whole, or by the part before its first ':'. SQS names a
+     * message sent under an assumed role by the role's id and the session's name ({@code AROA…:i-0abc…} from
+     * EC2, {@code AROA…:awslambda_…}); the session changes with each instance, container and login, so a
+     * listed role id admits all of its sessions — compared whole, it dead-lettered every message, and Ferry's
+     * own release copies, sent under a task role, again after each redeploy.
+     */
+    private boolean allowed(String sender) {
+        if (allowedSenders.contains(sender)) {
+            return true;
+        }
+        // a role's session (AROA…:session): the role id admits every session of it. Nothing else by its prefix: a
+        // federated user is named ACCOUNT:name, its name the caller's to choose, and a listed account id is its root
+        int colon = sender.indexOf(':');
+        return colon > 0 && sender.startsWith("AROA") && allowedSenders.contains(sender.substring(0, colon));
+    }
+
     /** Said once: the server answered no receive counts. */
     private final java.util.concurrent.atomic.AtomicBoolean countsMissingSaid = new java.util.concurrent.atomic.AtomicBoolean();
 
-    Delivery toDelivery(Message m, long receivedAt) {
+    /**
+     * {@code fifo}: whether the queue is FIFO. Only there is MessageGroupId the group whose order SQS keeps: a
+     * standard queue takes it as a fair queue's tenant id, and taken for the group key it outranked the codec's
+     * group — one account's events ran in two lanes at once. There it stays an attribute only.
+     */
+    Delivery toDelivery(Message m, long receivedAt, boolean fifo) {
         var system = m.attributesAsStrings();
         if (!system.containsKey(MessageSystemAttributeName.APPROXIMATE_RECEIVE_COUNT.toString())
                 && countsMissingSaid.compareAndSet(false, true)) {
@@ -213,7 +235,7 @@ final class ReceivedMessages {
                 attributes,
                 parseInt(system.get(MessageSystemAttributeName.APPROXIMATE_RECEIVE_COUNT.toString()), 1),
                 sentAt(system.get(MessageSystemAttributeName.SENT_TIMESTAMP.toString())),
-                system.get(MessageSystemAttributeName.MESSAGE_GROUP_ID.toString()),
+                fifo ? system.get(MessageSystemAttributeName.MESSAGE_GROUP_ID.toString()) : null,
                 identity(own, system.get(MessageSystemAttributeName.MESSAGE_DEDUPLICATION_ID.toString())),
                 source,
                 new SqsReceipt(m.receiptHandle(), receivedAt, m.messageAttributes()));

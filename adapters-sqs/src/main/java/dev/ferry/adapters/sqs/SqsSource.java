@@ -251,7 +251,7 @@ public final class SqsSource implements Source, Acknowledger {
         }
         long now = System.nanoTime();
         releasedAfterInterrupt.add(acknowledgements.releaseOrphans(
-                response.messages().stream().map(m -> screening.toDelivery(m, now)).toList()));
+                response.messages().stream().map(m -> screening.toDelivery(m, now, fifo)).toList()));
     }
 
     @Override

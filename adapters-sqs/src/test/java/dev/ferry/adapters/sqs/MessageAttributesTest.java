@@ -252,7 +252,7 @@ class MessageAttributesTest {
         var m = Message.builder().messageId("m-new").receiptHandle("h").body("b").messageAttributes(attributes)
                 .attributesWithStrings(Map.of("MessageDeduplicationId", "dlq-m-old")).build();
         return new ReceivedMessages("source", queue, "arn:aws:sqs:us-east-1:1:" + queue, Clock.systemUTC(), true, Set.of())
-                .toDelivery(m, System.nanoTime()).deduplicationId();
+                .toDelivery(m, System.nanoTime(), false).deduplicationId();
     }
 
     /**
@@ -277,7 +277,7 @@ class MessageAttributesTest {
         var m = Message.builder().messageId("m1").receiptHandle("h1").body("b")
                 .messageAttributes(Map.of(MessageAttributes.OVERFLOW, fold, "color", MessageAttributes.string("blue"))).build();
         var delivery = new ReceivedMessages("orders", "orders", "arn:aws:sqs:us-east-1:1:orders", Clock.systemUTC(), true, Set.of())
-                .toDelivery(m, System.nanoTime());
+                .toDelivery(m, System.nanoTime(), false);
         assertThat(delivery.attributes().size()).isLessThan(1_100);
         assertThat(delivery.attributes()).containsEntry(MessageAttributes.OVERFLOW, fold.stringValue())
                 .containsEntry("color", "blue");
