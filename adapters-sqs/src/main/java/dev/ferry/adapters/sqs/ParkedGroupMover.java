@@ -25,6 +25,8 @@ final class ParkedGroupMover implements GroupParker.Mover {
 
     /** A bound on the messages one move reads, so a dead-letter queue that keeps filling cannot hold it forever. */
     private static final int MAX_READ = 100_000;
+    /** How long what a move reads stays hidden from other readers, in seconds, unless made visible sooner. */
+    private static final int READ_VISIBILITY = 120;
 
     private final SqsClient client;
     private final String deadLetterQueueUrl;
@@ -33,6 +35,8 @@ final class ParkedGroupMover implements GroupParker.Mover {
     private final String queueName;
     /** {@link #MAX_READ}, or a test's own. */
     private final int maxRead;
+    /** {@link #READ_VISIBILITY}, or a test's own. */
+    private final int readVisibility;
     private FerryException failure;
     private String queueArn;
 
@@ -53,6 +57,11 @@ final class ParkedGroupMover implements GroupParker.Mover {
 
     /** One that reads at most {@code maxRead} messages a move. */
     ParkedGroupMover(SqsClient client, String deadLetterQueueUrl, String queueUrl, int maxRead) {
+        this(client, deadLetterQueueUrl, queueUrl, maxRead, READ_VISIBILITY);
+    }
+
+    /** One that reads at most {@code maxRead} messages a move, each hidden {@code readVisibility} seconds. */
+    ParkedGroupMover(SqsClient client, String deadLetterQueueUrl, String queueUrl, int maxRead, int readVisibility) {
         if (!deadLetterQueueUrl.endsWith(".fifo") || !queueUrl.endsWith(".fifo")) {
             throw new FerryException("groups are parked on FIFO queues only; " + queueUrl + " and its dead-letter queue "
                     + deadLetterQueueUrl + " must both be FIFO", false);
@@ -62,6 +71,7 @@ final class ParkedGroupMover implements GroupParker.Mover {
         this.queueUrl = queueUrl;
         this.queueName = queueUrl.substring(queueUrl.lastIndexOf('/') + 1);
         this.maxRead = maxRead;
+        this.readVisibility = readVisibility;
     }
 
     @Override
@@ -76,15 +86,25 @@ final class ParkedGroupMover implements GroupParker.Mover {
         long counted = 0;
         long redriven = 0;
         var others = new ArrayList<Message>();
+        // others read are kept hidden while the read goes on: visible again after 120 s, a few thousand other groups'
+        // heads were read again and again, the empty answers that end a read never came, and it read to its bound
+        // (half an hour), every release the same: the group parked for good
+        long hiddenAt = System.nanoTime();
         int read = 0;
         int emptyAnswers = 0;
         var order = new HeadFirst(parked, token);
         try {
             while (read < maxRead) {
+                if (!others.isEmpty() && System.nanoTime() - hiddenAt >= readVisibility * 500_000_000L) {
+                    Batches.changeVisibility(client, deadLetterQueueUrl, others, Message::receiptHandle,
+                            m -> readVisibility, 2, null); // half of it gone: hidden for the whole of it again
+                    hiddenAt = System.nanoTime();
+                }
                 List<Message> batch;
                 try {
                     batch = client.receiveMessage(b -> b.queueUrl(deadLetterQueueUrl).maxNumberOfMessages(10).waitTimeSeconds(1)
-                            .overrideConfiguration(SqsTimeouts.receive(1)).visibilityTimeout(120).messageAttributeNames("All")
+                            .overrideConfiguration(SqsTimeouts.receive(1)).visibilityTimeout(readVisibility)
+                            .messageAttributeNames("All")
                             .messageSystemAttributeNames(MessageSystemAttributeName.MESSAGE_GROUP_ID)).messages();
                 } catch (RuntimeException e) {
                     var failed = SqsErrors.translate("ReceiveMessage", deadLetterQueueUrl, e);
@@ -138,7 +158,9 @@ final class ParkedGroupMover implements GroupParker.Mover {
                         if (blocker == null) {
                             blocker = "the dead-letter queue holds message " + m.messageId() + " of group " + group
                                     + ", which was not parked with it (" + (why == null ? "no reason" : why)
-                                    + "), ahead of its parked messages: redrive or delete it first";
+                                    + "), ahead of its parked messages: move it with 'ferry queues redrive --force' "
+                                    + "(not --native), which leaves parked dead letters where they are (they go back "
+                                    + "only through 'ferry groups release'), or delete it first";
                         }
                     } else if (order.defers(m, why)) {
                         defer.add(m); // to the end of the dead-letter queue, to come after the head
@@ -210,8 +232,7 @@ final class ParkedGroupMover implements GroupParker.Mover {
             Batches.changeVisibility(client, deadLetterQueueUrl, others, Message::receiptHandle, m -> 0, 2, null);
         }
         if (read >= maxRead) {
-            // the group's rest may lie past what was read (a DLQ of many, or read again once its visibility ran out):
-            // ended without a word, the release was finished and the group flowed ahead of its messages still here
+            // the group's rest may lie past what was read (a DLQ of many): ended without a word, the release was finished and the group flowed ahead of its messages still here
             return new GroupParker.Moved(counted, redriven, "reading " + deadLetterQueueUrl + " stopped after " + read
                     + " message(s), " + redriven + " of group " + parked.group() + " sent back; the rest may be past "
                     + "them: release it again to go on" + (redriven == 0 ? " (none of the group's was among them: the "
