@@ -93,15 +93,19 @@ final class NativeRedrive {
             SqsQueues.MoveTask t;
             try {
                 // SQS lists a finished task without its handle: then it is ours if it started after the one before it,
-                // or as ours was seen running — by SQS's clock (this host's, a minute fast, took a finished move for gone)
-                t = queues.latestMoveTask(dlqArn).filter(task -> {
-                    if (handle.equals(task.handle())) {
-                        seenStart[0] = task.startedAt();
-                        return true;
-                    }
-                    return task.handle() == null && (askedBefore ? task.startedAt() > earlierTask
-                            : task.startedAt() >= (seenStart[0] != Long.MIN_VALUE ? seenStart[0] : startedAt - 60_000));
-                }).orElse(null);
+                // or as ours was seen running — by SQS's clock (this host's, a minute fast, took a finished move for
+                // gone). Looked for among the latest few: the newest alone may be one someone started after ours
+                // ended, and ours, done, was said gone. Of several, the first to start: SQS runs one at a time
+                var tasks = queues.moveTasks(dlqArn);
+                t = tasks.stream().filter(task -> handle.equals(task.handle())).findFirst().orElse(null);
+                if (t != null) {
+                    seenStart[0] = t.startedAt();
+                } else {
+                    long since = askedBefore ? earlierTask + 1
+                            : seenStart[0] != Long.MIN_VALUE ? seenStart[0] : startedAt - 60_000;
+                    t = tasks.stream().filter(task -> task.handle() == null && task.startedAt() >= since)
+                            .min(java.util.Comparator.comparingLong(SqsQueues.MoveTask::startedAt)).orElse(null);
+                }
                 failingSince = 0;
             } catch (RuntimeException e) {
                 long now = System.nanoTime();

@@ -72,7 +72,9 @@ final class ParkingDeadLetters {
     static String refusal(String dlq, String source) {
         return dlq + " holds the parked groups of source '" + source + "' (on-poison: park): a redrive would put them "
                 + "back out of order and lose which message is each group's head. Release them with 'ferry groups release "
-                + "GROUP --source " + source + "' (see 'ferry groups list'); to move other messages there all the same (one "
-                + "SQS moved itself, another queue's), redrive with --force (force=true)";
+                + "GROUP --source " + source + "' (see 'ferry groups list'): parked groups go back only that way. To move "
+                + "the other messages there all the same (one SQS moved itself, another queue's), redrive with --force "
+                + "(force=true), which leaves the parked groups' dead letters where they are (not with --native: SQS's "
+                + "move task moves every message)";
     }
 }

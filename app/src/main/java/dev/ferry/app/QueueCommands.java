@@ -224,6 +224,8 @@ final class QueueCommands {
                 io.out().println("moved " + report.moved() + " message(s) from " + from + " to " + where
                         + (report.cameBack() > 0 ? "; " + report.cameBack() + " of their copies came back failing again and "
                                 + "stay in " + from : "")
+                        + (report.parked() > 0 ? "; " + report.parked() + " dead letter(s) of parked groups stay in " + from
+                                + " (they go back only through 'ferry groups release')" : "")
                         + (report.failed() > 0 ? "; " + report.failed() + " stayed in " + from + " (send failed: "
                                 + Printable.of(report.problem()) + ")" : ""));
                 io.out().flush();

@@ -3,6 +3,7 @@ package dev.ferry.adapters.sqs;
 import dev.ferry.adapters.sqs.SqsErrors.EntryError;
 import dev.ferry.domain.model.FerryException;
 import dev.ferry.domain.parking.GroupParker;
+import dev.ferry.domain.transport.DeadLetterAttributes;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -44,9 +45,17 @@ final class DeadLetterRedrive {
      * so the rest is moved and they are not moved again.
      */
     private final SetAsideCopies setAside;
+    /**
+     * The parked groups' dead letters met, left in place: out of sight until the run ends, as copies that came back
+     * are. Moved (a forced redrive, for another queue's dead letters), they went back without their reasons and were
+     * parked again behind their head, none of them said to be it any more; moved between a release's batches, the
+     * group's later messages went ahead of its earlier ones. A release alone puts them back, in order.
+     */
+    private final SetAsideCopies parkedLetters;
     private int moved;
     private int failed;
     private int cameBack;
+    private int parked;
     private String problem;
 
     private DeadLetterRedrive(SqsClient client, String deadLetterQueueUrl, SqsQueues.QueueInfo target) {
@@ -57,6 +66,7 @@ final class DeadLetterRedrive {
         this.targetQueue = target.name();
         this.targetArn = target.arn();
         this.setAside = new SetAsideCopies(client, deadLetterQueueUrl);
+        this.parkedLetters = new SetAsideCopies(client, deadLetterQueueUrl);
     }
 
     static SqsQueues.RedriveReport run(SqsClient client, SqsQueues queues, String deadLetterQueueUrl, String targetUrl,
@@ -68,10 +78,16 @@ final class DeadLetterRedrive {
         try {
             redrive.moveUpTo(maxMessages, perSecond, progress);
         } finally {
-            // in sight again at once: left to their visibility, they would be hidden from whoever looks next
-            redrive.setAside.putBack();
+            // in sight again at once: left to their visibility, they would be hidden from whoever looks next (a
+            // release of a parked group among them would find it held by someone else)
+            try {
+                redrive.setAside.putBack();
+            } finally {
+                redrive.parkedLetters.putBack();
+            }
         }
-        return new SqsQueues.RedriveReport(redrive.moved, redrive.failed, redrive.cameBack, redrive.problem);
+        return new SqsQueues.RedriveReport(redrive.moved, redrive.failed, redrive.cameBack, redrive.problem,
+                redrive.parked);
     }
 
     private void moveUpTo(int maxMessages, double perSecond, SqsQueues.RedriveProgress progress) {
@@ -95,10 +111,10 @@ final class DeadLetterRedrive {
                 return;
             }
             emptyAnswers = 0;
-            batch = withoutCopiesThatCameBack(batch);
+            batch = withoutCopiesThatCameBack(withoutParked(batch));
             if (batch.isEmpty()) {
                 if (++nothingToMove >= Math.max(3, 30 / want)) {
-                    return; // receives in a row of set-aside copies only, 30 of them at least: nothing else is left
+                    return; // receives in a row of set-aside ones only, 30 of them at least: nothing else is left
                 }
                 continue;
             }
@@ -131,6 +147,26 @@ final class DeadLetterRedrive {
         }
         cameBack += setAside.add(back);
         return batch.stream().filter(m -> !back.contains(m)).toList();
+    }
+
+    /**
+     * The batch without the parked groups' dead letters, set aside: a copy of this run parked again behind its group's
+     * head is one too (it was moved, and waits behind the head now, as the rest of its group does).
+     */
+    private List<Message> withoutParked(List<Message> batch) {
+        var kept = batch.stream().filter(DeadLetterRedrive::parkedWithItsGroup).toList();
+        if (kept.isEmpty()) {
+            return batch;
+        }
+        parked += parkedLetters.add(kept);
+        return batch.stream().filter(m -> !kept.contains(m)).toList();
+    }
+
+    /** Whether a dead letter's reason says it was parked with its own group (its head, or behind it). */
+    private static boolean parkedWithItsGroup(Message m) {
+        String group = m.attributes().get(MessageSystemAttributeName.MESSAGE_GROUP_ID);
+        var reason = MessageAttributes.expand(m.messageAttributes()).get(DeadLetterAttributes.REASON);
+        return group != null && reason != null && GroupParker.parkedWith(reason.stringValue(), group);
     }
 
     /** Copies the batch, confirms, deletes what was copied; false when the run ends here (a copy failed). */

@@ -120,15 +120,20 @@ public final class SqsQueues {
     }
 
     /**
-     * Messages moved back from a DLQ; those that stayed in it because the send failed, and why the first
-     * of them did (null when none did); and the copies this run made that came back into the DLQ while it
-     * ran (their consumer still fails them), set aside there and not moved again.
+     * Messages moved back from a DLQ; those that stayed in it because the send failed, and why the first of them did
+     * (null when none did); the copies this run made that came back into the DLQ while it ran (their consumer still
+     * fails them), set aside and not moved again; and parked groups' dead letters, never moved (a release moves them).
      */
-    public record RedriveReport(int moved, int failed, int cameBack, String problem) {
+    public record RedriveReport(int moved, int failed, int cameBack, String problem, int parked) {
 
         /** A report of moved and failed messages only. */
         public RedriveReport(int moved, int failed) {
-            this(moved, failed, 0, null);
+            this(moved, failed, 0, null, 0);
+        }
+
+        /** A report with no parked group's dead letter met (the shape before {@code parked} was counted). */
+        public RedriveReport(int moved, int failed, int cameBack, String problem) {
+            this(moved, failed, cameBack, problem, 0);
         }
     }
 
@@ -338,12 +343,17 @@ public final class SqsQueues {
 
     /** The most recent message move task of a DLQ, if it ever had one. */
     public Optional<MoveTask> latestMoveTask(String deadLetterQueueArn) {
+        return moveTasks(deadLetterQueueArn).stream().findFirst();
+    }
+
+    /** A DLQ's latest move tasks, newest first, 10 at most: the newest alone may be one started after ours. */
+    public List<MoveTask> moveTasks(String deadLetterQueueArn) {
         try {
-            return client.listMessageMoveTasks(b -> b.sourceArn(deadLetterQueueArn).maxResults(1)).results().stream()
-                    .findFirst().map(t -> new MoveTask(t.taskHandle(), t.status(),
+            return client.listMessageMoveTasks(b -> b.sourceArn(deadLetterQueueArn).maxResults(10)).results().stream()
+                    .map(t -> new MoveTask(t.taskHandle(), t.status(),
                             t.approximateNumberOfMessagesMoved() == null ? 0 : t.approximateNumberOfMessagesMoved(),
                             t.approximateNumberOfMessagesToMove() == null ? -1 : t.approximateNumberOfMessagesToMove(),
-                            t.failureReason(), t.startedTimestamp() == null ? 0 : t.startedTimestamp()));
+                            t.failureReason(), t.startedTimestamp() == null ? 0 : t.startedTimestamp())).toList();
         } catch (RuntimeException e) {
             throw SqsErrors.translate("ListMessageMoveTasks", deadLetterQueueArn, e);
         }

@@ -447,6 +447,42 @@ class SqsQueuesIT {
         }
     }
 
+    /**
+     * A review: a forced redrive (of an on-poison: park source's DLQ, for the other dead letters there) moved a parked
+     * group's too, their reasons stripped: parked again behind their head, none said to be "at" it any more (a release
+     * with --skip-head found no head), and moved between a release's batches the group's later messages went ahead of
+     * its earlier ones. They stay where they are, in order, with their reasons; only the rest is moved.
+     */
+    @Test
+    void aRedrive_leavesAParkedGroupsDeadLettersWhereTheyAre_withTheirReasons_andMovesTheRest() {
+        try (var q = SqsFixture.create(ElasticMq.client(), true, 1000)) {
+            // as a source parks them: the head "at" itself, the rest "behind" it
+            var parked = new dev.ferry.domain.parking.ParkedGroup("orders", "A", "a1", "m-1", "HTTP 400",
+                    java.time.Instant.EPOCH, java.time.Instant.EPOCH, 3, 0, null, 0, 0, false, 7);
+            String at = dev.ferry.domain.parking.GroupParker.at(parked);
+            String behind = dev.ferry.domain.parking.GroupParker.behind(parked);
+            deadLetterIn(q, "A", "a1", at);
+            deadLetterIn(q, "A", "a2", behind);
+            deadLetterIn(q, "X", "x1", "HTTP 500"); // another's, not parked: what a forced redrive is for
+            deadLetterIn(q, "A", "a3", behind);
+
+            var report = q.queues.redrive(q.dlqUrl, q.url, Integer.MAX_VALUE);
+
+            assertThat(report.moved()).as("%s", report).isEqualTo(1);
+            assertThat(report.cameBack()).as("%s", report).isZero();
+            assertThat(receiveAll(q.url, 1)).extracting(Message::body).containsExactly("x1");
+            var left = q.deadLetterMessages();
+            assertThat(left).extracting(Message::body).containsExactly("a1", "a2", "a3");
+            assertThat(left).extracting(SqsFixture::reason).containsExactly(at, behind, behind);
+        }
+    }
+
+    /** A dead letter of FIFO group {@code group} put straight into the DLQ, {@code reason} its Ferry reason. */
+    private static void deadLetterIn(SqsFixture q, String group, String body, String reason) {
+        q.client.sendMessage(b -> b.queueUrl(q.dlqUrl).messageBody(body).messageGroupId(group)
+                .messageDeduplicationId(body).messageAttributes(Map.of(DeadLetterAttributes.REASON, MessageAttributes.string(reason))));
+    }
+
     /** A client whose first SendMessageBatch carrying {@code body} reports that entry failed, as a server fault. */
     private static SqsClient refusingOnce(String body) {
         var refused = new AtomicBoolean();
