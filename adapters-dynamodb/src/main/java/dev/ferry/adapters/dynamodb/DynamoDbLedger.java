@@ -32,7 +32,7 @@ import software.amazon.awssdk.services.dynamodb.model.ReturnValuesOnConditionChe
  *   <li>claim: {@code UpdateItem} that sets the key in progress with its lease and adds 1 to its fencing token, on
  *       condition the key is absent, its lease ran out, it was released, or its completion expired; the new token comes
  *       back with the answer. A refused claim returns the current item, telling in progress (until when) from
- *       completed.</li>
+ *       completed, and another's claim from its own write whose answer was lost ({@link RefusedClaim}).</li>
  *   <li>complete / release / extend: conditional on the caller's token (and, for extend, a lease still running), so a
  *       worker whose lease expired and whose key was claimed again can neither complete it nor overwrite the new
  *       holder's state.</li>
@@ -53,9 +53,9 @@ import software.amazon.awssdk.services.dynamodb.model.ReturnValuesOnConditionChe
  */
 public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, EventJournal, AutoCloseable {
 
-    private static final String IN_PROGRESS = "IN_PROGRESS";
-    private static final String COMPLETED = "COMPLETED";
-    private static final String RELEASED = "RELEASED";
+    static final String IN_PROGRESS = "IN_PROGRESS";
+    static final String COMPLETED = "COMPLETED";
+    static final String RELEASED = "RELEASED";
     private static final Duration ABANDONED_CLAIM_TTL = Duration.ofDays(1);
 
     private final DynamoDbClient client;
@@ -76,6 +76,9 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
                 if (name == null || name.isBlank()) {
                     throw new IllegalArgumentException("DynamoDB attribute names must not be blank");
                 }
+            }
+            if (List.of(key, state, token, leaseUntil, completedAt, ttl).contains(RefusedClaim.NONCE)) {
+                throw new IllegalArgumentException("'" + RefusedClaim.NONCE + "' is the ledger's own attribute");
             }
         }
 
@@ -146,7 +149,7 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
 
     private static Map<String, String> names(Names n) {
         return Map.of("#k", n.key(), "#state", n.state(), "#token", n.token(), "#lease", n.leaseUntil(),
-                "#done", n.completedAt(), "#ttl", n.ttl());
+                "#done", n.completedAt(), "#ttl", n.ttl(), "#nonce", RefusedClaim.NONCE);
     }
 
     @Override
@@ -155,12 +158,13 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
         layout.check();
         long now = clock.millis();
         long leaseUntil = Durations.plusMillis(now, lease);
+        String nonce = RefusedClaim.nonce(); // in the request: each attempt the SDK makes of this call sends it
         try {
             var response = client.updateItem(b -> b.overrideConfiguration(bounds).tableName(table).key(key(key))
                     // a new item's first token is the clock's microseconds, not 1: once TTL deleted a completed item,
                     // a worker that still held one of its tokens must not find the next holder's equal to its own
                     .updateExpression("SET #state = :inProgress, #lease = :leaseUntil, #ttl = :claimTtl, "
-                            + "#token = if_not_exists(#token, :firstToken) + :one REMOVE #done")
+                            + "#token = if_not_exists(#token, :firstToken) + :one, #nonce = :nonce REMOVE #done")
                     .conditionExpression("attribute_not_exists(#k) OR (#state = :inProgress AND #lease <= :now) "
                             + "OR #state = :released OR (#state = :completed AND #ttl <= :nowSeconds)")
                     .expressionAttributeNames(names(n))
@@ -168,7 +172,7 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
                             ":inProgress", s(IN_PROGRESS), ":completed", s(COMPLETED), ":released", s(RELEASED),
                             ":leaseUntil", num(leaseUntil), ":now", num(now), ":nowSeconds", num(now / 1000),
                             ":claimTtl", num(Durations.plusMillis(leaseUntil, ABANDONED_CLAIM_TTL) / 1000), ":one", num(1),
-                            ":firstToken", num(Math.multiplyExact(now, 1000L))))
+                            ":firstToken", num(Math.multiplyExact(now, 1000L)), ":nonce", s(nonce)))
                     .returnValues(ReturnValue.UPDATED_NEW)
                     .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD));
             long token = Long.parseLong(response.attributes().get(n.token()).n());
@@ -180,16 +184,9 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
                 }
             }
             return new Claim.Acquired(key, token, Instant.ofEpochMilli(leaseUntil));
-        } catch (ConditionalCheckFailedException held) {
+        } catch (ConditionalCheckFailedException held) { // held: by another, or by this call, its answer lost
             var item = held.hasItem() && !held.item().isEmpty() ? held.item() : read(key);
-            if (item == null || item.isEmpty() || RELEASED.equals(item.get(n.state()).s())) {
-                // gone or released between the write and the read: claimable now; let the caller try again
-                return new Claim.InProgress(key, Instant.ofEpochMilli(now));
-            }
-            if (COMPLETED.equals(item.get(n.state()).s())) {
-                return new Claim.Completed(key, Instant.ofEpochMilli(Long.parseLong(item.get(n.completedAt()).n())));
-            }
-            return new Claim.InProgress(key, Instant.ofEpochMilli(Long.parseLong(item.get(n.leaseUntil()).n())));
+            return RefusedClaim.of(key, item, nonce, leaseUntil, now, n);
         } catch (RuntimeException e) {
             throw failure("claim", key, e);
         }

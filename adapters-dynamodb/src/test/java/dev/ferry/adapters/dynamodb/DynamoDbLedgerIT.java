@@ -584,6 +584,75 @@ class DynamoDbLedgerIT {
         }
     }
 
+    @Test // forty-fifth round, noticed and left: a claim whose write landed and whose answer was lost (a read timeout)
+          // was sent again by the SDK, refused by its own item, and answered InProgress — the event waited out its own
+          // claim's lease, and a receive limit's decoding mark dead-lettered its message "not decoded", never handled
+    void aClaimWhoseWriteLanded_butWhoseAnswerWasLost_isAcquired_whenTheSdkSendsItAgain() {
+        String table = newTable(DynamoDbLedger.Names.defaults());
+        String key = "decoding:6:orders:m-1";
+        var sent = new java.util.concurrent.CopyOnWriteArrayList<String>();
+        var lose = new java.util.concurrent.atomic.AtomicBoolean(true);
+        var losingOneAnswer = new software.amazon.awssdk.core.interceptor.ExecutionInterceptor() {
+            private boolean claimOfKey(software.amazon.awssdk.core.interceptor.Context.BeforeExecution context) {
+                return context.request() instanceof software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest u
+                        && key.equals(u.key().get("pk").s()); // not the layout stamp's
+            }
+
+            @Override // each attempt, its body as sent
+            public void beforeTransmission(software.amazon.awssdk.core.interceptor.Context.BeforeTransmission context,
+                                           software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
+                if (claimOfKey(context)) {
+                    try (var body = context.requestBody().orElseThrow().contentStreamProvider().newStream()) {
+                        sent.add(new String(body.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }
+            }
+
+            // each attempt, once DynamoDB has answered (the write landed): the first answer dropped, as a read timeout
+            // the SDK sends the call again after (inside its retries, as a SocketTimeoutException is)
+            @Override
+            public void afterTransmission(software.amazon.awssdk.core.interceptor.Context.AfterTransmission context,
+                                          software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
+                if (claimOfKey(context) && lose.getAndSet(false)) {
+                    context.responseBody().ifPresent(answer -> {
+                        try {
+                            answer.close();
+                        } catch (java.io.IOException ignored) {
+                            // dropped all the same
+                        }
+                    });
+                    throw software.amazon.awssdk.core.exception.SdkClientException.create(
+                            "Unable to execute HTTP request: Read timed out (injected)",
+                            new java.net.SocketTimeoutException("Read timed out"));
+                }
+            }
+        };
+        try (var losing = DynamoDbClient.builder().endpointOverride(dynamo.endpoint())
+                .region(software.amazon.awssdk.regions.Region.US_EAST_1)
+                .credentialsProvider(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
+                        software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create("x", "x")))
+                .overrideConfiguration(o -> o.addExecutionInterceptor(losingOneAnswer))
+                .build()) {
+            var ledger = DynamoDbLedger.of(losing, table);
+
+            var claim = ledger.claim(key, Duration.ofSeconds(30));
+
+            assertThat(claim).as("its own write, found by the call sent again").isInstanceOf(Claim.Acquired.class);
+            assertThat(lose).as("the first answer was lost").isFalse();
+            assertThat(sent).as("sent again by the SDK, the same body (its nonce in it)").hasSize(2)
+                    .allMatch(body -> body.equals(sent.get(0)) && body.contains(RefusedClaim.NONCE));
+            var acquired = (Claim.Acquired) claim;
+            assertThat(ledger.claim(key, Duration.ofSeconds(30))).as("another claim call: held by the first")
+                    .isEqualTo(new Claim.InProgress(key, acquired.leaseUntil()));
+            assertThat(DynamoDbLedger.of(client, table).claim(key, Duration.ofSeconds(30)))
+                    .as("another instance's").isInstanceOf(Claim.InProgress.class);
+            assertThat(ledger.complete(key, acquired.token(), Duration.ofHours(1))).as("the token the item holds")
+                    .isTrue();
+        }
+    }
+
     @Test
     void commandLine_createsTheTable_andRefusesBadArguments() {
         var out = new java.io.ByteArrayOutputStream();
