@@ -511,6 +511,11 @@ class HttpSourceIT {
                 }
 
                 @Override
+                public boolean redeliversReleased() {
+                    return false; // a release answers its poster "retry" (Retry-After): the poster's to send again
+                }
+
+                @Override
                 public void close() {
                     source.close();
                     for (var p : posts) {

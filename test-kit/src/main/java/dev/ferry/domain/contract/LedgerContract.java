@@ -20,6 +20,13 @@ public abstract class LedgerContract {
 
     protected static final Duration LEASE = Duration.ofSeconds(30);
     protected static final Duration TTL = Duration.ofHours(1);
+    /**
+     * The time an extension's answer is of use in, as the listener's lease keeper gives it (half of what is left of
+     * the claim: ClaimLeases). Its extensions go through the four-argument
+     * {@link IdempotencyLedger#extend(String, long, Duration, Duration)}, which a ledger may override (DynamoDB's
+     * does), so each refusal below is asked both ways.
+     */
+    protected static final Duration ANSWER_WITHIN = LEASE.dividedBy(2);
 
     protected MutableClock clock;
     protected IdempotencyLedger ledger;
@@ -131,7 +138,7 @@ public abstract class LedgerContract {
 
         assertThat(ledger.complete(key, zombie.token(), TTL)).as("the zombie's completion").isFalse();
         assertThat(ledger.release(key, zombie.token())).as("the zombie's release").isFalse();
-        assertThat(ledger.extend(key, zombie.token(), LEASE)).as("the zombie's extension").isFalse();
+        assertNotExtended(key, zombie.token(), "the zombie's extension");
         assertThat(ledger.claim(key, LEASE)).as("still held by the current worker").isInstanceOf(Claim.InProgress.class);
         assertThat(ledger.complete(key, current.token(), TTL)).isTrue();
     }
@@ -177,10 +184,26 @@ public abstract class LedgerContract {
 
     @Test
     void release_letsTheKeyBeClaimedAtOnce() {
+        // the lease keeper extends on a thread of its own, so an extension can land just after the release: a ledger
+        // that checks the token and the lease only made the released key held again, and its next copy waited a lease
         var key = key();
         var a = (Claim.Acquired) ledger.claim(key, LEASE);
         assertThat(ledger.release(key, a.token())).isTrue();
+        assertNotExtended(key, a.token(), "extension of the released claim");
         assertThat(ledger.claim(key, LEASE)).isInstanceOf(Claim.Acquired.class);
+    }
+
+    /**
+     * The readiness probe extends a key nobody claimed ({@code p:ferry-readiness-probe}, token 0, 1 ms: Intake) to see
+     * the store take a write: it is answered false and changes nothing. A ledger that threw there kept the listener
+     * unready while it worked; one that stored the key as held took a claim the probe never made.
+     */
+    @Test
+    void extend_ofAKeyNeverClaimed_isRefused_withoutAThrow_andLeavesTheKeyFree() {
+        var key = "p:ferry-readiness-probe";
+        assertThat(ledger.extend(key, 0, Duration.ofMillis(1))).as("the readiness probe's extension").isFalse();
+        assertNotExtended(key, 0, "extension of a key never claimed");
+        assertThat(ledger.claim(key, LEASE)).as("claimable as if never asked").isInstanceOf(Claim.Acquired.class);
     }
 
     // #16: a release must not reset the key's token (a store that deletes the item and starts again at 1
@@ -212,7 +235,7 @@ public abstract class LedgerContract {
         assertThat(second.token()).as("the token after an expired lease").isGreaterThan(first.token());
         assertThat(ledger.complete(key, first.token(), TTL)).as("the expired holder's completion").isFalse();
         assertThat(ledger.release(key, first.token())).as("the expired holder's release").isFalse();
-        assertThat(ledger.extend(key, first.token(), LEASE)).as("the expired holder's extension").isFalse();
+        assertNotExtended(key, first.token(), "the expired holder's extension");
         assertThat(ledger.claim(key, LEASE)).as("still held by the second claim").isInstanceOf(Claim.InProgress.class);
 
         assertThat(ledger.release(key, second.token())).isTrue();
@@ -223,11 +246,17 @@ public abstract class LedgerContract {
         assertThat(ledger.complete(key, third.token(), TTL)).as("completion with the current token").isTrue();
     }
 
+    /** Neither way of asking ({@link #ANSWER_WITHIN}) extends {@code token}'s claim of {@code key}. */
+    private void assertNotExtended(String key, long token, String what) {
+        assertThat(ledger.extend(key, token, LEASE)).as(what).isFalse();
+        assertThat(ledger.extend(key, token, LEASE, ANSWER_WITHIN)).as(what + ", with a time to answer in").isFalse();
+    }
+
     /** A stale token can neither complete, release nor extend, and the key stays held by {@code current}. */
     private void assertFenced(String key, long stale, long current) {
         assertThat(ledger.complete(key, stale, TTL)).as("completion with stale token " + stale).isFalse();
         assertThat(ledger.release(key, stale)).as("release with stale token " + stale).isFalse();
-        assertThat(ledger.extend(key, stale, LEASE)).as("extension with stale token " + stale).isFalse();
+        assertNotExtended(key, stale, "extension with stale token " + stale);
         assertThat(ledger.claim(key, LEASE)).as("still held by token " + current).isInstanceOf(Claim.InProgress.class);
     }
 
@@ -256,18 +285,24 @@ public abstract class LedgerContract {
         var key = key();
         var a = (Claim.Acquired) ledger.claim(key, LEASE);
         clock.advance(LEASE.plusSeconds(1));
-        assertThat(ledger.extend(key, a.token(), LEASE)).isFalse();
+        assertNotExtended(key, a.token(), "extension after the lease ran out");
     }
 
     @Test
-    void completedKey_isForgottenAfterItsTtl() {
+    void completedKey_isForgottenAfterItsTtl_andItsNextClaimGetsALargerToken() {
+        // a store that drops the expired item and counts its tokens again from the start handed the next claimant a
+        // token a worker may still hold, which could settle that claim (#16, across a TTL)
         var key = key();
         var a = (Claim.Acquired) ledger.claim(key, LEASE);
         ledger.complete(key, a.token(), TTL);
         clock.advance(TTL.minusSeconds(1));
         assertThat(ledger.claim(key, LEASE)).isInstanceOf(Claim.Completed.class);
         clock.advance(Duration.ofSeconds(2));
-        assertThat(ledger.claim(key, LEASE)).isInstanceOf(Claim.Acquired.class);
+        var again = ledger.claim(key, LEASE);
+        assertThat(again).isInstanceOf(Claim.Acquired.class);
+        var current = (Claim.Acquired) again;
+        assertThat(current.token()).as("the token after the completion's TTL").isGreaterThan(a.token());
+        assertFenced(key, a.token(), current.token());
     }
 
     @Test
@@ -322,7 +357,7 @@ public abstract class LedgerContract {
         var key = key();
         var a = (Claim.Acquired) ledger.claim(key, LEASE);
         assertThat(ledger.complete(key, a.token(), TTL)).isTrue();
-        assertThat(ledger.extend(key, a.token(), LEASE)).as("extension after the completion").isFalse();
+        assertNotExtended(key, a.token(), "extension after the completion");
         clock.advance(LEASE.plusSeconds(1));
         assertThat(ledger.claim(key, LEASE)).as("a lease past, the completion kept").isInstanceOf(Claim.Completed.class);
     }
