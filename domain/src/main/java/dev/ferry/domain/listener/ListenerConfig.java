@@ -26,7 +26,8 @@ import java.util.Objects;
  * @param throttlePause      first pause of polling after a Throttled outcome; doubles while throttling goes on. Also
  *                           the least a throttled message waits when under 100 ms — never under 10 ms
  * @param maxThrottlePause   the longest polling pause under throttling
- * @param idleTimeout        stop after this long without a message; {@link Duration#ZERO} = never
+ * @param idleTimeout        stop after this long without a message and with nothing in hand; {@link Duration#ZERO} =
+ *                           never
  * @param shutdownDeadline   how long shutdown lets running handlers finish before releasing their messages
  * @param skipDelete         on Done, do not ack: the handler settles the message itself later
  *                           through {@link Listener#settle}
