@@ -190,16 +190,7 @@ class MvStoreLedgerTest {
             LedgerCommitsTest.HeldFilePath.failReadsPast = Long.MAX_VALUE;
         }
 
-        java.util.Optional<Claim> after = null;
-        long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (after == null && System.nanoTime() < end) {
-            try {
-                after = ledger.peek("A");
-            } catch (FerryException e) {
-                assertThat(e.retryable()).as("worth asking again: " + e).isTrue();
-                Thread.sleep(100); // opened again a second after the last try
-            }
-        }
+        var after = peekOnceOpened(ledger, "A", Duration.ofSeconds(10));
         assertThat(after).as("the completion that returned, once the disk reads again")
                 .hasValueSatisfying(c -> assertThat(c).isInstanceOf(Claim.Completed.class));
     }
@@ -313,15 +304,7 @@ class MvStoreLedgerTest {
         breakStore(ledger, "write-back failed (injected)");
         try {
             LedgerCommitsTest.HeldFilePath.failReadsPast = synced; // the sweep's chunk never reached the disk
-            java.util.Optional<Claim> b = null;
-            long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (b == null && System.nanoTime() < end) {
-                try {
-                    b = ledger.peek("B");
-                } catch (FerryException e) {
-                    Thread.sleep(100); // opened again a second after the last try
-                }
-            }
+            var b = peekOnceOpened(ledger, "B", Duration.ofSeconds(10));
             assertThat(b).as("opened again from what the disk has; counted " + before + " before the sweep, "
                     + committed(ledger) + " after").isNotNull()
                     .hasValueSatisfying(c -> assertThat(c).isInstanceOf(Claim.InProgress.class));
@@ -377,16 +360,7 @@ class MvStoreLedgerTest {
             try (var channel = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
                 channel.truncate(written);
             }
-            java.util.Optional<Claim> b = null;
-            long end = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-            while (b == null && System.nanoTime() < end) {
-                try {
-                    b = ledger.peek("B");
-                } catch (FerryException e) {
-                    assertThat(e.retryable()).as("worth asking again: " + e).isTrue();
-                    Thread.sleep(100); // opened again a second after the last try
-                }
-            }
+            var b = peekOnceOpened(ledger, "B", Duration.ofSeconds(15));
             assertThat(b).as("read back older for the bound's 2 s: opened as it is, as a restart would (counted "
                     + swept + ")").isNotNull()
                     .hasValueSatisfying(c -> assertThat(c).isInstanceOf(Claim.InProgress.class));
@@ -432,15 +406,7 @@ class MvStoreLedgerTest {
         } finally {
             LedgerCommitsTest.HeldFilePath.failReadsPast = Long.MAX_VALUE;
         }
-        java.util.Optional<Claim> after = null;
-        long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (after == null && System.nanoTime() < end) {
-            try {
-                after = ledger.peek("A");
-            } catch (FerryException e) {
-                Thread.sleep(100); // opened again a second after the last try
-            }
-        }
+        var after = peekOnceOpened(ledger, "A", Duration.ofSeconds(10));
         assertThat(after).as("the completion that returned, once the disk reads again")
                 .hasValueSatisfying(c -> assertThat(c).isInstanceOf(Claim.Completed.class));
     }
@@ -690,6 +656,24 @@ class MvStoreLedgerTest {
     }
 
     /** Breaks the ledger's store as H2 does when a write fails under it. */
+    /**
+     * {@code key} peeked once the ledger answers again (opened anew at most once a second), within {@code within};
+     * null if it never did. Each refusal meanwhile says it is worth asking again.
+     */
+    private static java.util.Optional<Claim> peekOnceOpened(MvStoreLedger ledger, String key, Duration within)
+            throws InterruptedException {
+        long end = System.nanoTime() + within.toNanos();
+        while (System.nanoTime() < end) {
+            try {
+                return ledger.peek(key);
+            } catch (FerryException e) {
+                assertThat(e.retryable()).as("worth asking again: " + e).isTrue();
+                Thread.sleep(100); // opened again a second after the last try
+            }
+        }
+        return null;
+    }
+
     private static void breakStore(MvStoreLedger ledger, String why) {
         try {
             ledger.breakForTest(org.h2.mvstore.DataUtils.newMVStoreException(
