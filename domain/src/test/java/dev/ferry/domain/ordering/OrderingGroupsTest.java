@@ -299,12 +299,9 @@ class OrderingGroupsTest {
         }
     }
 
-    @Test // a review: no memory while queueing a poll's 2nd item left it and the rest in the listener's hand and in no
-          // lane — run by no one, given back by no one, their leases extended for ever
-    void submitAll_anItemThatCannotBeQueued_isReleasedWithTheRest_andThoseQueuedRun() throws Exception {
-        var processed = new CopyOnWriteArrayList<Item>();
-        var releasedItems = new CopyOnWriteArrayList<Item>();
-        var groups = new OrderingGroups<Item>(pool, 4, new OrderingGroups.Worker<>() {
+    /** Groups of 4 on the pool whose worker notes what it processed (each done) and what it released. */
+    private OrderingGroups<Item> recording(List<Item> processed, List<Item> released) {
+        return new OrderingGroups<>(pool, 4, new OrderingGroups.Worker<>() {
             @Override
             public boolean process(Item item) {
                 processed.add(item);
@@ -313,9 +310,17 @@ class OrderingGroupsTest {
 
             @Override
             public void release(Item item) {
-                releasedItems.add(item);
+                released.add(item);
             }
         });
+    }
+
+    @Test // a review: no memory while queueing a poll's 2nd item left it and the rest in the listener's hand and in no
+          // lane — run by no one, given back by no one, their leases extended for ever
+    void submitAll_anItemThatCannotBeQueued_isReleasedWithTheRest_andThoseQueuedRun() throws Exception {
+        var processed = new CopyOnWriteArrayList<Item>();
+        var releasedItems = new CopyOnWriteArrayList<Item>();
+        var groups = recording(processed, releasedItems);
         var calls = new AtomicInteger();
         java.util.function.Function<Item, String> groupOf = item -> {
             if (calls.incrementAndGet() == 2) { // where a lane's memory is asked for: the same loop, the same throw
@@ -342,18 +347,7 @@ class OrderingGroupsTest {
     void submitAll_aLaneThatCannotBeMadeReady_leavesNothingQueued_andItsGroupRunsLater() throws Exception {
         var processed = new CopyOnWriteArrayList<Item>();
         var releasedItems = new CopyOnWriteArrayList<Item>();
-        var groups = new OrderingGroups<Item>(pool, 4, new OrderingGroups.Worker<>() {
-            @Override
-            public boolean process(Item item) {
-                processed.add(item);
-                return true;
-            }
-
-            @Override
-            public void release(Item item) {
-                releasedItems.add(item);
-            }
-        });
+        var groups = recording(processed, releasedItems);
         noRoomInTheReadyQueueOnce();
         var first = new Item("A", 1, false);
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> groups.submitAll(List.of(first), Item::group))
