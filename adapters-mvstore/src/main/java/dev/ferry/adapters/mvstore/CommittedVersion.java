@@ -76,6 +76,23 @@ final class CommittedVersion {
      * have opened it — without the restart.
      */
     void notOlder(Path file, MVStore store) {
+        try {
+            check(file, store);
+        } catch (RuntimeException | Error e) { // (no memory for the read-through's buffer): left open, it held the file
+            try {                              // locked for every later opening, until a restart
+                store.closeImmediately();      // (closed already where refused: a no-op)
+            } catch (RuntimeException closing) {
+                e.addSuppressed(closing);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * The store is opened with H2's background writer off, and it stays so while this reads the file through: running,
+     * it committed on the older version meanwhile, over the newer chunks' blocks (free space to it), or cut the file.
+     */
+    private void check(Path file, MVStore store) {
         long read = store.getFileStore().lastChunkVersion();
         long committed = version.get();
         if (read >= committed) {

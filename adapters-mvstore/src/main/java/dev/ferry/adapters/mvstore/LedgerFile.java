@@ -314,8 +314,8 @@ final class LedgerFile {
             if (file.getParent() != null) {
                 Files.createDirectories(file.getParent());
             }
-            store = new MVStore.Builder().fileName(names.apply(file)).open();
-            committed.notOlder(file, store); // before anything is written over what it could not read
+            store = new MVStore.Builder().fileName(names.apply(file)).autoCommitDisabled().open(); // no writer yet:
+            committed.notOlder(file, store); // nothing written over what it could not read before this passes
             store.setAutoCommitDelay(1000);
         } catch (MVStoreException e) {
             throw new FerryException("cannot open the ledger file " + file + ": " + why(e, names.apply(file), file)

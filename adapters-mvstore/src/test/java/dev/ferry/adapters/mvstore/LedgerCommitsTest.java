@@ -40,6 +40,8 @@ class LedgerCommitsTest {
         static volatile Thread corruptReadsOf;
         /** Reads reaching past this position fail, by any thread (a disk failing where the newest chunks are). */
         static volatile long failReadsPast = Long.MAX_VALUE;
+        /** Run as a read past {@link #failReadsPast} fails (a test's look at what runs meanwhile); null: nothing. */
+        static volatile Runnable onFailedRead;
 
         private static boolean readingALedgerMap() {
             return StackWalker.getInstance().walk(frames -> frames.anyMatch(f -> f.getClassName().equals(LedgerFile.class.getName())
@@ -73,6 +75,10 @@ class LedgerCommitsTest {
                 public int read(ByteBuffer dst, long at) throws IOException {
                     if ((failLedgerMapReads && readingALedgerMap()) || Thread.currentThread() == failReadsOf
                             || at + dst.remaining() > failReadsPast) {
+                        var look = onFailedRead;
+                        if (look != null && at + dst.remaining() > failReadsPast) {
+                            look.run();
+                        }
                         throw new IOException("Input/output error");
                     }
                     if (Thread.currentThread() == corruptReadsOf) {

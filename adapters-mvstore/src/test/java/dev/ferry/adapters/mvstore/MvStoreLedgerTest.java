@@ -387,8 +387,14 @@ class MvStoreLedgerTest {
         long newest = java.nio.file.Files.size(file); // H2 writes its next chunks past here (it appends them)
         assertThat(ledger.complete("A", a.token(), Duration.ofHours(1))).as("committed").isTrue();
         breakStore(ledger, "disk full (injected)");
+        var writerRanBeside = new java.util.concurrent.atomic.AtomicReference<String>();
         try {
             LedgerCommitsTest.HeldFilePath.failReadsPast = newest; // the disk fails where the newest chunks are
+            // a last look: H2's background writer ran while the file was read through, free to commit on the older
+            // version over the newer chunks' blocks (or to cut the file)
+            LedgerCommitsTest.HeldFilePath.onFailedRead = () -> Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> t.getName().startsWith("MVStore background writer") && t.getName().contains("failing-long"))
+                    .findAny().ifPresent(t -> writerRanBeside.set(t.getName()));
             long end = System.nanoTime() + Duration.ofSeconds(3).toNanos(); // three times the bound
             var refusals = new java.util.ArrayList<String>();
             while (System.nanoTime() < end) {
@@ -403,8 +409,10 @@ class MvStoreLedgerTest {
             assertThat(refusals).as("an opening past the bound refused, saying where the file fails to read")
                     .anySatisfy(m -> assertThat(m).contains("older than what was committed")
                             .contains("fails to read at byte"));
+            assertThat(writerRanBeside.get()).as("no writer of the file while it was read through").isNull();
         } finally {
             LedgerCommitsTest.HeldFilePath.failReadsPast = Long.MAX_VALUE;
+            LedgerCommitsTest.HeldFilePath.onFailedRead = null;
         }
         var after = peekOnceOpened(ledger, "A", Duration.ofSeconds(10));
         assertThat(after).as("the completion that returned, once the disk reads again")
