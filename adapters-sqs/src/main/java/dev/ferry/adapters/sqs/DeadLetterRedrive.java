@@ -111,9 +111,12 @@ final class DeadLetterRedrive {
                 return;
             }
             emptyAnswers = 0;
+            int asideBefore = parked + cameBack;
             batch = withoutCopiesThatCameBack(withoutParked(batch));
             if (batch.isEmpty()) {
-                if (++nothingToMove >= Math.max(3, 30 / want)) {
+                // counted only when nothing new was set aside: three parked groups ahead of another's dead letter,
+                // each read whole, ended the run "done", that one never moved, every run the same
+                if (parked + cameBack == asideBefore && ++nothingToMove >= Math.max(3, 30 / want)) {
                     return; // receives in a row of set-aside ones only, 30 of them at least: nothing else is left
                 }
                 continue;

@@ -477,6 +477,28 @@ class SqsQueuesIT {
         }
     }
 
+    @Test // a last look: receives of parked letters alone counted as "nothing to move", three in a row ending the run —
+          // three parked groups of 10 ahead of another's dead letter, and the run said done, that one never moved
+    void aRedrive_pastSeveralParkedGroupsAheadOfAnotherDeadLetter_movesThatOne() {
+        try (var q = SqsFixture.create(ElasticMq.client(), true, 1000)) {
+            for (var group : List.of("A", "B", "C")) {
+                var parked = new dev.ferry.domain.parking.ParkedGroup("orders", group, group + "1", "m-1", "HTTP 400",
+                        java.time.Instant.EPOCH, java.time.Instant.EPOCH, 10, 0, null, 0, 0, false, 7);
+                deadLetterIn(q, group, group + "1", dev.ferry.domain.parking.GroupParker.at(parked));
+                for (int i = 2; i <= 10; i++) {
+                    deadLetterIn(q, group, group + i, dev.ferry.domain.parking.GroupParker.behind(parked));
+                }
+            }
+            deadLetterIn(q, "X", "x1", "HTTP 500");
+
+            var report = q.queues.redrive(q.dlqUrl, q.url, Integer.MAX_VALUE);
+
+            assertThat(report.moved()).as("%s", report).isEqualTo(1);
+            assertThat(report.parked()).as("%s", report).isEqualTo(30);
+            assertThat(receiveAll(q.url, 1)).extracting(Message::body).containsExactly("x1");
+        }
+    }
+
     /** A dead letter of FIFO group {@code group} put straight into the DLQ, {@code reason} its Ferry reason. */
     private static void deadLetterIn(SqsFixture q, String group, String body, String reason) {
         q.client.sendMessage(b -> b.queueUrl(q.dlqUrl).messageBody(body).messageGroupId(group)
