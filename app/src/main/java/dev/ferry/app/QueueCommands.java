@@ -171,7 +171,8 @@ final class QueueCommands {
                 throw usage("--from and --to are the same queue (" + dlqUrl + "): every copy would be received again, "
                         + "for ever");
             }
-            String parking = force ? null : ParkingDeadLetters.parkingSource(config, queues, dlqUrl);
+            // forced, Ferry's redrive leaves parked groups' letters in place; SQS's move task moves them all, force or not
+            String parking = force && !nativeTask ? null : ParkingDeadLetters.parkingSource(config, queues, dlqUrl);
             if (parking != null) {
                 throw usage(ParkingDeadLetters.refusal(from, parking));
             }

@@ -80,6 +80,11 @@ class ParkedGroupsIT {
                 assertThat(queues.approximateMessages(sqs.url("orders-dlq.fifo"))).as("nothing moved").isEqualTo(3);
                 assertThat(Ferry.run(new String[] {"queues", "redrive", "--from", "orders-dlq.fifo", "--to", "orders.fifo",
                         "--force", "--dry-run"}, out, err, env::get)).as("--force lets it through").isZero();
+                err.reset(); // a last look: SQS's move task moves every message, parked groups' too, forced or not
+                assertThat(Ferry.run(new String[] {"queues", "redrive", "--from", "orders-dlq.fifo", "--to", "orders.fifo",
+                        "--native", "--force", "--dry-run"}, out, err, env::get)).as("--native refused, forced too")
+                        .isEqualTo(2);
+                assertThat(err.toString()).contains("not with --native");
 
                 var noToken = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
                         + runtime.adminPort() + "/groups/release?group=A")).POST(HttpRequest.BodyPublishers.noBody()).build(),
