@@ -387,13 +387,16 @@ class ClaimLeaseOutageTest {
         };
         listener = Listener.builder(queue, refusing, new LineDecoder(), throttledOnce).ledger(slowFirstAnswer)
                 // a lease long enough that the keeper asks twice and the pause comes well within it: late in it, the
-                // claim is let go at the pause, not kept and taken up again
-                .config(ListenerTest.fast().lease(Duration.ofSeconds(8)).build()).build().start();
+                // claim is let go at the pause, not kept and taken up again. 8 s left a second and a half between the
+                // keeper's second ask and the message's end (ticks of 0.75 s): a loaded CI machine once used it up
+                .config(ListenerTest.fast().lease(Duration.ofSeconds(16)).build()).build().start();
 
         queue.send("a");
-        assertThat(Await.until(Duration.ofSeconds(20), ran::get)).as(listener.stats().line()).isTrue();
+        assertThat(Await.until(Duration.ofSeconds(30), ran::get)).as(listener.stats().line()).isTrue();
 
         assertThat(queuedBehind).as("the keeper asked again before the pause, its first call still open").isTrue();
+        assertThat(listener.stats().received()).as("the message ran twice in one delivery: the pause came within its "
+                + "lease, its claim kept, not let go and claimed anew on a redelivery").isEqualTo(1);
         givenAtMostHalfOfWhatIsLeftSinceTheResume(noted, pausedAt.get());
         assertThat(listener.stats().claimsLost()).as("the claim was kept").isZero();
     }
