@@ -95,6 +95,10 @@ final class DeadLetterRedrive {
         int emptyAnswers = 0;
         long started = System.nanoTime();
         while (moved + failed < maxMessages) {
+            if (progress.stopping()) { // asked before every receive: a run of set-aside ones only moves nothing
+                progress.update(moved, failed);
+                return;
+            }
             int want = Math.min(Batches.MAX_ENTRIES, maxMessages - moved - failed);
             if (perSecond > 0) {
                 want = Math.min(want, (int) Math.max(1, perSecond));

@@ -22,42 +22,52 @@ final class SetAsideCopies {
     /** Copies set aside remembered at most (their receipt handles), to be put back in sight at the end. */
     static final int MAX = 10_000;
     /**
-     * Copies past {@link #MAX} remembered at most (their message ids), to count each once. Only the count
-     * reported depends on them: past this, such a copy seen again (after the receive's minute) is counted
-     * again. A million ids took over 100 MB; this is about a tenth of it.
+     * Copies past {@link #MAX} remembered at most (their message ids), to count each once. Past this, a copy
+     * is not counted at all: counted each time it came back (after the receive's minute), it was new every
+     * time, and a run whose loop ends once receives set nothing new aside never ended with 110,000 copies
+     * coming back. A million ids took over 100 MB; this is about a tenth of it.
      */
     static final int MAX_SEEN = 100_000;
 
     private final SqsClient client;
     private final String queueUrl;
+    private final int max;
+    private final int maxSeen;
     /** Message id -> the newest receipt handle of each copy set aside, in the order they came. */
     private final Map<String, String> handles = new LinkedHashMap<>();
     /** The message ids of copies counted but not set aside (past {@link #MAX}). */
     private final Set<String> seen = new HashSet<>();
 
     SetAsideCopies(SqsClient client, String queueUrl) {
+        this(client, queueUrl, MAX, MAX_SEEN);
+    }
+
+    /** With bounds of its own (a test's, small). */
+    SetAsideCopies(SqsClient client, String queueUrl, int max, int maxSeen) {
         this.client = client;
         this.queueUrl = queueUrl;
+        this.max = max;
+        this.maxSeen = maxSeen;
     }
 
     /**
      * Hides copies that came back until the run ends (those past {@link #MAX} only for the receive's
-     * minute: they would not be put back in sight); how many of them are new to this run's count.
+     * minute: they would not be put back in sight); how many of them are new to this run's count — only
+     * those remembered from here on: one that cannot be is not new the next time either.
      */
     int add(List<Message> cameBack) {
         int added = 0;
         var hidden = new ArrayList<String>();
         for (var m : cameBack) {
             String id = m.messageId();
-            boolean setAside = handles.containsKey(id);
-            if (!setAside && !seen.contains(id)) {
-                added++;
-            }
-            if (setAside || handles.size() < MAX) {
-                handles.put(id, m.receiptHandle()); // its newest receipt handle
+            if (handles.containsKey(id) || handles.size() < max) {
+                if (handles.put(id, m.receiptHandle()) == null && !seen.contains(id)) { // its newest receipt handle
+                    added++;
+                }
                 hidden.add(m.receiptHandle());
-            } else if (seen.size() < MAX_SEEN) {
+            } else if (!seen.contains(id) && seen.size() < maxSeen) {
                 seen.add(id);
+                added++;
             }
         }
         Batches.changeVisibility(client, queueUrl, hidden, h -> h, h -> SECONDS, 2, null);

@@ -274,8 +274,8 @@ public final class SqsQueues {
         void update(int moved, int failed);
 
         /**
-         * Asked while a paced redrive waits for its next batch (nothing in hand then): true ends the redrive there,
-         * {@link #update} told once more. A slow rate's wait was otherwise sat out whole (a rate of 0.001: 1,000 s).
+         * Asked before each receive and while a paced redrive waits (nothing in hand then): true ends it there,
+         * {@link #update} told once more — a slow rate's wait (0.001: 1,000 s) or set-aside copies only, ended early.
          */
         default boolean stopping() {
             return false;

@@ -65,6 +65,33 @@ class SetAsideCopiesIT {
     }
 
     /**
+     * A redrive's loop ends once its receives set nothing new aside. A copy past both bounds was new each time it
+     * came back (its receive's minute over): with 110,000 copies coming back, a run never ended — spinning at the
+     * receive rate, the console's next redrive refused until a restart.
+     */
+    @Test
+    void copiesPastEveryBound_areNotNewWhenTheyComeBackAgain() {
+        String dlq = sqs.createQueue(b -> b.queueName(ElasticMq.uniqueName("redrive-dlq", false))).queueUrl();
+        try {
+            sqs.sendMessage(b -> b.queueUrl(dlq).messageBody("one"));
+            String handle = receive(dlq, 1, 60).getFirst().receiptHandle();
+            var copies = new SetAsideCopies(sqs, dlq, 2, 2);
+            var six = new ArrayList<Message>();
+            for (int i = 0; i < 6; i++) {
+                six.add(Message.builder().messageId("copy-" + i).receiptHandle(handle).body("b").build());
+            }
+
+            assertThat(copies.add(six)).as("new: two set aside, two more remembered").isEqualTo(4);
+            for (int round = 0; round < 3; round++) {
+                assertThat(copies.add(six)).as("back again, round %s: nothing new", round).isZero();
+            }
+            assertThat(copies.size()).isEqualTo(2);
+        } finally {
+            sqs.deleteQueue(b -> b.queueUrl(dlq));
+        }
+    }
+
+    /**
      * Sets aside 1,000 copies of one 256 KiB body (each a message id of its own, all under {@code handle});
      * the body, weakly held.
      */

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import software.amazon.awssdk.services.sqs.SqsClient;
@@ -147,6 +148,32 @@ class SqsQueuesIT {
             assertThatThrownBy(() -> SqsQueues.of(failing).redrive(q.dlqUrl, q.url, 10, 0, closing))
                     .as("the copies left in both queues are said, over the stop")
                     .hasMessageContaining("could not be deleted from");
+        }
+    }
+
+    /**
+     * A redrive at full speed asked whether to stop only while paced: one whose receives found set-aside copies only
+     * went on until it saw none new, a closing app's included.
+     */
+    @Test
+    void anUnpacedRedrive_asksWhetherToStopBeforeEachReceive() throws Exception {
+        try (var q = SqsFixture.create(ElasticMq.client(), false, 1000)) {
+            deadLetter(q, 25);
+            var updates = new AtomicInteger();
+            var report = q.queues.redrive(q.dlqUrl, q.url, Integer.MAX_VALUE, 0, new SqsQueues.RedriveProgress() {
+                @Override
+                public void update(int moved, int failed) {
+                    updates.incrementAndGet();
+                }
+
+                @Override
+                public boolean stopping() {
+                    return updates.get() > 0; // stopping from the first batch's report on
+                }
+            });
+
+            assertThat(report.moved()).as("one batch moved, then stopped: %s", report).isEqualTo(10);
+            assertThat(q.queues.approximateMessages(q.dlqUrl)).as("the rest left in the DLQ").isEqualTo(15);
         }
     }
 
