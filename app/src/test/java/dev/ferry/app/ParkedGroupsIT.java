@@ -183,6 +183,51 @@ class ParkedGroupsIT {
         }
     }
 
+    /**
+     * A dead letter of a group from before it was parked, ahead of its parked messages in the DLQ, stops a release
+     * there. The advice said to move it with a forced redrive, as if that ran it first: sent to the queue while its
+     * group is parked, it is dead-lettered behind the group's head and goes back last. The advice says so now, and
+     * following it loses nothing.
+     */
+    @Test
+    void aDeadLetterOfTheGroupFromBeforeItWasParked_blocksARelease_andFollowingTheAdviceSendsItBackLast(@TempDir Path dir)
+            throws Exception {
+        var api = api();
+        try (var sqs = new LocalSqs()) {
+            var file = config(sqs, dir, api.getAddress().getPort(), freePort());
+            var env = queuesCreated(file);
+            var queues = SqsQueues.of(sqs.client);
+            // dead-lettered before the group was parked (by another tool, or before on-poison: park): no reason of Ferry's
+            sqs.client.sendMessage(b -> b.queueUrl(sqs.url("orders-dlq.fifo")).messageGroupId("A")
+                    .messageDeduplicationId("x0").messageBody("{\"id\":\"x0\",\"group\":\"A\"}"));
+            poison.add("a2");
+            try (var runtime = runtime(file).start()) {
+                send(sqs, "A", "a1", "a2", "a3");
+                assertThat(Await.until(LIMIT, () -> queues.approximateMessages(sqs.url("orders-dlq.fifo")) == 3))
+                        .as(() -> "delivered " + delivered).isTrue();
+                poison.clear();
+
+                err.reset();
+                assertThat(Ferry.run(new String[] {"groups", "release", "A"}, out, err, env::get)).isNotZero();
+                assertThat(err.toString()).contains("message", "not parked with it").contains("goes back last")
+                        .doesNotContain("redrive or delete it first");
+                assertThat(delivered("A")).containsExactly("a1");
+
+                out.reset();
+                assertThat(Ferry.run(new String[] {"queues", "redrive", "--from", "orders-dlq.fifo", "--to", "orders.fifo",
+                        "--force"}, out, err, env::get)).as(err.toString()).isZero();
+                assertThat(Await.until(LIMIT, () -> queues.approximateMessages(sqs.url("orders-dlq.fifo")) == 3))
+                        .as("moved, and parked again behind its group's head").isTrue();
+                out.reset();
+                assertThat(Ferry.run(new String[] {"groups", "release", "A"}, out, err, env::get)).as(err.toString()).isZero();
+                assertThat(Await.until(LIMIT, () -> delivered("A").size() == 4)).as(() -> "delivered " + delivered).isTrue();
+                assertThat(delivered("A")).as("as the advice said: last").containsExactly("a1", "a2", "a3", "x0");
+            }
+        } finally {
+            api.stop(0);
+        }
+    }
+
     @Test
     void withSkipHead_thePoisonMessageIsDropped_andTheRestDelivered(@TempDir Path dir) throws Exception {
         var api = api();

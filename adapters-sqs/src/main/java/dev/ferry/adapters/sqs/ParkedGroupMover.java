@@ -158,9 +158,9 @@ final class ParkedGroupMover implements GroupParker.Mover {
                         if (blocker == null) {
                             blocker = "the dead-letter queue holds message " + m.messageId() + " of group " + group
                                     + ", which was not parked with it (" + (why == null ? "no reason" : why)
-                                    + "), ahead of its parked messages: move it with 'ferry queues redrive --force' "
-                                    + "(not --native), which leaves parked dead letters where they are (they go back "
-                                    + "only through 'ferry groups release'), or delete it first";
+                                    + "), ahead of its parked messages: delete it, or move it with 'ferry queues "
+                                    + "redrive --force' (not --native) — sent while its group is parked, it is parked "
+                                    + "behind the group's head and goes back last, after the messages parked now";
                         }
                     } else if (order.defers(m, why)) {
                         defer.add(m); // to the end of the dead-letter queue, to come after the head
