@@ -150,19 +150,33 @@ final class ClaimLeases {
 
     private Map<InFlight.HeldClaim, InFlight.HeldClaim> held() {
         var held = new java.util.HashMap<InFlight.HeldClaim, InFlight.HeldClaim>();
+        inHand(true, claim -> {
+            held.put(claim, claim);
+            return false;
+        });
+        return held;
+    }
+
+    /**
+     * Walks the claims the listener holds — each delivery's in flight or handed over, its async ones, its own and,
+     * with {@code toComplete}, the one on its way to being completed — until {@code found} says true; whether it did.
+     */
+    private boolean inHand(boolean toComplete, java.util.function.Predicate<InFlight.HeldClaim> found) {
         for (var items : List.of(hands.inFlight(), hands.handedOver())) {
             for (var item : items) {
                 for (var claim : item.asyncClaims) {
-                    held.put(claim, claim);
-                }
-                for (var claim : new InFlight.HeldClaim[] {item.claim, item.toComplete}) {
-                    if (claim != null) {
-                        held.put(claim, claim);
+                    if (found.test(claim)) {
+                        return true;
                     }
+                }
+                var own = item.claim;
+                var completing = toComplete ? item.toComplete : null;
+                if (own != null && found.test(own) || completing != null && found.test(completing)) {
+                    return true;
                 }
             }
         }
-        return held;
+        return false;
     }
 
     /**
@@ -260,21 +274,12 @@ final class ClaimLeases {
 
     /** The claim equal to {@code claim} as it is held now (taken up again after a pause: a new end), or null. */
     private InFlight.HeldClaim heldNow(InFlight.HeldClaim claim) {
-        for (var items : List.of(hands.inFlight(), hands.handedOver())) {
-            for (var item : items) {
-                for (var held : new InFlight.HeldClaim[] {item.claim, item.toComplete}) {
-                    if (claim.equals(held)) {
-                        return held;
-                    }
-                }
-                for (var held : item.asyncClaims) {
-                    if (claim.equals(held)) {
-                        return held;
-                    }
-                }
-            }
-        }
-        return null;
+        var now = new InFlight.HeldClaim[1];
+        inHand(true, held -> {
+            now[0] = held;
+            return claim.equals(held);
+        });
+        return claim.equals(now[0]) ? now[0] : null;
     }
 
     /**
@@ -300,14 +305,7 @@ final class ClaimLeases {
      * really lost is refused, and says so itself).
      */
     private boolean stillOpen(InFlight.HeldClaim claim) {
-        for (var items : List.of(hands.inFlight(), hands.handedOver())) {
-            for (var item : items) {
-                if (claim.equals(item.claim) || item.asyncClaims.contains(claim)) {
-                    return true;
-                }
-            }
-        }
-        return false;
+        return inHand(false, claim::equals);
     }
 
     private void again(InFlight.HeldClaim claim, Asked asked) {
