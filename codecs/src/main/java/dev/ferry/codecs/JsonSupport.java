@@ -1,6 +1,6 @@
 package dev.ferry.codecs;
 
-import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonFactoryBuilder;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
@@ -18,8 +18,8 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The shared frame of Ferry's JSON decoders: limits, UTF-8 and BOM checks, one reused
- * {@link JsonFactory}, and the translation of every parse problem into {@link Decoded.Malformed}
+ * The shared frame of Ferry's JSON decoders: limits, UTF-8 and BOM checks, Jackson parsers sharing
+ * a bounded number of field names ({@link NameSharing}), and the translation of every parse problem into {@link Decoded.Malformed}
  * with a reason naming the field path or the byte offset. Nothing escapes {@link #decode}.
  */
 abstract class JsonSupport implements Decoder {
@@ -32,7 +32,7 @@ abstract class JsonSupport implements Decoder {
     }
 
     protected final JsonLimits limits;
-    protected final JsonFactory factory;
+    protected final NameSharing parsers;
     protected final Scan scan;
     private boolean fastPath = true;
 
@@ -46,16 +46,16 @@ abstract class JsonSupport implements Decoder {
      */
     protected JsonSupport(JsonLimits limits, boolean strictDuplicates) {
         this.limits = limits;
-        this.factory = factory(limits, strictDuplicates);
+        this.parsers = new NameSharing(() -> builder(limits, strictDuplicates));
         this.scan = new Scan(limits);
     }
 
-    static JsonFactory factory(JsonLimits limits) {
-        return factory(limits, false);
+    static JsonFactoryBuilder builder(JsonLimits limits) {
+        return builder(limits, false);
     }
 
-    static JsonFactory factory(JsonLimits limits, boolean strictDuplicates) {
-        return JsonFactory.builder()
+    static JsonFactoryBuilder builder(JsonLimits limits, boolean strictDuplicates) {
+        return new JsonFactoryBuilder()
                 .streamReadConstraints(StreamReadConstraints.builder()
                         .maxNestingDepth(limits.maxDepth())
                         .maxStringLength(limits.maxStringLength())
@@ -63,8 +63,7 @@ abstract class JsonSupport implements Decoder {
                         .maxDocumentLength(limits.maxBodyBytes())
                         .build())
                 .configure(StreamReadFeature.STRICT_DUPLICATE_DETECTION, strictDuplicates)
-                .disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
-                .build();
+                .disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION);
     }
 
     /** Reads the document; called with a parser positioned before the first token. */
@@ -151,7 +150,7 @@ abstract class JsonSupport implements Decoder {
         if (problem != null) {
             return Decoded.malformed(problem);
         }
-        try (JsonParser p = factory.createParser(body)) {
+        try (JsonParser p = parsers.parser(body)) {
             return read(p, delivery);
         } catch (InnerThrew e) {
             throw e.thrown();

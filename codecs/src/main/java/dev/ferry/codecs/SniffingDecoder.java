@@ -1,6 +1,5 @@
 package dev.ferry.codecs;
 
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import dev.ferry.domain.decode.Decoded;
@@ -19,7 +18,7 @@ final class SniffingDecoder implements Decoder {
 
     enum Kind { S3, MTURK, SNS, OTHER }
 
-    private final JsonFactory factory;
+    private final NameSharing parsers;
     private final JsonLimits limits;
     private final Decoder s3;
     private final Decoder mturk;
@@ -43,7 +42,7 @@ final class SniffingDecoder implements Decoder {
      */
     SniffingDecoder(JsonLimits limits, Decoder fallback, boolean fastPaths, boolean snsInside) {
         this.limits = limits;
-        this.factory = JsonSupport.factory(limits);
+        this.parsers = new NameSharing(() -> JsonSupport.builder(limits));
         this.scan = new Scan(limits);
         var s3 = new S3Decoder(limits);
         var mturk = new MturkDecoder(limits);
@@ -91,7 +90,7 @@ final class SniffingDecoder implements Decoder {
      * decoder takes for an envelope). It answers as soon as it has seen that structure.
      */
     boolean shaped(byte[] body, Kind kind) {
-        try (JsonParser p = factory.createParser(body)) {
+        try (JsonParser p = parsers.parser(body)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 return false;
             }
@@ -192,7 +191,7 @@ final class SniffingDecoder implements Decoder {
     }
 
     private Kind jacksonSniff(byte[] body) {
-        try (JsonParser p = factory.createParser(body)) {
+        try (JsonParser p = parsers.parser(body)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 return Kind.OTHER;
             }

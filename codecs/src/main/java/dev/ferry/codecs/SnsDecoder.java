@@ -58,7 +58,7 @@ final class SnsDecoder extends JsonSupport {
     private boolean envelope(Delivery delivery) throws IOException {
         boolean type = false;
         boolean topicArn = false;
-        try (JsonParser p = factory.createParser(delivery.body())) {
+        try (JsonParser p = parsers.parser(delivery.body())) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 return false;
             }
