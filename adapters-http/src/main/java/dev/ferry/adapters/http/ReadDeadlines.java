@@ -172,8 +172,11 @@ final class ReadDeadlines implements AutoCloseable {
                     trimQueued.set(false);
                     trimReadingHeaders();
                 }, again, TimeUnit.NANOSECONDS);
-            } catch (RejectedExecutionException stopping) {
-                trimQueued.set(false); // the source is closing, and the server with it
+            } catch (Throwable notQueued) {
+                // the source closing (and the server with it), or no heap for the task: the next request looks again.
+                // Only a rejection was caught: an OutOfMemoryError left the look queued for good, none came on the
+                // timer after it, and those this one cuts (taken out of the set above) were never cut
+                trimQueued.set(false);
             }
         }
         int n = 0;

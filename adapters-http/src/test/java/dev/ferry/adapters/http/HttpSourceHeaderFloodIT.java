@@ -17,6 +17,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Level;
@@ -301,6 +303,63 @@ class HttpSourceHeaderFloodIT extends IngestEndpointFixture {
         } finally {
             server.stop(0);
             deadlines.close();
+        }
+    }
+
+    @Test // a review: only a rejection was caught as a later look at those reading their headers was queued on the
+          // timer; an OutOfMemoryError there (no heap for the task, likeliest in the flood this bounds) left the look
+          // marked queued for good: no request after it queued one, and a flood sent to a quiet source after that held
+          // its sockets and the heap for the whole read timeout
+    void aLookThatCouldNotBeQueued_isQueuedByTheNextRequest_andCutsOffWithNoRequestAfterIt() throws Exception {
+        var grace = Duration.ofSeconds(2); // long enough that the fourth comes within it: only the timer cuts
+        var deadlines = new ReadDeadlines("unqueued", Duration.ofSeconds(60), ex -> { }, 2, grace);
+        var timer = new LookFailingOnce(grace);
+        var timerField = ReadDeadlines.class.getDeclaredField("timer"); // the source's own: no seam for it
+        timerField.setAccessible(true);
+        timerField.set(deadlines, timer);
+        var server = serving(deadlines);
+        var flood = new ArrayList<Socket>();
+        try {
+            for (int i = 0; i < 3; i++) { // the third past the bound, within the grace: queueing its look throws
+                flood.add(unfinishedHeaders(server.getAddress().getPort()));
+            }
+            assertThat(timer.thrown.await(20, TimeUnit.SECONDS)).as("queueing the first look threw").isTrue();
+            flood.add(unfinishedHeaders(server.getAddress().getPort())); // queues the look again; nothing after it
+            assertThat(Await.until(Duration.ofSeconds(20), () -> closedCount(flood) >= 2))
+                    .as("the 2 past the bound cut off on the timer once past the grace, long before the read timeout; "
+                            + "%d seen", closedCount(flood)).isTrue();
+            assertThat(closedCount(flood)).as("the 2 youngest kept").isEqualTo(2);
+        } finally {
+            for (var socket : flood) {
+                socket.close();
+            }
+            server.stop(0);
+            deadlines.close();
+        }
+    }
+
+    /**
+     * The deadline timer, whose first look at those reading their headers (due within the grace; a read deadline is
+     * due only at the read timeout) cannot be queued, as with no heap for the task.
+     */
+    private static final class LookFailingOnce extends ScheduledThreadPoolExecutor {
+        final CountDownLatch thrown = new CountDownLatch(1);
+        private final AtomicBoolean failed = new AtomicBoolean();
+        private final long graceNanos;
+
+        LookFailingOnce(Duration grace) {
+            super(1);
+            this.graceNanos = grace.toNanos();
+            setRemoveOnCancelPolicy(true);
+        }
+
+        @Override
+        public ScheduledFuture<?> schedule(Runnable task, long delay, TimeUnit unit) {
+            if (unit.toNanos(delay) <= graceNanos + 1 && failed.compareAndSet(false, true)) {
+                thrown.countDown();
+                throw new OutOfMemoryError("test");
+            }
+            return super.schedule(task, delay, unit);
         }
     }
 
