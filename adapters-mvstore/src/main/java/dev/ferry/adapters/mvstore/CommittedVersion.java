@@ -1,5 +1,6 @@
 package dev.ferry.adapters.mvstore;
 
+import dev.ferry.adapters.mvstore.internal.CountedReadsFilePath;
 import dev.ferry.domain.model.Durations;
 import dev.ferry.domain.model.FerryException;
 import java.nio.file.Path;
@@ -64,6 +65,19 @@ final class CommittedVersion {
     }
 
     /**
+     * Opens the store of {@code file} by H2's {@code name} for it, a {@link CountedReadsFilePath} name (any other: its
+     * failed reads go uncounted), with H2's background writer off; refused older than what was committed
+     * ({@link #notOlder}).
+     */
+    MVStore open(Path file, String name) {
+        var failedReads = new AtomicLong();
+        var store = CountedReadsFilePath.counting(failedReads,
+                () -> new MVStore.Builder().fileName(name).autoCommitDisabled().open());
+        notOlder(file, store, failedReads.get());
+        return store;
+    }
+
+    /**
      * Refuses an opening of the file older than a commit its callers were told is on disk. H2 recovers a store that
      * was not closed cleanly by looking for its newest chunk, and takes a read that fails meanwhile (the disk that
      * broke the store, still failing) for a chunk not there: it opened, unsaid, at an older one, and its next commit
@@ -72,12 +86,12 @@ final class CommittedVersion {
      * once a second): once its reads work, with all that was committed. 0 (a first opening): any version.
      *
      * <p>With fsync off ({@link #openOlderAfter}), the same older version read back for longer than the bound, from a
-     * file that reads through to its end, is taken for what the disk has: opened, what is lost said, as a restart would
-     * have opened it — without the restart.
+     * file that reads through to its end, by an opening none of whose own reads failed ({@code failedReads}), is taken
+     * for what the disk has: opened, what is lost said, as a restart would have opened it — without the restart.
      */
-    void notOlder(Path file, MVStore store) {
+    private void notOlder(Path file, MVStore store, long failedReads) {
         try {
-            check(file, store);
+            check(file, store, failedReads);
         } catch (RuntimeException | Error e) { // (no memory for the read-through's buffer): left open, it held the file
             try {                              // locked for every later opening, until a restart
                 store.closeImmediately();      // (closed already where refused: a no-op)
@@ -92,7 +106,7 @@ final class CommittedVersion {
      * The store is opened with H2's background writer off, and it stays so while this reads the file through: running,
      * it committed on the older version meanwhile, over the newer chunks' blocks (free space to it), or cut the file.
      */
-    private void check(Path file, MVStore store) {
+    private void check(Path file, MVStore store, long failedReads) {
         long read = store.getFileStore().lastChunkVersion();
         long committed = version.get();
         if (read >= committed) {
@@ -107,9 +121,11 @@ final class CommittedVersion {
         var after = openOlderAfter;
         boolean due = after != null && now - refusedSince >= after.toNanos();
         long unreadable = due ? unreadableAt(store) : -1;
-        if (unreadable >= 0) {
+        if (due && (unreadable >= 0 || failedReads > 0)) {
             // the disk still failing where the newer chunks are (H2 takes a read that fails for a chunk not there): it
-            // may heal, with all that was committed — opened older after the bound, what came back was lost for good
+            // may heal, with all that was committed — opened older after the bound, what came back was lost for good.
+            // The read-through passing says nothing of H2's own reads (the disk healed meanwhile, or fails at times):
+            // the version H2 opened at on reads that failed was taken for what the disk has
             refusedSince = now;
             due = false;
         }
@@ -127,8 +143,19 @@ final class CommittedVersion {
         store.closeImmediately();
         throw new FerryException("ledger " + file + ": the file read back older than what was committed (version "
                 + read + ", committed " + committed + "): the disk may still be failing; it is tried again"
-                + (unreadable >= 0 ? " (the file fails to read at byte " + unreadable + ": it is not opened older while "
-                + "it does)" : after == null ? "" : " (fsync is off: read back so for " + Durations.text(after)
-                + " from a file that reads through, it is opened as it is, and what it lacks is lost)"), true);
+                + refusedFor(unreadable, failedReads, after), true);
+    }
+
+    /** What keeps a file read back older from being opened so, said: its failing reads, or the bound still running. */
+    private static String refusedFor(long unreadable, long failedReads, Duration after) {
+        if (unreadable >= 0) {
+            return " (the file fails to read at byte " + unreadable + ": it is not opened older while it does)";
+        }
+        if (failedReads > 0) {
+            return " (" + failedReads + " of its reads failed as H2 opened it: it is not opened older from reads that "
+                    + "failed)";
+        }
+        return after == null ? "" : " (fsync is off: read back so for " + Durations.text(after) + " from a file that "
+                + "reads through, it is opened as it is, and what it lacks is lost)";
     }
 }

@@ -37,7 +37,7 @@ final class LedgerFile {
     private final Path file;
     /** Held from the opening to the close: H2's lock is let go while a broken store is opened again. */
     private final LedgerLock lock;
-    /** The name H2 opens the file by (its file system scheme): a test's may hold or fail its writes. */
+    /** The name H2 opens the file by (its scheme, its failed reads counted): a test's may hold or fail its writes. */
     private final java.util.function.Function<Path, String> names;
     private final Consumer<Maps> reopened;
     private volatile Maps maps;
@@ -53,7 +53,7 @@ final class LedgerFile {
 
     LedgerFile(Path file, java.util.function.Function<Path, String> names, Consumer<Maps> reopened) {
         this.file = file;
-        this.names = names;
+        this.names = names.andThen(dev.ferry.adapters.mvstore.internal.CountedReadsFilePath::of); // CommittedVersion#open
         this.reopened = reopened;
         this.keys = keys(file);
         synchronized (OPEN) {
@@ -70,7 +70,7 @@ final class LedgerFile {
             throw e;
         }
         try {
-            this.maps = open(file, names, committed); // none yet: any version
+            this.maps = open(file, this.names, committed); // none yet: any version
         } catch (RuntimeException | Error e) {
             lock.close();
             OPEN.removeAll(keys);
@@ -314,8 +314,7 @@ final class LedgerFile {
             if (file.getParent() != null) {
                 Files.createDirectories(file.getParent());
             }
-            store = new MVStore.Builder().fileName(names.apply(file)).autoCommitDisabled().open(); // no writer yet:
-            committed.notOlder(file, store); // nothing written over what it could not read before this passes
+            store = committed.open(file, names.apply(file)); // no writer until it passes: none over what H2 could not read
             store.setAutoCommitDelay(1000);
         } catch (MVStoreException e) {
             throw new FerryException("cannot open the ledger file " + file + ": " + why(e, names.apply(file), file)

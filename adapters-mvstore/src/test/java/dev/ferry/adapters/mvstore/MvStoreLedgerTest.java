@@ -419,6 +419,48 @@ class MvStoreLedgerTest {
                 .hasValueSatisfying(c -> assertThat(c).isInstanceOf(Claim.Completed.class));
     }
 
+    @Test // a review of the fix above: H2 opened at an older version on reads that failed (it takes a read that fails for
+          // a chunk not there), and the ledger's read of the file through after it passed — a disk that fails at times,
+          // or healed meanwhile: past the bound the file was opened older on evidence from a read other than H2's, the
+          // completion that had returned was lost, and a later copy of the acked message ran again
+    void withoutFsync_anOpeningWhoseOwnReadsFailed_isNeverOpenedOlder_thoughTheReadThroughAfterItPasses()
+            throws Exception {
+        new LedgerCommitsTest.HeldFilePath(); // registers the scheme
+        var file = dir.resolve("failing-at-times.db");
+        var ledger = MvStoreLedger.builder(file).names(p -> "ferry-held:" + p).commitBound(Duration.ofSeconds(1))
+                .build(); // fsync off
+        opened.add(ledger);
+        var a = (Claim.Acquired) ledger.claim("A", Duration.ofMinutes(5));
+        assertThat(ledger.persist()).isTrue();
+        long newest = java.nio.file.Files.size(file); // H2 writes its next chunks past here (it appends them)
+        assertThat(ledger.complete("A", a.token(), Duration.ofHours(1))).as("committed").isTrue();
+        breakStore(ledger, "disk full (injected)");
+        var answered = new ArrayList<java.util.Optional<Claim>>();
+        var refusals = new ArrayList<String>();
+        try {
+            // H2's reads where the newest chunks are fail as it opens the store; the ledger's read-through after it passes
+            LedgerCommitsTest.HeldFilePath.failOpeningReadsPast = newest;
+            long end = System.nanoTime() + Duration.ofSeconds(3).toNanos(); // three times the bound
+            while (System.nanoTime() < end) {
+                try {
+                    answered.add(ledger.peek("A"));
+                } catch (FerryException refused) {
+                    refusals.add(refused.getMessage()); // the store that broke between openings (one a second)
+                }
+                Thread.sleep(200);
+            }
+        } finally {
+            LedgerCommitsTest.HeldFilePath.failOpeningReadsPast = Long.MAX_VALUE;
+        }
+        assertThat(answered).as("never answered from the older version H2 opened at on reads that failed").isEmpty();
+        assertThat(refusals).as("refused, saying the opening's own reads failed")
+                .anySatisfy(m -> assertThat(m).contains("older than what was committed").contains("reads failed"));
+
+        var after = peekOnceOpened(ledger, "A", Duration.ofSeconds(10));
+        assertThat(after).as("the completion that returned, once an opening reads the file cleanly")
+                .hasValueSatisfying(c -> assertThat(c).isInstanceOf(Claim.Completed.class));
+    }
+
     @Test // a review: H2's failures left the ledger as H2 threw them, not as the FerryException the ports say: the
           // listener took a journal read that failed for a moment for a damaged note ("no dead letter owed"), and ran
           // the message again
