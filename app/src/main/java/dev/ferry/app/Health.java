@@ -179,10 +179,13 @@ final class Health {
      * failed ledger call — a listener waiting out a 429 storm or a ledger outage is doing what it
      * should, and a restart would only spend a receive of each message it holds. A wedge (a handler
      * or an acknowledgement that never returns) moves none of these; nor does a copy waiting for the
-     * claim such a handler holds (a hold, not counted).
+     * claim such a handler holds (a hold, not counted). A hand-over (skip-delete) is progress too:
+     * the delivery left the listener's hands, and its handler's settle may come much later —
+     * settled() counts only that settle, and a listener whose handlers keep what they take read as
+     * wedged.
      */
     private static long progress(ListenerStats s) {
-        return s.settled() + s.throttled() + s.failures() + s.ledgerFailures();
+        return s.settled() + s.handedOver() + s.throttled() + s.failures() + s.ledgerFailures();
     }
 
     private static Map<String, Object> component(String status, Map<String, Object> details) {

@@ -37,10 +37,11 @@ final class Counters {
         }
     }
 
-    ListenerStats snapshot(long inFlight) {
+    /** {@code keptByHandler}: the deliveries in their handlers' keeping now (skip-delete), as {@code inFlight} in hand. */
+    ListenerStats snapshot(long inFlight, long keptByHandler) {
         return new ListenerStats(received.sum(), acked.sum(), redelivered.sum(), released.sum(), deadLettered.sum(),
                 handedOver.sum(), duplicates.sum(), throttled.sum(), failures.sum(), decodeFailures.sum(), fenced.sum(),
                 inFlight, leaseExtensions.sum(), settleFailures.sum(), polls.sum(), lastReceive,
-                ledgerFailures.sum(), held.sum(), staleDropped.sum(), claimsLost.sum());
+                ledgerFailures.sum(), held.sum(), staleDropped.sum(), claimsLost.sum(), keptByHandler);
     }
 }

@@ -57,10 +57,13 @@ final class Shutdown {
     /** How long, past the deadline, a settlement already under way is waited for before the last flush. */
     private static final long SETTLING_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
 
-    /** The counts the report starts from, taken before the listener stops running (settled: less hand-overs). */
+    /**
+     * The counts the report starts from, taken before the listener stops running. Settled counts a kept delivery
+     * (skip-delete) once, when its handler settles it: what the transport was told, as {@code finished} counts.
+     */
     record Before(long settled, long sent) {
         static Before of(ListenerStats stats, long sent) {
-            return new Before(stats.settled() - stats.handedOver(), sent);
+            return new Before(stats.settled(), sent);
         }
     }
 
@@ -159,14 +162,13 @@ final class Shutdown {
         while (!hands.isEmpty() && System.nanoTime() - settledBy < 0 && sleepMillis(1)) {
             continue;
         }
-        // a kept delivery (skip-delete) counts once handed over, again when its handler settles it: finished is what
-        // the transport was told, so one kept past the deadline is not finished (it was, and the stop "clean"), one
-        // settled is, once
+        // finished is what the transport was told: a kept delivery (skip-delete) is settled once its handler settles
+        // it, not at its hand-over — so one kept past the deadline is not finished (counted, the stop read "clean")
         // read with finished: one settled between would count in both. One released above among its events (its worker
         // past the deadline) is kept only for what its handler holds: with none, it counted as released and kept too
         long keptPastDeadline = hands.handedOver().stream().filter(i -> !i.partlyKept || !i.asyncClaims.isEmpty()).count();
         var after = stats.get();
-        long finished = after.settled() - after.handedOver() - settledBefore - releasedWaiting - releasedRunning;
+        long finished = after.settled() - settledBefore - releasedWaiting - releasedRunning;
         markStopped.run();
         // Not interrupted: an interrupt could break a settlement call half-way. It exits when idle.
         settler.wake();

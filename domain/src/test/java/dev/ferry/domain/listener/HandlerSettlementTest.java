@@ -13,6 +13,9 @@ import dev.ferry.domain.transport.Settlement;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
@@ -50,6 +53,42 @@ class HandlerSettlementTest {
             assertThat(Await.until(Duration.ofSeconds(10), () -> !sent.isEmpty())).isTrue();
             assertThat(sent).containsExactly(Disposition.redeliver(Duration.ofHours(12)));
         } finally {
+            listener.stop();
+        }
+    }
+
+    @Test
+    void deliveriesKeptAndThenAckedByTheirHandler_countOnceAmongTheSettled() throws Exception {
+        // skip-delete: a hand-over counted as settled, and the handler's ack counted again — 10 messages read as 20
+        // settled, more than were ever received
+        var queue = InMemoryQueue.standard("orders");
+        var kept = new LinkedBlockingQueue<Delivery>();
+        var listener = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
+            kept.add(delivery);
+            return Outcome.done();
+        }).config(ListenerTest.fast().skipDelete(true).lease(Duration.ofMinutes(5)).build()).build().start();
+        var acker = Executors.newSingleThreadExecutor();
+        try {
+            for (int i = 0; i < 10; i++) {
+                queue.send("m" + i);
+            }
+            assertThat(Await.until(Duration.ofSeconds(10), () -> listener.stats().handedOver() == 10))
+                    .as(listener.stats().line()).isTrue();
+            var keeping = listener.stats();
+            assertThat(keeping.settled()).as("all kept, none settled yet: " + keeping.line()).isZero();
+            assertThat(keeping.keptByHandler()).as(keeping.line()).isEqualTo(10);
+
+            // acked from another thread, as an asynchronous handler does once its work is done
+            acker.submit(() -> kept.forEach(d -> listener.settle(d, Disposition.ACK))).get(10, TimeUnit.SECONDS);
+
+            assertThat(Await.until(Duration.ofSeconds(10), () -> listener.stats().acked() == 10 && queue.size() == 0))
+                    .as(listener.stats().line()).isTrue();
+            var after = listener.stats();
+            assertThat(after.received()).isEqualTo(10);
+            assertThat(after.settled()).as("each once: " + after.line()).isEqualTo(after.received());
+            assertThat(after.keptByHandler()).as(after.line()).isZero();
+        } finally {
+            acker.shutdownNow();
             listener.stop();
         }
     }
