@@ -113,8 +113,10 @@ final class Observability implements AutoCloseable {
         try {
             server = HttpServer.create(new InetSocketAddress(address.host(), address.port()), 16);
         } catch (IOException e) {
+            // the metrics server alone said "set admin.listen", a key that did not move it
             throw new UncheckedIOException("cannot listen on " + address + " for health and metrics: " + e.getMessage()
-                    + " (set admin.listen, or admin: {listen: off})", e);
+                    + (admin ? " (set admin.listen, or admin: {listen: off}; unset, it is FERRY_ADMIN_LISTEN, else "
+                    + "metrics.listen, else 127.0.0.1:9465)" : " (set metrics.listen, or leave metrics out)"), e);
         }
         server.setExecutor(requests.executor());
         serve(server, "/metrics", exchange -> answer(exchange, 200,

@@ -371,7 +371,36 @@ class BrokenConfigTest {
                           b: {type: file, path: "%s/./out.jsonl"}
                         routes:
                           - to: [a, b]
-                        """.formatted(System.getProperty("user.home")), "ferry.yaml:4: sinks.b.path: sink 'a' writes "));
+                        """.formatted(System.getProperty("user.home")), "ferry.yaml:4: sinks.b.path: sink 'a' writes "),
+                broken("an embedded SQS server beside an endpoint on this machine's other port (a review: LocalStack's "
+                        + "queues were made and read as the embedded server's)", """
+                        embedded-sqs: {port: 9324}
+                        aws: {endpoint: "${AWS_ENDPOINT_URL:-http://localhost:4566}"}
+                        sources:
+                          s: {sqs: {queue: q}}
+                        """ + OK_TAIL, "ferry.yaml:2: aws.endpoint: with embedded-sqs the endpoint is the embedded "
+                        + "server's, port 9324 (embedded-sqs.port), but 'http://localhost:4566' is port 4566"),
+                broken("two HTTP sources on one listen, other paths (a review: each binds a server of its own, and the "
+                        + "run failed \"Address already in use\")", """
+                        sources:
+                          a: {http: {listen: "127.0.0.1:8080", path: /a, auth: none}, format: raw}
+                          b: {http: {listen: "127.0.0.1:8080", path: /b, auth: none}, format: raw}
+                        """ + OK_TAIL, "ferry.yaml:3: sources.b.http.listen: source 'b' on 127.0.0.1:8080 and source 'a' "
+                        + "on 127.0.0.1:8080 take one port"),
+                broken("metrics on every address at an HTTP source's default port (a review: the run said to set "
+                        + "admin.listen)", """
+                        sources:
+                          s: {http: {auth: none}, format: raw}
+                        metrics: {listen: "0.0.0.0:8080"}
+                        """ + OK_TAIL, "ferry.yaml:3: metrics.listen: the metrics server on 0.0.0.0:8080 and source 's' "
+                        + "on 127.0.0.1:8080 (the default) take one port"),
+                broken("an HTTP source on the embedded SQS server's port", """
+                        embedded-sqs: {port: 9324}
+                        sources:
+                          s: {sqs: {queue: q}}
+                          web: {http: {listen: "localhost:9324", auth: none}, format: raw}
+                        """ + OK_TAIL, "ferry.yaml:4: sources.web.http.listen: source 'web' on localhost:9324 and the "
+                        + "embedded SQS server on 127.0.0.1:9324 take one port"));
     }
 
     private static Arguments broken(String what, String yaml, String expected) {
@@ -392,6 +421,54 @@ class BrokenConfigTest {
                 admin: {token: "correct horse battery staple x"}
                 """ + OK_TAIL);
         assertThat(result).as(String.valueOf(result)).isInstanceOf(dev.ferry.app.config.ConfigReader.Result.Ok.class);
+    }
+
+    @org.junit.jupiter.api.Test // a review: ${AWS_ENDPOINT_URL:-} unset made the endpoint "", and the run went to real AWS
+    void aBlankEndpointBesideTheEmbeddedServer_isTheEmbeddedServer() {
+        var result = ConfigReaderTest.parse("""
+                embedded-sqs: {port: 9324}
+                aws: {endpoint: "${AWS_ENDPOINT_URL:-}"}
+                sources:
+                  s: {sqs: {queue: q}}
+                """ + OK_TAIL);
+        assertThat(result).as(String.valueOf(result)).isInstanceOf(dev.ferry.app.config.ConfigReader.Result.Ok.class);
+        var config = ((dev.ferry.app.config.ConfigReader.Result.Ok) result).config();
+        assertThat(config.aws().endpoint()).hasToString("http://127.0.0.1:9324");
+        assertThat(new RunContext(config, true).awsEndpoint()).as("where the run's SQS client goes")
+                .contains(java.net.URI.create("http://127.0.0.1:9324"));
+    }
+
+    @org.junit.jupiter.api.Test // metrics on the admin address is one server; on another address of the port, two
+    void metricsAndAdmin_onOnePort_areRefused_unlessTheyAreOneAddress() {
+        String tail = "sources: {s: {sqs: {queue: q}}}\n" + OK_TAIL;
+        assertThat(ConfigReaderTest.parse("metrics: {listen: \"0.0.0.0:9464\"}\nadmin: {listen: \"0.0.0.0:9464\"}\n"
+                + tail)).isInstanceOf(dev.ferry.app.config.ConfigReader.Result.Ok.class);
+        assertThat(ConfigReaderTest.errors("metrics: {listen: \"0.0.0.0:9464\"}\nadmin: {listen: \"127.0.0.1:9464\"}\n"
+                + tail)).anySatisfy(e -> assertThat(e).startsWith("ferry.yaml:2: admin.listen: the admin server on "
+                + "127.0.0.1:9464 and the metrics server on 0.0.0.0:9464 take one port"));
+    }
+
+    @org.junit.jupiter.api.Test // FERRY_ADMIN_LISTEN is no key of the file: the source the file places there is named
+    void anHttpSourceOnTheAdminAddressFromTheEnvironment_isRefusedAtTheSource() {
+        var result = dev.ferry.app.config.ConfigReader.parse("ferry.yaml", """
+                sources:
+                  web: {http: {listen: "127.0.0.1:9465", auth: none}, format: raw}
+                """ + OK_TAIL, java.util.Map.of("FERRY_ADMIN_LISTEN", "0.0.0.0:9465")::get, ConfigReaderTest.ADAPTERS);
+        assertThat(result).isInstanceOf(dev.ferry.app.config.ConfigReader.Result.Invalid.class);
+        assertThat(((dev.ferry.app.config.ConfigReader.Result.Invalid) result).errors().stream().map(Object::toString)
+                .toList()).anySatisfy(e -> assertThat(e).startsWith("ferry.yaml:2: sources.web.http.listen: source 'web' on "
+                        + "127.0.0.1:9465 and the admin server on 0.0.0.0:9465 (FERRY_ADMIN_LISTEN, or the default) take "
+                        + "one port"));
+    }
+
+    @org.junit.jupiter.api.Test // a review: the metrics server alone, its port taken, said to set admin.listen
+    void aMetricsPortTakenAtRun_namesMetricsListen() throws Exception {
+        try (var taken = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+             var observability = new Observability()) {
+            var address = new dev.ferry.app.config.FerryConfig.Address("127.0.0.1", taken.getLocalPort());
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> observability.serve(address, false))
+                    .hasMessageContaining("set metrics.listen").hasMessageNotContaining("admin.listen");
+        }
     }
 
     @org.junit.jupiter.api.Test

@@ -95,11 +95,21 @@ final class AppSections {
         return new FerryLogging.Settings(level == null ? "info" : level, format == null ? "text" : format, levels);
     }
 
-    /** {@code aws}: region (the SDK's default chain when none) and endpoint (the embedded server's by default). */
+    /**
+     * {@code aws}: region (the SDK's default chain when none) and endpoint (the embedded server's by default).
+     * With {@code embedded-sqs} the endpoint can only be that server: the run says its queues are the embedded
+     * server's, in memory and gone at stop, and gives the server's fixed credentials.
+     */
     static FerryConfig.Aws aws(Section root, int embeddedPort) {
         var awsSection = root.sectionOrEmpty("aws");
         awsSection.only("region", "endpoint");
-        String endpoint = awsSection.string("endpoint", embeddedPort > 0 ? "http://127.0.0.1:" + embeddedPort : null);
+        String embedded = embeddedPort > 0 ? "http://127.0.0.1:" + embeddedPort : null;
+        String endpoint = awsSection.string("endpoint", embedded);
+        if (embedded != null && endpoint != null && endpoint.isBlank()) {
+            // ${AWS_ENDPOINT_URL:-} with the variable unset means "no override": the "" replaced the embedded default,
+            // and the run went to real AWS with the embedded server's fixed credentials
+            endpoint = embedded;
+        }
         URI endpointUri = null;
         if (endpoint != null && !endpoint.isBlank()) {
             try {
@@ -117,10 +127,21 @@ final class AppSections {
             // after the queues were asked for), or to a server elsewhere whose queues the run took for in-memory ones
             awsSection.error("endpoint", "with embedded-sqs the endpoint is the embedded server's (127.0.0.1); for an SQS "
                     + "server elsewhere, or AWS, leave embedded-sqs out, was '" + endpoint + "'");
+        } else if (embeddedPort > 0 && endpointUri != null && portOf(endpointUri) != embeddedPort) {
+            // another server on this machine (LocalStack on 4566): its queues were made and read while the run said they
+            // were the embedded server's, gone at stop, and its long polls were abandoned at stop as the embedded one's
+            awsSection.error("endpoint", "with embedded-sqs the endpoint is the embedded server's, port " + embeddedPort
+                    + " (embedded-sqs.port), but '" + endpoint + "' is port " + portOf(endpointUri) + ", another server; "
+                    + "leave aws.endpoint out, or for that server leave embedded-sqs out");
         }
         // no region: the AWS SDK's default chain (AWS_REGION, the profile, the instance) decides at run time
         String region = awsSection.string("region", null);
         return new FerryConfig.Aws(region == null || region.isBlank() ? null : region.trim(), endpointUri);
+    }
+
+    /** The port an endpoint is reached on: the one it names, else its scheme's (443 for https, 80 for http). */
+    private static int portOf(URI endpoint) {
+        return endpoint.getPort() >= 0 ? endpoint.getPort() : "https".equalsIgnoreCase(endpoint.getScheme()) ? 443 : 80;
     }
 
     /**

@@ -212,6 +212,7 @@ public final class ConfigReader {
         var fitted = LivenessBounds.fit(root, l, listener, admin, metrics != null, SinkCalls.of(routes, sinks));
         listener = fitted.listener();
         admin = fitted.admin();
+        SharedTransports.onePortEach(root, embeddedPort, sources, sourceSections, metrics, admin.listen());
         boolean deadLetterUnmatched = "dead-letter".equals(root.oneOf("unmatched", "dead-letter", Set.of("ignore", "dead-letter")));
         return new FerryConfig(file, embeddedPort, aws, ledger, sources, sinks, routes, listener,
                 AppSections.statsEvery(root), metrics, deadLetterUnmatched, AppSections.logging(root),

@@ -1,5 +1,6 @@
 package dev.ferry.app.config;
 
+import dev.ferry.adapters.http.HttpSourceConfig;
 import dev.ferry.adapters.kafka.KafkaSinkConfig;
 import dev.ferry.adapters.kafka.KafkaSourceConfig;
 import dev.ferry.adapters.sqs.SqsSinkConfig;
@@ -16,7 +17,8 @@ import java.util.stream.Collectors;
  * sources in one consumer group on one topic (each orders and claims in a scope of its own, so every
  * rebalance hands one's records in hand to the other, which runs them again beside it), and a sink
  * that writes to a source's own queue or topic (each copy is a new message, a new event: handled and
- * written again, for ever).
+ * written again, for ever). And two servers of one file on one port: validated, then the second failed
+ * at start ("Address already in use"), blamed on a key that did not move it.
  */
 final class SharedTransports {
 
@@ -71,6 +73,86 @@ final class SharedTransports {
                             + source.name() + "' reads: every event written there is read again as a new one, handled "
                             + "and written again, for ever; write to another " + (sink.plan() instanceof SqsSinkConfig
                             ? "queue" : "topic"));
+                    break;
+                }
+            }
+        }
+    }
+
+    /** A server the run starts: what it is (as said in a sentence), where it listens, and the key that sets that. */
+    private record Listening(String what, String host, int port, Section section, String key, String unwritten) {
+
+        /** Whether the file writes its address (else a default, or FERRY_ADMIN_LISTEN): the other one is blamed first. */
+        boolean written() {
+            return section != null && section.has(key);
+        }
+
+        /** Its address, and where it came from when the file does not write it. */
+        String where() {
+            return host + ":" + port + (written() ? "" : " (" + unwritten + ")");
+        }
+
+        /** Both bind one port: the same host, or either every address (0.0.0.0, ::); port 0 is a free one each. */
+        boolean clashesWith(Listening other) {
+            return port > 0 && port == other.port && (wildcard(host) || wildcard(other.host)
+                    || loopbackAsIs(host).equalsIgnoreCase(loopbackAsIs(other.host)));
+        }
+
+        private static boolean wildcard(String host) {
+            return switch (host) {
+                case "", "0.0.0.0", "::", "[::]" -> true;
+                default -> false;
+            };
+        }
+
+        /** localhost binds 127.0.0.1 (Java prefers IPv4): one address written two ways. */
+        private static String loopbackAsIs(String host) {
+            return "localhost".equalsIgnoreCase(host) ? "127.0.0.1" : host;
+        }
+    }
+
+    /**
+     * The servers a run starts, on one port each: the embedded SQS server (127.0.0.1), every HTTP source (each
+     * binds a server of its own, whatever its path), the metrics server and the admin server (not when it is the
+     * metrics address: that is one server). Refused at the second one the file writes: two HTTP sources on one
+     * listen passed, and the run failed "Address already in use"; an HTTP source beside metrics on its port made
+     * the metrics server fail, saying to set admin.listen.
+     */
+    static void onePortEach(Section root, int embeddedPort, Map<String, FerryConfig.SourceSpec> sources,
+                            Map<String, Section> sourceSections, FerryConfig.Address metrics, FerryConfig.Address admin) {
+        var servers = new java.util.ArrayList<Listening>();
+        if (embeddedPort > 0) {
+            servers.add(new Listening("the embedded SQS server", "127.0.0.1", embeddedPort, root.section("embedded-sqs"),
+                    "port", "the default"));
+        }
+        for (var source : sources.values()) {
+            var section = sourceSections.get(source.name());
+            if (source.plan() instanceof HttpSourceConfig http && section != null) {
+                servers.add(new Listening("source '" + source.name() + "'", http.host(), http.port(),
+                        section.section("http"), "listen", "the default"));
+            }
+        }
+        if (metrics != null) {
+            servers.add(new Listening("the metrics server", metrics.host(), metrics.port(), root.section("metrics"),
+                    "listen", "the default"));
+        }
+        if (admin != null && !admin.equals(metrics)) {
+            servers.add(new Listening("the admin server", admin.host(), admin.port(), root.section("admin"),
+                    "listen", "FERRY_ADMIN_LISTEN, or the default"));
+        }
+        for (int i = 1; i < servers.size(); i++) {
+            for (int j = 0; j < i; j++) {
+                var first = servers.get(j);
+                var second = servers.get(i);
+                if (second.clashesWith(first)) {
+                    // blame what the user wrote: an admin address from FERRY_ADMIN_LISTEN is no key of the file, and
+                    // with no admin section at all it has no line to name
+                    var blamed = second.written() || !first.written() ? second : first;
+                    blamed = blamed.section() != null ? blamed : blamed == first ? second : first;
+                    var other = blamed == first ? second : first;
+                    blamed.section().error(blamed.key(), blamed.what() + " on " + blamed.where() + " and " + other.what()
+                            + " on " + other.where() + " take one port: the second to start fails (address already in "
+                            + "use); give each a port of its own");
                     break;
                 }
             }
