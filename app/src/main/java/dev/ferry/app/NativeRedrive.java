@@ -101,10 +101,16 @@ final class NativeRedrive {
                 if (t != null) {
                     seenStart[0] = t.startedAt();
                 } else {
-                    long since = askedBefore ? earlierTask + 1
-                            : seenStart[0] != Long.MIN_VALUE ? seenStart[0] : startedAt - 60_000;
+                    boolean bySqsClock = askedBefore || seenStart[0] != Long.MIN_VALUE;
+                    long since = askedBefore ? earlierTask + 1 : bySqsClock ? seenStart[0] : startedAt - 60_000;
+                    // told by this host's clock alone (the list before ours failed, ours done before a poll saw it):
+                    // the one that started nearest ours. The first to start in the minute before ours was taken: one
+                    // another operator started and saw end before ours began, and its FAILED was said as ours
+                    java.util.Comparator<SqsQueues.MoveTask> ours = bySqsClock
+                            ? java.util.Comparator.comparingLong(SqsQueues.MoveTask::startedAt)
+                            : java.util.Comparator.comparingLong(task -> Math.abs(task.startedAt() - startedAt));
                     t = tasks.stream().filter(task -> task.handle() == null && task.startedAt() >= since)
-                            .min(java.util.Comparator.comparingLong(SqsQueues.MoveTask::startedAt)).orElse(null);
+                            .min(ours).orElse(null);
                 }
                 failingSince = 0;
             } catch (RuntimeException e) {
