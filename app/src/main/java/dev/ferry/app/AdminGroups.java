@@ -133,11 +133,16 @@ final class AdminGroups implements HttpHandler {
     /** Held while a listing past {@link GroupActions#DEFAULT_LIMIT} is read and answered. */
     private final java.util.concurrent.Semaphore largeListing = new java.util.concurrent.Semaphore(1);
 
-    /** From the app's close on, releases are refused: one begun now would read on while the ledger and clients close. */
+    /**
+     * From the app's close on, releases are refused (one begun now would read on while the ledger and clients close), and
+     * those under way end after the batch they recorded ({@link GroupActions#stopping()}): only waited for, one read on
+     * past the wait, and the ledger closed under a batch it had sent back — the group let flow ahead of those copies.
+     */
     void stopping() {
         synchronized (releasing) {
             stopping = true;
         }
+        actions.stopping();
     }
 
     /** The threads answering a release now. */
@@ -145,7 +150,8 @@ final class AdminGroups implements HttpHandler {
 
     /**
      * At the app's close, before the ledger and the clients go: waits up to {@code patience} for the
-     * releases under way; false when one still runs — the close then goes on, and such a release loses
+     * releases under way, told by {@link #stopping} to end after their batch in hand; false when one still
+     * runs (a batch slower than the patience) — the close then goes on, and such a release loses
      * the record of what it moved (its group stays parked, its count short) or leaves a message both
      * sent back and in the dead-letter queue. Not interrupted: an interrupt lands in whatever call the
      * release is making (a send whose delete then never comes). Call after {@link #stopping}.
@@ -254,8 +260,8 @@ final class AdminGroups implements HttpHandler {
             answer(exchange, 400, Map.of("error", Thrown.message(e)));
         } catch (IllegalArgumentException | GroupParker.ReleaseInterrupted e) {
             answer(exchange, 409, Map.of("error", Thrown.message(e))); // Map.of takes no null: a bare exception was a 500
-        } catch (FerryException e) {
-            answer(exchange, 502, Map.of("error", Thrown.message(e)));
+        } catch (FerryException e) { // ended by the close (after its batch) as a new one is refused: Ferry is closing
+            answer(exchange, stopping ? 503 : 502, Map.of("error", Thrown.message(e)));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             answer(exchange, 503, Map.of("error", "stopping"));

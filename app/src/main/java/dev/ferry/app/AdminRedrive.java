@@ -45,11 +45,24 @@ final class AdminRedrive implements HttpHandler {
 
     /** Of a DLQ's URL, the name of the {@code on-poison: park} source whose parked groups it holds; null when none. */
     private final java.util.function.UnaryOperator<String> parkingSource;
+    /**
+     * Of a dead letter's source queue (null: not said) and group, whether the ledger holds the group parked now: only
+     * those letters stay. Every group said parked, a letter whose group was no longer parked was never moved (no release
+     * would take it either), and the DLQ's retention deleted it.
+     */
+    private final java.util.function.BiPredicate<String, String> parkedNow;
 
+    /** One that leaves every parked group's dead letter in place (no ledger to ask). */
     AdminRedrive(SqsQueues queues, String token, java.util.function.UnaryOperator<String> parkingSource) {
+        this(queues, token, parkingSource, (queue, group) -> true);
+    }
+
+    AdminRedrive(SqsQueues queues, String token, java.util.function.UnaryOperator<String> parkingSource,
+                 java.util.function.BiPredicate<String, String> parkedNow) {
         this.queues = queues;
         this.token = AdminAccess.bytes(token);
         this.parkingSource = parkingSource;
+        this.parkedNow = parkedNow;
     }
 
     @Override
@@ -155,10 +168,12 @@ final class AdminRedrive implements HttpHandler {
                 public boolean stopping() {
                     return stopping;
                 }
-            });
+            }, parkedNow);
+            // said: every copy back failing again is no "done", nor messages another reader (a release) held out of sight
+            String error = report.problem() == null ? null : report.failed() > 0 ? "send failed: " + report.problem()
+                    : report.problem();
             status.set(new Status(started.from(), started.to(), started.total(), report.moved(), report.failed(),
-                    started.started(), Instant.now(), report.problem() == null ? null : "send failed: " + report.problem(),
-                    report.cameBack())); // said: every copy back failing again is no "done"
+                    started.started(), Instant.now(), error, report.cameBack()));
             LOG.info("redrive from {} to {} (console): {} moved, {} left behind, {} copies came back failing again",
                     started.from(), started.to(), report.moved(), report.failed(), report.cameBack());
         } catch (RuntimeException | Error e) {

@@ -212,7 +212,8 @@ public final class FerryRuntime implements AutoCloseable {
         observability.events(new AdminEvents(new EventActions(config, ledger), config.admin().token()));
         if (usesSqs()) {
             var queues = SqsQueues.of(dev.ferry.adapters.sqs.SqsClients.shared(context));
-            redrive = new AdminRedrive(queues, config.admin().token(), dlq -> ParkingDeadLetters.parkingSource(config, queues, dlq));
+            redrive = new AdminRedrive(queues, config.admin().token(), dlq -> ParkingDeadLetters.parkingSource(config, queues, dlq),
+                    ParkingDeadLetters.parkedNow(config, ledger)); // the letters of groups parked now stay, by the ledger held here
             observability.redrive(redrive);
         }
         observability.console(new AdminConsole(sources, sinks, deadLetters, groupActions, config.ledger().kind(),
@@ -342,7 +343,7 @@ public final class FerryRuntime implements AutoCloseable {
         closed = true;
         observability.ready(false);
         if (adminGroups != null) {
-            adminGroups.stopping();
+            adminGroups.stopping(); // none begins, and those under way end after their batch while the listeners stop
         }
         if (redrive != null) {
             redrive.stopping(); // its batch under way ends while the listeners stop

@@ -138,6 +138,52 @@ final class GroupActions {
         releases.incrementAndGet();
     }
 
+    /** Set once whoever runs releases here is going away: see {@link #stopping()}. */
+    private volatile boolean stopping;
+
+    /**
+     * Whoever runs releases here is going away (Ferry's close, the CLI's Ctrl-C): each release under way ends after the
+     * batch it recorded, saying so, its group parked for the next release to go on in order. Only waited for, a release
+     * read on until the close took the ledger under a batch sent back: its count lost, the next release numbered its
+     * copies below those that passed, and the group was let flow with them still in the queue.
+     */
+    void stopping() {
+        stopping = true;
+    }
+
+    /** {@code mover}, told of {@link #stopping()} before each batch ({@link GroupParker.Progress#stopping}) and each move. */
+    private GroupParker.Mover stoppable(GroupParker.Mover mover) {
+        return new GroupParker.Mover() {
+            @Override
+            public GroupParker.Moved move(ParkedGroup parked, String token, boolean skipHead) {
+                return move(parked, token, skipHead, (counted, redriven) -> { });
+            }
+
+            @Override
+            public GroupParker.Moved move(ParkedGroup parked, String token, boolean skipHead, GroupParker.Progress progress) {
+                if (stopping) { // between moves (the patience's waits), and for a mover that does not ask
+                    return new GroupParker.Moved(0, 0, "Ferry is stopping; release it again to go on");
+                }
+                return mover.move(parked, token, skipHead, new GroupParker.Progress() {
+                    @Override
+                    public void movedSoFar(long counted, long redriven) {
+                        progress.movedSoFar(counted, redriven);
+                    }
+
+                    @Override
+                    public boolean stillReleasing() {
+                        return progress.stillReleasing();
+                    }
+
+                    @Override
+                    public boolean stopping() {
+                        return stopping || progress.stopping();
+                    }
+                });
+            }
+        };
+    }
+
     private GroupParker.Released release(FerryConfig.SourceSpec spec, String source, String group, boolean skipHead,
                                          String expectedHead, boolean giveUpMissing) throws InterruptedException {
         var parker = new GroupParker(parking, Clock.systemUTC());
@@ -149,7 +195,8 @@ final class GroupActions {
             throw notParked(group, source);
         }
         if (spec.plan() instanceof KafkaSourceConfig kafka) {
-            return parker.release(source, group, skipHead, expectedHead, kafka.parkedGroupMover(), PATIENCE, giveUpMissing);
+            return parker.release(source, group, skipHead, expectedHead, stoppable(kafka.parkedGroupMover()), PATIENCE,
+                    giveUpMissing);
         }
         var sqs = (SqsSourceConfig) spec.plan();
         var queues = SqsQueues.of(client);
@@ -169,8 +216,8 @@ final class GroupActions {
                     + "parked messages cannot be found: make the RedrivePolicy name the dead-letter queue the group was "
                     + "parked into, then release it");
         }
-        return parker.release(source, group, skipHead, expectedHead, queues.parkedGroupMover(deadLetterQueueUrl, queueUrl),
-                PATIENCE, giveUpMissing);
+        return parker.release(source, group, skipHead, expectedHead,
+                stoppable(queues.parkedGroupMover(deadLetterQueueUrl, queueUrl)), PATIENCE, giveUpMissing);
     }
 
     /** A parked group as the admin endpoints answer it. */

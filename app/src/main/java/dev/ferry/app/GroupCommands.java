@@ -12,6 +12,8 @@ import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -239,21 +241,65 @@ final class GroupCommands {
                 io.err().println("ferry: " + incomplete());
                 return Ferry.FAILED;
             }
-            GroupParker.Released released;
-            String from;
-            try {
-                from = actions.sourceFor(source, group);
-                released = actions.release(from, group, skipHead, head, giveUpMissing);
-            } catch (GroupActions.BadSource e) { // the command line's mistake: exit 1 says "run it again"
-                io.err().println("ferry: " + Printable.of(Thrown.message(e)));
-                return Ferry.USAGE;
-            } catch (IllegalArgumentException | GroupParker.ReleaseInterrupted e) {
-                // it may name the group's head, an event key a sender chose, and why it was parked again
-                io.err().println("ferry: " + Printable.of(Thrown.message(e)));
-                return Ferry.FAILED;
+            var over = new CountDownLatch(1);
+            var stop = stopOnExit(actions, over);
+            try { // over for the hook only once its last words are out: a stop halts the JVM right after
+                GroupParker.Released released;
+                String from;
+                try {
+                    from = actions.sourceFor(source, group);
+                    released = actions.release(from, group, skipHead, head, giveUpMissing);
+                } catch (GroupActions.BadSource e) { // the command line's mistake: exit 1 says "run it again"
+                    io.err().println("ferry: " + Printable.of(Thrown.message(e)));
+                    return Ferry.USAGE;
+                } catch (IllegalArgumentException | GroupParker.ReleaseInterrupted e) {
+                    // it may name the group's head, an event key a sender chose, and why it was parked again
+                    io.err().println("ferry: " + Printable.of(Thrown.message(e)));
+                    return Ferry.FAILED;
+                } catch (RuntimeException e) {
+                    if (stop.isAlive()) { // the hook runs (Ctrl-C): said here, past it the JVM may halt before stderr has it
+                        io.err().println("ferry: " + Printable.of(Thrown.message(e)));
+                        io.err().flush();
+                    }
+                    throw e;
+                }
+                io.out().println(GroupActions.text(from, group, released));
+                io.out().flush();
+                return released.finish() == GroupParker.Finish.NOT_YET ? Ferry.FAILED : Ferry.OK;
+            } finally {
+                over.countDown();
+                try {
+                    Runtime.getRuntime().removeShutdownHook(stop);
+                } catch (IllegalStateException exiting) { // the JVM is stopping: the hook runs, and finds the release over
+                }
             }
-            io.out().println(GroupActions.text(from, group, released));
-            return released.finish() == GroupParker.Finish.NOT_YET ? Ferry.FAILED : Ferry.OK;
         }
+
+        /**
+         * Ctrl-C (SIGTERM) during the release, until {@code over}: it ends after the batch in hand, recorded, and the exit
+         * waits for that, as a redrive's does ({@link RedriveStop}). Without it the JVM stopped mid-batch: copies sent and
+         * originals deleted, their count lost — the next release numbered its copies below those, and the group flowed
+         * ahead of them. Registered, and returned to be taken off.
+         */
+        private Thread stopOnExit(GroupActions actions, CountDownLatch over) {
+            var hook = new Thread(() -> {
+                actions.stopping();
+                try {
+                    if (!over.await(STOP_PATIENCE.toNanos(), TimeUnit.NANOSECONDS)) {
+                        io.err().println("ferry: the release of group " + Printable.of(group) + " did not end its batch "
+                                + "within " + STOP_PATIENCE.toSeconds() + " s: what it sent back last may not be counted; "
+                                + "look at 'ferry groups list', and release it again");
+                        io.err().flush();
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "ferry-release-stop");
+            Runtime.getRuntime().addShutdownHook(hook);
+            return hook;
+        }
+
+        /** How long a stop waits for the batch in hand: a batch's sends, deletes and the store's retries of its count. */
+        private static final Duration STOP_PATIENCE = Duration.ofSeconds(30);
     }
 }

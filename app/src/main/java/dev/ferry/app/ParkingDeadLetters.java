@@ -3,7 +3,12 @@ package dev.ferry.app;
 import dev.ferry.adapters.sqs.SqsQueues;
 import dev.ferry.adapters.sqs.SqsSourceConfig;
 import dev.ferry.app.config.FerryConfig;
+import dev.ferry.domain.parking.GroupParking;
 import dev.ferry.domain.parking.OnPoison;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.function.BiPredicate;
 
 /**
  * Dead-letter queues that hold parked groups: a plain redrive must not move them. A parked group's
@@ -43,6 +48,37 @@ final class ParkingDeadLetters {
         return null;
     }
 
+    /**
+     * Of a dead letter's source queue (its name; null when it names none) and its group, whether {@code ledger} holds the
+     * group parked now on an {@code on-poison: park} SQS source reading that queue (on any of them, for null): a redrive
+     * leaves only those letters in place. Told by the letter's reason alone, one whose group was no longer parked (it
+     * reached the DLQ after a release stopped waiting for it, a release gave it up as missing, the park was lost) stayed
+     * through every redrive while a release refused it ("not parked"), until the DLQ's retention deleted it. What this
+     * configuration cannot see is said parked, left as before: a ledger keeping no parked groups, a queue none of its
+     * parking sources reads (another configuration's, sharing the DLQ).
+     */
+    static BiPredicate<String, String> parkedNow(FerryConfig config, Object ledger) {
+        if (!(ledger instanceof GroupParking parking)) {
+            return (queue, group) -> true;
+        }
+        var readers = new HashMap<String, List<String>>(); // a queue's name -> the parking sources reading it
+        for (var source : config.sources().values()) {
+            if (source.onPoison() == OnPoison.PARK && source.plan() instanceof SqsSourceConfig sqs) {
+                readers.computeIfAbsent(queueName(sqs.queue()), q -> new ArrayList<>()).add(source.name());
+            }
+        }
+        var all = readers.values().stream().flatMap(List::stream).toList();
+        return (queue, group) -> {
+            var sources = queue == null ? all : readers.getOrDefault(queue, List.of());
+            return sources.isEmpty() || sources.stream().anyMatch(source -> parking.parkedGroup(source, group).isPresent());
+        };
+    }
+
+    /** A queue's name, as its dead letters name it, from the name, URL or ARN a configuration gives. */
+    static String queueName(String queue) {
+        return queue.substring(Math.max(queue.lastIndexOf('/'), queue.lastIndexOf(':')) + 1);
+    }
+
     /** Whether SQS said the queue does not exist, by type or by either of its codes for it. */
     private static boolean gone(Throwable e) {
         return e instanceof software.amazon.awssdk.services.sqs.model.QueueDoesNotExistException
@@ -74,7 +110,7 @@ final class ParkingDeadLetters {
                 + "back out of order and lose which message is each group's head. Release them with 'ferry groups release "
                 + "GROUP --source " + source + "' (see 'ferry groups list'): parked groups go back only that way. To move "
                 + "the other messages there all the same (one SQS moved itself, another queue's), redrive with --force "
-                + "(force=true), which leaves the parked groups' dead letters where they are (not with --native: SQS's "
-                + "move task moves every message)";
+                + "(force=true), which leaves the dead letters of groups still parked where they are (not with --native: "
+                + "SQS's move task moves every message)";
     }
 }

@@ -164,14 +164,14 @@ final class QueueCommands {
         }
 
         @Override
-        int run(FerryConfig config, SqsClient client, SqsQueues queues) throws InterruptedException {
+        int run(FerryConfig config, SqsClient client, SqsQueues queues) throws Exception {
             String dlqUrl = queues.url(from);
             String targetUrl = to == null ? null : queues.url(to);
             if (targetUrl != null && ParkingDeadLetters.sameQueue(dlqUrl, targetUrl)) { // a URL of another host is the queue too
                 throw usage("--from and --to are the same queue (" + dlqUrl + "): every copy would be received again, "
                         + "for ever");
             }
-            // forced, Ferry's redrive leaves parked groups' letters in place; SQS's move task moves them all, force or not
+            // forced, Ferry's redrive leaves the letters of groups parked now in place; SQS's move task moves them all
             String parking = force && !nativeTask ? null : ParkingDeadLetters.parkingSource(config, queues, dlqUrl);
             if (parking != null) {
                 throw usage(ParkingDeadLetters.refusal(from, parking));
@@ -204,11 +204,12 @@ final class QueueCommands {
             }
             var progress = new RedriveProgressLine(io.out(), RedriveProgressLine.onTerminal(), total);
             var stop = RedriveStop.onExit(from, java.time.Duration.ofSeconds(30), io.err()); // Ctrl-C: after the batch
-            try { // the run is over for the hook only once its last words are out: a stop halts the JVM right after
+            // the run is over for the hook only once its last words are out: a stop halts the JVM right after
+            try (var parked = ParkedGroupsHere.open(config)) { // only the letters of groups parked now stay
                 SqsQueues.RedriveReport report;
                 try {
                     report = queues.redrive(dlqUrl, targetUrl, max == null ? Integer.MAX_VALUE : max,
-                            rate == null ? 0 : rate, stop.around(progress::update));
+                            rate == null ? 0 : rate, stop.around(progress::update), parked.parkedNow());
                 } catch (RuntimeException e) { // what moved before it ended is said, not only the error
                     progress.finish();
                     io.out().println("moved " + progress.moved() + " message(s) from " + from + " to " + where
@@ -225,14 +226,14 @@ final class QueueCommands {
                 io.out().println("moved " + report.moved() + " message(s) from " + from + " to " + where
                         + (report.cameBack() > 0 ? "; " + report.cameBack() + " of their copies came back failing again and "
                                 + "stay in " + from : "")
-                        + (report.parked() > 0 ? "; " + report.parked() + " dead letter(s) of parked groups stay in " + from
-                                + " (they go back only through 'ferry groups release')" : "")
+                        + parked.said(report, from)
                         + (report.failed() > 0 ? "; " + report.failed() + " stayed in " + from + " (send failed: "
-                                + Printable.of(report.problem()) + ")" : ""));
+                                + Printable.of(report.problem()) + ")" : "")
+                        + (report.failed() == 0 && report.problem() != null ? "; " + Printable.of(report.problem()) : ""));
                 io.out().flush();
-                // copies that came back failing stay behind in the DLQ as surely as those whose send failed: a script's
-                // "redrive && echo drained" said drained with every message back where it was
-                return report.failed() > 0 || report.cameBack() > 0 ? Ferry.FAILED : Ferry.OK;
+                // copies that came back failing, and messages another reader held, stay behind in the DLQ as surely as
+                // those whose send failed: a script's "redrive && echo drained" said drained with them all still there
+                return report.failed() > 0 || report.cameBack() > 0 || report.problem() != null ? Ferry.FAILED : Ferry.OK;
             } finally {
                 stop.over();
             }

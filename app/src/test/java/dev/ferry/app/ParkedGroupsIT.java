@@ -228,6 +228,66 @@ class ParkedGroupsIT {
         }
     }
 
+    /**
+     * A review: a letter parked with its group, whose group the ledger no longer held parked (it reached the DLQ after a
+     * release had stopped waiting for it, a release gave it up as missing, the park was lost), stayed through every
+     * redrive — refused, or forced and set aside — while a release refused it ("not parked"): nothing Ferry has moved it,
+     * and the DLQ's retention deleted it. A forced redrive asks the ledger now: the letters of groups no longer parked
+     * move, those of groups parked now stay. Where it cannot read the ledger (the running Ferry holds its file), all stay
+     * as before, and it says why.
+     */
+    @Test
+    void aForcedRedrive_movesTheParkedLettersOfAGroupNoLongerParked_andLeavesThoseOfAGroupParkedNow(@TempDir Path dir)
+            throws Exception {
+        try (var sqs = new LocalSqs()) {
+            var file = config(sqs, dir, freePort(), freePort());
+            var env = queuesCreated(file);
+            var config = ((ConfigReader.Result.Ok) ConfigReader.read(file, System::getenv, ConfigReaderTest.ADAPTERS)).config();
+            var parked = new HashMap<String, dev.ferry.domain.parking.ParkedGroup>();
+            for (var group : List.of("G", "H")) { // each parked behind its head once: G released since, H still parked
+                parked.put(group, new dev.ferry.domain.parking.ParkedGroup("orders", group, group + "1", "m-1", "HTTP 400",
+                        java.time.Instant.now(), java.time.Instant.now(), 2, 0, null, 0, 0, false, 0));
+                var reason = dev.ferry.domain.parking.GroupParker.behind(parked.get(group));
+                sqs.client.sendMessage(b -> b.queueUrl(sqs.url("orders-dlq.fifo")).messageGroupId(group)
+                        .messageDeduplicationId(group + "2").messageBody("{\"id\":\"" + group + "2\",\"group\":\"" + group + "\"}")
+                        .messageAttributes(Map.of(dev.ferry.domain.transport.DeadLetterAttributes.REASON, text(reason),
+                                dev.ferry.domain.transport.DeadLetterAttributes.SOURCE, text("orders.fifo"))));
+            }
+            try (var context = new RunContext(config, true)) {
+                var ledger = config.ledger().plan().open(context);
+                try {
+                    assertThat(((dev.ferry.domain.parking.GroupParking) ledger).replaceParkedGroup(null, parked.get("H")))
+                            .isTrue();
+
+                    out.reset(); // held open here, as a running Ferry holds it: not read, every parked letter stays
+                    assertThat(Ferry.run(new String[] {"queues", "redrive", "--from", "orders-dlq.fifo", "--to", "orders.fifo",
+                            "--force"}, out, err, env::get)).as(err.toString()).isZero();
+                    assertThat(out.toString()).contains("moved 0 message(s)").contains("2 dead letter(s) of parked groups")
+                            .contains("could not be read here");
+                    assertThat(sqs.depth("orders-dlq.fifo")).isEqualTo(2);
+                } finally {
+                    ((AutoCloseable) ledger).close();
+                }
+            }
+
+            out.reset();
+            assertThat(Ferry.run(new String[] {"queues", "redrive", "--from", "orders-dlq.fifo", "--to", "orders.fifo",
+                    "--force"}, out, err, env::get)).as(err.toString()).isZero();
+            assertThat(out.toString()).contains("moved 1 message(s) from orders-dlq.fifo")
+                    .contains("1 dead letter(s) of parked groups stay in orders-dlq.fifo (group(s) H)")
+                    .doesNotContain("could not be read here");
+            assertThat(sqs.drain("orders.fifo", 1, 10)).extracting(software.amazon.awssdk.services.sqs.model.Message::body)
+                    .containsExactly("{\"id\":\"G2\",\"group\":\"G\"}");
+            assertThat(sqs.drain("orders-dlq.fifo", 1, 10)).extracting(software.amazon.awssdk.services.sqs.model.Message::body)
+                    .as("H's letter stays, for its release").containsExactly("{\"id\":\"H2\",\"group\":\"H\"}");
+        }
+    }
+
+    private static software.amazon.awssdk.services.sqs.model.MessageAttributeValue text(String value) {
+        return software.amazon.awssdk.services.sqs.model.MessageAttributeValue.builder().dataType("String").stringValue(value)
+                .build();
+    }
+
     @Test
     void withSkipHead_thePoisonMessageIsDropped_andTheRestDelivered(@TempDir Path dir) throws Exception {
         var api = api();
@@ -309,6 +369,66 @@ class ParkedGroupsIT {
                 assertThat(Ferry.run(new String[] {"groups", "release", "Z", "--source", "orders"}, out, err, env::get))
                         .as("with its source named").isEqualTo(2);
             }
+        } finally {
+            api.stop(0);
+        }
+    }
+
+    /**
+     * A review: the close only refused new releases and waited for those under way, 10 s; one waiting out its patience (or
+     * reading a large dead-letter queue) read on, the wait gave up, and the ledger closed under its batch in hand — its
+     * count lost, the next release numbering its copies below those that passed. Now the close tells it, and it ends after
+     * the batch it recorded, saying so.
+     */
+    @Test
+    void aReleaseUnderWayWhenFerryCloses_endsAfterItsBatch_sayingSo_andTheCloseWaitsForNoneLonger(@TempDir Path dir)
+            throws Exception {
+        var api = api();
+        try (var sqs = new LocalSqs(); var http = HttpClient.newHttpClient()) {
+            var file = config(sqs, dir, api.getAddress().getPort(), freePort());
+            var env = queuesCreated(file);
+            var queues = SqsQueues.of(sqs.client);
+            String dlq = sqs.url("orders-dlq.fifo");
+            poison.add("a2");
+            var runtime = runtime(file).start();
+            try {
+                send(sqs, "A", "a1", "a2", "a3", "a4");
+                assertThat(Await.until(LIMIT, () -> queues.approximateMessages(dlq) == 3)).as(() -> "delivered " + delivered)
+                        .isTrue();
+                // a4's dead letter deleted by hand: counted parked, never found, the release waits out its patience for it
+                var held = new java.util.ArrayList<software.amazon.awssdk.services.sqs.model.Message>();
+                assertThat(Await.until(LIMIT, () -> {
+                    held.addAll(sqs.client.receiveMessage(b -> b.queueUrl(dlq).maxNumberOfMessages(10).visibilityTimeout(60))
+                            .messages());
+                    return held.size() >= 3;
+                })).isTrue();
+                for (var m : held) {
+                    if (m.body().contains("\"a4\"")) {
+                        sqs.client.deleteMessage(b -> b.queueUrl(dlq).receiptHandle(m.receiptHandle()));
+                    } else {
+                        sqs.client.changeMessageVisibility(b -> b.queueUrl(dlq).receiptHandle(m.receiptHandle()).visibilityTimeout(0));
+                    }
+                }
+                poison.clear();
+                var release = http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + runtime.adminPort()
+                        + "/groups/release?group=A")).header("Authorization", "Bearer " + TOKEN).timeout(LIMIT)
+                        .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(Await.until(LIMIT, () -> delivered("A").size() == 3)).as(() -> "delivered " + delivered).isTrue();
+                assertThat(release).as("the release waits for the one not found").isNotDone();
+
+                runtime.close();
+
+                var answer = release.get(LIMIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+                assertThat(answer.body()).as("ended by the close after its batch: %s", answer.body()).contains("Ferry is stopping");
+                assertThat(answer.statusCode()).isEqualTo(503);
+                assertThat(runtime.closedWhole()).as("the close's wait for releases did not run out").isTrue();
+            } finally {
+                runtime.close();
+            }
+            assertThat(delivered("A")).containsExactly("a1", "a2", "a3");
+            out.reset();
+            assertThat(Ferry.run(new String[] {"groups", "list"}, out, err, env::get)).as(err.toString()).isZero();
+            assertThat(out.toString()).as("parked still, its count whole: only a4 waits").containsPattern("orders +A +1  ");
         } finally {
             api.stop(0);
         }

@@ -41,6 +41,38 @@ class ParkingDeadLettersTest {
                 .as("the older code for it").isNull();
     }
 
+    /**
+     * A review: told by its reason alone, a letter parked with its group whose group the ledger no longer held parked (it
+     * came after a release stopped waiting for it, a release gave it up as missing, the park was lost) stayed through
+     * every redrive, and no release would take it. The ledger says which groups are parked now, by the queue a letter
+     * names; what this configuration cannot see is said parked, its letters left as before.
+     */
+    @Test
+    void parkedNow_isTheLedgersWord_forTheQueuesOfItsParkingSources_andParkedForWhatItCannotSee() {
+        var config = ((dev.ferry.app.config.ConfigReader.Result.Ok) ConfigReaderTest.parse("""
+                sources: {orders: {sqs: {queue: orders.fifo}, format: json, on-poison: park}}
+                ledger: {kind: mvstore, path: /tmp/unused.db}
+                sinks: {log: {type: log}}
+                routes: [{to: [log]}]
+                """)).config();
+        var ledger = dev.ferry.domain.idempotency.InMemoryLedger.create();
+        assertThat(ledger.replaceParkedGroup(null, new dev.ferry.domain.parking.ParkedGroup("orders", "H", "h1", "m-1",
+                "HTTP 400", java.time.Instant.EPOCH, java.time.Instant.EPOCH, 2, 0, null, 0, 0, false, 0))).isTrue();
+
+        var parkedNow = ParkingDeadLetters.parkedNow(config, ledger);
+
+        assertThat(parkedNow.test("orders.fifo", "H")).as("parked now").isTrue();
+        assertThat(parkedNow.test("orders.fifo", "G")).as("no longer parked: its letters move").isFalse();
+        assertThat(parkedNow.test(null, "H")).as("a letter naming no queue: any parking source's").isTrue();
+        assertThat(parkedNow.test(null, "G")).isFalse();
+        assertThat(parkedNow.test("payments.fifo", "G")).as("a queue no source here reads: not known, left").isTrue();
+        assertThat(ParkingDeadLetters.parkedNow(config, new Object()).test("orders.fifo", "G"))
+                .as("a ledger that keeps no parked groups: not known, left").isTrue();
+        assertThat(ParkingDeadLetters.queueName("https://sqs.eu-west-1.amazonaws.com/123456789012/orders.fifo"))
+                .isEqualTo(ParkingDeadLetters.queueName("arn:aws:sqs:eu-west-1:123456789012:orders.fifo"))
+                .isEqualTo(ParkingDeadLetters.queueName("orders.fifo")).isEqualTo("orders.fifo");
+    }
+
     @org.junit.jupiter.api.Test
     void oneQueueUnderTwoHosts_isOneQueue_forTheRedrivesSameQueueCheck() {
         // compared as strings, --from orders-dlq --to <its URL under another host> redrove the DLQ into itself, every

@@ -38,6 +38,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 final class KafkaParkedGroupMover implements GroupParker.Mover {
 
     static final Duration READ_TIMEOUT = Duration.ofSeconds(30);
+    /** Why a move ended on {@link GroupParker.Progress#stopping}: what went back before is counted, the rest waits in order. */
+    static final String STOPPING = "Ferry is stopping; release it again to go on";
     /**
      * How far a dead-letter record's time may run behind the park's own (another instance's clock,
      * NTP-synchronised), for records that do not name the park's head ({@link #HEAD_SKEW} for those);
@@ -109,9 +111,15 @@ final class KafkaParkedGroupMover implements GroupParker.Mover {
         return move(parked, token, skipHead, (counted, redriven) -> { });
     }
 
-    /** Tells {@code progress} each batch once it went back and the key's cursor is committed past it ({@link ReleaseBatches}). */
+    /**
+     * Tells {@code progress} each batch once it went back and the key's cursor is committed past it ({@link ReleaseBatches});
+     * ends after the last batch told when it says {@link GroupParker.Progress#stopping stopping}.
+     */
     @Override
     public GroupParker.Moved move(ParkedGroup parked, String token, boolean skipHead, GroupParker.Progress progress) {
+        if (progress.stopping()) { // asked before the read: a dead-letter topic read whole for nothing held the close
+            return new GroupParker.Moved(0, 0, STOPPING);
+        }
         var consumerConfig = ClientConfigs.forConsumer(clientConfig);
         consumerConfig.put(ConsumerConfig.GROUP_ID_CONFIG, releaseGroup(parked.group()));
         consumerConfig.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");

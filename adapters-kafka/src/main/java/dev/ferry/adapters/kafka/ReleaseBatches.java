@@ -121,6 +121,14 @@ final class ReleaseBatches {
             if (problem != null) {
                 break;
             }
+            if (inBatch == 0 && parkedAgain == null && progress.stopping()) {
+                // whoever runs the release is going away (Ferry's close, Ctrl-C): ended after the batch committed and
+                // told, the cursor at the first record not sent. Read on, the close took the store under a batch sent:
+                // its count lost, the next release numbered its copies below those, and the key flowed ahead of them.
+                // Not once parked again: the rest must follow behind the new head, as parkedAgain says
+                problem = KafkaParkedGroupMover.STOPPING;
+                break;
+            }
             if (p.sentBackByThis()) {
                 problem = parkedAgain(p);
                 break;

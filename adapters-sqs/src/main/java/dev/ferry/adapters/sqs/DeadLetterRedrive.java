@@ -3,7 +3,6 @@ package dev.ferry.adapters.sqs;
 import dev.ferry.adapters.sqs.SqsErrors.EntryError;
 import dev.ferry.domain.model.FerryException;
 import dev.ferry.domain.parking.GroupParker;
-import dev.ferry.domain.transport.DeadLetterAttributes;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -52,13 +51,14 @@ final class DeadLetterRedrive {
      * group's later messages went ahead of its earlier ones. A release alone puts them back, in order.
      */
     private final SetAsideCopies parkedLetters;
+    private final ParkedNow parkedNow; // which letters parkedLetters takes: those of groups parked now, as the caller says
     private int moved;
     private int failed;
     private int cameBack;
     private int parked;
     private String problem;
 
-    private DeadLetterRedrive(SqsClient client, String deadLetterQueueUrl, SqsQueues.QueueInfo target) {
+    private DeadLetterRedrive(SqsClient client, String deadLetterQueueUrl, SqsQueues.QueueInfo target, ParkedNow parkedNow) {
         this.client = client;
         this.deadLetterQueueUrl = deadLetterQueueUrl;
         this.targetUrl = target.url();
@@ -67,14 +67,16 @@ final class DeadLetterRedrive {
         this.targetArn = target.arn();
         this.setAside = new SetAsideCopies(client, deadLetterQueueUrl);
         this.parkedLetters = new SetAsideCopies(client, deadLetterQueueUrl);
+        this.parkedNow = parkedNow;
     }
 
     static SqsQueues.RedriveReport run(SqsClient client, SqsQueues queues, String deadLetterQueueUrl, String targetUrl,
-                                       int maxMessages, double perSecond, SqsQueues.RedriveProgress progress) {
+                                       int maxMessages, double perSecond, SqsQueues.RedriveProgress progress,
+                                       java.util.function.BiPredicate<String, String> parkedNow) {
         if (perSecond < 0 || Double.isNaN(perSecond)) {
             throw new IllegalArgumentException("perSecond must be >= 0, was " + perSecond);
         }
-        var redrive = new DeadLetterRedrive(client, deadLetterQueueUrl, queues.describe(targetUrl));
+        var redrive = new DeadLetterRedrive(client, deadLetterQueueUrl, queues.describe(targetUrl), new ParkedNow(parkedNow));
         try {
             redrive.moveUpTo(maxMessages, perSecond, progress);
         } finally {
@@ -87,7 +89,7 @@ final class DeadLetterRedrive {
             }
         }
         return new SqsQueues.RedriveReport(redrive.moved, redrive.failed, redrive.cameBack, redrive.problem,
-                redrive.parked);
+                redrive.parked, redrive.parkedNow.groups());
     }
 
     private void moveUpTo(int maxMessages, double perSecond, SqsQueues.RedriveProgress progress) {
@@ -112,6 +114,11 @@ final class DeadLetterRedrive {
                 if (++emptyAnswers < ParkedGroupMover.EMPTY_ANSWERS_BELIEVED) { // the redrive, said as a success
                     continue;
                 }
+                // nothing more received, yet another reader may hold messages out of sight (a release hides the other
+                // groups' letters while it reads): not said, a redrive beside one ended "moved 0", exit 0, the DLQ full.
+                // This run's own are all it set aside, those past what it remembers too (hidden for the receive's minute):
+                // counted by what it remembers, those of a DLQ of more than 10,000 parked letters were another reader's
+                problem = InFlight.heldFromRedrive(client, deadLetterQueueUrl, parked + cameBack);
                 return;
             }
             emptyAnswers = 0;
@@ -157,23 +164,16 @@ final class DeadLetterRedrive {
     }
 
     /**
-     * The batch without the parked groups' dead letters, set aside: a copy of this run parked again behind its group's
-     * head is one too (it was moved, and waits behind the head now, as the rest of its group does).
+     * The batch without the dead letters of groups parked now, set aside: a copy of this run parked again behind its
+     * group's head is one too (it was moved, and waits behind the head now, as the rest of its group does).
      */
     private List<Message> withoutParked(List<Message> batch) {
-        var kept = batch.stream().filter(DeadLetterRedrive::parkedWithItsGroup).toList();
+        var kept = parkedNow.in(batch);
         if (kept.isEmpty()) {
             return batch;
         }
         parked += parkedLetters.add(kept);
         return batch.stream().filter(m -> !kept.contains(m)).toList();
-    }
-
-    /** Whether a dead letter's reason says it was parked with its own group (its head, or behind it). */
-    private static boolean parkedWithItsGroup(Message m) {
-        String group = m.attributes().get(MessageSystemAttributeName.MESSAGE_GROUP_ID);
-        var reason = MessageAttributes.expand(m.messageAttributes()).get(DeadLetterAttributes.REASON);
-        return group != null && reason != null && GroupParker.parkedWith(reason.stringValue(), group);
     }
 
     /** Copies the batch, confirms, deletes what was copied; false when the run ends here (a copy failed). */

@@ -11,7 +11,6 @@ import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
 import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
-import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 
 /**
  * Releases a parked group of a FIFO source ({@code ferry groups release}, through {@link SqsQueues#parkedGroupMover}): reads the FIFO
@@ -27,6 +26,12 @@ final class ParkedGroupMover implements GroupParker.Mover {
     private static final int MAX_READ = 100_000;
     /** How long what a move reads stays hidden from other readers, in seconds, unless made visible sooner. */
     private static final int READ_VISIBILITY = 120;
+    /**
+     * Why a move ended on {@link GroupParker.Progress#stopping}: the batches before went back and are recorded, the rest
+     * waits in order for the next release (said as itself: "parked again behind a new head" sent the operator looking
+     * for a head there was none of).
+     */
+    private static final String STOPPING = "Ferry is stopping; release it again to go on";
 
     private final SqsClient client;
     private final String deadLetterQueueUrl;
@@ -79,7 +84,10 @@ final class ParkedGroupMover implements GroupParker.Mover {
         return move(parked, token, skipHead, (counted, redriven) -> { });
     }
 
-    /** Tells {@code progress} each batch whose copies are made and originals deleted, before the read goes on. */
+    /**
+     * Tells {@code progress} each batch whose copies are made and originals deleted, before the read goes on; ends after
+     * the last batch told when it says {@link GroupParker.Progress#stopping stopping}.
+     */
     @Override
     public GroupParker.Moved move(ParkedGroup parked, String token, boolean skipHead, GroupParker.Progress progress) {
         failure = null;
@@ -172,23 +180,29 @@ final class ParkedGroupMover implements GroupParker.Mover {
                         counted++;
                     }
                 }
+                // asked of every batch, before the store is read: whoever runs the release is going away (Ferry's close,
+                // the CLI's Ctrl-C). Not told, the move read on until the close took the store under a batch sent back:
+                // its count lost, the next release numbered its copies below those, and the group flowed ahead of them
+                boolean stopping = progress.stopping();
                 boolean releasing;
                 try {
-                    releasing = send.isEmpty() && delete.isEmpty() && defer.isEmpty() || progress.stillReleasing();
+                    releasing = stopping || send.isEmpty() && delete.isEmpty() && defer.isEmpty() || progress.stillReleasing();
                 } catch (RuntimeException storeDown) { // the store down past its retries: the batch visible again at once
                     others.addAll(defer);
                     others.addAll(send);
                     others.addAll(delete);
                     throw storeDown;
                 }
-                if (!releasing) {
-                    // a message let through the drained group failed and is its new head; its dead letter, in this batch
-                    // perhaps, is not this release's to send back under its token: nothing of the batch goes
+                if (stopping || !releasing) {
+                    // stopping: ended after the batch recorded, nothing of this one goes. Else a message let through the
+                    // drained group failed and is its new head; its dead letter, in this batch perhaps, is not this
+                    // release's to send back under its token: nothing of the batch goes either
                     others.addAll(defer);
                     others.addAll(send);
                     others.addAll(delete);
-                    return new GroupParker.Moved(counted - send.size() - delete.size(), redriven, "the group was parked "
-                            + "again behind a new head while this release ran: release it again, from its new head");
+                    return new GroupParker.Moved(counted - send.size() - delete.size(), redriven, stopping ? STOPPING
+                            : "the group was parked again behind a new head while this release ran: release it again, "
+                            + "from its new head");
                 }
                 String deferring = order.putBack(client, deadLetterQueueUrl, defer);
                 if (order.batchStopped()) {
@@ -272,29 +286,16 @@ final class ParkedGroupMover implements GroupParker.Mover {
      * move made visible again, it is asked a few times.
      */
     private String heldElsewhere() {
-        long held = 0;
-        for (int attempt = 0; attempt < 5; attempt++) {
-            try {
-                held = Long.parseLong(client.getQueueAttributes(b -> b.queueUrl(deadLetterQueueUrl)
-                        .attributeNames(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE)).attributes()
-                        .getOrDefault(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE, "0"));
-            } catch (RuntimeException e) {
-                return "could not ask " + deadLetterQueueUrl + " whether its messages are all visible: "
-                        + dev.ferry.domain.model.Thrown.message(e);
-            }
-            if (held == 0) {
-                return null;
-            }
-            try {
-                Thread.sleep(200);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
+        long held;
+        try {
+            held = InFlight.beyond(client, deadLetterQueueUrl, 0);
+        } catch (RuntimeException e) {
+            return "could not ask " + deadLetterQueueUrl + " whether its messages are all visible: "
+                    + dev.ferry.domain.model.Thrown.message(e);
         }
-        return held + " message(s) of " + deadLetterQueueUrl + " are being read by someone else (another release, a "
-                + "redrive), and fewer of the group's parked messages than were counted came back; the group stays parked: "
-                + "release it again when that is done";
+        return held == 0 ? null : held + " message(s) of " + deadLetterQueueUrl + " are being read by someone else "
+                + "(another release, a redrive), and fewer of the group's parked messages than were counted came back; the "
+                + "group stays parked: release it again when that is done";
     }
 
     /**

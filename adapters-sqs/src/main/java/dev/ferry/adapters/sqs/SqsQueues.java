@@ -13,10 +13,10 @@ import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 
 /**
- * Queue operations the app's CLI and start-up checks use: create a queue with its dead-letter queue
- * and redrive policy, describe one, set its access policy, list a DLQ's source queues, move
- * messages from a DLQ back to a source queue without loss, and warn about redrive policies that
- * would dead-letter throttled messages. Failures are thrown as {@code FerryException}. Thread-safe.
+ * Queue operations the app's CLI and start-up checks use: create a queue with its dead-letter queue and redrive policy,
+ * describe one, set its access policy, list a DLQ's source queues, move messages from a DLQ back to a source queue without
+ * loss, and warn about redrive policies that would dead-letter throttled messages. Failures are thrown as
+ * {@code FerryException}. Thread-safe.
  */
 public final class SqsQueues {
 
@@ -120,20 +120,25 @@ public final class SqsQueues {
     }
 
     /**
-     * Messages moved back from a DLQ; those that stayed in it because the send failed, and why the first of them did
-     * (null when none did); the copies this run made that came back into the DLQ while it ran (their consumer still
-     * fails them), set aside and not moved again; and parked groups' dead letters, never moved (a release moves them).
+     * Messages moved back from a DLQ; those that stayed in it because the send failed, and why the first of them did (or
+     * that another reader held some out of sight; null when neither); the copies this run made that came back failing,
+     * set aside and not moved again; and the dead letters of groups parked now, left for a release (ten groups named).
      */
-    public record RedriveReport(int moved, int failed, int cameBack, String problem, int parked) {
+    public record RedriveReport(int moved, int failed, int cameBack, String problem, int parked, List<String> parkedGroups) {
 
         /** A report of moved and failed messages only. */
         public RedriveReport(int moved, int failed) {
-            this(moved, failed, 0, null, 0);
+            this(moved, failed, 0, null, 0, List.of());
         }
 
         /** A report with no parked group's dead letter met (the shape before {@code parked} was counted). */
         public RedriveReport(int moved, int failed, int cameBack, String problem) {
-            this(moved, failed, cameBack, problem, 0);
+            this(moved, failed, cameBack, problem, 0, List.of());
+        }
+
+        /** A report naming none of the parked groups whose dead letters stayed (the shape before they were named). */
+        public RedriveReport(int moved, int failed, int cameBack, String problem, int parked) {
+            this(moved, failed, cameBack, problem, parked, List.of());
         }
     }
 
@@ -258,11 +263,10 @@ public final class SqsQueues {
     }
 
     /**
-     * Moves up to {@code maxMessages} messages from a DLQ back to {@code targetUrl}: each is copied
-     * (Ferry's dead-letter attributes removed), the copy confirmed, and only then deleted from the DLQ.
-     * A FIFO target gets the original group and a deduplication id derived from the DLQ message id,
-     * so a redrive interrupted between copy and delete does not duplicate when run again within
-     * five minutes. A message whose copy failed is made visible in the DLQ again.
+     * Moves up to {@code maxMessages} messages from a DLQ back to {@code targetUrl}: each is copied (Ferry's dead-letter
+     * attributes removed), the copy confirmed, and only then deleted from the DLQ. A FIFO target gets the original group
+     * and a deduplication id derived from the DLQ message id, so a redrive interrupted between copy and delete does not
+     * duplicate when run again within five minutes. A message whose copy failed is made visible in the DLQ again.
      */
     public RedriveReport redrive(String deadLetterQueueUrl, String targetUrl, int maxMessages) {
         return redrive(deadLetterQueueUrl, targetUrl, maxMessages, 0, (moved, failed) -> { });
@@ -284,11 +288,17 @@ public final class SqsQueues {
 
     /**
      * {@link #redrive(String, String, int)} at most {@code perSecond} messages a second (0: as fast as
-     * SQS goes), telling {@code progress} after every batch.
+     * SQS goes), telling {@code progress} after every batch; every parked group's dead letter is left in place.
      */
     public RedriveReport redrive(String deadLetterQueueUrl, String targetUrl, int maxMessages, double perSecond,
                                  RedriveProgress progress) {
-        return DeadLetterRedrive.run(client, this, deadLetterQueueUrl, targetUrl, maxMessages, perSecond, progress);
+        return redrive(deadLetterQueueUrl, targetUrl, maxMessages, perSecond, progress, ParkedNow.ALWAYS);
+    }
+
+    /** As above, leaving in place only the letters of groups parked now: {@code parkedNow}(source queue or null, group). */
+    public RedriveReport redrive(String deadLetterQueueUrl, String targetUrl, int maxMessages, double perSecond,
+                                 RedriveProgress progress, java.util.function.BiPredicate<String, String> parkedNow) {
+        return DeadLetterRedrive.run(client, this, deadLetterQueueUrl, targetUrl, maxMessages, perSecond, progress, parkedNow);
     }
 
     /** How many messages the queue holds, visible or in flight (SQS's approximate counts). */
@@ -365,29 +375,7 @@ public final class SqsQueues {
      * dead-letters from its own count of real failures. Empty when the queue is safe.
      */
     public Optional<String> throttleWarning(String queueUrl, int ferryMaxReceives) {
-        return throttleWarning(describe(queueUrl), ferryMaxReceives);
-    }
-
-    static Optional<String> throttleWarning(QueueInfo info, int ferryMaxReceives) {
-        String queueUrl = info.url();
-        var policy = info.redrivePolicy();
-        int safetyNet = safetyNet(ferryMaxReceives);
-        if (policy == null || policy.maxReceiveCount() >= safetyNet) {
-            return Optional.empty();
-        }
-        return Optional.of("queue '" + info.name() + "' has a RedrivePolicy with maxReceiveCount "
-                + policy.maxReceiveCount() + ": SQS counts every receive, so a message a downstream throttles (429) "
-                + policy.maxReceiveCount() + " times goes to '" + policy.deadLetterTargetArn()
-                + "' without ever failing. Let Ferry decide dead letters from its own count of real failures "
-                + "(deadLetter maxReceives " + ferryMaxReceives + ") and keep the queue's count high as a safety net: "
-                + "aws sqs set-queue-attributes --queue-url " + queueUrl
-                + " --attributes '{\"RedrivePolicy\":\"{\\\"deadLetterTargetArn\\\":\\\"" + policy.deadLetterTargetArn()
-                + "\\\",\\\"maxReceiveCount\\\":\\\"1000\\\"}\"}'");
-    }
-
-    /** The smallest queue maxReceiveCount Ferry considers safe next to its own limit. */
-    static int safetyNet(int ferryMaxReceives) {
-        return Math.max(100, ferryMaxReceives * 10);
+        return ThrottleWarnings.of(describe(queueUrl), ferryMaxReceives);
     }
 
     /**

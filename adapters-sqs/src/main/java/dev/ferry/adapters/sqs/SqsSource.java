@@ -117,7 +117,7 @@ public final class SqsSource implements Source, Acknowledger {
         this.closeWait = b.closeWait;
         this.settleRetries = b.settleRetries;
         this.clock = b.clock;
-        this.throttleWarning = SqsQueues.throttleWarning(info, b.ferryMaxReceives).orElse(null);
+        this.throttleWarning = ThrottleWarnings.of(info, b.ferryMaxReceives).orElse(null);
         // reused platform threads, not a virtual thread per call: the SDK keeps per-thread state (its
         // signing Mac) that a fresh thread builds again for every call, a fifth of a receive's CPU
         this.calls = Executors.newCachedThreadPool(Thread.ofPlatform().daemon().name("ferry-sqs-" + name + "-", 0).factory());

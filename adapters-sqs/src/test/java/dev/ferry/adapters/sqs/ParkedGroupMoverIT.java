@@ -462,6 +462,61 @@ class ParkedGroupMoverIT {
         }
     }
 
+    @Test // a review: Ferry's close only waited for a release, then closed the ledger under its batch in hand: sent back,
+          // its count lost, the next release numbered its copies below those that passed, and the group flowed ahead of them
+    void aMoveTold_FerryIsStopping_endsAfterTheBatchItRecorded_andTheNextMoveSendsTheRestInOrder() {
+        String queue = fifo("orders");
+        String dlq = fifo("orders-dlq");
+        var parked = parked("orders", "G", "g1", 25, 0);
+        for (int i = 1; i <= 25; i++) {
+            deadLetter(dlq, "G", "g" + i, Map.of(DeadLetterAttributes.REASON, i == 1 ? GroupParker.at(parked) : GroupParker.behind(parked)));
+        }
+        var recorded = new java.util.ArrayList<long[]>();
+        var stopping = new java.util.concurrent.atomic.AtomicBoolean();
+
+        var first = new ParkedGroupMover(sqs, dlq, queue).move(parked, "t-1", false, new GroupParker.Progress() {
+            @Override
+            public void movedSoFar(long counted, long redriven) {
+                recorded.add(new long[] {counted, redriven});
+                stopping.set(true); // the close comes as the first batch is recorded
+            }
+
+            @Override
+            public boolean stopping() {
+                return stopping.get();
+            }
+        });
+
+        assertThat(first.problem()).as("%s", first).contains("Ferry is stopping").doesNotContain("new head");
+        assertThat(recorded).as("ended after the first batch").hasSize(1);
+        assertThat(first.counted()).isEqualTo(recorded.getFirst()[0]);
+        assertThat(first.redriven()).as("what went back is what was recorded").isEqualTo(recorded.getFirst()[1])
+                .isPositive().isLessThan(25);
+        assertThat(visible(queue)).as("sent back").isEqualTo(first.redriven());
+        assertThat(visible(dlq)).as("the rest still in the dead-letter queue").isEqualTo(25 - first.redriven());
+
+        var rest = new ParkedGroupMover(sqs, dlq, queue).move(parked("orders", "G", "g1", 25, first.counted()), "t-1", false,
+                (counted, redriven) -> { });
+
+        assertThat(rest.problem()).as("%s", rest).isNull();
+        assertThat(first.redriven() + rest.redriven()).isEqualTo(25);
+        var back = new java.util.ArrayList<String>();
+        var numbers = new java.util.ArrayList<String>();
+        for (int i = 0; i < 20 && back.size() < 25; i++) { // the group is held while its messages are in flight: delete them
+            var got = sqs.receiveMessage(b -> b.queueUrl(queue).maxNumberOfMessages(10).waitTimeSeconds(1)
+                    .messageAttributeNames("All")).messages();
+            for (var m : got) {
+                back.add(m.body());
+                numbers.add(m.messageAttributes().get(GroupParker.RELEASE_ATTRIBUTE).stringValue());
+                sqs.deleteMessage(b -> b.queueUrl(queue).receiptHandle(m.receiptHandle()));
+            }
+        }
+        assertThat(back).as("each once, in order").containsExactlyElementsOf(
+                java.util.stream.IntStream.rangeClosed(1, 25).mapToObj(i -> "g" + i).toList());
+        assertThat(numbers).as("numbered on from the batch the stop left: none below what passed").containsExactlyElementsOf(
+                java.util.stream.IntStream.rangeClosed(1, 25).mapToObj(i -> GroupParker.releaseValue("t-1", i)).toList());
+    }
+
     private long visible(String url) {
         return Long.parseLong(sqs.getQueueAttributes(b -> b.queueUrl(url).attributeNames(
                 QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES)).attributes().get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES));

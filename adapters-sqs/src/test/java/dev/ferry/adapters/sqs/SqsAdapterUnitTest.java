@@ -237,8 +237,8 @@ class SqsAdapterUnitTest {
 
     @Test
     void throttleSafetyNet_growsWithFerrysLimit() {
-        assertThat(SqsQueues.safetyNet(5)).isEqualTo(100);
-        assertThat(SqsQueues.safetyNet(50)).isEqualTo(500);
+        assertThat(ThrottleWarnings.safetyNet(5)).isEqualTo(100);
+        assertThat(ThrottleWarnings.safetyNet(50)).isEqualTo(500);
     }
 
     @Test

@@ -526,10 +526,81 @@ class SqsQueuesIT {
         }
     }
 
+    /**
+     * A review: a letter parked with its group, whose group the ledger no longer held parked (it reached the DLQ after a
+     * release had stopped waiting for it, a release gave it up as missing, the park was lost), stayed through every
+     * redrive, forced or not, while a release refused it ("not parked"): nothing moved it, and the DLQ's retention
+     * deleted it. Only the letters of groups parked now stay; the rest move.
+     */
+    @Test
+    void aRedrive_movesTheParkedLettersOfAGroupNoLongerParked_andLeavesThoseOfAGroupParkedNow() {
+        try (var q = SqsFixture.create(ElasticMq.client(), true, 1000)) {
+            var reasons = new java.util.HashMap<String, String>();
+            for (var group : List.of("G", "H")) { // each parked behind its head once; G released since, H still parked
+                var parked = new dev.ferry.domain.parking.ParkedGroup("orders", group, group + "1", "m-1", "HTTP 400",
+                        java.time.Instant.EPOCH, java.time.Instant.EPOCH, 2, 0, null, 0, 0, false, 7);
+                reasons.put(group, dev.ferry.domain.parking.GroupParker.behind(parked));
+                deadLetterIn(q, group, group + "2", reasons.get(group), "orders.fifo");
+            }
+            var asked = new java.util.concurrent.CopyOnWriteArrayList<List<String>>();
+
+            var report = q.queues.redrive(q.dlqUrl, q.url, Integer.MAX_VALUE, 0, (moved, failed) -> { },
+                    (sourceQueue, group) -> {
+                        asked.add(java.util.Arrays.asList(sourceQueue, group));
+                        return group.equals("H");
+                    });
+
+            assertThat(report.moved()).as("G's letter moved: %s", report).isEqualTo(1);
+            assertThat(report.parked()).as("%s", report).isEqualTo(1);
+            assertThat(report.parkedGroups()).containsExactly("H");
+            assertThat(report.problem()).as("the letter this run set aside is its own, not held by another reader: %s",
+                    report).isNull();
+            assertThat(asked).as("asked by the source queue its letters name").contains(List.of("orders.fifo", "G"));
+            assertThat(receiveAll(q.url, 1)).extracting(Message::body).containsExactly("G2");
+            var left = q.deadLetterMessages();
+            assertThat(left).extracting(Message::body).containsExactly("H2");
+            assertThat(left).extracting(SqsFixture::reason).as("with its reason").containsExactly(reasons.get("H"));
+        }
+    }
+
+    /**
+     * A review: a release keeps the other groups' letters it read hidden for the whole of its read; a redrive of the same
+     * DLQ run meanwhile received nothing, three times over, and ended "moved 0" with no problem — exit 0, "done", with
+     * the DLQ still full. It says now that another reader holds them, and how many.
+     */
+    @Test
+    void aRedriveBesideAnotherReaderOfTheDlq_saysHowManyMessagesItHeld_insteadOfEndingDone() {
+        try (var q = SqsFixture.create(ElasticMq.client(), false, 1000)) {
+            for (int i = 0; i < 20; i++) {
+                String body = "held-" + i;
+                q.client.sendMessage(b -> b.queueUrl(q.dlqUrl).messageBody(body));
+            }
+            var held = new ArrayList<Message>();
+            for (int i = 0; i < 20 && held.size() < 20; i++) { // another reader (a release): hidden for ten minutes
+                held.addAll(q.client.receiveMessage(b -> b.queueUrl(q.dlqUrl).maxNumberOfMessages(10).waitTimeSeconds(1)
+                        .visibilityTimeout(600)).messages());
+            }
+            assertThat(held).hasSize(20);
+
+            var report = q.queues.redrive(q.dlqUrl, q.url, Integer.MAX_VALUE);
+
+            assertThat(report.moved()).isZero();
+            assertThat(report.problem()).as("%s", report).contains("20 message(s)").contains("held by another reader");
+            assertThat(q.approximateDeadLetters()).as("all of them still in the DLQ").isEqualTo(20);
+        }
+    }
+
     /** A dead letter of FIFO group {@code group} put straight into the DLQ, {@code reason} its Ferry reason. */
     private static void deadLetterIn(SqsFixture q, String group, String body, String reason) {
         q.client.sendMessage(b -> b.queueUrl(q.dlqUrl).messageBody(body).messageGroupId(group)
                 .messageDeduplicationId(body).messageAttributes(Map.of(DeadLetterAttributes.REASON, MessageAttributes.string(reason))));
+    }
+
+    /** As above, naming the queue it was dead-lettered from as Ferry does ({@link DeadLetterAttributes#SOURCE}). */
+    private static void deadLetterIn(SqsFixture q, String group, String body, String reason, String sourceQueue) {
+        q.client.sendMessage(b -> b.queueUrl(q.dlqUrl).messageBody(body).messageGroupId(group)
+                .messageDeduplicationId(body).messageAttributes(Map.of(DeadLetterAttributes.REASON, MessageAttributes.string(reason),
+                        DeadLetterAttributes.SOURCE, MessageAttributes.string(sourceQueue))));
     }
 
     /** A client whose first SendMessageBatch carrying {@code body} reports that entry failed, as a server fault. */

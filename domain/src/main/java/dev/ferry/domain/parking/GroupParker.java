@@ -332,9 +332,10 @@ public final class GroupParker {
         void movedSoFar(long counted, long redriven);
 
         /** May be asked before a batch goes back: false once the group is parked behind a new head (stop, send none). */
-        default boolean stillReleasing() {
-            return true;
-        }
+        default boolean stillReleasing() { return true; }
+
+        /** Asked before each batch, ahead of the above: true once whoever runs the release goes away (end, send none). */
+        default boolean stopping() { return false; }
     }
 
     /**
