@@ -68,10 +68,10 @@ final class Hands {
      */
     Batch open(int size) {
         var batch = new Batch(size);
+        batches.add(batch); // before the count: an Error here (no memory) left it counted in hand for good, never idle
         // counted in hand from here, the whole poll at once: a count per delivery, on the poller, beside the workers'
         // counting down, was a sixth of the poller's time
         inFlightCount.add(size);
-        batches.add(batch);
         return batch;
     }
 

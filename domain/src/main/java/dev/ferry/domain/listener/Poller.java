@@ -7,7 +7,6 @@ import dev.ferry.domain.model.Durations;
 import dev.ferry.domain.model.FerryException;
 import dev.ferry.domain.ordering.OrderingGroups;
 import dev.ferry.domain.retry.FailureDecision;
-import dev.ferry.domain.transport.Disposition;
 import dev.ferry.domain.transport.PollRequest;
 import dev.ferry.domain.transport.Source;
 import java.lang.System.Logger.Level;
@@ -170,8 +169,8 @@ final class Poller {
                     busy -> take(taking, capacity, polled, polledNanos, busy));
         } catch (Throwable e) { // between the answer and the hand (a clock, no memory): given back, not stranded
             if (!taking.settledFor) {
-                capacity.release(taking.held); // first: it cannot throw, a give-back can
-                taking.batch.forEach(s.settler()::giveBackUnhandled);
+                capacity.release(taking.held); // first: it cannot throw
+                PollGiveBack.unhandled(s.settler(), taking.batch);
             }
             throw e;
         }
@@ -201,6 +200,14 @@ final class Poller {
     private boolean take(Taking taking, Capacity capacity, Instant polled, long polledNanos, Busy busy) {
         var batch = taking.batch;
         int permits = taking.held;
+        // every delivery handed over counts received, before any is given back (beyond the max, beside a null, on a throw)
+        s.counters().received.add(anyNull(batch) ? batch.stream().filter(d -> d != null).count() : batch.size());
+        for (var delivery : batch) {
+            if (delivery != null) {
+                busy.since = System.nanoTime(); // told each: a slow observer of a large poll that progresses is no wedge
+                s.observer().received(delivery);
+            }
+        }
         s.intake().pollWorked();
         if (batch.size() > permits) {
             // a source that ignores the poll's max: what it gave beyond is given back at once (left to its lease, each
@@ -209,7 +216,7 @@ final class Poller {
             int answered = batch.size();
             batch = new ArrayList<>(batch.subList(0, permits));
             taking.batch = batch; // before the give-back: a throw after it must not give those beyond back twice
-            beyond.forEach(s.settler()::giveBackUnhandled); // each a pass: never run, its receive is not its own
+            PollGiveBack.unhandled(s.settler(), beyond); // each a pass: never run, its receive is not its own
             if (!warnedOverMax) {
                 warnedOverMax = true;
                 aside.write(() -> LOG.log(Level.WARNING, "source ''{0}'' returned {1} deliveries for a poll of at most {2}; "
@@ -235,45 +242,37 @@ final class Poller {
             // partitions, an HTTP client waiting) would hold them for ever
             taking.settledFor = true; // given back here, once
             capacity.release(batch.size());
-            batch.forEach(s.settler()::giveBackUnhandled);
+            PollGiveBack.unhandled(s.settler(), batch);
             throw new NullPointerException("source '" + s.name() + "' returned a null delivery in a poll; the poll's "
                     + "other deliveries were released");
         }
-        s.counters().received.add(batch.size()); // once per poll: a counter the workers' own sit beside in memory
         var accepted = new ArrayList<InFlight>(batch.size());
         var inHand = s.hands().open(batch.size());
         taking.settledFor = true; // from here each delivery is taken in hand or given back on its own
-        for (int i = 0; i < batch.size(); i++) {
-            var delivery = batch.get(i);
-            InFlight item;
-            try {
-                busy.since = System.nanoTime();
-                item = accept(delivery, leaseUntil, excuseUntil, excuseNanos, inHand, i);
-            } catch (Throwable e) { // given back to the transport, never stranded
-                var loggable = dev.ferry.domain.model.Thrown.loggable(e);
-                aside.write(() -> LOG.log(Level.ERROR, "taking message " + delivery.id() + " of '" + s.name()
-                        + "' in hand failed; it is released", loggable));
-                if (s.hands().taken(inHand, i)) {
-                    var taken = s.hands().inSlot(inHand, i); // null: settled already
-                    if (taken != null) {
-                        s.settler().settle(taken, Disposition.RELEASE);
-                    }
-                } else {
-                    s.hands().skip(inHand);
-                    capacity.release(1);
-                    s.settler().giveBackUnhandled(delivery);
+        var fault = PollGiveBack.slotFault; // a test's; read once a poll
+        int slot = 0;
+        try {
+            for (; slot < batch.size(); slot++) {
+                var delivery = batch.get(slot);
+                InFlight item;
+                try {
+                    busy.since = System.nanoTime();
+                    PollGiveBack.inject(fault, "accept", slot);
+                    item = accept(delivery, leaseUntil, excuseUntil, excuseNanos, inHand, slot);
+                } catch (Throwable e) { // given back to the transport, never stranded: a give-back that cannot throw
+                    PollGiveBack.slotFailed(s, aside, inHand, slot, delivery, e, accepted);
+                    continue;
                 }
-                continue;
+                PollGiveBack.inject(fault, "accepted", slot);
+                if (item != null) {
+                    accepted.add(item);
+                }
             }
-            if (item != null) {
-                accepted.add(item);
-            }
+        } catch (Throwable e) { // out of the loop part way (a stack overflow, no memory): what it took is handed on and
+            PollGiveBack.stoppedAt(s, inHand, batch, slot, accepted); // the rest given back, not left in hand for good
+            throw e;
         }
-        if (s.running().getAsBoolean()) {
-            s.groups().submitAll(accepted, item -> item.orderingKey);
-        } else {
-            accepted.forEach(item -> s.settler().settle(item, Disposition.RELEASE));
-        }
+        PollGiveBack.handOn(s, accepted);
         return false;
     }
 
@@ -322,7 +321,6 @@ final class Poller {
      */
     private InFlight accept(Delivery delivery, Instant leaseUntil, Instant excuseUntil, long excuseNanos, Hands.Batch inHand,
                             int slot) {
-        s.observer().received(delivery);
         Decoded decoded = null;
         String problem = ReceiveLimit.pastAlready(s.settler(), s.config().deadLetter(), s.source().redeliversAfterLease(),
                 delivery); // past the limit, and back: its decoding may have killed the process, not tried again

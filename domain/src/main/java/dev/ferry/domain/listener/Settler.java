@@ -97,9 +97,7 @@ final class Settler {
     }
 
     /** Whether the transport still holds the delivery for us ({@link Acknowledger#holds}); see {@link EventSteps#gone}. */
-    boolean holds(Delivery delivery) {
-        return acknowledger.holds(delivery);
-    }
+    boolean holds(Delivery delivery) { return acknowledger.holds(delivery); }
 
     /**
      * A copy whose lease ran out while it waited behind its group (handed out again: its receipt stale), dropped unhandled,
@@ -144,7 +142,10 @@ final class Settler {
         // with a pass, as note() records one given back unstarted: without it, its receive counted against maxReceives,
         // and a source that answered beyond the max had messages dead-lettered that never ran
         if (delivery != null) {
-            recordPass(delivery.id()); // before it is queued: its copy, received once it is back, sees the pass
+            try {
+                recordPass(delivery.id()); // before it is queued: its copy, received once it is back, sees the pass
+            } catch (Throwable e) { // no memory (its trim): queued all the same, its receive counted — thrown, neither
+            }                       // it nor the rest of its poll was given back (on Kafka or HTTP, held for good)
             enqueue(delivery, Disposition.RELEASE, false, null);
         }
     }

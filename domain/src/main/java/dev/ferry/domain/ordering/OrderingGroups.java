@@ -144,8 +144,8 @@ public final class OrderingGroups<T> {
     }
 
     private void enqueue(String group, T item) {
-        if (group == null) {
-            unordered.add(item);
+        if (group == null) { // taken back if the deque cannot grow: left, it read empty, every ungrouped item stranded
+            Deques.addLastOrNothing(unordered, item);
         } else {
             var lane = lanes.computeIfAbsent(group, Lane::new);
             try {
@@ -206,8 +206,8 @@ public final class OrderingGroups<T> {
         Lane<T> dropped = null;
         lock();
         try {
-            if (group == null) {
-                unordered.addFirst(item);
+            if (group == null) { // taken back if the deque cannot grow (see enqueue); thrown, the caller gives it back
+                Deques.addFirstOrNothing(unordered, item);
             } else {
                 var lane = lanes.computeIfAbsent(group, Lane::new);
                 try {

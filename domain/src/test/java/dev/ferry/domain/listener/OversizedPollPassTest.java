@@ -8,6 +8,7 @@ import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.retry.DeadLetterPolicy;
 import dev.ferry.domain.testing.Await;
 import dev.ferry.domain.testing.LineDecoder;
+import dev.ferry.domain.transport.Disposition;
 import dev.ferry.domain.transport.PollRequest;
 import dev.ferry.domain.transport.Source;
 import java.time.Duration;
@@ -15,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -23,6 +25,9 @@ import org.junit.jupiter.api.Test;
  * max are given back unhandled at once, each receive a pass. Not counted so, each of them spent a receive against
  * maxReceives, and under a backlog messages that never ran were dead-lettered "received 3 times ... more than
  * maxReceives 2".
+ *
+ * <p>Each of those is received too: counted released (and told settled) but never received, the stats read as having
+ * settled more than the listener received.
  */
 class OversizedPollPassTest {
 
@@ -69,5 +74,34 @@ class OversizedPollPassTest {
         assertThat(Await.until(LIMIT, () -> queue.size() == 0)).as(listener.stats().line()).isTrue();
         assertThat(dlq.messages()).as("none dead-lettered for receives the source's oversized polls spent").isEmpty();
         assertThat(handled).containsExactlyInAnyOrderElementsOf(sent);
+    }
+
+    @Test
+    void deliveriesBeyondAPollsMax_givenBackUnhandled_areReceivedFirst_noneSettledThatWasNotReceived() {
+        for (int i = 0; i < 30; i++) {
+            queue.send("m" + i);
+        }
+        var toldReceived = new AtomicLong();
+        var toldSettled = new AtomicLong();
+        listener = Listener.builder(tenAtATime, queue, new LineDecoder(), (event, delivery) -> Outcome.done())
+                .observer(new ListenerObserver() {
+                    @Override
+                    public void received(Delivery delivery) {
+                        toldReceived.incrementAndGet();
+                    }
+
+                    @Override
+                    public void settled(Delivery delivery, Disposition disposition) {
+                        toldSettled.incrementAndGet();
+                    }
+                }).config(ListenerTest.fast().batchSize(1).maxInFlight(1).concurrency(1).build()).build().start();
+
+        assertThat(Await.until(LIMIT, () -> queue.size() == 0 && listener.stats().inFlight() == 0))
+                .as(listener.stats().line()).isTrue();
+        var stats = listener.stats();
+        assertThat(stats.released()).as("the source's oversized polls gave some back: " + stats.line()).isPositive();
+        assertThat(toldReceived.get()).as("the observer told of each receive").isGreaterThanOrEqualTo(toldSettled.get());
+        assertThat(stats.received()).as("each settled delivery received first: " + stats.line())
+                .isGreaterThanOrEqualTo(stats.settled());
     }
 }

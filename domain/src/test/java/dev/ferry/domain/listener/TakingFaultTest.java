@@ -7,8 +7,14 @@ import dev.ferry.domain.memory.InMemoryQueue;
 import dev.ferry.domain.testing.Await;
 import dev.ferry.domain.testing.LineDecoder;
 import java.time.Duration;
+import java.util.AbstractSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiFunction;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -17,10 +23,17 @@ import org.junit.jupiter.api.Test;
  * and before the take's, it stranded the whole poll: the window's places never given back (at nought, nothing polled
  * again) and its deliveries never settled (a Kafka key blocked for good). Made before the places are taken, nothing
  * is held yet. See {@link AnswerToHandFaultTest} for a throw inside the take.
+ *
+ * <p>An Error once the poll is in hand: taking one of its messages in hand (no memory for its item), and the give-back
+ * that followed throwing in turn (its pass counted, no memory), or a throw out of the taking part way. It left the
+ * poll's messages taken before it in hand in no lane (never run, never released, their leases extended for good), its
+ * other slots and places held, the rest never given back, and the listener never idle: it never stopped by its idle
+ * timeout, and every stop waited out its deadline. So did an Error registering the poll in hand, once it was counted.
  */
 class TakingFaultTest {
 
     private static final Duration LIMIT = Duration.ofSeconds(10);
+    private static final List<String> FIVE = List.of("m0", "m1", "m2", "m3", "m4");
 
     private final InMemoryQueue queue = InMemoryQueue.standard("taking-fault");
     private final AtomicBoolean armed = new AtomicBoolean(true);
@@ -29,15 +42,20 @@ class TakingFaultTest {
     @AfterEach
     void stop() {
         Poller.takingFault = null;
+        PollGiveBack.slotFault = null;
         if (listener != null) {
             listener.stop();
         }
     }
 
     private static Capacity capacityOf(Listener listener) throws ReflectiveOperationException {
+        return handsOf(listener).capacity();
+    }
+
+    private static Hands handsOf(Listener listener) throws ReflectiveOperationException {
         var hands = Listener.class.getDeclaredField("hands");
         hands.setAccessible(true);
-        return ((Hands) hands.get(listener)).capacity();
+        return (Hands) hands.get(listener);
     }
 
     @Test
@@ -67,5 +85,153 @@ class TakingFaultTest {
         listener.stop();
         var capacity = capacityOf(listener);
         assertThat(Await.until(LIMIT, () -> capacity.used() == 0)).as("no place of the window held").isTrue();
+    }
+
+    /** Whether this thread is one of this test's listener's pollers (the seams are static). */
+    private boolean onOurPoller() {
+        return Thread.currentThread().getName().startsWith("ferry-" + queue.name() + "-poller");
+    }
+
+    /**
+     * A listener whose first poll takes the five messages there, its slots 0 to 4, with a lease no test waits for (what
+     * comes back within the test was given back, not let run out) and a one-second idle timeout. Not started.
+     */
+    private Listener fiveInOnePoll(List<String> handled) {
+        FIVE.forEach(queue::send);
+        return Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
+            handled.add(event.key());
+            return Outcome.done();
+        }).config(ListenerTest.fast().batchSize(5).maxInFlight(5).lease(Duration.ofMinutes(5))
+                .idleTimeout(Duration.ofSeconds(1)).build()).build();
+    }
+
+    /** Each message handled once, nothing held, and the listener stopped by its idle timeout, of itself. */
+    private void assertAllHandledOnce_andIdledOut(List<String> handled) throws Exception {
+        assertThat(Await.until(LIMIT, () -> handled.containsAll(FIVE)))
+                .as("each handled — those taken before it too, the rest given back, none left to its 5-minute lease; "
+                        + listener.stats().line()).isTrue();
+        assertThat(handled).as("each once").containsExactlyInAnyOrderElementsOf(FIVE);
+        assertThat(listener.awaitStop(LIMIT)).as("stopped by its idle timeout: nothing counted in hand for good; "
+                + listener.stats().line()).hasValueSatisfying(r -> assertThat(r.reason()).isEqualTo("idle for PT1S"));
+        assertThat(listener.stats().inFlight()).isZero();
+        assertThat(capacityOf(listener).used()).as("no place of the window held").isZero();
+        assertThat(queue.size()).as("each acked").isZero();
+    }
+
+    @Test
+    void anErrorTakingAMessageInHand_whoseGiveBackThrowsToo_strandsNothing_andTheListenerStillIdlesOut() throws Exception {
+        var slotThrown = new AtomicBoolean();
+        var passArmed = new AtomicBoolean();
+        var passThrown = new AtomicBoolean();
+        PollGiveBack.slotFault = (step, slot) -> {
+            if (onOurPoller() && step.equals("accept") && slot == 2 && slotThrown.compareAndSet(false, true)) {
+                passArmed.set(true); // the give-back's pass is this poller's next count
+                throw new OutOfMemoryError("injected: taking the poll's slot 2 in hand");
+            }
+        };
+        var handled = new CopyOnWriteArrayList<String>();
+        listener = fiveInOnePoll(handled);
+        passCountsFailOnce(listener, passArmed, passThrown);
+        listener.start();
+
+        assertAllHandledOnce_andIdledOut(handled);
+        assertThat(slotThrown).as("the slot's fault was injected").isTrue();
+        assertThat(passThrown).as("its give-back's pass failed").isTrue();
+        assertThat(listener.stats().released()).as("slot 2 given back at once all the same").isEqualTo(1);
+    }
+
+    @Test
+    void aThrowOutOfAPollsTakingPartWay_handsOnWhatItTook_andGivesBackTheRest_theListenerStillIdlesOut() throws Exception {
+        var thrown = new AtomicBoolean();
+        PollGiveBack.slotFault = (step, slot) -> {
+            if (onOurPoller() && step.equals("accepted") && slot == 2 && thrown.compareAndSet(false, true)) {
+                throw new StackOverflowError("injected: out of the poll's taking, slot 2 in hand");
+            }
+        };
+        var handled = new CopyOnWriteArrayList<String>();
+        listener = fiveInOnePoll(handled);
+        listener.start();
+
+        assertAllHandledOnce_andIdledOut(handled);
+        assertThat(thrown).as("the fault was injected").isTrue();
+        assertThat(listener.stats().released()).as("slot 2, in hand, released; 3 and 4 given back").isEqualTo(3);
+    }
+
+    @Test
+    void anErrorRegisteringAPollInHand_leavesNothingCountedInHand_theListenerStillIdlesOut() throws Exception {
+        var handled = new CopyOnWriteArrayList<String>();
+        queue.send("a");
+        listener = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
+            handled.add(event.key());
+            return Outcome.done();
+        }).config(ListenerTest.fast().lease(Duration.ofMinutes(5)).idleTimeout(Duration.ofSeconds(1)).build()).build();
+        var thrown = new AtomicBoolean();
+        registeringFailsOnce(handsOf(listener), thrown);
+        listener.start();
+
+        assertThat(Await.until(LIMIT, () -> handled.contains("a")))
+                .as("given back and handled, not left to its 5-minute lease; " + listener.stats().line()).isTrue();
+        assertThat(thrown).as("the fault was injected").isTrue();
+        assertThat(listener.awaitStop(LIMIT)).as("stopped by its idle timeout: the poll not counted in hand for good; "
+                + listener.stats().line()).hasValueSatisfying(r -> assertThat(r.reason()).isEqualTo("idle for PT1S"));
+        assertThat(listener.stats().inFlight()).isZero();
+        assertThat(handled).containsExactly("a");
+    }
+
+    /**
+     * The listener's failure counts, whose next count on one of our pollers once {@code armed} throws: no memory as a
+     * pass is counted (a new entry, its trim) — in the give-back of a message never taken in hand.
+     */
+    private void passCountsFailOnce(Listener listener, AtomicBoolean armed, AtomicBoolean thrown)
+            throws ReflectiveOperationException {
+        var settler = Listener.class.getDeclaredField("settler");
+        settler.setAccessible(true);
+        var counts = FailureCounts.class.getDeclaredField("counts");
+        counts.setAccessible(true);
+        counts.set(((Settler) settler.get(listener)).failureCounts, new ConcurrentHashMap<String, FailureCounts.Counts>() {
+            @Override
+            public FailureCounts.Counts merge(String id, FailureCounts.Counts one, BiFunction<? super FailureCounts.Counts,
+                    ? super FailureCounts.Counts, ? extends FailureCounts.Counts> sum) {
+                if (onOurPoller() && armed.compareAndSet(true, false)) {
+                    thrown.set(true);
+                    throw new OutOfMemoryError("Java heap space (injected: counting a pass)");
+                }
+                return super.merge(id, one, sum);
+            }
+        });
+    }
+
+    /**
+     * The polls in hand, whose first registering on one of our pollers throws: no memory for the set's node. Counted
+     * in hand before it, the poll stayed counted for good — the listener never idle again.
+     */
+    private void registeringFailsOnce(Hands hands, AtomicBoolean thrown) throws ReflectiveOperationException {
+        var batches = Hands.class.getDeclaredField("batches");
+        batches.setAccessible(true);
+        Set<Hands.Batch> registered = ConcurrentHashMap.newKeySet();
+        batches.set(hands, new AbstractSet<Hands.Batch>() {
+            @Override
+            public boolean add(Hands.Batch batch) {
+                if (onOurPoller() && thrown.compareAndSet(false, true)) {
+                    throw new OutOfMemoryError("Java heap space (injected: registering a poll in hand)");
+                }
+                return registered.add(batch);
+            }
+
+            @Override
+            public boolean remove(Object batch) {
+                return registered.remove(batch);
+            }
+
+            @Override
+            public Iterator<Hands.Batch> iterator() {
+                return registered.iterator();
+            }
+
+            @Override
+            public int size() {
+                return registered.size();
+            }
+        });
     }
 }

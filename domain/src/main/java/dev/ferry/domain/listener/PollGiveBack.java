@@ -1,0 +1,118 @@
+package dev.ferry.domain.listener;
+
+import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.model.Thrown;
+import dev.ferry.domain.transport.Disposition;
+import java.lang.System.Logger.Level;
+import java.util.List;
+import java.util.function.ObjIntConsumer;
+
+/**
+ * What a poll on its way into hand gives back when taking one of its deliveries fails, or its taking stops part way (an
+ * Error: no memory, a stack overflow): each slot filled or given up, each delivery in its group, settled or given back,
+ * whatever throws meanwhile — each step on its own. A throw out of the give-back left what the poll had taken in hand in
+ * no lane (never run, never released, its leases extended for good), its other slots and places in the window held for
+ * good, the rest never given back (on Kafka or HTTP, held for good), and the listener never idle: every stop waited out
+ * its whole deadline.
+ */
+final class PollGiveBack {
+
+    private static final System.Logger LOG = System.getLogger(Listener.class.getName());
+
+    /**
+     * A test's stand-in for an Error as a poll's slot is taken in hand — at "accept", in the delivery's taking; at
+     * "accepted", once it is in hand, out of that taking's guard — given the slot; null outside tests. Read once a poll.
+     */
+    static volatile ObjIntConsumer<String> slotFault;
+
+    private PollGiveBack() {
+    }
+
+    /** Runs a test's {@link #slotFault}, as read for the poll: null outside tests, and nothing is run. */
+    static void inject(ObjIntConsumer<String> fault, String step, int slot) {
+        if (fault != null) {
+            fault.accept(step, slot);
+        }
+    }
+
+    /**
+     * Taking {@code slot}'s delivery in hand threw {@code e}: released if it was in hand by then, else its slot given up,
+     * its place in the window freed and the delivery given back. Never throws.
+     */
+    static void slotFailed(Poller.Shared s, AsideLog aside, Hands.Batch inHand, int slot, Delivery delivery, Throwable e,
+                           List<InFlight> accepted) {
+        try {
+            var loggable = Thrown.loggable(e);
+            aside.write(() -> LOG.log(Level.ERROR, "taking message " + delivery.id() + " of '" + s.name()
+                    + "' in hand failed; it is released", loggable));
+        } catch (Throwable lineFailed) { // no memory for the line: the delivery is given back all the same
+        }
+        giveBack(s, inHand, slot, delivery, accepted);
+    }
+
+    /**
+     * A poll's taking stopped at {@code from} by a throw out of its loop: each slot from there released or given up and
+     * its delivery given back, then what it took before handed on ({@link #handOn}). Never throws.
+     */
+    static void stoppedAt(Poller.Shared s, Hands.Batch inHand, List<Delivery> batch, int from, List<InFlight> accepted) {
+        for (int slot = from; slot < batch.size(); slot++) {
+            giveBack(s, inHand, slot, batch.get(slot), accepted);
+        }
+        try {
+            handOn(s, accepted);
+        } catch (Throwable e) { // what submitAll could not queue it released before it threw
+        }
+    }
+
+    /**
+     * What a poll took in hand, to its groups; released once the listener stops running, each on its own (one whose
+     * settlement threw kept the rest in hand). Throws what {@code submitAll} throws, having released what it did not queue.
+     */
+    static void handOn(Poller.Shared s, List<InFlight> accepted) {
+        if (s.running().getAsBoolean()) {
+            s.groups().submitAll(accepted, item -> item.orderingKey);
+        } else {
+            for (var item : accepted) {
+                release(s, item);
+            }
+        }
+    }
+
+    /** Gives back deliveries never in hand, each on its own: one whose give-back threw kept the rest from theirs. */
+    static void unhandled(Settler settler, List<Delivery> deliveries) {
+        for (var delivery : deliveries) {
+            unhandledOne(settler, delivery);
+        }
+    }
+
+    private static void unhandledOne(Settler settler, Delivery delivery) {
+        try {
+            settler.giveBackUnhandled(delivery);
+        } catch (Throwable e) { // its settlement not queued (no memory): it comes back when its lease runs out
+        }
+    }
+
+    /** One slot: its item released if it is in hand and not handed on with the others; else given up, and given back. */
+    private static void giveBack(Poller.Shared s, Hands.Batch inHand, int slot, Delivery delivery, List<InFlight> accepted) {
+        if (s.hands().taken(inHand, slot)) {
+            var taken = s.hands().inSlot(inHand, slot); // null: settled already
+            if (taken != null && !accepted.contains(taken)) { // one handed on is its group's: released too, it ran after
+                release(s, taken);
+            }
+            return;
+        }
+        try {
+            s.hands().skip(inHand);
+        } catch (Throwable e) { // no memory to count it down: its place and its delivery are given back all the same
+        }
+        s.hands().capacity().release(1);
+        unhandledOne(s.settler(), delivery);
+    }
+
+    private static void release(Poller.Shared s, InFlight item) {
+        try {
+            s.settler().settle(item, Disposition.RELEASE);
+        } catch (Throwable e) { // its settlement not queued (no memory): it comes back when its lease runs out
+        }
+    }
+}
