@@ -26,18 +26,24 @@ final class ConsumerLag {
     private Map<TopicPartition, Long> pausedEnds = Map.of();
 
     /**
-     * The lag now: 0 with nothing assigned (-1 while no broker is reached), -1 when no partition's is known. A partition's records fetched but not yet
-     * done ({@code unfinished}) count too: a sink down for an hour behind a slow topic held its 200 records in hand, the
-     * fetch position at the end, and the gauge read 0 all the while — the records a crash would replay.
+     * The lag now: -1 while no broker answers (partitions assigned or not), 0 with nothing assigned, -1 when no
+     * partition's is known. A partition's records fetched but not yet done ({@code unfinished}) count too: a sink down
+     * for an hour behind a slow topic held its 200 records in hand, the fetch position at the end, and the gauge read 0
+     * all the while — the records a crash would replay.
      */
     long of(KafkaConsumer<byte[], byte[]> c, java.util.function.ToIntFunction<TopicPartition> unfinished) {
+        // looked at with partitions assigned too: the client keeps them while no broker answers and polls on without
+        // throwing; a source cut off after its assignment stood ready, its lag the last fetch's figure all the outage
+        noteReach(c);
+        if (unreached("") != null) {
+            // not "caught up", nor behind by the figure from before (an idle member's answers come every few seconds:
+            // not at each look, so one look without an answer says nothing)
+            return -1;
+        }
         var assigned = c.assignment();
         if (assigned.isEmpty()) {
-            noteReach(c);
-            return unreached("") != null ? -1 : 0; // not "caught up" while no broker answers (an idle member's answers
-                                                    // come every few seconds: not at each look)
+            return 0;
         }
-        unreachedSince = 0;
         var paused = c.paused();
         askPausedEnds(c, paused);
         long sum = 0;
@@ -57,14 +63,19 @@ final class ConsumerLag {
     }
 
     /**
-     * How long the consumer may have nothing assigned and no connection to any broker before the source says so: a
-     * {@code bootstrap-servers} unreachable (a wrong port, a missing firewall rule) stood ready for ever, its lag 0.
-     * An empty assignment alone says nothing (a group with more members than partitions); one no broker answers does.
+     * How long the consumer may have no answer from any broker before the source says so: a {@code bootstrap-servers}
+     * unreachable (a wrong port, a missing firewall rule) stood ready for ever, its lag 0; a cluster gone after the
+     * assignment, its lag the last fetch's. An empty assignment alone says nothing (a group with more members than
+     * partitions); no answer does: an assigned member's fetches are answered within {@code fetch.max.wait.ms} even on a
+     * quiet topic, a paused one's heartbeats and end-offset asks every few seconds.
      */
     static volatile Duration unreachedFor = Duration.ofSeconds(20);
 
-    /** Since when (nanoTime) nothing was assigned and no broker answered; 0 while one did. */
+    /** Since when (nanoTime) no broker answered; 0 while one did. */
     private volatile long unreachedSince;
+    /** The consumer whose responses are counted, and its count of them ("response-total"); found once per consumer. */
+    private KafkaConsumer<byte[], byte[]> counted;
+    private org.apache.kafka.common.Metric responseTotal;
     /** The consumer's responses from brokers so far, when last read. */
     private double responses = -1;
 
@@ -76,13 +87,24 @@ final class ConsumerLag {
     private void noteReach(KafkaConsumer<byte[], byte[]> c) {
         boolean answered = true;
         try {
-            for (var m : c.metrics().entrySet()) {
-                if ("response-total".equals(m.getKey().name()) && "consumer-metrics".equals(m.getKey().group())
-                        && m.getValue().metricValue() instanceof Number n) {
-                    answered = n.doubleValue() > responses;
-                    responses = n.doubleValue();
-                    break;
+            if (c != counted) { // a consumer replaced counts from 0: below the last one's count, it seemed answered by none
+                counted = c;
+                responseTotal = null;
+                responses = -1;
+            }
+            // looked up once, not at every poll (each walked all of a consumer's metrics, per partition too); again
+            // while not there yet
+            if (responseTotal == null) {
+                for (var m : c.metrics().entrySet()) {
+                    if ("response-total".equals(m.getKey().name()) && "consumer-metrics".equals(m.getKey().group())) {
+                        responseTotal = m.getValue();
+                        break;
+                    }
                 }
+            }
+            if (responseTotal != null && responseTotal.metricValue() instanceof Number n) {
+                answered = n.doubleValue() > responses;
+                responses = n.doubleValue();
             }
         } catch (RuntimeException e) { // metrics that cannot be read say nothing
         }
@@ -93,12 +115,12 @@ final class ConsumerLag {
         }
     }
 
-    /** In words, when no broker has been reached for {@link #unreachedFor} with nothing assigned; else null. */
+    /** In words, when no broker has answered for {@link #unreachedFor}, partitions assigned or not; else null. */
     String unreached(String name) {
         long since = unreachedSince;
         return since == 0 || System.nanoTime() - since < unreachedFor.toNanos() ? null : "Kafka source '" + name
-                + "': no broker of its bootstrap-servers reached for " + unreachedFor.toSeconds() + " s or more, nothing "
-                + "assigned (a wrong address or port, a firewall, the cluster down)";
+                + "': no broker answered for " + unreachedFor.toSeconds() + " s or more, its partitions assigned or not "
+                + "(a wrong address or port in its bootstrap-servers, a firewall, the cluster down)";
     }
 
     private void askPausedEnds(KafkaConsumer<byte[], byte[]> c, Set<TopicPartition> paused) {

@@ -13,9 +13,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -50,10 +48,7 @@ final class KafkaDeadLetters implements AutoCloseable {
     private final String name;
     private final Map<String, Object> producerConfig;
     private final UnaryOperator<String> topicOf;
-    /**
-     * How long a write is waited for: past the producer's own delivery timeout, so a write that timed
-     * out here has surely failed (not still queued in the producer, to land later beside the copy sent again).
-     */
+    /** How long a write is waited for: past the producer's own delivery timeout ({@link #waitedPastDelivery}). */
     private final Duration wait;
     private volatile RenewableProducer producer;
 
@@ -94,16 +89,14 @@ final class KafkaDeadLetters implements AutoCloseable {
     /** How long a dead-letter write waits for its topic's metadata (or room in the producer) before it fails. */
     static final int MAX_BLOCK_MS = 5_000;
 
-    Duration waitFor() {
-        return wait;
-    }
+    Duration waitFor() { return wait; }
 
     void open() {
         producer = new RenewableProducer("Kafka source '" + name + "' (dead letters)", producerConfig);
     }
 
     /** Refuses a topic of {@code topics} that does not exist, and a dead-letter topic of theirs that compacts. */
-    void refuseCompacted(Collection<String> topics) {
+    void refuseCompacted(java.util.Collection<String> topics) {
         KafkaStartChecks.refuse(name, producerConfig, topics, topicOf);
     }
 
@@ -134,7 +127,7 @@ final class KafkaDeadLetters implements AutoCloseable {
         }
         var failedKeys = new HashMap<List<Object>, String>();
         while (!left.isEmpty()) {
-            var keys = new HashSet<List<Object>>();
+            var keys = new java.util.HashSet<List<Object>>();
             var round = new ArrayList<Integer>();
             var later = new ArrayList<Integer>();
             long bytes = 0;
@@ -157,22 +150,42 @@ final class KafkaDeadLetters implements AutoCloseable {
                 }
                 (now ? round : later).add(i);
             }
-            var sent = new ArrayList<Sent>(round.size());
+            var unreported = new ArrayList<Sent>(round.size());
             for (int i : round) {
                 var s = deadLetters.get(i);
-                var reason = ((Disposition.DeadLetter) s.disposition()).reason();
                 // its revocation stopped waiting while an earlier round was written: sent, it landed for a partition not
-                // ours, and its next owner read the record again and dead-lettered (or ran) it a second time
-                sent.add(gone.test(rec(s)) ? null : start(rec(s), reason));
+                // ours, and its next owner ran it again. Not sent, it is told as one written after its partition went
+                if (gone.test(rec(s))) {
+                    written.written(i, null);
+                } else {
+                    unreported.add(start(i, rec(s), ((Disposition.DeadLetter) s.disposition()).reason()));
+                }
             }
             long deadline = System.nanoTime() + wait.toNanos(); // all sent by now: waited for as one
-            for (int k = 0; k < round.size(); k++) {
-                // not sent, its partition gone: told as the caller tells one written after its partition went
-                String problem = sent.get(k) == null ? null : finish(sent.get(k), deadline);
-                if (problem != null && keyOf.get(round.get(k)) != null) {
-                    failedKeys.put(keyOf.get(round.get(k)), problem);
+            while (!unreported.isEmpty()) {
+                // told as answered, not in list order (a round has one record of a key: no order to keep): one written in
+                // ms waited behind a slow write (a leader restarting), its revocation gave up, and the next owner ran it again
+                boolean waitedOut = deadline - System.nanoTime() <= 0 || Thread.currentThread().isInterrupted();
+                for (var it = unreported.iterator(); it.hasNext(); ) {
+                    var sent = it.next();
+                    if (waitedOut || sent.thrown != null || sent.answer.isDone()) {
+                        it.remove();
+                        String problem = finish(sent, deadline);
+                        if (problem != null && keyOf.get(sent.index) != null) {
+                            failedKeys.put(keyOf.get(sent.index), problem);
+                        }
+                        written.written(sent.index, problem);
+                    }
                 }
-                written.written(round.get(k), problem);
+                if (!unreported.isEmpty()) {
+                    try { // a slice (10 ms), not the rest of the wait: another of the round may be answered first
+                        long slice = Math.min(TimeUnit.MILLISECONDS.toNanos(10), deadline - System.nanoTime());
+                        unreported.get(0).answer.get(slice, TimeUnit.NANOSECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt(); // stopping: the rest told at once, as interrupted
+                    } catch (Throwable answeredOrNot) { // its answer, or none yet: told when finished
+                    }
+                }
             }
             left = later;
         }
@@ -187,6 +200,7 @@ final class KafkaDeadLetters implements AutoCloseable {
 
     /** A dead-letter write sent: its record, reason, topic and producer, and the broker's answer to come (or what was thrown). */
     private static final class Sent {
+        final int index; // in the settle's dead letters
         final Rec r;
         final String reason;
         KafkaProducer<byte[], byte[]> producer;
@@ -194,7 +208,8 @@ final class KafkaDeadLetters implements AutoCloseable {
         Future<RecordMetadata> answer;
         Throwable thrown;
 
-        Sent(Rec r, String reason) {
+        Sent(int index, Rec r, String reason) {
+            this.index = index;
             this.r = r;
             this.reason = reason;
         }
@@ -207,8 +222,8 @@ final class KafkaDeadLetters implements AutoCloseable {
      * {@link #BLOCKED_FOR}: remembered by one call only, each owed dead letter offered again a second later waited it out
      * anew, and the source's every ack waited 5 s in each 6.
      */
-    private Sent start(Rec r, String reason) {
-        var sent = new Sent(r, reason);
+    private Sent start(int index, Rec r, String reason) {
+        var sent = new Sent(index, r, reason);
         if (Thread.currentThread().isInterrupted()) { // stopping: sent now, it would be reported unwritten and sent again
             sent.thrown = new InterruptedException("interrupted before the write was sent");
             return sent;
@@ -248,30 +263,17 @@ final class KafkaDeadLetters implements AutoCloseable {
 
     private boolean blocked(String topic) {
         Long since = blocked.get(topic);
-        if (since == null) {
-            return false;
+        if (since != null && System.nanoTime() - since >= BLOCKED_FOR.toNanos()) {
+            blocked.remove(topic, since); // tried again: made since, or its metadata back
+            since = null;
         }
-        if (System.nanoTime() - since < BLOCKED_FOR.toNanos()) {
-            return true;
-        }
-        blocked.remove(topic, since); // tried again: made since, or its metadata back
-        return false;
+        return since != null;
     }
 
     /** A send answered before it returned, with a timeout: it waited max.block.ms for metadata (or buffer room). */
     private static boolean failedAtOnce(Future<RecordMetadata> answer) {
-        if (!answer.isDone()) {
-            return false;
-        }
-        try {
-            answer.get();
-            return false;
-        } catch (ExecutionException e) { // a full buffer drains: only a topic's metadata not coming is remembered
-            return noMetadata(e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+        // a full buffer drains: only a topic's metadata not coming is remembered
+        return answer.isDone() && answer.state() == Future.State.FAILED && noMetadata(answer.exceptionNow());
     }
 
     /** A send's timeout that is its topic's metadata not coming, not a full buffer (which drains). */
@@ -289,9 +291,8 @@ final class KafkaDeadLetters implements AutoCloseable {
     }
 
     private String outcome(Sent sent, long deadline) throws Throwable {
-        var r = sent.r;
         var reason = sent.reason;
-        var record = r.record;
+        var record = sent.r.record;
         var producer = sent.producer;
         String topic = sent.topic;
         try {
@@ -307,7 +308,7 @@ final class KafkaDeadLetters implements AutoCloseable {
                 // it can never fit (a source topic that takes larger records than its dead-letter topic, or the reason
                 // pushed it over): offered again it would hold its partition for ever. Its reason and where it is go instead.
                 var omitted = new RecordHeaders();
-                addHeaders(omitted, r, reason.length() > MAX_OMITTED_REASON
+                addHeaders(omitted, sent.r, reason.length() > MAX_OMITTED_REASON
                         ? reason.substring(0, MAX_OMITTED_REASON) + "..." : reason);
                 omitted.add(VALUE_OMITTED, ("the record (" + size(record) + " bytes with its headers) did not fit the "
                         + "dead-letter topic: " + tooLarge.getMessage() + "; it is still at " + record.topic() + "-"
