@@ -65,9 +65,9 @@ final class Capacity {
     void release(int n) {
         int after = used.addAndGet(-n);
         if (max - after >= refill) {
-            for (var w : waiters) {
-                LockSupport.unpark(w);
-            }
+            // no iterator made: a release on a poll's give-back under an Error (no memory) threw after its permits were
+            // back, and the give-back gave the slot up a second time
+            waiters.forEach(LockSupport::unpark);
         }
     }
 

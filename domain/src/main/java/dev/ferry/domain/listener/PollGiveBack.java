@@ -37,10 +37,12 @@ final class PollGiveBack {
 
     /**
      * Taking {@code slot}'s delivery in hand threw {@code e}: released if it was in hand by then, else its slot given up,
-     * its place in the window freed and the delivery given back. Never throws.
+     * its place in the window freed and the delivery given back; one of a group, every later slot of the poll too (true:
+     * the poll's taking ends here) — released alone, its group's later ones in the poll ran ahead of it. Never throws.
      */
-    static void slotFailed(Poller.Shared s, AsideLog aside, Hands.Batch inHand, int slot, Delivery delivery, Throwable e,
-                           List<InFlight> accepted) {
+    static boolean slotFailed(Poller.Shared s, AsideLog aside, Hands.Batch inHand, List<Delivery> batch, int slot,
+                              Throwable e, List<InFlight> accepted) {
+        var delivery = batch.get(slot);
         try {
             var loggable = Thrown.loggable(e);
             aside.write(() -> LOG.log(Level.ERROR, "taking message " + delivery.id() + " of '" + s.name()
@@ -48,6 +50,11 @@ final class PollGiveBack {
         } catch (Throwable lineFailed) { // no memory for the line: the delivery is given back all the same
         }
         giveBack(s, inHand, slot, delivery, accepted);
+        if (delivery.groupKey() == null) {
+            return false;
+        }
+        givenBackFrom(s, inHand, batch, slot + 1, accepted);
+        return true;
     }
 
     /**
@@ -55,12 +62,21 @@ final class PollGiveBack {
      * its delivery given back, then what it took before handed on ({@link #handOn}). Never throws.
      */
     static void stoppedAt(Poller.Shared s, Hands.Batch inHand, List<Delivery> batch, int from, List<InFlight> accepted) {
-        for (int slot = from; slot < batch.size(); slot++) {
-            giveBack(s, inHand, slot, batch.get(slot), accepted);
-        }
+        givenBackFrom(s, inHand, batch, from, accepted);
         try {
             handOn(s, accepted);
         } catch (Throwable e) { // what submitAll could not queue it released before it threw
+        }
+    }
+
+    /**
+     * Each slot from {@code from} released or given up, its delivery given back: after a grouped delivery whose taking
+     * failed (released), the group's later ones in the poll ran first — given back too, they come back behind it.
+     * Never throws.
+     */
+    static void givenBackFrom(Poller.Shared s, Hands.Batch inHand, List<Delivery> batch, int from, List<InFlight> accepted) {
+        for (int slot = from; slot < batch.size(); slot++) {
+            giveBack(s, inHand, slot, batch.get(slot), accepted);
         }
     }
 
@@ -105,7 +121,10 @@ final class PollGiveBack {
             s.hands().skip(inHand);
         } catch (Throwable e) { // no memory to count it down: its place and its delivery are given back all the same
         }
-        s.hands().capacity().release(1);
+        try {
+            s.hands().capacity().release(1);
+        } catch (Throwable e) { // its permit is back before a waiter is woken: thrown on, the slot was given up twice
+        }
         unhandledOne(s.settler(), delivery);
     }
 

@@ -260,7 +260,9 @@ final class Poller {
                     PollGiveBack.inject(fault, "accept", slot);
                     item = accept(delivery, leaseUntil, excuseUntil, excuseNanos, inHand, slot);
                 } catch (Throwable e) { // given back to the transport, never stranded: a give-back that cannot throw
-                    PollGiveBack.slotFailed(s, aside, inHand, slot, delivery, e, accepted);
+                    if (PollGiveBack.slotFailed(s, aside, inHand, batch, slot, e, accepted)) {
+                        break; // the rest given back too, its group's later ones behind it
+                    }
                     continue;
                 }
                 PollGiveBack.inject(fault, "accepted", slot);

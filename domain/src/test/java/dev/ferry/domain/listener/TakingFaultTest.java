@@ -97,11 +97,16 @@ class TakingFaultTest {
      * comes back within the test was given back, not let run out) and a one-second idle timeout. Not started.
      */
     private Listener fiveInOnePoll(List<String> handled) {
+        return fiveInOnePoll(handled, 5);
+    }
+
+    /** As above, with a window of {@code maxInFlight}: past the poll's five, a give-back wakes waiting pollers. */
+    private Listener fiveInOnePoll(List<String> handled, int maxInFlight) {
         FIVE.forEach(queue::send);
         return Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
             handled.add(event.key());
             return Outcome.done();
-        }).config(ListenerTest.fast().batchSize(5).maxInFlight(5).lease(Duration.ofMinutes(5))
+        }).config(ListenerTest.fast().batchSize(5).maxInFlight(maxInFlight).lease(Duration.ofMinutes(5))
                 .idleTimeout(Duration.ofSeconds(1)).build()).build();
     }
 
@@ -116,6 +121,79 @@ class TakingFaultTest {
         assertThat(listener.stats().inFlight()).isZero();
         assertThat(capacityOf(listener).used()).as("no place of the window held").isZero();
         assertThat(queue.size()).as("each acked").isZero();
+    }
+
+    @Test // a review of this round's fixes: the window's release woke its waiters with an iterator made after the permit
+          // was back; no memory for it, the give-back threw, and the slot was given up again by the poll's own catch —
+          // the window one wider for good, the poll counted one short (a running delivery read as none in hand)
+    void anErrorWakingThePollersAsASlotIsGivenBack_givesTheSlotUpOnce() throws Exception {
+        var slotThrown = new AtomicBoolean();
+        var wakeArmed = new AtomicBoolean();
+        var wakeThrown = new AtomicBoolean();
+        PollGiveBack.slotFault = (step, slot) -> {
+            if (onOurPoller() && step.equals("accept") && slot == 1 && slotThrown.compareAndSet(false, true)) {
+                wakeArmed.set(true); // the give-back's wake of waiting pollers is this poller's next
+                throw new OutOfMemoryError("injected: taking the poll's slot 1 in hand");
+            }
+        };
+        var handled = new CopyOnWriteArrayList<String>();
+        listener = fiveInOnePoll(handled, 10);
+        wakingFailsOnce(capacityOf(listener), wakeArmed, wakeThrown);
+        listener.start();
+
+        assertAllHandledOnce_andIdledOut(handled);
+        assertThat(slotThrown).as("the slot's fault was injected").isTrue();
+        assertThat(wakeThrown).as("the wake of its give-back failed").isTrue();
+    }
+
+    /** The window's waiting pollers, whose first wake on one of our pollers once armed throws: no memory for it. */
+    private void wakingFailsOnce(Capacity capacity, AtomicBoolean armed, AtomicBoolean thrown)
+            throws ReflectiveOperationException {
+        var waiters = Capacity.class.getDeclaredField("waiters");
+        waiters.setAccessible(true);
+        waiters.set(capacity, new java.util.concurrent.CopyOnWriteArrayList<Thread>() {
+            @Override
+            public void forEach(java.util.function.Consumer<? super Thread> action) {
+                failOnce();
+                super.forEach(action);
+            }
+
+            @Override
+            public Iterator<Thread> iterator() {
+                failOnce();
+                return super.iterator();
+            }
+
+            private void failOnce() {
+                if (onOurPoller() && armed.get() && thrown.compareAndSet(false, true)) {
+                    throw new OutOfMemoryError("Java heap space (injected: waking the window's waiters)");
+                }
+            }
+        });
+    }
+
+    @Test // a review of this round's fixes: a FIFO group's message whose taking failed was released alone, and the
+          // group's later ones in the poll ran before it came back
+    void aGroupedMessageWhoseTakingFails_isGivenBackWithTheRestOfThePoll_soItsGroupRunsInOrder() throws Exception {
+        var fifo = InMemoryQueue.builder("taking-fault-group.fifo").contentBasedDeduplication(true).build();
+        var thrown = new AtomicBoolean();
+        PollGiveBack.slotFault = (step, slot) -> {
+            if (Thread.currentThread().getName().startsWith("ferry-" + fifo.name() + "-poller") && step.equals("accept")
+                    && slot == 2 && thrown.compareAndSet(false, true)) {
+                throw new OutOfMemoryError("injected: taking the poll's slot 2 in hand");
+            }
+        };
+        FIVE.forEach(m -> fifo.send(InMemoryQueue.Message.of(m, "g")));
+        var handled = new CopyOnWriteArrayList<String>();
+        listener = Listener.builder(fifo, fifo, new LineDecoder(), (event, delivery) -> {
+            handled.add(event.key());
+            return Outcome.done();
+        }).config(ListenerTest.fast().batchSize(5).maxInFlight(5).lease(Duration.ofMinutes(5)).build()).build().start();
+
+        assertThat(Await.until(LIMIT, () -> handled.size() >= FIVE.size())).as(listener.stats().line()).isTrue();
+        assertThat(thrown).as("the fault was injected").isTrue();
+        assertThat(handled).as("the group in its order, the failed one's later ones given back behind it")
+                .containsExactlyElementsOf(FIVE);
     }
 
     @Test
