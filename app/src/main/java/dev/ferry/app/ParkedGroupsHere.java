@@ -9,8 +9,8 @@ import java.util.function.BiPredicate;
 /**
  * The configuration's ledger, opened by {@code ferry queues redrive} itself to ask which parked letters' groups are
  * parked now ({@link ParkingDeadLetters#parkedNow}): the letters of groups no longer parked move, the rest stay for a
- * release. Opened only when a source parks groups. Where it cannot be read here — a memory ledger, an MVStore file the
- * running Ferry holds, a store that does not answer — every parked letter stays, as before, and the redrive's last line
+ * release. Opened only when a source parks groups, and only a shared store (DynamoDB). Where it is not read here — a
+ * memory ledger, an MVStore file (the running Ferry's alone), a store that does not answer — every parked letter stays, as before, and the redrive's last line
  * says why and where it can be read (the running Ferry's console).
  */
 final class ParkedGroupsHere implements AutoCloseable {
@@ -41,6 +41,12 @@ final class ParkedGroupsHere implements AutoCloseable {
         if ("memory".equals(config.ledger().kind())) {
             // a new, empty memory ledger here would say every group flows: their letters all moved, out of order
             return new ParkedGroupsHere(config, null, null, "ledger: memory lives in the running Ferry's process");
+        }
+        if (!"dynamodb".equals(config.ledger().kind())) {
+            // a review: a file found at the path given (a relative one resolves where the command runs: another
+            // pipeline's, a trial's) said every group flows, and parked letters moved out of order; opened for the
+            // run, it held the file's lock, and a Ferry started meanwhile could not open its ledger
+            return new ParkedGroupsHere(config, null, null, "a ledger file is read by the Ferry that runs on it alone");
         }
         var context = new RunContext(config, false).forExistingOnly();
         try {

@@ -270,16 +270,14 @@ class ParkedGroupsIT {
                 }
             }
 
+            // a review: with no Ferry holding it, the file was read, and any file at the path given (a relative one: where
+            // the command runs) was trusted — another's said every group flows; and its lock was held for the whole run
             out.reset();
             assertThat(Ferry.run(new String[] {"queues", "redrive", "--from", "orders-dlq.fifo", "--to", "orders.fifo",
                     "--force"}, out, err, env::get)).as(err.toString()).isZero();
-            assertThat(out.toString()).contains("moved 1 message(s) from orders-dlq.fifo")
-                    .contains("1 dead letter(s) of parked groups stay in orders-dlq.fifo (group(s) H)")
-                    .doesNotContain("could not be read here");
-            assertThat(sqs.drain("orders.fifo", 1, 10)).extracting(software.amazon.awssdk.services.sqs.model.Message::body)
-                    .containsExactly("{\"id\":\"G2\",\"group\":\"G\"}");
-            assertThat(sqs.drain("orders-dlq.fifo", 1, 10)).extracting(software.amazon.awssdk.services.sqs.model.Message::body)
-                    .as("H's letter stays, for its release").containsExactly("{\"id\":\"H2\",\"group\":\"H\"}");
+            assertThat(out.toString()).contains("moved 0 message(s)").contains("could not be read here")
+                    .contains("read by the Ferry that runs on it alone");
+            assertThat(sqs.depth("orders-dlq.fifo")).as("both left, for the console's redrive or a release").isEqualTo(2);
         }
     }
 

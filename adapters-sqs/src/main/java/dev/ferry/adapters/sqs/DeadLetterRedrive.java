@@ -118,7 +118,9 @@ final class DeadLetterRedrive {
                 // groups' letters while it reads): not said, a redrive beside one ended "moved 0", exit 0, the DLQ full.
                 // This run's own are all it set aside, those past what it remembers too (hidden for the receive's minute):
                 // counted by what it remembers, those of a DLQ of more than 10,000 parked letters were another reader's
-                problem = InFlight.heldFromRedrive(client, deadLetterQueueUrl, parked + cameBack);
+                // FIFO only: a standard queue's count may lag a minute (SQS says so), and every redrive failed falsely
+                problem = deadLetterQueueUrl.endsWith(".fifo")
+                        ? InFlight.heldFromRedrive(client, deadLetterQueueUrl, parked + cameBack) : null;
                 return;
             }
             emptyAnswers = 0;

@@ -17,6 +17,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
@@ -566,14 +568,22 @@ class SqsQueuesIT {
     /**
      * A review: a release keeps the other groups' letters it read hidden for the whole of its read; a redrive of the same
      * DLQ run meanwhile received nothing, three times over, and ended "moved 0" with no problem — exit 0, "done", with
-     * the DLQ still full. It says now that another reader holds them, and how many.
+     * the DLQ still full. It says now that another reader holds them, and how many — on a FIFO DLQ (a release reads only
+     * those), whose count is exact: a standard queue's may lag a minute (SQS says so), and a review found every redrive
+     * of one failing so, its own deletes still counted.
      */
-    @Test
-    void aRedriveBesideAnotherReaderOfTheDlq_saysHowManyMessagesItHeld_insteadOfEndingDone() {
-        try (var q = SqsFixture.create(ElasticMq.client(), false, 1000)) {
+    @ParameterizedTest(name = "FIFO: {0}")
+    @ValueSource(booleans = {true, false})
+    void aRedriveBesideAnotherReaderOfAFifoDlq_saysHowManyMessagesItHeld_insteadOfEndingDone(boolean fifo) {
+        try (var q = SqsFixture.create(ElasticMq.client(), fifo, 1000)) {
             for (int i = 0; i < 20; i++) {
                 String body = "held-" + i;
-                q.client.sendMessage(b -> b.queueUrl(q.dlqUrl).messageBody(body));
+                q.client.sendMessage(b -> {
+                    b.queueUrl(q.dlqUrl).messageBody(body);
+                    if (fifo) {
+                        b.messageGroupId("g" + body).messageDeduplicationId(body);
+                    }
+                });
             }
             var held = new ArrayList<Message>();
             for (int i = 0; i < 20 && held.size() < 20; i++) { // another reader (a release): hidden for ten minutes
@@ -585,7 +595,11 @@ class SqsQueuesIT {
             var report = q.queues.redrive(q.dlqUrl, q.url, Integer.MAX_VALUE);
 
             assertThat(report.moved()).isZero();
-            assertThat(report.problem()).as("%s", report).contains("20 message(s)").contains("held by another reader");
+            if (fifo) {
+                assertThat(report.problem()).as("%s", report).contains("20 message(s)").contains("held by another reader");
+            } else {
+                assertThat(report.problem()).as("a standard queue's count not trusted: %s", report).isNull();
+            }
             assertThat(q.approximateDeadLetters()).as("all of them still in the DLQ").isEqualTo(20);
         }
     }
