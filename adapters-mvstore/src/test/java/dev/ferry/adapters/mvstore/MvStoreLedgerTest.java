@@ -377,16 +377,9 @@ class MvStoreLedgerTest {
           // lost once the disk healed. A file that does not read through is waited for, whatever the bound
     void withoutFsync_aFileThatFailsItsReadsPastTheBound_isStillRefused_andOpenedWhole_onceItsReadsWork()
             throws Exception {
-        new LedgerCommitsTest.HeldFilePath(); // registers the scheme
-        var file = dir.resolve("failing-long.db");
-        var ledger = MvStoreLedger.builder(file).names(p -> "ferry-held:" + p).commitBound(Duration.ofSeconds(1))
-                .build(); // fsync off
-        opened.add(ledger);
-        var a = (Claim.Acquired) ledger.claim("A", Duration.ofMinutes(5));
-        assertThat(ledger.persist()).isTrue();
-        long newest = java.nio.file.Files.size(file); // H2 writes its next chunks past here (it appends them)
-        assertThat(ledger.complete("A", a.token(), Duration.ofHours(1))).as("committed").isTrue();
-        breakStore(ledger, "disk full (injected)");
+        var broken = completedThenBroken("failing-long.db");
+        var ledger = broken.ledger();
+        long newest = broken.newest();
         var writerRanBeside = new java.util.concurrent.atomic.AtomicReference<String>();
         try {
             LedgerCommitsTest.HeldFilePath.failReadsPast = newest; // the disk fails where the newest chunks are
@@ -425,16 +418,9 @@ class MvStoreLedgerTest {
           // completion that had returned was lost, and a later copy of the acked message ran again
     void withoutFsync_anOpeningWhoseOwnReadsFailed_isNeverOpenedOlder_thoughTheReadThroughAfterItPasses()
             throws Exception {
-        new LedgerCommitsTest.HeldFilePath(); // registers the scheme
-        var file = dir.resolve("failing-at-times.db");
-        var ledger = MvStoreLedger.builder(file).names(p -> "ferry-held:" + p).commitBound(Duration.ofSeconds(1))
-                .build(); // fsync off
-        opened.add(ledger);
-        var a = (Claim.Acquired) ledger.claim("A", Duration.ofMinutes(5));
-        assertThat(ledger.persist()).isTrue();
-        long newest = java.nio.file.Files.size(file); // H2 writes its next chunks past here (it appends them)
-        assertThat(ledger.complete("A", a.token(), Duration.ofHours(1))).as("committed").isTrue();
-        breakStore(ledger, "disk full (injected)");
+        var broken = completedThenBroken("failing-at-times.db");
+        var ledger = broken.ledger();
+        long newest = broken.newest();
         var answered = new ArrayList<java.util.Optional<Claim>>();
         var refusals = new ArrayList<String>();
         try {
@@ -722,6 +708,28 @@ class MvStoreLedgerTest {
             }
         }
         return null;
+    }
+
+    /** A ledger without fsync, bound 1 s, on a file whose reads a test may fail: A completed, then its store broken. */
+    private record Broken(MvStoreLedger ledger, long newest) { }
+
+    private Broken completedThenBroken(String name) {
+        new LedgerCommitsTest.HeldFilePath(); // registers the scheme
+        var file = dir.resolve(name);
+        var ledger = MvStoreLedger.builder(file).names(p -> "ferry-held:" + p).commitBound(Duration.ofSeconds(1))
+                .build(); // fsync off
+        opened.add(ledger);
+        var a = (Claim.Acquired) ledger.claim("A", Duration.ofMinutes(5));
+        assertThat(ledger.persist()).isTrue();
+        long newest; // H2 writes its next chunks past here (it appends them)
+        try {
+            newest = java.nio.file.Files.size(file);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        assertThat(ledger.complete("A", a.token(), Duration.ofHours(1))).as("committed").isTrue();
+        breakStore(ledger, "disk full (injected)");
+        return new Broken(ledger, newest);
     }
 
     private static void breakStore(MvStoreLedger ledger, String why) {
