@@ -12,9 +12,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * The deliveries the listener holds: in flight (received, not yet settled; each takes a slot of
- * the in-flight window) and handed over (done, but kept by an asynchronous handler until it
- * settles them; their leases are still extended). Thread-safe.
+ * The deliveries the listener holds: in flight (received, not settled; each takes a place of the window) and handed
+ * over (done, kept by an asynchronous handler until it settles them; their leases still extended). Thread-safe.
  */
 final class Hands {
 
@@ -43,10 +42,7 @@ final class Hands {
     private final Set<Batch> batches = ConcurrentHashMap.newKeySet();
     private final LongAdder inFlightCount = new LongAdder();
     private final Map<Delivery, InFlight> handedOver = new ConcurrentHashMap<>();
-    /**
-     * Handlers' settles under way, counted before their take-back: a stop that finds the handed-over set empty finds the
-     * settle counted, and waits for its claims to be completed and its settlement queued.
-     */
+    /** Handlers' settles under way, counted before their take-back: a stop finding none handed over waits for them. */
     final AtomicInteger handlerSettling = new AtomicInteger();
 
     /** The ledger a claim kept by a waiting item ({@link InFlight#pausedClaim}) is released to when it leaves; or null. */
@@ -92,12 +88,15 @@ final class Hands {
         return batch.items.get(slot) instanceof InFlight item ? item : null;
     }
 
-    /** Whether a poll's slot was ever filled (it may have been let go since). */
-    boolean taken(Batch batch, int slot) {
-        return batch.items.get(slot) != null;
+    /**
+     * A poll's slot that will hold no delivery; true only for the first call on a slot never taken, whose caller alone
+     * counts it down ({@link #skip}) — given up twice (a give-back started again), it counted the poll down to nought.
+     */
+    boolean giveUp(Batch batch, int slot) {
+        return batch.items.compareAndSet(slot, null, GONE);
     }
 
-    /** A slot of the poll that will hold no delivery (it could not be taken). */
+    /** Counts a slot {@link #giveUp given up} down. */
     void skip(Batch batch) {
         inFlightCount.decrement();
         slotDone(batch);

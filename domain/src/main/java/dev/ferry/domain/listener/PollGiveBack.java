@@ -108,10 +108,13 @@ final class PollGiveBack {
         }
     }
 
-    /** One slot: its item released if it is in hand and not handed on with the others; else given up, and given back. */
+    /**
+     * One slot: its item released if it is in hand and not handed on with the others; else given up, and given back —
+     * once: a give-back started again (a throw part way through the first) finds the slot given up, and leaves it.
+     */
     private static void giveBack(Poller.Shared s, Hands.Batch inHand, int slot, Delivery delivery, List<InFlight> accepted) {
-        if (s.hands().taken(inHand, slot)) {
-            var taken = s.hands().inSlot(inHand, slot); // null: settled already
+        if (!s.hands().giveUp(inHand, slot)) { // taken in hand, or given up before
+            var taken = s.hands().inSlot(inHand, slot); // null: settled already, or never taken
             if (taken != null && !accepted.contains(taken)) { // one handed on is its group's: released too, it ran after
                 release(s, taken);
             }

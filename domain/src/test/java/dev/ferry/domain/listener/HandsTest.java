@@ -36,7 +36,11 @@ class HandsTest {
         assertThat(hands.inFlight()).containsExactly(c);
         assertThat(hands.size()).isEqualTo(1);
         assertThat(hands.inSlot(batch, 0)).as("a settled delivery is not kept by its neighbour").isNull();
-        assertThat(hands.taken(batch, 0)).isTrue();
+        assertThat(hands.giveUp(batch, 0)).as("a slot taken and let go is not given up").isFalse();
+        var fourth = hands.open(1);
+        assertThat(hands.giveUp(fourth, 0)).as("a slot never taken is given up").isTrue();
+        assertThat(hands.giveUp(fourth, 0)).as("once: a second give-up would count its poll down twice").isFalse();
+        hands.skip(fourth);
 
         assertThat(hands.letGo(c)).isTrue();
         assertThat(hands.inFlight()).isEmpty();

@@ -4,15 +4,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.domain.handle.Outcome;
 import dev.ferry.domain.memory.InMemoryQueue;
+import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.testing.Await;
 import dev.ferry.domain.testing.LineDecoder;
+import dev.ferry.domain.transport.PollRequest;
+import dev.ferry.domain.transport.Source;
 import java.time.Duration;
+import java.util.AbstractList;
 import java.util.AbstractSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiFunction;
 import org.junit.jupiter.api.AfterEach;
@@ -194,6 +200,80 @@ class TakingFaultTest {
         assertThat(thrown).as("the fault was injected").isTrue();
         assertThat(handled).as("the group in its order, the failed one's later ones given back behind it")
                 .containsExactlyElementsOf(FIVE);
+    }
+
+    @Test // the last stop's last look: a throw part way through giving back a grouped slot's later ones reached the
+          // poll's outer catch, which gave the same slots up again — in flight and the poll's count fell to nought
+          // while one ran, the window grew for good, and the lease keeper no longer saw the running one (run twice)
+    void aThrowGivingBackAFailedGroupsLaterSlots_givesNoSlotUpTwice() throws Exception {
+        var fifo = InMemoryQueue.builder("taking-fault-twice.fifo").contentBasedDeduplication(true).build();
+        var getArmed = new AtomicBoolean();
+        var slotThrown = new AtomicBoolean();
+        PollGiveBack.slotFault = (step, slot) -> {
+            if (Thread.currentThread().getName().startsWith("ferry-" + fifo.name() + "-poller") && step.equals("accept")
+                    && slot == 2 && slotThrown.compareAndSet(false, true)) {
+                getArmed.set(true); // the give-back's read of slot 4 throws next
+                throw new OutOfMemoryError("injected: taking the poll's slot 2 in hand");
+            }
+        };
+        FIVE.forEach(m -> fifo.send(InMemoryQueue.Message.of(m, "g")));
+        var handled = new CopyOnWriteArrayList<String>();
+        var m1Running = new CountDownLatch(1);
+        var never = new CountDownLatch(1);
+        listener = Listener.builder(getOfSlot4FailsOnce(fifo, getArmed), fifo, new LineDecoder(), (event, delivery) -> {
+            handled.add(event.key());
+            if (event.key().equals("m1") && m1Running.getCount() > 0) {
+                m1Running.countDown();
+                try {
+                    never.await(6, TimeUnit.SECONDS); // three leases of 2 s: kept only while the lease keeper sees it
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return Outcome.done();
+        }).config(ListenerTest.fast().batchSize(5).maxInFlight(5).lease(Duration.ofSeconds(2)).build()).build().start();
+
+        assertThat(m1Running.await(LIMIT.toSeconds(), TimeUnit.SECONDS)).as(listener.stats().line()).isTrue();
+        assertThat(listener.stats().inFlight()).as("m1 counted in flight while it runs; " + listener.stats().line())
+                .isGreaterThanOrEqualTo(1);
+        assertThat(Await.until(Duration.ofSeconds(20), () -> handled.size() >= FIVE.size() && fifo.size() == 0))
+                .as(listener.stats().line()).isTrue();
+        assertThat(slotThrown).as("the slot's fault was injected").isTrue();
+        assertThat(getArmed).as("the give-back's read of slot 4 threw").isFalse();
+        assertThat(handled).as("each once, the group in its order: m1's lease kept while it ran")
+                .containsExactlyElementsOf(FIVE);
+        listener.stop();
+        assertThat(capacityOf(listener).used()).as("the window neither held nor widened").isZero();
+        assertThat(listener.stats().inFlight()).isZero();
+    }
+
+    /** The queue, as a source whose polls of five answer a list whose read of slot 4 throws once {@code armed}. */
+    private static Source getOfSlot4FailsOnce(InMemoryQueue fifo, AtomicBoolean armed) {
+        return new Source() {
+            @Override
+            public String name() {
+                return fifo.name();
+            }
+
+            @Override
+            public List<Delivery> poll(PollRequest request) {
+                var got = fifo.poll(request);
+                return got.size() < 5 ? got : new AbstractList<>() {
+                    @Override
+                    public Delivery get(int index) {
+                        if (index == 4 && armed.compareAndSet(true, false)) {
+                            throw new StackOverflowError("injected: reading the poll's slot 4 as it is given back");
+                        }
+                        return got.get(index);
+                    }
+
+                    @Override
+                    public int size() {
+                        return got.size();
+                    }
+                };
+            }
+        };
     }
 
     @Test
