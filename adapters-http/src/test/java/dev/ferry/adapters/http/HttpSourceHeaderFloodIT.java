@@ -81,9 +81,18 @@ class HttpSourceHeaderFloodIT extends IngestEndpointFixture {
             assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
             assertThat(handled).containsExactly("good");
         } finally {
-            for (var socket : flood) {
-                socket.close();
-            }
+            closeAll(flood, null, null);
+        }
+    }
+
+    /** What a test opened, closed: its sockets, then its server and the server's deadlines (null: none of its own). */
+    private static void closeAll(List<Socket> sockets, HttpServer server, ReadDeadlines deadlines) throws IOException {
+        for (var socket : sockets) {
+            socket.close();
+        }
+        if (server != null) {
+            server.stop(0);
+            deadlines.close();
         }
     }
 
@@ -123,11 +132,7 @@ class HttpSourceHeaderFloodIT extends IngestEndpointFixture {
                     .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(response.statusCode()).isEqualTo(200);
         } finally {
-            for (var socket : flood) {
-                socket.close();
-            }
-            server.stop(0);
-            deadlines.close();
+            closeAll(flood, server, deadlines);
         }
     }
 
@@ -145,11 +150,7 @@ class HttpSourceHeaderFloodIT extends IngestEndpointFixture {
                     .as("past four times the bound (32), the oldest go, %d seen", closedCount(burst)).isTrue();
             assertThat(closedCount(burst)).as("the 32 youngest admitted, within the grace").isEqualTo(8);
         } finally {
-            for (var socket : burst) {
-                socket.close();
-            }
-            server.stop(0);
-            deadlines.close();
+            closeAll(burst, server, deadlines);
         }
     }
 
@@ -168,11 +169,7 @@ class HttpSourceHeaderFloodIT extends IngestEndpointFixture {
                             closedCount(flood)).isTrue();
             assertThat(closedCount(flood)).as("the 8 youngest kept").isEqualTo(24);
         } finally {
-            for (var socket : flood) {
-                socket.close();
-            }
-            server.stop(0);
-            deadlines.close();
+            closeAll(flood, server, deadlines);
         }
     }
 
@@ -227,11 +224,7 @@ class HttpSourceHeaderFloodIT extends IngestEndpointFixture {
             log.removeHandler(blocking);
             log.setLevel(null);
             log.setUseParentHandlers(true);
-            for (var socket : flood) {
-                socket.close();
-            }
-            server.stop(0);
-            deadlines.close();
+            closeAll(flood, server, deadlines);
         }
     }
 
@@ -254,8 +247,7 @@ class HttpSourceHeaderFloodIT extends IngestEndpointFixture {
             }
             assertThat(throwing.thrown.get()).as("the first add threw").isTrue();
         } finally {
-            server.stop(0);
-            deadlines.close();
+            closeAll(List.of(), server, deadlines);
         }
     }
 
@@ -301,8 +293,7 @@ class HttpSourceHeaderFloodIT extends IngestEndpointFixture {
             assertThat(response.statusCode()).as("answered, not cut short at the read timeout").isEqualTo(200);
             assertThat(throwing.thrown.get()).as("the first set threw").isTrue();
         } finally {
-            server.stop(0);
-            deadlines.close();
+            closeAll(List.of(), server, deadlines);
         }
     }
 
@@ -330,11 +321,7 @@ class HttpSourceHeaderFloodIT extends IngestEndpointFixture {
                             + "%d seen", closedCount(flood)).isTrue();
             assertThat(closedCount(flood)).as("the 2 youngest kept").isEqualTo(2);
         } finally {
-            for (var socket : flood) {
-                socket.close();
-            }
-            server.stop(0);
-            deadlines.close();
+            closeAll(flood, server, deadlines);
         }
     }
 

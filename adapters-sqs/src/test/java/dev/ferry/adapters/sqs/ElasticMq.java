@@ -2,12 +2,18 @@ package dev.ferry.adapters.sqs;
 
 import java.net.URI;
 import java.util.UUID;
+import java.util.function.Function;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.elasticmq.rest.sqs.SQSRestServer;
 import org.elasticmq.rest.sqs.SQSRestServerBuilder;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
+import software.amazon.awssdk.core.SdkRequest;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.SqsRequest;
 
 /**
  * One ElasticMQ server on 127.0.0.1 (a free port) for the whole test run, started by the first
@@ -53,6 +59,16 @@ final class ElasticMq implements BeforeAllCallback {
                 .checksumValidationEnabled(false)
                 .overrideConfiguration(c -> c.addExecutionInterceptor(interceptor))
                 .build();
+    }
+
+    /** A client of the test server whose requests of {@code type} are sent as {@code change} makes them (close it after). */
+    static <R extends SqsRequest> SqsClient changing(Class<R> type, Function<R, SqsRequest> change) {
+        return clientWith(new ExecutionInterceptor() {
+            @Override
+            public SdkRequest modifyRequest(Context.ModifyRequest context, ExecutionAttributes attributes) {
+                return type.isInstance(context.request()) ? change.apply(type.cast(context.request())) : context.request();
+            }
+        });
     }
 
     static SqsClient client() {

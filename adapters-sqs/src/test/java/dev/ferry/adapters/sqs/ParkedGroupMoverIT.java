@@ -11,6 +11,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
 import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
+import software.amazon.awssdk.services.sqs.model.ReceiveMessageRequest;
+import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequest;
+import software.amazon.awssdk.services.sqs.model.SendMessageRequest;
+import software.amazon.awssdk.services.sqs.model.SqsRequest;
 
 /**
  * Releasing a parked group of a FIFO queue (ElasticMQ) while someone else reads the dead-letter queue:
@@ -34,6 +38,14 @@ class ParkedGroupMoverIT {
     }
 
     /** A dead letter of {@code group} in {@code dlq}, its body and deduplication id {@code id}, with string attributes. */
+    /** {@code r} with its release mark altered, as a store that damaged it on the way would keep it. */
+    private static SendMessageRequest releaseMarkAltered(SendMessageRequest r) {
+        var changed = new java.util.HashMap<>(r.messageAttributes());
+        changed.replaceAll((name, value) -> name.equals(GroupParker.RELEASE_ATTRIBUTE)
+                ? value.toBuilder().stringValue(value.stringValue() + "x").build() : value);
+        return r.toBuilder().messageAttributes(changed).build();
+    }
+
     private void deadLetter(String dlq, String group, String id, Map<String, String> attributes) {
         var values = new java.util.HashMap<String, MessageAttributeValue>();
         attributes.forEach((name, value) -> values.put(name,
@@ -126,15 +138,8 @@ class ParkedGroupMoverIT {
 
     @Test // a message stored altered on its way back is not taken for moved: its dead letter stays
     void aMessageStoredAlteredOnItsWayBack_isAProblem_andItsDeadLetterIsKept() {
-        var altering = ElasticMq.clientWith(new software.amazon.awssdk.core.interceptor.ExecutionInterceptor() {
-            @Override
-            public software.amazon.awssdk.core.SdkRequest modifyRequest(
-                    software.amazon.awssdk.core.interceptor.Context.ModifyRequest context,
-                    software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
-                return context.request() instanceof software.amazon.awssdk.services.sqs.model.SendMessageRequest r
-                        ? r.toBuilder().messageBody(r.messageBody().replace('b', 'x')).build() : context.request();
-            }
-        });
+        var altering = ElasticMq.changing(SendMessageRequest.class,
+                r -> r.toBuilder().messageBody(r.messageBody().replace('b', 'x')).build());
         try {
             String queue = fifo("orders");
             String dlq = fifo("orders-dlq");
@@ -159,21 +164,8 @@ class ParkedGroupMoverIT {
         // taken up again with the same token, the copy went under the same deduplication id: SQS dropped the intact one
         // as the damaged one's duplicate, answered with the hash of what was sent, and the dead letter was deleted
         var alterOnce = new java.util.concurrent.atomic.AtomicBoolean(true);
-        var altering = ElasticMq.clientWith(new software.amazon.awssdk.core.interceptor.ExecutionInterceptor() {
-            @Override
-            public software.amazon.awssdk.core.SdkRequest modifyRequest(
-                    software.amazon.awssdk.core.interceptor.Context.ModifyRequest context,
-                    software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
-                if (context.request() instanceof software.amazon.awssdk.services.sqs.model.SendMessageRequest r
-                        && alterOnce.getAndSet(false)) {
-                    var changed = new java.util.HashMap<>(r.messageAttributes());
-                    changed.replaceAll((name, value) -> name.equals(GroupParker.RELEASE_ATTRIBUTE)
-                            ? value.toBuilder().stringValue(value.stringValue() + "x").build() : value);
-                    return r.toBuilder().messageAttributes(changed).build();
-                }
-                return context.request();
-            }
-        });
+        var altering = ElasticMq.changing(SendMessageRequest.class,
+                r -> alterOnce.getAndSet(false) ? releaseMarkAltered(r) : r);
         try {
             String queue = fifo("orders");
             String dlq = fifo("orders-dlq");
@@ -203,20 +195,7 @@ class ParkedGroupMoverIT {
     void aMessageWhoseAttributesWereStoredAlteredOnItsWayBack_isAProblem_andItsDeadLetterIsKept() {
         // only the body's hash was checked: a damaged release mark or origin went back and the only intact copy, the
         // dead letter, was deleted (the message then dead-lettered again, its group parked still, or taken for new)
-        var altering = ElasticMq.clientWith(new software.amazon.awssdk.core.interceptor.ExecutionInterceptor() {
-            @Override
-            public software.amazon.awssdk.core.SdkRequest modifyRequest(
-                    software.amazon.awssdk.core.interceptor.Context.ModifyRequest context,
-                    software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
-                if (!(context.request() instanceof software.amazon.awssdk.services.sqs.model.SendMessageRequest r)) {
-                    return context.request();
-                }
-                var changed = new java.util.HashMap<>(r.messageAttributes());
-                changed.replaceAll((name, value) -> name.equals(GroupParker.RELEASE_ATTRIBUTE)
-                        ? value.toBuilder().stringValue(value.stringValue() + "x").build() : value);
-                return r.toBuilder().messageAttributes(changed).build();
-            }
-        });
+        var altering = ElasticMq.changing(SendMessageRequest.class, ParkedGroupMoverIT::releaseMarkAltered);
         try {
             String queue = fifo("orders");
             String dlq = fifo("orders-dlq");
@@ -299,16 +278,9 @@ class ParkedGroupMoverIT {
             deadLetter(dlq, "B", "b" + i, Map.of(DeadLetterAttributes.REASON, i == 1 ? GroupParker.at(parked) : GroupParker.behind(parked)));
         }
         var receives = new java.util.concurrent.atomic.AtomicInteger();
-        var sampling = ElasticMq.clientWith(new software.amazon.awssdk.core.interceptor.ExecutionInterceptor() {
-            @Override
-            public software.amazon.awssdk.core.SdkRequest modifyRequest(
-                    software.amazon.awssdk.core.interceptor.Context.ModifyRequest context,
-                    software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
-                // the second receive asks a server that has none of them
-                return context.request() instanceof software.amazon.awssdk.services.sqs.model.ReceiveMessageRequest r
-                        && receives.incrementAndGet() == 2 ? r.toBuilder().queueUrl(empty).build() : context.request();
-            }
-        });
+        // the second receive asks a server that has none of them
+        var sampling = ElasticMq.changing(ReceiveMessageRequest.class,
+                r -> receives.incrementAndGet() == 2 ? r.toBuilder().queueUrl(empty).build() : r);
 
         var moved = SqsQueues.of(sampling).parkedGroupMover(dlq, queue).move(parked, "t-1", false);
 
@@ -383,28 +355,20 @@ class ParkedGroupMoverIT {
         var parked = parked("orders", "B", "b1", 1, 0);
         deadLetter(dlq, "B", "b1", Map.of(DeadLetterAttributes.REASON, GroupParker.at(parked)));
         var receives = new java.util.concurrent.atomic.AtomicInteger();
-        var slow = ElasticMq.clientWith(new software.amazon.awssdk.core.interceptor.ExecutionInterceptor() {
-            @Override
-            public software.amazon.awssdk.core.SdkRequest modifyRequest(
-                    software.amazon.awssdk.core.interceptor.Context.ModifyRequest context,
-                    software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
-                if (!(context.request() instanceof software.amazon.awssdk.services.sqs.model.ReceiveMessageRequest r)) {
-                    return context.request();
+        var slow = ElasticMq.changing(ReceiveMessageRequest.class, r -> {
+            if (receives.incrementAndGet() == 2) {
+                // once the group has gone back, 40 other groups' dead letters behind it (ElasticMQ hands out groups
+                // in an order of its own: sent before, they could come ahead of it)
+                for (int i = 1; i <= 40; i++) {
+                    deadLetter(dlq, "O" + i, "o" + i, Map.of());
                 }
-                if (receives.incrementAndGet() == 2) {
-                    // once the group has gone back, 40 other groups' dead letters behind it (ElasticMQ hands out groups
-                    // in an order of its own: sent before, they could come ahead of it)
-                    for (int i = 1; i <= 40; i++) {
-                        deadLetter(dlq, "O" + i, "o" + i, Map.of());
-                    }
-                }
-                try {
-                    Thread.sleep(100); // a slow receive: 40 of them outlast the read's visibility of 2 s
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                return r.toBuilder().maxNumberOfMessages(1).build(); // one group a receive, as SQS often answers
             }
+            try {
+                Thread.sleep(100); // a slow receive: 40 of them outlast the read's visibility of 2 s
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return r.toBuilder().maxNumberOfMessages(1).build(); // one group a receive, as SQS often answers
         });
         try {
             var moved = new ParkedGroupMover(slow, dlq, queue, 100, 2).move(parked, "t-1", false);
@@ -436,21 +400,15 @@ class ParkedGroupMoverIT {
         for (int i = 2; i <= 40; i++) {
             deadLetter(dlq, "B", "b" + i, Map.of(DeadLetterAttributes.REASON, GroupParker.behind(parked)));
         }
-        var slow = ElasticMq.clientWith(new software.amazon.awssdk.core.interceptor.ExecutionInterceptor() {
-            @Override
-            public software.amazon.awssdk.core.SdkRequest modifyRequest(
-                    software.amazon.awssdk.core.interceptor.Context.ModifyRequest context,
-                    software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
-                if (context.request() instanceof software.amazon.awssdk.services.sqs.model.SendMessageRequest
-                        || context.request() instanceof software.amazon.awssdk.services.sqs.model.SendMessageBatchRequest) {
-                    try {
-                        Thread.sleep(100); // sends slow: the group's 40 outlast the read's visibility of 2 s
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
+        var slow = ElasticMq.changing(SqsRequest.class, r -> {
+            if (r instanceof SendMessageRequest || r instanceof SendMessageBatchRequest) {
+                try {
+                    Thread.sleep(100); // sends slow: the group's 40 outlast the read's visibility of 2 s
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
                 }
-                return context.request();
             }
+            return r;
         });
         try {
             var moved = new ParkedGroupMover(slow, dlq, queue, 1_000, 2).move(parked, "t-1", false);
