@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -41,6 +42,7 @@ final class Hands {
     private static final System.Logger LOG = System.getLogger(Listener.class.getName());
     private final Set<Batch> batches = ConcurrentHashMap.newKeySet();
     private final LongAdder inFlightCount = new LongAdder();
+    private final AtomicLong uncounted = new AtomicLong(); // count-downs the adder had no memory for
     private final Map<Delivery, InFlight> handedOver = new ConcurrentHashMap<>();
     /** Handlers' settles under way, counted before their take-back: a stop finding none handed over waits for them. */
     final AtomicInteger handlerSettling = new AtomicInteger();
@@ -88,18 +90,23 @@ final class Hands {
         return batch.items.get(slot) instanceof InFlight item ? item : null;
     }
 
-    /**
-     * A poll's slot that will hold no delivery; true only for the first call on a slot never taken, whose caller alone
-     * counts it down ({@link #skip}) — given up twice (a give-back started again), it counted the poll down to nought.
-     */
+    /** A poll's never-taken slot given up and counted down, once (twice, after a throw: the poll counted to nought). */
     boolean giveUp(Batch batch, int slot) {
-        return batch.items.compareAndSet(slot, null, GONE);
+        if (!batch.items.compareAndSet(slot, null, GONE)) {
+            return false;
+        }
+        countDown();
+        slotDone(batch);
+        return true;
     }
 
-    /** Counts a slot {@link #giveUp given up} down. */
-    void skip(Batch batch) {
-        inFlightCount.decrement();
-        slotDone(batch);
+    /** One fewer in hand: the adder may need memory (a cell); one lost was counted in hand for good, never idle. */
+    private void countDown() {
+        try {
+            inFlightCount.decrement();
+        } catch (Throwable e) { // thrown before it took effect (no memory): counted where nothing is allocated
+            uncounted.incrementAndGet();
+        }
     }
 
     private void slotDone(Batch batch) {
@@ -118,19 +125,17 @@ final class Hands {
     }
 
     /**
-     * The first half of {@link #letGo}: marks the item settled, once (true only for the first call);
-     * it still counts as in hand — a shutdown waits for it — until {@link #free}, which must follow.
-     * Its settlement is queued in between, so a shutdown that finds nothing in hand finds every
-     * settlement queued.
+     * The first half of {@link #letGo}: marks the item settled, once (true only for the first call); it still counts
+     * as in hand — a shutdown waits for it — until {@link #free}, which must follow. Its settlement is queued in
+     * between, so a shutdown that finds nothing in hand finds every settlement queued.
      */
     boolean settling(InFlight item) {
         return item.settled.compareAndSet(false, true);
     }
 
     /**
-     * {@link #settling}, and the listener's own settlement to send: false when its handler settled it
-     * ({@code Listener.settle}) before answering — that settlement went out then, and nothing is sent twice
-     * (a second ack refused, a handled message dead-lettered as well); its slot is freed here.
+     * {@link #settling}, and the listener's own settlement to send: false when its handler settled it ({@code
+     * Listener.settle}) before answering — that went out then, nothing is sent twice; its slot is freed here.
      */
     boolean settlingOurs(InFlight item, Disposition disposition, boolean stillRunning) {
         synchronized (item) { // against a handler's settle deciding meanwhile (see settleEarly)
@@ -164,7 +169,7 @@ final class Hands {
     /** The second half of {@link #letGo}: the item's slot and its room in the window are free. */
     void free(InFlight item) {
         releasePaused(item);
-        inFlightCount.decrement();
+        countDown();
         var batch = item.batch;
         if (batch != null) {
             batch.items.set(item.slot, GONE);
@@ -174,10 +179,7 @@ final class Hands {
         capacity.release(1);
     }
 
-    /**
-     * The claim an item kept while it waited, let go as it leaves (given back, dead-lettered, stopped), on a thread of its
-     * own: the settler must not wait on the ledger. Not released (no thread, the ledger down), it runs out with its lease.
-     */
+    /** A waiting item's kept claim, let go as it leaves, on a thread of its own (not released, it runs out). */
     private void releasePaused(InFlight item) {
         if (ledger == null || item.pausedClaim.get() == null) {
             return; // nearly every delivery: a read, no write, on the settler's path
@@ -205,10 +207,7 @@ final class Hands {
     /** Kept claims being released now. */
     private final AtomicInteger releasing = new AtomicInteger();
 
-    /**
-     * At a stop: waits, at most {@code within}, for the kept claims being released — the ledger closes after the stop, and
-     * a release it never saw held the message's next receive (after a restart, on another instance) back for a lease.
-     */
+    /** At a stop: waits, at most {@code within}, for the kept claims being released (the ledger closes after it). */
     void awaitReleases(java.time.Duration within) {
         long until = System.nanoTime() + within.toNanos();
         while (releasing.get() > 0 && System.nanoTime() - until < 0) {
@@ -222,9 +221,9 @@ final class Hands {
     }
 
     /**
-     * Out of flight, into the handler's keeping (skip-delete); false when it was settled already — then, {@code
-     * givenBack} (a stop gave it back while its handler kept it), left where its handler's later settle finds its claims:
-     * found nowhere, they stayed held, and the copy put back waited them out and ran the effect again.
+     * Out of flight, into the handler's keeping (skip-delete); false when settled already — then, {@code givenBack} (a
+     * stop gave it back while its handler kept it), left where its handler's later settle finds its claims (found
+     * nowhere, they stayed held, and the copy put back waited them out and ran the effect again).
      */
     boolean handOver(InFlight item, boolean givenBack) {
         // in the handed-over set before it leaves flight: a handler settling it from another thread in between
@@ -244,11 +243,10 @@ final class Hands {
     }
 
     /**
-     * skip-delete: a delivery leaving unacknowledged (put back for a later event, dead-lettered, dropped stale, given
-     * back) with events its handler kept: kept where its handler's settle finds them, their claims kept as a kept
-     * delivery's past its lease are. Let go of, the copy ran those events beside the handler, and the handler's ack
-     * deleted the message — the events after them never ran. False when none was kept, or its handler settled it
-     * already. Remembered a while as put back (see {@link #putBackWithKept}), kept claims or none.
+     * skip-delete: a delivery leaving unacknowledged (put back, dead-lettered, dropped stale, given back) with events
+     * its handler kept: kept where its handler's settle finds them, their claims kept (let go of, the copy ran them
+     * beside the handler, whose ack deleted the message). False when none was kept, or its handler settled it already.
+     * Remembered a while as put back (see {@link #putBackWithKept}), kept claims or none.
      */
     boolean keepPart(InFlight item) {
         return keepPart(item, false);
@@ -390,7 +388,7 @@ final class Hands {
     }
 
     int size() {
-        return (int) Math.max(0, inFlightCount.sum());
+        return (int) Math.max(0, inFlightCount.sum() - uncounted.get());
     }
 
     boolean isEmpty() {

@@ -113,16 +113,12 @@ final class PollGiveBack {
      * once: a give-back started again (a throw part way through the first) finds the slot given up, and leaves it.
      */
     private static void giveBack(Poller.Shared s, Hands.Batch inHand, int slot, Delivery delivery, List<InFlight> accepted) {
-        if (!s.hands().giveUp(inHand, slot)) { // taken in hand, or given up before
+        if (!s.hands().giveUp(inHand, slot)) { // taken in hand, or given up before; else counted down here
             var taken = s.hands().inSlot(inHand, slot); // null: settled already, or never taken
             if (taken != null && !accepted.contains(taken)) { // one handed on is its group's: released too, it ran after
                 release(s, taken);
             }
             return;
-        }
-        try {
-            s.hands().skip(inHand);
-        } catch (Throwable e) { // no memory to count it down: its place and its delivery are given back all the same
         }
         try {
             s.hands().capacity().release(1);

@@ -40,7 +40,6 @@ class HandsTest {
         var fourth = hands.open(1);
         assertThat(hands.giveUp(fourth, 0)).as("a slot never taken is given up").isTrue();
         assertThat(hands.giveUp(fourth, 0)).as("once: a second give-up would count its poll down twice").isFalse();
-        hands.skip(fourth);
 
         assertThat(hands.letGo(c)).isTrue();
         assertThat(hands.inFlight()).isEmpty();
@@ -68,7 +67,8 @@ class HandsTest {
         var batch = hands.open(2);
         var a = item("a");
         hands.take(batch, 0, a);
-        hands.skip(batch);
+        assertThat(hands.giveUp(batch, 1)).isTrue();
+        assertThat(hands.size()).as("the slot given up counted down").isEqualTo(1);
         hands.letGo(a);
         assertThat(hands.inFlight()).isEmpty();
         assertThat(hands.size()).isZero();
