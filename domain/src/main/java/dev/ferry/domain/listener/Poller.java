@@ -202,6 +202,9 @@ final class Poller {
         int permits = taking.held;
         // every delivery handed over counts received, before any is given back (beyond the max, beside a null, on a throw)
         s.counters().received.add(anyNull(batch) ? batch.stream().filter(d -> d != null).count() : batch.size());
+        long answeredNanos = System.nanoTime(); // timed before an observer is told: after, a slow one lapsed leases
+        var answered = batch.isEmpty() ? null : s.clock().instant(); // unseen (the lease keeper looked past their end)
+        lastReceiveNanos = batch.isEmpty() ? lastReceiveNanos : answeredNanos; // work came: no idle stop while told
         for (var delivery : batch) {
             if (delivery != null) {
                 busy.since = System.nanoTime(); // told each: a slow observer of a large poll that progresses is no wedge
@@ -213,14 +216,14 @@ final class Poller {
             // a source that ignores the poll's max: what it gave beyond is given back at once (left to its lease, each
             // would come back with a receive counted, and a source that does not hand out again would hold it)
             var beyond = batch.subList(permits, batch.size());
-            int answered = batch.size();
+            int given = batch.size();
             batch = new ArrayList<>(batch.subList(0, permits));
             taking.batch = batch; // before the give-back: a throw after it must not give those beyond back twice
             PollGiveBack.unhandled(s.settler(), beyond); // each a pass: never run, its receive is not its own
             if (!warnedOverMax) {
                 warnedOverMax = true;
                 aside.write(() -> LOG.log(Level.WARNING, "source ''{0}'' returned {1} deliveries for a poll of at most {2}; "
-                        + "those beyond are released (said once)", s.name(), answered, permits));
+                        + "those beyond are released (said once)", s.name(), given, permits));
             }
         }
         capacity.release(permits - batch.size());
@@ -229,8 +232,6 @@ final class Poller {
             checkIdle();
             return true;
         }
-        long answeredNanos = lastReceiveNanos = System.nanoTime();
-        var answered = s.clock().instant();
         s.counters().lastReceive = answered;
         var leaseUntil = answered.plus(s.config().lease());
         var excuseUntil = leaseStart(polled, answered).plus(s.config().lease());
