@@ -11,7 +11,10 @@ import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
-/** How the sink reads an answer's body: a 2xx's not at all (drained behind), an error's first bytes for its reason. */
+/**
+ * How the sink reads an answer's body: a 2xx's not at all (drained behind, holding the publish's permit till it
+ * ends), an error's first bytes for its reason.
+ */
 final class AnswerBodies {
 
     private AnswerBodies() {
@@ -20,9 +23,12 @@ final class AnswerBodies {
     /** How long an error answer's body is read for its reason once its status line came (at most the timeout). */
     static final Duration ERROR_BODY_WAIT = Duration.ofSeconds(1);
 
-    /** How the sink reads an answer of {@code status}, whose whole answer is waited for {@code timeout} at most. */
-    static HttpResponse.BodySubscriber<byte[]> of(int status, Duration timeout) {
-        return status / 100 == 2 ? acceptedAtStatusLine(timeout)
+    /**
+     * How the sink reads an answer of {@code status}, whose whole answer is waited for {@code timeout} at most; a 2xx's
+     * body tells {@code body} when it ends, to give the publish's permit back if it was passed it.
+     */
+    static HttpResponse.BodySubscriber<byte[]> of(int status, Duration timeout, SinkPermit.Body body) {
+        return status / 100 == 2 ? acceptedAtStatusLine(timeout, body)
                 : headWithin(Attempt.REASON_BODY_CHARS * 4, timeout.compareTo(ERROR_BODY_WAIT) < 0 ? timeout : ERROR_BODY_WAIT);
     }
 
@@ -31,46 +37,74 @@ final class AnswerBodies {
      * dropped behind it — for at most {@code within}, then the connection is given up (a body that never
      * ends would hold one connection per event). Waited for, a body that trickled past the timeout or
      * was cut short made the event look failed, and it was sent again, and again, then dead-lettered.
+     * Its end, failure or giving up is told to {@code body}: its connection is busy until then.
      */
-    static HttpResponse.BodySubscriber<byte[]> acceptedAtStatusLine(Duration within) {
-        return new HttpResponse.BodySubscriber<>() {
-            /*
-             * Dropped when the body ends: the task below waits out the whole timeout, and through a subscription it held
-             * the exchange, its request and the event's payload all that while — every event's, for the timeout.
-             */
-            private final AtomicReference<Flow.Subscription> open = new AtomicReference<>();
+    static HttpResponse.BodySubscriber<byte[]> acceptedAtStatusLine(Duration within, SinkPermit.Body body) {
+        var drain = new Drain(body);
+        // timed from here, not from onSubscribe: a body the client never subscribes (closed under it) still ends, and
+        // the permit it may be passed comes back
+        CompletableFuture.delayedExecutor(within.toNanos(), TimeUnit.NANOSECONDS).execute(drain::giveUp);
+        body.draining(); // last: had the above thrown, the answer fails, and its publish gives the permit back itself
+        return drain;
+    }
 
-            @Override
-            public CompletionStage<byte[]> getBody() {
-                return CompletableFuture.completedFuture(new byte[0]);
-            }
+    /** A 2xx's body, read and dropped until it ends or {@link #giveUp} (see {@link #acceptedAtStatusLine}). */
+    private static final class Drain implements HttpResponse.BodySubscriber<byte[]> {
+        /*
+         * Dropped when the body ends: the task giving it up waits out the whole timeout, and through a subscription it
+         * held the exchange, its request and the event's payload all that while — every event's, for the timeout.
+         */
+        private final AtomicReference<Flow.Subscription> open = new AtomicReference<>();
+        private final SinkPermit.Body body;
+        private volatile boolean givenUp;
 
-            @Override
-            public void onSubscribe(Flow.Subscription subscription) {
-                open.set(subscription);
-                subscription.request(Long.MAX_VALUE);
-                CompletableFuture.delayedExecutor(within.toNanos(), TimeUnit.NANOSECONDS).execute(() -> {
-                    var still = open.getAndSet(null);
-                    if (still != null) {
-                        still.cancel(); // the rest of the body is not waited for: the connection goes
-                    }
-                });
-            }
+        Drain(SinkPermit.Body body) {
+            this.body = body;
+        }
 
-            @Override
-            public void onNext(List<ByteBuffer> item) {
-            }
+        @Override
+        public CompletionStage<byte[]> getBody() {
+            return CompletableFuture.completedFuture(new byte[0]);
+        }
 
-            @Override
-            public void onError(Throwable throwable) {
-                open.set(null);
+        @Override
+        public void onSubscribe(Flow.Subscription subscription) {
+            open.set(subscription);
+            if (givenUp) { // subscribed after the timeout: read, it would hold the connection with no permit for it
+                giveUp();
+                return;
             }
+            subscription.request(Long.MAX_VALUE);
+        }
 
-            @Override
-            public void onComplete() {
-                open.set(null);
+        @Override
+        public void onNext(List<ByteBuffer> item) {
+        }
+
+        @Override
+        public void onError(Throwable throwable) {
+            open.set(null);
+            body.ended();
+        }
+
+        @Override
+        public void onComplete() {
+            open.set(null);
+            body.ended();
+        }
+
+        /** The timeout passed: the rest of the body is not waited for, the connection goes, then the permit. */
+        void giveUp() {
+            givenUp = true;
+            try {
+                var still = open.getAndSet(null);
+                if (still != null) {
+                    still.cancel(); // before the permit: the next publish's connection does not join this one
+                }
+            } finally {
+                body.ended(); // an Error in the cancel does not keep the permit for good
             }
-        };
+        }
     }
 
     /**

@@ -5,7 +5,6 @@ import dev.ferry.domain.model.Event;
 import dev.ferry.domain.transport.Sink;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
@@ -131,6 +130,7 @@ public final class HttpSink implements Sink {
         } catch (IllegalArgumentException unfit) { // the event's values do not make this URL: no retry changes them
             return Outcome.reject(unfit.getMessage());
         }
+        var permit = new SinkPermit(permits); // before the taking: a throw between it and the try kept it for good
         var hold = breaker.admit();
         if (!hold.isZero()) {
             return Outcome.throttled(hold);
@@ -154,9 +154,9 @@ public final class HttpSink implements Sink {
             Attempt last = null;
             try {
                 last = retry.executeSupplier(() -> {
-                    var attempt = attempt(event, target, ++tries[0]);
+                    var attempt = attempt(event, target, ++tries[0], permit);
                     timedOutOrFailed[0] |= attempt instanceof Attempt.Transient;
-                    return answers.heard(event.key(), attempt); // one unanswered makes a later 409 "still at work on it"
+                    return answers.heard(target, event.key(), attempt); // unanswered: a 409 later is "at work on it"
                 });
                 outcome = last.outcome();
                 busy = last instanceof Attempt.Busy;
@@ -174,26 +174,26 @@ public final class HttpSink implements Sink {
                 breaker.report(outcome instanceof Outcome.Retry || last instanceof Attempt.NotSent, busy, timedOutOrFailed[0]);
             }
             reported = true;
-            return answers.afterOutage(event.key(), last, outcome);
+            return answers.afterOutage(target, event.key(), last, outcome);
         } finally {
             if (!reported) {
                 // #16: something threw (a bug, an Error). The breaker must hear of
                 // every call it admitted: were this its half-open probe, it would answer Throttled for ever.
                 breaker.failure();
             }
-            permits.release();
+            permit.giveBackUnlessPassedOn(); // a 2xx's body has it till the body ends: its connection is busy till then
         }
     }
 
-    private Attempt attempt(Event event, java.net.URI target, int attemptNumber) {
+    private Attempt attempt(Event event, java.net.URI target, int attemptNumber, SinkPermit permit) {
         var request = SinkRequests.of(event, target, method, timeout, headers, bearerToken);
         String where = method + " " + Redact.url(target);
         // the whole answer must come within the timeout, but a 2xx is taken at its status line (its body drained behind:
         // the event is not sent again), and an error's body read a second at most (a 429 is not lost to a slow body)
-        var answer = client.sendAsync(request, info -> AnswerBodies.of(info.statusCode(), timeout));
+        var answer = client.sendAsync(request, permit.bodies(timeout));
         HttpResponse<byte[]> response;
         try {
-            response = answer.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            response = permit.passedToItsBody(answer.get(timeout.toNanos(), TimeUnit.NANOSECONDS));
         } catch (TimeoutException e) {
             answer.cancel(true);
             return new Attempt.Transient(Outcome.retry(where + ": no answer within " + timeout), true);

@@ -4,13 +4,10 @@ import dev.ferry.domain.handle.Outcome;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.net.UnknownHostException;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
-import java.nio.channels.UnresolvedAddressException;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
@@ -83,7 +80,27 @@ final class SinkAnswers {
         this.onAuthFailure = onAuthFailure;
     }
 
-    /** Notes each attempt of {@code key} as it is made: one that went unanswered makes a later 409 "still at work". */
+    /**
+     * Notes each attempt of the event {@code key} to {@code target} as it is made, remembered at that target: a url of
+     * {@code {attr.partner}} sends two sources' events of one key to two receivers, and one's 2xx ended the other's
+     * request left unanswered — its 409s, the endpoint still at work on it, spent its attempts.
+     */
+    Attempt heard(URI target, String key, Attempt attempt) {
+        return heard(UnansweredKeys.at(target, key), attempt);
+    }
+
+    /**
+     * {@link #afterOutage(String, Attempt, Outcome)} of the event {@code key} to {@code target}, its outage timed at that
+     * target: one receiver down past the patience made the same key's first failure at another {@code Retry} at once.
+     */
+    Outcome afterOutage(URI target, String key, Attempt last, Outcome outcome) {
+        return afterOutage(UnansweredKeys.at(target, key), last, outcome);
+    }
+
+    /**
+     * Notes each attempt of {@code key} — the event at its target ({@link UnansweredKeys#at}) — as it is made: one that
+     * went unanswered makes a later 409 "still at work".
+     */
     Attempt heard(String key, Attempt attempt) {
         // only an attempt that may have reached the endpoint without an answer: a 401, a login redirect or a 503 with
         // Retry-After was answered, nothing taken, and a 409 after it is a conflict (waited out, it held the group).
@@ -96,11 +113,11 @@ final class SinkAnswers {
     }
 
     /**
-     * What a publish of {@code key} answers after its {@code last} attempt: an outage's {@code Retry} is
-     * {@code Throttled} while the outage lasts less than its patience (no attempt spent: a redeploy or a
-     * rotated credential of a minute dead-lettered a quiet route's events within seconds), else as it was.
-     * A 409 after an attempt of the event went unanswered (in this publish or an earlier one) is part of
-     * that outage: waited out with it, and not its end.
+     * What a publish of {@code key} — the event at its target ({@link UnansweredKeys#at}) — answers after its
+     * {@code last} attempt: an outage's {@code Retry} is {@code Throttled} while the outage lasts less than its
+     * patience (no attempt spent: a redeploy or a rotated credential of a minute dead-lettered a quiet route's
+     * events within seconds), else as it was. A 409 after an attempt of the event went unanswered (in this
+     * publish or an earlier one) is part of that outage: waited out with it, and not its end.
      */
     Outcome afterOutage(String key, Attempt last, Outcome outcome) {
         if (last instanceof Attempt.NotSent) {
@@ -197,7 +214,7 @@ final class SinkAnswers {
             return new Attempt.Transient(Outcome.retry(where + ": no answer within " + timeout), true);
         }
         if (e instanceof ConnectException) { // no connection, nothing sent: a 409 after it is no earlier request's
-            return new Attempt.Transient(Outcome.retry(where + ": " + noConnection(e, target)), true, false);
+            return new Attempt.Transient(Outcome.retry(where + ": " + NoConnection.why(e, target)), true, false);
         }
         if (e instanceof javax.net.ssl.SSLHandshakeException) { // no request sent: a 409 after it is no earlier request's
             return new Attempt.Transient(Outcome.retry(where + ": TLS handshake failed: "
@@ -213,36 +230,6 @@ final class SinkAnswers {
         }
         String message = text == null ? "" : " " + text.replace(target.toString(), Redact.url(target));
         return new Attempt.Transient(Outcome.retry(where + ": " + e.getClass().getSimpleName() + message), true);
-    }
-
-    /**
-     * Why no connection was made. The JDK's client throws a ConnectException for a host name that did not resolve and a
-     * host or network out of reach too (its cause says which): each was "connection refused", and the operator looked
-     * for a closed port while DNS or the route was at fault.
-     */
-    private static String noConnection(Throwable e, URI target) {
-        Throwable last = e;
-        boolean refused = false;
-        int depth = 0;
-        for (Throwable t = e; t != null && depth++ < 16; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof UnresolvedAddressException || t instanceof UnknownHostException) {
-                return "host name did not resolve";
-            }
-            // the JDK's client says a refused connection as a ConnectException without a message over a
-            // ClosedChannelException (21 to 25); another client, or the JDK's synchronous socket, says "refused"
-            refused |= t instanceof java.nio.channels.ClosedChannelException || t instanceof ConnectException
-                    && dev.ferry.domain.model.Thrown.message(t).toLowerCase(Locale.ROOT).contains("connection refused");
-            last = t;
-        }
-        if (refused) {
-            return "connection refused";
-        }
-        // the deepest cause names it (NoRouteToHostException, SocketException "Network is unreachable"); its message
-        // only when it has one (else Thrown gives its class name again)
-        String said = dev.ferry.domain.model.Thrown.message(last);
-        String message = said.equals(dev.ferry.domain.model.Thrown.describe(last)) ? ""
-                : " " + said.replace(target.toString(), Redact.url(target));
-        return "could not connect: " + last.getClass().getSimpleName() + message;
     }
 
     Attempt outcome(String where, URI target, HttpResponse<byte[]> response, int attemptNumber) {

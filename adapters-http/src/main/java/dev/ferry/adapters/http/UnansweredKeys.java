@@ -5,13 +5,13 @@ import java.time.Duration;
 import java.util.function.LongSupplier;
 
 /**
- * The events of an {@link HttpSink} that an attempt of went unanswered — no answer within the timeout, a
- * refused or reset connection, a gateway's 502 to 504: whatever {@link Attempt#unreachable()} marks — and
- * that have not been answered since. For one of these a 409 "key in use" is the endpoint still at work on
- * the request that went unanswered. The domain's {@code Outage} times such events but cannot be asked
- * whether one is among them, so they are kept here. Remembered for the outage's patience (a minute at
- * least) after their last unanswered attempt, at most {@link #MAX_KEYS} at once (the one noted longest ago
- * forgotten first). Thread-safe.
+ * The events of an {@link HttpSink}, each at its target ({@link #at}), that an attempt of went unanswered — no
+ * answer within the timeout, a refused or reset connection, a gateway's 502 to 504: whatever
+ * {@link Attempt#unreachable()} marks — and that have not been answered since. For one of these a 409 "key in
+ * use" is the endpoint still at work on the request that went unanswered. The domain's {@code Outage} times
+ * such events but cannot be asked whether one is among them, so they are kept here. Remembered for the
+ * outage's patience (a minute at least) after their last unanswered attempt, at most {@link #MAX_KEYS} at
+ * once (the one noted longest ago forgotten first). Thread-safe.
  */
 final class UnansweredKeys {
 
@@ -29,6 +29,18 @@ final class UnansweredKeys {
 
     UnansweredKeys(Duration patience, LongSupplier nanoTime) {
         this.since = new RememberedKeys<>(MAX_KEYS, Math.max(Durations.nanos(patience), AT_LEAST_NANOS), nanoTime);
+    }
+
+    /**
+     * What the sink remembers an event under — here, and in its outage's timing: its key at the target its requests went
+     * to. A url of {@code {attr.partner}} sends two sources' events of one key to two receivers; remembered by the key
+     * alone, one's 2xx forgot the other's request still at work (its 409s spent attempts), and one's outage past the
+     * patience made the other's first failure {@code Retry}. The target's length first: no target and key make another's.
+     * Long ones are hashed where they are held ({@code LedgerKeys.bounded}), as a long key alone was.
+     */
+    static String at(java.net.URI target, String key) {
+        String to = target.toString();
+        return to.length() + ":" + to + " " + key;
     }
 
     /** An attempt of {@code key} went unanswered. */

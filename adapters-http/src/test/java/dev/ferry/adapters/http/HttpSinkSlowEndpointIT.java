@@ -6,6 +6,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import dev.ferry.adapters.http.ScriptedServer.Response;
 import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.model.Event;
 import dev.ferry.domain.testing.Await;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -13,7 +14,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Flow;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -22,7 +26,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The HTTP sink against endpoints slower than its timeout, on 127.0.0.1: one that answers past it (an
  * outage), one whose body stalls after its status line, and one that honours Idempotency-Key, answering
- * 409 "key in use" while the request that timed out runs on.
+ * 409 "key in use" while the request that timed out runs on — each remembered at its own target.
  */
 class HttpSinkSlowEndpointIT extends ScriptedSinkFixture {
 
@@ -80,6 +84,197 @@ class HttpSinkSlowEndpointIT extends ScriptedSinkFixture {
             }
         });
         return held;
+    }
+
+    @Test // a review: the permit came back with a 2xx's status line, while its connection drained the body for the timeout
+          // (on HTTP/1.1 it goes back to the pool only when its body ends): against an endpoint whose 200 never finished
+          // its body, every publish opened a connection of its own — rate × timeout of them, not maxConcurrent
+    void aBodyThatStallsAfterA200_keepsItsPermit_soNoMoreConnectionsAreOpenThanMaxConcurrent() throws Exception {
+        try (var stalling = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+                var connections = new HeldConnections(stalling, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")) {
+            var sink = sink(HttpSink.builder("http://127.0.0.1:" + stalling.getLocalPort() + "/stall")
+                    .maxConcurrent(1).timeout(Duration.ofSeconds(10)));
+
+            var outcomes = new ArrayList<Outcome>();
+            for (int i = 0; i < 5; i++) { // one after another, each well within the first body's 10 s
+                var next = event("e" + i);
+                outcomes.add(org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(5),
+                        () -> sink.publish(next)));
+            }
+
+            assertThat(outcomes.getFirst()).as("the endpoint took it: done at its status line").isEqualTo(Outcome.done());
+            assertThat(connections.mostOpenAtOnce()).as("connections open at once while the first body is unfinished")
+                    .isEqualTo(1);
+            assertThat(outcomes.subList(1, outcomes.size())).as("told to hold back, not sent: the first body has the permit")
+                    .containsOnly(Outcome.throttled(Duration.ofSeconds(1)));
+        }
+    }
+
+    @Test // and the permit a stalled body holds comes back when the body is given up at the timeout: not kept for good
+    void aBodyThatStallsAfterA200_givesItsPermitBack_whenItIsGivenUpAtTheTimeout() throws Exception {
+        try (var stalling = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+                var connections = new HeldConnections(stalling, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")) {
+            var sink = sink(HttpSink.builder("http://127.0.0.1:" + stalling.getLocalPort() + "/stall")
+                    .maxConcurrent(1).timeout(Duration.ofSeconds(3)));
+
+            assertThat(sink.publish(event("a"))).isEqualTo(Outcome.done());
+            assertThat(sink.publish(event("b"))).as("the first body, 3 s from its end, has the permit")
+                    .isEqualTo(Outcome.throttled(Duration.ofSeconds(1)));
+            assertThat(Await.until(Duration.ofSeconds(15), () -> sink.publish(event("c")).equals(Outcome.done())))
+                    .as("the permit is back once the first body is given up").isTrue();
+            assertThat(connections.accepted()).as("a second connection, for the event sent once the permit was back")
+                    .isEqualTo(2);
+        }
+    }
+
+    /**
+     * The sink's permit and the bodies of its 2xx answers, in every order their ends can come: given back exactly once —
+     * twice widened maxConcurrent for good, not at all narrowed it for good (a publish that threw after the hand-over
+     * too: the body's timeout gives it back).
+     */
+    @Test
+    void aPermitPassedToA2xxBody_isGivenBackExactlyOnce_whicheverEndComesFirst() {
+        var permits = new Semaphore(1);
+
+        var permit = taken(permits); // a short body, ended before the publish woke to its status line
+        var body = permit.bodies(Duration.ofSeconds(30)).apply(status(200));
+        body.onSubscribe(NO_SUBSCRIPTION);
+        body.onComplete();
+        permit.passedToItsBody(null);
+        permit.giveBackUnlessPassedOn();
+        assertThat(permits.availablePermits()).as("ended before the hand-over").isEqualTo(1);
+
+        permit = taken(permits); // passed on, then the publish's end, then the body's end (and more of them)
+        body = permit.bodies(Duration.ofSeconds(30)).apply(status(200));
+        body.onSubscribe(NO_SUBSCRIPTION);
+        permit.passedToItsBody(null);
+        permit.giveBackUnlessPassedOn();
+        assertThat(permits.availablePermits()).as("the body has it while it drains").isZero();
+        body.onComplete();
+        assertThat(permits.availablePermits()).as("given back when the body ends").isEqualTo(1);
+        body.onError(new IOException("closed under it"));
+        assertThat(permits.availablePermits()).as("an end after the end").isEqualTo(1);
+
+        permit = taken(permits); // attempt 1 timed out (its 200 came too late), attempt 2 answered 503
+        var late = permit.bodies(Duration.ofSeconds(30));
+        var answered = permit.bodies(Duration.ofSeconds(30));
+        body = late.apply(status(200));
+        answered.apply(status(503));
+        permit.passedToItsBody(null);
+        body.onSubscribe(NO_SUBSCRIPTION);
+        body.onComplete();
+        assertThat(permits.availablePermits()).as("a given-up attempt's body gives back nothing").isZero();
+        permit.giveBackUnlessPassedOn();
+        assertThat(permits.availablePermits()).as("the publish gives it back").isEqualTo(1);
+
+        permit = taken(permits); // passed on, then the publish threw (an Error); the body not subscribed yet
+        body = permit.bodies(Duration.ofMillis(200)).apply(status(200));
+        permit.passedToItsBody(null);
+        permit.giveBackUnlessPassedOn(); // its finally
+        assertThat(Await.until(Duration.ofSeconds(5), () -> permits.availablePermits() == 1))
+                .as("given back at the body's timeout all the same").isTrue();
+        var cancelled = new AtomicBoolean();
+        body.onSubscribe(cancelling(cancelled));
+        assertThat(cancelled).as("subscribed after its timeout: given up at once, not read without a permit").isTrue();
+        assertThat(permits.availablePermits()).as("and not given back again").isEqualTo(1);
+    }
+
+    /** A publish's permit, taken from {@code permits} as the sink takes it. */
+    private static SinkPermit taken(Semaphore permits) {
+        var permit = new SinkPermit(permits);
+        assertThat(permits.tryAcquire()).as("the permit is free").isTrue();
+        return permit;
+    }
+
+    private static java.net.http.HttpResponse.ResponseInfo status(int status) {
+        return new java.net.http.HttpResponse.ResponseInfo() {
+            @Override
+            public int statusCode() {
+                return status;
+            }
+
+            @Override
+            public java.net.http.HttpHeaders headers() {
+                return java.net.http.HttpHeaders.of(java.util.Map.of(), (name, value) -> true);
+            }
+
+            @Override
+            public java.net.http.HttpClient.Version version() {
+                return java.net.http.HttpClient.Version.HTTP_1_1;
+            }
+        };
+    }
+
+    private static final Flow.Subscription NO_SUBSCRIPTION = cancelling(new AtomicBoolean());
+
+    private static Flow.Subscription cancelling(AtomicBoolean cancelled) {
+        return new Flow.Subscription() {
+            @Override
+            public void request(long n) {
+            }
+
+            @Override
+            public void cancel() {
+                cancelled.set(true);
+            }
+        };
+    }
+
+    /**
+     * A server that answers every connection with {@code start} — a status line, headers and the start of a body that
+     * promises more — and then nothing, counting the connections the client holds open: one is open until the client
+     * closes it (its read ends). Closed, it closes them all (the client's bodies end: the sink's close does not wait).
+     */
+    private static final class HeldConnections implements AutoCloseable {
+        private final List<java.net.Socket> sockets = new java.util.concurrent.CopyOnWriteArrayList<>();
+        private final AtomicInteger open = new AtomicInteger();
+        private final AtomicInteger mostAtOnce = new AtomicInteger();
+
+        HeldConnections(ServerSocket server, String start) {
+            Thread.ofVirtual().start(() -> {
+                try {
+                    while (true) {
+                        var socket = server.accept();
+                        sockets.add(socket);
+                        // counted before it is answered: by the time the client has its answer, the count has it
+                        mostAtOnce.accumulateAndGet(open.incrementAndGet(), Math::max);
+                        Thread.ofVirtual().start(() -> answerAndHold(socket, start));
+                    }
+                } catch (IOException closed) {
+                    // the test is over
+                }
+            });
+        }
+
+        private void answerAndHold(java.net.Socket socket, String start) {
+            try {
+                socket.getOutputStream().write(start.getBytes(StandardCharsets.US_ASCII));
+                socket.getOutputStream().flush();
+                var in = socket.getInputStream();
+                var request = new byte[4096];
+                while (in.read(request) >= 0) { // the request, then nothing until the client closes the connection
+                }
+            } catch (IOException gone) {
+                // reset by the client, or closed by the test
+            } finally {
+                open.decrementAndGet();
+            }
+        }
+
+        int mostOpenAtOnce() {
+            return mostAtOnce.get();
+        }
+
+        int accepted() {
+            return sockets.size();
+        }
+
+        @Override
+        public void close() throws IOException {
+            for (var socket : sockets) {
+                socket.close();
+            }
+        }
     }
 
     @Test // a review: an error's body was waited for whole, and a 429 whose body stalled became "no answer"
@@ -316,6 +511,47 @@ class HttpSinkSlowEndpointIT extends ScriptedSinkFixture {
             assertThat(sink.publish(event(key))).as("then a conflict: " + key).isInstanceOfSatisfying(Outcome.Retry.class,
                     r -> assertThat(r.reason()).contains("409"));
         }
+    }
+
+    @Test // a review: unanswered requests were remembered by the event's key alone — with a url of {attr.partner}, another
+          // source's event of that key, done at its own receiver, ended this one's request still at work: its 409 spent an
+          // attempt, and the event could reach the DLQ though its receiver had it
+    void anotherTargetsAnswer_toTheSameKey_doesNotEndTheRequestStillAtWorkHere() {
+        server.script("/p/a", Response.of(200).delay(1_000), Response.of(409, "key in use"));
+        server.script("/p/b", Response.of(200));
+        var sink = HttpSink.builder(server.uri("").toString() + "/p/{attr.partner}").timeout(Duration.ofMillis(200))
+                .retries(1, Duration.ofMillis(10)).build(); // not sink(...): one attempt a publish
+        sinks.add(sink);
+        assertThat(sink.publish(forPartner("a", "k"))).as("no answer within the timeout: an outage")
+                .isEqualTo(Outcome.throttled(SinkAnswers.OUTAGE_WAIT));
+        assertThat(sink.publish(forPartner("b", "k"))).as("the same key at another receiver").isEqualTo(Outcome.done());
+        assertThat(sink.publish(forPartner("a", "k"))).as("'in use' at a: its first request runs on, no attempt spent")
+                .isEqualTo(Outcome.throttled(SinkAnswers.OUTAGE_WAIT));
+        assertThat(server.count("/p/a")).isEqualTo(2);
+    }
+
+    @Test // a review: outages were timed by the event's key alone — one receiver down past the patience made the same
+          // key's first failure at another Retry at once, an attempt spent on an outage never waited out
+    void anOutagePastThePatienceAtOneTarget_doesNotCutShortTheSameKeysAtAnother() throws InterruptedException {
+        server.script("/p/a", Response.of(502));
+        server.script("/p/b", Response.of(200), Response.of(502));
+        var patience = Duration.ofMillis(300);
+        var sink = HttpSink.builder(server.uri("").toString() + "/p/{attr.partner}").outagePatience(patience)
+                .retries(1, Duration.ofMillis(10)).build(); // not sink(...): one attempt a publish
+        sinks.add(sink);
+        assertThat(sink.publish(forPartner("a", "k"))).as("a is down").isEqualTo(Outcome.throttled(SinkAnswers.OUTAGE_WAIT));
+        Thread.sleep(patience.toMillis() + 200);
+        assertThat(sink.publish(forPartner("a", "k"))).as("a down past the patience").isInstanceOf(Outcome.Retry.class);
+        assertThat(sink.publish(forPartner("b", "x"))).as("b takes events meanwhile").isEqualTo(Outcome.done());
+        assertThat(sink.publish(forPartner("b", "k"))).as("b's first failure of k: its own outage, waited out")
+                .isEqualTo(Outcome.throttled(SinkAnswers.OUTAGE_WAIT));
+        assertThat(sink.publish(forPartner("a", "k"))).as("and a's still past the patience").isInstanceOf(Outcome.Retry.class);
+    }
+
+    /** The event {@code key} of the source whose receiver is {@code partner}: the url's {@code {attr.partner}}. */
+    private static Event forPartner(String partner, String key) {
+        return new Event(key, "AssignmentSubmitted", null, "HIT 1",
+                ("{\"key\":\"" + key + "\"}").getBytes(StandardCharsets.UTF_8), Map.of("partner", partner));
     }
 
     /**
