@@ -138,7 +138,7 @@ final class IngestEndpoint {
         var deadline = deadlines.current();
         openRequests.incrementAndGet();
         try {
-            if (!deadline.attach(ex)) {
+            if (!deadline.attach(ex, refusals)) { // from now a late body is answered 408 by the deadline, and counted
                 late(deadline);
             }
             handle(ex, deadline);
@@ -324,7 +324,7 @@ final class IngestEndpoint {
         respond(ex, status, headers, error(reason));
     }
 
-    /** The request was not read within readTimeout: its 408 is sent (or given up), its connection to be closed. */
+    /** Not read within readTimeout: its 408 sent (or given up) and counted by the deadline, its connection closed. */
     private void late(ReadDeadlines.Deadline deadline) throws AbandonedRequest {
         deadline.awaitLateAnswer();
         throw new AbandonedRequest("request not read within " + readTimeout.toMillis() + " ms: answered 408, connection closed");

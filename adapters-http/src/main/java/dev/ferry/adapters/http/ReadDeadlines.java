@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Bounds the time the ingest endpoint spends reading one request, its headers and its body, so a
  * client that sends slowly or stops (slowloris) holds a thread and a socket for at most
- * {@code timeout}: then it is answered 408 (once its headers are read) and its connection closed.
+ * {@code timeout}: then it is answered 408 (once its headers are read; counted with the source's
+ * {@link HttpRefusals}) and its connection closed.
  * Writing the answer is bounded the same way ({@link Deadline#writing}).
  *
  * <p>The JDK server reads each request on a thread of {@link #executor()}, a new thread per
@@ -221,6 +222,7 @@ final class ReadDeadlines implements AutoCloseable {
         private final CountDownLatch lateAnswered = new CountDownLatch(1);
         private int state = READING;            // guarded by this
         private HttpExchange exchange;          // guarded by this
+        private HttpRefusals refusals;          // guarded by this: where its 408 is counted, given with the exchange
         private ScheduledFuture<?> expiry;      // guarded by this
         private boolean inHeaders;              // guarded by this: in readingHeaders, the handler not yet called
         private final long startedNanos = System.nanoTime();
@@ -238,10 +240,14 @@ final class ReadDeadlines implements AutoCloseable {
             }
         }
 
-        /** The handler has the exchange, so a late body can be answered 408; false if it is late already. */
-        synchronized boolean attach(HttpExchange ex) {
+        /**
+         * The handler has the exchange, so a late body can be answered 408 and counted in {@code refusals}; false if it
+         * is late already.
+         */
+        synchronized boolean attach(HttpExchange ex, HttpRefusals refusals) {
             headersRead();
             exchange = ex;
+            this.refusals = refusals;
             return state != LATE;
         }
 
@@ -341,6 +347,7 @@ final class ReadDeadlines implements AutoCloseable {
 
         private void expire() {
             HttpExchange ex;
+            HttpRefusals countedIn;
             synchronized (this) {
                 if (state == DONE || state == LATE) {
                     return;
@@ -348,6 +355,7 @@ final class ReadDeadlines implements AutoCloseable {
                 boolean refused = state == ANSWERING;
                 state = LATE;
                 ex = refused ? null : exchange;
+                countedIn = refusals;
             }
             if (ex == null) {
                 // still reading the headers, or the rest of a refused request's body: close
@@ -358,6 +366,11 @@ final class ReadDeadlines implements AutoCloseable {
             // the answer is written on a thread of its own: a client that does not read could block it
             threads.newThread(() -> {
                 try {
+                    // counted here, where the 408 is written, and only here (LATE is set once): the reader's own
+                    // way out (late, or its read failing) only logs it. Uncounted and logged at DEBUG, a producer whose
+                    // bodies took longer than the timeout lost every request while the source stood ready and quiet.
+                    // Before the answer, as every refusal is: a client that has read its 408 finds it counted
+                    countedIn.count(408, "request not read within read-timeout of " + timeoutNanos / 1_000_000 + " ms");
                     late.answer(ex);
                 } catch (IOException | RuntimeException e) {
                     LOG.debug("HTTP source: could not answer a late request 408: {}", e.toString());

@@ -131,6 +131,22 @@ class HttpSourceHardeningIT extends IngestEndpointFixture {
         assertThat(small.refusals().refused(413)).as("a batch over the capacity, refused for ever").isEqualTo(1);
     }
 
+    @Test // a review: a producer whose bodies took longer than read-timeout (a slow uplink, a Content-Length over the
+          // body) was answered 408 on every request while ferry_http_refused_total stayed 0 and nothing was said above
+          // DEBUG — the source ready and quiet, its events lost upstream
+    void aRequestNotReadWithinTheReadTimeout_isAnswered408_andCountedOnce() throws Exception {
+        var source = HttpSource.builder().auth(IngestAuth.none()).readTimeout(Duration.ofMillis(200)).build().start();
+        opened.add(source); // no listener: the body never arrives whole
+
+        var socket = upload(source, 100, "{\"id\":\"slo"); // 10 of the 100 bytes declared, then silence
+
+        assertThat(head(socket)).startsWith("HTTP/1.1 408");
+        assertThat(source.refusals().refused(408)).as("counted before its answer is written").isEqualTo(1);
+        assertThat(closedByServer(socket, Duration.ofSeconds(10))).isTrue();
+        source.close(); // waits for the request's thread: its read failing after the 408 is not a second refusal
+        assertThat(source.refusals().refused(408)).as("once per request").isEqualTo(1);
+    }
+
     @Test // a review: a refusal made before the body was read reached a client sending more than 64 KiB as a reset
     void aRefusalOfALargeBody_beforeItIsRead_reachesTheClient_withWhy() throws Exception {
         var source = start(HttpSource.builder().auth(IngestAuth.bearer("the-right-token-0123")).maxBodyBytes(4 << 20));
