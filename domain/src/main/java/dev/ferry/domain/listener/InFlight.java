@@ -154,6 +154,26 @@ final class InFlight {
         return toComplete != null && events != null && nextEvent >= events.size() - 1;
     }
 
+    /**
+     * Of the handed-over items: whether its handler keeps it now — handed over whole, or let go of by the listener with
+     * the claims of events its handler kept. One a stop let go of among its events ({@code Hands.settlingOurs}) is put
+     * there whatever its handler kept, only so that a settle from the call still under way finds it: with nothing kept,
+     * it is its handler's no more than a released one is.
+     */
+    boolean keptByItsHandler() {
+        return !partlyKept || !asyncClaims.isEmpty();
+    }
+
+    /**
+     * How many of {@code handedOver} their handlers keep ({@link #keptByItsHandler}): the stats' {@code
+     * keptByHandler}, which a stop's report reads as its {@code keptPastDeadline}. One rule for both: counted by two, a
+     * stop that let go of a delivery whose handler had kept nothing said "0 kept by their handler" beside its own
+     * keptByHandler=1.
+     */
+    static long keptOf(java.util.Collection<InFlight> handedOver) {
+        return handedOver.isEmpty() ? 0 : handedOver.stream().filter(InFlight::keptByItsHandler).count(); // per poll
+    }
+
     /** After its handler's own settlement: the group's next waits for one its handler put back, goes on after the others. */
     static dev.ferry.domain.ordering.OrderingGroups.Step stepAfterHandlersOwn(InFlight item) {
         var early = item.settledEarly.get();

@@ -146,7 +146,7 @@ public final class Listener implements AutoCloseable {
     public String name() { return name; }
     public ListenerConfig config() { return config; }
     public boolean isRunning() { return state.get() == RUNNING; }
-    public ListenerStats stats() { return counters.snapshot(hands.size(), hands.handedOver().size()); }
+    public ListenerStats stats() { return counters.snapshot(hands.size(), InFlight.keptOf(hands.handedOver())); }
 
     /** Whether this listener can make progress now: running, its threads alive, its ledger and source answering. */
     public ListenerHealth health() {

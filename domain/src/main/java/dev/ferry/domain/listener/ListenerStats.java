@@ -31,6 +31,7 @@ import java.util.Optional;
  *                          may hold the key, and a copy of the event run beside this one)
  * @param keptByHandler     deliveries handed over and not yet settled by their handler (skip-delete), right now; one
  *                          the listener put back with events its handler kept counts too, until the handler settles them
+ *                          (one a stop let go of while its handler had kept nothing does not)
  */
 public record ListenerStats(
         long received,

@@ -164,10 +164,12 @@ final class Shutdown {
         }
         // finished is what the transport was told: a kept delivery (skip-delete) is settled once its handler settles
         // it, not at its hand-over — so one kept past the deadline is not finished (counted, the stop read "clean")
-        // read with finished: one settled between would count in both. One released above among its events (its worker
-        // past the deadline) is kept only for what its handler holds: with none, it counted as released and kept too
-        long keptPastDeadline = hands.handedOver().stream().filter(i -> !i.partlyKept || !i.asyncClaims.isEmpty()).count();
+        // read with finished, in one snapshot: one settled between would count in both. The stats' own count
+        // (InFlight.keptOf): counted apart, the report said 0 kept beside its stats' keptByHandler=1. One
+        // released above among its events (its worker past the deadline) is kept only for what its handler holds: with
+        // none, it counted as released and kept too
         var after = stats.get();
+        long keptPastDeadline = after.keptByHandler();
         long finished = after.settled() - settledBefore - releasedWaiting - releasedRunning;
         markStopped.run();
         // Not interrupted: an interrupt could break a settlement call half-way. It exits when idle.
