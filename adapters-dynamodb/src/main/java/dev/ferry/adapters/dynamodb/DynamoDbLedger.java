@@ -361,6 +361,8 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
 
     @Override
     public Optional<Journal> journal(String key) {
+        // a table owed from the start is made here too: a window of copies reads only the journal, never claims
+        layout.check();
         return journal.journal(key);
     }
 

@@ -363,6 +363,40 @@ class DynamoDbLedgerIT {
         }
     }
 
+    @Test // a review of the fix above: a window full of copies (a pod stopped in the same outage) reads only the journal,
+          // each read failing "not found" and holding its copy before any claim — the table owed was never made
+    void aTableARunCouldNotMakeAtItsStart_isMadeByAJournalReadOnceDynamoDbAnswers() {
+        var down = new java.util.concurrent.atomic.AtomicBoolean(true);
+        var flaky = intercepting((method, args) -> {
+            if (down.get() && List.of("createTable", "getItem", "updateItem", "waiter").contains(method.getName())) {
+                throw software.amazon.awssdk.core.exception.SdkClientException.create("Unable to execute HTTP request: "
+                        + "Connection refused (injected)");
+            }
+        });
+        String table = "made-by-read-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        String copy = dev.ferry.domain.idempotency.EventJournal.messageKey("orders", "m-1");
+        try (var ledger = DynamoDbModule.open(flaky, table, true, run(false))) { // warned: DynamoDB not there yet
+            assertThat(client.listTables().tableNames()).doesNotContain(table);
+            assertThatThrownBy(() -> ledger.journal(copy)).isInstanceOf(FerryException.class)
+                    .satisfies(e -> assertThat(((FerryException) e).retryable()).as("a copy's read in the outage: held")
+                            .isTrue());
+
+            down.set(false); // DynamoDB up, empty; no claim is ever asked
+
+            // a read refused meanwhile holds the copy (asked again); made within one retry's pause of 5 s
+            assertThat(dev.ferry.domain.testing.Await.until(Duration.ofSeconds(20), () -> {
+                try {
+                    ledger.journal(copy);
+                    return true;
+                } catch (FerryException stillDown) {
+                    return false;
+                }
+            })).as("the table made once DynamoDB answers, by the journal's read alone").isTrue();
+            assertThat(client.listTables().tableNames()).contains(table);
+            assertThat(ledger.journal(copy)).as("read: nothing noted of the copy").isEmpty();
+        }
+    }
+
     @Test // a review of the fix: a table made at the start whose TTL (or wait) failed on a blip was seen, and not owed —
           // nothing in it expired for the life of the process
     void aTableMadeAtTheStartWhoseTtlFailed_isMadeWholeByItsFirstClaim() {
