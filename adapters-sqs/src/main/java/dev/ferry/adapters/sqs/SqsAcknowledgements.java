@@ -145,7 +145,9 @@ final class SqsAcknowledgements {
     /**
      * {@code accepted} with their leases made whole (after slow work inside the poll); those SQS would not extend (their
      * visibility lapsed: another receiver may have them) are not handed out, nor are their groups' later ones, which are
-     * released so that the group's head comes back first. {@code answeredNanos}: when their receive answered.
+     * released so that the group's head comes back first. One extended as far as SQS's 12 hours allow, short of the
+     * lease, is handed out: the listener's lease keeper meets that cap as it would have later. {@code answeredNanos}: when
+     * their receive answered.
      */
     List<Delivery> renewed(List<Delivery> accepted, Duration lease, long answeredNanos) {
         var notExtended = notExtended(accepted, lease);
@@ -160,7 +162,7 @@ final class SqsAcknowledgements {
             // three quarters of the lease are left (the listener extends it first half a lease in), else sent back, as
             // the later ones of its group. Counted from when SQS leased it: counted from the ask, a quiet queue's long
             // poll (8 s) took a lease of 30 s for a third spent, and good messages were sent back, a receive spent each
-            if (e.getValue() == null || e.getValue().invalidReceipt()) {
+            if (lapsed(e.getKey(), e.getValue())) {
                 lapsed.add(e.getKey());
             } else if ((System.nanoTime() - leaseStart(receipt(e.getKey()), answeredNanos)) * 4 > lease.toNanos()) {
                 shortened.add(e.getKey());
@@ -184,6 +186,16 @@ final class SqsAcknowledgements {
             settle(release);
         }
         return kept;
+    }
+
+    /**
+     * Whether a message {@link #notExtended} lapsed: SQS said its receipt is stale, or SQS's 12 hours had no time left
+     * to give it. Granted what is left of them, short of a whole lease, it has not: taken for lapsed, a FIFO listener
+     * leasing 12 h lost every good message of a receive after a slow dead-letter copy — neither handed out nor released,
+     * invisible 12 hours, their groups blocked behind them.
+     */
+    private static boolean lapsed(Delivery d, EntryError refusal) {
+        return refusal == null ? remainingSeconds(receipt(d)) == 0 : refusal.invalidReceipt();
     }
 
     /**
@@ -230,7 +242,10 @@ final class SqsAcknowledgements {
         return new ArrayList<>(notExtended(deliveries, lease).keySet());
     }
 
-    /** Of {@code deliveries}, those not extended, each with SQS's refusal (null: no time left for it to give). */
+    /**
+     * Of {@code deliveries}, those not extended for a whole lease, each with SQS's refusal (null: SQS's 12 hours from the
+     * receive left less than the lease, or nothing, to give it).
+     */
     private Map<Delivery, EntryError> notExtended(List<Delivery> deliveries, Duration lease) {
         var notExtended = new java.util.IdentityHashMap<Delivery, EntryError>();
         var extend = new ArrayList<Delivery>(deliveries.size());

@@ -421,6 +421,59 @@ class SqsSourceIT {
         assertThat(lenient.poll(poll(10, 5, 30))).extracting(SqsSourceIT::body).containsExactly("from a friend");
     }
 
+    @Test // a review: a FIFO poll leasing 12 h whose dead-letter copy took over a second renewed its good messages' leases;
+          // SQS granted what its 12 hours from the receive still allow, short of the lease, and they were taken for
+          // lapsed: neither handed out nor released, invisible 12 hours, their groups blocked behind them
+    void fifo_aTwelveHourLease_renewedAfterASlowDeadLetterCopy_handsTheOtherGroupsMessageOut() {
+        var renewals = new java.util.concurrent.CopyOnWriteArrayList<Integer>();
+        var interceptor = new ExecutionInterceptor() {
+            @Override
+            public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
+                if (context.request() instanceof software.amazon.awssdk.services.sqs.model.SendMessageBatchRequest) {
+                    try {
+                        Thread.sleep(1_100); // the stranger's dead-letter copy: slow enough for the leases to be renewed
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                } else if (context.request()
+                        instanceof software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchRequest r) {
+                    r.entries().forEach(e -> renewals.add(e.visibilityTimeout()));
+                }
+            }
+
+            @Override
+            public SdkResponse modifyResponse(Context.ModifyResponse context, ExecutionAttributes attributes) {
+                // ElasticMQ names one sender for every message: group F's is made a stranger's
+                if (context.response() instanceof ReceiveMessageResponse r) {
+                    return r.toBuilder().messages(r.messages().stream().map(m -> {
+                        var system = new java.util.HashMap<>(m.attributesAsStrings());
+                        system.put("SenderId", "F".equals(system.get("MessageGroupId")) ? "AIDASTRANGER" : "AIDAOURS");
+                        return m.toBuilder().attributesWithStrings(system).build();
+                    }).toList()).build();
+                }
+                return context.response();
+            }
+        };
+        try (var client = clientWith(interceptor)) {
+            var q = queue(true, 1000);
+            var source = SqsSource.builder(client, q.url).allowedSenders(Set.of("AIDAOURS")).build();
+            opened.add(source);
+            q.send("from a stranger", Map.of(), "F");
+            q.send("ours", Map.of(), "A");
+
+            var got = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(30),
+                    () -> source.poll(new PollRequest(10, Duration.ofSeconds(1), Duration.ofHours(12))));
+
+            assertThat(renewals).as("one receive brought both; after the slow copy, ours was renewed as far as SQS "
+                    + "allows, short of 12 h, and not sent back").hasSize(1)
+                    .allSatisfy(seconds -> assertThat(seconds).isBetween(43_100, 43_198));
+            assertThat(got).as("handed out, not left invisible 12 hours").extracting(SqsSourceIT::body)
+                    .containsExactly("ours");
+            assertThat(source.stats().foreignSenders()).isEqualTo(1);
+            assertThat(source.stats().deadLettered()).isEqualTo(1);
+        }
+    }
+
     @Test
     void refusedMessages_whileTheDeadLetterQueueIsSlow_areCopiedAFewAtATime_theRestWhenTheyComeBack() throws Exception {
         // each receive of a foreign sender's messages started a copy of its own beside the poll: with the DLQ slow, a flood
