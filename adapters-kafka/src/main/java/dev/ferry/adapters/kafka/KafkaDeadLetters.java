@@ -2,8 +2,6 @@ package dev.ferry.adapters.kafka;
 
 import static dev.ferry.adapters.kafka.KafkaSource.OFFSET;
 import static dev.ferry.adapters.kafka.KafkaSource.PARTITION;
-import static dev.ferry.adapters.kafka.KafkaSource.KEY_OMITTED;
-import static dev.ferry.adapters.kafka.KafkaSource.VALUE_OMITTED;
 
 import dev.ferry.adapters.kafka.PartitionBuffer.Rec;
 import dev.ferry.domain.transport.DeadLetterAttributes;
@@ -26,7 +24,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,8 +37,6 @@ import org.slf4j.LoggerFactory;
 final class KafkaDeadLetters implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(KafkaSource.class); // its warnings where they were
-    /** How much of a reason a copy without its value keeps (a reason can be a whole stack trace). */
-    private static final int MAX_OMITTED_REASON = 8192;
     /** How much of a reason any copy keeps: the start, where a parked group's reason names the group and its head. */
     static final int MAX_REASON = 65_536;
 
@@ -114,7 +109,8 @@ final class KafkaDeadLetters implements AutoCloseable {
      * a hundred dead letters held every ack of the source for a hundred round trips); records of one key
      * one after another, in their order, as a release reads them back; once one of a key fails, not the key's later
      * ones (each waited out the delivery timeout in turn: twenty held every ack ten minutes, then landed ahead of the
-     * one that failed). A record whose partition is {@code gone} (asked as its write would start) is not sent. Never
+     * one that failed). A record whose partition is {@code gone} (asked as its write would start) is not sent. One its
+     * topic refuses as too large goes as a copy ({@link TooLargeDeadLetters}), one more write of the round. Never
      * throws for a write; throws only what {@code gone} or {@code written} throws.
      */
     void writeAll(List<Settlement> deadLetters, Predicate<Rec> gone, Written written) {
@@ -162,25 +158,36 @@ final class KafkaDeadLetters implements AutoCloseable {
                 }
             }
             long deadline = System.nanoTime() + wait.toNanos(); // all sent by now: waited for as one
+            unreported.forEach(sent -> sent.deadline = deadline);
             while (!unreported.isEmpty()) {
-                // told as answered, not in list order (a round has one record of a key: no order to keep): one written in
-                // ms waited behind a slow write (a leader restarting), its revocation gave up, and the next owner ran it again
-                boolean waitedOut = deadline - System.nanoTime() <= 0 || Thread.currentThread().isInterrupted();
+                var copies = new ArrayList<Sent>();
                 for (var it = unreported.iterator(); it.hasNext(); ) {
                     var sent = it.next();
-                    if (waitedOut || sent.thrown != null || sent.answer.isDone()) {
+                    // told as answered, not in list order (a round has one record of a key: no order to keep): one written in
+                    // ms waited behind a slow write (a leader restarting), its revocation gave up, and the next owner ran it again
+                    if (sent.deadline - System.nanoTime() <= 0 || Thread.currentThread().isInterrupted()
+                            || sent.thrown != null || sent.answer.isDone()) {
                         it.remove();
-                        String problem = finish(sent, deadline);
+                        // refused as too large, its copy is one more write of the round: waited for here, the copy's
+                        // answer (25 s, its broker slow) held back the others' reports as that slow write did
+                        var copy = copyInstead(sent);
+                        if (copy != null) {
+                            copies.add(copy);
+                            continue;
+                        }
+                        String problem = finish(sent);
                         if (problem != null && keyOf.get(sent.index) != null) {
                             failedKeys.put(keyOf.get(sent.index), problem);
                         }
                         written.written(sent.index, problem);
                     }
                 }
-                if (!unreported.isEmpty()) {
+                unreported.addAll(copies); // and no slice waited this time: a copy whose send threw is told at once
+                if (copies.isEmpty() && !unreported.isEmpty()) {
                     try { // a slice (10 ms), not the rest of the wait: another of the round may be answered first
-                        long slice = Math.min(TimeUnit.MILLISECONDS.toNanos(10), deadline - System.nanoTime());
-                        unreported.get(0).answer.get(slice, TimeUnit.NANOSECONDS);
+                        var first = unreported.get(0);
+                        first.answer.get(Math.min(TimeUnit.MILLISECONDS.toNanos(10), first.deadline - System.nanoTime()),
+                                TimeUnit.NANOSECONDS);
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt(); // stopping: the rest told at once, as interrupted
                     } catch (Throwable answeredOrNot) { // its answer, or none yet: told when finished
@@ -207,6 +214,9 @@ final class KafkaDeadLetters implements AutoCloseable {
         String topic = "(none yet)";
         Future<RecordMetadata> answer;
         Throwable thrown;
+        long deadline; // nanoTime the answer is waited for until
+        ProducerRecord<byte[], byte[]> copy; // what went instead of the record, refused as too large; null: the record
+        String tooLarge; // that refusal, for a copy
 
         Sent(int index, Rec r, String reason) {
             this.index = index;
@@ -282,56 +292,52 @@ final class KafkaDeadLetters implements AutoCloseable {
                 && !(e instanceof org.apache.kafka.clients.producer.BufferExhaustedException);
     }
 
-    private String finish(Sent sent, long deadline) {
+    /**
+     * The copy that goes instead of {@code sent}, sent, when its topic refused it as too large: without its value, or,
+     * refused again, without its key too. Null when {@code sent} was not refused so, when a copy without its key was,
+     * or when stopping: its answer is then told as it is.
+     */
+    private Sent copyInstead(Sent sent) {
+        var tooLarge = Thread.currentThread().isInterrupted() ? null : TooLargeDeadLetters.refusedAsTooLarge(sent.answer);
+        if (tooLarge == null || sent.copy != null && sent.copy.key() == null) {
+            return null;
+        }
+        var copy = new Sent(sent.index, sent.r, sent.reason);
+        copy.producer = sent.producer;
+        copy.topic = sent.topic;
+        copy.tooLarge = sent.copy == null ? tooLarge.getMessage() : sent.tooLarge;
+        // as long as a record's own write: past the producer's delivery timeout, so one not answered has surely failed
+        copy.deadline = System.nanoTime() + wait.toNanos();
         try {
-            return outcome(sent, deadline);
+            copy.copy = sent.copy == null ? TooLargeDeadLetters.copyWithoutValue(sent.topic, sent.r, sent.reason,
+                    copy.tooLarge) : TooLargeDeadLetters.copyWithoutKey(sent.copy);
+            copy.answer = copy.producer.send(copy.copy);
+        } catch (Throwable e) { // told when its answer is asked for, as the answer's own failure would be
+            copy.thrown = e;
+        }
+        return copy;
+    }
+
+    private String finish(Sent sent) {
+        try {
+            return outcome(sent);
         } catch (Throwable e) { // an Error from the producer or a plugin: the record must not stay marked for ever
             return "dead-letter write failed: " + dev.ferry.domain.model.Thrown.describe(e);
         }
     }
 
-    private String outcome(Sent sent, long deadline) throws Throwable {
-        var reason = sent.reason;
-        var record = sent.r.record;
+    private String outcome(Sent sent) throws Throwable {
         var producer = sent.producer;
         String topic = sent.topic;
         try {
             if (sent.thrown != null) {
                 throw sent.thrown;
             }
-            try {
-                sent.answer.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-            } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof RecordTooLargeException tooLarge)) {
-                    throw e;
-                }
-                // it can never fit (a source topic that takes larger records than its dead-letter topic, or the reason
-                // pushed it over): offered again it would hold its partition for ever. Its reason and where it is go instead.
-                var omitted = new RecordHeaders();
-                addHeaders(omitted, sent.r, reason.length() > MAX_OMITTED_REASON
-                        ? reason.substring(0, MAX_OMITTED_REASON) + "..." : reason);
-                omitted.add(VALUE_OMITTED, ("the record (" + size(record) + " bytes with its headers) did not fit the "
-                        + "dead-letter topic: " + tooLarge.getMessage() + "; it is still at " + record.topic() + "-"
-                        + record.partition() + "@" + record.offset() + " until that topic's retention removes it")
-                        .getBytes(StandardCharsets.UTF_8));
-                keepReleaseMark(record, omitted);
-                try {
-                    producer.send(new ProducerRecord<>(topic, null, record.key(), null, omitted))
-                            .get(wait.toMillis(), TimeUnit.MILLISECONDS);
-                } catch (ExecutionException keyTooLarge) {
-                    if (!(keyTooLarge.getCause() instanceof RecordTooLargeException)) {
-                        throw keyTooLarge;
-                    }
-                    // the key alone does not fit (a topic that takes keys of megabytes): refused again and again, it held
-                    // its partition for ever. The copy goes without it, naming it by its hash
-                    omitted.add(KEY_OMITTED, ("sha256:" + java.util.HexFormat.of().formatHex(java.security.MessageDigest
-                            .getInstance("SHA-256").digest(record.key())) + " (" + record.key().length + " bytes)")
-                            .getBytes(StandardCharsets.UTF_8));
-                    producer.send(new ProducerRecord<byte[], byte[]>(topic, null, null, null, omitted))
-                            .get(wait.toMillis(), TimeUnit.MILLISECONDS);
-                }
+            sent.answer.get(Math.max(0, sent.deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            if (sent.copy != null) {
+                var record = sent.r.record;
                 LOG.warn("dead-lettered {}-{}@{} of '{}' to '{}' without its value and headers: {}", record.topic(),
-                        record.partition(), record.offset(), name, topic, tooLarge.getMessage());
+                        record.partition(), record.offset(), name, topic, sent.tooLarge);
             }
             return null;
         } catch (InterruptedException e) {
@@ -351,20 +357,7 @@ final class KafkaDeadLetters implements AutoCloseable {
         }
     }
 
-    /**
-     * The mark of the release that sent the record back, on a copy without its value: the next release of its key
-     * knows it by that mark for a head that failed again, to go first (a mark longer than a release writes is not one).
-     */
-    private static void keepReleaseMark(ConsumerRecord<byte[], byte[]> record, RecordHeaders omitted) {
-        var mark = record.headers().lastHeader(dev.ferry.domain.parking.GroupParker.RELEASE_ATTRIBUTE);
-        if (mark != null && mark.value() != null && mark.value().length <= MAX_MARK) {
-            omitted.add(mark);
-        }
-    }
-
-    private static final int MAX_MARK = 200;
-
-    private static void addHeaders(RecordHeaders headers, Rec r, String reason) {
+    static void addHeaders(RecordHeaders headers, Rec r, String reason) {
         var record = r.record;
         headers.add(DeadLetterAttributes.REASON, reason.getBytes(StandardCharsets.UTF_8));
         headers.add(DeadLetterAttributes.SOURCE, record.topic().getBytes(StandardCharsets.UTF_8));
@@ -377,7 +370,7 @@ final class KafkaDeadLetters implements AutoCloseable {
         headers.add(KafkaSource.DEAD_LETTER_ORIGIN, KafkaDeliveries.identity(record).getBytes(StandardCharsets.UTF_8));
     }
 
-    private static long size(ConsumerRecord<byte[], byte[]> record) {
+    static long size(ConsumerRecord<byte[], byte[]> record) {
         long size = (record.key() == null ? 0 : record.key().length) + (record.value() == null ? 0 : record.value().length);
         for (var h : record.headers()) {
             size += h.key().length() + (h.value() == null ? 0 : h.value().length);

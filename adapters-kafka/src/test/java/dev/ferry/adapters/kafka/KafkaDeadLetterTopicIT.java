@@ -10,6 +10,7 @@ import dev.ferry.domain.transport.PollRequest;
 import dev.ferry.domain.transport.Settlement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -184,6 +185,63 @@ class KafkaDeadLetterTopicIT {
             assertThat(CountingInterceptor.sends(dlq)).as("the key's second not sent, its partition gone").isEqualTo(1);
             assertThat(KafkaBroker.readAll(dlq, 1)).extracting(r -> KafkaBroker.text(r.value()))
                     .containsExactly("first");
+        }
+    }
+
+    @Test // a review: a dead letter too large for its topic waited in place for its copy without the value (25 s, a slow
+          // broker), and the round's other dead letter, written in ms, was told only then: its partition's revocation gave
+          // up waiting, its last commit stayed below it, and the next owner ran it again, its copy in the topic besides
+    void aDeadLetterTooLargeForItsTopic_doesNotHoldBackAnotherThatWasWritten_whileItsCopyIsUnanswered() throws Exception {
+        String large = KafkaBroker.topic("dlq-too-large", 1);
+        String other = KafkaBroker.topic("dlq-beside-too-large", 1);
+        KafkaBroker.create(large + ".dlq", 1, Map.of("max.message.bytes", "20000"));
+        KafkaBroker.create(other + ".dlq", 1);
+        KafkaBroker.produce(large, List.<String[]>of(new String[] {"x", KafkaIT.incompressible(100_000)}));
+        KafkaBroker.produce(other, List.<String[]>of(new String[] {"y", "y:poison"}));
+        try (var source = KafkaSource.builder(KafkaBroker.bootstrap(), "g-" + UUID.randomUUID(), List.of(large, other))
+                .producerConfig(ProducerConfig.INTERCEPTOR_CLASSES_CONFIG, OmittedCopyInterceptor.class.getName())
+                .build().start()) {
+            var got = handedOut(source, 2);
+            // the one too large first: the round's writes were told in its order, the other behind it though written
+            got.sort(Comparator.comparing((Delivery d) -> !((PartitionBuffer.Rec) d.receipt()).record.topic().equals(large)));
+            var buffers = buffers(source);
+            var otherPartition = new TopicPartition(other, 0);
+            OmittedCopyInterceptor.hold(large + ".dlq", other + ".dlq"); // the copy's answer held, once the other's came
+            try {
+                var settled = CompletableFuture.supplyAsync(() -> source.settle(
+                        got.stream().map(d -> new Settlement(d, Disposition.deadLetter("poison"))).toList()));
+                assertThat(Await.until(Duration.ofSeconds(30), () -> OmittedCopyInterceptor.holding(large + ".dlq")))
+                        .as("the copy without its value sent, its answer held back").isTrue();
+                // as the consumer's rebalance does when the other's partition goes: waits for its dead letters under way
+                Revocations.awaitDeadLetters(buffers, List.of(otherPartition), Revocations.DEAD_LETTERS_WAITED.toNanos());
+                assertThat(deadLettering(buffers, otherPartition))
+                        .as("the other's write told before its revocation stopped waiting: its last commit passes it").isFalse();
+                assertThat(settled).as("the copy still unanswered").isNotDone();
+                OmittedCopyInterceptor.open(large + ".dlq");
+                assertThat(settled.get(60, TimeUnit.SECONDS)).as("both written: the copy once answered, told as any other")
+                        .isEmpty();
+            } finally {
+                OmittedCopyInterceptor.open(large + ".dlq");
+            }
+            assertThat(KafkaBroker.readAll(large + ".dlq", 1)).singleElement().satisfies(copy -> {
+                assertThat(copy.value()).as("without the value that cannot fit").isNull();
+                assertThat(KafkaBroker.text(copy.key())).isEqualTo("x");
+                assertThat(KafkaBroker.text(copy.headers().lastHeader(KafkaSource.VALUE_OMITTED).value()))
+                        .contains(large + "-0@0");
+            });
+            assertThat(KafkaBroker.readAll(other + ".dlq", 1)).extracting(r -> KafkaBroker.text(r.value()))
+                    .containsExactly("y:poison");
+        }
+    }
+
+    /** Whether a record of {@code tp} is being dead-lettered, as a revocation's wait asks it. */
+    private static boolean deadLettering(PartitionBuffers buffers, TopicPartition tp) {
+        buffers.lock.lock();
+        try {
+            var part = buffers.part(tp);
+            return part != null && part.deadLettering();
+        } finally {
+            buffers.lock.unlock();
         }
     }
 
