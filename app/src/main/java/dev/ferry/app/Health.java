@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
@@ -101,7 +102,9 @@ final class Health {
             try {
                 // in brief: health is answered to anyone, on the metrics address too; what the downstream answered (an
                 // error body echoing a credential or the payload) stays on the console and in the log, which are not
-                problem = e.getValue().holdingBackInBrief();
+                // null (a plugin's, nothing thrown) made ifPresent below throw outside this try: every probe answered
+                // 500, the pod was never Ready, for one sink's fault
+                problem = Objects.requireNonNull(e.getValue().holdingBackInBrief(), "its health check returned nothing");
             } catch (Throwable t) { // a plugin's sink: its fault is its component's, not the whole report's
                 problem = Optional.of("its health check threw " + Thrown.describe(t)); // whose text may throw too
             }

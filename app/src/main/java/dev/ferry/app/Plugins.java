@@ -94,11 +94,15 @@ public record Plugins(Path folder) {
         if (jars.isEmpty()) {
             return out;
         }
-        refuseTwoCopies(jars);
+        var jarOf = refuseTwoCopies(jars);
         var urls = jars.stream().map(Plugins::url).toArray(URL[]::new);
         @SuppressWarnings("resource") // lives as long as the app: the plugins' classes come from it
         var loader = new URLClassLoader("ferry-plugins", urls, parent);
-        for (var provider : ServiceLoader.load(FerryPlugin.class, loader).stream().toList()) {
+        var providers = ServiceLoader.load(FerryPlugin.class, loader).stream().toList();
+        for (var provider : providers) { // all checked before any is made: refused, no folder plugin's constructor ran
+            refuseOutsideTheFolder(provider.type(), loader, jarOf);
+        }
+        for (var provider : providers) {
             if (provider.type().getClassLoader() == loader) {
                 var source = provider.type().getProtectionDomain().getCodeSource();
                 out.add(new Loaded(provider.get(), source == null ? folder.toString() : source.getLocation().getPath()));
@@ -110,9 +114,9 @@ public record Plugins(Path folder) {
     /**
      * Refuses a plugin class named by two jars: all jars share one class loader, which loads a class from the
      * first jar that has it, and the service loader skips a provider it has seen — so beside an upgrade's new
-     * jar, the old one's classes were used in part, without a word.
+     * jar, the old one's classes were used in part, without a word. Returns the jar that names each plugin class.
      */
-    private static void refuseTwoCopies(List<Path> jars) {
+    private static java.util.Map<String, Path> refuseTwoCopies(List<Path> jars) {
         var where = new java.util.HashMap<String, Path>();
         for (var jar : jars) {
             for (var provider : new java.util.LinkedHashSet<>(providers(jar))) { // one jar may name a provider twice
@@ -124,6 +128,25 @@ public record Plugins(Path folder) {
                 }
             }
         }
+        return where;
+    }
+
+    /**
+     * Refuses a plugin class a folder jar names that was loaded from outside the folder: the folder's loader asks
+     * the app's class path first, so a copy there (an older build beside {@code ferry.jar} on {@code -cp}) ran and
+     * the folder's — an upgrade dropped into {@code plugins/} — was skipped without a word.
+     */
+    private static void refuseOutsideTheFolder(Class<?> type, ClassLoader folderLoader, java.util.Map<String, Path> jarOf) {
+        var jar = jarOf.get(type.getName());
+        if (jar == null || type.getClassLoader() == folderLoader) {
+            return; // named by the class path's own services file only, or the folder's copy is the one loaded
+        }
+        var source = type.getProtectionDomain().getCodeSource();
+        String loadedFrom = source == null || source.getLocation() == null ? "its class loader " + type.getClassLoader()
+                : source.getLocation().getPath();
+        throw new IllegalStateException("plugin " + type.getName() + " is named by " + jar + " in the plugin folder, but "
+                + "its class is loaded from " + loadedFrom + " on the app's class path, which is asked first: the folder's "
+                + "copy would never run; keep one (take it off the class path, or its jar out of the folder)");
     }
 
     /** The plugin classes a jar's {@code META-INF/services} entry names. */

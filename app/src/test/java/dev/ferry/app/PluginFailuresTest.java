@@ -8,9 +8,15 @@ import dev.ferry.domain.spi.FerryPlugin;
 import dev.ferry.domain.spi.OpenedSource;
 import dev.ferry.domain.spi.SinkProvider;
 import dev.ferry.domain.spi.SourceProvider;
+import dev.ferry.domain.testing.Await;
 import dev.ferry.domain.transport.Sink;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -212,6 +218,75 @@ class PluginFailuresTest {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+    }
+
+    /** A status and body from the admin endpoint; -1 and what was thrown when there was no answer. */
+    private record Got(int status, String body) {
+    }
+
+    private static Got get(HttpClient http, URI uri) {
+        try {
+            var r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return new Got(r.statusCode(), r.body());
+        } catch (Exception e) {
+            return new Got(-1, e.toString());
+        }
+    }
+
+    /**
+     * A review: a plugin sink whose health check answered null (nothing thrown) threw outside the check's try, and
+     * /health/ready and /health answered 500 on every probe — the pod never Ready, every source of the instance out of
+     * reach, for one sink's fault (the console and the breaker gauge already kept it to that sink).
+     */
+    @Test
+    void aSinkWhoseHealthCheckAnswersNull_isDegraded_andTheInstanceStaysReady(@TempDir Path dir) throws Exception {
+        SinkProvider answersNull = settings -> context -> new Sink() {
+            @Override
+            public String name() {
+                return "quiet";
+            }
+
+            @Override
+            public dev.ferry.domain.handle.Outcome publish(dev.ferry.domain.model.Event event) {
+                return dev.ferry.domain.handle.Outcome.done();
+            }
+
+            @Override
+            public java.util.Optional<String> holdingBack() {
+                return null; // what a plugin may answer for "nothing held back", where Optional.empty() was meant
+            }
+        };
+        var file = dir.resolve("ferry.yaml");
+        Files.writeString(file, """
+                ledger: {kind: memory}
+                admin: {listen: "127.0.0.1:0"}
+                sources:
+                  in: {http: {listen: "127.0.0.1:%d", auth: none}, format: raw}
+                sinks:
+                  quiet: {type: plugged}
+                routes:
+                  - to: [quiet]
+                """.formatted(freePort()));
+        var read = ConfigReader.read(file, name -> null, with(sinks(Map.of("plugged", answersNull))));
+        assertThat(read).as(String.valueOf(read)).isInstanceOf(ConfigReader.Result.Ok.class);
+        var http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        try (var runtime = FerryAppIT.runtime(((ConfigReader.Result.Ok) read).config()).start()) {
+            var ready = URI.create("http://127.0.0.1:" + runtime.adminPort() + "/health/ready");
+            // 503 only until the source's first poll answers; the 500 the fault gave ends the wait at once
+            var answered = new java.util.concurrent.atomic.AtomicReference<Got>();
+            Await.until(Duration.ofSeconds(20), () -> {
+                answered.set(get(http, ready));
+                return answered.get().status() != 503 && answered.get().status() != -1;
+            });
+            assertThat(answered.get().status()).as(answered.get().body()).isEqualTo(200);
+            assertThat(answered.get().body()).startsWith("{\"status\":\"DEGRADED\"")
+                    .contains("\"source:in\":{\"status\":\"UP\"")
+                    .contains("\"sink:quiet\":{\"status\":\"DEGRADED\",\"details\":{\"problem\":\"its health check threw")
+                    .contains("returned nothing");
+            var whole = get(http, URI.create("http://127.0.0.1:" + runtime.adminPort() + "/health"));
+            assertThat(whole.status()).as(whole.body()).isEqualTo(200);
         }
     }
 

@@ -117,6 +117,22 @@ class PluginIT {
                 .hasMessageContaining("shouting-file-plugin.jar").hasMessageContaining("shouting-file-plugin-1.1.jar");
     }
 
+    /**
+     * A review: the folder's loader asks the app's class path first, so a plugin also there (an older build on
+     * {@code -cp}) ran from there, and the upgrade dropped into the folder was skipped without a word. The plugin's
+     * class is on this test's class path (target/test-classes): the folder's copy of it can never be the one loaded.
+     */
+    @Test
+    void aPluginAlsoOnTheClassPath_isRefused_bothPlacesNamed(@TempDir Path dir) throws Exception {
+        var plugins = dir.resolve("plugins");
+        var jar = pluginJar(plugins);
+        String classPathCopy = ShoutingFilePlugin.class.getProtectionDomain().getCodeSource().getLocation().getPath();
+        var error = org.assertj.core.api.Assertions.catchThrowable(() -> new Plugins(plugins).load());
+        assertThat(error).as("loaded without a word, the folder's copy skipped").isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining(ShoutingFilePlugin.class.getName()).hasMessageContaining(jar.toString())
+                .hasMessageContaining(classPathCopy);
+    }
+
     @Test
     void aPluginClaimingABuiltInName_isRefused() {
         FerryPlugin clash = new FerryPlugin() {

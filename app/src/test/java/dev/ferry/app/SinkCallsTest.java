@@ -144,6 +144,38 @@ class SinkCallsTest {
         assertThat(result).as(String.valueOf(result)).isInstanceOf(ConfigReader.Result.Ok.class);
     }
 
+    /** A plugin sink that says its calls take {@code longest}, and opens nothing. */
+    private static dev.ferry.domain.spi.SinkProvider saying(Duration longest) {
+        return settings -> new dev.ferry.domain.spi.Plan<dev.ferry.domain.transport.Sink>() {
+            @Override
+            public dev.ferry.domain.transport.Sink open(dev.ferry.domain.spi.AdapterContext context) {
+                throw new UnsupportedOperationException("not opened here");
+            }
+
+            @Override
+            public Duration longestCall() {
+                return longest;
+            }
+        };
+    }
+
+    @Test // a review: "ferry: long overflow", exit 1, no sink named — the figure plus its margin, or two such summed
+    void aPluginSinkThatTakesForEver_aloneOrTwoOnARoute_isReadWithTheLongestHandlerTimeout() {
+        var plugin = new dev.ferry.app.Adapters(ConfigReaderTest.ADAPTERS.sources(),
+                Map.of("endless", saying(java.time.temporal.ChronoUnit.FOREVER.getDuration())),
+                ConfigReaderTest.ADAPTERS.ledgers());
+        for (String sinksAndRoutes : new String[] {
+                "sinks: {o: {type: endless}}\nroutes:\n  - to: [o]\n",
+                "sinks: {o: {type: endless}, p: {type: endless}}\nroutes:\n  - to: [o, p]\n"}) {
+            var result = ConfigReader.parse("ferry.yaml", SOURCE + sinksAndRoutes, Map.<String, String>of()::get, plugin);
+            assertThat(result).as(sinksAndRoutes + result).isInstanceOf(ConfigReader.Result.Ok.class);
+            var config = ((ConfigReader.Result.Ok) result).config();
+            assertThat(config.listener().handlerTimeout()).as("the engine's longest, a hundred years")
+                    .isEqualTo(Duration.ofDays(36_500));
+            assertThat(ConfigParts.listenerConfig(config).build()).as("the engine takes it").isNotNull();
+        }
+    }
+
     @Test
     void sinksThatDoNotSayHowLongTheyTake_constrainNothing() {
         var read = read("listener: {handler-timeout: 1s}\n" + SOURCE + "sinks: {log: {type: log}}\nroutes:\n  - to: [log]\n");

@@ -44,14 +44,19 @@ record SinkCalls(String route, Duration longest) {
         return new SinkCalls(route, longest);
     }
 
-    /** What the sink's plan says, zero when it says nothing usable (a plugin's that throws, or a negative figure). */
+    /**
+     * What the sink's plan says, zero when it says nothing usable (a plugin's that throws, or a negative figure), and
+     * {@link #LONGEST} at most: a plugin's "for ever" ({@code ChronoUnit.FOREVER.getDuration()}) overflowed the sum over
+     * a route's sinks and the margin added to it, and the ArithmeticException ended the reading of the file with
+     * "long overflow", no sink named. Clamped, a route's sum fits, and the handler timeout it asks for is LONGEST.
+     */
     private static Duration longestCall(FerryConfig.SinkSpec sink) {
         if (sink == null || sink.plan() == null) {
             return Duration.ZERO;
         }
         try {
             var d = sink.plan().longestCall();
-            return d == null || d.isNegative() ? Duration.ZERO : d;
+            return d == null || d.isNegative() ? Duration.ZERO : d.compareTo(LONGEST) > 0 ? LONGEST : d;
         } catch (RuntimeException | LinkageError e) { // a plugin's (a class it lacks, too): not known; open() says why
             return Duration.ZERO;
         }
