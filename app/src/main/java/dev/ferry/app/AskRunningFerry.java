@@ -16,7 +16,9 @@ import picocli.CommandLine.Spec;
 /**
  * A command that reads the configuration, then asks the Ferry that runs with it on its admin address
  * (which holds the ledger: an MVStore file is one process's) or, when nothing answers there, opens
- * the ledger itself: {@code ferry groups ...}, {@code ferry events show}.
+ * the ledger itself: {@code ferry groups ...}, {@code ferry events show}. A ledger file it opens itself
+ * must be named by an absolute path, and its answer names that file: a relative one is whatever file of
+ * that name lies where the command runs.
  */
 abstract class AskRunningFerry implements Callable<Integer> {
 
@@ -39,13 +41,14 @@ abstract class AskRunningFerry implements Callable<Integer> {
     @Override
     public final Integer call() throws Exception {
         checkOptions();
-        FerryConfig read = config.read(config.component());
+        var named = new LedgerFileNamed();
+        FerryConfig read = config.read(named.noting(config.component()));
         if (read == null) {
             return Ferry.USAGE;
         }
         var admin = read.admin().listen();
+        var base = admin == null ? null : URI.create("http://" + Loopback.uriHost(admin.host()) + ":" + admin.port());
         if (admin != null) {
-            var base = URI.create("http://" + Loopback.uriHost(admin.host()) + ":" + admin.port());
             try (var http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
                 return remote(read, http, base);
             } catch (HttpConnectTimeoutException busy) {
@@ -69,6 +72,16 @@ abstract class AskRunningFerry implements Callable<Integer> {
                     + ":" + admin.port()) + "; nothing of it can be read from here");
             return Ferry.USAGE;
         }
+        String unanswered = base == null ? "admin.listen is off" : "nothing answered on " + base;
+        var file = "mvstore".equals(read.ledger().kind()) ? named.file() : null;
+        if (file != null && !file.isAbsolute()) {
+            // a review: resolved in the directory the command runs in, any file of that name there (the quickstart's,
+            // another pipeline's) answered — "never seen" of an event the Ferry had handled, and it was sent again
+            io.err().println("ferry: ledger.path " + Printable.of(file) + " is relative, and " + unanswered
+                    + ": read from here it would be " + Printable.of(file.toAbsolutePath()) + ", whichever ledger that "
+                    + "is; give ledger.path as an absolute path, or ask the running Ferry (admin.listen, its admin address)");
+            return Ferry.USAGE;
+        }
         String source = sourceOption();
         if (source != null && !read.sources().containsKey(source)) {
             // done here, by this file's sources (a running Ferry's are its own, its 400 exit 2 as this is)
@@ -78,6 +91,9 @@ abstract class AskRunningFerry implements Callable<Integer> {
         try (var context = new RunContext(read, false).forExistingOnly()) {
             var ledger = read.ledger().plan().open(context);
             try {
+                if (file != null) { // on standard error: standard output may be --json, read by a script
+                    io.err().println("ferry: answered here, from the ledger file " + Printable.of(file) + " (" + unanswered + ")");
+                }
                 return local(read, ledger, context);
             } finally {
                 if (ledger instanceof AutoCloseable c) {

@@ -421,6 +421,58 @@ class FerryCliTest {
                 .doesNotContain("never seen");
     }
 
+    @Test // a review: a relative ledger.path opened whatever file of that name lay where the command ran, and said "never
+          // seen" of an event the Ferry had handled — an operator who believed it sent the event again
+    void commandsHere_onARelativeLedgerPath_areRefused_namingTheFileTheyWouldRead(@TempDir Path dir) throws Exception {
+        // the command runs in this JVM's directory (user.dir, the module's): the file lies there, as Path.of resolves it
+        var folder = Files.createTempDirectory(Path.of("target"), "relative-ledger");
+        var relative = folder.resolve("ferry-ledger.db");
+        var there = relative.toAbsolutePath();
+        try {
+            dev.ferry.adapters.mvstore.MvStoreLedger.open(there).close(); // another pipeline's, say: it has run there
+            var file = dir.resolve("ferry.yaml");
+            Files.writeString(file, "sources: {orders: {sqs: {queue: q.fifo}, on-poison: park}}\nsinks: {log: {type: log}}\n"
+                    + "routes:\n  - to: [log]\nledger: {kind: mvstore, path: " + relative.toString().replace('\\', '/') + "}\n"
+                    + "admin: {listen: \"off\"}\n");
+
+            assertThat(ferry("events", "show", "order-42", "-c", file.toString())).as(err.toString()).isEqualTo(2);
+            assertThat(err.toString()).contains(there.toString()).contains("absolute path").doesNotContain("never seen");
+            err.reset();
+            assertThat(ferry("groups", "list", "-c", file.toString())).as(err.toString()).isEqualTo(2);
+            assertThat(err.toString()).contains(there.toString());
+            assertThat(out.toString()).doesNotContain("no parked groups");
+            err.reset();
+            assertThat(ferry("groups", "release", "A", "-c", file.toString())).as(err.toString()).isEqualTo(2);
+            assertThat(err.toString()).contains(there.toString()).doesNotContain("not parked");
+        } finally {
+            try (var files = Files.walk(folder)) {
+                for (var f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(f);
+                }
+            }
+        }
+    }
+
+    @Test // the same review: an answer read here did not say which file gave it
+    void commandsHere_onAnAbsoluteLedgerPath_answerAsBefore_namingTheFile(@TempDir Path dir) throws Exception {
+        var ledger = dir.resolve("l.db").toAbsolutePath();
+        try (var store = dev.ferry.adapters.mvstore.MvStoreLedger.open(ledger)) {
+            new dev.ferry.domain.parking.GroupParker(store, java.time.Clock.systemUTC())
+                    .park("orders", "A", "h-1", "m-1", "rejected: no", null, false);
+        }
+        var file = dir.resolve("ferry.yaml");
+        Files.writeString(file, "sources: {orders: {sqs: {queue: q.fifo}, on-poison: park}}\nsinks: {log: {type: log}}\n"
+                + "routes:\n  - to: [log]\nledger: {kind: mvstore, path: " + ledger.toString().replace('\\', '/') + "}\n"
+                + "admin: {listen: \"off\"}\n");
+
+        assertThat(ferry("groups", "list", "-c", file.toString())).as(err.toString()).isZero();
+        assertThat(out.toString()).contains("orders").contains("h-1: rejected: no");
+        assertThat(err.toString()).contains("from the ledger file " + ledger);
+        err.reset();
+        assertThat(ferry("events", "show", "order-42", "-c", file.toString())).as(err.toString()).isEqualTo(1);
+        assertThat(err.toString()).contains("nothing is known of event order-42").contains("from the ledger file " + ledger);
+    }
+
     @Test // thirty-eighth round: a Kafka key of a number begins with NUL bytes, which no command line carries; released
           // as 'groups list --json' spells it, the group was "not parked", and could never be released from the CLI
     void groupsRelease_ofAGroupWithNulBytes_spelledAsTheJsonListingWritesIt_findsTheGroup(@TempDir Path dir) throws Exception {
