@@ -132,8 +132,9 @@ final class AdminRedrive implements HttpHandler {
                     busy = current != null && current.running() || !status.compareAndSet(current, started);
                     if (!busy) {
                         try {
+                            boolean forced = "true".equals(query.get("force")); // other queues' letters move too
                             running = Thread.ofVirtual().name("ferry-console-redrive").start(() -> run(started, fromUrl, toUrl, max,
-                                    rate));
+                                    rate, forced));
                         } catch (Throwable noThread) { // left "running", every later redrive was refused until a restart
                             status.set(new Status(from, to, total, 0, 0, started.started(), Instant.now(),
                                     "could not start: " + noThread, 0));
@@ -152,7 +153,7 @@ final class AdminRedrive implements HttpHandler {
         }
     }
 
-    private void run(Status started, String fromUrl, String toUrl, int max, double rate) {
+    private void run(Status started, String fromUrl, String toUrl, int max, double rate, boolean forced) {
         try {
             var report = queues.redrive(fromUrl, toUrl, max, rate, new SqsQueues.RedriveProgress() {
                 @Override
@@ -168,10 +169,11 @@ final class AdminRedrive implements HttpHandler {
                 public boolean stopping() {
                     return stopping;
                 }
-            }, parkedNow);
-            // said: every copy back failing again is no "done", nor messages another reader (a release) held out of sight
-            String error = report.problem() == null ? null : report.failed() > 0 ? "send failed: " + report.problem()
-                    : report.problem();
+            }, parkedNow, forced);
+            // said: every copy back failing again is no "done", nor messages another reader (a release) held out of sight,
+            // nor other queues' dead letters left in a DLQ they share (moved, they ran through this queue's routes)
+            String error = report.problem() == null ? othersLeft(report, started, fromUrl)
+                    : report.failed() > 0 ? "send failed: " + report.problem() : report.problem();
             status.set(new Status(started.from(), started.to(), started.total(), report.moved(), report.failed(),
                     started.started(), Instant.now(), error, report.cameBack()));
             LOG.info("redrive from {} to {} (console): {} moved, {} left behind, {} copies came back failing again",
@@ -183,6 +185,12 @@ final class AdminRedrive implements HttpHandler {
             // "running", and every later redrive was refused until a restart
             LOG.warn("redrive from {} to {} (console) failed", started.from(), started.to(), Thrown.loggable(e));
         }
+    }
+
+    /** What a redrive that left other queues' dead letters in a DLQ they share says of them; null when none. */
+    private static String othersLeft(SqsQueues.RedriveReport report, Status started, String fromUrl) {
+        String said = SharedDeadLetterQueue.said(report, started.from(), started.to(), fromUrl.endsWith(".fifo"));
+        return said.isEmpty() ? null : said.substring(2).replace("with --force", "with force=true");
     }
 
     /**

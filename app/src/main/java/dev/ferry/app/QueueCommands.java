@@ -137,7 +137,8 @@ final class QueueCommands {
 
         @Option(names = "--force", description = "Redrive the DLQ of an on-poison: park source all the same (a message "
                 + "SQS moved there itself, or another queue's sharing the DLQ); parked groups are released with "
-                + "'ferry groups release'. Also moves them to a --to that is not a queue the DLQ serves.")
+                + "'ferry groups release'. Also moves them to a --to that is not a queue the DLQ serves, and the dead "
+                + "letters of the other queues sharing the DLQ to --to as well (left in it otherwise; --native --to refused).")
         private boolean force;
 
         Redrive(Ferry.Io io) {
@@ -177,11 +178,9 @@ final class QueueCommands {
                 throw usage(ParkingDeadLetters.refusal(from, parking));
             }
             var servedBy = queues.deadLetterSourceQueues(dlqUrl);
-            if (targetUrl != null && !force && !servedBy.isEmpty()
-                    && servedBy.stream().noneMatch(u -> ParkingDeadLetters.sameQueue(u, targetUrl))) {
-                // a slip of --to (payments for orders) ran one pipeline's dead letters through another's
-                throw usage("--to " + to + " is not a queue whose dead-letter queue " + from + " is (it serves "
-                        + String.join(", ", servedBy) + "); --force to move its messages there all the same");
+            String refused = force ? null : SharedDeadLetterQueue.refusal(from, to, targetUrl, nativeTask, servedBy);
+            if (refused != null) {
+                throw usage(refused);
             }
             if (servedBy.isEmpty()) {
                 io.err().println("ferry: note: no queue names " + from + " as its dead-letter queue in a redrive policy; "
@@ -194,6 +193,7 @@ final class QueueCommands {
                 io.out().println("dry run: would move " + (max == null ? "all " : "up to " + max + " of the ")
                         + "about " + waiting + " message(s) in " + from + " to " + where
                         + (nativeTask ? " with SQS's message move task" : "") + (rate != null ? " at " + rate + " a second" : "")
+                        + (force || nativeTask ? "" : SharedDeadLetterQueue.wouldStay(client, dlqUrl, targetUrl, servedBy, max, from))
                         + "; nothing moved");
                 return Ferry.OK;
             }
@@ -209,7 +209,7 @@ final class QueueCommands {
                 SqsQueues.RedriveReport report;
                 try {
                     report = queues.redrive(dlqUrl, targetUrl, max == null ? Integer.MAX_VALUE : max,
-                            rate == null ? 0 : rate, stop.around(progress::update), parked.parkedNow());
+                            rate == null ? 0 : rate, stop.around(progress::update), parked.parkedNow(), force);
                 } catch (RuntimeException e) { // what moved before it ended is said, not only the error
                     progress.finish();
                     io.out().println("moved " + progress.moved() + " message(s) from " + from + " to " + where
@@ -227,6 +227,7 @@ final class QueueCommands {
                         + (report.cameBack() > 0 ? "; " + report.cameBack() + " of their copies came back failing again and "
                                 + "stay in " + from : "")
                         + parked.said(report, from)
+                        + SharedDeadLetterQueue.said(report, from, where, dlqUrl.endsWith(".fifo"))
                         + (report.failed() > 0 ? "; " + report.failed() + " stayed in " + from + " (send failed: "
                                 + Printable.of(report.problem()) + ")" : "")
                         + (report.failed() == 0 && report.problem() != null ? "; " + Printable.of(report.problem()) : ""));

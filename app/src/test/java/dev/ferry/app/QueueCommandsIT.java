@@ -3,12 +3,15 @@ package dev.ferry.app;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.adapters.sqs.SqsQueues;
+import dev.ferry.domain.transport.DeadLetterAttributes;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.services.sqs.model.Message;
+import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
 
 /** The queue commands against a real SQS-compatible server (ElasticMQ on 127.0.0.1), as a user types them. */
 class QueueCommandsIT {
@@ -168,6 +171,51 @@ class QueueCommandsIT {
         }
     }
 
+    /**
+     * A review: orders and payments dead-lettering to one shared-dlq, 'redrive --from shared-dlq --to orders' passed the
+     * --to check (orders is one it serves) and copied payments' dead letters to orders too — run through orders' routes,
+     * never reaching payments' sinks, deleted from the DLQ, exit 0 — and its dry run said nothing of them. They stay now,
+     * and both say so; a letter that names no queue (SQS moved it there itself) moves as before.
+     */
+    @Test
+    void aRedriveOfADlqSharedWithAnotherQueue_leavesThatQueuesDeadLetters_andSaysSo(@TempDir Path dir) throws Exception {
+        try (var sqs = new LocalSqs()) {
+            var env = sharedDeadLetterQueue(sqs, dir);
+
+            assertThat(Ferry.run(new String[] {"queues", "redrive", "--from", "shared-dlq", "--to", "orders", "--dry-run"},
+                    out, err, env::get)).as(err.toString()).isZero();
+            assertThat(out.toString()).contains("of the 3 message(s) read, 1 were dead-lettered from other queues (payments) "
+                    + "and would stay in shared-dlq").contains("nothing moved");
+            assertThat(sqs.depth("orders")).isZero();
+
+            out.reset(); // right after the dry run: what it read is in sight again
+            assertThat(Ferry.run(new String[] {"queues", "redrive", "--from", "shared-dlq", "--to", "orders"}, out, err,
+                    env::get)).as(out + " " + err).isZero();
+            assertThat(out.toString()).contains("moved 2 message(s) from shared-dlq to orders")
+                    .contains("1 dead letter(s) of other queues stay in shared-dlq (dead-lettered from payments)");
+            assertThat(sqs.drain("orders", 2, 10)).extracting(Message::body)
+                    .containsExactlyInAnyOrder("for-orders", "from-nowhere");
+            assertThat(sqs.drain("shared-dlq", 1, 10)).extracting(Message::body).as("payments' letter, for payments")
+                    .containsExactly("for-payments");
+        }
+    }
+
+    @Test // SQS's message move task moves every message to --to: another queue's dead letters cannot be left behind
+    void aNativeRedriveToOneOfTheQueuesSharingADlq_isRefused_unlessForced(@TempDir Path dir) throws Exception {
+        try (var sqs = new LocalSqs()) {
+            var env = sharedDeadLetterQueue(sqs, dir);
+
+            assertThat(Ferry.run(new String[] {"queues", "redrive", "--from", "shared-dlq", "--to", "orders", "--native"},
+                    out, err, env::get)).as(out + " " + err).isEqualTo(2);
+            assertThat(err.toString()).contains("the dead letters of the other queues it serves too")
+                    .contains("cannot leave them behind").contains("--force");
+            assertThat(sqs.depth("orders")).isZero();
+            assertThat(sqs.depth("shared-dlq")).isEqualTo(3);
+            assertThat(Ferry.run(new String[] {"queues", "redrive", "--from", "shared-dlq", "--to", "orders", "--native",
+                    "--force", "--dry-run"}, out, err, env::get)).as("--force lets it through: " + err).isZero();
+        }
+    }
+
     @Test
     void aQueuesOwnPolicy_isLeftAsItIs_unlessReplaceSaysSo() {
         // replaced, what it allowed was refused from then on: an SNS subscription's deliveries (sns+mturk) stopped, silently
@@ -178,6 +226,44 @@ class QueueCommandsIT {
         assertThat(QueueCommands.AllowMturk.leftAsItIs(sns, mturk, true)).as("--replace").isFalse();
         assertThat(QueueCommands.AllowMturk.leftAsItIs(null, mturk, false)).as("none yet").isFalse();
         assertThat(QueueCommands.AllowMturk.leftAsItIs(mturk, mturk, false)).as("MTurk's already: set again").isFalse();
+    }
+
+    /**
+     * Queues orders and payments, both with shared-dlq as their dead-letter queue; in it a dead letter of each, named as
+     * Ferry names them, and one that names no queue (SQS moved it there itself); and the environment of a config file
+     * reading orders.
+     */
+    private static java.util.Map<String, String> sharedDeadLetterQueue(LocalSqs sqs, Path dir) throws java.io.IOException {
+        var queues = SqsQueues.of(sqs.client);
+        for (var name : java.util.List.of("orders", "payments")) {
+            queues.create(new SqsQueues.QueueSpec(name, false, java.time.Duration.ofSeconds(30), java.time.Duration.ZERO,
+                    "shared-dlq", 5));
+        }
+        assertThat(queues.deadLetterSourceQueues(sqs.url("shared-dlq"))).hasSize(2);
+        for (var from : java.util.List.of("orders", "payments")) {
+            sqs.client.sendMessage(b -> b.queueUrl(sqs.url("shared-dlq")).messageBody("for-" + from).messageAttributes(
+                    java.util.Map.of(DeadLetterAttributes.REASON, text("HTTP 500"), DeadLetterAttributes.SOURCE, text(from))));
+        }
+        sqs.send("shared-dlq", "from-nowhere");
+        var file = dir.resolve("orders.yaml");
+        Files.writeString(file, """
+                aws: {region: us-east-1, endpoint: "${AWS_ENDPOINT_URL}"}
+                ledger: {kind: memory}
+                sources:
+                  orders: {sqs: {queue: orders}, format: raw}
+                sinks:
+                  log: {type: log}
+                routes:
+                  - to: [log]
+                """);
+        var env = new HashMap<>(System.getenv());
+        env.putAll(sqs.env());
+        env.put("FERRY_CONFIG", file.toString());
+        return env;
+    }
+
+    private static MessageAttributeValue text(String value) {
+        return MessageAttributeValue.builder().dataType("String").stringValue(value).build();
     }
 
     /**

@@ -48,17 +48,20 @@ final class DeadLetterRedrive {
      * The parked groups' dead letters met, left in place: out of sight until the run ends, as copies that came back
      * are. Moved (a forced redrive, for another queue's dead letters), they went back without their reasons and were
      * parked again behind their head, none of them said to be it any more; moved between a release's batches, the
-     * group's later messages went ahead of its earlier ones. A release alone puts them back, in order.
+     * group's later messages went ahead of its earlier ones. A release alone puts them back, in order. The other
+     * queues' letters ({@link #otherQueues}) are kept out of sight here too.
      */
     private final SetAsideCopies parkedLetters;
     private final ParkedNow parkedNow; // which letters parkedLetters takes: those of groups parked now, as the caller says
+    private final OtherQueuesLetters otherQueues; // those of queues other than the target's, left for them unless forced
     private int moved;
     private int failed;
     private int cameBack;
     private int parked;
     private String problem;
 
-    private DeadLetterRedrive(SqsClient client, String deadLetterQueueUrl, SqsQueues.QueueInfo target, ParkedNow parkedNow) {
+    private DeadLetterRedrive(SqsClient client, String deadLetterQueueUrl, SqsQueues.QueueInfo target, ParkedNow parkedNow,
+                              boolean otherQueuesToo) {
         this.client = client;
         this.deadLetterQueueUrl = deadLetterQueueUrl;
         this.targetUrl = target.url();
@@ -68,15 +71,17 @@ final class DeadLetterRedrive {
         this.setAside = new SetAsideCopies(client, deadLetterQueueUrl);
         this.parkedLetters = new SetAsideCopies(client, deadLetterQueueUrl);
         this.parkedNow = parkedNow;
+        this.otherQueues = new OtherQueuesLetters(otherQueuesToo ? null : target.name(), parkedLetters);
     }
 
     static SqsQueues.RedriveReport run(SqsClient client, SqsQueues queues, String deadLetterQueueUrl, String targetUrl,
                                        int maxMessages, double perSecond, SqsQueues.RedriveProgress progress,
-                                       java.util.function.BiPredicate<String, String> parkedNow) {
+                                       java.util.function.BiPredicate<String, String> parkedNow, boolean otherQueuesToo) {
         if (perSecond < 0 || Double.isNaN(perSecond)) {
             throw new IllegalArgumentException("perSecond must be >= 0, was " + perSecond);
         }
-        var redrive = new DeadLetterRedrive(client, deadLetterQueueUrl, queues.describe(targetUrl), new ParkedNow(parkedNow));
+        var redrive = new DeadLetterRedrive(client, deadLetterQueueUrl, queues.describe(targetUrl), new ParkedNow(parkedNow),
+                otherQueuesToo);
         try {
             redrive.moveUpTo(maxMessages, perSecond, progress);
         } finally {
@@ -89,7 +94,7 @@ final class DeadLetterRedrive {
             }
         }
         return new SqsQueues.RedriveReport(redrive.moved, redrive.failed, redrive.cameBack, redrive.problem,
-                redrive.parked, redrive.parkedNow.groups());
+                redrive.parked, redrive.parkedNow.groups(), redrive.otherQueues.left(), redrive.otherQueues.queues());
     }
 
     private void moveUpTo(int maxMessages, double perSecond, SqsQueues.RedriveProgress progress) {
@@ -120,16 +125,16 @@ final class DeadLetterRedrive {
                 // counted by what it remembers, those of a DLQ of more than 10,000 parked letters were another reader's
                 // FIFO only: a standard queue's count may lag a minute (SQS says so), and every redrive failed falsely
                 problem = deadLetterQueueUrl.endsWith(".fifo")
-                        ? InFlight.heldFromRedrive(client, deadLetterQueueUrl, parked + cameBack) : null;
+                        ? InFlight.heldFromRedrive(client, deadLetterQueueUrl, parked + cameBack + otherQueues.left()) : null;
                 return;
             }
             emptyAnswers = 0;
-            int asideBefore = parked + cameBack;
-            batch = withoutCopiesThatCameBack(withoutParked(batch));
+            int asideBefore = parked + cameBack + otherQueues.left();
+            batch = otherQueues.without(withoutCopiesThatCameBack(withoutParked(batch)));
             if (batch.isEmpty()) {
                 // counted only when nothing new was set aside: three parked groups ahead of another's dead letter,
                 // each read whole, ended the run "done", that one never moved, every run the same
-                if (parked + cameBack == asideBefore && ++nothingToMove >= Math.max(3, 30 / want)) {
+                if (parked + cameBack + otherQueues.left() == asideBefore && ++nothingToMove >= Math.max(3, 30 / want)) {
                     return; // receives in a row of set-aside ones only, 30 of them at least: nothing else is left
                 }
                 continue;

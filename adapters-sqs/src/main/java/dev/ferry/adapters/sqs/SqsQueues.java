@@ -120,11 +120,12 @@ public final class SqsQueues {
     }
 
     /**
-     * Messages moved back from a DLQ; those that stayed in it because the send failed, and why the first of them did (or
-     * that another reader held some out of sight; null when neither); the copies this run made that came back failing,
-     * set aside and not moved again; and the dead letters of groups parked now, left for a release (ten groups named).
+     * A redrive's outcome: messages moved; those whose send failed, and why the first did (or that another reader held
+     * some out of sight; null when neither); copies of this run that came back failing, set aside; the letters of groups
+     * parked now, left for a release, and those of queues other than the target, left for them (ten of each named).
      */
-    public record RedriveReport(int moved, int failed, int cameBack, String problem, int parked, List<String> parkedGroups) {
+    public record RedriveReport(int moved, int failed, int cameBack, String problem, int parked, List<String> parkedGroups,
+                                int otherQueuesLetters, List<String> otherQueues) {
 
         /** A report of moved and failed messages only. */
         public RedriveReport(int moved, int failed) {
@@ -139,6 +140,11 @@ public final class SqsQueues {
         /** A report naming none of the parked groups whose dead letters stayed (the shape before they were named). */
         public RedriveReport(int moved, int failed, int cameBack, String problem, int parked) {
             this(moved, failed, cameBack, problem, parked, List.of());
+        }
+
+        /** A report with no other queue's dead letter left (the shape before they were counted). */
+        public RedriveReport(int moved, int failed, int cameBack, String problem, int parked, List<String> parkedGroups) {
+            this(moved, failed, cameBack, problem, parked, parkedGroups, 0, List.of());
         }
     }
 
@@ -298,7 +304,13 @@ public final class SqsQueues {
     /** As above, leaving in place only the letters of groups parked now: {@code parkedNow}(source queue or null, group). */
     public RedriveReport redrive(String deadLetterQueueUrl, String targetUrl, int maxMessages, double perSecond,
                                  RedriveProgress progress, java.util.function.BiPredicate<String, String> parkedNow) {
-        return DeadLetterRedrive.run(client, this, deadLetterQueueUrl, targetUrl, maxMessages, perSecond, progress, parkedNow);
+        return redrive(deadLetterQueueUrl, targetUrl, maxMessages, perSecond, progress, parkedNow, false);
+    }
+
+    /** As above; {@code forced}: the letters of other queues than the target's move too ({@link OtherQueuesLetters}). */
+    public RedriveReport redrive(String deadLetterQueueUrl, String targetUrl, int maxMessages, double perSecond,
+                                 RedriveProgress progress, java.util.function.BiPredicate<String, String> parkedNow, boolean forced) {
+        return DeadLetterRedrive.run(client, this, deadLetterQueueUrl, targetUrl, maxMessages, perSecond, progress, parkedNow, forced);
     }
 
     /** How many messages the queue holds, visible or in flight (SQS's approximate counts). */

@@ -537,12 +537,13 @@ class SqsQueuesIT {
     @Test
     void aRedrive_movesTheParkedLettersOfAGroupNoLongerParked_andLeavesThoseOfAGroupParkedNow() {
         try (var q = SqsFixture.create(ElasticMq.client(), true, 1000)) {
+            String queue = q.queues.describe(q.url).name(); // as its dead letters name it: another queue's would stay
             var reasons = new java.util.HashMap<String, String>();
             for (var group : List.of("G", "H")) { // each parked behind its head once; G released since, H still parked
                 var parked = new dev.ferry.domain.parking.ParkedGroup("orders", group, group + "1", "m-1", "HTTP 400",
                         java.time.Instant.EPOCH, java.time.Instant.EPOCH, 2, 0, null, 0, 0, false, 7);
                 reasons.put(group, dev.ferry.domain.parking.GroupParker.behind(parked));
-                deadLetterIn(q, group, group + "2", reasons.get(group), "orders.fifo");
+                deadLetterIn(q, group, group + "2", reasons.get(group), queue);
             }
             var asked = new java.util.concurrent.CopyOnWriteArrayList<List<String>>();
 
@@ -557,7 +558,7 @@ class SqsQueuesIT {
             assertThat(report.parkedGroups()).containsExactly("H");
             assertThat(report.problem()).as("the letter this run set aside is its own, not held by another reader: %s",
                     report).isNull();
-            assertThat(asked).as("asked by the source queue its letters name").contains(List.of("orders.fifo", "G"));
+            assertThat(asked).as("asked by the source queue its letters name").contains(List.of(queue, "G"));
             assertThat(receiveAll(q.url, 1)).extracting(Message::body).containsExactly("G2");
             var left = q.deadLetterMessages();
             assertThat(left).extracting(Message::body).containsExactly("H2");
@@ -602,6 +603,63 @@ class SqsQueuesIT {
             }
             assertThat(q.approximateDeadLetters()).as("all of them still in the DLQ").isEqualTo(20);
         }
+    }
+
+    /**
+     * A review: {@code orders} and {@code payments} dead-lettering to one DLQ, a redrive of it to orders copied payments'
+     * dead letters there too — run through orders' routes, never reaching payments' sinks, deleted from the DLQ, "moved
+     * 3". They stay now, in sight again once the run ends, and the report names their queue; a letter that names none
+     * (SQS moved it there itself) moves as before; forced, they move too. On a FIFO DLQ, the one set aside is the run's
+     * own, not another reader's.
+     */
+    @ParameterizedTest(name = "FIFO: {0}")
+    @ValueSource(booleans = {true, false})
+    void aRedriveOfADlqSharedByTwoQueues_leavesTheOtherQueuesDeadLetters_unlessForced(boolean fifo) {
+        String dlqName = ElasticMq.uniqueName("shared-dlq", fifo);
+        String orders = queues.create(new SqsQueues.QueueSpec(ElasticMq.uniqueName("orders", fifo), false,
+                Duration.ofSeconds(30), Duration.ZERO, dlqName, 5)).url();
+        var payments = queues.create(new SqsQueues.QueueSpec(ElasticMq.uniqueName("payments", fifo), false,
+                Duration.ofSeconds(30), Duration.ZERO, dlqName, 5));
+        String dlq = payments.deadLetterQueueUrl();
+        String paymentsName = queues.describe(payments.url()).name();
+        assertThat(queues.deadLetterSourceQueues(dlq)).hasSize(2);
+        deadLetterFrom(dlq, fifo, "for-orders", queues.describe(orders).name());
+        deadLetterFrom(dlq, fifo, "for-payments", paymentsName);
+        deadLetterFrom(dlq, fifo, "from-nowhere", null);
+
+        var report = queues.redrive(dlq, orders, Integer.MAX_VALUE);
+
+        assertThat(report.moved()).as("%s", report).isEqualTo(2);
+        assertThat(report.otherQueuesLetters()).as("%s", report).isEqualTo(1);
+        assertThat(report.otherQueues()).containsExactly(paymentsName);
+        assertThat(report.problem()).as("the letter set aside is the run's own, not held by another reader: %s", report)
+                .isNull();
+        assertThat(receiveAll(orders, 2)).extracting(Message::body).containsExactlyInAnyOrder("for-orders", "from-nowhere");
+        assertThat(queues.approximateMessages(orders)).as("payments' letter not copied to orders").isZero();
+        assertThat(queues.approximateMessages(dlq)).as("payments' letter still in the DLQ").isEqualTo(1);
+
+        var forced = queues.redrive(dlq, orders, Integer.MAX_VALUE, 0, (moved, failed) -> { }, (queue, group) -> true, true);
+
+        assertThat(forced.moved()).as("in sight again at once, and moved when forced: %s", forced).isEqualTo(1);
+        assertThat(forced.otherQueuesLetters()).isZero();
+        assertThat(receiveAll(orders, 1)).extracting(Message::body).containsExactly("for-payments");
+        assertThat(queues.approximateMessages(dlq)).isZero();
+    }
+
+    /**
+     * A dead letter put straight into {@code dlq} (its own FIFO group), naming {@code sourceQueue} as the queue it was
+     * dead-lettered from as Ferry does; null: none of Ferry's attributes, as one SQS moved there itself.
+     */
+    private static void deadLetterFrom(String dlq, boolean fifo, String body, String sourceQueue) {
+        var attributes = sourceQueue == null ? Map.<String, software.amazon.awssdk.services.sqs.model.MessageAttributeValue>of()
+                : Map.of(DeadLetterAttributes.REASON, MessageAttributes.string("HTTP 500"),
+                        DeadLetterAttributes.SOURCE, MessageAttributes.string(sourceQueue));
+        ElasticMq.client().sendMessage(b -> {
+            b.queueUrl(dlq).messageBody(body).messageAttributes(attributes);
+            if (fifo) {
+                b.messageGroupId(body).messageDeduplicationId(body);
+            }
+        });
     }
 
     /** A dead letter of FIFO group {@code group} put straight into the DLQ, {@code reason} its Ferry reason. */
