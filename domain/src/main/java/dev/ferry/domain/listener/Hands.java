@@ -95,8 +95,11 @@ final class Hands {
         if (!batch.items.compareAndSet(slot, null, GONE)) {
             return false;
         }
-        countDown();
-        slotDone(batch);
+        try {
+            countDown();
+            slotDone(batch);
+        } catch (Throwable e) { // thrown on, the caller would not free the slot's place nor give its delivery back
+        }
         return true;
     }
 

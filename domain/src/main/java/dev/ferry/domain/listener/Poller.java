@@ -16,6 +16,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
@@ -42,6 +43,7 @@ final class Poller {
     private final AsideLog aside = new AsideLog("ferry-poller-log");
 
     private volatile long lastReceiveNanos = System.nanoTime();
+    private final AtomicInteger answering = new AtomicInteger(); // polls answered, being told: work, on any poller
     private volatile boolean warnedOverMax;
 
     private final EmptyPolls emptyPolls;
@@ -62,9 +64,8 @@ final class Poller {
     private final java.util.Map<Thread, Busy> polling = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
-     * What has held a poller longest, and how long, when that is longer than any poll should take (three poll waits and
-     * five seconds); null when nothing has. A source whose poll never returns (a plugin waiting on a lock, a client without
-     * a timeout), a decoder that never returns, takes nothing in and fails nothing: only this tells it.
+     * What has held a poller longest, and how long, past three poll waits and five seconds; null when nothing has. A
+     * source or decoder that never returns takes nothing in and fails nothing: only this tells it.
      */
     String stuckPoll() {
         long wait = dev.ferry.domain.model.Durations.nanos(s.config().pollWait());
@@ -164,6 +165,8 @@ final class Poller {
             sleep(s.intake().pollRetryNanos());
             return false;
         }
+        // counted from the answer: being told to a slow observer, it was no work, and another poller stopped it as idle
+        boolean answered = !taking.batch.isEmpty() && answering.incrementAndGet() > 0;
         try { // decoding (a schema registry without a timeout) and telling held intake here, unseen by the wedge check
             return watched("decoding a poll's messages (the decoder, or an observer told of them)",
                     busy -> take(taking, capacity, polled, polledNanos, busy));
@@ -173,13 +176,12 @@ final class Poller {
                 PollGiveBack.unhandled(s.settler(), taking.batch);
             }
             throw e;
+        } finally {
+            answering.addAndGet(answered ? -1 : 0); // in hand now, or given back
         }
     }
 
-    /**
-     * A poll's answer being taken in hand: what is left of it, the window's permits still held for it, and whether
-     * its deliveries are accounted for (given back, or in hand) — what a throw on the way must give back.
-     */
+    /** A poll's answer being taken in hand: what is left of it, its permits held, whether it is accounted for. */
     private static final class Taking {
         List<Delivery> batch;
         int held;
@@ -309,7 +311,7 @@ final class Poller {
     /** Stops the listener idle for its idle timeout; work in hand (running, held, kept by its handler) is not idle. */
     private void checkIdle() {
         var idle = s.config().idleTimeout();
-        if (!s.hands().isEmpty() || !s.hands().handedOver().isEmpty()) {
+        if (!s.hands().isEmpty() || !s.hands().handedOver().isEmpty() || answering.get() > 0) {
             // its clock moved only on a receive: a handler running past the timeout had the listener stopped under it,
             // its delivery released past the shutdown deadline and the handler interrupted — its effect may run again
             lastReceiveNanos = System.nanoTime();
@@ -318,10 +320,7 @@ final class Poller {
         }
     }
 
-    /**
-     * Decodes a delivery and takes it in hand in its poll's slot; null when it was settled at once (malformed: it can
-     * never succeed). A decoder that throws is a failure the processor decides on, in the delivery's turn.
-     */
+    /** Decodes a delivery into its poll's slot; null when settled at once (malformed). */
     private InFlight accept(Delivery delivery, Instant leaseUntil, Instant excuseUntil, long excuseNanos, Hands.Batch inHand,
                             int slot) {
         Decoded decoded = null;

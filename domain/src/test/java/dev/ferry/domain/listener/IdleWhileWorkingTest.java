@@ -65,4 +65,32 @@ class IdleWhileWorkingTest {
         assertThat(finished).hasValue(1);
         assertThat(queue.size()).as("acked, not given back to run again").isZero();
     }
+
+    @Test // a review of this stop's fix: a poll being told to a slow observer was in no count the idle check asked, and
+          // another poller's empty poll stopped the listener as idle — the poll's deliveries released, none run
+    void aPollBeingToldToASlowObserver_isWorkInHand_anotherPollerDoesNotStopTheListenerAsIdle() throws Exception {
+        for (int i = 0; i < 10; i++) {
+            queue.send("m" + i);
+        }
+        var handled = new AtomicInteger();
+        ListenerObserver slow = new ListenerObserver() {
+            @Override
+            public void received(dev.ferry.domain.model.Delivery delivery) {
+                sleepThroughInterrupts(100); // ten of them: a second, past the idle timeout
+            }
+        };
+        listener = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
+            handled.incrementAndGet();
+            return Outcome.done();
+        }).observer(slow).config(ListenerTest.fast().pollers(2).batchSize(10).maxInFlight(20)
+                .idleTimeout(Duration.ofMillis(300)).build()).build().start();
+
+        var report = listener.awaitStop(Duration.ofSeconds(15));
+
+        assertThat(report).as("stopped by its idle timeout, after the work").hasValueSatisfying(r ->
+                assertThat(r.reason()).isEqualTo("idle for PT0.3S"));
+        assertThat(handled).as("every message of the poll run, none released unrun; " + listener.stats().line())
+                .hasValue(10);
+        assertThat(queue.size()).as("each acked").isZero();
+    }
 }

@@ -310,6 +310,75 @@ class TakingFaultTest {
         assertThat(countThrown).as("its count-down failed").isTrue();
     }
 
+    @Test // a review of this stop's fix: giving a slot up marked it first; a throw after the mark (no memory dropping
+          // the poll from the set) left the give-back, and the poll's catch found the slot given up — its place in the
+          // window and its delivery never given back: with a window of one, nothing polled again
+    void anErrorDroppingAPollWhoseOneSlotIsGivenUp_stillFreesItsPlace_andGivesItsDeliveryBack() throws Exception {
+        var slotThrown = new AtomicBoolean();
+        var removeArmed = new AtomicBoolean();
+        var removeThrown = new AtomicBoolean();
+        PollGiveBack.slotFault = (step, slot) -> {
+            if (onOurPoller() && step.equals("accept") && slot == 0 && slotThrown.compareAndSet(false, true)) {
+                removeArmed.set(true); // the give-up's drop of the poll is this poller's next
+                throw new OutOfMemoryError("injected: taking the poll's one slot in hand");
+            }
+        };
+        var handled = new CopyOnWriteArrayList<String>();
+        queue.send("a");
+        listener = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
+            handled.add(event.key());
+            return Outcome.done();
+        }).config(ListenerTest.fast().batchSize(1).maxInFlight(1).lease(Duration.ofMinutes(5))
+                .idleTimeout(Duration.ofSeconds(1)).build()).build();
+        droppingFailsOnce(handsOf(listener), removeArmed, removeThrown);
+        listener.start();
+
+        assertThat(Await.until(LIMIT, () -> handled.contains("a")))
+                .as("given back and run, not hidden for its 5-minute lease; " + listener.stats().line()).isTrue();
+        queue.send("b");
+        assertThat(Await.until(LIMIT, () -> handled.contains("b")))
+                .as("the window's one place back: polled again; " + listener.stats().line()).isTrue();
+        assertThat(slotThrown).as("the slot's fault was injected").isTrue();
+        assertThat(removeThrown).as("the poll's drop failed").isTrue();
+        assertThat(listener.awaitStop(LIMIT)).as("stopped by its idle timeout; " + listener.stats().line())
+                .hasValueSatisfying(r -> assertThat(r.reason()).isEqualTo("idle for PT1S"));
+        assertThat(capacityOf(listener).used()).as("no place of the window held").isZero();
+        assertThat(handled).containsExactly("a", "b");
+    }
+
+    /** The polls in hand, whose first removal on one of our pollers once {@code armed} throws (no memory). */
+    private void droppingFailsOnce(Hands hands, AtomicBoolean armed, AtomicBoolean thrown)
+            throws ReflectiveOperationException {
+        var batches = Hands.class.getDeclaredField("batches");
+        batches.setAccessible(true);
+        Set<Hands.Batch> registered = ConcurrentHashMap.newKeySet();
+        batches.set(hands, new AbstractSet<Hands.Batch>() {
+            @Override
+            public boolean add(Hands.Batch batch) {
+                return registered.add(batch);
+            }
+
+            @Override
+            public boolean remove(Object batch) {
+                if (onOurPoller() && armed.compareAndSet(true, false)) {
+                    thrown.set(true);
+                    throw new OutOfMemoryError("Java heap space (injected: dropping a poll from the set)");
+                }
+                return registered.remove(batch);
+            }
+
+            @Override
+            public Iterator<Hands.Batch> iterator() {
+                return registered.iterator();
+            }
+
+            @Override
+            public int size() {
+                return registered.size();
+            }
+        });
+    }
+
     @Test
     void anErrorTakingAMessageInHand_whoseGiveBackThrowsToo_strandsNothing_andTheListenerStillIdlesOut() throws Exception {
         var slotThrown = new AtomicBoolean();
