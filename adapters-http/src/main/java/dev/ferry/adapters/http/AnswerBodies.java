@@ -43,9 +43,21 @@ final class AnswerBodies {
         var drain = new Drain(body);
         // timed from here, not from onSubscribe: a body the client never subscribes (closed under it) still ends, and
         // the permit it may be passed comes back
-        CompletableFuture.delayedExecutor(within.toNanos(), TimeUnit.NANOSECONDS).execute(drain::giveUp);
+        onTheTimer(within).execute(drain::giveUp);
         body.draining(); // last: had the above thrown, the answer fails, and its publish gives the permit back itself
         return drain;
+    }
+
+    /**
+     * Runs a task {@code after} from now on the JDK's delay thread itself — for tasks that neither block nor take long.
+     * Handed on to the default async executor (what {@code delayedExecutor} does by default), a task needed a thread
+     * of its own where that executor is thread-per-task (a common pool of parallelism below 2: a 2-CPU container), and
+     * one that could not be started (OutOfMemoryError at a pids limit) was dropped without a word: the body never given
+     * up, its permit held for good — and with max-concurrent such bodies, every later publish was told to hold back
+     * until a restart.
+     */
+    private static java.util.concurrent.Executor onTheTimer(Duration after) {
+        return CompletableFuture.delayedExecutor(after.toNanos(), TimeUnit.NANOSECONDS, Runnable::run);
     }
 
     /** A 2xx's body, read and dropped until it ends or {@link #giveUp} (see {@link #acceptedAtStatusLine}). */
@@ -93,16 +105,23 @@ final class AnswerBodies {
             body.ended();
         }
 
-        /** The timeout passed: the rest of the body is not waited for, the connection goes, then the permit. */
+        /**
+         * The timeout passed: the rest of the body is not waited for, the connection goes, then the permit; and a body
+         * still open then is said ({@link SinkPermit.Body#givenUp}). On the JDK's delay thread: nothing here blocks.
+         */
         void giveUp() {
             givenUp = true;
+            Flow.Subscription still = null;
             try {
-                var still = open.getAndSet(null);
+                still = open.getAndSet(null);
                 if (still != null) {
                     still.cancel(); // before the permit: the next publish's connection does not join this one
                 }
             } finally {
                 body.ended(); // an Error in the cancel does not keep the permit for good
+            }
+            if (still != null) { // after the permit: a warning that failed keeps nothing
+                body.givenUp();
             }
         }
     }
@@ -128,7 +147,9 @@ final class AnswerBodies {
             public void onSubscribe(Flow.Subscription subscription) {
                 this.subscription = subscription;
                 subscription.request(Long.MAX_VALUE);
-                CompletableFuture.delayedExecutor(within.toNanos(), TimeUnit.NANOSECONDS).execute(this::enough);
+                // on the delay thread too: handed on, the task could be dropped as a 2xx's give-up was, and a 429 whose
+                // body stalled was "no answer" at the publish's timeout, its Retry-After lost
+                onTheTimer(within).execute(this::enough);
             }
 
             @Override

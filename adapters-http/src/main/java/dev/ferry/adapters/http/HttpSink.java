@@ -13,7 +13,6 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
@@ -37,10 +36,10 @@ import java.util.function.Supplier;
  * webhook URLs carry their secret in the path or query. The event's key and type travel in
  * headers, percent-encoded when the JDK could not send them as they are ({@code HeaderValues}).
  *
- * <p>At most {@code maxConcurrent} requests are open at once; beyond that callers wait briefly and
- * are then told to hold back ({@code Throttled}). A breaker stops calling an endpoint that fails
- * everything and answers {@code Throttled} until its cool-down passes, so the source slows down
- * instead of burning receives. Thread-safe.
+ * <p>At most {@code maxConcurrent} requests are open at once, a 2xx's until its body ends or is given up at the
+ * timeout (its connection is busy till then; {@code SinkPlaces}); beyond that callers wait briefly and are then told to
+ * hold back ({@code Throttled}). A breaker stops calling an endpoint that fails everything and answers {@code Throttled}
+ * until its cool-down passes, so the source slows down instead of burning receives. Thread-safe.
  */
 public final class HttpSink implements Sink {
 
@@ -65,7 +64,7 @@ public final class HttpSink implements Sink {
     private final Duration busyWait;
     private final HttpClient client;
     private final boolean ownsClient;
-    private final Semaphore permits;
+    private final SinkPlaces places; // maxConcurrent: a 2xx's held by its body till it ends
     private final Retry retry;
     private final Breaker breaker;
     private final SinkAnswers answers; // what an answer (or its failure) becomes
@@ -81,7 +80,7 @@ public final class HttpSink implements Sink {
         this.busyWait = b.busyWait;
         this.ownsClient = b.client == null;
         this.client = b.client != null ? b.client : SinkRequests.client(b.version, b.connectTimeout, b.timeout);
-        this.permits = new Semaphore(b.maxConcurrent);
+        this.places = new SinkPlaces(b.maxConcurrent, name, b.url.toString(), b.timeout);
         this.retry = Retry.of("ferry-http-" + name, RetryConfig.<Attempt>custom()
                 .maxAttempts(b.attempts)
                 .intervalFunction(SinkRequests.pauses(b.firstBackoff))
@@ -109,12 +108,12 @@ public final class HttpSink implements Sink {
 
     @Override
     public java.util.Optional<String> holdingBack() {
-        return answers.holdingBack(breaker.isOpen(), false);
+        return answers.holdingBack(breaker.isOpen(), false).or(places::holdingBack);
     }
 
     @Override // where and how the calls fail, not what the endpoint answered: health shows this to anyone
     public java.util.Optional<String> holdingBackInBrief() {
-        return answers.holdingBack(breaker.isOpen(), true);
+        return answers.holdingBack(breaker.isOpen(), true).or(places::holdingBack);
     }
 
     /** Answers 401, 403, or a redirect to a login page, so far (every one, whatever {@link AuthFailures} made of it). */
@@ -130,13 +129,13 @@ public final class HttpSink implements Sink {
         } catch (IllegalArgumentException unfit) { // the event's values do not make this URL: no retry changes them
             return Outcome.reject(unfit.getMessage());
         }
-        var permit = new SinkPermit(permits); // before the taking: a throw between it and the try kept it for good
+        var permit = new SinkPermit(places); // before the taking: a throw between it and the try kept it for good
         var hold = breaker.admit();
         if (!hold.isZero()) {
             return Outcome.throttled(hold);
         }
         try {
-            if (!permits.tryAcquire(busyWait.toNanos(), TimeUnit.NANOSECONDS)) {
+            if (!places.take(busyWait)) {
                 breaker.skipped(); // no call was made: the endpoint told us nothing, but a probe slot must be given back
                 return Outcome.throttled(Duration.ofSeconds(1));
             }
@@ -174,7 +173,7 @@ public final class HttpSink implements Sink {
                 breaker.report(outcome instanceof Outcome.Retry || last instanceof Attempt.NotSent, busy, timedOutOrFailed[0]);
             }
             reported = true;
-            return answers.afterOutage(target, event.key(), last, outcome);
+            return answers.afterOutage(target, url.receiver(target, event), event.key(), last, outcome);
         } finally {
             if (!reported) {
                 // #16: something threw (a bug, an Error). The breaker must hear of
@@ -311,7 +310,7 @@ public final class HttpSink implements Sink {
             return this;
         }
 
-        /** Requests open at once to this endpoint (64 by default). */
+        /** Requests open at once to this endpoint, a 2xx's until its body ends (64 by default). */
         public Builder maxConcurrent(int requests) {
             if (requests < 1) {
                 throw new IllegalArgumentException("maxConcurrent must be >= 1, was " + requests);

@@ -53,7 +53,8 @@ final class SinkAnswers {
     /** How long an outage's event is put back before it is asked again. */
     static final Duration OUTAGE_WAIT = Duration.ofSeconds(5);
 
-    private final dev.ferry.domain.transport.Outage outage;
+    /** Timed per receiver: another's outage does not cut this one's patience short. */
+    private final ReceiverOutages outages;
     private final Duration outagePatience;
     /** Since when (nanoTime) every attempt found the connection's streams full, nothing sent; 0 while one was sent. */
     private final AtomicLong streamsFullSince = new AtomicLong();
@@ -70,7 +71,7 @@ final class SinkAnswers {
 
     SinkAnswers(String name, Duration timeout, Clock clock, Duration defaultThrottle, HttpSink.AuthFailures onAuthFailure,
                 Duration outagePatience) {
-        this.outage = new dev.ferry.domain.transport.Outage(outagePatience);
+        this.outages = new ReceiverOutages(outagePatience);
         this.outagePatience = outagePatience;
         this.unanswered = new UnansweredKeys(outagePatience);
         this.name = name;
@@ -90,11 +91,12 @@ final class SinkAnswers {
     }
 
     /**
-     * {@link #afterOutage(String, Attempt, Outcome)} of the event {@code key} to {@code target}, its outage timed at that
-     * target: one receiver down past the patience made the same key's first failure at another {@code Retry} at once.
+     * {@link #afterOutage(String, String, Attempt, Outcome)} of the event {@code key} to {@code target}, its outage
+     * timed at its {@code receiver} ({@link UrlTemplate#receiver}): one receiver down past the patience made the same
+     * key's first failure at another {@code Retry} at once — and any key's, had nothing worked anywhere in between.
      */
-    Outcome afterOutage(URI target, String key, Attempt last, Outcome outcome) {
-        return afterOutage(UnansweredKeys.at(target, key), last, outcome);
+    Outcome afterOutage(URI target, String receiver, String key, Attempt last, Outcome outcome) {
+        return afterOutage(receiver, UnansweredKeys.at(target, key), last, outcome);
     }
 
     /**
@@ -117,11 +119,12 @@ final class SinkAnswers {
      * {@code last} attempt: an outage's {@code Retry} is {@code Throttled} while the outage lasts less than its
      * patience (no attempt spent: a redeploy or a rotated credential of a minute dead-lettered a quiet route's
      * events within seconds), else as it was. A 409 after an attempt of the event went unanswered (in this
-     * publish or an earlier one) is part of that outage: waited out with it, and not its end.
+     * publish or an earlier one) is part of that outage: waited out with it, and not its end. The outage is
+     * {@code receiver}'s, its run of failures its own ({@link ReceiverOutages}).
      */
-    Outcome afterOutage(String key, Attempt last, Outcome outcome) {
+    Outcome afterOutage(String receiver, String key, Attempt last, Outcome outcome) {
         if (last instanceof Attempt.NotSent) {
-            return streamsFull(key, outcome);
+            return streamsFull(receiver, key, outcome);
         }
         if (last == null || last instanceof Attempt.Interrupted) {
             return outcome; // no answer to go by (interrupted): neither an outage nor its end
@@ -129,7 +132,8 @@ final class SinkAnswers {
         streamsFullSince.set(0); // a request went out, or a connection was tried: the streams are not full
         if (outcome instanceof Outcome.Retry retry && last.unreachable()) {
             // a maintenance window announced (503 with Retry-After) is waited out for as long as it said
-            var waited = outage.failed(key, retry.reason(), retry.after().isZero() ? OUTAGE_WAIT : retry.after());
+            var waited = outages.failed(receiver, key, retry.reason(),
+                    retry.after().isZero() ? OUTAGE_WAIT : retry.after());
             return waited instanceof Outcome.Retry past && !retry.after().isZero()
                     ? Outcome.retryAfter(retry.after(), past.reason()) : waited; // past the patience: still not before it said
         }
@@ -138,14 +142,14 @@ final class SinkAnswers {
             // (an endpoint that takes 40 s for one event, a timeout of 10 s), which may well succeed. Each 409 spending
             // an attempt, the event was dead-lettered though delivered (parked its group under on-poison park; under
             // skip, the group's next event went ahead of it). Waited out as the outage, whose timing it does not end
-            return outage.failed(key, retry.reason(), OUTAGE_WAIT);
+            return outages.failed(receiver, key, retry.reason(), OUTAGE_WAIT);
         }
         if (outcome instanceof Outcome.Done || outcome instanceof Outcome.Reject) {
             // the event's own answer: its request that went unanswered is over. A 429 or a 5xx says nothing of it (a
             // gateway limits the rate just as the endpoint behind it runs slow): its 409s after that spent attempts
             unanswered.remove(key);
         }
-        outage.worked(key);
+        outages.worked(receiver, key);
         return outcome;
     }
 
@@ -155,7 +159,7 @@ final class SinkAnswers {
      * back, held every event in a throttle for ever, reported nowhere: then it is an outage, said, and its events'
      * attempts are spent after their own patience.
      */
-    private Outcome streamsFull(String key, Outcome outcome) {
+    private Outcome streamsFull(String receiver, String key, Outcome outcome) {
         long now = System.nanoTime() | 1;
         long last = streamsFullLast.getAndSet(now);
         if (last == 0 || now - last > STREAMS_FULL_GAP) {
@@ -169,7 +173,8 @@ final class SinkAnswers {
         if (now - streamsFullSince.get() < bound) {
             return outcome;
         }
-        return outage.failed(key, name + ": nothing sent for " + dev.ferry.domain.model.Durations.text(Duration.ofNanos(bound))
+        return outages.failed(receiver, key, name + ": nothing sent for "
+                + dev.ferry.domain.model.Durations.text(Duration.ofNanos(bound))
                 + " or more: the HTTP/2 connection's concurrent streams stay full", OUTAGE_WAIT);
     }
 
@@ -181,7 +186,7 @@ final class SinkAnswers {
         if (breakerOpen) {
             return java.util.Optional.of("circuit breaker open: calls to " + name + " are held back after failures in a row");
         }
-        return brief ? outage.holdingBack().map(SinkAnswers::brief) : outage.holdingBack();
+        return brief ? outages.holdingBack().map(SinkAnswers::brief) : outages.holdingBack();
     }
 
     /** A reason's method, redacted target and how the call failed: its status, a timeout, a refusal, what was thrown. */

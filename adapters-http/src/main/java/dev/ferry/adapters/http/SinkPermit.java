@@ -2,7 +2,6 @@ package dev.ferry.adapters.http;
 
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -17,17 +16,17 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 final class SinkPermit {
 
-    private final Semaphore permits;
+    private final SinkPlaces places;
     /** Who gives the place back: null while the publish does, then the 2xx's {@link Body}; this once it is back. */
     private final AtomicReference<Object> holder = new AtomicReference<>();
     private Body latest; // the attempt under way's: the publishing thread's alone
 
     /**
-     * For a place in {@code permits}, made before the publish takes it: an allocation that threw between the taking and
-     * the {@code try} that gives it back kept it for good.
+     * For a place among {@code places}, made before the publish takes it: an allocation that threw between the taking
+     * and the {@code try} that gives it back kept it for good.
      */
-    SinkPermit(Semaphore permits) {
-        this.permits = permits;
+    SinkPermit(SinkPlaces places) {
+        this.places = places;
     }
 
     /** How the next attempt reads its answer ({@link AnswerBodies}): a 2xx's body may be passed the place. */
@@ -44,8 +43,13 @@ final class SinkPermit {
      */
     HttpResponse<byte[]> passedToItsBody(HttpResponse<byte[]> answer) {
         var body = latest;
-        if (body.draining && holder.compareAndSet(null, body) && body.ended) {
-            body.giveBack(); // it ended before it was passed the place, and gave nothing back then: given back here
+        if (body.draining) {
+            places.heldByABody(); // counted first: the body may end, and give it back, the moment it has it
+            if (!holder.compareAndSet(null, body)) {
+                places.notHeldByABody(); // not passed on (given back already): not counted either
+            } else if (body.ended) {
+                body.giveBack(); // it ended before it was passed the place, and gave nothing back then: given back here
+            }
         }
         return answer;
     }
@@ -53,7 +57,7 @@ final class SinkPermit {
     /** At the publish's end, a throw's too: the place given back, unless a 2xx's body has it. */
     void giveBackUnlessPassedOn() {
         if (holder.compareAndSet(null, this)) {
-            permits.release();
+            places.giveBack();
         }
     }
 
@@ -79,9 +83,17 @@ final class SinkPermit {
             giveBack();
         }
 
+        /**
+         * The body did not end within the timeout, and was given up ({@link #ended} told already): said, at most once a
+         * minute, and while its places are held by bodies, so ({@link SinkPlaces#holdingBack}).
+         */
+        void givenUp() {
+            places.bodyGivenUp();
+        }
+
         private void giveBack() {
             if (holder.compareAndSet(this, SinkPermit.this)) {
-                permits.release();
+                places.givenBackByABody();
             }
         }
     }

@@ -84,12 +84,7 @@ final class UrlTemplate {
         var values = new String[names.size()];
         for (int i = 0; i < values.length; i++) {
             String name = names.get(i);
-            String value = switch (name) {
-                case "key" -> event.key();
-                case "type" -> event.type();
-                case "group" -> event.groupKey();
-                default -> event.attributes().get(name.substring(5));
-            };
+            String value = value(name, event);
             values[i] = inPath.get(i) ? fit(name, value) : value == null ? "" : value;
         }
         var next = new int[1];
@@ -100,6 +95,35 @@ final class UrlTemplate {
                     + MAX_URL_CHARS + " (servers refuse longer request lines): its " + names + " values are too long");
         }
         return URI.create(url);
+    }
+
+    /**
+     * Who {@code target} — this url filled in for {@code event} ({@link #expand}) — goes to: the url filled in but
+     * for the event's own {@code {key}}, which names the event, not its receiver. An outage is timed per receiver
+     * ({@link ReceiverOutages}): with {@code /partners/{attr.partner}} each partner has its own, and with
+     * {@code /orders/{key}} every event of the endpoint shares one — timed per url, a dead endpoint waited each new
+     * event out for a patience of its own. The type, the group and attributes may each choose a receiver: kept.
+     */
+    String receiver(URI target, Event event) {
+        if (!names.contains("key")) {
+            return target.toString(); // the url is the receiver (a URI keeps its text: nothing is built)
+        }
+        return expandWith(name -> {
+            if (name.equals("key")) {
+                return "";
+            }
+            String value = value(name, event); // checked by expand already: one in the path has a value
+            return value == null ? "" : value;
+        });
+    }
+
+    private static String value(String name, Event event) {
+        return switch (name) {
+            case "key" -> event.key();
+            case "type" -> event.type();
+            case "group" -> event.groupKey();
+            default -> event.attributes().get(name.substring(5));
+        };
     }
 
     /** The longest URL a filled-in template may make: what common servers take in a request line (8 KiB). */

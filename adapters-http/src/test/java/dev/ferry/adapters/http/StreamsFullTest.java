@@ -92,9 +92,10 @@ class StreamsFullTest {
             var full = new Attempt.NotSent(Outcome.throttled(SinkAnswers.STREAMS_FULL_WAIT));
             var timed = new SinkAnswers("api", Duration.ofSeconds(10), Clock.systemUTC(), Duration.ofSeconds(1),
                     HttpSink.AuthFailures.values()[0], Duration.ofSeconds(3));
-            assertThat(timed.afterOutage("k1", full, full.outcome())).isInstanceOf(Outcome.Throttled.class);
+            String receiver = target.toString();
+            assertThat(timed.afterOutage(receiver, "k1", full, full.outcome())).isInstanceOf(Outcome.Throttled.class);
             Thread.sleep(5_500); // longer than the patience, and than the gap that ends a spell
-            assertThat(timed.afterOutage("k2", full, full.outcome())).as("a new spell: back-pressure")
+            assertThat(timed.afterOutage(receiver, "k2", full, full.outcome())).as("a new spell: back-pressure")
                     .isEqualTo(full.outcome());
             assertThat(timed.holdingBack(false, false)).isEmpty();
         } finally {
