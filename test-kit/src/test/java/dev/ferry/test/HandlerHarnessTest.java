@@ -123,6 +123,73 @@ class HandlerHarnessTest {
         }
     }
 
+    @Test // a review: a standard queue's group id was the group key, as SQS's is not: one tenant's messages ran one at a
+          // time, in order, in a user's test, and at once in production
+    void aStandardQueue_runsAGroupsMessagesAtOnce_asSqsDoes() {
+        var events = run(Unordered.class);
+        events.assertStatistics(s -> s.succeeded(1).failed(0));
+    }
+
+    static class Unordered {
+        final CountDownLatch secondRan = new CountDownLatch(1);
+        final Map<String, Map<String, String>> attributes = new ConcurrentHashMap<>();
+        final List<String> groupKeys = new CopyOnWriteArrayList<>();
+
+        @RegisterExtension
+        final HandlerHarness ferry = HandlerHarness.of((event, delivery) -> {
+            attributes.put(event.payloadAsString(), delivery.attributes());
+            groupKeys.add(event.groupKey());
+            if (event.payloadAsString().equals("second")) {
+                secondRan.countDown();
+                return Outcome.done();
+            }
+            try { // bounded: behind the first, as in a group, the second never runs meanwhile
+                return secondRan.await(2, java.util.concurrent.TimeUnit.SECONDS) ? Outcome.done()
+                        : Outcome.reject("the second of tenant-1 did not run while the first was in hand");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return Outcome.retry("interrupted");
+            }
+        });
+
+        @Test
+        void test() {
+            ferry.send("first", "tenant-1");
+            ferry.send("second", "tenant-1");
+            ferry.awaitDrained();
+            assertThat(ferry.deadLetters()).isEmpty();
+            assertThat(ferry.donePayloads()).containsExactlyInAnyOrder("first", "second");
+            assertThat(groupKeys).as("no group key, as SqsSource gives a standard queue's").hasSize(2).containsOnlyNulls();
+            assertThat(attributes.get("first")).containsEntry("MessageGroupId", "tenant-1");
+        }
+    }
+
+    @Test // a review: the queue's redrive was 10 receives, the listener's limit too, and the queue moved the message
+          // first: a handler throttled past its hold limit was dead-lettered, where production's listener handles it
+    void aHandlerThrottledPastItsHoldLimit_isNotDeadLetteredByTheQueue() {
+        var events = run(ThrottledOften.class);
+        events.assertStatistics(s -> s.succeeded(1).failed(0));
+    }
+
+    static class ThrottledOften {
+        final AtomicInteger calls = new AtomicInteger();
+
+        @RegisterExtension
+        final HandlerHarness ferry = HandlerHarness.of((event, delivery) -> calls.incrementAndGet() <= 11
+                ? Outcome.throttled(Duration.ofMillis(10)) : Outcome.done())
+                .config(c -> c.holdLimit(Duration.ZERO).throttlePause(Duration.ofMillis(10))
+                        .maxThrottlePause(Duration.ofMillis(20)));
+
+        @Test
+        void test() {
+            ferry.send("x");
+            ferry.awaitDrained();
+            assertThat(ferry.deadLetters()).as("each throttled receive back on the queue: 11 of them").isEmpty();
+            assertThat(ferry.donePayloads()).containsExactly("x");
+            assertThat(calls.get()).isEqualTo(12);
+        }
+    }
+
     @Test
     void withALedger_aRedeliveredEventIsHandledOnce() {
         var events = run(WithLedger.class);

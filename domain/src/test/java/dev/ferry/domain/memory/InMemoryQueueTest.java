@@ -119,6 +119,46 @@ class InMemoryQueueTest {
         assertThat(poll(q, 10)).extracting(Delivery::deduplicationId).containsExactly("d1", "d1");
     }
 
+    @Test // a review: a standard queue's group id was each delivery's group key, as SqsSource makes only a FIFO queue's;
+          // a user's test ran one tenant's messages one at a time, in order, where production runs them at once
+    void standard_handsAGroupIdOutAsTheMessageGroupIdAttribute_notAsTheGroupKey() {
+        var q = InMemoryQueue.builder("q").clock(clock).build();
+        q.send(InMemoryQueue.Message.of("x", "t1"));
+        var got = poll(q, 1);
+        assertThat(got).singleElement().satisfies(d -> {
+            assertThat(d.groupKey()).isNull();
+            assertThat(d.attributes()).containsEntry(InMemoryQueue.MESSAGE_GROUP_ID, "t1");
+        });
+        assertThat(InMemoryQueue.MESSAGE_GROUP_ID).as("the name SqsSource hands it out by").isEqualTo("MessageGroupId");
+    }
+
+    @Test // the engine's tests of ordering by key: a keyed standard queue hands the group id out as a keyed source does
+    void keyed_handsTheGroupIdOutAsEachDeliverysGroupKey_withoutFifoLocking() {
+        var q = InMemoryQueue.builder("q").keyed().clock(clock).build();
+        q.send(InMemoryQueue.Message.of("x", "t1"));
+        q.send(InMemoryQueue.Message.of("y", "t1"));
+        var got = poll(q, 10);
+        assertThat(got).as("both at once: no FIFO group locked while x is in flight").extracting(Delivery::groupKey)
+                .containsExactly("t1", "t1");
+        assertThat(bodies(got)).containsExactly("x", "y");
+    }
+
+    @Test // a review: as a sink, a standard queue sent the event's group key as a group id the SQS sink never sends there
+    void asAStandardSink_sendsNoGroupId_aKeyedOneSendsTheGroupKey() {
+        var standard = InMemoryQueue.builder("q").clock(clock).build();
+        var keyed = InMemoryQueue.builder("k").keyed().clock(clock).build();
+        for (var q : List.of(standard, keyed)) {
+            assertThat(q.publish(new dev.ferry.domain.model.Event("e-1", "t", null, "t1", "x".getBytes(StandardCharsets.UTF_8),
+                    Map.of()))).isEqualTo(dev.ferry.domain.handle.Outcome.done());
+        }
+        assertThat(standard.messages()).extracting(InMemoryQueue.Stored::groupId).containsExactly((String) null);
+        assertThat(poll(standard, 1)).singleElement().satisfies(d -> {
+            assertThat(d.groupKey()).isNull();
+            assertThat(d.attributes()).doesNotContainKey(InMemoryQueue.MESSAGE_GROUP_ID);
+        });
+        assertThat(poll(keyed, 1)).extracting(Delivery::groupKey).containsExactly("t1");
+    }
+
     @Test
     void deduplicationWindow_dropsExpiredIds_asItGoes() {
         // expired ids were swept only once 10,000 were held, each send then walking every one of them

@@ -30,6 +30,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * deduplication window (explicit or content-based SHA-256), redrive to a dead-letter queue after
  * {@code maxReceiveCount}, queue and per-message delays, long polling.
  *
+ * <p>As on SQS, only a FIFO queue orders by the sender's group id: a standard queue hands it out as the
+ * {@value #MESSAGE_GROUP_ID} attribute and no delivery of it has a group key, so its messages run at once, as in
+ * production. {@link Builder#keyed()} makes it each delivery's key instead, as a keyed source hands one out.
+ *
  * <p>It is a {@link Source}, an {@link Acknowledger} and a {@link Sink} at once. Time is read from
  * the injected {@link Clock}; long polls wait in real time. Thread-safe.
  */
@@ -40,6 +44,8 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
     public static final String SOURCE_ATTRIBUTE = DeadLetterAttributes.SOURCE;
     public static final String RECEIVE_COUNT_ATTRIBUTE = DeadLetterAttributes.RECEIVE_COUNT;
     public static final String SEQUENCE_NUMBER = "SequenceNumber";
+    /** The attribute a standard queue hands a sender's group id out in: SQS's name, which {@code SqsSource} asks for. */
+    public static final String MESSAGE_GROUP_ID = "MessageGroupId";
 
     /** A message to send. {@code delay} is only allowed on standard queues (as in SQS). */
     public record Message(byte[] body, Map<String, String> attributes, String groupId, String deduplicationId,
@@ -82,6 +88,8 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
 
     private final String name;
     private final boolean fifo;
+    /** A standard queue whose sender's group id is each delivery's group key ({@link Builder#keyed()}). */
+    private final boolean keyed;
     private final boolean contentBasedDeduplication;
     private final Duration queueDelay;
     private final InMemoryQueue deadLetterQueue;
@@ -99,13 +107,15 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
     private InMemoryQueue(Builder b) {
         this.name = b.name;
         this.fifo = b.fifo;
+        this.keyed = b.keyed && !b.fifo;
         this.contentBasedDeduplication = b.contentBasedDeduplication;
         this.queueDelay = b.delay;
         this.deduplication = new DeduplicationWindow(b.deduplicationWindow);
         this.deadLetterQueue = b.deadLetterQueue;
         this.clock = b.clock;
-        this.store = new MessageStore(name, fifo, b.deadLetterQueue == null ? null
-                : (m, reason) -> b.deadLetterQueue.sendDeadLetter(m, reason, name, m.receiveCount), b.maxReceiveCount);
+        this.store = new MessageStore(name, fifo, keyed, b.deadLetterQueue == null ? null
+                : (m, reason) -> b.deadLetterQueue.send(MessageStore.deadLetterCopy(m, reason, name, b.deadLetterQueue.fifo)),
+                b.maxReceiveCount);
         this.messages = store.messages;
     }
 
@@ -138,7 +148,8 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
      * message without a group id, or without a dedup id where content-based dedup is off; a
      * per-message delay on a FIFO queue. A dedup id on a standard queue (which SQS refuses) is carried on the
      * delivery, for a test that keys its events by it, and does not deduplicate: each send is a message of its
-     * own, as a standard queue never deduplicates.
+     * own, as a standard queue never deduplicates. A group id on a standard queue orders nothing, as on SQS: it is
+     * handed out as the {@value #MESSAGE_GROUP_ID} attribute, and as the group key only on a {@link Builder#keyed()} one.
      */
     public SendResult send(Message message) {
         Objects.requireNonNull(message, "message");
@@ -146,25 +157,7 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
             throw new FerryException("queue '" + name + "' is closed", false);
         }
         var now = clock.instant();
-        String dedupId = message.deduplicationId();
-        if (fifo) {
-            if (message.groupId() == null) {
-                throw new IllegalArgumentException("queue '" + name + "' is FIFO but the message has no MessageGroupId");
-            }
-            if (!message.delay().isZero()) {
-                throw new IllegalArgumentException("queue '" + name + "' is FIFO: per-message delays are not allowed, "
-                        + "only the queue's delay (was " + message.delay() + ")");
-            }
-            if (dedupId == null && contentBasedDeduplication) {
-                dedupId = DeduplicationWindow.sha256(message.body());
-            }
-            if (dedupId == null) {
-                throw new IllegalArgumentException("queue '" + name + "' is FIFO without content-based deduplication "
-                        + "but the message has no MessageDeduplicationId");
-            }
-        } else if (message.delay().isNegative() || message.delay().compareTo(Duration.ofMinutes(15)) > 0) {
-            throw new IllegalArgumentException("message delay must be between 0 and 15 minutes, was " + message.delay());
-        }
+        String dedupId = MessageStore.deduplicationIdOf(message, name, fifo, contentBasedDeduplication); // or refused
         lock.lock();
         try {
             // a standard queue does not deduplicate (SQS refuses the id there; here it is carried, as a producer's id
@@ -191,7 +184,10 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
         }
     }
 
-    /** Sink: payload as body (FIFO: group key, key as dedup id); what SQS refuses is rejected ({@link SinkRefusals}). */
+    /**
+     * Sink: payload as body (FIFO: group key, key as dedup id; keyed: group key; standard: neither, as the SQS sink
+     * sends them only to FIFO queues); what SQS refuses is rejected ({@link SinkRefusals}).
+     */
     @Override
     public Outcome publish(Event event) {
         String refused = SinkRefusals.of(event, name, fifo); // what SQS and the SQS sink refuse: rejected here too
@@ -199,9 +195,11 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
             return Outcome.reject(refused);
         }
         try {
-            // FIFO ids as the SQS sink makes them: one SQS would refuse goes as its hash, and arrives so downstream
-            send(new Message(event.payload(), event.attributes(), fifo ? SinkRefusals.sqsId(event.groupKey()) : event.groupKey(),
-                    fifo ? SinkRefusals.sqsDedupId(event.key()) : null, null));
+            // FIFO ids as the SQS sink makes them: one SQS would refuse goes as its hash, and arrives so downstream. A
+            // standard queue's group id was a key downstream here that it is not behind the SQS sink, which sends none
+            String group = fifo ? SinkRefusals.sqsId(event.groupKey()) : keyed ? event.groupKey() : null;
+            send(new Message(event.payload(), event.attributes(), group, fifo ? SinkRefusals.sqsDedupId(event.key()) : null,
+                    null));
             return Outcome.done();
         } catch (FerryException e) {
             return Outcome.retry(e.getMessage());
@@ -265,16 +263,6 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
         return locked(() -> deliveries.stream().filter(d -> !store.extend(d, clock.instant(), lease)).toList());
     }
 
-    private void sendDeadLetter(StoredMessage m, String reason, String sourceQueue, int receiveCount) {
-        var attributes = new HashMap<>(m.attributes);
-        attributes.remove(SEQUENCE_NUMBER);
-        attributes.put(REASON_ATTRIBUTE, reason);
-        attributes.put(SOURCE_ATTRIBUTE, sourceQueue);
-        attributes.put(RECEIVE_COUNT_ATTRIBUTE, Integer.toString(receiveCount));
-        var groupId = fifo ? (m.groupId == null ? "dead-letters" : m.groupId) : null;
-        send(new Message(m.body, attributes, groupId, fifo ? "dlq-" + m.id + "-" + m.receipt.sequence() : null, null));
-    }
-
     // ------------------------------------------------------------------ looking inside
 
     /** Every message in the queue, in send order, with its state. */
@@ -329,6 +317,7 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
     public static final class Builder {
         private final String name;
         private boolean fifo;
+        private boolean keyed;
         private boolean contentBasedDeduplication;
         private Duration delay = Duration.ZERO;
         private Duration deduplicationWindow = Duration.ofMinutes(5);
@@ -350,6 +339,17 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
                         + "name was '" + name + "', fifo " + fifo);
             }
             this.fifo = fifo;
+            return this;
+        }
+
+        /**
+         * A standard queue whose sender's group id is each delivery's group key, as a keyed source (a Kafka record's
+         * key) hands it: the listener orders each key's messages, and no FIFO locking holds a group back on the queue.
+         * For a test of ordering by key; SQS's standard queues are not this (they order by nothing). As a sink it sends
+         * the event's group key, as the Kafka sink keys its records. A FIFO queue is keyed by its groups already.
+         */
+        public Builder keyed() {
+            this.keyed = true;
             return this;
         }
 
@@ -384,8 +384,7 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
 
         /** A dead-letter queue without a receive limit: only explicit DeadLetter dispositions go there. */
         public Builder deadLetterQueue(InMemoryQueue dlq) {
-            deadLetterQueue(dlq, Integer.MAX_VALUE);
-            return this;
+            return deadLetterQueue(dlq, Integer.MAX_VALUE);
         }
 
         public Builder clock(Clock clock) {

@@ -15,15 +15,17 @@ import java.util.Map;
 import java.util.function.BiConsumer;
 
 /**
- * The messages of an {@link InMemoryQueue} and SQS's rules for them: visibility, leases and
- * receipts that go stale on re-receive, FIFO groups waiting for their head, redrive after
- * {@code maxReceiveCount}. Guarded by the queue's lock.
+ * The messages of an {@link InMemoryQueue} and SQS's rules for them: what a send may carry, visibility, leases and
+ * receipts that go stale on re-receive, FIFO groups waiting for their head, a standard queue's group id handed out
+ * as an attribute only, redrive after {@code maxReceiveCount}. Guarded by the queue's lock.
  */
 final class MessageStore {
 
     final LinkedHashMap<String, StoredMessage> messages = new LinkedHashMap<>();
     private final String name;
     private final boolean fifo;
+    /** A standard queue whose sender's group id is each delivery's group key, as a keyed source (Kafka) hands it. */
+    private final boolean keyed;
     /** Moves a message to the dead-letter queue with a reason; null when the queue has none. */
     private final BiConsumer<StoredMessage, String> deadLetter;
     private final int maxReceiveCount;
@@ -31,11 +33,57 @@ final class MessageStore {
     /** SQS's ceiling on a message's invisibility, counted from its receive. */
     static final Duration LONGEST_INVISIBLE = Duration.ofHours(12);
 
-    MessageStore(String name, boolean fifo, BiConsumer<StoredMessage, String> deadLetter, int maxReceiveCount) {
+    MessageStore(String name, boolean fifo, boolean keyed, BiConsumer<StoredMessage, String> deadLetter,
+                 int maxReceiveCount) {
         this.name = name;
         this.fifo = fifo;
+        this.keyed = keyed;
         this.deadLetter = deadLetter;
         this.maxReceiveCount = maxReceiveCount;
+    }
+
+    /**
+     * The deduplication id {@code message} is stored with: its own, or on a FIFO queue with content-based deduplication
+     * its body's SHA-256. Throws {@link IllegalArgumentException} for what SQS refuses: a FIFO message without a group
+     * id, or without a dedup id where content-based dedup is off; a per-message delay on a FIFO queue; a delay outside
+     * 0 to 15 minutes.
+     */
+    static String deduplicationIdOf(InMemoryQueue.Message message, String queue, boolean fifo, boolean contentBased) {
+        String dedupId = message.deduplicationId();
+        if (fifo) {
+            if (message.groupId() == null) {
+                throw new IllegalArgumentException("queue '" + queue + "' is FIFO but the message has no MessageGroupId");
+            }
+            if (!message.delay().isZero()) {
+                throw new IllegalArgumentException("queue '" + queue + "' is FIFO: per-message delays are not allowed, "
+                        + "only the queue's delay (was " + message.delay() + ")");
+            }
+            if (dedupId == null && contentBased) {
+                dedupId = DeduplicationWindow.sha256(message.body());
+            }
+            if (dedupId == null) {
+                throw new IllegalArgumentException("queue '" + queue + "' is FIFO without content-based deduplication "
+                        + "but the message has no MessageDeduplicationId");
+            }
+        } else if (message.delay().isNegative() || message.delay().compareTo(Duration.ofMinutes(15)) > 0) {
+            throw new IllegalArgumentException("message delay must be between 0 and 15 minutes, was " + message.delay());
+        }
+        return dedupId;
+    }
+
+    /**
+     * The copy of {@code m} a dead-letter queue ({@code fifo} or not) is sent: its attributes but its sequence number,
+     * with Ferry's reason, the queue it left and its receive count; on a FIFO one in its group, under an id of its own.
+     */
+    static InMemoryQueue.Message deadLetterCopy(StoredMessage m, String reason, String sourceQueue, boolean fifo) {
+        var attributes = new HashMap<>(m.attributes);
+        attributes.remove(InMemoryQueue.SEQUENCE_NUMBER);
+        attributes.put(InMemoryQueue.REASON_ATTRIBUTE, reason);
+        attributes.put(InMemoryQueue.SOURCE_ATTRIBUTE, sourceQueue);
+        attributes.put(InMemoryQueue.RECEIVE_COUNT_ATTRIBUTE, Integer.toString(m.receiveCount));
+        var groupId = fifo ? (m.groupId == null ? "dead-letters" : m.groupId) : null;
+        var dedupId = fifo ? "dlq-" + m.id + "-" + m.receipt.sequence() : null;
+        return new InMemoryQueue.Message(m.body, attributes, groupId, dedupId, null);
     }
 
     /** Hands out up to {@code max} visible messages, leased for {@code lease}; FIFO groups wait for their head. */
@@ -83,10 +131,28 @@ final class MessageStore {
             m.receipt = new StoredMessage.Receipt(name, m.id, ++receipts);
             m.leased = true;
             m.visibleAt = visibleAgain;
-            batch.add(new Delivery(m.id, m.body, fifo ? withSystemAttributes(m) : m.attributes, m.receiveCount, m.sentAt,
-                    m.groupId, m.deduplicationId, name, m.receipt));
+            // only a FIFO queue's group id is the group key, as SqsSource has it (and a keyed one's, asked for): a standard
+            // queue's made a user's test run a tenant's messages one at a time, in order, where production runs them at once
+            batch.add(new Delivery(m.id, m.body, attributesOf(m), m.receiveCount, m.sentAt, fifo || keyed ? m.groupId : null,
+                    m.deduplicationId, name, m.receipt));
         }
         return batch;
+    }
+
+    /**
+     * A message's attributes as SQS hands them out: a FIFO one's with its group and deduplication ids, a standard one's
+     * with its group id (SQS keeps it for a fair queue's tenant; a handler may read it), a keyed one's as sent.
+     */
+    private Map<String, String> attributesOf(StoredMessage m) {
+        if (fifo) {
+            return withSystemAttributes(m);
+        }
+        if (keyed || m.groupId == null) {
+            return m.attributes;
+        }
+        var attributes = new HashMap<>(m.attributes);
+        attributes.put(InMemoryQueue.MESSAGE_GROUP_ID, m.groupId);
+        return Map.copyOf(attributes);
     }
 
     /**
@@ -97,7 +163,7 @@ final class MessageStore {
     private static Map<String, String> withSystemAttributes(StoredMessage m) {
         var attributes = new HashMap<>(m.attributes);
         if (m.groupId != null) {
-            attributes.put("MessageGroupId", m.groupId);
+            attributes.put(InMemoryQueue.MESSAGE_GROUP_ID, m.groupId);
         }
         if (m.deduplicationId != null) {
             attributes.put("MessageDeduplicationId", m.deduplicationId);
