@@ -109,9 +109,9 @@ final class KafkaDeadLetters implements AutoCloseable {
      * a hundred dead letters held every ack of the source for a hundred round trips); records of one key
      * one after another, in their order, as a release reads them back; once one of a key fails, not the key's later
      * ones (each waited out the delivery timeout in turn: twenty held every ack ten minutes, then landed ahead of the
-     * one that failed). A record whose partition is {@code gone} (asked as its write would start) is not sent. One its
-     * topic refuses as too large goes as a copy ({@link TooLargeDeadLetters}), one more write of the round. Never
-     * throws for a write; throws only what {@code gone} or {@code written} throws.
+     * one that failed). A record whose partition is {@code gone} (asked as its write, or its copy's, would start) is not
+     * sent. One its topic refuses as too large goes as a copy ({@link TooLargeDeadLetters}), one more write of the
+     * round. Never throws for a write; throws only what {@code gone} or {@code written} throws.
      */
     void writeAll(List<Settlement> deadLetters, Predicate<Rec> gone, Written written) {
         var left = new ArrayList<Integer>(deadLetters.size());
@@ -160,30 +160,31 @@ final class KafkaDeadLetters implements AutoCloseable {
             long deadline = System.nanoTime() + wait.toNanos(); // all sent by now: waited for as one
             unreported.forEach(sent -> sent.deadline = deadline);
             while (!unreported.isEmpty()) {
-                var copies = new ArrayList<Sent>();
-                for (var it = unreported.iterator(); it.hasNext(); ) {
+                boolean copied = false;
+                for (var it = unreported.listIterator(); it.hasNext(); ) {
                     var sent = it.next();
                     // told as answered, not in list order (a round has one record of a key: no order to keep): one written in
                     // ms waited behind a slow write (a leader restarting), its revocation gave up, and the next owner ran it again
                     if (sent.deadline - System.nanoTime() <= 0 || Thread.currentThread().isInterrupted()
                             || sent.thrown != null || sent.answer.isDone()) {
-                        it.remove();
                         // refused as too large, its copy is one more write of the round: waited for here, the copy's
                         // answer (25 s, its broker slow) held back the others' reports as that slow write did
-                        var copy = copyInstead(sent);
+                        var copy = TooLargeDeadLetters.copyInstead(sent, gone, wait);
                         if (copy != null) {
-                            copies.add(copy);
+                            it.set(copy); // in its place: a list grown for copies threw (no memory) out of writeAll
+                            copied = true; // and no slice waited this pass: a copy answered at once is told at once
                             continue;
                         }
-                        String problem = finish(sent);
+                        it.remove();
+                        // its partition gone, no copy sent: told as a record not sent is, above
+                        String problem = sent.gone ? null : finish(sent);
                         if (problem != null && keyOf.get(sent.index) != null) {
                             failedKeys.put(keyOf.get(sent.index), problem);
                         }
                         written.written(sent.index, problem);
                     }
                 }
-                unreported.addAll(copies); // and no slice waited this time: a copy whose send threw is told at once
-                if (copies.isEmpty() && !unreported.isEmpty()) {
+                if (!copied && !unreported.isEmpty()) {
                     try { // a slice (10 ms), not the rest of the wait: another of the round may be answered first
                         var first = unreported.get(0);
                         first.answer.get(Math.min(TimeUnit.MILLISECONDS.toNanos(10), first.deadline - System.nanoTime()),
@@ -205,8 +206,11 @@ final class KafkaDeadLetters implements AutoCloseable {
         return (Rec) s.delivery().receipt();
     }
 
-    /** A dead-letter write sent: its record, reason, topic and producer, and the broker's answer to come (or what was thrown). */
-    private static final class Sent {
+    /**
+     * A dead-letter write sent: its record, reason, topic and producer, and the broker's answer to come (or what was
+     * thrown). Not private: a copy's, for a record refused as too large, is made by {@link TooLargeDeadLetters}.
+     */
+    static final class Sent {
         final int index; // in the settle's dead letters
         final Rec r;
         final String reason;
@@ -217,6 +221,7 @@ final class KafkaDeadLetters implements AutoCloseable {
         long deadline; // nanoTime the answer is waited for until
         ProducerRecord<byte[], byte[]> copy; // what went instead of the record, refused as too large; null: the record
         String tooLarge; // that refusal, for a copy
+        boolean gone; // refused as too large, and no copy sent: its partition went meanwhile
 
         Sent(int index, Rec r, String reason) {
             this.index = index;
@@ -290,32 +295,6 @@ final class KafkaDeadLetters implements AutoCloseable {
     private static boolean noMetadata(Throwable e) {
         return e instanceof org.apache.kafka.common.errors.TimeoutException
                 && !(e instanceof org.apache.kafka.clients.producer.BufferExhaustedException);
-    }
-
-    /**
-     * The copy that goes instead of {@code sent}, sent, when its topic refused it as too large: without its value, or,
-     * refused again, without its key too. Null when {@code sent} was not refused so, when a copy without its key was,
-     * or when stopping: its answer is then told as it is.
-     */
-    private Sent copyInstead(Sent sent) {
-        var tooLarge = Thread.currentThread().isInterrupted() ? null : TooLargeDeadLetters.refusedAsTooLarge(sent.answer);
-        if (tooLarge == null || sent.copy != null && sent.copy.key() == null) {
-            return null;
-        }
-        var copy = new Sent(sent.index, sent.r, sent.reason);
-        copy.producer = sent.producer;
-        copy.topic = sent.topic;
-        copy.tooLarge = sent.copy == null ? tooLarge.getMessage() : sent.tooLarge;
-        // as long as a record's own write: past the producer's delivery timeout, so one not answered has surely failed
-        copy.deadline = System.nanoTime() + wait.toNanos();
-        try {
-            copy.copy = sent.copy == null ? TooLargeDeadLetters.copyWithoutValue(sent.topic, sent.r, sent.reason,
-                    copy.tooLarge) : TooLargeDeadLetters.copyWithoutKey(sent.copy);
-            copy.answer = copy.producer.send(copy.copy);
-        } catch (Throwable e) { // told when its answer is asked for, as the answer's own failure would be
-            copy.thrown = e;
-        }
-        return copy;
     }
 
     private String finish(Sent sent) {

@@ -3,12 +3,15 @@ package dev.ferry.adapters.kafka;
 import static dev.ferry.adapters.kafka.KafkaSource.KEY_OMITTED;
 import static dev.ferry.adapters.kafka.KafkaSource.VALUE_OMITTED;
 
+import dev.ferry.adapters.kafka.KafkaDeadLetters.Sent;
 import dev.ferry.adapters.kafka.PartitionBuffer.Rec;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.concurrent.Future;
+import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -20,7 +23,8 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
  * than its dead-letter topic, or the reason pushed it over): offered again it can never fit, and it held its partition
  * for ever. Its key, reason and place go, without its value; and when the key alone does not fit either, without the
  * key, named by its hash. Each copy is a write of its own in its round ({@link KafkaDeadLetters#writeAll}), answered
- * like the others: waited for in place, its answer held back the reports of the round's other writes.
+ * like the others: waited for in place, its answer held back the reports of the round's other writes. None goes once
+ * the record's partition went, and what making one throws is told for that record alone.
  */
 final class TooLargeDeadLetters {
 
@@ -29,13 +33,65 @@ final class TooLargeDeadLetters {
     /** The longest release mark a copy keeps: a longer one is not one a release wrote. */
     private static final int MAX_MARK = 200;
 
+    /** A test's stand-in for an Error where a copy's write is made (no memory); null outside tests. */
+    static volatile Runnable copyFault;
+
     private TooLargeDeadLetters() {
     }
 
-    /** The topic's refusal of a write as too large, when that is what {@code answer} came to; else null. */
-    static RecordTooLargeException refusedAsTooLarge(Future<RecordMetadata> answer) {
-        return answer != null && answer.isDone() && answer.state() == Future.State.FAILED
-                && answer.exceptionNow() instanceof RecordTooLargeException tooLarge ? tooLarge : null;
+    /**
+     * The copy that goes instead of {@code sent}, sent, when its topic refused it as too large: without its value, or,
+     * refused again, without its key too; answered within {@code wait}. Null when {@code sent} was not refused so, when
+     * a copy without its key was, or when stopping: its answer is then told as it is. Null too, nothing sent, when its
+     * partition is {@code gone} ({@link Sent#gone}), or when the copy could not be made or sent ({@link Sent#thrown}).
+     */
+    static Sent copyInstead(Sent sent, Predicate<Rec> gone, Duration wait) {
+        var tooLarge = Thread.currentThread().isInterrupted() ? null : refusedAsTooLarge(sent.answer);
+        if (tooLarge == null || sent.copy != null && sent.copy.key() == null) {
+            return null;
+        }
+        try {
+            // its revocation stopped waiting while the refusal was on its way (its leader moving) and committed below it:
+            // sent, the copy landed for a partition no longer ours, and its next owner dead-lettered the record again
+            if (gone.test(sent.r)) {
+                sent.gone = true;
+                return null;
+            }
+            var fault = copyFault; // read once: a test clears it between a look and a run
+            if (fault != null) {
+                fault.run();
+            }
+            var copy = new Sent(sent.index, sent.r, sent.reason);
+            copy.producer = sent.producer;
+            copy.topic = sent.topic;
+            copy.tooLarge = sent.copy == null ? tooLarge.getMessage() : sent.tooLarge;
+            // as long as a record's own write: past the producer's delivery timeout, so one not answered has surely failed
+            copy.deadline = System.nanoTime() + wait.toNanos();
+            copy.copy = sent.copy == null ? copyWithoutValue(sent.topic, sent.r, sent.reason, copy.tooLarge)
+                    : copyWithoutKey(sent.copy);
+            copy.answer = copy.producer.send(copy.copy);
+            return copy;
+        } catch (Throwable e) {
+            // an Error making the copy (no memory), or what its send threw: told for this record, as the answer's own
+            // failure would be. Out of writeAll, the settle offered again each record of the round not told yet, and
+            // one of them already written went to its dead-letter topic twice
+            sent.thrown = e;
+            return null;
+        }
+    }
+
+    /**
+     * The topic's refusal of a write as too large, when that is what {@code answer} came to; else null, and null when
+     * reading it threw (an Error, no memory): its answer is then told as it is, asked again. Taken for a refusal, a
+     * write that had landed was told failed, offered again and dead-lettered twice; out of writeAll, the round's were.
+     */
+    private static RecordTooLargeException refusedAsTooLarge(Future<RecordMetadata> answer) {
+        try {
+            return answer != null && answer.isDone() && answer.state() == Future.State.FAILED
+                    && answer.exceptionNow() instanceof RecordTooLargeException tooLarge ? tooLarge : null;
+        } catch (Throwable e) { // state() and exceptionNow() make an ExecutionException to read the answer
+            return null;
+        }
     }
 
     /**

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
@@ -232,6 +233,96 @@ class KafkaDeadLetterTopicIT {
             assertThat(KafkaBroker.readAll(other + ".dlq", 1)).extracting(r -> KafkaBroker.text(r.value()))
                     .containsExactly("y:poison");
         }
+    }
+
+    @Test // a review: the copy of a dead letter too large for its topic was sent without asking whether its partition went:
+          // the refusal slow (a leader moving), the partition's revocation stopped waiting and committed below the record,
+          // the copy landed for a partition no longer ours, and its next owner dead-lettered the record a second time
+    void aDeadLetterTooLargeForItsTopic_isNotCopied_onceItsPartitionsRevocationStoppedWaiting() throws Exception {
+        String topic = KafkaBroker.topic("dlq-too-large-revoked", 1);
+        String dlq = topic + ".dlq";
+        KafkaBroker.create(dlq, 1, Map.of("max.message.bytes", "20000"));
+        KafkaBroker.produce(topic, List.<String[]>of(new String[] {"x", KafkaIT.incompressible(100_000)}));
+        try (var source = KafkaSource.builder(KafkaBroker.bootstrap(), "g-" + UUID.randomUUID(), List.of(topic))
+                .producerConfig(ProducerConfig.INTERCEPTOR_CLASSES_CONFIG, CountingInterceptor.class.getName())
+                .build().start()) {
+            var got = handedOut(source, 1);
+            var buffers = buffers(source);
+            var tp = new TopicPartition(topic, 0);
+            CountingInterceptor.shut(dlq); // the topic's refusal of the record held back (its answer, failed or not)
+            try {
+                var settled = CompletableFuture.supplyAsync(() -> source.settle(
+                        List.of(new Settlement(got.getFirst(), Disposition.deadLetter("poison")))));
+                assertThat(Await.until(Duration.ofSeconds(20), () -> CountingInterceptor.sends(dlq) >= 1))
+                        .as("the record sent, whole").isTrue();
+                // as the rebalance does: its wait for the dead letters under way ends, its commit below the record
+                Revocations.awaitDeadLetters(buffers, List.of(tp), TimeUnit.MILLISECONDS.toNanos(100));
+                assertThat(settled).as("the refusal still held back").isNotDone();
+                CountingInterceptor.open(dlq); // the refusal comes only now
+                assertThat(settled.get(60, TimeUnit.SECONDS)).as("not taken: the next owner reads it again")
+                        .singleElement().satisfies(f -> {
+                            assertThat(f.reason()).contains("revoked");
+                            assertThat(f.retryable()).as("not owed here").isFalse();
+                        });
+            } finally {
+                CountingInterceptor.open(dlq);
+            }
+            buffers.drop(List.of(tp)); // the partition goes: closing, the source waits for no dead letter of it
+            assertThat(CountingInterceptor.sends(dlq)).as("no copy without its value sent, its partition gone").isEqualTo(1);
+            assertThat(KafkaBroker.readAll(dlq, 1)).as("no copy in the dead-letter topic: its next owner's is the only one")
+                    .isEmpty();
+        }
+    }
+
+    @Test // a review: an Error making the copy of a dead letter too large for its topic (no memory) was thrown out of its
+          // round: the settle offered again each dead letter of it not told yet, the other, written already, among them,
+          // and that one went to its dead-letter topic twice
+    void anErrorMakingTheCopyOfADeadLetterTooLarge_failsThatOneAlone_andTheOtherOfItsRoundIsToldWritten() throws Exception {
+        String large = KafkaBroker.topic("dlq-copy-error", 1);
+        String other = KafkaBroker.topic("dlq-beside-copy-error", 1);
+        KafkaBroker.create(large + ".dlq", 1, Map.of("max.message.bytes", "20000"));
+        KafkaBroker.create(other + ".dlq", 1);
+        KafkaBroker.produce(large, List.<String[]>of(new String[] {"x", KafkaIT.incompressible(100_000)}));
+        KafkaBroker.produce(other, List.<String[]>of(new String[] {"y", "y:poison"}));
+        try (var source = KafkaSource.builder(KafkaBroker.bootstrap(), "g-" + UUID.randomUUID(), List.of(large, other))
+                .producerConfig(ProducerConfig.INTERCEPTOR_CLASSES_CONFIG, CountingInterceptor.class.getName())
+                .build().start()) {
+            var got = handedOut(source, 2);
+            got.sort(Comparator.comparing((Delivery d) -> !topicOf(d).equals(large))); // told first: the other after it
+            var copiesMade = new AtomicInteger();
+            TooLargeDeadLetters.copyFault = () -> {
+                copiesMade.incrementAndGet();
+                throw new OutOfMemoryError("test: no memory for the copy without its value");
+            };
+            List<Settlement.Failure> failures;
+            try {
+                var settled = CompletableFuture.supplyAsync(() -> source.settle(
+                        got.stream().map(d -> new Settlement(d, Disposition.deadLetter("poison"))).toList()));
+                assertThat(settled).as("the Error not thrown out of the settle").succeedsWithin(Duration.ofSeconds(60));
+                failures = settled.join();
+            } finally {
+                TooLargeDeadLetters.copyFault = null;
+            }
+            assertThat(copiesMade).as("its copy was being made").hasValue(1);
+            assertThat(failures).as("the one too large alone not written: owed, offered again").singleElement()
+                    .satisfies(f -> {
+                        assertThat(topicOf(f.settlement().delivery())).isEqualTo(large);
+                        assertThat(f.reason()).contains("OutOfMemoryError");
+                        assertThat(f.retryable()).isTrue();
+                    });
+            assertThat(CountingInterceptor.sends(large + ".dlq")).as("no copy sent").isEqualTo(1);
+            var again = handedOut(source, 1); // a second on
+            assertThat(again).as("the one too large offered again; the other, written, not")
+                    .extracting(KafkaDeadLetterTopicIT::topicOf).containsOnly(large);
+            assertThat(CountingInterceptor.sends(other + ".dlq")).as("the other sent once").isEqualTo(1);
+            assertThat(KafkaBroker.readAll(other + ".dlq", 1)).extracting(r -> KafkaBroker.text(r.value()))
+                    .containsExactly("y:poison");
+        }
+    }
+
+    /** The topic a delivery's record was read from. */
+    private static String topicOf(Delivery d) {
+        return ((PartitionBuffer.Rec) d.receipt()).record.topic();
     }
 
     /** Whether a record of {@code tp} is being dead-lettered, as a revocation's wait asks it. */
