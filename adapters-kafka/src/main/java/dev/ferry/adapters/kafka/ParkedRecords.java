@@ -28,10 +28,11 @@ final class ParkedRecords {
      * topic and partition, its offset there as written, and as a number: -1 when missing or not one); whether it is
      * the park's head; whether it was parked as a head at all (for its own failure, not behind one: the park's head, or
      * a later one's); the token of the release whose mark it carries (sent back by it, parked again), null when none;
-     * and whether that is the release under way.
+     * whether that is the release under way; and, for the head only, its event ({@link #event}; null for the rest, whose
+     * own is read when each goes back: one string per record would be kept for 200,000 of them).
      */
     record Parked(TopicPartition partition, long offset, long timestamp, String from, String sourceOffsetText,
-                  long sourceOffset, boolean head, boolean asHead, String mark, boolean sentBackByThis) {
+                  long sourceOffset, boolean head, boolean asHead, String mark, boolean sentBackByThis, String headEvent) {
     }
 
     private final ParkedGroup parked;
@@ -69,9 +70,20 @@ final class ParkedRecords {
         String offset = header(h, KafkaSource.OFFSET);
         var pass = GroupParker.pass(header(h, GroupParker.RELEASE_ATTRIBUTE));
         String mark = pass == null ? null : marks.computeIfAbsent(pass.token(), t -> t);
+        boolean head = GroupParker.isHead(reason, parked);
         records.add(new Parked(partitions.computeIfAbsent(at, p -> p), record.offset(), record.timestamp(),
-                sources.computeIfAbsent(from, s -> s), offset, number(offset), GroupParker.isHead(reason, parked),
-                GroupParker.parkedAsHead(reason, parked.group()), mark, token.equals(mark)));
+                sources.computeIfAbsent(from, s -> s), offset, number(offset), head,
+                GroupParker.parkedAsHead(reason, parked.group()), mark, token.equals(mark), head ? event(h) : null));
+    }
+
+    /**
+     * The event a dead letter is of: the identity its record was dead-lettered under
+     * ({@link KafkaSource#DEAD_LETTER_ORIGIN}), which every record a release moved back keeps — a head sent back and
+     * failing again has the same as its earlier dead letter. Null when it carries none (written before it was kept).
+     */
+    static String event(Headers headers) {
+        String identity = header(headers, KafkaSource.DEAD_LETTER_ORIGIN);
+        return identity == null || identity.isEmpty() ? null : identity;
     }
 
     /**

@@ -7,8 +7,11 @@ import dev.ferry.domain.transport.DeadLetterAttributes;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
@@ -80,6 +83,13 @@ final class ReleaseBatches {
     private GroupParker.ReleaseInterrupted parkedAgain;
     /** Why a batch that went back after {@link #parkedAgain} was not counted: the store failed. */
     private RuntimeException uncounted;
+    /**
+     * The events ({@link ParkedRecords#event}) of the heads this move drops: every dead letter of theirs is dropped with
+     * them. Only the head's own was: a head sent back and failing again has an earlier dead letter too (parked behind
+     * the earlier head, read again once the key's cursor was lost — a commit that failed, offsets expired), and that
+     * one went back after the records behind the head, the dropped event run again, out of its order.
+     */
+    private final Set<String> droppedEvents = new HashSet<>();
 
     ReleaseBatches(KafkaConsumer<byte[], byte[]> consumer, KafkaProducer<byte[], byte[]> producer, Duration sendWait,
                    ParkedGroup parked, String token, boolean skipHead, GroupParker.Progress progress, Originals originals,
@@ -107,6 +117,10 @@ final class ReleaseBatches {
         problem = stopped;
         if (firstEnds == null) {
             firstEnds = Map.copyOf(ends);
+        }
+        if (skipHead) { // known before the round goes: the event's earlier dead letters lie ahead of the head in the topic
+            records.stream().filter(ParkedRecords.Parked::head).map(ParkedRecords.Parked::headEvent)
+                    .filter(Objects::nonNull).forEach(droppedEvents::add);
         }
         // the release is not asked whether the key is still being released: parked again, that is told by what a round
         // finds. A record this release sent back, failing again, parks the rest behind it — what is found before its
@@ -138,18 +152,26 @@ final class ReleaseBatches {
                 // a later park's head — dead-lettered after the park the move was given, or since the move began (the
                 // dead letter's clock is the dead-lettering instance's): it and what follows are that park's. An
                 // earlier head, found again (the key's cursor lost, or left below it by a stop), went back before: sent
-                // again, the ledger drops it
+                // again, the ledger drops it (one an earlier --skip-head dropped runs again: no store keeps dropped heads)
                 problem = "the key was parked again behind a new head while this release ran (dead letter " + p.partition()
                         + "@" + p.offset() + "): release it again, from its new head";
                 break;
             }
             boolean sent = !(skipHead && p.head());
             if (sent) {
-                problem = sendBack(reader, p);
-                if (problem != null) {
+                var record = readAgain(reader, p);
+                if (record == null) {
                     break;
                 }
-                numbered++;
+                // another dead letter of a dropped head's event: taken out with it and counted, never sent
+                sent = !droppedEvents.contains(ParkedRecords.event(record.headers()));
+                if (sent) {
+                    problem = sendBack(record, p);
+                    if (problem != null) {
+                        break;
+                    }
+                    numbered++;
+                }
             }
             pending.computeIfAbsent(p.partition(), k -> new TreeMap<>()).put(p.offset(), sent);
             left.get(p.partition()).remove(p.offset());
@@ -266,19 +288,24 @@ final class ReleaseBatches {
         return true;
     }
 
-    /** Sends {@code p} back, read again just before (the read kept only where it is); null once acknowledged, else why not. */
-    private String sendBack(DeadLetterReader reader, ParkedRecords.Parked p) {
-        var partition = p.partition();
-        ConsumerRecord<byte[], byte[]> record;
+    /** {@code p}'s dead letter, read again just before it goes (the read kept only where it is); null when it could not
+     *  be, {@link #problem} saying why. */
+    private ConsumerRecord<byte[], byte[]> readAgain(DeadLetterReader reader, ParkedRecords.Parked p) {
         try {
-            record = reader.read(partition, p.offset());
+            return reader.read(p.partition(), p.offset());
         } catch (InterruptException e) {
             // the operator's stop: what went back is still committed (its counts kept)
-            return interruptedAt(partition, p.offset());
+            problem = interruptedAt(p.partition(), p.offset());
         } catch (RuntimeException e) {
-            return "the dead letter " + partition + "@" + p.offset() + " could not be read again: " + dev.ferry.domain.model.Thrown.message(e)
-                    + "; nothing after it was moved, release it again";
+            problem = "the dead letter " + p.partition() + "@" + p.offset() + " could not be read again: "
+                    + dev.ferry.domain.model.Thrown.message(e) + "; nothing after it was moved, release it again";
         }
+        return null;
+    }
+
+    /** Sends {@code p} back, its dead letter {@code record} as just read again; null once acknowledged, else why not. */
+    private String sendBack(ConsumerRecord<byte[], byte[]> record, ParkedRecords.Parked p) {
+        var partition = p.partition();
         String topic = ParkedRecords.header(record.headers(), DeadLetterAttributes.SOURCE);
         ConsumerRecord<byte[], byte[]> original;
         try {

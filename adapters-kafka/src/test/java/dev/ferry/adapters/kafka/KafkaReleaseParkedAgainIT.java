@@ -10,13 +10,29 @@ import static dev.ferry.adapters.kafka.KafkaParkedGroupMoverIT.values;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.ferry.domain.handle.Handler;
+import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.idempotency.InMemoryLedger;
+import dev.ferry.domain.listener.Listener;
+import dev.ferry.domain.listener.ListenerConfig;
+import dev.ferry.domain.model.FerryException;
 import dev.ferry.domain.parking.GroupParker;
+import dev.ferry.domain.parking.OnPoison;
 import dev.ferry.domain.parking.ParkedGroup;
+import dev.ferry.domain.retry.Backoff;
+import dev.ferry.domain.retry.RetryPolicy;
+import dev.ferry.domain.testing.Await;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -27,7 +43,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * A key parked again while a move of its release runs, on an in-JVM KRaft broker: by a record the move sent back,
  * failing again (what came after it goes behind it, in order), or by a record let through the drained key (its park is
- * not this release's); and the store failing to count what went back once the key was parked again.
+ * not this release's); the store failing to count what went back once the key was parked again; and the head of such
+ * a park dropped, with every dead letter of its record.
  */
 @ExtendWith(KafkaBroker.class)
 class KafkaReleaseParkedAgainIT {
@@ -289,5 +306,66 @@ class KafkaReleaseParkedAgainIT {
         assertThat(moved.problem()).isNull();
         assertThat(values(topic, 4)).as("a, then q1, then q2 (and a's older copy, which the ledger drops)")
                 .containsExactly("a", "q1", "q2", "a");
+    }
+
+    @Test // a review: k3, sent back by a release and failing again, was dropped (--skip-head) by a release that read the
+          // key's dead letters from before — its cursor lost (a commit that failed, offsets expired): only k3's "at k3"
+          // dead letter was dropped, its earlier one (parked behind k1) went back after k4 and k5, and k3 ran again
+    void aDroppedHead_takesItsEventsEarlierDeadLetterWithIt_whenTheKeysCursorIsLost() throws Exception {
+        String topic = KafkaBroker.topic("reparked-skip-head", 1);
+        KafkaBroker.create(topic + ".dlq", 1);
+        var limit = Duration.ofSeconds(60);
+        var ledger = InMemoryLedger.create();
+        var parker = new GroupParker(ledger, Clock.systemUTC());
+        var handled = new CopyOnWriteArrayList<String>();
+        Set<String> poison = ConcurrentHashMap.newKeySet();
+        poison.addAll(List.of("k1", "k3"));
+        Handler handler = (event, delivery) -> {
+            if (poison.contains(event.key())) {
+                return Outcome.reject(event.key() + " is refused downstream");
+            }
+            handled.add(event.key());
+            return Outcome.done();
+        };
+        var source = KafkaSource.builder(KafkaBroker.bootstrap(), "g-" + UUID.randomUUID(), List.of(topic)).name("orders")
+                .deadLetterTopic(t -> t + ".dlq").build().start();
+        var listener = Listener.builder(source, KafkaIT.DECODER, handler).ledger(ledger).onPoison(OnPoison.PARK)
+                .config(ListenerConfig.builder().pollWait(Duration.ofMillis(100)).retry(RetryPolicy.of(1,
+                        Backoff.fixed(Duration.ofMillis(1)))).build()).build().start();
+        try {
+            var mover = mover(topic);
+            KafkaBroker.produce(topic, List.of(new String[] {"K", "k1"}, new String[] {"K", "k2"}, new String[] {"K", "k3"},
+                    new String[] {"K", "k4"}, new String[] {"K", "k5"}));
+            assertThat(Await.until(limit, () -> parker.parked("orders", "K").map(p -> p.parked() >= 5).orElse(false)))
+                    .as(() -> "parked at k1: " + parker.parked("orders", "K")).isTrue();
+            // k1's dead letter older than the next park by more than the clocks' skew: not taken for a later park's head
+            Thread.sleep(KafkaParkedGroupMover.CLOCK_SKEW.toMillis() + 200);
+
+            poison.remove("k1");
+            try {
+                parker.release("orders", "K", false, mover, Duration.ofSeconds(20));
+            } catch (FerryException parkedAgain) {
+                // said: k3 failed again, the key parked behind it
+            }
+            assertThat(Await.until(limit, () -> parker.parked("orders", "K").map(p -> p.head().equals("k3")
+                    && p.releaseToken() == null && p.waiting() >= 3).orElse(false)))
+                    .as(() -> "parked again at k3, k4 and k5 behind it: " + parker.parked("orders", "K")).isTrue();
+            // the key's cursor lost: the next release reads its dead letters from the start
+            try (var admin = Admin.create(Map.<String, Object>of("bootstrap.servers", KafkaBroker.bootstrap()))) {
+                admin.deleteConsumerGroups(List.of(((KafkaParkedGroupMover) mover).releaseGroup("K"))).all()
+                        .get(30, TimeUnit.SECONDS);
+            }
+
+            poison.clear(); // k3's earlier dead letter, were it sent back, would now run
+            var released = parker.release("orders", "K", true, "k3", mover, Duration.ofSeconds(20));
+
+            assertThat(released.finish()).isNotEqualTo(GroupParker.Finish.NOT_YET);
+            assertThat(Await.until(limit, () -> parker.parked("orders", "K").isEmpty()))
+                    .as(() -> "unparked once all it sent back passed: " + parker.parked("orders", "K")).isTrue();
+            assertThat(handled).as("k4 and k5 after k2; k1, k2, k4 and k5 sent again, dropped by the ledger; k3 never")
+                    .containsExactly("k1", "k2", "k4", "k5");
+        } finally {
+            listener.close();
+        }
     }
 }

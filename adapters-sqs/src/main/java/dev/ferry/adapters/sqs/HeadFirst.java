@@ -31,11 +31,14 @@ final class HeadFirst {
     private final Set<String> putBack = new HashSet<>();
     /** Messages set to be put back and not met again: counted when the decision is made, before any is copied. */
     private int ahead;
+    /** The events ({@link #eventOf}) whose head the release dropped: the mover's, kept across the release's moves. */
+    private final Set<String> dropped;
 
-    HeadFirst(ParkedGroup parked, String token) {
+    HeadFirst(ParkedGroup parked, String token, Set<String> dropped) {
         this.parked = parked;
         this.token = token;
         this.headPending = parked.redriven() == 0;
+        this.dropped = dropped;
     }
 
     /** Whether {@code m}, a parked message of the group with reason {@code why}, goes to the end of the queue for now. */
@@ -54,6 +57,38 @@ final class HeadFirst {
             return true;
         }
         return false;
+    }
+
+    /**
+     * Whether {@code m}, a parked message of the group with reason {@code why} that is not {@link #defers deferred}, is
+     * only deleted: the head when {@code skipHead}, and every other dead letter of the head's event. Only the one "at"
+     * the head was: a head a release sent back, failing again, has an earlier dead letter too when that release could
+     * not delete it (parked behind the earlier head) — sent back after the messages parked behind the head, the dropped
+     * event ran again, out of its order. Met before the head, such a letter is put back behind it ({@link #defers}), so
+     * the head is known when it comes round; a release taken up in another process, after the first dropped the head,
+     * does not know it.
+     */
+    boolean drops(Message m, String why, boolean skipHead) {
+        if (skipHead && GroupParker.isHead(why, parked)) {
+            String event = eventOf(m);
+            if (event != null) {
+                dropped.add(event);
+            }
+            return true;
+        }
+        return !dropped.isEmpty() && dropped.contains(eventOf(m));
+    }
+
+    /**
+     * The event a dead letter is of: the identity its message was dead-lettered under
+     * ({@link MessageAttributes#DEAD_LETTER_ORIGIN}, which a release's copy keeps), with its body's hash — the identity
+     * may be a producer's deduplication id, which it may use again for another message once SQS's five minutes are over.
+     * Null when it carries none (written before the identity was kept).
+     */
+    private static String eventOf(Message m) {
+        var origin = MessageAttributes.expand(m.messageAttributes()).get(MessageAttributes.DEAD_LETTER_ORIGIN);
+        return origin == null || origin.stringValue() == null || origin.stringValue().isEmpty() ? null
+                : origin.stringValue() + "\n" + Md5.ofBody(m.body());
     }
 
     /**

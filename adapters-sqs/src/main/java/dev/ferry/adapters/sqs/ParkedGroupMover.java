@@ -5,8 +5,10 @@ import dev.ferry.domain.parking.GroupParker;
 import dev.ferry.domain.parking.ParkedGroup;
 import dev.ferry.domain.transport.DeadLetterAttributes;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
@@ -16,9 +18,9 @@ import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
  * Releases a parked group of a FIFO source ({@code ferry groups release}, through {@link SqsQueues#parkedGroupMover}): reads the FIFO
  * dead-letter queue, and sends the group's parked messages back to the source queue in their
  * order, each with the release's token, then deletes them from the dead-letter queue (copy first,
- * delete after). The head is only deleted when it is to be skipped. Messages of other groups, dead
- * letters of the group that were not parked, and those another queue sharing the dead-letter queue
- * dead-lettered, are left where they are (made visible again at the end).
+ * delete after). The head, with every other dead letter of its event, is only deleted when it is to be skipped.
+ * Messages of other groups, dead letters of the group that were not parked, and those another queue sharing the
+ * dead-letter queue dead-lettered, are left where they are (made visible again at the end).
  */
 final class ParkedGroupMover implements GroupParker.Mover {
 
@@ -44,6 +46,13 @@ final class ParkedGroupMover implements GroupParker.Mover {
     private final int readVisibility;
     private FerryException failure;
     private String queueArn;
+    /**
+     * The events whose head the release of {@link #droppedBy} dropped ({@link HeadFirst#drops}), kept across its
+     * moves: once a move dropped the head, the next ones are not asked to skip it, and a dead letter of its event they
+     * met went back.
+     */
+    private final Set<String> dropped = new HashSet<>();
+    private String droppedBy;
 
     /**
      * The queue's ARN, asked once (the copies' identity is bound to it); what describing the queue threw when it
@@ -100,7 +109,11 @@ final class ParkedGroupMover implements GroupParker.Mover {
         long hiddenAt = System.nanoTime();
         int read = 0;
         int emptyAnswers = 0;
-        var order = new HeadFirst(parked, token);
+        if (!token.equals(droppedBy)) { // another release: what an earlier one dropped is not this one's to drop
+            dropped.clear();
+            droppedBy = token;
+        }
+        var order = new HeadFirst(parked, token, dropped);
         try {
             while (read < maxRead) {
                 if (!others.isEmpty() && System.nanoTime() - hiddenAt >= readVisibility * 500_000_000L) {
@@ -172,7 +185,7 @@ final class ParkedGroupMover implements GroupParker.Mover {
                         }
                     } else if (order.defers(m, why)) {
                         defer.add(m); // to the end of the dead-letter queue, to come after the head
-                    } else if (skipHead && GroupParker.isHead(why, parked)) {
+                    } else if (order.drops(m, why, skipHead)) { // the head, and any other dead letter of its event
                         delete.add(m);
                         counted++;
                     } else {
