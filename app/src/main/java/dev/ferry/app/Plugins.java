@@ -67,8 +67,16 @@ public record Plugins(Path folder) {
      * newer Java, its plugin's constructor throws) is refused with its place and why, not a stack trace.
      */
     List<Loaded> load() {
+        return load(Plugins.class.getClassLoader());
+    }
+
+    /**
+     * {@link #load()} with the app's class path given: a test puts a plugin jar on it that is also in the folder,
+     * as {@code java -cp "ferry.jar:plugins/*"} does, without a second JVM.
+     */
+    List<Loaded> load(ClassLoader parent) {
         try {
-            return loadAll();
+            return loadAll(parent);
         } catch (java.util.ServiceConfigurationError | LinkageError e) {
             throw new IllegalStateException("a plugin could not be loaded (from the class path, or "
                     + (folder == null ? "no plugin folder" : folder) + "): " + e.getMessage()
@@ -76,9 +84,8 @@ public record Plugins(Path folder) {
         }
     }
 
-    private List<Loaded> loadAll() {
+    private List<Loaded> loadAll(ClassLoader parent) {
         var out = new ArrayList<Loaded>();
-        ClassLoader parent = Plugins.class.getClassLoader();
         for (var plugin : ServiceLoader.load(FerryPlugin.class, parent)) {
             out.add(new Loaded(plugin, "class path"));
         }
@@ -134,12 +141,17 @@ public record Plugins(Path folder) {
     /**
      * Refuses a plugin class a folder jar names that was loaded from outside the folder: the folder's loader asks
      * the app's class path first, so a copy there (an older build beside {@code ferry.jar} on {@code -cp}) ran and
-     * the folder's — an upgrade dropped into {@code plugins/} — was skipped without a word.
+     * the folder's — an upgrade dropped into {@code plugins/} — was skipped without a word. The folder's own jar on
+     * the class path ({@code -cp ferry.jar:plugins/my.jar}, or {@code plugins/*}) is not refused: that is one copy,
+     * which runs once, from the class path, as it always did — refusing it named one file twice and stopped a start.
      */
     private static void refuseOutsideTheFolder(Class<?> type, ClassLoader folderLoader, java.util.Map<String, Path> jarOf) {
         var jar = jarOf.get(type.getName());
         if (jar == null || type.getClassLoader() == folderLoader) {
             return; // named by the class path's own services file only, or the folder's copy is the one loaded
+        }
+        if (loadedFromTheFile(type, jar)) {
+            return; // the folder's jar is itself on the class path: the same bytes, loaded once
         }
         var source = type.getProtectionDomain().getCodeSource();
         String loadedFrom = source == null || source.getLocation() == null ? "its class loader " + type.getClassLoader()
@@ -147,6 +159,23 @@ public record Plugins(Path folder) {
         throw new IllegalStateException("plugin " + type.getName() + " is named by " + jar + " in the plugin folder, but "
                 + "its class is loaded from " + loadedFrom + " on the app's class path, which is asked first: the folder's "
                 + "copy would never run; keep one (take it off the class path, or its jar out of the folder)");
+    }
+
+    /**
+     * Whether {@code type} was loaded from {@code jar} itself, both resolved to real paths: the class path may name it
+     * by a relative path, through a link or with {@code plugins/*}. A location that cannot be resolved (no code
+     * source, not a file, gone) counts as another file, so a copy that cannot be placed is still refused.
+     */
+    private static boolean loadedFromTheFile(Class<?> type, Path jar) {
+        var source = type.getProtectionDomain().getCodeSource();
+        if (source == null || source.getLocation() == null) {
+            return false;
+        }
+        try {
+            return Path.of(source.getLocation().toURI()).toRealPath().equals(jar.toRealPath());
+        } catch (URISyntaxException | IOException | RuntimeException e) { // not a file: URI (a jrt: or nested jar)
+            return false;
+        }
     }
 
     /** The plugin classes a jar's {@code META-INF/services} entry names. */

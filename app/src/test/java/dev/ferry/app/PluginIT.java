@@ -6,6 +6,8 @@ import dev.ferry.domain.spi.FerryPlugin;
 import dev.ferry.domain.testing.Await;
 import dev.ferry.testplugin.ShoutingFilePlugin;
 import java.io.IOException;
+import java.net.URL;
+import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -131,6 +133,51 @@ class PluginIT {
         assertThat(error).as("loaded without a word, the folder's copy skipped").isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining(ShoutingFilePlugin.class.getName()).hasMessageContaining(jar.toString())
                 .hasMessageContaining(classPathCopy);
+    }
+
+    /**
+     * A review: {@code java -cp "ferry.jar:plugins/*"} puts the folder's own jar on the class path, and the refusal
+     * above named that one file twice — a start that ran before it was stopped. The same jar is one copy: it runs
+     * once, from the class path, as before.
+     */
+    @Test
+    void theFoldersOwnJarAlsoOnTheClassPath_isNotRefused_andRunsOnce(@TempDir Path dir) throws Exception {
+        var plugins = dir.resolve("plugins");
+        var jar = pluginJar(plugins);
+        try (var classPath = new ClassPathWith(jar)) {
+            var loaded = new Plugins(plugins).load(classPath); // threw "...keep one", naming jar twice
+            assertThat(loaded).as("the plugin once, not once per place").singleElement().satisfies(one -> {
+                assertThat(one.plugin().getClass().getName()).isEqualTo(ShoutingFilePlugin.class.getName());
+                assertThat(one.plugin().getClass().getClassLoader()).as("made from the class path").isSameAs(classPath);
+                assertThat(one.origin()).isEqualTo("class path");
+            });
+        }
+    }
+
+    /**
+     * An app class path with {@code jar} on it, asked first for the plugin's classes: they are also in this test's
+     * target/test-classes, and a plain child loader would take them from there — another file, rightly refused.
+     */
+    private static final class ClassPathWith extends URLClassLoader {
+
+        ClassPathWith(Path jar) throws IOException {
+            super("class-path-with-" + jar.getFileName(), new URL[] {jar.toUri().toURL()}, PluginIT.class.getClassLoader());
+        }
+
+        @Override
+        protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+            if (!name.startsWith(ShoutingFilePlugin.class.getName())) { // its nested classes too; the app's from the app
+                return super.loadClass(name, resolve);
+            }
+            synchronized (getClassLoadingLock(name)) {
+                var loaded = findLoadedClass(name);
+                var type = loaded != null ? loaded : findClass(name);
+                if (resolve) {
+                    resolveClass(type);
+                }
+                return type;
+            }
+        }
     }
 
     @Test
