@@ -17,6 +17,8 @@ import org.slf4j.LoggerFactory;
  * with the admin token starts one (copy, confirm, delete, as {@code ferry queues redrive} does) on a
  * thread of its own; its progress (moved, left behind, of about how many, rate) is in
  * {@link #status}, which the console shows. One at a time: a second is refused while one runs.
+ * {@code force=true} redrives the DLQ of an {@code on-poison: park} source all the same; {@code others=true} alone moves
+ * the dead letters of the other queues sharing the DLQ too (force=true moved them, into the parking source's queue).
  */
 final class AdminRedrive implements HttpHandler {
 
@@ -82,7 +84,8 @@ final class AdminRedrive implements HttpHandler {
             }
             Map<String, String> query;
             try {
-                query = AdminEvents.query(exchange.getRequestURI().getRawQuery(), Set.of("from", "to", "max", "rate", "force"));
+                query = AdminEvents.query(exchange.getRequestURI().getRawQuery(), Set.of("from", "to", "max", "rate", "force",
+                        "others"));
             } catch (IllegalArgumentException e) {
                 AdminEvents.answer(exchange, 400, Map.of("error", "a malformed query: " + e.getMessage()));
                 return;
@@ -132,9 +135,9 @@ final class AdminRedrive implements HttpHandler {
                     busy = current != null && current.running() || !status.compareAndSet(current, started);
                     if (!busy) {
                         try {
-                            boolean forced = "true".equals(query.get("force")); // other queues' letters move too
+                            boolean others = "true".equals(query.get("others")); // other queues' letters move too
                             running = Thread.ofVirtual().name("ferry-console-redrive").start(() -> run(started, fromUrl, toUrl, max,
-                                    rate, forced));
+                                    rate, others));
                         } catch (Throwable noThread) { // left "running", every later redrive was refused until a restart
                             status.set(new Status(from, to, total, 0, 0, started.started(), Instant.now(),
                                     "could not start: " + noThread, 0));
@@ -153,7 +156,7 @@ final class AdminRedrive implements HttpHandler {
         }
     }
 
-    private void run(Status started, String fromUrl, String toUrl, int max, double rate, boolean forced) {
+    private void run(Status started, String fromUrl, String toUrl, int max, double rate, boolean otherQueuesToo) {
         try {
             var report = queues.redrive(fromUrl, toUrl, max, rate, new SqsQueues.RedriveProgress() {
                 @Override
@@ -169,11 +172,14 @@ final class AdminRedrive implements HttpHandler {
                 public boolean stopping() {
                     return stopping;
                 }
-            }, parkedNow, forced);
+            }, parkedNow, otherQueuesToo);
             // said: every copy back failing again is no "done", nor messages another reader (a release) held out of sight,
-            // nor other queues' dead letters left in a DLQ they share (moved, they ran through this queue's routes)
-            String error = report.problem() == null ? othersLeft(report, started, fromUrl)
+            // nor other queues' dead letters left in a DLQ they share (moved, they ran through this queue's routes), nor on
+            // a FIFO one the letters behind them in their groups (the problem: the console showed only the letters left)
+            String problem = report.problem() == null ? null
                     : report.failed() > 0 ? "send failed: " + report.problem() : report.problem();
+            String others = othersLeft(report, started);
+            String error = problem == null ? others : others == null ? problem : problem + "; " + others;
             status.set(new Status(started.from(), started.to(), started.total(), report.moved(), report.failed(),
                     started.started(), Instant.now(), error, report.cameBack()));
             LOG.info("redrive from {} to {} (console): {} moved, {} left behind, {} copies came back failing again",
@@ -188,9 +194,9 @@ final class AdminRedrive implements HttpHandler {
     }
 
     /** What a redrive that left other queues' dead letters in a DLQ they share says of them; null when none. */
-    private static String othersLeft(SqsQueues.RedriveReport report, Status started, String fromUrl) {
-        String said = SharedDeadLetterQueue.said(report, started.from(), started.to(), fromUrl.endsWith(".fifo"));
-        return said.isEmpty() ? null : said.substring(2).replace("with --force", "with force=true");
+    private static String othersLeft(SqsQueues.RedriveReport report, Status started) {
+        String said = SharedDeadLetterQueue.said(report, started.from(), started.to());
+        return said.isEmpty() ? null : said.substring(2).replace("with --with-other-queues", "with others=true");
     }
 
     /**

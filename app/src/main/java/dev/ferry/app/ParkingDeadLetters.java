@@ -104,13 +104,18 @@ final class ParkingDeadLetters {
         return account >= 0 ? path.substring(account + 1) : path;
     }
 
-    /** Why a redrive of {@code dlq} is refused: it holds the parked groups of {@code source}. */
+    /**
+     * Why a redrive of {@code dlq} is refused: it holds the parked groups of {@code source}. It named --force for another
+     * queue's letters there, and forced, a review found them moved into this source's queue: --force moves the other
+     * messages, --with-other-queues alone the letters of the other queues sharing the DLQ.
+     */
     static String refusal(String dlq, String source) {
         return dlq + " holds the parked groups of source '" + source + "' (on-poison: park): a redrive would put them "
                 + "back out of order and lose which message is each group's head. Release them with 'ferry groups release "
                 + "GROUP --source " + source + "' (see 'ferry groups list'): parked groups go back only that way. To move "
-                + "the other messages there all the same (one SQS moved itself, another queue's), redrive with --force "
-                + "(force=true), which leaves the dead letters of groups still parked where they are (not with --native: "
-                + "SQS's move task moves every message)";
+                + "the other messages there all the same (one SQS moved itself), redrive with --force (force=true), which "
+                + "leaves the dead letters of groups still parked where they are, and those of the other queues sharing "
+                + "the DLQ unless --with-other-queues (others=true) moves them too (not with --native: SQS's move task "
+                + "moves every message)";
     }
 }

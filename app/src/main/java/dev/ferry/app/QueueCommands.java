@@ -136,10 +136,13 @@ final class QueueCommands {
         private boolean nativeTask;
 
         @Option(names = "--force", description = "Redrive the DLQ of an on-poison: park source all the same (a message "
-                + "SQS moved there itself, or another queue's sharing the DLQ); parked groups are released with "
-                + "'ferry groups release'. Also moves them to a --to that is not a queue the DLQ serves, and the dead "
-                + "letters of the other queues sharing the DLQ to --to as well (left in it otherwise; --native --to refused).")
+                + "SQS moved there itself); parked groups are released with 'ferry groups release'. Also moves them to a "
+                + "--to that is not a queue the DLQ serves. Other queues' dead letters stay: see --with-other-queues.")
         private boolean force;
+
+        @Option(names = "--with-other-queues", description = "Move the dead letters of the other queues sharing the DLQ to "
+                + "--to as well (they stay in it otherwise, and --native --to is refused while it holds any).")
+        private boolean withOtherQueues;
 
         Redrive(Ferry.Io io) {
             super(io);
@@ -177,15 +180,12 @@ final class QueueCommands {
             if (parking != null) {
                 throw usage(ParkingDeadLetters.refusal(from, parking));
             }
-            var servedBy = queues.deadLetterSourceQueues(dlqUrl);
-            String refused = force ? null : SharedDeadLetterQueue.refusal(from, to, targetUrl, nativeTask, servedBy);
+            var shared = new SharedDeadLetterQueue(queues, from, to, dlqUrl, targetUrl); // its letters read, not its policies
+            String refused = shared.refusal(force, withOtherQueues, nativeTask, dryRun, max);
             if (refused != null) {
                 throw usage(refused);
             }
-            if (servedBy.isEmpty()) {
-                io.err().println("ferry: note: no queue names " + from + " as its dead-letter queue in a redrive policy; "
-                        + "moving its messages anyway");
-            }
+            shared.notes(io.err(), dryRun);
             long waiting = queues.approximateMessages(dlqUrl);
             long total = max == null ? waiting : Math.min(waiting, max);
             String where = to == null ? "the queues they came from" : to;
@@ -193,8 +193,7 @@ final class QueueCommands {
                 io.out().println("dry run: would move " + (max == null ? "all " : "up to " + max + " of the ")
                         + "about " + waiting + " message(s) in " + from + " to " + where
                         + (nativeTask ? " with SQS's message move task" : "") + (rate != null ? " at " + rate + " a second" : "")
-                        + (force || nativeTask ? "" : SharedDeadLetterQueue.wouldStay(client, dlqUrl, targetUrl, servedBy, max, from))
-                        + "; nothing moved");
+                        + shared.wouldStay() + "; nothing moved");
                 return Ferry.OK;
             }
             if (nativeTask) {
@@ -209,7 +208,7 @@ final class QueueCommands {
                 SqsQueues.RedriveReport report;
                 try {
                     report = queues.redrive(dlqUrl, targetUrl, max == null ? Integer.MAX_VALUE : max,
-                            rate == null ? 0 : rate, stop.around(progress::update), parked.parkedNow(), force);
+                            rate == null ? 0 : rate, stop.around(progress::update), parked.parkedNow(), withOtherQueues);
                 } catch (RuntimeException e) { // what moved before it ended is said, not only the error
                     progress.finish();
                     io.out().println("moved " + progress.moved() + " message(s) from " + from + " to " + where
@@ -227,7 +226,7 @@ final class QueueCommands {
                         + (report.cameBack() > 0 ? "; " + report.cameBack() + " of their copies came back failing again and "
                                 + "stay in " + from : "")
                         + parked.said(report, from)
-                        + SharedDeadLetterQueue.said(report, from, where, dlqUrl.endsWith(".fifo"))
+                        + SharedDeadLetterQueue.said(report, from, where)
                         + (report.failed() > 0 ? "; " + report.failed() + " stayed in " + from + " (send failed: "
                                 + Printable.of(report.problem()) + ")" : "")
                         + (report.failed() == 0 && report.problem() != null ? "; " + Printable.of(report.problem()) : ""));

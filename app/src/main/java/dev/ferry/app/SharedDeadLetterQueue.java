@@ -1,76 +1,134 @@
 package dev.ferry.app;
 
-import dev.ferry.adapters.sqs.OtherQueuesLetters;
 import dev.ferry.adapters.sqs.SqsQueues;
+import java.io.PrintWriter;
 import java.util.List;
-import software.amazon.awssdk.services.sqs.SqsClient;
 
 /**
  * What {@code ferry queues redrive} refuses and says of a dead-letter queue that other queues than its {@code --to} send
  * to. Their dead letters are theirs: a review found {@code orders} and {@code payments} sharing {@code shared-dlq}, and a
  * redrive of it to {@code orders} ran payments' letters through orders' routes, never reaching payments' sinks, exit 0 —
- * Ferry's redrive leaves them now ({@link OtherQueuesLetters}), and this says so; SQS's move task cannot leave any.
+ * Ferry's redrive leaves them now, and this says so; SQS's move task cannot leave any. Only {@code --with-other-queues}
+ * moves them: {@code --force}, the one way past the refusal of an {@code on-poison: park} source's DLQ, moved them too,
+ * into that source's queue. And whose letters the DLQ holds is read from the letters, not from the queues' redrive
+ * policies, which name only the queues pointing at it now: one re-pointed, renamed or deleted left its letters there,
+ * and {@code --native --to} moved them into the wrong queue unrefused.
  */
 final class SharedDeadLetterQueue {
 
     /** Queues named in a report when it may name more: {@link SqsQueues.RedriveReport#otherQueues} stops there. */
     private static final int NAMED = 10;
 
-    private SharedDeadLetterQueue() {
+    private final SqsQueues queues;
+    private final String from;
+    private final String to;
+    private final String dlqUrl;
+    private final String targetUrl;
+    /** The queues whose redrive policies name the DLQ now. */
+    private final List<String> servedBy;
+    /** What the DLQ's letters said, for {@code --native --to} and a dry run; null when they were not read. */
+    private SqsQueues.LettersRead read;
+
+    /** The DLQ {@code from} ({@code dlqUrl}) redriven to {@code to} ({@code targetUrl}; both null: where each came from). */
+    SharedDeadLetterQueue(SqsQueues queues, String from, String to, String dlqUrl, String targetUrl) {
+        this.queues = queues;
+        this.from = from;
+        this.to = to;
+        this.dlqUrl = dlqUrl;
+        this.targetUrl = targetUrl;
+        this.servedBy = queues.deadLetterSourceQueues(dlqUrl);
     }
 
     /**
-     * Why a redrive of {@code from} (serving the queues {@code servedBy}) to {@code targetUrl} is refused unless forced;
-     * null when it is not, or when there is no {@code --to}.
+     * Why the redrive is refused; null when it is not. A {@code --to} that is not one of the queues the DLQ serves, unless
+     * {@code force}; {@code --native --to} where the DLQ holds other queues' letters, unless {@code withOtherQueues}. For
+     * that, and for a dry run, the DLQ's letters are read ({@code max} of them at most; null: all).
      */
-    static String refusal(String from, String to, String targetUrl, boolean nativeTask, List<String> servedBy) {
+    String refusal(boolean force, boolean withOtherQueues, boolean nativeTask, boolean dryRun, Integer max) {
         if (targetUrl == null) {
             return null;
         }
-        if (!servedBy.isEmpty() && servedBy.stream().noneMatch(u -> ParkingDeadLetters.sameQueue(u, targetUrl))) {
+        if (!force && !servedBy.isEmpty() && servedBy.stream().noneMatch(u -> ParkingDeadLetters.sameQueue(u, targetUrl))) {
             // a slip of --to (payments for orders) ran one pipeline's dead letters through another's
             return "--to " + to + " is not a queue whose dead-letter queue " + from + " is (it serves "
-                    + String.join(", ", servedBy) + "); --force to move its messages there all the same";
+                    + String.join(", ", servedBy) + "); --force to move its messages there all the same (with "
+                    + "--with-other-queues, the dead letters Ferry wrote for the queues it serves too)";
         }
-        if (nativeTask && servedBy.size() > 1) {
-            // SQS's move task moves every message it finds to the one queue: it cannot tell another queue's apart
+        if (withOtherQueues || !nativeTask && !dryRun) {
+            return null;
+        }
+        read = queues.otherQueuesLetters(dlqUrl, targetUrl, max == null ? Integer.MAX_VALUE : max);
+        if (!nativeTask) {
+            return null;
+        }
+        // SQS's move task moves every message it finds to the one queue: it cannot tell another queue's apart
+        String instead = ": SQS's message move task cannot leave them behind. Redrive without --native (Ferry's redrive "
+                + "leaves them in " + from + "), or with --with-other-queues to move them all to " + to;
+        if (read.left() > 0) {
             return "--native --to " + to + " would move every message in " + from + " to " + to + ", the dead letters of "
-                    + "the other queues it serves too (it serves " + String.join(", ", servedBy) + "): SQS's message move "
-                    + "task cannot leave them behind. Redrive without --native (Ferry's redrive leaves them in " + from
-                    + "), or --force to move them all to " + to;
+                    + "other queues too (" + readSaid() + ")" + instead + notPutBack();
+        }
+        var others = servedBy.stream().filter(u -> !ParkingDeadLetters.sameQueue(u, targetUrl)).toList();
+        if (!read.whole() && !others.isEmpty()) { // none among those read: those past them may be the other queues'
+            return "--native --to " + to + " would move every message in " + from + " to " + to + ", those past the first "
+                    + read.read() + " read too, which may be dead letters of the other queues it serves ("
+                    + String.join(", ", others) + ")" + instead + notPutBack();
         }
         return null;
     }
 
+    /** What is noted before anything moves: a DLQ no queue names, and letters read that could not be put back in sight. */
+    void notes(PrintWriter err, boolean dryRun) {
+        if (servedBy.isEmpty()) {
+            err.println("ferry: note: no queue names " + from + " as its dead-letter queue in a redrive policy; "
+                    + "moving its messages anyway");
+        }
+        if (!dryRun && read != null && read.notPutBack() > 0) { // a dry run says it on its line
+            err.println("ferry: note: " + notPutBack().substring(2));
+        }
+    }
+
     /**
-     * What a dry run of a redrive to {@code targetUrl} says of the letters it would leave for other queues, read from the
-     * DLQ ({@code max} of them at most, null: all); empty when none would stay, and unread when the DLQ serves the target
-     * alone (read whole for nothing: a dry run of 10,000 letters, a thousand receives).
+     * What a dry run says of the letters that would stay for other queues, as read; empty when they were not read, or all
+     * were read and none would stay.
      */
-    static String wouldStay(SqsClient client, String dlqUrl, String targetUrl, List<String> servedBy, Integer max,
-                            String from) {
-        if (servedBy.size() == 1 && ParkingDeadLetters.sameQueue(servedBy.getFirst(), targetUrl)) {
+    String wouldStay() {
+        if (read == null) {
             return "";
         }
-        var count = OtherQueuesLetters.count(client, dlqUrl, targetUrl, max == null ? Integer.MAX_VALUE : max);
-        if (count.left() == 0) {
-            return "";
+        if (read.left() > 0) {
+            return "; " + readSaid() + " and would stay in " + from
+                    + (dlqUrl.endsWith(".fifo") ? ", with those behind them in their groups" : "")
+                    + " (--with-other-queues moves them too)" + notPutBack();
         }
-        return "; of the " + (count.whole() ? "" : "first ") + count.read() + " message(s) read, " + count.left()
-                + " were dead-lettered from other queues (" + named(count.queues()) + ") and would stay in " + from
-                + (dlqUrl.endsWith(".fifo") ? ", with those behind them in their groups" : "") + " (--force moves them too)";
+        // read for 20 s or 10,000 letters at most: what lies past them is not known, and not said to be none
+        return (read.whole() ? "" : "; of the first " + read.read() + " message(s) read, none were dead-lettered from "
+                + "other queues (those past them were not read)") + notPutBack();
     }
 
     /** What the redrive's last line says of the other queues' letters it left in {@code from}; empty when none. */
-    static String said(SqsQueues.RedriveReport report, String from, String where, boolean fifo) {
+    static String said(SqsQueues.RedriveReport report, String from, String where) {
         if (report.otherQueuesLetters() == 0) {
             return "";
         }
-        // on a FIFO DLQ a group's later letters wait behind its first: one of another queue's left, they stay with it
+        // on a FIFO DLQ the letters behind them in their groups stayed too: the report's problem says so
         return "; " + report.otherQueuesLetters() + " dead letter(s) of other queues stay in " + from
                 + (report.otherQueues().isEmpty() ? "" : " (dead-lettered from " + named(report.otherQueues()) + ")")
-                + (fifo ? ", with those behind them in their groups" : "")
-                + ": redrive them to their own queues, or with --force to " + where + " too";
+                + ": redrive them to their own queues, or with --with-other-queues to " + where + " too";
+    }
+
+    private String readSaid() {
+        return "of the " + (read.whole() ? "" : "first ") + read.read() + " message(s) read, " + read.left()
+                + " were dead-lettered from other queues (" + named(read.queues()) + ")";
+    }
+
+    /**
+     * The letters read that could not be put back in sight; empty when none. Unsaid, a real redrive of a standard DLQ run
+     * at once would find none of them, "moved 0", exit 0; hidden 30 s only by their read, they come back by themselves.
+     */
+    private String notPutBack() {
+        return read.notPutBack() == 0 ? "" : "; " + read.notPutBack() + " of the message(s) read could not be put back in "
+                + "sight (" + Printable.of(read.putBackError()) + "): they come back by themselves within 30 s";
     }
 
     private static String named(List<String> queues) {

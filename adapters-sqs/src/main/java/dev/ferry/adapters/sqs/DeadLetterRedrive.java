@@ -45,15 +45,14 @@ final class DeadLetterRedrive {
      */
     private final SetAsideCopies setAside;
     /**
-     * The parked groups' dead letters met, left in place: out of sight until the run ends, as copies that came back
-     * are. Moved (a forced redrive, for another queue's dead letters), they went back without their reasons and were
-     * parked again behind their head, none of them said to be it any more; moved between a release's batches, the
-     * group's later messages went ahead of its earlier ones. A release alone puts them back, in order. The other
-     * queues' letters ({@link #otherQueues}) are kept out of sight here too.
+     * The parked groups' dead letters met, left in place, out of sight until the run ends (other queues' letters too:
+     * {@link #otherQueues}). Moved (a forced redrive, for another dead letter there), they went back without their
+     * reasons and were parked again behind their head, none of them said to be it any more; moved between a release's
+     * batches, the group's later messages went ahead of its earlier ones. A release alone puts them back, in order.
      */
     private final SetAsideCopies parkedLetters;
     private final ParkedNow parkedNow; // which letters parkedLetters takes: those of groups parked now, as the caller says
-    private final OtherQueuesLetters otherQueues; // those of queues other than the target's, left for them unless forced
+    private final OtherQueuesLetters otherQueues; // those of queues other than the target's, left for them unless asked
     private int moved;
     private int failed;
     private int cameBack;
@@ -93,7 +92,10 @@ final class DeadLetterRedrive {
                 redrive.parkedLetters.putBack();
             }
         }
-        return new SqsQueues.RedriveReport(redrive.moved, redrive.failed, redrive.cameBack, redrive.problem,
+        // a FIFO DLQ's letters behind the other queues' in their groups never came: unsaid, the run ended "done", exit 0
+        String problem = redrive.problem != null ? redrive.problem
+                : redrive.otherQueues.heldBehind(deadLetterQueueUrl, redrive.moved + redrive.failed < maxMessages);
+        return new SqsQueues.RedriveReport(redrive.moved, redrive.failed, redrive.cameBack, problem,
                 redrive.parked, redrive.parkedNow.groups(), redrive.otherQueues.left(), redrive.otherQueues.queues());
     }
 

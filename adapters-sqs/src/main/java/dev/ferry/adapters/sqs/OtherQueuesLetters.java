@@ -1,10 +1,12 @@
 package dev.ferry.adapters.sqs;
 
 import dev.ferry.domain.transport.DeadLetterAttributes;
+import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.Message;
@@ -15,12 +17,21 @@ import software.amazon.awssdk.services.sqs.model.Message;
  * {@code payments} both dead-lettering to {@code shared-dlq}, a redrive of it to {@code orders} copied payments' letters
  * there too — run through orders' routes, never reaching payments' sinks, deleted from the DLQ, exit 0. A letter that
  * names no source queue (not one Ferry wrote: SQS moved it there itself, or a producer sent it) moves as before, where it
- * came from not known; a forced redrive moves them all.
+ * came from not known; a redrive asked to move other queues' letters too moves them all.
  */
-public final class OtherQueuesLetters {
+final class OtherQueuesLetters {
 
     /** Queues named at most, in a report and in a dry run's count. */
     static final int MAX_NAMED = 10;
+    /**
+     * How long a dry run's read hides each letter it reads (by its receive), so it reads each once. It hid them for 15
+     * minutes (as a run sets letters aside) and put them back at its end: a put-back that failed (throttled), or a
+     * Ctrl-C, left up to 10,000 letters out of sight that long, and the real redrive that followed, of a standard DLQ,
+     * found none of them — "moved 0", exit 0. Hidden so briefly, they come back by themselves whatever happens.
+     */
+    static final int DRY_RUN_HIDING_SECONDS = 30;
+    /** How long a dry run reads at most: well within its hiding, so none it read is in sight, and read, again meanwhile. */
+    static final Duration DRY_RUN_READING = Duration.ofSeconds(20);
 
     /** The redrive's target by its name, as its dead letters name it; null when nothing is left for other queues. */
     private final String targetQueue;
@@ -30,7 +41,7 @@ public final class OtherQueuesLetters {
     private final Set<String> named = new LinkedHashSet<>();
     private int left;
 
-    /** {@code targetQueue} null: a forced redrive, which leaves none. */
+    /** {@code targetQueue} null: a redrive that moves other queues' letters too, which leaves none. */
     OtherQueuesLetters(String targetQueue, SetAsideCopies setAside) {
         this.targetQueue = targetQueue;
         this.setAside = setAside;
@@ -69,44 +80,79 @@ public final class OtherQueuesLetters {
     }
 
     /**
-     * What a dry run finds: of the {@code read} letters, {@code left} were dead-lettered from the other {@code queues}
-     * (the first ten named) and would stay; {@code whole}: the read reached the DLQ's end, not its bound.
+     * The problem of a run that left other queues' letters in a FIFO DLQ and ended short of its bound ({@code endedShort}):
+     * a dead letter keeps its message's group, and SQS gives nothing of a group past a letter out of sight, so the
+     * target's letters behind one of theirs in its group did not come. A review: a payments letter ahead of twelve of
+     * orders in one group, a redrive to orders moved those read with it and ended "done", exit 0, the rest still in the
+     * DLQ. Null when none was left, the DLQ is standard, or the run reached its bound.
      */
-    public record Count(int read, int left, List<String> queues, boolean whole) {
+    String heldBehind(String deadLetterQueueUrl, boolean endedShort) {
+        if (left == 0 || !endedShort || !deadLetterQueueUrl.endsWith(".fifo")) {
+            return null;
+        }
+        return "letters behind the other queues' dead letters in their message groups may not have moved: "
+                + deadLetterQueueUrl + " is a FIFO queue, which gives nothing of a group past a letter out of sight "
+                + "(redrive again once those have gone to their own queues)";
     }
 
     /**
-     * For a dry run of a redrive to {@code targetUrl}: reads up to {@code atMost} of the DLQ's letters ({@link
-     * SetAsideCopies#MAX} at most: each is hidden until the read ends, then put back in sight) and counts those the
-     * redrive would leave for other queues. Unread, a dry run said only "would move all 2", and the real run moved the
-     * other queue's letter with the rest. Throws a {@code FerryException} when SQS cannot be read.
+     * For a dry run of a redrive to {@code targetUrl}, and before SQS's move task takes every letter there: reads up to
+     * {@code atMost} of the DLQ's letters ({@link SetAsideCopies#MAX} at most, for {@link #DRY_RUN_READING} at most) and
+     * counts those the redrive would leave for other queues — by what each letter says, not by the queues' redrive
+     * policies: a queue re-pointed, renamed or deleted leaves its letters behind, unnamed by ListDeadLetterSourceQueues,
+     * and SQS's move task took them into the target. Each letter read is hidden {@link #DRY_RUN_HIDING_SECONDS} by its
+     * receive and put back in sight at the end; those a failed put-back leaves hidden are counted, and come back by
+     * themselves soon after. Unread, a dry run said only "would move all 2", and the real run moved the other queue's
+     * letter with the rest. Throws a {@code FerryException} when SQS cannot be read.
      */
-    public static Count count(SqsClient client, String deadLetterQueueUrl, String targetUrl, int atMost) {
-        var read = new SetAsideCopies(client, deadLetterQueueUrl); // every letter read, hidden until the end: read once
-        var others = new OtherQueuesLetters(targetUrl.substring(targetUrl.lastIndexOf('/') + 1), read);
-        var ids = new HashSet<String>();
+    static SqsQueues.LettersRead count(SqsClient client, String deadLetterQueueUrl, String targetUrl, int atMost) {
+        String target = targetUrl.substring(targetUrl.lastIndexOf('/') + 1);
+        var handles = new LinkedHashMap<String, String>(); // message id -> its newest receipt handle: each counted once
+        var theirQueues = new LinkedHashSet<String>();
+        int left = 0;
         int limit = Math.min(atMost, SetAsideCopies.MAX);
+        long end = System.nanoTime() + DRY_RUN_READING.toNanos();
         int emptyAnswers = 0;
         try {
-            while (ids.size() < limit && emptyAnswers < ParkedGroupMover.EMPTY_ANSWERS_BELIEVED) {
-                int want = Math.min(Batches.MAX_ENTRIES, limit - ids.size());
-                List<Message> batch;
-                try {
-                    batch = client.receiveMessage(b -> b.queueUrl(deadLetterQueueUrl).maxNumberOfMessages(want)
-                            .waitTimeSeconds(1).visibilityTimeout(60).messageAttributeNames("All")
-                            .overrideConfiguration(SqsTimeouts.receive(1))).messages();
-                } catch (RuntimeException e) {
-                    throw SqsErrors.translate("ReceiveMessage", deadLetterQueueUrl, e);
+            while (handles.size() < limit && emptyAnswers < ParkedGroupMover.EMPTY_ANSWERS_BELIEVED
+                    && System.nanoTime() - end < 0) {
+                int before = handles.size();
+                for (var m : receive(client, deadLetterQueueUrl, Math.min(Batches.MAX_ENTRIES, limit - before))) {
+                    String from = handles.put(m.messageId(), m.receiptHandle()) == null ? sourceQueue(m) : null;
+                    if (from != null && !from.equals(target)) {
+                        left++;
+                        if (theirQueues.size() < MAX_NAMED) {
+                            theirQueues.add(from);
+                        }
+                    }
                 }
-                int before = ids.size();
-                batch.forEach(m -> ids.add(m.messageId())); // one seen again (its hiding failed) is counted once
-                emptyAnswers = ids.size() == before ? emptyAnswers + 1 : 0;
-                read.add(others.without(batch)); // theirs set aside (in read) by without, the rest here: newest handles kept
+                emptyAnswers = handles.size() == before ? emptyAnswers + 1 : 0;
             }
-        } finally {
-            read.putBack(); // in sight again at once: the real run that follows a dry run must find them all
+        } catch (RuntimeException | Error e) {
+            putBack(client, deadLetterQueueUrl, handles); // what it fails to put back comes back by itself soon after
+            throw e;
         }
-        return new Count(ids.size(), others.left(), others.queues(), ids.size() < limit);
+        var notPutBack = putBack(client, deadLetterQueueUrl, handles);
+        return new SqsQueues.LettersRead(handles.size(), left, List.copyOf(theirQueues),
+                emptyAnswers >= ParkedGroupMover.EMPTY_ANSWERS_BELIEVED, notPutBack.size(),
+                notPutBack.isEmpty() ? null : notPutBack.values().iterator().next().toString());
+    }
+
+    private static List<Message> receive(SqsClient client, String deadLetterQueueUrl, int want) {
+        try {
+            return client.receiveMessage(b -> b.queueUrl(deadLetterQueueUrl).maxNumberOfMessages(want).waitTimeSeconds(1)
+                    .visibilityTimeout(DRY_RUN_HIDING_SECONDS).messageAttributeNames("All")
+                    .overrideConfiguration(SqsTimeouts.receive(1))).messages();
+        } catch (RuntimeException e) {
+            throw SqsErrors.translate("ReceiveMessage", deadLetterQueueUrl, e);
+        }
+    }
+
+    /** Puts the letters read back in sight at once: the real run that follows a dry run must find them all. */
+    private static Map<String, SqsErrors.EntryError> putBack(SqsClient client, String deadLetterQueueUrl,
+                                                              Map<String, String> handles) {
+        return Batches.changeVisibility(client, deadLetterQueueUrl, new ArrayList<>(handles.values()), h -> h, h -> 0, 2,
+                null);
     }
 
     /** The queue a dead letter Ferry wrote names as the one it was dead-lettered from; null when it names none. */

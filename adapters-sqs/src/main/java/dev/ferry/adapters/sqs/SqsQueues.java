@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.regex.Pattern;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 
@@ -19,9 +18,6 @@ import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
  * {@code FerryException}. Thread-safe.
  */
 public final class SqsQueues {
-
-    private static final Pattern REDRIVE_TARGET = Pattern.compile("\"deadLetterTargetArn\"\\s*:\\s*\"([^\"]+)\"");
-    private static final Pattern REDRIVE_COUNT = Pattern.compile("\"maxReceiveCount\"\\s*:\\s*\"?(\\d+)\"?");
 
     private final SqsClient client;
 
@@ -225,15 +221,7 @@ public final class SqsQueues {
     }
 
     static RedrivePolicy parseRedrivePolicy(String json) {
-        if (json == null || json.isBlank()) {
-            return null;
-        }
-        var target = REDRIVE_TARGET.matcher(json);
-        var count = REDRIVE_COUNT.matcher(json);
-        if (!target.find() || !count.find()) {
-            return null;
-        }
-        return new RedrivePolicy(target.group(1), Integer.parseInt(count.group(1)));
+        return RedrivePolicies.parse(json);
     }
 
     /** Sets the queue's access policy document (SetQueueAttributes Policy). */
@@ -307,10 +295,21 @@ public final class SqsQueues {
         return redrive(deadLetterQueueUrl, targetUrl, maxMessages, perSecond, progress, parkedNow, false);
     }
 
-    /** As above; {@code forced}: the letters of other queues than the target's move too ({@link OtherQueuesLetters}). */
+    /** As above; {@code otherQueuesToo}: the letters of queues other than the target move too ({@link OtherQueuesLetters}). */
     public RedriveReport redrive(String deadLetterQueueUrl, String targetUrl, int maxMessages, double perSecond,
-                                 RedriveProgress progress, java.util.function.BiPredicate<String, String> parkedNow, boolean forced) {
-        return DeadLetterRedrive.run(client, this, deadLetterQueueUrl, targetUrl, maxMessages, perSecond, progress, parkedNow, forced);
+                                 RedriveProgress progress, java.util.function.BiPredicate<String, String> parkedNow,
+                                 boolean otherQueuesToo) {
+        return DeadLetterRedrive.run(client, this, deadLetterQueueUrl, targetUrl, maxMessages, perSecond, progress, parkedNow,
+                otherQueuesToo);
+    }
+
+    /** What {@link #otherQueuesLetters} read: of {@code read}, {@code left} of other queues (ten named); put-back failures. */
+    public record LettersRead(int read, int left, List<String> queues, boolean whole, int notPutBack, String putBackError) {
+    }
+
+    /** Reads up to {@code atMost} of a DLQ's letters to count those a redrive to {@code targetUrl} leaves for other queues. */
+    public LettersRead otherQueuesLetters(String deadLetterQueueUrl, String targetUrl, int atMost) {
+        return OtherQueuesLetters.count(client, deadLetterQueueUrl, targetUrl, atMost);
     }
 
     /** How many messages the queue holds, visible or in flight (SQS's approximate counts). */
