@@ -151,7 +151,10 @@ final class GroupActions {
         stopping = true;
     }
 
-    /** {@code mover}, told of {@link #stopping()} before each batch ({@link GroupParker.Progress#stopping}) and each move. */
+    /**
+     * {@code mover}, told of {@link #stopping()} before each batch ({@link GroupParker.Progress#stopping}), each move, and
+     * as the release watches its copies pass ({@link GroupParker.Mover#stopping}).
+     */
     private GroupParker.Mover stoppable(GroupParker.Mover mover) {
         return new GroupParker.Mover() {
             @Override
@@ -180,6 +183,11 @@ final class GroupActions {
                         return stopping || progress.stopping();
                     }
                 });
+            }
+
+            @Override
+            public boolean stopping() { // unasked, a watch held the close (which waits seconds) for its whole patience
+                return stopping;
             }
         };
     }
@@ -289,6 +297,7 @@ final class GroupActions {
 
     /** What the CLI prints and the log says for a release of {@code group} of {@code source} (null: not known). */
     static String text(String source, String group, GroupParker.Released r) {
+        String again = "ferry groups release " + group + (source == null ? "" : " --source " + source);
         group = source == null ? group : group + " of '" + source + "'"; // two sources may each have a group of this name
         String moved = r.redriven() + " message(s) sent back in order" + (r.skipped() > 0 ? ", " + r.skipped() + " skipped" : "")
                 + (r.notFound() > 0 ? "; " + r.notFound() + " parked message(s) counted were not in the dead-letter queue: "
@@ -296,9 +305,14 @@ final class GroupActions {
                 + "hand) — if its head was among them, that event is lost" : "");
         return switch (r.finish()) {
             case UNPARKED -> "group " + group + " released: " + moved + "; all handled, the group flows again";
-            case CLOSING -> "group " + group + " released: " + moved + "; it flows again once the listeners have handled them";
-            case NOT_YET -> "group " + group + ": " + moved + ", but some parked messages have not reached the dead-letter "
-                    + "queue within " + PATIENCE.toSeconds() + "s; the group stays parked: release it again"
+            // not "it flows again": a message of the group that reaches a listener among them is parked behind them, and
+            // the group stays parked past the last of them — a script that trusted the exit 0 never released it again
+            case CLOSING -> "group " + group + " released: " + moved + "; not all of them handled yet: it flows again once "
+                    + "the listeners have handled them, unless a message of the group arriving meanwhile is parked behind "
+                    + "them — if 'ferry groups list' still shows the group then, that message needs another release: " + again;
+            case NOT_YET -> "group " + group + ": " + moved + ", but some parked messages have not been moved within "
+                    + PATIENCE.toSeconds() + "s (not in the dead-letter queue yet, or parked behind those sent back while "
+                    + "they were handled); the group stays parked: release it again"
                     + (r.redriven() + r.skipped() == 0 ? " — none of them was found: if they are truly gone from it (its "
                     + "retention, or deleted by hand; not held by another release, nor in another queue), "
                     + "--give-up-missing gives them up and the group flows again" : "");

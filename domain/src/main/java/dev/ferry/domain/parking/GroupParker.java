@@ -30,7 +30,10 @@ import java.util.function.UnaryOperator;
  * release in its turn; once all of them went back and passed ({@link ParkedGroup#drained}), it goes
  * on — it came after them all. It never overtakes them. A released message that fails again becomes the group's new head
  * and the rest park behind it. A release that stopped half-way is taken up by the next one, with
- * the same token, so what it sent back still passes.
+ * the same token, so what it sent back still passes. A message of the producer's that reaches the
+ * listener among the copies after the release ended its pass keeps the group parked past the last
+ * copy: the release watches for that and moves it too ({@code GroupRelease}), and the last copy's
+ * pass warns of one left so ({@code ParkedAmongCopies}).
  */
 public final class GroupParker {
 
@@ -51,9 +54,12 @@ public final class GroupParker {
     public enum Finish {
         /** Every redriven message was handled: the group flows. */
         UNPARKED,
-        /** Everything is back in the source; the listener that handles the last message unparks the group. */
+        /** All back in the source, watched a while: the last to pass unparks the group (unless one parks among them). */
         CLOSING,
-        /** Some parked messages are not (or not yet seen) out of the dead-letter destination: move again. */
+        /**
+         * Some parked messages are not (or not yet seen) out of the dead-letter destination, or were parked among the
+         * copies after the release's last round: move again.
+         */
         NOT_YET
     }
 
@@ -70,6 +76,8 @@ public final class GroupParker {
 
     private final GroupParking store;
     private final Clock clock;
+    /** The messages this instance parked among a closing release's copies, till the last copy passes. */
+    private final ParkedAmongCopies amongCopies = new ParkedAmongCopies();
 
     public GroupParker(GroupParking store, Clock clock) {
         this.store = Objects.requireNonNull(store, "store");
@@ -93,12 +101,12 @@ public final class GroupParker {
 
     /** The dead-letter reason of a message that waits behind {@code parked}'s head. */
     public static String behind(ParkedGroup parked) {
-        return prefix(parked.group()) + "behind " + safe(parked.head()) + ": " + parked.reason();
+        return ParkMarks.prefix(parked.group()) + "behind " + TransportText.safe(parked.head()) + ": " + parked.reason();
     }
 
     /** The dead-letter reason of {@code parked}'s head itself. */
     public static String at(ParkedGroup parked) {
-        return prefix(parked.group()) + "at " + safe(parked.head()) + ": " + parked.reason();
+        return ParkMarks.prefix(parked.group()) + "at " + TransportText.safe(parked.head()) + ": " + parked.reason();
     }
 
     /**
@@ -106,7 +114,8 @@ public final class GroupParker {
      * bounded form, or, for a long one, by the whole group as reasons before the bounded form said it.
      */
     public static boolean parkedWith(String reason, String group) {
-        return reason != null && (reason.startsWith(prefix(group)) || reason.startsWith(wholePrefix(group)));
+        return reason != null && (reason.startsWith(ParkMarks.prefix(group))
+                || reason.startsWith(ParkMarks.wholePrefix(group)));
     }
 
     /**
@@ -114,35 +123,15 @@ public final class GroupParker {
      * of a later one — not for waiting behind one.
      */
     public static boolean parkedAsHead(String reason, String group) {
-        return reason != null && (reason.startsWith(prefix(group) + "at ") || reason.startsWith(wholePrefix(group) + "at "));
+        return reason != null && (reason.startsWith(ParkMarks.prefix(group) + "at ")
+                || reason.startsWith(ParkMarks.wholePrefix(group) + "at "));
     }
 
     /** Whether a dead letter's reason says it is {@code parked}'s head. */
     public static boolean isHead(String reason, ParkedGroup parked) {
-        String at = "at " + safe(parked.head()) + ": ";
-        return reason != null && (reason.startsWith(prefix(parked.group()) + at)
-                || reason.startsWith(wholePrefix(parked.group()) + at));
-    }
-
-    /**
-     * The group as reasons name it: whole, as before, up to {@link #MAX_WHOLE_GROUP}; longer, bounded as a head is
-     * ({@link #headOf}) — a dead letter's reason is cut at 8,128 characters, and a Kafka key of 9,000 was cut before
-     * " parked ": no dead letter matched its group, and the release found none, for ever. (Whole while it fits:
-     * an instance of the version before, releasing beside this one, still finds every dead letter.)
-     */
-    private static String prefix(String group) {
-        return wholePrefix(group.length() > MAX_WHOLE_GROUP ? headOf(group) : group);
-    }
-
-    /** The longest group a reason names whole: with a bounded head and the words around it, under the cut. */
-    static final int MAX_WHOLE_GROUP = 7_000;
-
-    private static String wholePrefix(String group) {
-        return "group " + safe(group) + " parked ";
-    }
-
-    static String safe(String s) {
-        return TransportText.safe(s);
+        String at = "at " + TransportText.safe(parked.head()) + ": ";
+        return reason != null && (reason.startsWith(ParkMarks.prefix(parked.group()) + at)
+                || reason.startsWith(ParkMarks.wholePrefix(parked.group()) + at));
     }
 
     /** The {@link #RELEASE_ATTRIBUTE} value of message {@code number} (1, 2, ...) of release {@code token}. */
@@ -152,18 +141,7 @@ public final class GroupParker {
 
     /** The release a message belongs to, from its {@link #RELEASE_ATTRIBUTE} value; null when none or unreadable. */
     public static Pass pass(String value) {
-        if (value == null) {
-            return null;
-        }
-        int hash = value.lastIndexOf('#');
-        if (hash <= 0) {
-            return null;
-        }
-        try {
-            return new Pass(value.substring(0, hash), Long.parseLong(value.substring(hash + 1)));
-        } catch (NumberFormatException e) {
-            return null;
-        }
+        return ParkMarks.pass(value);
     }
 
     /**
@@ -184,7 +162,9 @@ public final class GroupParker {
         String head = headOf(key);
         Instant now = clock.instant();
         boolean[] goesOn = {false};
+        boolean[] amongClosingCopies = {false};
         var after = update(source, group, current -> {
+            amongClosingCopies[0] = false; // as this try found it: another may have written between
             if (current == null) {
                 return behind ? null
                         : new ParkedGroup(source, group, head, messageId, kept, now, now, 1, 0, null, 0, 0, false, 1);
@@ -200,15 +180,22 @@ public final class GroupParker {
                         current.parked()), null, 0, 0, false);
             }
             // behind the head; a release that was closing has to move this one too, so it is not done
+            amongClosingCopies[0] = current.closing();
             return current.next(current.head(), current.headMessageId(), current.reason(), now, current.parked() + 1,
                     current.moved(), current.releaseToken(), current.redriven(), current.passed(), false);
         });
+        if (amongClosingCopies[0]) {
+            amongCopies.parked(after);
+        }
         return goesOn[0] ? null : after;
     }
 
-    /** Message {@code number} of release {@code token} was handled; the last one to be unparks the group. */
+    /**
+     * Message {@code number} of release {@code token} was handled; the last one to be unparks the group — or, when a
+     * message this instance parked among the copies still waits, warns that the group stays parked.
+     */
     public void passed(String source, String group, String token, long number) {
-        update(source, group, current -> {
+        var after = update(source, group, current -> {
             if (current == null || !current.passes(token) || number <= current.passed()) {
                 return current;
             }
@@ -218,6 +205,7 @@ public final class GroupParker {
             return current.next(current.head(), current.headMessageId(), current.reason(), current.lastParked(),
                     current.parked(), current.moved(), token, current.redriven(), number, current.closing());
         });
+        amongCopies.passed(source, group, token, number, after);
     }
 
     /**
@@ -324,6 +312,15 @@ public final class GroupParker {
         default Moved move(ParkedGroup parked, String token, boolean skipHead, Progress progress) {
             return move(parked, token, skipHead);
         }
+
+        /**
+         * Whether whoever runs the release is going away (Ferry's close, the CLI's Ctrl-C), asked while it watches its
+         * copies pass: no batch is under way to ask {@link Progress#stopping} of, and a close waits for releases only
+         * seconds. A mover that cannot tell says no.
+         */
+        default boolean stopping() {
+            return false;
+        }
     }
 
     /** What a {@link Mover} took out so far in one move, as running totals: {@code counted}, {@code redriven}. */
@@ -362,7 +359,8 @@ public final class GroupParker {
     /**
      * Releases a parked group: moves its parked messages back with {@code mover} until a pass finds them all back
      * ({@link #finish}, waiting up to {@code patience} for messages still on their way to the dead-letter destination),
-     * then unparks it or leaves that to the listener that handles the last. {@link Finish#NOT_YET} means the patience
+     * then unparks it or watches them pass for up to {@code patience} more, moving in turn what parks among them, and
+     * leaves the rest to the listener that handles the last. {@link Finish#NOT_YET} means the patience (or the rounds)
      * ran out: the group stays parked, and a release can be run again. One release of a group at a time.
      *
      * @throws ReleaseInterrupted when the group is not parked, or was parked again behind a new head meanwhile

@@ -2,16 +2,37 @@ package dev.ferry.domain.parking;
 
 import dev.ferry.domain.model.FerryException;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * One run of {@link GroupParker#release}: begins the release (or takes up the one under way), then
  * moves the group's parked messages back and records each move, until a pass finds them all back or
  * the patience runs out. The head is dropped only if it is still the one asked for.
+ *
+ * <p>All back, it watches them pass for up to its patience ({@link #watch}): a message the producer sent that reached
+ * the listener among them is parked behind them, and the group then stays parked past the last of them — the release
+ * had answered "released, it flows again", and nothing moved that message for good. Seen, it is moved too, in a round
+ * of its own.
  */
 final class GroupRelease {
 
     /** Tries of the write that records a move (about 6 s in all, from 100 ms doubling). */
     private static final int MOVED_TRIES = 7;
+    /**
+     * Rounds a release moves what was parked among its copies in, after its first. A producer that keeps sending may
+     * park one among each round's copies (one where a batch of copies ends, one behind the last); past these the
+     * release answers "not yet" and the next takes up the rest.
+     */
+    static final int MAX_ROUNDS = 5;
+    /**
+     * Patiences since the release began past which no round begins. A round ends as its copies pass or one parks among
+     * them, but may wait its patience out twice (a dead letter that never arrives, copies that never pass): begun
+     * within four, the last ends within six — three minutes at 30 s, within what a client waits for the answer (the
+     * CLI through a running Ferry, five minutes).
+     */
+    private static final int ROUNDS_BEGIN_WITHIN_PATIENCES = 4;
+    /** How often a watch reads the group's state. */
+    private static final long WATCH_EVERY_MILLIS = 200;
 
     private final GroupParker parker;
     private final String source;
@@ -29,10 +50,12 @@ final class GroupRelease {
             headIs(parker.parked(source, group).orElse(null), source, group, expectedHead);
         }
         String token = parker.beginRelease(source, group);
-        long deadline = System.nanoTime() + patience.toNanos();
+        long began = System.nanoTime();
+        long deadline = began + patience.toNanos();
         long redriven = 0;
         long skipped = 0;
         boolean headSkipped = false;
+        int rounds = 0;
         while (true) {
             var state = parker.parked(source, group).orElse(null);
             ensureReleasing(state, source, group, token);
@@ -74,9 +97,76 @@ final class GroupRelease {
                 // the store down — they were said to be missing, the head perhaps lost, and the event sent again)
                 long notFound = finish == GroupParker.Finish.NOT_YET ? 0 : Math.max(0, state.parked() - state.moved()
                         - moved.counted() - Math.max(0, state.passed() - state.redriven()));
+                if (finish == GroupParker.Finish.CLOSING) {
+                    var watched = watch(token, mover, patience);
+                    if (watched == Watched.PARKED_AMONG && anotherRound(++rounds, began, patience, mover)) {
+                        deadline = System.nanoTime() + patience.toNanos(); // its dead letter may be on its way still
+                        continue;
+                    }
+                    finish = watched.finish;
+                }
                 return new GroupParker.Released(finish, redriven, skipped, notFound);
             }
             Thread.sleep(200);
+        }
+    }
+
+    /**
+     * Whether round {@code round} begins, to move what was parked among the copies: within the bounds, and not once
+     * whoever runs the release goes away — those under way end after their batch.
+     */
+    private static boolean anotherRound(int round, long began, Duration patience, GroupParker.Mover mover) {
+        return round <= MAX_ROUNDS && !mover.stopping()
+                && System.nanoTime() - began < patience.multipliedBy(ROUNDS_BEGIN_WITHIN_PATIENCES).toNanos();
+    }
+
+    /** How a {@link #watch} ended, and what the release answers then. */
+    private enum Watched {
+        /** The last copy passed: the group flows. */
+        FLOWS(GroupParker.Finish.UNPARKED),
+        /** Closing still, at the watch's end or its runner's: the last copy to pass unparks the group. */
+        CLOSING(GroupParker.Finish.CLOSING),
+        /** A message was parked among the copies: it is to be moved too (answered "not yet" past the last round). */
+        PARKED_AMONG(GroupParker.Finish.NOT_YET);
+
+        final GroupParker.Finish finish;
+
+        Watched(GroupParker.Finish finish) {
+            this.finish = finish;
+        }
+    }
+
+    /**
+     * Once {@link GroupParker#finish} said CLOSING: reads the group's state every {@value #WATCH_EVERY_MILLIS} ms for up
+     * to {@code patience}, until the last copy has passed (the group gone), or a message parked behind the copies —
+     * no longer closing, more parked than moved — is to be moved too. Whoever runs the release going away ends the
+     * watch at once: a close waits for releases only seconds. A read that fails is made again at the next tick.
+     *
+     * @throws GroupParker.ReleaseInterrupted when a copy failed again: the group parked behind it, a new head
+     */
+    private Watched watch(String token, GroupParker.Mover mover, Duration patience) throws InterruptedException {
+        long end = System.nanoTime() + patience.toNanos();
+        while (true) {
+            Optional<ParkedGroup> now;
+            try {
+                now = parker.parked(source, group);
+            } catch (RuntimeException storeFailing) {
+                now = null; // read again next time: the release's work is done, a failed read does not undo it
+            }
+            if (now != null) {
+                if (now.isEmpty()) {
+                    return Watched.FLOWS;
+                }
+                var state = now.get();
+                ensureReleasing(state, source, group, token);
+                if (!state.closing() && state.moved() < state.parked()) {
+                    return Watched.PARKED_AMONG;
+                }
+            }
+            if (mover.stopping() || System.nanoTime() - end > 0) {
+                return Watched.CLOSING;
+            }
+            Thread.sleep(WATCH_EVERY_MILLIS);
         }
     }
 

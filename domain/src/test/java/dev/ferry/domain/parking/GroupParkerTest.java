@@ -15,6 +15,8 @@ import org.junit.jupiter.api.Test;
 class GroupParkerTest {
 
     private static final Duration SETTLED = Duration.ofSeconds(30);
+    /** The patience of a release answering CLOSING with nothing passing: it watches its copies for as long. */
+    private static final Duration WATCHED = Duration.ofSeconds(1);
 
     private final MutableClock clock = new MutableClock(Instant.parse("2026-11-30T10:00:00Z"));
     private final InMemoryLedger ledger = InMemoryLedger.of(clock, 1000);
@@ -166,8 +168,8 @@ class GroupParkerTest {
     }
 
     private GroupParker.Released release(GroupParker.Mover mover) {
-        try {
-            return parker.release("s", "A", false, mover, SETTLED);
+        try { // a short patience: a release closing watches its copies pass for as long, and none passes here
+            return parker.release("s", "A", false, mover, WATCHED);
         } catch (InterruptedException e) {
             throw new IllegalStateException(e);
         }
@@ -209,7 +211,7 @@ class GroupParkerTest {
         assertThat(parker.parked("s", "A")).isEmpty();
     }
 
-    @Test
+    @Test // what then moves a5: the release, watching its copies pass (ReleaseWatchTest)
     void aMessageParkedWhileClosing_keepsTheGroupParked_soItIsNotOvertaken() {
         parkThree();
         String token = parker.beginRelease("s", "A");
@@ -358,7 +360,7 @@ class GroupParkerTest {
             store.failAfter = 1;
             store.failReadsAfter = 1; // and the read that asks whether it landed fails once too
             return new GroupParker.Moved(3, 3);
-        }, Duration.ofSeconds(5));
+        }, WATCHED);
         assertThat(released.finish()).isEqualTo(GroupParker.Finish.CLOSING);
         var state = parker.parked("s", "A").orElseThrow();
         assertThat(state.moved()).as("counted once").isEqualTo(3);
@@ -429,7 +431,7 @@ class GroupParkerTest {
                 progress.movedSoFar(3, 3);
                 return new GroupParker.Moved(3, 3);
             }
-        }, Duration.ofSeconds(5));
+        }, WATCHED);
         assertThat(released.finish()).isEqualTo(GroupParker.Finish.CLOSING);
         assertThat(parker.parked("s", "A").orElseThrow().moved()).isEqualTo(3);
     }
@@ -496,10 +498,10 @@ class GroupParkerTest {
         parker.park("s", "A", "a2", "m2", "a2 fails", null, false);
         parker.park("s", "A", "a3", "m3", "behind", null, true);
         clock.advance(SETTLED.plusSeconds(1));
-        var released = parker.release("s", "A", false, (p, t, skip) -> new GroupParker.Moved(1, 1), SETTLED);
+        var released = parker.release("s", "A", false, (p, t, skip) -> new GroupParker.Moved(1, 1), WATCHED);
         assertThat(released.finish()).isEqualTo(GroupParker.Finish.CLOSING);
         assertThat(released.notFound()).isEqualTo(1);
-        var whole = parker.release("s", "A", false, (p, t, skip) -> new GroupParker.Moved(0, 0), SETTLED);
+        var whole = parker.release("s", "A", false, (p, t, skip) -> new GroupParker.Moved(0, 0), WATCHED);
         assertThat(whole.notFound()).as("a release taken up counts what the state still lacks").isEqualTo(1);
     }
 }

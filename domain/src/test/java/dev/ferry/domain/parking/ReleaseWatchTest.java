@@ -1,0 +1,263 @@
+package dev.ferry.domain.parking;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.domain.idempotency.InMemoryLedger;
+import dev.ferry.domain.testing.Await;
+import dev.ferry.domain.testing.MutableClock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A review: a release answered "released, it flows again once the listeners have handled them" as soon as every parked
+ * message was back in the source — and a message the producer sent that reached the listener among the copies was
+ * parked behind them (the group not drained), the group no longer closing. The last copy's pass left it parked, that
+ * message in the dead-letter destination, every later one parked behind it, and nothing released it: the CLI's exit 0
+ * told a script there was nothing to retry. The release now watches its copies pass and moves such a message too, and
+ * the last copy's pass warns of one left so.
+ */
+class ReleaseWatchTest {
+
+    private static final Duration LIMIT = Duration.ofSeconds(10);
+
+    private final MutableClock clock = new MutableClock(Instant.parse("2026-12-08T10:00:00Z"));
+    private final InMemoryLedger ledger = InMemoryLedger.of(clock, 1000);
+    private final GroupParker parker = new GroupParker(ledger, clock);
+
+    /** The group's dead letters, in their order: what a mover finds there. */
+    private final Deque<String> deadLetters = new ConcurrentLinkedDeque<>();
+    /** What went back to the source, in order: a copy's number is its place here, from 1. */
+    private final List<String> sentBack = new CopyOnWriteArrayList<>();
+    private volatile boolean stopping;
+
+    /** Moves every dead letter of the group back in order, as a mover does; says so when its runner goes away. */
+    private final GroupParker.Mover mover = new GroupParker.Mover() {
+        @Override
+        public GroupParker.Moved move(ParkedGroup parked, String token, boolean skipHead) {
+            long moved = 0;
+            for (String key = deadLetters.poll(); key != null; key = deadLetters.poll()) {
+                sentBack.add(key);
+                moved++;
+            }
+            return new GroupParker.Moved(moved, moved);
+        }
+
+        @Override
+        public boolean stopping() {
+            return stopping;
+        }
+    };
+
+    /** a2 parks the group, a3 and a4 wait behind it. */
+    private void parkThree() {
+        parker.park("s", "A", "a2", "m-a2", "a2 fails", null, false);
+        deadLetters.add("a2");
+        parkBehind("a3");
+        parkBehind("a4");
+    }
+
+    /** {@code key} reached the listener while the group was parked, not drained: it waits behind, in the DLQ. */
+    private void parkBehind(String key) {
+        parker.park("s", "A", key, "m-" + key, GroupParker.behind(state()), null, true);
+        deadLetters.add(key); // counted first, then dead-lettered: a release may look before it is there
+    }
+
+    private ParkedGroup state() {
+        return parker.parked("s", "A").orElseThrow();
+    }
+
+    private boolean closing() {
+        return parker.parked("s", "A").map(ParkedGroup::closing).orElse(false);
+    }
+
+    /** The listener's part, on a thread of its own as a listener is: bounded, and waited for. */
+    private static Thread listener(ThrowingRunnable part) {
+        return Thread.ofPlatform().daemon().start(() -> {
+            try {
+                part.run();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
+    private interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+
+    @Test // the review's sequence: copies sent, CLOSING, then the producer's a5 reaches the listener among them
+    void aMessageParkedAmongTheCopiesAfterTheReleaseSaidClosing_isMovedToo_andTheGroupFlowsOnceItPasses() throws Exception {
+        parkThree();
+        var listener = listener(() -> {
+            if (!Await.until(LIMIT, this::closing)) {
+                return;
+            }
+            String token = state().releaseToken();
+            parker.passed("s", "A", token, 1);
+            parkBehind("a5"); // the group not drained (copies 2 and 3 still to pass): it comes after them
+            parker.passed("s", "A", token, 2);
+            parker.passed("s", "A", token, 3); // before the fix, the group stayed parked here for good
+            if (Await.until(LIMIT, () -> sentBack.size() == 4)) {
+                parker.passed("s", "A", token, 4); // a5 went back fourth, after the copies it was parked behind
+            }
+        });
+        GroupParker.Released released;
+        try {
+            released = parker.release("s", "A", false, mover, LIMIT);
+        } finally {
+            listener.join(LIMIT.multipliedBy(3).toMillis());
+        }
+
+        assertThat(released.finish()).as("watched until the last passed, not CLOSING and parked for good")
+                .isEqualTo(GroupParker.Finish.UNPARKED);
+        assertThat(released.redriven()).as("a5 sent back too").isEqualTo(4);
+        assertThat(sentBack).as("in the order sent").containsExactly("a2", "a3", "a4", "a5");
+        assertThat(deadLetters).isEmpty();
+        assertThat(parker.parked("s", "A")).as("the group flows").isEmpty();
+    }
+
+    @Test // the round a message parked among the copies takes is bounded: a producer that keeps doing so is left to the next
+    void aMessageParkedAmongEachRoundsCopies_endsTheReleaseAfterItsLastRound_notYet() throws Exception {
+        parkThree();
+        int parkedAmong = GroupRelease.MAX_ROUNDS + 1;
+        var listener = listener(() -> {
+            for (int i = 1; i <= parkedAmong; i++) { // each round's CLOSING, then one more parked among its copies
+                if (!Await.until(LIMIT, this::closing)) {
+                    return;
+                }
+                parkBehind("p" + i);
+            }
+        });
+        GroupParker.Released released;
+        try {
+            released = parker.release("s", "A", false, mover, LIMIT);
+        } finally {
+            listener.join(LIMIT.multipliedBy(3).toMillis());
+        }
+
+        assertThat(released.finish()).as("the group stays parked, the last one waiting: release it again")
+                .isEqualTo(GroupParker.Finish.NOT_YET);
+        assertThat(released.redriven()).as("the three, and one a round").isEqualTo(3 + GroupRelease.MAX_ROUNDS);
+        assertThat(state().waiting()).isEqualTo(1);
+        assertThat(deadLetters).containsExactly("p" + parkedAmong);
+    }
+
+    @Test // a close waits for releases only seconds: one watching its copies for its patience held it past that
+    void whoeverRunsTheReleaseGoingAway_endsItsWatchAtOnce_answeringClosing() throws Exception {
+        parkThree();
+        var listener = listener(() -> {
+            if (!Await.until(LIMIT, this::closing)) {
+                return;
+            }
+            Thread.sleep(300); // the first copy takes a while to handle
+            parker.passed("s", "A", state().releaseToken(), 1);
+            stopping = true;
+        });
+        long began = System.nanoTime();
+        GroupParker.Released released;
+        long passedWhenAnswered;
+        try {
+            released = parker.release("s", "A", false, mover, Duration.ofSeconds(30));
+            passedWhenAnswered = state().passed();
+        } finally {
+            listener.join(LIMIT.toMillis());
+        }
+
+        assertThat(released.finish()).isEqualTo(GroupParker.Finish.CLOSING);
+        assertThat(passedWhenAnswered).as("it watched the copies pass until it was told").isEqualTo(1);
+        assertThat(Duration.ofNanos(System.nanoTime() - began)).as("not its patience").isLessThan(LIMIT);
+    }
+
+    @Test // watched, a copy that fails again is said: the release had answered "released", the group parked behind it
+    void aCopyThatFailsAgainWhileWatched_isSaid_theGroupParkedAgainBehindIt() throws Exception {
+        parkThree();
+        var listener = listener(() -> {
+            if (!Await.until(LIMIT, this::closing)) {
+                return;
+            }
+            String token = state().releaseToken();
+            parker.passed("s", "A", token, 1);
+            parker.park("s", "A", "a3", "m-a3-copy", "a3 fails again", token, false); // the cause not fixed for a3
+        });
+        try {
+            assertThatThrownBy(() -> parker.release("s", "A", false, mover, LIMIT))
+                    .isInstanceOf(GroupParker.ReleaseInterrupted.class).hasMessageContaining("parked again behind a3");
+        } finally {
+            listener.join(LIMIT.toMillis());
+        }
+        assertThat(state().head()).isEqualTo("a3");
+    }
+
+    @Test // no release watching (its patience over, or an older one): the last copy's pass is where the group stays parked
+    void theLastCopysPass_warnsOnce_ofAMessageParkedAmongTheCopies_andNotOfAListenerThatCaughtUpWithItsMover() {
+        parkThree();
+        String token = parker.beginRelease("s", "A");
+        parker.moved("s", "A", token, 3, 3);
+        assertThat(parker.finish("s", "A", token, 3, LIMIT)).isEqualTo(GroupParker.Finish.CLOSING);
+
+        try (var log = new WarningsOfGroupParker()) {
+            parker.passed("s", "A", token, 1);
+            parkBehind("a5");
+            parker.passed("s", "A", token, 2);
+            assertThat(log.lines).as("copies still to pass").isEmpty();
+            parker.passed("s", "A", token, 3);
+            parker.passed("s", "A", token, 3); // delivered twice
+            parkBehind("a6"); // and every later message parks behind: said once, not for each
+
+            assertThat(log.lines).singleElement().asString().contains("group A of source s", "1 parked message(s)",
+                    "the group stays parked", "ferry groups release A --source s");
+        }
+        assertThat(state().waiting()).isEqualTo(2);
+
+        // a listener that caught up with its release's mover (the next batch not yet sent back): nothing to say
+        parker.park("s", "B", "b1", "m-b1", "b1 fails", null, false);
+        parker.park("s", "B", "b2", "m-b2", "behind", null, true);
+        parker.park("s", "B", "b3", "m-b3", "behind", null, true);
+        String b = parker.beginRelease("s", "B");
+        try (var log = new WarningsOfGroupParker()) {
+            parker.moved("s", "B", b, 2, 2);
+            parker.passed("s", "B", b, 1);
+            parker.passed("s", "B", b, 2);
+            parker.passed("s", "B", b, 3); // a copy of the next batch, handled before its count was recorded
+            assertThat(log.lines).isEmpty();
+        }
+    }
+
+    /** GroupParker's log lines from WARNING up, formatted, while open (the tests' logging keeps SEVERE only). */
+    private static final class WarningsOfGroupParker extends Handler implements AutoCloseable {
+        private final Logger logger = Logger.getLogger(GroupParker.class.getName());
+        private final Level level = logger.getLevel();
+        final List<String> lines = new CopyOnWriteArrayList<>();
+
+        WarningsOfGroupParker() {
+            logger.setLevel(Level.WARNING);
+            logger.addHandler(this);
+        }
+
+        @Override
+        public void publish(LogRecord r) {
+            lines.add(r.getParameters() == null ? String.valueOf(r.getMessage())
+                    : java.text.MessageFormat.format(String.valueOf(r.getMessage()), r.getParameters()));
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+            logger.removeHandler(this);
+            logger.setLevel(level);
+        }
+    }
+}
