@@ -8,16 +8,23 @@ import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
 /**
- * The listener's log lines from WARNING up, formatted, while open (the tests' logging keeps SEVERE
- * only); closing puts the logger back as it was.
+ * The listener's log lines (or another logger's) from WARNING up, formatted, while open (the tests' logging keeps
+ * SEVERE only); closing puts the logger back as it was.
  */
-final class CapturedLog extends Handler implements AutoCloseable {
+public final class CapturedLog extends Handler implements AutoCloseable {
 
-    private final Logger logger = Logger.getLogger(Listener.class.getName());
-    private final Level level = logger.getLevel();
-    final List<String> lines = new CopyOnWriteArrayList<>();
+    private final Logger logger;
+    private final Level level;
+    public final List<String> lines = new CopyOnWriteArrayList<>();
 
     CapturedLog() {
+        this(Listener.class.getName());
+    }
+
+    /** The lines of the logger named {@code loggerName}. */
+    public CapturedLog(String loggerName) {
+        logger = Logger.getLogger(loggerName);
+        level = logger.getLevel();
         logger.setLevel(Level.WARNING);
         logger.addHandler(this);
     }

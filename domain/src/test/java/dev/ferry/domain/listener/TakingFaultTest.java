@@ -330,7 +330,7 @@ class TakingFaultTest {
             return Outcome.done();
         }).config(ListenerTest.fast().batchSize(1).maxInFlight(1).lease(Duration.ofMinutes(5))
                 .idleTimeout(Duration.ofSeconds(1)).build()).build();
-        droppingFailsOnce(handsOf(listener), removeArmed, removeThrown);
+        pollSetFailsOnce(handsOf(listener), new AtomicBoolean(), new AtomicBoolean(), removeArmed, removeThrown);
         listener.start();
 
         assertThat(Await.until(LIMIT, () -> handled.contains("a")))
@@ -344,39 +344,6 @@ class TakingFaultTest {
                 .hasValueSatisfying(r -> assertThat(r.reason()).isEqualTo("idle for PT1S"));
         assertThat(capacityOf(listener).used()).as("no place of the window held").isZero();
         assertThat(handled).containsExactly("a", "b");
-    }
-
-    /** The polls in hand, whose first removal on one of our pollers once {@code armed} throws (no memory). */
-    private void droppingFailsOnce(Hands hands, AtomicBoolean armed, AtomicBoolean thrown)
-            throws ReflectiveOperationException {
-        var batches = Hands.class.getDeclaredField("batches");
-        batches.setAccessible(true);
-        Set<Hands.Batch> registered = ConcurrentHashMap.newKeySet();
-        batches.set(hands, new AbstractSet<Hands.Batch>() {
-            @Override
-            public boolean add(Hands.Batch batch) {
-                return registered.add(batch);
-            }
-
-            @Override
-            public boolean remove(Object batch) {
-                if (onOurPoller() && armed.compareAndSet(true, false)) {
-                    thrown.set(true);
-                    throw new OutOfMemoryError("Java heap space (injected: dropping a poll from the set)");
-                }
-                return registered.remove(batch);
-            }
-
-            @Override
-            public Iterator<Hands.Batch> iterator() {
-                return registered.iterator();
-            }
-
-            @Override
-            public int size() {
-                return registered.size();
-            }
-        });
     }
 
     @Test
@@ -427,7 +394,7 @@ class TakingFaultTest {
             return Outcome.done();
         }).config(ListenerTest.fast().lease(Duration.ofMinutes(5)).idleTimeout(Duration.ofSeconds(1)).build()).build();
         var thrown = new AtomicBoolean();
-        registeringFailsOnce(handsOf(listener), thrown);
+        pollSetFailsOnce(handsOf(listener), new AtomicBoolean(true), thrown, new AtomicBoolean(), new AtomicBoolean());
         listener.start();
 
         assertThat(Await.until(LIMIT, () -> handled.contains("a")))
@@ -463,17 +430,20 @@ class TakingFaultTest {
     }
 
     /**
-     * The polls in hand, whose first registering on one of our pollers throws: no memory for the set's node. Counted
-     * in hand before it, the poll stayed counted for good — the listener never idle again.
+     * The polls in hand, whose first registering (once {@code addArmed}) or removal (once {@code removeArmed}) on one of
+     * our pollers throws: no memory for the set's node, or as it drops one. Counted in hand before a failed registering,
+     * the poll stayed counted for good — the listener never idle again.
      */
-    private void registeringFailsOnce(Hands hands, AtomicBoolean thrown) throws ReflectiveOperationException {
+    private void pollSetFailsOnce(Hands hands, AtomicBoolean addArmed, AtomicBoolean addThrown, AtomicBoolean removeArmed,
+                                  AtomicBoolean removeThrown) throws ReflectiveOperationException {
         var batches = Hands.class.getDeclaredField("batches");
         batches.setAccessible(true);
         Set<Hands.Batch> registered = ConcurrentHashMap.newKeySet();
         batches.set(hands, new AbstractSet<Hands.Batch>() {
             @Override
             public boolean add(Hands.Batch batch) {
-                if (onOurPoller() && thrown.compareAndSet(false, true)) {
+                if (onOurPoller() && addArmed.compareAndSet(true, false)) {
+                    addThrown.set(true);
                     throw new OutOfMemoryError("Java heap space (injected: registering a poll in hand)");
                 }
                 return registered.add(batch);
@@ -481,6 +451,10 @@ class TakingFaultTest {
 
             @Override
             public boolean remove(Object batch) {
+                if (onOurPoller() && removeArmed.compareAndSet(true, false)) {
+                    removeThrown.set(true);
+                    throw new OutOfMemoryError("Java heap space (injected: dropping a poll from the set)");
+                }
                 return registered.remove(batch);
             }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.domain.idempotency.InMemoryLedger;
+import dev.ferry.domain.listener.CapturedLog;
 import dev.ferry.domain.testing.Await;
 import dev.ferry.domain.testing.MutableClock;
 import java.time.Duration;
@@ -12,10 +13,6 @@ import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -205,7 +202,7 @@ class ReleaseWatchTest {
         parker.moved("s", "A", token, 3, 3);
         assertThat(parker.finish("s", "A", token, 3, LIMIT)).isEqualTo(GroupParker.Finish.CLOSING);
 
-        try (var log = new WarningsOfGroupParker()) {
+        try (var log = new CapturedLog(GroupParker.class.getName())) {
             parker.passed("s", "A", token, 1);
             parkBehind("a5");
             parker.passed("s", "A", token, 2);
@@ -224,40 +221,12 @@ class ReleaseWatchTest {
         parker.park("s", "B", "b2", "m-b2", "behind", null, true);
         parker.park("s", "B", "b3", "m-b3", "behind", null, true);
         String b = parker.beginRelease("s", "B");
-        try (var log = new WarningsOfGroupParker()) {
+        try (var log = new CapturedLog(GroupParker.class.getName())) {
             parker.moved("s", "B", b, 2, 2);
             parker.passed("s", "B", b, 1);
             parker.passed("s", "B", b, 2);
             parker.passed("s", "B", b, 3); // a copy of the next batch, handled before its count was recorded
             assertThat(log.lines).isEmpty();
-        }
-    }
-
-    /** GroupParker's log lines from WARNING up, formatted, while open (the tests' logging keeps SEVERE only). */
-    private static final class WarningsOfGroupParker extends Handler implements AutoCloseable {
-        private final Logger logger = Logger.getLogger(GroupParker.class.getName());
-        private final Level level = logger.getLevel();
-        final List<String> lines = new CopyOnWriteArrayList<>();
-
-        WarningsOfGroupParker() {
-            logger.setLevel(Level.WARNING);
-            logger.addHandler(this);
-        }
-
-        @Override
-        public void publish(LogRecord r) {
-            lines.add(r.getParameters() == null ? String.valueOf(r.getMessage())
-                    : java.text.MessageFormat.format(String.valueOf(r.getMessage()), r.getParameters()));
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-            logger.removeHandler(this);
-            logger.setLevel(level);
         }
     }
 }
