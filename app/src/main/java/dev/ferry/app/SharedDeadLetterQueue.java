@@ -69,7 +69,7 @@ final class SharedDeadLetterQueue {
                     + "other queues too (" + readSaid() + ")" + instead + notPutBack();
         }
         var others = servedBy.stream().filter(u -> !ParkingDeadLetters.sameQueue(u, targetUrl)).toList();
-        if (!read.whole() && !others.isEmpty()) { // none among those read: those past them may be the other queues'
+        if (!readWhole() && !others.isEmpty()) { // none among those read: those past them may be the other queues'
             return "--native --to " + to + " would move every message in " + from + " to " + to + ", those past the first "
                     + read.read() + " read too, which may be dead letters of the other queues it serves ("
                     + String.join(", ", others) + ")" + instead + notPutBack();
@@ -102,8 +102,17 @@ final class SharedDeadLetterQueue {
                     + " (--with-other-queues moves them too)" + notPutBack();
         }
         // read for 20 s or 10,000 letters at most: what lies past them is not known, and not said to be none
-        return (read.whole() ? "" : "; of the first " + read.read() + " message(s) read, none were dead-lettered from "
-                + "other queues (those past them were not read)") + notPutBack();
+        return (readWhole() ? "" : "; of the first " + read.read() + " message(s) read, none were dead-lettered from "
+                + "other queues (those past them" + (dlqUrl.endsWith(".fifo") ? ", and each group's letters past its "
+                + "first ones," : "") + " were not read)") + notPutBack();
+    }
+
+    /**
+     * Whether the read saw every letter: never on a FIFO DLQ — SQS gives nothing more of a group while its letters read
+     * are hidden, so another queue's letter behind a group's first ones was unseen, and a native move took it too.
+     */
+    private boolean readWhole() {
+        return read.whole() && !dlqUrl.endsWith(".fifo");
     }
 
     /** What the redrive's last line says of the other queues' letters it left in {@code from}; empty when none. */

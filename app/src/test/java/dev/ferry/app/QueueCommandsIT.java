@@ -310,6 +310,49 @@ class QueueCommandsIT {
         }
     }
 
+    /**
+     * A last look: the read that decides a native move hides what it reads, and SQS gives nothing more of a FIFO group
+     * while its letters are hidden — another queue's letter behind a group's first ten was unseen, the read said
+     * "whole", and SQS's move task took it into orders. A FIFO DLQ's read is never whole.
+     */
+    @Test
+    void aNativeRedriveOfASharedFifoDlq_whereAnotherQueuesLetterWaitsBehindAGroupsFirstOnes_isRefused(@TempDir Path dir)
+            throws Exception {
+        try (var sqs = new LocalSqs()) {
+            var queues = SqsQueues.of(sqs.client);
+            for (var name : List.of("orders.fifo", "payments.fifo")) {
+                queues.create(new SqsQueues.QueueSpec(name, false, java.time.Duration.ofSeconds(30), java.time.Duration.ZERO,
+                        "shared-dlq.fifo", 5));
+            }
+            for (int i = 1; i <= 13; i++) { // one group: twelve of orders', then one of payments' behind them
+                String from = i <= 12 ? "orders" : "payments";
+                String id = from + "-" + i;
+                sqs.client.sendMessage(b -> b.queueUrl(sqs.url("shared-dlq.fifo")).messageBody(id).messageGroupId("g")
+                        .messageDeduplicationId(id).messageAttributes(Map.of(DeadLetterAttributes.REASON, text("HTTP 500"),
+                                DeadLetterAttributes.SOURCE, text(from + ".fifo"))));
+            }
+            var file = dir.resolve("orders.yaml");
+            Files.writeString(file, """
+                    aws: {region: us-east-1, endpoint: "${AWS_ENDPOINT_URL}"}
+                    ledger: {kind: memory}
+                    sources:
+                      orders: {sqs: {queue: orders.fifo}, format: raw}
+                    sinks:
+                      log: {type: log}
+                    routes:
+                      - to: [log]
+                    """);
+            var env = new HashMap<>(System.getenv());
+            env.putAll(sqs.env());
+            env.put("FERRY_CONFIG", file.toString());
+
+            assertThat(Ferry.run(new String[] {"queues", "redrive", "--from", "shared-dlq.fifo", "--to", "orders.fifo",
+                    "--native", "--dry-run"}, out, err, env::get)).as(out + " " + err).isEqualTo(2);
+            assertThat(err.toString()).contains("--native --to orders.fifo").contains("--with-other-queues");
+            assertThat(sqs.depth("orders.fifo")).as("nothing moved into orders").isZero();
+        }
+    }
+
     @Test
     void aQueuesOwnPolicy_isLeftAsItIs_unlessReplaceSaysSo() {
         // replaced, what it allowed was refused from then on: an SNS subscription's deliveries (sns+mturk) stopped, silently
