@@ -173,7 +173,7 @@ public final class HttpSink implements Sink {
                 breaker.report(outcome instanceof Outcome.Retry || last instanceof Attempt.NotSent, busy, timedOutOrFailed[0]);
             }
             reported = true;
-            return answers.afterOutage(target, url.receiver(target, event), event.key(), last, outcome);
+            return answers.afterOutage(target, () -> url.receiver(target, event), event.key(), last, outcome);
         } finally {
             if (!reported) {
                 // #16: something threw (a bug, an Error). The breaker must hear of

@@ -97,6 +97,11 @@ final class ReceiverOutages {
         return timed.outage.failed(key, problem, wait); // its own lock, not held with this one
     }
 
+    /** Whether any receiver failed yet (the outages of none to end before). */
+    boolean any() {
+        return any;
+    }
+
     /** {@code receiver} answered the event {@code key}: its wait is over, and so is that receiver's run of failures. */
     void worked(String receiver, String key) {
         if (!any) {

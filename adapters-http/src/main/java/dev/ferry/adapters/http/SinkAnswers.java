@@ -10,6 +10,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -82,34 +83,33 @@ final class SinkAnswers {
     }
 
     /**
-     * Notes each attempt of the event {@code key} to {@code target} as it is made, remembered at that target: a url of
-     * {@code {attr.partner}} sends two sources' events of one key to two receivers, and one's 2xx ended the other's
-     * request left unanswered — its 409s, the endpoint still at work on it, spent its attempts.
-     */
-    Attempt heard(URI target, String key, Attempt attempt) {
-        return heard(UnansweredKeys.at(target, key), attempt);
-    }
-
-    /**
      * {@link #afterOutage(String, String, Attempt, Outcome)} of the event {@code key} to {@code target}, its outage
      * timed at its {@code receiver} ({@link UrlTemplate#receiver}): one receiver down past the patience made the same
      * key's first failure at another {@code Retry} at once — and any key's, had nothing worked anywhere in between.
+     * An answer with nothing unanswered or failed to end builds neither (a {@code {key}} url filled in again).
      */
-    Outcome afterOutage(URI target, String receiver, String key, Attempt last, Outcome outcome) {
-        return afterOutage(receiver, UnansweredKeys.at(target, key), last, outcome);
+    Outcome afterOutage(URI target, Supplier<String> receiver, String key, Attempt last, Outcome outcome) {
+        if ((outcome instanceof Outcome.Done || outcome instanceof Outcome.Reject) && last != null
+                && !(last instanceof Attempt.NotSent) && !unanswered.any() && !outages.any()) {
+            streamsFullSince.set(0);
+            return outcome;
+        }
+        return afterOutage(receiver.get(), UnansweredKeys.at(target, key), last, outcome);
     }
 
     /**
-     * Notes each attempt of {@code key} — the event at its target ({@link UnansweredKeys#at}) — as it is made: one that
-     * went unanswered makes a later 409 "still at work".
+     * Notes each attempt of the event {@code key} to {@code target} as it is made, remembered at that target (a url of
+     * {@code {attr.partner}} sends two sources' events of one key to two receivers, and one's 2xx ended the other's
+     * request left unanswered — its 409s, the endpoint still at work on it, spent its attempts): one that went
+     * unanswered makes a later 409 "still at work". The key at its target is built only then.
      */
-    Attempt heard(String key, Attempt attempt) {
+    Attempt heard(URI target, String key, Attempt attempt) {
         // only an attempt that may have reached the endpoint without an answer: a 401, a login redirect or a 503 with
         // Retry-After was answered, nothing taken, and a 409 after it is a conflict (waited out, it held the group).
         // A gateway's 504 or 524 with Retry-After was not: taken for answered, its 409s spent the event's attempts
         // (and one interrupted while its request was under way: it may have reached the endpoint, which may be at it still)
         if (attempt.unreachable() && attempt.reached() || attempt instanceof Attempt.Interrupted) {
-            unanswered.add(key);
+            unanswered.add(UnansweredKeys.at(target, key));
         }
         return attempt;
     }

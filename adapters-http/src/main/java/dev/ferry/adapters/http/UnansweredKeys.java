@@ -62,6 +62,11 @@ final class UnansweredKeys {
         return since.any() && since.get(held(key)) != null;
     }
 
+    /** Whether any key is remembered: read on the path of every answer. */
+    boolean any() {
+        return since.any();
+    }
+
     /** {@code key} was answered (taken, refused, or a 409 with nothing unanswered before it): its wait is over. */
     void remove(String key) {
         if (since.any()) { // and those past their time, that went elsewhere (the DLQ, a stop), are forgotten with it
