@@ -49,16 +49,8 @@ class BusyGroupReleaseIT {
             env.put("FERRY_CONFIG", file.toString());
             assertThat(Ferry.run(new String[] {"queues", "create"}, out, err, env::get)).as(err.toString()).isZero();
             try (var runtime = ParkedGroupsIT.runtime(file).start()) {
-                producer = Thread.ofPlatform().daemon().start(() -> {
-                    while (producing.get() && sent.get() < 1_000) {
-                        ParkedGroupsIT.send(sqs, "A", "a" + sent.incrementAndGet());
-                        try {
-                            Thread.sleep(300); // more often than a pass's three empty long polls of a second take
-                        } catch (InterruptedException e) {
-                            return;
-                        }
-                    }
-                });
+                // more often than a pass's three empty long polls of a second take
+                producer = producer(sqs, sent, 1_000, 300, producing);
                 assertThat(Await.until(LIMIT, () -> sent.get() >= 8)).isTrue(); // a1 poisoned, the rest parked behind it
                 assertThat(delivered).isEmpty();
                 poisoned.set(false); // the cause is fixed
@@ -73,11 +65,7 @@ class BusyGroupReleaseIT {
                 int total = sent.get();
                 assertThat(Await.until(LIMIT, () -> delivered.size() >= total))
                         .as(() -> "delivered " + delivered.size() + " of " + total).isTrue();
-                var expected = new ArrayList<String>();
-                for (int i = 1; i <= total; i++) {
-                    expected.add("a" + i);
-                }
-                assertThat(delivered).as("each once, in the producer's order").containsExactlyElementsOf(expected);
+                assertThat(delivered).as("each once, in the producer's order").containsExactlyElementsOf(sentInOrder(total));
             }
         } finally {
             producing.set(false);
@@ -117,16 +105,7 @@ class BusyGroupReleaseIT {
 
                 // over the release's first pass: some reach the DLQ before it reads, some land among the copies it sends
                 // back (reached by the listener seconds later, the sink slow), the rest after them
-                producer = Thread.ofPlatform().daemon().start(() -> {
-                    for (int i = parked + 1; i <= parked + sentDuring; i++) {
-                        ParkedGroupsIT.send(sqs, "A", "a" + i);
-                        try {
-                            Thread.sleep(75);
-                        } catch (InterruptedException e) {
-                            return;
-                        }
-                    }
-                });
+                producer = producer(sqs, new AtomicInteger(parked), parked + sentDuring, 75, new AtomicBoolean(true));
                 out.reset();
                 int exit = Ferry.run(new String[] {"groups", "release", "A"}, out, err, env::get);
 
@@ -136,11 +115,7 @@ class BusyGroupReleaseIT {
                 int total = parked + sentDuring;
                 assertThat(Await.until(LIMIT, () -> delivered.size() >= total))
                         .as(() -> "delivered " + delivered.size() + " of " + total + ": " + delivered).isTrue();
-                var expected = new ArrayList<String>();
-                for (int i = 1; i <= total; i++) {
-                    expected.add("a" + i);
-                }
-                assertThat(delivered).as("each once, in the producer's order").containsExactlyElementsOf(expected);
+                assertThat(delivered).as("each once, in the producer's order").containsExactlyElementsOf(sentInOrder(total));
                 assertThat(Await.until(LIMIT, () -> {
                     out.reset();
                     return Ferry.run(new String[] {"groups", "list"}, out, err, env::get) == 0
@@ -154,6 +129,32 @@ class BusyGroupReleaseIT {
             }
             api.stop(0);
         }
+    }
+
+    /**
+     * A producer of group A's messages {@code a<n>}, numbered on from {@code sent}, one each {@code pauseMillis}
+     * while {@code producing} and until {@code upTo} were sent.
+     */
+    private static Thread producer(LocalSqs sqs, AtomicInteger sent, int upTo, long pauseMillis, AtomicBoolean producing) {
+        return Thread.ofPlatform().daemon().start(() -> {
+            while (producing.get() && sent.get() < upTo) {
+                ParkedGroupsIT.send(sqs, "A", "a" + sent.incrementAndGet());
+                try {
+                    Thread.sleep(pauseMillis);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+    }
+
+    /** What the producer sent, in its order: a1 to a{@code total}. */
+    private static List<String> sentInOrder(int total) {
+        var sent = new ArrayList<String>();
+        for (int i = 1; i <= total; i++) {
+            sent.add("a" + i);
+        }
+        return sent;
     }
 
     /** The sink's endpoint: 400 for a1 while poisoned, else 204 after {@link #sinkTakes}, recording what it accepted. */

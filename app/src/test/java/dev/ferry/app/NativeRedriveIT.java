@@ -8,10 +8,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -38,20 +36,8 @@ class NativeRedriveIT {
     private final PrintWriter out = new PrintWriter(printed, true);
 
     private static String dlqWith(LocalSqs sqs, Path dir, int messages) throws Exception {
-        var file = dir.resolve("orders.yaml");
-        Files.writeString(file, """
-                aws: {region: us-east-1, endpoint: "${AWS_ENDPOINT_URL}"}
-                ledger: {kind: memory}
-                sources:
-                  orders: {sqs: {queue: orders}, format: mturk}
-                sinks:
-                  log: {type: log}
-                routes:
-                  - to: [log]
-                """);
-        var env = new HashMap<>(System.getenv());
-        env.putAll(sqs.env());
-        env.put("FERRY_CONFIG", file.toString());
+        var env = QueueCommandsIT.configFor(sqs, dir.resolve("orders.yaml"), "{kind: memory}",
+                "orders: {sqs: {queue: orders}, format: mturk}");
         var err = new ByteArrayOutputStream();
         assertThat(Ferry.run(new String[] {"queues", "create"}, new ByteArrayOutputStream(), err, env::get))
                 .as(err.toString()).isZero();

@@ -24,20 +24,8 @@ class QueueCommandsIT {
     @Test
     void create_redriveWithLimitAndRate_aTypoMovesNothing_nativeMoveTask_andTheMturkPolicy(@TempDir Path dir) throws Exception {
         try (var sqs = new LocalSqs()) {
-            var file = dir.resolve("orders.yaml");
-            Files.writeString(file, """
-                    aws: {region: us-east-1, endpoint: "${AWS_ENDPOINT_URL}"}
-                    ledger: {kind: memory}
-                    sources:
-                      orders: {sqs: {queue: orders}, format: mturk}
-                    sinks:
-                      log: {type: log}
-                    routes:
-                      - to: [log]
-                    """);
-            var env = new HashMap<>(System.getenv());
-            env.putAll(sqs.env());
-            env.put("FERRY_CONFIG", file.toString());
+            var env = configFor(sqs, dir.resolve("orders.yaml"), "{kind: memory}",
+                    "orders: {sqs: {queue: orders}, format: mturk}");
 
             assertThat(Ferry.run(new String[] {"queues", "create"}, out, err, env::get)).as(err.toString()).isZero();
             assertThat(out.toString()).contains("/orders (dead letters: ").contains("/orders-dlq)");
@@ -50,7 +38,7 @@ class QueueCommandsIT {
                     out, err, env::get)).isEqualTo(2);
             assertThat(queues.approximateMessages(sqs.url("orders-dlq"))).isEqualTo(25);
             assertThat(queues.approximateMessages(sqs.url("orders"))).isZero();
-            var packaged = FerryProcess.run(sqs.env(), "queues", "redrive", "-c", file.toString(), "--from", "orders-dlq",
+            var packaged = FerryProcess.run(sqs.env(), "queues", "redrive", "-c", env.get("FERRY_CONFIG"), "--from", "orders-dlq",
                     "--to", "orders", "--mx", "10");
             assertThat(packaged.exitCode()).as(packaged.output()).isEqualTo(2);
             assertThat(packaged.output()).contains("Unknown options: '--mx', '10'").contains("Did you mean --max?");
@@ -240,20 +228,9 @@ class QueueCommandsIT {
                         .messageGroupId(from).messageDeduplicationId(from).messageAttributes(Map.of(DeadLetterAttributes.REASON,
                                 text("HTTP 500"), DeadLetterAttributes.SOURCE, text(from + ".fifo"))));
             }
-            var file = dir.resolve("orders.yaml");
-            Files.writeString(file, """
-                    aws: {region: us-east-1, endpoint: "${AWS_ENDPOINT_URL}"}
-                    ledger: {kind: mvstore, path: "%s"}
-                    sources:
-                      orders: {sqs: {queue: orders.fifo}, format: json, on-poison: park}
-                    sinks:
-                      log: {type: log}
-                    routes:
-                      - to: [log]
-                    """.formatted(dir.resolve("ledger.db").toAbsolutePath().toString().replace('\\', '/')));
-            var env = new HashMap<>(System.getenv());
-            env.putAll(sqs.env());
-            env.put("FERRY_CONFIG", file.toString());
+            String ledger = dir.resolve("ledger.db").toAbsolutePath().toString().replace('\\', '/');
+            var env = configFor(sqs, dir.resolve("orders.yaml"), "{kind: mvstore, path: \"" + ledger + "\"}",
+                    "orders: {sqs: {queue: orders.fifo}, format: json, on-poison: park}");
 
             assertThat(Ferry.run(new String[] {"queues", "redrive", "--from", "shared-dlq.fifo", "--to", "orders.fifo"},
                     out, err, env::get)).isEqualTo(2);
@@ -331,20 +308,8 @@ class QueueCommandsIT {
                         .messageDeduplicationId(id).messageAttributes(Map.of(DeadLetterAttributes.REASON, text("HTTP 500"),
                                 DeadLetterAttributes.SOURCE, text(from + ".fifo"))));
             }
-            var file = dir.resolve("orders.yaml");
-            Files.writeString(file, """
-                    aws: {region: us-east-1, endpoint: "${AWS_ENDPOINT_URL}"}
-                    ledger: {kind: memory}
-                    sources:
-                      orders: {sqs: {queue: orders.fifo}, format: raw}
-                    sinks:
-                      log: {type: log}
-                    routes:
-                      - to: [log]
-                    """);
-            var env = new HashMap<>(System.getenv());
-            env.putAll(sqs.env());
-            env.put("FERRY_CONFIG", file.toString());
+            var env = configFor(sqs, dir.resolve("orders.yaml"), "{kind: memory}",
+                    "orders: {sqs: {queue: orders.fifo}, format: raw}");
 
             assertThat(Ferry.run(new String[] {"queues", "redrive", "--from", "shared-dlq.fifo", "--to", "orders.fifo",
                     "--native", "--dry-run"}, out, err, env::get)).as(out + " " + err).isEqualTo(2);
@@ -382,17 +347,27 @@ class QueueCommandsIT {
                     java.util.Map.of(DeadLetterAttributes.REASON, text("HTTP 500"), DeadLetterAttributes.SOURCE, text(from))));
         }
         sqs.send("shared-dlq", "from-nowhere");
-        var file = dir.resolve("orders.yaml");
+        var env = configFor(sqs, dir.resolve("orders.yaml"), "{kind: memory}",
+                "orders: {sqs: {queue: orders}, format: raw}");
+        return env;
+    }
+
+    /**
+     * The environment of a config file written at {@code file}: the local SQS, the {@code ledger} given, the one
+     * {@code source} given (its YAML line) and a log sink every event is routed to.
+     */
+    static HashMap<String, String> configFor(LocalSqs sqs, Path file, String ledger, String source)
+            throws java.io.IOException {
         Files.writeString(file, """
                 aws: {region: us-east-1, endpoint: "${AWS_ENDPOINT_URL}"}
-                ledger: {kind: memory}
+                ledger: %s
                 sources:
-                  orders: {sqs: {queue: orders}, format: raw}
+                  %s
                 sinks:
                   log: {type: log}
                 routes:
                   - to: [log]
-                """);
+                """.formatted(ledger, source));
         var env = new HashMap<>(System.getenv());
         env.putAll(sqs.env());
         env.put("FERRY_CONFIG", file.toString());
@@ -414,20 +389,8 @@ class QueueCommandsIT {
         for (int i = 0; i < count; i++) {
             sqs.send(dlq, "dead-" + i);
         }
-        var file = dir.resolve(source + ".yaml");
-        Files.writeString(file, """
-                aws: {region: us-east-1, endpoint: "${AWS_ENDPOINT_URL}"}
-                ledger: {kind: memory}
-                sources:
-                  %s: {sqs: {queue: %s}, format: raw}
-                sinks:
-                  log: {type: log}
-                routes:
-                  - to: [log]
-                """.formatted(source, source));
-        var env = new HashMap<>(System.getenv());
-        env.putAll(sqs.env());
-        env.put("FERRY_CONFIG", file.toString());
+        var env = configFor(sqs, dir.resolve(source + ".yaml"), "{kind: memory}",
+                source + ": {sqs: {queue: " + source + "}, format: raw}");
         return env;
     }
 }

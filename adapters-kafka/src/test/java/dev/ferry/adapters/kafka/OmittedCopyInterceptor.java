@@ -75,12 +75,7 @@ public final class OmittedCopyInterceptor implements ProducerInterceptor<byte[],
         }
         var hold = HOLDS.get(metadata.topic());
         if (hold != null && hold.copySent().getCount() == 0) { // the only write to that topic that succeeds: the copy
-            hold.waiting().countDown();
-            try {
-                hold.opened().await(60, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            ReleaseInterceptor.holdUntilOpened(hold.waiting(), hold.opened());
         }
     }
 

@@ -113,12 +113,20 @@ public final class ReleaseInterceptor implements ConsumerInterceptor<byte[], byt
     public void onAcknowledgement(RecordMetadata metadata, Exception exception) {
         var hold = metadata == null ? null : HOLDS.get(metadata.topic());
         if (hold != null && hold.through().getAndDecrement() <= 0) {
-            hold.waiting().countDown();
-            try {
-                hold.opened().await(60, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            holdUntilOpened(hold.waiting(), hold.opened());
+        }
+    }
+
+    /**
+     * Holds the producer's I/O thread here — says so on {@code waiting} — until {@code opened}, a minute at most: every
+     * answer behind this one waits with it.
+     */
+    static void holdUntilOpened(CountDownLatch waiting, CountDownLatch opened) {
+        waiting.countDown();
+        try {
+            opened.await(60, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

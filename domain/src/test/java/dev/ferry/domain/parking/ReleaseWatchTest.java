@@ -92,6 +92,15 @@ class ReleaseWatchTest {
         void run() throws Exception;
     }
 
+    /** Group A's release, {@code listener} playing its part beside it; joined (bounded) whatever the release does. */
+    private GroupParker.Released releaseBeside(Thread listener) throws InterruptedException {
+        try {
+            return parker.release("s", "A", false, mover, LIMIT);
+        } finally {
+            listener.join(LIMIT.multipliedBy(3).toMillis());
+        }
+    }
+
     @Test // the review's sequence: copies sent, CLOSING, then the producer's a5 reaches the listener among them
     void aMessageParkedAmongTheCopiesAfterTheReleaseSaidClosing_isMovedToo_andTheGroupFlowsOnceItPasses() throws Exception {
         parkThree();
@@ -108,12 +117,7 @@ class ReleaseWatchTest {
                 parker.passed("s", "A", token, 4); // a5 went back fourth, after the copies it was parked behind
             }
         });
-        GroupParker.Released released;
-        try {
-            released = parker.release("s", "A", false, mover, LIMIT);
-        } finally {
-            listener.join(LIMIT.multipliedBy(3).toMillis());
-        }
+        GroupParker.Released released = releaseBeside(listener);
 
         assertThat(released.finish()).as("watched until the last passed, not CLOSING and parked for good")
                 .isEqualTo(GroupParker.Finish.UNPARKED);
@@ -135,12 +139,7 @@ class ReleaseWatchTest {
                 parkBehind("p" + i);
             }
         });
-        GroupParker.Released released;
-        try {
-            released = parker.release("s", "A", false, mover, LIMIT);
-        } finally {
-            listener.join(LIMIT.multipliedBy(3).toMillis());
-        }
+        GroupParker.Released released = releaseBeside(listener);
 
         assertThat(released.finish()).as("the group stays parked, the last one waiting: release it again")
                 .isEqualTo(GroupParker.Finish.NOT_YET);
