@@ -38,11 +38,11 @@ final class PollGiveBack {
     /**
      * Taking {@code slot}'s delivery in hand threw {@code e}: released if it was in hand by then, else its slot given up,
      * its place in the window freed and the delivery given back; one of a group, every later slot of the poll too (true:
-     * the poll's taking ends here) — released alone, its group's later ones in the poll ran ahead of it. Never throws.
+     * the poll's taking ends here) — released alone, its group's later ones in the poll ran ahead of it. The delivery is
+     * the one the taking read: not read from {@code batch} again. Never throws.
      */
     static boolean slotFailed(Poller.Shared s, AsideLog aside, Hands.Batch inHand, List<Delivery> batch, int slot,
-                              Throwable e, List<InFlight> accepted) {
-        var delivery = batch.get(slot);
+                              Delivery delivery, Throwable e, List<InFlight> accepted) {
         try {
             var loggable = Thrown.loggable(e);
             aside.write(() -> LOG.log(Level.ERROR, "taking message " + delivery.id() + " of '" + s.name()
@@ -59,13 +59,18 @@ final class PollGiveBack {
 
     /**
      * A poll's taking stopped at {@code from} by a throw out of its loop: each slot from there released or given up and
-     * its delivery given back, then what it took before handed on ({@link #handOn}). Never throws.
+     * its delivery given back, then what it took before handed on ({@link #handOn}) even if the give-back threw: a throw
+     * there (a plugin's list that threw on every read) skipped the hand-on, and left what the poll took in hand in no
+     * lane, its group blocked for good. Throws only what the give-back threw.
      */
     static void stoppedAt(Poller.Shared s, Hands.Batch inHand, List<Delivery> batch, int from, List<InFlight> accepted) {
-        givenBackFrom(s, inHand, batch, from, accepted);
         try {
-            handOn(s, accepted);
-        } catch (Throwable e) { // what submitAll could not queue it released before it threw
+            givenBackFrom(s, inHand, batch, from, accepted);
+        } finally {
+            try {
+                handOn(s, accepted);
+            } catch (Throwable e) { // what submitAll could not queue it released before it threw
+            }
         }
     }
 
@@ -94,10 +99,17 @@ final class PollGiveBack {
         }
     }
 
-    /** Gives back deliveries never in hand, each on its own: one whose give-back threw kept the rest from theirs. */
+    /**
+     * Gives back deliveries never in hand, each on its own: one whose give-back threw kept the rest from theirs. Never
+     * throws: a source's own list that throws as it is read (its copy threw) gives back what it could, the rest come back
+     * when their leases run out — thrown on, its throw was told in place of the one that ended the poll.
+     */
     static void unhandled(Settler settler, List<Delivery> deliveries) {
-        for (var delivery : deliveries) {
-            unhandledOne(settler, delivery);
+        try {
+            for (var delivery : deliveries) {
+                unhandledOne(settler, delivery);
+            }
+        } catch (Throwable e) { // reading the list, never a give-back: each of those is caught on its own
         }
     }
 

@@ -165,19 +165,17 @@ final class Poller {
             sleep(s.intake().pollRetryNanos());
             return false;
         }
-        // counted from the answer: being told to a slow observer, it was no work, and another poller stopped it as idle
-        boolean answered = !taking.batch.isEmpty() && answering.incrementAndGet() > 0;
         try { // decoding (a schema registry without a timeout) and telling held intake here, unseen by the wedge check
             return watched("decoding a poll's messages (the decoder, or an observer told of them)",
                     busy -> take(taking, capacity, polled, polledNanos, busy));
         } catch (Throwable e) { // between the answer and the hand (a clock, no memory): given back, not stranded
             if (!taking.settledFor) {
                 capacity.release(taking.held); // first: it cannot throw
-                PollGiveBack.unhandled(s.settler(), taking.batch);
+                PollGiveBack.unhandled(s.settler(), taking.batch); // the source's own if its copy threw: read once more
             }
             throw e;
         } finally {
-            answering.addAndGet(answered ? -1 : 0); // in hand now, or given back
+            answering.addAndGet(taking.answered ? -1 : 0); // in hand now, or given back
         }
     }
 
@@ -186,6 +184,7 @@ final class Poller {
         List<Delivery> batch;
         int held;
         boolean settledFor;
+        boolean answered; // counted in answering: work, though nothing is in hand yet (see checkIdle)
 
         Taking() {
             var fault = takingFault;
@@ -200,10 +199,15 @@ final class Poller {
 
     /** Takes a poll's answer in hand; true when it was empty. */
     private boolean take(Taking taking, Capacity capacity, Instant polled, long polledNanos, Busy busy) {
-        var batch = taking.batch;
+        // the source's list read once, into Ferry's own, in the guard: a plugin's list whose reads throw (a subList changed
+        // under it), read again by a give-back part way in, left what the poll took in no lane, the rest never given back
+        var batch = new ArrayList<>(taking.batch);
+        taking.batch = batch; // every give-back reads this one from here on
+        // counted from the answer: being told to a slow observer, it was no work, and another poller stopped it as idle
+        taking.answered = !batch.isEmpty() && answering.incrementAndGet() > 0;
         int permits = taking.held;
         // every delivery handed over counts received, before any is given back (beyond the max, beside a null, on a throw)
-        s.counters().received.add(anyNull(batch) ? batch.stream().filter(d -> d != null).count() : batch.size());
+        s.counters().received.add(batch.contains(null) ? batch.stream().filter(d -> d != null).count() : batch.size());
         long answeredNanos = System.nanoTime(); // timed before an observer is told: after, a slow one lapsed leases
         var answered = batch.isEmpty() ? null : s.clock().instant(); // unseen (the lease keeper looked past their end)
         lastReceiveNanos = batch.isEmpty() ? lastReceiveNanos : answeredNanos; // work came: no idle stop while told
@@ -240,7 +244,7 @@ final class Poller {
         // as excuseUntil: from the poll, or from a second before the answer if the poll waited longer
         long excuseNanos = LeaseKeeper.nanosAfter(
                 polledNanos + Math.max(0, answeredNanos - Durations.nanos(ANSWER_TRAVEL) - polledNanos), s.config().lease());
-        if (anyNull(batch)) {
+        if (batch.contains(null)) { // Ferry's own list: contains(null) throws on List.of, not on it
             // the others are given back at once: left to their lease, a source that does not hand out again (Kafka's
             // partitions, an HTTP client waiting) would hold them for ever
             taking.settledFor = true; // given back here, once
@@ -263,7 +267,7 @@ final class Poller {
                     PollGiveBack.inject(fault, "accept", slot);
                     item = accept(delivery, leaseUntil, excuseUntil, excuseNanos, inHand, slot);
                 } catch (Throwable e) { // given back to the transport, never stranded: a give-back that cannot throw
-                    if (PollGiveBack.slotFailed(s, aside, inHand, batch, slot, e, accepted)) {
+                    if (PollGiveBack.slotFailed(s, aside, inHand, batch, slot, delivery, e, accepted)) {
                         break; // the rest given back too, its group's later ones behind it
                     }
                     continue;
@@ -295,23 +299,16 @@ final class Poller {
         return polled.isAfter(earliest) ? polled : earliest;
     }
 
-    /** Whether a list holds a null: {@code contains(null)} throws on {@code List.of} and {@code List.copyOf}. */
-    static boolean anyNull(List<?> list) {
-        for (var element : list) {
-            if (element == null) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /** The longest a transport's answer is taken to travel (and wait for the poller) after its lease began. */
     static final Duration ANSWER_TRAVEL = Duration.ofSeconds(1);
 
     /** Stops the listener idle for its idle timeout; work in hand (running, held, kept by its handler) is not idle. */
     private void checkIdle() {
         var idle = s.config().idleTimeout();
-        if (!s.hands().isEmpty() || !s.hands().handedOver().isEmpty() || answering.get() > 0) {
+        // read before the hands: after them, a poll told as they were read and in hand by then was seen by neither (idle)
+        boolean beingTold = answering.get() > 0;
+        betweenIdleReads.run();
+        if (beingTold || !s.hands().isEmpty() || !s.hands().handedOver().isEmpty()) {
             // its clock moved only on a receive: a handler running past the timeout had the listener stopped under it,
             // its delivery released past the shutdown deadline and the handler interrupted — its effect may run again
             lastReceiveNanos = System.nanoTime();
@@ -319,6 +316,8 @@ final class Poller {
             s.stopAsync().accept("idle for " + idle);
         }
     }
+
+    Runnable betweenIdleReads = () -> { }; // a test's pause in checkIdle: the poll being told read, the hands not yet
 
     /** Decodes a delivery into its poll's slot; null when settled at once (malformed). */
     private InFlight accept(Delivery delivery, Instant leaseUntil, Instant excuseUntil, long excuseNanos, Hands.Batch inHand,

@@ -12,16 +12,20 @@ import dev.ferry.domain.transport.Source;
 import java.time.Duration;
 import java.util.AbstractList;
 import java.util.AbstractSet;
+import java.util.ConcurrentModificationException;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiFunction;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -213,7 +217,7 @@ class TakingFaultTest {
         PollGiveBack.slotFault = (step, slot) -> {
             if (Thread.currentThread().getName().startsWith("ferry-" + fifo.name() + "-poller") && step.equals("accept")
                     && slot == 2 && slotThrown.compareAndSet(false, true)) {
-                getArmed.set(true); // the give-back's read of slot 4 throws next
+                getArmed.set(true); // the source's slot 4 throws at its next read: the give-back's, before the copy
                 throw new OutOfMemoryError("injected: taking the poll's slot 2 in hand");
             }
         };
@@ -221,7 +225,8 @@ class TakingFaultTest {
         var handled = new CopyOnWriteArrayList<String>();
         var m1Running = new CountDownLatch(1);
         var never = new CountDownLatch(1);
-        listener = Listener.builder(getOfSlot4FailsOnce(fifo, getArmed), fifo, new LineDecoder(), (event, delivery) -> {
+        var source = getOfSlot4Fails(fifo, () -> getArmed.compareAndSet(true, false));
+        listener = Listener.builder(source, fifo, new LineDecoder(), (event, delivery) -> {
             handled.add(event.key());
             if (event.key().equals("m1") && m1Running.getCount() > 0) {
                 m1Running.countDown();
@@ -240,7 +245,8 @@ class TakingFaultTest {
         assertThat(Await.until(Duration.ofSeconds(20), () -> handled.size() >= FIVE.size() && fifo.size() == 0))
                 .as(listener.stats().line()).isTrue();
         assertThat(slotThrown).as("the slot's fault was injected").isTrue();
-        assertThat(getArmed).as("the give-back's read of slot 4 threw").isFalse();
+        assertThat(getArmed).as("the source's list not read again once the poll was taken: its slot 4 never threw")
+                .isTrue();
         assertThat(handled).as("each once, the group in its order: m1's lease kept while it ran")
                 .containsExactlyElementsOf(FIVE);
         listener.stop();
@@ -248,8 +254,94 @@ class TakingFaultTest {
         assertThat(listener.stats().inFlight()).isZero();
     }
 
-    /** The queue, as a source whose polls of five answer a list whose read of slot 4 throws once {@code armed}. */
-    private static Source getOfSlot4FailsOnce(InMemoryQueue fifo, AtomicBoolean armed) {
+    @Test // a review of the taking's faults: a source's list whose read of slot 4 threw every time threw again in the
+          // give-back's second pass, out before the hand-on — m0 and m1 taken in hand in no lane (leases kept for good,
+          // the group blocked), slot 4 counted in flight for good, m4 never given back, and the stop waited its deadline
+    void aSourcesListThatThrowsOnEveryReadOfASlot_strandsNothing_andTheStopIsPrompt() throws Exception {
+        var fifo = InMemoryQueue.builder("taking-fault-every.fifo").contentBasedDeduplication(true).build();
+        var getArmed = new AtomicBoolean();
+        var readsArmed = new AtomicInteger();
+        var slotThrown = new AtomicBoolean();
+        PollGiveBack.slotFault = (step, slot) -> {
+            if (Thread.currentThread().getName().startsWith("ferry-" + fifo.name() + "-poller") && step.equals("accept")
+                    && slot == 2 && slotThrown.compareAndSet(false, true)) {
+                getArmed.set(true); // from here every read of the source's slot 4 throws
+                throw new OutOfMemoryError("injected: taking the poll's slot 2 in hand");
+            }
+        };
+        FIVE.forEach(m -> fifo.send(InMemoryQueue.Message.of(m, "g")));
+        var handled = new CopyOnWriteArrayList<String>();
+        var source = getOfSlot4Fails(fifo, () -> getArmed.get() && readsArmed.incrementAndGet() > 0);
+        listener = Listener.builder(source, fifo, new LineDecoder(), (event, delivery) -> {
+            handled.add(event.key());
+            return Outcome.done();
+        }).config(ListenerTest.fast().batchSize(5).maxInFlight(5).lease(Duration.ofMinutes(5))
+                .shutdownDeadline(Duration.ofSeconds(30)).build()).build().start();
+
+        assertThat(Await.until(LIMIT, () -> handled.size() >= FIVE.size() && fifo.size() == 0))
+                .as("m0 and m1 run, the rest given back and run behind them, none left to its 5-minute lease; "
+                        + listener.stats().line()).isTrue();
+        assertThat(slotThrown).as("the slot's fault was injected").isTrue();
+        assertThat(handled).as("each once, the group in its order").containsExactlyElementsOf(FIVE);
+        assertThat(readsArmed).as("the source's list not read again once the poll was taken").hasValue(0);
+        assertThat(Await.until(LIMIT, () -> listener.stats().inFlight() == 0))
+                .as("nothing counted in flight for good; " + listener.stats().line()).isTrue();
+        var stop = CompletableFuture.supplyAsync(listener::stop);
+        assertThat(Await.until(LIMIT, stop::isDone)).as("the stop returned, not waiting out its 30-second deadline")
+                .isTrue();
+        assertThat(stop.get().clean()).as(stop.get().toString()).isTrue();
+        assertThat(capacityOf(listener).used()).as("no place of the window held").isZero();
+    }
+
+    @Test // a review of the taking's faults: whether a poll's answer was empty was asked of the source's list outside
+          // every guard; a list whose size() threw (a subList changed under it) left the poll's places held for good
+          // and its deliveries never given back — with the window one poll wide, nothing was polled again
+    void aSourcesListWhoseSizeThrows_isGivenBackWhole_andHoldsNoPlaceOfTheWindow() throws Exception {
+        var sizeThrown = new AtomicBoolean();
+        Source source = new Source() {
+            @Override
+            public String name() {
+                return queue.name();
+            }
+
+            @Override
+            public List<Delivery> poll(PollRequest request) {
+                var got = queue.poll(request);
+                return got.isEmpty() || sizeThrown.get() ? got : new AbstractList<>() {
+                    @Override
+                    public Delivery get(int index) {
+                        return got.get(index);
+                    }
+
+                    @Override
+                    public int size() {
+                        if (sizeThrown.compareAndSet(false, true)) {
+                            throw new ConcurrentModificationException("injected: the poll's answer, changed under it");
+                        }
+                        return got.size();
+                    }
+                };
+            }
+        };
+        FIVE.forEach(queue::send);
+        var handled = new CopyOnWriteArrayList<String>();
+        listener = Listener.builder(source, queue, new LineDecoder(), (event, delivery) -> {
+            handled.add(event.key());
+            return Outcome.done();
+        }).config(ListenerTest.fast().batchSize(5).maxInFlight(5).lease(Duration.ofMinutes(5)).build()).build().start();
+
+        assertThat(Await.until(LIMIT, () -> handled.containsAll(FIVE) && queue.size() == 0))
+                .as("given back and polled again, not held for their 5-minute lease; " + listener.stats().line())
+                .isTrue();
+        assertThat(sizeThrown).as("the fault was injected").isTrue();
+        assertThat(handled).as("each once").containsExactlyInAnyOrderElementsOf(FIVE);
+        var capacity = capacityOf(listener);
+        assertThat(Await.until(LIMIT, () -> capacity.used() == 0))
+                .as("no place of the window held; " + listener.stats().line()).isTrue();
+    }
+
+    /** The queue, as a source whose polls of five answer a list whose read of slot 4 throws while {@code throwsNow}. */
+    private static Source getOfSlot4Fails(InMemoryQueue fifo, BooleanSupplier throwsNow) {
         return new Source() {
             @Override
             public String name() {
@@ -262,7 +354,7 @@ class TakingFaultTest {
                 return got.size() < 5 ? got : new AbstractList<>() {
                     @Override
                     public Delivery get(int index) {
-                        if (index == 4 && armed.compareAndSet(true, false)) {
+                        if (index == 4 && throwsNow.getAsBoolean()) {
                             throw new StackOverflowError("injected: reading the poll's slot 4 as it is given back");
                         }
                         return got.get(index);
