@@ -164,12 +164,7 @@ final class Shutdown {
         }
         // finished is what the transport was told: a kept delivery (skip-delete) is settled once its handler settles
         // it, not at its hand-over — so one kept past the deadline is not finished (counted, the stop read "clean")
-        // read with finished, in one snapshot: one settled between would count in both. The stats' own count
-        // (InFlight.keptOf): counted apart, the report said 0 kept beside its stats' keptByHandler=1. One
-        // released above among its events (its worker past the deadline) is kept only for what its handler holds: with
-        // none, it counted as released and kept too
         var after = stats.get();
-        long keptPastDeadline = after.keptByHandler();
         long finished = after.settled() - settledBefore - releasedWaiting - releasedRunning;
         markStopped.run();
         // Not interrupted: an interrupt could break a settlement call half-way. It exits when idle.
@@ -178,18 +173,27 @@ final class Shutdown {
         settler.close();
         // from threads of their own, a while at most: a worker in a file's write to a disk that hangs held the stop; one
         // each, the workers' too (WorkerPool): sent in turn, that worker held every interrupt after its own
+        long returnedBy = System.nanoTime() + RETURN_WAIT.toNanos();
         join(List.of(Interrupts.send("ferry-" + name + "-stop-lease", leaseThread::interrupt),
                 Interrupts.send("ferry-" + name + "-stop-holds", holds::shutdownNow),
                 Interrupts.send("ferry-" + name + "-stop-workers", workers::shutdownNow),
-                Interrupts.send("ferry-" + name + "-stop-completer", completer::shutdownNow)), Duration.ofSeconds(1));
+                Interrupts.send("ferry-" + name + "-stop-completer", completer::shutdownNow)), RETURN_WAIT);
+        awaitReturn(workers, returnedBy); // the same second as the join: a handler deaf to it holds the stop that long
         keepInterrupt();
         processor.settleOwed(OWED_WAIT, ackedUnrecorded); // their timers went with the scheduler
         keepInterrupt();
         hands.awaitReleases(Duration.ofSeconds(2));
         keepInterrupt();
         processor.notes().close(Duration.ofSeconds(2));
+        // kept past the deadline is the report's own stats' count (InFlight.keptOf: counted apart, the report said 0
+        // kept beside its stats' keptByHandler=1), read once its workers returned: read with finished, a handler let go
+        // of among its events (Hands.settlingOurs) that returned Done to the interrupt kept that event after it — its
+        // claim held and no longer extended, the log said "0 kept by their handler past it". One its handler settles
+        // between the two reads is in neither count (its settle is in the stats); in both, it read as finished and kept
+        var last = stats.get();
+        long keptPastDeadline = last.keptByHandler();
         var r = new ShutdownReport(reason, finished, releasedWaiting, releasedRunning,
-                counters.settlementsSent.sum() - sentBefore, Duration.ofNanos(System.nanoTime() - begin), stats.get(),
+                counters.settlementsSent.sum() - sentBefore, Duration.ofNanos(System.nanoTime() - begin), last,
                 keptPastDeadline);
         LOG.log(Level.INFO, "listener ''{0}'' stopped ({1}) in {2} ms: {3} finished, {4} released unstarted, "
                         + "{5} released past the deadline, {7} kept by their handler past it (their leases no longer "
@@ -200,6 +204,26 @@ final class Shutdown {
 
     /** How long the stop waits for the completions still owed to be recorded, all at once. */
     static final Duration OWED_WAIT = Duration.ofSeconds(5);
+
+    /**
+     * How long the stop waits, once the deadline passed, for its interrupts to be sent and the handlers they reach to
+     * return, all at once: what a worker does as its handler returns (a Done kept, skip-delete) is in the report.
+     */
+    private static final Duration RETURN_WAIT = Duration.ofSeconds(1);
+
+    /**
+     * Waits, until {@code by} (nanoTime) at most, for the workers to end what they ran; an interrupt kept for the end.
+     * The stop never runs on a worker (a stop asked on one runs on a thread of its own), so it never waits for itself.
+     */
+    private void awaitReturn(ExecutorService workers, long by) {
+        while (!workers.isTerminated() && by - System.nanoTime() > 0) {
+            try {
+                workers.awaitTermination(Math.max(1, by - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+    }
 
     /** Held deliveries being given back, each once. */
     private final java.util.Set<InFlight> givingBack = java.util.concurrent.ConcurrentHashMap.newKeySet();

@@ -3,6 +3,9 @@ package dev.ferry.domain.listener;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.domain.handle.Outcome;
+import dev.ferry.domain.idempotency.Claim;
+import dev.ferry.domain.idempotency.InMemoryLedger;
+import dev.ferry.domain.idempotency.LedgerKeys;
 import dev.ferry.domain.memory.InMemoryQueue;
 import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.testing.Await;
@@ -130,6 +133,47 @@ class HandlerSettlementTest {
                     .isEqualTo(report.keptPastDeadline());
             assertThat(interrupted.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS)).as("a's call interrupted").isTrue();
             assertThat(listener.stats().keptByHandler()).as("after a's call: " + listener.stats().line()).isZero();
+        } finally {
+            letGo.countDown();
+            listener.stop();
+        }
+    }
+
+    @Test // a review of the fix: the same, with a ledger, and a's handler answers the stop's interrupt with Done — it kept
+          // a (its claim held for its settle) after the stop had read what was kept: the report said "0 kept by their
+          // handler past it" beside its own stats' keptByHandler=1. Read before the interrupt, that 0 failed every time
+    void aFirstEventItsHandlerKeepsAsTheStopInterruptsIt_isReportedKeptPastTheDeadline_asInTheReportsStats()
+            throws Exception {
+        var queue = InMemoryQueue.standard("orders");
+        var ledger = InMemoryLedger.create();
+        var firstRunning = new CountDownLatch(1);
+        var interrupted = new CountDownLatch(1);
+        var letGo = new CountDownLatch(1); // frees the handler should the stop never interrupt it
+        var listener = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
+            if (event.key().equals("a")) {
+                firstRunning.countDown();
+                try {
+                    letGo.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) { // the stop's, past its deadline: a's effect made all the same, kept
+                    interrupted.countDown();
+                }
+            }
+            return Outcome.done();
+        }).ledger(ledger).config(ListenerTest.fast().skipDelete(true).lease(Duration.ofMinutes(5))
+                .shutdownDeadline(Duration.ofSeconds(1)).build()).build().start();
+        try {
+            queue.send("a\nb");
+            assertThat(firstRunning.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS)).as(listener.stats().line()).isTrue();
+
+            var report = CompletableFuture.supplyAsync(listener::stop).get(LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+
+            assertThat(report.releasedRunning()).as("let go of in a's call: " + report).isEqualTo(1);
+            assertThat(report.keptPastDeadline()).as("a kept by its handler as its call ended: " + report).isEqualTo(1);
+            assertThat(report.stats().keptByHandler()).as("the report's own stats: " + report)
+                    .isEqualTo(report.keptPastDeadline());
+            assertThat(interrupted.getCount()).as("a's call interrupted before the report").isZero();
+            assertThat(ledger.peek(LedgerKeys.event("orders", "a"))).as("a's claim held for its handler's settle")
+                    .get().isInstanceOf(Claim.InProgress.class);
         } finally {
             letGo.countDown();
             listener.stop();
