@@ -32,7 +32,7 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>As on SQS, only a FIFO queue orders by the sender's group id: a standard queue hands it out as the
  * {@value #MESSAGE_GROUP_ID} attribute and no delivery of it has a group key, so its messages run at once, as in
- * production. {@link Builder#keyed()} makes it each delivery's key instead, as a keyed source hands one out.
+ * production. {@link Builder#keyed()} makes it each delivery's key instead, handed out and held as Kafka does a key.
  *
  * <p>It is a {@link Source}, an {@link Acknowledger} and a {@link Sink} at once. Time is read from
  * the injected {@link Clock}; long polls wait in real time. Thread-safe.
@@ -137,6 +137,15 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
         return fifo;
     }
 
+    /**
+     * SQS's 12 hours, which extensions and Redeliver are cut to here: undeclared, a listener leasing longer was built on
+     * this queue and refused on SQS. A keyed queue, Kafka's stand-in, declares none, as the Kafka source does.
+     */
+    @Override
+    public Duration longestLease() {
+        return keyed ? Source.super.longestLease() : MessageStore.LONGEST_INVISIBLE;
+    }
+
     // ------------------------------------------------------------------ sending
 
     public SendResult send(String body) {
@@ -186,11 +195,13 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
 
     /**
      * Sink: payload as body (FIFO: group key, key as dedup id; keyed: group key; standard: neither, as the SQS sink
-     * sends them only to FIFO queues); what SQS refuses is rejected ({@link SinkRefusals}).
+     * sends them only to FIFO queues); what SQS refuses is rejected ({@link SinkRefusals}), but on a keyed queue, which
+     * takes what the Kafka sink writes: any bytes, or none.
      */
     @Override
     public Outcome publish(Event event) {
-        String refused = SinkRefusals.of(event, name, fifo); // what SQS and the SQS sink refuse: rejected here too
+        // on a keyed queue SQS's refusals rejected an empty or a binary payload, which the Kafka sink it stands for writes
+        String refused = keyed ? null : SinkRefusals.of(event, name, fifo);
         if (refused != null) {
             return Outcome.reject(refused);
         }
@@ -343,25 +354,17 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
         }
 
         /**
-         * A standard queue whose sender's group id is each delivery's group key, as a keyed source (a Kafka record's
-         * key) hands it: the listener orders each key's messages, and no FIFO locking holds a group back on the queue.
-         * For a test of ordering by key; SQS's standard queues are not this (they order by nothing). As a sink it sends
-         * the event's group key, as the Kafka sink keys its records. A FIFO queue is keyed by its groups already.
+         * A standard queue whose sender's group id is each delivery's group key, as a Kafka source hands a record's key,
+         * and held as Kafka holds it: while a message of the key is out or waits to come back (a Redeliver's delay), no
+         * later one of it is handed out; one without a group id is held by nothing. For a test of ordering by key (SQS's
+         * standard queues order by nothing). As a sink it sends the event's group key and takes any payload, as the Kafka
+         * sink keys and writes its records (SQS's refusals are not applied). A FIFO queue is keyed by its groups already.
          */
-        public Builder keyed() {
-            this.keyed = true;
-            return this;
-        }
+        public Builder keyed() { this.keyed = true; return this; }
 
-        public Builder contentBasedDeduplication(boolean on) {
-            this.contentBasedDeduplication = on;
-            return this;
-        }
+        public Builder contentBasedDeduplication(boolean on) { this.contentBasedDeduplication = on; return this; }
 
-        public Builder delay(Duration delay) {
-            this.delay = Objects.requireNonNull(delay);
-            return this;
-        }
+        public Builder delay(Duration delay) { this.delay = Objects.requireNonNull(delay); return this; }
 
         public Builder deduplicationWindow(Duration window) {
             this.deduplicationWindow = Objects.requireNonNull(window);
@@ -387,10 +390,7 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
             return deadLetterQueue(dlq, Integer.MAX_VALUE);
         }
 
-        public Builder clock(Clock clock) {
-            this.clock = Objects.requireNonNull(clock);
-            return this;
-        }
+        public Builder clock(Clock clock) { this.clock = Objects.requireNonNull(clock); return this; }
 
         public InMemoryQueue build() {
             return new InMemoryQueue(this);

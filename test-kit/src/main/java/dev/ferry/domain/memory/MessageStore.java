@@ -16,15 +16,15 @@ import java.util.function.BiConsumer;
 
 /**
  * The messages of an {@link InMemoryQueue} and SQS's rules for them: what a send may carry, visibility, leases and
- * receipts that go stale on re-receive, FIFO groups waiting for their head, a standard queue's group id handed out
- * as an attribute only, redrive after {@code maxReceiveCount}. Guarded by the queue's lock.
+ * receipts that go stale on re-receive, FIFO groups (and a keyed queue's keys) waiting for their head, a standard
+ * queue's group id handed out as an attribute only, redrive after {@code maxReceiveCount}. Guarded by the queue's lock.
  */
 final class MessageStore {
 
     final LinkedHashMap<String, StoredMessage> messages = new LinkedHashMap<>();
     private final String name;
     private final boolean fifo;
-    /** A standard queue whose sender's group id is each delivery's group key, as a keyed source (Kafka) hands it. */
+    /** A standard queue whose sender's group id is each delivery's group key, handed out and held as Kafka does a key. */
     private final boolean keyed;
     /** Moves a message to the dead-letter queue with a reason; null when the queue has none. */
     private final BiConsumer<StoredMessage, String> deadLetter;
@@ -86,30 +86,33 @@ final class MessageStore {
         return new InMemoryQueue.Message(m.body, attributes, groupId, dedupId, null);
     }
 
-    /** Hands out up to {@code max} visible messages, leased for {@code lease}; FIFO groups wait for their head. */
+    /**
+     * Hands out up to {@code max} visible messages, leased for {@code lease}; FIFO groups, and a keyed queue's keys, wait
+     * for their head.
+     */
     List<Delivery> receive(Instant now, int max, Duration lease) {
         var visibleAgain = now.plus(lease);
         var batch = new ArrayList<Delivery>(Math.min(max, 1000));
-        var blockedGroups = fifo ? new HashSet<String>() : null;
-        if (fifo) {
-            // as SQS: while any message of a group is in flight, none of the group is handed out — not even an earlier
-            // one that was released meanwhile (a consumer holding a later one would otherwise run it before its elder)
-            for (var m : messages.values()) {
-                if (m.inFlight(now)) {
-                    blockedGroups.add(m.groupId);
-                }
+        var blockedGroups = new HashSet<String>();
+        // as SQS: while any message of a group is in flight, none of the group is handed out — not even an earlier one
+        // that was released meanwhile (a consumer holding a later one would otherwise run it before its elder). A keyed
+        // queue holds its keys so, as Kafka does while a record of the key is out or waits out a Redeliver: it handed a
+        // key's later message out while its elder waited to come back from a retry, and the later one was done first
+        for (var m : messages.values()) {
+            if (heldByGroup(m) && m.inFlight(now)) {
+                blockedGroups.add(m.groupId);
             }
         }
         Iterator<StoredMessage> it = messages.values().iterator();
         while (it.hasNext() && batch.size() < max) {
             var m = it.next();
             boolean visible = !m.visibleAt.isAfter(now);
-            if (fifo) {
+            if (heldByGroup(m)) {
                 if (blockedGroups.contains(m.groupId)) {
                     continue;
                 }
                 if (!visible) {
-                    // An earlier message of the group is in flight or delayed: the group waits for it.
+                    // An earlier message of the group is in flight, delayed or waiting to come back: the group waits.
                     blockedGroups.add(m.groupId);
                     continue;
                 }
@@ -118,10 +121,11 @@ final class MessageStore {
             }
             if (deadLetter != null && m.receiveCount >= maxReceiveCount) {
                 // removed once the dead-letter queue took it; one that refuses (closed) leaves it here, not handed out,
-                // and its FIFO group waits behind it as SQS's would: a later message must not run before its elder
+                // and its group (FIFO, or a keyed queue's key) waits behind it as SQS's would: a later message must not
+                // run before its elder
                 if (moveToDeadLetter(m, "exceeded maxReceiveCount " + maxReceiveCount + " of queue '" + name + "'") == null) {
                     it.remove();
-                } else if (fifo) {
+                } else if (heldByGroup(m)) {
                     blockedGroups.add(m.groupId);
                 }
                 continue;
@@ -137,6 +141,14 @@ final class MessageStore {
                     m.deduplicationId, name, m.receipt));
         }
         return batch;
+    }
+
+    /**
+     * Whether {@code m} waits for the earlier messages of its group: on a FIFO queue, and on a keyed one when it has a key
+     * (one without is held by nothing, as a standard queue's message).
+     */
+    private boolean heldByGroup(StoredMessage m) {
+        return (fifo || keyed) && m.groupId != null;
     }
 
     /**
