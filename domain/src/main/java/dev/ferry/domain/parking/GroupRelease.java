@@ -1,6 +1,7 @@
 package dev.ferry.domain.parking;
 
 import dev.ferry.domain.model.FerryException;
+import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -13,8 +14,16 @@ import java.util.Optional;
  * the listener among them is parked behind them, and the group then stays parked past the last of them — the release
  * had answered "released, it flows again", and nothing moved that message for good. Seen, it is moved too, in a round
  * of its own.
+ *
+ * <p>The head it drops ({@code --skip-head}) is logged as it goes, and a release interrupted after that (a copy
+ * failed again, the group parked behind it) says so in what it throws: it said only "parked again behind B3 … release
+ * it again", the endpoint's audit line (written for a release that ends) never was, and the same command again was
+ * refused (the head no longer the one named) — the head gone, and nothing anywhere said it had been thrown away.
  */
 final class GroupRelease {
+
+    /** GroupParker's: where the last copy's pass warns too ({@link ParkedAmongCopies}). */
+    private static final System.Logger LOG = System.getLogger(GroupParker.class.getName());
 
     /** Tries of the write that records a move (about 6 s in all, from 100 ms doubling). */
     private static final int MOVED_TRIES = 7;
@@ -44,8 +53,31 @@ final class GroupRelease {
         this.group = group;
     }
 
+    /** Copies this run sent back so far, counted as each move records them: what an interrupted release says it did. */
+    private long sentBack;
+    /** The head this run dropped ({@code skipHead}) once it did, as the group held it; null till then. */
+    private String droppedHead;
+
     GroupParker.Released run(boolean skipHead, String expectedHead, GroupParker.Mover mover, Duration patience,
                              boolean giveUpMissing) throws InterruptedException {
+        try {
+            return moveAndWatch(skipHead, expectedHead, mover, patience, giveUpMissing);
+        } catch (GroupParker.ReleaseInterrupted e) {
+            if (droppedHead == null) {
+                throw e; // nothing thrown away yet: what it says is the whole of it
+            }
+            // parked again once the head was deleted (in the watch, at a finish, mid-move): said without it, the answer
+            // named only the new head, and the operator never learnt the one they named was gone
+            var told = new GroupParker.ReleaseInterrupted(e.getMessage() + "; " + sentBack + " sent back, head "
+                    + droppedHead + " dropped (skip-head)");
+            told.initCause(e);
+            throw told;
+        }
+    }
+
+    /** The release's rounds, each a move and, once all are back, a watch; {@link #run} adds what was dropped. */
+    private GroupParker.Released moveAndWatch(boolean skipHead, String expectedHead, GroupParker.Mover mover,
+                                              Duration patience, boolean giveUpMissing) throws InterruptedException {
         if (skipHead && expectedHead != null) {
             headIs(parker.parked(source, group).orElse(null), source, group, expectedHead);
         }
@@ -82,6 +114,11 @@ final class GroupRelease {
                 if (interrupted) { // set only now: set inside the move, the mover's last calls (visibility) were cut short
                     Thread.currentThread().interrupt();
                 }
+                // as recorded, though the move threw: parked again mid-move, the head deleted already, it went unsaid
+                sentBack = redriven + recorded[1];
+                if (skipHead && droppedHead == null && recorded[0] > recorded[1]) { // once: later rounds keep theirs
+                    headDropped(state.head());
+                }
             }
             redriven += moved.redriven();
             skipped += moved.counted() - moved.redriven();
@@ -109,6 +146,18 @@ final class GroupRelease {
             }
             Thread.sleep(200);
         }
+    }
+
+    /**
+     * Says that {@code head} was deleted, not sent back — at once, as the one thing a release throws away: logged only
+     * by the endpoint once the release ended, one that threw (parked again) left no line, nor one the CLI ran itself.
+     */
+    private void headDropped(String head) {
+        droppedHead = head;
+        // no apostrophes: MessageFormat reads them as quotes
+        LOG.log(Level.WARNING, "group {0} of source {1}: its head {2} given up (skip-head): deleted from the dead-letter "
+                + "destination, not sent back", TransportText.safe(GroupParker.headOf(group)), TransportText.safe(source),
+                TransportText.safe(head));
     }
 
     /**

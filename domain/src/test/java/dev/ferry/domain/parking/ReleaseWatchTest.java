@@ -37,16 +37,23 @@ class ReleaseWatchTest {
     private final List<String> sentBack = new CopyOnWriteArrayList<>();
     private volatile boolean stopping;
 
-    /** Moves every dead letter of the group back in order, as a mover does; says so when its runner goes away. */
+    /**
+     * Moves every dead letter of the group back in order, as a mover does — the head only deleted when it is to be
+     * skipped; says so when its runner goes away.
+     */
     private final GroupParker.Mover mover = new GroupParker.Mover() {
         @Override
         public GroupParker.Moved move(ParkedGroup parked, String token, boolean skipHead) {
             long moved = 0;
+            long sent = 0;
             for (String key = deadLetters.poll(); key != null; key = deadLetters.poll()) {
-                sentBack.add(key);
                 moved++;
+                if (!(skipHead && key.equals(parked.head()))) {
+                    sentBack.add(key);
+                    sent++;
+                }
             }
-            return new GroupParker.Moved(moved, moved);
+            return new GroupParker.Moved(moved, sent);
         }
 
         @Override
@@ -94,8 +101,13 @@ class ReleaseWatchTest {
 
     /** Group A's release, {@code listener} playing its part beside it; joined (bounded) whatever the release does. */
     private GroupParker.Released releaseBeside(Thread listener) throws InterruptedException {
+        return releaseBeside(listener, null);
+    }
+
+    /** As above, dropping the head when it is {@code skipped} (--skip-head --head), unless that is null. */
+    private GroupParker.Released releaseBeside(Thread listener, String skipped) throws InterruptedException {
         try {
-            return parker.release("s", "A", false, mover, LIMIT);
+            return parker.release("s", "A", skipped != null, skipped, mover, LIMIT);
         } finally {
             listener.join(LIMIT.multipliedBy(3).toMillis());
         }
@@ -191,6 +203,31 @@ class ReleaseWatchTest {
         } finally {
             listener.join(LIMIT.toMillis());
         }
+        assertThat(state().head()).isEqualTo("a3");
+    }
+
+    @Test // the same, with --skip-head: the head deleted, the release thrown out of its watch, the head was nowhere said
+    void aCopyThatFailsAgainWhileWatched_afterTheHeadWasDropped_saysTheHeadWasDropped_andLogsIt() throws Exception {
+        parkThree();
+        var listener = listener(() -> {
+            if (!Await.until(LIMIT, this::closing)) {
+                return;
+            }
+            // a3 went back first (a2 dropped): copy 1 fails again, the group parked behind it
+            parker.park("s", "A", "a3", "m-a3-copy", "a3 fails again", state().releaseToken(), false);
+        });
+        try (var log = new CapturedLog(GroupParker.class.getName())) {
+            assertThatThrownBy(() -> releaseBeside(listener, "a2"))
+                    .isInstanceOf(GroupParker.ReleaseInterrupted.class)
+                    .hasMessageContaining("parked again behind a3")
+                    .as("the head it threw away, not only the new one")
+                    .hasMessageContaining("2 sent back, head a2 dropped (skip-head)");
+
+            assertThat(log.lines).as("the head thrown away, said where an operator looks").singleElement().asString()
+                    .contains("group A of source s", "its head a2 given up (skip-head)");
+        }
+        assertThat(sentBack).as("the head only deleted").containsExactly("a3", "a4");
+        assertThat(deadLetters).isEmpty();
         assertThat(state().head()).isEqualTo("a3");
     }
 
