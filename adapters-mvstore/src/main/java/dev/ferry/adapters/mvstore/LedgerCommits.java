@@ -62,9 +62,11 @@ final class LedgerCommits {
      * Asks for a commit of the ledger soon, not waiting for it (one queued at a time): a note a crash must not take, from a
      * thread that must not wait a commit per note — the journal's one writer, at a stop with hundreds of owed dead
      * letters, wrote a few hundred in its two seconds and dropped the rest. Not synced: a process's crash, not a power cut.
-     * The store committed is the one open when the task runs: one reopened meanwhile holds the notes made since.
+     * The store committed is the one open when the task runs: one reopened meanwhile holds the notes made since. Once it
+     * succeeds, {@code owed} forgets the marks this commit covers; until then they are written again into a file opened
+     * after a failed write (the note had returned: nothing else writes them again).
      */
-    void commitSoon() {
+    void commitSoon(OwedMarks owed) {
         if (!commitQueued.compareAndSet(false, true)) {
             return;
         }
@@ -72,6 +74,7 @@ final class LedgerCommits {
             committer.execute(() -> {
                 commitQueued.set(false); // a note made while this commits asks for the next
                 try {
+                    long noted = owed.newest(); // the marks written before this commit begins: those it covers
                     var store = files.current().store();
                     store.commit();
                     long written = newestChunk(store);
@@ -84,10 +87,11 @@ final class LedgerCommits {
                     // file back older than this chunk drops the mark unsaid, and the copy that comes back runs after its
                     // group's later messages. Counted as committed, such an opening is refused (notOlder)
                     files.committed.raise(written);
+                    owed.committed(store, noted);
                 } catch (Throwable e) { // H2 broke the store: what it held uncommitted is gone with it (opened again from disk)
                     org.slf4j.LoggerFactory.getLogger(LedgerCommits.class).warn("ledger {}: a commit of owed dead-letter "
-                            + "marks failed ({}); those not yet committed are lost with the store, and their messages may "
-                            + "run again when they come back", file, String.valueOf(e));
+                            + "marks failed ({}); those not yet committed are written again into the file once it is opened "
+                            + "again (a stop before that loses them, as a crash does)", file, String.valueOf(e));
                 }
             });
         } catch (java.util.concurrent.RejectedExecutionException closing) {

@@ -1,6 +1,7 @@
 package dev.ferry.adapters.mvstore;
 
-import dev.ferry.adapters.mvstore.internal.UninterruptibleFilePath;
+import dev.ferry.adapters.mvstore.internal.ClosedOnFailureFilePath;
+import dev.ferry.adapters.mvstore.internal.CountedReadsFilePath;
 import dev.ferry.domain.model.FerryException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,12 +49,12 @@ final class LedgerFile {
 
     /** Opens {@code file}; {@code reopened} is told of each later opening (not of this first one). */
     LedgerFile(Path file, Consumer<Maps> reopened) {
-        this(file, UninterruptibleFilePath::of, reopened);
+        this(file, dev.ferry.adapters.mvstore.internal.UninterruptibleFilePath::of, reopened);
     }
 
     LedgerFile(Path file, java.util.function.Function<Path, String> names, Consumer<Maps> reopened) {
         this.file = file;
-        this.names = names.andThen(dev.ferry.adapters.mvstore.internal.CountedReadsFilePath::of); // CommittedVersion#open
+        this.names = names.andThen(ClosedOnFailureFilePath::of).andThen(CountedReadsFilePath::of); // CommittedVersion#open
         this.reopened = reopened;
         this.keys = keys(file);
         synchronized (OPEN) {
@@ -314,8 +315,7 @@ final class LedgerFile {
             if (file.getParent() != null) {
                 Files.createDirectories(file.getParent());
             }
-            store = committed.open(file, names.apply(file)); // no writer until it passes: none over what H2 could not read
-            store.setAutoCommitDelay(1000);
+            store = ClosedOnFailureFilePath.closingOnFailure(() -> committed.open(file, names.apply(file)));
         } catch (MVStoreException e) {
             throw new FerryException("cannot open the ledger file " + file + ": " + why(e, names.apply(file), file)
                     + (e.getMessage() != null && e.getMessage().contains("locked") ? " (another process has it open)" : ""),
@@ -329,13 +329,14 @@ final class LedgerFile {
                     + "mounted read-only): the ledger records completions there", true);
         }
         try {
+            store.setAutoCommitDelay(1000); // its writer once the opening passed: none over what H2 could not read
             MVMap<String, Long> meta = store.openMap("meta");
             checkLayout(file, store, meta);
             return new Maps(store, store.openMap("ledger"), store.openMap("expiries"), meta,
                     store.openMap("parked"), new MvStoreJournal(store.openMap("journals"), store.openMap("journalExpiries")));
         } catch (RuntimeException | Error e) {
-            // a read that failed (the disk that broke the store before, a moment's EIO, no memory): the store opened
-            // holds the file's lock and a writer thread — left open, every later opening failed "the file is locked"
+            // a read that failed (the disk that broke the store before, a moment's EIO, no memory), a writer H2 could
+            // not start: the store opened holds the file's lock — left open, every later opening failed "the file is locked"
             if (!store.isClosed()) {
                 try {
                     store.closeImmediately();

@@ -15,8 +15,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import org.h2.mvstore.MVStoreException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A durable {@link IdempotencyLedger} in one file on local disk, for a single Ferry instance: the packaged app's
@@ -30,11 +28,10 @@ import org.slf4j.LoggerFactory;
  * file does not grow without bound; claims abandoned for a day are swept too. Fencing tokens keep growing across
  * restarts. One process per file: a second one gets a clear error. Parked groups ({@link GroupParking}) are kept in
  * the same file, each change on disk before it returns, and so is the event journal ({@link EventJournal}: written
- * with the next commit — an owed dead letter's mark committed at once — kept for a week after its last note).
+ * with the next commit — an owed dead letter's mark committed at once, and written again should that commit fail —
+ * kept for a week after its last note).
  */
 public final class MvStoreLedger implements IdempotencyLedger, GroupParking, EventJournal, AutoCloseable {
-
-    private static final Logger LOG = LoggerFactory.getLogger(MvStoreLedger.class);
 
     private final Path file;
     /**
@@ -47,6 +44,7 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
     private final LedgerCommits commits; // the group commit of completions and parks, and others, on a thread nothing interrupts
     private final LedgerTokens tokens;
     private final LedgerSweeper sweeper;
+    private final OwedMarks owed; // writes the journal's notes; keeps the owed marks no commit has covered yet
     private volatile boolean closed;
 
     private MvStoreLedger(Builder b) {
@@ -55,6 +53,7 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
         this.files = new LedgerFile(file, b.names, this::reopened);
         this.commits = new LedgerCommits(file, files, b.fsync, b.commitBound); // its thread starts with its first commit
         try {
+            this.owed = new OwedMarks(file, files, commits);
             this.tokens = LedgerFile.uninterrupted(file, () -> new LedgerTokens(files, commits));
             this.sweeper = new LedgerSweeper(file, files, clock, commits, b.sweepEvery);
         } catch (RuntimeException | Error e) { // neither the file (its lock) nor a thread outlives a ledger never made
@@ -198,10 +197,14 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
         return file;
     }
 
-    /** The file was opened again after a failed write: see {@link LedgerTokens#reopened}. */
+    /** The file was opened again after a failed write: see {@link OwedMarks#reopened}, {@link LedgerTokens#reopened}. */
     private void reopened(LedgerFile.Maps m) {
         if (tokens != null) { // null only while this ledger is being made: nothing handed out yet (final once made)
-            tokens.reopened(m);
+            try {
+                owed.reopened(m, clock.millis()); // the marks a failed commit lost with the store: written again
+            } finally {
+                tokens.reopened(m);
+            }
         }
     }
 
@@ -240,11 +243,7 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
 
     private void noteNow(String key, Note note) {
         ensureOpen();
-        var m = files.maps();
-        m.journal().note(key, note, clock.millis());
-        if (note instanceof Note.DeadLettered d && dev.ferry.domain.idempotency.EventLookup.owed(d.reason())) {
-            commits.commitSoon(); // what a restart needs; not waited for: the journal's one writer would fall behind
-        }
+        owed.note(files.maps(), key, note, clock.millis()); // an owed dead letter's mark committed soon, kept until it is
     }
 
     @Override

@@ -47,6 +47,11 @@ class LedgerCommitsTest {
          * a disk that fails at times, whose read of the file through by the ledger after H2's opening passes.
          */
         static volatile long failOpeningReadsPast = Long.MAX_VALUE;
+        /**
+         * Set, the next read at the file's start while H2 opens the store throws {@code OutOfMemoryError("injected")}, and
+         * clears it: no memory for the header H2 reads — an Error, which H2 does not close its channel for.
+         */
+        static final java.util.concurrent.atomic.AtomicBoolean outOfMemoryOpening = new java.util.concurrent.atomic.AtomicBoolean();
 
         private static boolean h2OpeningTheStore() {
             return StackWalker.getInstance().walk(frames -> frames.anyMatch(f -> f.getClassName().equals(
@@ -83,6 +88,10 @@ class LedgerCommitsTest {
             return new FileBase() {
                 @Override
                 public int read(ByteBuffer dst, long at) throws IOException {
+                    if (at == 0 && outOfMemoryOpening.get() && h2OpeningTheStore()
+                            && outOfMemoryOpening.compareAndSet(true, false)) {
+                        throw new OutOfMemoryError("injected");
+                    }
                     if ((failLedgerMapReads && readingALedgerMap()) || Thread.currentThread() == failReadsOf
                             || at + dst.remaining() > failReadsPast
                             || (at + dst.remaining() > failOpeningReadsPast && h2OpeningTheStore())) {

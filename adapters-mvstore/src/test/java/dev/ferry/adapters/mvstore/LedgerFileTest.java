@@ -121,6 +121,51 @@ class LedgerFileTest {
         new LedgerFile(file, m -> { }).close(); // and the file is free once closed
     }
 
+    @Test // a review: an Error as H2 opened the store again (no memory for the header it read) left H2's channel open, and
+          // the file's lock with it: every later reopening was refused "the file is locked (another process has it open)"
+          // — claims and completions failing for the life of the process
+    void anErrorWhileH2OpensTheStoreAgain_doesNotLeaveTheFileLocked_theNextReopeningWorks() throws Exception {
+        new LedgerCommitsTest.HeldFilePath(); // registers the scheme
+        var file = dir.resolve("no-memory.mv.db");
+        var ledger = MvStoreLedger.builder(file).names(path -> "ferry-held:" + path).build();
+        try {
+            ledger.claim("before", java.time.Duration.ofMinutes(5));
+            assertThat(ledger.persist()).isTrue(); // a header on disk for the reopening to read
+            try {
+                ledger.breakForTest(DataUtils.newMVStoreException(DataUtils.ERROR_WRITING_FAILED, "Input/output error"));
+            } catch (org.h2.mvstore.MVStoreException expected) {
+                // broken now
+            }
+            LedgerCommitsTest.HeldFilePath.outOfMemoryOpening.set(true);
+            assertThatThrownBy(() -> ledger.claim("during", java.time.Duration.ofMinutes(5)))
+                    .as("the reopening's read of the file's header").isInstanceOf(OutOfMemoryError.class).hasMessage("injected");
+            assertThat(LedgerCommitsTest.HeldFilePath.outOfMemoryOpening.get()).as("the Error was thrown once").isFalse();
+            // at once, before a collection could free what was left open: the JVM gives no second lock on a file it holds
+            try (var channel = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+                org.assertj.core.api.Assertions.assertThatCode(() -> channel.tryLock().release())
+                        .as("no channel of the failed opening holds the file's lock").doesNotThrowAnyException();
+            }
+
+            Thread.sleep(1_100); // a reopening is tried at most once a second
+            dev.ferry.domain.idempotency.Claim after = null;
+            String refused = null;
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (after == null && System.nanoTime() < end) {
+                try {
+                    after = ledger.claim("after", java.time.Duration.ofMinutes(5));
+                } catch (FerryException e) {
+                    refused = e.getMessage();
+                    Thread.sleep(100);
+                }
+            }
+            assertThat(after).as("opened again, not refused: " + refused)
+                    .isInstanceOf(dev.ferry.domain.idempotency.Claim.Acquired.class);
+        } finally {
+            LedgerCommitsTest.HeldFilePath.outOfMemoryOpening.set(false);
+            ledger.close();
+        }
+    }
+
     @Test // left last round: H2's lock was let go with the broken store, and while its opening failed (a disk's outage)
           // another process could open the file beside this one — two instances taking each other's claims for their own
     void whileABrokenStoreIsOpenedAgain_anotherProcessCannotOpenTheFile() throws Exception {

@@ -16,6 +16,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -136,6 +138,48 @@ class MvStoreLedgerTest {
         }
         assertThat(after).as("the owed mark outlived the failed write").hasValueSatisfying(j ->
                 assertThat(j.deadLetterReason()).startsWith(dev.ferry.domain.idempotency.EventLookup.OWED));
+    }
+
+    @Test // a review: the mark's note had returned (committed soon, not waited for), so the journal's writer kept nothing;
+          // its own commit failed (an I/O error: H2 broke the store), the file opened again without it, and nothing wrote
+          // it again — the copy that came back found no mark and ran after its group's later messages
+    void anOwedDeadLettersMark_whoseOwnCommitFails_isWrittenAgainIntoTheFileOpenedAfterIt() throws Exception {
+        new LedgerCommitsTest.HeldFilePath(); // registers the scheme
+        var file = dir.resolve("owed-failed.db");
+        var ledger = MvStoreLedger.builder(file).names(p -> "ferry-held:" + p).build();
+        opened.add(ledger);
+        String key = dev.ferry.domain.idempotency.EventJournal.messageKey("orders", "m-1");
+        try {
+            LedgerCommitsTest.HeldFilePath.entered = new CountDownLatch(1);
+            LedgerCommitsTest.HeldFilePath.held = new CountDownLatch(1); // the next write, the mark's commit's, waits
+            ledger.note(key, new dev.ferry.domain.idempotency.EventJournal.Note.DeadLettered(null,
+                    dev.ferry.domain.idempotency.EventLookup.OWED + " (a stop)", "m-1",
+                    java.time.Instant.parse("2026-12-07T10:00:00Z")));
+            assertThat(LedgerCommitsTest.HeldFilePath.entered.await(10, TimeUnit.SECONDS)).as("the mark's commit under way")
+                    .isTrue();
+            LedgerCommitsTest.HeldFilePath.failHeldWrite = true;
+            LedgerCommitsTest.HeldFilePath.held.countDown(); // the disk answers: an I/O error, and H2 breaks the store
+            long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (!panicked(ledger) && System.nanoTime() < end) {
+                Thread.sleep(10); // asked before, the store still open answered from memory
+            }
+            assertThat(panicked(ledger)).as("the store broken by the failed write").isTrue();
+        } finally {
+            LedgerCommitsTest.HeldFilePath.held.countDown();
+            LedgerCommitsTest.HeldFilePath.failHeldWrite = false;
+        }
+
+        java.util.Optional<dev.ferry.domain.idempotency.EventJournal.Journal> after = null;
+        long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (after == null && System.nanoTime() < end) {
+            try {
+                after = ledger.journal(key); // opened again from the file
+            } catch (FerryException e) {
+                Thread.sleep(100); // opened again a second after the last try
+            }
+        }
+        assertThat(after).as("the owed mark, in the file opened again").isNotNull().hasValueSatisfying(j ->
+                assertThat(dev.ferry.domain.idempotency.EventLookup.owed(j.deadLetterReason())).isTrue());
     }
 
     /** H2 closes its store for good when a write fails under it (a full disk): the ledger opens the file again. */
@@ -746,6 +790,13 @@ class MvStoreLedgerTest {
         var files = MvStoreLedger.class.getDeclaredField("files");
         files.setAccessible(true);
         return ((LedgerFile) files.get(ledger)).current().store().isClosed();
+    }
+
+    /** Whether H2 has broken the ledger's store now open (a write failed under it), closed by now or not. */
+    private static boolean panicked(MvStoreLedger ledger) throws ReflectiveOperationException {
+        var files = MvStoreLedger.class.getDeclaredField("files");
+        files.setAccessible(true);
+        return ((LedgerFile) files.get(ledger)).current().broken();
     }
 
     /** The newest chunk the ledger has counted as committed (a reopening older than it is refused). */
