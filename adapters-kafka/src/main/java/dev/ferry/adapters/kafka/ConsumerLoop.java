@@ -53,6 +53,8 @@ final class ConsumerLoop {
     private volatile boolean closed;
     /** Why the source cannot hand out records now (its consumer died and is being replaced); null when it can. */
     private volatile String problem;
+    /** What {@link #problem} says once the thread ended; made beforehand, so saying it cannot fail (no memory). */
+    private final String threadEnded;
     /** Records behind the end of the assigned partitions, as of the last poll; -1 unknown. */
     private volatile long lag = -1;
     private final ConsumerLag consumerLag = new ConsumerLag();
@@ -64,6 +66,7 @@ final class ConsumerLoop {
     ConsumerLoop(Settings settings, PartitionBuffers buffers) {
         this.settings = settings;
         this.name = settings.name();
+        this.threadEnded = "Kafka source '" + name + "': its consumer thread ended";
         this.buffers = buffers;
         this.unreadable = new UnreadablePartitions(name);
         this.commits = new CommitHealth(name);
@@ -94,7 +97,7 @@ final class ConsumerLoop {
         if (p != null) {
             return p;
         }
-        var unread = t.isAlive() ? unreadable.problem() : "Kafka source '" + name + "': its consumer thread ended";
+        var unread = t.isAlive() ? unreadable.problem() : threadEnded;
         return unread != null ? unread : commits.problem() != null ? commits.problem() : consumerLag.unreached(name);
     }
 
@@ -186,8 +189,10 @@ final class ConsumerLoop {
                 LOG.info("Kafka source '{}': a new consumer joins the group", name);
             }
         } finally {
-            if (!closed && problem == null) {
-                problem = "Kafka source '" + name + "': its consumer thread ended";
+            // only a throw ends the thread unclosed: one in the restart's bookkeeping (a log handler's Error) left the
+            // death's "a new one starts in 1 s" said for good, to /health and to every poll, no thread left to start one
+            if (!closed) {
+                problem = threadEnded;
             }
         }
     }

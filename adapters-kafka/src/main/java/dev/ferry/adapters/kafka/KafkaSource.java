@@ -241,7 +241,7 @@ public final class KafkaSource implements Source, Acknowledger {
     /** A revoked partition's records are its next owner's: nothing more of them runs here (a retry, a key's next). */
     @Override
     public boolean holds(Delivery delivery) {
-        return !(delivery.receipt() instanceof Rec r) || !r.part.revoked;
+        return !(delivery.receipt() instanceof Rec r) || Revocations.ours(r); // from its last commit on, too
     }
 
     /**

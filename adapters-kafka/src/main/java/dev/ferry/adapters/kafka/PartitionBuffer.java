@@ -123,7 +123,7 @@ final class PartitionBuffer {
     long bytes, peakBytes;
     int peakRecords;
     volatile boolean revoked; // read without the lock before each attempt of a record out (KafkaSource#holds)
-    boolean revoking; // its last commit under way (Revocations): a dead letter asked now is refused; under the lock
+    volatile boolean revoking; // its last commit under way (Revocations): no dead letter taken, no attempt started; as above
     /** Test hook: runs as a record is put in its place among the waiting ones; a test's throws, as no memory would. */
     Runnable queueing = () -> { };
 
@@ -186,8 +186,8 @@ final class PartitionBuffer {
      * comes later. Returns the nanoseconds until the first hold keeping a waiting record back ends (MAX_VALUE: none).
      */
     long takeInto(List<Rec> out, int max, long now) {
-        if (heldUntilNanos - now > 0) {
-            return heldUntilNanos - now;
+        if (revoking || heldUntilNanos - now > 0) { // revoking: a record given back during its last commit went out
+            return revoking ? Long.MAX_VALUE : heldUntilNanos - now; // again and again, dropped each time as not ours
         }
         long nextHoldEnds = Long.MAX_VALUE;
         for (Iterator<Lane> it = heldLanes.iterator(); it.hasNext(); ) {

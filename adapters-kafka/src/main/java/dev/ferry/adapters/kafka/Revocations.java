@@ -54,8 +54,9 @@ final class Revocations {
                 } catch (InterruptedException stray) { // a plugin's: nothing of Ferry's interrupts this thread
                 }
             }
-            // from here to the drop, a dead letter asked is refused: taken during the last commit (a slow coordinator's
-            // seconds), it was confirmed to the engine while the commit stayed below it, and the next owner ran it again
+            // from here to the drop, a dead letter asked is refused and no attempt starts (ours): taken during the last
+            // commit (a slow coordinator's seconds), it was confirmed while the commit stayed below it, and the next owner
+            // ran it again
             for (var tp : revoking) {
                 var part = buffers.part(tp);
                 if (part != null) {
@@ -80,6 +81,16 @@ final class Revocations {
         } finally {
             buffers.lock.unlock();
         }
+    }
+
+    /**
+     * Whether {@code r} is still ours to run (a retry, its key's next record): not once its partition went, nor from its
+     * revocation's last commit on. Ours then, its dead letter was refused for the commit, yet its key's next record ran
+     * here; the next owner ran the record again after it, and the next one a second time. Read without the lock (both
+     * flags are volatile): the engine asks before each attempt.
+     */
+    static boolean ours(Rec r) {
+        return !(r.part.revoked || r.part.revoking);
     }
 
     private static boolean deadLettering(PartitionBuffers buffers, Collection<TopicPartition> revoking) {

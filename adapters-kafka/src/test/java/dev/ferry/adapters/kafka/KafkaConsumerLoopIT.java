@@ -1,6 +1,7 @@
 package dev.ferry.adapters.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.model.FerryException;
@@ -19,6 +20,9 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewPartitions;
@@ -40,8 +44,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The source's consumer thread against a broker: what it commits (up to where it reads, past a transaction's commit
- * marker; with the leader epoch of the records; at a stop while the group rebalances), and that an interrupt left on
- * it by a plugin does not end it.
+ * marker; with the leader epoch of the records; at a stop while the group rebalances), that an interrupt left on it by
+ * a plugin does not end it, and what the source says once something else did.
  */
 @ExtendWith(KafkaBroker.class)
 class KafkaConsumerLoopIT {
@@ -84,6 +88,47 @@ class KafkaConsumerLoopIT {
     @Test // a third review: an interrupt left in onCommit (answered within a later poll) still replaced the consumer
     void anInterruptLeftInACommitsCallback_doesNotReplaceTheConsumer() {
         interruptedOnce("interrupted-commit", InterruptOnceInterceptor::armOnCommit);
+    }
+
+    @Test // a review: an Error in the bookkeeping of a consumer's restart ended the thread, and the source said "its
+          // consumer died ...; a new one starts in 1s" for good, to /health and to every poll, with no thread left to start it
+    void aConsumerThreadEndedByAnErrorWhileReplacingItsConsumer_saysItEnded() {
+        String topic = KafkaBroker.topic("thread-ends", 1);
+        String name = "thread-ends-" + UUID.randomUUID();
+        var thrown = new AtomicBoolean();
+        var logger = Logger.getLogger(KafkaSource.class.getName()); // the source's log, through slf4j-jdk14
+        var throwing = new Handler() { // the restart says the death, and that throws, as a handler out of memory would
+            @Override
+            public void publish(LogRecord r) {
+                if (String.valueOf(r.getMessage()).contains("'" + name + "': its consumer died; a new one starts")
+                        && thrown.compareAndSet(false, true)) {
+                    throw new OutOfMemoryError("test: no memory to say the consumer died");
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        logger.addHandler(throwing);
+        try (var source = KafkaSource.builder(KafkaBroker.bootstrap(), "g-" + UUID.randomUUID(), List.of(topic))
+                .name(name).build().start()) {
+            source.killConsumerLoopOnce();
+            assertThat(Await.until(Duration.ofSeconds(30), thrown::get)).as("the consumer died; the source's problem: "
+                    + source.problem()).isTrue();
+
+            assertThat(Await.until(Duration.ofSeconds(10), () -> source.problem().orElse("").contains("thread ended")))
+                    .as("the source's problem: " + source.problem()).isTrue();
+            assertThat(source.problem()).hasValueSatisfying(p -> assertThat(p).doesNotContain("a new one starts"));
+            assertThatThrownBy(() -> source.poll(new PollRequest(10, Duration.ZERO, Duration.ofSeconds(30))))
+                    .isInstanceOf(FerryException.class).hasMessageContaining("thread ended");
+        } finally {
+            logger.removeHandler(throwing);
+        }
     }
 
     @ParameterizedTest(name = "group.protocol {0}") // a review: the commit went to the last record + 1 only

@@ -153,6 +153,35 @@ class PartitionBuffersTest {
         assertThat(buffers.settle(List.of(settlement(out.get(1), Disposition.ACK))).failures()).as("an ack is taken").isEmpty();
     }
 
+    @Test // a review: during the last commit a key's head had its dead letter refused, yet holds() still said its next
+          // record was ours: it ran here (its ack never committed); the next owner ran the head after it, and it a second time
+    void aRecordOfAPartitionWhoseLastCommitIsUnderWay_isNotHeld_soItsKeysNextRecordDoesNotRunHere() {
+        buffers.take(records(0, "k", "k"));
+        var out = handOut(2);
+        assertThat(out).extracting(Rec::offset).as("the key's two records, out together").containsExactly(0L, 1L);
+        var next = new Delivery("t-0@1", new byte[] {1}, Map.of(), 1, Instant.EPOCH, "k", null, "test", out.get(1));
+        try (var source = KafkaSource.builder("127.0.0.1:1", "g", List.of("t")).build()) { // never started: no connection
+            assertThat(source.holds(next)).as("ours before the revocation").isTrue();
+            Revocations.awaitDeadLetters(buffers, List.of(TP), 0); // nothing being dead-lettered: its last commit begins
+
+            assertThat(buffers.settle(List.of(settlement(out.get(0), Disposition.deadLetter("poison")))).failures())
+                    .as("the head's dead letter is refused: its next owner reads it again").isNotEmpty();
+            assertThat(source.holds(next)).as("so the key's next record is not run here before it").isFalse();
+        }
+    }
+
+    @Test // a review of the fix: a record given back during the last commit went out again, only to be dropped as not ours
+    void aPartitionWhoseLastCommitIsUnderWay_handsNothingOut_neitherWhatWasGivenBackNorWhatWaits() {
+        buffers.take(records(0, "a", "b", "c"));
+        var out = handOut(2);
+        assertThat(out).extracting(Rec::offset).containsExactly(0L, 1L);
+        Revocations.awaitDeadLetters(buffers, List.of(TP), 0);
+
+        assertThat(buffers.settle(List.of(settlement(out.get(0), Disposition.RELEASE))).failures())
+                .as("a release is still taken").isEmpty();
+        assertThat(handOut(10)).as("the one given back and the one waiting are the next owner's").isEmpty();
+    }
+
     @Test // a review: a dead letter whose write outlasted the revocation's wait was confirmed, its commit never made
     void aDeadLetterWrittenAfterItsPartitionWent_isNotConfirmed() {
         buffers.take(records(0, "k"));
