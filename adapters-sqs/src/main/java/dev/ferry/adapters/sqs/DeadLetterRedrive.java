@@ -81,8 +81,14 @@ final class DeadLetterRedrive {
         }
         var redrive = new DeadLetterRedrive(client, deadLetterQueueUrl, queues.describe(targetUrl), new ParkedNow(parkedNow),
                 otherQueuesToo);
+        int hidden;
         try {
             redrive.moveUpTo(maxMessages, perSecond, progress);
+            // asked while the letters it set aside are hidden still, and counted as its own: asked once they were put back
+            // in sight, a count that lags (SQS's) took them for another reader's
+            boolean endedShort = redrive.moved + redrive.failed < maxMessages;
+            hidden = OtherQueuesLetters.hiddenByAnotherReader(client, deadLetterQueueUrl, endedShort,
+                    redrive.parked + redrive.cameBack + redrive.otherQueues.left());
         } finally {
             // in sight again at once: left to their visibility, they would be hidden from whoever looks next (a
             // release of a parked group among them would find it held by someone else)
@@ -95,8 +101,8 @@ final class DeadLetterRedrive {
         // a FIFO DLQ's letters behind the other queues' in their groups never came: unsaid, the run ended "done", exit 0
         String problem = redrive.problem != null ? redrive.problem
                 : redrive.otherQueues.heldBehind(deadLetterQueueUrl, redrive.moved + redrive.failed < maxMessages);
-        return new SqsQueues.RedriveReport(redrive.moved, redrive.failed, redrive.cameBack, problem,
-                redrive.parked, redrive.parkedNow.groups(), redrive.otherQueues.left(), redrive.otherQueues.queues());
+        return new SqsQueues.RedriveReport(redrive.moved, redrive.failed, redrive.cameBack, problem, redrive.parked,
+                redrive.parkedNow.groups(), redrive.otherQueues.left(), redrive.otherQueues.queues(), hidden);
     }
 
     private void moveUpTo(int maxMessages, double perSecond, SqsQueues.RedriveProgress progress) {
@@ -116,7 +122,7 @@ final class DeadLetterRedrive {
                     return;
                 }
             }
-            var batch = receive(want);
+            var batch = OtherQueuesLetters.receive(client, deadLetterQueueUrl, want, 60); // with what says whose each is
             if (batch.isEmpty()) { // a receive may answer empty while messages wait (SQS samples its servers): one ended
                 if (++emptyAnswers < ParkedGroupMover.EMPTY_ANSWERS_BELIEVED) { // the redrive, said as a success
                     continue;
@@ -125,7 +131,8 @@ final class DeadLetterRedrive {
                 // groups' letters while it reads): not said, a redrive beside one ended "moved 0", exit 0, the DLQ full.
                 // This run's own are all it set aside, those past what it remembers too (hidden for the receive's minute):
                 // counted by what it remembers, those of a DLQ of more than 10,000 parked letters were another reader's
-                // FIFO only: a standard queue's count may lag a minute (SQS says so), and every redrive failed falsely
+                // FIFO only: a standard queue's count may lag a minute (SQS says so), and every redrive failed falsely (a
+                // note there: OtherQueuesLetters.hiddenByAnotherReader)
                 problem = deadLetterQueueUrl.endsWith(".fifo")
                         ? InFlight.heldFromRedrive(client, deadLetterQueueUrl, parked + cameBack + otherQueues.left()) : null;
                 return;
@@ -145,16 +152,6 @@ final class DeadLetterRedrive {
             if (!move(batch, progress)) {
                 return;
             }
-        }
-    }
-
-    private List<Message> receive(int want) {
-        try {
-            return client.receiveMessage(b -> b.queueUrl(deadLetterQueueUrl).maxNumberOfMessages(want)
-                    .waitTimeSeconds(1).visibilityTimeout(60).messageAttributeNames("All").overrideConfiguration(SqsTimeouts.receive(1))
-                    .messageSystemAttributeNames(MessageSystemAttributeName.MESSAGE_GROUP_ID)).messages();
-        } catch (RuntimeException e) {
-            throw SqsErrors.translate("ReceiveMessage", deadLetterQueueUrl, e);
         }
     }
 

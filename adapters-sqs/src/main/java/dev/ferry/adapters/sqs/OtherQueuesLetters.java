@@ -10,14 +10,15 @@ import java.util.Map;
 import java.util.Set;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.Message;
+import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
 
 /**
  * The dead letters a redrive leaves for the other queues that share its dead-letter queue: those Ferry dead-lettered from
  * a queue ({@link DeadLetterAttributes#SOURCE}) other than the redrive's target. A review: {@code orders} and
  * {@code payments} both dead-lettering to {@code shared-dlq}, a redrive of it to {@code orders} copied payments' letters
- * there too — run through orders' routes, never reaching payments' sinks, deleted from the DLQ, exit 0. A letter that
- * names no source queue (not one Ferry wrote: SQS moved it there itself, or a producer sent it) moves as before, where it
- * came from not known; a redrive asked to move other queues' letters too moves them all.
+ * there too — run through orders' routes, never reaching payments' sinks, deleted from the DLQ, exit 0. One SQS moved
+ * there itself (its queue's maxReceiveCount) is known by the queue it keeps on it ({@link #sourceQueue}); one that names
+ * no queue (a producer sent it) moves as before; a redrive asked to move other queues' letters too moves them all.
  */
 final class OtherQueuesLetters {
 
@@ -117,7 +118,8 @@ final class OtherQueuesLetters {
             while (handles.size() < limit && emptyAnswers < ParkedGroupMover.EMPTY_ANSWERS_BELIEVED
                     && System.nanoTime() - end < 0) {
                 int before = handles.size();
-                for (var m : receive(client, deadLetterQueueUrl, Math.min(Batches.MAX_ENTRIES, limit - before))) {
+                int want = Math.min(Batches.MAX_ENTRIES, limit - before);
+                for (var m : receive(client, deadLetterQueueUrl, want, DRY_RUN_HIDING_SECONDS)) {
                     String from = handles.put(m.messageId(), m.receiptHandle()) == null ? sourceQueue(m) : null;
                     if (from != null && !from.equals(target)) {
                         left++;
@@ -138,10 +140,18 @@ final class OtherQueuesLetters {
                 notPutBack.isEmpty() ? null : notPutBack.values().iterator().next().toString());
     }
 
-    private static List<Message> receive(SqsClient client, String deadLetterQueueUrl, int want) {
+    /**
+     * Up to {@code want} of the DLQ's letters, each hidden {@code hidingSeconds} by the receive, with what says whose each
+     * is: its message attributes (Ferry's {@link DeadLetterAttributes#SOURCE}) and the queue SQS moved it from, beside its
+     * group. The one receive of a redrive and of its dry run: neither asked for the queue SQS keeps, and a payments letter
+     * SQS moved was read as one naming none — a redrive to orders moved it there, {@code --native --to orders} unrefused.
+     */
+    static List<Message> receive(SqsClient client, String deadLetterQueueUrl, int want, int hidingSeconds) {
         try {
             return client.receiveMessage(b -> b.queueUrl(deadLetterQueueUrl).maxNumberOfMessages(want).waitTimeSeconds(1)
-                    .visibilityTimeout(DRY_RUN_HIDING_SECONDS).messageAttributeNames("All")
+                    .visibilityTimeout(hidingSeconds).messageAttributeNames("All")
+                    .messageSystemAttributeNames(MessageSystemAttributeName.MESSAGE_GROUP_ID,
+                            MessageSystemAttributeName.DEAD_LETTER_QUEUE_SOURCE_ARN)
                     .overrideConfiguration(SqsTimeouts.receive(1))).messages();
         } catch (RuntimeException e) {
             throw SqsErrors.translate("ReceiveMessage", deadLetterQueueUrl, e);
@@ -155,10 +165,38 @@ final class OtherQueuesLetters {
                 null);
     }
 
-    /** The queue a dead letter Ferry wrote names as the one it was dead-lettered from; null when it names none. */
+    /**
+     * The queue a dead letter was dead-lettered from, by its name: as Ferry wrote it ({@link DeadLetterAttributes#SOURCE}),
+     * else as SQS keeps it on a letter it moved there itself — the last part of its {@code DeadLetterQueueSourceArn}
+     * (asked for by {@link #receive}). Null when it names none (a producer sent it there).
+     */
     static String sourceQueue(Message m) {
         var from = MessageAttributes.expand(m.messageAttributes()).get(DeadLetterAttributes.SOURCE);
         String name = from == null ? null : AttributeText.text(from);
+        if (name == null || name.isEmpty()) {
+            String arn = m.attributes().get(MessageSystemAttributeName.DEAD_LETTER_QUEUE_SOURCE_ARN);
+            name = arn == null ? null : arn.substring(arn.lastIndexOf(':') + 1); // arn:aws:sqs:region:account:name
+        }
         return name == null || name.isEmpty() ? null : name;
+    }
+
+    /**
+     * About how many of a standard DLQ's letters another reader held out of sight as a run ended short of its bound
+     * ({@code endedShort}), past the {@code own} the run hides itself (set aside, those past what it remembers too); 0 when
+     * none, when it reached its bound, on a FIFO DLQ (a run there that receives nothing more says it as its problem, the
+     * count exact) or when SQS cannot be asked. A review: a redrive for payments hides orders' letters in the DLQ they
+     * share for 15 minutes, a dry run each letter it reads for 30 s; a redrive for orders meanwhile received none, ended
+     * "moved 0", exit 0, and they came back after it, left to the DLQ's retention. A note, not a failure: a standard
+     * queue's count may lag a minute (SQS says so).
+     */
+    static int hiddenByAnotherReader(SqsClient client, String deadLetterQueueUrl, boolean endedShort, long own) {
+        if (!endedShort || deadLetterQueueUrl.endsWith(".fifo")) {
+            return 0;
+        }
+        try {
+            return (int) Math.min(Integer.MAX_VALUE, InFlight.beyond(client, deadLetterQueueUrl, own));
+        } catch (RuntimeException e) {
+            return 0; // a note left unsaid, not the run's report (what it moved) lost to it
+        }
     }
 }

@@ -33,11 +33,7 @@ public final class SqsQueues {
     public record RedrivePolicy(String deadLetterTargetArn, int maxReceiveCount) {
     }
 
-    /**
-     * What Ferry needs to know about a queue.
-     *
-     * @param redrivePolicy null when the queue has none
-     */
+    /** What Ferry needs to know about a queue ({@code redrivePolicy} null when it has none). */
     public record QueueInfo(String url, String name, String arn, boolean fifo, boolean contentBasedDeduplication,
                             Duration visibilityTimeout, RedrivePolicy redrivePolicy) {
 
@@ -118,10 +114,11 @@ public final class SqsQueues {
     /**
      * A redrive's outcome: messages moved; those whose send failed, and why the first did (or that another reader held
      * some out of sight; null when neither); copies of this run that came back failing, set aside; the letters of groups
-     * parked now, left for a release, and those of queues other than the target, left for them (ten of each named).
+     * parked now, left for a release, and those of queues other than the target, left for them (ten of each named); about
+     * how many of a standard DLQ's letters another reader (another redrive, a dry run) hid as the run ended short, a note.
      */
     public record RedriveReport(int moved, int failed, int cameBack, String problem, int parked, List<String> parkedGroups,
-                                int otherQueuesLetters, List<String> otherQueues) {
+                                int otherQueuesLetters, List<String> otherQueues, int hiddenByAnotherReader) {
 
         /** A report of moved and failed messages only. */
         public RedriveReport(int moved, int failed) {
@@ -141,6 +138,12 @@ public final class SqsQueues {
         /** A report with no other queue's dead letter left (the shape before they were counted). */
         public RedriveReport(int moved, int failed, int cameBack, String problem, int parked, List<String> parkedGroups) {
             this(moved, failed, cameBack, problem, parked, parkedGroups, 0, List.of());
+        }
+
+        /** A report of no letter another reader hid (the shape before they were counted). */
+        public RedriveReport(int moved, int failed, int cameBack, String problem, int parked, List<String> parkedGroups,
+                             int otherQueuesLetters, List<String> otherQueues) {
+            this(moved, failed, cameBack, problem, parked, parkedGroups, otherQueuesLetters, otherQueues, 0);
         }
     }
 
@@ -233,10 +236,7 @@ public final class SqsQueues {
         }
     }
 
-    /**
-     * The policy Mechanical Turk needs to notify a queue: only the MTurk service principal may
-     * SendMessage, and only over TLS (aws:SecureTransport).
-     */
+    /** The policy Mechanical Turk needs to notify a queue: only the MTurk service may SendMessage, only over TLS. */
     public static String mturkSendPolicy(String queueArn) {
         return "{\"Version\":\"2012-10-17\",\"Id\":\"" + queueArn + "/MTurkOnlyPolicy\",\"Statement\":[{"
                 + "\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"mturk-requester.amazonaws.com\"},"

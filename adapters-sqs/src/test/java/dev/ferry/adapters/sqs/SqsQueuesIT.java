@@ -600,8 +600,10 @@ class SqsQueuesIT {
             assertThat(report.moved()).isZero();
             if (fifo) {
                 assertThat(report.problem()).as("%s", report).contains("20 message(s)").contains("held by another reader");
+                assertThat(report.hiddenByAnotherReader()).as("said as its problem: %s", report).isZero();
             } else {
                 assertThat(report.problem()).as("a standard queue's count not trusted: %s", report).isNull();
+                assertThat(report.hiddenByAnotherReader()).as("a note instead: %s", report).isEqualTo(20);
             }
             assertThat(q.approximateDeadLetters()).as("all of them still in the DLQ").isEqualTo(20);
         }
@@ -611,7 +613,7 @@ class SqsQueuesIT {
      * A review: {@code orders} and {@code payments} dead-lettering to one DLQ, a redrive of it to orders copied payments'
      * dead letters there too — run through orders' routes, never reaching payments' sinks, deleted from the DLQ, "moved
      * 3". They stay now, in sight again once the run ends, and the report names their queue; a letter that names none
-     * (SQS moved it there itself) moves as before; forced, they move too. On a FIFO DLQ, the one set aside is the run's
+     * (a producer sent it there) moves as before; forced, they move too. On a FIFO DLQ, the one set aside is the run's
      * own, not another reader's.
      */
     @ParameterizedTest(name = "FIFO: {0}")
@@ -639,6 +641,7 @@ class SqsQueuesIT {
         } else {
             assertThat(report.problem()).as("the letter set aside is the run's own, not held by another reader: %s", report)
                     .isNull();
+            assertThat(report.hiddenByAnotherReader()).as("nor noted as another reader's: %s", report).isZero();
         }
         assertThat(receiveAll(orders, 2)).extracting(Message::body).containsExactlyInAnyOrder("for-orders", "from-nowhere");
         assertThat(queues.approximateMessages(orders)).as("payments' letter not copied to orders").isZero();
@@ -679,6 +682,75 @@ class SqsQueuesIT {
         assertThat(report.problem()).as("%s", report).isNotNull().contains("may not have moved");
         assertThat(queues.approximateMessages(dlq)).as("payments' letter and orders' behind it, still in the DLQ")
                 .isEqualTo(13 - report.moved());
+    }
+
+    /**
+     * A review: a letter SQS moved into a DLQ that orders and payments share, itself (payments' maxReceiveCount), names no
+     * queue as Ferry's do, and was taken for one that names none: a redrive to orders moved payments' letter there, "moved
+     * 2", nothing left. SQS keeps the queue it moved it from on it (DeadLetterQueueSourceArn; ElasticMQ does too): the
+     * letter stays now, for payments, counted and named as one Ferry wrote.
+     */
+    @Test
+    void aLetterSqsMovedIntoASharedDlqItself_staysForTheQueueItCameFrom() {
+        String dlqName = ElasticMq.uniqueName("shared-dlq", false);
+        String orders = queues.create(new SqsQueues.QueueSpec(ElasticMq.uniqueName("orders", false), false,
+                Duration.ofSeconds(30), Duration.ZERO, dlqName, 1)).url();
+        var payments = queues.create(new SqsQueues.QueueSpec(ElasticMq.uniqueName("payments", false), false,
+                Duration.ofSeconds(30), Duration.ZERO, dlqName, 1));
+        String dlq = payments.deadLetterQueueUrl();
+        String paymentsName = queues.describe(payments.url()).name();
+        ElasticMq.client().sendMessage(b -> b.queueUrl(payments.url()).messageBody("p1"));
+        for (int i = 0; i < 5 && visibleIn(dlq) == 0; i++) { // in sight again at once; received past 1, SQS moves it
+            ElasticMq.client().receiveMessage(b -> b.queueUrl(payments.url()).visibilityTimeout(0).waitTimeSeconds(1));
+        }
+        assertThat(Await.until(Duration.ofSeconds(10), () -> visibleIn(dlq) == 1)).as("SQS moved p1 to the DLQ").isTrue();
+        var moved = ElasticMq.client().receiveMessage(b -> b.queueUrl(dlq).visibilityTimeout(0).waitTimeSeconds(1)
+                .messageAttributeNames("All").messageSystemAttributeNames(MessageSystemAttributeName.ALL)).messages();
+        assertThat(moved).singleElement().satisfies(m -> {
+            assertThat(m.messageAttributes()).as("none of Ferry's attributes").isEmpty();
+            assertThat(m.attributes().get(MessageSystemAttributeName.DEAD_LETTER_QUEUE_SOURCE_ARN))
+                    .as("the queue SQS moved it from, as SQS keeps it: %s", m.attributes()).endsWith(":" + paymentsName);
+        });
+        deadLetterFrom(dlq, false, "o1", queues.describe(orders).name());
+
+        var report = queues.redrive(dlq, orders, Integer.MAX_VALUE);
+
+        assertThat(report.moved()).as("%s", report).isEqualTo(1);
+        assertThat(report.otherQueuesLetters()).as("%s", report).isEqualTo(1);
+        assertThat(report.otherQueues()).containsExactly(paymentsName);
+        assertThat(receiveAll(orders, 1)).extracting(Message::body).containsExactly("o1");
+        assertThat(queues.approximateMessages(dlq)).as("p1 still in the DLQ, for payments").isEqualTo(1);
+    }
+
+    /**
+     * A review: on a standard DLQ that orders and payments share, another reader — a redrive to payments, which sets
+     * orders' letters aside for 15 minutes, or a dry run, which hides each letter it reads 30 s — held letters a redrive to
+     * orders then never received: it ended "moved 0", exit 0, and they came back after it, left to retention. It notes
+     * now about how many another reader hid, beside what it moved: a note, not a problem.
+     */
+    @Test
+    void aRedriveOfAStandardDlq_whileAnotherReaderHidesSomeOfItsLetters_notesHowMany() {
+        String dlq = ElasticMq.client().createQueue(b -> b.queueName(ElasticMq.uniqueName("shared-dlq", false))).queueUrl();
+        String orders = ElasticMq.client().createQueue(b -> b.queueName(ElasticMq.uniqueName("orders", false))).queueUrl();
+        for (int i = 1; i <= 5; i++) {
+            deadLetterFrom(dlq, false, "p" + i, "payments");
+        }
+        var held = new ArrayList<Message>();
+        for (int i = 0; i < 10 && held.size() < 5; i++) { // another reader: payments' letters, hidden for ten minutes
+            held.addAll(ElasticMq.client().receiveMessage(b -> b.queueUrl(dlq).maxNumberOfMessages(10).waitTimeSeconds(1)
+                    .visibilityTimeout(600)).messages());
+        }
+        assertThat(held).hasSize(5);
+        for (int i = 1; i <= 5; i++) {
+            deadLetterFrom(dlq, false, "o" + i, queues.describe(orders).name());
+        }
+
+        var report = queues.redrive(dlq, orders, Integer.MAX_VALUE);
+
+        assertThat(report.moved()).as("%s", report).isEqualTo(5);
+        assertThat(report.hiddenByAnotherReader()).as("%s", report).isEqualTo(5);
+        assertThat(report.problem()).as("a note, not a failure: %s", report).isNull();
+        assertThat(receiveAll(orders, 5)).extracting(Message::body).containsExactlyInAnyOrder("o1", "o2", "o3", "o4", "o5");
     }
 
     /**
@@ -733,7 +805,8 @@ class SqsQueuesIT {
 
     /**
      * A dead letter put straight into {@code dlq} (its own FIFO group), naming {@code sourceQueue} as the queue it was
-     * dead-lettered from as Ferry does; null: none of Ferry's attributes, as one SQS moved there itself.
+     * dead-lettered from as Ferry does; null: none of Ferry's attributes, as one a producer sent there (one SQS moved
+     * there itself names the queue it came from by the ARN SQS keeps on it).
      */
     private static void deadLetterFrom(String dlq, boolean fifo, String body, String sourceQueue) {
         var attributes = sourceQueue == null ? Map.<String, software.amazon.awssdk.services.sqs.model.MessageAttributeValue>of()
