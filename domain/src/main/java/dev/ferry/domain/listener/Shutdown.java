@@ -188,10 +188,12 @@ final class Shutdown {
         // kept past the deadline is the report's own stats' count (InFlight.keptOf: counted apart, the report said 0
         // kept beside its stats' keptByHandler=1), read once its workers returned: read with finished, a handler let go
         // of among its events (Hands.settlingOurs) that returned Done to the interrupt kept that event after it — its
-        // claim held and no longer extended, the log said "0 kept by their handler past it". One its handler settles
-        // between the two reads is in neither count (its settle is in the stats); in both, it read as finished and kept
+        // claim held and no longer extended, the log said "0 kept by their handler past it". One kept at the first read
+        // and settled by its handler before this one is counted too (the larger of the two): taken from this read
+        // alone, it was in neither count, and the stop read "clean". Both at once (one settled, another kept since)
+        // count once: the stats hold both
         var last = stats.get();
-        long keptPastDeadline = last.keptByHandler();
+        long keptPastDeadline = Math.max(after.keptByHandler(), last.keptByHandler());
         var r = new ShutdownReport(reason, finished, releasedWaiting, releasedRunning,
                 counters.settlementsSent.sum() - sentBefore, Duration.ofNanos(System.nanoTime() - begin), last,
                 keptPastDeadline);

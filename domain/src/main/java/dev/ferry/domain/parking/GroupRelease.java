@@ -62,16 +62,20 @@ final class GroupRelease {
                              boolean giveUpMissing) throws InterruptedException {
         try {
             return moveAndWatch(skipHead, expectedHead, mover, patience, giveUpMissing);
-        } catch (GroupParker.ReleaseInterrupted e) {
-            if (droppedHead == null) {
-                throw e; // nothing thrown away yet: what it says is the whole of it
+        } catch (FerryException e) {
+            if (droppedHead == null || e.getClass() != FerryException.class && !(e instanceof GroupParker.ReleaseInterrupted)) {
+                throw e; // nothing thrown away yet: what it says is the whole of it (or a type of a mover's, kept as is)
             }
-            // parked again once the head was deleted (in the watch, at a finish, mid-move): said without it, the answer
-            // named only the new head, and the operator never learnt the one they named was gone
-            var told = new GroupParker.ReleaseInterrupted(e.getMessage() + "; " + sentBack + " sent back, head "
-                    + droppedHead + " dropped (skip-head)");
-            told.initCause(e);
-            throw told;
+            // parked again once the head was deleted (in the watch, at a finish, mid-move), or a move's problem after it
+            // (a send failing, the group parked again seen by the mover): said without it, the answer named only the
+            // new head, and the operator never learnt the one they named was gone
+            String said = e.getMessage() + "; " + sentBack + " sent back, head " + droppedHead + " dropped (skip-head)";
+            if (e instanceof GroupParker.ReleaseInterrupted) {
+                var told = new GroupParker.ReleaseInterrupted(said);
+                told.initCause(e);
+                throw told;
+            }
+            throw new FerryException(said, e, e.retryable());
         }
     }
 

@@ -231,6 +231,27 @@ class ReleaseWatchTest {
         assertThat(state().head()).isEqualTo("a3");
     }
 
+    @Test // a review: the mover's own problem after the head was deleted (a send failing, the group parked again seen by
+          // it) ended the release as a plain failure that named only the problem — the head the operator named was gone
+    void aMoveThatStopsWithAProblem_afterTheHeadWasDropped_saysTheHeadWasDropped_andStaysRetryable() {
+        parkThree();
+        GroupParker.Mover failing = new GroupParker.Mover() {
+            @Override
+            public GroupParker.Moved move(ParkedGroup parked, String token, boolean skipHead) {
+                deadLetters.poll(); // the head, deleted (skip-head)
+                sentBack.add(deadLetters.poll()); // a3 sent back, then the send of a4 fails
+                return new GroupParker.Moved(2, 1, "sending a4 failed: throttled");
+            }
+        };
+
+        assertThatThrownBy(() -> parker.release("s", "A", true, "a2", failing, LIMIT))
+                .isExactlyInstanceOf(dev.ferry.domain.model.FerryException.class)
+                .hasMessageContaining("sending a4 failed: throttled")
+                .as("the head it threw away, not only the problem").hasMessageContaining("head a2 dropped (skip-head)")
+                .satisfies(e -> assertThat(((dev.ferry.domain.model.FerryException) e).retryable()).isTrue());
+        assertThat(sentBack).containsExactly("a3");
+    }
+
     @Test // no release watching (its patience over, or an older one): the last copy's pass is where the group stays parked
     void theLastCopysPass_warnsOnce_ofAMessageParkedAmongTheCopies_andNotOfAListenerThatCaughtUpWithItsMover() {
         parkThree();

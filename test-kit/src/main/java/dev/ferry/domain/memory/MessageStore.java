@@ -98,9 +98,11 @@ final class MessageStore {
         // that was released meanwhile (a consumer holding a later one would otherwise run it before its elder). A keyed
         // queue holds its keys so, as Kafka does while a record of the key is out or waits out a Redeliver: it handed a
         // key's later message out while its elder waited to come back from a retry, and the later one was done first
-        for (var m : messages.values()) {
-            if (heldByGroup(m) && m.inFlight(now)) {
-                blockedGroups.add(m.groupId);
+        if (fifo || keyed) { // a standard queue walked every message it held on each receive, for no group to hold
+            for (var m : messages.values()) {
+                if (heldByGroup(m) && m.inFlight(now)) {
+                    blockedGroups.add(m.groupId);
+                }
             }
         }
         Iterator<StoredMessage> it = messages.values().iterator();
