@@ -64,6 +64,50 @@ class EnvReferencesTest {
         }
     }
 
+    @Test // a review: "Orders\n" from a variable (a Secret made --from-file) matched no event: each was dead-lettered as
+          // unmatched, or acked unhandled under unmatched: ignore
+    void aRouteMatchWhoseVariableAddsWhitespace_isRefused_namingTheKeyAndTheVariable() {
+        for (String key : new String[] {"type", "types", "type-prefix", "not-types", "attributes"}) {
+            String match = switch (key) {
+                case "types", "not-types" -> key + ": [Other, \"${T}\"]";
+                case "attributes" -> "attributes: {tenant: \"${T}\"}";
+                default -> key + ": \"${T}\"";
+            };
+            var result = ConfigReader.parse("ferry.yaml", "sources: {s: {sqs: {queue: orders}}}\n"
+                    + "sinks: {log: {type: log}}\nroutes:\n  - match: {" + match + "}\n    to: [log]\n  - to: [log]\n",
+                    Map.of("T", "Orders\n")::get, ConfigReaderTest.ADAPTERS);
+            assertThat(result).as(match + ": " + result).isInstanceOfSatisfying(ConfigReader.Result.Invalid.class,
+                    invalid -> assertThat(invalid.errors()).singleElement().asString().startsWith("ferry.yaml:4: routes[0]"
+                            + ".match." + key + ": '${T}': the variable T puts \"\\n\" at the value's end")
+                            .doesNotContain("Orders"));
+        }
+        // written in the file, whitespace is meant (and only a route's match is compared so: a route's name may hold it)
+        var written = ConfigReader.parse("ferry.yaml", "sources: {s: {sqs: {queue: orders}}}\nsinks: {log: {type: log}}\n"
+                + "routes:\n  - name: \"${N}\"\n    match: {type: \" Orders\", attributes: {tenant: \"${T} \"}}\n"
+                + "    to: [log]\n", Map.of("T", "acme", "N", "orders ")::get, ConfigReaderTest.ADAPTERS);
+        assertThat(written).as(String.valueOf(written)).isInstanceOfSatisfying(ConfigReader.Result.Ok.class, ok -> {
+            var route = ok.config().routes().getFirst();
+            assertThat(route.type()).isEqualTo(" Orders");
+            assertThat(route.attributes()).containsEntry("tenant", "acme ");
+        });
+    }
+
+    @Test // a Kafka topic or a route's sink from a variable ending in a newline: named nothing the file passed for
+    void aTopicOrARoutesSinkWhoseVariableAddsWhitespace_isRefused_namingTheVariable() {
+        var result = ConfigReader.parse("ferry.yaml", """
+                sources: {s: {kafka: {bootstrap-servers: "127.0.0.1:9092", topics: [returns, "${TOPIC}"], group-id: g}}}
+                sinks: {log: {type: log}}
+                routes:
+                  - to: ["${SINK}"]
+                """, Map.of("TOPIC", "orders\n", "SINK", "\tlog")::get, ConfigReaderTest.ADAPTERS);
+        assertThat(result).as(String.valueOf(result)).isInstanceOfSatisfying(ConfigReader.Result.Invalid.class, invalid ->
+                assertThat(invalid.errors())
+                        .anySatisfy(e -> assertThat(e).asString().startsWith("ferry.yaml:1: sources.s.kafka.topics: '${TOPIC}': "
+                                + "the variable TOPIC puts \"\\n\" at the value's end"))
+                        .anySatisfy(e -> assertThat(e).asString().startsWith("ferry.yaml:4: routes[0].to: '${SINK}': the "
+                                + "variable SINK puts \"\\t\" at the value's start")));
+    }
+
     @Test // a review: the blank refusal hit every mapping, and files that started before no longer did
     void otherMapsValues_blankFromAVariable_areValues() {
         var result = ConfigReader.parse("ferry.yaml", """

@@ -9,8 +9,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Sources and sinks sharing what they read or write in ways that break the promise, refused: two Kafka sources
- * in one group on a topic (every rebalance runs one's records in hand again on the other), and a sink writing to
- * a source's own queue or topic (every event read again as a new one, for ever). Both were accepted.
+ * on a topic (in one group every rebalance runs one's records in hand again on the other; in two both handle every
+ * record), two sinks writing one queue or topic for one event (written twice), and a sink writing to a source's own
+ * queue or topic (every event read again as a new one, for ever). Each was accepted.
  */
 class SharedTransportsTest {
 
@@ -28,24 +29,68 @@ class SharedTransportsTest {
                   a: {kafka: {bootstrap-servers: "k1:9092,k2:9092", topics: [orders], group-id: g}}
                   b: {kafka: {bootstrap-servers: "K2:9092, k1:9092", topics: [orders, refunds], group-id: g}}
                 """ + ROUTE_TO_LOG)).anySatisfy(e -> assertThat(e).contains("sources.b.kafka")
-                .contains("source 'a' reads topic orders in group 'g' already"));
+                .contains("source 'a' reads topic orders in group 'g' already")
+                // it said "or another group-id": that way out is refused too now (the test below)
+                .doesNotContain("another group-id").contains("one source per topic on a cluster"));
+        // another topic, or another cluster: nothing read twice. (A source in another group on orders, and two
+        // sources in their default groups, were here as valid: both handle every record, refused below.)
         valid("""
                 sources:
                   a: {kafka: {bootstrap-servers: "k1:9092", topics: [orders], group-id: g}}
                   b: {kafka: {bootstrap-servers: "k1:9092", topics: [refunds], group-id: g}}
-                  c: {kafka: {bootstrap-servers: "k1:9092", topics: [orders], group-id: audit}}
                   d: {kafka: {bootstrap-servers: "k9:9092", topics: [orders], group-id: g}}
-                """ + ROUTE_TO_LOG);
-        // each source's default group is its own name: two sources on one topic by default are two groups
-        valid("""
-                sources:
-                  a: {kafka: {bootstrap-servers: "k1:9092", topics: [orders]}}
-                  b: {kafka: {bootstrap-servers: "k1:9092", topics: [orders]}}
                 """ + ROUTE_TO_LOG);
     }
 
+    @Test // a review: each group is given every record and routes cannot tell one source's events from the other's, so
+          // both copies reached the same sinks, each in its source's ledger scope: every record written twice, interleaved
+    void twoKafkaSourcesInTwoGroups_onATopicInCommon_areRefused_too() {
+        // each source's default group is one of its own (ferry-NAME): two sources on a topic by default are two groups
+        assertThat(errors("""
+                sources:
+                  a: {kafka: {bootstrap-servers: "k1:9092", topics: [orders]}}
+                  b: {kafka: {bootstrap-servers: "k1:9092", topics: [orders]}}
+                """ + ROUTE_TO_LOG)).anySatisfy(e -> assertThat(e).contains("sources.b.kafka")
+                .contains("source 'a' reads topic orders on these servers already, in group 'ferry-a' (this one in "
+                        + "'ferry-b')")
+                .contains("each group is given every record").contains("routes cannot keep the two apart"));
+        assertThat(errors("""
+                sources:
+                  a: {kafka: {bootstrap-servers: "k1:9092", topics: [orders], group-id: g}}
+                  c: {kafka: {bootstrap-servers: "k2:9092, K1:9092", topics: [refunds, orders], group-id: audit}}
+                """ + ROUTE_TO_LOG)).anySatisfy(e -> assertThat(e).contains("sources.c.kafka")
+                .contains("source 'a' reads topic orders on these servers already, in group 'g' (this one in 'audit')"));
+        // a review of the refusal: a tee — the raw archive beside the JSON processing — decodes a record apart, its
+        // events of other types routed apart; one source cannot do both (a malformed record is dead-lettered)
+        valid("""
+                sources:
+                  archive: {kafka: {bootstrap-servers: "k1:9092", topics: [orders]}, format: raw}
+                  orders: {kafka: {bootstrap-servers: "k1:9092", topics: [orders]}, format: json}
+                sinks: {archived: {type: log}, out: {type: log}}
+                routes:
+                  - match: {type: raw}
+                    to: [archived]
+                  - match: {type-prefix: Order}
+                    to: [out]
+                """);
+    }
+
+    @Test // a review of the refusal across routes: one's own queue by its name and a partner's of that name are two
+    void aQueueByItsNameAlone_andAnotherAccountsQueueOfThatName_inTwoRoutes_areTwoQueues() {
+        valid("""
+                sources: {in: {sqs: {queue: orders}}}
+                sinks:
+                  a: {type: sqs, queue: events}
+                  b: {type: sqs, queue: "https://sqs.eu-west-1.amazonaws.com/999999999999/events"}
+                routes:
+                  - match: {type: A}
+                    to: [a]
+                  - to: [b]
+                """);
+    }
+
     @Test // a copy-paste or an anchor: every event of the route written twice
-    void twoSinksOfOneRoute_writingOneQueueOrTopic_areRefused_butInTwoRoutesTheyAreNot() {
+    void twoSinksOfOneRoute_writingOneQueueOrTopic_areRefused() {
         assertThat(errors("""
                 sources: {in: {sqs: {queue: orders}}}
                 sinks:
@@ -63,15 +108,62 @@ class SharedTransportsTest {
                 routes:
                   - to: [a, b]
                 """)).anySatisfy(e -> assertThat(e).contains("sinks.b.topic").contains("sink 'a' writes"));
-        valid("""
+    }
+
+    @Test // a review: the router writes a sink once an event, knowing it by its name, and sends an event to the sinks of
+          // every route that takes it; two routes that both take it were not compared (a type A route and a catch-all
+          // on one queue were asserted valid here): every event of type A written twice
+    void twoSinksOnOneQueueOrTopic_inTwoRoutesThatCanTakeOneEvent_areRefused_butRoutesThatNeverCanMayShareIt() {
+        assertThat(errors("""
+                sources: {in: {sqs: {queue: orders}}}
+                sinks:
+                  a: {type: sqs, queue: "${A_OUT:-audit}"}
+                  b: {type: sqs, queue: "${ALL_OUT:-audit}"}
+                routes:
+                  - match: {type: A}
+                    to: [a]
+                  - to: [b]
+                """)).anySatisfy(e -> assertThat(e).contains("sinks.b.queue")
+                .contains("queue audit is the queue that sink 'a' writes, and routes 'route-0' and 'route-1' can take "
+                        + "one event").contains("written there twice"));
+        assertThat(errors("""
+                sources: {in: {sqs: {queue: orders}}}
+                sinks:
+                  a: {type: kafka, bootstrap-servers: "k1:9092", topic: audit}
+                  b: {type: kafka, bootstrap-servers: "k2:9092,K1:9092", topic: audit}
+                routes:
+                  - {name: hits, match: {type-prefix: HIT}, to: [a]}
+                  - {name: created, match: {types: [HITCreated, Other]}, to: [b]}
+                """)).anySatisfy(e -> assertThat(e).contains("sinks.b.topic").contains("sink 'a' writes")
+                .contains("routes 'hits' and 'created'"));
+        // one pair of sinks reached together by two pairs of routes: said once
+        assertThat(errors("""
                 sources: {in: {sqs: {queue: orders}}}
                 sinks:
                   a: {type: sqs, queue: audit}
                   b: {type: sqs, queue: audit}
                 routes:
-                  - match: {type: A}
-                    to: [a]
-                  - to: [b]
+                  - to: [a]
+                  - {match: {type: A}, to: [b]}
+                  - {match: {type: B}, to: [b]}
+                """)).filteredOn(e -> e.contains("sinks.b.queue")).hasSize(1);
+        // never one event: types apart, one attribute of two values, a type the other route leaves out
+        valid("""
+                sources: {in: {sqs: {queue: orders}}}
+                sinks:
+                  a: {type: sqs, queue: audit}
+                  b: {type: sqs, queue: audit}
+                  c: {type: sqs, queue: archive}
+                  d: {type: sqs, queue: archive}
+                  e: {type: sqs, queue: rest}
+                  f: {type: sqs, queue: rest}
+                routes:
+                  - {match: {type: A}, to: [a]}
+                  - {match: {types: [B, C]}, to: [b]}
+                  - {match: {type: D, attributes: {bucket: qa}}, to: [c]}
+                  - {match: {attributes: {bucket: prod}}, to: [d]}
+                  - {match: {types: [E, F]}, to: [e]}
+                  - {match: {not-types: [A, B, C, D, E, F]}, to: [f]}
                 """);
     }
 

@@ -99,4 +99,70 @@ final class References {
         m.appendTail(sb);
         return sb.toString();
     }
+
+    /**
+     * Values compared exactly — a SenderId, a topic, a route's sink, a queue — whose variable's whitespace matched
+     * nothing: {@code allowed-senders: ["${MTURK_SENDER_ID}"]} from a Secret made {@code --from-file} kept the file's
+     * newline, passed {@code validate}, and every real notification was dead-lettered as a foreign sender's. (A blank
+     * one is refused where it is read: Section's BLANK_REFUSED, a route's type.)
+     */
+    private static final java.util.Set<String> COMPARED_EXACTLY = java.util.Set.of("allowed-senders", "topics", "to", "queue");
+    /** In a route's {@code match}: a type "Orders\n" from a variable matched no event (dead-lettered as unmatched). */
+    private static final java.util.Set<String> MATCHED_EXACTLY =
+            java.util.Set.of("type", "types", "type-prefix", "not-types", "attributes");
+
+    /**
+     * Tells {@code error} when {@code key} of the section at {@code section} is compared exactly and a variable's value
+     * put whitespace at the start or end of {@code filledIn}, {@code written} with its references filled in. Refused,
+     * not stripped: whitespace written in the file (a default's too) is the writer's, and meant; a value that is only
+     * whitespace is blank, and said so where it is read.
+     */
+    static void refuseEdgeWhitespace(String section, String key, String written, String filledIn,
+                                     java.util.function.Function<String, String> env, java.util.function.Consumer<String> error) {
+        boolean compared = COMPARED_EXACTLY.contains(key) || section.endsWith(".match") && MATCHED_EXACTLY.contains(key);
+        if (!compared || filledIn.isBlank() || filledIn.strip().equals(filledIn)) {
+            return;
+        }
+        record Piece(String text, String variable) {
+        }
+        // the value in the pieces it was filled in from: the file's text (a default's too), and variables' values
+        var pieces = new java.util.ArrayList<Piece>();
+        var m = ConfigReader.ENV.matcher(written);
+        int from = 0;
+        while (m.find()) {
+            pieces.add(new Piece(written.substring(from, m.start()), null));
+            String v = env.apply(m.group(1));
+            boolean given = v != null && !(v.isEmpty() && m.group(2) != null); // else its default, as substitute reads it
+            pieces.add(given ? new Piece(v, m.group(1)) : new Piece(m.group(2) == null ? "" : m.group(2), null));
+            from = m.end();
+        }
+        pieces.add(new Piece(written.substring(from), null));
+        pieces.removeIf(p -> p.text().isEmpty());
+        var first = pieces.getFirst();
+        var last = pieces.getLast();
+        boolean leading = first.variable() != null && Character.isWhitespace(first.text().codePointAt(0));
+        boolean trailing = last.variable() != null && Character.isWhitespace(last.text().codePointBefore(last.text().length()));
+        if (leading || trailing) {
+            // the whitespace alone is shown, not the value: an attribute matched may be a shared token
+            String text = (leading ? first : last).text();
+            String edge = leading ? text.substring(0, text.length() - text.stripLeading().length())
+                    : text.substring(text.stripTrailing().length());
+            error.accept("'" + written + "': the variable " + (leading ? first : last).variable() + " puts "
+                    + shown(edge) + " at the value's " + (leading ? "start" : "end") + ", which is kept, and no name "
+                    + "compared exactly has it (a Secret made --from-file keeps the file's newline); take it out of the "
+                    + "variable");
+        }
+    }
+
+    /** {@code text} quoted, its whitespace but a space written as an escape: a newline would break the message's line. */
+    private static String shown(String text) {
+        var sb = new StringBuilder("\"");
+        text.codePoints().forEach(c -> sb.append(switch (c) {
+            case '\n' -> "\\n";
+            case '\r' -> "\\r";
+            case '\t' -> "\\t";
+            default -> c != ' ' && Character.isWhitespace(c) ? "\\u%04x".formatted(c) : Character.toString(c);
+        }));
+        return sb.append('"').toString();
+    }
 }

@@ -14,11 +14,11 @@ import java.util.stream.Collectors;
 
 /**
  * Sources and sinks that share what they read or write, in ways that break the promise: two Kafka
- * sources in one consumer group on one topic (each orders and claims in a scope of its own, so every
- * rebalance hands one's records in hand to the other, which runs them again beside it), and a sink
- * that writes to a source's own queue or topic (each copy is a new message, a new event: handled and
- * written again, for ever). And two servers of one file on one port: validated, then the second failed
- * at start ("Address already in use"), blamed on a key that did not move it.
+ * sources on one topic, in one consumer group or two (each handles records the other handles too),
+ * two sinks that write one queue or topic for one event (written there twice), and a sink that writes
+ * to a source's own queue or topic (each copy is a new message, a new event: handled and written
+ * again, for ever). And two servers of one file on one port: validated, then the second failed at
+ * start ("Address already in use"), blamed on a key that did not move it.
  */
 final class SharedTransports {
 
@@ -50,8 +50,8 @@ final class SharedTransports {
     static void check(Map<String, FerryConfig.SourceSpec> sources, Map<String, Section> sourceSections,
                       Map<String, FerryConfig.SinkSpec> sinks, Map<String, Section> sinkSections,
                       java.util.List<FerryConfig.RouteSpec> routes) {
-        kafkaGroups(sources, sourceSections);
-        twiceInARoute(sinks, sinkSections, routes);
+        oneSourcePerTopic(sources, sourceSections);
+        oncePerEvent(sinks, sinkSections, routes);
         oneFilePerSink(sinks, sinkSections);
         // a route with an attribute to match may tell one source's events from another's (kafka.topic: in): a staged
         // pipeline in one process; one without sends every source's events of its types there, those read back too
@@ -159,59 +159,143 @@ final class SharedTransports {
         }
     }
 
-    /** Two Kafka sources of one group on the same servers reading a topic in common: refused at the second. */
-    private static void kafkaGroups(Map<String, FerryConfig.SourceSpec> sources, Map<String, Section> sections) {
-        var seen = new java.util.LinkedHashMap<String, KafkaSourceConfig>();
+    /**
+     * Two Kafka sources on the same servers reading a topic in common: refused at the second, whatever their groups. In
+     * one group each orders and claims on its own, so every rebalance hands records one has in hand to the other, which
+     * runs them again. In two (each source's default is a group of its own, {@code ferry-NAME}) each group is given
+     * every record: both sources handle it, and routes, which match events and never the source they came from, send
+     * both copies to the same sinks, each in its own source's ledger scope, where neither is the other's duplicate.
+     * Only one group was refused, and two sources left at their default groups wrote every record twice, interleaved.
+     */
+    private static void oneSourcePerTopic(Map<String, FerryConfig.SourceSpec> sources, Map<String, Section> sections) {
+        var seen = new java.util.LinkedHashMap<String, FerryConfig.SourceSpec>();
         for (var source : sources.values()) {
             if (!(source.plan() instanceof KafkaSourceConfig kafka)) {
                 continue;
             }
+            var section = sections.get(source.name());
             for (var other : seen.entrySet()) {
-                var o = other.getValue();
+                var o = (KafkaSourceConfig) other.getValue().plan();
+                boolean oneGroup = o.groupId() != null && o.groupId().equals(kafka.groupId());
+                if (!oneGroup && !decodedAlike(other.getValue(), source)) {
+                    continue; // a tee: the raw archive beside the JSON processing, their events of other types, routed apart
+                }
                 var common = new HashSet<String>(o.topics() == null ? Set.of() : o.topics());
                 common.retainAll(kafka.topics() == null ? Set.of() : kafka.topics());
-                if (o.groupId() != null && o.groupId().equals(kafka.groupId())
-                        && sameCluster(o.bootstrapServers(), kafka.bootstrapServers()) && !common.isEmpty()
-                        && sections.get(source.name()) != null) {
-                    sections.get(source.name()).error("kafka", "source '" + other.getKey() + "' reads topic "
-                            + common.stream().sorted().collect(Collectors.joining(", ")) + " in group '" + kafka.groupId()
-                            + "' already: each source orders and claims on its own, so every rebalance hands records one "
-                            + "has in hand to the other, which runs them again; one source per topic and group (raise "
-                            + "listener.concurrency for more throughput), or another group-id");
-                    break;
+                if (common.isEmpty() || !sameCluster(o.bootstrapServers(), kafka.bootstrapServers()) || section == null) {
+                    continue;
                 }
+                String reads = "source '" + other.getKey() + "' reads topic "
+                        + common.stream().sorted().collect(Collectors.joining(", "));
+                // "or another group-id" was the way out of the first refusal: that is the second, refused as well
+                String instead = "; one source per topic on a cluster (a source may read several topics; raise "
+                        + "listener.concurrency for more throughput)";
+                section.error("kafka", oneGroup
+                        ? reads + " in group '" + kafka.groupId() + "' already: each source orders and claims on its own, "
+                        + "so every rebalance hands records one has in hand to the other, which runs them again" + instead
+                        : reads + " on these servers already, in group '" + o.groupId() + "' (this one in '"
+                        + kafka.groupId() + "'): each group is given every record, so both sources would handle each one, "
+                        + "and routes cannot keep the two apart (they match events, not the source they came from, and "
+                        + "both decode a record alike)" + instead);
+                break;
             }
-            seen.put(source.name(), kafka);
+            seen.put(source.name(), source);
         }
     }
 
+    /** Whether two sources make one event of a record: the same format, the same JSON pointers. */
+    private static boolean decodedAlike(FerryConfig.SourceSpec a, FerryConfig.SourceSpec b) {
+        return java.util.Objects.equals(a.format(), b.format()) && java.util.Objects.equals(a.json(), b.json());
+    }
+
     /**
-     * Two sinks of one route that write the same queue or topic under two names (a copy-paste, a YAML anchor, one
-     * default of a variable): every event of the route was written there twice. Refused at the second.
+     * Two sinks that write the same queue or topic under two names (a copy-paste, a YAML anchor, one default of a
+     * variable), both reached by one event: it was written there twice. The router sends an event to the sinks of
+     * every route that takes it, each sink once by its name alone, so two routes that can take one event are as one
+     * route here: two such sinks in one route were refused, in two (one for type A, a catch-all) they passed. Routes
+     * that never take one event (types apart, one attribute of two values) may share a target. Refused at the second.
      */
-    private static void twiceInARoute(Map<String, FerryConfig.SinkSpec> sinks, Map<String, Section> sections,
-                                      java.util.List<FerryConfig.RouteSpec> routes) {
-        for (var route : routes) {
-            var to = route.to().stream().map(sinks::get).filter(java.util.Objects::nonNull).toList();
+    private static void oncePerEvent(Map<String, FerryConfig.SinkSpec> sinks, Map<String, Section> sections,
+                                     java.util.List<FerryConfig.RouteSpec> routes) {
+        var said = new HashSet<java.util.List<String>>(); // a pair two routes, or three, reach together: said once
+        for (int r = 0; r < routes.size(); r++) {
+            var route = routes.get(r);
+            var to = sinksOf(route, sinks);
             for (int i = 1; i < to.size(); i++) {
                 for (int j = 0; j < i; j++) {
-                    String same = sameTarget(to.get(j), to.get(i));
-                    var section = sections.get(to.get(i).name());
-                    if (same != null && section != null) {
-                        section.error(to.get(i).plan() instanceof SqsSinkConfig ? "queue" : "topic", same + " that sink '"
-                                + to.get(j).name() + "' writes, and route '" + route.name() + "' sends to both: each of its "
-                                + "events would be written there twice; send the route to one of them");
+                    twice(to.get(j), to.get(i), false, "route '" + route.name() + "' sends to both: each of its events would "
+                            + "be written there twice; send the route to one of them", sections, said);
+                }
+            }
+            for (int q = 0; q < r; q++) {
+                var earlier = routes.get(q);
+                if (!mayTakeOneEvent(earlier, route)) {
+                    continue;
+                }
+                for (var first : sinksOf(earlier, sinks)) {
+                    for (var second : to) {
+                        twice(first, second, true, "routes '" + earlier.name() + "' and '" + route.name() + "' can take one "
+                                + "event and send it to both: it would be written there twice (the router writes a "
+                                + "sink once an event, knowing sinks by their names, not by what they write); name one "
+                                + "of the sinks in both routes, or match the routes apart", sections, said);
                     }
                 }
             }
         }
     }
 
+    private static java.util.List<FerryConfig.SinkSpec> sinksOf(FerryConfig.RouteSpec route,
+                                                                 Map<String, FerryConfig.SinkSpec> sinks) {
+        return route.to().stream().map(sinks::get).filter(java.util.Objects::nonNull).toList();
+    }
+
+    /** Refuses {@code second} when it writes what {@code first} writes under another name, once for the two. */
+    private static void twice(FerryConfig.SinkSpec first, FerryConfig.SinkSpec second, boolean acrossRoutes, String why,
+                              Map<String, Section> sections, Set<java.util.List<String>> said) {
+        // one sink in two routes is written once: the router knows it by its name
+        String same = first.name().equals(second.name()) ? null : sameTarget(first, second, acrossRoutes);
+        var section = sections.get(second.name());
+        if (same != null && section != null
+                && said.add(java.util.List.of(first.name(), second.name()).stream().sorted().toList())) {
+            section.error(second.plan() instanceof SqsSinkConfig ? "queue" : "topic", same + " that sink '"
+                    + first.name() + "' writes, and " + why);
+        }
+    }
+
+    /**
+     * Whether one event may match both routes: their types may meet ({@link SinkCalls#mayMatchTogether}), no attribute
+     * both match is given two values (a staged pipeline's {@code kafka.topic}), and neither's {@code not-types} leaves
+     * out every type the other lists. Said apart here, they pass: they never take one event.
+     */
+    private static boolean mayTakeOneEvent(FerryConfig.RouteSpec a, FerryConfig.RouteSpec b) {
+        if (!SinkCalls.mayMatchTogether(a, b)) {
+            return false;
+        }
+        var attributes = b.attributes() == null ? Map.<String, String>of() : b.attributes();
+        for (var attribute : a.attributes() == null ? Map.<String, String>of().entrySet() : a.attributes().entrySet()) {
+            String theOther = attributes.get(attribute.getKey());
+            if (theOther != null && !theOther.equals(attribute.getValue())) {
+                return false;
+            }
+        }
+        return !leavesOutEveryType(a, b) && !leavesOutEveryType(b, a);
+    }
+
+    /** Whether {@code excluding}'s {@code not-types} hold every type {@code listing} takes (false when it lists none). */
+    private static boolean leavesOutEveryType(FerryConfig.RouteSpec excluding, FerryConfig.RouteSpec listing) {
+        var types = listing.type() != null ? java.util.List.of(listing.type()) : listing.types();
+        return types != null && !types.isEmpty() && excluding.notTypes() != null
+                && excluding.notTypes().containsAll(types);
+    }
+
     /** What two sinks both write to (described), or null. */
-    private static String sameTarget(FerryConfig.SinkSpec a, FerryConfig.SinkSpec b) {
+    private static String sameTarget(FerryConfig.SinkSpec a, FerryConfig.SinkSpec b, boolean acrossRoutes) {
+        // across routes a name alone and another account's queue of that name are two queues (one's own "events", a
+        // partner's): taken for one, a config writing each from its own route was refused
         if (a.plan() instanceof SqsSinkConfig x && b.plan() instanceof SqsSinkConfig y && x.queue() != null
                 && y.queue() != null && x.queueName().equals(y.queueName())
-                && (x.queueAccount() == null || y.queueAccount() == null || x.queueAccount().equals(y.queueAccount()))) {
+                && (acrossRoutes ? java.util.Objects.equals(x.queueAccount(), y.queueAccount())
+                        : x.queueAccount() == null || y.queueAccount() == null || x.queueAccount().equals(y.queueAccount()))) {
             return "queue " + y.queueName() + " is the queue";
         }
         if (a.plan() instanceof KafkaSinkConfig x && b.plan() instanceof KafkaSinkConfig y && x.topic() != null
