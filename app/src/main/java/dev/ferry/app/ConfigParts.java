@@ -11,6 +11,7 @@ import dev.ferry.domain.routing.EventMatcher;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import software.amazon.awssdk.services.sqs.SqsClient;
 
 /** What the configuration's sections become for a run: route matchers, decoders, the queues to make, span names. */
 final class ConfigParts {
@@ -84,19 +85,110 @@ final class ConfigParts {
                 Math.max(limits.maxStringLength(), bytes - 1024), limits.maxNumberLength());
     }
 
-    /** The config's SQS queues as {@code ferry queues create} makes them, each with a DLQ; what exists is kept. */
-    static List<SqsQueues.Created> createQueues(SqsQueues queues, FerryConfig config) {
-        var specs = new ArrayList<SqsQueues.QueueSpec>();
-        config.sources().values().forEach(source -> {
+    /** What {@link #createQueues} made, and a line for each queue it refused (another account's), none made for it. */
+    record MadeQueues(List<SqsQueues.Created> created, List<String> refused, List<String> elsewhere) {
+    }
+
+    /** An SQS queue of the config to make: who names it, as it is named, the account its URL or ARN names (or null). */
+    private record Wanted(String by, String queue, String account, SqsQueues.QueueSpec spec) {
+    }
+
+    /**
+     * The config's SQS queues as {@code ferry queues create} makes them, each with a DLQ; what exists is kept. A queue
+     * whose URL or ARN names another account than the one these credentials create in is refused, nothing made for it:
+     * CreateQueue takes a name alone, so it made a look-alike and its DLQ here and printed that URL, exit 0, while
+     * {@code run} read the other account's queue, which had no DLQ of Ferry's. The caller's account is the one the URL
+     * of a queue made here or listed here shows; when neither tells it, the queue is made, then weighed (said, exit 2).
+     */
+    static MadeQueues createQueues(SqsClient client, SqsQueues queues, FerryConfig config) {
+        var wanted = new ArrayList<Wanted>();
+        config.sources().forEach((name, source) -> {
             if (source.plan() instanceof SqsSourceConfig sqs) {
-                specs.add(sqs.queueSpec());
+                wanted.add(new Wanted("source '" + name + "'", sqs.queue(), account(sqs.queueAccount()), sqs.queueSpec()));
             }
         });
-        config.sinks().values().forEach(sink -> {
+        config.sinks().forEach((name, sink) -> {
             if (sink.plan() instanceof SqsSinkConfig sqs) {
-                specs.add(sqs.queueSpec());
+                wanted.add(new Wanted("sink '" + name + "'", sqs.queue(), account(sqs.queueAccount()), sqs.queueSpec()));
             }
         });
-        return specs.stream().map(queues::create).toList();
+        // the queues given by name alone first (a stable sort): their URLs show the caller's account before one whose URL
+        // or ARN names an account is weighed against it
+        wanted.sort(java.util.Comparator.comparing((Wanted w) -> w.account() != null));
+        var created = new ArrayList<SqsQueues.Created>();
+        var refused = new ArrayList<String>();
+        var elsewhere = new ArrayList<String>();
+        String caller = null;
+        boolean listed = false;
+        for (var w : wanted) {
+            if (w.account() != null && caller == null && !listed) {
+                caller = listedAccount(client);
+                listed = true;
+            }
+            if (w.account() != null && (caller == null || !w.account().equals(caller)) && answers(client, queues, w)) {
+                // a partner's queue that is there (with its own DLQ): nothing to make, and nothing wrong — refused, a
+                // config reading or writing one failed `queues create` on every run, a deploy's `&& ferry run` never ran
+                elsewhere.add(w.by() + ": queue " + Printable.of(w.queue()) + " of account " + Printable.of(w.account())
+                        + " is there: not made here");
+                continue;
+            }
+            if (w.account() != null && caller != null && !w.account().equals(caller)) {
+                refused.add(refusal(w, caller));
+                continue;
+            }
+            // the caller's account not told (nothing listed, or no right to list): made, then weighed. Refused unmade,
+            // a fresh account's own queues named by their URLs were all refused
+            var made = queues.create(w.spec());
+            created.add(made);
+            caller = caller != null ? caller : accountOf(made.url());
+            if (w.account() != null && caller != null && !w.account().equals(caller)) {
+                refused.add(w.by() + ": queue " + Printable.of(w.queue()) + " belongs to account "
+                        + Printable.of(w.account()) + ", but these credentials made " + Printable.of(made.url())
+                        + " in account " + Printable.of(caller) + " (they listed no queue to tell it by first): that is "
+                        + "not the queue the config reads; delete it if it is not wanted, and make the queue and its DLQ "
+                        + "in account " + Printable.of(w.account()));
+            }
+        }
+        return new MadeQueues(created, refused, elsewhere);
+    }
+
+    /** Why a queue of another account was not made here, and where to make it. */
+    private static String refusal(Wanted w, String caller) {
+        String account = Printable.of(w.account());
+        return w.by() + ": queue " + Printable.of(w.queue()) + " belongs to account " + account + ", not to "
+                + Printable.of(caller) + ", the account these credentials create queues in: nothing created for it; "
+                + "make it, and its DLQ, in account " + account;
+    }
+
+    /** The caller's account as the URL of a queue of theirs shows it; null when they list none or may not list. */
+    private static String listedAccount(SqsClient client) {
+        try {
+            return client.listQueues().queueUrls().stream().findFirst().map(ConfigParts::accountOf).orElse(null);
+        } catch (RuntimeException e) { // a role that may create but not list: not known, told by what is made
+            return null;
+        }
+    }
+
+    /** The account a queue URL names: the segment of its path before the queue's name; null when it has none. */
+    private static String accountOf(String url) {
+        var parts = url.split("/");
+        return parts.length >= 5 ? account(parts[parts.length - 2]) : null;
+    }
+
+    /** {@code segment} when it is an account's id (twelve digits), else null: ElasticMQ's {@code /queue/NAME} names none. */
+    private static String account(String segment) {
+        return segment != null && segment.length() == 12 && segment.chars().allMatch(c -> c >= '0' && c <= '9')
+                ? segment : null;
+    }
+
+    /** Whether the queue {@code w} names answers at its own URL (made already, in its account). */
+    private static boolean answers(SqsClient client, SqsQueues queues, Wanted w) {
+        try {
+            String url = queues.url(w.queue());
+            client.getQueueAttributes(b -> b.queueUrl(url).attributeNamesWithStrings("QueueArn"));
+            return true;
+        } catch (RuntimeException e) { // not there, or not ours to read: weighed as before
+            return false;
+        }
     }
 }

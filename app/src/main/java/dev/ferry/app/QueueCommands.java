@@ -85,10 +85,11 @@ final class QueueCommands {
 
         @Override
         int run(FerryConfig config, SqsClient client, SqsQueues queues) {
-            for (var created : ConfigParts.createQueues(queues, config)) {
-                io.out().println("queue " + created.url() + " (dead letters: " + created.deadLetterQueueUrl() + ")");
-            }
-            return Ferry.OK;
+            var made = ConfigParts.createQueues(client, queues, config); // another account's queue: refused, none made
+            made.created().forEach(q -> io.out().println("queue " + q.url() + " (dead letters: " + q.deadLetterQueueUrl() + ")"));
+            made.elsewhere().forEach(io.out()::println);
+            made.refused().forEach(refusal -> io.err().println("ferry: " + refusal));
+            return made.refused().isEmpty() ? Ferry.OK : Ferry.USAGE;
         }
     }
 

@@ -140,14 +140,16 @@ final class RunCommands {
 
         @Override
         public Integer call() {
-            FerryComponent component;
+            Adapters adapters;
             try {
-                component = FerryComponent.create(Plugins.fromEnvironment());
+                // the plugins load when the adapters are first asked for, not at create: a broken jar's failure
+                // outside this try reached picocli as a failure while running, exit 1, where every other command says 2
+                adapters = FerryComponent.create(Plugins.fromEnvironment()).adapters();
             } catch (RuntimeException | java.util.ServiceConfigurationError e) {
                 io.err().println("ferry: cannot load the adapters: " + e.getMessage());
                 return Ferry.USAGE;
             }
-            io.out().println(dev.ferry.app.config.ConfigSchema.json(component.adapters()));
+            io.out().println(dev.ferry.app.config.ConfigSchema.json(adapters));
             return Ferry.OK;
         }
     }

@@ -195,6 +195,25 @@ class PluginIT {
                 .hasMessageContaining("clash.jar");
     }
 
+    /**
+     * A review: the plugins load when the adapters are first asked for, not when the component is made — and
+     * {@code config schema} asked outside its catch, so a broken jar reached picocli as a failure while running,
+     * exit 1, where every other command calls it a usage error, exit 2.
+     */
+    @Test
+    void aPluginJarThatCannotBeLoaded_failsConfigSchema_withExit2_andItsPlace(@TempDir Path dir) throws Exception {
+        var plugins = Files.createDirectories(dir.resolve("plugins"));
+        try (var out = new JarOutputStream(Files.newOutputStream(plugins.resolve("broken-plugin.jar")))) {
+            out.putNextEntry(new JarEntry("META-INF/services/" + FerryPlugin.class.getName()));
+            out.write("com.example.NotThere\n".getBytes(StandardCharsets.UTF_8)); // a class the jar does not hold
+            out.closeEntry();
+        }
+        var schema = FerryProcess.run(Map.of("FERRY_PLUGINS", plugins.toString()), "config", "schema");
+        assertThat(schema.exitCode()).as(schema.output()).isEqualTo(2);
+        assertThat(schema.output()).contains("ferry: cannot load the adapters: a plugin could not be loaded")
+                .contains(plugins.toString()).contains("com.example.NotThere").doesNotContain("\"$schema\"");
+    }
+
     @Test
     void aPluginThatThrowsAnError_atStart_endsTheProcess_withItsServersStopped(@TempDir Path dir) throws Exception {
         var plugins = dir.resolve("plugins");

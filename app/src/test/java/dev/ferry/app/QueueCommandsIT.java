@@ -165,7 +165,7 @@ class QueueCommandsIT {
      * A review: orders and payments dead-lettering to one shared-dlq, 'redrive --from shared-dlq --to orders' passed the
      * --to check (orders is one it serves) and copied payments' dead letters to orders too — run through orders' routes,
      * never reaching payments' sinks, deleted from the DLQ, exit 0 — and its dry run said nothing of them. They stay now,
-     * and both say so; a letter that names no queue (SQS moved it there itself) moves as before.
+     * and both say so; a letter that names no queue (a producer sent it there) moves as before.
      */
     @Test
     void aRedriveOfADlqSharedWithAnotherQueue_leavesThatQueuesDeadLetters_andSaysSo(@TempDir Path dir) throws Exception {
@@ -318,6 +318,64 @@ class QueueCommandsIT {
         }
     }
 
+    /**
+     * A review: a letter SQS moved into shared-dlq itself (payments' maxReceiveCount) names no queue as Ferry's do, and
+     * was read as one naming none: '--native --to orders' was not refused, and SQS's move task took payments' letter into
+     * orders, exit 0. SQS keeps the queue it moved it from on it, and that is read now.
+     */
+    @Test
+    void aNativeRedriveToOneQueue_ofADlqHoldingALetterSqsMovedThereFromAnother_isRefused(@TempDir Path dir)
+            throws Exception {
+        try (var sqs = new LocalSqs()) {
+            var queues = SqsQueues.of(sqs.client);
+            for (var name : List.of("orders", "payments")) {
+                queues.create(new SqsQueues.QueueSpec(name, false, java.time.Duration.ofSeconds(30), java.time.Duration.ZERO,
+                        "shared-dlq", 1));
+            }
+            sqs.send("payments", "p1");
+            for (int i = 0; i < 5 && sqs.depth("shared-dlq") == 0; i++) { // in sight again at once; received past 1, moved
+                sqs.client.receiveMessage(b -> b.queueUrl(sqs.url("payments")).visibilityTimeout(0).waitTimeSeconds(1));
+            }
+            assertThat(dev.ferry.domain.testing.Await.until(java.time.Duration.ofSeconds(10),
+                    () -> sqs.depth("shared-dlq") == 1)).as("SQS moved p1 to shared-dlq").isTrue();
+            sqs.client.sendMessage(b -> b.queueUrl(sqs.url("shared-dlq")).messageBody("for-orders").messageAttributes(
+                    Map.of(DeadLetterAttributes.REASON, text("HTTP 500"), DeadLetterAttributes.SOURCE, text("orders"))));
+            var env = configFor(sqs, dir.resolve("orders.yaml"), "{kind: memory}",
+                    "orders: {sqs: {queue: orders}, format: raw}");
+
+            assertThat(Ferry.run(new String[] {"queues", "redrive", "--from", "shared-dlq", "--to", "orders", "--native"},
+                    out, err, env::get)).as(out + " " + err).isEqualTo(2);
+            assertThat(err.toString()).contains("the dead letters of other queues too").contains("(payments)")
+                    .contains("--with-other-queues");
+            assertThat(sqs.depth("orders")).as("nothing moved into orders").isZero();
+            assertThat(sqs.depth("shared-dlq")).isEqualTo(2);
+        }
+    }
+
+    /**
+     * A review: a redrive to orders run while another reader (a redrive to payments, a dry run) held the letters of
+     * shared-dlq out of sight received none of them and said only "moved 0", exit 0; they came back after it, left to
+     * retention. It notes now about how many another reader hid — a note: exit 0 still.
+     */
+    @Test
+    void aRedriveWhileAnotherReaderHidesTheLettersOfItsDlq_notesHowMany(@TempDir Path dir) throws Exception {
+        try (var sqs = new LocalSqs()) {
+            var env = sharedDeadLetterQueue(sqs, dir);
+            var held = new java.util.ArrayList<Message>();
+            for (int i = 0; i < 10 && held.size() < 3; i++) { // another reader: each hidden for ten minutes
+                held.addAll(sqs.client.receiveMessage(b -> b.queueUrl(sqs.url("shared-dlq")).maxNumberOfMessages(10)
+                        .waitTimeSeconds(1).visibilityTimeout(600)).messages());
+            }
+            assertThat(held).hasSize(3);
+
+            assertThat(Ferry.run(new String[] {"queues", "redrive", "--from", "shared-dlq", "--to", "orders"}, out, err,
+                    env::get)).as("a note, not a failure: " + out + err).isZero();
+            assertThat(out.toString()).contains("moved 0 message(s) from shared-dlq to orders")
+                    .contains("about 3 of the letters in shared-dlq were hidden by another reader (another redrive, a dry "
+                            + "run): run it again once it ends");
+        }
+    }
+
     @Test
     void aQueuesOwnPolicy_isLeftAsItIs_unlessReplaceSaysSo() {
         // replaced, what it allowed was refused from then on: an SNS subscription's deliveries (sns+mturk) stopped, silently
@@ -332,7 +390,7 @@ class QueueCommandsIT {
 
     /**
      * Queues orders and payments, both with shared-dlq as their dead-letter queue; in it a dead letter of each, named as
-     * Ferry names them, and one that names no queue (SQS moved it there itself); and the environment of a config file
+     * Ferry names them, and one that names no queue (a producer sent it there); and the environment of a config file
      * reading orders.
      */
     private static java.util.Map<String, String> sharedDeadLetterQueue(LocalSqs sqs, Path dir) throws java.io.IOException {
@@ -392,5 +450,77 @@ class QueueCommandsIT {
         var env = configFor(sqs, dir.resolve(source + ".yaml"), "{kind: memory}",
                 source + ": {sqs: {queue: " + source + "}, format: raw}");
         return env;
+    }
+
+    /**
+     * A review: a source reading another account's queue by its URL made a look-alike orders, and orders-dlq, in the
+     * caller's account (CreateQueue takes a name alone), printed that URL and exited 0 — the operator took the queue
+     * for one with its DLQ, while the run read the other account's. It is refused, nothing made for it; a URL of the
+     * caller's own account, the account a queue made here shows, is made as before.
+     */
+    @Test
+    void createOfAQueueNamedByAnotherAccountsUrl_isRefused_nothingMadeForIt(@TempDir Path dir) throws Exception {
+        try (var sqs = new LocalSqs()) { // ElasticMQ's account: 000000000000
+            String elsewhere = "http://127.0.0.1:" + sqs.port + "/123456789012/orders";
+            var mixed = configFor(sqs, dir.resolve("mixed.yaml"), "{kind: memory}", String.join("\n  ",
+                    "orders: {sqs: {queue: \"" + elsewhere + "\"}, format: raw}",
+                    "payments: {sqs: {queue: \"http://127.0.0.1:" + sqs.port + "/000000000000/payments\"}, format: raw}",
+                    "mine: {sqs: {queue: mine}, format: raw}"));
+
+            assertThat(Ferry.run(new String[] {"queues", "create"}, out, err, mixed::get)).as(out + " " + err).isEqualTo(2);
+
+            assertThat(out.toString()).contains("/000000000000/mine (dead letters: ")
+                    .contains("/000000000000/payments (dead letters: ").doesNotContain("/orders");
+            assertThat(err.toString()).contains("source 'orders': queue " + elsewhere + " belongs to account 123456789012")
+                    .contains("not to 000000000000").contains("nothing created for it; make it, and its DLQ, in account "
+                            + "123456789012");
+            assertThat(sqs.client.listQueues().queueUrls()).extracting(url -> url.substring(url.lastIndexOf('/') + 1))
+                    .as("neither orders nor its DLQ made").containsExactlyInAnyOrder("mine", "mine-dlq", "payments",
+                            "payments-dlq");
+        }
+    }
+
+    @Test // a review of the refusal: a partner's queue that is there (a sink writing to it) failed every run of the
+          // command, a deploy's `&& ferry run` never ran; ElasticMQ's /queue/NAME form was read as account "queue"
+    void createOfAnotherAccountsQueueThatIsThere_orOfAUrlNamingNoAccount_isNotRefused(@TempDir Path dir) throws Exception {
+        try (var sqs = new LocalSqs()) {
+            sqs.client.createQueue(b -> b.queueName("partner"));
+            String partner = "http://127.0.0.1:" + sqs.port + "/123456789012/partner";
+            var env = configFor(sqs, dir.resolve("tee.yaml"), "{kind: memory}", String.join("\n  ",
+                    "partner: {sqs: {queue: \"" + partner + "\"}, format: raw}",
+                    "old: {sqs: {queue: \"http://127.0.0.1:" + sqs.port + "/queue/old\"}, format: raw}"));
+
+            assertThat(Ferry.run(new String[] {"queues", "create"}, out, err, env::get)).as(out + " " + err).isZero();
+
+            assertThat(out.toString()).contains("source 'partner': queue " + partner + " of account 123456789012 is "
+                    + "there: not made here").contains("/000000000000/old (dead letters: ");
+            assertThat(sqs.client.listQueues().queueUrls()).extracting(url -> url.substring(url.lastIndexOf('/') + 1))
+                    .containsExactlyInAnyOrder("partner", "old", "old-dlq");
+        }
+    }
+
+    @Test // with nothing to tell the caller's account by (no queue listed), a queue named by its URL is made, then
+          // weighed: one of the caller's own account is fine, another account's look-alike is said, exit 2
+    void createOfAnotherAccountsQueue_withTheCallersAccountUntold_saysWhatItMade(@TempDir Path dir) throws Exception {
+        try (var sqs = new LocalSqs()) {
+            String elsewhere = "http://127.0.0.1:" + sqs.port + "/123456789012/orders";
+            var env = configFor(sqs, dir.resolve("orders.yaml"), "{kind: memory}",
+                    "orders: {sqs: {queue: \"" + elsewhere + "\"}, format: raw}");
+
+            int exit = Ferry.run(new String[] {"queues", "create"}, out, err, env::get);
+
+            assertThat(exit).as(out + " " + err).isEqualTo(2);
+            assertThat(err.toString()).contains("source 'orders': queue " + elsewhere + " belongs to account 123456789012")
+                    .contains("in account 000000000000").contains("not the queue the config reads");
+        }
+        try (var sqs = new LocalSqs()) {
+            out.reset();
+            err.reset();
+            var own = configFor(sqs, dir.resolve("own.yaml"), "{kind: memory}",
+                    "orders: {sqs: {queue: \"http://127.0.0.1:" + sqs.port + "/000000000000/orders\"}, format: raw}");
+
+            assertThat(Ferry.run(new String[] {"queues", "create"}, out, err, own::get)).as(out + " " + err).isZero();
+            assertThat(out.toString()).contains("/000000000000/orders (dead letters: ");
+        }
     }
 }
