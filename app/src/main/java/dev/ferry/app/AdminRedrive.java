@@ -26,7 +26,12 @@ final class AdminRedrive implements HttpHandler {
 
     /** Where a redrive stands. */
     record Status(String from, String to, long total, int moved, int failed, Instant started, Instant finished,
-                  String error, int cameBack) {
+                  String error, int cameBack, String note) {
+        Status(String from, String to, long total, int moved, int failed, Instant started, Instant finished,
+               String error, int cameBack) {
+            this(from, to, total, moved, failed, started, finished, error, cameBack, null);
+        }
+
         boolean running() {
             return finished == null;
         }
@@ -181,7 +186,8 @@ final class AdminRedrive implements HttpHandler {
             String others = othersLeft(report, started);
             String error = problem == null ? others : others == null ? problem : problem + "; " + others;
             status.set(new Status(started.from(), started.to(), started.total(), report.moved(), report.failed(),
-                    started.started(), Instant.now(), error, report.cameBack()));
+                    started.started(), Instant.now(), error, report.cameBack(),
+                    SharedDeadLetterQueue.hidden(report, started.from()))); // a note: shown as failed, it was not
             LOG.info("redrive from {} to {} (console): {} moved, {} left behind, {} copies came back failing again",
                     started.from(), started.to(), report.moved(), report.failed(), report.cameBack());
         } catch (RuntimeException | Error e) {
@@ -195,7 +201,7 @@ final class AdminRedrive implements HttpHandler {
 
     /** What a redrive that left other queues' dead letters in a DLQ they share says of them; null when none. */
     private static String othersLeft(SqsQueues.RedriveReport report, Status started) {
-        String said = SharedDeadLetterQueue.said(report, started.from(), started.to());
+        String said = SharedDeadLetterQueue.othersSaid(report, started.from(), started.to());
         return said.isEmpty() ? null : said.substring(2).replace("with --with-other-queues", "with others=true");
     }
 
@@ -240,6 +246,7 @@ final class AdminRedrive implements HttpHandler {
         double seconds = Math.max(0.001, (end.toEpochMilli() - s.started().toEpochMilli()) / 1000.0);
         m.put("per_second", Math.round(s.moved() / seconds * 10) / 10.0);
         m.put("error", s.error());
+        m.put("note", s.note());
         return m;
     }
 }

@@ -12,7 +12,8 @@ import java.util.List;
  * moves them: {@code --force}, the one way past the refusal of an {@code on-poison: park} source's DLQ, moved them too,
  * into that source's queue. And whose letters the DLQ holds is read from the letters, not from the queues' redrive
  * policies, which name only the queues pointing at it now: one re-pointed, renamed or deleted left its letters there,
- * and {@code --native --to} moved them into the wrong queue unrefused.
+ * and {@code --native --to} moved them into the wrong queue unrefused. Those SQS moved there itself are known by the
+ * queue it keeps on them: read as naming none, a payments letter SQS moved let {@code --native --to orders} through.
  */
 final class SharedDeadLetterQueue {
 
@@ -115,8 +116,18 @@ final class SharedDeadLetterQueue {
         return read.whole() && !dlqUrl.endsWith(".fifo");
     }
 
-    /** What the redrive's last line says of the other queues' letters it left in {@code from}; empty when none. */
+    /**
+     * What the redrive's last line says of the other queues' letters it left in {@code from}, and of those another reader
+     * hid from it; empty when neither. Unsaid, a redrive to orders run beside one to payments (which sets orders' letters
+     * aside for 15 minutes) or a dry run ended "moved 0", exit 0, and the letters came back after it, left to retention.
+     */
     static String said(SqsQueues.RedriveReport report, String from, String where) {
+        String hidden = hidden(report, from);
+        return othersSaid(report, from, where) + (hidden == null ? "" : "; " + hidden);
+    }
+
+    /** What a redrive says of other queues' letters it left in {@code from}; empty when none. */
+    static String othersSaid(SqsQueues.RedriveReport report, String from, String where) {
         if (report.otherQueuesLetters() == 0) {
             return "";
         }
@@ -124,6 +135,15 @@ final class SharedDeadLetterQueue {
         return "; " + report.otherQueuesLetters() + " dead letter(s) of other queues stay in " + from
                 + (report.otherQueues().isEmpty() ? "" : " (dead-lettered from " + named(report.otherQueues()) + ")")
                 + ": redrive them to their own queues, or with --with-other-queues to " + where + " too";
+    }
+
+    /**
+     * The note of letters another reader hid as the run ended short, or null: a note, exit 0 (a standard queue's count
+     * may lag a minute, and the letters hidden may be others'), and no failure in the console.
+     */
+    static String hidden(SqsQueues.RedriveReport report, String from) {
+        return report.hiddenByAnotherReader() == 0 ? null : "about " + report.hiddenByAnotherReader() + " of the letters"
+                + " in " + from + " were hidden by another reader (another redrive, a dry run): run it again once it ends";
     }
 
     private String readSaid() {
