@@ -32,7 +32,11 @@ final class LedgerSweeper {
     private final AtomicLong sweeps = new AtomicLong();
     private final Thread thread;
 
-    LedgerSweeper(Path file, LedgerFile files, Clock clock, LedgerCommits commits, Duration every) {
+    /** Owed marks a reopening did not write into the file opened anew: written each round. */
+    private final OwedMarks owed;
+
+    LedgerSweeper(Path file, LedgerFile files, Clock clock, LedgerCommits commits, OwedMarks owed, Duration every) {
+        this.owed = owed;
         this.file = file;
         this.files = files;
         this.clock = clock;
@@ -58,6 +62,7 @@ final class LedgerSweeper {
                     return;
                 }
                 files.checkSameFile();
+                owed.reopened(files.maps(), clock.millis()); // none, but after a reopening whose telling threw
                 int removed = sweep();
                 LOG.debug("ledger {}: swept {} expired key(s)", file, removed);
             } catch (InterruptedException e) {

@@ -55,7 +55,7 @@ public final class MvStoreLedger implements IdempotencyLedger, GroupParking, Eve
         try {
             this.owed = new OwedMarks(file, files, commits);
             this.tokens = LedgerFile.uninterrupted(file, () -> new LedgerTokens(files, commits));
-            this.sweeper = new LedgerSweeper(file, files, clock, commits, b.sweepEvery);
+            this.sweeper = new LedgerSweeper(file, files, clock, commits, owed, b.sweepEvery);
         } catch (RuntimeException | Error e) { // neither the file (its lock) nor a thread outlives a ledger never made
             commits.close();
             files.close();

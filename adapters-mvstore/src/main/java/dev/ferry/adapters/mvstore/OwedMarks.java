@@ -127,23 +127,30 @@ final class OwedMarks {
     }
 
     /**
-     * The file was opened again after a failed write: each mark kept (lost with the store that broke, unless a commit
-     * covered it unseen) is written into {@code m}'s journal at {@code now}, and committed soon.
+     * The file was opened again after a failed write: each mark kept in another store than {@code m}'s (lost with the
+     * store that broke, unless a commit covered it unseen) is written into {@code m}'s journal at {@code now}, and
+     * committed soon. Asked again by the sweeper each round: told once, a reopening whose telling threw (a log
+     * handler's Error, no memory part way) left its marks in the broken store for good, lost at the next restart.
      */
     void reopened(LedgerFile.Maps m, long now) {
-        int written;
+        int written = 0;
         lock.lock();
         try {
-            if (kept.isEmpty()) {
+            if (kept.isEmpty() || m.broken()) {
                 return;
             }
             for (var e : kept.entrySet()) {
-                m.journal().note(e.getKey(), e.getValue().note(), now);
-                e.setValue(new Mark(e.getValue().note(), m.store(), ++turns));
+                if (e.getValue().store() != m.store()) {
+                    m.journal().note(e.getKey(), e.getValue().note(), now);
+                    e.setValue(new Mark(e.getValue().note(), m.store(), ++turns));
+                    written++;
+                }
             }
-            written = kept.size();
         } finally {
             lock.unlock();
+        }
+        if (written == 0) {
+            return;
         }
         LOG.warn("ledger {}: {} owed dead-letter mark(s) no commit had covered, lost with the store that broke, written "
                 + "again into the file opened anew", file, written);

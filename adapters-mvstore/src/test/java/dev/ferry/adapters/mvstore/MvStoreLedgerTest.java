@@ -182,6 +182,74 @@ class MvStoreLedgerTest {
                 assertThat(dev.ferry.domain.idempotency.EventLookup.owed(j.deadLetterReason())).isTrue());
     }
 
+    @Test // a review of that: the marks were written into the file opened anew once, by whoever reopened it; a throw
+          // between (a log handler's Error at the reopening's warning) skipped it for good, and a restart lost the mark
+    void anOwedMarkWhoseReopeningsTellingThrew_isWrittenIntoTheFileOpenedAnew_byTheSweeper() throws Exception {
+        new LedgerCommitsTest.HeldFilePath(); // registers the scheme
+        var file = dir.resolve("owed-untold.db");
+        var ledger = MvStoreLedger.builder(file).names(p -> "ferry-held:" + p).sweepEvery(Duration.ofMillis(100)).build();
+        opened.add(ledger);
+        String key = dev.ferry.domain.idempotency.EventJournal.messageKey("orders", "m-2");
+        var logger = java.util.logging.Logger.getLogger(LedgerFile.class.getName());
+        var throwsOnce = new java.util.logging.Handler() {
+            final java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean(true);
+
+            @Override
+            public void publish(java.util.logging.LogRecord record) {
+                String message = String.valueOf(record.getMessage());
+                if (message.contains("opened again after a failed write") && armed.compareAndSet(true, false)) {
+                    throw new OutOfMemoryError("injected at the reopening's warning");
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        var level = logger.getLevel();
+        logger.setLevel(java.util.logging.Level.ALL); // the tests' logging.properties keeps only SEVERE: a warning unheard
+        logger.addHandler(throwsOnce);
+        try {
+            try {
+                LedgerCommitsTest.HeldFilePath.entered = new CountDownLatch(1);
+                LedgerCommitsTest.HeldFilePath.held = new CountDownLatch(1);
+                ledger.note(key, new dev.ferry.domain.idempotency.EventJournal.Note.DeadLettered(null,
+                        dev.ferry.domain.idempotency.EventLookup.OWED + " (a stop)", "m-2",
+                        java.time.Instant.parse("2026-12-07T10:00:00Z")));
+                assertThat(LedgerCommitsTest.HeldFilePath.entered.await(10, TimeUnit.SECONDS)).isTrue();
+                LedgerCommitsTest.HeldFilePath.failHeldWrite = true;
+                LedgerCommitsTest.HeldFilePath.held.countDown();
+                long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                while (!panicked(ledger) && System.nanoTime() < end) {
+                    Thread.sleep(10);
+                }
+                assertThat(panicked(ledger)).isTrue();
+            } finally {
+                LedgerCommitsTest.HeldFilePath.held.countDown();
+                LedgerCommitsTest.HeldFilePath.failHeldWrite = false;
+            }
+            boolean owed = false;
+            long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (!owed && System.nanoTime() < end) {
+                try {
+                    owed = ledger.journal(key).map(j -> dev.ferry.domain.idempotency.EventLookup.owed(j.deadLetterReason()))
+                            .orElse(false);
+                } catch (FerryException | OutOfMemoryError e) { // the reopening's, once
+                }
+                Thread.sleep(50);
+            }
+            assertThat(throwsOnce.armed.get()).as("the reopening's warning threw").isFalse();
+            assertThat(owed).as("the owed mark, in the file opened anew, though its reopening's telling threw").isTrue();
+        } finally {
+            logger.removeHandler(throwsOnce);
+            logger.setLevel(level);
+        }
+    }
+
     /** H2 closes its store for good when a write fails under it (a full disk): the ledger opens the file again. */
     @Test
     void aWriteThatFailedUnderTheStore_isOutlived_theFileOpensAgain_withWhatWasCommitted() throws Exception {

@@ -733,24 +733,25 @@ class SqsQueuesIT {
         String dlq = ElasticMq.client().createQueue(b -> b.queueName(ElasticMq.uniqueName("shared-dlq", false))).queueUrl();
         String orders = ElasticMq.client().createQueue(b -> b.queueName(ElasticMq.uniqueName("orders", false))).queueUrl();
         for (int i = 1; i <= 5; i++) {
-            deadLetterFrom(dlq, false, "p" + i, "payments");
+            deadLetterFrom(dlq, false, "o" + i, queues.describe(orders).name());
         }
         var held = new ArrayList<Message>();
-        for (int i = 0; i < 10 && held.size() < 5; i++) { // another reader: payments' letters, hidden for ten minutes
+        for (int i = 0; i < 10 && held.size() < 5; i++) { // another reader (a redrive for payments): hidden ten minutes
             held.addAll(ElasticMq.client().receiveMessage(b -> b.queueUrl(dlq).maxNumberOfMessages(10).waitTimeSeconds(1)
                     .visibilityTimeout(600)).messages());
         }
         assertThat(held).hasSize(5);
-        for (int i = 1; i <= 5; i++) {
-            deadLetterFrom(dlq, false, "o" + i, queues.describe(orders).name());
+        for (int i = 1; i <= 3; i++) {
+            deadLetterFrom(dlq, false, "p" + i, "payments");
         }
 
         var report = queues.redrive(dlq, orders, Integer.MAX_VALUE);
 
-        assertThat(report.moved()).as("%s", report).isEqualTo(5);
-        assertThat(report.hiddenByAnotherReader()).as("%s", report).isEqualTo(5);
+        assertThat(report.moved()).as("%s", report).isZero();
+        assertThat(report.otherQueuesLetters()).as("%s", report).isEqualTo(3);
+        assertThat(report.hiddenByAnotherReader()).as("orders' five, not payments' three it set aside: %s", report)
+                .isEqualTo(5);
         assertThat(report.problem()).as("a note, not a failure: %s", report).isNull();
-        assertThat(receiveAll(orders, 5)).extracting(Message::body).containsExactlyInAnyOrder("o1", "o2", "o3", "o4", "o5");
     }
 
     /**
