@@ -75,6 +75,42 @@ class SharedTransportsTest {
                 """);
     }
 
+    @Test // a last look: a source left at `auto` beside a raw archive makes the same event of every plain record (auto
+          // falls back to raw), as do two json sources apart only in their time's pointer; one scope named for both is once
+    void twoKafkaSourcesInTwoGroups_thatMakeOneEventOfARecord_areRefused_unlessTheyShareALedgerScope() {
+        assertThat(errors("""
+                sources:
+                  archive: {kafka: {bootstrap-servers: "k1:9092", topics: [orders]}, format: raw}
+                  orders: {kafka: {bootstrap-servers: "k1:9092", topics: [orders]}}
+                """ + ROUTE_TO_LOG)).anySatisfy(e -> assertThat(e).contains("sources.orders.kafka")
+                .contains("each group is given every record"));
+        assertThat(errors("""
+                sources:
+                  a: {kafka: {bootstrap-servers: "k1:9092", topics: [orders]}, format: json, json: {id: /id, type: /type, time: /at}}
+                  b: {kafka: {bootstrap-servers: "k1:9092", topics: [orders]}, format: json, json: {id: /id, type: /type, time: /ts}}
+                """ + ROUTE_TO_LOG)).anySatisfy(e -> assertThat(e).contains("sources.b.kafka")
+                .contains("each group is given every record"));
+        valid("""
+                sources:
+                  a: {kafka: {bootstrap-servers: "k1:9092", topics: [orders]}, format: raw, ledger-scope: shared}
+                  b: {kafka: {bootstrap-servers: "k1:9092", topics: [orders]}, format: raw, ledger-scope: shared}
+                """ + ROUTE_TO_LOG);
+    }
+
+    @Test // a last look: ElasticMQ's /queue/NAME names no account — across routes it is the queue named alone
+    void elasticMqsQueueUrl_andTheQueueByItsName_inTwoRoutes_areOneQueue() {
+        assertThat(errors("""
+                sources: {in: {sqs: {queue: orders}}}
+                sinks:
+                  a: {type: sqs, queue: events}
+                  b: {type: sqs, queue: "http://localhost:9324/queue/events"}
+                routes:
+                  - match: {type: A}
+                    to: [a]
+                  - to: [b]
+                """)).anySatisfy(e -> assertThat(e).contains("sinks.b.queue").contains("written there twice"));
+    }
+
     @Test // a review of the refusal across routes: one's own queue by its name and a partner's of that name are two
     void aQueueByItsNameAlone_andAnotherAccountsQueueOfThatName_inTwoRoutes_areTwoQueues() {
         valid("""

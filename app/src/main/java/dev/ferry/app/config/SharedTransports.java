@@ -203,9 +203,37 @@ final class SharedTransports {
         }
     }
 
-    /** Whether two sources make one event of a record: the same format, the same JSON pointers. */
+    /**
+     * Whether two sources may make one event of a record, each in a ledger scope of its own: two {@code json} sources
+     * with the same id and type pointers (the time's or group's apart make the same event), or two other formats alike
+     * or either sniffing ({@code auto} and {@code sns} fall back to {@code raw}: beside a {@code raw} archive, every plain
+     * record was one event twice). A {@code json} source beside another format decodes apart (a tee). One scope named
+     * for both ({@code ledger-scope}) handles each event once, by whichever claims it first.
+     */
     private static boolean decodedAlike(FerryConfig.SourceSpec a, FerryConfig.SourceSpec b) {
-        return java.util.Objects.equals(a.format(), b.format()) && java.util.Objects.equals(a.json(), b.json());
+        if (a.ledgerScope() != null && b.ledgerScope() != null && a.listenerScope().equals(b.listenerScope())) {
+            return false;
+        }
+        boolean aJson = "json".equals(a.format());
+        boolean bJson = "json".equals(b.format());
+        if (aJson || bJson) {
+            return aJson && bJson && (a.json() == null || b.json() == null ? a.json() == b.json()
+                    : java.util.Objects.equals(a.json().id(), b.json().id())
+                    && java.util.Objects.equals(typeOf(a.json()), typeOf(b.json())));
+        }
+        return java.util.Objects.equals(format(a), format(b)) || sniffs(a) || sniffs(b);
+    }
+
+    private static String typeOf(FerryConfig.JsonPointers json) {
+        return json.type() != null ? json.type() : "=" + json.defaultType();
+    }
+
+    private static String format(FerryConfig.SourceSpec source) {
+        return source.format() == null ? "auto" : source.format();
+    }
+
+    private static boolean sniffs(FerryConfig.SourceSpec source) {
+        return format(source).equals("auto") || format(source).equals("sns");
     }
 
     /**
@@ -288,13 +316,19 @@ final class SharedTransports {
                 && excluding.notTypes().containsAll(types);
     }
 
+    /** {@code segment} when it is an account's id (twelve digits), else null: ElasticMQ's {@code /queue/NAME} names none. */
+    private static String account(String segment) {
+        return segment != null && segment.length() == 12 && segment.chars().allMatch(c -> c >= '0' && c <= '9')
+                ? segment : null;
+    }
+
     /** What two sinks both write to (described), or null. */
     private static String sameTarget(FerryConfig.SinkSpec a, FerryConfig.SinkSpec b, boolean acrossRoutes) {
         // across routes a name alone and another account's queue of that name are two queues (one's own "events", a
         // partner's): taken for one, a config writing each from its own route was refused
         if (a.plan() instanceof SqsSinkConfig x && b.plan() instanceof SqsSinkConfig y && x.queue() != null
                 && y.queue() != null && x.queueName().equals(y.queueName())
-                && (acrossRoutes ? java.util.Objects.equals(x.queueAccount(), y.queueAccount())
+                && (acrossRoutes ? java.util.Objects.equals(account(x.queueAccount()), account(y.queueAccount()))
                         : x.queueAccount() == null || y.queueAccount() == null || x.queueAccount().equals(y.queueAccount()))) {
             return "queue " + y.queueName() + " is the queue";
         }
