@@ -129,7 +129,8 @@ final class ConfigParts {
                 // a partner's queue that is there (with its own DLQ): nothing to make, and nothing wrong — refused, a
                 // config reading or writing one failed `queues create` on every run, a deploy's `&& ferry run` never ran
                 elsewhere.add(w.by() + ": queue " + Printable.of(w.queue()) + " of account " + Printable.of(w.account())
-                        + " is there: not made here");
+                        + (caller == null ? " is there (whose it is these credentials cannot tell: they list no queue)"
+                        : " is there") + ": not made here");
                 continue;
             }
             if (w.account() != null && caller != null && !w.account().equals(caller)) {

@@ -201,7 +201,7 @@ final class Poller {
     private boolean take(Taking taking, Capacity capacity, Instant polled, long polledNanos, Busy busy) {
         // the source's list read once, into Ferry's own, in the guard: a plugin's list whose reads throw (a subList changed
         // under it), read again by a give-back part way in, left what the poll took in no lane, the rest never given back
-        var batch = new ArrayList<>(taking.batch);
+        List<Delivery> batch = taking.batch.isEmpty() ? java.util.Collections.emptyList() : new ArrayList<>(taking.batch);
         taking.batch = batch; // every give-back reads this one from here on
         // counted from the answer: being told to a slow observer, it was no work, and another poller stopped it as idle
         taking.answered = !batch.isEmpty() && answering.incrementAndGet() > 0;

@@ -93,7 +93,7 @@ final class MessageStore {
     List<Delivery> receive(Instant now, int max, Duration lease) {
         var visibleAgain = now.plus(lease);
         var batch = new ArrayList<Delivery>(Math.min(max, 1000));
-        var blockedGroups = new HashSet<String>();
+        HashSet<String> blockedGroups = fifo || keyed ? new HashSet<>() : null; // read behind heldByGroup only
         // as SQS: while any message of a group is in flight, none of the group is handed out — not even an earlier one
         // that was released meanwhile (a consumer holding a later one would otherwise run it before its elder). A keyed
         // queue holds its keys so, as Kafka does while a record of the key is out or waits out a Redeliver: it handed a
