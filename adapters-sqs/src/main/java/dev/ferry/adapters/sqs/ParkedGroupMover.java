@@ -20,7 +20,7 @@ import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
  * order, each with the release's token, then deletes them from the dead-letter queue (copy first,
  * delete after). The head, with every other dead letter of its event, is only deleted when it is to be skipped.
  * Messages of other groups, dead letters of the group that were not parked, and those another queue sharing the
- * dead-letter queue dead-lettered, are left where they are (made visible again at the end).
+ * dead-letter queue dead-lettered (or SQS moved there from it), are left where they are (made visible again at the end).
  */
 final class ParkedGroupMover implements GroupParker.Mover {
 
@@ -123,12 +123,11 @@ final class ParkedGroupMover implements GroupParker.Mover {
                 }
                 List<Message> batch;
                 try {
-                    batch = client.receiveMessage(b -> b.queueUrl(deadLetterQueueUrl).maxNumberOfMessages(10).waitTimeSeconds(1)
-                            .overrideConfiguration(SqsTimeouts.receive(1)).visibilityTimeout(readVisibility)
-                            .messageAttributeNames("All")
-                            .messageSystemAttributeNames(MessageSystemAttributeName.MESSAGE_GROUP_ID)).messages();
+                    // with the queue SQS moved a letter from, as the redrive reads it: one SQS moved into a shared DLQ
+                    // itself was taken for this queue's, and the advice to delete it deleted another queue's message
+                    batch = OtherQueuesLetters.receive(client, deadLetterQueueUrl, 10, readVisibility);
                 } catch (RuntimeException e) {
-                    var failed = SqsErrors.translate("ReceiveMessage", deadLetterQueueUrl, e);
+                    var failed = e instanceof FerryException f ? f : SqsErrors.translate("ReceiveMessage", deadLetterQueueUrl, e);
                     if (counted == 0) {
                         throw failed;
                     }
@@ -152,8 +151,7 @@ final class ParkedGroupMover implements GroupParker.Mover {
                     String group = m.attributes().get(MessageSystemAttributeName.MESSAGE_GROUP_ID);
                     var reason = m.messageAttributes().get(DeadLetterAttributes.REASON);
                     String why = reason == null ? null : reason.stringValue();
-                    var from = m.messageAttributes().get(DeadLetterAttributes.SOURCE);
-                    String fromQueue = from == null ? null : from.stringValue();
+                    String fromQueue = OtherQueuesLetters.sourceQueue(m);
                     if (!parked.group().equals(group)) {
                         others.add(m);
                     } else if (blocker == null && sentBackByThis(m, token)) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.domain.parking.GroupParker;
 import dev.ferry.domain.parking.ParkedGroup;
+import dev.ferry.domain.testing.Await;
 import dev.ferry.domain.transport.DeadLetterAttributes;
 import java.time.Instant;
 import java.util.Map;
@@ -239,6 +240,44 @@ class ParkedGroupMoverIT {
                 .containsExactly("o1");
         assertThat(sqs.receiveMessage(b -> b.queueUrl(dlq).maxNumberOfMessages(10).waitTimeSeconds(1)).messages())
                 .extracting(m -> m.body()).containsExactly("p1", "o2");
+    }
+
+    /**
+     * A re-read: a letter of group G that SQS moved into a FIFO DLQ shared by orders and payments itself (payments'
+     * maxReceiveCount) carries none of Ferry's attributes, and a release of orders' G took it for orders' own letter not
+     * parked with the group: "delete it, or move it with redrive --force" — advice that deletes payments' message, or
+     * (the redrive now reads the queue SQS keeps on it) sets it aside. The release names payments, as the redrive does.
+     */
+    @Test
+    void aLetterSqsMovedIntoASharedDlqItself_blocksTheReleaseAsTheOtherQueuesLetter_neverAsOneToDelete() {
+        var queues = SqsQueues.of(sqs);
+        String dlqName = ElasticMq.uniqueName("shared-dlq", true);
+        var orders = queues.create(new SqsQueues.QueueSpec(ElasticMq.uniqueName("orders", true), true,
+                java.time.Duration.ofSeconds(30), java.time.Duration.ZERO, dlqName, 1));
+        var payments = queues.create(new SqsQueues.QueueSpec(ElasticMq.uniqueName("payments", true), true,
+                java.time.Duration.ofSeconds(30), java.time.Duration.ZERO, dlqName, 1));
+        String dlq = orders.deadLetterQueueUrl();
+        String paymentsName = queues.describe(payments.url()).name();
+        sqs.sendMessage(b -> b.queueUrl(payments.url()).messageBody("p1").messageGroupId("G").messageDeduplicationId("p1"));
+        for (int i = 0; i < 5 && queues.approximateMessages(dlq) == 0; i++) { // received past 1, SQS moves it
+            sqs.receiveMessage(b -> b.queueUrl(payments.url()).visibilityTimeout(0).waitTimeSeconds(1));
+        }
+        assertThat(Await.until(java.time.Duration.ofSeconds(10), () -> queues.approximateMessages(dlq) == 1))
+                .as("SQS moved p1 to the DLQ").isTrue();
+        String ordersName = queues.describe(orders.url()).name();
+        var parked = parked(ordersName, "G", "o1", 2, 0);
+        deadLetter(dlq, "G", "o1", Map.of(DeadLetterAttributes.REASON, GroupParker.at(parked),
+                DeadLetterAttributes.SOURCE, ordersName));
+        deadLetter(dlq, "G", "o2", Map.of(DeadLetterAttributes.REASON, GroupParker.behind(parked),
+                DeadLetterAttributes.SOURCE, ordersName));
+
+        var moved = queues.parkedGroupMover(dlq, orders.url()).move(parked, "t-1", false);
+
+        assertThat(moved.problem()).as("%s", moved).contains("dead-lettered from queue " + paymentsName)
+                .doesNotContain("delete it, or move it");
+        assertThat(moved.redriven()).isZero();
+        assertThat(sqs.receiveMessage(b -> b.queueUrl(dlq).maxNumberOfMessages(10).waitTimeSeconds(1)).messages())
+                .extracting(m -> m.body()).as("all three still in the DLQ, in order").containsExactly("p1", "o1", "o2");
     }
 
     @Test
