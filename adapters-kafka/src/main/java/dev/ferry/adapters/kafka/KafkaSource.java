@@ -182,7 +182,7 @@ public final class KafkaSource implements Source, Acknowledger {
         var pending = settled.deadLetters();
         try {
             var failures = new ArrayList<>(settled.failures());
-            deadLetters.writeAll(pending, r -> Revocations.gone(buffers, r), (i, dlqProblem) -> {
+            deadLetters.writeAll(pending, r -> !Revocations.ours(r), (i, dlqProblem) -> {
                 var s = pending.get(i);
                 confirmed[i] = dlqProblem == null;
                 boolean ours = buffers.deadLetterWritten((Rec) s.delivery().receipt(), confirmed[i]);

@@ -355,7 +355,7 @@ final class PartitionBuffers {
     boolean deadLetterWritten(Rec r, boolean written) {
         lock.lock();
         try {
-            boolean gone = r.part.revoked || r.part.revoking;
+            boolean gone = !Revocations.ours(r);
             if (r.state != State.DEAD_LETTERING || gone) { // moved once only; a revoked one's next owner's
                 return !gone;
             }

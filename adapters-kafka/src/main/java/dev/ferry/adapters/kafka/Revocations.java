@@ -69,25 +69,13 @@ final class Revocations {
     }
 
     /**
-     * Whether {@code r}'s partition went, or its revocation stopped waiting for its dead letters (its last commit stays
-     * below the record): a dead letter of it not sent yet is not sent. A key's later dead letter waits for its earlier
-     * one's write; sent once that outlasted the wait, it landed for a partition no longer ours, and the next owner read
-     * the record again and dead-lettered (or ran) it a second time.
-     */
-    static boolean gone(PartitionBuffers buffers, Rec r) {
-        buffers.lock.lock();
-        try {
-            return r.part.revoked || r.part.revoking;
-        } finally {
-            buffers.lock.unlock();
-        }
-    }
-
-    /**
      * Whether {@code r} is still ours to run (a retry, its key's next record): not once its partition went, nor from its
      * revocation's last commit on. Ours then, its dead letter was refused for the commit, yet its key's next record ran
-     * here; the next owner ran the record again after it, and the next one a second time. Read without the lock (both
-     * flags are volatile): the engine asks before each attempt.
+     * here; the next owner ran the record again after it, and the next one a second time. Not ours either, a dead letter
+     * of it not sent yet is not sent: a key's later dead letter waits for its earlier one's write, and sent once that
+     * outlasted the revocation's wait, it landed for a partition no longer ours, and the next owner read the record again
+     * and dead-lettered (or ran) it a second time. Read without the lock (both flags are volatile, and once set stay
+     * set): the engine asks before each attempt.
      */
     static boolean ours(Rec r) {
         return !(r.part.revoked || r.part.revoking);
