@@ -104,26 +104,13 @@ class HandlerSettlementTest {
           // passed: let go of among its events, it was put where a settle finds it though its handler had kept nothing —
           // the report said "0 kept by their handler past it" beside its own stats' keptByHandler=1
     void aMessageTheStopLetGoOfInItsFirstEvent_isNotKeptByItsHandler_inTheReportsStatsEither() throws Exception {
-        var queue = InMemoryQueue.standard("orders");
-        var firstRunning = new CountDownLatch(1);
-        var interrupted = new CountDownLatch(1);
-        var letGo = new CountDownLatch(1); // frees the handler should the stop never interrupt it
-        var listener = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
-            if (event.key().equals("a")) {
-                firstRunning.countDown();
-                try {
-                    letGo.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS);
-                } catch (InterruptedException e) { // the stop's, past its deadline: a kept nothing
-                    interrupted.countDown();
-                    throw new IllegalStateException("a cut short by the stop");
-                }
-            }
-            return Outcome.done();
-        }).config(ListenerTest.fast().skipDelete(true).lease(Duration.ofMinutes(5))
-                .shutdownDeadline(Duration.ofSeconds(1)).build()).build().start();
-        try {
-            queue.send("a\nb");
-            assertThat(firstRunning.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS)).as(listener.stats().line()).isTrue();
+        try (var held = heldInItsFirstEvent(null, () -> { // the stop's interrupt: a kept nothing
+            throw new IllegalStateException("a cut short by the stop");
+        })) {
+            var listener = held.listener();
+            held.queue().send("a\nb");
+            assertThat(held.firstRunning().await(LIMIT.toMillis(), TimeUnit.MILLISECONDS)).as(listener.stats().line())
+                    .isTrue();
 
             var report = CompletableFuture.supplyAsync(listener::stop).get(LIMIT.toMillis(), TimeUnit.MILLISECONDS);
 
@@ -131,11 +118,9 @@ class HandlerSettlementTest {
             assertThat(report.keptPastDeadline()).as("its handler kept nothing: " + report).isZero();
             assertThat(report.stats().keptByHandler()).as("the report's own stats: " + report)
                     .isEqualTo(report.keptPastDeadline());
-            assertThat(interrupted.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS)).as("a's call interrupted").isTrue();
+            assertThat(held.interrupted().await(LIMIT.toMillis(), TimeUnit.MILLISECONDS)).as("a's call interrupted")
+                    .isTrue();
             assertThat(listener.stats().keptByHandler()).as("after a's call: " + listener.stats().line()).isZero();
-        } finally {
-            letGo.countDown();
-            listener.stop();
         }
     }
 
@@ -144,26 +129,13 @@ class HandlerSettlementTest {
           // handler past it" beside its own stats' keptByHandler=1. Read before the interrupt, that 0 failed every time
     void aFirstEventItsHandlerKeepsAsTheStopInterruptsIt_isReportedKeptPastTheDeadline_asInTheReportsStats()
             throws Exception {
-        var queue = InMemoryQueue.standard("orders");
         var ledger = InMemoryLedger.create();
-        var firstRunning = new CountDownLatch(1);
-        var interrupted = new CountDownLatch(1);
-        var letGo = new CountDownLatch(1); // frees the handler should the stop never interrupt it
-        var listener = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
-            if (event.key().equals("a")) {
-                firstRunning.countDown();
-                try {
-                    letGo.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS);
-                } catch (InterruptedException e) { // the stop's, past its deadline: a's effect made all the same, kept
-                    interrupted.countDown();
-                }
-            }
-            return Outcome.done();
-        }).ledger(ledger).config(ListenerTest.fast().skipDelete(true).lease(Duration.ofMinutes(5))
-                .shutdownDeadline(Duration.ofSeconds(1)).build()).build().start();
-        try {
-            queue.send("a\nb");
-            assertThat(firstRunning.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS)).as(listener.stats().line()).isTrue();
+        // the stop's interrupt: a's effect made all the same, kept
+        try (var held = heldInItsFirstEvent(ledger, () -> { })) {
+            var listener = held.listener();
+            held.queue().send("a\nb");
+            assertThat(held.firstRunning().await(LIMIT.toMillis(), TimeUnit.MILLISECONDS)).as(listener.stats().line())
+                    .isTrue();
 
             var report = CompletableFuture.supplyAsync(listener::stop).get(LIMIT.toMillis(), TimeUnit.MILLISECONDS);
 
@@ -171,10 +143,52 @@ class HandlerSettlementTest {
             assertThat(report.keptPastDeadline()).as("a kept by its handler as its call ended: " + report).isEqualTo(1);
             assertThat(report.stats().keptByHandler()).as("the report's own stats: " + report)
                     .isEqualTo(report.keptPastDeadline());
-            assertThat(interrupted.getCount()).as("a's call interrupted before the report").isZero();
+            assertThat(held.interrupted().getCount()).as("a's call interrupted before the report").isZero();
             assertThat(ledger.peek(LedgerKeys.event("orders", "a"))).as("a's claim held for its handler's settle")
                     .get().isInstanceOf(Claim.InProgress.class);
-        } finally {
+        }
+    }
+
+    /**
+     * A started skip-delete listener of a queue of its own, with {@code ledger} unless that is null, whose handler
+     * holds the call for event a until the stop's deadline of a second is past and the stop interrupts it;
+     * {@code whenInterrupted} is what the call does then, before it answers done. Both stop tests send "a\nb", and
+     * close what this returns.
+     */
+    private static HeldInItsFirstEvent heldInItsFirstEvent(InMemoryLedger ledger, Runnable whenInterrupted) {
+        var queue = InMemoryQueue.standard("orders");
+        var firstRunning = new CountDownLatch(1);
+        var interrupted = new CountDownLatch(1);
+        var letGo = new CountDownLatch(1); // frees the handler should the stop never interrupt it
+        var builder = Listener.builder(queue, queue, new LineDecoder(), (event, delivery) -> {
+            if (event.key().equals("a")) {
+                firstRunning.countDown();
+                try {
+                    letGo.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) { // the stop's, past its deadline
+                    interrupted.countDown();
+                    whenInterrupted.run();
+                }
+            }
+            return Outcome.done();
+        });
+        if (ledger != null) {
+            builder.ledger(ledger);
+        }
+        var listener = builder.config(ListenerTest.fast().skipDelete(true).lease(Duration.ofMinutes(5))
+                .shutdownDeadline(Duration.ofSeconds(1)).build()).build().start();
+        return new HeldInItsFirstEvent(queue, listener, firstRunning, interrupted, letGo);
+    }
+
+    /**
+     * A listener {@link #heldInItsFirstEvent held in event a's call}: {@code firstRunning} once the call began,
+     * {@code interrupted} once the stop interrupted it. Closing frees a call the stop never interrupted and stops the
+     * listener, a failed assertion too leaving no listener running.
+     */
+    private record HeldInItsFirstEvent(InMemoryQueue queue, Listener listener, CountDownLatch firstRunning,
+            CountDownLatch interrupted, CountDownLatch letGo) implements AutoCloseable {
+        @Override
+        public void close() {
             letGo.countDown();
             listener.stop();
         }

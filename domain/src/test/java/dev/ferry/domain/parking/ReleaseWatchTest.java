@@ -99,6 +99,25 @@ class ReleaseWatchTest {
         void run() throws Exception;
     }
 
+    /**
+     * The listener's part once the release said CLOSING: copy 1 passes, then {@code rest} with the release's token.
+     * Nothing at all if it never says so, the release's own answer then failing the test.
+     */
+    private Thread afterFirstCopy(AfterFirstCopy rest) {
+        return listener(() -> {
+            if (!Await.until(LIMIT, this::closing)) {
+                return;
+            }
+            String token = state().releaseToken();
+            parker.passed("s", "A", token, 1);
+            rest.run(token);
+        });
+    }
+
+    private interface AfterFirstCopy {
+        void run(String token) throws Exception;
+    }
+
     /** Group A's release, {@code listener} playing its part beside it; joined (bounded) whatever the release does. */
     private GroupParker.Released releaseBeside(Thread listener) throws InterruptedException {
         return releaseBeside(listener, null);
@@ -116,12 +135,7 @@ class ReleaseWatchTest {
     @Test // the review's sequence: copies sent, CLOSING, then the producer's a5 reaches the listener among them
     void aMessageParkedAmongTheCopiesAfterTheReleaseSaidClosing_isMovedToo_andTheGroupFlowsOnceItPasses() throws Exception {
         parkThree();
-        var listener = listener(() -> {
-            if (!Await.until(LIMIT, this::closing)) {
-                return;
-            }
-            String token = state().releaseToken();
-            parker.passed("s", "A", token, 1);
+        var listener = afterFirstCopy(token -> {
             parkBehind("a5"); // the group not drained (copies 2 and 3 still to pass): it comes after them
             parker.passed("s", "A", token, 2);
             parker.passed("s", "A", token, 3); // before the fix, the group stayed parked here for good
@@ -189,14 +203,8 @@ class ReleaseWatchTest {
     @Test // watched, a copy that fails again is said: the release had answered "released", the group parked behind it
     void aCopyThatFailsAgainWhileWatched_isSaid_theGroupParkedAgainBehindIt() throws Exception {
         parkThree();
-        var listener = listener(() -> {
-            if (!Await.until(LIMIT, this::closing)) {
-                return;
-            }
-            String token = state().releaseToken();
-            parker.passed("s", "A", token, 1);
-            parker.park("s", "A", "a3", "m-a3-copy", "a3 fails again", token, false); // the cause not fixed for a3
-        });
+        var listener = afterFirstCopy(token ->
+                parker.park("s", "A", "a3", "m-a3-copy", "a3 fails again", token, false)); // the cause not fixed for a3
         try {
             assertThatThrownBy(() -> parker.release("s", "A", false, mover, LIMIT))
                     .isInstanceOf(GroupParker.ReleaseInterrupted.class).hasMessageContaining("parked again behind a3");
