@@ -1,12 +1,10 @@
 package dev.ferry.adapters.mvstore.internal;
 
-import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 import org.h2.store.fs.FilePath;
-import org.h2.store.fs.FilePathWrapper;
 
 /**
  * H2's name for a file (under any scheme: Ferry's, a test's) whose channels, opened while an H2 store is opened by it, are
@@ -18,11 +16,11 @@ import org.h2.store.fs.FilePathWrapper;
  *
  * <p>Public only because H2 makes a path of each scheme by reflection; not Ferry's API.
  */
-public final class ClosedOnFailureFilePath extends FilePathWrapper {
+public final class ClosedOnFailureFilePath extends ScopedFilePath<List<FileChannel>> {
 
     private static final String SCHEME = "ferry-closed-on-failure";
-    /** The channels opened by the opening under way on this thread (null: none is). */
-    private static final ThreadLocal<List<FileChannel>> OPENING = new ThreadLocal<>();
+    /** The channels opened by the opening under way on this thread; above the registration, which is made with it. */
+    private static final Scope<List<FileChannel>> OPENING = new Scope<>();
 
     static {
         FilePath.register(new ClosedOnFailureFilePath());
@@ -30,11 +28,12 @@ public final class ClosedOnFailureFilePath extends FilePathWrapper {
 
     /** H2 makes one of these for every path of the scheme; use {@link #of}. */
     public ClosedOnFailureFilePath() {
+        super(SCHEME, OPENING);
     }
 
     /** The name under which H2 opens the file it knows as {@code name} (any scheme's), closed if its opening fails. */
     public static String of(String name) {
-        return SCHEME + ":" + name;
+        return named(SCHEME, name);
     }
 
     /**
@@ -43,41 +42,20 @@ public final class ClosedOnFailureFilePath extends FilePathWrapper {
      * matter), letting go of the file's lock.
      */
     public static <T> T closingOnFailure(Supplier<T> opening) {
-        var outer = OPENING.get();
         var opened = new ArrayList<FileChannel>(1);
-        OPENING.set(opened);
         try {
-            return opening.get();
+            return OPENING.run(opened, opening);
         } catch (Throwable e) {
             for (var channel : opened) {
-                try {
-                    channel.close();
-                } catch (IOException | RuntimeException | Error alsoFailed) {
-                    e.addSuppressed(alsoFailed);
-                }
+                closeInto(channel, e);
             }
             throw e;
-        } finally {
-            if (outer == null) {
-                OPENING.remove(); // left set, a pooled thread's later channels kept in a finished opening's list
-            } else {
-                OPENING.set(outer);
-            }
         }
     }
 
     @Override
-    public String getScheme() {
-        return SCHEME;
-    }
-
-    @Override
-    public FileChannel open(String mode) throws IOException {
-        var channel = getBase().open(mode);
-        var opened = OPENING.get();
-        if (opened != null) {
-            opened.add(channel);
-        }
+    FileChannel opened(FileChannel channel, List<FileChannel> opened) {
+        opened.add(channel);
         return channel;
     }
 }

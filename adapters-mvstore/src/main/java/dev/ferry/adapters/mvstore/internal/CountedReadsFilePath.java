@@ -8,7 +8,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.h2.store.fs.FileBase;
 import org.h2.store.fs.FilePath;
-import org.h2.store.fs.FilePathWrapper;
 
 /**
  * H2's name for a file (under any scheme: Ferry's, a test's) whose channel counts the reads that fail on it. H2 keeps
@@ -20,11 +19,14 @@ import org.h2.store.fs.FilePathWrapper;
  *
  * <p>Public only because H2 makes a path of each scheme by reflection; not Ferry's API.
  */
-public final class CountedReadsFilePath extends FilePathWrapper {
+public final class CountedReadsFilePath extends ScopedFilePath<AtomicLong> {
 
     private static final String SCHEME = "ferry-counted";
-    /** The failed reads of the opening under way on this thread (null: none): the channel H2 opens for it counts them. */
-    private static final ThreadLocal<AtomicLong> OPENING = new ThreadLocal<>();
+    /**
+     * The failed reads of the opening under way on this thread: the channel H2 opens for it counts them. Above the
+     * registration, which is made with it.
+     */
+    private static final Scope<AtomicLong> OPENING = new Scope<>();
 
     static {
         FilePath.register(new CountedReadsFilePath());
@@ -32,11 +34,12 @@ public final class CountedReadsFilePath extends FilePathWrapper {
 
     /** H2 makes one of these for every path of the scheme; use {@link #of}. */
     public CountedReadsFilePath() {
+        super(SCHEME, OPENING);
     }
 
     /** The name under which H2 opens the file it knows as {@code name} (any scheme's), its reads counted. */
     public static String of(String name) {
-        return SCHEME + ":" + name;
+        return named(SCHEME, name);
     }
 
     /**
@@ -45,29 +48,12 @@ public final class CountedReadsFilePath extends FilePathWrapper {
      * that channel is open. A channel opened on another thread counts nothing, as before this count.
      */
     public static <T> T counting(AtomicLong failedReads, Supplier<T> opening) {
-        var outer = OPENING.get();
-        OPENING.set(failedReads);
-        try {
-            return opening.get();
-        } finally {
-            if (outer == null) {
-                OPENING.remove(); // left set, a pooled thread's later channels counted into a finished opening's
-            } else {
-                OPENING.set(outer);
-            }
-        }
+        return OPENING.run(failedReads, opening);
     }
 
     @Override
-    public String getScheme() {
-        return SCHEME;
-    }
-
-    @Override
-    public FileChannel open(String mode) throws IOException {
-        var channel = getBase().open(mode);
-        var failedReads = OPENING.get();
-        return failedReads == null ? channel : new Counted(channel, failedReads);
+    FileChannel opened(FileChannel channel, AtomicLong failedReads) {
+        return new Counted(channel, failedReads);
     }
 
     /** The base channel, every read that fails on it counted; all else passed through as it is. */
