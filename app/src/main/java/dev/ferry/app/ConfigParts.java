@@ -1,5 +1,6 @@
 package dev.ferry.app;
 
+import dev.ferry.adapters.sqs.SqsModule;
 import dev.ferry.adapters.sqs.SqsQueues;
 import dev.ferry.adapters.sqs.SqsSinkConfig;
 import dev.ferry.adapters.sqs.SqsSourceConfig;
@@ -104,12 +105,12 @@ final class ConfigParts {
         var wanted = new ArrayList<Wanted>();
         config.sources().forEach((name, source) -> {
             if (source.plan() instanceof SqsSourceConfig sqs) {
-                wanted.add(new Wanted("source '" + name + "'", sqs.queue(), account(sqs.queueAccount()), sqs.queueSpec()));
+                wanted.add(new Wanted("source '" + name + "'", sqs.queue(), sqs.queueAccount(), sqs.queueSpec()));
             }
         });
         config.sinks().forEach((name, sink) -> {
             if (sink.plan() instanceof SqsSinkConfig sqs) {
-                wanted.add(new Wanted("sink '" + name + "'", sqs.queue(), account(sqs.queueAccount()), sqs.queueSpec()));
+                wanted.add(new Wanted("sink '" + name + "'", sqs.queue(), sqs.queueAccount(), sqs.queueSpec()));
             }
         });
         // the queues given by name alone first (a stable sort): their URLs show the caller's account before one whose URL
@@ -141,7 +142,7 @@ final class ConfigParts {
             // a fresh account's own queues named by their URLs were all refused
             var made = queues.create(w.spec());
             created.add(made);
-            caller = caller != null ? caller : accountOf(made.url());
+            caller = caller != null ? caller : SqsModule.queueAccount(made.url());
             if (w.account() != null && caller != null && !w.account().equals(caller)) {
                 refused.add(w.by() + ": queue " + Printable.of(w.queue()) + " belongs to account "
                         + Printable.of(w.account()) + ", but these credentials made " + Printable.of(made.url())
@@ -164,22 +165,10 @@ final class ConfigParts {
     /** The caller's account as the URL of a queue of theirs shows it; null when they list none or may not list. */
     private static String listedAccount(SqsClient client) {
         try {
-            return client.listQueues().queueUrls().stream().findFirst().map(ConfigParts::accountOf).orElse(null);
+            return client.listQueues().queueUrls().stream().findFirst().map(SqsModule::queueAccount).orElse(null);
         } catch (RuntimeException e) { // a role that may create but not list: not known, told by what is made
             return null;
         }
-    }
-
-    /** The account a queue URL names: the segment of its path before the queue's name; null when it has none. */
-    private static String accountOf(String url) {
-        var parts = url.split("/");
-        return parts.length >= 5 ? account(parts[parts.length - 2]) : null;
-    }
-
-    /** {@code segment} when it is an account's id (twelve digits), else null: ElasticMQ's {@code /queue/NAME} names none. */
-    private static String account(String segment) {
-        return segment != null && segment.length() == 12 && segment.chars().allMatch(c -> c >= '0' && c <= '9')
-                ? segment : null;
     }
 
     /** Whether the queue {@code w} names answers at its own URL (made already, in its account). */

@@ -108,6 +108,18 @@ class EnvReferencesTest {
                                 + "variable SINK puts \"\\t\" at the value's start")));
     }
 
+    @Test // the whitespace check ran when the reader's count of errors had not grown, and a problem said already is
+          // listed once: the second item naming the unset variable the first named was judged, filled in without it, and
+          // refused for the set variable beside it while the first, alike, was not
+    void twoItemsNamingOneUnsetVariable_areSaidUnset_andNeitherIsJudgedForWhitespace() {
+        var result = ConfigReader.parse("ferry.yaml", "sources: {s: {sqs: {queue: orders, allowed-senders: "
+                + "[\"${A}${MISSING}\", \"${B}${MISSING}\"]}, format: mturk}}\n" + TAIL,
+                Map.of("A", "AIDA1\n", "B", "AIDA2\n")::get, ConfigReaderTest.ADAPTERS);
+        assertThat(result).as(String.valueOf(result)).isInstanceOfSatisfying(ConfigReader.Result.Invalid.class,
+                invalid -> assertThat(invalid.errors()).singleElement().asString().startsWith("ferry.yaml:1: "
+                        + "sources.s.sqs.allowed-senders: environment variable MISSING is not set"));
+    }
+
     @Test // a review: the blank refusal hit every mapping, and files that started before no longer did
     void otherMapsValues_blankFromAVariable_areValues() {
         var result = ConfigReader.parse("ferry.yaml", """

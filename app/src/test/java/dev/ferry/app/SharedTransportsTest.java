@@ -97,6 +97,20 @@ class SharedTransportsTest {
                 """ + ROUTE_TO_LOG);
     }
 
+    @Test // a review: refused on a may (a name alone beside a partner's URL), the error said nothing of how to keep both
+    void aNameAloneBesideAnotherAccountsQueueOfThatName_inOneRoute_isRefusedSayingHowToKeepBoth() {
+        assertThat(errors("""
+                sources:
+                  in: {sqs: {queue: orders}}
+                sinks:
+                  mine: {type: sqs, queue: events}
+                  partner: {type: sqs, queue: "https://sqs.eu-west-1.amazonaws.com/999999999999/events"}
+                routes:
+                  - to: [mine, partner]
+                """)).anySatisfy(e -> assertThat(e).contains("queue events (one setting names no account")
+                .contains("if they are two queues, name yours by its URL or ARN"));
+    }
+
     @Test // a last look: ElasticMQ's /queue/NAME names no account — across routes it is the queue named alone
     void elasticMqsQueueUrl_andTheQueueByItsName_inTwoRoutes_areOneQueue() {
         assertThat(errors("""
@@ -109,6 +123,34 @@ class SharedTransportsTest {
                     to: [a]
                   - to: [b]
                 """)).anySatisfy(e -> assertThat(e).contains("sinks.b.queue").contains("written there twice"));
+    }
+
+    @Test // one queue decided in four places, ElasticMQ's /queue/NAME taken for account "queue" in three: its URL and
+          // its /000000000000/ URL (one queue to ElasticMQ, which finds a queue by its name) passed as two queues for two
+          // sources, for a sink on its source's queue (a loop), and for two sinks of one route
+    void elasticMqsQueueUrl_andItsAccountUrl_areOneQueue_inEveryCheck() {
+        assertThat(errors("""
+                sources:
+                  a: {sqs: {queue: "http://localhost:9324/queue/orders"}}
+                  b: {sqs: {queue: "http://localhost:9324/000000000000/orders"}}
+                """ + ROUTE_TO_LOG)).anySatisfy(e -> assertThat(e).contains("sources.b.sqs")
+                .contains("source 'a' reads queue orders already"));
+        assertThat(errors("""
+                sources: {in: {sqs: {queue: "http://localhost:9324/000000000000/orders"}}}
+                sinks: {again: {type: sqs, queue: "http://localhost:9324/queue/orders"}}
+                routes:
+                  - to: [again]
+                """)).anySatisfy(e -> assertThat(e).contains("sinks.again.queue")
+                .contains("queue orders (one setting names no account").contains("is the queue that source 'in' reads"));
+        assertThat(errors("""
+                sources: {in: {sqs: {queue: orders}}}
+                sinks:
+                  a: {type: sqs, queue: "http://localhost:9324/queue/audit"}
+                  b: {type: sqs, queue: "http://localhost:9324/000000000000/audit"}
+                routes:
+                  - to: [a, b]
+                """)).anySatisfy(e -> assertThat(e).contains("sinks.b.queue").contains("sink 'a' writes")
+                .contains("route 'route-0' sends to both"));
     }
 
     @Test // a review of the refusal across routes: one's own queue by its name and a partner's of that name are two
@@ -211,7 +253,7 @@ class SharedTransportsTest {
                 routes:
                   - to: [again]
                 """)).anySatisfy(e -> assertThat(e).contains("sinks.again.queue")
-                .contains("queue orders is the queue that source 'in' reads"));
+                .contains("queue orders (one setting names no account").contains("is the queue that source 'in' reads"));
         valid("""
                 sources: {in: {sqs: {queue: "arn:aws:sqs:eu-west-1:111111111111:orders"}}}
                 sinks: {out: {type: sqs, queue: "arn:aws:sqs:eu-west-1:222222222222:orders"}}

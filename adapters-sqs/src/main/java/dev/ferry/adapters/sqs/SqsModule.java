@@ -44,15 +44,26 @@ public final class SqsModule {
         return queue.substring(cut + 1);
     }
 
-    /** The account that owns the queue, when its ARN or URL names it; null for a bare name (the caller's own). */
-    static String queueAccount(String queue) {
+    /**
+     * The account that owns the queue, when its ARN or URL names one (twelve digits); null for a bare name (the caller's
+     * own) and for ElasticMQ's {@code /queue/NAME}, which names none (ElasticMQ finds a queue by its name, whatever the
+     * segment). The segment was taken as it was: "queue" was an account, so {@code /queue/x} and {@code /000000000000/x},
+     * one queue, were two queues to every check of the config but the one across routes, which kept a twelve-digit test
+     * of its own (as {@code queues create} did). Public for {@code queues create}, which reads the caller's account from
+     * a queue URL.
+     */
+    public static String queueAccount(String queue) {
+        String segment;
         if (queue.startsWith("arn:")) {
             var parts = queue.split(":", -1);
-            return parts.length == 6 && !parts[4].isEmpty() ? parts[4] : null;
+            segment = parts.length == 6 ? parts[4] : null;
+        } else {
+            int last = queue.lastIndexOf('/');
+            int before = last <= 0 ? -1 : queue.lastIndexOf('/', last - 1);
+            segment = queue.contains("://") && before >= 0 && before + 1 < last
+                    && queue.indexOf("://") + 2 < before ? queue.substring(before + 1, last) : null;
         }
-        int last = queue.lastIndexOf('/');
-        int before = last <= 0 ? -1 : queue.lastIndexOf('/', last - 1);
-        return queue.contains("://") && before >= 0 && before + 1 < last
-                && queue.indexOf("://") + 2 < before ? queue.substring(before + 1, last) : null;
+        return segment != null && segment.length() == 12 && segment.chars().allMatch(c -> c >= '0' && c <= '9')
+                ? segment : null;
     }
 }

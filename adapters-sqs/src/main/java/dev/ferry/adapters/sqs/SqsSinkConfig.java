@@ -86,8 +86,10 @@ public record SqsSinkConfig(String name, String queue, SqsSink.Deduplication ded
                 .contentBasedDeduplication(deduplication == SqsSink.Deduplication.CONTENT_BASED);
     }
 
-    /** The queue's name, whether the setting is a name, a URL or an ARN. */
-    /** The account that owns the queue, when the setting names it (an ARN, a queue URL); null for a bare name. */
+    /**
+     * The account that owns the queue, when the setting names it (an ARN, a queue URL: twelve digits); null for a bare
+     * name and for ElasticMQ's {@code /queue/NAME}, which names none.
+     */
     public String queueAccount() {
         return SqsModule.queueAccount(queue);
     }

@@ -67,8 +67,8 @@ public record SqsSourceConfig(String name, String queue, Set<String> allowedSend
     }
 
     /**
-     * The account that owns the queue, when the setting names it (an ARN, a queue URL); null for a bare
-     * name (the caller's own account, whichever that is).
+     * The account that owns the queue, when the setting names it (an ARN, a queue URL: twelve digits); null for a bare
+     * name (the caller's own account, whichever that is) and for ElasticMQ's {@code /queue/NAME}, which names none.
      */
     public String queueAccount() {
         return SqsModule.queueAccount(queue);

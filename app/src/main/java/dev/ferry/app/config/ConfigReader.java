@@ -176,8 +176,9 @@ public final class ConfigReader {
                     if (first != null) {
                         // two listeners on one queue: each orders groups on its own and claims in its own scope, so a
                         // message both receive (a lease run out, SQS's at-least-once) is handled twice, out of order
-                        e.getValue().error("sqs", "source '" + first + "' reads queue " + queue + " already; one source per "
-                                + "queue (raise listener.concurrency or pollers for more throughput)");
+                        e.getValue().error("sqs", "source '" + first + "' reads queue " + queue + " already"
+                                + SharedTransports.mayBeTwo(queues.get(first).queueAccount(), sqs.queueAccount())
+                                + "; one source per queue (raise listener.concurrency or pollers for more throughput)");
                     }
                 }
                 if (source.onPoison() == OnPoison.PARK && "memory".equals(kind)) {
@@ -227,8 +228,7 @@ public final class ConfigReader {
     private static String sameQueue(Map<String, SqsSourceConfig> others, SqsSourceConfig sqs) {
         for (var other : others.entrySet()) {
             var o = other.getValue();
-            if (o.queueName().equals(sqs.queueName())
-                    && (o.queueAccount() == null || sqs.queueAccount() == null || o.queueAccount().equals(sqs.queueAccount()))) {
+            if (SharedTransports.sameQueue(o.queueName(), o.queueAccount(), sqs.queueName(), sqs.queueAccount(), true)) {
                 return other.getKey();
             }
         }

@@ -50,11 +50,30 @@ final class References {
     }
 
     /**
-     * {@code value} with its references filled in; {@code key} is what holds it, {@code providers} the config providers
-     * of the Kafka {@code properties} map it is in (their references pass through as text), or none. What cannot be
-     * read is told to {@code error}, and the value is kept.
+     * Values compared exactly — a SenderId, a topic, a route's sink, a queue — whose variable's whitespace matched
+     * nothing: {@code allowed-senders: ["${MTURK_SENDER_ID}"]} from a Secret made {@code --from-file} kept the file's
+     * newline, passed {@code validate}, and every real notification was dead-lettered as a foreign sender's. (A blank
+     * one is refused where it is read: Section's BLANK_REFUSED, a route's type.)
      */
-    static String substitute(String key, String value, java.util.function.Function<String, String> env,
+    private static final java.util.Set<String> COMPARED_EXACTLY = java.util.Set.of("allowed-senders", "topics", "to", "queue");
+    /** In a route's {@code match}: a type "Orders\n" from a variable matched no event (dead-lettered as unmatched). */
+    private static final java.util.Set<String> MATCHED_EXACTLY =
+            java.util.Set.of("type", "types", "type-prefix", "not-types", "attributes");
+
+    /** A variable whose value is at an end of the filled-in value, and the whitespace that value has at that end. */
+    private record Edge(String variable, String whitespace) {
+    }
+
+    /**
+     * {@code value} with its references filled in; {@code key} is what holds it, in the section at {@code section},
+     * {@code providers} the config providers of the Kafka {@code properties} map it is in (their references pass through
+     * as text), or none. What cannot be read is told to {@code error}, and the value is kept. A value compared exactly
+     * whose variable put whitespace at its start or end is refused, not stripped: whitespace written in the file (a
+     * default's too) is the writer's, and meant; a value that is only whitespace is blank, and said so where it is read.
+     * Judged here, where each variable is read: a second reading of the value restated the default's rule, and ran only
+     * when the reader's list of errors had not grown, which a problem said already (not listed twice) left as it was.
+     */
+    static String substitute(String section, String key, String value, java.util.function.Function<String, String> env,
                              java.util.function.Consumer<String> error, java.util.Set<String> providers) {
         var other = OTHER_REFERENCE.matcher(value.strip());
         if (other.matches()) {
@@ -80,77 +99,62 @@ final class References {
             return value;
         }
         var sb = new StringBuilder();
+        boolean unset = false;
+        Edge start = null; // null while nothing is filled in, or when the file's text (a default's too) starts the value
+        Edge end = null;
+        int from = 0; // where the file's text after the last reference starts
         while (m.find()) {
             if (m.group(2) != null && NESTED.matcher(m.group(2)).find()) { // ${A:-${B}}: read as "${B" and a "}" left over
                 error.accept("'" + value + "': a default holding another ${...} is not read; give the default as text");
                 return value;
             }
             String v = env.apply(m.group(1));
+            boolean fromTheVariable = true;
             if (v == null || v.isEmpty() && m.group(2) != null) {
                 v = m.group(2); // as the shell: ${VAR:-default} when VAR is unset or empty (SQS_ENDPOINT= in a .env)
+                fromTheVariable = false; // a default is written in the file: its whitespace is meant
             }
             if (v == null) {
                 error.accept("environment variable " + m.group(1) + " is not set (write ${" + m.group(1)
                         + ":-default} for a default)");
+                unset = true;
                 v = "";
             }
+            boolean started = sb.length() > 0 || m.start() > from; // something filled in or written before it
+            if (m.start() > from) {
+                end = null; // the file's text comes after the last variable: the value does not end in it
+            }
+            if (!v.isEmpty()) { // an empty value is at no edge: what is beside it is
+                if (!started) {
+                    start = fromTheVariable
+                            ? new Edge(m.group(1), v.substring(0, v.length() - v.stripLeading().length())) : null;
+                }
+                end = fromTheVariable ? new Edge(m.group(1), v.substring(v.stripTrailing().length())) : null;
+            }
             m.appendReplacement(sb, java.util.regex.Matcher.quoteReplacement(v));
-        }
-        m.appendTail(sb);
-        return sb.toString();
-    }
-
-    /**
-     * Values compared exactly — a SenderId, a topic, a route's sink, a queue — whose variable's whitespace matched
-     * nothing: {@code allowed-senders: ["${MTURK_SENDER_ID}"]} from a Secret made {@code --from-file} kept the file's
-     * newline, passed {@code validate}, and every real notification was dead-lettered as a foreign sender's. (A blank
-     * one is refused where it is read: Section's BLANK_REFUSED, a route's type.)
-     */
-    private static final java.util.Set<String> COMPARED_EXACTLY = java.util.Set.of("allowed-senders", "topics", "to", "queue");
-    /** In a route's {@code match}: a type "Orders\n" from a variable matched no event (dead-lettered as unmatched). */
-    private static final java.util.Set<String> MATCHED_EXACTLY =
-            java.util.Set.of("type", "types", "type-prefix", "not-types", "attributes");
-
-    /**
-     * Tells {@code error} when {@code key} of the section at {@code section} is compared exactly and a variable's value
-     * put whitespace at the start or end of {@code filledIn}, {@code written} with its references filled in. Refused,
-     * not stripped: whitespace written in the file (a default's too) is the writer's, and meant; a value that is only
-     * whitespace is blank, and said so where it is read.
-     */
-    static void refuseEdgeWhitespace(String section, String key, String written, String filledIn,
-                                     java.util.function.Function<String, String> env, java.util.function.Consumer<String> error) {
-        boolean compared = COMPARED_EXACTLY.contains(key) || section.endsWith(".match") && MATCHED_EXACTLY.contains(key);
-        if (!compared || filledIn.isBlank() || filledIn.strip().equals(filledIn)) {
-            return;
-        }
-        record Piece(String text, String variable) {
-        }
-        // the value in the pieces it was filled in from: the file's text (a default's too), and variables' values
-        var pieces = new java.util.ArrayList<Piece>();
-        var m = ConfigReader.ENV.matcher(written);
-        int from = 0;
-        while (m.find()) {
-            pieces.add(new Piece(written.substring(from, m.start()), null));
-            String v = env.apply(m.group(1));
-            boolean given = v != null && !(v.isEmpty() && m.group(2) != null); // else its default, as substitute reads it
-            pieces.add(given ? new Piece(v, m.group(1)) : new Piece(m.group(2) == null ? "" : m.group(2), null));
             from = m.end();
         }
-        pieces.add(new Piece(written.substring(from), null));
-        pieces.removeIf(p -> p.text().isEmpty());
-        var first = pieces.getFirst();
-        var last = pieces.getLast();
-        boolean leading = first.variable() != null && Character.isWhitespace(first.text().codePointAt(0));
-        boolean trailing = last.variable() != null && Character.isWhitespace(last.text().codePointBefore(last.text().length()));
-        if (leading || trailing) {
+        m.appendTail(sb);
+        if (from < value.length()) {
+            end = null;
+        }
+        String filledIn = sb.toString();
+        boolean compared = COMPARED_EXACTLY.contains(key) || section.endsWith(".match") && MATCHED_EXACTLY.contains(key);
+        if (!unset && compared && !filledIn.isBlank()) { // an unset variable is said already, its value not filled in
+            refuseEdge(value, start, end, error);
+        }
+        return filledIn;
+    }
+
+    /** Tells {@code error} of the variable that puts whitespace at the value's start, else at its end, if one does. */
+    private static void refuseEdge(String written, Edge start, Edge end, java.util.function.Consumer<String> error) {
+        boolean leading = start != null && !start.whitespace().isEmpty();
+        var edge = leading ? start : end;
+        if (edge != null && !edge.whitespace().isEmpty()) {
             // the whitespace alone is shown, not the value: an attribute matched may be a shared token
-            String text = (leading ? first : last).text();
-            String edge = leading ? text.substring(0, text.length() - text.stripLeading().length())
-                    : text.substring(text.stripTrailing().length());
-            error.accept("'" + written + "': the variable " + (leading ? first : last).variable() + " puts "
-                    + shown(edge) + " at the value's " + (leading ? "start" : "end") + ", which is kept, and no name "
-                    + "compared exactly has it (a Secret made --from-file keeps the file's newline); take it out of the "
-                    + "variable");
+            error.accept("'" + written + "': the variable " + edge.variable() + " puts " + shown(edge.whitespace())
+                    + " at the value's " + (leading ? "start" : "end") + ", which is kept, and no name compared exactly "
+                    + "has it (a Secret made --from-file keeps the file's newline); take it out of the variable");
         }
     }
 

@@ -381,11 +381,6 @@ final class Section implements Settings {
     }
 
     private String substitute(String key, String value, Set<String> providers) {
-        int before = reader.errors.size();
-        String v = References.substitute(key, value, reader.env, message -> error(key, message), providers);
-        if (reader.errors.size() == before) { // a reference not read (or unset) is said already, its value not filled in
-            References.refuseEdgeWhitespace(path, key, value, v, reader.env, message -> error(key, message));
-        }
-        return v;
+        return References.substitute(path, key, value, reader.env, message -> error(key, message), providers);
     }
 }

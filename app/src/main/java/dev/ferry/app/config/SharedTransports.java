@@ -316,21 +316,38 @@ final class SharedTransports {
                 && excluding.notTypes().containsAll(types);
     }
 
-    /** {@code segment} when it is an account's id (twelve digits), else null: ElasticMQ's {@code /queue/NAME} names none. */
-    private static String account(String segment) {
-        return segment != null && segment.length() == 12 && segment.chars().allMatch(c -> c >= '0' && c <= '9')
-                ? segment : null;
+    /**
+     * Whether two SQS queue settings, each a name and the account it names ({@code queueAccount()}: twelve digits, or
+     * null), name one queue: one name in one account. A name alone is in the caller's account, which the file does not
+     * say. With {@code bareNameIsAnyAccount} that may be either account named, and a may is refused: two sources on one
+     * queue, a sink on its source's queue, two sinks of one route. Without, it is one's own queue, and another account's
+     * of that name a partner's: two sinks across routes (a catch-all to one's own and a route to a partner's was
+     * refused). Each check kept a copy of this rule, and ElasticMQ's {@code /queue/x} was the queue {@code x} across
+     * routes but account "queue"'s in the other three.
+     */
+    static boolean sameQueue(String nameA, String accountA, String nameB, String accountB, boolean bareNameIsAnyAccount) {
+        return nameA.equals(nameB) && (java.util.Objects.equals(accountA, accountB)
+                || bareNameIsAnyAccount && (accountA == null || accountB == null));
+    }
+
+    /**
+     * What to add to a refusal of two queue settings {@link #sameQueue} took for one only because one names no account: a
+     * name alone and a partner's queue of that name were refused with no word of how to keep both (a review).
+     */
+    static String mayBeTwo(String accountA, String accountB) {
+        return java.util.Objects.equals(accountA, accountB) ? "" : " (one setting names no account: the caller's, which "
+                + "may be the other's; if they are two queues, name yours by its URL or ARN)";
     }
 
     /** What two sinks both write to (described), or null. */
     private static String sameTarget(FerryConfig.SinkSpec a, FerryConfig.SinkSpec b, boolean acrossRoutes) {
         // across routes a name alone and another account's queue of that name are two queues (one's own "events", a
-        // partner's): taken for one, a config writing each from its own route was refused
+        // partner's): taken for one, a config writing each from its own route was refused. In one route every event
+        // reaches both sinks, so one that may be the other's queue is refused
         if (a.plan() instanceof SqsSinkConfig x && b.plan() instanceof SqsSinkConfig y && x.queue() != null
-                && y.queue() != null && x.queueName().equals(y.queueName())
-                && (acrossRoutes ? java.util.Objects.equals(account(x.queueAccount()), account(y.queueAccount()))
-                        : x.queueAccount() == null || y.queueAccount() == null || x.queueAccount().equals(y.queueAccount()))) {
-            return "queue " + y.queueName() + " is the queue";
+                && y.queue() != null
+                && sameQueue(x.queueName(), x.queueAccount(), y.queueName(), y.queueAccount(), !acrossRoutes)) {
+            return "queue " + y.queueName() + mayBeTwo(x.queueAccount(), y.queueAccount()) + " is the queue";
         }
         if (a.plan() instanceof KafkaSinkConfig x && b.plan() instanceof KafkaSinkConfig y && x.topic() != null
                 && x.topic().equals(y.topic()) && sameCluster(x.bootstrapServers(), y.bootstrapServers())) {
@@ -342,9 +359,10 @@ final class SharedTransports {
     /** What {@code sink} writes to that {@code source} reads (described), or null. */
     private static String loop(FerryConfig.SinkSpec sink, FerryConfig.SourceSpec source) {
         if (sink.plan() instanceof SqsSinkConfig out && source.plan() instanceof SqsSourceConfig in && in.queue() != null
-                && out.queue() != null && out.queueName().equals(in.queueName())
-                && (out.queueAccount() == null || in.queueAccount() == null || out.queueAccount().equals(in.queueAccount()))) {
-            return "queue " + out.queueName() + " is the queue";
+                && out.queue() != null
+                // a name alone may be the very queue the source's URL names: a loop refused on a may
+                && sameQueue(out.queueName(), out.queueAccount(), in.queueName(), in.queueAccount(), true)) {
+            return "queue " + out.queueName() + mayBeTwo(out.queueAccount(), in.queueAccount()) + " is the queue";
         }
         if (sink.plan() instanceof KafkaSinkConfig out && source.plan() instanceof KafkaSourceConfig in
                 && in.topics() != null && in.topics().contains(out.topic())
