@@ -34,46 +34,35 @@ class BusyGroupReleaseIT {
     private final AtomicBoolean poisoned = new AtomicBoolean(true);
     /** How long the sink takes to accept a request. */
     private volatile Duration sinkTakes = Duration.ZERO;
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+    /** Group A's producer once a test started one: {@link #withRuntime} stops it, and waits for it, however it ends. */
+    private Thread producer;
+    /** Whether {@link #producer} goes on sending. */
+    private final AtomicBoolean producing = new AtomicBoolean(true);
 
     @Test
     void aGroupWhoseProducerNeverPauses_isReleased_andDeliveredInOrder(@TempDir Path dir) throws Exception {
-        var api = api();
-        var producing = new AtomicBoolean(true);
         var sent = new AtomicInteger();
-        Thread producer = null;
-        var out = new ByteArrayOutputStream();
-        var err = new ByteArrayOutputStream();
-        try (var sqs = new LocalSqs()) {
-            var file = ParkedGroupsIT.config(sqs, dir, api.getAddress().getPort(), ParkedGroupsIT.freePort());
-            Map<String, String> env = new HashMap<>(System.getenv());
-            env.put("FERRY_CONFIG", file.toString());
-            assertThat(Ferry.run(new String[] {"queues", "create"}, out, err, env::get)).as(err.toString()).isZero();
-            try (var runtime = ParkedGroupsIT.runtime(file).start()) {
-                // more often than a pass's three empty long polls of a second take
-                producer = producer(sqs, sent, 1_000, 300, producing);
-                assertThat(Await.until(LIMIT, () -> sent.get() >= 8)).isTrue(); // a1 poisoned, the rest parked behind it
-                assertThat(delivered).isEmpty();
-                poisoned.set(false); // the cause is fixed
+        withRuntime(dir, (sqs, env) -> {
+            // more often than a pass's three empty long polls of a second take
+            producer = producer(sqs, sent, 1_000, 300, producing);
+            assertThat(Await.until(LIMIT, () -> sent.get() >= 8)).isTrue(); // a1 poisoned, the rest parked behind it
+            assertThat(delivered).isEmpty();
+            poisoned.set(false); // the cause is fixed
 
-                out.reset();
-                int exit = Ferry.run(new String[] {"groups", "release", "A"}, out, err, env::get);
+            out.reset();
+            int exit = Ferry.run(new String[] {"groups", "release", "A"}, out, err, env::get);
 
-                assertThat(exit).as(() -> out + " " + err).isZero();
-                assertThat(out.toString()).containsPattern("group A of '[^']+' released"); // the source it chose said
-                producing.set(false);
-                producer.join(LIMIT.toMillis());
-                int total = sent.get();
-                assertThat(Await.until(LIMIT, () -> delivered.size() >= total))
-                        .as(() -> "delivered " + delivered.size() + " of " + total).isTrue();
-                assertThat(delivered).as("each once, in the producer's order").containsExactlyElementsOf(sentInOrder(total));
-            }
-        } finally {
+            assertThat(exit).as(() -> out + " " + err).isZero();
+            assertThat(out.toString()).containsPattern("group A of '[^']+' released"); // the source it chose said
             producing.set(false);
-            if (producer != null) {
-                producer.join(LIMIT.toMillis());
-            }
-            api.stop(0);
-        }
+            producer.join(LIMIT.toMillis());
+            int total = sent.get();
+            assertThat(Await.until(LIMIT, () -> delivered.size() >= total))
+                    .as(() -> "delivered " + delivered.size() + " of " + total).isTrue();
+            assertThat(delivered).as("each once, in the producer's order").containsExactlyElementsOf(sentInOrder(total));
+        });
     }
 
     @Test // a review: a message sent while a slow group's release copies were handled reached the listener among them after
@@ -83,47 +72,63 @@ class BusyGroupReleaseIT {
     void aMessageSentAmongTheCopiesOfASlowGroup_isReleasedToo_andEverythingIsDeliveredInOrder(@TempDir Path dir)
             throws Exception {
         sinkTakes = Duration.ofMillis(500);
-        var api = api();
         int parked = 20;
         int sentDuring = 20;
-        Thread producer = null;
-        var out = new ByteArrayOutputStream();
-        var err = new ByteArrayOutputStream();
+        withRuntime(dir, (sqs, env) -> {
+            for (int i = 1; i <= parked; i++) {
+                ParkedGroupsIT.send(sqs, "A", "a" + i);
+            }
+            assertThat(Await.until(LIMIT, () -> sqs.depth("orders-dlq.fifo") == parked))
+                    .as("a1 poisoned, the rest parked behind it").isTrue();
+            assertThat(delivered).isEmpty();
+            poisoned.set(false); // the cause is fixed
+
+            // over the release's first pass: some reach the DLQ before it reads, some land among the copies it sends
+            // back (reached by the listener seconds later, the sink slow), the rest after them
+            producer = producer(sqs, new AtomicInteger(parked), parked + sentDuring, 75, producing);
+            out.reset();
+            int exit = Ferry.run(new String[] {"groups", "release", "A"}, out, err, env::get);
+
+            assertThat(exit).as(() -> out + " " + err).isZero();
+            assertThat(out.toString()).containsPattern("group A of '[^']+' released");
+            producer.join(LIMIT.toMillis());
+            int total = parked + sentDuring;
+            assertThat(Await.until(LIMIT, () -> delivered.size() >= total))
+                    .as(() -> "delivered " + delivered.size() + " of " + total + ": " + delivered).isTrue();
+            assertThat(delivered).as("each once, in the producer's order").containsExactlyElementsOf(sentInOrder(total));
+            assertThat(Await.until(LIMIT, () -> {
+                out.reset();
+                return Ferry.run(new String[] {"groups", "list"}, out, err, env::get) == 0
+                        && out.toString().contains("no parked groups");
+            })).as(() -> "unparked: " + out).isTrue();
+            assertThat(sqs.depth("orders-dlq.fifo")).isZero();
+        });
+    }
+
+    /** What a test does with a running Ferry: the SQS server it reads, and the CLI's environment naming its config. */
+    @FunctionalInterface
+    private interface Body {
+        void run(LocalSqs sqs, Map<String, String> env) throws Exception;
+    }
+
+    /**
+     * Runs {@code body} beside a Ferry parking group A's poisoned messages on a fresh SQS server, its queues made by
+     * {@code ferry queues create}, sending to the {@link #api()}. What it started is stopped however {@code body} ends,
+     * an assertion failing halfway too: the runtime, the SQS server, a producer still sending (else its join waits out
+     * the limit), and the sink.
+     */
+    private void withRuntime(Path dir, Body body) throws Exception {
+        var api = api();
         try (var sqs = new LocalSqs()) {
             var file = ParkedGroupsIT.config(sqs, dir, api.getAddress().getPort(), ParkedGroupsIT.freePort());
             Map<String, String> env = new HashMap<>(System.getenv());
             env.put("FERRY_CONFIG", file.toString());
             assertThat(Ferry.run(new String[] {"queues", "create"}, out, err, env::get)).as(err.toString()).isZero();
             try (var runtime = ParkedGroupsIT.runtime(file).start()) {
-                for (int i = 1; i <= parked; i++) {
-                    ParkedGroupsIT.send(sqs, "A", "a" + i);
-                }
-                assertThat(Await.until(LIMIT, () -> sqs.depth("orders-dlq.fifo") == parked))
-                        .as("a1 poisoned, the rest parked behind it").isTrue();
-                assertThat(delivered).isEmpty();
-                poisoned.set(false); // the cause is fixed
-
-                // over the release's first pass: some reach the DLQ before it reads, some land among the copies it sends
-                // back (reached by the listener seconds later, the sink slow), the rest after them
-                producer = producer(sqs, new AtomicInteger(parked), parked + sentDuring, 75, new AtomicBoolean(true));
-                out.reset();
-                int exit = Ferry.run(new String[] {"groups", "release", "A"}, out, err, env::get);
-
-                assertThat(exit).as(() -> out + " " + err).isZero();
-                assertThat(out.toString()).containsPattern("group A of '[^']+' released");
-                producer.join(LIMIT.toMillis());
-                int total = parked + sentDuring;
-                assertThat(Await.until(LIMIT, () -> delivered.size() >= total))
-                        .as(() -> "delivered " + delivered.size() + " of " + total + ": " + delivered).isTrue();
-                assertThat(delivered).as("each once, in the producer's order").containsExactlyElementsOf(sentInOrder(total));
-                assertThat(Await.until(LIMIT, () -> {
-                    out.reset();
-                    return Ferry.run(new String[] {"groups", "list"}, out, err, env::get) == 0
-                            && out.toString().contains("no parked groups");
-                })).as(() -> "unparked: " + out).isTrue();
-                assertThat(sqs.depth("orders-dlq.fifo")).isZero();
+                body.run(sqs, env);
             }
         } finally {
+            producing.set(false);
             if (producer != null) {
                 producer.join(LIMIT.toMillis());
             }
