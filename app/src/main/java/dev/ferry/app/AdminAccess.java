@@ -1,17 +1,20 @@
 package dev.ferry.app;
 
 import com.sun.net.httpserver.HttpExchange;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.Map;
 
 /**
  * Who may use the admin endpoints beyond health and metrics. Changes (a release, a redrive) always
  * need {@code admin.token} as a bearer token. Reads that show what messages carry (event lookup,
  * parked groups, the console's state) are open to this host only: from another address (an admin
  * address bound to 0.0.0.0, as in a container) they need the token too, and with no token set they
- * are refused. "This host" means a loopback caller that names a loopback host ({@code localhost},
- * {@code 127.0.0.1}, {@code [::1]}): a web page of another site whose name it points at 127.0.0.1
+ * are refused for good (403, not the 401 that asks for a token none could match). "This host" means
+ * a loopback caller that names a loopback host ({@code localhost}, {@code 127.0.0.1},
+ * {@code [::1]}): a web page of another site whose name it points at 127.0.0.1
  * (DNS rebinding) reaches the port from this host's browser, but under its own name. A request a
  * proxy forwarded (it carries {@code Forwarded}, an {@code X-Forwarded-*} header, {@code X-Real-IP} or
  * {@code Via}) is not from this host, though the proxy's connection is: a sidecar in front of an admin address
@@ -70,9 +73,29 @@ final class AdminAccess {
         return false;
     }
 
-    /** What a refused read is told. */
+    /** What a refused read is told while a token is set. */
     static final String READ_NEEDS_TOKEN = "reads need Authorization: Bearer <admin.token>, except from this host "
             + "by a loopback name (localhost, 127.0.0.1, [::1])";
+
+    /** What a refused read is told while no token is set: no token it brings can match. */
+    static final String READ_NEEDS_TOKEN_SET = "reads from another host (or through a proxy) need admin.token, and none is "
+            + "set here: set admin.token and send it as Authorization: Bearer <admin.token>, or read from this host by a "
+            + "loopback name (localhost, 127.0.0.1, [::1])";
+
+    /**
+     * Whether the read is refused ({@link #mayRead}), its refusal then answered: 401 while a token is set (bring it),
+     * 403 while none is, as a release is. A 401 with no token set (an admin address on 0.0.0.0 under {@code docker run
+     * -p}, the browser's connection from the bridge) had the console say "type the admin token", and refuse every one
+     * typed, for good.
+     */
+    static boolean refusesRead(HttpExchange exchange, byte[] token) throws IOException {
+        if (mayRead(exchange, token)) {
+            return false;
+        }
+        AdminEvents.answer(exchange, token == null ? 403 : 401,
+                Map.of("error", token == null ? READ_NEEDS_TOKEN_SET : READ_NEEDS_TOKEN));
+        return true;
+    }
 
     /**
      * Whether a {@code Host} header names the loopback: {@code localhost} (and its subdomains, which

@@ -82,8 +82,7 @@ final class AdminConsole implements HttpHandler {
                 exchange.sendResponseHeaders(200, page.length);
                 exchange.getResponseBody().write(page);
             } else if (path.equals("/console/state")) {
-                if (!AdminAccess.mayRead(exchange, token)) {
-                    AdminEvents.answer(exchange, 401, Map.of("error", AdminAccess.READ_NEEDS_TOKEN));
+                if (AdminAccess.refusesRead(exchange, token)) {
                     return;
                 }
                 Map<String, Object> state;

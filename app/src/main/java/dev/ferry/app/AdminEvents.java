@@ -35,8 +35,7 @@ final class AdminEvents implements HttpHandler {
                 answer(exchange, 404, Map.of("error", "not found: GET /events?key=K or ?message-id=ID"));
                 return;
             }
-            if (!AdminAccess.mayRead(exchange, token)) {
-                answer(exchange, 401, Map.of("error", AdminAccess.READ_NEEDS_TOKEN));
+            if (AdminAccess.refusesRead(exchange, token)) {
                 return;
             }
             Map<String, String> query;

@@ -48,8 +48,7 @@ final class AdminGroups implements HttpHandler {
         String path = exchange.getRequestURI().getPath();
         String method = exchange.getRequestMethod();
         if (path.equals("/groups") && method.equals("GET")) {
-            if (!AdminAccess.mayRead(exchange, token)) {
-                answer(exchange, 401, Map.of("error", AdminAccess.READ_NEEDS_TOKEN));
+            if (AdminAccess.refusesRead(exchange, token)) {
                 return;
             }
             int limit = limit(exchange.getRequestURI().getRawQuery());

@@ -3,6 +3,7 @@ package dev.ferry.app;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.ferry.app.config.FerryConfig;
 import dev.ferry.domain.testing.Await;
 import java.io.ByteArrayOutputStream;
 import java.net.HttpURLConnection;
@@ -20,6 +21,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,7 +42,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * group's messages arrive at the sink in order; then redrives a dead-letter queue from the console and
  * watches it finish. Saves {@code target/console.png}, which
  * {@code docs/console.png} (shown in the README) is a copy of. Then what the page says where it misled: a group
- * released while its copies are still handled, reads refused through a proxy, a sender's bidirectional overrides.
+ * released while its copies are still handled, reads refused through a proxy (for good, with no token set: then
+ * in this JVM, no Ferry process needed), a sender's bidirectional overrides.
  *
  * <p>Needs {@code /usr/bin/chromium} and {@code /usr/bin/chromedriver}; {@code .ci/run} installs them
  * and sets {@code FERRY_REQUIRE_BROWSER=1}, so in CI their absence fails the test instead of skipping it.
@@ -65,6 +68,8 @@ class ConsoleBrowserIT {
     private final CountDownLatch letThrough = new CountDownLatch(1);
     /** Set: the {@link #proxy} answers reads with a page of its own. */
     private volatile boolean proxyAnswersItself;
+    /** The state polls the {@link #proxy} passed on with a token. */
+    private final AtomicInteger readsWithAToken = new AtomicInteger();
 
     @Test
     void anOperator_looksAnEventUp_seesTheParkedGroup_andReleasesIt_inOrder(@TempDir Path dir) throws Exception {
@@ -179,7 +184,7 @@ class ConsoleBrowserIT {
                 driver.get("http://127.0.0.1:" + proxy.getAddress().getPort() + "/console");
                 wait.until(d -> !d.findElement(By.id("status")).getText().startsWith("connecting"));
                 assertThat(driver.findElement(By.id("status")).getText()).startsWith("refused (401): ")
-                        .contains(AdminAccess.READ_NEEDS_TOKEN);
+                        .contains(AdminAccess.READ_NEEDS_TOKEN).endsWith(" — type the admin token under Parked groups");
                 assertThat(driver.findElement(By.xpath("//label[.//input[@id='token']]")).getText())
                         .contains("every read from another host");
 
@@ -200,6 +205,39 @@ class ConsoleBrowserIT {
                 proxy.stop(0);
             }
         });
+    }
+
+    @Test // a review: with no admin.token set, a read from another host (0.0.0.0 under docker run -p) was refused 401, the
+          // page said "type the admin token under Parked groups", and every token typed was refused the same, for good
+    void aConsoleBehindAProxy_withNoTokenSet_saysNoneIsSet_notToTypeOne() throws Exception {
+        needBrowser();
+        // the console alone, in this JVM: the page and its state's refusal are all this needs of a Ferry
+        try (var observability = new Observability()) {
+            observability.health(new Health(Map.of(), Map.of(), "memory", Duration.ofMinutes(5), System::nanoTime, () -> true));
+            observability.console(new AdminConsole(Map.of(), Map.of(), DeadLetterSamples.shared(), null, "memory",
+                    observability.registry(), null, null));
+            int adminPort = observability.serve(new FerryConfig.Address("127.0.0.1", 0), true);
+            var proxy = proxy(adminPort);
+            try {
+                WebDriver driver = browser();
+                try {
+                    String forbidden = "refused (403): " + AdminAccess.READ_NEEDS_TOKEN_SET;
+                    driver.get("http://127.0.0.1:" + proxy.getAddress().getPort() + "/console");
+                    new WebDriverWait(driver, LIMIT)
+                            .until(d -> !d.findElement(By.id("status")).getText().startsWith("connecting"));
+                    assertThat(driver.findElement(By.id("status")).getText()).isEqualTo(forbidden);
+
+                    driver.findElement(By.id("token")).sendKeys(TOKEN);
+                    // two polls sent with it: the first one's answer drawn by the time the second is asked, a second later
+                    assertThat(Await.until(SOON, () -> readsWithAToken.get() >= 2)).as("the page polls with the token").isTrue();
+                    assertThat(driver.findElement(By.id("status")).getText()).as("no token typed is taken").isEqualTo(forbidden);
+                } finally {
+                    driver.quit();
+                }
+            } finally {
+                proxy.stop(0);
+            }
+        }
     }
 
     @Test // a review: a sender's bidirectional overrides were applied by the browser — in the parked group's row, the
@@ -250,11 +288,7 @@ class ConsoleBrowserIT {
      * Chromium; skipped where there is none, unless CI requires it.
      */
     private void withConsole(Path dir, String json, String route, Scene scene) throws Exception {
-        boolean browser = Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER);
-        if (!"1".equals(System.getenv("FERRY_REQUIRE_BROWSER"))) {
-            Assumptions.assumeTrue(browser, "no Chromium here (.ci/run installs it and requires this test)");
-        }
-        assertThat(browser).as("chromium and chromedriver in /usr/bin").isTrue();
+        needBrowser();
         var api = api();
         try (var sqs = new LocalSqs()) {
             int adminPort = freePort();
@@ -287,12 +321,7 @@ class ConsoleBrowserIT {
 
             try (var ferry = FerryProcess.start(env, "run", "-c", file.toString())) {
                 ferry.awaitLine("listening on 'trades'", LIMIT);
-                var service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort()
-                        .build();
-                var options = new ChromeOptions().setBinary(CHROMIUM.toFile())
-                        .addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                                "--window-size=1400,1000");
-                WebDriver driver = new ChromeDriver(service, options);
+                WebDriver driver = browser();
                 try {
                     scene.play(sqs, ferry, driver, adminPort);
                 } finally {
@@ -304,6 +333,25 @@ class ConsoleBrowserIT {
             letThrough.countDown(); // a request the slow sink still holds is answered now, not at its bound
             api.stop(0);
         }
+    }
+
+    /** Skips the test where there is no Chromium, unless CI requires it: then its absence fails the test. */
+    private static void needBrowser() {
+        boolean browser = Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER);
+        if (!"1".equals(System.getenv("FERRY_REQUIRE_BROWSER"))) {
+            Assumptions.assumeTrue(browser, "no Chromium here (.ci/run installs it and requires this test)");
+        }
+        assertThat(browser).as("chromium and chromedriver in /usr/bin").isTrue();
+    }
+
+    /** A headless Chromium through ChromeDriver, for the caller to quit. */
+    private static WebDriver browser() {
+        var service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort()
+                .build();
+        var options = new ChromeOptions().setBinary(CHROMIUM.toFile())
+                .addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                        "--window-size=1400,1000");
+        return new ChromeDriver(service, options);
     }
 
     /** t1 to t4 of group acct-7: t2 refused while {@link #poisoned}, parked, t3 and t4 parked behind it; t1 delivered. */
@@ -374,6 +422,9 @@ class ConsoleBrowserIT {
                 String authorization = exchange.getRequestHeaders().getFirst("Authorization");
                 if (authorization != null) {
                     ferry.setRequestProperty("Authorization", authorization);
+                    if (exchange.getRequestURI().getPath().equals("/console/state")) {
+                        readsWithAToken.incrementAndGet();
+                    }
                 }
                 int status = ferry.getResponseCode();
                 byte[] body;
