@@ -2,6 +2,7 @@ package dev.ferry.domain.memory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.entry;
 
 import dev.ferry.domain.handle.Handler;
 import dev.ferry.domain.handle.Outcome;
@@ -11,6 +12,7 @@ import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.model.Event;
 import dev.ferry.domain.transport.Disposition;
 import dev.ferry.domain.transport.PollRequest;
+import dev.ferry.domain.transport.Propagation;
 import dev.ferry.domain.transport.Settlement;
 import dev.ferry.domain.testing.LineDecoder;
 import dev.ferry.domain.testing.MutableClock;
@@ -213,6 +215,66 @@ class InMemoryQueueTest {
             assertThat(d.attributes()).doesNotContainKey(InMemoryQueue.MESSAGE_GROUP_ID);
         });
         assertThat(poll(keyed, 1)).extracting(Delivery::groupKey).containsExactly("t1");
+    }
+
+    @Test // a review: as a sink a keyed queue wrote the event's attributes, of which the Kafka sink writes none: a route
+          // downstream matching attr.tenant passed against it and got nothing in production
+    void asAKeyedSink_writesTheKafkaSinksHeaders_notTheEventsAttributes_handedOutAsAKafkaSourceReadsThem() {
+        var q = InMemoryQueue.builder("orders").keyed().clock(clock).build();
+        String traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        var event = new Event("e-1", "OrderPlaced", null, "t1", "x".getBytes(StandardCharsets.UTF_8),
+                Map.of("tenant", "acme", "traceparent", "00-stale"));
+        assertThat(Propagation.with(Map.of("traceparent", traceparent), () -> q.publish(event))).isEqualTo(Outcome.done());
+        q.send(InMemoryQueue.Message.of("y", "t1").withAttributes(Map.of("tenant", "acme")));
+
+        var got = poll(q, 10);
+        assertThat(got).extracting(Delivery::groupKey).containsExactly("t1", "t1");
+        assertThat(got.get(0).attributes()).as("the sink's three headers and the trace context it carries, as a Kafka "
+                + "source reads them back with the record's place; no attribute of the event's own")
+                .containsOnly(entry("ferry.event.id", "e-1"), entry("ferry.event.type", "OrderPlaced"),
+                        entry("ferry.event.source", "ferry"), entry("traceparent", traceparent),
+                        entry("kafka.topic", "orders"), entry("kafka.partition", "0"), entry("kafka.offset", "0"));
+        assertThat(got.get(1).attributes()).as("a record a test's own producer wrote keeps its headers")
+                .containsEntry("tenant", "acme").containsEntry("kafka.offset", "1");
+    }
+
+    @Test // round 49 dropped a keyed queue's size bound: a 2 MiB event was done, which a broker at its default
+          // message.max.bytes refuses (RecordTooLargeException): the Kafka sink's Reject, and a dead letter
+    void asAKeyedSink_aRecordOverABrokersDefaultMessageMaxBytes_isRejected_asTheKafkaSinkRejectsIt() {
+        var q = InMemoryQueue.builder("orders").keyed().clock(clock).build();
+        java.util.function.IntFunction<Outcome> publish = n -> q.publish(new Event("e-1", "t", null, "t1", new byte[n],
+                Map.of()));
+
+        assertThat(publish.apply(2 << 20)).isInstanceOfSatisfying(Outcome.Reject.class, r -> assertThat(r.reason())
+                .contains("Kafka topic 'orders'").contains("RecordTooLargeException").contains("1048588"));
+        assertThat(q.size()).as("not sent").isZero();
+        // weighed as the broker weighs the batch of one record the sink's producer sends: 61 bytes of the batch's own, 3
+        // of the record's length, 3 of its attributes and deltas, 1 + 2 of the key "t1", 3 + n of the value, 1 of the
+        // header count, 19 + 19 + 25 of ferry.event.id "e-1", ferry.event.type "t" and ferry.event.source "ferry"
+        int atTheLimit = 1_048_588 - 137;
+        assertThat(publish.apply(atTheLimit)).as("at the limit").isEqualTo(Outcome.done());
+        assertThat(publish.apply(atTheLimit + 1)).as("a byte over").isInstanceOf(Outcome.Reject.class);
+        assertThat(q.size()).isEqualTo(1);
+    }
+
+    @Test // a review: a message without a key put back with a delay held nothing on a keyed queue, and a later one went
+          // out while it waited; Kafka holds the whole partition until such a record comes back, and a keyed queue is one
+    void keyed_aMessageWithoutAKeyWaitingToComeBack_holdsTheWholeQueue_asKafkaHoldsItsPartition() {
+        var q = InMemoryQueue.builder("q").keyed().clock(clock).build();
+        q.send(InMemoryQueue.Message.of("u"));
+        var u = poll(q, 10);
+        assertThat(bodies(u)).containsExactly("u");
+        q.send(InMemoryQueue.Message.of("a1", "A"));
+        assertThat(bodies(poll(q, 10))).as("u out holds nothing back, as an unkeyed Kafka record out").containsExactly("a1");
+
+        assertThat(q.settle(List.of(new Settlement(u.getFirst(), Disposition.redeliver(Duration.ofSeconds(10)))))).isEmpty();
+        q.send(InMemoryQueue.Message.of("b1", "B"));
+        q.send(InMemoryQueue.Message.of("loose"));
+        assertThat(bodies(poll(q, 10))).as("a key of its own or none: all wait for u to come back").isEmpty();
+        clock.advance(Duration.ofSeconds(9));
+        assertThat(bodies(poll(q, 10))).as("still waiting").isEmpty();
+        clock.advance(Duration.ofSeconds(1));
+        assertThat(bodies(poll(q, 10))).as("u back, the rest behind it; a1 still out").containsExactly("u", "b1", "loose");
     }
 
     @Test

@@ -195,22 +195,25 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
 
     /**
      * Sink: payload as body (FIFO: group key, key as dedup id; keyed: group key; standard: neither, as the SQS sink
-     * sends them only to FIFO queues); what SQS refuses is rejected ({@link SinkRefusals}), but on a keyed queue, which
-     * takes what the Kafka sink writes: any bytes, or none.
+     * sends them only to FIFO queues); what SQS refuses is rejected ({@link SinkRefusals}). A keyed queue takes what the
+     * Kafka sink writes ({@link KafkaRecords}): any bytes or none, with the sink's headers for attributes, and rejects a
+     * record a broker refuses at its default {@code message.max.bytes}, as that sink does.
      */
     @Override
     public Outcome publish(Event event) {
-        // on a keyed queue SQS's refusals rejected an empty or a binary payload, which the Kafka sink it stands for writes
-        String refused = keyed ? null : SinkRefusals.of(event, name, fifo);
+        // on a keyed queue SQS's refusals rejected an empty or a binary payload, which the Kafka sink it stands for writes;
+        // with none in their place, a 5 MiB event was done here that a broker refuses (RecordTooLargeException) there
+        String refused = keyed ? KafkaRecords.refusal(event, name) : SinkRefusals.of(event, name, fifo);
         if (refused != null) {
             return Outcome.reject(refused);
         }
         try {
             // FIFO ids as the SQS sink makes them: one SQS would refuse goes as its hash, and arrives so downstream. A
-            // standard queue's group id was a key downstream here that it is not behind the SQS sink, which sends none
+            // standard queue's group id was a key downstream here that it is not behind the SQS sink, which sends none; a
+            // keyed queue sent the event's attributes on, which the Kafka sink writes none of (matched here, not there)
             String group = fifo ? SinkRefusals.sqsId(event.groupKey()) : keyed ? event.groupKey() : null;
-            send(new Message(event.payload(), event.attributes(), group, fifo ? SinkRefusals.sqsDedupId(event.key()) : null,
-                    null));
+            send(new Message(event.payload(), keyed ? KafkaRecords.headers(event) : event.attributes(), group,
+                    fifo ? SinkRefusals.sqsDedupId(event.key()) : null, null));
             return Outcome.done();
         } catch (FerryException e) {
             return Outcome.retry(e.getMessage());
@@ -354,11 +357,15 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
         }
 
         /**
-         * A standard queue whose sender's group id is each delivery's group key, as a Kafka source hands a record's key,
-         * and held as Kafka holds it: while a message of the key is out or waits to come back (a Redeliver's delay), no
-         * later one of it is handed out; one without a group id is held by nothing. For a test of ordering by key (SQS's
-         * standard queues order by nothing). As a sink it sends the event's group key and takes any payload, as the Kafka
-         * sink keys and writes its records (SQS's refusals are not applied). A FIFO queue is keyed by its groups already.
+         * A standard queue standing in for a Kafka topic of one partition, for a test of ordering by key (SQS's standard
+         * queues order by nothing). A sender's group id is each delivery's group key, held as Kafka holds a record's key:
+         * while a message of the key is out or waits to come back (a Redeliver's delay), no later one of it is handed out;
+         * while one without a group id waits to come back, none at all is, as Kafka holds the partition. Deliveries carry
+         * {@code kafka.topic} (the queue's name), {@code kafka.partition} (0) and {@code kafka.offset} (send order from 0),
+         * as a Kafka source adds them. As a sink it writes what the Kafka sink writes: the group key for key, any payload,
+         * its headers ({@code ferry.event.id}, {@code .type}, {@code .source} "ferry", a propagated trace context) and not
+         * the event's attributes; a record over a broker's default {@code message.max.bytes} is rejected, SQS's refusals
+         * are not. A FIFO queue is keyed by its groups already.
          */
         public Builder keyed() { this.keyed = true; return this; }
 
@@ -373,13 +380,7 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
 
         /** Redrive policy: after {@code maxReceiveCount} receives the next receive moves the message to {@code dlq}. */
         public Builder deadLetterQueue(InMemoryQueue dlq, int maxReceiveCount) {
-            if (maxReceiveCount < 1) {
-                throw new IllegalArgumentException("maxReceiveCount must be >= 1, was " + maxReceiveCount);
-            }
-            if (dlq.fifo != fifo) {
-                throw new IllegalArgumentException("the dead-letter queue of a " + (fifo ? "FIFO" : "standard")
-                        + " queue must be " + (fifo ? "FIFO" : "standard") + " too ('" + dlq.name + "')");
-            }
+            MessageStore.checkRedrivePolicy(fifo, dlq, maxReceiveCount); // or refused, as SQS refuses such a policy
             this.deadLetterQueue = dlq;
             this.maxReceiveCount = maxReceiveCount;
             return this;

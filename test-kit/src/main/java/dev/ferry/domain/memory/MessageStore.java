@@ -17,7 +17,8 @@ import java.util.function.BiConsumer;
 /**
  * The messages of an {@link InMemoryQueue} and SQS's rules for them: what a send may carry, visibility, leases and
  * receipts that go stale on re-receive, FIFO groups (and a keyed queue's keys) waiting for their head, a standard
- * queue's group id handed out as an attribute only, redrive after {@code maxReceiveCount}. Guarded by the queue's lock.
+ * queue's group id handed out as an attribute only, redrive after {@code maxReceiveCount}; a keyed queue held whole,
+ * as Kafka holds a partition, while a message of it without a key waits to come back. Guarded by the queue's lock.
  */
 final class MessageStore {
 
@@ -30,6 +31,11 @@ final class MessageStore {
     private final BiConsumer<StoredMessage, String> deadLetter;
     private final int maxReceiveCount;
     private long receipts;
+    /**
+     * A keyed queue's messages without a key put back with a Redeliver's delay: while one waits it out, nothing of the
+     * queue is handed out ({@link #heldByAnUnkeyedRetry}). Dropped from here once seen gone or visible again.
+     */
+    private final HashSet<StoredMessage> unkeyedComingBack = new HashSet<>();
     /** SQS's ceiling on a message's invisibility, counted from its receive. */
     static final Duration LONGEST_INVISIBLE = Duration.ofHours(12);
 
@@ -72,6 +78,20 @@ final class MessageStore {
     }
 
     /**
+     * Throws {@link IllegalArgumentException} for a redrive policy SQS refuses: a {@code maxReceiveCount} below 1, a
+     * dead-letter queue of the other kind ({@code fifo} is the source queue's).
+     */
+    static void checkRedrivePolicy(boolean fifo, InMemoryQueue dlq, int maxReceiveCount) {
+        if (maxReceiveCount < 1) {
+            throw new IllegalArgumentException("maxReceiveCount must be >= 1, was " + maxReceiveCount);
+        }
+        if (dlq.fifo() != fifo) {
+            throw new IllegalArgumentException("the dead-letter queue of a " + (fifo ? "FIFO" : "standard")
+                    + " queue must be " + (fifo ? "FIFO" : "standard") + " too ('" + dlq.name() + "')");
+        }
+    }
+
+    /**
      * The copy of {@code m} a dead-letter queue ({@code fifo} or not) is sent: its attributes but its sequence number,
      * with Ferry's reason, the queue it left and its receive count; on a FIFO one in its group, under an id of its own.
      */
@@ -88,9 +108,12 @@ final class MessageStore {
 
     /**
      * Hands out up to {@code max} visible messages, leased for {@code lease}; FIFO groups, and a keyed queue's keys, wait
-     * for their head.
+     * for their head. A keyed queue hands out none while a message of it without a key waits to come back.
      */
     List<Delivery> receive(Instant now, int max, Duration lease) {
+        if (keyed && heldByAnUnkeyedRetry(now)) {
+            return List.of();
+        }
         var visibleAgain = now.plus(lease);
         var batch = new ArrayList<Delivery>(Math.min(max, 1000));
         HashSet<String> blockedGroups = fifo || keyed ? new HashSet<>() : null; // read behind heldByGroup only
@@ -146,8 +169,9 @@ final class MessageStore {
     }
 
     /**
-     * Whether {@code m} waits for the earlier messages of its group: on a FIFO queue, and on a keyed one when it has a key
-     * (one without is held by nothing, as a standard queue's message).
+     * Whether {@code m} waits for the earlier messages of its group: on a FIFO queue, and on a keyed one when it has a key.
+     * One without waits for no earlier message, and out it holds none back, as an unkeyed Kafka record; put back with a
+     * delay it holds the whole keyed queue, as Kafka its partition ({@link #heldByAnUnkeyedRetry}).
      */
     private boolean heldByGroup(StoredMessage m) {
         return (fifo || keyed) && m.groupId != null;
@@ -155,13 +179,17 @@ final class MessageStore {
 
     /**
      * A message's attributes as SQS hands them out: a FIFO one's with its group and deduplication ids, a standard one's
-     * with its group id (SQS keeps it for a fair queue's tenant; a handler may read it), a keyed one's as sent.
+     * with its group id (SQS keeps it for a fair queue's tenant; a handler may read it); a keyed one's as a Kafka source
+     * hands a record's out, its headers as sent with its topic, partition and offset ({@link KafkaRecords#asRead}).
      */
     private Map<String, String> attributesOf(StoredMessage m) {
         if (fifo) {
             return withSystemAttributes(m);
         }
-        if (keyed || m.groupId == null) {
+        if (keyed) {
+            return KafkaRecords.asRead(m, name);
+        }
+        if (m.groupId == null) {
             return m.attributes;
         }
         var attributes = new HashMap<>(m.attributes);
@@ -218,6 +246,9 @@ final class MessageStore {
                 // as SQS: a message stays invisible at most 12 hours from its receive, whatever the delay asks
                 var allowed = allowed(m, now);
                 m.visibleAt = now.plus(r.delay().compareTo(allowed) > 0 ? allowed : r.delay());
+                if (keyed && m.groupId == null) {
+                    unkeyedComingBack.add(m); // holds the queue till then, as Kafka a partition: it held nothing here
+                }
             }
             case Disposition.Release r -> {
                 if (!m.inFlight(now)) {
@@ -241,6 +272,24 @@ final class MessageStore {
         } catch (RuntimeException e) {
             return String.valueOf(e.getMessage());
         }
+    }
+
+    /**
+     * Whether a keyed queue's message without a key waits out a Redeliver's delay: Kafka hands nothing of a partition
+     * out until such a record comes back ({@code PartitionBuffer.requeue} holds the partition for a record without a
+     * key), and a keyed queue is one partition. Without this a later message went out meanwhile, and was done before
+     * the retry on the keyed queue where Kafka runs it after. One acked, dead-lettered, purged or visible again holds
+     * nothing and is dropped: none is handed out again (leased anew) while it is still listed.
+     */
+    private boolean heldByAnUnkeyedRetry(Instant now) {
+        for (Iterator<StoredMessage> it = unkeyedComingBack.iterator(); it.hasNext(); ) {
+            var m = it.next();
+            if (messages.get(m.id) == m && m.visibleAt.isAfter(now)) {
+                return true;
+            }
+            it.remove();
+        }
+        return false;
     }
 
     /**
