@@ -3,6 +3,7 @@ package dev.ferry.adapters.http;
 import com.sun.net.httpserver.HttpExchange;
 import dev.ferry.domain.model.Durations;
 import dev.ferry.domain.transport.Disposition;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -24,69 +25,199 @@ final class IngestAnswers {
 
     static final Map<String, String> RETRY_AND_CLOSE = Map.of("Retry-After", "1", "Connection", "close");
 
+    /** An answer as the bytes it is written as: the first {@code length} of {@code bytes}, in UTF-8. */
+    record Encoded(int status, Map<String, String> headers, byte[] bytes, int length) {
+    }
+
+    /** A test's stand-in for an Error where a queued request's answer is built (no memory); null outside tests. */
+    static volatile Runnable answerFault;
+
+    private static void fault() {
+        var fault = answerFault;
+        if (fault != null) {
+            fault.run();
+        }
+    }
+
+    /** The answer {@link #encoded} builds, as text ({@code batch} changes nothing in it): a test's look. */
+    static Answer answer(IngestRequest request, boolean batch, boolean closing, Duration responseTimeout) {
+        var built = encoded(request, closing, responseTimeout);
+        return new Answer(built.status(), built.headers(),
+                new String(built.bytes(), 0, built.length(), StandardCharsets.UTF_8));
+    }
+
     /**
      * The answer: per event its index, the client's own id for it ({@code id}: its Idempotency-Key,
-     * {@code key#index} in a batch; absent without the header) and its status.
+     * {@code key#index} in a batch; absent without the header) and its status. Built as the bytes it is written as:
+     * built as text and then copied to its bytes, an answer of 8 MB (a batch of reject reasons) was there three times.
      */
-    static Answer answer(IngestRequest request, boolean batch, boolean closing, Duration responseTimeout) {
-        var json = new StringBuilder(64 + 64 * request.items.length).append("{\"results\":[");
-        boolean anyRetry = false;
-        boolean anyRejected = false;
-        boolean anyRedeliver = false;
-        long retryAfter = 0;
+    static Encoded encoded(IngestRequest request, boolean closing, Duration responseTimeout) {
+        fault();
+        var tally = new Tally(request.ordered);
+        var json = new Json(64 + 64 * request.items.length).ascii("{\"results\":[");
         for (var item : request.items) {
-            if (item.index > 0) {
-                json.append(',');
-            }
-            json.append("{\"index\":").append(item.index);
+            var d = item.disposition; // read once: an event settled meanwhile was told one status and another's details
+            json.ascii(item.index > 0 ? ",{\"index\":" : "{\"index\":").number(item.index);
             if (item.delivery.deduplicationId() != null) {
-                json.append(",\"id\":").append(quote(item.delivery.deduplicationId()));
+                json.ascii(",\"id\":").quoted(item.delivery.deduplicationId());
             }
-            json.append(",\"status\":");
-            var d = item.disposition;
+            json.ascii(",\"status\":\"").ascii(tally.count(d)).write('"');
             switch (d) {
-                case null -> {
-                    anyRetry = true;
-                    retryAfter = Math.max(retryAfter, 1);
-                    json.append("\"retry\",\"reason\":\"not settled within ").append(responseTimeout.toSeconds())
-                            .append(" s; it may still be handled\"");
-                }
-                case Disposition.Ack a -> json.append("\"done\"");
-                case Disposition.DeadLetter dl -> {
-                    anyRejected = true;
-                    rejected(json, CallerReasons.of(dl.reason()));
-                }
-                case Disposition.Redeliver r -> {
-                    anyRetry = true;
-                    anyRedeliver = true;
-                    // at least a second (0 is "now"), at most 12 hours: "for ever" wrapped round to 1, and a client
-                    // that reads the header as an int fails on a longer one
-                    long seconds = Math.max(1, Math.min(MAX_RETRY_AFTER_SECONDS, Durations.ceilSeconds(r.delay())));
-                    retryAfter = Math.max(retryAfter, seconds);
-                    json.append("\"retry\",\"retryAfterSeconds\":").append(seconds);
-                }
+                case null -> json.ascii(",\"reason\":\"not settled within ").number(responseTimeout.toSeconds())
+                        .ascii(" s; it may still be handled\"");
+                case Disposition.Ack a -> { }
+                case Disposition.DeadLetter dl -> json.ascii(",\"reason\":").quoted(CallerReasons.of(dl.reason()));
+                case Disposition.Redeliver r -> json.ascii(",\"retryAfterSeconds\":").number(tally.seconds);
                 case Disposition.Release r -> {
-                    anyRetry = true;
-                    // in an ordered batch, not sooner than any event before it: told 1 s behind a head told 300 s, a client
-                    // following each event's hint sent the later ones first
-                    long seconds = request.ordered ? Math.max(1, retryAfter) : 1;
-                    retryAfter = Math.max(retryAfter, seconds);
-                    json.append("\"retry\",\"retryAfterSeconds\":").append(seconds);
+                    json.ascii(",\"retryAfterSeconds\":").number(tally.seconds);
                     if (item.givenBackAtStop) { // a plain "retry" said it had not run: a client without a key ran it twice
-                        json.append(",\"reason\":\"given back at a stop; it may have been handled\"");
+                        json.ascii(",\"reason\":\"given back at a stop; it may have been handled\"");
                     }
                 }
             }
-            json.append('}');
+            json.write('}');
         }
-        json.append("]}");
-        int status;
-        if (anyRetry) {
-            status = anyRedeliver || !closing ? 429 : 503;
-        } else {
-            status = anyRejected ? 422 : 200;
+        return json.ascii("]}").toAnswer(tally.status(closing), tally.headers());
+    }
+
+    /**
+     * The answer {@link #encoded} gives, but each event's index and status alone, and saying so: sent when the whole
+     * one, of {@code fullLength} bytes, did not fit in the byte budget ({@link Uploads#answering}). Some 35 bytes an
+     * event, whatever its id and reason.
+     */
+    static Encoded compact(IngestRequest request, boolean closing, int fullLength) {
+        fault();
+        var tally = new Tally(request.ordered);
+        var json = new Json(160 + 40 * request.items.length).ascii("{\"results\":[");
+        for (var item : request.items) {
+            json.ascii(item.index > 0 ? ",{\"index\":" : "{\"index\":").number(item.index).ascii(",\"status\":\"")
+                    .ascii(tally.count(item.disposition)).ascii("\"}");
         }
-        return new Answer(status, anyRetry ? Map.of("Retry-After", Long.toString(retryAfter)) : Map.of(), json.toString());
+        return json.ascii("],\"omitted\":\"each event's id and reason: the whole answer, of ").number(fullLength)
+                .ascii(" bytes, was more than this source could hold for it at once\"}")
+                .toAnswer(tally.status(closing), tally.headers());
+    }
+
+    /** Why {@link #counts} leaves out each event's result: no room in the byte budget even for the compact answer. */
+    static final String NO_ROOM = "each event's result: no room for it in the memory this source holds for answers";
+    /** Why {@link #counts} leaves out each event's result: the answer could not be made or sent. */
+    static final String NOT_MADE = "each event's result: the answer could not be made; an event to retry may have been "
+            + "handled, resend it under the same Idempotency-Key";
+
+    /**
+     * The status the answer {@link #encoded} would have had, and how many of the events were done, rejected and are to
+     * retry, with {@code why} (ASCII, no quote) the rest is left out. Nothing is allocated per event: it is the answer
+     * of last resort, made where memory ran short — a bare 500 there read as "not handled", and a client's retry
+     * without a key ran every event again under new ids.
+     */
+    static Encoded counts(IngestRequest request, boolean closing, String why) {
+        fault();
+        var tally = new Tally(request.ordered);
+        for (var item : request.items) {
+            tally.count(item.disposition);
+        }
+        return new Json(96 + why.length()).ascii("{\"done\":").number(tally.done).ascii(",\"rejected\":")
+                .number(tally.rejected).ascii(",\"retry\":").number(tally.retry).ascii(",\"omitted\":\"").ascii(why)
+                .ascii("\"}").toAnswer(tally.status(closing), tally.headers());
+    }
+
+    /**
+     * What a request whose events were queued is answered when not even {@link #counts} could be made or sent: made
+     * up front, as memory is short by then. "internal error" read as "not handled" to a client's retry.
+     */
+    static final Encoded MAY_HAVE_BEEN_HANDLED = new Json(192).ascii(error("the events may have been handled, but their "
+            + "answer could not be made: resend them under the same Idempotency-Key (without one, they run again)"))
+            .toAnswer(500, Map.of());
+
+    /**
+     * What a request's events came to, counted as an answer goes through them: its status, its Retry-After and each
+     * event's status word. Nothing allocated per event ({@link #counts}).
+     */
+    private static final class Tally {
+        private final boolean ordered;
+        private int done;
+        private int rejected;
+        private int retry;
+        private boolean anyRedeliver;
+        private long retryAfter;
+        /** The retry hint of the event counted last, in seconds. */
+        private long seconds;
+
+        Tally(boolean ordered) {
+            this.ordered = ordered;
+        }
+
+        /** Counts an event settled {@code d} (null: not settled in time); its status word. */
+        String count(Disposition d) {
+            return switch (d) {
+                case null -> retry(1);
+                case Disposition.Ack a -> {
+                    done++;
+                    yield "done";
+                }
+                case Disposition.DeadLetter dl -> {
+                    rejected++;
+                    yield "rejected";
+                }
+                case Disposition.Redeliver r -> {
+                    anyRedeliver = true;
+                    // at least a second (0 is "now"), at most 12 hours: "for ever" wrapped round to 1, and a client
+                    // that reads the header as an int fails on a longer one
+                    yield retry(Math.max(1, Math.min(MAX_RETRY_AFTER_SECONDS, Durations.ceilSeconds(r.delay()))));
+                }
+                // in an ordered batch, not sooner than any event before it: told 1 s behind a head told 300 s, a client
+                // following each event's hint sent the later ones first
+                case Disposition.Release r -> retry(ordered ? Math.max(1, retryAfter) : 1);
+            };
+        }
+
+        private String retry(long hint) {
+            retry++;
+            seconds = hint;
+            retryAfter = Math.max(retryAfter, hint);
+            return "retry";
+        }
+
+        int status(boolean closing) {
+            if (retry > 0) {
+                return anyRedeliver || !closing ? 429 : 503;
+            }
+            return rejected > 0 ? 422 : 200;
+        }
+
+        Map<String, String> headers() {
+            return retry > 0 ? Map.of("Retry-After", Long.toString(retryAfter)) : Map.of();
+        }
+    }
+
+    /** An answer's bytes as they are built, in UTF-8, handed on in the buffer they were built in: no copy of the whole. */
+    private static final class Json extends ByteArrayOutputStream {
+
+        Json(int size) {
+            super(size);
+        }
+
+        /** Text of ASCII characters only: the answers' own words. */
+        Json ascii(String s) {
+            for (int i = 0; i < s.length(); i++) {
+                write(s.charAt(i));
+            }
+            return this;
+        }
+
+        Json number(long n) {
+            return ascii(Long.toString(n));
+        }
+
+        /** A client's or a handler's text, as a JSON string. */
+        Json quoted(String s) {
+            writeBytes(quote(s).getBytes(StandardCharsets.UTF_8));
+            return this;
+        }
+
+        Encoded toAnswer(int status, Map<String, String> headers) {
+            return new Encoded(status, headers, buf, count);
+        }
     }
 
     /**
@@ -128,17 +259,23 @@ final class IngestAnswers {
     static void respond(HttpExchange ex, int status, Map<String, String> headers, String json, Runnable eachChunk)
             throws IOException {
         byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+        respond(ex, new Encoded(status, headers, bytes, bytes.length), eachChunk);
+    }
+
+    /** Writes the answer {@link #CHUNK} bytes at a time, running {@code eachChunk} before each. */
+    static void respond(HttpExchange ex, Encoded answer, Runnable eachChunk) throws IOException {
+        int length = answer.length();
         ex.getResponseHeaders().set("Content-Type", "application/json");
-        headers.forEach((k, v) -> ex.getResponseHeaders().set(k, v));
+        answer.headers().forEach((k, v) -> ex.getResponseHeaders().set(k, v));
         eachChunk.run();
-        if (answeredHead(ex, status, bytes.length)) {
+        if (answeredHead(ex, answer.status(), length)) {
             return;
         }
-        ex.sendResponseHeaders(status, bytes.length);
+        ex.sendResponseHeaders(answer.status(), length);
         try (var out = ex.getResponseBody()) {
-            for (int at = 0; at < bytes.length; at += CHUNK) {
+            for (int at = 0; at < length; at += CHUNK) {
                 eachChunk.run();
-                out.write(bytes, at, Math.min(CHUNK, bytes.length - at));
+                out.write(answer.bytes(), at, Math.min(CHUNK, length - at));
             }
         }
     }

@@ -280,19 +280,20 @@ final class IngestEndpoint {
             refused(ex, 400, Map.of(), identical.getMessage());
             return;
         }
+        Runnable writing = deadline::writing; // made before any event is queued: after, its throw was a bare 500
         if (!requests.tryAcquire()) {
             notTaken.run();
             refused(ex, 429, Map.of("Retry-After", "1"), "too many requests at once");
             return;
         }
-        Answer answer;
+        IngestReply reply;
         try {
-            answer = unheard.answer(dedups, items); // null but for a resend of a dead letter its request never heard
-            answer = answer != null ? answer : handOver(ex, items, dedups, held, notTaken);
+            var told = unheard.answer(dedups, items); // null but for a resend of a dead letter its request never heard
+            reply = told != null ? IngestReply.of(told) : handOver(ex, items, dedups, held, notTaken);
         } finally {
             requests.release();
         }
-        respond(ex, answer.status(), answer.headers(), answer.json(), deadline::writing);
+        reply.send(ex, writing); // an answer to queued events held in the byte budget until written, never a bare 500
     }
 
     /**
@@ -330,23 +331,25 @@ final class IngestEndpoint {
         throw new AbandonedRequest("request not read within " + readTimeout.toMillis() + " ms: answered 408, connection closed");
     }
 
-    private Answer handOver(HttpExchange ex, JsonItems.Split.Items split, String[] dedups, Uploads.Held held,
-                            Runnable notTaken) {
+    private IngestReply handOver(HttpExchange ex, JsonItems.Split.Items split, String[] dedups, Uploads.Held held,
+                                 Runnable notTaken) {
         int n = split.items().size();
         if (n > capacityTotal) {
             notTaken.run();
             refusals.count(413, "a batch of " + n + " events, more than the endpoint holds at once");
-            return new Answer(413, Map.of(), error("a batch of " + n + " events is more than the endpoint holds at once ("
-                    + capacityTotal + "): send at most " + capacityTotal + " per request"));
+            return IngestReply.of(new Answer(413, Map.of(), error("a batch of " + n + " events is more than the endpoint "
+                    + "holds at once (" + capacityTotal + "): send at most " + capacityTotal + " per request")));
         }
         if (!admission.take(n)) {
             notTaken.run();
             refusals.count(429, "back-pressure");
-            return new Answer(429, Map.of("Retry-After", "1"), error("back-pressure: " + n
-                    + " event(s) do not fit; try again shortly"));
+            return IngestReply.of(new Answer(429, Map.of("Retry-After", "1"), error("back-pressure: " + n
+                    + " event(s) do not fit; try again shortly")));
         }
         IngestRequest request;
+        IngestReply reply;
         try {
+            reply = IngestReply.toEvents(uploads, name); // before the events are queued: after, its throw was a 500
             request = IngestRequest.of(ex, split, dedups, path, name, clock.instant());
             heldByEvents.hold(request, held); // the events hold the body's bytes until they are settled, answered or not
         } catch (RuntimeException | Error e) { // nothing queued: the permits were held for ever, every request 429
@@ -365,11 +368,8 @@ final class IngestEndpoint {
         if (!all) {
             request.abandoned = true;
         }
-        var answer = IngestAnswers.answer(request, split.batch(), closing, responseTimeout);
-        if (!split.batch() && answer.status() != 200) {
-            LOG.debug("HTTP source '{}': answered {}", name, answer.status());
-        }
-        return answer;
+        reply.build(request, split.batch(), closing, responseTimeout); // never throws: its events are taken
+        return reply;
     }
 
     private void enqueue(IngestRequest request) {

@@ -9,6 +9,7 @@ import java.util.concurrent.Semaphore;
  * request is answered. A request that finds no room is answered 503 at once: slow senders (who need no
  * valid signature to send a body) cannot hold more than that, nor can requests waiting for their
  * answer (the bytes of 256 bodies of 8 MiB each, given back once read, took a heap of 768 MiB down).
+ * The answers of requests whose events were queued count here too while they are written ({@link #answering}).
  */
 final class Uploads {
 
@@ -95,6 +96,7 @@ final class Uploads {
     /**
      * A read body's bytes, given back once whoever holds them has let go: its request, when answered (or given up
      * on), and the events made of it, once all are settled — a response timeout answers while they wait in hand.
+     * Or an answer's bytes ({@link #answering}), held by its request alone until written.
      */
     final class Held {
         private final int kept;
@@ -115,6 +117,17 @@ final class Uploads {
                 kib.release(kept);
             }
         }
+    }
+
+    /**
+     * Room for an answer of {@code bytes} in the same budget as the bodies, held until it is written (given back by
+     * its {@link Held#release}), or null when it does not fit: then a smaller one is sent. Held outside the budget, a
+     * batch's answer (a megabyte of ids, eight of reject reasons) stayed in memory for as long as its client did not
+     * read it, and nothing bounded how many clients did that.
+     */
+    Held answering(int bytes) {
+        var held = new Held(bytes / 1024 + 1); // made first: should it throw (an OutOfMemoryError), nothing was taken
+        return kib.tryAcquire(held.kept) ? held : null;
     }
 
     /** Bodies being read now. */

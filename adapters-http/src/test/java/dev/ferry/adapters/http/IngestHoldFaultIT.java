@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,6 +29,9 @@ import org.junit.jupiter.api.Test;
  * every later one 429 "back-pressure" until a restart, the shared budget short of the body. Now both are given back.
  * A real server on 127.0.0.1 around an endpoint and a handout built as HttpSource builds them, the events' holds kept
  * in a set of the test's.
+ *
+ * <p>And a throw once the events were queued, where their answer is built ({@link IngestAnswers#answerFault}): answered
+ * 500 "internal error", a client's retry without a key sent them again, and each ran twice. A source with a listener.
  */
 class IngestHoldFaultIT extends IngestEndpointFixture {
 
@@ -116,6 +120,46 @@ class IngestHoldFaultIT extends IngestEndpointFixture {
         var again = client.send(request, HttpResponse.BodyHandlers.ofString()); // the same bytes, as a retry sends them
         assertThat(again.statusCode()).as("taken, not refused as a replay: %s", again.body()).isEqualTo(200);
         assertThat(acked.get(10, TimeUnit.SECONDS)).isEqualTo(1);
+    }
+
+    @AfterEach
+    void disarm() {
+        IngestAnswers.answerFault = null;
+    }
+
+    @Test // a review: a large batch's answer, built where memory ran short, threw once its events were done, and the
+          // request was answered 500 "internal error": sent again without a key, every event ran again
+    void anAnswerThatCannotBeMade_onceTheEventsAreTaken_saysWhatTheyCameTo_notABare500() throws Exception {
+        var source = start(HttpSource.builder().auth(IngestAuth.none()));
+        var armed = new AtomicBoolean(true);
+        IngestAnswers.answerFault = () -> {
+            if (armed.compareAndSet(true, false)) {
+                throw new OutOfMemoryError("injected: where a queued request's answer is built");
+            }
+        };
+
+        var answer = post(source, "{\"id\":\"once\",\"type\":\"Good\"}"); // no Idempotency-Key: a resend runs again
+
+        assertThat(armed).as("the fault was injected").isFalse();
+        assertThat(answer.statusCode()).as("done, as its whole answer says: %s", answer.body()).isEqualTo(200);
+        assertThat(answer.body()).contains("\"done\":1").contains("\"retry\":0").contains("\"omitted\":")
+                .doesNotContain("internal error");
+        assertThat(handled).as("handled once").containsExactly("once");
+    }
+
+    @Test // the last resort of the above: not even the counts could be made
+    void whenNotEvenTheCountsCanBeMade_the500SaysTheEventsMayHaveBeenHandled() throws Exception {
+        var source = start(HttpSource.builder().auth(IngestAuth.none()));
+        IngestAnswers.answerFault = () -> {
+            throw new OutOfMemoryError("injected: wherever a queued request's answer is built");
+        };
+
+        var answer = post(source, "{\"id\":\"always\",\"type\":\"Good\"}");
+
+        assertThat(answer.statusCode()).isEqualTo(500);
+        assertThat(answer.body()).contains("may have been handled").contains("same Idempotency-Key")
+                .doesNotContain("internal error");
+        assertThat(handled).as("handled once").containsExactly("always");
     }
 
     private HttpResponse<String> send(URI uri, String body) throws Exception {

@@ -1,0 +1,151 @@
+package dev.ferry.adapters.http;
+
+import static dev.ferry.adapters.http.IngestAnswers.respond;
+
+import com.sun.net.httpserver.HttpExchange;
+import dev.ferry.adapters.http.IngestAnswers.Answer;
+import dev.ferry.adapters.http.IngestAnswers.Encoded;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What a request that took a processing permit is answered, written once the permit is given back: an answer made
+ * whole (a refusal), or the answer to a request whose events were queued.
+ *
+ * <p>That answer is built while the permit is held (at most {@code maxConcurrentRequests} built at once), then its
+ * bytes count in the uploads' byte budget until written ({@link Uploads#answering}): held outside it, a batch's answer
+ * (a megabyte of ids, eight of reject reasons) stayed in memory for as long as its client did not read it, and
+ * nothing bounded how many clients did that. One that does not fit is sent compact, each event's index and status
+ * ({@link IngestAnswers#compact}); should not even that fit, only what the events came to ({@link IngestAnswers#counts}).
+ *
+ * <p>Once its events were queued, nothing thrown while the answer is built or written ends in a bare 500: "internal
+ * error" read as "not handled", and a client's retry without a key ran every event again, under new ids. The client
+ * is told what its events came to instead, or, failing that, that they may have been handled. One reply a request,
+ * on its own thread.
+ */
+final class IngestReply {
+
+    private static final Logger LOG = LoggerFactory.getLogger(HttpSource.class);
+
+    /** An answer made whole (a refusal, a dead letter's 422 told to a resend); null for events queued. */
+    private final Answer made;
+    private final Uploads uploads;
+    private final String source;
+    private IngestRequest request;
+    private boolean closing;
+    /** The answer to write; null when it could not be built, then what the events came to is written instead. */
+    private Encoded answer;
+    /** The answer's bytes in the budget, given back once it is written; null for none. */
+    private Uploads.Held charged;
+
+    private IngestReply(Answer made, Uploads uploads, String source) {
+        this.made = made;
+        this.uploads = uploads;
+        this.source = source;
+    }
+
+    /** A request answered without its events being queued. */
+    static IngestReply of(Answer made) {
+        return new IngestReply(made, null, null);
+    }
+
+    /**
+     * The reply to a request whose events are to be queued, made before they are: made after, a throw for want of
+     * memory was answered 500 "internal error" with the events taken.
+     */
+    static IngestReply toEvents(Uploads uploads, String source) {
+        return new IngestReply(null, uploads, source);
+    }
+
+    /**
+     * The answer to {@code request}, whose events were queued and are settled (or were waited for long enough), built
+     * and counted in the byte budget; or compact, or the counts, when it does not fit. Never throws: what does is
+     * logged, and the counts are built again when the reply is sent.
+     */
+    void build(IngestRequest request, boolean batch, boolean closing, Duration responseTimeout) {
+        this.request = request;
+        this.closing = closing;
+        try {
+            var built = IngestAnswers.encoded(request, closing, responseTimeout);
+            charged = uploads.answering(built.length());
+            if (charged == null) {
+                int length = built.length();
+                built = null; // let go of before the compact one is built: both at once are what the budget bounds
+                built = fitted(length);
+            }
+            answer = built;
+            if (!batch && answer.status() != 200) {
+                LOG.debug("HTTP source '{}': answered {}", source, answer.status());
+            }
+        } catch (Throwable t) {
+            failed(t, "its status and counts are sent"); // answer is set last: set, the log threw, and it is sent
+        }
+    }
+
+    /** The answer in place of one of {@code fullLength} bytes, which did not fit in the byte budget. */
+    private Encoded fitted(int fullLength) {
+        var compact = IngestAnswers.compact(request, closing, fullLength);
+        charged = uploads.answering(compact.length());
+        // the counts are not charged: 200 bytes at most, less than the KiB at least that its body holds until then
+        return charged != null ? compact : IngestAnswers.counts(request, closing, IngestAnswers.NO_ROOM);
+    }
+
+    /**
+     * Writes the reply, running {@code eachChunk} before each part; its bytes given back to the budget whatever
+     * happens. Throws IOException when the client is gone (or when nothing at all could be written).
+     */
+    void send(HttpExchange ex, Runnable eachChunk) throws IOException {
+        if (made != null) {
+            respond(ex, made.status(), made.headers(), made.json(), eachChunk);
+            return;
+        }
+        try {
+            if (answer != null) {
+                try {
+                    respond(ex, answer, eachChunk);
+                    return;
+                } catch (IOException | UncheckedIOException gone) {
+                    throw gone;
+                } catch (Throwable t) {
+                    answer = null; // let go of before the counts are built
+                    failed(t, "its status and counts are sent");
+                }
+            }
+            sendCounts(ex, eachChunk);
+        } finally {
+            if (charged != null) {
+                charged.release();
+            }
+        }
+    }
+
+    /** What the events came to, in place of the answer that could not be made or sent; failing that, the 500 that says so. */
+    private void sendCounts(HttpExchange ex, Runnable eachChunk) throws IOException {
+        try {
+            respond(ex, IngestAnswers.counts(request, closing, IngestAnswers.NOT_MADE), eachChunk);
+        } catch (IOException | UncheckedIOException gone) {
+            throw gone;
+        } catch (Throwable t) {
+            failed(t, "answered 500: they may have been handled");
+            try {
+                respond(ex, IngestAnswers.MAY_HAVE_BEEN_HANDLED, eachChunk);
+            } catch (IOException | UncheckedIOException gone) {
+                throw gone;
+            } catch (Throwable unsaid) {
+                // thrown on, the endpoint answered 500 "internal error": the connection closes unanswered instead
+                throw new IOException("the answer to a request whose events were queued could not be written", unsaid);
+            }
+        }
+    }
+
+    private void failed(Throwable t, String then) {
+        try {
+            LOG.warn("HTTP source '{}': the answer to a request whose events were queued failed ({}); {}", source,
+                    String.valueOf(t), then);
+        } catch (Throwable unsaid) { // no memory even for that: the answer goes on
+        }
+    }
+}
