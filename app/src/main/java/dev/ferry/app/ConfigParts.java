@@ -8,10 +8,13 @@ import dev.ferry.app.config.FerryConfig;
 import dev.ferry.codecs.Codecs;
 import dev.ferry.codecs.JsonLimits;
 import dev.ferry.domain.decode.Decoder;
+import dev.ferry.domain.model.FerryException;
+import dev.ferry.domain.model.Thrown;
 import dev.ferry.domain.routing.EventMatcher;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.services.sqs.SqsClient;
 
 /** What the configuration's sections become for a run: route matchers, decoders, the queues to make, span names. */
@@ -171,14 +174,43 @@ final class ConfigParts {
         }
     }
 
-    /** Whether the queue {@code w} names answers at its own URL (made already, in its account). */
+    /**
+     * Whether the queue {@code w} names answers at its own URL (made already, in its account); false only when SQS
+     * said no. Every failure was taken for a no: SQS throttling, or failing (5xx) until the SDK's retries ran out,
+     * refused a partner's queue that was there — "make it, and its DLQ, in account P", exit 2. SQS said nothing of the
+     * queue then: the command fails saying so (exit 1), and run again, asks again.
+     */
     private static boolean answers(SqsClient client, SqsQueues queues, Wanted w) {
         try {
             String url = queues.url(w.queue());
             client.getQueueAttributes(b -> b.queueUrl(url).attributeNamesWithStrings("QueueArn"));
             return true;
-        } catch (RuntimeException e) { // not there, or not ours to read: weighed as before
+        } catch (RuntimeException e) {
+            if (saidNo(e)) {
+                return false; // not there, or not ours to read: weighed as before
+            }
+            throw new FerryException(w.by() + ": SQS could not be asked whether queue " + Printable.of(w.queue())
+                    + " of account " + Printable.of(w.account()) + " is there (" + Printable.of(Thrown.message(e))
+                    + "); nothing was made or refused for it: run the command again", e, true);
+        }
+    }
+
+    /**
+     * Whether SQS answered a call with a refusal it would give again: a 4xx that is not throttling (the queue is not
+     * there, or not the caller's to read). Not reached (an {@code SdkClientException}), throttled, failing itself
+     * (5xx), or no answer of SQS's at all (an interceptor's exception, an ARN of another region refused before asking):
+     * not a no. {@link SqsQueues#url} hands the SDK's exception on inside Ferry's, whose {@code retryable()} is no guide
+     * here: it counts AccessDenied retryable (not a message's fault), and that is a no.
+     */
+    private static boolean saidNo(RuntimeException e) {
+        Throwable failure = e instanceof FerryException && e.getCause() != null ? e.getCause() : e;
+        if (!(failure instanceof AwsServiceException answer)) {
             return false;
         }
+        var details = answer.awsErrorDetails();
+        String code = details == null || details.errorCode() == null ? "" : details.errorCode();
+        // SQS's own throttling codes (RequestThrottled, KmsThrottled, their AWS.SimpleQueueService. forms) with a 400
+        return answer.statusCode() >= 400 && answer.statusCode() < 500 && answer.statusCode() != 429
+                && !answer.isThrottlingException() && !answer.retryable() && !code.contains("Throttl");
     }
 }

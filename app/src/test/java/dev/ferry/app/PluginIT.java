@@ -214,6 +214,51 @@ class PluginIT {
                 .contains(plugins.toString()).contains("com.example.NotThere").doesNotContain("\"$schema\"");
     }
 
+    /**
+     * A review: a plugin that loads, but whose sink's {@code configure} throws {@code NoClassDefFoundError} (built
+     * against a class the app has not). {@code config schema} caught exceptions only, picocli lets an Error through,
+     * and the JVM's last catch said "ferry: java.lang.NoClassDefFoundError: ...", exit 1, no plugin named — where
+     * {@code validate} names the sink type, exit 2.
+     */
+    @Test
+    void aPluginWhoseSinkCannotReadItsSettings_failsConfigSchema_withExit2_namingItsTypeAndJar(@TempDir Path dir)
+            throws Exception {
+        var plugins = Files.createDirectories(dir.resolve("plugins"));
+        var jar = plugins.resolve("unreadable-plugin.jar");
+        String classFile = UnreadableSettingsPlugin.class.getName().replace('.', '/') + ".class";
+        try (var out = new JarOutputStream(Files.newOutputStream(jar))) {
+            out.putNextEntry(new JarEntry(classFile));
+            out.write(Files.readAllBytes(Path.of("target/test-classes").resolve(classFile)));
+            out.closeEntry();
+            out.putNextEntry(new JarEntry("META-INF/services/" + FerryPlugin.class.getName()));
+            out.write((UnreadableSettingsPlugin.class.getName() + "\n").getBytes(StandardCharsets.UTF_8));
+            out.closeEntry();
+        }
+        var schema = FerryProcess.run(Map.of("FERRY_PLUGINS", plugins.toString()), "config", "schema");
+        assertThat(schema.exitCode()).as(schema.output()).isEqualTo(2);
+        assertThat(schema.output()).contains("the sink type 'unreadable' adapter could not read its settings: "
+                        + "java.lang.NoClassDefFoundError: com/example/MissingSettings")
+                .contains(jar.getFileName().toString()).doesNotContain("\"$schema\"");
+    }
+
+    /**
+     * Sink type {@code unreadable}, whose reading of its settings throws what a plugin built against a class the app
+     * has not throws. One class, no lambda (a lambda's class would ask for its nest host, {@code PluginIT}, which the
+     * jar does not hold): packed alone into a jar of its own by the test above.
+     */
+    public static final class UnreadableSettingsPlugin implements FerryPlugin, dev.ferry.domain.spi.SinkProvider {
+
+        @Override
+        public Map<String, dev.ferry.domain.spi.SinkProvider> sinks() {
+            return Map.of("unreadable", this);
+        }
+
+        @Override
+        public dev.ferry.domain.spi.Plan<dev.ferry.domain.transport.Sink> configure(dev.ferry.domain.spi.Settings settings) {
+            throw new NoClassDefFoundError("com/example/MissingSettings");
+        }
+    }
+
     @Test
     void aPluginThatThrowsAnError_atStart_endsTheProcess_withItsServersStopped(@TempDir Path dir) throws Exception {
         var plugins = dir.resolve("plugins");

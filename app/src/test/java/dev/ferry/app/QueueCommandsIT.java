@@ -2,11 +2,20 @@ package dev.ferry.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
 import dev.ferry.adapters.sqs.SqsQueues;
 import dev.ferry.domain.transport.DeadLetterAttributes;
 import java.io.ByteArrayOutputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -496,6 +505,101 @@ class QueueCommandsIT {
                     + "there: not made here").contains("/000000000000/old (dead letters: ");
             assertThat(sqs.client.listQueues().queueUrls()).extracting(url -> url.substring(url.lastIndexOf('/') + 1))
                     .containsExactlyInAnyOrder("partner", "old", "old-dlq");
+        }
+    }
+
+    /**
+     * A review: whether another account's queue is there was asked once, and any failure taken for "not there, or not
+     * ours" — SQS failing (5xx) or throttling until the SDK's retries ran out refused a partner's queue that was there:
+     * "make it, and its DLQ, in account 123456789012", exit 2, advice to make what exists. SQS said nothing of the queue:
+     * the command fails saying so, exit 1, nothing made or refused for it.
+     */
+    @Test
+    void createOfAnotherAccountsQueue_whenSqsCannotBeAskedWhetherItIsThere_failsSayingSo_notThatItIsElsewhere(@TempDir Path dir)
+            throws Exception {
+        try (var sqs = new LocalSqs()) {
+            sqs.client.createQueue(b -> b.queueName("partner")); // there, and listed: the caller's account is told by it
+            String partner = "http://127.0.0.1:" + sqs.port + "/123456789012/partner";
+            var env = configFor(sqs, dir.resolve("partner.yaml"), "{kind: memory}",
+                    "partner: {sqs: {queue: \"" + partner + "\"}, format: raw}");
+            for (var fault : List.of("503 ServiceUnavailable", "400 RequestThrottled")) {
+                out.reset();
+                err.reset();
+                int exit;
+                try (var front = new FailingFront(sqs, "/123456789012/partner", fault)) {
+                    env.put("AWS_ENDPOINT_URL", front.endpoint());
+                    exit = Ferry.run(new String[] {"queues", "create"}, out, err, env::get);
+                }
+                assertThat(exit).as(fault + ": " + out + " " + err).isEqualTo(1);
+                assertThat(err.toString()).as(fault).contains("source 'partner': SQS could not be asked whether queue "
+                        + partner + " of account 123456789012 is there").doesNotContain("make it, and its DLQ");
+            }
+            assertThat(sqs.client.listQueues().queueUrls()).extracting(url -> url.substring(url.lastIndexOf('/') + 1))
+                    .as("nothing made for it").containsExactly("partner");
+        }
+    }
+
+    /**
+     * A server on 127.0.0.1 in front of ElasticMQ that answers every GetQueueAttributes of the queue whose URL ends in
+     * {@code queue} with {@code fault} ("503 ServiceUnavailable": SQS failing; "400 RequestThrottled": SQS throttling),
+     * and passes every other call on: for the client a command builds itself from {@code AWS_ENDPOINT_URL}.
+     */
+    private static final class FailingFront implements AutoCloseable {
+
+        private final HttpServer server;
+        private final HttpClient passing = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(5)).build();
+
+        FailingFront(LocalSqs sqs, String queue, String fault) throws java.io.IOException {
+            int status = Integer.parseInt(fault.substring(0, 3));
+            byte[] refusal = ("{\"__type\":\"com.amazonaws.sqs#" + fault.substring(4) + "\",\"message\":\"injected\"}")
+                    .getBytes(StandardCharsets.UTF_8);
+            server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
+            server.createContext("/", exchange -> {
+                try (exchange) {
+                    byte[] body = exchange.getRequestBody().readAllBytes();
+                    var headers = exchange.getRequestHeaders();
+                    String asked = new String(body, StandardCharsets.UTF_8).replace("\\/", "/");
+                    if (String.valueOf(headers.getFirst("X-Amz-Target")).endsWith(".GetQueueAttributes")
+                            && asked.contains(queue + "\"")) {
+                        answer(exchange, status, "application/x-amz-json-1.0", refusal);
+                        return;
+                    }
+                    var request = HttpRequest.newBuilder(URI.create(sqs.endpoint() + exchange.getRequestURI()))
+                            .timeout(Duration.ofSeconds(10))
+                            .method(exchange.getRequestMethod(), HttpRequest.BodyPublishers.ofByteArray(body));
+                    for (var name : List.of("Content-Type", "X-Amz-Target", "X-Amz-Date", "Authorization", "x-amzn-query-mode")) {
+                        String value = headers.getFirst(name);
+                        if (value != null) {
+                            request.header(name, value);
+                        }
+                    }
+                    var passed = passing.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+                    passed.headers().firstValue("x-amzn-query-error")
+                            .ifPresent(code -> exchange.getResponseHeaders().set("x-amzn-query-error", code));
+                    answer(exchange, passed.statusCode(), passed.headers().firstValue("Content-Type")
+                            .orElse("application/x-amz-json-1.0"), passed.body());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            server.start();
+        }
+
+        String endpoint() {
+            return "http://127.0.0.1:" + server.getAddress().getPort();
+        }
+
+        private static void answer(HttpExchange exchange, int status, String type, byte[] body) throws java.io.IOException {
+            exchange.getResponseHeaders().set("Content-Type", type);
+            exchange.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
+            exchange.getResponseBody().write(body);
+        }
+
+        @Override
+        public void close() {
+            server.stop(0);
+            passing.close();
         }
     }
 

@@ -97,6 +97,62 @@ class SharedTransportsTest {
                 """ + ROUTE_TO_LOG);
     }
 
+    @Test // a review: two sources in two groups were told apart by their formats alone, and passed — each group is given
+          // every record, and a catch-all route took the raw archive's event and the json source's of each one (every
+          // record written to its sink twice); two json sources apart only in their id pointer made events of the same
+          // types, each taken by every route that took the other
+    void twoKafkaSourcesInTwoGroups_thatDecodeARecordApart_areRefused_whenOneRouteCanTakeAnEventOfEach() {
+        assertThat(errors("""
+                sources:
+                  archive: {kafka: {bootstrap-servers: "k1:9092", topics: [orders]}, format: raw}
+                  orders: {kafka: {bootstrap-servers: "k1:9092", topics: [orders]}, format: json, json: {type: /type}}
+                sinks: {out: {type: log}}
+                routes:
+                  - to: [out]
+                """)).anySatisfy(e -> assertThat(e).contains("sources.orders.kafka")
+                .contains("each group is given every record").contains("route 'route-0' can take an event of each")
+                .contains("every record twice"));
+        // a route matching raw and another type takes the archive's event and the json one's
+        assertThat(errors("""
+                sources:
+                  archive: {kafka: {bootstrap-servers: "k1:9092", topics: [orders]}, format: raw}
+                  orders: {kafka: {bootstrap-servers: "k1:9092", topics: [orders]}, format: json, json: {type: /type}}
+                sinks: {archived: {type: log}, out: {type: log}}
+                routes:
+                  - {name: both, match: {types: [raw, OrderCreated]}, to: [archived]}
+                  - {match: {type-prefix: Order}, to: [out]}
+                """)).anySatisfy(e -> assertThat(e).contains("sources.orders.kafka")
+                .contains("route 'both' can take an event of each"));
+        // one type pointer, the id's apart: events of the same types, whatever the routes
+        assertThat(errors("""
+                sources:
+                  a: {kafka: {bootstrap-servers: "k1:9092", topics: [orders]}, format: json, json: {id: /id, type: /type}}
+                  b: {kafka: {bootstrap-servers: "k1:9092", topics: [orders]}, format: json, json: {id: /orderId, type: /type}}
+                sinks: {out: {type: log}}
+                routes:
+                  - {match: {type-prefix: Order}, to: [out]}
+                """)).anySatisfy(e -> assertThat(e).contains("sources.b.kafka")
+                .contains("each group is given every record").contains("routes cannot keep the two apart"));
+        // nor in one named scope: each makes an id of its own of a record, both claimed
+        assertThat(errors("""
+                sources:
+                  a: {kafka: {bootstrap-servers: "k1:9092", topics: [orders]}, format: json, json: {id: /id}, ledger-scope: shared}
+                  b: {kafka: {bootstrap-servers: "k1:9092", topics: [orders]}, format: json, json: {id: /orderId}, ledger-scope: shared}
+                """ + ROUTE_TO_LOG)).anySatisfy(e -> assertThat(e).contains("sources.b.kafka")
+                .contains("each group is given every record"));
+        // the tee whose routes never take an event of each: by type, or by a topic only one of the two reads
+        valid("""
+                sources:
+                  archive: {kafka: {bootstrap-servers: "k1:9092", topics: [orders, refunds]}, format: raw}
+                  orders: {kafka: {bootstrap-servers: "k1:9092", topics: [orders]}, format: json, json: {type: /type}}
+                sinks: {archived: {type: log}, out: {type: log}, refunds: {type: log}}
+                routes:
+                  - {match: {type: raw}, to: [archived]}
+                  - {match: {type-prefix: Order}, to: [out]}
+                  - {match: {attributes: {kafka.topic: refunds}}, to: [refunds]}
+                """);
+    }
+
     @Test // a review: refused on a may (a name alone beside a partner's URL), the error said nothing of how to keep both
     void aNameAloneBesideAnotherAccountsQueueOfThatName_inOneRoute_isRefusedSayingHowToKeepBoth() {
         assertThat(errors("""

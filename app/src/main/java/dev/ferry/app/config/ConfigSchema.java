@@ -81,7 +81,7 @@ public final class ConfigSchema {
         p.put("ttl", duration(Duration.ofDays(7)));
         var branches = new ArrayList<Object>();
         for (var e : new java.util.TreeMap<>(adapters.ledgers()).entrySet()) {
-            var keys = declared(e.getValue()::configure);
+            var keys = declared("ledger kind '" + e.getKey() + "'", e.getValue(), e.getValue()::configure);
             keys.forEach((k, v) -> p.putIfAbsent(k, v.schema()));
             branches.add(when("kind", e.getKey(), keys));
         }
@@ -93,7 +93,8 @@ public final class ConfigSchema {
         var s = object();
         var p = properties(s);
         for (var e : new java.util.TreeMap<>(adapters.sources()).entrySet()) {
-            p.put(e.getKey(), section(declared(e.getValue()::configure), "reads from " + e.getKey()));
+            p.put(e.getKey(), section(declared("source '" + e.getKey() + "'", e.getValue(), e.getValue()::configure),
+                    "reads from " + e.getKey()));
         }
         p.put("format", enumOf("auto", "auto", "s3", "mturk", "sns", "sns+s3", "sns+mturk", "json", "raw"));
         p.put("json", object("id", string("/id"), "type", string(null), "group", string(null), "time", string(null),
@@ -114,7 +115,7 @@ public final class ConfigSchema {
         p.put("type", enumOf(null, adapters.sinks().keySet().toArray(String[]::new)));
         var branches = new ArrayList<Object>();
         for (var e : new java.util.TreeMap<>(adapters.sinks()).entrySet()) {
-            var keys = declared(e.getValue()::configure);
+            var keys = declared("sink type '" + e.getKey() + "'", e.getValue(), e.getValue()::configure);
             keys.forEach((k, v) -> p.putIfAbsent(k, v.schema()));
             branches.add(when("type", e.getKey(), keys));
         }
@@ -141,9 +142,12 @@ public final class ConfigSchema {
         return ConfigSchema.ordered("if", condition, "then", then);
     }
 
-    /** Every key a provider reads, each choice it makes explored; required only where every branch requires it. */
-    static Map<String, DeclaredSettings.Key> declared(Function<Settings, ?> configure) {
-        var first = run(configure, Map.of());
+    /**
+     * Every key a provider reads, each choice it makes explored; required only where every branch requires it.
+     * {@code adapter} names it as {@code ferry validate} does ("sink type 'x'"), {@code provider} tells its jar.
+     */
+    static Map<String, DeclaredSettings.Key> declared(String adapter, Object provider, Function<Settings, ?> configure) {
+        var first = run(adapter, provider, configure, Map.of());
         var all = new LinkedHashMap<>(first.keys());
         var requiredEverywhere = new LinkedHashSet<String>();
         first.keys().forEach((k, v) -> {
@@ -153,7 +157,7 @@ public final class ConfigSchema {
         });
         for (var choice : first.choices().entrySet()) {
             for (String value : choice.getValue()) {
-                var branch = run(configure, Map.of(choice.getKey(), value));
+                var branch = run(adapter, provider, configure, Map.of(choice.getKey(), value));
                 branch.keys().forEach(all::putIfAbsent);
                 requiredEverywhere.removeIf(k -> !branch.keys().containsKey(k) || !branch.keys().get(k).required());
             }
@@ -163,14 +167,44 @@ public final class ConfigSchema {
         return out;
     }
 
-    private static DeclaredSettings run(Function<Settings, ?> configure, Map<String, String> answers) {
+    private static DeclaredSettings run(String adapter, Object provider, Function<Settings, ?> configure,
+                                        Map<String, String> answers) {
         var settings = new DeclaredSettings(answers);
         try {
             configure.apply(settings);
         } catch (RuntimeException standInsRefused) {
             // what was read before a stand-in value was refused is declared all the same
+        } catch (LinkageError | AssertionError broken) {
+            // a plugin built against classes the app has not: an Error, which picocli lets through, and the JVM's last
+            // catch said "ferry: java.lang.NoClassDefFoundError: ...", exit 1, no plugin named. Said as validate says it
+            throw new UnreadableAdapter("the " + adapter + " adapter could not read its settings: "
+                    + dev.ferry.domain.model.Thrown.describe(broken) + from(provider), broken);
         }
         return settings;
+    }
+
+    /** " (from JAR)" for an adapter whose class comes from another file than the app's (a plugin's jar), else "". */
+    private static String from(Object provider) {
+        try {
+            var source = provider.getClass().getProtectionDomain().getCodeSource();
+            var own = ConfigSchema.class.getProtectionDomain().getCodeSource();
+            return source == null || source.getLocation() == null
+                    || own != null && source.getLocation().equals(own.getLocation()) ? ""
+                    : " (from " + source.getLocation().getPath() + ")";
+        } catch (RuntimeException unknown) { // not told: the adapter is named all the same
+            return "";
+        }
+    }
+
+    /**
+     * An adapter whose reading of its settings failed other than by refusing a stand-in value: no schema can be
+     * written for it. {@code ferry config schema} says so and exits 2, as {@code ferry validate} does for that adapter.
+     */
+    public static final class UnreadableAdapter extends RuntimeException {
+
+        UnreadableAdapter(String message, Throwable cause) {
+            super(message, cause);
+        }
     }
 
     private static Map<String, Object> section(Map<String, DeclaredSettings.Key> keys, String description) {

@@ -14,10 +14,10 @@ import java.util.stream.Collectors;
 
 /**
  * Sources and sinks that share what they read or write, in ways that break the promise: two Kafka
- * sources on one topic, in one consumer group or two (each handles records the other handles too),
- * two sinks that write one queue or topic for one event (written there twice), and a sink that writes
- * to a source's own queue or topic (each copy is a new message, a new event: handled and written
- * again, for ever). And two servers of one file on one port: validated, then the second failed at
+ * sources on one topic, in one consumer group or two (each handles records the other handles too:
+ * {@link SharedTopics}), two sinks that write one queue or topic for one event (written there twice),
+ * and a sink that writes to a source's own queue or topic (each copy is a new message, a new event:
+ * handled and written again, for ever). And two servers of one file on one port: validated, then the second failed at
  * start ("Address already in use"), blamed on a key that did not move it.
  */
 final class SharedTransports {
@@ -50,7 +50,7 @@ final class SharedTransports {
     static void check(Map<String, FerryConfig.SourceSpec> sources, Map<String, Section> sourceSections,
                       Map<String, FerryConfig.SinkSpec> sinks, Map<String, Section> sinkSections,
                       java.util.List<FerryConfig.RouteSpec> routes) {
-        oneSourcePerTopic(sources, sourceSections);
+        SharedTopics.check(sources, sourceSections, routes);
         oncePerEvent(sinks, sinkSections, routes);
         oneFilePerSink(sinks, sinkSections);
         // a route with an attribute to match may tell one source's events from another's (kafka.topic: in): a staged
@@ -160,83 +160,6 @@ final class SharedTransports {
     }
 
     /**
-     * Two Kafka sources on the same servers reading a topic in common: refused at the second, whatever their groups. In
-     * one group each orders and claims on its own, so every rebalance hands records one has in hand to the other, which
-     * runs them again. In two (each source's default is a group of its own, {@code ferry-NAME}) each group is given
-     * every record: both sources handle it, and routes, which match events and never the source they came from, send
-     * both copies to the same sinks, each in its own source's ledger scope, where neither is the other's duplicate.
-     * Only one group was refused, and two sources left at their default groups wrote every record twice, interleaved.
-     */
-    private static void oneSourcePerTopic(Map<String, FerryConfig.SourceSpec> sources, Map<String, Section> sections) {
-        var seen = new java.util.LinkedHashMap<String, FerryConfig.SourceSpec>();
-        for (var source : sources.values()) {
-            if (!(source.plan() instanceof KafkaSourceConfig kafka)) {
-                continue;
-            }
-            var section = sections.get(source.name());
-            for (var other : seen.entrySet()) {
-                var o = (KafkaSourceConfig) other.getValue().plan();
-                boolean oneGroup = o.groupId() != null && o.groupId().equals(kafka.groupId());
-                if (!oneGroup && !decodedAlike(other.getValue(), source)) {
-                    continue; // a tee: the raw archive beside the JSON processing, their events of other types, routed apart
-                }
-                var common = new HashSet<String>(o.topics() == null ? Set.of() : o.topics());
-                common.retainAll(kafka.topics() == null ? Set.of() : kafka.topics());
-                if (common.isEmpty() || !sameCluster(o.bootstrapServers(), kafka.bootstrapServers()) || section == null) {
-                    continue;
-                }
-                String reads = "source '" + other.getKey() + "' reads topic "
-                        + common.stream().sorted().collect(Collectors.joining(", "));
-                // "or another group-id" was the way out of the first refusal: that is the second, refused as well
-                String instead = "; one source per topic on a cluster (a source may read several topics; raise "
-                        + "listener.concurrency for more throughput)";
-                section.error("kafka", oneGroup
-                        ? reads + " in group '" + kafka.groupId() + "' already: each source orders and claims on its own, "
-                        + "so every rebalance hands records one has in hand to the other, which runs them again" + instead
-                        : reads + " on these servers already, in group '" + o.groupId() + "' (this one in '"
-                        + kafka.groupId() + "'): each group is given every record, so both sources would handle each one, "
-                        + "and routes cannot keep the two apart (they match events, not the source they came from, and "
-                        + "both decode a record alike)" + instead);
-                break;
-            }
-            seen.put(source.name(), source);
-        }
-    }
-
-    /**
-     * Whether two sources may make one event of a record, each in a ledger scope of its own: two {@code json} sources
-     * with the same id and type pointers (the time's or group's apart make the same event), or two other formats alike
-     * or either sniffing ({@code auto} and {@code sns} fall back to {@code raw}: beside a {@code raw} archive, every plain
-     * record was one event twice). A {@code json} source beside another format decodes apart (a tee). One scope named
-     * for both ({@code ledger-scope}) handles each event once, by whichever claims it first.
-     */
-    private static boolean decodedAlike(FerryConfig.SourceSpec a, FerryConfig.SourceSpec b) {
-        if (a.ledgerScope() != null && b.ledgerScope() != null && a.listenerScope().equals(b.listenerScope())) {
-            return false;
-        }
-        boolean aJson = "json".equals(a.format());
-        boolean bJson = "json".equals(b.format());
-        if (aJson || bJson) {
-            return aJson && bJson && (a.json() == null || b.json() == null ? a.json() == b.json()
-                    : java.util.Objects.equals(a.json().id(), b.json().id())
-                    && java.util.Objects.equals(typeOf(a.json()), typeOf(b.json())));
-        }
-        return java.util.Objects.equals(format(a), format(b)) || sniffs(a) || sniffs(b);
-    }
-
-    private static String typeOf(FerryConfig.JsonPointers json) {
-        return json.type() != null ? json.type() : "=" + json.defaultType();
-    }
-
-    private static String format(FerryConfig.SourceSpec source) {
-        return source.format() == null ? "auto" : source.format();
-    }
-
-    private static boolean sniffs(FerryConfig.SourceSpec source) {
-        return format(source).equals("auto") || format(source).equals("sns");
-    }
-
-    /**
      * Two sinks that write the same queue or topic under two names (a copy-paste, a YAML anchor, one default of a
      * variable), both reached by one event: it was written there twice. The router sends an event to the sinks of
      * every route that takes it, each sink once by its name alone, so two routes that can take one event are as one
@@ -293,9 +216,10 @@ final class SharedTransports {
     /**
      * Whether one event may match both routes: their types may meet ({@link SinkCalls#mayMatchTogether}), no attribute
      * both match is given two values (a staged pipeline's {@code kafka.topic}), and neither's {@code not-types} leaves
-     * out every type the other lists. Said apart here, they pass: they never take one event.
+     * out every type the other lists. Said apart here, they pass: they never take one event. {@link SharedTopics} asks it
+     * of a route and a source's events (as a route that takes just those).
      */
-    private static boolean mayTakeOneEvent(FerryConfig.RouteSpec a, FerryConfig.RouteSpec b) {
+    static boolean mayTakeOneEvent(FerryConfig.RouteSpec a, FerryConfig.RouteSpec b) {
         if (!SinkCalls.mayMatchTogether(a, b)) {
             return false;
         }
@@ -373,7 +297,7 @@ final class SharedTransports {
     }
 
     /** Two lists of bootstrap servers sharing an address: one cluster (order and case aside); false when one is missing. */
-    private static boolean sameCluster(String a, String b) {
+    static boolean sameCluster(String a, String b) {
         if (a == null || b == null) {
             return false; // reported missing where it is read
         }
