@@ -72,17 +72,26 @@ public final class Ferry implements Callable<Integer> {
 
     static int run(String[] args, OutputStream out, OutputStream err, Function<String, String> env) {
         var io = new Io(writer(out), writer(err), env);
+        boolean product = args.length == 0 || !"run".equals(args[0]); // `run`'s output is its log
         int code;
         try {
             code = commandLine(io, args).execute(args);
         } finally {
-            io.out().flush();
-            io.err().flush();
+            if (product) {
+                io.out().flush();
+                io.err().flush();
+            } else {
+                // a moment at most: a log line stuck in its write to a pipe that stopped draining (a log driver that
+                // blocks) holds the stream's lock, and this flush waited on it for good — the stop done, the exit never
+                StopSignals.aMoment(() -> {
+                    io.out().flush();
+                    io.err().flush();
+                });
+            }
         }
         // a PrintWriter (and a PrintStream) swallows what failed writing: `ferry config schema > file` on a full disk left
         // the file cut short and exited 0. Not for `run`, whose output is its log: a log line lost on the way (a pipe's
         // reader restarted) made a clean stop exit 1, read as a part that did not close
-        boolean product = args.length == 0 || !"run".equals(args[0]);
         if (code == OK && product && (io.out().checkError() || out instanceof PrintStream printing && printing.checkError())) {
             io.err().println("ferry: the output could not be written whole (a full disk, a closed pipe)");
             io.err().flush();

@@ -124,9 +124,9 @@ public final class FerryRuntime implements AutoCloseable {
                     + " (aws --endpoint-url http://127.0.0.1:" + config.embeddedSqsPort() + " sqs ...)");
             if (!"memory".equals(config.ledger().kind())) {
                 // the two halves of a local run do not live equally long: say so before it surprises anyone
-                LOG.warn("the embedded SQS server keeps its queues and messages in memory, so they are gone when Ferry "
-                        + "stops; the {} ledger is kept, so an event handled before a restart and sent again after it is "
-                        + "dropped as a duplicate (delete the ledger file to start afresh)", config.ledger().kind());
+                StopSignals.aMoment(() -> LOG.warn("the embedded SQS server keeps its queues and messages in memory, so they "
+                        + "are gone when Ferry stops; the {} ledger is kept, so an event handled before a restart and sent again "
+                        + "after it is dropped as a duplicate (delete the ledger file to start afresh)", config.ledger().kind()));
             }
         }
         if (ledger instanceof dev.ferry.adapters.dynamodb.DynamoDbLedger shared) {
@@ -241,7 +241,7 @@ public final class FerryRuntime implements AutoCloseable {
             listeners.add(listener.start());
         }
         observability.ready(true); // before the "listening on" lines: whoever reads them finds the instance ready
-        listening.forEach(this::line);
+        StopSignals.aMoment(() -> listening.forEach(text -> LOG.info(text))); // one aside for all: said in their order
         if (!config.statsEvery().isZero()) { // stats-every: off
             statsThread = Thread.ofPlatform().daemon().name("ferry-stats").start(this::statsLoop);
         }
@@ -269,7 +269,7 @@ public final class FerryRuntime implements AutoCloseable {
             try { // one throw here (an appender's Error, memory out as a line is built) ended every stats line after it
                 logLines.flush(); // what a storm of dead letters left out of the log, said at least this often
                 for (var listener : listeners) {
-                    line("stats " + listener.name() + ": " + listener.stats().line());
+                    LOG.info("stats " + listener.name() + ": " + listener.stats().line()); // not aside: holds only this thread
                 }
             } catch (Throwable e) {
                 try {
@@ -319,8 +319,9 @@ public final class FerryRuntime implements AutoCloseable {
         return java.time.Duration.ofNanos(Math.max(0, endNanos - System.nanoTime()));
     }
 
+    /** Aside, a moment at most: a line to a blocked log's pipe held start() for good, a listener's close past its bound. */
     private void line(String text) {
-        LOG.info(text);
+        StopSignals.aMoment(() -> LOG.info(text));
     }
 
     /**

@@ -5,6 +5,7 @@ import dev.ferry.app.config.FerryConfig;
 import dev.ferry.app.logging.FerryLogging;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -45,7 +46,7 @@ final class RunCommands {
             // arrives while the sources are starting is a clean stop too; the hook covers every
             // other way the JVM is asked to end.
             var stopRequested = new CountDownLatch(1);
-            var starting = new java.util.concurrent.atomic.AtomicBoolean(true);
+            var starting = new AtomicBoolean(true);
             var signals = StopSignals.of(stopRequested, starting::get, LOG);
             for (String signal : new String[] {"TERM", "INT"}) {
                 try {
@@ -60,14 +61,26 @@ final class RunCommands {
                 stopRequested.countDown();
                 runtime.close();
             }, "ferry-shutdown"));
+            return untilStopped(runtime, stopRequested, starting);
+        }
+
+        /**
+         * Starts {@code runtime} and closes it once a stop is asked for; {@code starting} is false once the start is
+         * over. Each line here is said aside, a moment at most: with the log's pipe blocked (a log driver that stopped
+         * reading), one said on this thread held it for good, and a stop that had ended exited only by the kill after
+         * the grace period (137).
+         */
+        static int untilStopped(FerryRuntime runtime, CountDownLatch stopRequested, AtomicBoolean starting) {
             try {
                 runtime.start(() -> stopRequested.getCount() == 0);
             } catch (RuntimeException | Error e) {
                 if (stopRequested.getCount() == 0) { // a stop asked for while the start waited (SQS not reachable yet):
-                    LOG.warn("stopped while starting, before any source ran: {}", Thrown.describe(e)); // a clean stop
+                    StopSignals.aMoment(() -> LOG.warn("stopped while starting, before any source ran: {}",
+                            Thrown.describe(e))); // a clean stop
                     return Ferry.OK; // (systemd took the exit 1 for a failed unit, an alert named SQS, not the stop)
                 }
-                LOG.error("could not start: {}", e instanceof Error ? Thrown.describe(e) : Thrown.message(e)); // text that may throw
+                StopSignals.aMoment(() -> LOG.error("could not start: {}", e instanceof Error ? Thrown.describe(e)
+                        : Thrown.message(e))); // text that may throw
                 return Ferry.FAILED;
             } finally {
                 starting.set(false);
@@ -81,9 +94,9 @@ final class RunCommands {
             StopSignals.aMoment(() -> LOG.info("stopping (signal received)"));
             runtime.close();
             if (!runtime.closedWhole()) { // said: exit 0 promises what was in hand was finished or released
-                LOG.error("stopped, but a part did not close within its bound or its close failed, or a listener's shutdown "
-                        + "failed (see "
-                        + "above): what it had in hand may be handled again after a restart");
+                StopSignals.aMoment(() -> LOG.error("stopped, but a part did not close within its bound or its close "
+                        + "failed, or a listener's shutdown failed (see above): what it had in hand may be handled again "
+                        + "after a restart"));
                 return Ferry.FAILED;
             }
             return Ferry.OK;
@@ -149,7 +162,14 @@ final class RunCommands {
                 io.err().println("ferry: cannot load the adapters: " + e.getMessage());
                 return Ferry.USAGE;
             }
-            io.out().println(dev.ferry.app.config.ConfigSchema.json(adapters));
+            String schema;
+            try {
+                schema = dev.ferry.app.config.ConfigSchema.json(adapters);
+            } catch (dev.ferry.app.config.ConfigSchema.UnreadableAdapter e) { // a plugin's settings reader threw an Error
+                io.err().println("ferry: " + e.getMessage());
+                return Ferry.USAGE;
+            }
+            io.out().println(schema);
             return Ferry.OK;
         }
     }

@@ -45,10 +45,13 @@ final class StopSignals {
         return new StopSignals(stopRequested, starting, status -> Runtime.getRuntime().halt(status), StopSignals::aMoment, log);
     }
 
-    /** Runs {@code line} on a virtual thread and waits for it a moment at most (a halt after it would cut it off). */
+    /**
+     * Runs {@code line} on a virtual thread and waits for it a moment at most (a halt after it would cut it off). The
+     * thread is named as the caller: the line's {@code [thread]} in the log says whose it is, as when it was said there.
+     */
     static void aMoment(Runnable line) {
         try {
-            Thread.ofVirtual().name("ferry-stop-signal-log").start(line).join(java.time.Duration.ofMillis(200));
+            Thread.ofVirtual().name(Thread.currentThread().getName()).start(line).join(java.time.Duration.ofMillis(200));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -2,16 +2,42 @@ package dev.ferry.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.UnsynchronizedAppenderBase;
+import dev.ferry.app.config.ConfigReader;
+import dev.ferry.app.config.FerryConfig;
+import dev.ferry.domain.spi.FerryPlugin;
+import dev.ferry.domain.spi.SinkProvider;
+import dev.ferry.domain.testing.Await;
+import dev.ferry.domain.transport.Sink;
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A stop signal acts before it is logged, and is logged aside: with the log's pipe blocked, the handler
  * logged first and never acted — neither the clean stop nor a second signal's exit; only a kill ended it.
+ * The run's own lines, from its start to its exit, are said aside too: one said on the run's main thread
+ * held it for good, and a stop that had ended exited only by the kill after the grace period (137).
  */
 class StopSignalsTest {
 
@@ -75,6 +101,234 @@ class StopSignalsTest {
             assertThat(other.join(Duration.ofSeconds(5))).isTrue();
         }
         assertThat(halts).as("two signals at once are one stop request, not an exit").hasValue(0);
+    }
+
+    @Test // a review: `ferry run`'s last flush of its output waited for the stream's lock, held by a log line stuck in its
+          // write to a pipe that stopped draining (a log driver that blocks): the stop done, the exit never came
+    void ferryRun_withItsOutputStuckInAWrite_stillReturns(@TempDir Path dir) throws Exception {
+        var drained = new CountDownLatch(1);
+        var inItsWrite = new CountDownLatch(1);
+        var pipe = new OutputStream() {
+            @Override
+            public void write(int b) {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] bytes, int offset, int length) {
+                inItsWrite.countDown();
+                awaitQuietly(drained); // the pipe does not take it
+            }
+        };
+        var stdout = new PrintStream(pipe, true, StandardCharsets.UTF_8);
+        var logLine = Thread.ofPlatform().daemon().start(() -> stdout.println("a log line the pipe does not take"));
+        try {
+            assertThat(inItsWrite.await(5, TimeUnit.SECONDS)).as("the line in its write, the stream's lock held").isTrue();
+            // a configuration that is not there: `run` ends at once, and only the flush is left between it and the exit
+            var run = onItsOwnThread(() -> Ferry.run(new String[] {"run", "-c", dir.resolve("missing.yaml").toString()},
+                    stdout, new ByteArrayOutputStream(), name -> null));
+
+            assertThat(run).as("returned, the pipe still taking nothing").succeedsWithin(Duration.ofSeconds(10))
+                    .isEqualTo(Ferry.USAGE);
+            assertThat(logLine.isAlive()).as("the log line still in its write").isTrue();
+        } finally {
+            drained.countDown();
+        }
+    }
+
+    @Test // a review: "could not start" and "stopped while starting" were said on the run's main thread: with the log's pipe
+          // blocked, the run neither exited 1 nor 0 — a clean stop during the start ended by a kill
+    void aStartThatFails_orIsStopped_withTheLogBlocked_stillEndsTheRun() throws Exception {
+        try (var taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            var failing = FerryAppIT.runtime(config(RunParts.freePort(), taken.getLocalPort())); // read before the log blocks
+            var stopping = FerryAppIT.runtime(config(RunParts.freePort(), taken.getLocalPort()));
+            var stopAsked = new CountDownLatch(1);
+            stopAsked.countDown();
+            try (var log = new StuckLog(line -> true)) {
+                var failed = onItsOwnThread(() -> RunCommands.Run.untilStopped(failing, new CountDownLatch(1),
+                        new AtomicBoolean(true)));
+                assertThat(failed).as("the admin port is taken").succeedsWithin(Duration.ofSeconds(20))
+                        .isEqualTo(Ferry.FAILED);
+
+                var stopped = onItsOwnThread(() -> RunCommands.Run.untilStopped(stopping, stopAsked, new AtomicBoolean(true)));
+                assertThat(stopped).as("a stop asked for while starting").succeedsWithin(Duration.ofSeconds(20))
+                        .isEqualTo(Ferry.OK);
+
+                assertThat(log.waiting()).as("both lines still waiting in their write")
+                        .anyMatch(line -> line.startsWith("could not start"))
+                        .anyMatch(line -> line.startsWith("stopped while starting"));
+            }
+        }
+    }
+
+    @Test // a review: with the log's pipe blocked, the start held on its "health on" line inside start() (a stop asked for
+          // then never seen), and the close's "stopped" line held its listener's close past the bound: a clean stop
+          // exited 1, or was killed
+    void aRunWithTheLogBlockedFromItsFirstLine_startsAndStopsWhole() throws Exception {
+        var stop = new CountDownLatch(1);
+        var starting = new AtomicBoolean(true);
+        var runtime = FerryAppIT.runtime(config(RunParts.freePort(), RunParts.freePort())); // read before the log blocks
+        try (var log = new StuckLog(line -> true)) {
+            var run = onItsOwnThread(() -> RunCommands.Run.untilStopped(runtime, stop, starting));
+            try {
+                assertThat(Await.until(Duration.ofSeconds(20), () -> !starting.get())).as("the start over").isTrue();
+                assertThat(run).as("started, not failed: it waits for the stop").isNotDone();
+                assertThat(runtime.listeners()).as("the listener started").hasSize(1);
+
+                stop.countDown();
+
+                assertThat(run).as("stopped, every part closed").succeedsWithin(Duration.ofSeconds(20)).isEqualTo(Ferry.OK);
+                assertThat(log.waiting()).as("the lines still waiting in their write")
+                        .anyMatch(line -> line.startsWith("health on http://127.0.0.1:"))
+                        .anyMatch(line -> line.startsWith("listening on '"))
+                        .anyMatch(line -> line.startsWith("stopping (signal received)"))
+                        .anyMatch(line -> line.startsWith("stopped '"));
+            } finally {
+                stop.countDown(); // a run that failed the test above still closes what it opened
+            }
+        }
+    }
+
+    @Test // a review: "stopped, but a part did not close ..." was said on the run's main thread: with the log's pipe blocked
+          // there, the run's exit 1 never came
+    void aStopThatDidNotCloseWhole_withTheLogBlockedAtItsLastLine_stillExits1() throws Exception {
+        SinkProvider lastFlushFails = settings -> {
+            settings.string("port", null);
+            return context -> new Sink() {
+                @Override
+                public String name() {
+                    return "loud";
+                }
+
+                @Override
+                public dev.ferry.domain.handle.Outcome publish(dev.ferry.domain.model.Event event) {
+                    return dev.ferry.domain.handle.Outcome.done();
+                }
+
+                @Override
+                public void close() {
+                    throw new IllegalStateException("its last flush failed (injected)");
+                }
+            };
+        };
+        var built = FerryComponent.builtIn().adapters();
+        var adapters = Adapters.merge(built.sources(), built.sinks(), built.ledgers(), List.of(new Plugins.Loaded(
+                new FerryPlugin() {
+                    @Override
+                    public Map<String, SinkProvider> sinks() {
+                        return Map.of("plugged", lastFlushFails);
+                    }
+                }, "p.jar")));
+        var read = ConfigReader.parse("ferry.yaml", """
+                ledger: {kind: memory}
+                sources:
+                  in: {http: {listen: "127.0.0.1:%d", auth: none}, format: raw}
+                sinks:
+                  loud: {type: plugged, port: 1}
+                routes:
+                  - to: [loud]
+                admin:
+                  listen: off
+                stats-every: off
+                """.formatted(RunParts.freePort()), name -> null, adapters);
+        assertThat(read).as(String.valueOf(read)).isInstanceOf(ConfigReader.Result.Ok.class);
+        var runtime = FerryAppIT.runtime(((ConfigReader.Result.Ok) read).config());
+        var stopAsked = new CountDownLatch(1);
+        stopAsked.countDown(); // before the start: the sources are not started, the sink is closed all the same
+        try (var log = new StuckLog(line -> line.startsWith("stopped, but"))) {
+            var run = onItsOwnThread(() -> RunCommands.Run.untilStopped(runtime, stopAsked, new AtomicBoolean(true)));
+
+            assertThat(run).as("the sink's close failed: not whole").succeedsWithin(Duration.ofSeconds(20))
+                    .isEqualTo(Ferry.FAILED);
+            assertThat(log.waiting()).as("the last line still waiting in its write").singleElement().asString()
+                    .startsWith("stopped, but a part did not close");
+        }
+    }
+
+    /** An HTTP source on {@code ingestPort}, its events to a log sink; the admin endpoint on {@code adminPort}. */
+    private static FerryConfig config(int ingestPort, int adminPort) {
+        return RunParts.config("""
+                ledger:
+                  kind: memory
+                sources:
+                  in:
+                    http: {listen: "127.0.0.1:%d", auth: none}
+                    format: raw
+                sinks:
+                  log: {type: log}
+                routes:
+                  - to: [log]
+                admin:
+                  listen: "127.0.0.1:%d"
+                stats-every: off
+                """.formatted(ingestPort, adminPort));
+    }
+
+    /** {@code run} on a thread of its own, as `ferry run`'s main thread: the test waits for its end a bounded time. */
+    private static FutureTask<Integer> onItsOwnThread(Callable<Integer> run) {
+        var task = new FutureTask<>(run);
+        Thread.ofPlatform().daemon().name("ferry-main-under-test").start(task);
+        return task;
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await(60, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * The "ferry" log with its pipe blocked from the first line {@code from} accepts: that line and every later one wait in
+     * their write until {@link #close()}, as a write to a stdout pipe that stopped draining waits. Unsynchronized: lines
+     * waiting on a monitor would each hold a virtual thread's carrier, and the run's own virtual threads would not run.
+     */
+    private static final class StuckLog extends UnsynchronizedAppenderBase<ILoggingEvent> implements AutoCloseable {
+        private final ch.qos.logback.classic.Logger ferry = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
+                .getLogger("ferry");
+        private final Level levelBefore = ferry.getLevel();
+        private final Predicate<String> from;
+        private final AtomicBoolean blocked = new AtomicBoolean();
+        private final CountDownLatch drained = new CountDownLatch(1);
+        private final List<String> waiting = new CopyOnWriteArrayList<>();
+
+        StuckLog(Predicate<String> from) {
+            this.from = from;
+            start();
+            ferry.setLevel(Level.INFO); // the run's INFO lines come here, whatever level an earlier test left
+            ferry.addAppender(this);
+        }
+
+        @Override
+        protected void append(ILoggingEvent event) {
+            String line = event.getFormattedMessage();
+            if (from.test(line)) {
+                blocked.set(true);
+            }
+            if (!blocked.get()) {
+                return;
+            }
+            waiting.add(line);
+            try {
+                awaitQuietly(drained);
+            } finally {
+                waiting.remove(line);
+            }
+        }
+
+        /** The lines waiting in their write now. */
+        List<String> waiting() {
+            return List.copyOf(waiting);
+        }
+
+        @Override
+        public void close() {
+            drained.countDown();
+            ferry.detachAppender(this);
+            ferry.setLevel(levelBefore);
+            stop();
+        }
     }
 
     private static void await(java.util.concurrent.CyclicBarrier barrier) {
