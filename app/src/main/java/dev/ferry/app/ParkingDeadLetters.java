@@ -107,15 +107,19 @@ final class ParkingDeadLetters {
     /**
      * Why a redrive of {@code dlq} is refused: it holds the parked groups of {@code source}. It named --force for another
      * queue's letters there, and forced, a review found them moved into this source's queue: --force moves the other
-     * messages, --with-other-queues alone the letters of the other queues sharing the DLQ.
+     * messages, --with-other-queues alone the letters of the other queues sharing the DLQ. It offered --force for "one
+     * SQS moved itself" beside the parked groups' letters that stay: one SQS moved from the source itself, of a parked
+     * group, has no reason of Ferry's and is moved — parked again behind the head, after what came later.
      */
     static String refusal(String dlq, String source) {
         return dlq + " holds the parked groups of source '" + source + "' (on-poison: park): a redrive would put them "
                 + "back out of order and lose which message is each group's head. Release them with 'ferry groups release "
                 + "GROUP --source " + source + "' (see 'ferry groups list'): parked groups go back only that way. To move "
                 + "the other messages there all the same (one SQS moved itself), redrive with --force (force=true), which "
-                + "leaves the dead letters of groups still parked where they are, and those of the other queues sharing "
-                + "the DLQ unless --with-other-queues (others=true) moves them too (not with --native: SQS's move task "
-                + "moves every message)";
+                + "leaves the dead letters of groups still parked where they are (but not one SQS moved there itself of "
+                + "such a group: forced, it is parked again behind its head, after those that came later, where a release "
+                + "sends it back in its place once the head has gone back), and those of the other queues sharing the DLQ "
+                + "unless --with-other-queues (others=true) moves them too (not with --native: SQS's move task moves every "
+                + "message)";
     }
 }

@@ -20,7 +20,8 @@ import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
  * order, each with the release's token, then deletes them from the dead-letter queue (copy first,
  * delete after). The head, with every other dead letter of its event, is only deleted when it is to be skipped.
  * Messages of other groups, dead letters of the group that were not parked, and those another queue sharing the
- * dead-letter queue dead-lettered (or SQS moved there from it), are left where they are (made visible again at the end).
+ * dead-letter queue dead-lettered (or SQS moved there from it), are left where they are (made visible again at the end);
+ * one SQS moved there from this queue itself goes back in its place once the head has ({@link SqsMovedLetters}).
  */
 final class ParkedGroupMover implements GroupParker.Mover {
 
@@ -114,6 +115,8 @@ final class ParkedGroupMover implements GroupParker.Mover {
             droppedBy = token;
         }
         var order = new HeadFirst(parked, token, dropped);
+        var sqsMoved = new SqsMovedLetters(parked, queueName);
+        long droppedLetters = 0; // of the head's event, deleted: said, as counted less redriven does not tell it
         try {
             while (read < maxRead) {
                 if (!others.isEmpty() && System.nanoTime() - hiddenAt >= readVisibility * 500_000_000L) {
@@ -128,12 +131,13 @@ final class ParkedGroupMover implements GroupParker.Mover {
                     batch = OtherQueuesLetters.receive(client, deadLetterQueueUrl, 10, readVisibility);
                 } catch (RuntimeException e) {
                     var failed = e instanceof FerryException f ? f : SqsErrors.translate("ReceiveMessage", deadLetterQueueUrl, e);
-                    if (counted == 0) {
+                    if (counted == 0 && redriven == 0) {
                         throw failed;
                     }
                     // what went back before this still counts (thrown, it would not: numbered again from 1 next time)
-                    return new GroupParker.Moved(counted, redriven, "reading " + deadLetterQueueUrl + " failed after "
-                            + redriven + " message(s) went back: " + failed.getMessage() + "; release it again");
+                    return new GroupParker.Moved(counted, redriven, droppedLetters, "reading " + deadLetterQueueUrl
+                            + " failed after " + redriven + " message(s) went back: " + failed.getMessage()
+                            + "; release it again");
                 }
                 if (batch.isEmpty()) {
                     if (++emptyAnswers < EMPTY_ANSWERS_BELIEVED) {
@@ -170,6 +174,18 @@ final class ParkedGroupMover implements GroupParker.Mover {
                                 + "of this source's parked messages: " + (GroupParker.parkedWith(why, group)
                                 ? "release that queue's group first" : "redrive it to that queue or delete it first")
                                 + " (a dead-letter queue of its own for each queue that parks groups avoids this)";
+                    } else if (blocker == null && why == null && sqsMoved.movedFromHere(m)) {
+                        // SQS moved it from this queue itself, in its place among the parked ones: taken for one from
+                        // before the park, the release said "delete it" (a message that never ran, lost)
+                        if (!sqsMoved.headGone()) {
+                            others.add(m);
+                            blocker = sqsMoved.beforeTheHead(m);
+                        } else if (order.defers(m, why)) {
+                            defer.add(sqsMoved.asParkedBehind(m)); // copied as it was, it came round as one of no reason
+                        } else {
+                            send.add(m);
+                            counted += sqsMoved.counts(m, counted) ? 1 : 0;
+                        }
                     } else if (blocker != null || !GroupParker.parkedWith(why, parked.group())) {
                         // a dead letter of the group from before it was parked: the FIFO queue gives nothing of the
                         // group past it, and sending it back is not this command's call
@@ -183,11 +199,13 @@ final class ParkedGroupMover implements GroupParker.Mover {
                         }
                     } else if (order.defers(m, why)) {
                         defer.add(m); // to the end of the dead-letter queue, to come after the head
-                    } else if (order.drops(m, why, skipHead)) { // the head, and any other dead letter of its event
-                        delete.add(m);
-                        counted++;
                     } else {
-                        send.add(m);
+                        sqsMoved.headMet();
+                        if (order.drops(m, why, skipHead)) { // the head, and any other dead letter of its event
+                            delete.add(m);
+                        } else {
+                            send.add(m);
+                        }
                         counted++;
                     }
                 }
@@ -211,9 +229,9 @@ final class ParkedGroupMover implements GroupParker.Mover {
                     others.addAll(defer);
                     others.addAll(send);
                     others.addAll(delete);
-                    return new GroupParker.Moved(counted - send.size() - delete.size(), redriven, stopping ? STOPPING
-                            : "the group was parked again behind a new head while this release ran: release it again, "
-                            + "from its new head");
+                    return new GroupParker.Moved(counted - sqsMoved.counted(send) - delete.size(), redriven, droppedLetters,
+                            stopping ? STOPPING : "the group was parked again behind a new head while this release ran: "
+                            + "release it again, from its new head");
                 }
                 String deferring = order.putBack(client, deadLetterQueueUrl, defer);
                 if (order.batchStopped()) {
@@ -221,36 +239,39 @@ final class ParkedGroupMover implements GroupParker.Mover {
                     others.addAll(defer);
                     others.addAll(send);
                     others.addAll(delete);
-                    counted -= send.size() + delete.size();
-                    return new GroupParker.Moved(counted, redriven, deferring + "; release it again");
+                    counted -= sqsMoved.counted(send) + delete.size();
+                    return new GroupParker.Moved(counted, redriven, droppedLetters, deferring + "; release it again");
                 }
                 if (deferring != null) {
                     failure = new FerryException(deferring, true);
                 }
+                int drops = delete.size(); // so far the letters of the head's event only: those sent back go in after them
                 if (!send.isEmpty()) {
                     var sent = sendBack(send, parked.group(), token, parked.redriven() + redriven);
                     redriven += sent.size();
-                    counted -= send.size() - sent.size();
+                    counted -= sqsMoved.counted(send.subList(sent.size(), send.size()));
                     delete.addAll(sent);
                     others.addAll(send.subList(sent.size(), send.size())); // visible again at once, for the next run
                 }
                 var notDeleted = Batches.delete(client, deadLetterQueueUrl, delete, Message::receiptHandle, 2, null);
+                droppedLetters += delete.subList(0, drops).stream().filter(m -> !notDeleted.containsKey(m)).count();
                 if (!notDeleted.isEmpty()) {
                     // sent back but still in the DLQ: they would be sent again by the next release, so stop and say so
-                    return new GroupParker.Moved(counted - notDeleted.size(), redriven, notDeleted.size() + " message(s) of group "
-                            + parked.group() + " were sent back but could not be deleted from " + deadLetterQueueUrl + ": "
-                            + notDeleted.values().iterator().next() + "; delete them by hand before releasing again");
+                    return new GroupParker.Moved(counted - sqsMoved.counted(notDeleted.keySet()), redriven, droppedLetters,
+                            notDeleted.size() + " message(s) of group " + parked.group() + " were sent back but could not "
+                            + "be deleted from " + deadLetterQueueUrl + ": " + notDeleted.values().iterator().next()
+                            + "; delete them by hand before releasing again");
                 }
                 if (!delete.isEmpty()) {
                     progress.movedSoFar(counted, redriven);
                 }
                 if (blocker != null) {
-                    return new GroupParker.Moved(counted, redriven, blocker);
+                    return new GroupParker.Moved(counted, redriven, droppedLetters, blocker);
                 }
                 if (failure != null) {
-                    return new GroupParker.Moved(counted, redriven, "sending group " + parked.group() + " back stopped after "
-                            + redriven + " message(s), nothing after the failure was moved; release it again: "
-                            + failure.getMessage());
+                    return new GroupParker.Moved(counted, redriven, droppedLetters, "sending group " + parked.group()
+                            + " back stopped after " + redriven + " message(s), nothing after the failure was moved; release "
+                            + "it again: " + failure.getMessage());
                 }
             }
         } finally {
@@ -258,18 +279,18 @@ final class ParkedGroupMover implements GroupParker.Mover {
         }
         if (read >= maxRead) {
             // the group's rest may lie past what was read (a DLQ of many): ended without a word, the release was finished and the group flowed ahead of its messages still here
-            return new GroupParker.Moved(counted, redriven, "reading " + deadLetterQueueUrl + " stopped after " + read
-                    + " message(s), " + redriven + " of group " + parked.group() + " sent back; the rest may be past "
+            return new GroupParker.Moved(counted, redriven, droppedLetters, "reading " + deadLetterQueueUrl + " stopped after "
+                    + read + " message(s), " + redriven + " of group " + parked.group() + " sent back; the rest may be past "
                     + "them: release it again to go on" + (redriven == 0 ? " (none of the group's was among them: the "
                     + "queue holds that many of other groups ahead of it — release or move those first)" : ""));
         }
         if (parked.moved() + counted < parked.parked()) {
             String held = heldElsewhere();
             if (held != null) {
-                return new GroupParker.Moved(counted, redriven, held);
+                return new GroupParker.Moved(counted, redriven, droppedLetters, held);
             }
         }
-        return new GroupParker.Moved(counted, redriven, null);
+        return new GroupParker.Moved(counted, redriven, droppedLetters, null);
     }
 
     /**

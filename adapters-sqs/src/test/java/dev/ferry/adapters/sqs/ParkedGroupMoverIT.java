@@ -6,13 +6,24 @@ import dev.ferry.domain.parking.GroupParker;
 import dev.ferry.domain.parking.ParkedGroup;
 import dev.ferry.domain.testing.Await;
 import dev.ferry.domain.transport.DeadLetterAttributes;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import software.amazon.awssdk.core.SdkRequest;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.services.sqs.model.DeleteMessageBatchRequest;
+import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
 import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 import software.amazon.awssdk.services.sqs.model.ReceiveMessageRequest;
+import software.amazon.awssdk.services.sqs.model.ReceiveMessageResponse;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequest;
 import software.amazon.awssdk.services.sqs.model.SendMessageRequest;
 import software.amazon.awssdk.services.sqs.model.SqsRequest;
@@ -280,6 +291,131 @@ class ParkedGroupMoverIT {
                 .extracting(m -> m.body()).as("all three still in the DLQ, in order").containsExactly("p1", "o1", "o2");
     }
 
+    /**
+     * A review: a message parked behind the head whose dead-letter copy was refused stays in the queue, and SQS moves it
+     * to the DLQ itself after its maxReceiveCount, in its place among the group's parked letters. A release took it for a
+     * letter from before the park: "ahead of its parked messages" (the head had gone back), "delete it" (a message that
+     * never ran, lost) or "--force" (parked again behind the head, after o4) — and o3, o4 stayed.
+     */
+    @Test
+    void aLetterSqsMovedFromThisQueueItself_afterTheHead_goesBackInItsPlace() {
+        var orders = queueMovingToItsDlqAfterOneReceive();
+        String dlq = orders.deadLetterQueueUrl();
+        String ordersName = SqsQueues.of(sqs).describe(orders.url()).name();
+        var parked = parked(ordersName, "G", "o1", 4, 0); // o3 counted too: counted first, then its copy refused
+        deadLetter(dlq, "G", "o1", Map.of(DeadLetterAttributes.REASON, GroupParker.at(parked),
+                DeadLetterAttributes.SOURCE, ordersName));
+        deadLetter(dlq, "G", "o2", Map.of(DeadLetterAttributes.REASON, GroupParker.behind(parked),
+                DeadLetterAttributes.SOURCE, ordersName));
+        movedBySqs(orders, "G", "o3");
+        deadLetter(dlq, "G", "o4", Map.of(DeadLetterAttributes.REASON, GroupParker.behind(parked),
+                DeadLetterAttributes.SOURCE, ordersName));
+
+        var moved = SqsQueues.of(sqs).parkedGroupMover(dlq, orders.url()).move(parked, "t-1", false);
+
+        assertThat(moved.problem()).as("%s", moved).isNull();
+        assertThat(moved.redriven()).isEqualTo(4);
+        assertThat(moved.counted()).as("as many as were parked, no more").isEqualTo(4);
+        assertThat(arrived(orders.url(), 4)).extracting(Message::body).containsExactly("o1", "o2", "o3", "o4");
+        assertThat(SqsQueues.of(sqs).approximateMessages(dlq)).isZero();
+    }
+
+    /** The same letter ahead of the head: where it belongs cannot be told; the release says what it is, not "delete it". */
+    @Test
+    void aLetterSqsMovedFromThisQueueItself_aheadOfTheHead_stopsTheRelease_sayingWhatItIs_neverToDeleteIt() {
+        var orders = queueMovingToItsDlqAfterOneReceive();
+        String dlq = orders.deadLetterQueueUrl();
+        String ordersName = SqsQueues.of(sqs).describe(orders.url()).name();
+        var parked = parked(ordersName, "G", "o1", 2, 0);
+        movedBySqs(orders, "G", "o0");
+        deadLetter(dlq, "G", "o1", Map.of(DeadLetterAttributes.REASON, GroupParker.at(parked),
+                DeadLetterAttributes.SOURCE, ordersName));
+        deadLetter(dlq, "G", "o2", Map.of(DeadLetterAttributes.REASON, GroupParker.behind(parked),
+                DeadLetterAttributes.SOURCE, ordersName));
+
+        var moved = SqsQueues.of(sqs).parkedGroupMover(dlq, orders.url()).move(parked, "t-1", false);
+
+        assertThat(moved.problem()).as("%s", moved).contains("SQS moved", "from this queue itself", "maxReceiveCount")
+                .doesNotContain("delete it").doesNotContain("not parked with it");
+        assertThat(moved.redriven()).isZero();
+        assertThat(sqs.receiveMessage(b -> b.queueUrl(dlq).maxNumberOfMessages(10).waitTimeSeconds(1)).messages())
+                .extracting(Message::body).as("all three still in the DLQ, in order").containsExactly("o0", "o1", "o2");
+    }
+
+    /**
+     * The same letter after a head that came after others of the group (a copy failed again: p1, parked among the
+     * copies before it, goes behind it). The head first, p1 put back at the end: p2, SQS's, must follow p1 there — sent at
+     * once it overtook p1, and put back as it was it lost the ARN only SQS sets, and came round as a letter of no reason.
+     */
+    @Test
+    void aLetterSqsMovedFromThisQueueItself_behindLettersPutBackBehindTheHead_followsThem_underItsOwnIdentity() {
+        var orders = queueMovingToItsDlqAfterOneReceive();
+        String dlq = orders.deadLetterQueueUrl();
+        String ordersName = SqsQueues.of(sqs).describe(orders.url()).name();
+        var parked = parked(ordersName, "G", "c2", 4, 0);
+        deadLetter(dlq, "G", "p1", Map.of(DeadLetterAttributes.REASON, GroupParker.behind(parked),
+                DeadLetterAttributes.SOURCE, ordersName));
+        deadLetter(dlq, "G", "c2", Map.of(DeadLetterAttributes.REASON, GroupParker.at(parked),
+                DeadLetterAttributes.SOURCE, ordersName));
+        movedBySqs(orders, "G", "p2");
+        deadLetter(dlq, "G", "p3", Map.of(DeadLetterAttributes.REASON, GroupParker.behind(parked),
+                DeadLetterAttributes.SOURCE, ordersName));
+
+        var moved = SqsQueues.of(sqs).parkedGroupMover(dlq, orders.url()).move(parked, "t-1", false);
+
+        assertThat(moved.problem()).as("%s", moved).isNull();
+        assertThat(moved.redriven()).isEqualTo(4);
+        var back = arrived(orders.url(), 4);
+        assertThat(back).extracting(Message::body).containsExactly("c2", "p1", "p2", "p3");
+        assertThat(back.get(2).messageAttributes()).as("p2 goes back as the message it was")
+                .containsKey(MessageAttributes.ORIGIN);
+        assertThat(SqsQueues.of(sqs).approximateMessages(dlq)).isZero();
+    }
+
+    /**
+     * A review: with --skip-head the head b1 was deleted and b2, b3 sent back, and the DeleteMessageBatch entry of b3 (the
+     * last) failed. The move said 2 counted, 2 sent back — read as nothing dropped: the release neither warned nor said
+     * the head was gone, and the next one skipped none, so no audit line was written either.
+     */
+    @Test
+    void aHeadDroppedBesideACopyWhoseDeleteFailed_isSaidDropped() {
+        String queue = fifo("orders");
+        String dlq = fifo("orders-dlq");
+        var parked = parked("orders", "B", "b1", 3, 0);
+        deadLetter(dlq, "B", "b1", Map.of(DeadLetterAttributes.REASON, GroupParker.at(parked)));
+        for (var id : new String[] {"b2", "b3"}) {
+            deadLetter(dlq, "B", id, Map.of(DeadLetterAttributes.REASON, GroupParker.behind(parked)));
+        }
+        var read = new ConcurrentHashMap<String, String>(); // receipt handle -> body, as the mover received them
+        try (var spoiling = ElasticMq.clientWith(new ExecutionInterceptor() {
+            @Override
+            public void afterExecution(Context.AfterExecution context, ExecutionAttributes attributes) {
+                if (context.response() instanceof ReceiveMessageResponse r) {
+                    r.messages().forEach(m -> read.put(m.receiptHandle(), m.body()));
+                }
+            }
+
+            @Override
+            public SdkRequest modifyRequest(Context.ModifyRequest context, ExecutionAttributes attributes) {
+                // b3's entry, the batch's last, spoilt: SQS answers it ReceiptHandleIsInvalid, the others deleted
+                if (context.request() instanceof DeleteMessageBatchRequest r && r.queueUrl().equals(dlq)) {
+                    return r.toBuilder().entries(r.entries().stream().map(e -> "b3".equals(read.get(e.receiptHandle()))
+                            ? e.toBuilder().receiptHandle(e.receiptHandle() + "-spoilt").build() : e).toList()).build();
+                }
+                return context.request();
+            }
+        })) {
+            var moved = SqsQueues.of(spoiling).parkedGroupMover(dlq, queue).move(parked, "t-1", true);
+
+            assertThat(moved.problem()).as("%s", moved).contains("could not be deleted");
+            assertThat(moved.redriven()).isEqualTo(2);
+            assertThat(moved.counted()).as("b1 and b2; b3 still in the DLQ").isEqualTo(2);
+            assertThat(moved.dropped()).as("the head, deleted").isEqualTo(1);
+        }
+        assertThat(arrived(queue, 2)).extracting(Message::body).containsExactly("b2", "b3");
+        assertThat(SqsQueues.of(sqs).approximateMessages(dlq)).as("b3 only").isEqualTo(1);
+    }
+
     @Test
     void aMessageThisReleaseSentBack_thatCameBackToTheDeadLetterQueue_endsTheMove_soTheGroupIsNotTurnedRound() {
         // a released head failing again parks the group anew: its copy and those behind it land after the old dead letters
@@ -512,6 +648,38 @@ class ParkedGroupMoverIT {
                 java.util.stream.IntStream.rangeClosed(1, 25).mapToObj(i -> "g" + i).toList());
         assertThat(numbers).as("numbered on from the batch the stop left: none below what passed").containsExactlyElementsOf(
                 java.util.stream.IntStream.rangeClosed(1, 25).mapToObj(i -> GroupParker.releaseValue("t-1", i)).toList());
+    }
+
+    /** A FIFO queue whose dead-letter queue (FIFO) SQS moves a message to itself once it was received once. */
+    private SqsQueues.Created queueMovingToItsDlqAfterOneReceive() {
+        return SqsQueues.of(sqs).create(new SqsQueues.QueueSpec(ElasticMq.uniqueName("orders", true), true,
+                Duration.ofSeconds(30), Duration.ZERO, ElasticMq.uniqueName("orders-dlq", true), 1));
+    }
+
+    /** {@code body} of {@code group}, sent to {@code queue} and received past its maxReceiveCount: SQS moves it to the DLQ. */
+    private void movedBySqs(SqsQueues.Created queue, String group, String body) {
+        var queues = SqsQueues.of(sqs);
+        String dlq = queue.deadLetterQueueUrl();
+        long before = queues.approximateMessages(dlq);
+        sqs.sendMessage(b -> b.queueUrl(queue.url()).messageBody(body).messageGroupId(group).messageDeduplicationId(body));
+        for (int i = 0; i < 5 && queues.approximateMessages(dlq) == before; i++) {
+            sqs.receiveMessage(b -> b.queueUrl(queue.url()).visibilityTimeout(0).waitTimeSeconds(1));
+        }
+        assertThat(Await.until(Duration.ofSeconds(10), () -> queues.approximateMessages(dlq) == before + 1))
+                .as("SQS moved %s to the DLQ", body).isTrue();
+    }
+
+    /** Up to {@code expected} messages of {@code url}, in their order, each deleted (FIFO holds a group behind one in flight). */
+    private List<Message> arrived(String url, int expected) {
+        var got = new ArrayList<Message>();
+        for (int i = 0; i < 10 && got.size() < expected; i++) {
+            for (var m : sqs.receiveMessage(b -> b.queueUrl(url).maxNumberOfMessages(10).waitTimeSeconds(1)
+                    .messageAttributeNames("All")).messages()) {
+                got.add(m);
+                sqs.deleteMessage(b -> b.queueUrl(url).receiptHandle(m.receiptHandle()));
+            }
+        }
+        return got;
     }
 
     private long visible(String url) {

@@ -336,13 +336,15 @@ public final class GroupParker {
     }
 
     /**
-     * What one {@link Mover#move} took out: {@code counted} parked messages, {@code redriven} of them sent back;
-     * {@code problem} says why it stopped early (null when it did not), what it moved before that still counts.
+     * What a {@link Mover#move} took out: {@code counted} parked messages, {@code redriven} sent back, {@code dropped}
+     * deleted only (skip-head); {@code problem}: why it stopped early (null if not; what it moved before still counts).
      */
-    public record Moved(long counted, long redriven, String problem) {
-        public Moved(long counted, long redriven) {
-            this(counted, redriven, null);
+    public record Moved(long counted, long redriven, long dropped, String problem) {
+        public Moved(long counted, long redriven, String problem) { // dropped: all it counted and did not send back
+            this(counted, redriven, Math.max(0, counted - redriven), problem);
         }
+
+        public Moved(long counted, long redriven) { this(counted, redriven, null); }
     }
 
     /**

@@ -260,6 +260,34 @@ class ReleaseWatchTest {
         assertThat(sentBack).containsExactly("a3");
     }
 
+    @Test // a review: the head deleted, a3 and a4 sent back, a4's delete failed (not counted, still in the DLQ) — 2 counted
+          // and 2 sent back read as nothing dropped: no warning, the problem thrown as it was, the head gone unsaid
+    void aMoveThatDroppedTheHead_andCouldNotDeleteACopySentBack_saysTheHeadWasDropped_andLogsIt() {
+        parkThree();
+        GroupParker.Mover deleteFailing = new GroupParker.Mover() {
+            @Override
+            public GroupParker.Moved move(ParkedGroup parked, String token, boolean skipHead) {
+                deadLetters.poll(); // the head, deleted (skip-head)
+                sentBack.add(deadLetters.poll()); // a3 sent back and deleted
+                sentBack.add(deadLetters.peek()); // a4 sent back, its delete refused: still there
+                return new GroupParker.Moved(2, 2, 1, "1 message(s) of group A were sent back but could not be deleted "
+                        + "from the DLQ: ReceiptHandleIsInvalid; delete them by hand before releasing again");
+            }
+        };
+
+        try (var log = new CapturedLog(GroupParker.class.getName())) {
+            assertThatThrownBy(() -> parker.release("s", "A", true, "a2", deleteFailing, LIMIT))
+                    .isExactlyInstanceOf(dev.ferry.domain.model.FerryException.class)
+                    .hasMessageContaining("could not be deleted")
+                    .as("the head it threw away, not only the problem").hasMessageContaining("head a2 dropped (skip-head)");
+
+            assertThat(log.lines).as("the head thrown away, said where an operator looks").singleElement().asString()
+                    .contains("group A of source s", "its head a2 given up (skip-head)");
+        }
+        assertThat(sentBack).containsExactly("a3", "a4");
+        assertThat(state().moved()).as("what was counted is recorded").isEqualTo(2);
+    }
+
     @Test // no release watching (its patience over, or an older one): the last copy's pass is where the group stays parked
     void theLastCopysPass_warnsOnce_ofAMessageParkedAmongTheCopies_andNotOfAListenerThatCaughtUpWithItsMover() {
         parkThree();
