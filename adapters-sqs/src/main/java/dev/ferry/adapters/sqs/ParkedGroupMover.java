@@ -21,7 +21,7 @@ import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
  * delete after). The head, with every other dead letter of its event, is only deleted when it is to be skipped.
  * Messages of other groups, dead letters of the group that were not parked, and those another queue sharing the
  * dead-letter queue dead-lettered (or SQS moved there from it), are left where they are (made visible again at the end);
- * one SQS moved there from this queue itself goes back in its place once the head has ({@link SqsMovedLetters}).
+ * one SQS moved there from this queue itself stops the release, said for what it may be ({@link SqsMovedLetters}).
  */
 final class ParkedGroupMover implements GroupParker.Mover {
 
@@ -115,7 +115,7 @@ final class ParkedGroupMover implements GroupParker.Mover {
             droppedBy = token;
         }
         var order = new HeadFirst(parked, token, dropped);
-        var sqsMoved = new SqsMovedLetters(parked, queueName);
+        var sqsMoved = new SqsMovedLetters(parked, token, queueName);
         long droppedLetters = 0; // of the head's event, deleted: said, as counted less redriven does not tell it
         try {
             while (read < maxRead) {
@@ -163,7 +163,8 @@ final class ParkedGroupMover implements GroupParker.Mover {
                         // while the release ran, and its copies follow the old ones still here. Sent on, the group would
                         // end in the queue turned round (the rest of the old ones, then these)
                         others.add(m);
-                        blocker = "the group was parked again while this release ran (message " + m.messageId() + " was "
+                        blocker = why == null && sqsMoved.movedFromHere(m) ? sqsMoved.stopsAt(m) // SQS's, not a new head
+                                : "the group was parked again while this release ran (message " + m.messageId() + " was "
                                 + "sent back by it and dead-lettered again): release it again, from its new head";
                     } else if (blocker == null && fromQueue != null && !fromQueue.equals(queueName)) {
                         // a queue sharing this DLQ parked a group of the same id: its messages are its own, never sent
@@ -175,17 +176,11 @@ final class ParkedGroupMover implements GroupParker.Mover {
                                 ? "release that queue's group first" : "redrive it to that queue or delete it first")
                                 + " (a dead-letter queue of its own for each queue that parks groups avoids this)";
                     } else if (blocker == null && why == null && sqsMoved.movedFromHere(m)) {
-                        // SQS moved it from this queue itself, in its place among the parked ones: taken for one from
-                        // before the park, the release said "delete it" (a message that never ran, lost)
-                        if (!sqsMoved.headGone()) {
-                            others.add(m);
-                            blocker = sqsMoved.beforeTheHead(m);
-                        } else if (order.defers(m, why)) {
-                            defer.add(sqsMoved.asParkedBehind(m)); // copied as it was, it came round as one of no reason
-                        } else {
-                            send.add(m);
-                            counted += sqsMoved.counts(m, counted) ? 1 : 0;
-                        }
+                        // SQS moved it from this queue itself: taken for one from before the park, the release said
+                        // "delete it" (a message that never ran, lost). Sent back on its own, a second copy of a letter
+                        // Ferry wrote (its delete from the queue failed) ran twice, a skip-head's head too: the operator's
+                        others.add(m);
+                        blocker = sqsMoved.stopsAt(m);
                     } else if (blocker != null || !GroupParker.parkedWith(why, parked.group())) {
                         // a dead letter of the group from before it was parked: the FIFO queue gives nothing of the
                         // group past it, and sending it back is not this command's call
@@ -200,7 +195,7 @@ final class ParkedGroupMover implements GroupParker.Mover {
                     } else if (order.defers(m, why)) {
                         defer.add(m); // to the end of the dead-letter queue, to come after the head
                     } else {
-                        sqsMoved.headMet();
+                        sqsMoved.headMet(); // a letter SQS moved met from now on comes after the head
                         if (order.drops(m, why, skipHead)) { // the head, and any other dead letter of its event
                             delete.add(m);
                         } else {
@@ -229,7 +224,7 @@ final class ParkedGroupMover implements GroupParker.Mover {
                     others.addAll(defer);
                     others.addAll(send);
                     others.addAll(delete);
-                    return new GroupParker.Moved(counted - sqsMoved.counted(send) - delete.size(), redriven, droppedLetters,
+                    return new GroupParker.Moved(counted - send.size() - delete.size(), redriven, droppedLetters,
                             stopping ? STOPPING : "the group was parked again behind a new head while this release ran: "
                             + "release it again, from its new head");
                 }
@@ -239,7 +234,7 @@ final class ParkedGroupMover implements GroupParker.Mover {
                     others.addAll(defer);
                     others.addAll(send);
                     others.addAll(delete);
-                    counted -= sqsMoved.counted(send) + delete.size();
+                    counted -= send.size() + delete.size();
                     return new GroupParker.Moved(counted, redriven, droppedLetters, deferring + "; release it again");
                 }
                 if (deferring != null) {
@@ -249,7 +244,7 @@ final class ParkedGroupMover implements GroupParker.Mover {
                 if (!send.isEmpty()) {
                     var sent = sendBack(send, parked.group(), token, parked.redriven() + redriven);
                     redriven += sent.size();
-                    counted -= sqsMoved.counted(send.subList(sent.size(), send.size()));
+                    counted -= send.size() - sent.size();
                     delete.addAll(sent);
                     others.addAll(send.subList(sent.size(), send.size())); // visible again at once, for the next run
                 }
@@ -257,7 +252,7 @@ final class ParkedGroupMover implements GroupParker.Mover {
                 droppedLetters += delete.subList(0, drops).stream().filter(m -> !notDeleted.containsKey(m)).count();
                 if (!notDeleted.isEmpty()) {
                     // sent back but still in the DLQ: they would be sent again by the next release, so stop and say so
-                    return new GroupParker.Moved(counted - sqsMoved.counted(notDeleted.keySet()), redriven, droppedLetters,
+                    return new GroupParker.Moved(counted - notDeleted.size(), redriven, droppedLetters,
                             notDeleted.size() + " message(s) of group " + parked.group() + " were sent back but could not "
                             + "be deleted from " + deadLetterQueueUrl + ": " + notDeleted.values().iterator().next()
                             + "; delete them by hand before releasing again");
