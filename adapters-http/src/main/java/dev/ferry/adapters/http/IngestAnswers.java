@@ -25,7 +25,10 @@ final class IngestAnswers {
 
     static final Map<String, String> RETRY_AND_CLOSE = Map.of("Retry-After", "1", "Connection", "close");
 
-    /** An answer as the bytes it is written as: the first {@code length} of {@code bytes}, in UTF-8. */
+    /**
+     * An answer as the bytes it is written as: the first {@code length} of {@code bytes}, in UTF-8. {@code bytes} is the
+     * whole buffer it was built in, grown by doubling, and held whole until the answer is written.
+     */
     record Encoded(int status, Map<String, String> headers, byte[] bytes, int length) {
     }
 
@@ -83,26 +86,69 @@ final class IngestAnswers {
     /**
      * The answer {@link #encoded} gives, but each event's index and status alone, and saying so: sent when the whole
      * one, of {@code fullLength} bytes, did not fit in the byte budget ({@link Uploads#answering}). Some 35 bytes an
-     * event, whatever its id and reason.
+     * event (50 with the warning below), whatever its id and reason; built in a buffer of {@link #compactBytes}, which
+     * it never outgrows.
+     *
+     * <p>An event the whole answer tells it may have been handled (not settled in time, or given back at a stop) is
+     * told so here too, {@code "mayHaveRun":true}: a bare {@code "retry"} reads as "not run", and a client without a
+     * key sent it again to run twice. And answers go compact just when a slow handler's events fill the budget.
      */
     static Encoded compact(IngestRequest request, boolean closing, int fullLength) {
         fault();
         var tally = new Tally(request.ordered);
-        var json = new Json(160 + 40 * request.items.length).ascii("{\"results\":[");
+        // past an int only beyond 36 million events, a buffer not to be had: its throw sends the counts instead
+        var json = new Json((int) Math.min(Integer.MAX_VALUE - 8, compactBytes(request.items.length)))
+                .ascii(COMPACT_START);
         for (var item : request.items) {
+            var d = item.disposition; // read once, as the whole answer reads it: its status and its warning agree
             json.ascii(item.index > 0 ? ",{\"index\":" : "{\"index\":").number(item.index).ascii(",\"status\":\"")
-                    .ascii(tally.count(item.disposition)).ascii("\"}");
+                    .ascii(tally.count(d)).write('"');
+            if (mayHaveRun(item, d)) {
+                json.ascii(MAY_HAVE_RUN);
+            }
+            json.write('}');
         }
-        return json.ascii("],\"omitted\":\"each event's id and reason: the whole answer, of ").number(fullLength)
-                .ascii(" bytes, was more than this source could hold for it at once\"}")
+        return json.ascii(COMPACT_OMITTED).number(fullLength).ascii(COMPACT_END)
                 .toAnswer(tally.status(closing), tally.headers());
     }
 
+    /**
+     * Whether the whole answer tells the event, settled {@code d}, that it may have been handled: not settled within the
+     * response timeout ({@code d} null), or released by the listener at its stop (its handler may have outlasted it).
+     */
+    private static boolean mayHaveRun(IngestRequest.Item item, Disposition d) {
+        return d == null || d instanceof Disposition.Release && item.givenBackAtStop;
+    }
+
+    private static final String COMPACT_START = "{\"results\":[";
+    private static final String MAY_HAVE_RUN = ",\"mayHaveRun\":true";
+    private static final String COMPACT_OMITTED = "],\"omitted\":\"each event's id and reason: the whole answer, of ";
+    private static final String COMPACT_END = " bytes, was more than this source could hold for it at once\"}";
+    /** The most bytes {@link #compact} writes for an event: an int's index, the longest status, the warning. */
+    private static final int COMPACT_EVENT = ",{\"index\":".length() + 10 + ",\"status\":\"rejected\"".length()
+            + MAY_HAVE_RUN.length() + "}".length();
+
+    /**
+     * The most bytes the compact answer to {@code events} events takes ({@link #compact}): the least byte budget holds
+     * one beside a body at the limit ({@link Uploads}), so a lone request is never answered only its counts.
+     */
+    static long compactBytes(int events) {
+        return COMPACT_START.length() + (long) COMPACT_EVENT * events + COMPACT_OMITTED.length() + 10
+                + COMPACT_END.length();
+    }
+
+    /**
+     * What {@link #counts} says of the events to retry, whatever left their results out: some may have run (not settled
+     * in time, given back at a stop), and counts with no word of it read as "not run" — a client without a key sent
+     * them again, and each ran twice.
+     */
+    private static final String RETRY_MAY_HAVE_RUN = "an event to retry may have been handled, resend it under the same "
+            + "Idempotency-Key";
     /** Why {@link #counts} leaves out each event's result: no room in the byte budget even for the compact answer. */
-    static final String NO_ROOM = "each event's result: no room for it in the memory this source holds for answers";
+    static final String NO_ROOM = "each event's result: no room for it in the memory this source holds for answers; "
+            + RETRY_MAY_HAVE_RUN;
     /** Why {@link #counts} leaves out each event's result: the answer could not be made or sent. */
-    static final String NOT_MADE = "each event's result: the answer could not be made; an event to retry may have been "
-            + "handled, resend it under the same Idempotency-Key";
+    static final String NOT_MADE = "each event's result: the answer could not be made; " + RETRY_MAY_HAVE_RUN;
 
     /**
      * The status the answer {@link #encoded} would have had, and how many of the events were done, rejected and are to

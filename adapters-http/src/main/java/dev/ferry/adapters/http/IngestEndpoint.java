@@ -19,7 +19,6 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -81,11 +80,11 @@ final class IngestEndpoint {
         this.readTimeout = s.readTimeout();
         this.clock = s.clock();
         this.requests = new Semaphore(s.maxConcurrentRequests());
-        this.uploads = new Uploads(s.maxUploads(), s.maxUploadBytes(), s.maxBodyBytes());
-        this.signatures = new IngestSignatures(s.path(), s.clock(), s.signatureWindow(), s.maxRememberedSignatures());
         this.ready = ready;
         this.capacity = capacity;
         this.capacityTotal = capacity.availablePermits();
+        this.uploads = new Uploads(s.maxUploads(), s.maxUploadBytes(), s.maxBodyBytes(), Math.min(maxEventsPerRequest, capacityTotal));
+        this.signatures = new IngestSignatures(s.path(), s.clock(), s.signatureWindow(), s.maxRememberedSignatures());
         this.admission = new Admission(capacity);
         this.refusals = new HttpRefusals(s.name());
         this.heldByEvents = heldByEvents;
@@ -357,23 +356,26 @@ final class IngestEndpoint {
             notTaken.run(); // answered 500, nothing taken: a resend of the same signed bytes is no replay
             throw e;
         }
-        enqueue(request);
-        boolean all;
-        try {
-            all = request.settled.await(responseTimeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            all = false;
-        }
-        if (!all) {
-            request.abandoned = true;
-        }
+        enqueue(request, reply, notTaken);
+        request.awaitSettled(responseTimeout);
         reply.build(request, split.batch(), closing, responseTimeout); // never throws: its events are taken
         return reply;
     }
 
-    private void enqueue(IngestRequest request) {
-        request.queue(ready, capacity);
+    /**
+     * Queues the request's events. A throw before any is queued goes on (answered 500, nothing taken); after, a poller
+     * may have run one, and a 500 read as "not handled" ran it twice: the answer says what came of each instead.
+     */
+    private void enqueue(IngestRequest request, IngestReply reply, Runnable notTaken) {
+        try {
+            request.queue(ready, capacity);
+        } catch (Throwable t) {
+            if (!request.anyQueued()) {
+                notTaken.run(); // its signature kept, the client's resend of the same bytes was refused 401 "replayed"
+                throw t;
+            }
+            reply.queuedInPart(t);
+        }
         if (closing) {
             // the stop emptied the queue before these came (their body was still arriving): nobody polls any more,
             // and waiting for the response timeout would hold the stop and the client for it

@@ -18,8 +18,9 @@ import org.slf4j.LoggerFactory;
  * <p>That answer is built while the permit is held (at most {@code maxConcurrentRequests} built at once), then its
  * bytes count in the uploads' byte budget until written ({@link Uploads#answering}): held outside it, a batch's answer
  * (a megabyte of ids, eight of reject reasons) stayed in memory for as long as its client did not read it, and
- * nothing bounded how many clients did that. One that does not fit is sent compact, each event's index and status
- * ({@link IngestAnswers#compact}); should not even that fit, only what the events came to ({@link IngestAnswers#counts}).
+ * nothing bounded how many clients did that. Charged the buffer it was built in, not its length. One that does not fit
+ * is sent compact, each event's index and status and whether it may have run ({@link IngestAnswers#compact}); should not
+ * even that fit, only what the events came to, and that those to retry may have run ({@link IngestAnswers#counts}).
  *
  * <p>Once its events were queued, nothing thrown while the answer is built or written ends in a bare 500: "internal
  * error" read as "not handled", and a client's retry without a key ran every event again, under new ids. The client
@@ -70,7 +71,9 @@ final class IngestReply {
         this.closing = closing;
         try {
             var built = IngestAnswers.encoded(request, closing, responseTimeout);
-            charged = uploads.answering(built.length());
+            // its buffer, not its length: the buffer grows by doubling, and charged the length an answer held up to
+            // twice what it took from the budget
+            charged = uploads.answering(built.bytes().length);
             if (charged == null) {
                 int length = built.length();
                 built = null; // let go of before the compact one is built: both at once are what the budget bounds
@@ -85,11 +88,15 @@ final class IngestReply {
         }
     }
 
-    /** The answer in place of one of {@code fullLength} bytes, which did not fit in the byte budget. */
+    /**
+     * The answer in place of one of {@code fullLength} bytes, which did not fit in the byte budget: compact, or its
+     * counts. Either says which events may have run, as the whole one does: a slow handler's events, unsettled at the
+     * response timeout, hold the budget, so it is full just when the answer would tell them "may still be handled".
+     */
     private Encoded fitted(int fullLength) {
         var compact = IngestAnswers.compact(request, closing, fullLength);
-        charged = uploads.answering(compact.length());
-        // the counts are not charged: 200 bytes at most, less than the KiB at least that its body holds until then
+        charged = uploads.answering(compact.bytes().length); // the least budget holds it beside a body at the limit
+        // the counts are not charged: 300 bytes at most, less than the KiB at least that its body holds until then
         return charged != null ? compact : IngestAnswers.counts(request, closing, IngestAnswers.NO_ROOM);
     }
 
@@ -138,6 +145,19 @@ final class IngestReply {
                 // thrown on, the endpoint answered 500 "internal error": the connection closes unanswered instead
                 throw new IOException("the answer to a request whose events were queued could not be written", unsaid);
             }
+        }
+    }
+
+    /**
+     * The request's events were queued in part, then a throw (no memory): logged, not thrown on. A poller may have run
+     * those queued before the request was given up; thrown on, the 500 "internal error" had them sent again, and each
+     * ran twice. {@link #build} answers what came of each instead, those never queued "retry" (they did not run).
+     */
+    void queuedInPart(Throwable t) {
+        try {
+            LOG.warn("HTTP source '{}': a request's events were queued in part ({}); the rest are answered retry", source,
+                    String.valueOf(t));
+        } catch (Throwable unsaid) { // no memory even for that: the answer goes on
         }
     }
 

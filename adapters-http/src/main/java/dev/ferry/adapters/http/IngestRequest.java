@@ -3,12 +3,14 @@ package dev.ferry.adapters.http;
 import com.sun.net.httpserver.HttpExchange;
 import dev.ferry.domain.model.Delivery;
 import dev.ferry.domain.transport.Disposition;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -33,6 +35,8 @@ final class IngestRequest {
     private int outstanding;
     /** Ordered: an event went back; the rest is answered retry, not handed out. Guarded by this. */
     private boolean stopped;
+    /** The events {@link #queue} put in the ready queue: only the request's own thread reads or writes it. */
+    private int queued;
 
     IngestRequest(int size, boolean ordered) {
         this.items = new Item[size];
@@ -96,13 +100,14 @@ final class IngestRequest {
      * Puts the events in {@code ready} for the pollers (an ordered request: its first, standing for its first run).
      * Should that throw (an OutOfMemoryError), the request is given up: what was not queued is settled as released
      * (answered retry, its capacity freed) and the pollers release what was — else nothing settled those events,
-     * and the capacity they held was gone until a restart.
+     * and the capacity they held was gone until a restart. {@link #anyQueued} tells then whether a poller may have
+     * taken one before the request was given up.
      */
     void queue(BlockingQueue<Item> ready, Semaphore capacity) {
-        int queued = 0;
         try {
             if (ordered) {
                 ready.add(items[0]);
+                queued = 1;
             } else {
                 for (; queued < items.length; queued++) {
                     ready.add(items[queued]);
@@ -118,6 +123,32 @@ final class IngestRequest {
                 }
             }
             throw t;
+        }
+    }
+
+    /**
+     * Whether {@link #queue} put an event where a poller may take it. When one threw, the request's answer hangs on it: an
+     * event queued may have run (a poller took it before the request was given up), so its client is told what came of
+     * each; with none queued nothing ran, and the request is refused as if never taken.
+     */
+    boolean anyQueued() {
+        return queued > 0;
+    }
+
+    /**
+     * Waits up to {@code timeout} for every event to be settled; those not settled by then are the request's no more
+     * ({@link #abandoned}: the pollers give back those they find), and its answer tells them they may still be handled.
+     */
+    void awaitSettled(Duration timeout) {
+        boolean all;
+        try {
+            all = settled.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            all = false;
+        }
+        if (!all) {
+            abandoned = true;
         }
     }
 

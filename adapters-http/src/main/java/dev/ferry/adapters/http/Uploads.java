@@ -31,17 +31,28 @@ final class Uploads {
      */
     private static final Semaphore SHARED = new Semaphore(kib(SHARED_BUDGET));
 
-    /** {@code maxUploadBytes}: the source's own budget, or {@code -1} for the process's shared one. */
-    Uploads(int maxUploads, long maxUploadBytes, int maxBodyBytes) {
-        this(maxUploads, maxUploadBytes, maxBodyBytes, SHARED);
+    /**
+     * {@code maxUploadBytes}: the source's own budget, or {@code -1} for the process's shared one; {@code maxEvents}: the
+     * most events a request may carry (the lesser of {@code maxEventsPerRequest} and {@code capacity}).
+     */
+    Uploads(int maxUploads, long maxUploadBytes, int maxBodyBytes, int maxEvents) {
+        this(maxUploads, maxUploadBytes, maxBodyBytes, maxEvents, SHARED);
     }
 
-    Uploads(int maxUploads, long maxUploadBytes, int maxBodyBytes, Semaphore shared) {
+    /** A test's: requests of one event each. */
+    Uploads(int maxUploads, long maxUploadBytes, int maxBodyBytes) {
+        this(maxUploads, maxUploadBytes, maxBodyBytes, 1);
+    }
+
+    /** With the shared budget a test's ({@code shared}: its KiB). */
+    Uploads(int maxUploads, long maxUploadBytes, int maxBodyBytes, int maxEvents, Semaphore shared) {
         this.maxUploads = maxUploads;
         this.maxBodyBytes = maxBodyBytes;
         this.count = new Semaphore(maxUploads);
-        // never less than one body at the limit: a budget smaller would refuse every such body for ever, answered 503
-        long leastBudget = (long) maxBodyBytes + 2048;
+        // never less than one body at the limit: a budget smaller would refuse every such body for ever, answered 503.
+        // And room beside it for the compact answer of the most events a request carries: with one body's room only,
+        // a lone batch near the limit on an idle source was answered its counts, no results[] for its client to read
+        long leastBudget = (long) maxBodyBytes + 2048 + IngestAnswers.compactBytes(maxEvents);
         this.kib = maxUploadBytes < 0 && SHARED_BUDGET >= leastBudget ? shared
                 : new Semaphore(kib(Math.max(maxUploadBytes < 0 ? SHARED_BUDGET : maxUploadBytes, leastBudget)));
     }
