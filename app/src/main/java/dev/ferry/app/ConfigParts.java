@@ -129,13 +129,25 @@ final class ConfigParts {
                 caller = listedAccount(client);
                 listed = true;
             }
-            if (w.account() != null && (caller == null || !w.account().equals(caller)) && answers(client, queues, w)) {
-                // a partner's queue that is there (with its own DLQ): nothing to make, and nothing wrong — refused, a
-                // config reading or writing one failed `queues create` on every run, a deploy's `&& ferry run` never ran
-                elsewhere.add(w.by() + ": queue " + Printable.of(w.queue()) + " of account " + Printable.of(w.account())
-                        + (caller == null ? " is there (whose it is these credentials cannot tell: they list no queue)"
-                        : " is there") + ": not made here");
-                continue;
+            if (w.account() != null && (caller == null || !w.account().equals(caller))) {
+                boolean there;
+                try {
+                    there = answers(client, queues, w);
+                } catch (IllegalArgumentException e) {
+                    // the setting refused before SQS was asked (an ARN of another region): failed as "SQS could not be
+                    // asked, run the command again", exit 1 on every run, the queues after it never tried and those
+                    // made never printed. A refusal of this queue, as another account's is
+                    refused.add(w.by() + ": " + Printable.of(e.getMessage()) + "; nothing created for it");
+                    continue;
+                }
+                if (there) {
+                    // a partner's queue that is there (with its own DLQ): nothing to make, and nothing wrong — refused, a
+                    // config reading or writing one failed `queues create` on every run, a deploy's `&& ferry run` never ran
+                    elsewhere.add(w.by() + ": queue " + Printable.of(w.queue()) + " of account " + Printable.of(w.account())
+                            + (caller == null ? " is there (whose it is these credentials cannot tell: they list no queue)"
+                            : " is there") + ": not made here");
+                    continue;
+                }
             }
             if (w.account() != null && caller != null && !w.account().equals(caller)) {
                 refused.add(refusal(w, caller));
@@ -145,7 +157,7 @@ final class ConfigParts {
             // a fresh account's own queues named by their URLs were all refused
             var made = queues.create(w.spec());
             created.add(made);
-            caller = caller != null ? caller : SqsModule.queueAccount(made.url());
+            caller = caller != null ? caller : callerAccount(made.url());
             if (w.account() != null && caller != null && !w.account().equals(caller)) {
                 refused.add(w.by() + ": queue " + Printable.of(w.queue()) + " belongs to account "
                         + Printable.of(w.account()) + ", but these credentials made " + Printable.of(made.url())
@@ -168,39 +180,65 @@ final class ConfigParts {
     /** The caller's account as the URL of a queue of theirs shows it; null when they list none or may not list. */
     private static String listedAccount(SqsClient client) {
         try {
-            return client.listQueues().queueUrls().stream().findFirst().map(SqsModule::queueAccount).orElse(null);
+            return client.listQueues().queueUrls().stream().findFirst().map(ConfigParts::callerAccount).orElse(null);
         } catch (RuntimeException e) { // a role that may create but not list: not known, told by what is made
             return null;
         }
     }
 
     /**
+     * The caller's account as the URL of a queue of theirs (listed, or made) shows it: the segment before the name, as
+     * {@link SqsModule#queueAccount} compares it, but ElasticMQ's and LocalStack's {@code 000000000000} kept — there
+     * it is the caller's account. Read as none, ElasticMQ's made {@code /000000000000/orders} told nothing, and a queue
+     * of account 123456789012 was made there as a look-alike, exit 0. Null for none, and ElasticMQ's {@code /queue/}.
+     */
+    private static String callerAccount(String url) {
+        String account = SqsModule.queueAccount(url);
+        boolean emulatorsDefault = url.substring(0, url.lastIndexOf('/') + 1).endsWith("/000000000000/");
+        return account != null ? account : emulatorsDefault ? "000000000000" : null;
+    }
+
+    /**
      * Whether the queue {@code w} names answers at its own URL (made already, in its account); false only when SQS
      * said no. Every failure was taken for a no: SQS throttling, or failing (5xx) until the SDK's retries ran out,
      * refused a partner's queue that was there — "make it, and its DLQ, in account P", exit 2. SQS said nothing of the
-     * queue then: the command fails saying so (exit 1), and run again, asks again.
+     * queue then: the command fails saying so (exit 1), and run again, asks again. An {@code IllegalArgumentException}
+     * of the URL's reading (an ARN of another region) is the setting's refusal, not SQS's silence: thrown as it is.
      */
     private static boolean answers(SqsClient client, SqsQueues queues, Wanted w) {
+        String url;
         try {
-            String url = queues.url(w.queue());
+            url = queues.url(w.queue());
+        } catch (IllegalArgumentException e) {
+            throw e; // refused before SQS was asked: run again, refused again
+        } catch (RuntimeException e) {
+            return falseWhenSaidNo(w, e);
+        }
+        try {
             client.getQueueAttributes(b -> b.queueUrl(url).attributeNamesWithStrings("QueueArn"));
             return true;
         } catch (RuntimeException e) {
-            if (saidNo(e)) {
-                return false; // not there, or not ours to read: weighed as before
-            }
-            throw new FerryException(w.by() + ": SQS could not be asked whether queue " + Printable.of(w.queue())
-                    + " of account " + Printable.of(w.account()) + " is there (" + Printable.of(Thrown.message(e))
-                    + "); nothing was made or refused for it: run the command again", e, true);
+            return falseWhenSaidNo(w, e);
         }
+    }
+
+    /** False when SQS said no to a call of {@code w}'s (not there, or not ours to read: weighed as before); else throws. */
+    private static boolean falseWhenSaidNo(Wanted w, RuntimeException e) {
+        if (saidNo(e)) {
+            return false;
+        }
+        throw new FerryException(w.by() + ": SQS could not be asked whether queue " + Printable.of(w.queue())
+                + " of account " + Printable.of(w.account()) + " is there (" + Printable.of(Thrown.message(e))
+                + "); nothing was made or refused for it: run the command again", e, true);
     }
 
     /**
      * Whether SQS answered a call with a refusal it would give again: a 4xx that is not throttling (the queue is not
      * there, or not the caller's to read). Not reached (an {@code SdkClientException}), throttled, failing itself
-     * (5xx), or no answer of SQS's at all (an interceptor's exception, an ARN of another region refused before asking):
-     * not a no. {@link SqsQueues#url} hands the SDK's exception on inside Ferry's, whose {@code retryable()} is no guide
-     * here: it counts AccessDenied retryable (not a message's fault), and that is a no.
+     * (5xx), or no answer of SQS's at all (an interceptor's exception): not a no. (An ARN of another region, refused
+     * before asking, is neither: {@link #answers} throws it on, a refusal of the queue.) {@link SqsQueues#url} hands
+     * the SDK's exception on inside Ferry's, whose {@code retryable()} is no guide here: it counts AccessDenied
+     * retryable (not a message's fault), and that is a no.
      */
     private static boolean saidNo(RuntimeException e) {
         Throwable failure = e instanceof FerryException && e.getCause() != null ? e.getCause() : e;

@@ -8,6 +8,7 @@ import dev.ferry.adapters.http.HttpSourceConfig;
 import dev.ferry.adapters.http.IngestAuth;
 import dev.ferry.adapters.kafka.KafkaSinkConfig;
 import dev.ferry.adapters.kafka.KafkaSourceConfig;
+import dev.ferry.adapters.sqs.SqsQueues;
 import dev.ferry.adapters.sqs.SqsSinkConfig;
 import dev.ferry.adapters.sqs.SqsSourceConfig;
 import dev.ferry.app.config.ConfigError;
@@ -18,6 +19,16 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.AbortableInputStream;
+import software.amazon.awssdk.http.ExecutableHttpRequest;
+import software.amazon.awssdk.http.HttpExecuteRequest;
+import software.amazon.awssdk.http.HttpExecuteResponse;
+import software.amazon.awssdk.http.SdkHttpClient;
+import software.amazon.awssdk.http.SdkHttpResponse;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.sqs.SqsClient;
 
 class ConfigReaderTest {
 
@@ -622,5 +633,80 @@ class ConfigReaderTest {
                 + "  b:\n    type: file\n    path: ${FERRY_TEST_UNSET_B}\nroutes: [{to: [a, b]}]\n");
         assertThat(errors.stream().filter(e -> e.contains("FERRY_TEST_UNSET_A is not set"))).as(errors.toString()).hasSize(1);
         assertThat(errors).noneMatch(e -> e.contains(" writes "));
+    }
+
+    @Test // a review: queues create read a partner's queue ARN of another region, refused before SQS was asked (an
+          // IllegalArgumentException of the URL's reading), as "SQS could not be asked ... run the command again": exit 1
+          // on every run, the queues after it never tried, those made never printed. It is that queue's refusal (exit 2)
+    void queuesCreate_aQueueArnOfAnotherRegion_isThatQueuesRefusal_andTheQueuesAfterItAreWeighed() {
+        var config = ((ConfigReader.Result.Ok) parse("""
+                sources:
+                  partner: {sqs: {queue: "arn:aws:sqs:eu-west-1:123456789012:partner"}, format: raw}
+                  there: {sqs: {queue: "https://sqs.us-east-1.amazonaws.com/222222222222/there"}, format: raw}
+                sinks: {log: {type: log}}
+                routes:
+                  - to: [log]
+                """)).config();
+        var sqs = new AnsweringSqs();
+        try (var client = SqsClient.builder().region(Region.US_EAST_1).httpClient(sqs)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("x", "x"))).build()) {
+            var made = ConfigParts.createQueues(client, SqsQueues.of(client), config);
+
+            assertThat(made.refused()).singleElement().asString().startsWith("source 'partner': the queue "
+                    + "'arn:aws:sqs:eu-west-1:123456789012:partner' is in region eu-west-1, and SQS is asked in us-east-1")
+                    .endsWith("; nothing created for it");
+            assertThat(made.elsewhere()).as("the queue after it weighed").singleElement().asString()
+                    .startsWith("source 'there': queue https://sqs.us-east-1.amazonaws.com/222222222222/there of account "
+                            + "222222222222 is there");
+            assertThat(made.created()).isEmpty();
+            assertThat(sqs.asked).as("nothing asked of the partner's queue").containsExactly("AmazonSQS.ListQueues",
+                    "AmazonSQS.GetQueueAttributes");
+        }
+    }
+
+    /**
+     * SQS for a client of region us-east-1, answered in this JVM (no network): ListQueues lists a queue of account
+     * 111111111111 (the caller's), GetQueueAttributes finds any queue; any other call is refused, 400. {@link #asked}
+     * holds the calls (their X-Amz-Target) in order.
+     */
+    private static final class AnsweringSqs implements SdkHttpClient {
+
+        final List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        @Override
+        public ExecutableHttpRequest prepareRequest(HttpExecuteRequest request) {
+            String target = request.httpRequest().firstMatchingHeader("X-Amz-Target").orElse("");
+            return new ExecutableHttpRequest() {
+                @Override
+                public HttpExecuteResponse call() {
+                    asked.add(target);
+                    return switch (target) {
+                        case "AmazonSQS.ListQueues" ->
+                                answer(200, "{\"QueueUrls\":[\"https://sqs.us-east-1.amazonaws.com/111111111111/mine\"]}");
+                        case "AmazonSQS.GetQueueAttributes" ->
+                                answer(200, "{\"Attributes\":{\"QueueArn\":\"arn:aws:sqs:us-east-1:222222222222:there\"}}");
+                        default -> answer(400, "{\"__type\":\"com.amazonaws.sqs#InvalidAction\",\"message\":\"not "
+                                + "answered here: " + target + "\"}");
+                    };
+                }
+
+                @Override
+                public void abort() {
+                }
+            };
+        }
+
+        private static HttpExecuteResponse answer(int status, String json) {
+            return HttpExecuteResponse.builder()
+                    .response(SdkHttpResponse.builder().statusCode(status)
+                            .putHeader("Content-Type", "application/x-amz-json-1.0").build())
+                    .responseBody(AbortableInputStream.create(new java.io.ByteArrayInputStream(
+                            json.getBytes(java.nio.charset.StandardCharsets.UTF_8))))
+                    .build();
+        }
+
+        @Override
+        public void close() {
+        }
     }
 }

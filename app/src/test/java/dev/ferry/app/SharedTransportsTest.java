@@ -5,6 +5,7 @@ import static dev.ferry.app.ConfigReaderTest.parse;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.app.config.ConfigReader;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -153,6 +154,55 @@ class SharedTransportsTest {
                 """);
     }
 
+    @Test // a review: one named ledger-scope passed a raw archive beside a source left at auto (or sns) as one event of
+          // each record ("a plain record is one raw event to both"); a record in an SNS envelope is two — the archive keys
+          // it by its place on the topic, auto and sns by sns:<MessageId> — both claimed in the scope, and a catch-all
+          // wrote it twice. One scope passes one format only
+    void aRawArchiveBesideAnAutoOrSnsSource_inOneLedgerScope_isRefused_andOneFormatInOneScopeIsNot() {
+        for (String format : List.of("auto", "sns")) {
+            assertThat(errors("""
+                    sources:
+                      archive: {kafka: {bootstrap-servers: "k1:9092", topics: [orders]}, format: raw, ledger-scope: ledger}
+                      proc: {kafka: {bootstrap-servers: "k1:9092", topics: [orders]}, format: %s, ledger-scope: ledger}
+                    """.formatted(format) + ROUTE_TO_LOG)).as(format).anySatisfy(e -> assertThat(e)
+                    .contains("sources.proc.kafka").contains("each group is given every record")
+                    .contains("routes cannot keep the two apart"));
+        }
+        valid("""
+                sources:
+                  a: {kafka: {bootstrap-servers: "k1:9092", topics: [orders]}, format: sns, ledger-scope: ledger}
+                  b: {kafka: {bootstrap-servers: "k1:9092", topics: [orders]}, format: sns, ledger-scope: ledger}
+                """ + ROUTE_TO_LOG);
+    }
+
+    @Test // a review: "match each route to the events of one source (type: raw for a raw one)" was said of two json sources
+          // with two type pointers and of s3 beside mturk too, whose events are each of any type but raw: no match takes one
+          // source's and none of the other's, and the advice could not be followed. Given only where it can be
+    void aRouteTakingAnEventOfEach_isToldHowToMatchOneSource_onlyWhenOneSourceMakesEventsOfOneTypeTheOtherNeverMakes() {
+        assertThat(errors("""
+                sources:
+                  a: {kafka: {bootstrap-servers: "k1:9092", topics: [orders]}, format: json, json: {type: /type}}
+                  b: {kafka: {bootstrap-servers: "k1:9092", topics: [orders]}, format: json, json: {type: /kind}}
+                """ + ROUTE_TO_LOG)).anySatisfy(e -> assertThat(e).contains("sources.b.kafka")
+                .contains("route 'route-0' can take an event of each").doesNotContain("match each route")
+                .contains("no match takes one source's events and none of the other's")
+                .contains("one source per topic on a cluster"));
+        assertThat(errors("""
+                sources:
+                  uploads: {kafka: {bootstrap-servers: "k1:9092", topics: [notices]}, format: s3}
+                  hits: {kafka: {bootstrap-servers: "k1:9092", topics: [notices]}, format: mturk}
+                """ + ROUTE_TO_LOG)).anySatisfy(e -> assertThat(e).contains("sources.hits.kafka")
+                .contains("route 'route-0' can take an event of each").doesNotContain("match each route")
+                .contains("no match takes one source's events and none of the other's"));
+        // a raw archive's events are raw alone, and a json source's with a type pointer never are: that match is there
+        assertThat(errors("""
+                sources:
+                  archive: {kafka: {bootstrap-servers: "k1:9092", topics: [orders]}, format: raw}
+                  orders: {kafka: {bootstrap-servers: "k1:9092", topics: [orders]}, format: json, json: {type: /type}}
+                """ + ROUTE_TO_LOG)).anySatisfy(e -> assertThat(e).contains("sources.orders.kafka")
+                .contains("match each route to the events of one source (type: raw for source 'archive')"));
+    }
+
     @Test // a review: refused on a may (a name alone beside a partner's URL), the error said nothing of how to keep both
     void aNameAloneBesideAnotherAccountsQueueOfThatName_inOneRoute_isRefusedSayingHowToKeepBoth() {
         assertThat(errors("""
@@ -197,7 +247,8 @@ class SharedTransportsTest {
                 routes:
                   - to: [again]
                 """)).anySatisfy(e -> assertThat(e).contains("sinks.again.queue")
-                .contains("queue orders (one setting names no account").contains("is the queue that source 'in' reads"));
+                // neither names an account (000000000000 is the emulators' default): one queue, not a may
+                .contains("queue orders is the queue that source 'in' reads"));
         assertThat(errors("""
                 sources: {in: {sqs: {queue: orders}}}
                 sinks:
@@ -207,6 +258,48 @@ class SharedTransportsTest {
                   - to: [a, b]
                 """)).anySatisfy(e -> assertThat(e).contains("sinks.b.queue").contains("sink 'a' writes")
                 .contains("route 'route-0' sends to both"));
+    }
+
+    @Test // a review: across routes the emulators' /000000000000/audit was account 000000000000's queue, so ElasticMQ's
+          // /queue/audit, or audit by its name alone (LocalStack), beside it in two routes passed as two queues — ElasticMQ
+          // finds a queue by its name, and 000000000000 is the default account of ElasticMQ and LocalStack, no real one
+    void theEmulatorsDefaultAccountsUrl_besideElasticMqsUrlOrTheNameAlone_inTwoRoutes_isOneQueue() {
+        for (String audit : List.of("\"http://localhost:9324/queue/audit\"", "audit")) {
+            assertThat(errors("""
+                    sources: {in: {sqs: {queue: orders}}}
+                    sinks:
+                      a: {type: sqs, queue: %s}
+                      b: {type: sqs, queue: "http://localhost:9324/000000000000/audit"}
+                    routes:
+                      - match: {type: A}
+                        to: [a]
+                      - to: [b]
+                    """.formatted(audit))).as(audit).anySatisfy(e -> assertThat(e).contains("sinks.b.queue")
+                    .contains("queue audit is the queue that sink 'a' writes").contains("written there twice"));
+        }
+    }
+
+    @Test // a review: an owner segment of other than twelve digits was read as none, so an SQS-compatible service's queues
+          // of one name in two folders (https://host/<folder>/orders) were one queue for two sources and a loop, refused
+          // with no hint and no setting to tell them apart; each is its folder's, compared as written
+    void queuesOfOneNameInTwoFolders_ofAnSqsCompatibleService_areTwoQueues_andOneFoldersQueueIsOne() {
+        valid("""
+                sources:
+                  a: {sqs: {queue: "https://mq.example.com/folder-a/orders"}}
+                  b: {sqs: {queue: "https://mq.example.com/folder-b/orders"}}
+                """ + ROUTE_TO_LOG);
+        valid("""
+                sources: {in: {sqs: {queue: "https://mq.example.com/folder-a/orders"}}}
+                sinks: {out: {type: sqs, queue: "https://mq.example.com/folder-b/orders"}}
+                routes:
+                  - to: [out]
+                """);
+        assertThat(errors("""
+                sources:
+                  a: {sqs: {queue: "https://mq.example.com/folder-a/orders"}}
+                  b: {sqs: {queue: "https://mq.example.com/folder-a/orders"}}
+                """ + ROUTE_TO_LOG)).anySatisfy(e -> assertThat(e).contains("sources.b.sqs")
+                .contains("source 'a' reads queue orders already"));
     }
 
     @Test // a review of the refusal across routes: one's own queue by its name and a partner's of that name are two

@@ -45,12 +45,14 @@ public final class SqsModule {
     }
 
     /**
-     * The account that owns the queue, when its ARN or URL names one (twelve digits); null for a bare name (the caller's
-     * own) and for ElasticMQ's {@code /queue/NAME}, which names none (ElasticMQ finds a queue by its name, whatever the
-     * segment). The segment was taken as it was: "queue" was an account, so {@code /queue/x} and {@code /000000000000/x},
-     * one queue, were two queues to every check of the config but the one across routes, which kept a twelve-digit test
-     * of its own (as {@code queues create} did). Public for {@code queues create}, which reads the caller's account from
-     * a queue URL.
+     * The owner a queue's ARN or URL names, compared as it is written: an account's twelve digits on AWS, a folder's or
+     * project's id on an SQS-compatible service whose URLs put one there. Null when it names no owner to tell queues
+     * apart by: a bare name (the caller's own), ElasticMQ's {@code /queue/NAME}, and {@code 000000000000}, the default
+     * account of ElasticMQ and LocalStack and never a real AWS one. ElasticMQ finds a queue by its name whatever the
+     * segment, so {@code /queue/x}, {@code /000000000000/x} and {@code x} are one queue: with 000000000000 an account,
+     * the check across routes took {@code /queue/x} (or {@code x}) and {@code /000000000000/x} for two. Kept to twelve
+     * digits, {@code https://host/folder-A/orders} and {@code https://host/folder-B/orders} named no owner, and were one
+     * queue for two sources and a loop, with no setting to tell them apart. Public for {@code queues create}.
      */
     public static String queueAccount(String queue) {
         String segment;
@@ -63,7 +65,7 @@ public final class SqsModule {
             segment = queue.contains("://") && before >= 0 && before + 1 < last
                     && queue.indexOf("://") + 2 < before ? queue.substring(before + 1, last) : null;
         }
-        return segment != null && segment.length() == 12 && segment.chars().allMatch(c -> c >= '0' && c <= '9')
-                ? segment : null;
+        return segment == null || segment.isEmpty() || segment.equals("queue") || segment.equals("000000000000")
+                ? null : segment;
     }
 }

@@ -87,8 +87,10 @@ public record SqsSinkConfig(String name, String queue, SqsSink.Deduplication ded
     }
 
     /**
-     * The account that owns the queue, when the setting names it (an ARN, a queue URL: twelve digits); null for a bare
-     * name and for ElasticMQ's {@code /queue/NAME}, which names none.
+     * The owner the setting names (an ARN's account, a queue URL's segment before the name: twelve digits on AWS, a
+     * folder's id on some SQS-compatible services), compared as written; null for a bare name, ElasticMQ's
+     * {@code /queue/NAME} and the emulators' default account {@code 000000000000}, which name none
+     * ({@link SqsModule#queueAccount}).
      */
     public String queueAccount() {
         return SqsModule.queueAccount(queue);

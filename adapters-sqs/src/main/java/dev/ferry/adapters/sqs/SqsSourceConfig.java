@@ -67,8 +67,10 @@ public record SqsSourceConfig(String name, String queue, Set<String> allowedSend
     }
 
     /**
-     * The account that owns the queue, when the setting names it (an ARN, a queue URL: twelve digits); null for a bare
-     * name (the caller's own account, whichever that is) and for ElasticMQ's {@code /queue/NAME}, which names none.
+     * The owner the setting names (an ARN's account, a queue URL's segment before the name: twelve digits on AWS, a
+     * folder's id on some SQS-compatible services), compared as written; null for a bare name (the caller's own account,
+     * whichever that is), ElasticMQ's {@code /queue/NAME} and the emulators' default account {@code 000000000000}, which
+     * name none ({@link SqsModule#queueAccount}).
      */
     public String queueAccount() {
         return SqsModule.queueAccount(queue);

@@ -72,10 +72,41 @@ final class SharedTopics {
             return twoGroups + "routes cannot keep the two apart (they match events, not the source they came from, and "
                     + "both make a record's events of the same types)";
         }
-        var route = takingEach(first, second, common, routes);
-        return route == null ? null : twoGroups + "route '" + route.name() + "' can take an event of each (it matches "
-                + "events, not the source they came from): its sinks would be given every record twice; match each route "
-                + "to the events of one source (type: raw for a raw one)";
+        var ofFirst = eventsOf(first, common);
+        var ofSecond = eventsOf(second, common);
+        var route = takingEach(ofFirst, ofSecond, routes);
+        if (route == null) {
+            return null;
+        }
+        String taken = twoGroups + "route '" + route.name() + "' can take an event of each (it matches events, not the "
+                + "source they came from): its sinks would be given every record twice";
+        // "type: raw for a raw one" was said of two json sources with two type pointers too, and of s3 beside mturk:
+        // events of any type but raw from each, no match taking one source's and none of the other's — advice that
+        // could not be followed. Then one source per topic, said after this, is the way
+        String lone = loneType(ofFirst, ofSecond);
+        String whose = first.name();
+        if (lone == null) {
+            lone = loneType(ofSecond, ofFirst);
+            whose = second.name();
+        }
+        return lone != null ? taken + "; match each route to the events of one source (type: " + lone + " for source '"
+                + whose + "')"
+                : taken + ", and no match takes one source's events and none of the other's (a type one makes, the other "
+                + "may make too)";
+    }
+
+    /**
+     * The one type {@code of}'s events are all of ({@code raw}'s raw, a json source's default type without a type
+     * pointer) when {@code other} never makes an event of it; else null. Only then can a route be matched to the events
+     * of one source.
+     */
+    private static String loneType(FerryConfig.RouteSpec of, FerryConfig.RouteSpec other) {
+        String type = of.type();
+        if (type == null) {
+            return null; // of any type (but raw): a match of one type takes some, and the other's of that type too
+        }
+        boolean otherNever = other.type() != null ? !other.type().equals(type) : other.notTypes().contains(type);
+        return otherNever ? type : null;
     }
 
     /**
@@ -95,14 +126,19 @@ final class SharedTopics {
     }
 
     /**
-     * Whether two sources make one event of a record, one id of one type, which one scope holds once: formats alike or
-     * one sniffing (a plain record is one raw event to both), or two json sources with one id and one type pointer.
-     * Apart in their id pointer, two json sources make two ids of each record, both claimed: in one scope too, twice.
+     * Whether two sources make one event of a record, one id of one type, which one scope holds once: one format (one
+     * decoder, one key of each record), or two json sources with one id and one type pointer. Apart in their id pointer,
+     * two json sources make two ids of each record, both claimed: in one scope too, twice. A format beside one sniffing
+     * passed as one event ("a plain record is one raw event to both"), and a record in an SNS envelope is not plain: a
+     * {@code raw} archive keys it by its place on the topic, {@code auto} or {@code sns} by {@code sns:<MessageId>} —
+     * two keys in one scope, both claimed, and a route taking raw events wrote the record twice. Refused below, with
+     * the types a route cannot tell apart.
      */
     private static boolean oneEventOfARecord(FerryConfig.SourceSpec a, FerryConfig.SourceSpec b) {
-        boolean json = "json".equals(a.format()) || "json".equals(b.format());
-        return typesAlike(a, b) && (!json || a.json() != null && b.json() != null
-                && Objects.equals(a.json().id(), b.json().id()));
+        if ("json".equals(a.format()) || "json".equals(b.format())) {
+            return typesAlike(a, b) && a.json() != null && b.json() != null && Objects.equals(a.json().id(), b.json().id());
+        }
+        return format(a).equals(format(b));
     }
 
     /** Both name one ledger scope ({@code ledger-scope}): an event id both make is handled once, by whichever claims it. */
@@ -110,11 +146,12 @@ final class SharedTopics {
         return a.ledgerScope() != null && b.ledgerScope() != null && a.listenerScope().equals(b.listenerScope());
     }
 
-    /** The first route that may take an event of each source, or null: their events kept apart by type (or topic). */
-    private static FerryConfig.RouteSpec takingEach(FerryConfig.SourceSpec a, FerryConfig.SourceSpec b, Set<String> common,
+    /**
+     * The first route that may take an event of each source ({@link #eventsOf}), or null: their events kept apart by
+     * type (or topic).
+     */
+    private static FerryConfig.RouteSpec takingEach(FerryConfig.RouteSpec ofA, FerryConfig.RouteSpec ofB,
                                                     List<FerryConfig.RouteSpec> routes) {
-        var ofA = eventsOf(a, common);
-        var ofB = eventsOf(b, common);
         for (var route : routes) {
             if (SharedTransports.mayTakeOneEvent(route, ofA) && SharedTransports.mayTakeOneEvent(route, ofB)) {
                 return route;

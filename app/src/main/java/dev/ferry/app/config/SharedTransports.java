@@ -241,13 +241,14 @@ final class SharedTransports {
     }
 
     /**
-     * Whether two SQS queue settings, each a name and the account it names ({@code queueAccount()}: twelve digits, or
-     * null), name one queue: one name in one account. A name alone is in the caller's account, which the file does not
-     * say. With {@code bareNameIsAnyAccount} that may be either account named, and a may is refused: two sources on one
-     * queue, a sink on its source's queue, two sinks of one route. Without, it is one's own queue, and another account's
-     * of that name a partner's: two sinks across routes (a catch-all to one's own and a route to a partner's was
-     * refused). Each check kept a copy of this rule, and ElasticMQ's {@code /queue/x} was the queue {@code x} across
-     * routes but account "queue"'s in the other three.
+     * Whether two SQS queue settings, each a name and the owner it names ({@code queueAccount()}: an account, a folder's
+     * id, or null for none), name one queue: one name of one owner. A name alone is in the caller's account, which the
+     * file does not say, and so are ElasticMQ's {@code /queue/x} and the emulators' {@code /000000000000/x}. With
+     * {@code bareNameIsAnyAccount} that may be either owner named, and a may is refused: two sources on one queue, a
+     * sink on its source's queue, two sinks of one route. Without, it is one's own queue, and another owner's of that
+     * name a partner's: two sinks across routes (a catch-all to one's own and a route to a partner's was refused). Each
+     * check kept a copy of this rule, and ElasticMQ's {@code /queue/x} was the queue {@code x} across routes but account
+     * "queue"'s in the other three.
      */
     static boolean sameQueue(String nameA, String accountA, String nameB, String accountB, boolean bareNameIsAnyAccount) {
         return nameA.equals(nameB) && (java.util.Objects.equals(accountA, accountB)
