@@ -36,6 +36,11 @@ final class Closing {
                 .toList(), bound);
     }
 
+    /** What is left of a budget that ends at {@code endNanos} ({@link System#nanoTime}): zero once it is spent. */
+    static Duration left(long endNanos) {
+        return Duration.ofNanos(Math.max(0, endNanos - System.nanoTime()));
+    }
+
     /** {@code c}, said as {@code what} in the close's warnings (a lambda's or a wrapper's own name tells an operator nothing). */
     static AutoCloseable named(String what, AutoCloseable c) {
         return new Named(what, c);

@@ -62,6 +62,11 @@ public final class Ferry implements Callable<Integer> {
         } catch (Throwable e) { // an Error picocli does not catch: still an exit, never a half-started JVM left running
             System.err.println("ferry: " + e);
         } finally {
+            if (args.length > 0 && "run".equals(args[0])) {
+                // its last lines are said aside, a moment each: to a log that stalls, still in their write here, the exit
+                // cut off the one that said why the run ended (could not start, a part did not close). A while, bounded
+                StopSignals.lastLines(StopSignals.LAST_LINES);
+            }
             System.exit(code);
         }
     }

@@ -233,11 +233,14 @@ public final class FerryRuntime implements AutoCloseable {
         } else if (admin != null) {
             adminPort = metricsPort;
         }
-        if (stopRequested.getAsBoolean()) {
-            line("stop requested while starting: the sources are not started");
-            return;
-        }
         for (var listener : built) {
+            // asked before each: one asked while those before started (a signal as a start's line waited on a blocked
+            // log) started every one after it all the same, each taking messages only for the close to give them back
+            if (stopRequested.getAsBoolean()) {
+                line("stop requested while starting: " + (listeners.isEmpty() ? "the sources are not started"
+                        : built.size() - listeners.size() + " of " + built.size() + " sources not started"));
+                return;
+            }
             listeners.add(listener.start());
         }
         observability.ready(true); // before the "listening on" lines: whoever reads them finds the instance ready
@@ -315,10 +318,6 @@ public final class FerryRuntime implements AutoCloseable {
     /** How long the close waits for the console's redrive and the releases under way, together. */
     static final java.time.Duration OPERATIONS_BOUND = java.time.Duration.ofSeconds(10);
 
-    private static java.time.Duration left(long endNanos) {
-        return java.time.Duration.ofNanos(Math.max(0, endNanos - System.nanoTime()));
-    }
-
     /** Aside, a moment at most: a line to a blocked log's pipe held start() for good, a listener's close past its bound. */
     private void line(String text) {
         StopSignals.aMoment(() -> LOG.info(text));
@@ -363,10 +362,11 @@ public final class FerryRuntime implements AutoCloseable {
         // budget, so that the close stays within a container's usual grace beside the listeners' own
         long operationsEnd = System.nanoTime() + OPERATIONS_BOUND.toNanos();
         if (redrive != null) { // one cut short may leave copies both sent and still in the DLQ: not a whole close
-            quietly("stopping the console's redrive", () -> closedWhole &= redrive.stop(left(operationsEnd)));
+            quietly("stopping the console's redrive", () -> closedWhole &= redrive.stop(Closing.left(operationsEnd)));
         }
         if (adminGroups != null) {
-            quietly("waiting for group releases under way", () -> closedWhole &= adminGroups.awaitReleases(left(operationsEnd)));
+            quietly("waiting for group releases under way",
+                    () -> closedWhole &= adminGroups.awaitReleases(Closing.left(operationsEnd)));
         }
         closedWhole &= Closing.inParallel(sources, java.time.Duration.ofSeconds(30)); // each may wait for a long poll: together
         sources.clear();

@@ -68,7 +68,8 @@ final class RunCommands {
          * Starts {@code runtime} and closes it once a stop is asked for; {@code starting} is false once the start is
          * over. Each line here is said aside, a moment at most: with the log's pipe blocked (a log driver that stopped
          * reading), one said on this thread held it for good, and a stop that had ended exited only by the kill after
-         * the grace period (137).
+         * the grace period (137). One still in its write after its moment (a log that stalls) is waited for, a while at
+         * most, before the exit ({@link StopSignals#lastLines}).
          */
         static int untilStopped(FerryRuntime runtime, CountDownLatch stopRequested, AtomicBoolean starting) {
             try {

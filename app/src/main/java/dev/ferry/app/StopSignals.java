@@ -1,5 +1,8 @@
 package dev.ferry.app;
 
+import java.time.Duration;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -48,12 +51,55 @@ final class StopSignals {
     /**
      * Runs {@code line} on a virtual thread and waits for it a moment at most (a halt after it would cut it off). The
      * thread is named as the caller: the line's {@code [thread]} in the log says whose it is, as when it was said there.
+     * One still writing after its moment is kept for {@link #lastLines} to wait on before the exit.
      */
     static void aMoment(Runnable line) {
+        var saying = Thread.ofVirtual().name(Thread.currentThread().getName()).start(line);
         try {
-            Thread.ofVirtual().name(Thread.currentThread().getName()).start(line).join(java.time.Duration.ofMillis(200));
+            saying.join(Duration.ofMillis(200));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        if (saying.isAlive()) { // a log that stalls (a slow collector, not one blocked for good) writes it late
+            STILL_SAYING.removeIf(t -> !t.isAlive()); // written since: a long run's stalls keep none of them
+            STILL_SAYING.add(saying);
+        }
+    }
+
+    /** Lines said {@link #aMoment aside} that outlived their moment, still in their write. */
+    private static final Queue<Thread> STILL_SAYING = new ConcurrentLinkedQueue<>();
+
+    /** How long {@code ferry run}'s exit waits, at most, for the lines said aside that are still in their write. */
+    static final Duration LAST_LINES = Duration.ofSeconds(3);
+
+    /**
+     * Waits for the lines said aside that are still in their write, {@code budget} at most for all of them together;
+     * true when each was written. Before {@code ferry run}'s exit: a log that stalled (not blocked) wrote "could not
+     * start", "stopped while starting" or "stopped, but a part did not close" late, and the exit a moment after they
+     * were said cut them off — the run ended, and no line said why. Bounded: a pipe blocked for good still exits.
+     */
+    static boolean lastLines(Duration budget) {
+        long end = System.nanoTime() + budget.toNanos();
+        boolean interrupted = false;
+        try {
+            for (Thread saying; (saying = STILL_SAYING.peek()) != null; ) {
+                long left = end - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                try {
+                    if (saying.join(Duration.ofNanos(left))) {
+                        STILL_SAYING.remove(saying);
+                    }
+                } catch (InterruptedException e) { // waited out all the same, the interrupt kept: the exit comes after
+                    interrupted = true;
+                }
+            }
+            return true;
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

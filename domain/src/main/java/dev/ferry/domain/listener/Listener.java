@@ -13,7 +13,6 @@ import dev.ferry.domain.retry.FailureDecision;
 import dev.ferry.domain.transport.Acknowledger;
 import dev.ferry.domain.transport.Disposition;
 import dev.ferry.domain.transport.Source;
-import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -137,9 +136,10 @@ public final class Listener implements AutoCloseable {
                 threads.pollers.add(threads.start("poller-" + i, poller::run));
             }
         }
-        LOG.log(Level.INFO, "listener ''{0}'' started: {1} poller(s), batch {2}, lease {3}, {4} in flight max, concurrency {5}",
-                name, config.pollers(), config.batchSize(), dev.ferry.domain.model.Durations.text(config.lease()), config.maxInFlight(),
-                config.concurrency());
+        // aside: said on the caller's thread (ferry run's, in the runtime's start), a blocked log held it for good, no stop seen
+        threads.aside.write(() -> LOG.log(System.Logger.Level.INFO, "listener ''{0}'' started: {1} poller(s), batch {2}, "
+                + "lease {3}, {4} in flight max, concurrency {5}", name, config.pollers(), config.batchSize(),
+                dev.ferry.domain.model.Durations.text(config.lease()), config.maxInFlight(), config.concurrency()));
         return this;
     }
 

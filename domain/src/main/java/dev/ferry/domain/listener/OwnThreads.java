@@ -27,7 +27,11 @@ final class OwnThreads {
     private final Listener owner;
     private final String name;
     private final AtomicInteger workerIds = new AtomicInteger();
-    private final AsideLog aside = new AsideLog("ferry-threads-log");
+    /**
+     * The listener's own lines, said aside: its start's and its stop's too, whose callers (a runtime's start, its close)
+     * a log that blocks must not hold. One for all, so that they are written in the order they were said.
+     */
+    final AsideLog aside = new AsideLog("ferry-threads-log");
     /** Dead pollers said, each to whether its replacement's failure was said too; the lease keeper's alone. */
     private final java.util.Map<Thread, Boolean> deadSaid = new java.util.HashMap<>();
 

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
@@ -22,7 +23,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A log that blocks (stdout backed up, a log driver throttled): the settler's warning of a refused
- * acknowledgement was written under its send lock, and every acknowledgement after it waited for the log.
+ * acknowledgement was written under its send lock, and every acknowledgement after it waited for the log;
+ * the listener's "started" and "stopped" lines held start() and stop() themselves.
  */
 class BlockedLogTest {
 
@@ -142,6 +144,41 @@ class BlockedLogTest {
                     .as("the second acknowledged while the settler's error line waits for the log").isTrue();
         } finally {
             blocked.close();
+            listener.stop();
+        }
+    }
+
+    @Test // a review: the "started" line was written on the thread that called start() (ferry run's main thread, in the
+          // runtime's start): with the log's pipe blocked, start() never returned — a stop asked for then never seen, the
+          // listeners started polling on until the kill
+    void aListenersStart_returnsWhileItsStartedLineWaitsForTheLog() throws Exception {
+        var queue = InMemoryQueue.standard("orders");
+        var listener = Listener.builder(queue, queue, new LineDecoder(), (e, d) -> Outcome.done())
+                .config(ListenerTest.fast().build()).build();
+        try (var blocked = new BlockingLog("listener ''{0}'' started", Level.INFO)) {
+            var starting = Thread.ofPlatform().daemon().name("ferry-main-under-test").start(() -> listener.start());
+            assertThat(blocked.blocked.await(10, TimeUnit.SECONDS)).as("the started line in its write").isTrue();
+            assertThat(starting.join(Duration.ofSeconds(5))).as("start() returned, its line still waiting").isTrue();
+            assertThat(listener.isRunning()).isTrue();
+        } finally {
+            listener.stop();
+        }
+    }
+
+    @Test // a review: the "stopped" line was written on the thread that called stop() (ferry run's close): with the log's
+          // pipe blocked, stop() never returned its report — the close waited out its bound and exited 1, or was killed
+          // first, its sources, sinks and ledger unclosed
+    void aListenersStop_returnsItsReportWhileItsStoppedLineWaitsForTheLog() throws Exception {
+        var queue = InMemoryQueue.standard("orders");
+        var listener = Listener.builder(queue, queue, new LineDecoder(), (e, d) -> Outcome.done())
+                .config(ListenerTest.fast().build()).build().start();
+        try (var blocked = new BlockingLog("listener ''{0}'' stopped", Level.INFO)) {
+            var report = new AtomicReference<ShutdownReport>();
+            var stopping = Thread.ofPlatform().daemon().name("ferry-close-under-test").start(() -> report.set(listener.stop()));
+            assertThat(blocked.blocked.await(10, TimeUnit.SECONDS)).as("the stopped line in its write").isTrue();
+            assertThat(stopping.join(Duration.ofSeconds(5))).as("stop() returned, its line still waiting").isTrue();
+            assertThat(report.get()).as("its report").isNotNull().matches(r -> !r.failed(), "not failed");
+        } finally {
             listener.stop();
         }
     }
