@@ -109,7 +109,8 @@ final class ParkingDeadLetters {
      * queue's letters there, and forced, a review found them moved into this source's queue: --force moves the other
      * messages, --with-other-queues alone the letters of the other queues sharing the DLQ. It offered --force for "one
      * SQS moved itself" beside the parked groups' letters that stay: one SQS moved from the source itself, of a parked
-     * group, has no reason of Ferry's and is moved — parked again behind the head, after what came later.
+     * group, has no reason of Ferry's and is moved — parked again behind the head, after what came later (a release stops
+     * at one, {@code SqsMovedLetters}).
      */
     static String refusal(String dlq, String source) {
         return dlq + " holds the parked groups of source '" + source + "' (on-poison: park): a redrive would put them "
@@ -117,8 +118,8 @@ final class ParkingDeadLetters {
                 + "GROUP --source " + source + "' (see 'ferry groups list'): parked groups go back only that way. To move "
                 + "the other messages there all the same (one SQS moved itself), redrive with --force (force=true), which "
                 + "leaves the dead letters of groups still parked where they are (but not one SQS moved there itself of "
-                + "such a group: forced, it is parked again behind its head, after those that came later, where a release "
-                + "sends it back in its place once the head has gone back), and those of the other queues sharing the DLQ "
+                + "such a group: forced, it goes back behind the group's head, after those that came later — a release "
+                + "stops at such a letter and says what it may be), and those of the other queues sharing the DLQ "
                 + "unless --with-other-queues (others=true) moves them too (not with --native: SQS's move task moves every "
                 + "message)";
     }

@@ -53,11 +53,15 @@ final class SqsMovedLetters {
         var pass = mark == null ? null : GroupParker.pass(mark.stringValue());
         String what = "the dead-letter queue holds message " + m.messageId() + " of group " + parked.group() + ", which SQS "
                 + "moved there from this queue itself after its maxReceiveCount receives (no reason of Ferry's)";
-        if (pass != null && pass.token().equals(token)) {
-            // taken for one dead-lettered again, it said "parked again behind a new head": there was none
-            return what + ": copy " + pass.number() + " of this release, moved before Ferry ran it — the group was not "
-                    + "parked again. Raise the queue's maxReceiveCount above Ferry's max-receives, move it back with "
-                    + "'ferry queues redrive --force' (not --native), and release the group again";
+        if (pass != null) {
+            // taken for one dead-lettered again, it said "parked again behind a new head": there was none. Not "redrive
+            // it": a redrive drops the release's mark, and the copy came back behind the group's later messages
+            return what + ": copy " + pass.number() + " of " + (pass.token().equals(token) ? "this release" : "an earlier "
+                    + "release (" + pass.token() + ")") + ", moved before Ferry ran it — the group was not parked again, "
+                    + "and Ferry cannot send it back in its place: it stays here and the group stays parked. Look its event "
+                    + "up ('ferry events show'): handled, delete this letter and release the group again; never handled, "
+                    + "'ferry queues redrive --force' sends it back behind the group's later messages (out of order), or "
+                    + "keep the group parked. Raise the queue's maxReceiveCount above Ferry's max-receives";
         }
         return what + (headGone ? ", after the group's head" : ", ahead of the group's head") + ". It is either a second "
                 + "copy of a letter Ferry dead-lettered (its delete from the queue failed), or a message whose own "

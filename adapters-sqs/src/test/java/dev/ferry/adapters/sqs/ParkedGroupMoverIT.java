@@ -361,7 +361,10 @@ class ParkedGroupMoverIT {
         var moved = SqsQueues.of(sqs).parkedGroupMover(dlq, orders.url()).move(parked, "t-1", false);
 
         assertThat(moved.problem()).as("%s", moved).contains("copy 1 of this release", "was not parked again",
-                "maxReceiveCount").doesNotContain("from its new head");
+                "cannot send it back in its place", "ferry events show", "maxReceiveCount")
+                .doesNotContain("from its new head");
+        assertThat(sqs.receiveMessage(b -> b.queueUrl(dlq).maxNumberOfMessages(10).waitTimeSeconds(1)).messages())
+                .extracting(Message::body).as("the copy and what follows it, still in the DLQ").containsExactly("o1", "o2");
         assertThat(moved.redriven()).isZero();
     }
 
