@@ -153,6 +153,12 @@ final class ConfigParts {
                 refused.add(refusal(w, caller));
                 continue;
             }
+            try { // the caller's own ARN of another region: made by its name in this one, exit 0, and `run` refused it
+                SqsModule.refuseOtherRegion(client, w.queue());
+            } catch (IllegalArgumentException e) {
+                refused.add(w.by() + ": " + Printable.of(e.getMessage()) + "; nothing created for it");
+                continue;
+            }
             // the caller's account not told (nothing listed, or no right to list): made, then weighed. Refused unmade,
             // a fresh account's own queues named by their URLs were all refused
             var made = queues.create(w.spec());

@@ -664,6 +664,28 @@ class ConfigReaderTest {
         }
     }
 
+    /** A last look: the caller's own queue ARN of another region was made by its name in this one, exit 0. */
+    @Test
+    void queuesCreate_theCallersOwnQueueArnOfAnotherRegion_isRefused_notMadeHere() {
+        var config = ((ConfigReader.Result.Ok) parse("""
+                sources:
+                  mine: {sqs: {queue: "arn:aws:sqs:eu-west-1:111111111111:orders"}, format: raw}
+                sinks: {log: {type: log}}
+                routes:
+                  - to: [log]
+                """)).config();
+        var sqs = new AnsweringSqs();
+        try (var client = SqsClient.builder().region(Region.US_EAST_1).httpClient(sqs)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("x", "x"))).build()) {
+            var made = ConfigParts.createQueues(client, SqsQueues.of(client), config);
+
+            assertThat(made.refused()).singleElement().asString().contains("is in region eu-west-1")
+                    .endsWith("; nothing created for it");
+            assertThat(made.created()).isEmpty();
+            assertThat(sqs.asked).as("nothing made").doesNotContain("AmazonSQS.CreateQueue");
+        }
+    }
+
     /**
      * SQS for a client of region us-east-1, answered in this JVM (no network): ListQueues lists a queue of account
      * 111111111111 (the caller's), GetQueueAttributes finds any queue; any other call is refused, 400. {@link #asked}
