@@ -648,41 +648,66 @@ class ConfigReaderTest {
                   - to: [log]
                 """)).config();
         var sqs = new AnsweringSqs();
-        try (var client = SqsClient.builder().region(Region.US_EAST_1).httpClient(sqs)
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("x", "x"))).build()) {
-            var made = ConfigParts.createQueues(client, SqsQueues.of(client), config);
+        var made = createdOver(sqs, config);
 
-            assertThat(made.refused()).singleElement().asString().startsWith("source 'partner': the queue "
-                    + "'arn:aws:sqs:eu-west-1:123456789012:partner' is in region eu-west-1, and SQS is asked in us-east-1")
-                    .endsWith("; nothing created for it");
-            assertThat(made.elsewhere()).as("the queue after it weighed").singleElement().asString()
-                    .startsWith("source 'there': queue https://sqs.us-east-1.amazonaws.com/222222222222/there of account "
-                            + "222222222222 is there");
-            assertThat(made.created()).isEmpty();
-            assertThat(sqs.asked).as("nothing asked of the partner's queue").containsExactly("AmazonSQS.ListQueues",
-                    "AmazonSQS.GetQueueAttributes");
-        }
+        assertThat(made.refused()).singleElement().asString().startsWith("source 'partner': the queue "
+                + "'arn:aws:sqs:eu-west-1:123456789012:partner' is in region eu-west-1, and SQS is asked in us-east-1")
+                .endsWith("; nothing created for it");
+        assertThat(made.elsewhere()).as("the queue after it weighed").singleElement().asString()
+                .startsWith("source 'there': queue https://sqs.us-east-1.amazonaws.com/222222222222/there of account "
+                        + "222222222222 is there");
+        assertThat(made.created()).isEmpty();
+        assertThat(sqs.asked).as("nothing asked of the partner's queue").containsExactly("AmazonSQS.ListQueues",
+                "AmazonSQS.GetQueueAttributes");
     }
 
-    /** A last look: the caller's own queue ARN of another region was made by its name in this one, exit 0. */
-    @Test
-    void queuesCreate_theCallersOwnQueueArnOfAnotherRegion_isRefused_notMadeHere() {
+    /**
+     * A last look: the caller's own queue ARN of another region was made by its name in this one, exit 0. And then its
+     * URL (in every form AWS writes one) was: the refusal of its ARN said "give its URL", and that was made here too.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"arn:aws:sqs:eu-west-1:111111111111:orders",
+        "https://sqs.eu-west-1.amazonaws.com/111111111111/orders", "https://eu-west-1.queue.amazonaws.com/111111111111/orders",
+        "https://sqs-fips.eu-west-1.amazonaws.com/111111111111/orders", "https://sqs.eu-west-1.api.aws/111111111111/orders"})
+    void queuesCreate_theCallersOwnQueueOfAnotherRegion_isRefused_notMadeHere(String queue) {
         var config = ((ConfigReader.Result.Ok) parse("""
                 sources:
-                  mine: {sqs: {queue: "arn:aws:sqs:eu-west-1:111111111111:orders"}, format: raw}
+                  mine: {sqs: {queue: "%s"}, format: raw}
+                sinks: {log: {type: log}}
+                routes:
+                  - to: [log]
+                """.formatted(queue))).config();
+        var sqs = new AnsweringSqs();
+        var made = createdOver(sqs, config);
+
+        assertThat(made.refused()).singleElement().asString().contains("is in region eu-west-1")
+                .contains("set the region (aws.region, AWS_REGION) to eu-west-1").doesNotContain("give its URL")
+                .endsWith("; nothing created for it");
+        assertThat(made.created()).isEmpty();
+        assertThat(sqs.asked).as("nothing made").doesNotContain("AmazonSQS.CreateQueue");
+    }
+
+    @Test // the legacy host of us-east-1 names no region: a queue there is of us-east-1, the client's, and made
+    void queuesCreate_theCallersOwnQueueUrlOfThisRegion_isMadeHere() {
+        var config = ((ConfigReader.Result.Ok) parse("""
+                sources:
+                  mine: {sqs: {queue: "https://queue.amazonaws.com/111111111111/orders"}, format: raw}
                 sinks: {log: {type: log}}
                 routes:
                   - to: [log]
                 """)).config();
         var sqs = new AnsweringSqs();
+        assertThatThrownBy(() -> createdOver(sqs, config)).as("answered 400 here, as any call it does not know")
+                .hasMessageContaining("CreateQueue");
+
+        assertThat(sqs.asked).as("asked to make it").contains("AmazonSQS.CreateQueue");
+    }
+
+    /** What {@code queues create} makes of the config over {@code sqs}, a client of region us-east-1. */
+    private static ConfigParts.MadeQueues createdOver(AnsweringSqs sqs, FerryConfig config) {
         try (var client = SqsClient.builder().region(Region.US_EAST_1).httpClient(sqs)
                 .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("x", "x"))).build()) {
-            var made = ConfigParts.createQueues(client, SqsQueues.of(client), config);
-
-            assertThat(made.refused()).singleElement().asString().contains("is in region eu-west-1")
-                    .endsWith("; nothing created for it");
-            assertThat(made.created()).isEmpty();
-            assertThat(sqs.asked).as("nothing made").doesNotContain("AmazonSQS.CreateQueue");
+            return ConfigParts.createQueues(client, SqsQueues.of(client), config);
         }
     }
 

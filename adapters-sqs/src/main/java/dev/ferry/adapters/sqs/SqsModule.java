@@ -70,14 +70,11 @@ public final class SqsModule {
     }
 
     /**
-     * Throws {@link IllegalArgumentException} when {@code queue} is an ARN of another region than the one {@code client}
-     * asks SQS in (a queue made by its name would be made in the wrong one); nothing for a URL or a name, or on a server
-     * of its own. For {@code queues create}, which makes a queue by its name.
+     * Throws {@link IllegalArgumentException} when {@code queue} is an ARN or an AWS queue URL of another region than the
+     * one {@code client} asks SQS in (a queue made by its name would be made in the wrong one); nothing for a name, or on
+     * a server of its own. For {@code queues create}, which makes a queue by its name.
      */
     public static void refuseOtherRegion(software.amazon.awssdk.services.sqs.SqsClient client, String queue) {
-        var parts = queue.split(":");
-        if (queue.startsWith("arn:") && parts.length == 6) {
-            QueueArns.refuseOtherRegion(client, queue, parts[3]);
-        }
+        QueueArns.refuseOtherRegion(client, queue);
     }
 }

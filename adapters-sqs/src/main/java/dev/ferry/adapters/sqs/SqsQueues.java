@@ -183,6 +183,7 @@ public final class SqsQueues {
     /** A queue URL from a queue URL (returned as is), an ARN, or a queue name. */
     public String url(String queue) {
         if (queue.startsWith("http://") || queue.startsWith("https://")) {
+            QueueArns.refuseOtherRegion(client, queue); // SQS answers from the client's region alone
             return queue;
         }
         String name = queue;
@@ -194,7 +195,7 @@ public final class SqsQueues {
             }
             owner = parts[4];
             name = parts[5];
-            QueueArns.refuseOtherRegion(client, queue, parts[3]);
+            QueueArns.refuseOtherRegion(client, queue);
         }
         String queueName = name;
         String account = owner;
