@@ -55,13 +55,35 @@ final class RunCommands {
                     // not on this platform: the shutdown hook below still stops cleanly
                 }
             }
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                // a stop request too (SIGHUP, a JVM asked to end otherwise): a start under way starts no listener — they
-                // took messages only for this close to give them back, a receive of each spent
-                stopRequested.countDown();
-                runtime.close();
-            }, "ferry-shutdown"));
-            return untilStopped(runtime, stopRequested, starting);
+            var told = new AtomicBoolean();
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> onShutdown(runtime, stopRequested, told),
+                    "ferry-shutdown"));
+            return untilStopped(runtime, stopRequested, starting, told);
+        }
+
+        /**
+         * The JVM asked to end otherwise than by TERM or INT (SIGHUP, a {@code System.exit} of a plugin's): a stop request
+         * too — a start under way starts no listener (they took messages only for this close to give them back, a receive
+         * of each spent). Its close not whole is said here, and the lines said aside waited for, a while: the run's main
+         * thread, woken by the same request, is cut off by the JVM's end once the hooks are done — the run ended, and no
+         * line said that what was in hand may be handled again.
+         */
+        static void onShutdown(FerryRuntime runtime, CountDownLatch stopRequested, AtomicBoolean told) {
+            stopRequested.countDown();
+            runtime.close();
+            if (!runtime.closedWhole()) {
+                notWhole(told);
+            }
+            StopSignals.lastLines(StopSignals.LAST_LINES);
+        }
+
+        /** Says, once for the run (the hook and the main thread may both find it), that its close was not whole. */
+        private static void notWhole(AtomicBoolean told) {
+            if (told.compareAndSet(false, true)) {
+                StopSignals.aMoment(() -> LOG.error("stopped, but a part did not close within its bound or its close "
+                        + "failed, or a listener's shutdown failed (see above): what it had in hand may be handled again "
+                        + "after a restart"));
+            }
         }
 
         /**
@@ -72,12 +94,22 @@ final class RunCommands {
          * most, before the exit ({@link StopSignals#lastLines}).
          */
         static int untilStopped(FerryRuntime runtime, CountDownLatch stopRequested, AtomicBoolean starting) {
+            return untilStopped(runtime, stopRequested, starting, new AtomicBoolean());
+        }
+
+        /** {@link #untilStopped(FerryRuntime, CountDownLatch, AtomicBoolean)}; {@code told}: its close said not whole. */
+        static int untilStopped(FerryRuntime runtime, CountDownLatch stopRequested, AtomicBoolean starting,
+                                AtomicBoolean told) {
             try {
                 runtime.start(() -> stopRequested.getCount() == 0);
             } catch (RuntimeException | Error e) {
                 if (stopRequested.getCount() == 0) { // a stop asked for while the start waited (SQS not reachable yet):
-                    StopSignals.aMoment(() -> LOG.warn("stopped while starting, before any source ran: {}",
-                            Thrown.describe(e))); // a clean stop
+                    StopSignals.aMoment(() -> LOG.warn("stopped while starting (what had started was stopped again): {}",
+                            Thrown.describe(e))); // a clean stop, if what started closed whole (start closes it)
+                    if (!runtime.closedWhole()) { // a listener started, or a sink, whose close failed: 0 promised it all
+                        notWhole(told);
+                        return Ferry.FAILED;
+                    }
                     return Ferry.OK; // (systemd took the exit 1 for a failed unit, an alert named SQS, not the stop)
                 }
                 StopSignals.aMoment(() -> LOG.error("could not start: {}", e instanceof Error ? Thrown.describe(e)
@@ -95,9 +127,7 @@ final class RunCommands {
             StopSignals.aMoment(() -> LOG.info("stopping (signal received)"));
             runtime.close();
             if (!runtime.closedWhole()) { // said: exit 0 promises what was in hand was finished or released
-                StopSignals.aMoment(() -> LOG.error("stopped, but a part did not close within its bound or its close "
-                        + "failed, or a listener's shutdown failed (see above): what it had in hand may be handled again "
-                        + "after a restart"));
+                notWhole(told);
                 return Ferry.FAILED;
             }
             return Ferry.OK;

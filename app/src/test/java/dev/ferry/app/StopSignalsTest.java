@@ -197,47 +197,7 @@ class StopSignalsTest {
     @Test // a review: "stopped, but a part did not close ..." was said on the run's main thread: with the log's pipe blocked
           // there, the run's exit 1 never came
     void aStopThatDidNotCloseWhole_withTheLogBlockedAtItsLastLine_stillExits1() throws Exception {
-        SinkProvider lastFlushFails = settings -> {
-            settings.string("port", null);
-            return context -> new Sink() {
-                @Override
-                public String name() {
-                    return "loud";
-                }
-
-                @Override
-                public dev.ferry.domain.handle.Outcome publish(dev.ferry.domain.model.Event event) {
-                    return dev.ferry.domain.handle.Outcome.done();
-                }
-
-                @Override
-                public void close() {
-                    throw new IllegalStateException("its last flush failed (injected)");
-                }
-            };
-        };
-        var built = FerryComponent.builtIn().adapters();
-        var adapters = Adapters.merge(built.sources(), built.sinks(), built.ledgers(), List.of(new Plugins.Loaded(
-                new FerryPlugin() {
-                    @Override
-                    public Map<String, SinkProvider> sinks() {
-                        return Map.of("plugged", lastFlushFails);
-                    }
-                }, "p.jar")));
-        var read = ConfigReader.parse("ferry.yaml", """
-                ledger: {kind: memory}
-                sources:
-                  in: {http: {listen: "127.0.0.1:%d", auth: none}, format: raw}
-                sinks:
-                  loud: {type: plugged, port: 1}
-                routes:
-                  - to: [loud]
-                admin:
-                  listen: off
-                stats-every: off
-                """.formatted(RunParts.freePort()), name -> null, adapters);
-        assertThat(read).as(String.valueOf(read)).isInstanceOf(ConfigReader.Result.Ok.class);
-        var runtime = FerryAppIT.runtime(((ConfigReader.Result.Ok) read).config());
+        var runtime = withASinkWhoseCloseFails(RunParts.freePort(), "off");
         var stopAsked = new CountDownLatch(1);
         stopAsked.countDown(); // before the start: the sources are not started, the sink is closed all the same
         try (var log = new StuckLog(line -> line.startsWith("stopped, but"))) {
@@ -297,6 +257,96 @@ class StopSignalsTest {
                         .anyMatch(line -> line.startsWith("could not start"));
             }
         }
+    }
+
+    @Test // a last look: a start that failed after a stop was asked exited 0 ("a clean stop") without asking whether what
+          // had started closed whole — a sink whose last flush failed, or a listener that had started, lost to the exit 0
+    void aStartThatFailsAfterAStopWasAsked_whoseCloseWasNotWhole_exits1_sayingSo() throws Exception {
+        try (var taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            var runtime = withASinkWhoseCloseFails(RunParts.freePort(), "\"127.0.0.1:" + taken.getLocalPort() + "\"");
+            var stopAsked = new CountDownLatch(1);
+            stopAsked.countDown();
+            try (var log = new StallingLog(Duration.ZERO)) {
+                int code = RunCommands.Run.untilStopped(runtime, stopAsked, new AtomicBoolean(true));
+
+                assertThat(code).as("the admin port taken, the sink's close failed: not whole").isEqualTo(Ferry.FAILED);
+                assertThat(StopSignals.lastLines(Duration.ofSeconds(5))).as("every line written").isTrue();
+                assertThat(log.written()).anyMatch(line -> line.startsWith("stopped while starting"))
+                        .anyMatch(line -> line.startsWith("stopped, but a part did not close"));
+            }
+        }
+    }
+
+    @Test // a last look: the JVM asked to end otherwise (SIGHUP) ran the hook's close alone — a close not whole was said by
+          // no one (the main thread, woken too, is cut off once the hooks are done), nor were the lines aside waited for
+    void theShutdownHook_saysACloseNotWhole_once_thoughTheMainThreadFindsItToo() throws Exception {
+        var runtime = withASinkWhoseCloseFails(RunParts.freePort(), "off");
+        var stop = new CountDownLatch(1);
+        var starting = new AtomicBoolean(true);
+        var told = new AtomicBoolean();
+        try (var log = new StallingLog(Duration.ZERO)) {
+            var run = onItsOwnThread(() -> RunCommands.Run.untilStopped(runtime, stop, starting, told));
+            try {
+                assertThat(Await.until(Duration.ofSeconds(20), () -> !starting.get())).as("the start over").isTrue();
+                assertThat(runtime.listeners()).as("the listener started").hasSize(1);
+
+                RunCommands.Run.onShutdown(runtime, stop, told); // as the JVM's hook: its close first, then the main's
+
+                assertThat(log.written()).as("said by the hook, before it returns")
+                        .anyMatch(line -> line.startsWith("stopped, but a part did not close"));
+                assertThat(run).succeedsWithin(Duration.ofSeconds(20)).isEqualTo(Ferry.FAILED);
+                assertThat(StopSignals.lastLines(Duration.ofSeconds(5))).isTrue();
+                assertThat(log.written()).as("said once").filteredOn(line -> line.startsWith("stopped, but")).hasSize(1);
+            } finally {
+                stop.countDown();
+                runtime.close();
+            }
+        }
+    }
+
+    /** A runtime (not started) of an HTTP source on {@code ingestPort} to a plugin's sink whose close throws. */
+    private static FerryRuntime withASinkWhoseCloseFails(int ingestPort, String admin) {
+        SinkProvider lastFlushFails = settings -> {
+            settings.string("port", null);
+            return context -> new Sink() {
+                @Override
+                public String name() {
+                    return "loud";
+                }
+
+                @Override
+                public dev.ferry.domain.handle.Outcome publish(dev.ferry.domain.model.Event event) {
+                    return dev.ferry.domain.handle.Outcome.done();
+                }
+
+                @Override
+                public void close() {
+                    throw new IllegalStateException("its last flush failed (injected)");
+                }
+            };
+        };
+        var built = FerryComponent.builtIn().adapters();
+        var adapters = Adapters.merge(built.sources(), built.sinks(), built.ledgers(), List.of(new Plugins.Loaded(
+                new FerryPlugin() {
+                    @Override
+                    public Map<String, SinkProvider> sinks() {
+                        return Map.of("plugged", lastFlushFails);
+                    }
+                }, "p.jar")));
+        var read = ConfigReader.parse("ferry.yaml", """
+                ledger: {kind: memory}
+                sources:
+                  in: {http: {listen: "127.0.0.1:%d", auth: none}, format: raw}
+                sinks:
+                  loud: {type: plugged, port: 1}
+                routes:
+                  - to: [loud]
+                admin:
+                  listen: %s
+                stats-every: off
+                """.formatted(ingestPort, admin), name -> null, adapters);
+        assertThat(read).as(String.valueOf(read)).isInstanceOf(ConfigReader.Result.Ok.class);
+        return FerryAppIT.runtime(((ConfigReader.Result.Ok) read).config());
     }
 
     /** An HTTP source on {@code ingestPort}, its events to a log sink; the admin endpoint on {@code adminPort}. */
