@@ -277,6 +277,59 @@ class InMemoryQueueTest {
         assertThat(bodies(poll(q, 10))).as("u back, the rest behind it; a1 still out").containsExactly("u", "b1", "loose");
     }
 
+    @Test // a review: a keyed queue's dead letter lost its key and said nothing of its place, where the Kafka source's
+          // keeps the record's key and writes its partition, offset and origin: a test of what a dead letter carries saw
+          // what production never does
+    void keyed_deadLetter_keepsItsKey_andCarriesItsPlaceAndOrigin_asTheKafkaSourcesDoes() {
+        var dlq = InMemoryQueue.builder("orders-dlq").clock(clock).build();
+        var q = InMemoryQueue.builder("orders").keyed().clock(clock).deadLetterQueue(dlq).build();
+        q.send(InMemoryQueue.Message.of("first", "t0"));
+        long sentAt = clock.instant().toEpochMilli();
+        q.send(InMemoryQueue.Message.of("poison", "t1").withAttributes(Map.of("h", "v")));
+        clock.advance(Duration.ofSeconds(5)); // dead-lettered later than sent: the origin has the send's time
+        var got = poll(q, 10);
+        assertThat(bodies(got)).containsExactly("first", "poison");
+        assertThat(got.get(1).attributes()).as("where the delivery was").containsEntry("kafka.offset", "1");
+
+        assertThat(q.settle(List.of(new Settlement(got.get(0), Disposition.ACK),
+                new Settlement(got.get(1), Disposition.deadLetter("bad"))))).isEmpty();
+
+        assertThat(dlq.messages()).singleElement().satisfies(m -> {
+            assertThat(m.body()).isEqualTo("poison");
+            assertThat(m.groupId()).as("the key, as the Kafka dead letter keeps the record's").isEqualTo("t1");
+            assertThat(m.attributes()).as("as KafkaDeadLetters.addHeaders writes them").contains(
+                    entry("h", "v"),
+                    entry(InMemoryQueue.REASON_ATTRIBUTE, "bad"),
+                    entry(InMemoryQueue.SOURCE_ATTRIBUTE, "orders"),
+                    entry(InMemoryQueue.RECEIVE_COUNT_ATTRIBUTE, "1"),
+                    entry("ferry.deadLetter.partition", "0"),
+                    entry("ferry.deadLetter.offset", "1"),
+                    entry("ferry.deadLetter.origin", "orders-0@1/0/" + sentAt));
+        });
+    }
+
+    @Test // as the Kafka source (KafkaDeliveries.identity): a message a release moved back is recorded under the identity
+          // it was moved back with, and its dead letter says that one again; a sender's ferry.origin naming another
+          // queue, or without a release's mark, is not trusted
+    void keyed_deadLetter_ofAMessageMovedBack_carriesTheIdentityItWasMovedBackUnder() {
+        var dlq = InMemoryQueue.builder("orders-dlq").clock(clock).build();
+        var q = InMemoryQueue.builder("orders").keyed().clock(clock).deadLetterQueue(dlq).build();
+        long sentAt = clock.instant().toEpochMilli();
+        q.send(InMemoryQueue.Message.of("moved", "t1").withAttributes(
+                Map.of("ferry.origin", "orders|orders-0@7/0/123", "ferry.release", "tok#1")));
+        q.send(InMemoryQueue.Message.of("elsewhere", "t2").withAttributes(
+                Map.of("ferry.origin", "payments|payments-0@7/0/123", "ferry.release", "tok#2")));
+        q.send(InMemoryQueue.Message.of("unmarked", "t3").withAttributes(Map.of("ferry.origin", "orders|orders-0@7/0/123")));
+        var got = poll(q, 10);
+        assertThat(bodies(got)).containsExactly("moved", "elsewhere", "unmarked");
+
+        assertThat(q.settle(got.stream().map(d -> new Settlement(d, Disposition.deadLetter("bad"))).toList())).isEmpty();
+
+        assertThat(dlq.messages().stream().map(m -> m.body() + " " + m.attributes().get("ferry.deadLetter.origin")))
+                .containsExactly("moved orders-0@7/0/123", "elsewhere orders-0@1/0/" + sentAt,
+                        "unmarked orders-0@2/0/" + sentAt);
+    }
+
     @Test
     void deduplicationWindow_dropsExpiredIds_asItGoes() {
         // expired ids were swept only once 10,000 were held, each send then walking every one of them

@@ -114,7 +114,7 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
         this.deadLetterQueue = b.deadLetterQueue;
         this.clock = b.clock;
         this.store = new MessageStore(name, fifo, keyed, b.deadLetterQueue == null ? null
-                : (m, reason) -> b.deadLetterQueue.send(MessageStore.deadLetterCopy(m, reason, name, b.deadLetterQueue.fifo)),
+                : (m, reason) -> b.deadLetterQueue.send(MessageStore.deadLetterCopy(m, reason, name, b.deadLetterQueue.fifo, keyed)),
                 b.maxReceiveCount);
         this.messages = store.messages;
     }

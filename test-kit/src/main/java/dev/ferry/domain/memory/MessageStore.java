@@ -1,6 +1,8 @@
 package dev.ferry.domain.memory;
 
 import dev.ferry.domain.model.Delivery;
+import dev.ferry.domain.parking.GroupParker;
+import dev.ferry.domain.transport.DeadLetterAttributes;
 import dev.ferry.domain.transport.Disposition;
 import dev.ferry.domain.transport.Settlement;
 import java.time.Duration;
@@ -94,16 +96,52 @@ final class MessageStore {
     /**
      * The copy of {@code m} a dead-letter queue ({@code fifo} or not) is sent: its attributes but its sequence number,
      * with Ferry's reason, the queue it left and its receive count; on a FIFO one in its group, under an id of its own.
+     * A {@code keyed} queue's (the source's: its dead-letter queue is standard) keeps its key and carries its place and
+     * identity, as the Kafka source's dead letter does ({@link #addKafkaPlace}).
      */
-    static InMemoryQueue.Message deadLetterCopy(StoredMessage m, String reason, String sourceQueue, boolean fifo) {
+    static InMemoryQueue.Message deadLetterCopy(StoredMessage m, String reason, String sourceQueue, boolean fifo,
+                                                boolean keyed) {
         var attributes = new HashMap<>(m.attributes);
         attributes.remove(InMemoryQueue.SEQUENCE_NUMBER);
         attributes.put(InMemoryQueue.REASON_ATTRIBUTE, reason);
         attributes.put(InMemoryQueue.SOURCE_ATTRIBUTE, sourceQueue);
         attributes.put(InMemoryQueue.RECEIVE_COUNT_ATTRIBUTE, Integer.toString(m.receiveCount));
-        var groupId = fifo ? (m.groupId == null ? "dead-letters" : m.groupId) : null;
+        if (keyed) {
+            addKafkaPlace(attributes, m, sourceQueue);
+        }
+        // a keyed queue's key kept, as the Kafka dead letter keeps its record's key: dropped, a user's test of what a
+        // dead letter carries found no key on it, where production's dead-letter topic holds the record under its key
+        var groupId = fifo ? (m.groupId == null ? "dead-letters" : m.groupId) : keyed ? m.groupId : null;
         var dedupId = fifo ? "dlq-" + m.id + "-" + m.receipt.sequence() : null;
         return new InMemoryQueue.Message(m.body, attributes, groupId, dedupId, null);
+    }
+
+    /** The header a Kafka dead letter says its record's identity in ({@code KafkaSource.DEAD_LETTER_ORIGIN}). */
+    private static final String DEAD_LETTER_ORIGIN = DeadLetterAttributes.PREFIX + "origin";
+    /** The header a release marks a record it moved back with, naming its topic and identity ({@code KafkaSource.ORIGIN}). */
+    private static final String MOVED_BACK_ORIGIN = "ferry.origin";
+
+    /**
+     * Adds to a keyed queue's dead letter what the Kafka source adds to its record's ({@code KafkaDeadLetters.addHeaders}):
+     * {@code ferry.deadLetter.partition} and {@code .offset}, the place it was handed out at (0, and its offset as
+     * {@link KafkaRecords#asRead} gives it), and {@code .origin}, what it is recorded under ({@code
+     * KafkaDeliveries.identity}): the identity a release moved it back under, else its own incarnation, {@code
+     * topic-partition@offset/epoch/timestamp} — the leader epoch that of a partition whose leader never changed (0), the
+     * timestamp its send's in ms. Without them a user's test of a dead letter saw none of what production writes on it.
+     */
+    private static void addKafkaPlace(Map<String, String> attributes, StoredMessage m, String topic) {
+        var read = KafkaRecords.asRead(m, topic); // the place the delivery carried, so the two cannot disagree
+        String partition = read.get("kafka.partition");
+        String offset = read.get("kafka.offset");
+        attributes.put(DeadLetterAttributes.PREFIX + "partition", partition);
+        attributes.put(DeadLetterAttributes.PREFIX + "offset", offset);
+        // as KafkaDeliveries.movedBackAs: trusted only beside a release's mark and naming this very queue, so a sender's
+        // header of that name does not make its message another's duplicate
+        String movedBack = m.attributes.get(MOVED_BACK_ORIGIN);
+        boolean released = movedBack != null && m.attributes.containsKey(GroupParker.RELEASE_ATTRIBUTE)
+                && movedBack.startsWith(topic + "|") && movedBack.length() > topic.length() + 1;
+        attributes.put(DEAD_LETTER_ORIGIN, released ? movedBack.substring(topic.length() + 1)
+                : topic + "-" + partition + "@" + offset + "/0/" + m.sentAt.toEpochMilli());
     }
 
     /**
