@@ -452,6 +452,82 @@ class SharedTransportsTest {
                 """);
     }
 
+    @Test // a review: the loop was looked for under routes matching no attribute only, though the copy a sink writes
+          // carries the attribute again (an SQS message every attribute of its event): {tenant: acme} sent to the source's
+          // own queue was written and read for ever
+    void aRouteMatchingAnAttribute_toItsSourcesOwnQueue_isALoop_refused() {
+        assertThat(errors("""
+                sources: {in: {sqs: {queue: orders}}}
+                sinks: {again: {type: sqs, queue: orders}}
+                routes:
+                  - {match: {attributes: {tenant: acme}}, to: [again]}
+                """)).anySatisfy(e -> assertThat(e).contains("sinks.again.queue")
+                .contains("queue orders is the queue that source 'in' reads").contains("for ever"));
+    }
+
+    @Test // a review: a staged pipeline's route matches the topic its stage reads; one matching the topic its own sink
+          // writes takes every copy again, read back from that topic with a new offset, for ever
+    void aRouteMatchingTheTopicItsKafkaSinkWrites_isALoop_refused_andAStageReadingAnotherTopicIsNot() {
+        assertThat(errors("""
+                sources: {a: {kafka: {bootstrap-servers: "k1:9092", topics: [in, mid]}, format: raw}}
+                sinks: {mid: {type: kafka, bootstrap-servers: "k1:9092", topic: mid}}
+                routes:
+                  - {match: {attributes: {kafka.topic: mid}}, to: [mid]}
+                """)).anySatisfy(e -> assertThat(e).contains("sinks.mid.topic")
+                .contains("topic mid is a topic that source 'a' reads").contains("for ever"));
+        // one source reading both stages' topics: a copy read back from mid carries kafka.topic mid, not in
+        valid("""
+                sources: {a: {kafka: {bootstrap-servers: "k1:9092", topics: [in, mid]}, format: raw}}
+                sinks:
+                  mid: {type: kafka, bootstrap-servers: "k1:9092", topic: mid}
+                  out: {type: kafka, bootstrap-servers: "k1:9092", topic: out}
+                routes:
+                  - {match: {attributes: {kafka.topic: in}}, to: [mid]}
+                  - {match: {attributes: {kafka.topic: mid}}, to: [out]}
+                """);
+    }
+
+    @Test // a review: servers were compared as written, so localhost beside 127.0.0.1, or a listener's PLAINTEXT:// before
+          // one, were two clusters: a loop, two groups on one topic and two sinks on one topic all passed
+    void oneBrokerOnTheLoopback_writtenTwoWays_isOneCluster_inEveryCheck() {
+        assertThat(errors("""
+                sources: {in: {kafka: {bootstrap-servers: "localhost:9092", topics: [orders]}}}
+                sinks: {again: {type: kafka, bootstrap-servers: "127.0.0.1:9092", topic: orders}}
+                routes:
+                  - to: [again]
+                """)).anySatisfy(e -> assertThat(e).contains("sinks.again.topic")
+                .contains("topic orders is a topic that source 'in' reads"));
+        assertThat(errors("""
+                sources: {in: {kafka: {bootstrap-servers: "PLAINTEXT://localhost:9092", topics: [orders]}}}
+                sinks: {again: {type: kafka, bootstrap-servers: "127.0.0.1:9092", topic: orders}}
+                routes:
+                  - to: [again]
+                """)).anySatisfy(e -> assertThat(e).contains("sinks.again.topic")
+                .contains("topic orders is a topic that source 'in' reads"));
+        assertThat(errors("""
+                sources:
+                  a: {kafka: {bootstrap-servers: "PLAINTEXT://localhost:9092", topics: [orders], group-id: g}}
+                  b: {kafka: {bootstrap-servers: "127.0.0.1:9092", topics: [orders], group-id: g}}
+                """ + ROUTE_TO_LOG)).anySatisfy(e -> assertThat(e).contains("sources.b.kafka")
+                .contains("source 'a' reads topic orders in group 'g' already"));
+        assertThat(errors("""
+                sources: {in: {sqs: {queue: orders}}}
+                sinks:
+                  a: {type: kafka, bootstrap-servers: "[::1]:9092", topic: audit}
+                  b: {type: kafka, bootstrap-servers: "SASL_SSL://LOCALHOST:9092", topic: audit}
+                routes:
+                  - to: [a, b]
+                """)).anySatisfy(e -> assertThat(e).contains("sinks.b.topic")
+                .contains("topic audit is the topic that sink 'a' writes"));
+        // another port on the loopback is another broker
+        valid("""
+                sources: {in: {kafka: {bootstrap-servers: "localhost:9092", topics: [orders]}}}
+                sinks: {out: {type: kafka, bootstrap-servers: "127.0.0.1:9093", topic: orders}}
+                routes:
+                  - to: [out]
+                """);
+    }
+
     @Test
     void aSinkMissingItsServers_isReportedMissing_notACrash() {
         assertThat(errors("""

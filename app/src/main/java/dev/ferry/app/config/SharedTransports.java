@@ -53,17 +53,20 @@ final class SharedTransports {
         SharedTopics.check(sources, sourceSections, routes);
         oncePerEvent(sinks, sinkSections, routes);
         oneFilePerSink(sinks, sinkSections);
-        // a route with an attribute to match may tell one source's events from another's (kafka.topic: in): a staged
-        // pipeline in one process; one without sends every source's events of its types there, those read back too
-        var everySource = new HashSet<String>();
+        // the sinks of a route matching attributes too: the copy a sink writes carries them again, so the route takes
+        // it again. Skipping every such route passed {tenant: acme} to the source's own queue, and kafka.topic: mid to
+        // topic mid, each written and read for ever; a staged pipeline's route alone is sure never to
+        var mayReadBack = new HashSet<String>();
         for (var route : routes) {
-            if (route.attributes() == null || route.attributes().isEmpty()) {
-                everySource.addAll(route.to());
+            for (var name : route.to()) {
+                if (!anotherStage(route, sinks.get(name))) {
+                    mayReadBack.add(name);
+                }
             }
         }
         for (var sink : sinks.values()) {
             var section = sinkSections.get(sink.name());
-            if (!everySource.contains(sink.name())) {
+            if (!mayReadBack.contains(sink.name())) {
                 continue;
             }
             for (var source : sources.values()) {
@@ -77,6 +80,20 @@ final class SharedTransports {
                 }
             }
         }
+    }
+
+    /**
+     * Whether {@code route} is a stage of a pipeline in one process that never takes what {@code sink} writes: it matches
+     * {@code kafka.topic} of another topic than the Kafka sink writes. A Kafka source sets that attribute afresh from the
+     * topic it read (a header of that name says nothing), so the copy read back from the sink's topic is not this
+     * route's. No other match is sure: an SQS copy carries every attribute of its event again, and a Kafka copy its
+     * payload, whose decoder makes the same attributes of it again (an S3 notice's bucket). Two stages writing each
+     * other's topics (in to mid, mid to in) are not looked for.
+     */
+    private static boolean anotherStage(FerryConfig.RouteSpec route, FerryConfig.SinkSpec sink) {
+        String topic = route.attributes() == null ? null : route.attributes().get("kafka.topic");
+        return topic != null && sink != null && sink.plan() instanceof KafkaSinkConfig kafka
+                && !topic.equals(kafka.topic());
     }
 
     /** A server the run starts: what it is (as said in a sentence), where it listens, and the key that sets that. */
@@ -290,14 +307,15 @@ final class SharedTransports {
             return "queue " + out.queueName() + mayBeTwo(out.queueAccount(), in.queueAccount()) + " is the queue";
         }
         if (sink.plan() instanceof KafkaSinkConfig out && source.plan() instanceof KafkaSourceConfig in
-                && in.topics() != null && in.topics().contains(out.topic())
+                // a sink missing its topic (reported where it is read) writes nothing here; contains(null) may throw
+                && out.topic() != null && in.topics() != null && in.topics().contains(out.topic())
                 && sameCluster(in.bootstrapServers(), out.bootstrapServers())) {
             return "topic " + out.topic() + " is a topic";
         }
         return null;
     }
 
-    /** Two lists of bootstrap servers sharing an address: one cluster (order and case aside); false when one is missing. */
+    /** Two lists of bootstrap servers sharing an address ({@link #servers}): one cluster; false when one is missing. */
     static boolean sameCluster(String a, String b) {
         if (a == null || b == null) {
             return false; // reported missing where it is read
@@ -307,8 +325,27 @@ final class SharedTransports {
         return !shared.isEmpty();
     }
 
+    /**
+     * The addresses of a list as the client reaches them: a listener's {@code SCHEME://} left off (the client leaves it
+     * off too), and the loopback one name however it is written (localhost, 127.x.x.x, ::1), as {@link
+     * Listening#clashesWith} takes it. Compared as written, {@code localhost:9092} beside {@code 127.0.0.1:9092} were two
+     * clusters: a loop, two groups on one topic and two sinks on one topic all passed. Another name of one broker (a DNS
+     * alias) and another broker of one cluster are not known here: those still pass as two clusters.
+     */
     private static Set<String> servers(String list) {
-        return Arrays.stream(list.split(",")).map(s -> s.strip().toLowerCase(Locale.ROOT)).filter(s -> !s.isEmpty())
+        return Arrays.stream(list.split(",")).map(SharedTransports::server).filter(s -> !s.isEmpty())
                 .collect(Collectors.toCollection(HashSet::new));
+    }
+
+    /** One address of a list, host and port, its scheme left off and a loopback host named {@code loopback}. */
+    private static String server(String written) {
+        String server = written.strip().toLowerCase(Locale.ROOT).replaceFirst("^[a-z][a-z0-9_+.-]*://", "");
+        // [::1]:9092 holds its host in brackets; else the port follows the last colon, as the client reads ::1:9092
+        int portAt = server.startsWith("[") ? server.indexOf("]:") + 1 : server.lastIndexOf(':');
+        String host = portAt <= 0 ? server : server.substring(0, portAt);
+        String bare = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        boolean loopback = bare.equals("localhost") || bare.equals("::1") || bare.equals("0:0:0:0:0:0:0:1")
+                || bare.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
+        return loopback ? "loopback" + server.substring(host.length()) : server;
     }
 }
