@@ -259,11 +259,12 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
     @Override
     public boolean complete(String key, long token, Duration ttl) {
         long now = clock.millis();
-        return conditional("complete", key, b -> b
-                .updateExpression("SET #state = :completed, #done = :now, #ttl = :expires REMOVE #lease")
+        var own = new OwnWrite(COMPLETED, token, RefusedClaim.nonce());
+        return conditional("complete", key, own, b -> b
+                .updateExpression("SET #state = :completed, #done = :now, #ttl = :expires, #nonce = :nonce REMOVE #lease")
                 .conditionExpression("#token = :token AND #state = :inProgress")
-                .expressionAttributeValues(Map.of(":completed", s(COMPLETED), ":inProgress", s(IN_PROGRESS),
-                        ":now", num(now), ":expires", num(Durations.plusMillis(now, ttl) / 1000), ":token", num(token))));
+                .expressionAttributeValues(Map.of(":completed", s(COMPLETED), ":inProgress", s(IN_PROGRESS), ":now", num(now),
+                        ":expires", num(Durations.plusMillis(now, ttl) / 1000), ":token", num(token), ":nonce", s(own.nonce()))));
     }
 
     /**
@@ -279,11 +280,12 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
     @Override
     public boolean release(String key, long token) {
         long now = clock.millis();
-        return conditional("release", key, b -> b
-                .updateExpression("SET #state = :released, #ttl = :releasedTtl REMOVE #lease")
+        var own = new OwnWrite(RELEASED, token, RefusedClaim.nonce());
+        return conditional("release", key, own, b -> b
+                .updateExpression("SET #state = :released, #ttl = :releasedTtl, #nonce = :nonce REMOVE #lease")
                 .conditionExpression("#token = :token AND #state = :inProgress")
-                .expressionAttributeValues(Map.of(":released", s(RELEASED), ":inProgress", s(IN_PROGRESS),
-                        ":token", num(token), ":releasedTtl", num((now + ABANDONED_CLAIM_TTL.toMillis()) / 1000))));
+                .expressionAttributeValues(Map.of(":released", s(RELEASED), ":inProgress", s(IN_PROGRESS), ":token", num(token),
+                        ":releasedTtl", num((now + ABANDONED_CLAIM_TTL.toMillis()) / 1000), ":nonce", s(own.nonce()))));
     }
 
     @Override
@@ -293,19 +295,19 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
     public boolean extend(String key, long token, Duration lease, Duration answerWithin) {
         long now = clock.millis();
         long leaseUntil = Durations.plusMillis(now, lease);
-        return conditional("extend", key, b -> b.overrideConfiguration(bounds.extending(lease, answerWithin))
+        return conditional("extend", key, null, b -> b.overrideConfiguration(bounds.extending(lease, answerWithin))
                 .updateExpression("SET #lease = :leaseUntil, #ttl = :claimTtl")
                 .conditionExpression("#token = :token AND #state = :inProgress AND #lease > :now")
-                .expressionAttributeValues(Map.of(":leaseUntil", num(leaseUntil), ":token", num(token),
-                        ":inProgress", s(IN_PROGRESS), ":now", num(now),
-                        ":claimTtl", num(Durations.plusMillis(leaseUntil, ABANDONED_CLAIM_TTL) / 1000))));
+                .expressionAttributeValues(Map.of(":leaseUntil", num(leaseUntil), ":token", num(token), ":inProgress",
+                        s(IN_PROGRESS), ":now", num(now), ":claimTtl", num(Durations.plusMillis(leaseUntil, ABANDONED_CLAIM_TTL) / 1000))));
     }
 
-    private boolean conditional(String operation, String key,
+    private boolean conditional(String operation, String key, OwnWrite own,
                                 java.util.function.Consumer<software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest.Builder> update) {
         try {
             client.updateItem(b -> {
-                b.overrideConfiguration(bounds).tableName(table).key(key(key)).expressionAttributeNames(names(n));
+                b.overrideConfiguration(bounds).tableName(table).key(key(key)).expressionAttributeNames(names(n))
+                        .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD); // for OwnWrite
                 update.accept(b);
                 // DynamoDB refuses names the expressions do not use
                 var used = new java.util.HashMap<>(names(n));
@@ -314,8 +316,8 @@ public final class DynamoDbLedger implements IdempotencyLedger, GroupParking, Ev
                 b.expressionAttributeNames(used);
             });
             return true;
-        } catch (ConditionalCheckFailedException fenced) {
-            return false;
+        } catch (ConditionalCheckFailedException refused) { // fenced, unless by this very call (its answer lost)
+            return own != null && refused.hasItem() && own.foundIn(refused.item(), n.state(), n.token());
         } catch (RuntimeException e) {
             throw failure(operation, key, e);
         }

@@ -8,7 +8,8 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
 /**
  * What a claim whose condition failed answers, from the item it found; and the nonce by which a claim knows its own
- * write there. Each claim call writes a nonce of its own with the item. The SDK sends a call again when its answer is
+ * write there. Each claim call writes a nonce of its own with the item (a completion's and a release's call too, for
+ * {@link OwnWrite}; read here only while the item is in progress, a claim's). The SDK sends a call again when its answer is
  * lost (a read timeout, a connection dropped after DynamoDB wrote): the write had landed, the call sent again found the
  * key held, by itself, and answered InProgress. The event then waited out its own claim's lease, and a receive limit's
  * decoding mark dead-lettered its message "not decoded", never handled. The nonce is made once per call, before its

@@ -624,59 +624,16 @@ class DynamoDbLedgerIT {
     void aClaimWhoseWriteLanded_butWhoseAnswerWasLost_isAcquired_whenTheSdkSendsItAgain() {
         String table = newTable(DynamoDbLedger.Names.defaults());
         String key = "decoding:6:orders:m-1";
-        var sent = new java.util.concurrent.CopyOnWriteArrayList<String>();
-        var lose = new java.util.concurrent.atomic.AtomicBoolean(true);
-        var losingOneAnswer = new software.amazon.awssdk.core.interceptor.ExecutionInterceptor() {
-            private boolean claimOfKey(software.amazon.awssdk.core.interceptor.Context.BeforeExecution context) {
-                return context.request() instanceof software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest u
-                        && key.equals(u.key().get("pk").s()); // not the layout stamp's
-            }
-
-            @Override // each attempt, its body as sent
-            public void beforeTransmission(software.amazon.awssdk.core.interceptor.Context.BeforeTransmission context,
-                                           software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
-                if (claimOfKey(context)) {
-                    try (var body = context.requestBody().orElseThrow().contentStreamProvider().newStream()) {
-                        sent.add(new String(body.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
-                    } catch (java.io.IOException e) {
-                        throw new java.io.UncheckedIOException(e);
-                    }
-                }
-            }
-
-            // each attempt, once DynamoDB has answered (the write landed): the first answer dropped, as a read timeout
-            // the SDK sends the call again after (inside its retries, as a SocketTimeoutException is)
-            @Override
-            public void afterTransmission(software.amazon.awssdk.core.interceptor.Context.AfterTransmission context,
-                                          software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
-                if (claimOfKey(context) && lose.getAndSet(false)) {
-                    context.responseBody().ifPresent(answer -> {
-                        try {
-                            answer.close();
-                        } catch (java.io.IOException ignored) {
-                            // dropped all the same
-                        }
-                    });
-                    throw software.amazon.awssdk.core.exception.SdkClientException.create(
-                            "Unable to execute HTTP request: Read timed out (injected)",
-                            new java.net.SocketTimeoutException("Read timed out"));
-                }
-            }
-        };
-        try (var losing = DynamoDbClient.builder().endpointOverride(dynamo.endpoint())
-                .region(software.amazon.awssdk.regions.Region.US_EAST_1)
-                .credentialsProvider(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
-                        software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create("x", "x")))
-                .overrideConfiguration(o -> o.addExecutionInterceptor(losingOneAnswer))
-                .build()) {
+        var dropping = new LosingOneAnswer(u -> key.equals(u.key().get("pk").s())); // not the layout stamp's
+        try (var losing = dropping.newClient()) {
             var ledger = DynamoDbLedger.of(losing, table);
 
             var claim = ledger.claim(key, Duration.ofSeconds(30));
 
             assertThat(claim).as("its own write, found by the call sent again").isInstanceOf(Claim.Acquired.class);
-            assertThat(lose).as("the first answer was lost").isFalse();
-            assertThat(sent).as("sent again by the SDK, the same body (its nonce in it)").hasSize(2)
-                    .allMatch(body -> body.equals(sent.get(0)) && body.contains(RefusedClaim.NONCE));
+            assertThat(dropping.lost).as("the first answer was lost").isTrue();
+            assertThat(dropping.sent).as("sent again by the SDK, the same body (its nonce in it)").hasSize(2)
+                    .allMatch(body -> body.equals(dropping.sent.get(0)) && body.contains(RefusedClaim.NONCE));
             var acquired = (Claim.Acquired) claim;
             assertThat(ledger.claim(key, Duration.ofSeconds(30))).as("another claim call: held by the first")
                     .isEqualTo(new Claim.InProgress(key, acquired.leaseUntil()));
@@ -684,6 +641,127 @@ class DynamoDbLedgerIT {
                     .as("another instance's").isInstanceOf(Claim.InProgress.class);
             assertThat(ledger.complete(key, acquired.token(), Duration.ofHours(1))).as("the token the item holds")
                     .isTrue();
+        }
+    }
+
+    @Test // a review: a completion whose write landed and whose answer was lost (a timeout, a 500 after the write) was
+          // sent again by the SDK, refused by its own item and answered false: counted as a fence, logged as a claim
+          // that expired ("extend the lease"), its effect recorded fenced — every DynamoDB brownout reported false fences
+    void aCompletionWhoseWriteLanded_butWhoseAnswerWasLost_isDone_notFenced_whenTheSdkSendsItAgain() {
+        String table = newTable(DynamoDbLedger.Names.defaults());
+        String key = "charge:orders:m-1";
+        var dropping = new LosingOneAnswer(u -> key.equals(u.key().get("pk").s())
+                && String.valueOf(u.updateExpression()).startsWith("SET #state = :completed")); // not the claim's
+        try (var losing = dropping.newClient()) {
+            var ledger = DynamoDbLedger.of(losing, table);
+            var claim = (Claim.Acquired) ledger.claim(key, Duration.ofSeconds(30));
+
+            assertThat(ledger.complete(key, claim.token(), Duration.ofHours(1)))
+                    .as("its own write, found by the call sent again").isTrue();
+
+            assertThat(dropping.lost).as("the first answer was lost").isTrue();
+            assertThat(dropping.sent).as("sent again by the SDK, the same body").hasSize(2)
+                    .allMatch(body -> body.equals(dropping.sent.get(0)));
+            assertThat(ledger.peek(key)).get().isInstanceOf(Claim.Completed.class);
+            assertThat(ledger.complete(key, claim.token(), Duration.ofHours(1)))
+                    .as("a second call with the same token: refused, as the contract has it").isFalse();
+        }
+    }
+
+    @Test // the same review, for a release: answered false, as if another holder had taken the claim meanwhile
+    void aReleaseWhoseWriteLanded_butWhoseAnswerWasLost_isDone_notFenced_whenTheSdkSendsItAgain() {
+        String table = newTable(DynamoDbLedger.Names.defaults());
+        String key = "charge:orders:m-2";
+        var dropping = new LosingOneAnswer(u -> key.equals(u.key().get("pk").s())
+                && String.valueOf(u.updateExpression()).startsWith("SET #state = :released"));
+        try (var losing = dropping.newClient()) {
+            var ledger = DynamoDbLedger.of(losing, table);
+            var claim = (Claim.Acquired) ledger.claim(key, Duration.ofSeconds(30));
+
+            assertThat(ledger.release(key, claim.token())).as("its own write, found by the call sent again").isTrue();
+
+            assertThat(dropping.lost).as("the first answer was lost").isTrue();
+            assertThat(dropping.sent).as("sent again by the SDK, the same body").hasSize(2)
+                    .allMatch(body -> body.equals(dropping.sent.get(0)));
+            assertThat(ledger.peek(key)).as("released: nobody's").isEmpty();
+            assertThat(ledger.release(key, claim.token())).as("a second call with the same token").isFalse();
+            assertThat(ledger.claim(key, Duration.ofSeconds(30))).as("claimable at once").isInstanceOf(Claim.Acquired.class);
+        }
+    }
+
+    @Test // the mend above must not pass a zombie: the key's next holder completed it with its own token
+    void aCompletionByAHolderWhoseClaimWasTakenOver_staysFenced_thoughTheKeyIsCompleted() {
+        var names = DynamoDbLedger.Names.defaults();
+        var clock = new MutableClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS)); // see LedgerContract
+        var ledger = DynamoDbLedger.of(client, newTable(names), names, clock);
+        var zombie = (Claim.Acquired) ledger.claim("k", Duration.ofSeconds(30));
+        clock.advance(Duration.ofSeconds(31)); // the zombie's lease ran out, it runs on
+        var next = (Claim.Acquired) ledger.claim("k", Duration.ofSeconds(30));
+        var completedAt = clock.instant();
+        assertThat(ledger.complete("k", next.token(), Duration.ofHours(1))).isTrue();
+        clock.advance(Duration.ofSeconds(1));
+
+        assertThat(ledger.complete("k", zombie.token(), Duration.ofHours(1))).as("the zombie's completion").isFalse();
+        assertThat(ledger.release("k", zombie.token())).as("the zombie's release").isFalse();
+        assertThat(ledger.complete("k", next.token(), Duration.ofHours(1))).as("the next holder's second call").isFalse();
+        assertThat(ledger.peek("k")).as("completed once, by the next holder").contains(new Claim.Completed("k", completedAt));
+    }
+
+    /**
+     * A client on DynamoDB Local that loses its first answer to an UpdateItem {@code dropped} picks once DynamoDB has
+     * written it, as a read timeout: the SDK sends the same request again within the call (inside its retries, as a
+     * SocketTimeoutException is). Each attempt's body, as sent, is kept in {@link #sent}.
+     */
+    private static final class LosingOneAnswer implements software.amazon.awssdk.core.interceptor.ExecutionInterceptor {
+        final List<String> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final java.util.concurrent.atomic.AtomicBoolean lost = new java.util.concurrent.atomic.AtomicBoolean();
+        private final java.util.function.Predicate<software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest> dropped;
+
+        LosingOneAnswer(java.util.function.Predicate<software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest> dropped) {
+            this.dropped = dropped;
+        }
+
+        DynamoDbClient newClient() {
+            return DynamoDbClient.builder().endpointOverride(dynamo.endpoint())
+                    .region(software.amazon.awssdk.regions.Region.US_EAST_1)
+                    .credentialsProvider(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
+                            software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create("x", "x")))
+                    .overrideConfiguration(o -> o.addExecutionInterceptor(this))
+                    .build();
+        }
+
+        private boolean picked(software.amazon.awssdk.core.interceptor.Context.BeforeExecution context) {
+            return context.request() instanceof software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest u
+                    && dropped.test(u);
+        }
+
+        @Override // each attempt, its body as sent
+        public void beforeTransmission(software.amazon.awssdk.core.interceptor.Context.BeforeTransmission context,
+                                       software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
+            if (picked(context)) {
+                try (var body = context.requestBody().orElseThrow().contentStreamProvider().newStream()) {
+                    sent.add(new String(body.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        }
+
+        @Override // each attempt, once DynamoDB has answered (the write landed): the first answer dropped
+        public void afterTransmission(software.amazon.awssdk.core.interceptor.Context.AfterTransmission context,
+                                      software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
+            if (picked(context) && lost.compareAndSet(false, true)) {
+                context.responseBody().ifPresent(answer -> {
+                    try {
+                        answer.close();
+                    } catch (java.io.IOException ignored) {
+                        // dropped all the same
+                    }
+                });
+                throw software.amazon.awssdk.core.exception.SdkClientException.create(
+                        "Unable to execute HTTP request: Read timed out (injected)",
+                        new java.net.SocketTimeoutException("Read timed out"));
+            }
         }
     }
 
