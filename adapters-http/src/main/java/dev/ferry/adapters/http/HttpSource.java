@@ -336,10 +336,10 @@ public final class HttpSource implements Source, Acknowledger {
         }
 
         /**
-         * The bytes all bodies held may take at once, read or being read (by default a quarter of the heap, shared by
-         * every HTTP source of the process that sets none of its own): beyond it a request gets 503 at once. A body counts
-         * its {@code Content-Length}, or {@code maxBodyBytes} while read when chunked. Without it slow senders of bodies
-         * at the limit (no valid signature needed to send one) held that many megabytes, and the heap ran out.
+         * The bytes all bodies held may take at once, read or being read (a quarter of the heap by default, shared by every
+         * HTTP source of the process that sets none of its own): beyond it 503 at once. A body counts its Content-Length
+         * ({@code maxBodyBytes} while read chunked): slow senders at the limit, needing no valid signature, ran the heap out.
+         * Answers count while written, at most half of it (past it, compact): slow readers of big answers held it all.
          */
         public Builder maxUploadBytes(long bytes) {
             if (bytes < 1024) {

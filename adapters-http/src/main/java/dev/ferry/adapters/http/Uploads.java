@@ -9,7 +9,8 @@ import java.util.concurrent.Semaphore;
  * request is answered. A request that finds no room is answered 503 at once: slow senders (who need no
  * valid signature to send a body) cannot hold more than that, nor can requests waiting for their
  * answer (the bytes of 256 bodies of 8 MiB each, given back once read, took a heap of 768 MiB down).
- * The answers of requests whose events were queued count here too while they are written ({@link #answering}).
+ * The answers of requests whose events were queued count here too while they are written ({@link #answering}), at
+ * most half the budget between them: bodies always have the rest.
  */
 final class Uploads {
 
@@ -22,6 +23,8 @@ final class Uploads {
     private final int maxBodyBytes;
     private final Semaphore count;
     private final Semaphore kib;
+    /** The KiB of {@link #kib} that answers may hold at once, taken from both ({@link #answering}). */
+    private final Semaphore answers;
 
     /** The bytes the default leaves to bodies: a quarter of the heap, for every source that did not set its own. */
     static final long SHARED_BUDGET = Runtime.getRuntime().maxMemory() / 4;
@@ -30,6 +33,8 @@ final class Uploads {
      * each, two sources took half of it, four the whole, to senders who need no valid signature to hold it.
      */
     private static final Semaphore SHARED = new Semaphore(kib(SHARED_BUDGET));
+    /** The answers' half of it, shared alike: a half for each source's answers, two sources' took the whole. */
+    private static final Semaphore SHARED_ANSWERS = new Semaphore(kib(SHARED_BUDGET) / 2);
 
     /**
      * {@code maxUploadBytes}: the source's own budget, or {@code -1} for the process's shared one; {@code maxEvents}: the
@@ -52,9 +57,20 @@ final class Uploads {
         // never less than one body at the limit: a budget smaller would refuse every such body for ever, answered 503.
         // And room beside it for the compact answer of the most events a request carries: with one body's room only,
         // a lone batch near the limit on an idle source was answered its counts, no results[] for its client to read
-        long leastBudget = (long) maxBodyBytes + 2048 + IngestAnswers.compactBytes(maxEvents);
-        this.kib = maxUploadBytes < 0 && SHARED_BUDGET >= leastBudget ? shared
-                : new Semaphore(kib(Math.max(maxUploadBytes < 0 ? SHARED_BUDGET : maxUploadBytes, leastBudget)));
+        long compact = IngestAnswers.compactBytes(maxEvents);
+        long leastBudget = (long) maxBodyBytes + 2048 + compact;
+        // the answers' share is never less than that compact answer as answering charges it: at the least budget half
+        // is less, and a lone batch was answered its counts again
+        int leastShare = kib(compact + 1024); // its bytes / 1024 + 1, bounded as kib is: past an int, no room at all
+        if (maxUploadBytes < 0 && SHARED_BUDGET >= leastBudget && kib(SHARED_BUDGET) / 2 >= leastShare) {
+            this.kib = shared;
+            this.answers = shared == SHARED ? SHARED_ANSWERS
+                    : new Semaphore(Math.max(shared.availablePermits() / 2, leastShare)); // a test's budget: half of it
+        } else {
+            int budget = kib(Math.max(maxUploadBytes < 0 ? SHARED_BUDGET : maxUploadBytes, leastBudget));
+            this.kib = new Semaphore(budget);
+            this.answers = new Semaphore(Math.max(budget / 2, leastShare));
+        }
     }
 
     /** The shared default's KiB not taken now (a test's look). */
@@ -98,7 +114,7 @@ final class Uploads {
         int kept = Math.min(taken, bodyBytes / 1024 + 1);
         // made first: should it throw (an OutOfMemoryError), the caller gives back all it took (release). Made after
         // the give-back, a slot and up to a body's bytes were given back twice: the bounds grown for good, each time
-        var held = new Held(kept);
+        var held = new Held(kept, false);
         kib.release(taken - kept);
         count.release();
         return held;
@@ -107,14 +123,17 @@ final class Uploads {
     /**
      * A read body's bytes, given back once whoever holds them has let go: its request, when answered (or given up
      * on), and the events made of it, once all are settled — a response timeout answers while they wait in hand.
-     * Or an answer's bytes ({@link #answering}), held by its request alone until written.
+     * Or an answer's bytes ({@link #answering}), held by its request alone until written, in the budget and in the
+     * answers' share of it.
      */
     final class Held {
         private final int kept;
+        private final boolean answer;
         private final java.util.concurrent.atomic.AtomicInteger holders = new java.util.concurrent.atomic.AtomicInteger(1);
 
-        private Held(int kept) {
+        private Held(int kept, boolean answer) {
             this.kept = kept;
+            this.answer = answer;
         }
 
         /** One more holder (the request's events, until settled). */
@@ -124,8 +143,11 @@ final class Uploads {
 
         /** A holder let go; the last one gives the bytes back. */
         void release() {
-            if (holders.decrementAndGet() == 0) {
+            if (holders.decrementAndGet() == 0) { // once: a second release finds -1, and the bounds stay as they were
                 kib.release(kept);
+                if (answer) {
+                    answers.release(kept);
+                }
             }
         }
     }
@@ -135,10 +157,27 @@ final class Uploads {
      * its {@link Held#release}), or null when it does not fit: then a smaller one is sent. Held outside the budget, a
      * batch's answer (a megabyte of ids, eight of reject reasons) stayed in memory for as long as its client did not
      * read it, and nothing bounded how many clients did that.
+     *
+     * <p>And within the answers' share, half the budget (or the compact answer to the largest request, when that is
+     * more). Each 64 KiB of an answer may take {@code readTimeout} to be read, so a slow but steady reader holds twice
+     * its answer's length for minutes: a handful of them held the whole budget, and every upload was answered 503
+     * while none was being read. Cutting such readers sooner is no mend: a cut answer to events that ran is sent
+     * again by a client without a key, and they run twice.
      */
     Held answering(int bytes) {
-        var held = new Held(bytes / 1024 + 1); // made first: should it throw (an OutOfMemoryError), nothing was taken
-        return kib.tryAcquire(held.kept) ? held : null;
+        var held = new Held(bytes / 1024 + 1, true); // made first: should it throw (an OutOfMemoryError), nothing was taken
+        if (!answers.tryAcquire(held.kept)) {
+            return null;
+        }
+        boolean taken = false;
+        try {
+            taken = kib.tryAcquire(held.kept);
+        } finally {
+            if (!taken) { // no room in the budget, or a throw between the two: the share given back, nothing held
+                answers.release(held.kept);
+            }
+        }
+        return taken ? held : null;
     }
 
     /** Bodies being read now. */

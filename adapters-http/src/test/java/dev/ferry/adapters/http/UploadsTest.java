@@ -3,6 +3,7 @@ package dev.ferry.adapters.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class UploadsTest {
@@ -32,5 +33,55 @@ class UploadsTest {
         } finally {
             taken.forEach(first::release);
         }
+    }
+
+    @Test // round 51: answers took from the whole budget, and each 64 KiB of one may take readTimeout to be read: a few
+          // slow but steady readers of big answers held all of it for minutes, and every upload was answered 503
+    void answers_holdAtMostHalfTheBudget_andBodiesStillGetTheRest() {
+        var uploads = new Uploads(100, 1_000 * 1024L, 100_000); // 1,000 KiB of its own; bodies of 98 KiB at most
+        int answerBytes = 100 * 1024 - 1; // charged 100 KiB
+
+        List<Uploads.Held> answers = takeAnswers(uploads, answerBytes);
+        assertThat(answers).as("five of 100 KiB are the half; past it an answer is sent compact").hasSize(5);
+        var bodies = new ArrayList<Integer>();
+        for (int t; bodies.size() < 20 && (t = uploads.take(100_000)) > 0; ) {
+            bodies.add(t);
+        }
+        assertThat(bodies).as("bodies still get the other half: five of 98 KiB in its 500").hasSize(5);
+
+        var once = answers.removeFirst();
+        once.release();
+        once.release(); // given back once: twice, the share (and the budget) had grown by 100 KiB for good
+        var again = uploads.answering(answerBytes);
+        assertThat(again).as("the room of the one given back").isNotNull();
+        assertThat(uploads.answering(answerBytes)).as("and no more").isNull();
+        answers.add(again);
+
+        // the budget full of bodies, an answer that finds room in the share but not in the budget holds nothing of it
+        bodies.forEach(uploads::release);
+        answers.forEach(Uploads.Held::release);
+        var filling = new ArrayList<Integer>();
+        for (int t; filling.size() < 20 && (t = uploads.take(100_000)) > 0; ) {
+            filling.add(t);
+        }
+        assertThat(filling).as("bodies may take the whole budget when no answer holds it").hasSize(10);
+        assertThat(uploads.answering(answerBytes)).as("no room in the budget").isNull();
+        filling.forEach(uploads::release);
+        assertThat(takeAnswers(uploads, answerBytes)).as("the share left whole by the answers refused").hasSize(5);
+
+        // at the least budget half is less than the compact answer to the largest request: that one still fits beside
+        // a body at the limit, or a lone batch is answered only its counts
+        var least = new Uploads(10, 1_024, 4_096, 200);
+        assertThat(least.take(4_096)).isPositive();
+        assertThat(least.answering((int) IngestAnswers.compactBytes(200))).isNotNull();
+    }
+
+    /** Answers of {@code bytes} taken until one finds no room (20 at most). */
+    private static List<Uploads.Held> takeAnswers(Uploads uploads, int bytes) {
+        var taken = new ArrayList<Uploads.Held>();
+        for (Uploads.Held held; taken.size() < 20 && (held = uploads.answering(bytes)) != null; ) {
+            taken.add(held);
+        }
+        return taken;
     }
 }
