@@ -668,7 +668,8 @@ class ConfigReaderTest {
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(strings = {"arn:aws:sqs:eu-west-1:111111111111:orders",
         "https://sqs.eu-west-1.amazonaws.com/111111111111/orders", "https://eu-west-1.queue.amazonaws.com/111111111111/orders",
-        "https://sqs-fips.eu-west-1.amazonaws.com/111111111111/orders", "https://sqs.eu-west-1.api.aws/111111111111/orders"})
+        "https://sqs-fips.eu-west-1.amazonaws.com/111111111111/orders", "https://sqs.eu-west-1.api.aws/111111111111/orders",
+        "https://SQS.EU-WEST-1.AMAZONAWS.COM/111111111111/orders"})
     void queuesCreate_theCallersOwnQueueOfAnotherRegion_isRefused_notMadeHere(String queue) {
         var config = ((ConfigReader.Result.Ok) parse("""
                 sources:

@@ -55,7 +55,8 @@ final class QueueArns {
         if (host == null) {
             return null;
         }
-        var labels = host.toLowerCase(java.util.Locale.ROOT).split("\\.");
+        host = host.toLowerCase(java.util.Locale.ROOT); // hosts are caseless: SQS.EU-WEST-1.AMAZONAWS.COM slipped past
+        var labels = host.split("\\.");
         boolean aws = host.endsWith(".amazonaws.com") || host.endsWith(".amazonaws.com.cn") || host.endsWith(".api.aws");
         if (!aws || labels.length < 3) {
             return null;

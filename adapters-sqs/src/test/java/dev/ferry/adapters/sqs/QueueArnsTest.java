@@ -17,6 +17,8 @@ class QueueArnsTest {
         "https://sqs.ap-south-1.api.aws/111111111111/orders, ap-south-1",
         "https://eu-central-1.queue.amazonaws.com/111111111111/orders, eu-central-1",
         "https://queue.amazonaws.com/111111111111/orders, us-east-1",
+        "https://SQS.EU-WEST-1.AMAZONAWS.COM/111111111111/orders, eu-west-1",
+        "https://sqs.eu-west-1.amazonaws.com:443/111111111111/orders, eu-west-1",
         // a server of the user's own, or a VPC endpoint's host: the region is the client's to know
         "http://127.0.0.1:9324/000000000000/orders, none",
         "https://vpce-0a1b.sqs.us-west-2.vpce.amazonaws.com/111111111111/orders, none",
