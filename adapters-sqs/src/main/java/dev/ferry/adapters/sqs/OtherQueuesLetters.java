@@ -145,13 +145,15 @@ final class OtherQueuesLetters {
      * is: its message attributes (Ferry's {@link DeadLetterAttributes#SOURCE}) and the queue SQS moved it from, beside its
      * group. The one receive of a redrive and of its dry run: neither asked for the queue SQS keeps, and a payments letter
      * SQS moved was read as one naming none — a redrive to orders moved it there, {@code --native --to orders} unrefused.
+     * With its deduplication id, which a release tells a second copy SQS moved by ({@link SqsMovedLetters}).
      */
     static List<Message> receive(SqsClient client, String deadLetterQueueUrl, int want, int hidingSeconds) {
         try {
             return client.receiveMessage(b -> b.queueUrl(deadLetterQueueUrl).maxNumberOfMessages(want).waitTimeSeconds(1)
                     .visibilityTimeout(hidingSeconds).messageAttributeNames("All")
                     .messageSystemAttributeNames(MessageSystemAttributeName.MESSAGE_GROUP_ID,
-                            MessageSystemAttributeName.DEAD_LETTER_QUEUE_SOURCE_ARN)
+                            MessageSystemAttributeName.DEAD_LETTER_QUEUE_SOURCE_ARN,
+                            MessageSystemAttributeName.MESSAGE_DEDUPLICATION_ID)
                     .overrideConfiguration(SqsTimeouts.receive(1))).messages();
         } catch (RuntimeException e) {
             throw SqsErrors.translate("ReceiveMessage", deadLetterQueueUrl, e);

@@ -21,7 +21,8 @@ import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
  * delete after). The head, with every other dead letter of its event, is only deleted when it is to be skipped.
  * Messages of other groups, dead letters of the group that were not parked, and those another queue sharing the
  * dead-letter queue dead-lettered (or SQS moved there from it), are left where they are (made visible again at the end);
- * one SQS moved there from this queue itself stops the release, said for what it may be ({@link SqsMovedLetters}).
+ * one SQS moved there from this queue itself is the head's, a second copy (deleted), or stops the release, said for what
+ * it is ({@link SqsMovedLetters}).
  */
 final class ParkedGroupMover implements GroupParker.Mover {
 
@@ -54,6 +55,8 @@ final class ParkedGroupMover implements GroupParker.Mover {
      */
     private final Set<String> dropped = new HashSet<>();
     private String droppedBy;
+    /** The letters of the group the release of {@link #droppedBy} met ({@link SqsMovedLetters#met}), kept as above. */
+    private final Set<String> met = new HashSet<>();
 
     /**
      * The queue's ARN, asked once (the copies' identity is bound to it); what describing the queue threw when it
@@ -112,10 +115,11 @@ final class ParkedGroupMover implements GroupParker.Mover {
         int emptyAnswers = 0;
         if (!token.equals(droppedBy)) { // another release: what an earlier one dropped is not this one's to drop
             dropped.clear();
+            met.clear();
             droppedBy = token;
         }
         var order = new HeadFirst(parked, token, dropped);
-        var sqsMoved = new SqsMovedLetters(parked, token, queueName);
+        var sqsMoved = new SqsMovedLetters(parked, token, queueName, dropped, met);
         long droppedLetters = 0; // of the head's event, deleted: said, as counted less redriven does not tell it
         try {
             while (read < maxRead) {
@@ -151,13 +155,22 @@ final class ParkedGroupMover implements GroupParker.Mover {
                 var delete = new ArrayList<Message>();
                 var defer = new ArrayList<Message>();
                 String blocker = null;
+                // the batch's letters of the group known before any is read: SQS may put its own letter of a message ahead
+                // of the one Ferry wrote of it (ElasticMQ keeps the message's place), and met first it was a stranger
+                batch.stream().filter(m -> parked.group().equals(m.attributes().get(MessageSystemAttributeName.MESSAGE_GROUP_ID)))
+                        .forEach(sqsMoved::met);
                 for (var m : batch) {
                     String group = m.attributes().get(MessageSystemAttributeName.MESSAGE_GROUP_ID);
                     var reason = m.messageAttributes().get(DeadLetterAttributes.REASON);
-                    String why = reason == null ? null : reason.stringValue();
+                    String own = reason == null ? null : reason.stringValue();
+                    // SQS's letter of the head, by its id, read as the head's: taken for one "ahead of the group's head",
+                    // the release stopped, and the redrive it advised sent the head back after all its later messages
+                    String why = sqsMoved.readAs(m, own);
                     String fromQueue = OtherQueuesLetters.sourceQueue(m);
                     if (!parked.group().equals(group)) {
                         others.add(m);
+                    } else if (blocker == null && sqsMoved.takesAsSecondCopy(m, own)) {
+                        continue; // deleted after the loop; not counted, as the letter it copies is
                     } else if (blocker == null && sentBackByThis(m, token)) {
                         // this release sent it back, and it came here again: the group was parked again behind a new head
                         // while the release ran, and its copies follow the old ones still here. Sent on, the group would
@@ -194,16 +207,17 @@ final class ParkedGroupMover implements GroupParker.Mover {
                         }
                     } else if (order.defers(m, why)) {
                         defer.add(m); // to the end of the dead-letter queue, to come after the head
+                        sqsMoved.met(m); // a copy SQS moved of it, met before it comes round, is no message of its own
                     } else {
-                        sqsMoved.headMet(); // a letter SQS moved met from now on comes after the head
-                        if (order.drops(m, why, skipHead)) { // the head, and any other dead letter of its event
-                            delete.add(m);
-                        } else {
-                            send.add(m);
-                        }
+                        boolean drops = order.drops(m, why, skipHead); // the head, and any other dead letter of its event
+                        sqsMoved.wentOn(m, why, drops); // a letter SQS moved met from now on comes after the head
+                        (drops ? delete : send).add(m);
                         counted++;
                     }
                 }
+                // whatever becomes of the batch: the letter each copies went back, was dropped, or is still here
+                droppedLetters += sqsMoved.deleteCopies(client, deadLetterQueueUrl, others);
+                blocker = blocker != null ? blocker : sqsMoved.copiesLeft();
                 // asked of every batch, before the store is read: whoever runs the release is going away (Ferry's close,
                 // the CLI's Ctrl-C). Not told, the move read on until the close took the store under a batch sent back:
                 // its count lost, the next release numbered its copies below those, and the group flowed ahead of them
