@@ -46,6 +46,8 @@ final class KafkaDeadLetters implements AutoCloseable {
     /** How long a write is waited for: past the producer's own delivery timeout ({@link #waitedPastDelivery}). */
     private final Duration wait;
     private volatile RenewableProducer producer;
+    /** The second producer, zstd, for a record refused as too large as this one compresses it (lz4 unless set). */
+    private final TooLargeDeadLetters.Denser denser;
 
     KafkaDeadLetters(String name, Map<String, Object> producerConfig, UnaryOperator<String> topicOf) {
         this.name = name;
@@ -60,6 +62,7 @@ final class KafkaDeadLetters implements AutoCloseable {
         // allowing 10 MB) went without its value — its header blaming the dead-letter topic — and once the source topic
         // aged it out, nothing held it, and its parked key's release stopped there for good
         KafkaParkedGroupMover.wholeRecords(this.producerConfig);
+        this.denser = new TooLargeDeadLetters.Denser(name, this.producerConfig);
     }
 
     /**
@@ -110,8 +113,9 @@ final class KafkaDeadLetters implements AutoCloseable {
      * one after another, in their order, as a release reads them back; once one of a key fails, not the key's later
      * ones (each waited out the delivery timeout in turn: twenty held every ack ten minutes, then landed ahead of the
      * one that failed). A record whose partition is {@code gone} (asked as its write, or its copy's, would start) is not
-     * sent. One its topic refuses as too large goes as a copy ({@link TooLargeDeadLetters}), one more write of the
-     * round. Never throws for a write; throws only what {@code gone} or {@code written} throws.
+     * sent. One its topic refuses as too large goes again zstd-compressed, then, refused again, as a copy
+     * ({@link TooLargeDeadLetters}): each one more write of the round. Never throws for a write; throws only what
+     * {@code gone} or {@code written} throws.
      */
     void writeAll(List<Settlement> deadLetters, Predicate<Rec> gone, Written written) {
         var left = new ArrayList<Integer>(deadLetters.size());
@@ -167,9 +171,10 @@ final class KafkaDeadLetters implements AutoCloseable {
                     // ms waited behind a slow write (a leader restarting), its revocation gave up, and the next owner ran it again
                     if (sent.deadline - System.nanoTime() <= 0 || Thread.currentThread().isInterrupted()
                             || sent.thrown != null || sent.answer.isDone()) {
-                        // refused as too large, its copy is one more write of the round: waited for here, the copy's
-                        // answer (25 s, its broker slow) held back the others' reports as that slow write did
-                        var copy = TooLargeDeadLetters.copyInstead(sent, gone, wait);
+                        // refused as too large, its second try (zstd) or copy is one more write of the round: waited
+                        // for here, the copy's answer (25 s, its broker slow) held back the others' reports as that
+                        // slow write did
+                        var copy = TooLargeDeadLetters.copyInstead(sent, gone, wait, denser);
                         if (copy != null) {
                             it.set(copy); // in its place: a list grown for copies threw (no memory) out of writeAll
                             copied = true; // and no slice waited this pass: a copy answered at once is told at once
@@ -222,6 +227,7 @@ final class KafkaDeadLetters implements AutoCloseable {
         ProducerRecord<byte[], byte[]> copy; // what went instead of the record, refused as too large; null: the record
         String tooLarge; // that refusal, for a copy
         boolean gone; // refused as too large, and no copy sent: its partition went meanwhile
+        boolean denser; // sent by the second producer (zstd): refused as too large as the first compressed it
 
         Sent(int index, Rec r, String reason) {
             this.index = index;
@@ -253,11 +259,7 @@ final class KafkaDeadLetters implements AutoCloseable {
                         + BLOCKED_FOR.toSeconds() + " s ago (is it there?); not sent");
                 return sent;
             }
-            var headers = new RecordHeaders(record.headers().toArray());
-            // a reason can be as long as what a handler put in it (the whole body, say): cut, it leaves room for the value,
-            // which is kept whole while it fits (without it, the record lives only in its topic, until its retention)
-            addHeaders(headers, r, reason.length() > MAX_REASON ? reason.substring(0, MAX_REASON) + "..." : reason);
-            sent.answer = sent.producer.send(new ProducerRecord<>(sent.topic, null, record.key(), record.value(), headers));
+            sent.answer = sent.producer.send(whole(sent.topic, r, reason));
             if (failedAtOnce(sent.answer)) {
                 blocked.put(sent.topic, System.nanoTime());
             }
@@ -268,6 +270,16 @@ final class KafkaDeadLetters implements AutoCloseable {
             }
         }
         return sent;
+    }
+
+    /** The dead letter of {@code r} to {@code topic}: the record whole, with its reason and place in headers. */
+    static ProducerRecord<byte[], byte[]> whole(String topic, Rec r, String reason) {
+        var record = r.record;
+        var headers = new RecordHeaders(record.headers().toArray());
+        // a reason can be as long as what a handler put in it (the whole body, say): cut, it leaves room for the value,
+        // which is kept whole while it fits (without it, the record lives only in its topic, until its retention)
+        addHeaders(headers, r, reason.length() > MAX_REASON ? reason.substring(0, MAX_REASON) + "..." : reason);
+        return new ProducerRecord<>(topic, null, record.key(), record.value(), headers);
     }
 
     /** How long a topic whose send waited out max.block.ms for its metadata is not sent to again. */
@@ -307,12 +319,23 @@ final class KafkaDeadLetters implements AutoCloseable {
 
     private String outcome(Sent sent) throws Throwable {
         var producer = sent.producer;
+        var renewable = sent.denser ? denser.renewable() : this.producer; // what sent it is what proved broken
         String topic = sent.topic;
         try {
             if (sent.thrown != null) {
                 throw sent.thrown;
             }
-            sent.answer.get(Math.max(0, sent.deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            var answer = sent.answer;
+            // answered, it is read as it is, not waited for: get() threw on an interrupted thread, answered or not (the
+            // client's answer is a latch, whose wait looks at the interrupt first), and a write the broker confirmed
+            // was told "interrupted", offered again, and dead-lettered a second time
+            if (answer.isDone()) {
+                if (answer.state() != Future.State.SUCCESS) {
+                    throw new ExecutionException(answer.exceptionNow());
+                }
+            } else {
+                answer.get(Math.max(0, sent.deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            }
             if (sent.copy != null) {
                 var record = sent.r.record;
                 LOG.warn("dead-lettered {}-{}@{} of '{}' to '{}' without its value and headers: {}", record.topic(),
@@ -325,12 +348,12 @@ final class KafkaDeadLetters implements AutoCloseable {
         } catch (java.util.concurrent.TimeoutException e) {
             // past the producer's own delivery timeout: it is broken (an Error ended its I/O thread), and would fail
             // every later write the same way
-            this.producer.renew(producer, "a dead-letter write was neither acknowledged nor refused within " + wait);
+            renewable.renew(producer, "a dead-letter write was neither acknowledged nor refused within " + wait);
             return "dead-letter write to '" + topic + "' not confirmed within " + wait;
         } catch (Exception e) {
             // thrown by send() itself too: a producer in the client's fatal state fails every send so, wrapped
             if (RenewableProducer.fatalToProducer(e instanceof ExecutionException ? e.getCause() : e)) {
-                this.producer.renew(producer, dev.ferry.domain.model.Thrown.describe(e.getCause() != null ? e.getCause() : e));
+                renewable.renew(producer, dev.ferry.domain.model.Thrown.describe(e.getCause() != null ? e.getCause() : e));
             }
             return "dead-letter write to '" + topic + "' failed: " + dev.ferry.domain.model.Thrown.describe(e.getCause() != null ? e.getCause() : e);
         }
@@ -357,12 +380,14 @@ final class KafkaDeadLetters implements AutoCloseable {
         return size;
     }
 
-    /** Closes the producer, waiting up to {@code timeout} for what it still holds. */
+    /** Closes the producers, waiting up to {@code timeout} in all for what they still hold. */
     void close(Duration timeout) {
+        long end = System.nanoTime() + timeout.toNanos();
         var p = producer;
         if (p != null) {
             p.close(timeout);
         }
+        denser.close(Duration.ofNanos(Math.max(0, end - System.nanoTime())));
     }
 
     @Override

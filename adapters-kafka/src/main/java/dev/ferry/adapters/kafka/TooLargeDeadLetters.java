@@ -9,22 +9,27 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.Map;
 import java.util.concurrent.Future;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 
 /**
- * The copy that goes instead of a dead letter its topic refused as too large (a source topic that takes larger records
- * than its dead-letter topic, or the reason pushed it over): offered again it can never fit, and it held its partition
- * for ever. Its key, reason and place go, without its value; and when the key alone does not fit either, without the
- * key, named by its hash. Each copy is a write of its own in its round ({@link KafkaDeadLetters#writeAll}), answered
- * like the others: waited for in place, its answer held back the reports of the round's other writes. None goes once
- * the record's partition went, and what making one throws is told for that record alone.
+ * What goes instead of a dead letter its topic refused as too large. First the record again, whole, compressed zstd
+ * ({@link Denser}), where its producer compresses otherwise; refused again (a source topic that takes larger records
+ * than its dead-letter topic, or the reason pushed it over), a copy: offered again it can never fit, and it held its
+ * partition for ever. Its key, reason and place go, without its value; and when the key alone does not fit either,
+ * without the key, named by its hash. Each is a write of its own in its round ({@link KafkaDeadLetters#writeAll}),
+ * answered like the others: waited for in place, its answer held back the reports of the round's other writes. None
+ * goes once the record's partition went, and what making one throws is told for that record alone.
  */
 final class TooLargeDeadLetters {
 
@@ -40,12 +45,14 @@ final class TooLargeDeadLetters {
     }
 
     /**
-     * The copy that goes instead of {@code sent}, sent, when its topic refused it as too large: without its value, or,
-     * refused again, without its key too; answered within {@code wait}. Null when {@code sent} was not refused so, when
-     * a copy without its key was, or when stopping: its answer is then told as it is. Null too, nothing sent, when its
-     * partition is {@code gone} ({@link Sent#gone}), or when the copy could not be made or sent ({@link Sent#thrown}).
+     * What goes instead of {@code sent}, sent, when its topic refused it as too large: the record whole by the
+     * {@code denser} producer, where {@code sent} was neither that nor a copy and there is one ({@link #wholeAgain});
+     * else a copy without its value, or, refused again, without its key too; answered within {@code wait}. Null when
+     * {@code sent} was not refused so, when a copy without its key was, or when stopping: its answer is then told as it
+     * is. Null too, nothing sent, when its partition is {@code gone} ({@link Sent#gone}), or when the copy could not be
+     * made or sent ({@link Sent#thrown}).
      */
-    static Sent copyInstead(Sent sent, Predicate<Rec> gone, Duration wait) {
+    static Sent copyInstead(Sent sent, Predicate<Rec> gone, Duration wait, Denser denser) {
         var tooLarge = Thread.currentThread().isInterrupted() ? null : refusedAsTooLarge(sent.answer);
         if (tooLarge == null || sent.copy != null && sent.copy.key() == null) {
             return null;
@@ -61,8 +68,13 @@ final class TooLargeDeadLetters {
             if (fault != null) {
                 fault.run();
             }
+            var again = sent.copy == null && !sent.denser ? wholeAgain(sent, wait, denser) : null;
+            if (again != null) {
+                return again;
+            }
             var copy = new Sent(sent.index, sent.r, sent.reason);
             copy.producer = sent.producer;
+            copy.denser = sent.denser; // renewed, when its write proves it broken, as the producer that sends it
             copy.topic = sent.topic;
             copy.tooLarge = sent.copy == null ? tooLarge.getMessage() : sent.tooLarge;
             // as long as a record's own write: past the producer's delivery timeout, so one not answered has surely failed
@@ -78,6 +90,43 @@ final class TooLargeDeadLetters {
             sent.thrown = e;
             return null;
         }
+    }
+
+    /**
+     * {@code sent}'s record sent once more, whole, by the {@code denser} producer: only that write refused too leads to
+     * a copy without its value. Null where there is no such producer (the first compresses zstd already; closed), or
+     * where zstd is not to be had here (its native library not loaded): the first refusal stands, as at a release. What
+     * else sending it throws is told for the record ({@link Sent#thrown}), offered again: taken for a refusal, a
+     * producer renewed between its look and its send made a copy without the value of a record that fits.
+     */
+    private static Sent wholeAgain(Sent sent, Duration wait, Denser denser) {
+        var again = new Sent(sent.index, sent.r, sent.reason);
+        again.topic = sent.topic;
+        again.deadline = System.nanoTime() + wait.toNanos(); // past the delivery timeout, as the record's own write
+        try {
+            again.producer = denser.current();
+            if (again.producer == null) {
+                return null;
+            }
+            again.denser = true;
+            again.answer = again.producer.send(KafkaDeadLetters.whole(sent.topic, sent.r, sent.reason));
+        } catch (Throwable e) {
+            if (noZstd(e)) {
+                return null;
+            }
+            again.thrown = e;
+        }
+        return again;
+    }
+
+    /** Whether {@code e} is zstd not to be had here: its native library or classes not loaded (the client wraps it). */
+    private static boolean noZstd(Throwable e) {
+        for (int depth = 0; e != null && depth < 8; e = e.getCause(), depth++) {
+            if (e instanceof LinkageError) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -133,6 +182,59 @@ final class TooLargeDeadLetters {
         var mark = record.headers().lastHeader(dev.ferry.domain.parking.GroupParker.RELEASE_ATTRIBUTE);
         if (mark != null && mark.value() != null && mark.value().length <= MAX_MARK) {
             omitted.add(mark);
+        }
+    }
+
+    /**
+     * The dead letters' second producer, zstd (as a release's {@link DenserProducer}, a class for one release thread):
+     * a record its producer wrote zstd, 1.2 MB with a repeat lz4's 64 KiB window misses, fits a topic's 1 MiB so, and
+     * refused as lz4 made it, it went without its value: once its topic aged it out, nothing held it, and its parked
+     * key's release stopped there for good. Made on first need (settles of several threads ask), renewed as the first
+     * producer is when it proves broken, closed with it; never made where the first compresses zstd already.
+     */
+    static final class Denser {
+        private final String owner;
+        private final Map<String, Object> config; // null: the first producer compresses zstd already
+        private volatile RenewableProducer producer;
+        private boolean closed; // guarded by this: one made after the close stayed open, its I/O thread and buffer too
+
+        Denser(String source, Map<String, Object> producerConfig) {
+            this.owner = "Kafka source '" + source + "' (dead letters, zstd)";
+            this.config = DenserProducer.differs(producerConfig) ? new HashMap<>(producerConfig) : null;
+            if (config != null) {
+                config.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "zstd");
+            }
+        }
+
+        /** The producer to send with now, made if not yet; null where there is none (zstd already, or closed). */
+        KafkaProducer<byte[], byte[]> current() {
+            var made = producer;
+            if (made == null && config != null) {
+                synchronized (this) {
+                    if (producer == null && !closed) {
+                        producer = new RenewableProducer(owner, config);
+                    }
+                    made = producer;
+                }
+            }
+            return made == null ? null : made.current();
+        }
+
+        /** What made the producer of a write {@link Sent#denser}: renewed when that write proves it broken. */
+        RenewableProducer renewable() {
+            return producer;
+        }
+
+        /** Closes the producer, if made, waiting up to {@code timeout} for what it still holds; none is made after. */
+        void close(Duration timeout) {
+            RenewableProducer made;
+            synchronized (this) {
+                closed = true;
+                made = producer;
+            }
+            if (made != null) {
+                made.close(timeout);
+            }
         }
     }
 }

@@ -8,17 +8,27 @@ import dev.ferry.domain.testing.Await;
 import dev.ferry.domain.transport.Disposition;
 import dev.ferry.domain.transport.PollRequest;
 import dev.ferry.domain.transport.Settlement;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerInterceptor;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -318,6 +328,162 @@ class KafkaDeadLetterTopicIT {
             assertThat(KafkaBroker.readAll(other + ".dlq", 1)).extracting(r -> KafkaBroker.text(r.value()))
                     .containsExactly("y:poison");
         }
+    }
+
+    @Test // a review: a dead letter went lz4 unless set otherwise (zstd was a release's alone): a record its producer wrote
+          // zstd — 1.2 MB with a repeat lz4's 64 KiB window misses — fit its topic's 1 MiB so, and its dead letter was
+          // refused; its copy went without the value, the source committed past it, and its topic's retention ended it
+    void aPoisonRecordOnlyZstdMakesFitItsTopic_goesToADeadLetterTopicOfTheSameSettings_whole() throws Exception {
+        String topic = KafkaBroker.topic("dlq-zstd", 1);
+        String dlq = topic + ".dlq";
+        KafkaBroker.create(dlq, 1); // both of the broker's default settings: 1 MiB a batch
+        String value = KafkaParkedGroupsIT.onlyZstdFits("!");
+        try (var producer = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                KafkaBroker.bootstrap(), ProducerConfig.COMPRESSION_TYPE_CONFIG, "zstd",
+                ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 3_000_000), new ByteArraySerializer(), new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(topic, bytes("k"), bytes(value))).get(60, TimeUnit.SECONDS);
+        }
+        try (var source = KafkaSource.builder(KafkaBroker.bootstrap(), "g-" + UUID.randomUUID(), List.of(topic))
+                .build().start()) {
+            var got = handedOut(source, 1);
+            var failures = CompletableFuture.supplyAsync(() -> source.settle(
+                    List.of(new Settlement(got.getFirst(), Disposition.deadLetter("poison"))))).get(60, TimeUnit.SECONDS);
+            assertThat(failures).as("written").isEmpty();
+        }
+        assertThat(KafkaBroker.readAll(dlq, 1)).singleElement().satisfies(copy -> {
+            assertThat(copy.headers().lastHeader(KafkaSource.VALUE_OMITTED)).as("not a copy without its value").isNull();
+            assertThat(copy.value()).as("its value").isNotNull();
+            assertThat(KafkaBroker.text(copy.value()).equals(value)).as("whole, as its topic took it").isTrue();
+            assertThat(KafkaBroker.text(copy.key())).isEqualTo("k");
+        });
+    }
+
+    @Test // a review: a stop's interrupt that came once the broker had confirmed a dead letter, before the settle read its
+          // answer, made that write "interrupted while writing" (the client's answer is a latch, whose wait looks at the
+          // interrupt before its count): the record was offered again, and went to its dead-letter topic a second time
+    void aDeadLetterTheBrokerConfirmed_isToldWritten_whenTheSettleIsInterruptedBeforeReadingItsAnswer() throws Exception {
+        String topic = KafkaBroker.topic("dlq-interrupted-answered", 1);
+        String dlq = topic + ".dlq";
+        KafkaBroker.create(dlq, 1);
+        KafkaBroker.produce(topic, List.of(new String[] {"a", "a:poison"}, new String[] {"b", "b:poison"}));
+        try (var source = KafkaSource.builder(KafkaBroker.bootstrap(), "g-" + UUID.randomUUID(), List.of(topic))
+                .producerConfig(ProducerConfig.INTERCEPTOR_CLASSES_CONFIG, InterruptingInterceptor.class.getName())
+                .build().start()) {
+            var got = handedOut(source, 2);
+            got.sort(Comparator.comparing(KafkaDeadLetterTopicIT::valueText)); // a's sent first; b's send then waits for it
+            InterruptingInterceptor.arm(dlq, "b:poison");
+            List<Settlement.Failure> failures;
+            try {
+                // on a thread of its own: the interrupt stays on it (a common-pool thread runs other tests' work next)
+                var settled = new FutureTask<List<Settlement.Failure>>(() -> source.settle(got.stream()
+                        .map(d -> new Settlement(d, Disposition.deadLetter("poison"))).toList()));
+                Thread.ofPlatform().name("ferry-test-settle").start(settled);
+                failures = settled.get(60, TimeUnit.SECONDS);
+            } finally {
+                InterruptingInterceptor.disarm();
+            }
+            assertThat(InterruptingInterceptor.interrupted()).as("the settle interrupted, a's write answered").isTrue();
+            assertThat(failures).as("a's write, confirmed before the interrupt, told written: not offered again")
+                    .noneMatch(f -> valueText(f.settlement().delivery()).equals("a:poison"));
+            assertThat(failures).as("b's alone, not answered when the interrupt came, told interrupted: offered again")
+                    .allSatisfy(f -> {
+                        assertThat(valueText(f.settlement().delivery())).isEqualTo("b:poison");
+                        assertThat(f.reason()).contains("interrupted");
+                        assertThat(f.retryable()).isTrue();
+                    });
+            assertThat(KafkaBroker.readAll(dlq, 1)).extracting(r -> KafkaBroker.text(r.value())).containsOnlyOnce("a:poison");
+        }
+    }
+
+    /**
+     * A producer interceptor (set by class name in {@code interceptor.classes}) that interrupts the thread sending a
+     * dead letter armed for ({@link #arm}: its topic and value), in that send, once the write to that topic before it
+     * was confirmed and answered: a stop's interrupt landing after the broker confirmed a settle's write and before the
+     * settle read that answer, while the round's next write is under way. Public: the producer instantiates it.
+     */
+    public static final class InterruptingInterceptor implements ProducerInterceptor<byte[], byte[]> {
+
+        /** What is armed: the topic and value whose send interrupts, the write before it confirmed, and on what thread. */
+        private record Armed(String topic, String value, CountDownLatch confirmed, AtomicReference<Thread> confirmedOn) {
+        }
+
+        private static volatile Armed armed;
+        private static volatile boolean interrupted;
+
+        public InterruptingInterceptor() {
+        }
+
+        static void arm(String topic, String value) {
+            interrupted = false;
+            armed = new Armed(topic, value, new CountDownLatch(1), new AtomicReference<>());
+        }
+
+        static void disarm() {
+            armed = null;
+        }
+
+        /** Whether a send armed for interrupted its thread, the write before it answered. */
+        static boolean interrupted() {
+            return interrupted;
+        }
+
+        @Override
+        public ProducerRecord<byte[], byte[]> onSend(ProducerRecord<byte[], byte[]> record) {
+            var a = armed;
+            if (a != null && a.topic().equals(record.topic()) && a.value().equals(KafkaBroker.text(record.value()))) {
+                try {
+                    if (a.confirmed().await(30, TimeUnit.SECONDS) && answered(a.confirmedOn().get())) {
+                        interrupted = true;
+                        Thread.currentThread().interrupt();
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return record;
+        }
+
+        /**
+         * Waits (10 s at most) until {@code io}, the producer's I/O thread, has left the batch it confirmed the write in:
+         * the client completes a write's answer (isDone) only after every callback of its batch, this one's among them.
+         * Interrupted sooner, the settle found the write not answered yet — rightly told interrupted.
+         */
+        private static boolean answered(Thread io) throws InterruptedException {
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (System.nanoTime() - end < 0) {
+                if (Arrays.stream(io.getStackTrace()).noneMatch(f -> f.getClassName().endsWith(".ProducerBatch"))) {
+                    return true;
+                }
+                Thread.sleep(1);
+            }
+            return false;
+        }
+
+        @Override
+        public void onAcknowledgement(RecordMetadata metadata, Exception exception) {
+            var a = armed;
+            if (a != null && exception == null && metadata != null && a.topic().equals(metadata.topic())) {
+                a.confirmedOn().compareAndSet(null, Thread.currentThread());
+                a.confirmed().countDown(); // the first write to the topic: the armed one is held in its send until now
+            }
+        }
+
+        @Override
+        public void close() {
+        }
+
+        @Override
+        public void configure(Map<String, ?> configs) {
+        }
+    }
+
+    /** The value of a delivery's record, as text. */
+    private static String valueText(Delivery d) {
+        return KafkaBroker.text(((PartitionBuffer.Rec) d.receipt()).record.value());
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
     }
 
     /** The topic a delivery's record was read from. */
