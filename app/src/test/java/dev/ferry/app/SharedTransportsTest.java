@@ -487,6 +487,58 @@ class SharedTransportsTest {
                 """);
     }
 
+    @Test // a review: every route matching attributes was refused into a topic its source reads, a stage's alone passed,
+          // though a Kafka copy carries none of its event's attributes (the sink writes ferry.event.* and a trace context
+          // as its headers): a fan-out by a tenant header into a topic the same raw source reads takes no copy back
+    void aFanOutByAHeader_intoATopicItsRawOrJsonSourceReads_isNoLoop_valid() {
+        valid("""
+                sources: {in: {kafka: {bootstrap-servers: "k1:9092", topics: [events, events-acme]}, format: raw}}
+                sinks: {acme: {type: kafka, bootstrap-servers: "k1:9092", topic: events-acme}}
+                routes:
+                  - {match: {attributes: {tenant: acme}}, to: [acme]}
+                """);
+        // json makes no attribute of the document; one the copy carries (the sink's ferry.event.source) beside one it
+        // cannot is no loop either: a route takes an event having every attribute it matches
+        valid("""
+                sources: {in: {kafka: {bootstrap-servers: "k1:9092", topics: [events, events-acme]}, format: json}}
+                sinks: {acme: {type: kafka, bootstrap-servers: "k1:9092", topic: events-acme}}
+                routes:
+                  - {match: {attributes: {tenant: acme, ferry.event.source: ferry}}, to: [acme]}
+                """);
+    }
+
+    @Test // the review's mend kept what does loop: the topic the sink writes matched (b6), a header the sink writes, and
+          // any attribute under a format that reads attributes out of the payload (auto: an S3 notice's bucket again);
+          // the refusal said only "write to another topic", not the stage's way out, matching the topic read
+    void aRouteWhoseAttributesComeBackOnTheKafkaCopy_isStillALoop_andTheRefusalSaysToMatchTheTopicRead() {
+        assertThat(errors("""
+                sources: {a: {kafka: {bootstrap-servers: "k1:9092", topics: [in, mid]}, format: raw}}
+                sinks: {mid: {type: kafka, bootstrap-servers: "k1:9092", topic: mid}}
+                routes:
+                  - {match: {attributes: {kafka.topic: mid}}, to: [mid]}
+                """)).anySatisfy(e -> assertThat(e).contains("sinks.mid.topic")
+                .contains("topic mid is a topic that source 'a' reads").contains("for ever")
+                .contains("route 'route-0' match the topic it reads its events from with kafka.topic (kafka.topic: in)"));
+        // no format given: auto, whose S3, MTurk and SNS decoders make attributes of the payload the copy holds again
+        assertThat(errors("""
+                sources: {in: {kafka: {bootstrap-servers: "k1:9092", topics: [events, events-acme]}}}
+                sinks: {acme: {type: kafka, bootstrap-servers: "k1:9092", topic: events-acme}}
+                routes:
+                  - {match: {attributes: {tenant: acme}}, to: [acme]}
+                """)).anySatisfy(e -> assertThat(e).contains("sinks.acme.topic")
+                .contains("topic events-acme is a topic that source 'in' reads").contains("for ever")
+                .contains("(kafka.topic: events)"));
+        // a raw copy's attributes are the headers the sink wrote (its event's type among them), and its place
+        assertThat(errors("""
+                sources: {in: {kafka: {bootstrap-servers: "k1:9092", topics: [events-acme]}, format: raw}}
+                sinks: {acme: {type: kafka, bootstrap-servers: "k1:9092", topic: events-acme}}
+                routes:
+                  - {match: {attributes: {ferry.event.type: raw, kafka.partition: "0"}}, to: [acme]}
+                """)).anySatisfy(e -> assertThat(e).contains("sinks.acme.topic")
+                .contains("topic events-acme is a topic that source 'in' reads")
+                .contains("with kafka.topic (another than events-acme)"));
+    }
+
     @Test // a review: servers were compared as written, so localhost beside 127.0.0.1, or a listener's PLAINTEXT:// before
           // one, were two clusters: a loop, two groups on one topic and two sinks on one topic all passed
     void oneBrokerOnTheLoopback_writtenTwoWays_isOneCluster_inEveryCheck() {
@@ -523,6 +575,14 @@ class SharedTransportsTest {
         valid("""
                 sources: {in: {kafka: {bootstrap-servers: "localhost:9092", topics: [orders]}}}
                 sinks: {out: {type: kafka, bootstrap-servers: "127.0.0.1:9093", topic: orders}}
+                routes:
+                  - to: [out]
+                """);
+        // a review: another address of 127/8 is another broker (a mirror from one tunnel to another), refused when all
+        // of 127/8 was folded into one
+        valid("""
+                sources: {in: {kafka: {bootstrap-servers: "127.0.0.1:9092", topics: [orders]}}}
+                sinks: {out: {type: kafka, bootstrap-servers: "127.0.0.2:9092", topic: orders}}
                 routes:
                   - to: [out]
                 """);

@@ -53,47 +53,83 @@ final class SharedTransports {
         SharedTopics.check(sources, sourceSections, routes);
         oncePerEvent(sinks, sinkSections, routes);
         oneFilePerSink(sinks, sinkSections);
-        // the sinks of a route matching attributes too: the copy a sink writes carries them again, so the route takes
-        // it again. Skipping every such route passed {tenant: acme} to the source's own queue, and kafka.topic: mid to
-        // topic mid, each written and read for ever; a staged pipeline's route alone is sure never to
-        var mayReadBack = new HashSet<String>();
-        for (var route : routes) {
-            for (var name : route.to()) {
-                if (!anotherStage(route, sinks.get(name))) {
-                    mayReadBack.add(name);
-                }
-            }
-        }
+        // the sinks of a route matching attributes too: a copy that carries them again is taken again. Skipping every
+        // such route passed {tenant: acme} to the source's own queue, and kafka.topic: mid to topic mid, each written and
+        // read for ever; refusing every one but a stage's refused a fan-out by header into a topic its raw source reads,
+        // whose copies carry no tenant: asked of each route and source (takesItsCopy)
         for (var sink : sinks.values()) {
             var section = sinkSections.get(sink.name());
-            if (!mayReadBack.contains(sink.name())) {
-                continue;
-            }
             for (var source : sources.values()) {
-                String loop = loop(sink, source);
-                if (loop != null && section != null) {
-                    section.error(sink.plan() instanceof SqsSinkConfig ? "queue" : "topic", loop + " that source '"
-                            + source.name() + "' reads: every event written there is read again as a new one, handled "
-                            + "and written again, for ever; write to another " + (sink.plan() instanceof SqsSinkConfig
-                            ? "queue" : "topic"));
+                String loop = section == null ? null : loop(sink, source);
+                var route = loop == null ? null : routeTakingItsCopy(routes, sink, source);
+                if (route != null) {
+                    boolean queue = sink.plan() instanceof SqsSinkConfig;
+                    String elsewhere = queue ? "queue" : "topic" + wayOut(route, (KafkaSinkConfig) sink.plan(), source);
+                    section.error(queue ? "queue" : "topic", loop + " that source '" + source.name() + "' reads: every "
+                            + "event written there is read again as a new one, handled and written again, for ever; "
+                            + "write to another " + elsewhere);
                     break;
                 }
             }
         }
     }
 
+    /** The headers a Kafka sink writes beside {@code ferry.event.*} (a trace context), and what a Kafka source adds. */
+    private static final Set<String> ON_EVERY_KAFKA_COPY = Set.of(dev.ferry.app.tracing.Tracing.TRACEPARENT,
+            dev.ferry.app.tracing.Tracing.TRACESTATE, "kafka.partition", "kafka.offset", "kafka.tombstone");
+
+    /** The first route to {@code sink} that may take the copy {@code source} reads back ({@link #takesItsCopy}). */
+    private static FerryConfig.RouteSpec routeTakingItsCopy(java.util.List<FerryConfig.RouteSpec> routes,
+                                                            FerryConfig.SinkSpec sink, FerryConfig.SourceSpec source) {
+        for (var route : routes) {
+            if (route.to().contains(sink.name()) && takesItsCopy(route, sink, source)) {
+                return route;
+            }
+        }
+        return null;
+    }
+
     /**
-     * Whether {@code route} is a stage of a pipeline in one process that never takes what {@code sink} writes: it matches
-     * {@code kafka.topic} of another topic than the Kafka sink writes. A Kafka source sets that attribute afresh from the
-     * topic it read (a header of that name says nothing), so the copy read back from the sink's topic is not this
-     * route's. No other match is sure: an SQS copy carries every attribute of its event again, and a Kafka copy its
-     * payload, whose decoder makes the same attributes of it again (an S3 notice's bucket). Two stages writing each
-     * other's topics (in to mid, mid to in) are not looked for.
+     * Whether {@code route} may take again the copy {@code sink} writes, read back by {@code source}: it matches no
+     * attribute, or each one it matches may be on the copy (it takes an event having them all). An SQS copy carries every
+     * attribute of its event. A Kafka copy none: the sink writes {@code ferry.event.id}, {@code .type}, {@code .source} and
+     * a trace context as its headers, nothing else. Read back, its attributes are those headers, {@code kafka.partition},
+     * {@code .offset} ({@code .tombstone} on a tombstone) and {@code kafka.topic}, set afresh from the topic read (a header
+     * of that name says nothing, so a stage matching another topic never takes it); and, by a source whose format reads
+     * attributes out of the payload (s3, mturk, the sns ones, auto), whatever the payload makes again: an S3 notice's
+     * bucket. raw and json make none of their own (raw hands the delivery's on, json none). A loop through two routes
+     * (in to mid, mid to in) is not looked for.
      */
-    private static boolean anotherStage(FerryConfig.RouteSpec route, FerryConfig.SinkSpec sink) {
-        String topic = route.attributes() == null ? null : route.attributes().get("kafka.topic");
-        return topic != null && sink != null && sink.plan() instanceof KafkaSinkConfig kafka
-                && !topic.equals(kafka.topic());
+    private static boolean takesItsCopy(FerryConfig.RouteSpec route, FerryConfig.SinkSpec sink,
+                                        FerryConfig.SourceSpec source) {
+        if (route.attributes() == null || !(sink.plan() instanceof KafkaSinkConfig kafka)) {
+            return true;
+        }
+        String format = source.format() == null ? "auto" : source.format();
+        boolean fromPayload = !format.equals("raw") && !format.equals("json");
+        for (var matched : route.attributes().entrySet()) {
+            String name = matched.getKey();
+            boolean comesBack = name.equals("kafka.topic") ? kafka.topic().equals(matched.getValue())
+                    : name.startsWith("ferry.event.") || ON_EVERY_KAFKA_COPY.contains(name) || fromPayload;
+            if (!comesBack) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * How {@code route} stops taking the copies {@code sink} writes: matching the topic it takes its events from, as a
+     * stage does. The refusal said only "write to another topic", where a route fanning out into a topic its own source
+     * reads needs that topic.
+     */
+    private static String wayOut(FerryConfig.RouteSpec route, KafkaSinkConfig sink, FerryConfig.SourceSpec source) {
+        var topics = source.plan() instanceof KafkaSourceConfig in && in.topics() != null ? in.topics()
+                : java.util.List.<String>of();
+        String another = topics.stream().filter(t -> !sink.topic().equals(t)).findFirst().orElse(null);
+        return ", or have route '" + route.name() + "' match the topic it reads its events from with kafka.topic ("
+                + (another == null ? "another than " + sink.topic() : "kafka.topic: " + another) + "): a copy read back from "
+                + sink.topic() + " carries kafka.topic " + sink.topic() + ", and is not taken again";
     }
 
     /** A server the run starts: what it is (as said in a sentence), where it listens, and the key that sets that. */
@@ -327,7 +363,7 @@ final class SharedTransports {
 
     /**
      * The addresses of a list as the client reaches them: a listener's {@code SCHEME://} left off (the client leaves it
-     * off too), and the loopback one name however it is written (localhost, 127.x.x.x, ::1), as {@link
+     * off too), and the loopback one name however it is written (localhost, 127.0.0.1, ::1), as {@link
      * Listening#clashesWith} takes it. Compared as written, {@code localhost:9092} beside {@code 127.0.0.1:9092} were two
      * clusters: a loop, two groups on one topic and two sinks on one topic all passed. Another name of one broker (a DNS
      * alias) and another broker of one cluster are not known here: those still pass as two clusters.
@@ -344,8 +380,9 @@ final class SharedTransports {
         int portAt = server.startsWith("[") ? server.indexOf("]:") + 1 : server.lastIndexOf(':');
         String host = portAt <= 0 ? server : server.substring(0, portAt);
         String bare = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
-        boolean loopback = bare.equals("localhost") || bare.equals("::1") || bare.equals("0:0:0:0:0:0:0:1")
-                || bare.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
+        // 127.0.0.1 alone of 127/8: a broker bound to 127.0.0.2 is another (two tunnels, a mirror between two clusters)
+        boolean loopback = bare.equals("localhost") || bare.equals("127.0.0.1") || bare.equals("::1")
+                || bare.equals("0:0:0:0:0:0:0:1");
         return loopback ? "loopback" + server.substring(host.length()) : server;
     }
 }
