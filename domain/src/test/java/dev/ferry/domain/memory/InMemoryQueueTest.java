@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.entry;
 
+import dev.ferry.domain.decode.Decoded;
 import dev.ferry.domain.handle.Handler;
 import dev.ferry.domain.handle.Outcome;
 import dev.ferry.domain.listener.Listener;
@@ -16,6 +17,7 @@ import dev.ferry.domain.transport.Propagation;
 import dev.ferry.domain.transport.Settlement;
 import dev.ferry.domain.testing.LineDecoder;
 import dev.ferry.domain.testing.MutableClock;
+import dev.ferry.test.HandlerHarness;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -328,6 +330,65 @@ class InMemoryQueueTest {
         assertThat(dlq.messages().stream().map(m -> m.body() + " " + m.attributes().get("ferry.deadLetter.origin")))
                 .containsExactly("moved orders-0@7/0/123", "elsewhere orders-0@1/0/" + sentAt,
                         "unmarked orders-0@2/0/" + sentAt);
+    }
+
+    /** The key the kit's raw decoder gives a delivery's event: its dedup id, else its id (the raw format's rule). */
+    private static String rawKey(Delivery d) {
+        return ((Decoded.Events) HandlerHarness.bodyAsEvent().decode(d)).events().getFirst().key();
+    }
+
+    @Test // a review: a keyed delivery's id was the queue's own (orders-2) and its dedup id the sender's or none, so its raw
+          // event was keyed orders-2 while its dead letter's origin said orders-0@1/0/<ms>; the Kafka source keys the
+          // event, its ledger entry and the origin by one value (KafkaDeliveries.identity)
+    void keyed_aDeliveryHasTheKafkaSourcesIds_andItsDeadLettersOrigin_isItsRawEventsKey() {
+        var dlq = InMemoryQueue.builder("orders-dlq").clock(clock).build();
+        var q = InMemoryQueue.builder("orders").keyed().clock(clock).deadLetterQueue(dlq).build();
+        q.send(InMemoryQueue.Message.of("first", "t0"));
+        long sentAt = clock.instant().toEpochMilli();
+        q.send(InMemoryQueue.Message.of("poison", "t1").withDeduplicationId("the-senders"));
+        clock.advance(Duration.ofSeconds(5));
+        var got = poll(q, 10);
+        assertThat(bodies(got)).containsExactly("first", "poison");
+        var poison = got.get(1);
+        assertThat(poison.id()).as("its place, as a Kafka source names a record's delivery").isEqualTo("orders-0@1");
+        assertThat(poison.deduplicationId()).as("its incarnation; a Kafka record has no sender's id")
+                .isEqualTo("orders-0@1/0/" + sentAt);
+        String key = rawKey(poison);
+
+        assertThat(q.settle(List.of(new Settlement(got.get(0), Disposition.ACK),
+                new Settlement(poison, Disposition.deadLetter("bad"))))).isEmpty();
+
+        assertThat(dlq.messages()).singleElement().satisfies(m -> assertThat(m.attributes())
+                .as("the origin a release sends back is the event's key").containsEntry("ferry.deadLetter.origin", key));
+    }
+
+    @Test // a review: a dead letter a release sent back (ferry.origin: orders|<origin>, beside ferry.release) was handed
+          // out with no dedup id, a new event, where the Kafka source records it under the identity it was moved back
+          // with: the one event dead-lettered and sent back, known to the ledger by its first key
+    void keyed_aMessageARelease_movedBack_isDeliveredUnderTheIdentityItWasMovedBackWith_theDeadLetteredEventsKey() {
+        var dlq = InMemoryQueue.builder("orders-dlq").clock(clock).build();
+        var q = InMemoryQueue.builder("orders").keyed().clock(clock).deadLetterQueue(dlq).build();
+        q.send(InMemoryQueue.Message.of("poison", "t1"));
+        var first = poll(q, 10);
+        assertThat(bodies(first)).containsExactly("poison");
+        String key = rawKey(first.getFirst());
+        assertThat(q.settle(List.of(new Settlement(first.getFirst(), Disposition.deadLetter("bad"))))).isEmpty();
+        String origin = dlq.messages().getFirst().attributes().get("ferry.deadLetter.origin");
+
+        clock.advance(Duration.ofMinutes(1));
+        long sentAt = clock.instant().toEpochMilli();
+        // moved back as a release moves a Kafka dead letter (KafkaDeliveries.origin): its origin under the topic's name,
+        // with the release's mark; a sender's ferry.origin without the mark is not trusted
+        q.send(InMemoryQueue.Message.of("poison", "t1").withAttributes(
+                Map.of("ferry.origin", "orders|" + origin, "ferry.release", "tok#1")));
+        q.send(InMemoryQueue.Message.of("forged", "t2").withAttributes(Map.of("ferry.origin", "orders|" + origin)));
+        var back = poll(q, 10);
+
+        assertThat(bodies(back)).containsExactly("poison", "forged");
+        assertThat(back.get(0).id()).as("its own place").isEqualTo("orders-0@1");
+        assertThat(back.get(0).deduplicationId()).as("the identity it was moved back with").isEqualTo(origin);
+        assertThat(rawKey(back.get(0))).as("the event dead-lettered, as Kafka takes it").isEqualTo(key);
+        assertThat(back.get(1).deduplicationId()).as("its own incarnation").isEqualTo("orders-0@2/0/" + sentAt);
     }
 
     @Test

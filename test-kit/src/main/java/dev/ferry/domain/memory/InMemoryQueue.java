@@ -156,8 +156,8 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
      * Sends one message. Throws {@link IllegalArgumentException} for what SQS would refuse: a FIFO
      * message without a group id, or without a dedup id where content-based dedup is off; a
      * per-message delay on a FIFO queue. A dedup id on a standard queue (which SQS refuses) is carried on the
-     * delivery, for a test that keys its events by it, and does not deduplicate: each send is a message of its
-     * own, as a standard queue never deduplicates. A group id on a standard queue orders nothing, as on SQS: it is
+     * delivery (a keyed one's carries Kafka's), for a test that keys its events by it, and does not deduplicate:
+     * each send is a message of its own. A group id on a standard queue orders nothing, as on SQS: it is
      * handed out as the {@value #MESSAGE_GROUP_ID} attribute, and as the group key only on a {@link Builder#keyed()} one.
      */
     public SendResult send(Message message) {
@@ -361,11 +361,11 @@ public final class InMemoryQueue implements Source, Acknowledger, Sink {
          * queues order by nothing). A sender's group id is each delivery's group key, held as Kafka holds a record's key:
          * while a message of the key is out or waits to come back (a Redeliver's delay), no later one of it is handed out;
          * while one without a group id waits to come back, none at all is, as Kafka holds the partition. Deliveries carry
-         * {@code kafka.topic} (the queue's name), {@code kafka.partition} (0) and {@code kafka.offset} (send order from 0),
-         * as a Kafka source adds them. As a sink it writes what the Kafka sink writes: the group key for key, any payload,
-         * its headers ({@code ferry.event.id}, {@code .type}, {@code .source} "ferry", a propagated trace context) and not
-         * the event's attributes; a record over a broker's default {@code message.max.bytes} is rejected, SQS's refusals
-         * are not. A FIFO queue is keyed by its groups already.
+         * {@code kafka.topic} (the queue's name), {@code kafka.partition} (0), {@code kafka.offset} (send order from 0) and
+         * a Kafka source's ids: {@code topic-0@offset}, and for dedup id the record's incarnation or the identity a release
+         * moved it back under, never a sender's. As a sink it writes what the Kafka sink writes: its key, any payload, its
+         * headers ({@code ferry.event.id}, {@code .type}, {@code .source} "ferry", a trace context), not the event's
+         * attributes; a record over a broker's default {@code message.max.bytes} is rejected. FIFO is keyed already.
          */
         public Builder keyed() { this.keyed = true; return this; }
 

@@ -2,6 +2,7 @@ package dev.ferry.domain.memory;
 
 import dev.ferry.domain.idempotency.LedgerKeys;
 import dev.ferry.domain.model.Event;
+import dev.ferry.domain.parking.GroupParker;
 import dev.ferry.domain.transport.Propagation;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -23,6 +24,8 @@ final class KafkaRecords {
     static final String SOURCE_NAME = "ferry";
     /** A v2 record batch's bytes before its first record (its offset and length among them). */
     private static final int BATCH_OVERHEAD = 61;
+    /** The header a release marks a record it moved back with, naming its topic and identity ({@code KafkaSource.ORIGIN}). */
+    private static final String MOVED_BACK_ORIGIN = "ferry.origin";
 
     private KafkaRecords() {
     }
@@ -65,8 +68,40 @@ final class KafkaRecords {
         var read = new HashMap<>(m.attributes);
         read.put("kafka.topic", topic);
         read.put("kafka.partition", "0");
-        read.put("kafka.offset", Long.toString(Long.parseLong(m.id.substring(m.id.lastIndexOf('-') + 1)) - 1));
+        read.put("kafka.offset", Long.toString(offset(m)));
         return Map.copyOf(read);
+    }
+
+    /**
+     * The id a Kafka source gives {@code m}'s delivery ({@code KafkaDeliveries.delivery}): its place, {@code
+     * topic-partition@offset}, the partition and offset {@link #asRead} hands out. It was the queue's own message id
+     * ({@code orders-2}), which no Kafka delivery has.
+     */
+    static String id(StoredMessage m, String topic) {
+        return topic + "-0@" + offset(m);
+    }
+
+    /**
+     * What a Kafka source records {@code m} under ({@code KafkaDeliveries.identity}), one value for its delivery's
+     * deduplication id (so a raw event's key and its ledger key) and its dead letter's {@code ferry.deadLetter.origin}:
+     * the identity a release moved it back under ({@code ferry.origin}, {@code topic|identity}), else its own
+     * incarnation, {@code topic-partition@offset/epoch/timestamp} — the leader epoch that of a partition whose leader
+     * never changed (0), the timestamp its send's in ms. The delivery carried the sender's dedup id or none, so a dead
+     * letter a release sent back was a new event here where Kafka takes it for the one dead-lettered, and a raw event's
+     * key was not the origin its dead letter named.
+     */
+    static String identity(StoredMessage m, String topic) {
+        // as KafkaDeliveries.movedBackAs: trusted only beside a release's mark and naming this very queue, so a sender's
+        // header of that name does not make its message another's duplicate
+        String movedBack = m.attributes.get(MOVED_BACK_ORIGIN);
+        boolean released = movedBack != null && m.attributes.containsKey(GroupParker.RELEASE_ATTRIBUTE)
+                && movedBack.startsWith(topic + "|") && movedBack.length() > topic.length() + 1;
+        return released ? movedBack.substring(topic.length() + 1) : id(m, topic) + "/0/" + m.sentAt.toEpochMilli();
+    }
+
+    /** {@code m}'s offset: its place in send order from 0, the number its id ({@code orders-2}) ends in, less one. */
+    private static long offset(StoredMessage m) {
+        return Long.parseLong(m.id.substring(m.id.lastIndexOf('-') + 1)) - 1;
     }
 
     /** The headers as the Kafka sink writes them, in bytes. */

@@ -1,7 +1,6 @@
 package dev.ferry.domain.memory;
 
 import dev.ferry.domain.model.Delivery;
-import dev.ferry.domain.parking.GroupParker;
 import dev.ferry.domain.transport.DeadLetterAttributes;
 import dev.ferry.domain.transport.Disposition;
 import dev.ferry.domain.transport.Settlement;
@@ -118,30 +117,20 @@ final class MessageStore {
 
     /** The header a Kafka dead letter says its record's identity in ({@code KafkaSource.DEAD_LETTER_ORIGIN}). */
     private static final String DEAD_LETTER_ORIGIN = DeadLetterAttributes.PREFIX + "origin";
-    /** The header a release marks a record it moved back with, naming its topic and identity ({@code KafkaSource.ORIGIN}). */
-    private static final String MOVED_BACK_ORIGIN = "ferry.origin";
 
     /**
      * Adds to a keyed queue's dead letter what the Kafka source adds to its record's ({@code KafkaDeadLetters.addHeaders}):
      * {@code ferry.deadLetter.partition} and {@code .offset}, the place it was handed out at (0, and its offset as
-     * {@link KafkaRecords#asRead} gives it), and {@code .origin}, what it is recorded under ({@code
-     * KafkaDeliveries.identity}): the identity a release moved it back under, else its own incarnation, {@code
-     * topic-partition@offset/epoch/timestamp} — the leader epoch that of a partition whose leader never changed (0), the
-     * timestamp its send's in ms. Without them a user's test of a dead letter saw none of what production writes on it.
+     * {@link KafkaRecords#asRead} gives it), and {@code .origin}, what it is recorded under ({@link
+     * KafkaRecords#identity}). Without them a user's test of a dead letter saw none of what production writes on it.
      */
     private static void addKafkaPlace(Map<String, String> attributes, StoredMessage m, String topic) {
         var read = KafkaRecords.asRead(m, topic); // the place the delivery carried, so the two cannot disagree
-        String partition = read.get("kafka.partition");
-        String offset = read.get("kafka.offset");
-        attributes.put(DeadLetterAttributes.PREFIX + "partition", partition);
-        attributes.put(DeadLetterAttributes.PREFIX + "offset", offset);
-        // as KafkaDeliveries.movedBackAs: trusted only beside a release's mark and naming this very queue, so a sender's
-        // header of that name does not make its message another's duplicate
-        String movedBack = m.attributes.get(MOVED_BACK_ORIGIN);
-        boolean released = movedBack != null && m.attributes.containsKey(GroupParker.RELEASE_ATTRIBUTE)
-                && movedBack.startsWith(topic + "|") && movedBack.length() > topic.length() + 1;
-        attributes.put(DEAD_LETTER_ORIGIN, released ? movedBack.substring(topic.length() + 1)
-                : topic + "-" + partition + "@" + offset + "/0/" + m.sentAt.toEpochMilli());
+        attributes.put(DeadLetterAttributes.PREFIX + "partition", read.get("kafka.partition"));
+        attributes.put(DeadLetterAttributes.PREFIX + "offset", read.get("kafka.offset"));
+        // the delivery's deduplication id, from the one helper: made apart, the origin was orders-0@1/0/<ms> while the
+        // raw event and its ledger entry were keyed orders-2, and a letter sent back was taken for another event
+        attributes.put(DEAD_LETTER_ORIGIN, KafkaRecords.identity(m, topic));
     }
 
     /**
@@ -199,9 +188,11 @@ final class MessageStore {
             m.leased = true;
             m.visibleAt = visibleAgain;
             // only a FIFO queue's group id is the group key, as SqsSource has it (and a keyed one's, asked for): a standard
-            // queue's made a user's test run a tenant's messages one at a time, in order, where production runs them at once
-            batch.add(new Delivery(m.id, m.body, attributesOf(m), m.receiveCount, m.sentAt, fifo || keyed ? m.groupId : null,
-                    m.deduplicationId, name, m.receipt));
+            // queue's made a user's test run a tenant's messages one at a time, in order, where production runs them at once.
+            // A keyed one's ids are a Kafka record's: its place, and what it is recorded under (KafkaRecords#identity)
+            batch.add(new Delivery(keyed ? KafkaRecords.id(m, name) : m.id, m.body, attributesOf(m), m.receiveCount, m.sentAt,
+                    fifo || keyed ? m.groupId : null, keyed ? KafkaRecords.identity(m, name) : m.deduplicationId, name,
+                    m.receipt));
         }
         return batch;
     }
